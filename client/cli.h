@@ -1,0 +1,46 @@
+/*
+ * cli.h - what every `rove` command shares: global options, opening the
+ * replica, exit codes, and the command table's entry type.
+ *
+ * To add a command: write cmd_NAME.c with `int cmd_NAME(rove_cli *, int,
+ * char **)`, declare it here, add a row to the table in main.c, give it a
+ * --help text, and add it to tests/integration/t_help.sh.
+ */
+#ifndef ROVE_CLI_H
+#define ROVE_CLI_H
+
+#include "replica.h"
+#include "schema.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum rove_exit {
+	ROVE_EXIT_OK = 0,
+	ROVE_EXIT_FAIL = 1,    /* the command failed; nothing changed */
+	ROVE_EXIT_USAGE = 2,   /* bad command line */
+	ROVE_EXIT_UNREACH = 3, /* server unreachable; local data untouched */
+};
+
+typedef struct rove_cli {
+	const char *dir; /* replica directory */
+	int timeout_ms;
+} rove_cli;
+
+/* Opens the replica, reporting a clear error; returns a rove error. */
+int cli_open(const rove_cli *cli, rove_replica *r);
+/* The exit status for a rove error. */
+int cli_exit(int rove_err);
+/* Prints text to stdout for --help (status 0) or to stderr (status 2). */
+int cli_usage(const char *text, bool ok);
+/* True if arg is -h or --help. */
+bool cli_is_help(const char *arg);
+
+int cmd_init(rove_cli *cli, int argc, char **argv);
+int cmd_sync(rove_cli *cli, int argc, char **argv);
+int cmd_status(rove_cli *cli, int argc, char **argv);
+int cmd_customer(rove_cli *cli, int argc, char **argv);
+int cmd_rejected(rove_cli *cli, int argc, char **argv);
+int cmd_admin(rove_cli *cli, int argc, char **argv);
+
+#endif

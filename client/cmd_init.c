@@ -1,0 +1,65 @@
+#include "cli.h"
+#include "err.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: rove init --server URL --user NAME --token TOKEN\n"
+	"\n"
+	"Create a replica in the replica directory (-R DIR). Works offline: the\n"
+	"replica fills on the first 'rove sync'.\n"
+	"  --server URL    the server, e.g. tcp://127.0.0.1:7411 or ipc:///path\n"
+	"  --user NAME     your login\n"
+	"  --token TOKEN   your token, as printed by 'roved init' or 'rove admin user add'\n";
+
+int cmd_init(rove_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"server", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
+		{"token", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *server = NULL, *user = NULL, *token = NULL;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': server = optarg; break;
+		case 'u': user = optarg; break;
+		case 't': token = optarg; break;
+		case 'h': return cli_usage(help, true);
+		default: return cli_usage(help, false);
+		}
+	}
+	if (optind != argc || server == NULL || user == NULL || token == NULL)
+		return cli_usage(help, false);
+	if (strlen(server) > ROVE_MAX_URL || strstr(server, "://") == NULL) {
+		rove_error("invalid server URL '%s'", server);
+		return ROVE_EXIT_USAGE;
+	}
+	if (strlen(user) == 0 || strlen(user) > ROVE_MAX_NAME) {
+		rove_error("invalid user name '%s'", user);
+		return ROVE_EXIT_USAGE;
+	}
+	if (strlen(token) != ROVE_TOKEN_HEX) {
+		rove_error("invalid token (expected %u hex characters)", ROVE_TOKEN_HEX);
+		return ROVE_EXIT_USAGE;
+	}
+	rc = rove_replica_create(cli->dir, server, user, token);
+	if (rc == ROVE_EEXIST) {
+		rove_error("'%s' already holds a replica", cli->dir);
+		return ROVE_EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot create replica in '%s': %s", cli->dir, rove_strerror(rc));
+		return ROVE_EXIT_FAIL;
+	}
+	fprintf(stderr, "rove: replica created in %s for %s; run 'rove sync' when online\n", cli->dir,
+		user);
+	return ROVE_EXIT_OK;
+}

@@ -1,0 +1,399 @@
+/*
+ * cmd_record.c - add, list, show, set and delete for any collection of the
+ * schema, driven by its field table: `--tax-id X` sets field tax_id.
+ * `rove customer ...` is this with the customer collection.
+ */
+#include "cli.h"
+#include "err.h"
+#include "log.h"
+#include "out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "tax-id" or "tax_id" -> the field named tax_id. */
+static const rove_field_def *field_arg(const rove_coll_def *c, const char *arg, size_t len)
+{
+	char name[ROVE_MAX_FIELD_NAME + 1];
+
+	if (len == 0 || len > ROVE_MAX_FIELD_NAME)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		name[i] = arg[i] == '-' ? '_' : arg[i];
+	name[len] = '\0';
+	return rove_schema_field(c, name);
+}
+
+static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
+{
+	char why[160];
+	rove_value v;
+	int rc;
+
+	if (fd->flags & ROVE_FF_SYSTEM) {
+		rove_error("%s cannot be set here (it is set by the server or by a dedicated command)",
+			   fd->name);
+		return ROVE_EINVAL;
+	}
+	rc = rove_schema_parse(fd, text, &v, why, sizeof(why));
+	if (rc != ROVE_OK) {
+		rove_error("%s", why);
+		return rc;
+	}
+	rc = rove_op_set(op, fd->name, v);
+	if (rc != ROVE_OK)
+		rove_error("%s: %s", fd->name, rove_strerror(rc));
+	return rc;
+}
+
+static void add_help(const rove_coll_def *c, FILE *f)
+{
+	fprintf(f, "usage: rove %s add", c->name);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		if (fd->flags & ROVE_FF_SYSTEM)
+			continue;
+		snprintf(opt, sizeof(opt), "%s", fd->name);
+		for (char *p = opt; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
+	}
+	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		if (fd->type == ROVE_FT_ENUM) {
+			fprintf(f, "  %s: one of", fd->name);
+			for (const char *const *e = fd->values; *e; e++)
+				fprintf(f, " %s", *e);
+			fputc('\n', f);
+		} else if (fd->type == ROVE_FT_MONEY) {
+			fprintf(f, "  %s: an amount in currency units, e.g. 12000.50\n", fd->name);
+		} else if (fd->type == ROVE_FT_DATE) {
+			fprintf(f, "  %s: a date, YYYY-MM-DD\n", fd->name);
+		}
+	}
+}
+
+static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	rove_replica r;
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid id;
+	rove_stamp st0 = {{0}, 0};
+	char why[160], ids[ROVE_UUID_STRLEN + 1];
+	int rc = ROVE_OK;
+
+	if (op == NULL)
+		return ROVE_EXIT_FAIL;
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
+	for (int i = 2; i < argc && rc == ROVE_OK; i++) {
+		const char *a = argv[i], *eq, *val;
+		const rove_field_def *fd;
+
+		if (cli_is_help(a)) {
+			add_help(c, stdout);
+			free(op);
+			return ROVE_EXIT_OK;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			rove_error("unexpected argument '%s'", a);
+			rc = ROVE_EINVAL;
+			break;
+		}
+		eq = strchr(a, '=');
+		fd = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (fd == NULL) {
+			rove_error("unknown option '%s' for %s add", a, c->name);
+			add_help(c, stderr);
+			free(op);
+			return ROVE_EXIT_USAGE;
+		}
+		if (eq != NULL) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			rove_error("option '%s' needs a value", a);
+			free(op);
+			return ROVE_EXIT_USAGE;
+		}
+		rc = set_field(op, fd, val);
+	}
+	if (rc == ROVE_OK && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK) {
+		rove_error("%s", why);
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK)
+		rc = cli_open(cli, &r);
+	if (rc == ROVE_OK) {
+		if (c->id == ROVE_COLL_CUSTOMER)
+			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
+		if (rc == ROVE_OK)
+			rc = rove_replica_write(&r, op);
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+		rove_replica_close(&r);
+	}
+	if (rc == ROVE_OK) {
+		rove_uuid_format(&id, ids);
+		printf("%s\n", ids);
+	}
+	free(op);
+	return cli_exit(rc);
+}
+
+typedef struct list_ctx {
+	const rove_coll_def *c;
+	bool json;
+	size_t n;
+} list_ctx;
+
+static int list_one(const rove_record *rec, void *arg)
+{
+	list_ctx *lc = arg;
+	char id[ROVE_UUID_STRLEN + 1];
+
+	if (lc->json) {
+		fputs(lc->n == 0 ? "[" : ",", stdout);
+		out_record_json(stdout, lc->c, rec);
+	} else {
+		rove_uuid_format(&rec->id, id);
+		printf("%-36s", id);
+		for (size_t i = 0; i < lc->c->nfields; i++) {
+			const rove_field_def *fd = &lc->c->fields[i];
+			const rove_field *f;
+			char text[64];
+			rove_value null = rove_vnull();
+			if (!(fd->flags & ROVE_FF_LIST))
+				continue;
+			f = rove_fields_get(&rec->fs, fd->name);
+			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
+			printf("  %-*s", strcmp(fd->name, "name") == 0 ? 24 : 12, text);
+		}
+		putchar('\n');
+	}
+	lc->n++;
+	return ROVE_OK;
+}
+
+static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	list_ctx lc = {c, false, 0};
+	rove_replica r;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: rove %s list [--json]\n\nList the %ss this replica holds.\n",
+			       c->name, c->name);
+			return ROVE_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--json") != 0) {
+			rove_error("unexpected argument '%s'", argv[i]);
+			return ROVE_EXIT_USAGE;
+		}
+		lc.json = true;
+	}
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (!lc.json) {
+		printf("%-36s", "ID");
+		for (size_t i = 0; i < c->nfields; i++)
+			if (c->fields[i].flags & ROVE_FF_LIST) {
+				char up[ROVE_MAX_FIELD_NAME + 1];
+				size_t k;
+				for (k = 0; c->fields[i].name[k]; k++)
+					up[k] = (char)(c->fields[i].name[k] >= 'a' && c->fields[i].name[k] <= 'z'
+							       ? c->fields[i].name[k] - 32
+							       : c->fields[i].name[k]);
+				up[k] = '\0';
+				printf("  %-*s", strcmp(c->fields[i].name, "name") == 0 ? 24 : 12, up);
+			}
+		putchar('\n');
+	}
+	rc = rove_replica_each(&r, c->id, list_one, &lc);
+	rove_replica_close(&r);
+	if (lc.json)
+		puts(lc.n == 0 ? "[]" : "]");
+	return cli_exit(rc);
+}
+
+/* Opens the replica and loads record ID of c; reports errors. */
+static int load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replica *r, rove_record *rec)
+{
+	rove_uuid id;
+	int rc;
+
+	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
+		rove_error("invalid id '%s'", ids);
+		return ROVE_EINVAL;
+	}
+	rc = cli_open(cli, r);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_replica_get(r, c->id, &id, rec);
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no %s '%s' in this replica", c->name, ids);
+	else if (rc != ROVE_OK)
+		rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
+	if (rc != ROVE_OK)
+		rove_replica_close(r);
+	return rc;
+}
+
+static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	rove_replica r;
+	rove_record *rec;
+	const char *ids = NULL;
+	bool json = false;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: rove %s show ID [--json]\n\nShow one %s.\n", c->name, c->name);
+			return ROVE_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (ids == NULL)
+			ids = argv[i];
+		else
+			return cli_usage("usage: rove RECORD show ID [--json]\n", false);
+	}
+	if (ids == NULL)
+		return cli_usage("usage: rove RECORD show ID [--json]\n", false);
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_EXIT_FAIL;
+	rc = load(cli, c, ids, &r, rec);
+	if (rc != ROVE_OK) {
+		free(rec);
+		return cli_exit(rc);
+	}
+	if (json) {
+		out_record_json(stdout, c, rec);
+		putchar('\n');
+	} else {
+		char id[ROVE_UUID_STRLEN + 1];
+		rove_uuid_format(&rec->id, id);
+		printf("%-18s %s\n", "id:", id);
+		for (size_t i = 0; i < c->nfields; i++) {
+			const rove_field_def *fd = &c->fields[i];
+			const rove_field *f = rove_fields_get(&rec->fs, fd->name);
+			rove_value null = rove_vnull();
+			char text[ROVE_MAX_STR + 1], label[ROVE_MAX_FIELD_NAME + 2];
+			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
+			snprintf(label, sizeof(label), "%s:", fd->name);
+			printf("%-18s %s\n", label, text);
+		}
+	}
+	rove_replica_close(&r);
+	free(rec);
+	return ROVE_EXIT_OK;
+}
+
+static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
+{
+	static const char set_help[] =
+		"usage: rove RECORD set ID FIELD=VALUE...\n"
+		"\n"
+		"Change fields (an empty VALUE clears one). Field names as in --json.\n";
+	static const char del_help[] =
+		"usage: rove RECORD delete ID\n"
+		"\n"
+		"Delete a record (managers and admins; reps cannot delete customers).\n";
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+	rove_stamp st0 = {{0}, 0};
+	int rc = ROVE_OK;
+
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(del ? del_help : set_help, true);
+	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
+		return cli_usage(del ? del_help : set_help, false);
+	rec = malloc(sizeof(*rec));
+	op = malloc(sizeof(*op));
+	if (rec == NULL || op == NULL) {
+		free(rec);
+		free(op);
+		return ROVE_EXIT_FAIL;
+	}
+	rc = load(cli, c, argv[2], &r, rec);
+	if (rc != ROVE_OK) {
+		free(rec);
+		free(op);
+		return cli_exit(rc);
+	}
+	rove_op_init(op, del ? ROVE_OP_DELETE : ROVE_OP_UPDATE, c->id, &rec->id, st0);
+	if (del) {
+		if (c->id == ROVE_COLL_CUSTOMER && strcmp(r.role, "rep") == 0) {
+			rove_error("reps cannot delete customers");
+			rc = ROVE_EPERM;
+		} else {
+			rc = rove_op_set(op, ROVE_FIELD_DELETED, rove_vint(1));
+		}
+	}
+	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
+		const char *eq = strchr(argv[i], '=');
+		const rove_field_def *fd = eq ? field_arg(c, argv[i], (size_t)(eq - argv[i])) : NULL;
+		if (fd == NULL) {
+			rove_error("expected FIELD=VALUE with a %s field, got '%s'", c->name, argv[i]);
+			rc = ROVE_EINVAL;
+			break;
+		}
+		rc = set_field(op, fd, eq + 1);
+	}
+	if (rc == ROVE_OK) {
+		rc = rove_replica_write(&r, op);
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+	}
+	rove_replica_close(&r);
+	free(rec);
+	free(op);
+	return cli_exit(rc);
+}
+
+static int cmd_records(rove_cli *cli, const rove_coll_def *c, const char *help, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL)
+		return cli_usage(help, false);
+	if (cli_is_help(sub))
+		return cli_usage(help, true);
+	if (strcmp(sub, "add") == 0)
+		return rec_add(cli, c, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return rec_list(cli, c, argc, argv);
+	if (strcmp(sub, "show") == 0)
+		return rec_show(cli, c, argc, argv);
+	if (strcmp(sub, "set") == 0)
+		return rec_change(cli, c, argc, argv, false);
+	if (strcmp(sub, "delete") == 0)
+		return rec_change(cli, c, argc, argv, true);
+	rove_error("unknown %s command '%s'", c->name, sub);
+	return cli_usage(help, false);
+}
+
+int cmd_customer(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove customer add --name N [--tax-id X] [--phone P] [--territory CODE] [--tier T]\n"
+		"       rove customer list [--json]\n"
+		"       rove customer show ID [--json]\n"
+		"       rove customer set ID FIELD=VALUE...\n"
+		"       rove customer delete ID\n"
+		"\n"
+		"Customers (客户). Changes are made offline and sent on the next sync.\n"
+		"Run 'rove customer add --help' for every field.\n";
+
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), help, argc, argv);
+}

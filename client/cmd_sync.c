@@ -1,0 +1,54 @@
+#include "cli.h"
+#include "err.h"
+#include "log.h"
+#include "sync.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+	"usage: rove sync [--json]\n"
+	"\n"
+	"Push this replica's pending changes, then pull the server's changes.\n"
+	"Exit status 3 if the server cannot be reached; local data is untouched.\n"
+	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}\n";
+
+int cmd_sync(rove_cli *cli, int argc, char **argv)
+{
+	rove_replica r;
+	rove_sync_stats st;
+	bool json = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			return cli_usage(help, false);
+	}
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	rc = rove_sync(&r, cli->timeout_ms, !json && isatty(STDERR_FILENO), &st);
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
+			   rove_strerror(rc));
+	rove_replica_close(&r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (json) {
+		printf("{\"pushed\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+		       ",\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64 "}\n",
+		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
+	} else {
+		printf("pushed %" PRIu64 " (accepted %" PRIu64 ", rejected %" PRIu64 "), pulled %" PRIu64
+		       ", cursor %" PRIu64 "\n",
+		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
+		if (st.rejected > 0)
+			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
+	}
+	return ROVE_EXIT_OK;
+}

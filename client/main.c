@@ -1,0 +1,117 @@
+/*
+ * rove - the rep's command line: a local replica that works offline and
+ * syncs with roved. See `rove --help` and SPEC.md's command-line contract.
+ */
+#include "cli.h"
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
+	"\n"
+	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove.\n"
+	"\n"
+	"commands:\n"
+	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
+	"  sync [--json]                push local changes, then pull the server's\n"
+	"  status [--json]              user, role, pending ops, cursor, last sync\n"
+	"  customer add|list|show|set|delete ...         work with customers\n"
+	"  rejected [--json]            changes the server refused, with reasons\n"
+	"  admin user add NAME --role ROLE               (admins) add a user\n"
+	"\n"
+	"Run 'rove COMMAND --help' for a command's options.\n"
+	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(rove_cli *, int, char **);
+} commands[] = {
+	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
+	{"customer", cmd_customer}, {"rejected", cmd_rejected}, {"admin", cmd_admin},
+};
+
+int cli_usage(const char *text, bool ok)
+{
+	fputs(text, ok ? stdout : stderr);
+	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_exit(int err)
+{
+	switch (err) {
+	case ROVE_OK:
+		return ROVE_EXIT_OK;
+	case ROVE_EUNREACH:
+	case ROVE_ETIMEDOUT:
+		return ROVE_EXIT_UNREACH;
+	default:
+		return ROVE_EXIT_FAIL;
+	}
+}
+
+int cli_open(const rove_cli *cli, rove_replica *r)
+{
+	int rc = rove_replica_open(cli->dir, r);
+
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
+	else if (rc != ROVE_OK)
+		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
+	const char *env = getenv("ROVE_REPLICA");
+	int i = 1;
+
+	rove_log_init("rove", ROVE_LOG_WARN);
+	cli.dir = env != NULL && env[0] != '\0' ? env : ".rove";
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+		if (cli_is_help(a))
+			return cli_usage(usage_text, true);
+		if (strcmp(a, "-R") == 0 || strcmp(a, "--replica") == 0) {
+			if (i + 1 >= argc)
+				return cli_usage(usage_text, false);
+			cli.dir = argv[i + 1];
+			i += 2;
+		} else if (strncmp(a, "--replica=", 10) == 0) {
+			cli.dir = a + 10;
+			i++;
+		} else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
+			char *end;
+			long ms;
+			errno = 0;
+			ms = strtol(argv[i + 1], &end, 10);
+			if (errno != 0 || *end != '\0' || ms <= 0 || ms > 3600000) {
+				rove_error("invalid --timeout '%s' (milliseconds)", argv[i + 1]);
+				return ROVE_EXIT_USAGE;
+			}
+			cli.timeout_ms = (int)ms;
+			i += 2;
+		} else {
+			rove_error("unknown option '%s'", a);
+			return cli_usage(usage_text, false);
+		}
+	}
+	if (i >= argc)
+		return cli_usage(usage_text, false);
+	if (strcmp(argv[i], "help") == 0)
+		return cli_usage(usage_text, true);
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].fn(&cli, argc - i, argv + i);
+	rove_error("unknown command '%s'", argv[i]);
+	return cli_usage(usage_text, false);
+}

@@ -1,0 +1,91 @@
+#include "out.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+void out_json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void out_json_cstr(FILE *f, const char *s)
+{
+	if (s == NULL)
+		fputs("null", f);
+	else
+		out_json_str(f, s, strlen(s));
+}
+
+void out_json_value(FILE *f, const rove_value *v)
+{
+	switch (v->type) {
+	case ROVE_V_INT:
+		fprintf(f, "%" PRId64, v->i);
+		break;
+	case ROVE_V_STR:
+		out_json_str(f, v->s, v->len);
+		break;
+	default:
+		fputs("null", f);
+	}
+}
+
+void out_record_json(FILE *f, const rove_coll_def *c, const rove_record *rec)
+{
+	char id[ROVE_UUID_STRLEN + 1];
+
+	rove_uuid_format(&rec->id, id);
+	fprintf(f, "{\"id\":\"%s\"", id);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field *fld = rove_fields_get(&rec->fs, c->fields[i].name);
+		rove_value null = rove_vnull();
+		fprintf(f, ",\"%s\":", c->fields[i].name);
+		out_json_value(f, fld != NULL ? &fld->v : &null);
+	}
+	fputc('}', f);
+}
+
+void out_time(uint64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len)
+{
+	switch (v->type) {
+	case ROVE_V_INT:
+		if (fd != NULL && fd->type == ROVE_FT_MONEY) {
+			int64_t a = v->i < 0 ? -v->i : v->i;
+			snprintf(out, len, "%s%" PRId64 ".%02" PRId64, v->i < 0 ? "-" : "", a / 100, a % 100);
+		} else {
+			snprintf(out, len, "%" PRId64, v->i);
+		}
+		break;
+	case ROVE_V_STR:
+		snprintf(out, len, "%.*s", (int)v->len, v->s);
+		break;
+	default:
+		snprintf(out, len, "-");
+	}
+}

@@ -1,0 +1,864 @@
+#include "replica.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define REPLICA_FORMAT 1
+#define REPLICA_MAXDBS 16
+#define KEY_REC 17 /* coll(1) id(16) */
+#define PENDING_KEY (KEY_REC + 8)
+
+static void rec_key(uint8_t key[KEY_REC], uint8_t coll, const rove_uuid *id)
+{
+	key[0] = coll;
+	memcpy(key + 1, id->b, 16);
+}
+
+static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
+{
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} t[] = {
+		{"meta", &r->meta},       {"base", &r->base},       {"view", &r->view},
+		{"outbox", &r->outbox},   {"pending", &r->pending}, {"rejected", &r->rejected},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
+		if (rc != 0)
+			return rove_db_err(rc, t[i].name);
+	}
+	return ROVE_OK;
+}
+
+int rove_replica_create(const char *dir, const char *server, const char *user, const char *token)
+{
+	char path[4096];
+	struct stat sb;
+	rove_replica r;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) == 0)
+		return ROVE_EEXIST;
+	memset(&r, 0, sizeof(r));
+	rc = rove_db_open(dir, 1, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_uuid_new(&r.id);
+	rc = rove_db_err(mdb_txn_begin(r.env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = open_dbis(&r, txn, MDB_CREATE);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r.meta, "format", REPLICA_FORMAT);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_str(txn, r.meta, "server", server);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_str(txn, r.meta, "user", user);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_str(txn, r.meta, "token", token);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_str(txn, r.meta, "role", "unknown");
+	if (rc == ROVE_OK) {
+		k.mv_size = 2;
+		k.mv_data = "id";
+		v.mv_size = 16;
+		v.mv_data = r.id.b;
+		rc = rove_db_err(mdb_put(txn, r.meta, &k, &v, 0), "meta");
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(r.env);
+	return rc;
+}
+
+static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_t max)
+{
+	const char *s;
+	size_t len;
+	int rc = rove_db_get_str(txn, dbi, key, &s, &len);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (len > max || memchr(s, '\0', len) != NULL)
+		return ROVE_EPROTO;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return ROVE_OK;
+}
+
+int rove_replica_open(const char *dir, rove_replica *r)
+{
+	char path[4096];
+	struct stat sb;
+	MDB_txn *txn = NULL;
+	MDB_val k = {2, "id"}, v;
+	uint64_t format = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		return ROVE_ENOTFOUND;
+	rc = rove_db_open(dir, 0, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r->env);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = open_dbis(r, txn, 0);
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, r->meta, "format", &format);
+	if (rc == ROVE_OK && format != REPLICA_FORMAT)
+		rc = ROVE_EVERSION;
+	if (rc == ROVE_OK)
+		rc = meta_str(txn, r->meta, "server", r->server, ROVE_MAX_URL);
+	if (rc == ROVE_OK)
+		rc = meta_str(txn, r->meta, "user", r->auth.user, ROVE_MAX_NAME);
+	if (rc == ROVE_OK)
+		rc = meta_str(txn, r->meta, "token", r->auth.token, ROVE_TOKEN_HEX);
+	if (rc == ROVE_OK)
+		rc = meta_str(txn, r->meta, "role", r->role, ROVE_MAX_NAME);
+	if (rc == ROVE_OK) {
+		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), "meta id");
+		if (rc == ROVE_OK && v.mv_size != 16)
+			rc = ROVE_EPROTO;
+		if (rc == ROVE_OK)
+			memcpy(r->id.b, v.mv_data, 16);
+	}
+	/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK) {
+		mdb_env_close(r->env);
+		r->env = NULL;
+		return rc;
+	}
+	r->node = rove_uuid_node(&r->id);
+	return ROVE_OK;
+}
+
+void rove_replica_close(rove_replica *r)
+{
+	if (r->env != NULL)
+		mdb_env_close(r->env);
+	r->env = NULL;
+}
+
+/* ---- records ---- */
+
+static int rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	uint8_t key[KEY_REC];
+	MDB_val k = {KEY_REC, key}, v;
+	int rc;
+
+	rec_key(key, coll, id);
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != 0)
+		return rove_db_err(rc, "record");
+	rc = rove_dec_record(v.mv_data, v.mv_size, rec);
+	if (rc != ROVE_OK || rec->coll != coll || rove_uuid_cmp(&rec->id, id) != 0) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
+/* Gets a record or an empty one for coll/id. */
+static int rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	int rc = rec_get(txn, dbi, coll, id, rec);
+
+	if (rc == ROVE_ENOTFOUND) {
+		rec->coll = coll;
+		rec->id = *id;
+		rove_fields_init(&rec->fs);
+		return ROVE_OK;
+	}
+	return rc;
+}
+
+static int rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch)
+{
+	uint8_t key[KEY_REC];
+	MDB_val k = {KEY_REC, key}, v;
+	int rc;
+
+	rec_key(key, rec->coll, &rec->id);
+	rove_buf_reset(scratch);
+	rc = rove_enc_record(scratch, rec);
+	if (rc != ROVE_OK)
+		return rc;
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), "record");
+}
+
+static int rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
+{
+	uint8_t key[KEY_REC];
+	MDB_val k = {KEY_REC, key};
+	int rc;
+
+	rec_key(key, coll, id);
+	rc = mdb_del(txn, dbi, &k, NULL);
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
+}
+
+/* Merges src into the record stored at dbi (creating it). */
+static int rec_merge(MDB_txn *txn, MDB_dbi dbi, const rove_record *src, rove_record *tmp, rove_buf *scratch)
+{
+	bool changed = false;
+	int rc = rec_get_or_empty(txn, dbi, src->coll, &src->id, tmp);
+
+	if (rc == ROVE_OK)
+		rc = rove_merge(&tmp->fs, &src->fs, &changed);
+	if (rc == ROVE_OK && (changed || tmp->fs.n == 0))
+		rc = rec_put(txn, dbi, tmp, scratch);
+	return rc;
+}
+
+/* ---- outbox ---- */
+
+static int outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)
+{
+	if (v->mv_size < 8)
+		return ROVE_EPROTO;
+	*acked = rove_be64_get(v->mv_data);
+	return rove_dec_op((const uint8_t *)v->mv_data + 8, v->mv_size - 8, op);
+}
+
+static int outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
+		      rove_buf *scratch, unsigned flags)
+{
+	uint8_t key[8], head[8];
+	MDB_val k = {8, key}, v;
+	int rc;
+
+	rove_be64_put(key, lseq);
+	rove_be64_put(head, acked);
+	rove_buf_reset(scratch);
+	rc = rove_buf_append(scratch, head, 8);
+	if (rc == ROVE_OK)
+		rc = rove_enc_op(scratch, op);
+	if (rc != ROVE_OK)
+		return rc;
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, r->outbox, &k, &v, flags), "outbox");
+}
+
+static void pending_key(uint8_t key[PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq)
+{
+	rec_key(key, coll, id);
+	rove_be64_put(key + KEY_REC, lseq);
+}
+
+static int last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return ROVE_OK;
+	}
+	if (rc != 0)
+		return rove_db_err(rc, "cursor");
+	if (k.mv_size != 8)
+		return ROVE_EPROTO;
+	*out = rove_be64_get(k.mv_data);
+	return ROVE_OK;
+}
+
+/* A scratch area for one transaction's work: records are large, so they
+ * live on the heap. */
+typedef struct work {
+	rove_record a, b;
+	rove_op op;
+	rove_buf buf;
+} work;
+
+static work *work_new(void)
+{
+	work *w = malloc(sizeof(*w));
+
+	if (w != NULL)
+		rove_buf_init(&w->buf);
+	return w;
+}
+
+static void work_free(work *w)
+{
+	if (w == NULL)
+		return;
+	rove_buf_free(&w->buf);
+	free(w);
+}
+
+/* view[coll/id] := base[coll/id] merged with every outbox op on it. */
+static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, work *w)
+{
+	uint8_t key[PENDING_KEY];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	rc = rec_get_or_empty(txn, r->base, coll, id, &w->a);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	pending_key(key, coll, id, 0);
+	k.mv_size = PENDING_KEY;
+	k.mv_data = key;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+		uint8_t okey[8];
+		MDB_val ok = {8, okey}, ov;
+		uint64_t acked;
+
+		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+		if (rc == ROVE_OK)
+			rc = outbox_decode(&ov, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
+		if (rc != ROVE_OK)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	if (rc != ROVE_OK)
+		return rc;
+	if (w->a.fs.n == 0)
+		return rec_del(txn, r->view, coll, id);
+	return rec_put(txn, r->view, &w->a, &w->buf);
+}
+
+/* Removes outbox entry lseq (holding op) and its index entry. */
+static int outbox_remove(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op)
+{
+	uint8_t key[8], pkey[PENDING_KEY];
+	MDB_val k = {8, key}, pk = {PENDING_KEY, pkey};
+	int rc;
+
+	rove_be64_put(key, lseq);
+	pending_key(pkey, op->coll, &op->rid, lseq);
+	rc = rove_db_err(mdb_del(txn, r->outbox, &k, NULL), "outbox");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
+	return rc;
+}
+
+static int commit_or_abort(MDB_txn *txn, int rc)
+{
+	if (rc == ROVE_OK)
+		return rove_db_err(mdb_txn_commit(txn), "commit");
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int rove_replica_write(rove_replica *r, rove_op *op)
+{
+	MDB_txn *txn = NULL;
+	uint8_t pkey[PENDING_KEY];
+	MDB_val pk = {PENDING_KEY, pkey}, pv = {0, ""};
+	uint64_t last_hlc = 0, lseq = 0;
+	rove_hlc clock;
+	rove_stamp st;
+	work *w = work_new();
+	rove_record *opr;
+	int rc;
+
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc != ROVE_OK) {
+		work_free(w);
+		return rc;
+	}
+	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	clock.v = last_hlc;
+	st.hlc = rove_hlc_tick(&clock, rove_wall_ms());
+	st.node = r->node;
+	rove_op_restamp(op, st);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
+	if (rc == ROVE_OK)
+		rc = last_u64_key(txn, r->outbox, &lseq);
+	lseq++;
+	if (rc == ROVE_OK)
+		rc = outbox_put(txn, r, lseq, 0, op, &w->buf, MDB_APPEND);
+	pending_key(pkey, op->coll, &op->rid, lseq);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+	/* view := view merged with the op */
+	opr = &w->b;
+	opr->coll = op->coll;
+	opr->id = op->rid;
+	opr->fs = op->fs;
+	if (rc == ROVE_OK)
+		rc = rec_merge(txn, r->view, opr, &w->a, &w->buf);
+	rc = commit_or_abort(txn, rc);
+	work_free(w);
+	return rc;
+}
+
+int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	MDB_txn *txn;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rec_get(txn, r->view, coll, id, rec);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_OK && rove_record_deleted(rec))
+		rc = ROVE_ENOTFOUND;
+	return rc;
+}
+
+int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = {1, &coll}, v;
+	rove_record *rec = malloc(sizeof(*rec));
+	int rc, mrc;
+
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc;
+	}
+	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		while (rc == ROVE_OK && mrc == 0 && k.mv_size == KEY_REC &&
+		       ((uint8_t *)k.mv_data)[0] == coll) {
+			if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
+				rove_error("corrupt record in the replica");
+				rc = ROVE_EPROTO;
+				break;
+			}
+			if (!rove_record_deleted(rec))
+				rc = fn(rec, arg);
+			if (rc == ROVE_OK)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	free(rec);
+	return rc;
+}
+
+int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	memset(s, 0, sizeof(*s));
+	rc = rove_db_get_u64(txn, r->meta, "cursor", &s->cursor);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, "last_sync", &s->last_sync_ms);
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
+		s->pending = ms.ms_entries;
+	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
+		s->rejected = ms.ms_entries;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	rove_rejection *rj = malloc(sizeof(*rj));
+	int rc, mrc;
+
+	if (rj == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->rejected, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		while (rc == ROVE_OK && mrc == 0) {
+			const uint8_t *p = v.mv_data;
+			size_t dlen;
+
+			if (v.mv_size < 10 || (dlen = p[9]) > ROVE_MAX_DETAIL || v.mv_size < 10 + dlen ||
+			    rove_dec_op(p + 10 + dlen, v.mv_size - 10 - dlen, &rj->op) != ROVE_OK) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			rj->reason = p[0];
+			rj->time_ms = rove_be64_get(p + 1);
+			memcpy(rj->detail, p + 10, dlen);
+			rj->detail[dlen] = '\0';
+			rc = fn(rj, arg);
+			if (rc == ROVE_OK)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(rj);
+	return rc;
+}
+
+/* ---- sync ---- */
+
+int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	*n = 0;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		while (mrc == 0 && *n < max) {
+			uint64_t acked;
+			rc = outbox_decode(&v, &acked, &ops[*n]);
+			if (rc != ROVE_OK)
+				break;
+			if (acked == 0)
+				(*n)++;
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Finds the outbox entry of an op id (scanning; the outbox is short). */
+static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id, uint64_t *lseq,
+		       uint64_t *acked, rove_op *op)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = ROVE_ENOTFOUND;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		/* The op id sits at a fixed place: after acked(8), the array
+		 * tag (1) and the bin header (2). Check it before decoding. */
+		const uint8_t *p = v.mv_data;
+		if (v.mv_size > 27 && memcmp(p + 11, op_id->b, 16) == 0) {
+			rc = outbox_decode(&v, acked, op);
+			if (rc == ROVE_OK && rove_uuid_cmp(&op->op_id, op_id) != 0)
+				rc = ROVE_EPROTO;
+			if (rc == ROVE_OK)
+				*lseq = rove_be64_get(k.mv_data);
+			break;
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
+		      rove_buf *scratch)
+{
+	uint8_t key[8], hdr[10];
+	size_t dlen = strnlen(res->detail, ROVE_MAX_DETAIL);
+	uint64_t last;
+	MDB_val k = {8, key}, v;
+	int rc = last_u64_key(txn, r->rejected, &last);
+
+	if (rc != ROVE_OK)
+		return rc;
+	hdr[0] = res->reason;
+	rove_be64_put(hdr + 1, rove_wall_ms());
+	hdr[9] = (uint8_t)dlen;
+	rove_buf_reset(scratch);
+	rc = rove_buf_append(scratch, hdr, sizeof(hdr));
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(scratch, res->detail, dlen);
+	if (rc == ROVE_OK)
+		rc = rove_enc_op(scratch, op);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, last + 1);
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
+}
+
+int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
+			      uint32_t n, uint32_t *accepted, uint32_t *rejected)
+{
+	MDB_txn *txn = NULL;
+	work *w = work_new();
+	int rc;
+
+	*accepted = 0;
+	*rejected = 0;
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		uint64_t lseq, acked;
+
+		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
+			rove_error("server answered for another op");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = outbox_find(r, txn, &ops[i].op_id, &lseq, &acked, &w->op);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK; /* answered already by an earlier sync */
+			continue;
+		}
+		if (rc != ROVE_OK)
+			break;
+		if (res[i].status == ROVE_PUSH_ACCEPTED) {
+			if (res[i].seq == 0) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			rc = outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+			(*accepted)++;
+		} else {
+			rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
+			if (rc == ROVE_OK)
+				rc = outbox_remove(r, txn, lseq, &w->op);
+			if (rc == ROVE_OK)
+				rc = view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
+			(*rejected)++;
+		}
+	}
+	if (txn != NULL)
+		rc = commit_or_abort(txn, rc);
+	work_free(w);
+	return rc;
+}
+
+int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
+{
+	MDB_txn *txn;
+	MDB_val k = {8, "snap_key"}, v;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	memset(ps, 0, sizeof(*ps));
+	rc = rove_db_get_u64(txn, r->meta, "cursor", &ps->cursor);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, "snap_seq", &ps->snap_seq);
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	if (rc == ROVE_OK && mdb_get(txn, r->meta, &k, &v) == 0) {
+		if (v.mv_size > ROVE_MAX_SNAP_KEY)
+			rc = ROVE_EPROTO;
+		else {
+			memcpy(ps->snap_key, v.mv_data, v.mv_size);
+			ps->snap_keylen = (uint32_t)v.mv_size;
+		}
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Drops acknowledged ops the cursor has passed; their effect is now in
+ * base (or out of scope), and the view is rebuilt without them. */
+static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t *done = NULL;
+	size_t ndone = 0, cap = 0;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* First collect, then delete: no cursor survives our own writes. */
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		uint64_t acked;
+		if (k.mv_size != 8 || v.mv_size < 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		acked = rove_be64_get(v.mv_data);
+		if (acked != 0 && acked <= cursor) {
+			if (ndone == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				uint64_t *p = realloc(done, ncap * sizeof(*p));
+				if (p == NULL) {
+					rc = ROVE_ENOMEM;
+					break;
+				}
+				done = p;
+				cap = ncap;
+			}
+			done[ndone++] = rove_be64_get(k.mv_data);
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < ndone; i++) {
+		uint8_t key[8];
+		MDB_val ok = {8, key}, ov;
+		uint64_t acked;
+
+		rove_be64_put(key, done[i]);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+		if (rc == ROVE_OK)
+			rc = outbox_decode(&ov, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = outbox_remove(r, txn, done[i], &w->op);
+		if (rc == ROVE_OK) {
+			uint8_t coll = w->op.coll;
+			rove_uuid rid = w->op.rid;
+			rc = view_rebuild(r, txn, coll, &rid, w);
+		}
+	}
+	free(done);
+	return rc;
+}
+
+int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
+{
+	const rove_pull_reply *h = &reply->u.pull_reply;
+	MDB_txn *txn = NULL;
+	MDB_val sk = {8, "snap_key"};
+	uint64_t last_hlc = 0, cursor = 0;
+	rove_hlc clock;
+	work *w = work_new();
+	int rc;
+
+	*items = 0;
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc != ROVE_OK) {
+		work_free(w);
+		return rc;
+	}
+	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	clock.v = last_hlc;
+	while (rc == ROVE_OK) {
+		rove_record *rec = &w->b;
+		if (h->mode == ROVE_PULL_SNAPSHOT) {
+			rc = rove_msg_next_record(reply, rec);
+		} else {
+			rc = rove_msg_next_op(reply, &w->op);
+			if (rc == ROVE_OK) {
+				rec->coll = w->op.coll;
+				rec->id = w->op.rid;
+				rec->fs = w->op.fs;
+			}
+		}
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			break;
+		}
+		if (rc != ROVE_OK)
+			break;
+		for (uint32_t i = 0; i < rec->fs.n; i++)
+			rove_hlc_observe(&clock, rec->fs.f[i].st.hlc, rove_wall_ms());
+		rc = rec_merge(txn, r->base, rec, &w->a, &w->buf);
+		if (rc == ROVE_OK)
+			rc = rec_merge(txn, r->view, rec, &w->a, &w->buf);
+		(*items)++;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT) {
+		if (h->more) {
+			MDB_val v = {h->snap_keylen, (void *)h->snap_key};
+			rc = rove_db_put_u64(txn, r->meta, "snap_seq", h->snap_seq);
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_put(txn, r->meta, &sk, &v, 0), "meta");
+		} else {
+			cursor = h->snap_seq;
+			rc = rove_db_put_u64(txn, r->meta, "snap_seq", 0);
+			if (rc == ROVE_OK) {
+				int drc = mdb_del(txn, r->meta, &sk, NULL);
+				if (drc != 0 && drc != MDB_NOTFOUND)
+					rc = rove_db_err(drc, "meta");
+			}
+		}
+	} else if (rc == ROVE_OK) {
+		cursor = h->cursor;
+	}
+	if (rc == ROVE_OK && cursor != 0) {
+		rc = rove_db_put_u64(txn, r->meta, "cursor", cursor);
+		if (rc == ROVE_OK)
+			rc = outbox_trim(r, txn, cursor, w);
+	}
+	if (rc == ROVE_OK && strcmp(r->role, h->role) != 0) {
+		snprintf(r->role, sizeof(r->role), "%s", h->role);
+		rc = rove_db_put_str(txn, r->meta, "role", r->role);
+	}
+	rc = commit_or_abort(txn, rc);
+	work_free(w);
+	return rc;
+}
+
+int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_put_u64(txn, r->meta, "last_sync", wall_ms);
+	return commit_or_abort(txn, rc);
+}

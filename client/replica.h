@@ -1,0 +1,101 @@
+/*
+ * replica.h - a rep's local LMDB replica.
+ *
+ * Databases in one environment:
+ *   meta      settings and sync state (server, user, token, replica id,
+ *             cursor, snapshot progress, clock, role, last sync)
+ *   base      coll(1) id(16) -> record as the server confirmed it
+ *   view      coll(1) id(16) -> record as the user sees it: base with the
+ *             pending ops merged on top (kept materialised for fast reads)
+ *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
+ *             op acked by the server stays until the cursor passes its seq
+ *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
+ *   rejected  n(8) -> reason(1) time(8) detail_len(1) detail op
+ *
+ * Merging is a join (see record.h), so view = base + pending ops is kept
+ * by merging every new op into both, and rebuilt for a record only when
+ * an op leaves the outbox. The cursor is written in the transaction that
+ * writes the data it covers.
+ */
+#ifndef ROVE_REPLICA_H
+#define ROVE_REPLICA_H
+
+#include "proto.h"
+#include "record.h"
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROVE_MAX_URL 512
+
+typedef struct rove_replica {
+	MDB_env *env;
+	MDB_dbi meta, base, view, outbox, pending, rejected;
+	rove_uuid id;
+	uint64_t node;
+	char server[ROVE_MAX_URL + 1];
+	rove_auth auth;
+	char role[ROVE_MAX_NAME + 1];
+} rove_replica;
+
+typedef struct rove_replica_status {
+	uint64_t cursor;
+	uint64_t pending;
+	uint64_t rejected;
+	uint64_t last_sync_ms; /* 0: never */
+} rove_replica_status;
+
+/* Creates a replica in dir; ROVE_EEXIST if one is there. */
+int rove_replica_create(const char *dir, const char *server, const char *user, const char *token);
+/* ROVE_ENOTFOUND if dir holds no replica. */
+int rove_replica_open(const char *dir, rove_replica *r);
+void rove_replica_close(rove_replica *r);
+
+/* Records a local op: stamps it with the replica's clock, queues it in the
+ * outbox and merges it into the view, in one transaction. */
+int rove_replica_write(rove_replica *r, rove_op *op);
+
+/* The visible record; ROVE_ENOTFOUND if absent or deleted. */
+int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec);
+
+/* Calls fn for each visible, non-deleted record of coll in id order;
+ * stops early and returns fn's value if it is non-zero. */
+typedef int (*rove_record_fn)(const rove_record *rec, void *arg);
+int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *arg);
+
+int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
+
+/* A change the server refused, as kept in the replica. */
+typedef struct rove_rejection {
+	uint8_t reason;
+	uint64_t time_ms;
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_op op;
+} rove_rejection;
+typedef int (*rove_rejection_fn)(const rove_rejection *rj, void *arg);
+int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
+
+/* ---- for the sync module ---- */
+
+/* Up to max unacknowledged ops from the outbox, in order; *n set. */
+int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n);
+/* Applies the server's answers to a push: acks and rejections. */
+int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
+			      uint32_t n, uint32_t *accepted, uint32_t *rejected);
+
+typedef struct rove_pull_state {
+	uint64_t cursor;
+	uint64_t snap_seq;
+	uint32_t snap_keylen;
+	uint8_t snap_key[ROVE_MAX_SNAP_KEY];
+} rove_pull_state;
+
+int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
+/* Applies one pull reply (ops or snapshot records) and the new pull state
+ * in one transaction; *items gets the number applied. */
+int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
+/* Records the time of a finished sync. */
+int rove_replica_synced(rove_replica *r, uint64_t wall_ms);
+
+#endif

@@ -1,0 +1,279 @@
+#include "sync.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct conn {
+	nng_socket sock;
+	bool open;
+	char errmsg[ROVE_MAX_ERRMSG + 1];
+} conn;
+
+static int nng_to_rove(int rv)
+{
+	switch (rv) {
+	case 0:
+		return ROVE_OK;
+	case NNG_ETIMEDOUT:
+		return ROVE_ETIMEDOUT;
+	case NNG_ENOMEM:
+		return ROVE_ENOMEM;
+	case NNG_EMSGSIZE:
+		return ROVE_ETOOBIG;
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return ROVE_EINVAL;
+	default:
+		return ROVE_EUNREACH;
+	}
+}
+
+static int conn_open(conn *c, const char *url, int timeout_ms)
+{
+	int rv;
+
+	memset(c, 0, sizeof(*c));
+	rv = nng_req0_open(&c->sock);
+	if (rv != 0)
+		return nng_to_rove(rv);
+	c->open = true;
+	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms);
+	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
+	rv = nng_dial(c->sock, url, NULL, 0);
+	if (rv != 0) {
+		rove_debug("dial %s: %s", url, nng_strerror(rv));
+		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? ROVE_EINVAL : ROVE_EUNREACH;
+	}
+	return ROVE_OK;
+}
+
+static void conn_close(conn *c)
+{
+	if (c->open)
+		nng_close(c->sock);
+	c->open = false;
+}
+
+/* Sends req, receives and decodes the reply of the expected type. An
+ * ERROR reply becomes its code, with the server's text in c->errmsg.
+ * On success *reply holds the bytes m points into; free with nng_msg_free. */
+static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, rove_msg *m)
+{
+	nng_msg *msg = NULL;
+	int rv, rc;
+
+	*reply = NULL;
+	c->errmsg[0] = '\0';
+	rv = nng_msg_alloc(&msg, 0);
+	if (rv == 0)
+		rv = nng_msg_append(msg, req->data, req->len);
+	if (rv == 0) {
+		rv = nng_sendmsg(c->sock, msg, 0);
+		if (rv == 0)
+			msg = NULL;
+	}
+	if (msg != NULL)
+		nng_msg_free(msg);
+	if (rv == 0)
+		rv = nng_recvmsg(c->sock, &msg, 0);
+	if (rv != 0) {
+		rove_debug("request: %s", nng_strerror(rv));
+		return nng_to_rove(rv);
+	}
+	rc = rove_msg_decode(nng_msg_body(msg), nng_msg_len(msg), m);
+	if (rc != ROVE_OK) {
+		nng_msg_free(msg);
+		snprintf(c->errmsg, sizeof(c->errmsg), "malformed reply from the server");
+		return rc;
+	}
+	if (m->type == ROVE_MSG_ERROR) {
+		rc = m->u.error.code == ROVE_OK ? ROVE_ESERVER : m->u.error.code;
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", m->u.error.text);
+		nng_msg_free(msg);
+		return rc;
+	}
+	if (m->type != want) {
+		nng_msg_free(msg);
+		snprintf(c->errmsg, sizeof(c->errmsg), "unexpected reply from the server");
+		return ROVE_EPROTO;
+	}
+	*reply = msg;
+	return ROVE_OK;
+}
+
+static void report(const conn *c, int rc, const char *what)
+{
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+		return; /* the caller says it once */
+	if (c->errmsg[0] != '\0')
+		rove_error("%s: %s", what, c->errmsg);
+	else
+		rove_error("%s: %s", what, rove_strerror(rc));
+}
+
+static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
+{
+	rove_op *ops = malloc(ROVE_CLIENT_PUSH_BATCH * sizeof(*ops));
+	rove_push_result *res = malloc(ROVE_CLIENT_PUSH_BATCH * sizeof(*res));
+	rove_buf req;
+	int rc = ROVE_OK;
+
+	rove_buf_init(&req);
+	if (ops == NULL || res == NULL)
+		rc = ROVE_ENOMEM;
+	while (rc == ROVE_OK) {
+		nng_msg *reply = NULL;
+		rove_msg m;
+		uint32_t n = 0, acc = 0, rej = 0;
+
+		rc = rove_replica_unacked(r, ops, ROVE_CLIENT_PUSH_BATCH, &n);
+		if (rc != ROVE_OK || n == 0)
+			break;
+		rove_buf_reset(&req);
+		rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
+		if (rc == ROVE_OK)
+			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
+		if (rc != ROVE_OK) {
+			report(c, rc, "push");
+			break;
+		}
+		if (m.u.push_reply.n != n) {
+			rove_error("push: the server answered %u of %u ops", m.u.push_reply.n, n);
+			rc = ROVE_EPROTO;
+		}
+		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
+			rc = rove_msg_next_result(&m, &res[i]);
+		nng_msg_free(reply);
+		if (rc == ROVE_OK)
+			rc = rove_replica_push_results(r, ops, res, n, &acc, &rej);
+		st->pushed += n;
+		st->accepted += acc;
+		st->rejected += rej;
+		if (n < ROVE_CLIENT_PUSH_BATCH)
+			break;
+	}
+	rove_buf_free(&req);
+	free(ops);
+	free(res);
+	return rc;
+}
+
+static void progress_draw(uint64_t done, uint64_t head, bool snapshot)
+{
+	fprintf(stderr, "\r%s %llu items (server at %llu)", snapshot ? "snapshot:" : "pulling: ",
+		(unsigned long long)done, (unsigned long long)head);
+}
+
+static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st)
+{
+	rove_buf req;
+	bool drawn = false;
+	int rc = ROVE_OK;
+
+	rove_buf_init(&req);
+	for (;;) {
+		rove_pull_state ps;
+		rove_pull_req q;
+		nng_msg *reply = NULL;
+		rove_msg m;
+		uint32_t items = 0;
+		bool more;
+
+		rc = rove_replica_pull_state(r, &ps);
+		if (rc != ROVE_OK)
+			break;
+		memset(&q, 0, sizeof(q));
+		q.replica = r->id;
+		q.cursor = ps.cursor;
+		q.snap_seq = ps.snap_seq;
+		q.snap_keylen = ps.snap_keylen;
+		memcpy(q.snap_key, ps.snap_key, ps.snap_keylen);
+		rove_buf_reset(&req);
+		rc = rove_enc_pull(&req, &r->auth, &q);
+		if (rc == ROVE_OK)
+			rc = conn_call(c, &req, ROVE_MSG_PULL_REPLY, &reply, &m);
+		if (rc != ROVE_OK) {
+			report(c, rc, "pull");
+			break;
+		}
+		more = m.u.pull_reply.more;
+		rc = rove_replica_apply_pull(r, &m, &items);
+		if (progress && (more || drawn)) {
+			progress_draw(st->pulled + items, m.u.pull_reply.head,
+				      m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT);
+			drawn = true;
+		}
+		nng_msg_free(reply);
+		if (rc != ROVE_OK) {
+			rove_error("pull: cannot apply the server's changes: %s", rove_strerror(rc));
+			break;
+		}
+		st->pulled += items;
+		if (!more)
+			break;
+	}
+	if (drawn)
+		fputc('\n', stderr);
+	rove_buf_free(&req);
+	if (rc == ROVE_OK) {
+		rove_pull_state ps;
+		rc = rove_replica_pull_state(r, &ps);
+		st->cursor = ps.cursor;
+	}
+	return rc;
+}
+
+int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st)
+{
+	conn c;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = conn_open(&c, r->server, timeout_ms);
+	if (rc == ROVE_OK)
+		rc = push_all(r, &c, st);
+	if (rc == ROVE_OK)
+		rc = pull_all(r, &c, progress, st);
+	conn_close(&c);
+	if (rc == ROVE_OK)
+		rc = rove_replica_synced(r, rove_wall_ms());
+	return rc;
+}
+
+int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
+		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
+{
+	conn c;
+	rove_buf req;
+	nng_msg *reply = NULL;
+	rove_msg m;
+	int rc;
+
+	errmsg[0] = '\0';
+	rove_buf_init(&req);
+	rc = conn_open(&c, r->server, timeout_ms);
+	if (rc == ROVE_OK)
+		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
+	if (rc == ROVE_OK)
+		rc = conn_call(&c, &req, ROVE_MSG_ADMIN_REPLY, &reply, &m);
+	if (rc != ROVE_OK && c.errmsg[0] != '\0')
+		snprintf(errmsg, errlen, "%s", c.errmsg);
+	if (rc == ROVE_OK) {
+		const char *s;
+		uint32_t len;
+		while (rove_msg_next_str(&m, &s, &len) == ROVE_OK)
+			fn(s, len, arg);
+		nng_msg_free(reply);
+	}
+	conn_close(&c);
+	rove_buf_free(&req);
+	return rc;
+}

@@ -1,0 +1,103 @@
+#include "db.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int rove_db_err(int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return ROVE_OK;
+	case MDB_NOTFOUND:
+		return ROVE_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return ROVE_EEXIST;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		rove_error("%s: %s", what, mdb_strerror(rc));
+		return ROVE_EMAPFULL;
+	case ENOMEM:
+		return ROVE_ENOMEM;
+	case ENOSPC:
+		rove_error("%s: disk full", what);
+		return ROVE_EMAPFULL;
+	default:
+		rove_error("%s: %s", what, mdb_strerror(rc));
+		return ROVE_EDB;
+	}
+}
+
+int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
+{
+	MDB_env *env = NULL;
+	struct stat st;
+	int rc;
+
+	if (create) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			rove_error("cannot create '%s': %s", dir, strerror(errno));
+			return ROVE_EIO;
+		}
+	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		return ROVE_ENOTFOUND;
+	}
+	rc = mdb_env_create(&env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, maxdbs);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(env, mapsize);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+	if (rc != 0) {
+		int err = rove_db_err(rc, dir);
+		mdb_env_close(env);
+		return err;
+	}
+	*envp = env;
+	return ROVE_OK;
+}
+
+int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, key);
+	if (v.mv_size != 8)
+		return ROVE_EPROTO;
+	*out = rove_be64_get(v.mv_data);
+	return ROVE_OK;
+}
+
+int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t val)
+{
+	uint8_t buf[8];
+	MDB_val k = {strlen(key), (void *)key}, v = {8, buf};
+
+	rove_be64_put(buf, val);
+	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), key);
+}
+
+int rove_db_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char **out, size_t *len)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, key);
+	*out = v.mv_data;
+	*len = v.mv_size;
+	return ROVE_OK;
+}
+
+int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {strlen(val), (void *)val};
+
+	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), key);
+}

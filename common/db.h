@@ -1,0 +1,46 @@
+/*
+ * db.h - small helpers around LMDB shared by the server and the replica.
+ *
+ * Opening an environment (directory created mode 0700), converting LMDB
+ * status codes to rove errors, and big-endian integer keys so that LMDB's
+ * byte order is numeric order (and MDB_APPEND can be used).
+ */
+#ifndef ROVE_DB_H
+#define ROVE_DB_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens (create != 0: creates) the environment in directory dir.
+ * On success *env is the caller's, to close with mdb_env_close. */
+int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **env);
+
+/* Maps an LMDB status to a rove error; logs unexpected ones with what. */
+int rove_db_err(int mdb_rc, const char *what);
+
+static inline void rove_be64_put(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t rove_be64_get(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+/* Get/put a uint64 value under a string key in a meta database. */
+int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
+int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
+/* String values: *out points into the map, valid until the txn ends. */
+int rove_db_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char **out, size_t *len);
+int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *v);
+
+#endif

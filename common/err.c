@@ -1,0 +1,48 @@
+#include "err.h"
+
+static const char *const err_text[ROVE_ERR_COUNT] = {
+	[ROVE_OK] = "success",
+	[ROVE_ENOMEM] = "out of memory",
+	[ROVE_EINVAL] = "invalid argument",
+	[ROVE_EPROTO] = "malformed data",
+	[ROVE_EVERSION] = "unsupported version",
+	[ROVE_ETOOBIG] = "limit exceeded",
+	[ROVE_ENOTFOUND] = "not found",
+	[ROVE_EEXIST] = "already exists",
+	[ROVE_EDB] = "storage error",
+	[ROVE_EMAPFULL] = "storage full",
+	[ROVE_EIO] = "input/output error",
+	[ROVE_EUNREACH] = "server unreachable",
+	[ROVE_ETIMEDOUT] = "timed out",
+	[ROVE_EAUTH] = "authentication failed",
+	[ROVE_EPERM] = "permission denied",
+	[ROVE_ESERVER] = "server error",
+};
+
+const char *rove_strerror(int err)
+{
+	if (err < 0 || err >= ROVE_ERR_COUNT)
+		return "unknown error";
+	return err_text[err];
+}
+
+static const char *const reason_text[ROVE_R_COUNT] = {
+	[ROVE_R_NONE] = "none",
+	[ROVE_R_DUPLICATE] = "duplicate",
+	[ROVE_R_NOT_OWNER] = "not_owner",
+	[ROVE_R_NOT_IN_TERRITORY] = "not_in_territory",
+	[ROVE_R_ALREADY_CLAIMED] = "already_claimed",
+	[ROVE_R_DELETED] = "deleted",
+	[ROVE_R_REASSIGNED] = "reassigned",
+	[ROVE_R_FORBIDDEN] = "forbidden",
+	[ROVE_R_INVALID] = "invalid",
+	[ROVE_R_LIMIT] = "limit",
+	[ROVE_R_COOLDOWN] = "cooldown",
+};
+
+const char *rove_reason_name(int reason)
+{
+	if (reason < 0 || reason >= ROVE_R_COUNT)
+		return "unknown";
+	return reason_text[reason];
+}

@@ -1,0 +1,201 @@
+#include "record.h"
+
+#include "err.h"
+
+#include <string.h>
+
+rove_value rove_vcstr(const char *s)
+{
+	return rove_vstr(s, (uint32_t)strlen(s));
+}
+
+void rove_fields_init(rove_fields *fs)
+{
+	fs->n = 0;
+	fs->used = 0;
+}
+
+/* Index of name, or -(insertion point) - 1. */
+static int fields_find(const rove_fields *fs, const char *name)
+{
+	int lo = 0, hi = (int)fs->n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(fs->f[mid].name, name);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -lo - 1;
+}
+
+/* Rewrites the arena keeping only live strings. */
+static void fields_compact(rove_fields *fs)
+{
+	char tmp[ROVE_MAX_RECORD_BYTES];
+	uint32_t used = 0;
+
+	for (uint32_t i = 0; i < fs->n; i++) {
+		rove_value *v = &fs->f[i].v;
+		if (v->type != ROVE_V_STR)
+			continue;
+		memcpy(tmp + used, v->s, v->len + 1);
+		v->s = fs->arena + used;
+		used += v->len + 1;
+	}
+	memcpy(fs->arena, tmp, used);
+	fs->used = used;
+}
+
+int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
+{
+	size_t nlen = strlen(name);
+	int idx;
+	rove_field *f;
+
+	if (nlen == 0 || nlen > ROVE_MAX_FIELD_NAME)
+		return ROVE_EINVAL;
+	if (v.type == ROVE_V_STR) {
+		if (v.len > ROVE_MAX_STR || (v.len > 0 && v.s == NULL))
+			return ROVE_ETOOBIG;
+		if (memchr(v.s, '\0', v.len) != NULL)
+			return ROVE_EINVAL;
+	}
+	idx = fields_find(fs, name);
+	if (idx < 0) {
+		uint32_t at = (uint32_t)(-idx - 1);
+		if (fs->n >= ROVE_MAX_FIELDS)
+			return ROVE_ETOOBIG;
+		memmove(&fs->f[at + 1], &fs->f[at], (fs->n - at) * sizeof(fs->f[0]));
+		fs->n++;
+		f = &fs->f[at];
+		memcpy(f->name, name, nlen + 1);
+		f->v = rove_vnull();
+	} else {
+		f = &fs->f[idx];
+	}
+	if (v.type == ROVE_V_STR) {
+		/* Copy first: v.s may point into this arena. */
+		char tmp[ROVE_MAX_STR + 1];
+		memcpy(tmp, v.s, v.len);
+		tmp[v.len] = '\0';
+		f->v = rove_vnull();
+		if (fs->used + v.len + 1 > ROVE_MAX_RECORD_BYTES)
+			fields_compact(fs);
+		if (fs->used + v.len + 1 > ROVE_MAX_RECORD_BYTES) {
+			/* Leave the field null rather than half-set. */
+			f->st = st;
+			return ROVE_ETOOBIG;
+		}
+		memcpy(fs->arena + fs->used, tmp, v.len + 1);
+		v.s = fs->arena + fs->used;
+		fs->used += v.len + 1;
+	}
+	f->v = v;
+	f->st = st;
+	return ROVE_OK;
+}
+
+const rove_field *rove_fields_get(const rove_fields *fs, const char *name)
+{
+	int idx = fields_find(fs, name);
+
+	return idx < 0 ? NULL : &fs->f[idx];
+}
+
+const char *rove_fields_str(const rove_fields *fs, const char *name)
+{
+	const rove_field *f = rove_fields_get(fs, name);
+
+	if (f == NULL || f->v.type != ROVE_V_STR)
+		return NULL;
+	return f->v.s;
+}
+
+bool rove_fields_int(const rove_fields *fs, const char *name, int64_t *out)
+{
+	const rove_field *f = rove_fields_get(fs, name);
+
+	if (f == NULL || f->v.type != ROVE_V_INT)
+		return false;
+	*out = f->v.i;
+	return true;
+}
+
+bool rove_value_eq(const rove_value *a, const rove_value *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case ROVE_V_NULL:
+		return true;
+	case ROVE_V_INT:
+		return a->i == b->i;
+	case ROVE_V_STR:
+		return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+	}
+	return false;
+}
+
+int rove_merge(rove_fields *dst, const rove_fields *src, bool *changed)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < src->n; i++) {
+		const rove_field *sf = &src->f[i];
+		const rove_field *df = rove_fields_get(dst, sf->name);
+		int rc;
+
+		if (df != NULL && rove_stamp_cmp(&sf->st, &df->st) <= 0)
+			continue;
+		rc = rove_fields_set(dst, sf->name, sf->v, sf->st);
+		if (rc != ROVE_OK)
+			return rc;
+		any = true;
+	}
+	if (changed != NULL)
+		*changed = any;
+	return ROVE_OK;
+}
+
+int rove_record_apply(rove_record *rec, const rove_op *op, bool *changed)
+{
+	rec->coll = op->coll;
+	rec->id = op->rid;
+	return rove_merge(&rec->fs, &op->fs, changed);
+}
+
+bool rove_record_deleted(const rove_record *rec)
+{
+	int64_t d;
+
+	return rove_fields_int(&rec->fs, ROVE_FIELD_DELETED, &d) && d != 0;
+}
+
+void rove_op_init(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, rove_stamp st)
+{
+	rove_uuid_new(&op->op_id);
+	op->kind = kind;
+	op->coll = coll;
+	op->rid = *rid;
+	op->st = st;
+	op->seq = 0;
+	op->author[0] = '\0';
+	rove_fields_init(&op->fs);
+}
+
+int rove_op_set(rove_op *op, const char *name, rove_value v)
+{
+	return rove_fields_set(&op->fs, name, v, op->st);
+}
+
+void rove_op_restamp(rove_op *op, rove_stamp st)
+{
+	op->st = st;
+	for (uint32_t i = 0; i < op->fs.n; i++)
+		op->fs.f[i].st = st;
+}

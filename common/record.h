@@ -1,0 +1,122 @@
+/*
+ * record.h - the generic record model and the field-by-field merge.
+ *
+ * A record is a collection number, an id and a set of named fields; each
+ * field carries the stamp of the write that set it. An op is one write: a
+ * set of fields under a single stamp. Merging keeps, per field, the value
+ * with the later stamp (ties broken by node), so merging is commutative,
+ * associative and idempotent: replicas that have seen the same ops hold the
+ * same record, whatever the order they saw them in. The server and every
+ * replica use this one merge.
+ *
+ * Memory: rove_fields keeps its strings in its own arena, so a record or op
+ * is one flat struct with no pointers to free. Values handed in are copied.
+ */
+#ifndef ROVE_RECORD_H
+#define ROVE_RECORD_H
+
+#include "hlc.h"
+#include "rove_limits.h"
+#include "uuid.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum rove_vtype { ROVE_V_NULL = 0, ROVE_V_INT = 1, ROVE_V_STR = 2 } rove_vtype;
+
+/* A value; s points into the owning rove_fields' arena (not NUL-free:
+ * strings are NUL-terminated in the arena, len excludes the NUL). */
+typedef struct rove_value {
+	rove_vtype type;
+	int64_t i;
+	const char *s;
+	uint32_t len;
+} rove_value;
+
+typedef struct rove_field {
+	char name[ROVE_MAX_FIELD_NAME + 1];
+	rove_value v;
+	rove_stamp st;
+} rove_field;
+
+typedef struct rove_fields {
+	uint32_t n;                     /* fields in use, sorted by name */
+	rove_field f[ROVE_MAX_FIELDS];
+	uint32_t used;                  /* arena bytes in use */
+	char arena[ROVE_MAX_RECORD_BYTES];
+} rove_fields;
+
+typedef struct rove_record {
+	uint8_t coll;
+	rove_uuid id;
+	rove_fields fs;
+} rove_record;
+
+/* Op kinds. The engine treats every kind as a field write; the policy
+ * module gives kinds their meaning (who may do what). */
+enum rove_op_kind {
+	ROVE_OP_CREATE = 1,
+	ROVE_OP_UPDATE = 2,
+	ROVE_OP_DELETE = 3,
+	ROVE_OP_KIND_MAX = 3
+};
+
+typedef struct rove_op {
+	rove_uuid op_id;
+	uint8_t kind;
+	uint8_t coll;
+	rove_uuid rid;
+	rove_stamp st;                  /* stamp of every field written */
+	uint64_t seq;                   /* server sequence; 0 before acceptance */
+	char author[ROVE_MAX_NAME + 1]; /* set by the server; "" before */
+	rove_fields fs;                 /* field stamps all equal st */
+} rove_op;
+
+static inline rove_value rove_vnull(void)
+{
+	return (rove_value){ROVE_V_NULL, 0, NULL, 0};
+}
+static inline rove_value rove_vint(int64_t i)
+{
+	return (rove_value){ROVE_V_INT, i, NULL, 0};
+}
+/* s need not be NUL-terminated; it is copied when set into fields. */
+static inline rove_value rove_vstr(const char *s, uint32_t len)
+{
+	return (rove_value){ROVE_V_STR, 0, s, len};
+}
+rove_value rove_vcstr(const char *s);
+
+void rove_fields_init(rove_fields *fs);
+/* Sets name to v with stamp st (copying the string), replacing any value.
+ * ROVE_ETOOBIG past ROVE_MAX_FIELDS/ROVE_MAX_STR/ROVE_MAX_RECORD_BYTES,
+ * ROVE_EINVAL for an empty or too long name. */
+int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st);
+/* The field or NULL; valid until fs changes. */
+const rove_field *rove_fields_get(const rove_fields *fs, const char *name);
+/* String value of name as a NUL-terminated string, or NULL if absent,
+ * null or not a string. */
+const char *rove_fields_str(const rove_fields *fs, const char *name);
+bool rove_fields_int(const rove_fields *fs, const char *name, int64_t *out);
+bool rove_value_eq(const rove_value *a, const rove_value *b);
+
+/* dst := dst merged with src (later stamp wins per field).
+ * *changed (optional) tells whether dst changed. */
+int rove_merge(rove_fields *dst, const rove_fields *src, bool *changed);
+
+/* Merges an op into a record (the record's coll/id are set from the op). */
+int rove_record_apply(rove_record *rec, const rove_op *op, bool *changed);
+
+/* A record is deleted when its "_deleted" field is a non-zero int. */
+#define ROVE_FIELD_DELETED "_deleted"
+bool rove_record_deleted(const rove_record *rec);
+
+/* Initialises op: new op id, no fields, stamp given. */
+void rove_op_init(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, rove_stamp st);
+/* Sets a field of the op under the op's stamp. */
+int rove_op_set(rove_op *op, const char *name, rove_value v);
+/* Changes the op's stamp and every field's with it. */
+void rove_op_restamp(rove_op *op, rove_stamp st);
+
+#endif

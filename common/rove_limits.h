@@ -1,0 +1,51 @@
+/*
+ * limits.h - every limit rove enforces, in one place, with its reason.
+ *
+ * Decoders check counts and lengths against these before allocating; the
+ * server refuses anything larger with ROVE_ETOOBIG or ROVE_EPROTO.
+ */
+#ifndef ROVE_LIMITS_H
+#define ROVE_LIMITS_H
+
+/* Wire protocol version; a message with another version is refused. */
+#define ROVE_PROTO_VERSION 1
+
+/* Largest message either side accepts (nng's recv max size is set to it).
+ * Big enough for a full pull chunk, small enough to bound memory per ctx. */
+#define ROVE_MAX_MSG_BYTES (8u * 1024u * 1024u)
+
+/* Ops in one push; a client with more pending ops sends several batches. */
+#define ROVE_MAX_PUSH_OPS 1000u
+
+/* Items (ops or snapshot records) the server puts in one pull reply, and the
+ * byte budget it fills before closing the chunk. */
+#define ROVE_MAX_PULL_ITEMS 4000u
+#define ROVE_PULL_CHUNK_BYTES (4u * 1024u * 1024u)
+
+/* Fields in one record or op, the length of a field name, of one string
+ * value, and of all string bytes of one record together. */
+#define ROVE_MAX_FIELDS 32u
+#define ROVE_MAX_FIELD_NAME 31u
+#define ROVE_MAX_STR 4096u
+#define ROVE_MAX_RECORD_BYTES 16384u
+
+/* Login names, role names, territory codes, reason codes, admin args. */
+#define ROVE_MAX_NAME 64u
+#define ROVE_MAX_ADMIN_ARGS 16u
+#define ROVE_MAX_ERRMSG 256u
+
+/* Tokens are 32 random bytes, written as 64 hex characters. */
+#define ROVE_TOKEN_BYTES 32u
+#define ROVE_TOKEN_HEX (2u * ROVE_TOKEN_BYTES)
+
+/* A stamp further ahead of the server's clock than this is re-stamped. */
+#define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
+
+/* Client: default time to wait for one reply from the server. */
+#define ROVE_DEFAULT_TIMEOUT_MS 10000
+
+/* LMDB map sizes (sparse files; grown on demand later). */
+#define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)
+#define ROVE_REPLICA_MAPSIZE ((size_t)16 << 30)
+
+#endif

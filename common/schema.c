@@ -1,0 +1,309 @@
+#include "schema.h"
+
+#include "err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const tiers[] = {"prospect", "customer", "loyal", NULL};
+
+static const rove_field_def customer_fields[] = {
+	{"name", ROVE_FT_STR, ROVE_FF_REQUIRED | ROVE_FF_LIST, 200, NULL},
+	{"tax_id", ROVE_FT_STR, 0, 32, NULL},
+	{"phone", ROVE_FT_STR, ROVE_FF_LIST, 32, NULL},
+	{"address", ROVE_FT_STR, 0, 500, NULL},
+	{"tier", ROVE_FT_ENUM, ROVE_FF_LIST, 16, tiers},
+	{"territory", ROVE_FT_CODE, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"owner", ROVE_FT_LOGIN, ROVE_FF_SYSTEM | ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"dealer", ROVE_FT_REF, 0, ROVE_UUID_STRLEN, NULL},
+	{"last_activity_at", ROVE_FT_DATE, 0, 32, NULL},
+};
+
+static const rove_coll_def colls[] = {
+	{ROVE_COLL_CUSTOMER, "customer", customer_fields,
+	 sizeof(customer_fields) / sizeof(customer_fields[0])},
+};
+
+const rove_coll_def *rove_schema_coll(uint8_t id)
+{
+	for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
+		if (colls[i].id == id)
+			return &colls[i];
+	return NULL;
+}
+
+const rove_coll_def *rove_schema_coll_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
+		if (strcmp(colls[i].name, name) == 0)
+			return &colls[i];
+	return NULL;
+}
+
+const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, name) == 0)
+			return &c->fields[i];
+	return NULL;
+}
+
+static bool valid_date(const char *s, uint32_t len)
+{
+	int y, m, d;
+	char extra;
+	char buf[16];
+
+	if (len != 10)
+		return false;
+	memcpy(buf, s, 10);
+	buf[10] = '\0';
+	if (sscanf(buf, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+		return false;
+	if (!isdigit((unsigned char)buf[0]) || buf[4] != '-' || buf[7] != '-')
+		return false;
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	return true;
+}
+
+static bool valid_chars(const char *s, uint32_t len, const char *extra)
+{
+	if (len == 0)
+		return false;
+	for (uint32_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(isalnum(c) || strchr(extra, c) != NULL) || c == '\0')
+			return false;
+	}
+	return true;
+}
+
+int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
+{
+	bool ok = true;
+
+	if (v->type == ROVE_V_NULL) {
+		if (fd->flags & ROVE_FF_REQUIRED) {
+			snprintf(why, whylen, "%s cannot be empty", fd->name);
+			return ROVE_EINVAL;
+		}
+		return ROVE_OK;
+	}
+	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT) {
+		if (v->type != ROVE_V_INT) {
+			snprintf(why, whylen, "%s must be a number", fd->name);
+			return ROVE_EINVAL;
+		}
+		return ROVE_OK;
+	}
+	if (v->type != ROVE_V_STR) {
+		snprintf(why, whylen, "%s must be text", fd->name);
+		return ROVE_EINVAL;
+	}
+	if (v->len > fd->maxlen) {
+		snprintf(why, whylen, "%s is longer than %u bytes", fd->name, fd->maxlen);
+		return ROVE_EINVAL;
+	}
+	switch (fd->type) {
+	case ROVE_FT_STR:
+		ok = v->len > 0 || !(fd->flags & ROVE_FF_REQUIRED);
+		break;
+	case ROVE_FT_ENUM:
+		ok = false;
+		for (const char *const *e = fd->values; *e != NULL; e++)
+			if (strlen(*e) == v->len && memcmp(*e, v->s, v->len) == 0)
+				ok = true;
+		break;
+	case ROVE_FT_DATE:
+		ok = valid_date(v->s, v->len);
+		break;
+	case ROVE_FT_REF: {
+		char buf[ROVE_UUID_STRLEN + 1];
+		rove_uuid u;
+		ok = v->len == ROVE_UUID_STRLEN;
+		if (ok) {
+			memcpy(buf, v->s, v->len);
+			buf[v->len] = '\0';
+			ok = rove_uuid_parse(buf, &u) == ROVE_OK;
+		}
+		break;
+	}
+	case ROVE_FT_CODE:
+		ok = valid_chars(v->s, v->len, "._-");
+		break;
+	case ROVE_FT_LOGIN:
+		ok = valid_chars(v->s, v->len, "._-@");
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		if (fd->type == ROVE_FT_ENUM) {
+			char list[128] = "";
+			for (const char *const *e = fd->values; *e != NULL; e++) {
+				strncat(list, *e, sizeof(list) - strlen(list) - 1);
+				if (e[1] != NULL)
+					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			}
+			snprintf(why, whylen, "%s must be one of: %s", fd->name, list);
+		} else {
+			snprintf(why, whylen, "invalid %s '%.*s'", fd->name, (int)(v->len > 64 ? 64 : v->len),
+				 v->s);
+		}
+		return ROVE_EINVAL;
+	}
+	return ROVE_OK;
+}
+
+static int parse_money(const char *text, int64_t *out)
+{
+	const char *p = text;
+	int neg = 0;
+	int64_t units = 0, cents = 0;
+	int digits = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return ROVE_EINVAL;
+	while (isdigit((unsigned char)*p)) {
+		if (units > (INT64_MAX / 100 - 9) / 10)
+			return ROVE_EINVAL;
+		units = units * 10 + (*p++ - '0');
+	}
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p) && digits < 2) {
+			cents = cents * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (digits == 0)
+			return ROVE_EINVAL;
+		if (digits == 1)
+			cents *= 10;
+	}
+	if (*p != '\0')
+		return ROVE_EINVAL;
+	*out = (units * 100 + cents) * (neg ? -1 : 1);
+	return ROVE_OK;
+}
+
+int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v, char *why, size_t whylen)
+{
+	if (text[0] == '\0') {
+		*v = rove_vnull();
+		return rove_schema_check_value(fd, v, why, whylen);
+	}
+	if (fd->type == ROVE_FT_MONEY) {
+		int64_t cents;
+		if (parse_money(text, &cents) != ROVE_OK) {
+			snprintf(why, whylen, "invalid amount '%s' (write units, e.g. 12000.50)", text);
+			return ROVE_EINVAL;
+		}
+		*v = rove_vint(cents);
+		return ROVE_OK;
+	}
+	if (fd->type == ROVE_FT_INT) {
+		char *end;
+		long long n;
+		errno = 0;
+		n = strtoll(text, &end, 10);
+		if (errno != 0 || *end != '\0') {
+			snprintf(why, whylen, "invalid number '%s' for %s", text, fd->name);
+			return ROVE_EINVAL;
+		}
+		*v = rove_vint(n);
+		return ROVE_OK;
+	}
+	if (strlen(text) > ROVE_MAX_STR) {
+		snprintf(why, whylen, "%s is too long", fd->name);
+		return ROVE_EINVAL;
+	}
+	*v = rove_vcstr(text);
+	return rove_schema_check_value(fd, v, why, whylen);
+}
+
+int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+
+	if (c == NULL) {
+		snprintf(why, whylen, "unknown collection %u", op->coll);
+		return ROVE_EINVAL;
+	}
+	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX) {
+		snprintf(why, whylen, "unknown op kind %u", op->kind);
+		return ROVE_EINVAL;
+	}
+	for (uint32_t i = 0; i < op->fs.n; i++) {
+		const rove_field *f = &op->fs.f[i];
+		const rove_field_def *fd;
+		int rc;
+
+		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0) {
+			if (f->v.type != ROVE_V_INT) {
+				snprintf(why, whylen, "%s must be a number", f->name);
+				return ROVE_EINVAL;
+			}
+			continue;
+		}
+		fd = rove_schema_field(c, f->name);
+		if (fd == NULL) {
+			snprintf(why, whylen, "unknown field '%s' for %s", f->name, c->name);
+			return ROVE_EINVAL;
+		}
+		rc = rove_schema_check_value(fd, &f->v, why, whylen);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	if (op->kind == ROVE_OP_CREATE) {
+		for (size_t i = 0; i < c->nfields; i++) {
+			const rove_field_def *fd = &c->fields[i];
+			const rove_field *f;
+			if (!(fd->flags & ROVE_FF_REQUIRED))
+				continue;
+			f = rove_fields_get(&op->fs, fd->name);
+			if (f == NULL || f->v.type == ROVE_V_NULL) {
+				snprintf(why, whylen, "%s is required", fd->name);
+				return ROVE_EINVAL;
+			}
+		}
+	}
+	return ROVE_OK;
+}
+
+void rove_phone_normalise(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	for (const char *p = in; *p != '\0' && n + 1 < outlen; p++) {
+		if (isdigit((unsigned char)*p) || (*p == '+' && n == 0))
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+}
+
+static const char *const role_names[] = {NULL, "rep", "manager", "analyst", "admin"};
+
+const char *rove_role_name(int role)
+{
+	if (role < ROVE_ROLE_REP || role > ROVE_ROLE_ADMIN)
+		return "unknown";
+	return role_names[role];
+}
+
+int rove_role_parse(const char *name)
+{
+	for (int r = ROVE_ROLE_REP; r <= ROVE_ROLE_ADMIN; r++)
+		if (strcmp(role_names[r], name) == 0)
+			return r;
+	return 0;
+}

@@ -1,0 +1,54 @@
+#include "uuid.h"
+
+#include "err.h"
+
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+void rove_uuid_new(rove_uuid *out)
+{
+	struct timespec ts;
+	uint64_t ms;
+
+	uuid_generate_random(out->b);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	for (int i = 0; i < 6; i++)
+		out->b[i] = (uint8_t)(ms >> (40 - 8 * i));
+	out->b[6] = (uint8_t)(0x70 | (out->b[6] & 0x0f));
+	out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
+}
+
+void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1])
+{
+	uuid_unparse_lower(id->b, out);
+}
+
+int rove_uuid_parse(const char *s, rove_uuid *out)
+{
+	if (s == NULL || strlen(s) != ROVE_UUID_STRLEN)
+		return ROVE_EINVAL;
+	if (uuid_parse(s, out->b) != 0)
+		return ROVE_EINVAL;
+	return ROVE_OK;
+}
+
+bool rove_uuid_is_nil(const rove_uuid *id)
+{
+	return uuid_is_null(id->b) != 0;
+}
+
+int rove_uuid_cmp(const rove_uuid *a, const rove_uuid *b)
+{
+	return memcmp(a->b, b->b, 16);
+}
+
+uint64_t rove_uuid_node(const rove_uuid *id)
+{
+	uint64_t n = 0;
+
+	for (int i = 8; i < 16; i++)
+		n = (n << 8) | id->b[i];
+	return n;
+}

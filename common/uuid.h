@@ -1,0 +1,30 @@
+/*
+ * uuid.h - record, op and replica ids.
+ *
+ * Ids come from libuuid's random generator with the first 48 bits replaced
+ * by the Unix time in milliseconds (the UUIDv7 layout), so ids created
+ * later sort later and LMDB keys built from them arrive mostly in order.
+ */
+#ifndef ROVE_UUID_H
+#define ROVE_UUID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROVE_UUID_STRLEN 36
+
+typedef struct rove_uuid {
+	uint8_t b[16];
+} rove_uuid;
+
+void rove_uuid_new(rove_uuid *out);
+/* Writes 36 characters and a NUL into out. */
+void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
+/* Parses the canonical 8-4-4-4-12 form; ROVE_EINVAL on anything else. */
+int rove_uuid_parse(const char *s, rove_uuid *out);
+bool rove_uuid_is_nil(const rove_uuid *id);
+int rove_uuid_cmp(const rove_uuid *a, const rove_uuid *b);
+/* A 64-bit node number derived from a replica id, for tie-breaking. */
+uint64_t rove_uuid_node(const rove_uuid *id);
+
+#endif

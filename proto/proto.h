@@ -1,0 +1,161 @@
+/*
+ * proto.h - rove's wire protocol: every message, encoded with msgpack-c,
+ * decoded strictly.
+ *
+ * Every message is one MessagePack array: [version, type, ...]. Requests
+ * then carry the user's login and token, then the body. Encoding appends
+ * to a rove_buf. Decoding reads the bytes in place (no allocation): it
+ * first validates the whole message - version, type, every type, length,
+ * count and limit - and only then lets the caller iterate the items, so a
+ * handler never acts on half a message. Items of a decoded message point
+ * into the caller's buffer, which must outlive the rove_msg.
+ *
+ *   PUSH         [1, 2, user, token, replica, [op...]]
+ *   PUSH_REPLY   [1, 3, [result...]]
+ *   PULL         [1, 4, user, token, replica, cursor, snap_seq, snap_key, max]
+ *   PULL_REPLY   [1, 5, role, mode, head, cursor, snap_seq, snap_key, more, [item...]]
+ *   ADMIN        [1, 6, user, token, command, [arg...]]
+ *   ADMIN_REPLY  [1, 7, [line...]]
+ *   ERROR        [1, 1, code, text]
+ *
+ *   op     [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
+ *   record [coll, id, [[name, value, hlc, node]...]]
+ *   result [op_id, status, seen, seq, reason, detail, hlc, node]
+ */
+#ifndef ROVE_PROTO_H
+#define ROVE_PROTO_H
+
+#include "rove_limits.h"
+#include "record.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rove_msg_type {
+	ROVE_MSG_ERROR = 1,
+	ROVE_MSG_PUSH = 2,
+	ROVE_MSG_PUSH_REPLY = 3,
+	ROVE_MSG_PULL = 4,
+	ROVE_MSG_PULL_REPLY = 5,
+	ROVE_MSG_ADMIN = 6,
+	ROVE_MSG_ADMIN_REPLY = 7,
+	ROVE_MSG_TYPE_MAX = 7
+};
+
+#define ROVE_MAX_SNAP_KEY 64u
+#define ROVE_MAX_DETAIL 128u
+#define ROVE_MAX_ADMIN_ARG 256u
+
+/* A growable byte buffer; rove_buf_free releases data. */
+typedef struct rove_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} rove_buf;
+
+void rove_buf_init(rove_buf *b);
+void rove_buf_reset(rove_buf *b);
+void rove_buf_free(rove_buf *b);
+int rove_buf_append(rove_buf *b, const void *data, size_t len);
+
+typedef struct rove_auth {
+	char user[ROVE_MAX_NAME + 1];
+	char token[ROVE_TOKEN_HEX + 1];
+} rove_auth;
+
+enum rove_push_status { ROVE_PUSH_ACCEPTED = 0, ROVE_PUSH_REJECTED = 1 };
+
+typedef struct rove_push_result {
+	rove_uuid op_id;
+	uint8_t status;      /* rove_push_status */
+	bool seen;           /* the server had this op already */
+	uint64_t seq;        /* accepted: its sequence number */
+	uint8_t reason;      /* rejected: rove_reason */
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_stamp st;       /* accepted: the stamp the server kept */
+} rove_push_result;
+
+typedef struct rove_pull_req {
+	rove_uuid replica;
+	uint64_t cursor;     /* last sequence number held; 0 = needs a snapshot */
+	uint64_t snap_seq;   /* snapshot in progress: its sequence number, else 0 */
+	uint32_t snap_keylen;
+	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* where the snapshot resumes */
+	uint32_t max_items;
+} rove_pull_req;
+
+enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
+
+typedef struct rove_pull_reply {
+	char role[ROVE_MAX_NAME + 1];
+	uint8_t mode;        /* rove_pull_mode: items are ops or records */
+	uint64_t head;       /* server's latest sequence number */
+	uint64_t cursor;     /* ops: the cursor after these items */
+	uint64_t snap_seq;   /* snapshot: the sequence number it continues from */
+	uint32_t snap_keylen;
+	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* snapshot: resume key if more */
+	bool more;           /* more items are waiting */
+	uint32_t n;          /* items in this reply */
+} rove_pull_reply;
+
+/* Encoders: append one whole message (or one item) to out. */
+int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n);
+int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n);
+int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
+/* items holds n encoded ops or records (rove_enc_op / rove_enc_record). */
+int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
+int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
+int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
+int rove_enc_error(rove_buf *out, int code, const char *text);
+int rove_enc_op(rove_buf *out, const rove_op *op);
+int rove_enc_record(rove_buf *out, const rove_record *rec);
+
+/* Stand-alone decoders for one op or record (the stored form on disk). */
+int rove_dec_op(const void *data, size_t len, rove_op *op);
+int rove_dec_record(const void *data, size_t len, rove_record *rec);
+
+/* A decoded message. Fields are filled by type; iterate items with the
+ * rove_msg_next_* function matching the type. */
+typedef struct rove_msg {
+	uint8_t type;
+	rove_auth auth; /* requests */
+	union {
+		struct {
+			rove_uuid replica;
+			uint32_t n;
+		} push;
+		struct {
+			uint32_t n;
+		} push_reply;
+		rove_pull_req pull;
+		rove_pull_reply pull_reply;
+		struct {
+			char cmd[ROVE_MAX_NAME + 1];
+			uint32_t n;
+		} admin;
+		struct {
+			uint32_t n;
+		} admin_reply;
+		struct {
+			int code;
+			char text[ROVE_MAX_ERRMSG + 1];
+		} error;
+	} u;
+	const uint8_t *items; /* next item */
+	const uint8_t *end;
+	uint32_t left;        /* items not yet read */
+} rove_msg;
+
+/* Validates and decodes; ROVE_EVERSION for another version, ROVE_EPROTO
+ * for anything malformed, ROVE_ETOOBIG over a limit. */
+int rove_msg_decode(const void *data, size_t len, rove_msg *m);
+/* Next item; ROVE_ENOTFOUND when none is left. */
+int rove_msg_next_op(rove_msg *m, rove_op *op);
+int rove_msg_next_record(rove_msg *m, rove_record *rec);
+int rove_msg_next_result(rove_msg *m, rove_push_result *r);
+/* Admin args and reply lines: *s is not NUL-terminated; it points into
+ * the message buffer. */
+int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len);
+
+#endif

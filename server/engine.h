@@ -1,0 +1,44 @@
+/*
+ * engine.h - the server's sync engine: answers push, pull and admin
+ * requests against the store.
+ *
+ * Generic: it validates, orders and stores ops of any collection and asks
+ * the policy module for every decision about users and customers.
+ * Writes (push, admin) run in batches: every request of a batch in one
+ * LMDB write transaction with one durable commit (group commit), each
+ * request in a nested transaction so that one failing request does not
+ * undo the others. Reads (pull) run in read transactions, concurrently.
+ */
+#ifndef ROVE_ENGINE_H
+#define ROVE_ENGINE_H
+
+#include "proto.h"
+#include "store.h"
+
+#include <stdbool.h>
+
+typedef struct rove_engine {
+	rove_store st;
+	rove_hlc clock; /* touched only by the (single) writer */
+} rove_engine;
+
+/* One request: the decoded message (its bytes owned by the caller and
+ * alive until the reply is sent) and the reply the engine writes. */
+typedef struct rove_job {
+	rove_msg msg;
+	rove_buf reply;
+} rove_job;
+
+int rove_engine_open(rove_engine *e, const char *dir);
+void rove_engine_close(rove_engine *e);
+
+/* True for the message types rove_engine_write handles. */
+bool rove_engine_is_write(const rove_msg *m);
+/* Runs write requests in one transaction; fills every job's reply. */
+void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n);
+/* Answers a read request; fills job->reply. */
+void rove_engine_read(rove_engine *e, rove_job *job);
+/* Replaces out's contents with an error message. */
+void rove_engine_error(rove_buf *out, int code, const char *text);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * roved - the rove sync server.
+ *
+ *   roved init DIR [--admin NAME]    create a database, print the admin token
+ *   roved serve DIR [--listen URL]   serve until SIGINT/SIGTERM
+ */
+#include "engine.h"
+#include "err.h"
+#include "log.h"
+#include "serve.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ROVED_DEFAULT_URL "tcp://127.0.0.1:7411"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: roved init DIR [--admin NAME]\n"
+	"       roved serve DIR [--listen URL]\n"
+	"\n"
+	"  init DIR        create a server database in DIR and print the admin's\n"
+	"                  token alone on stdout (--admin NAME, default 'admin')\n"
+	"  serve DIR       serve replicas (--listen URL, default " ROVED_DEFAULT_URL ");\n"
+	"                  stops cleanly on SIGINT or SIGTERM\n"
+	"\n"
+	"URLs are nng URLs: tcp://HOST:PORT or ipc:///path.\n"
+	"Set ROVE_LOG=info or debug for more output on stderr.\n";
+
+static int usage(FILE *f, int code)
+{
+	fputs(usage_text, f);
+	return code;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"admin", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *admin = "admin";
+	char token[ROVE_TOKEN_HEX + 1];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'a')
+			admin = optarg;
+		else if (c == 'h')
+			return usage(stdout, EXIT_OK);
+		else
+			return usage(stderr, EXIT_USAGE);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr, EXIT_USAGE);
+	rc = rove_store_init(argv[optind], admin, token);
+	if (rc == ROVE_EEXIST) {
+		rove_error("'%s' already holds a database", argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (rc == ROVE_EINVAL) {
+		rove_error("invalid admin name '%s'", admin);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot create database in '%s': %s", argv[optind], rove_strerror(rc));
+		return EXIT_FAIL;
+	}
+	printf("%s\n", token);
+	fprintf(stderr, "roved: created database in %s; admin user '%s' (token above)\n",
+		argv[optind], admin);
+	return EXIT_OK;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *url = ROVED_DEFAULT_URL;
+	rove_engine e;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'l')
+			url = optarg;
+		else if (c == 'h')
+			return usage(stdout, EXIT_OK);
+		else
+			return usage(stderr, EXIT_USAGE);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr, EXIT_USAGE);
+	rc = rove_engine_open(&e, argv[optind]);
+	if (rc != ROVE_OK) {
+		rove_error("cannot open database in '%s': %s%s", argv[optind], rove_strerror(rc),
+			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
+		return EXIT_FAIL;
+	}
+	rc = rove_serve(&e, url);
+	rove_engine_close(&e);
+	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	rove_log_init("roved", ROVE_LOG_INFO);
+	if (argc < 2)
+		return usage(stderr, EXIT_USAGE);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return usage(stdout, EXIT_OK);
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	rove_error("unknown command '%s'", argv[1]);
+	return usage(stderr, EXIT_USAGE);
+}

@@ -1,0 +1,22 @@
+/*
+ * serve.h - the network side of roved: nng rep0 contexts with
+ * asynchronous I/O, and one writer thread that commits pushes in batches.
+ *
+ * Each of ROVE_SERVE_CONTEXTS contexts runs a small state machine
+ * (receive, handle, send). Pulls are answered on nng's callback threads in
+ * read transactions; pushes and admin requests are queued to the writer,
+ * which takes everything queued at once and commits it in one transaction
+ * before the replies go out: an op is acknowledged only once it is durable.
+ */
+#ifndef ROVE_SERVE_H
+#define ROVE_SERVE_H
+
+#include "engine.h"
+
+#define ROVE_SERVE_CONTEXTS 64
+#define ROVE_SERVE_MAX_BATCH 64 /* requests per group commit */
+
+/* Serves url until SIGINT or SIGTERM arrives; returns a rove error. */
+int rove_serve(rove_engine *e, const char *url);
+
+#endif

@@ -1,0 +1,316 @@
+#include "store.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_MAXDBS 16
+
+static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
+{
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} t[] = {
+		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
+		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
+		if (rc != 0)
+			return rove_db_err(rc, t[i].name);
+	}
+	return ROVE_OK;
+}
+
+static int store_env(const char *dir, int create, rove_store *st)
+{
+	memset(st, 0, sizeof(*st));
+	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
+}
+
+int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1])
+{
+	char path[4096];
+	struct stat sb;
+	rove_store st;
+	MDB_txn *txn = NULL;
+	rove_user u;
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_uuid node;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) == 0)
+		return ROVE_EEXIST;
+	if (strlen(admin) == 0 || strlen(admin) > ROVE_MAX_NAME)
+		return ROVE_EINVAL;
+	rc = rove_token_new(token);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = store_env(dir, 1, &st);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(st.env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = open_dbis(&st, txn, MDB_CREATE);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st.meta, "format", ROVE_STORE_FORMAT);
+	rove_uuid_new(&node);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st.meta, "node", rove_uuid_node(&node));
+	snprintf(u.name, sizeof(u.name), "%s", admin);
+	u.role = ROVE_ROLE_ADMIN;
+	rove_token_hash(token, hash);
+	if (rc == ROVE_OK)
+		rc = rove_store_user_put(&st, txn, &u, hash);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else
+		mdb_txn_abort(txn);
+	mdb_env_close(st.env);
+	return rc;
+}
+
+int rove_store_open(const char *dir, rove_store *st)
+{
+	MDB_txn *txn = NULL;
+	uint64_t format = 0;
+	int rc = store_env(dir, 0, st);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = open_dbis(st, txn, 0);
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, st->meta, "format", &format);
+	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
+		rc = ROVE_EVERSION;
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, st->meta, "node", &st->node);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
+void rove_store_close(rove_store *st)
+{
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	st->env = NULL;
+}
+
+/* users: role(1) hash(32) */
+int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
+			uint8_t hash[ROVE_HASH_BYTES])
+{
+	size_t len = strlen(name);
+	MDB_val k = {len, (void *)name}, v;
+	const uint8_t *p;
+	int rc;
+
+	if (len == 0 || len > ROVE_MAX_NAME)
+		return ROVE_ENOTFOUND;
+	rc = mdb_get(txn, st->users, &k, &v);
+	if (rc != 0)
+		return rove_db_err(rc, "users");
+	if (v.mv_size != 1 + ROVE_HASH_BYTES)
+		return ROVE_EPROTO;
+	p = v.mv_data;
+	if (rove_role_name(p[0])[0] == 'u') /* "unknown" */
+		return ROVE_EPROTO;
+	memcpy(u->name, name, len + 1);
+	u->role = p[0];
+	if (hash != NULL)
+		memcpy(hash, p + 1, ROVE_HASH_BYTES);
+	return ROVE_OK;
+}
+
+int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
+			const uint8_t hash[ROVE_HASH_BYTES])
+{
+	uint8_t buf[1 + ROVE_HASH_BYTES];
+	MDB_val k = {strlen(u->name), (void *)u->name}, v = {sizeof(buf), buf};
+
+	buf[0] = (uint8_t)u->role;
+	memcpy(buf + 1, hash, ROVE_HASH_BYTES);
+	return rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
+}
+
+void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id)
+{
+	key[0] = coll;
+	memcpy(key + 1, id->b, 16);
+}
+
+int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
+			  rove_record *rec)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	rove_store_record_key(key, coll, id);
+	rc = mdb_get(txn, st->records, &k, &v);
+	if (rc != 0)
+		return rove_db_err(rc, "records");
+	rc = rove_dec_record(v.mv_data, v.mv_size, rec);
+	if (rc != ROVE_OK || rec->coll != coll || rove_uuid_cmp(&rec->id, id) != 0) {
+		rove_error("stored record is corrupt");
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
+int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	rove_buf b;
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	rove_buf_init(&b);
+	rove_store_record_key(key, rec->coll, &rec->id);
+	rc = rove_enc_record(&b, rec);
+	if (rc == ROVE_OK) {
+		v.mv_size = b.len;
+		v.mv_data = b.data;
+		rc = rove_db_err(mdb_put(txn, st->records, &k, &v, 0), "records");
+	}
+	rove_buf_free(&b);
+	return rc;
+}
+
+static int last_key_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, dbi, &c);
+
+	if (rc != 0)
+		return rove_db_err(rc, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return ROVE_OK;
+	}
+	if (rc != 0)
+		return rove_db_err(rc, "last key");
+	if (k.mv_size != 8)
+		return ROVE_EPROTO;
+	*out = rove_be64_get(k.mv_data);
+	return ROVE_OK;
+}
+
+int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
+{
+	return last_key_u64(txn, st->oplog, head);
+}
+
+int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf *scratch)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	uint64_t head;
+	int rc = rove_store_head(st, txn, &head);
+
+	if (rc != ROVE_OK)
+		return rc;
+	op->seq = head + 1;
+	rove_buf_reset(scratch);
+	rc = rove_enc_op(scratch, op);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, op->seq);
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, st->oplog, &k, &v, MDB_APPEND), "oplog");
+}
+
+/* opids: status(1) reason(1) seq(8) hlc(8) node(8) detail(rest) */
+#define OPID_FIXED 26
+
+int rove_store_opid_get(rove_store *st, MDB_txn *txn, const rove_uuid *op_id, rove_push_result *r)
+{
+	MDB_val k = {16, (void *)op_id->b}, v;
+	const uint8_t *p;
+	size_t dlen;
+	int rc = mdb_get(txn, st->opids, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, "opids");
+	p = v.mv_data;
+	if (v.mv_size < OPID_FIXED || v.mv_size > OPID_FIXED + ROVE_MAX_DETAIL ||
+	    p[0] > ROVE_PUSH_REJECTED || p[1] >= ROVE_R_COUNT)
+		return ROVE_EPROTO;
+	r->op_id = *op_id;
+	r->status = p[0];
+	r->reason = p[1];
+	r->seq = rove_be64_get(p + 2);
+	r->st.hlc.v = rove_be64_get(p + 10);
+	r->st.node = rove_be64_get(p + 18);
+	dlen = v.mv_size - OPID_FIXED;
+	memcpy(r->detail, p + OPID_FIXED, dlen);
+	r->detail[dlen] = '\0';
+	return ROVE_OK;
+}
+
+int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
+{
+	uint8_t buf[OPID_FIXED + ROVE_MAX_DETAIL];
+	size_t dlen = strnlen(r->detail, ROVE_MAX_DETAIL);
+	MDB_val k = {16, (void *)r->op_id.b}, v = {OPID_FIXED + dlen, buf};
+
+	buf[0] = r->status;
+	buf[1] = r->reason;
+	rove_be64_put(buf + 2, r->seq);
+	rove_be64_put(buf + 10, r->st.hlc.v);
+	rove_be64_put(buf + 18, r->st.node);
+	memcpy(buf + OPID_FIXED, r->detail, dlen);
+	return rove_db_err(mdb_put(txn, st->opids, &k, &v, MDB_NOOVERWRITE), "opids");
+}
+
+/* rejects: reason(1) time(8) detail_len(1) detail op */
+int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
+			  const char *detail, rove_buf *scratch)
+{
+	uint8_t key[8], hdr[10];
+	size_t dlen = strnlen(detail, ROVE_MAX_DETAIL);
+	uint64_t last;
+	MDB_val k = {8, key}, v;
+	int rc = last_key_u64(txn, st->rejects, &last);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_buf_reset(scratch);
+	hdr[0] = (uint8_t)reason;
+	rove_be64_put(hdr + 1, rove_wall_ms());
+	hdr[9] = (uint8_t)dlen;
+	rc = rove_buf_append(scratch, hdr, sizeof(hdr));
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(scratch, detail, dlen);
+	if (rc == ROVE_OK)
+		rc = rove_enc_op(scratch, op);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, last + 1);
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, st->rejects, &k, &v, MDB_APPEND), "rejects");
+}

@@ -1,0 +1,72 @@
+/*
+ * store.h - the server's LMDB database.
+ *
+ * One environment, these named databases:
+ *   meta     string key -> value   (format version, server node)
+ *   records  coll(1) id(16)       -> record (proto's record encoding)
+ *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
+ *                                    order, so MDB_APPEND applies)
+ *   opids    op id(16)            -> the answer given to that op, so a push
+ *                                    sent twice gets the same answer
+ *   users    login                -> role(1) token hash(32)
+ *   rejects  seq(8)               -> a refused op with author and reason
+ * The sequence head is the oplog's last key: no second copy to drift.
+ *
+ * All functions take the caller's transaction; values they return point
+ * into their out-parameters, never into the map.
+ */
+#ifndef ROVE_STORE_H
+#define ROVE_STORE_H
+
+#include "auth.h"
+#include "proto.h"
+#include "record.h"
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#define ROVE_STORE_FORMAT 1
+
+typedef struct rove_user {
+	char name[ROVE_MAX_NAME + 1];
+	int role; /* enum rove_role */
+} rove_user;
+
+typedef struct rove_store {
+	MDB_env *env;
+	MDB_dbi meta, records, oplog, opids, users, rejects;
+	uint64_t node; /* this server's node number, for its own stamps */
+} rove_store;
+
+/* Creates a new database in dir (refusing an existing one) with one admin
+ * user; writes the admin's token into token. */
+int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
+int rove_store_open(const char *dir, rove_store *st);
+void rove_store_close(rove_store *st);
+
+int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
+			uint8_t hash[ROVE_HASH_BYTES]);
+int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
+			const uint8_t hash[ROVE_HASH_BYTES]);
+
+/* ROVE_ENOTFOUND if absent. */
+int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
+			  rove_record *rec);
+int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
+
+int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
+/* Sets op->seq to the next sequence number and appends op to the oplog. */
+int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf *scratch);
+
+/* The stored answer to an op id; ROVE_ENOTFOUND if never seen. */
+int rove_store_opid_get(rove_store *st, MDB_txn *txn, const rove_uuid *op_id, rove_push_result *r);
+int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r);
+
+int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
+			  const char *detail, rove_buf *scratch);
+
+/* Record keys: coll then id. */
+#define ROVE_RECORD_KEY 17
+void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id);
+
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# With the server down, sync exits 3 and keeps every local change; once the
+# server is back the same sync goes through.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+user_replica alice rep
+r alice sync >/dev/null
+server_stop
+
+id=$(r alice customer add --name "Offline Co" --phone 13800000000)
+r alice customer set "$id" tier=customer
+before=$(r alice customer list --json)
+
+set +e
+r alice sync >"$T/out" 2>"$T/err"
+status=$?
+set -e
+eq "$status" "3" "sync exit status with the server down"
+grep -q "cannot reach the server" "$T/err" || fail "no clear message: $(cat "$T/err")"
+eq "$(r alice customer list --json)" "$before" "local data untouched"
+eq "$(r alice status --json | jq .pending)" "2" "pending ops kept"
+
+# Also with a TCP address nobody listens on.
+rove -R "$T/tcp" init --server tcp://127.0.0.1:1 --user alice --token "$ADMIN_TOKEN" 2>/dev/null
+set +e
+rove -R "$T/tcp" sync 2>/dev/null
+status=$?
+set -e
+eq "$status" "3" "sync exit status on a refused TCP connection"
+
+server_start
+out=$(r alice sync --json)
+eq "$(jq .accepted <<<"$out")" "2" "ops pushed once the server is back"
+eq "$(r alice status --json | jq .pending)" "0" "outbox empty"
+eq "$(r alice customer show "$id" --json | jq -r .tier)" "customer" "data kept"
+echo "ok"

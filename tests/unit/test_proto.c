@@ -1,0 +1,2074 @@
+/*
+ * test_proto.c - the wire protocol: round trips of every message, and
+ * refusal of every kind of bad input.
+ *
+ * Every decode here reads from a heap copy of exactly the message's size,
+ * so under AddressSanitizer a read past the end is caught.
+ */
+#include "check.h"
+
+#include "err.h"
+#include "proto.h"
+#include "record.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char token[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* Deterministic generator (xorshift64*), so a failure can be replayed. */
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static rove_stamp stamp(uint64_t hlc, uint64_t node)
+{
+	rove_stamp st = {{hlc}, node};
+
+	return st;
+}
+
+static void make_auth(rove_auth *a, const char *user)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	snprintf(a->token, sizeof(a->token), "%s", token);
+}
+
+static void fixed_uuid(rove_uuid *id, uint8_t seed)
+{
+	for (int i = 0; i < 16; i++)
+		id->b[i] = (uint8_t)(seed + 17 * i);
+}
+
+static uint8_t *dup_bytes(const void *p, size_t len)
+{
+	uint8_t *d = malloc(len ? len : 1);
+
+	if (d == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	if (len > 0)
+		memcpy(d, p, len);
+	return d;
+}
+
+/* Decodes a heap copy of exactly len bytes; the copy is freed. */
+static int try_decode(const void *p, size_t len)
+{
+	rove_msg m;
+	uint8_t *d = dup_bytes(p, len);
+	int rc = rove_msg_decode(d, len, &m);
+
+	free(d);
+	return rc;
+}
+
+static int try_dec_op(const void *p, size_t len)
+{
+	static rove_op op;
+	uint8_t *d = dup_bytes(p, len);
+	int rc = rove_dec_op(d, len, &op);
+
+	free(d);
+	return rc;
+}
+
+static int try_dec_record(const void *p, size_t len)
+{
+	static rove_record rec;
+	uint8_t *d = dup_bytes(p, len);
+	int rc = rove_dec_record(d, len, &rec);
+
+	free(d);
+	return rc;
+}
+
+/* ---- comparisons ----------------------------------------------------- */
+
+static bool stamp_eq(const rove_stamp *a, const rove_stamp *b)
+{
+	return a->hlc.v == b->hlc.v && a->node == b->node;
+}
+
+static bool fields_eq(const rove_fields *a, const rove_fields *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (uint32_t i = 0; i < a->n; i++) {
+		if (strcmp(a->f[i].name, b->f[i].name) != 0)
+			return false;
+		if (!rove_value_eq(&a->f[i].v, &b->f[i].v))
+			return false;
+		if (!stamp_eq(&a->f[i].st, &b->f[i].st))
+			return false;
+	}
+	return true;
+}
+
+static bool op_eq(const rove_op *a, const rove_op *b)
+{
+	return rove_uuid_cmp(&a->op_id, &b->op_id) == 0 && a->kind == b->kind && a->coll == b->coll &&
+	       rove_uuid_cmp(&a->rid, &b->rid) == 0 && stamp_eq(&a->st, &b->st) && a->seq == b->seq &&
+	       strcmp(a->author, b->author) == 0 && fields_eq(&a->fs, &b->fs);
+}
+
+static bool record_eq(const rove_record *a, const rove_record *b)
+{
+	return a->coll == b->coll && rove_uuid_cmp(&a->id, &b->id) == 0 && fields_eq(&a->fs, &b->fs);
+}
+
+static bool result_eq(const rove_push_result *a, const rove_push_result *b)
+{
+	return rove_uuid_cmp(&a->op_id, &b->op_id) == 0 && a->status == b->status && a->seen == b->seen &&
+	       a->seq == b->seq && a->reason == b->reason && strcmp(a->detail, b->detail) == 0 &&
+	       stamp_eq(&a->st, &b->st);
+}
+
+/* ---- sample data ----------------------------------------------------- */
+
+#define NOPS 4
+#define NRECS 3
+
+static rove_op sample_ops[NOPS];
+static rove_record sample_recs[NRECS];
+static char bigstr[ROVE_MAX_STR + 64];
+
+static void make_samples(void)
+{
+	rove_uuid rid;
+	rove_op *op;
+	rove_record *rec;
+	char name[8];
+
+	memset(bigstr, 's', sizeof(bigstr));
+
+	fixed_uuid(&rid, 1);
+	op = &sample_ops[0];
+	rove_op_init(op, ROVE_OP_CREATE, 1, &rid, stamp(0x0001234567890001ull, 42));
+	rove_op_set(op, "name", rove_vcstr("Acme \xc3\x9c GmbH"));
+	rove_op_set(op, "score", rove_vint(-1));
+	rove_op_set(op, "big", rove_vint(INT64_MAX));
+	rove_op_set(op, "small", rove_vint(INT64_MIN));
+	rove_op_set(op, "neg", rove_vint(-40000));
+	rove_op_set(op, "zero", rove_vint(0));
+	rove_op_set(op, "u8", rove_vint(200));
+	rove_op_set(op, "phone", rove_vnull());
+	rove_op_set(op, "empty", rove_vstr("", 0));
+
+	op = &sample_ops[1];
+	rove_op_init(op, ROVE_OP_UPDATE, 255, &rid, stamp(UINT64_MAX, UINT64_MAX));
+	op->seq = UINT64_MAX;
+	snprintf(op->author, sizeof(op->author), "%s", "bob.smith@example");
+
+	op = &sample_ops[2];
+	rove_op_init(op, ROVE_OP_DELETE, 0, &rid, stamp(0, 0));
+	op->seq = 77;
+	memset(op->author, 'a', ROVE_MAX_NAME);
+	op->author[ROVE_MAX_NAME] = '\0';
+	rove_op_set(op, ROVE_FIELD_DELETED, rove_vint(1));
+
+	/* As many fields as allowed, one of them a string of the largest size. */
+	op = &sample_ops[3];
+	rove_op_init(op, ROVE_OP_UPDATE, 3, &rid, stamp(1000, 7));
+	for (uint32_t i = 0; i < ROVE_MAX_FIELDS; i++) {
+		snprintf(name, sizeof(name), "f%02u", i);
+		if (i == 0)
+			rove_op_set(op, name, rove_vstr(bigstr, ROVE_MAX_STR));
+		else if (i % 3 == 0)
+			rove_op_set(op, name, rove_vint((int64_t)i * 1000003));
+		else if (i % 3 == 1)
+			rove_op_set(op, name, rove_vcstr(name));
+		else
+			rove_op_set(op, name, rove_vnull());
+	}
+	/* A field name of the largest length. */
+	op->fs.n--;
+	memset(name, 0, sizeof(name));
+	{
+		char longname[ROVE_MAX_FIELD_NAME + 1];
+		memset(longname, 'z', ROVE_MAX_FIELD_NAME);
+		longname[ROVE_MAX_FIELD_NAME] = '\0';
+		rove_op_set(op, longname, rove_vint(5));
+	}
+
+	rec = &sample_recs[0];
+	memset(rec, 0, sizeof(*rec));
+	rec->coll = 1;
+	fixed_uuid(&rec->id, 9);
+	rove_fields_init(&rec->fs);
+	rove_fields_set(&rec->fs, "name", rove_vcstr("Acme"), stamp(100, 1));
+	rove_fields_set(&rec->fs, "tier", rove_vcstr("loyal"), stamp(200, 2));
+	rove_fields_set(&rec->fs, "phone", rove_vnull(), stamp(300, UINT64_MAX));
+	rove_fields_set(&rec->fs, "_deleted", rove_vint(0), stamp(UINT64_MAX, 0));
+	rove_fields_set(&rec->fs, "amount", rove_vint(-1200050), stamp(5, 5));
+
+	rec = &sample_recs[1];
+	memset(rec, 0, sizeof(*rec));
+	rec->coll = 255;
+	fixed_uuid(&rec->id, 200);
+	rove_fields_init(&rec->fs);
+
+	rec = &sample_recs[2];
+	memset(rec, 0, sizeof(*rec));
+	rec->coll = 0;
+	fixed_uuid(&rec->id, 33);
+	rove_fields_init(&rec->fs);
+	rove_fields_set(&rec->fs, "a", rove_vstr(bigstr, ROVE_MAX_STR), stamp(1, 2));
+	rove_fields_set(&rec->fs, "b", rove_vstr(bigstr, ROVE_MAX_STR), stamp(3, 4));
+	rove_fields_set(&rec->fs, "c", rove_vstr(bigstr, ROVE_MAX_STR), stamp(5, 6));
+}
+
+static rove_push_result sample_results[3];
+
+static void make_results(void)
+{
+	rove_push_result *r;
+
+	memset(sample_results, 0, sizeof(sample_results));
+	r = &sample_results[0];
+	fixed_uuid(&r->op_id, 3);
+	r->status = ROVE_PUSH_ACCEPTED;
+	r->seq = 123456789012ull;
+	r->st = stamp(0x0001234567890005ull, 99);
+
+	r = &sample_results[1];
+	fixed_uuid(&r->op_id, 4);
+	r->status = ROVE_PUSH_REJECTED;
+	r->reason = ROVE_R_COUNT - 1;
+	memset(r->detail, 'd', ROVE_MAX_DETAIL);
+	r->detail[ROVE_MAX_DETAIL] = '\0';
+
+	r = &sample_results[2];
+	fixed_uuid(&r->op_id, 5);
+	r->status = ROVE_PUSH_ACCEPTED;
+	r->seen = true;
+	r->seq = UINT64_MAX;
+	r->reason = ROVE_R_NONE;
+	snprintf(r->detail, sizeof(r->detail), "%s", "already had it");
+	r->st = stamp(UINT64_MAX, UINT64_MAX);
+}
+
+/* ---- round trips ----------------------------------------------------- */
+
+static void test_push_roundtrip(void)
+{
+	static rove_op got;
+	rove_auth a;
+	rove_uuid replica;
+	rove_buf b;
+	rove_msg m;
+	rove_push_result res;
+	rove_record *rec = &sample_recs[1];
+	const char *s;
+	uint32_t len;
+	uint8_t *d;
+
+	make_auth(&a, "alice");
+	fixed_uuid(&replica, 77);
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, NOPS), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH);
+	CHECK(strcmp(m.auth.user, "alice") == 0);
+	CHECK(strcmp(m.auth.token, token) == 0);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.replica, &replica), 0);
+	CHECK_EQ_INT(m.u.push.n, NOPS);
+	CHECK_EQ_INT(m.left, NOPS);
+	/* The wrong iterator for the type. */
+	CHECK_EQ_INT(rove_msg_next_record(&m, rec), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_result(&m, &res), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_EINVAL);
+	CHECK_EQ_INT(m.left, NOPS);
+	for (int i = 0; i < NOPS; i++) {
+		memset(&got, 0x5a, sizeof(got));
+		CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_OK);
+		CHECK(op_eq(&got, &sample_ops[i]));
+		CHECK_EQ_INT(m.left, NOPS - 1 - i);
+	}
+	CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_ENOTFOUND);
+	/* The values came through with their types. */
+	{
+		int64_t v;
+		CHECK(rove_fields_int(&sample_ops[0].fs, "small", &v) && v == INT64_MIN);
+		rove_dec_op(NULL, 0, &got); /* refused; got is overwritten next */
+		memset(&got, 0, sizeof(got));
+	}
+	free(d);
+
+	/* An empty push. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, 0), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH);
+	CHECK_EQ_INT(m.u.push.n, 0);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_ENOTFOUND);
+	free(d);
+
+	/* Empty user and token strings are carried as such. */
+	memset(&a, 0, sizeof(a));
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, 1), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(m.auth.user[0] == '\0' && m.auth.token[0] == '\0');
+	free(d);
+	rove_buf_free(&b);
+}
+
+static void test_push_limits(void)
+{
+	rove_op *many = calloc(ROVE_MAX_PUSH_OPS + 1, sizeof(*many));
+	rove_auth a;
+	rove_uuid replica;
+	rove_buf b;
+	rove_msg m;
+	uint8_t *d;
+	size_t before;
+
+	if (many == NULL) {
+		CHECK(many != NULL);
+		return;
+	}
+	make_auth(&a, "alice");
+	fixed_uuid(&replica, 1);
+	for (uint32_t i = 0; i <= ROVE_MAX_PUSH_OPS; i++) {
+		rove_op_init(&many[i], ROVE_OP_UPDATE, 1, &replica, stamp(i, 1));
+		rove_op_set(&many[i], "n", rove_vint(i));
+	}
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, many, ROVE_MAX_PUSH_OPS), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.push.n, ROVE_MAX_PUSH_OPS);
+	free(d);
+	/* The encoder refuses one more and leaves the buffer as it was. */
+	before = b.len;
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, many, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, before);
+	rove_buf_free(&b);
+	free(many);
+}
+
+static void test_push_reply_roundtrip(void)
+{
+	rove_buf b;
+	rove_msg m;
+	rove_push_result got;
+	static rove_op op;
+	uint8_t *d;
+
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, 3), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH_REPLY);
+	CHECK_EQ_INT(m.u.push_reply.n, 3);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
+	for (int i = 0; i < 3; i++) {
+		memset(&got, 0x5a, sizeof(got));
+		CHECK_EQ_INT(rove_msg_next_result(&m, &got), ROVE_OK);
+		CHECK(result_eq(&got, &sample_results[i]));
+	}
+	CHECK_EQ_INT(rove_msg_next_result(&m, &got), ROVE_ENOTFOUND);
+	free(d);
+
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	rove_buf_free(&b);
+}
+
+static void test_pull_roundtrip(void)
+{
+	rove_auth a;
+	rove_pull_req req;
+	rove_buf b;
+	rove_msg m;
+	uint8_t *d;
+
+	make_auth(&a, "carol");
+	memset(&req, 0, sizeof(req));
+	fixed_uuid(&req.replica, 50);
+	req.cursor = 0x0123456789abcdefull;
+	req.snap_seq = 99;
+	req.snap_keylen = ROVE_MAX_SNAP_KEY;
+	for (uint32_t i = 0; i < ROVE_MAX_SNAP_KEY; i++)
+		req.snap_key[i] = (uint8_t)(255 - i);
+	req.max_items = UINT32_MAX;
+
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PULL);
+	CHECK(strcmp(m.auth.user, "carol") == 0);
+	CHECK(strcmp(m.auth.token, token) == 0);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull.replica, &req.replica), 0);
+	CHECK(m.u.pull.cursor == req.cursor);
+	CHECK_EQ_INT(m.u.pull.snap_seq, 99);
+	CHECK_EQ_INT(m.u.pull.snap_keylen, ROVE_MAX_SNAP_KEY);
+	CHECK(memcmp(m.u.pull.snap_key, req.snap_key, ROVE_MAX_SNAP_KEY) == 0);
+	CHECK(m.u.pull.max_items == UINT32_MAX);
+	CHECK_EQ_INT(m.left, 0);
+	free(d);
+
+	/* No snapshot key, zero cursor. */
+	req.cursor = 0;
+	req.snap_seq = 0;
+	req.snap_keylen = 0;
+	req.max_items = 10;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.pull.cursor, 0);
+	CHECK_EQ_INT(m.u.pull.snap_keylen, 0);
+	CHECK_EQ_INT(m.u.pull.max_items, 10);
+	free(d);
+
+	req.snap_keylen = ROVE_MAX_SNAP_KEY + 1;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, 0);
+	rove_buf_free(&b);
+}
+
+static void test_pull_reply_roundtrip(void)
+{
+	static rove_op op;
+	static rove_record rec;
+	rove_pull_reply h;
+	rove_buf items, b;
+	rove_msg m;
+	uint8_t *d;
+
+	rove_buf_init(&items);
+	rove_buf_init(&b);
+
+	/* Ops mode. */
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "%s", "manager");
+	h.mode = ROVE_PULL_OPS;
+	h.head = 5000;
+	h.cursor = 4000;
+	h.more = true;
+	h.n = NOPS;
+	for (int i = 0; i < NOPS; i++)
+		CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[i]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PULL_REPLY);
+	CHECK(strcmp(m.u.pull_reply.role, "manager") == 0);
+	CHECK_EQ_INT(m.u.pull_reply.mode, ROVE_PULL_OPS);
+	CHECK_EQ_INT(m.u.pull_reply.head, 5000);
+	CHECK_EQ_INT(m.u.pull_reply.cursor, 4000);
+	CHECK_EQ_INT(m.u.pull_reply.snap_seq, 0);
+	CHECK_EQ_INT(m.u.pull_reply.snap_keylen, 0);
+	CHECK(m.u.pull_reply.more);
+	CHECK_EQ_INT(m.u.pull_reply.n, NOPS);
+	CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_EINVAL);
+	for (int i = 0; i < NOPS; i++) {
+		CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_OK);
+		CHECK(op_eq(&op, &sample_ops[i]));
+	}
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_ENOTFOUND);
+	free(d);
+
+	/* Snapshot mode. */
+	rove_buf_reset(&items);
+	rove_buf_reset(&b);
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "%s", "rep");
+	h.mode = ROVE_PULL_SNAPSHOT;
+	h.head = UINT64_MAX;
+	h.cursor = 0;
+	h.snap_seq = 4321;
+	h.snap_keylen = 17;
+	for (uint32_t i = 0; i < 17; i++)
+		h.snap_key[i] = (uint8_t)i;
+	h.more = false;
+	h.n = NRECS;
+	for (int i = 0; i < NRECS; i++)
+		CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[i]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PULL_REPLY);
+	CHECK(strcmp(m.u.pull_reply.role, "rep") == 0);
+	CHECK_EQ_INT(m.u.pull_reply.mode, ROVE_PULL_SNAPSHOT);
+	CHECK(m.u.pull_reply.head == UINT64_MAX);
+	CHECK_EQ_INT(m.u.pull_reply.snap_seq, 4321);
+	CHECK_EQ_INT(m.u.pull_reply.snap_keylen, 17);
+	CHECK(memcmp(m.u.pull_reply.snap_key, h.snap_key, 17) == 0);
+	CHECK(!m.u.pull_reply.more);
+	CHECK_EQ_INT(m.u.pull_reply.n, NRECS);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
+	for (int i = 0; i < NRECS; i++) {
+		memset(&rec, 0x5a, sizeof(rec));
+		CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_OK);
+		CHECK(record_eq(&rec, &sample_recs[i]));
+	}
+	CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_ENOTFOUND);
+	free(d);
+
+	/* No items at all (items buffer NULL). */
+	rove_buf_reset(&b);
+	h.n = 0;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
+
+	/* Encoder limits. */
+	rove_buf_reset(&b);
+	h.n = ROVE_MAX_PULL_ITEMS + 1;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_ETOOBIG);
+	h.n = 0;
+	h.snap_keylen = ROVE_MAX_SNAP_KEY + 1;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, 0);
+
+	rove_buf_free(&items);
+	rove_buf_free(&b);
+}
+
+static void test_admin_roundtrip(void)
+{
+	char longarg[ROVE_MAX_ADMIN_ARG + 2];
+	char longcmd[ROVE_MAX_NAME + 2];
+	const char *args[ROVE_MAX_ADMIN_ARGS + 1];
+	rove_auth a;
+	rove_buf b;
+	rove_msg m;
+	const char *s;
+	uint32_t len;
+	uint8_t *d;
+	static rove_op op;
+
+	memset(longarg, 'q', sizeof(longarg));
+	longarg[ROVE_MAX_ADMIN_ARG] = '\0';
+	args[0] = "bob";
+	args[1] = "";
+	args[2] = longarg;
+	args[3] = "r\xc3\xa9gion nord";
+	make_auth(&a, "admin");
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "user-add", args, 4), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_ADMIN);
+	CHECK(strcmp(m.auth.user, "admin") == 0);
+	CHECK(strcmp(m.auth.token, token) == 0);
+	CHECK(strcmp(m.u.admin.cmd, "user-add") == 0);
+	CHECK_EQ_INT(m.u.admin.n, 4);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_OK);
+		CHECK_EQ_INT(len, strlen(args[i]));
+		CHECK(memcmp(s, args[i], len) == 0);
+		/* Points into the message buffer. */
+		CHECK((const uint8_t *)s >= d && (const uint8_t *)s + len <= d + b.len);
+	}
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_ENOTFOUND);
+	free(d);
+
+	/* No args. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "status", NULL, 0), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(strcmp(m.u.admin.cmd, "status") == 0);
+	CHECK_EQ_INT(m.u.admin.n, 0);
+	free(d);
+
+	/* Encoder limits: args count, arg length, command length. */
+	rove_buf_reset(&b);
+	for (int i = 0; i <= (int)ROVE_MAX_ADMIN_ARGS; i++)
+		args[i] = "x";
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "c", args, ROVE_MAX_ADMIN_ARGS), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "c", args, ROVE_MAX_ADMIN_ARGS + 1), ROVE_ETOOBIG);
+	longarg[ROVE_MAX_ADMIN_ARG] = 'q';
+	longarg[ROVE_MAX_ADMIN_ARG + 1] = '\0';
+	args[0] = longarg;
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "c", args, 1), ROVE_ETOOBIG);
+	memset(longcmd, 'c', sizeof(longcmd));
+	longcmd[ROVE_MAX_NAME] = '\0';
+	args[0] = "x";
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, longcmd, args, 1), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
+	rove_buf_reset(&b);
+	longcmd[ROVE_MAX_NAME] = 'c';
+	longcmd[ROVE_MAX_NAME + 1] = '\0';
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, longcmd, args, 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, 0);
+	rove_buf_free(&b);
+}
+
+static void test_admin_reply_roundtrip(void)
+{
+	static char longline[ROVE_MAX_STR + 10];
+	const char *lines[4];
+	rove_buf b;
+	rove_msg m;
+	const char *s;
+	uint32_t len;
+	uint8_t *d;
+
+	memset(longline, 'L', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	lines[0] = "user  role     territory";
+	lines[1] = "";
+	lines[2] = "bob   rep      north";
+	lines[3] = longline; /* truncated to ROVE_MAX_STR by the encoder */
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_admin_reply(&b, lines, 4), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_ADMIN_REPLY);
+	CHECK_EQ_INT(m.u.admin_reply.n, 4);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_OK);
+		CHECK_EQ_INT(len, strlen(lines[i]));
+		CHECK(memcmp(s, lines[i], len) == 0);
+	}
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_OK);
+	CHECK_EQ_INT(len, ROVE_MAX_STR);
+	CHECK(memcmp(s, longline, ROVE_MAX_STR) == 0);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_ENOTFOUND);
+	free(d);
+
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin_reply(&b, NULL, 0), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.admin_reply.n, 0);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_ENOTFOUND);
+	free(d);
+	rove_buf_free(&b);
+}
+
+static void test_error_roundtrip(void)
+{
+	char longtext[ROVE_MAX_ERRMSG + 20];
+	rove_buf b;
+	rove_msg m;
+	static rove_op op;
+	uint8_t *d;
+
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_error(&b, ROVE_EAUTH, "bad token"), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_ERROR);
+	CHECK_EQ_INT(m.u.error.code, ROVE_EAUTH);
+	CHECK(strcmp(m.u.error.text, "bad token") == 0);
+	CHECK_EQ_INT(m.left, 0);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_ENOTFOUND);
+	free(d);
+
+	/* Long text is cut to ROVE_MAX_ERRMSG; the largest code passes. */
+	memset(longtext, 'e', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_error(&b, ROVE_ERR_COUNT - 1, longtext), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.error.code, ROVE_ERR_COUNT - 1);
+	CHECK_EQ_INT(strlen(m.u.error.text), ROVE_MAX_ERRMSG);
+	free(d);
+
+	/* A negative code is sent as 0. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_error(&b, -5, ""), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.error.code, 0);
+	CHECK_EQ_INT(m.u.error.text[0], '\0');
+	free(d);
+	rove_buf_free(&b);
+}
+
+static void test_item_roundtrip(void)
+{
+	static rove_op op;
+	static rove_record rec;
+	rove_buf b;
+
+	rove_buf_init(&b);
+	for (int i = 0; i < NOPS; i++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_op(&b, &sample_ops[i]), ROVE_OK);
+		memset(&op, 0x5a, sizeof(op));
+		CHECK_EQ_INT(rove_dec_op(b.data, b.len, &op), ROVE_OK);
+		CHECK(op_eq(&op, &sample_ops[i]));
+		/* An op is not a record, nor a message. */
+		CHECK_EQ_INT(try_dec_record(b.data, b.len), ROVE_EPROTO);
+		CHECK(try_decode(b.data, b.len) != ROVE_OK);
+		/* Trailing byte. */
+		CHECK_EQ_INT(rove_buf_append(&b, "\xc0", 1), ROVE_OK);
+		CHECK_EQ_INT(try_dec_op(b.data, b.len), ROVE_EPROTO);
+	}
+	for (int i = 0; i < NRECS; i++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[i]), ROVE_OK);
+		memset(&rec, 0x5a, sizeof(rec));
+		CHECK_EQ_INT(rove_dec_record(b.data, b.len, &rec), ROVE_OK);
+		CHECK(record_eq(&rec, &sample_recs[i]));
+		CHECK_EQ_INT(try_dec_op(b.data, b.len), ROVE_EPROTO);
+		CHECK_EQ_INT(rove_buf_append(&b, "\x00", 1), ROVE_OK);
+		CHECK_EQ_INT(try_dec_record(b.data, b.len), ROVE_EPROTO);
+	}
+
+	/* Encoders append: a second item after the first leaves it intact. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[0]), ROVE_OK);
+	{
+		size_t first = b.len;
+		CHECK_EQ_INT(rove_enc_op(&b, &sample_ops[0]), ROVE_OK);
+		CHECK(b.len > first);
+		CHECK_EQ_INT(rove_dec_record(b.data, first, &rec), ROVE_OK);
+		CHECK(record_eq(&rec, &sample_recs[0]));
+		CHECK_EQ_INT(rove_dec_op(b.data + first, b.len - first, &op), ROVE_OK);
+		CHECK(op_eq(&op, &sample_ops[0]));
+	}
+	rove_buf_free(&b);
+}
+
+static void test_buf(void)
+{
+	rove_buf b;
+	static char chunk[1 << 16];
+
+	rove_buf_init(&b);
+	CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+	CHECK_EQ_INT(rove_buf_append(&b, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_buf_append(&b, "abc", 3), ROVE_OK);
+	CHECK_EQ_INT(b.len, 3);
+	CHECK(memcmp(b.data, "abc", 3) == 0);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(b.len, 0);
+	/* Up to ROVE_MAX_MSG_BYTES and no further. */
+	memset(chunk, 7, sizeof(chunk));
+	for (size_t i = 0; i < ROVE_MAX_MSG_BYTES / sizeof(chunk); i++)
+		CHECK_EQ_INT(rove_buf_append(&b, chunk, sizeof(chunk)), ROVE_OK);
+	CHECK_EQ_INT(b.len, ROVE_MAX_MSG_BYTES);
+	CHECK_EQ_INT(rove_buf_append(&b, chunk, 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, ROVE_MAX_MSG_BYTES);
+	/* A message longer than the limit is refused before it is read. */
+	{
+		uint8_t *big = dup_bytes(b.data, b.len);
+		rove_msg m;
+		free(big);
+		big = calloc(ROVE_MAX_MSG_BYTES + 1, 1);
+		CHECK(big != NULL);
+		if (big != NULL) {
+			CHECK_EQ_INT(rove_msg_decode(big, ROVE_MAX_MSG_BYTES + 1, &m), ROVE_ETOOBIG);
+			free(big);
+		}
+	}
+	rove_buf_free(&b);
+	CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+}
+
+/* ---- valid messages, for the truncation and mutation tests ----------- */
+
+#define MAX_SEEDS 16
+
+static rove_buf seeds[MAX_SEEDS];
+static int nseeds;
+
+static void add_seed(const rove_buf *b)
+{
+	if (nseeds >= MAX_SEEDS) {
+		CHECK(nseeds < MAX_SEEDS);
+		return;
+	}
+	rove_buf_init(&seeds[nseeds]);
+	CHECK_EQ_INT(rove_buf_append(&seeds[nseeds], b->data, b->len), ROVE_OK);
+	nseeds++;
+}
+
+static void make_seeds(void)
+{
+	const char *args[] = {"bob", "rep", "north"};
+	const char *lines[] = {"one", "", "three"};
+	rove_push_result one = sample_results[1];
+	rove_pull_reply h;
+	rove_pull_req req;
+	rove_auth a;
+	rove_uuid replica;
+	rove_buf b, items;
+
+	make_auth(&a, "alice");
+	fixed_uuid(&replica, 5);
+	rove_buf_init(&b);
+	rove_buf_init(&items);
+
+	/* A small push, so mutations often land in structure. */
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, 3), ROVE_OK);
+	add_seed(&b);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, 3), ROVE_OK);
+	add_seed(&b);
+	rove_buf_reset(&b);
+	snprintf(one.detail, sizeof(one.detail), "%s", "nope");
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &one, 1), ROVE_OK);
+	add_seed(&b);
+
+	memset(&req, 0, sizeof(req));
+	req.replica = replica;
+	req.cursor = 300;
+	req.snap_seq = 7;
+	req.snap_keylen = 5;
+	memcpy(req.snap_key, "\x01key!", 5);
+	req.max_items = 1000;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	add_seed(&b);
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "%s", "rep");
+	h.mode = ROVE_PULL_OPS;
+	h.head = 10;
+	h.cursor = 8;
+	h.more = true;
+	h.n = 2;
+	CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[2]), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	add_seed(&b);
+
+	rove_buf_reset(&items);
+	h.mode = ROVE_PULL_SNAPSHOT;
+	h.snap_seq = 9;
+	h.snap_keylen = 3;
+	memcpy(h.snap_key, "abc", 3);
+	h.n = 2;
+	CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[1]), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	add_seed(&b);
+
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin(&b, &a, "user-add", args, 3), ROVE_OK);
+	add_seed(&b);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin_reply(&b, lines, 3), ROVE_OK);
+	add_seed(&b);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_error(&b, ROVE_EPERM, "not allowed"), ROVE_OK);
+	add_seed(&b);
+
+	rove_buf_free(&b);
+	rove_buf_free(&items);
+}
+
+/* Every proper prefix of a valid message is refused, without a crash. */
+static void test_truncations(void)
+{
+	int accepted = 0, tried = 0;
+	rove_buf b;
+
+	for (int s = 0; s < nseeds; s++) {
+		CHECK_EQ_INT(try_decode(seeds[s].data, seeds[s].len), ROVE_OK);
+		for (size_t len = 0; len < seeds[s].len; len++) {
+			if (try_decode(seeds[s].data, len) == ROVE_OK) {
+				fprintf(stderr, "seed %d: prefix of %zu bytes accepted\n", s, len);
+				accepted++;
+			}
+			tried++;
+		}
+	}
+	/* Items decoded on their own, too. */
+	rove_buf_init(&b);
+	for (int i = 0; i < NOPS; i++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_op(&b, &sample_ops[i]), ROVE_OK);
+		for (size_t len = 0; len < b.len; len++, tried++)
+			if (try_dec_op(b.data, len) == ROVE_OK)
+				accepted++;
+	}
+	for (int i = 0; i < NRECS; i++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[i]), ROVE_OK);
+		for (size_t len = 0; len < b.len; len++, tried++)
+			if (try_dec_record(b.data, len) == ROVE_OK)
+				accepted++;
+	}
+	rove_buf_free(&b);
+	CHECK(tried > 1000);
+	CHECK_EQ_INT(accepted, 0);
+	{
+		rove_msg m;
+		CHECK_EQ_INT(rove_msg_decode(NULL, 0, &m), ROVE_EPROTO);
+	}
+}
+
+/* Trailing bytes after a whole message are refused. */
+static void test_trailing(void)
+{
+	rove_buf b;
+
+	rove_buf_init(&b);
+	for (int s = 0; s < nseeds; s++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
+		CHECK_EQ_INT(rove_buf_append(&b, "\xc0", 1), ROVE_OK);
+		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+		/* Two messages back to back are not one message either. */
+		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
+		b.len--;
+		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, 0), ROVE_OK);
+		CHECK_EQ_INT(try_decode(b.data, seeds[s].len * 2), ROVE_EPROTO);
+	}
+	rove_buf_free(&b);
+}
+
+/* ---- hand-made messages ---------------------------------------------- */
+
+static msgpack_sbuffer sb;
+static msgpack_packer pk;
+
+static void begin(void)
+{
+	msgpack_sbuffer_clear(&sb);
+}
+
+static int end_decode(void)
+{
+	return try_decode(sb.data, sb.size);
+}
+
+static void w_u(uint64_t v)
+{
+	msgpack_pack_uint64(&pk, v);
+}
+
+static void w_i(int64_t v)
+{
+	msgpack_pack_int64(&pk, v);
+}
+
+static void w_nil(void)
+{
+	msgpack_pack_nil(&pk);
+}
+
+static void w_arr(uint32_t n)
+{
+	msgpack_pack_array(&pk, n);
+}
+
+static void w_strn(const char *s, size_t len)
+{
+	msgpack_pack_str(&pk, len);
+	msgpack_pack_str_body(&pk, s, len);
+}
+
+static void w_str(const char *s)
+{
+	w_strn(s, strlen(s));
+}
+
+static void w_bin(size_t len)
+{
+	static const uint8_t bytes[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+
+	msgpack_pack_bin(&pk, len);
+	msgpack_pack_bin_body(&pk, bytes, len);
+}
+
+static void w_raw(const void *p, size_t len)
+{
+	msgpack_sbuffer_write(&sb, p, len);
+}
+
+/* [1, 2, user, token, replica, [ ... nops ops follow */
+static void w_push_head(uint32_t nops)
+{
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_arr(nops);
+}
+
+/* An op up to its field array, which has nfields entries to follow. */
+static void w_op_head(uint32_t idlen, uint64_t kind, uint64_t coll, uint32_t ridlen, uint32_t nfields)
+{
+	w_arr(9);
+	w_bin(idlen);
+	w_u(kind);
+	w_u(coll);
+	w_bin(ridlen);
+	w_u(1000);
+	w_u(7);
+	w_u(0);
+	w_str("");
+	w_arr(nfields);
+}
+
+static void w_op(uint32_t nfields)
+{
+	char name[8];
+
+	w_op_head(16, ROVE_OP_UPDATE, 1, 16, nfields);
+	for (uint32_t i = 0; i < nfields; i++) {
+		snprintf(name, sizeof(name), "f%u", i);
+		w_arr(2);
+		w_str(name);
+		w_i(i);
+	}
+}
+
+/* [1, 5, role, mode, head, cursor, snap_seq, snap_key, more, [ ... */
+static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
+{
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(mode);
+	w_u(10);
+	w_u(5);
+	w_u(0);
+	w_bin(0);
+	msgpack_pack_false(&pk);
+	w_arr(nitems);
+}
+
+static void w_record_head(uint64_t coll, uint32_t idlen, uint32_t nfields)
+{
+	w_arr(3);
+	w_u(coll);
+	w_bin(idlen);
+	w_arr(nfields);
+}
+
+static void w_rec_field_str(const char *name, const char *s, size_t len)
+{
+	w_arr(4);
+	w_str(name);
+	w_strn(s, len);
+	w_u(1);
+	w_u(2);
+}
+
+/* [1, 3, [result]] with one result's parts given. */
+static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_t reason, size_t detail_len)
+{
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH_REPLY);
+	w_arr(1);
+	w_arr(8);
+	w_bin(idlen);
+	w_u(status);
+	if (seen_is_bool)
+		msgpack_pack_true(&pk);
+	else
+		w_u(1);
+	w_u(9);
+	w_u(reason);
+	w_strn(bigstr, detail_len);
+	w_u(1);
+	w_u(2);
+}
+
+static void w_admin_head(uint32_t nargs)
+{
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_ADMIN);
+	w_str("root");
+	w_str(token);
+	w_str("user-add");
+	w_arr(nargs);
+}
+
+static void test_crafted_sanity(void)
+{
+	/* The hand-made forms are right: these all decode. */
+	begin();
+	w_push_head(2);
+	w_op(0);
+	w_op(3);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 1);
+	w_rec_field_str("name", "x", 1);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_result(16, ROVE_PUSH_REJECTED, true, ROVE_R_COUNT - 1, ROVE_MAX_DETAIL);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_admin_head(1);
+	w_str("bob");
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	/* Non-canonical but valid integer forms are read. */
+	begin();
+	w_raw("\x94\xcc\x01\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi", 19);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+}
+
+static void test_version_and_type(void)
+{
+	rove_buf b;
+
+	/* [v, 1, code, text] */
+	begin();
+	w_raw("\x94\x02\x01\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
+	begin();
+	w_raw("\x94\x00\x01\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
+	begin();
+	w_raw("\x94\xcf\x00\x00\x00\x01\x00\x00\x00\x01\x01\x00\xa0", 13);
+	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
+	begin();
+	w_raw("\x94\x01\x01\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	/* A version that is not an unsigned int. */
+	begin();
+	w_raw("\x94\xa1\x31\x01\x00\xa0", 6);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\xff\x01\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Every valid message with its version byte changed. */
+	rove_buf_init(&b);
+	for (int s = 0; s < nseeds; s++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
+		CHECK_EQ_INT((uint8_t)b.data[1], 1);
+		b.data[1] = 2;
+		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
+		b.data[1] = 0x7f;
+		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
+	}
+	rove_buf_free(&b);
+
+	/* Unknown types. */
+	begin();
+	w_raw("\x94\x01\x00\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\x08\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\x7f\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\xcd\x01\x01\x00\xa0", 7);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\xff\x00\xa0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Not an array, or too short an array. */
+	begin();
+	w_raw("\x81\x01\x01", 3);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x91\x01", 2);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x90", 1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\xc0", 1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* The right type with the wrong number of parts. */
+	begin();
+	w_raw("\x93\x01\x01\x00", 4);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x95\x01\x01\x00\xa0\xc0", 6);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x92\x01\x03", 3);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(7);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_arr(0);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+}
+
+static void test_huge_counts(void)
+{
+	/* An outer array header claiming 2^32-1 elements in a tiny buffer. */
+	begin();
+	w_raw("\xdd\xff\xff\xff\xff\x01\x01", 7);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\xdd\xff\xff\xff\xff", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\xdc\xff\xff\x01\x01", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Admin reply lines have no count limit but the bytes present. */
+	begin();
+	w_raw("\x93\x01\x07\xdd\xff\xff\xff\xff\xa0\xa0", 10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Push ops, pull items, admin args, op fields: over their limits. */
+	begin();
+	w_push_head(UINT32_MAX);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, UINT32_MAX);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_admin_head(UINT32_MAX);
+	w_str("x");
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, UINT32_MAX);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* A count within limits but more than the bytes left. */
+	begin();
+	w_push_head(ROVE_MAX_PUSH_OPS);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, ROVE_MAX_FIELDS);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* String and bin lengths of 2^32-1. */
+	begin();
+	w_raw("\x94\x01\x01\x00\xdb\xff\xff\xff\xffabc", 12);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_raw("\xc6\xff\xff\xff\xff", 5);
+	w_raw("0123456789abcdef", 16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_str("name");
+	w_raw("\xdb\xff\xff\xff\xff", 5);
+	w_raw("abc", 3);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+}
+
+static void test_limits(void)
+{
+	char name[40];
+
+	/* Exactly ROVE_MAX_PUSH_OPS ops pass, one more is too big - here
+	 * made by hand, since the encoder refuses to. */
+	begin();
+	w_push_head(ROVE_MAX_PUSH_OPS);
+	for (uint32_t i = 0; i < ROVE_MAX_PUSH_OPS; i++)
+		w_op(1);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_push_head(ROVE_MAX_PUSH_OPS + 1);
+	for (uint32_t i = 0; i < ROVE_MAX_PUSH_OPS + 1; i++)
+		w_op(1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* Results in a push reply. */
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH_REPLY);
+	w_arr(ROVE_MAX_PUSH_OPS + 1);
+	for (uint32_t i = 0; i < ROVE_MAX_PUSH_OPS + 1; i++) {
+		w_arr(8);
+		w_bin(16);
+		w_u(0);
+		msgpack_pack_false(&pk);
+		w_u(i);
+		w_u(0);
+		w_str("");
+		w_u(1);
+		w_u(1);
+	}
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* Items in a pull reply. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS);
+	for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS; i++)
+		w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS + 1);
+	for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + 1; i++)
+		w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* Admin args. */
+	begin();
+	w_admin_head(ROVE_MAX_ADMIN_ARGS + 1);
+	for (uint32_t i = 0; i < ROVE_MAX_ADMIN_ARGS + 1; i++)
+		w_str("a");
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* Fields in an op, and in a record. */
+	begin();
+	w_push_head(1);
+	w_op(ROVE_MAX_FIELDS);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_push_head(1);
+	w_op(ROVE_MAX_FIELDS + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, ROVE_MAX_FIELDS + 1);
+	for (uint32_t i = 0; i < ROVE_MAX_FIELDS + 1; i++) {
+		snprintf(name, sizeof(name), "f%u", i);
+		w_rec_field_str(name, "v", 1);
+	}
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* A string value of ROVE_MAX_STR passes; one byte more does not. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_str("name");
+	w_strn(bigstr, ROVE_MAX_STR);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_str("name");
+	w_strn(bigstr, ROVE_MAX_STR + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 1);
+	w_rec_field_str("name", bigstr, ROVE_MAX_STR + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* All strings of one record together over ROVE_MAX_RECORD_BYTES. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 4);
+	w_rec_field_str("a", bigstr, ROVE_MAX_STR);
+	w_rec_field_str("b", bigstr, ROVE_MAX_STR);
+	w_rec_field_str("c", bigstr, ROVE_MAX_STR);
+	w_rec_field_str("d", bigstr, ROVE_MAX_STR);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* An admin reply line and an admin arg. */
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_ADMIN_REPLY);
+	w_arr(1);
+	w_strn(bigstr, ROVE_MAX_STR + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_admin_head(1);
+	w_strn(bigstr, ROVE_MAX_STR + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+
+	/* Names: field name, user, token, command, role, author, detail,
+	 * error text, snapshot key - each one byte over. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_strn(bigstr, ROVE_MAX_FIELD_NAME + 1);
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_strn(bigstr, ROVE_MAX_NAME + 1);
+	w_str(token);
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_strn(bigstr, ROVE_TOKEN_HEX + 1);
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_ADMIN);
+	w_str("root");
+	w_str(token);
+	w_strn(bigstr, ROVE_MAX_NAME + 1);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_strn(bigstr, ROVE_MAX_NAME + 1);
+	w_u(ROVE_PULL_OPS);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_bin(0);
+	msgpack_pack_false(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_push_head(1);
+	w_arr(9);
+	w_bin(16);
+	w_u(1);
+	w_u(1);
+	w_bin(16);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_strn(bigstr, ROVE_MAX_NAME + 1);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_result(16, 1, true, 1, ROVE_MAX_DETAIL + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(ROVE_MSG_ERROR);
+	w_u(1);
+	w_strn(bigstr, ROVE_MAX_ERRMSG + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(9);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(ROVE_MAX_SNAP_KEY + 1);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* max_items above 32 bits. */
+	begin();
+	w_arr(9);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(0);
+	w_u((uint64_t)UINT32_MAX + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+}
+
+static void test_bad_fields(void)
+{
+	/* A field name twice in one op. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 3);
+	w_arr(2);
+	w_str("name");
+	w_str("a");
+	w_arr(2);
+	w_str("tier");
+	w_str("b");
+	w_arr(2);
+	w_str("name");
+	w_str("c");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* ... with the same value, and in a record. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 2);
+	w_arr(2);
+	w_str("n");
+	w_i(1);
+	w_arr(2);
+	w_str("n");
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 2);
+	w_rec_field_str("x", "1", 1);
+	w_rec_field_str("x", "2", 1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Empty field name; NUL in a name; NUL in a value. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_str("");
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_strn("na\0me", 5);
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_str("name");
+	w_strn("a\0b", 3);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A NUL in user, author, role. */
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_strn("al\0ce", 5);
+	w_str(token);
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Field entries of the wrong shape. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(3);
+	w_str("name");
+	w_i(1);
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(2);
+	w_i(5);
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* An op field with a record's stamp parts. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 16, 1);
+	w_arr(4);
+	w_str("name");
+	w_i(1);
+	w_u(1);
+	w_u(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A record field without them. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 1);
+	w_arr(2);
+	w_str("name");
+	w_i(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A negative stamp in a record field. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 16, 1);
+	w_arr(4);
+	w_str("name");
+	w_i(1);
+	w_i(-1);
+	w_u(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Values that are none of null, int, string. */
+	{
+		static const char *const bad[] = {
+			"\xc2",                 /* false */
+			"\xc3",                 /* true */
+			"\xca\x3f\x80\x00\x00", /* float 1.0 */
+			"\x90",                 /* [] */
+			"\x80",                 /* {} */
+			"\xc4\x01x",            /* bin */
+			"\xc1",                 /* never used */
+			"\xcf\x80\x00\x00\x00\x00\x00\x00\x00", /* 2^63 */
+		};
+		static const size_t badlen[] = {1, 1, 5, 1, 1, 3, 1, 9};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			begin();
+			w_push_head(1);
+			w_op_head(16, 1, 1, 16, 1);
+			w_arr(2);
+			w_str("v");
+			w_raw(bad[i], badlen[i]);
+			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+		}
+	}
+	/* The int forms that are accepted. */
+	{
+		static const char *const good[] = {
+			"\x7f", "\xe0", "\xcc\xff", "\xcd\xff\xff", "\xce\xff\xff\xff\xff",
+			"\xcf\x7f\xff\xff\xff\xff\xff\xff\xff", "\xd0\x80", "\xd1\x80\x00",
+			"\xd2\x80\x00\x00\x00", "\xd3\x80\x00\x00\x00\x00\x00\x00\x00",
+		};
+		static const size_t goodlen[] = {1, 1, 2, 3, 5, 9, 2, 3, 5, 9};
+		static const int64_t want[] = {127, -32, 255, 65535, 4294967295ll, INT64_MAX, -128, -32768,
+					       INT32_MIN, INT64_MIN};
+		static rove_op op;
+
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			int64_t v = 0;
+			int rc;
+
+			begin();
+			w_op_head(16, 1, 1, 16, 1);
+			w_arr(2);
+			w_str("v");
+			w_raw(good[i], goodlen[i]);
+			rc = try_dec_op(sb.data, sb.size);
+			CHECK_EQ_INT(rc, ROVE_OK);
+			if (rc == ROVE_OK && rove_dec_op(sb.data, sb.size, &op) == ROVE_OK) {
+				CHECK(rove_fields_int(&op.fs, "v", &v));
+				CHECK_EQ_INT(v, want[i]);
+			}
+		}
+	}
+}
+
+static void test_bad_items(void)
+{
+	/* Ops with bad kind, coll, uuids. */
+	begin();
+	w_push_head(1);
+	w_op_head(16, 0, 1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, ROVE_OP_KIND_MAX + 1, 1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 256, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 255, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+
+	/* A uuid of 15 bytes: op id, record id, replica, result op id. */
+	begin();
+	w_push_head(1);
+	w_op_head(15, 1, 1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 15, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(17, 1, 1, 16, 0);
+	CHECK(end_decode() != ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_record_head(1, 15, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_bin(15);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_result(15, 0, true, 0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A uuid sent as a string. */
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_strn("0123456789abcdef", 16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Results with a bad status, reason, seen flag. */
+	begin();
+	w_result(16, ROVE_PUSH_REJECTED + 1, true, 0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_result(16, 0, true, ROVE_R_COUNT, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_result(16, 0, false, 0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Wrong item types: a record in a push, ops in a snapshot reply,
+	 * records in an ops reply, strings as results, ints as admin args. */
+	begin();
+	w_push_head(1);
+	w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_op(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_op(1);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH_REPLY);
+	w_arr(1);
+	w_str("ok");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_admin_head(2);
+	w_str("a");
+	w_u(5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_ADMIN_REPLY);
+	w_arr(1);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Items that are not arrays; the item list that is not an array. */
+	begin();
+	w_push_head(1);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_str("ops");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Pull reply: bad mode, more not a bool. */
+	begin();
+	w_pull_reply_head(0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(3, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_OPS);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_bin(0);
+	w_u(0);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Error: code out of range, code negative, text not a string. */
+	begin();
+	w_raw("\x94\x01\x01", 3);
+	w_u(ROVE_ERR_COUNT);
+	w_str("x");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\x01\xff\xa1x", 6);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_raw("\x94\x01\x01\x01\xc0", 5);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Stand-alone item decoders refuse bad input too. */
+	begin();
+	w_op_head(15, 1, 1, 16, 0);
+	CHECK_EQ_INT(try_dec_op(sb.data, sb.size), ROVE_EPROTO);
+	begin();
+	w_record_head(256, 16, 0);
+	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
+	CHECK_EQ_INT(try_dec_op(NULL, 0), ROVE_EPROTO);
+	CHECK_EQ_INT(try_dec_record(NULL, 0), ROVE_EPROTO);
+}
+
+/* ---- mutation -------------------------------------------------------- */
+
+/* Re-encodes a decoded message from its fields and items. */
+static int reencode(const rove_msg *orig, rove_buf *out)
+{
+	rove_msg m = *orig;
+	rove_buf items;
+	int rc = ROVE_OK;
+	uint32_t n, i;
+
+	rove_buf_init(&items);
+	switch (m.type) {
+	case ROVE_MSG_ERROR:
+		rc = rove_enc_error(out, m.u.error.code, m.u.error.text);
+		break;
+	case ROVE_MSG_PULL:
+		rc = rove_enc_pull(out, &m.auth, &m.u.pull);
+		break;
+	case ROVE_MSG_PUSH: {
+		rove_op *ops;
+		n = m.u.push.n;
+		ops = calloc(n ? n : 1, sizeof(*ops));
+		if (ops == NULL)
+			return ROVE_ENOMEM;
+		for (i = 0; i < n && rc == ROVE_OK; i++)
+			rc = rove_msg_next_op(&m, &ops[i]);
+		if (rc == ROVE_OK)
+			rc = rove_enc_push(out, &m.auth, &m.u.push.replica, ops, n);
+		free(ops);
+		break;
+	}
+	case ROVE_MSG_PUSH_REPLY: {
+		rove_push_result *res;
+		n = m.u.push_reply.n;
+		res = calloc(n ? n : 1, sizeof(*res));
+		if (res == NULL)
+			return ROVE_ENOMEM;
+		for (i = 0; i < n && rc == ROVE_OK; i++)
+			rc = rove_msg_next_result(&m, &res[i]);
+		if (rc == ROVE_OK)
+			rc = rove_enc_push_reply(out, res, n);
+		free(res);
+		break;
+	}
+	case ROVE_MSG_PULL_REPLY: {
+		static rove_op op;
+		static rove_record rec;
+		n = m.u.pull_reply.n;
+		for (i = 0; i < n && rc == ROVE_OK; i++) {
+			if (m.u.pull_reply.mode == ROVE_PULL_OPS) {
+				rc = rove_msg_next_op(&m, &op);
+				if (rc == ROVE_OK)
+					rc = rove_enc_op(&items, &op);
+			} else {
+				rc = rove_msg_next_record(&m, &rec);
+				if (rc == ROVE_OK)
+					rc = rove_enc_record(&items, &rec);
+			}
+		}
+		if (rc == ROVE_OK)
+			rc = rove_enc_pull_reply(out, &m.u.pull_reply, &items);
+		break;
+	}
+	case ROVE_MSG_ADMIN:
+	case ROVE_MSG_ADMIN_REPLY: {
+		char **strs;
+		const char *s;
+		uint32_t len;
+		n = m.type == ROVE_MSG_ADMIN ? m.u.admin.n : m.u.admin_reply.n;
+		strs = calloc(n ? n : 1, sizeof(*strs));
+		if (strs == NULL)
+			return ROVE_ENOMEM;
+		for (i = 0; i < n && rc == ROVE_OK; i++) {
+			rc = rove_msg_next_str(&m, &s, &len);
+			if (rc != ROVE_OK)
+				break;
+			strs[i] = malloc(len + 1);
+			if (strs[i] == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
+			}
+			memcpy(strs[i], s, len);
+			strs[i][len] = '\0';
+		}
+		if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN)
+			rc = rove_enc_admin(out, &m.auth, m.u.admin.cmd, (const char *const *)strs, n);
+		else if (rc == ROVE_OK)
+			rc = rove_enc_admin_reply(out, (const char *const *)strs, n);
+		for (i = 0; i < n; i++)
+			free(strs[i]);
+		free(strs);
+		break;
+	}
+	default:
+		rc = ROVE_EINVAL;
+	}
+	/* Every item was read, and nothing is left. */
+	if (rc == ROVE_OK && m.left != 0)
+		rc = ROVE_EPROTO;
+	rove_buf_free(&items);
+	return rc;
+}
+
+static void mutate(uint8_t *p, size_t *len)
+{
+	static const uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2,
+					      0xc3, 0xc4, 0xc6, 0xcc, 0xcf, 0xd0, 0xd3, 0xd9, 0xdb, 0xdc,
+					      0xdd, 0xe0, 0xff};
+	int edits = 1 + (int)(rng() % 4);
+
+	for (int e = 0; e < edits && *len > 0; e++) {
+		size_t at = (size_t)(rng() % *len);
+
+		switch (rng() % 8) {
+		case 0:
+		case 1:
+		case 2:
+			p[at] ^= (uint8_t)(1u << (rng() % 8));
+			break;
+		case 3:
+		case 4:
+			p[at] = (uint8_t)rng();
+			break;
+		case 5:
+		case 6:
+			p[at] = interesting[rng() % sizeof(interesting)];
+			break;
+		default:
+			/* Cut the message short somewhere. */
+			if (rng() % 4 == 0)
+				*len = at;
+			else
+				p[at] = (uint8_t)(p[at] + 1);
+		}
+	}
+}
+
+static void test_mutations(void)
+{
+	const int iterations = 20000;
+	int accepted = 0, crashed_reencode = 0, unstable = 0;
+	rove_buf b1, b2;
+
+	rng_state = 0x0123456789abcdefull;
+	rove_buf_init(&b1);
+	rove_buf_init(&b2);
+	for (int it = 0; it < iterations; it++) {
+		const rove_buf *seed = &seeds[it % nseeds];
+		size_t len = seed->len;
+		uint8_t *p = dup_bytes(seed->data, seed->len);
+		uint8_t *exact;
+		rove_msg m;
+		int rc;
+
+		mutate(p, &len);
+		exact = dup_bytes(p, len); /* exactly len bytes, for ASan */
+		free(p);
+		rc = rove_msg_decode(exact, len, &m);
+		if (rc == ROVE_OK) {
+			accepted++;
+			rove_buf_reset(&b1);
+			rc = reencode(&m, &b1);
+			if (rc != ROVE_OK) {
+				fprintf(stderr, "mutation %d: accepted but re-encode failed: %d\n", it, rc);
+				crashed_reencode++;
+			} else {
+				/* The re-encoding decodes, and is a fixed point. */
+				uint8_t *again = dup_bytes(b1.data, b1.len);
+				rove_msg m2;
+
+				rove_buf_reset(&b2);
+				if (rove_msg_decode(again, b1.len, &m2) != ROVE_OK || m2.type != m.type ||
+				    reencode(&m2, &b2) != ROVE_OK || b2.len != b1.len ||
+				    memcmp(b1.data, b2.data, b1.len) != 0) {
+					fprintf(stderr, "mutation %d: re-encoding not stable\n", it);
+					unstable++;
+				}
+				free(again);
+			}
+		} else {
+			CHECK(rc == ROVE_EPROTO || rc == ROVE_EVERSION || rc == ROVE_ETOOBIG);
+		}
+		free(exact);
+	}
+	CHECK_EQ_INT(crashed_reencode, 0);
+	CHECK_EQ_INT(unstable, 0);
+	/* Some mutations land in string bytes or numbers and stay valid. */
+	CHECK(accepted > 0);
+	CHECK(accepted < iterations);
+	printf("mutations: %d of %d accepted and re-encoded\n", accepted, iterations);
+	rove_buf_free(&b1);
+	rove_buf_free(&b2);
+}
+
+int main(void)
+{
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+
+	make_samples();
+	make_results();
+	test_buf();
+	test_push_roundtrip();
+	test_push_limits();
+	test_push_reply_roundtrip();
+	test_pull_roundtrip();
+	test_pull_reply_roundtrip();
+	test_admin_roundtrip();
+	test_admin_reply_roundtrip();
+	test_error_roundtrip();
+	test_item_roundtrip();
+
+	make_seeds();
+	test_truncations();
+	test_trailing();
+	test_crafted_sanity();
+	test_version_and_type();
+	test_huge_counts();
+	test_limits();
+	test_bad_fields();
+	test_bad_items();
+	test_mutations();
+
+	for (int s = 0; s < nseeds; s++)
+		rove_buf_free(&seeds[s]);
+	msgpack_sbuffer_destroy(&sb);
+	return check_done("test_proto");
+}

@@ -1,0 +1,972 @@
+/*
+ * test_record.c - the field set, the merge and the schema checks.
+ */
+#include "check.h"
+
+#include "err.h"
+#include "proto.h"
+#include "record.h"
+#include "schema.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rove_stamp stamp(uint64_t hlc, uint64_t node)
+{
+	rove_stamp st = {{hlc}, node};
+
+	return st;
+}
+
+/* Deterministic generator (xorshift64*), so a failure can be replayed. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static bool fields_sorted(const rove_fields *fs)
+{
+	for (uint32_t i = 1; i < fs->n; i++)
+		if (strcmp(fs->f[i - 1].name, fs->f[i].name) >= 0)
+			return false;
+	return true;
+}
+
+static bool str_is(const rove_fields *fs, const char *name, const char *want)
+{
+	const char *s = rove_fields_str(fs, name);
+
+	return s != NULL && strcmp(s, want) == 0;
+}
+
+/* ---- rove_fields ----------------------------------------------------- */
+
+static void test_fields_basic(void)
+{
+	static rove_fields fs;
+	const rove_field *f;
+	int64_t i = 0;
+
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(fs.n, 0);
+	CHECK(rove_fields_get(&fs, "name") == NULL);
+
+	CHECK_EQ_INT(rove_fields_set(&fs, "zeta", rove_vint(-7), stamp(30, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "alpha", rove_vcstr("first"), stamp(10, 2)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "mid", rove_vnull(), stamp(20, 3)), ROVE_OK);
+	CHECK_EQ_INT(fs.n, 3);
+	CHECK(fields_sorted(&fs));
+	CHECK(strcmp(fs.f[0].name, "alpha") == 0);
+	CHECK(strcmp(fs.f[1].name, "mid") == 0);
+	CHECK(strcmp(fs.f[2].name, "zeta") == 0);
+
+	f = rove_fields_get(&fs, "alpha");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		CHECK_EQ_INT(f->v.type, ROVE_V_STR);
+		CHECK_EQ_INT(f->v.len, 5);
+		CHECK(memcmp(f->v.s, "first", 6) == 0); /* NUL-terminated */
+		CHECK_EQ_INT(f->st.hlc.v, 10);
+		CHECK_EQ_INT(f->st.node, 2);
+	}
+	f = rove_fields_get(&fs, "mid");
+	CHECK(f != NULL && f->v.type == ROVE_V_NULL);
+	CHECK(rove_fields_str(&fs, "mid") == NULL);
+	CHECK(rove_fields_str(&fs, "zeta") == NULL);
+	CHECK(rove_fields_str(&fs, "nope") == NULL);
+	CHECK(rove_fields_int(&fs, "zeta", &i));
+	CHECK_EQ_INT(i, -7);
+	CHECK(!rove_fields_int(&fs, "alpha", &i));
+	CHECK(!rove_fields_int(&fs, "nope", &i));
+	CHECK(rove_fields_get(&fs, "alph") == NULL);
+	CHECK(rove_fields_get(&fs, "alphaa") == NULL);
+	CHECK(rove_fields_get(&fs, "") == NULL);
+
+	/* Replace: same slot, new value and stamp, no new field. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "mid", rove_vcstr("now text"), stamp(40, 4)), ROVE_OK);
+	CHECK_EQ_INT(fs.n, 3);
+	CHECK(str_is(&fs, "mid", "now text"));
+	f = rove_fields_get(&fs, "mid");
+	CHECK(f != NULL && f->st.hlc.v == 40 && f->st.node == 4);
+	CHECK_EQ_INT(rove_fields_set(&fs, "alpha", rove_vint(99), stamp(41, 4)), ROVE_OK);
+	CHECK(rove_fields_int(&fs, "alpha", &i));
+	CHECK_EQ_INT(i, 99);
+	CHECK(rove_fields_str(&fs, "alpha") == NULL);
+	CHECK_EQ_INT(rove_fields_set(&fs, "zeta", rove_vnull(), stamp(42, 4)), ROVE_OK);
+	CHECK(rove_fields_get(&fs, "zeta") != NULL);
+	CHECK_EQ_INT(rove_fields_get(&fs, "zeta")->v.type, ROVE_V_NULL);
+	CHECK_EQ_INT(fs.n, 3);
+	CHECK(fields_sorted(&fs));
+
+	/* Extremes of an int. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "min", rove_vint(INT64_MIN), stamp(1, 1)), ROVE_OK);
+	CHECK(rove_fields_int(&fs, "min", &i) && i == INT64_MIN);
+	CHECK_EQ_INT(rove_fields_set(&fs, "max", rove_vint(INT64_MAX), stamp(1, 1)), ROVE_OK);
+	CHECK(rove_fields_int(&fs, "max", &i) && i == INT64_MAX);
+	CHECK(fields_sorted(&fs));
+}
+
+static void test_fields_copy(void)
+{
+	static rove_fields fs;
+	char buf[16] = "hello";
+	const char *s;
+
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_fields_set(&fs, "greet", rove_vcstr(buf), stamp(1, 1)), ROVE_OK);
+	s = rove_fields_str(&fs, "greet");
+	CHECK(s != NULL && s != buf);
+	memcpy(buf, "HOWDY", 5);
+	CHECK(str_is(&fs, "greet", "hello"));
+
+	/* A value need not be NUL-terminated; only len bytes are taken. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "part", rove_vstr("abcdef", 3), stamp(1, 1)), ROVE_OK);
+	CHECK(str_is(&fs, "part", "abc"));
+	CHECK_EQ_INT(rove_fields_get(&fs, "part")->v.len, 3);
+
+	/* An empty string is a string, not null. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "empty", rove_vstr("", 0), stamp(1, 1)), ROVE_OK);
+	CHECK(str_is(&fs, "empty", ""));
+	CHECK_EQ_INT(rove_fields_get(&fs, "empty")->v.type, ROVE_V_STR);
+
+	/* Setting a field from a value living in the same arena. */
+	s = rove_fields_str(&fs, "greet");
+	CHECK_EQ_INT(rove_fields_set(&fs, "greet", rove_vstr(s + 1, 3), stamp(2, 1)), ROVE_OK);
+	CHECK(str_is(&fs, "greet", "ell"));
+	s = rove_fields_str(&fs, "part");
+	CHECK_EQ_INT(rove_fields_set(&fs, "other", rove_vstr(s, 2), stamp(2, 1)), ROVE_OK);
+	CHECK(str_is(&fs, "other", "ab"));
+	CHECK(str_is(&fs, "part", "abc"));
+
+	/* A NUL inside a string is refused. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "nul", rove_vstr("a\0b", 3), stamp(1, 1)), ROVE_EINVAL);
+	CHECK(rove_fields_get(&fs, "nul") == NULL);
+}
+
+static void test_fields_names(void)
+{
+	static rove_fields fs;
+	char name[64];
+
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_fields_set(&fs, "", rove_vint(1), stamp(1, 1)), ROVE_EINVAL);
+	memset(name, 'n', sizeof(name));
+	name[ROVE_MAX_FIELD_NAME] = '\0';
+	CHECK_EQ_INT(rove_fields_set(&fs, name, rove_vint(1), stamp(1, 1)), ROVE_OK);
+	CHECK(rove_fields_get(&fs, name) != NULL);
+	memset(name, 'm', sizeof(name));
+	name[ROVE_MAX_FIELD_NAME + 1] = '\0';
+	CHECK_EQ_INT(rove_fields_set(&fs, name, rove_vint(1), stamp(1, 1)), ROVE_EINVAL);
+	CHECK_EQ_INT(fs.n, 1);
+}
+
+static void test_fields_max_fields(void)
+{
+	static rove_fields fs;
+	int order[ROVE_MAX_FIELDS];
+	char name[8];
+	int64_t v;
+
+	for (int i = 0; i < (int)ROVE_MAX_FIELDS; i++)
+		order[i] = i;
+	for (int i = (int)ROVE_MAX_FIELDS - 1; i > 0; i--) {
+		int j = (int)(rng() % (uint64_t)(i + 1));
+		int t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	rove_fields_init(&fs);
+	for (int i = 0; i < (int)ROVE_MAX_FIELDS; i++) {
+		snprintf(name, sizeof(name), "f%02d", order[i]);
+		CHECK_EQ_INT(rove_fields_set(&fs, name, rove_vint(order[i]), stamp(1, 1)), ROVE_OK);
+		CHECK(fields_sorted(&fs));
+	}
+	CHECK_EQ_INT(fs.n, ROVE_MAX_FIELDS);
+	for (int i = 0; i < (int)ROVE_MAX_FIELDS; i++) {
+		snprintf(name, sizeof(name), "f%02d", i);
+		CHECK(strcmp(fs.f[i].name, name) == 0);
+		CHECK(rove_fields_int(&fs, name, &v) && v == i);
+	}
+	/* One more is too many, before or after the others. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "f99", rove_vint(1), stamp(1, 1)), ROVE_ETOOBIG);
+	CHECK_EQ_INT(rove_fields_set(&fs, "a", rove_vcstr("x"), stamp(1, 1)), ROVE_ETOOBIG);
+	CHECK_EQ_INT(fs.n, ROVE_MAX_FIELDS);
+	CHECK(rove_fields_get(&fs, "f99") == NULL);
+	CHECK(rove_fields_get(&fs, "a") == NULL);
+	/* Replacing one that exists still works when full. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "f07", rove_vcstr("seven"), stamp(2, 1)), ROVE_OK);
+	CHECK(str_is(&fs, "f07", "seven"));
+	CHECK_EQ_INT(fs.n, ROVE_MAX_FIELDS);
+}
+
+static void test_fields_max_str(void)
+{
+	static rove_fields fs;
+	static char big[ROVE_MAX_STR + 2];
+
+	memset(big, 'x', sizeof(big));
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_fields_set(&fs, "s", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_get(&fs, "s")->v.len, ROVE_MAX_STR);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "s")), ROVE_MAX_STR);
+	CHECK_EQ_INT(rove_fields_set(&fs, "t", rove_vstr(big, ROVE_MAX_STR + 1), stamp(1, 1)), ROVE_ETOOBIG);
+	CHECK(rove_fields_str(&fs, "t") == NULL);
+	CHECK_EQ_INT(rove_fields_set(&fs, "s", rove_vstr(big, ROVE_MAX_STR + 1), stamp(2, 1)), ROVE_ETOOBIG);
+	/* Refused before anything was touched: the old value is kept. */
+	CHECK_EQ_INT(rove_fields_get(&fs, "s")->v.len, ROVE_MAX_STR);
+	CHECK_EQ_INT(rove_fields_get(&fs, "s")->st.hlc.v, 1);
+}
+
+static void test_fields_max_record(void)
+{
+	static rove_fields fs;
+	static char big[ROVE_MAX_STR + 1];
+	const uint32_t per = ROVE_MAX_STR + 1; /* arena bytes per full string */
+	const uint32_t room = ROVE_MAX_RECORD_BYTES - 3 * per;
+	int64_t v;
+
+	memset(big, 'b', sizeof(big));
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_fields_set(&fs, "a", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "b", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "c", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(fs.used, 3 * per);
+	/* A fourth full string no longer fits. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "d", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_ETOOBIG);
+	CHECK(rove_fields_str(&fs, "d") == NULL);
+	/* The others are intact. */
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "a")), ROVE_MAX_STR);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "b")), ROVE_MAX_STR);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "c")), ROVE_MAX_STR);
+	/* Exactly what is left still fits (string + NUL). */
+	CHECK_EQ_INT(rove_fields_set(&fs, "e", rove_vstr(big, room - 1), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(fs.used, ROVE_MAX_RECORD_BYTES);
+	CHECK_EQ_INT(rove_fields_set(&fs, "f", rove_vstr("", 0), stamp(1, 1)), ROVE_ETOOBIG);
+	/* Ints and nulls take no arena room. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "g", rove_vint(5), stamp(1, 1)), ROVE_OK);
+	CHECK(rove_fields_int(&fs, "g", &v) && v == 5);
+	CHECK_EQ_INT(rove_fields_set(&fs, "h", rove_vnull(), stamp(1, 1)), ROVE_OK);
+	/* Replacing a full string by another reuses its room (compaction). */
+	big[0] = 'Z';
+	CHECK_EQ_INT(rove_fields_set(&fs, "b", rove_vstr(big, ROVE_MAX_STR), stamp(2, 1)), ROVE_OK);
+	CHECK(rove_fields_str(&fs, "b") != NULL && rove_fields_str(&fs, "b")[0] == 'Z');
+	CHECK_EQ_INT(fs.used, ROVE_MAX_RECORD_BYTES);
+	CHECK(rove_fields_str(&fs, "a") != NULL && rove_fields_str(&fs, "a")[0] == 'b');
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "a")), ROVE_MAX_STR);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "c")), ROVE_MAX_STR);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "e")), room - 1);
+	/* Turning a string into an int frees its room for others. */
+	CHECK_EQ_INT(rove_fields_set(&fs, "a", rove_vint(1), stamp(3, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "d", rove_vstr(big, ROVE_MAX_STR), stamp(3, 1)), ROVE_OK);
+	CHECK_EQ_INT(strlen(rove_fields_str(&fs, "d")), ROVE_MAX_STR);
+	CHECK(fields_sorted(&fs));
+}
+
+static void test_fields_compaction(void)
+{
+	static rove_fields fs;
+	char buf[600];
+	const char *s;
+	int bad = 0;
+
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_fields_set(&fs, "name", rove_vcstr("Acme Ltd"), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&fs, "count", rove_vint(0), stamp(1, 1)), ROVE_OK);
+	for (int i = 0; i < 20000; i++) {
+		size_t len = 1 + (size_t)(rng() % 500);
+		const char *field = (i % 3 == 0) ? "zz_note" : "note";
+
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (char)('a' + (i + k) % 26);
+		buf[len] = '\0';
+		if (rove_fields_set(&fs, field, rove_vstr(buf, (uint32_t)len), stamp((uint64_t)i + 2, 1)) != ROVE_OK) {
+			bad++;
+			continue;
+		}
+		s = rove_fields_str(&fs, field);
+		if (s == NULL || strcmp(s, buf) != 0 || rove_fields_get(&fs, field)->v.len != len)
+			bad++;
+		if (!str_is(&fs, "name", "Acme Ltd"))
+			bad++;
+		if (fs.used > ROVE_MAX_RECORD_BYTES)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(fs.n, 4);
+	CHECK(fields_sorted(&fs));
+	CHECK(str_is(&fs, "name", "Acme Ltd"));
+	/* Live strings: "Acme Ltd", note and zz_note; the arena holds no more
+	 * than twice that plus one string (compacted when it fills). */
+	CHECK(fs.used <= ROVE_MAX_RECORD_BYTES);
+}
+
+static void test_value_eq(void)
+{
+	rove_value a = rove_vcstr("abc"), b = rove_vstr("abcd", 3), c = rove_vcstr("abd");
+	rove_value i1 = rove_vint(1), i2 = rove_vint(1), i3 = rove_vint(2);
+	rove_value n1 = rove_vnull(), n2 = rove_vnull();
+	rove_value e = rove_vstr("", 0);
+
+	CHECK(rove_value_eq(&a, &b));
+	CHECK(!rove_value_eq(&a, &c));
+	CHECK(rove_value_eq(&i1, &i2));
+	CHECK(!rove_value_eq(&i1, &i3));
+	CHECK(rove_value_eq(&n1, &n2));
+	CHECK(!rove_value_eq(&n1, &e));
+	CHECK(!rove_value_eq(&n1, &i1));
+	CHECK(!rove_value_eq(&i1, &a));
+}
+
+/* ---- merge ----------------------------------------------------------- */
+
+static void test_merge_basic(void)
+{
+	static rove_fields dst, src;
+	bool changed = true;
+	int64_t v;
+	const rove_field *f;
+
+	rove_fields_init(&dst);
+	rove_fields_set(&dst, "name", rove_vcstr("old"), stamp(100, 1));
+	rove_fields_set(&dst, "tier", rove_vcstr("prospect"), stamp(300, 1));
+	rove_fields_set(&dst, "n", rove_vint(1), stamp(100, 5));
+
+	rove_fields_init(&src);
+	rove_fields_set(&src, "name", rove_vcstr("new"), stamp(200, 2)); /* later: wins */
+	rove_fields_set(&src, "tier", rove_vcstr("loyal"), stamp(250, 2)); /* earlier: loses */
+	rove_fields_set(&src, "n", rove_vint(2), stamp(100, 4)); /* same clock, lower node */
+	rove_fields_set(&src, "phone", rove_vnull(), stamp(1, 1)); /* new field */
+
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(changed);
+	CHECK(str_is(&dst, "name", "new"));
+	f = rove_fields_get(&dst, "name");
+	CHECK(f != NULL && f->st.hlc.v == 200 && f->st.node == 2);
+	CHECK(str_is(&dst, "tier", "prospect"));
+	f = rove_fields_get(&dst, "tier");
+	CHECK(f != NULL && f->st.hlc.v == 300 && f->st.node == 1);
+	CHECK(rove_fields_int(&dst, "n", &v) && v == 1);
+	f = rove_fields_get(&dst, "phone");
+	CHECK(f != NULL && f->v.type == ROVE_V_NULL);
+	CHECK_EQ_INT(dst.n, 4);
+	CHECK(fields_sorted(&dst));
+
+	/* Tie on the clock: the higher node wins. */
+	rove_fields_init(&src);
+	rove_fields_set(&src, "n", rove_vint(3), stamp(100, 6));
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(changed);
+	CHECK(rove_fields_int(&dst, "n", &v) && v == 3);
+	CHECK_EQ_INT(rove_fields_get(&dst, "n")->st.node, 6);
+
+	/* Idempotent: again changes nothing. */
+	changed = true;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(!changed);
+
+	/* An identical stamp is not newer. */
+	rove_fields_init(&src);
+	rove_fields_set(&src, "name", rove_vcstr("same stamp"), stamp(200, 2));
+	changed = true;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(!changed);
+	CHECK(str_is(&dst, "name", "new"));
+
+	/* Merging nothing. */
+	rove_fields_init(&src);
+	changed = true;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(!changed);
+	CHECK_EQ_INT(rove_merge(&dst, &src, NULL), ROVE_OK);
+
+	/* Strings are copied out of src. */
+	rove_fields_init(&src);
+	rove_fields_set(&src, "address", rove_vcstr("1 Main St"), stamp(500, 1));
+	CHECK_EQ_INT(rove_merge(&dst, &src, NULL), ROVE_OK);
+	memset(src.arena, 'X', src.used);
+	CHECK(str_is(&dst, "address", "1 Main St"));
+}
+
+#define NOPS 5
+
+static rove_op ops[NOPS];
+static rove_record recs[2];
+
+/* Five writes to one record from three replicas, overlapping on fields,
+ * with some clocks equal (node decides) and deletes and nulls. */
+static void make_ops(void)
+{
+	rove_uuid rid;
+
+	rove_uuid_new(&rid);
+	rove_op_init(&ops[0], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &rid, stamp(1000, 11));
+	rove_op_set(&ops[0], "name", rove_vcstr("Acme"));
+	rove_op_set(&ops[0], "tier", rove_vcstr("prospect"));
+	rove_op_set(&ops[0], "phone", rove_vcstr("+1555"));
+	rove_op_set(&ops[0], "score", rove_vint(1));
+
+	rove_op_init(&ops[1], ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &rid, stamp(2000, 22));
+	rove_op_set(&ops[1], "name", rove_vcstr("Acme Corp"));
+	rove_op_set(&ops[1], "phone", rove_vnull());
+	rove_op_set(&ops[1], "score", rove_vint(-5));
+
+	rove_op_init(&ops[2], ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &rid, stamp(2000, 33));
+	rove_op_set(&ops[2], "name", rove_vcstr("ACME"));
+	rove_op_set(&ops[2], "tier", rove_vcstr("loyal"));
+
+	rove_op_init(&ops[3], ROVE_OP_DELETE, ROVE_COLL_CUSTOMER, &rid, stamp(1500, 11));
+	rove_op_set(&ops[3], ROVE_FIELD_DELETED, rove_vint(1));
+	rove_op_set(&ops[3], "tier", rove_vcstr("customer"));
+
+	rove_op_init(&ops[4], ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &rid, stamp(1999, 99));
+	rove_op_set(&ops[4], "address", rove_vcstr("1 Main St"));
+	rove_op_set(&ops[4], "score", rove_vint(7));
+	rove_op_set(&ops[4], "phone", rove_vcstr("+1666"));
+}
+
+/* Encodes rec (its whole state: fields, values, stamps) into out. */
+static void encode_rec(const rove_record *rec, rove_buf *out)
+{
+	rove_buf_reset(out);
+	CHECK_EQ_INT(rove_enc_record(out, rec), ROVE_OK);
+}
+
+static bool next_perm(int *a, int n)
+{
+	int i = n - 2, j = n - 1, t;
+
+	while (i >= 0 && a[i] >= a[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (a[j] <= a[i])
+		j--;
+	t = a[i];
+	a[i] = a[j];
+	a[j] = t;
+	for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+		t = a[l];
+		a[l] = a[r];
+		a[r] = t;
+	}
+	return true;
+}
+
+static void test_merge_expected(void)
+{
+	rove_record *rec = &recs[0];
+	int64_t v;
+	const rove_field *f;
+	bool changed;
+
+	memset(rec, 0, sizeof(*rec));
+	rove_fields_init(&rec->fs);
+	for (int i = 0; i < NOPS; i++) {
+		CHECK_EQ_INT(rove_record_apply(rec, &ops[i], &changed), ROVE_OK);
+		CHECK(changed);
+	}
+	CHECK_EQ_INT(rec->coll, ROVE_COLL_CUSTOMER);
+	CHECK_EQ_INT(rove_uuid_cmp(&rec->id, &ops[0].rid), 0);
+	/* name: (2000,33) beats (2000,22) on node. */
+	CHECK(str_is(&rec->fs, "name", "ACME"));
+	f = rove_fields_get(&rec->fs, "name");
+	CHECK(f != NULL && f->st.hlc.v == 2000 && f->st.node == 33);
+	/* tier: (2000,33) over (1500,11) and (1000,11). */
+	CHECK(str_is(&rec->fs, "tier", "loyal"));
+	/* phone: null at (2000,22) beats "+1666" at (1999,99). */
+	f = rove_fields_get(&rec->fs, "phone");
+	CHECK(f != NULL && f->v.type == ROVE_V_NULL && f->st.node == 22);
+	CHECK(rove_fields_int(&rec->fs, "score", &v) && v == -5);
+	CHECK(str_is(&rec->fs, "address", "1 Main St"));
+	CHECK(rove_fields_int(&rec->fs, ROVE_FIELD_DELETED, &v) && v == 1);
+	CHECK(rove_record_deleted(rec));
+	CHECK_EQ_INT(rec->fs.n, 6);
+}
+
+static void test_merge_permutations(void)
+{
+	int perm[NOPS];
+	rove_buf ref, got;
+	int perms = 0, differ = 0;
+	bool changed;
+
+	rove_buf_init(&ref);
+	rove_buf_init(&got);
+	encode_rec(&recs[0], &ref); /* from test_merge_expected */
+
+	/* Commutative: every order gives the same record, byte for byte. */
+	for (int i = 0; i < NOPS; i++)
+		perm[i] = i;
+	do {
+		rove_record *rec = &recs[1];
+		memset(rec, 0, sizeof(*rec));
+		rove_fields_init(&rec->fs);
+		for (int i = 0; i < NOPS; i++)
+			CHECK_EQ_INT(rove_record_apply(rec, &ops[perm[i]], NULL), ROVE_OK);
+		encode_rec(rec, &got);
+		if (got.len != ref.len || memcmp(got.data, ref.data, ref.len) != 0)
+			differ++;
+		perms++;
+	} while (next_perm(perm, NOPS));
+	CHECK_EQ_INT(perms, 120);
+	CHECK_EQ_INT(differ, 0);
+
+	/* Idempotent: every op applied twice, in shuffled orders. */
+	differ = 0;
+	for (int round = 0; round < 200; round++) {
+		int seq[2 * NOPS];
+		rove_record *rec = &recs[1];
+
+		for (int i = 0; i < 2 * NOPS; i++)
+			seq[i] = i % NOPS;
+		for (int i = 2 * NOPS - 1; i > 0; i--) {
+			int j = (int)(rng() % (uint64_t)(i + 1));
+			int t = seq[i];
+			seq[i] = seq[j];
+			seq[j] = t;
+		}
+		memset(rec, 0, sizeof(*rec));
+		rove_fields_init(&rec->fs);
+		for (int i = 0; i < 2 * NOPS; i++)
+			CHECK_EQ_INT(rove_record_apply(rec, &ops[seq[i]], NULL), ROVE_OK);
+		encode_rec(rec, &got);
+		if (got.len != ref.len || memcmp(got.data, ref.data, ref.len) != 0)
+			differ++;
+		/* Applying any op once more changes nothing. */
+		for (int i = 0; i < NOPS; i++) {
+			changed = true;
+			CHECK_EQ_INT(rove_record_apply(rec, &ops[i], &changed), ROVE_OK);
+			if (changed)
+				differ++;
+		}
+	}
+	CHECK_EQ_INT(differ, 0);
+
+	rove_buf_free(&ref);
+	rove_buf_free(&got);
+}
+
+/* A deep copy: a struct copy of rove_fields would leave its strings
+ * pointing into the source's arena. */
+static void fields_copy(rove_fields *dst, const rove_fields *src)
+{
+	rove_fields_init(dst);
+	CHECK_EQ_INT(rove_merge(dst, src, NULL), ROVE_OK);
+	CHECK_EQ_INT(dst->n, src->n);
+}
+
+/* Associative: (a + b) + c == a + (b + c) for merged field sets. */
+static void test_merge_associative(void)
+{
+	static rove_fields left, right, tmp;
+	rove_record *r1 = &recs[0], *r2 = &recs[1];
+	rove_buf b1, b2;
+	int differ = 0, triples = 0;
+
+	rove_buf_init(&b1);
+	rove_buf_init(&b2);
+	for (int a = 0; a < NOPS; a++) {
+		for (int b = 0; b < NOPS; b++) {
+			for (int c = 0; c < NOPS; c++) {
+				/* left = (a + b) + c */
+				fields_copy(&left, &ops[a].fs);
+				CHECK_EQ_INT(rove_merge(&left, &ops[b].fs, NULL), ROVE_OK);
+				CHECK_EQ_INT(rove_merge(&left, &ops[c].fs, NULL), ROVE_OK);
+				/* right = a + (b + c) */
+				fields_copy(&tmp, &ops[b].fs);
+				CHECK_EQ_INT(rove_merge(&tmp, &ops[c].fs, NULL), ROVE_OK);
+				fields_copy(&right, &ops[a].fs);
+				CHECK_EQ_INT(rove_merge(&right, &tmp, NULL), ROVE_OK);
+
+				memset(r1, 0, sizeof(*r1));
+				memset(r2, 0, sizeof(*r2));
+				rove_fields_init(&r1->fs);
+				rove_fields_init(&r2->fs);
+				CHECK_EQ_INT(rove_merge(&r1->fs, &left, NULL), ROVE_OK);
+				CHECK_EQ_INT(rove_merge(&r2->fs, &right, NULL), ROVE_OK);
+				encode_rec(r1, &b1);
+				encode_rec(r2, &b2);
+				if (b1.len != b2.len || memcmp(b1.data, b2.data, b1.len) != 0)
+					differ++;
+				triples++;
+			}
+		}
+	}
+	CHECK_EQ_INT(triples, NOPS * NOPS * NOPS);
+	CHECK_EQ_INT(differ, 0);
+	rove_buf_free(&b1);
+	rove_buf_free(&b2);
+}
+
+static void test_record_deleted(void)
+{
+	rove_record *rec = &recs[0];
+
+	memset(rec, 0, sizeof(*rec));
+	rove_fields_init(&rec->fs);
+	CHECK(!rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, "name", rove_vcstr("x"), stamp(1, 1));
+	CHECK(!rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, ROVE_FIELD_DELETED, rove_vint(0), stamp(2, 1));
+	CHECK(!rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, ROVE_FIELD_DELETED, rove_vint(1), stamp(3, 1));
+	CHECK(rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, ROVE_FIELD_DELETED, rove_vint(-1), stamp(4, 1));
+	CHECK(rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, ROVE_FIELD_DELETED, rove_vcstr("1"), stamp(5, 1));
+	CHECK(!rove_record_deleted(rec));
+	rove_fields_set(&rec->fs, ROVE_FIELD_DELETED, rove_vnull(), stamp(6, 1));
+	CHECK(!rove_record_deleted(rec));
+	/* A later undelete wins over an earlier delete, whatever the order. */
+	{
+		static rove_op del, undel;
+		rove_uuid rid;
+
+		rove_uuid_new(&rid);
+		rove_op_init(&del, ROVE_OP_DELETE, 1, &rid, stamp(10, 1));
+		rove_op_set(&del, ROVE_FIELD_DELETED, rove_vint(1));
+		rove_op_init(&undel, ROVE_OP_UPDATE, 1, &rid, stamp(11, 1));
+		rove_op_set(&undel, ROVE_FIELD_DELETED, rove_vint(0));
+		memset(rec, 0, sizeof(*rec));
+		rove_fields_init(&rec->fs);
+		rove_record_apply(rec, &undel, NULL);
+		rove_record_apply(rec, &del, NULL);
+		CHECK(!rove_record_deleted(rec));
+		memset(rec, 0, sizeof(*rec));
+		rove_fields_init(&rec->fs);
+		rove_record_apply(rec, &del, NULL);
+		CHECK(rove_record_deleted(rec));
+		rove_record_apply(rec, &undel, NULL);
+		CHECK(!rove_record_deleted(rec));
+	}
+}
+
+static void test_op(void)
+{
+	static rove_op op;
+	rove_uuid rid;
+	const rove_field *f;
+
+	rove_uuid_new(&rid);
+	rove_op_init(&op, ROVE_OP_UPDATE, 7, &rid, stamp(50, 3));
+	CHECK(!rove_uuid_is_nil(&op.op_id));
+	CHECK_EQ_INT(op.kind, ROVE_OP_UPDATE);
+	CHECK_EQ_INT(op.coll, 7);
+	CHECK_EQ_INT(rove_uuid_cmp(&op.rid, &rid), 0);
+	CHECK_EQ_INT(op.seq, 0);
+	CHECK_EQ_INT(op.author[0], '\0');
+	CHECK_EQ_INT(op.fs.n, 0);
+	CHECK_EQ_INT(rove_op_set(&op, "b", rove_vint(2)), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&op, "a", rove_vcstr("one")), ROVE_OK);
+	f = rove_fields_get(&op.fs, "a");
+	CHECK(f != NULL && f->st.hlc.v == 50 && f->st.node == 3);
+	rove_op_restamp(&op, stamp(60, 4));
+	CHECK_EQ_INT(op.st.hlc.v, 60);
+	CHECK_EQ_INT(op.st.node, 4);
+	for (uint32_t i = 0; i < op.fs.n; i++)
+		CHECK(op.fs.f[i].st.hlc.v == 60 && op.fs.f[i].st.node == 4);
+	CHECK(str_is(&op.fs, "a", "one"));
+}
+
+/* ---- schema ---------------------------------------------------------- */
+
+static void customer_op(rove_op *op, uint8_t kind)
+{
+	rove_uuid rid;
+
+	rove_uuid_new(&rid);
+	rove_op_init(op, kind, ROVE_COLL_CUSTOMER, &rid, stamp(1, 1));
+}
+
+static void test_schema_tables(void)
+{
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	const rove_field_def *fd;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK(strcmp(c->name, "customer") == 0);
+	CHECK(rove_schema_coll_by_name("customer") == c);
+	CHECK(rove_schema_coll_by_name("customers") == NULL);
+	CHECK(rove_schema_coll(0) == NULL);
+	CHECK(rove_schema_coll(200) == NULL);
+	fd = rove_schema_field(c, "name");
+	CHECK(fd != NULL && fd->type == ROVE_FT_STR && (fd->flags & ROVE_FF_REQUIRED));
+	fd = rove_schema_field(c, "tier");
+	CHECK(fd != NULL && fd->type == ROVE_FT_ENUM);
+	CHECK(rove_schema_field(c, "colour") == NULL);
+	CHECK(rove_schema_field(c, ROVE_FIELD_DELETED) == NULL);
+}
+
+static void test_schema_check_op(void)
+{
+	static rove_op op;
+	char why[256];
+	char dealer[ROVE_UUID_STRLEN + 1];
+	rove_uuid d;
+	char longname[202];
+
+	rove_uuid_new(&d);
+	rove_uuid_format(&d, dealer);
+
+	customer_op(&op, ROVE_OP_CREATE);
+	rove_op_set(&op, "name", rove_vcstr("Acme Ltd"));
+	rove_op_set(&op, "tax_id", rove_vcstr("DE123456789"));
+	rove_op_set(&op, "phone", rove_vcstr("+49301234567"));
+	rove_op_set(&op, "address", rove_vcstr("Hauptstr. 1, Berlin"));
+	rove_op_set(&op, "tier", rove_vcstr("customer"));
+	rove_op_set(&op, "territory", rove_vcstr("de-north.1"));
+	rove_op_set(&op, "owner", rove_vcstr("alice@example"));
+	rove_op_set(&op, "dealer", rove_vcstr(dealer));
+	rove_op_set(&op, "last_activity_at", rove_vcstr("2024-02-29"));
+	why[0] = '\0';
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	if (why[0] != '\0')
+		fprintf(stderr, "good create refused: %s\n", why);
+
+	/* Optional fields may be null; _deleted may be set as an int. */
+	rove_op_set(&op, "phone", rove_vnull());
+	rove_op_set(&op, ROVE_FIELD_DELETED, rove_vint(0));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+
+	/* _deleted must be an int. */
+	rove_op_set(&op, ROVE_FIELD_DELETED, rove_vcstr("yes"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, ROVE_FIELD_DELETED, rove_vint(1));
+
+	/* Unknown field. */
+	CHECK_EQ_INT(rove_op_set(&op, "colour", rove_vcstr("red")), ROVE_OK);
+	why[0] = '\0';
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "colour") != NULL);
+
+	/* Bad tier. */
+	customer_op(&op, ROVE_OP_CREATE);
+	rove_op_set(&op, "name", rove_vcstr("Acme"));
+	rove_op_set(&op, "tier", rove_vcstr("gold"));
+	why[0] = '\0';
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "tier") != NULL);
+	rove_op_set(&op, "tier", rove_vcstr("Loyal")); /* case matters */
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "tier", rove_vcstr("loyal "));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "tier", rove_vint(2));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "tier", rove_vcstr("loyal"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+
+	/* Missing name on create; fine on update. */
+	customer_op(&op, ROVE_OP_CREATE);
+	rove_op_set(&op, "tier", rove_vcstr("prospect"));
+	why[0] = '\0';
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "name") != NULL);
+	op.kind = ROVE_OP_UPDATE;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	/* A null or empty name never passes. */
+	op.kind = ROVE_OP_CREATE;
+	rove_op_set(&op, "name", rove_vnull());
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	op.kind = ROVE_OP_UPDATE;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	op.kind = ROVE_OP_CREATE;
+	rove_op_set(&op, "name", rove_vstr("", 0));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "name", rove_vint(5));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	/* Length limit of name (200). */
+	memset(longname, 'n', sizeof(longname));
+	rove_op_set(&op, "name", rove_vstr(longname, 200));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	rove_op_set(&op, "name", rove_vstr(longname, 201));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "name", rove_vcstr("Acme"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+
+	/* Field types. */
+	rove_op_set(&op, "dealer", rove_vcstr("not-a-uuid"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "dealer", rove_vcstr(dealer));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	rove_op_set(&op, "territory", rove_vcstr("North Side"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "territory", rove_vstr("", 0));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "territory", rove_vcstr("north_1"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	rove_op_set(&op, "last_activity_at", rove_vcstr("2024-13-01"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "last_activity_at", rove_vcstr("2024-1-1"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "last_activity_at", rove_vcstr("24-01-2024"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "last_activity_at", rove_vcstr("2024-01-01"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+	rove_op_set(&op, "phone", rove_vint(5550100));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	rove_op_set(&op, "phone", rove_vcstr("+15550100"));
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+
+	/* Unknown collection or kind. */
+	op.coll = 9;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	op.coll = ROVE_COLL_CUSTOMER;
+	op.kind = 0;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	op.kind = ROVE_OP_KIND_MAX + 1;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	op.kind = ROVE_OP_DELETE;
+	CHECK_EQ_INT(rove_schema_check_op(&op, why, sizeof(why)), ROVE_OK);
+}
+
+static const rove_field_def money_def = {"amount", ROVE_FT_MONEY, 0, 0, NULL};
+static const rove_field_def int_def = {"count", ROVE_FT_INT, 0, 0, NULL};
+
+static void check_money(const char *text, int64_t cents)
+{
+	rove_value v = rove_vnull();
+	char why[128];
+	int rc = rove_schema_parse(&money_def, text, &v, why, sizeof(why));
+
+	if (rc != ROVE_OK || v.type != ROVE_V_INT || v.i != cents)
+		fprintf(stderr, "money '%s': rc %d, type %d, value %lld, want %lld\n", text, rc, (int)v.type,
+			(long long)v.i, (long long)cents);
+	CHECK_EQ_INT(rc, ROVE_OK);
+	CHECK_EQ_INT(v.type, ROVE_V_INT);
+	CHECK_EQ_INT(v.i, cents);
+}
+
+static void check_money_bad(const char *text)
+{
+	rove_value v = rove_vnull();
+	char why[128] = "";
+	int rc = rove_schema_parse(&money_def, text, &v, why, sizeof(why));
+
+	if (rc != ROVE_EINVAL)
+		fprintf(stderr, "money '%s' accepted as %lld\n", text, (long long)v.i);
+	CHECK_EQ_INT(rc, ROVE_EINVAL);
+	CHECK(why[0] != '\0');
+}
+
+static void test_schema_parse(void)
+{
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	rove_value v;
+	char why[128];
+
+	check_money("12000.50", 1200050);
+	check_money("12.5", 1250);
+	check_money("12", 1200);
+	check_money("0.05", 5);
+	check_money("0", 0);
+	check_money("-3.25", -325);
+	check_money("007.10", 710);
+	check_money("92233720368547", 9223372036854700);
+	check_money_bad("1.234");
+	check_money_bad("abc");
+	check_money_bad("12.");
+	check_money_bad(".5");
+	check_money_bad("-");
+	check_money_bad("--1");
+	check_money_bad("+1");
+	check_money_bad("1,5");
+	check_money_bad("1 ");
+	check_money_bad(" 1");
+	check_money_bad("1e3");
+	check_money_bad("12.5x");
+	check_money_bad("99999999999999999999");
+
+	/* Empty text clears the field. */
+	v = rove_vint(3);
+	CHECK_EQ_INT(rove_schema_parse(&money_def, "", &v, why, sizeof(why)), ROVE_OK);
+	CHECK_EQ_INT(v.type, ROVE_V_NULL);
+
+	CHECK_EQ_INT(rove_schema_parse(&int_def, "42", &v, why, sizeof(why)), ROVE_OK);
+	CHECK(v.type == ROVE_V_INT && v.i == 42);
+	CHECK_EQ_INT(rove_schema_parse(&int_def, "-9", &v, why, sizeof(why)), ROVE_OK);
+	CHECK(v.type == ROVE_V_INT && v.i == -9);
+	CHECK_EQ_INT(rove_schema_parse(&int_def, "4x", &v, why, sizeof(why)), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_schema_parse(&int_def, "99999999999999999999", &v, why, sizeof(why)), ROVE_EINVAL);
+
+	if (c == NULL)
+		return;
+	CHECK_EQ_INT(rove_schema_parse(rove_schema_field(c, "tier"), "loyal", &v, why, sizeof(why)), ROVE_OK);
+	CHECK(v.type == ROVE_V_STR && v.len == 5 && memcmp(v.s, "loyal", 5) == 0);
+	why[0] = '\0';
+	CHECK_EQ_INT(rove_schema_parse(rove_schema_field(c, "tier"), "gold", &v, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "prospect") != NULL);
+	/* A required field cannot be cleared. */
+	CHECK_EQ_INT(rove_schema_parse(rove_schema_field(c, "name"), "", &v, why, sizeof(why)), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_schema_parse(rove_schema_field(c, "phone"), "", &v, why, sizeof(why)), ROVE_OK);
+	CHECK_EQ_INT(v.type, ROVE_V_NULL);
+	CHECK_EQ_INT(rove_schema_parse(rove_schema_field(c, "name"), "Acme", &v, why, sizeof(why)), ROVE_OK);
+	CHECK(v.type == ROVE_V_STR && v.len == 4);
+}
+
+static void check_phone(const char *in, const char *want)
+{
+	char out[64];
+
+	memset(out, 'X', sizeof(out));
+	rove_phone_normalise(in, out, sizeof(out));
+	if (strcmp(out, want) != 0)
+		fprintf(stderr, "phone '%s' -> '%s', want '%s'\n", in, out, want);
+	CHECK(strcmp(out, want) == 0);
+}
+
+static void test_phone(void)
+{
+	char small[4];
+
+	check_phone("+1 (555) 010-9999", "+15550109999");
+	check_phone("0049 30 1234567", "0049301234567");
+	check_phone("555.010.9999", "5550109999");
+	check_phone("  +44 20 7946 0958 ", "+442079460958");
+	check_phone("555+1", "5551");
+	check_phone("++1", "+1");
+	check_phone("", "");
+	check_phone("call me", "");
+
+	/* Truncated to the buffer, always terminated. */
+	memset(small, 'X', sizeof(small));
+	rove_phone_normalise("123456", small, sizeof(small));
+	CHECK(strcmp(small, "123") == 0);
+	small[0] = 'X';
+	rove_phone_normalise("123", small, 1);
+	CHECK_EQ_INT(small[0], '\0');
+	small[0] = 'X';
+	rove_phone_normalise("123", small, 0);
+	CHECK_EQ_INT(small[0], 'X');
+}
+
+int main(void)
+{
+	test_fields_basic();
+	test_fields_copy();
+	test_fields_names();
+	test_fields_max_fields();
+	test_fields_max_str();
+	test_fields_max_record();
+	test_fields_compaction();
+	test_value_eq();
+	test_merge_basic();
+	make_ops();
+	test_merge_expected();
+	test_merge_permutations();
+	test_merge_associative();
+	test_record_deleted();
+	test_op();
+	test_schema_tables();
+	test_schema_check_op();
+	test_schema_parse();
+	test_phone();
+	return check_done("test_record");
+}
