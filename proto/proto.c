@@ -740,7 +740,7 @@ static int rd_auth(rd *r, rove_auth *a)
 
 static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind, uint32_t *max)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = ROVE_OK;
 
 	switch (m->type) {

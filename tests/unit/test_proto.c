@@ -149,6 +149,7 @@ static void make_samples(void)
 	rove_op *op;
 	rove_record *rec;
 	char name[8];
+	char longname[ROVE_MAX_FIELD_NAME + 1];
 
 	memset(bigstr, 's', sizeof(bigstr));
 
@@ -177,10 +178,11 @@ static void make_samples(void)
 	op->author[ROVE_MAX_NAME] = '\0';
 	rove_op_set(op, ROVE_FIELD_DELETED, rove_vint(1));
 
-	/* As many fields as allowed, one of them a string of the largest size. */
+	/* As many fields as allowed: one a string of the largest size, one
+	 * with a name of the largest length. */
 	op = &sample_ops[3];
 	rove_op_init(op, ROVE_OP_UPDATE, 3, &rid, stamp(1000, 7));
-	for (uint32_t i = 0; i < ROVE_MAX_FIELDS; i++) {
+	for (uint32_t i = 0; i < ROVE_MAX_FIELDS - 1; i++) {
 		snprintf(name, sizeof(name), "f%02u", i);
 		if (i == 0)
 			rove_op_set(op, name, rove_vstr(bigstr, ROVE_MAX_STR));
@@ -191,15 +193,10 @@ static void make_samples(void)
 		else
 			rove_op_set(op, name, rove_vnull());
 	}
-	/* A field name of the largest length. */
-	op->fs.n--;
-	memset(name, 0, sizeof(name));
-	{
-		char longname[ROVE_MAX_FIELD_NAME + 1];
-		memset(longname, 'z', ROVE_MAX_FIELD_NAME);
-		longname[ROVE_MAX_FIELD_NAME] = '\0';
-		rove_op_set(op, longname, rove_vint(5));
-	}
+	memset(longname, 'z', ROVE_MAX_FIELD_NAME);
+	longname[ROVE_MAX_FIELD_NAME] = '\0';
+	rove_op_set(op, longname, rove_vint(5));
+	CHECK_EQ_INT(op->fs.n, ROVE_MAX_FIELDS);
 
 	rec = &sample_recs[0];
 	memset(rec, 0, sizeof(*rec));
@@ -298,13 +295,6 @@ static void test_push_roundtrip(void)
 	}
 	CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_ENOTFOUND);
 	CHECK_EQ_INT(rove_msg_next_op(&m, &got), ROVE_ENOTFOUND);
-	/* The values came through with their types. */
-	{
-		int64_t v;
-		CHECK(rove_fields_int(&sample_ops[0].fs, "small", &v) && v == INT64_MIN);
-		rove_dec_op(NULL, 0, &got); /* refused; got is overwritten next */
-		memset(&got, 0, sizeof(got));
-	}
 	free(d);
 
 	/* An empty push. */
@@ -771,10 +761,9 @@ static void test_buf(void)
 	CHECK_EQ_INT(b.len, ROVE_MAX_MSG_BYTES);
 	/* A message longer than the limit is refused before it is read. */
 	{
-		uint8_t *big = dup_bytes(b.data, b.len);
+		uint8_t *big = calloc(ROVE_MAX_MSG_BYTES + 1, 1);
 		rove_msg m;
-		free(big);
-		big = calloc(ROVE_MAX_MSG_BYTES + 1, 1);
+
 		CHECK(big != NULL);
 		if (big != NULL) {
 			CHECK_EQ_INT(rove_msg_decode(big, ROVE_MAX_MSG_BYTES + 1, &m), ROVE_ETOOBIG);
@@ -933,10 +922,9 @@ static void test_trailing(void)
 		CHECK_EQ_INT(rove_buf_append(&b, "\xc0", 1), ROVE_OK);
 		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
 		/* Two messages back to back are not one message either. */
+		b.len = seeds[s].len;
 		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
-		b.len--;
-		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, 0), ROVE_OK);
-		CHECK_EQ_INT(try_decode(b.data, seeds[s].len * 2), ROVE_EPROTO);
+		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
 	}
 	rove_buf_free(&b);
 }
@@ -989,7 +977,7 @@ static void w_str(const char *s)
 
 static void w_bin(size_t len)
 {
-	static const uint8_t bytes[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+	static const uint8_t bytes[ROVE_MAX_SNAP_KEY + 1] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
 
 	msgpack_pack_bin(&pk, len);
 	msgpack_pack_bin_body(&pk, bytes, len);
@@ -999,6 +987,9 @@ static void w_raw(const void *p, size_t len)
 {
 	msgpack_sbuffer_write(&sb, p, len);
 }
+
+/* Raw bytes from a string literal (without its NUL). */
+#define W_RAW(lit) w_raw(lit, sizeof(lit) - 1)
 
 /* [1, 2, user, token, replica, [ ... nops ops follow */
 static void w_push_head(uint32_t nops)
@@ -1029,7 +1020,7 @@ static void w_op_head(uint32_t idlen, uint64_t kind, uint64_t coll, uint32_t rid
 
 static void w_op(uint32_t nfields)
 {
-	char name[8];
+	char name[16];
 
 	w_op_head(16, ROVE_OP_UPDATE, 1, 16, nfields);
 	for (uint32_t i = 0; i < nfields; i++) {
@@ -1127,7 +1118,7 @@ static void test_crafted_sanity(void)
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* Non-canonical but valid integer forms are read. */
 	begin();
-	w_raw("\x94\xcc\x01\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi", 19);
+	W_RAW("\x94\xcc\x01\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 }
 
@@ -1137,23 +1128,23 @@ static void test_version_and_type(void)
 
 	/* [v, 1, code, text] */
 	begin();
-	w_raw("\x94\x02\x01\x00\xa0", 5);
+	W_RAW("\x94\x02\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
-	w_raw("\x94\x00\x01\x00\xa0", 5);
+	W_RAW("\x94\x00\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
-	w_raw("\x94\xcf\x00\x00\x00\x01\x00\x00\x00\x01\x01\x00\xa0", 13);
+	W_RAW("\x94\xcf\x00\x00\x00\x01\x00\x00\x00\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
-	w_raw("\x94\x01\x01\x00\xa0", 5);
+	W_RAW("\x94\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* A version that is not an unsigned int. */
 	begin();
-	w_raw("\x94\xa1\x31\x01\x00\xa0", 6);
+	W_RAW("\x94\xa1\x31\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\xff\x01\x00\xa0", 5);
+	W_RAW("\x94\xff\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Every valid message with its version byte changed. */
@@ -1171,44 +1162,44 @@ static void test_version_and_type(void)
 
 	/* Unknown types. */
 	begin();
-	w_raw("\x94\x01\x00\x00\xa0", 5);
+	W_RAW("\x94\x01\x00\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\x08\x00\xa0", 5);
+	W_RAW("\x94\x01\x08\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\x7f\x00\xa0", 5);
+	W_RAW("\x94\x01\x7f\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\xcd\x01\x01\x00\xa0", 7);
+	W_RAW("\x94\x01\xcd\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\xff\x00\xa0", 5);
+	W_RAW("\x94\x01\xff\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Not an array, or too short an array. */
 	begin();
-	w_raw("\x81\x01\x01", 3);
+	W_RAW("\x81\x01\x01");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x91\x01", 2);
+	W_RAW("\x91\x01");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x90", 1);
+	W_RAW("\x90");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\xc0", 1);
+	W_RAW("\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* The right type with the wrong number of parts. */
 	begin();
-	w_raw("\x93\x01\x01\x00", 4);
+	W_RAW("\x93\x01\x01\x00");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x95\x01\x01\x00\xa0\xc0", 6);
+	W_RAW("\x95\x01\x01\x00\xa0\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x92\x01\x03", 3);
+	W_RAW("\x92\x01\x03");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(7);
@@ -1226,18 +1217,18 @@ static void test_huge_counts(void)
 {
 	/* An outer array header claiming 2^32-1 elements in a tiny buffer. */
 	begin();
-	w_raw("\xdd\xff\xff\xff\xff\x01\x01", 7);
+	W_RAW("\xdd\xff\xff\xff\xff\x01\x01");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\xdd\xff\xff\xff\xff", 5);
+	W_RAW("\xdd\xff\xff\xff\xff");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\xdc\xff\xff\x01\x01", 5);
+	W_RAW("\xdc\xff\xff\x01\x01");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Admin reply lines have no count limit but the bytes present. */
 	begin();
-	w_raw("\x93\x01\x07\xdd\xff\xff\xff\xff\xa0\xa0", 10);
+	W_RAW("\x93\x01\x07\xdd\xff\xff\xff\xff\xa0\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Push ops, pull items, admin args, op fields: over their limits. */
@@ -1269,7 +1260,7 @@ static void test_huge_counts(void)
 
 	/* String and bin lengths of 2^32-1. */
 	begin();
-	w_raw("\x94\x01\x01\x00\xdb\xff\xff\xff\xffabc", 12);
+	W_RAW("\x94\x01\x01\x00\xdb\xff\xff\xff\xff" "abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
@@ -1277,8 +1268,8 @@ static void test_huge_counts(void)
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
-	w_raw("\xc6\xff\xff\xff\xff", 5);
-	w_raw("0123456789abcdef", 16);
+	W_RAW("\xc6\xff\xff\xff\xff");
+	W_RAW("0123456789abcdef");
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -1286,8 +1277,8 @@ static void test_huge_counts(void)
 	w_op_head(16, 1, 1, 16, 1);
 	w_arr(2);
 	w_str("name");
-	w_raw("\xdb\xff\xff\xff\xff", 5);
-	w_raw("abc", 3);
+	W_RAW("\xdb\xff\xff\xff\xff");
+	W_RAW("abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 }
 
@@ -1822,15 +1813,15 @@ static void test_bad_items(void)
 
 	/* Error: code out of range, code negative, text not a string. */
 	begin();
-	w_raw("\x94\x01\x01", 3);
+	W_RAW("\x94\x01\x01");
 	w_u(ROVE_ERR_COUNT);
 	w_str("x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\x01\xff\xa1x", 6);
+	W_RAW("\x94\x01\x01\xff\xa1x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_raw("\x94\x01\x01\x01\xc0", 5);
+	W_RAW("\x94\x01\x01\x01\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Stand-alone item decoders refuse bad input too. */

@@ -301,9 +301,30 @@ static void test_fields_compaction(void)
 	CHECK_EQ_INT(fs.n, 4);
 	CHECK(fields_sorted(&fs));
 	CHECK(str_is(&fs, "name", "Acme Ltd"));
-	/* Live strings: "Acme Ltd", note and zz_note; the arena holds no more
-	 * than twice that plus one string (compacted when it fills). */
-	CHECK(fs.used <= ROVE_MAX_RECORD_BYTES);
+
+	/* Compaction at the exact edge: the arena holds only dead strings
+	 * and the new one needs every byte of it. */
+	{
+		static char big[ROVE_MAX_STR + 1];
+		const uint32_t last = ROVE_MAX_RECORD_BYTES - 3 * (ROVE_MAX_STR + 1) - 1;
+
+		memset(big, 'k', sizeof(big));
+		rove_fields_init(&fs);
+		for (int i = 0; i < 3; i++)
+			CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, ROVE_MAX_STR), stamp(1, 1)), ROVE_OK);
+		CHECK_EQ_INT(fs.used, 3 * (ROVE_MAX_STR + 1));
+		CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, last), stamp(2, 1)), ROVE_OK);
+		CHECK_EQ_INT(fs.used, last + 1);
+		CHECK_EQ_INT(strlen(rove_fields_str(&fs, "k")), last);
+		/* Likewise when the last string ends exactly at the arena's end. */
+		CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, ROVE_MAX_STR), stamp(3, 1)), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, ROVE_MAX_STR), stamp(4, 1)), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, ROVE_MAX_STR), stamp(5, 1)), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&fs, "k", rove_vstr(big, ROVE_MAX_STR), stamp(6, 1)), ROVE_OK);
+		CHECK_EQ_INT(strlen(rove_fields_str(&fs, "k")), ROVE_MAX_STR);
+		CHECK(fs.used <= ROVE_MAX_RECORD_BYTES);
+		CHECK_EQ_INT(fs.n, 1);
+	}
 }
 
 static void test_value_eq(void)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every command answers --help with its usage on stdout and status 0, and a
+# usage error with status 2.
+. "$(dirname "$0")/lib.sh"
+
+helps=(
+	"--help" "help" "init --help" "sync --help" "status --help" "customer --help"
+	"customer add --help" "customer list --help" "customer show --help"
+	"customer set --help" "customer delete --help" "rejected --help" "admin --help"
+	"admin user add --help"
+)
+for h in "${helps[@]}"; do
+	# shellcheck disable=SC2086
+	out=$("$ROVE_BIN" $h) || fail "rove $h exited $?"
+	grep -q "usage:" <<<"$out" || fail "rove $h printed no usage"
+done
+for h in "--help" "init --help" "serve --help"; do
+	# shellcheck disable=SC2086
+	out=$("$ROVED_BIN" $h) || fail "roved $h exited $?"
+	grep -q "usage:" <<<"$out" || fail "roved $h printed no usage"
+done
+
+usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server")
+for u in "${usage_errors[@]}"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$ROVE_BIN" $u >/dev/null 2>&1
+	status=$?
+	set -e
+	eq "$status" "2" "rove '$u' exit status"
+done
+set +e
+"$ROVED_BIN" >/dev/null 2>&1
+eq "$?" "2" "roved without a command"
+set -e
+echo "ok"
