@@ -119,10 +119,23 @@ static void report(const conn *c, int rc, const char *what)
 		rove_error("%s: %s", what, rove_strerror(rc));
 }
 
+/* Ops per push: ROVE_CLIENT_PUSH_BATCH, or $ROVE_PUSH_BATCH (1 to that),
+ * which tests use to make a push span many requests. */
+static uint32_t push_batch(void)
+{
+	const char *env = getenv("ROVE_PUSH_BATCH");
+	long n = env != NULL ? strtol(env, NULL, 10) : 0;
+
+	if (n < 1 || n > (long)ROVE_CLIENT_PUSH_BATCH)
+		return ROVE_CLIENT_PUSH_BATCH;
+	return (uint32_t)n;
+}
+
 static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 {
-	rove_op *ops = malloc(ROVE_CLIENT_PUSH_BATCH * sizeof(*ops));
-	rove_push_result *res = malloc(ROVE_CLIENT_PUSH_BATCH * sizeof(*res));
+	uint32_t batch = push_batch();
+	rove_op *ops = malloc(batch * sizeof(*ops));
+	rove_push_result *res = malloc(batch * sizeof(*res));
 	rove_buf req;
 	int rc = ROVE_OK;
 
@@ -134,7 +147,7 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		rove_msg m;
 		uint32_t n = 0, acc = 0, rej = 0;
 
-		rc = rove_replica_unacked(r, ops, ROVE_CLIENT_PUSH_BATCH, &n);
+		rc = rove_replica_unacked(r, ops, batch, &n);
 		if (rc != ROVE_OK || n == 0)
 			break;
 		rove_buf_reset(&req);
@@ -157,7 +170,7 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		st->pushed += n;
 		st->accepted += acc;
 		st->rejected += rej;
-		if (n < ROVE_CLIENT_PUSH_BATCH)
+		if (n < batch)
 			break;
 	}
 	rove_buf_free(&req);
