@@ -218,14 +218,15 @@ static int rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
 }
 
-/* Merges src into the record stored at dbi (creating it). */
-static int rec_merge(MDB_txn *txn, MDB_dbi dbi, const rove_record *src, rove_record *tmp, rove_buf *scratch)
+/* Merges fields fs into the record coll/id stored at dbi (creating it). */
+static int rec_merge(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_fields *fs,
+		     rove_record *tmp, rove_buf *scratch)
 {
 	bool changed = false;
-	int rc = rec_get_or_empty(txn, dbi, src->coll, &src->id, tmp);
+	int rc = rec_get_or_empty(txn, dbi, coll, id, tmp);
 
 	if (rc == ROVE_OK)
-		rc = rove_merge(&tmp->fs, &src->fs, &changed);
+		rc = rove_merge(&tmp->fs, fs, &changed);
 	if (rc == ROVE_OK && (changed || tmp->fs.n == 0))
 		rc = rec_put(txn, dbi, tmp, scratch);
 	return rc;
@@ -389,7 +390,6 @@ int rove_replica_write(rove_replica *r, rove_op *op)
 	rove_hlc clock;
 	rove_stamp st;
 	work *w = work_new();
-	rove_record *opr;
 	int rc;
 
 	if (w == NULL)
@@ -417,12 +417,8 @@ int rove_replica_write(rove_replica *r, rove_op *op)
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
 	/* view := view merged with the op */
-	opr = &w->b;
-	opr->coll = op->coll;
-	opr->id = op->rid;
-	opr->fs = op->fs;
 	if (rc == ROVE_OK)
-		rc = rec_merge(txn, r->view, opr, &w->a, &w->buf);
+		rc = rec_merge(txn, r->view, op->coll, &op->rid, &op->fs, &w->a, &w->buf);
 	rc = commit_or_abort(txn, rc);
 	work_free(w);
 	return rc;
@@ -794,16 +790,20 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
 	while (rc == ROVE_OK) {
-		rove_record *rec = &w->b;
+		uint8_t coll;
+		const rove_uuid *id;
+		const rove_fields *fs;
+
 		if (h->mode == ROVE_PULL_SNAPSHOT) {
-			rc = rove_msg_next_record(reply, rec);
+			rc = rove_msg_next_record(reply, &w->b);
+			coll = w->b.coll;
+			id = &w->b.id;
+			fs = &w->b.fs;
 		} else {
 			rc = rove_msg_next_op(reply, &w->op);
-			if (rc == ROVE_OK) {
-				rec->coll = w->op.coll;
-				rec->id = w->op.rid;
-				rec->fs = w->op.fs;
-			}
+			coll = w->op.coll;
+			id = &w->op.rid;
+			fs = &w->op.fs;
 		}
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK;
@@ -811,11 +811,11 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 		}
 		if (rc != ROVE_OK)
 			break;
-		for (uint32_t i = 0; i < rec->fs.n; i++)
-			rove_hlc_observe(&clock, rec->fs.f[i].st.hlc, rove_wall_ms());
-		rc = rec_merge(txn, r->base, rec, &w->a, &w->buf);
+		for (uint32_t i = 0; i < fs->n; i++)
+			rove_hlc_observe(&clock, fs->f[i].st.hlc, rove_wall_ms());
+		rc = rec_merge(txn, r->base, coll, id, fs, &w->a, &w->buf);
 		if (rc == ROVE_OK)
-			rc = rec_merge(txn, r->view, rec, &w->a, &w->buf);
+			rc = rec_merge(txn, r->view, coll, id, fs, &w->a, &w->buf);
 		(*items)++;
 	}
 	if (rc == ROVE_OK)

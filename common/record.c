@@ -51,52 +51,73 @@ static void fields_compact(rove_fields *fs)
 	fs->used = used;
 }
 
+/* Arena bytes the live strings take, leaving out field skip (or -1). */
+static uint32_t fields_live_bytes(const rove_fields *fs, int skip)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fs->n; i++)
+		if ((int)i != skip && fs->f[i].v.type == ROVE_V_STR)
+			n += fs->f[i].v.len + 1;
+	return n;
+}
+
 int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
 {
 	size_t nlen = strlen(name);
+	char tmp[ROVE_MAX_STR + 1];
 	int idx;
 	rove_field *f;
 
 	if (nlen == 0 || nlen > ROVE_MAX_FIELD_NAME)
 		return ROVE_EINVAL;
+	idx = fields_find(fs, name);
+	/* Check every limit before changing anything: a failed set leaves
+	 * the fields exactly as they were. */
+	if (idx < 0 && fs->n >= ROVE_MAX_FIELDS)
+		return ROVE_ETOOBIG;
 	if (v.type == ROVE_V_STR) {
 		if (v.len > ROVE_MAX_STR || (v.len > 0 && v.s == NULL))
 			return ROVE_ETOOBIG;
-		if (memchr(v.s, '\0', v.len) != NULL)
+		if (v.len > 0 && memchr(v.s, '\0', v.len) != NULL)
 			return ROVE_EINVAL;
+		if (fields_live_bytes(fs, idx) + v.len + 1 > ROVE_MAX_RECORD_BYTES)
+			return ROVE_ETOOBIG;
+		/* Copy first: v.s may point into this arena. */
+		if (v.len > 0)
+			memcpy(tmp, v.s, v.len);
+		tmp[v.len] = '\0';
 	}
-	idx = fields_find(fs, name);
 	if (idx < 0) {
 		uint32_t at = (uint32_t)(-idx - 1);
-		if (fs->n >= ROVE_MAX_FIELDS)
-			return ROVE_ETOOBIG;
 		memmove(&fs->f[at + 1], &fs->f[at], (fs->n - at) * sizeof(fs->f[0]));
 		fs->n++;
 		f = &fs->f[at];
 		memcpy(f->name, name, nlen + 1);
-		f->v = rove_vnull();
 	} else {
 		f = &fs->f[idx];
 	}
+	f->v = rove_vnull();
 	if (v.type == ROVE_V_STR) {
-		/* Copy first: v.s may point into this arena. */
-		char tmp[ROVE_MAX_STR + 1];
-		memcpy(tmp, v.s, v.len);
-		tmp[v.len] = '\0';
-		f->v = rove_vnull();
 		if (fs->used + v.len + 1 > ROVE_MAX_RECORD_BYTES)
-			fields_compact(fs);
-		if (fs->used + v.len + 1 > ROVE_MAX_RECORD_BYTES) {
-			/* Leave the field null rather than half-set. */
-			f->st = st;
-			return ROVE_ETOOBIG;
-		}
+			fields_compact(fs); /* fits after compaction: checked above */
 		memcpy(fs->arena + fs->used, tmp, v.len + 1);
 		v.s = fs->arena + fs->used;
 		fs->used += v.len + 1;
 	}
 	f->v = v;
 	f->st = st;
+	return ROVE_OK;
+}
+
+int rove_fields_copy(rove_fields *dst, const rove_fields *src)
+{
+	rove_fields_init(dst);
+	for (uint32_t i = 0; i < src->n; i++) {
+		int rc = rove_fields_set(dst, src->f[i].name, src->f[i].v, src->f[i].st);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	return ROVE_OK;
 }
 

@@ -11,6 +11,9 @@
  *
  * Memory: rove_fields keeps its strings in its own arena, so a record or op
  * is one flat struct with no pointers to free. Values handed in are copied.
+ * Never copy a rove_fields (or a struct holding one) by assignment: its
+ * string values would still point into the original's arena. Use
+ * rove_fields_copy.
  */
 #ifndef ROVE_RECORD_H
 #define ROVE_RECORD_H
@@ -91,8 +94,11 @@ rove_value rove_vcstr(const char *s);
 void rove_fields_init(rove_fields *fs);
 /* Sets name to v with stamp st (copying the string), replacing any value.
  * ROVE_ETOOBIG past ROVE_MAX_FIELDS/ROVE_MAX_STR/ROVE_MAX_RECORD_BYTES,
- * ROVE_EINVAL for an empty or too long name. */
+ * ROVE_EINVAL for an empty or too long name or a NUL inside the string;
+ * on any error fs is unchanged. */
 int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st);
+/* dst := a copy of src with its own strings. */
+int rove_fields_copy(rove_fields *dst, const rove_fields *src);
 /* The field or NULL; valid until fs changes. */
 const rove_field *rove_fields_get(const rove_fields *fs, const char *name);
 /* String value of name as a NUL-terminated string, or NULL if absent,

@@ -53,19 +53,21 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
 
 static bool valid_date(const char *s, uint32_t len)
 {
-	int y, m, d;
-	char extra;
-	char buf[16];
+	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y = 0, m, d;
 
-	if (len != 10)
+	if (len != 10 || s[4] != '-' || s[7] != '-')
 		return false;
-	memcpy(buf, s, 10);
-	buf[10] = '\0';
-	if (sscanf(buf, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	for (int i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
 		return false;
-	if (!isdigit((unsigned char)buf[0]) || buf[4] != '-' || buf[7] != '-')
-		return false;
-	if (m < 1 || m > 12 || d < 1 || d > 31)
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return false;
 	return true;
 }

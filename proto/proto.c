@@ -530,10 +530,10 @@ static int rd_uuid(rd *r, rove_uuid *id)
 	uint32_t len;
 	int rc = rd_raw(r, true, 16, &s, &len);
 
+	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && len != 16))
+		return ROVE_EPROTO;
 	if (rc != ROVE_OK)
 		return rc;
-	if (len != 16)
-		return ROVE_EPROTO;
 	memcpy(id->b, s, 16);
 	return ROVE_OK;
 }
@@ -694,8 +694,18 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 	return rc;
 }
 
+/* A string item: an admin argument or a reply line; never a NUL. */
+static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
+{
+	int rc = rd_raw(r, false, max, s, len);
+
+	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
+		return ROVE_EPROTO;
+	return rc;
+}
+
 /* Item kinds a message type carries, for the validation pass. */
-enum item_kind { ITEM_NONE, ITEM_OP, ITEM_RECORD, ITEM_RESULT, ITEM_STR };
+enum item_kind { ITEM_NONE, ITEM_OP, ITEM_RECORD, ITEM_RESULT, ITEM_ARG, ITEM_LINE };
 
 static int rd_item(rd *r, enum item_kind kind, void *scratch)
 {
@@ -709,8 +719,10 @@ static int rd_item(rd *r, enum item_kind kind, void *scratch)
 		return rd_record(r, scratch);
 	case ITEM_RESULT:
 		return rd_result(r, scratch);
-	case ITEM_STR:
-		return rd_raw(r, false, ROVE_MAX_STR, &s, &len);
+	case ITEM_ARG:
+		return rd_line(r, ROVE_MAX_ADMIN_ARG, &s, &len);
+	case ITEM_LINE:
+		return rd_line(r, ROVE_MAX_STR, &s, &len);
 	default:
 		return ROVE_EPROTO;
 	}
@@ -808,13 +820,13 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
 			rc = rd_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
-		*kind = ITEM_STR;
+		*kind = ITEM_ARG;
 		*max = ROVE_MAX_ADMIN_ARGS;
 		break;
 	case ROVE_MSG_ADMIN_REPLY:
 		if (nbody != 1)
 			return ROVE_EPROTO;
-		*kind = ITEM_STR;
+		*kind = ITEM_LINE;
 		*max = UINT32_MAX;
 		break;
 	case ROVE_MSG_ERROR:
@@ -852,8 +864,8 @@ static enum item_kind msg_item_kind(const rove_msg *m)
 	case ROVE_MSG_PUSH_REPLY: return ITEM_RESULT;
 	case ROVE_MSG_PULL_REPLY:
 		return m->u.pull_reply.mode == ROVE_PULL_OPS ? ITEM_OP : ITEM_RECORD;
-	case ROVE_MSG_ADMIN:
-	case ROVE_MSG_ADMIN_REPLY: return ITEM_STR;
+	case ROVE_MSG_ADMIN: return ITEM_ARG;
+	case ROVE_MSG_ADMIN_REPLY: return ITEM_LINE;
 	default: return ITEM_NONE;
 	}
 }
@@ -900,7 +912,7 @@ int rove_msg_decode(const void *data, size_t len, rove_msg *m)
 	if (item_count(m) != NULL)
 		*item_count(m) = nitems;
 	/* Validate every item before anyone acts on the message. */
-	if (nitems > 0 && kind != ITEM_STR) {
+	if (nitems > 0 && kind != ITEM_ARG && kind != ITEM_LINE) {
 		scratch = malloc(sizeof(*scratch));
 		if (scratch == NULL)
 			return ROVE_ENOMEM;
@@ -954,9 +966,12 @@ int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len)
 
 	if (m->left == 0)
 		return ROVE_ENOTFOUND;
-	if (msg_item_kind(m) != ITEM_STR)
+	if (msg_item_kind(m) == ITEM_ARG)
+		rc = rd_line(&r, ROVE_MAX_ADMIN_ARG, s, len);
+	else if (msg_item_kind(m) == ITEM_LINE)
+		rc = rd_line(&r, ROVE_MAX_STR, s, len);
+	else
 		return ROVE_EINVAL;
-	rc = rd_raw(&r, false, ROVE_MAX_STR, s, len);
 	if (rc != ROVE_OK)
 		return rc;
 	m->items = r.p;
