@@ -40,7 +40,9 @@ int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);
 int cmd_status(rove_cli *cli, int argc, char **argv);
 int cmd_customer(rove_cli *cli, int argc, char **argv);
+int cmd_territory(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
+int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
 
 #endif

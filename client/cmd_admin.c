@@ -1,3 +1,8 @@
+/*
+ * cmd_admin.c - `rove admin ...`: users, territories, assignments and
+ * reassignments. Sent to the server at once (needs the network); the
+ * server checks who may do what.
+ */
 #include "cli.h"
 #include "err.h"
 #include "log.h"
@@ -6,11 +11,21 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: rove admin user add NAME --role ROLE\n"
+	"usage: rove admin user add NAME --role ROLE [--territory CODE]...\n"
+	"       rove admin territory add CODE --name NAME [--parent CODE]\n"
+	"       rove admin assign USER CODE\n"
+	"       rove admin unassign USER CODE\n"
+	"       rove admin reassign --customer ID --to USER\n"
+	"       rove admin reassign --territory CODE --from USER --to USER\n"
 	"\n"
 	"Administration, sent to the server at once (needs the network).\n"
-	"  user add NAME --role ROLE   add a user (role: rep, manager, analyst or\n"
-	"                              admin) and print the new user's token alone\n";
+	"  user add        add a user (role: rep, manager, analyst or admin) and\n"
+	"                  print the new user's token alone on stdout\n"
+	"  territory add   add a territory (codes like east.sh) under a parent\n"
+	"  assign          give a rep or manager a territory (unassign: take it)\n"
+	"  reassign        move one customer, or all of a rep's customers in a\n"
+	"                  territory together with the territory, to another user\n"
+	"                  (admins anywhere, managers inside their territories)\n";
 
 static void print_line(const char *s, uint32_t len, void *arg)
 {
@@ -35,44 +50,139 @@ static int call(rove_cli *cli, const char *cmd, const char *const *args, uint32_
 	return cli_exit(rc);
 }
 
+/* Options of the form --name VALUE or --name=VALUE; positional arguments
+ * are collected in order. Returns false on a usage error. */
+typedef struct opt {
+	const char *name;
+	const char **value;  /* single value, or */
+	const char **values; /* repeated values */
+	uint32_t *nvalues;
+	uint32_t max;
+} opt;
+
+static bool parse(int argc, char **argv, int from, opt *opts, size_t nopts, const char **pos, uint32_t *npos,
+		  uint32_t maxpos)
+{
+	*npos = 0;
+	for (int i = from; i < argc; i++) {
+		const char *a = argv[i];
+		size_t k;
+		if (strncmp(a, "--", 2) != 0) {
+			if (*npos >= maxpos)
+				return false;
+			pos[(*npos)++] = a;
+			continue;
+		}
+		for (k = 0; k < nopts; k++) {
+			size_t len = strlen(opts[k].name);
+			const char *val = NULL;
+			if (strncmp(a + 2, opts[k].name, len) != 0)
+				continue;
+			if (a[2 + len] == '=')
+				val = a + 3 + len;
+			else if (a[2 + len] == '\0' && i + 1 < argc)
+				val = argv[++i];
+			else
+				continue;
+			if (opts[k].value != NULL) {
+				*opts[k].value = val;
+			} else {
+				if (*opts[k].nvalues >= opts[k].max)
+					return false;
+				opts[k].values[(*opts[k].nvalues)++] = val;
+			}
+			break;
+		}
+		if (k == nopts)
+			return false;
+	}
+	return true;
+}
+
 static int user_add(rove_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *role = NULL;
-	const char *args[2];
+	const char *role = NULL, *terr[ROVE_MAX_ADMIN_ARGS - 2], *pos[1];
+	const char *args[ROVE_MAX_ADMIN_ARGS];
+	uint32_t nterr = 0, npos;
+	opt opts[] = {
+		{"role", &role, NULL, NULL, 0},
+		{"territory", NULL, terr, &nterr, ROVE_MAX_ADMIN_ARGS - 2},
+	};
 
-	for (int i = 3; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
-			role = argv[++i];
-		else if (strncmp(argv[i], "--role=", 7) == 0)
-			role = argv[i] + 7;
-		else if (argv[i][0] != '-' && name == NULL)
-			name = argv[i];
-		else
-			return cli_usage(help, false);
-	}
-	if (name == NULL || role == NULL)
+	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || role == NULL)
 		return cli_usage(help, false);
 	if (rove_role_parse(role) == 0) {
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
 		return ROVE_EXIT_USAGE;
 	}
-	args[0] = name;
+	args[0] = pos[0];
 	args[1] = role;
-	return call(cli, "user.add", args, 2);
+	for (uint32_t i = 0; i < nterr; i++)
+		args[2 + i] = terr[i];
+	return call(cli, "user.add", args, 2 + nterr);
+}
+
+static int territory_add(rove_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL, *parent = NULL, *pos[1];
+	const char *args[3];
+	uint32_t npos;
+	opt opts[] = {
+		{"name", &name, NULL, NULL, 0},
+		{"parent", &parent, NULL, NULL, 0},
+	};
+
+	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || name == NULL)
+		return cli_usage(help, false);
+	args[0] = pos[0];
+	args[1] = name;
+	args[2] = parent;
+	return call(cli, "territory.add", args, parent != NULL ? 3 : 2);
+}
+
+static int reassign(rove_cli *cli, int argc, char **argv)
+{
+	const char *customer = NULL, *territory = NULL, *from = NULL, *to = NULL, *pos[1];
+	uint32_t npos;
+	opt opts[] = {
+		{"customer", &customer, NULL, NULL, 0},
+		{"territory", &territory, NULL, NULL, 0},
+		{"from", &from, NULL, NULL, 0},
+		{"to", &to, NULL, NULL, 0},
+	};
+
+	if (!parse(argc, argv, 2, opts, 4, pos, &npos, 0) || to == NULL)
+		return cli_usage(help, false);
+	if (customer != NULL && territory == NULL && from == NULL) {
+		const char *args[2] = {customer, to};
+		return call(cli, "reassign.customer", args, 2);
+	}
+	if (territory != NULL && from != NULL && customer == NULL) {
+		const char *args[3] = {territory, from, to};
+		return call(cli, "reassign.territory", args, 3);
+	}
+	return cli_usage(help, false);
 }
 
 int cmd_admin(rove_cli *cli, int argc, char **argv)
 {
-	if (argc < 2)
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	for (int i = 1; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+	if (sub == NULL)
 		return cli_usage(help, false);
-	if (cli_is_help(argv[1]))
-		return cli_usage(help, true);
-	if (argc >= 3 && strcmp(argv[1], "user") == 0 && strcmp(argv[2], "add") == 0)
+	if (strcmp(sub, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
 		return user_add(cli, argc, argv);
-	if (argc == 3 && strcmp(argv[1], "user") == 0 && cli_is_help(argv[2]))
-		return cli_usage(help, true);
+	if (strcmp(sub, "territory") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
+		return territory_add(cli, argc, argv);
+	if ((strcmp(sub, "assign") == 0 || strcmp(sub, "unassign") == 0) && argc == 4) {
+		const char *args[2] = {argv[2], argv[3]};
+		return call(cli, sub, args, 2);
+	}
+	if (strcmp(sub, "reassign") == 0)
+		return reassign(cli, argc, argv);
 	rove_error("unknown admin command");
 	return cli_usage(help, false);
 }

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "out.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,33 @@ static void add_help(const rove_coll_def *c, FILE *f)
 	}
 }
 
+static int count_territory(const rove_record *rec, void *arg)
+{
+	struct {
+		int n;
+		char code[ROVE_MAX_NAME + 1];
+	} *t = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code != NULL && ++t->n == 1)
+		snprintf(t->code, sizeof(t->code), "%s", code);
+	return ROVE_OK;
+}
+
+/* A replica that holds exactly one territory creates customers in it. */
+static int default_territory(rove_replica *r, rove_op *op)
+{
+	struct {
+		int n;
+		char code[ROVE_MAX_NAME + 1];
+	} t = {0, ""};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, count_territory, &t);
+
+	if (rc == ROVE_OK && t.n == 1)
+		rc = rove_op_set(op, "territory", rove_vcstr(t.code));
+	return rc;
+}
+
 static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -131,6 +159,8 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	if (rc == ROVE_OK) {
 		if (c->id == ROVE_COLL_CUSTOMER)
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
+		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
+			rc = default_territory(&r, op);
 		if (rc == ROVE_OK)
 			rc = rove_replica_write(&r, op);
 		if (rc != ROVE_OK)
@@ -179,6 +209,22 @@ static int list_one(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
+static void print_header(const rove_coll_def *c)
+{
+	printf("%-36s", "ID");
+	for (size_t i = 0; i < c->nfields; i++) {
+		char up[ROVE_MAX_FIELD_NAME + 1];
+		size_t k;
+		if (!(c->fields[i].flags & ROVE_FF_LIST))
+			continue;
+		for (k = 0; c->fields[i].name[k]; k++)
+			up[k] = (char)toupper((unsigned char)c->fields[i].name[k]);
+		up[k] = '\0';
+		printf("  %-*s", strcmp(c->fields[i].name, "name") == 0 ? 24 : 12, up);
+	}
+	putchar('\n');
+}
+
 static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	list_ctx lc = {c, false, 0};
@@ -200,21 +246,8 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	if (!lc.json) {
-		printf("%-36s", "ID");
-		for (size_t i = 0; i < c->nfields; i++)
-			if (c->fields[i].flags & ROVE_FF_LIST) {
-				char up[ROVE_MAX_FIELD_NAME + 1];
-				size_t k;
-				for (k = 0; c->fields[i].name[k]; k++)
-					up[k] = (char)(c->fields[i].name[k] >= 'a' && c->fields[i].name[k] <= 'z'
-							       ? c->fields[i].name[k] - 32
-							       : c->fields[i].name[k]);
-				up[k] = '\0';
-				printf("  %-*s", strcmp(c->fields[i].name, "name") == 0 ? 24 : 12, up);
-			}
-		putchar('\n');
-	}
+	if (!lc.json)
+		print_header(c);
 	rc = rove_replica_each(&r, c->id, list_one, &lc);
 	rove_replica_close(&r);
 	if (lc.json)
@@ -361,20 +394,150 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	return cli_exit(rc);
 }
 
+/* claim / release: through the public pool (公海). */
+static int customer_pool(rove_cli *cli, int argc, char **argv, bool claim)
+{
+	static const char claim_help[] =
+		"usage: rove customer claim ID\n"
+		"\n"
+		"Claim a customer from your territory's public pool. When several reps\n"
+		"claim one customer, the first to reach the server wins.\n";
+	static const char release_help[] =
+		"usage: rove customer release ID\n"
+		"\n"
+		"Give a customer you own back to the public pool of its territory.\n";
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+	rove_stamp st0 = {{0}, 0};
+	const char *owner;
+	int rc;
+
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(claim ? claim_help : release_help, true);
+	if (argc != 3)
+		return cli_usage(claim ? claim_help : release_help, false);
+	rec = malloc(sizeof(*rec));
+	op = malloc(sizeof(*op));
+	if (rec == NULL || op == NULL) {
+		free(rec);
+		free(op);
+		return ROVE_EXIT_FAIL;
+	}
+	rc = load(cli, c, argv[2], &r, rec);
+	if (rc != ROVE_OK) {
+		free(rec);
+		free(op);
+		return cli_exit(rc);
+	}
+	owner = rove_fields_str(&rec->fs, "owner");
+	if (claim && owner != NULL) {
+		rove_error("customer is already owned by %s", owner);
+		rc = ROVE_EPERM;
+	} else if (!claim && (owner == NULL || strcmp(owner, r.auth.user) != 0) && strcmp(r.role, "rep") == 0) {
+		rove_error("you do not own this customer");
+		rc = ROVE_EPERM;
+	} else if (!claim && owner == NULL) {
+		rove_error("customer is already in the pool");
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK) {
+		rove_op_init(op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &rec->id, st0);
+		rc = rove_op_set(op, "owner", claim ? rove_vcstr(r.auth.user) : rove_vnull());
+		if (rc == ROVE_OK)
+			rc = rove_replica_write(&r, op);
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+	}
+	rove_replica_close(&r);
+	free(rec);
+	free(op);
+	return cli_exit(rc);
+}
+
+typedef struct hist_ctx {
+	const char *customer;
+	list_ctx lc;
+} hist_ctx;
+
+static int history_one(const rove_record *rec, void *arg)
+{
+	hist_ctx *h = arg;
+	const char *cust = rove_fields_str(&rec->fs, "customer");
+
+	if (cust == NULL || strcmp(cust, h->customer) != 0)
+		return ROVE_OK;
+	return list_one(rec, &h->lc);
+}
+
+static int customer_history(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove customer history ID [--json]\n"
+		"\n"
+		"The customer's ownership history: every create, claim, release,\n"
+		"recycle and reassignment, with who, when and why.\n";
+	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
+	hist_ctx h = {NULL, {hc, false, 0}};
+	rove_replica r;
+	rove_record *rec;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+		if (strcmp(argv[i], "--json") == 0)
+			h.lc.json = true;
+		else if (h.customer == NULL)
+			h.customer = argv[i];
+		else
+			return cli_usage(help, false);
+	}
+	if (h.customer == NULL)
+		return cli_usage(help, false);
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_EXIT_FAIL;
+	rc = load(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), h.customer, &r, rec);
+	free(rec);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (!h.lc.json)
+		print_header(hc);
+	rc = rove_replica_each(&r, hc->id, history_one, &h);
+	rove_replica_close(&r);
+	if (h.lc.json)
+		puts(h.lc.n == 0 ? "[]" : "]");
+	return cli_exit(rc);
+}
+
 static int cmd_records(rove_cli *cli, const rove_coll_def *c, const char *help, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
+	bool writable = !(c->flags & ROVE_CF_SERVER);
 
 	if (sub == NULL)
 		return cli_usage(help, false);
 	if (cli_is_help(sub))
 		return cli_usage(help, true);
-	if (strcmp(sub, "add") == 0)
-		return rec_add(cli, c, argc, argv);
+	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "claim") == 0)
+		return customer_pool(cli, argc, argv, true);
+	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "release") == 0)
+		return customer_pool(cli, argc, argv, false);
+	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "history") == 0)
+		return customer_history(cli, argc, argv);
 	if (strcmp(sub, "list") == 0)
 		return rec_list(cli, c, argc, argv);
 	if (strcmp(sub, "show") == 0)
 		return rec_show(cli, c, argc, argv);
+	if (!writable) {
+		rove_error("unknown %s command '%s'", c->name, sub);
+		return cli_usage(help, false);
+	}
+	if (strcmp(sub, "add") == 0)
+		return rec_add(cli, c, argc, argv);
 	if (strcmp(sub, "set") == 0)
 		return rec_change(cli, c, argc, argv, false);
 	if (strcmp(sub, "delete") == 0)
@@ -390,10 +553,24 @@ int cmd_customer(rove_cli *cli, int argc, char **argv)
 		"       rove customer list [--json]\n"
 		"       rove customer show ID [--json]\n"
 		"       rove customer set ID FIELD=VALUE...\n"
+		"       rove customer claim ID | release ID\n"
+		"       rove customer history ID [--json]\n"
 		"       rove customer delete ID\n"
 		"\n"
 		"Customers (客户). Changes are made offline and sent on the next sync.\n"
 		"Run 'rove customer add --help' for every field.\n";
 
 	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), help, argc, argv);
+}
+
+int cmd_territory(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove territory list [--json]\n"
+		"       rove territory show ID [--json]\n"
+		"\n"
+		"The territories this replica holds (admins add them with\n"
+		"'rove admin territory add').\n";
+
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_TERRITORY), help, argc, argv);
 }

@@ -1,92 +1,118 @@
+/*
+ * cmd_rejected.c - `rove rejected` (this replica's refused changes) and
+ * `rove conflicts` (refused changes kept on the server, for managers and
+ * admins).
+ */
 #include "cli.h"
 #include "err.h"
+#include "log.h"
 #include "out.h"
+#include "sync.h"
 
 #include <string.h>
 
-static const char help[] =
+static const char rejected_help[] =
 	"usage: rove rejected [--json]\n"
 	"\n"
 	"Changes from this replica that the server refused, with the reason code\n"
 	"(duplicate, not_owner, not_in_territory, already_claimed, deleted,\n"
 	"reassigned, forbidden, invalid, limit, cooldown) and the full change.\n";
 
-static const char *kind_name(int kind)
-{
-	switch (kind) {
-	case ROVE_OP_CREATE: return "create";
-	case ROVE_OP_UPDATE: return "update";
-	case ROVE_OP_DELETE: return "delete";
-	default: return "unknown";
-	}
-}
+static const char conflicts_help[] =
+	"usage: rove conflicts [--json]\n"
+	"\n"
+	"(managers, admins) Changes the server refused from anyone in your reach,\n"
+	"kept with reason, author and full payload. Needs the network.\n";
 
 typedef struct rj_ctx {
 	bool json;
 	size_t n;
 } rj_ctx;
 
-static int print_one(const rove_rejection *rj, void *arg)
+static int print_rejection(const rove_rejection *rj, void *arg)
 {
 	rj_ctx *ctx = arg;
-	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
-	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
 
-	rove_uuid_format(&rj->op.rid, rid);
-	rove_uuid_format(&rj->op.op_id, opid);
-	out_time(rj->time_ms, when, sizeof(when));
-	if (ctx->json) {
-		fputs(ctx->n == 0 ? "[" : ",", stdout);
-		printf("{\"op\":\"%s\",\"reason\":\"%s\",\"detail\":", opid, rove_reason_name(rj->reason));
-		out_json_cstr(stdout, rj->detail);
-		printf(",\"collection\":");
-		out_json_cstr(stdout, c ? c->name : "unknown");
-		printf(",\"kind\":\"%s\",\"id\":\"%s\",\"at\":\"%s\",\"fields\":{", kind_name(rj->op.kind),
-		       rid, when);
-		for (uint32_t i = 0; i < rj->op.fs.n; i++) {
-			printf("%s\"%s\":", i ? "," : "", rj->op.fs.f[i].name);
-			out_json_value(stdout, &rj->op.fs.f[i].v);
-		}
-		printf("}}");
-	} else {
-		printf("%s  %-16s %s %s %s", when, rove_reason_name(rj->reason), kind_name(rj->op.kind),
-		       c ? c->name : "?", rid);
-		if (rj->detail[0] != '\0')
-			printf("  (%s)", rj->detail);
-		putchar('\n');
-		for (uint32_t i = 0; i < rj->op.fs.n; i++) {
-			char text[256];
-			out_value_text(c ? rove_schema_field(c, rj->op.fs.f[i].name) : NULL, &rj->op.fs.f[i].v,
-				       text, sizeof(text));
-			printf("    %s = %s\n", rj->op.fs.f[i].name, text);
-		}
-	}
+	if (ctx->json && ctx->n == 0)
+		fputc('[', stdout);
+	out_refusal(stdout, ctx->json, ctx->n == 0, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
 	ctx->n++;
 	return ROVE_OK;
+}
+
+static int parse_json_flag(int argc, char **argv, const char *help, bool *json, int *exit_code)
+{
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			*exit_code = cli_usage(help, true);
+			return 1;
+		}
+		if (strcmp(argv[i], "--json") != 0) {
+			*exit_code = cli_usage(help, false);
+			return 1;
+		}
+		*json = true;
+	}
+	return 0;
 }
 
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
 	rj_ctx ctx = {false, 0};
 	rove_replica r;
-	int rc;
+	int rc, code;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--json") == 0)
-			ctx.json = true;
-		else
-			return cli_usage(help, false);
-	}
+	if (parse_json_flag(argc, argv, rejected_help, &ctx.json, &code))
+		return code;
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	rc = rove_replica_each_rejection(&r, print_one, &ctx);
+	rc = rove_replica_each_rejection(&r, print_rejection, &ctx);
 	rove_replica_close(&r);
 	if (ctx.json)
 		puts(ctx.n == 0 ? "[]" : "]");
 	else if (ctx.n == 0)
 		printf("no rejected changes\n");
 	return cli_exit(rc);
+}
+
+static int print_conflict(const rove_conflict *c, void *arg)
+{
+	rj_ctx *ctx = arg;
+
+	if (ctx->json && ctx->n == 0)
+		fputc('[', stdout);
+	out_refusal(stdout, ctx->json, ctx->n == 0, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
+	ctx->n++;
+	return ROVE_OK;
+}
+
+int cmd_conflicts(rove_cli *cli, int argc, char **argv)
+{
+	rj_ctx ctx = {false, 0};
+	rove_replica r;
+	char err[ROVE_MAX_ERRMSG + 1];
+	int rc, code;
+
+	if (parse_json_flag(argc, argv, conflicts_help, &ctx.json, &code))
+		return code;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	rc = rove_conflicts_fetch(&r, cli->timeout_ms, print_conflict, &ctx, err, sizeof(err));
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
+	else if (rc != ROVE_OK)
+		rove_error("%s", err[0] ? err : rove_strerror(rc));
+	rove_replica_close(&r);
+	if (rc != ROVE_OK) {
+		if (ctx.json && ctx.n > 0)
+			puts("]");
+		return cli_exit(rc);
+	}
+	if (ctx.json)
+		puts(ctx.n == 0 ? "[]" : "]");
+	else if (ctx.n == 0)
+		printf("no conflicts\n");
+	return ROVE_EXIT_OK;
 }

@@ -19,9 +19,12 @@ static const char usage_text[] =
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
 	"  sync [--json]                push local changes, then pull the server's\n"
 	"  status [--json]              user, role, pending ops, cursor, last sync\n"
-	"  customer add|list|show|set|delete ...         work with customers\n"
+	"  customer add|list|show|set|claim|release|history|delete ...\n"
+	"                               work with customers\n"
+	"  territory list|show          the territories this replica holds\n"
 	"  rejected [--json]            changes the server refused, with reasons\n"
-	"  admin user add NAME --role ROLE               (admins) add a user\n"
+	"  conflicts [--json]           (managers, admins) refused changes of others\n"
+	"  admin user|territory|assign|unassign|reassign ...   administration\n"
 	"\n"
 	"Run 'rove COMMAND --help' for a command's options.\n"
 	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
@@ -31,7 +34,8 @@ static const struct {
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
 	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_customer}, {"rejected", cmd_rejected}, {"admin", cmd_admin},
+	{"customer", cmd_customer}, {"territory", cmd_territory}, {"rejected", cmd_rejected},
+	{"conflicts", cmd_conflicts}, {"admin", cmd_admin},
 };
 
 int cli_usage(const char *text, bool ok)

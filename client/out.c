@@ -1,5 +1,7 @@
 #include "out.h"
 
+#include "err.h"
+
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -87,5 +89,46 @@ void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, si
 		break;
 	default:
 		snprintf(out, len, "-");
+	}
+}
+
+void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, const char *detail,
+		 const char *author, const rove_op *op)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
+
+	rove_uuid_format(&op->rid, rid);
+	rove_uuid_format(&op->op_id, opid);
+	out_time(time_ms, when, sizeof(when));
+	if (json) {
+		fputs(first ? "{" : ",{", f);
+		fprintf(f, "\"op\":\"%s\",\"reason\":\"%s\",\"detail\":", opid, rove_reason_name(reason));
+		out_json_cstr(f, detail);
+		if (author != NULL) {
+			fputs(",\"author\":", f);
+			out_json_cstr(f, author);
+		}
+		fputs(",\"collection\":", f);
+		out_json_cstr(f, c ? c->name : "unknown");
+		fprintf(f, ",\"kind\":\"%s\",\"id\":\"%s\",\"at\":\"%s\",\"fields\":{",
+			rove_op_kind_name(op->kind), rid, when);
+		for (uint32_t i = 0; i < op->fs.n; i++) {
+			fprintf(f, "%s\"%s\":", i ? "," : "", op->fs.f[i].name);
+			out_json_value(f, &op->fs.f[i].v);
+		}
+		fputs("}}", f);
+		return;
+	}
+	fprintf(f, "%s  %-16s %s%s%s %s %s", when, rove_reason_name(reason), author ? author : "",
+		author ? " " : "", rove_op_kind_name(op->kind), c ? c->name : "?", rid);
+	if (detail != NULL && detail[0] != '\0')
+		fprintf(f, "  (%s)", detail);
+	fputc('\n', f);
+	for (uint32_t i = 0; i < op->fs.n; i++) {
+		char text[256];
+		out_value_text(c ? rove_schema_field(c, op->fs.f[i].name) : NULL, &op->fs.f[i].v, text,
+			       sizeof(text));
+		fprintf(f, "    %s = %s\n", op->fs.f[i].name, text);
 	}
 }

@@ -10,6 +10,7 @@
 #include "record.h"
 #include "schema.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -22,5 +23,10 @@ void out_record_json(FILE *f, const rove_coll_def *c, const rove_record *rec);
 void out_time(uint64_t ms, char *out, size_t len);
 /* A value as plain text for tables and `show` (money as units). */
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len);
+
+/* A refused change: one JSON object (first: no leading comma) or a few
+ * lines of text. author may be NULL (the replica's own changes). */
+void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, const char *detail,
+		 const char *author, const rove_op *op);
 
 #endif

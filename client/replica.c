@@ -696,6 +696,11 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
 		if (rc == ROVE_ENOTFOUND)
 			rc = ROVE_OK;
 	}
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, "epoch", &ps->epoch);
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK && mdb_get(txn, r->meta, &k, &v) == 0) {
 		if (v.mv_size > ROVE_MAX_SNAP_KEY)
 			rc = ROVE_EPROTO;
@@ -767,6 +772,57 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, work *w)
 	return rc;
 }
 
+/* The server's data is dropped (a new snapshot follows): base and view
+ * are emptied and the view rebuilt from the pending ops alone. */
+static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_drop(txn, r->base, 0), "base");
+	int mrc;
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		uint64_t acked;
+		rc = outbox_decode(&v, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = rec_merge(txn, r->view, w->op.coll, &w->op.rid, &w->op.fs, &w->a, &w->buf);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Applies one entry of a pull reply to base and view. */
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, work *w)
+{
+	const rove_fields *fs;
+	int rc;
+
+	if (e->tag == ROVE_ENTRY_EVICT) {
+		/* Out of this user's scope now: gone from the replica, except
+		 * for what its own pending ops still say. */
+		rc = rec_del(txn, r->base, e->coll, &e->id);
+		if (rc == ROVE_OK)
+			rc = view_rebuild(r, txn, e->coll, &e->id, w);
+		return rc;
+	}
+	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
+	for (uint32_t i = 0; i < fs->n; i++)
+		rove_hlc_observe(clock, fs->f[i].st.hlc, rove_wall_ms());
+	rc = rec_merge(txn, r->base, e->coll, &e->id, fs, &w->a, &w->buf);
+	if (rc == ROVE_OK)
+		rc = rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
+	return rc;
+}
+
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
 	const rove_pull_reply *h = &reply->u.pull_reply;
@@ -774,14 +830,19 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	MDB_val sk = {8, "snap_key"};
 	uint64_t last_hlc = 0, cursor = 0;
 	rove_hlc clock;
+	rove_entry *e = malloc(sizeof(*e));
 	work *w = work_new();
 	int rc;
 
 	*items = 0;
-	if (w == NULL)
+	if (w == NULL || e == NULL) {
+		free(e);
+		work_free(w);
 		return ROVE_ENOMEM;
+	}
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
 	if (rc != ROVE_OK) {
+		free(e);
 		work_free(w);
 		return rc;
 	}
@@ -789,33 +850,21 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset) {
+		rc = replica_reset(r, txn, w);
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, "cursor", 0);
+	}
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT)
+		rc = rove_db_put_u64(txn, r->meta, "epoch", h->epoch);
 	while (rc == ROVE_OK) {
-		uint8_t coll;
-		const rove_uuid *id;
-		const rove_fields *fs;
-
-		if (h->mode == ROVE_PULL_SNAPSHOT) {
-			rc = rove_msg_next_record(reply, &w->b);
-			coll = w->b.coll;
-			id = &w->b.id;
-			fs = &w->b.fs;
-		} else {
-			rc = rove_msg_next_op(reply, &w->op);
-			coll = w->op.coll;
-			id = &w->op.rid;
-			fs = &w->op.fs;
-		}
+		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK;
 			break;
 		}
-		if (rc != ROVE_OK)
-			break;
-		for (uint32_t i = 0; i < fs->n; i++)
-			rove_hlc_observe(&clock, fs->f[i].st.hlc, rove_wall_ms());
-		rc = rec_merge(txn, r->base, coll, id, fs, &w->a, &w->buf);
 		if (rc == ROVE_OK)
-			rc = rec_merge(txn, r->view, coll, id, fs, &w->a, &w->buf);
+			rc = apply_entry(r, txn, e, &clock, w);
 		(*items)++;
 	}
 	if (rc == ROVE_OK)
@@ -848,6 +897,7 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 		rc = rove_db_put_str(txn, r->meta, "role", r->role);
 	}
 	rc = commit_or_abort(txn, rc);
+	free(e);
 	work_free(w);
 	return rc;
 }

@@ -86,6 +86,7 @@ int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_pu
 
 typedef struct rove_pull_state {
 	uint64_t cursor;
+	uint64_t epoch;
 	uint64_t snap_seq;
 	uint32_t snap_keylen;
 	uint8_t snap_key[ROVE_MAX_SNAP_KEY];

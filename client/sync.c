@@ -207,6 +207,7 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		q.replica = r->id;
 		q.cursor = ps.cursor;
 		q.snap_seq = ps.snap_seq;
+		q.epoch = ps.epoch;
 		q.snap_keylen = ps.snap_keylen;
 		memcpy(q.snap_key, ps.snap_key, ps.snap_keylen);
 		rove_buf_reset(&req);
@@ -288,5 +289,53 @@ int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char
 	}
 	conn_close(&c);
 	rove_buf_free(&req);
+	return rc;
+}
+
+int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, void *arg, char *errmsg,
+			 size_t errlen)
+{
+	rove_conflicts_req q = {0, 0};
+	rove_conflict *item = malloc(sizeof(*item));
+	rove_buf req;
+	conn c;
+	int rc;
+
+	errmsg[0] = '\0';
+	if (item == NULL)
+		return ROVE_ENOMEM;
+	rove_buf_init(&req);
+	rc = conn_open(&c, r->server, timeout_ms);
+	while (rc == ROVE_OK) {
+		nng_msg *reply = NULL;
+		rove_msg m;
+		bool more;
+
+		rove_buf_reset(&req);
+		rc = rove_enc_conflicts(&req, &r->auth, &q);
+		if (rc == ROVE_OK)
+			rc = conn_call(&c, &req, ROVE_MSG_CONFLICTS_REPLY, &reply, &m);
+		if (rc != ROVE_OK) {
+			snprintf(errmsg, errlen, "%s", c.errmsg);
+			break;
+		}
+		more = m.u.conflicts_reply.more;
+		while (rc == ROVE_OK && (rc = rove_msg_next_conflict(&m, item)) == ROVE_OK) {
+			if (item->n <= q.after) {
+				rc = ROVE_EPROTO; /* the list must move forward */
+				break;
+			}
+			q.after = item->n;
+			rc = fn(item, arg);
+		}
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+		nng_msg_free(reply);
+		if (!more)
+			break;
+	}
+	conn_close(&c);
+	rove_buf_free(&req);
+	free(item);
 	return rc;
 }

@@ -30,4 +30,9 @@ typedef void (*rove_line_fn)(const char *s, uint32_t len, void *arg);
 int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
 		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);
 
+/* Fetches the server's conflict list (in pages), calling fn for each. */
+typedef int (*rove_conflict_fn)(const rove_conflict *c, void *arg);
+int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, void *arg, char *errmsg,
+			 size_t errlen);
+
 #endif

@@ -220,3 +220,12 @@ void rove_op_restamp(rove_op *op, rove_stamp st)
 	for (uint32_t i = 0; i < op->fs.n; i++)
 		op->fs.f[i].st = st;
 }
+
+const char *rove_op_kind_name(int kind)
+{
+	static const char *const names[] = {NULL, "create", "update", "delete", "claim", "release", "reassign"};
+
+	if (kind < ROVE_OP_CREATE || kind > ROVE_OP_KIND_MAX)
+		return "unknown";
+	return names[kind];
+}

@@ -62,8 +62,14 @@ enum rove_op_kind {
 	ROVE_OP_CREATE = 1,
 	ROVE_OP_UPDATE = 2,
 	ROVE_OP_DELETE = 3,
-	ROVE_OP_KIND_MAX = 3
+	ROVE_OP_CLAIM = 4,    /* take a customer from the public pool */
+	ROVE_OP_RELEASE = 5,  /* give an owned customer back to the pool */
+	ROVE_OP_REASSIGN = 6, /* server-made: a manager or admin moved it */
+	ROVE_OP_KIND_MAX = 6
 };
+
+/* "create", "update", ...; "unknown" out of range. */
+const char *rove_op_kind_name(int kind);
 
 typedef struct rove_op {
 	rove_uuid op_id;

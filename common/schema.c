@@ -22,10 +22,39 @@ static const rove_field_def customer_fields[] = {
 	{"last_activity_at", ROVE_FT_DATE, 0, 32, NULL},
 };
 
-static const rove_coll_def colls[] = {
-	{ROVE_COLL_CUSTOMER, "customer", customer_fields,
-	 sizeof(customer_fields) / sizeof(customer_fields[0])},
+static const rove_field_def territory_fields[] = {
+	{"code", ROVE_FT_CODE, ROVE_FF_REQUIRED | ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"name", ROVE_FT_STR, ROVE_FF_REQUIRED | ROVE_FF_LIST, 200, NULL},
+	{"parent", ROVE_FT_CODE, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
 };
+
+static const char *const ownership_events[] = {"create", "claim", "release", "recycle", "reassign", NULL};
+
+static const rove_field_def ownership_fields[] = {
+	{"customer", ROVE_FT_REF, ROVE_FF_REQUIRED | ROVE_FF_PARENT, ROVE_UUID_STRLEN, NULL},
+	{"event", ROVE_FT_ENUM, ROVE_FF_REQUIRED | ROVE_FF_LIST, 16, ownership_events},
+	{"from", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"to", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"by", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"reason", ROVE_FT_STR, ROVE_FF_LIST, 500, NULL},
+	{"at", ROVE_FT_STR, ROVE_FF_LIST, 32, NULL},
+};
+
+#define COLL(id, name, flags, fields) {id, name, flags, fields, sizeof(fields) / sizeof(fields[0])}
+
+static const rove_coll_def colls[] = {
+	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields),
+	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields),
+	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields),
+};
+
+const rove_field_def *rove_schema_parent_field(const rove_coll_def *c)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].flags & ROVE_FF_PARENT)
+			return &c->fields[i];
+	return NULL;
+}
 
 const rove_coll_def *rove_schema_coll(uint8_t id)
 {

@@ -29,6 +29,7 @@ enum rove_fflag {
 	ROVE_FF_REQUIRED = 1, /* must be set on create */
 	ROVE_FF_SYSTEM = 2,   /* set by the server or by dedicated commands */
 	ROVE_FF_LIST = 4,     /* shown as a column by `list` on a terminal */
+	ROVE_FF_PARENT = 8,   /* the id of the customer this record belongs to */
 };
 
 typedef struct rove_field_def {
@@ -39,14 +40,28 @@ typedef struct rove_field_def {
 	const char *const *values; /* ROVE_FT_ENUM: NULL-terminated */
 } rove_field_def;
 
+enum rove_coll_flag {
+	ROVE_CF_SERVER = 1,      /* written only by the server (admin commands) */
+	ROVE_CF_APPEND_ONLY = 2, /* records are never changed once created */
+};
+
 typedef struct rove_coll_def {
 	uint8_t id;
 	const char *name;
+	unsigned flags;
 	const rove_field_def *fields;
 	size_t nfields;
 } rove_coll_def;
 
-enum rove_coll_id { ROVE_COLL_CUSTOMER = 1 };
+enum rove_coll_id {
+	ROVE_COLL_CUSTOMER = 1,
+	ROVE_COLL_TERRITORY = 8,
+	ROVE_COLL_OWNERSHIP = 9, /* ownership history of a customer */
+};
+
+/* The field naming a record's parent customer, or NULL for a top-level
+ * collection. */
+const rove_field_def *rove_schema_parent_field(const rove_coll_def *c);
 
 const rove_coll_def *rove_schema_coll(uint8_t id);
 const rove_coll_def *rove_schema_coll_by_name(const char *name);

@@ -240,11 +240,12 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
 	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PULL, a, 5);
+	e_request(&e, ROVE_MSG_PULL, a, 6);
 	e_bin(&e, req->replica.b, 16);
 	e_u64(&e, req->cursor);
 	e_u64(&e, req->snap_seq);
 	e_bin(&e, req->snap_key, req->snap_keylen);
+	e_u64(&e, req->epoch);
 	e_u64(&e, req->max_items);
 	return enc_done(&e, out, start);
 }
@@ -257,16 +258,103 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PULL_REPLY, 8);
+	e_reply(&e, ROVE_MSG_PULL_REPLY, 10);
 	e_str(&e, h->role);
 	e_u64(&e, h->mode);
 	e_u64(&e, h->head);
 	e_u64(&e, h->cursor);
 	e_u64(&e, h->snap_seq);
 	e_bin(&e, h->snap_key, h->snap_keylen);
+	e_u64(&e, h->epoch);
+	e_bool(&e, h->reset);
 	e_bool(&e, h->more);
 	e_array(&e, h->n);
 	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
+		e.err = 1;
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
+{
+	size_t start = out->len;
+	enc e;
+
+	enc_init(&e, out);
+	e_array(&e, 2);
+	e_u64(&e, ROVE_ENTRY_OP);
+	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
+		e.err = 1;
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
+{
+	size_t start = out->len;
+	enc e;
+
+	enc_init(&e, out);
+	e_array(&e, 2);
+	e_u64(&e, ROVE_ENTRY_RECORD);
+	if (!e.err && rove_buf_append(out, rec, len) != ROVE_OK)
+		e.err = 1;
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
+{
+	size_t start = out->len;
+	enc e;
+
+	enc_init(&e, out);
+	e_array(&e, 3);
+	e_u64(&e, ROVE_ENTRY_EVICT);
+	e_u64(&e, coll);
+	e_bin(&e, id->b, 16);
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req)
+{
+	size_t start = out->len;
+	enc e;
+
+	enc_init(&e, out);
+	e_request(&e, ROVE_MSG_CONFLICTS, a, 2);
+	e_u64(&e, req->after);
+	e_u64(&e, req->max);
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
+{
+	size_t start = out->len;
+	enc e;
+
+	if (n > ROVE_MAX_PULL_ITEMS)
+		return ROVE_ETOOBIG;
+	enc_init(&e, out);
+	e_reply(&e, ROVE_MSG_CONFLICTS_REPLY, 2);
+	e_bool(&e, more);
+	e_array(&e, n);
+	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
+		e.err = 1;
+	return enc_done(&e, out, start);
+}
+
+int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
+			  const void *op, size_t len)
+{
+	size_t start = out->len;
+	size_t dlen = strlen(detail);
+	enc e;
+
+	enc_init(&e, out);
+	e_array(&e, 5);
+	e_u64(&e, n);
+	e_u64(&e, time_ms);
+	e_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
+	e_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
+	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
 		e.err = 1;
 	return enc_done(&e, out, start);
 }
@@ -694,6 +782,62 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 	return rc;
 }
 
+static int rd_entry(rd *r, rove_entry *e)
+{
+	uint32_t n;
+	uint64_t tag, coll;
+	int rc = rd_array(r, 3, &n);
+
+	if (rc != ROVE_OK)
+		return ROVE_EPROTO;
+	if (rd_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
+		return ROVE_EPROTO;
+	e->tag = (uint8_t)tag;
+	switch (tag) {
+	case ROVE_ENTRY_OP:
+		if (n != 2)
+			return ROVE_EPROTO;
+		rc = rd_op(r, &e->op);
+		e->coll = e->op.coll;
+		e->id = e->op.rid;
+		return rc;
+	case ROVE_ENTRY_RECORD:
+		if (n != 2)
+			return ROVE_EPROTO;
+		rc = rd_record(r, &e->rec);
+		e->coll = e->rec.coll;
+		e->id = e->rec.id;
+		return rc;
+	default:
+		if (n != 3)
+			return ROVE_EPROTO;
+		rc = rd_u64_max(r, 255, &coll);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &e->id);
+		e->coll = (uint8_t)coll;
+		return rc;
+	}
+}
+
+static int rd_conflict(rd *r, rove_conflict *c)
+{
+	uint64_t reason = 0;
+	int rc = rd_exact_array(r, 5);
+
+	if (rc == ROVE_OK)
+		rc = rd_u64(r, &c->n);
+	if (rc == ROVE_OK)
+		rc = rd_u64(r, &c->time_ms);
+	if (rc == ROVE_OK)
+		rc = rd_u64_max(r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rd_cstr(r, c->detail, ROVE_MAX_DETAIL);
+	if (rc == ROVE_OK)
+		rc = rd_op(r, &c->op);
+	c->reason = (uint8_t)reason;
+	return rc;
+}
+
 /* A string item: an admin argument or a reply line; never a NUL. */
 static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
 {
@@ -705,7 +849,7 @@ static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
 }
 
 /* Item kinds a message type carries, for the validation pass. */
-enum item_kind { ITEM_NONE, ITEM_OP, ITEM_RECORD, ITEM_RESULT, ITEM_ARG, ITEM_LINE };
+enum item_kind { ITEM_NONE, ITEM_OP, ITEM_ENTRY, ITEM_RESULT, ITEM_ARG, ITEM_LINE, ITEM_CONFLICT };
 
 static int rd_item(rd *r, enum item_kind kind, void *scratch)
 {
@@ -715,8 +859,10 @@ static int rd_item(rd *r, enum item_kind kind, void *scratch)
 	switch (kind) {
 	case ITEM_OP:
 		return rd_op(r, scratch);
-	case ITEM_RECORD:
-		return rd_record(r, scratch);
+	case ITEM_ENTRY:
+		return rd_entry(r, scratch);
+	case ITEM_CONFLICT:
+		return rd_conflict(r, scratch);
 	case ITEM_RESULT:
 		return rd_result(r, scratch);
 	case ITEM_ARG:
@@ -773,7 +919,7 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		break;
 	case ROVE_MSG_PULL: {
 		rove_pull_req *q = &m->u.pull;
-		if (nbody != 7)
+		if (nbody != 8)
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
@@ -785,6 +931,8 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		if (rc == ROVE_OK)
 			rc = rd_snap_key(r, q->snap_key, &q->snap_keylen);
 		if (rc == ROVE_OK)
+			rc = rd_u64(r, &q->epoch);
+		if (rc == ROVE_OK)
 			rc = rd_u64_max(r, UINT32_MAX, &v);
 		q->max_items = (uint32_t)v;
 		*kind = ITEM_NONE;
@@ -792,7 +940,7 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 	}
 	case ROVE_MSG_PULL_REPLY: {
 		rove_pull_reply *h = &m->u.pull_reply;
-		if (nbody != 8)
+		if (nbody != 10)
 			return ROVE_EPROTO;
 		rc = rd_cstr(r, h->role, ROVE_MAX_NAME);
 		if (rc == ROVE_OK)
@@ -809,11 +957,33 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		if (rc == ROVE_OK)
 			rc = rd_snap_key(r, h->snap_key, &h->snap_keylen);
 		if (rc == ROVE_OK)
+			rc = rd_u64(r, &h->epoch);
+		if (rc == ROVE_OK)
+			rc = rd_bool(r, &h->reset);
+		if (rc == ROVE_OK)
 			rc = rd_bool(r, &h->more);
-		*kind = h->mode == ROVE_PULL_OPS ? ITEM_OP : ITEM_RECORD;
+		*kind = ITEM_ENTRY;
 		*max = ROVE_MAX_PULL_ITEMS;
 		break;
 	}
+	case ROVE_MSG_CONFLICTS:
+		if (nbody != 4)
+			return ROVE_EPROTO;
+		rc = rd_auth(r, &m->auth);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &m->u.conflicts.after);
+		if (rc == ROVE_OK)
+			rc = rd_u64_max(r, UINT32_MAX, &v);
+		m->u.conflicts.max = (uint32_t)v;
+		*kind = ITEM_NONE;
+		break;
+	case ROVE_MSG_CONFLICTS_REPLY:
+		if (nbody != 2)
+			return ROVE_EPROTO;
+		rc = rd_bool(r, &m->u.conflicts_reply.more);
+		*kind = ITEM_CONFLICT;
+		*max = ROVE_MAX_PULL_ITEMS;
+		break;
 	case ROVE_MSG_ADMIN:
 		if (nbody != 4)
 			return ROVE_EPROTO;
@@ -853,6 +1023,7 @@ static uint32_t *item_count(rove_msg *m)
 	case ROVE_MSG_PULL_REPLY: return &m->u.pull_reply.n;
 	case ROVE_MSG_ADMIN: return &m->u.admin.n;
 	case ROVE_MSG_ADMIN_REPLY: return &m->u.admin_reply.n;
+	case ROVE_MSG_CONFLICTS_REPLY: return &m->u.conflicts_reply.n;
 	default: return NULL;
 	}
 }
@@ -862,8 +1033,8 @@ static enum item_kind msg_item_kind(const rove_msg *m)
 	switch (m->type) {
 	case ROVE_MSG_PUSH: return ITEM_OP;
 	case ROVE_MSG_PUSH_REPLY: return ITEM_RESULT;
-	case ROVE_MSG_PULL_REPLY:
-		return m->u.pull_reply.mode == ROVE_PULL_OPS ? ITEM_OP : ITEM_RECORD;
+	case ROVE_MSG_PULL_REPLY: return ITEM_ENTRY;
+	case ROVE_MSG_CONFLICTS_REPLY: return ITEM_CONFLICT;
 	case ROVE_MSG_ADMIN: return ITEM_ARG;
 	case ROVE_MSG_ADMIN_REPLY: return ITEM_LINE;
 	default: return ITEM_NONE;
@@ -878,8 +1049,9 @@ int rove_msg_decode(const void *data, size_t len, rove_msg *m)
 	enum item_kind kind = ITEM_NONE;
 	union {
 		rove_op op;
-		rove_record rec;
+		rove_entry entry;
 		rove_push_result res;
+		rove_conflict conflict;
 	} *scratch = NULL;
 	int rc;
 
@@ -949,9 +1121,14 @@ int rove_msg_next_op(rove_msg *m, rove_op *op)
 	return next_item(m, ITEM_OP, op);
 }
 
-int rove_msg_next_record(rove_msg *m, rove_record *rec)
+int rove_msg_next_entry(rove_msg *m, rove_entry *e)
 {
-	return next_item(m, ITEM_RECORD, rec);
+	return next_item(m, ITEM_ENTRY, e);
+}
+
+int rove_msg_next_conflict(rove_msg *m, rove_conflict *c)
+{
+	return next_item(m, ITEM_CONFLICT, c);
 }
 
 int rove_msg_next_result(rove_msg *m, rove_push_result *res)

@@ -12,15 +12,20 @@
  *
  *   PUSH         [1, 2, user, token, replica, [op...]]
  *   PUSH_REPLY   [1, 3, [result...]]
- *   PULL         [1, 4, user, token, replica, cursor, snap_seq, snap_key, max]
- *   PULL_REPLY   [1, 5, role, mode, head, cursor, snap_seq, snap_key, more, [item...]]
+ *   PULL         [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max]
+ *   PULL_REPLY   [1, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *                 more, [entry...]]
  *   ADMIN        [1, 6, user, token, command, [arg...]]
  *   ADMIN_REPLY  [1, 7, [line...]]
+ *   CONFLICTS    [1, 8, user, token, after, max]
+ *   CONFLICTS_REPLY [1, 9, more, [conflict...]]
  *   ERROR        [1, 1, code, text]
  *
- *   op     [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
- *   record [coll, id, [[name, value, hlc, node]...]]
- *   result [op_id, status, seen, seq, reason, detail, hlc, node]
+ *   op       [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
+ *   record   [coll, id, [[name, value, hlc, node]...]]
+ *   entry    [0, op] | [1, record] | [2, coll, id]   (apply op, merge record, evict)
+ *   result   [op_id, status, seen, seq, reason, detail, hlc, node]
+ *   conflict [n, time_ms, reason, detail, op]
  */
 #ifndef ROVE_PROTO_H
 #define ROVE_PROTO_H
@@ -40,7 +45,9 @@ enum rove_msg_type {
 	ROVE_MSG_PULL_REPLY = 5,
 	ROVE_MSG_ADMIN = 6,
 	ROVE_MSG_ADMIN_REPLY = 7,
-	ROVE_MSG_TYPE_MAX = 7
+	ROVE_MSG_CONFLICTS = 8,
+	ROVE_MSG_CONFLICTS_REPLY = 9,
+	ROVE_MSG_TYPE_MAX = 9
 };
 
 #define ROVE_MAX_SNAP_KEY 64u
@@ -82,6 +89,7 @@ typedef struct rove_pull_req {
 	uint64_t snap_seq;   /* snapshot in progress: its sequence number, else 0 */
 	uint32_t snap_keylen;
 	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* where the snapshot resumes */
+	uint64_t epoch;      /* the scope epoch the replica's data is for */
 	uint32_t max_items;
 } rove_pull_req;
 
@@ -95,16 +103,52 @@ typedef struct rove_pull_reply {
 	uint64_t snap_seq;   /* snapshot: the sequence number it continues from */
 	uint32_t snap_keylen;
 	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* snapshot: resume key if more */
+	uint64_t epoch;      /* the user's scope epoch */
+	bool reset;          /* snapshot: drop all server data held before applying */
 	bool more;           /* more items are waiting */
 	uint32_t n;          /* items in this reply */
 } rove_pull_reply;
+
+/* One item of a pull reply. */
+enum rove_entry_tag { ROVE_ENTRY_OP = 0, ROVE_ENTRY_RECORD = 1, ROVE_ENTRY_EVICT = 2 };
+
+typedef struct rove_entry {
+	uint8_t tag;
+	uint8_t coll;       /* of the record concerned, whatever the tag */
+	rove_uuid id;
+	rove_op op;         /* ROVE_ENTRY_OP */
+	rove_record rec;    /* ROVE_ENTRY_RECORD */
+} rove_entry;
+
+typedef struct rove_conflicts_req {
+	uint64_t after;     /* list conflicts numbered after this */
+	uint32_t max;
+} rove_conflicts_req;
+
+typedef struct rove_conflict {
+	uint64_t n;
+	uint64_t time_ms;
+	uint8_t reason;
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_op op;         /* with its author */
+} rove_conflict;
 
 /* Encoders: append one whole message (or one item) to out. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
-/* items holds n encoded ops or records (rove_enc_op / rove_enc_record). */
+/* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
+/* An op entry from an op's stored encoding (not re-validated: the caller
+ * decoded it first); a record entry; an evict entry. */
+int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len);
+int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len);
+int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id);
+int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req);
+int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items);
+/* One conflict item, the op given by its stored encoding. */
+int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
+			  const void *op, size_t len);
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
 int rove_enc_error(rove_buf *out, int code, const char *text);
@@ -137,6 +181,11 @@ typedef struct rove_msg {
 		struct {
 			uint32_t n;
 		} admin_reply;
+		rove_conflicts_req conflicts;
+		struct {
+			bool more;
+			uint32_t n;
+		} conflicts_reply;
 		struct {
 			int code;
 			char text[ROVE_MAX_ERRMSG + 1];
@@ -152,7 +201,8 @@ typedef struct rove_msg {
 int rove_msg_decode(const void *data, size_t len, rove_msg *m);
 /* Next item; ROVE_ENOTFOUND when none is left. */
 int rove_msg_next_op(rove_msg *m, rove_op *op);
-int rove_msg_next_record(rove_msg *m, rove_record *rec);
+int rove_msg_next_entry(rove_msg *m, rove_entry *e);
+int rove_msg_next_conflict(rove_msg *m, rove_conflict *c);
 int rove_msg_next_result(rove_msg *m, rove_push_result *r);
 /* Admin args and reply lines: *s is not NUL-terminated; it points into
  * the message buffer. */

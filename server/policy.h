@@ -1,10 +1,19 @@
 /*
  * policy.h - the CRM's rules: who may write what, and who sees what.
  *
- * The sync engine knows nothing of customers or owners. For every op it
- * asks this module for a decision, and the module may adjust the op (the
- * server, not the client, sets a new customer's owner). All the ownership
- * and territory rules of SPEC.md live here and only here.
+ * The sync engine knows nothing of customers, owners or territories. For
+ * every op it asks this module for a decision (and the module may adjust
+ * the op: the server, not the client, sets a new customer's owner); for
+ * every record it asks which scopes the record is in; for every user which
+ * scopes they read. All the ownership and territory rules of SPEC.md live
+ * here and only here.
+ *
+ * Scopes (strings, at most ROVE_SCOPE_MAX bytes):
+ *   o:LOGIN  customers a user owns, and their child records
+ *   r:CODE   what every rep of a territory sees: its public-pool customers
+ *            (and their children) and its reference data
+ *   t:CODE   everything in a territory (what managers above it see)
+ * Analysts and admins read everything.
  */
 #ifndef ROVE_POLICY_H
 #define ROVE_POLICY_H
@@ -15,14 +24,44 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define ROVE_MAX_SCOPES 4        /* scopes one record is in */
+#define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
+#define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
+
+typedef struct rove_scopes {
+	uint32_t n;
+	char s[ROVE_MAX_SCOPES][ROVE_SCOPE_MAX + 1];
+} rove_scopes;
+
+typedef struct rove_user_scopes {
+	bool all; /* everything: no scope filter */
+	uint32_t n;
+	char s[ROVE_MAX_USER_SCOPES][ROVE_SCOPE_MAX + 1]; /* sorted */
+} rove_user_scopes;
+
 /* Decides an op written by u. cur is the record as the server holds it, or
  * NULL if it does not exist. Returns ROVE_R_NONE to accept (op possibly
  * adjusted), or a rove_reason with a short detail for the author. */
 int rove_policy_check(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op,
 		      const rove_record *cur, char *detail, size_t detail_len);
 
-/* Whether u may see a record (snapshots) or an op (pulls). */
-bool rove_policy_visible(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_record *rec);
-bool rove_policy_op_visible(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op);
+/* After an op was applied (before is NULL for a new record): keeps the
+ * policy's own indexes (unique tax ids and phones) and may fill *follow
+ * with an op the engine applies next as the server (ownership history). */
+int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op,
+		      const rove_record *before, const rove_record *after, rove_op *follow,
+		      bool *has_follow);
+
+/* The scopes a record is in (a child record: its customer's). */
+int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, rove_scopes *out);
+
+/* The scopes u reads, sorted (or all). */
+int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out);
+
+/* Whether any scope of rec is one u reads. */
+bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs);
+
+/* Whether territory code lies in the subtree of one of u's territories. */
+bool rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code);
 
 #endif

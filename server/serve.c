@@ -80,7 +80,7 @@ static void handle(work *w)
 		rove_engine_error(&job->reply, rc,
 				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");
 	} else if (job->msg.type != ROVE_MSG_PUSH && job->msg.type != ROVE_MSG_PULL &&
-		   job->msg.type != ROVE_MSG_ADMIN) {
+		   job->msg.type != ROVE_MSG_ADMIN && job->msg.type != ROVE_MSG_CONFLICTS) {
 		rove_engine_error(&job->reply, ROVE_EPROTO, "not a request");
 	} else if (rove_engine_is_write(&job->msg)) {
 		w->state = W_WAIT;

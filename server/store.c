@@ -21,6 +21,8 @@ static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
 	} t[] = {
 		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
 		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
+		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
+		{"children", &st->children}, {"uniq", &st->uniq},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -67,6 +69,7 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	rove_uuid_new(&node);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st.meta, "node", rove_uuid_node(&node));
+	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", admin);
 	u.role = ROVE_ROLE_ADMIN;
 	rove_token_hash(token, hash);
@@ -115,13 +118,15 @@ void rove_store_close(rove_store *st)
 	st->env = NULL;
 }
 
-/* users: role(1) hash(32) */
+/* users: role(1) hash(32) epoch(8) then codes, each NUL-terminated */
+#define USER_FIXED (1 + ROVE_HASH_BYTES + 8)
+
 int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
 			uint8_t hash[ROVE_HASH_BYTES])
 {
 	size_t len = strlen(name);
 	MDB_val k = {len, (void *)name}, v;
-	const uint8_t *p;
+	const uint8_t *p, *end;
 	int rc;
 
 	if (len == 0 || len > ROVE_MAX_NAME)
@@ -129,27 +134,103 @@ int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_use
 	rc = mdb_get(txn, st->users, &k, &v);
 	if (rc != 0)
 		return rove_db_err(rc, "users");
-	if (v.mv_size != 1 + ROVE_HASH_BYTES)
+	if (v.mv_size < USER_FIXED)
 		return ROVE_EPROTO;
 	p = v.mv_data;
-	if (rove_role_name(p[0])[0] == 'u') /* "unknown" */
+	end = p + v.mv_size;
+	if (p[0] < ROVE_ROLE_REP || p[0] > ROVE_ROLE_ADMIN)
 		return ROVE_EPROTO;
 	memcpy(u->name, name, len + 1);
 	u->role = p[0];
 	if (hash != NULL)
 		memcpy(hash, p + 1, ROVE_HASH_BYTES);
+	u->epoch = rove_be64_get(p + 1 + ROVE_HASH_BYTES);
+	u->nterr = 0;
+	for (p += USER_FIXED; p < end;) {
+		const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
+		size_t clen;
+		if (nul == NULL || u->nterr >= ROVE_MAX_USER_TERRITORIES)
+			return ROVE_EPROTO;
+		clen = (size_t)(nul - p);
+		if (clen == 0 || clen > ROVE_MAX_NAME)
+			return ROVE_EPROTO;
+		memcpy(u->terr[u->nterr++], p, clen + 1);
+		p = nul + 1;
+	}
 	return ROVE_OK;
 }
 
 int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 			const uint8_t hash[ROVE_HASH_BYTES])
 {
-	uint8_t buf[1 + ROVE_HASH_BYTES];
-	MDB_val k = {strlen(u->name), (void *)u->name}, v = {sizeof(buf), buf};
+	uint8_t buf[USER_FIXED + ROVE_MAX_USER_TERRITORIES * (ROVE_MAX_NAME + 1)];
+	size_t len = USER_FIXED;
+	MDB_val k = {strlen(u->name), (void *)u->name}, v;
 
+	if (u->nterr > ROVE_MAX_USER_TERRITORIES)
+		return ROVE_ETOOBIG;
 	buf[0] = (uint8_t)u->role;
 	memcpy(buf + 1, hash, ROVE_HASH_BYTES);
+	rove_be64_put(buf + 1 + ROVE_HASH_BYTES, u->epoch);
+	for (uint32_t i = 0; i < u->nterr; i++) {
+		size_t clen = strnlen(u->terr[i], ROVE_MAX_NAME);
+		memcpy(buf + len, u->terr[i], clen);
+		buf[len + clen] = '\0';
+		len += clen + 1;
+	}
+	v.mv_size = len;
+	v.mv_data = buf;
 	return rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
+}
+
+int rove_store_code_get(rove_store *st, MDB_txn *txn, const char *code, rove_uuid *id)
+{
+	MDB_val k = {strlen(code), (void *)code}, v;
+	int rc;
+
+	if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME)
+		return ROVE_ENOTFOUND;
+	rc = mdb_get(txn, st->codes, &k, &v);
+	if (rc != 0)
+		return rove_db_err(rc, "codes");
+	if (v.mv_size != 16)
+		return ROVE_EPROTO;
+	memcpy(id->b, v.mv_data, 16);
+	return ROVE_OK;
+}
+
+int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const rove_uuid *id)
+{
+	MDB_val k = {strlen(code), (void *)code}, v = {16, (void *)id->b};
+
+	return rove_db_err(mdb_put(txn, st->codes, &k, &v, MDB_NOOVERWRITE), "codes");
+}
+
+int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key};
+	int rc;
+
+	rove_be64_put(key, seq);
+	rc = mdb_get(txn, st->oplog, &k, raw);
+	if (rc != 0)
+		return rove_db_err(rc, "oplog");
+	if (rove_dec_op(raw->mv_data, raw->mv_size, op) != ROVE_OK || op->seq != seq) {
+		rove_error("corrupt op %llu in the oplog", (unsigned long long)seq);
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
+size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len)
+{
+	size_t n = strnlen(scope, ROVE_SCOPE_MAX);
+
+	memcpy(out, scope, n);
+	out[n] = '\0';
+	memcpy(out + n + 1, suffix, suffix_len);
+	return n + 1 + suffix_len;
 }
 
 void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id)
@@ -287,6 +368,27 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 }
 
 /* rejects: reason(1) time(8) detail_len(1) detail op */
+int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, uint64_t *time_ms, int *reason,
+			     char detail[ROVE_MAX_DETAIL + 1], MDB_val *op_raw)
+{
+	const uint8_t *p = v->mv_data;
+	size_t dlen;
+
+	if (k->mv_size != 8 || v->mv_size < 10)
+		return ROVE_EPROTO;
+	dlen = p[9];
+	if (dlen > ROVE_MAX_DETAIL || v->mv_size < 10 + dlen || p[0] >= ROVE_R_COUNT)
+		return ROVE_EPROTO;
+	*n = rove_be64_get(k->mv_data);
+	*reason = p[0];
+	*time_ms = rove_be64_get(p + 1);
+	memcpy(detail, p + 10, dlen);
+	detail[dlen] = '\0';
+	op_raw->mv_data = (void *)(p + 10 + dlen);
+	op_raw->mv_size = v->mv_size - 10 - dlen;
+	return ROVE_OK;
+}
+
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
 			  const char *detail, rove_buf *scratch)
 {

@@ -8,8 +8,17 @@
  *                                    order, so MDB_APPEND applies)
  *   opids    op id(16)            -> the answer given to that op, so a push
  *                                    sent twice gets the same answer
- *   users    login                -> role(1) token hash(32)
- *   rejects  seq(8)               -> a refused op with author and reason
+ *   users    login                -> role(1) token hash(32) epoch(8)
+ *                                    territory codes, each NUL-terminated
+ *   rejects  n(8)                 -> a refused op with author and reason
+ *   codes    territory code       -> the territory record's id(16)
+ *   scopelog scope NUL seq(8)     -> moved(1): ops by the scopes they touch
+ *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
+ *   children coll id coll id      -> (empty): a customer's child records
+ *   uniq     kind:value           -> customer id(16) (live tax ids, phones)
+ * Scopes are short strings chosen by the policy module ("o:wang" a rep's
+ * own customers, "r:east.sh" a territory's pool and reference data,
+ * "t:east.sh" everything in a territory).
  * The sequence head is the oplog's last key: no second copy to drift.
  *
  * All functions take the caller's transaction; values they return point
@@ -27,14 +36,20 @@
 
 #define ROVE_STORE_FORMAT 1
 
+#define ROVE_MAX_USER_TERRITORIES 64
+
 typedef struct rove_user {
 	char name[ROVE_MAX_NAME + 1];
-	int role; /* enum rove_role */
+	int role;       /* enum rove_role */
+	uint64_t epoch; /* bumped whenever what the user may see changes */
+	uint32_t nterr;
+	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
 } rove_user;
 
 typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects;
+	MDB_dbi codes, scopelog, scoperec, children, uniq;
 	uint64_t node; /* this server's node number, for its own stamps */
 } rove_store;
 
@@ -62,11 +77,27 @@ int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf 
 int rove_store_opid_get(rove_store *st, MDB_txn *txn, const rove_uuid *op_id, rove_push_result *r);
 int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r);
 
+/* A territory's record id by code; ROVE_ENOTFOUND if none. */
+int rove_store_code_get(rove_store *st, MDB_txn *txn, const char *code, rove_uuid *id);
+int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const rove_uuid *id);
+
+/* A stored op by sequence number (decoded into op) and its raw bytes
+ * (valid until the txn ends). */
+int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw);
+
+/* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
+#define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
+#define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
+size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len);
+
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
 			  const char *detail, rove_buf *scratch);
 
 /* Record keys: coll then id. */
 #define ROVE_RECORD_KEY 17
+/* Decodes a stored reject: its number, time, reason, detail and op. */
+int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, uint64_t *time_ms, int *reason,
+			     char detail[ROVE_MAX_DETAIL + 1], MDB_val *op_raw);
 void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id);
 
 #endif

@@ -87,15 +87,34 @@ server_kill() {
 
 # admin_replica: a replica "$T/admin" for the admin user.
 admin_replica() {
+	mkdir -p "$T/tokens"
+	echo "$ADMIN_TOKEN" >"$T/tokens/admin"
 	rove -R "$T/admin" init --server "$URL" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
 }
 
-# user_replica NAME ROLE: adds the user (through the admin replica) and
-# creates the replica "$T/NAME".
+# territory CODE [PARENT]: the admin adds a territory.
+territory() {
+	rove -R "$T/admin" admin territory add "$1" --name "Territory $1" ${2:+--parent "$2"} >/dev/null
+}
+
+# user_replica NAME ROLE [CODE...]: adds the user with those territories
+# (through the admin replica) and creates the replica "$T/NAME".
 user_replica() {
-	local token
-	token=$(rove -R "$T/admin" admin user add "$1" --role "$2")
-	rove -R "$T/$1" init --server "$URL" --user "$1" --token "$token" 2>/dev/null
+	local name=$1 role=$2 token
+	shift 2
+	local opts=()
+	for code in "$@"; do
+		opts+=(--territory "$code")
+	done
+	token=$(rove -R "$T/admin" admin user add "$name" --role "$role" "${opts[@]}")
+	mkdir -p "$T/tokens"
+	echo "$token" >"$T/tokens/$name"
+	rove -R "$T/$name" init --server "$URL" --user "$name" --token "$token" 2>/dev/null
+}
+
+# ids_of NAME: the sorted customer ids on NAME's replica, one a line.
+ids_of() {
+	r "$1" customer list --json | jq -r '.[].id' | sort
 }
 
 # r NAME ARGS...: runs rove on the replica of NAME.
@@ -106,3 +125,37 @@ r() {
 }
 
 json_field() { jq -r ".$2" <<<"$1"; }
+
+ROVE_PROBE=${ROVE_PROBE:-}
+
+# probe NAME ARGS...: the hand-crafted client, as user NAME with NAME's
+# token (read from NAME's replica status is not possible: tokens are kept
+# in $T/tokens/NAME by user_replica).
+probe() {
+	local name=$1
+	shift
+	"$ROVE_PROBE" "$URL" "$name" "$(cat "$T/tokens/$name")" "$@"
+}
+
+# token_of NAME
+token_of() { cat "$T/tokens/$1"; }
+
+# sync_all NAME...: syncs each replica in turn, quietly.
+sync_all() {
+	for u in "$@"; do
+		r "$u" sync >/dev/null
+	done
+}
+
+# visible_to NAME: the admin's (server's) customers NAME should hold, as
+# compact JSON (call after the admin synced). Reps: their own and their
+# territories' pool; managers: their territories' subtree (pass the
+# territory codes as further arguments).
+scope_filter_rep() {
+	local user=$1
+	shift
+	local codes
+	codes=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
+	jq -c --arg u "$user" --argjson t "$codes" \
+		'[.[] | select(.owner == $u or (.owner == null and (.territory as $x | $t | index($x))))]'
+}

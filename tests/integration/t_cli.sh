@@ -10,7 +10,8 @@ eq "$?" "1" "roved init refuses an existing database"
 set -e
 server_start
 admin_replica
-user_replica alice rep
+territory east.sh
+user_replica alice rep east.sh
 r alice sync >/dev/null # learns its role
 
 # Without a replica: a clear error.

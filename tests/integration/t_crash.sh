@@ -14,8 +14,9 @@ server_init
 server_start
 admin_replica
 reps=(alice bob carol)
+territory east.sh
 for u in "${reps[@]}"; do
-	user_replica "$u" rep
+	user_replica "$u" rep east.sh
 done
 
 # sync_until_done NAME: retries sync until it succeeds; small push batches
@@ -67,9 +68,12 @@ for round in $(seq 1 "$ROUNDS"); do
 	list=$(r admin customer list --json)
 	eq "$(jq length <<<"$list")" "$total" "round $round: customers on the server"
 	eq "$(jq '[.[].name] | unique | length' <<<"$list")" "$total" "round $round: no duplicates"
-	eq "$(r admin status --json | jq .cursor)" "$total" "round $round: one op per change in the oplog"
+	# One op per change, the server's history op per create, the territory.
+	eq "$(r admin status --json | jq .cursor)" "$((2 * total + 1))" "round $round: one op per change in the oplog"
 	for u in "${reps[@]}"; do
-		eq "$(r "$u" customer list --json)" "$list" "round $round: $u converges"
+		want=$(jq -c --arg u "$u" '[.[] | select(.owner == $u)]' <<<"$list")
+		eq "$(r "$u" customer list --json | jq -c .)" "$want" "round $round: $u converges"
+		eq "$(jq length <<<"$want")" "$((round * PER_REP))" "round $round: $u owns its customers"
 	done
 	echo "round $round: $total customers, server killed once, nothing lost"
 done

@@ -6,7 +6,8 @@
 server_init
 server_start
 admin_replica
-user_replica alice rep
+territory east.sh
+user_replica alice rep east.sh
 r alice sync >/dev/null
 server_stop
 

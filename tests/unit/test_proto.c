@@ -134,6 +134,58 @@ static bool result_eq(const rove_push_result *a, const rove_push_result *b)
 	       stamp_eq(&a->st, &b->st);
 }
 
+static bool conflict_is(const rove_conflict *c, uint64_t n, uint64_t time_ms, uint8_t reason, const char *detail,
+			const rove_op *op)
+{
+	return c->n == n && c->time_ms == time_ms && c->reason == reason && strcmp(c->detail, detail) == 0 &&
+	       op_eq(&c->op, op);
+}
+
+/* ---- entries --------------------------------------------------------- */
+
+/* Appends an op entry for op to items, the op encoded first on its own as
+ * the server stores it. */
+static int add_op_entry(rove_buf *items, const rove_op *op)
+{
+	rove_buf tmp;
+	int rc;
+
+	rove_buf_init(&tmp);
+	rc = rove_enc_op(&tmp, op);
+	if (rc == ROVE_OK)
+		rc = rove_enc_entry_op_raw(items, tmp.data, tmp.len);
+	rove_buf_free(&tmp);
+	return rc;
+}
+
+static int add_record_entry(rove_buf *items, const rove_record *rec)
+{
+	rove_buf tmp;
+	int rc;
+
+	rove_buf_init(&tmp);
+	rc = rove_enc_record(&tmp, rec);
+	if (rc == ROVE_OK)
+		rc = rove_enc_entry_record_raw(items, tmp.data, tmp.len);
+	rove_buf_free(&tmp);
+	return rc;
+}
+
+/* Appends a conflict item for op to items. */
+static int add_conflict(rove_buf *items, uint64_t n, uint64_t time_ms, int reason, const char *detail,
+			const rove_op *op)
+{
+	rove_buf tmp;
+	int rc;
+
+	rove_buf_init(&tmp);
+	rc = rove_enc_op(&tmp, op);
+	if (rc == ROVE_OK)
+		rc = rove_enc_conflict_raw(items, n, time_ms, reason, detail, tmp.data, tmp.len);
+	rove_buf_free(&tmp);
+	return rc;
+}
+
 /* ---- sample data ----------------------------------------------------- */
 
 #define NOPS 4
@@ -260,12 +312,13 @@ static void make_results(void)
 static void test_push_roundtrip(void)
 {
 	static rove_op got;
+	static rove_entry entry;
+	static rove_conflict conflict;
 	rove_auth a;
 	rove_uuid replica;
 	rove_buf b;
 	rove_msg m;
 	rove_push_result res;
-	rove_record *rec = &sample_recs[1];
 	const char *s;
 	uint32_t len;
 	uint8_t *d;
@@ -283,7 +336,8 @@ static void test_push_roundtrip(void)
 	CHECK_EQ_INT(m.u.push.n, NOPS);
 	CHECK_EQ_INT(m.left, NOPS);
 	/* The wrong iterator for the type. */
-	CHECK_EQ_INT(rove_msg_next_record(&m, rec), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &entry), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &conflict), ROVE_EINVAL);
 	CHECK_EQ_INT(rove_msg_next_result(&m, &res), ROVE_EINVAL);
 	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_EINVAL);
 	CHECK_EQ_INT(m.left, NOPS);
@@ -398,6 +452,7 @@ static void test_pull_roundtrip(void)
 	req.snap_keylen = ROVE_MAX_SNAP_KEY;
 	for (uint32_t i = 0; i < ROVE_MAX_SNAP_KEY; i++)
 		req.snap_key[i] = (uint8_t)(255 - i);
+	req.epoch = UINT64_MAX;
 	req.max_items = UINT32_MAX;
 
 	rove_buf_init(&b);
@@ -412,14 +467,16 @@ static void test_pull_roundtrip(void)
 	CHECK_EQ_INT(m.u.pull.snap_seq, 99);
 	CHECK_EQ_INT(m.u.pull.snap_keylen, ROVE_MAX_SNAP_KEY);
 	CHECK(memcmp(m.u.pull.snap_key, req.snap_key, ROVE_MAX_SNAP_KEY) == 0);
+	CHECK(m.u.pull.epoch == UINT64_MAX);
 	CHECK(m.u.pull.max_items == UINT32_MAX);
 	CHECK_EQ_INT(m.left, 0);
 	free(d);
 
-	/* No snapshot key, zero cursor. */
+	/* No snapshot key, zero cursor, epoch 0; then another epoch. */
 	req.cursor = 0;
 	req.snap_seq = 0;
 	req.snap_keylen = 0;
+	req.epoch = 0;
 	req.max_items = 10;
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
@@ -427,7 +484,15 @@ static void test_pull_roundtrip(void)
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.u.pull.cursor, 0);
 	CHECK_EQ_INT(m.u.pull.snap_keylen, 0);
+	CHECK_EQ_INT(m.u.pull.epoch, 0);
 	CHECK_EQ_INT(m.u.pull.max_items, 10);
+	free(d);
+	req.epoch = 0x1234567;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.pull.epoch, 0x1234567);
 	free(d);
 
 	req.snap_keylen = ROVE_MAX_SNAP_KEY + 1;
@@ -437,28 +502,75 @@ static void test_pull_roundtrip(void)
 	rove_buf_free(&b);
 }
 
+/* Reads the next entry of m and checks it is an op entry for want. */
+static void check_op_entry(rove_msg *m, rove_entry *e, const rove_op *want)
+{
+	memset(e, 0x5a, sizeof(*e));
+	CHECK_EQ_INT(rove_msg_next_entry(m, e), ROVE_OK);
+	CHECK_EQ_INT(e->tag, ROVE_ENTRY_OP);
+	CHECK_EQ_INT(e->coll, want->coll);
+	CHECK_EQ_INT(rove_uuid_cmp(&e->id, &want->rid), 0);
+	CHECK(op_eq(&e->op, want));
+}
+
+static void check_record_entry(rove_msg *m, rove_entry *e, const rove_record *want)
+{
+	memset(e, 0x5a, sizeof(*e));
+	CHECK_EQ_INT(rove_msg_next_entry(m, e), ROVE_OK);
+	CHECK_EQ_INT(e->tag, ROVE_ENTRY_RECORD);
+	CHECK_EQ_INT(e->coll, want->coll);
+	CHECK_EQ_INT(rove_uuid_cmp(&e->id, &want->id), 0);
+	CHECK(record_eq(&e->rec, want));
+}
+
+static void check_evict_entry(rove_msg *m, rove_entry *e, uint8_t coll, const rove_uuid *id)
+{
+	memset(e, 0x5a, sizeof(*e));
+	CHECK_EQ_INT(rove_msg_next_entry(m, e), ROVE_OK);
+	CHECK_EQ_INT(e->tag, ROVE_ENTRY_EVICT);
+	CHECK_EQ_INT(e->coll, coll);
+	CHECK_EQ_INT(rove_uuid_cmp(&e->id, id), 0);
+}
+
 static void test_pull_reply_roundtrip(void)
 {
 	static rove_op op;
-	static rove_record rec;
+	static rove_entry e;
+	static rove_conflict c;
+	rove_push_result res;
 	rove_pull_reply h;
 	rove_buf items, b;
+	rove_uuid ev1, ev2;
 	rove_msg m;
+	const char *s;
+	uint32_t len;
 	uint8_t *d;
+	size_t before;
 
 	rove_buf_init(&items);
 	rove_buf_init(&b);
+	fixed_uuid(&ev1, 101);
+	fixed_uuid(&ev2, 202);
 
-	/* Ops mode. */
+	/* Ops mode: ops, with a record and evictions among them (all three
+	 * tags). */
 	memset(&h, 0, sizeof(h));
 	snprintf(h.role, sizeof(h.role), "%s", "manager");
 	h.mode = ROVE_PULL_OPS;
 	h.head = 5000;
 	h.cursor = 4000;
+	h.epoch = 17;
+	h.reset = false;
 	h.more = true;
-	h.n = NOPS;
-	for (int i = 0; i < NOPS; i++)
-		CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[i]), ROVE_OK);
+	h.n = NOPS + 3;
+	for (int i = 0; i < NOPS; i++) {
+		CHECK_EQ_INT(add_op_entry(&items, &sample_ops[i]), ROVE_OK);
+		if (i == 1)
+			CHECK_EQ_INT(rove_enc_entry_evict(&items, 255, &ev1), ROVE_OK);
+		if (i == 2)
+			CHECK_EQ_INT(add_record_entry(&items, &sample_recs[0]), ROVE_OK);
+	}
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 0, &ev2), ROVE_OK);
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
@@ -469,17 +581,31 @@ static void test_pull_reply_roundtrip(void)
 	CHECK_EQ_INT(m.u.pull_reply.cursor, 4000);
 	CHECK_EQ_INT(m.u.pull_reply.snap_seq, 0);
 	CHECK_EQ_INT(m.u.pull_reply.snap_keylen, 0);
+	CHECK_EQ_INT(m.u.pull_reply.epoch, 17);
+	CHECK(!m.u.pull_reply.reset);
 	CHECK(m.u.pull_reply.more);
-	CHECK_EQ_INT(m.u.pull_reply.n, NOPS);
-	CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_EINVAL);
+	CHECK_EQ_INT(m.u.pull_reply.n, NOPS + 3);
+	CHECK_EQ_INT(m.left, NOPS + 3);
+	/* The wrong iterators for the type. */
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &c), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_result(&m, &res), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_EINVAL);
+	CHECK_EQ_INT(m.left, NOPS + 3);
 	for (int i = 0; i < NOPS; i++) {
-		CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_OK);
-		CHECK(op_eq(&op, &sample_ops[i]));
+		check_op_entry(&m, &e, &sample_ops[i]);
+		if (i == 1)
+			check_evict_entry(&m, &e, 255, &ev1);
+		if (i == 2)
+			check_record_entry(&m, &e, &sample_recs[0]);
 	}
-	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_ENOTFOUND);
+	check_evict_entry(&m, &e, 0, &ev2);
+	CHECK_EQ_INT(m.left, 0);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_ENOTFOUND);
 	free(d);
 
-	/* Snapshot mode. */
+	/* Snapshot mode with reset: records and an eviction. */
 	rove_buf_reset(&items);
 	rove_buf_reset(&b);
 	memset(&h, 0, sizeof(h));
@@ -491,10 +617,13 @@ static void test_pull_reply_roundtrip(void)
 	h.snap_keylen = 17;
 	for (uint32_t i = 0; i < 17; i++)
 		h.snap_key[i] = (uint8_t)i;
+	h.epoch = UINT64_MAX;
+	h.reset = true;
 	h.more = false;
-	h.n = NRECS;
+	h.n = NRECS + 1;
 	for (int i = 0; i < NRECS; i++)
-		CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[i]), ROVE_OK);
+		CHECK_EQ_INT(add_record_entry(&items, &sample_recs[i]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &ev1), ROVE_OK);
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
@@ -505,22 +634,28 @@ static void test_pull_reply_roundtrip(void)
 	CHECK_EQ_INT(m.u.pull_reply.snap_seq, 4321);
 	CHECK_EQ_INT(m.u.pull_reply.snap_keylen, 17);
 	CHECK(memcmp(m.u.pull_reply.snap_key, h.snap_key, 17) == 0);
+	CHECK(m.u.pull_reply.epoch == UINT64_MAX);
+	CHECK(m.u.pull_reply.reset);
 	CHECK(!m.u.pull_reply.more);
-	CHECK_EQ_INT(m.u.pull_reply.n, NRECS);
+	CHECK_EQ_INT(m.u.pull_reply.n, NRECS + 1);
 	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
-	for (int i = 0; i < NRECS; i++) {
-		memset(&rec, 0x5a, sizeof(rec));
-		CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_OK);
-		CHECK(record_eq(&rec, &sample_recs[i]));
-	}
-	CHECK_EQ_INT(rove_msg_next_record(&m, &rec), ROVE_ENOTFOUND);
+	for (int i = 0; i < NRECS; i++)
+		check_record_entry(&m, &e, &sample_recs[i]);
+	check_evict_entry(&m, &e, 1, &ev1);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_ENOTFOUND);
 	free(d);
 
-	/* No items at all (items buffer NULL). */
+	/* No items at all (items buffer NULL); reset true, more true. */
 	rove_buf_reset(&b);
 	h.n = 0;
+	h.more = true;
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_OK);
-	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(m.u.pull_reply.reset && m.u.pull_reply.more);
+	CHECK_EQ_INT(m.u.pull_reply.n, 0);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_ENOTFOUND);
+	free(d);
 
 	/* Encoder limits. */
 	rove_buf_reset(&b);
@@ -531,6 +666,191 @@ static void test_pull_reply_roundtrip(void)
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_ETOOBIG);
 	CHECK_EQ_INT(b.len, 0);
 
+	/* The raw entry encoders do not look inside what they wrap: a record
+	 * wrapped as an op entry (or the reverse) makes a message the decoder
+	 * refuses. */
+	rove_buf_reset(&items);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_op_raw(&items, b.data, b.len), ROVE_OK);
+	rove_buf_reset(&b);
+	h.snap_keylen = 0;
+	h.n = 1;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	rove_buf_reset(&items);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_op(&b, &sample_ops[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_record_raw(&items, b.data, b.len), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	/* A header counting more entries than there are, or fewer. */
+	rove_buf_reset(&items);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &ev1), ROVE_OK);
+	rove_buf_reset(&b);
+	h.n = 2;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &ev2), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &ev2), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+
+	/* Entry encoders that would pass the message size limit fail and
+	 * leave the buffer as it was. */
+	{
+		uint8_t *huge = calloc(ROVE_MAX_MSG_BYTES, 1);
+
+		CHECK(huge != NULL);
+		if (huge != NULL) {
+			before = items.len;
+			CHECK_EQ_INT(rove_enc_entry_op_raw(&items, huge, ROVE_MAX_MSG_BYTES), ROVE_ETOOBIG);
+			CHECK_EQ_INT(items.len, before);
+			CHECK_EQ_INT(rove_enc_entry_record_raw(&items, huge, ROVE_MAX_MSG_BYTES), ROVE_ETOOBIG);
+			CHECK_EQ_INT(items.len, before);
+			CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", huge, ROVE_MAX_MSG_BYTES),
+				     ROVE_ETOOBIG);
+			CHECK_EQ_INT(items.len, before);
+			free(huge);
+		}
+	}
+
+	rove_buf_free(&items);
+	rove_buf_free(&b);
+}
+
+static void test_conflicts_roundtrip(void)
+{
+	rove_conflicts_req req;
+	rove_auth a;
+	rove_buf b;
+	rove_msg m;
+	static rove_op op;
+	static rove_entry e;
+	uint8_t *d;
+
+	make_auth(&a, "dave");
+	rove_buf_init(&b);
+	req.after = UINT64_MAX;
+	req.max = UINT32_MAX;
+	CHECK_EQ_INT(rove_enc_conflicts(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_CONFLICTS);
+	CHECK(strcmp(m.auth.user, "dave") == 0);
+	CHECK(strcmp(m.auth.token, token) == 0);
+	CHECK(m.u.conflicts.after == UINT64_MAX);
+	CHECK(m.u.conflicts.max == UINT32_MAX);
+	CHECK_EQ_INT(m.left, 0);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_ENOTFOUND);
+	free(d);
+
+	req.after = 0;
+	req.max = 0;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.conflicts.after, 0);
+	CHECK_EQ_INT(m.u.conflicts.max, 0);
+	free(d);
+
+	req.after = 300;
+	req.max = 50;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts(&b, &a, &req), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.conflicts.after, 300);
+	CHECK_EQ_INT(m.u.conflicts.max, 50);
+	free(d);
+	rove_buf_free(&b);
+}
+
+static void test_conflicts_reply_roundtrip(void)
+{
+	static rove_conflict got;
+	static rove_op op;
+	static rove_entry e;
+	static char longdetail[ROVE_MAX_DETAIL + 40];
+	char cut[ROVE_MAX_DETAIL + 1];
+	rove_buf items, b;
+	rove_msg m;
+	uint8_t *d;
+
+	memset(longdetail, 'D', sizeof(longdetail) - 1);
+	longdetail[sizeof(longdetail) - 1] = '\0';
+	memcpy(cut, longdetail, ROVE_MAX_DETAIL); /* what the encoder sends */
+	cut[ROVE_MAX_DETAIL] = '\0';
+
+	rove_buf_init(&items);
+	rove_buf_init(&b);
+	CHECK_EQ_INT(add_conflict(&items, 1, 1700000000123ull, ROVE_R_NOT_OWNER, "owned by bob", &sample_ops[0]),
+		     ROVE_OK);
+	CHECK_EQ_INT(add_conflict(&items, UINT64_MAX, UINT64_MAX, ROVE_R_COUNT - 1, longdetail, &sample_ops[1]),
+		     ROVE_OK);
+	/* A negative reason is sent as none; the largest op fits. */
+	CHECK_EQ_INT(add_conflict(&items, 0, 0, -3, "", &sample_ops[3]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, true, 3, &items), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_CONFLICTS_REPLY);
+	CHECK(m.u.conflicts_reply.more);
+	CHECK_EQ_INT(m.u.conflicts_reply.n, 3);
+	CHECK_EQ_INT(m.left, 3);
+	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_EINVAL);
+	CHECK_EQ_INT(m.left, 3);
+	memset(&got, 0x5a, sizeof(got));
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &got), ROVE_OK);
+	CHECK(conflict_is(&got, 1, 1700000000123ull, ROVE_R_NOT_OWNER, "owned by bob", &sample_ops[0]));
+	memset(&got, 0x5a, sizeof(got));
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &got), ROVE_OK);
+	CHECK(conflict_is(&got, UINT64_MAX, UINT64_MAX, ROVE_R_COUNT - 1, cut, &sample_ops[1]));
+	memset(&got, 0x5a, sizeof(got));
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &got), ROVE_OK);
+	CHECK(conflict_is(&got, 0, 0, ROVE_R_NONE, "", &sample_ops[3]));
+	CHECK_EQ_INT(m.left, 0);
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &got), ROVE_ENOTFOUND);
+	free(d);
+
+	/* None, and not more. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, 0, NULL), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(!m.u.conflicts_reply.more);
+	CHECK_EQ_INT(m.u.conflicts_reply.n, 0);
+	CHECK_EQ_INT(rove_msg_next_conflict(&m, &got), ROVE_ENOTFOUND);
+	free(d);
+
+	/* The encoder writes any reason; the decoder refuses one out of
+	 * range. */
+	rove_buf_reset(&items);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(add_conflict(&items, 1, 1, ROVE_R_COUNT, "", &sample_ops[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, 1, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	/* A record where the op should be. */
+	rove_buf_reset(&items);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", b.data, b.len), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, 1, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	/* Count and items disagree. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, 2, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+
+	/* Encoder limit. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, ROVE_MAX_PULL_ITEMS + 1, NULL), ROVE_ETOOBIG);
+	CHECK_EQ_INT(b.len, 0);
 	rove_buf_free(&items);
 	rove_buf_free(&b);
 }
@@ -799,6 +1119,7 @@ static void make_seeds(void)
 	rove_push_result one = sample_results[1];
 	rove_pull_reply h;
 	rove_pull_req req;
+	rove_conflicts_req creq;
 	rove_auth a;
 	rove_uuid replica;
 	rove_buf b, items;
@@ -825,6 +1146,7 @@ static void make_seeds(void)
 	req.snap_seq = 7;
 	req.snap_keylen = 5;
 	memcpy(req.snap_key, "\x01key!", 5);
+	req.epoch = 3;
 	req.max_items = 1000;
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
@@ -835,10 +1157,13 @@ static void make_seeds(void)
 	h.mode = ROVE_PULL_OPS;
 	h.head = 10;
 	h.cursor = 8;
+	h.epoch = 2;
 	h.more = true;
-	h.n = 2;
-	CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[0]), ROVE_OK);
-	CHECK_EQ_INT(rove_enc_op(&items, &sample_ops[2]), ROVE_OK);
+	h.n = 4;
+	CHECK_EQ_INT(add_op_entry(&items, &sample_ops[0]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &replica), ROVE_OK);
+	CHECK_EQ_INT(add_record_entry(&items, &sample_recs[1]), ROVE_OK);
+	CHECK_EQ_INT(add_op_entry(&items, &sample_ops[2]), ROVE_OK);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
 	add_seed(&b);
@@ -848,11 +1173,26 @@ static void make_seeds(void)
 	h.snap_seq = 9;
 	h.snap_keylen = 3;
 	memcpy(h.snap_key, "abc", 3);
-	h.n = 2;
-	CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[0]), ROVE_OK);
-	CHECK_EQ_INT(rove_enc_record(&items, &sample_recs[1]), ROVE_OK);
+	h.reset = true;
+	h.n = 3;
+	CHECK_EQ_INT(add_record_entry(&items, &sample_recs[0]), ROVE_OK);
+	CHECK_EQ_INT(add_record_entry(&items, &sample_recs[1]), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 9, &replica), ROVE_OK);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	add_seed(&b);
+
+	creq.after = 41;
+	creq.max = 100;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts(&b, &a, &creq), ROVE_OK);
+	add_seed(&b);
+	rove_buf_reset(&items);
+	CHECK_EQ_INT(add_conflict(&items, 42, 1700000000000ull, ROVE_R_ALREADY_CLAIMED, "claimed", &sample_ops[0]),
+		     ROVE_OK);
+	CHECK_EQ_INT(add_conflict(&items, 43, 5, ROVE_R_NONE, "", &sample_ops[2]), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, true, 2, &items), ROVE_OK);
 	add_seed(&b);
 
 	rove_buf_reset(&b);
@@ -1031,10 +1371,11 @@ static void w_op(uint32_t nfields)
 	}
 }
 
-/* [1, 5, role, mode, head, cursor, snap_seq, snap_key, more, [ ... */
+/* [1, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset, more,
+ *  [ ... nitems entries follow */
 static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 {
-	w_arr(10);
+	w_arr(12);
 	w_u(1);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
@@ -1043,8 +1384,79 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 	w_u(5);
 	w_u(0);
 	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
 	w_arr(nitems);
+}
+
+/* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max] */
+static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
+{
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(keylen);
+	w_u(epoch);
+	w_u(max);
+}
+
+/* Entry heads: [0, op...], [1, record...]; an evict entry [2, coll, id]. */
+static void w_op_entry(void)
+{
+	w_arr(2);
+	w_u(ROVE_ENTRY_OP);
+}
+
+static void w_rec_entry(void)
+{
+	w_arr(2);
+	w_u(ROVE_ENTRY_RECORD);
+}
+
+static void w_evict(uint64_t coll, uint32_t idlen)
+{
+	w_arr(3);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(coll);
+	w_bin(idlen);
+}
+
+/* [1, 8, user, token, after, max] */
+static void w_conflicts(uint64_t after, uint64_t max)
+{
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_str("alice");
+	w_str(token);
+	w_u(after);
+	w_u(max);
+}
+
+/* [1, 9, more, [ ... nitems conflicts follow */
+static void w_conflicts_reply_head(uint32_t nitems)
+{
+	w_arr(4);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS_REPLY);
+	msgpack_pack_true(&pk);
+	w_arr(nitems);
+}
+
+/* A conflict up to its op, which follows. */
+static void w_conflict_head(uint64_t reason, size_t detail_len)
+{
+	w_arr(5);
+	w_u(7);
+	w_u(1700000000000ull);
+	w_u(reason);
+	w_strn(bigstr, detail_len);
 }
 
 static void w_record_head(uint64_t coll, uint32_t idlen, uint32_t nfields)
@@ -1106,8 +1518,39 @@ static void test_crafted_sanity(void)
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 1);
 	w_rec_field_str("name", "x", 1);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	/* All three entry tags, in either mode. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 3);
+	w_op_entry();
+	w_op(2);
+	w_rec_entry();
+	w_record_head(255, 16, 0);
+	w_evict(255, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 3);
+	w_evict(0, 16);
+	w_rec_entry();
+	w_record_head(1, 16, 0);
+	w_op_entry();
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull(ROVE_MAX_SNAP_KEY, UINT64_MAX, UINT32_MAX);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_conflicts(UINT64_MAX, UINT32_MAX);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_conflicts_reply_head(2);
+	w_conflict_head(ROVE_R_COUNT - 1, ROVE_MAX_DETAIL);
+	w_op(1);
+	w_conflict_head(0, 0);
+	w_op(0);
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	begin();
 	w_result(16, ROVE_PUSH_REJECTED, true, ROVE_R_COUNT - 1, ROVE_MAX_DETAIL);
@@ -1160,12 +1603,22 @@ static void test_version_and_type(void)
 	}
 	rove_buf_free(&b);
 
-	/* Unknown types. */
+	/* Unknown types: 0 and the first past the last one. */
+	CHECK_EQ_INT(ROVE_MSG_TYPE_MAX, 9);
 	begin();
 	W_RAW("\x94\x01\x00\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\x08\x00\xa0");
+	W_RAW("\x94\x01\x0a\x00\xa0");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_TYPE_MAX + 1);
+	w_str("alice");
+	w_str(token);
+	w_u(0);
+	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	W_RAW("\x94\x01\x7f\x00\xa0");
@@ -1210,6 +1663,98 @@ static void test_version_and_type(void)
 	w_bin(16);
 	w_arr(0);
 	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A pull in the old form without an epoch, and with one part too
+	 * many. */
+	begin();
+	w_arr(9);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(0);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(11);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	w_u(10);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A pull reply in the old form without epoch and reset. */
+	begin();
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_OPS);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_bin(0);
+	msgpack_pack_false(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Conflicts requests and replies with a part missing or extra. */
+	begin();
+	w_arr(5);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_str("alice");
+	w_str(token);
+	w_u(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(7);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_str("alice");
+	w_str(token);
+	w_u(0);
+	w_u(10);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS_REPLY);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(5);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS_REPLY);
+	msgpack_pack_true(&pk);
+	w_arr(0);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A conflicts reply with the request's shape, and the reverse. */
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS_REPLY);
+	w_str("alice");
+	w_str(token);
+	w_u(0);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	msgpack_pack_true(&pk);
+	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 }
 
@@ -1348,6 +1893,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, ROVE_MAX_FIELDS + 1);
 	for (uint32_t i = 0; i < ROVE_MAX_FIELDS + 1; i++) {
 		snprintf(name, sizeof(name), "f%u", i);
@@ -1372,12 +1918,14 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 1);
 	w_rec_field_str("name", bigstr, ROVE_MAX_STR + 1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	/* All strings of one record together over ROVE_MAX_RECORD_BYTES. */
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 4);
 	w_rec_field_str("a", bigstr, ROVE_MAX_STR);
 	w_rec_field_str("b", bigstr, ROVE_MAX_STR);
@@ -1525,6 +2073,7 @@ static void test_bad_fields(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 2);
 	w_rec_field_str("x", "1", 1);
 	w_rec_field_str("x", "2", 1);
@@ -1592,6 +2141,7 @@ static void test_bad_fields(void)
 	/* A record field without them. */
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 1);
 	w_arr(2);
 	w_str("name");
@@ -1600,6 +2150,7 @@ static void test_bad_fields(void)
 	/* A negative stamp in a record field. */
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 16, 1);
 	w_arr(4);
 	w_str("name");
@@ -1702,6 +2253,7 @@ static void test_bad_items(void)
 	CHECK(end_decode() != ROVE_OK);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
 	w_record_head(1, 15, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -2042,6 +2594,8 @@ int main(void)
 	test_push_reply_roundtrip();
 	test_pull_roundtrip();
 	test_pull_reply_roundtrip();
+	test_conflicts_roundtrip();
+	test_conflicts_reply_roundtrip();
 	test_admin_roundtrip();
 	test_admin_reply_roundtrip();
 	test_error_roundtrip();

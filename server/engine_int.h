@@ -1,0 +1,38 @@
+/*
+ * engine_int.h - what the engine's parts (engine.c, pull.c, admin.c)
+ * share; not for use outside the server's engine.
+ */
+#ifndef ROVE_ENGINE_INT_H
+#define ROVE_ENGINE_INT_H
+
+#include "engine.h"
+#include "policy.h"
+
+/* Scratch space for applying ops: records are large, so it lives on the
+ * heap, one per request. */
+typedef struct rove_apply_work {
+	rove_record cur, rec;
+	rove_op follow;
+	rove_scopes before, after;
+	rove_buf scratch;
+} rove_apply_work;
+
+rove_apply_work *rove_apply_work_new(void);
+void rove_apply_work_free(rove_apply_work *w);
+
+/* Decides (unless system), applies, indexes and logs one op by u; fills r
+ * with the answer. Returns an error only for storage failures. System ops
+ * are made by the server itself (admin commands, history) and skip the
+ * policy's decision, not its bookkeeping. */
+int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
+		  rove_apply_work *w, rove_push_result *r);
+
+/* Read path (pull.c). */
+int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply);
+
+/* Admin commands and conflicts (admin.c). */
+int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply);
+int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q,
+		   rove_buf *reply);
+
+#endif

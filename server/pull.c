@@ -1,0 +1,441 @@
+/*
+ * pull.c - the engine's read path: snapshots and ops after a cursor,
+ * restricted to what the user may see.
+ *
+ * Users who read everything get the records table and the oplog as they
+ * are. Everybody else reads through the scope indexes: a snapshot walks
+ * scoperec under each of the user's scopes; an incremental pull merges the
+ * user's scopelog ranges after the cursor, so its cost follows the scope,
+ * not the database. For each op found, the record's scopes now decide:
+ * still visible and not moved - the op; moved into view - the whole record
+ * and its children; out of view - an evict for the record and children.
+ */
+#include "engine_int.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pull_ctx {
+	rove_engine *e;
+	MDB_txn *txn;
+	const rove_user *u;
+	rove_user_scopes *us;
+	rove_pull_reply *h;
+	rove_buf *items;
+	uint32_t max;
+	rove_record *rec; /* scratch */
+	rove_op *op;      /* scratch */
+	rove_scopes rs;
+} pull_ctx;
+
+static bool chunk_full(const pull_ctx *p)
+{
+	return p->h->n >= p->max || p->items->len >= ROVE_PULL_CHUNK_BYTES;
+}
+
+/* Loads a record by key; ROVE_ENOTFOUND if absent. */
+static int load(pull_ctx *p, const uint8_t *reckey, rove_record *rec)
+{
+	rove_uuid id;
+
+	memcpy(id.b, reckey + 1, 16);
+	return rove_store_record_get(&p->e->st, p->txn, reckey[0], &id, rec);
+}
+
+static int emit_record_raw(pull_ctx *p, const uint8_t *reckey)
+{
+	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
+	int rc = mdb_get(p->txn, p->e->st.records, &k, &v);
+
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
+	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
+
+static int emit_evict(pull_ctx *p, const uint8_t *reckey)
+{
+	rove_uuid id;
+	int rc;
+
+	memcpy(id.b, reckey + 1, 16);
+	rc = rove_enc_entry_evict(p->items, reckey[0], &id);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
+
+/* The record and every child of it, whole or evicted. */
+static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict)
+{
+	MDB_cursor *c;
+	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
+	int rc = evict ? emit_evict(p, reckey) : emit_record_raw(p, reckey);
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.children, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
+	       memcmp(k.mv_data, reckey, ROVE_RECORD_KEY) == 0) {
+		const uint8_t *child = (const uint8_t *)k.mv_data + ROVE_RECORD_KEY;
+		rc = evict ? emit_evict(p, child) : emit_record_raw(p, child);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* ---- snapshots ---- */
+
+/* Everything (analysts, admins): the records table in key order. */
+static int snapshot_all(pull_ctx *p, const rove_pull_req *q)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.records, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (q->snap_keylen == ROVE_RECORD_KEY) {
+		k.mv_size = q->snap_keylen;
+		k.mv_data = (void *)q->snap_key;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && k.mv_size == q->snap_keylen && memcmp(k.mv_data, q->snap_key, q->snap_keylen) == 0)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	} else {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	}
+	while (mrc == 0) {
+		if (chunk_full(p)) {
+			p->h->more = true;
+			break;
+		}
+		if (k.mv_size != ROVE_RECORD_KEY || rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
+			rove_error("corrupt record in the store");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (!rove_record_deleted(p->rec)) {
+			rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+			if (rc != ROVE_OK)
+				break;
+			p->h->n++;
+		}
+		memcpy(p->h->snap_key, k.mv_data, k.mv_size);
+		p->h->snap_keylen = (uint32_t)k.mv_size;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "records");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Whether rec is also visible through one of the user's scopes before
+ * index i (then it was sent from there). */
+static bool seen_earlier(const pull_ctx *p, uint32_t i)
+{
+	for (uint32_t j = 0; j < p->rs.n; j++) {
+		const char (*hit)[ROVE_SCOPE_MAX + 1] = NULL;
+		for (uint32_t k = 0; k < i; k++)
+			if (strcmp(p->us->s[k], p->rs.s[j]) == 0)
+				hit = &p->us->s[k];
+		if (hit != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Scoped: scoperec under each scope in turn. The resume key is the scope's
+ * index (2 bytes) and the last record key sent. */
+static int snapshot_scoped(pull_ctx *p, const rove_pull_req *q)
+{
+	uint32_t first = 0;
+	const uint8_t *resume = NULL;
+	MDB_cursor *c;
+	int rc = ROVE_OK;
+
+	if (q->snap_keylen == 2 + ROVE_RECORD_KEY) {
+		first = (uint32_t)q->snap_key[0] << 8 | q->snap_key[1];
+		resume = q->snap_key + 2;
+	} else if (q->snap_keylen != 0) {
+		return ROVE_EINVAL;
+	}
+	rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.scoperec, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (uint32_t i = first; rc == ROVE_OK && i < p->us->n && !p->h->more; i++) {
+		uint8_t key[ROVE_INDEX_KEY_MAX];
+		size_t plen = rove_store_scope_key(key, p->us->s[i], NULL, 0);
+		MDB_val k, v;
+		int mrc;
+
+		if (i == first && resume != NULL)
+			k.mv_size = rove_store_scope_key(key, p->us->s[i], resume, ROVE_RECORD_KEY);
+		else
+			k.mv_size = plen;
+		k.mv_data = key;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && i == first && resume != NULL && k.mv_size == plen + ROVE_RECORD_KEY &&
+		    memcmp(k.mv_data, key, k.mv_size) == 0)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		while (rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY &&
+		       memcmp(k.mv_data, key, plen) == 0) {
+			const uint8_t *reckey = (const uint8_t *)k.mv_data + plen;
+			if (chunk_full(p)) {
+				p->h->more = true;
+				break;
+			}
+			rc = load(p, reckey, p->rec);
+			if (rc == ROVE_ENOTFOUND) {
+				rc = ROVE_OK;
+			} else if (rc == ROVE_OK && !rove_record_deleted(p->rec)) {
+				rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, &p->rs);
+				if (rc == ROVE_OK && !seen_earlier(p, i))
+					rc = emit_record_raw(p, reckey);
+			}
+			p->h->snap_key[0] = (uint8_t)(i >> 8);
+			p->h->snap_key[1] = (uint8_t)i;
+			memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);
+			p->h->snap_keylen = 2 + ROVE_RECORD_KEY;
+			if (rc == ROVE_OK)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "scoperec");
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* ---- ops after the cursor ---- */
+
+static int ops_all(pull_ctx *p, uint64_t cursor)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t key[8];
+	int rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.oplog, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, cursor + 1);
+	k.mv_size = 8;
+	k.mv_data = key;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0) {
+		if (chunk_full(p)) {
+			p->h->more = true;
+			break;
+		}
+		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, p->op) != ROVE_OK ||
+		    p->op->seq != rove_be64_get(k.mv_data)) {
+			rove_error("corrupt op in the oplog");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = rove_enc_entry_op_raw(p->items, v.mv_data, v.mv_size);
+		if (rc != ROVE_OK)
+			break;
+		p->h->n++;
+		p->h->cursor = p->op->seq;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "oplog");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* One scope's position in the k-way merge. */
+typedef struct scope_pos {
+	MDB_cursor *c;
+	size_t plen;
+	uint8_t prefix[ROVE_SCOPE_MAX + 1];
+	uint64_t seq; /* 0: exhausted */
+	bool moved;
+} scope_pos;
+
+static int pos_read(scope_pos *sp, int mrc, MDB_val *k, MDB_val *v)
+{
+	sp->seq = 0;
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, "scopelog");
+	if (k->mv_size != sp->plen + 8 || memcmp(k->mv_data, sp->prefix, sp->plen) != 0)
+		return ROVE_OK;
+	if (v->mv_size != 1)
+		return ROVE_EPROTO;
+	sp->seq = rove_be64_get((const uint8_t *)k->mv_data + sp->plen);
+	sp->moved = *(const uint8_t *)v->mv_data != 0;
+	return ROVE_OK;
+}
+
+/* Sends what the op at seq means for this user now. */
+static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved)
+{
+	MDB_val raw;
+	uint8_t reckey[ROVE_RECORD_KEY];
+	int rc = rove_store_oplog_get(&p->e->st, p->txn, seq, p->op, &raw);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_store_record_key(reckey, p->op->coll, &p->op->rid);
+	rc = load(p, reckey, p->rec);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, &p->rs);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!rove_policy_sees(p->us, &p->rs))
+		return emit_family(p, reckey, true);
+	if (moved)
+		return emit_family(p, reckey, false);
+	rc = rove_enc_entry_op_raw(p->items, raw.mv_data, raw.mv_size);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
+
+static int ops_scoped(pull_ctx *p, uint64_t cursor)
+{
+	scope_pos *pos = calloc(p->us->n ? p->us->n : 1, sizeof(*pos));
+	uint32_t n = 0;
+	int rc = ROVE_OK;
+
+	if (pos == NULL)
+		return ROVE_ENOMEM;
+	for (uint32_t i = 0; rc == ROVE_OK && i < p->us->n; i++) {
+		uint8_t key[ROVE_INDEX_KEY_MAX], seqb[8];
+		MDB_val k, v;
+
+		rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.scopelog, &pos[i].c), "cursor");
+		if (rc != ROVE_OK)
+			break;
+		n++;
+		pos[i].plen = rove_store_scope_key(pos[i].prefix, p->us->s[i], NULL, 0);
+		rove_be64_put(seqb, cursor + 1);
+		k.mv_size = rove_store_scope_key(key, p->us->s[i], seqb, 8);
+		k.mv_data = key;
+		rc = pos_read(&pos[i], mdb_cursor_get(pos[i].c, &k, &v, MDB_SET_RANGE), &k, &v);
+	}
+	while (rc == ROVE_OK) {
+		uint64_t seq = 0;
+		bool moved = false;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (pos[i].seq != 0 && (seq == 0 || pos[i].seq < seq))
+				seq = pos[i].seq;
+		if (seq == 0)
+			break;
+		if (chunk_full(p)) {
+			p->h->more = true;
+			break;
+		}
+		/* Every scope listing this seq moves past it. */
+		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+			MDB_val k, v;
+			if (pos[i].seq != seq)
+				continue;
+			moved = moved || pos[i].moved;
+			rc = pos_read(&pos[i], mdb_cursor_get(pos[i].c, &k, &v, MDB_NEXT), &k, &v);
+		}
+		if (rc == ROVE_OK)
+			rc = emit_for_op(p, seq, moved);
+		if (rc == ROVE_OK)
+			p->h->cursor = seq;
+	}
+	/* Nothing more in scope: the replica is current up to the head. */
+	if (rc == ROVE_OK && !p->h->more)
+		p->h->cursor = p->h->head;
+	for (uint32_t i = 0; i < n; i++)
+		mdb_cursor_close(pos[i].c);
+	free(pos);
+	return rc;
+}
+
+int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply)
+{
+	rove_pull_reply h;
+	rove_buf items;
+	pull_ctx p;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memset(&p, 0, sizeof(p));
+	snprintf(h.role, sizeof(h.role), "%s", rove_role_name(u->role));
+	h.epoch = u->epoch;
+	rc = rove_store_head(&e->st, txn, &h.head);
+	if (rc != ROVE_OK)
+		return rc;
+	if (q->cursor > h.head || q->snap_seq > h.head) {
+		rove_engine_error(reply, ROVE_EINVAL, "cursor is ahead of the server");
+		return ROVE_OK;
+	}
+	p.e = e;
+	p.txn = txn;
+	p.u = u;
+	p.h = &h;
+	p.max = q->max_items == 0 || q->max_items > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max_items;
+	p.us = malloc(sizeof(*p.us));
+	p.rec = malloc(sizeof(*p.rec));
+	p.op = malloc(sizeof(*p.op));
+	rove_buf_init(&items);
+	p.items = &items;
+	if (p.us == NULL || p.rec == NULL || p.op == NULL)
+		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_policy_user_scopes(&e->st, txn, u, p.us);
+	if (rc == ROVE_OK) {
+		bool fresh = q->cursor == 0 && q->snap_seq == 0;
+		if (fresh || q->epoch != u->epoch) {
+			/* A new snapshot: the replica drops what it holds first. */
+			rove_pull_req start = *q;
+			start.snap_keylen = 0;
+			h.mode = ROVE_PULL_SNAPSHOT;
+			h.reset = true;
+			h.snap_seq = h.head;
+			rc = p.us->all ? snapshot_all(&p, &start) : snapshot_scoped(&p, &start);
+		} else if (q->snap_seq != 0) {
+			h.mode = ROVE_PULL_SNAPSHOT;
+			h.snap_seq = q->snap_seq;
+			rc = p.us->all ? snapshot_all(&p, q) : snapshot_scoped(&p, q);
+		} else {
+			h.mode = ROVE_PULL_OPS;
+			h.cursor = q->cursor;
+			rc = p.us->all ? ops_all(&p, q->cursor) : ops_scoped(&p, q->cursor);
+		}
+		if (h.mode == ROVE_PULL_SNAPSHOT)
+			h.cursor = h.more ? 0 : h.snap_seq;
+	}
+	if (rc == ROVE_EINVAL) {
+		rove_engine_error(reply, ROVE_EINVAL, "invalid snapshot position");
+		rc = ROVE_OK;
+	} else if (rc == ROVE_OK) {
+		rove_buf_reset(reply);
+		rc = rove_enc_pull_reply(reply, &h, &items);
+	}
+	rove_buf_free(&items);
+	free(p.us);
+	free(p.rec);
+	free(p.op);
+	return rc;
+}

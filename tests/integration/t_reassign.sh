@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Reassignment by admins (anywhere) and managers (inside their subtree): the
+# previous owner's later changes come back `reassigned`, their replica drops
+# the customer and the new owner's receives it with its history.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+territory east
+territory east.sh east
+territory west
+user_replica alice rep east.sh
+user_replica bob rep east.sh
+user_replica walt rep west
+user_replica mike manager east
+sync_all admin alice bob walt mike
+
+a1=$(r alice customer add --name "Alpha" --phone 13900000001)
+a2=$(r alice customer add --name "Beta")
+a3=$(r alice customer add --name "Gamma")
+r alice sync >/dev/null
+
+# alice edits offline while the admin moves Alpha to bob.
+r alice customer set "$a1" tier=loyal address="old address"
+r admin admin reassign --customer "$a1" --to bob
+out=$(r alice sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "alice's late edit refused"
+eq "$(r alice rejected --json | jq -r '.[0].reason')" "reassigned" "reason"
+eq "$(r alice rejected --json | jq -r '.[0].fields.address')" "old address" "her edit is kept"
+if grep -q "$a1" <<<"$(ids_of alice)"; then fail "alice's replica still lists the moved customer"; fi
+r bob sync >/dev/null
+eq "$(r bob customer show "$a1" --json | jq -r .owner)" "bob" "bob's replica has it"
+eq "$(r bob customer show "$a1" --json | jq -r .phone)" "13900000001" "with its data"
+hist=$(r bob customer history "$a1" --json)
+eq "$(jq -r '[.[].event] | join(",")' <<<"$hist")" "create,reassign" "and its history"
+eq "$(jq -r '.[1].from + ">" + .[1].to + " by " + .[1].by' <<<"$hist")" "alice>bob by admin" "who and whom"
+r bob customer history "$a1" | grep -q reassign || fail "no history table for a terminal"
+
+# A manager reassigns inside his subtree, not outside it.
+r mike sync >/dev/null
+r mike admin reassign --customer "$a2" --to bob
+set +e
+r mike admin reassign --territory west --from walt --to bob 2>"$T/err"
+eq "$?" "1" "a manager outside his subtree"
+set -e
+grep -q "outside your territories" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+set +e
+r alice admin reassign --customer "$a3" --to bob 2>/dev/null
+eq "$?" "1" "a rep cannot reassign"
+r admin admin reassign --customer "$a3" --to nobody 2>/dev/null
+eq "$?" "1" "to an unknown user"
+set -e
+sync_all alice bob
+eq "$(r bob customer show "$a2" --json | jq -r .owner)" "bob" "the manager's reassignment"
+
+# A whole territory's assignment: alice's remaining customers and east.sh
+# itself go to walt.
+r alice customer set "$a3" tier=customer # pending during the move
+r admin admin reassign --territory east.sh --from alice --to walt
+sync_all alice walt admin
+eq "$(r alice customer list --json)" "[]" "alice holds nothing of east.sh any more"
+eq "$(r alice territory list --json)" "[]" "nor the territory"
+eq "$(r alice rejected --json | jq -r '.[-1].reason')" "reassigned" "her pending edit"
+walt_ids=$(ids_of walt)
+grep -q "$a3" <<<"$walt_ids" || fail "walt lacks alice's customer"
+eq "$(r walt territory list --json | jq -r '[.[].code] | sort | join(",")')" "east.sh,west" "walt's territories"
+eq "$(r walt customer show "$a3" --json | jq -r .owner)" "walt" "owner"
+echo "ok"

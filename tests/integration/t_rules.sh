@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The ownership rules, enforced by the server whatever a client claims; every
+# refused change kept with its reason on the rep's replica.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+territory east
+territory east.sh east
+territory east.hz east
+territory west
+user_replica alice rep east.sh
+user_replica bob rep east.sh
+user_replica carl rep east.hz
+user_replica mike manager east
+user_replica wendy manager west
+user_replica ana analyst
+sync_all admin alice bob carl mike wendy ana
+
+# rejected_reason NAME ID: the reason NAME's replica kept for record ID.
+rejected_reason() {
+	r "$1" rejected --json | jq -r --arg id "$2" '[.[] | select(.id == $id)][0].reason'
+}
+
+# --- create only in one's own territories (not_in_territory) ---
+x=$(r alice customer add --name "Far West" --territory west)
+out=$(r alice sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "create outside her territories refused"
+eq "$(rejected_reason alice "$x")" "not_in_territory" "reason"
+if grep -q "$x" <<<"$(ids_of alice)"; then fail "the refused customer is still listed"; fi
+eq "$(r alice rejected --json | jq -r --arg id "$x" '.[] | select(.id == $id) | .fields.name')" "Far West" \
+	"the refused change is kept with its payload"
+
+# --- no collisions: two reps create the same customer offline ---
+a=$(r alice customer add --name "Hangzhou Tea (alice)" --tax-id 91330100TEA0001X --phone "0571-8888 0001")
+b=$(r bob customer add --name "Hangzhou Tea (bob)" --tax-id 91330100TEA0001X)
+r alice sync >/dev/null
+r bob sync >/dev/null
+eq "$(rejected_reason bob "$b")" "duplicate" "the second to reach the server gets duplicate"
+eq "$(r bob rejected --json | jq -r --arg id "$b" '.[] | select(.id == $id) | .detail')" "$a" \
+	"the rejection names the existing customer"
+eq "$(r bob rejected --json | jq -r --arg id "$b" '.[] | select(.id == $id) | .fields.name')" \
+	"Hangzhou Tea (bob)" "bob still has his data"
+# ... and in the other order, on the normalised phone.
+b2=$(r bob customer add --name "Ningbo Port (bob)" --phone "+86 574 1234 5678")
+a2=$(r alice customer add --name "Ningbo Port (alice)" --phone "+86-574-12345678")
+r bob sync >/dev/null
+r alice sync >/dev/null
+eq "$(rejected_reason alice "$a2")" "duplicate" "phone duplicate, other order"
+eq "$(r alice rejected --json | jq -r --arg id "$a2" '.[] | select(.id == $id) | .detail')" "$b2" "names bob's"
+# Edits of tax_id or phone are checked too; the rejection reveals only an id.
+a3=$(r alice customer add --name "Other Co")
+r alice sync >/dev/null
+r alice customer set "$a3" phone=+8657412345678
+r alice sync >/dev/null
+eq "$(r alice rejected --json | jq -r --arg id "$a3" '.[] | select(.id == $id) | .reason')" "duplicate" \
+	"an edit to a taken phone"
+eq "$(r alice customer show "$a3" --json | jq -r .phone)" "null" "the refused edit is undone on the replica"
+
+# --- no stealing: bob cannot read, edit, claim or delete alice's customer ---
+eq "$(r bob customer show "$a" 2>/dev/null; echo $?)" "1" "bob's replica does not hold alice's customer"
+eq "$(probe bob push update 1 "$a" phone=110 | jq -r .reason)" "not_owner" "hand-crafted edit"
+eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "already_claimed" "hand-crafted claim"
+eq "$(probe bob push delete 1 "$a" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted delete"
+eq "$(probe bob push release 1 "$a" owner=null | jq -r .reason)" "not_owner" "hand-crafted release"
+if probe bob pull | grep -q "$a"; then fail "bob's pull returned alice's customer"; fi
+# ... nor can a rep set owner or territory, nor create in someone's name.
+eq "$(probe alice push update 1 "$a" owner=bob | jq -r .reason)" "forbidden" "a rep setting the owner"
+eq "$(probe alice push update 1 "$a" territory=east.hz | jq -r .reason)" "forbidden" "a rep moving territory"
+n=$(probe alice push create 1 01a22000-0000-7000-8000-000000000001 name=Mine owner=bob territory=east.sh)
+eq "$(jq -r .status <<<"$n")" "accepted" "create with a client-supplied owner"
+r admin sync >/dev/null
+eq "$(r admin customer show 01a22000-0000-7000-8000-000000000001 --json | jq -r .owner)" "alice" \
+	"the server set the owner, ignoring the client's"
+# ... nor write the server's own records.
+eq "$(probe alice push create 8 01a22000-0000-7000-8000-000000000002 code=x name=X | jq -r .reason)" \
+	"forbidden" "a rep creating a territory"
+# One user's token with another user's name is refused.
+eq "$("$ROVE_PROBE" "$URL" bob "$(token_of alice)" pull | jq -r .error)" "13" "alice's token as bob"
+
+# --- public pool: two reps claim one customer offline, exactly one wins ---
+r alice customer release "$a"
+r alice sync >/dev/null
+sync_all bob mike
+r alice customer claim "$a"
+r bob customer claim "$a"
+eq "$(r bob customer show "$a" --json | jq -r .owner)" "bob" "bob's claim shows offline"
+r bob sync >/dev/null
+r alice sync >/dev/null
+eq "$(rejected_reason alice "$a")" "already_claimed" "the later claim loses"
+eq "$(r bob customer show "$a" --json | jq -r .owner)" "bob" "the first claim wins"
+if grep -q "$a" <<<"$(ids_of alice)"; then fail "alice still holds the customer bob claimed"; fi
+eq "$(r bob customer history "$a" --json | jq -r '[.[].event] | join(",")')" "create,release,claim" \
+	"ownership history"
+# A rep cannot claim outside their territories.
+c=$(r carl customer add --name "HZ pool")
+r carl customer release "$c"
+r carl sync >/dev/null
+eq "$(probe alice push claim 1 "$c" owner=alice | jq -r .reason)" "not_in_territory" "claim elsewhere"
+
+# --- no deleting by reps; tombstones reject later writes ---
+set +e
+r bob customer delete "$a" 2>/dev/null
+eq "$?" "1" "the client refuses a rep's delete"
+set -e
+r bob customer set "$a" tier=loyal # offline, before the manager's delete
+r mike sync >/dev/null
+r mike customer delete "$a"
+r mike sync >/dev/null
+r bob sync >/dev/null
+eq "$(rejected_reason bob "$a")" "deleted" "a write after the tombstone"
+if grep -q "$a" <<<"$(ids_of bob)"; then fail "the deleted customer is still listed"; fi
+eq "$(probe bob push update 1 "$a" tier=loyal | jq -r .reason)" "deleted" "hand-crafted write to a tombstone"
+# The tax id is free again once its customer is deleted.
+d=$(r bob customer add --name "Hangzhou Tea again" --tax-id 91330100TEA0001X)
+eq "$(r bob sync --json | jq .accepted)" "1" "tax id free after deletion"
+
+# --- managers: their subtree; analysts: read only ---
+r carl sync >/dev/null
+r mike sync >/dev/null
+r mike customer set "$c" tier=customer
+eq "$(r mike sync --json | jq .accepted)" "1" "the manager edits in his subtree"
+eq "$(probe wendy push update 1 "$c" tier=loyal | jq -r .reason)" "not_owner" "another subtree's manager"
+r ana sync >/dev/null
+r ana customer add --name "Analyst Co" --territory east.sh >/dev/null
+eq "$(r ana sync --json | jq .rejected)" "1" "an analyst's create"
+eq "$(r ana rejected --json | jq -r '.[0].reason')" "forbidden" "analysts are read-only"
+eq "$(probe ana push update 1 "$c" tier=loyal | jq -r .reason)" "forbidden" "hand-crafted analyst edit"
+
+# --- a stamp far in the future is re-stamped with the server's clock ---
+now_ms=$(($(date +%s) * 1000))
+res=$(probe bob push update 1 "$d" --hlc-ms $((now_ms + 3600 * 1000)) tier=loyal)
+eq "$(jq -r .status <<<"$res")" "accepted" "future-stamped edit accepted"
+[ "$(jq .hlc_ms <<<"$res")" -lt $((now_ms + 60 * 1000)) ] || fail "stamp not re-stamped: $res"
+r bob customer set "$d" tier=customer # a normal later edit must win
+r bob sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin customer show "$d" --json | jq -r .tier)" "customer" "a wrong clock does not win every conflict"
+
+# --- nothing lost: the server keeps every refusal for managers and admins ---
+r admin conflicts --json >"$T/conflicts.admin"
+r mike conflicts --json >"$T/conflicts.mike"
+for id in "$x" "$b" "$a2" "$a3"; do
+	grep -q "$id" "$T/conflicts.admin" || fail "admin's conflicts lack $id"
+done
+for id in "$b" "$a2" "$a3"; do
+	grep -q "$id" "$T/conflicts.mike" || fail "mike's conflicts lack $id"
+done
+# alice's attempt to create in west concerns west's manager, not east's.
+if grep -q "$x" "$T/conflicts.mike"; then fail "mike sees a conflict in west"; fi
+r wendy conflicts --json | grep -q "$x" || fail "wendy's conflicts lack the create in west"
+eq "$(jq -r --arg id "$b" '.[] | select(.id == $id) | .author' "$T/conflicts.admin")" "bob" "author kept"
+eq "$(jq -r --arg id "$b" '.[] | select(.id == $id) | .fields.name' "$T/conflicts.admin")" \
+	"Hangzhou Tea (bob)" "payload kept"
+if r wendy conflicts --json | grep -q "$b"; then fail "wendy sees east's conflicts"; fi
+r mike conflicts | grep -q "duplicate" || fail "no table of conflicts for a terminal"
+set +e
+r alice conflicts >/dev/null 2>&1
+eq "$?" "1" "a rep cannot list conflicts"
+set -e
+echo "ok"

@@ -1,0 +1,230 @@
+/*
+ * rove_probe - a hand-crafted protocol client for tests: it speaks the real
+ * protocol to a real roved but builds messages the way a hostile or buggy
+ * client could (any op, any stamp, any user and token, raw bytes).
+ *
+ *   rove_probe URL USER TOKEN push KIND COLL ID [--hlc-ms MS] [FIELD=VALUE...]
+ *       one op; prints {"status":..,"reason":..,"detail":..,"seq":..,"hlc_ms":..}
+ *       KIND create|update|delete|claim|release|reassign; COLL a number;
+ *       VALUE "null" for nil, "#123" for an integer, anything else a string
+ *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N]
+ *       every entry until done, one JSON object a line:
+ *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N}
+ *   rove_probe URL USER TOKEN raw HEX
+ *       sends the bytes; prints the reply's type or error {"error":code,"text":..}
+ * Exit status 0 when a reply came, 3 when the server could not be reached.
+ */
+#include "err.h"
+#include "hlc.h"
+#include "proto.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static nng_socket sock;
+
+static int call(const rove_buf *req, nng_msg **reply)
+{
+	nng_msg *msg = NULL;
+	int rv = nng_msg_alloc(&msg, 0);
+
+	if (rv == 0)
+		rv = nng_msg_append(msg, req->data, req->len);
+	if (rv == 0 && (rv = nng_sendmsg(sock, msg, 0)) != 0)
+		nng_msg_free(msg);
+	if (rv == 0)
+		rv = nng_recvmsg(sock, reply, 0);
+	if (rv != 0) {
+		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
+		exit(3);
+	}
+	return 0;
+}
+
+/* Decodes a reply; prints and exits on an error reply. */
+static void decode(nng_msg *reply, rove_msg *m)
+{
+	int rc = rove_msg_decode(nng_msg_body(reply), nng_msg_len(reply), m);
+
+	if (rc != ROVE_OK) {
+		printf("{\"malformed_reply\":%d}\n", rc);
+		exit(1);
+	}
+	if (m->type == ROVE_MSG_ERROR) {
+		printf("{\"error\":%d,\"text\":\"%s\"}\n", m->u.error.code, m->u.error.text);
+		exit(0);
+	}
+}
+
+static int kind_of(const char *s)
+{
+	for (int k = ROVE_OP_CREATE; k <= ROVE_OP_KIND_MAX; k++)
+		if (strcmp(rove_op_kind_name(k), s) == 0)
+			return k;
+	return 0;
+}
+
+static int do_push(const rove_auth *a, int argc, char **argv)
+{
+	rove_op *op = calloc(1, sizeof(*op));
+	rove_uuid rid, replica;
+	rove_stamp st = {rove_hlc_from_ms(rove_wall_ms()), 1};
+	rove_push_result res;
+	rove_buf req;
+	nng_msg *reply;
+	rove_msg m;
+	int kind;
+
+	if (op == NULL || argc < 3 || (kind = kind_of(argv[0])) == 0 || rove_uuid_parse(argv[2], &rid) != ROVE_OK) {
+		fprintf(stderr, "rove_probe: push KIND COLL ID [--hlc-ms MS] [FIELD=VALUE...]\n");
+		return 2;
+	}
+	for (int i = 3; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--hlc-ms") == 0)
+			st.hlc = rove_hlc_from_ms(strtoull(argv[i + 1], NULL, 10));
+	rove_op_init(op, (uint8_t)kind, (uint8_t)atoi(argv[1]), &rid, st);
+	for (int i = 3; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		rove_value v;
+		if (strcmp(argv[i], "--hlc-ms") == 0) {
+			i++;
+			continue;
+		}
+		if (eq == NULL)
+			return 2;
+		*eq = '\0';
+		if (strcmp(eq + 1, "null") == 0)
+			v = rove_vnull();
+		else if (eq[1] == '#')
+			v = rove_vint(strtoll(eq + 2, NULL, 10));
+		else
+			v = rove_vcstr(eq + 1);
+		if (rove_op_set(op, argv[i], v) != ROVE_OK)
+			return 2;
+	}
+	rove_uuid_new(&replica);
+	rove_buf_init(&req);
+	if (rove_enc_push(&req, a, &replica, op, 1) != ROVE_OK)
+		return 2;
+	call(&req, &reply);
+	decode(reply, &m);
+	if (m.type != ROVE_MSG_PUSH_REPLY || rove_msg_next_result(&m, &res) != ROVE_OK) {
+		printf("{\"unexpected_reply\":%d}\n", m.type);
+		return 1;
+	}
+	printf("{\"status\":\"%s\",\"reason\":\"%s\",\"detail\":\"%s\",\"seq\":%llu,\"hlc_ms\":%llu}\n",
+	       res.status == ROVE_PUSH_ACCEPTED ? "accepted" : "rejected", rove_reason_name(res.reason),
+	       res.detail, (unsigned long long)res.seq, (unsigned long long)rove_hlc_ms(res.st.hlc));
+	nng_msg_free(reply);
+	rove_buf_free(&req);
+	free(op);
+	return 0;
+}
+
+static int do_pull(const rove_auth *a, int argc, char **argv)
+{
+	static const char *const tags[] = {"op", "record", "evict"};
+	rove_pull_req q;
+	rove_entry *e = malloc(sizeof(*e));
+	rove_buf req;
+
+	memset(&q, 0, sizeof(q));
+	rove_uuid_new(&q.replica);
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--cursor") == 0)
+			q.cursor = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--epoch") == 0)
+			q.epoch = strtoull(argv[i + 1], NULL, 10);
+	}
+	rove_buf_init(&req);
+	for (;;) {
+		nng_msg *reply;
+		rove_msg m;
+		char ids[ROVE_UUID_STRLEN + 1];
+
+		rove_buf_reset(&req);
+		if (rove_enc_pull(&req, a, &q) != ROVE_OK)
+			return 2;
+		call(&req, &reply);
+		decode(reply, &m);
+		while (rove_msg_next_entry(&m, e) == ROVE_OK) {
+			rove_uuid_format(&e->id, ids);
+			printf("{\"tag\":\"%s\",\"coll\":%u,\"id\":\"%s\"}\n", tags[e->tag], e->coll, ids);
+		}
+		if (m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT) {
+			q.epoch = m.u.pull_reply.epoch;
+			q.snap_seq = m.u.pull_reply.more ? m.u.pull_reply.snap_seq : 0;
+			q.snap_keylen = m.u.pull_reply.snap_keylen;
+			memcpy(q.snap_key, m.u.pull_reply.snap_key, q.snap_keylen);
+			if (!m.u.pull_reply.more)
+				q.cursor = m.u.pull_reply.snap_seq;
+		} else {
+			q.cursor = m.u.pull_reply.cursor;
+		}
+		nng_msg_free(reply);
+		if (!m.u.pull_reply.more && (m.u.pull_reply.mode == ROVE_PULL_OPS || q.cursor == 0))
+			break;
+		if (!m.u.pull_reply.more && m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT)
+			continue; /* now the ops after the snapshot */
+	}
+	printf("{\"cursor\":%llu}\n", (unsigned long long)q.cursor);
+	rove_buf_free(&req);
+	free(e);
+	return 0;
+}
+
+static int do_raw(const char *hex)
+{
+	rove_buf req;
+	nng_msg *reply;
+	rove_msg m;
+	size_t n = strlen(hex) / 2;
+
+	rove_buf_init(&req);
+	for (size_t i = 0; i < n; i++) {
+		unsigned b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return 2;
+		uint8_t c = (uint8_t)b;
+		if (rove_buf_append(&req, &c, 1) != ROVE_OK)
+			return 2;
+	}
+	call(&req, &reply);
+	decode(reply, &m);
+	printf("{\"type\":%u}\n", m.type);
+	nng_msg_free(reply);
+	rove_buf_free(&req);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	rove_auth a;
+	int rv;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: rove_probe URL USER TOKEN push|pull|raw ...\n");
+		return 2;
+	}
+	snprintf(a.user, sizeof(a.user), "%s", argv[2]);
+	snprintf(a.token, sizeof(a.token), "%s", argv[3]);
+	if ((rv = nng_req0_open(&sock)) != 0 || (rv = nng_dial(sock, argv[1], NULL, 0)) != 0) {
+		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
+		return 3;
+	}
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 10000);
+	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
+	if (strcmp(argv[4], "push") == 0)
+		rv = do_push(&a, argc - 5, argv + 5);
+	else if (strcmp(argv[4], "pull") == 0)
+		rv = do_pull(&a, argc - 5, argv + 5);
+	else if (strcmp(argv[4], "raw") == 0 && argc == 6)
+		rv = do_raw(argv[5]);
+	else
+		rv = 2;
+	nng_close(sock);
+	return rv;
+}
