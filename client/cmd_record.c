@@ -175,6 +175,16 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	return cli_exit(rc);
 }
 
+/* Terminal columns of a field in `list` tables. */
+static int column_width(const rove_field_def *fd)
+{
+	if (strcmp(fd->name, "name") == 0)
+		return 28;
+	if (fd->type == ROVE_FT_STR && fd->maxlen > 32)
+		return 20;
+	return fd->type == ROVE_FT_DATE ? 10 : 14;
+}
+
 typedef struct list_ctx {
 	const rove_coll_def *c;
 	bool json;
@@ -201,7 +211,8 @@ static int list_one(const rove_record *rec, void *arg)
 				continue;
 			f = rove_fields_get(&rec->fs, fd->name);
 			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
-			printf("  %-*s", strcmp(fd->name, "name") == 0 ? 24 : 12, text);
+			fputs("  ", stdout);
+			out_cell(stdout, text, column_width(fd));
 		}
 		putchar('\n');
 	}
@@ -220,7 +231,8 @@ static void print_header(const rove_coll_def *c)
 		for (k = 0; c->fields[i].name[k]; k++)
 			up[k] = (char)toupper((unsigned char)c->fields[i].name[k]);
 		up[k] = '\0';
-		printf("  %-*s", strcmp(c->fields[i].name, "name") == 0 ? 24 : 12, up);
+		fputs("  ", stdout);
+		out_cell(stdout, up, column_width(&c->fields[i]));
 	}
 	putchar('\n');
 }

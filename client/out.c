@@ -132,3 +132,62 @@ void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, c
 		fprintf(f, "    %s = %s\n", op->fs.f[i].name, text);
 	}
 }
+
+/* Decodes one UTF-8 character at s; returns its length (1 for bad bytes). */
+static int utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	int n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+
+	if (n == 0) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	*cp = n == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> n));
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return i;
+		}
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	return n;
+}
+
+static int cp_width(uint32_t cp)
+{
+	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) ||
+	    (cp >= 0x20000 && cp <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+void out_cell(FILE *f, const char *s, int width)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int used = 0, total = 0;
+
+	for (const unsigned char *q = p; *q != '\0';) {
+		uint32_t cp;
+		q += utf8_next(q, &cp);
+		total += cp_width(cp);
+	}
+	while (*p != '\0') {
+		uint32_t cp;
+		int len = utf8_next(p, &cp), w = cp_width(cp);
+		if (total > width && used + w > width - 1) {
+			fputs("…", f);
+			used++;
+			break;
+		}
+		if (used + w > width)
+			break;
+		fwrite(p, 1, (size_t)len, f);
+		used += w;
+		p += len;
+	}
+	for (; used < width; used++)
+		fputc(' ', f);
+}

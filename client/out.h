@@ -24,6 +24,10 @@ void out_time(uint64_t ms, char *out, size_t len);
 /* A value as plain text for tables and `show` (money as units). */
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len);
 
+/* Prints s padded (or cut, with an ellipsis) to width terminal columns;
+ * CJK characters take two columns. */
+void out_cell(FILE *f, const char *s, int width);
+
 /* A refused change: one JSON object (first: no leading comma) or a few
  * lines of text. author may be NULL (the replica's own changes). */
 void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, const char *detail,

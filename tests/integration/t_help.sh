@@ -6,8 +6,11 @@
 helps=(
 	"--help" "help" "init --help" "sync --help" "status --help" "customer --help"
 	"customer add --help" "customer list --help" "customer show --help"
-	"customer set --help" "customer delete --help" "rejected --help" "admin --help"
-	"admin user add --help"
+	"customer set --help" "customer delete --help" "customer claim --help"
+	"customer release --help" "customer history --help" "territory --help"
+	"territory list --help" "rejected --help" "conflicts --help" "admin --help"
+	"admin user add --help" "admin territory add --help" "admin assign --help"
+	"admin reassign --help"
 )
 for h in "${helps[@]}"; do
 	# shellcheck disable=SC2086

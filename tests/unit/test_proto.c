@@ -1785,6 +1785,11 @@ static void test_huge_counts(void)
 	w_pull_reply_head(ROVE_PULL_OPS, UINT32_MAX);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
+	w_conflicts_reply_head(UINT32_MAX);
+	w_conflict_head(0, 0);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
 	w_admin_head(UINT32_MAX);
 	w_str("x");
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
@@ -1863,17 +1868,31 @@ static void test_limits(void)
 	}
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 
-	/* Items in a pull reply. */
-	begin();
-	w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS);
-	for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS; i++)
-		w_record_head(1, 16, 0);
-	CHECK_EQ_INT(end_decode(), ROVE_OK);
-	begin();
-	w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS + 1);
-	for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + 1; i++)
-		w_record_head(1, 16, 0);
-	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* Entries in a pull reply (records and evictions, alternating). */
+	for (uint32_t extra = 0; extra <= 1; extra++) {
+		begin();
+		w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS + extra);
+		for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + extra; i++) {
+			if (i % 2 == 0) {
+				w_rec_entry();
+				w_record_head(1, 16, 0);
+			} else {
+				w_evict(1, 16);
+			}
+		}
+		CHECK_EQ_INT(end_decode(), extra ? ROVE_ETOOBIG : ROVE_OK);
+	}
+
+	/* Conflicts in a conflicts reply. */
+	for (uint32_t extra = 0; extra <= 1; extra++) {
+		begin();
+		w_conflicts_reply_head(ROVE_MAX_PULL_ITEMS + extra);
+		for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + extra; i++) {
+			w_conflict_head(1, 1);
+			w_op(0);
+		}
+		CHECK_EQ_INT(end_decode(), extra ? ROVE_ETOOBIG : ROVE_OK);
+	}
 
 	/* Admin args. */
 	begin();
@@ -1932,7 +1951,14 @@ static void test_limits(void)
 	w_rec_field_str("c", bigstr, ROVE_MAX_STR);
 	w_rec_field_str("d", bigstr, ROVE_MAX_STR);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
-	/* An admin reply line and an admin arg. */
+	/* An admin reply line: ROVE_MAX_STR passes, one more does not. */
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(ROVE_MSG_ADMIN_REPLY);
+	w_arr(1);
+	w_strn(bigstr, ROVE_MAX_STR);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	begin();
 	w_arr(3);
 	w_u(1);
@@ -1940,9 +1966,31 @@ static void test_limits(void)
 	w_arr(1);
 	w_strn(bigstr, ROVE_MAX_STR + 1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* An admin arg: ROVE_MAX_ADMIN_ARG passes, one more does not (also
+	 * as the last of several), nor does a line-sized one. */
+	begin();
+	w_admin_head(1);
+	w_strn(bigstr, ROVE_MAX_ADMIN_ARG);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_admin_head(1);
+	w_strn(bigstr, ROVE_MAX_ADMIN_ARG + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_admin_head(3);
+	w_str("a");
+	w_strn(bigstr, ROVE_MAX_ADMIN_ARG);
+	w_strn(bigstr, ROVE_MAX_ADMIN_ARG + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_admin_head(1);
 	w_strn(bigstr, ROVE_MAX_STR + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* A conflict's detail. */
+	begin();
+	w_conflicts_reply_head(1);
+	w_conflict_head(1, ROVE_MAX_DETAIL + 1);
+	w_op(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 
 	/* Names: field name, user, token, command, role, author, detail,
@@ -1982,7 +2030,7 @@ static void test_limits(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(10);
+	w_arr(12);
 	w_u(1);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
@@ -1991,8 +2039,19 @@ static void test_limits(void)
 	w_u(1);
 	w_u(0);
 	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
 	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_strn(bigstr, ROVE_MAX_NAME + 1);
+	w_str(token);
+	w_u(0);
+	w_u(1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_push_head(1);
@@ -2018,30 +2077,33 @@ static void test_limits(void)
 	w_strn(bigstr, ROVE_MAX_ERRMSG + 1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(9);
-	w_u(1);
-	w_u(ROVE_MSG_PULL);
-	w_str("alice");
-	w_str(token);
-	w_bin(16);
-	w_u(0);
-	w_u(0);
-	w_bin(ROVE_MAX_SNAP_KEY + 1);
-	w_u(10);
+	w_pull(ROVE_MAX_SNAP_KEY + 1, 0, 10);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
-	/* max_items above 32 bits. */
 	begin();
-	w_arr(9);
+	w_arr(12);
 	w_u(1);
-	w_u(ROVE_MSG_PULL);
-	w_str("alice");
-	w_str(token);
-	w_bin(16);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_SNAPSHOT);
+	w_u(1);
 	w_u(0);
-	w_u(0);
-	w_bin(0);
-	w_u((uint64_t)UINT32_MAX + 1);
+	w_u(1);
+	w_bin(ROVE_MAX_SNAP_KEY + 1);
+	w_u(1);
+	msgpack_pack_false(&pk);
+	msgpack_pack_false(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
+	/* max_items and a conflicts max above 32 bits; 32 bits pass. */
+	begin();
+	w_pull(0, 0, (uint64_t)UINT32_MAX + 1);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts(0, (uint64_t)UINT32_MAX + 1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts(0, UINT32_MAX);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
 }
 
 static void test_bad_fields(void)
@@ -2110,6 +2172,84 @@ static void test_bad_fields(void)
 	w_str(token);
 	w_bin(16);
 	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_arr(9);
+	w_bin(16);
+	w_u(1);
+	w_u(1);
+	w_bin(16);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_strn("b\0b", 3);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(12);
+	w_u(1);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_strn("rep\0", 4);
+	w_u(ROVE_PULL_OPS);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
+	msgpack_pack_false(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A NUL in an admin arg (inside, first, last, alone) or a reply
+	 * line, the others being fine. */
+	{
+		static const char *const nuls[] = {"a\0b", "\0ab", "ab\0", "\0"};
+		static const size_t nullen[] = {3, 3, 3, 1};
+
+		for (size_t i = 0; i < sizeof(nuls) / sizeof(nuls[0]); i++) {
+			begin();
+			w_admin_head(3);
+			w_str("ok");
+			w_strn(nuls[i], nullen[i]);
+			w_str("");
+			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+			begin();
+			w_arr(3);
+			w_u(1);
+			w_u(ROVE_MSG_ADMIN_REPLY);
+			w_arr(2);
+			w_strn(nuls[i], nullen[i]);
+			w_str("ok");
+			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+		}
+		/* The same without the NUL passes. */
+		begin();
+		w_admin_head(3);
+		w_str("ok");
+		w_strn("a b", 3);
+		w_str("");
+		CHECK_EQ_INT(end_decode(), ROVE_OK);
+	}
+	/* A NUL in a conflict's detail, and in the user of a conflicts
+	 * request. */
+	begin();
+	w_conflicts_reply_head(1);
+	w_arr(5);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_strn("x\0y", 3);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_strn("al\0ce", 5);
+	w_str(token);
+	w_u(0);
+	w_u(1);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Field entries of the wrong shape. */
