@@ -41,6 +41,16 @@ int cmd_sync(rove_cli *cli, int argc, char **argv);
 int cmd_status(rove_cli *cli, int argc, char **argv);
 int cmd_customer(rove_cli *cli, int argc, char **argv);
 int cmd_territory(rove_cli *cli, int argc, char **argv);
+int cmd_contact(rove_cli *cli, int argc, char **argv);
+int cmd_contract(rove_cli *cli, int argc, char **argv);
+int cmd_opportunity(rove_cli *cli, int argc, char **argv);
+int cmd_activity(rove_cli *cli, int argc, char **argv);
+int cmd_dealer(rove_cli *cli, int argc, char **argv);
+int cmd_target(rove_cli *cli, int argc, char **argv);
+int cmd_notices(rove_cli *cli, int argc, char **argv);
+int cmd_report(rove_cli *cli, int argc, char **argv);  /* cmd_report.c */
+int cmd_import(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
+int cmd_export(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);

@@ -332,6 +332,8 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 			const rove_field *f = rove_fields_get(&rec->fs, fd->name);
 			rove_value null = rove_vnull();
 			char text[ROVE_MAX_STR + 1], label[ROVE_MAX_FIELD_NAME + 2];
+			if (fd->flags & ROVE_FF_HIDDEN)
+				continue;
 			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			snprintf(label, sizeof(label), "%s:", fd->name);
 			printf("%-18s %s\n", label, text);

@@ -21,6 +21,14 @@ static const char usage_text[] =
 	"  status [--json]              user, role, pending ops, cursor, last sync\n"
 	"  customer add|list|show|set|claim|release|history|delete ...\n"
 	"                               work with customers\n"
+	"  contact|contract|opportunity|activity add|list|show|set --customer ID ...\n"
+	"                               a customer's contacts, contracts, deals, visits\n"
+	"  opportunity stage ID STAGE   move a deal through the funnel\n"
+	"  dealer add|list|show|set     dealers (经销商) of a territory\n"
+	"  target set USER --period YYYY-MM --amount A | target list   monthly targets\n"
+	"  report pipeline|targets|daily [--json|--csv]   reports on this replica\n"
+	"  import customers|contacts FILE.csv, export customers|contacts [--csv|--json]\n"
+	"  notices [--json]             messages from the server (pool recycling)\n"
 	"  territory list|show          the territories this replica holds\n"
 	"  rejected [--json]            changes the server refused, with reasons\n"
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
@@ -34,8 +42,11 @@ static const struct {
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
 	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_customer}, {"territory", cmd_territory}, {"rejected", cmd_rejected},
-	{"conflicts", cmd_conflicts}, {"admin", cmd_admin},
+	{"customer", cmd_customer}, {"contact", cmd_contact},     {"contract", cmd_contract},
+	{"opportunity", cmd_opportunity}, {"activity", cmd_activity}, {"dealer", cmd_dealer},
+	{"target", cmd_target},     {"territory", cmd_territory}, {"notices", cmd_notices},
+	{"report", cmd_report},     {"import", cmd_import},       {"export", cmd_export},
+	{"rejected", cmd_rejected}, {"conflicts", cmd_conflicts}, {"admin", cmd_admin},
 };
 
 int cli_usage(const char *text, bool ok)

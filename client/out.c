@@ -58,6 +58,8 @@ void out_record_json(FILE *f, const rove_coll_def *c, const rove_record *rec)
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field *fld = rove_fields_get(&rec->fs, c->fields[i].name);
 		rove_value null = rove_vnull();
+		if (c->fields[i].flags & ROVE_FF_HIDDEN)
+			continue;
 		fprintf(f, ",\"%s\":", c->fields[i].name);
 		out_json_value(f, fld != NULL ? &fld->v : &null);
 	}

@@ -381,14 +381,33 @@ static int commit_or_abort(MDB_txn *txn, int rc)
 	return rc;
 }
 
-int rove_replica_write(rove_replica *r, rove_op *op)
+/* Queues one op in txn: stamp, outbox, index, view. */
+static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *lseq, rove_op *op, work *w)
 {
-	MDB_txn *txn = NULL;
 	uint8_t pkey[PENDING_KEY];
 	MDB_val pk = {PENDING_KEY, pkey}, pv = {0, ""};
+	rove_stamp st;
+	int rc;
+
+	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
+	st.node = r->node;
+	rove_op_restamp(op, st);
+	(*lseq)++;
+	rc = outbox_put(txn, r, *lseq, 0, op, &w->buf, MDB_APPEND);
+	pending_key(pkey, op->coll, &op->rid, *lseq);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+	/* view := view merged with the op */
+	if (rc == ROVE_OK)
+		rc = rec_merge(txn, r->view, op->coll, &op->rid, &op->fs, &w->a, &w->buf);
+	return rc;
+}
+
+int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
+{
+	MDB_txn *txn = NULL;
 	uint64_t last_hlc = 0, lseq = 0;
 	rove_hlc clock;
-	rove_stamp st;
 	work *w = work_new();
 	int rc;
 
@@ -403,25 +422,20 @@ int rove_replica_write(rove_replica *r, rove_op *op)
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
-	st.hlc = rove_hlc_tick(&clock, rove_wall_ms());
-	st.node = r->node;
-	rove_op_restamp(op, st);
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	if (rc == ROVE_OK)
 		rc = last_u64_key(txn, r->outbox, &lseq);
-	lseq++;
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++)
+		rc = write_op(r, txn, &clock, &lseq, &ops[i], w);
 	if (rc == ROVE_OK)
-		rc = outbox_put(txn, r, lseq, 0, op, &w->buf, MDB_APPEND);
-	pending_key(pkey, op->coll, &op->rid, lseq);
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
-	/* view := view merged with the op */
-	if (rc == ROVE_OK)
-		rc = rec_merge(txn, r->view, op->coll, &op->rid, &op->fs, &w->a, &w->buf);
+		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	rc = commit_or_abort(txn, rc);
 	work_free(w);
 	return rc;
+}
+
+int rove_replica_write(rove_replica *r, rove_op *op)
+{
+	return rove_replica_write_many(r, op, 1);
 }
 
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)

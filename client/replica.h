@@ -56,6 +56,9 @@ void rove_replica_close(rove_replica *r);
  * outbox and merges it into the view, in one transaction. */
 int rove_replica_write(rove_replica *r, rove_op *op);
 
+/* Records n local ops atomically: all or none (e.g. a CSV import). */
+int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n);
+
 /* The visible record; ROVE_ENOTFOUND if absent or deleted. */
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec);
 

@@ -9,43 +9,125 @@
 #include <string.h>
 
 static const char *const tiers[] = {"prospect", "customer", "loyal", NULL};
+static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost", NULL};
+static const char *const contract_states[] = {"draft", "active", "completed", "terminated", NULL};
+static const char *const activity_kinds[] = {"visit", "call", "note", NULL};
+static const char *const ownership_events[] = {"create", "claim", "release", "recycle", "reassign", NULL};
+static const char *const notice_kinds[] = {"recycle_warning", "recycled", NULL};
+
+#define REQ ROVE_FF_REQUIRED
+#define SYS ROVE_FF_SYSTEM
+#define LST ROVE_FF_LIST
+#define PAR ROVE_FF_PARENT
+#define HID ROVE_FF_HIDDEN
+#define NAME_LEN ROVE_MAX_NAME
+#define ID_LEN ROVE_UUID_STRLEN
 
 static const rove_field_def customer_fields[] = {
-	{"name", ROVE_FT_STR, ROVE_FF_REQUIRED | ROVE_FF_LIST, 200, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
 	{"tax_id", ROVE_FT_STR, 0, 32, NULL},
-	{"phone", ROVE_FT_STR, ROVE_FF_LIST, 32, NULL},
+	{"phone", ROVE_FT_STR, LST, 32, NULL},
 	{"address", ROVE_FT_STR, 0, 500, NULL},
-	{"tier", ROVE_FT_ENUM, ROVE_FF_LIST, 16, tiers},
-	{"territory", ROVE_FT_CODE, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"owner", ROVE_FT_LOGIN, ROVE_FF_SYSTEM | ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"dealer", ROVE_FT_REF, 0, ROVE_UUID_STRLEN, NULL},
-	{"last_activity_at", ROVE_FT_DATE, 0, 32, NULL},
+	{"tier", ROVE_FT_ENUM, LST, 16, tiers},
+	{"territory", ROVE_FT_CODE, LST, NAME_LEN, NULL},
+	{"owner", ROVE_FT_LOGIN, SYS | LST, NAME_LEN, NULL},
+	{"dealer", ROVE_FT_REF, 0, ID_LEN, NULL},
+	{"last_activity_at", ROVE_FT_TIME, SYS, 32, NULL},
+	{"created_at", ROVE_FT_TIME, SYS, 32, NULL},
+	{"release_reason", ROVE_FT_STR, SYS | HID, 500, NULL},
+};
+
+static const rove_field_def contact_fields[] = {
+	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"phone", ROVE_FT_STR, LST, 32, NULL},
+	{"email", ROVE_FT_STR, LST, 200, NULL},
+	{"title", ROVE_FT_STR, LST, 100, NULL},
+};
+
+static const rove_field_def contract_fields[] = {
+	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"number", ROVE_FT_STR, REQ | LST, 64, NULL},
+	{"amount", ROVE_FT_MONEY, REQ | LST, 0, NULL},
+	{"signed_on", ROVE_FT_DATE, LST, 10, NULL},
+	{"status", ROVE_FT_ENUM, LST, 16, contract_states},
+};
+
+static const rove_field_def opportunity_fields[] = {
+	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"title", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"amount", ROVE_FT_MONEY, LST, 0, NULL},
+	{"stage", ROVE_FT_ENUM, LST, 16, stages},
+	{"expected_close", ROVE_FT_DATE, LST, 10, NULL},
+	{"closed_on", ROVE_FT_DATE, LST, 10, NULL},
+};
+
+static const rove_field_def activity_fields[] = {
+	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"kind", ROVE_FT_ENUM, REQ | LST, 16, activity_kinds},
+	{"at", ROVE_FT_TIME, LST, 32, NULL},
+	{"note", ROVE_FT_STR, LST, 2000, NULL},
+	{"location", ROVE_FT_STR, 0, 200, NULL},
+	{"author", ROVE_FT_LOGIN, SYS | LST, NAME_LEN, NULL},
+};
+
+static const rove_field_def dealer_fields[] = {
+	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"territory", ROVE_FT_CODE, REQ | LST, NAME_LEN, NULL},
+	{"phone", ROVE_FT_STR, LST, 32, NULL},
+};
+
+static const rove_field_def target_fields[] = {
+	{"user", ROVE_FT_LOGIN, REQ | LST, NAME_LEN, NULL},
+	{"period", ROVE_FT_MONTH, REQ | LST, 7, NULL},
+	{"amount", ROVE_FT_MONEY, REQ | LST, 0, NULL},
+	{"territory", ROVE_FT_CODE, SYS | HID, NAME_LEN, NULL},
 };
 
 static const rove_field_def territory_fields[] = {
-	{"code", ROVE_FT_CODE, ROVE_FF_REQUIRED | ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"name", ROVE_FT_STR, ROVE_FF_REQUIRED | ROVE_FF_LIST, 200, NULL},
-	{"parent", ROVE_FT_CODE, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
+	{"code", ROVE_FT_CODE, REQ | LST, NAME_LEN, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"parent", ROVE_FT_CODE, LST, NAME_LEN, NULL},
+	/* pool policies (公海规则); absent or 0 = no such rule */
+	{"pool_limit", ROVE_FT_INT, 0, 0, NULL},     /* customers a rep may hold here */
+	{"claim_limit", ROVE_FT_INT, 0, 0, NULL},    /* claims per rep per day */
+	{"cooldown_days", ROVE_FT_INT, 0, 0, NULL},  /* before re-claiming one released */
+	{"release_reason", ROVE_FT_BOOL, 0, 0, NULL}, /* a reason is required to release */
+	{"recycle_days", ROVE_FT_INT, 0, 0, NULL},   /* back to the pool after N idle days */
+	{"warn_days", ROVE_FT_INT, 0, 0, NULL},      /* warn the owner this many days before */
 };
 
-static const char *const ownership_events[] = {"create", "claim", "release", "recycle", "reassign", NULL};
-
 static const rove_field_def ownership_fields[] = {
-	{"customer", ROVE_FT_REF, ROVE_FF_REQUIRED | ROVE_FF_PARENT, ROVE_UUID_STRLEN, NULL},
-	{"event", ROVE_FT_ENUM, ROVE_FF_REQUIRED | ROVE_FF_LIST, 16, ownership_events},
-	{"from", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"to", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"by", ROVE_FT_LOGIN, ROVE_FF_LIST, ROVE_MAX_NAME, NULL},
-	{"reason", ROVE_FT_STR, ROVE_FF_LIST, 500, NULL},
-	{"at", ROVE_FT_STR, ROVE_FF_LIST, 32, NULL},
+	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"event", ROVE_FT_ENUM, REQ | LST, 16, ownership_events},
+	{"from", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
+	{"to", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
+	{"by", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
+	{"reason", ROVE_FT_STR, LST, 500, NULL},
+	{"at", ROVE_FT_TIME, LST, 32, NULL},
+};
+
+static const rove_field_def notice_fields[] = {
+	{"user", ROVE_FT_LOGIN, REQ, NAME_LEN, NULL},
+	{"customer", ROVE_FT_REF, LST, ID_LEN, NULL},
+	{"kind", ROVE_FT_ENUM, REQ | LST, 16, notice_kinds},
+	{"text", ROVE_FT_STR, LST, 500, NULL},
+	{"at", ROVE_FT_TIME, LST, 32, NULL},
 };
 
 #define COLL(id, name, flags, fields) {id, name, flags, fields, sizeof(fields) / sizeof(fields[0])}
 
 static const rove_coll_def colls[] = {
 	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields),
+	COLL(ROVE_COLL_CONTACT, "contact", 0, contact_fields),
+	COLL(ROVE_COLL_CONTRACT, "contract", 0, contract_fields),
+	COLL(ROVE_COLL_OPPORTUNITY, "opportunity", 0, opportunity_fields),
+	COLL(ROVE_COLL_ACTIVITY, "activity", ROVE_CF_APPEND_ONLY, activity_fields),
+	COLL(ROVE_COLL_DEALER, "dealer", 0, dealer_fields),
+	COLL(ROVE_COLL_TARGET, "target", 0, target_fields),
 	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields),
 	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields),
+	COLL(ROVE_COLL_NOTICE, "notice", ROVE_CF_SERVER, notice_fields),
 };
 
 const rove_field_def *rove_schema_parent_field(const rove_coll_def *c)
@@ -80,23 +162,55 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
 	return NULL;
 }
 
-static bool valid_date(const char *s, uint32_t len)
+/* YYYY-MM (len 7) or YYYY-MM-DD (len 10), digits and real dates only. */
+static bool valid_date_prefix(const char *s, uint32_t len)
 {
 	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = 0, m, d;
+	int y = 0, m, d = 1;
 
-	if (len != 10 || s[4] != '-' || s[7] != '-')
+	if ((len != 7 && len != 10) || s[4] != '-' || (len == 10 && s[7] != '-'))
 		return false;
-	for (int i = 0; i < 10; i++)
+	for (uint32_t i = 0; i < len; i++)
 		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
 			return false;
 	for (int i = 0; i < 4; i++)
 		y = y * 10 + (s[i] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (len == 10)
+		d = (s[8] - '0') * 10 + (s[9] - '0');
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
 		return false;
 	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return false;
+	return true;
+}
+
+static bool valid_date(const char *s, uint32_t len)
+{
+	return len == 10 && valid_date_prefix(s, 10);
+}
+
+/* A date, or a date and time: YYYY-MM-DDTHH:MM[:SS][Z]. */
+static bool valid_time(const char *s, uint32_t len)
+{
+	static const char shape[] = "DDDD-DD-DDTDD:DD:DDZ";
+
+	if (len == 10)
+		return valid_date(s, len);
+	if (len != 16 && len != 17 && len != 19 && len != 20)
+		return false;
+	if (!valid_date_prefix(s, 10))
+		return false;
+	if (len == 17 && s[16] != 'Z')
+		return false;
+	for (uint32_t i = 10; i < len; i++) {
+		char want = (len == 17 && i == 16) ? 'Z' : shape[i];
+		if (want == 'D' ? !isdigit((unsigned char)s[i]) : s[i] != want)
+			return false;
+	}
+	if ((s[11] - '0') * 10 + (s[12] - '0') > 23 || (s[14] - '0') * 10 + (s[15] - '0') > 59)
+		return false;
+	if (len >= 19 && (s[17] - '0') * 10 + (s[18] - '0') > 59)
 		return false;
 	return true;
 }
@@ -124,9 +238,17 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		}
 		return ROVE_OK;
 	}
-	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT) {
+	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) {
 		if (v->type != ROVE_V_INT) {
 			snprintf(why, whylen, "%s must be a number", fd->name);
+			return ROVE_EINVAL;
+		}
+		if (fd->type == ROVE_FT_BOOL && v->i != 0 && v->i != 1) {
+			snprintf(why, whylen, "%s must be 0 or 1", fd->name);
+			return ROVE_EINVAL;
+		}
+		if (fd->type == ROVE_FT_INT && v->i < 0) {
+			snprintf(why, whylen, "%s cannot be negative", fd->name);
 			return ROVE_EINVAL;
 		}
 		return ROVE_OK;
@@ -168,6 +290,12 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		break;
 	case ROVE_FT_LOGIN:
 		ok = valid_chars(v->s, v->len, "._-@");
+		break;
+	case ROVE_FT_TIME:
+		ok = valid_time(v->s, v->len);
+		break;
+	case ROVE_FT_MONTH:
+		ok = v->len == 7 && valid_date_prefix(v->s, 7);
 		break;
 	default:
 		ok = false;
@@ -240,7 +368,7 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		*v = rove_vint(cents);
 		return ROVE_OK;
 	}
-	if (fd->type == ROVE_FT_INT) {
+	if (fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) {
 		char *end;
 		long long n;
 		errno = 0;
@@ -250,7 +378,7 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 			return ROVE_EINVAL;
 		}
 		*v = rove_vint(n);
-		return ROVE_OK;
+		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	if (strlen(text) > ROVE_MAX_STR) {
 		snprintf(why, whylen, "%s is too long", fd->name);

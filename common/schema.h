@@ -23,6 +23,9 @@ enum rove_ftype {
 	ROVE_FT_REF,   /* id of another record, as a UUID string */
 	ROVE_FT_CODE,  /* territory code: [a-z0-9._-]+ */
 	ROVE_FT_LOGIN, /* user login name */
+	ROVE_FT_TIME,  /* ISO 8601 date or date and time: YYYY-MM-DD[THH:MM[:SS][Z]] */
+	ROVE_FT_MONTH, /* YYYY-MM */
+	ROVE_FT_BOOL,  /* 0 or 1 */
 };
 
 enum rove_fflag {
@@ -30,6 +33,7 @@ enum rove_fflag {
 	ROVE_FF_SYSTEM = 2,   /* set by the server or by dedicated commands */
 	ROVE_FF_LIST = 4,     /* shown as a column by `list` on a terminal */
 	ROVE_FF_PARENT = 8,   /* the id of the customer this record belongs to */
+	ROVE_FF_HIDDEN = 16,  /* kept and synced, but not shown by list/show/JSON */
 };
 
 typedef struct rove_field_def {
@@ -55,8 +59,15 @@ typedef struct rove_coll_def {
 
 enum rove_coll_id {
 	ROVE_COLL_CUSTOMER = 1,
+	ROVE_COLL_CONTACT = 2,
+	ROVE_COLL_CONTRACT = 3,
+	ROVE_COLL_OPPORTUNITY = 4,
+	ROVE_COLL_ACTIVITY = 5,
+	ROVE_COLL_DEALER = 6,
+	ROVE_COLL_TARGET = 7,
 	ROVE_COLL_TERRITORY = 8,
 	ROVE_COLL_OWNERSHIP = 9, /* ownership history of a customer */
+	ROVE_COLL_NOTICE = 10,   /* a message from the server to one user */
 };
 
 /* The field naming a record's parent customer, or NULL for a top-level

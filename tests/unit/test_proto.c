@@ -2373,6 +2373,14 @@ static void test_bad_items(void)
 	w_push_head(1);
 	w_op_head(16, 1, 255, 16, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	/* Every kind up to ROVE_OP_KIND_MAX (claim, release, reassign). */
+	CHECK_EQ_INT(ROVE_OP_KIND_MAX, ROVE_OP_REASSIGN);
+	for (uint64_t kind = ROVE_OP_CREATE; kind <= ROVE_OP_KIND_MAX; kind++) {
+		begin();
+		w_push_head(1);
+		w_op_head(16, kind, 1, 16, 0);
+		CHECK_EQ_INT(end_decode(), ROVE_OK);
+	}
 
 	/* A uuid of 15 bytes: op id, record id, replica, result op id. */
 	begin();
@@ -2388,14 +2396,64 @@ static void test_bad_items(void)
 	w_op_head(16, 1, 1, 0, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_push_head(1);
-	w_op_head(17, 1, 1, 16, 0);
-	CHECK(end_decode() != ROVE_OK);
-	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
 	w_rec_entry();
 	w_record_head(1, 15, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_evict(1, 15);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A uuid of 17 bytes is malformed (ROVE_EPROTO, not ROVE_ETOOBIG),
+	 * wherever it is. */
+	begin();
+	w_push_head(1);
+	w_op_head(17, 1, 1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_head(16, 1, 1, 17, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
+	w_record_head(1, 17, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_evict(1, 17);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_PUSH);
+	w_str("alice");
+	w_str(token);
+	w_bin(17);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(10);
+	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(17);
+	w_u(0);
+	w_u(0);
+	w_bin(0);
+	w_u(0);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_result(17, 0, true, 0, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_op_head(17, 1, 1, 16, 0);
+	CHECK_EQ_INT(try_dec_op(sb.data, sb.size), ROVE_EPROTO);
+	begin();
+	w_record_head(1, 17, 0);
+	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
 	begin();
 	w_arr(6);
 	w_u(1);
@@ -2430,11 +2488,17 @@ static void test_bad_items(void)
 	w_result(16, 0, false, 0, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
-	/* Wrong item types: a record in a push, ops in a snapshot reply,
-	 * records in an ops reply, strings as results, ints as admin args. */
+	/* Wrong item types: a record or an entry in a push, untagged ops and
+	 * records in a pull reply, an entry as a conflict, strings as
+	 * results, ints as admin args. */
 	begin();
 	w_push_head(1);
 	w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_push_head(1);
+	w_op_entry();
+	w_op(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
@@ -2442,12 +2506,29 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_pull_reply_head(ROVE_PULL_OPS, 1);
-	w_record_head(1, 16, 0);
+	w_op(1);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	for (uint64_t coll = 0; coll <= 3; coll++) {
+		/* [coll, id, fields]: a record's first element read as a tag. */
+		begin();
+		w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+		w_record_head(coll, 16, 0);
+		CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	}
 	begin();
 	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_op_entry();
 	w_op(1);
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_conflicts_reply_head(1);
+	w_op_entry();
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(3);
 	w_u(1);
@@ -2482,25 +2563,140 @@ static void test_bad_items(void)
 	w_str("ops");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
-	/* Pull reply: bad mode, more not a bool. */
+	/* Pull reply: bad mode; epoch not an unsigned int; reset or more not
+	 * a bool (each of the last three replaced in turn). */
 	begin();
 	w_pull_reply_head(0, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_pull_reply_head(3, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	for (int bad = 0; bad < 3; bad++) {
+		for (int form = 0; form < 2; form++) {
+			begin();
+			w_arr(12);
+			w_u(1);
+			w_u(ROVE_MSG_PULL_REPLY);
+			w_str("rep");
+			w_u(ROVE_PULL_OPS);
+			w_u(1);
+			w_u(1);
+			w_u(0);
+			w_bin(0);
+			if (bad != 0)
+				w_u(1);
+			else if (form)
+				w_i(-1);
+			else
+				msgpack_pack_true(&pk);
+			if (bad != 1)
+				msgpack_pack_true(&pk);
+			else if (form)
+				w_u(0);
+			else
+				w_nil();
+			if (bad != 2)
+				msgpack_pack_false(&pk);
+			else if (form)
+				w_u(1);
+			else
+				w_str("no");
+			w_arr(0);
+			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+		}
+	}
+	/* Pull: epoch not an unsigned int. */
 	begin();
 	w_arr(10);
 	w_u(1);
-	w_u(ROVE_MSG_PULL_REPLY);
-	w_str("rep");
-	w_u(ROVE_PULL_OPS);
-	w_u(1);
-	w_u(1);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
 	w_u(0);
 	w_bin(0);
+	w_i(-1);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Conflicts: after or max not unsigned ints; more not a bool. */
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_str("alice");
+	w_str(token);
+	w_i(-1);
+	w_u(10);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(6);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS);
+	w_str("alice");
+	w_str(token);
 	w_u(0);
+	w_str("10");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(ROVE_MSG_CONFLICTS_REPLY);
+	w_u(1);
 	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Conflict items: reason out of range, wrong arity, parts of the
+	 * wrong type, a bad op. */
+	begin();
+	w_conflicts_reply_head(1);
+	w_conflict_head(ROVE_R_COUNT, 0);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_arr(4);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_str("");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_arr(6);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_str("");
+	w_op(0);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_arr(5);
+	w_i(-1);
+	w_u(1);
+	w_u(0);
+	w_str("");
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_arr(5);
+	w_u(1);
+	w_u(1);
+	w_u(0);
+	w_nil();
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_conflict_head(0, 0);
+	w_op_head(16, 0, 1, 16, 0); /* kind 0 */
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_conflicts_reply_head(1);
+	w_conflict_head(0, 0);
+	w_record_head(1, 16, 0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Error: code out of range, code negative, text not a string. */
@@ -2525,6 +2721,217 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
 	CHECK_EQ_INT(try_dec_op(NULL, 0), ROVE_EPROTO);
 	CHECK_EQ_INT(try_dec_record(NULL, 0), ROVE_EPROTO);
+}
+
+/* Pull reply entries of every wrong shape. */
+static void test_bad_entries(void)
+{
+	/* Unknown tags, with either arity. */
+	static const uint64_t tags[] = {3, 4, 127, 255, 256, UINT64_MAX};
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		begin();
+		w_pull_reply_head(ROVE_PULL_OPS, 1);
+		w_arr(2);
+		w_u(tags[i]);
+		w_op(0);
+		CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+		begin();
+		w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+		w_arr(3);
+		w_u(tags[i]);
+		w_u(1);
+		w_bin(16);
+		CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	}
+	/* Tag 3 after a good entry; the good one alone passes. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_evict(1, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 2);
+	w_evict(1, 16);
+	w_arr(3);
+	w_u(3);
+	w_u(1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Tags that are not unsigned ints. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_i(-1);
+	w_u(1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	w_nil();
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	w_str("op");
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	msgpack_pack_false(&pk);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Evict entries of the wrong arity: 1, 2 and 4 parts. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(1);
+	w_u(ROVE_ENTRY_EVICT);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	w_u(ROVE_ENTRY_EVICT);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(4);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(1);
+	w_bin(16);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Op and record entries with three parts, or one. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_OP);
+	w_op(0);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_RECORD);
+	w_record_head(1, 16, 0);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_arr(1);
+	w_u(ROVE_ENTRY_RECORD);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* An op entry holding an evict's parts, and the reverse. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_OP);
+	w_u(1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Empty entries, alone and before a good one; many-part ones. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 2);
+	w_arr(0);
+	w_evict(1, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 3);
+	w_arr(0);
+	w_u(ROVE_ENTRY_EVICT);
+	w_evict(1, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(15);
+	w_u(ROVE_ENTRY_EVICT);
+	for (int i = 0; i < 14; i++)
+		w_u(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Entries that are not arrays. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_nil();
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	W_RAW("\x81\x00\x00");
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_u(ROVE_ENTRY_EVICT);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* Evict parts: coll over 255, negative or nil; id not a bin. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_evict(255, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_evict(256, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_EVICT);
+	w_i(-1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_EVICT);
+	w_nil();
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(3);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(1);
+	w_strn("0123456789abcdef", 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_evict(1, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+
+	/* A record inside an op entry, an op inside a record entry. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_op_entry();
+	w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* A bad op or record inside a well-formed entry. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_op_entry();
+	w_op_head(16, ROVE_OP_KIND_MAX + 1, 1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_rec_entry();
+	w_record_head(256, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 }
 
 /* ---- mutation -------------------------------------------------------- */
@@ -2572,22 +2979,43 @@ static int reencode(const rove_msg *orig, rove_buf *out)
 		break;
 	}
 	case ROVE_MSG_PULL_REPLY: {
-		static rove_op op;
-		static rove_record rec;
+		static rove_entry e;
 		n = m.u.pull_reply.n;
 		for (i = 0; i < n && rc == ROVE_OK; i++) {
-			if (m.u.pull_reply.mode == ROVE_PULL_OPS) {
-				rc = rove_msg_next_op(&m, &op);
-				if (rc == ROVE_OK)
-					rc = rove_enc_op(&items, &op);
-			} else {
-				rc = rove_msg_next_record(&m, &rec);
-				if (rc == ROVE_OK)
-					rc = rove_enc_record(&items, &rec);
+			rc = rove_msg_next_entry(&m, &e);
+			if (rc != ROVE_OK)
+				break;
+			switch (e.tag) {
+			case ROVE_ENTRY_OP:
+				rc = add_op_entry(&items, &e.op);
+				break;
+			case ROVE_ENTRY_RECORD:
+				rc = add_record_entry(&items, &e.rec);
+				break;
+			case ROVE_ENTRY_EVICT:
+				rc = rove_enc_entry_evict(&items, e.coll, &e.id);
+				break;
+			default:
+				rc = ROVE_EPROTO; /* the decoder let an unknown tag through */
 			}
 		}
 		if (rc == ROVE_OK)
 			rc = rove_enc_pull_reply(out, &m.u.pull_reply, &items);
+		break;
+	}
+	case ROVE_MSG_CONFLICTS:
+		rc = rove_enc_conflicts(out, &m.auth, &m.u.conflicts);
+		break;
+	case ROVE_MSG_CONFLICTS_REPLY: {
+		static rove_conflict c;
+		n = m.u.conflicts_reply.n;
+		for (i = 0; i < n && rc == ROVE_OK; i++) {
+			rc = rove_msg_next_conflict(&m, &c);
+			if (rc == ROVE_OK)
+				rc = add_conflict(&items, c.n, c.time_ms, c.reason, c.detail, &c.op);
+		}
+		if (rc == ROVE_OK)
+			rc = rove_enc_conflicts_reply(out, m.u.conflicts_reply.more, n, &items);
 		break;
 	}
 	case ROVE_MSG_ADMIN:
@@ -2750,6 +3178,7 @@ int main(void)
 	test_limits();
 	test_bad_fields();
 	test_bad_items();
+	test_bad_entries();
 	test_mutations();
 
 	for (int s = 0; s < nseeds; s++)
