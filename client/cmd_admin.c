@@ -13,6 +13,7 @@
 static const char help[] =
 	"usage: rove admin user add NAME --role ROLE [--territory CODE]...\n"
 	"       rove admin territory add CODE --name NAME [--parent CODE]\n"
+	"       rove admin territory set CODE FIELD=VALUE...\n"
 	"       rove admin assign USER CODE\n"
 	"       rove admin unassign USER CODE\n"
 	"       rove admin reassign --customer ID --to USER\n"
@@ -22,6 +23,12 @@ static const char help[] =
 	"  user add        add a user (role: rep, manager, analyst or admin) and\n"
 	"                  print the new user's token alone on stdout\n"
 	"  territory add   add a territory (codes like east.sh) under a parent\n"
+	"  territory set   rename it or set its public-pool rules (公海规则):\n"
+	"                  pool_limit=N (customers a rep may hold), claim_limit=N\n"
+	"                  (claims a day), cooldown_days=N (before re-claiming one\n"
+	"                  released), release_reason=1 (a reason is required),\n"
+	"                  recycle_days=N (idle customers go back to the pool),\n"
+	"                  warn_days=N (owners are told this many days before)\n"
 	"  assign          give a rep or manager a territory (unassign: take it)\n"
 	"  reassign        move one customer, or all of a rep's customers in a\n"
 	"                  territory together with the territory, to another user\n"
@@ -177,6 +184,9 @@ int cmd_admin(rove_cli *cli, int argc, char **argv)
 		return user_add(cli, argc, argv);
 	if (strcmp(sub, "territory") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
 		return territory_add(cli, argc, argv);
+	if (strcmp(sub, "territory") == 0 && argc >= 5 && (uint32_t)(argc - 3) <= ROVE_MAX_ADMIN_ARGS &&
+	    strcmp(argv[2], "set") == 0)
+		return call(cli, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 	if ((strcmp(sub, "assign") == 0 || strcmp(sub, "unassign") == 0) && argc == 4) {
 		const char *args[2] = {argv[2], argv[3]};
 		return call(cli, sub, args, 2);

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "hlc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -104,6 +105,29 @@ static int default_territory(rove_replica *r, rove_op *op)
 	return rc;
 }
 
+/* A child record's customer must be one this replica holds. */
+static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *op)
+{
+	const rove_field_def *pf = rove_schema_parent_field(c);
+	const char *pid = rove_fields_str(&op->fs, pf->name);
+	rove_record *rec;
+	rove_uuid id;
+	int rc;
+
+	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK) {
+		rove_error("--%s needs a customer id", pf->name);
+		return ROVE_EINVAL;
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, rec);
+	free(rec);
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no customer '%s' in this replica", pid);
+	return rc;
+}
+
 static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -156,7 +180,19 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	}
 	if (rc == ROVE_OK)
 		rc = cli_open(cli, &r);
+	if (rc == ROVE_OK && rove_schema_parent_field(c) != NULL) {
+		rc = check_parent(&r, c, op);
+		if (rc != ROVE_OK)
+			rove_replica_close(&r);
+	}
 	if (rc == ROVE_OK) {
+		if (c->id == ROVE_COLL_ACTIVITY && rove_fields_get(&op->fs, "at") == NULL) {
+			char now[32];
+			out_time(rove_wall_ms(), now, sizeof(now));
+			rc = rove_op_set(op, "at", rove_vcstr(now));
+		}
+		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
+			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
 		if (c->id == ROVE_COLL_CUSTOMER)
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
@@ -189,12 +225,20 @@ typedef struct list_ctx {
 	const rove_coll_def *c;
 	bool json;
 	size_t n;
+	const char *parent; /* list only the children of this customer */
 } list_ctx;
 
 static int list_one(const rove_record *rec, void *arg)
 {
 	list_ctx *lc = arg;
 	char id[ROVE_UUID_STRLEN + 1];
+
+	if (lc->parent != NULL) {
+		const rove_field_def *pf = rove_schema_parent_field(lc->c);
+		const char *p = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
+		if (p == NULL || strcmp(p, lc->parent) != 0)
+			return ROVE_OK;
+	}
 
 	if (lc->json) {
 		fputs(lc->n == 0 ? "[" : ",", stdout);
@@ -239,21 +283,27 @@ static void print_header(const rove_coll_def *c)
 
 static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	list_ctx lc = {c, false, 0};
+	list_ctx lc = {c, false, 0, NULL};
+	const rove_field_def *pf = rove_schema_parent_field(c);
 	rove_replica r;
 	int rc;
 
 	for (int i = 2; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
-			printf("usage: rove %s list [--json]\n\nList the %ss this replica holds.\n",
-			       c->name, c->name);
+			printf("usage: rove %s list%s [--json]\n\nList the %ss this replica holds.\n", c->name,
+			       pf ? " [--customer ID]" : "", c->name);
 			return ROVE_EXIT_OK;
 		}
-		if (strcmp(argv[i], "--json") != 0) {
+		if (strcmp(argv[i], "--json") == 0) {
+			lc.json = true;
+		} else if (pf != NULL && strcmp(argv[i], "--customer") == 0 && i + 1 < argc) {
+			lc.parent = argv[++i];
+		} else if (pf != NULL && strncmp(argv[i], "--customer=", 11) == 0) {
+			lc.parent = argv[i] + 11;
+		} else {
 			rove_error("unexpected argument '%s'", argv[i]);
 			return ROVE_EXIT_USAGE;
 		}
-		lc.json = true;
 	}
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
@@ -417,22 +467,31 @@ static int customer_pool(rove_cli *cli, int argc, char **argv, bool claim)
 		"Claim a customer from your territory's public pool. When several reps\n"
 		"claim one customer, the first to reach the server wins.\n";
 	static const char release_help[] =
-		"usage: rove customer release ID\n"
+		"usage: rove customer release ID [--reason TEXT]\n"
 		"\n"
-		"Give a customer you own back to the public pool of its territory.\n";
+		"Give a customer you own back to the public pool of its territory.\n"
+		"Some territories require a reason.\n";
 	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
 	rove_replica r;
 	rove_record *rec;
 	rove_op *op;
 	rove_stamp st0 = {{0}, 0};
-	const char *owner;
+	const char *owner, *reason = NULL;
 	int rc;
 
 	for (int i = 2; i < argc; i++)
 		if (cli_is_help(argv[i]))
 			return cli_usage(claim ? claim_help : release_help, true);
+	if (!claim && argc == 5 && strcmp(argv[3], "--reason") == 0) {
+		reason = argv[4];
+		argc = 3;
+	}
 	if (argc != 3)
 		return cli_usage(claim ? claim_help : release_help, false);
+	if (reason != NULL && (reason[0] == '\0' || strlen(reason) > 500)) {
+		rove_error("a reason must be 1 to 500 bytes");
+		return ROVE_EXIT_USAGE;
+	}
 	rec = malloc(sizeof(*rec));
 	op = malloc(sizeof(*op));
 	if (rec == NULL || op == NULL) {
@@ -460,6 +519,8 @@ static int customer_pool(rove_cli *cli, int argc, char **argv, bool claim)
 	if (rc == ROVE_OK) {
 		rove_op_init(op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &rec->id, st0);
 		rc = rove_op_set(op, "owner", claim ? rove_vcstr(r.auth.user) : rove_vnull());
+		if (rc == ROVE_OK && reason != NULL)
+			rc = rove_op_set(op, "release_reason", rove_vcstr(reason));
 		if (rc == ROVE_OK)
 			rc = rove_replica_write(&r, op);
 		if (rc != ROVE_OK)
@@ -494,7 +555,7 @@ static int customer_history(rove_cli *cli, int argc, char **argv)
 		"The customer's ownership history: every create, claim, release,\n"
 		"recycle and reassignment, with who, when and why.\n";
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
-	hist_ctx h = {NULL, {hc, false, 0}};
+	hist_ctx h = {NULL, {hc, false, 0, NULL}};
 	rove_replica r;
 	rove_record *rec;
 	int rc;
@@ -575,6 +636,213 @@ int cmd_customer(rove_cli *cli, int argc, char **argv)
 		"Run 'rove customer add --help' for every field.\n";
 
 	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), help, argc, argv);
+}
+
+int cmd_contact(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove contact add --customer ID --name N [--phone P] [--email E] [--title T]\n"
+		"       rove contact list [--customer ID] [--json]\n"
+		"       rove contact show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+		"\n"
+		"A customer's contacts (联系人); they follow their customer's owner.\n";
+
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CONTACT), help, argc, argv);
+}
+
+int cmd_contract(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove contract add --customer ID --number N --amount A [--signed-on DATE] [--status S]\n"
+		"       rove contract list [--customer ID] [--json]\n"
+		"       rove contract show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+		"\n"
+		"A customer's contracts (合同); amounts in currency units (12000.50).\n";
+
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CONTRACT), help, argc, argv);
+}
+
+static int opportunity_stage(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove opportunity stage ID STAGE\n"
+		"\n"
+		"Move a deal: lead -> qualified -> proposal -> negotiation -> won / lost.\n"
+		"Won and lost deals are closed today (closed_on).\n";
+	char *args[8];
+	char stage[64], closed[40];
+	int n = 0;
+
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+	if (argc != 4)
+		return cli_usage(help, false);
+	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);
+	args[n++] = argv[0];
+	args[n++] = "set";
+	args[n++] = argv[2];
+	args[n++] = stage;
+	if (strcmp(argv[3], "won") == 0 || strcmp(argv[3], "lost") == 0) {
+		char today[40];
+		out_time(rove_wall_ms(), today, sizeof(today));
+		snprintf(closed, sizeof(closed), "closed_on=%.10s", today);
+		args[n++] = closed;
+	} else {
+		snprintf(closed, sizeof(closed), "closed_on=");
+		args[n++] = closed;
+	}
+	args[n] = NULL;
+	return rec_change(cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), n, args, false);
+}
+
+int cmd_opportunity(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove opportunity add --customer ID --title T [--amount A] [--stage S] [--expected-close DATE]\n"
+		"       rove opportunity stage ID STAGE\n"
+		"       rove opportunity list [--customer ID] [--json]\n"
+		"       rove opportunity show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+		"\n"
+		"Sales opportunities (商机) through the funnel: lead, qualified, proposal,\n"
+		"negotiation, then won or lost.\n";
+
+	if (argc > 1 && strcmp(argv[1], "stage") == 0)
+		return opportunity_stage(cli, argc, argv);
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), help, argc, argv);
+}
+
+int cmd_activity(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove activity add --customer ID --kind visit|call|note [--at TIME] [--note TEXT] [--location L]\n"
+		"       rove activity list [--customer ID] [--json]\n"
+		"       rove activity show ID [--json]\n"
+		"\n"
+		"Follow-up records (跟进记录): visits, calls and notes. Append-only; a\n"
+		"visit may carry a location. --at defaults to now.\n";
+
+	if (argc > 1 && (strcmp(argv[1], "set") == 0 || strcmp(argv[1], "delete") == 0)) {
+		rove_error("activities are append-only: add a new one instead");
+		return ROVE_EXIT_FAIL;
+	}
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_ACTIVITY), help, argc, argv);
+}
+
+int cmd_dealer(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove dealer add --name N --territory CODE [--phone P]\n"
+		"       rove dealer list [--json]\n"
+		"       rove dealer show ID [--json] | set ID FIELD=VALUE...\n"
+		"\n"
+		"Dealers (经销商) of a territory; managers and admins maintain them.\n";
+
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_DEALER), help, argc, argv);
+}
+
+static int target_set(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove target set USER --period YYYY-MM --amount A\n"
+		"\n"
+		"(managers, admins) Set a rep's target for a month; setting it again\n"
+		"replaces it.\n";
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_TARGET);
+	const char *user = NULL, *period = NULL, *amount = NULL;
+	char name[128], why[160];
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+	rove_uuid id;
+	rove_stamp st0 = {{0}, 0};
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+		if (strcmp(argv[i], "--period") == 0 && i + 1 < argc)
+			period = argv[++i];
+		else if (strcmp(argv[i], "--amount") == 0 && i + 1 < argc)
+			amount = argv[++i];
+		else if (argv[i][0] != '-' && user == NULL)
+			user = argv[i];
+		else
+			return cli_usage(help, false);
+	}
+	if (user == NULL || period == NULL || amount == NULL)
+		return cli_usage(help, false);
+	rec = malloc(sizeof(*rec));
+	op = malloc(sizeof(*op));
+	if (rec == NULL || op == NULL) {
+		free(rec);
+		free(op);
+		return ROVE_EXIT_FAIL;
+	}
+	/* One target per user and month, the same id everywhere. */
+	snprintf(name, sizeof(name), "target:%s:%s", user, period);
+	rove_uuid_from_name(&id, name);
+	rc = cli_open(cli, &r);
+	if (rc == ROVE_OK) {
+		bool exists = rove_replica_get(&r, c->id, &id, rec) == ROVE_OK;
+		rove_op_init(op, exists ? ROVE_OP_UPDATE : ROVE_OP_CREATE, c->id, &id, st0);
+		rc = set_field(op, rove_schema_field(c, "user"), user);
+		if (rc == ROVE_OK)
+			rc = set_field(op, rove_schema_field(c, "period"), period);
+		if (rc == ROVE_OK)
+			rc = set_field(op, rove_schema_field(c, "amount"), amount);
+		if (rc == ROVE_OK && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK) {
+			rove_error("%s", why);
+			rc = ROVE_EINVAL;
+		}
+		if (rc == ROVE_OK && strcmp(r.role, "rep") == 0) {
+			rove_error("only managers and admins set targets");
+			rc = ROVE_EPERM;
+		}
+		if (rc == ROVE_OK)
+			rc = rove_replica_write(&r, op);
+		rove_replica_close(&r);
+	}
+	free(rec);
+	free(op);
+	return cli_exit(rc);
+}
+
+int cmd_target(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove target set USER --period YYYY-MM --amount A\n"
+		"       rove target list [--json]\n"
+		"\n"
+		"Monthly sales targets per rep (目标), set by managers and admins.\n";
+
+	if (argc > 1 && strcmp(argv[1], "set") == 0)
+		return target_set(cli, argc, argv);
+	if (argc > 1 && strcmp(argv[1], "add") == 0) {
+		rove_error("use 'rove target set USER --period YYYY-MM --amount A'");
+		return ROVE_EXIT_USAGE;
+	}
+	return cmd_records(cli, rove_schema_coll(ROVE_COLL_TARGET), help, argc, argv);
+}
+
+int cmd_notices(rove_cli *cli, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove notices [--json]\n"
+		"\n"
+		"Messages from the server to you, such as customers about to return to\n"
+		"the public pool for lack of follow-up.\n";
+	char *args[4] = {argv[0], "list", NULL, NULL};
+	int n = 2;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+		if (strcmp(argv[i], "--json") != 0 || n > 2)
+			return cli_usage(help, false);
+		args[n++] = argv[i];
+	}
+	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), n, args);
 }
 
 int cmd_territory(rove_cli *cli, int argc, char **argv)

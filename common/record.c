@@ -157,7 +157,7 @@ bool rove_value_eq(const rove_value *a, const rove_value *b)
 	case ROVE_V_INT:
 		return a->i == b->i;
 	case ROVE_V_STR:
-		return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+		return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
 	}
 	return false;
 }

@@ -371,6 +371,10 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 	if (fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) {
 		char *end;
 		long long n;
+		if (!isdigit((unsigned char)text[0]) && text[0] != '-') {
+			snprintf(why, whylen, "invalid number '%s' for %s", text, fd->name);
+			return ROVE_EINVAL;
+		}
 		errno = 0;
 		n = strtoll(text, &end, 10);
 		if (errno != 0 || *end != '\0') {

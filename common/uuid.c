@@ -52,3 +52,12 @@ uint64_t rove_uuid_node(const rove_uuid *id)
 		n = (n << 8) | id->b[i];
 	return n;
 }
+
+void rove_uuid_from_name(rove_uuid *out, const char *name)
+{
+	/* rove's namespace: a fixed random id. */
+	static const uuid_t ns = {0x6b, 0x1e, 0x2a, 0x4f, 0x93, 0x0c, 0x4d, 0x5e,
+				  0xa1, 0x77, 0x3c, 0x58, 0x0e, 0x29, 0xd4, 0xb6};
+
+	uuid_generate_sha1(out->b, ns, name, strlen(name));
+}

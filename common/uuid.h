@@ -18,6 +18,9 @@ typedef struct rove_uuid {
 } rove_uuid;
 
 void rove_uuid_new(rove_uuid *out);
+/* A name-based id (SHA-1, RFC 4122 version 5) in rove's namespace: the
+ * same name gives the same id on every replica. */
+void rove_uuid_from_name(rove_uuid *out, const char *name);
 /* Writes 36 characters and a NUL into out. */
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
 /* Parses the canonical 8-4-4-4-12 form; ROVE_EINVAL on anything else. */

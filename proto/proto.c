@@ -785,7 +785,7 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 static int rd_entry(rd *r, rove_entry *e)
 {
 	uint32_t n;
-	uint64_t tag, coll;
+	uint64_t tag, coll = 0;
 	int rc = rd_array(r, 3, &n);
 
 	if (rc != ROVE_OK)
@@ -814,7 +814,8 @@ static int rd_entry(rd *r, rove_entry *e)
 		rc = rd_u64_max(r, 255, &coll);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &e->id);
-		e->coll = (uint8_t)coll;
+		if (rc == ROVE_OK)
+			e->coll = (uint8_t)coll;
 		return rc;
 	}
 }

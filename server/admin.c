@@ -140,6 +140,8 @@ static int cmd_user_add(admin_ctx *a)
 	if (!valid_name(a->args[0], "._-@"))
 		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, at most 64)",
 			      a->args[0]);
+	if (strcmp(a->args[0], ROVE_SYSTEM_USER) == 0)
+		return refuse(a, ROVE_EEXIST, "'%s' is the server's own name", a->args[0]);
 	memset(&u, 0, sizeof(u));
 	u.role = rove_role_parse(a->args[1]);
 	if (u.role == 0)
@@ -212,6 +214,50 @@ static int cmd_territory_add(admin_ctx *a)
 		return rc;
 	rove_uuid_format(&id, ids);
 	return answer(a, &line, 1);
+}
+
+/* territory.set CODE FIELD=VALUE...: names and pool policies. */
+static int cmd_territory_set(admin_ctx *a)
+{
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_TERRITORY);
+	rove_stamp st = {{0}, a->e->st.node};
+	rove_push_result r;
+	rove_uuid id;
+	rove_op *op;
+	int rc;
+
+	if (rove_store_code_get(&a->e->st, a->txn, a->args[0], &id) != ROVE_OK)
+		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", a->args[0]);
+	op = malloc(sizeof(*op));
+	if (op == NULL)
+		return ROVE_ENOMEM;
+	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
+	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_TERRITORY, &id, st);
+	for (uint32_t i = 1; i < a->nargs; i++) {
+		char *eq = strchr(a->args[i], '=');
+		const rove_field_def *fd;
+		char why[160];
+		rove_value v;
+
+		if (eq != NULL)
+			*eq = '\0';
+		fd = eq ? rove_schema_field(c, a->args[i]) : NULL;
+		if (fd == NULL || strcmp(fd->name, "code") == 0 || strcmp(fd->name, "parent") == 0) {
+			free(op);
+			return refuse(a, ROVE_EINVAL, "cannot set '%s' (name, pool_limit, claim_limit, "
+				      "cooldown_days, release_reason, recycle_days, warn_days)", a->args[i]);
+		}
+		if (rove_schema_parse(fd, eq + 1, &v, why, sizeof(why)) != ROVE_OK ||
+		    rove_op_set(op, fd->name, v) != ROVE_OK) {
+			free(op);
+			return refuse(a, ROVE_EINVAL, "%s", why);
+		}
+	}
+	rc = apply_system(a, op, &r);
+	free(op);
+	if (rc == ROVE_OK)
+		rc = answer(a, NULL, 0);
+	return rc;
 }
 
 static int set_assignment(admin_ctx *a, const char *login, const char *code, bool assign)
@@ -436,6 +482,7 @@ static const struct admin_cmd {
 } commands[] = {
 	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, WHO_ADMIN, cmd_user_add},
 	{"territory.add", 2, 3, WHO_ADMIN, cmd_territory_add},
+	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, WHO_ADMIN, cmd_territory_set},
 	{"assign", 2, 2, WHO_ADMIN, cmd_assign},
 	{"unassign", 2, 2, WHO_ADMIN, cmd_unassign},
 	{"reassign.customer", 2, 2, WHO_ADMIN | WHO_MANAGER, cmd_reassign_customer},

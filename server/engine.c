@@ -287,15 +287,11 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		memset(&fr, 0, sizeof(fr));
 		snprintf(w->follow.author, sizeof(w->follow.author), "%s", u->name);
 		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
-		if (rc == ROVE_OK) {
-			rove_error("follow-up op for an existing record");
-			return ROVE_EPROTO;
-		}
-		if (rc != ROVE_ENOTFOUND)
+		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 			return rc;
 		w->rec.coll = w->follow.coll;
 		w->rec.id = w->follow.rid;
-		rc = apply_accepted(e, txn, &w->follow, false, w, &fr);
+		rc = apply_accepted(e, txn, &w->follow, rc == ROVE_OK, w, &fr);
 	}
 	return rc;
 }
@@ -408,4 +404,37 @@ void rove_engine_read(rove_engine *e, rove_job *job)
 	}
 	if (rc != ROVE_OK)
 		rove_engine_error(&job->reply, rc, rove_strerror(rc));
+}
+
+int rove_engine_tick(rove_engine *e)
+{
+	const size_t max = ROVE_MAX_TICK_OPS;
+	rove_user sys;
+	rove_op *ops = malloc(max * sizeof(*ops));
+	rove_apply_work *w = rove_apply_work_new();
+	MDB_txn *txn = NULL;
+	size_t n = 0;
+	int rc = ops != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	memset(&sys, 0, sizeof(sys));
+	snprintf(sys.name, sizeof(sys.name), "%s", ROVE_SYSTEM_USER);
+	sys.role = ROVE_ROLE_ADMIN;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_policy_periodic(&e->st, txn, ops, max, &n);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rove_push_result r;
+		memset(&r, 0, sizeof(r));
+		rc = rove_apply_op(e, txn, &sys, &ops[i], true, w, &r);
+	}
+	if (rc == ROVE_OK && n > 0)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == ROVE_OK && n > 0)
+		rove_info("periodic rules: %zu change(s)", n);
+	free(ops);
+	rove_apply_work_free(w);
+	return rc;
 }

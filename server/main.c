@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ROVED_DEFAULT_URL "tcp://127.0.0.1:7411"
@@ -20,12 +21,14 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
-	"       roved serve DIR [--listen URL]\n"
+	"       roved serve DIR [--listen URL] [--recycle-interval SECONDS]\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
 	"  serve DIR       serve replicas (--listen URL, default " ROVED_DEFAULT_URL ");\n"
-	"                  stops cleanly on SIGINT or SIGTERM\n"
+	"                  stops cleanly on SIGINT or SIGTERM; applies the pool\n"
+	"                  recycling rules every --recycle-interval seconds\n"
+	"                  (default 3600; 0 turns them off)\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT or ipc:///path.\n"
 	"Set ROVE_LOG=info or debug for more output on stderr.\n";
@@ -80,17 +83,27 @@ static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
+		{"recycle-interval", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *url = ROVED_DEFAULT_URL;
+	uint64_t tick_ms = 3600 * 1000;
 	rove_engine e;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'l')
+		if (c == 'l') {
 			url = optarg;
-		else if (c == 'h')
+		} else if (c == 'r') {
+			char *end;
+			double secs = strtod(optarg, &end);
+			if (*end != '\0' || secs < 0 || secs > 86400 * 7) {
+				rove_error("invalid --recycle-interval '%s' (seconds)", optarg);
+				return EXIT_USAGE;
+			}
+			tick_ms = (uint64_t)(secs * 1000);
+		} else if (c == 'h')
 			return usage(stdout, EXIT_OK);
 		else
 			return usage(stderr, EXIT_USAGE);
@@ -103,7 +116,7 @@ static int cmd_serve(int argc, char **argv)
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}
-	rc = rove_serve(&e, url);
+	rc = rove_serve(&e, url, tick_ms);
 	rove_engine_close(&e);
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }

@@ -28,6 +28,9 @@
 #define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
 #define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
 
+/* The name the server acts under for its own periodic work (recycling). */
+#define ROVE_SYSTEM_USER "roved"
+
 typedef struct rove_scopes {
 	uint32_t n;
 	char s[ROVE_MAX_SCOPES][ROVE_SCOPE_MAX + 1];
@@ -51,6 +54,11 @@ int rove_policy_check(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op 
 int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op,
 		      const rove_record *before, const rove_record *after, rove_op *follow,
 		      bool *has_follow);
+
+/* Periodic rules (recycling idle customers to the pool, warning their
+ * owners first): fills up to max ops for the engine to apply as the
+ * server (ROVE_SYSTEM_USER); *n says how many. */
+int rove_policy_periodic(rove_store *st, MDB_txn *txn, rove_op *ops, size_t max, size_t *n);
 
 /* The scopes a record is in (a child record: its customer's). */
 int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, rove_scopes *out);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum work_state { W_RECV, W_WAIT, W_SEND };
 
@@ -33,6 +34,7 @@ typedef struct server {
 	work *head, *tail; /* queued writes */
 	int stopping;
 	pthread_t writer;
+	uint64_t tick_ms;
 } server;
 
 static void work_send(work *w)
@@ -128,15 +130,30 @@ static void *writer_main(void *arg)
 	rove_job *jobs[ROVE_SERVE_MAX_BATCH];
 	work *ws[ROVE_SERVE_MAX_BATCH];
 
+	uint64_t next_tick = s->tick_ms ? rove_wall_ms() : UINT64_MAX;
+
 	for (;;) {
 		size_t n = 0;
 
 		pthread_mutex_lock(&s->mu);
-		while (s->head == NULL && !s->stopping)
-			pthread_cond_wait(&s->cv, &s->mu);
+		while (s->head == NULL && !s->stopping && rove_wall_ms() < next_tick) {
+			struct timespec until;
+			uint64_t at = next_tick == UINT64_MAX ? rove_wall_ms() + 3600000 : next_tick;
+			until.tv_sec = (time_t)(at / 1000);
+			until.tv_nsec = (long)(at % 1000) * 1000000;
+			pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		}
 		if (s->head == NULL && s->stopping) {
 			pthread_mutex_unlock(&s->mu);
 			return NULL;
+		}
+		if (s->head == NULL) {
+			/* Time for the periodic rules. */
+			pthread_mutex_unlock(&s->mu);
+			if (rove_engine_tick(s->e) != ROVE_OK)
+				rove_warn("periodic rules failed; retrying at the next tick");
+			next_tick = rove_wall_ms() + s->tick_ms;
+			continue;
 		}
 		while (s->head != NULL && n < ROVE_SERVE_MAX_BATCH) {
 			work *w = s->head;
@@ -154,7 +171,7 @@ static void *writer_main(void *arg)
 	}
 }
 
-int rove_serve(rove_engine *e, const char *url)
+int rove_serve(rove_engine *e, const char *url, uint64_t tick_ms)
 {
 	server s;
 	sigset_t sigs;
@@ -163,6 +180,7 @@ int rove_serve(rove_engine *e, const char *url)
 
 	memset(&s, 0, sizeof(s));
 	s.e = e;
+	s.tick_ms = tick_ms;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 

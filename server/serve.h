@@ -13,10 +13,13 @@
 
 #include "engine.h"
 
+#include <stdint.h>
+
 #define ROVE_SERVE_CONTEXTS 64
 #define ROVE_SERVE_MAX_BATCH 64 /* requests per group commit */
 
-/* Serves url until SIGINT or SIGTERM arrives; returns a rove error. */
-int rove_serve(rove_engine *e, const char *url);
+/* Serves url until SIGINT or SIGTERM arrives; runs the engine's periodic
+ * rules every tick_ms milliseconds (0: never). Returns a rove error. */
+int rove_serve(rove_engine *e, const char *url, uint64_t tick_ms);
 
 #endif

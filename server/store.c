@@ -22,7 +22,7 @@ static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
 		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
 		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
 		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
-		{"children", &st->children}, {"uniq", &st->uniq},
+		{"children", &st->children}, {"uniq", &st->uniq}, {"counters", &st->counters},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

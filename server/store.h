@@ -16,6 +16,7 @@
  *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
  *   children coll id coll id      -> (empty): a customer's child records
  *   uniq     kind:value           -> customer id(16) (live tax ids, phones)
+ *   counters name                 -> u64 (e.g. a rep's claims on a day)
  * Scopes are short strings chosen by the policy module ("o:wang" a rep's
  * own customers, "r:east.sh" a territory's pool and reference data,
  * "t:east.sh" everything in a territory).
@@ -49,7 +50,7 @@ typedef struct rove_user {
 typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects;
-	MDB_dbi codes, scopelog, scoperec, children, uniq;
+	MDB_dbi codes, scopelog, scoperec, children, uniq, counters;
 	uint64_t node; /* this server's node number, for its own stamps */
 } rove_store;
 

@@ -2810,6 +2810,49 @@ static void test_bad_entries(void)
 	w_bin(16);
 	w_nil();
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* The same wrong arities where the bytes after the entry's header
+	 * would read as the missing parts, or as the next entry: only the
+	 * arity is wrong. */
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(2);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(1);
+	w_u(ROVE_ENTRY_EVICT);
+	w_u(1);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 2);
+	w_arr(3);
+	w_u(ROVE_ENTRY_OP);
+	w_op(0);
+	w_evict(1, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_OPS, 1);
+	w_arr(1);
+	w_u(ROVE_ENTRY_OP);
+	w_op(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 2);
+	w_arr(3);
+	w_u(ROVE_ENTRY_RECORD);
+	w_record_head(1, 16, 0);
+	w_evict(1, 16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull_reply_head(ROVE_PULL_SNAPSHOT, 1);
+	w_arr(1);
+	w_u(ROVE_ENTRY_RECORD);
+	w_record_head(1, 16, 0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* Op and record entries with three parts, or one. */
 	begin();
 	w_pull_reply_head(ROVE_PULL_OPS, 1);
