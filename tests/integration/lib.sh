@@ -61,7 +61,8 @@ server_init() {
 
 # server_start: starts roved on $URL and waits until it answers.
 server_start() {
-	"$ROVED_BIN" serve "$T/srv" --listen "$URL" >>"$T/roved.log" 2>&1 &
+	# shellcheck disable=SC2086
+	"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
 	for _ in $(seq 1 100); do
 		[ -S "$T/roved.sock" ] && return 0

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Public-pool policies per territory: the cap on customers held, the daily
+# claim limit, the cooldown before re-claiming, the release reason, and the
+# server's recycling of idle customers with a warning first - offline and
+# online.
+. "$(dirname "$0")/lib.sh"
+
+ROVED_ARGS="--recycle-interval 0.3"
+server_init
+server_start
+admin_replica
+territory east.sh
+territory east.hz
+user_replica alice rep east.sh
+user_replica bob rep east.sh
+user_replica carl rep east.hz
+sync_all admin alice bob carl
+r admin admin territory set east.sh pool_limit=3 claim_limit=1 cooldown_days=2 release_reason=1
+r admin sync >/dev/null
+
+reason_of() { r "$1" rejected --json | jq -r --arg id "$2" '[.[] | select(.id == $id)][-1].reason'; }
+
+a1=$(r alice customer add --name "A1")
+a2=$(r alice customer add --name "A2")
+r alice sync >/dev/null
+
+# A reason is required to release here; offline, refused at sync.
+r alice customer release "$a1"
+r alice sync >/dev/null
+eq "$(reason_of alice "$a1")" "invalid" "release without a reason"
+eq "$(r alice customer show "$a1" --json | jq -r .owner)" "alice" "still hers"
+r alice customer release "$a1" --reason "moved to another city"
+r alice customer release "$a2" --reason "no budget"
+eq "$(r alice sync --json | jq .accepted)" "2" "releases with a reason"
+eq "$(r alice customer history "$a1" --json | jq -r '.[-1].event + ": " + .[-1].reason')" \
+	"release: moved to another city" "the reason is in the history"
+
+# Cooldown: alice may not take back what she released.
+r alice customer claim "$a1"
+r alice sync >/dev/null
+eq "$(reason_of alice "$a1")" "cooldown" "re-claim within the cooldown"
+
+# Daily claim limit: bob's first claim passes, his second waits for tomorrow.
+r bob sync >/dev/null
+r bob customer claim "$a1"
+r bob customer claim "$a2"
+out=$(r bob sync --json)
+eq "$(jq .accepted <<<"$out")/$(jq .rejected <<<"$out")" "1/1" "one claim a day"
+eq "$(reason_of bob "$a2")" "limit" "the second claim"
+eq "$(r bob customer show "$a1" --json | jq -r .owner)" "bob" "the first claim holds"
+
+# Cap on customers held: bob holds one; two more reach the cap of 3.
+r bob customer add --name "B2" >/dev/null
+r bob customer add --name "B3" >/dev/null
+b4=$(r bob customer add --name "B4")
+out=$(r bob sync --json)
+eq "$(jq .accepted <<<"$out")" "2" "up to the cap"
+eq "$(reason_of bob "$b4")" "limit" "over the cap"
+
+# Other territories have no such rules.
+for i in 1 2 3 4; do r carl customer add --name "C$i" >/dev/null; done
+eq "$(r carl sync --json | jq .accepted)" "4" "no cap in east.hz"
+
+# Recycling: idle customers go back to the pool, owners warned first;
+# won customers stay.
+r admin admin territory set east.hz recycle_days=30 warn_days=5
+idle=$(r carl customer add --name "Idle Co")
+soon=$(r carl customer add --name "Soon Idle Co")
+won=$(r carl customer add --name "Loyal Co" --tier loyal)
+r carl activity add --customer "$idle" --kind call --at "$(date -u -d '-40 days' +%Y-%m-%d)" >/dev/null
+r carl activity add --customer "$soon" --kind call --at "$(date -u -d '-27 days' +%Y-%m-%d)" >/dev/null
+r carl activity add --customer "$won" --kind call --at "$(date -u -d '-90 days' +%Y-%m-%d)" >/dev/null
+r carl sync >/dev/null
+for _ in $(seq 1 50); do
+	sleep 0.1
+	r carl sync >/dev/null
+	[ "$(r carl notices --json | jq length)" -ge 2 ] && break
+done
+notices=$(r carl notices --json)
+eq "$(jq -r --arg id "$idle" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycled" "told of the recycling"
+eq "$(jq -r --arg id "$soon" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned in advance"
+eq "$(r carl customer show "$idle" --json | jq -r .owner)" "null" "the idle customer is in the pool"
+eq "$(r carl customer show "$soon" --json | jq -r .owner)" "carl" "the soon-idle one is still carl's"
+eq "$(r carl customer show "$won" --json | jq -r .owner)" "carl" "won customers are exempt"
+eq "$(r carl customer history "$idle" --json | jq -r '.[-1].event + " by " + .[-1].by')" "recycle by roved" "history"
+sleep 0.7
+r carl sync >/dev/null
+eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
+echo "ok"

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Every CRM record type round-trips through sync between its owner, a
+# manager and an analyst, follows its customer's rules, and moves with a
+# reassigned customer.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+territory east
+territory east.sh east
+territory east.hz east
+user_replica alice rep east.sh
+user_replica bob rep east.hz
+user_replica mike manager east
+user_replica ana analyst
+sync_all admin alice bob mike ana
+
+c=$(r alice customer add --name "Suzhou Silk" --tier prospect)
+ct=$(r alice contact add --customer "$c" --name "Ms Zhou" --phone 13911112222 --email zhou@silk.cn --title Buyer)
+k=$(r alice contract add --customer "$c" --number HT-2026-001 --amount 120000.50 --signed-on 2026-11-02 --status active)
+o=$(r alice opportunity add --customer "$c" --title "Winter order" --amount 88000 --stage proposal --expected-close 2026-12-20)
+a=$(r alice activity add --customer "$c" --kind visit --at 2026-11-20T09:30:00Z --note "Met the buyer" --location "31.30,120.62")
+r alice opportunity stage "$o" negotiation
+sync_all alice mike ana bob
+
+for u in alice mike ana; do
+	eq "$(r $u contact show "$ct" --json | jq -r '.name + "|" + .email + "|" + .title')" "Ms Zhou|zhou@silk.cn|Buyer" "$u: contact"
+	eq "$(r $u contract show "$k" --json | jq -r '"\(.amount)|\(.signed_on)|\(.status)"')" "12000050|2026-11-02|active" "$u: contract (cents)"
+	eq "$(r $u opportunity show "$o" --json | jq -r '"\(.stage)|\(.amount)|\(.expected_close)"')" "negotiation|8800000|2026-12-20" "$u: opportunity"
+	eq "$(r $u activity show "$a" --json | jq -r '.kind + "|" + .author + "|" + .at')" "visit|alice|2026-11-20T09:30:00Z" "$u: activity"
+	eq "$(r $u contact list --customer "$c" --json | jq length)" "1" "$u: contacts of the customer"
+done
+eq "$(r alice customer show "$c" --json | jq -r .last_activity_at)" "2026-11-20T09:30:00Z" "the visit moved last_activity_at"
+eq "$(r bob contact list --json)" "[]" "bob (another territory) sees none of it"
+if probe bob pull | grep -q "$ct"; then fail "bob's raw pull returned alice's contact"; fi
+r alice contract list | grep -q "120000.50" || fail "money shown in units on a terminal"
+
+# The manager edits a child record; the owner sees it. The analyst cannot.
+r mike contact set "$ct" title="Head buyer"
+r mike sync >/dev/null
+r alice sync >/dev/null
+eq "$(r alice contact show "$ct" --json | jq -r .title)" "Head buyer" "the manager's edit reached the owner"
+r ana contact set "$ct" title=Nobody
+r ana sync >/dev/null
+eq "$(r ana rejected --json | jq -r '.[0].reason')" "forbidden" "analysts write nothing"
+
+# Child records follow their customer's rules, even hand-crafted.
+eq "$(probe bob push create 2 01a22000-0000-7000-8000-0000000000c1 customer=$c name=Spy | jq -r .reason)" \
+	"not_owner" "a contact on someone else's customer"
+eq "$(probe alice push update 5 "$a" note=rewritten | jq -r .reason)" "forbidden" "activities are append-only"
+eq "$(probe alice push update 2 "$ct" customer=01a22000-0000-7000-8000-0000000000c2 | jq -r .reason)" \
+	"forbidden" "a contact cannot move to another customer"
+eq "$(probe alice push create 2 01a22000-0000-7000-8000-0000000000c3 customer=01a22000-0000-7000-8000-0000000000ff name=X | jq -r .reason)" \
+	"invalid" "a contact of no customer"
+set +e
+r alice activity set "$a" note=x 2>/dev/null
+eq "$?" "1" "the client refuses to change an activity"
+set -e
+
+# Dealers: kept by managers, seen by the territory's reps.
+d=$(r mike dealer add --name "Suzhou Trading" --territory east.sh --phone 0512-1234)
+r mike sync >/dev/null
+sync_all alice bob
+eq "$(r alice dealer show "$d" --json | jq -r .name)" "Suzhou Trading" "the rep of east.sh sees the dealer"
+eq "$(r bob dealer list --json)" "[]" "the rep of east.hz does not"
+r alice dealer add --name "Rogue Dealer" --territory east.sh >/dev/null
+eq "$(r alice sync --json | jq .rejected)" "1" "reps do not add dealers"
+
+# Targets: set by managers; a rep sees their own.
+period=$(date -u +%Y-%m)
+r mike target set alice --period "$period" --amount 50000
+r mike target set bob --period "$period" --amount 30000
+r mike target set alice --period "$period" --amount 60000 # set again: replaced
+r mike sync >/dev/null
+sync_all alice bob ana
+eq "$(r alice target list --json | jq -r '.[] | "\(.user) \(.period) \(.amount)"')" "alice $period 6000000" "alice's target"
+eq "$(r bob target list --json | jq -r '.[].user')" "bob" "bob sees only his"
+eq "$(r ana target list --json | jq length)" "2" "the analyst sees both"
+set +e
+r alice target set bob --period "$period" --amount 1 2>/dev/null
+eq "$?" "1" "a rep cannot set targets"
+set -e
+
+# Won deals, then reassignment: the children move with their customer.
+r alice opportunity stage "$o" won
+r alice sync >/dev/null
+eq "$(r alice opportunity show "$o" --json | jq -r .closed_on)" "$(date -u +%Y-%m-%d)" "closed today"
+r admin admin reassign --customer "$c" --to bob
+sync_all alice bob
+for x in "contact:$ct" "contract:$k" "opportunity:$o" "activity:$a"; do
+	kind=${x%%:*} id=${x#*:}
+	eq "$(r bob $kind show "$id" --json | jq -r .id)" "$id" "bob received the $kind"
+	if r alice $kind show "$id" >/dev/null 2>&1; then fail "alice still holds the $kind"; fi
+done
+eq "$(r bob customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" "history moved too"
+echo "ok"
