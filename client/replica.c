@@ -38,7 +38,8 @@ static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 	return ROVE_OK;
 }
 
-int rove_replica_create(const char *dir, const char *server, const char *user, const char *token)
+int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,
+			const char *tls_ca)
 {
 	char path[4096];
 	struct stat sb;
@@ -68,6 +69,8 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 		rc = rove_db_put_str(txn, r.meta, "token", token);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_str(txn, r.meta, "role", "unknown");
+	if (rc == ROVE_OK)
+		rc = rove_db_put_str(txn, r.meta, "tls_ca", tls_ca != NULL ? tls_ca : "");
 	if (rc == ROVE_OK) {
 		k.mv_size = 2;
 		k.mv_data = "id";
@@ -129,6 +132,8 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = meta_str(txn, r->meta, "token", r->auth.token, ROVE_TOKEN_HEX);
 	if (rc == ROVE_OK)
 		rc = meta_str(txn, r->meta, "role", r->role, ROVE_MAX_NAME);
+	if (rc == ROVE_OK)
+		rc = meta_str(txn, r->meta, "tls_ca", r->tls_ca, ROVE_MAX_URL);
 	if (rc == ROVE_OK) {
 		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), "meta id");
 		if (rc == ROVE_OK && v.mv_size != 16)

@@ -35,6 +35,7 @@ typedef struct rove_replica {
 	rove_uuid id;
 	uint64_t node;
 	char server[ROVE_MAX_URL + 1];
+	char tls_ca[ROVE_MAX_URL + 1]; /* CA file for tls+tcp://, or "" */
 	rove_auth auth;
 	char role[ROVE_MAX_NAME + 1];
 } rove_replica;
@@ -46,8 +47,10 @@ typedef struct rove_replica_status {
 	uint64_t last_sync_ms; /* 0: never */
 } rove_replica_status;
 
-/* Creates a replica in dir; ROVE_EEXIST if one is there. */
-int rove_replica_create(const char *dir, const char *server, const char *user, const char *token);
+/* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be
+ * NULL (the CA file that signs the server's TLS certificate). */
+int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,
+			const char *tls_ca);
 /* ROVE_ENOTFOUND if dir holds no replica. */
 int rove_replica_open(const char *dir, rove_replica *r);
 void rove_replica_close(rove_replica *r);

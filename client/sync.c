@@ -2,6 +2,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "net.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -35,8 +36,9 @@ static int nng_to_rove(int rv)
 	}
 }
 
-static int conn_open(conn *c, const char *url, int timeout_ms)
+static int conn_open(conn *c, const rove_replica *r, int timeout_ms)
 {
+	const char *ca = getenv("ROVE_TLS_CA");
 	int rv;
 
 	memset(c, 0, sizeof(*c));
@@ -47,12 +49,7 @@ static int conn_open(conn *c, const char *url, int timeout_ms)
 	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
-	rv = nng_dial(c->sock, url, NULL, 0);
-	if (rv != 0) {
-		rove_debug("dial %s: %s", url, nng_strerror(rv));
-		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? ROVE_EINVAL : ROVE_EUNREACH;
-	}
-	return ROVE_OK;
+	return rove_net_dial(c->sock, r->server, ca != NULL && ca[0] != '\0' ? ca : r->tls_ca);
 }
 
 static void conn_close(conn *c)
@@ -251,7 +248,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = conn_open(&c, r->server, timeout_ms);
+	rc = conn_open(&c, r, timeout_ms);
 	if (rc == ROVE_OK)
 		rc = push_all(r, &c, st);
 	if (rc == ROVE_OK)
@@ -273,7 +270,7 @@ int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char
 
 	errmsg[0] = '\0';
 	rove_buf_init(&req);
-	rc = conn_open(&c, r->server, timeout_ms);
+	rc = conn_open(&c, r, timeout_ms);
 	if (rc == ROVE_OK)
 		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
 	if (rc == ROVE_OK)
@@ -305,7 +302,7 @@ int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, v
 	if (item == NULL)
 		return ROVE_ENOMEM;
 	rove_buf_init(&req);
-	rc = conn_open(&c, r->server, timeout_ms);
+	rc = conn_open(&c, r, timeout_ms);
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;

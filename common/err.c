@@ -17,6 +17,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EAUTH] = "authentication failed",
 	[ROVE_EPERM] = "permission denied",
 	[ROVE_ESERVER] = "server error",
+	[ROVE_EBUSY] = "too many failed attempts; try again in a minute",
 };
 
 const char *rove_strerror(int err)

@@ -26,6 +26,7 @@ enum rove_err {
 	ROVE_EAUTH,     /* authentication failed */
 	ROVE_EPERM,     /* not allowed for this user */
 	ROVE_ESERVER,   /* server reported an error */
+	ROVE_EBUSY,     /* too many attempts; try again later */
 	ROVE_ERR_COUNT
 };
 

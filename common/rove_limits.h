@@ -38,6 +38,11 @@
 #define ROVE_TOKEN_BYTES 32u
 #define ROVE_TOKEN_HEX (2u * ROVE_TOKEN_BYTES)
 
+/* Failed logins: after this many for one user name within the window,
+ * the server refuses that name until the window has passed. */
+#define ROVE_AUTH_MAX_FAILURES 5u
+#define ROVE_AUTH_WINDOW_MS 60000u
+
 /* A stamp further ahead of the server's clock than this is re-stamped. */
 #define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
 

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "schema.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,20 +33,71 @@ void rove_engine_error(rove_buf *out, int code, const char *text)
 		rove_error("cannot encode an error reply");
 }
 
+/* Failed logins by user name, in a small table of slots (names that share
+ * a slot share a limit: it errs on the side of refusing). */
+#define AUTH_SLOTS 256
+
+static struct auth_slot {
+	uint32_t failures;
+	uint64_t since_ms;
+} auth_slots[AUTH_SLOTS];
+static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct auth_slot *auth_slot_of(const char *user)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = user; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &auth_slots[h % AUTH_SLOTS];
+}
+
+static bool auth_limited(const char *user)
+{
+	struct auth_slot *s = auth_slot_of(user);
+	uint64_t now = rove_wall_ms();
+	bool limited;
+
+	pthread_mutex_lock(&auth_mu);
+	if (now - s->since_ms > ROVE_AUTH_WINDOW_MS) {
+		s->failures = 0;
+		s->since_ms = now;
+	}
+	limited = s->failures >= ROVE_AUTH_MAX_FAILURES;
+	pthread_mutex_unlock(&auth_mu);
+	return limited;
+}
+
+static void auth_failed(const char *user)
+{
+	struct auth_slot *s = auth_slot_of(user);
+
+	pthread_mutex_lock(&auth_mu);
+	s->failures++;
+	pthread_mutex_unlock(&auth_mu);
+	rove_warn("failed login for '%s'", user);
+}
+
 static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, rove_user *u)
 {
+	static const uint8_t zero[ROVE_HASH_BYTES];
 	uint8_t hash[ROVE_HASH_BYTES];
-	int rc = rove_store_user_get(&e->st, txn, a->user, u, hash);
+	bool ok;
+	int rc;
 
-	if (rc == ROVE_ENOTFOUND) {
-		/* Same work and answer as for a wrong token. */
-		static const uint8_t zero[ROVE_HASH_BYTES];
-		(void)rove_token_check(a->token, zero);
+	if (auth_limited(a->user))
+		return ROVE_EBUSY;
+	rc = rove_store_user_get(&e->st, txn, a->user, u, hash);
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	/* An unknown user costs the same work and gets the same answer as a
+	 * wrong token. */
+	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
+	if (!ok) {
+		auth_failed(a->user);
 		return ROVE_EAUTH;
 	}
-	if (rc != ROVE_OK)
-		return rc;
-	return rove_token_check(a->token, hash) ? ROVE_OK : ROVE_EAUTH;
+	return ROVE_OK;
 }
 
 rove_apply_work *rove_apply_work_new(void)

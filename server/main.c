@@ -21,7 +21,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
-	"       roved serve DIR [--listen URL] [--recycle-interval SECONDS]\n"
+	"       roved serve DIR [--listen URL] [--tls-cert FILE --tls-key FILE]\n"
+	"                       [--recycle-interval SECONDS]\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
@@ -30,7 +31,8 @@ static const char usage_text[] =
 	"                  recycling rules every --recycle-interval seconds\n"
 	"                  (default 3600; 0 turns them off)\n"
 	"\n"
-	"URLs are nng URLs: tcp://HOST:PORT or ipc:///path.\n"
+	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
+	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
 	"Set ROVE_LOG=info or debug for more output on stderr.\n";
 
 static int usage(FILE *f, int code)
@@ -84,17 +86,22 @@ static int cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"recycle-interval", required_argument, NULL, 'r'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *url = ROVED_DEFAULT_URL;
-	uint64_t tick_ms = 3600 * 1000;
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000};
 	rove_engine e;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'l') {
-			url = optarg;
+			so.url = optarg;
+		} else if (c == 'c') {
+			so.tls_cert = optarg;
+		} else if (c == 'k') {
+			so.tls_key = optarg;
 		} else if (c == 'r') {
 			char *end;
 			double secs = strtod(optarg, &end);
@@ -102,7 +109,7 @@ static int cmd_serve(int argc, char **argv)
 				rove_error("invalid --recycle-interval '%s' (seconds)", optarg);
 				return EXIT_USAGE;
 			}
-			tick_ms = (uint64_t)(secs * 1000);
+			so.tick_ms = (uint64_t)(secs * 1000);
 		} else if (c == 'h')
 			return usage(stdout, EXIT_OK);
 		else
@@ -116,7 +123,7 @@ static int cmd_serve(int argc, char **argv)
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}
-	rc = rove_serve(&e, url, tick_ms);
+	rc = rove_serve(&e, &so);
 	rove_engine_close(&e);
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }

@@ -2,6 +2,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "net.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -171,8 +172,10 @@ static void *writer_main(void *arg)
 	}
 }
 
-int rove_serve(rove_engine *e, const char *url, uint64_t tick_ms)
+int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 {
+	const char *url = opts->url;
+	uint64_t tick_ms = opts->tick_ms;
 	server s;
 	sigset_t sigs;
 	int sig = 0, rv, rc = ROVE_OK;
@@ -213,10 +216,8 @@ int rove_serve(rove_engine *e, const char *url, uint64_t tick_ms)
 		writer_started = 1;
 	else if (rc == ROVE_OK)
 		rc = ROVE_ENOMEM;
-	if (rc == ROVE_OK && (rv = nng_listen(s.sock, url, NULL, 0)) != 0) {
-		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));
-		rc = ROVE_EIO;
-	}
+	if (rc == ROVE_OK)
+		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key);
 	if (rc == ROVE_OK) {
 		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++) {
 			s.works[i].state = W_RECV;

@@ -18,8 +18,14 @@
 #define ROVE_SERVE_CONTEXTS 64
 #define ROVE_SERVE_MAX_BATCH 64 /* requests per group commit */
 
-/* Serves url until SIGINT or SIGTERM arrives; runs the engine's periodic
- * rules every tick_ms milliseconds (0: never). Returns a rove error. */
-int rove_serve(rove_engine *e, const char *url, uint64_t tick_ms);
+typedef struct rove_serve_opts {
+	const char *url;
+	const char *tls_cert; /* PEM files, for tls+tcp:// */
+	const char *tls_key;
+	uint64_t tick_ms;     /* periodic rules every tick_ms (0: never) */
+} rove_serve_opts;
+
+/* Serves until SIGINT or SIGTERM arrives. Returns a rove error. */
+int rove_serve(rove_engine *e, const rove_serve_opts *opts);
 
 #endif

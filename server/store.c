@@ -229,7 +229,8 @@ size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix,
 
 	memcpy(out, scope, n);
 	out[n] = '\0';
-	memcpy(out + n + 1, suffix, suffix_len);
+	if (suffix_len > 0)
+		memcpy(out + n + 1, suffix, suffix_len);
 	return n + 1 + suffix_len;
 }
 

@@ -10,8 +10,10 @@
  *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N]
  *       every entry until done, one JSON object a line:
  *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N}
- *   rove_probe URL USER TOKEN raw HEX
+ *   rove_probe URL USER TOKEN raw HEX | raw-file PATH
  *       sends the bytes; prints the reply's type or error {"error":code,"text":..}
+ *   push also takes --author NAME (an author claimed by the client) and
+ *   --seq N (a sequence number claimed by the client).
  * Exit status 0 when a reply came, 3 when the server could not be reached.
  */
 #include "err.h"
@@ -91,6 +93,14 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 		rove_value v;
 		if (strcmp(argv[i], "--hlc-ms") == 0) {
 			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--author") == 0 && i + 1 < argc) {
+			snprintf(op->author, sizeof(op->author), "%s", argv[++i]);
+			continue;
+		}
+		if (strcmp(argv[i], "--seq") == 0 && i + 1 < argc) {
+			op->seq = strtoull(argv[++i], NULL, 10);
 			continue;
 		}
 		if (eq == NULL)
@@ -176,23 +186,42 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 	return 0;
 }
 
-static int do_raw(const char *hex)
+/* Sends raw bytes: hex text, or a whole file (any size: nng_msg, not rove_buf). */
+static int do_raw(const char *hex, const char *path)
 {
 	rove_buf req;
-	nng_msg *reply;
+	nng_msg *reply, *msg = NULL;
 	rove_msg m;
-	size_t n = strlen(hex) / 2;
+	int rv;
 
 	rove_buf_init(&req);
-	for (size_t i = 0; i < n; i++) {
-		unsigned b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+	if (nng_msg_alloc(&msg, 0) != 0)
+		return 2;
+	if (path != NULL) {
+		FILE *f = fopen(path, "rb");
+		char chunk[65536];
+		size_t got;
+		if (f == NULL)
 			return 2;
-		uint8_t c = (uint8_t)b;
-		if (rove_buf_append(&req, &c, 1) != ROVE_OK)
-			return 2;
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			if (nng_msg_append(msg, chunk, got) != 0)
+				return 2;
+		fclose(f);
+	} else {
+		for (size_t i = 0; i < strlen(hex) / 2; i++) {
+			unsigned b;
+			uint8_t c;
+			if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+				return 2;
+			c = (uint8_t)b;
+			if (nng_msg_append(msg, &c, 1) != 0)
+				return 2;
+		}
 	}
-	call(&req, &reply);
+	if ((rv = nng_sendmsg(sock, msg, 0)) != 0 || (rv = nng_recvmsg(sock, &reply, 0)) != 0) {
+		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
+		return 3;
+	}
 	decode(reply, &m);
 	printf("{\"type\":%u}\n", m.type);
 	nng_msg_free(reply);
@@ -215,14 +244,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
 		return 3;
 	}
-	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 10000);
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO,
+			  getenv("ROVE_PROBE_TIMEOUT_MS") ? atoi(getenv("ROVE_PROBE_TIMEOUT_MS")) : 10000);
 	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
 	if (strcmp(argv[4], "push") == 0)
 		rv = do_push(&a, argc - 5, argv + 5);
 	else if (strcmp(argv[4], "pull") == 0)
 		rv = do_pull(&a, argc - 5, argv + 5);
 	else if (strcmp(argv[4], "raw") == 0 && argc == 6)
-		rv = do_raw(argv[5]);
+		rv = do_raw(argv[5], NULL);
+	else if (strcmp(argv[4], "raw-file") == 0 && argc == 6)
+		rv = do_raw(NULL, argv[5]);
 	else
 		rv = 2;
 	nng_close(sock);

@@ -1,0 +1,145 @@
+#include "net.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <nng/supplemental/tls/tls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool rove_net_is_tls(const char *url)
+{
+	return strncmp(url, "tls+tcp://", 10) == 0;
+}
+
+/* Reads a whole PEM file into a NUL-terminated string the caller frees. */
+static int read_pem(const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		rove_error("cannot read '%s'", path);
+		return ROVE_EIO;
+	}
+	buf = malloc(ROVE_MAX_PEM_BYTES + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return ROVE_ENOMEM;
+	}
+	n = fread(buf, 1, ROVE_MAX_PEM_BYTES + 1, f);
+	fclose(f);
+	if (n > ROVE_MAX_PEM_BYTES) {
+		rove_error("'%s' is larger than %u bytes", path, ROVE_MAX_PEM_BYTES);
+		free(buf);
+		return ROVE_ETOOBIG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return ROVE_OK;
+}
+
+int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file)
+{
+	nng_listener l;
+	nng_tls_config *cfg = NULL;
+	char *cert = NULL, *key = NULL;
+	int rv, rc = ROVE_OK;
+
+	rv = nng_listener_create(&l, sock, url);
+	if (rv != 0) {
+		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));
+		return ROVE_EINVAL;
+	}
+	if (rove_net_is_tls(url)) {
+		if (cert_file == NULL || key_file == NULL) {
+			rove_error("%s needs --tls-cert and --tls-key", url);
+			return ROVE_EINVAL;
+		}
+		rc = read_pem(cert_file, &cert);
+		if (rc == ROVE_OK)
+			rc = read_pem(key_file, &key);
+		if (rc == ROVE_OK && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
+		    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
+		    (rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) == 0)
+			rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+		if (rc == ROVE_OK && rv != 0) {
+			rove_error("TLS setup with '%s' and '%s': %s", cert_file, key_file, nng_strerror(rv));
+			rc = ROVE_EINVAL;
+		}
+		if (cfg != NULL)
+			nng_tls_config_free(cfg); /* the listener holds its own reference */
+		free(cert);
+		free(key);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	rv = nng_listener_start(l, 0);
+	if (rv != 0) {
+		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));
+		return ROVE_EIO;
+	}
+	return ROVE_OK;
+}
+
+/* The host of tls+tcp://HOST:PORT into out. */
+static void url_host(const char *url, char *out, size_t len)
+{
+	const char *h = strstr(url, "://");
+	const char *end;
+	size_t n;
+
+	h = h ? h + 3 : url;
+	if (*h == '[') {
+		h++;
+		end = strchr(h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	n = end ? (size_t)(end - h) : strlen(h);
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+}
+
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
+{
+	nng_dialer d;
+	nng_tls_config *cfg = NULL;
+	char host[256];
+	int rv;
+
+	rv = nng_dialer_create(&d, sock, url);
+	if (rv != 0) {
+		rove_error("invalid server URL '%s': %s", url, nng_strerror(rv));
+		return ROVE_EINVAL;
+	}
+	if (rove_net_is_tls(url)) {
+		if (ca_file == NULL || ca_file[0] == '\0') {
+			rove_error("%s needs a CA certificate (rove init --ca FILE, or $ROVE_TLS_CA)", url);
+			return ROVE_EINVAL;
+		}
+		url_host(url, host, sizeof(host));
+		if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
+		    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
+		    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0 &&
+		    (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 &&
+		    (rv = nng_tls_config_server_name(cfg, host)) == 0)
+			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		if (cfg != NULL)
+			nng_tls_config_free(cfg);
+		if (rv != 0) {
+			rove_error("TLS setup with CA '%s': %s", ca_file, nng_strerror(rv));
+			return ROVE_EINVAL;
+		}
+	}
+	rv = nng_dialer_start(d, 0);
+	if (rv != 0) {
+		rove_debug("dial %s: %s", url, nng_strerror(rv));
+		return ROVE_EUNREACH;
+	}
+	return ROVE_OK;
+}

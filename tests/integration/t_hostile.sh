@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Hostile clients speaking the real protocol: malformed MessagePack, wrong
+# versions, unknown types, oversized messages and batches, bad tokens,
+# forged authors and cursors. The server answers each with an error, stays
+# up, never returns a record outside the caller's scope, and rate-limits
+# failed logins.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+territory east
+territory west
+user_replica alice rep east
+user_replica bob rep west
+user_replica mallory rep west
+sync_all admin alice bob mallory
+a=$(r alice customer add --name "Alice's secret customer" --phone 13700000001)
+r alice sync >/dev/null
+
+raw() { probe alice raw "$1"; }
+# Answered with an ERROR reply (type 1) carrying the given code.
+expect_error() {
+	local what=$1 out
+	shift
+	out=$("$@") || fail "$what: no reply ($out)"
+	[ "$(jq -r '.error // empty' <<<"$out")" != "" ] || fail "$what: not an error reply: $out"
+}
+alive() {
+	eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "the server still serves ($1)"
+}
+
+expect_error "empty message" raw ""
+expect_error "not msgpack" raw "c1c1c1c1"
+expect_error "a bare integer" raw "07"
+expect_error "wrong version" raw "93020440"
+expect_error "unknown type" raw "92011f"
+expect_error "a reply as a request" raw "9201039190"
+expect_error "array claiming 4 billion items" raw "ddffffffff01"
+expect_error "string claiming 4 GB" raw "9401a5dbffffffff"
+expect_error "truncated pull" raw "9a0104a5616c696365"
+alive "after malformed input"
+
+# Oversized: a 9 MiB message is dropped by the transport, a push of more
+# than the batch limit is refused by the decoder.
+head -c $((9 * 1024 * 1024)) /dev/zero >"$T/big"
+set +e
+ROVE_PROBE_TIMEOUT_MS=1500 probe alice raw-file "$T/big" >/dev/null 2>&1
+set -e
+alive "after an oversized message"
+# [1, 2, "alice", "", replica(16), array32 of 1001 nils]
+{
+	printf '\x96\x01\x02\xa5alice\xa0\xc4\x10'
+	printf 'x%.0s' $(seq 1 16)
+	printf '\xdd\x00\x00\x03\xe9'
+	head -c 1001 /dev/zero | tr '\0' '\300'
+} >"$T/batch"
+expect_error "1001 ops in one push" probe alice raw-file "$T/batch"
+alive "after an oversized batch"
+
+# Tokens: missing, wrong, another user's; failed logins are rate-limited.
+eq "$("$ROVE_PROBE" "$URL" alice "" pull | jq -r .error)" "13" "no token"
+eq "$("$ROVE_PROBE" "$URL" nobody "$(token_of alice)" pull | jq -r .error)" "13" "unknown user"
+eq "$("$ROVE_PROBE" "$URL" bob "$(token_of alice)" pull | jq -r .error)" "13" "alice's token with bob's name"
+for _ in 1 2 3 4 5; do "$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull >/dev/null; done
+eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .error)" "16" \
+	"a name is locked after 5 failures, even with the right token"
+eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "alice is not affected"
+
+# Forged authors and sequence numbers are replaced by the server's.
+n=$(probe alice push create 1 01a22000-0000-7000-8000-0000000000d1 name=Forged --author bob --seq 999999)
+eq "$(jq -r .status <<<"$n")" "accepted" "accepted as alice's"
+[ "$(jq .seq <<<"$n")" -lt 100 ] || fail "the client's sequence number was kept: $n"
+r admin sync >/dev/null
+eq "$(r admin customer show 01a22000-0000-7000-8000-0000000000d1 --json | jq -r .owner)" "alice" "owner from the login"
+eq "$(r admin customer history 01a22000-0000-7000-8000-0000000000d1 --json | jq -r '.[0].by')" "alice" "author from the login"
+
+# Forged cursors: ahead of the server is refused; any cursor returns only
+# the caller's scope.
+eq "$(probe bob pull --cursor 99999999 | jq -r '.error // empty')" "2" "a cursor ahead of the server"
+eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob's own pulls work"
+for c in 0 1 2 3; do
+	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
+done
+if probe bob pull --epoch 0 | grep -q "$a"; then fail "a stale epoch returned alice's customer"; fi
+echo "ok"

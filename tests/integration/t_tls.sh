@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Sync over TLS (tls+tcp:// through nng's mbedtls engine): a replica that
+# trusts the server's CA syncs; one with another CA, or none, does not.
+. "$(dirname "$0")/lib.sh"
+
+command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
+
+# A CA, and a server certificate it signs for 127.0.0.1.
+mkcert() {
+	local dir=$1
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+	# mbedtls matches the host against DNS names only, so 127.0.0.1 is one too.
+	printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n' >"$dir/ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 2 -extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
+}
+mkcert "$T/pki"
+mkcert "$T/other"
+
+server_init
+# A free port: try a few random ones.
+for _ in $(seq 1 20); do
+	port=$((20000 + RANDOM % 40000))
+	URL="tls+tcp://127.0.0.1:$port"
+	"$ROVED_BIN" serve "$T/srv" --listen "$URL" --tls-cert "$T/pki/server.pem" \
+		--tls-key "$T/pki/server.key" >>"$T/roved.log" 2>&1 &
+	ROVED_PID=$!
+	sleep 0.3
+	kill -0 "$ROVED_PID" 2>/dev/null && break
+	ROVED_PID=
+done
+[ -n "$ROVED_PID" ] || fail "roved did not start with TLS"
+
+rove -R "$T/admin" init --server "$URL" --user admin --token "$ADMIN_TOKEN" --ca "$T/pki/ca.pem" 2>/dev/null
+rove -R "$T/admin" admin territory add east --name East >/dev/null
+token=$(rove -R "$T/admin" admin user add alice --role rep --territory east)
+rove -R "$T/alice" init --server "$URL" --user alice --token "$token" --ca "$T/pki/ca.pem" 2>/dev/null
+id=$(rove -R "$T/alice" customer add --name "Over TLS Ltd")
+eq "$(rove -R "$T/alice" sync --json | jq .accepted)" "1" "push over TLS"
+rove -R "$T/admin" sync >/dev/null
+eq "$(rove -R "$T/admin" customer show "$id" --json | jq -r .name)" "Over TLS Ltd" "pull over TLS"
+
+# The wrong CA: the server is not trusted, nothing is sent.
+rove -R "$T/mallory" init --server "$URL" --user alice --token "$token" --ca "$T/other/ca.pem" 2>/dev/null
+rove -R "$T/mallory" customer add --name "Never sent" >/dev/null
+set +e
+rove -R "$T/mallory" --timeout 2000 sync >/dev/null 2>&1
+status=$?
+set -e
+[ "$status" -ne 0 ] || fail "sync succeeded against an untrusted certificate"
+eq "$(rove -R "$T/mallory" status --json | jq .pending)" "1" "the untrusted sync kept the change"
+# No CA at all: refused before connecting.
+rove -R "$T/noca" init --server "$URL" --user alice --token "$token" 2>/dev/null
+set +e
+rove -R "$T/noca" sync 2>"$T/err"
+eq "$?" "1" "tls without a CA"
+set -e
+grep -q "CA" "$T/err" || fail "unclear error: $(cat "$T/err")"
+# $ROVE_TLS_CA supplies one.
+eq "$(ROVE_TLS_CA="$T/pki/ca.pem" rove -R "$T/noca" sync --json | jq .pulled)" "3" "CA from the environment (territory, customer, history)"
+echo "ok"
