@@ -71,6 +71,19 @@ server_start() {
 	fail "roved did not start"
 }
 
+# free_port: a TCP port on 127.0.0.1 nobody listens on (probably).
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port"
+}
+
 server_stop() {
 	[ -n "$ROVED_PID" ] || return 0
 	kill -TERM "$ROVED_PID"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Sync through a bad network: a loopback proxy delays every chunk and cuts
+# connections at random. Syncs time out or fail cleanly (exit 3, nothing
+# lost), resume, and every replica converges without duplicates.
+. "$(dirname "$0")/lib.sh"
+
+SEED=${ROVE_SEED:-$RANDOM}
+echo "seed $SEED (replay with ROVE_SEED=$SEED)"
+server_init
+sport=$(free_port)
+URL="tcp://127.0.0.1:$sport"
+"$ROVED_BIN" serve "$T/srv" --listen "$URL" >>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+sleep 0.3
+admin_replica
+territory east
+reps=(alice bob carol)
+for u in "${reps[@]}"; do user_replica "$u" rep east; done
+
+# The reps reach the server only through the proxy.
+pport=$(free_port)
+"$ROVE_PROXY" --listen "$pport" --to "$sport" --delay-ms 2 --cut-percent 15 --seed "$SEED" \
+	2>"$T/proxy.log" &
+BG_PIDS+=($!)
+sleep 0.2
+for u in "${reps[@]}"; do
+	rm -rf "$T/$u"
+	rove -R "$T/$u" init --server "tcp://127.0.0.1:$pport" --user "$u" --token "$(token_of "$u")" 2>/dev/null
+done
+
+PER=40
+k=0
+for u in "${reps[@]}"; do
+	k=$((k + 1))
+	for i in $(seq 1 $PER); do r "$u" customer add --name "$u-$i" --phone "138$k$(printf %07d $i)" >/dev/null; done
+done
+failures=0
+for u in "${reps[@]}"; do
+	done_=0
+	for _ in $(seq 1 100); do
+		set +e
+		ROVE_PUSH_BATCH=5 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>"$T/err"
+		status=$?
+		set -e
+		if [ $status -eq 0 ]; then done_=1; break; fi
+		[ $status -eq 3 ] || { cat "$T/err" >&2; fail "$u: sync exited $status, not 3"; }
+		failures=$((failures + 1))
+	done
+	[ $done_ -eq 1 ] || fail "$u never got through"
+	eq "$(r "$u" status --json | jq .pending)" "0" "$u: everything pushed"
+done
+# One more clean round so everyone has everything.
+for u in "${reps[@]}"; do
+	until ROVE_PUSH_BATCH=5 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>&1; do
+		failures=$((failures + 1))
+	done
+done
+r admin sync >/dev/null
+all=$(r admin customer list --json)
+eq "$(jq length <<<"$all")" "$((PER * ${#reps[@]}))" "every customer exactly once on the server"
+eq "$(jq '[.[].name] | unique | length' <<<"$all")" "$((PER * ${#reps[@]}))" "no duplicates"
+for u in "${reps[@]}"; do
+	eq "$(r "$u" customer list --json | jq -c .)" "$(jq -c --arg u "$u" '[.[] | select(.owner == $u)]' <<<"$all")" \
+		"$u converges"
+done
+kill -TERM "${BG_PIDS[0]}" 2>/dev/null || true
+wait "${BG_PIDS[0]}" 2>/dev/null || true
+BG_PIDS=()
+echo "syncs cut by the network and retried: $failures; $(tail -n 1 "$T/proxy.log")"
+echo "ok"

@@ -1,0 +1,155 @@
+/*
+ * rove_chaos_proxy - a TCP proxy on loopback that makes a bad network for
+ * tests: it forwards 127.0.0.1:LISTEN to 127.0.0.1:TO, delays every chunk,
+ * and cuts connections at random (a phone losing signal in a tunnel).
+ *
+ *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
+ *                    [--seed S]
+ *
+ * --cut-percent: chance, for each chunk forwarded, that both sides of the
+ * connection are closed instead. Runs until killed; prints its counters on
+ * SIGTERM. One thread, poll(); at most MAX_CONNS connection pairs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 128
+#define CHUNK 16384
+
+static volatile sig_atomic_t stop;
+static unsigned long forwarded, cuts, accepted;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int tcp_socket(int port, int listening)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (listening) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0) {
+			close(fd);
+			return -1;
+		}
+	} else if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	int lport = 0, tport = 0, delay_ms = 0, cut = 0;
+	unsigned seed = (unsigned)time(NULL);
+	int pairs[MAX_CONNS][2];
+	int n = 0, lfd;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--listen") == 0)
+			lport = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--to") == 0)
+			tport = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--delay-ms") == 0)
+			delay_ms = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cut-percent") == 0)
+			cut = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--seed") == 0)
+			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	}
+	if (lport <= 0 || tport <= 0) {
+		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
+				"[--cut-percent P] [--seed S]\n");
+		return 2;
+	}
+	srand(seed);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	lfd = tcp_socket(lport, 1);
+	if (lfd < 0) {
+		fprintf(stderr, "rove_chaos_proxy: cannot listen on %d: %s\n", lport, strerror(errno));
+		return 1;
+	}
+	while (!stop) {
+		struct pollfd p[1 + 2 * MAX_CONNS];
+		int np = 1;
+
+		p[0].fd = lfd;
+		p[0].events = POLLIN;
+		for (int i = 0; i < n; i++) {
+			p[np].fd = pairs[i][0];
+			p[np++].events = POLLIN;
+			p[np].fd = pairs[i][1];
+			p[np++].events = POLLIN;
+		}
+		if (poll(p, (nfds_t)np, 200) < 0)
+			continue;
+		if ((p[0].revents & POLLIN) && n < MAX_CONNS) {
+			int c = accept(lfd, NULL, NULL);
+			int t = c >= 0 ? tcp_socket(tport, 0) : -1;
+			if (c >= 0 && t >= 0) {
+				pairs[n][0] = c;
+				pairs[n][1] = t;
+				n++;
+				accepted++;
+			} else if (c >= 0) {
+				close(c);
+			}
+		}
+		for (int i = n - 1; i >= 0; i--) {
+			for (int side = 0; side < 2; side++) {
+				struct pollfd *q = &p[1 + 2 * i + side];
+				char buf[CHUNK];
+				ssize_t got;
+				int drop = 0;
+
+				if (i >= n || !(q->revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				got = read(pairs[i][side], buf, sizeof(buf));
+				if (got <= 0)
+					drop = 1;
+				else if (cut > 0 && rand() % 100 < cut)
+					drop = 1, cuts++;
+				if (!drop && delay_ms > 0) {
+					struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+					nanosleep(&ts, NULL);
+				}
+				if (!drop && write(pairs[i][!side], buf, (size_t)got) != got)
+					drop = 1;
+				if (drop) {
+					close(pairs[i][0]);
+					close(pairs[i][1]);
+					pairs[i][0] = pairs[n - 1][0];
+					pairs[i][1] = pairs[n - 1][1];
+					n--;
+					break;
+				}
+				forwarded += (unsigned long)got;
+			}
+		}
+	}
+	fprintf(stderr, "rove_chaos_proxy: %lu connections, %lu bytes forwarded, %lu cut\n", accepted,
+		forwarded, cuts);
+	return 0;
+}
