@@ -1,21 +1,874 @@
-/* cmd_io.c - `rove import` and `rove export` (being written). */
+/*
+ * cmd_io.c - `rove import` and `rove export`: customers and contacts from
+ * and to CSV files (and JSON for export).
+ *
+ * An import is checked whole before anything is written: every bad row is
+ * reported with the line it starts on, and one bad row means nothing is
+ * imported. The rows of a good file become create ops written in one
+ * transaction, so the import is all or nothing on the replica too. The
+ * server checks every create again on the next sync (duplicates among all
+ * customers, territories), as it does for `rove customer add`.
+ *
+ * Memory: the file's rows are kept as text while they are checked, and the
+ * ops are built from them only when every row is good.
+ */
 #include "cli.h"
+#include "csv.h"
+#include "err.h"
 #include "log.h"
+#include "out.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows in one import file: they are checked in memory and written in one
+ * transaction; a bigger list is split into several files. */
+#define IMPORT_MAX_ROWS 100000u
+/* Columns in one file: every field of a collection, with room to spare. */
+#define IMPORT_MAX_COLUMNS 64u
+
+static const rove_coll_def *io_coll(const char *what)
+{
+	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
+		return rove_schema_coll(ROVE_COLL_CUSTOMER);
+	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
+		return rove_schema_coll(ROVE_COLL_CONTACT);
+	return NULL;
+}
+
+/* A column of an exported file that import skips: the id and what the
+ * server sets. */
+static bool column_ignored(const char *name, const rove_field_def *fd)
+{
+	if (strcmp(name, "id") == 0)
+		return true;
+	return fd != NULL && (fd->flags & ROVE_FF_SYSTEM) && !(fd->flags & ROVE_FF_HIDDEN);
+}
+
+static bool column_importable(const rove_field_def *fd)
+{
+	return !(fd->flags & (ROVE_FF_SYSTEM | ROVE_FF_HIDDEN));
+}
+
+/* Bytes of s to show in a message: at most 60, cut between characters. */
+static int shown(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= 60)
+		return (int)n;
+	n = 60;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+/* ---- a set of strings: tax ids, phones, customer ids, territories ---- */
+
+typedef struct key_slot {
+	uint64_t hash;
+	size_t off, len;    /* the key in the set's arena; len 0: free slot */
+	unsigned long line; /* the file's row holding it, or 0: the replica's */
+	rove_uuid id;       /* the replica's record, when line is 0 */
+} key_slot;
+
+typedef struct key_set {
+	key_slot *slot; /* cap slots, a power of two, at most half full */
+	size_t cap, n;
+	char *arena;
+	size_t used, size;
+} key_set;
+
+static uint64_t key_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+static void key_set_free(key_set *ks)
+{
+	free(ks->slot);
+	free(ks->arena);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static key_slot *key_find(const key_set *ks, const char *key, size_t len, uint64_t h)
+{
+	if (ks->cap == 0)
+		return NULL;
+	for (size_t i = h & (ks->cap - 1);; i = (i + 1) & (ks->cap - 1)) {
+		key_slot *s = &ks->slot[i];
+		if (s->len == 0)
+			return NULL;
+		if (s->hash == h && s->len == len && memcmp(ks->arena + s->off, key, len) == 0)
+			return s;
+	}
+}
+
+static int key_grow(key_set *ks)
+{
+	size_t cap = ks->cap ? ks->cap * 2 : 1024;
+	key_slot *slot = calloc(cap, sizeof(*slot));
+
+	if (slot == NULL)
+		return ROVE_ENOMEM;
+	for (size_t i = 0; i < ks->cap; i++) {
+		size_t k;
+		if (ks->slot[i].len == 0)
+			continue;
+		for (k = ks->slot[i].hash & (cap - 1); slot[k].len != 0; k = (k + 1) & (cap - 1))
+			;
+		slot[k] = ks->slot[i];
+	}
+	free(ks->slot);
+	ks->slot = slot;
+	ks->cap = cap;
+	return ROVE_OK;
+}
+
+/* Adds key (len > 0) unless the set holds it; then *dup points to the
+ * holder (valid until the next add) and nothing is added. */
+static int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id,
+		   const key_slot **dup)
+{
+	uint64_t h = key_hash(key, len);
+	key_slot *s;
+	size_t i;
+
+	*dup = key_find(ks, key, len, h);
+	if (*dup != NULL)
+		return ROVE_OK;
+	if ((ks->n + 1) * 2 > ks->cap && key_grow(ks) != ROVE_OK)
+		return ROVE_ENOMEM;
+	if (ks->used + len > ks->size) {
+		size_t size = ks->size ? ks->size * 2 : 65536;
+		char *arena;
+		while (size < ks->used + len)
+			size *= 2;
+		arena = realloc(ks->arena, size);
+		if (arena == NULL)
+			return ROVE_ENOMEM;
+		ks->arena = arena;
+		ks->size = size;
+	}
+	for (i = h & (ks->cap - 1); ks->slot[i].len != 0; i = (i + 1) & (ks->cap - 1))
+		;
+	s = &ks->slot[i];
+	memcpy(ks->arena + ks->used, key, len);
+	s->hash = h;
+	s->off = ks->used;
+	s->len = len;
+	s->line = line;
+	if (id != NULL)
+		s->id = *id;
+	else
+		memset(&s->id, 0, sizeof(s->id));
+	ks->used += len;
+	ks->n++;
+	return ROVE_OK;
+}
+
+/* The key of value under kind ('t' tax id, 'p' phone, 'c' customer id,
+ * 'T' territory code) into out; its length. */
+static size_t make_key(char out[ROVE_MAX_STR + 3], char kind, const char *value)
+{
+	size_t len = strnlen(value, ROVE_MAX_STR);
+
+	out[0] = kind;
+	out[1] = ':';
+	memcpy(out + 2, value, len);
+	return len + 2;
+}
+
+static bool key_has(const key_set *ks, char kind, const char *value)
+{
+	char key[ROVE_MAX_STR + 3];
+	size_t len = make_key(key, kind, value);
+
+	return key_find(ks, key, len, key_hash(key, len)) != NULL;
+}
+
+/* ---- import ---- */
+
+typedef struct import_row {
+	size_t off;         /* its cells in the importer's text */
+	unsigned long line; /* where it starts in the file */
+} import_row;
+
+typedef struct importer {
+	const rove_coll_def *c;
+	const char *file; /* as shown in messages */
+	rove_replica *r;
+	size_t ncols;
+	const rove_field_def *col[IMPORT_MAX_COLUMNS]; /* NULL: an ignored column */
+	key_set keys;                                  /* see make_key */
+	size_t nterr;                                  /* territories the replica holds */
+	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
+	bool row_bad;
+	size_t bad_rows; /* data rows; a bad header stops the check */
+	bool file_bad;   /* the header, or the file as a whole */
+	char *text; /* the rows' cells, NUL-terminated, one after another */
+	size_t text_len, text_cap;
+	import_row *rows;
+	size_t nrows, rows_cap;
+} importer;
+
+__attribute__((format(printf, 3, 4))) static void row_error(importer *im, unsigned long line, const char *fmt,
+							     ...)
+{
+	char msg[ROVE_MAX_ERRMSG * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rove_error("%s:%lu: %s", im->file, line, msg);
+	im->row_bad = true;
+}
+
+static int load_record(const rove_record *rec, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3];
+	const key_slot *dup;
+	int rc = ROVE_OK;
+
+	if (rec->coll == ROVE_COLL_TERRITORY) {
+		const char *code = rove_fields_str(&rec->fs, "code");
+		if (code == NULL || code[0] == '\0')
+			return ROVE_OK;
+		if (im->nterr++ == 0)
+			snprintf(im->one_terr, sizeof(im->one_terr), "%s", code);
+		return key_put(&im->keys, key, make_key(key, 'T', code), 0, &rec->id, &dup);
+	}
+	if (im->c->id == ROVE_COLL_CUSTOMER) {
+		const char *tax = rove_fields_str(&rec->fs, "tax_id");
+		const char *phone = rove_fields_str(&rec->fs, "phone");
+		char norm[64];
+
+		if (tax != NULL && tax[0] != '\0')
+			rc = key_put(&im->keys, key, make_key(key, 't', tax), 0, &rec->id, &dup);
+		if (rc == ROVE_OK && phone != NULL) {
+			rove_phone_normalise(phone, norm, sizeof(norm));
+			if (norm[0] != '\0')
+				rc = key_put(&im->keys, key, make_key(key, 'p', norm), 0, &rec->id, &dup);
+		}
+	} else {
+		char ids[ROVE_UUID_STRLEN + 1];
+		rove_uuid_format(&rec->id, ids);
+		rc = key_put(&im->keys, key, make_key(key, 'c', ids), 0, &rec->id, &dup);
+	}
+	return rc;
+}
+
+/* What the replica holds that rows are checked against. */
+static int import_load(importer *im)
+{
+	int rc = rove_replica_each(im->r, ROVE_COLL_CUSTOMER, load_record, im);
+
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
+		rc = rove_replica_each(im->r, ROVE_COLL_TERRITORY, load_record, im);
+	return rc;
+}
+
+static void importable_columns(const rove_coll_def *c, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nfields; i++) {
+		int k;
+		if (!column_importable(&c->fields[i]))
+			continue;
+		k = snprintf(out + n, len - n, "%s%s", n ? ", " : "", c->fields[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+}
+
+/* Maps the header's columns to fields; reports every problem. */
+static int import_header(importer *im, rove_csv *csv)
+{
+	char names[IMPORT_MAX_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
+	unsigned long line = rove_csv_line(csv);
+
+	im->ncols = rove_csv_ncells(csv);
+	for (size_t j = 0; j < im->ncols; j++) {
+		const char *cell = rove_csv_cell(csv, j);
+		const rove_field_def *fd;
+		size_t len;
+
+		/* Spaces around a column name are a spreadsheet's, not part of it. */
+		while (*cell == ' ' || *cell == '\t')
+			cell++;
+		for (len = strlen(cell); len > 0 && (cell[len - 1] == ' ' || cell[len - 1] == '\t'); len--)
+			;
+		names[j][0] = '\0';
+		im->col[j] = NULL;
+		if (len == 0) {
+			row_error(im, line, "column %zu has no name", j + 1);
+			continue;
+		}
+		if (len > ROVE_MAX_FIELD_NAME) {
+			row_error(im, line, "unknown column '%.*s'", shown(cell), cell);
+			continue;
+		}
+		memcpy(names[j], cell, len);
+		names[j][len] = '\0';
+		for (size_t k = 0; k < j; k++) {
+			if (strcmp(names[k], names[j]) == 0) {
+				row_error(im, line, "column '%s' appears twice (columns %zu and %zu)", names[j], k + 1,
+					  j + 1);
+				break;
+			}
+		}
+		fd = rove_schema_field(im->c, names[j]);
+		if (column_ignored(names[j], fd))
+			continue;
+		if (fd == NULL) {
+			char cols[256];
+			importable_columns(im->c, cols, sizeof(cols));
+			row_error(im, line, "unknown column '%s' (%s columns: %s)", names[j], im->c->name, cols);
+		} else if (!column_importable(fd)) {
+			row_error(im, line, "column '%s' cannot be imported: the server sets it", names[j]);
+		} else {
+			im->col[j] = fd;
+		}
+	}
+	for (size_t i = 0; i < im->c->nfields; i++) {
+		const rove_field_def *fd = &im->c->fields[i];
+		bool found = false;
+		if (!(fd->flags & ROVE_FF_REQUIRED))
+			continue;
+		for (size_t j = 0; j < im->ncols && !found; j++)
+			found = strcmp(names[j], fd->name) == 0;
+		if (!found)
+			row_error(im, line, "missing column '%s' (it is required)", fd->name);
+	}
+	return im->row_bad ? ROVE_EINVAL : ROVE_OK;
+}
+
+/* The territory a customer row leaves empty: the replica's only one. */
+static int row_territory(importer *im, unsigned long line, rove_op *op)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+
+	if (terr != NULL) {
+		if (im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+			row_error(im, line, "no territory '%s' in this replica", terr);
+		return ROVE_OK;
+	}
+	if (im->nterr == 1)
+		return rove_op_set(op, "territory", rove_vcstr(im->one_terr));
+	/* The server puts a rep's create in their only territory; with
+	 * several, someone has to choose. */
+	if (im->nterr > 1 && (strcmp(im->r->role, "rep") == 0 || strcmp(im->r->role, "manager") == 0))
+		row_error(im, line, "territory is empty, and this replica holds %zu territories", im->nterr);
+	return ROVE_OK;
+}
+
+/* Builds the create op of one row into op, reporting every bad value.
+ * Returns a rove error only for a failure that is not the row's. */
+static int row_op(importer *im, const char *const *cells, unsigned long line, rove_op *op)
+{
+	rove_stamp st0 = {{0}, 0};
+	rove_uuid id;
+	char why[160];
+	int rc;
+
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, im->c->id, &id, st0);
+	for (size_t j = 0; j < im->ncols; j++) {
+		const rove_field_def *fd = im->col[j];
+		const char *text = cells[j];
+		char canon[ROVE_UUID_STRLEN + 1];
+		rove_uuid ref;
+		rove_value v;
+
+		if (fd == NULL)
+			continue;
+		if (text[0] == '\0') {
+			if (fd->flags & ROVE_FF_REQUIRED)
+				row_error(im, line, "%s is empty (it is required)", fd->name);
+			continue;
+		}
+		if (fd->type == ROVE_FT_REF && rove_uuid_parse(text, &ref) == ROVE_OK) {
+			rove_uuid_format(&ref, canon); /* ids are lower case everywhere */
+			text = canon;
+		}
+		if (rove_schema_parse(fd, text, &v, why, sizeof(why)) != ROVE_OK) {
+			row_error(im, line, "%s", why);
+			continue;
+		}
+		rc = rove_op_set(op, fd->name, v);
+		if (rc == ROVE_ENOMEM)
+			return rc;
+		if (rc != ROVE_OK)
+			row_error(im, line, "%s: %s", fd->name, rove_strerror(rc));
+	}
+	if (im->c->id == ROVE_COLL_CUSTOMER) {
+		/* As `customer add` does; the server decides. */
+		rc = rove_op_set(op, "owner", rove_vcstr(im->r->auth.user));
+		if (rc == ROVE_OK)
+			rc = row_territory(im, line, op);
+		if (rc != ROVE_OK)
+			return rc;
+	} else {
+		const rove_field_def *pf = rove_schema_parent_field(im->c);
+		const char *pid = rove_fields_str(&op->fs, pf->name);
+		rove_uuid cid;
+		char ids[ROVE_UUID_STRLEN + 1];
+
+		if (pid != NULL && rove_uuid_parse(pid, &cid) == ROVE_OK) {
+			rove_uuid_format(&cid, ids);
+			if (!key_has(&im->keys, 'c', ids))
+				row_error(im, line, "no customer '%s' in this replica", pid);
+		}
+	}
+	if (!im->row_bad && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK)
+		row_error(im, line, "%s", why);
+	return ROVE_OK;
+}
+
+/* A customer row's tax id and phone: unique in the file and among the
+ * customers the replica holds. */
+static int row_unique(importer *im, const rove_op *op, unsigned long line)
+{
+	static const char *const fields[] = {"tax_id", "phone"};
+
+	for (int i = 0; i < 2; i++) {
+		const char *val = rove_fields_str(&op->fs, fields[i]);
+		char key[ROVE_MAX_STR + 3], norm[64], ids[ROVE_UUID_STRLEN + 1];
+		const key_slot *dup;
+		size_t len;
+		int rc;
+
+		if (val == NULL || val[0] == '\0')
+			continue;
+		if (i == 0) {
+			len = make_key(key, 't', val);
+		} else {
+			rove_phone_normalise(val, norm, sizeof(norm));
+			if (norm[0] == '\0')
+				continue;
+			len = make_key(key, 'p', norm);
+		}
+		rc = key_put(&im->keys, key, len, line, NULL, &dup);
+		if (rc != ROVE_OK)
+			return rc;
+		if (dup == NULL)
+			continue;
+		if (dup->line == 0) {
+			rove_uuid_format(&dup->id, ids);
+			row_error(im, line, "%s '%.*s' belongs to customer %s already", fields[i], shown(val), val, ids);
+		} else {
+			row_error(im, line, "%s '%.*s' is also on line %lu", fields[i], shown(val), val, dup->line);
+		}
+	}
+	return ROVE_OK;
+}
+
+/* Keeps a row's cells for writing. */
+static int keep_row(importer *im, const char *const *cells, unsigned long line)
+{
+	size_t need = 0;
+
+	for (size_t j = 0; j < im->ncols; j++)
+		need += strlen(cells[j]) + 1;
+	if (im->text_len + need > im->text_cap) {
+		size_t cap = im->text_cap ? im->text_cap : 1u << 20;
+		char *text;
+		while (cap < im->text_len + need)
+			cap *= 2;
+		text = realloc(im->text, cap);
+		if (text == NULL)
+			return ROVE_ENOMEM;
+		im->text = text;
+		im->text_cap = cap;
+	}
+	if (im->nrows == im->rows_cap) {
+		size_t cap = im->rows_cap ? im->rows_cap * 2 : 1024;
+		import_row *rows = realloc(im->rows, cap * sizeof(*rows));
+		if (rows == NULL)
+			return ROVE_ENOMEM;
+		im->rows = rows;
+		im->rows_cap = cap;
+	}
+	im->rows[im->nrows].off = im->text_len;
+	im->rows[im->nrows].line = line;
+	im->nrows++;
+	for (size_t j = 0; j < im->ncols; j++) {
+		size_t len = strlen(cells[j]) + 1;
+		memcpy(im->text + im->text_len, cells[j], len);
+		im->text_len += len;
+	}
+	return ROVE_OK;
+}
+
+static bool row_blank(const rove_csv *csv)
+{
+	for (size_t j = 0; j < rove_csv_ncells(csv); j++)
+		if (rove_csv_cell(csv, j)[0] != '\0')
+			return false;
+	return true;
+}
+
+/* Checks one data row (op is scratch space) and keeps it. */
+static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
+{
+	const char *cells[IMPORT_MAX_COLUMNS];
+	unsigned long line = rove_csv_line(csv);
+	size_t n = rove_csv_ncells(csv);
+	int rc;
+
+	if (n != im->ncols) {
+		row_error(im, line, "%zu cells, but the header has %zu columns", n, im->ncols);
+		return ROVE_OK;
+	}
+	for (size_t j = 0; j < n; j++)
+		cells[j] = rove_csv_cell(csv, j);
+	rc = row_op(im, cells, line, op);
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
+		rc = row_unique(im, op, line);
+	if (rc == ROVE_OK && !im->row_bad)
+		rc = keep_row(im, cells, line);
+	return rc;
+}
+
+/* Reads and checks the whole file. ROVE_EINVAL once it is reported bad. */
+static int import_read(importer *im, FILE *f)
+{
+	/* A cell can hold no longer a string than a field; a row no more
+	 * text than a record. */
+	rove_csv_limits lim = {IMPORT_MAX_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
+	rove_csv *csv;
+	rove_op *op = malloc(sizeof(*op));
+	bool header = false, stop = false;
+	size_t rows = 0;
+	int rc;
+
+	if (op == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_csv_open(f, &lim, &csv);
+	if (rc != ROVE_OK) {
+		free(op);
+		return rc;
+	}
+	while (rc == ROVE_OK && !stop) {
+		im->row_bad = false;
+		rc = rove_csv_next(csv);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			break;
+		}
+		if (rc == ROVE_EIO) {
+			rove_error("cannot read %s: %s", im->file, strerror(errno));
+			break;
+		}
+		if (rc == ROVE_EINVAL) {
+			rc = ROVE_OK;
+			row_error(im, rove_csv_line(csv), "%s", rove_csv_error(csv));
+			stop = im->file_bad = !header; /* no columns to check rows against */
+		} else if (row_blank(csv)) {
+			continue;
+		} else if (!header) {
+			header = true;
+			stop = im->file_bad = import_header(im, csv) != ROVE_OK;
+		} else if (++rows > IMPORT_MAX_ROWS) {
+			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", IMPORT_MAX_ROWS);
+			stop = im->file_bad = true;
+		} else {
+			rc = import_row_check(im, csv, op);
+		}
+		if (im->row_bad && !stop)
+			im->bad_rows++;
+	}
+	if (rc == ROVE_OK && !header && !im->file_bad) {
+		rove_error("%s: the file is empty (it needs a header row)", im->file);
+		im->file_bad = true;
+	}
+	rove_csv_close(csv);
+	free(op);
+	if (rc == ROVE_OK && (im->bad_rows > 0 || im->file_bad))
+		rc = ROVE_EINVAL;
+	return rc;
+}
+
+/* Builds the ops of the kept rows and writes them in one transaction. */
+static int import_write(importer *im)
+{
+	rove_op *ops;
+	int rc = ROVE_OK;
+
+	if (im->nrows == 0)
+		return ROVE_OK;
+	ops = malloc(im->nrows * sizeof(*ops)); /* freed below */
+	if (ops == NULL)
+		return ROVE_ENOMEM;
+	for (size_t i = 0; i < im->nrows && rc == ROVE_OK; i++) {
+		const char *cells[IMPORT_MAX_COLUMNS];
+		const char *p = im->text + im->rows[i].off;
+
+		for (size_t j = 0; j < im->ncols; j++) {
+			cells[j] = p;
+			p += strlen(p) + 1;
+		}
+		im->row_bad = false;
+		rc = row_op(im, cells, im->rows[i].line, &ops[i]);
+		if (rc == ROVE_OK && im->row_bad)
+			rc = ROVE_EINVAL; /* it was good a moment ago */
+	}
+	if (rc == ROVE_OK)
+		rc = rove_replica_write_many(im->r, ops, im->nrows);
+	free(ops);
+	return rc;
+}
+
+static void import_help(FILE *f)
+{
+	const rove_coll_def *cs[2] = {rove_schema_coll(ROVE_COLL_CUSTOMER), rove_schema_coll(ROVE_COLL_CONTACT)};
+
+	fputs("usage: rove import customers|contacts FILE.csv [--dry-run]\n"
+	      "\n"
+	      "Create customers or contacts from a CSV file (RFC 4180, UTF-8; FILE '-'\n"
+	      "reads standard input). The first row names the columns with the JSON\n"
+	      "field names, in any order:\n",
+	      f);
+	for (int k = 0; k < 2; k++) {
+		const char *sep = "";
+		fprintf(f, "  %ss:%s", cs[k]->name, k == 0 ? " " : "  ");
+		for (size_t i = 0; i < cs[k]->nfields; i++) {
+			const rove_field_def *fd = &cs[k]->fields[i];
+			if (!column_importable(fd))
+				continue;
+			fprintf(f, "%s%s%s", sep, fd->name, (fd->flags & ROVE_FF_REQUIRED) ? " (required)" : "");
+			sep = ", ";
+		}
+		fputc('\n', f);
+	}
+	fputs("A contact's customer, and a customer's dealer, are ids. The columns id,\n"
+	      "owner, last_activity_at and created_at, which 'rove export' writes,\n"
+	      "are accepted and ignored: the server sets them. An empty cell leaves a\n"
+	      "field unset; values are written as on the command line (tier: one of\n"
+	      "prospect, customer, loyal). Quoted cells may hold commas, doubled\n"
+	      "quotes and line breaks; a byte order mark and CRLF line ends are fine,\n"
+	      "and blank lines are skipped.\n"
+	      "\n"
+	      "Every row is checked before anything is written, and every bad row is\n"
+	      "reported as FILE:LINE (the line where the row starts; the header is\n"
+	      "line 1). If any row is bad, nothing is imported. A row is bad when a\n"
+	      "value is invalid or a required one is empty, when it has the wrong\n"
+	      "number of cells, when its tax_id or phone (compared by its digits)\n"
+	      "repeats an earlier row's or belongs to a customer this replica holds,\n"
+	      "or when a contact's customer is not in this replica.\n",
+	      f);
+	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", IMPORT_MAX_ROWS,
+		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
+	fputs("\n"
+	      "Imported customers are yours, made offline and sent on the next sync in\n"
+	      "one go; the server checks them again against every customer, and any\n"
+	      "it refuses show in 'rove rejected'.\n"
+	      "\n"
+	      "  --dry-run   check the file and report, but import nothing\n",
+	      f);
+}
 
 int cmd_import(rove_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	rove_error("import: not available yet");
-	return ROVE_EXIT_FAIL;
+	importer *im;
+	rove_replica r;
+	const char *what = NULL, *path = NULL;
+	bool dry_run = false;
+	FILE *f;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			import_help(stdout);
+			return ROVE_EXIT_OK;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			rove_error("unknown option '%s'", argv[i]);
+			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		} else if (what == NULL) {
+			what = argv[i];
+		} else if (path == NULL) {
+			path = argv[i];
+		} else {
+			rove_error("unexpected argument '%s'", argv[i]);
+			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		}
+	}
+	if (what == NULL || path == NULL || io_coll(what) == NULL) {
+		if (what != NULL && io_coll(what) == NULL)
+			rove_error("cannot import '%s' (import customers or contacts)", what);
+		return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+	}
+	im = calloc(1, sizeof(*im));
+	if (im == NULL)
+		return ROVE_EXIT_FAIL;
+	im->c = io_coll(what);
+	im->file = strcmp(path, "-") == 0 ? "stdin" : path;
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+	} else {
+		f = fopen(path, "rb");
+		if (f == NULL) {
+			rove_error("cannot open %s: %s", path, strerror(errno));
+			free(im);
+			return ROVE_EXIT_FAIL;
+		}
+	}
+	rc = cli_open(cli, &r);
+	if (rc == ROVE_OK) {
+		im->r = &r;
+		rc = import_load(im);
+		if (rc == ROVE_OK)
+			rc = import_read(im, f);
+		if (rc == ROVE_EINVAL && im->file_bad)
+			rove_error("%s: nothing imported", im->file);
+		else if (rc == ROVE_EINVAL)
+			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
+				   im->bad_rows == 1 ? "" : "s");
+		else if (rc != ROVE_OK && rc != ROVE_EIO) /* EIO: reported */
+			rove_error("cannot import %s: %s", im->file, rove_strerror(rc));
+		if (rc == ROVE_OK && !dry_run) {
+			rc = import_write(im);
+			if (rc != ROVE_OK)
+				rove_error("cannot save: %s; nothing imported", rove_strerror(rc));
+		}
+		if (rc == ROVE_OK)
+			printf("%s %zu %s%s\n", dry_run ? "would import" : "imported", im->nrows, im->c->name,
+			       im->nrows == 1 ? "" : "s");
+		rove_replica_close(&r);
+	}
+	if (f != stdin)
+		fclose(f);
+	key_set_free(&im->keys);
+	free(im->text);
+	free(im->rows);
+	free(im);
+	return cli_exit(rc);
+}
+
+/* ---- export ---- */
+
+typedef struct exporter {
+	const rove_coll_def *c;
+	bool json;
+	size_t n;
+} exporter;
+
+static int export_one(const rove_record *rec, void *arg)
+{
+	exporter *ex = arg;
+	char id[ROVE_UUID_STRLEN + 1];
+
+	if (ex->json) {
+		fputs(ex->n == 0 ? "[" : ",", stdout);
+		out_record_json(stdout, ex->c, rec);
+	} else {
+		rove_uuid_format(&rec->id, id);
+		fputs(id, stdout);
+		for (size_t i = 0; i < ex->c->nfields; i++) {
+			const rove_field_def *fd = &ex->c->fields[i];
+			const rove_field *f;
+
+			if (fd->flags & ROVE_FF_HIDDEN)
+				continue;
+			putchar(',');
+			f = rove_fields_get(&rec->fs, fd->name);
+			if (f == NULL)
+				continue;
+			if (f->v.type == ROVE_V_INT)
+				printf("%" PRId64, f->v.i);
+			else if (f->v.type == ROVE_V_STR)
+				rove_csv_put(stdout, f->v.s, f->v.len);
+		}
+		fputs(ROVE_CSV_EOL, stdout);
+	}
+	ex->n++;
+	return ferror(stdout) ? ROVE_EIO : ROVE_OK;
 }
 
 int cmd_export(rove_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	rove_error("export: not available yet");
-	return ROVE_EXIT_FAIL;
+	static const char help[] =
+		"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
+		"\n"
+		"Write every customer (or contact) this replica holds to standard output.\n"
+		"\n"
+		"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
+		"          field names, id first, then a row per record, CRLF line ends,\n"
+		"          cells quoted when they hold a comma, a quote or a line break.\n"
+		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
+		"          integer cents) and is empty for null, so 'rove import' reads\n"
+		"          the file back: it ignores id, owner, last_activity_at and\n"
+		"          created_at.\n"
+		"  --json  the array 'rove customer list --json' prints\n"
+		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
+		"          shows Chinese text correctly\n";
+	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
+	exporter ex = {NULL, false, 0};
+	bool bom = false;
+	rove_replica r;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			ex.json = true;
+		} else if (strcmp(argv[i], "--csv") == 0) {
+			ex.json = false;
+		} else if (strcmp(argv[i], "--bom") == 0) {
+			bom = true;
+		} else if (ex.c == NULL && argv[i][0] != '-' && io_coll(argv[i]) != NULL) {
+			ex.c = io_coll(argv[i]);
+		} else {
+			rove_error("unexpected argument '%s'", argv[i]);
+			return cli_usage(usage, false);
+		}
+	}
+	if (ex.c == NULL)
+		return cli_usage(usage, false);
+	if (bom && ex.json) {
+		rove_error("--bom is for CSV");
+		return cli_usage(usage, false);
+	}
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (!ex.json) {
+		if (bom)
+			fputs("\xef\xbb\xbf", stdout);
+		fputs("id", stdout);
+		for (size_t i = 0; i < ex.c->nfields; i++)
+			if (!(ex.c->fields[i].flags & ROVE_FF_HIDDEN))
+				printf(",%s", ex.c->fields[i].name);
+		fputs(ROVE_CSV_EOL, stdout);
+	}
+	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
+	rove_replica_close(&r);
+	if (rc == ROVE_OK && ex.json)
+		puts(ex.n == 0 ? "[]" : "]");
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = ROVE_EIO;
+	if (rc == ROVE_EIO)
+		rove_error("cannot write the export: %s", strerror(errno));
+	else if (rc != ROVE_OK)
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	return cli_exit(rc);
 }

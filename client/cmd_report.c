@@ -1,12 +1,526 @@
-/* cmd_report.c - `rove report ...` (being written). */
+/*
+ * cmd_report.c - `rove report pipeline|targets|daily [--json|--csv]`:
+ * the command line and the printing; the figures come from report.c.
+ *
+ * Reports run on the replica, offline, over what it holds: a rep's own
+ * scope, a manager's subtree, everything for analysts and admins.
+ */
 #include "cli.h"
+#include "err.h"
+#include "hlc.h"
 #include "log.h"
+#include "out.h"
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+static const char report_help[] =
+	"usage: rove report pipeline [--json|--csv]\n"
+	"       rove report targets [--period YYYY-MM] [--json|--csv]\n"
+	"       rove report daily [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json|--csv]\n"
+	"\n"
+	"Reports computed on this replica, over the records it holds (a rep's own\n"
+	"customers, a manager's subtree, everything for analysts and admins).\n"
+	"Run 'rove report REPORT --help' for each report. Money is in currency\n"
+	"units in tables and in integer cents in JSON and CSV.\n";
+
+static const char pipeline_help[] =
+	"usage: rove report pipeline [--json|--csv]\n"
+	"\n"
+	"The open pipeline: deals not yet won or lost (a deal without a stage is\n"
+	"a lead), counted and summed by stage (lead, qualified, proposal,\n"
+	"negotiation), by territory and by rep (the customer's territory and\n"
+	"owner; \"(none)\" and \"(pool)\" when there is none), with a total.\n"
+	"CSV columns: dimension,key,count,amount.\n";
+
+static const char targets_help[] =
+	"usage: rove report targets [--period YYYY-MM] [--json|--csv]\n"
+	"\n"
+	"Each target of the month (default: this month, UTC) against the deals\n"
+	"won that month by the rep's customers, with the percent reached, and\n"
+	"who is behind. CSV columns: user,period,target,won,percent,behind.\n";
+
+static const char daily_help[] =
+	"usage: rove report daily [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json|--csv]\n"
+	"\n"
+	"Per day: new customers, activities (visits, calls, notes) and the amount\n"
+	"of deals won, each with its change from the day before. The default is\n"
+	"the last 14 days up to today (UTC); with only --from, up to today; with\n"
+	"only --to, the 14 days ending then. At most " STRINGIFY(ROVE_REPORT_MAX_DAYS) " days.\n";
+
+/* Days in the default daily range, today included. */
+#define DAILY_DEFAULT_DAYS 14
+
+/* Width of the funnel's widest bar, in terminal columns. */
+#define FUNNEL_WIDTH 30
+
+/* Terminal columns of a key (stage, territory, user, date) in tables. */
+#define KEY_WIDTH 16
+
+/* Room for an amount in units: "-92233720368547758.08" and a sign. */
+#define MONEY_TEXT 32
+/* Room for a change: an amount, a sign and brackets. */
+#define CHANGE_TEXT (MONEY_TEXT + 3)
+
+enum report_fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* Value options a report takes. */
+enum report_opt { OPT_PERIOD = 1, OPT_FROM = 2, OPT_TO = 4 };
+
+typedef struct report_args {
+	enum report_fmt fmt;
+	const char *period, *from, *to;
+} report_args;
+
+typedef struct report_def {
+	const char *name;
+	const char *help;
+	unsigned opts;
+	int (*run)(rove_report_data *d, const report_args *a);
+} report_def;
+
+/* Cents as units: 1200050 -> "12000.50". */
+static void money(int64_t cents, char *out, size_t len)
+{
+	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+
+	snprintf(out, len, "%s%" PRIu64 ".%02" PRIu64, cents < 0 ? "-" : "", a / 100, a % 100);
+}
+
+/* A change with its sign, in brackets: "(+3)", "(-1)", "(0)"; money as
+ * units. */
+static void change(int64_t v, bool is_money, char *out, size_t len)
+{
+	char text[MONEY_TEXT];
+
+	if (is_money)
+		money(v, text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%" PRId64, v);
+	/* "(" sign text ")" always fits CHANGE_TEXT; copy bounded anyway. */
+	if (len < 4)
+		return;
+	{
+		size_t at = 0;
+		out[at++] = '(';
+		if (v > 0)
+			out[at++] = '+';
+		for (size_t i = 0; text[i] != '\0' && at + 2 < len; i++)
+			out[at++] = text[i];
+		out[at++] = ')';
+		out[at] = '\0';
+	}
+}
+
+/* One CSV field, quoted when it must be. */
+static void csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/* ---- pipeline ---- */
+
+static void json_sums(const char *name, const char *keyname, const rove_report_sum *v, size_t n)
+{
+	printf(",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s{\"%s\":", i ? "," : "", keyname);
+		out_json_cstr(stdout, v[i].key);
+		printf(",\"count\":%" PRId64 ",\"amount\":%" PRId64 "}", v[i].count, v[i].amount);
+	}
+	putchar(']');
+}
+
+static void csv_sums(const char *dimension, const rove_report_sum *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		printf("%s,", dimension);
+		csv_field(v[i].key);
+		printf(",%" PRId64 ",%" PRId64 "\n", v[i].count, v[i].amount);
+	}
+}
+
+static void table_row(const char *key, int64_t count, int64_t amount)
+{
+	char text[MONEY_TEXT];
+
+	money(amount, text, sizeof(text));
+	out_cell(stdout, key, KEY_WIDTH);
+	printf(" %8" PRId64 " %18s", count, text);
+}
+
+static void table_sums(const char *title, const rove_report_sum *v, size_t n)
+{
+	printf("\n");
+	out_cell(stdout, title, KEY_WIDTH);
+	printf(" %8s %18s\n", "DEALS", "AMOUNT");
+	for (size_t i = 0; i < n; i++) {
+		table_row(v[i].key, v[i].count, v[i].amount);
+		putchar('\n');
+	}
+}
+
+/* The funnel: each stage's bar, centred, as long as its share of the
+ * largest stage's amount (or count, when no stage has an amount). */
+static void table_funnel(const rove_report_pipeline *p)
+{
+	int64_t max = 0;
+	bool by_amount = true;
+
+	for (int s = 0; s < ROVE_REPORT_OPEN_STAGES; s++)
+		if (p->stage[s].amount > max)
+			max = p->stage[s].amount;
+	if (max == 0) {
+		by_amount = false;
+		for (int s = 0; s < ROVE_REPORT_OPEN_STAGES; s++)
+			if (p->stage[s].count > max)
+				max = p->stage[s].count;
+	}
+	out_cell(stdout, "STAGE", KEY_WIDTH);
+	printf(" %8s %18s\n", "DEALS", "AMOUNT");
+	for (int s = 0; s < ROVE_REPORT_OPEN_STAGES; s++) {
+		int64_t v = by_amount ? p->stage[s].amount : p->stage[s].count;
+		int w = 0;
+		table_row(p->stage[s].key, p->stage[s].count, p->stage[s].amount);
+		if (max > 0 && v > 0) {
+			/* v <= max, so v / max * width fits; never less than one mark */
+			w = (int)((long double)v * FUNNEL_WIDTH / (long double)max);
+			if (w < 1)
+				w = 1;
+		}
+		printf("  %*s", (FUNNEL_WIDTH - w) / 2, "");
+		for (int i = 0; i < w; i++)
+			putchar('#');
+		putchar('\n');
+	}
+}
+
+static int run_pipeline(rove_report_data *d, const report_args *a)
+{
+	rove_report_pipeline p;
+	char text[MONEY_TEXT];
+	int rc = rove_report_pipeline_get(d, &p);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (a->fmt == FMT_JSON) {
+		printf("{\"total\":{\"count\":%" PRId64 ",\"amount\":%" PRId64 "}", p.total.count, p.total.amount);
+		json_sums("by_stage", "stage", p.stage, ROVE_REPORT_OPEN_STAGES);
+		json_sums("by_territory", "territory", p.territory, p.nterritory);
+		json_sums("by_rep", "rep", p.rep, p.nrep);
+		printf("}\n");
+	} else if (a->fmt == FMT_CSV) {
+		printf("dimension,key,count,amount\n");
+		csv_sums("stage", p.stage, ROVE_REPORT_OPEN_STAGES);
+		csv_sums("territory", p.territory, p.nterritory);
+		csv_sums("rep", p.rep, p.nrep);
+		printf("total,,%" PRId64 ",%" PRId64 "\n", p.total.count, p.total.amount);
+	} else {
+		money(p.total.amount, text, sizeof(text));
+		printf("Open pipeline: %" PRId64 " deal%s, %s\n\n", p.total.count, p.total.count == 1 ? "" : "s",
+		       text);
+		table_funnel(&p);
+		table_sums("TERRITORY", p.territory, p.nterritory);
+		table_sums("REP", p.rep, p.nrep);
+		printf("\n");
+		table_row("TOTAL", p.total.count, p.total.amount);
+		putchar('\n');
+	}
+	rove_report_pipeline_free(&p);
+	return ROVE_OK;
+}
+
+/* ---- targets ---- */
+
+static int run_targets(rove_report_data *d, const report_args *a)
+{
+	rove_report_target *t;
+	size_t n, behind = 0;
+	int rc = rove_report_targets_get(d, a->period, &t, &n);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (a->fmt == FMT_JSON) {
+		putchar('[');
+		for (size_t i = 0; i < n; i++) {
+			printf("%s{\"user\":", i ? "," : "");
+			out_json_cstr(stdout, t[i].user);
+			printf(",\"period\":\"%s\",\"target\":%" PRId64 ",\"won\":%" PRId64 ",\"percent\":%" PRId64
+			       ",\"behind\":%s}",
+			       t[i].period, t[i].target, t[i].won, t[i].percent, t[i].behind ? "true" : "false");
+		}
+		printf("]\n");
+	} else if (a->fmt == FMT_CSV) {
+		printf("user,period,target,won,percent,behind\n");
+		for (size_t i = 0; i < n; i++) {
+			csv_field(t[i].user);
+			printf(",%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%s\n", t[i].period, t[i].target, t[i].won,
+			       t[i].percent, t[i].behind ? "true" : "false");
+		}
+	} else if (n == 0) {
+		printf("No targets for %s on this replica.\n", a->period);
+	} else {
+		char tt[MONEY_TEXT], wt[MONEY_TEXT], gap[MONEY_TEXT];
+		printf("Targets for %s\n\n", a->period);
+		out_cell(stdout, "USER", KEY_WIDTH);
+		printf(" %18s %18s %7s\n", "TARGET", "WON", "REACHED");
+		for (size_t i = 0; i < n; i++) {
+			money(t[i].target, tt, sizeof(tt));
+			money(t[i].won, wt, sizeof(wt));
+			out_cell(stdout, t[i].user, KEY_WIDTH);
+			printf(" %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
+			if (t[i].behind) {
+				money(t[i].target - t[i].won, gap, sizeof(gap));
+				printf("  BEHIND by %s", gap);
+				behind++;
+			}
+			putchar('\n');
+		}
+		putchar('\n');
+		if (behind == 0) {
+			printf("Nobody is behind target.\n");
+		} else {
+			printf("Behind target (%zu):", behind);
+			for (size_t i = 0; i < n; i++)
+				if (t[i].behind)
+					printf(" %s (%" PRId64 "%%)", t[i].user, t[i].percent);
+			putchar('\n');
+		}
+	}
+	free(t);
+	return ROVE_OK;
+}
+
+/* ---- daily ---- */
+
+static int run_daily(rove_report_data *d, const report_args *a)
+{
+	static const char *const cols[] = {"date", "new_customers", "activities", "won_amount",
+					   "new_customers_change", "activities_change", "won_amount_change"};
+	rove_report_day *days;
+	size_t n;
+	int rc = rove_report_daily_get(d, a->from, a->to, &days, &n);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (a->fmt == FMT_JSON) {
+		putchar('[');
+		for (size_t i = 0; i < n; i++) {
+			const rove_report_day *r = &days[i];
+			printf("%s{\"date\":\"%s\",\"%s\":%" PRId64 ",\"%s\":%" PRId64 ",\"%s\":%" PRId64
+			       ",\"%s\":%" PRId64 ",\"%s\":%" PRId64 ",\"%s\":%" PRId64 "}",
+			       i ? "," : "", r->date, cols[1], r->new_customers, cols[2], r->activities, cols[3],
+			       r->won_amount, cols[4], r->new_customers_change, cols[5], r->activities_change,
+			       cols[6], r->won_amount_change);
+		}
+		printf("]\n");
+	} else if (a->fmt == FMT_CSV) {
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			printf("%s%s", c ? "," : "", cols[c]);
+		putchar('\n');
+		for (size_t i = 0; i < n; i++) {
+			const rove_report_day *r = &days[i];
+			printf("%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+			       r->date, r->new_customers, r->activities, r->won_amount, r->new_customers_change,
+			       r->activities_change, r->won_amount_change);
+		}
+	} else {
+		char v[MONEY_TEXT], c1[CHANGE_TEXT], c2[CHANGE_TEXT], c3[CHANGE_TEXT];
+		printf("Daily activity, %s to %s (change from the day before in brackets)\n\n", a->from, a->to);
+		printf("%-10s  %-16s  %-16s  %15s\n", "DATE", "NEW CUSTOMERS", "ACTIVITIES", "WON");
+		for (size_t i = 0; i < n; i++) {
+			const rove_report_day *r = &days[i];
+			change(r->new_customers_change, false, c1, sizeof(c1));
+			change(r->activities_change, false, c2, sizeof(c2));
+			change(r->won_amount_change, true, c3, sizeof(c3));
+			money(r->won_amount, v, sizeof(v));
+			printf("%-10s  %6" PRId64 " %-9s  %6" PRId64 " %-9s  %15s %s\n", r->date, r->new_customers,
+			       c1, r->activities, c2, v, c3);
+		}
+	}
+	free(days);
+	return ROVE_OK;
+}
+
+static const report_def reports[] = {
+	{"pipeline", pipeline_help, 0, run_pipeline},
+	{"targets", targets_help, OPT_PERIOD, run_targets},
+	{"daily", daily_help, OPT_FROM | OPT_TO, run_daily},
+};
+
+/* Parses argv[2..] for report def into a. False when the command is
+ * over: help printed or a usage error reported, *status the exit status. */
+static bool parse_args(const report_def *def, int argc, char **argv, report_args *a, int *status)
+{
+	static const struct {
+		const char *name;
+		unsigned opt;
+	} value_opts[] = {{"--period", OPT_PERIOD}, {"--from", OPT_FROM}, {"--to", OPT_TO}};
+	bool json = false, csv = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			*status = cli_usage(def->help, true);
+			return false;
+		}
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL;
+		unsigned opt = 0;
+
+		if (strcmp(arg, "--json") == 0) {
+			json = true;
+			continue;
+		}
+		if (strcmp(arg, "--csv") == 0) {
+			csv = true;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
+			size_t len = strlen(value_opts[k].name);
+			if (!(def->opts & value_opts[k].opt) || strncmp(arg, value_opts[k].name, len) != 0)
+				continue;
+			if (arg[len] == '=') {
+				val = arg + len + 1;
+			} else if (arg[len] == '\0' && i + 1 < argc) {
+				val = argv[++i];
+			} else if (arg[len] == '\0') {
+				rove_error("option '%s' needs a value", arg);
+				*status = cli_usage(def->help, false);
+				return false;
+			} else {
+				continue;
+			}
+			opt = value_opts[k].opt;
+			break;
+		}
+		if (opt == 0) {
+			rove_error("unexpected argument '%s' for report %s", arg, def->name);
+			*status = cli_usage(def->help, false);
+			return false;
+		}
+		if (opt == OPT_PERIOD)
+			a->period = val;
+		else if (opt == OPT_FROM)
+			a->from = val;
+		else
+			a->to = val;
+	}
+	if (json && csv) {
+		rove_error("--json and --csv cannot be used together");
+		*status = cli_usage(def->help, false);
+		return false;
+	}
+	a->fmt = json ? FMT_JSON : csv ? FMT_CSV : FMT_TABLE;
+	return true;
+}
+
+/* Fills in the default dates and checks them; false (reported) on a bad
+ * one. The buffers hold the defaults a points to. */
+static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE_REPORT_DATE_SIZE],
+			  char period[ROVE_REPORT_MONTH_SIZE], char from[ROVE_REPORT_DATE_SIZE])
+{
+	char last[ROVE_REPORT_DATE_SIZE];
+
+	rove_report_today(rove_wall_ms(), today);
+	if (def->opts & OPT_PERIOD) {
+		if (a->period == NULL) {
+			memcpy(period, today, ROVE_REPORT_MONTH_SIZE - 1);
+			period[ROVE_REPORT_MONTH_SIZE - 1] = '\0';
+			a->period = period;
+		} else if (!rove_report_month_valid(a->period)) {
+			rove_error("invalid --period '%s' (expected YYYY-MM)", a->period);
+			return false;
+		}
+	}
+	if (!(def->opts & OPT_FROM))
+		return true;
+	if (a->from != NULL && !rove_report_date_valid(a->from)) {
+		rove_error("invalid --from '%s' (expected YYYY-MM-DD)", a->from);
+		return false;
+	}
+	if (a->to != NULL && !rove_report_date_valid(a->to)) {
+		rove_error("invalid --to '%s' (expected YYYY-MM-DD)", a->to);
+		return false;
+	}
+	if (a->to == NULL)
+		a->to = today;
+	if (a->from == NULL) {
+		if (rove_report_date_add(a->to, 1 - DAILY_DEFAULT_DAYS, from) != ROVE_OK) {
+			rove_error("no %d days end on %s", DAILY_DEFAULT_DAYS, a->to);
+			return false;
+		}
+		a->from = from;
+	}
+	if (strcmp(a->from, a->to) > 0) {
+		rove_error("--from %s is after --to %s", a->from, a->to);
+		return false;
+	}
+	if (rove_report_date_add(a->from, ROVE_REPORT_MAX_DAYS - 1, last) == ROVE_OK && strcmp(a->to, last) > 0) {
+		rove_error("the range %s to %s is longer than %d days", a->from, a->to, ROVE_REPORT_MAX_DAYS);
+		return false;
+	}
+	return true;
+}
 
 int cmd_report(rove_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	rove_error("report: not available yet");
-	return ROVE_EXIT_FAIL;
+	const report_def *def = NULL;
+	report_args a = {FMT_TABLE, NULL, NULL, NULL};
+	char today[ROVE_REPORT_DATE_SIZE], period[ROVE_REPORT_MONTH_SIZE];
+	char from[ROVE_REPORT_DATE_SIZE];
+	rove_report_data *d = NULL;
+	rove_replica r;
+	int rc, status;
+
+	if (argc < 2)
+		return cli_usage(report_help, false);
+	if (cli_is_help(argv[1]))
+		return cli_usage(report_help, true);
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		if (strcmp(argv[1], reports[i].name) == 0)
+			def = &reports[i];
+	if (def == NULL) {
+		rove_error("unknown report '%s'", argv[1]);
+		return cli_usage(report_help, false);
+	}
+	if (!parse_args(def, argc, argv, &a, &status))
+		return status;
+	if (!resolve_dates(def, &a, today, period, from))
+		return ROVE_EXIT_USAGE;
+
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	rc = rove_report_data_new(&d);
+	if (rc == ROVE_OK)
+		rc = rove_report_load(&r, d);
+	rove_replica_close(&r);
+	if (rc == ROVE_OK)
+		rc = def->run(d, &a);
+	rove_report_data_free(d);
+	if (rc != ROVE_OK) {
+		rove_error("report %s: %s", def->name, rove_strerror(rc));
+		return cli_exit(rc);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		rove_error("report %s: cannot write the output", def->name);
+		return ROVE_EXIT_FAIL;
+	}
+	return ROVE_EXIT_OK;
 }

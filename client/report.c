@@ -1,0 +1,677 @@
+/*
+ * report.c - the figures of `rove report` (see report.h for why this is a
+ * module of its own and the rules every report follows).
+ *
+ * rove_report_add keeps only small facts per record (a customer's id,
+ * territory, owner and creation day; a deal's customer, stage, amount and
+ * closing day; an activity's customer and day; a target), so a replica of
+ * 100,000 customers and 300,000 child records fits in a few tens of MB.
+ * Customers are looked up by id with a binary search; the replica hands
+ * them over in id order, so they are sorted only when added out of order.
+ */
+#include "report.h"
+
+#include "err.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DATE_LEN (ROVE_REPORT_DATE_SIZE - 1)   /* YYYY-MM-DD */
+#define MONTH_LEN (ROVE_REPORT_MONTH_SIZE - 1) /* YYYY-MM */
+#define FIRST_YEAR 1                           /* dates run from 0001-01-01 */
+#define LAST_YEAR 9999                         /* to 9999-12-31 */
+#define MS_PER_DAY 86400000u
+
+/* The stages in funnel order; the first ROVE_REPORT_OPEN_STAGES are open. */
+static const char *const stage_names[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost"};
+#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
+#define STAGE_WON 4 /* stage_names[STAGE_WON] is "won" */
+
+typedef struct cust_fact {
+	rove_uuid id;
+	char territory[ROVE_MAX_NAME + 1];    /* "" if none */
+	char owner[ROVE_MAX_NAME + 1];        /* "" if in the pool */
+	char created[ROVE_REPORT_DATE_SIZE];  /* "" if unknown */
+} cust_fact;
+
+typedef struct opp_fact {
+	rove_uuid customer;
+	unsigned stage; /* index into stage_names */
+	int64_t amount;
+	char closed[ROVE_REPORT_DATE_SIZE];
+} opp_fact;
+
+typedef struct act_fact {
+	rove_uuid customer;
+	char at[ROVE_REPORT_DATE_SIZE];
+} act_fact;
+
+typedef struct target_fact {
+	char user[ROVE_MAX_NAME + 1];
+	char period[ROVE_REPORT_MONTH_SIZE];
+	int64_t amount;
+} target_fact;
+
+/* A growable array of fixed-size items. */
+typedef struct vec {
+	void *v;
+	size_t n, cap, size;
+} vec;
+
+struct rove_report_data {
+	vec cust, opp, act, target;
+	bool cust_sorted;
+};
+
+static void vec_init(vec *a, size_t size)
+{
+	a->v = NULL;
+	a->n = 0;
+	a->cap = 0;
+	a->size = size;
+}
+
+/* A new zeroed item at the end; NULL when out of memory. */
+static void *vec_push(vec *a)
+{
+	void *p;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		void *nv;
+		if (cap < a->cap || cap > SIZE_MAX / a->size)
+			return NULL;
+		nv = realloc(a->v, cap * a->size);
+		if (nv == NULL)
+			return NULL;
+		a->v = nv;
+		a->cap = cap;
+	}
+	p = (char *)a->v + a->n++ * a->size;
+	memset(p, 0, a->size);
+	return p;
+}
+
+/* ---- money ---- */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	if (b < 0 && a > INT64_MAX + b)
+		return INT64_MAX;
+	if (b > 0 && a < INT64_MIN + b)
+		return INT64_MIN;
+	return a - b;
+}
+
+/* floor(won * 100 / target), 0 for a target <= 0, without overflow. */
+static int64_t percent(int64_t won, int64_t target)
+{
+	int64_t q, r, frac;
+
+	if (target <= 0)
+		return 0;
+	q = won / target;
+	r = won % target;
+	if (r < 0) { /* C truncates towards zero; floor goes down */
+		q--;
+		r += target;
+	}
+	/* now won = q * target + r with 0 <= r < target */
+	if (q > INT64_MAX / 100)
+		return INT64_MAX;
+	if (q < INT64_MIN / 100)
+		return INT64_MIN;
+	if (r <= INT64_MAX / 100)
+		frac = r * 100 / target;
+	else /* targets beyond 92 trillion units: close enough */
+		frac = (int64_t)((long double)r * 100.0L / (long double)target);
+	return sat_add(q * 100, frac);
+}
+
+/* ---- dates ---- */
+
+static bool leap(int64_t y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+static int month_days(int64_t y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+static bool digits(const char *s, size_t from, size_t to, int64_t *out)
+{
+	int64_t v = 0;
+
+	for (size_t i = from; i < to; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Parses the YYYY-MM (len 7) or YYYY-MM-DD (len 10) at s, which holds at
+ * least len characters. */
+static bool parse_ymd(const char *s, size_t len, int64_t *y, int *m, int *d)
+{
+	int64_t mm, dd = 1;
+
+	if (s[4] != '-' || !digits(s, 0, 4, y) || !digits(s, 5, 7, &mm))
+		return false;
+	if (len == DATE_LEN && (s[7] != '-' || !digits(s, 8, 10, &dd)))
+		return false;
+	if (*y < FIRST_YEAR || mm < 1 || mm > 12 || dd < 1 || dd > month_days(*y, (int)mm))
+		return false;
+	*m = (int)mm;
+	*d = (int)dd;
+	return true;
+}
+
+/* Days from 0001-01-01 (day 0) to y-m-d. */
+static int64_t day_number(int64_t y, int m, int d)
+{
+	int64_t py = y - 1, n = py * 365 + py / 4 - py / 100 + py / 400;
+
+	for (int i = 1; i < m; i++)
+		n += month_days(y, i);
+	return n + d - 1;
+}
+
+/* Writes v as width decimal digits at out. */
+static void put_digits(char *out, int width, int64_t v)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+}
+
+/* The date of day number dn, which is in years FIRST_YEAR..LAST_YEAR. */
+static void date_of(int64_t dn, char out[ROVE_REPORT_DATE_SIZE])
+{
+	int64_t y = dn * 400 / 146097 + 1; /* 146097 days in 400 years */
+	int m = 1;
+
+	while (y > FIRST_YEAR && day_number(y, 1, 1) > dn)
+		y--;
+	while (day_number(y + 1, 1, 1) <= dn)
+		y++;
+	dn -= day_number(y, 1, 1);
+	while (dn >= month_days(y, m))
+		dn -= month_days(y, m++);
+	put_digits(out, 4, y);
+	out[4] = '-';
+	put_digits(out + 5, 2, m);
+	out[7] = '-';
+	put_digits(out + 8, 2, dn + 1);
+	out[DATE_LEN] = '\0';
+}
+
+/* The day number of the date in the first 10 characters of s. */
+static bool date_prefix(const char *s, int64_t *dn)
+{
+	int64_t y;
+	int m, d;
+
+	if (s == NULL || strnlen(s, DATE_LEN) < DATE_LEN || !parse_ymd(s, DATE_LEN, &y, &m, &d))
+		return false;
+	*dn = day_number(y, m, d);
+	return true;
+}
+
+bool rove_report_date_valid(const char *s)
+{
+	int64_t dn;
+
+	return s != NULL && strlen(s) == DATE_LEN && date_prefix(s, &dn);
+}
+
+bool rove_report_month_valid(const char *s)
+{
+	int64_t y;
+	int m, d;
+
+	return s != NULL && strlen(s) == MONTH_LEN && parse_ymd(s, MONTH_LEN, &y, &m, &d);
+}
+
+int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_SIZE])
+{
+	int64_t dn;
+
+	if (!rove_report_date_valid(date) || !date_prefix(date, &dn))
+		return ROVE_EINVAL;
+	dn += days;
+	if (dn < 0 || dn >= day_number(LAST_YEAR + 1, 1, 1))
+		return ROVE_EINVAL;
+	date_of(dn, out);
+	return ROVE_OK;
+}
+
+void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE])
+{
+	date_of(day_number(1970, 1, 1) + (int64_t)(wall_ms / MS_PER_DAY), out);
+}
+
+/* The valid date in the first 10 characters of s into out, else "". */
+static void copy_date(const char *s, char out[ROVE_REPORT_DATE_SIZE])
+{
+	int64_t dn;
+
+	out[0] = '\0';
+	if (date_prefix(s, &dn)) {
+		memcpy(out, s, DATE_LEN);
+		out[DATE_LEN] = '\0';
+	}
+}
+
+/* ---- gathering facts ---- */
+
+int rove_report_data_new(rove_report_data **d)
+{
+	*d = malloc(sizeof(**d));
+	if (*d == NULL)
+		return ROVE_ENOMEM;
+	vec_init(&(*d)->cust, sizeof(cust_fact));
+	vec_init(&(*d)->opp, sizeof(opp_fact));
+	vec_init(&(*d)->act, sizeof(act_fact));
+	vec_init(&(*d)->target, sizeof(target_fact));
+	(*d)->cust_sorted = true;
+	return ROVE_OK;
+}
+
+void rove_report_data_free(rove_report_data *d)
+{
+	if (d == NULL)
+		return;
+	free(d->cust.v);
+	free(d->opp.v);
+	free(d->act.v);
+	free(d->target.v);
+	free(d);
+}
+
+static void copy_name(const rove_fields *fs, const char *field, char out[ROVE_MAX_NAME + 1])
+{
+	const char *s = rove_fields_str(fs, field);
+
+	snprintf(out, ROVE_MAX_NAME + 1, "%s", s != NULL ? s : "");
+}
+
+/* The customer a child record belongs to; false if it names none. */
+static bool parent_of(const rove_record *rec, rove_uuid *id)
+{
+	const char *s = rove_fields_str(&rec->fs, "customer");
+
+	return s != NULL && rove_uuid_parse(s, id) == ROVE_OK;
+}
+
+static unsigned stage_of(const rove_fields *fs)
+{
+	const char *s = rove_fields_str(fs, "stage");
+
+	for (unsigned i = 0; s != NULL && i < N_STAGES; i++)
+		if (strcmp(s, stage_names[i]) == 0)
+			return i;
+	return 0; /* a missing stage is a lead (the schema admits no other) */
+}
+
+int rove_report_add(rove_report_data *d, const rove_record *rec)
+{
+	rove_uuid parent;
+
+	if (rove_record_deleted(rec))
+		return ROVE_OK;
+	switch (rec->coll) {
+	case ROVE_COLL_CUSTOMER: {
+		cust_fact *c = vec_push(&d->cust);
+		if (c == NULL)
+			return ROVE_ENOMEM;
+		c->id = rec->id;
+		copy_name(&rec->fs, "territory", c->territory);
+		copy_name(&rec->fs, "owner", c->owner);
+		copy_date(rove_fields_str(&rec->fs, "created_at"), c->created);
+		if (d->cust.n > 1 && rove_uuid_cmp(&c[-1].id, &c->id) >= 0)
+			d->cust_sorted = false;
+		return ROVE_OK;
+	}
+	case ROVE_COLL_OPPORTUNITY: {
+		opp_fact *o;
+		if (!parent_of(rec, &parent))
+			return ROVE_OK;
+		o = vec_push(&d->opp);
+		if (o == NULL)
+			return ROVE_ENOMEM;
+		o->customer = parent;
+		o->stage = stage_of(&rec->fs);
+		if (!rove_fields_int(&rec->fs, "amount", &o->amount))
+			o->amount = 0; /* a missing amount counts 0 */
+		copy_date(rove_fields_str(&rec->fs, "closed_on"), o->closed);
+		return ROVE_OK;
+	}
+	case ROVE_COLL_ACTIVITY: {
+		act_fact *a;
+		if (!parent_of(rec, &parent))
+			return ROVE_OK;
+		a = vec_push(&d->act);
+		if (a == NULL)
+			return ROVE_ENOMEM;
+		a->customer = parent;
+		copy_date(rove_fields_str(&rec->fs, "at"), a->at);
+		return ROVE_OK;
+	}
+	case ROVE_COLL_TARGET: {
+		const char *period = rove_fields_str(&rec->fs, "period");
+		target_fact *t;
+		if (period == NULL || !rove_report_month_valid(period))
+			return ROVE_OK;
+		t = vec_push(&d->target);
+		if (t == NULL)
+			return ROVE_ENOMEM;
+		copy_name(&rec->fs, "user", t->user);
+		memcpy(t->period, period, ROVE_REPORT_MONTH_SIZE);
+		if (!rove_fields_int(&rec->fs, "amount", &t->amount))
+			t->amount = 0;
+		return ROVE_OK;
+	}
+	default:
+		return ROVE_OK;
+	}
+}
+
+static int add_one(const rove_record *rec, void *arg)
+{
+	return rove_report_add(arg, rec);
+}
+
+int rove_report_load(rove_replica *r, rove_report_data *d)
+{
+	static const uint8_t colls[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY,
+					ROVE_COLL_TARGET};
+	int rc = ROVE_OK;
+
+	for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]) && rc == ROVE_OK; i++)
+		rc = rove_replica_each(r, colls[i], add_one, d);
+	return rc;
+}
+
+static int cust_cmp(const void *a, const void *b)
+{
+	return rove_uuid_cmp(&((const cust_fact *)a)->id, &((const cust_fact *)b)->id);
+}
+
+/* The live customer with that id, or NULL. */
+static const cust_fact *customer(rove_report_data *d, const rove_uuid *id)
+{
+	cust_fact key;
+
+	if (!d->cust_sorted) {
+		qsort(d->cust.v, d->cust.n, sizeof(cust_fact), cust_cmp);
+		d->cust_sorted = true;
+	}
+	key.id = *id;
+	return d->cust.n ? bsearch(&key, d->cust.v, d->cust.n, sizeof(cust_fact), cust_cmp) : NULL;
+}
+
+/* ---- pipeline ---- */
+
+/* Sums by key, kept sorted by key. The keys (territories, reps) are few,
+ * so inserting in place is cheap. */
+typedef struct tally {
+	rove_report_sum *v;
+	size_t n, cap;
+} tally;
+
+/* True if key is in t at *pos; else *pos is where it would go. */
+static bool tally_find(const tally *t, const char *key, size_t *pos)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->v[mid].key, key);
+		if (c == 0) {
+			*pos = mid;
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return false;
+}
+
+static int tally_add(tally *t, const char *key, int64_t amount)
+{
+	size_t lo;
+
+	if (tally_find(t, key, &lo)) {
+		t->v[lo].count++;
+		t->v[lo].amount = sat_add(t->v[lo].amount, amount);
+		return ROVE_OK;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		rove_report_sum *nv;
+		if (cap < t->cap || cap > SIZE_MAX / sizeof(*nv))
+			return ROVE_ENOMEM;
+		nv = realloc(t->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return ROVE_ENOMEM;
+		t->v = nv;
+		t->cap = cap;
+	}
+	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(t->v[0]));
+	t->n++;
+	snprintf(t->v[lo].key, sizeof(t->v[lo].key), "%s", key);
+	t->v[lo].count = 1;
+	t->v[lo].amount = amount;
+	return ROVE_OK;
+}
+
+/* The amount summed under key, 0 if none. */
+static int64_t tally_get(const tally *t, const char *key)
+{
+	size_t pos;
+
+	return tally_find(t, key, &pos) ? t->v[pos].amount : 0;
+}
+
+int rove_report_pipeline_get(rove_report_data *d, rove_report_pipeline *p)
+{
+	const opp_fact *opps = d->opp.v;
+	tally terr = {NULL, 0, 0}, rep = {NULL, 0, 0};
+	int rc = ROVE_OK;
+
+	memset(p, 0, sizeof(*p));
+	for (unsigned s = 0; s < ROVE_REPORT_OPEN_STAGES; s++)
+		snprintf(p->stage[s].key, sizeof(p->stage[s].key), "%s", stage_names[s]);
+	for (size_t i = 0; i < d->opp.n && rc == ROVE_OK; i++) {
+		const opp_fact *o = &opps[i];
+		const cust_fact *c;
+		if (o->stage >= ROVE_REPORT_OPEN_STAGES)
+			continue;
+		c = customer(d, &o->customer);
+		if (c == NULL)
+			continue; /* a deal follows its customer */
+		p->total.count++;
+		p->total.amount = sat_add(p->total.amount, o->amount);
+		p->stage[o->stage].count++;
+		p->stage[o->stage].amount = sat_add(p->stage[o->stage].amount, o->amount);
+		rc = tally_add(&terr, c->territory[0] ? c->territory : ROVE_REPORT_NO_TERRITORY, o->amount);
+		if (rc == ROVE_OK)
+			rc = tally_add(&rep, c->owner[0] ? c->owner : ROVE_REPORT_POOL, o->amount);
+	}
+	if (rc != ROVE_OK) {
+		free(terr.v);
+		free(rep.v);
+		memset(p, 0, sizeof(*p));
+		return rc;
+	}
+	p->territory = terr.v;
+	p->nterritory = terr.n;
+	p->rep = rep.v;
+	p->nrep = rep.n;
+	return ROVE_OK;
+}
+
+void rove_report_pipeline_free(rove_report_pipeline *p)
+{
+	free(p->territory);
+	free(p->rep);
+	p->territory = p->rep = NULL;
+	p->nterritory = p->nrep = 0;
+}
+
+/* ---- targets ---- */
+
+static int target_cmp(const void *a, const void *b)
+{
+	const rove_report_target *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+
+	if (c != 0)
+		return c;
+	return x->target < y->target ? -1 : x->target > y->target;
+}
+
+int rove_report_targets_get(rove_report_data *d, const char *period, rove_report_target **rows,
+			    size_t *n)
+{
+	const target_fact *targets = d->target.v;
+	const opp_fact *opps = d->opp.v;
+	tally won = {NULL, 0, 0};
+	rove_report_target *out = NULL;
+	size_t k = 0;
+	int rc = ROVE_OK;
+
+	*rows = NULL;
+	*n = 0;
+	if (!rove_report_month_valid(period))
+		return ROVE_EINVAL;
+	/* Won this month, by the customer's owner. */
+	for (size_t i = 0; i < d->opp.n && rc == ROVE_OK; i++) {
+		const cust_fact *c;
+		if (opps[i].stage != STAGE_WON || strncmp(opps[i].closed, period, MONTH_LEN) != 0)
+			continue;
+		c = customer(d, &opps[i].customer);
+		if (c != NULL && c->owner[0] != '\0')
+			rc = tally_add(&won, c->owner, opps[i].amount);
+	}
+	if (rc == ROVE_OK && d->target.n > 0) {
+		out = calloc(d->target.n, sizeof(*out));
+		if (out == NULL)
+			rc = ROVE_ENOMEM;
+	}
+	for (size_t i = 0; i < d->target.n && rc == ROVE_OK; i++) {
+		rove_report_target *t = &out[k];
+		if (strcmp(targets[i].period, period) != 0)
+			continue;
+		snprintf(t->user, sizeof(t->user), "%s", targets[i].user);
+		memcpy(t->period, period, ROVE_REPORT_MONTH_SIZE);
+		t->target = targets[i].amount;
+		t->won = tally_get(&won, t->user);
+		t->percent = percent(t->won, t->target);
+		t->behind = t->won < t->target;
+		k++;
+	}
+	free(won.v);
+	if (rc != ROVE_OK) {
+		free(out);
+		return rc;
+	}
+	if (k == 0) {
+		free(out);
+		out = NULL;
+	}
+	if (k > 1)
+		qsort(out, k, sizeof(*out), target_cmp);
+	*rows = out;
+	*n = k;
+	return ROVE_OK;
+}
+
+/* ---- daily ---- */
+
+/* Adds to the day at dn if it falls in [first, first + n). */
+static int64_t *day_slot(int64_t *col, int64_t first, size_t n, const char *date)
+{
+	int64_t dn;
+
+	if (date[0] == '\0' || !date_prefix(date, &dn) || dn < first || dn - first >= (int64_t)n)
+		return NULL;
+	return &col[dn - first];
+}
+
+int rove_report_daily_get(rove_report_data *d, const char *from, const char *to, rove_report_day **rows,
+			  size_t *n)
+{
+	const cust_fact *custs = d->cust.v;
+	const opp_fact *opps = d->opp.v;
+	const act_fact *acts = d->act.v;
+	int64_t first, last, *cnew, *cact, *cwon, *slot;
+	rove_report_day *out;
+	size_t days;
+
+	*rows = NULL;
+	*n = 0;
+	if (!rove_report_date_valid(from) || !rove_report_date_valid(to) || !date_prefix(from, &first) ||
+	    !date_prefix(to, &last) || first > last)
+		return ROVE_EINVAL;
+	if (last - first + 1 > ROVE_REPORT_MAX_DAYS)
+		return ROVE_ETOOBIG;
+	if (first == 0)
+		return ROVE_EINVAL; /* no day before 0001-01-01 to compare with */
+	/* Slot 0 is the day before the range, for the first day's change. */
+	days = (size_t)(last - first + 1);
+	first--;
+	cnew = calloc(3 * (days + 1), sizeof(int64_t));
+	out = calloc(days, sizeof(*out));
+	if (cnew == NULL || out == NULL) {
+		free(cnew);
+		free(out);
+		return ROVE_ENOMEM;
+	}
+	cact = cnew + days + 1;
+	cwon = cact + days + 1;
+	for (size_t i = 0; i < d->cust.n; i++)
+		if ((slot = day_slot(cnew, first, days + 1, custs[i].created)) != NULL)
+			(*slot)++;
+	for (size_t i = 0; i < d->act.n; i++)
+		if ((slot = day_slot(cact, first, days + 1, acts[i].at)) != NULL &&
+		    customer(d, &acts[i].customer) != NULL)
+			(*slot)++;
+	for (size_t i = 0; i < d->opp.n; i++)
+		if (opps[i].stage == STAGE_WON && (slot = day_slot(cwon, first, days + 1, opps[i].closed)) != NULL &&
+		    customer(d, &opps[i].customer) != NULL)
+			*slot = sat_add(*slot, opps[i].amount);
+	for (size_t i = 0; i < days; i++) {
+		rove_report_day *r = &out[i];
+		date_of(first + 1 + (int64_t)i, r->date);
+		r->new_customers = cnew[i + 1];
+		r->activities = cact[i + 1];
+		r->won_amount = cwon[i + 1];
+		r->new_customers_change = sat_sub(cnew[i + 1], cnew[i]);
+		r->activities_change = sat_sub(cact[i + 1], cact[i]);
+		r->won_amount_change = sat_sub(cwon[i + 1], cwon[i]);
+	}
+	free(cnew);
+	*rows = out;
+	*n = days;
+	return ROVE_OK;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# rove import / export: RFC 4180 CSV with quotes, commas, line breaks, a
+# byte order mark, CRLF and Chinese text; every bad row reported by its
+# physical line and nothing imported; duplicates within the file and
+# against the replica; contacts; export -> import round trip; --json.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start
+admin_replica
+territory east.sh
+user_replica alice rep east.sh
+user_replica bob rep east.sh
+sync_all alice bob admin
+
+# import_fails NAME KIND FILE: an import that must fail with status 1,
+# change nothing, and print nothing on stdout; leaves stderr in $T/err.
+import_fails() {
+	local name=$1 kind=$2 file=$3 before pending out status
+	before=$(r "$name" "$kind" list --json)
+	pending=$(r "$name" status --json | jq .pending)
+	set +e
+	out=$(r "$name" import "${kind}s" "$file" 2>"$T/err")
+	status=$?
+	set -e
+	eq "$status" "1" "import of $file: exit status ($(cat "$T/err"))"
+	eq "$out" "" "import of $file printed on stdout"
+	eq "$(r "$name" "$kind" list --json)" "$before" "a failed import changed the ${kind}s"
+	eq "$(r "$name" status --json | jq .pending)" "$pending" "a failed import queued ops"
+}
+
+# error_lines: the line numbers reported in $T/err for FILE, sorted, one line.
+error_lines() {
+	sed -n "s|^rove: error: $1:\([0-9]*\): .*|\1|p" "$T/err" | sort -n | uniq | tr '\n' ' '
+}
+
+# ---- a good file: BOM, CRLF, quoted commas, doubled quotes, a line break
+# inside a cell, Chinese text, columns in any order, empty cells.
+good="$T/good.csv"
+{
+	printf '\xef\xbb\xbftier,name,tax_id,phone,address\r\n'
+	printf 'loyal,"Acme, Inc.",91310000AC0001,+86 21 5555 0001,"Room 5, ""East"" Tower\r\n88 Century Ave"\r\n'
+	printf 'prospect,上海东方贸易有限公司,91310000AC0002,138 0013 8000,浦东新区世纪大道 100 号\r\n'
+	printf ',"Plain ""Quoted"" Co",,,\r\n'
+	printf '\r\n' # a blank line is skipped
+	printf 'customer,"北京""长城""科技",91110000AC0004,(010) 6666-0004,"line one\nline two"\r\n'
+} >"$good"
+out=$(r alice import customers "$good")
+eq "$out" "imported 4 customers" "import output"
+list=$(r alice customer list --json)
+eq "$(jq length <<<"$list")" "4" "customers after import"
+pick() { jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2" <<<"$list"; }
+eq "$(pick 'Acme, Inc.' address)" $'Room 5, "East" Tower\n88 Century Ave' "quoted CRLF address"
+eq "$(pick 'Acme, Inc.' tier)" "loyal" "tier"
+eq "$(pick 'Acme, Inc.' phone)" "+86 21 5555 0001" "phone"
+eq "$(pick 'Acme, Inc.' owner)" "alice" "owner is the importing rep"
+eq "$(pick 'Acme, Inc.' territory)" "east.sh" "default territory"
+eq "$(pick '上海东方贸易有限公司' address)" "浦东新区世纪大道 100 号" "Chinese text"
+eq "$(pick 'Plain "Quoted" Co' tier)" "null" "empty cell is not set"
+eq "$(pick 'Plain "Quoted" Co' tax_id)" "null" "empty tax id is not set"
+eq "$(pick '北京"长城"科技' address)" $'line one\nline two' "LF inside a quoted cell"
+eq "$(r alice status --json | jq .pending)" "4" "one op per row"
+
+# The server gets them on the next sync.
+r alice sync >/dev/null
+eq "$(r alice rejected --json | jq length)" "0" "nothing rejected"
+r admin sync >/dev/null
+eq "$(r admin customer list --json | jq -c '[.[].name] | sort')" \
+	"$(jq -c '[.[].name] | sort' <<<"$list")" "the server has the imported customers"
+eq "$(r admin customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0001") | .address')" \
+	$'Room 5, "East" Tower\n88 Century Ave' "the server has the exact address"
+
+# ---- a bad file: three bad rows among good ones; the physical line of the
+# row after a quoted two-line cell counts both lines.
+bad="$T/bad.csv"
+cat >"$bad" <<'EOF'
+name,tax_id,phone,tier
+Good One,91310000BD0001,021-7000-0001,loyal
+Gold Co,91310000BD0002,,gold
+"Two
+Line Co",91310000BD0003,,prospect
+,91310000BD0004,,customer
+Good Two,91310000BD0005,,customer
+Again Co,91310000BD0001,,customer
+EOF
+import_fails alice customer "$bad"
+eq "$(error_lines "$bad")" "3 6 8 " "bad rows reported by their lines"
+grep -q "$bad:3: tier must be one of" "$T/err" || fail "bad tier message: $(cat "$T/err")"
+grep -q "$bad:6: name is empty" "$T/err" || fail "missing name message: $(cat "$T/err")"
+grep -q "$bad:8: tax_id '91310000BD0001' is also on line 2" "$T/err" ||
+	fail "duplicate message: $(cat "$T/err")"
+grep -q "3 bad rows; nothing imported" "$T/err" || fail "no summary: $(cat "$T/err")"
+
+# ---- duplicates against customers the replica holds: tax id, and a phone
+# written differently but with the same digits.
+acme=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0001") | .id')
+shanghai=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0002") | .id')
+printf 'name,tax_id,phone\nNew Co,91310000NN0001,\nAcme Again,91310000AC0001,\nPhone Twin,,13800138000\n' >"$T/dup.csv"
+printf 'Twin A,,021 1234 5678\nTwin B,,(021)12345678\n' >>"$T/dup.csv"
+import_fails alice customer "$T/dup.csv"
+eq "$(error_lines "$T/dup.csv")" "3 4 6 " "duplicates of existing customers and within the file"
+grep -q "dup.csv:6: phone '(021)12345678' is also on line 5" "$T/err" || fail "phone twins: $(cat "$T/err")"
+grep -q "dup.csv:3: tax_id '91310000AC0001' belongs to customer $acme" "$T/err" ||
+	fail "existing tax id: $(cat "$T/err")"
+grep -q "dup.csv:4: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
+	fail "existing phone: $(cat "$T/err")"
+
+# ---- whole-file errors: unknown, system, duplicate and missing columns,
+# wrong cell counts, broken quoting, text that is not UTF-8.
+printf 'name,colour\nX,red\n' >"$T/h1.csv"
+import_fails alice customer "$T/h1.csv"
+grep -q "h1.csv:1: unknown column 'colour'" "$T/err" || fail "unknown column: $(cat "$T/err")"
+printf 'name,release_reason\nX,y\n' >"$T/h2.csv"
+import_fails alice customer "$T/h2.csv"
+grep -q "h2.csv:1: column 'release_reason' cannot be imported" "$T/err" || fail "system column: $(cat "$T/err")"
+printf 'name,phone,name\nX,1,Y\n' >"$T/h3.csv"
+import_fails alice customer "$T/h3.csv"
+grep -q "h3.csv:1: column 'name' appears twice" "$T/err" || fail "duplicate column: $(cat "$T/err")"
+printf 'phone,tier\n1,loyal\n' >"$T/h4.csv"
+import_fails alice customer "$T/h4.csv"
+grep -q "h4.csv:1: missing column 'name'" "$T/err" || fail "missing column: $(cat "$T/err")"
+printf 'name,phone\nA,1,extra\nB\n"C"x,3\nD,"4\n' >"$T/h5.csv"
+import_fails alice customer "$T/h5.csv"
+eq "$(error_lines "$T/h5.csv")" "2 3 4 5 " "cell counts and quoting"
+grep -q "h5.csv:5: the quoted cell opened on line 5 is never closed" "$T/err" ||
+	fail "unclosed quote: $(cat "$T/err")"
+printf 'name\n\xc9\xcf\xba\xa3\n' >"$T/gbk.csv" # 上海 in GBK
+import_fails alice customer "$T/gbk.csv"
+grep -q "gbk.csv:2: cell 1 is not UTF-8" "$T/err" || fail "GBK text: $(cat "$T/err")"
+: >"$T/empty.csv"
+import_fails alice customer "$T/empty.csv"
+import_fails alice customer "$T/none.csv"
+
+# --dry-run checks and writes nothing.
+printf 'name\nDry Co\n' >"$T/dry.csv"
+eq "$(r alice import customers "$T/dry.csv" --dry-run)" "would import 1 customer" "dry run"
+eq "$(r alice customer list --json | jq length)" "4" "dry run imported nothing"
+
+# ---- contacts, from standard input.
+printf 'customer,name,phone,email,title\n%s,"Wang, Li",139 0000 0001,wang@example.cn,采购经理\n%s,Zhao,,,\n' \
+	"$acme" "${shanghai^^}" >"$T/contacts.csv"
+eq "$(r alice import contacts - <"$T/contacts.csv")" "imported 2 contacts" "contacts import"
+eq "$(r alice contact list --customer "$shanghai" --json | jq -r '.[0].name')" "Zhao" \
+	"an upper-case customer id is stored as the id"
+eq "$(r alice contact list --customer "$acme" --json | jq -r '.[0].name + "|" + .[0].title')" \
+	"Wang, Li|采购经理" "contact fields"
+printf 'customer,name\n%s,Nobody\n' "01234567-89ab-7cde-8f01-23456789abcd" >"$T/orphan.csv"
+import_fails alice contact "$T/orphan.csv"
+grep -q "orphan.csv:2: no customer '01234567-89ab-7cde-8f01-23456789abcd' in this replica" "$T/err" ||
+	fail "unknown customer: $(cat "$T/err")"
+
+# ---- export: CSV header, quoting; --json equals customer list --json.
+r alice export customers >"$T/export.csv"
+eq "$(head -n 1 "$T/export.csv")" \
+	$'id,name,tax_id,phone,address,tier,territory,owner,dealer,last_activity_at,created_at\r' "export header"
+grep -q '^[0-9a-f-]*,"Acme, Inc.",91310000AC0001,' "$T/export.csv" || fail "export quoting: $(cat "$T/export.csv")"
+eq "$(r alice export customers --json)" "$(r alice customer list --json)" "export --json"
+eq "$(r alice export contacts --json)" "$(r alice contact list --json)" "export contacts --json"
+r alice export customers --bom | head -c 3 | od -An -tx1 | grep -q "ef bb bf" || fail "no BOM with --bom"
+
+# ---- round trip into bob's replica (same territory): the same names and
+# phones. Bob does not see alice's customers, so his replica accepts the
+# file; the server then refuses the ones with a tax id or phone as
+# duplicates of alice's, and keeps them under 'rove rejected'.
+eq "$(r bob customer list --json | jq length)" "0" "bob sees none of alice's customers"
+eq "$(r bob import customers "$T/export.csv")" "imported 4 customers" "round trip import"
+eq "$(r bob customer list --json | jq -c '[.[] | [.name, .phone, .address, .tier, .tax_id]] | sort')" \
+	"$(r alice customer list --json | jq -c '[.[] | [.name, .phone, .address, .tier, .tax_id]] | sort')" \
+	"round trip keeps names, phones and the rest"
+eq "$(r bob customer list --json | jq -r '[.[].owner] | unique | join(",")')" "bob" "owner column ignored"
+r bob sync >/dev/null
+eq "$(r bob rejected --json | jq '[.[] | select(.reason == "duplicate")] | length')" "3" \
+	"the server refused the duplicates"
+
+# Usage: --help on stdout with status 0; bad command lines exit 2.
+for h in "import --help" "export --help" "import customers --help"; do
+	# shellcheck disable=SC2086
+	r alice $h | grep -q "usage:" || fail "rove $h"
+done
+for u in "import" "import customers" "import dealers x.csv" "import customers a b" \
+	"import customers x.csv --bogus" "export" "export dealers" "export customers --xml"; do
+	set +e
+	# shellcheck disable=SC2086
+	r alice $u >/dev/null 2>&1
+	status=$?
+	set -e
+	eq "$status" "2" "rove $u exit status"
+done
+echo "ok"
