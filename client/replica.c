@@ -408,7 +408,7 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	return rc;
 }
 
-int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
+static int write_many_once(rove_replica *r, rove_op *ops, size_t n)
 {
 	MDB_txn *txn = NULL;
 	uint64_t last_hlc = 0, lseq = 0;
@@ -435,6 +435,25 @@ int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	rc = commit_or_abort(txn, rc);
 	work_free(w);
+	return rc;
+}
+
+/* Runs a write; a full map is grown and the write run again. */
+#define WITH_GROWTH(r, call)                                                         \
+	do {                                                                         \
+		rc = (call);                                                         \
+		for (int grow_ = 0; rc == ROVE_EMAPFULL && grow_ < ROVE_MAX_MAP_GROWS; grow_++) { \
+			if (rove_db_grow((r)->env) != ROVE_OK)                       \
+				break;                                               \
+			rc = (call);                                                 \
+		}                                                                    \
+	} while (0)
+
+int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
+{
+	int rc;
+
+	WITH_GROWTH(r, write_many_once(r, ops, n));
 	return rc;
 }
 
@@ -649,8 +668,8 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
 }
 
-int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
-			      uint32_t n, uint32_t *accepted, uint32_t *rejected)
+static int push_results_once(rove_replica *r, const rove_op *ops, const rove_push_result *res,
+			     uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
 	work *w = work_new();
@@ -842,7 +861,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	return rc;
 }
 
-int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
+static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
 	const rove_pull_reply *h = &reply->u.pull_reply;
 	MDB_txn *txn = NULL;
@@ -918,6 +937,24 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rc = commit_or_abort(txn, rc);
 	free(e);
 	work_free(w);
+	return rc;
+}
+
+int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
+			      uint32_t n, uint32_t *accepted, uint32_t *rejected)
+{
+	int rc;
+
+	WITH_GROWTH(r, push_results_once(r, ops, res, n, accepted, rejected));
+	return rc;
+}
+
+int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
+{
+	rove_msg start = *reply; /* to read the items again after a growth */
+	int rc;
+
+	WITH_GROWTH(r, (*reply = start, apply_pull_once(r, reply, items)));
 	return rc;
 }
 

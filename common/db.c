@@ -2,8 +2,10 @@
 
 #include "err.h"
 #include "log.h"
+#include "rove_limits.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,13 +20,15 @@ int rove_db_err(int rc, const char *what)
 		return ROVE_EEXIST;
 	case MDB_MAP_FULL:
 	case MDB_TXN_FULL:
-		rove_error("%s: %s", what, mdb_strerror(rc));
+		/* Handled by growing the map (rove_db_grow) and writing again. */
+		rove_debug("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EMAPFULL;
 	case ENOMEM:
 		return ROVE_ENOMEM;
 	case ENOSPC:
-		rove_error("%s: disk full", what);
-		return ROVE_EMAPFULL;
+	case EDQUOT:
+		rove_error("%s: the disk is full; nothing was written", what);
+		return ROVE_EIO;
 	default:
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EDB;
@@ -45,6 +49,9 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		return ROVE_ENOTFOUND;
 	}
+	/* $ROVE_MAPSIZE_MB starts with a smaller map (tests of map growth). */
+	if (getenv("ROVE_MAPSIZE_MB") != NULL && atol(getenv("ROVE_MAPSIZE_MB")) > 0)
+		mapsize = (size_t)atol(getenv("ROVE_MAPSIZE_MB")) << 20;
 	rc = mdb_env_create(&env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(env, maxdbs);
@@ -100,4 +107,24 @@ int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
 	MDB_val k = {strlen(key), (void *)key}, v = {strlen(val), (void *)val};
 
 	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), key);
+}
+
+int rove_db_grow(MDB_env *env)
+{
+	MDB_envinfo info;
+	size_t next;
+	int rc = mdb_env_info(env, &info);
+
+	if (rc != 0)
+		return rove_db_err(rc, "env info");
+	if (info.me_mapsize >= ROVE_MAX_MAPSIZE) {
+		rove_error("the database reached its largest size (%zu MiB)", info.me_mapsize >> 20);
+		return ROVE_EMAPFULL;
+	}
+	next = info.me_mapsize * 2 > ROVE_MAX_MAPSIZE ? ROVE_MAX_MAPSIZE : info.me_mapsize * 2;
+	rc = mdb_env_set_mapsize(env, next);
+	if (rc != 0)
+		return rove_db_err(rc, "map resize");
+	rove_info("database map grown to %zu MiB", next >> 20);
+	return ROVE_OK;
 }

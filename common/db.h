@@ -16,6 +16,10 @@
  * On success *env is the caller's, to close with mdb_env_close. */
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **env);
 
+/* Doubles the map after MDB_MAP_FULL (up to ROVE_MAX_MAPSIZE). No
+ * transaction of this process may be open; the caller retries its write. */
+int rove_db_grow(MDB_env *env);
+
 /* Maps an LMDB status to a rove error; logs unexpected ones with what. */
 int rove_db_err(int mdb_rc, const char *what);
 

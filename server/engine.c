@@ -13,12 +13,25 @@
 int rove_engine_open(rove_engine *e, const char *dir)
 {
 	e->clock = rove_hlc_from_ms(rove_wall_ms());
+	pthread_rwlock_init(&e->map, NULL);
 	return rove_store_open(dir, &e->st);
 }
 
 void rove_engine_close(rove_engine *e)
 {
 	rove_store_close(&e->st);
+	pthread_rwlock_destroy(&e->map);
+}
+
+/* Grows a full map while no reader holds a transaction. */
+static int grow_map(rove_engine *e)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&e->map);
+	rc = rove_db_grow(e->st.env);
+	pthread_rwlock_unlock(&e->map);
+	return rc;
 }
 
 bool rove_engine_is_write(const rove_msg *m)
@@ -400,7 +413,9 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	return rc;
 }
 
-void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
+/* One attempt at a batch. ROVE_EMAPFULL (nothing written) if the map
+ * filled up anywhere; other failures are in the jobs' replies. */
+static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	MDB_txn *txn = NULL;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
@@ -425,24 +440,57 @@ void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 			jrc = rove_db_err(mdb_txn_commit(child), "commit nested");
 		else if (child != NULL)
 			mdb_txn_abort(child);
-		if (jrc != ROVE_OK)
+		if (jrc == ROVE_EMAPFULL)
+			rc = ROVE_EMAPFULL; /* the whole batch again, in a bigger map */
+		else if (jrc != ROVE_OK)
 			rove_engine_error(&job->reply, jrc, rove_strerror(jrc));
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
-	if (rc != ROVE_OK) {
+	if (rc != ROVE_OK && rc != ROVE_EMAPFULL) {
 		for (size_t i = 0; i < n; i++)
 			rove_engine_error(&jobs[i]->reply, rc, rove_strerror(rc));
 	}
+	return rc;
+}
+
+void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
+{
+	rove_msg *start = malloc(n * sizeof(*start));
+	int rc;
+
+	if (start == NULL) {
+		for (size_t i = 0; i < n; i++)
+			rove_engine_error(&jobs[i]->reply, ROVE_ENOMEM, rove_strerror(ROVE_ENOMEM));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		start[i] = jobs[i]->msg; /* the items are read again after a growth */
+	rc = write_once(e, jobs, n);
+	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
+		if (grow_map(e) != ROVE_OK)
+			break;
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->msg = start[i];
+		rc = write_once(e, jobs, n);
+	}
+	if (rc == ROVE_EMAPFULL) {
+		for (size_t i = 0; i < n; i++)
+			rove_engine_error(&jobs[i]->reply, rc, "the server's storage is full");
+	}
+	free(start);
 }
 
 void rove_engine_read(rove_engine *e, rove_job *job)
 {
 	MDB_txn *txn = NULL;
 	rove_user u;
-	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc;
+
+	pthread_rwlock_rdlock(&e->map);
+	rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
 
 	if (rc == ROVE_OK) {
 		rc = authenticate(e, txn, &job->msg.auth, &u);
@@ -454,11 +502,12 @@ void rove_engine_read(rove_engine *e, rove_job *job)
 			rc = ROVE_EINVAL;
 		mdb_txn_abort(txn);
 	}
+	pthread_rwlock_unlock(&e->map);
 	if (rc != ROVE_OK)
 		rove_engine_error(&job->reply, rc, rove_strerror(rc));
 }
 
-int rove_engine_tick(rove_engine *e)
+static int tick_once(rove_engine *e)
 {
 	const size_t max = ROVE_MAX_TICK_OPS;
 	rove_user sys;
@@ -488,5 +537,17 @@ int rove_engine_tick(rove_engine *e)
 		rove_info("periodic rules: %zu change(s)", n);
 	free(ops);
 	rove_apply_work_free(w);
+	return rc;
+}
+
+int rove_engine_tick(rove_engine *e)
+{
+	int rc = tick_once(e);
+
+	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
+		if (grow_map(e) != ROVE_OK)
+			break;
+		rc = tick_once(e);
+	}
 	return rc;
 }

@@ -15,11 +15,14 @@
 #include "proto.h"
 #include "store.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 
 typedef struct rove_engine {
 	rove_store st;
-	rove_hlc clock; /* touched only by the (single) writer */
+	rove_hlc clock;         /* touched only by the (single) writer */
+	pthread_rwlock_t map;   /* readers hold it shared; growing the map
+				 * (no transaction may be open) takes it alone */
 } rove_engine;
 
 /* One request: the decoded message (its bytes owned by the caller and

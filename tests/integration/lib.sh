@@ -34,6 +34,9 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+# Name the command that stopped a test, not just its status.
+set -E
+trap 'echo "error: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -10,7 +10,12 @@ helps=(
 	"customer release --help" "customer history --help" "territory --help"
 	"territory list --help" "rejected --help" "conflicts --help" "admin --help"
 	"admin user add --help" "admin territory add --help" "admin assign --help"
-	"admin reassign --help"
+	"admin reassign --help" "contact --help" "contact add --help" "contact list --help"
+	"contract --help" "contract add --help" "opportunity --help" "opportunity add --help"
+	"opportunity stage --help" "activity --help" "activity add --help" "dealer --help"
+	"dealer add --help" "target --help" "target set --help" "target list --help"
+	"notices --help" "report --help" "report pipeline --help" "report targets --help"
+	"report daily --help" "import --help" "export --help"
 )
 for h in "${helps[@]}"; do
 	# shellcheck disable=SC2086
@@ -23,7 +28,8 @@ for h in "--help" "init --help" "serve --help"; do
 	grep -q "usage:" <<<"$out" || fail "roved $h printed no usage"
 done
 
-usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server")
+usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server"
+	"report" "report nosuch" "import" "export nosuch" "target set" "opportunity stage")
 for u in "${usage_errors[@]}"; do
 	set +e
 	# shellcheck disable=SC2086

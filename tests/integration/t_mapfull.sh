@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A full LMDB map is grown, on the server and on the replica alike, and
+# nothing is lost: both start with a 1 MiB map here and take in far more.
+. "$(dirname "$0")/lib.sh"
+
+export ROVE_MAPSIZE_MB=1
+server_init
+server_start
+admin_replica
+territory east
+user_replica alice rep east
+r alice sync >/dev/null
+
+N=4000
+pad=$(printf 'x%.0s' $(seq 1 80))
+{
+	echo "name,phone,address"
+	for i in $(seq 1 $N); do
+		printf 'Customer %d,1370%07d,"%d Long Street, a district with a long name, %s"\n' $i $i $i "$pad"
+	done
+} >"$T/many.csv"
+r alice import customers "$T/many.csv" >/dev/null
+eq "$(r alice customer list --json | jq length)" "$N" "the replica grew its map for the import"
+eq "$(r alice sync --json | jq .accepted)" "$N" "the server grew its map for the push"
+r admin sync >/dev/null
+eq "$(r admin customer list --json | jq length)" "$N" "all on the server"
+size=$(stat -c %s "$T/srv/data.mdb")
+[ "$size" -gt $((2 * 1024 * 1024)) ] || fail "the server's database did not grow ($size bytes)"
+grep -q "map grown" "$T/roved.log" || fail "the server did not report growing its map"
+echo "ok"
