@@ -7,7 +7,6 @@
 #include "log.h"
 
 #include <errno.h>
-#include <nng/nng.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,13 +125,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (strcmp(argv[i], commands[c].name) == 0) {
-			int rc = commands[c].fn(&cli, argc - i, argv + i);
-			/* Let nng finish and free what it still holds (a request
-			 * cut short by a timeout), so leak checkers stay quiet. */
-			nng_fini();
-			return rc;
-		}
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].fn(&cli, argc - i, argv + i);
 	}
 	rove_error("unknown command '%s'", argv[i]);
 	return cli_usage(usage_text, false);

@@ -11,7 +11,6 @@
 #include "store.h"
 
 #include <getopt.h>
-#include <nng/nng.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +125,6 @@ static int cmd_serve(int argc, char **argv)
 	}
 	rc = rove_serve(&e, &so);
 	rove_engine_close(&e);
-	nng_fini();
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }
 
