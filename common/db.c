@@ -46,6 +46,12 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 			rove_error("cannot create '%s': %s", dir, strerror(errno));
 			return ROVE_EIO;
 		}
+		/* Only its owner reads a database, also in a directory that was
+		 * there before. */
+		if (chmod(dir, 0700) != 0) {
+			rove_error("cannot restrict '%s' to its owner: %s", dir, strerror(errno));
+			return ROVE_EIO;
+		}
 	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		return ROVE_ENOTFOUND;
 	}

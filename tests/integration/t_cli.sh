@@ -14,6 +14,14 @@ territory east.sh
 user_replica alice rep east.sh
 r alice sync >/dev/null # learns its role
 
+# Databases are for their owner only.
+eq "$(stat -c %a "$T/srv")" "700" "server directory mode"
+eq "$(stat -c %a "$T/alice")" "700" "replica directory mode"
+eq "$(stat -c %a "$T/alice/data.mdb")" "600" "replica file mode"
+mkdir -m 755 "$T/existing"
+rove -R "$T/existing" init --server "$URL" --user alice --token "$ADMIN_TOKEN" 2>/dev/null
+eq "$(stat -c %a "$T/existing")" "700" "an existing directory is restricted too"
+
 # Without a replica: a clear error.
 set +e
 err=$("$ROVE_BIN" -R "$T/none" customer list 2>&1 >/dev/null)
