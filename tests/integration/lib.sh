@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 # Name the command that stopped a test, not just its status.
 set -E
-trap 'echo "error: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (status $?)" >&2' ERR
+trap 's=$?; [[ $- == *e* ]] && echo "error: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (status $s)" >&2' ERR
 
 fail() {
 	echo "FAIL: $*" >&2
