@@ -601,34 +601,31 @@ static int import_read(importer *im, FILE *f)
 	return rc;
 }
 
-/* Builds the ops of the kept rows and writes them in one transaction. */
+/* Builds the op of kept row i (for rove_replica_write_each). */
+static int fill_row(rove_op *op, size_t i, void *arg)
+{
+	importer *im = arg;
+	const char *cells[IMPORT_MAX_COLUMNS];
+	const char *p = im->text + im->rows[i].off;
+	int rc;
+
+	for (size_t j = 0; j < im->ncols; j++) {
+		cells[j] = p;
+		p += strlen(p) + 1;
+	}
+	im->row_bad = false;
+	rc = row_op(im, cells, im->rows[i].line, op);
+	if (rc == ROVE_OK && im->row_bad)
+		rc = ROVE_EINVAL; /* it was good a moment ago */
+	return rc;
+}
+
+/* Writes the kept rows in one transaction, one op in memory at a time. */
 static int import_write(importer *im)
 {
-	rove_op *ops;
-	int rc = ROVE_OK;
-
 	if (im->nrows == 0)
 		return ROVE_OK;
-	ops = malloc(im->nrows * sizeof(*ops)); /* freed below */
-	if (ops == NULL)
-		return ROVE_ENOMEM;
-	for (size_t i = 0; i < im->nrows && rc == ROVE_OK; i++) {
-		const char *cells[IMPORT_MAX_COLUMNS];
-		const char *p = im->text + im->rows[i].off;
-
-		for (size_t j = 0; j < im->ncols; j++) {
-			cells[j] = p;
-			p += strlen(p) + 1;
-		}
-		im->row_bad = false;
-		rc = row_op(im, cells, im->rows[i].line, &ops[i]);
-		if (rc == ROVE_OK && im->row_bad)
-			rc = ROVE_EINVAL; /* it was good a moment ago */
-	}
-	if (rc == ROVE_OK)
-		rc = rove_replica_write_many(im->r, ops, im->nrows);
-	free(ops);
-	return rc;
+	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
 }
 
 static void import_help(FILE *f)

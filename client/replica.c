@@ -408,7 +408,7 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	return rc;
 }
 
-static int write_many_once(rove_replica *r, rove_op *ops, size_t n)
+static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
 	uint64_t last_hlc = 0, lseq = 0;
@@ -429,8 +429,11 @@ static int write_many_once(rove_replica *r, rove_op *ops, size_t n)
 	clock.v = last_hlc;
 	if (rc == ROVE_OK)
 		rc = last_u64_key(txn, r->outbox, &lseq);
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++)
-		rc = write_op(r, txn, &clock, &lseq, &ops[i], w);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rc = fill(&w->op, i, arg);
+		if (rc == ROVE_OK)
+			rc = write_op(r, txn, &clock, &lseq, &w->op, w);
+	}
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	rc = commit_or_abort(txn, rc);
@@ -449,12 +452,32 @@ static int write_many_once(rove_replica *r, rove_op *ops, size_t n)
 		}                                                                    \
 	} while (0)
 
-int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
+int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	int rc;
 
-	WITH_GROWTH(r, write_many_once(r, ops, n));
+	WITH_GROWTH(r, write_each_once(r, n, fill, arg));
 	return rc;
+}
+
+/* Copies ops[i] in; the stamps the write gives go back to the caller's. */
+static int fill_from_array(rove_op *op, size_t i, void *arg)
+{
+	const rove_op *ops = arg;
+
+	op->op_id = ops[i].op_id;
+	op->kind = ops[i].kind;
+	op->coll = ops[i].coll;
+	op->rid = ops[i].rid;
+	op->st = ops[i].st;
+	op->seq = 0;
+	op->author[0] = '\0';
+	return rove_fields_copy(&op->fs, &ops[i].fs);
+}
+
+int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
+{
+	return rove_replica_write_each(r, n, fill_from_array, ops);
 }
 
 int rove_replica_write(rove_replica *r, rove_op *op)

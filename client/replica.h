@@ -59,8 +59,13 @@ void rove_replica_close(rove_replica *r);
  * outbox and merges it into the view, in one transaction. */
 int rove_replica_write(rove_replica *r, rove_op *op);
 
-/* Records n local ops atomically: all or none (e.g. a CSV import). */
+/* Records n local ops atomically: all or none. */
 int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n);
+/* The same for ops made one at a time: fill(op, i, arg) builds the i-th
+ * into one reused op, so memory does not grow with n (a CSV import). fill
+ * may be called again from i = 0 if the write is retried. */
+typedef int (*rove_op_fill_fn)(rove_op *op, size_t i, void *arg);
+int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg);
 
 /* The visible record; ROVE_ENOTFOUND if absent or deleted. */
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec);
