@@ -94,7 +94,10 @@ for round in $(seq 1 "$ROUNDS"); do
 	done
 	sleep "0.0$((RANDOM % 6))"
 	if [ $((RANDOM % 2)) -eq 0 ] && [ ${#pids[@]} -gt 0 ]; then
-		kill -9 "$(pick "${pids[@]}")" 2>/dev/null && kills_client=$((kills_client + 1))
+		victim=$(pick "${pids[@]}")
+		if kill -9 "$victim" 2>/dev/null; then
+			kills_client=$((kills_client + 1))
+		fi
 	fi
 	if [ $((RANDOM % 3)) -ne 0 ]; then
 		server_kill
