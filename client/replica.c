@@ -320,12 +320,14 @@ static void work_free(work *w)
 	free(w);
 }
 
-/* view[coll/id] := base[coll/id] merged with every outbox op on it. */
+/* view[coll/id] := base[coll/id] merged with every outbox op on it, or
+ * no view entry at all when no op is pending on the record. */
 static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, work *w)
 {
 	uint8_t key[PENDING_KEY];
 	MDB_cursor *c;
 	MDB_val k, v;
+	bool any = false;
 	int rc, mrc;
 
 	rc = rec_get_or_empty(txn, r->base, coll, id, &w->a);
@@ -351,6 +353,7 @@ static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_
 			rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
 		if (rc != ROVE_OK)
 			break;
+		any = true;
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
@@ -358,9 +361,35 @@ static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_
 		rc = rove_db_err(mrc, "pending");
 	if (rc != ROVE_OK)
 		return rc;
-	if (w->a.fs.n == 0)
+	if (!any)
 		return rec_del(txn, r->view, coll, id);
 	return rec_put(txn, r->view, &w->a, &w->buf);
+}
+
+/* Merges fs into the view entry of coll/id, creating it from base first:
+ * for a record that now has a pending op. */
+static int view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
+			      const rove_fields *fs, work *w)
+{
+	int rc = rec_get(txn, r->view, coll, id, &w->a);
+
+	if (rc == ROVE_ENOTFOUND)
+		rc = rec_get_or_empty(txn, r->base, coll, id, &w->a);
+	if (rc == ROVE_OK)
+		rc = rove_merge(&w->a.fs, fs, NULL);
+	if (rc == ROVE_OK)
+		rc = rec_put(txn, r->view, &w->a, &w->buf);
+	return rc;
+}
+
+/* What the user sees of coll/id: view[k] if there, else base[k]. */
+static int visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	int rc = rec_get(txn, r->view, coll, id, rec);
+
+	if (rc == ROVE_ENOTFOUND)
+		rc = rec_get(txn, r->base, coll, id, rec);
+	return rc;
 }
 
 /* Removes outbox entry lseq (holding op) and its index entry. */
@@ -402,9 +431,9 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	pending_key(pkey, op->coll, &op->rid, *lseq);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
-	/* view := view merged with the op */
+	/* the record has a pending op now: view := (view or base) merged with it */
 	if (rc == ROVE_OK)
-		rc = rec_merge(txn, r->view, op->coll, &op->rid, &op->fs, &w->a, &w->buf);
+		rc = view_merge_pending(r, txn, op->coll, &op->rid, &op->fs, w);
 	return rc;
 }
 
@@ -492,20 +521,36 @@ int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_re
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rec_get(txn, r->view, coll, id, rec);
+	rc = visible_get(r, txn, coll, id, rec);
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK && rove_record_deleted(rec))
 		rc = ROVE_ENOTFOUND;
 	return rc;
 }
 
+/* One side of the merged walk over base and view. */
+typedef struct side {
+	MDB_cursor *c;
+	MDB_val k, v;
+	bool live; /* positioned on a record of the collection */
+} side;
+
+static int side_step(side *sd, uint8_t coll, MDB_cursor_op op)
+{
+	int mrc = mdb_cursor_get(sd->c, &sd->k, &sd->v, op);
+
+	sd->live = mrc == 0 && sd->k.mv_size == KEY_REC && ((uint8_t *)sd->k.mv_data)[0] == coll;
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "cursor");
+	return ROVE_OK;
+}
+
 int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *arg)
 {
 	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k = {1, &coll}, v;
+	side base = {NULL, {0, NULL}, {0, NULL}, false}, view = base;
 	rove_record *rec = malloc(sizeof(*rec));
-	int rc, mrc;
+	int rc;
 
 	if (rec == NULL)
 		return ROVE_ENOMEM;
@@ -514,23 +559,36 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 		free(rec);
 		return rc;
 	}
-	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
-	if (rc == ROVE_OK) {
-		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		while (rc == ROVE_OK && mrc == 0 && k.mv_size == KEY_REC &&
-		       ((uint8_t *)k.mv_data)[0] == coll) {
-			if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-				rove_error("corrupt record in the replica");
-				rc = ROVE_EPROTO;
-				break;
-			}
-			if (!rove_record_deleted(rec))
-				rc = fn(rec, arg);
-			if (rc == ROVE_OK)
-				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	rc = rove_db_err(mdb_cursor_open(txn, r->base, &base.c), "cursor");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->view, &view.c), "cursor");
+	base.k.mv_size = view.k.mv_size = 1;
+	base.k.mv_data = view.k.mv_data = &coll;
+	if (rc == ROVE_OK)
+		rc = side_step(&base, coll, MDB_SET_RANGE);
+	if (rc == ROVE_OK)
+		rc = side_step(&view, coll, MDB_SET_RANGE);
+	/* Both in key order: the view's entry wins where both have one. */
+	while (rc == ROVE_OK && (base.live || view.live)) {
+		int cmp = !base.live ? 1 : !view.live ? -1 : memcmp(base.k.mv_data, view.k.mv_data, KEY_REC);
+		const MDB_val *v = cmp < 0 ? &base.v : &view.v;
+
+		if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
+			rove_error("corrupt record in the replica");
+			rc = ROVE_EPROTO;
+			break;
 		}
-		mdb_cursor_close(c);
+		if (!rove_record_deleted(rec))
+			rc = fn(rec, arg);
+		if (rc == ROVE_OK && cmp <= 0)
+			rc = side_step(&base, coll, MDB_NEXT);
+		if (rc == ROVE_OK && cmp >= 0)
+			rc = side_step(&view, coll, MDB_NEXT);
 	}
+	if (base.c != NULL)
+		mdb_cursor_close(base.c);
+	if (view.c != NULL)
+		mdb_cursor_close(view.c);
 	mdb_txn_abort(txn);
 	free(rec);
 	return rc;
@@ -853,7 +911,7 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 		uint64_t acked;
 		rc = outbox_decode(&v, &acked, &w->op);
 		if (rc == ROVE_OK)
-			rc = rec_merge(txn, r->view, w->op.coll, &w->op.rid, &w->op.fs, &w->a, &w->buf);
+			rc = view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
@@ -864,6 +922,7 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 /* Applies one entry of a pull reply to base and view. */
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, work *w)
 {
+	uint8_t key[KEY_REC];
 	const rove_fields *fs;
 	int rc;
 
@@ -878,10 +937,31 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
 	for (uint32_t i = 0; i < fs->n; i++)
 		rove_hlc_observe(clock, fs->f[i].st.hlc, rove_wall_ms());
+	rec_key(key, e->coll, &e->id);
+	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
+		/* A whole record the replica does not have yet (a snapshot):
+		 * stored as it came, no decoding and encoding again. */
+		MDB_val k = {KEY_REC, key}, v = {e->rawlen, (void *)e->raw};
+		int mrc = mdb_put(txn, r->base, &k, &v, MDB_NOOVERWRITE);
+		if (mrc == 0)
+			goto view;
+		if (mrc != MDB_KEYEXIST)
+			return rove_db_err(mrc, "base");
+	}
 	rc = rec_merge(txn, r->base, e->coll, &e->id, fs, &w->a, &w->buf);
-	if (rc == ROVE_OK)
-		rc = rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
-	return rc;
+	if (rc != ROVE_OK)
+		return rc;
+view:
+	/* Records with pending ops keep their view up to date too. */
+	{
+		MDB_val k = {KEY_REC, key}, v;
+		int mrc = mdb_get(txn, r->view, &k, &v);
+		if (mrc == MDB_NOTFOUND)
+			return ROVE_OK;
+		if (mrc != 0)
+			return rove_db_err(mrc, "view");
+	}
+	return rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
 }
 
 static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
@@ -975,7 +1055,18 @@ int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_pu
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
 	rove_msg start = *reply; /* to read the items again after a growth */
+	const rove_pull_reply *h = &reply->u.pull_reply;
 	int rc;
+
+	/* Nothing new (the common sync): no write, no disk flush. */
+	if (h->mode == ROVE_PULL_OPS && h->n == 0 && !h->more && strcmp(r->role, h->role) == 0) {
+		rove_pull_state ps;
+		rc = rove_replica_pull_state(r, &ps);
+		if (rc == ROVE_OK && ps.cursor == h->cursor) {
+			*items = 0;
+			return ROVE_OK;
+		}
+	}
 
 	WITH_GROWTH(r, (*reply = start, apply_pull_once(r, reply, items)));
 	return rc;
@@ -984,10 +1075,17 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 {
 	MDB_txn *txn = NULL;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	int rc;
 
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_db_put_u64(txn, r->meta, "last_sync", wall_ms);
-	return commit_or_abort(txn, rc);
+	/* The time of the last sync is worth no disk flush: losing it in a
+	 * crash costs nothing. (One thread per replica process: the flag
+	 * only affects this commit.) */
+	mdb_env_set_flags(r->env, MDB_NOSYNC, 1);
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK) {
+		rc = rove_db_put_u64(txn, r->meta, "last_sync", wall_ms);
+		rc = commit_or_abort(txn, rc);
+	}
+	mdb_env_set_flags(r->env, MDB_NOSYNC, 0);
+	return rc;
 }

@@ -13,6 +13,7 @@ void rove_fields_init(rove_fields *fs)
 {
 	fs->n = 0;
 	fs->used = 0;
+	fs->live = 0;
 }
 
 /* Index of name, or -(insertion point) - 1. */
@@ -49,44 +50,41 @@ static void fields_compact(rove_fields *fs)
 	}
 	memcpy(fs->arena, tmp, used);
 	fs->used = used;
-}
-
-/* Arena bytes the live strings take, leaving out field skip (or -1). */
-static uint32_t fields_live_bytes(const rove_fields *fs, int skip)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < fs->n; i++)
-		if ((int)i != skip && fs->f[i].v.type == ROVE_V_STR)
-			n += fs->f[i].v.len + 1;
-	return n;
+	fs->live = used;
 }
 
 int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
 {
 	size_t nlen = strlen(name);
 	char tmp[ROVE_MAX_STR + 1];
+	uint32_t old_bytes = 0;
 	int idx;
 	rove_field *f;
 
 	if (nlen == 0 || nlen > ROVE_MAX_FIELD_NAME)
 		return ROVE_EINVAL;
 	idx = fields_find(fs, name);
+	if (idx >= 0 && fs->f[idx].v.type == ROVE_V_STR)
+		old_bytes = fs->f[idx].v.len + 1;
 	/* Check every limit before changing anything: a failed set leaves
 	 * the fields exactly as they were. */
 	if (idx < 0 && fs->n >= ROVE_MAX_FIELDS)
 		return ROVE_ETOOBIG;
 	if (v.type == ROVE_V_STR) {
+		bool inside;
 		if (v.len > ROVE_MAX_STR || (v.len > 0 && v.s == NULL))
 			return ROVE_ETOOBIG;
 		if (v.len > 0 && memchr(v.s, '\0', v.len) != NULL)
 			return ROVE_EINVAL;
-		if (fields_live_bytes(fs, idx) + v.len + 1 > ROVE_MAX_RECORD_BYTES)
+		if (fs->live - old_bytes + v.len + 1 > ROVE_MAX_RECORD_BYTES)
 			return ROVE_ETOOBIG;
-		/* Copy first: v.s may point into this arena. */
-		if (v.len > 0)
+		/* A string from this very arena could move in a compaction:
+		 * copy it aside first. */
+		inside = v.len > 0 && v.s >= fs->arena && v.s < fs->arena + sizeof(fs->arena);
+		if (inside) {
 			memcpy(tmp, v.s, v.len);
-		tmp[v.len] = '\0';
+			v.s = tmp;
+		}
 	}
 	if (idx < 0) {
 		uint32_t at = (uint32_t)(-idx - 1);
@@ -98,12 +96,17 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 		f = &fs->f[idx];
 	}
 	f->v = rove_vnull();
+	fs->live -= old_bytes;
 	if (v.type == ROVE_V_STR) {
+		const char *src = v.s;
 		if (fs->used + v.len + 1 > ROVE_MAX_RECORD_BYTES)
 			fields_compact(fs); /* fits after compaction: checked above */
-		memcpy(fs->arena + fs->used, tmp, v.len + 1);
+		if (v.len > 0)
+			memcpy(fs->arena + fs->used, src, v.len);
+		fs->arena[fs->used + v.len] = '\0';
 		v.s = fs->arena + fs->used;
 		fs->used += v.len + 1;
+		fs->live += v.len + 1;
 	}
 	f->v = v;
 	f->st = st;
@@ -112,12 +115,24 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 
 int rove_fields_copy(rove_fields *dst, const rove_fields *src)
 {
-	rove_fields_init(dst);
-	for (uint32_t i = 0; i < src->n; i++) {
-		int rc = rove_fields_set(dst, src->f[i].name, src->f[i].v, src->f[i].st);
-		if (rc != ROVE_OK)
-			return rc;
+	uint32_t used = 0;
+
+	if (dst == src)
+		return ROVE_OK;
+	/* The fields, then their strings packed into the copy's arena (dead
+	 * bytes of the source are left behind). */
+	dst->n = src->n;
+	memcpy(dst->f, src->f, src->n * sizeof(src->f[0]));
+	for (uint32_t i = 0; i < dst->n; i++) {
+		rove_value *v = &dst->f[i].v;
+		if (v->type != ROVE_V_STR)
+			continue;
+		memcpy(dst->arena + used, v->s, v->len + 1);
+		v->s = dst->arena + used;
+		used += v->len + 1;
 	}
+	dst->used = used;
+	dst->live = used;
 	return ROVE_OK;
 }
 
@@ -199,7 +214,16 @@ bool rove_record_deleted(const rove_record *rec)
 
 void rove_op_init(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, rove_stamp st)
 {
-	rove_uuid_new(&op->op_id);
+	rove_uuid id;
+
+	rove_uuid_new(&id);
+	rove_op_init_id(op, &id, kind, coll, rid, st);
+}
+
+void rove_op_init_id(rove_op *op, const rove_uuid *op_id, uint8_t kind, uint8_t coll, const rove_uuid *rid,
+		     rove_stamp st)
+{
+	op->op_id = *op_id;
 	op->kind = kind;
 	op->coll = coll;
 	op->rid = *rid;

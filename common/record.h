@@ -47,6 +47,7 @@ typedef struct rove_fields {
 	uint32_t n;                     /* fields in use, sorted by name */
 	rove_field f[ROVE_MAX_FIELDS];
 	uint32_t used;                  /* arena bytes in use */
+	uint32_t live;                  /* of those, held by current values */
 	char arena[ROVE_MAX_RECORD_BYTES];
 } rove_fields;
 
@@ -126,6 +127,9 @@ bool rove_record_deleted(const rove_record *rec);
 
 /* Initialises op: new op id, no fields, stamp given. */
 void rove_op_init(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, rove_stamp st);
+/* The same with a given op id (no id is generated). */
+void rove_op_init_id(rove_op *op, const rove_uuid *op_id, uint8_t kind, uint8_t coll, const rove_uuid *rid,
+		     rove_stamp st);
 /* Sets a field of the op under the op's stamp. */
 int rove_op_set(rove_op *op, const char *name, rove_value v);
 /* Changes the op's stamp and every field's with it. */

@@ -61,3 +61,18 @@ void rove_uuid_from_name(rove_uuid *out, const char *name)
 
 	uuid_generate_sha1(out->b, ns, name, strlen(name));
 }
+
+void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what)
+{
+	char name[16 + 64];
+	size_t wl = strlen(what);
+	static const uuid_t ns = {0x2d, 0x8f, 0x61, 0x0a, 0x5b, 0x47, 0x4e, 0x93,
+				  0xb2, 0x1c, 0x70, 0xe4, 0x36, 0x9a, 0x05, 0xcf};
+
+	if (wl > 64)
+		wl = 64;
+	memcpy(name, from->b, 16);
+	memcpy(name + 16, what, wl);
+	uuid_generate_sha1(out->b, ns, name, 16 + wl);
+	memcpy(out->b, from->b, 6); /* the source's milliseconds */
+}

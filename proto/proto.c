@@ -797,20 +797,26 @@ static int rd_entry(rd *r, rove_entry *e)
 	case ROVE_ENTRY_OP:
 		if (n != 2)
 			return ROVE_EPROTO;
+		e->raw = r->p;
 		rc = rd_op(r, &e->op);
+		e->rawlen = (size_t)(r->p - e->raw);
 		e->coll = e->op.coll;
 		e->id = e->op.rid;
 		return rc;
 	case ROVE_ENTRY_RECORD:
 		if (n != 2)
 			return ROVE_EPROTO;
+		e->raw = r->p;
 		rc = rd_record(r, &e->rec);
+		e->rawlen = (size_t)(r->p - e->raw);
 		e->coll = e->rec.coll;
 		e->id = e->rec.id;
 		return rc;
 	default:
 		if (n != 3)
 			return ROVE_EPROTO;
+		e->raw = NULL;
+		e->rawlen = 0;
 		rc = rd_u64_max(r, 255, &coll);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &e->id);

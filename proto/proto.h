@@ -118,6 +118,8 @@ typedef struct rove_entry {
 	rove_uuid id;
 	rove_op op;         /* ROVE_ENTRY_OP */
 	rove_record rec;    /* ROVE_ENTRY_RECORD */
+	const uint8_t *raw; /* op or record: its encoding inside the message */
+	size_t rawlen;
 } rove_entry;
 
 typedef struct rove_conflicts_req {

@@ -58,23 +58,32 @@ bool rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, cons
 	return false;
 }
 
-/* A territory's pool policy value (0 if unset or no such territory). */
-static int64_t pool_rule(rove_store *st, MDB_txn *txn, const char *code, const char *rule)
+/* A territory's pool policies (公海规则); 0 = no such rule. */
+typedef struct pool_rules {
+	int64_t limit, claims, cooldown, reason, recycle, warn;
+} pool_rules;
+
+/* Loads the rules of territory code (all 0 if unset or no territory). */
+static void pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_rules *p)
 {
 	rove_uuid id;
 	rove_record *rec;
-	int64_t v = 0;
 
+	memset(p, 0, sizeof(*p));
 	if (code == NULL || rove_store_code_get(st, txn, code, &id) != ROVE_OK)
-		return 0;
+		return;
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
-		return 0;
-	if (rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec) != ROVE_OK ||
-	    !rove_fields_int(&rec->fs, rule, &v))
-		v = 0;
+		return;
+	if (rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec) == ROVE_OK) {
+		rove_fields_int(&rec->fs, "pool_limit", &p->limit);
+		rove_fields_int(&rec->fs, "claim_limit", &p->claims);
+		rove_fields_int(&rec->fs, "cooldown_days", &p->cooldown);
+		rove_fields_int(&rec->fs, "release_reason", &p->reason);
+		rove_fields_int(&rec->fs, "recycle_days", &p->recycle);
+		rove_fields_int(&rec->fs, "warn_days", &p->warn);
+	}
 	free(rec);
-	return v;
 }
 
 /* Days since 1970-01-01 of an ISO date's first ten characters; -1 if bad. */
@@ -463,6 +472,7 @@ static int check_claim_release(rove_store *st, MDB_txn *txn, const rove_user *u,
 
 	char reason[ROVE_MAX_DETAIL + 1] = "";
 	const char *given = rove_fields_str(&op->fs, "release_reason");
+	pool_rules rules;
 	int r;
 
 	if (given != NULL)
@@ -490,7 +500,8 @@ static int check_claim_release(rove_store *st, MDB_txn *txn, const rove_user *u,
 	}
 	if (!may_write(st, txn, u, cur))
 		return refuse_write(st, txn, u, cur, detail, len);
-	if (reason[0] == '\0' && pool_rule(st, txn, terr, "release_reason") != 0) {
+	pool_rules_get(st, txn, terr, &rules);
+	if (reason[0] == '\0' && rules.reason != 0) {
 		snprintf(detail, len, "a reason is required to release a customer in %s", terr);
 		return ROVE_R_INVALID;
 	}
@@ -605,14 +616,17 @@ static int64_t released_on(rove_store *st, MDB_txn *txn, const rove_user *u, con
 static int check_pool_take(rove_store *st, MDB_txn *txn, const rove_user *u, const char *terr,
 			   const rove_record *cur, char *detail, size_t len)
 {
-	int64_t cap = pool_rule(st, txn, terr, "pool_limit");
-	int64_t daily = pool_rule(st, txn, terr, "claim_limit");
-	int64_t cool = pool_rule(st, txn, terr, "cooldown_days");
 	char key[ROVE_MAX_NAME + 48];
+	pool_rules rules;
+	int64_t cap, daily, cool;
 	uint64_t n;
 
 	if (u->role != ROVE_ROLE_REP)
 		return ROVE_R_NONE;
+	pool_rules_get(st, txn, terr, &rules);
+	cap = rules.limit;
+	daily = rules.claims;
+	cool = rules.cooldown;
 	if (cap > 0 && held_in(st, txn, u, terr) >= (uint64_t)cap) {
 		snprintf(detail, len, "you hold %lld customers in %s, the most allowed", (long long)cap, terr);
 		return ROVE_R_LIMIT;
@@ -854,7 +868,9 @@ static int after_activity(rove_store *st, MDB_txn *txn, const rove_op *op, rove_
 	rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, c);
 	last = rc == ROVE_OK ? rove_fields_str(&c->fs, "last_activity_at") : NULL;
 	if (rc == ROVE_OK && (last == NULL || strcmp(last, at) < 0)) {
-		rove_op_init(follow, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
+		rove_uuid fid;
+		rove_uuid_derive(&fid, &op->op_id, "last-activity-op");
+		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
 		rc = rove_op_set(follow, "last_activity_at", rove_vcstr(at));
 		*has_follow = rc == ROVE_OK;
 	} else if (rc == ROVE_ENOTFOUND) {
@@ -895,9 +911,15 @@ int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 	now = rove_fields_str(&after->fs, "owner");
 	if (before != NULL && ((was == NULL && now == NULL) || (was && now && strcmp(was, now) == 0)))
 		return ROVE_OK;
-	/* The owner changed: keep it in the customer's ownership history. */
-	rove_uuid_new(&hid);
-	rove_op_init(follow, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
+	/* The owner changed: keep it in the customer's ownership history. Its
+	 * ids derive from the op's: no random numbers needed, and a retry
+	 * makes the same entry. */
+	{
+		rove_uuid fid;
+		rove_uuid_derive(&hid, &op->op_id, "ownership");
+		rove_uuid_derive(&fid, &op->op_id, "ownership-op");
+		rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
+	}
 	rove_uuid_format(&after->id, ids);
 	iso_now(when, sizeof(when));
 	why = op->kind == ROVE_OP_RELEASE ? rove_fields_str(&op->fs, "release_reason") : NULL;
@@ -1082,8 +1104,12 @@ int rove_policy_periodic(rove_store *st, MDB_txn *txn, rove_op *ops, size_t max,
 		memcpy(code, ck.mv_data, ck.mv_size);
 		code[ck.mv_size] = '\0';
 		mrc = mdb_cursor_get(codes, &ck, &cv, MDB_NEXT);
-		days = pool_rule(st, txn, code, "recycle_days");
-		warn = pool_rule(st, txn, code, "warn_days");
+		{
+			pool_rules rules;
+			pool_rules_get(st, txn, code, &rules);
+			days = rules.recycle;
+			warn = rules.warn;
+		}
 		if (days <= 0)
 			continue;
 		snprintf(scope, sizeof(scope), "t:%s", code);
