@@ -936,7 +936,8 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
 	for (uint32_t i = 0; i < fs->n; i++)
-		rove_hlc_observe(clock, fs->f[i].st.hlc, rove_wall_ms());
+		if (fs->f[i].st.hlc.v > clock->v)
+			clock->v = fs->f[i].st.hlc.v; /* the wall clock joins once per reply */
 	rec_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):
@@ -1008,6 +1009,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			rc = apply_entry(r, txn, e, &clock, w);
 		(*items)++;
 	}
+	rove_hlc_observe(&clock, clock, rove_wall_ms());
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT) {

@@ -21,6 +21,15 @@ static int fields_find(const rove_fields *fs, const char *name)
 {
 	int lo = 0, hi = (int)fs->n - 1;
 
+	/* Fields usually arrive in order (decoding): past the last one? */
+	if (fs->n > 0) {
+		int c = strcmp(fs->f[hi].name, name);
+		if (c < 0)
+			return -(int)fs->n - 1;
+		if (c == 0)
+			return hi;
+	}
+
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
 		int c = strcmp(fs->f[mid].name, name);

@@ -299,7 +299,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 	rove_store_record_key(reckey, w->rec.coll, &w->rec.id);
 	rc = rove_store_record_put(&e->st, txn, &w->rec);
 	if (rc == ROVE_OK)
-		rc = rove_store_oplog_append(&e->st, txn, op, &w->scratch);
+		rc = rove_store_oplog_append(&e->st, txn, op, &e->head, &w->scratch);
 	if (rc == ROVE_OK)
 		rc = index_op(e, txn, op->seq, &w->before, &w->after, moved);
 	if (rc == ROVE_OK)
@@ -420,10 +420,13 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 	MDB_txn *txn = NULL;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 
+	if (rc == ROVE_OK)
+		rc = rove_store_head(&e->st, txn, &e->head);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rove_job *job = jobs[i];
 		MDB_txn *child = NULL;
 		rove_user u;
+		uint64_t head = e->head; /* back to it if this request is undone */
 		int jrc = rove_db_err(mdb_txn_begin(e->st.env, txn, 0, &child), "begin nested");
 
 		if (jrc == ROVE_OK)
@@ -440,6 +443,8 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 			jrc = rove_db_err(mdb_txn_commit(child), "commit nested");
 		else if (child != NULL)
 			mdb_txn_abort(child);
+		if (jrc != ROVE_OK)
+			e->head = head;
 		if (jrc == ROVE_EMAPFULL)
 			rc = ROVE_EMAPFULL; /* the whole batch again, in a bigger map */
 		else if (jrc != ROVE_OK)
@@ -522,6 +527,8 @@ static int tick_once(rove_engine *e)
 	sys.role = ROVE_ROLE_ADMIN;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_store_head(&e->st, txn, &e->head);
 	if (rc == ROVE_OK)
 		rc = rove_policy_periodic(&e->st, txn, ops, max, &n);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {

@@ -21,6 +21,7 @@
 typedef struct rove_engine {
 	rove_store st;
 	rove_hlc clock;         /* touched only by the (single) writer */
+	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */
 } rove_engine;

@@ -305,16 +305,13 @@ int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 	return last_key_u64(txn, st->oplog, head);
 }
 
-int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf *scratch)
+int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch)
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
-	uint64_t head;
-	int rc = rove_store_head(st, txn, &head);
+	int rc;
 
-	if (rc != ROVE_OK)
-		return rc;
-	op->seq = head + 1;
+	op->seq = *head + 1;
 	rove_buf_reset(scratch);
 	rc = rove_enc_op(scratch, op);
 	if (rc != ROVE_OK)
@@ -322,7 +319,10 @@ int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf 
 	rove_be64_put(key, op->seq);
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
-	return rove_db_err(mdb_put(txn, st->oplog, &k, &v, MDB_APPEND), "oplog");
+	rc = rove_db_err(mdb_put(txn, st->oplog, &k, &v, MDB_APPEND), "oplog");
+	if (rc == ROVE_OK)
+		*head = op->seq;
+	return rc;
 }
 
 /* opids: status(1) reason(1) seq(8) hlc(8) node(8) detail(rest) */

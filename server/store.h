@@ -71,8 +71,9 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
-/* Sets op->seq to the next sequence number and appends op to the oplog. */
-int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, rove_buf *scratch);
+/* Sets op->seq to *head + 1, appends op to the oplog and advances *head
+ * (the caller keeps the head of its transaction: rove_store_head). */
+int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch);
 
 /* The stored answer to an op id; ROVE_ENOTFOUND if never seen. */
 int rove_store_opid_get(rove_store *st, MDB_txn *txn, const rove_uuid *op_id, rove_push_result *r);
