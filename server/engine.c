@@ -267,8 +267,8 @@ static int reject(rove_engine *e, MDB_txn *txn, rove_op *op, int reason, rove_ap
 }
 
 /* Applies one op that passed (or skipped) the decision. */
-static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists, rove_apply_work *w,
-			  rove_push_result *r)
+static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists, const rove_record *hint,
+			  rove_apply_work *w, rove_push_result *r)
 {
 	uint8_t reckey[ROVE_RECORD_KEY];
 	bool moved;
@@ -276,7 +276,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 
 	w->before.n = 0;
 	if (exists) {
-		rc = rove_policy_scopes(&e->st, txn, &w->cur, &w->before);
+		rc = rove_policy_scopes(&e->st, txn, &w->cur, hint, &w->before);
 		if (rc != ROVE_OK)
 			return rc;
 		rc = rove_fields_copy(&w->rec.fs, &w->cur.fs);
@@ -292,7 +292,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 	}
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_policy_scopes(&e->st, txn, &w->rec, &w->after);
+	rc = rove_policy_scopes(&e->st, txn, &w->rec, hint, &w->after);
 	if (rc != ROVE_OK)
 		return rc;
 	moved = exists && !scopes_equal(&w->before, &w->after);
@@ -342,7 +342,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		if (reason != ROVE_R_NONE)
 			return reject(e, txn, op, reason, w, r);
 	}
-	rc = apply_accepted(e, txn, op, exists, w, r);
+	rc = apply_accepted(e, txn, op, exists, NULL, w, r);
 	if (rc != ROVE_OK || r->status != ROVE_PUSH_ACCEPTED)
 		return rc;
 	rc = rove_policy_after(&e->st, txn, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
@@ -354,9 +354,15 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
 		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 			return rc;
+		bool fexists = rc == ROVE_OK;
+		/* The record just written may be the follow-up's parent. */
+		w->parent.coll = w->rec.coll;
+		w->parent.id = w->rec.id;
+		rc = rove_fields_copy(&w->parent.fs, &w->rec.fs);
 		w->rec.coll = w->follow.coll;
 		w->rec.id = w->follow.rid;
-		rc = apply_accepted(e, txn, &w->follow, rc == ROVE_OK, w, &fr);
+		if (rc == ROVE_OK)
+			rc = apply_accepted(e, txn, &w->follow, fexists, &w->parent, w, &fr);
 	}
 	return rc;
 }

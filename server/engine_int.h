@@ -12,6 +12,7 @@
  * heap, one per request. */
 typedef struct rove_apply_work {
 	rove_record cur, rec;
+	rove_record parent; /* the record of the op a follow-up op follows */
 	rove_op follow;
 	rove_scopes before, after;
 	rove_buf scratch;

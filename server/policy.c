@@ -143,13 +143,14 @@ static int customer_scopes(const rove_record *c, rove_scopes *out)
 	return ROVE_OK;
 }
 
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, rove_scopes *out)
+int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
+		       rove_scopes *out)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
 	const rove_field_def *pf;
 
 	out->n = 0;
-	if (c == NULL)
+	if (c == NULL || rove_record_deleted(rec))
 		return ROVE_OK;
 	if (rec->coll == ROVE_COLL_CUSTOMER)
 		return customer_scopes(rec, out);
@@ -174,13 +175,15 @@ int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, rov
 
 		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
 			return ROVE_OK;
+		if (hint != NULL && hint->coll == ROVE_COLL_CUSTOMER && rove_uuid_cmp(&hint->id, &id) == 0)
+			return rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
 		parent = malloc(sizeof(*parent));
 		if (parent == NULL)
 			return ROVE_ENOMEM;
 		rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, parent);
-		if (rc == ROVE_OK)
+		if (rc == ROVE_OK && !rove_record_deleted(parent))
 			rc = customer_scopes(parent, out);
-		else if (rc == ROVE_ENOTFOUND)
+		else if (rc == ROVE_ENOTFOUND || rc == ROVE_OK)
 			rc = ROVE_OK;
 		free(parent);
 		return rc;

@@ -60,8 +60,11 @@ int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
  * server (ROVE_SYSTEM_USER); *n says how many. */
 int rove_policy_periodic(rove_store *st, MDB_txn *txn, rove_op *ops, size_t max, size_t *n);
 
-/* The scopes a record is in (a child record: its customer's). */
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, rove_scopes *out);
+/* The scopes a record is in (a child record: its customer's; a deleted
+ * record: none). hint, if not NULL, is a customer the caller holds: used
+ * instead of reading the parent when it is the one. */
+int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
+		       rove_scopes *out);
 
 /* The scopes u reads, sorted (or all). */
 int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out);

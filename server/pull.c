@@ -145,16 +145,17 @@ static int snapshot_all(pull_ctx *p, const rove_pull_req *q)
 	return rc;
 }
 
-/* Whether rec is also visible through one of the user's scopes before
- * index i (then it was sent from there). */
-static bool seen_earlier(const pull_ctx *p, uint32_t i)
+/* Whether the record is also in one of the user's scopes before index i
+ * (then it was sent from there): a look in scoperec per earlier scope. */
+static bool seen_earlier(const pull_ctx *p, uint32_t i, const uint8_t *reckey)
 {
-	for (uint32_t j = 0; j < p->rs.n; j++) {
-		const char (*hit)[ROVE_SCOPE_MAX + 1] = NULL;
-		for (uint32_t k = 0; k < i; k++)
-			if (strcmp(p->us->s[k], p->rs.s[j]) == 0)
-				hit = &p->us->s[k];
-		if (hit != NULL)
+	for (uint32_t j = 0; j < i; j++) {
+		uint8_t key[ROVE_INDEX_KEY_MAX];
+		MDB_val k, v;
+
+		k.mv_size = rove_store_scope_key(key, p->us->s[j], reckey, ROVE_RECORD_KEY);
+		k.mv_data = key;
+		if (mdb_get(p->txn, p->e->st.scoperec, &k, &v) == 0)
 			return true;
 	}
 	return false;
@@ -200,14 +201,10 @@ static int snapshot_scoped(pull_ctx *p, const rove_pull_req *q)
 				p->h->more = true;
 				break;
 			}
-			rc = load(p, reckey, p->rec);
-			if (rc == ROVE_ENOTFOUND) {
-				rc = ROVE_OK;
-			} else if (rc == ROVE_OK && !rove_record_deleted(p->rec)) {
-				rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, &p->rs);
-				if (rc == ROVE_OK && !seen_earlier(p, i))
-					rc = emit_record_raw(p, reckey);
-			}
+			/* scoperec holds live records only: each is sent as
+			 * stored (receivers decode it strictly), once. */
+			if (!seen_earlier(p, i, reckey))
+				rc = emit_record_raw(p, reckey);
 			p->h->snap_key[0] = (uint8_t)(i >> 8);
 			p->h->snap_key[1] = (uint8_t)i;
 			memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);
@@ -302,7 +299,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved)
 		return ROVE_OK;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, &p->rs);
+	rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, NULL, &p->rs);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!rove_policy_sees(p->us, &p->rs))
