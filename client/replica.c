@@ -920,7 +920,8 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 }
 
 /* Applies one entry of a pull reply to base and view. */
-static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, work *w)
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, uint64_t now_ms,
+		       work *w)
 {
 	uint8_t key[KEY_REC];
 	const rove_fields *fs;
@@ -935,9 +936,13 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		return rc;
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
-	for (uint32_t i = 0; i < fs->n; i++)
-		if (fs->f[i].st.hlc.v > clock->v)
-			clock->v = fs->f[i].st.hlc.v; /* the wall clock joins once per reply */
+	for (uint32_t i = 0; i < fs->n; i++) {
+		/* The clock follows later stamps (the wall clock joins once per
+		 * reply), but not one implausibly far in the future. */
+		rove_hlc seen = fs->f[i].st.hlc;
+		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_CLOCK_SKEW_MS))
+			clock->v = seen.v;
+	}
 	rec_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):
@@ -967,6 +972,7 @@ view:
 
 static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
+	uint64_t now_ms = rove_wall_ms();
 	const rove_pull_reply *h = &reply->u.pull_reply;
 	MDB_txn *txn = NULL;
 	MDB_val sk = {8, "snap_key"};
@@ -1006,10 +1012,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &clock, w);
+			rc = apply_entry(r, txn, e, &clock, now_ms, w);
 		(*items)++;
 	}
-	rove_hlc_observe(&clock, clock, rove_wall_ms());
+	rove_hlc_observe(&clock, clock, now_ms);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT) {

@@ -14,10 +14,11 @@ rove_hlc rove_hlc_tick(rove_hlc *last, uint64_t wall_ms)
 {
 	rove_hlc wall = rove_hlc_from_ms(wall_ms);
 
-	/* Counter overflow carries into the milliseconds: still monotonic. */
+	/* Counter overflow carries into the milliseconds: still monotonic.
+	 * At the very end of the range it stays put rather than wrap to 0. */
 	if (wall.v > last->v)
 		last->v = wall.v;
-	else
+	else if (last->v < UINT64_MAX)
 		last->v += 1;
 	return *last;
 }

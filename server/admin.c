@@ -560,6 +560,10 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 		rove_engine_error(reply, ROVE_EPERM, "conflicts are for managers and admins");
 		return ROVE_OK;
 	}
+	if (q->after == UINT64_MAX) { /* nothing comes after the last number */
+		rove_buf_reset(reply);
+		return rove_enc_conflicts_reply(reply, false, 0, NULL);
+	}
 	op = malloc(sizeof(*op));
 	rec = malloc(sizeof(*rec));
 	rove_buf_init(&items);
