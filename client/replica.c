@@ -677,11 +677,17 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (mrc == 0 && *n < max) {
 			uint64_t acked;
-			rc = outbox_decode(&v, &acked, &ops[*n]);
-			if (rc != ROVE_OK)
+			if (v.mv_size < 8) {
+				rc = ROVE_EPROTO;
 				break;
-			if (acked == 0)
+			}
+			/* Acknowledged ops wait for the cursor: not decoded. */
+			if (rove_be64_get(v.mv_data) == 0) {
+				rc = outbox_decode(&v, &acked, &ops[*n]);
+				if (rc != ROVE_OK)
+					break;
 				(*n)++;
+			}
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
 		mdb_cursor_close(c);
@@ -690,30 +696,42 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	return rc;
 }
 
-/* Finds the outbox entry of an op id (scanning; the outbox is short). */
-static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id, uint64_t *lseq,
-		       uint64_t *acked, rove_op *op)
+/* Finds the outbox entry of op (its id, collection and record): through
+ * the pending index, so only the record's own queued ops are looked at. */
+static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, uint64_t *acked,
+		       rove_op *op)
 {
+	uint8_t key[PENDING_KEY];
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	int mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
 	rc = ROVE_ENOTFOUND;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (mrc == 0) {
-		/* The op id sits at a fixed place: after acked(8), the array
-		 * tag (1) and the bin header (2). Check it before decoding. */
-		const uint8_t *p = v.mv_data;
-		if (v.mv_size > 27 && memcmp(p + 11, op_id->b, 16) == 0) {
-			rc = outbox_decode(&v, acked, op);
-			if (rc == ROVE_OK && rove_uuid_cmp(&op->op_id, op_id) != 0)
-				rc = ROVE_EPROTO;
-			if (rc == ROVE_OK)
-				*lseq = rove_be64_get(k.mv_data);
-			break;
+	pending_key(key, want->coll, &want->rid, 0);
+	k.mv_size = PENDING_KEY;
+	k.mv_data = key;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+		uint8_t okey[8];
+		MDB_val ok = {8, okey}, ov;
+		const uint8_t *p;
+
+		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		if (mdb_get(txn, r->outbox, &ok, &ov) == 0) {
+			/* The op id sits at a fixed place: after acked(8), the
+			 * array tag (1) and the bin header (2). */
+			p = ov.mv_data;
+			if (ov.mv_size > 27 && memcmp(p + 11, want->op_id.b, 16) == 0) {
+				rc = outbox_decode(&ov, acked, op);
+				if (rc == ROVE_OK && rove_uuid_cmp(&op->op_id, &want->op_id) != 0)
+					rc = ROVE_EPROTO;
+				if (rc == ROVE_OK)
+					*lseq = rove_be64_get(okey);
+				break;
+			}
 		}
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
@@ -769,7 +787,7 @@ static int push_results_once(rove_replica *r, const rove_op *ops, const rove_pus
 			rc = ROVE_EPROTO;
 			break;
 		}
-		rc = outbox_find(r, txn, &ops[i].op_id, &lseq, &acked, &w->op);
+		rc = outbox_find(r, txn, &ops[i], &lseq, &acked, &w->op);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK; /* answered already by an earlier sync */
 			continue;
