@@ -55,7 +55,12 @@ static void work_send(work *w)
 		nng_ctx_recv(w->ctx, w->aio);
 		return;
 	}
-	rove_buf_reset(&w->job.reply);
+	/* A context keeps a small reply buffer between requests, not the
+	 * largest snapshot chunk it ever sent. */
+	if (w->job.reply.cap > ROVE_SERVE_KEEP_BUF)
+		rove_buf_free(&w->job.reply);
+	else
+		rove_buf_reset(&w->job.reply);
 	w->state = W_SEND;
 	nng_aio_set_msg(w->aio, msg);
 	nng_ctx_send(w->ctx, w->aio);

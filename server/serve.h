@@ -17,6 +17,7 @@
 
 #define ROVE_SERVE_CONTEXTS 64
 #define ROVE_SERVE_MAX_BATCH 64 /* requests per group commit */
+#define ROVE_SERVE_KEEP_BUF (256u * 1024u) /* reply buffer a context keeps */
 
 typedef struct rove_serve_opts {
 	const char *url;
