@@ -86,7 +86,7 @@ static int dial(const char *url, nng_socket *s)
 		fprintf(stderr, "loader: %s: %s\n", url, nng_strerror(rv));
 		return -1;
 	}
-	nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, 600000);
+	nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, 60000);
 	nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
 	return 0;
 }
