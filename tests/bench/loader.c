@@ -127,7 +127,7 @@ static void admin(nng_socket s, const rove_auth *a, const char *cmd, const char 
 		  char *line, size_t len)
 {
 	rove_buf req;
-	nng_msg *reply;
+	nng_msg *reply = NULL;
 	rove_msg m;
 	const char *str;
 	uint32_t slen;
