@@ -725,8 +725,8 @@ static void gen_client(void)
 	in_add(&in, 0, &m);
 	in_write(&in, "client", "ops_trim_evict.bin");
 
-	/* A role change; a stamp near the end of time (at its very end, the
-	 * replica's clock wraps: crashes/client-hlc-wraps-to-zero.bin). */
+	/* A role change; a stamp near the end of time (at its very end, see
+	 * corpus/client/fixed-hlc-wraps-to-zero.bin). */
 	rove_buf_reset(&items);
 	mkop(&ops[0], 2, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, FZ_ID_C2);
 	ops[0].st.hlc.v = UINT64_MAX - 0x10000;
