@@ -22,20 +22,12 @@ static void rec_key(uint8_t key[KEY_REC], uint8_t coll, const rove_uuid *id)
 
 static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 {
-	struct {
-		const char *name;
-		MDB_dbi *dbi;
-	} t[] = {
+	const rove_db_table t[] = {
 		{"meta", &r->meta},       {"base", &r->base},       {"view", &r->view},
 		{"outbox", &r->outbox},   {"pending", &r->pending}, {"rejected", &r->rejected},
 	};
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
-		if (rc != 0)
-			return rove_db_err(rc, t[i].name);
-	}
-	return ROVE_OK;
+	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 }
 
 int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,

@@ -134,3 +134,13 @@ int rove_db_grow(MDB_env *env)
 	rove_info("database map grown to %zu MiB", next >> 20);
 	return ROVE_OK;
 }
+
+int rove_db_open_tables(MDB_txn *txn, const rove_db_table *t, size_t n, unsigned flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
+		if (rc != 0)
+			return rove_db_err(rc, t[i].name);
+	}
+	return ROVE_OK;
+}

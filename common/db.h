@@ -16,6 +16,16 @@
  * On success *env is the caller's, to close with mdb_env_close. */
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **env);
 
+/* A named database and where its handle goes. */
+typedef struct rove_db_table {
+	const char *name;
+	MDB_dbi *dbi;
+} rove_db_table;
+
+/* Opens the n named databases of a layout in txn (flags: MDB_CREATE to
+ * create them). The handles stay valid once txn commits. */
+int rove_db_open_tables(MDB_txn *txn, const rove_db_table *t, size_t n, unsigned flags);
+
 /* Doubles the map after MDB_MAP_FULL (up to ROVE_MAX_MAPSIZE). No
  * transaction of this process may be open; the caller retries its write. */
 int rove_db_grow(MDB_env *env);

@@ -15,22 +15,14 @@
 
 static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
 {
-	struct {
-		const char *name;
-		MDB_dbi *dbi;
-	} t[] = {
+	const rove_db_table t[] = {
 		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
 		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
 		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
 		{"children", &st->children}, {"uniq", &st->uniq}, {"counters", &st->counters},
 	};
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
-		if (rc != 0)
-			return rove_db_err(rc, t[i].name);
-	}
-	return ROVE_OK;
+	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 }
 
 static int store_env(const char *dir, int create, rove_store *st)
