@@ -950,7 +950,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		/* The clock follows later stamps (the wall clock joins once per
 		 * reply), but not one implausibly far in the future. */
 		rove_hlc seen = fs->f[i].st.hlc;
-		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_CLOCK_SKEW_MS))
+		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_PEER_AHEAD_MS))
 			clock->v = seen.v;
 	}
 	rec_key(key, e->coll, &e->id);
