@@ -43,18 +43,21 @@
 #include "replica.h"
 #include "schema.h"
 
+#include <sanitizer/common_interface_defs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fail_cleanup(void);
 
 #define CHECK(cond)                                                                            \
 	do {                                                                                   \
 		if (!(cond)) {                                                                 \
 			fprintf(stderr, "fuzz_client: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
 				#cond);                                                        \
+			fail_cleanup();                                                        \
 			abort();                                                               \
 		}                                                                              \
 	} while (0)
@@ -64,12 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static rove_replica rep;
 static bool ready;
 static char dir[256];
-static char datafile[300];
 static fz_snap tmpl; /* the seeded replica */
 
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "fuzz_client: %s: %s\n", what, rove_strerror(rc));
+	fail_cleanup();
 	abort();
 }
 
@@ -97,19 +100,23 @@ static void restore(void)
 	fz_snap_restore(&tmpl, rep.env, dbis);
 }
 
+/* At exit: the replica closed, the temporary directory removed. */
 static void cleanup(void)
 {
-	char path[320];
-
 	if (!ready)
 		return;
 	rove_replica_close(&rep);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	unlink(datafile);
-	rmdir(dir);
+	fz_rm_tree(dir);
 	fz_snap_free(&tmpl);
 	ready = false;
+}
+
+/* On a failed check or a sanitizer's report: the directory removed (the
+ * input is what libFuzzer keeps), the replica left as it is. */
+static void fail_cleanup(void)
+{
+	if (dir[0] != '\0')
+		fz_rm_tree(dir);
 }
 
 /* ---- handling one reply ---- */
@@ -542,13 +549,13 @@ static void setup(void)
 	rove_log_init("fuzz_client", -1);
 	snprintf(dir, sizeof(dir), "%s/rove-fuzz-client.XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 	CHECK(mkdtemp(dir) != NULL);
-	snprintf(datafile, sizeof(datafile), "%s/data.mdb", dir);
 	rc = rove_replica_create(dir, "tcp://127.0.0.1:1", "wang", FZ_BAD_TOKEN, NULL);
 	if (rc != ROVE_OK)
 		die("rove_replica_create", rc);
 	replica_open();
 	ready = true;
 	atexit(cleanup);
+	__sanitizer_set_death_callback(fail_cleanup);
 	seed();
 	check_replica();
 	check_view();

@@ -16,9 +16,13 @@
 #include "record.h"
 #include "uuid.h"
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FZ_SEP 0xc1u
 #define FZ_MAX_PARTS 8
@@ -180,6 +184,33 @@ static inline const char *fz_admin_cmd(unsigned i)
 					   "reassign.customer", "reassign.territory", "bogus"};
 
 	return cmds[i % (sizeof(cmds) / sizeof(cmds[0]))];
+}
+
+/* ---- temporary directories -------------------------------------------- */
+
+/* Removes a directory and what is in it (a harness's databases: files and
+ * directories of files). Safe to call while they are open, as a crashing
+ * harness does, so that a crash does not leave them behind. */
+static inline void fz_rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char sub[1024];
+			struct stat sb;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
+				fz_rm_tree(sub);
+			else
+				unlink(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
 }
 
 /* ---- cutting inputs ------------------------------------------------- */

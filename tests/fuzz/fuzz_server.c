@@ -72,18 +72,21 @@
 #include "schema.h"
 #include "store.h"
 
+#include <sanitizer/common_interface_defs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fail_cleanup(void);
 
 #define CHECK(cond)                                                                            \
 	do {                                                                                   \
 		if (!(cond)) {                                                                 \
 			fprintf(stderr, "fuzz_server: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
 				#cond);                                                        \
+			fail_cleanup();                                                        \
 			abort();                                                               \
 		}                                                                              \
 	} while (0)
@@ -91,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "fuzz_server: %s: %s\n", what, rove_strerror(rc));
+	fail_cleanup();
 	abort();
 }
 
@@ -99,7 +103,6 @@ static void die(const char *what, int rc)
 static rove_engine eng;
 static bool ready;
 static char dir[256];
-static char datafile[300];
 static fz_snap tmpl; /* the seeded database */
 static unsigned reset_every = 1;
 static bool verbose; /* ROVE_FUZZ_VERBOSE=1: a line per reply on stderr */
@@ -135,20 +138,24 @@ static void restore(void)
 
 static void cleanup_viewers(void);
 
+/* At exit: the databases closed, the temporary directory removed. */
 static void cleanup(void)
 {
-	char path[320];
-
 	if (!ready)
 		return;
 	cleanup_viewers();
 	rove_engine_close(&eng);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	unlink(datafile);
-	rmdir(dir);
+	fz_rm_tree(dir);
 	fz_snap_free(&tmpl);
 	ready = false;
+}
+
+/* On a failed check or a sanitizer's report: the directory removed (the
+ * input is what libFuzzer keeps), the databases left as they are. */
+static void fail_cleanup(void)
+{
+	if (dir[0] != '\0')
+		fz_rm_tree(dir);
 }
 
 /* ---- one request through the engine, as serve.c handles it ---- */
@@ -682,10 +689,9 @@ static void setup_viewers(void)
 	}
 }
 
+/* Closes the viewers' replicas (their directories are inside dir). */
 static void cleanup_viewers(void)
 {
-	char path[400];
-
 	for (unsigned k = 0; k < NVIEWERS; k++) {
 		for (int i = 0; i < 2; i++) {
 			viewer *v = &views[k];
@@ -693,11 +699,6 @@ static void cleanup_viewers(void)
 				continue;
 			rove_replica_close(&v->r[i]);
 			fz_snap_free(&v->tmpl[i]);
-			snprintf(path, sizeof(path), "%s/lock.mdb", v->dir[i]);
-			unlink(path);
-			snprintf(path, sizeof(path), "%s/data.mdb", v->dir[i]);
-			unlink(path);
-			rmdir(v->dir[i]);
 		}
 	}
 }
@@ -721,6 +722,7 @@ static void seed_call(unsigned ident, const rove_buf *msg, rove_msg *reply, uint
 	CHECK(rove_msg_decode(*reply_bytes, r.job.reply.len, reply) == ROVE_OK);
 	if (reply->type == ROVE_MSG_ERROR) {
 		fprintf(stderr, "fuzz_server: seeding: %s\n", reply->u.error.text);
+		fail_cleanup();
 		abort();
 	}
 	req_free(&r);
@@ -790,6 +792,7 @@ static void seed_push(unsigned ident, rove_op *ops, uint32_t n, int want)
 		if (res.status != want) {
 			fprintf(stderr, "fuzz_server: seeding: op %u: %s %s\n", i, rove_reason_name(res.reason),
 				res.detail);
+			fail_cleanup();
 			abort();
 		}
 	}
@@ -919,7 +922,6 @@ static void setup(void)
 		reset_every = (unsigned)atoi(every);
 	snprintf(dir, sizeof(dir), "%s/rove-fuzz-server.XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 	CHECK(mkdtemp(dir) != NULL);
-	snprintf(datafile, sizeof(datafile), "%s/data.mdb", dir);
 	rc = rove_store_init(dir, "admin", creds[FZ_ADMIN].token);
 	if (rc != ROVE_OK)
 		die("rove_store_init", rc);
@@ -929,6 +931,7 @@ static void setup(void)
 	engine_open();
 	ready = true;
 	atexit(cleanup);
+	__sanitizer_set_death_callback(fail_cleanup);
 	seed();
 	check_store();
 	{

@@ -240,12 +240,21 @@ int main(int argc, char **argv)
 	}
 	snprintf(a.user, sizeof(a.user), "%s", argv[2]);
 	snprintf(a.token, sizeof(a.token), "%s", argv[3]);
-	if ((rv = nng_req0_open(&sock)) != 0 || (rv = nng_dial(sock, argv[1], NULL, 0)) != 0) {
+	if ((rv = nng_req0_open(&sock)) != 0) {
 		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
 		return 3;
 	}
-	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO,
-			  getenv("ROVE_PROBE_TIMEOUT_MS") ? atoi(getenv("ROVE_PROBE_TIMEOUT_MS")) : 10000);
+	/* Both ways bounded: a message the server drops (too big) must not
+	 * leave the probe waiting forever for a connection to send on. */
+	{
+		int ms = getenv("ROVE_PROBE_TIMEOUT_MS") ? atoi(getenv("ROVE_PROBE_TIMEOUT_MS")) : 10000;
+		nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, ms);
+		nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, ms);
+	}
+	if ((rv = nng_dial(sock, argv[1], NULL, 0)) != 0) {
+		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
+		return 3;
+	}
 	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
 	if (strcmp(argv[4], "push") == 0)
 		rv = do_push(&a, argc - 5, argv + 5);
