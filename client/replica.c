@@ -481,7 +481,7 @@ int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, voi
 	return rc;
 }
 
-/* Copies ops[i] in; the stamps the write gives go back to the caller's. */
+/* Copies ops[i] in (the caller's ops keep their own stamps). */
 static int fill_from_array(rove_op *op, size_t i, void *arg)
 {
 	const rove_op *ops = arg;
