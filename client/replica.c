@@ -1070,6 +1070,33 @@ int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_pu
 	return rc;
 }
 
+void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h, rove_pull_state *next)
+{
+	rove_pull_state n;
+
+	/* Mirrors apply_pull_once: a reset snapshot zeroes the cursor, a
+	 * snapshot chunk stores its epoch and resume position, an ops chunk
+	 * its cursor. */
+	memset(&n, 0, sizeof(n));
+	n.cursor = prev->cursor;
+	n.epoch = prev->epoch;
+	if (h->mode == ROVE_PULL_SNAPSHOT) {
+		if (h->reset)
+			n.cursor = 0;
+		n.epoch = h->epoch;
+		if (h->more) {
+			n.snap_seq = h->snap_seq;
+			n.snap_keylen = h->snap_keylen;
+			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
+		} else {
+			n.cursor = h->snap_seq;
+		}
+	} else {
+		n.cursor = h->cursor;
+	}
+	*next = n;
+}
+
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
 	rove_msg start = *reply; /* to read the items again after a growth */

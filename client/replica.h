@@ -104,6 +104,10 @@ typedef struct rove_pull_state {
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
+/* The pull state that applying reply h (with more items waiting) leaves
+ * behind a replica in state prev: what rove_replica_apply_pull stores.
+ * Lets the sync ask for the next chunk before applying this one. */
+void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h, rove_pull_state *next);
 /* Applies one pull reply (ops or snapshot records) and the new pull state
  * in one transaction; *items gets the number applied. */
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);

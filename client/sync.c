@@ -59,15 +59,12 @@ static void conn_close(conn *c)
 	c->open = false;
 }
 
-/* Sends req, receives and decodes the reply of the expected type. An
- * ERROR reply becomes its code, with the server's text in c->errmsg.
- * On success *reply holds the bytes m points into; free with nng_msg_free. */
-static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, rove_msg *m)
+/* Sends one request; its reply is read with conn_recv. */
+static int conn_send(conn *c, const rove_buf *req)
 {
 	nng_msg *msg = NULL;
-	int rv, rc;
+	int rv;
 
-	*reply = NULL;
 	c->errmsg[0] = '\0';
 	rv = nng_msg_alloc(&msg, 0);
 	if (rv == 0)
@@ -79,10 +76,27 @@ static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, ro
 	}
 	if (msg != NULL)
 		nng_msg_free(msg);
-	if (rv == 0)
-		rv = nng_recvmsg(c->sock, &msg, 0);
 	if (rv != 0) {
 		rove_debug("request: %s", nng_strerror(rv));
+		return nng_to_rove(rv);
+	}
+	return ROVE_OK;
+}
+
+/* Receives and decodes the reply to the request sent last, which must be
+ * of type want. An ERROR reply becomes its code, with the server's text
+ * in c->errmsg. On success *reply holds the bytes m points into; free
+ * with nng_msg_free. */
+static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
+{
+	nng_msg *msg = NULL;
+	int rv, rc;
+
+	*reply = NULL;
+	c->errmsg[0] = '\0';
+	rv = nng_recvmsg(c->sock, &msg, 0);
+	if (rv != 0) {
+		rove_debug("reply: %s", nng_strerror(rv));
 		return nng_to_rove(rv);
 	}
 	rc = rove_msg_decode(nng_msg_body(msg), nng_msg_len(msg), m);
@@ -104,6 +118,15 @@ static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, ro
 	}
 	*reply = msg;
 	return ROVE_OK;
+}
+
+/* One round trip: conn_send, then conn_recv. */
+static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, rove_msg *m)
+{
+	int rc = conn_send(c, req);
+
+	*reply = NULL;
+	return rc == ROVE_OK ? conn_recv(c, want, reply, m) : rc;
 }
 
 static void report(const conn *c, int rc, const char *what)
@@ -182,40 +205,79 @@ static void progress_draw(uint64_t done, uint64_t head, bool snapshot)
 		(unsigned long long)done, (unsigned long long)head);
 }
 
+/* Items asked for in the first pull request: a small first chunk comes
+ * back quickly and is applied while the server prepares the next, full
+ * one (later requests ask for ROVE_MAX_PULL_ITEMS). */
+#define PULL_FIRST_ITEMS 1000u
+
+/* Items per pull request: $ROVE_PULL_BATCH (1 to ROVE_MAX_PULL_ITEMS) if
+ * set, which tests use to make a pull span many pipelined requests;
+ * else def. */
+static uint32_t pull_batch(uint32_t def)
+{
+	const char *env = getenv("ROVE_PULL_BATCH");
+	long n = env != NULL ? strtol(env, NULL, 10) : 0;
+
+	if (n < 1 || n > (long)ROVE_MAX_PULL_ITEMS)
+		return def;
+	return (uint32_t)n;
+}
+
+static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max)
+{
+	rove_pull_req q;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.replica = r->id;
+	q.cursor = ps->cursor;
+	q.snap_seq = ps->snap_seq;
+	q.epoch = ps->epoch;
+	q.snap_keylen = ps->snap_keylen;
+	memcpy(q.snap_key, ps->snap_key, ps->snap_keylen);
+	q.max_items = max;
+	rove_buf_reset(req);
+	rc = rove_enc_pull(req, &r->auth, &q);
+	return rc == ROVE_OK ? conn_send(c, req) : rc;
+}
+
+/* Pulls until the server has nothing more. Pipelined: as soon as a chunk
+ * arrives, the request for the next one goes out (its position follows
+ * from the chunk, rove_pull_state_next), so the server reads chunk n+1
+ * while this process applies chunk n. Each chunk is applied in its own
+ * transaction with the position it leads to, so a sync cut anywhere
+ * resumes from what was applied. */
 static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st)
 {
+	rove_pull_state ps;
 	rove_buf req;
 	bool drawn = false;
-	int rc = ROVE_OK;
+	int rc;
 
 	rove_buf_init(&req);
-	for (;;) {
-		rove_pull_state ps;
-		rove_pull_req q;
+	rc = rove_replica_pull_state(r, &ps);
+	if (rc == ROVE_OK) {
+		rc = pull_send(c, r, &req, &ps, pull_batch(PULL_FIRST_ITEMS));
+		if (rc != ROVE_OK)
+			report(c, rc, "pull");
+	}
+	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;
 		uint32_t items = 0;
+		int sent = ROVE_OK;
 		bool more;
 
-		rc = rove_replica_pull_state(r, &ps);
-		if (rc != ROVE_OK)
-			break;
-		memset(&q, 0, sizeof(q));
-		q.replica = r->id;
-		q.cursor = ps.cursor;
-		q.snap_seq = ps.snap_seq;
-		q.epoch = ps.epoch;
-		q.snap_keylen = ps.snap_keylen;
-		memcpy(q.snap_key, ps.snap_key, ps.snap_keylen);
-		rove_buf_reset(&req);
-		rc = rove_enc_pull(&req, &r->auth, &q);
-		if (rc == ROVE_OK)
-			rc = conn_call(c, &req, ROVE_MSG_PULL_REPLY, &reply, &m);
+		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
 		if (rc != ROVE_OK) {
 			report(c, rc, "pull");
 			break;
 		}
 		more = m.u.pull_reply.more;
+		if (more) {
+			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
+			sent = pull_send(c, r, &req, &ps, pull_batch(ROVE_MAX_PULL_ITEMS));
+		}
 		rc = rove_replica_apply_pull(r, &m, &items);
 		if (progress && (more || drawn)) {
 			progress_draw(st->pulled + items, m.u.pull_reply.head,
@@ -228,6 +290,26 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 			break;
 		}
 		st->pulled += items;
+#ifndef NDEBUG
+		if (more) { /* the debug build checks that the stored state is the one asked for */
+			rove_pull_state stored;
+			rc = rove_replica_pull_state(r, &stored);
+			if (rc == ROVE_OK &&
+			    (stored.cursor != ps.cursor || stored.epoch != ps.epoch || stored.snap_seq != ps.snap_seq ||
+			     stored.snap_keylen != ps.snap_keylen ||
+			     memcmp(stored.snap_key, ps.snap_key, ps.snap_keylen) != 0)) {
+				rove_error("pull: internal error: the next position differs from the stored one");
+				rc = ROVE_EPROTO;
+			}
+			if (rc != ROVE_OK)
+				break;
+		}
+#endif
+		if (sent != ROVE_OK) {
+			rc = sent;
+			report(c, rc, "pull");
+			break;
+		}
 		if (!more)
 			break;
 	}
@@ -235,7 +317,6 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		fputc('\n', stderr);
 	rove_buf_free(&req);
 	if (rc == ROVE_OK) {
-		rove_pull_state ps;
 		rc = rove_replica_pull_state(r, &ps);
 		st->cursor = ps.cursor;
 	}

@@ -23,7 +23,7 @@ done
 # make a sync span many requests, so the kill lands in the middle of one.
 sync_until_done() {
 	for _ in $(seq 1 200); do
-		if ROVE_PUSH_BATCH=4 "$ROVE_BIN" -R "$T/$1" --timeout 300 sync >/dev/null 2>&1; then
+		if ROVE_PUSH_BATCH=4 ROVE_PULL_BATCH=7 "$ROVE_BIN" -R "$T/$1" --timeout 300 sync >/dev/null 2>&1; then
 			return 0
 		fi
 		echo "$1" >>"$T/retries"

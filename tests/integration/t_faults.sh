@@ -90,7 +90,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	pids=()
 	for u in "${actors[@]}"; do
 		if [ $((RANDOM % 4)) -ne 0 ]; then
-			ROVE_PUSH_BATCH=2 "$ROVE_BIN" -R "$T/$u" --timeout 1500 sync >/dev/null 2>&1 &
+			ROVE_PUSH_BATCH=2 ROVE_PULL_BATCH=3 "$ROVE_BIN" -R "$T/$u" --timeout 1500 sync >/dev/null 2>&1 &
 			pids+=($!)
 		fi
 	done

@@ -39,7 +39,7 @@ for u in "${reps[@]}"; do
 	done_=0
 	for _ in $(seq 1 100); do
 		set +e
-		ROVE_PUSH_BATCH=5 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>"$T/err"
+		ROVE_PUSH_BATCH=5 ROVE_PULL_BATCH=6 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>"$T/err"
 		status=$?
 		set -e
 		if [ $status -eq 0 ]; then done_=1; break; fi
@@ -51,7 +51,7 @@ for u in "${reps[@]}"; do
 done
 # One more clean round so everyone has everything.
 for u in "${reps[@]}"; do
-	until ROVE_PUSH_BATCH=5 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>&1; do
+	until ROVE_PUSH_BATCH=5 ROVE_PULL_BATCH=6 "$ROVE_BIN" -R "$T/$u" --timeout 400 sync >/dev/null 2>&1; do
 		failures=$((failures + 1))
 	done
 done

@@ -4,6 +4,9 @@
 # subtree, analysts everything - also when scopes change, and even to a
 # hand-crafted client.
 . "$(dirname "$0")/lib.sh"
+# Tiny pull chunks: every snapshot and catch-up spans many pipelined
+# requests (resume keys across scopes, resets mid-way).
+export ROVE_PULL_BATCH=3
 
 server_init
 server_start
