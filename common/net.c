@@ -2,11 +2,15 @@
 
 #include "err.h"
 #include "log.h"
+#include "rove_limits.h"
 
 #include <nng/supplemental/tls/tls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 bool rove_net_is_tls(const char *url)
 {
@@ -142,4 +146,17 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
 		return ROVE_EUNREACH;
 	}
 	return ROVE_OK;
+}
+
+void rove_net_tune_malloc(void)
+{
+#ifdef __GLIBC__
+	/* Above the threshold glibc maps each block and unmaps it when freed;
+	 * below it, and with the heap's top kept up to the trim threshold,
+	 * freed chunk buffers are simply reused. Fixed values also stop
+	 * glibc's own threshold from sliding. A refusal (0) only costs
+	 * speed, so it is not an error. */
+	(void)mallopt(M_MMAP_THRESHOLD, (int)(2 * ROVE_MAX_MSG_BYTES));
+	(void)mallopt(M_TRIM_THRESHOLD, (int)(8 * ROVE_MAX_MSG_BYTES));
+#endif
 }

@@ -26,4 +26,11 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * ROVE_EINVAL for a bad URL or TLS setup. */
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file);
 
+/* Makes message-sized buffers (up to ROVE_MAX_MSG_BYTES: pull chunks,
+ * their nng messages) come from malloc's heap and be reused after they
+ * are freed, instead of being mapped anew and faulted in page by page
+ * for every chunk (glibc; elsewhere a no-op). Call once, early, before
+ * any thread starts. */
+void rove_net_tune_malloc(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "err.h"
 #include "log.h"
+#include "net.h"
 #include "serve.h"
 #include "store.h"
 
@@ -117,6 +118,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
+	rove_net_tune_malloc();
 	rc = rove_engine_open(&e, argv[optind]);
 	if (rc != ROVE_OK) {
 		rove_error("cannot open database in '%s': %s%s", argv[optind], rove_strerror(rc),

@@ -14,6 +14,7 @@
  */
 #include "engine.h"
 #include "err.h"
+#include "net.h"
 #include "rove_limits.h"
 
 #include <stdio.h>
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_pull: cannot read a token from %s\n", token_file);
 		return 1;
 	}
+	rove_net_tune_malloc(); /* as roved does */
 	rc = rove_engine_open(&e, db);
 	if (rc != ROVE_OK) {
 		fprintf(stderr, "bench_pull: cannot open %s: %s\n", db, rove_strerror(rc));
