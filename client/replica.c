@@ -613,7 +613,7 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
 {
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	MDB_cursor *c;
 	MDB_val k, v;
 	rove_rejection *rj = malloc(sizeof(*rj));
@@ -627,22 +627,17 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	if (rc == ROVE_OK) {
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == ROVE_OK && mrc == 0) {
-			const uint8_t *p = v.mv_data;
-			size_t dlen;
-
-			if (v.mv_size < 10 || (dlen = p[9]) > ROVE_MAX_DETAIL || v.mv_size < 10 + dlen ||
-			    rove_dec_op(p + 10 + dlen, v.mv_size - 10 - dlen, &rj->op) != ROVE_OK) {
+			if (k.mv_size != 8 || rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK) {
+				rove_error("corrupt entry in the replica's rejected table");
 				rc = ROVE_EPROTO;
 				break;
 			}
-			rj->reason = p[0];
-			rj->time_ms = rove_be64_get(p + 1);
-			memcpy(rj->detail, p + 10, dlen);
-			rj->detail[dlen] = '\0';
 			rc = fn(rj, arg);
 			if (rc == ROVE_OK)
 				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
+		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "rejected");
 		mdb_cursor_close(c);
 	}
 	if (txn != NULL)
@@ -734,23 +729,15 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
 		      rove_buf *scratch)
 {
-	uint8_t key[8], hdr[10];
-	size_t dlen = strnlen(res->detail, ROVE_MAX_DETAIL);
+	uint8_t key[8];
 	uint64_t last;
 	MDB_val k = {8, key}, v;
 	int rc = last_u64_key(txn, r->rejected, &last);
 
 	if (rc != ROVE_OK)
 		return rc;
-	hdr[0] = res->reason;
-	rove_be64_put(hdr + 1, rove_wall_ms());
-	hdr[9] = (uint8_t)dlen;
 	rove_buf_reset(scratch);
-	rc = rove_buf_append(scratch, hdr, sizeof(hdr));
-	if (rc == ROVE_OK)
-		rc = rove_buf_append(scratch, res->detail, dlen);
-	if (rc == ROVE_OK)
-		rc = rove_enc_op(scratch, op);
+	rc = rove_enc_rejection(scratch, rove_wall_ms(), res->reason, res->detail, op);
 	if (rc != ROVE_OK)
 		return rc;
 	rove_be64_put(key, last + 1);

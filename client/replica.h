@@ -10,7 +10,7 @@
  *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
  *             op acked by the server stays until the cursor passes its seq
  *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
- *   rejected  n(8) -> reason(1) time(8) detail_len(1) detail op
+ *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op)
  *
  * Merging is a join (see record.h), so view = base + pending ops is kept
  * by merging every new op into both, and rebuilt for a record only when
@@ -77,13 +77,8 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 
-/* A change the server refused, as kept in the replica. */
-typedef struct rove_rejection {
-	uint8_t reason;
-	uint64_t time_ms;
-	char detail[ROVE_MAX_DETAIL + 1];
-	rove_op op;
-} rove_rejection;
+/* The changes the server refused, oldest first (rove_rejection is in
+ * proto.h; rj and what it points to are valid during the call only). */
 typedef int (*rove_rejection_fn)(const rove_rejection *rj, void *arg);
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
 
