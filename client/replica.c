@@ -11,14 +11,7 @@
 
 #define REPLICA_FORMAT 1
 #define REPLICA_MAXDBS 16
-#define KEY_REC 17 /* coll(1) id(16) */
-#define PENDING_KEY (KEY_REC + 8)
-
-static void rec_key(uint8_t key[KEY_REC], uint8_t coll, const rove_uuid *id)
-{
-	key[0] = coll;
-	memcpy(key + 1, id->b, 16);
-}
+#define PENDING_KEY (ROVE_RECORD_KEY + 8) /* coll(1) id(16) lseq(8) */
 
 static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 {
@@ -158,11 +151,11 @@ void rove_replica_close(rove_replica *r)
 
 static int rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key}, v;
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key}, v;
 	int rc;
 
-	rec_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc != 0)
 		return rove_db_err(rc, "record");
@@ -190,11 +183,11 @@ static int rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_
 
 static int rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key}, v;
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key}, v;
 	int rc;
 
-	rec_key(key, rec->coll, &rec->id);
+	rove_record_key(key, rec->coll, &rec->id);
 	rove_buf_reset(scratch);
 	rc = rove_enc_record(scratch, rec);
 	if (rc != ROVE_OK)
@@ -206,11 +199,11 @@ static int rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *
 
 static int rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key};
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key};
 	int rc;
 
-	rec_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_del(txn, dbi, &k, NULL);
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
 }
@@ -261,8 +254,8 @@ static int outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t ack
 
 static void pending_key(uint8_t key[PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq)
 {
-	rec_key(key, coll, id);
-	rove_be64_put(key + KEY_REC, lseq);
+	rove_record_key(key, coll, id);
+	rove_be64_put(key + ROVE_RECORD_KEY, lseq);
 }
 
 static int last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
@@ -332,12 +325,12 @@ static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_
 	k.mv_size = PENDING_KEY;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
 		uint8_t okey[8];
 		MDB_val ok = {8, okey}, ov;
 		uint64_t acked;
 
-		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
 		if (rc == ROVE_OK)
 			rc = outbox_decode(&ov, &acked, &w->op);
@@ -531,7 +524,7 @@ static int side_step(side *sd, uint8_t coll, MDB_cursor_op op)
 {
 	int mrc = mdb_cursor_get(sd->c, &sd->k, &sd->v, op);
 
-	sd->live = mrc == 0 && sd->k.mv_size == KEY_REC && ((uint8_t *)sd->k.mv_data)[0] == coll;
+	sd->live = mrc == 0 && sd->k.mv_size == ROVE_RECORD_KEY && ((uint8_t *)sd->k.mv_data)[0] == coll;
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return rove_db_err(mrc, "cursor");
 	return ROVE_OK;
@@ -562,7 +555,7 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 		rc = side_step(&view, coll, MDB_SET_RANGE);
 	/* Both in key order: the view's entry wins where both have one. */
 	while (rc == ROVE_OK && (base.live || view.live)) {
-		int cmp = !base.live ? 1 : !view.live ? -1 : memcmp(base.k.mv_data, view.k.mv_data, KEY_REC);
+		int cmp = !base.live ? 1 : !view.live ? -1 : memcmp(base.k.mv_data, view.k.mv_data, ROVE_RECORD_KEY);
 		const MDB_val *v = cmp < 0 ? &base.v : &view.v;
 
 		if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
@@ -701,12 +694,12 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 	k.mv_size = PENDING_KEY;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
 		uint8_t okey[8];
 		MDB_val ok = {8, okey}, ov;
 		const uint8_t *p;
 
-		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
 		if (mdb_get(txn, r->outbox, &ok, &ov) == 0) {
 			/* The op id sits at a fixed place: after acked(8), the
 			 * array tag (1) and the bin header (2). */
@@ -920,7 +913,7 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, uint64_t now_ms,
 		       work *w)
 {
-	uint8_t key[KEY_REC];
+	uint8_t key[ROVE_RECORD_KEY];
 	const rove_fields *fs;
 	int rc;
 
@@ -940,11 +933,11 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_PEER_AHEAD_MS))
 			clock->v = seen.v;
 	}
-	rec_key(key, e->coll, &e->id);
+	rove_record_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):
 		 * stored as it came, no decoding and encoding again. */
-		MDB_val k = {KEY_REC, key}, v = {e->rawlen, (void *)e->raw};
+		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
 		int mrc = mdb_put(txn, r->base, &k, &v, MDB_NOOVERWRITE);
 		if (mrc == 0)
 			goto view;
@@ -957,7 +950,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 view:
 	/* Records with pending ops keep their view up to date too. */
 	{
-		MDB_val k = {KEY_REC, key}, v;
+		MDB_val k = {ROVE_RECORD_KEY, key}, v;
 		int mrc = mdb_get(txn, r->view, &k, &v);
 		if (mrc == MDB_NOTFOUND)
 			return ROVE_OK;

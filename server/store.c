@@ -226,12 +226,6 @@ size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix,
 	return n + 1 + suffix_len;
 }
 
-void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id)
-{
-	key[0] = coll;
-	memcpy(key + 1, id->b, 16);
-}
-
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			  rove_record *rec)
 {
@@ -239,7 +233,7 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 	MDB_val k = {sizeof(key), key}, v;
 	int rc;
 
-	rove_store_record_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_get(txn, st->records, &k, &v);
 	if (rc != 0)
 		return rove_db_err(rc, "records");
@@ -259,7 +253,7 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	int rc;
 
 	rove_buf_init(&b);
-	rove_store_record_key(key, rec->coll, &rec->id);
+	rove_record_key(key, rec->coll, &rec->id);
 	rc = rove_enc_record(&b, rec);
 	if (rc == ROVE_OK) {
 		v.mv_size = b.len;

@@ -96,11 +96,8 @@ size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix,
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
 			  const char *detail, rove_buf *scratch);
 
-/* Record keys: coll then id. */
-#define ROVE_RECORD_KEY 17
 /* Decodes a stored reject: its number and the rejection (whose op_raw
  * points into v, valid until the txn ends). */
 int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj);
-void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id);
 
 #endif

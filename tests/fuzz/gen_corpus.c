@@ -193,13 +193,13 @@ static void conflicts_msg(rove_buf *out, const char *user, uint64_t after, uint3
 	ok(rove_enc_conflicts(out, &a, &q), "conflicts");
 }
 
-static void rec_key(uint8_t key[17], uint8_t coll, unsigned idn)
+/* The record key of fixture id idn. */
+static void rec_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, unsigned idn)
 {
 	rove_uuid id;
 
 	fz_id(&id, idn);
-	key[0] = coll;
-	memcpy(key + 1, id.b, 16);
+	rove_record_key(key, coll, &id);
 }
 
 /* Pull reply items. */
