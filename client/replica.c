@@ -4,14 +4,34 @@
 #include "err.h"
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define REPLICA_FORMAT 1
 #define REPLICA_MAXDBS 16
 #define PENDING_KEY (ROVE_RECORD_KEY + 8) /* coll(1) id(16) lseq(8) */
+/* The time of the last sync: a file beside the database (see synced). */
+#define LAST_SYNC_FILE "last_sync"
+#define LAST_SYNC_MAX_CHARS 20 /* the digits of UINT64_MAX */
+#define REPLICA_PATH_MAX 4096
+
+/* dir/name into out; ROVE_EINVAL if it does not fit. */
+static int replica_path(const char *dir, const char *name, char out[REPLICA_PATH_MAX])
+{
+	int n = snprintf(out, REPLICA_PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= REPLICA_PATH_MAX) {
+		rove_error("replica path too long: '%s'", dir);
+		return ROVE_EINVAL;
+	}
+	return ROVE_OK;
+}
 
 static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 {
@@ -36,6 +56,14 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) == 0)
 		return ROVE_EEXIST;
+	/* A new replica has never synced, whatever an old one left here. */
+	rc = replica_path(dir, LAST_SYNC_FILE, path);
+	if (rc != ROVE_OK)
+		return rc;
+	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
+		rove_error("cannot remove '%s': %s", path, strerror(errno));
+		return ROVE_EIO;
+	}
 	memset(&r, 0, sizeof(r));
 	rc = rove_db_open(dir, 1, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env);
 	if (rc != ROVE_OK)
@@ -579,6 +607,56 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 	return rc;
 }
 
+/* ---- last sync ----
+ * The time of the last finished sync is shown by `rove status` and used
+ * for nothing else, so it is kept outside LMDB, where writing it costs no
+ * transaction: the file last_sync in the replica's directory holds the
+ * time in ms as decimal digits. It is written to a temporary file renamed
+ * over it, without a flush: after a power failure it may be older, empty
+ * or missing, and reads as an older sync or none. */
+
+/* The time in the last_sync file; 0 (never) when the file is missing or
+ * holds anything but 1 to 20 digits, no leading zero, a time from 1 ms
+ * to ROVE_MAX_WALL_MS. */
+static uint64_t last_sync_read(rove_replica *r)
+{
+	char path[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
+	const char *dir;
+	size_t len = 0;
+	uint64_t v = 0;
+	ssize_t n = 0;
+	int fd;
+
+	if (mdb_env_get_path(r->env, &dir) != 0 || replica_path(dir, LAST_SYNC_FILE, path) != ROVE_OK)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			rove_warn("cannot read '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	/* One byte more than allowed: a longer file is refused, not cut. */
+	while (len < sizeof(text)) {
+		n = read(fd, text + len, sizeof(text) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rove_warn("cannot read '%s': %s", path, strerror(errno));
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n < 0 || len == 0 || len > LAST_SYNC_MAX_CHARS || text[0] == '0')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9' || v > (ROVE_MAX_WALL_MS - (uint64_t)(text[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(text[i] - '0');
+	}
+	return v;
+}
+
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
@@ -591,16 +669,13 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	rc = rove_db_get_u64(txn, r->meta, "cursor", &s->cursor);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
-	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, "last_sync", &s->last_sync_ms);
-		if (rc == ROVE_ENOTFOUND)
-			rc = ROVE_OK;
-	}
 	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		s->last_sync_ms = last_sync_read(r);
 	return rc;
 }
 
@@ -1097,20 +1172,55 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO; /* no progress: give up with a reason */
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 {
-	MDB_txn *txn = NULL;
-	int rc;
+	char path[REPLICA_PATH_MAX], tmp[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
+	const char *dir;
+	int fd, len, err = 0, rc;
 
-	/* The time of the last sync is worth no disk flush: losing it in a
-	 * crash costs nothing. (One thread per replica process: the flag
-	 * only affects this commit.) */
-	mdb_env_set_flags(r->env, MDB_NOSYNC, 1);
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
-	if (rc == ROVE_OK) {
-		rc = rove_db_put_u64(txn, r->meta, "last_sync", wall_ms);
-		rc = commit_or_abort(txn, rc);
+	if (wall_ms == 0 || wall_ms > ROVE_MAX_WALL_MS)
+		return ROVE_EINVAL; /* it could not be read back */
+	rc = rove_db_err(mdb_env_get_path(r->env, &dir), "env path");
+	if (rc == ROVE_OK)
+		rc = replica_path(dir, LAST_SYNC_FILE, path);
+	if (rc == ROVE_OK)
+		rc = replica_path(dir, LAST_SYNC_FILE ".XXXXXX", tmp);
+	if (rc != ROVE_OK)
+		return rc;
+	/* mkstemp: a name of its own (two syncs may finish together), mode
+	 * 0600 like the database's files. */
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rove_error("cannot create '%s': %s", tmp, strerror(errno));
+		return ROVE_EIO;
 	}
-	mdb_env_set_flags(r->env, MDB_NOSYNC, 0);
-	return rc;
+	len = snprintf(text, sizeof(text), "%" PRIu64, wall_ms);
+	if (write_all(fd, text, (size_t)len) != 0)
+		err = errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err == 0 && rename(tmp, path) != 0)
+		err = errno;
+	if (err != 0) {
+		rove_error("cannot write '%s': %s", path, strerror(err));
+		unlink(tmp);
+		return ROVE_EIO;
+	}
+	return ROVE_OK;
 }
