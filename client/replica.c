@@ -4,20 +4,33 @@
 #include "err.h"
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define REPLICA_FORMAT 1
 #define REPLICA_MAXDBS 16
-#define KEY_REC 17 /* coll(1) id(16) */
-#define PENDING_KEY (KEY_REC + 8)
+#define PENDING_KEY (ROVE_RECORD_KEY + 8) /* coll(1) id(16) lseq(8) */
+/* The time of the last sync: a file beside the database (see synced). */
+#define LAST_SYNC_FILE "last_sync"
+#define LAST_SYNC_MAX_CHARS 20 /* the digits of UINT64_MAX */
+#define REPLICA_PATH_MAX 4096
 
-static void rec_key(uint8_t key[KEY_REC], uint8_t coll, const rove_uuid *id)
+/* dir/name into out; ROVE_EINVAL if it does not fit. */
+static int replica_path(const char *dir, const char *name, char out[REPLICA_PATH_MAX])
 {
-	key[0] = coll;
-	memcpy(key + 1, id->b, 16);
+	int n = snprintf(out, REPLICA_PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= REPLICA_PATH_MAX) {
+		rove_error("replica path too long: '%s'", dir);
+		return ROVE_EINVAL;
+	}
+	return ROVE_OK;
 }
 
 static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
@@ -43,6 +56,14 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) == 0)
 		return ROVE_EEXIST;
+	/* A new replica has never synced, whatever an old one left here. */
+	rc = replica_path(dir, LAST_SYNC_FILE, path);
+	if (rc != ROVE_OK)
+		return rc;
+	if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
+		rove_error("cannot remove '%s': %s", path, strerror(errno));
+		return ROVE_EIO;
+	}
 	memset(&r, 0, sizeof(r));
 	rc = rove_db_open(dir, 1, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env);
 	if (rc != ROVE_OK)
@@ -158,11 +179,11 @@ void rove_replica_close(rove_replica *r)
 
 static int rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key}, v;
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key}, v;
 	int rc;
 
-	rec_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc != 0)
 		return rove_db_err(rc, "record");
@@ -190,11 +211,11 @@ static int rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_
 
 static int rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key}, v;
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key}, v;
 	int rc;
 
-	rec_key(key, rec->coll, &rec->id);
+	rove_record_key(key, rec->coll, &rec->id);
 	rove_buf_reset(scratch);
 	rc = rove_enc_record(scratch, rec);
 	if (rc != ROVE_OK)
@@ -206,11 +227,11 @@ static int rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *
 
 static int rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
 {
-	uint8_t key[KEY_REC];
-	MDB_val k = {KEY_REC, key};
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key};
 	int rc;
 
-	rec_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_del(txn, dbi, &k, NULL);
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
 }
@@ -261,8 +282,8 @@ static int outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t ack
 
 static void pending_key(uint8_t key[PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq)
 {
-	rec_key(key, coll, id);
-	rove_be64_put(key + KEY_REC, lseq);
+	rove_record_key(key, coll, id);
+	rove_be64_put(key + ROVE_RECORD_KEY, lseq);
 }
 
 static int last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
@@ -332,12 +353,12 @@ static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_
 	k.mv_size = PENDING_KEY;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
 		uint8_t okey[8];
 		MDB_val ok = {8, okey}, ov;
 		uint64_t acked;
 
-		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
 		if (rc == ROVE_OK)
 			rc = outbox_decode(&ov, &acked, &w->op);
@@ -531,7 +552,7 @@ static int side_step(side *sd, uint8_t coll, MDB_cursor_op op)
 {
 	int mrc = mdb_cursor_get(sd->c, &sd->k, &sd->v, op);
 
-	sd->live = mrc == 0 && sd->k.mv_size == KEY_REC && ((uint8_t *)sd->k.mv_data)[0] == coll;
+	sd->live = mrc == 0 && sd->k.mv_size == ROVE_RECORD_KEY && ((uint8_t *)sd->k.mv_data)[0] == coll;
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return rove_db_err(mrc, "cursor");
 	return ROVE_OK;
@@ -562,7 +583,7 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 		rc = side_step(&view, coll, MDB_SET_RANGE);
 	/* Both in key order: the view's entry wins where both have one. */
 	while (rc == ROVE_OK && (base.live || view.live)) {
-		int cmp = !base.live ? 1 : !view.live ? -1 : memcmp(base.k.mv_data, view.k.mv_data, KEY_REC);
+		int cmp = !base.live ? 1 : !view.live ? -1 : memcmp(base.k.mv_data, view.k.mv_data, ROVE_RECORD_KEY);
 		const MDB_val *v = cmp < 0 ? &base.v : &view.v;
 
 		if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
@@ -586,6 +607,56 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 	return rc;
 }
 
+/* ---- last sync ----
+ * The time of the last finished sync is shown by `rove status` and used
+ * for nothing else, so it is kept outside LMDB, where writing it costs no
+ * transaction: the file last_sync in the replica's directory holds the
+ * time in ms as decimal digits. It is written to a temporary file renamed
+ * over it, without a flush: after a power failure it may be older, empty
+ * or missing, and reads as an older sync or none. */
+
+/* The time in the last_sync file; 0 (never) when the file is missing or
+ * holds anything but 1 to 20 digits, no leading zero, a time from 1 ms
+ * to ROVE_MAX_WALL_MS. */
+static uint64_t last_sync_read(rove_replica *r)
+{
+	char path[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
+	const char *dir;
+	size_t len = 0;
+	uint64_t v = 0;
+	ssize_t n = 0;
+	int fd;
+
+	if (mdb_env_get_path(r->env, &dir) != 0 || replica_path(dir, LAST_SYNC_FILE, path) != ROVE_OK)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			rove_warn("cannot read '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	/* One byte more than allowed: a longer file is refused, not cut. */
+	while (len < sizeof(text)) {
+		n = read(fd, text + len, sizeof(text) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rove_warn("cannot read '%s': %s", path, strerror(errno));
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (n < 0 || len == 0 || len > LAST_SYNC_MAX_CHARS || text[0] == '0')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9' || v > (ROVE_MAX_WALL_MS - (uint64_t)(text[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(text[i] - '0');
+	}
+	return v;
+}
+
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
@@ -598,22 +669,19 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	rc = rove_db_get_u64(txn, r->meta, "cursor", &s->cursor);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
-	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, "last_sync", &s->last_sync_ms);
-		if (rc == ROVE_ENOTFOUND)
-			rc = ROVE_OK;
-	}
 	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		s->last_sync_ms = last_sync_read(r);
 	return rc;
 }
 
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
 {
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	MDB_cursor *c;
 	MDB_val k, v;
 	rove_rejection *rj = malloc(sizeof(*rj));
@@ -627,22 +695,17 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	if (rc == ROVE_OK) {
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == ROVE_OK && mrc == 0) {
-			const uint8_t *p = v.mv_data;
-			size_t dlen;
-
-			if (v.mv_size < 10 || (dlen = p[9]) > ROVE_MAX_DETAIL || v.mv_size < 10 + dlen ||
-			    rove_dec_op(p + 10 + dlen, v.mv_size - 10 - dlen, &rj->op) != ROVE_OK) {
+			if (k.mv_size != 8 || rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK) {
+				rove_error("corrupt entry in the replica's rejected table");
 				rc = ROVE_EPROTO;
 				break;
 			}
-			rj->reason = p[0];
-			rj->time_ms = rove_be64_get(p + 1);
-			memcpy(rj->detail, p + 10, dlen);
-			rj->detail[dlen] = '\0';
 			rc = fn(rj, arg);
 			if (rc == ROVE_OK)
 				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
+		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "rejected");
 		mdb_cursor_close(c);
 	}
 	if (txn != NULL)
@@ -706,12 +769,12 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 	k.mv_size = PENDING_KEY;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, KEY_REC) == 0) {
+	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
 		uint8_t okey[8];
 		MDB_val ok = {8, okey}, ov;
 		const uint8_t *p;
 
-		memcpy(okey, (uint8_t *)k.mv_data + KEY_REC, 8);
+		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
 		if (mdb_get(txn, r->outbox, &ok, &ov) == 0) {
 			/* The op id sits at a fixed place: after acked(8), the
 			 * array tag (1) and the bin header (2). */
@@ -734,23 +797,15 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
 		      rove_buf *scratch)
 {
-	uint8_t key[8], hdr[10];
-	size_t dlen = strnlen(res->detail, ROVE_MAX_DETAIL);
+	uint8_t key[8];
 	uint64_t last;
 	MDB_val k = {8, key}, v;
 	int rc = last_u64_key(txn, r->rejected, &last);
 
 	if (rc != ROVE_OK)
 		return rc;
-	hdr[0] = res->reason;
-	rove_be64_put(hdr + 1, rove_wall_ms());
-	hdr[9] = (uint8_t)dlen;
 	rove_buf_reset(scratch);
-	rc = rove_buf_append(scratch, hdr, sizeof(hdr));
-	if (rc == ROVE_OK)
-		rc = rove_buf_append(scratch, res->detail, dlen);
-	if (rc == ROVE_OK)
-		rc = rove_enc_op(scratch, op);
+	rc = rove_enc_rejection(scratch, rove_wall_ms(), res->reason, res->detail, op);
 	if (rc != ROVE_OK)
 		return rc;
 	rove_be64_put(key, last + 1);
@@ -933,7 +988,7 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, uint64_t now_ms,
 		       work *w)
 {
-	uint8_t key[KEY_REC];
+	uint8_t key[ROVE_RECORD_KEY];
 	const rove_fields *fs;
 	int rc;
 
@@ -953,11 +1008,11 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_PEER_AHEAD_MS))
 			clock->v = seen.v;
 	}
-	rec_key(key, e->coll, &e->id);
+	rove_record_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):
 		 * stored as it came, no decoding and encoding again. */
-		MDB_val k = {KEY_REC, key}, v = {e->rawlen, (void *)e->raw};
+		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
 		int mrc = mdb_put(txn, r->base, &k, &v, MDB_NOOVERWRITE);
 		if (mrc == 0)
 			goto view;
@@ -970,7 +1025,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 view:
 	/* Records with pending ops keep their view up to date too. */
 	{
-		MDB_val k = {KEY_REC, key}, v;
+		MDB_val k = {ROVE_RECORD_KEY, key}, v;
 		int mrc = mdb_get(txn, r->view, &k, &v);
 		if (mrc == MDB_NOTFOUND)
 			return ROVE_OK;
@@ -1117,20 +1172,55 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO; /* no progress: give up with a reason */
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 {
-	MDB_txn *txn = NULL;
-	int rc;
+	char path[REPLICA_PATH_MAX], tmp[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
+	const char *dir;
+	int fd, len, err = 0, rc;
 
-	/* The time of the last sync is worth no disk flush: losing it in a
-	 * crash costs nothing. (One thread per replica process: the flag
-	 * only affects this commit.) */
-	mdb_env_set_flags(r->env, MDB_NOSYNC, 1);
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
-	if (rc == ROVE_OK) {
-		rc = rove_db_put_u64(txn, r->meta, "last_sync", wall_ms);
-		rc = commit_or_abort(txn, rc);
+	if (wall_ms == 0 || wall_ms > ROVE_MAX_WALL_MS)
+		return ROVE_EINVAL; /* it could not be read back */
+	rc = rove_db_err(mdb_env_get_path(r->env, &dir), "env path");
+	if (rc == ROVE_OK)
+		rc = replica_path(dir, LAST_SYNC_FILE, path);
+	if (rc == ROVE_OK)
+		rc = replica_path(dir, LAST_SYNC_FILE ".XXXXXX", tmp);
+	if (rc != ROVE_OK)
+		return rc;
+	/* mkstemp: a name of its own (two syncs may finish together), mode
+	 * 0600 like the database's files. */
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rove_error("cannot create '%s': %s", tmp, strerror(errno));
+		return ROVE_EIO;
 	}
-	mdb_env_set_flags(r->env, MDB_NOSYNC, 0);
-	return rc;
+	len = snprintf(text, sizeof(text), "%" PRIu64, wall_ms);
+	if (write_all(fd, text, (size_t)len) != 0)
+		err = errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err == 0 && rename(tmp, path) != 0)
+		err = errno;
+	if (err != 0) {
+		rove_error("cannot write '%s': %s", path, strerror(err));
+		unlink(tmp);
+		return ROVE_EIO;
+	}
+	return ROVE_OK;
 }

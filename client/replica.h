@@ -3,14 +3,17 @@
  *
  * Databases in one environment:
  *   meta      settings and sync state (server, user, token, replica id,
- *             cursor, snapshot progress, clock, role, last sync)
+ *             cursor, snapshot progress, clock, role)
  *   base      coll(1) id(16) -> record as the server confirmed it
  *   view      coll(1) id(16) -> record as the user sees it: base with the
  *             pending ops merged on top (kept materialised for fast reads)
  *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
  *             op acked by the server stays until the cursor passes its seq
  *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
- *   rejected  n(8) -> reason(1) time(8) detail_len(1) detail op
+ *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op)
+ *
+ * Beside them, the file last_sync: the time of the last finished sync,
+ * advisory, written without touching LMDB.
  *
  * Merging is a join (see record.h), so view = base + pending ops is kept
  * by merging every new op into both, and rebuilt for a record only when
@@ -44,7 +47,7 @@ typedef struct rove_replica_status {
 	uint64_t cursor;
 	uint64_t pending;
 	uint64_t rejected;
-	uint64_t last_sync_ms; /* 0: never */
+	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be
@@ -77,13 +80,8 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 
-/* A change the server refused, as kept in the replica. */
-typedef struct rove_rejection {
-	uint8_t reason;
-	uint64_t time_ms;
-	char detail[ROVE_MAX_DETAIL + 1];
-	rove_op op;
-} rove_rejection;
+/* The changes the server refused, oldest first (rove_rejection is in
+ * proto.h; rj and what it points to are valid during the call only). */
 typedef int (*rove_rejection_fn)(const rove_rejection *rj, void *arg);
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
 
@@ -111,7 +109,9 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 /* Applies one pull reply (ops or snapshot records) and the new pull state
  * in one transaction; *items gets the number applied. */
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
-/* Records the time of a finished sync. */
+/* Records the time of a finished sync in the last_sync file (no LMDB
+ * write). ROVE_EINVAL for a time outside 1..ROVE_MAX_WALL_MS, ROVE_EIO
+ * if the file cannot be written. */
 int rove_replica_synced(rove_replica *r, uint64_t wall_ms);
 
 #endif

@@ -262,3 +262,9 @@ const char *rove_op_kind_name(int kind)
 		return "unknown";
 	return names[kind];
 }
+
+void rove_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id)
+{
+	key[0] = coll;
+	memcpy(key + 1, id->b, 16);
+}

@@ -125,6 +125,11 @@ int rove_record_apply(rove_record *rec, const rove_op *op, bool *changed);
 #define ROVE_FIELD_DELETED "_deleted"
 bool rove_record_deleted(const rove_record *rec);
 
+/* A record's database key, on the server and in a replica: collection
+ * then id, so one collection's records are one key range in id order. */
+#define ROVE_RECORD_KEY 17
+void rove_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id);
+
 /* Initialises op: new op id, no fields, stamp given. */
 void rove_op_init(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, rove_stamp st);
 /* The same with a given op id (no id is generated). */

@@ -51,6 +51,11 @@
  * stamps this far ahead of its own clock: garbage, not a slow clock. */
 #define ROVE_MAX_PEER_AHEAD_MS (30ull * 24u * 3600u * 1000u)
 
+/* The latest wall-clock time (ms since 1970) read back from a replica's
+ * own files (the time of its last sync): 9999-12-31T23:59:59.999Z, the
+ * last that prints with a four-digit year. */
+#define ROVE_MAX_WALL_MS 253402300799999ull
+
 /* Client: default time to wait for one reply from the server. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
 

@@ -191,6 +191,22 @@ int rove_enc_record(rove_buf *out, const rove_record *rec)
 	return enc_done(&e, out, start);
 }
 
+int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
+{
+	size_t start = out->len;
+	enc e;
+
+	if (reason < 0 || reason >= ROVE_R_COUNT)
+		return ROVE_EINVAL;
+	enc_init(&e, out);
+	e_array(&e, 4);
+	e_u64(&e, time_ms);
+	e_u64(&e, (uint64_t)reason);
+	e_strn(&e, detail, strnlen(detail, ROVE_MAX_DETAIL));
+	e_op(&e, op);
+	return enc_done(&e, out, start);
+}
+
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n)
 {
 	size_t start = out->len;
@@ -779,6 +795,28 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 
 	if (rc == ROVE_OK && r.p != r.end)
 		rc = ROVE_EPROTO;
+	return rc;
+}
+
+int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
+{
+	rd r = {data, (const uint8_t *)data + len};
+	uint64_t reason = 0;
+	int rc = rd_exact_array(&r, 4);
+
+	if (rc == ROVE_OK)
+		rc = rd_u64(&r, &rj->time_ms);
+	if (rc == ROVE_OK)
+		rc = rd_u64_max(&r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rd_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
+	rj->op_raw = r.p;
+	if (rc == ROVE_OK)
+		rc = rd_op(&r, &rj->op);
+	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
+	if (rc == ROVE_OK && r.p != r.end)
+		rc = ROVE_EPROTO;
+	rj->reason = (uint8_t)reason;
 	return rc;
 }
 

@@ -26,6 +26,11 @@
  *   entry    [0, op] | [1, record] | [2, coll, id]   (apply op, merge record, evict)
  *   result   [op_id, status, seen, seq, reason, detail, hlc, node]
  *   conflict [n, time_ms, reason, detail, op]
+ *
+ * Stored, never sent: the server's rejects table and the replica's
+ * rejected table keep a refused op as
+ *
+ *   rejection [time_ms, reason, detail, op]
  */
 #ifndef ROVE_PROTO_H
 #define ROVE_PROTO_H
@@ -135,6 +140,18 @@ typedef struct rove_conflict {
 	rove_op op;         /* with its author */
 } rove_conflict;
 
+/* A refused op as stored (see the top of this file). Decoding fills op
+ * and points op_raw at the op's encoding inside the decoded bytes, which
+ * must outlive the rove_rejection. */
+typedef struct rove_rejection {
+	uint64_t time_ms;
+	uint8_t reason;     /* rove_reason */
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_op op;         /* the server's copy carries its author */
+	const uint8_t *op_raw;
+	size_t op_rawlen;
+} rove_rejection;
+
 /* Encoders: append one whole message (or one item) to out. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n);
@@ -156,10 +173,16 @@ int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
 int rove_enc_error(rove_buf *out, int code, const char *text);
 int rove_enc_op(rove_buf *out, const rove_op *op);
 int rove_enc_record(rove_buf *out, const rove_record *rec);
+/* A stored rejection; detail is cut to ROVE_MAX_DETAIL bytes. ROVE_EINVAL
+ * for a reason outside rove_reason (it could not be read back). */
+int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op);
 
-/* Stand-alone decoders for one op or record (the stored form on disk). */
+/* Stand-alone decoders for one op, record or rejection (the stored forms
+ * on disk): ROVE_EPROTO for anything malformed (trailing bytes too),
+ * ROVE_ETOOBIG over a limit. */
 int rove_dec_op(const void *data, size_t len, rove_op *op);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
+int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
 
 /* A decoded message. Fields are filled by type; iterate items with the
  * rove_msg_next_* function matching the type. */

@@ -547,7 +547,7 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 		   rove_buf *reply)
 {
 	rove_buf items;
-	rove_op *op;
+	rove_rejection *rj;
 	rove_record *rec;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -564,35 +564,30 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 		rove_buf_reset(reply);
 		return rove_enc_conflicts_reply(reply, false, 0, NULL);
 	}
-	op = malloc(sizeof(*op));
+	rj = malloc(sizeof(*rj));
 	rec = malloc(sizeof(*rec));
 	rove_buf_init(&items);
-	rc = op && rec ? rove_db_err(mdb_cursor_open(txn, e->st.rejects, &c), "cursor") : ROVE_ENOMEM;
+	rc = rj && rec ? rove_db_err(mdb_cursor_open(txn, e->st.rejects, &c), "cursor") : ROVE_ENOMEM;
 	if (rc == ROVE_OK) {
 		rove_be64_put(key, q->after + 1);
 		k.mv_size = 8;
 		k.mv_data = key;
 		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		while (rc == ROVE_OK && mrc == 0) {
-			uint64_t num, time_ms;
-			int reason;
-			char detail[ROVE_MAX_DETAIL + 1];
-			MDB_val raw;
+			uint64_t num;
 
 			if (n >= max || items.len >= ROVE_PULL_CHUNK_BYTES) {
 				more = true;
 				break;
 			}
-			rc = rove_store_reject_decode(&k, &v, &num, &time_ms, &reason, detail, &raw);
-			if (rc == ROVE_OK)
-				rc = rove_dec_op(raw.mv_data, raw.mv_size, op);
+			rc = rove_store_reject_decode(&k, &v, &num, rj);
 			if (rc != ROVE_OK) {
 				rove_error("corrupt entry in the rejects table");
 				break;
 			}
-			if (u->role == ROVE_ROLE_ADMIN || conflict_in_reach(e, txn, u, op, rec)) {
-				rc = rove_enc_conflict_raw(&items, num, time_ms, reason, detail, raw.mv_data,
-							   raw.mv_size);
+			if (u->role == ROVE_ROLE_ADMIN || conflict_in_reach(e, txn, u, &rj->op, rec)) {
+				rc = rove_enc_conflict_raw(&items, num, rj->time_ms, rj->reason, rj->detail, rj->op_raw,
+							   rj->op_rawlen);
 				n++;
 			}
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -604,7 +599,7 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 		rc = rove_enc_conflicts_reply(reply, more, n, &items);
 	}
 	rove_buf_free(&items);
-	free(op);
+	free(rj);
 	free(rec);
 	return rc;
 }

@@ -251,8 +251,8 @@ static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 
 	if (pid == NULL || rove_uuid_parse(pid, &parent) != ROVE_OK)
 		return ROVE_OK;
-	rove_store_record_key(key, ROVE_COLL_CUSTOMER, &parent);
-	rove_store_record_key(key + ROVE_RECORD_KEY, rec->coll, &rec->id);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &parent);
+	rove_record_key(key + ROVE_RECORD_KEY, rec->coll, &rec->id);
 	return rove_db_err(mdb_put(txn, e->st.children, &k, &v, 0), "children");
 }
 
@@ -296,7 +296,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 	if (rc != ROVE_OK)
 		return rc;
 	moved = exists && !scopes_equal(&w->before, &w->after);
-	rove_store_record_key(reckey, w->rec.coll, &w->rec.id);
+	rove_record_key(reckey, w->rec.coll, &w->rec.id);
 	rc = rove_store_record_put(&e->st, txn, &w->rec);
 	if (rc == ROVE_OK)
 		rc = rove_store_oplog_append(&e->st, txn, op, &e->head, &w->scratch);

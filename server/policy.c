@@ -387,7 +387,7 @@ static bool owned_before(rove_store *st, MDB_txn *txn, const rove_user *u, const
 
 	if (h == NULL)
 		return false;
-	rove_store_record_key(key, ROVE_COLL_CUSTOMER, id);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
 	key[ROVE_RECORD_KEY] = ROVE_COLL_OWNERSHIP;
 	if (mdb_cursor_open(txn, st->children, &c) != 0) {
 		free(h);
@@ -586,7 +586,7 @@ static int64_t released_on(rove_store *st, MDB_txn *txn, const rove_user *u, con
 
 	if (h == NULL)
 		return -1;
-	rove_store_record_key(key, ROVE_COLL_CUSTOMER, id);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
 	key[ROVE_RECORD_KEY] = ROVE_COLL_OWNERSHIP;
 	if (mdb_cursor_open(txn, st->children, &c) != 0) {
 		free(h);
@@ -959,7 +959,7 @@ static bool customer_won(rove_store *st, MDB_txn *txn, const rove_record *c, rov
 
 	if (tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0))
 		return true;
-	rove_store_record_key(key, ROVE_COLL_CUSTOMER, &c->id);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &c->id);
 	key[ROVE_RECORD_KEY] = ROVE_COLL_OPPORTUNITY;
 	if (mdb_cursor_open(txn, st->children, &cur) != 0)
 		return false;

@@ -293,7 +293,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved)
 
 	if (rc != ROVE_OK)
 		return rc;
-	rove_store_record_key(reckey, p->op->coll, &p->op->rid);
+	rove_record_key(reckey, p->op->coll, &p->op->rid);
 	rc = load(p, reckey, p->rec);
 	if (rc == ROVE_ENOTFOUND)
 		return ROVE_OK;

@@ -226,12 +226,6 @@ size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix,
 	return n + 1 + suffix_len;
 }
 
-void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id)
-{
-	key[0] = coll;
-	memcpy(key + 1, id->b, 16);
-}
-
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			  rove_record *rec)
 {
@@ -239,7 +233,7 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 	MDB_val k = {sizeof(key), key}, v;
 	int rc;
 
-	rove_store_record_key(key, coll, id);
+	rove_record_key(key, coll, id);
 	rc = mdb_get(txn, st->records, &k, &v);
 	if (rc != 0)
 		return rove_db_err(rc, "records");
@@ -259,7 +253,7 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	int rc;
 
 	rove_buf_init(&b);
-	rove_store_record_key(key, rec->coll, &rec->id);
+	rove_record_key(key, rec->coll, &rec->id);
 	rc = rove_enc_record(&b, rec);
 	if (rc == ROVE_OK) {
 		v.mv_size = b.len;
@@ -360,33 +354,19 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 	return rove_db_err(mdb_put(txn, st->opids, &k, &v, MDB_NOOVERWRITE), "opids");
 }
 
-/* rejects: reason(1) time(8) detail_len(1) detail op */
-int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, uint64_t *time_ms, int *reason,
-			     char detail[ROVE_MAX_DETAIL + 1], MDB_val *op_raw)
+/* rejects: n(8) -> rejection (proto.h) */
+int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj)
 {
-	const uint8_t *p = v->mv_data;
-	size_t dlen;
-
-	if (k->mv_size != 8 || v->mv_size < 10)
-		return ROVE_EPROTO;
-	dlen = p[9];
-	if (dlen > ROVE_MAX_DETAIL || v->mv_size < 10 + dlen || p[0] >= ROVE_R_COUNT)
+	if (k->mv_size != 8)
 		return ROVE_EPROTO;
 	*n = rove_be64_get(k->mv_data);
-	*reason = p[0];
-	*time_ms = rove_be64_get(p + 1);
-	memcpy(detail, p + 10, dlen);
-	detail[dlen] = '\0';
-	op_raw->mv_data = (void *)(p + 10 + dlen);
-	op_raw->mv_size = v->mv_size - 10 - dlen;
-	return ROVE_OK;
+	return rove_dec_rejection(v->mv_data, v->mv_size, rj);
 }
 
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
 			  const char *detail, rove_buf *scratch)
 {
-	uint8_t key[8], hdr[10];
-	size_t dlen = strnlen(detail, ROVE_MAX_DETAIL);
+	uint8_t key[8];
 	uint64_t last;
 	MDB_val k = {8, key}, v;
 	int rc = last_key_u64(txn, st->rejects, &last);
@@ -394,14 +374,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	if (rc != ROVE_OK)
 		return rc;
 	rove_buf_reset(scratch);
-	hdr[0] = (uint8_t)reason;
-	rove_be64_put(hdr + 1, rove_wall_ms());
-	hdr[9] = (uint8_t)dlen;
-	rc = rove_buf_append(scratch, hdr, sizeof(hdr));
-	if (rc == ROVE_OK)
-		rc = rove_buf_append(scratch, detail, dlen);
-	if (rc == ROVE_OK)
-		rc = rove_enc_op(scratch, op);
+	rc = rove_enc_rejection(scratch, rove_wall_ms(), reason, detail, op);
 	if (rc != ROVE_OK)
 		return rc;
 	rove_be64_put(key, last + 1);

@@ -11,6 +11,7 @@
  *   users    login                -> role(1) token hash(32) epoch(8)
  *                                    territory codes, each NUL-terminated
  *   rejects  n(8)                 -> a refused op with author and reason
+ *                                    (proto's rejection encoding)
  *   codes    territory code       -> the territory record's id(16)
  *   scopelog scope NUL seq(8)     -> moved(1): ops by the scopes they touch
  *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
@@ -95,11 +96,8 @@ size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix,
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
 			  const char *detail, rove_buf *scratch);
 
-/* Record keys: coll then id. */
-#define ROVE_RECORD_KEY 17
-/* Decodes a stored reject: its number, time, reason, detail and op. */
-int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, uint64_t *time_ms, int *reason,
-			     char detail[ROVE_MAX_DETAIL + 1], MDB_val *op_raw);
-void rove_store_record_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, const rove_uuid *id);
+/* Decodes a stored reject: its number and the rejection (whose op_raw
+ * points into v, valid until the txn ends). */
+int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj);
 
 #endif

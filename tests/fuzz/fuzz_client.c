@@ -255,11 +255,9 @@ static void check_replica(void)
 
 /* ---- view = base + outbox ---- */
 
-#define KEY_REC 17
-
 static int key_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, KEY_REC);
+	return memcmp(a, b, ROVE_RECORD_KEY);
 }
 
 static bool fields_eq(const rove_fields *a, const rove_fields *b)
@@ -278,7 +276,7 @@ static bool fields_eq(const rove_fields *a, const rove_fields *b)
 /* The record at key in dbi, or an empty one. */
 static void get_or_empty(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, rove_record *rec)
 {
-	MDB_val k = {KEY_REC, (void *)key}, v;
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key}, v;
 	int rc = mdb_get(txn, dbi, &k, &v);
 
 	if (rc == MDB_NOTFOUND) {
@@ -301,13 +299,13 @@ static void collect_keys(MDB_txn *txn, MDB_dbi dbi, uint8_t **keys, size_t *n, s
 
 	CHECK(mdb_cursor_open(txn, dbi, &c) == 0);
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		CHECK(k.mv_size >= KEY_REC);
+		CHECK(k.mv_size >= ROVE_RECORD_KEY);
 		if (*n == *cap) {
 			*cap = *cap ? 2 * *cap : 64;
-			*keys = realloc(*keys, *cap * KEY_REC);
+			*keys = realloc(*keys, *cap * ROVE_RECORD_KEY);
 			CHECK(*keys != NULL);
 		}
-		memcpy(*keys + *n * KEY_REC, k.mv_data, KEY_REC);
+		memcpy(*keys + *n * ROVE_RECORD_KEY, k.mv_data, ROVE_RECORD_KEY);
 		(*n)++;
 	}
 	CHECK(mrc == MDB_NOTFOUND);
@@ -336,29 +334,29 @@ static void check_view(void)
 	collect_keys(txn, rep.view, &keys, &n, &cap);
 	collect_keys(txn, rep.pending, &keys, &n, &cap);
 	if (n > 0)
-		qsort(keys, n, KEY_REC, key_cmp);
+		qsort(keys, n, ROVE_RECORD_KEY, key_cmp);
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *key = keys + i * KEY_REC;
-		uint8_t pk[KEY_REC + 8];
+		const uint8_t *key = keys + i * ROVE_RECORD_KEY;
+		uint8_t pk[ROVE_RECORD_KEY + 8];
 		MDB_cursor *c;
 		MDB_val k, v;
 		bool merged = true;
 		rove_uuid id;
 		int mrc, rc;
 
-		if (i > 0 && memcmp(key, keys + (i - 1) * KEY_REC, KEY_REC) == 0)
+		if (i > 0 && memcmp(key, keys + (i - 1) * ROVE_RECORD_KEY, ROVE_RECORD_KEY) == 0)
 			continue;
 		get_or_empty(txn, rep.base, key, &want);
 		/* The outbox's ops on this record, through the pending index. */
-		memcpy(pk, key, KEY_REC);
-		memset(pk + KEY_REC, 0, 8);
+		memcpy(pk, key, ROVE_RECORD_KEY);
+		memset(pk + ROVE_RECORD_KEY, 0, 8);
 		k.mv_size = sizeof(pk);
 		k.mv_data = pk;
 		CHECK(mdb_cursor_open(txn, rep.pending, &c) == 0);
 		for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		     mrc == 0 && k.mv_size == sizeof(pk) && memcmp(k.mv_data, key, KEY_REC) == 0;
+		     mrc == 0 && k.mv_size == sizeof(pk) && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0;
 		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			MDB_val ok = {8, (uint8_t *)k.mv_data + KEY_REC}, ov;
+			MDB_val ok = {8, (uint8_t *)k.mv_data + ROVE_RECORD_KEY}, ov;
 			CHECK(mdb_get(txn, rep.outbox, &ok, &ov) == 0);
 			CHECK(ov.mv_size >= 8);
 			CHECK(rove_dec_op((const uint8_t *)ov.mv_data + 8, ov.mv_size - 8, &op) == ROVE_OK);
@@ -392,7 +390,7 @@ static void check_view(void)
 		uint64_t listed = 0;
 		bool any = false;
 		for (size_t i = 0; i < n && !any; i++)
-			any = keys[i * KEY_REC] == coll;
+			any = keys[i * ROVE_RECORD_KEY] == coll;
 		if (!any)
 			continue;
 		CHECK(rove_replica_each(&rep, (uint8_t)coll, count_coll, &listed) == ROVE_OK);

@@ -6,9 +6,9 @@
  * its count of items through the rove_msg_next_* function of its type (and
  * refuse the others), and re-encoding what was decoded with the rove_enc_*
  * encoders must give a message that decodes to the same thing. The input
- * is also read as one stored op and one stored record (rove_dec_op,
- * rove_dec_record), which must round-trip the same way, and which every
- * message that carries ops or records must accept.
+ * is also read as one stored op, record and rejection (rove_dec_op,
+ * rove_dec_record, rove_dec_rejection), which must round-trip the same
+ * way, and which every message that carries ops or records must accept.
  *
  * A broken property aborts with a line on stderr, which libFuzzer reports
  * as a crash.
@@ -38,6 +38,7 @@ static rove_op op_a, op_b;
 static rove_record rec_a, rec_b;
 static rove_entry ent_a, ent_b;
 static rove_conflict con_a, con_b;
+static rove_rejection rj_a, rj_b;
 
 /* ---- equality ---- */
 
@@ -500,6 +501,23 @@ static void rt_record(const rove_record *rec)
 	rove_buf_free(&out);
 }
 
+/* A decoded rejection, re-encoded, decodes the same; its op_raw is the
+ * op it holds, which goes through rt_op like any stored op. */
+static void rt_rejection(const rove_rejection *rj, const uint8_t *data, size_t size)
+{
+	rove_buf enc;
+
+	CHECK(rj->op_raw >= data && rj->op_raw + rj->op_rawlen == data + size);
+	CHECK(rove_dec_op(rj->op_raw, rj->op_rawlen, &op_b) == ROVE_OK && op_eq(&rj->op, &op_b));
+	rove_buf_init(&enc);
+	CHECK(rove_enc_rejection(&enc, rj->time_ms, rj->reason, rj->detail, &rj->op) == ROVE_OK);
+	CHECK(rove_dec_rejection(enc.data, enc.len, &rj_b) == ROVE_OK);
+	CHECK(rj_b.time_ms == rj->time_ms && rj_b.reason == rj->reason && strcmp(rj_b.detail, rj->detail) == 0 &&
+	      op_eq(&rj_b.op, &rj->op));
+	rove_buf_free(&enc);
+	rt_op(&rj->op);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	rove_msg m;
@@ -547,5 +565,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rove_dec_record(data, size, &rec_a) == ROVE_OK)
 		rt_record(&rec_a);
+	if (rove_dec_rejection(data, size, &rj_a) == ROVE_OK) {
+		CHECK(rj_a.reason < ROVE_R_COUNT);
+		rt_rejection(&rj_a, data, size);
+	}
 	return 0;
 }

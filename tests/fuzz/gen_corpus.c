@@ -8,7 +8,7 @@
  * writes the same bytes every time and the checked-in corpus can be
  * regenerated: build/tests/fuzz_gen_corpus tests/fuzz/corpus
  *
- *   proto/   one message, or one stored op or record, per file
+ *   proto/   one message, or one stored op, record or rejection, per file
  *   server/  requests in fuzz_server.c's format: a selector byte (who
  *            sends it, whole or described) and a body; several requests
  *            separated by 0xc1
@@ -193,13 +193,13 @@ static void conflicts_msg(rove_buf *out, const char *user, uint64_t after, uint3
 	ok(rove_enc_conflicts(out, &a, &q), "conflicts");
 }
 
-static void rec_key(uint8_t key[17], uint8_t coll, unsigned idn)
+/* The record key of fixture id idn. */
+static void rec_key(uint8_t key[ROVE_RECORD_KEY], uint8_t coll, unsigned idn)
 {
 	rove_uuid id;
 
 	fz_id(&id, idn);
-	key[0] = coll;
-	memcpy(key + 1, id.b, 16);
+	rove_record_key(key, coll, &id);
 }
 
 /* Pull reply items. */
@@ -405,6 +405,11 @@ static void gen_proto(void)
 
 		/* The stored forms. */
 		write_file("proto", "stored_op.bin", tmp.data, tmp.len);
+		rove_buf_reset(&m);
+		ok(rove_enc_rejection(&m, 1714671004672ull, ROVE_R_NOT_OWNER, "the customer belongs to someone else",
+				      &ops[0]),
+		   "rejection");
+		write_file("proto", "stored_rejection.bin", m.data, m.len);
 		mkrec(&rec, ROVE_COLL_TERRITORY, 1);
 		rec_s(&rec, "code", "east.sh", FZ_HLC);
 		rec_s(&rec, "parent", "east", FZ_HLC);

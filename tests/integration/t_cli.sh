@@ -12,7 +12,53 @@ server_start
 admin_replica
 territory east.sh
 user_replica alice rep east.sh
+
+# The time of the last sync: none before the first one, a time after it.
+eq "$(r alice status --json | jq -c .last_sync)" "null" "last_sync before the first sync"
+r alice status | grep -qx "last sync: never" || fail "status before the first sync: $(r alice status)"
 r alice sync >/dev/null # learns its role
+when=$(r alice status --json | jq -r .last_sync)
+[[ "$when" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || fail "last_sync after a sync: '$when'"
+r alice status | grep -qx "last sync: $when" || fail "status after a sync: $(r alice status)"
+# It is kept in a file of its own beside the database, not in LMDB.
+ms=$(cat "$T/alice/last_sync")
+[[ "$ms" =~ ^[1-9][0-9]*$ ]] || fail "last_sync file holds '$ms'"
+now=$(date +%s%3N)
+[ $((now - ms)) -ge 0 ] && [ $((now - ms)) -lt 600000 ] || fail "last_sync $ms is not about now ($now)"
+eq "$(date -u -d "@$((ms / 1000))" +%Y-%m-%dT%H:%M:%SZ)" "$when" "status shows the file's time"
+eq "$(stat -c %a "$T/alice/last_sync")" "600" "last_sync file mode"
+eq "$(find "$T/alice" -name 'last_sync.*' | wc -l)" "0" "no temporary file left"
+# A sync with nothing new writes nothing to LMDB (only the file).
+r alice sync >/dev/null
+cp "$T/alice/data.mdb" "$T/data.before"
+sleep 0.01
+r alice sync >/dev/null
+cmp -s "$T/alice/data.mdb" "$T/data.before" || fail "a no-op sync changed data.mdb"
+[ "$(cat "$T/alice/last_sync")" -ge "$ms" ] || fail "last_sync went back"
+# A file that is not a time reads as never, not as an error.
+good=$(cat "$T/alice/last_sync")
+for garbage in "" "abc" "12x" "-5" " 1700000000000" "1700000000000 " $'1700000000000\n' "0" "01700000000000" \
+	"253402300800000" "18446744073709551615" "18446744073709551616" "123456789012345678901"; do
+	printf '%s' "$garbage" >"$T/alice/last_sync"
+	out=$(r alice status --json) || fail "status failed on last_sync '$garbage'"
+	eq "$(jq -c .last_sync <<<"$out")" "null" "last_sync file '$garbage'"
+	r alice status | grep -qx "last sync: never" || fail "status text on last_sync '$garbage'"
+done
+# The range's ends.
+printf '1' >"$T/alice/last_sync"
+eq "$(r alice status --json | jq -r .last_sync)" "1970-01-01T00:00:00Z" "last_sync 1 ms"
+printf '253402300799999' >"$T/alice/last_sync"
+eq "$(r alice status --json | jq -r .last_sync)" "9999-12-31T23:59:59Z" "the latest last_sync"
+printf '%s' "$good" >"$T/alice/last_sync"
+eq "$(r alice status --json | jq -r .last_sync)" "$(date -u -d "@$((good / 1000))" +%Y-%m-%dT%H:%M:%SZ)" \
+	"a good last_sync file reads again"
+rm "$T/alice/last_sync"
+eq "$(r alice status --json | jq -c .last_sync)" "null" "no last_sync file"
+mkdir "$T/alice/last_sync"
+eq "$(r alice status --json 2>/dev/null | jq -c .last_sync)" "null" "a directory named last_sync"
+rmdir "$T/alice/last_sync"
+r alice sync >/dev/null
+[ "$(cat "$T/alice/last_sync")" -ge "$good" ] || fail "last_sync not written again"
 
 # Databases are for their owner only.
 eq "$(stat -c %a "$T/srv")" "700" "server directory mode"

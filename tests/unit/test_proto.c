@@ -1,6 +1,6 @@
 /*
- * test_proto.c - the wire protocol: round trips of every message, and
- * refusal of every kind of bad input.
+ * test_proto.c - the wire protocol: round trips of every message (and of
+ * the stored rejection), and refusal of every kind of bad input.
  *
  * Every decode here reads from a heap copy of exactly the message's size,
  * so under AddressSanitizer a read past the end is caught.
@@ -88,6 +88,16 @@ static int try_dec_record(const void *p, size_t len)
 	static rove_record rec;
 	uint8_t *d = dup_bytes(p, len);
 	int rc = rove_dec_record(d, len, &rec);
+
+	free(d);
+	return rc;
+}
+
+static int try_dec_rejection(const void *p, size_t len)
+{
+	static rove_rejection rj;
+	uint8_t *d = dup_bytes(p, len);
+	int rc = rove_dec_rejection(d, len, &rj);
 
 	free(d);
 	return rc;
@@ -1059,6 +1069,74 @@ static void test_item_roundtrip(void)
 	rove_buf_free(&b);
 }
 
+static bool rejection_is(const rove_rejection *rj, uint64_t time_ms, uint8_t reason, const char *detail,
+			 const rove_op *op)
+{
+	return rj->time_ms == time_ms && rj->reason == reason && strcmp(rj->detail, detail) == 0 &&
+	       op_eq(&rj->op, op);
+}
+
+/* The stored form of a refused op, on the server and in a replica. */
+static void test_rejection_roundtrip(void)
+{
+	static rove_rejection rj;
+	static char longdetail[ROVE_MAX_DETAIL + 40];
+	char cut[ROVE_MAX_DETAIL + 1];
+	const uint64_t times[NOPS] = {1700000000123ull, UINT64_MAX, 0, 5};
+	const int reasons[NOPS] = {ROVE_R_NOT_OWNER, ROVE_R_COUNT - 1, ROVE_R_NONE, ROVE_R_DUPLICATE};
+	const char *details[NOPS] = {"owned by bob", longdetail, "", "same phone as 0190..."};
+	rove_buf b, opb;
+	uint8_t *d;
+
+	memset(longdetail, 'D', sizeof(longdetail) - 1);
+	longdetail[sizeof(longdetail) - 1] = '\0';
+	memcpy(cut, longdetail, ROVE_MAX_DETAIL); /* what the encoder keeps */
+	cut[ROVE_MAX_DETAIL] = '\0';
+
+	rove_buf_init(&b);
+	rove_buf_init(&opb);
+	for (int i = 0; i < NOPS; i++) {
+		rove_buf_reset(&b);
+		rove_buf_reset(&opb);
+		CHECK_EQ_INT(rove_enc_rejection(&b, times[i], reasons[i], details[i], &sample_ops[i]), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_op(&opb, &sample_ops[i]), ROVE_OK);
+		d = dup_bytes(b.data, b.len);
+		memset(&rj, 0x5a, sizeof(rj));
+		CHECK_EQ_INT(rove_dec_rejection(d, b.len, &rj), ROVE_OK);
+		CHECK(rejection_is(&rj, times[i], (uint8_t)reasons[i], i == 1 ? cut : details[i], &sample_ops[i]));
+		/* op_raw is the op's own encoding, inside the decoded bytes. */
+		CHECK(rj.op_raw >= d && rj.op_raw + rj.op_rawlen == d + b.len);
+		CHECK_EQ_INT(rj.op_rawlen, opb.len);
+		CHECK(rj.op_rawlen == opb.len && memcmp(rj.op_raw, opb.data, opb.len) == 0);
+		free(d);
+		/* A rejection is not an op, a record or a message. */
+		CHECK_EQ_INT(try_dec_op(b.data, b.len), ROVE_EPROTO);
+		CHECK_EQ_INT(try_dec_record(b.data, b.len), ROVE_EPROTO);
+		CHECK(try_decode(b.data, b.len) != ROVE_OK);
+		/* Nor is an op a rejection. */
+		CHECK_EQ_INT(try_dec_rejection(opb.data, opb.len), ROVE_EPROTO);
+		/* Trailing bytes. */
+		CHECK_EQ_INT(rove_buf_append(&b, "\xc0", 1), ROVE_OK);
+		CHECK_EQ_INT(try_dec_rejection(b.data, b.len), ROVE_EPROTO);
+	}
+
+	/* A reason that could not be read back is not written; the buffer
+	 * keeps what it held. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_buf_append(&b, "xy", 2), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_rejection(&b, 1, ROVE_R_COUNT, "", &sample_ops[0]), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_enc_rejection(&b, 1, -1, "", &sample_ops[0]), ROVE_EINVAL);
+	CHECK_EQ_INT(b.len, 2);
+	/* Encoders append: the first bytes stay. */
+	CHECK_EQ_INT(rove_enc_rejection(&b, 9, ROVE_R_LIMIT, "x", &sample_ops[2]), ROVE_OK);
+	CHECK(memcmp(b.data, "xy", 2) == 0);
+	CHECK_EQ_INT(rove_dec_rejection(b.data + 2, b.len - 2, &rj), ROVE_OK);
+	CHECK(rejection_is(&rj, 9, ROVE_R_LIMIT, "x", &sample_ops[2]));
+	CHECK_EQ_INT(try_dec_rejection(NULL, 0), ROVE_EPROTO);
+	rove_buf_free(&b);
+	rove_buf_free(&opb);
+}
+
 static void test_buf(void)
 {
 	rove_buf b;
@@ -1239,6 +1317,15 @@ static void test_truncations(void)
 		CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[i]), ROVE_OK);
 		for (size_t len = 0; len < b.len; len++, tried++)
 			if (try_dec_record(b.data, len) == ROVE_OK)
+				accepted++;
+	}
+	for (int i = 0; i < NOPS; i++) {
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_rejection(&b, 1700000000000ull, ROVE_R_ALREADY_CLAIMED, "claimed by bob",
+						&sample_ops[i]),
+			     ROVE_OK);
+		for (size_t len = 0; len < b.len; len++, tried++)
+			if (try_dec_rejection(b.data, len) == ROVE_OK)
 				accepted++;
 	}
 	rove_buf_free(&b);
@@ -2354,6 +2441,142 @@ static void test_bad_fields(void)
 	}
 }
 
+/* A stored rejection up to its op, which follows: [time, reason, detail, */
+static void w_rejection_head(uint64_t reason, size_t detail_len)
+{
+	w_arr(4);
+	w_u(1700000000000ull);
+	w_u(reason);
+	w_strn(bigstr, detail_len);
+}
+
+static int end_dec_rejection(void)
+{
+	return try_dec_rejection(sb.data, sb.size);
+}
+
+static void test_bad_rejections(void)
+{
+	/* The hand-made form is right. */
+	begin();
+	w_rejection_head(ROVE_R_COUNT - 1, ROVE_MAX_DETAIL);
+	w_op(2);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_OK);
+	begin();
+	w_rejection_head(0, 0);
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_OK);
+
+	/* Arity. */
+	begin();
+	w_arr(3);
+	w_u(1);
+	w_u(1);
+	w_str("x");
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(5);
+	w_u(1);
+	w_u(1);
+	w_str("x");
+	w_op(0);
+	w_nil();
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	msgpack_pack_map(&pk, 0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+
+	/* The time: an unsigned integer. */
+	begin();
+	w_arr(4);
+	w_i(-1);
+	w_u(1);
+	w_str("x");
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_nil();
+	w_u(1);
+	w_str("x");
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+
+	/* The reason: a known one. */
+	begin();
+	w_rejection_head(ROVE_R_COUNT, 1);
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_rejection_head(UINT64_MAX, 1);
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_i(-1);
+	w_str("x");
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_str("1");
+	w_str("x");
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+
+	/* The detail: a string, not too long, without NUL. */
+	begin();
+	w_rejection_head(1, ROVE_MAX_DETAIL + 1);
+	w_op(0);
+	CHECK(end_dec_rejection() != ROVE_OK);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(1);
+	w_strn("a\0b", 3);
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(1);
+	w_bin(3);
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_arr(4);
+	w_u(1);
+	w_u(1);
+	w_nil();
+	w_op(0);
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+
+	/* The op: there, whole and valid. */
+	begin();
+	w_rejection_head(1, 1);
+	w_nil();
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_rejection_head(1, 1);
+	w_op_head(16, 0, 1, 16, 0); /* kind 0 */
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_rejection_head(1, 1);
+	w_op_head(15, ROVE_OP_UPDATE, 1, 16, 0); /* short op id */
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_rejection_head(1, 1);
+	w_op_head(16, ROVE_OP_UPDATE, 1, 16, 2); /* fields announced, missing */
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+	begin();
+	w_rejection_head(1, 1);
+	w_op(1);
+	w_op(1); /* a second op */
+	CHECK_EQ_INT(end_dec_rejection(), ROVE_EPROTO);
+}
+
 static void test_bad_items(void)
 {
 	/* Ops with bad kind, coll, uuids. */
@@ -3211,6 +3434,7 @@ int main(void)
 	test_admin_reply_roundtrip();
 	test_error_roundtrip();
 	test_item_roundtrip();
+	test_rejection_roundtrip();
 
 	make_seeds();
 	test_truncations();
@@ -3221,6 +3445,7 @@ int main(void)
 	test_limits();
 	test_bad_fields();
 	test_bad_items();
+	test_bad_rejections();
 	test_bad_entries();
 	test_mutations();
 

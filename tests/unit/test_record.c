@@ -1457,6 +1457,29 @@ static void test_vstr_null_eq(void)
 	CHECK(rove_value_eq(&e, &v));
 }
 
+/* Record keys: the collection, then the id's 16 bytes; so keys of one
+ * collection sort together, in id order. */
+static void test_record_key(void)
+{
+	uint8_t k1[ROVE_RECORD_KEY], k2[ROVE_RECORD_KEY];
+	rove_uuid a, b;
+
+	CHECK_EQ_INT(ROVE_RECORD_KEY, 1 + sizeof(a.b));
+	for (int i = 0; i < 16; i++) {
+		a.b[i] = (uint8_t)(0xf0 + i);
+		b.b[i] = (uint8_t)i;
+	}
+	rove_record_key(k1, 7, &a);
+	CHECK_EQ_INT(k1[0], 7);
+	CHECK(memcmp(k1 + 1, a.b, 16) == 0);
+	rove_record_key(k2, 8, &b);
+	CHECK(memcmp(k1, k2, ROVE_RECORD_KEY) < 0); /* collection first */
+	rove_record_key(k2, 7, &b);
+	CHECK(memcmp(k2, k1, ROVE_RECORD_KEY) < 0); /* then id */
+	rove_record_key(k2, 255, &a);
+	CHECK_EQ_INT(k2[0], 255);
+}
+
 int main(void)
 {
 	test_fields_basic();
@@ -1484,5 +1507,6 @@ int main(void)
 	test_schema_parse();
 	test_phone();
 	test_vstr_null_eq();
+	test_record_key();
 	return check_done("test_record");
 }
