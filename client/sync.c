@@ -336,8 +336,13 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	if (rc == ROVE_OK)
 		rc = pull_all(r, &c, progress, st);
 	conn_close(&c);
-	if (rc == ROVE_OK)
-		rc = rove_replica_synced(r, rove_wall_ms());
+	if (rc == ROVE_OK) {
+		/* The data is synced and stored; the time of the sync is only
+		 * shown by `rove status`, so failing to note it is a warning. */
+		int trc = rove_replica_synced(r, rove_wall_ms());
+		if (trc != ROVE_OK)
+			rove_warn("synced, but the time of this sync could not be noted: %s", rove_strerror(trc));
+	}
 	return rc;
 }
 
