@@ -35,6 +35,11 @@ int cli_exit(int rove_err);
 int cli_usage(const char *text, bool ok);
 /* True if arg is -h or --help. */
 bool cli_is_help(const char *arg);
+/* Parses argv[1..] of a command whose only option is --json, setting *json
+ * when it is given. False when the command is over: help printed (for -h or
+ * --help anywhere before an unknown argument) or a usage error reported, and
+ * *status is the exit status. */
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
 
 int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);

@@ -60,6 +60,22 @@ bool cli_is_help(const char *arg)
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
+{
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			*status = cli_usage(help, true);
+			return false;
+		}
+		if (strcmp(argv[i], "--json") != 0) {
+			*status = cli_usage(help, false);
+			return false;
+		}
+		*json = true;
+	}
+	return true;
+}
+
 int cli_exit(int err)
 {
 	switch (err) {
