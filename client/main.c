@@ -42,9 +42,9 @@ static const struct {
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
 	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_customer}, {"contact", cmd_contact},     {"contract", cmd_contract},
-	{"opportunity", cmd_opportunity}, {"activity", cmd_activity}, {"dealer", cmd_dealer},
-	{"target", cmd_target},     {"territory", cmd_territory}, {"notices", cmd_notices},
+	{"customer", cmd_record},   {"contact", cmd_record},      {"contract", cmd_record},
+	{"opportunity", cmd_record}, {"activity", cmd_record},    {"dealer", cmd_record},
+	{"target", cmd_record},     {"territory", cmd_record},    {"notices", cmd_notices},
 	{"report", cmd_report},     {"import", cmd_import},       {"export", cmd_export},
 	{"rejected", cmd_rejected}, {"conflicts", cmd_conflicts}, {"admin", cmd_admin},
 };
