@@ -4,7 +4,9 @@
  *
  * To add a command: write cmd_NAME.c with `int cmd_NAME(rove_cli *, int,
  * char **)`, declare it here, add a row to the table in main.c, give it a
- * --help text, and add it to tests/integration/t_help.sh.
+ * --help text, and add it to tests/integration/t_help.sh. A command for a
+ * collection of the schema is a row of record_cmds in cmd_record.c (its
+ * help and verbs) and a row {"NAME", cmd_record} in main.c.
  */
 #ifndef ROVE_CLI_H
 #define ROVE_CLI_H
@@ -35,19 +37,19 @@ int cli_exit(int rove_err);
 int cli_usage(const char *text, bool ok);
 /* True if arg is -h or --help. */
 bool cli_is_help(const char *arg);
+/* Parses argv[1..] of a command whose only option is --json, setting *json
+ * when it is given. False when the command is over: help printed (for -h or
+ * --help anywhere before an unknown argument) or a usage error reported, and
+ * *status is the exit status. */
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
 
 int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);
 int cmd_status(rove_cli *cli, int argc, char **argv);
-int cmd_customer(rove_cli *cli, int argc, char **argv);
-int cmd_territory(rove_cli *cli, int argc, char **argv);
-int cmd_contact(rove_cli *cli, int argc, char **argv);
-int cmd_contract(rove_cli *cli, int argc, char **argv);
-int cmd_opportunity(rove_cli *cli, int argc, char **argv);
-int cmd_activity(rove_cli *cli, int argc, char **argv);
-int cmd_dealer(rove_cli *cli, int argc, char **argv);
-int cmd_target(rove_cli *cli, int argc, char **argv);
-int cmd_notices(rove_cli *cli, int argc, char **argv);
+/* customer, contact, contract, opportunity, activity, dealer, target and
+ * territory: argv[0] names the collection (cmd_record.c). */
+int cmd_record(rove_cli *cli, int argc, char **argv);
+int cmd_notices(rove_cli *cli, int argc, char **argv);  /* cmd_record.c */
 int cmd_report(rove_cli *cli, int argc, char **argv);  /* cmd_report.c */
 int cmd_import(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
 int cmd_export(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */

@@ -1,7 +1,8 @@
 /*
  * cmd_record.c - add, list, show, set and delete for any collection of the
  * schema, driven by its field table: `--tax-id X` sets field tax_id.
- * `rove customer ...` is this with the customer collection.
+ * `rove customer ...` is this with the customer collection; record_cmds at
+ * the end says which verbs each collection's command accepts.
  */
 #include "cli.h"
 #include "err.h"
@@ -459,7 +460,7 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 }
 
 /* claim / release: through the public pool (公海). */
-static int customer_pool(rove_cli *cli, int argc, char **argv, bool claim)
+static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool claim)
 {
 	static const char claim_help[] =
 		"usage: rove customer claim ID\n"
@@ -471,7 +472,6 @@ static int customer_pool(rove_cli *cli, int argc, char **argv, bool claim)
 		"\n"
 		"Give a customer you own back to the public pool of its territory.\n"
 		"Some territories require a reason.\n";
-	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
 	rove_replica r;
 	rove_record *rec;
 	rove_op *op;
@@ -547,7 +547,7 @@ static int history_one(const rove_record *rec, void *arg)
 	return list_one(rec, &h->lc);
 }
 
-static int customer_history(rove_cli *cli, int argc, char **argv)
+static int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	static const char help[] =
 		"usage: rove customer history ID [--json]\n"
@@ -575,7 +575,7 @@ static int customer_history(rove_cli *cli, int argc, char **argv)
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;
-	rc = load(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), h.customer, &r, rec);
+	rc = load(cli, c, h.customer, &r, rec);
 	free(rec);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
@@ -588,81 +588,7 @@ static int customer_history(rove_cli *cli, int argc, char **argv)
 	return cli_exit(rc);
 }
 
-static int cmd_records(rove_cli *cli, const rove_coll_def *c, const char *help, int argc, char **argv)
-{
-	const char *sub = argc > 1 ? argv[1] : NULL;
-	bool writable = !(c->flags & ROVE_CF_SERVER);
-
-	if (sub == NULL)
-		return cli_usage(help, false);
-	if (cli_is_help(sub))
-		return cli_usage(help, true);
-	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "claim") == 0)
-		return customer_pool(cli, argc, argv, true);
-	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "release") == 0)
-		return customer_pool(cli, argc, argv, false);
-	if (c->id == ROVE_COLL_CUSTOMER && strcmp(sub, "history") == 0)
-		return customer_history(cli, argc, argv);
-	if (strcmp(sub, "list") == 0)
-		return rec_list(cli, c, argc, argv);
-	if (strcmp(sub, "show") == 0)
-		return rec_show(cli, c, argc, argv);
-	if (!writable) {
-		rove_error("unknown %s command '%s'", c->name, sub);
-		return cli_usage(help, false);
-	}
-	if (strcmp(sub, "add") == 0)
-		return rec_add(cli, c, argc, argv);
-	if (strcmp(sub, "set") == 0)
-		return rec_change(cli, c, argc, argv, false);
-	if (strcmp(sub, "delete") == 0)
-		return rec_change(cli, c, argc, argv, true);
-	rove_error("unknown %s command '%s'", c->name, sub);
-	return cli_usage(help, false);
-}
-
-int cmd_customer(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove customer add --name N [--tax-id X] [--phone P] [--territory CODE] [--tier T]\n"
-		"       rove customer list [--json]\n"
-		"       rove customer show ID [--json]\n"
-		"       rove customer set ID FIELD=VALUE...\n"
-		"       rove customer claim ID | release ID\n"
-		"       rove customer history ID [--json]\n"
-		"       rove customer delete ID\n"
-		"\n"
-		"Customers (客户). Changes are made offline and sent on the next sync.\n"
-		"Run 'rove customer add --help' for every field.\n";
-
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CUSTOMER), help, argc, argv);
-}
-
-int cmd_contact(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove contact add --customer ID --name N [--phone P] [--email E] [--title T]\n"
-		"       rove contact list [--customer ID] [--json]\n"
-		"       rove contact show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
-		"\n"
-		"A customer's contacts (联系人); they follow their customer's owner.\n";
-
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CONTACT), help, argc, argv);
-}
-
-int cmd_contract(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove contract add --customer ID --number N --amount A [--signed-on DATE] [--status S]\n"
-		"       rove contract list [--customer ID] [--json]\n"
-		"       rove contract show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
-		"\n"
-		"A customer's contracts (合同); amounts in currency units (12000.50).\n";
-
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_CONTRACT), help, argc, argv);
-}
-
-static int opportunity_stage(rove_cli *cli, int argc, char **argv)
+static int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	static const char help[] =
 		"usage: rove opportunity stage ID STAGE\n"
@@ -693,62 +619,16 @@ static int opportunity_stage(rove_cli *cli, int argc, char **argv)
 		args[n++] = closed;
 	}
 	args[n] = NULL;
-	return rec_change(cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), n, args, false);
+	return rec_change(cli, c, n, args, false);
 }
 
-int cmd_opportunity(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove opportunity add --customer ID --title T [--amount A] [--stage S] [--expected-close DATE]\n"
-		"       rove opportunity stage ID STAGE\n"
-		"       rove opportunity list [--customer ID] [--json]\n"
-		"       rove opportunity show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
-		"\n"
-		"Sales opportunities (商机) through the funnel: lead, qualified, proposal,\n"
-		"negotiation, then won or lost.\n";
-
-	if (argc > 1 && strcmp(argv[1], "stage") == 0)
-		return opportunity_stage(cli, argc, argv);
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), help, argc, argv);
-}
-
-int cmd_activity(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove activity add --customer ID --kind visit|call|note [--at TIME] [--note TEXT] [--location L]\n"
-		"       rove activity list [--customer ID] [--json]\n"
-		"       rove activity show ID [--json]\n"
-		"\n"
-		"Follow-up records (跟进记录): visits, calls and notes. Append-only; a\n"
-		"visit may carry a location. --at defaults to now.\n";
-
-	if (argc > 1 && (strcmp(argv[1], "set") == 0 || strcmp(argv[1], "delete") == 0)) {
-		rove_error("activities are append-only: add a new one instead");
-		return ROVE_EXIT_FAIL;
-	}
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_ACTIVITY), help, argc, argv);
-}
-
-int cmd_dealer(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove dealer add --name N --territory CODE [--phone P]\n"
-		"       rove dealer list [--json]\n"
-		"       rove dealer show ID [--json] | set ID FIELD=VALUE...\n"
-		"\n"
-		"Dealers (经销商) of a territory; managers and admins maintain them.\n";
-
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_DEALER), help, argc, argv);
-}
-
-static int target_set(rove_cli *cli, int argc, char **argv)
+static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	static const char help[] =
 		"usage: rove target set USER --period YYYY-MM --amount A\n"
 		"\n"
 		"(managers, admins) Set a rep's target for a month; setting it again\n"
 		"replaces it.\n";
-	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_TARGET);
 	const char *user = NULL, *period = NULL, *amount = NULL;
 	char name[128], why[160];
 	rove_replica r;
@@ -808,21 +688,180 @@ static int target_set(rove_cli *cli, int argc, char **argv)
 	return cli_exit(rc);
 }
 
-int cmd_target(rove_cli *cli, int argc, char **argv)
+static int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	static const char help[] =
-		"usage: rove target set USER --period YYYY-MM --amount A\n"
-		"       rove target list [--json]\n"
-		"\n"
-		"Monthly sales targets per rep (目标), set by managers and admins.\n";
+	return rec_change(cli, c, argc, argv, false);
+}
 
-	if (argc > 1 && strcmp(argv[1], "set") == 0)
-		return target_set(cli, argc, argv);
-	if (argc > 1 && strcmp(argv[1], "add") == 0) {
-		rove_error("use 'rove target set USER --period YYYY-MM --amount A'");
-		return ROVE_EXIT_USAGE;
+static int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return rec_change(cli, c, argc, argv, true);
+}
+
+static int customer_claim(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, true);
+}
+
+static int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, false);
+}
+
+static int activity_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	(void)cli;
+	(void)c;
+	(void)argc;
+	(void)argv;
+	rove_error("activities are append-only: add a new one instead");
+	return ROVE_EXIT_FAIL;
+}
+
+static int target_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	(void)cli;
+	(void)c;
+	(void)argc;
+	(void)argv;
+	rove_error("use 'rove target set USER --period YYYY-MM --amount A'");
+	return ROVE_EXIT_USAGE;
+}
+
+/* A verb of a record command: `rove COLLECTION VERB ...` runs fn with the
+ * collection's schema entry; argv[0] is COLLECTION, argv[1] VERB. */
+typedef struct rec_verb {
+	const char *name;
+	int (*fn)(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);
+} rec_verb;
+
+static const rec_verb customer_verbs[] = {
+	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"set", rec_set},
+	{"claim", customer_claim}, {"release", customer_release}, {"history", customer_history},
+	{"delete", rec_delete}, {NULL, NULL},
+};
+static const rec_verb editable_verbs[] = {
+	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"set", rec_set},
+	{"delete", rec_delete}, {NULL, NULL},
+};
+static const rec_verb opportunity_verbs[] = {
+	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"set", rec_set},
+	{"delete", rec_delete}, {"stage", opportunity_stage}, {NULL, NULL},
+};
+static const rec_verb activity_verbs[] = {
+	{"add", rec_add}, {"list", rec_list}, {"show", rec_show},
+	{"set", activity_change}, {"delete", activity_change}, {NULL, NULL},
+};
+static const rec_verb target_verbs[] = {
+	{"set", target_set}, {"add", target_add}, {"list", rec_list}, {"show", rec_show},
+	{"delete", rec_delete}, {NULL, NULL},
+};
+static const rec_verb read_only_verbs[] = {{"list", rec_list}, {"show", rec_show}, {NULL, NULL}};
+
+static const char customer_help[] =
+	"usage: rove customer add --name N [--tax-id X] [--phone P] [--territory CODE] [--tier T]\n"
+	"       rove customer list [--json]\n"
+	"       rove customer show ID [--json]\n"
+	"       rove customer set ID FIELD=VALUE...\n"
+	"       rove customer claim ID | release ID\n"
+	"       rove customer history ID [--json]\n"
+	"       rove customer delete ID\n"
+	"\n"
+	"Customers (客户). Changes are made offline and sent on the next sync.\n"
+	"Run 'rove customer add --help' for every field.\n";
+
+static const char contact_help[] =
+	"usage: rove contact add --customer ID --name N [--phone P] [--email E] [--title T]\n"
+	"       rove contact list [--customer ID] [--json]\n"
+	"       rove contact show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+	"\n"
+	"A customer's contacts (联系人); they follow their customer's owner.\n";
+
+static const char contract_help[] =
+	"usage: rove contract add --customer ID --number N --amount A [--signed-on DATE] [--status S]\n"
+	"       rove contract list [--customer ID] [--json]\n"
+	"       rove contract show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+	"\n"
+	"A customer's contracts (合同); amounts in currency units (12000.50).\n";
+
+static const char opportunity_help[] =
+	"usage: rove opportunity add --customer ID --title T [--amount A] [--stage S] [--expected-close DATE]\n"
+	"       rove opportunity stage ID STAGE\n"
+	"       rove opportunity list [--customer ID] [--json]\n"
+	"       rove opportunity show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
+	"\n"
+	"Sales opportunities (商机) through the funnel: lead, qualified, proposal,\n"
+	"negotiation, then won or lost.\n";
+
+static const char activity_help[] =
+	"usage: rove activity add --customer ID --kind visit|call|note [--at TIME] [--note TEXT] [--location L]\n"
+	"       rove activity list [--customer ID] [--json]\n"
+	"       rove activity show ID [--json]\n"
+	"\n"
+	"Follow-up records (跟进记录): visits, calls and notes. Append-only; a\n"
+	"visit may carry a location. --at defaults to now.\n";
+
+static const char dealer_help[] =
+	"usage: rove dealer add --name N --territory CODE [--phone P]\n"
+	"       rove dealer list [--json]\n"
+	"       rove dealer show ID [--json] | set ID FIELD=VALUE...\n"
+	"\n"
+	"Dealers (经销商) of a territory; managers and admins maintain them.\n";
+
+static const char target_help[] =
+	"usage: rove target set USER --period YYYY-MM --amount A\n"
+	"       rove target list [--json]\n"
+	"\n"
+	"Monthly sales targets per rep (目标), set by managers and admins.\n";
+
+static const char territory_help[] =
+	"usage: rove territory list [--json]\n"
+	"       rove territory show ID [--json]\n"
+	"\n"
+	"The territories this replica holds (admins add them with\n"
+	"'rove admin territory add').\n";
+
+/* The record commands: each is named after its schema collection and
+ * accepts exactly the verbs listed (collections the server alone writes
+ * list no add, set or delete). */
+static const struct {
+	uint8_t coll;
+	const char *help;
+	const rec_verb *verbs;
+} record_cmds[] = {
+	{ROVE_COLL_CUSTOMER, customer_help, customer_verbs},
+	{ROVE_COLL_CONTACT, contact_help, editable_verbs},
+	{ROVE_COLL_CONTRACT, contract_help, editable_verbs},
+	{ROVE_COLL_OPPORTUNITY, opportunity_help, opportunity_verbs},
+	{ROVE_COLL_ACTIVITY, activity_help, activity_verbs},
+	{ROVE_COLL_DEALER, dealer_help, editable_verbs},
+	{ROVE_COLL_TARGET, target_help, target_verbs},
+	{ROVE_COLL_TERRITORY, territory_help, read_only_verbs},
+};
+
+int cmd_record(rove_cli *cli, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	for (size_t k = 0; k < sizeof(record_cmds) / sizeof(record_cmds[0]); k++) {
+		const rove_coll_def *c = rove_schema_coll(record_cmds[k].coll);
+		const char *help = record_cmds[k].help;
+
+		if (strcmp(argv[0], c->name) != 0)
+			continue;
+		if (sub == NULL)
+			return cli_usage(help, false);
+		if (cli_is_help(sub))
+			return cli_usage(help, true);
+		for (const rec_verb *v = record_cmds[k].verbs; v->name != NULL; v++) {
+			if (strcmp(sub, v->name) == 0)
+				return v->fn(cli, c, argc, argv);
+		}
+		rove_error("unknown %s command '%s'", c->name, sub);
+		return cli_usage(help, false);
 	}
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_TARGET), help, argc, argv);
+	rove_error("'%s' is not a record command", argv[0]); /* main.c's table is wrong */
+	return ROVE_EXIT_FAIL;
 }
 
 int cmd_notices(rove_cli *cli, int argc, char **argv)
@@ -845,14 +884,3 @@ int cmd_notices(rove_cli *cli, int argc, char **argv)
 	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), n, args);
 }
 
-int cmd_territory(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove territory list [--json]\n"
-		"       rove territory show ID [--json]\n"
-		"\n"
-		"The territories this replica holds (admins add them with\n"
-		"'rove admin territory add').\n";
-
-	return cmd_records(cli, rove_schema_coll(ROVE_COLL_TERRITORY), help, argc, argv);
-}

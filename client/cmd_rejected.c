@@ -9,8 +9,6 @@
 #include "out.h"
 #include "sync.h"
 
-#include <string.h>
-
 static const char rejected_help[] =
 	"usage: rove rejected [--json]\n"
 	"\n"
@@ -40,29 +38,13 @@ static int print_rejection(const rove_rejection *rj, void *arg)
 	return ROVE_OK;
 }
 
-static int parse_json_flag(int argc, char **argv, const char *help, bool *json, int *exit_code)
-{
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			*exit_code = cli_usage(help, true);
-			return 1;
-		}
-		if (strcmp(argv[i], "--json") != 0) {
-			*exit_code = cli_usage(help, false);
-			return 1;
-		}
-		*json = true;
-	}
-	return 0;
-}
-
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
 	rj_ctx ctx = {false, 0};
 	rove_replica r;
 	int rc, code;
 
-	if (parse_json_flag(argc, argv, rejected_help, &ctx.json, &code))
+	if (!cli_parse_json_flag(argc, argv, rejected_help, &ctx.json, &code))
 		return code;
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
@@ -94,7 +76,7 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	char err[ROVE_MAX_ERRMSG + 1];
 	int rc, code;
 
-	if (parse_json_flag(argc, argv, conflicts_help, &ctx.json, &code))
+	if (!cli_parse_json_flag(argc, argv, conflicts_help, &ctx.json, &code))
 		return code;
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)

@@ -3,7 +3,6 @@
 #include "out.h"
 
 #include <inttypes.h>
-#include <string.h>
 
 static const char help[] =
 	"usage: rove status [--json]\n"
@@ -17,16 +16,10 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	rove_replica_status s;
 	char id[ROVE_UUID_STRLEN + 1], when[40] = "never";
 	bool json = false;
-	int rc;
+	int rc, code;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			return cli_usage(help, false);
-	}
+	if (!cli_parse_json_flag(argc, argv, help, &json, &code))
+		return code;
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);

@@ -4,7 +4,6 @@
 #include "sync.h"
 
 #include <inttypes.h>
-#include <string.h>
 #include <unistd.h>
 
 static const char help[] =
@@ -19,16 +18,10 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_sync_stats st;
 	bool json = false;
-	int rc;
+	int rc, code;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			return cli_usage(help, false);
-	}
+	if (!cli_parse_json_flag(argc, argv, help, &json, &code))
+		return code;
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);

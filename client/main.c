@@ -42,9 +42,9 @@ static const struct {
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
 	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_customer}, {"contact", cmd_contact},     {"contract", cmd_contract},
-	{"opportunity", cmd_opportunity}, {"activity", cmd_activity}, {"dealer", cmd_dealer},
-	{"target", cmd_target},     {"territory", cmd_territory}, {"notices", cmd_notices},
+	{"customer", cmd_record},   {"contact", cmd_record},      {"contract", cmd_record},
+	{"opportunity", cmd_record}, {"activity", cmd_record},    {"dealer", cmd_record},
+	{"target", cmd_record},     {"territory", cmd_record},    {"notices", cmd_notices},
 	{"report", cmd_report},     {"import", cmd_import},       {"export", cmd_export},
 	{"rejected", cmd_rejected}, {"conflicts", cmd_conflicts}, {"admin", cmd_admin},
 };
@@ -58,6 +58,22 @@ int cli_usage(const char *text, bool ok)
 bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
+{
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			*status = cli_usage(help, true);
+			return false;
+		}
+		if (strcmp(argv[i], "--json") != 0) {
+			*status = cli_usage(help, false);
+			return false;
+		}
+		*json = true;
+	}
+	return true;
 }
 
 int cli_exit(int err)

@@ -109,9 +109,31 @@ admin_replica() {
 	rove -R "$T/admin" init --server "$URL" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
 }
 
+# server_setup: server_init, server_start and admin_replica, how most tests
+# begin.
+server_setup() {
+	server_init
+	server_start
+	admin_replica
+}
+
 # territory CODE [PARENT]: the admin adds a territory.
 territory() {
 	rove -R "$T/admin" admin territory add "$1" --name "Territory $1" ${2:+--parent "$2"} >/dev/null
+}
+
+# territories PATH...: the admin adds a territory for each PATH in turn,
+# its last code under the one before it: `territories east east/east.sh`.
+territories() {
+	local t parent
+	for t in "$@"; do
+		parent=
+		if [[ $t == */* ]]; then
+			parent=${t%/*}
+			parent=${parent##*/}
+		fi
+		territory "${t##*/}" "$parent"
+	done
 }
 
 # user_replica NAME ROLE [CODE...]: adds the user with those territories
@@ -127,6 +149,18 @@ user_replica() {
 	mkdir -p "$T/tokens"
 	echo "$token" >"$T/tokens/$name"
 	rove -R "$T/$name" init --server "$URL" --user "$name" --token "$token" 2>/dev/null
+}
+
+# users NAME:ROLE[:CODE[,CODE...]]...: user_replica for each in turn:
+# `users alice:rep:east.sh mike:manager:east,west ana:analyst`.
+users() {
+	local u name role csv
+	local -a codes
+	for u in "$@"; do
+		IFS=: read -r name role csv <<<"$u"
+		IFS=, read -r -a codes <<<"$csv"
+		user_replica "$name" "$role" "${codes[@]}"
+	done
 }
 
 # ids_of NAME: the sorted customer ids on NAME's replica, one a line.

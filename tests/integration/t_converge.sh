@@ -4,14 +4,9 @@
 # orders; every replica ends equal to the server's state in its scope.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-user_replica alice rep east.sh
-user_replica bob rep east.sh
-user_replica carol manager east
+server_setup
+territories east east/east.sh
+users alice:rep:east.sh bob:rep:east.sh carol:manager:east
 for u in admin alice bob carol; do r $u sync >/dev/null; done
 
 # A customer of alice's that carol (manager) and admin may also edit.

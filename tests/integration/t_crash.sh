@@ -10,9 +10,7 @@ SEED=${ROVE_SEED:-$RANDOM}
 echo "seed $SEED (replay with ROVE_SEED=$SEED)"
 RANDOM=$SEED
 
-server_init
-server_start
-admin_replica
+server_setup
 reps=(alice bob carol)
 territory east.sh
 for u in "${reps[@]}"; do

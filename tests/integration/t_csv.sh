@@ -5,12 +5,9 @@
 # against the replica; contacts; export -> import round trip; --json.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
+server_setup
 territory east.sh
-user_replica alice rep east.sh
-user_replica bob rep east.sh
+users alice:rep:east.sh bob:rep:east.sh
 sync_all alice bob admin
 
 # import_fails NAME KIND FILE: an import that must fail with status 1,

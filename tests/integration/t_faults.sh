@@ -15,12 +15,8 @@ SEED=${ROVE_SEED:-$RANDOM}
 echo "seed $SEED rounds $ROUNDS (replay with ROVE_SEED=$SEED ROVE_FAULT_ROUNDS=$ROUNDS)"
 RANDOM=$SEED
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-territory east.hz east
+server_setup
+territories east east/east.sh east/east.hz
 reps=(ann ben cat dan)
 declare -A terr=([ann]=east.sh [ben]=east.sh [cat]=east.hz [dan]=east.hz)
 for u in "${reps[@]}"; do user_replica "$u" rep "${terr[$u]}"; done

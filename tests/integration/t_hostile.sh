@@ -6,14 +6,9 @@
 # failed logins.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
-territory east
-territory west
-user_replica alice rep east
-user_replica bob rep west
-user_replica mallory rep west
+server_setup
+territories east west
+users alice:rep:east bob:rep:west mallory:rep:west
 sync_all admin alice bob mallory
 a=$(r alice customer add --name "Alice's secret customer" --phone 13700000001)
 r alice sync >/dev/null

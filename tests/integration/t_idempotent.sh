@@ -3,9 +3,7 @@
 # before its sync (same replica id, same outbox) pushes the same ops again.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
+server_setup
 territory east.sh
 user_replica alice rep east.sh
 

@@ -4,9 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 export ROVE_MAPSIZE_MB=1
-server_init
-server_start
-admin_replica
+server_setup
 territory east
 user_replica alice rep east
 r alice sync >/dev/null

@@ -3,9 +3,7 @@
 # server is back the same sync goes through.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
+server_setup
 territory east.sh
 user_replica alice rep east.sh
 r alice sync >/dev/null

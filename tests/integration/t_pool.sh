@@ -6,14 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 ROVED_ARGS="--recycle-interval 0.3"
-server_init
-server_start
-admin_replica
-territory east.sh
-territory east.hz
-user_replica alice rep east.sh
-user_replica bob rep east.sh
-user_replica carl rep east.hz
+server_setup
+territories east.sh east.hz
+users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz
 sync_all admin alice bob carl
 r admin admin territory set east.sh pool_limit=3 claim_limit=1 cooldown_days=2 release_reason=1
 r admin sync >/dev/null

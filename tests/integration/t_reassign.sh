@@ -4,16 +4,9 @@
 # the customer and the new owner's receives it with its history.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-territory west
-user_replica alice rep east.sh
-user_replica bob rep east.sh
-user_replica walt rep west
-user_replica mike manager east
+server_setup
+territories east east/east.sh west
+users alice:rep:east.sh bob:rep:east.sh walt:rep:west mike:manager:east
 sync_all admin alice bob walt mike
 
 a1=$(r alice customer add --name "Alpha" --phone 13900000001)

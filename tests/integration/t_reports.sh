@@ -26,16 +26,9 @@ fail() {
 	exit 1
 }
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-territory east.hz east
-user_replica alice rep east.sh
-user_replica bob rep east.hz
-user_replica mike manager east
-user_replica ana analyst
+server_setup
+territories east east/east.sh east/east.hz
+users alice:rep:east.sh bob:rep:east.hz mike:manager:east ana:analyst
 sync_all admin alice bob mike ana
 
 # norm JSON: compact with sorted keys, to compare documents.

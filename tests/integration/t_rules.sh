@@ -3,19 +3,10 @@
 # refused change kept with its reason on the rep's replica.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-territory east.hz east
-territory west
-user_replica alice rep east.sh
-user_replica bob rep east.sh
-user_replica carl rep east.hz
-user_replica mike manager east
-user_replica wendy manager west
-user_replica ana analyst
+server_setup
+territories east east/east.sh east/east.hz west
+users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz
+users mike:manager:east wendy:manager:west ana:analyst
 sync_all admin alice bob carl mike wendy ana
 
 # rejected_reason NAME ID: the reason NAME's replica kept for record ID.

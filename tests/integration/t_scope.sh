@@ -8,20 +8,10 @@
 # requests (resume keys across scopes, resets mid-way).
 export ROVE_PULL_BATCH=3
 
-server_init
-server_start
-admin_replica
-territory east
-territory east.sh east
-territory east.hz east
-territory west
-territory west.cd west
-user_replica alice rep east.sh
-user_replica bob rep east.sh
-user_replica carl rep east.hz
-user_replica mike manager east
-user_replica wendy manager west
-user_replica ana analyst
+server_setup
+territories east east/east.sh east/east.hz west west/west.cd
+users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz
+users mike:manager:east wendy:manager:west ana:analyst
 everyone=(admin alice bob carl mike wendy ana)
 sync_all "${everyone[@]}"
 
