@@ -141,7 +141,7 @@ territories() {
 user_replica() {
 	local name=$1 role=$2 token
 	shift 2
-	local opts=()
+	local opts=() code
 	for code in "$@"; do
 		opts+=(--territory "$code")
 	done
@@ -193,6 +193,7 @@ token_of() { cat "$T/tokens/$1"; }
 
 # sync_all NAME...: syncs each replica in turn, quietly.
 sync_all() {
+	local u
 	for u in "$@"; do
 		r "$u" sync >/dev/null
 	done
