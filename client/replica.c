@@ -611,9 +611,9 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
  * The time of the last finished sync is shown by `rove status` and used
  * for nothing else, so it is kept outside LMDB, where writing it costs no
  * transaction: the file last_sync in the replica's directory holds the
- * time in ms as decimal digits. It is written to a temporary file renamed
- * over it, without a flush: after a power failure it may be older, empty
- * or missing, and reads as an older sync or none. */
+ * time in ms as decimal digits. It is rewritten in place, without a
+ * flush: after a power failure or a torn write it may be older, empty,
+ * garbled or missing, and then reads as an older sync or none. */
 
 /* The time in the last_sync file; 0 (never) when the file is missing or
  * holds anything but 1 to 20 digits, no leading zero, a time from 1 ms
@@ -1172,10 +1172,13 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+/* Writes all of p at offset 0 of fd; -1 with errno set on failure. */
+static int pwrite_all(int fd, const char *p, size_t len)
 {
+	off_t off = 0;
+
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = pwrite(fd, p, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -1183,6 +1186,7 @@ static int write_all(int fd, const char *p, size_t len)
 		if (n <= 0)
 			return -1;
 		p += n;
+		off += n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -1190,7 +1194,7 @@ static int write_all(int fd, const char *p, size_t len)
 
 int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 {
-	char path[REPLICA_PATH_MAX], tmp[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
+	char path[REPLICA_PATH_MAX], text[LAST_SYNC_MAX_CHARS + 1];
 	const char *dir;
 	int fd, len, err = 0, rc;
 
@@ -1199,27 +1203,25 @@ int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 	rc = rove_db_err(mdb_env_get_path(r->env, &dir), "env path");
 	if (rc == ROVE_OK)
 		rc = replica_path(dir, LAST_SYNC_FILE, path);
-	if (rc == ROVE_OK)
-		rc = replica_path(dir, LAST_SYNC_FILE ".XXXXXX", tmp);
 	if (rc != ROVE_OK)
 		return rc;
-	/* mkstemp: a name of its own (two syncs may finish together), mode
-	 * 0600 like the database's files. */
-	fd = mkstemp(tmp);
+	/* Rewritten in place: a rename over it would make ext4 start writing
+	 * the file out at once (its replace-by-rename safeguard), which every
+	 * no-op sync would pay for. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		rove_error("cannot create '%s': %s", tmp, strerror(errno));
+		rove_error("cannot write '%s': %s", path, strerror(errno));
 		return ROVE_EIO;
 	}
 	len = snprintf(text, sizeof(text), "%" PRIu64, wall_ms);
-	if (write_all(fd, text, (size_t)len) != 0)
+	if (pwrite_all(fd, text, (size_t)len) != 0)
+		err = errno;
+	if (err == 0 && ftruncate(fd, len) != 0)
 		err = errno;
 	if (close(fd) != 0 && err == 0)
 		err = errno;
-	if (err == 0 && rename(tmp, path) != 0)
-		err = errno;
 	if (err != 0) {
 		rove_error("cannot write '%s': %s", path, strerror(err));
-		unlink(tmp);
 		return ROVE_EIO;
 	}
 	return ROVE_OK;
