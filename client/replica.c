@@ -1073,7 +1073,9 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	while (rc == ROVE_OK) {
 		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {
-			rc = ROVE_OK;
+			/* The reply may have been decoded lazily: it must end
+			 * right after its last item. */
+			rc = rove_msg_items_end(reply);
 			break;
 		}
 		if (rc == ROVE_OK)
@@ -1159,6 +1161,8 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	int rc;
 
 	/* Nothing new (the common sync): no write, no disk flush. */
+	if (h->n == 0 && rove_msg_items_end(reply) != ROVE_OK)
+		return ROVE_EPROTO;
 	if (h->mode == ROVE_PULL_OPS && h->n == 0 && !h->more && strcmp(r->role, h->role) == 0) {
 		rove_pull_state ps;
 		rc = rove_replica_pull_state(r, &ps);

@@ -107,7 +107,10 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
  * Lets the sync ask for the next chunk before applying this one. */
 void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h, rove_pull_state *next);
 /* Applies one pull reply (ops or snapshot records) and the new pull state
- * in one transaction; *items gets the number applied. */
+ * in one transaction; *items gets the number applied. The reply may be
+ * decoded with rove_msg_decode_lazy: each item is validated as it is
+ * applied, and a malformed one (ROVE_EPROTO) leaves the replica as it
+ * was. */
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
 /* Records the time of a finished sync in the last_sync file (no LMDB
  * write). ROVE_EINVAL for a time outside 1..ROVE_MAX_WALL_MS, ROVE_EIO

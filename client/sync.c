@@ -100,7 +100,12 @@ static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
 		rove_debug("reply: %s", nng_strerror(rv));
 		return nng_to_rove(rv);
 	}
-	rc = rove_msg_decode(nng_msg_body(msg), nng_msg_len(msg), m);
+	/* Pull replies are big: their items are validated as they are applied
+	 * (in one transaction, abandoned if any is malformed). */
+	if (want == ROVE_MSG_PULL_REPLY)
+		rc = rove_msg_decode_lazy(nng_msg_body(msg), nng_msg_len(msg), m);
+	else
+		rc = rove_msg_decode(nng_msg_body(msg), nng_msg_len(msg), m);
 	if (rc != ROVE_OK) {
 		nng_msg_free(msg);
 		snprintf(c->errmsg, sizeof(c->errmsg), "malformed reply from the server");
@@ -286,6 +291,10 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 			drawn = true;
 		}
 		nng_msg_free(reply);
+		if (rc == ROVE_EPROTO) {
+			rove_error("pull: malformed reply from the server; nothing of it was applied");
+			break;
+		}
 		if (rc != ROVE_OK) {
 			rove_error("pull: cannot apply the server's changes: %s", rove_strerror(rc));
 			break;

@@ -1086,7 +1086,7 @@ static enum item_kind msg_item_kind(const rove_msg *m)
 	}
 }
 
-int rove_msg_decode(const void *data, size_t len, rove_msg *m)
+static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_items)
 {
 	rd r = {data, (const uint8_t *)data + len};
 	uint32_t n, nitems = 0, max = 0;
@@ -1128,6 +1128,8 @@ int rove_msg_decode(const void *data, size_t len, rove_msg *m)
 	m->left = nitems;
 	if (item_count(m) != NULL)
 		*item_count(m) = nitems;
+	if (!check_items && kind != ITEM_NONE)
+		return ROVE_OK; /* next_item validates each; rove_msg_items_end the end */
 	/* Validate every item before anyone acts on the message. */
 	if (nitems > 0 && kind != ITEM_ARG && kind != ITEM_LINE) {
 		scratch = malloc(sizeof(*scratch));
@@ -1142,6 +1144,21 @@ int rove_msg_decode(const void *data, size_t len, rove_msg *m)
 	if (r.p != r.end)
 		return ROVE_EPROTO; /* trailing bytes */
 	return ROVE_OK;
+}
+
+int rove_msg_decode(const void *data, size_t len, rove_msg *m)
+{
+	return msg_decode(data, len, m, true);
+}
+
+int rove_msg_decode_lazy(const void *data, size_t len, rove_msg *m)
+{
+	return msg_decode(data, len, m, false);
+}
+
+int rove_msg_items_end(const rove_msg *m)
+{
+	return m->left == 0 && m->items == m->end ? ROVE_OK : ROVE_EPROTO;
 }
 
 static int next_item(rove_msg *m, enum item_kind kind, void *out)

@@ -222,8 +222,19 @@ typedef struct rove_msg {
 } rove_msg;
 
 /* Validates and decodes; ROVE_EVERSION for another version, ROVE_EPROTO
- * for anything malformed, ROVE_ETOOBIG over a limit. */
+ * for anything malformed, ROVE_ETOOBIG over a limit. Every item is
+ * validated before this returns. */
 int rove_msg_decode(const void *data, size_t len, rove_msg *m);
+/* The same, except that the items are validated one by one as
+ * rove_msg_next_* reads them (each item once instead of twice, for big
+ * pull replies). For a reader that acts on items inside a transaction:
+ * a failing rove_msg_next_* means the message is malformed and all that
+ * was done with earlier items must be undone; after the last item,
+ * rove_msg_items_end says whether the message ended there. */
+int rove_msg_decode_lazy(const void *data, size_t len, rove_msg *m);
+/* ROVE_OK when every item was read and nothing follows the last one,
+ * else ROVE_EPROTO. */
+int rove_msg_items_end(const rove_msg *m);
 /* Next item; ROVE_ENOTFOUND when none is left. */
 int rove_msg_next_op(rove_msg *m, rove_op *op);
 int rove_msg_next_entry(rove_msg *m, rove_entry *e);

@@ -13,8 +13,8 @@
  * and a crash replays alone.
  *
  * An input is up to 8 replies separated by the byte 0xc1, applied in
- * order. Each is a selector byte S and a reply message, decoded with
- * rove_msg_decode as sync.c's conn_call does, then:
+ * order. Each is a selector byte S and a reply message, decoded as
+ * sync.c's conn_recv does (pull replies lazily), then:
  *   PULL_REPLY       rove_replica_apply_pull
  *   PUSH_REPLY       the results, against the replica's unacknowledged
  *                    ops (rove_replica_unacked, at most 8), go to
@@ -176,13 +176,25 @@ static void handle(const uint8_t *body, size_t len, uint8_t sel)
 	CHECK(copy != NULL);
 	if (len > 0)
 		memcpy(copy, body, len);
-	rc = rove_msg_decode(copy, len, &m);
+	/* As sync.c's conn_recv: pull replies are decoded lazily, their
+	 * items validated as they are applied. */
+	rc = rove_msg_decode_lazy(copy, len, &m);
+	if (rc == ROVE_OK && m.type != ROVE_MSG_PULL_REPLY)
+		rc = rove_msg_decode(copy, len, &m);
 	if (rc == ROVE_OK) {
 		switch (m.type) {
 		case ROVE_MSG_PULL_REPLY:
 			rc = rove_replica_apply_pull(&rep, &m, &items);
-			if (internal_error(rc) || rc == ROVE_EPROTO)
+			if (internal_error(rc))
 				die("rove_replica_apply_pull", rc);
+			/* A reply the strict decoder refuses is never applied;
+			 * one it accepts is never called malformed. */
+			if (rove_msg_decode(copy, len, &m) != ROVE_OK) {
+				if (rc == ROVE_OK)
+					die("a malformed pull reply was applied", rc);
+			} else if (rc == ROVE_EPROTO) {
+				die("rove_replica_apply_pull", rc);
+			}
 			break;
 		case ROVE_MSG_PUSH_REPLY:
 			on_push_reply(&m, sel);

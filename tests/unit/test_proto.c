@@ -3415,6 +3415,69 @@ static void test_mutations(void)
 	rove_buf_free(&b2);
 }
 
+/* The lazy decoder (items validated as they are read) accepts exactly
+ * what the strict one accepts: over the same mutations of every seed, a
+ * message passes decode + reading every item + rove_msg_items_end if and
+ * only if rove_msg_decode accepts it, with the same number of items. */
+static void test_lazy_decode(void)
+{
+	const int iterations = 20000;
+	static rove_entry e;
+	static rove_op op;
+	static rove_conflict c;
+	int agree = 0, checked_items = 0;
+
+	rng_state = 0x5eed1a2b3c4d5e6full;
+	for (int it = 0; it < iterations; it++) {
+		const rove_buf *seed = &seeds[it % nseeds];
+		size_t len = seed->len;
+		uint8_t *p = dup_bytes(seed->data, seed->len);
+		uint8_t *exact;
+		rove_msg strict, lazy;
+		uint32_t read = 0;
+		int src, lrc;
+
+		if (it >= nseeds) /* the seeds themselves first, unmutated */
+			mutate(p, &len);
+		exact = dup_bytes(p, len);
+		free(p);
+		src = rove_msg_decode(exact, len, &strict);
+		lrc = rove_msg_decode_lazy(exact, len, &lazy);
+		while (lrc == ROVE_OK && lazy.left > 0) {
+			switch (lazy.type) {
+			case ROVE_MSG_PULL_REPLY: lrc = rove_msg_next_entry(&lazy, &e); break;
+			case ROVE_MSG_PUSH: lrc = rove_msg_next_op(&lazy, &op); break;
+			case ROVE_MSG_CONFLICTS_REPLY: lrc = rove_msg_next_conflict(&lazy, &c); break;
+			default: {
+				rove_push_result res;
+				const char *str;
+				uint32_t slen;
+				lrc = lazy.type == ROVE_MSG_PUSH_REPLY ? rove_msg_next_result(&lazy, &res)
+								       : rove_msg_next_str(&lazy, &str, &slen);
+			}
+			}
+			if (lrc == ROVE_OK)
+				read++;
+		}
+		if (lrc == ROVE_OK)
+			lrc = rove_msg_items_end(&lazy);
+		if ((src == ROVE_OK) != (lrc == ROVE_OK)) {
+			fprintf(stderr, "lazy decode, mutation %d: strict %d, lazy %d\n", it, src, lrc);
+		} else {
+			agree++;
+			if (src == ROVE_OK) {
+				CHECK_EQ_INT(read, strict.left); /* every item the strict decoder saw */
+				checked_items += (int)read;
+			}
+		}
+		free(exact);
+	}
+	CHECK_EQ_INT(agree, iterations);
+	CHECK(checked_items > 0);
+	printf("lazy decode: agrees with the strict decoder on %d of %d messages (%d items read)\n", agree,
+	       iterations, checked_items);
+}
+
 int main(void)
 {
 	msgpack_sbuffer_init(&sb);
@@ -3448,6 +3511,7 @@ int main(void)
 	test_bad_rejections();
 	test_bad_entries();
 	test_mutations();
+	test_lazy_decode();
 
 	for (int s = 0; s < nseeds; s++)
 		rove_buf_free(&seeds[s]);
