@@ -161,8 +161,10 @@ static void *writer_main(void *arg)
 			next_tick = rove_wall_ms() + s->tick_ms;
 			continue;
 		}
-		while (s->head != NULL && n < ROVE_SERVE_MAX_BATCH) {
+		for (uint32_t ops = 0; s->head != NULL && n < ROVE_SERVE_MAX_BATCH && ops < ROVE_SERVE_BATCH_OPS;) {
 			work *w = s->head;
+			if (w->job.msg.type == ROVE_MSG_PUSH)
+				ops += w->job.msg.u.push.n;
 			s->head = w->next;
 			if (s->head == NULL)
 				s->tail = NULL;
