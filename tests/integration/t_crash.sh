@@ -15,16 +15,24 @@ reps=(alice bob carol)
 territory east.sh
 for u in "${reps[@]}"; do
 	user_replica "$u" rep east.sh
+	: >"$T/$u.err"
 done
 
-# sync_until_done NAME: retries sync until it succeeds; small push batches
-# make a sync span many requests, so the kill lands in the middle of one.
+# sync_until_done NAME: retries sync until it succeeds; small push and
+# pull batches make a sync span many requests, so the kill lands in the
+# middle of one. The first attempts wait 300 ms per request (the server
+# is sometimes down longer); each failure doubles that, up to 4.8 s, so
+# that a loaded machine (sanitizers, parallel tests) still lets a retry
+# through instead of timing every one out.
 sync_until_done() {
+	local ms=300
 	for _ in $(seq 1 200); do
-		if ROVE_PUSH_BATCH=4 ROVE_PULL_BATCH=7 "$ROVE_BIN" -R "$T/$1" --timeout 300 sync >/dev/null 2>&1; then
+		if ROVE_PUSH_BATCH=4 ROVE_PULL_BATCH=7 "$ROVE_BIN" -R "$T/$1" --timeout "$ms" sync >/dev/null \
+			2>>"$T/$1.err"; then
 			return 0
 		fi
 		echo "$1" >>"$T/retries"
+		[ "$ms" -ge 4800 ] || ms=$((ms * 2))
 		sleep 0.05
 	done
 	return 1
@@ -52,7 +60,13 @@ for round in $(seq 1 "$ROUNDS"); do
 	sleep "0.$((1 + RANDOM % 6))" # sometimes past the clients' timeout
 	server_start
 	for p in "${BG_PIDS[@]}"; do
-		wait "$p" || fail "round $round: a client never finished its sync"
+		if ! wait "$p"; then
+			for u in "${reps[@]}"; do # what the failed attempts said
+				echo "--- $u: $(wc -l <"$T/$u.err") lines of errors, the most frequent:" >&2
+				sort "$T/$u.err" | uniq -c | sort -rn | head -n 5 >&2
+			done
+			fail "round $round: a client never finished its sync"
+		fi
 	done
 	BG_PIDS=()
 
