@@ -804,13 +804,14 @@ static const char activity_help[] =
 static const char dealer_help[] =
 	"usage: rove dealer add --name N --territory CODE [--phone P]\n"
 	"       rove dealer list [--json]\n"
-	"       rove dealer show ID [--json] | set ID FIELD=VALUE...\n"
+	"       rove dealer show ID [--json] | set ID FIELD=VALUE... | delete ID\n"
 	"\n"
 	"Dealers (经销商) of a territory; managers and admins maintain them.\n";
 
 static const char target_help[] =
 	"usage: rove target set USER --period YYYY-MM --amount A\n"
 	"       rove target list [--json]\n"
+	"       rove target show ID [--json] | delete ID\n"
 	"\n"
 	"Monthly sales targets per rep (目标), set by managers and admins.\n";
 

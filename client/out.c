@@ -71,8 +71,13 @@ void out_time(uint64_t ms, char *out, size_t len)
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A time from the server is not trusted to be in range: one gmtime_r
+	 * cannot represent, or past year 9999, prints as ms. */
+	if (len == 0)
+		return;
+	if (ms / 1000 > (uint64_t)253402300799 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "%" PRIu64 "ms", ms);
 }
 
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len)
