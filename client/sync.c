@@ -173,11 +173,21 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		rove_msg m;
 		uint32_t n = 0, acc = 0, rej = 0;
 
-		rc = rove_replica_unacked(r, ops, batch, &n);
-		if (rc != ROVE_OK || n == 0)
+		uint32_t got = 0;
+
+		rc = rove_replica_unacked(r, ops, batch, &got);
+		if (rc != ROVE_OK || got == 0)
 			break;
+		n = got;
 		rove_buf_reset(&req);
 		rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
+		/* A push must fit in one message: big ops go fewer at a time (the
+		 * rest follow in the next request). */
+		while (rc == ROVE_OK && req.len > ROVE_CLIENT_PUSH_BYTES && n > 1) {
+			n /= 2;
+			rove_buf_reset(&req);
+			rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
+		}
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
 		if (rc != ROVE_OK) {
@@ -196,8 +206,8 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		st->pushed += n;
 		st->accepted += acc;
 		st->rejected += rej;
-		if (n < batch)
-			break;
+		if (got < batch && n == got)
+			break; /* the outbox had no more */
 	}
 	rove_buf_free(&req);
 	free(ops);

@@ -13,8 +13,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Ops per push from the client (each rove_op is a large struct). */
-#define ROVE_CLIENT_PUSH_BATCH 256u
+/* Ops per push from the client: as many as the server takes in one
+ * request. Each rove_op is a large struct (about 10 KB of the client's
+ * memory per op in a batch); fewer, larger pushes mean fewer round trips
+ * and one durable commit per 1,000 answers instead of four (50 clients
+ * pushing 1,000 ops each: ~32,000 -> ~35,000 ops/s, p50 latency 1.35 s
+ * -> 0.8-1.0 s). */
+#define ROVE_CLIENT_PUSH_BATCH ROVE_MAX_PUSH_OPS
+/* Bytes per push request: a batch of big ops over this is halved until it
+ * fits, well under the server's ROVE_MAX_MSG_BYTES. */
+#define ROVE_CLIENT_PUSH_BYTES (ROVE_MAX_MSG_BYTES / 2)
 
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;
