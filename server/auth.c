@@ -3,6 +3,8 @@
 #include "err.h"
 
 #include <mbedtls/sha256.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -40,4 +42,107 @@ bool rove_token_check(const char *token, const uint8_t hash[ROVE_HASH_BYTES])
 	for (size_t i = 0; i < ROVE_HASH_BYTES; i++)
 		diff |= (uint8_t)(h[i] ^ hash[i]);
 	return diff == 0;
+}
+
+/* ---- failed logins ---- */
+
+/* Entries probed from a key's home slot; a key lives in one of them. */
+#define AUTH_PROBE 8u
+
+typedef struct auth_entry {
+	bool used;
+	char user[ROVE_MAX_NAME + 1]; /* "" for the address's own count */
+	rove_peer peer;
+	uint32_t failures;
+	uint64_t since_ms; /* start of the window */
+} auth_entry;
+
+static auth_entry auth_table[ROVE_AUTH_TABLE];
+static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t auth_seed; /* random: where keys land is not predictable */
+static bool auth_seeded;
+
+static uint32_t auth_home(const char *user, const rove_peer *peer)
+{
+	uint64_t h = 14695981039346656037ull ^ auth_seed;
+
+	if (!auth_seeded) {
+		uint64_t s = 0;
+		if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+			s = (uint64_t)(uintptr_t)&s; /* no entropy yet: still a valid table */
+		auth_seed = s;
+		auth_seeded = true;
+		h = 14695981039346656037ull ^ auth_seed;
+	}
+	for (const char *p = user; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ 0xffu) * 1099511628211ull; /* name and address apart */
+	for (uint8_t i = 0; i < peer->len && i < sizeof(peer->b); i++)
+		h = (h ^ peer->b[i]) * 1099511628211ull;
+	return (uint32_t)(h ^ (h >> 32)) % ROVE_AUTH_TABLE;
+}
+
+static bool auth_same(const auth_entry *e, const char *user, const rove_peer *peer)
+{
+	return e->used && e->peer.len == peer->len && memcmp(e->peer.b, peer->b, peer->len) == 0 &&
+	       strcmp(e->user, user) == 0;
+}
+
+/* The entry of (user, peer), its window renewed if it ended; NULL if none
+ * and !create. Called with auth_mu held. */
+static auth_entry *auth_entry_of(const char *user, const rove_peer *peer, uint64_t now, bool create)
+{
+	uint32_t home = auth_home(user, peer);
+	auth_entry *victim = NULL, *e = NULL;
+
+	for (uint32_t i = 0; i < AUTH_PROBE && e == NULL; i++) {
+		auth_entry *c = &auth_table[(home + i) % ROVE_AUTH_TABLE];
+		if (auth_same(c, user, peer))
+			e = c;
+		else if (victim == NULL || !c->used || (victim->used && c->since_ms < victim->since_ms))
+			victim = c;
+	}
+	if (e == NULL && !create)
+		return NULL;
+	if (e == NULL) {
+		e = victim;
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		snprintf(e->user, sizeof(e->user), "%s", user);
+		e->peer = *peer;
+		e->since_ms = now;
+	}
+	if (now - e->since_ms > ROVE_AUTH_WINDOW_MS) {
+		e->failures = 0;
+		e->since_ms = now;
+	}
+	return e;
+}
+
+bool rove_auth_limited(const char *user, const rove_peer *peer, uint64_t now_ms)
+{
+	const auth_entry *e, *p;
+	bool limited;
+
+	pthread_mutex_lock(&auth_mu);
+	e = auth_entry_of(user, peer, now_ms, false);
+	p = auth_entry_of("", peer, now_ms, false);
+	limited = (e != NULL && e->failures >= ROVE_AUTH_MAX_FAILURES) ||
+		  (p != NULL && p->failures >= ROVE_AUTH_MAX_PEER_FAILURES);
+	pthread_mutex_unlock(&auth_mu);
+	return limited;
+}
+
+void rove_auth_failed(const char *user, const rove_peer *peer, uint64_t now_ms)
+{
+	auth_entry *e;
+
+	pthread_mutex_lock(&auth_mu);
+	e = auth_entry_of(user, peer, now_ms, true);
+	e->failures++;
+	if (user[0] != '\0') {
+		e = auth_entry_of("", peer, now_ms, true);
+		e->failures++;
+	}
+	pthread_mutex_unlock(&auth_mu);
 }

@@ -46,59 +46,15 @@ void rove_engine_error(rove_buf *out, int code, const char *text)
 		rove_error("cannot encode an error reply");
 }
 
-/* Failed logins by user name, in a small table of slots (names that share
- * a slot share a limit: it errs on the side of refusing). */
-#define AUTH_SLOTS 256
-
-static struct auth_slot {
-	uint32_t failures;
-	uint64_t since_ms;
-} auth_slots[AUTH_SLOTS];
-static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static struct auth_slot *auth_slot_of(const char *user)
-{
-	uint32_t h = 2166136261u;
-
-	for (const char *p = user; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return &auth_slots[h % AUTH_SLOTS];
-}
-
-static bool auth_limited(const char *user)
-{
-	struct auth_slot *s = auth_slot_of(user);
-	uint64_t now = rove_wall_ms();
-	bool limited;
-
-	pthread_mutex_lock(&auth_mu);
-	if (now - s->since_ms > ROVE_AUTH_WINDOW_MS) {
-		s->failures = 0;
-		s->since_ms = now;
-	}
-	limited = s->failures >= ROVE_AUTH_MAX_FAILURES;
-	pthread_mutex_unlock(&auth_mu);
-	return limited;
-}
-
-static void auth_failed(const char *user)
-{
-	struct auth_slot *s = auth_slot_of(user);
-
-	pthread_mutex_lock(&auth_mu);
-	s->failures++;
-	pthread_mutex_unlock(&auth_mu);
-	rove_warn("failed login for '%s'", user);
-}
-
-static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, rove_user *u)
+static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const rove_peer *peer,
+			rove_user *u)
 {
 	static const uint8_t zero[ROVE_HASH_BYTES];
 	uint8_t hash[ROVE_HASH_BYTES];
 	bool ok;
 	int rc;
 
-	if (auth_limited(a->user))
+	if (rove_auth_limited(a->user, peer, rove_wall_ms()))
 		return ROVE_EBUSY;
 	rc = rove_store_user_get(&e->st, txn, a->user, u, hash);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
@@ -107,7 +63,8 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, rove_u
 	 * wrong token. */
 	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
 	if (!ok) {
-		auth_failed(a->user);
+		rove_auth_failed(a->user, peer, rove_wall_ms());
+		rove_warn("failed login for '%s'", a->user);
 		return ROVE_EAUTH;
 	}
 	return ROVE_OK;
@@ -436,7 +393,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 		int jrc = rove_db_err(mdb_txn_begin(e->st.env, txn, 0, &child), "begin nested");
 
 		if (jrc == ROVE_OK)
-			jrc = authenticate(e, child, &job->msg.auth, &u);
+			jrc = authenticate(e, child, &job->msg.auth, &job->peer, &u);
 		if (jrc == ROVE_OK) {
 			if (job->msg.type == ROVE_MSG_PUSH)
 				jrc = handle_push(e, child, &u, job);
@@ -504,7 +461,7 @@ void rove_engine_read(rove_engine *e, rove_job *job)
 	rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
 
 	if (rc == ROVE_OK) {
-		rc = authenticate(e, txn, &job->msg.auth, &u);
+		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
 		if (rc == ROVE_OK && job->msg.type == ROVE_MSG_PULL)
 			rc = rove_pull(e, txn, &u, &job->msg.u.pull, &job->reply);
 		else if (rc == ROVE_OK && job->msg.type == ROVE_MSG_CONFLICTS)

@@ -12,6 +12,7 @@
 #ifndef ROVE_ENGINE_H
 #define ROVE_ENGINE_H
 
+#include "auth.h"
 #include "proto.h"
 #include "store.h"
 
@@ -27,9 +28,11 @@ typedef struct rove_engine {
 } rove_engine;
 
 /* One request: the decoded message (its bytes owned by the caller and
- * alive until the reply is sent) and the reply the engine writes. */
+ * alive until the reply is sent), where it came from (for the limit on
+ * failed logins; zeroed when unknown) and the reply the engine writes. */
 typedef struct rove_job {
 	rove_msg msg;
+	rove_peer peer;
 	rove_buf reply;
 } rove_job;
 

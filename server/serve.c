@@ -79,11 +79,30 @@ static void enqueue(server *s, work *w)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The address the request came from: IPv4 or IPv6 over TCP (and TLS);
+ * nothing for local transports, or when nng cannot tell. */
+static void peer_of(nng_msg *msg, rove_peer *peer)
+{
+	nng_sockaddr sa;
+
+	memset(peer, 0, sizeof(*peer));
+	if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) != 0)
+		return;
+	if (sa.s_family == NNG_AF_INET) {
+		peer->len = 4;
+		memcpy(peer->b, &sa.s_in.sa_addr, 4);
+	} else if (sa.s_family == NNG_AF_INET6) {
+		peer->len = 16;
+		memcpy(peer->b, sa.s_in6.sa_addr, 16);
+	}
+}
+
 static void handle(work *w)
 {
 	rove_job *job = &w->job;
 	int rc = rove_msg_decode(nng_msg_body(w->req), nng_msg_len(w->req), &job->msg);
 
+	peer_of(w->req, &job->peer);
 	if (rc != ROVE_OK) {
 		rove_engine_error(&job->reply, rc,
 				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");

@@ -67,6 +67,7 @@ static int pull_once(rove_engine *e, const rove_auth *a, uint32_t first, uint64_
 	memset(&q, 0, sizeof(q));
 	q.max_items = first;
 	rove_buf_init(&req);
+	memset(&job.peer, 0, sizeof(job.peer));
 	rove_buf_init(&job.reply);
 	for (;;) {
 		rove_msg m;

@@ -68,10 +68,23 @@ server_start() {
 	"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
 	for _ in $(seq 1 100); do
-		[ -S "$T/roved.sock" ] && return 0
+		server_listening && return 0
 		sleep 0.05
 	done
 	fail "roved did not start"
+}
+
+# server_listening: whether something listens at $URL (ipc:// or tcp://).
+server_listening() {
+	local hp
+	case "$URL" in
+	ipc://*) [ -S "${URL#ipc://}" ] ;;
+	tcp://*)
+		hp=${URL#tcp://}
+		(exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
+		;;
+	*) fail "server_listening: cannot check $URL" ;;
+	esac
 }
 
 # free_port: a TCP port on 127.0.0.1 nobody listens on (probably).

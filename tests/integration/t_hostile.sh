@@ -3,9 +3,12 @@
 # versions, unknown types, oversized messages and batches, bad tokens,
 # forged authors and cursors. The server answers each with an error, stays
 # up, never returns a record outside the caller's scope, and rate-limits
-# failed logins.
+# failed logins per name and address.
 . "$(dirname "$0")/lib.sh"
 
+# Over TCP on loopback: the limit on failed logins counts per address, and
+# the probe connects from other 127.x addresses to play other machines.
+URL="tcp://127.0.0.1:$(free_port)"
 server_setup
 territories east west
 users alice:rep:east bob:rep:west mallory:rep:west
@@ -63,6 +66,15 @@ for _ in 1 2 3 4 5; do "$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull >/d
 eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .error)" "16" \
 	"a name is locked after 5 failures, even with the right token"
 eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "alice is not affected"
+eq "$(ROVE_PROBE_SOURCE=127.0.0.2 "$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | tail -n 1 |
+	jq -r 'has("cursor")')" "true" "the locked name still logs in from another address"
+# One address guessing many names is stopped too, and only that address.
+for i in $(seq 1 30); do
+	ROVE_PROBE_SOURCE=127.0.0.3 "$ROVE_PROBE" "$URL" "guess$i" "$(token_of alice)" pull >/dev/null
+done
+eq "$(ROVE_PROBE_SOURCE=127.0.0.3 "$ROVE_PROBE" "$URL" bob "$(token_of bob)" pull | jq -r .error)" "16" \
+	"an address with 30 failed logins is refused, even with a right token"
+eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob from another address is not affected"
 
 # Forged authors and sequence numbers are replaced by the server's.
 n=$(probe alice push create 1 01a22000-0000-7000-8000-0000000000d1 name=Forged --author bob --seq 999999)

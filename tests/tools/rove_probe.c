@@ -22,6 +22,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,7 +252,30 @@ int main(int argc, char **argv)
 		nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, ms);
 		nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, ms);
 	}
-	if ((rv = nng_dial(sock, argv[1], NULL, 0)) != 0) {
+	/* $ROVE_PROBE_SOURCE=A.B.C.D: connect from that local IPv4 address
+	 * (another 127.x address: "another machine" for the server's limit
+	 * on failed logins). */
+	{
+		const char *src = getenv("ROVE_PROBE_SOURCE");
+		nng_dialer d;
+		rv = nng_dialer_create(&d, sock, argv[1]);
+		if (rv == 0 && src != NULL && src[0] != '\0') {
+			nng_sockaddr sa;
+			struct in_addr in;
+			memset(&sa, 0, sizeof(sa));
+			if (inet_pton(AF_INET, src, &in) != 1) {
+				fprintf(stderr, "rove_probe: bad ROVE_PROBE_SOURCE '%s'\n", src);
+				return 2;
+			}
+			sa.s_in.sa_family = NNG_AF_INET;
+			sa.s_in.sa_addr = in.s_addr;
+			sa.s_in.sa_port = 0;
+			rv = nng_dialer_set_addr(d, NNG_OPT_LOCADDR, &sa);
+		}
+		if (rv == 0)
+			rv = nng_dialer_start(d, 0);
+	}
+	if (rv != 0) {
 		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
 		return 3;
 	}
