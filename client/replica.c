@@ -863,14 +863,12 @@ static int push_results_once(rove_replica *r, const rove_op *ops, const rove_pus
 	return rc;
 }
 
-int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
+/* The pull position as stored in meta, read in txn. */
+static int pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 {
-	MDB_txn *txn;
 	MDB_val k = {8, "snap_key"}, v;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc, mrc;
 
-	if (rc != ROVE_OK)
-		return rc;
 	memset(ps, 0, sizeof(*ps));
 	rc = rove_db_get_u64(txn, r->meta, "cursor", &ps->cursor);
 	if (rc == ROVE_ENOTFOUND)
@@ -885,14 +883,49 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
 		if (rc == ROVE_ENOTFOUND)
 			rc = ROVE_OK;
 	}
-	if (rc == ROVE_OK && mdb_get(txn, r->meta, &k, &v) == 0) {
-		if (v.mv_size > ROVE_MAX_SNAP_KEY)
-			rc = ROVE_EPROTO;
-		else {
-			memcpy(ps->snap_key, v.mv_data, v.mv_size);
-			ps->snap_keylen = (uint32_t)v.mv_size;
-		}
-	}
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, "meta");
+	if (v.mv_size > ROVE_MAX_SNAP_KEY)
+		return ROVE_EPROTO;
+	memcpy(ps->snap_key, v.mv_data, v.mv_size);
+	ps->snap_keylen = (uint32_t)v.mv_size;
+	return ROVE_OK;
+}
+
+/* Stores the fields of next that differ from prev, in txn. */
+static int pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *prev, const rove_pull_state *next)
+{
+	MDB_val k = {8, "snap_key"}, v = {next->snap_keylen, (void *)next->snap_key};
+	int rc = ROVE_OK;
+
+	if (next->cursor != prev->cursor)
+		rc = rove_db_put_u64(txn, r->meta, "cursor", next->cursor);
+	if (rc == ROVE_OK && next->epoch != prev->epoch)
+		rc = rove_db_put_u64(txn, r->meta, "epoch", next->epoch);
+	if (rc == ROVE_OK && next->snap_seq != prev->snap_seq)
+		rc = rove_db_put_u64(txn, r->meta, "snap_seq", next->snap_seq);
+	if (rc != ROVE_OK || (next->snap_keylen == prev->snap_keylen &&
+			      memcmp(next->snap_key, prev->snap_key, next->snap_keylen) == 0))
+		return rc;
+	if (next->snap_keylen > 0)
+		return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+	rc = mdb_del(txn, r->meta, &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "meta");
+}
+
+int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
+{
+	MDB_txn *txn;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = pull_state_get(r, txn, ps);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -1040,8 +1073,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	uint64_t now_ms = rove_wall_ms();
 	const rove_pull_reply *h = &reply->u.pull_reply;
 	MDB_txn *txn = NULL;
-	MDB_val sk = {8, "snap_key"};
-	uint64_t last_hlc = 0, cursor = 0;
+	rove_pull_state prev, next;
+	uint64_t last_hlc = 0;
 	rove_hlc clock;
 	rove_entry *e = malloc(sizeof(*e));
 	work *w = work_new();
@@ -1063,13 +1096,14 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
-	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset) {
+	/* Where this reply leaves the replica: the one rule the sync also
+	 * uses to ask for the next chunk before this one is applied. */
+	if (rc == ROVE_OK)
+		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK)
+		rove_pull_state_next(&prev, h, &next);
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
 		rc = replica_reset(r, txn, w);
-		if (rc == ROVE_OK)
-			rc = rove_db_put_u64(txn, r->meta, "cursor", 0);
-	}
-	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT)
-		rc = rove_db_put_u64(txn, r->meta, "epoch", h->epoch);
 	while (rc == ROVE_OK) {
 		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {
@@ -1085,29 +1119,11 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rove_hlc_observe(&clock, clock, now_ms);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
-	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT) {
-		if (h->more) {
-			MDB_val v = {h->snap_keylen, (void *)h->snap_key};
-			rc = rove_db_put_u64(txn, r->meta, "snap_seq", h->snap_seq);
-			if (rc == ROVE_OK)
-				rc = rove_db_err(mdb_put(txn, r->meta, &sk, &v, 0), "meta");
-		} else {
-			cursor = h->snap_seq;
-			rc = rove_db_put_u64(txn, r->meta, "snap_seq", 0);
-			if (rc == ROVE_OK) {
-				int drc = mdb_del(txn, r->meta, &sk, NULL);
-				if (drc != 0 && drc != MDB_NOTFOUND)
-					rc = rove_db_err(drc, "meta");
-			}
-		}
-	} else if (rc == ROVE_OK) {
-		cursor = h->cursor;
-	}
-	if (rc == ROVE_OK && cursor != 0) {
-		rc = rove_db_put_u64(txn, r->meta, "cursor", cursor);
-		if (rc == ROVE_OK)
-			rc = outbox_trim(r, txn, cursor, w);
-	}
+	if (rc == ROVE_OK)
+		rc = pull_state_put(r, txn, &prev, &next);
+	/* Past a snapshot, acknowledged ops the cursor passed are done. */
+	if (rc == ROVE_OK && next.snap_seq == 0 && next.cursor != 0)
+		rc = outbox_trim(r, txn, next.cursor, w);
 	if (rc == ROVE_OK && strcmp(r->role, h->role) != 0) {
 		snprintf(r->role, sizeof(r->role), "%s", h->role);
 		rc = rove_db_put_str(txn, r->meta, "role", r->role);
@@ -1131,9 +1147,9 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 {
 	rove_pull_state n;
 
-	/* Mirrors apply_pull_once: a reset snapshot zeroes the cursor, a
-	 * snapshot chunk stores its epoch and resume position, an ops chunk
-	 * its cursor. */
+	/* A reset snapshot zeroes the cursor; a snapshot chunk brings its
+	 * epoch and the resume position, or at its end the cursor; an ops
+	 * chunk brings its cursor. */
 	memset(&n, 0, sizeof(n));
 	n.cursor = prev->cursor;
 	n.epoch = prev->epoch;

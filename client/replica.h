@@ -102,9 +102,9 @@ typedef struct rove_pull_state {
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
-/* The pull state that applying reply h (with more items waiting) leaves
- * behind a replica in state prev: what rove_replica_apply_pull stores.
- * Lets the sync ask for the next chunk before applying this one. */
+/* The pull state that applying reply h leaves behind a replica in state
+ * prev: rove_replica_apply_pull stores exactly this, and the sync uses it
+ * to ask for the next chunk before applying this one. */
 void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h, rove_pull_state *next);
 /* Applies one pull reply (ops or snapshot records) and the new pull state
  * in one transaction; *items gets the number applied. The reply may be
