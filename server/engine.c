@@ -174,27 +174,25 @@ static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_
 }
 
 /* A record that moved takes its children along. */
+typedef struct move_ctx {
+	rove_engine *e;
+	MDB_txn *txn;
+	const rove_scopes *before, *after;
+} move_ctx;
+
+static int move_child(const uint8_t child[ROVE_RECORD_KEY], void *arg)
+{
+	const move_ctx *m = arg;
+
+	return index_record(m->e, m->txn, child, m->before, m->after);
+}
+
 static int index_children(rove_engine *e, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
 			  const rove_scopes *before, const rove_scopes *after)
 {
-	MDB_cursor *c;
-	MDB_val k = {ROVE_RECORD_KEY, (void *)parent}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, e->st.children, &c), "cursor");
-	int mrc;
+	move_ctx m = {e, txn, before, after};
 
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, parent, ROVE_RECORD_KEY) == 0) {
-		uint8_t child[ROVE_RECORD_KEY];
-		memcpy(child, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, ROVE_RECORD_KEY);
-		rc = index_record(e, txn, child, before, after);
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return rc;
+	return rove_store_each_child(&e->st, txn, parent, 0, move_child, &m);
 }
 
 static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)

@@ -386,38 +386,63 @@ static bool may_write(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 	return u->role == ROVE_ROLE_MANAGER && terr != NULL && rove_policy_in_reach(st, txn, u, terr);
 }
 
+/* Calls fn(rec, arg) on each child record of customer id in collection
+ * coll, loaded into scratch; ends as rove_store_each_child does. */
+typedef struct child_walk {
+	rove_store *st;
+	MDB_txn *txn;
+	rove_record *rec;
+	int (*fn)(const rove_record *rec, void *arg);
+	void *arg;
+} child_walk;
+
+static int child_load(const uint8_t child[ROVE_RECORD_KEY], void *arg)
+{
+	const child_walk *w = arg;
+	rove_uuid id;
+	int rc;
+
+	memcpy(id.b, child + 1, sizeof(id.b));
+	rc = rove_store_record_get(w->st, w->txn, child[0], &id, w->rec);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	return rc == ROVE_OK ? w->fn(w->rec, w->arg) : rc;
+}
+
+static int each_child_record(rove_store *st, MDB_txn *txn, const rove_uuid *id, uint8_t coll,
+			     rove_record *scratch, int (*fn)(const rove_record *rec, void *arg), void *arg)
+{
+	child_walk w = {st, txn, scratch, fn, arg};
+	uint8_t key[ROVE_RECORD_KEY];
+
+	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
+	return rove_store_each_child(st, txn, key, coll, child_load, &w);
+}
+
+/* A user's entries in a customer's ownership history. */
+typedef struct history_ctx {
+	const rove_user *u;
+	int64_t last_release; /* day number, -1: none */
+} history_ctx;
+
+static int history_from_user(const rove_record *h, void *arg)
+{
+	const history_ctx *hc = arg;
+	const char *from = rove_fields_str(&h->fs, "from");
+
+	return from != NULL && strcmp(from, hc->u->name) == 0 ? ROVE_EEXIST : ROVE_OK;
+}
+
 /* Whether u owned customer id before (its ownership history says so). */
 static bool owned_before(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_uuid *id)
 {
-	uint8_t key[2 * ROVE_RECORD_KEY];
-	MDB_cursor *c;
-	MDB_val k, v;
 	rove_record *h = malloc(sizeof(*h));
-	bool found = false;
-	int mrc;
+	history_ctx hc = {u, -1};
+	bool found;
 
 	if (h == NULL)
 		return false;
-	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
-	key[ROVE_RECORD_KEY] = ROVE_COLL_OWNERSHIP;
-	if (mdb_cursor_open(txn, st->children, &c) != 0) {
-		free(h);
-		return false;
-	}
-	k.mv_size = ROVE_RECORD_KEY + 1;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!found && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, key, ROVE_RECORD_KEY + 1) == 0) {
-		rove_uuid hid;
-		memcpy(hid.b, (uint8_t *)k.mv_data + ROVE_RECORD_KEY + 1, 16);
-		if (rove_store_record_get(st, txn, ROVE_COLL_OWNERSHIP, &hid, h) == ROVE_OK) {
-			const char *from = rove_fields_str(&h->fs, "from");
-			found = from != NULL && strcmp(from, u->name) == 0;
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
+	found = each_child_record(st, txn, id, ROVE_COLL_OWNERSHIP, h, history_from_user, &hc) == ROVE_EEXIST;
 	free(h);
 	return found;
 }
@@ -585,45 +610,33 @@ static uint64_t held_in(rove_store *st, MDB_txn *txn, const rove_user *u, const 
 	return n;
 }
 
+static int history_release(const rove_record *h, void *arg)
+{
+	history_ctx *hc = arg;
+	const char *ev = rove_fields_str(&h->fs, "event");
+	const char *from = rove_fields_str(&h->fs, "from");
+
+	if (ev != NULL && from != NULL && strcmp(from, hc->u->name) == 0 &&
+	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
+		int64_t d = day_number(rove_fields_str(&h->fs, "at"));
+		if (d > hc->last_release)
+			hc->last_release = d;
+	}
+	return ROVE_OK;
+}
+
 /* The last day u released customer id (from its history), or -1. */
 static int64_t released_on(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_uuid *id)
 {
-	uint8_t key[2 * ROVE_RECORD_KEY];
-	MDB_cursor *c;
-	MDB_val k, v;
 	rove_record *h = malloc(sizeof(*h));
-	int64_t last = -1;
-	int mrc;
+	history_ctx hc = {u, -1};
+	int rc;
 
 	if (h == NULL)
 		return -1;
-	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
-	key[ROVE_RECORD_KEY] = ROVE_COLL_OWNERSHIP;
-	if (mdb_cursor_open(txn, st->children, &c) != 0) {
-		free(h);
-		return -1;
-	}
-	k.mv_size = ROVE_RECORD_KEY + 1;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY + 1) == 0) {
-		rove_uuid hid;
-		memcpy(hid.b, (uint8_t *)k.mv_data + ROVE_RECORD_KEY + 1, 16);
-		if (rove_store_record_get(st, txn, ROVE_COLL_OWNERSHIP, &hid, h) == ROVE_OK) {
-			const char *ev = rove_fields_str(&h->fs, "event");
-			const char *from = rove_fields_str(&h->fs, "from");
-			if (ev != NULL && from != NULL && strcmp(from, u->name) == 0 &&
-			    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
-				int64_t d = day_number(rove_fields_str(&h->fs, "at"));
-				if (d > last)
-					last = d;
-			}
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
+	rc = each_child_record(st, txn, id, ROVE_COLL_OWNERSHIP, h, history_release, &hc);
 	free(h);
-	return last;
+	return rc == ROVE_OK ? hc.last_release : -1;
 }
 
 /* The pool rules of the customer's territory for a claim (or a create). */
@@ -957,39 +970,24 @@ int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 
 /* ---- periodic rules: recycling idle customers to the pool ---- */
 
+static int opportunity_won(const rove_record *o, void *arg)
+{
+	const char *stage = rove_fields_str(&o->fs, "stage");
+
+	(void)arg;
+	return !rove_record_deleted(o) && stage != NULL && strcmp(stage, "won") == 0 ? ROVE_EEXIST : ROVE_OK;
+}
+
 /* Whether a customer is won (exempt from recycling): a customer or loyal
  * tier, or a won opportunity. */
 static bool customer_won(rove_store *st, MDB_txn *txn, const rove_record *c, rove_record *scratch)
 {
 	const char *tier = rove_fields_str(&c->fs, "tier");
-	uint8_t key[2 * ROVE_RECORD_KEY];
-	MDB_cursor *cur;
-	MDB_val k, v;
-	bool won = false;
-	int mrc;
 
 	if (tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0))
 		return true;
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &c->id);
-	key[ROVE_RECORD_KEY] = ROVE_COLL_OPPORTUNITY;
-	if (mdb_cursor_open(txn, st->children, &cur) != 0)
-		return false;
-	k.mv_size = ROVE_RECORD_KEY + 1;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (!won && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, key, ROVE_RECORD_KEY + 1) == 0) {
-		rove_uuid oid;
-		memcpy(oid.b, (uint8_t *)k.mv_data + ROVE_RECORD_KEY + 1, 16);
-		if (rove_store_record_get(st, txn, ROVE_COLL_OPPORTUNITY, &oid, scratch) == ROVE_OK &&
-		    !rove_record_deleted(scratch)) {
-			const char *stage = rove_fields_str(&scratch->fs, "stage");
-			won = stage != NULL && strcmp(stage, "won") == 0;
-		}
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return won;
+	return each_child_record(st, txn, &c->id, ROVE_COLL_OPPORTUNITY, scratch, opportunity_won, NULL) ==
+	       ROVE_EEXIST;
 }
 
 static int notice_op(rove_store *st, MDB_txn *txn, rove_op *op, const char *user, const rove_record *c,

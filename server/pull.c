@@ -74,28 +74,24 @@ static int emit_evict(pull_ctx *p, const uint8_t *reckey)
 }
 
 /* The record and every child of it, whole or evicted. */
+typedef struct family_ctx {
+	pull_ctx *p;
+	bool evict;
+} family_ctx;
+
+static int emit_child(const uint8_t child[ROVE_RECORD_KEY], void *arg)
+{
+	const family_ctx *f = arg;
+
+	return f->evict ? emit_evict(f->p, child) : emit_record_raw(f->p, child);
+}
+
 static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict)
 {
-	MDB_cursor *c;
-	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
-	int rc = evict ? emit_evict(p, reckey) : emit_record_raw(p, reckey);
-	int mrc;
+	family_ctx f = {p, evict};
+	int rc = emit_child(reckey, &f);
 
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.children, &c), "cursor");
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, reckey, ROVE_RECORD_KEY) == 0) {
-		const uint8_t *child = (const uint8_t *)k.mv_data + ROVE_RECORD_KEY;
-		rc = evict ? emit_evict(p, child) : emit_record_raw(p, child);
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return rc;
+	return rc == ROVE_OK ? rove_store_each_child(&p->e->st, p->txn, reckey, 0, emit_child, &f) : rc;
 }
 
 /* ---- snapshots ---- */

@@ -245,6 +245,35 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 	return ROVE_OK;
 }
 
+int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
+			  rove_child_fn fn, void *arg)
+{
+	uint8_t prefix[ROVE_RECORD_KEY + 1];
+	size_t plen = coll != 0 ? ROVE_RECORD_KEY + 1 : ROVE_RECORD_KEY;
+	MDB_cursor *c;
+	MDB_val k = {plen, prefix}, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, st->children, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	memcpy(prefix, parent, ROVE_RECORD_KEY);
+	prefix[ROVE_RECORD_KEY] = coll;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
+	       memcmp(k.mv_data, prefix, plen) == 0) {
+		uint8_t child[ROVE_RECORD_KEY];
+		memcpy(child, (const uint8_t *)k.mv_data + ROVE_RECORD_KEY, ROVE_RECORD_KEY);
+		rc = fn(child, arg);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "children");
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 {
 	uint8_t key[ROVE_RECORD_KEY];

@@ -69,6 +69,15 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 /* ROVE_ENOTFOUND if absent. */
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			  rove_record *rec);
+
+/* Walks the children of the customer whose record key is parent, in key
+ * order: those of collection coll, or all of them when coll is 0. fn gets
+ * each child's record key (a copy: fn may write to the store) and returns
+ * ROVE_OK to go on; any other code ends the walk and is returned (callers
+ * that stop on a find use ROVE_EEXIST). */
+typedef int (*rove_child_fn)(const uint8_t child[ROVE_RECORD_KEY], void *arg);
+int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
+			  rove_child_fn fn, void *arg);
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
