@@ -67,24 +67,32 @@ server_start() {
 	# shellcheck disable=SC2086
 	"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
-	for _ in $(seq 1 100); do
-		server_listening && return 0
-		sleep 0.05
-	done
-	fail "roved did not start"
+	wait_listening "$URL" "$ROVED_PID" roved
 }
 
-# server_listening: whether something listens at $URL (ipc:// or tcp://).
+# server_listening [URL]: whether something listens at URL (default $URL:
+# ipc://, tcp:// or tls+tcp://).
 server_listening() {
-	local hp
-	case "$URL" in
-	ipc://*) [ -S "${URL#ipc://}" ] ;;
-	tcp://*)
-		hp=${URL#tcp://}
+	local url=${1:-$URL} hp
+	case "$url" in
+	ipc://*) [ -S "${url#ipc://}" ] ;;
+	tcp://* | tls+tcp://*)
+		hp=${url#*://}
 		(exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
 		;;
-	*) fail "server_listening: cannot check $URL" ;;
+	*) fail "server_listening: cannot check $url" ;;
 	esac
+}
+
+# wait_listening URL PID WHAT: waits up to 5 s until URL listens; fails if
+# PID exits first or it never does.
+wait_listening() {
+	for _ in $(seq 1 100); do
+		server_listening "$1" && return 0
+		kill -0 "$2" 2>/dev/null || fail "$3 exited at start"
+		sleep 0.05
+	done
+	fail "$3 did not start"
 }
 
 # free_port: a TCP port on 127.0.0.1 nobody listens on (probably).

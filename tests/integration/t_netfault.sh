@@ -9,9 +9,7 @@ echo "seed $SEED (replay with ROVE_SEED=$SEED)"
 server_init
 sport=$(free_port)
 URL="tcp://127.0.0.1:$sport"
-"$ROVED_BIN" serve "$T/srv" --listen "$URL" >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-sleep 0.3
+server_start
 admin_replica
 territory east
 reps=(alice bob carol)
@@ -22,7 +20,7 @@ pport=$(free_port)
 "$ROVE_PROXY" --listen "$pport" --to "$sport" --delay-ms 2 --cut-percent 15 --seed "$SEED" \
 	2>"$T/proxy.log" &
 BG_PIDS+=($!)
-sleep 0.2
+wait_listening "tcp://127.0.0.1:$pport" "$!" "the proxy"
 for u in "${reps[@]}"; do
 	rm -rf "$T/$u"
 	rove -R "$T/$u" init --server "tcp://127.0.0.1:$pport" --user "$u" --token "$(token_of "$u")" 2>/dev/null

@@ -29,8 +29,13 @@ for _ in $(seq 1 20); do
 	"$ROVED_BIN" serve "$T/srv" --listen "$URL" --tls-cert "$T/pki/server.pem" \
 		--tls-key "$T/pki/server.key" >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
-	sleep 0.3
-	kill -0 "$ROVED_PID" 2>/dev/null && break
+	for _ in $(seq 1 100); do # listening, or gone (the port was taken)
+		server_listening && break
+		kill -0 "$ROVED_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	server_listening && break
+	kill "$ROVED_PID" 2>/dev/null || true
 	ROVED_PID=
 done
 [ -n "$ROVED_PID" ] || fail "roved did not start with TLS"
