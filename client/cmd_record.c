@@ -341,6 +341,48 @@ static int load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_rep
 	return rc;
 }
 
+/* A record about to change: the replica open, the record loaded, an op
+ * to fill (the caller inits it). change_open says why it fails and leaves
+ * nothing to free; change_close writes the op if rc is ROVE_OK, closes
+ * and frees, and returns the exit status. */
+typedef struct change {
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+} change;
+
+static int change_open(rove_cli *cli, const rove_coll_def *c, const char *ids, change *ch)
+{
+	int rc;
+
+	ch->rec = malloc(sizeof(*ch->rec));
+	ch->op = malloc(sizeof(*ch->op));
+	if (ch->rec == NULL || ch->op == NULL) {
+		rove_error("out of memory");
+		rc = ROVE_ENOMEM;
+	} else {
+		rc = load(cli, c, ids, &ch->r, ch->rec);
+	}
+	if (rc != ROVE_OK) {
+		free(ch->rec);
+		free(ch->op);
+	}
+	return rc;
+}
+
+static int change_close(change *ch, int rc)
+{
+	if (rc == ROVE_OK) {
+		rc = rove_replica_write(&ch->r, ch->op);
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+	}
+	rove_replica_close(&ch->r);
+	free(ch->rec);
+	free(ch->op);
+	return cli_exit(rc);
+}
+
 static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -405,37 +447,25 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		"usage: rove RECORD delete ID\n"
 		"\n"
 		"Delete a record (managers and admins; reps cannot delete customers).\n";
-	rove_replica r;
-	rove_record *rec;
-	rove_op *op;
 	rove_stamp st0 = {{0}, 0};
-	int rc = ROVE_OK;
+	change ch;
+	int rc;
 
 	for (int i = 2; i < argc; i++)
 		if (cli_is_help(argv[i]))
 			return cli_usage(del ? del_help : set_help, true);
 	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
 		return cli_usage(del ? del_help : set_help, false);
-	rec = malloc(sizeof(*rec));
-	op = malloc(sizeof(*op));
-	if (rec == NULL || op == NULL) {
-		free(rec);
-		free(op);
-		return ROVE_EXIT_FAIL;
-	}
-	rc = load(cli, c, argv[2], &r, rec);
-	if (rc != ROVE_OK) {
-		free(rec);
-		free(op);
+	rc = change_open(cli, c, argv[2], &ch);
+	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	}
-	rove_op_init(op, del ? ROVE_OP_DELETE : ROVE_OP_UPDATE, c->id, &rec->id, st0);
+	rove_op_init(ch.op, del ? ROVE_OP_DELETE : ROVE_OP_UPDATE, c->id, &ch.rec->id, st0);
 	if (del) {
-		if (c->id == ROVE_COLL_CUSTOMER && strcmp(r.role, "rep") == 0) {
+		if (c->id == ROVE_COLL_CUSTOMER && strcmp(ch.r.role, "rep") == 0) {
 			rove_error("reps cannot delete customers");
 			rc = ROVE_EPERM;
 		} else {
-			rc = rove_op_set(op, ROVE_FIELD_DELETED, rove_vint(1));
+			rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
 		}
 	}
 	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
@@ -446,17 +476,9 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 			rc = ROVE_EINVAL;
 			break;
 		}
-		rc = set_field(op, fd, eq + 1);
+		rc = set_field(ch.op, fd, eq + 1);
 	}
-	if (rc == ROVE_OK) {
-		rc = rove_replica_write(&r, op);
-		if (rc != ROVE_OK)
-			rove_error("cannot save: %s", rove_strerror(rc));
-	}
-	rove_replica_close(&r);
-	free(rec);
-	free(op);
-	return cli_exit(rc);
+	return change_close(&ch, rc);
 }
 
 /* claim / release: through the public pool (公海). */
@@ -472,11 +494,9 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 		"\n"
 		"Give a customer you own back to the public pool of its territory.\n"
 		"Some territories require a reason.\n";
-	rove_replica r;
-	rove_record *rec;
-	rove_op *op;
 	rove_stamp st0 = {{0}, 0};
 	const char *owner, *reason = NULL;
+	change ch;
 	int rc;
 
 	for (int i = 2; i < argc; i++)
@@ -492,24 +512,14 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 		rove_error("a reason must be 1 to 500 bytes");
 		return ROVE_EXIT_USAGE;
 	}
-	rec = malloc(sizeof(*rec));
-	op = malloc(sizeof(*op));
-	if (rec == NULL || op == NULL) {
-		free(rec);
-		free(op);
-		return ROVE_EXIT_FAIL;
-	}
-	rc = load(cli, c, argv[2], &r, rec);
-	if (rc != ROVE_OK) {
-		free(rec);
-		free(op);
+	rc = change_open(cli, c, argv[2], &ch);
+	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	}
-	owner = rove_fields_str(&rec->fs, "owner");
+	owner = rove_fields_str(&ch.rec->fs, "owner");
 	if (claim && owner != NULL) {
 		rove_error("customer is already owned by %s", owner);
 		rc = ROVE_EPERM;
-	} else if (!claim && (owner == NULL || strcmp(owner, r.auth.user) != 0) && strcmp(r.role, "rep") == 0) {
+	} else if (!claim && (owner == NULL || strcmp(owner, ch.r.auth.user) != 0) && strcmp(ch.r.role, "rep") == 0) {
 		rove_error("you do not own this customer");
 		rc = ROVE_EPERM;
 	} else if (!claim && owner == NULL) {
@@ -517,19 +527,14 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 		rc = ROVE_EINVAL;
 	}
 	if (rc == ROVE_OK) {
-		rove_op_init(op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &rec->id, st0);
-		rc = rove_op_set(op, "owner", claim ? rove_vcstr(r.auth.user) : rove_vnull());
+		rove_op_init(ch.op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &ch.rec->id, st0);
+		rc = rove_op_set(ch.op, "owner", claim ? rove_vcstr(ch.r.auth.user) : rove_vnull());
 		if (rc == ROVE_OK && reason != NULL)
-			rc = rove_op_set(op, "release_reason", rove_vcstr(reason));
-		if (rc == ROVE_OK)
-			rc = rove_replica_write(&r, op);
+			rc = rove_op_set(ch.op, "release_reason", rove_vcstr(reason));
 		if (rc != ROVE_OK)
 			rove_error("cannot save: %s", rove_strerror(rc));
 	}
-	rove_replica_close(&r);
-	free(rec);
-	free(op);
-	return cli_exit(rc);
+	return change_close(&ch, rc);
 }
 
 typedef struct hist_ctx {
