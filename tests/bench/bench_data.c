@@ -4,6 +4,7 @@
 #include "hlc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,4 +174,28 @@ double bench_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void bench_sort(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+}
+
+int bench_read_token(const char *path, char out[ROVE_TOKEN_HEX + 1])
+{
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "%64s", out);
+	fclose(f);
+	return n == 1 && strlen(out) == ROVE_TOKEN_HEX ? 0 : -1;
 }

@@ -55,4 +55,11 @@ void bench_activity_time(uint32_t i, uint32_t j, char out[32]);
 /* Seconds on the monotonic clock. */
 double bench_now(void);
 
+/* Sorts v ascending (for medians and percentiles). */
+void bench_sort(double *v, size_t n);
+
+/* Reads a token (ROVE_TOKEN_HEX characters) from the first word of the
+ * file at path; -1 if it cannot. */
+int bench_read_token(const char *path, char out[ROVE_TOKEN_HEX + 1]);
+
 #endif

@@ -429,7 +429,6 @@ int main(int argc, char **argv)
 	uint32_t update = 0;
 	nng_socket s;
 	double t0, t1, t2;
-	FILE *f;
 	int c;
 
 	memset(&l, 0, sizeof(l));
@@ -465,10 +464,8 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	f = fopen(token_file, "r");
-	if (f == NULL || fscanf(f, "%64s", l.auth.token) != 1)
+	if (bench_read_token(token_file, l.auth.token) != 0)
 		die("cannot read a token from %s", token_file);
-	fclose(f);
 	l.per_batch = ROVE_MAX_PUSH_OPS / (1 + l.shape.contacts + l.shape.activities);
 
 	if (update > 0) {

@@ -12,6 +12,7 @@
  * replies left out), the items, the chunks and the reply bytes.
  * Run it on a database no roved is serving.
  */
+#include "bench_data.h"
 #include "engine.h"
 #include "err.h"
 #include "net.h"
@@ -20,39 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_RUNS 1000
-
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int read_token(const char *path, char *out, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	n = fread(out, 1, len - 1, f);
-	fclose(f);
-	out[n] = '\0';
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	return n > 0 ? 0 : -1;
-}
 
 /* One whole pull; adds to the counters and to *ms the time the engine
  * took (decoding its replies here is not counted). */
@@ -81,9 +51,9 @@ static int pull_once(rove_engine *e, const rove_auth *a, uint32_t first, uint64_
 		if (rc != ROVE_OK)
 			break;
 		{
-			double t0 = now_ms();
+			double t0 = bench_now();
 			rove_engine_read(e, &job);
-			*ms += now_ms() - t0;
+			*ms += (bench_now() - t0) * 1000;
 		}
 		rc = rove_msg_decode(job.reply.data, job.reply.len, &m);
 		if (rc == ROVE_OK && m.type != ROVE_MSG_PULL_REPLY) {
@@ -150,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	snprintf(a.user, sizeof(a.user), "%s", user);
-	if (read_token(token_file, a.token, sizeof(a.token)) != 0) {
+	if (bench_read_token(token_file, a.token) != 0) {
 		fprintf(stderr, "bench_pull: cannot read a token from %s\n", token_file);
 		return 1;
 	}
@@ -170,7 +140,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_pull: %s\n", rove_strerror(rc));
 		return 1;
 	}
-	qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
+	bench_sort(t, (size_t)runs);
 	printf("{\"runs\":%ld,\"median_ms\":%.3f,\"min_ms\":%.3f,\"items\":%llu,\"chunks\":%llu,\"bytes\":%llu}\n",
 	       runs, t[runs / 2], t[0], (unsigned long long)items, (unsigned long long)chunks,
 	       (unsigned long long)bytes);

@@ -34,13 +34,6 @@ typedef struct child {
 	size_t len;
 } child;
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The nearest-rank percentile p (0..1] of sorted v. */
 static double rank(const double *v, int n, double p)
 {
@@ -144,7 +137,7 @@ int main(int argc, char **argv)
 		rejected += field(ch[i].buf, "rejected");
 		lat[i] = ch[i].ms;
 	}
-	qsort(lat, (size_t)n, sizeof(lat[0]), cmp_double);
+	bench_sort(lat, (size_t)n);
 	getrusage(RUSAGE_CHILDREN, &ru);
 	printf("{\"replicas\":%d,\"pushed\":%llu,\"accepted\":%llu,\"rejected\":%llu,\"failed\":%d,"
 	       "\"wall_ms\":%.3f,\"ops_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"

@@ -32,16 +32,9 @@ static const char usage_text[] =
 	"usage: bench_run [--repeat N] [--before SHELLCMD] [--out FILE] [--server-pid PID]\n"
 	"                 -- PROGRAM [ARG...]\n";
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	bench_sort(v, (size_t)n);
 	if (n == 0)
 		return 0;
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
