@@ -145,21 +145,20 @@ static void report(const conn *c, int rc, const char *what)
 		rove_error("%s: %s", what, rove_strerror(rc));
 }
 
-/* Ops per push: ROVE_CLIENT_PUSH_BATCH, or $ROVE_PUSH_BATCH (1 to that),
- * which tests use to make a push span many requests. */
-static uint32_t push_batch(void)
+/* A size limit a test may lower through the environment (to make a
+ * sync span many requests): $name if it is 1 to max, else def. */
+static uint32_t env_limit(const char *name, uint32_t def, uint32_t max)
 {
-	const char *env = getenv("ROVE_PUSH_BATCH");
+	const char *env = getenv(name);
 	long n = env != NULL ? strtol(env, NULL, 10) : 0;
 
-	if (n < 1 || n > (long)ROVE_CLIENT_PUSH_BATCH)
-		return ROVE_CLIENT_PUSH_BATCH;
-	return (uint32_t)n;
+	return n < 1 || n > (long)max ? def : (uint32_t)n;
 }
 
 static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 {
-	uint32_t batch = push_batch();
+	uint32_t batch = env_limit("ROVE_PUSH_BATCH", ROVE_CLIENT_PUSH_BATCH, ROVE_CLIENT_PUSH_BATCH);
+	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
 	rove_op *ops = malloc(batch * sizeof(*ops));
 	rove_push_result *res = malloc(batch * sizeof(*res));
 	rove_buf req;
@@ -171,9 +170,7 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;
-		uint32_t n = 0, acc = 0, rej = 0;
-
-		uint32_t got = 0;
+		uint32_t n = 0, got = 0, acc = 0, rej = 0;
 
 		rc = rove_replica_unacked(r, ops, batch, &got);
 		if (rc != ROVE_OK || got == 0)
@@ -183,7 +180,7 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
-		while (rc == ROVE_OK && req.len > ROVE_CLIENT_PUSH_BYTES && n > 1) {
+		while (rc == ROVE_OK && req.len > max_bytes && n > 1) {
 			n /= 2;
 			rove_buf_reset(&req);
 			rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
@@ -226,19 +223,6 @@ static void progress_draw(uint64_t done, uint64_t head, bool snapshot)
  * one (later requests ask for ROVE_MAX_PULL_ITEMS). */
 #define PULL_FIRST_ITEMS 1000u
 
-/* Items per pull request: $ROVE_PULL_BATCH (1 to ROVE_MAX_PULL_ITEMS) if
- * set, which tests use to make a pull span many pipelined requests;
- * else def. */
-static uint32_t pull_batch(uint32_t def)
-{
-	const char *env = getenv("ROVE_PULL_BATCH");
-	long n = env != NULL ? strtol(env, NULL, 10) : 0;
-
-	if (n < 1 || n > (long)ROVE_MAX_PULL_ITEMS)
-		return def;
-	return (uint32_t)n;
-}
-
 static bool pull_state_moved(const rove_pull_state *a, const rove_pull_state *b)
 {
 	return a->cursor != b->cursor || a->snap_seq != b->snap_seq || a->epoch != b->epoch ||
@@ -279,7 +263,7 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
-		rc = pull_send(c, r, &req, &ps, pull_batch(PULL_FIRST_ITEMS));
+		rc = pull_send(c, r, &req, &ps, env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_PULL_ITEMS));
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -307,7 +291,8 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 				rc = ROVE_EPROTO;
 				break;
 			}
-			sent = pull_send(c, r, &req, &ps, pull_batch(ROVE_MAX_PULL_ITEMS));
+			sent = pull_send(c, r, &req, &ps,
+					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS));
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
 		if (progress && (more || drawn)) {

@@ -35,4 +35,12 @@ out=$(r alice sync --json)
 eq "$(jq .accepted <<<"$out")" "2" "ops pushed once the server is back"
 eq "$(r alice status --json | jq .pending)" "0" "outbox empty"
 eq "$(r alice customer show "$id" --json | jq -r .tier)" "customer" "data kept"
+
+# A batch too big for one request is halved until it fits, and the rest
+# follows in the same sync: with requests held to 2,000 bytes, 60 offline
+# creates go in several pushes and all arrive in one `rove sync`.
+for i in $(seq 1 60); do r alice customer add --name "Batch $i" >/dev/null; done
+out=$(ROVE_PUSH_BYTES=2000 "$ROVE_BIN" -R "$T/alice" sync --json)
+eq "$(jq -c '[.pushed, .accepted]' <<<"$out")" "[60,60]" "a split push, all of it in one sync"
+eq "$(r alice status --json | jq .pending)" "0" "outbox empty after the split push"
 echo "ok"
