@@ -333,48 +333,77 @@ static void work_free(work *w)
 	free(w);
 }
 
-/* view[coll/id] := base[coll/id] merged with every outbox op on it, or
- * no view entry at all when no op is pending on the record. */
-static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, work *w)
+/* Calls fn(lseq, stored outbox value, arg) for each outbox op pending on
+ * coll/id, in outbox order (through the pending index). fn returns
+ * ROVE_OK to go on; any other code ends the walk and is returned. An index
+ * entry without its outbox op is a corrupt replica: ROVE_EPROTO. */
+typedef int (*pending_fn)(uint64_t lseq, const MDB_val *ov, void *arg);
+
+static int pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, pending_fn fn,
+			void *arg)
 {
 	uint8_t key[PENDING_KEY];
 	MDB_cursor *c;
-	MDB_val k, v;
-	bool any = false;
-	int rc, mrc;
+	MDB_val k = {PENDING_KEY, key}, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	int mrc;
 
-	rc = rec_get_or_empty(txn, r->base, coll, id, &w->a);
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
 	pending_key(key, coll, id, 0);
-	k.mv_size = PENDING_KEY;
-	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size == PENDING_KEY &&
+	       memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
 		uint8_t okey[8];
 		MDB_val ok = {8, okey}, ov;
-		uint64_t acked;
 
 		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
-		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+		mrc = mdb_get(txn, r->outbox, &ok, &ov);
+		if (mrc == MDB_NOTFOUND)
+			rc = ROVE_EPROTO;
+		else if (mrc != 0)
+			rc = rove_db_err(mrc, "outbox");
+		else
+			rc = fn(rove_be64_get(okey), &ov, arg);
 		if (rc == ROVE_OK)
-			rc = outbox_decode(&ov, &acked, &w->op);
-		if (rc == ROVE_OK)
-			rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
-		if (rc != ROVE_OK)
-			break;
-		any = true;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
+	return rc;
+}
+
+typedef struct rebuild_ctx {
+	work *w;
+	bool any;
+} rebuild_ctx;
+
+static int rebuild_one(uint64_t lseq, const MDB_val *ov, void *arg)
+{
+	rebuild_ctx *b = arg;
+	uint64_t acked;
+	int rc = outbox_decode(ov, &acked, &b->w->op);
+
+	(void)lseq;
+	if (rc == ROVE_OK)
+		rc = rove_merge(&b->w->a.fs, &b->w->op.fs, NULL);
+	b->any = true;
+	return rc;
+}
+
+/* view[coll/id] := base[coll/id] merged with every outbox op on it, or
+ * no view entry at all when no op is pending on the record. */
+static int view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, work *w)
+{
+	rebuild_ctx b = {w, false};
+	int rc = rec_get_or_empty(txn, r->base, coll, id, &w->a);
+
+	if (rc == ROVE_OK)
+		rc = pending_each(r, txn, coll, id, rebuild_one, &b);
 	if (rc != ROVE_OK)
 		return rc;
-	if (!any)
+	if (!b.any)
 		return rec_del(txn, r->view, coll, id);
 	return rec_put(txn, r->view, &w->a, &w->buf);
 }
@@ -751,47 +780,43 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	return rc;
 }
 
+typedef struct find_ctx {
+	const rove_op *want;
+	uint64_t *lseq, *acked;
+	rove_op *op;
+} find_ctx;
+
+static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
+{
+	const find_ctx *f = arg;
+	const uint8_t *p = ov->mv_data;
+	int rc;
+
+	/* The op id sits at a fixed place: after acked(8), the array tag (1)
+	 * and the bin header (2); the whole op is decoded only on a match. */
+	if (ov->mv_size <= 27 || memcmp(p + 11, f->want->op_id.b, 16) != 0)
+		return ROVE_OK;
+	rc = outbox_decode(ov, f->acked, f->op);
+	if (rc == ROVE_OK && rove_uuid_cmp(&f->op->op_id, &f->want->op_id) != 0)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK) {
+		*f->lseq = lseq;
+		rc = ROVE_EEXIST; /* found: stop */
+	}
+	return rc;
+}
+
 /* Finds the outbox entry of op (its id, collection and record): through
  * the pending index, so only the record's own queued ops are looked at. */
 static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, uint64_t *acked,
 		       rove_op *op)
 {
-	uint8_t key[PENDING_KEY];
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
-	int mrc;
+	find_ctx f = {want, lseq, acked, op};
+	int rc = pending_each(r, txn, want->coll, &want->rid, find_one, &f);
 
-	if (rc != ROVE_OK)
-		return rc;
-	rc = ROVE_ENOTFOUND;
-	pending_key(key, want->coll, &want->rid, 0);
-	k.mv_size = PENDING_KEY;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == PENDING_KEY && memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
-		uint8_t okey[8];
-		MDB_val ok = {8, okey}, ov;
-		const uint8_t *p;
-
-		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
-		if (mdb_get(txn, r->outbox, &ok, &ov) == 0) {
-			/* The op id sits at a fixed place: after acked(8), the
-			 * array tag (1) and the bin header (2). */
-			p = ov.mv_data;
-			if (ov.mv_size > 27 && memcmp(p + 11, want->op_id.b, 16) == 0) {
-				rc = outbox_decode(&ov, acked, op);
-				if (rc == ROVE_OK && rove_uuid_cmp(&op->op_id, &want->op_id) != 0)
-					rc = ROVE_EPROTO;
-				if (rc == ROVE_OK)
-					*lseq = rove_be64_get(okey);
-				break;
-			}
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return rc;
+	if (rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
 static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
