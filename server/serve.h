@@ -19,9 +19,9 @@
 #define ROVE_SERVE_MAX_BATCH 64 /* requests per group commit */
 /* Ops per group commit: the writer stops taking queued requests once it
  * has this many (always at least one request). Fifty clients' pushes
- * queued at once then commit about eight at a time, and their senders
- * apply the answers and send their next request while the writer goes
- * on, instead of all waiting for one transaction of all of them. */
+ * queued at once then commit a few at a time (two of 1,000 ops), and
+ * their senders apply the answers and go on while the writer does,
+ * instead of all waiting for one transaction of all of them. */
 #define ROVE_SERVE_BATCH_OPS 2000u
 #define ROVE_SERVE_KEEP_BUF (256u * 1024u) /* reply buffer a context keeps */
 
