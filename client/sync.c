@@ -249,10 +249,10 @@ static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_st
 
 /* Pulls until the server has nothing more. Pipelined: as soon as a chunk
  * arrives, the request for the next one goes out (its position follows
- * from the chunk by rove_pull_state_next, the rule applying it stores by),
- * so the server reads chunk n+1 while this process applies chunk n. Each chunk is applied in its own
- * transaction with the position it leads to, so a sync cut anywhere
- * resumes from what was applied. */
+ * from the chunk by rove_pull_state_next, the rule applying it stores
+ * by), so the server reads chunk n+1 while this process applies chunk n.
+ * Each chunk is applied in its own transaction with the position it leads
+ * to, so a sync cut anywhere resumes from what was applied. */
 static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st)
 {
 	rove_pull_state ps;
