@@ -387,7 +387,9 @@ static bool may_write(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 }
 
 /* Calls fn(rec, arg) on each child record of customer id in collection
- * coll, loaded into scratch; ends as rove_store_each_child does. */
+ * coll, loaded into scratch, skipping any that cannot be read; ends as
+ * rove_store_each_child does. A storage error is logged here, since the
+ * policy's questions answer yes or no. */
 typedef struct child_walk {
 	rove_store *st;
 	MDB_txn *txn;
@@ -404,8 +406,8 @@ static int child_load(const uint8_t child[ROVE_RECORD_KEY], void *arg)
 
 	memcpy(id.b, child + 1, sizeof(id.b));
 	rc = rove_store_record_get(w->st, w->txn, child[0], &id, w->rec);
-	if (rc == ROVE_ENOTFOUND)
-		return ROVE_OK;
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+		return ROVE_OK; /* gone, or unreadable (logged): the others still count */
 	return rc == ROVE_OK ? w->fn(w->rec, w->arg) : rc;
 }
 
@@ -414,9 +416,13 @@ static int each_child_record(rove_store *st, MDB_txn *txn, const rove_uuid *id, 
 {
 	child_walk w = {st, txn, scratch, fn, arg};
 	uint8_t key[ROVE_RECORD_KEY];
+	int rc;
 
 	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
-	return rove_store_each_child(st, txn, key, coll, child_load, &w);
+	rc = rove_store_each_child(st, txn, key, coll, child_load, &w);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST)
+		rove_error("cannot read a customer's records: %s", rove_strerror(rc));
+	return rc;
 }
 
 /* A user's entries in a customer's ownership history. */
