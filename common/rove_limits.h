@@ -42,10 +42,7 @@
  * the server refuses that name until the window has passed. */
 #define ROVE_AUTH_MAX_FAILURES 5u
 #define ROVE_AUTH_WINDOW_MS 60000u
-/* Failed logins from one address over all user names per window, and the
- * entries (name and address, or address alone) the server keeps counts
- * for. */
-#define ROVE_AUTH_MAX_PEER_FAILURES 30u
+/* The (user name, address) pairs the server keeps failed-login counts for. */
 #define ROVE_AUTH_TABLE 4096u
 
 /* A stamp further ahead of the server's clock than this is re-stamped. */

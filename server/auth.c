@@ -51,7 +51,7 @@ bool rove_token_check(const char *token, const uint8_t hash[ROVE_HASH_BYTES])
 
 typedef struct auth_entry {
 	bool used;
-	char user[ROVE_MAX_NAME + 1]; /* "" for the address's own count */
+	char user[ROVE_MAX_NAME + 1];
 	rove_peer peer;
 	uint32_t failures;
 	uint64_t since_ms; /* start of the window */
@@ -121,28 +121,19 @@ static auth_entry *auth_entry_of(const char *user, const rove_peer *peer, uint64
 
 bool rove_auth_limited(const char *user, const rove_peer *peer, uint64_t now_ms)
 {
-	const auth_entry *e, *p;
+	const auth_entry *e;
 	bool limited;
 
 	pthread_mutex_lock(&auth_mu);
 	e = auth_entry_of(user, peer, now_ms, false);
-	p = auth_entry_of("", peer, now_ms, false);
-	limited = (e != NULL && e->failures >= ROVE_AUTH_MAX_FAILURES) ||
-		  (p != NULL && p->failures >= ROVE_AUTH_MAX_PEER_FAILURES);
+	limited = e != NULL && e->failures >= ROVE_AUTH_MAX_FAILURES;
 	pthread_mutex_unlock(&auth_mu);
 	return limited;
 }
 
 void rove_auth_failed(const char *user, const rove_peer *peer, uint64_t now_ms)
 {
-	auth_entry *e;
-
 	pthread_mutex_lock(&auth_mu);
-	e = auth_entry_of(user, peer, now_ms, true);
-	e->failures++;
-	if (user[0] != '\0') {
-		e = auth_entry_of("", peer, now_ms, true);
-		e->failures++;
-	}
+	auth_entry_of(user, peer, now_ms, true)->failures++;
 	pthread_mutex_unlock(&auth_mu);
 }

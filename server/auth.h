@@ -6,15 +6,16 @@
  * characters. The server keeps only its SHA-256 hash (mbedtls, which nng
  * already links) and compares hashes in constant time.
  *
- * Failed logins are counted per user name and peer address, and per peer
- * address over all names, in windows of ROVE_AUTH_WINDOW_MS: past
- * ROVE_AUTH_MAX_FAILURES for one name from one address, or
- * ROVE_AUTH_MAX_PEER_FAILURES from one address, logins from there are
- * refused until the window ends. Someone guessing from elsewhere cannot
- * lock a rep out. Counts live in a bounded table (ROVE_AUTH_TABLE) keyed
- * exactly; when it is full the entry whose window began first is reused:
- * forgetting failures only ever lets a guesser try again, it never locks
- * anybody out.
+ * Failed logins are counted per user name and peer address, in windows
+ * of ROVE_AUTH_WINDOW_MS: past ROVE_AUTH_MAX_FAILURES, logins as that name
+ * from that address are refused until the window ends. Someone guessing
+ * from elsewhere cannot lock a rep out, and nobody sharing an address
+ * (a NAT, local ipc:// clients) is locked out by another's failures under
+ * another name. Guessing many names from one address gains nothing: a
+ * token is 256 random bits. Counts live in a bounded table
+ * (ROVE_AUTH_TABLE) keyed exactly; when it is full the entry whose window
+ * began first is reused: forgetting failures only ever lets a guesser try
+ * again, it never locks anybody out.
  */
 #ifndef ROVE_AUTH_H
 #define ROVE_AUTH_H

@@ -68,13 +68,12 @@ eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .error)" "
 eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "alice is not affected"
 eq "$(ROVE_PROBE_SOURCE=127.0.0.2 "$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | tail -n 1 |
 	jq -r 'has("cursor")')" "true" "the locked name still logs in from another address"
-# One address guessing many names is stopped too, and only that address.
+# Failures under other names, from the same address, lock nobody else out
+# (clients behind one NAT, or all local ones, share an address).
 for i in $(seq 1 30); do
-	ROVE_PROBE_SOURCE=127.0.0.3 "$ROVE_PROBE" "$URL" "guess$i" "$(token_of alice)" pull >/dev/null
+	"$ROVE_PROBE" "$URL" "guess$i" "$(token_of alice)" pull >/dev/null
 done
-eq "$(ROVE_PROBE_SOURCE=127.0.0.3 "$ROVE_PROBE" "$URL" bob "$(token_of bob)" pull | jq -r .error)" "16" \
-	"an address with 30 failed logins is refused, even with a right token"
-eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob from another address is not affected"
+eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob is not locked out by others' failures"
 
 # Forged authors and sequence numbers are replaced by the server's.
 n=$(probe alice push create 1 01a22000-0000-7000-8000-0000000000d1 name=Forged --author bob --seq 999999)
