@@ -1093,6 +1093,30 @@ view:
 	return rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
 }
 
+/* Whether resume key a comes after b (byte order, a prefix first). */
+static bool snap_key_after(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c > 0 || (c == 0 && alen > blen);
+}
+
+/* Whether reply h may follow a replica at prev: an ops chunk moves the
+ * cursor up (the last one may leave it), a snapshot chunk continues the
+ * snapshot in progress past its resume key, and a reset starts a snapshot
+ * only on a fresh replica or for a new scope epoch. Anything else would
+ * let a faulty server move a replica back, or keep a sync going forever. */
+static bool pull_reply_follows(const rove_pull_state *prev, const rove_pull_reply *h)
+{
+	if (h->mode == ROVE_PULL_OPS)
+		return prev->snap_seq == 0 &&
+		       (h->cursor > prev->cursor || (!h->more && h->cursor == prev->cursor));
+	if (h->reset)
+		return (prev->cursor == 0 && prev->snap_seq == 0) || h->epoch != prev->epoch;
+	return prev->snap_seq != 0 && h->snap_seq == prev->snap_seq && h->epoch == prev->epoch &&
+	       (!h->more || snap_key_after(h->snap_key, h->snap_keylen, prev->snap_key, prev->snap_keylen));
+}
+
 static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 {
 	uint64_t now_ms = rove_wall_ms();
@@ -1125,6 +1149,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	 * uses to ask for the next chunk before this one is applied. */
 	if (rc == ROVE_OK)
 		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK && !pull_reply_follows(&prev, h)) {
+		rove_error("the server's reply does not follow where this replica is");
+		rc = ROVE_EINVAL; /* well formed, but not a next step */
+	}
 	if (rc == ROVE_OK)
 		rove_pull_state_next(&prev, h, &next);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)

@@ -110,7 +110,8 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
  * in one transaction; *items gets the number applied. The reply may be
  * decoded with rove_msg_decode_lazy: each item is validated as it is
  * applied, and a malformed one (ROVE_EPROTO) leaves the replica as it
- * was. */
+ * was; so does a reply that does not move it forward (ROVE_EINVAL: an
+ * ops cursor going back, a snapshot chunk not past the last one). */
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
 /* Records the time of a finished sync in the last_sync file (no LMDB
  * write). ROVE_EINVAL for a time outside 1..ROVE_MAX_WALL_MS, ROVE_EIO

@@ -1,0 +1,122 @@
+/*
+ * test_replica.c - a replica takes only pull replies that move it forward.
+ *
+ * Replies are built with the protocol's encoder and applied to a real
+ * replica in a temporary directory: a snapshot that starts, continues past
+ * its resume key and ends; ops chunks after it; a new snapshot for a new
+ * scope epoch. Between them, replies a faulty server could send (the same
+ * position again, a resume key or cursor going back, another snapshot, a
+ * second reset) must be refused with ROVE_EINVAL and leave the stored
+ * position as it was.
+ */
+#include "check.h"
+#include "err.h"
+#include "replica.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static rove_replica rep;
+
+/* Applies a reply with no items and this header; returns the result. */
+static int apply(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t snap_seq, uint64_t epoch,
+		 const char *key)
+{
+	rove_pull_reply h;
+	rove_buf b, items;
+	rove_msg m;
+	uint32_t n = 0;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "rep");
+	h.mode = mode;
+	h.reset = reset;
+	h.more = more;
+	h.head = 100;
+	h.cursor = cursor;
+	h.snap_seq = snap_seq;
+	h.epoch = epoch;
+	h.snap_keylen = (uint32_t)strlen(key);
+	memcpy(h.snap_key, key, h.snap_keylen);
+	rove_buf_init(&b);
+	rove_buf_init(&items);
+	rc = rove_enc_pull_reply(&b, &h, &items);
+	if (rc == ROVE_OK)
+		rc = rove_msg_decode_lazy(b.data, b.len, &m);
+	if (rc == ROVE_OK)
+		rc = rove_replica_apply_pull(&rep, &m, &n);
+	rove_buf_free(&b);
+	rove_buf_free(&items);
+	return rc;
+}
+
+static bool same_state(const rove_pull_state *a, const rove_pull_state *b)
+{
+	return a->cursor == b->cursor && a->snap_seq == b->snap_seq && a->epoch == b->epoch &&
+	       a->snap_keylen == b->snap_keylen && memcmp(a->snap_key, b->snap_key, a->snap_keylen) == 0;
+}
+
+/* A reply the replica must refuse, leaving its position. */
+#define REFUSED(what, ...)                                                       \
+	do {                                                                     \
+		rove_pull_state before_, after_;                                 \
+		int rc_;                                                         \
+		CHECK(rove_replica_pull_state(&rep, &before_) == ROVE_OK);       \
+		rc_ = apply(__VA_ARGS__);                                        \
+		if (rc_ != ROVE_EINVAL)                                          \
+			fprintf(stderr, "not refused: %s\n", what);              \
+		CHECK(rc_ == ROVE_EINVAL);                                       \
+		CHECK(rove_replica_pull_state(&rep, &after_) == ROVE_OK);        \
+		CHECK(same_state(&before_, &after_));                            \
+	} while (0)
+
+int main(void)
+{
+	char dir[] = "/tmp/rove-test-replica.XXXXXX";
+	rove_pull_state ps;
+	const uint8_t S = ROVE_PULL_SNAPSHOT, O = ROVE_PULL_OPS;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(rove_replica_create(dir, "tcp://127.0.0.1:1", "wang",
+				  "0000000000000000000000000000000000000000000000000000000000000000", NULL) == ROVE_OK);
+	CHECK(rove_replica_open(dir, &rep) == ROVE_OK);
+
+	/* A fresh replica: a first snapshot chunk (a reset) is taken. */
+	REFUSED("a continuation before any snapshot", S, false, true, 0, 50, 1, "b");
+	CHECK_EQ_INT(apply(S, true, true, 0, 50, 1, "b"), ROVE_OK);
+	REFUSED("the same reset again", S, true, true, 0, 50, 1, "c");
+	REFUSED("the same resume key again", S, false, true, 0, 50, 1, "b");
+	REFUSED("a resume key before the last", S, false, true, 0, 50, 1, "a");
+	REFUSED("a continuation of another snapshot", S, false, true, 0, 51, 1, "c");
+	REFUSED("ops in the middle of a snapshot", O, false, false, 60, 0, 1, "");
+	CHECK_EQ_INT(apply(S, false, true, 0, 50, 1, "bb"), ROVE_OK);
+	CHECK_EQ_INT(apply(S, false, false, 0, 50, 1, ""), ROVE_OK);
+	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+	CHECK_EQ_INT(ps.cursor, 50);
+	CHECK_EQ_INT(ps.snap_seq, 0);
+
+	/* Ops after it: the cursor only goes up. */
+	REFUSED("a cursor going back", O, false, false, 49, 0, 1, "");
+	REFUSED("more without moving on", O, false, true, 50, 0, 1, "");
+	CHECK_EQ_INT(apply(O, false, true, 60, 0, 1, ""), ROVE_OK);
+	CHECK_EQ_INT(apply(O, false, false, 70, 0, 1, ""), ROVE_OK);
+	CHECK_EQ_INT(apply(O, false, false, 70, 0, 1, ""), ROVE_OK); /* nothing new */
+
+	/* A new snapshot only for a new scope epoch. */
+	REFUSED("a reset with the same epoch", S, true, false, 0, 80, 1, "");
+	CHECK_EQ_INT(apply(S, true, false, 0, 80, 2, ""), ROVE_OK);
+	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+	CHECK_EQ_INT(ps.cursor, 80);
+	CHECK_EQ_INT(ps.epoch, 2);
+
+	rove_replica_close(&rep);
+	{
+		char cmd[sizeof(dir) + 16];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK(system(cmd) == 0);
+	}
+	return check_done("test_replica");
+}
