@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REPLICA_FORMAT 1
+/* The layout of a replica; one made with another is refused at open
+ * (ROVE_EVERSION). 2: refused ops in proto's rejection encoding, the
+ * last sync time in a file. */
+#define REPLICA_FORMAT 2
 #define REPLICA_MAXDBS 16
 #define PENDING_KEY (ROVE_RECORD_KEY + 8) /* coll(1) id(16) lseq(8) */
 /* The time of the last sync: a file beside the database (see synced). */

@@ -121,7 +121,8 @@ static int cmd_serve(int argc, char **argv)
 	rove_net_tune_malloc();
 	rc = rove_engine_open(&e, argv[optind]);
 	if (rc != ROVE_OK) {
-		rove_error("cannot open database in '%s': %s%s", argv[optind], rove_strerror(rc),
+		rove_error("cannot open database in '%s': %s%s", argv[optind],
+			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc),
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}

@@ -36,7 +36,9 @@
 #include <lmdb.h>
 #include <stdint.h>
 
-#define ROVE_STORE_FORMAT 1
+/* The layout of a server database; one made with another is refused at
+ * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding. */
+#define ROVE_STORE_FORMAT 2
 
 #define ROVE_MAX_USER_TERRITORIES 64
 
