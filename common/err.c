@@ -18,6 +18,8 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EPERM] = "permission denied",
 	[ROVE_ESERVER] = "server error",
 	[ROVE_EBUSY] = "too many failed attempts; try again in a minute",
+	[ROVE_EHISTORY] = "the server's history differs from this replica's",
+	[ROVE_ELOCKED] = "in use by another process",
 };
 
 const char *rove_strerror(int err)

@@ -2,6 +2,7 @@
  * err.h - rove's error codes and the reason codes of rejected changes.
  *
  * Every fallible function returns an int: 0 (ROVE_OK) or a ROVE_E* code.
+ * Both enums go on the wire and to disk: their numbers are fixed.
  * LMDB, nng and msgpack errors are converted where they are met.
  * Reason codes (rove_reason) say why the server refused a change; their
  * names are part of the command-line and JSON contract.
@@ -11,40 +12,42 @@
 
 enum rove_err {
 	ROVE_OK = 0,
-	ROVE_ENOMEM,    /* out of memory */
-	ROVE_EINVAL,    /* invalid argument or value */
-	ROVE_EPROTO,    /* malformed message or stored value */
-	ROVE_EVERSION,  /* unsupported protocol or format version */
-	ROVE_ETOOBIG,   /* a limit of limits.h was exceeded */
-	ROVE_ENOTFOUND, /* no such record, user or file */
-	ROVE_EEXIST,    /* already exists */
-	ROVE_EDB,       /* storage error (LMDB) */
-	ROVE_EMAPFULL,  /* storage full */
-	ROVE_EIO,       /* file or OS error */
-	ROVE_EUNREACH,  /* server unreachable or connection lost */
-	ROVE_ETIMEDOUT, /* no answer in time */
-	ROVE_EAUTH,     /* authentication failed */
-	ROVE_EPERM,     /* not allowed for this user */
-	ROVE_ESERVER,   /* server reported an error */
-	ROVE_EBUSY,     /* too many attempts; try again later */
-	ROVE_ERR_COUNT
+	ROVE_ENOMEM = 1,      /* out of memory */
+	ROVE_EINVAL = 2,      /* invalid argument or value */
+	ROVE_EPROTO = 3,      /* malformed message or stored value */
+	ROVE_EVERSION = 4,    /* unsupported protocol or format version */
+	ROVE_ETOOBIG = 5,     /* a limit of limits.h was exceeded */
+	ROVE_ENOTFOUND = 6,   /* no such record, user or file */
+	ROVE_EEXIST = 7,      /* already exists */
+	ROVE_EDB = 8,         /* storage error (LMDB) */
+	ROVE_EMAPFULL = 9,    /* storage full */
+	ROVE_EIO = 10,        /* file or OS error */
+	ROVE_EUNREACH = 11,   /* server unreachable or connection lost */
+	ROVE_ETIMEDOUT = 12,  /* no answer in time */
+	ROVE_EAUTH = 13,      /* authentication failed */
+	ROVE_EPERM = 14,      /* not allowed for this user */
+	ROVE_ESERVER = 15,    /* server reported an error */
+	ROVE_EBUSY = 16,      /* too many attempts; try again later */
+	ROVE_EHISTORY = 17,   /* the server's history is not the one a replica synced with */
+	ROVE_ELOCKED = 18,    /* in use by another process */
+	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 
 const char *rove_strerror(int err);
 
 enum rove_reason {
 	ROVE_R_NONE = 0,
-	ROVE_R_DUPLICATE,
-	ROVE_R_NOT_OWNER,
-	ROVE_R_NOT_IN_TERRITORY,
-	ROVE_R_ALREADY_CLAIMED,
-	ROVE_R_DELETED,
-	ROVE_R_REASSIGNED,
-	ROVE_R_FORBIDDEN,
-	ROVE_R_INVALID,
-	ROVE_R_LIMIT,
-	ROVE_R_COOLDOWN,
-	ROVE_R_COUNT
+	ROVE_R_DUPLICATE = 1,
+	ROVE_R_NOT_OWNER = 2,
+	ROVE_R_NOT_IN_TERRITORY = 3,
+	ROVE_R_ALREADY_CLAIMED = 4,
+	ROVE_R_DELETED = 5,
+	ROVE_R_REASSIGNED = 6,
+	ROVE_R_FORBIDDEN = 7,
+	ROVE_R_INVALID = 8,
+	ROVE_R_LIMIT = 9,
+	ROVE_R_COOLDOWN = 10,
+	ROVE_R_COUNT /* one past the last; never renumber the reasons above */
 };
 
 /* The reason's JSON name ("duplicate", ...); "none" for ROVE_R_NONE and

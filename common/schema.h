@@ -91,7 +91,8 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
 
 /* Roles of users; their names are part of the command-line contract. */
-enum rove_role { ROVE_ROLE_REP = 1, ROVE_ROLE_MANAGER, ROVE_ROLE_ANALYST, ROVE_ROLE_ADMIN };
+/* Stored in the server's users table: never renumber. */
+enum rove_role { ROVE_ROLE_REP = 1, ROVE_ROLE_MANAGER = 2, ROVE_ROLE_ANALYST = 3, ROVE_ROLE_ADMIN = 4 };
 
 /* "rep", "manager", ...; "unknown" for anything else. */
 const char *rove_role_name(int role);
