@@ -1105,15 +1105,27 @@ static bool snap_key_after(const uint8_t *a, uint32_t alen, const uint8_t *b, ui
 }
 
 /* Whether reply h may follow a replica at prev: an ops chunk moves the
- * cursor up (the last one may leave it), a snapshot chunk continues the
+ * cursor up (the last one may leave it), or moves on inside the family of
+ * the op after the cursor (its resume key grows), a snapshot chunk continues the
  * snapshot in progress past its resume key, and a reset starts a snapshot
  * only on a fresh replica or for a new scope epoch. Anything else would
  * let a faulty server move a replica back, or keep a sync going forever. */
 static bool pull_reply_follows(const rove_pull_state *prev, const rove_pull_reply *h)
 {
+	if (h->mode == ROVE_PULL_OPS && prev->snap_seq != 0)
+		return false;
+	if (h->mode == ROVE_PULL_OPS && h->cursor > prev->cursor)
+		return true;
+	if (h->mode == ROVE_PULL_OPS && h->cursor == prev->cursor) {
+		/* Nothing new, or more of the family in progress. */
+		if (!h->more)
+			return h->snap_keylen == 0 && prev->snap_keylen == 0;
+		return h->snap_keylen == ROVE_RECORD_KEY &&
+		       (prev->snap_keylen == 0 ||
+			snap_key_after(h->snap_key, h->snap_keylen, prev->snap_key, prev->snap_keylen));
+	}
 	if (h->mode == ROVE_PULL_OPS)
-		return prev->snap_seq == 0 &&
-		       (h->cursor > prev->cursor || (!h->more && h->cursor == prev->cursor));
+		return false;
 	if (h->reset)
 		return (prev->cursor == 0 && prev->snap_seq == 0) || h->epoch != prev->epoch;
 	return prev->snap_seq != 0 && h->snap_seq == prev->snap_seq && h->epoch == prev->epoch &&
@@ -1222,6 +1234,11 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 		}
 	} else {
 		n.cursor = h->cursor;
+		if (h->more && h->snap_keylen > 0) {
+			/* A family cut short: the next chunk resumes after it. */
+			n.snap_keylen = h->snap_keylen;
+			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
+		}
 	}
 	*next = n;
 }

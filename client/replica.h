@@ -93,6 +93,10 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
 			      uint32_t n, uint32_t *accepted, uint32_t *rejected);
 
+/* Where a replica's pull stands: after the op at cursor; inside a
+ * snapshot (snap_seq != 0) after snap_key; or, with snap_seq 0 and a
+ * snap_key, inside the family of the op after the cursor (a record moved
+ * into or out of scope with more children than one reply holds). */
 typedef struct rove_pull_state {
 	uint64_t cursor;
 	uint64_t epoch;

@@ -9,6 +9,13 @@
  * not the database. For each op found, the record's scopes now decide:
  * still visible and not moved - the op; moved into view - the whole record
  * and its children; out of view - an evict for the record and children.
+ *
+ * Every reply stays within its budget of items and bytes (chunk_full),
+ * also inside a family of any size: a family cut short leaves the cursor
+ * before its op and sends the key of the last member sent, from which the
+ * next request resumes. Skipping the members sent already is safe even if
+ * the record moved again meanwhile: any later change of it is a later op
+ * in the user's scopes, which decides the family again, whole.
  */
 #include "engine_int.h"
 
@@ -32,6 +39,10 @@ typedef struct pull_ctx {
 	rove_record *rec; /* scratch */
 	rove_op *op;      /* scratch */
 	rove_scopes rs;
+	/* Ops: the family of the first op resumes after this member (the
+	 * request's resume key), and whether this reply cut a family short. */
+	const uint8_t *resume;
+	bool cut;
 } pull_ctx;
 
 static bool chunk_full(const pull_ctx *p)
@@ -61,6 +72,26 @@ static int emit_record_raw(pull_ctx *p, const uint8_t *reckey)
 	return rc;
 }
 
+/* A live record whole: a deleted one (a tombstone) does not travel. */
+static int emit_live_record(pull_ctx *p, const uint8_t *reckey)
+{
+	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
+	int rc = mdb_get(p->txn, p->e->st.records, &k, &v);
+
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
+	if (rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
+		rove_error("corrupt record in the store");
+		return ROVE_EPROTO;
+	}
+	if (rove_record_deleted(p->rec))
+		return ROVE_OK;
+	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
+
 static int emit_evict(pull_ctx *p, const uint8_t *reckey)
 {
 	rove_uuid id;
@@ -73,25 +104,53 @@ static int emit_evict(pull_ctx *p, const uint8_t *reckey)
 	return rc;
 }
 
-/* The record and every child of it, whole or evicted. */
+/* The record and every child of it, whole or evicted, in key order after
+ * the record itself; members up to `after` (a member's key, or NULL for
+ * none) were sent by an earlier reply. When the chunk fills up, the walk
+ * stops with p->cut set and the last member sent as the resume key. */
 typedef struct family_ctx {
 	pull_ctx *p;
 	bool evict;
+	const uint8_t *after;
 } family_ctx;
 
-static int emit_child(const uint8_t child[ROVE_RECORD_KEY], void *arg)
+static int emit_member(const uint8_t member[ROVE_RECORD_KEY], void *arg)
 {
-	const family_ctx *f = arg;
+	family_ctx *f = arg;
+	pull_ctx *p = f->p;
+	int rc;
 
-	return f->evict ? emit_evict(f->p, child) : emit_record_raw(f->p, child);
+	if (f->after != NULL) {
+		/* Children come in key order: skip up to the resume key. */
+		if (memcmp(member, f->after, ROVE_RECORD_KEY) <= 0)
+			return ROVE_OK;
+		f->after = NULL;
+	}
+	if (p->h->n > 0 && chunk_full(p)) {
+		p->cut = true;
+		return ROVE_EEXIST; /* stop the walk */
+	}
+	rc = f->evict ? emit_evict(p, member) : emit_live_record(p, member);
+	if (rc == ROVE_OK) {
+		memcpy(p->h->snap_key, member, ROVE_RECORD_KEY);
+		p->h->snap_keylen = ROVE_RECORD_KEY;
+	}
+	return rc;
 }
 
-static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict)
+static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict, const uint8_t *after)
 {
-	family_ctx f = {p, evict};
-	int rc = emit_child(reckey, &f);
+	family_ctx f = {p, evict, NULL};
+	int rc = ROVE_OK;
 
-	return rc == ROVE_OK ? rove_store_each_child(&p->e->st, p->txn, reckey, 0, emit_child, &f) : rc;
+	/* The record first, unless the resume key says it was sent. */
+	if (after == NULL)
+		rc = emit_member(reckey, &f);
+	else if (memcmp(after, reckey, ROVE_RECORD_KEY) != 0)
+		f.after = after;
+	if (rc == ROVE_OK)
+		rc = rove_store_each_child(&p->e->st, p->txn, reckey, 0, emit_member, &f);
+	return rc == ROVE_EEXIST && p->cut ? ROVE_OK : rc;
 }
 
 /* ---- snapshots ---- */
@@ -280,8 +339,9 @@ static int pos_read(scope_pos *sp, int mrc, MDB_val *k, MDB_val *v)
 	return ROVE_OK;
 }
 
-/* Sends what the op at seq means for this user now. */
-static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved)
+/* Sends what the op at seq means for this user now; a family resumes
+ * after `after` (NULL: from its start). */
+static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *after)
 {
 	MDB_val raw;
 	uint8_t reckey[ROVE_RECORD_KEY];
@@ -299,9 +359,11 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved)
 	if (rc != ROVE_OK)
 		return rc;
 	if (!rove_policy_sees(p->us, &p->rs))
-		return emit_family(p, reckey, true);
+		return emit_family(p, reckey, true, after);
 	if (moved)
-		return emit_family(p, reckey, false);
+		return emit_family(p, reckey, false, after);
+	if (after != NULL)
+		return ROVE_OK; /* the op was a family's; a later op decides it */
 	rc = rove_enc_entry_op_raw(p->items, raw.mv_data, raw.mv_size);
 	if (rc == ROVE_OK)
 		p->h->n++;
@@ -352,9 +414,20 @@ static int ops_scoped(pull_ctx *p, uint64_t cursor)
 			rc = pos_read(&pos[i], mdb_cursor_get(pos[i].c, &k, &v, MDB_NEXT), &k, &v);
 		}
 		if (rc == ROVE_OK)
-			rc = emit_for_op(p, seq, moved);
-		if (rc == ROVE_OK)
+			rc = emit_for_op(p, seq, moved, seq == cursor + 1 ? p->resume : NULL);
+		p->resume = NULL;
+		if (rc == ROVE_OK && p->cut) {
+			/* The op's family goes on in the next reply: every op
+			 * before it is done (those between the last one sent and
+			 * it are in none of the user's scopes). */
+			p->h->cursor = seq - 1;
+			p->h->more = true;
+			break;
+		}
+		if (rc == ROVE_OK) {
 			p->h->cursor = seq;
+			p->h->snap_keylen = 0;
+		}
 	}
 	/* Nothing more in scope: the replica is current up to the head. */
 	if (rc == ROVE_OK && !p->h->more)
@@ -411,9 +484,12 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 			h.mode = ROVE_PULL_SNAPSHOT;
 			h.snap_seq = q->snap_seq;
 			rc = p.us->all ? snapshot_all(&p, q) : snapshot_scoped(&p, q);
+		} else if (q->snap_keylen != 0 && (q->snap_keylen != ROVE_RECORD_KEY || p.us->all)) {
+			rc = ROVE_EINVAL; /* a family resumes after one record key */
 		} else {
 			h.mode = ROVE_PULL_OPS;
 			h.cursor = q->cursor;
+			p.resume = q->snap_keylen == ROVE_RECORD_KEY ? q->snap_key : NULL;
 			rc = p.us->all ? ops_all(&p, q->cursor) : ops_scoped(&p, q->cursor);
 		}
 		if (h.mode == ROVE_PULL_SNAPSHOT)

@@ -9,7 +9,8 @@
  *       VALUE "null" for nil, "#123" for an integer, anything else a string
  *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N]
  *       every entry until done, one JSON object a line:
- *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N}
+ *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N,"resets":N}
+ *       (resets: replies that restarted the pull with a snapshot)
  *   rove_probe URL USER TOKEN raw HEX | raw-file PATH
  *       sends the bytes; prints the reply's type or error {"error":code,"text":..}
  *   push also takes --author NAME (an author claimed by the client) and
@@ -138,6 +139,7 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 static int do_pull(const rove_auth *a, int argc, char **argv)
 {
 	static const char *const tags[] = {"op", "record", "evict"};
+	unsigned resets = 0;
 	rove_pull_req q;
 	rove_entry *e = malloc(sizeof(*e));
 	rove_buf req;
@@ -161,6 +163,7 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 			return 2;
 		call(&req, &reply);
 		decode(reply, &m);
+		resets += m.u.pull_reply.reset;
 		while (rove_msg_next_entry(&m, e) == ROVE_OK) {
 			rove_uuid_format(&e->id, ids);
 			printf("{\"tag\":\"%s\",\"coll\":%u,\"id\":\"%s\"}\n", tags[e->tag], e->coll, ids);
@@ -168,12 +171,15 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 		if (m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT) {
 			q.epoch = m.u.pull_reply.epoch;
 			q.snap_seq = m.u.pull_reply.more ? m.u.pull_reply.snap_seq : 0;
-			q.snap_keylen = m.u.pull_reply.snap_keylen;
+			q.snap_keylen = m.u.pull_reply.more ? m.u.pull_reply.snap_keylen : 0;
 			memcpy(q.snap_key, m.u.pull_reply.snap_key, q.snap_keylen);
 			if (!m.u.pull_reply.more)
 				q.cursor = m.u.pull_reply.snap_seq;
 		} else {
 			q.cursor = m.u.pull_reply.cursor;
+			/* inside a family cut short: resume after its last member */
+			q.snap_keylen = m.u.pull_reply.more ? m.u.pull_reply.snap_keylen : 0;
+			memcpy(q.snap_key, m.u.pull_reply.snap_key, q.snap_keylen);
 		}
 		nng_msg_free(reply);
 		if (!m.u.pull_reply.more && (m.u.pull_reply.mode == ROVE_PULL_OPS || q.cursor == 0))
@@ -181,7 +187,7 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 		if (!m.u.pull_reply.more && m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT)
 			continue; /* now the ops after the snapshot */
 	}
-	printf("{\"cursor\":%llu}\n", (unsigned long long)q.cursor);
+	printf("{\"cursor\":%llu,\"resets\":%u}\n", (unsigned long long)q.cursor, resets);
 	rove_buf_free(&req);
 	free(e);
 	return 0;
