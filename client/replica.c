@@ -1046,7 +1046,7 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 }
 
 /* Applies one entry of a pull reply to base and view. */
-static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, uint64_t now_ms,
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock,
 		       work *w)
 {
 	uint8_t key[ROVE_RECORD_KEY];
@@ -1063,10 +1063,12 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
 	for (uint32_t i = 0; i < fs->n; i++) {
-		/* The clock follows later stamps (the wall clock joins once per
-		 * reply), but not one implausibly far in the future. */
+		/* The clock follows every later stamp (the wall clock joins once
+		 * per reply): a change made after seeing this one orders after
+		 * it, however wrong this laptop's clock is. The server bounds
+		 * the stamps it keeps by its own clock. */
 		rove_hlc seen = fs->f[i].st.hlc;
-		if (seen.v > clock->v && rove_hlc_plausible(seen, now_ms, ROVE_MAX_PEER_AHEAD_MS))
+		if (seen.v > clock->v)
 			clock->v = seen.v;
 	}
 	rove_record_key(key, e->coll, &e->id);
@@ -1181,7 +1183,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &clock, now_ms, w);
+			rc = apply_entry(r, txn, e, &clock, w);
 		(*items)++;
 	}
 	rove_hlc_observe(&clock, clock, now_ms);

@@ -40,16 +40,9 @@ uint64_t rove_wall_ms(void);
  * Updates *last. */
 rove_hlc rove_hlc_tick(rove_hlc *last, uint64_t wall_ms);
 
-/* Moves *last past a received value (never backwards). Callers ignore
- * values absurdly far ahead of their wall clock (a hostile peer's) rather
- * than observe them: see rove_hlc_plausible. */
+/* Moves *last past a received value and the wall clock (never
+ * backwards). */
 void rove_hlc_observe(rove_hlc *last, rove_hlc seen, uint64_t wall_ms);
-
-/* Whether seen is no more than max_ahead_ms ahead of wall_ms. */
-static inline int rove_hlc_plausible(rove_hlc seen, uint64_t wall_ms, uint64_t max_ahead_ms)
-{
-	return rove_hlc_ms(seen) <= wall_ms + max_ahead_ms;
-}
 
 /* <0, 0, >0 as a is earlier than, equal to, later than b. */
 int rove_stamp_cmp(const rove_stamp *a, const rove_stamp *b);

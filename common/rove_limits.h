@@ -48,11 +48,6 @@
 /* A stamp further ahead of the server's clock than this is re-stamped. */
 #define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
 
-/* A replica's clock follows the stamps it pulls (so that a laptop whose
- * clock is slow still stamps its edits after what it has seen), except
- * stamps this far ahead of its own clock: garbage, not a slow clock. */
-#define ROVE_MAX_PEER_AHEAD_MS (30ull * 24u * 3600u * 1000u)
-
 /* The latest wall-clock time (ms since 1970) read back from a replica's
  * own files (the time of its last sync): 9999-12-31T23:59:59.999Z, the
  * last that prints with a four-digit year. */

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Laptops with wrong clocks (SPEC rule 8): a replica's clock follows every
+# stamp it receives, so a change made after seeing another orders after it
+# however slow or fast the laptop's clock is. Runs rove under libfaketime.
+. "$(dirname "$0")/lib.sh"
+
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
+[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+# at OFFSET NAME ARGS...: rove on NAME's replica with its clock moved by
+# OFFSET (libfaketime syntax, e.g. -40d).
+at() {
+	local off=$1
+	shift
+	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
+}
+
+server_setup
+territories east
+users alice:rep:east mike:manager:east
+sync_all admin alice mike
+# The fake clock is really seen: an activity without --at is stamped today.
+c=$(r alice customer add --name "Slow clock customer")
+r alice sync >/dev/null
+a=$(at -40d alice activity add --customer "$c" --kind note --note probe)
+when=$(r alice activity show "$a" --json | jq -r .at)
+[ "${when:0:10}" = "$(date -u -d '-40 days' +%F)" ] || fail "libfaketime had no effect: activity at $when"
+
+for off in -40d +3d -400d; do
+	# The manager edits; the owner, whose laptop is OFF away, syncs, sees
+	# the manager's value, and changes it again: the owner's later change
+	# wins everywhere.
+	r mike sync >/dev/null
+	r mike customer set "$c" address="manager $off"
+	r mike sync >/dev/null
+	at "$off" alice sync >/dev/null
+	eq "$(r alice customer show "$c" --json | jq -r .address)" "manager $off" "alice sees the manager's edit ($off)"
+	at "$off" alice customer set "$c" address="owner after $off"
+	at "$off" alice sync >/dev/null
+	sync_all mike admin
+	at "$off" alice sync >/dev/null
+	for u in alice mike admin; do
+		eq "$(r "$u" customer show "$c" --json | jq -r .address)" "owner after $off" \
+			"$u: the owner's later edit wins with a clock $off"
+	done
+done
+echo "ok"
