@@ -11,7 +11,12 @@ static const char help[] =
 	"\n"
 	"Push this replica's pending changes, then pull the server's changes.\n"
 	"Exit status 3 if the server cannot be reached; local data is untouched.\n"
-	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}\n";
+	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N,\"resent\":N}\n"
+	"\n"
+	"If the server was restored from a backup that lacks some of what this\n"
+	"replica holds, the replica sends its changes again (resent: how many;\n"
+	"the server decides those it lacks anew, and any it refuses show in\n"
+	"'rove rejected'), then takes a fresh copy of its data.\n";
 
 int cmd_sync(rove_cli *cli, int argc, char **argv)
 {
@@ -34,12 +39,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		return cli_exit(rc);
 	if (json) {
 		printf("{\"pushed\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
-		       ",\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64 "}\n",
-		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
+		       ",\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64 ",\"resent\":%" PRIu64 "}\n",
+		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor, st.resent);
 	} else {
 		printf("pushed %" PRIu64 " (accepted %" PRIu64 ", rejected %" PRIu64 "), pulled %" PRIu64
 		       ", cursor %" PRIu64 "\n",
 		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
+		if (st.resent > 0)
+			printf("%" PRIu64 " change(s) sent again to a server restored from a backup\n", st.resent);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
 	}

@@ -15,8 +15,8 @@
 
 /* The layout of a replica; one made with another is refused at open
  * (ROVE_EVERSION). 2: refused ops in proto's rejection encoding, the
- * last sync time in a file. */
-#define REPLICA_FORMAT 2
+ * last sync time in a file. 3: two bases, the journal, the server's run. */
+#define REPLICA_FORMAT 3
 #define REPLICA_MAXDBS 16
 #define PENDING_KEY (ROVE_RECORD_KEY + 8) /* coll(1) id(16) lseq(8) */
 /* The time of the last sync: a file beside the database (see synced). */
@@ -39,11 +39,47 @@ static int replica_path(const char *dir, const char *name, char out[REPLICA_PATH
 static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 {
 	const rove_db_table t[] = {
-		{"meta", &r->meta},       {"base", &r->base},       {"view", &r->view},
-		{"outbox", &r->outbox},   {"pending", &r->pending}, {"rejected", &r->rejected},
+		{"meta", &r->meta},         {"base0", &r->bases[0]},  {"base1", &r->bases[1]},
+		{"view", &r->view},         {"outbox", &r->outbox},   {"pending", &r->pending},
+		{"rejected", &r->rejected}, {"journal", &r->journal},
 	};
 
 	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
+}
+
+/* Which of the two bases is the base: meta "base", 0 (or absent) or 1. */
+static int bases_get(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t i = 0;
+	int rc = rove_db_get_u64(txn, r->meta, "base", &i);
+
+	if (rc == ROVE_ENOTFOUND) {
+		i = 0;
+		rc = ROVE_OK;
+	}
+	if (rc == ROVE_OK && i > 1)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK) {
+		r->base = r->bases[i];
+		r->aside = r->bases[1 - i];
+	}
+	return rc;
+}
+
+/* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
+ * the base in it: every transaction on the replica begins here. */
+static int txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
+{
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
+
+	if (rc == ROVE_OK) {
+		rc = bases_get(r, *txn);
+		if (rc != ROVE_OK) {
+			mdb_txn_abort(*txn);
+			*txn = NULL;
+		}
+	}
+	return rc;
 }
 
 int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,
@@ -140,6 +176,8 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = rove_db_get_u64(txn, r->meta, "format", &format);
 	if (rc == ROVE_OK && format != REPLICA_FORMAT)
 		rc = ROVE_EVERSION;
+	if (rc == ROVE_OK)
+		rc = bases_get(r, txn);
 	if (rc == ROVE_OK)
 		rc = meta_str(txn, r->meta, "server", r->server, ROVE_MAX_URL);
 	if (rc == ROVE_OK)
@@ -250,6 +288,62 @@ static int rec_merge(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *i
 		rc = rove_merge(&tmp->fs, fs, &changed);
 	if (rc == ROVE_OK && (changed || tmp->fs.n == 0))
 		rc = rec_put(txn, dbi, tmp, scratch);
+	return rc;
+}
+
+/* ---- meta ---- */
+
+/* A u64 of meta, 0 when absent. */
+static int meta_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *out)
+{
+	int rc = rove_db_get_u64(txn, meta, key, out);
+
+	if (rc == ROVE_ENOTFOUND) {
+		*out = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+/* Bytes of meta (at most max; absent: none, *len 0). */
+static int meta_bytes(MDB_txn *txn, MDB_dbi meta, const char *key, void *out, uint32_t max, uint32_t *len)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int mrc = mdb_get(txn, meta, &k, &v);
+
+	*len = 0;
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, "meta");
+	if (v.mv_size > max)
+		return ROVE_EPROTO;
+	memcpy(out, v.mv_data, v.mv_size);
+	*len = (uint32_t)v.mv_size;
+	return ROVE_OK;
+}
+
+/* Sets bytes of meta, or removes the key for none. */
+static int meta_bytes_put(MDB_txn *txn, MDB_dbi meta, const char *key, const void *data, uint32_t len)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)data};
+	int rc;
+
+	if (len > 0)
+		return rove_db_err(mdb_put(txn, meta, &k, &v, 0), "meta");
+	rc = mdb_del(txn, meta, &k, NULL);
+	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "meta");
+}
+
+static int meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id)
+{
+	uint32_t len;
+	int rc = meta_bytes(txn, meta, key, id->b, sizeof(id->b), &len);
+
+	if (rc == ROVE_OK && len != 0 && len != sizeof(id->b))
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK && len == 0)
+		memset(id->b, 0, sizeof(id->b));
 	return rc;
 }
 
@@ -485,14 +579,14 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
-	uint64_t last_hlc = 0, lseq = 0;
+	uint64_t last_hlc = 0, lseq = 0, jseq = 0;
 	rove_hlc clock;
 	work *w = work_new();
 	int rc;
 
 	if (w == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	rc = txn_begin(r, 0, &txn);
 	if (rc != ROVE_OK) {
 		work_free(w);
 		return rc;
@@ -501,8 +595,14 @@ static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
+	/* Local sequence numbers name an op in the outbox and the journal
+	 * alike: after the last of either. */
 	if (rc == ROVE_OK)
 		rc = last_u64_key(txn, r->outbox, &lseq);
+	if (rc == ROVE_OK)
+		rc = last_u64_key(txn, r->journal, &jseq);
+	if (rc == ROVE_OK && jseq > lseq)
+		lseq = jseq;
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = fill(&w->op, i, arg);
 		if (rc == ROVE_OK)
@@ -562,7 +662,7 @@ int rove_replica_write(rove_replica *r, rove_op *op)
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
 	MDB_txn *txn;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc = txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -599,7 +699,7 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 
 	if (rec == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	rc = txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK) {
 		free(rec);
 		return rc;
@@ -693,7 +793,7 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
 	MDB_stat ms;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc = txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -721,7 +821,7 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 
 	if (rj == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	rc = txn_begin(r, MDB_RDONLY, &txn);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->rejected, &c), "cursor");
 	if (rc == ROVE_OK) {
@@ -756,7 +856,7 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	int rc, mrc;
 
 	*n = 0;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	rc = txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
@@ -842,18 +942,21 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
 }
 
-static int push_results_once(rove_replica *r, const rove_op *ops, const rove_push_result *res,
-			     uint32_t n, uint32_t *accepted, uint32_t *rejected)
+static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
 	work *w = work_new();
+	uint64_t ack_seq = 0;
 	int rc;
 
 	*accepted = 0;
 	*rejected = 0;
 	if (w == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	rc = txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq, acked;
 
@@ -875,6 +978,8 @@ static int push_results_once(rove_replica *r, const rove_op *ops, const rove_pus
 				break;
 			}
 			rc = outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+			if (res[i].seq > ack_seq)
+				ack_seq = res[i].seq;
 			(*accepted)++;
 		} else {
 			rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
@@ -885,6 +990,13 @@ static int push_results_once(rove_replica *r, const rove_op *ops, const rove_pus
 			(*rejected)++;
 		}
 	}
+	/* What the next pull asks the server to vouch for: the highest
+	 * acknowledged number, with the run that acknowledged it last (a
+	 * later run of the same history holds the earlier ones). */
+	if (rc == ROVE_OK && *accepted > 0)
+		rc = meta_bytes_put(txn, r->meta, "ack_run", run->b, sizeof(run->b));
+	if (rc == ROVE_OK && *accepted > 0)
+		rc = rove_db_put_u64(txn, r->meta, "ack_seq", ack_seq);
 	if (txn != NULL)
 		rc = commit_or_abort(txn, rc);
 	work_free(w);
@@ -894,41 +1006,28 @@ static int push_results_once(rove_replica *r, const rove_op *ops, const rove_pus
 /* The pull position as stored in meta, read in txn. */
 static int pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 {
-	MDB_val k = {8, "snap_key"}, v;
-	int rc, mrc;
+	int rc;
 
 	memset(ps, 0, sizeof(*ps));
-	rc = rove_db_get_u64(txn, r->meta, "cursor", &ps->cursor);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
-	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, "snap_seq", &ps->snap_seq);
-		if (rc == ROVE_ENOTFOUND)
-			rc = ROVE_OK;
-	}
-	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, "epoch", &ps->epoch);
-		if (rc == ROVE_ENOTFOUND)
-			rc = ROVE_OK;
-	}
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	if (mrc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (mrc != 0)
-		return rove_db_err(mrc, "meta");
-	if (v.mv_size > ROVE_MAX_SNAP_KEY)
-		return ROVE_EPROTO;
-	memcpy(ps->snap_key, v.mv_data, v.mv_size);
-	ps->snap_keylen = (uint32_t)v.mv_size;
-	return ROVE_OK;
+	rc = meta_u64(txn, r->meta, "cursor", &ps->cursor);
+	if (rc == ROVE_OK)
+		rc = meta_u64(txn, r->meta, "snap_seq", &ps->snap_seq);
+	if (rc == ROVE_OK)
+		rc = meta_u64(txn, r->meta, "epoch", &ps->epoch);
+	if (rc == ROVE_OK)
+		rc = meta_bytes(txn, r->meta, "snap_key", ps->snap_key, ROVE_MAX_SNAP_KEY, &ps->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = meta_uuid(txn, r->meta, "run", &ps->run);
+	if (rc == ROVE_OK)
+		rc = meta_uuid(txn, r->meta, "ack_run", &ps->ack_run);
+	if (rc == ROVE_OK)
+		rc = meta_u64(txn, r->meta, "ack_seq", &ps->ack_seq);
+	return rc;
 }
 
 /* Stores the fields of next that differ from prev, in txn. */
 static int pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *prev, const rove_pull_state *next)
 {
-	MDB_val k = {8, "snap_key"}, v = {next->snap_keylen, (void *)next->snap_key};
 	int rc = ROVE_OK;
 
 	if (next->cursor != prev->cursor)
@@ -937,19 +1036,22 @@ static int pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *
 		rc = rove_db_put_u64(txn, r->meta, "epoch", next->epoch);
 	if (rc == ROVE_OK && next->snap_seq != prev->snap_seq)
 		rc = rove_db_put_u64(txn, r->meta, "snap_seq", next->snap_seq);
-	if (rc != ROVE_OK || (next->snap_keylen == prev->snap_keylen &&
-			      memcmp(next->snap_key, prev->snap_key, next->snap_keylen) == 0))
-		return rc;
-	if (next->snap_keylen > 0)
-		return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
-	rc = mdb_del(txn, r->meta, &k, NULL);
-	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "meta");
+	if (rc == ROVE_OK && (next->snap_keylen != prev->snap_keylen ||
+			      memcmp(next->snap_key, prev->snap_key, next->snap_keylen) != 0))
+		rc = meta_bytes_put(txn, r->meta, "snap_key", next->snap_key, next->snap_keylen);
+	if (rc == ROVE_OK && rove_uuid_cmp(&next->run, &prev->run) != 0)
+		rc = meta_bytes_put(txn, r->meta, "run", next->run.b, sizeof(next->run.b));
+	if (rc == ROVE_OK && rove_uuid_cmp(&next->ack_run, &prev->ack_run) != 0)
+		rc = meta_bytes_put(txn, r->meta, "ack_run", next->ack_run.b, sizeof(next->ack_run.b));
+	if (rc == ROVE_OK && next->ack_seq != prev->ack_seq)
+		rc = rove_db_put_u64(txn, r->meta, "ack_seq", next->ack_seq);
+	return rc;
 }
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
 {
 	MDB_txn *txn;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc = txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -958,8 +1060,34 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
 	return rc;
 }
 
+/* Keeps the journal to its latest ROVE_REPLICA_JOURNAL_OPS ops: older
+ * ones are forgotten, oldest first. */
+static int journal_bound(rove_replica *r, MDB_txn *txn)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t extra;
+	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
+
+	if (rc != ROVE_OK || ms.ms_entries <= ROVE_REPLICA_JOURNAL_OPS)
+		return rc;
+	extra = ms.ms_entries - ROVE_REPLICA_JOURNAL_OPS;
+	rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (size_t i = 0; rc == ROVE_OK && i < extra; i++) {
+		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
 /* Drops acknowledged ops the cursor has passed; their effect is now in
- * base (or out of scope), and the view is rebuilt without them. */
+ * base (or out of scope), and the view is rebuilt without them. They
+ * move to the journal. */
 static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, work *w)
 {
 	MDB_cursor *c;
@@ -1005,6 +1133,11 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, work *w)
 		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
 		if (rc == ROVE_OK)
 			rc = outbox_decode(&ov, &acked, &w->op);
+		if (rc == ROVE_OK) {
+			/* Kept in the journal, as it was sent (see journal_bound). */
+			MDB_val jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+			rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
+		}
 		if (rc == ROVE_OK)
 			rc = outbox_remove(r, txn, done[i], &w->op);
 		if (rc == ROVE_OK) {
@@ -1013,21 +1146,20 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, work *w)
 			rc = view_rebuild(r, txn, coll, &rid, w);
 		}
 	}
+	if (rc == ROVE_OK && ndone > 0)
+		rc = journal_bound(r, txn);
 	free(done);
 	return rc;
 }
 
-/* The server's data is dropped (a new snapshot follows): base and view
- * are emptied and the view rebuilt from the pending ops alone. */
-static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
+/* The view anew: emptied, then every pending op merged onto the base. */
+static int view_reset(rove_replica *r, MDB_txn *txn, work *w)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = rove_db_err(mdb_drop(txn, r->base, 0), "base");
+	int rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
 	int mrc;
 
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
@@ -1041,14 +1173,40 @@ static int replica_reset(rove_replica *r, MDB_txn *txn, work *w)
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
 	mdb_cursor_close(c);
 	return rc;
 }
 
-/* Applies one entry of a pull reply to base and view. */
-static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock,
+/* A snapshot built aside is complete: it becomes the base, the old base
+ * is emptied (the next snapshot is built there) and the view is made
+ * anew from the new base and the pending ops. In the transaction of the
+ * snapshot's last chunk: until it commits, the replica shows what it
+ * showed before. */
+static int bases_swap(rove_replica *r, MDB_txn *txn, work *w)
+{
+	MDB_dbi old = r->base;
+	uint64_t next = r->aside == r->bases[1] ? 1 : 0;
+	int rc = rove_db_put_u64(txn, r->meta, "base", next);
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* (If this transaction aborts, the next one reads meta again.) */
+	r->base = r->aside;
+	r->aside = old;
+	rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	if (rc == ROVE_OK)
+		rc = view_reset(r, txn, w);
+	return rc;
+}
+
+/* Applies one entry of a pull reply: an op or evict to base and view; a
+ * snapshot's record (aside) to the snapshot being built. */
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, bool aside,
 		       work *w)
 {
+	MDB_dbi base = aside ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
 	const rove_fields *fs;
 	int rc;
@@ -1076,16 +1234,18 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		/* A whole record the replica does not have yet (a snapshot):
 		 * stored as it came, no decoding and encoding again. */
 		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
-		int mrc = mdb_put(txn, r->base, &k, &v, MDB_NOOVERWRITE);
+		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
 		if (mrc == 0)
 			goto view;
 		if (mrc != MDB_KEYEXIST)
 			return rove_db_err(mrc, "base");
 	}
-	rc = rec_merge(txn, r->base, e->coll, &e->id, fs, &w->a, &w->buf);
+	rc = rec_merge(txn, base, e->coll, &e->id, fs, &w->a, &w->buf);
 	if (rc != ROVE_OK)
 		return rc;
 view:
+	if (aside)
+		return ROVE_OK; /* the view is made anew when the snapshot is whole */
 	/* Records with pending ops keep their view up to date too. */
 	{
 		MDB_val k = {ROVE_RECORD_KEY, key}, v;
@@ -1144,6 +1304,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rove_hlc clock;
 	rove_entry *e = malloc(sizeof(*e));
 	work *w = work_new();
+	MDB_dbi base, aside;
 	int rc;
 
 	*items = 0;
@@ -1152,12 +1313,14 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		work_free(w);
 		return ROVE_ENOMEM;
 	}
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	rc = txn_begin(r, 0, &txn);
 	if (rc != ROVE_OK) {
 		free(e);
 		work_free(w);
 		return rc;
 	}
+	base = r->base;
+	aside = r->aside;
 	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
@@ -1172,8 +1335,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	}
 	if (rc == ROVE_OK)
 		rove_pull_state_next(&prev, h, &next);
+	/* A snapshot is built aside and becomes the base with its last
+	 * chunk; a reset starts a new one. */
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
-		rc = replica_reset(r, txn, w);
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
 	while (rc == ROVE_OK) {
 		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {
@@ -1183,9 +1348,11 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &clock, w);
+			rc = apply_entry(r, txn, e, &clock, h->mode == ROVE_PULL_SNAPSHOT, w);
 		(*items)++;
 	}
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
+		rc = bases_swap(r, txn, w);
 	rove_hlc_observe(&clock, clock, now_ms);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
@@ -1199,17 +1366,22 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		rc = rove_db_put_str(txn, r->meta, "role", r->role);
 	}
 	rc = commit_or_abort(txn, rc);
+	if (rc != ROVE_OK) {
+		/* A swap of the bases was undone with the transaction. */
+		r->base = base;
+		r->aside = aside;
+	}
 	free(e);
 	work_free(w);
 	return rc;
 }
 
-int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
-			      uint32_t n, uint32_t *accepted, uint32_t *rejected)
+int rove_replica_push_results(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	int rc;
 
-	WITH_GROWTH(r, push_results_once(r, ops, res, n, accepted, rejected));
+	WITH_GROWTH(r, push_results_once(r, run, ops, res, n, accepted, rejected));
 	return rc;
 }
 
@@ -1223,6 +1395,9 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 	memset(&n, 0, sizeof(n));
 	n.cursor = prev->cursor;
 	n.epoch = prev->epoch;
+	n.run = h->run;
+	n.ack_run = prev->ack_run;
+	n.ack_seq = prev->ack_seq;
 	if (h->mode == ROVE_PULL_SNAPSHOT) {
 		if (h->reset)
 			n.cursor = 0;
@@ -1242,7 +1417,29 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
 		}
 	}
+	/* Acknowledged ops the cursor has passed are vouched for by it. */
+	if (n.snap_seq == 0 && n.cursor >= n.ack_seq)
+		n.ack_seq = 0;
 	*next = n;
+}
+
+void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
+			     rove_pull_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->replica = *replica;
+	q->cursor = ps->cursor;
+	q->snap_seq = ps->snap_seq;
+	q->epoch = ps->epoch;
+	q->snap_keylen = ps->snap_keylen;
+	memcpy(q->snap_key, ps->snap_key, ps->snap_keylen);
+	q->max_items = max;
+	q->run = ps->run;
+	/* Acknowledged ops past the cursor: the server vouches for them too. */
+	if (ps->ack_seq > ps->cursor) {
+		q->ack_run = ps->ack_run;
+		q->ack_seq = ps->ack_seq;
+	}
 }
 
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
@@ -1264,6 +1461,125 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	}
 
 	WITH_GROWTH(r, (*reply = start, apply_pull_once(r, reply, items)));
+	return rc;
+}
+
+/* ---- a server whose history is not the one synced with ---- */
+
+/* Puts every journal op back into the outbox, where it was (its lseq), as
+ * not acknowledged; the journal is emptied. */
+static int journal_to_outbox(rove_replica *r, MDB_txn *txn, work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* The cursor is only read: the writes go to other tables. */
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		uint8_t pkey[PENDING_KEY];
+		MDB_val pk = {PENDING_KEY, pkey}, pv = {0, ""};
+		uint64_t lseq;
+
+		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+			rove_error("corrupt entry in the replica's journal");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		lseq = rove_be64_get(k.mv_data);
+		rc = outbox_put(txn, r, lseq, 0, &w->op, &w->buf, MDB_NOOVERWRITE);
+		pending_key(pkey, w->op.coll, &w->op.rid, lseq);
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+		if (rc == ROVE_OK)
+			rc = view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
+	return rc;
+}
+
+/* Marks every outbox op as not acknowledged; counts them. */
+static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rove_buf *scratch)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	*n = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		if (v.mv_size < 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (rove_be64_get(v.mv_data) != 0) {
+			static const uint8_t none[8];
+			MDB_val nv;
+			rove_buf_reset(scratch);
+			rc = rove_buf_append(scratch, none, 8);
+			if (rc == ROVE_OK)
+				rc = rove_buf_append(scratch, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+			nv.mv_size = scratch->len;
+			nv.mv_data = scratch->data;
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), "outbox");
+		}
+		(*n)++;
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int history_lost_once(rove_replica *r, uint64_t *resend)
+{
+	MDB_txn *txn = NULL;
+	rove_pull_state prev, none;
+	work *w = work_new();
+	int rc;
+
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK)
+		rc = journal_to_outbox(r, txn, w);
+	if (rc == ROVE_OK)
+		rc = outbox_unack(r, txn, resend, &w->buf);
+	/* A fresh start (a snapshot half built aside is dropped); the base
+	 * is shown until the new snapshot replaces it whole. */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	memset(&none, 0, sizeof(none));
+	if (rc == ROVE_OK)
+		rc = pull_state_put(r, txn, &prev, &none);
+	if (txn != NULL)
+		rc = commit_or_abort(txn, rc);
+	work_free(w);
+	return rc;
+}
+
+int rove_replica_history_lost(rove_replica *r, uint64_t *resend)
+{
+	int rc;
+
+	WITH_GROWTH(r, history_lost_once(r, resend));
 	return rc;
 }
 

@@ -3,14 +3,21 @@
  *
  * Databases in one environment:
  *   meta      settings and sync state (server, user, token, replica id,
- *             cursor, snapshot progress, clock, role)
- *   base      coll(1) id(16) -> record as the server confirmed it
+ *             cursor, snapshot progress, clock, role, the server's run,
+ *             which of base0/base1 is the base)
+ *   base0/1   coll(1) id(16) -> record as the server confirmed it: one of
+ *             the two is the base; the other is where a snapshot is built
+ *             aside, to become the base in the transaction that applies
+ *             its last chunk (a reset applies atomically)
  *   view      coll(1) id(16) -> record as the user sees it: base with the
  *             pending ops merged on top (kept materialised for fast reads)
  *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
  *             op acked by the server stays until the cursor passes its seq
  *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
  *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op)
+ *   journal   lseq(8) -> op: this replica's own ops the server accepted,
+ *             the latest ROVE_REPLICA_JOURNAL_OPS, sent again if the
+ *             server's history turns out not to hold them (a restore)
  *
  * Beside them, the file last_sync: the time of the last finished sync,
  * advisory, written without touching LMDB.
@@ -34,7 +41,10 @@
 
 typedef struct rove_replica {
 	MDB_env *env;
-	MDB_dbi meta, base, view, outbox, pending, rejected;
+	MDB_dbi meta, view, outbox, pending, rejected, journal;
+	MDB_dbi bases[2];
+	MDB_dbi base, aside; /* bases[i] and bases[1 - i], as of the last
+			      * transaction begun (another process may swap) */
 	rove_uuid id;
 	uint64_t node;
 	char server[ROVE_MAX_URL + 1];
@@ -89,9 +99,10 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 
 /* Up to max unacknowledged ops from the outbox, in order; *n set. */
 int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n);
-/* Applies the server's answers to a push: acks and rejections. */
-int rove_replica_push_results(rove_replica *r, const rove_op *ops, const rove_push_result *res,
-			      uint32_t n, uint32_t *accepted, uint32_t *rejected);
+/* Applies the server's answers to a push (from the server's run): acks
+ * and rejections. */
+int rove_replica_push_results(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected);
 
 /* Where a replica's pull stands: after the op at cursor; inside a
  * snapshot (snap_seq != 0) after snap_key; or, with snap_seq 0 and a
@@ -103,9 +114,16 @@ typedef struct rove_pull_state {
 	uint64_t snap_seq;
 	uint32_t snap_keylen;
 	uint8_t snap_key[ROVE_MAX_SNAP_KEY];
+	rove_uuid run;     /* the server's run the position came from */
+	rove_uuid ack_run; /* the run of the latest acknowledged push, and */
+	uint64_t ack_seq;  /* the highest acknowledged sequence number (0:
+			    * none the cursor has not passed) */
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
+/* The request that asks for what comes after ps (at most max items). */
+void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
+			     rove_pull_req *q);
 /* The pull state that applying reply h leaves behind a replica in state
  * prev: rove_replica_apply_pull stores exactly this, and the sync uses it
  * to ask for the next chunk before applying this one. */
@@ -117,6 +135,14 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
  * was; so does a reply that does not move it forward (ROVE_EINVAL: an
  * ops cursor going back, a snapshot chunk not past the last one). */
 int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
+/* The server's history is not the one this replica synced with (it was
+ * restored from a copy, or is another server): every op of the journal
+ * goes back into the outbox, every outbox op is marked not acknowledged
+ * (*resend: how many there are now), and the pull starts afresh with a
+ * snapshot (built aside: the replica shows what it held until the
+ * snapshot is whole). The next push sends them all again; the server
+ * answers those it has as before and decides the others anew. */
+int rove_replica_history_lost(rove_replica *r, uint64_t *resend);
 /* Records the time of a finished sync in the last_sync file (no LMDB
  * write). ROVE_EINVAL for a time outside 1..ROVE_MAX_WALL_MS, ROVE_EIO
  * if the file cannot be written. */

@@ -173,6 +173,8 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		uint32_t n = 0, got = 0, acc = 0, rej = 0;
 
 		rc = rove_replica_unacked(r, ops, batch, &got);
+		if (rc != ROVE_OK)
+			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		if (rc != ROVE_OK || got == 0)
 			break;
 		n = got;
@@ -198,8 +200,11 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 			rc = rove_msg_next_result(&m, &res[i]);
 		nng_msg_free(reply);
-		if (rc == ROVE_OK)
-			rc = rove_replica_push_results(r, ops, res, n, &acc, &rej);
+		if (rc == ROVE_OK) {
+			rc = rove_replica_push_results(r, &m.u.push_reply.run, ops, res, n, &acc, &rej);
+			if (rc != ROVE_OK)
+				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
+		}
 		st->pushed += n;
 		st->accepted += acc;
 		st->rejected += rej;
@@ -228,14 +233,7 @@ static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_st
 	rove_pull_req q;
 	int rc;
 
-	memset(&q, 0, sizeof(q));
-	q.replica = r->id;
-	q.cursor = ps->cursor;
-	q.snap_seq = ps->snap_seq;
-	q.epoch = ps->epoch;
-	q.snap_keylen = ps->snap_keylen;
-	memcpy(q.snap_key, ps->snap_key, ps->snap_keylen);
-	q.max_items = max;
+	rove_pull_state_request(ps, &r->id, max, &q);
 	rove_buf_reset(req);
 	rc = rove_enc_pull(req, &r->auth, &q);
 	return rc == ROVE_OK ? conn_send(c, req) : rc;
@@ -269,6 +267,8 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		bool more;
 
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
+		if (rc == ROVE_EHISTORY)
+			break; /* the caller recovers */
 		if (rc != ROVE_OK) {
 			report(c, rc, "pull");
 			break;
@@ -327,6 +327,23 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		rc = push_all(r, &c, st);
 	if (rc == ROVE_OK)
 		rc = pull_all(r, &c, progress, st);
+	if (rc == ROVE_EHISTORY) {
+		/* Restored from a copy that lacks some of what this replica
+		 * holds: send it all again, then take a fresh snapshot. */
+		uint64_t pushed = st->pushed;
+		rove_warn("the server's history is not the one this replica synced with (restored from a "
+			  "backup?): sending this replica's changes again and taking a fresh copy");
+		rc = rove_replica_history_lost(r, &st->resent);
+		if (rc != ROVE_OK)
+			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
+		if (rc == ROVE_OK)
+			rc = push_all(r, &c, st);
+		st->resent = st->pushed - pushed;
+		if (rc == ROVE_OK)
+			rc = pull_all(r, &c, progress, st);
+		if (rc == ROVE_EHISTORY)
+			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
+	}
 	conn_close(&c);
 	if (rc == ROVE_OK) {
 		/* The data is synced and stored; the time of the sync is only

@@ -26,9 +26,13 @@
 
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;
+	uint64_t resent; /* sent again: the server's history had changed */
 } rove_sync_stats;
 
-/* Pushes then pulls. progress: draw a progress bar on stderr. */
+/* Pushes then pulls. progress: draw a progress bar on stderr. A server
+ * whose history is not the one this replica synced with (restored from a
+ * copy) is recovered from: this replica's accepted and pending changes
+ * are pushed again (st->resent), then a fresh snapshot is pulled. */
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st);
 
 /* Sends one admin command; on success calls fn for each reply line.

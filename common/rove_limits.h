@@ -8,7 +8,7 @@
 #define ROVE_LIMITS_H
 
 /* Wire protocol version; a message with another version is refused. */
-#define ROVE_PROTO_VERSION 1
+#define ROVE_PROTO_VERSION 2
 
 /* Largest message either side accepts (nng's recv max size is set to it).
  * Big enough for a full pull chunk, small enough to bound memory per ctx. */
@@ -52,6 +52,11 @@
  * own files (the time of its last sync): 9999-12-31T23:59:59.999Z, the
  * last that prints with a four-digit year. */
 #define ROVE_MAX_WALL_MS 253402300799999ull
+
+/* A replica keeps its latest own ops the server accepted, to send them
+ * again if the server is restored from a copy that lacks them: about a
+ * year of a busy rep's work, a few MB. Older ones are forgotten. */
+#define ROVE_REPLICA_JOURNAL_OPS 100000u
 
 /* Client: default time to wait for one reply from the server. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000

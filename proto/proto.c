@@ -223,7 +223,7 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	return enc_done(&e, out, start);
 }
 
-int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n)
+int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_result *res, uint32_t n)
 {
 	size_t start = out->len;
 	enc e;
@@ -231,7 +231,8 @@ int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n)
 	if (n > ROVE_MAX_PUSH_OPS)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PUSH_REPLY, 1);
+	e_reply(&e, ROVE_MSG_PUSH_REPLY, 2);
+	e_bin(&e, run->b, 16);
 	e_array(&e, n);
 	for (uint32_t i = 0; i < n; i++) {
 		const rove_push_result *r = &res[i];
@@ -256,13 +257,16 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
 	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PULL, a, 6);
+	e_request(&e, ROVE_MSG_PULL, a, 9);
 	e_bin(&e, req->replica.b, 16);
 	e_u64(&e, req->cursor);
 	e_u64(&e, req->snap_seq);
 	e_bin(&e, req->snap_key, req->snap_keylen);
 	e_u64(&e, req->epoch);
 	e_u64(&e, req->max_items);
+	e_bin(&e, req->run.b, 16);
+	e_bin(&e, req->ack_run.b, 16);
+	e_u64(&e, req->ack_seq);
 	return enc_done(&e, out, start);
 }
 
@@ -274,7 +278,7 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PULL_REPLY, 10);
+	e_reply(&e, ROVE_MSG_PULL_REPLY, 11);
 	e_str(&e, h->role);
 	e_u64(&e, h->mode);
 	e_u64(&e, h->head);
@@ -284,6 +288,7 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	e_u64(&e, h->epoch);
 	e_bool(&e, h->reset);
 	e_bool(&e, h->more);
+	e_bin(&e, h->run.b, 16);
 	e_array(&e, h->n);
 	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
 		e.err = 1;
@@ -957,14 +962,15 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
 	case ROVE_MSG_PUSH_REPLY:
-		if (nbody != 1)
+		if (nbody != 2)
 			return ROVE_EPROTO;
+		rc = rd_uuid(r, &m->u.push_reply.run);
 		*kind = ITEM_RESULT;
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
 	case ROVE_MSG_PULL: {
 		rove_pull_req *q = &m->u.pull;
-		if (nbody != 8)
+		if (nbody != 11)
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
@@ -980,12 +986,18 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		if (rc == ROVE_OK)
 			rc = rd_u64_max(r, UINT32_MAX, &v);
 		q->max_items = (uint32_t)v;
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &q->run);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &q->ack_run);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &q->ack_seq);
 		*kind = ITEM_NONE;
 		break;
 	}
 	case ROVE_MSG_PULL_REPLY: {
 		rove_pull_reply *h = &m->u.pull_reply;
-		if (nbody != 10)
+		if (nbody != 11)
 			return ROVE_EPROTO;
 		rc = rd_cstr(r, h->role, ROVE_MAX_NAME);
 		if (rc == ROVE_OK)
@@ -1007,6 +1019,8 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			rc = rd_bool(r, &h->reset);
 		if (rc == ROVE_OK)
 			rc = rd_bool(r, &h->more);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &h->run);
 		*kind = ITEM_ENTRY;
 		*max = ROVE_MAX_PULL_ITEMS;
 		break;

@@ -10,16 +10,23 @@
  * handler never acts on half a message. Items of a decoded message point
  * into the caller's buffer, which must outlive the rove_msg.
  *
- *   PUSH         [1, 2, user, token, replica, [op...]]
- *   PUSH_REPLY   [1, 3, [result...]]
- *   PULL         [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max]
- *   PULL_REPLY   [1, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *                 more, [entry...]]
- *   ADMIN        [1, 6, user, token, command, [arg...]]
- *   ADMIN_REPLY  [1, 7, [line...]]
- *   CONFLICTS    [1, 8, user, token, after, max]
- *   CONFLICTS_REPLY [1, 9, more, [conflict...]]
- *   ERROR        [1, 1, code, text]
+ *   PUSH         [2, 2, user, token, replica, [op...]]
+ *   PUSH_REPLY   [2, 3, run, [result...]]
+ *   PULL         [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *                 run, ack_run, ack_seq]
+ *   PULL_REPLY   [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *                 more, run, [entry...]]
+ *   ADMIN        [2, 6, user, token, command, [arg...]]
+ *   ADMIN_REPLY  [2, 7, [line...]]
+ *   CONFLICTS    [2, 8, user, token, after, max]
+ *   CONFLICTS_REPLY [2, 9, more, [conflict...]]
+ *   ERROR        [2, 1, code, text]
+ *
+ * A run (16 bytes; all zero for none) names one stretch of the server's
+ * history: a server starts a new run every time it starts. A replica
+ * names the run its cursor came from, and the run of its latest
+ * acknowledged push, so that the server can tell when its history is not
+ * the one the replica synced with (a restored copy: ROVE_EHISTORY).
  *
  *   op       [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
  *   record   [coll, id, [[name, value, hlc, node]...]]
@@ -93,9 +100,14 @@ typedef struct rove_pull_req {
 	uint64_t cursor;     /* last sequence number held; 0 = needs a snapshot */
 	uint64_t snap_seq;   /* snapshot in progress: its sequence number, else 0 */
 	uint32_t snap_keylen;
-	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* where the snapshot resumes */
+	uint8_t snap_key[ROVE_MAX_SNAP_KEY]; /* where the snapshot (or, in ops,
+					      * a record's family) resumes */
 	uint64_t epoch;      /* the scope epoch the replica's data is for */
 	uint32_t max_items;
+	rove_uuid run;       /* the run cursor / snap_seq came from */
+	rove_uuid ack_run;   /* the run of the latest acknowledged push, and */
+	uint64_t ack_seq;    /* the highest sequence number acknowledged past
+			      * the cursor (0: none) */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
@@ -111,6 +123,7 @@ typedef struct rove_pull_reply {
 	uint64_t epoch;      /* the user's scope epoch */
 	bool reset;          /* snapshot: drop all server data held before applying */
 	bool more;           /* more items are waiting */
+	rove_uuid run;       /* the server's current run */
 	uint32_t n;          /* items in this reply */
 } rove_pull_reply;
 
@@ -154,7 +167,7 @@ typedef struct rove_rejection {
 
 /* Encoders: append one whole message (or one item) to out. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n);
-int rove_enc_push_reply(rove_buf *out, const rove_push_result *res, uint32_t n);
+int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_result *res, uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
@@ -195,6 +208,7 @@ typedef struct rove_msg {
 			uint32_t n;
 		} push;
 		struct {
+			rove_uuid run;
 			uint32_t n;
 		} push_reply;
 		rove_pull_req pull;

@@ -12,15 +12,40 @@
 
 int rove_engine_open(rove_engine *e, const char *dir)
 {
+	int rc;
+
 	e->clock = rove_hlc_from_ms(rove_wall_ms());
-	pthread_rwlock_init(&e->map, NULL);
-	return rove_store_open(dir, &e->st);
+	e->runs = NULL;
+	e->nruns = 0;
+	rc = rove_store_open(dir, &e->st);
+	if (rc == ROVE_OK) {
+		rc = rove_store_run_start(&e->st, &e->runs, &e->nruns);
+		if (rc != ROVE_OK)
+			rove_store_close(&e->st);
+	}
+	if (rc == ROVE_OK)
+		pthread_rwlock_init(&e->map, NULL);
+	return rc;
 }
 
 void rove_engine_close(rove_engine *e)
 {
 	rove_store_close(&e->st);
 	pthread_rwlock_destroy(&e->map);
+	free(e->runs);
+	e->runs = NULL;
+	e->nruns = 0;
+}
+
+bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_t seq, uint64_t head)
+{
+	for (size_t i = 0; i < e->nruns; i++) {
+		if (rove_uuid_cmp(&e->runs[i].id, run) != 0)
+			continue;
+		/* The run ends where the next began, or at the head. */
+		return seq <= (i + 1 < e->nruns ? e->runs[i + 1].start - 1 : head);
+	}
+	return false;
 }
 
 /* Grows a full map while no reader holds a transaction. */
@@ -366,7 +391,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	if (rc == ROVE_OK) {
 		rove_buf_reset(&job->reply);
-		rc = rove_enc_push_reply(&job->reply, res, n);
+		rc = rove_enc_push_reply(&job->reply, &e->runs[e->nruns - 1].id, res, n);
 	}
 	free(res);
 	free(op);

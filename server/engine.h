@@ -25,6 +25,9 @@ typedef struct rove_engine {
 	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */
+	rove_run *runs;         /* every run of this server's history, the
+				 * last being this one; fixed after open */
+	size_t nruns;
 } rove_engine;
 
 /* One request: the decoded message (its bytes owned by the caller and
@@ -36,6 +39,7 @@ typedef struct rove_job {
 	rove_buf reply;
 } rove_job;
 
+/* Opens the database in dir and begins a new run of its history. */
 int rove_engine_open(rove_engine *e, const char *dir);
 void rove_engine_close(rove_engine *e);
 

@@ -28,6 +28,10 @@ void rove_apply_work_free(rove_apply_work *w);
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r);
 
+/* Whether this server's history holds the one a replica synced with up
+ * to seq, seq coming from run (see rove_run); head is the oplog's. */
+bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_t seq, uint64_t head);
+
 /* Read path (pull.c). */
 int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply);
 

@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
 	"       roved serve DIR [--listen URL] [--tls-cert FILE --tls-key FILE]\n"
 	"                       [--recycle-interval SECONDS]\n"
+	"       roved backup DIR DEST\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
@@ -31,6 +32,11 @@ static const char usage_text[] =
 	"                  stops cleanly on SIGINT or SIGTERM; applies the pool\n"
 	"                  recycling rules every --recycle-interval seconds\n"
 	"                  (default 3600; 0 turns them off)\n"
+	"  backup DIR DEST copy the database in DIR, as of one moment, into the new\n"
+	"                  or empty directory DEST; works while a server serves DIR.\n"
+	"                  To restore, stop the server and put DEST in DIR's place:\n"
+	"                  replicas then send again what the copy lacks (see\n"
+	"                  docs/OPERATIONS.md)\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
 	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
@@ -131,6 +137,35 @@ static int cmd_serve(int argc, char **argv)
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }
 
+static int cmd_backup(int argc, char **argv)
+{
+	static const char help[] = "usage: roved backup DIR DEST\n";
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return usage(stdout, EXIT_OK);
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	rc = rove_store_backup(argv[1], argv[2]);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("no database in '%s'", argv[1]);
+		return EXIT_FAIL;
+	}
+	if (rc == ROVE_EEXIST) {
+		rove_error("'%s' already holds a database", argv[2]);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot back up '%s' to '%s': %s", argv[1], argv[2], rove_strerror(rc));
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "roved: backed up %s to %s\n", argv[1], argv[2]);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	rove_log_init("roved", ROVE_LOG_INFO);
@@ -143,6 +178,8 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
 	rove_error("unknown command '%s'", argv[1]);
 	return usage(stderr, EXIT_USAGE);
 }

@@ -452,8 +452,15 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	rc = rove_store_head(&e->st, txn, &h.head);
 	if (rc != ROVE_OK)
 		return rc;
-	if (q->cursor > h.head || q->snap_seq > h.head) {
-		rove_engine_error(reply, ROVE_EINVAL, "cursor is ahead of the server");
+	h.run = e->runs[e->nruns - 1].id;
+	/* A replica that holds something names where it came from: that
+	 * history, and the one of its latest acknowledged push, must be this
+	 * server's (not a restored copy's, not another server's). */
+	if (((q->cursor != 0 || q->snap_seq != 0) &&
+	     !rove_engine_history_has(e, &q->run, q->snap_seq != 0 ? q->snap_seq : q->cursor, h.head)) ||
+	    (q->ack_seq != 0 && !rove_engine_history_has(e, &q->ack_run, q->ack_seq, h.head))) {
+		rove_engine_error(reply, ROVE_EHISTORY,
+				  "this server's history is not the one the replica synced with");
 		return ROVE_OK;
 	}
 	p.e = e;

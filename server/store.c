@@ -5,13 +5,14 @@
 #include "log.h"
 #include "schema.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_MAXDBS 16
+#define STORE_MAXDBS 32
 
 static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
 {
@@ -20,6 +21,7 @@ static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
 		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
 		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
 		{"children", &st->children}, {"uniq", &st->uniq}, {"counters", &st->counters},
+		{"runs", &st->runs},
 	};
 
 	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
@@ -410,4 +412,113 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	return rove_db_err(mdb_put(txn, st->rejects, &k, &v, MDB_APPEND), "rejects");
+}
+
+/* runs: n(8) -> start(8) id(16) */
+#define RUN_VALUE 24
+
+static int runs_load(rove_store *st, MDB_txn *txn, rove_run **runs, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	rove_run *all = NULL;
+	size_t count = 0, cap = 0;
+	int rc = rove_db_err(mdb_cursor_open(txn, st->runs, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		const uint8_t *p = v.mv_data;
+		if (k.mv_size != 8 || v.mv_size != RUN_VALUE ||
+		    (count > 0 && rove_be64_get(p) < all[count - 1].start)) {
+			rove_error("corrupt entry in the runs table");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			rove_run *q = realloc(all, ncap * sizeof(*q));
+			if (q == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
+			}
+			all = q;
+			cap = ncap;
+		}
+		all[count].start = rove_be64_get(p);
+		memcpy(all[count].id.b, p + 8, 16);
+		count++;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "runs");
+	mdb_cursor_close(c);
+	if (rc != ROVE_OK) {
+		free(all);
+		return rc;
+	}
+	*runs = all;
+	*n = count;
+	return ROVE_OK;
+}
+
+int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
+{
+	MDB_txn *txn = NULL;
+	uint8_t key[8], val[RUN_VALUE];
+	MDB_val k = {8, key}, v = {RUN_VALUE, val};
+	uint64_t head = 0, last = 0;
+	rove_uuid id;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+
+	*runs = NULL;
+	*n = 0;
+	if (rc == ROVE_OK)
+		rc = rove_store_head(st, txn, &head);
+	if (rc == ROVE_OK)
+		rc = last_key_u64(txn, st->runs, &last);
+	if (rc == ROVE_OK) {
+		rove_uuid_new(&id);
+		rove_be64_put(key, last + 1);
+		rove_be64_put(val, head + 1);
+		memcpy(val + 8, id.b, 16);
+		rc = rove_db_err(mdb_put(txn, st->runs, &k, &v, MDB_APPEND), "runs");
+	}
+	if (rc == ROVE_OK)
+		rc = runs_load(st, txn, runs, n);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK) {
+		free(*runs);
+		*runs = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int rove_store_backup(const char *dir, const char *dest)
+{
+	rove_store st;
+	int rc;
+
+	if (mkdir(dest, 0700) != 0 && errno != EEXIST) {
+		rove_error("cannot create '%s': %s", dest, strerror(errno));
+		return ROVE_EIO;
+	}
+	rc = rove_store_open(dir, &st);
+	if (rc != ROVE_OK)
+		return rc;
+	/* One read transaction inside: a consistent copy while writers go on;
+	 * compacted, so free pages are left behind. */
+	rc = mdb_env_copy2(st.env, dest, MDB_CP_COMPACT);
+	if (rc != 0) {
+		rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
+		rc = rc == EEXIST ? ROVE_EEXIST : ROVE_EIO;
+	}
+	rove_store_close(&st);
+	return rc;
 }

@@ -18,6 +18,8 @@
  *   children coll id coll id      -> (empty): a customer's child records
  *   uniq     kind:value           -> customer id(16) (live tax ids, phones)
  *   counters name                 -> u64 (e.g. a rep's claims on a day)
+ *   runs     n(8)                 -> start seq(8) run id(16): one entry per
+ *                                    start of the server (see rove_run)
  * Scopes are short strings chosen by the policy module ("o:wang" a rep's
  * own customers, "r:east.sh" a territory's pool and reference data,
  * "t:east.sh" everything in a territory).
@@ -37,8 +39,9 @@
 #include <stdint.h>
 
 /* The layout of a server database; one made with another is refused at
- * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding. */
-#define ROVE_STORE_FORMAT 2
+ * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding.
+ * 3: runs. */
+#define ROVE_STORE_FORMAT 3
 
 #define ROVE_MAX_USER_TERRITORIES 64
 
@@ -53,15 +56,37 @@ typedef struct rove_user {
 typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects;
-	MDB_dbi codes, scopelog, scoperec, children, uniq, counters;
+	MDB_dbi codes, scopelog, scoperec, children, uniq, counters, runs;
 	uint64_t node; /* this server's node number, for its own stamps */
 } rove_store;
+
+/* A run: the stretch of the server's history written between one start
+ * of the server and the next. Every start begins a new run with a random
+ * id, at the sequence number after the head. A copy of the database
+ * taken at any time and brought back later starts a run of its own, so a
+ * replica that names a run and a sequence number in it can be told
+ * whether this server's history up to there is the one it synced with:
+ * the run must be here, and the number no later than where the run ends
+ * here (the next run's start, or the head). */
+typedef struct rove_run {
+	uint64_t start; /* the first sequence number it wrote (or would have) */
+	rove_uuid id;
+} rove_run;
 
 /* Creates a new database in dir (refusing an existing one) with one admin
  * user; writes the admin's token into token. */
 int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
 int rove_store_open(const char *dir, rove_store *st);
 void rove_store_close(rove_store *st);
+
+/* Begins a new run (durably) and loads every run, oldest first, into
+ * *runs (the caller frees it); *n is at least 1, the last being the new
+ * one. */
+int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
+
+/* Copies the database, consistent as of one moment, into the directory
+ * dest (created, or empty), while servers may be writing to it. */
+int rove_store_backup(const char *dir, const char *dest);
 
 int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
 			uint8_t hash[ROVE_HASH_BYTES]);

@@ -71,12 +71,15 @@ static int pull_once(rove_engine *e, const rove_auth *a, uint32_t first, uint64_
 			break;
 		q.max_items = ROVE_MAX_PULL_ITEMS;
 		q.epoch = h->epoch;
+		q.run = h->run;
 		if (h->mode == ROVE_PULL_SNAPSHOT) {
 			q.snap_seq = h->snap_seq;
 			q.snap_keylen = h->snap_keylen;
 			memcpy(q.snap_key, h->snap_key, h->snap_keylen);
 		} else {
 			q.cursor = h->cursor;
+			q.snap_keylen = h->snap_keylen; /* a family cut short */
+			memcpy(q.snap_key, h->snap_key, h->snap_keylen);
 		}
 	}
 	rove_buf_free(&req);

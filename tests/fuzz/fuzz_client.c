@@ -85,16 +85,17 @@ static void replica_open(void)
 	mdb_env_set_flags(rep.env, MDB_NOSYNC, 1);
 }
 
-static void replica_dbis(MDB_dbi out[6])
+static void replica_dbis(MDB_dbi out[FZ_REPLICA_DBIS])
 {
-	const MDB_dbi d[6] = {rep.meta, rep.base, rep.view, rep.outbox, rep.pending, rep.rejected};
+	const MDB_dbi d[FZ_REPLICA_DBIS] = {rep.meta,   rep.bases[0], rep.bases[1], rep.view,
+					    rep.outbox, rep.pending,  rep.rejected, rep.journal};
 
 	memcpy(out, d, sizeof(d));
 }
 
 static void restore(void)
 {
-	MDB_dbi dbis[6];
+	MDB_dbi dbis[FZ_REPLICA_DBIS];
 
 	replica_dbis(dbis);
 	fz_snap_restore(&tmpl, rep.env, dbis);
@@ -145,7 +146,7 @@ static void on_push_reply(rove_msg *m, uint8_t sel)
 		if (sel & 1)
 			res[i].op_id = ops[i].op_id;
 	}
-	rc = rove_replica_push_results(&rep, ops, res, k, &acc, &rej);
+	rc = rove_replica_push_results(&rep, &m->u.push_reply.run, ops, res, k, &acc, &rej);
 	if (internal_error(rc))
 		die("rove_replica_push_results", rc);
 	CHECK(acc + rej <= k);
@@ -463,6 +464,7 @@ static void seed_op(rove_op *op, unsigned n, uint8_t kind, uint8_t coll, unsigne
 
 static void seed(void)
 {
+	static const rove_uuid run; /* the server's run: any */
 	static rove_record rec;
 	static rove_op op;
 	rove_pull_reply h;
@@ -543,7 +545,7 @@ static void seed(void)
 	res.status = ROVE_PUSH_ACCEPTED;
 	res.seq = 12;
 	res.st = op.st;
-	CHECK(rove_replica_push_results(&rep, &op, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
+	CHECK(rove_replica_push_results(&rep, &run, &op, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
 
 	rove_buf_free(&items);
 	rove_buf_free(&tmp);
@@ -570,9 +572,9 @@ static void setup(void)
 	check_replica();
 	check_view();
 	{
-		MDB_dbi dbis[6];
+		MDB_dbi dbis[FZ_REPLICA_DBIS];
 		replica_dbis(dbis);
-		fz_snap_take(&tmpl, rep.env, dbis, 6);
+		fz_snap_take(&tmpl, rep.env, dbis, FZ_REPLICA_DBIS);
 	}
 }
 

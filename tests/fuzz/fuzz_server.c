@@ -118,18 +118,19 @@ static void engine_open(void)
 	mdb_env_set_flags(eng.st.env, MDB_NOSYNC, 1);
 }
 
-static void store_dbis(MDB_dbi out[12])
+static void store_dbis(MDB_dbi out[FZ_STORE_DBIS])
 {
 	const rove_store *st = &eng.st;
-	const MDB_dbi d[12] = {st->meta,  st->records, st->oplog,    st->opids,    st->users, st->rejects,
-			       st->codes, st->scopelog, st->scoperec, st->children, st->uniq,  st->counters};
+	const MDB_dbi d[FZ_STORE_DBIS] = {st->meta,  st->records, st->oplog,    st->opids,    st->users, st->rejects,
+			       st->codes, st->scopelog, st->scoperec, st->children, st->uniq,  st->counters,
+			       st->runs};
 
 	memcpy(out, d, sizeof(d));
 }
 
 static void restore(void)
 {
-	MDB_dbi dbis[12];
+	MDB_dbi dbis[FZ_STORE_DBIS];
 
 	store_dbis(dbis);
 	fz_snap_restore(&tmpl, eng.st.env, dbis);
@@ -491,9 +492,10 @@ static viewer views[NVIEWERS];
 #define PULL_MAX_ITEMS 5 /* small chunks: resumed snapshots, more */
 #define PULL_MAX_ROUNDS 200
 
-static void replica_dbis(const rove_replica *r, MDB_dbi out[6])
+static void replica_dbis(const rove_replica *r, MDB_dbi out[FZ_REPLICA_DBIS])
 {
-	const MDB_dbi d[6] = {r->meta, r->base, r->view, r->outbox, r->pending, r->rejected};
+	const MDB_dbi d[FZ_REPLICA_DBIS] = {r->meta, r->bases[0], r->bases[1], r->view, r->outbox, r->pending, r->rejected,
+					    r->journal};
 
 	memcpy(out, d, sizeof(d));
 }
@@ -515,14 +517,7 @@ static void pull_all(rove_replica *r, unsigned ident)
 		int rc;
 
 		CHECK(rove_replica_pull_state(r, &ps) == ROVE_OK);
-		memset(&q, 0, sizeof(q));
-		q.replica = r->id;
-		q.cursor = ps.cursor;
-		q.snap_seq = ps.snap_seq;
-		q.epoch = ps.epoch;
-		q.snap_keylen = ps.snap_keylen;
-		memcpy(q.snap_key, ps.snap_key, ps.snap_keylen);
-		q.max_items = PULL_MAX_ITEMS;
+		rove_pull_state_request(&ps, &r->id, PULL_MAX_ITEMS, &q);
 		rove_buf_init(&b);
 		CHECK(rove_enc_pull(&b, &creds[ident], &q) == ROVE_OK);
 		req_init(&rq, b.data, b.len, ident);
@@ -624,7 +619,7 @@ static void check_converges(const uint8_t *data, size_t size)
 	unsigned sum = 0, k;
 	viewer *v;
 	shown inc, fresh;
-	MDB_dbi dbis[6];
+	MDB_dbi dbis[FZ_REPLICA_DBIS];
 
 	for (size_t i = 0; i < size; i++)
 		sum += data[i];
@@ -649,7 +644,7 @@ static void check_converges(const uint8_t *data, size_t size)
  * database; both kept as they are then. */
 static void setup_viewers(void)
 {
-	MDB_dbi dbis[6];
+	MDB_dbi dbis[FZ_REPLICA_DBIS];
 
 	for (unsigned k = 0; k < NVIEWERS; k++) {
 		viewer *v = &views[k];
@@ -666,7 +661,7 @@ static void setup_viewers(void)
 			if (i == 0)
 				pull_all(&v->r[i], viewers[k]);
 			replica_dbis(&v->r[i], dbis);
-			fz_snap_take(&v->tmpl[i], v->r[i].env, dbis, 6);
+			fz_snap_take(&v->tmpl[i], v->r[i].env, dbis, FZ_REPLICA_DBIS);
 		}
 	}
 }
@@ -916,9 +911,9 @@ static void setup(void)
 	seed();
 	check_store();
 	{
-		MDB_dbi dbis[12];
+		MDB_dbi dbis[FZ_STORE_DBIS];
 		store_dbis(dbis);
-		fz_snap_take(&tmpl, eng.st.env, dbis, 12);
+		fz_snap_take(&tmpl, eng.st.env, dbis, FZ_STORE_DBIS);
 	}
 	setup_viewers();
 	verbose = v != NULL && v[0] == '1';

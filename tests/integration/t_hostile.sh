@@ -85,7 +85,8 @@ eq "$(r admin customer history 01a22000-0000-7000-8000-0000000000d1 --json | jq 
 
 # Forged cursors: ahead of the server is refused; any cursor returns only
 # the caller's scope.
-eq "$(probe bob pull --cursor 99999999 | jq -r '.error // empty')" "2" "a cursor ahead of the server"
+eq "$(probe bob pull --cursor 99999999 | jq -r '.error // empty')" "17" "a cursor ahead of the server"
+eq "$(probe bob pull --cursor 1 --run none | jq -r '.error // empty')" "17" "a cursor of another history"
 eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob's own pulls work"
 for c in 0 1 2 3; do
 	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi

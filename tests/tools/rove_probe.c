@@ -7,7 +7,9 @@
  *       one op; prints {"status":..,"reason":..,"detail":..,"seq":..,"hlc_ms":..}
  *       KIND create|update|delete|claim|release|reassign; COLL a number;
  *       VALUE "null" for nil, "#123" for an integer, anything else a string
- *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N]
+ *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N] [--run none]
+ *       (the cursor is named with the server's current run, learnt first,
+ *       unless --run none)
  *       every entry until done, one JSON object a line:
  *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N,"resets":N}
  *       (resets: replies that restarted the pull with a snapshot)
@@ -140,6 +142,7 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 {
 	static const char *const tags[] = {"op", "record", "evict"};
 	unsigned resets = 0;
+	bool run_none = false;
 	rove_pull_req q;
 	rove_entry *e = malloc(sizeof(*e));
 	rove_buf req;
@@ -151,8 +154,25 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 			q.cursor = strtoull(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--epoch") == 0)
 			q.epoch = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--run") == 0 && strcmp(argv[i + 1], "none") == 0)
+			run_none = true;
 	}
 	rove_buf_init(&req);
+	if (q.cursor != 0 && !run_none) {
+		/* A position is named with the server's run: learn it. */
+		nng_msg *reply;
+		rove_msg m;
+		rove_pull_req first = q;
+
+		first.cursor = 0;
+		first.max_items = 1;
+		if (rove_enc_pull(&req, a, &first) != ROVE_OK)
+			return 2;
+		call(&req, &reply);
+		decode(reply, &m);
+		q.run = m.u.pull_reply.run;
+		nng_msg_free(reply);
+	}
 	for (;;) {
 		nng_msg *reply;
 		rove_msg m;
@@ -164,6 +184,7 @@ static int do_pull(const rove_auth *a, int argc, char **argv)
 		call(&req, &reply);
 		decode(reply, &m);
 		resets += m.u.pull_reply.reset;
+		q.run = m.u.pull_reply.run;
 		while (rove_msg_next_entry(&m, e) == ROVE_OK) {
 			rove_uuid_format(&e->id, ids);
 			printf("{\"tag\":\"%s\",\"coll\":%u,\"id\":\"%s\"}\n", tags[e->tag], e->coll, ids);

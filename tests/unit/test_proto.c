@@ -424,12 +424,16 @@ static void test_push_reply_roundtrip(void)
 	static rove_op op;
 	uint8_t *d;
 
+	rove_uuid run;
+
+	fixed_uuid(&run, 9);
 	rove_buf_init(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, 3), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, sample_results, 3), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH_REPLY);
 	CHECK_EQ_INT(m.u.push_reply.n, 3);
+	CHECK(rove_uuid_cmp(&m.u.push_reply.run, &run) == 0);
 	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
 	for (int i = 0; i < 3; i++) {
 		memset(&got, 0x5a, sizeof(got));
@@ -440,9 +444,9 @@ static void test_push_reply_roundtrip(void)
 	free(d);
 
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, NULL, 0), ROVE_OK);
 	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, sample_results, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
 	rove_buf_free(&b);
 }
 
@@ -464,6 +468,9 @@ static void test_pull_roundtrip(void)
 		req.snap_key[i] = (uint8_t)(255 - i);
 	req.epoch = UINT64_MAX;
 	req.max_items = UINT32_MAX;
+	fixed_uuid(&req.run, 51);
+	fixed_uuid(&req.ack_run, 52);
+	req.ack_seq = UINT64_MAX - 1;
 
 	rove_buf_init(&b);
 	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
@@ -479,6 +486,9 @@ static void test_pull_roundtrip(void)
 	CHECK(memcmp(m.u.pull.snap_key, req.snap_key, ROVE_MAX_SNAP_KEY) == 0);
 	CHECK(m.u.pull.epoch == UINT64_MAX);
 	CHECK(m.u.pull.max_items == UINT32_MAX);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull.run, &req.run), 0);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull.ack_run, &req.ack_run), 0);
+	CHECK(m.u.pull.ack_seq == UINT64_MAX - 1);
 	CHECK_EQ_INT(m.left, 0);
 	free(d);
 
@@ -572,6 +582,7 @@ static void test_pull_reply_roundtrip(void)
 	h.epoch = 17;
 	h.reset = false;
 	h.more = true;
+	fixed_uuid(&h.run, 103);
 	h.n = NOPS + 3;
 	for (int i = 0; i < NOPS; i++) {
 		CHECK_EQ_INT(add_op_entry(&items, &sample_ops[i]), ROVE_OK);
@@ -588,6 +599,7 @@ static void test_pull_reply_roundtrip(void)
 	CHECK(strcmp(m.u.pull_reply.role, "manager") == 0);
 	CHECK_EQ_INT(m.u.pull_reply.mode, ROVE_PULL_OPS);
 	CHECK_EQ_INT(m.u.pull_reply.head, 5000);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull_reply.run, &h.run), 0);
 	CHECK_EQ_INT(m.u.pull_reply.cursor, 4000);
 	CHECK_EQ_INT(m.u.pull_reply.snap_seq, 0);
 	CHECK_EQ_INT(m.u.pull_reply.snap_keylen, 0);
@@ -1211,11 +1223,11 @@ static void make_seeds(void)
 	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, 3), ROVE_OK);
 	add_seed(&b);
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, sample_results, 3), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &replica, sample_results, 3), ROVE_OK);
 	add_seed(&b);
 	rove_buf_reset(&b);
 	snprintf(one.detail, sizeof(one.detail), "%s", "nope");
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &one, 1), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, &replica, &one, 1), ROVE_OK);
 	add_seed(&b);
 
 	memset(&req, 0, sizeof(req));
@@ -1422,7 +1434,7 @@ static void w_raw(const void *p, size_t len)
 static void w_push_head(uint32_t nops)
 {
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -1462,8 +1474,8 @@ static void w_op(uint32_t nfields)
  *  [ ... nitems entries follow */
 static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 {
-	w_arr(12);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
 	w_u(mode);
@@ -1474,14 +1486,15 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_bin(16);
 	w_arr(nitems);
 }
 
 /* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max] */
 static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 {
-	w_arr(10);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
 	w_str(token);
@@ -1491,6 +1504,9 @@ static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 	w_bin(keylen);
 	w_u(epoch);
 	w_u(max);
+	w_bin(16);
+	w_bin(16);
+	w_u(0);
 }
 
 /* Entry heads: [0, op...], [1, record...]; an evict entry [2, coll, id]. */
@@ -1518,7 +1534,7 @@ static void w_evict(uint64_t coll, uint32_t idlen)
 static void w_conflicts(uint64_t after, uint64_t max)
 {
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_str("alice");
 	w_str(token);
@@ -1530,7 +1546,7 @@ static void w_conflicts(uint64_t after, uint64_t max)
 static void w_conflicts_reply_head(uint32_t nitems)
 {
 	w_arr(4);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS_REPLY);
 	msgpack_pack_true(&pk);
 	w_arr(nitems);
@@ -1566,9 +1582,10 @@ static void w_rec_field_str(const char *name, const char *s, size_t len)
 /* [1, 3, [result]] with one result's parts given. */
 static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_t reason, size_t detail_len)
 {
-	w_arr(3);
-	w_u(1);
+	w_arr(4);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_bin(16);
 	w_arr(1);
 	w_arr(8);
 	w_bin(idlen);
@@ -1587,7 +1604,7 @@ static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_
 static void w_admin_head(uint32_t nargs)
 {
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ADMIN);
 	w_str("root");
 	w_str(token);
@@ -1648,7 +1665,7 @@ static void test_crafted_sanity(void)
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* Non-canonical but valid integer forms are read. */
 	begin();
-	W_RAW("\x94\xcc\x01\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi");
+	W_RAW("\x94\xcc\x02\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 }
 
@@ -1658,7 +1675,7 @@ static void test_version_and_type(void)
 
 	/* [v, 1, code, text] */
 	begin();
-	W_RAW("\x94\x02\x01\x00\xa0");
+	W_RAW("\x94\x03\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
 	W_RAW("\x94\x00\x01\x00\xa0");
@@ -1667,7 +1684,7 @@ static void test_version_and_type(void)
 	W_RAW("\x94\xcf\x00\x00\x00\x01\x00\x00\x00\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
-	W_RAW("\x94\x01\x01\x00\xa0");
+	W_RAW("\x94\x02\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* A version that is not an unsigned int. */
 	begin();
@@ -1682,8 +1699,8 @@ static void test_version_and_type(void)
 	for (int s = 0; s < nseeds; s++) {
 		rove_buf_reset(&b);
 		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
-		CHECK_EQ_INT((uint8_t)b.data[1], 1);
-		b.data[1] = 2;
+		CHECK_EQ_INT((uint8_t)b.data[1], ROVE_PROTO_VERSION);
+		b.data[1] = ROVE_PROTO_VERSION + 1;
 		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
 		b.data[1] = 0x7f;
 		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
@@ -1693,14 +1710,14 @@ static void test_version_and_type(void)
 	/* Unknown types: 0 and the first past the last one. */
 	CHECK_EQ_INT(ROVE_MSG_TYPE_MAX, 9);
 	begin();
-	W_RAW("\x94\x01\x00\x00\xa0");
+	W_RAW("\x94\x02\x00\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\x0a\x00\xa0");
+	W_RAW("\x94\x02\x0a\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_TYPE_MAX + 1);
 	w_str("alice");
 	w_str(token);
@@ -1708,13 +1725,13 @@ static void test_version_and_type(void)
 	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\x7f\x00\xa0");
+	W_RAW("\x94\x02\x7f\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\xcd\x01\x01\x00\xa0");
+	W_RAW("\x94\x02\xcd\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\xff\x00\xa0");
+	W_RAW("\x94\x02\xff\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Not an array, or too short an array. */
@@ -1733,17 +1750,17 @@ static void test_version_and_type(void)
 
 	/* The right type with the wrong number of parts. */
 	begin();
-	W_RAW("\x93\x01\x01\x00");
+	W_RAW("\x93\x02\x01\x00");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x95\x01\x01\x00\xa0\xc0");
+	W_RAW("\x95\x02\x01\x00\xa0\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x92\x01\x03");
+	W_RAW("\x92\x02\x03");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(7);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -1755,7 +1772,7 @@ static void test_version_and_type(void)
 	 * many. */
 	begin();
 	w_arr(9);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
 	w_str(token);
@@ -1766,8 +1783,8 @@ static void test_version_and_type(void)
 	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(11);
-	w_u(1);
+	w_arr(14);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
 	w_str(token);
@@ -1777,12 +1794,15 @@ static void test_version_and_type(void)
 	w_bin(0);
 	w_u(1);
 	w_u(10);
+	w_bin(16);
+	w_bin(16);
+	w_u(0);
 	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A pull reply in the old form without epoch and reset. */
 	begin();
 	w_arr(10);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
 	w_u(ROVE_PULL_OPS);
@@ -1796,7 +1816,7 @@ static void test_version_and_type(void)
 	/* Conflicts requests and replies with a part missing or extra. */
 	begin();
 	w_arr(5);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_str("alice");
 	w_str(token);
@@ -1804,7 +1824,7 @@ static void test_version_and_type(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(7);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_str("alice");
 	w_str(token);
@@ -1814,13 +1834,13 @@ static void test_version_and_type(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(3);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS_REPLY);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(5);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS_REPLY);
 	msgpack_pack_true(&pk);
 	w_arr(0);
@@ -1829,7 +1849,7 @@ static void test_version_and_type(void)
 	/* A conflicts reply with the request's shape, and the reverse. */
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS_REPLY);
 	w_str("alice");
 	w_str(token);
@@ -1838,7 +1858,7 @@ static void test_version_and_type(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(4);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	msgpack_pack_true(&pk);
 	w_arr(0);
@@ -1860,7 +1880,7 @@ static void test_huge_counts(void)
 
 	/* Admin reply lines have no count limit but the bytes present. */
 	begin();
-	W_RAW("\x93\x01\x07\xdd\xff\xff\xff\xff\xa0\xa0");
+	W_RAW("\x93\x02\x07\xdd\xff\xff\xff\xff\xa0\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Push ops, pull items, admin args, op fields: over their limits. */
@@ -1897,11 +1917,11 @@ static void test_huge_counts(void)
 
 	/* String and bin lengths of 2^32-1. */
 	begin();
-	W_RAW("\x94\x01\x01\x00\xdb\xff\xff\xff\xff" "abc");
+	W_RAW("\x94\x02\x01\x00\xdb\xff\xff\xff\xff" "abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -1938,9 +1958,10 @@ static void test_limits(void)
 
 	/* Results in a push reply. */
 	begin();
-	w_arr(3);
-	w_u(1);
+	w_arr(4);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_bin(16);
 	w_arr(ROVE_MAX_PUSH_OPS + 1);
 	for (uint32_t i = 0; i < ROVE_MAX_PUSH_OPS + 1; i++) {
 		w_arr(8);
@@ -2041,14 +2062,14 @@ static void test_limits(void)
 	/* An admin reply line: ROVE_MAX_STR passes, one more does not. */
 	begin();
 	w_arr(3);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ADMIN_REPLY);
 	w_arr(1);
 	w_strn(bigstr, ROVE_MAX_STR);
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	begin();
 	w_arr(3);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ADMIN_REPLY);
 	w_arr(1);
 	w_strn(bigstr, ROVE_MAX_STR + 1);
@@ -2091,7 +2112,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
 	w_str(token);
@@ -2100,7 +2121,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_strn(bigstr, ROVE_TOKEN_HEX + 1);
@@ -2109,7 +2130,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ADMIN);
 	w_str("root");
 	w_str(token);
@@ -2117,8 +2138,8 @@ static void test_limits(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(12);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
 	w_u(ROVE_PULL_OPS);
@@ -2129,11 +2150,12 @@ static void test_limits(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
 	w_str(token);
@@ -2158,7 +2180,7 @@ static void test_limits(void)
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
 	w_arr(4);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ERROR);
 	w_u(1);
 	w_strn(bigstr, ROVE_MAX_ERRMSG + 1);
@@ -2167,8 +2189,8 @@ static void test_limits(void)
 	w_pull(ROVE_MAX_SNAP_KEY + 1, 0, 10);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(12);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
 	w_u(ROVE_PULL_SNAPSHOT);
@@ -2179,6 +2201,7 @@ static void test_limits(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	/* max_items and a conflicts max above 32 bits; 32 bits pass. */
@@ -2253,7 +2276,7 @@ static void test_bad_fields(void)
 	/* A NUL in user, author, role. */
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn("al\0ce", 5);
 	w_str(token);
@@ -2274,8 +2297,8 @@ static void test_bad_fields(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(12);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_strn("rep\0", 4);
 	w_u(ROVE_PULL_OPS);
@@ -2286,6 +2309,7 @@ static void test_bad_fields(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A NUL in an admin arg (inside, first, last, alone) or a reply
@@ -2303,7 +2327,7 @@ static void test_bad_fields(void)
 			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 			begin();
 			w_arr(3);
-			w_u(1);
+			w_u(ROVE_PROTO_VERSION);
 			w_u(ROVE_MSG_ADMIN_REPLY);
 			w_arr(2);
 			w_strn(nuls[i], nullen[i]);
@@ -2331,7 +2355,7 @@ static void test_bad_fields(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_strn("al\0ce", 5);
 	w_str(token);
@@ -2648,7 +2672,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -2656,8 +2680,8 @@ static void test_bad_items(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(10);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
 	w_str(token);
@@ -2667,6 +2691,9 @@ static void test_bad_items(void)
 	w_bin(0);
 	w_u(0);
 	w_u(10);
+	w_bin(16);
+	w_bin(16);
+	w_u(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_result(17, 0, true, 0, 0);
@@ -2679,7 +2706,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -2692,7 +2719,7 @@ static void test_bad_items(void)
 	/* A uuid sent as a string. */
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -2753,9 +2780,10 @@ static void test_bad_items(void)
 	w_op(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(3);
-	w_u(1);
+	w_arr(4);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_bin(16);
 	w_arr(1);
 	w_str("ok");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
@@ -2766,7 +2794,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(3);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_ADMIN_REPLY);
 	w_arr(1);
 	w_nil();
@@ -2778,7 +2806,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
@@ -2797,8 +2825,8 @@ static void test_bad_items(void)
 	for (int bad = 0; bad < 3; bad++) {
 		for (int form = 0; form < 2; form++) {
 			begin();
-			w_arr(12);
-			w_u(1);
+			w_arr(13);
+			w_u(ROVE_PROTO_VERSION);
 			w_u(ROVE_MSG_PULL_REPLY);
 			w_str("rep");
 			w_u(ROVE_PULL_OPS);
@@ -2824,14 +2852,15 @@ static void test_bad_items(void)
 				w_u(1);
 			else
 				w_str("no");
+			w_bin(16);
 			w_arr(0);
 			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 		}
 	}
 	/* Pull: epoch not an unsigned int. */
 	begin();
-	w_arr(10);
-	w_u(1);
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
 	w_str(token);
@@ -2841,11 +2870,36 @@ static void test_bad_items(void)
 	w_bin(0);
 	w_i(-1);
 	w_u(10);
+	w_bin(16);
+	w_bin(16);
+	w_u(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* Pull: a run that is not 16 bytes; an ack_seq that is negative. */
+	for (int bad = 0; bad < 3; bad++) {
+		begin();
+		w_arr(13);
+		w_u(ROVE_PROTO_VERSION);
+		w_u(ROVE_MSG_PULL);
+		w_str("alice");
+		w_str(token);
+		w_bin(16);
+		w_u(0);
+		w_u(0);
+		w_bin(0);
+		w_u(1);
+		w_u(10);
+		w_bin(bad == 0 ? 15 : 16);
+		w_bin(bad == 1 ? 17 : 16);
+		if (bad == 2)
+			w_i(-1);
+		else
+			w_u(0);
+		CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	}
 	/* Conflicts: after or max not unsigned ints; more not a bool. */
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_str("alice");
 	w_str(token);
@@ -2854,7 +2908,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS);
 	w_str("alice");
 	w_str(token);
@@ -2863,7 +2917,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(4);
-	w_u(1);
+	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_CONFLICTS_REPLY);
 	w_u(1);
 	w_arr(0);
@@ -2924,15 +2978,15 @@ static void test_bad_items(void)
 
 	/* Error: code out of range, code negative, text not a string. */
 	begin();
-	W_RAW("\x94\x01\x01");
+	W_RAW("\x94\x02\x01");
 	w_u(ROVE_ERR_COUNT);
 	w_str("x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\x01\xff\xa1x");
+	W_RAW("\x94\x02\x01\xff\xa1x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x01\x01\x01\xc0");
+	W_RAW("\x94\x02\x01\x01\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Stand-alone item decoders refuse bad input too. */
@@ -3240,7 +3294,7 @@ static int reencode(const rove_msg *orig, rove_buf *out)
 		for (i = 0; i < n && rc == ROVE_OK; i++)
 			rc = rove_msg_next_result(&m, &res[i]);
 		if (rc == ROVE_OK)
-			rc = rove_enc_push_reply(out, res, n);
+			rc = rove_enc_push_reply(out, &m.u.push_reply.run, res, n);
 		free(res);
 		break;
 	}
