@@ -958,7 +958,7 @@ static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_o
 	if (rc == ROVE_OK)
 		rc = meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-		uint64_t lseq, acked;
+		uint64_t lseq = 0, acked = 0;
 
 		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
 			rove_error("server answered for another op");
