@@ -1454,7 +1454,7 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (h->mode == ROVE_PULL_OPS && h->n == 0 && !h->more && strcmp(r->role, h->role) == 0) {
 		rove_pull_state ps;
 		rc = rove_replica_pull_state(r, &ps);
-		if (rc == ROVE_OK && ps.cursor == h->cursor) {
+		if (rc == ROVE_OK && ps.cursor == h->cursor && ps.snap_seq == 0 && ps.snap_keylen == 0) {
 			*items = 0;
 			return ROVE_OK;
 		}

@@ -6,8 +6,8 @@
  * its resume key and ends; ops chunks after it; a new snapshot for a new
  * scope epoch. Between them, replies a faulty server could send (the same
  * position again, a resume key or cursor going back, another snapshot, a
- * second reset) must be refused with ROVE_EINVAL and leave the stored
- * position as it was.
+ * second reset, a family resume key that does not grow) must be refused
+ * with ROVE_EINVAL and leave the stored position as it was.
  */
 #include "check.h"
 #include "err.h"
@@ -92,6 +92,7 @@ int main(void)
 	REFUSED("a resume key before the last", S, false, true, 0, 50, 1, "a");
 	REFUSED("a continuation of another snapshot", S, false, true, 0, 51, 1, "c");
 	REFUSED("ops in the middle of a snapshot", O, false, false, 60, 0, 1, "");
+	REFUSED("no ops in the middle of a snapshot", O, false, false, 0, 0, 1, "");
 	CHECK_EQ_INT(apply(S, false, true, 0, 50, 1, "bb"), ROVE_OK);
 	CHECK_EQ_INT(apply(S, false, false, 0, 50, 1, ""), ROVE_OK);
 	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
@@ -104,6 +105,24 @@ int main(void)
 	CHECK_EQ_INT(apply(O, false, true, 60, 0, 1, ""), ROVE_OK);
 	CHECK_EQ_INT(apply(O, false, false, 70, 0, 1, ""), ROVE_OK);
 	CHECK_EQ_INT(apply(O, false, false, 70, 0, 1, ""), ROVE_OK); /* nothing new */
+
+	/* Inside a record's family (more children than one reply holds):
+	 * the cursor stays, the resume key (a record key) must grow. */
+	{
+		static const char k1[] = "\x02" "aaaaaaaaaaaaaaaa", k2[] = "\x02" "aaaaaaaaaaaaaaab";
+		CHECK_EQ_INT(apply(O, false, true, 70, 0, 1, k1), ROVE_OK);
+		CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+		CHECK_EQ_INT(ps.cursor, 70);
+		CHECK_EQ_INT(ps.snap_keylen, 17);
+		REFUSED("the same family resume key again", O, false, true, 70, 0, 1, k1);
+		REFUSED("the family's end without moving on", O, false, false, 70, 0, 1, "");
+		REFUSED("a family resume key going back", O, false, true, 70, 0, 1, "\x01" "zzzzzzzzzzzzzzzz");
+		CHECK_EQ_INT(apply(O, false, true, 70, 0, 1, k2), ROVE_OK);
+		CHECK_EQ_INT(apply(O, false, false, 75, 0, 1, ""), ROVE_OK);
+		CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+		CHECK_EQ_INT(ps.cursor, 75);
+		CHECK_EQ_INT(ps.snap_keylen, 0);
+	}
 
 	/* A new snapshot only for a new scope epoch. */
 	REFUSED("a reset with the same epoch", S, true, false, 0, 80, 1, "");
