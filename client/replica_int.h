@@ -1,0 +1,94 @@
+/*
+ * replica_int.h - what the replica's two parts share: replica.c (the
+ * store: layout, records, meta, outbox, view, local writes and reads) and
+ * replica_sync.c (applying the server's answers and pull replies, the
+ * journal, recovering from a restored server). Not for use outside them;
+ * the rest of the client uses replica.h.
+ *
+ * Every function takes the caller's transaction (begun with
+ * rpl_txn_begin) and returns a rove error; values they hand back are
+ * copies, never pointers into the map.
+ */
+#ifndef ROVE_REPLICA_INT_H
+#define ROVE_REPLICA_INT_H
+
+#include "replica.h"
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* pending: coll(1) id(16) lseq(8) */
+#define RPL_PENDING_KEY (ROVE_RECORD_KEY + 8)
+
+/* A scratch area for one transaction's work: records are large, so they
+ * live on the heap (rpl_work_new, rpl_work_free). */
+typedef struct rpl_work {
+	rove_record a, b;
+	rove_op op;
+	rove_buf buf;
+} rpl_work;
+
+rpl_work *rpl_work_new(void);
+void rpl_work_free(rpl_work *w);
+
+/* Begins a transaction (flags 0 or MDB_RDONLY) and learns which base table
+ * is the base in it: every transaction on a replica begins here. */
+int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn);
+/* Commits txn if rc is ROVE_OK, else aborts it; returns the outcome. */
+int rpl_commit_or_abort(MDB_txn *txn, int rc);
+
+/* Runs a write transaction `call` (assigning rc); a full map is grown and
+ * the write run again. */
+#define RPL_WITH_GROWTH(r, call)                                                                  \
+	do {                                                                                      \
+		rc = (call);                                                                      \
+		for (int grow_ = 0; rc == ROVE_EMAPFULL && grow_ < ROVE_MAX_MAP_GROWS; grow_++) { \
+			if (rove_db_grow((r)->env) != ROVE_OK)                                    \
+				break;                                                            \
+			rc = (call);                                                              \
+		}                                                                                 \
+	} while (0)
+
+/* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
+ * an empty record of coll/id instead); merge creates the record. */
+int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
+int rpl_rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
+int rpl_rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch);
+int rpl_rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id);
+int rpl_rec_merge(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_fields *fs,
+		  rove_record *tmp, rove_buf *scratch);
+
+/* meta values: a u64 (0 when absent); bytes (at most max; none: *len 0);
+ * bytes set, or removed for len 0; a uuid (all zero when absent). */
+int rpl_meta_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *out);
+int rpl_meta_bytes(MDB_txn *txn, MDB_dbi meta, const char *key, void *out, uint32_t max, uint32_t *len);
+int rpl_meta_bytes_put(MDB_txn *txn, MDB_dbi meta, const char *key, const void *data, uint32_t len);
+int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id);
+
+/* The outbox: lseq(8) -> acked seq(8) op. */
+int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op);
+int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
+		   rove_buf *scratch, unsigned flags);
+/* Removes outbox entry lseq (holding op) and its pending entry. */
+int rpl_outbox_remove(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op);
+void rpl_pending_key(uint8_t key[RPL_PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq);
+/* The last key of a table keyed by a big-endian u64 (0 when empty). */
+int rpl_last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
+
+/* Calls fn(lseq, stored outbox value, arg) for each outbox op pending on
+ * coll/id, in outbox order (through the pending index). fn returns
+ * ROVE_OK to go on; any other code ends the walk and is returned. An index
+ * entry without its outbox op is a corrupt replica: ROVE_EPROTO. */
+typedef int (*rpl_pending_fn)(uint64_t lseq, const MDB_val *ov, void *arg);
+int rpl_pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_pending_fn fn,
+		     void *arg);
+
+/* view[coll/id] := base merged with every outbox op on the record, or no
+ * view entry when none is pending. */
+int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_work *w);
+/* Merges fs into the view entry of coll/id, making it from base first. */
+int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
+			   const rove_fields *fs, rpl_work *w);
+
+#endif

@@ -1,0 +1,752 @@
+/*
+ * replica_sync.c - the replica's side of the protocol: the server's
+ * answers to a push, pull replies (ops, evicts, snapshots built aside and
+ * swapped in whole), the pull position, the journal of this replica's
+ * accepted ops, and recovering from a server whose history is not the one
+ * this replica synced with. Shares the store's internals (replica_int.h)
+ * with replica.c.
+ */
+#include "replica_int.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	*n = 0;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		while (mrc == 0 && *n < max) {
+			uint64_t acked;
+			if (v.mv_size < 8) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			/* Acknowledged ops wait for the cursor: not decoded. */
+			if (rove_be64_get(v.mv_data) == 0) {
+				rc = rpl_outbox_decode(&v, &acked, &ops[*n]);
+				if (rc != ROVE_OK)
+					break;
+				(*n)++;
+			}
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+typedef struct find_ctx {
+	const rove_op *want;
+	uint64_t *lseq, *acked;
+	rove_op *op;
+} find_ctx;
+
+static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
+{
+	const find_ctx *f = arg;
+	const uint8_t *p = ov->mv_data;
+	int rc;
+
+	/* The op id sits at a fixed place: after acked(8), the array tag (1)
+	 * and the bin header (2); the whole op is decoded only on a match. */
+	if (ov->mv_size <= 27 || memcmp(p + 11, f->want->op_id.b, 16) != 0)
+		return ROVE_OK;
+	rc = rpl_outbox_decode(ov, f->acked, f->op);
+	if (rc == ROVE_OK && rove_uuid_cmp(&f->op->op_id, &f->want->op_id) != 0)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK) {
+		*f->lseq = lseq;
+		rc = ROVE_EEXIST; /* found: stop */
+	}
+	return rc;
+}
+
+/* Finds the outbox entry of op (its id, collection and record): through
+ * the pending index, so only the record's own queued ops are looked at. */
+static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, uint64_t *acked,
+		       rove_op *op)
+{
+	find_ctx f = {want, lseq, acked, op};
+	int rc = rpl_pending_each(r, txn, want->coll, &want->rid, find_one, &f);
+
+	if (rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
+		      rove_buf *scratch)
+{
+	uint8_t key[8];
+	uint64_t last;
+	MDB_val k = {8, key}, v;
+	int rc = rpl_last_u64_key(txn, r->rejected, &last);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_buf_reset(scratch);
+	rc = rove_enc_rejection(scratch, rove_wall_ms(), res->reason, res->detail, op);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, last + 1);
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
+}
+
+static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
+{
+	MDB_txn *txn = NULL;
+	rpl_work *w = rpl_work_new();
+	uint64_t ack_seq = 0;
+	int rc;
+
+	*accepted = 0;
+	*rejected = 0;
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		uint64_t lseq = 0, acked = 0;
+
+		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
+			rove_error("server answered for another op");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = outbox_find(r, txn, &ops[i], &lseq, &acked, &w->op);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK; /* answered already by an earlier sync */
+			continue;
+		}
+		if (rc != ROVE_OK)
+			break;
+		if (res[i].status == ROVE_PUSH_ACCEPTED) {
+			if (res[i].seq == 0) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+			if (res[i].seq > ack_seq)
+				ack_seq = res[i].seq;
+			(*accepted)++;
+		} else {
+			rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
+			if (rc == ROVE_OK)
+				rc = rpl_outbox_remove(r, txn, lseq, &w->op);
+			if (rc == ROVE_OK)
+				rc = rpl_view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
+			(*rejected)++;
+		}
+	}
+	/* What the next pull asks the server to vouch for: the highest
+	 * acknowledged number, with the run that acknowledged it last (a
+	 * later run of the same history holds the earlier ones). */
+	if (rc == ROVE_OK && *accepted > 0)
+		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", run->b, sizeof(run->b));
+	if (rc == ROVE_OK && *accepted > 0)
+		rc = rove_db_put_u64(txn, r->meta, "ack_seq", ack_seq);
+	if (txn != NULL)
+		rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(w);
+	return rc;
+}
+
+/* The pull position as stored in meta, read in txn. */
+static int pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
+{
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	rc = rpl_meta_u64(txn, r->meta, "cursor", &ps->cursor);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "snap_seq", &ps->snap_seq);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "epoch", &ps->epoch);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_bytes(txn, r->meta, "snap_key", ps->snap_key, ROVE_MAX_SNAP_KEY, &ps->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_uuid(txn, r->meta, "run", &ps->run);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_uuid(txn, r->meta, "ack_run", &ps->ack_run);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ps->ack_seq);
+	return rc;
+}
+
+/* Stores the fields of next that differ from prev, in txn. */
+static int pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *prev, const rove_pull_state *next)
+{
+	int rc = ROVE_OK;
+
+	if (next->cursor != prev->cursor)
+		rc = rove_db_put_u64(txn, r->meta, "cursor", next->cursor);
+	if (rc == ROVE_OK && next->epoch != prev->epoch)
+		rc = rove_db_put_u64(txn, r->meta, "epoch", next->epoch);
+	if (rc == ROVE_OK && next->snap_seq != prev->snap_seq)
+		rc = rove_db_put_u64(txn, r->meta, "snap_seq", next->snap_seq);
+	if (rc == ROVE_OK && (next->snap_keylen != prev->snap_keylen ||
+			      memcmp(next->snap_key, prev->snap_key, next->snap_keylen) != 0))
+		rc = rpl_meta_bytes_put(txn, r->meta, "snap_key", next->snap_key, next->snap_keylen);
+	if (rc == ROVE_OK && rove_uuid_cmp(&next->run, &prev->run) != 0)
+		rc = rpl_meta_bytes_put(txn, r->meta, "run", next->run.b, sizeof(next->run.b));
+	if (rc == ROVE_OK && rove_uuid_cmp(&next->ack_run, &prev->ack_run) != 0)
+		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", next->ack_run.b, sizeof(next->ack_run.b));
+	if (rc == ROVE_OK && next->ack_seq != prev->ack_seq)
+		rc = rove_db_put_u64(txn, r->meta, "ack_seq", next->ack_seq);
+	return rc;
+}
+
+int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
+{
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = pull_state_get(r, txn, ps);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Keeps the journal to its latest ROVE_REPLICA_JOURNAL_OPS ops: older
+ * ones are forgotten, oldest first. */
+static int journal_bound(rove_replica *r, MDB_txn *txn)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t extra;
+	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
+
+	if (rc != ROVE_OK || ms.ms_entries <= ROVE_REPLICA_JOURNAL_OPS)
+		return rc;
+	extra = ms.ms_entries - ROVE_REPLICA_JOURNAL_OPS;
+	rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (size_t i = 0; rc == ROVE_OK && i < extra; i++) {
+		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Drops acknowledged ops the cursor has passed; their effect is now in
+ * base (or out of scope), and the view is rebuilt without them. They
+ * move to the journal. */
+static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t *done = NULL;
+	size_t ndone = 0, cap = 0;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* First collect, then delete: no cursor survives our own writes. */
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		uint64_t acked;
+		if (k.mv_size != 8 || v.mv_size < 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		acked = rove_be64_get(v.mv_data);
+		if (acked != 0 && acked <= cursor) {
+			if (ndone == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				uint64_t *p = realloc(done, ncap * sizeof(*p));
+				if (p == NULL) {
+					rc = ROVE_ENOMEM;
+					break;
+				}
+				done = p;
+				cap = ncap;
+			}
+			done[ndone++] = rove_be64_get(k.mv_data);
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < ndone; i++) {
+		uint8_t key[8];
+		MDB_val ok = {8, key}, ov;
+		uint64_t acked;
+
+		rove_be64_put(key, done[i]);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+		if (rc == ROVE_OK)
+			rc = rpl_outbox_decode(&ov, &acked, &w->op);
+		if (rc == ROVE_OK) {
+			/* Kept in the journal, as it was sent (see journal_bound). */
+			MDB_val jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+			rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
+		}
+		if (rc == ROVE_OK)
+			rc = rpl_outbox_remove(r, txn, done[i], &w->op);
+		if (rc == ROVE_OK) {
+			uint8_t coll = w->op.coll;
+			rove_uuid rid = w->op.rid;
+			rc = rpl_view_rebuild(r, txn, coll, &rid, w);
+		}
+	}
+	if (rc == ROVE_OK && ndone > 0)
+		rc = journal_bound(r, txn);
+	free(done);
+	return rc;
+}
+
+/* The view anew: emptied, then every pending op merged onto the base. */
+static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
+	int mrc;
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		uint64_t acked;
+		rc = rpl_outbox_decode(&v, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* A snapshot built aside is complete: it becomes the base, the old base
+ * is emptied (the next snapshot is built there) and the view is made
+ * anew from the new base and the pending ops. In the transaction of the
+ * snapshot's last chunk: until it commits, the replica shows what it
+ * showed before. */
+static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_dbi old = r->base;
+	uint64_t next = r->aside == r->bases[1] ? 1 : 0;
+	int rc = rove_db_put_u64(txn, r->meta, "base", next);
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* (If this transaction aborts, the next one reads meta again.) */
+	r->base = r->aside;
+	r->aside = old;
+	rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	if (rc == ROVE_OK)
+		rc = view_reset(r, txn, w);
+	return rc;
+}
+
+/* Applies one entry of a pull reply: an op or evict to base and view; a
+ * snapshot's record (aside) to the snapshot being built. */
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, bool aside,
+		       rpl_work *w)
+{
+	MDB_dbi base = aside ? r->aside : r->base;
+	uint8_t key[ROVE_RECORD_KEY];
+	const rove_fields *fs;
+	int rc;
+
+	if (e->tag == ROVE_ENTRY_EVICT) {
+		/* Out of this user's scope now: gone from the replica, except
+		 * for what its own pending ops still say. */
+		rc = rpl_rec_del(txn, r->base, e->coll, &e->id);
+		if (rc == ROVE_OK)
+			rc = rpl_view_rebuild(r, txn, e->coll, &e->id, w);
+		return rc;
+	}
+	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
+	for (uint32_t i = 0; i < fs->n; i++) {
+		/* The clock follows every later stamp (the wall clock joins once
+		 * per reply): a change made after seeing this one orders after
+		 * it, however wrong this laptop's clock is. The server bounds
+		 * the stamps it keeps by its own clock. */
+		rove_hlc seen = fs->f[i].st.hlc;
+		if (seen.v > clock->v)
+			clock->v = seen.v;
+	}
+	rove_record_key(key, e->coll, &e->id);
+	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
+		/* A whole record the replica does not have yet (a snapshot):
+		 * stored as it came, no decoding and encoding again. */
+		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
+		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
+		if (mrc == 0)
+			goto view;
+		if (mrc != MDB_KEYEXIST)
+			return rove_db_err(mrc, "base");
+	}
+	rc = rpl_rec_merge(txn, base, e->coll, &e->id, fs, &w->a, &w->buf);
+	if (rc != ROVE_OK)
+		return rc;
+view:
+	if (aside)
+		return ROVE_OK; /* the view is made anew when the snapshot is whole */
+	/* Records with pending ops keep their view up to date too. */
+	{
+		MDB_val k = {ROVE_RECORD_KEY, key}, v;
+		int mrc = mdb_get(txn, r->view, &k, &v);
+		if (mrc == MDB_NOTFOUND)
+			return ROVE_OK;
+		if (mrc != 0)
+			return rove_db_err(mrc, "view");
+	}
+	return rpl_rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
+}
+
+/* Whether resume key a comes after b (byte order, a prefix first). */
+static bool snap_key_after(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c > 0 || (c == 0 && alen > blen);
+}
+
+/* Whether reply h may follow a replica at prev: an ops chunk moves the
+ * cursor up (the last one may leave it), or moves on inside the family of
+ * the op after the cursor (its resume key grows), a snapshot chunk continues the
+ * snapshot in progress past its resume key, and a reset starts a snapshot
+ * only on a fresh replica or for a new scope epoch. Anything else would
+ * let a faulty server move a replica back, or keep a sync going forever. */
+static bool pull_reply_follows(const rove_pull_state *prev, const rove_pull_reply *h)
+{
+	if (h->mode == ROVE_PULL_OPS && prev->snap_seq != 0)
+		return false;
+	if (h->mode == ROVE_PULL_OPS && h->cursor > prev->cursor)
+		return true;
+	if (h->mode == ROVE_PULL_OPS && h->cursor == prev->cursor) {
+		/* Nothing new, or more of the family in progress. */
+		if (!h->more)
+			return h->snap_keylen == 0 && prev->snap_keylen == 0;
+		return h->snap_keylen == ROVE_RECORD_KEY &&
+		       (prev->snap_keylen == 0 ||
+			snap_key_after(h->snap_key, h->snap_keylen, prev->snap_key, prev->snap_keylen));
+	}
+	if (h->mode == ROVE_PULL_OPS)
+		return false;
+	if (h->reset)
+		return (prev->cursor == 0 && prev->snap_seq == 0) || h->epoch != prev->epoch;
+	return prev->snap_seq != 0 && h->snap_seq == prev->snap_seq && h->epoch == prev->epoch &&
+	       (!h->more || snap_key_after(h->snap_key, h->snap_keylen, prev->snap_key, prev->snap_keylen));
+}
+
+static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
+{
+	uint64_t now_ms = rove_wall_ms();
+	const rove_pull_reply *h = &reply->u.pull_reply;
+	MDB_txn *txn = NULL;
+	rove_pull_state prev, next;
+	uint64_t last_hlc = 0;
+	rove_hlc clock;
+	rove_entry *e = malloc(sizeof(*e));
+	rpl_work *w = rpl_work_new();
+	MDB_dbi base, aside;
+	int rc;
+
+	*items = 0;
+	if (w == NULL || e == NULL) {
+		free(e);
+		rpl_work_free(w);
+		return ROVE_ENOMEM;
+	}
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc != ROVE_OK) {
+		free(e);
+		rpl_work_free(w);
+		return rc;
+	}
+	base = r->base;
+	aside = r->aside;
+	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	clock.v = last_hlc;
+	/* Where this reply leaves the replica: the one rule the sync also
+	 * uses to ask for the next chunk before this one is applied. */
+	if (rc == ROVE_OK)
+		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK && !pull_reply_follows(&prev, h)) {
+		rove_error("the server's reply does not follow where this replica is");
+		rc = ROVE_EINVAL; /* well formed, but not a next step */
+	}
+	if (rc == ROVE_OK)
+		rove_pull_state_next(&prev, h, &next);
+	/* A snapshot is built aside and becomes the base with its last
+	 * chunk; a reset starts a new one. */
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	while (rc == ROVE_OK) {
+		rc = rove_msg_next_entry(reply, e);
+		if (rc == ROVE_ENOTFOUND) {
+			/* The reply may have been decoded lazily: it must end
+			 * right after its last item. */
+			rc = rove_msg_items_end(reply);
+			break;
+		}
+		if (rc == ROVE_OK)
+			rc = apply_entry(r, txn, e, &clock, h->mode == ROVE_PULL_SNAPSHOT, w);
+		(*items)++;
+	}
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
+		rc = bases_swap(r, txn, w);
+	rove_hlc_observe(&clock, clock, now_ms);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
+	if (rc == ROVE_OK)
+		rc = pull_state_put(r, txn, &prev, &next);
+	/* Past a snapshot, acknowledged ops the cursor passed are done. */
+	if (rc == ROVE_OK && next.snap_seq == 0 && next.cursor != 0)
+		rc = outbox_trim(r, txn, next.cursor, w);
+	if (rc == ROVE_OK && strcmp(r->role, h->role) != 0) {
+		snprintf(r->role, sizeof(r->role), "%s", h->role);
+		rc = rove_db_put_str(txn, r->meta, "role", r->role);
+	}
+	rc = rpl_commit_or_abort(txn, rc);
+	if (rc != ROVE_OK) {
+		/* A swap of the bases was undone with the transaction. */
+		r->base = base;
+		r->aside = aside;
+	}
+	free(e);
+	rpl_work_free(w);
+	return rc;
+}
+
+int rove_replica_push_results(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, push_results_once(r, run, ops, res, n, accepted, rejected));
+	return rc;
+}
+
+void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h, rove_pull_state *next)
+{
+	rove_pull_state n;
+
+	/* A reset snapshot zeroes the cursor; a snapshot chunk brings its
+	 * epoch and the resume position, or at its end the cursor; an ops
+	 * chunk brings its cursor. */
+	memset(&n, 0, sizeof(n));
+	n.cursor = prev->cursor;
+	n.epoch = prev->epoch;
+	n.run = h->run;
+	n.ack_run = prev->ack_run;
+	n.ack_seq = prev->ack_seq;
+	if (h->mode == ROVE_PULL_SNAPSHOT) {
+		if (h->reset)
+			n.cursor = 0;
+		n.epoch = h->epoch;
+		if (h->more) {
+			n.snap_seq = h->snap_seq;
+			n.snap_keylen = h->snap_keylen;
+			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
+		} else {
+			n.cursor = h->snap_seq;
+		}
+	} else {
+		n.cursor = h->cursor;
+		if (h->more && h->snap_keylen > 0) {
+			/* A family cut short: the next chunk resumes after it. */
+			n.snap_keylen = h->snap_keylen;
+			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
+		}
+	}
+	/* Acknowledged ops the cursor has passed are vouched for by it. */
+	if (n.snap_seq == 0 && n.cursor >= n.ack_seq)
+		n.ack_seq = 0;
+	*next = n;
+}
+
+void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
+			     rove_pull_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->replica = *replica;
+	q->cursor = ps->cursor;
+	q->snap_seq = ps->snap_seq;
+	q->epoch = ps->epoch;
+	q->snap_keylen = ps->snap_keylen;
+	memcpy(q->snap_key, ps->snap_key, ps->snap_keylen);
+	q->max_items = max;
+	q->run = ps->run;
+	/* Acknowledged ops past the cursor: the server vouches for them too. */
+	if (ps->ack_seq > ps->cursor) {
+		q->ack_run = ps->ack_run;
+		q->ack_seq = ps->ack_seq;
+	}
+}
+
+int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
+{
+	rove_msg start = *reply; /* to read the items again after a growth */
+	const rove_pull_reply *h = &reply->u.pull_reply;
+	int rc;
+
+	/* Nothing new (the common sync): no write, no disk flush. */
+	if (h->n == 0 && rove_msg_items_end(reply) != ROVE_OK)
+		return ROVE_EPROTO;
+	if (h->mode == ROVE_PULL_OPS && h->n == 0 && !h->more && strcmp(r->role, h->role) == 0) {
+		rove_pull_state ps;
+		rc = rove_replica_pull_state(r, &ps);
+		if (rc == ROVE_OK && ps.cursor == h->cursor && ps.snap_seq == 0 && ps.snap_keylen == 0) {
+			*items = 0;
+			return ROVE_OK;
+		}
+	}
+
+	RPL_WITH_GROWTH(r, (*reply = start, apply_pull_once(r, reply, items)));
+	return rc;
+}
+
+/* ---- a server whose history is not the one synced with ---- */
+
+/* Puts every journal op back into the outbox, where it was (its lseq), as
+ * not acknowledged; the journal is emptied. */
+static int journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* The cursor is only read: the writes go to other tables. */
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		uint8_t pkey[RPL_PENDING_KEY];
+		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
+		uint64_t lseq;
+
+		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+			rove_error("corrupt entry in the replica's journal");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		lseq = rove_be64_get(k.mv_data);
+		rc = rpl_outbox_put(txn, r, lseq, 0, &w->op, &w->buf, MDB_NOOVERWRITE);
+		rpl_pending_key(pkey, w->op.coll, &w->op.rid, lseq);
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+		if (rc == ROVE_OK)
+			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
+	return rc;
+}
+
+/* Marks every outbox op as not acknowledged; counts them. */
+static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rove_buf *scratch)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	*n = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		if (v.mv_size < 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (rove_be64_get(v.mv_data) != 0) {
+			static const uint8_t none[8];
+			MDB_val nv;
+			rove_buf_reset(scratch);
+			rc = rove_buf_append(scratch, none, 8);
+			if (rc == ROVE_OK)
+				rc = rove_buf_append(scratch, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+			nv.mv_size = scratch->len;
+			nv.mv_data = scratch->data;
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), "outbox");
+		}
+		(*n)++;
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int history_lost_once(rove_replica *r, uint64_t *resend)
+{
+	MDB_txn *txn = NULL;
+	rove_pull_state prev, none;
+	rpl_work *w = rpl_work_new();
+	int rc;
+
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK)
+		rc = journal_to_outbox(r, txn, w);
+	if (rc == ROVE_OK)
+		rc = outbox_unack(r, txn, resend, &w->buf);
+	/* A fresh start (a snapshot half built aside is dropped); the base
+	 * is shown until the new snapshot replaces it whole. */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	memset(&none, 0, sizeof(none));
+	if (rc == ROVE_OK)
+		rc = pull_state_put(r, txn, &prev, &none);
+	if (txn != NULL)
+		rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(w);
+	return rc;
+}
+
+int rove_replica_history_lost(rove_replica *r, uint64_t *resend)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, history_lost_once(r, resend));
+	return rc;
+}
