@@ -121,6 +121,8 @@ typedef struct rove_pull_state {
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
+/* What this replica has seen of the server's history, for a push. */
+int rove_replica_seen(rove_replica *r, rove_seen *seen);
 /* The request that asks for what comes after ps (at most max items). */
 void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
 			     rove_pull_req *q);

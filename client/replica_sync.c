@@ -591,6 +591,23 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 	*next = n;
 }
 
+int rove_replica_seen(rove_replica *r, rove_seen *seen)
+{
+	rove_pull_state ps;
+	int rc = rove_replica_pull_state(r, &ps);
+
+	memset(seen, 0, sizeof(*seen));
+	if (rc != ROVE_OK)
+		return rc;
+	seen->run = ps.run;
+	seen->seq = ps.snap_seq != 0 ? ps.snap_seq : ps.cursor;
+	if (ps.ack_seq > ps.cursor) {
+		seen->ack_run = ps.ack_run;
+		seen->ack_seq = ps.ack_seq;
+	}
+	return ROVE_OK;
+}
+
 void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
 			     rove_pull_req *q)
 {

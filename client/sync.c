@@ -155,7 +155,10 @@ static uint32_t env_limit(const char *name, uint32_t def, uint32_t max)
 	return n < 1 || n > (long)max ? def : (uint32_t)n;
 }
 
-static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
+/* Pushes the outbox. After a restore (resend), ops the server answers as
+ * seen before (it had them all along) took no effect now and are not
+ * counted. */
+static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 {
 	uint32_t batch = env_limit("ROVE_PUSH_BATCH", ROVE_CLIENT_PUSH_BATCH, ROVE_CLIENT_PUSH_BATCH);
 	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
@@ -170,25 +173,30 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;
-		uint32_t n = 0, got = 0, acc = 0, rej = 0;
+		rove_seen seen_by;
+		uint32_t n = 0, got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
 
 		rc = rove_replica_unacked(r, ops, batch, &got);
+		if (rc == ROVE_OK && got > 0)
+			rc = rove_replica_seen(r, &seen_by);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		if (rc != ROVE_OK || got == 0)
 			break;
 		n = got;
 		rove_buf_reset(&req);
-		rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
+		rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
 		while (rc == ROVE_OK && req.len > max_bytes && n > 1) {
 			n /= 2;
 			rove_buf_reset(&req);
-			rc = rove_enc_push(&req, &r->auth, &r->id, ops, n);
+			rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
 		}
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
+		if (rc == ROVE_EHISTORY)
+			break; /* the caller recovers */
 		if (rc != ROVE_OK) {
 			report(c, rc, "push");
 			break;
@@ -197,17 +205,22 @@ static int push_all(rove_replica *r, conn *c, rove_sync_stats *st)
 			rove_error("push: the server answered %u of %u ops", m.u.push_reply.n, n);
 			rc = ROVE_EPROTO;
 		}
-		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
+		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 			rc = rove_msg_next_result(&m, &res[i]);
+			if (rc == ROVE_OK && resend && res[i].seen)
+				seen[res[i].status == ROVE_PUSH_ACCEPTED ? 0 : 1]++;
+		}
 		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
 			rc = rove_replica_push_results(r, &m.u.push_reply.run, ops, res, n, &acc, &rej);
 			if (rc != ROVE_OK)
 				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
 		}
-		st->pushed += n;
-		st->accepted += acc;
-		st->rejected += rej;
+		if (rc == ROVE_OK) {
+			st->pushed += n - seen[0] - seen[1];
+			st->accepted += acc - seen[0];
+			st->rejected += rej - seen[1];
+		}
 		if (got < batch && n == got)
 			break; /* the outbox had no more */
 	}
@@ -324,9 +337,10 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	memset(st, 0, sizeof(*st));
 	rc = conn_open(&c, r, timeout_ms);
 	if (rc == ROVE_OK)
-		rc = push_all(r, &c, st);
+		rc = push_all(r, &c, false, st);
 	if (rc == ROVE_OK)
 		rc = pull_all(r, &c, progress, st);
+	/* Found by the push (before any op of it is applied) or the pull. */
 	if (rc == ROVE_EHISTORY) {
 		/* Restored from a copy that lacks some of what this replica
 		 * holds: send it all again, then take a fresh snapshot. */
@@ -337,7 +351,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (rc != ROVE_OK)
 			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
 		if (rc == ROVE_OK)
-			rc = push_all(r, &c, st);
+			rc = push_all(r, &c, true, st);
 		st->resent = st->pushed - pushed;
 		if (rc == ROVE_OK)
 			rc = pull_all(r, &c, progress, st);

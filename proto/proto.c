@@ -207,16 +207,24 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
 	return enc_done(&e, out, start);
 }
 
-int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n)
+int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		  const rove_op *ops, uint32_t n)
 {
+	static const rove_seen nothing;
 	size_t start = out->len;
 	enc e;
 
 	if (n > ROVE_MAX_PUSH_OPS)
 		return ROVE_ETOOBIG;
+	if (seen == NULL)
+		seen = &nothing;
 	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PUSH, a, 2);
+	e_request(&e, ROVE_MSG_PUSH, a, 6);
 	e_bin(&e, replica->b, 16);
+	e_bin(&e, seen->run.b, 16);
+	e_u64(&e, seen->seq);
+	e_bin(&e, seen->ack_run.b, 16);
+	e_u64(&e, seen->ack_seq);
 	e_array(&e, n);
 	for (uint32_t i = 0; i < n; i++)
 		e_op(&e, &ops[i]);
@@ -953,11 +961,19 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 
 	switch (m->type) {
 	case ROVE_MSG_PUSH:
-		if (nbody != 4)
+		if (nbody != 8)
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &m->u.push.replica);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &m->u.push.seen.run);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &m->u.push.seen.seq);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &m->u.push.seen.ack_run);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &m->u.push.seen.ack_seq);
 		*kind = ITEM_OP;
 		*max = ROVE_MAX_PUSH_OPS;
 		break;

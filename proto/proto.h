@@ -10,7 +10,7 @@
  * handler never acts on half a message. Items of a decoded message point
  * into the caller's buffer, which must outlive the rove_msg.
  *
- *   PUSH         [2, 2, user, token, replica, [op...]]
+ *   PUSH         [2, 2, user, token, replica, run, seq, ack_run, ack_seq, [op...]]
  *   PUSH_REPLY   [2, 3, run, [result...]]
  *   PULL         [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
  *                 run, ack_run, ack_seq]
@@ -26,7 +26,9 @@
  * history: a server starts a new run every time it starts. A replica
  * names the run its cursor came from, and the run of its latest
  * acknowledged push, so that the server can tell when its history is not
- * the one the replica synced with (a restored copy: ROVE_EHISTORY).
+ * the one the replica synced with (a restored copy: ROVE_EHISTORY); a push
+ * names them too (rove_seen), so that nothing is pushed onto a history the
+ * replica's pending ops do not follow.
  *
  *   op       [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
  *   record   [coll, id, [[name, value, hlc, node]...]]
@@ -77,6 +79,16 @@ void rove_buf_init(rove_buf *b);
 void rove_buf_reset(rove_buf *b);
 void rove_buf_free(rove_buf *b);
 int rove_buf_append(rove_buf *b, const void *data, size_t len);
+
+/* What a replica has seen of the server's history: up to seq (its cursor,
+ * or the snapshot it is taking) in run, and its acknowledged ops up to
+ * ack_seq in ack_run. All zero: nothing. */
+typedef struct rove_seen {
+	rove_uuid run;
+	uint64_t seq;
+	rove_uuid ack_run;
+	uint64_t ack_seq;
+} rove_seen;
 
 typedef struct rove_auth {
 	char user[ROVE_MAX_NAME + 1];
@@ -166,7 +178,9 @@ typedef struct rove_rejection {
 } rove_rejection;
 
 /* Encoders: append one whole message (or one item) to out. */
-int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_op *ops, uint32_t n);
+/* seen may be NULL: nothing seen. */
+int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		  const rove_op *ops, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_result *res, uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
@@ -205,6 +219,7 @@ typedef struct rove_msg {
 	union {
 		struct {
 			rove_uuid replica;
+			rove_seen seen;
 			uint32_t n;
 		} push;
 		struct {

@@ -371,11 +371,24 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
 {
 	rove_msg *m = &job->msg;
+	const rove_seen *seen = &m->u.push.seen;
 	rove_push_result *res = NULL;
-	rove_op *op = malloc(sizeof(*op));
-	rove_apply_work *w = rove_apply_work_new();
+	rove_op *op;
+	rove_apply_work *w;
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
+
+	/* A replica's pending ops follow what it has seen: pushed onto a
+	 * history that lacks it (a restored copy), they could refer to what
+	 * is not there. The replica sends its acknowledged ops first. */
+	if ((seen->seq != 0 && !rove_engine_history_has(e, &seen->run, seen->seq, e->head)) ||
+	    (seen->ack_seq != 0 && !rove_engine_history_has(e, &seen->ack_run, seen->ack_seq, e->head))) {
+		rove_engine_error(&job->reply, ROVE_EHISTORY,
+				  "this server's history is not the one the replica synced with");
+		return ROVE_OK;
+	}
+	op = malloc(sizeof(*op));
+	w = rove_apply_work_new();
 
 	if (op == NULL || w == NULL)
 		rc = ROVE_ENOMEM;

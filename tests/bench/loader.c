@@ -204,7 +204,7 @@ static int push(loader *l, nng_socket s, const rove_uuid *replica, rove_op *ops,
 	uint64_t acc = 0, rej = 0;
 
 	rove_buf_reset(req);
-	if (rove_enc_push(req, &l->auth, replica, ops, n) != ROVE_OK) {
+	if (rove_enc_push(req, &l->auth, replica, NULL, ops, n) != ROVE_OK) {
 		fprintf(stderr, "loader: cannot encode a push\n");
 		return -1;
 	}

@@ -176,7 +176,7 @@ static void rt_push(const uint8_t *data, size_t size)
 		CHECK(rove_msg_next_op(&m, &ops[i]) == ROVE_OK);
 	check_done(&m);
 	rove_buf_init(&out);
-	CHECK(rove_enc_push(&out, &m.auth, &m.u.push.replica, ops, n) == ROVE_OK);
+	CHECK(rove_enc_push(&out, &m.auth, &m.u.push.replica, &m.u.push.seen, ops, n) == ROVE_OK);
 	copy = decode_copy(&out, &m2, &rc);
 	CHECK(rc == ROVE_OK);
 	CHECK(m2.type == ROVE_MSG_PUSH && auth_eq(&m.auth, &m2.auth));
@@ -439,7 +439,7 @@ static void rt_op(const rove_op *op)
 	CHECK(rove_dec_op(enc.data, enc.len, &op_b) == ROVE_OK);
 	CHECK(op_eq(op, &op_b));
 
-	CHECK(rove_enc_push(&out, &auth, &replica, op, 1) == ROVE_OK);
+	CHECK(rove_enc_push(&out, &auth, &replica, NULL, op, 1) == ROVE_OK);
 	copy = decode_copy(&out, &m, &rc);
 	CHECK(rc == ROVE_OK && m.u.push.n == 1);
 	CHECK(rove_msg_next_op(&m, &op_b) == ROVE_OK && op_eq(op, &op_b));

@@ -761,7 +761,7 @@ static void seed_push(unsigned ident, rove_op *ops, uint32_t n, int want)
 
 	fz_id(&replica, 0);
 	rove_buf_init(&b);
-	CHECK(rove_enc_push(&b, &creds[ident], &replica, ops, n) == ROVE_OK);
+	CHECK(rove_enc_push(&b, &creds[ident], &replica, NULL, ops, n) == ROVE_OK);
 	seed_call(ident, &b, &m, &rb);
 	CHECK(m.type == ROVE_MSG_PUSH_REPLY && m.u.push_reply.n == n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -1026,7 +1026,7 @@ static int build_push(fz_rd *r, const rove_auth *a, rove_buf *out)
 			(void)rove_op_set(op, name, v); /* a refused value is left out */
 		}
 	}
-	return rove_enc_push(out, a, &replica, ops, n);
+	return rove_enc_push(out, a, &replica, NULL, ops, n);
 }
 
 static uint64_t pick_seq(fz_rd *r)

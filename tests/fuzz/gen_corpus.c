@@ -156,7 +156,7 @@ static void push_msg(rove_buf *out, const char *user, const rove_op *ops, uint32
 
 	fz_id(&replica, 0);
 	rove_buf_reset(out);
-	ok(rove_enc_push(out, &a, &replica, ops, n), "push");
+	ok(rove_enc_push(out, &a, &replica, NULL, ops, n), "push");
 }
 
 static void pull_msg(rove_buf *out, const char *user, uint64_t cursor, uint64_t snap_seq, const uint8_t *key,

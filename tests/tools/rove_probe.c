@@ -121,7 +121,7 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 	}
 	rove_uuid_new(&replica);
 	rove_buf_init(&req);
-	if (rove_enc_push(&req, a, &replica, op, 1) != ROVE_OK)
+	if (rove_enc_push(&req, a, &replica, NULL, op, 1) != ROVE_OK)
 		return 2;
 	call(&req, &reply);
 	decode(reply, &m);

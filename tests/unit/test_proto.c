@@ -333,16 +333,26 @@ static void test_push_roundtrip(void)
 	uint32_t len;
 	uint8_t *d;
 
+	rove_seen seen;
+
 	make_auth(&a, "alice");
 	fixed_uuid(&replica, 77);
+	fixed_uuid(&seen.run, 78);
+	seen.seq = UINT64_MAX;
+	fixed_uuid(&seen.ack_run, 79);
+	seen.ack_seq = 5;
 	rove_buf_init(&b);
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, NOPS), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, &seen, sample_ops, NOPS), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH);
 	CHECK(strcmp(m.auth.user, "alice") == 0);
 	CHECK(strcmp(m.auth.token, token) == 0);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.replica, &replica), 0);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.seen.run, &seen.run), 0);
+	CHECK(m.u.push.seen.seq == UINT64_MAX);
+	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.seen.ack_run, &seen.ack_run), 0);
+	CHECK_EQ_INT(m.u.push.seen.ack_seq, 5);
 	CHECK_EQ_INT(m.u.push.n, NOPS);
 	CHECK_EQ_INT(m.left, NOPS);
 	/* The wrong iterator for the type. */
@@ -363,7 +373,7 @@ static void test_push_roundtrip(void)
 
 	/* An empty push. */
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, NULL, 0), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH);
@@ -374,7 +384,7 @@ static void test_push_roundtrip(void)
 	/* Empty user and token strings are carried as such. */
 	memset(&a, 0, sizeof(a));
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, 1), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, sample_ops, 1), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK(m.auth.user[0] == '\0' && m.auth.token[0] == '\0');
@@ -403,14 +413,14 @@ static void test_push_limits(void)
 		rove_op_set(&many[i], "n", rove_vint(i));
 	}
 	rove_buf_init(&b);
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, many, ROVE_MAX_PUSH_OPS), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, many, ROVE_MAX_PUSH_OPS), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.u.push.n, ROVE_MAX_PUSH_OPS);
 	free(d);
 	/* The encoder refuses one more and leaves the buffer as it was. */
 	before = b.len;
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, many, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, many, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
 	CHECK_EQ_INT(b.len, before);
 	rove_buf_free(&b);
 	free(many);
@@ -1220,7 +1230,7 @@ static void make_seeds(void)
 	rove_buf_init(&items);
 
 	/* A small push, so mutations often land in structure. */
-	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, sample_ops, 3), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, sample_ops, 3), ROVE_OK);
 	add_seed(&b);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_push_reply(&b, &replica, sample_results, 3), ROVE_OK);
@@ -1430,15 +1440,25 @@ static void w_raw(const void *p, size_t len)
 /* Raw bytes from a string literal (without its NUL). */
 #define W_RAW(lit) w_raw(lit, sizeof(lit) - 1)
 
-/* [1, 2, user, token, replica, [ ... nops ops follow */
+/* A push's run, seq, ack_run, ack_seq: nothing seen. */
+static void w_seen(void)
+{
+	w_bin(16);
+	w_u(0);
+	w_bin(16);
+	w_u(0);
+}
+
+/* [2, 2, user, token, replica, run, seq, ack_run, ack_seq, [ ... nops ops follow */
 static void w_push_head(uint32_t nops)
 {
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_bin(16);
+	w_seen();
 	w_arr(nops);
 }
 
@@ -1759,12 +1779,13 @@ static void test_version_and_type(void)
 	W_RAW("\x92\x02\x03");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(7);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_bin(16);
+	w_seen();
 	w_arr(0);
 	w_nil();
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
@@ -1920,13 +1941,14 @@ static void test_huge_counts(void)
 	W_RAW("\x94\x02\x01\x00\xdb\xff\xff\xff\xff" "abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	W_RAW("\xc6\xff\xff\xff\xff");
 	W_RAW("0123456789abcdef");
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -2111,21 +2133,23 @@ static void test_limits(void)
 	w_i(1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
 	w_str(token);
 	w_bin(16);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_strn(bigstr, ROVE_TOKEN_HEX + 1);
 	w_bin(16);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
@@ -2275,12 +2299,13 @@ static void test_bad_fields(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A NUL in user, author, role. */
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn("al\0ce", 5);
 	w_str(token);
 	w_bin(16);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -2671,12 +2696,13 @@ static void test_bad_items(void)
 	w_evict(1, 17);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_bin(17);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -2705,12 +2731,13 @@ static void test_bad_items(void)
 	w_record_head(1, 17, 0);
 	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_bin(15);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -2718,12 +2745,13 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A uuid sent as a string. */
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_strn("0123456789abcdef", 16);
+	w_seen();
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
@@ -2805,12 +2833,13 @@ static void test_bad_items(void)
 	w_nil();
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(6);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
 	w_str(token);
 	w_bin(16);
+	w_seen();
 	w_str("ops");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
@@ -3281,7 +3310,7 @@ static int reencode(const rove_msg *orig, rove_buf *out)
 		for (i = 0; i < n && rc == ROVE_OK; i++)
 			rc = rove_msg_next_op(&m, &ops[i]);
 		if (rc == ROVE_OK)
-			rc = rove_enc_push(out, &m.auth, &m.u.push.replica, ops, n);
+			rc = rove_enc_push(out, &m.auth, &m.u.push.replica, &m.u.push.seen, ops, n);
 		free(ops);
 		break;
 	}
