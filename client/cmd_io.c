@@ -773,6 +773,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 typedef struct exporter {
 	const rove_coll_def *c;
 	bool json;
+	out_json j; /* the array, with json */
 	size_t n;
 } exporter;
 
@@ -782,8 +783,7 @@ static int export_one(const rove_record *rec, void *arg)
 	char id[ROVE_UUID_STRLEN + 1];
 
 	if (ex->json) {
-		fputs(ex->n == 0 ? "[" : ",", stdout);
-		out_record_json(stdout, ex->c, rec);
+		out_record_json(&ex->j, ex->c, rec);
 	} else {
 		rove_uuid_format(&rec->id, id);
 		fputs(id, stdout);
@@ -826,7 +826,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 		"          shows Chinese text correctly\n";
 	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
-	exporter ex = {NULL, false, 0};
+	exporter ex = {.c = NULL};
 	bool bom = false;
 	rove_replica r;
 	int rc;
@@ -866,10 +866,16 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 				printf(",%s", ex.c->fields[i].name);
 		fputs(ROVE_CSV_EOL, stdout);
 	}
+	if (ex.json) {
+		out_json_init(&ex.j, stdout);
+		out_json_begin_array(&ex.j);
+	}
 	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
-	if (rc == ROVE_OK && ex.json)
-		puts(ex.n == 0 ? "[]" : "]");
+	if (ex.json) {
+		out_json_end_array(&ex.j);
+		out_json_finish(&ex.j);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = ROVE_EIO;
 	if (rc == ROVE_EIO)

@@ -260,9 +260,28 @@ static int column_width(const rove_field_def *fd)
 typedef struct list_ctx {
 	const rove_coll_def *c;
 	bool json;
+	out_json j; /* the array, with json */
 	size_t n;
 	const char *parent; /* list only the children of this customer */
 } list_ctx;
+
+/* A list's JSON array around rove_replica_each's walk: begun before,
+ * ended after (also after a failed walk, so the output stays JSON). */
+static void list_begin(list_ctx *lc)
+{
+	if (!lc->json)
+		return;
+	out_json_init(&lc->j, stdout);
+	out_json_begin_array(&lc->j);
+}
+
+static void list_end(list_ctx *lc)
+{
+	if (!lc->json)
+		return;
+	out_json_end_array(&lc->j);
+	out_json_finish(&lc->j);
+}
 
 static int list_one(const rove_record *rec, void *arg)
 {
@@ -277,8 +296,7 @@ static int list_one(const rove_record *rec, void *arg)
 	}
 
 	if (lc->json) {
-		fputs(lc->n == 0 ? "[" : ",", stdout);
-		out_record_json(stdout, lc->c, rec);
+		out_record_json(&lc->j, lc->c, rec);
 	} else {
 		rove_uuid_format(&rec->id, id);
 		printf("%-36s", id);
@@ -319,7 +337,7 @@ static void print_header(const rove_coll_def *c)
 
 static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	list_ctx lc = {c, false, 0, NULL};
+	list_ctx lc = {.c = c};
 	const rove_field_def *pf = rove_schema_parent_field(c);
 	rove_replica r;
 	int rc;
@@ -346,10 +364,10 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 		return cli_exit(rc);
 	if (!lc.json)
 		print_header(c);
+	list_begin(&lc);
 	rc = rove_replica_each(&r, c->id, list_one, &lc);
 	rove_replica_close(&r);
-	if (lc.json)
-		puts(lc.n == 0 ? "[]" : "]");
+	list_end(&lc);
 	return cli_exit(rc);
 }
 
@@ -415,6 +433,9 @@ static int change_close(change *ch, int rc)
 	return cli_exit(rc);
 }
 
+/* Columns of the labels of `show`; a value's further lines start after. */
+#define SHOW_LABEL 18
+
 static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -446,22 +467,25 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 		return cli_exit(rc);
 	}
 	if (json) {
-		out_record_json(stdout, c, rec);
-		putchar('\n');
+		out_json j;
+		out_json_init(&j, stdout);
+		out_record_json(&j, c, rec);
+		out_json_finish(&j);
 	} else {
 		char id[ROVE_UUID_STRLEN + 1];
 		rove_uuid_format(&rec->id, id);
-		printf("%-18s %s\n", "id:", id);
+		printf("%-*s %s\n", SHOW_LABEL, "id:", id);
 		for (size_t i = 0; i < c->nfields; i++) {
 			const rove_field_def *fd = &c->fields[i];
 			const rove_field *f = rove_fields_get(&rec->fs, fd->name);
 			rove_value null = rove_vnull();
-			char text[ROVE_MAX_STR + 1], label[ROVE_MAX_FIELD_NAME + 2];
+			char label[ROVE_MAX_FIELD_NAME + 2];
 			if (fd->flags & ROVE_FF_HIDDEN)
 				continue;
-			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			snprintf(label, sizeof(label), "%s:", fd->name);
-			printf("%-18s %s\n", label, text);
+			printf("%-*s ", SHOW_LABEL, label);
+			out_show_value(stdout, fd, f ? &f->v : &null, SHOW_LABEL + 1);
+			putchar('\n');
 		}
 	}
 	rove_replica_close(&r);
@@ -592,7 +616,7 @@ static int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, cha
 		"The customer's ownership history: every create, claim, release,\n"
 		"recycle and reassignment, with who, when and why.\n";
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
-	hist_ctx h = {NULL, {hc, false, 0, NULL}};
+	hist_ctx h = {.customer = NULL, .lc = {.c = hc}};
 	rove_replica r;
 	rove_record *rec;
 	int rc;
@@ -618,10 +642,10 @@ static int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, cha
 		return cli_exit(rc);
 	if (!h.lc.json)
 		print_header(hc);
+	list_begin(&h.lc);
 	rc = rove_replica_each(&r, hc->id, history_one, &h);
 	rove_replica_close(&r);
-	if (h.lc.json)
-		puts(h.lc.n == 0 ? "[]" : "]");
+	list_end(&h.lc);
 	return cli_exit(rc);
 }
 
