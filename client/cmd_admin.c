@@ -7,6 +7,7 @@
 #include "err.h"
 #include "log.h"
 #include "sync.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -34,10 +35,13 @@ static const char help[] =
 	"                  territory together with the territory, to another user\n"
 	"                  (admins anywhere, managers inside their territories)\n";
 
+/* A line of the server's answer (a token, an id), shown: the server is
+ * not trusted to send only printable text. */
 static void print_line(const char *s, uint32_t len, void *arg)
 {
 	(void)arg;
-	printf("%.*s\n", (int)len, s);
+	rove_text_put_shown(stdout, s, len, 0);
+	putchar('\n');
 }
 
 static int call(rove_cli *cli, const char *cmd, const char *const *args, uint32_t n)

@@ -250,10 +250,14 @@ static int load_record(const rove_record *rec, void *arg)
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
 		const char *tax = rove_fields_str(&rec->fs, "tax_id");
 		const char *phone = rove_fields_str(&rec->fs, "phone");
-		char norm[64];
+		char norm[ROVE_MAX_STR + 1];
 
-		if (tax != NULL && tax[0] != '\0')
-			rc = key_put(&im->keys, key, make_key(key, 't', tax), 0, &rec->id, &dup);
+		/* Compared as a row's will be: normalised (older records may
+		 * hold a tax id as it was typed). */
+		if (tax != NULL && tax[0] != '\0') {
+			rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
+			rc = key_put(&im->keys, key, make_key(key, 't', norm), 0, &rec->id, &dup);
+		}
 		if (rc == ROVE_OK && phone != NULL) {
 			rove_phone_normalise(phone, norm, sizeof(norm));
 			if (norm[0] != '\0')
@@ -380,7 +384,7 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 {
 	rove_stamp st0 = {{0}, 0};
 	rove_uuid id;
-	char why[160];
+	char why[ROVE_MAX_ERRMSG];
 	int rc;
 
 	rove_uuid_new(&id);
@@ -432,7 +436,9 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 				row_error(im, line, "no customer '%s' in this replica", pid);
 		}
 	}
-	if (!im->row_bad && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK)
+	/* The one check the command line and the server make: values
+	 * normalised (the tax id row_unique compares), then checked. */
+	if (!im->row_bad && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK)
 		row_error(im, line, "%s", why);
 	return ROVE_OK;
 }
@@ -662,9 +668,12 @@ static void import_help(FILE *f)
 	      "reported as FILE:LINE (the line where the row starts; the header is\n"
 	      "line 1). If any row is bad, nothing is imported. A row is bad when a\n"
 	      "value is invalid or a required one is empty, when it has the wrong\n"
-	      "number of cells, when its tax_id or phone (compared by its digits)\n"
-	      "repeats an earlier row's or belongs to a customer this replica holds,\n"
-	      "or when a contact's customer is not in this replica.\n",
+	      "number of cells, when its tax_id or phone repeats an earlier row's or\n"
+	      "belongs to a customer this replica holds (compared as the server\n"
+	      "compares them: a tax id without spaces and hyphens, in capitals; a\n"
+	      "phone without punctuation and with +86 where it belongs), or when a\n"
+	      "contact's customer is not in this replica. Tax ids are stored so\n"
+	      "normalised and must be 统一社会信用代码 (their check character too).\n",
 	      f);
 	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", IMPORT_MAX_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
@@ -764,6 +773,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 typedef struct exporter {
 	const rove_coll_def *c;
 	bool json;
+	out_json j; /* the array, with json */
 	size_t n;
 } exporter;
 
@@ -773,8 +783,7 @@ static int export_one(const rove_record *rec, void *arg)
 	char id[ROVE_UUID_STRLEN + 1];
 
 	if (ex->json) {
-		fputs(ex->n == 0 ? "[" : ",", stdout);
-		out_record_json(stdout, ex->c, rec);
+		out_record_json(&ex->j, ex->c, rec);
 	} else {
 		rove_uuid_format(&rec->id, id);
 		fputs(id, stdout);
@@ -817,7 +826,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 		"          shows Chinese text correctly\n";
 	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
-	exporter ex = {NULL, false, 0};
+	exporter ex = {.c = NULL};
 	bool bom = false;
 	rove_replica r;
 	int rc;
@@ -857,10 +866,16 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 				printf(",%s", ex.c->fields[i].name);
 		fputs(ROVE_CSV_EOL, stdout);
 	}
+	if (ex.json) {
+		out_json_init(&ex.j, stdout);
+		out_json_begin_array(&ex.j);
+	}
 	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
-	if (rc == ROVE_OK && ex.json)
-		puts(ex.n == 0 ? "[]" : "]");
+	if (ex.json) {
+		out_json_end_array(&ex.j);
+		out_json_finish(&ex.j);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = ROVE_EIO;
 	if (rc == ROVE_EIO)

@@ -29,7 +29,7 @@ static const rove_field_def *field_arg(const rove_coll_def *c, const char *arg, 
 
 static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 {
-	char why[160];
+	char why[ROVE_MAX_ERRMSG];
 	rove_value v;
 	int rc;
 
@@ -46,6 +46,24 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	rc = rove_op_set(op, fd->name, v);
 	if (rc != ROVE_OK)
 		rove_error("%s: %s", fd->name, rove_strerror(rc));
+	return rc;
+}
+
+/* Writes op to the replica once it passes the schema's one check (the
+ * server makes the same, so what it would refuse is never written);
+ * reports why not. */
+static int write_op(rove_replica *r, rove_op *op)
+{
+	char why[ROVE_MAX_ERRMSG];
+	int rc = rove_schema_clean_op(op, why, sizeof(why));
+
+	if (rc != ROVE_OK) {
+		rove_error("%s", why);
+		return rc;
+	}
+	rc = rove_replica_write(r, op);
+	if (rc != ROVE_OK)
+		rove_error("cannot save: %s", rove_strerror(rc));
 	return rc;
 }
 
@@ -66,15 +84,30 @@ static void add_help(const rove_coll_def *c, FILE *f)
 	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
+		if (fd->flags & ROVE_FF_SYSTEM)
+			continue;
 		if (fd->type == ROVE_FT_ENUM) {
 			fprintf(f, "  %s: one of", fd->name);
 			for (const char *const *e = fd->values; *e; e++)
 				fprintf(f, " %s", *e);
 			fputc('\n', f);
 		} else if (fd->type == ROVE_FT_MONEY) {
-			fprintf(f, "  %s: an amount in currency units, e.g. 12000.50\n", fd->name);
+			fprintf(f, "  %s: an amount in currency units, 0 to %lld, e.g. 12000.50\n", fd->name,
+				ROVE_MAX_MONEY_CENTS / 100);
 		} else if (fd->type == ROVE_FT_DATE) {
-			fprintf(f, "  %s: a date, YYYY-MM-DD\n", fd->name);
+			fprintf(f, "  %s: a date, YYYY-MM-DD, %s to %s\n", fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX);
+		} else if (fd->type == ROVE_FT_TIME) {
+			fprintf(f, "  %s: a date or a UTC time, YYYY-MM-DD[THH:MM[:SS][Z]], %s to %s\n", fd->name,
+				ROVE_DATE_MIN, ROVE_DATE_MAX);
+		} else if (fd->type == ROVE_FT_TAXID) {
+			fprintf(f, "  %s: a 统一社会信用代码, 18 characters with its check character\n"
+				   "    (spaces and hyphens are dropped, letters made capitals)\n", fd->name);
+		} else if (fd->type == ROVE_FT_PHONE) {
+			fprintf(f, "  %s: digits, spaces and + - ( ) . /, an extension after 转, ext or x\n"
+				   "    (+86 138 0000 1111 and 13800001111 are the same phone)\n", fd->name);
+		} else if (fd->type == ROVE_FT_STR) {
+			fprintf(f, "  %s: text, up to %u characters%s\n", fd->name, fd->maxlen,
+				(fd->flags & ROVE_FF_LINES) ? ", line breaks allowed" : "");
 		}
 	}
 }
@@ -135,7 +168,7 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_op *op = malloc(sizeof(*op));
 	rove_uuid id;
 	rove_stamp st0 = {{0}, 0};
-	char why[160], ids[ROVE_UUID_STRLEN + 1];
+	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
 	int rc = ROVE_OK;
 
 	if (op == NULL)
@@ -175,7 +208,9 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		}
 		rc = set_field(op, fd, val);
 	}
-	if (rc == ROVE_OK && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK) {
+	/* Checked before the replica is opened, and again with what the
+	 * replica adds just before the write. */
+	if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
 		rove_error("%s", why);
 		rc = ROVE_EINVAL;
 	}
@@ -198,10 +233,10 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);
-		if (rc == ROVE_OK)
-			rc = rove_replica_write(&r, op);
 		if (rc != ROVE_OK)
 			rove_error("cannot save: %s", rove_strerror(rc));
+		else
+			rc = write_op(&r, op);
 		rove_replica_close(&r);
 	}
 	if (rc == ROVE_OK) {
@@ -225,9 +260,28 @@ static int column_width(const rove_field_def *fd)
 typedef struct list_ctx {
 	const rove_coll_def *c;
 	bool json;
+	out_json j; /* the array, with json */
 	size_t n;
 	const char *parent; /* list only the children of this customer */
 } list_ctx;
+
+/* A list's JSON array around rove_replica_each's walk: begun before,
+ * ended after (also after a failed walk, so the output stays JSON). */
+static void list_begin(list_ctx *lc)
+{
+	if (!lc->json)
+		return;
+	out_json_init(&lc->j, stdout);
+	out_json_begin_array(&lc->j);
+}
+
+static void list_end(list_ctx *lc)
+{
+	if (!lc->json)
+		return;
+	out_json_end_array(&lc->j);
+	out_json_finish(&lc->j);
+}
 
 static int list_one(const rove_record *rec, void *arg)
 {
@@ -242,8 +296,7 @@ static int list_one(const rove_record *rec, void *arg)
 	}
 
 	if (lc->json) {
-		fputs(lc->n == 0 ? "[" : ",", stdout);
-		out_record_json(stdout, lc->c, rec);
+		out_record_json(&lc->j, lc->c, rec);
 	} else {
 		rove_uuid_format(&rec->id, id);
 		printf("%-36s", id);
@@ -284,7 +337,7 @@ static void print_header(const rove_coll_def *c)
 
 static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	list_ctx lc = {c, false, 0, NULL};
+	list_ctx lc = {.c = c};
 	const rove_field_def *pf = rove_schema_parent_field(c);
 	rove_replica r;
 	int rc;
@@ -311,10 +364,10 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 		return cli_exit(rc);
 	if (!lc.json)
 		print_header(c);
+	list_begin(&lc);
 	rc = rove_replica_each(&r, c->id, list_one, &lc);
 	rove_replica_close(&r);
-	if (lc.json)
-		puts(lc.n == 0 ? "[]" : "]");
+	list_end(&lc);
 	return cli_exit(rc);
 }
 
@@ -372,16 +425,16 @@ static int change_open(rove_cli *cli, const rove_coll_def *c, const char *ids, c
 
 static int change_close(change *ch, int rc)
 {
-	if (rc == ROVE_OK) {
-		rc = rove_replica_write(&ch->r, ch->op);
-		if (rc != ROVE_OK)
-			rove_error("cannot save: %s", rove_strerror(rc));
-	}
+	if (rc == ROVE_OK)
+		rc = write_op(&ch->r, ch->op);
 	rove_replica_close(&ch->r);
 	free(ch->rec);
 	free(ch->op);
 	return cli_exit(rc);
 }
+
+/* Columns of the labels of `show`; a value's further lines start after. */
+#define SHOW_LABEL 18
 
 static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
@@ -414,22 +467,25 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 		return cli_exit(rc);
 	}
 	if (json) {
-		out_record_json(stdout, c, rec);
-		putchar('\n');
+		out_json j;
+		out_json_init(&j, stdout);
+		out_record_json(&j, c, rec);
+		out_json_finish(&j);
 	} else {
 		char id[ROVE_UUID_STRLEN + 1];
 		rove_uuid_format(&rec->id, id);
-		printf("%-18s %s\n", "id:", id);
+		printf("%-*s %s\n", SHOW_LABEL, "id:", id);
 		for (size_t i = 0; i < c->nfields; i++) {
 			const rove_field_def *fd = &c->fields[i];
 			const rove_field *f = rove_fields_get(&rec->fs, fd->name);
 			rove_value null = rove_vnull();
-			char text[ROVE_MAX_STR + 1], label[ROVE_MAX_FIELD_NAME + 2];
+			char label[ROVE_MAX_FIELD_NAME + 2];
 			if (fd->flags & ROVE_FF_HIDDEN)
 				continue;
-			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			snprintf(label, sizeof(label), "%s:", fd->name);
-			printf("%-18s %s\n", label, text);
+			printf("%-*s ", SHOW_LABEL, label);
+			out_show_value(stdout, fd, f ? &f->v : &null, SHOW_LABEL + 1);
+			putchar('\n');
 		}
 	}
 	rove_replica_close(&r);
@@ -508,8 +564,8 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 	}
 	if (argc != 3)
 		return cli_usage(claim ? claim_help : release_help, false);
-	if (reason != NULL && (reason[0] == '\0' || strlen(reason) > 500)) {
-		rove_error("a reason must be 1 to 500 bytes");
+	if (reason != NULL && reason[0] == '\0') {
+		rove_error("--reason needs a text (leave it out for no reason)");
 		return ROVE_EXIT_USAGE;
 	}
 	rc = change_open(cli, c, argv[2], &ch);
@@ -560,7 +616,7 @@ static int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, cha
 		"The customer's ownership history: every create, claim, release,\n"
 		"recycle and reassignment, with who, when and why.\n";
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
-	hist_ctx h = {NULL, {hc, false, 0, NULL}};
+	hist_ctx h = {.customer = NULL, .lc = {.c = hc}};
 	rove_replica r;
 	rove_record *rec;
 	int rc;
@@ -586,10 +642,10 @@ static int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, cha
 		return cli_exit(rc);
 	if (!h.lc.json)
 		print_header(hc);
+	list_begin(&h.lc);
 	rc = rove_replica_each(&r, hc->id, history_one, &h);
 	rove_replica_close(&r);
-	if (h.lc.json)
-		puts(h.lc.n == 0 ? "[]" : "]");
+	list_end(&h.lc);
 	return cli_exit(rc);
 }
 
@@ -635,7 +691,7 @@ static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		"(managers, admins) Set a rep's target for a month; setting it again\n"
 		"replaces it.\n";
 	const char *user = NULL, *period = NULL, *amount = NULL;
-	char name[128], why[160];
+	char name[128];
 	rove_replica r;
 	rove_record *rec;
 	rove_op *op;
@@ -676,16 +732,12 @@ static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 			rc = set_field(op, rove_schema_field(c, "period"), period);
 		if (rc == ROVE_OK)
 			rc = set_field(op, rove_schema_field(c, "amount"), amount);
-		if (rc == ROVE_OK && rove_schema_check_op(op, why, sizeof(why)) != ROVE_OK) {
-			rove_error("%s", why);
-			rc = ROVE_EINVAL;
-		}
 		if (rc == ROVE_OK && strcmp(r.role, "rep") == 0) {
 			rove_error("only managers and admins set targets");
 			rc = ROVE_EPERM;
 		}
 		if (rc == ROVE_OK)
-			rc = rove_replica_write(&r, op);
+			rc = write_op(&r, op);
 		rove_replica_close(&r);
 	}
 	free(rec);

@@ -22,25 +22,51 @@ static const char conflicts_help[] =
 	"(managers, admins) Changes the server refused from anyone in your reach,\n"
 	"kept with reason, author and full payload. Needs the network.\n";
 
+/* The list being printed: an array with --json (begun at the first
+ * refusal, so that a command failing before any prints nothing). */
 typedef struct rj_ctx {
 	bool json;
+	out_json j;
 	size_t n;
 } rj_ctx;
 
+static void print_refusal(rj_ctx *ctx, uint64_t time_ms, int reason, const char *detail, const char *author,
+			  const rove_op *op)
+{
+	if (!ctx->json) {
+		out_refusal_text(stdout, time_ms, reason, detail, author, op);
+	} else {
+		if (ctx->n == 0) {
+			out_json_init(&ctx->j, stdout);
+			out_json_begin_array(&ctx->j);
+		}
+		out_refusal_json(&ctx->j, time_ms, reason, detail, author, op);
+	}
+	ctx->n++;
+}
+
+/* Ends the array (an empty one if nothing was printed). */
+static void print_end(rj_ctx *ctx)
+{
+	if (!ctx->json)
+		return;
+	if (ctx->n == 0) {
+		out_json_init(&ctx->j, stdout);
+		out_json_begin_array(&ctx->j);
+	}
+	out_json_end_array(&ctx->j);
+	out_json_finish(&ctx->j);
+}
+
 static int print_rejection(const rove_rejection *rj, void *arg)
 {
-	rj_ctx *ctx = arg;
-
-	if (ctx->json && ctx->n == 0)
-		fputc('[', stdout);
-	out_refusal(stdout, ctx->json, ctx->n == 0, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
-	ctx->n++;
+	print_refusal(arg, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
 	return ROVE_OK;
 }
 
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
-	rj_ctx ctx = {false, 0};
+	rj_ctx ctx = {.json = false};
 	rove_replica r;
 	int rc, code;
 
@@ -52,7 +78,7 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	rc = rove_replica_each_rejection(&r, print_rejection, &ctx);
 	rove_replica_close(&r);
 	if (ctx.json)
-		puts(ctx.n == 0 ? "[]" : "]");
+		print_end(&ctx);
 	else if (ctx.n == 0)
 		printf("no rejected changes\n");
 	return cli_exit(rc);
@@ -60,18 +86,13 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 
 static int print_conflict(const rove_conflict *c, void *arg)
 {
-	rj_ctx *ctx = arg;
-
-	if (ctx->json && ctx->n == 0)
-		fputc('[', stdout);
-	out_refusal(stdout, ctx->json, ctx->n == 0, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
-	ctx->n++;
+	print_refusal(arg, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
 	return ROVE_OK;
 }
 
 int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 {
-	rj_ctx ctx = {false, 0};
+	rj_ctx ctx = {.json = false};
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
 	int rc, code;
@@ -89,11 +110,11 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	rove_replica_close(&r);
 	if (rc != ROVE_OK) {
 		if (ctx.json && ctx.n > 0)
-			puts("]");
+			print_end(&ctx); /* what came stays JSON */
 		return cli_exit(rc);
 	}
 	if (ctx.json)
-		puts(ctx.n == 0 ? "[]" : "]");
+		print_end(&ctx);
 	else if (ctx.n == 0)
 		printf("no conflicts\n");
 	return ROVE_EXIT_OK;

@@ -6,6 +6,7 @@
  * scope, a manager's subtree, everything for analysts and admins.
  */
 #include "cli.h"
+#include "csv.h"
 #include "err.h"
 #include "hlc.h"
 #include "log.h"
@@ -120,30 +121,32 @@ static void change(int64_t v, bool is_money, char *out, size_t len)
 /* One CSV field, quoted when it must be. */
 static void csv_field(const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
+	rove_csv_put(stdout, s, strlen(s));
 }
 
 /* ---- pipeline ---- */
 
-static void json_sums(const char *name, const char *keyname, const rove_report_sum *v, size_t n)
+static void json_sum(out_json *j, const char *keyname, const rove_report_sum *v)
 {
-	printf(",\"%s\":[", name);
-	for (size_t i = 0; i < n; i++) {
-		printf("%s{\"%s\":", i ? "," : "", keyname);
-		out_json_cstr(stdout, v[i].key);
-		printf(",\"count\":%" PRId64 ",\"amount\":%" PRId64 "}", v[i].count, v[i].amount);
+	out_json_begin_object(j);
+	if (keyname != NULL) {
+		out_json_key(j, keyname);
+		out_json_cstr(j, v->key);
 	}
-	putchar(']');
+	out_json_key(j, "count");
+	out_json_int(j, v->count);
+	out_json_key(j, "amount");
+	out_json_int(j, v->amount);
+	out_json_end_object(j);
+}
+
+static void json_sums(out_json *j, const char *name, const char *keyname, const rove_report_sum *v, size_t n)
+{
+	out_json_key(j, name);
+	out_json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		json_sum(j, keyname, &v[i]);
+	out_json_end_array(j);
 }
 
 static void csv_sums(const char *dimension, const rove_report_sum *v, size_t n)
@@ -219,11 +222,16 @@ static int run_pipeline(rove_report_data *d, const report_args *a)
 	if (rc != ROVE_OK)
 		return rc;
 	if (a->fmt == FMT_JSON) {
-		printf("{\"total\":{\"count\":%" PRId64 ",\"amount\":%" PRId64 "}", p.total.count, p.total.amount);
-		json_sums("by_stage", "stage", p.stage, ROVE_REPORT_OPEN_STAGES);
-		json_sums("by_territory", "territory", p.territory, p.nterritory);
-		json_sums("by_rep", "rep", p.rep, p.nrep);
-		printf("}\n");
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_begin_object(&j);
+		out_json_key(&j, "total");
+		json_sum(&j, NULL, &p.total);
+		json_sums(&j, "by_stage", "stage", p.stage, ROVE_REPORT_OPEN_STAGES);
+		json_sums(&j, "by_territory", "territory", p.territory, p.nterritory);
+		json_sums(&j, "by_rep", "rep", p.rep, p.nrep);
+		out_json_end_object(&j);
+		out_json_finish(&j);
 	} else if (a->fmt == FMT_CSV) {
 		printf("dimension,key,count,amount\n");
 		csv_sums("stage", p.stage, ROVE_REPORT_OPEN_STAGES);
@@ -256,21 +264,35 @@ static int run_targets(rove_report_data *d, const report_args *a)
 	if (rc != ROVE_OK)
 		return rc;
 	if (a->fmt == FMT_JSON) {
-		putchar('[');
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
-			printf("%s{\"user\":", i ? "," : "");
-			out_json_cstr(stdout, t[i].user);
-			printf(",\"period\":\"%s\",\"target\":%" PRId64 ",\"won\":%" PRId64 ",\"percent\":%" PRId64
-			       ",\"behind\":%s}",
-			       t[i].period, t[i].target, t[i].won, t[i].percent, t[i].behind ? "true" : "false");
+			out_json_begin_object(&j);
+			out_json_key(&j, "user");
+			out_json_cstr(&j, t[i].user);
+			out_json_key(&j, "period");
+			out_json_cstr(&j, t[i].period);
+			out_json_key(&j, "target");
+			out_json_int(&j, t[i].target);
+			out_json_key(&j, "won");
+			out_json_int(&j, t[i].won);
+			out_json_key(&j, "percent");
+			out_json_int(&j, t[i].percent);
+			out_json_key(&j, "behind");
+			out_json_bool(&j, t[i].behind);
+			out_json_end_object(&j);
 		}
-		printf("]\n");
+		out_json_end_array(&j);
+		out_json_finish(&j);
 	} else if (a->fmt == FMT_CSV) {
 		printf("user,period,target,won,percent,behind\n");
 		for (size_t i = 0; i < n; i++) {
 			csv_field(t[i].user);
-			printf(",%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%s\n", t[i].period, t[i].target, t[i].won,
-			       t[i].percent, t[i].behind ? "true" : "false");
+			putchar(',');
+			csv_field(t[i].period);
+			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s\n", t[i].target, t[i].won, t[i].percent,
+			       t[i].behind ? "true" : "false");
 		}
 	} else if (n == 0) {
 		printf("No targets for %s on this replica.\n", a->period);
@@ -296,9 +318,13 @@ static int run_targets(rove_report_data *d, const report_args *a)
 			printf("Nobody is behind target.\n");
 		} else {
 			printf("Behind target (%zu):", behind);
-			for (size_t i = 0; i < n; i++)
-				if (t[i].behind)
-					printf(" %s (%" PRId64 "%%)", t[i].user, t[i].percent);
+			for (size_t i = 0; i < n; i++) {
+				if (!t[i].behind)
+					continue;
+				putchar(' ');
+				out_text(stdout, t[i].user);
+				printf(" (%" PRId64 "%%)", t[i].percent);
+			}
 			putchar('\n');
 		}
 	}
@@ -319,16 +345,24 @@ static int run_daily(rove_report_data *d, const report_args *a)
 	if (rc != ROVE_OK)
 		return rc;
 	if (a->fmt == FMT_JSON) {
-		putchar('[');
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
 			const rove_report_day *r = &days[i];
-			printf("%s{\"date\":\"%s\",\"%s\":%" PRId64 ",\"%s\":%" PRId64 ",\"%s\":%" PRId64
-			       ",\"%s\":%" PRId64 ",\"%s\":%" PRId64 ",\"%s\":%" PRId64 "}",
-			       i ? "," : "", r->date, cols[1], r->new_customers, cols[2], r->activities, cols[3],
-			       r->won_amount, cols[4], r->new_customers_change, cols[5], r->activities_change,
-			       cols[6], r->won_amount_change);
+			const int64_t v[] = {r->new_customers,        r->activities,        r->won_amount,
+					     r->new_customers_change, r->activities_change, r->won_amount_change};
+			out_json_begin_object(&j);
+			out_json_key(&j, cols[0]);
+			out_json_cstr(&j, r->date);
+			for (size_t c = 1; c < sizeof(cols) / sizeof(cols[0]); c++) {
+				out_json_key(&j, cols[c]);
+				out_json_int(&j, v[c - 1]);
+			}
+			out_json_end_object(&j);
 		}
-		printf("]\n");
+		out_json_end_array(&j);
+		out_json_finish(&j);
 	} else if (a->fmt == FMT_CSV) {
 		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
 			printf("%s%s", c ? "," : "", cols[c]);

@@ -32,21 +32,35 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	if (s.last_sync_ms != 0)
 		out_time(s.last_sync_ms, when, sizeof(when));
 	if (json) {
-		printf("{\"user\":");
-		out_json_cstr(stdout, r.auth.user);
-		printf(",\"role\":");
-		out_json_cstr(stdout, r.role);
-		printf(",\"server\":");
-		out_json_cstr(stdout, r.server);
-		printf(",\"replica\":\"%s\",\"pending\":%" PRIu64 ",\"rejected\":%" PRIu64
-		       ",\"cursor\":%" PRIu64 ",\"last_sync\":",
-		       id, s.pending, s.rejected, s.cursor);
-		out_json_cstr(stdout, s.last_sync_ms != 0 ? when : NULL);
-		printf("}\n");
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_begin_object(&j);
+		out_json_key(&j, "user");
+		out_json_cstr(&j, r.auth.user);
+		out_json_key(&j, "role");
+		out_json_cstr(&j, r.role);
+		out_json_key(&j, "server");
+		out_json_cstr(&j, r.server);
+		out_json_key(&j, "replica");
+		out_json_cstr(&j, id);
+		out_json_key(&j, "pending");
+		out_json_uint(&j, s.pending);
+		out_json_key(&j, "rejected");
+		out_json_uint(&j, s.rejected);
+		out_json_key(&j, "cursor");
+		out_json_uint(&j, s.cursor);
+		out_json_key(&j, "last_sync");
+		out_json_cstr(&j, s.last_sync_ms != 0 ? when : NULL);
+		out_json_end_object(&j);
+		out_json_finish(&j);
 	} else {
-		printf("user:      %s (%s)\n", r.auth.user, r.role);
-		printf("server:    %s\n", r.server);
-		printf("replica:   %s\n", id);
+		fputs("user:      ", stdout);
+		out_text(stdout, r.auth.user);
+		fputs(" (", stdout);
+		out_text(stdout, r.role);
+		fputs(")\nserver:    ", stdout);
+		out_text(stdout, r.server);
+		printf("\nreplica:   %s\n", id);
 		printf("pending:   %" PRIu64 " op(s)\n", s.pending);
 		printf("rejected:  %" PRIu64 "\n", s.rejected);
 		printf("cursor:    %" PRIu64 "\n", s.cursor);

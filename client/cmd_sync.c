@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
+#include "out.h"
 #include "sync.h"
 
 #include <inttypes.h>
@@ -38,9 +39,23 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	if (json) {
-		printf("{\"pushed\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
-		       ",\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64 ",\"resent\":%" PRIu64 "}\n",
-		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor, st.resent);
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_begin_object(&j);
+		out_json_key(&j, "pushed");
+		out_json_uint(&j, st.pushed);
+		out_json_key(&j, "accepted");
+		out_json_uint(&j, st.accepted);
+		out_json_key(&j, "rejected");
+		out_json_uint(&j, st.rejected);
+		out_json_key(&j, "pulled");
+		out_json_uint(&j, st.pulled);
+		out_json_key(&j, "cursor");
+		out_json_uint(&j, st.cursor);
+		out_json_key(&j, "resent");
+		out_json_uint(&j, st.resent);
+		out_json_end_object(&j);
+		out_json_finish(&j);
 	} else {
 		printf("pushed %" PRIu64 " (accepted %" PRIu64 ", rejected %" PRIu64 "), pulled %" PRIu64
 		       ", cursor %" PRIu64 "\n",

@@ -2,6 +2,7 @@
 #include "csv.h"
 
 #include "err.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -187,42 +188,13 @@ static int quoted(rove_csv *c)
 	}
 }
 
-/* Length of a well-formed UTF-8 sequence at s (at most len bytes), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t len)
-{
-	uint32_t cp, min;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2, cp = s[0] & 0x1fu, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3, cp = s[0] & 0x0fu, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4, cp = s[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0; /* overlong, out of range, or a surrogate */
-	return n;
-}
-
 static bool utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
 
 	for (size_t i = 0, k; i < len; i += k) {
-		k = utf8_char(u + i, len - i);
-		if (k == 0)
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD)
 			return false;
 	}
 	return true;
@@ -297,18 +269,21 @@ const char *rove_csv_error(const rove_csv *c)
 void rove_csv_put(FILE *f, const char *s, size_t len)
 {
 	bool quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+	uint32_t cp;
 
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote) {
-		fwrite(s, 1, len, f);
-		return;
+	if (quote)
+		fputc('"', f);
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD || (rove_text_is_control(cp) && cp != '\n' && cp != '\t'))
+			fputs("\xef\xbf\xbd", f); /* U+FFFD: what no valid record holds */
+		else if (cp == '"')
+			fputs("\"\"", f);
+		else
+			fwrite(s + i, 1, k, f);
 	}
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			fputc('"', f);
-		fputc(s[i], f);
-	}
-	fputc('"', f);
+	if (quote)
+		fputc('"', f);
 }

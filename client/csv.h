@@ -19,7 +19,9 @@
  *
  * Writing: cells are quoted when they hold a comma, a quote, CR or LF (or
  * start or end with a space, which some readers trim); records end with
- * CRLF.
+ * CRLF. What no valid record holds (bytes that are not UTF-8, control
+ * characters but line feeds and tabs) is written as U+FFFD, so that an
+ * export is UTF-8 text whatever a replica holds.
  */
 #ifndef ROVE_CSV_H
 #define ROVE_CSV_H

@@ -1,70 +1,203 @@
 #include "out.h"
 
 #include "err.h"
+#include "text.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
-void out_json_str(FILE *f, const char *s, size_t len)
+/* ---- JSON ---- */
+
+void out_json_init(out_json *j, FILE *f)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	memset(j, 0, sizeof(*j));
+	j->f = f;
 }
 
-void out_json_cstr(FILE *f, const char *s)
+/* Before any value: its comma, and the checks that it belongs here. */
+static void before_value(out_json *j)
+{
+	if (j->depth == 0) {
+		assert(!j->begun); /* one value per document */
+		j->begun = true;
+		return;
+	}
+	if (j->open[j->depth - 1] == '{') {
+		assert(j->keyed); /* an object's values follow their keys */
+		j->keyed = false;
+		return;
+	}
+	if (!j->first[j->depth - 1])
+		fputc(',', j->f);
+	j->first[j->depth - 1] = false;
+}
+
+static void begin(out_json *j, char open)
+{
+	before_value(j);
+	assert(j->depth < OUT_JSON_DEPTH);
+	j->open[j->depth] = open;
+	j->first[j->depth] = true;
+	j->depth++;
+	fputc(open, j->f);
+}
+
+static void end(out_json *j, char open)
+{
+	assert(j->depth > 0 && j->open[j->depth - 1] == open && !j->keyed);
+	j->depth--;
+	fputc(open == '{' ? '}' : ']', j->f);
+}
+
+void out_json_begin_object(out_json *j)
+{
+	begin(j, '{');
+}
+
+void out_json_end_object(out_json *j)
+{
+	end(j, '{');
+}
+
+void out_json_begin_array(out_json *j)
+{
+	begin(j, '[');
+}
+
+void out_json_end_array(out_json *j)
+{
+	end(j, '[');
+}
+
+void out_json_key(out_json *j, const char *name)
+{
+	assert(j->depth > 0 && j->open[j->depth - 1] == '{' && !j->keyed);
+	if (!j->first[j->depth - 1])
+		fputc(',', j->f);
+	j->first[j->depth - 1] = false;
+	rove_text_put_json(j->f, name, strlen(name));
+	fputc(':', j->f);
+	j->keyed = true;
+}
+
+void out_json_str(out_json *j, const char *s, size_t len)
+{
+	before_value(j);
+	rove_text_put_json(j->f, s, len);
+}
+
+void out_json_cstr(out_json *j, const char *s)
 {
 	if (s == NULL)
-		fputs("null", f);
+		out_json_null(j);
 	else
-		out_json_str(f, s, strlen(s));
+		out_json_str(j, s, strlen(s));
 }
 
-void out_json_value(FILE *f, const rove_value *v)
+void out_json_int(out_json *j, int64_t i)
+{
+	before_value(j);
+	fprintf(j->f, "%" PRId64, i);
+}
+
+void out_json_uint(out_json *j, uint64_t u)
+{
+	before_value(j);
+	fprintf(j->f, "%" PRIu64, u);
+}
+
+void out_json_bool(out_json *j, bool b)
+{
+	before_value(j);
+	fputs(b ? "true" : "false", j->f);
+}
+
+void out_json_null(out_json *j)
+{
+	before_value(j);
+	fputs("null", j->f);
+}
+
+void out_json_value(out_json *j, const rove_value *v)
 {
 	switch (v->type) {
 	case ROVE_V_INT:
-		fprintf(f, "%" PRId64, v->i);
+		out_json_int(j, v->i);
 		break;
 	case ROVE_V_STR:
-		out_json_str(f, v->s, v->len);
+		out_json_str(j, v->s, v->len);
 		break;
 	default:
-		fputs("null", f);
+		out_json_null(j);
 	}
 }
 
-void out_record_json(FILE *f, const rove_coll_def *c, const rove_record *rec)
+void out_json_finish(out_json *j)
+{
+	assert(j->depth == 0 && j->begun);
+	fputc('\n', j->f);
+}
+
+void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec)
 {
 	char id[ROVE_UUID_STRLEN + 1];
 
 	rove_uuid_format(&rec->id, id);
-	fprintf(f, "{\"id\":\"%s\"", id);
+	out_json_begin_object(j);
+	out_json_key(j, "id");
+	out_json_cstr(j, id);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field *fld = rove_fields_get(&rec->fs, c->fields[i].name);
 		rove_value null = rove_vnull();
 		if (c->fields[i].flags & ROVE_FF_HIDDEN)
 			continue;
-		fprintf(f, ",\"%s\":", c->fields[i].name);
-		out_json_value(f, fld != NULL ? &fld->v : &null);
+		out_json_key(j, c->fields[i].name);
+		out_json_value(j, fld != NULL ? &fld->v : &null);
 	}
-	fputc('}', f);
+	out_json_end_object(j);
 }
+
+void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *detail, const char *author,
+		      const rove_op *op)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
+
+	rove_uuid_format(&op->rid, rid);
+	rove_uuid_format(&op->op_id, opid);
+	out_time(time_ms, when, sizeof(when));
+	out_json_begin_object(j);
+	out_json_key(j, "op");
+	out_json_cstr(j, opid);
+	out_json_key(j, "reason");
+	out_json_cstr(j, rove_reason_name(reason));
+	out_json_key(j, "detail");
+	out_json_cstr(j, detail);
+	if (author != NULL) {
+		out_json_key(j, "author");
+		out_json_cstr(j, author);
+	}
+	out_json_key(j, "collection");
+	out_json_cstr(j, c != NULL ? c->name : "unknown");
+	out_json_key(j, "kind");
+	out_json_cstr(j, rove_op_kind_name(op->kind));
+	out_json_key(j, "id");
+	out_json_cstr(j, rid);
+	out_json_key(j, "at");
+	out_json_cstr(j, when);
+	out_json_key(j, "fields");
+	out_json_begin_object(j);
+	for (uint32_t i = 0; i < op->fs.n; i++) {
+		out_json_key(j, op->fs.f[i].name);
+		out_json_value(j, &op->fs.f[i].v);
+	}
+	out_json_end_object(j);
+	out_json_end_object(j);
+}
+
+/* ---- text ---- */
 
 void out_time(uint64_t ms, char *out, size_t len)
 {
@@ -82,82 +215,84 @@ void out_time(uint64_t ms, char *out, size_t len)
 
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len)
 {
+	if (len == 0)
+		return;
 	switch (v->type) {
 	case ROVE_V_INT:
 		if (fd != NULL && fd->type == ROVE_FT_MONEY) {
-			int64_t a = v->i < 0 ? -v->i : v->i;
-			snprintf(out, len, "%s%" PRId64 ".%02" PRId64, v->i < 0 ? "-" : "", a / 100, a % 100);
+			uint64_t a = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
+			snprintf(out, len, "%s%" PRIu64 ".%02" PRIu64, v->i < 0 ? "-" : "", a / 100, a % 100);
 		} else {
 			snprintf(out, len, "%" PRId64, v->i);
 		}
 		break;
 	case ROVE_V_STR:
-		snprintf(out, len, "%.*s", (int)v->len, v->s);
+		rove_text_show(v->s, v->len, 0, out, len);
 		break;
 	default:
 		snprintf(out, len, "-");
 	}
 }
 
-void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, const char *detail,
-		 const char *author, const rove_op *op)
+void out_text(FILE *f, const char *s)
 {
-	const rove_coll_def *c = rove_schema_coll(op->coll);
-	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
+	if (s != NULL)
+		rove_text_put_shown(f, s, strlen(s), 0);
+}
 
-	rove_uuid_format(&op->rid, rid);
-	rove_uuid_format(&op->op_id, opid);
-	out_time(time_ms, when, sizeof(when));
-	if (json) {
-		fputs(first ? "{" : ",{", f);
-		fprintf(f, "\"op\":\"%s\",\"reason\":\"%s\",\"detail\":", opid, rove_reason_name(reason));
-		out_json_cstr(f, detail);
-		if (author != NULL) {
-			fputs(",\"author\":", f);
-			out_json_cstr(f, author);
-		}
-		fputs(",\"collection\":", f);
-		out_json_cstr(f, c ? c->name : "unknown");
-		fprintf(f, ",\"kind\":\"%s\",\"id\":\"%s\",\"at\":\"%s\",\"fields\":{",
-			rove_op_kind_name(op->kind), rid, when);
-		for (uint32_t i = 0; i < op->fs.n; i++) {
-			fprintf(f, "%s\"%s\":", i ? "," : "", op->fs.f[i].name);
-			out_json_value(f, &op->fs.f[i].v);
-		}
-		fputs("}}", f);
+void out_show_value(FILE *f, const rove_field_def *fd, const rove_value *v, int indent)
+{
+	char text[64];
+
+	if (v->type != ROVE_V_STR) {
+		out_value_text(fd, v, text, sizeof(text));
+		fputs(text, f);
 		return;
 	}
-	fprintf(f, "%s  %-16s %s%s%s %s %s", when, rove_reason_name(reason), author ? author : "",
-		author ? " " : "", rove_op_kind_name(op->kind), c ? c->name : "?", rid);
-	if (detail != NULL && detail[0] != '\0')
-		fprintf(f, "  (%s)", detail);
+	if (fd == NULL || !(fd->flags & ROVE_FF_LINES)) {
+		rove_text_put_shown(f, v->s, v->len, 0);
+		return;
+	}
+	/* Line by line; a line's tabs are kept, anything else escaped. */
+	for (size_t at = 0;;) {
+		const char *nl = memchr(v->s + at, '\n', v->len - at);
+		size_t n = nl != NULL ? (size_t)(nl - (v->s + at)) : v->len - at;
+		rove_text_put_shown(f, v->s + at, n, ROVE_TEXT_SHOW_LINES);
+		if (nl == NULL)
+			break;
+		fprintf(f, "\n%*s", indent, "");
+		at += n + 1;
+	}
+}
+
+void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail, const char *author,
+		      const rove_op *op)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char rid[ROVE_UUID_STRLEN + 1], when[40];
+
+	rove_uuid_format(&op->rid, rid);
+	out_time(time_ms, when, sizeof(when));
+	fprintf(f, "%s  %-16s ", when, rove_reason_name(reason));
+	if (author != NULL) {
+		out_text(f, author);
+		fputc(' ', f);
+	}
+	fprintf(f, "%s %s %s", rove_op_kind_name(op->kind), c ? c->name : "?", rid);
+	if (detail != NULL && detail[0] != '\0') {
+		fputs("  (", f);
+		out_text(f, detail);
+		fputc(')', f);
+	}
 	fputc('\n', f);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		char text[256];
 		out_value_text(c ? rove_schema_field(c, op->fs.f[i].name) : NULL, &op->fs.f[i].v, text,
 			       sizeof(text));
-		fprintf(f, "    %s = %s\n", op->fs.f[i].name, text);
+		fputs("    ", f);
+		out_text(f, op->fs.f[i].name);
+		fprintf(f, " = %s\n", text);
 	}
-}
-
-/* Decodes one UTF-8 character at s; returns its length (1 for bad bytes). */
-static int utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	int n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
-
-	if (n == 0) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	*cp = n == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> n));
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return i;
-		}
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	return n;
 }
 
 static int cp_width(uint32_t cp)
@@ -171,19 +306,28 @@ static int cp_width(uint32_t cp)
 	return 1;
 }
 
+/* Widest cell, in bytes of shown text: columns are far narrower. */
+#define CELL_MAX 1024
+
 void out_cell(FILE *f, const char *s, int width)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char shown[CELL_MAX];
+	size_t len = rove_text_show(s, strlen(s), 0, shown, sizeof(shown));
 	int used = 0, total = 0;
+	uint32_t cp;
 
-	for (const unsigned char *q = p; *q != '\0';) {
-		uint32_t cp;
-		q += utf8_next(q, &cp);
+	/* Shown text is UTF-8 with no control character; a cut one may have
+	 * lost its end, which the ellipsis then stands for. */
+	if (len >= sizeof(shown))
+		len = strlen(shown), total = width + 1;
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(shown + i, len - i, &cp);
 		total += cp_width(cp);
 	}
-	while (*p != '\0') {
-		uint32_t cp;
-		int len = utf8_next(p, &cp), w = cp_width(cp);
+	for (size_t i = 0, k; i < len; i += k) {
+		int w;
+		k = rove_utf8_next(shown + i, len - i, &cp);
+		w = cp_width(cp);
 		if (total > width && used + w > width - 1) {
 			fputs("…", f);
 			used++;
@@ -191,9 +335,8 @@ void out_cell(FILE *f, const char *s, int width)
 		}
 		if (used + w > width)
 			break;
-		fwrite(p, 1, (size_t)len, f);
+		fwrite(shown + i, 1, k, f);
 		used += w;
-		p += len;
 	}
 	for (; used < width; used++)
 		fputc(' ', f);

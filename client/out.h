@@ -1,8 +1,20 @@
 /*
- * out.h - printing records and values as JSON or as terminal tables.
+ * out.h - everything `rove` prints from data: JSON, and text for a
+ * terminal.
  *
  * JSON follows SPEC.md: records are named by "id", users by login, money
- * is integer cents, absent fields are null.
+ * is integer cents, absent fields are null. Every JSON document goes
+ * through one writer (out_json): it escapes every key and string
+ * (rove_text_put_json), so whatever bytes a record, a refused op or a
+ * server's reply holds, the output is valid JSON and valid UTF-8 (bytes
+ * that are not UTF-8 become U+FFFD), and it places every comma, so that
+ * no caller can forge or break the structure.
+ *
+ * Text shows every control character and every byte that is not UTF-8 as
+ * an escape (rove_text_show: "\n", "\x1b", "\u202e"): tables stay one
+ * line per record and nothing reaches the terminal as a command. Only
+ * `show` keeps the lines of notes and addresses, indented under their
+ * label.
  */
 #ifndef ROVE_OUT_H
 #define ROVE_OUT_H
@@ -14,23 +26,71 @@
 #include <stdint.h>
 #include <stdio.h>
 
-void out_json_str(FILE *f, const char *s, size_t len);
-void out_json_cstr(FILE *f, const char *s); /* NULL prints null */
-void out_json_value(FILE *f, const rove_value *v);
-/* {"id": ..., one key per schema field} */
-void out_record_json(FILE *f, const rove_coll_def *c, const rove_record *rec);
+/* ---- JSON ---- */
+
+/* Nesting a document may have: records in an array in an object. */
+#define OUT_JSON_DEPTH 8
+
+/* A JSON document being written to f. Values follow a key inside an
+ * object, stand alone in an array, or are the document. Misuse (a value
+ * without its key, unbalanced ends, too deep) is a programming error and
+ * asserts. */
+typedef struct out_json {
+	FILE *f;
+	int depth;
+	char open[OUT_JSON_DEPTH]; /* '{' or '[' per level */
+	bool first[OUT_JSON_DEPTH]; /* nothing in this level yet */
+	bool keyed;                 /* a key was written; its value is next */
+	bool begun;                 /* the document has its value (or began it) */
+} out_json;
+
+void out_json_init(out_json *j, FILE *f);
+void out_json_begin_object(out_json *j);
+void out_json_end_object(out_json *j);
+void out_json_begin_array(out_json *j);
+void out_json_end_array(out_json *j);
+void out_json_key(out_json *j, const char *name);
+void out_json_str(out_json *j, const char *s, size_t len);
+void out_json_cstr(out_json *j, const char *s); /* NULL writes null */
+void out_json_int(out_json *j, int64_t i);
+void out_json_uint(out_json *j, uint64_t u);
+void out_json_bool(out_json *j, bool b);
+void out_json_null(out_json *j);
+void out_json_value(out_json *j, const rove_value *v);
+/* Ends the document (all closed) with a line feed. */
+void out_json_finish(out_json *j);
+
+/* {"id": ..., one key per shown schema field} */
+void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec);
+
+/* A refused change as one object. author may be NULL (the replica's own
+ * changes). */
+void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *detail, const char *author,
+		      const rove_op *op);
+
+/* ---- text ---- */
+
 /* ISO 8601 UTC time of Unix milliseconds into out (at least 32 bytes). */
 void out_time(uint64_t ms, char *out, size_t len);
-/* A value as plain text for tables and `show` (money as units). */
+
+/* A value as one line of text for tables and messages (money as units),
+ * shown (controls escaped) and cut to len. */
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len);
 
-/* Prints s padded (or cut, with an ellipsis) to width terminal columns;
- * CJK characters take two columns. */
+/* Writes s shown (controls escaped). NULL writes nothing. */
+void out_text(FILE *f, const char *s);
+
+/* A field's value for `show`, in full: the lines of a multi-line field
+ * (notes, addresses) each on its own line, indented by indent columns
+ * after the first; any other value on one line. */
+void out_show_value(FILE *f, const rove_field_def *fd, const rove_value *v, int indent);
+
+/* Prints s shown, padded (or cut, with an ellipsis) to width terminal
+ * columns; CJK characters take two columns. */
 void out_cell(FILE *f, const char *s, int width);
 
-/* A refused change: one JSON object (first: no leading comma) or a few
- * lines of text. author may be NULL (the replica's own changes). */
-void out_refusal(FILE *f, bool json, bool first, uint64_t time_ms, int reason, const char *detail,
-		 const char *author, const rove_op *op);
+/* A refused change as a few lines of text. */
+void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail, const char *author,
+		      const rove_op *op);
 
 #endif

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,5 +35,9 @@ void rove_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s%s\n", log_prog, tags[level], line);
+	/* Messages quote what users and servers sent: shown, so that no
+	 * control character reaches a terminal or splits a log line. */
+	fprintf(stderr, "%s: %s", log_prog, tags[level]);
+	rove_text_put_shown(stderr, line, strlen(line), 0);
+	fputc('\n', stderr);
 }

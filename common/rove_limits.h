@@ -29,6 +29,50 @@
 #define ROVE_MAX_STR 4096u
 #define ROVE_MAX_RECORD_BYTES 16384u
 
+/* ---- valid data (SPEC rule 13; checked by common/schema.c) ---- */
+
+/* Text fields, in characters (a Chinese character counts one and takes
+ * three bytes). Four bytes per character, the most UTF-8 takes, still
+ * fit ROVE_MAX_STR, and a record's fields together ROVE_MAX_RECORD_BYTES
+ * (test_schema checks both). */
+#define ROVE_LEN_NAME 200     /* a customer, contact, dealer or territory; a deal's title */
+#define ROVE_LEN_TITLE 100    /* a contact's job title */
+#define ROVE_LEN_NUMBER 64    /* a contract's number */
+#define ROVE_LEN_ADDRESS 500  /* a postal address, lines included */
+#define ROVE_LEN_NOTE 1000    /* an activity's note: a page of text */
+#define ROVE_LEN_REASON 500   /* a release reason, a history entry's reason, a notice */
+#define ROVE_LEN_LOCATION 200 /* where a visit took place: coordinates or a place */
+#define ROVE_LEN_PHONE 32     /* a phone number as typed, punctuation included */
+#define ROVE_LEN_EMAIL 254    /* the longest address SMTP carries (RFC 5321) */
+
+/* Money, in cents: never negative (a refund is a contract of its own),
+ * and at most 10^13 cents (100 billion yuan), more than any one deal;
+ * a report sums 900,000 such amounts before int64 would overflow (and
+ * saturates past that). */
+#define ROVE_MAX_MONEY_CENTS 10000000000000ll
+
+/* Dates and times must fall in this range: no CRM record predates 1980
+ * (and 统一社会信用代码 came in 2015), and a year past 2099 is a typing
+ * error (2206 for 2026), not a plan. Written as the ISO dates they are
+ * compared with. */
+#define ROVE_DATE_MIN "1980-01-01"
+#define ROVE_DATE_MAX "2099-12-31"
+
+/* Counts and day counts (a territory's pool rules): a million customers
+ * or days is beyond any real rule, and a day count times 86,400,000 ms
+ * stays far inside int64. */
+#define ROVE_MAX_COUNT 1000000
+
+/* Digits in a phone number: emergency and service numbers have 3; the
+ * longest is an international number dialled from China, 00 and
+ * E.164's 15 digits. An extension has at most 6. */
+#define ROVE_PHONE_MIN_DIGITS 3
+#define ROVE_PHONE_MAX_DIGITS 17
+#define ROVE_PHONE_MAX_EXT 6
+
+/* A 统一社会信用代码 (GB 32100-2015) has 18 characters. */
+#define ROVE_TAXID_LEN 18
+
 /* Login names, role names, territory codes, reason codes, admin args. */
 #define ROVE_MAX_NAME 64u
 #define ROVE_MAX_ADMIN_ARGS 16u

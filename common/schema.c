@@ -1,9 +1,13 @@
 #include "schema.h"
 
 #include "err.h"
+#include "text.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,34 +24,36 @@ static const char *const notice_kinds[] = {"recycle_warning", "recycled", NULL};
 #define LST ROVE_FF_LIST
 #define PAR ROVE_FF_PARENT
 #define HID ROVE_FF_HIDDEN
+#define LNS ROVE_FF_LINES
 #define NAME_LEN ROVE_MAX_NAME
 #define ID_LEN ROVE_UUID_STRLEN
+#define TIME_LEN 20 /* YYYY-MM-DDTHH:MM:SSZ */
 
 static const rove_field_def customer_fields[] = {
-	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
-	{"tax_id", ROVE_FT_STR, 0, 32, NULL},
-	{"phone", ROVE_FT_STR, LST, 32, NULL},
-	{"address", ROVE_FT_STR, 0, 500, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
+	{"tax_id", ROVE_FT_TAXID, 0, ROVE_TAXID_LEN, NULL},
+	{"phone", ROVE_FT_PHONE, LST, ROVE_LEN_PHONE, NULL},
+	{"address", ROVE_FT_STR, LNS, ROVE_LEN_ADDRESS, NULL},
 	{"tier", ROVE_FT_ENUM, LST, 16, tiers},
 	{"territory", ROVE_FT_CODE, LST, NAME_LEN, NULL},
 	{"owner", ROVE_FT_LOGIN, SYS | LST, NAME_LEN, NULL},
 	{"dealer", ROVE_FT_REF, 0, ID_LEN, NULL},
-	{"last_activity_at", ROVE_FT_TIME, SYS, 32, NULL},
-	{"created_at", ROVE_FT_TIME, SYS, 32, NULL},
-	{"release_reason", ROVE_FT_STR, SYS | HID, 500, NULL},
+	{"last_activity_at", ROVE_FT_TIME, SYS, TIME_LEN, NULL},
+	{"created_at", ROVE_FT_TIME, SYS, TIME_LEN, NULL},
+	{"release_reason", ROVE_FT_STR, SYS | HID, ROVE_LEN_REASON, NULL},
 };
 
 static const rove_field_def contact_fields[] = {
 	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
-	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
-	{"phone", ROVE_FT_STR, LST, 32, NULL},
-	{"email", ROVE_FT_STR, LST, 200, NULL},
-	{"title", ROVE_FT_STR, LST, 100, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
+	{"phone", ROVE_FT_PHONE, LST, ROVE_LEN_PHONE, NULL},
+	{"email", ROVE_FT_EMAIL, LST, ROVE_LEN_EMAIL, NULL},
+	{"title", ROVE_FT_STR, LST, ROVE_LEN_TITLE, NULL},
 };
 
 static const rove_field_def contract_fields[] = {
 	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
-	{"number", ROVE_FT_STR, REQ | LST, 64, NULL},
+	{"number", ROVE_FT_STR, REQ | LST, ROVE_LEN_NUMBER, NULL},
 	{"amount", ROVE_FT_MONEY, REQ | LST, 0, NULL},
 	{"signed_on", ROVE_FT_DATE, LST, 10, NULL},
 	{"status", ROVE_FT_ENUM, LST, 16, contract_states},
@@ -55,7 +61,7 @@ static const rove_field_def contract_fields[] = {
 
 static const rove_field_def opportunity_fields[] = {
 	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
-	{"title", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"title", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
 	{"amount", ROVE_FT_MONEY, LST, 0, NULL},
 	{"stage", ROVE_FT_ENUM, LST, 16, stages},
 	{"expected_close", ROVE_FT_DATE, LST, 10, NULL},
@@ -65,16 +71,16 @@ static const rove_field_def opportunity_fields[] = {
 static const rove_field_def activity_fields[] = {
 	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
 	{"kind", ROVE_FT_ENUM, REQ | LST, 16, activity_kinds},
-	{"at", ROVE_FT_TIME, LST, 32, NULL},
-	{"note", ROVE_FT_STR, LST, 2000, NULL},
-	{"location", ROVE_FT_STR, 0, 200, NULL},
+	{"at", ROVE_FT_TIME, LST, TIME_LEN, NULL},
+	{"note", ROVE_FT_STR, LST | LNS, ROVE_LEN_NOTE, NULL},
+	{"location", ROVE_FT_STR, 0, ROVE_LEN_LOCATION, NULL},
 	{"author", ROVE_FT_LOGIN, SYS | LST, NAME_LEN, NULL},
 };
 
 static const rove_field_def dealer_fields[] = {
-	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
 	{"territory", ROVE_FT_CODE, REQ | LST, NAME_LEN, NULL},
-	{"phone", ROVE_FT_STR, LST, 32, NULL},
+	{"phone", ROVE_FT_PHONE, LST, ROVE_LEN_PHONE, NULL},
 };
 
 static const rove_field_def target_fields[] = {
@@ -86,7 +92,7 @@ static const rove_field_def target_fields[] = {
 
 static const rove_field_def territory_fields[] = {
 	{"code", ROVE_FT_CODE, REQ | LST, NAME_LEN, NULL},
-	{"name", ROVE_FT_STR, REQ | LST, 200, NULL},
+	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
 	{"parent", ROVE_FT_CODE, LST, NAME_LEN, NULL},
 	/* pool policies (公海规则); absent or 0 = no such rule */
 	{"pool_limit", ROVE_FT_INT, 0, 0, NULL},     /* customers a rep may hold here */
@@ -103,16 +109,16 @@ static const rove_field_def ownership_fields[] = {
 	{"from", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
 	{"to", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
 	{"by", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
-	{"reason", ROVE_FT_STR, LST, 500, NULL},
-	{"at", ROVE_FT_TIME, LST, 32, NULL},
+	{"reason", ROVE_FT_STR, LST, ROVE_LEN_REASON, NULL},
+	{"at", ROVE_FT_TIME, LST, TIME_LEN, NULL},
 };
 
 static const rove_field_def notice_fields[] = {
 	{"user", ROVE_FT_LOGIN, REQ, NAME_LEN, NULL},
 	{"customer", ROVE_FT_REF, LST, ID_LEN, NULL},
 	{"kind", ROVE_FT_ENUM, REQ | LST, 16, notice_kinds},
-	{"text", ROVE_FT_STR, LST, 500, NULL},
-	{"at", ROVE_FT_TIME, LST, 32, NULL},
+	{"text", ROVE_FT_STR, LST, ROVE_LEN_REASON, NULL},
+	{"at", ROVE_FT_TIME, LST, TIME_LEN, NULL},
 };
 
 #define COLL(id, name, flags, fields) {id, name, flags, fields, sizeof(fields) / sizeof(fields[0])}
@@ -162,56 +168,376 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
 	return NULL;
 }
 
-/* YYYY-MM (len 7) or YYYY-MM-DD (len 10), digits and real dates only. */
-static bool valid_date_prefix(const char *s, uint32_t len)
+/* ---- messages ---- */
+
+/* A value quoted in a message: at most QUOTE_MAX bytes shown, then "...". */
+#define QUOTE_MAX 40
+#define QUOTE_BUF (QUOTE_MAX + 4)
+
+/* s as a message shows it: control characters and bad bytes escaped
+ * (rove_text_show), cut to QUOTE_MAX bytes. */
+static const char *quote(const char *s, size_t len, char out[QUOTE_BUF])
+{
+	if (rove_text_show(s, len, 0, out, QUOTE_MAX + 1) > QUOTE_MAX)
+		strcat(out, "...");
+	return out;
+}
+
+/* Writes a message into why, cut (if it must be) between characters, so
+ * that why stays UTF-8; returns ROVE_EINVAL. */
+__attribute__((format(printf, 3, 4))) static int fault(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+	uint32_t cp;
+
+	if (whylen == 0)
+		return ROVE_EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	len = strlen(why);
+	/* Only a cut can leave a character unfinished, at the end. */
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(why + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD) {
+			why[i] = '\0';
+			break;
+		}
+	}
+	return ROVE_EINVAL;
+}
+
+/* ---- dates and times ---- */
+
+enum date_fault { DATE_OK, DATE_SHAPE, DATE_RANGE };
+
+/* YYYY-MM (len 7) or YYYY-MM-DD (len 10): digits, a real date, and within
+ * ROVE_DATE_MIN..ROVE_DATE_MAX. */
+static int date_prefix(const char *s, uint32_t len)
 {
 	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y = 0, m, d = 1;
 
-	if ((len != 7 && len != 10) || s[4] != '-' || (len == 10 && s[7] != '-'))
-		return false;
+	assert(len == 7 || len == 10);
+	if (s[4] != '-' || (len == 10 && s[7] != '-'))
+		return DATE_SHAPE;
 	for (uint32_t i = 0; i < len; i++)
 		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return false;
+			return DATE_SHAPE;
 	for (int i = 0; i < 4; i++)
 		y = y * 10 + (s[i] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	if (len == 10)
 		d = (s[8] - '0') * 10 + (s[9] - '0');
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return false;
+		return DATE_SHAPE;
 	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return false;
-	return true;
-}
-
-static bool valid_date(const char *s, uint32_t len)
-{
-	return len == 10 && valid_date_prefix(s, 10);
+		return DATE_SHAPE;
+	/* Same shape, so text order is time order. */
+	if (memcmp(s, ROVE_DATE_MIN, len) < 0 || memcmp(s, ROVE_DATE_MAX, len) > 0)
+		return DATE_RANGE;
+	return DATE_OK;
 }
 
 /* A date, or a date and time: YYYY-MM-DDTHH:MM[:SS][Z]. */
-static bool valid_time(const char *s, uint32_t len)
+static int time_fault(const char *s, uint32_t len)
 {
 	static const char shape[] = "DDDD-DD-DDTDD:DD:DDZ";
 
 	if (len == 10)
-		return valid_date(s, len);
+		return date_prefix(s, 10);
 	if (len != 16 && len != 17 && len != 19 && len != 20)
-		return false;
-	if (!valid_date_prefix(s, 10))
-		return false;
-	if (len == 17 && s[16] != 'Z')
-		return false;
+		return DATE_SHAPE;
 	for (uint32_t i = 10; i < len; i++) {
 		char want = (len == 17 && i == 16) ? 'Z' : shape[i];
 		if (want == 'D' ? !isdigit((unsigned char)s[i]) : s[i] != want)
-			return false;
+			return DATE_SHAPE;
 	}
 	if ((s[11] - '0') * 10 + (s[12] - '0') > 23 || (s[14] - '0') * 10 + (s[15] - '0') > 59)
-		return false;
+		return DATE_SHAPE;
 	if (len >= 19 && (s[17] - '0') * 10 + (s[18] - '0') > 59)
+		return DATE_SHAPE;
+	return date_prefix(s, 10);
+}
+
+/* ---- tax ids (统一社会信用代码, GB 32100-2015) ---- */
+
+/* Its 31 characters, in the order of their values 0..30 (no I, O, S, V, Z). */
+static const char taxid_alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+static int taxid_value(char ch)
+{
+	const char *p = ch != '\0' ? strchr(taxid_alphabet, ch) : NULL;
+
+	return p != NULL ? (int)(p - taxid_alphabet) : -1;
+}
+
+char rove_taxid_check_char(const char first17[ROVE_TAXID_LEN - 1])
+{
+	unsigned sum = 0, weight = 1; /* position i (from 0) weighs 3^i mod 31 */
+
+	for (int i = 0; i < ROVE_TAXID_LEN - 1; i++) {
+		int v = taxid_value(first17[i]);
+		if (v < 0)
+			return '\0';
+		sum += (unsigned)v * weight;
+		weight = weight * 3 % 31;
+	}
+	return taxid_alphabet[(31 - sum % 31) % 31];
+}
+
+size_t rove_taxid_normalise(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t n = 0, w = 0; /* the normalised length; the bytes written */
+	uint32_t cp;
+
+	assert(outlen > 0);
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(in + i, len - i, &cp);
+		if (cp >= 0xff01 && cp <= 0xff5e)
+			cp -= 0xfee0; /* full-width ASCII, from a Chinese input method */
+		if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x3000 || cp == '-' ||
+		    (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212)
+			continue; /* spaces, hyphens and dashes */
+		if (cp < 0x80) {
+			if (w == n && w + 1 < outlen)
+				out[w++] = (char)toupper((int)cp);
+			n++;
+			continue;
+		}
+		/* Anything else is kept as it is, for the check to refuse;
+		 * once something did not fit, nothing more is written. */
+		if (w == n && w + k < outlen) {
+			memcpy(out + w, in + i, k);
+			w += k;
+		}
+		n += k;
+	}
+	out[w] = '\0';
+	return n;
+}
+
+bool rove_taxid_valid(const char *s, size_t len, char *why, size_t whylen)
+{
+	char q[QUOTE_BUF];
+	size_t nchars = 0;
+
+	if (rove_text_check(s, len, 0, NULL, &nchars) != ROVE_TEXT_OK) {
+		fault(why, whylen, "it is not text");
 		return false;
+	}
+	if (nchars != ROVE_TAXID_LEN) {
+		fault(why, whylen, "it has %zu characters, not %u", nchars, ROVE_TAXID_LEN);
+		return false;
+	}
+	for (size_t i = 0, k; i < len; i += k) {
+		uint32_t cp;
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (k != 1 || taxid_value(s[i]) < 0) {
+			fault(why, whylen, "'%s' is not one of its characters", quote(s + i, k, q));
+			return false;
+		}
+	}
+	if (rove_taxid_check_char(s) != s[ROVE_TAXID_LEN - 1]) {
+		fault(why, whylen, "its check character does not match");
+		return false;
+	}
+	return true;
+}
+
+/* ---- phone numbers ---- */
+
+/* Digits a scan keeps: more than any valid number has (normalising old
+ * data that is no phone number keeps what fits). */
+#define PHONE_SCAN_DIGITS 64
+
+typedef struct phone_scan {
+	bool plus;                    /* a + before the first digit */
+	char main[PHONE_SCAN_DIGITS]; /* the number's digits (the first ones) */
+	size_t nmain;                 /* how many there were */
+	bool has_ext;                 /* an extension marker came */
+	char ext[PHONE_SCAN_DIGITS];  /* the extension's digits */
+	size_t next;
+	const char *bad; /* the first character no phone number holds, or NULL */
+	size_t badlen;
+} phone_scan;
+
+static bool ascii_prefix_ci(const char *s, size_t len, const char *p)
+{
+	size_t n = strlen(p);
+
+	if (len < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (tolower((unsigned char)s[i]) != (unsigned char)p[i])
+			return false;
+	return true;
+}
+
+/* Bytes of an extension marker at s, or 0. */
+static size_t ext_marker(const char *s, size_t len)
+{
+	static const char *const markers[] = {
+		"\xe5\x88\x86\xe6\x9c\xba" /* 分机 */, "\xe8\xbd\xac" /* 转 */, "ext.", "ext", "x", "#",
+	};
+
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (ascii_prefix_ci(s, len, markers[i]))
+			return strlen(markers[i]);
+	return 0;
+}
+
+static void keep_digit(char *buf, size_t *n, char d)
+{
+	if (*n < PHONE_SCAN_DIGITS)
+		buf[*n] = d;
+	(*n)++;
+}
+
+/* Reads a phone number: digits (full-width too), a leading +, the
+ * punctuation people write (spaces, - . ( ) /) and an extension. */
+static void phone_read(const char *s, size_t len, phone_scan *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0, k; i < len; i += k) {
+		uint32_t cp;
+		size_t m;
+
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (cp >= 0xff01 && cp <= 0xff5e)
+			cp -= 0xfee0; /* full-width ASCII */
+		else if (cp == 0x3000)
+			cp = ' ';
+		if (cp >= '0' && cp <= '9') {
+			if (p->has_ext)
+				keep_digit(p->ext, &p->next, (char)cp);
+			else
+				keep_digit(p->main, &p->nmain, (char)cp);
+		} else if (cp == ' ' || cp == '-' || cp == '.' || cp == '(' || cp == ')' || cp == '/') {
+			continue;
+		} else if (cp == '+' && !p->plus && p->nmain == 0) {
+			p->plus = true;
+		} else if (!p->has_ext && p->nmain > 0 && (m = ext_marker(s + i, len - i)) > 0) {
+			p->has_ext = true;
+			k = m;
+		} else if (p->bad == NULL) {
+			p->bad = s + i;
+			p->badlen = k;
+		}
+	}
+}
+
+/* Why s is not a phone number (in buf, or a constant), or NULL. */
+static const char *phone_fault(const char *s, size_t len, char *buf, size_t buflen)
+{
+	char q[QUOTE_BUF];
+	phone_scan p;
+
+	phone_read(s, len, &p);
+	if (p.bad != NULL && *p.bad == '+')
+		return "a + goes only before the country code";
+	if (p.bad != NULL) {
+		fault(buf, buflen, "'%s' is not allowed", quote(p.bad, p.badlen, q));
+		return buf;
+	}
+	if (p.nmain < ROVE_PHONE_MIN_DIGITS) {
+		fault(buf, buflen, "it has fewer than %d digits", ROVE_PHONE_MIN_DIGITS);
+		return buf;
+	}
+	if (p.nmain > ROVE_PHONE_MAX_DIGITS) {
+		fault(buf, buflen, "it has more than %d digits", ROVE_PHONE_MAX_DIGITS);
+		return buf;
+	}
+	if (p.has_ext && p.next == 0)
+		return "the extension has no digits";
+	if (p.next > ROVE_PHONE_MAX_EXT) {
+		fault(buf, buflen, "the extension has more than %d digits", ROVE_PHONE_MAX_EXT);
+		return buf;
+	}
+	return NULL;
+}
+
+/* A mainland mobile number: 11 digits, 1 then 3 to 9. */
+static bool mobile(const char *d, size_t n)
+{
+	return n == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
+}
+
+void rove_phone_normalise(const char *in, char *out, size_t outlen)
+{
+	const char *cc = "", *d;
+	phone_scan p;
+	size_t n, next;
+	bool plus;
+
+	if (outlen == 0)
+		return;
+	phone_read(in, strlen(in), &p);
+	d = p.main;
+	n = p.nmain < PHONE_SCAN_DIGITS ? p.nmain : PHONE_SCAN_DIGITS;
+	next = p.next < PHONE_SCAN_DIGITS ? p.next : PHONE_SCAN_DIGITS;
+	if (n == 0) {
+		out[0] = '\0';
+		return;
+	}
+	plus = p.plus;
+	if (!plus && n >= 2 && d[0] == '0' && d[1] == '0')
+		plus = true, d += 2, n -= 2; /* 00: the international prefix dialled from China */
+	if (plus && n >= 2 && d[0] == '8' && d[1] == '6') {
+		cc = "+86", d += 2, n -= 2;
+		if (n > 0 && d[0] == '0')
+			d++, n--; /* "+86 (0)21 ...": the trunk 0 does not belong after +86 */
+	} else if (plus) {
+		cc = "+";
+	} else if (mobile(d, n)) {
+		cc = "+86";
+	} else if (n == 13 && d[0] == '8' && d[1] == '6' && mobile(d + 2, 11)) {
+		cc = "+86", d += 2, n -= 2;
+	} else if (n >= 10 && n <= 12 && d[0] == '0' && d[1] != '0') {
+		cc = "+86", d++, n--; /* 0, area code, number: a mainland landline */
+	}
+	snprintf(out, outlen, "%s%.*s%s%.*s", cc, (int)n, d, next > 0 ? ";ext=" : "", (int)next, p.ext);
+}
+
+/* ---- e-mail addresses ---- */
+
+/* Why s is not an e-mail address, or NULL. */
+static const char *email_fault(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len), *dom;
+	size_t dlen;
+
+	if (at == NULL)
+		return "it has no @";
+	if (at == s)
+		return "nothing comes before the @";
+	dom = at + 1;
+	dlen = len - (size_t)(dom - s);
+	if (memchr(dom, '@', dlen) != NULL)
+		return "it has more than one @";
+	if (dlen == 0 || memchr(dom, '.', dlen) == NULL || dom[0] == '.' || dom[dlen - 1] == '.')
+		return "what follows the @ is not a domain";
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ' ' || (i + 3 <= len && memcmp(s + i, "\xe3\x80\x80", 3) == 0))
+			return "it has a space";
+	return NULL;
+}
+
+/* ---- values ---- */
+
+/* Nothing but spaces (U+3000 too) and line breaks. */
+static bool blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+			continue;
+		if (i + 3 <= len && memcmp(s + i, "\xe3\x80\x80", 3) == 0) {
+			i += 2;
+			continue;
+		}
+		return false;
+	}
 	return true;
 }
 
@@ -227,43 +553,86 @@ static bool valid_chars(const char *s, uint32_t len, const char *extra)
 	return true;
 }
 
+/* Money, counts and flags. */
+static int check_number(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
+{
+	if (v->type != ROVE_V_INT)
+		return fault(why, whylen, "%s must be a number", fd->name);
+	if (fd->type == ROVE_FT_BOOL && v->i != 0 && v->i != 1)
+		return fault(why, whylen, "%s must be 0 or 1", fd->name);
+	if (v->i < 0)
+		return fault(why, whylen, "%s cannot be negative", fd->name);
+	if (fd->type == ROVE_FT_INT && v->i > ROVE_MAX_COUNT)
+		return fault(why, whylen, "%s is more than %d", fd->name, ROVE_MAX_COUNT);
+	if (fd->type == ROVE_FT_MONEY && v->i > ROVE_MAX_MONEY_CENTS)
+		return fault(why, whylen, "%s is more than %lld.%02lld", fd->name, ROVE_MAX_MONEY_CENTS / 100,
+			     ROVE_MAX_MONEY_CENTS % 100);
+	return ROVE_OK;
+}
+
+/* A date, time or month. */
+static int check_when(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
+{
+	char q[QUOTE_BUF];
+	const char *shape = "YYYY-MM-DD", *min = ROVE_DATE_MIN, *max = ROVE_DATE_MAX;
+	int f;
+
+	if (fd->type == ROVE_FT_TIME) {
+		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], UTC";
+		f = time_fault(v->s, v->len);
+	} else if (fd->type == ROVE_FT_MONTH) {
+		shape = "YYYY-MM";
+		f = v->len == 7 ? date_prefix(v->s, 7) : DATE_SHAPE;
+	} else {
+		f = v->len == 10 ? date_prefix(v->s, 10) : DATE_SHAPE;
+	}
+	if (f == DATE_SHAPE)
+		return fault(why, whylen, "invalid %s '%s' (expected %s)", fd->name, quote(v->s, v->len, q), shape);
+	if (f == DATE_RANGE)
+		return fault(why, whylen, "%s '%s' is out of range (%.*s to %.*s)", fd->name,
+			     quote(v->s, v->len, q), fd->type == ROVE_FT_MONTH ? 7 : 10, min,
+			     fd->type == ROVE_FT_MONTH ? 7 : 10, max);
+	return ROVE_OK;
+}
+
 int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
+	char q[QUOTE_BUF], part[96];
+	const char *problem;
+	size_t nchars = 0;
+	uint32_t bad = 0;
 	bool ok = true;
 
 	if (v->type == ROVE_V_NULL) {
-		if (fd->flags & ROVE_FF_REQUIRED) {
-			snprintf(why, whylen, "%s cannot be empty", fd->name);
-			return ROVE_EINVAL;
-		}
+		if (fd->flags & ROVE_FF_REQUIRED)
+			return fault(why, whylen, "%s cannot be empty", fd->name);
 		return ROVE_OK;
 	}
-	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) {
-		if (v->type != ROVE_V_INT) {
-			snprintf(why, whylen, "%s must be a number", fd->name);
-			return ROVE_EINVAL;
-		}
-		if (fd->type == ROVE_FT_BOOL && v->i != 0 && v->i != 1) {
-			snprintf(why, whylen, "%s must be 0 or 1", fd->name);
-			return ROVE_EINVAL;
-		}
-		if (fd->type == ROVE_FT_INT && v->i < 0) {
-			snprintf(why, whylen, "%s cannot be negative", fd->name);
-			return ROVE_EINVAL;
-		}
-		return ROVE_OK;
+	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL)
+		return check_number(fd, v, why, whylen);
+	if (v->type != ROVE_V_STR)
+		return fault(why, whylen, "%s must be text", fd->name);
+	switch (rove_text_check(v->s, v->len, (fd->flags & ROVE_FF_LINES) ? ROVE_TEXT_ALLOW_LINES : 0, &bad,
+				&nchars)) {
+	case ROVE_TEXT_OK:
+		break;
+	case ROVE_TEXT_NOT_UTF8:
+		return fault(why, whylen, "%s '%s' is not valid UTF-8 text", fd->name, quote(v->s, v->len, q));
+	case ROVE_TEXT_LINE_BREAK:
+		return fault(why, whylen, "%s cannot hold a line break (only notes and addresses can)", fd->name);
+	default:
+		return fault(why, whylen, "%s '%s' has a control character (U+%04X)", fd->name,
+			     quote(v->s, v->len, q), (unsigned)bad);
 	}
-	if (v->type != ROVE_V_STR) {
-		snprintf(why, whylen, "%s must be text", fd->name);
-		return ROVE_EINVAL;
-	}
-	if (v->len > fd->maxlen) {
-		snprintf(why, whylen, "%s is longer than %u bytes", fd->name, fd->maxlen);
-		return ROVE_EINVAL;
-	}
+	/* Free-form values have a length; the others a shape of their own. */
+	if ((fd->type == ROVE_FT_STR || fd->type == ROVE_FT_PHONE || fd->type == ROVE_FT_EMAIL ||
+	     fd->type == ROVE_FT_CODE || fd->type == ROVE_FT_LOGIN) &&
+	    nchars > fd->maxlen)
+		return fault(why, whylen, "%s is longer than %u characters", fd->name, fd->maxlen);
 	switch (fd->type) {
 	case ROVE_FT_STR:
-		ok = v->len > 0 || !(fd->flags & ROVE_FF_REQUIRED);
+		if ((fd->flags & ROVE_FF_REQUIRED) && blank(v->s, v->len))
+			return fault(why, whylen, "%s cannot be blank", fd->name);
 		break;
 	case ROVE_FT_ENUM:
 		ok = false;
@@ -272,8 +641,9 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 				ok = true;
 		break;
 	case ROVE_FT_DATE:
-		ok = valid_date(v->s, v->len);
-		break;
+	case ROVE_FT_TIME:
+	case ROVE_FT_MONTH:
+		return check_when(fd, v, why, whylen);
 	case ROVE_FT_REF: {
 		char buf[ROVE_UUID_STRLEN + 1];
 		rove_uuid u;
@@ -291,33 +661,43 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 	case ROVE_FT_LOGIN:
 		ok = valid_chars(v->s, v->len, "._-@");
 		break;
-	case ROVE_FT_TIME:
-		ok = valid_time(v->s, v->len);
+	case ROVE_FT_TAXID:
+		if (!rove_taxid_valid(v->s, v->len, part, sizeof(part)))
+			return fault(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name,
+				     quote(v->s, v->len, q), part);
 		break;
-	case ROVE_FT_MONTH:
-		ok = v->len == 7 && valid_date_prefix(v->s, 7);
+	case ROVE_FT_PHONE:
+		problem = phone_fault(v->s, v->len, part, sizeof(part));
+		if (problem != NULL)
+			return fault(why, whylen, "%s '%s' is not a phone number: %s", fd->name,
+				     quote(v->s, v->len, q), problem);
+		break;
+	case ROVE_FT_EMAIL:
+		problem = email_fault(v->s, v->len);
+		if (problem != NULL)
+			return fault(why, whylen, "%s '%s' is not an e-mail address: %s", fd->name,
+				     quote(v->s, v->len, q), problem);
 		break;
 	default:
 		ok = false;
 	}
-	if (!ok) {
-		if (fd->type == ROVE_FT_ENUM) {
-			char list[128] = "";
-			for (const char *const *e = fd->values; *e != NULL; e++) {
-				strncat(list, *e, sizeof(list) - strlen(list) - 1);
-				if (e[1] != NULL)
-					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			}
-			snprintf(why, whylen, "%s must be one of: %s", fd->name, list);
-		} else {
-			snprintf(why, whylen, "invalid %s '%.*s'", fd->name, (int)(v->len > 64 ? 64 : v->len),
-				 v->s);
+	if (ok)
+		return ROVE_OK;
+	if (fd->type == ROVE_FT_ENUM) {
+		char list[128] = "";
+		for (const char *const *e = fd->values; *e != NULL; e++) {
+			strncat(list, *e, sizeof(list) - strlen(list) - 1);
+			if (e[1] != NULL)
+				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		}
-		return ROVE_EINVAL;
+		return fault(why, whylen, "%s must be one of: %s", fd->name, list);
 	}
-	return ROVE_OK;
+	return fault(why, whylen, "invalid %s '%s'", fd->name, quote(v->s, v->len, q));
 }
 
+/* Units and cents ("12000.50", "-3", "0.5") into cents; ROVE_EINVAL for
+ * anything else or past int64. The sign is the value check's to refuse,
+ * with a clearer message. */
 static int parse_money(const char *text, int64_t *out)
 {
 	const char *p = text;
@@ -355,72 +735,81 @@ static int parse_money(const char *text, int64_t *out)
 
 int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v, char *why, size_t whylen)
 {
+	char q[QUOTE_BUF];
+	size_t len;
+
 	if (text[0] == '\0') {
 		*v = rove_vnull();
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	if (fd->type == ROVE_FT_MONEY) {
 		int64_t cents;
-		if (parse_money(text, &cents) != ROVE_OK) {
-			snprintf(why, whylen, "invalid amount '%s' (write units, e.g. 12000.50)", text);
-			return ROVE_EINVAL;
-		}
+		if (parse_money(text, &cents) != ROVE_OK)
+			return fault(why, whylen, "invalid %s '%s' (write units, e.g. 12000.50)", fd->name,
+				     quote(text, strlen(text), q));
 		*v = rove_vint(cents);
-		return ROVE_OK;
+		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	if (fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) {
 		char *end;
 		long long n;
-		if (!isdigit((unsigned char)text[0]) && text[0] != '-') {
-			snprintf(why, whylen, "invalid number '%s' for %s", text, fd->name);
-			return ROVE_EINVAL;
-		}
+		if (!isdigit((unsigned char)text[0]) && text[0] != '-')
+			return fault(why, whylen, "invalid number '%s' for %s", quote(text, strlen(text), q),
+				     fd->name);
 		errno = 0;
 		n = strtoll(text, &end, 10);
-		if (errno != 0 || *end != '\0') {
-			snprintf(why, whylen, "invalid number '%s' for %s", text, fd->name);
-			return ROVE_EINVAL;
-		}
+		if (errno != 0 || *end != '\0')
+			return fault(why, whylen, "invalid number '%s' for %s", quote(text, strlen(text), q),
+				     fd->name);
 		*v = rove_vint(n);
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
-	if (strlen(text) > ROVE_MAX_STR) {
-		snprintf(why, whylen, "%s is too long", fd->name);
-		return ROVE_EINVAL;
+	len = strlen(text);
+	if (len > ROVE_MAX_STR)
+		return fault(why, whylen, "%s is longer than %u bytes", fd->name, ROVE_MAX_STR);
+	*v = rove_vstr(text, (uint32_t)len);
+	if (fd->type == ROVE_FT_TAXID) {
+		/* Checked as rove_schema_clean_op will store it, quoted as
+		 * it was typed. */
+		char norm[ROVE_MAX_STR + 1], part[96];
+		size_t n = rove_taxid_normalise(text, len, norm, sizeof(norm));
+		rove_value nv = rove_vstr(norm, (uint32_t)n);
+		int rc;
+
+		assert(n <= len); /* normalising never lengthens */
+		rc = rove_schema_check_value(fd, &nv, why, whylen);
+		if (rc != ROVE_OK && rove_text_check(norm, n, 0, NULL, NULL) == ROVE_TEXT_OK &&
+		    !rove_taxid_valid(norm, n, part, sizeof(part)))
+			fault(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name, quote(text, len, q),
+			      part);
+		return rc;
 	}
-	*v = rove_vcstr(text);
 	return rove_schema_check_value(fd, v, why, whylen);
 }
 
 int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char q[QUOTE_BUF];
 
-	if (c == NULL) {
-		snprintf(why, whylen, "unknown collection %u", op->coll);
-		return ROVE_EINVAL;
-	}
-	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX) {
-		snprintf(why, whylen, "unknown op kind %u", op->kind);
-		return ROVE_EINVAL;
-	}
+	if (c == NULL)
+		return fault(why, whylen, "unknown collection %u", op->coll);
+	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX)
+		return fault(why, whylen, "unknown op kind %u", op->kind);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i];
 		const rove_field_def *fd;
 		int rc;
 
 		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0) {
-			if (f->v.type != ROVE_V_INT) {
-				snprintf(why, whylen, "%s must be a number", f->name);
-				return ROVE_EINVAL;
-			}
+			if (f->v.type != ROVE_V_INT)
+				return fault(why, whylen, "%s must be a number", f->name);
 			continue;
 		}
 		fd = rove_schema_field(c, f->name);
-		if (fd == NULL) {
-			snprintf(why, whylen, "unknown field '%s' for %s", f->name, c->name);
-			return ROVE_EINVAL;
-		}
+		if (fd == NULL)
+			return fault(why, whylen, "unknown field '%s' for %s", quote(f->name, strlen(f->name), q),
+				     c->name);
 		rc = rove_schema_check_value(fd, &f->v, why, whylen);
 		if (rc != ROVE_OK)
 			return rc;
@@ -432,26 +821,38 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 			if (!(fd->flags & ROVE_FF_REQUIRED))
 				continue;
 			f = rove_fields_get(&op->fs, fd->name);
-			if (f == NULL || f->v.type == ROVE_V_NULL) {
-				snprintf(why, whylen, "%s is required", fd->name);
-				return ROVE_EINVAL;
-			}
+			if (f == NULL || f->v.type == ROVE_V_NULL)
+				return fault(why, whylen, "%s is required", fd->name);
 		}
 	}
 	return ROVE_OK;
 }
 
-void rove_phone_normalise(const char *in, char *out, size_t outlen)
+int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 {
-	size_t n = 0;
+	const rove_coll_def *c = rove_schema_coll(op->coll);
 
-	if (outlen == 0)
-		return;
-	for (const char *p = in; *p != '\0' && n + 1 < outlen; p++) {
-		if (isdigit((unsigned char)*p) || (*p == '+' && n == 0))
-			out[n++] = *p;
+	for (uint32_t i = 0; c != NULL && i < op->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
+		const rove_value *v = &op->fs.f[i].v;
+		char norm[ROVE_MAX_STR + 1];
+		size_t n;
+		int rc;
+
+		if (fd == NULL || fd->type != ROVE_FT_TAXID || v->type != ROVE_V_STR)
+			continue;
+		n = rove_taxid_normalise(v->s, v->len, norm, sizeof(norm));
+		assert(n <= v->len); /* normalising never lengthens */
+		if (n == v->len && memcmp(norm, v->s, n) == 0)
+			continue;
+		/* An existing field: it keeps its place in op->fs. */
+		rc = rove_op_set(op, fd->name, rove_vstr(norm, (uint32_t)n));
+		if (rc != ROVE_OK) {
+			fault(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+			return rc;
+		}
 	}
-	out[n] = '\0';
+	return rove_schema_check_op(op, why, whylen);
 }
 
 static const char *const role_names[] = {NULL, "rep", "manager", "analyst", "admin"};

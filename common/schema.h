@@ -1,10 +1,16 @@
 /*
- * schema.h - the CRM's collections and their fields, as data.
+ * schema.h - the CRM's collections and their fields, as data, and what a
+ * valid value is (SPEC rule 13).
  *
  * The sync engine moves records of any collection; this table tells the
  * command line how to parse and print fields and tells the server what a
  * valid record looks like. Adding a collection or field means adding a row
  * here, nothing in the engine.
+ *
+ * Every op passes rove_schema_clean_op: on the command line before it is
+ * written to the replica, on the server before the rules decide on it.
+ * The limits it applies are named in rove_limits.h; docs/RULES.md lists
+ * them per field.
  */
 #ifndef ROVE_SCHEMA_H
 #define ROVE_SCHEMA_H
@@ -15,7 +21,7 @@
 #include <stdint.h>
 
 enum rove_ftype {
-	ROVE_FT_STR,   /* free text up to maxlen bytes */
+	ROVE_FT_STR,   /* text: UTF-8, no control characters, up to maxlen characters */
 	ROVE_FT_ENUM,  /* one of values[] */
 	ROVE_FT_DATE,  /* ISO 8601 date YYYY-MM-DD */
 	ROVE_FT_MONEY, /* integer cents; written as units on the command line */
@@ -26,6 +32,9 @@ enum rove_ftype {
 	ROVE_FT_TIME,  /* ISO 8601 date or date and time: YYYY-MM-DD[THH:MM[:SS][Z]] */
 	ROVE_FT_MONTH, /* YYYY-MM */
 	ROVE_FT_BOOL,  /* 0 or 1 */
+	ROVE_FT_TAXID, /* 统一社会信用代码, stored normalised (rove_taxid_normalise) */
+	ROVE_FT_PHONE, /* a phone number as typed; compared by rove_phone_normalise */
+	ROVE_FT_EMAIL, /* an e-mail address: one @, a dot in the domain, no spaces */
 };
 
 enum rove_fflag {
@@ -34,13 +43,14 @@ enum rove_fflag {
 	ROVE_FF_LIST = 4,     /* shown as a column by `list` on a terminal */
 	ROVE_FF_PARENT = 8,   /* the id of the customer this record belongs to */
 	ROVE_FF_HIDDEN = 16,  /* kept and synced, but not shown by list/show/JSON */
+	ROVE_FF_LINES = 32,   /* text that may hold line feeds and tabs (notes, addresses) */
 };
 
 typedef struct rove_field_def {
 	const char *name;
 	enum rove_ftype type;
 	unsigned flags;
-	uint32_t maxlen;
+	uint32_t maxlen;           /* text: characters; other strings: bytes */
 	const char *const *values; /* ROVE_FT_ENUM: NULL-terminated */
 } rove_field_def;
 
@@ -79,16 +89,26 @@ const rove_coll_def *rove_schema_coll_by_name(const char *name);
 const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name);
 
 /* Parses a command-line value for a field into v. String values point into
- * text (or are NULL for an empty text, which clears the field).
+ * text (or are NULL for an empty text, which clears the field); a tax id
+ * is checked as rove_schema_clean_op will store it, but left as typed.
  * ROVE_EINVAL with a message in why. */
 int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v, char *why, size_t whylen);
 
-/* Checks one stored or received value against its definition. */
+/* Checks one stored or received value against its definition, as it is
+ * (a tax id must be normalised already). */
 int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen);
 
 /* Checks every field of an op for its collection: known names (or the
  * engine's "_deleted"), valid values, and on create the required ones. */
 int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
+
+/* The one check of an op, for the command line before it writes one and
+ * for the server before its rules: normalises values in place (a tax id
+ * to rove_taxid_normalise's form), then rove_schema_check_op. ROVE_EINVAL
+ * with the first problem in why (lowercase; values quoted and shown with
+ * rove_text_show, so why is safe to print); ROVE_ETOOBIG if a normalised
+ * value no longer fits the op (it never grows, so never in practice). */
+int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
 
 /* Roles of users; their names are part of the command-line contract. */
 /* Stored in the server's users table: never renumber. */
@@ -99,7 +119,32 @@ const char *rove_role_name(int role);
 /* 0 if name is not a role. */
 int rove_role_parse(const char *name);
 
-/* Normalises a phone number to its digits (a leading + kept) into out. */
+/* A phone number in the form two spellings of one phone share, into out
+ * (cut to outlen - 1 bytes, always terminated; nothing if outlen is 0):
+ * punctuation and spaces dropped, full-width digits read as digits, and a
+ * mainland number with its country code: "+86 138 0000 1111",
+ * "0086-138-0000-1111", "86 13800001111" and "13800001111" all give
+ * "+8613800001111"; "021-5555-0101", "(021) 55550101" and
+ * "+86 21 5555 0101" give "+862155550101". Other international numbers
+ * (+ or 00) give + and their digits; anything else its digits. An
+ * extension (转, 分机, ext, x or #, then digits) is kept as ";ext=N".
+ * Empty when in has no digits. */
 void rove_phone_normalise(const char *in, char *out, size_t outlen);
+
+/* A tax id as it is stored and compared: spaces (also U+3000) and hyphens
+ * dropped, letters upper-cased, full-width letters and digits read as
+ * ASCII. Writes at most outlen - 1 bytes and a NUL (outlen > 0); returns
+ * the normalised length, which may be more (then out was cut). Whether
+ * the result is a 统一社会信用代码 is rove_taxid_valid's to say. */
+size_t rove_taxid_normalise(const char *in, size_t len, char *out, size_t outlen);
+
+/* The GB 32100-2015 check character for the first 17 characters of a
+ * 统一社会信用代码, or '\0' if one is not of its alphabet. */
+char rove_taxid_check_char(const char first17[ROVE_TAXID_LEN - 1]);
+
+/* Whether s (len bytes, normalised) is a 统一社会信用代码: 18 characters of
+ * 0-9 and ABCDEFGHJKLMNPQRTUWXY, the last its check character. If not,
+ * why says which rule it breaks. */
+bool rove_taxid_valid(const char *s, size_t len, char *why, size_t whylen);
 
 #endif

@@ -314,7 +314,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	w->rec.coll = op->coll;
 	w->rec.id = op->rid;
 	if (!system) {
-		if (rove_schema_check_op(op, r->detail, sizeof(r->detail)) != ROVE_OK)
+		if (rove_schema_clean_op(op, r->detail, sizeof(r->detail)) != ROVE_OK)
 			reason = ROVE_R_INVALID;
 		else
 			reason = rove_policy_check(&e->st, txn, u, op, exists ? &w->cur : NULL, r->detail,

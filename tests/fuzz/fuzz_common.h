@@ -143,7 +143,7 @@ static inline const char *fz_str(unsigned i, char buf[ROVE_UUID_STRLEN + 1])
 		"loyal", "lead", "won", "lost", "visit", "call", "note", "active", "create", "claim",
 		"name=Renamed", "pool_limit=1", "claim_limit=1", "cooldown_days=30",
 		"release_reason=1", "recycle_days=1", "warn_days=400", "code=x", "parent=west",
-		"pool_limit=-1", "name=", "13800138000", "+86 138-0013-8000", "91310000MA1FL0XX",
+		"pool_limit=-1", "name=", "13800138000", "+86 138-0013-8000", "91310000MA1FL0001R",
 		"Acme", "\xe4\xb8\x8a\xe6\xb5\xb7\xe5\x85\xac\xe5\x8f\xb8", "a,b\"c\n", "0", "1",
 		"-1", "9223372036854775807", "12000.50", "user.add", "territory.add", "assign",
 		"reassign.customer", "reassign.territory", "x=y=z", "=", "t:east", "o:wang",

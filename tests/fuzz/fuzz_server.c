@@ -822,7 +822,7 @@ static void seed(void)
 	/* wang: a customer with its children, and one released to the pool. */
 	seed_op(&ops[0], seq++, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, FZ_ID_C1);
 	seed_set(&ops[0], "name", "Acme");
-	seed_set(&ops[0], "tax_id", "91310000MA1FL0XX");
+	seed_set(&ops[0], "tax_id", "91310000MA1FL0001R");
 	seed_set(&ops[0], "phone", "+86 21 5555 0101");
 	seed_set(&ops[0], "tier", "prospect");
 	seed_op(&ops[1], seq++, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, FZ_ID_C6);

@@ -302,7 +302,7 @@ static void gen_proto(void)
 
 	mkop(&ops[0], 1, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, FZ_ID_C1);
 	set_s(&ops[0], "name", "Acme \xe4\xb8\x8a\xe6\xb5\xb7");
-	set_s(&ops[0], "tax_id", "91310000MA1FL0XX");
+	set_s(&ops[0], "tax_id", "91310000MA1FL0001R");
 	set_s(&ops[0], "phone", "+86 21 5555 0101");
 	set_s(&ops[0], "territory", "east.sh");
 	mkop(&ops[1], 2, ROVE_OP_CREATE, ROVE_COLL_CONTACT, FZ_ID_CONTACT);
@@ -537,7 +537,7 @@ static void gen_server(void)
 	/* admin: a duplicate tax id; the seeded op pushed again (seen). */
 	mkop(&ops[0], 15, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, 15);
 	set_s(&ops[0], "name", "Acme Copy");
-	set_s(&ops[0], "tax_id", "91310000MA1FL0XX");
+	set_s(&ops[0], "tax_id", "91310000MA1FL0001R");
 	set_s(&ops[0], "territory", "west");
 	push_msg(&m, "admin", ops, 1);
 	in_add(&in, SEL(FZ_ADMIN), &m);

@@ -36,11 +36,11 @@ error_lines() {
 good="$T/good.csv"
 {
 	printf '\xef\xbb\xbftier,name,tax_id,phone,address\r\n'
-	printf 'loyal,"Acme, Inc.",91310000AC0001,+86 21 5555 0001,"Room 5, ""East"" Tower\r\n88 Century Ave"\r\n'
-	printf 'prospect,上海东方贸易有限公司,91310000AC0002,138 0013 8000,浦东新区世纪大道 100 号\r\n'
+	printf 'loyal,"Acme, Inc.",91310000MA1AC0001Y,+86 21 5555 0001,"Room 5, ""East"" Tower\r\n88 Century Ave"\r\n'
+	printf 'prospect,上海东方贸易有限公司,91310000MA1AC00022,138 0013 8000,浦东新区世纪大道 100 号\r\n'
 	printf ',"Plain ""Quoted"" Co",,,\r\n'
 	printf '\r\n' # a blank line is skipped
-	printf 'customer,"北京""长城""科技",91110000AC0004,(010) 6666-0004,"line one\nline two"\r\n'
+	printf 'customer,"北京""长城""科技",91110000MA1AC0004T,(010) 6666-0004,"line one\nline two"\r\n'
 } >"$good"
 out=$(r alice import customers "$good")
 eq "$out" "imported 4 customers" "import output"
@@ -64,40 +64,42 @@ eq "$(r alice rejected --json | jq length)" "0" "nothing rejected"
 r admin sync >/dev/null
 eq "$(r admin customer list --json | jq -c '[.[].name] | sort')" \
 	"$(jq -c '[.[].name] | sort' <<<"$list")" "the server has the imported customers"
-eq "$(r admin customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0001") | .address')" \
+eq "$(r admin customer list --json | jq -r '.[] | select(.tax_id == "91310000MA1AC0001Y") | .address')" \
 	$'Room 5, "East" Tower\n88 Century Ave' "the server has the exact address"
 
-# ---- a bad file: three bad rows among good ones; the physical line of the
-# row after a quoted two-line cell counts both lines.
+# ---- a bad file: four bad rows among good ones (a line break in a name is
+# one); the physical line of the row after a quoted two-line cell counts
+# both lines.
 bad="$T/bad.csv"
 cat >"$bad" <<'EOF'
 name,tax_id,phone,tier
-Good One,91310000BD0001,021-7000-0001,loyal
-Gold Co,91310000BD0002,,gold
+Good One,91310000MA1BD00019,021-7000-0001,loyal
+Gold Co,91310000MA1BD0002C,,gold
 "Two
-Line Co",91310000BD0003,,prospect
-,91310000BD0004,,customer
-Good Two,91310000BD0005,,customer
-Again Co,91310000BD0001,,customer
+Line Co",91310000MA1BD0003F,,prospect
+,91310000MA1BD0004J,,customer
+Good Two,91310000MA1BD0005M,,customer
+Again Co,91310000MA1BD00019,,customer
 EOF
 import_fails alice customer "$bad"
-eq "$(error_lines "$bad")" "3 6 8 " "bad rows reported by their lines"
+eq "$(error_lines "$bad")" "3 4 6 8 " "bad rows reported by their lines"
 grep -q "$bad:3: tier must be one of" "$T/err" || fail "bad tier message: $(cat "$T/err")"
+grep -q "$bad:4: name cannot hold a line break" "$T/err" || fail "line break message: $(cat "$T/err")"
 grep -q "$bad:6: name is empty" "$T/err" || fail "missing name message: $(cat "$T/err")"
-grep -q "$bad:8: tax_id '91310000BD0001' is also on line 2" "$T/err" ||
+grep -q "$bad:8: tax_id '91310000MA1BD00019' is also on line 2" "$T/err" ||
 	fail "duplicate message: $(cat "$T/err")"
-grep -q "3 bad rows; nothing imported" "$T/err" || fail "no summary: $(cat "$T/err")"
+grep -q "4 bad rows; nothing imported" "$T/err" || fail "no summary: $(cat "$T/err")"
 
 # ---- duplicates against customers the replica holds: tax id, and a phone
-# written differently but with the same digits.
-acme=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0001") | .id')
-shanghai=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000AC0002") | .id')
-printf 'name,tax_id,phone\nNew Co,91310000NN0001,\nAcme Again,91310000AC0001,\nPhone Twin,,13800138000\n' >"$T/dup.csv"
+# written differently but the same number.
+acme=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000MA1AC0001Y") | .id')
+shanghai=$(r alice customer list --json | jq -r '.[] | select(.tax_id == "91310000MA1AC00022") | .id')
+printf 'name,tax_id,phone\nNew Co,91310000MA1NN0001B,\nAcme Again,91310000MA1AC0001Y,\nPhone Twin,,13800138000\n' >"$T/dup.csv"
 printf 'Twin A,,021 1234 5678\nTwin B,,(021)12345678\n' >>"$T/dup.csv"
 import_fails alice customer "$T/dup.csv"
 eq "$(error_lines "$T/dup.csv")" "3 4 6 " "duplicates of existing customers and within the file"
 grep -q "dup.csv:6: phone '(021)12345678' is also on line 5" "$T/err" || fail "phone twins: $(cat "$T/err")"
-grep -q "dup.csv:3: tax_id '91310000AC0001' belongs to customer $acme" "$T/err" ||
+grep -q "dup.csv:3: tax_id '91310000MA1AC0001Y' belongs to customer $acme" "$T/err" ||
 	fail "existing tax id: $(cat "$T/err")"
 grep -q "dup.csv:4: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
 	fail "existing phone: $(cat "$T/err")"
@@ -150,7 +152,7 @@ grep -q "orphan.csv:2: no customer '01234567-89ab-7cde-8f01-23456789abcd' in thi
 r alice export customers >"$T/export.csv"
 eq "$(head -n 1 "$T/export.csv")" \
 	$'id,name,tax_id,phone,address,tier,territory,owner,dealer,last_activity_at,created_at\r' "export header"
-grep -q '^[0-9a-f-]*,"Acme, Inc.",91310000AC0001,' "$T/export.csv" || fail "export quoting: $(cat "$T/export.csv")"
+grep -q '^[0-9a-f-]*,"Acme, Inc.",91310000MA1AC0001Y,' "$T/export.csv" || fail "export quoting: $(cat "$T/export.csv")"
 eq "$(r alice export customers --json)" "$(r alice customer list --json)" "export --json"
 eq "$(r alice export contacts --json)" "$(r alice contact list --json)" "export contacts --json"
 r alice export customers --bom | head -c 3 | od -An -tx1 | grep -q "ef bb bf" || fail "no BOM with --bom"

@@ -24,8 +24,8 @@ eq "$(r alice rejected --json | jq -r --arg id "$x" '.[] | select(.id == $id) | 
 	"the refused change is kept with its payload"
 
 # --- no collisions: two reps create the same customer offline ---
-a=$(r alice customer add --name "Hangzhou Tea (alice)" --tax-id 91330100TEA0001X --phone "0571-8888 0001")
-b=$(r bob customer add --name "Hangzhou Tea (bob)" --tax-id 91330100TEA0001X)
+a=$(r alice customer add --name "Hangzhou Tea (alice)" --tax-id 91330100MA2TEA001K --phone "0571-8888 0001")
+b=$(r bob customer add --name "Hangzhou Tea (bob)" --tax-id 91330100MA2TEA001K)
 r alice sync >/dev/null
 r bob sync >/dev/null
 eq "$(rejected_reason bob "$b")" "duplicate" "the second to reach the server gets duplicate"
@@ -104,7 +104,7 @@ eq "$(rejected_reason bob "$a")" "deleted" "a write after the tombstone"
 if grep -q "$a" <<<"$(ids_of bob)"; then fail "the deleted customer is still listed"; fi
 eq "$(probe bob push update 1 "$a" tier=loyal | jq -r .reason)" "deleted" "hand-crafted write to a tombstone"
 # The tax id is free again once its customer is deleted.
-d=$(r bob customer add --name "Hangzhou Tea again" --tax-id 91330100TEA0001X)
+d=$(r bob customer add --name "Hangzhou Tea again" --tax-id 91330100MA2TEA001K)
 eq "$(r bob sync --json | jq .accepted)" "1" "tax id free after deletion"
 
 # --- managers: their subtree; analysts: read only ---

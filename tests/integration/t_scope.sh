@@ -15,7 +15,7 @@ users mike:manager:east wendy:manager:west ana:analyst
 everyone=(admin alice bob carl mike wendy ana)
 sync_all "${everyone[@]}"
 
-a1=$(r alice customer add --name "A1" --tax-id A1TAX)
+a1=$(r alice customer add --name "A1" --tax-id 91310000MA1A10001R)
 a2=$(r alice customer add --name "A2")
 p1=$(r alice customer add --name "P1 pool")
 b1=$(r bob customer add --name "B1")

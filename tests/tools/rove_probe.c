@@ -22,6 +22,7 @@
 #include "err.h"
 #include "hlc.h"
 #include "proto.h"
+#include "text.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -60,7 +61,9 @@ static void decode(nng_msg *reply, rove_msg *m)
 		exit(1);
 	}
 	if (m->type == ROVE_MSG_ERROR) {
-		printf("{\"error\":%d,\"text\":\"%s\"}\n", m->u.error.code, m->u.error.text);
+		printf("{\"error\":%d,\"text\":", m->u.error.code);
+		rove_text_put_json(stdout, m->u.error.text, strlen(m->u.error.text));
+		printf("}\n");
 		exit(0);
 	}
 }
@@ -129,9 +132,11 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 		printf("{\"unexpected_reply\":%d}\n", m.type);
 		return 1;
 	}
-	printf("{\"status\":\"%s\",\"reason\":\"%s\",\"detail\":\"%s\",\"seq\":%llu,\"hlc_ms\":%llu}\n",
-	       res.status == ROVE_PUSH_ACCEPTED ? "accepted" : "rejected", rove_reason_name(res.reason),
-	       res.detail, (unsigned long long)res.seq, (unsigned long long)rove_hlc_ms(res.st.hlc));
+	printf("{\"status\":\"%s\",\"reason\":\"%s\",\"detail\":",
+	       res.status == ROVE_PUSH_ACCEPTED ? "accepted" : "rejected", rove_reason_name(res.reason));
+	rove_text_put_json(stdout, res.detail, strlen(res.detail)); /* it quotes what was sent */
+	printf(",\"seq\":%llu,\"hlc_ms\":%llu}\n", (unsigned long long)res.seq,
+	       (unsigned long long)rove_hlc_ms(res.st.hlc));
 	nng_msg_free(reply);
 	rove_buf_free(&req);
 	free(op);

@@ -1,0 +1,175 @@
+#include "text.h"
+
+#include <assert.h>
+#include <string.h>
+
+size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+	uint32_t c;
+	size_t n;
+
+	assert(len > 0);
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2, c = u[0] & 0x1fu;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3, c = u[0] & 0x0fu;
+		if (u[0] == 0xe0)
+			lo = 0xa0; /* overlong below */
+		else if (u[0] == 0xed)
+			hi = 0x9f; /* surrogates above */
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4, c = u[0] & 0x07u;
+		if (u[0] == 0xf0)
+			lo = 0x90; /* overlong below */
+		else if (u[0] == 0xf4)
+			hi = 0x8f; /* past U+10FFFF above */
+	} else {
+		*cp = ROVE_UTF8_BAD; /* a continuation byte, C0, C1 or F5..FF */
+		return 1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (i >= len || u[i] < lo || u[i] > hi) {
+			*cp = ROVE_UTF8_BAD;
+			return i; /* the bytes before i began a character */
+		}
+		c = c << 6 | (u[i] & 0x3fu);
+		lo = 0x80, hi = 0xbf;
+	}
+	*cp = c;
+	return n;
+}
+
+bool rove_text_is_control(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int rove_text_check(const char *s, size_t len, unsigned allow, uint32_t *bad, size_t *nchars)
+{
+	size_t chars = 0;
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < len; i += k, chars++) {
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD) {
+			if (bad != NULL)
+				*bad = (unsigned char)s[i];
+			return ROVE_TEXT_NOT_UTF8;
+		}
+		if (!rove_text_is_control(cp))
+			continue;
+		if ((cp == '\n' || cp == '\t') && (allow & ROVE_TEXT_ALLOW_LINES))
+			continue;
+		if (bad != NULL)
+			*bad = cp;
+		return cp == '\n' ? ROVE_TEXT_LINE_BREAK : ROVE_TEXT_CONTROL;
+	}
+	if (nchars != NULL)
+		*nchars = chars;
+	return ROVE_TEXT_OK;
+}
+
+/* The longest shown unit: three ill-formed bytes as \xHH, and a NUL. */
+#define SHOWN_MAX 13
+
+/* The shown form of one unit (a character of n bytes at s, or an
+ * ill-formed subpart if cp is ROVE_UTF8_BAD) into e; its length. */
+static size_t shown_unit(const char *s, size_t n, uint32_t cp, unsigned flags, char e[SHOWN_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	if (cp == ROVE_UTF8_BAD) {
+		assert(n <= 3);
+		for (size_t i = 0; i < n; i++) {
+			unsigned char b = (unsigned char)s[i];
+			e[k++] = '\\', e[k++] = 'x', e[k++] = hex[b >> 4], e[k++] = hex[b & 15];
+		}
+		return k;
+	}
+	if (!rove_text_is_control(cp)) {
+		memcpy(e, s, n);
+		return n;
+	}
+	if ((cp == '\n' || cp == '\t') && (flags & ROVE_TEXT_SHOW_LINES)) {
+		e[0] = (char)cp;
+		return 1;
+	}
+	e[k++] = '\\';
+	if (cp == '\n' || cp == '\r' || cp == '\t') {
+		e[k++] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
+	} else if (cp < 0x80) {
+		e[k++] = 'x', e[k++] = hex[cp >> 4], e[k++] = hex[cp & 15];
+	} else {
+		e[k++] = 'u';
+		for (int sh = 12; sh >= 0; sh -= 4)
+			e[k++] = hex[(cp >> sh) & 15];
+	}
+	return k;
+}
+
+size_t rove_text_show(const char *s, size_t len, unsigned flags, char *out, size_t outlen)
+{
+	size_t used = 0, need = 0;
+	char e[SHOWN_MAX];
+	uint32_t cp;
+
+	assert(outlen > 0);
+	for (size_t i = 0, k; i < len; i += k) {
+		size_t elen;
+		k = rove_utf8_next(s + i, len - i, &cp);
+		elen = shown_unit(s + i, k, cp, flags, e);
+		if (used == need && need + elen < outlen) {
+			memcpy(out + used, e, elen);
+			used += elen;
+		}
+		need += elen;
+	}
+	out[used] = '\0';
+	return need;
+}
+
+void rove_text_put_shown(FILE *f, const char *s, size_t len, unsigned flags)
+{
+	char e[SHOWN_MAX];
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(s + i, len - i, &cp);
+		fwrite(e, 1, shown_unit(s + i, k, cp, flags, e), f);
+	}
+}
+
+void rove_text_put_json(FILE *f, const char *s, size_t len)
+{
+	uint32_t cp;
+
+	fputc('"', f);
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD)
+			fputs("\xef\xbf\xbd", f); /* U+FFFD */
+		else if (cp == '"')
+			fputs("\\\"", f);
+		else if (cp == '\\')
+			fputs("\\\\", f);
+		else if (cp == '\n')
+			fputs("\\n", f);
+		else if (cp == '\r')
+			fputs("\\r", f);
+		else if (cp == '\t')
+			fputs("\\t", f);
+		else if (rove_text_is_control(cp))
+			fprintf(f, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(s + i, 1, k, f);
+	}
+	fputc('"', f);
+}
