@@ -82,48 +82,55 @@ static int apply_system(admin_ctx *a, rove_op *op, rove_push_result *r)
 }
 
 /* Every user's replica must refetch its scope: bump the epoch of those
- * matching role (0: all). */
+ * matching role (0: all). The names are collected first, in one walk of
+ * the users table, and written after: no cursor survives our writes, and
+ * a walk that stops and resumes is where users get skipped. */
 static int bump_epochs(admin_ctx *a, int role)
 {
+	typedef char name_t[ROVE_MAX_NAME + 1];
+	name_t *names = NULL;
+	size_t n = 0, cap = 0;
 	MDB_cursor *c;
 	MDB_val k, v;
-	char names[256][ROVE_MAX_NAME + 1];
-	uint32_t n = 0;
 	int rc = rove_db_err(mdb_cursor_open(a->txn, a->e->st.users, &c), "cursor");
 	int mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
-	/* In rounds: collect, then write (no cursor survives our writes). */
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0) {
-		if (k.mv_size > 0 && k.mv_size <= ROVE_MAX_NAME && v.mv_size > 0 &&
-		    (role == 0 || ((const uint8_t *)v.mv_data)[0] == role)) {
-			memcpy(names[n], k.mv_data, k.mv_size);
-			names[n][k.mv_size] = '\0';
-			n++;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME || v.mv_size == 0) {
+			rc = ROVE_EPROTO; /* rove_store_user_put writes neither */
+			break;
 		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		if (n == 256 || mrc != 0) {
-			for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-				rove_user u;
-				uint8_t hash[ROVE_HASH_BYTES];
-				rc = get_user(a, names[i], &u, hash);
-				u.epoch++;
-				if (rc == ROVE_OK)
-					rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);
+		if (role != 0 && ((const uint8_t *)v.mv_data)[0] != role)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap != 0 ? 2 * cap : 64;
+			name_t *p = realloc(names, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
 			}
-			if (n == 256 && mrc == 0) {
-				MDB_val key = {strlen(names[n - 1]), names[n - 1]};
-				mrc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-				if (mrc == 0)
-					mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-				k = key;
-			}
-			n = 0;
+			names = p;
+			cap = ncap;
+		}
+		memcpy(names[n], k.mv_data, k.mv_size);
+		names[n][k.mv_size] = '\0';
+		n++;
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "users");
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rove_user u;
+		uint8_t hash[ROVE_HASH_BYTES];
+		rc = get_user(a, names[i], &u, hash);
+		if (rc == ROVE_OK) {
+			u.epoch++;
+			rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);
 		}
 	}
-	mdb_cursor_close(c);
+	free(names);
 	return rc;
 }
 
