@@ -67,7 +67,8 @@ static int get_user(admin_ctx *a, const char *name, rove_user *u, uint8_t hash[R
 	return rove_store_user_get(&a->e->st, a->txn, name, u, hash);
 }
 
-/* Applies a server-made op by the requesting user. */
+/* Applies a server-made op by the requesting user (stamped there, with
+ * the server's clock). */
 static int apply_system(admin_ctx *a, rove_op *op, rove_push_result *r)
 {
 	rove_apply_work *w = rove_apply_work_new();
@@ -202,8 +203,7 @@ static int cmd_territory_add(admin_ctx *a)
 	if (op == NULL)
 		return ROVE_ENOMEM;
 	rove_uuid_new(&id);
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st);
+	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 	rc = rove_op_set(op, "code", rove_vcstr(code));
 	if (rc == ROVE_OK)
 		rc = rove_op_set(op, "name", rove_vcstr(name));
@@ -238,8 +238,7 @@ static int cmd_territory_set(admin_ctx *a)
 	op = malloc(sizeof(*op));
 	if (op == NULL)
 		return ROVE_ENOMEM;
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_TERRITORY, &id, st);
+	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 	for (uint32_t i = 1; i < a->nargs; i++) {
 		char *eq = strchr(a->args[i], '=');
 		const rove_field_def *fd;
@@ -328,8 +327,7 @@ static int reassign_one(admin_ctx *a, const rove_uuid *id, const char *to, rove_
 
 	if (op == NULL)
 		return ROVE_ENOMEM;
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_REASSIGN, ROVE_COLL_CUSTOMER, id, st);
+	rove_op_init(op, ROVE_OP_REASSIGN, ROVE_COLL_CUSTOMER, id, st); /* stamped when applied */
 	rc = rove_op_set(op, "owner", rove_vcstr(to));
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, r);

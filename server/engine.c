@@ -10,11 +10,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The clock starts where the database's left off, or at the wall clock
+ * if that is later. */
+static int clock_load(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_store_clock_get(&e->st, txn, &e->clock_saved);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	e->clock = e->clock_saved;
+	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
+	return rc;
+}
+
 int rove_engine_open(rove_engine *e, const char *dir)
 {
-	e->clock = rove_hlc_from_ms(rove_wall_ms());
+	int rc = rove_store_open(dir, &e->st);
+
+	if (rc == ROVE_OK)
+		rc = clock_load(e);
+	if (rc != ROVE_OK) {
+		rove_store_close(&e->st);
+		return rc;
+	}
 	pthread_rwlock_init(&e->map, NULL);
-	return rove_store_open(dir, &e->st);
+	return ROVE_OK;
 }
 
 void rove_engine_close(rove_engine *e)
@@ -87,8 +110,34 @@ void rove_apply_work_free(rove_apply_work *w)
 	free(w);
 }
 
-/* A stamp too far ahead of the server clock is replaced by the server's;
- * otherwise the server clock moves past it. */
+rove_stamp rove_engine_stamp(rove_engine *e)
+{
+	rove_stamp st = {rove_hlc_tick(&e->clock, rove_wall_ms()), e->st.node};
+
+	return st;
+}
+
+uint64_t rove_engine_now_ms(const rove_engine *e)
+{
+	uint64_t wall = rove_wall_ms(), clock = rove_hlc_ms(e->clock);
+
+	return clock > wall ? clock : wall;
+}
+
+/* Stores the clock in txn if it moved since it was last stored (once per
+ * write transaction); *saved gets the value to remember once txn commits. */
+static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
+{
+	*saved = e->clock;
+	if (e->clock.v == e->clock_saved.v)
+		return ROVE_OK;
+	return rove_store_clock_put(&e->st, txn, e->clock);
+}
+
+/* A client's stamp too far ahead of the server's wall clock is replaced
+ * by the server's; otherwise the server's clock moves past it. (The wall
+ * clock, not the server's clock, is what "ahead" is measured against:
+ * else each accepted stamp would let the next one go further.) */
 static void stamp_op(rove_engine *e, rove_op *op)
 {
 	uint64_t wall = rove_wall_ms();
@@ -281,7 +330,10 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 
 	snprintf(op->author, sizeof(op->author), "%s", u->name);
 	op->seq = 0;
-	stamp_op(e, op);
+	if (system)
+		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
+	else
+		stamp_op(e, op);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;
@@ -306,6 +358,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		rove_push_result fr;
 		memset(&fr, 0, sizeof(fr));
 		snprintf(w->follow.author, sizeof(w->follow.author), "%s", u->name);
+		rove_op_restamp(&w->follow, rove_engine_stamp(e));
 		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
 		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 			return rc;
@@ -379,6 +432,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	MDB_txn *txn = NULL;
+	rove_hlc saved;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 
 	if (rc == ROVE_OK)
@@ -412,9 +466,14 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 			rove_engine_error(&job->reply, jrc, rove_strerror(jrc));
 	}
 	if (rc == ROVE_OK)
+		rc = clock_save(e, txn, &saved);
+	if (rc == ROVE_OK) {
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
-	else if (txn != NULL)
+		if (rc == ROVE_OK)
+			e->clock_saved = saved;
+	} else if (txn != NULL) {
 		mdb_txn_abort(txn);
+	}
 	if (rc != ROVE_OK && rc != ROVE_EMAPFULL) {
 		for (size_t i = 0; i < n; i++)
 			rove_engine_error(&jobs[i]->reply, rc, rove_strerror(rc));
@@ -480,6 +539,7 @@ static int tick_once(rove_engine *e)
 	rove_op *ops = malloc(max * sizeof(*ops));
 	rove_apply_work *w = rove_apply_work_new();
 	MDB_txn *txn = NULL;
+	rove_hlc saved;
 	size_t n = 0;
 	int rc = ops != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
@@ -498,9 +558,14 @@ static int tick_once(rove_engine *e)
 		rc = rove_apply_op(e, txn, &sys, &ops[i], true, w, &r);
 	}
 	if (rc == ROVE_OK && n > 0)
+		rc = clock_save(e, txn, &saved);
+	if (rc == ROVE_OK && n > 0) {
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
-	else if (txn != NULL)
+		if (rc == ROVE_OK)
+			e->clock_saved = saved;
+	} else if (txn != NULL) {
 		mdb_txn_abort(txn);
+	}
 	if (rc == ROVE_OK && n > 0)
 		rove_info("periodic rules: %zu change(s)", n);
 	free(ops);

@@ -320,6 +320,22 @@ int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 	return last_key_u64(txn, st->oplog, head);
 }
 
+int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock)
+{
+	int rc = rove_db_get_u64(txn, st->meta, "clock", &clock->v);
+
+	if (rc == ROVE_ENOTFOUND) {
+		clock->v = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+int rove_store_clock_put(rove_store *st, MDB_txn *txn, rove_hlc clock)
+{
+	return rove_db_put_u64(txn, st->meta, "clock", clock.v);
+}
+
 int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch)
 {
 	uint8_t key[8];

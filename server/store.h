@@ -2,7 +2,7 @@
  * store.h - the server's LMDB database.
  *
  * One environment, these named databases:
- *   meta     string key -> value   (format version, server node)
+ *   meta     string key -> value   (format version, server node, clock)
  *   records  coll(1) id(16)       -> record (proto's record encoding)
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)
@@ -83,6 +83,12 @@ int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROV
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
+
+/* The server's clock as last stored (zero in a database that never stored
+ * it): every stamp the database holds is at or before it. Written in the
+ * transaction of the ops it covers. */
+int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock);
+int rove_store_clock_put(rove_store *st, MDB_txn *txn, rove_hlc clock);
 /* Sets op->seq to *head + 1, appends op to the oplog and advances *head
  * (the caller keeps the head of its transaction: rove_store_head). */
 int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch);
