@@ -9,6 +9,7 @@
 #include "log.h"
 #include "out.h"
 #include "hlc.h"
+#include "rules.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -194,8 +195,10 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
 			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
-		if (c->id == ROVE_COLL_CUSTOMER)
-			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
+		/* The server decides the owner; until then the replica shows
+		 * the author's, for those who can own customers. */
+		if (c->id == ROVE_COLL_CUSTOMER && rove_rules_role_may_own(rove_role_parse(r.role)))
+			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);
 		if (rc == ROVE_OK)

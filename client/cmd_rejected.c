@@ -9,6 +9,10 @@
 #include "out.h"
 #include "sync.h"
 
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 static const char rejected_help[] =
 	"usage: rove rejected [--json]\n"
 	"\n"
@@ -19,12 +23,23 @@ static const char rejected_help[] =
 static const char conflicts_help[] =
 	"usage: rove conflicts [--json]\n"
 	"\n"
-	"(managers, admins) Changes the server refused from anyone in your reach,\n"
-	"kept with reason, author and full payload. Needs the network.\n";
+	"(managers, admins) Changes the server refused from anyone in your reach:\n"
+	"your reps' wherever they tried to write, and anyone's in your territories;\n"
+	"kept with reason, author and full payload. Needs the network. The server\n"
+	"keeps each user's latest refused changes (up to a limit); a note on\n"
+	"stderr says when older ones were dropped.\n";
+
+/* An author whose older refused changes the server dropped. */
+typedef struct dropped_by {
+	char author[ROVE_MAX_NAME + 1];
+	uint64_t n;
+} dropped_by;
 
 typedef struct rj_ctx {
 	bool json;
 	size_t n;
+	dropped_by *drops; /* conflicts only; owned, freed by the command */
+	size_t ndrops, cap;
 } rj_ctx;
 
 static int print_rejection(const rove_rejection *rj, void *arg)
@@ -40,7 +55,7 @@ static int print_rejection(const rove_rejection *rj, void *arg)
 
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
-	rj_ctx ctx = {false, 0};
+	rj_ctx ctx = {false, 0, NULL, 0, 0};
 	rove_replica r;
 	int rc, code;
 
@@ -58,6 +73,34 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	return cli_exit(rc);
 }
 
+/* Remembers how many of c's author's refusals were dropped (the latest
+ * count the server gave). */
+static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
+{
+	size_t i;
+
+	if (c->dropped == 0)
+		return ROVE_OK;
+	for (i = 0; i < ctx->ndrops && strcmp(ctx->drops[i].author, c->op.author) != 0; i++)
+		;
+	if (i == ctx->ndrops) {
+		if (ctx->ndrops == ctx->cap) {
+			size_t cap = ctx->cap != 0 ? 2 * ctx->cap : 8;
+			dropped_by *p = realloc(ctx->drops, cap * sizeof(*p));
+			if (p == NULL)
+				return ROVE_ENOMEM;
+			ctx->drops = p;
+			ctx->cap = cap;
+		}
+		snprintf(ctx->drops[i].author, sizeof(ctx->drops[i].author), "%s", c->op.author);
+		ctx->drops[i].n = 0;
+		ctx->ndrops++;
+	}
+	if (c->dropped > ctx->drops[i].n)
+		ctx->drops[i].n = c->dropped;
+	return ROVE_OK;
+}
+
 static int print_conflict(const rove_conflict *c, void *arg)
 {
 	rj_ctx *ctx = arg;
@@ -66,12 +109,23 @@ static int print_conflict(const rove_conflict *c, void *arg)
 		fputc('[', stdout);
 	out_refusal(stdout, ctx->json, ctx->n == 0, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
 	ctx->n++;
-	return ROVE_OK;
+	return note_dropped(ctx, c);
+}
+
+/* On stderr, so that --json's stdout stays one array. */
+static void print_dropped(const rj_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->ndrops; i++)
+		fprintf(stderr,
+			"rove: note: the server dropped %" PRIu64 " older refused change%s by %s (it keeps each "
+			"user's latest %u, at most %u KiB)\n",
+			ctx->drops[i].n, ctx->drops[i].n == 1 ? "" : "s", ctx->drops[i].author, ROVE_MAX_USER_REJECTS,
+			ROVE_MAX_USER_REJECT_BYTES / 1024);
 }
 
 int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 {
-	rj_ctx ctx = {false, 0};
+	rj_ctx ctx = {false, 0, NULL, 0, 0};
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
 	int rc, code;
@@ -90,11 +144,14 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK) {
 		if (ctx.json && ctx.n > 0)
 			puts("]");
+		free(ctx.drops);
 		return cli_exit(rc);
 	}
 	if (ctx.json)
 		puts(ctx.n == 0 ? "[]" : "]");
 	else if (ctx.n == 0)
 		printf("no conflicts\n");
+	print_dropped(&ctx);
+	free(ctx.drops);
 	return ROVE_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "schema.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,17 +263,33 @@ static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 
 /* ---- applying ops ---- */
 
-static int reject(rove_engine *e, MDB_txn *txn, rove_op *op, int reason, rove_apply_work *w,
-		  rove_push_result *r)
+static rove_policy_ctx policy_ctx(rove_engine *e, MDB_txn *txn)
 {
+	rove_policy_ctx pc = {&e->st, txn, rove_engine_now_ms(e)};
+
+	return pc;
+}
+
+/* Answers op with a refusal (r->detail already written) and keeps it,
+ * listed where the policy says who may see it. */
+static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, const rove_record *cur,
+		  int reason, rove_apply_work *w, rove_push_result *r)
+{
+	rove_policy_ctx pc = policy_ctx(e, txn);
+	int rc;
+
+	assert(reason > ROVE_R_NONE && reason < ROVE_R_COUNT);
 	r->status = ROVE_PUSH_REJECTED;
 	r->reason = (uint8_t)reason;
-	return rove_store_reject_put(&e->st, txn, op, reason, r->detail, &w->scratch);
+	rc = rove_policy_refusal_scopes(&pc, u, op, cur, &w->rscopes);
+	if (rc == ROVE_OK)
+		rc = rove_store_reject_put(&e->st, txn, op, reason, r->detail, pc.now_ms, &w->rscopes, &w->scratch);
+	return rc;
 }
 
 /* Applies one op that passed (or skipped) the decision. */
-static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists, const rove_record *hint,
-			  rove_apply_work *w, rove_push_result *r)
+static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool exists,
+			  const rove_record *hint, rove_apply_work *w, rove_push_result *r)
 {
 	uint8_t reckey[ROVE_RECORD_KEY];
 	bool moved;
@@ -292,7 +309,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 	rc = rove_record_apply(&w->rec, op, NULL);
 	if (rc == ROVE_ETOOBIG) {
 		snprintf(r->detail, sizeof(r->detail), "the record would exceed its size limit");
-		return reject(e, txn, op, ROVE_R_INVALID, w, r);
+		return reject(e, txn, u, op, exists ? &w->cur : NULL, ROVE_R_INVALID, w, r);
 	}
 	if (rc != ROVE_OK)
 		return rc;
@@ -324,6 +341,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r)
 {
+	rove_policy_ctx pc;
 	bool exists, has_follow = false;
 	int reason = ROVE_R_NONE;
 	int rc;
@@ -334,6 +352,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
 	else
 		stamp_op(e, op);
+	pc = policy_ctx(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;
@@ -341,28 +360,35 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	w->rec.coll = op->coll;
 	w->rec.id = op->rid;
 	if (!system) {
-		if (rove_schema_check_op(op, r->detail, sizeof(r->detail)) != ROVE_OK)
+		if (rove_schema_check_op(op, r->detail, sizeof(r->detail)) != ROVE_OK) {
 			reason = ROVE_R_INVALID;
-		else
-			reason = rove_policy_check(&e->st, txn, u, op, exists ? &w->cur : NULL, r->detail,
-						   sizeof(r->detail));
+		} else {
+			/* A storage error here aborts the request: it is not an
+			 * answer, and nothing about the op is kept. */
+			rc = rove_policy_check(&pc, u, op, exists ? &w->cur : NULL, &w->verdict);
+			if (rc != ROVE_OK)
+				return rc;
+			reason = w->verdict.reason;
+			snprintf(r->detail, sizeof(r->detail), "%s", w->verdict.detail);
+		}
 		if (reason != ROVE_R_NONE)
-			return reject(e, txn, op, reason, w, r);
+			return reject(e, txn, u, op, exists ? &w->cur : NULL, reason, w, r);
 	}
-	rc = apply_accepted(e, txn, op, exists, NULL, w, r);
+	rc = apply_accepted(e, txn, u, op, exists, NULL, w, r);
 	if (rc != ROVE_OK || r->status != ROVE_PUSH_ACCEPTED)
 		return rc;
-	rc = rove_policy_after(&e->st, txn, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
+	rc = rove_policy_after(&pc, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
 	if (rc == ROVE_OK && has_follow) {
 		/* Follow-up ops (history) are the server's own and final. */
 		rove_push_result fr;
+		bool fexists;
 		memset(&fr, 0, sizeof(fr));
 		snprintf(w->follow.author, sizeof(w->follow.author), "%s", u->name);
 		rove_op_restamp(&w->follow, rove_engine_stamp(e));
 		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
 		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 			return rc;
-		bool fexists = rc == ROVE_OK;
+		fexists = rc == ROVE_OK;
 		/* The record just written may be the follow-up's parent. */
 		w->parent.coll = w->rec.coll;
 		w->parent.id = w->rec.id;
@@ -370,7 +396,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		w->rec.coll = w->follow.coll;
 		w->rec.id = w->follow.rid;
 		if (rc == ROVE_OK)
-			rc = apply_accepted(e, txn, &w->follow, fexists, &w->parent, w, &fr);
+			rc = apply_accepted(e, txn, u, &w->follow, fexists, &w->parent, w, &fr);
 	}
 	return rc;
 }
@@ -550,8 +576,10 @@ static int tick_once(rove_engine *e)
 		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &e->head);
-	if (rc == ROVE_OK)
-		rc = rove_policy_periodic(&e->st, txn, ops, max, &n);
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = policy_ctx(e, txn);
+		rc = rove_policy_periodic(&pc, ops, max, &n);
+	}
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rove_push_result r;
 		memset(&r, 0, sizeof(r));

@@ -15,6 +15,8 @@ typedef struct rove_apply_work {
 	rove_record parent; /* the record of the op a follow-up op follows */
 	rove_op follow;
 	rove_scopes before, after;
+	rove_verdict verdict;
+	rove_reject_scopes rscopes; /* where a refusal is listed */
 	rove_buf scratch;
 } rove_apply_work;
 

@@ -118,18 +118,21 @@ static void engine_open(void)
 	mdb_env_set_flags(eng.st.env, MDB_NOSYNC, 1);
 }
 
-static void store_dbis(MDB_dbi out[12])
+#define STORE_NDBIS 13
+
+static void store_dbis(MDB_dbi out[STORE_NDBIS])
 {
 	const rove_store *st = &eng.st;
-	const MDB_dbi d[12] = {st->meta,  st->records, st->oplog,    st->opids,    st->users, st->rejects,
-			       st->codes, st->scopelog, st->scoperec, st->children, st->uniq,  st->counters};
+	const MDB_dbi d[STORE_NDBIS] = {st->meta,     st->records,  st->oplog, st->opids,    st->users,
+					st->rejects,  st->codes,    st->scopelog, st->scoperec, st->children,
+					st->uniq,     st->counters, st->rejidx};
 
 	memcpy(out, d, sizeof(d));
 }
 
 static void restore(void)
 {
-	MDB_dbi dbis[12];
+	MDB_dbi dbis[STORE_NDBIS];
 
 	store_dbis(dbis);
 	fz_snap_restore(&tmpl, eng.st.env, dbis);
@@ -916,9 +919,9 @@ static void setup(void)
 	seed();
 	check_store();
 	{
-		MDB_dbi dbis[12];
+		MDB_dbi dbis[STORE_NDBIS];
 		store_dbis(dbis);
-		fz_snap_take(&tmpl, eng.st.env, dbis, 12);
+		fz_snap_take(&tmpl, eng.st.env, dbis, STORE_NDBIS);
 	}
 	setup_viewers();
 	verbose = v != NULL && v[0] == '1';

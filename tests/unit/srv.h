@@ -225,6 +225,16 @@ static inline int srv_user(srv *s, const char *name, const char *role, ...)
 	return rc;
 }
 
+/* The clock of the tests' client: ops made one after the other are
+ * stamped in that order, as a replica's hybrid logical clock does. */
+static inline rove_stamp srv_client_stamp(void)
+{
+	static rove_hlc clock;
+	rove_stamp st = {rove_hlc_tick(&clock, rove_wall_ms()), 7};
+
+	return st;
+}
+
 /* An op of a client: a new op id, stamped now by a client node. Fields
  * are "name=value" strings: "null" for nil, "#12" an integer. */
 static inline int srv_op_fields(rove_op *op, va_list ap)
@@ -256,7 +266,7 @@ static inline int srv_op_fields(rove_op *op, va_list ap)
 
 static inline int srv_op(rove_op *op, uint8_t kind, uint8_t coll, const rove_uuid *rid, ...)
 {
-	rove_stamp st = {rove_hlc_from_ms(rove_wall_ms()), 7};
+	rove_stamp st = srv_client_stamp();
 	va_list ap;
 	int rc;
 
@@ -301,7 +311,7 @@ static inline int srv_push(srv *s, const char *user, const rove_op *op, rove_pus
 static inline int srv_reason(srv *s, const char *user, uint8_t kind, uint8_t coll, const rove_uuid *rid, ...)
 {
 	rove_op *op = malloc(sizeof(*op));
-	rove_stamp st = {rove_hlc_from_ms(rove_wall_ms()), 7};
+	rove_stamp st = srv_client_stamp();
 	rove_push_result r;
 	va_list ap;
 	int rc;
