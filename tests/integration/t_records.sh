@@ -34,11 +34,18 @@ r mike contact set "$ct" title="Head buyer"
 r mike sync >/dev/null
 r alice sync >/dev/null
 eq "$(r alice contact show "$ct" --json | jq -r .title)" "Head buyer" "the manager's edit reached the owner"
-r ana contact set "$ct" title=Nobody
-r ana sync >/dev/null
-eq "$(r ana rejected --json | jq -r '.[0].reason')" "forbidden" "analysts write nothing"
+# The analyst's replica knows her role: refused at once, with the server's
+# reason and words, and nothing is queued.
+was=$(r ana contact show "$ct" --json | jq -r .title)
+set +e
+r ana contact set "$ct" title=Nobody 2>"$T/err"
+eq "$?" "1" "an analyst's edit is refused at once"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: analysts are read-only" "the server's reason and words"
+eq "$(r ana status --json | jq .pending)" "0" "nothing queued"
+eq "$(r ana contact show "$ct" --json | jq -r .title)" "$was" "nothing shown"
 eq "$(probe ana push update 2 "$ct" title=Nobody | jq -r '.reason + ": " + .detail')" \
-	"forbidden: analysts are read-only" "and the server says why"
+	"forbidden: analysts are read-only" "and the server says the same"
 
 # Child records follow their customer's rules, even hand-crafted.
 eq "$(probe bob push create 2 01a22000-0000-7000-8000-0000000000c1 customer=$c name=Spy | jq -r .reason)" \
@@ -59,16 +66,31 @@ r mike sync >/dev/null
 sync_all alice bob
 eq "$(r alice dealer show "$d" --json | jq -r .name)" "Suzhou Trading" "the rep of east.sh sees the dealer"
 eq "$(r bob dealer list --json)" "[]" "the rep of east.hz does not"
-r alice dealer add --name "Rogue Dealer" --territory east.sh >/dev/null
-eq "$(r alice sync --json | jq .rejected)" "1" "reps do not add dealers"
+set +e
+r alice dealer add --name "Rogue Dealer" --territory east.sh >/dev/null 2>"$T/err"
+eq "$?" "1" "reps do not add dealers"
+set -e
+grep -q "forbidden: dealers are kept by managers and admins" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+eq "$(probe alice push create 6 01a22000-0000-7000-8000-0000000000d9 name=Rogue territory=east.sh | jq -r .reason)" \
+	"forbidden" "a rep's hand-crafted dealer"
 # A customer's dealer is a live dealer of its territory or above.
 eq "$(probe alice push update 1 "$c" dealer="$c" | jq -r .reason)" "invalid" "a customer as a dealer"
+set +e
+r alice customer set "$c" dealer="$c" 2>/dev/null
+eq "$?" "1" "refused at once when the replica knows the id is no dealer"
+set -e
 r alice customer set "$c" dealer="$d"
 eq "$(r alice sync --json | jq .rejected)" "0" "the territory's dealer"
+eq "$(r mike customer show "$c" --json | jq -r .dealer)" "null" "(not synced by mike yet)"
 r mike sync >/dev/null
 eq "$(r mike customer show "$c" --json | jq -r .dealer)" "$d" "the dealer is set"
 # Reps delete nothing, children included.
-eq "$(probe alice push delete 2 "$ct" _deleted=#1 | jq -r .reason)" "forbidden" "a rep's delete of a contact"
+set +e
+r alice contact delete "$ct" 2>"$T/err"
+eq "$?" "1" "a rep's delete of a contact"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: reps delete nothing" "refused at once"
+eq "$(probe alice push delete 2 "$ct" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted"
 eq "$(probe alice push update 1 "$c" _deleted=#1 | jq -r .reason)" "forbidden" "the marker in an update"
 
 # Targets: set by managers; a rep sees their own.

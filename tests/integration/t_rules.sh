@@ -114,9 +114,12 @@ r mike customer set "$c" tier=customer
 eq "$(r mike sync --json | jq .accepted)" "1" "the manager edits in his subtree"
 eq "$(probe wendy push update 1 "$c" tier=loyal | jq -r .reason)" "not_owner" "another subtree's manager"
 r ana sync >/dev/null
-r ana customer add --name "Analyst Co" --territory east.sh >/dev/null
-eq "$(r ana sync --json | jq .rejected)" "1" "an analyst's create"
-eq "$(r ana rejected --json | jq -r '.[0].reason')" "forbidden" "analysts are read-only"
+set +e
+r ana customer add --name "Analyst Co" --territory east.sh >/dev/null 2>"$T/err"
+eq "$?" "1" "an analyst's create, refused at once"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: analysts are read-only" "with the server's reason"
+eq "$(r ana status --json | jq .pending)" "0" "nothing queued"
 eq "$(probe ana push update 1 "$c" tier=loyal | jq -r .reason)" "forbidden" "hand-crafted analyst edit"
 
 # --- a stamp far in the future is re-stamped with the server's clock ---
