@@ -7,6 +7,7 @@
  * is the server's (rule 13).
  */
 #include "check.h"
+#include "rules.h"
 #include "srv.h"
 
 #include <time.h>
@@ -359,6 +360,134 @@ static void test_valid_data(void)
 	srv_free(s);
 }
 
+/* ---- the policy's questions, asked directly ---- */
+
+/* rove_policy_reads answers what rove_policy_sees says of the user's whole
+ * list of scopes, for every user and every record of a world. */
+static void test_reads_is_sees(void)
+{
+	static const char *const users[] = {"alice", "bob", "carl", "nick", "mike", "tina", "nora", "wes", "ana",
+					    "admin"};
+	srv *s = world();
+	rove_uuid c1 = new_id(), c2 = new_id(), c3 = new_id(), ct = new_id(), d = new_id();
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_user_scopes *us = malloc(sizeof(*us));
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int compared = 0, mrc;
+
+	CHECK(rec != NULL && us != NULL);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c1, "name=A", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &c2, "name=C", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", RELEASE, C, &c2, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nora", CREATE, C, &c3, "name=N", "territory=north.bj", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c1, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTACT, &ct, cust, "name=X", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d, "name=D", "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		rove_user u;
+		CHECK_EQ_INT(rove_store_user_get(&s->e.st, txn, users[i], &u, NULL), ROVE_OK);
+		CHECK_EQ_INT(rove_policy_user_scopes(&s->e.st, txn, &u, us), ROVE_OK);
+		CHECK(mdb_cursor_open(txn, s->e.st.records, &cur) == 0);
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			rove_scopes rs;
+			bool reads = false;
+			CHECK(rove_dec_record(v.mv_data, v.mv_size, rec) == ROVE_OK);
+			CHECK_EQ_INT(rove_policy_scopes(&s->e.st, txn, rec, NULL, &rs), ROVE_OK);
+			CHECK_EQ_INT(rove_policy_reads(&s->e.st, txn, &u, &rs, &reads), ROVE_OK);
+			if (reads != rove_policy_sees(us, &rs))
+				fprintf(stderr, "%s: reads %d, sees %d a record of %u\n", users[i], reads,
+					rove_policy_sees(us, &rs), rec->coll);
+			CHECK(reads == rove_policy_sees(us, &rs));
+			compared++;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	CHECK(compared > 100);
+	free(rec);
+	free(us);
+	srv_free(s);
+}
+
+/* Yes and no are answers; a storage error is neither. */
+static void test_in_reach(void)
+{
+	srv *s = world();
+	rove_user mike, alice;
+	MDB_txn *txn;
+	MDB_dbi saved;
+	bool in = true;
+
+	CHECK_EQ_INT(srv_user_get(s, "mike", &mike), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "alice", &alice), ROVE_OK);
+	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_OK);
+	CHECK(in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east", &in), ROVE_OK);
+	CHECK(in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "north.bj", &in), ROVE_OK);
+	CHECK(!in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "nowhere", &in), ROVE_OK);
+	CHECK(!in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &alice, "east", &in), ROVE_OK);
+	CHECK(!in); /* east.sh's rep: not above her territory */
+	saved = s->e.st.codes;
+	s->e.st.codes = 250;
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_EDB);
+	s->e.st.codes = saved;
+	mdb_txn_abort(txn);
+	srv_free(s);
+}
+
+/* The rules without data, as the command line applies them too. */
+static void test_rules(void)
+{
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid id = new_id();
+	uint64_t ms, now = 1796127600000ull; /* 2026-12-01T12:20:00Z */
+	bool zoned;
+
+	CHECK(op != NULL);
+	CHECK(rove_rules_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
+	CHECK(rove_rules_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
+	CHECK(rove_rules_time_ms("1970-01-01T00:00", &ms, &zoned) && ms == 0 && !zoned);
+	CHECK(!rove_rules_time_ms("2026-13-01", &ms, &zoned));
+	CHECK(!rove_rules_time_ms("yesterday", &ms, &zoned));
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:24:59Z", now, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:25:01Z", now, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-02", now, detail, sizeof(detail)), ROVE_R_NONE); /* UTC+14 */
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-03", now, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(rove_rules_check_at("2099-01-01", now, detail, sizeof(detail)), ROVE_R_INVALID);
+
+	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#1", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(detail, "reps delete nothing"), 0);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#2", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_op(op, CREATE, C, &id, "name=X", "_deleted=#0", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_op(op, UPDATE, C, &id, "owner=bob", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, C, &id, "territory=east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, CREATE, DEALER, &id, "name=D", "territory=east", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ANALYST, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, OPP, &id, "closed_on=2026-01-01", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, CLAIM, C, &id, "owner=admin", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	free(op);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -366,5 +495,8 @@ int main(void)
 	test_conflicts_reach();
 	test_refusal_details();
 	test_valid_data();
+	test_reads_is_sees();
+	test_in_reach();
+	test_rules();
 	return check_done("test_policy");
 }
