@@ -938,8 +938,12 @@ static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_
 			continue;
 		memcpy(id.b, rk + 1, 16);
 		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, rec);
+		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
+			rc = ROVE_OK; /* unreadable (logged): one bad record must not stop every claim */
+			continue;
+		}
 		if (rc != ROVE_OK)
-			break; /* an index entry without its record is a corrupt store */
+			break;
 		terr = rove_fields_str(&rec->fs, "territory");
 		if (!rove_record_deleted(rec) && terr != NULL && strcmp(terr, code) == 0)
 			(*n)++;
@@ -1464,6 +1468,8 @@ static int recycle_territory(const pctx *pc, const char *code, int64_t days, int
 		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
 		if (rc == ROVE_OK)
 			rc = recycle_one(pc, c, days, warn, ops, max, n);
+		else if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+			rc = ROVE_OK; /* unreadable (logged): the others are still recycled */
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "scoperec");
