@@ -747,21 +747,26 @@ static int check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 
 static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_verdict *v)
 {
-	const char *terr = rove_fields_str(&op->fs, "territory");
+	/* Copies: the op's strings may move as the op is adjusted below. */
+	char terr[ROVE_MAX_NAME + 1], owner[ROVE_MAX_NAME + 1];
+	const char *t = rove_fields_str(&op->fs, "territory");
 	const char *named = rove_fields_str(&op->fs, "owner");
 	bool ok;
 	int rc;
 
-	if (u->role == ROVE_ROLE_REP && terr == NULL && u->nterr == 1) {
-		/* A rep with one territory creates in it. */
-		rc = op_put(op, "territory", rove_vcstr(u->terr[0]), v);
-		if (rc != ROVE_OK || REFUSED(v))
-			return rc;
-		terr = rove_fields_str(&op->fs, "territory");
-	}
-	if (terr == NULL)
+	if (u->role == ROVE_ROLE_REP && t == NULL && u->nterr == 1)
+		t = u->terr[0]; /* a rep with one territory creates in it */
+	if (t == NULL)
 		return refuse(v, u->role == ROVE_ROLE_ADMIN ? ROVE_R_INVALID : ROVE_R_NOT_IN_TERRITORY,
 			      "a customer needs a territory");
+	if (strlen(t) > ROVE_MAX_NAME || (named != NULL && strlen(named) > ROVE_MAX_NAME))
+		return refuse(v, ROVE_R_INVALID, "a territory or owner name is too long"); /* schema's limits */
+	snprintf(terr, sizeof(terr), "%s", t);
+	if (named != NULL)
+		named = strcpy(owner, named);
+	rc = op_put(op, "territory", rove_vcstr(terr), v);
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
 	rc = territory_exists(pc->st, pc->txn, terr, &ok);
 	if (rc != ROVE_OK)
 		return rc;
