@@ -7,6 +7,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "rules.h"
 #include "sync.h"
 
 #include <inttypes.h>
@@ -135,6 +136,14 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	/* A role that has no conflict list is told at once (before the
+	 * first sync the replica does not know its role: the server says). */
+	if (rove_role_parse(r.role) != 0 &&
+	    rove_rules_may(rove_role_parse(r.role), ROVE_ACT_CONFLICTS, err, sizeof(err)) != ROVE_R_NONE) {
+		rove_error("%s", err);
+		rove_replica_close(&r);
+		return ROVE_EXIT_FAIL;
+	}
 	rc = rove_conflicts_fetch(&r, cli->timeout_ms, print_conflict, &ctx, err, sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));

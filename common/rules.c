@@ -29,6 +29,26 @@ bool rove_rules_role_may_own(int role)
 	return role == ROVE_ROLE_REP || role == ROVE_ROLE_MANAGER;
 }
 
+int rove_rules_may(int role, int act, char *detail, size_t len)
+{
+	bool boss = role == ROVE_ROLE_ADMIN || role == ROVE_ROLE_MANAGER;
+
+	detail[0] = '\0';
+	switch (act) {
+	case ROVE_ACT_ADMINISTER:
+		return role == ROVE_ROLE_ADMIN ? ROVE_R_NONE
+					       : refuse(detail, len, ROVE_R_FORBIDDEN, "administration is for admins");
+	case ROVE_ACT_REASSIGN:
+		return boss ? ROVE_R_NONE
+			    : refuse(detail, len, ROVE_R_FORBIDDEN, "reassignment is for admins and managers");
+	case ROVE_ACT_CONFLICTS:
+		return boss ? ROVE_R_NONE
+			    : refuse(detail, len, ROVE_R_FORBIDDEN, "conflicts are for managers and admins");
+	default:
+		return refuse(detail, len, ROVE_R_INVALID, "unknown action %d", act);
+	}
+}
+
 bool rove_rules_deletes(const rove_op *op)
 {
 	return op->kind == ROVE_OP_DELETE || touches(op, ROVE_FIELD_DELETED);

@@ -42,6 +42,17 @@
  * Returns ROVE_R_NONE or the reason, with a detail in detail. */
 int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len);
 
+/* What the admin requests (and the conflict list) do. */
+enum rove_rules_act {
+	ROVE_ACT_ADMINISTER = 1, /* users, territories, assignments: admins */
+	ROVE_ACT_REASSIGN = 2,   /* move customers between users: admins, managers */
+	ROVE_ACT_CONFLICTS = 3,  /* list refused changes kept on the server: admins, managers */
+};
+
+/* Whether users of role may do act at all (to what, the server's policy
+ * decides). Returns ROVE_R_NONE or ROVE_R_FORBIDDEN with a detail. */
+int rove_rules_may(int role, int act, char *detail, size_t len);
+
 /* Whether users of role may own customers (reps and managers). */
 bool rove_rules_role_may_own(int role);
 

@@ -1525,23 +1525,8 @@ int rove_policy_periodic(const pctx *pc, rove_op *ops, size_t max, size_t *n)
 
 int rove_policy_may(const rove_user *u, int act, rove_verdict *v)
 {
-	verdict_clear(v);
-	switch (act) {
-	case ROVE_ACT_ADMINISTER:
-		if (u->role != ROVE_ROLE_ADMIN)
-			return refuse(v, ROVE_R_FORBIDDEN, "administration is for admins");
-		return ROVE_OK;
-	case ROVE_ACT_REASSIGN:
-		if (u->role != ROVE_ROLE_ADMIN && u->role != ROVE_ROLE_MANAGER)
-			return refuse(v, ROVE_R_FORBIDDEN, "reassignment is for admins and managers");
-		return ROVE_OK;
-	case ROVE_ACT_CONFLICTS:
-		if (u->role != ROVE_ROLE_ADMIN && u->role != ROVE_ROLE_MANAGER)
-			return refuse(v, ROVE_R_FORBIDDEN, "conflicts are for managers and admins");
-		return ROVE_OK;
-	default:
-		return ROVE_EINVAL;
-	}
+	v->reason = rove_rules_may(u->role, act, v->detail, sizeof(v->detail));
+	return ROVE_OK;
 }
 
 int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *c, const char *to,

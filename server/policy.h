@@ -28,6 +28,7 @@
 #define ROVE_POLICY_H
 
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -114,15 +115,8 @@ int rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const
 
 /* ---- administration ---- */
 
-/* What the admin requests do, for rove_policy_may. */
-enum rove_policy_act {
-	ROVE_ACT_ADMINISTER = 1, /* users, territories, assignments */
-	ROVE_ACT_REASSIGN = 2,   /* move customers between users */
-	ROVE_ACT_CONFLICTS = 3,  /* list refused changes kept on the server */
-};
-
-/* Whether u's role may do act at all (what they may do it to is decided
- * by the functions below). */
+/* Whether u's role may do act (enum rove_rules_act, common/rules.h) at
+ * all; what they may do it to is decided by the functions below. */
 int rove_policy_may(const rove_user *u, int act, rove_verdict *v);
 
 /* Whether u may move customer c (NULL: no such live customer) to the user
