@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "sync.h"
 #include "text.h"
 
@@ -44,14 +45,22 @@ static void print_line(const char *s, uint32_t len, void *arg)
 	putchar('\n');
 }
 
-static int call(rove_cli *cli, const char *cmd, const char *const *args, uint32_t n)
+/* Sends command cmd; a role that may not run it (act: enum
+ * rove_rules_act) is told at once, with the server's words. */
+static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
 {
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
-	int rc = cli_open(cli, &r);
+	int role, rc = cli_open(cli, &r);
 
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
+	if (role != 0 && rove_rules_may(role, act, err, sizeof(err)) != ROVE_R_NONE) {
+		rove_error("not allowed: %s (you are a %s)", err, r.role);
+		rove_replica_close(&r);
+		return ROVE_EXIT_FAIL;
+	}
 	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, print_line, NULL, err, sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
@@ -130,7 +139,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	args[1] = role;
 	for (uint32_t i = 0; i < nterr; i++)
 		args[2 + i] = terr[i];
-	return call(cli, "user.add", args, 2 + nterr);
+	return call(cli, ROVE_ACT_ADMINISTER, "user.add", args, 2 + nterr);
 }
 
 static int territory_add(rove_cli *cli, int argc, char **argv)
@@ -148,7 +157,7 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 	args[0] = pos[0];
 	args[1] = name;
 	args[2] = parent;
-	return call(cli, "territory.add", args, parent != NULL ? 3 : 2);
+	return call(cli, ROVE_ACT_ADMINISTER, "territory.add", args, parent != NULL ? 3 : 2);
 }
 
 static int reassign(rove_cli *cli, int argc, char **argv)
@@ -166,11 +175,11 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		return cli_usage(help, false);
 	if (customer != NULL && territory == NULL && from == NULL) {
 		const char *args[2] = {customer, to};
-		return call(cli, "reassign.customer", args, 2);
+		return call(cli, ROVE_ACT_REASSIGN, "reassign.customer", args, 2);
 	}
 	if (territory != NULL && from != NULL && customer == NULL) {
 		const char *args[3] = {territory, from, to};
-		return call(cli, "reassign.territory", args, 3);
+		return call(cli, ROVE_ACT_REASSIGN, "reassign.territory", args, 3);
 	}
 	return cli_usage(help, false);
 }
@@ -190,10 +199,11 @@ int cmd_admin(rove_cli *cli, int argc, char **argv)
 		return territory_add(cli, argc, argv);
 	if (strcmp(sub, "territory") == 0 && argc >= 5 && (uint32_t)(argc - 3) <= ROVE_MAX_ADMIN_ARGS &&
 	    strcmp(argv[2], "set") == 0)
-		return call(cli, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
+		return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3,
+			    (uint32_t)(argc - 3));
 	if ((strcmp(sub, "assign") == 0 || strcmp(sub, "unassign") == 0) && argc == 4) {
 		const char *args[2] = {argv[2], argv[3]};
-		return call(cli, sub, args, 2);
+		return call(cli, ROVE_ACT_ADMINISTER, sub, args, 2);
 	}
 	if (strcmp(sub, "reassign") == 0)
 		return reassign(cli, argc, argv);

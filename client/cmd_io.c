@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -419,7 +420,9 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 	}
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
 		/* As `customer add` does; the server decides. */
-		rc = rove_op_set(op, "owner", rove_vcstr(im->r->auth.user));
+		rc = rove_rules_role_may_own(rove_role_parse(im->r->role))
+			     ? rove_op_set(op, "owner", rove_vcstr(im->r->auth.user))
+			     : ROVE_OK;
 		if (rc == ROVE_OK)
 			rc = row_territory(im, line, op);
 		if (rc != ROVE_OK)

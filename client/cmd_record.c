@@ -9,6 +9,7 @@
 #include "log.h"
 #include "out.h"
 #include "hlc.h"
+#include "rules.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 /* Writes op to the replica once it passes the schema's one check (the
  * server makes the same, so what it would refuse is never written);
  * reports why not. */
+static int precheck(rove_replica *r, const rove_op *op);
+
+/* Writes a local op: cleaned and checked as the server will (what the
+ * replica cannot know, the server decides), then queued. Says why not. */
 static int write_op(rove_replica *r, rove_op *op)
 {
 	char why[ROVE_MAX_ERRMSG];
@@ -61,6 +66,9 @@ static int write_op(rove_replica *r, rove_op *op)
 		rove_error("%s", why);
 		return rc;
 	}
+	rc = precheck(r, op);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rove_replica_write(r, op);
 	if (rc != ROVE_OK)
 		rove_error("cannot save: %s", rove_strerror(rc));
@@ -162,6 +170,49 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	return rc;
 }
 
+/* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
+ * refuse, with its reason code and words: the rules that need only the
+ * user's role and the op (common/rules.h), an activity's time in the
+ * future, a dealer that this replica knows is another kind of record. A
+ * replica that never synced does not know its role yet: the server
+ * decides. */
+static int precheck(rove_replica *r, const rove_op *op)
+{
+	static const uint8_t not_dealers[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_CONTRACT,
+					      ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY, ROVE_COLL_TARGET,
+					      ROVE_COLL_TERRITORY};
+	char detail[ROVE_MAX_DETAIL + 1];
+	int role = rove_role_parse(r->role);
+	int reason = ROVE_R_NONE;
+	const char *at = rove_fields_str(&op->fs, "at");
+	const char *dealer = rove_fields_str(&op->fs, "dealer");
+
+	if (role != 0)
+		reason = rove_rules_check_op(role, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
+		reason = rove_rules_check_at(at, rove_wall_ms(), detail, sizeof(detail));
+	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_CUSTOMER && dealer != NULL) {
+		rove_record *rec = malloc(sizeof(*rec));
+		rove_uuid id;
+		if (rec == NULL)
+			return ROVE_ENOMEM;
+		for (size_t i = 0; i < sizeof(not_dealers) && rove_uuid_parse(dealer, &id) == ROVE_OK; i++) {
+			if (rove_replica_get(r, not_dealers[i], &id, rec) == ROVE_OK) {
+				snprintf(detail, sizeof(detail), "%s is not a dealer of %s or above", dealer,
+					 rove_fields_str(&op->fs, "territory") ? rove_fields_str(&op->fs, "territory")
+									       : "its territory");
+				reason = ROVE_R_INVALID;
+				break;
+			}
+		}
+		free(rec);
+	}
+	if (reason == ROVE_R_NONE)
+		return ROVE_OK;
+	rove_error("%s: %s", rove_reason_name(reason), detail);
+	return ROVE_EPERM;
+}
+
 static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -229,8 +280,10 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
 			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
-		if (c->id == ROVE_COLL_CUSTOMER)
-			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user)); /* the server decides */
+		/* The server decides the owner; until then the replica shows
+		 * the author's, for those who can own customers. */
+		if (c->id == ROVE_COLL_CUSTOMER && rove_rules_role_may_own(rove_role_parse(r.role)))
+			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);
 		if (rc != ROVE_OK)
@@ -502,7 +555,7 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	static const char del_help[] =
 		"usage: rove RECORD delete ID\n"
 		"\n"
-		"Delete a record (managers and admins; reps cannot delete customers).\n";
+		"Delete a record (managers and admins; reps delete nothing).\n";
 	rove_stamp st0 = {{0}, 0};
 	change ch;
 	int rc;
@@ -516,14 +569,8 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	rove_op_init(ch.op, del ? ROVE_OP_DELETE : ROVE_OP_UPDATE, c->id, &ch.rec->id, st0);
-	if (del) {
-		if (c->id == ROVE_COLL_CUSTOMER && strcmp(ch.r.role, "rep") == 0) {
-			rove_error("reps cannot delete customers");
-			rc = ROVE_EPERM;
-		} else {
-			rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
-		}
-	}
+	if (del)
+		rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
 	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
 		const char *eq = strchr(argv[i], '=');
 		const rove_field_def *fd = eq ? field_arg(c, argv[i], (size_t)(eq - argv[i])) : NULL;
@@ -732,10 +779,6 @@ static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 			rc = set_field(op, rove_schema_field(c, "period"), period);
 		if (rc == ROVE_OK)
 			rc = set_field(op, rove_schema_field(c, "amount"), amount);
-		if (rc == ROVE_OK && strcmp(r.role, "rep") == 0) {
-			rove_error("only managers and admins set targets");
-			rc = ROVE_EPERM;
-		}
 		if (rc == ROVE_OK)
 			rc = write_op(&r, op);
 		rove_replica_close(&r);

@@ -6,8 +6,13 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "out.h"
 #include "sync.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char rejected_help[] =
 	"usage: rove rejected [--json]\n"
@@ -19,8 +24,17 @@ static const char rejected_help[] =
 static const char conflicts_help[] =
 	"usage: rove conflicts [--json]\n"
 	"\n"
-	"(managers, admins) Changes the server refused from anyone in your reach,\n"
-	"kept with reason, author and full payload. Needs the network.\n";
+	"(managers, admins) Changes the server refused from anyone in your reach:\n"
+	"your reps' wherever they tried to write, and anyone's in your territories;\n"
+	"kept with reason, author and full payload. Needs the network. The server\n"
+	"keeps each user's latest refused changes (up to a limit); a note on\n"
+	"stderr says when older ones were dropped.\n";
+
+/* An author whose older refused changes the server dropped. */
+typedef struct dropped_by {
+	char author[ROVE_MAX_NAME + 1];
+	uint64_t n;
+} dropped_by;
 
 /* The list being printed: an array with --json (begun at the first
  * refusal, so that a command failing before any prints nothing). */
@@ -28,6 +42,8 @@ typedef struct rj_ctx {
 	bool json;
 	out_json j;
 	size_t n;
+	dropped_by *drops; /* conflicts only; owned, freed by the command */
+	size_t ndrops, cap;
 } rj_ctx;
 
 static void print_refusal(rj_ctx *ctx, uint64_t time_ms, int reason, const char *detail, const char *author,
@@ -84,10 +100,49 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	return cli_exit(rc);
 }
 
+/* Remembers how many of c's author's refusals were dropped (the latest
+ * count the server gave). */
+static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
+{
+	size_t i;
+
+	if (c->dropped == 0)
+		return ROVE_OK;
+	for (i = 0; i < ctx->ndrops && strcmp(ctx->drops[i].author, c->op.author) != 0; i++)
+		;
+	if (i == ctx->ndrops) {
+		if (ctx->ndrops == ctx->cap) {
+			size_t cap = ctx->cap != 0 ? 2 * ctx->cap : 8;
+			dropped_by *p = realloc(ctx->drops, cap * sizeof(*p));
+			if (p == NULL)
+				return ROVE_ENOMEM;
+			ctx->drops = p;
+			ctx->cap = cap;
+		}
+		snprintf(ctx->drops[i].author, sizeof(ctx->drops[i].author), "%s", c->op.author);
+		ctx->drops[i].n = 0;
+		ctx->ndrops++;
+	}
+	if (c->dropped > ctx->drops[i].n)
+		ctx->drops[i].n = c->dropped;
+	return ROVE_OK;
+}
+
 static int print_conflict(const rove_conflict *c, void *arg)
 {
 	print_refusal(arg, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
-	return ROVE_OK;
+	return note_dropped(arg, c);
+}
+
+/* On stderr, so that --json's stdout stays one array. */
+static void print_dropped(const rj_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->ndrops; i++)
+		fprintf(stderr,
+			"rove: note: the server dropped %" PRIu64 " older refused change%s by %s (it keeps each "
+			"user's latest %u, at most %u KiB)\n",
+			ctx->drops[i].n, ctx->drops[i].n == 1 ? "" : "s", ctx->drops[i].author, ROVE_MAX_USER_REJECTS,
+			ROVE_MAX_USER_REJECT_BYTES / 1024);
 }
 
 int cmd_conflicts(rove_cli *cli, int argc, char **argv)
@@ -102,6 +157,14 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	/* A role that has no conflict list is told at once (before the
+	 * first sync the replica does not know its role: the server says). */
+	if (rove_role_parse(r.role) != 0 &&
+	    rove_rules_may(rove_role_parse(r.role), ROVE_ACT_CONFLICTS, err, sizeof(err)) != ROVE_R_NONE) {
+		rove_error("%s", err);
+		rove_replica_close(&r);
+		return ROVE_EXIT_FAIL;
+	}
 	rc = rove_conflicts_fetch(&r, cli->timeout_ms, print_conflict, &ctx, err, sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
@@ -111,11 +174,14 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK) {
 		if (ctx.json && ctx.n > 0)
 			print_end(&ctx); /* what came stays JSON */
+		free(ctx.drops);
 		return cli_exit(rc);
 	}
 	if (ctx.json)
 		print_end(&ctx);
 	else if (ctx.n == 0)
 		printf("no conflicts\n");
+	print_dropped(&ctx);
+	free(ctx.drops);
 	return ROVE_EXIT_OK;
 }

@@ -92,6 +92,21 @@
 /* A stamp further ahead of the server's clock than this is re-stamped. */
 #define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
 
+/* An activity's time (`at`) may be this far past the server's time on
+ * arrival when it is a date or a time without a zone: it may be local
+ * time somewhere up to UTC+14. A UTC time gets ROVE_MAX_CLOCK_SKEW_MS. */
+#define ROVE_MAX_TZ_AHEAD_MS (14u * 3600u * 1000u)
+
+/* Refused ops the server keeps per author, and their bytes (the stored op
+ * with its reason and index entries): the oldest are dropped first, and
+ * `rove conflicts` says how many were. Enough for weeks of a rep's
+ * offline mistakes (a refusal is ~300 bytes), small enough that all reps'
+ * together stay a fraction of the database: a hostile client cannot fill
+ * the disk with refused ops (ops are up to ~17 KB, so at least 60 of the
+ * biggest fit). */
+#define ROVE_MAX_USER_REJECTS 1000u
+#define ROVE_MAX_USER_REJECT_BYTES (1024u * 1024u)
+
 /* The latest wall-clock time (ms since 1970) read back from a replica's
  * own files (the time of its last sync): 9999-12-31T23:59:59.999Z, the
  * last that prints with a four-digit year. */

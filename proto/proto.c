@@ -371,20 +371,21 @@ int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_bu
 }
 
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
-			  const void *op, size_t len)
+			  uint64_t dropped, const void *op, size_t len)
 {
 	size_t start = out->len;
 	size_t dlen = strlen(detail);
 	enc e;
 
 	enc_init(&e, out);
-	e_array(&e, 5);
+	e_array(&e, 6);
 	e_u64(&e, n);
 	e_u64(&e, time_ms);
 	e_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
 	e_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
 	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
 		e.err = 1;
+	e_u64(&e, dropped);
 	return enc_done(&e, out, start);
 }
 
@@ -877,11 +878,16 @@ static int rd_entry(rd *r, rove_entry *e)
 	}
 }
 
+/* Five elements from a server that drops no refusals, six since. */
 static int rd_conflict(rd *r, rove_conflict *c)
 {
 	uint64_t reason = 0;
-	int rc = rd_exact_array(r, 5);
+	uint32_t n = 0;
+	int rc = rd_array(r, 6, &n);
 
+	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && n != 5 && n != 6))
+		rc = ROVE_EPROTO;
+	c->dropped = 0;
 	if (rc == ROVE_OK)
 		rc = rd_u64(r, &c->n);
 	if (rc == ROVE_OK)
@@ -892,6 +898,8 @@ static int rd_conflict(rd *r, rove_conflict *c)
 		rc = rd_cstr(r, c->detail, ROVE_MAX_DETAIL);
 	if (rc == ROVE_OK)
 		rc = rd_op(r, &c->op);
+	if (rc == ROVE_OK && n == 6)
+		rc = rd_u64(r, &c->dropped);
 	c->reason = (uint8_t)reason;
 	return rc;
 }

@@ -34,7 +34,9 @@
  *   record   [coll, id, [[name, value, hlc, node]...]]
  *   entry    [0, op] | [1, record] | [2, coll, id]   (apply op, merge record, evict)
  *   result   [op_id, status, seen, seq, reason, detail, hlc, node]
- *   conflict [n, time_ms, reason, detail, op]
+ *   conflict [n, time_ms, reason, detail, op, dropped]   (dropped: how many
+ *            older refused ops of the op's author the server dropped to
+ *            stay within its bounds; a server before it sent none: 0)
  *
  * Stored, never sent: the server's rejects table and the replica's
  * rejected table keep a refused op as
@@ -163,6 +165,7 @@ typedef struct rove_conflict {
 	uint8_t reason;
 	char detail[ROVE_MAX_DETAIL + 1];
 	rove_op op;         /* with its author */
+	uint64_t dropped;   /* older refusals of the op's author no longer kept */
 } rove_conflict;
 
 /* A refused op as stored (see the top of this file). Decoding fills op
@@ -194,7 +197,7 @@ int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_r
 int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items);
 /* One conflict item, the op given by its stored encoding. */
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
-			  const void *op, size_t len);
+			  uint64_t dropped, const void *op, size_t len);
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
 int rove_enc_error(rove_buf *out, int code, const char *text);

@@ -67,7 +67,8 @@ static int get_user(admin_ctx *a, const char *name, rove_user *u, uint8_t hash[R
 	return rove_store_user_get(&a->e->st, a->txn, name, u, hash);
 }
 
-/* Applies a server-made op by the requesting user. */
+/* Applies a server-made op by the requesting user (stamped there, with
+ * the server's clock). */
 static int apply_system(admin_ctx *a, rove_op *op, rove_push_result *r)
 {
 	rove_apply_work *w = rove_apply_work_new();
@@ -82,48 +83,55 @@ static int apply_system(admin_ctx *a, rove_op *op, rove_push_result *r)
 }
 
 /* Every user's replica must refetch its scope: bump the epoch of those
- * matching role (0: all). */
+ * matching role (0: all). The names are collected first, in one walk of
+ * the users table, and written after: no cursor survives our writes, and
+ * a walk that stops and resumes is where users get skipped. */
 static int bump_epochs(admin_ctx *a, int role)
 {
+	typedef char name_t[ROVE_MAX_NAME + 1];
+	name_t *names = NULL;
+	size_t n = 0, cap = 0;
 	MDB_cursor *c;
 	MDB_val k, v;
-	char names[256][ROVE_MAX_NAME + 1];
-	uint32_t n = 0;
 	int rc = rove_db_err(mdb_cursor_open(a->txn, a->e->st.users, &c), "cursor");
 	int mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
-	/* In rounds: collect, then write (no cursor survives our writes). */
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0) {
-		if (k.mv_size > 0 && k.mv_size <= ROVE_MAX_NAME && v.mv_size > 0 &&
-		    (role == 0 || ((const uint8_t *)v.mv_data)[0] == role)) {
-			memcpy(names[n], k.mv_data, k.mv_size);
-			names[n][k.mv_size] = '\0';
-			n++;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME || v.mv_size == 0) {
+			rc = ROVE_EPROTO; /* rove_store_user_put writes neither */
+			break;
 		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		if (n == 256 || mrc != 0) {
-			for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-				rove_user u;
-				uint8_t hash[ROVE_HASH_BYTES];
-				rc = get_user(a, names[i], &u, hash);
-				u.epoch++;
-				if (rc == ROVE_OK)
-					rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);
+		if (role != 0 && ((const uint8_t *)v.mv_data)[0] != role)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap != 0 ? 2 * cap : 64;
+			name_t *p = realloc(names, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
 			}
-			if (n == 256 && mrc == 0) {
-				MDB_val key = {strlen(names[n - 1]), names[n - 1]};
-				mrc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-				if (mrc == 0)
-					mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-				k = key;
-			}
-			n = 0;
+			names = p;
+			cap = ncap;
+		}
+		memcpy(names[n], k.mv_data, k.mv_size);
+		names[n][k.mv_size] = '\0';
+		n++;
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "users");
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rove_user u;
+		uint8_t hash[ROVE_HASH_BYTES];
+		rc = get_user(a, names[i], &u, hash);
+		if (rc == ROVE_OK) {
+			u.epoch++;
+			rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);
 		}
 	}
-	mdb_cursor_close(c);
+	free(names);
 	return rc;
 }
 
@@ -195,8 +203,7 @@ static int cmd_territory_add(admin_ctx *a)
 	if (op == NULL)
 		return ROVE_ENOMEM;
 	rove_uuid_new(&id);
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st);
+	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 	rc = rove_op_set(op, "code", rove_vcstr(code));
 	if (rc == ROVE_OK)
 		rc = rove_op_set(op, "name", rove_vcstr(name));
@@ -231,8 +238,7 @@ static int cmd_territory_set(admin_ctx *a)
 	op = malloc(sizeof(*op));
 	if (op == NULL)
 		return ROVE_ENOMEM;
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_TERRITORY, &id, st);
+	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 	for (uint32_t i = 1; i < a->nargs; i++) {
 		char *eq = strchr(a->args[i], '=');
 		const rove_field_def *fd;
@@ -321,8 +327,7 @@ static int reassign_one(admin_ctx *a, const rove_uuid *id, const char *to, rove_
 
 	if (op == NULL)
 		return ROVE_ENOMEM;
-	st.hlc = rove_hlc_tick(&a->e->clock, rove_wall_ms());
-	rove_op_init(op, ROVE_OP_REASSIGN, ROVE_COLL_CUSTOMER, id, st);
+	rove_op_init(op, ROVE_OP_REASSIGN, ROVE_COLL_CUSTOMER, id, st); /* stamped when applied */
 	rc = rove_op_set(op, "owner", rove_vcstr(to));
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, r);
@@ -330,55 +335,41 @@ static int reassign_one(admin_ctx *a, const rove_uuid *id, const char *to, rove_
 	return rc;
 }
 
-/* The target of a reassignment: an existing rep or manager. */
-static int check_target(admin_ctx *a, const char *to, bool *ok)
+/* Answers a policy's refusal as an error reply. */
+static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v)
 {
-	rove_user t;
-	int rc = get_user(a, to, &t, NULL);
+	int code = v->reason == ROVE_R_INVALID ? ROVE_EINVAL : ROVE_EPERM;
 
-	*ok = false;
-	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", to);
-	if (rc != ROVE_OK)
-		return rc;
-	if (t.role != ROVE_ROLE_REP && t.role != ROVE_ROLE_MANAGER)
-		return refuse(a, ROVE_EINVAL, "'%s' is an %s; customers go to reps or managers", to,
-			      rove_role_name(t.role));
-	*ok = true;
-	return ROVE_OK;
+	if (what != NULL)
+		return refuse(a, code, "%s: %s", what, v->detail);
+	return refuse(a, code, "%s", v->detail);
 }
 
 static int cmd_reassign_customer(admin_ctx *a)
 {
+	rove_policy_ctx pc = {&a->e->st, a->txn, rove_engine_now_ms(a->e)};
 	rove_record *rec;
+	rove_verdict v;
 	rove_uuid id;
 	rove_push_result r;
-	const char *terr;
-	bool ok;
+	char what[ROVE_MAX_ADMIN_ARG + 16];
 	int rc;
 
 	if (rove_uuid_parse(a->args[0], &id) != ROVE_OK)
 		return refuse(a, ROVE_EINVAL, "invalid customer id '%s'", a->args[0]);
-	rc = check_target(a, a->args[1], &ok);
-	if (rc != ROVE_OK || !ok)
-		return rc;
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_ENOMEM;
 	rc = rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_CUSTOMER, &id, rec);
-	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(rec))) {
-		free(rec);
-		return refuse(a, ROVE_ENOTFOUND, "no customer '%s'", a->args[0]);
-	}
-	terr = rc == ROVE_OK ? rove_fields_str(&rec->fs, "territory") : NULL;
-	if (rc == ROVE_OK && a->u->role == ROVE_ROLE_MANAGER &&
-	    (terr == NULL || !rove_policy_in_reach(&a->e->st, a->txn, a->u, terr))) {
-		free(rec);
-		return refuse(a, ROVE_EPERM, "the customer is outside your territories");
-	}
+	if (rc == ROVE_OK || rc == ROVE_ENOTFOUND)
+		rc = rove_policy_reassign(&pc, a->u, rc == ROVE_OK ? rec : NULL, a->args[1], &v);
 	free(rec);
-	if (rc == ROVE_OK)
-		rc = reassign_one(a, &id, a->args[1], &r);
+	if (rc != ROVE_OK)
+		return rc;
+	snprintf(what, sizeof(what), "customer %s", a->args[0]);
+	if (v.reason != ROVE_R_NONE)
+		return refuse_verdict(a, what, &v);
+	rc = reassign_one(a, &id, a->args[1], &r);
 	if (rc == ROVE_OK)
 		rc = answer(a, NULL, 0);
 	return rc;
@@ -387,6 +378,7 @@ static int cmd_reassign_customer(admin_ctx *a)
 static int cmd_reassign_territory(admin_ctx *a)
 {
 	const char *code = a->args[0], *from = a->args[1], *to = a->args[2];
+	rove_policy_ctx pc = {&a->e->st, a->txn, rove_engine_now_ms(a->e)};
 	uint8_t key[ROVE_INDEX_KEY_MAX];
 	char scope[ROVE_SCOPE_MAX + 1], line[64];
 	const char *lines[1] = {line};
@@ -394,24 +386,36 @@ static int cmd_reassign_territory(admin_ctx *a)
 	rove_record *rec = NULL;
 	size_t n = 0, cap = 0, plen;
 	rove_user fu;
+	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
 	MDB_cursor *c;
-	MDB_val k, v;
-	bool ok, had;
+	MDB_val k, val;
+	bool had;
 	int rc, mrc;
 
-	if (a->u->role == ROVE_ROLE_MANAGER && !rove_policy_in_reach(&a->e->st, a->txn, a->u, code))
-		return refuse(a, ROVE_EPERM, "territory '%s' is outside your territories", code);
-	if (rove_store_code_get(&a->e->st, a->txn, code, (rove_uuid *)key) != ROVE_OK)
-		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", code);
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
 		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", from);
+	if (rc == ROVE_OK)
+		rc = rove_policy_reassign_territory(&pc, a->u, code, &fu, to, &v);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = check_target(a, to, &ok);
-	if (rc != ROVE_OK || !ok)
-		return rc;
+	if (v.reason != ROVE_R_NONE)
+		return refuse_verdict(a, NULL, &v);
+	had = false;
+	for (uint32_t i = 0; i < fu.nterr; i++)
+		had = had || strcmp(fu.terr[i], code) == 0;
+	if (had) { /* refused before anything is written, not half way */
+		rove_user tu;
+		bool has = false;
+		rc = get_user(a, to, &tu, NULL);
+		if (rc != ROVE_OK)
+			return rc;
+		for (uint32_t i = 0; i < tu.nterr; i++)
+			has = has || strcmp(tu.terr[i], code) == 0;
+		if (!has && tu.nterr >= ROVE_MAX_USER_TERRITORIES)
+			return refuse(a, ROVE_ETOOBIG, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
+	}
 
 	/* The customers `from` owns in the territory: collect, then move. */
 	snprintf(scope, sizeof(scope), "o:%s", from);
@@ -426,67 +430,67 @@ static int cmd_reassign_territory(admin_ctx *a)
 	}
 	k.mv_size = plen;
 	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, key, plen) == 0) {
+	for (mrc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0;
+	     mrc = mdb_cursor_get(c, &k, &val, MDB_NEXT)) {
 		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
+		const char *terr;
 		rove_uuid id;
+		if (rk[0] != ROVE_COLL_CUSTOMER)
+			continue;
 		memcpy(id.b, rk + 1, 16);
-		if (rk[0] == ROVE_COLL_CUSTOMER &&
-		    rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK &&
-		    !rove_record_deleted(rec) && rove_fields_str(&rec->fs, "territory") != NULL &&
-		    strcmp(rove_fields_str(&rec->fs, "territory"), code) == 0) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				rove_uuid *p = realloc(ids, ncap * sizeof(*p));
-				if (p == NULL) {
-					rc = ROVE_ENOMEM;
-					break;
-				}
-				ids = p;
-				cap = ncap;
+		rc = rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_CUSTOMER, &id, rec);
+		if (rc != ROVE_OK)
+			break;
+		terr = rove_fields_str(&rec->fs, "territory");
+		if (rove_record_deleted(rec) || terr == NULL || strcmp(terr, code) != 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			rove_uuid *p = realloc(ids, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
 			}
-			ids[n++] = id;
+			ids = p;
+			cap = ncap;
 		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		ids[n++] = id;
 	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "scoperec");
 	mdb_cursor_close(c);
 	free(rec);
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+	/* The territory's assignment moves with its customers. */
+	if (rc == ROVE_OK && had) {
+		rc = set_assignment(a, from, code, false);
+		if (rc == ROVE_OK && a->reply->len == 0)
+			rc = set_assignment(a, to, code, true);
+	}
+	for (size_t i = 0; rc == ROVE_OK && a->reply->len == 0 && i < n; i++) {
 		rove_push_result r;
 		rc = reassign_one(a, &ids[i], to, &r);
 	}
 	free(ids);
-	/* The territory's assignment moves with its customers. */
-	had = false;
-	for (uint32_t i = 0; i < fu.nterr; i++)
-		had = had || strcmp(fu.terr[i], code) == 0;
-	if (rc == ROVE_OK && had) {
-		rc = set_assignment(a, from, code, false);
-		if (rc == ROVE_OK)
-			rc = set_assignment(a, to, code, true);
-	}
-	if (rc != ROVE_OK)
-		return rc;
+	if (rc != ROVE_OK || a->reply->len != 0)
+		return rc; /* a refusal from set_assignment is the answer */
 	snprintf(line, sizeof(line), "%zu", n);
 	return answer(a, lines, 1);
 }
 
-enum { WHO_ADMIN = 1, WHO_MANAGER = 2 };
-
 static const struct admin_cmd {
 	const char *name;
 	uint32_t min_args, max_args;
-	unsigned who;
+	int act; /* enum rove_policy_act: who may run it is the policy's call */
 	int (*fn)(admin_ctx *);
 } commands[] = {
-	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, WHO_ADMIN, cmd_user_add},
-	{"territory.add", 2, 3, WHO_ADMIN, cmd_territory_add},
-	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, WHO_ADMIN, cmd_territory_set},
-	{"assign", 2, 2, WHO_ADMIN, cmd_assign},
-	{"unassign", 2, 2, WHO_ADMIN, cmd_unassign},
-	{"reassign.customer", 2, 2, WHO_ADMIN | WHO_MANAGER, cmd_reassign_customer},
-	{"reassign.territory", 3, 3, WHO_ADMIN | WHO_MANAGER, cmd_reassign_territory},
+	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, ROVE_ACT_ADMINISTER, cmd_user_add},
+	{"territory.add", 2, 3, ROVE_ACT_ADMINISTER, cmd_territory_add},
+	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_territory_set},
+	{"assign", 2, 2, ROVE_ACT_ADMINISTER, cmd_assign},
+	{"unassign", 2, 2, ROVE_ACT_ADMINISTER, cmd_unassign},
+	{"reassign.customer", 2, 2, ROVE_ACT_REASSIGN, cmd_reassign_customer},
+	{"reassign.territory", 3, 3, ROVE_ACT_REASSIGN, cmd_reassign_territory},
 };
 
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
@@ -504,14 +508,15 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct admin_cmd *c = &commands[i];
-		bool allowed = ((c->who & WHO_ADMIN) && u->role == ROVE_ROLE_ADMIN) ||
-			       ((c->who & WHO_MANAGER) && u->role == ROVE_ROLE_MANAGER);
+		rove_verdict v;
+		int rc;
 		if (strcmp(m->u.admin.cmd, c->name) != 0)
 			continue;
-		if (!allowed)
-			return refuse(&a, ROVE_EPERM, "not allowed: %s is for %s, and you are a %s", c->name,
-				      (c->who & WHO_MANAGER) ? "admins and managers" : "admins",
-				      rove_role_name(u->role));
+		rc = rove_policy_may(u, c->act, &v);
+		if (rc != ROVE_OK)
+			return rc;
+		if (v.reason != ROVE_R_NONE)
+			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are a %s)", v.detail, rove_role_name(u->role));
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
 		return c->fn(&a);
@@ -521,85 +526,82 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 
 /* ---- conflicts ---- */
 
-/* The territory a refused op concerns: its own field, its record's, or
- * its customer's. */
-static bool conflict_in_reach(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_op *op,
-			      rove_record *rec)
-{
-	const rove_coll_def *c = rove_schema_coll(op->coll);
-	const rove_field_def *pf = c ? rove_schema_parent_field(c) : NULL;
-	const char *terr = rove_fields_str(&op->fs, "territory");
-	rove_uuid id = op->rid;
-	uint8_t coll = op->coll;
+typedef struct conflicts_ctx {
+	rove_engine *e;
+	MDB_txn *txn;
+	rove_buf items;
+	uint32_t n, max;
+	bool more;
+	rove_rejection *rj;
+	char author[ROVE_MAX_NAME + 1]; /* the last item's, and its drops */
+	uint64_t dropped;
+} conflicts_ctx;
 
-	if (terr == NULL && pf != NULL) {
-		const char *pid = rove_fields_str(&op->fs, pf->name);
-		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
-			return false;
-		coll = ROVE_COLL_CUSTOMER;
+static int add_conflict(uint64_t num, const MDB_val *v, void *arg)
+{
+	conflicts_ctx *cc = arg;
+	rove_reject_usage usage;
+	int rc;
+
+	if (cc->n >= cc->max || cc->items.len >= ROVE_PULL_CHUNK_BYTES) {
+		cc->more = true;
+		return ROVE_EEXIST; /* full: the client asks again after the last */
 	}
-	if (terr == NULL && rove_store_record_get(&e->st, txn, coll, &id, rec) == ROVE_OK)
-		terr = rove_fields_str(&rec->fs, "territory");
-	return terr != NULL && rove_policy_in_reach(&e->st, txn, u, terr);
+	rc = rove_dec_rejection(v->mv_data, v->mv_size, cc->rj);
+	if (rc != ROVE_OK) {
+		rove_error("corrupt entry %llu in the rejects table", (unsigned long long)num);
+		return ROVE_EPROTO;
+	}
+	if (strcmp(cc->rj->op.author, cc->author) != 0) {
+		rc = rove_store_reject_usage(&cc->e->st, cc->txn, cc->rj->op.author, &usage);
+		if (rc != ROVE_OK)
+			return rc;
+		snprintf(cc->author, sizeof(cc->author), "%s", cc->rj->op.author);
+		cc->dropped = usage.dropped;
+	}
+	rc = rove_enc_conflict_raw(&cc->items, num, cc->rj->time_ms, cc->rj->reason, cc->rj->detail, cc->dropped,
+				   cc->rj->op_raw, cc->rj->op_rawlen);
+	if (rc == ROVE_OK)
+		cc->n++;
+	return rc;
 }
 
 int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q,
 		   rove_buf *reply)
 {
-	rove_buf items;
-	rove_rejection *rj;
-	rove_record *rec;
-	MDB_cursor *c;
-	MDB_val k, v;
-	uint8_t key[8];
-	uint32_t n = 0, max = q->max == 0 || q->max > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max;
-	bool more = false;
-	int rc, mrc;
+	conflicts_ctx cc;
+	rove_user_scopes *us;
+	rove_verdict v;
+	int rc = rove_policy_may(u, ROVE_ACT_CONFLICTS, &v);
 
-	if (u->role != ROVE_ROLE_ADMIN && u->role != ROVE_ROLE_MANAGER) {
-		rove_engine_error(reply, ROVE_EPERM, "conflicts are for managers and admins");
+	if (rc != ROVE_OK)
+		return rc;
+	if (v.reason != ROVE_R_NONE) {
+		rove_engine_error(reply, ROVE_EPERM, v.detail);
 		return ROVE_OK;
 	}
-	if (q->after == UINT64_MAX) { /* nothing comes after the last number */
-		rove_buf_reset(reply);
-		return rove_enc_conflicts_reply(reply, false, 0, NULL);
-	}
-	rj = malloc(sizeof(*rj));
-	rec = malloc(sizeof(*rec));
-	rove_buf_init(&items);
-	rc = rj && rec ? rove_db_err(mdb_cursor_open(txn, e->st.rejects, &c), "cursor") : ROVE_ENOMEM;
-	if (rc == ROVE_OK) {
-		rove_be64_put(key, q->after + 1);
-		k.mv_size = 8;
-		k.mv_data = key;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		while (rc == ROVE_OK && mrc == 0) {
-			uint64_t num;
-
-			if (n >= max || items.len >= ROVE_PULL_CHUNK_BYTES) {
-				more = true;
-				break;
-			}
-			rc = rove_store_reject_decode(&k, &v, &num, rj);
-			if (rc != ROVE_OK) {
-				rove_error("corrupt entry in the rejects table");
-				break;
-			}
-			if (u->role == ROVE_ROLE_ADMIN || conflict_in_reach(e, txn, u, &rj->op, rec)) {
-				rc = rove_enc_conflict_raw(&items, num, rj->time_ms, rj->reason, rj->detail, rj->op_raw,
-							   rj->op_rawlen);
-				n++;
-			}
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		}
-		mdb_cursor_close(c);
-	}
+	memset(&cc, 0, sizeof(cc));
+	cc.e = e;
+	cc.txn = txn;
+	cc.max = q->max == 0 || q->max > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max;
+	rove_buf_init(&cc.items);
+	cc.rj = malloc(sizeof(*cc.rj));
+	us = malloc(sizeof(*us));
+	rc = cc.rj != NULL && us != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_policy_conflict_scopes(&e->st, txn, u, us);
+	/* Through the index of the scopes u may list: the cost of what it
+	 * returns, not of every refusal kept. */
+	if (rc == ROVE_OK && q->after != UINT64_MAX)
+		rc = rove_store_reject_each(&e->st, txn, us->all ? NULL : us->s, us->n, q->after, add_conflict, &cc);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
 	if (rc == ROVE_OK) {
 		rove_buf_reset(reply);
-		rc = rove_enc_conflicts_reply(reply, more, n, &items);
+		rc = rove_enc_conflicts_reply(reply, cc.more, cc.n, &cc.items);
 	}
-	rove_buf_free(&items);
-	free(rj);
-	free(rec);
+	rove_buf_free(&cc.items);
+	free(cc.rj);
+	free(us);
 	return rc;
 }

@@ -5,27 +5,44 @@
 #include "log.h"
 #include "schema.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The clock starts where the database's left off, or at the wall clock
+ * if that is later. */
+static int clock_load(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_store_clock_get(&e->st, txn, &e->clock_saved);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	e->clock = e->clock_saved;
+	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
+	return rc;
+}
+
 int rove_engine_open(rove_engine *e, const char *dir)
 {
-	int rc;
+	int rc = rove_store_open(dir, &e->st);
 
-	e->clock = rove_hlc_from_ms(rove_wall_ms());
 	e->runs = NULL;
 	e->nruns = 0;
-	rc = rove_store_open(dir, &e->st);
-	if (rc == ROVE_OK) {
-		rc = rove_store_run_start(&e->st, &e->runs, &e->nruns);
-		if (rc != ROVE_OK)
-			rove_store_close(&e->st);
-	}
 	if (rc == ROVE_OK)
-		pthread_rwlock_init(&e->map, NULL);
-	return rc;
+		rc = clock_load(e);
+	if (rc == ROVE_OK)
+		rc = rove_store_run_start(&e->st, &e->runs, &e->nruns);
+	if (rc != ROVE_OK) {
+		rove_store_close(&e->st);
+		return rc;
+	}
+	pthread_rwlock_init(&e->map, NULL);
+	return ROVE_OK;
 }
 
 void rove_engine_close(rove_engine *e)
@@ -112,8 +129,34 @@ void rove_apply_work_free(rove_apply_work *w)
 	free(w);
 }
 
-/* A stamp too far ahead of the server clock is replaced by the server's;
- * otherwise the server clock moves past it. */
+rove_stamp rove_engine_stamp(rove_engine *e)
+{
+	rove_stamp st = {rove_hlc_tick(&e->clock, rove_wall_ms()), e->st.node};
+
+	return st;
+}
+
+uint64_t rove_engine_now_ms(const rove_engine *e)
+{
+	uint64_t wall = rove_wall_ms(), clock = rove_hlc_ms(e->clock);
+
+	return clock > wall ? clock : wall;
+}
+
+/* Stores the clock in txn if it moved since it was last stored (once per
+ * write transaction); *saved gets the value to remember once txn commits. */
+static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
+{
+	*saved = e->clock;
+	if (e->clock.v == e->clock_saved.v)
+		return ROVE_OK;
+	return rove_store_clock_put(&e->st, txn, e->clock);
+}
+
+/* A client's stamp too far ahead of the server's wall clock is replaced
+ * by the server's; otherwise the server's clock moves past it. (The wall
+ * clock, not the server's clock, is what "ahead" is measured against:
+ * else each accepted stamp would let the next one go further.) */
 static void stamp_op(rove_engine *e, rove_op *op)
 {
 	uint64_t wall = rove_wall_ms();
@@ -238,17 +281,33 @@ static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 
 /* ---- applying ops ---- */
 
-static int reject(rove_engine *e, MDB_txn *txn, rove_op *op, int reason, rove_apply_work *w,
-		  rove_push_result *r)
+static rove_policy_ctx policy_ctx(rove_engine *e, MDB_txn *txn)
 {
+	rove_policy_ctx pc = {&e->st, txn, rove_engine_now_ms(e)};
+
+	return pc;
+}
+
+/* Answers op with a refusal (r->detail already written) and keeps it,
+ * listed where the policy says who may see it. */
+static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, const rove_record *cur,
+		  int reason, rove_apply_work *w, rove_push_result *r)
+{
+	rove_policy_ctx pc = policy_ctx(e, txn);
+	int rc;
+
+	assert(reason > ROVE_R_NONE && reason < ROVE_R_COUNT);
 	r->status = ROVE_PUSH_REJECTED;
 	r->reason = (uint8_t)reason;
-	return rove_store_reject_put(&e->st, txn, op, reason, r->detail, &w->scratch);
+	rc = rove_policy_refusal_scopes(&pc, u, op, cur, &w->rscopes);
+	if (rc == ROVE_OK)
+		rc = rove_store_reject_put(&e->st, txn, op, reason, r->detail, pc.now_ms, &w->rscopes, &w->scratch);
+	return rc;
 }
 
 /* Applies one op that passed (or skipped) the decision. */
-static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists, const rove_record *hint,
-			  rove_apply_work *w, rove_push_result *r)
+static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool exists,
+			  const rove_record *hint, rove_apply_work *w, rove_push_result *r)
 {
 	uint8_t reckey[ROVE_RECORD_KEY];
 	bool moved;
@@ -268,7 +327,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 	rc = rove_record_apply(&w->rec, op, NULL);
 	if (rc == ROVE_ETOOBIG) {
 		snprintf(r->detail, sizeof(r->detail), "the record would exceed its size limit");
-		return reject(e, txn, op, ROVE_R_INVALID, w, r);
+		return reject(e, txn, u, op, exists ? &w->cur : NULL, ROVE_R_INVALID, w, r);
 	}
 	if (rc != ROVE_OK)
 		return rc;
@@ -300,13 +359,18 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, rove_op *op, bool exists
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r)
 {
+	rove_policy_ctx pc;
 	bool exists, has_follow = false;
 	int reason = ROVE_R_NONE;
 	int rc;
 
 	snprintf(op->author, sizeof(op->author), "%s", u->name);
 	op->seq = 0;
-	stamp_op(e, op);
+	if (system)
+		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
+	else
+		stamp_op(e, op);
+	pc = policy_ctx(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;
@@ -314,27 +378,35 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	w->rec.coll = op->coll;
 	w->rec.id = op->rid;
 	if (!system) {
-		if (rove_schema_clean_op(op, r->detail, sizeof(r->detail)) != ROVE_OK)
+		if (rove_schema_clean_op(op, r->detail, sizeof(r->detail)) != ROVE_OK) {
 			reason = ROVE_R_INVALID;
-		else
-			reason = rove_policy_check(&e->st, txn, u, op, exists ? &w->cur : NULL, r->detail,
-						   sizeof(r->detail));
+		} else {
+			/* A storage error here aborts the request: it is not an
+			 * answer, and nothing about the op is kept. */
+			rc = rove_policy_check(&pc, u, op, exists ? &w->cur : NULL, &w->verdict);
+			if (rc != ROVE_OK)
+				return rc;
+			reason = w->verdict.reason;
+			snprintf(r->detail, sizeof(r->detail), "%s", w->verdict.detail);
+		}
 		if (reason != ROVE_R_NONE)
-			return reject(e, txn, op, reason, w, r);
+			return reject(e, txn, u, op, exists ? &w->cur : NULL, reason, w, r);
 	}
-	rc = apply_accepted(e, txn, op, exists, NULL, w, r);
+	rc = apply_accepted(e, txn, u, op, exists, NULL, w, r);
 	if (rc != ROVE_OK || r->status != ROVE_PUSH_ACCEPTED)
 		return rc;
-	rc = rove_policy_after(&e->st, txn, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
+	rc = rove_policy_after(&pc, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
 	if (rc == ROVE_OK && has_follow) {
 		/* Follow-up ops (history) are the server's own and final. */
 		rove_push_result fr;
+		bool fexists;
 		memset(&fr, 0, sizeof(fr));
 		snprintf(w->follow.author, sizeof(w->follow.author), "%s", u->name);
+		rove_op_restamp(&w->follow, rove_engine_stamp(e));
 		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
 		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 			return rc;
-		bool fexists = rc == ROVE_OK;
+		fexists = rc == ROVE_OK;
 		/* The record just written may be the follow-up's parent. */
 		w->parent.coll = w->rec.coll;
 		w->parent.id = w->rec.id;
@@ -342,7 +414,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		w->rec.coll = w->follow.coll;
 		w->rec.id = w->follow.rid;
 		if (rc == ROVE_OK)
-			rc = apply_accepted(e, txn, &w->follow, fexists, &w->parent, w, &fr);
+			rc = apply_accepted(e, txn, u, &w->follow, fexists, &w->parent, w, &fr);
 	}
 	return rc;
 }
@@ -417,6 +489,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	MDB_txn *txn = NULL;
+	rove_hlc saved;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 
 	if (rc == ROVE_OK)
@@ -450,9 +523,14 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 			rove_engine_error(&job->reply, jrc, rove_strerror(jrc));
 	}
 	if (rc == ROVE_OK)
+		rc = clock_save(e, txn, &saved);
+	if (rc == ROVE_OK) {
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
-	else if (txn != NULL)
+		if (rc == ROVE_OK)
+			e->clock_saved = saved;
+	} else if (txn != NULL) {
 		mdb_txn_abort(txn);
+	}
 	if (rc != ROVE_OK && rc != ROVE_EMAPFULL) {
 		for (size_t i = 0; i < n; i++)
 			rove_engine_error(&jobs[i]->reply, rc, rove_strerror(rc));
@@ -518,6 +596,7 @@ static int tick_once(rove_engine *e)
 	rove_op *ops = malloc(max * sizeof(*ops));
 	rove_apply_work *w = rove_apply_work_new();
 	MDB_txn *txn = NULL;
+	rove_hlc saved;
 	size_t n = 0;
 	int rc = ops != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
@@ -528,17 +607,24 @@ static int tick_once(rove_engine *e)
 		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &e->head);
-	if (rc == ROVE_OK)
-		rc = rove_policy_periodic(&e->st, txn, ops, max, &n);
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = policy_ctx(e, txn);
+		rc = rove_policy_periodic(&pc, ops, max, &n);
+	}
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rove_push_result r;
 		memset(&r, 0, sizeof(r));
 		rc = rove_apply_op(e, txn, &sys, &ops[i], true, w, &r);
 	}
 	if (rc == ROVE_OK && n > 0)
+		rc = clock_save(e, txn, &saved);
+	if (rc == ROVE_OK && n > 0) {
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
-	else if (txn != NULL)
+		if (rc == ROVE_OK)
+			e->clock_saved = saved;
+	} else if (txn != NULL) {
 		mdb_txn_abort(txn);
+	}
 	if (rc == ROVE_OK && n > 0)
 		rove_info("periodic rules: %zu change(s)", n);
 	free(ops);

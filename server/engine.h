@@ -19,9 +19,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+/* The server's clock (e->clock) stamps the server's own ops and follows
+ * every stamp it accepts; it never goes back, across restarts too: it is
+ * stored with the ops of each write transaction and starts from the
+ * larger of the wall clock and the stored value. */
 typedef struct rove_engine {
 	rove_store st;
 	rove_hlc clock;         /* touched only by the (single) writer */
+	rove_hlc clock_saved;   /* the value the database holds */
 	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */

@@ -15,16 +15,25 @@ typedef struct rove_apply_work {
 	rove_record parent; /* the record of the op a follow-up op follows */
 	rove_op follow;
 	rove_scopes before, after;
+	rove_verdict verdict;
+	rove_reject_scopes rscopes; /* where a refusal is listed */
 	rove_buf scratch;
 } rove_apply_work;
 
 rove_apply_work *rove_apply_work_new(void);
 void rove_apply_work_free(rove_apply_work *w);
 
+/* A new stamp of the server's clock, for an op the server makes. */
+rove_stamp rove_engine_stamp(rove_engine *e);
+/* The server's time: its clock's, which is never behind the wall clock
+ * and never goes back. */
+uint64_t rove_engine_now_ms(const rove_engine *e);
+
 /* Decides (unless system), applies, indexes and logs one op by u; fills r
  * with the answer. Returns an error only for storage failures. System ops
- * are made by the server itself (admin commands, history) and skip the
- * policy's decision, not its bookkeeping. */
+ * are made by the server itself (admin commands, recycling) and skip the
+ * policy's decision, not its bookkeeping; they, and the follow-up ops the
+ * policy asks for (history), are stamped with the server's clock. */
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r);
 

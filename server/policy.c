@@ -3,36 +3,94 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "schema.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* ---- territories ---- */
+/*
+ * Conventions: every function returns a rove error; a rule that says no
+ * writes its reason into a rove_verdict and returns ROVE_OK, and the
+ * caller goes on only while the verdict says nothing (REFUSED). Questions
+ * answered yes or no take a bool *out and return an error too, so that a
+ * storage error never reads as "no".
+ */
+typedef rove_policy_ctx pctx;
 
-/* The parent code of territory code into parent ("" at the top). */
-static int territory_parent(rove_store *st, MDB_txn *txn, const char *code, char *parent, size_t len)
+#define REFUSED(v) ((v)->reason != ROVE_R_NONE)
+
+static int refuse(rove_verdict *v, int reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(rove_verdict *v, int reason, const char *fmt, ...)
 {
-	rove_uuid id;
-	rove_record *rec;
-	const char *p;
-	int rc = rove_store_code_get(st, txn, code, &id);
+	va_list ap;
 
-	if (rc != ROVE_OK)
-		return rc;
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec);
-	if (rc == ROVE_OK) {
-		p = rove_fields_str(&rec->fs, "parent");
-		snprintf(parent, len, "%s", p != NULL ? p : "");
-	}
-	free(rec);
+	v->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	return ROVE_OK;
+}
+
+static void verdict_clear(rove_verdict *v)
+{
+	v->reason = ROVE_R_NONE;
+	v->detail[0] = '\0';
+}
+
+/* Sets a field of an op the policy adjusts: an op that cannot take one
+ * more field is refused, not an error. */
+static int op_put(rove_op *op, const char *name, rove_value val, rove_verdict *v)
+{
+	int rc = rove_op_set(op, name, val);
+
+	if (rc == ROVE_ETOOBIG)
+		return refuse(v, ROVE_R_INVALID, "the change is too large to take %s", name);
 	return rc;
 }
+
+static bool touches(const rove_op *op, const char *field)
+{
+	return rove_fields_get(&op->fs, field) != NULL;
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s != NULL ? s : dflt;
+}
+
+/* ---- times: always the server's (pc->now_ms), never the wall clock ---- */
+
+#define DAY_MS 86400000ull
+
+/* Days since 1970-01-01 of a schema time or date; -1 if it is none. */
+static int64_t day_number(const char *iso)
+{
+	uint64_t ms;
+	bool zoned;
+
+	return iso != NULL && rove_rules_time_ms(iso, &ms, &zoned) ? (int64_t)(ms / DAY_MS) : -1;
+}
+
+static int64_t today_number(const pctx *pc)
+{
+	return (int64_t)(pc->now_ms / DAY_MS);
+}
+
+/* The server's time as ISO 8601: date and time (UTC), or the date alone. */
+static void iso_now(const pctx *pc, char *out, size_t len, bool date_only)
+{
+	time_t t = (time_t)(pc->now_ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, date_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "1970-01-01"); /* out of gmtime's range: never with a real clock */
+}
+
+/* ---- territories ---- */
 
 static bool user_has_territory(const rove_user *u, const char *code)
 {
@@ -42,20 +100,105 @@ static bool user_has_territory(const rove_user *u, const char *code)
 	return false;
 }
 
-bool rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code)
+/* The record of territory code into rec; *found false if there is none. */
+static int territory_get(rove_store *st, MDB_txn *txn, const char *code, rove_record *rec, bool *found)
+{
+	rove_uuid id;
+	int rc = rove_store_code_get(st, txn, code, &id);
+
+	*found = false;
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	if (rc == ROVE_OK)
+		rc = rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("territory '%s' has a code but no record", code);
+		return ROVE_EPROTO;
+	}
+	*found = rc == ROVE_OK;
+	return rc;
+}
+
+static int territory_exists(rove_store *st, MDB_txn *txn, const char *code, bool *out)
+{
+	rove_uuid id;
+	int rc = rove_store_code_get(st, txn, code, &id);
+
+	*out = rc == ROVE_OK;
+	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+}
+
+/* Calls at(code, arg) for code and each territory above it, nearest
+ * first, until it sets *stop; a code that is no territory ends the walk. */
+typedef int (*walk_fn)(const char *code, void *arg, bool *stop);
+
+static int walk_up(rove_store *st, MDB_txn *txn, const char *code, walk_fn at, void *arg)
 {
 	char cur[ROVE_MAX_NAME + 1];
+	rove_record *rec;
+	bool stop = false, found;
+	int rc = ROVE_OK;
 
+	if (code == NULL || code[0] == '\0')
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
 	snprintf(cur, sizeof(cur), "%s", code);
-	for (int depth = 0; depth < ROVE_MAX_TREE_DEPTH && cur[0] != '\0'; depth++) {
-		char parent[ROVE_MAX_NAME + 1];
-		if (user_has_territory(u, cur))
-			return true;
-		if (territory_parent(st, txn, cur, parent, sizeof(parent)) != ROVE_OK)
-			return false;
-		memcpy(cur, parent, sizeof(cur));
+	for (int depth = 0; rc == ROVE_OK && depth < ROVE_MAX_TREE_DEPTH && cur[0] != '\0'; depth++) {
+		rc = at(cur, arg, &stop);
+		if (rc != ROVE_OK || stop)
+			break;
+		rc = territory_get(st, txn, cur, rec, &found);
+		if (rc != ROVE_OK || !found)
+			break;
+		snprintf(cur, sizeof(cur), "%s", str_or(rove_fields_str(&rec->fs, "parent"), ""));
 	}
-	return false;
+	free(rec);
+	return rc;
+}
+
+typedef struct has_ctx {
+	const rove_user *u;
+	const char *code; /* or a code to find */
+	bool found;
+} has_ctx;
+
+static int at_user_territory(const char *code, void *arg, bool *stop)
+{
+	has_ctx *h = arg;
+
+	h->found = user_has_territory(h->u, code);
+	*stop = h->found;
+	return ROVE_OK;
+}
+
+int rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code, bool *out)
+{
+	has_ctx h = {u, NULL, false};
+	int rc = walk_up(st, txn, code, at_user_territory, &h);
+
+	*out = rc == ROVE_OK && h.found;
+	return rc;
+}
+
+static int at_code(const char *code, void *arg, bool *stop)
+{
+	has_ctx *h = arg;
+
+	h->found = strcmp(code, h->code) == 0;
+	*stop = h->found;
+	return ROVE_OK;
+}
+
+/* *out: whether territory above is code or lies above it. */
+static int territory_under(rove_store *st, MDB_txn *txn, const char *code, const char *above, bool *out)
+{
+	has_ctx h = {NULL, above, false};
+	int rc = walk_up(st, txn, code, at_code, &h);
+
+	*out = rc == ROVE_OK && h.found;
+	return rc;
 }
 
 /* A territory's pool policies (公海规则); 0 = no such rule. */
@@ -63,19 +206,21 @@ typedef struct pool_rules {
 	int64_t limit, claims, cooldown, reason, recycle, warn;
 } pool_rules;
 
-/* Loads the rules of territory code (all 0 if unset or no territory). */
-static void pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_rules *p)
+/* The rules of territory code (all 0 if unset or no such territory). */
+static int pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_rules *p)
 {
-	rove_uuid id;
 	rove_record *rec;
+	bool found;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
-	if (code == NULL || rove_store_code_get(st, txn, code, &id) != ROVE_OK)
-		return;
+	if (code == NULL)
+		return ROVE_OK;
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
-		return;
-	if (rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec) == ROVE_OK) {
+		return ROVE_ENOMEM;
+	rc = territory_get(st, txn, code, rec, &found);
+	if (rc == ROVE_OK && found) {
 		rove_fields_int(&rec->fs, "pool_limit", &p->limit);
 		rove_fields_int(&rec->fs, "claim_limit", &p->claims);
 		rove_fields_int(&rec->fs, "cooldown_days", &p->cooldown);
@@ -84,42 +229,7 @@ static void pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_
 		rove_fields_int(&rec->fs, "warn_days", &p->warn);
 	}
 	free(rec);
-}
-
-/* Days since 1970-01-01 of an ISO date's first ten characters; -1 if bad. */
-static int64_t day_number(const char *iso)
-{
-	struct tm tm;
-	int y, m, d;
-
-	if (iso == NULL || sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) != 3)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	return (int64_t)(timegm(&tm) / 86400);
-}
-
-static int64_t today_number(void)
-{
-	return (int64_t)(rove_wall_ms() / 1000 / 86400);
-}
-
-static void iso_now(char *out, size_t len)
-{
-	time_t t = (time_t)(rove_wall_ms() / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static bool territory_exists(rove_store *st, MDB_txn *txn, const char *code)
-{
-	rove_uuid id;
-
-	return rove_store_code_get(st, txn, code, &id) == ROVE_OK;
+	return rc;
 }
 
 /* ---- scopes ---- */
@@ -234,18 +344,25 @@ int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, ro
 
 		if (rc != ROVE_OK)
 			return rc;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-		while (mrc == 0) {
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 			char code[ROVE_MAX_NAME + 1];
-			if (k.mv_size > 0 && k.mv_size <= ROVE_MAX_NAME) {
-				memcpy(code, k.mv_data, k.mv_size);
-				code[k.mv_size] = '\0';
-				if (rove_policy_in_reach(st, txn, u, code))
-					user_scope_add(out, 't', code);
+			bool in;
+			if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME) {
+				rc = ROVE_EPROTO; /* rove_store_code_put writes none */
+				break;
 			}
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			memcpy(code, k.mv_data, k.mv_size);
+			code[k.mv_size] = '\0';
+			rc = rove_policy_in_reach(st, txn, u, code, &in);
+			if (rc == ROVE_OK && in)
+				user_scope_add(out, 't', code);
 		}
+		if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "codes");
 		mdb_cursor_close(c);
+		if (rc != ROVE_OK)
+			return rc;
 	}
 	qsort(out->s, out->n, sizeof(out->s[0]), scope_cmp);
 	return ROVE_OK;
@@ -259,6 +376,34 @@ bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs)
 		if (bsearch(rs->s[i], us->s, us->n, sizeof(us->s[0]), scope_cmp) != NULL)
 			return true;
 	return false;
+}
+
+int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_scopes *rs, bool *out)
+{
+	*out = u->role == ROVE_ROLE_ANALYST || u->role == ROVE_ROLE_ADMIN;
+	for (uint32_t i = 0; !*out && i < rs->n; i++) {
+		const char *name = rs->s[i] + 2;
+		int rc;
+
+		switch (rs->s[i][0]) {
+		case 'o':
+			*out = strcmp(name, u->name) == 0;
+			break;
+		case 'r':
+			*out = u->role == ROVE_ROLE_REP && user_has_territory(u, name);
+			break;
+		case 't':
+			if (u->role != ROVE_ROLE_MANAGER)
+				break;
+			rc = rove_policy_in_reach(st, txn, u, name, out);
+			if (rc != ROVE_OK)
+				return rc;
+			break;
+		default:
+			break;
+		}
+	}
+	return ROVE_OK;
 }
 
 /* ---- unique tax ids and phones among live customers ---- */
@@ -281,7 +426,7 @@ static int customer_uniq_keys(const rove_record *c, uint8_t keys[2][UNIQ_KEY_MAX
 	const char *phone = rove_fields_str(&c->fs, "phone");
 	int n = 0;
 
-	if (c == NULL || rove_record_deleted(c))
+	if (rove_record_deleted(c))
 		return 0;
 	if (tax != NULL && tax[0] != '\0')
 		lens[n] = uniq_key(keys[n], "tax:", tax), n++;
@@ -294,15 +439,16 @@ static int customer_uniq_keys(const rove_record *c, uint8_t keys[2][UNIQ_KEY_MAX
 	return n;
 }
 
-/* Another live customer holding the op's tax id or phone, if any. */
-static int find_duplicate(rove_store *st, MDB_txn *txn, const rove_op *op, char *detail, size_t len)
+/* Another live customer holding the op's tax id or phone, if any: refused
+ * as a duplicate naming that customer's id, and nothing else about it. */
+static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 {
 	const char *fields[] = {"tax_id", "phone"};
 
 	for (int i = 0; i < 2; i++) {
 		const char *val = rove_fields_str(&op->fs, fields[i]);
 		uint8_t key[UNIQ_KEY_MAX];
-		MDB_val k, v;
+		MDB_val k, got;
 		int rc;
 
 		if (val == NULL || val[0] == '\0')
@@ -317,21 +463,22 @@ static int find_duplicate(rove_store *st, MDB_txn *txn, const rove_op *op, char 
 			k.mv_size = uniq_key(key, "tax:", val);
 		}
 		k.mv_data = key;
-		rc = mdb_get(txn, st->uniq, &k, &v);
+		rc = mdb_get(pc->txn, pc->st->uniq, &k, &got);
 		if (rc == MDB_NOTFOUND)
 			continue;
 		if (rc != 0)
 			return rove_db_err(rc, "uniq");
-		if (v.mv_size == 16 && memcmp(v.mv_data, op->rid.b, 16) != 0) {
+		if (got.mv_size != 16)
+			return ROVE_EPROTO;
+		if (memcmp(got.mv_data, op->rid.b, 16) != 0) {
 			rove_uuid other;
 			char ids[ROVE_UUID_STRLEN + 1];
-			memcpy(other.b, v.mv_data, 16);
+			memcpy(other.b, got.mv_data, 16);
 			rove_uuid_format(&other, ids);
-			snprintf(detail, len, "%s", ids);
-			return ROVE_R_DUPLICATE;
+			return refuse(v, ROVE_R_DUPLICATE, "%s", ids);
 		}
 	}
-	return ROVE_R_NONE;
+	return ROVE_OK;
 }
 
 static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, const rove_record *after)
@@ -345,51 +492,29 @@ static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, 
 		MDB_val k = {olen[i], old[i]}, v;
 		int rc = mdb_get(txn, st->uniq, &k, &v);
 		/* Only remove what this customer holds. */
-		if (rc == 0 && v.mv_size == 16 && memcmp(v.mv_data, after->id.b, 16) == 0) {
+		if (rc == 0 && v.mv_size == 16 && memcmp(v.mv_data, after->id.b, 16) == 0)
 			rc = mdb_del(txn, st->uniq, &k, NULL);
-			if (rc != 0)
-				return rove_db_err(rc, "uniq");
-		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rove_db_err(rc, "uniq");
 	}
 	for (int i = 0; i < nn; i++) {
 		MDB_val k = {nlen[i], neu[i]}, v = {16, (void *)after->id.b}, cur;
 		int rc = mdb_get(txn, st->uniq, &k, &cur);
-		if (rc == MDB_NOTFOUND) {
+		if (rc == MDB_NOTFOUND)
 			rc = mdb_put(txn, st->uniq, &k, &v, 0);
-			if (rc != 0)
-				return rove_db_err(rc, "uniq");
-		} else if (rc != 0) {
+		if (rc != 0)
 			return rove_db_err(rc, "uniq");
-		}
 	}
 	return ROVE_OK;
 }
 
-/* ---- decisions ---- */
-
-static bool touches(const rove_op *op, const char *field)
-{
-	return rove_fields_get(&op->fs, field) != NULL;
-}
-
-/* Whether u may write customer c: its owner, a manager above its
- * territory, an admin. */
-static bool may_write(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_record *c)
-{
-	const char *owner = rove_fields_str(&c->fs, "owner");
-	const char *terr = rove_fields_str(&c->fs, "territory");
-
-	if (u->role == ROVE_ROLE_ADMIN)
-		return true;
-	if (owner != NULL && strcmp(owner, u->name) == 0)
-		return true;
-	return u->role == ROVE_ROLE_MANAGER && terr != NULL && rove_policy_in_reach(st, txn, u, terr);
-}
+/* ---- a customer's children and history ---- */
 
 /* Calls fn(rec, arg) on each child record of customer id in collection
- * coll, loaded into scratch, skipping any that cannot be read; ends as
- * rove_store_each_child does. A storage error is logged here, since the
- * policy's questions answer yes or no. */
+ * coll, loaded into scratch; ends as rove_store_each_child does (callers
+ * that stop on a find return ROVE_EEXIST). A child that is gone or cannot
+ * be read is skipped (and logged by the store): one bad record must not
+ * block every write to its customer; any other error is returned. */
 typedef struct child_walk {
 	rove_store *st;
 	MDB_txn *txn;
@@ -407,21 +532,22 @@ static int child_load(const uint8_t child[ROVE_RECORD_KEY], void *arg)
 	memcpy(id.b, child + 1, sizeof(id.b));
 	rc = rove_store_record_get(w->st, w->txn, child[0], &id, w->rec);
 	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
-		return ROVE_OK; /* gone, or unreadable (logged): the others still count */
+		return ROVE_OK;
 	return rc == ROVE_OK ? w->fn(w->rec, w->arg) : rc;
 }
 
 static int each_child_record(rove_store *st, MDB_txn *txn, const rove_uuid *id, uint8_t coll,
-			     rove_record *scratch, int (*fn)(const rove_record *rec, void *arg), void *arg)
+			     int (*fn)(const rove_record *rec, void *arg), void *arg)
 {
-	child_walk w = {st, txn, scratch, fn, arg};
+	child_walk w = {st, txn, malloc(sizeof(rove_record)), fn, arg};
 	uint8_t key[ROVE_RECORD_KEY];
 	int rc;
 
+	if (w.rec == NULL)
+		return ROVE_ENOMEM;
 	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
 	rc = rove_store_each_child(st, txn, key, coll, child_load, &w);
-	if (rc != ROVE_OK && rc != ROVE_EEXIST)
-		rove_error("cannot read a customer's records: %s", rove_strerror(rc));
+	free(w.rec);
 	return rc;
 }
 
@@ -439,181 +565,14 @@ static int history_from_user(const rove_record *h, void *arg)
 	return from != NULL && strcmp(from, hc->u->name) == 0 ? ROVE_EEXIST : ROVE_OK;
 }
 
-/* Whether u owned customer id before (its ownership history says so). */
-static bool owned_before(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_uuid *id)
+/* *out: whether u owned customer id before (its history says so). */
+static int owned_before(const pctx *pc, const rove_user *u, const rove_uuid *id, bool *out)
 {
-	rove_record *h = malloc(sizeof(*h));
 	history_ctx hc = {u, -1};
-	bool found;
+	int rc = each_child_record(pc->st, pc->txn, id, ROVE_COLL_OWNERSHIP, history_from_user, &hc);
 
-	if (h == NULL)
-		return false;
-	found = each_child_record(st, txn, id, ROVE_COLL_OWNERSHIP, h, history_from_user, &hc) == ROVE_EEXIST;
-	free(h);
-	return found;
-}
-
-static int refuse_write(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_record *c, char *detail,
-			size_t len)
-{
-	if (owned_before(st, txn, u, &c->id)) {
-		snprintf(detail, len, "the customer was reassigned to %s",
-			 rove_fields_str(&c->fs, "owner") ? rove_fields_str(&c->fs, "owner") : "the pool");
-		return ROVE_R_REASSIGNED;
-	}
-	snprintf(detail, len, "the customer belongs to someone else");
-	return ROVE_R_NOT_OWNER;
-}
-
-static int check_pool_take(rove_store *st, MDB_txn *txn, const rove_user *u, const char *terr,
-			   const rove_record *cur, char *detail, size_t len);
-
-static int check_create(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op, char *detail, size_t len)
-{
-	const char *terr = rove_fields_str(&op->fs, "territory");
-	int rc;
-
-	if (u->role == ROVE_ROLE_REP && terr == NULL && u->nterr == 1) {
-		/* A rep with one territory creates in it. */
-		if (rove_op_set(op, "territory", rove_vcstr(u->terr[0])) != ROVE_OK)
-			return ROVE_R_INVALID;
-		terr = rove_fields_str(&op->fs, "territory");
-	}
-	if (terr != NULL && !territory_exists(st, txn, terr)) {
-		snprintf(detail, len, "no territory '%s'", terr);
-		return ROVE_R_INVALID;
-	}
-	if (u->role == ROVE_ROLE_REP && (terr == NULL || !user_has_territory(u, terr))) {
-		snprintf(detail, len, "%s is not one of your territories", terr ? terr : "(none)");
-		return ROVE_R_NOT_IN_TERRITORY;
-	}
-	if (u->role == ROVE_ROLE_MANAGER && (terr == NULL || !rove_policy_in_reach(st, txn, u, terr))) {
-		snprintf(detail, len, "%s is outside your territories", terr ? terr : "(none)");
-		return ROVE_R_NOT_IN_TERRITORY;
-	}
-	/* The server sets the owner: a rep owns what they create; a manager
-	 * or admin may name an owner or leave it to the pool. */
-	if (u->role == ROVE_ROLE_REP || !touches(op, "owner")) {
-		if (rove_op_set(op, "owner", rove_vcstr(u->name)) != ROVE_OK)
-			return ROVE_R_INVALID;
-	}
-	{
-		char now[32];
-		iso_now(now, sizeof(now));
-		if (rove_op_set(op, "created_at", rove_vcstr(now)) != ROVE_OK)
-			return ROVE_R_INVALID;
-	}
-	rc = find_duplicate(st, txn, op, detail, len);
-	if (rc == ROVE_R_NONE && terr != NULL)
-		rc = check_pool_take(st, txn, u, terr, NULL, detail, len);
-	return rc;
-}
-
-static int check_claim_release(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op,
-			       const rove_record *cur, char *detail, size_t len)
-{
-	const char *owner = rove_fields_str(&cur->fs, "owner");
-	const char *terr = rove_fields_str(&cur->fs, "territory");
-
-	char reason[ROVE_MAX_DETAIL + 1] = "";
-	const char *given = rove_fields_str(&op->fs, "release_reason");
-	pool_rules rules;
-	int r;
-
-	if (given != NULL)
-		snprintf(reason, sizeof(reason), "%s", given);
-	rove_fields_init(&op->fs);
-	if (op->kind == ROVE_OP_CLAIM) {
-		if (owner != NULL) {
-			snprintf(detail, len, "already owned by %s", owner);
-			return ROVE_R_ALREADY_CLAIMED;
-		}
-		if (u->role == ROVE_ROLE_REP ? terr == NULL || !user_has_territory(u, terr)
-					     : u->role != ROVE_ROLE_ADMIN &&
-						       (terr == NULL || !rove_policy_in_reach(st, txn, u, terr))) {
-			snprintf(detail, len, "%s is not one of your territories", terr ? terr : "(none)");
-			return ROVE_R_NOT_IN_TERRITORY;
-		}
-		r = check_pool_take(st, txn, u, terr, cur, detail, len);
-		if (r != ROVE_R_NONE)
-			return r;
-		return rove_op_set(op, "owner", rove_vcstr(u->name)) == ROVE_OK ? ROVE_R_NONE : ROVE_R_INVALID;
-	}
-	if (owner == NULL) {
-		snprintf(detail, len, "the customer is already in the pool");
-		return ROVE_R_INVALID;
-	}
-	if (!may_write(st, txn, u, cur))
-		return refuse_write(st, txn, u, cur, detail, len);
-	pool_rules_get(st, txn, terr, &rules);
-	if (reason[0] == '\0' && rules.reason != 0) {
-		snprintf(detail, len, "a reason is required to release a customer in %s", terr);
-		return ROVE_R_INVALID;
-	}
-	if (rove_op_set(op, "owner", rove_vnull()) != ROVE_OK ||
-	    rove_op_set(op, "release_reason", reason[0] ? rove_vcstr(reason) : rove_vnull()) != ROVE_OK)
-		return ROVE_R_INVALID;
-	return ROVE_R_NONE;
-}
-
-/* ---- pool policies (公海规则) ---- */
-
-static int counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
-{
-	int rc = rove_db_get_u64(txn, st->counters, name, v);
-
-	if (rc == ROVE_ENOTFOUND) {
-		*v = 0;
-		rc = ROVE_OK;
-	}
-	return rc;
-}
-
-static void claims_key(char *out, size_t len, const char *user)
-{
-	char day[32];
-
-	iso_now(day, sizeof(day));
-	snprintf(out, len, "claims:%s:%.10s", user, day);
-}
-
-/* Customers u owns in territory code (walking u's own scope). */
-static uint64_t held_in(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code)
-{
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	char scope[ROVE_SCOPE_MAX + 1];
-	rove_record *rec = malloc(sizeof(*rec));
-	MDB_cursor *c;
-	MDB_val k, v;
-	uint64_t n = 0;
-	size_t plen;
-	int mrc;
-
-	if (rec == NULL)
-		return 0;
-	snprintf(scope, sizeof(scope), "o:%s", u->name);
-	plen = rove_store_scope_key(key, scope, NULL, 0);
-	if (mdb_cursor_open(txn, st->scoperec, &c) != 0) {
-		free(rec);
-		return 0;
-	}
-	k.mv_size = plen;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0) {
-		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
-		rove_uuid id;
-		memcpy(id.b, rk + 1, 16);
-		if (rk[0] == ROVE_COLL_CUSTOMER &&
-		    rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK &&
-		    !rove_record_deleted(rec) && rove_fields_str(&rec->fs, "territory") != NULL &&
-		    strcmp(rove_fields_str(&rec->fs, "territory"), code) == 0)
-			n++;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	free(rec);
-	return n;
+	*out = rc == ROVE_EEXIST;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 static int history_release(const rove_record *h, void *arg)
@@ -631,243 +590,639 @@ static int history_release(const rove_record *h, void *arg)
 	return ROVE_OK;
 }
 
-/* The last day u released customer id (from its history), or -1. */
-static int64_t released_on(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_uuid *id)
+/* *day: the last day u released customer id (from its history), or -1. */
+static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
 {
-	rove_record *h = malloc(sizeof(*h));
 	history_ctx hc = {u, -1};
+	int rc = each_child_record(pc->st, pc->txn, id, ROVE_COLL_OWNERSHIP, history_release, &hc);
+
+	*day = hc.last_release;
+	return rc;
+}
+
+/* ---- who writes a customer ---- */
+
+/* *out: whether u may write customer c: its owner, a manager above its
+ * territory, an admin. */
+static int may_write(const pctx *pc, const rove_user *u, const rove_record *c, bool *out)
+{
+	const char *owner = rove_fields_str(&c->fs, "owner");
+	const char *terr = rove_fields_str(&c->fs, "territory");
+
+	*out = u->role == ROVE_ROLE_ADMIN || (owner != NULL && strcmp(owner, u->name) == 0);
+	if (*out || u->role != ROVE_ROLE_MANAGER || terr == NULL)
+		return ROVE_OK;
+	return rove_policy_in_reach(pc->st, pc->txn, u, terr, out);
+}
+
+static int refuse_write(const pctx *pc, const rove_user *u, const rove_record *c, rove_verdict *v)
+{
+	bool before;
+	int rc = owned_before(pc, u, &c->id, &before);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (before)
+		return refuse(v, ROVE_R_REASSIGNED, "the customer was reassigned to %s",
+			      str_or(rove_fields_str(&c->fs, "owner"), "the pool"));
+	return refuse(v, ROVE_R_NOT_OWNER, "the customer belongs to someone else");
+}
+
+/* Refuses unless u may write customer c. */
+static int check_writer(const pctx *pc, const rove_user *u, const rove_record *c, rove_verdict *v)
+{
+	bool ok;
+	int rc = may_write(pc, u, c, &ok);
+
+	if (rc != ROVE_OK || ok)
+		return rc;
+	return refuse_write(pc, u, c, v);
+}
+
+/* ---- who owns a customer (rule 7) ---- */
+
+/* Whether the user t holds territory terr: a rep as one of theirs, a
+ * manager in their subtree; and, when author is a manager, through a
+ * territory inside the author's subtree (so a manager hands customers
+ * only to his people, never to a manager above him). */
+typedef struct hold_ctx {
+	const pctx *pc;
+	const rove_user *t, *author;
+	bool holds, inside;
+} hold_ctx;
+
+static int at_held(const char *code, void *arg, bool *stop)
+{
+	hold_ctx *h = arg;
+	bool in = true;
+	int rc = ROVE_OK;
+
+	if (!user_has_territory(h->t, code))
+		return ROVE_OK;
+	h->holds = true;
+	if (h->author->role == ROVE_ROLE_MANAGER)
+		rc = rove_policy_in_reach(h->pc->st, h->pc->txn, h->author, code, &in);
+	h->inside = h->inside || in;
+	*stop = h->inside || h->t->role == ROVE_ROLE_REP; /* a rep holds terr itself or not at all */
+	return rc;
+}
+
+/* Whether the user named login may own a customer of territory terr when
+ * author gives it to them (rule 7): an existing rep or manager holding
+ * terr, inside the author's subtree if the author is a manager. Users
+ * cannot be disabled yet; when they can, a disabled one is refused here. */
+static int check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr,
+		       rove_verdict *v)
+{
+	rove_user *t;
+	hold_ctx h;
 	int rc;
 
-	if (h == NULL)
-		return -1;
-	rc = each_child_record(st, txn, id, ROVE_COLL_OWNERSHIP, h, history_release, &hc);
-	free(h);
-	return rc == ROVE_OK ? hc.last_release : -1;
+	if (terr == NULL)
+		return refuse(v, ROVE_R_INVALID, "a customer without a territory has no owner");
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND) {
+		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", login);
+	} else if (rc == ROVE_OK && !rove_rules_role_may_own(t->role)) {
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", login,
+			    rove_role_name(t->role));
+	} else if (rc == ROVE_OK) {
+		h = (hold_ctx){pc, t, author, false, false};
+		if (t->role == ROVE_ROLE_REP)
+			rc = at_held(terr, &h, &(bool){false});
+		else
+			rc = walk_up(pc->st, pc->txn, terr, at_held, &h);
+		if (rc == ROVE_OK && !h.holds)
+			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s does not work in %s", login, terr);
+		else if (rc == ROVE_OK && !h.inside)
+			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", login);
+	}
+	free(t);
+	return rc;
+}
+
+/* ---- customers ---- */
+
+/* A customer's dealer: a live dealer of its territory or above it. */
+static int check_dealer_ref(const pctx *pc, const char *dealer, const char *terr, rove_verdict *v)
+{
+	rove_record *d;
+	rove_uuid id;
+	const char *dterr;
+	bool ok = false;
+	int rc;
+
+	if (dealer == NULL)
+		return ROVE_OK;
+	if (rove_uuid_parse(dealer, &id) != ROVE_OK)
+		return refuse(v, ROVE_R_INVALID, "invalid dealer '%.40s'", dealer);
+	d = malloc(sizeof(*d));
+	if (d == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_DEALER, &id, d);
+	if (rc == ROVE_OK && !rove_record_deleted(d) && terr != NULL &&
+	    (dterr = rove_fields_str(&d->fs, "territory")) != NULL)
+		rc = territory_under(pc->st, pc->txn, terr, dterr, &ok);
+	else if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	free(d);
+	if (rc == ROVE_OK && !ok)
+		rc = refuse(v, ROVE_R_INVALID, "%s is not a dealer of %s or above", dealer, str_or(terr, "its territory"));
+	return rc;
+}
+
+/* The op's value of field if it sets it, else the record's. */
+static const char *after_str(const rove_op *op, const rove_record *cur, const char *field)
+{
+	if (touches(op, field) || cur == NULL)
+		return rove_fields_str(&op->fs, field);
+	return rove_fields_str(&cur->fs, field);
+}
+
+static int check_pool_take(const pctx *pc, const rove_user *u, const char *terr, const rove_record *cur,
+			   rove_verdict *v);
+
+static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_verdict *v)
+{
+	/* Copies: the op's strings may move as the op is adjusted below. */
+	char terr[ROVE_MAX_NAME + 1], owner[ROVE_MAX_NAME + 1];
+	const char *t = rove_fields_str(&op->fs, "territory");
+	const char *named = rove_fields_str(&op->fs, "owner");
+	bool ok;
+	int rc;
+
+	if (u->role == ROVE_ROLE_REP && t == NULL && u->nterr == 1)
+		t = u->terr[0]; /* a rep with one territory creates in it */
+	if (t == NULL)
+		return refuse(v, u->role == ROVE_ROLE_ADMIN ? ROVE_R_INVALID : ROVE_R_NOT_IN_TERRITORY,
+			      "a customer needs a territory");
+	if (strlen(t) > ROVE_MAX_NAME || (named != NULL && strlen(named) > ROVE_MAX_NAME))
+		return refuse(v, ROVE_R_INVALID, "a territory or owner name is too long"); /* schema's limits */
+	snprintf(terr, sizeof(terr), "%s", t);
+	if (named != NULL)
+		named = strcpy(owner, named);
+	rc = op_put(op, "territory", rove_vcstr(terr), v);
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	rc = territory_exists(pc->st, pc->txn, terr, &ok);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!ok)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
+	if (u->role == ROVE_ROLE_REP && !user_has_territory(u, terr))
+		return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", terr);
+	if (u->role == ROVE_ROLE_MANAGER) {
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", terr);
+	}
+	/* The server sets the owner (rule 2, rule 7): a rep owns what they
+	 * create, whatever the op says; a manager or admin may name an owner
+	 * who may own it there, or the pool (owner null); by default the
+	 * author owns it if they can (a manager), else it goes to the pool. */
+	if (u->role == ROVE_ROLE_REP) {
+		named = u->name;
+	} else if (named != NULL) {
+		rc = check_owner(pc, u, named, terr, v);
+		if (rc != ROVE_OK || REFUSED(v))
+			return rc;
+	} else if (!touches(op, "owner") && rove_rules_role_may_own(u->role)) {
+		named = u->name;
+	}
+	rc = op_put(op, "owner", named != NULL ? rove_vcstr(named) : rove_vnull(), v);
+	if (rc == ROVE_OK && !REFUSED(v)) {
+		char now[32];
+		iso_now(pc, now, sizeof(now), false);
+		rc = op_put(op, "created_at", rove_vcstr(now), v);
+	}
+	if (rc == ROVE_OK && !REFUSED(v))
+		rc = check_dealer_ref(pc, rove_fields_str(&op->fs, "dealer"), terr, v);
+	if (rc == ROVE_OK && !REFUSED(v))
+		rc = find_duplicate(pc, op, v);
+	if (rc == ROVE_OK && !REFUSED(v) && named != NULL && strcmp(named, u->name) == 0)
+		rc = check_pool_take(pc, u, terr, NULL, v);
+	return rc;
+}
+
+static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+			       rove_verdict *v)
+{
+	const char *owner = rove_fields_str(&cur->fs, "owner");
+	const char *terr = rove_fields_str(&cur->fs, "territory");
+	char reason[ROVE_MAX_DETAIL + 1] = "";
+	const char *given = rove_fields_str(&op->fs, "release_reason");
+	pool_rules rules;
+	bool ok;
+	int rc;
+
+	/* The op carries what the server writes, nothing else. */
+	if (given != NULL)
+		snprintf(reason, sizeof(reason), "%s", given);
+	rove_fields_init(&op->fs);
+	if (op->kind == ROVE_OP_CLAIM) {
+		if (owner != NULL)
+			return refuse(v, ROVE_R_ALREADY_CLAIMED, "already owned by %s", owner);
+		if (terr == NULL)
+			ok = false;
+		else if (u->role == ROVE_ROLE_REP)
+			ok = user_has_territory(u, terr);
+		else if ((rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok)) != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", str_or(terr, "(none)"));
+		rc = check_pool_take(pc, u, terr, cur, v);
+		if (rc != ROVE_OK || REFUSED(v))
+			return rc;
+		return op_put(op, "owner", rove_vcstr(u->name), v);
+	}
+	if (owner == NULL)
+		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
+	rc = check_writer(pc, u, cur, v);
+	if (rc == ROVE_OK && !REFUSED(v))
+		rc = pool_rules_get(pc->st, pc->txn, terr, &rules);
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (reason[0] == '\0' && rules.reason != 0)
+		return refuse(v, ROVE_R_INVALID, "a reason is required to release a customer in %s", terr);
+	rc = op_put(op, "owner", rove_vnull(), v);
+	if (rc == ROVE_OK && !REFUSED(v))
+		rc = op_put(op, "release_reason", reason[0] ? rove_vcstr(reason) : rove_vnull(), v);
+	return rc;
+}
+
+static int check_customer_update(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+				 rove_verdict *v)
+{
+	const char *t = rove_fields_str(&op->fs, "territory");
+	bool ok;
+	int rc = check_writer(pc, u, cur, v);
+
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (touches(op, "territory")) {
+		if (t == NULL)
+			return refuse(v, ROVE_R_INVALID, "a customer needs a territory");
+		rc = territory_exists(pc->st, pc->txn, t, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
+		if (u->role == ROVE_ROLE_MANAGER) {
+			rc = rove_policy_in_reach(pc->st, pc->txn, u, t, &ok);
+			if (rc != ROVE_OK)
+				return rc;
+			if (!ok)
+				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", t);
+		}
+	}
+	if (touches(op, "territory") || touches(op, "dealer")) {
+		rc = check_dealer_ref(pc, after_str(op, cur, "dealer"), after_str(op, cur, "territory"), v);
+		if (rc != ROVE_OK || REFUSED(v))
+			return rc;
+	}
+	return find_duplicate(pc, op, v);
+}
+
+/* ---- pool policies (公海规则) ---- */
+
+static int counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
+{
+	int rc = rove_db_get_u64(txn, st->counters, name, v);
+
+	if (rc == ROVE_ENOTFOUND) {
+		*v = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+/* The counter of u's claims on the server's today. */
+static void claims_key(const pctx *pc, char *out, size_t len, const char *user)
+{
+	char day[16];
+
+	iso_now(pc, day, sizeof(day), true);
+	snprintf(out, len, "claims:%s:%s", user, day);
+}
+
+/* *n: the customers u owns in territory code (walking u's own scope). */
+static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_t *n)
+{
+	uint8_t key[ROVE_INDEX_KEY_MAX];
+	char scope[ROVE_SCOPE_MAX + 1];
+	rove_record *rec = malloc(sizeof(*rec));
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t plen;
+	int rc, mrc;
+
+	*n = 0;
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	snprintf(scope, sizeof(scope), "o:%s", u->name);
+	plen = rove_store_scope_key(key, scope, NULL, 0);
+	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->scoperec, &c), "cursor");
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc;
+	}
+	k.mv_size = plen;
+	k.mv_data = key;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
+		const char *terr;
+		rove_uuid id;
+		if (rk[0] != ROVE_COLL_CUSTOMER)
+			continue;
+		memcpy(id.b, rk + 1, 16);
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, rec);
+		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
+			rc = ROVE_OK; /* unreadable (logged): one bad record must not stop every claim */
+			continue;
+		}
+		if (rc != ROVE_OK)
+			break;
+		terr = rove_fields_str(&rec->fs, "territory");
+		if (!rove_record_deleted(rec) && terr != NULL && strcmp(terr, code) == 0)
+			(*n)++;
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "scoperec");
+	mdb_cursor_close(c);
+	free(rec);
+	return rc;
 }
 
 /* The pool rules of the customer's territory for a claim (or a create). */
-static int check_pool_take(rove_store *st, MDB_txn *txn, const rove_user *u, const char *terr,
-			   const rove_record *cur, char *detail, size_t len)
+static int check_pool_take(const pctx *pc, const rove_user *u, const char *terr, const rove_record *cur,
+			   rove_verdict *v)
 {
 	char key[ROVE_MAX_NAME + 48];
 	pool_rules rules;
-	int64_t cap, daily, cool;
 	uint64_t n;
+	int rc;
 
 	if (u->role != ROVE_ROLE_REP)
-		return ROVE_R_NONE;
-	pool_rules_get(st, txn, terr, &rules);
-	cap = rules.limit;
-	daily = rules.claims;
-	cool = rules.cooldown;
-	if (cap > 0 && held_in(st, txn, u, terr) >= (uint64_t)cap) {
-		snprintf(detail, len, "you hold %lld customers in %s, the most allowed", (long long)cap, terr);
-		return ROVE_R_LIMIT;
-	}
+		return ROVE_OK;
+	rc = pool_rules_get(pc->st, pc->txn, terr, &rules);
+	if (rc == ROVE_OK && rules.limit > 0)
+		rc = held_in(pc, u, terr, &n);
+	if (rc != ROVE_OK)
+		return rc;
+	if (rules.limit > 0 && n >= (uint64_t)rules.limit)
+		return refuse(v, ROVE_R_LIMIT, "you hold %lld customers in %s, the most allowed", (long long)rules.limit,
+			      terr);
 	if (cur == NULL)
-		return ROVE_R_NONE; /* the rest is about claims */
-	claims_key(key, sizeof(key), u->name);
-	if (daily > 0 && counter_get(st, txn, key, &n) == ROVE_OK && n >= (uint64_t)daily) {
-		snprintf(detail, len, "at most %lld claims a day in %s", (long long)daily, terr);
-		return ROVE_R_LIMIT;
+		return ROVE_OK; /* the rest is about claims */
+	if (rules.claims > 0) {
+		claims_key(pc, key, sizeof(key), u->name);
+		rc = counter_get(pc->st, pc->txn, key, &n);
+		if (rc != ROVE_OK)
+			return rc;
+		if (n >= (uint64_t)rules.claims)
+			return refuse(v, ROVE_R_LIMIT, "at most %lld claims a day in %s", (long long)rules.claims, terr);
 	}
-	if (cool > 0) {
-		int64_t last = released_on(st, txn, u, &cur->id);
-		if (last >= 0 && today_number() - last < cool) {
-			snprintf(detail, len, "you released it less than %lld days ago", (long long)cool);
-			return ROVE_R_COOLDOWN;
-		}
+	if (rules.cooldown > 0) {
+		int64_t last;
+		rc = released_on(pc, u, &cur->id, &last);
+		if (rc != ROVE_OK)
+			return rc;
+		if (last >= 0 && today_number(pc) - last < rules.cooldown)
+			return refuse(v, ROVE_R_COOLDOWN, "you released it less than %lld days ago",
+				      (long long)rules.cooldown);
 	}
-	return ROVE_R_NONE;
+	return ROVE_OK;
 }
 
 /* ---- child records, dealers, targets ---- */
 
-static int check_child(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op, const rove_coll_def *c,
-		       const rove_record *cur, char *detail, size_t len)
+/* closed_on follows the stage: the server's date when a deal becomes won
+ * or lost (kept while it stays so), cleared when it is reopened. */
+static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, rove_verdict *v)
+{
+	const char *stage = rove_fields_str(&op->fs, "stage");
+	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
+	const char *kept = cur != NULL ? rove_fields_str(&cur->fs, "closed_on") : NULL;
+	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	char today[16];
+
+	if (!touches(op, "stage"))
+		return ROVE_OK;
+	if (!closed)
+		return op_put(op, "closed_on", rove_vnull(), v);
+	if (was != NULL && strcmp(was, stage) == 0 && kept != NULL)
+		return op_put(op, "closed_on", rove_vcstr(kept), v);
+	iso_now(pc, today, sizeof(today), true);
+	return op_put(op, "closed_on", rove_vcstr(today), v);
+}
+
+static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const rove_coll_def *c,
+		       const rove_record *cur, rove_verdict *v)
 {
 	const rove_field_def *pf = rove_schema_parent_field(c);
 	const char *pid = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, pf->name);
 	rove_record *parent;
 	rove_uuid id;
-	int reason = ROVE_R_NONE;
+	int rc;
 
-	if (cur != NULL && touches(op, pf->name)) {
-		snprintf(detail, len, "a %s cannot move to another customer", c->name);
-		return ROVE_R_FORBIDDEN;
-	}
-	if ((c->flags & ROVE_CF_APPEND_ONLY) && op->kind != ROVE_OP_CREATE) {
-		snprintf(detail, len, "%s records are append-only", c->name);
-		return ROVE_R_FORBIDDEN;
-	}
-	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK) {
-		snprintf(detail, len, "no customer given");
-		return ROVE_R_INVALID;
-	}
+	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+		return refuse(v, ROVE_R_INVALID, "no customer given");
 	parent = malloc(sizeof(*parent));
 	if (parent == NULL)
-		return ROVE_R_INVALID;
-	if (rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, parent) != ROVE_OK) {
-		snprintf(detail, len, "no customer %s", pid);
-		reason = ROVE_R_INVALID;
-	} else if (rove_record_deleted(parent)) {
-		snprintf(detail, len, "the customer was deleted");
-		reason = ROVE_R_DELETED;
-	} else if (!may_write(st, txn, u, parent)) {
-		reason = refuse_write(st, txn, u, parent, detail, len);
-	}
+		return ROVE_ENOMEM;
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+	if (rc == ROVE_ENOTFOUND)
+		rc = refuse(v, ROVE_R_INVALID, "no customer %s", pid);
+	else if (rc == ROVE_OK && rove_record_deleted(parent))
+		rc = refuse(v, ROVE_R_DELETED, "the customer was deleted");
+	else if (rc == ROVE_OK)
+		rc = check_writer(pc, u, parent, v);
 	free(parent);
-	if (reason == ROVE_R_NONE && c->id == ROVE_COLL_ACTIVITY) {
-		/* The server names the author. */
-		if (rove_op_set(op, "author", rove_vcstr(u->name)) != ROVE_OK)
-			reason = ROVE_R_INVALID;
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (c->id == ROVE_COLL_ACTIVITY) {
+		const char *at = rove_fields_str(&op->fs, "at");
+		if (at != NULL) {
+			v->reason = rove_rules_check_at(at, pc->now_ms, v->detail, sizeof(v->detail));
+			if (REFUSED(v))
+				return ROVE_OK;
+		}
+		return op_put(op, "author", rove_vcstr(u->name), v); /* the server names the author */
 	}
-	return reason;
+	if (c->id == ROVE_COLL_OPPORTUNITY)
+		return set_closed_on(pc, op, cur, v);
+	return ROVE_OK;
 }
 
 /* Dealers: reference data a manager (in reach) or admin maintains. */
-static int check_dealer(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op,
-			const rove_record *cur, char *detail, size_t len)
+static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+			rove_verdict *v)
 {
 	const char *terr = rove_fields_str(&op->fs, "territory");
 	const char *was = cur ? rove_fields_str(&cur->fs, "territory") : NULL;
+	bool ok = true, was_ok = true;
+	int rc = ROVE_OK;
 
-	if (u->role == ROVE_ROLE_REP) {
-		snprintf(detail, len, "dealers are kept by managers and admins");
-		return ROVE_R_FORBIDDEN;
+	if (terr != NULL) {
+		rc = territory_exists(pc->st, pc->txn, terr, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
 	}
-	if (terr != NULL && !territory_exists(st, txn, terr)) {
-		snprintf(detail, len, "no territory '%s'", terr);
-		return ROVE_R_INVALID;
-	}
-	if (u->role == ROVE_ROLE_MANAGER &&
-	    ((terr != NULL && !rove_policy_in_reach(st, txn, u, terr)) ||
-	     (was != NULL && !rove_policy_in_reach(st, txn, u, was)))) {
-		snprintf(detail, len, "outside your territories");
-		return ROVE_R_NOT_IN_TERRITORY;
-	}
-	return ROVE_R_NONE;
+	if (u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	if (terr != NULL)
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok);
+	if (rc == ROVE_OK && was != NULL)
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, was, &was_ok);
+	if (rc == ROVE_OK && (!ok || !was_ok))
+		rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "outside your territories");
+	return rc;
 }
 
 /* Targets: set by managers for users in their reach, and by admins. */
-static int check_target(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op,
-			const rove_record *cur, char *detail, size_t len)
+static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+			rove_verdict *v)
 {
 	const char *login = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, "user");
-	rove_user *t;
 	const char *terr = NULL;
-	int reason = ROVE_R_NONE;
+	rove_user *t;
+	int rc;
 
-	if (u->role == ROVE_ROLE_REP) {
-		snprintf(detail, len, "targets are set by managers and admins");
-		return ROVE_R_FORBIDDEN;
-	}
-	if (cur != NULL && touches(op, "user") && strcmp(rove_fields_str(&op->fs, "user"), login) != 0) {
-		snprintf(detail, len, "a target cannot move to another user");
-		return ROVE_R_FORBIDDEN;
-	}
+	if (cur != NULL && touches(op, "user") && (rove_fields_str(&op->fs, "user") == NULL || login == NULL ||
+						    strcmp(rove_fields_str(&op->fs, "user"), login) != 0))
+		return refuse(v, ROVE_R_FORBIDDEN, "a target cannot move to another user");
+	if (login == NULL)
+		return refuse(v, ROVE_R_INVALID, "a target needs a user");
 	t = malloc(sizeof(*t));
 	if (t == NULL)
-		return ROVE_R_INVALID;
-	if (login == NULL || rove_store_user_get(st, txn, login, t, NULL) != ROVE_OK) {
-		snprintf(detail, len, "no user '%s'", login ? login : "");
-		reason = ROVE_R_INVALID;
-	} else {
-		for (uint32_t i = 0; i < t->nterr && terr == NULL; i++)
-			if (u->role == ROVE_ROLE_ADMIN || rove_policy_in_reach(st, txn, u, t->terr[i]))
-				terr = t->terr[i];
-		if (terr == NULL && u->role == ROVE_ROLE_MANAGER) {
-			snprintf(detail, len, "%s works outside your territories", login);
-			reason = ROVE_R_NOT_IN_TERRITORY;
-		} else if (terr != NULL && rove_op_set(op, "territory", rove_vcstr(terr)) != ROVE_OK) {
-			reason = ROVE_R_INVALID;
-		}
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", login);
+	for (uint32_t i = 0; rc == ROVE_OK && !REFUSED(v) && i < t->nterr && terr == NULL; i++) {
+		bool in = u->role == ROVE_ROLE_ADMIN;
+		if (!in)
+			rc = rove_policy_in_reach(pc->st, pc->txn, u, t->terr[i], &in);
+		if (in)
+			terr = t->terr[i];
+	}
+	if (rc == ROVE_OK && !REFUSED(v)) {
+		if (terr == NULL && u->role == ROVE_ROLE_MANAGER)
+			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", login);
+		else if (terr != NULL)
+			rc = op_put(op, "territory", rove_vcstr(terr), v);
 	}
 	free(t);
-	return reason;
+	return rc;
 }
 
-int rove_policy_check(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op,
-		      const rove_record *cur, char *detail, size_t detail_len)
+/* ---- the decision ---- */
+
+/* Outside u's scope a refusal says its reason and nothing else (rule 9),
+ * except a duplicate, which names the existing customer (rule 3): the
+ * detail is cleared unless u's replica holds the record the refusal is
+ * about - a child record's customer, else the record itself; a create of
+ * a top-level record is about nothing but what its op says, which u
+ * wrote. A record that does not exist is in no scope. */
+static int keep_detail_in_scope(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+				rove_verdict *v)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	rove_record *parent = NULL;
+	const char *pid;
+	rove_scopes rs;
+	rove_uuid id;
+	bool sees = false;
+	int rc = ROVE_OK;
+
+	if (!REFUSED(v) || v->reason == ROVE_R_DUPLICATE || v->detail[0] == '\0')
+		return ROVE_OK;
+	if (pf == NULL && cur == NULL) {
+		if (op->kind != ROVE_OP_CREATE)
+			v->detail[0] = '\0';
+		return ROVE_OK;
+	}
+	if (pf == NULL) {
+		rc = rove_policy_scopes(pc->st, pc->txn, cur, NULL, &rs);
+	} else {
+		pid = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, pf->name);
+		rs.n = 0;
+		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
+			parent = malloc(sizeof(*parent));
+			if (parent == NULL)
+				return ROVE_ENOMEM;
+			rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+			if (rc == ROVE_OK)
+				rc = rove_policy_scopes(pc->st, pc->txn, parent, NULL, &rs);
+			else if (rc == ROVE_ENOTFOUND)
+				rc = ROVE_OK;
+			free(parent);
+		}
+	}
+	if (rc == ROVE_OK)
+		rc = rove_policy_reads(pc->st, pc->txn, u, &rs, &sees);
+	if (rc == ROVE_OK && !sees)
+		v->detail[0] = '\0';
+	return rc;
+}
+
+static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 
-	if (u->role == ROVE_ROLE_ANALYST) {
-		snprintf(detail, detail_len, "analysts are read-only");
-		return ROVE_R_FORBIDDEN;
-	}
-	if (c == NULL || (c->flags & ROVE_CF_SERVER) || op->kind == ROVE_OP_REASSIGN) {
-		snprintf(detail, detail_len, "only the server writes %s records this way",
-			 c ? c->name : "these");
-		return ROVE_R_FORBIDDEN;
-	}
-	if (op->kind == ROVE_OP_CREATE && cur != NULL && op->coll == ROVE_COLL_TARGET &&
-	    !rove_record_deleted(cur))
+	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
+	if (REFUSED(v))
+		return ROVE_OK;
+	if (c == NULL)
+		return refuse(v, ROVE_R_INVALID, "unknown collection"); /* rules refuse it first */
+	if (op->kind == ROVE_OP_CREATE && cur != NULL && op->coll == ROVE_COLL_TARGET && !rove_record_deleted(cur))
 		op->kind = ROVE_OP_UPDATE; /* one target per user and month: set again */
-	if (op->kind == ROVE_OP_CREATE && cur != NULL) {
-		snprintf(detail, detail_len, "record already exists");
-		return ROVE_R_INVALID;
-	}
-	if ((op->kind == ROVE_OP_CLAIM || op->kind == ROVE_OP_RELEASE) && op->coll != ROVE_COLL_CUSTOMER) {
-		snprintf(detail, detail_len, "only customers are claimed and released");
-		return ROVE_R_INVALID;
-	}
-	if (op->kind != ROVE_OP_CREATE && cur == NULL) {
-		snprintf(detail, detail_len, "no such record");
-		return ROVE_R_INVALID;
-	}
-	if (cur != NULL && rove_record_deleted(cur)) {
-		snprintf(detail, detail_len, "the record was deleted");
-		return ROVE_R_DELETED;
-	}
+	if (op->kind == ROVE_OP_CREATE && cur != NULL)
+		return refuse(v, ROVE_R_INVALID, "record already exists");
+	if (op->kind != ROVE_OP_CREATE && cur == NULL)
+		return refuse(v, ROVE_R_INVALID, "no such record");
+	if (cur != NULL && rove_record_deleted(cur))
+		return refuse(v, ROVE_R_DELETED, "the record was deleted");
 	if (op->coll == ROVE_COLL_DEALER)
-		return check_dealer(st, txn, u, op, cur, detail, detail_len);
+		return check_dealer(pc, u, op, cur, v);
 	if (op->coll == ROVE_COLL_TARGET)
-		return check_target(st, txn, u, op, cur, detail, detail_len);
+		return check_target(pc, u, op, cur, v);
 	if (rove_schema_parent_field(c) != NULL)
-		return check_child(st, txn, u, op, c, cur, detail, detail_len);
+		return check_child(pc, u, op, c, cur, v);
 	if (op->coll != ROVE_COLL_CUSTOMER)
-		return ROVE_R_NONE;
-	if (touches(op, "last_activity_at") || touches(op, "created_at") ||
-	    (touches(op, "release_reason") && op->kind != ROVE_OP_RELEASE)) {
-		snprintf(detail, detail_len, "the server keeps last_activity_at and created_at");
-		return ROVE_R_FORBIDDEN;
-	}
-
+		return refuse(v, ROVE_R_FORBIDDEN, "only the server writes %s records", c->name);
 	switch (op->kind) {
 	case ROVE_OP_CREATE:
-		return check_create(st, txn, u, op, detail, detail_len);
+		return check_create(pc, u, op, v);
 	case ROVE_OP_CLAIM:
 	case ROVE_OP_RELEASE:
-		return check_claim_release(st, txn, u, op, cur, detail, detail_len);
+		return check_claim_release(pc, u, op, cur, v);
 	case ROVE_OP_DELETE:
-		if (u->role == ROVE_ROLE_REP) {
-			snprintf(detail, detail_len, "reps cannot delete customers");
-			return ROVE_R_FORBIDDEN;
-		}
-		if (!may_write(st, txn, u, cur))
-			return refuse_write(st, txn, u, cur, detail, detail_len);
-		return ROVE_R_NONE;
-	default: /* update */
-		if (!may_write(st, txn, u, cur))
-			return refuse_write(st, txn, u, cur, detail, detail_len);
-		if (u->role == ROVE_ROLE_REP && (touches(op, "owner") || touches(op, "territory"))) {
-			snprintf(detail, detail_len, "reps cannot change owner or territory");
-			return ROVE_R_FORBIDDEN;
-		}
-		if (touches(op, "territory")) {
-			const char *t = rove_fields_str(&op->fs, "territory");
-			if (t == NULL || !territory_exists(st, txn, t)) {
-				snprintf(detail, detail_len, "no territory '%s'", t ? t : "");
-				return ROVE_R_INVALID;
-			}
-			if (u->role == ROVE_ROLE_MANAGER && !rove_policy_in_reach(st, txn, u, t)) {
-				snprintf(detail, detail_len, "%s is outside your territories", t);
-				return ROVE_R_NOT_IN_TERRITORY;
-			}
-		}
-		return find_duplicate(st, txn, op, detail, detail_len);
+		return check_writer(pc, u, cur, v);
+	default:
+		return check_customer_update(pc, u, op, cur, v);
 	}
+}
+
+int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
+{
+	int rc;
+
+	verdict_clear(v);
+	rc = decide(pc, u, op, cur, v);
+	if (rc == ROVE_OK)
+		rc = keep_detail_in_scope(pc, u, op, cur, v);
+	return rc;
 }
 
 /* ---- after an op ---- */
@@ -884,7 +1239,7 @@ static const char *owner_event(const rove_user *u, const rove_op *op, const rove
 }
 
 /* An activity moves its customer's last_activity_at forward. */
-static int after_activity(rove_store *st, MDB_txn *txn, const rove_op *op, rove_op *follow, bool *has_follow)
+static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, bool *has_follow)
 {
 	const char *cid = rove_fields_str(&op->fs, "customer");
 	const char *at = rove_fields_str(&op->fs, "at");
@@ -898,11 +1253,12 @@ static int after_activity(rove_store *st, MDB_txn *txn, const rove_op *op, rove_
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, c);
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
 	last = rc == ROVE_OK ? rove_fields_str(&c->fs, "last_activity_at") : NULL;
 	if (rc == ROVE_OK && (last == NULL || strcmp(last, at) < 0)) {
 		rove_uuid fid;
 		rove_uuid_derive(&fid, &op->op_id, "last-activity-op");
+		/* stamped by the engine with the server's clock */
 		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
 		rc = rove_op_set(follow, "last_activity_at", rove_vcstr(at));
 		*has_follow = rc == ROVE_OK;
@@ -913,30 +1269,29 @@ static int after_activity(rove_store *st, MDB_txn *txn, const rove_op *op, rove_
 	return rc;
 }
 
-int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op,
-		      const rove_record *before, const rove_record *after, rove_op *follow,
-		      bool *has_follow)
+int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
+		      const rove_record *after, rove_op *follow, bool *has_follow)
 {
 	const char *was, *now, *why;
 	char ids[ROVE_UUID_STRLEN + 1], when[32];
-	rove_uuid hid;
+	rove_uuid hid, fid;
 	int rc;
 
 	*has_follow = false;
 	if (after->coll == ROVE_COLL_ACTIVITY && before == NULL)
-		return after_activity(st, txn, op, follow, has_follow);
+		return after_activity(pc, op, follow, has_follow);
 	if (after->coll != ROVE_COLL_CUSTOMER)
 		return ROVE_OK;
-	rc = uniq_update(st, txn, before, after);
+	rc = uniq_update(pc->st, pc->txn, before, after);
 	if (rc != ROVE_OK)
 		return rc;
 	if (op->kind == ROVE_OP_CLAIM && u->role == ROVE_ROLE_REP) {
 		char key[ROVE_MAX_NAME + 48];
 		uint64_t n;
-		claims_key(key, sizeof(key), u->name);
-		rc = counter_get(st, txn, key, &n);
+		claims_key(pc, key, sizeof(key), u->name);
+		rc = counter_get(pc->st, pc->txn, key, &n);
 		if (rc == ROVE_OK)
-			rc = rove_db_put_u64(txn, st->counters, key, n + 1);
+			rc = rove_db_put_u64(pc->txn, pc->st->counters, key, n + 1);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -944,17 +1299,14 @@ int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 	now = rove_fields_str(&after->fs, "owner");
 	if (before != NULL && ((was == NULL && now == NULL) || (was && now && strcmp(was, now) == 0)))
 		return ROVE_OK;
-	/* The owner changed: keep it in the customer's ownership history. Its
-	 * ids derive from the op's: no random numbers needed, and a retry
-	 * makes the same entry. */
-	{
-		rove_uuid fid;
-		rove_uuid_derive(&hid, &op->op_id, "ownership");
-		rove_uuid_derive(&fid, &op->op_id, "ownership-op");
-		rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
-	}
+	/* The owner changed: keep it in the customer's ownership history, who
+	 * by, when (the server's time) and why. Its ids derive from the op's:
+	 * a retry makes the same entry. */
+	rove_uuid_derive(&hid, &op->op_id, "ownership");
+	rove_uuid_derive(&fid, &op->op_id, "ownership-op");
+	rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
 	rove_uuid_format(&after->id, ids);
-	iso_now(when, sizeof(when));
+	iso_now(pc, when, sizeof(when), false);
 	why = op->kind == ROVE_OP_RELEASE ? rove_fields_str(&op->fs, "release_reason") : NULL;
 	rc = rove_op_set(follow, "customer", rove_vcstr(ids));
 	if (rc == ROVE_OK)
@@ -984,24 +1336,29 @@ static int opportunity_won(const rove_record *o, void *arg)
 	return !rove_record_deleted(o) && stage != NULL && strcmp(stage, "won") == 0 ? ROVE_EEXIST : ROVE_OK;
 }
 
-/* Whether a customer is won (exempt from recycling): a customer or loyal
- * tier, or a won opportunity. */
-static bool customer_won(rove_store *st, MDB_txn *txn, const rove_record *c, rove_record *scratch)
+/* *out: whether a customer is won (exempt from recycling): a customer or
+ * loyal tier, or a won opportunity. */
+static int customer_won(const pctx *pc, const rove_record *c, bool *out)
 {
 	const char *tier = rove_fields_str(&c->fs, "tier");
+	int rc;
 
-	if (tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0))
-		return true;
-	return each_child_record(st, txn, &c->id, ROVE_COLL_OPPORTUNITY, scratch, opportunity_won, NULL) ==
-	       ROVE_EEXIST;
+	*out = tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0);
+	if (*out)
+		return ROVE_OK;
+	rc = each_child_record(pc->st, pc->txn, &c->id, ROVE_COLL_OPPORTUNITY, opportunity_won, NULL);
+	*out = rc == ROVE_EEXIST;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
-static int notice_op(rove_store *st, MDB_txn *txn, rove_op *op, const char *user, const rove_record *c,
-		     const char *kind, const char *text, const char *name, bool *made)
+/* A notice to user about customer c, once (its id derives from name):
+ * *made says whether op was filled. Stamped by the engine. */
+static int notice_op(const pctx *pc, rove_op *op, const char *user, const rove_record *c, const char *kind,
+		     const char *text, const char *name, bool *made)
 {
-	rove_uuid id;
-	rove_stamp now = {rove_hlc_from_ms(rove_wall_ms()), st->node};
+	rove_stamp unstamped = {{0}, 0};
 	rove_record *tmp;
+	rove_uuid id;
 	char ids[ROVE_UUID_STRLEN + 1], when[32];
 	int rc;
 
@@ -1010,15 +1367,15 @@ static int notice_op(rove_store *st, MDB_txn *txn, rove_op *op, const char *user
 	tmp = malloc(sizeof(*tmp));
 	if (tmp == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_record_get(st, txn, ROVE_COLL_NOTICE, &id, tmp);
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_NOTICE, &id, tmp);
 	free(tmp);
 	if (rc == ROVE_OK)
 		return ROVE_OK; /* told already */
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
-	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_NOTICE, &id, now);
+	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_NOTICE, &id, unstamped);
 	rove_uuid_format(&c->id, ids);
-	iso_now(when, sizeof(when));
+	iso_now(pc, when, sizeof(when), false);
 	rc = rove_op_set(op, "user", rove_vcstr(user));
 	if (rc == ROVE_OK)
 		rc = rove_op_set(op, "customer", rove_vcstr(ids));
@@ -1034,28 +1391,32 @@ static int notice_op(rove_store *st, MDB_txn *txn, rove_op *op, const char *user
 
 /* Recycling of one customer: a release by the server and a notice, or a
  * warning notice ahead of it. Adds at most two ops. */
-static int recycle_one(rove_store *st, MDB_txn *txn, const rove_record *c, int64_t days, int64_t warn,
-		       rove_op *ops, size_t max, size_t *n, rove_record *scratch)
+static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64_t warn, rove_op *ops, size_t max,
+		       size_t *n)
 {
 	const char *owner = rove_fields_str(&c->fs, "owner");
 	const char *name = rove_fields_str(&c->fs, "name");
 	const char *last = rove_fields_str(&c->fs, "last_activity_at");
-	char text[ROVE_MAX_DETAIL + 1], nname[160];
+	char text[ROVE_MAX_DETAIL + 1], nname[160], ids[ROVE_UUID_STRLEN + 1];
+	rove_stamp unstamped = {{0}, 0};
 	int64_t idle;
-	bool made;
+	bool made, won;
 	int rc;
 
 	if (owner == NULL || rove_record_deleted(c) || *n + 2 > max)
 		return ROVE_OK;
 	if (last == NULL)
 		last = rove_fields_str(&c->fs, "created_at");
-	if (last == NULL || day_number(last) < 0 || customer_won(st, txn, c, scratch))
+	if (last == NULL || day_number(last) < 0)
 		return ROVE_OK;
-	idle = today_number() - day_number(last);
+	rc = customer_won(pc, c, &won);
+	if (rc != ROVE_OK || won)
+		return rc;
+	idle = today_number(pc) - day_number(last);
+	rove_uuid_format(&c->id, ids);
 	if (idle >= days) {
-		rove_stamp now = {rove_hlc_from_ms(rove_wall_ms()), st->node};
 		rove_op *op = &ops[(*n)++];
-		rove_op_init(op, ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c->id, now);
+		rove_op_init(op, ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c->id, unstamped); /* stamped by the engine */
 		snprintf(text, sizeof(text), "no follow-up for %lld days", (long long)idle);
 		rc = rove_op_set(op, "owner", rove_vnull());
 		if (rc == ROVE_OK)
@@ -1063,24 +1424,18 @@ static int recycle_one(rove_store *st, MDB_txn *txn, const rove_record *c, int64
 		if (rc != ROVE_OK)
 			return rc;
 		snprintf(text, sizeof(text), "%s returned to the public pool: no follow-up for %lld days",
-			 name ? name : "a customer", (long long)idle);
-		{
-			char ids[ROVE_UUID_STRLEN + 1];
-			rove_uuid_format(&c->id, ids);
-			snprintf(nname, sizeof(nname), "notice:recycled:%s:%s:%s", owner, ids, last);
-		}
-		rc = notice_op(st, txn, &ops[*n], owner, c, "recycled", text, nname, &made);
+			 str_or(name, "a customer"), (long long)idle);
+		snprintf(nname, sizeof(nname), "notice:recycled:%s:%s:%s", owner, ids, last);
+		rc = notice_op(pc, &ops[*n], owner, c, "recycled", text, nname, &made);
 		if (made)
 			(*n)++;
 		return rc;
 	}
 	if (warn > 0 && idle >= days - warn) {
-		char ids[ROVE_UUID_STRLEN + 1];
-		rove_uuid_format(&c->id, ids);
 		snprintf(text, sizeof(text), "%s returns to the public pool in %lld day(s) without a follow-up",
-			 name ? name : "a customer", (long long)(days - idle));
+			 str_or(name, "a customer"), (long long)(days - idle));
 		snprintf(nname, sizeof(nname), "notice:warn:%s:%s:%s", owner, ids, last);
-		rc = notice_op(st, txn, &ops[*n], owner, c, "recycle_warning", text, nname, &made);
+		rc = notice_op(pc, &ops[*n], owner, c, "recycle_warning", text, nname, &made);
 		if (made)
 			(*n)++;
 		return rc;
@@ -1088,70 +1443,236 @@ static int recycle_one(rove_store *st, MDB_txn *txn, const rove_record *c, int64
 	return ROVE_OK;
 }
 
-int rove_policy_periodic(rove_store *st, MDB_txn *txn, rove_op *ops, size_t max, size_t *n)
+/* The recycling of territory code's customers (scoperec "t:CODE"). */
+static int recycle_territory(const pctx *pc, const char *code, int64_t days, int64_t warn, rove_record *c,
+			     rove_op *ops, size_t max, size_t *n)
+{
+	char scope[ROVE_SCOPE_MAX + 1];
+	uint8_t key[ROVE_INDEX_KEY_MAX];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t plen;
+	int rc, mrc;
+
+	snprintf(scope, sizeof(scope), "t:%s", code);
+	plen = rove_store_scope_key(key, scope, NULL, 0);
+	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->scoperec, &cur), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	k.mv_size = plen;
+	k.mv_data = key;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0 &&
+	     *n + 2 <= max;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
+		rove_uuid id;
+		if (rk[0] != ROVE_COLL_CUSTOMER)
+			continue;
+		memcpy(id.b, rk + 1, 16);
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
+		if (rc == ROVE_OK)
+			rc = recycle_one(pc, c, days, warn, ops, max, n);
+		else if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+			rc = ROVE_OK; /* unreadable (logged): the others are still recycled */
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "scoperec");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int rove_policy_periodic(const pctx *pc, rove_op *ops, size_t max, size_t *n)
 {
 	MDB_cursor *codes;
 	MDB_val ck, cv;
-	rove_record *c = malloc(sizeof(*c)), *scratch = malloc(sizeof(*scratch));
-	int rc = ROVE_OK, mrc;
+	rove_record *c = malloc(sizeof(*c));
+	int rc, mrc;
 
 	*n = 0;
-	if (c == NULL || scratch == NULL) {
-		free(c);
-		free(scratch);
+	if (c == NULL)
 		return ROVE_ENOMEM;
-	}
-	rc = rove_db_err(mdb_cursor_open(txn, st->codes, &codes), "cursor");
+	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->codes, &codes), "cursor");
 	if (rc != ROVE_OK) {
 		free(c);
-		free(scratch);
 		return rc;
 	}
-	mrc = mdb_cursor_get(codes, &ck, &cv, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0 && *n + 2 <= max) {
-		char code[ROVE_MAX_NAME + 1], scope[ROVE_SCOPE_MAX + 1];
-		uint8_t key[ROVE_INDEX_KEY_MAX];
-		int64_t days, warn;
-		MDB_cursor *rc_cur;
-		MDB_val k, v;
-		size_t plen;
-		int m2;
+	for (mrc = mdb_cursor_get(codes, &ck, &cv, MDB_FIRST); rc == ROVE_OK && mrc == 0 && *n + 2 <= max;
+	     mrc = mdb_cursor_get(codes, &ck, &cv, MDB_NEXT)) {
+		char code[ROVE_MAX_NAME + 1];
+		pool_rules rules;
 
-		if (ck.mv_size == 0 || ck.mv_size > ROVE_MAX_NAME)
+		if (ck.mv_size == 0 || ck.mv_size > ROVE_MAX_NAME) {
+			rc = ROVE_EPROTO;
 			break;
+		}
 		memcpy(code, ck.mv_data, ck.mv_size);
 		code[ck.mv_size] = '\0';
-		mrc = mdb_cursor_get(codes, &ck, &cv, MDB_NEXT);
-		{
-			pool_rules rules;
-			pool_rules_get(st, txn, code, &rules);
-			days = rules.recycle;
-			warn = rules.warn;
-		}
-		if (days <= 0)
-			continue;
-		snprintf(scope, sizeof(scope), "t:%s", code);
-		plen = rove_store_scope_key(key, scope, NULL, 0);
-		rc = rove_db_err(mdb_cursor_open(txn, st->scoperec, &rc_cur), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		k.mv_size = plen;
-		k.mv_data = key;
-		m2 = mdb_cursor_get(rc_cur, &k, &v, MDB_SET_RANGE);
-		while (rc == ROVE_OK && m2 == 0 && k.mv_size == plen + ROVE_RECORD_KEY &&
-		       memcmp(k.mv_data, key, plen) == 0 && *n + 2 <= max) {
-			const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
-			rove_uuid id;
-			memcpy(id.b, rk + 1, 16);
-			if (rk[0] == ROVE_COLL_CUSTOMER &&
-			    rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, c) == ROVE_OK)
-				rc = recycle_one(st, txn, c, days, warn, ops, max, n, scratch);
-			m2 = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT);
-		}
-		mdb_cursor_close(rc_cur);
+		/* Each territory's own cursor: the codes cursor survives, since
+		 * nothing is written until the engine applies ops. */
+		rc = pool_rules_get(pc->st, pc->txn, code, &rules);
+		if (rc == ROVE_OK && rules.recycle > 0)
+			rc = recycle_territory(pc, code, rules.recycle, rules.warn, c, ops, max, n);
 	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "codes");
 	mdb_cursor_close(codes);
 	free(c);
-	free(scratch);
 	return rc;
+}
+
+/* ---- administration ---- */
+
+int rove_policy_may(const rove_user *u, int act, rove_verdict *v)
+{
+	v->reason = rove_rules_may(u->role, act, v->detail, sizeof(v->detail));
+	return ROVE_OK;
+}
+
+int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *c, const char *to,
+			 rove_verdict *v)
+{
+	const char *terr;
+	bool in = true;
+	int rc = rove_policy_may(u, ROVE_ACT_REASSIGN, v);
+
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (c == NULL || rove_record_deleted(c))
+		return refuse(v, ROVE_R_INVALID, "no such customer%s",
+			      u->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+	terr = rove_fields_str(&c->fs, "territory");
+	if (u->role == ROVE_ROLE_MANAGER) {
+		in = false;
+		if (terr != NULL && (rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &in)) != ROVE_OK)
+			return rc;
+	}
+	if (!in) /* the same answer as for no customer at all */
+		return refuse(v, ROVE_R_INVALID, "no such customer in your territories");
+	return check_owner(pc, u, to, terr, v);
+}
+
+/* *out: whether one of t's territories lies in u's subtree. */
+static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, bool *out)
+{
+	int rc = ROVE_OK;
+
+	*out = false;
+	for (uint32_t i = 0; rc == ROVE_OK && !*out && i < t->nterr; i++)
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, t->terr[i], out);
+	return rc;
+}
+
+int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const char *code, const rove_user *from,
+				   const char *to, rove_verdict *v)
+{
+	rove_user *t;
+	bool ok;
+	int rc = rove_policy_may(u, ROVE_ACT_REASSIGN, v);
+
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	rc = territory_exists(pc->st, pc->txn, code, &ok);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!ok)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);
+	if (u->role == ROVE_ROLE_MANAGER) {
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, code, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "territory '%s' is outside your territories", code);
+	}
+	if (!user_has_territory(from, code)) /* nothing to hand over: to must work there already */
+		return check_owner(pc, u, to, code, v);
+	/* from's assignment moves to `to`, who will then hold code: enough for
+	 * an admin; a manager hands it only to one of his people. */
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, to, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", to);
+	else if (rc == ROVE_OK && !rove_rules_role_may_own(t->role))
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", to,
+			    rove_role_name(t->role));
+	else if (rc == ROVE_OK && u->role == ROVE_ROLE_MANAGER) {
+		rc = user_inside(pc, u, t, &ok);
+		if (rc == ROVE_OK && !ok)
+			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", to);
+	}
+	free(t);
+	return rc;
+}
+
+/* ---- refused changes ---- */
+
+static void reject_scope_add(rove_reject_scopes *out, const char *code)
+{
+	char s[ROVE_SCOPE_MAX + 1];
+
+	if (code == NULL || code[0] == '\0' || strlen(code) > ROVE_MAX_NAME)
+		return;
+	snprintf(s, sizeof(s), "t:%s", code);
+	for (uint32_t i = 0; i < out->n; i++)
+		if (strcmp(out->s[i], s) == 0)
+			return;
+	if (out->n < ROVE_MAX_REJECT_SCOPES)
+		memcpy(out->s[out->n++], s, sizeof(s));
+}
+
+int rove_policy_refusal_scopes(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+			       rove_reject_scopes *out)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	int rc = ROVE_OK;
+
+	out->n = 0;
+	/* The territory the op names, and the record's now. */
+	reject_scope_add(out, rove_fields_str(&op->fs, op->coll == ROVE_COLL_TERRITORY ? "code" : "territory"));
+	if (cur != NULL)
+		reject_scope_add(out,
+				 rove_fields_str(&cur->fs, cur->coll == ROVE_COLL_TERRITORY ? "code" : "territory"));
+	/* A child record's: its customer's. */
+	if (pf != NULL) {
+		const char *pid = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, pf->name);
+		rove_uuid id;
+		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
+			rove_record *parent = malloc(sizeof(*parent));
+			if (parent == NULL)
+				return ROVE_ENOMEM;
+			rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+			if (rc == ROVE_OK)
+				reject_scope_add(out, rove_fields_str(&parent->fs, "territory"));
+			else if (rc == ROVE_ENOTFOUND)
+				rc = ROVE_OK;
+			free(parent);
+		}
+	}
+	/* The author's: their managers see it wherever they tried to write. */
+	for (uint32_t i = 0; i < u->nterr; i++)
+		reject_scope_add(out, u->terr[i]);
+	return rc;
+}
+
+int rove_policy_conflict_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out)
+{
+	uint32_t k = 0;
+	int rc;
+
+	out->all = u->role == ROVE_ROLE_ADMIN;
+	out->n = 0;
+	if (out->all || u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	/* A manager's: the territories of his subtree, as he reads them. */
+	rc = rove_policy_user_scopes(st, txn, u, out);
+	if (rc != ROVE_OK)
+		return rc;
+	for (uint32_t i = 0; i < out->n; i++)
+		if (out->s[i][0] == 't')
+			memmove(out->s[k++], out->s[i], sizeof(out->s[0]));
+	out->n = k;
+	return ROVE_OK;
 }

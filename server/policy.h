@@ -1,12 +1,21 @@
 /*
- * policy.h - the CRM's rules: who may write what, and who sees what.
+ * policy.h - the CRM's rules: who may write what, who sees what, who may
+ * reassign and who sees which refused changes.
  *
  * The sync engine knows nothing of customers, owners or territories. For
  * every op it asks this module for a decision (and the module may adjust
  * the op: the server, not the client, sets a new customer's owner); for
  * every record it asks which scopes the record is in; for every user which
- * scopes they read. All the ownership and territory rules of SPEC.md live
- * here and only here.
+ * scopes they read. The admin requests ask it whether a reassignment is
+ * allowed and which refused changes a user may list. All the ownership and
+ * territory rules of SPEC.md live here and only here (the ones that need
+ * no data - roles, fields, deletes - in common/rules.h, which the command
+ * line applies too).
+ *
+ * Errors and refusals are kept apart: every function returns a rove error
+ * (ROVE_OK, or a storage or memory error, which aborts the request that
+ * asked: nothing about its ops is stored and the client tries again
+ * later). A refusal is an answer: ROVE_OK with a reason in a rove_verdict.
  *
  * Scopes (strings, at most ROVE_SCOPE_MAX bytes):
  *   o:LOGIN  customers a user owns, and their child records
@@ -19,6 +28,7 @@
 #define ROVE_POLICY_H
 
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -42,23 +52,45 @@ typedef struct rove_user_scopes {
 	char s[ROVE_MAX_USER_SCOPES][ROVE_SCOPE_MAX + 1]; /* sorted */
 } rove_user_scopes;
 
-/* Decides an op written by u. cur is the record as the server holds it, or
- * NULL if it does not exist. Returns ROVE_R_NONE to accept (op possibly
- * adjusted), or a rove_reason with a short detail for the author. */
-int rove_policy_check(rove_store *st, MDB_txn *txn, const rove_user *u, rove_op *op,
-		      const rove_record *cur, char *detail, size_t detail_len);
+/* What a decision is made in: the store and the caller's transaction, and
+ * the server's time (its clock, which never goes back: the engine's
+ * rove_engine_now_ms), for every date and time a rule reads or writes. */
+typedef struct rove_policy_ctx {
+	rove_store *st;
+	MDB_txn *txn;
+	uint64_t now_ms;
+} rove_policy_ctx;
+
+/* An answer: ROVE_R_NONE (allowed), or a rove_reason and a short detail
+ * for the user. */
+typedef struct rove_verdict {
+	int reason;
+	char detail[ROVE_MAX_DETAIL + 1];
+} rove_verdict;
+
+/* ---- ops ---- */
+
+/* Decides an op written by u. cur is the record as the server holds it,
+ * or NULL if it does not exist. v->reason is ROVE_R_NONE to accept (op
+ * possibly adjusted) or the reason to refuse. About a record outside u's
+ * scope (one u's replica does not hold) the detail is empty, except for a
+ * duplicate, which names the existing customer. */
+int rove_policy_check(const rove_policy_ctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+		      rove_verdict *v);
 
 /* After an op was applied (before is NULL for a new record): keeps the
- * policy's own indexes (unique tax ids and phones) and may fill *follow
- * with an op the engine applies next as the server (ownership history). */
-int rove_policy_after(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_op *op,
-		      const rove_record *before, const rove_record *after, rove_op *follow,
-		      bool *has_follow);
+ * policy's own indexes (unique tax ids and phones, claims per day) and
+ * may fill *follow with an op the engine applies next as the server
+ * (ownership history, a customer's last activity). */
+int rove_policy_after(const rove_policy_ctx *pc, const rove_user *u, const rove_op *op,
+		      const rove_record *before, const rove_record *after, rove_op *follow, bool *has_follow);
 
 /* Periodic rules (recycling idle customers to the pool, warning their
  * owners first): fills up to max ops for the engine to apply as the
  * server (ROVE_SYSTEM_USER); *n says how many. */
-int rove_policy_periodic(rove_store *st, MDB_txn *txn, rove_op *ops, size_t max, size_t *n);
+int rove_policy_periodic(const rove_policy_ctx *pc, rove_op *ops, size_t max, size_t *n);
+
+/* ---- scopes ---- */
 
 /* The scopes a record is in (a child record: its customer's; a deleted
  * record: none). hint, if not NULL, is a customer the caller holds: used
@@ -72,7 +104,47 @@ int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, ro
 /* Whether any scope of rec is one u reads. */
 bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs);
 
-/* Whether territory code lies in the subtree of one of u's territories. */
-bool rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code);
+/* *out: whether u reads one of the scopes rs (what rove_policy_sees says
+ * of rove_policy_user_scopes, asked of a few scopes without listing all
+ * of u's). */
+int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_scopes *rs, bool *out);
+
+/* *out: whether territory code lies in the subtree of one of u's
+ * territories. A code that is not a territory is in nobody's. */
+int rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code, bool *out);
+
+/* ---- administration ---- */
+
+/* Whether u's role may do act (enum rove_rules_act, common/rules.h) at
+ * all; what they may do it to is decided by the functions below. */
+int rove_policy_may(const rove_user *u, int act, rove_verdict *v);
+
+/* Whether u may move customer c (NULL: no such live customer) to the user
+ * named to (rule 7): c within u's reach, to an enabled rep or manager whose
+ * territories hold c's territory, and for a manager one inside his
+ * subtree. Outside u's reach, a customer that exists and one that does
+ * not get the same answer. */
+int rove_policy_reassign(const rove_policy_ctx *pc, const rove_user *u, const rove_record *c, const char *to,
+			 rove_verdict *v);
+
+/* Whether u may move every customer `from` owns in territory code to the
+ * user named to, with the territory's assignment if from holds it: code
+ * within u's reach and to able to own customers there afterwards (inside
+ * u's subtree for a manager). */
+int rove_policy_reassign_territory(const rove_policy_ctx *pc, const rove_user *u, const char *code,
+				   const rove_user *from, const char *to, rove_verdict *v);
+
+/* ---- refused changes ---- */
+
+/* The index scopes a refusal of op by u is kept under, for the managers
+ * who may list it (rule 9): "t:CODE" for the territory the op names, the
+ * record's (or its customer's) territory, and each of u's territories
+ * (so that u's managers see it wherever u tried to write). */
+int rove_policy_refusal_scopes(const rove_policy_ctx *pc, const rove_user *u, const rove_op *op,
+			       const rove_record *cur, rove_reject_scopes *out);
+
+/* The index scopes of the refusals u may list (all for admins); u must be
+ * allowed ROVE_ACT_CONFLICTS. */
+int rove_policy_conflict_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out);
 
 #endif

@@ -2,7 +2,7 @@
  * store.h - the server's LMDB database.
  *
  * One environment, these named databases:
- *   meta     string key -> value   (format version, server node)
+ *   meta     string key -> value   (format version, server node, clock)
  *   records  coll(1) id(16)       -> record (proto's record encoding)
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)
@@ -12,12 +12,19 @@
  *                                    territory codes, each NUL-terminated
  *   rejects  n(8)                 -> a refused op with author and reason
  *                                    (proto's rejection encoding)
+ *   rejidx   scope NUL n(8)       -> refusals by the scopes that may list
+ *                                    them: "t:CODE" (policy's) -> empty;
+ *                                    "a:AUTHOR" (the store's) -> bytes(8)
+ *                                    and the refusal's other scopes, each
+ *                                    NUL-terminated
  *   codes    territory code       -> the territory record's id(16)
  *   scopelog scope NUL seq(8)     -> moved(1): ops by the scopes they touch
  *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
  *   children coll id coll id      -> (empty): a customer's child records
  *   uniq     kind:value           -> customer id(16) (live tax ids, phones)
- *   counters name                 -> u64 (e.g. a rep's claims on a day)
+ *   counters name                 -> u64 (e.g. a rep's claims on a day);
+ *            "rejects:" AUTHOR    -> count(8) bytes(8) dropped(8) of the
+ *                                    author's refusals kept and dropped
  *   runs     n(8)                 -> start seq(8) run id(16): one entry per
  *                                    start of the server (see rove_run)
  * Scopes are short strings chosen by the policy module ("o:wang" a rep's
@@ -40,10 +47,25 @@
 
 /* The layout of a server database; one made with another is refused at
  * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding.
- * 3: runs. */
+ * 3: runs; refused ops indexed by scope and author (rejidx), and bounded. */
 #define ROVE_STORE_FORMAT 3
 
 #define ROVE_MAX_USER_TERRITORIES 64
+
+/* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
+#define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
+#define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
+size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len);
+
+/* The index scopes a refused op is listed under, chosen by the policy
+ * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN").
+ * At most the author's territories and the few the op and its record
+ * name. */
+#define ROVE_MAX_REJECT_SCOPES (ROVE_MAX_USER_TERRITORIES + 4)
+typedef struct rove_reject_scopes {
+	uint32_t n;
+	char s[ROVE_MAX_REJECT_SCOPES][ROVE_SCOPE_MAX + 1];
+} rove_reject_scopes;
 
 typedef struct rove_user {
 	char name[ROVE_MAX_NAME + 1];
@@ -56,7 +78,7 @@ typedef struct rove_user {
 typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects;
-	MDB_dbi codes, scopelog, scoperec, children, uniq, counters, runs;
+	MDB_dbi codes, scopelog, scoperec, children, uniq, counters, rejidx, runs;
 	uint64_t node; /* this server's node number, for its own stamps */
 } rove_store;
 
@@ -108,6 +130,12 @@ int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROV
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
+
+/* The server's clock as last stored (zero in a database that never stored
+ * it): every stamp the database holds is at or before it. Written in the
+ * transaction of the ops it covers. */
+int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock);
+int rove_store_clock_put(rove_store *st, MDB_txn *txn, rove_hlc clock);
 /* Sets op->seq to *head + 1, appends op to the oplog and advances *head
  * (the caller keeps the head of its transaction: rove_store_head). */
 int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch);
@@ -124,13 +152,31 @@ int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const ro
  * (valid until the txn ends). */
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw);
 
-/* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
-#define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
-#define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
-size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len);
 
-int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason,
-			  const char *detail, rove_buf *scratch);
+/* Keeps op (its author set) refused with reason and detail at time_ms,
+ * listed under each of scopes and under its author. Then drops the
+ * author's oldest refusals while they are more than ROVE_MAX_USER_REJECTS
+ * or ROVE_MAX_USER_REJECT_BYTES (never the one just kept), so that no
+ * user can fill the disk with refused ops. Refusals are numbered in the
+ * order they are kept; a number is never used again. */
+int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
+			  uint64_t time_ms, const rove_reject_scopes *scopes, rove_buf *scratch);
+
+/* What is kept of an author's refusals, and how many were dropped. */
+typedef struct rove_reject_usage {
+	uint64_t count, bytes, dropped;
+} rove_reject_usage;
+int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, rove_reject_usage *u);
+
+/* Calls fn for each refusal numbered after `after`, in number order: all
+ * of them (scopes NULL), or each one listed under one of the n scopes,
+ * once (a merge of the scopes' index ranges: the walk costs what it
+ * returns). v is the stored refusal (rove_store_reject_decode), valid
+ * until the txn ends. fn returns ROVE_OK to go on; any other code ends
+ * the walk and is returned. */
+typedef int (*rove_reject_fn)(uint64_t n, const MDB_val *v, void *arg);
+int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_SCOPE_MAX + 1], uint32_t n,
+			   uint64_t after, rove_reject_fn fn, void *arg);
 
 /* Decodes a stored reject: its number and the rejection (whose op_raw
  * points into v, valid until the txn ends). */

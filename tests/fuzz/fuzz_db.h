@@ -20,7 +20,7 @@ typedef struct fz_kv {
 
 /* The named databases of a server store (server/store.h) and of a
  * replica (client/replica.h), as the harnesses list them. */
-#define FZ_STORE_DBIS 13
+#define FZ_STORE_DBIS 14
 #define FZ_REPLICA_DBIS 8
 
 typedef struct fz_snap {

@@ -92,7 +92,7 @@ static bool result_eq(const rove_push_result *a, const rove_push_result *b)
 static bool conflict_eq(const rove_conflict *a, const rove_conflict *b)
 {
 	return a->n == b->n && a->time_ms == b->time_ms && a->reason == b->reason &&
-	       strcmp(a->detail, b->detail) == 0 && op_eq(&a->op, &b->op);
+	       strcmp(a->detail, b->detail) == 0 && op_eq(&a->op, &b->op) && a->dropped == b->dropped;
 }
 
 static bool auth_eq(const rove_auth *a, const rove_auth *b)
@@ -329,8 +329,8 @@ static void rt_conflicts_reply(const uint8_t *data, size_t size)
 		CHECK(rove_msg_next_conflict(&m, &con_a) == ROVE_OK);
 		rove_buf_reset(&tmp);
 		CHECK(rove_enc_op(&tmp, &con_a.op) == ROVE_OK);
-		CHECK(rove_enc_conflict_raw(&items, con_a.n, con_a.time_ms, con_a.reason, con_a.detail, tmp.data,
-					    tmp.len) == ROVE_OK);
+		CHECK(rove_enc_conflict_raw(&items, con_a.n, con_a.time_ms, con_a.reason, con_a.detail, con_a.dropped,
+					    tmp.data, tmp.len) == ROVE_OK);
 	}
 	check_done(&m);
 	CHECK(rove_enc_conflicts_reply(&out, m.u.conflicts_reply.more, n, &items) == ROVE_OK);
@@ -457,7 +457,7 @@ static void rt_op(const rove_op *op)
 	free(copy);
 
 	rove_buf_reset(&items);
-	CHECK(rove_enc_conflict_raw(&items, 1, 2, ROVE_R_INVALID, "detail", enc.data, enc.len) == ROVE_OK);
+	CHECK(rove_enc_conflict_raw(&items, 1, 2, ROVE_R_INVALID, "detail", 0, enc.data, enc.len) == ROVE_OK);
 	rove_buf_reset(&out);
 	CHECK(rove_enc_conflicts_reply(&out, false, 1, &items) == ROVE_OK);
 	copy = decode_copy(&out, &m, &rc);

@@ -123,7 +123,7 @@ static void store_dbis(MDB_dbi out[FZ_STORE_DBIS])
 	const rove_store *st = &eng.st;
 	const MDB_dbi d[FZ_STORE_DBIS] = {st->meta,  st->records, st->oplog,    st->opids,    st->users, st->rejects,
 			       st->codes, st->scopelog, st->scoperec, st->children, st->uniq,  st->counters,
-			       st->runs};
+			       st->rejidx, st->runs};
 
 	memcpy(out, d, sizeof(d));
 }
@@ -855,10 +855,11 @@ static void seed(void)
 	seed_set(&ops[1], "owner", NULL);
 	seed_push(FZ_ADMIN, ops, 2, ROVE_PUSH_ACCEPTED);
 
-	/* li: a customer in east.bj. */
+	/* li: a customer in east.sh, which wang works in too (a reassignment
+	 * goes to someone who holds the customer's territory). */
 	seed_op(&ops[0], seq++, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, FZ_ID_C3);
 	seed_set(&ops[0], "name", "Beijing Ltd");
-	seed_set(&ops[0], "territory", "east.bj");
+	seed_set(&ops[0], "territory", "east.sh");
 	seed_push(FZ_LI, ops, 1, ROVE_PUSH_ACCEPTED);
 
 	/* zhao: a customer of his own, a dealer, a target for wang. */

@@ -397,9 +397,9 @@ static void gen_proto(void)
 		snprintf(ops[0].author, sizeof(ops[0].author), "wang");
 		ok(rove_enc_op(&tmp, &ops[0]), "op");
 		ok(rove_enc_conflict_raw(&items, 1, 1714671004672ull, ROVE_R_NOT_OWNER,
-					 "the customer belongs to someone else", tmp.data, tmp.len),
+					 "the customer belongs to someone else", 0, tmp.data, tmp.len),
 		   "conflict");
-		ok(rove_enc_conflict_raw(&items, 7, 1714671005000ull, ROVE_R_COOLDOWN, "", tmp.data, tmp.len),
+		ok(rove_enc_conflict_raw(&items, 7, 1714671005000ull, ROVE_R_COOLDOWN, "", 3, tmp.data, tmp.len),
 		   "conflict");
 		rove_buf_reset(&m);
 		ok(rove_enc_conflicts_reply(&m, true, 2, &items), "conflicts reply");
@@ -786,9 +786,9 @@ static void gen_client(void)
 		rove_buf_reset(&items);
 		mkop(&ops[0], 3, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, FZ_ID_C4);
 		ok(rove_enc_op(&tmp, &ops[0]), "op");
-		ok(rove_enc_conflict_raw(&items, 3, 1714671004672ull, ROVE_R_NOT_OWNER, "", tmp.data, tmp.len),
+		ok(rove_enc_conflict_raw(&items, 3, 1714671004672ull, ROVE_R_NOT_OWNER, "", 0, tmp.data, tmp.len),
 		   "conflict");
-		ok(rove_enc_conflict_raw(&items, 2, 1714671004672ull, ROVE_R_LIMIT, "", tmp.data, tmp.len),
+		ok(rove_enc_conflict_raw(&items, 2, 1714671004672ull, ROVE_R_LIMIT, "", 0, tmp.data, tmp.len),
 		   "conflict");
 		rove_buf_reset(&m);
 		ok(rove_enc_conflicts_reply(&m, false, 2, &items), "conflicts reply");

@@ -50,7 +50,8 @@ for u in alice bob; do
 	want=$(jq -c --arg u $u '[.[] | select(.owner == $u or .owner == null)]' <<<"$all")
 	eq "$(r $u customer list --json | jq -c .)" "$want" "$u holds exactly their own and the pool's"
 done
-eq "$(r bob customer list --json | jq length)" "3" "bob sees only his three"
+eq "$(r bob customer list --json | jq length)" "4" "bob sees his three and the admin's, in the pool"
+eq "$(jq -r '.[] | select(.name == "admin-1") | .owner' <<<"$all")" "null" "admins own no customers (rule 7)"
 
 # Field by field: the later write of each field wins, others are kept.
 shared=$(r alice customer show "$id" --json)

@@ -39,8 +39,10 @@ eq "$?" "1" "a manager outside his subtree"
 set -e
 grep -q "outside your territories" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
 set +e
-r alice admin reassign --customer "$a3" --to bob 2>/dev/null
+r alice admin reassign --customer "$a3" --to bob 2>"$T/err"
 eq "$?" "1" "a rep cannot reassign"
+eq "$(cat "$T/err")" "rove: error: not allowed: reassignment is for admins and managers (you are a rep)" \
+	"told at once, in the server's words"
 r admin admin reassign --customer "$a3" --to nobody 2>/dev/null
 eq "$?" "1" "to an unknown user"
 set -e

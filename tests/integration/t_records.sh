@@ -34,9 +34,18 @@ r mike contact set "$ct" title="Head buyer"
 r mike sync >/dev/null
 r alice sync >/dev/null
 eq "$(r alice contact show "$ct" --json | jq -r .title)" "Head buyer" "the manager's edit reached the owner"
-r ana contact set "$ct" title=Nobody
-r ana sync >/dev/null
-eq "$(r ana rejected --json | jq -r '.[0].reason')" "forbidden" "analysts write nothing"
+# The analyst's replica knows her role: refused at once, with the server's
+# reason and words, and nothing is queued.
+was=$(r ana contact show "$ct" --json | jq -r .title)
+set +e
+r ana contact set "$ct" title=Nobody 2>"$T/err"
+eq "$?" "1" "an analyst's edit is refused at once"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: analysts are read-only" "the server's reason and words"
+eq "$(r ana status --json | jq .pending)" "0" "nothing queued"
+eq "$(r ana contact show "$ct" --json | jq -r .title)" "$was" "nothing shown"
+eq "$(probe ana push update 2 "$ct" title=Nobody | jq -r '.reason + ": " + .detail')" \
+	"forbidden: analysts are read-only" "and the server says the same"
 
 # Child records follow their customer's rules, even hand-crafted.
 eq "$(probe bob push create 2 01a22000-0000-7000-8000-0000000000c1 customer=$c name=Spy | jq -r .reason)" \
@@ -57,8 +66,32 @@ r mike sync >/dev/null
 sync_all alice bob
 eq "$(r alice dealer show "$d" --json | jq -r .name)" "Suzhou Trading" "the rep of east.sh sees the dealer"
 eq "$(r bob dealer list --json)" "[]" "the rep of east.hz does not"
-r alice dealer add --name "Rogue Dealer" --territory east.sh >/dev/null
-eq "$(r alice sync --json | jq .rejected)" "1" "reps do not add dealers"
+set +e
+r alice dealer add --name "Rogue Dealer" --territory east.sh >/dev/null 2>"$T/err"
+eq "$?" "1" "reps do not add dealers"
+set -e
+grep -q "forbidden: dealers are kept by managers and admins" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+eq "$(probe alice push create 6 01a22000-0000-7000-8000-0000000000d9 name=Rogue territory=east.sh | jq -r .reason)" \
+	"forbidden" "a rep's hand-crafted dealer"
+# A customer's dealer is a live dealer of its territory or above.
+eq "$(probe alice push update 1 "$c" dealer="$c" | jq -r .reason)" "invalid" "a customer as a dealer"
+set +e
+r alice customer set "$c" dealer="$c" 2>/dev/null
+eq "$?" "1" "refused at once when the replica knows the id is no dealer"
+set -e
+r alice customer set "$c" dealer="$d"
+eq "$(r alice sync --json | jq .rejected)" "0" "the territory's dealer"
+eq "$(r mike customer show "$c" --json | jq -r .dealer)" "null" "(not synced by mike yet)"
+r mike sync >/dev/null
+eq "$(r mike customer show "$c" --json | jq -r .dealer)" "$d" "the dealer is set"
+# Reps delete nothing, children included.
+set +e
+r alice contact delete "$ct" 2>"$T/err"
+eq "$?" "1" "a rep's delete of a contact"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: reps delete nothing" "refused at once"
+eq "$(probe alice push delete 2 "$ct" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted"
+eq "$(probe alice push update 1 "$c" _deleted=#1 | jq -r .reason)" "forbidden" "the marker in an update"
 
 # Targets: set by managers; a rep sees their own.
 period=$(date -u +%Y-%m)
@@ -79,12 +112,18 @@ set -e
 r alice opportunity stage "$o" won
 r alice sync >/dev/null
 eq "$(r alice opportunity show "$o" --json | jq -r .closed_on)" "$(date -u +%Y-%m-%d)" "closed today"
-r admin admin reassign --customer "$c" --to bob
-sync_all alice bob
+# bob works in east.hz: he cannot get a customer of east.sh (rule 7).
+set +e
+r admin admin reassign --customer "$c" --to bob 2>/dev/null
+eq "$?" "1" "a reassignment to a rep of another territory"
+set -e
+users dora:rep:east.sh
+r admin admin reassign --customer "$c" --to dora
+sync_all alice dora
 for x in "contact:$ct" "contract:$k" "opportunity:$o" "activity:$a"; do
 	kind=${x%%:*} id=${x#*:}
-	eq "$(r bob $kind show "$id" --json | jq -r .id)" "$id" "bob received the $kind"
+	eq "$(r dora $kind show "$id" --json | jq -r .id)" "$id" "dora received the $kind"
 	if r alice $kind show "$id" >/dev/null 2>&1; then fail "alice still holds the $kind"; fi
 done
-eq "$(r bob customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" "history moved too"
+eq "$(r dora customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" "history moved too"
 echo "ok"

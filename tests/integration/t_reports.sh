@@ -5,8 +5,9 @@
 # this month, a daily report over a fixed range, and the CSV forms.
 . "$(dirname "$0")/lib.sh"
 
-# Dates relative to today (UTC): customers are created today by the server
-# and `opportunity stage ID won` closes deals today.
+# Dates relative to today (UTC): customers are created today by the server,
+# and the server closes a deal (closed_on) the day its stage becomes won or
+# lost, whatever date the client sends.
 TODAY=$(date -u +%F)
 MONTH=${TODAY:0:7}
 day() { date -u -d "$TODAY - $1 day" +%F; }
@@ -62,7 +63,7 @@ opp alice "$a2" "Cold store" --amount 800.25 --stage negotiation >/dev/null
 opp alice "$a2" "Freezers" --stage qualified >/dev/null # no amount: counts 0
 o6=$(opp alice "$a2" "Vans" --amount 300)
 opp alice "$p1" "Office fit-out" --amount 150 --stage qualified >/dev/null
-opp alice "$p1" "Printers" --amount 50 --stage won --closed-on "$D1" >/dev/null # pool: nobody's target
+pr=$(opp alice "$p1" "Printers" --amount 50 --stage won --closed-on "$D1") # pool: nobody's target
 act alice "$a1" --kind visit --at "${D4}T09:00:00Z"
 act alice "$a1" --kind call --at "${D3}T10:00:00Z"
 act alice "$a2" --kind visit --at "${D3}T15:30:00Z" --note "tasting"
@@ -88,7 +89,7 @@ act bob "$b2" --kind visit --at "${TODAY}T00:00:00Z"
 act bob "$b3" --kind visit --at "${D2}T09:00:00Z" # its customer is deleted below
 synced bob
 r bob opportunity stage "$o9" won
-r bob opportunity set "$o11" stage=won closed_on=2025-01-15 # another month
+r bob opportunity set "$o11" stage=lost closed_on=2025-01-15 # lost: counts nowhere
 synced bob
 
 # --- mike deletes bob's third customer and sets the targets ---
@@ -99,6 +100,8 @@ r mike target set bob --period "$MONTH" --amount 3200 # 37.5%: floor, not roundi
 r mike target set alice --period 2025-01 --amount 0.01
 synced mike
 sync_all alice bob mike ana admin
+eq "$(r alice opportunity show "$pr" --json | jq -r .closed_on)" "$TODAY" "closed by the server, today"
+eq "$(r bob opportunity show "$o11" --json | jq -r .closed_on)" "$TODAY" "a client's closed_on is not kept"
 
 # --- pipeline: open deals only; a rep sees her scope ---
 alice_pipeline=$(norm '{
@@ -155,20 +158,20 @@ row() { # DATE NEW ACT WON NEW_CHANGE ACT_CHANGE WON_CHANGE
 	printf '{"date":"%s","new_customers":%s,"activities":%s,"won_amount":%s,' "$1" "$2" "$3" "$4"
 	printf '"new_customers_change":%s,"activities_change":%s,"won_amount_change":%s}' "$5" "$6" "$7"
 }
-daily=$(norm "[$(row "$D3" 0 2 0 0 1 0),$(row "$D2" 0 1 0 0 -1 0),$(row "$D1" 0 1 5000 0 0 5000),
- $(row "$TODAY" 5 2 720000 5 1 715000)]")
+daily=$(norm "[$(row "$D3" 0 2 0 0 1 0),$(row "$D2" 0 1 0 0 -1 0),$(row "$D1" 0 1 0 0 0 0),
+ $(row "$TODAY" 5 2 725000 5 1 725000)]")
 eq "$(report mike daily --from "$D3" --to "$TODAY")" "$daily" "mike's daily report"
 eq "$(report ana daily --from "$D3" --to "$TODAY")" "$daily" "ana's daily report"
-alice_daily=$(norm "[$(row "$D3" 0 2 0 0 1 0),$(row "$D2" 0 0 0 0 -2 0),$(row "$D1" 0 1 5000 0 1 5000),
- $(row "$TODAY" 3 0 600000 3 -1 595000)]")
+alice_daily=$(norm "[$(row "$D3" 0 2 0 0 1 0),$(row "$D2" 0 0 0 0 -2 0),$(row "$D1" 0 1 0 0 1 0),
+ $(row "$TODAY" 3 0 605000 3 -1 605000)]")
 eq "$(report alice daily --from "$D3" --to "$TODAY")" "$alice_daily" "alice's daily report"
 eq "$(r mike report daily --from "$D1" --to "$TODAY" --csv)" \
 	"date,new_customers,activities,won_amount,new_customers_change,activities_change,won_amount_change
-$D1,0,1,5000,0,0,5000
-$TODAY,5,2,720000,5,1,715000" "daily as CSV"
+$D1,0,1,0,0,0,0
+$TODAY,5,2,725000,5,1,725000" "daily as CSV"
 eq "$(r mike report daily --json | jq length)" "14" "the default range is 14 days"
 eq "$(r mike report daily --json | jq -r '.[-1].date')" "$TODAY" "ending today"
-r mike report daily --from "$D3" | grep -q "^$TODAY .*7200.00" || fail "daily table"
+r mike report daily --from "$D3" | grep -q "^$TODAY .*7250.00" || fail "daily table"
 
 # --- the command line ---
 for h in "report --help" "report pipeline --help" "report targets --help" "report daily --help"; do

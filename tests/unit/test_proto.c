@@ -191,7 +191,7 @@ static int add_conflict(rove_buf *items, uint64_t n, uint64_t time_ms, int reaso
 	rove_buf_init(&tmp);
 	rc = rove_enc_op(&tmp, op);
 	if (rc == ROVE_OK)
-		rc = rove_enc_conflict_raw(items, n, time_ms, reason, detail, tmp.data, tmp.len);
+		rc = rove_enc_conflict_raw(items, n, time_ms, reason, detail, 0, tmp.data, tmp.len);
 	rove_buf_free(&tmp);
 	return rc;
 }
@@ -742,7 +742,7 @@ static void test_pull_reply_roundtrip(void)
 			CHECK_EQ_INT(items.len, before);
 			CHECK_EQ_INT(rove_enc_entry_record_raw(&items, huge, ROVE_MAX_MSG_BYTES), ROVE_ETOOBIG);
 			CHECK_EQ_INT(items.len, before);
-			CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", huge, ROVE_MAX_MSG_BYTES),
+			CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", 0, huge, ROVE_MAX_MSG_BYTES),
 				     ROVE_ETOOBIG);
 			CHECK_EQ_INT(items.len, before);
 			free(huge);
@@ -870,7 +870,7 @@ static void test_conflicts_reply_roundtrip(void)
 	rove_buf_reset(&items);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_record(&b, &sample_recs[0]), ROVE_OK);
-	CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", b.data, b.len), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_conflict_raw(&items, 1, 1, 0, "", 0, b.data, b.len), ROVE_OK);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_conflicts_reply(&b, false, 1, &items), ROVE_OK);
 	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);

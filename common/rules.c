@@ -1,0 +1,186 @@
+#include "rules.h"
+
+#include "err.h"
+#include "schema.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int refuse(char *detail, size_t len, int reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(char *detail, size_t len, int reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, len, fmt, ap);
+	va_end(ap);
+	return reason;
+}
+
+static bool touches(const rove_op *op, const char *field)
+{
+	return rove_fields_get(&op->fs, field) != NULL;
+}
+
+bool rove_rules_role_may_own(int role)
+{
+	return role == ROVE_ROLE_REP || role == ROVE_ROLE_MANAGER;
+}
+
+int rove_rules_may(int role, int act, char *detail, size_t len)
+{
+	bool boss = role == ROVE_ROLE_ADMIN || role == ROVE_ROLE_MANAGER;
+
+	detail[0] = '\0';
+	switch (act) {
+	case ROVE_ACT_ADMINISTER:
+		return role == ROVE_ROLE_ADMIN ? ROVE_R_NONE
+					       : refuse(detail, len, ROVE_R_FORBIDDEN, "administration is for admins");
+	case ROVE_ACT_REASSIGN:
+		return boss ? ROVE_R_NONE
+			    : refuse(detail, len, ROVE_R_FORBIDDEN, "reassignment is for admins and managers");
+	case ROVE_ACT_CONFLICTS:
+		return boss ? ROVE_R_NONE
+			    : refuse(detail, len, ROVE_R_FORBIDDEN, "conflicts are for managers and admins");
+	default:
+		return refuse(detail, len, ROVE_R_INVALID, "unknown action %d", act);
+	}
+}
+
+bool rove_rules_deletes(const rove_op *op)
+{
+	return op->kind == ROVE_OP_DELETE || touches(op, ROVE_FIELD_DELETED);
+}
+
+/* A delete: the marker set to 1, nothing else. */
+static bool plain_delete(const rove_op *op)
+{
+	const rove_field *f = rove_fields_get(&op->fs, ROVE_FIELD_DELETED);
+
+	return op->fs.n == 1 && f != NULL && f->v.type == ROVE_V_INT && f->v.i == 1;
+}
+
+static int check_customer(int role, const rove_op *op, char *detail, size_t len)
+{
+	if (op->kind == ROVE_OP_UPDATE && touches(op, "owner"))
+		return refuse(detail, len, ROVE_R_FORBIDDEN,
+			      "owner changes only by create, claim, release or reassignment");
+	if (op->kind == ROVE_OP_UPDATE && role == ROVE_ROLE_REP && touches(op, "territory"))
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "reps cannot move a customer to another territory");
+	if (touches(op, "last_activity_at") || touches(op, "created_at"))
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "the server keeps last_activity_at and created_at");
+	if (touches(op, "release_reason") && op->kind != ROVE_OP_RELEASE)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "release_reason is written by a release");
+	return ROVE_R_NONE;
+}
+
+int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	const rove_field_def *pf;
+
+	detail[0] = '\0';
+	if (role == ROVE_ROLE_ANALYST)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "analysts are read-only");
+	if (c == NULL)
+		return refuse(detail, len, ROVE_R_INVALID, "unknown collection %u", op->coll);
+	if ((c->flags & ROVE_CF_SERVER) || op->kind == ROVE_OP_REASSIGN)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "only the server writes %s records this way", c->name);
+	if ((op->kind == ROVE_OP_CLAIM || op->kind == ROVE_OP_RELEASE) && op->coll != ROVE_COLL_CUSTOMER)
+		return refuse(detail, len, ROVE_R_INVALID, "only customers are claimed and released");
+	if (op->kind == ROVE_OP_CLAIM && !rove_rules_role_may_own(role))
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "%ss own no customers; reassign it instead",
+			      rove_role_name(role));
+	if (rove_rules_deletes(op)) {
+		if (role == ROVE_ROLE_REP)
+			return refuse(detail, len, ROVE_R_FORBIDDEN, "reps delete nothing");
+		if (op->kind != ROVE_OP_DELETE)
+			return refuse(detail, len, ROVE_R_INVALID, "records are deleted only by a delete");
+		if (!plain_delete(op))
+			return refuse(detail, len, ROVE_R_INVALID, "a delete carries the deletion marker and nothing else");
+	}
+	if (op->coll == ROVE_COLL_DEALER && role == ROVE_ROLE_REP)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "dealers are kept by managers and admins");
+	if (op->coll == ROVE_COLL_TARGET && role == ROVE_ROLE_REP)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "targets are set by managers and admins");
+	if (op->coll == ROVE_COLL_CUSTOMER)
+		return check_customer(role, op, detail, len);
+	pf = rove_schema_parent_field(c);
+	if (pf == NULL)
+		return ROVE_R_NONE;
+	if ((c->flags & ROVE_CF_APPEND_ONLY) && op->kind != ROVE_OP_CREATE)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "%s records are append-only", c->name);
+	if (op->kind != ROVE_OP_CREATE && touches(op, pf->name))
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "a %s cannot move to another customer", c->name);
+	if (op->coll == ROVE_COLL_OPPORTUNITY && touches(op, "closed_on") && !touches(op, "stage"))
+		return refuse(detail, len, ROVE_R_FORBIDDEN,
+			      "the server sets closed_on when a deal is won or lost");
+	return ROVE_R_NONE;
+}
+
+/* ---- times ---- */
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool rove_rules_time_ms(const char *iso, uint64_t *ms, bool *zoned)
+{
+	size_t len = iso != NULL ? strlen(iso) : 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	int64_t days;
+	rove_value v = rove_vstr(iso, (uint32_t)len);
+	const rove_field_def fd = {"at", ROVE_FT_TIME, 0, 32, NULL};
+	char why[8];
+
+	if (len == 0 || rove_schema_check_value(&fd, &v, why, sizeof(why)) != ROVE_OK)
+		return false;
+	if (!digits(iso, 4, &y) || !digits(iso + 5, 2, &mo) || !digits(iso + 8, 2, &d))
+		return false;
+	if (len >= 16 && (!digits(iso + 11, 2, &h) || !digits(iso + 14, 2, &mi)))
+		return false;
+	if (len >= 19 && !digits(iso + 17, 2, &sec))
+		return false;
+	days = days_from_civil(y, mo, d);
+	if (days < 0)
+		return false;
+	*ms = (((uint64_t)days * 24 + (uint64_t)h) * 60 + (uint64_t)mi) * 60000 + (uint64_t)sec * 1000;
+	*zoned = iso[len - 1] == 'Z';
+	return true;
+}
+
+int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t len)
+{
+	uint64_t ms;
+	bool zoned;
+
+	if (!rove_rules_time_ms(at, &ms, &zoned))
+		return refuse(detail, len, ROVE_R_INVALID, "invalid time '%.32s'", at != NULL ? at : "");
+	if (ms > now_ms + (zoned ? ROVE_MAX_CLOCK_SKEW_MS : ROVE_MAX_TZ_AHEAD_MS))
+		return refuse(detail, len, ROVE_R_INVALID, "the activity's time %.32s is in the future", at);
+	return ROVE_R_NONE;
+}

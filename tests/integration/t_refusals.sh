@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Refused changes kept on the server are bounded per user (count and bytes,
+# the oldest dropped first), so a hostile client cannot fill the server's
+# disk with them; `rove conflicts` says when older ones were dropped; the
+# conflict list reaches a rep's managers wherever the rep tried to write.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh north north/north.bj
+users alice:rep:east.sh nick:rep:north.bj mike:manager:east nora:manager:north
+sync_all admin alice mike nora
+
+size() { stat -c %s "$T/srv/data.mdb"; }
+junk=$(head -c 4000 /dev/zero | tr '\0' x)
+# flood N: N refused creates of 16 KB each (fields the schema does not know).
+flood() {
+	local i id
+	for i in $(seq 1 "$1"); do
+		id=$(printf '01a22000-0000-7000-8000-%012x' $((RANDOM * 32768 + RANDOM)))
+		probe alice push create 1 "$id" name=Junk j1="$junk" j2="$junk" j3="$junk" j4="$junk" | jq -r .reason
+	done | sort | uniq -c | awk '{print $2 "=" $1}'
+}
+
+eq "$(flood 80)" "invalid=80" "80 refused 16 KB creates"
+first=$(size)
+eq "$(flood 120)" "invalid=120" "120 more"
+after=$(size)
+echo "data.mdb: $first bytes after 1.3 MB of refused ops, $after after 3.2 MB"
+# The server keeps at most 1 MiB of alice's refusals: the second flood
+# reuses the pages of those it dropped.
+[ "$after" -lt $((first + 512 * 1024)) ] || fail "data.mdb grew from $first to $after bytes"
+[ "$after" -lt $((3 * 1024 * 1024)) ] || fail "data.mdb holds $after bytes"
+
+# Her manager sees what is kept, and is told the rest was dropped.
+kept=$(r mike conflicts --json 2>"$T/err" | jq length)
+[ "$kept" -gt 10 ] && [ "$kept" -lt 100 ] || fail "mike lists $kept of alice's refusals"
+grep -q "^rove: note: the server dropped $((200 - kept)) older refused changes by alice" "$T/err" ||
+	fail "no note on what was dropped: $(cat "$T/err")"
+r mike conflicts 2>&1 >/dev/null | grep -q "dropped" || fail "no note for a terminal either"
+
+# alice tries to write in north: her manager (east) and north's see it.
+x=$(r alice customer add --name "Far North" --territory north.bj)
+r alice sync >/dev/null
+r mike conflicts --json 2>/dev/null | jq -e --arg x "$x" 'any(.[]; .id == $x)' >/dev/null ||
+	fail "mike does not see his rep's refused create in north"
+r nora conflicts --json | jq -e --arg x "$x" 'any(.[]; .id == $x)' >/dev/null ||
+	fail "nora does not see the refused create in her territory"
+# The refusal says why, about the op's own territory (inside alice's scope).
+eq "$(r alice rejected --json | jq -r --arg x "$x" '.[] | select(.id == $x) | .detail')" \
+	"north.bj is not one of your territories" "the detail of a refusal about what alice wrote"
+# ... but nothing about a record outside alice's scope.
+n=$(r nora sync >/dev/null; probe nick push create 1 01a22000-0000-7000-8000-00000000bbbb name=N | jq -r .status)
+eq "$n" "accepted" "nick's customer"
+eq "$(probe alice push claim 1 01a22000-0000-7000-8000-00000000bbbb owner=alice | jq -c '[.reason, .detail]')" \
+	'["already_claimed",""]' "another rep's customer: the reason alone"
+eq "$(probe alice push update 1 01a22000-0000-7000-8000-00000000eeee tier=loyal | jq -c '[.reason, .detail]')" \
+	'["invalid",""]' "no such record: the reason alone"
+echo "ok"

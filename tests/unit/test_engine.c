@@ -1,0 +1,292 @@
+/*
+ * test_engine.c - the engine on a real server database: a storage error is
+ * never answered as a refusal, the server's clock never goes back across
+ * restarts, and the refused ops kept per user stay bounded.
+ */
+#include "check.h"
+#include "srv.h"
+
+#include <sys/stat.h>
+
+
+/* A world most tests start from: east > east.sh, east.hz; north > north.bj;
+ * reps alice, bob (east.sh), carl (east.hz), nick (north.bj); managers
+ * mike (east), nora (north). */
+static srv *world(void)
+{
+	srv *s = srv_new();
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		exit(1);
+	CHECK_EQ_INT(srv_territory(s, "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "east.sh", "east"), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "east.hz", "east"), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "north", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "north.bj", "north"), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "alice", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "bob", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "carl", "rep", "east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "nick", "rep", "north.bj", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "mike", "manager", "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "nora", "manager", "north", NULL), ROVE_OK);
+	return s;
+}
+
+/* ---- A: a storage error aborts the request; it is not a refusal ---- */
+
+/* Pushes op by user with the store's handle *dbi made invalid (an LMDB
+ * error on every use), then again with it restored: the first push must
+ * fail as a request and leave no answer for the op, the second gets the
+ * op's real answer, which must be want. */
+static void storage_error_is_no_refusal(srv *s, const char *what, MDB_dbi *dbi, const char *user, rove_op *op,
+					int want)
+{
+	rove_push_result r;
+	MDB_dbi saved = *dbi;
+	rove_uuid id = op->rid;
+	int rc;
+
+	*dbi = 250; /* no such database: mdb_get and friends fail with EINVAL */
+	memset(&r, 0, sizeof(r));
+	rc = srv_push(s, user, op, &r);
+	*dbi = saved;
+	if (rc == ROVE_OK)
+		fprintf(stderr, "%s: a storage error was answered as %s (%s)\n", what,
+			r.status == ROVE_PUSH_ACCEPTED ? "accepted" : rove_reason_name(r.reason), r.detail);
+	CHECK(rc != ROVE_OK);
+	CHECK_EQ_INT(srv_conflicts_about(s, "admin", &id), 0);
+
+	memset(&r, 0, sizeof(r));
+	rc = srv_push(s, user, op, &r);
+	CHECK_EQ_INT(rc, ROVE_OK);
+	CHECK(!r.seen); /* nothing was stored about the op the first time */
+	CHECK_EQ_INT(r.status == ROVE_PUSH_ACCEPTED ? ROVE_R_NONE : r.reason, want);
+}
+
+static void test_refusal_is_not_error(void)
+{
+	srv *s = world();
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid c1 = srv_id(0xa1), c2 = srv_id(0xa2), c3 = srv_id(0xa3), c4 = srv_id(0xa4);
+
+	CHECK(op != NULL);
+	/* A create: the territory is looked up (codes), and for a manager
+	 * whether it is in his subtree. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=One", "territory=east.sh", NULL),
+		     ROVE_OK);
+	storage_error_is_no_refusal(s, "rep's create", &s->e.st.codes, "alice", op, ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Two", "territory=east.hz", NULL),
+		     ROVE_OK);
+	storage_error_is_no_refusal(s, "manager's create", &s->e.st.codes, "mike", op, ROVE_R_NONE);
+
+	/* A claim: the territory's pool rules (a storage error must not
+	 * read as "no rules"). */
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c3, "name=Three", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c3, "owner=null", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "pool_limit=5", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CLAIM, ROVE_COLL_CUSTOMER, &c3, "owner=bob", NULL), ROVE_OK);
+	storage_error_is_no_refusal(s, "claim", &s->e.st.codes, "bob", op, ROVE_R_NONE);
+
+	/* A write by someone else: whether they owned it before is read
+	 * from its history (children). */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c1, "tier=loyal", NULL), ROVE_OK);
+	storage_error_is_no_refusal(s, "someone else's write", &s->e.st.children, "bob", op, ROVE_R_NOT_OWNER);
+
+	/* A duplicate check (uniq). */
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c1, "phone=13900000001", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c4, "name=Four", "phone=139-0000-0001", NULL),
+		     ROVE_OK);
+	storage_error_is_no_refusal(s, "duplicate check", &s->e.st.uniq, "bob", op, ROVE_R_DUPLICATE);
+	free(op);
+	srv_free(s);
+}
+
+/* ---- B: the server's clock never goes back ---- */
+
+static void test_clock_survives_restart(void)
+{
+	srv *s = world();
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid c = srv_id(0xb1);
+	rove_push_result r;
+	uint64_t ahead = rove_wall_ms() + 4 * 60 * 1000;
+	char owner[ROVE_MAX_NAME + 1], ids[ROVE_UUID_STRLEN + 1];
+	rove_stamp st;
+
+	CHECK(op != NULL);
+	/* alice's laptop is 4 minutes fast: accepted with its stamp. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Fast", NULL), ROVE_OK);
+	st = (rove_stamp){rove_hlc_from_ms(ahead), 7};
+	rove_op_restamp(op, st);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK_EQ_INT(rove_hlc_ms(r.st.hlc), ahead);
+
+	/* roved restarts; the admin moves the customer to bob at once. */
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&c, ids), "bob", NULL), ROVE_OK);
+	CHECK_EQ_INT(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "owner", owner, sizeof(owner)), "bob"), 0);
+	/* ... and it is in the customer's history. */
+	CHECK_EQ_INT(srv_history(s, &c, "reassign"), 1);
+	/* Every later stamp of the server is past the fast one. */
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "tier=loyal", NULL), ROVE_OK);
+	op->st.hlc = rove_hlc_from_ms(ahead + ROVE_MAX_CLOCK_SKEW_MS + 60000); /* re-stamped by the server */
+	rove_op_restamp(op, op->st);
+	CHECK_EQ_INT(srv_push(s, "bob", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(r.st.hlc) >= ahead);
+	free(op);
+	srv_free(s);
+}
+
+/* ---- E: refused ops kept per user are bounded ---- */
+
+static off_t data_size(const srv *s)
+{
+	char path[128];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", s->dir);
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static int count_one(const rove_conflict *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return ROVE_OK;
+}
+
+static int usage_of(srv *s, const char *author, rove_reject_usage *u)
+{
+	MDB_txn *txn;
+	int rc = rove_db_err(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK) {
+		rc = rove_store_reject_usage(&s->e.st, txn, author, u);
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+/* A rep pushes batches of 450 refused ops of 16 KB each (unknown fields):
+ * without a bound each batch added 7 MB to data.mdb for good. Now what is
+ * kept of one user's refusals stays within the bound, and past the first
+ * batches (whose pages LMDB reuses only once they are committed) the
+ * database stops growing: the pages of dropped refusals are reused. */
+static void test_refusals_bounded(void)
+{
+	enum { PUSHES = 6, OPS = 450 };
+	srv *s = world();
+	rove_op *ops = malloc(OPS * sizeof(*ops));
+	rove_push_result *res = malloc(OPS * sizeof(*res));
+	char *junk = malloc(4001);
+	off_t before, settled = 0, after;
+	rove_reject_usage u;
+	int n = 0;
+
+	CHECK(ops != NULL && res != NULL && junk != NULL);
+	memset(junk, 'x', 4000);
+	junk[4000] = '\0';
+	before = data_size(s);
+	for (int p = 0; p < PUSHES; p++) {
+		for (int i = 0; i < OPS; i++) {
+			rove_uuid id;
+			rove_uuid_new(&id);
+			CHECK(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &id, "name=Junk", NULL) == ROVE_OK);
+			/* 16 KB of fields the schema does not know: refused invalid */
+			CHECK(rove_op_set(&ops[i], "junk1", rove_vcstr(junk)) == ROVE_OK);
+			CHECK(rove_op_set(&ops[i], "junk2", rove_vcstr(junk)) == ROVE_OK);
+			CHECK(rove_op_set(&ops[i], "junk3", rove_vcstr(junk)) == ROVE_OK);
+			CHECK(rove_op_set(&ops[i], "junk4", rove_vcstr(junk)) == ROVE_OK);
+		}
+		CHECK_EQ_INT(srv_pushv(s, "alice", ops, OPS, res), ROVE_OK);
+		CHECK_EQ_INT(res[OPS - 1].reason, ROVE_R_INVALID);
+		if (p == 2)
+			settled = data_size(s);
+	}
+	after = data_size(s);
+	fprintf(stderr, "data.mdb: %lld bytes at first, %lld after 3 batches, %lld after %d refused 16 KB ops\n",
+		(long long)before, (long long)settled, (long long)after, PUSHES * OPS);
+	/* 3 more batches would have added 21 MB; the op ids' answers are all
+	 * that is added now (a few dozen bytes an op). */
+	CHECK(after - settled < 512 * 1024);
+	CHECK(after < 3 * 8 * 1024 * 1024); /* ~2 batches of free pages at most */
+	/* What is kept is the newest, within the bound; the rest is counted. */
+	CHECK_EQ_INT(usage_of(s, "alice", &u), ROVE_OK);
+	CHECK(u.bytes <= ROVE_MAX_USER_REJECT_BYTES);
+	CHECK(u.count > 0 && u.count <= ROVE_MAX_USER_REJECTS);
+	CHECK_EQ_INT(u.count + u.dropped, PUSHES * OPS);
+	CHECK_EQ_INT(srv_conflicts(s, "admin", count_one, &n), ROVE_OK);
+	CHECK_EQ_INT(n, u.count);
+	free(ops);
+	free(res);
+	free(junk);
+	srv_free(s);
+}
+
+/* The count bound, and what the conflict list says of dropped refusals. */
+typedef struct drops {
+	int n;
+	uint64_t dropped;
+} drops;
+
+static int note_drops(const rove_conflict *c, void *arg)
+{
+	drops *d = arg;
+
+	d->n++;
+	if (strcmp(c->op.author, "alice") == 0)
+		d->dropped = c->dropped;
+	return ROVE_OK;
+}
+
+static void test_dropped_refusals_noted(void)
+{
+	enum { OPS = 550, PUSHES = 2 };
+	srv *s = world();
+	rove_op *ops = malloc(OPS * sizeof(*ops));
+	rove_push_result *res = malloc(OPS * sizeof(*res));
+	rove_reject_usage u;
+	drops d = {0, 0}, w = {0, 0};
+
+	CHECK(ops != NULL && res != NULL);
+	for (int p = 0; p < PUSHES; p++) {
+		for (int i = 0; i < OPS; i++) {
+			rove_uuid id;
+			rove_uuid_new(&id);
+			CHECK(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &id, "name=Far", "territory=north.bj",
+				     NULL) == ROVE_OK);
+		}
+		CHECK_EQ_INT(srv_pushv(s, "alice", ops, OPS, res), ROVE_OK);
+		CHECK_EQ_INT(res[0].reason, ROVE_R_NOT_IN_TERRITORY);
+	}
+	CHECK_EQ_INT(usage_of(s, "alice", &u), ROVE_OK);
+	CHECK_EQ_INT(u.count, ROVE_MAX_USER_REJECTS);
+	CHECK_EQ_INT(u.dropped, PUSHES * OPS - ROVE_MAX_USER_REJECTS);
+	/* Her manager lists what is kept, told how many were dropped. */
+	CHECK_EQ_INT(srv_conflicts(s, "mike", note_drops, &d), ROVE_OK);
+	CHECK_EQ_INT(d.n, ROVE_MAX_USER_REJECTS);
+	CHECK_EQ_INT(d.dropped, PUSHES * OPS - ROVE_MAX_USER_REJECTS);
+	CHECK_EQ_INT(srv_conflicts(s, "nora", note_drops, &w), ROVE_OK); /* north.bj's manager */
+	CHECK_EQ_INT(w.n, ROVE_MAX_USER_REJECTS);
+	w.n = 0;
+	CHECK_EQ_INT(srv_conflicts(s, "carl", note_drops, &w), ROVE_EPERM);
+	free(ops);
+	free(res);
+	srv_free(s);
+}
+
+int main(void)
+{
+	test_refusal_is_not_error();
+	test_clock_survives_restart();
+	test_refusals_bounded();
+	test_dropped_refusals_noted();
+	return check_done("test_engine");
+}

@@ -1,0 +1,503 @@
+/*
+ * test_policy.c - the CRM rules as the server applies them to pushed ops,
+ * on a real server database: reps delete nothing (rule 6), owner changes
+ * only through create, claim, release, recycle and reassignment (rule 7),
+ * refusals reach the right managers (rule 9) and say nothing about records
+ * outside the user's scope, references and dates are valid and closed_on
+ * is the server's (rule 13).
+ */
+#include "check.h"
+#include "rules.h"
+#include "srv.h"
+
+#include <time.h>
+
+enum { C = ROVE_COLL_CUSTOMER, CONTACT = ROVE_COLL_CONTACT, CONTRACT = ROVE_COLL_CONTRACT,
+       OPP = ROVE_COLL_OPPORTUNITY, ACT = ROVE_COLL_ACTIVITY, DEALER = ROVE_COLL_DEALER };
+enum { CREATE = ROVE_OP_CREATE, UPDATE = ROVE_OP_UPDATE, DELETE = ROVE_OP_DELETE, CLAIM = ROVE_OP_CLAIM,
+       RELEASE = ROVE_OP_RELEASE };
+
+static unsigned next_id = 0x100;
+
+static rove_uuid new_id(void)
+{
+	return srv_id(next_id++);
+}
+
+/* east > east.sh, east.hz; north > north.bj; west; reps alice, bob
+ * (east.sh), carl (east.hz), nick (north.bj); managers mike (east), tina
+ * (east.sh), nora (north), wes (west); analyst ana. */
+static srv *world(void)
+{
+	srv *s = srv_new();
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		exit(1);
+	CHECK_EQ_INT(srv_territory(s, "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "east.sh", "east"), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "east.hz", "east"), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "north", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "north.bj", "north"), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "west", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "alice", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "bob", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "carl", "rep", "east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "nick", "rep", "north.bj", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "mike", "manager", "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "tina", "manager", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "nora", "manager", "north", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "wes", "manager", "west", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "ana", "analyst", NULL), ROVE_OK);
+	return s;
+}
+
+static const char *field(srv *s, uint8_t coll, const rove_uuid *id, const char *name)
+{
+	static char out[ROVE_MAX_STR + 1];
+
+	return srv_field(s, coll, id, name, out, sizeof(out));
+}
+
+static bool is_deleted(srv *s, uint8_t coll, const rove_uuid *id)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	bool d = rec != NULL && srv_get(s, coll, id, rec) == ROVE_OK && rove_record_deleted(rec);
+
+	free(rec);
+	return d;
+}
+
+/* ---- D1: reps delete nothing, in any form ---- */
+
+static void test_reps_delete_nothing(void)
+{
+	srv *s = world();
+	rove_uuid c = new_id(), c2 = new_id(), pool = new_id(), ct = new_id(), k = new_id(), o = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Alpha", "phone=13900000001", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTACT, &ct, cust, "name=Ms Zhou", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTRACT, &k, cust, "number=HT-1", "amount=#100", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, OPP, &o, cust, "title=Deal", NULL), ROVE_R_NONE);
+
+	/* The deletion marker in an update, a create, a release, a claim. */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK(!is_deleted(s, C, &c));
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c, "tier=loyal", "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=Beta", "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &c, "owner=null", "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &pool, "name=Pool", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pool, "owner=bob", "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK(!is_deleted(s, C, &pool));
+	CHECK_EQ_INT(strcmp(field(s, C, &pool, "owner"), ""), 0);
+	/* The customer's phone is still taken. */
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &c2, "name=Copy", "phone=13900000001", NULL), ROVE_R_DUPLICATE);
+
+	/* Deletes of child records, by a delete or by the marker. */
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, CONTACT, &ct, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, CONTRACT, &k, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, OPP, &o, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, C, &c, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK(!is_deleted(s, CONTACT, &ct) && !is_deleted(s, CONTRACT, &k) && !is_deleted(s, OPP, &o));
+
+	/* Managers delete, with a delete that carries the marker alone. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c, "_deleted=#1", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, C, &c, "_deleted=#1", "territory=east.hz", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, C, &c, "name=x", NULL), ROVE_R_INVALID);
+	CHECK(!is_deleted(s, C, &c));
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, CONTACT, &ct, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, CONTACT, &ct));
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, C, &c, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, C, &c));
+	/* Now the phone is free. */
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &c2, "name=Copy", "phone=13900000001", NULL), ROVE_R_NONE);
+	srv_free(s);
+}
+
+/* ---- D2: owner changes only through create, claim, release, recycle,
+ * reassignment; a named owner must be able to own the customer ---- */
+
+static void test_owner_changes(void)
+{
+	srv *s = world();
+	rove_uuid c = new_id(), m1 = new_id(), m2 = new_id(), m3 = new_id(), m4 = new_id(), m5 = new_id(),
+		  m6 = new_id(), t1 = new_id(), a1 = new_id(), a2 = new_id(), r1 = new_id(), pool = new_id();
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Alpha", NULL), ROVE_R_NONE);
+	/* An update touching owner: refused for everyone. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c, "owner=admin", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c, "owner=nosuchuser", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c, "owner=nick", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c, "owner=bob", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &c, "owner=bob", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &c, "owner=null", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c, "owner=bob", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(field(s, C, &c, "owner"), "alice"), 0);
+
+	/* A create naming an owner who could not be one. */
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m1, "name=M1", "territory=east.sh", "owner=nosuchuser", NULL),
+		     ROVE_R_INVALID);
+	CHECK(srv_reason(s, "mike", CREATE, C, &m1, "name=M1", "territory=east.sh", "owner=nick", NULL) !=
+	      ROVE_R_NONE);
+	CHECK(srv_reason(s, "mike", CREATE, C, &m1, "name=M1", "territory=east.sh", "owner=carl", NULL) !=
+	      ROVE_R_NONE);
+	CHECK(srv_reason(s, "mike", CREATE, C, &m1, "name=M1", "territory=east.sh", "owner=ana", NULL) !=
+	      ROVE_R_NONE);
+	CHECK(srv_reason(s, "admin", CREATE, C, &a1, "name=A1", "territory=east.sh", "owner=admin", NULL) !=
+	      ROVE_R_NONE);
+	CHECK(srv_reason(s, "tina", CREATE, C, &t1, "name=T1", "territory=east.sh", "owner=mike", NULL) !=
+	      ROVE_R_NONE); /* mike is above tina, not inside her subtree */
+	/* ... and ones who can. */
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m1, "name=M1", "territory=east.sh", "owner=bob", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &m1, "owner"), "bob"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m2, "name=M2", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &m2, "owner"), "mike"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m3, "name=M3", "territory=east.sh", "owner=null", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &m3, "owner"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m4, "name=M4", "territory=east.sh", "owner=tina", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m5, "name=M5", "territory=east.hz", "owner=carl", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m6, "name=M6", "territory=east.sh", "owner=mike", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, C, &a1, "name=A1", "territory=north.bj", "owner=nick", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &a1, "owner"), "nick"), 0);
+	/* An admin's own create goes to the pool: admins own nothing. */
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, C, &a2, "name=A2", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &a2, "owner"), ""), 0);
+	/* A rep's owner is the rep, whatever the op says (rule 2). */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &r1, "name=R1", "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &r1, "owner"), "alice"), 0);
+	/* Admins and analysts claim nothing. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &pool, "name=Pool", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", CLAIM, C, &pool, "owner=admin", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "ana", CLAIM, C, &pool, "owner=ana", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(field(s, C, &pool, "owner"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "tina", CLAIM, C, &pool, "owner=tina", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &pool, "owner"), "tina"), 0);
+	srv_free(s);
+}
+
+/* ---- D3: who sees a refused change ---- */
+
+static void test_conflicts_reach(void)
+{
+	srv *s = world();
+	rove_uuid x = new_id(), e = new_id(), y = new_id();
+
+	/* alice (east.sh) tries to create in north.bj. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &x, "name=Far", "territory=north.bj", NULL),
+		     ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_conflicts_about(s, "admin", &x), 1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "mike", &x), 1); /* alice's manager, wherever she wrote */
+	CHECK_EQ_INT(srv_conflicts_about(s, "tina", &x), 1); /* likewise, lower down */
+	CHECK_EQ_INT(srv_conflicts_about(s, "nora", &x), 1); /* the record's territory */
+	CHECK_EQ_INT(srv_conflicts_about(s, "wes", &x), 0);
+
+	/* nick (north.bj) writes to an east customer. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &e, "name=East", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nick", UPDATE, C, &e, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
+	CHECK_EQ_INT(srv_conflicts_about(s, "mike", &e), 1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "nora", &e), 1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "wes", &e), 0);
+	CHECK_EQ_INT(srv_conflicts_about(s, "admin", &e), 1);
+
+	/* carl (east.hz) in west: east's manager, west's, not tina or north. */
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &y, "name=W", "territory=west", NULL),
+		     ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_conflicts_about(s, "mike", &y), 1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "wes", &y), 1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "tina", &y), 0);
+	CHECK_EQ_INT(srv_conflicts_about(s, "nora", &y), 0);
+
+	/* Reps and analysts have no conflict list. */
+	CHECK_EQ_INT(srv_conflicts_about(s, "alice", &x), -1);
+	CHECK_EQ_INT(srv_conflicts_about(s, "ana", &x), -1);
+	srv_free(s);
+}
+
+/* ---- D4: outside the user's scope, a refusal says only its reason ---- */
+
+static void test_refusal_details(void)
+{
+	srv *s = world();
+	rove_uuid a = new_id(), p = new_id(), missing = new_id(), dup = new_id(), mine = new_id(), z = new_id();
+	char ids[ROVE_UUID_STRLEN + 1];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", "phone=13900000002", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &p, "name=North pool", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nick", RELEASE, C, &p, "owner=null", NULL), ROVE_R_NONE);
+
+	/* Another rep's customer, a pool customer elsewhere, no record. */
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &a, "owner=bob", NULL), ROVE_R_ALREADY_CLAIMED);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "bob", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &missing, "tier=loyal", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "wes", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	/* A duplicate names the existing customer, whoever asks. */
+	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &dup, "name=Copy", "phone=139-0000-0002", NULL),
+		     ROVE_R_DUPLICATE);
+	CHECK_EQ_INT(strcmp(s->line, srv_ids(&a, ids)), 0);
+
+	/* Inside the scope the detail helps. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "release_reason=1", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &a, "owner=null", NULL), ROVE_R_INVALID);
+	CHECK(strstr(s->line, "reason") != NULL);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &mine, "name=Far", "territory=north.bj", NULL),
+		     ROVE_R_NOT_IN_TERRITORY);
+	CHECK(strstr(s->line, "north.bj") != NULL); /* about what the op itself says */
+
+	/* Once reassigned away, the customer is outside alice's scope. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&a, ids), "bob", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_REASSIGNED);
+	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	/* A child of someone else's customer. */
+	{
+		char cust[64];
+		snprintf(cust, sizeof(cust), "customer=%s", ids);
+		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, CONTACT, &z, cust, "name=Spy", NULL), ROVE_R_NOT_OWNER);
+		CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	}
+	srv_free(s);
+}
+
+/* ---- F: valid references and times, closed deals ---- */
+
+static void iso(uint64_t ms, char *out, size_t len, bool date_only)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, date_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void test_valid_data(void)
+{
+	srv *s = world();
+	rove_uuid c = new_id(), d_east = new_id(), d_sh = new_id(), d_bj = new_id(), d_gone = new_id();
+	rove_uuid c2 = new_id(), o = new_id(), o2 = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64], ref[128], at[64], today[16];
+	uint64_t now = rove_wall_ms();
+
+	iso(now, today, sizeof(today), true);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Alpha", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c, ids));
+
+	/* An activity's time: not later than the server's (plus the skew). */
+	{
+		rove_uuid a1 = new_id(), a2 = new_id(), a3 = new_id(), a4 = new_id(), a5 = new_id();
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a1, cust, "kind=visit", "at=2099-01-01", NULL),
+			     ROVE_R_INVALID);
+		iso(now + 20 * 60 * 1000, at, sizeof(at), false);
+		snprintf(ref, sizeof(ref), "at=%s", at);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a2, cust, "kind=call", ref, NULL), ROVE_R_INVALID);
+		CHECK_EQ_INT(strcmp(field(s, C, &c, "last_activity_at"), ""), 0);
+		iso(now + 2 * 60 * 1000, at, sizeof(at), false);
+		snprintf(ref, sizeof(ref), "at=%s", at);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a3, cust, "kind=call", ref, NULL), ROVE_R_NONE);
+		iso(now - 86400000, at, sizeof(at), true);
+		snprintf(ref, sizeof(ref), "at=%s", at);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a4, cust, "kind=note", ref, NULL), ROVE_R_NONE);
+		snprintf(ref, sizeof(ref), "at=%s", today);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a5, cust, "kind=note", ref, NULL), ROVE_R_NONE);
+	}
+
+	/* A customer's dealer: a live dealer of its territory or above. */
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, DEALER, &d_east, "name=DE", "territory=east", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d_sh, "name=DS", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nora", CREATE, DEALER, &d_bj, "name=DB", "territory=north.bj", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d_gone, "name=DG", "territory=east.sh", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, DEALER, &d_gone, "_deleted=#1", NULL), ROVE_R_NONE);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&c, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=B", ref, NULL), ROVE_R_INVALID);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_bj, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=B", ref, NULL), ROVE_R_INVALID);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_gone, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=B", ref, NULL), ROVE_R_INVALID);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&o, ids)); /* nothing */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=B", ref, NULL), ROVE_R_INVALID);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_east, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c2, "name=B", ref, NULL), ROVE_R_NONE);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_sh, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c2, ref, NULL), ROVE_R_NONE);
+	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_bj, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c2, ref, NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(strcmp(field(s, C, &c2, "dealer"), srv_ids(&d_sh, ids)), 0);
+	/* Moving the customer where its dealer is not: refused too. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", "dealer=null", NULL), ROVE_R_NONE);
+
+	/* closed_on is the server's: set when a deal is won or lost, however
+	 * it is changed, cleared when it is reopened. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, OPP, &o, cust, "title=Deal", "stage=proposal", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=won", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=negotiation", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=lost", "closed_on=2020-01-01", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "closed_on=2020-01-01", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, OPP, &o2, cust, "title=Won", "stage=won", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o2, "closed_on"), today), 0);
+	srv_free(s);
+}
+
+/* ---- the policy's questions, asked directly ---- */
+
+/* rove_policy_reads answers what rove_policy_sees says of the user's whole
+ * list of scopes, for every user and every record of a world. */
+static void test_reads_is_sees(void)
+{
+	static const char *const users[] = {"alice", "bob", "carl", "nick", "mike", "tina", "nora", "wes", "ana",
+					    "admin"};
+	srv *s = world();
+	rove_uuid c1 = new_id(), c2 = new_id(), c3 = new_id(), ct = new_id(), d = new_id();
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_user_scopes *us = malloc(sizeof(*us));
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int compared = 0, mrc;
+
+	CHECK(rec != NULL && us != NULL);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c1, "name=A", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &c2, "name=C", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", RELEASE, C, &c2, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "nora", CREATE, C, &c3, "name=N", "territory=north.bj", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c1, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTACT, &ct, cust, "name=X", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d, "name=D", "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		rove_user u;
+		CHECK_EQ_INT(rove_store_user_get(&s->e.st, txn, users[i], &u, NULL), ROVE_OK);
+		CHECK_EQ_INT(rove_policy_user_scopes(&s->e.st, txn, &u, us), ROVE_OK);
+		CHECK(mdb_cursor_open(txn, s->e.st.records, &cur) == 0);
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			rove_scopes rs;
+			bool reads = false;
+			CHECK(rove_dec_record(v.mv_data, v.mv_size, rec) == ROVE_OK);
+			CHECK_EQ_INT(rove_policy_scopes(&s->e.st, txn, rec, NULL, &rs), ROVE_OK);
+			CHECK_EQ_INT(rove_policy_reads(&s->e.st, txn, &u, &rs, &reads), ROVE_OK);
+			if (reads != rove_policy_sees(us, &rs))
+				fprintf(stderr, "%s: reads %d, sees %d a record of %u\n", users[i], reads,
+					rove_policy_sees(us, &rs), rec->coll);
+			CHECK(reads == rove_policy_sees(us, &rs));
+			compared++;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	CHECK(compared > 100);
+	free(rec);
+	free(us);
+	srv_free(s);
+}
+
+/* Yes and no are answers; a storage error is neither. */
+static void test_in_reach(void)
+{
+	srv *s = world();
+	rove_user mike, alice;
+	MDB_txn *txn;
+	MDB_dbi saved;
+	bool in = true;
+
+	CHECK_EQ_INT(srv_user_get(s, "mike", &mike), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "alice", &alice), ROVE_OK);
+	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_OK);
+	CHECK(in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east", &in), ROVE_OK);
+	CHECK(in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "north.bj", &in), ROVE_OK);
+	CHECK(!in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "nowhere", &in), ROVE_OK);
+	CHECK(!in);
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &alice, "east", &in), ROVE_OK);
+	CHECK(!in); /* east.sh's rep: not above her territory */
+	saved = s->e.st.codes;
+	s->e.st.codes = 250;
+	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_EDB);
+	s->e.st.codes = saved;
+	mdb_txn_abort(txn);
+	srv_free(s);
+}
+
+/* The rules without data, as the command line applies them too. */
+static void test_rules(void)
+{
+	char detail[ROVE_MAX_DETAIL + 1];
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid id = new_id();
+	uint64_t ms, now = 1796127600000ull; /* 2026-12-01T12:20:00Z */
+	bool zoned;
+
+	CHECK(op != NULL);
+	CHECK(rove_rules_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
+	CHECK(rove_rules_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
+	CHECK(rove_rules_time_ms("1980-01-01T00:00", &ms, &zoned) && ms == 315532800000ull && !zoned);
+	CHECK(!rove_rules_time_ms("1970-01-01T00:00", &ms, &zoned)); /* before the plausible range */
+	CHECK(!rove_rules_time_ms("2026-13-01", &ms, &zoned));
+	CHECK(!rove_rules_time_ms("yesterday", &ms, &zoned));
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:24:59Z", now, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:25:01Z", now, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-02", now, detail, sizeof(detail)), ROVE_R_NONE); /* UTC+14 */
+	CHECK_EQ_INT(rove_rules_check_at("2026-12-03", now, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(rove_rules_check_at("2099-01-01", now, detail, sizeof(detail)), ROVE_R_INVALID);
+
+	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#1", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(detail, "reps delete nothing"), 0);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#2", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_op(op, CREATE, C, &id, "name=X", "_deleted=#0", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_op(op, UPDATE, C, &id, "owner=bob", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, C, &id, "territory=east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_op(op, CREATE, DEALER, &id, "name=D", "territory=east", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ANALYST, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, OPP, &id, "closed_on=2026-01-01", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, CLAIM, C, &id, "owner=admin", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	free(op);
+}
+
+int main(void)
+{
+	test_reps_delete_nothing();
+	test_owner_changes();
+	test_conflicts_reach();
+	test_refusal_details();
+	test_valid_data();
+	test_reads_is_sees();
+	test_in_reach();
+	test_rules();
+	return check_done("test_policy");
+}
