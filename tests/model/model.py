@@ -55,11 +55,12 @@ class Refused(Exception):
 class Write:
     """One accepted write of one field (rule 8)."""
 
-    def __init__(self, wid, value, author, past):
+    def __init__(self, wid, value, author, past, step=None):
         self.wid = wid  # unique per write, kept across a server restore
         self.value = value
         self.author = author
         self.past = past  # wids of writes of this field its author had seen
+        self.step = step  # the harness step that made it
 
 
 class Register:
@@ -102,6 +103,18 @@ class Register:
 
     def wids(self):
         return {w.wid for w in self.writes}
+
+    def why(self):
+        """Why the candidates win: which writes their authors had seen."""
+        by = {w.wid: w for w in self.writes}
+        out = []
+        for w in self.candidates():
+            seen = [by[x] for x in w.past if x in by]
+            if seen:
+                out.append("%s's write of step %s was made after %s had seen %s (rule 8: it must win)" % (
+                    w.author, w.step, w.author, ", ".join("%s's %r of step %s" % (x.author, x.value, x.step)
+                                                           for x in seen)))
+        return "; ".join(out)
 
 
 class User:
@@ -305,7 +318,7 @@ class Model:
             c.territory = fields["territory"]  # decided online, see the harness
         for f, v in fields.items():
             if f in c.regs:
-                c.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set())))
+                c.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
         self.note(c.id, "%s set %s" % (u.name, fields))
 
     def op_claim(self, u, op):
@@ -364,7 +377,7 @@ class Model:
         if not self.may_write(u, c):
             self.refuse_write(u, c)
         for f, v in op["fields"].items():
-            ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set())))
+            ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
         self.note(ch.id, "%s set %s" % (u.name, op["fields"]))
 
     def op_delete_child(self, u, op):

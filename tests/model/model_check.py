@@ -17,7 +17,7 @@ from a copy, laptop and server clock jumps, rule-breaking clients.
   --keep        keep the temporary directory (replicas, server, log)
   -v            print every step
 
-Binaries: env ROVE_BIN, ROVED_BIN (and ROVE_PROBE for the hostile class).
+Binaries: env ROVE_BIN, ROVED_BIN (and ROVE_PROBE for the delete class).
 Exit status 0: every check held; 1: a check failed (the report says which
 step, user, record, expected and got, and how to replay); 2: usage;
 4: the harness itself failed.
@@ -48,7 +48,9 @@ FAULTS = {
     "clock": "a laptop's clock jumps (-40d, -3d, +2d, +4m) under libfaketime",
     "srvclock": "roved restarted under libfaketime, days forward and back",
     "scope": "assign/unassign, new sub-territories, territory reassignment, moves",
-    "hostile": "rule-breaking attempts: rep deletes, owner updates, foreign reassigns",
+    "delete": "reps try to delete: customers, contacts, an update carrying _deleted (rove_probe)",
+    "owner": "reps and managers try to change owner by an update",
+    "foreign": "reassignments outside rule 7, creates outside one's territories, analysts writing",
     "dup": "the same customer created by two reps (phone reused)",
     "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
 }
@@ -59,7 +61,7 @@ USERS = [("ann", "rep", ["n.a"]), ("ben", "rep", ["n.a"]), ("cat", "rep", ["n.b"
          ("ana", "analyst", [])]
 REPS = ["ann", "ben", "cat", "dan"]
 MANAGERS = ["max", "mia"]
-LAPTOP_CLOCKS = ["-40d", "-3d", "+2d", "+4m", None]
+LAPTOP_CLOCKS = ["-40d", "-40d", "-3d", "+2d", "+4m", "+4m", None]
 SERVER_CLOCKS = [("-2d", -2), ("+3d", 3), (None, 0)]
 BIG = 4100
 
@@ -79,6 +81,9 @@ def parse_faults(spec):
             on |= set(FAULTS)
         elif part == "none":
             on = set()
+        elif part in ("hostile", "-hostile"):  # the three rule-breaking classes
+            group = {"delete", "owner", "foreign"}
+            on = on - group if part[0] == "-" else on | group
         elif part.startswith("-") and part[1:] in FAULTS:
             on.discard(part[1:])
         elif part in FAULTS:
@@ -114,6 +119,9 @@ class Harness:
         self.copy = None  # the model's server state when the copy was taken
         self.copy_dir = os.path.join(self.tmp, "srv.copy")
         self.restore_due = None
+        self.hot = []  # (record, field, user) written lately
+        self.soon = []  # steps due next
+        self.events = []  # (step, fault) for the report
         self.big = None  # the big family's customer
         self.big_plan = []
         self.counter = 0
@@ -130,6 +138,10 @@ class Harness:
 
     def fresh_phone(self):
         return "139%08d" % (self.seed * 7919 % 10000 * 1000 + self.next_id())
+
+    def event(self, text):
+        self.events.append((self.m.step, text))
+        self.log(text)
 
     def log(self, text):
         if self.verbose:
@@ -158,6 +170,7 @@ class Harness:
                 args += ["--parent", parent]
             self.replica("admin").ok(*args)
             self.m.s.territories[code] = parent
+        self.after_scope_change(MANAGERS)
         for login, role, terrs in USERS:
             args = ["admin", "user", "add", login, "--role", role]
             for t in terrs:
@@ -229,17 +242,17 @@ class Harness:
         if not terrs:
             return
         terr = self.rng.choice(terrs)
-        if self.on("hostile") and u.role == "rep" and self.rng.random() < 0.1:
+        if self.on("foreign") and u.role == "rep" and self.rng.random() < 0.1:
             terr = self.rng.choice(sorted(self.m.s.territories))  # maybe not theirs
         phone, dup = self.fresh_phone(), False
-        if self.on("dup") and self.rng.random() < 0.2:
+        if (self.on("dup") or self.on("phonefmt")) and self.rng.random() < 0.2:
             phones = [c.regs["phone"].certain() for c in self.m.s.customers.values()
                       if not c.deleted and c.regs["phone"].certain()]
             phones += [op["fields"]["phone"] for ops in self.pending.values() for op in ops
                        if op["kind"] == "create_customer" and op["fields"].get("phone")]
             if phones:
                 phone, dup = self.rng.choice(sorted(phones)), True
-                if self.on("phonefmt") and self.rng.random() < 0.5:
+                if self.on("phonefmt") and (not self.on("dup") or self.rng.random() < 0.5):
                     d = phone_key(phone)
                     phone = self.rng.choice(["+86 %s-%s-%s" % (d[:3], d[3:7], d[7:]),
                                              "0086%s" % d, "%s %s %s" % (d[:3], d[3:7], d[7:])])
@@ -261,6 +274,11 @@ class Harness:
             return
         cid = self.rng.choice(ids)
         f = self.rng.choice(["tier", "tier", "address", "address", "name", "phone"])
+        # Often a field someone else wrote lately: same-field edits, both
+        # concurrent and causally ordered (rule 8).
+        hot = [(r, g) for r, g, who in self.hot if r in ids and who != login]
+        if hot and self.rng.random() < 0.6:
+            cid, f = self.rng.choice(hot)
         if f == "tier":
             v = self.rng.choice(["prospect", "customer", "loyal"])
         elif f == "phone":
@@ -268,7 +286,8 @@ class Harness:
         else:
             v = "%s-%d-%s" % (f, self.next_id(), login)
         op = self.write_op(login, "set_customer", cid, {f: v})
-        self.queue(login, op, ["customer", "set", cid, "%s=%s" % (f, v)])
+        if self.queue(login, op, ["customer", "set", cid, "%s=%s" % (f, v)]) and f != "phone":
+            self.hot = (self.hot + [(cid, f, login)])[-20:]
 
     def act_claim(self, login):
         u = self.user(login)
@@ -328,7 +347,7 @@ class Harness:
         """Managers and admins delete; a rep's attempt must be refused."""
         u = self.user(login)
         rep = u.role == "rep"
-        if rep and not self.on("hostile"):
+        if rep and not self.on("delete"):
             return
         if self.rng.random() < 0.5:
             ids = sorted(self.view[login]["c"]) if rep else self.writable(login)
@@ -358,12 +377,18 @@ class Harness:
         if not ids:
             return
         cid = self.rng.choice(ids)
-        if u.role == "rep" and choice < 0.4 and self.probe and self.copy is None:
+        if u.role == "analyst" and not self.on("foreign"):
+            return
+        if u.role == "rep" and choice < 0.4:
+            if not self.on("delete") or not self.probe or self.copy is not None:
+                return
             mine = sorted(c for c in self.writable(login) if c != self.big)
             if not mine:
                 return
             cid = self.rng.choice(mine)
             self.probe_push(login, "update", cid, ["_deleted=#1"], {"_deleted": 1})
+            return
+        if u.role != "analyst" and not self.on("owner"):
             return
         other = self.rng.choice([x for x in REPS + MANAGERS if x != login])
         op = self.write_op(login, "set_customer", cid, {"owner": other})
@@ -493,7 +518,7 @@ class Harness:
         desc = "sync %s" % login
         if fault == "killsync":
             p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
-            delay = self.rng.uniform(0.005, 0.15)
+            delay = self.rng.uniform(0.002, 0.06)
             time.sleep(delay)
             killed = p.poll() is None
             if killed:
@@ -646,8 +671,10 @@ class Harness:
             for f in CUSTOMER_FIELDS:
                 reg = c.regs[f]
                 if not reg.observe(g.get(f)):
-                    problems.append("customer %s: %s is %r, expected %s" %
-                                    (cid, f, g.get(f), " or ".join(repr(v) for v in sorted(reg.values(), key=str))))
+                    why = reg.why()
+                    problems.append("customer %s: %s is %r, expected %s%s" %
+                                    (cid, f, g.get(f), " or ".join(repr(v) for v in sorted(reg.values(), key=str)),
+                                     " (%s)" % why if why else ""))
                     records.append(cid)
             self.check_created_at(login, c, g, problems)
         for coll in ("contact", "activity"):
@@ -723,9 +750,9 @@ class Harness:
         for cid in sample:
             c = self.m.s.customers[cid]
             got = admin.ok("customer", "history", cid, "--json").json()
-            got_l = sorted((h["event"], h.get("from"), h.get("to"), h.get("by")) for h in got)
-            exp_l = sorted(c.history, key=lambda h: tuple(str(x) for x in h))
-            if sorted(map(str, got_l)) != sorted(map(str, exp_l)):
+            got_l = sorted(((h["event"], h.get("from"), h.get("to"), h.get("by")) for h in got), key=str)
+            exp_l = sorted(c.history, key=str)
+            if got_l != exp_l:
                 raise Violation("(2) every change of owner is kept once (rule 12)", "admin",
                                 ["customer %s: history %s" % (cid, got_l), "expected %s" % exp_l], [cid])
 
@@ -763,7 +790,7 @@ class Harness:
         actor = actor or self.rng.choice(["admin", "max", "mia"])
         u = self.user(actor)
         if cid is None:
-            if u.role == "manager" and self.on("hostile") and self.rng.random() < 0.3:
+            if u.role == "manager" and self.on("foreign") and self.rng.random() < 0.3:
                 pool = sorted(c for c in self.m.s.customers if not self.m.s.customers[c].deleted)
             else:
                 pool = sorted(self.view[actor]["c"])
@@ -774,7 +801,7 @@ class Harness:
         if to is None:
             others = [x for x in REPS + MANAGERS if c is None or x != c.owner]
             legit = [x for x in others if self.m.reassign_customer(actor, cid, x)]
-            if self.on("hostile") and self.rng.random() < 0.3:
+            if self.on("foreign") and self.rng.random() < 0.3:
                 legit = others  # maybe to someone outside the rules
             if not legit:
                 return
@@ -801,6 +828,7 @@ class Harness:
         what = "%s moves territory %s from %s to %s" % (actor, code, frm, to)
         if self.admin_run(actor, ["reassign", "--territory", code, "--from", frm, "--to", to], expect, what):
             self.m.apply_reassign_territory(actor, code, frm, to)
+            self.after_scope_change([frm, to])
 
     def act_assignment(self):
         login = self.rng.choice(REPS + MANAGERS)
@@ -809,6 +837,7 @@ class Harness:
             code = self.rng.choice(u.terrs)
             self.admin_run("admin", ["unassign", login, code], True, "unassign")
             u.terrs.remove(code)
+            self.after_scope_change([login])
         else:
             choices = sorted(set(self.m.s.territories) - set(u.terrs))
             if not choices:
@@ -816,6 +845,7 @@ class Harness:
             code = self.rng.choice(choices)
             self.admin_run("admin", ["assign", login, code], True, "assign")
             u.terrs.append(code)
+            self.after_scope_change([login])
 
     def act_new_territory(self):
         parent = self.rng.choice(["n.a", "n.b", "s.a", "n"])
@@ -823,6 +853,7 @@ class Harness:
         self.admin_run("admin", ["territory", "add", code, "--name", "T " + code, "--parent", parent],
                        True, "new sub-territory")
         self.m.s.territories[code] = parent
+        self.after_scope_change(MANAGERS)
         # A rep of the parent gets it too sometimes: pools move with it.
         reps = [r for r in REPS if parent in self.user(r).terrs]
         if reps and self.rng.random() < 0.5:
@@ -855,7 +886,7 @@ class Harness:
         rep = self.replica(login)
         rep.offset = offset
         self.stats["clock_jumps"] += 1
-        self.log("%s's laptop clock: %s" % (login, offset or "real"))
+        self.event("%s's laptop clock set to %s" % (login, offset or "real"))
         self.verify_laptop_clock(rep, offset)
 
     def verify_laptop_clock(self, rep, offset):
@@ -888,8 +919,8 @@ class Harness:
         if rc2 != 3:
             raise Violation("a sync without a server exits 3", login, ["exit %d: %s" % (rc2, err.strip())])
         self.server.start(offset, days or 0)
-        self.log("roved restarted (%s) with clock %s" % ("SIGTERM" if sig == signal.SIGTERM else "SIGKILL",
-                                                           offset or "real"))
+        self.event("roved restarted (%s) with clock %s" % ("SIGTERM" if sig == signal.SIGTERM else "SIGKILL",
+                                                             offset or "real"))
 
     def act_server_clock(self):
         offset, days = self.rng.choice(SERVER_CLOCKS)
@@ -904,7 +935,7 @@ class Harness:
         for login in self.reps:
             self.journal[login] = []
         self.restore_due = self.m.step + self.rng.randint(4, 25)
-        self.log("roved's directory copied (restore due at step %d)" % self.restore_due)
+        self.event("roved stopped, its directory copied, restarted (restore due at step %d)" % self.restore_due)
 
     def act_restore(self):
         self.server.stop(signal.SIGTERM)
@@ -922,7 +953,7 @@ class Harness:
         if self.big is not None and self.big not in self.m.s.customers:
             self.big = None
             self.big_plan = []
-        self.log("roved restored from the copy (%d acknowledged ops to be re-sent)" % lost)
+        self.event("roved stopped and put back from the copy (%d acknowledged ops to be re-sent)" % lost)
 
     # ---- the schedule ----
 
@@ -931,6 +962,8 @@ class Harness:
         rng = self.rng
         if self.copy is not None and self.m.step >= self.restore_due:
             return "restore", self.act_restore, ()
+        if self.soon:
+            return self.soon.pop(0)
         if self.big_plan and rng.random() < 0.3:
             return self.big_step()
         menu = [(30, "offline", None), (28, "sync", None), (3, "reassign", None)]
@@ -939,7 +972,7 @@ class Harness:
         if self.on("restart"):
             menu += [(2, "restart", None), (2, "killserver", None)]
         if self.on("clock"):
-            menu.append((2, "clock", None))
+            menu.append((3, "clock", None))
         if self.on("srvclock"):
             menu.append((1, "srvclock", None))
         if self.on("scope"):
@@ -947,7 +980,7 @@ class Harness:
         if self.on("restore") and self.copy is None and not any(self.replay.values()):
             menu.append((1, "backup", None))
         if self.on("bigfamily") and self.big is None:
-            menu.append((1, "bigfamily", None))
+            menu.append((3, "bigfamily", None))
         total = sum(w for w, _, _ in menu)
         x = rng.uniform(0, total)
         for w, name, _ in menu:
@@ -964,7 +997,7 @@ class Harness:
             return "sync", self.sync_step, (login,)
         if name == "killsync":
             login = rng.choice(REPS + MANAGERS)
-            return "killsync", self.sync_step, (login, "killsync")
+            return "killsync", self.long_sync_killed, (login,)
         if name == "killserver":
             return "killserver", self.sync_step, (rng.choice(REPS + MANAGERS), "killserver")
         if name == "restart":
@@ -987,6 +1020,20 @@ class Harness:
             return "bigfamily", self.big_family_start, (owner,)
         raise AssertionError(name)
 
+    def long_sync_killed(self, login):
+        """Many pending changes, then a sync in small batches, SIGKILLed."""
+        if self.rng.random() < 0.5:
+            for _ in range(3):
+                self.offline(login)
+        self.sync_step(login, "killsync")
+
+    def after_scope_change(self, logins):
+        """The next sync of a user whose scope changed is a reset snapshot:
+        often kill it midway (killsync)."""
+        if self.on("killsync"):
+            self.soon += [("killsync", self.sync_step, (x, "killsync")) for x in logins
+                          if self.rng.random() < 0.7]
+
     def big_family_start(self, login):
         self.act_big_family(login)
         if self.big is not None:
@@ -1001,10 +1048,9 @@ class Harness:
         if what == "sync":
             return "bigfamily", self.sync_step, (self.rng.choice(list(self.reps)),)
         if what == "reassign" and self.copy is None:
-            u = self.m.s.users
-            to = sorted(r for r in REPS if c.territory in u[r].terrs and r != c.owner) or \
-                sorted(r for r in REPS if r != c.owner)
-            return "bigfamily", self.act_reassign, ("admin", self.big, self.rng.choice(to))
+            to = sorted(r for r in REPS if r != c.owner and self.m.reassign_customer("admin", c.id, r))
+            if to:
+                return "bigfamily", self.act_reassign, ("admin", self.big, self.rng.choice(to))
         if what == "release" and c.owner in REPS:
             def release():
                 self.sync_step(c.owner)
@@ -1032,8 +1078,7 @@ class Harness:
         for _ in range(n):
             x = self.rng.random()
             if u.role == "analyst":
-                if self.on("hostile"):
-                    self.act_hostile(login)
+                self.act_hostile(login)
                 return
             if u.role == "rep":
                 acts = [(0.25, self.act_create_customer), (0.25, self.act_edit_customer),
@@ -1046,8 +1091,6 @@ class Harness:
             for w, fn in acts:
                 x -= w
                 if x <= 0:
-                    if fn == self.act_hostile and not self.on("hostile"):
-                        break
                     fn(login)
                     break
 
@@ -1083,8 +1126,12 @@ class Harness:
             events = self.m.log.get(rid)
             if events:
                 print("  what the model saw of %s:" % rid, file=out)
-                for step, text in events[-12:]:
+                for step, text in events[-16:]:
                     print("    step %d: %s" % (step, text), file=out)
+        if self.events:
+            print("  faults so far:", file=out)
+            for step, text in self.events[-6:]:
+                print("    step %d: %s" % (step, text), file=out)
         clocks = {l: r.offset for l, r in self.reps.items() if r.offset}
         print("  clocks: laptops %s, roved %s" % (clocks or "real", self.server.offset or "real"), file=out)
         print("  replay: %s" % self.replay_command(), file=out)
@@ -1108,8 +1155,12 @@ def offset_delta(offset):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("ROVE_SEED") or random.randrange(1, 10**6)))
-    ap.add_argument("--steps", type=int, default=int(os.environ.get("ROVE_MODEL_STEPS") or 200))
+    # ROVE_MODEL_DEFAULT_* are set by CTest, ROVE_SEED / ROVE_MODEL_STEPS by
+    # whoever runs it, and win.
+    env = os.environ.get
+    ap.add_argument("--seed", type=int, default=int(env("ROVE_SEED") or env("ROVE_MODEL_DEFAULT_SEED") or
+                                                    random.randrange(1, 10**6)))
+    ap.add_argument("--steps", type=int, default=int(env("ROVE_MODEL_STEPS") or env("ROVE_MODEL_DEFAULT_STEPS") or 200))
     ap.add_argument("--faults", default=os.environ.get("ROVE_MODEL_FAULTS") or "all")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
