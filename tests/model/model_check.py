@@ -1120,7 +1120,8 @@ class Harness:
     def replay_command(self):
         return ("ROVE_BIN=%s ROVED_BIN=%s%s python3 %s --seed %d --steps %d --faults %s" %
                 (self.rove, self.roved, " ROVE_PROBE=%s" % self.probe if self.probe else "",
-                 os.path.relpath(os.path.abspath(__file__)), self.seed, self.m.step,
+                 (lambda r: r if not r.startswith("..") else os.path.abspath(__file__))(
+                     os.path.relpath(os.path.abspath(__file__))), self.seed, self.m.step,
                  ",".join(sorted(self.faults)) or "none"))
 
     def report(self, v):
