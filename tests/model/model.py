@@ -1,0 +1,465 @@
+"""The reference model: rove's server state as SPEC.md says it must be.
+
+Everything here is pure Python and knows nothing of processes. Each rule
+cites the SPEC rule it implements; a reviewer should be able to hold this
+file next to SPEC.md ("Ownership and territory rules") and check it line by
+line. Where SPEC.md is silent the model follows docs/RULES.md, and where the
+two leave an outcome open the model accepts every reading (a set of
+reasons, or "either accepted or refused").
+
+The model decides ops in the order they reach the server, which the
+harness controls (one sync at a time), so ownership, deletes, claims and
+duplicates are exact. Field values written by two allowed writers are
+registers (rule 8): a write that its author made after seeing another
+write of the same field must win over it; writes neither of whose authors
+saw the other may win either way, and the first replica that shows one
+decides it for the rest of the run (all replicas must agree).
+"""
+
+import copy
+import re
+
+ROLES = ("rep", "manager", "analyst", "admin")
+
+# Editable fields with last-writer-wins registers (rule 8).
+CUSTOMER_FIELDS = ("name", "phone", "address", "tier")
+CHILD_FIELDS = {
+    "contact": ("name", "phone", "email", "title"),
+    "activity": ("kind", "at", "note", "author"),  # append-only: never edited
+}
+
+
+def phone_key(phone):
+    """Rule 3: phones compare normalised; a country prefix (+86, 0086) and
+    punctuation do not make a different phone."""
+    if phone is None:
+        return None
+    digits = re.sub(r"[^0-9]", "", phone)
+    s = phone.strip()
+    if s.startswith("+86"):
+        digits = digits[2:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits or None
+
+
+class Refused(Exception):
+    """An op refused by the rules; reasons is the set SPEC allows."""
+
+    def __init__(self, reasons, detail=None):
+        super().__init__("/".join(sorted(reasons)))
+        self.reasons = frozenset(reasons)
+        self.detail = detail
+
+
+class Write:
+    """One accepted write of one field (rule 8)."""
+
+    def __init__(self, wid, value, author, past, step=None):
+        self.wid = wid  # unique per write, kept across a server restore
+        self.value = value
+        self.author = author
+        self.past = past  # wids of writes of this field its author had seen
+        self.step = step  # the harness step that made it
+
+
+class Register:
+    """A field's value under field-level last-writer-wins (rule 8)."""
+
+    def __init__(self, value):
+        self.initial = value  # the create's value: every later writer saw it
+        self.writes = []
+        self.losers = set()  # writes known to carry a smaller stamp
+
+    def add(self, w):
+        self.writes.append(w)
+
+    def candidates(self):
+        """The writes that may hold the greatest stamp."""
+        dominated = set(self.losers)
+        for w in self.writes:
+            dominated |= w.past
+        return [w for w in self.writes if w.wid not in dominated]
+
+    def values(self):
+        c = self.candidates()
+        return {w.value for w in c} if c else {self.initial}
+
+    def certain(self):
+        v = self.values()
+        return next(iter(v)) if len(v) == 1 else None
+
+    def observe(self, value):
+        """A replica showed value: it must be a candidate's; the others lose."""
+        c = self.candidates()
+        if not c:
+            return value == self.initial
+        if value not in {w.value for w in c}:
+            return False
+        for w in c:
+            if w.value != value:
+                self.losers.add(w.wid)
+        return True
+
+    def wids(self):
+        return {w.wid for w in self.writes}
+
+    def why(self):
+        """Why the candidates win: which writes their authors had seen."""
+        by = {w.wid: w for w in self.writes}
+        out = []
+        for w in self.candidates():
+            seen = [by[x] for x in w.past if x in by]
+            if seen:
+                out.append("%s's write of step %s was made after %s had seen %s (rule 8: it must win)" % (
+                    w.author, w.step, w.author, ", ".join("%s's %r of step %s" % (x.author, x.value, x.step)
+                                                           for x in seen)))
+        return "; ".join(out)
+
+
+class User:
+    def __init__(self, name, role, terrs):
+        self.name = name
+        self.role = role
+        self.terrs = list(terrs)
+
+
+class Customer:
+    def __init__(self, cid, fields, territory, owner, created_by, created_offset):
+        self.id = cid
+        self.regs = {f: Register(fields.get(f)) for f in CUSTOMER_FIELDS}
+        self.territory = territory
+        self.owner = owner
+        self.deleted = False
+        self.history = []  # (event, from, to, by): rule 12
+        self.children = set()
+        self.created_by = created_by
+        self.created_offset = created_offset  # the server's clock offset, days
+
+    def previous_owners(self):
+        return {h[1] for h in self.history if h[1] is not None}
+
+
+class Child:
+    def __init__(self, coll, cid, customer, fields):
+        self.coll = coll
+        self.id = cid
+        self.customer = customer
+        self.regs = {f: Register(fields.get(f)) for f in CHILD_FIELDS[coll]}
+        self.deleted = False
+
+
+class ServerState:
+    """Everything the server holds; copied whole for a restore."""
+
+    def __init__(self):
+        self.territories = {}  # code -> parent
+        self.users = {}  # login -> User
+        self.customers = {}  # id -> Customer
+        self.children = {}  # id -> Child
+
+    def clone(self):
+        return copy.deepcopy(self)
+
+
+class Model:
+    def __init__(self):
+        self.s = ServerState()
+        self.log = {}  # record id -> [(step, text)], for failure reports
+        self.step = 0
+
+    def note(self, rid, text):
+        self.log.setdefault(rid, []).append((self.step, text))
+
+    # ---- territories and reach ----
+
+    def ancestors(self, code):
+        """code and every territory above it."""
+        out = []
+        while code is not None and code not in out:
+            out.append(code)
+            code = self.s.territories.get(code)
+        return out
+
+    def in_reach(self, user, code):
+        """A manager's reach: territories at or under one of theirs."""
+        return code is not None and any(t in user.terrs for t in self.ancestors(code))
+
+    def subtree(self, code):
+        return {t for t in self.s.territories if code in self.ancestors(t)}
+
+    # ---- rule 1: scopes ----
+
+    def sees_customer(self, u, c):
+        if c.deleted:
+            return False
+        if u.role in ("analyst", "admin"):
+            return True
+        if c.owner == u.name:
+            return True
+        if u.role == "rep":
+            return c.owner is None and c.territory in u.terrs
+        return self.in_reach(u, c.territory)  # manager: the whole subtree
+
+    def scope(self, login):
+        """(customers, children, territory codes) user login may hold."""
+        u = self.s.users[login]
+        custs = {cid: c for cid, c in self.s.customers.items() if self.sees_customer(u, c)}
+        kids = {}
+        for cid in custs:
+            for kid in self.s.customers[cid].children:
+                ch = self.s.children[kid]
+                if not ch.deleted:
+                    kids[kid] = ch
+        if u.role in ("analyst", "admin"):
+            terrs = set(self.s.territories)
+        elif u.role == "rep":
+            terrs = {t for t in u.terrs if t in self.s.territories}
+        else:
+            terrs = {t for t in self.s.territories if self.in_reach(u, t)}
+        return custs, kids, terrs
+
+    # ---- rule 4: who writes a customer ----
+
+    def may_write(self, u, c):
+        if u.role == "admin":
+            return True
+        if c.owner == u.name:
+            return True
+        return u.role == "manager" and self.in_reach(u, c.territory)
+
+    def refuse_write(self, u, c):
+        # Rule 7: a previous owner gets `reassigned`, anyone else `not_owner`.
+        if u.name in c.previous_owners():
+            raise Refused({"reassigned"})
+        raise Refused({"not_owner"})
+
+    def live_phone_holder(self, phone, exclude=None):
+        """Rule 3: the live customer holding this phone (normalised), if any.
+        Only registers whose value is certain count; the harness never
+        reuses a phone whose current holder is uncertain."""
+        key = phone_key(phone)
+        if key is None:
+            return None
+        for c in self.s.customers.values():
+            if c.deleted or c.id == exclude:
+                continue
+            if key in {phone_key(v) for v in c.regs["phone"].values()}:
+                return c.id
+        return None
+
+    # ---- ops pushed by replicas ----
+
+    def decide(self, login, op):
+        """Decides op by login under the rules as they stand and applies it.
+        Returns None when accepted; raises Refused otherwise."""
+        u = self.s.users[login]
+        if u.role == "analyst":
+            raise Refused({"forbidden"})  # analysts are read-only (rule 1)
+        kind = op["kind"]
+        fn = getattr(self, "op_" + kind)
+        fn(u, op)
+
+    def _customer(self, cid, kinds=("invalid",)):
+        c = self.s.customers.get(cid)
+        if c is None:
+            raise Refused(set(kinds))  # a change of a missing record
+        if c.deleted:
+            raise Refused({"deleted"})  # rule 6: a tombstone takes no changes
+        return c
+
+    def op_create_customer(self, u, op):
+        terr = op.get("territory")
+        if terr is None and u.role == "rep" and len(u.terrs) == 1:
+            terr = u.terrs[0]  # a rep with one territory creates in it
+        if terr is not None and terr not in self.s.territories:
+            raise Refused({"invalid"})
+        # Rule 2: a rep creates only in an assigned territory (a manager in
+        # their subtree).
+        if u.role == "rep" and terr not in u.terrs:
+            raise Refused({"not_in_territory"})
+        if u.role == "manager" and not self.in_reach(u, terr):
+            raise Refused({"not_in_territory"})
+        # Rule 3: tax id and phone unique among live customers.
+        holder = self.live_phone_holder(op["fields"].get("phone"))
+        if holder is not None:
+            raise Refused({"duplicate"}, detail=holder)
+        # Rule 2: the server sets the owner (the creator).
+        c = Customer(op["id"], op["fields"], terr, u.name, u.name, op.get("server_offset", 0))
+        c.history.append(("create", None, u.name, u.name))  # rule 12
+        self.s.customers[c.id] = c
+        self.note(c.id, "created by %s in %s, owner %s, %s" % (u.name, terr, u.name, op["fields"]))
+
+    def op_set_customer(self, u, op):
+        c = self._customer(op["id"])
+        fields = op["fields"]
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)  # rule 4
+        # Rule 7: owner changes only through create, claim, release,
+        # recycle and reassignment, never by an update (anyone's).
+        if "owner" in fields:
+            raise Refused({"forbidden"})
+        # Rule 6: reps never mark a record deleted, in any form.
+        if "_deleted" in fields and u.role == "rep":
+            raise Refused({"forbidden"})
+        if "territory" in fields:
+            if u.role == "rep":
+                raise Refused({"forbidden"})  # rule 4
+            t = fields["territory"]
+            if t not in self.s.territories:
+                raise Refused({"invalid"})
+            if u.role == "manager" and not self.in_reach(u, t):
+                raise Refused({"not_in_territory"})
+        if fields.get("phone"):
+            holder = self.live_phone_holder(fields["phone"], exclude=c.id)
+            if holder is not None:
+                raise Refused({"duplicate"}, detail=holder)  # rule 3 (and 12)
+        if "territory" in fields:
+            c.territory = fields["territory"]  # decided online, see the harness
+        for f, v in fields.items():
+            if f in c.regs:
+                c.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
+        self.note(c.id, "%s set %s" % (u.name, fields))
+
+    def op_claim(self, u, op):
+        c = self._customer(op["id"])
+        # Rule 5: first claim to reach the server wins.
+        if c.owner is not None:
+            raise Refused({"already_claimed"})
+        if u.role == "rep" and c.territory not in u.terrs:
+            raise Refused({"not_in_territory"})
+        if u.role == "manager" and not self.in_reach(u, c.territory):
+            raise Refused({"not_in_territory"})
+        c.owner = u.name
+        c.history.append(("claim", None, u.name, u.name))
+        self.note(c.id, "claimed by %s" % u.name)
+
+    def op_release(self, u, op):
+        c = self._customer(op["id"])
+        if c.owner is None:
+            raise Refused({"invalid"})  # already in the pool
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)
+        c.history.append(("release", c.owner, None, u.name))
+        self.note(c.id, "released by %s (was %s's)" % (u.name, c.owner))
+        c.owner = None
+
+    def op_delete_customer(self, u, op):
+        c = self._customer(op["id"])
+        if u.role == "rep":
+            raise Refused({"forbidden"})  # rule 6
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)
+        c.deleted = True
+        self.note(c.id, "deleted by %s" % u.name)
+
+    def op_create_child(self, u, op):
+        c = self._customer(op["fields"]["customer"])
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)  # rule 4: child records follow their customer
+        fields = dict(op["fields"])
+        if op["coll"] == "activity":
+            fields["author"] = u.name  # the server names the author (rule 10)
+        ch = Child(op["coll"], op["id"], c.id, fields)
+        self.s.children[ch.id] = ch
+        c.children.add(ch.id)
+        if op.get("bulk") is None:
+            self.note(c.id, "%s added %s %s" % (u.name, op["coll"], ch.id))
+            self.note(ch.id, "%s created by %s: %s" % (op["coll"], u.name, fields))
+
+    def op_set_child(self, u, op):
+        ch = self.s.children.get(op["id"])
+        if ch is None:
+            raise Refused({"invalid"})
+        if ch.deleted:
+            raise Refused({"deleted"})
+        c = self._customer(ch.customer)
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)
+        for f, v in op["fields"].items():
+            ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
+        self.note(ch.id, "%s set %s" % (u.name, op["fields"]))
+
+    def op_delete_child(self, u, op):
+        ch = self.s.children.get(op["id"])
+        if ch is None:
+            raise Refused({"invalid"})
+        if ch.deleted:
+            raise Refused({"deleted"})
+        c = self.s.customers[ch.customer]
+        if u.role == "rep":
+            # Rule 6: reps delete nothing; a rep without the right to write
+            # the customer at all may be told that instead.
+            raise Refused({"forbidden", "not_owner", "reassigned"} if not self.may_write(u, c)
+                          else {"forbidden"})
+        if c.deleted:
+            raise Refused({"deleted"})
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)
+        ch.deleted = True
+        self.note(ch.id, "deleted by %s" % u.name)
+
+    # ---- administration (online, rule 7) ----
+
+    def target_holds(self, t, code):
+        """Rule 7: the new owner's territories hold the customer's territory.
+        Returns True, False, or None when SPEC leaves it open (a rep whose
+        territory is above the customer's)."""
+        if code in t.terrs:
+            return True
+        if self.in_reach(t, code):
+            return True if t.role == "manager" else None
+        return False
+
+    def inside_subtree(self, mgr, t):
+        """Rule 7: a manager hands customers only to users inside his subtree."""
+        return any(self.in_reach(mgr, x) for x in t.terrs)
+
+    def reassign_customer(self, actor, cid, to):
+        """Returns True (must be accepted), False (must be refused) or None
+        (either); applies it when accepted is decided by the caller."""
+        a = self.s.users[actor]
+        c = self.s.customers.get(cid)
+        t = self.s.users.get(to)
+        if a.role not in ("admin", "manager") or c is None or c.deleted or t is None:
+            return False
+        if t.role not in ("rep", "manager"):
+            return False
+        if a.role == "manager" and not self.in_reach(a, c.territory):
+            return False  # outside his subtree
+        if a.role == "manager" and not self.inside_subtree(a, t):
+            return False
+        return self.target_holds(t, c.territory)
+
+    def apply_reassign(self, actor, cid, to):
+        c = self.s.customers[cid]
+        if c.owner == to:
+            return
+        c.history.append(("reassign", c.owner, to, actor))
+        self.note(cid, "reassigned by %s from %s to %s" % (actor, c.owner, to))
+        c.owner = to
+
+    def reassign_territory(self, actor, code, frm, to):
+        a = self.s.users[actor]
+        t = self.s.users.get(to)
+        if code not in self.s.territories or frm not in self.s.users or t is None:
+            return False
+        if t.role not in ("rep", "manager"):
+            return False
+        if a.role == "manager" and not self.in_reach(a, code):
+            return False
+        if a.role == "manager" and not (self.inside_subtree(a, t) or code in t.terrs):
+            return None
+        return True
+
+    def apply_reassign_territory(self, actor, code, frm, to):
+        moved = [c.id for c in self.s.customers.values()
+                 if not c.deleted and c.owner == frm and c.territory == code]
+        for cid in moved:
+            self.apply_reassign(actor, cid, to)
+        f, t = self.s.users[frm], self.s.users[to]
+        if code in f.terrs:  # the territory's assignment moves with them
+            f.terrs.remove(code)
+            if code not in t.terrs:
+                t.terrs.append(code)
+        return moved

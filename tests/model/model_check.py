@@ -1,0 +1,1219 @@
+#!/usr/bin/env python3
+"""rove's randomised model check (issue 10).
+
+Random schedules of reps, managers, an admin and an analyst drive the real
+`roved` and `rove` binaries; after every step the real system is compared
+with a reference model of SPEC.md's rules (model.py). Faults are part of
+the schedule: big families, killed syncs, server restarts, server restores
+from a copy, laptop and server clock jumps, rule-breaking clients.
+
+  model_check.py [--seed S] [--steps N] [--faults LIST] [--keep] [-v]
+
+  --seed S      the schedule's seed (env ROVE_SEED; default: random)
+  --steps N     steps to run (env ROVE_MODEL_STEPS; default 200)
+  --faults LIST fault classes, comma-separated: "all" (default), "none",
+                names, or -name to leave one out ("all,-restore")
+                (env ROVE_MODEL_FAULTS)
+  --keep        keep the temporary directory (replicas, server, log)
+  -v            print every step
+
+Binaries: env ROVE_BIN, ROVED_BIN (and ROVE_PROBE for the delete class).
+Exit status 0: every check held; 1: a check failed (the report says which
+step, user, record, expected and got, and how to replay); 2: usage;
+4: the harness itself failed.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from model import CHILD_FIELDS, CUSTOMER_FIELDS, Model, Refused, User, phone_key  # noqa: E402
+from system import HarnessError, Procs, Replica, Server  # noqa: E402
+
+FAULTS = {
+    "bigfamily": "a customer with 4,100 contacts, then reassigned, released, claimed",
+    "killsync": "rove sync SIGKILLed midway (small batches make syncs long)",
+    "restart": "roved stopped (SIGTERM) or SIGKILLed between or during syncs",
+    "restore": "roved's directory put back from a copy taken earlier",
+    "clock": "a laptop's clock jumps (-40d, -3d, +2d, +4m) under libfaketime",
+    "srvclock": "roved restarted under libfaketime, days forward and back",
+    "scope": "assign/unassign, new sub-territories, territory reassignment, moves",
+    "delete": "reps try to delete: customers, contacts, an update carrying _deleted (rove_probe)",
+    "owner": "reps and managers try to change owner by an update",
+    "foreign": "reassignments outside rule 7, creates outside one's territories, analysts writing",
+    "dup": "the same customer created by two reps (phone reused)",
+    "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
+}
+
+TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
+USERS = [("ann", "rep", ["n.a"]), ("ben", "rep", ["n.a"]), ("cat", "rep", ["n.b"]),
+         ("dan", "rep", ["s.a", "n.b"]), ("max", "manager", ["n"]), ("mia", "manager", ["s"]),
+         ("ana", "analyst", [])]
+REPS = ["ann", "ben", "cat", "dan"]
+MANAGERS = ["max", "mia"]
+LAPTOP_CLOCKS = ["-40d", "-40d", "-3d", "+2d", "+4m", "+4m", None]
+SERVER_CLOCKS = [("-2d", -2), ("+3d", 3), (None, 0)]
+BIG = 4100
+
+
+class Violation(Exception):
+    """A check failed: a finding about rove."""
+
+    def __init__(self, invariant, user, lines, records=()):
+        super().__init__(invariant)
+        self.invariant, self.user, self.lines, self.records = invariant, user, lines, records
+
+
+def parse_faults(spec):
+    on = set()
+    for part in [p.strip() for p in spec.split(",") if p.strip()]:
+        if part == "all":
+            on |= set(FAULTS)
+        elif part == "none":
+            on = set()
+        elif part in ("hostile", "-hostile"):  # the three rule-breaking classes
+            group = {"delete", "owner", "foreign"}
+            on = on - group if part[0] == "-" else on | group
+        elif part.startswith("-") and part[1:] in FAULTS:
+            on.discard(part[1:])
+        elif part in FAULTS:
+            on.add(part)
+        else:
+            raise ValueError("unknown fault class '%s' (%s)" % (part, ", ".join(sorted(FAULTS))))
+    return on
+
+
+class Harness:
+    def __init__(self, seed, steps, faults, verbose, keep):
+        self.seed, self.steps, self.faults = seed, steps, faults
+        self.verbose, self.keep = verbose, keep
+        self.rng = random.Random(seed)
+        self.rove = os.environ.get("ROVE_BIN")
+        self.roved = os.environ.get("ROVED_BIN")
+        self.probe = os.environ.get("ROVE_PROBE")
+        if not self.rove or not self.roved:
+            raise HarnessError("set ROVE_BIN and ROVED_BIN to the rove and roved binaries")
+        self.tmp = tempfile.mkdtemp(prefix="rove-model.")
+        self.procs = Procs()
+        self.server = Server(self.roved, self.tmp, self.procs)
+        self.m = Model()
+        self.reps = {}
+        self.tokens = {}
+        self.pending = {}  # login -> ops made offline, in order
+        self.journal = {}  # login -> ops acknowledged since the copy
+        self.replay = {}  # login -> acknowledged ops a restore took away
+        self.view = {}  # login -> what the replica holds (model at its last sync)
+        self.known = {}  # login -> {(record, field): wids seen}
+        self.own = {}  # (login, record, field) -> wids the user wrote
+        self.rejected_seen = {}  # login -> op ids already in `rove rejected`
+        self.copy = None  # the model's server state when the copy was taken
+        self.copy_dir = os.path.join(self.tmp, "srv.copy")
+        self.restore_due = None
+        self.hot = []  # (record, field, user) written lately
+        self.soon = []  # steps due next
+        self.events = []  # (step, fault) for the report
+        self.big = None  # the big family's customer
+        self.big_plan = []
+        self.counter = 0
+        self.step_desc = ""
+        self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0,
+                      "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0}
+        self.today = datetime.datetime.now(datetime.timezone.utc).date()
+
+    # ---- helpers ----
+
+    def next_id(self):
+        self.counter += 1
+        return self.counter
+
+    def fresh_phone(self):
+        return "139%08d" % (self.seed * 7919 % 10000 * 1000 + self.next_id())
+
+    def event(self, text):
+        self.events.append((self.m.step, text))
+        self.log(text)
+
+    def log(self, text):
+        if self.verbose:
+            print("  step %d: %s" % (self.m.step, text), flush=True)
+
+    def replica(self, login):
+        return self.reps[login]
+
+    def user(self, login):
+        return self.m.s.users[login]
+
+    def on(self, fault):
+        return fault in self.faults
+
+    # ---- setup ----
+
+    def setup(self):
+        admin_token = self.server.init()
+        self.server.start()
+        self.tokens["admin"] = admin_token
+        self.add_replica("admin", admin_token)
+        self.m.s.users["admin"] = User("admin", "admin", [])
+        for code, parent in TERRITORIES:
+            args = ["admin", "territory", "add", code, "--name", "T " + code]
+            if parent:
+                args += ["--parent", parent]
+            self.replica("admin").ok(*args)
+            self.m.s.territories[code] = parent
+        self.after_scope_change(MANAGERS)
+        for login, role, terrs in USERS:
+            args = ["admin", "user", "add", login, "--role", role]
+            for t in terrs:
+                args += ["--territory", t]
+            token = self.replica("admin").ok(*args).out.strip()
+            self.tokens[login] = token
+            self.add_replica(login, token)
+            self.m.s.users[login] = User(login, role, terrs)
+        for login in self.reps:
+            self.sync_step(login)
+
+    def add_replica(self, login, token):
+        r = Replica(self.rove, self.tmp, login, self.procs)
+        r.ok("init", "--server", self.server.url, "--user", login, "--token", token)
+        self.reps[login] = r
+        self.pending[login] = []
+        self.journal[login] = []
+        self.replay[login] = []
+        self.view[login] = {"c": {}, "k": {}}
+        self.known[login] = {}
+        self.rejected_seen[login] = set()
+
+    # ---- offline changes ----
+
+    def queue(self, login, op, argv, may_refuse_locally=False, stdin=None):
+        """Runs an offline change on login's replica and queues it in the
+        model. A legitimate change must be taken (exit 0); an attempt that
+        breaks a rule may also be refused by the CLI itself (exit 1)."""
+        r = self.replica(login).run(*argv, input=stdin)
+        if r.rc == 1 and may_refuse_locally:
+            self.log("%s: %s refused locally (%s)" % (login, r.cmd(), r.err.strip()))
+            return None
+        if r.rc != 0:
+            raise Violation("(5) a legitimate offline change was refused by the CLI", login,
+                            ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
+        op["login"] = login
+        op["step"] = self.m.step
+        op["desc"] = r.cmd()
+        self.pending[login].append(op)
+        self.stats["ops"] += 1
+        self.log("%s (offline): %s" % (login, r.cmd()))
+        return r
+
+    def write_op(self, login, kind, rid, fields):
+        """An update of registers: remembers which writes its author saw."""
+        wid = "w%d" % self.next_id()
+        past = {}
+        for f in fields:
+            key = (rid, f)
+            past[f] = set(self.known[login].get(key, set())) | set(self.own.get((login,) + key, []))
+            self.own.setdefault((login,) + key, []).append(wid + ":" + f)
+        return {"kind": kind, "id": rid, "fields": fields, "wid": wid, "past": past}
+
+    def writable(self, login):
+        """Customers login's replica shows and login may write (by the
+        replica's own knowledge)."""
+        u = self.user(login)
+        out = []
+        for cid, c in self.view[login]["c"].items():
+            if u.role == "admin" or c["owner"] == login or (
+                    u.role == "manager" and self.m.in_reach(u, c["territory"])):
+                out.append(cid)
+        return sorted(out)
+
+    def act_create_customer(self, login):
+        u = self.user(login)
+        terrs = u.terrs if u.role == "rep" else sorted(t for t in self.m.s.territories
+                                                        if u.role == "admin" or self.m.in_reach(u, t))
+        if not terrs:
+            return
+        terr = self.rng.choice(terrs)
+        if self.on("foreign") and u.role == "rep" and self.rng.random() < 0.1:
+            terr = self.rng.choice(sorted(self.m.s.territories))  # maybe not theirs
+        phone, dup = self.fresh_phone(), False
+        if (self.on("dup") or self.on("phonefmt")) and self.rng.random() < 0.2:
+            phones = [c.regs["phone"].certain() for c in self.m.s.customers.values()
+                      if not c.deleted and c.regs["phone"].certain()]
+            phones += [op["fields"]["phone"] for ops in self.pending.values() for op in ops
+                       if op["kind"] == "create_customer" and op["fields"].get("phone")]
+            if phones:
+                phone, dup = self.rng.choice(sorted(phones)), True
+                if self.on("phonefmt") and (not self.on("dup") or self.rng.random() < 0.5):
+                    d = phone_key(phone)
+                    phone = self.rng.choice(["+86 %s-%s-%s" % (d[:3], d[3:7], d[7:]),
+                                             "0086%s" % d, "%s %s %s" % (d[:3], d[3:7], d[7:])])
+        name = "C%d-%s" % (self.counter + 1, login)
+        fields = {"name": name, "phone": phone}
+        argv = ["customer", "add", "--name", name, "--phone", phone, "--territory", terr]
+        if self.rng.random() < 0.5:
+            fields["tier"] = self.rng.choice(["prospect", "customer", "loyal"])
+            argv += ["--tier", fields["tier"]]
+        op = {"kind": "create_customer", "fields": fields, "territory": terr}
+        r = self.queue(login, op, argv, may_refuse_locally=dup or terr not in terrs)
+        if r is not None:
+            op["id"] = r.out.strip()
+            self.view[login]["c"][op["id"]] = {"owner": login, "territory": terr}
+
+    def act_edit_customer(self, login):
+        ids = self.writable(login)
+        if not ids:
+            return
+        cid = self.rng.choice(ids)
+        f = self.rng.choice(["tier", "tier", "address", "address", "name", "phone"])
+        # Often a field someone else wrote lately: same-field edits, both
+        # concurrent and causally ordered (rule 8).
+        hot = [(r, g) for r, g, who in self.hot if r in ids and who != login]
+        if hot and self.rng.random() < 0.6:
+            cid, f = self.rng.choice(hot)
+        if f == "tier":
+            v = self.rng.choice(["prospect", "customer", "loyal"])
+        elif f == "phone":
+            v = self.fresh_phone()
+        else:
+            v = "%s-%d-%s" % (f, self.next_id(), login)
+        op = self.write_op(login, "set_customer", cid, {f: v})
+        if self.queue(login, op, ["customer", "set", cid, "%s=%s" % (f, v)]) and f != "phone":
+            self.hot = (self.hot + [(cid, f, login)])[-20:]
+
+    def act_claim(self, login):
+        u = self.user(login)
+        pool = sorted(cid for cid, c in self.view[login]["c"].items()
+                      if c["owner"] is None and c["territory"] in u.terrs)
+        if not pool:
+            return
+        cid = self.rng.choice(pool)
+        if self.queue(login, {"kind": "claim", "id": cid}, ["customer", "claim", cid]):
+            # Not the rep's until the server says so: no release or edit of
+            # it before the next sync.
+            self.view[login]["c"][cid]["owner"] = "?claimed"
+
+    def act_release(self, login):
+        mine = sorted(cid for cid, c in self.view[login]["c"].items() if c["owner"] == login)
+        if not mine:
+            return
+        cid = self.rng.choice(mine)
+        if self.queue(login, {"kind": "release", "id": cid}, ["customer", "release", cid]):
+            self.view[login]["c"][cid]["owner"] = None
+
+    def act_add_child(self, login):
+        ids = self.writable(login)
+        if not ids:
+            return
+        cid = self.rng.choice(ids)
+        n = self.next_id()
+        if self.rng.random() < 0.5:
+            fields = {"customer": cid, "name": "P%d" % n, "title": self.rng.choice(["Buyer", "CFO", "Boss"])}
+            argv = ["contact", "add", "--customer", cid, "--name", fields["name"], "--title", fields["title"]]
+            coll = "contact"
+        else:
+            at = (self.today - datetime.timedelta(days=self.rng.randint(100, 200))).isoformat()
+            fields = {"customer": cid, "kind": self.rng.choice(["visit", "call", "note"]), "at": at,
+                      "note": "N%d" % n}
+            argv = ["activity", "add", "--customer", cid, "--kind", fields["kind"], "--at", at,
+                    "--note", fields["note"]]
+            coll = "activity"
+        op = {"kind": "create_child", "coll": coll, "fields": fields}
+        r = self.queue(login, op, argv)
+        if r is not None:
+            op["id"] = r.out.strip()
+            self.view[login]["k"][op["id"]] = (coll, cid)
+
+    def act_edit_contact(self, login):
+        writable = set(self.writable(login))
+        kids = sorted(k for k, (coll, cid) in self.view[login]["k"].items()
+                      if coll == "contact" and cid in writable)
+        if not kids:
+            return
+        kid = self.rng.choice(kids)
+        f = self.rng.choice(["title", "email", "name"])
+        v = "%s%d" % (f, self.next_id()) if f != "email" else "x%d@example.com" % self.next_id()
+        op = self.write_op(login, "set_child", kid, {f: v})
+        op["coll"] = "contact"
+        self.queue(login, op, ["contact", "set", kid, "%s=%s" % (f, v)])
+
+    def act_delete(self, login):
+        """Managers and admins delete; a rep's attempt must be refused."""
+        u = self.user(login)
+        rep = u.role == "rep"
+        if rep and not self.on("delete"):
+            return
+        if self.rng.random() < 0.5:
+            ids = sorted(self.view[login]["c"]) if rep else self.writable(login)
+            ids = [i for i in ids if i != self.big]
+            if not ids:
+                return
+            cid = self.rng.choice(ids)
+            if self.queue(login, {"kind": "delete_customer", "id": cid}, ["customer", "delete", cid],
+                          may_refuse_locally=rep):
+                self.view[login]["c"].pop(cid, None)  # the replica shows it deleted until answered
+        else:
+            kids = sorted(k for k, (coll, cid) in self.view[login]["k"].items() if coll == "contact")
+            if not kids:
+                return
+            kid = self.rng.choice(kids)
+            if self.queue(login, {"kind": "delete_child", "coll": "contact", "id": kid},
+                          ["contact", "delete", kid], may_refuse_locally=rep):
+                self.view[login]["k"].pop(kid, None)
+
+    def act_hostile(self, login):
+        """Rule-breaking attempts: an owner changed by an update, an analyst
+        writing, a rep's update carrying _deleted (through rove_probe, as a
+        modified client would send it)."""
+        u = self.user(login)
+        choice = self.rng.random()
+        ids = sorted(self.view[login]["c"])
+        if not ids:
+            return
+        cid = self.rng.choice(ids)
+        if u.role == "analyst" and not self.on("foreign"):
+            return
+        if u.role == "rep" and choice < 0.4:
+            if not self.on("delete") or not self.probe or self.copy is not None:
+                return
+            mine = sorted(c for c in self.writable(login) if c != self.big)
+            if not mine:
+                return
+            cid = self.rng.choice(mine)
+            self.probe_push(login, "update", cid, ["_deleted=#1"], {"_deleted": 1})
+            return
+        if u.role != "analyst" and not self.on("owner"):
+            return
+        other = self.rng.choice([x for x in REPS + MANAGERS if x != login])
+        op = self.write_op(login, "set_customer", cid, {"owner": other})
+        self.queue(login, op, ["customer", "set", cid, "owner=%s" % other], may_refuse_locally=True)
+
+    def probe_push(self, login, kind, cid, fields, model_fields):
+        """An op sent straight to the server by a hand-made client; decided
+        at once (it is online)."""
+        argv = [self.probe, self.server.url, login, self.tokens[login], "push", kind, "1", cid] + fields
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        self.log("%s (probe): %s %s %s -> %s" % (login, kind, cid, fields, r.stdout.strip()))
+        try:
+            got = json.loads(r.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise HarnessError("rove_probe printed no JSON: %r %r" % (r.stdout, r.stderr))
+        op = self.write_op(login, "set_customer", cid, model_fields)
+        op["login"], op["step"], op["desc"] = login, self.m.step, "probe push %s %s" % (kind, fields)
+        expect = self.decide(login, op)
+        accepted = got.get("status") == "accepted"
+        if expect is None and not accepted:
+            raise Violation("(5) a legitimate change was refused", login,
+                            ["%s: the model accepts it, the server said %s" % (op["desc"], got)], [cid])
+        if expect is not None and accepted:
+            raise Violation("(5) a rule-breaking change was accepted", login,
+                            ["%s by %s on customer %s: accepted (seq %s); the model refuses it: %s" %
+                             (op["desc"], login, cid, got.get("seq"), "/".join(sorted(expect.reasons)))],
+                            [cid])
+        if expect is not None and got.get("reason") not in expect.reasons:
+            raise Violation("(2) refused for a reason the model does not agree with", login,
+                            ["%s: reason %s, expected %s" % (op["desc"], got.get("reason"),
+                                                             "/".join(sorted(expect.reasons)))], [cid])
+
+    def act_big_family(self, login):
+        """One import of 4,100 contacts on a customer the rep owns."""
+        mine = sorted(cid for cid, c in self.view[login]["c"].items() if c["owner"] == login)
+        if not mine:
+            return
+        cid = self.rng.choice(mine)
+        path = os.path.join(self.tmp, "big.csv")
+        base = self.next_id()
+        with open(path, "w") as f:
+            f.write("customer,name,title\n")
+            for i in range(BIG):
+                f.write("%s,B%d-%d,Clerk\n" % (cid, base, i))
+        before = {c["id"] for c in self.replica(login).ok("contact", "list", "--customer", cid, "--json").json()}
+        op = {"kind": "create_child", "coll": "contact", "bulk": True, "fields": {"customer": cid}}
+        if self.queue(login, op, ["import", "contacts", path]) is None:
+            return
+        after = self.replica(login).ok("contact", "list", "--customer", cid, "--json").json()
+        op["items"] = [(c["id"], {"customer": cid, "name": c["name"], "title": c["title"]})
+                       for c in after if c["id"] not in before]
+        if len(op["items"]) != BIG:
+            raise Violation("(5) an import lost rows", login, ["imported %d of %d contacts" %
+                                                               (len(op["items"]), BIG)], [cid])
+        for kid, _ in op["items"]:
+            self.view[login]["k"][kid] = ("contact", cid)
+        self.big = cid
+        # Then the family moves: reassigned, released, claimed.
+        self.big_plan = ["sync", "reassign", "release", "claim", "reassign"]
+
+    # ---- the model's side of a sync ----
+
+    def decide(self, login, op):
+        """Decides one op in the model; returns None or the Refused."""
+        try:
+            self.m.decide(login, op)
+            return None
+        except Refused as r:
+            return r
+
+    def model_sync(self, login):
+        """Decides login's re-sent ops (after a restore), then the pending
+        ones, in order. Returns the refusals expected, as (op, Refused)."""
+        refused = []
+        todo = [(op, True) for op in self.replay[login]] + [(op, False) for op in self.pending[login]]
+        self.replay[login] = []
+        for op, resent in todo:
+            items = op["items"] if op.get("bulk") else [(op["id"], op.get("fields", {}))]
+            any_ok = False
+            for kid, fields in items:
+                sub = op if not op.get("bulk") else dict(op, id=kid, fields=fields)
+                if op["kind"] == "create_customer":
+                    sub = dict(sub, server_offset=self.server.offset_days)
+                r = self.decide(login, sub)
+                if r is None:
+                    any_ok = True
+                else:
+                    refused.append((sub, r, resent))
+            if any_ok and self.copy is not None:
+                self.journal[login].append(op)
+        self.pending[login] = []
+        return refused
+
+    def after_pull(self, login):
+        """What login's replica holds after a complete sync, and which
+        writes its clock has now seen (rule 8)."""
+        custs, kids, _ = self.m.scope(login)
+        self.view[login] = {
+            "c": {cid: {"owner": c.owner, "territory": c.territory} for cid, c in custs.items()},
+            "k": {kid: (ch.coll, ch.customer) for kid, ch in kids.items()},
+        }
+        known = self.known[login]
+        for rid, rec in list(custs.items()) + list(kids.items()):
+            for f, reg in rec.regs.items():
+                if reg.writes:
+                    known.setdefault((rid, f), set()).update(reg.wids())
+
+    # ---- a sync, with its faults ----
+
+    def run_sync(self, login, env=None):
+        r = self.replica(login)
+        p = r.spawn_sync(env or {})
+        out, err = p.communicate(timeout=300)
+        self.procs.reap(p)
+        return p.returncode, out, err
+
+    def sync_step(self, login, fault=None):
+        rep = self.replica(login)
+        before = None
+        if fault in ("killsync", "killserver"):
+            before = {c["id"] for c in rep.ok("customer", "list", "--json").json()}
+        pending_ids = {op["id"] for op in self.pending[login] if op.get("id") and
+                       op["kind"] in ("create_customer",)}
+        n_pending = sum(len(op["items"]) if op.get("bulk") else 1 for op in self.pending[login])
+        resending = bool(self.replay[login])
+        refused = self.model_sync(login)
+        desc = "sync %s" % login
+        if fault == "killsync":
+            p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
+            delay = self.rng.uniform(0.002, 0.06)
+            time.sleep(delay)
+            killed = p.poll() is None
+            if killed:
+                p.send_signal(signal.SIGKILL)
+                self.stats["kills_rove"] += 1
+            p.communicate()
+            self.procs.reap(p)
+            desc += " (SIGKILLed after %.0f ms)" % (delay * 1000) if killed else " (finished before the kill)"
+            if killed:
+                self.check_after_kill(login, before, pending_ids)
+        elif fault == "killserver":
+            p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
+            delay = self.rng.uniform(0.005, 0.1)
+            time.sleep(delay)
+            self.server.stop(signal.SIGKILL)
+            self.stats["kills_roved"] += 1
+            p.communicate()
+            self.procs.reap(p)
+            self.server.start(self.server.offset, self.server.offset_days)
+            desc += " (roved SIGKILLed after %.0f ms and restarted)" % (delay * 1000)
+            self.check_after_kill(login, before, pending_ids)
+        self.step_desc = desc
+        self.log(desc)
+        res = None
+        errors = []
+        for attempt in range(3):
+            rc, out, err = self.run_sync(login)
+            if rc == 0:
+                res = json.loads(out)
+                break
+            errors.append("rove sync exited %d: %s" % (rc, err.strip()))
+            time.sleep(0.1)
+        if res is None:
+            raise Violation("(4) rove sync never gets stuck", login, errors +
+                            ["the server is up; %d op(s) were pending" % n_pending])
+        self.stats["syncs"] += 1
+        self.after_pull(login)
+        self.check_rejections(login, refused)
+        if fault is None and not resending:
+            exp_acc = n_pending - len(refused)
+            got = (res.get("pushed"), res.get("accepted"), res.get("rejected"))
+            if got != (n_pending, exp_acc, len(refused)):
+                raise Violation("(2) every change answered once", login,
+                                ["rove sync --json said pushed/accepted/rejected = %s/%s/%s, "
+                                 "the model expects %d/%d/%d" % (got + (n_pending, exp_acc, len(refused)))])
+        st = rep.ok("status", "--json").json()
+        if st.get("pending") != 0:
+            raise Violation("(4) a sync sends everything", login,
+                            ["status says %s op(s) pending after a complete sync" % st.get("pending")])
+        self.compare(login)
+        return res
+
+    def check_after_kill(self, login, before, pending_ids):
+        """(3): a killed sync leaves a usable replica in a consistent state:
+        what it showed and still may see is still there (a cut reset
+        snapshot shows the previous state, not a fraction of the scope)."""
+        r = self.replica(login).run("customer", "list", "--json")
+        if r.rc != 0:
+            raise Violation("(3) a killed sync leaves a usable replica", login,
+                            ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
+        got = {c["id"] for c in r.json()}
+        custs, _, _ = self.m.scope(login)
+        must = (before & set(custs)) | (pending_ids & set(custs))
+        lost = sorted(must - got)
+        if lost:
+            raise Violation("(3) a killed sync shows the previous state or a later one, never a fraction",
+                            login, ["after the kill the replica shows %d customers; %d it showed before "
+                                    "the sync (and still may see) are gone, e.g. %s" %
+                                    (len(got), len(lost), ", ".join(lost[:3]))], lost[:3])
+
+    def check_rejections(self, login, refused):
+        """(2): every change the model refuses is in `rove rejected` with a
+        reason the model agrees with; nothing else is refused."""
+        rj = self.replica(login).ok("rejected", "--json").json()
+        new = [e for e in rj if e["op"] not in self.rejected_seen[login]]
+        self.rejected_seen[login].update(e["op"] for e in rj)
+        self.stats["rejected"] += len(new)
+        unmatched = list(new)
+        problems = []
+        for op, why, resent in refused:
+            e = self.match_rejection(op, unmatched)
+            what = "%s (step %d%s)" % (op["desc"], op["step"], ", re-sent after a restore" if resent else "")
+            if e is None:
+                problems.append("%s: the model refuses it (%s) but it is not in `rove rejected`: "
+                                "the server accepted it%s" % (what, "/".join(sorted(why.reasons)),
+                                                               self.describe_record(op["id"])))
+                continue
+            unmatched.remove(e)
+            if e["reason"] not in why.reasons:
+                problems.append("%s: refused %s (%s), the model says %s" %
+                                (what, e["reason"], e.get("detail"), "/".join(sorted(why.reasons))))
+            elif why.detail and e["reason"] == "duplicate" and e.get("detail") != why.detail:
+                problems.append("%s: duplicate of %s, the model says of %s" % (what, e.get("detail"), why.detail))
+        for e in unmatched:
+            problems.append("%s %s %s refused %s (%s), but the model accepts it%s" %
+                            (e["kind"], e["collection"], e["id"], e["reason"], e.get("detail"),
+                             self.describe_record(e["id"])))
+        if problems:
+            rule_break = any("server accepted it" in p for p in problems)
+            inv = "(5) a rule-breaking change was accepted" if rule_break else \
+                "(2)/(5) refusals agree with the rules"
+            ids = [op["id"] for op, _, _ in refused] + [e["id"] for e in unmatched]
+            raise Violation(inv, login, problems[:8], ids[:3])
+
+    @staticmethod
+    def match_rejection(op, entries):
+        kinds = {"create_customer": ("customer", "create"), "set_customer": ("customer", "update"),
+                 "claim": ("customer", "claim"), "release": ("customer", "release"),
+                 "delete_customer": ("customer", "delete"), "create_child": (op.get("coll"), "create"),
+                 "set_child": (op.get("coll"), "update"), "delete_child": (op.get("coll"), "delete")}
+        coll, kind = kinds[op["kind"]]
+        for e in entries:
+            if e["collection"] != coll or e["id"] != op["id"]:
+                continue
+            if e["kind"] != kind and not (op["kind"].startswith("delete") and e["kind"] == "update"):
+                continue
+            if kind == "update" and any(str(e["fields"].get(f)) != str(v) for f, v in op["fields"].items()):
+                continue
+            return e
+        return None
+
+    def describe_record(self, rid):
+        c = self.m.s.customers.get(rid) or self.m.s.children.get(rid)
+        return "" if c is None else " (record %s)" % rid
+
+    # ---- (1) the replica equals the model in its scope ----
+
+    def compare(self, login):
+        rep = self.replica(login)
+        custs, kids, terrs = self.m.scope(login)
+        problems, records = [], []
+        got_c = {c["id"]: c for c in rep.ok("customer", "list", "--json").json()}
+        for cid in sorted(set(custs) - set(got_c)):
+            c = custs[cid]
+            problems.append("customer %s (owner %s, territory %s) is missing" % (cid, c.owner, c.territory))
+            records.append(cid)
+        for cid in sorted(set(got_c) - set(custs)):
+            c = self.m.s.customers.get(cid)
+            why = "unknown to the model" if c is None else \
+                "deleted" if c.deleted else "owner %s, territory %s" % (c.owner, c.territory)
+            problems.append("customer %s is on the replica (owner %s) but out of scope (%s)" %
+                            (cid, got_c[cid].get("owner"), why))
+            records.append(cid)
+        for cid in sorted(set(custs) & set(got_c)):
+            c, g = custs[cid], got_c[cid]
+            for f, exp in (("owner", c.owner), ("territory", c.territory)):
+                if g.get(f) != exp:
+                    problems.append("customer %s: %s is %r, expected %r" % (cid, f, g.get(f), exp))
+                    records.append(cid)
+            for f in CUSTOMER_FIELDS:
+                reg = c.regs[f]
+                if not reg.observe(g.get(f)):
+                    why = reg.why()
+                    problems.append("customer %s: %s is %r, expected %s%s" %
+                                    (cid, f, g.get(f), " or ".join(repr(v) for v in sorted(reg.values(), key=str)),
+                                     " (%s)" % why if why else ""))
+                    records.append(cid)
+            self.check_created_at(login, c, g, problems)
+        for coll in ("contact", "activity"):
+            # Children of a deleted customer: SPEC does not say whether
+            # the tombstone hides them, so they are not compared.
+            got_k = {k["id"]: k for k in rep.ok(coll, "list", "--json").json()
+                     if not self.parent_deleted(k.get("customer"))}
+            exp_k = {k: ch for k, ch in kids.items() if ch.coll == coll}
+            missing = sorted(set(exp_k) - set(got_k))
+            extra = sorted(set(got_k) - set(exp_k))
+            if missing:
+                problems.append("%d %s(s) missing, e.g. %s (of customer %s)" %
+                                (len(missing), coll, missing[0], exp_k[missing[0]].customer))
+                records += [missing[0], exp_k[missing[0]].customer]
+            if extra:
+                ch = self.m.s.children.get(extra[0])
+                problems.append("%d %s(s) out of scope on the replica, e.g. %s (%s)" %
+                                (len(extra), coll, extra[0], "unknown to the model" if ch is None else
+                                 "deleted" if ch.deleted else "customer %s" % ch.customer))
+                records.append(extra[0])
+            for kid in sorted(set(exp_k) & set(got_k)):
+                ch, g = exp_k[kid], got_k[kid]
+                if g.get("customer") != ch.customer:
+                    problems.append("%s %s: customer %r, expected %r" % (coll, kid, g.get("customer"), ch.customer))
+                for f in CHILD_FIELDS[coll]:
+                    if not ch.regs[f].observe(g.get(f)):
+                        problems.append("%s %s: %s is %r, expected %s" % (coll, kid, f, g.get(f), " or ".join(
+                            repr(v) for v in sorted(ch.regs[f].values(), key=str))))
+                        records.append(kid)
+        got_t = {t["code"] for t in rep.ok("territory", "list", "--json").json()}
+        if got_t != terrs:
+            problems.append("territories %s, expected %s" % (sorted(got_t), sorted(terrs)))
+        if problems:
+            raise Violation("(1) every replica equals the model in its user's scope", login,
+                            problems[:10] + (["... and %d more" % (len(problems) - 10)] if len(problems) > 10 else []),
+                            records[:3])
+
+    def parent_deleted(self, cid):
+        c = self.m.s.customers.get(cid)
+        return c is not None and c.deleted
+
+    def check_created_at(self, login, c, g, problems):
+        """The server sets created_at from its clock: a clock jump of the
+        server must be seen (a self-check of the faketime set-up)."""
+        at = g.get("created_at")
+        if not at or c.created_offset is None:
+            return
+        day = datetime.date.fromisoformat(at[:10])
+        want = self.today + datetime.timedelta(days=c.created_offset)
+        if abs((day - want).days) > 1:
+            problems.append("customer %s: created_at %s, but roved's clock was %+d days (%s): "
+                            "the server's clock jump was not seen" % (c.id, at, c.created_offset, want))
+        c.created_offset = None  # checked once
+
+    # ---- checkpoints: everyone syncs, then the server-side checks ----
+
+    def checkpoint(self):
+        self.step_desc = "checkpoint: everyone syncs twice"
+        self.log(self.step_desc)
+        for _ in range(2):
+            for login in self.reps:
+                self.sync_step(login)
+        self.check_histories()
+        self.check_conflicts()
+
+    def check_histories(self):
+        """Rule 12 and (2): every change of owner is in the history once."""
+        admin = self.replica("admin")
+        live = sorted(cid for cid, c in self.m.s.customers.items() if not c.deleted)
+        sample = self.rng.sample(live, min(12, len(live)))
+        if self.big in live and self.big not in sample:
+            sample.append(self.big)
+        for cid in sample:
+            c = self.m.s.customers[cid]
+            got = admin.ok("customer", "history", cid, "--json").json()
+            got_l = sorted(((h["event"], h.get("from"), h.get("to"), h.get("by")) for h in got), key=str)
+            exp_l = sorted(c.history, key=str)
+            if got_l != exp_l:
+                raise Violation("(2) every change of owner is kept once (rule 12)", "admin",
+                                ["customer %s: history %s" % (cid, got_l), "expected %s" % exp_l], [cid])
+
+    def check_conflicts(self):
+        """Rule 9: every refused change is kept on the server as well."""
+        rc = self.replica("admin").ok("conflicts", "--json").json()
+        on_server = {e["op"] for e in rc}
+        for login in self.reps:
+            lost = sorted(self.rejected_seen[login] - on_server)
+            if lost:
+                raise Violation("(2) refused changes are kept on the server (rule 9)", login,
+                                ["%d of %s's refused ops are not in `rove conflicts`, e.g. %s" %
+                                 (len(lost), login, lost[0])])
+
+    # ---- administration (online) ----
+
+    def admin_run(self, actor, args, expect, what, record=None):
+        """Runs an admin command; expect True (must succeed), False (must be
+        refused) or None (either). Returns whether it succeeded."""
+        r = self.replica(actor).run("admin", *args)
+        self.stats["admin"] += 1
+        self.log("%s: %s -> %d %s" % (actor, r.cmd(), r.rc, r.err.strip()))
+        ok = r.rc == 0
+        if expect is True and not ok:
+            raise Violation("(5) no reply refuses a legitimate action", actor,
+                            ["%s: %s exited %d: %s" % (what, r.cmd(), r.rc, r.err.strip())],
+                            [record] if record else [])
+        if expect is False and ok:
+            raise Violation("(5) no rule-breaking action is accepted", actor,
+                            ["%s: %s was accepted; SPEC rule 7 refuses it" % (what, r.cmd())],
+                            [record] if record else [])
+        return ok
+
+    def act_reassign(self, actor=None, cid=None, to=None):
+        actor = actor or self.rng.choice(["admin", "max", "mia"])
+        u = self.user(actor)
+        if cid is None:
+            if u.role == "manager" and self.on("foreign") and self.rng.random() < 0.3:
+                pool = sorted(c for c in self.m.s.customers if not self.m.s.customers[c].deleted)
+            else:
+                pool = sorted(self.view[actor]["c"])
+            if not pool:
+                return
+            cid = self.rng.choice(pool)
+        c = self.m.s.customers.get(cid)
+        if to is None:
+            others = [x for x in REPS + MANAGERS if c is None or x != c.owner]
+            legit = [x for x in others if self.m.reassign_customer(actor, cid, x)]
+            if self.on("foreign") and self.rng.random() < 0.3:
+                legit = others  # maybe to someone outside the rules
+            if not legit:
+                return
+            to = self.rng.choice(legit)
+        expect = self.m.reassign_customer(actor, cid, to)
+        what = "%s reassigns customer %s (territory %s, owner %s) to %s" % (
+            actor, cid, c.territory if c else None, c.owner if c else None, to)
+        if self.admin_run(actor, ["reassign", "--customer", cid, "--to", to], expect, what, cid):
+            self.m.apply_reassign(actor, cid, to)
+
+    def act_reassign_territory(self):
+        actor = self.rng.choice(["admin", "max", "mia"])
+        u = self.user(actor)
+        pairs = [(t, f) for f in REPS for t in self.user(f).terrs
+                 if u.role == "admin" or self.m.in_reach(u, t)]
+        if not pairs:
+            return
+        code, frm = self.rng.choice(sorted(pairs))
+        to = self.rng.choice([x for x in REPS if x != frm and (u.role == "admin" or any(
+            self.m.in_reach(u, t) for t in self.user(x).terrs))] or [None])
+        if to is None:
+            return
+        expect = self.m.reassign_territory(actor, code, frm, to)
+        what = "%s moves territory %s from %s to %s" % (actor, code, frm, to)
+        if self.admin_run(actor, ["reassign", "--territory", code, "--from", frm, "--to", to], expect, what):
+            self.m.apply_reassign_territory(actor, code, frm, to)
+            self.after_scope_change([frm, to])
+
+    def act_assignment(self):
+        login = self.rng.choice(REPS + MANAGERS)
+        u = self.user(login)
+        if u.terrs and (len(u.terrs) > 1 and self.rng.random() < 0.5):
+            code = self.rng.choice(u.terrs)
+            self.admin_run("admin", ["unassign", login, code], True, "unassign")
+            u.terrs.remove(code)
+            self.after_scope_change([login])
+        else:
+            choices = sorted(set(self.m.s.territories) - set(u.terrs))
+            if not choices:
+                return
+            code = self.rng.choice(choices)
+            self.admin_run("admin", ["assign", login, code], True, "assign")
+            u.terrs.append(code)
+            self.after_scope_change([login])
+
+    def act_new_territory(self):
+        parent = self.rng.choice(["n.a", "n.b", "s.a", "n"])
+        code = "%s.%d" % (parent, self.next_id())
+        self.admin_run("admin", ["territory", "add", code, "--name", "T " + code, "--parent", parent],
+                       True, "new sub-territory")
+        self.m.s.territories[code] = parent
+        self.after_scope_change(MANAGERS)
+        # A rep of the parent gets it too sometimes: pools move with it.
+        reps = [r for r in REPS if parent in self.user(r).terrs]
+        if reps and self.rng.random() < 0.5:
+            r = self.rng.choice(reps)
+            self.admin_run("admin", ["assign", r, code], True, "assign")
+            self.user(r).terrs.append(code)
+
+    def act_move_territory(self):
+        """A manager moves a customer to another territory of his subtree,
+        online (synced before and after, so no one else wrote it since)."""
+        mgr = self.rng.choice(["max", "mia", "admin"])
+        self.sync_step(mgr)
+        ids = [c for c in self.writable(mgr) if c != self.big]
+        if not ids:
+            return
+        cid = self.rng.choice(ids)
+        u = self.user(mgr)
+        terrs = sorted(t for t in self.m.s.territories if u.role == "admin" or self.m.in_reach(u, t))
+        t = self.rng.choice(terrs)
+        op = {"kind": "set_customer", "id": cid, "fields": {"territory": t}, "wid": "w%d" % self.next_id(),
+              "past": {}}
+        self.queue(mgr, op, ["customer", "set", cid, "territory=%s" % t])
+        self.sync_step(mgr)
+
+    # ---- faults outside syncs ----
+
+    def act_laptop_clock(self):
+        login = self.rng.choice(REPS + MANAGERS)
+        offset = self.rng.choice(LAPTOP_CLOCKS)
+        rep = self.replica(login)
+        rep.offset = offset
+        self.stats["clock_jumps"] += 1
+        self.event("%s's laptop clock set to %s" % (login, offset or "real"))
+        self.verify_laptop_clock(rep, offset)
+
+    def verify_laptop_clock(self, rep, offset):
+        """The jump must be seen by rove itself: an activity made without
+        --at on a scratch replica carries the laptop's date."""
+        scratch = Replica(self.rove, self.tmp, "clockcheck", self.procs)
+        scratch.offset = offset
+        shutil.rmtree(scratch.dir, ignore_errors=True)
+        scratch.ok("init", "--server", self.server.url, "--user", "nobody", "--token", "0" * 64)
+        cid = scratch.ok("customer", "add", "--name", "clock").out.strip()
+        scratch.ok("activity", "add", "--customer", cid, "--kind", "note")
+        at = scratch.ok("activity", "list", "--json").json()[0]["at"]
+        shutil.rmtree(scratch.dir, ignore_errors=True)
+        got = datetime.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        want = datetime.datetime.now(datetime.timezone.utc) + offset_delta(offset)
+        if abs((got - want).total_seconds()) > 120:
+            raise HarnessError("libfaketime offset %s not seen by rove: it made an activity at %s" % (offset, at))
+
+    def act_server_restart(self, offset=None, days=None):
+        sig = self.rng.choice([signal.SIGTERM, signal.SIGKILL])
+        if offset is None and days is None:
+            offset, days = self.server.offset, self.server.offset_days
+        rc = self.server.stop(sig)
+        if sig == signal.SIGTERM and rc != 0:
+            raise Violation("roved stops cleanly on SIGTERM", "-", ["roved exited %s" % rc])
+        self.stats["restarts"] += 1
+        # While it is down a sync fails with status 3 and changes nothing.
+        login = self.rng.choice(REPS)
+        rc2, _, err = self.run_sync(login)
+        if rc2 != 3:
+            raise Violation("a sync without a server exits 3", login, ["exit %d: %s" % (rc2, err.strip())])
+        self.server.start(offset, days or 0)
+        # Right after a restart, often a reassignment of a customer made
+        # lately (by a laptop whose clock is ahead, when there is one).
+        recent = [c for c in self.m.s.customers.values() if not c.deleted]
+        ahead = [c for c in recent if self.replica(c.created_by).offset in ("+4m", "+2d")]
+        pick = (ahead or recent)[-1:] if self.copy is None and self.rng.random() < 0.6 else []
+        for c in pick:
+            self.soon.append(("reassign", self.act_reassign, ("admin", c.id)))
+        self.event("roved restarted (%s) with clock %s" % ("SIGTERM" if sig == signal.SIGTERM else "SIGKILL",
+                                                             offset or "real"))
+
+    def act_server_clock(self):
+        offset, days = self.rng.choice(SERVER_CLOCKS)
+        self.stats["clock_jumps"] += 1
+        self.act_server_restart(offset, days)
+
+    def act_backup(self):
+        self.server.stop(signal.SIGTERM)
+        self.server.copy_to(self.copy_dir)
+        self.server.start(self.server.offset, self.server.offset_days)
+        self.copy = self.m.s.clone()
+        for login in self.reps:
+            self.journal[login] = []
+        self.restore_due = self.m.step + self.rng.randint(4, 25)
+        self.event("roved stopped, its directory copied, restarted (restore due at step %d)" % self.restore_due)
+
+    def act_restore(self):
+        self.server.stop(signal.SIGTERM)
+        self.server.restore_from(self.copy_dir)
+        self.server.start(self.server.offset, self.server.offset_days)
+        self.stats["restores"] += 1
+        self.m.s = self.copy
+        self.copy = None
+        self.restore_due = None
+        lost = 0
+        for login in self.reps:
+            self.replay[login] = self.journal[login]
+            lost += len(self.journal[login])
+            self.journal[login] = []
+        if self.big is not None and self.big not in self.m.s.customers:
+            self.big = None
+            self.big_plan = []
+        self.event("roved stopped and put back from the copy (%d acknowledged ops to be re-sent)" % lost)
+
+    # ---- the schedule ----
+
+    def choose(self):
+        """One step, drawn from the seed. Returns a description."""
+        rng = self.rng
+        if self.copy is not None and self.m.step >= self.restore_due:
+            return "restore", self.act_restore, ()
+        if self.soon:
+            return self.soon.pop(0)
+        if self.big_plan and rng.random() < 0.3:
+            return self.big_step()
+        menu = [(30, "offline", None), (28, "sync", None), (3, "reassign", None)]
+        if self.on("killsync"):
+            menu.append((5, "killsync", None))
+        if self.on("restart"):
+            menu += [(2, "restart", None), (2, "killserver", None)]
+        if self.on("clock"):
+            menu.append((3, "clock", None))
+        if self.on("srvclock"):
+            menu.append((1, "srvclock", None))
+        if self.on("scope"):
+            menu += [(2, "scope", None), (1, "move", None)]
+        if self.on("restore") and self.copy is None and not any(self.replay.values()):
+            menu.append((1, "backup", None))
+        if self.on("bigfamily") and self.big is None:
+            menu.append((3, "bigfamily", None))
+        total = sum(w for w, _, _ in menu)
+        x = rng.uniform(0, total)
+        for w, name, _ in menu:
+            x -= w
+            if x <= 0:
+                break
+        if self.copy is not None and name in ("reassign", "scope", "move"):
+            name = "offline"  # admin actions would be lost with the restore
+        if name == "offline":
+            login = rng.choice(list(self.reps))
+            return "offline", self.offline, (login,)
+        if name == "sync":
+            login = rng.choice(list(self.reps))
+            return "sync", self.sync_step, (login,)
+        if name == "killsync":
+            login = rng.choice(REPS + MANAGERS)
+            return "killsync", self.long_sync_killed, (login,)
+        if name == "killserver":
+            return "killserver", self.sync_step, (rng.choice(REPS + MANAGERS), "killserver")
+        if name == "restart":
+            return "restart", self.act_server_restart, ()
+        if name == "clock":
+            return "clock", self.act_laptop_clock, ()
+        if name == "srvclock":
+            return "srvclock", self.act_server_clock, ()
+        if name == "reassign":
+            return "reassign", self.act_reassign, ()
+        if name == "scope":
+            return "scope", rng.choice([self.act_assignment, self.act_new_territory,
+                                        self.act_reassign_territory]), ()
+        if name == "move":
+            return "move", self.act_move_territory, ()
+        if name == "backup":
+            return "backup", self.act_backup, ()
+        if name == "bigfamily":
+            owner = rng.choice(REPS)
+            return "bigfamily", self.big_family_start, (owner,)
+        raise AssertionError(name)
+
+    def long_sync_killed(self, login):
+        """Many pending changes, then a sync in small batches, SIGKILLed."""
+        if self.rng.random() < 0.5:
+            for _ in range(3):
+                self.offline(login)
+        self.sync_step(login, "killsync")
+
+    def after_scope_change(self, logins):
+        """The next sync of a user whose scope changed is a reset snapshot:
+        often kill it midway (killsync)."""
+        if self.on("killsync"):
+            self.soon += [("killsync", self.sync_step, (x, "killsync")) for x in logins
+                          if self.rng.random() < 0.7]
+
+    def big_family_start(self, login):
+        self.act_big_family(login)
+        if self.big is not None:
+            self.sync_step(login)
+
+    def big_step(self):
+        what = self.big_plan.pop(0)
+        c = self.m.s.customers.get(self.big)
+        if c is None or c.deleted:
+            self.big_plan = []
+            return "sync", self.sync_step, (self.rng.choice(list(self.reps)),)
+        if what == "sync":
+            return "bigfamily", self.sync_step, (self.rng.choice(list(self.reps)),)
+        if what == "reassign" and self.copy is None:
+            to = sorted(r for r in REPS if r != c.owner and self.m.reassign_customer("admin", c.id, r))
+            if to:
+                return "bigfamily", self.act_reassign, ("admin", self.big, self.rng.choice(to))
+        if what == "release" and c.owner in REPS:
+            def release():
+                self.sync_step(c.owner)
+                if self.queue(c.owner, {"kind": "release", "id": c.id}, ["customer", "release", c.id]):
+                    self.sync_step(c.owner)
+            return "bigfamily", release, ()
+        if what == "claim" and c.owner is None:
+            reps = sorted(r for r in REPS if c.territory in self.user(r).terrs)
+            if reps:
+                who = self.rng.choice(reps)
+
+                def claim():
+                    self.sync_step(who)
+                    if self.big in self.view[who]["c"]:
+                        if self.queue(who, {"kind": "claim", "id": c.id}, ["customer", "claim", c.id]):
+                            self.sync_step(who, "killsync" if self.on("killsync") else None)
+                return "bigfamily", claim, ()
+        return "sync", self.sync_step, (self.rng.choice(list(self.reps)),)
+
+    def offline(self, login):
+        """A burst of offline work by one user (a long offline period
+        sometimes: many changes before the next sync)."""
+        u = self.user(login)
+        n = self.rng.choice([1, 1, 2, 3, 8]) if self.rng.random() > 0.1 else 25
+        for _ in range(n):
+            x = self.rng.random()
+            if u.role == "analyst":
+                self.act_hostile(login)
+                return
+            if u.role == "rep":
+                acts = [(0.25, self.act_create_customer), (0.25, self.act_edit_customer),
+                        (0.08, self.act_claim), (0.06, self.act_release), (0.22, self.act_add_child),
+                        (0.08, self.act_edit_contact), (0.03, self.act_delete), (0.03, self.act_hostile)]
+            else:
+                acts = [(0.15, self.act_create_customer), (0.4, self.act_edit_customer),
+                        (0.2, self.act_add_child), (0.12, self.act_edit_contact), (0.08, self.act_delete),
+                        (0.05, self.act_hostile)]
+            for w, fn in acts:
+                x -= w
+                if x <= 0:
+                    fn(login)
+                    break
+
+    def run(self):
+        self.setup()
+        for step in range(1, self.steps + 1):
+            self.m.step = step
+            kind, fn, args = self.choose()
+            self.step_desc = "%s %s" % (kind, " ".join(str(a) for a in args if isinstance(a, str)))
+            fn(*args)
+            if step % 40 == 0:
+                self.checkpoint()
+        self.m.step = self.steps + 1
+        if self.copy is not None:
+            self.act_restore()
+        self.checkpoint()
+
+    def replay_command(self):
+        return ("ROVE_BIN=%s ROVED_BIN=%s%s python3 %s --seed %d --steps %d --faults %s" %
+                (self.rove, self.roved, " ROVE_PROBE=%s" % self.probe if self.probe else "",
+                 (lambda r: r if not r.startswith("..") else os.path.abspath(__file__))(
+                     os.path.relpath(os.path.abspath(__file__))), self.seed, self.m.step,
+                 ",".join(sorted(self.faults)) or "none"))
+
+    def report(self, v):
+        out = sys.stderr
+        print("\nmodel_check: FAILED at step %d of %d (seed %d)" % (self.m.step, self.steps, self.seed), file=out)
+        print("  step:      %s" % self.step_desc, file=out)
+        print("  invariant: %s" % v.invariant, file=out)
+        print("  user:      %s" % v.user, file=out)
+        for line in v.lines:
+            print("  - %s" % line, file=out)
+        for rid in v.records:
+            events = self.m.log.get(rid)
+            if events:
+                print("  what the model saw of %s:" % rid, file=out)
+                for step, text in events[-16:]:
+                    print("    step %d: %s" % (step, text), file=out)
+        if self.events:
+            print("  faults so far:", file=out)
+            for step, text in self.events[-6:]:
+                print("    step %d: %s" % (step, text), file=out)
+        clocks = {l: r.offset for l, r in self.reps.items() if r.offset}
+        print("  clocks: laptops %s, roved %s" % (clocks or "real", self.server.offset or "real"), file=out)
+        print("  replay: %s" % self.replay_command(), file=out)
+        if self.keep:
+            print("  files kept in %s" % self.tmp, file=out)
+
+    def close(self):
+        self.procs.stop_all()
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def offset_delta(offset):
+    if not offset:
+        return datetime.timedelta(0)
+    sign = -1 if offset[0] == "-" else 1
+    n, unit = int(offset[1:-1]), offset[-1]
+    return sign * {"d": datetime.timedelta(days=n), "m": datetime.timedelta(minutes=n),
+                   "h": datetime.timedelta(hours=n)}[unit]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    # ROVE_MODEL_DEFAULT_* are set by CTest, ROVE_SEED / ROVE_MODEL_STEPS by
+    # whoever runs it, and win.
+    env = os.environ.get
+    ap.add_argument("--seed", type=int, default=int(env("ROVE_SEED") or env("ROVE_MODEL_DEFAULT_SEED") or
+                                                    random.randrange(1, 10**6)))
+    ap.add_argument("--steps", type=int, default=int(env("ROVE_MODEL_STEPS") or env("ROVE_MODEL_DEFAULT_STEPS") or 200))
+    ap.add_argument("--faults", default=os.environ.get("ROVE_MODEL_FAULTS") or "all")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    try:
+        faults = parse_faults(a.faults)
+    except ValueError as e:
+        ap.error(str(e))
+    print("model_check: seed %d, %d steps, faults %s" % (a.seed, a.steps, ",".join(sorted(faults)) or "none"),
+          flush=True)
+    h = None
+    t0 = time.monotonic()
+    interrupted = []
+
+    def on_signal(sig, frame):
+        interrupted.append(sig)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        h = Harness(a.seed, a.steps, faults, a.verbose, a.keep)
+        h.run()
+    except Violation as v:
+        h.report(v)
+        return 1
+    except HarnessError as e:
+        print("model_check: harness error at step %d: %s" % (h.m.step if h else 0, e), file=sys.stderr)
+        if h:
+            print("  step: %s\n  replay: %s" % (h.step_desc, h.replay_command()), file=sys.stderr)
+        return 4
+    except KeyboardInterrupt:
+        print("model_check: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if h:
+            h.close()
+    s = h.stats
+    print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
+          "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d clock jumps" %
+          (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
+           s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["clock_jumps"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

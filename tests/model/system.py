@@ -1,0 +1,184 @@
+"""The real system: roved and rove processes, driven through their CLIs.
+
+Every process started here is tracked and stopped by Procs.stop_all(),
+which the harness calls on any exit (failure, Ctrl-C, success).
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+class HarnessError(Exception):
+    """The harness itself could not go on (not a finding about rove)."""
+
+
+def faketime_env(offset, base=None):
+    """Environment that runs a binary offset from the real clock
+    (libfaketime, e.g. "-40d", "+4m"); None for the real clock."""
+    env = dict(base if base is not None else os.environ)
+    if not offset:
+        return env
+    if not os.path.exists(FAKETIME_LIB):
+        raise HarnessError("libfaketime is missing (%s): install the Debian package "
+                           "libfaketime (scripts/deps does)" % FAKETIME_LIB)
+    env["LD_PRELOAD"] = FAKETIME_LIB
+    env["FAKETIME"] = offset
+    env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    # Under ASan the faketime library comes first in the link order.
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
+    return env
+
+
+class Procs:
+    """Every background process the harness started."""
+
+    def __init__(self):
+        self.live = set()
+
+    def spawn(self, args, **kw):
+        p = subprocess.Popen(args, **kw)
+        self.live.add(p)
+        return p
+
+    def reap(self, p):
+        self.live.discard(p)
+
+    def stop_all(self):
+        for p in list(self.live):
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGTERM)
+                    p.wait(timeout=3)
+                except Exception:
+                    p.kill()
+                    p.wait()
+            self.live.discard(p)
+
+
+class Server:
+    """One roved: its database directory, its ipc:// socket, its clock."""
+
+    def __init__(self, roved, tmp, procs):
+        self.roved = roved
+        self.dir = os.path.join(tmp, "srv")
+        self.sock = os.path.join(tmp, "roved.sock")
+        self.url = "ipc://" + self.sock
+        self.log = os.path.join(tmp, "roved.log")
+        self.procs = procs
+        self.p = None
+        self.offset = None  # faketime offset of the running roved
+        self.offset_days = 0
+
+    def init(self):
+        r = subprocess.run([self.roved, "init", self.dir, "--admin", "admin"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 or len(r.stdout.strip()) != 64:
+            raise HarnessError("roved init failed: %s" % r.stderr.strip())
+        return r.stdout.strip()
+
+    def start(self, offset=None, days=0):
+        assert self.p is None
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)  # left behind by a SIGKILL
+        self.offset, self.offset_days = offset, days
+        logf = open(self.log, "ab")
+        self.p = self.procs.spawn([self.roved, "serve", self.dir, "--listen", self.url],
+                                  stdout=logf, stderr=logf, env=faketime_env(offset))
+        logf.close()
+        for _ in range(200):
+            if os.path.exists(self.sock):
+                return
+            if self.p.poll() is not None:
+                self.procs.reap(self.p)
+                self.p = None
+                raise HarnessError("roved exited at start (see %s)" % self.log)
+            time.sleep(0.025)
+        raise HarnessError("roved did not start listening")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops roved; returns its exit status (None after SIGKILL)."""
+        if self.p is None:
+            return 0
+        self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        self.procs.reap(self.p)
+        self.p = None
+        return None if sig == signal.SIGKILL else rc
+
+    def copy_to(self, dest):
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(self.dir, dest)
+
+    def restore_from(self, src):
+        shutil.rmtree(self.dir)
+        shutil.copytree(src, self.dir)
+
+    def log_tail(self, n=15):
+        try:
+            with open(self.log, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Result:
+    def __init__(self, args, rc, out, err, secs):
+        self.args, self.rc, self.out, self.err, self.secs = args, rc, out, err, secs
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            raise HarnessError("rove %s printed no JSON: %r / %r" %
+                               (" ".join(self.args), self.out[:300], self.err[:300]))
+
+    def cmd(self):
+        return "rove " + " ".join(self.args)
+
+
+class Replica:
+    """One user's laptop: a rove replica directory and its clock."""
+
+    def __init__(self, rove, tmp, login, procs):
+        self.rove = rove
+        self.login = login
+        self.dir = os.path.join(tmp, "r-" + login)
+        self.procs = procs
+        self.offset = None  # faketime offset of this laptop's clock
+        self.offset_days = 0
+
+    def env(self, extra=None):
+        e = faketime_env(self.offset)
+        if extra:
+            e.update(extra)
+        return e
+
+    def run(self, *args, input=None, timeout=120, extra_env=None):
+        argv = [self.rove, "-R", self.dir] + list(args)
+        t0 = time.monotonic()
+        r = subprocess.run(argv, capture_output=True, text=True, input=input,
+                           timeout=timeout, env=self.env(extra_env))
+        return Result(list(args), r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
+
+    def ok(self, *args, **kw):
+        r = self.run(*args, **kw)
+        if r.rc != 0:
+            raise HarnessError("%s (as %s) failed with %d: %s" % (r.cmd(), self.login, r.rc,
+                                                                  r.err.strip()))
+        return r
+
+    def spawn_sync(self, extra_env):
+        argv = [self.rove, "-R", self.dir, "--timeout", "3000", "sync", "--json"]
+        return self.procs.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env(extra_env))
