@@ -266,6 +266,8 @@ static int cmd_territory_set(admin_ctx *a)
 	return rc;
 }
 
+/* Assigns (or unassigns) login to code. Writes a reply only to refuse
+ * (then a->reply is not empty); otherwise the caller answers. */
 static int set_assignment(admin_ctx *a, const char *login, const char *code, bool assign)
 {
 	rove_user u;
@@ -282,16 +284,18 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", code);
 	while (at < u.nterr && strcmp(u.terr[at], code) != 0)
 		at++;
+	/* Nothing to change is no answer yet: the caller answers (a
+	 * reassignment goes on to move customers). */
 	if (assign) {
 		if (at < u.nterr)
-			return answer(a, NULL, 0); /* already */
+			return ROVE_OK; /* already */
 		if (u.nterr >= ROVE_MAX_USER_TERRITORIES)
 			return refuse(a, ROVE_ETOOBIG, "a user holds at most %u territories",
 				      ROVE_MAX_USER_TERRITORIES);
 		snprintf(u.terr[u.nterr++], ROVE_MAX_NAME + 1, "%s", code);
 	} else {
 		if (at == u.nterr)
-			return answer(a, NULL, 0);
+			return ROVE_OK;
 		memmove(&u.terr[at], &u.terr[at + 1], (u.nterr - at - 1) * sizeof(u.terr[0]));
 		u.nterr--;
 	}

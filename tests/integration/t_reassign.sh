@@ -61,4 +61,16 @@ walt_ids=$(ids_of walt)
 grep -q "$a3" <<<"$walt_ids" || fail "walt lacks alice's customer"
 eq "$(r walt territory list --json | jq -r '[.[].code] | sort | join(",")')" "east.sh,west" "walt's territories"
 eq "$(r walt customer show "$a3" --json | jq -r .owner)" "walt" "owner"
+
+# When the new owner already works in the territory, the customers move
+# all the same (bob holds east.sh too: walt's customers there go to him).
+w1=$(r walt customer add --name "Walt's first" --territory east.sh)
+w2=$(r walt customer add --name "Walt's second" --territory east.sh)
+r walt sync >/dev/null
+out=$(r admin admin reassign --territory east.sh --from walt --to bob)
+eq "$out" "3" "three of walt's customers moved to bob"
+r admin sync >/dev/null
+for id in "$a3" "$w1" "$w2"; do
+	eq "$(r admin customer show "$id" --json | jq -r .owner)" "bob" "customer $id moved to bob, who held east.sh already"
+done
 echo "ok"

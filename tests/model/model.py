@@ -284,17 +284,18 @@ class Model:
         holder = self.live_phone_holder(op["fields"].get("phone"))
         if holder is not None:
             raise Refused({"duplicate"}, detail=holder)
-        # Rule 2: the server sets the owner (the creator).
-        c = Customer(op["id"], op["fields"], terr, u.name, u.name, op.get("server_offset", 0))
-        c.history.append(("create", None, u.name, u.name))  # rule 12
+        # Rule 2: the server sets the owner: the creator, if they may own
+        # customers (rule 7: reps and managers); an admin's goes to the pool.
+        owner = u.name if u.role in ("rep", "manager") else None
+        c = Customer(op["id"], op["fields"], terr, owner, u.name, op.get("server_offset", 0))
+        c.history.append(("create", None, owner, u.name))  # rule 12
         self.s.customers[c.id] = c
-        self.note(c.id, "created by %s in %s, owner %s, %s" % (u.name, terr, u.name, op["fields"]))
+        self.note(c.id, "created by %s in %s, owner %s, %s" % (u.name, terr, owner, op["fields"]))
 
     def op_set_customer(self, u, op):
-        c = self._customer(op["id"])
         fields = op["fields"]
-        if not self.may_write(u, c):
-            self.refuse_write(u, c)  # rule 4
+        # What the author's role and the op alone forbid is refused before
+        # anything about the record (docs/RULES.md: common/rules.c).
         # Rule 7: owner changes only through create, claim, release,
         # recycle and reassignment, never by an update (anyone's).
         if "owner" in fields:
@@ -302,9 +303,12 @@ class Model:
         # Rule 6: reps never mark a record deleted, in any form.
         if "_deleted" in fields and u.role == "rep":
             raise Refused({"forbidden"})
+        if "territory" in fields and u.role == "rep":
+            raise Refused({"forbidden"})  # rule 4
+        c = self._customer(op["id"])
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)  # rule 4
         if "territory" in fields:
-            if u.role == "rep":
-                raise Refused({"forbidden"})  # rule 4
             t = fields["territory"]
             if t not in self.s.territories:
                 raise Refused({"invalid"})
@@ -345,9 +349,9 @@ class Model:
         c.owner = None
 
     def op_delete_customer(self, u, op):
-        c = self._customer(op["id"])
         if u.role == "rep":
-            raise Refused({"forbidden"})  # rule 6
+            raise Refused({"forbidden"})  # rule 6, before anything about the record
+        c = self._customer(op["id"])
         if not self.may_write(u, c):
             self.refuse_write(u, c)
         c.deleted = True
@@ -381,17 +385,14 @@ class Model:
         self.note(ch.id, "%s set %s" % (u.name, op["fields"]))
 
     def op_delete_child(self, u, op):
+        if u.role == "rep":
+            raise Refused({"forbidden"})  # rule 6, before anything about the record
         ch = self.s.children.get(op["id"])
         if ch is None:
             raise Refused({"invalid"})
         if ch.deleted:
             raise Refused({"deleted"})
         c = self.s.customers[ch.customer]
-        if u.role == "rep":
-            # Rule 6: reps delete nothing; a rep without the right to write
-            # the customer at all may be told that instead.
-            raise Refused({"forbidden", "not_owner", "reassigned"} if not self.may_write(u, c)
-                          else {"forbidden"})
         if c.deleted:
             raise Refused({"deleted"})
         if not self.may_write(u, c):

@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -116,6 +117,9 @@ class Harness:
         self.known = {}  # login -> {(record, field): wids seen}
         self.own = {}  # (login, record, field) -> wids the user wrote
         self.rejected_seen = {}  # login -> op ids already in `rove rejected`
+        self.rejected_order = {}  # login -> the same, in the order they came
+        self.rejected_at_copy = {}  # login -> how many there were at the copy
+        self.rejected_lost = {}  # login -> refused after a copy that was restored
         self.copy = None  # the model's server state when the copy was taken
         self.copy_dir = os.path.join(self.tmp, "srv.copy")
         self.restore_due = None
@@ -192,6 +196,8 @@ class Harness:
         self.view[login] = {"c": {}, "k": {}}
         self.known[login] = {}
         self.rejected_seen[login] = set()
+        self.rejected_order[login] = []
+        self.rejected_lost[login] = set()
 
     # ---- offline changes ----
 
@@ -597,6 +603,7 @@ class Harness:
         rj = self.replica(login).ok("rejected", "--json").json()
         new = [e for e in rj if e["op"] not in self.rejected_seen[login]]
         self.rejected_seen[login].update(e["op"] for e in rj)
+        self.rejected_order[login].extend(e["op"] for e in new)
         self.stats["rejected"] += len(new)
         unmatched = list(new)
         problems = []
@@ -719,16 +726,19 @@ class Harness:
         return c is not None and c.deleted
 
     def check_created_at(self, login, c, g, problems):
-        """The server sets created_at from its clock: a clock jump of the
-        server must be seen (a self-check of the faketime set-up)."""
+        """The server sets created_at from its clock, which follows a jump
+        forward (a self-check of the faketime set-up) and never goes back
+        (rule 8): not before the server's wall clock then, not after the
+        furthest ahead it ever ran."""
         at = g.get("created_at")
         if not at or c.created_offset is None:
             return
         day = datetime.date.fromisoformat(at[:10])
         want = self.today + datetime.timedelta(days=c.created_offset)
-        if abs((day - want).days) > 1:
-            problems.append("customer %s: created_at %s, but roved's clock was %+d days (%s): "
-                            "the server's clock jump was not seen" % (c.id, at, c.created_offset, want))
+        latest = self.today + datetime.timedelta(days=self.server.max_offset_days)
+        if (day - want).days < -1 or (day - latest).days > 1:
+            problems.append("customer %s: created_at %s, but roved's clock was %+d days (%s), and never "
+                            "ahead of %s" % (c.id, at, c.created_offset, want, latest))
         c.created_offset = None  # checked once
 
     # ---- checkpoints: everyone syncs, then the server-side checks ----
@@ -759,11 +769,22 @@ class Harness:
                                 ["customer %s: history %s" % (cid, got_l), "expected %s" % exp_l], [cid])
 
     def check_conflicts(self):
-        """Rule 9: every refused change is kept on the server as well."""
-        rc = self.replica("admin").ok("conflicts", "--json").json()
+        """Rule 9: every refused change is kept on the server as well,
+        but for what a restore lost, and for each user's oldest ones when
+        the server says it dropped some (it keeps each user's latest, up to
+        a limit: docs/RULES.md)."""
+        r = self.replica("admin").ok("conflicts", "--json")
+        rc = r.json()
         on_server = {e["op"] for e in rc}
+        dropped = set(re.findall(r"dropped \d+ older refused changes? by (\S+)", r.err))
         for login in self.reps:
-            lost = sorted(self.rejected_seen[login] - on_server)
+            lost = self.rejected_seen[login] - on_server - self.rejected_lost[login]
+            if login in dropped:
+                order = self.rejected_order[login]
+                kept = [i for i, op in enumerate(order) if op in on_server]
+                first_kept = kept[0] if kept else len(order)
+                lost = {op for op in lost if order.index(op) > first_kept}
+            lost = sorted(lost)
             if lost:
                 raise Violation("(2) refused changes are kept on the server (rule 9)", login,
                                 ["%d of %s's refused ops are not in `rove conflicts`, e.g. %s" %
@@ -776,7 +797,7 @@ class Harness:
         refused) or None (either). Returns whether it succeeded."""
         r = self.replica(actor).run("admin", *args)
         self.stats["admin"] += 1
-        self.log("%s: %s -> %d %s" % (actor, r.cmd(), r.rc, r.err.strip()))
+        self.log("%s: %s -> %d %s %s" % (actor, r.cmd(), r.rc, r.out.strip(), r.err.strip()))
         ok = r.rc == 0
         if expect is True and not ok:
             raise Violation("(5) no reply refuses a legitimate action", actor,
@@ -943,6 +964,7 @@ class Harness:
         self.copy = self.m.s.clone()
         for login in self.reps:
             self.journal[login] = []
+            self.rejected_at_copy[login] = len(self.rejected_order[login])
         self.restore_due = self.m.step + self.rng.randint(4, 25)
         self.event("roved stopped, its directory copied, restarted (restore due at step %d)" % self.restore_due)
 
@@ -956,6 +978,9 @@ class Harness:
         self.restore_due = None
         lost = 0
         for login in self.reps:
+            # The server's record of refusals made after the copy is gone
+            # with it; the authors keep theirs (`rove rejected`).
+            self.rejected_lost[login].update(self.rejected_order[login][self.rejected_at_copy[login]:])
             self.replay[login] = self.journal[login]
             lost += len(self.journal[login])
             self.journal[login] = []

@@ -75,6 +75,7 @@ class Server:
         self.p = None
         self.offset = None  # faketime offset of the running roved
         self.offset_days = 0
+        self.max_offset_days = 0  # the furthest ahead it ever ran
 
     def init(self):
         r = subprocess.run([self.roved, "init", self.dir, "--admin", "admin"],
@@ -88,6 +89,7 @@ class Server:
         if os.path.exists(self.sock):
             os.unlink(self.sock)  # left behind by a SIGKILL
         self.offset, self.offset_days = offset, days
+        self.max_offset_days = max(self.max_offset_days, days)
         logf = open(self.log, "ab")
         self.p = self.procs.spawn([self.roved, "serve", self.dir, "--listen", self.url],
                                   stdout=logf, stderr=logf, env=faketime_env(offset))
