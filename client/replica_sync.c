@@ -145,6 +145,11 @@ static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_o
 				rc = ROVE_EPROTO;
 				break;
 			}
+			/* Kept with the stamp the server gave it (it re-stamps a
+			 * stamp too far ahead): sent again after a restore, the op
+			 * orders where it did. */
+			if (rove_stamp_cmp(&w->op.st, &res[i].st) != 0)
+				rove_op_restamp(&w->op, res[i].st);
 			rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
 			if (res[i].seq > ack_seq)
 				ack_seq = res[i].seq;

@@ -24,6 +24,7 @@ static int clock_load(rove_engine *e)
 		mdb_txn_abort(txn);
 	e->clock = e->clock_saved;
 	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
+	e->clock_start = e->clock;
 	return rc;
 }
 
@@ -153,15 +154,18 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
 	return rove_store_clock_put(&e->st, txn, e->clock);
 }
 
-/* A client's stamp too far ahead of the server's wall clock is replaced
- * by the server's; otherwise the server's clock moves past it. (The wall
- * clock, not the server's clock, is what "ahead" is measured against:
- * else each accepted stamp would let the next one go further.) */
+/* A client's stamp too far ahead of the server's time is replaced by the
+ * server's clock; otherwise the server's clock moves past it. "Ahead" is
+ * measured against the wall clock or, if that is behind, the clock as it
+ * was when the server started (the stamps it had given, which a replica
+ * sends again after a restore), never against the clock now: else each
+ * accepted stamp would let the next one go further. */
 static void stamp_op(rove_engine *e, rove_op *op)
 {
-	uint64_t wall = rove_wall_ms();
+	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
+	uint64_t base = start > wall ? start : wall;
 
-	if (rove_hlc_ms(op->st.hlc) > wall + ROVE_MAX_CLOCK_SKEW_MS) {
+	if (rove_hlc_ms(op->st.hlc) > base + ROVE_MAX_CLOCK_SKEW_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
 	} else {

@@ -27,6 +27,8 @@ typedef struct rove_engine {
 	rove_store st;
 	rove_hlc clock;         /* touched only by the (single) writer */
 	rove_hlc clock_saved;   /* the value the database holds */
+	rove_hlc clock_start;   /* the clock when this server started: what a
+				 * client's stamp may be ahead of (stamp_op) */
 	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */
