@@ -191,10 +191,10 @@ static int cmd_territory_add(admin_ctx *a)
 	const char *line = ids;
 	int rc;
 
+	char why[ROVE_MAX_ERRMSG];
+
 	if (!valid_name(code, "._-"))
 		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -)", code);
-	if (name[0] == '\0' || strlen(name) > 200)
-		return refuse(a, ROVE_EINVAL, "a territory needs a name of at most 200 bytes");
 	if (rove_store_code_get(&a->e->st, a->txn, code, &id) == ROVE_OK)
 		return refuse(a, ROVE_EEXIST, "territory '%s' already exists", code);
 	if (parent != NULL && rove_store_code_get(&a->e->st, a->txn, parent, &id) != ROVE_OK)
@@ -209,6 +209,12 @@ static int cmd_territory_add(admin_ctx *a)
 		rc = rove_op_set(op, "name", rove_vcstr(name));
 	if (rc == ROVE_OK && parent != NULL)
 		rc = rove_op_set(op, "parent", rove_vcstr(parent));
+	/* Valid data (rule 13), as any op: a name of UTF-8 text within its
+	 * length, without control characters. */
+	if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
+		free(op);
+		return refuse(a, ROVE_EINVAL, "%s", why);
+	}
 	if (rc == ROVE_OK)
 		rc = rove_store_code_put(&a->e->st, a->txn, code, &id);
 	if (rc == ROVE_OK)

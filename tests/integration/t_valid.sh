@@ -255,5 +255,11 @@ clean_json "the manager's list" "$T/mike.json"
 r mike customer list >"$T/mike.txt"
 clean_text "the manager's table" "$T/mike.txt"
 
+# Territories are records too: their names are valid data (the server
+# checks what an admin sends).
+refused "a territory's name with an escape sequence" "name" admin admin territory add t.esc --name $'North\e[31m'
+refused "a territory's name of invalid UTF-8" "name" admin admin territory add t.utf --name $'\xff\xfe'
+r admin admin territory add t.ok --name "华北 North" >/dev/null || bad "a good territory name is refused"
+
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
 echo "ok"
