@@ -392,6 +392,10 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 				return rc;
 			reason = w->verdict.reason;
 			snprintf(r->detail, sizeof(r->detail), "%s", w->verdict.detail);
+			if (reason == ROVE_R_NONE && w->verdict.server_stamp) {
+				rove_stamp st = {rove_engine_stamp(e).hlc, op->st.node};
+				rove_op_restamp(op, st);
+			}
 		}
 		if (reason != ROVE_R_NONE)
 			return reject(e, txn, u, op, exists ? &w->cur : NULL, reason, w, r);

@@ -39,6 +39,7 @@ static void verdict_clear(rove_verdict *v)
 {
 	v->reason = ROVE_R_NONE;
 	v->detail[0] = '\0';
+	v->server_stamp = false;
 }
 
 /* Sets a field of an op the policy adjusts: an op that cannot take one
@@ -1222,6 +1223,11 @@ int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rov
 	rc = decide(pc, u, op, cur, v);
 	if (rc == ROVE_OK)
 		rc = keep_detail_in_scope(pc, u, op, cur, v);
+	/* Who owns a customer is decided here, in the order ops arrive: a
+	 * claim's or release's owner must not lose to an older value by the
+	 * client's clock (rule 5: first to reach the server wins). */
+	if (rc == ROVE_OK && !REFUSED(v) && (op->kind == ROVE_OP_CLAIM || op->kind == ROVE_OP_RELEASE))
+		v->server_stamp = true;
 	return rc;
 }
 

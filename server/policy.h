@@ -66,6 +66,10 @@ typedef struct rove_policy_ctx {
 typedef struct rove_verdict {
 	int reason;
 	char detail[ROVE_MAX_DETAIL + 1];
+	/* Accepted, and decided by the server as things stand on arrival (a
+	 * claim, a release): the op takes the server's stamp, so its effect
+	 * holds whatever the client's clock said. */
+	bool server_stamp;
 } rove_verdict;
 
 /* ---- ops ---- */

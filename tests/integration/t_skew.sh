@@ -44,4 +44,26 @@ for off in -40d +3d -400d; do
 			"$u: the owner's later edit wins with a clock $off"
 	done
 done
+# Claims and releases are decided by the server in the order they arrive,
+# whatever the laptop's clock says: a release from a laptop 40 days slow,
+# made before it saw the customer come back to it, takes effect. (carol's
+# replica never ran with a fast clock: its clock is only 40 days slow.)
+users carol:rep:east dave:rep:east
+sync_all carol dave
+d=$(at -40d carol customer add --name "Carol's customer")
+at -40d carol sync >/dev/null
+r admin sync >/dev/null
+r admin admin reassign --customer "$d" --to dave
+r admin admin reassign --customer "$d" --to carol
+at -40d carol customer release "$d"
+out=$(at -40d carol sync --json)
+eq "$(jq .rejected <<<"$out")" "0" "the owner's release is accepted"
+r admin sync >/dev/null
+eq "$(r admin customer show "$d" --json | jq -r .owner)" "null" "the customer is in the pool"
+# A claim from a slow laptop takes it from the pool likewise.
+at -40d dave sync >/dev/null
+at -40d dave customer claim "$d"
+at -40d dave sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin customer show "$d" --json | jq -r .owner)" "dave" "the claim took effect"
 echo "ok"
