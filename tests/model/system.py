@@ -181,6 +181,8 @@ class Replica:
         return r
 
     def spawn_sync(self, extra_env):
-        argv = [self.rove, "-R", self.dir, "--timeout", "3000", "sync", "--json"]
+        # A generous timeout: a loaded machine (CI runs tests side by side)
+        # must not pass for a stuck sync.
+        argv = [self.rove, "-R", self.dir, "--timeout", "20000", "sync", "--json"]
         return self.procs.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=self.env(extra_env))
