@@ -3,7 +3,8 @@
 # versions, unknown types, oversized messages and batches, bad tokens,
 # forged authors and cursors. The server answers each with an error, stays
 # up, never returns a record outside the caller's scope, and rate-limits
-# failed logins per name and address.
+# failed logins per name and address. A login name cannot forge lines of
+# its log.
 . "$(dirname "$0")/lib.sh"
 
 # Over TCP on loopback: the limit on failed logins counts per address, and
@@ -91,4 +92,14 @@ for c in 0 1 2 3; do
 	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
 done
 if probe bob pull --epoch 0 | grep -q "$a"; then fail "a stale epoch returned alice's customer"; fi
+
+# A login name cannot forge log lines: it is logged quoted, with control
+# characters escaped, on one line.
+evil=$'eve\nroved: forged line \x1b[31mred'
+"$ROVE_PROBE" "$URL" "$evil" "$(token_of alice)" pull >/dev/null
+grep -qF "failed login for 'eve\\nroved: forged line \\x1b[31mred'" "$T/roved.log" ||
+	fail "the failed login is not logged quoted and escaped: $(grep -a 'failed login' "$T/roved.log" | tail -n 2)"
+if grep -qa '^roved: forged line' "$T/roved.log"; then fail "a login name forged a log line"; fi
+if grep -qa $'\x1b' "$T/roved.log"; then fail "an escape sequence reached the log"; fi
+
 echo "ok"
