@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One of each at a time: a second server on the same directory exits 1
-# naming the first.
+# naming the first; a second `rove sync` on one replica waits for the
+# first or exits 1 saying so, and nothing is lost or sent twice.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -28,4 +29,46 @@ server_kill
 server_start
 r admin sync >/dev/null
 
+# Two syncs of one replica at once. Alice has 300 changes to push, one
+# per request, so that her sync lasts; a first sync is frozen (SIGSTOP)
+# as soon as it holds the replica's sync lock (or, without a lock, once
+# it has connected to the server), so the second meets it for certain.
+{
+	echo "name,phone,territory"
+	for i in $(seq 1 300); do echo "Queued $i,1390000$(printf %04d "$i"),east"; done
+} >"$T/queued.csv"
+r alice import customers "$T/queued.csv" >/dev/null
+lock_held() { ! flock -n "$T/alice/sync.lock" true 2>/dev/null; }
+holds_lock() { [ "$(cat "$T/alice/sync.lock" 2>/dev/null)" == "$1" ] && lock_held; }
+connected() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'socket:'; }
+in_sync() { holds_lock "$1" || connected "$1"; }
+ROVE_PUSH_BATCH=1 "$ROVE_BIN" -R "$T/alice" --timeout 60000 sync --json >"$T/sync1" 2>"$T/sync1.err" &
+first=$!
+BG_PIDS+=("$first")
+wait_for 60 "the first sync to start" in_sync "$first"
+kill -STOP "$first"
+[ "$(awk '{print $3}' "/proc/$first/stat")" == "T" ] ||
+	fail "the first sync ended before it could be frozen (300 round trips in under 50 ms?)"
+set +e
+out=$(ROVE_PUSH_BATCH=1 timeout 60 "$ROVE_BIN" -R "$T/alice" --timeout 1000 sync 2>&1)
+rc=$?
+set -e
+eq "$rc" "1" "a second sync while the first runs ($out)"
+grep -qF "a sync is already running on this replica (pid $first)" <<<"$out" ||
+	fail "unclear error for a second sync: $out"
+# A third, with time to wait, waits for the first and then syncs.
+ROVE_PUSH_BATCH=1 "$ROVE_BIN" -R "$T/alice" --timeout 60000 sync --json >"$T/sync3" 2>"$T/sync3.err" &
+third=$!
+BG_PIDS+=("$third")
+kill -CONT "$first"
+wait "$first" || fail "the first sync failed: $(cat "$T/sync1.err")"
+wait "$third" || fail "the sync that waited failed: $(cat "$T/sync3.err")"
+eq "$(jq .pushed "$T/sync1")" "300" "the first sync pushed everything"
+eq "$(jq .pushed "$T/sync3")" "0" "the sync that waited had nothing left to push"
+eq "$(r alice status --json | jq .pending)" "0" "nothing pending"
+eq "$(r alice rejected --json | jq length)" "0" "nothing refused"
+r admin sync >/dev/null
+eq "$(r admin customer list --json | jq '[.[] | select(.name | startswith("Queued "))] | length')" "300" \
+	"every queued customer is on the server once"
+eq "$(ids_of alice | wc -l)" "300" "alice holds her 300 customers"
 echo "ok"
