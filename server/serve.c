@@ -243,7 +243,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	else if (rc == ROVE_OK)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
-		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key);
+		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, NULL);
 	if (rc == ROVE_OK) {
 		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++) {
 			s.works[i].state = W_RECV;

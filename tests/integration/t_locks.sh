@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# One of each at a time: a second server on the same directory exits 1
-# naming the first; a second `rove sync` on one replica waits for the
-# first or exits 1 saying so, and nothing is lost or sent twice.
+# One of each at a time: a second server on the same ipc:// path fails
+# without disturbing the first; a second server on the same directory
+# exits 1 naming the first; a second `rove sync` on one replica waits for
+# the first or exits 1 saying so, and nothing is lost or sent twice.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
 territories east
 users alice:rep:east
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# A second server, on another directory, on the same ipc:// path.
+"$ROVED_BIN" init "$T/other" >/dev/null 2>&1
+set +e
+out=$(timeout 20 "$ROVED_BIN" serve "$T/other" --listen "$URL" 2>&1)
+rc=$?
+set -e
+eq "$rc" "1" "a second server on the same ipc:// path ($out)"
+t0=$(date +%s%N)
+# Undisturbed: at once, not after the guard has had to listen again.
+r admin --timeout 1500 sync >/dev/null || fail "the first server stopped answering after a second one tried its path"
+echo "the first server answered in $(elapsed_ms "$t0") ms" >&2
+c0=$(cpu_ticks "$ROVED_PID")
+sleep 2
+c1=$(cpu_ticks "$ROVED_PID")
+[ $((c1 - c0)) -lt "$(getconf CLK_TCK)" ] || fail "the idle first server used $((c1 - c0)) ticks of CPU in 2 s"
+grep -qF "another server is listening on '$URL'" <<<"$out" || fail "unclear error for a busy ipc:// path: $out"
+server_listening || fail "the first server's socket file is gone"
 
 # A second server on the same directory (on another address) exits 1,
 # naming the first; so does `roved init` there.
