@@ -68,8 +68,15 @@ first=$!
 BG_PIDS+=("$first")
 wait_for 60 "the first sync to start" in_sync "$first"
 kill -STOP "$first"
-[ "$(awk '{print $3}' "/proc/$first/stat")" == "T" ] ||
-	fail "the first sync ended before it could be frozen (300 round trips in under 50 ms?)"
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+stopped() {
+	case "$(state "$1")" in
+	T) return 0 ;;
+	Z | "") fail "the first sync ended before it could be frozen (300 round trips in under 50 ms?)" ;;
+	*) return 1 ;;
+	esac
+}
+wait_for 30 "the first sync to stop" stopped "$first"
 set +e
 out=$(ROVE_PUSH_BATCH=1 timeout 60 "$ROVE_BIN" -R "$T/alice" --timeout 1000 sync 2>&1)
 rc=$?
