@@ -6,8 +6,11 @@
 #include "log.h"
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -43,10 +46,14 @@ typedef struct serve_counts {
 
 typedef struct server {
 	rove_engine *e;
+	const rove_serve_opts *opts;
 	nng_socket sock;
+	nng_listener listener;
+	bool listening;    /* the guard's: listener is open */
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
+	atomic_ullong pipes_seen; /* connections the listener handed over */
 	serve_counts counts;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -290,6 +297,7 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	rove_peer peer;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		atomic_fetch_add(&s->pipes_seen, 1);
 		peer_of(pipe, &peer);
 		if (rove_gate_open(s->gate, id, &peer, mono_ms()) != ROVE_OK) {
 			atomic_fetch_add(&s->counts.refused, 1);
@@ -327,6 +335,93 @@ static void cut_pipes(server *s, uint32_t *ids)
 		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
 }
 
+/* The accept errors of the listener so far ("other" and "canceled" in
+ * nng's statistics: where an accept loop that stopped is counted). */
+static int listener_errors(server *s, uint64_t *out)
+{
+	nng_stat *root, *l, *st;
+	int rv = nng_stats_get(&root);
+
+	if (rv != 0)
+		return rv;
+	*out = 0;
+	if ((l = nng_stat_find_listener(root, s->listener)) == NULL) {
+		rv = NNG_ENOENT;
+	} else {
+		if ((st = nng_stat_find(l, "other")) != NULL)
+			*out += nng_stat_value(st);
+		if ((st = nng_stat_find(l, "canceled")) != NULL)
+			*out += nng_stat_value(st);
+	}
+	nng_stats_free(root);
+	return rv;
+}
+
+/* A URL that reaches the listener from this machine, into url; false if
+ * there is none (an abstract socket, an unknown family). */
+static bool self_url(server *s, char *url, size_t len)
+{
+	const char *scheme = rove_net_is_tls(s->opts->url) ? "tls+tcp" : "tcp";
+	char host[INET6_ADDRSTRLEN];
+	nng_sockaddr sa;
+
+	if (nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &sa) != 0)
+		return false;
+	if (sa.s_family == NNG_AF_IPC)
+		return snprintf(url, len, "ipc://%s", sa.s_ipc.sa_path) < (int)len;
+	if (sa.s_family == NNG_AF_INET) {
+		struct in_addr a = {sa.s_in.sa_addr};
+		if (a.s_addr == htonl(INADDR_ANY))
+			a.s_addr = htonl(INADDR_LOOPBACK);
+		inet_ntop(AF_INET, &a, host, sizeof(host));
+		return snprintf(url, len, "%s://%s:%u", scheme, host, ntohs(sa.s_in.sa_port)) < (int)len;
+	}
+	if (sa.s_family == NNG_AF_INET6) {
+		struct in6_addr a;
+		memcpy(&a, sa.s_in6.sa_addr, sizeof(a));
+		if (IN6_IS_ADDR_UNSPECIFIED(&a))
+			a = in6addr_loopback;
+		inet_ntop(AF_INET6, &a, host, sizeof(host));
+		return snprintf(url, len, "%s://[%s]:%u", scheme, host, ntohs(sa.s_in6.sa_port)) < (int)len;
+	}
+	return false;
+}
+
+/* Whether the listener still hands over connections: the guard dials it
+ * and waits for a connection (its own, or anyone's) to arrive. */
+static bool listener_accepts(server *s)
+{
+	char url[512];
+	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_SERVE_SELFCHECK_MS;
+	bool arrived = false;
+	nng_socket c;
+	nng_dialer d;
+	int rv;
+
+	if (!self_url(s, url, sizeof(url)))
+		return true; /* cannot tell */
+	if ((rv = nng_req0_open(&c)) != 0) {
+		rove_warn("cannot check the listener on %s: %s", s->opts->url, nng_strerror(rv));
+		return true;
+	}
+	rv = nng_dialer_create(&d, c, url);
+	/* Only to see the connection arrive: no certificate to check. */
+	if (rv == 0 && rove_net_is_tls(url))
+		rv = nng_dialer_set_int(d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
+	if (rv == 0)
+		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	while (rv == 0 && !(arrived = atomic_load(&s->pipes_seen) != seen) && mono_ms() < until) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	nng_close(c);
+	if (rv != 0) {
+		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
+		return true;
+	}
+	return arrived;
+}
+
 /* Cuts every connection and gives them up to ROVE_SERVE_CUT_WAIT_MS to
  * end by themselves, before nng closes what is left: nng 1.5.2 may not
  * survive closing connections that carry data (see cut.h). Their clients
@@ -351,16 +446,59 @@ static void cut_all(server *s)
 	}
 }
 
+/* Listens again when nng's accept loop has stopped. nng 1.5.2 passes a
+ * failed SP handshake on to the listener's accept, and an accept that
+ * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
+ * the server's handshake went out) ends its loop for good: connections
+ * are still taken but never served (nng bug 1518, fixed in 1.6). The
+ * failure shows in the listener's statistics; the guard then dials the
+ * listener, and if the connection never arrives closes the listener
+ * (its connections too: their clients reconnect and resend) and listens
+ * anew. Without statistics it dials every ROVE_SERVE_LISTEN_CHECK_MS. */
+static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
+{
+	uint64_t now = mono_ms(), n = 0;
+	int rv = s->listening ? listener_errors(s, &n) : 0;
+
+	if (s->listening) {
+		if (rv == 0 && n == *errors)
+			return;
+		if (rv != 0 && now - *checked_ms < ROVE_SERVE_LISTEN_CHECK_MS)
+			return;
+		*checked_ms = now;
+		*errors = n;
+		if (listener_accepts(s))
+			return;
+		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
+			  "handshake: nng 1.5.2 bug 1518); listening again",
+			  s->opts->url);
+		cut_all(s);
+		nng_listener_close(s->listener);
+		s->listening = false;
+	}
+	if (rove_net_listen(s->sock, s->opts->url, s->opts->tls_cert, s->opts->tls_key, &s->listener) !=
+	    ROVE_OK) {
+		rove_error("cannot listen again on %s; trying again in %u ms", s->opts->url,
+			   ROVE_SERVE_GUARD_MS);
+		return;
+	}
+	s->listening = true;
+	if (listener_errors(s, errors) != 0)
+		*errors = 0;
+}
+
 static void *guard_main(void *arg)
 {
 	server *s = arg;
 	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
-	uint64_t next = mono_ms() + ROVE_SERVE_GUARD_MS;
+	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_SERVE_GUARD_MS;
 
 	if (ids == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
 		return NULL;
 	}
+	if (listener_errors(s, &errors) != 0)
+		errors = 0;
 	pthread_mutex_lock(&s->gmu);
 	while (!s->gstop) {
 		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
@@ -374,6 +512,7 @@ static void *guard_main(void *arg)
 		pthread_mutex_unlock(&s->gmu);
 		cut_pipes(s, ids);
 		if (!woken || mono_ms() >= next) {
+			check_listener(s, &errors, &checked_ms);
 			report_counts(s);
 			next = mono_ms() + ROVE_SERVE_GUARD_MS;
 		}
@@ -423,6 +562,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 
 	memset(&s, 0, sizeof(s));
 	s.e = e;
+	s.opts = opts;
 	s.tick_ms = tick_ms;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
@@ -474,8 +614,9 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	else if (rc == ROVE_OK)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
-		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, NULL);
+		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, &s.listener);
 	if (rc == ROVE_OK) {
+		s.listening = true;
 		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++)
 			work_recv(&s.works[i]);
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)

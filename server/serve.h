@@ -9,8 +9,11 @@
  * before the replies go out: an op is acknowledged only once it is durable.
  *
  * A guard thread keeps a hostile network from stalling it: it cuts
- * connections that do not read their replies or make no progress. The
- * caps on connections and requests are kept by the gate (gate.h).
+ * connections that do not read their replies or make no progress, and
+ * listens again when nng 1.5.2's accept loop has stopped (its bug 1518:
+ * a client that breaks off the SP handshake at the wrong moment ends it
+ * for good). The caps on connections and requests are kept by the gate
+ * (gate.h).
  */
 #ifndef ROVE_SERVE_H
 #define ROVE_SERVE_H
@@ -72,11 +75,19 @@
  * limit to this plus ROVE_SERVE_SPARE_FDS, or lowers the cap to fit. */
 #define ROVE_SERVE_MAX_PIPES 4096
 #define ROVE_SERVE_SPARE_FDS 64 /* database files, listener, log, guard */
-/* The guard's period: idle connections are cut at most this late. */
+/* The guard's period: idle connections are cut at most this late, and
+ * a stopped accept loop is noticed within it. */
 #define ROVE_SERVE_GUARD_MS 1000
-/* When every connection is cut at once (to stop), how long they are
- * given to end by themselves before nng closes what is left (cut.h). */
+/* When every connection is cut at once (to stop, or to listen again),
+ * how long they are given to end by themselves before nng closes what is
+ * left (cut.h). */
 #define ROVE_SERVE_CUT_WAIT_MS 2000
+/* The guard dials its own listener to see whether it still accepts; a
+ * connection it does not see arrive within this time means it does not. */
+#define ROVE_SERVE_SELFCHECK_MS 2000
+/* Without nng's statistics (which tell when an accept failed) the guard
+ * dials its own listener this often. */
+#define ROVE_SERVE_LISTEN_CHECK_MS 10000
 
 typedef struct rove_serve_opts {
 	const char *url;

@@ -12,9 +12,9 @@
  *                            announces a message of TOTAL bytes (default
  *                            ROVE_MAX_MSG_BYTES), sends BYTES of it and
  *                            waits, never reading
- *   rove_raw URL abort       connects, closes its sending side, then
- *                            resets the connection, before the server's
- *                            handshake reaches it
+ *   rove_raw URL abort [N]   N times (default 1): connects, closes its
+ *                            sending side, then resets the connection,
+ *                            before the server's handshake reaches it
  *
  * URL is tcp://HOST:PORT or ipc:///PATH. $ROVE_PROBE_SOURCE=A.B.C.D
  * connects from that local IPv4 address; $ROVE_PROBE_TIMEOUT_MS (default
@@ -27,7 +27,7 @@
  * {"sent":n,"dropped":true|false,"ms":t}: n requests (flood) or bytes
  * (hold) written, whether the server closed the connection, and the
  * milliseconds from the start (flood) or from {"held"} (hold) to the
- * drop or the timeout. abort prints {"aborted":true}.
+ * drop or the timeout. abort prints {"aborted":N}.
  * Exit status 0, 2 for a usage error, 3 when it cannot connect.
  */
 #define _GNU_SOURCE /* POLLRDHUP: the server closed while replies are unread */
@@ -305,23 +305,30 @@ static int do_hold(int fd, uint64_t bytes, uint64_t total)
 }
 
 /* Ends the connection with a FIN, then a reset: the server, which speaks
- * first, then fails to send its handshake (EPIPE). */
-static int do_abort(int fd)
+ * first, then fails to send its handshake (EPIPE) if both arrive before
+ * it does, which back-to-back connections make likely. */
+static int do_abort(const char *url, unsigned long n)
 {
 	struct linger l = {1, 0};
 
-	if (shutdown(fd, SHUT_WR) != 0 || setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0) {
-		fprintf(stderr, "rove_raw: abort: %s\n", strerror(errno));
-		return 3;
+	for (unsigned long i = 0; i < n; i++) {
+		int fd = dial(url);
+		if (fd < 0)
+			return 3;
+		if (shutdown(fd, SHUT_WR) != 0 || setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0) {
+			fprintf(stderr, "rove_raw: abort: %s\n", strerror(errno));
+			close(fd);
+			return 3;
+		}
+		close(fd);
 	}
-	close(fd);
-	printf("{\"aborted\":true}\n");
+	printf("{\"aborted\":%lu}\n", n);
 	return 0;
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | abort\n");
+	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | abort [N]\n");
 	return 2;
 }
 
@@ -350,10 +357,11 @@ int main(int argc, char **argv)
 		if ((fd = dial(argv[1])) < 0)
 			return 3;
 		rc = do_hold(fd, bytes, total);
-	} else if (strcmp(argv[2], "abort") == 0 && argc == 3) {
-		if ((fd = dial(argv[1])) < 0)
-			return 3;
-		return do_abort(fd);
+	} else if (strcmp(argv[2], "abort") == 0 && (argc == 3 || argc == 4)) {
+		unsigned long n = argc == 4 ? strtoul(argv[3], &end, 10) : 1;
+		if ((argc == 4 && *end != '\0') || n == 0)
+			return usage();
+		return do_abort(argv[1], n);
 	} else {
 		return usage();
 	}
