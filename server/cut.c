@@ -19,7 +19,7 @@
 /* What identifies a pipe's socket. */
 typedef struct target {
 	nng_sockaddr loc, rem;
-	int pid; /* ipc: the peer's pid */
+	uint64_t pid; /* ipc: the peer's pid */
 } target;
 
 static bool target_of(uint32_t id, target *t)
@@ -31,7 +31,7 @@ static bool target_of(uint32_t id, target *t)
 	if (nng_pipe_get_addr(p, NNG_OPT_LOCADDR, &t->loc) != 0)
 		return false;
 	if (t->loc.s_family == NNG_AF_IPC)
-		return nng_pipe_get_int(p, NNG_OPT_IPC_PEER_PID, &t->pid) == 0 && t->pid > 0;
+		return nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &t->pid) == 0 && t->pid > 0;
 	return (t->loc.s_family == NNG_AF_INET || t->loc.s_family == NNG_AF_INET6) &&
 	       nng_pipe_get_addr(p, NNG_OPT_REMADDR, &t->rem) == 0 && t->rem.s_family == t->loc.s_family;
 }
@@ -59,7 +59,8 @@ static bool is_target(int fd, const struct sockaddr_storage *loc, const target *
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		return t->loc.s_family == NNG_AF_IPC && strcmp(un->sun_path, t->loc.s_ipc.sa_path) == 0 &&
-		       getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid == t->pid;
+		       getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 &&
+		       (uint64_t)cred.pid == t->pid;
 	}
 	if (same_inet(&t->loc, loc)) {
 		struct sockaddr_storage rem;
@@ -95,6 +96,9 @@ size_t rove_cut(const uint32_t *ids, size_t n)
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
 
+		/* Zeroed: a sun_path that fills its array is still a string
+		 * (sockaddr_storage is longer than sockaddr_un). */
+		memset(&loc, 0, sizeof(loc));
 		if (*end != '\0' || fd < 0 || fd == dirfd(dir) || fstat((int)fd, &st) != 0 ||
 		    !S_ISSOCK(st.st_mode) || getsockname((int)fd, (struct sockaddr *)&loc, &len) != 0)
 			continue;

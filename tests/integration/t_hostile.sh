@@ -188,4 +188,15 @@ ROVE_PROBE_SOURCE=127.0.0.5 "$ROVE_RAW" "$URL" abort 50 >/dev/null
 t0=$(date +%s%N)
 r alice sync >/dev/null || fail "the server stopped accepting after a client broke off its handshake"
 echo "alice's sync after broken handshakes: $(elapsed_ms "$t0") ms" >&2
+# Over ipc:// too (a connection's socket is found by the peer's pid
+# there): a local flood that never reads is dropped, the server answers.
+"$ROVED_BIN" init "$T/local" >/dev/null 2>&1
+"$ROVED_BIN" serve "$T/local" --listen "ipc://$T/local.sock" >>"$T/local.log" 2>&1 &
+local_pid=$!
+BG_PIDS+=($local_pid)
+wait_listening "ipc://$T/local.sock" "$local_pid" "a second roved"
+ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "ipc://$T/local.sock" flood 5000000 >"$T/lflood" 2>&1
+eq "$(jfield dropped "$T/lflood")" "true" "a local flood that never reads is dropped ($(cat "$T/lflood"))"
+eq "$(ROVE_PROBE_TIMEOUT_MS=5000 "$ROVE_PROBE" "ipc://$T/local.sock" admin nobody pull | jq -r .error)" "13" \
+	"the local server still answers"
 echo "ok"
