@@ -1,17 +1,24 @@
 #include "cli.h"
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "out.h"
 #include "sync.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <unistd.h>
+
+/* The lock file in a replica directory, held for the whole of a sync. */
+#define ROVE_SYNC_LOCK_FILE "sync.lock"
 
 static const char help[] =
 	"usage: rove sync [--json]\n"
 	"\n"
 	"Push this replica's pending changes, then pull the server's changes.\n"
 	"Exit status 3 if the server cannot be reached; local data is untouched.\n"
+	"One sync at a time per replica: a second waits for the first (up to\n"
+	"--timeout), then syncs, or exits 1 saying that a sync is running.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N,\"resent\":N}\n"
 	"\n"
 	"If the server was restored from a backup that lacks some of what this\n"
@@ -19,9 +26,33 @@ static const char help[] =
 	"the server decides those it lacks anew, and any it refuses show in\n"
 	"'rove rejected'), then takes a fresh copy of its data.\n";
 
+/* Takes the replica's sync lock, waiting up to timeout_ms for a sync
+ * already running (said on a terminal). Returns a rove error, reported. */
+static int lock_sync(const rove_cli *cli, rove_lockfile *lock)
+{
+	long holder;
+	int rc = rove_lockfile_take(lock, cli->dir, ROVE_SYNC_LOCK_FILE, 0, &holder);
+
+	if (rc == ROVE_ELOCKED && cli->timeout_ms > 0) {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "rove: waiting for the sync already running on this replica (pid %ld)\n",
+				holder);
+		rc = rove_lockfile_take(lock, cli->dir, ROVE_SYNC_LOCK_FILE, cli->timeout_ms, &holder);
+	}
+	if (rc == ROVE_ELOCKED && holder > 0)
+		rove_error("a sync is already running on this replica (pid %ld); try again when it ends",
+			   holder);
+	else if (rc == ROVE_ELOCKED)
+		rove_error("a sync is already running on this replica; try again when it ends");
+	else if (rc != ROVE_OK)
+		rove_error("cannot lock replica '%s' for a sync: %s", cli->dir, rove_strerror(rc));
+	return rc;
+}
+
 int cmd_sync(rove_cli *cli, int argc, char **argv)
 {
 	rove_replica r;
+	rove_lockfile lock;
 	rove_sync_stats st;
 	bool json = false;
 	int rc, code;
@@ -31,11 +62,19 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	/* After opening (which only reads), so that a missing or foreign
+	 * replica is reported as such and no lock file is left in it. */
+	rc = lock_sync(cli, &lock);
+	if (rc != ROVE_OK) {
+		rove_replica_close(&r);
+		return cli_exit(rc);
+	}
 	rc = rove_sync(&r, cli->timeout_ms, !json && isatty(STDERR_FILENO), &st);
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));
 	rove_replica_close(&r);
+	rove_lockfile_release(&lock);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	if (json) {

@@ -2,7 +2,9 @@
 
 #include "text.h"
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +42,61 @@ void rove_log(int level, const char *fmt, ...)
 	fprintf(stderr, "%s: %s", log_prog, tags[level]);
 	rove_text_put_shown(stderr, line, strlen(line), 0);
 	fputc('\n', stderr);
+}
+
+/* The escaped form of the character at s into unit (at most 16 bytes);
+ * returns its length and sets *n to the bytes of s it stands for. A
+ * character is kept as it is unless it is a control (text.h's idea of
+ * one), ill-formed, a quote or a backslash. */
+static size_t quote_unit(const unsigned char *s, char unit[16], size_t *n)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t cp;
+	size_t u = 0, len = rove_utf8_next((const char *)s, strlen((const char *)s), &cp);
+	int escape = cp == ROVE_UTF8_BAD || rove_text_is_control(cp);
+
+	*n = len;
+	for (size_t i = 0; i < *n; i++) {
+		unsigned char c = s[i];
+		if (!escape && c != '\'' && c != '\\') {
+			unit[u++] = (char)c;
+		} else if (c == '\n' || c == '\r' || c == '\t' || c == '\'' || c == '\\') {
+			unit[u++] = '\\';
+			unit[u++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : (char)c;
+		} else {
+			unit[u++] = '\\';
+			unit[u++] = 'x';
+			unit[u++] = hex[c >> 4];
+			unit[u++] = hex[c & 15];
+		}
+	}
+	return u;
+}
+
+const char *rove_log_quote(char *out, size_t len, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char unit[16];
+	size_t o = 0, n, total = 2;
+	int whole;
+
+	assert(len >= 8);
+	for (const unsigned char *p = s; *p != '\0'; p += n)
+		total += quote_unit(p, unit, &n);
+	whole = total + 1 <= len;
+	out[o++] = '\'';
+	for (; *s != '\0'; s += n) {
+		size_t u = quote_unit(s, unit, &n);
+		/* Cut: room is kept for the closing quote, "..." and the NUL. */
+		if (!whole && o + u + 5 > len) {
+			out[o++] = '\'';
+			memcpy(out + o, "...", 4);
+			return out;
+		}
+		memcpy(out + o, unit, u);
+		o += u;
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+	return out;
 }

@@ -4,10 +4,12 @@
 #include "log.h"
 #include "rove_limits.h"
 
+#include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -45,13 +47,45 @@ static int read_pem(const char *path, char **out)
 	return ROVE_OK;
 }
 
-int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file)
+/* Whether a server answers at ipc://PATH. It is asked the way a client
+ * asks, with a whole SP handshake: a bare connect that leaves before the
+ * server's handshake goes out (what nng's own check for a stale socket
+ * file does when it meets a live one) stops nng 1.5.2's accept loop for
+ * good (its bug 1518), and the running server would never answer again. */
+static bool ipc_in_use(const char *url)
+{
+	struct stat st;
+	nng_socket s;
+	nng_dialer d;
+	int rv;
+
+	if (stat(url + strlen("ipc://"), &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	if ((rv = nng_req0_open(&s)) != 0) {
+		rove_warn("cannot check for a server on '%s': %s", url, nng_strerror(rv));
+		return false; /* nng's own check still refuses a live one */
+	}
+	rv = nng_dialer_create(&d, s, url);
+	if (rv == 0)
+		rv = nng_dialer_start(d, 0);
+	nng_close(s);
+	/* Refused or gone: a stale file, which nng replaces. A handshake that
+	 * timed out or was not permitted: something is there. */
+	return rv != NNG_ECONNREFUSED && rv != NNG_ENOENT && rv != NNG_EADDRINVAL;
+}
+
+int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,
+		    nng_listener *out)
 {
 	nng_listener l;
 	nng_tls_config *cfg = NULL;
 	char *cert = NULL, *key = NULL;
 	int rv, rc = ROVE_OK;
 
+	if (strncmp(url, "ipc://", 6) == 0 && ipc_in_use(url)) {
+		rove_error("cannot listen: another server is listening on '%s'", url);
+		return ROVE_EIO;
+	}
 	rv = nng_listener_create(&l, sock, url);
 	if (rv != 0) {
 		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));
@@ -60,9 +94,10 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 	if (rove_net_is_tls(url)) {
 		if (cert_file == NULL || key_file == NULL) {
 			rove_error("%s needs --tls-cert and --tls-key", url);
-			return ROVE_EINVAL;
+			rc = ROVE_EINVAL;
 		}
-		rc = read_pem(cert_file, &cert);
+		if (rc == ROVE_OK)
+			rc = read_pem(cert_file, &cert);
 		if (rc == ROVE_OK)
 			rc = read_pem(key_file, &key);
 		if (rc == ROVE_OK && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
@@ -77,14 +112,17 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 			nng_tls_config_free(cfg); /* the listener holds its own reference */
 		free(cert);
 		free(key);
-		if (rc != ROVE_OK)
-			return rc;
 	}
-	rv = nng_listener_start(l, 0);
-	if (rv != 0) {
+	if (rc == ROVE_OK && (rv = nng_listener_start(l, 0)) != 0) {
 		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));
-		return ROVE_EIO;
+		rc = ROVE_EIO;
 	}
+	if (rc != ROVE_OK) {
+		nng_listener_close(l);
+		return rc;
+	}
+	if (out != NULL)
+		*out = l;
 	return ROVE_OK;
 }
 

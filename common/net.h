@@ -18,8 +18,11 @@
 bool rove_net_is_tls(const char *url);
 
 /* Starts listening on url; cert_file/key_file are required for TLS and
- * ignored otherwise. Errors are logged; returns a rove error. */
-int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file);
+ * ignored otherwise; the listener goes to *out unless out is NULL. An
+ * ipc:// path where a server answers is refused without disturbing it.
+ * Errors are logged; returns a rove error. */
+int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,
+		    nng_listener *out);
 
 /* Dials url (blocking until connected or refused); ca_file is required
  * for TLS. Returns ROVE_EUNREACH when the server cannot be reached,

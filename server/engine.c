@@ -107,7 +107,7 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const 
 	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
 	if (!ok) {
 		rove_auth_failed(a->user, peer, rove_wall_ms());
-		rove_warn("failed login for '%s'", a->user);
+		rove_warn("failed login for %s", ROVE_LOG_NAME(a->user));
 		return ROVE_EAUTH;
 	}
 	return ROVE_OK;

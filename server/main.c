@@ -6,17 +6,22 @@
  */
 #include "engine.h"
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "net.h"
 #include "serve.h"
 #include "store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ROVED_DEFAULT_URL "tcp://127.0.0.1:7411"
+/* The lock file in a server directory, held by serve and init. */
+#define ROVED_LOCK_FILE "roved.lock"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -31,7 +36,7 @@ static const char usage_text[] =
 	"  serve DIR       serve replicas (--listen URL, default " ROVED_DEFAULT_URL ");\n"
 	"                  stops cleanly on SIGINT or SIGTERM; applies the pool\n"
 	"                  recycling rules every --recycle-interval seconds\n"
-	"                  (default 3600; 0 turns them off)\n"
+	"                  (default 3600; 0 turns them off); one server per DIR\n"
 	"  backup DIR DEST copy the database in DIR, as of one moment, into the new\n"
 	"                  or empty directory DEST; works while a server serves DIR.\n"
 	"                  To restore, stop the server and put DEST in DIR's place:\n"
@@ -46,6 +51,22 @@ static int usage(FILE *f, int code)
 {
 	fputs(usage_text, f);
 	return code;
+}
+
+/* Takes DIR's lock for this process's lifetime (the kernel releases it at
+ * exit): ROVE_OK, ROVE_ENOTFOUND if there is no DIR, else an error that
+ * has been reported. */
+static int lock_dir(const char *dir)
+{
+	static rove_lockfile lock;
+	long holder;
+	int rc = rove_lockfile_take(&lock, dir, ROVED_LOCK_FILE, 0, &holder);
+
+	if (rc == ROVE_ELOCKED && holder > 0)
+		rove_error("'%s' is in use by another roved (pid %ld)", dir, holder);
+	else if (rc == ROVE_ELOCKED)
+		rove_error("'%s' is in use by another roved", dir);
+	return rc;
 }
 
 static int cmd_init(int argc, char **argv)
@@ -69,6 +90,13 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
+	/* The directory first, so that two inits meet at its lock. */
+	if (mkdir(argv[optind], 0700) != 0 && errno != EEXIST) {
+		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (lock_dir(argv[optind]) != ROVE_OK)
+		return EXIT_FAIL;
 	rc = rove_store_init(argv[optind], admin, token);
 	if (rc == ROVE_EEXIST) {
 		rove_error("'%s' already holds a database", argv[optind]);
@@ -125,6 +153,9 @@ static int cmd_serve(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
 	rove_net_tune_malloc();
+	rc = lock_dir(argv[optind]);
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return EXIT_FAIL;
 	rc = rove_engine_open(&e, argv[optind]);
 	if (rc != ROVE_OK) {
 		rove_error("cannot open database in '%s': %s%s", argv[optind],

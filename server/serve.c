@@ -1,15 +1,23 @@
 #include "serve.h"
 
+#include "cut.h"
 #include "err.h"
+#include "gate.h"
 #include "log.h"
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 enum work_state { W_RECV, W_WAIT, W_SEND };
@@ -21,22 +29,79 @@ typedef struct work {
 	nng_aio *aio;
 	nng_ctx ctx;
 	nng_msg *req;     /* the request; job.msg points into it */
+	uint32_t pipe;    /* its connection, while the gate counts it (else 0) */
 	rove_job job;
 	struct server *srv;
 	struct work *next; /* writer queue */
 } work;
 
+/* What was refused or cut since the guard last said so (logged once a
+ * period at most, so that an attack cannot flood the log). */
+typedef struct serve_counts {
+	atomic_uint refused; /* connections over a cap */
+	atomic_uint piled;   /* requests dropped: too many in flight */
+	atomic_uint unread;  /* replies dropped: their client does not read */
+	atomic_uint cut;     /* connections cut (not reading, or no progress) */
+} serve_counts;
+
 typedef struct server {
 	rove_engine *e;
+	const rove_serve_opts *opts;
 	nng_socket sock;
+	nng_listener listener;
+	bool listening;    /* the guard's: listener is open */
 	work *works;
+	rove_gate *gate;
+	uint32_t max_pipes;
+	atomic_ullong pipes_seen; /* connections the listener handed over */
+	serve_counts counts;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	work *head, *tail; /* queued writes */
 	int stopping;
 	pthread_t writer;
 	uint64_t tick_ms;
+	pthread_t guard;
+	pthread_mutex_t gmu;
+	pthread_cond_t gcv;
+	bool gstop;
+	bool gwake;        /* a connection is to be cut before the period ends */
 } server;
+
+/* Milliseconds of a clock that never goes back. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wakes the guard early: a connection is to be cut. */
+static void wake_guard(struct server *s)
+{
+	pthread_mutex_lock(&s->gmu);
+	s->gwake = true;
+	pthread_cond_signal(&s->gcv);
+	pthread_mutex_unlock(&s->gmu);
+}
+
+/* The context waits for the next request (no timeout: a context waiting
+ * is idle capacity, not something a client holds). */
+static void work_recv(work *w)
+{
+	w->state = W_RECV;
+	nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(w->ctx, w->aio);
+}
+
+/* The request the gate counted for w is over (answered or dropped). */
+static void work_done(work *w)
+{
+	if (w->pipe != 0)
+		rove_gate_done(w->srv->gate, w->pipe, mono_ms());
+	w->pipe = 0;
+}
 
 static void work_send(work *w)
 {
@@ -51,8 +116,8 @@ static void work_send(work *w)
 		rove_error("out of memory for a reply");
 		if (msg != NULL)
 			nng_msg_free(msg);
-		w->state = W_RECV;
-		nng_ctx_recv(w->ctx, w->aio);
+		work_done(w);
+		work_recv(w);
 		return;
 	}
 	/* A context keeps a small reply buffer between requests, not the
@@ -63,6 +128,7 @@ static void work_send(work *w)
 		rove_buf_reset(&w->job.reply);
 	w->state = W_SEND;
 	nng_aio_set_msg(w->aio, msg);
+	nng_aio_set_timeout(w->aio, ROVE_SERVE_SEND_TIMEOUT_MS);
 	nng_ctx_send(w->ctx, w->aio);
 }
 
@@ -79,14 +145,14 @@ static void enqueue(server *s, work *w)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* The address the request came from: IPv4 or IPv6 over TCP (and TLS);
+/* The address a connection comes from: IPv4 or IPv6 over TCP (and TLS);
  * nothing for local transports, or when nng cannot tell. */
-static void peer_of(nng_msg *msg, rove_peer *peer)
+static void peer_of(nng_pipe pipe, rove_peer *peer)
 {
 	nng_sockaddr sa;
 
 	memset(peer, 0, sizeof(*peer));
-	if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) != 0)
+	if (nng_pipe_get_addr(pipe, NNG_OPT_REMADDR, &sa) != 0)
 		return;
 	if (sa.s_family == NNG_AF_INET) {
 		peer->len = 4;
@@ -102,7 +168,7 @@ static void handle(work *w)
 	rove_job *job = &w->job;
 	int rc = rove_msg_decode(nng_msg_body(w->req), nng_msg_len(w->req), &job->msg);
 
-	peer_of(w->req, &job->peer);
+	peer_of(nng_msg_get_pipe(w->req), &job->peer);
 	if (rc != ROVE_OK) {
 		rove_engine_error(&job->reply, rc,
 				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");
@@ -125,24 +191,48 @@ static void work_cb(void *arg)
 	int rv = nng_aio_result(w->aio);
 
 	switch (w->state) {
-	case W_RECV:
+	case W_RECV: {
+		uint32_t pipe;
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			return; /* stopping */
 		if (rv != 0) {
-			nng_ctx_recv(w->ctx, w->aio);
+			work_recv(w);
 			return;
 		}
 		w->req = nng_aio_get_msg(w->aio);
+		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(w->req));
+		rv = rove_gate_request(w->srv->gate, pipe, mono_ms());
+		if (rv != ROVE_OK) {
+			/* Its connection is gone or being cut, or has piled up
+			 * more requests than any client of ours would: dropped
+			 * unanswered, so that it holds no context. */
+			nng_msg_free(w->req);
+			w->req = NULL;
+			if (rv == ROVE_ETOOBIG)
+				atomic_fetch_add(&w->srv->counts.piled, 1);
+			work_recv(w);
+			return;
+		}
+		w->pipe = pipe;
 		handle(w);
 		break;
+	}
 	case W_SEND:
 		if (rv != 0) {
 			nng_msg_free(nng_aio_get_msg(w->aio));
-			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-				return;
+			nng_aio_set_msg(w->aio, NULL);
+			if (rv == NNG_ETIMEDOUT) {
+				/* Its client does not read: the reply is dropped
+				 * and the guard cuts the connection. */
+				atomic_fetch_add(&w->srv->counts.unread, 1);
+				rove_gate_doom(w->srv->gate, w->pipe);
+				wake_guard(w->srv);
+			}
 		}
-		w->state = W_RECV;
-		nng_ctx_recv(w->ctx, w->aio);
+		work_done(w);
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			return;
+		work_recv(w);
 		break;
 	case W_WAIT:
 		break;
@@ -198,6 +288,268 @@ static void *writer_main(void *arg)
 	}
 }
 
+/* nng's pipe notifications: the gate counts every connection the
+ * listener hands over and refuses those over its caps. */
+static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	server *s = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(pipe);
+	rove_peer peer;
+
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		atomic_fetch_add(&s->pipes_seen, 1);
+		peer_of(pipe, &peer);
+		if (rove_gate_open(s->gate, id, &peer, mono_ms()) != ROVE_OK) {
+			atomic_fetch_add(&s->counts.refused, 1);
+			nng_pipe_close(pipe);
+		}
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		rove_gate_close(s->gate, id);
+	}
+}
+
+/* What was refused or cut since the last call, said in one line (at
+ * most once a guard period). */
+static void report_counts(server *s)
+{
+	unsigned refused = atomic_exchange(&s->counts.refused, 0);
+	unsigned piled = atomic_exchange(&s->counts.piled, 0);
+	unsigned unread = atomic_exchange(&s->counts.unread, 0);
+	unsigned cut = atomic_exchange(&s->counts.cut, 0);
+
+	if (refused + piled + unread > 0)
+		rove_warn("refused %u connection(s) over the caps on connections; dropped %u request(s) "
+			  "over the caps on requests in flight and %u repl(ies) not read",
+			  refused, piled, unread);
+	if (cut > 0)
+		rove_info("cut %u connection(s) not reading or idle for %u s", cut,
+			  ROVE_SERVE_RECV_TIMEOUT_MS / 1000);
+}
+
+/* Cuts the connections the gate says to (not reading, or no progress). */
+static void cut_pipes(server *s, uint32_t *ids)
+{
+	size_t n = rove_gate_to_cut(s->gate, mono_ms(), ids, s->max_pipes);
+
+	if (n > 0)
+		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
+}
+
+/* The accept errors of the listener so far ("other" and "canceled" in
+ * nng's statistics: where an accept loop that stopped is counted). */
+static int listener_errors(server *s, uint64_t *out)
+{
+	nng_stat *root, *l, *st;
+	int rv = nng_stats_get(&root);
+
+	if (rv != 0)
+		return rv;
+	*out = 0;
+	if ((l = nng_stat_find_listener(root, s->listener)) == NULL) {
+		rv = NNG_ENOENT;
+	} else {
+		if ((st = nng_stat_find(l, "other")) != NULL)
+			*out += nng_stat_value(st);
+		if ((st = nng_stat_find(l, "canceled")) != NULL)
+			*out += nng_stat_value(st);
+	}
+	nng_stats_free(root);
+	return rv;
+}
+
+/* A URL that reaches the listener from this machine, into url; false if
+ * there is none (an abstract socket, an unknown family). */
+static bool self_url(server *s, char *url, size_t len)
+{
+	const char *scheme = rove_net_is_tls(s->opts->url) ? "tls+tcp" : "tcp";
+	char host[INET6_ADDRSTRLEN];
+	nng_sockaddr sa;
+
+	if (nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &sa) != 0)
+		return false;
+	if (sa.s_family == NNG_AF_IPC)
+		return snprintf(url, len, "ipc://%s", sa.s_ipc.sa_path) < (int)len;
+	if (sa.s_family == NNG_AF_INET) {
+		struct in_addr a = {sa.s_in.sa_addr};
+		if (a.s_addr == htonl(INADDR_ANY))
+			a.s_addr = htonl(INADDR_LOOPBACK);
+		inet_ntop(AF_INET, &a, host, sizeof(host));
+		return snprintf(url, len, "%s://%s:%u", scheme, host, ntohs(sa.s_in.sa_port)) < (int)len;
+	}
+	if (sa.s_family == NNG_AF_INET6) {
+		struct in6_addr a;
+		memcpy(&a, sa.s_in6.sa_addr, sizeof(a));
+		if (IN6_IS_ADDR_UNSPECIFIED(&a))
+			a = in6addr_loopback;
+		inet_ntop(AF_INET6, &a, host, sizeof(host));
+		return snprintf(url, len, "%s://[%s]:%u", scheme, host, ntohs(sa.s_in6.sa_port)) < (int)len;
+	}
+	return false;
+}
+
+/* Whether the listener still hands over connections: the guard dials it
+ * and waits for a connection (its own, or anyone's) to arrive. */
+static bool listener_accepts(server *s)
+{
+	char url[512];
+	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_SERVE_SELFCHECK_MS;
+	bool arrived = false;
+	nng_socket c;
+	nng_dialer d;
+	int rv;
+
+	if (!self_url(s, url, sizeof(url)))
+		return true; /* cannot tell */
+	if ((rv = nng_req0_open(&c)) != 0) {
+		rove_warn("cannot check the listener on %s: %s", s->opts->url, nng_strerror(rv));
+		return true;
+	}
+	rv = nng_dialer_create(&d, c, url);
+	/* Only to see the connection arrive: no certificate to check. */
+	if (rv == 0 && rove_net_is_tls(url))
+		rv = nng_dialer_set_int(d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
+	if (rv == 0)
+		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	while (rv == 0 && !(arrived = atomic_load(&s->pipes_seen) != seen) && mono_ms() < until) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	nng_close(c);
+	if (rv != 0) {
+		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
+		return true;
+	}
+	return arrived;
+}
+
+/* Cuts every connection and gives them up to ROVE_SERVE_CUT_WAIT_MS to
+ * end by themselves, before nng closes what is left: nng 1.5.2 may not
+ * survive closing connections that carry data (see cut.h). Their clients
+ * reconnect and send again. */
+static void cut_all(server *s)
+{
+	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
+	uint64_t until = mono_ms() + ROVE_SERVE_CUT_WAIT_MS;
+	rove_peer none;
+	uint32_t all = 0, local;
+
+	memset(&none, 0, sizeof(none));
+	if (ids != NULL)
+		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes));
+	free(ids);
+	for (;;) {
+		struct timespec ts = {0, 10 * 1000000L};
+		rove_gate_count(s->gate, &none, &all, &local);
+		if (all == 0 || mono_ms() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Listens again when nng's accept loop has stopped. nng 1.5.2 passes a
+ * failed SP handshake on to the listener's accept, and an accept that
+ * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
+ * the server's handshake went out) ends its loop for good: connections
+ * are still taken but never served (nng bug 1518, fixed in 1.6). The
+ * failure shows in the listener's statistics; the guard then dials the
+ * listener, and if the connection never arrives closes the listener
+ * (its connections too: their clients reconnect and resend) and listens
+ * anew. Without statistics it dials every ROVE_SERVE_LISTEN_CHECK_MS. */
+static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
+{
+	uint64_t now = mono_ms(), n = 0;
+	int rv = s->listening ? listener_errors(s, &n) : 0;
+
+	if (s->listening) {
+		if (rv == 0 && n == *errors)
+			return;
+		if (rv != 0 && now - *checked_ms < ROVE_SERVE_LISTEN_CHECK_MS)
+			return;
+		*checked_ms = now;
+		*errors = n;
+		if (listener_accepts(s))
+			return;
+		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
+			  "handshake: nng 1.5.2 bug 1518); listening again",
+			  s->opts->url);
+		cut_all(s);
+		nng_listener_close(s->listener);
+		s->listening = false;
+	}
+	if (rove_net_listen(s->sock, s->opts->url, s->opts->tls_cert, s->opts->tls_key, &s->listener) !=
+	    ROVE_OK) {
+		rove_error("cannot listen again on %s; trying again in %u ms", s->opts->url,
+			   ROVE_SERVE_GUARD_MS);
+		return;
+	}
+	s->listening = true;
+	if (listener_errors(s, errors) != 0)
+		*errors = 0;
+}
+
+static void *guard_main(void *arg)
+{
+	server *s = arg;
+	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
+	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_SERVE_GUARD_MS;
+
+	if (ids == NULL) {
+		rove_error("out of memory for the guard: idle connections will not be cut");
+		return NULL;
+	}
+	if (listener_errors(s, &errors) != 0)
+		errors = 0;
+	pthread_mutex_lock(&s->gmu);
+	while (!s->gstop) {
+		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
+		bool woken;
+		if (!s->gwake && pthread_cond_timedwait(&s->gcv, &s->gmu, &until) == 0 && !s->gwake)
+			continue; /* spurious, or stopping */
+		if (s->gstop)
+			break;
+		woken = s->gwake;
+		s->gwake = false;
+		pthread_mutex_unlock(&s->gmu);
+		cut_pipes(s, ids);
+		if (!woken || mono_ms() >= next) {
+			check_listener(s, &errors, &checked_ms);
+			report_counts(s);
+			next = mono_ms() + ROVE_SERVE_GUARD_MS;
+		}
+		pthread_mutex_lock(&s->gmu);
+	}
+	pthread_mutex_unlock(&s->gmu);
+	free(ids);
+	return NULL;
+}
+
+/* Raises the soft limit on descriptors so that the cap on connections,
+ * not the descriptors, is what refuses them; lowers the cap if the hard
+ * limit is smaller. Returns the cap on connections. */
+static uint32_t fit_fd_limit(void)
+{
+	rlim_t want = (rlim_t)ROVE_SERVE_MAX_PIPES + ROVE_SERVE_SPARE_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return ROVE_SERVE_MAX_PIPES; /* cannot tell: nng backs off when out of them */
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return ROVE_SERVE_MAX_PIPES;
+	}
+	if (rl.rlim_cur >= want)
+		return ROVE_SERVE_MAX_PIPES;
+	if (rl.rlim_cur <= 2 * ROVE_SERVE_SPARE_FDS) {
+		rove_warn("only %llu file descriptors; serving at most %u connections",
+			  (unsigned long long)rl.rlim_cur, ROVE_SERVE_SPARE_FDS);
+		return ROVE_SERVE_SPARE_FDS;
+	}
+	rove_warn("only %llu file descriptors; serving at most %llu connections",
+		  (unsigned long long)rl.rlim_cur, (unsigned long long)(rl.rlim_cur - ROVE_SERVE_SPARE_FDS));
+	return (uint32_t)(rl.rlim_cur - ROVE_SERVE_SPARE_FDS);
+}
+
 int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 {
 	const char *url = opts->url;
@@ -205,13 +557,20 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	server s;
 	sigset_t sigs;
 	int sig = 0, rv, rc = ROVE_OK;
-	int writer_started = 0;
+	int writer_started = 0, guard_started = 0;
+	pthread_condattr_t ca;
 
 	memset(&s, 0, sizeof(s));
 	s.e = e;
+	s.opts = opts;
 	s.tick_ms = tick_ms;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
+	pthread_mutex_init(&s.gmu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s.gcv, &ca);
+	pthread_condattr_destroy(&ca);
 
 	/* Block the stop signals in every thread (nng's inherit this mask);
 	 * the main thread waits for them with sigwait. */
@@ -221,14 +580,26 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	s.max_pipes = fit_fd_limit();
+	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
+		return ROVE_ENOMEM;
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {
 		rove_error("cannot open socket: %s", nng_strerror(rv));
+		rove_gate_free(s.gate);
 		return ROVE_EIO;
 	}
 	nng_socket_set_size(s.sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
+	if ((rv = nng_pipe_notify(s.sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, &s)) != 0 ||
+	    (rv = nng_pipe_notify(s.sock, NNG_PIPE_EV_REM_POST, pipe_cb, &s)) != 0) {
+		rove_error("cannot watch connections: %s", nng_strerror(rv));
+		nng_close(s.sock);
+		rove_gate_free(s.gate);
+		return ROVE_EIO;
+	}
 	s.works = calloc(ROVE_SERVE_CONTEXTS, sizeof(work));
 	if (s.works == NULL) {
 		nng_close(s.sock);
+		rove_gate_free(s.gate);
 		return ROVE_ENOMEM;
 	}
 	for (int i = 0; i < ROVE_SERVE_CONTEXTS && rc == ROVE_OK; i++) {
@@ -243,18 +614,32 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	else if (rc == ROVE_OK)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
-		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key);
+		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, &s.listener);
 	if (rc == ROVE_OK) {
-		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++) {
-			s.works[i].state = W_RECV;
-			nng_ctx_recv(s.works[i].ctx, s.works[i].aio);
-		}
+		s.listening = true;
+		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++)
+			work_recv(&s.works[i]);
+		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
+			guard_started = 1;
+		else
+			rc = ROVE_ENOMEM;
+	}
+	if (rc == ROVE_OK) {
 		rove_info("serving on %s", url);
 		sigwait(&sigs, &sig);
 		rove_info("stopping on signal %d", sig);
 	}
 
-	/* Stop: no more requests, let the writer finish what it holds. */
+	/* Stop: no guard, no connections (cut first, see cut_all), no more
+	 * requests, let the writer finish what it holds. */
+	if (guard_started) {
+		pthread_mutex_lock(&s.gmu);
+		s.gstop = true;
+		pthread_cond_signal(&s.gcv);
+		pthread_mutex_unlock(&s.gmu);
+		pthread_join(s.guard, NULL);
+		cut_all(&s);
+	}
 	for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++)
 		if (s.works[i].aio != NULL)
 			nng_aio_stop(s.works[i].aio);
@@ -275,7 +660,10 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rove_buf_free(&w->job.reply);
 	}
 	free(s.works);
+	rove_gate_free(s.gate);
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.gmu);
+	pthread_cond_destroy(&s.gcv);
 	return rc;
 }

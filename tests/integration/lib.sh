@@ -232,3 +232,18 @@ scope_filter_rep() {
 	jq -c --arg u "$user" --argjson t "$codes" \
 		'[.[] | select(.owner == $u or (.owner == null and (.territory as $x | $t | index($x))))]'
 }
+
+# wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
+# succeeds; fails naming WHAT after SECONDS.
+wait_for() {
+	local secs=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "timed out after ${secs} s waiting for $what"
+}
+
+# elapsed_ms START_NS: milliseconds since START_NS (from date +%s%N).
+elapsed_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }

@@ -3,7 +3,9 @@
 # versions, unknown types, oversized messages and batches, bad tokens,
 # forged authors and cursors. The server answers each with an error, stays
 # up, never returns a record outside the caller's scope, and rate-limits
-# failed logins per name and address.
+# failed logins per name and address. Connections that never read, stop in
+# the middle of a message or break off the handshake cannot stall it, and
+# a login name cannot forge lines of its log.
 . "$(dirname "$0")/lib.sh"
 
 # Over TCP on loopback: the limit on failed logins counts per address, and
@@ -92,4 +94,110 @@ for c in 0 1 2 3; do
 	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
 done
 if probe bob pull --epoch 0 | grep -q "$a"; then fail "a stale epoch returned alice's customer"; fi
+
+# A login name cannot forge log lines: it is logged quoted, with control
+# characters escaped, on one line.
+evil=$'eve\nroved: forged line \x1b[31mred'
+"$ROVE_PROBE" "$URL" "$evil" "$(token_of alice)" pull >/dev/null
+grep -qF "failed login for 'eve\\nroved: forged line \\x1b[31mred'" "$T/roved.log" ||
+	fail "the failed login is not logged quoted and escaped: $(grep -a 'failed login' "$T/roved.log" | tail -n 2)"
+if grep -qa '^roved: forged line' "$T/roved.log"; then fail "a login name forged a log line"; fi
+if grep -qa $'\x1b' "$T/roved.log"; then fail "an escape sequence reached the log"; fi
+
+# ---- A hostile network (rove_raw speaks the wire protocol by hand) ----
+ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw tool}
+serve_h="$(dirname "$0")/../../server/serve.h"
+# serve_limit NAME: a limit of server/serve.h (a plain number there).
+serve_limit() {
+	local v
+	v=$(awk -v n="$1" '$1 == "#define" && $2 == n {print $3}' "$serve_h")
+	[[ $v =~ ^[0-9]+$ ]] || fail "no plain number for $1 in serve.h"
+	echo "$v"
+}
+recv_timeout_ms=$(serve_limit ROVE_SERVE_RECV_TIMEOUT_MS)
+recv_timeout_s=$((recv_timeout_ms / 1000))
+roved_rss() { awk '/^VmRSS/ {print int($2 / 1024) " MiB"}' "/proc/$ROVED_PID/status"; }
+has_line() { [ -s "$2" ] && grep -q "$1" "$2"; }
+all_have() {
+	local pat=$1 f
+	shift
+	for f in "$@"; do has_line "$pat" "$f" || return 1; done
+}
+jfield() { tail -n 1 "$2" | jq -r ".$1"; }
+
+# From 127.0.0.2, twenty connections each send 8 MiB - 1 byte of one
+# message and hold it; one more floods tiny requests without ever reading
+# a reply. A rep syncs again and again meanwhile; every sync finishes
+# within half the time a context may be held by a reply nobody reads (a
+# flood that held every context would make one wait that long).
+holders=()
+for i in $(seq 1 20); do
+	ROVE_PROBE_SOURCE=127.0.0.2 ROVE_PROBE_TIMEOUT_MS=$(((recv_timeout_s + 60) * 1000)) \
+		"$ROVE_RAW" "$URL" hold $((8 * 1024 * 1024 - 1)) >"$T/hold$i" 2>&1 &
+	BG_PIDS+=($!)
+	holders+=("$T/hold$i")
+done
+hold_start=$(date +%s%N)
+wait_for 60 "the 20 holders to send their 8 MiB" all_have held "${holders[@]}"
+echo "roved holds $(roved_rss) with 20 half-sent messages" >&2
+r alice customer add --name "Made under attack" --phone 13700000099 >/dev/null
+ROVE_PROBE_SOURCE=127.0.0.2 ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "$URL" flood 5000000 >"$T/flood" 2>&1 &
+flood_pid=$!
+BG_PIDS+=($flood_pid)
+budget=$(($(serve_limit ROVE_SERVE_SEND_TIMEOUT_MS) / 2))
+syncs=0 worst=0
+while kill -0 "$flood_pid" 2>/dev/null || [ "$syncs" -lt 3 ]; do
+	t0=$(date +%s%N)
+	r alice --timeout "$budget" sync >/dev/null ||
+		fail "alice's sync failed while the server was flooded (after $syncs syncs; flood: $(tr '\n' ' ' <"$T/flood"))"
+	ms=$(elapsed_ms "$t0")
+	[ "$ms" -gt "$worst" ] && worst=$ms
+	syncs=$((syncs + 1))
+done
+echo "alice synced $syncs times during the flood, the slowest in $worst ms" >&2
+wait "$flood_pid" || true
+eq "$(jfield dropped "$T/flood")" "true" "the flood that never reads is dropped ($(tr '\n' ' ' <"$T/flood"))"
+# The holders are dropped after the receive timeout, not held forever.
+for f in "${holders[@]}"; do
+	wait_for $((recv_timeout_s + 60)) "the holders to be dropped" has_line sent "$f"
+	eq "$(jfield dropped "$f")" "true" "a half-sent message is dropped after the receive timeout"
+done
+ms=$(elapsed_ms "$hold_start")
+echo "the 20 holders were dropped ${ms} ms after connecting; roved then holds $(roved_rss)" >&2
+[ "$ms" -lt $(((recv_timeout_s + 30) * 1000)) ] || fail "holders were dropped only after $ms ms"
+
+# Connections per address are capped: of cap + 1 connections from
+# 127.0.0.3, one is closed at once; others are not affected.
+cap=$(serve_limit ROVE_SERVE_PIPES_PER_ADDR)
+capped=()
+for i in $(seq 0 "$cap"); do
+	ROVE_PROBE_SOURCE=127.0.0.3 ROVE_PROBE_TIMEOUT_MS=8000 "$ROVE_RAW" "$URL" hold 10 1000 >"$T/cap$i" 2>&1 &
+	capped+=($!)
+	BG_PIDS+=($!)
+done
+eq "$(ROVE_PROBE_SOURCE=127.0.0.4 "$ROVE_PROBE" "$URL" alice "$(token_of alice)" pull | tail -n 1 |
+	jq -r 'has("cursor")')" "true" "another address connects while 127.0.0.3 is at its cap"
+eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "the server's own machine is not capped by address"
+for p in "${capped[@]}"; do wait "$p" || true; done
+eq "$(cat "$T"/cap* | grep -c '"dropped":true')" "1" "connections over the cap of $cap from one address"
+
+# A client that breaks off the handshake (a FIN, then a reset) stopped
+# nng 1.5.2's accept loop for good (nng bug 1518); the server notices and
+# listens again. Back to back, such connections meet the server before it
+# speaks, which is what it takes.
+ROVE_PROBE_SOURCE=127.0.0.5 "$ROVE_RAW" "$URL" abort 50 >/dev/null
+t0=$(date +%s%N)
+r alice sync >/dev/null || fail "the server stopped accepting after a client broke off its handshake"
+echo "alice's sync after broken handshakes: $(elapsed_ms "$t0") ms" >&2
+# Over ipc:// too (a connection's socket is found by the peer's pid
+# there): a local flood that never reads is dropped, the server answers.
+"$ROVED_BIN" init "$T/local" >/dev/null 2>&1
+"$ROVED_BIN" serve "$T/local" --listen "ipc://$T/local.sock" >>"$T/local.log" 2>&1 &
+local_pid=$!
+BG_PIDS+=($local_pid)
+wait_listening "ipc://$T/local.sock" "$local_pid" "a second roved"
+ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "ipc://$T/local.sock" flood 5000000 >"$T/lflood" 2>&1
+eq "$(jfield dropped "$T/lflood")" "true" "a local flood that never reads is dropped ($(cat "$T/lflood"))"
+eq "$(ROVE_PROBE_TIMEOUT_MS=5000 "$ROVE_PROBE" "ipc://$T/local.sock" admin nobody pull | jq -r .error)" "13" \
+	"the local server still answers"
 echo "ok"

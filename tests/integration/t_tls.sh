@@ -67,4 +67,9 @@ set -e
 grep -q "CA" "$T/err" || fail "unclear error: $(cat "$T/err")"
 # $ROVE_TLS_CA supplies one.
 eq "$(ROVE_TLS_CA="$T/pki/ca.pem" rove -R "$T/noca" sync --json | jq .pulled)" "3" "CA from the environment (territory, customer, history)"
+
+# Clients that break off before the TLS handshake (a FIN, then a reset)
+# do not stop the server from accepting (nng 1.5.2 bug 1518).
+ROVE_PROBE_SOURCE=127.0.0.5 "$ROVE_RAW" "tcp://127.0.0.1:$port" abort 50 >/dev/null
+rove -R "$T/alice" sync >/dev/null || fail "the TLS server stopped accepting after broken handshakes"
 echo "ok"

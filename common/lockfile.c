@@ -1,0 +1,90 @@
+#include "lockfile.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The pid written in a lock file, or 0. */
+static long holder_of(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *end;
+	long pid;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int wait_ms, long *holder)
+{
+	char path[PATH_MAX], pid[32];
+	int fd, n, waited = 0;
+
+	l->fd = -1;
+	*holder = 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		rove_error("path too long: '%s/%s'", dir, name);
+		return ROVE_EIO;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT)
+		return ROVE_ENOTFOUND;
+	if (fd < 0) {
+		rove_error("cannot open '%s': %s", path, strerror(errno));
+		return ROVE_EIO;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			rove_error("cannot lock '%s': %s", path, strerror(errno));
+			close(fd);
+			return ROVE_EIO;
+		}
+		if (waited >= wait_ms) {
+			*holder = holder_of(fd);
+			close(fd);
+			return ROVE_ELOCKED;
+		}
+		sleep_ms(ROVE_LOCKFILE_POLL_MS);
+		waited += ROVE_LOCKFILE_POLL_MS;
+	}
+	/* The pid only names the holder in others' messages: failing to
+	 * write it (a full disk) is said, and the lock is kept. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		rove_warn("cannot write the pid into '%s': %s", path, strerror(errno));
+	l->fd = fd;
+	return ROVE_OK;
+}
+
+void rove_lockfile_release(rove_lockfile *l)
+{
+	if (l->fd < 0)
+		return;
+	/* Closing the only descriptor releases the flock; the file stays
+	 * (removing it would race with a process opening it to wait). */
+	close(l->fd);
+	l->fd = -1;
+}

@@ -1,0 +1,38 @@
+/*
+ * lockfile.h - one process at a time on a directory (or on one job in
+ * it): flock(2) on a file in the directory, which the kernel releases
+ * when the process ends, however it ends, so a SIGKILLed holder leaves
+ * nothing to clean up and its successor can start at once.
+ *
+ * roved serve and roved init hold DIR/roved.lock: two servers writing one
+ * database would each believe it owns the oplog. rove sync holds
+ * REPLICA/sync.lock: two syncs of one replica would push the same outbox
+ * twice and apply each other's pulls out of order. The lock is advisory:
+ * only those who take it exclude each other, so readers (roved backup,
+ * roved check, rove status) never wait for it.
+ *
+ * The file holds the holder's pid, so that a refusal can name it.
+ */
+#ifndef ROVE_LOCKFILE_H
+#define ROVE_LOCKFILE_H
+
+/* How often a waiting process tries the lock again: short enough that a
+ * second `rove sync` starts promptly after the first ends, long enough to
+ * cost nothing while it waits. */
+#define ROVE_LOCKFILE_POLL_MS 20
+
+typedef struct rove_lockfile {
+	int fd; /* -1 when not held */
+} rove_lockfile;
+
+/* Takes the lock DIR/NAME (creating the file, mode 0600), trying again
+ * for up to wait_ms if another process holds it. Returns ROVE_OK (release
+ * it with rove_lockfile_release, or let the process end), ROVE_ELOCKED
+ * with the holder's pid in *holder (0 if it cannot be read),
+ * ROVE_ENOTFOUND if DIR does not exist, or ROVE_EIO (logged). */
+int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int wait_ms, long *holder);
+
+/* Releases a lock taken by rove_lockfile_take; nothing if not held. */
+void rove_lockfile_release(rove_lockfile *l);
+
+#endif

@@ -1,0 +1,322 @@
+#include "gate.h"
+
+#include "err.h"
+#include "serve.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* Two open-addressing tables with linear probing and backward-shift
+ * deletion (no tombstones), each at most half full: connections by pipe
+ * id, and addresses (other than this machine's) by address. */
+
+typedef struct pipe_slot {
+	uint32_t id; /* 0: empty (nng never uses 0) */
+	uint32_t inflight;
+	uint64_t last_ms; /* connected, or last request or reply */
+	uint64_t cut_ms;  /* when it was last given out to be cut (0: never) */
+	bool doomed;      /* to be cut: its client does not read */
+	rove_peer peer;
+} pipe_slot;
+
+typedef struct addr_slot {
+	uint32_t pipes; /* 0: empty */
+	uint32_t inflight;
+	rove_peer peer;
+} addr_slot;
+
+struct rove_gate {
+	pthread_mutex_t mu;
+	uint32_t max_pipes, npipes;
+	uint32_t mask; /* capacity - 1, for both tables */
+	uint64_t seed; /* addresses are chosen by peers: where they land is not */
+	pipe_slot *pipes;
+	addr_slot *addrs;
+};
+
+int rove_gate_new(rove_gate **out, uint32_t max_pipes)
+{
+	rove_gate *g = calloc(1, sizeof(*g));
+	uint32_t cap = 1;
+
+	assert(max_pipes > 0 && max_pipes <= (1u << 28));
+	while (cap < 2 * max_pipes)
+		cap <<= 1;
+	if (g == NULL)
+		return ROVE_ENOMEM;
+	g->pipes = calloc(cap, sizeof(*g->pipes));
+	g->addrs = calloc(cap, sizeof(*g->addrs));
+	if (g->pipes == NULL || g->addrs == NULL) {
+		free(g->pipes);
+		free(g->addrs);
+		free(g);
+		return ROVE_ENOMEM;
+	}
+	if (getrandom(&g->seed, sizeof(g->seed), GRND_NONBLOCK) != (ssize_t)sizeof(g->seed))
+		g->seed = (uint64_t)(uintptr_t)g; /* no entropy yet: still a valid table */
+	g->max_pipes = max_pipes;
+	g->mask = cap - 1;
+	pthread_mutex_init(&g->mu, NULL);
+	*out = g;
+	return ROVE_OK;
+}
+
+void rove_gate_free(rove_gate *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_destroy(&g->mu);
+	free(g->pipes);
+	free(g->addrs);
+	free(g);
+}
+
+/* This machine: local transports (no address), 127.0.0.1 and ::1. */
+static bool is_local(const rove_peer *p)
+{
+	static const uint8_t lo4[4] = {127, 0, 0, 1};
+	static const uint8_t lo6[16] = {[15] = 1};
+
+	return p->len == 0 || (p->len == 4 && memcmp(p->b, lo4, 4) == 0) ||
+	       (p->len == 16 && memcmp(p->b, lo6, 16) == 0);
+}
+
+static uint32_t pipe_home(const rove_gate *g, uint32_t id)
+{
+	return (uint32_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & g->mask;
+}
+
+static uint32_t addr_home(const rove_gate *g, const rove_peer *p)
+{
+	uint64_t h = 14695981039346656037ull ^ g->seed;
+
+	h = (h ^ p->len) * 1099511628211ull;
+	for (uint8_t i = 0; i < p->len && i < sizeof(p->b); i++)
+		h = (h ^ p->b[i]) * 1099511628211ull;
+	return (uint32_t)(h ^ (h >> 32)) & g->mask;
+}
+
+static bool same_peer(const rove_peer *a, const rove_peer *b)
+{
+	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
+}
+
+/* The slot of pipe id, or of the empty slot where it would go. */
+static pipe_slot *pipe_find(rove_gate *g, uint32_t id)
+{
+	uint32_t i = pipe_home(g, id);
+
+	while (g->pipes[i].id != 0 && g->pipes[i].id != id)
+		i = (i + 1) & g->mask;
+	return &g->pipes[i];
+}
+
+static addr_slot *addr_find(rove_gate *g, const rove_peer *p)
+{
+	uint32_t i = addr_home(g, p);
+
+	while (g->addrs[i].pipes != 0 && !same_peer(&g->addrs[i].peer, p))
+		i = (i + 1) & g->mask;
+	return &g->addrs[i];
+}
+
+/* Whether the entry at j, whose home is h, may move back to the hole
+ * at i: unless h lies cyclically in (i, j], moving it keeps it findable. */
+static bool may_fill(const rove_gate *g, uint32_t i, uint32_t j, uint32_t h)
+{
+	return ((j - h) & g->mask) >= ((j - i) & g->mask);
+}
+
+/* Empties a slot and moves back the entries after it that would no
+ * longer be found (backward-shift deletion: no tombstones). */
+static void pipe_remove(rove_gate *g, pipe_slot *s)
+{
+	uint32_t i = (uint32_t)(s - g->pipes), j = i;
+
+	for (;;) {
+		j = (j + 1) & g->mask;
+		if (g->pipes[j].id == 0)
+			break;
+		if (may_fill(g, i, j, pipe_home(g, g->pipes[j].id))) {
+			g->pipes[i] = g->pipes[j];
+			i = j;
+		}
+	}
+	memset(&g->pipes[i], 0, sizeof(g->pipes[i]));
+}
+
+static void addr_remove(rove_gate *g, addr_slot *s)
+{
+	uint32_t i = (uint32_t)(s - g->addrs), j = i;
+
+	for (;;) {
+		j = (j + 1) & g->mask;
+		if (g->addrs[j].pipes == 0)
+			break;
+		if (may_fill(g, i, j, addr_home(g, &g->addrs[j].peer))) {
+			g->addrs[i] = g->addrs[j];
+			i = j;
+		}
+	}
+	memset(&g->addrs[i], 0, sizeof(g->addrs[i]));
+}
+
+int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms)
+{
+	bool local = is_local(peer);
+	pipe_slot *p;
+	addr_slot *a = NULL;
+	int rc = ROVE_OK;
+
+	assert(pipe != 0);
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	assert(p->id == 0); /* nng does not reuse the id of an open pipe */
+	if (!local)
+		a = addr_find(g, peer);
+	if (g->npipes >= g->max_pipes || (a != NULL && a->pipes >= ROVE_SERVE_PIPES_PER_ADDR)) {
+		rc = ROVE_ETOOBIG;
+	} else {
+		memset(p, 0, sizeof(*p));
+		p->id = pipe;
+		p->last_ms = now_ms;
+		p->peer = *peer;
+		g->npipes++;
+		if (a != NULL) {
+			if (a->pipes == 0)
+				a->peer = *peer;
+			a->pipes++;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+void rove_gate_close(rove_gate *g, uint32_t pipe)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0) {
+		if (!is_local(&p->peer)) {
+			addr_slot *a = addr_find(g, &p->peer);
+			assert(a->pipes > 0 && a->inflight >= p->inflight);
+			a->inflight -= p->inflight;
+			if (--a->pipes == 0)
+				addr_remove(g, a);
+		}
+		pipe_remove(g, p);
+		g->npipes--;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
+{
+	pipe_slot *p;
+	addr_slot *a = NULL;
+	int rc = ROVE_OK;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id != pipe || pipe == 0 || p->doomed || p->cut_ms != 0) {
+		rc = ROVE_ENOTFOUND;
+	} else {
+		if (!is_local(&p->peer))
+			a = addr_find(g, &p->peer);
+		assert(a == NULL || a->pipes > 0);
+		if (p->inflight >= ROVE_SERVE_PIPE_INFLIGHT ||
+		    (a != NULL && a->inflight >= ROVE_SERVE_ADDR_INFLIGHT)) {
+			rc = ROVE_ETOOBIG;
+		} else {
+			p->inflight++;
+			p->last_ms = now_ms;
+			if (a != NULL)
+				a->inflight++;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0) {
+		assert(p->inflight > 0);
+		p->inflight--;
+		p->last_ms = now_ms;
+		if (!is_local(&p->peer)) {
+			addr_slot *a = addr_find(g, &p->peer);
+			assert(a->pipes > 0 && a->inflight > 0);
+			a->inflight--;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+void rove_gate_doom(rove_gate *g, uint32_t pipe)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0)
+		p->doomed = true;
+	pthread_mutex_unlock(&g->mu);
+}
+
+size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->mu);
+	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
+		pipe_slot *p = &g->pipes[i];
+		bool idle = p->inflight == 0 && now_ms >= p->last_ms &&
+			    now_ms - p->last_ms >= ROVE_SERVE_RECV_TIMEOUT_MS;
+		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms &&
+						now_ms - p->cut_ms >= ROVE_SERVE_RECV_TIMEOUT_MS);
+		if (p->id != 0 && (p->doomed || idle) && again) {
+			p->cut_ms = now_ms != 0 ? now_ms : 1;
+			out[n++] = p->id;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+size_t rove_gate_all(rove_gate *g, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->mu);
+	for (uint32_t i = 0; i <= g->mask && n < max; i++)
+		if (g->pipes[i].id != 0)
+			out[n++] = g->pipes[i].id;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+void rove_gate_count(rove_gate *g, const rove_peer *peer, uint32_t *all, uint32_t *from_peer)
+{
+	pthread_mutex_lock(&g->mu);
+	*all = g->npipes;
+	if (is_local(peer)) {
+		*from_peer = 0;
+		for (uint32_t i = 0; i <= g->mask; i++)
+			if (g->pipes[i].id != 0 && is_local(&g->pipes[i].peer))
+				(*from_peer)++;
+	} else {
+		*from_peer = addr_find(g, peer)->pipes;
+	}
+	pthread_mutex_unlock(&g->mu);
+}

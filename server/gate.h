@@ -1,0 +1,76 @@
+/*
+ * gate.h - how much of the server one connection, and one address, may
+ * hold.
+ *
+ * Anyone who reaches the port shares the server's contexts, memory and
+ * descriptors, and nng 1.5.2 bounds none of them per connection: one
+ * connection could park every context on replies it never reads, and
+ * each connection may hold a half-received message of up to the message
+ * limit. The gate keeps a bounded table of the open connections (nng
+ * pipes, by id) with their peer address, the requests each has in flight
+ * (received and not yet answered, or answered but still waiting to be
+ * sent) and when each last made progress, says no to a connection or a
+ * request over the caps of serve.h, and says which connections to cut:
+ * those marked (a client that does not read its replies) and those that
+ * made no progress for the receive timeout. The caller acts on its
+ * answers. Connections from this machine (ipc://,
+ * 127.0.0.1, ::1: the operator's tools, tunnels and proxies) are counted
+ * only in the total, never per address.
+ *
+ * Thread-safe: nng's pipe notifications, the contexts' callbacks and the
+ * server's guard thread call it concurrently.
+ */
+#ifndef ROVE_GATE_H
+#define ROVE_GATE_H
+
+#include "auth.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rove_gate rove_gate;
+
+/* A gate for at most max_pipes open connections; *out is the caller's,
+ * to free with rove_gate_free. ROVE_ENOMEM. */
+int rove_gate_new(rove_gate **out, uint32_t max_pipes);
+void rove_gate_free(rove_gate *g);
+
+/* Connection pipe (an nng pipe id, never 0) opened from peer: ROVE_OK,
+ * or ROVE_ETOOBIG when it would pass max_pipes in all or
+ * ROVE_SERVE_PIPES_PER_ADDR from one address other than this machine's;
+ * it is then not counted (the caller closes it). */
+int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms);
+/* Connection pipe is gone; what it had in flight no longer counts. An
+ * unknown pipe (refused by rove_gate_open) is ignored. */
+void rove_gate_close(rove_gate *g, uint32_t pipe);
+
+/* A whole request arrived on pipe: ROVE_OK (it now counts as in flight
+ * until rove_gate_done); ROVE_ENOTFOUND when the connection is gone or
+ * being cut; ROVE_ETOOBIG when the connection already has
+ * ROVE_SERVE_PIPE_INFLIGHT requests in flight, or its address (other
+ * than this machine's) ROVE_SERVE_ADDR_INFLIGHT. The caller drops the
+ * request unanswered unless ROVE_OK (it is not counted). */
+int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms);
+/* The reply to a request counted by rove_gate_request was sent or
+ * dropped. Nothing if the connection is gone. */
+void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms);
+
+/* Marks pipe to be cut (its client does not read its replies); its
+ * further requests are dropped. Nothing if the connection is gone. */
+void rove_gate_doom(rove_gate *g, uint32_t pipe);
+
+/* Writes up to max ids of connections to cut now into out and returns
+ * how many: those marked by rove_gate_doom and those that have nothing
+ * in flight and made no progress (connected, delivered a request or had
+ * a reply sent) for ROVE_SERVE_RECV_TIMEOUT_MS. Each is returned once,
+ * and again only if it is still open ROVE_SERVE_RECV_TIMEOUT_MS later. */
+size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
+
+/* Writes up to max ids of the open connections into out; returns how
+ * many. */
+size_t rove_gate_all(rove_gate *g, uint32_t *out, size_t max);
+
+/* Open connections now (all of them, and from peer's address). */
+void rove_gate_count(rove_gate *g, const rove_peer *peer, uint32_t *all, uint32_t *from_peer);
+
+#endif
