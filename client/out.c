@@ -1,9 +1,9 @@
 #include "out.h"
+#include "rove_assert.h"
 
 #include "err.h"
 #include "text.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -20,12 +20,12 @@ void out_json_init(out_json *j, FILE *f)
 static void before_value(out_json *j)
 {
 	if (j->depth == 0) {
-		assert(!j->begun); /* one value per document */
+		ROVE_ASSERT(!j->begun); /* one value per document */
 		j->begun = true;
 		return;
 	}
 	if (j->open[j->depth - 1] == '{') {
-		assert(j->keyed); /* an object's values follow their keys */
+		ROVE_ASSERT(j->keyed); /* an object's values follow their keys */
 		j->keyed = false;
 		return;
 	}
@@ -37,7 +37,7 @@ static void before_value(out_json *j)
 static void begin(out_json *j, char open)
 {
 	before_value(j);
-	assert(j->depth < OUT_JSON_DEPTH);
+	ROVE_ASSERT(j->depth < OUT_JSON_DEPTH);
 	j->open[j->depth] = open;
 	j->first[j->depth] = true;
 	j->depth++;
@@ -46,7 +46,7 @@ static void begin(out_json *j, char open)
 
 static void end(out_json *j, char open)
 {
-	assert(j->depth > 0 && j->open[j->depth - 1] == open && !j->keyed);
+	ROVE_ASSERT(j->depth > 0 && j->open[j->depth - 1] == open && !j->keyed);
 	j->depth--;
 	fputc(open == '{' ? '}' : ']', j->f);
 }
@@ -73,7 +73,7 @@ void out_json_end_array(out_json *j)
 
 void out_json_key(out_json *j, const char *name)
 {
-	assert(j->depth > 0 && j->open[j->depth - 1] == '{' && !j->keyed);
+	ROVE_ASSERT(j->depth > 0 && j->open[j->depth - 1] == '{' && !j->keyed);
 	if (!j->first[j->depth - 1])
 		fputc(',', j->f);
 	j->first[j->depth - 1] = false;
@@ -136,7 +136,7 @@ void out_json_value(out_json *j, const rove_value *v)
 
 void out_json_finish(out_json *j)
 {
-	assert(j->depth == 0 && j->begun);
+	ROVE_ASSERT(j->depth == 0 && j->begun);
 	fputc('\n', j->f);
 }
 

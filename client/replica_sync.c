@@ -7,6 +7,7 @@
  * with replica.c.
  */
 #include "replica_int.h"
+#include "rove_assert.h"
 
 #include "db.h"
 #include "err.h"
@@ -383,6 +384,12 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	uint8_t key[ROVE_RECORD_KEY];
 	const rove_fields *fs;
 	int rc;
+
+	/* The decoder gives only the three tags. A snapshot holds records
+	 * only: anything else is a faulty server's, refused with the reply. */
+	ROVE_ASSERT(e->tag <= ROVE_ENTRY_EVICT);
+	if (aside && e->tag != ROVE_ENTRY_RECORD)
+		return ROVE_EPROTO;
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except

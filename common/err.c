@@ -1,5 +1,7 @@
 #include "err.h"
 
+#include <stddef.h>
+
 static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_OK] = "success",
 	[ROVE_ENOMEM] = "out of memory",
@@ -21,6 +23,35 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EHISTORY] = "the server's history differs from this replica's",
 	[ROVE_ELOCKED] = "in use by another process",
 };
+
+static const char *const err_names[ROVE_ERR_COUNT] = {
+	[ROVE_OK] = "ok",
+	[ROVE_ENOMEM] = "nomem",
+	[ROVE_EINVAL] = "inval",
+	[ROVE_EPROTO] = "proto",
+	[ROVE_EVERSION] = "version",
+	[ROVE_ETOOBIG] = "toobig",
+	[ROVE_ENOTFOUND] = "notfound",
+	[ROVE_EEXIST] = "exist",
+	[ROVE_EDB] = "db",
+	[ROVE_EMAPFULL] = "mapfull",
+	[ROVE_EIO] = "io",
+	[ROVE_EUNREACH] = "unreach",
+	[ROVE_ETIMEDOUT] = "timedout",
+	[ROVE_EAUTH] = "auth",
+	[ROVE_EPERM] = "perm",
+	[ROVE_ESERVER] = "server",
+	[ROVE_EBUSY] = "busy",
+	[ROVE_EHISTORY] = "history",
+	[ROVE_ELOCKED] = "locked",
+};
+
+const char *rove_err_name(int err)
+{
+	if (err < 0 || err >= ROVE_ERR_COUNT || err_names[err] == NULL)
+		return "unknown";
+	return err_names[err];
+}
 
 const char *rove_strerror(int err)
 {

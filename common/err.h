@@ -33,7 +33,12 @@ enum rove_err {
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 
+/* The message for err ("authentication failed"); "unknown error" for a
+ * number out of range. */
 const char *rove_strerror(int err);
+/* The short name of err ("auth", "history"): what tests and tools print
+ * and compare, rather than numbers; "unknown" out of range. */
+const char *rove_err_name(int err);
 
 enum rove_reason {
 	ROVE_R_NONE = 0,

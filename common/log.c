@@ -1,8 +1,8 @@
 #include "log.h"
+#include "rove_assert.h"
 
 #include "text.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,7 +80,7 @@ const char *rove_log_quote(char *out, size_t len, const char *str)
 	size_t o = 0, n, total = 2;
 	int whole;
 
-	assert(len >= 8);
+	ROVE_ASSERT(len >= 8);
 	for (const unsigned char *p = s; *p != '\0'; p += n)
 		total += quote_unit(p, unit, &n);
 	whole = total + 1 <= len;
@@ -99,4 +99,10 @@ const char *rove_log_quote(char *out, size_t len, const char *str)
 	out[o++] = '\'';
 	out[o] = '\0';
 	return out;
+}
+
+void rove_assert_fail(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "%s: assertion failed: %s (%s:%d)\n", log_prog, what, file, line);
+	abort();
 }

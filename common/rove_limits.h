@@ -7,6 +7,8 @@
 #ifndef ROVE_LIMITS_H
 #define ROVE_LIMITS_H
 
+#include <stddef.h>
+
 /* Wire protocol version; a message with another version is refused. */
 #define ROVE_PROTO_VERSION 2
 
@@ -73,10 +75,20 @@
 /* A 统一社会信用代码 (GB 32100-2015) has 18 characters. */
 #define ROVE_TAXID_LEN 18
 
-/* Login names, role names, territory codes, reason codes, admin args. */
+/* Login names, role names, territory codes, reason codes; the arguments
+ * of one admin request, and each one's length; an error's text. */
 #define ROVE_MAX_NAME 64u
 #define ROVE_MAX_ADMIN_ARGS 16u
+#define ROVE_MAX_ADMIN_ARG 256u
 #define ROVE_MAX_ERRMSG 256u
+
+/* A refusal's detail (an existing customer's id, a short why): short, for
+ * one line of `rove rejected`. */
+#define ROVE_MAX_DETAIL 128u
+
+/* Where a snapshot or a record's family resumes: a scope's index and a
+ * record key (2 + 17 bytes) at most, with room to change. */
+#define ROVE_MAX_SNAP_KEY 64u
 
 /* Tokens are 32 random bytes, written as 64 hex characters. */
 #define ROVE_TOKEN_BYTES 32u
@@ -127,5 +139,25 @@
 #define ROVE_MAX_MAPSIZE ((size_t)1 << 40)
 /* How many times one write may grow the map before giving up. */
 #define ROVE_MAX_MAP_GROWS 12
+
+/* ---- how the limits relate (checked when compiling) ---- */
+
+/* The largest item a reply can carry: a whole record (its strings, and per
+ * field its name and an encoded value and stamp), with room for framing. */
+#define ROVE_MAX_ITEM_BYTES (ROVE_MAX_RECORD_BYTES + ROVE_MAX_FIELDS * (ROVE_MAX_FIELD_NAME + 64u) + 256u)
+
+/* A pull reply closes once it holds ROVE_PULL_CHUNK_BYTES: one more item
+ * must still fit in a message. */
+_Static_assert(ROVE_PULL_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,
+	       "a full pull chunk plus one item must fit in a message");
+/* A push of the most ops, each at its largest, is split by the client to
+ * fit; one op alone must always fit. */
+_Static_assert(ROVE_MAX_ITEM_BYTES < ROVE_MAX_MSG_BYTES / 2, "one op must fit in half a message");
+_Static_assert(ROVE_MAX_STR <= ROVE_MAX_RECORD_BYTES, "a string fits in a record");
+_Static_assert(ROVE_MAX_DETAIL < ROVE_MAX_ERRMSG, "a refusal's detail fits in an error message");
+_Static_assert(ROVE_MAX_NAME < ROVE_MAX_ADMIN_ARG, "a name fits in an admin argument");
+_Static_assert(ROVE_MAX_CLOCK_SKEW_MS < ROVE_MAX_TZ_AHEAD_MS, "a zoned time is allowed less skew than a local one");
+_Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
+	       "maps start within the largest size");
 
 #endif

@@ -66,9 +66,6 @@ enum rove_msg_type {
 	ROVE_MSG_TYPE_MAX = 9
 };
 
-#define ROVE_MAX_SNAP_KEY 64u
-#define ROVE_MAX_DETAIL 128u
-#define ROVE_MAX_ADMIN_ARG 256u
 
 /* A growable byte buffer; rove_buf_free releases data. */
 typedef struct rove_buf {

@@ -1,11 +1,11 @@
 #include "engine_int.h"
+#include "rove_assert.h"
 
 #include "db.h"
 #include "err.h"
 #include "log.h"
 #include "schema.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,7 +300,7 @@ static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	rove_policy_ctx pc = policy_ctx(e, txn);
 	int rc;
 
-	assert(reason > ROVE_R_NONE && reason < ROVE_R_COUNT);
+	ROVE_ASSERT(reason > ROVE_R_NONE && reason < ROVE_R_COUNT);
 	r->status = ROVE_PUSH_REJECTED;
 	r->reason = (uint8_t)reason;
 	rc = rove_policy_refusal_scopes(&pc, u, op, cur, &w->rscopes);
@@ -458,6 +458,8 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
 
+	/* The decoder let through only a push within its limits. */
+	ROVE_ASSERT(m->type == ROVE_MSG_PUSH && n <= ROVE_MAX_PUSH_OPS);
 	/* A replica's pending ops follow what it has seen: pushed onto a
 	 * history that lacks it (a restored copy), they could refer to what
 	 * is not there. The replica sends its acknowledged ops first. */

@@ -1,9 +1,9 @@
 #include "gate.h"
+#include "rove_assert.h"
 
 #include "err.h"
 #include "serve.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,7 +43,7 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	rove_gate *g = calloc(1, sizeof(*g));
 	uint32_t cap = 1;
 
-	assert(max_pipes > 0 && max_pipes <= (1u << 28));
+	ROVE_ASSERT(max_pipes > 0 && max_pipes <= (1u << 28));
 	while (cap < 2 * max_pipes)
 		cap <<= 1;
 	if (g == NULL)
@@ -172,10 +172,10 @@ int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t 
 	addr_slot *a = NULL;
 	int rc = ROVE_OK;
 
-	assert(pipe != 0);
+	ROVE_ASSERT(pipe != 0);
 	pthread_mutex_lock(&g->mu);
 	p = pipe_find(g, pipe);
-	assert(p->id == 0); /* nng does not reuse the id of an open pipe */
+	ROVE_ASSERT(p->id == 0); /* nng does not reuse the id of an open pipe */
 	if (!local)
 		a = addr_find(g, peer);
 	if (g->npipes >= g->max_pipes || (a != NULL && a->pipes >= ROVE_SERVE_PIPES_PER_ADDR)) {
@@ -205,7 +205,7 @@ void rove_gate_close(rove_gate *g, uint32_t pipe)
 	if (p->id == pipe && pipe != 0) {
 		if (!is_local(&p->peer)) {
 			addr_slot *a = addr_find(g, &p->peer);
-			assert(a->pipes > 0 && a->inflight >= p->inflight);
+			ROVE_ASSERT(a->pipes > 0 && a->inflight >= p->inflight);
 			a->inflight -= p->inflight;
 			if (--a->pipes == 0)
 				addr_remove(g, a);
@@ -229,7 +229,7 @@ int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 	} else {
 		if (!is_local(&p->peer))
 			a = addr_find(g, &p->peer);
-		assert(a == NULL || a->pipes > 0);
+		ROVE_ASSERT(a == NULL || a->pipes > 0);
 		if (p->inflight >= ROVE_SERVE_PIPE_INFLIGHT ||
 		    (a != NULL && a->inflight >= ROVE_SERVE_ADDR_INFLIGHT)) {
 			rc = ROVE_ETOOBIG;
@@ -251,12 +251,12 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 	pthread_mutex_lock(&g->mu);
 	p = pipe_find(g, pipe);
 	if (p->id == pipe && pipe != 0) {
-		assert(p->inflight > 0);
+		ROVE_ASSERT(p->inflight > 0);
 		p->inflight--;
 		p->last_ms = now_ms;
 		if (!is_local(&p->peer)) {
 			addr_slot *a = addr_find(g, &p->peer);
-			assert(a->pipes > 0 && a->inflight > 0);
+			ROVE_ASSERT(a->pipes > 0 && a->inflight > 0);
 			a->inflight--;
 		}
 	}

@@ -1,4 +1,5 @@
 #include "serve.h"
+#include "rove_assert.h"
 
 #include "cut.h"
 #include "err.h"
@@ -236,6 +237,8 @@ static void work_cb(void *arg)
 		break;
 	case W_WAIT:
 		break;
+	default:
+		ROVE_ASSERT(!"a context in no state");
 	}
 }
 

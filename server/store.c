@@ -1,4 +1,5 @@
 #include "store.h"
+#include "rove_assert.h"
 
 #include "db.h"
 #include "err.h"
@@ -283,6 +284,9 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	MDB_val k = {sizeof(key), key}, v;
 	int rc;
 
+	/* Only records of the schema, checked on the way in, are written. */
+	ROVE_ASSERT(rove_schema_coll(rec->coll) != NULL && rec->fs.n <= ROVE_MAX_FIELDS);
+
 	rove_buf_init(&b);
 	rove_record_key(key, rec->coll, &rec->id);
 	rc = rove_enc_record(&b, rec);
@@ -344,6 +348,7 @@ int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t 
 	MDB_val k = {8, key}, v;
 	int rc;
 
+	ROVE_ASSERT(op->kind >= ROVE_OP_CREATE && op->kind <= ROVE_OP_KIND_MAX);
 	op->seq = *head + 1;
 	rove_buf_reset(scratch);
 	rc = rove_enc_op(scratch, op);

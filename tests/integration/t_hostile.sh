@@ -61,11 +61,11 @@ expect_error "1001 ops in one push" probe alice raw-file "$T/batch"
 alive "after an oversized batch"
 
 # Tokens: missing, wrong, another user's; failed logins are rate-limited.
-eq "$("$ROVE_PROBE" "$URL" alice "" pull | jq -r .error)" "13" "no token"
-eq "$("$ROVE_PROBE" "$URL" nobody "$(token_of alice)" pull | jq -r .error)" "13" "unknown user"
-eq "$("$ROVE_PROBE" "$URL" bob "$(token_of alice)" pull | jq -r .error)" "13" "alice's token with bob's name"
+eq "$("$ROVE_PROBE" "$URL" alice "" pull | jq -r .name)" "auth" "no token"
+eq "$("$ROVE_PROBE" "$URL" nobody "$(token_of alice)" pull | jq -r .name)" "auth" "unknown user"
+eq "$("$ROVE_PROBE" "$URL" bob "$(token_of alice)" pull | jq -r .name)" "auth" "alice's token with bob's name"
 for _ in 1 2 3 4 5; do "$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull >/dev/null; done
-eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .error)" "16" \
+eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .name)" "busy" \
 	"a name is locked after 5 failures, even with the right token"
 eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "alice is not affected"
 eq "$(ROVE_PROBE_SOURCE=127.0.0.2 "$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | tail -n 1 |
@@ -87,8 +87,8 @@ eq "$(r admin customer history 01a22000-0000-7000-8000-0000000000d1 --json | jq 
 
 # Forged cursors: ahead of the server is refused; any cursor returns only
 # the caller's scope.
-eq "$(probe bob pull --cursor 99999999 | jq -r '.error // empty')" "17" "a cursor ahead of the server"
-eq "$(probe bob pull --cursor 1 --run none | jq -r '.error // empty')" "17" "a cursor of another history"
+eq "$(probe bob pull --cursor 99999999 | jq -r '.name // empty')" "history" "a cursor ahead of the server"
+eq "$(probe bob pull --cursor 1 --run none | jq -r '.name // empty')" "history" "a cursor of another history"
 eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob's own pulls work"
 for c in 0 1 2 3; do
 	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
@@ -198,6 +198,6 @@ BG_PIDS+=($local_pid)
 wait_listening "ipc://$T/local.sock" "$local_pid" "a second roved"
 ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "ipc://$T/local.sock" flood 5000000 >"$T/lflood" 2>&1
 eq "$(jfield dropped "$T/lflood")" "true" "a local flood that never reads is dropped ($(cat "$T/lflood"))"
-eq "$(ROVE_PROBE_TIMEOUT_MS=5000 "$ROVE_PROBE" "ipc://$T/local.sock" admin nobody pull | jq -r .error)" "13" \
+eq "$(ROVE_PROBE_TIMEOUT_MS=5000 "$ROVE_PROBE" "ipc://$T/local.sock" admin nobody pull | jq -r .name)" "auth" \
 	"the local server still answers"
 echo "ok"

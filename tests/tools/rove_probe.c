@@ -61,7 +61,7 @@ static void decode(nng_msg *reply, rove_msg *m)
 		exit(1);
 	}
 	if (m->type == ROVE_MSG_ERROR) {
-		printf("{\"error\":%d,\"text\":", m->u.error.code);
+		printf("{\"error\":%d,\"name\":\"%s\",\"text\":", m->u.error.code, rove_err_name(m->u.error.code));
 		rove_text_put_json(stdout, m->u.error.text, strlen(m->u.error.text));
 		printf("}\n");
 		exit(0);
