@@ -546,19 +546,25 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc)
 }
 
 /* Queues one op in txn: stamp, outbox, index, view. */
-static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *lseq, rove_op *op, rpl_work *w)
+int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq)
+{
+	uint64_t jseq = 0;
+	int rc = rpl_last_u64_key(txn, r->outbox, lseq);
+
+	if (rc == ROVE_OK)
+		rc = rpl_last_u64_key(txn, r->journal, &jseq);
+	if (rc == ROVE_OK && jseq > *lseq)
+		*lseq = jseq;
+	return rc;
+}
+
+int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, rpl_work *w)
 {
 	uint8_t pkey[RPL_PENDING_KEY];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
-	rove_stamp st;
-	int rc;
+	int rc = rpl_outbox_put(txn, r, lseq, 0, op, &w->buf, MDB_APPEND);
 
-	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
-	st.node = r->node;
-	rove_op_restamp(op, st);
-	(*lseq)++;
-	rc = rpl_outbox_put(txn, r, *lseq, 0, op, &w->buf, MDB_APPEND);
-	rpl_pending_key(pkey, op->coll, &op->rid, *lseq);
+	rpl_pending_key(pkey, op->coll, &op->rid, lseq);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
 	/* the record has a pending op now: view := (view or base) merged with it */
@@ -567,10 +573,21 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	return rc;
 }
 
+/* Queues one local op in txn, stamped by the replica's clock. */
+static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *lseq, rove_op *op, rpl_work *w)
+{
+	rove_stamp st;
+
+	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
+	st.node = r->node;
+	rove_op_restamp(op, st);
+	return rpl_outbox_queue(r, txn, ++*lseq, op, w);
+}
+
 static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
-	uint64_t last_hlc = 0, lseq = 0, jseq = 0;
+	uint64_t last_hlc = 0, lseq = 0;
 	rove_hlc clock;
 	rpl_work *w = rpl_work_new();
 	int rc;
@@ -586,14 +603,8 @@ static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
-	/* Local sequence numbers name an op in the outbox and the journal
-	 * alike: after the last of either. */
 	if (rc == ROVE_OK)
-		rc = rpl_last_u64_key(txn, r->outbox, &lseq);
-	if (rc == ROVE_OK)
-		rc = rpl_last_u64_key(txn, r->journal, &jseq);
-	if (rc == ROVE_OK && jseq > lseq)
-		lseq = jseq;
+		rc = rpl_last_lseq(r, txn, &lseq);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = fill(&w->op, i, arg);
 		if (rc == ROVE_OK)

@@ -101,7 +101,7 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n);
 /* Applies the server's answers to a push (from the server's run): acks
  * and rejections. */
-int rove_replica_push_results(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
 			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected);
 
 /* Where a replica's pull stands: after the op at cursor; inside a

@@ -91,6 +91,21 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
+/* The server a replica syncs with is one: the first reply names it, and a
+ * reply from another (a replica pointed at the wrong server) is refused
+ * before anything of it is applied. */
+static int server_check(rove_replica *r, MDB_txn *txn, uint64_t server)
+{
+	uint64_t mine = 0;
+	int rc = rpl_meta_u64(txn, r->meta, "server_id", &mine);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (mine == 0)
+		return rove_db_put_u64(txn, r->meta, "server_id", server);
+	return mine == server ? ROVE_OK : ROVE_EWRONGSERVER;
+}
+
 static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
 		      rove_buf *scratch)
 {
@@ -111,7 +126,7 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
 }
 
-static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
 			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
@@ -124,6 +139,8 @@ static int push_results_once(rove_replica *r, const rove_uuid *run, const rove_o
 	if (w == NULL)
 		return ROVE_ENOMEM;
 	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = server_check(r, txn, server);
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
@@ -509,6 +526,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	 * uses to ask for the next chunk before this one is applied. */
 	if (rc == ROVE_OK)
 		rc = pull_state_get(r, txn, &prev);
+	if (rc == ROVE_OK)
+		rc = server_check(r, txn, h->server);
 	if (rc == ROVE_OK && !pull_reply_follows(&prev, h)) {
 		rove_error("the server's reply does not follow where this replica is");
 		rc = ROVE_EINVAL; /* well formed, but not a next step */
@@ -556,12 +575,12 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
-int rove_replica_push_results(rove_replica *r, const rove_uuid *run, const rove_op *ops,
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
 			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	int rc;
 
-	RPL_WITH_GROWTH(r, push_results_once(r, run, ops, res, n, accepted, rejected));
+	RPL_WITH_GROWTH(r, push_results_once(r, server, run, ops, res, n, accepted, rejected));
 	return rc;
 }
 
@@ -766,6 +785,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	memset(&none, 0, sizeof(none));
 	if (rc == ROVE_OK)
 		rc = pull_state_put(r, txn, &prev, &none);
+
 	if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
 	rpl_work_free(w);

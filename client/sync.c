@@ -212,7 +212,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		}
 		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
-			rc = rove_replica_push_results(r, &m.u.push_reply.run, ops, res, n, &acc, &rej);
+			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run, ops, res, n, &acc, &rej);
 			if (rc != ROVE_OK)
 				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
 		}

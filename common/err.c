@@ -22,6 +22,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EBUSY] = "too many failed attempts; try again in a minute",
 	[ROVE_EHISTORY] = "the server's history differs from this replica's",
 	[ROVE_ELOCKED] = "in use by another process",
+	[ROVE_EWRONGSERVER] = "this replica belongs to another server",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -44,6 +45,7 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_EBUSY] = "busy",
 	[ROVE_EHISTORY] = "history",
 	[ROVE_ELOCKED] = "locked",
+	[ROVE_EWRONGSERVER] = "wrongserver",
 };
 
 const char *rove_err_name(int err)

@@ -30,6 +30,7 @@ enum rove_err {
 	ROVE_EBUSY = 16,      /* too many attempts; try again later */
 	ROVE_EHISTORY = 17,   /* the server's history is not the one a replica synced with */
 	ROVE_ELOCKED = 18,    /* in use by another process */
+	ROVE_EWRONGSERVER = 19, /* a replica reached a server other than its own */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 

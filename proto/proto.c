@@ -231,7 +231,8 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	return enc_done(&e, out, start);
 }
 
-int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_result *res, uint32_t n)
+int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
+			uint32_t n)
 {
 	size_t start = out->len;
 	enc e;
@@ -239,7 +240,8 @@ int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_res
 	if (n > ROVE_MAX_PUSH_OPS)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PUSH_REPLY, 2);
+	e_reply(&e, ROVE_MSG_PUSH_REPLY, 3);
+	e_u64(&e, server);
 	e_bin(&e, run->b, 16);
 	e_array(&e, n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -286,7 +288,7 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PULL_REPLY, 11);
+	e_reply(&e, ROVE_MSG_PULL_REPLY, 12);
 	e_str(&e, h->role);
 	e_u64(&e, h->mode);
 	e_u64(&e, h->head);
@@ -296,6 +298,7 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	e_u64(&e, h->epoch);
 	e_bool(&e, h->reset);
 	e_bool(&e, h->more);
+	e_u64(&e, h->server);
 	e_bin(&e, h->run.b, 16);
 	e_array(&e, h->n);
 	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
@@ -986,9 +989,11 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
 	case ROVE_MSG_PUSH_REPLY:
-		if (nbody != 2)
+		if (nbody != 3)
 			return ROVE_EPROTO;
-		rc = rd_uuid(r, &m->u.push_reply.run);
+		rc = rd_u64(r, &m->u.push_reply.server);
+		if (rc == ROVE_OK)
+			rc = rd_uuid(r, &m->u.push_reply.run);
 		*kind = ITEM_RESULT;
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
@@ -1021,7 +1026,7 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 	}
 	case ROVE_MSG_PULL_REPLY: {
 		rove_pull_reply *h = &m->u.pull_reply;
-		if (nbody != 11)
+		if (nbody != 12)
 			return ROVE_EPROTO;
 		rc = rd_cstr(r, h->role, ROVE_MAX_NAME);
 		if (rc == ROVE_OK)
@@ -1043,6 +1048,8 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			rc = rd_bool(r, &h->reset);
 		if (rc == ROVE_OK)
 			rc = rd_bool(r, &h->more);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &h->server);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &h->run);
 		*kind = ITEM_ENTRY;

@@ -11,17 +11,19 @@
  * into the caller's buffer, which must outlive the rove_msg.
  *
  *   PUSH         [2, 2, user, token, replica, run, seq, ack_run, ack_seq, [op...]]
- *   PUSH_REPLY   [2, 3, run, [result...]]
+ *   PUSH_REPLY   [2, 3, server, run, [result...]]
  *   PULL         [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
  *                 run, ack_run, ack_seq]
  *   PULL_REPLY   [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *                 more, run, [entry...]]
+ *                 more, server, run, [entry...]]
  *   ADMIN        [2, 6, user, token, command, [arg...]]
  *   ADMIN_REPLY  [2, 7, [line...]]
  *   CONFLICTS    [2, 8, user, token, after, max]
  *   CONFLICTS_REPLY [2, 9, more, [conflict...]]
  *   ERROR        [2, 1, code, text]
  *
+ * A server is named by a number fixed when its database is created (its
+ * copies and backups keep it): a replica syncs with one server only.
  * A run (16 bytes; all zero for none) names one stretch of the server's
  * history: a server starts a new run every time it starts. A replica
  * names the run its cursor came from, and the run of its latest
@@ -134,6 +136,7 @@ typedef struct rove_pull_reply {
 	uint64_t epoch;      /* the user's scope epoch */
 	bool reset;          /* snapshot: drop all server data held before applying */
 	bool more;           /* more items are waiting */
+	uint64_t server;     /* the server's number (its database's) */
 	rove_uuid run;       /* the server's current run */
 	uint32_t n;          /* items in this reply */
 } rove_pull_reply;
@@ -181,7 +184,8 @@ typedef struct rove_rejection {
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
-int rove_enc_push_reply(rove_buf *out, const rove_uuid *run, const rove_push_result *res, uint32_t n);
+int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
+			uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
@@ -223,6 +227,7 @@ typedef struct rove_msg {
 			uint32_t n;
 		} push;
 		struct {
+			uint64_t server;
 			rove_uuid run;
 			uint32_t n;
 		} push_reply;

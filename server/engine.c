@@ -486,7 +486,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	if (rc == ROVE_OK) {
 		rove_buf_reset(&job->reply);
-		rc = rove_enc_push_reply(&job->reply, &e->runs[e->nruns - 1].id, res, n);
+		rc = rove_enc_push_reply(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, res, n);
 	}
 	free(res);
 	free(op);

@@ -452,6 +452,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	rc = rove_store_head(&e->st, txn, &h.head);
 	if (rc != ROVE_OK)
 		return rc;
+	h.server = e->st.node;
 	h.run = e->runs[e->nruns - 1].id;
 	/* A replica that holds something names where it came from: that
 	 * history, and the one of its latest acknowledged push, must be this

@@ -146,7 +146,7 @@ static void on_push_reply(rove_msg *m, uint8_t sel)
 		if (sel & 1)
 			res[i].op_id = ops[i].op_id;
 	}
-	rc = rove_replica_push_results(&rep, &m->u.push_reply.run, ops, res, k, &acc, &rej);
+	rc = rove_replica_push_results(&rep, m->u.push_reply.server, &m->u.push_reply.run, ops, res, k, &acc, &rej);
 	if (internal_error(rc))
 		die("rove_replica_push_results", rc);
 	CHECK(acc + rej <= k);
@@ -545,7 +545,7 @@ static void seed(void)
 	res.status = ROVE_PUSH_ACCEPTED;
 	res.seq = 12;
 	res.st = op.st;
-	CHECK(rove_replica_push_results(&rep, &run, &op, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
+	CHECK(rove_replica_push_results(&rep, 0x5e, &run, &op, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
 
 	rove_buf_free(&items);
 	rove_buf_free(&tmp);

@@ -208,7 +208,7 @@ static void rt_push_reply(const uint8_t *data, size_t size)
 		CHECK(rove_msg_next_result(&m, &res[i]) == ROVE_OK);
 	check_done(&m);
 	rove_buf_init(&out);
-	CHECK(rove_enc_push_reply(&out, &m.u.push_reply.run, res, n) == ROVE_OK);
+	CHECK(rove_enc_push_reply(&out, m.u.push_reply.server, &m.u.push_reply.run, res, n) == ROVE_OK);
 	copy = decode_copy(&out, &m2, &rc);
 	CHECK(rc == ROVE_OK && m2.type == ROVE_MSG_PUSH_REPLY && m2.u.push_reply.n == n);
 	for (uint32_t i = 0; i < n; i++) {

@@ -331,7 +331,7 @@ static void gen_proto(void)
 		res[1] = result(&ops[1].op_id, ROVE_PUSH_REJECTED, 0, ROVE_R_DUPLICATE, c1);
 		res[1].seen = true;
 		rove_buf_reset(&m);
-		ok(rove_enc_push_reply(&m, &fz_run, res, 2), "push reply");
+		ok(rove_enc_push_reply(&m, 0x5e, &fz_run, res, 2), "push reply");
 		write_file("proto", "push_reply.bin", m.data, m.len);
 	}
 
@@ -754,7 +754,7 @@ static void gen_client(void)
 		fz_client_opid(&id, 3);
 		res[2] = result(&id, ROVE_PUSH_ACCEPTED, 14, ROVE_R_NONE, "");
 		rove_buf_reset(&m);
-		ok(rove_enc_push_reply(&m, &fz_run, res, 3), "push reply");
+		ok(rove_enc_push_reply(&m, 0x5e, &fz_run, res, 3), "push reply");
 		in_add(&in, 0, &m);
 		in_write(&in, "client", "push_reply.bin");
 		in_add(&in, 0, &m);
@@ -766,7 +766,7 @@ static void gen_client(void)
 		res[0] = result(&id, ROVE_PUSH_REJECTED, 0, ROVE_R_NOT_OWNER, "the customer belongs to someone else");
 		res[1] = result(&id, ROVE_PUSH_ACCEPTED, 0, ROVE_R_NONE, "");
 		rove_buf_reset(&m);
-		ok(rove_enc_push_reply(&m, &fz_run, res, 2), "push reply");
+		ok(rove_enc_push_reply(&m, 0x5e, &fz_run, res, 2), "push reply");
 		in_add(&in, 3, &m);
 		in_write(&in, "client", "push_reply_short_aligned.bin");
 	}

@@ -438,12 +438,13 @@ static void test_push_reply_roundtrip(void)
 
 	fixed_uuid(&run, 9);
 	rove_buf_init(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, sample_results, 3), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 77, &run, sample_results, 3), ROVE_OK);
 	d = dup_bytes(b.data, b.len);
 	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH_REPLY);
 	CHECK_EQ_INT(m.u.push_reply.n, 3);
 	CHECK(rove_uuid_cmp(&m.u.push_reply.run, &run) == 0);
+	CHECK_EQ_INT(m.u.push_reply.server, 77);
 	CHECK_EQ_INT(rove_msg_next_op(&m, &op), ROVE_EINVAL);
 	for (int i = 0; i < 3; i++) {
 		memset(&got, 0x5a, sizeof(got));
@@ -454,9 +455,9 @@ static void test_push_reply_roundtrip(void)
 	free(d);
 
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 77, &run, NULL, 0), ROVE_OK);
 	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_OK);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &run, sample_results, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 77, &run, sample_results, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
 	rove_buf_free(&b);
 }
 
@@ -1233,11 +1234,11 @@ static void make_seeds(void)
 	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, NULL, sample_ops, 3), ROVE_OK);
 	add_seed(&b);
 	rove_buf_reset(&b);
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &replica, sample_results, 3), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 7, &replica, sample_results, 3), ROVE_OK);
 	add_seed(&b);
 	rove_buf_reset(&b);
 	snprintf(one.detail, sizeof(one.detail), "%s", "nope");
-	CHECK_EQ_INT(rove_enc_push_reply(&b, &replica, &one, 1), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 7, &replica, &one, 1), ROVE_OK);
 	add_seed(&b);
 
 	memset(&req, 0, sizeof(req));
@@ -1494,7 +1495,7 @@ static void w_op(uint32_t nfields)
  *  [ ... nitems entries follow */
 static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 {
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
@@ -1506,6 +1507,7 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_u(1);
 	w_bin(16);
 	w_arr(nitems);
 }
@@ -1602,9 +1604,10 @@ static void w_rec_field_str(const char *name, const char *s, size_t len)
 /* [1, 3, [result]] with one result's parts given. */
 static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_t reason, size_t detail_len)
 {
-	w_arr(4);
+	w_arr(5);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_u(1);
 	w_bin(16);
 	w_arr(1);
 	w_arr(8);
@@ -1980,9 +1983,10 @@ static void test_limits(void)
 
 	/* Results in a push reply. */
 	begin();
-	w_arr(4);
+	w_arr(5);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_u(1);
 	w_bin(16);
 	w_arr(ROVE_MAX_PUSH_OPS + 1);
 	for (uint32_t i = 0; i < ROVE_MAX_PUSH_OPS + 1; i++) {
@@ -2162,7 +2166,7 @@ static void test_limits(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
@@ -2174,6 +2178,7 @@ static void test_limits(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_u(1);
 	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
@@ -2213,7 +2218,7 @@ static void test_limits(void)
 	w_pull(ROVE_MAX_SNAP_KEY + 1, 0, 10);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
@@ -2225,6 +2230,7 @@ static void test_limits(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_u(1);
 	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
@@ -2322,7 +2328,7 @@ static void test_bad_fields(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_strn("rep\0", 4);
@@ -2334,6 +2340,7 @@ static void test_bad_fields(void)
 	w_u(1);
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
+	w_u(1);
 	w_bin(16);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
@@ -2808,9 +2815,10 @@ static void test_bad_items(void)
 	w_op(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(4);
+	w_arr(5);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH_REPLY);
+	w_u(1);
 	w_bin(16);
 	w_arr(1);
 	w_str("ok");
@@ -2854,7 +2862,7 @@ static void test_bad_items(void)
 	for (int bad = 0; bad < 3; bad++) {
 		for (int form = 0; form < 2; form++) {
 			begin();
-			w_arr(13);
+			w_arr(14);
 			w_u(ROVE_PROTO_VERSION);
 			w_u(ROVE_MSG_PULL_REPLY);
 			w_str("rep");
@@ -2881,6 +2889,7 @@ static void test_bad_items(void)
 				w_u(1);
 			else
 				w_str("no");
+			w_u(1);
 			w_bin(16);
 			w_arr(0);
 			CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
@@ -3323,7 +3332,7 @@ static int reencode(const rove_msg *orig, rove_buf *out)
 		for (i = 0; i < n && rc == ROVE_OK; i++)
 			rc = rove_msg_next_result(&m, &res[i]);
 		if (rc == ROVE_OK)
-			rc = rove_enc_push_reply(out, &m.u.push_reply.run, res, n);
+			rc = rove_enc_push_reply(out, m.u.push_reply.server, &m.u.push_reply.run, res, n);
 		free(res);
 		break;
 	}
