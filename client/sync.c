@@ -145,6 +145,13 @@ static void report(const conn *c, int rc, const char *what)
 		rove_error("%s: %s", what, rove_strerror(rc));
 }
 
+static void wrong_server(const rove_replica *r)
+{
+	rove_error("%s answers as another server than the one this replica synced with; nothing was "
+		   "changed (to work with that server, make a new replica with 'rove init')",
+		   r->server);
+}
+
 /* A size limit a test may lower through the environment (to make a
  * sync span many requests): $name if it is 1 to max, else def. */
 static uint32_t env_limit(const char *name, uint32_t def, uint32_t max)
@@ -213,7 +220,9 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
 			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run, ops, res, n, &acc, &rej);
-			if (rc != ROVE_OK)
+			if (rc == ROVE_EWRONGSERVER)
+				wrong_server(r);
+			else if (rc != ROVE_OK)
 				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
 		}
 		if (rc == ROVE_OK) {
@@ -307,7 +316,10 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 			break;
 		}
 		if (rc != ROVE_OK) {
-			rove_error("pull: cannot apply the server's changes: %s", rove_strerror(rc));
+			if (rc == ROVE_EWRONGSERVER)
+				wrong_server(r);
+			else
+				rove_error("pull: cannot apply the server's changes: %s", rove_strerror(rc));
 			break;
 		}
 		st->pulled += items;
