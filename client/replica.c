@@ -558,11 +558,11 @@ int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq)
 	return rc;
 }
 
-int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, rpl_work *w)
+int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, unsigned flags, rpl_work *w)
 {
 	uint8_t pkey[RPL_PENDING_KEY];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
-	int rc = rpl_outbox_put(txn, r, lseq, 0, op, &w->buf, MDB_APPEND);
+	int rc = rpl_outbox_put(txn, r, lseq, 0, op, &w->buf, flags);
 
 	rpl_pending_key(pkey, op->coll, &op->rid, lseq);
 	if (rc == ROVE_OK)
@@ -581,7 +581,7 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
 	st.node = r->node;
 	rove_op_restamp(op, st);
-	return rpl_outbox_queue(r, txn, ++*lseq, op, w);
+	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
 }
 
 static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)

@@ -79,9 +79,11 @@ int rpl_last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
 /* The last local sequence number used: local sequence numbers name an op
  * in the outbox and the journal alike. */
 int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq);
-/* Queues op (stamped already) in the outbox under lseq (after the last),
- * indexes it and merges it into the record's view. */
-int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, rpl_work *w);
+/* Queues op (stamped already) in the outbox under lseq (flags: MDB_APPEND
+ * after the last, MDB_NOOVERWRITE elsewhere), indexes it and merges it
+ * into the record's view. */
+int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, unsigned flags,
+		     rpl_work *w);
 
 /* Calls fn(lseq, stored outbox value, arg) for each outbox op pending on
  * coll/id, in outbox order (through the pending index). fn returns

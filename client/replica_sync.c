@@ -696,22 +696,12 @@ static int journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	/* The cursor is only read: the writes go to other tables. */
 	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == ROVE_OK && mrc == 0) {
-		uint8_t pkey[RPL_PENDING_KEY];
-		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
-		uint64_t lseq;
-
 		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
 			rove_error("corrupt entry in the replica's journal");
 			rc = ROVE_EPROTO;
 			break;
 		}
-		lseq = rove_be64_get(k.mv_data);
-		rc = rpl_outbox_put(txn, r, lseq, 0, &w->op, &w->buf, MDB_NOOVERWRITE);
-		rpl_pending_key(pkey, w->op.coll, &w->op.rid, lseq);
-		if (rc == ROVE_OK)
-			rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
-		if (rc == ROVE_OK)
-			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
+		rc = rpl_outbox_queue(r, txn, rove_be64_get(k.mv_data), &w->op, MDB_NOOVERWRITE, w);
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
