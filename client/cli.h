@@ -24,6 +24,12 @@ enum rove_exit {
 	ROVE_EXIT_UNREACH = 3, /* server unreachable; local data untouched */
 };
 
+/* A usage error found after the command line was parsed (an id that is
+ * not one, an unknown field), already reported: cli_exit makes it exit
+ * status 2. Returned only by client code, beside the rove errors, which
+ * are never negative. */
+#define CLI_EUSAGE (-1)
+
 typedef struct rove_cli {
 	const char *dir; /* replica directory */
 	int timeout_ms;
@@ -31,8 +37,12 @@ typedef struct rove_cli {
 
 /* Opens the replica, reporting a clear error; returns a rove error. */
 int cli_open(const rove_cli *cli, rove_replica *r);
-/* The exit status for a rove error. */
+/* The exit status for a rove error or CLI_EUSAGE. */
 int cli_exit(int rove_err);
+/* Parses an id given on the command line; a usage error (CLI_EUSAGE,
+ * reported as "invalid WHAT id 'ARG'", what being "customer", say) if it
+ * is not one. */
+int cli_id_arg(const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);
 /* True if arg is -h or --help. */

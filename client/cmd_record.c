@@ -39,6 +39,12 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 			   fd->name);
 		return ROVE_EINVAL;
 	}
+	if (fd->type == ROVE_FT_REF && text[0] != '\0') {
+		rove_uuid id;
+		rc = cli_id_arg(text, fd->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	rc = rove_schema_parse(fd, text, &v, why, sizeof(why));
 	if (rc != ROVE_OK) {
 		rove_error("%s", why);
@@ -75,6 +81,15 @@ static int write_op(rove_replica *r, rove_op *op)
 	return rc;
 }
 
+/* The option of field fd: tax_id -> tax-id. */
+static void option_name(const rove_field_def *fd, char opt[ROVE_MAX_FIELD_NAME + 1])
+{
+	snprintf(opt, ROVE_MAX_FIELD_NAME + 1, "%s", fd->name);
+	for (char *p = opt; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
 static void add_help(const rove_coll_def *c, FILE *f)
 {
 	fprintf(f, "usage: rove %s add", c->name);
@@ -83,10 +98,7 @@ static void add_help(const rove_coll_def *c, FILE *f)
 		char opt[ROVE_MAX_FIELD_NAME + 1];
 		if (fd->flags & ROVE_FF_SYSTEM)
 			continue;
-		snprintf(opt, sizeof(opt), "%s", fd->name);
-		for (char *p = opt; *p; p++)
-			if (*p == '_')
-				*p = '-';
+		option_name(fd, opt);
 		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
 	}
 	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
@@ -157,8 +169,8 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	int rc;
 
 	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK) {
-		rove_error("--%s needs a customer id", pf->name);
-		return ROVE_EINVAL;
+		rove_error("invalid customer id '%s'", pid != NULL ? pid : "");
+		return ROVE_EINVAL; /* set_field let through no other */
 	}
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
@@ -236,9 +248,10 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			return ROVE_EXIT_OK;
 		}
 		if (strncmp(a, "--", 2) != 0) {
-			rove_error("unexpected argument '%s'", a);
-			rc = ROVE_EINVAL;
-			break;
+			rove_error("unexpected argument '%s' for %s add", a, c->name);
+			add_help(c, stderr);
+			free(op);
+			return ROVE_EXIT_USAGE;
 		}
 		eq = strchr(a, '=');
 		fd = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
@@ -258,6 +271,20 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			return ROVE_EXIT_USAGE;
 		}
 		rc = set_field(op, fd, val);
+	}
+	/* A required option left out is a usage error; one given an empty
+	 * or bad value is an invalid value (the check below). */
+	for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM) ||
+		    rove_fields_get(&op->fs, fd->name) != NULL)
+			continue;
+		option_name(fd, opt);
+		rove_error("%s add needs --%s", c->name, opt);
+		add_help(c, stderr);
+		free(op);
+		return ROVE_EXIT_USAGE;
 	}
 	/* Checked before the replica is opened, and again with what the
 	 * replica adds just before the write. */
@@ -393,6 +420,8 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	list_ctx lc = {.c = c};
 	const rove_field_def *pf = rove_schema_parent_field(c);
 	rove_replica r;
+	rove_uuid pid;
+	char pids[ROVE_UUID_STRLEN + 1];
 	int rc;
 
 	for (int i = 2; i < argc; i++) {
@@ -407,14 +436,37 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 			lc.parent = argv[++i];
 		} else if (pf != NULL && strncmp(argv[i], "--customer=", 11) == 0) {
 			lc.parent = argv[i] + 11;
+		} else if (pf != NULL && strcmp(argv[i], "--customer") == 0) {
+			rove_error("option '--customer' needs a value");
+			return ROVE_EXIT_USAGE;
 		} else {
 			rove_error("unexpected argument '%s'", argv[i]);
 			return ROVE_EXIT_USAGE;
 		}
 	}
+	if (lc.parent != NULL) {
+		rc = cli_id_arg(lc.parent, "customer", &pid);
+		if (rc != ROVE_OK)
+			return cli_exit(rc);
+		rove_uuid_format(&pid, pids); /* as stored: lower case */
+		lc.parent = pids;
+	}
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	if (lc.parent != NULL) {
+		rove_record *rec = malloc(sizeof(*rec));
+		rc = rec != NULL ? rove_replica_get(&r, ROVE_COLL_CUSTOMER, &pid, rec) : ROVE_ENOMEM;
+		free(rec);
+		if (rc == ROVE_ENOTFOUND)
+			rove_error("no customer '%s' in this replica", pids);
+		else if (rc != ROVE_OK)
+			rove_error("cannot read customer '%s': %s", pids, rove_strerror(rc));
+		if (rc != ROVE_OK) {
+			rove_replica_close(&r);
+			return cli_exit(rc);
+		}
+	}
 	if (!lc.json)
 		print_header(c);
 	list_begin(&lc);
@@ -430,10 +482,9 @@ static int load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_rep
 	rove_uuid id;
 	int rc;
 
-	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
-		rove_error("invalid id '%s'", ids);
-		return ROVE_EINVAL;
-	}
+	rc = cli_id_arg(ids, c->name, &id);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = cli_open(cli, r);
 	if (rc != ROVE_OK)
 		return rc;
@@ -546,6 +597,23 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	return ROVE_EXIT_OK;
 }
 
+/* The fields `set` takes, "name, tax_id, ..." into out. */
+static void field_names(const rove_coll_def *c, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nfields; i++) {
+		int k;
+		if (c->fields[i].flags & (ROVE_FF_SYSTEM | ROVE_FF_HIDDEN | ROVE_FF_PARENT))
+			continue;
+		k = snprintf(out + n, len - n, "%s%s", n ? ", " : "", c->fields[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+}
+
 static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
 {
 	static const char set_help[] =
@@ -574,12 +642,18 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
 		const char *eq = strchr(argv[i], '=');
 		const rove_field_def *fd = eq ? field_arg(c, argv[i], (size_t)(eq - argv[i])) : NULL;
-		if (fd == NULL) {
-			rove_error("expected FIELD=VALUE with a %s field, got '%s'", c->name, argv[i]);
-			rc = ROVE_EINVAL;
-			break;
+		if (eq == NULL) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			rc = CLI_EUSAGE;
+		} else if (fd == NULL) {
+			char names[512];
+			field_names(c, names, sizeof(names));
+			rove_error("unknown %s field '%.*s' (%s fields: %s)", c->name, (int)(eq - argv[i]), argv[i],
+				   c->name, names);
+			rc = CLI_EUSAGE;
+		} else {
+			rc = set_field(ch.op, fd, eq + 1);
 		}
-		rc = set_field(ch.op, fd, eq + 1);
 	}
 	return change_close(&ch, rc);
 }

@@ -81,12 +81,22 @@ int cli_exit(int err)
 	switch (err) {
 	case ROVE_OK:
 		return ROVE_EXIT_OK;
+	case CLI_EUSAGE:
+		return ROVE_EXIT_USAGE;
 	case ROVE_EUNREACH:
 	case ROVE_ETIMEDOUT:
 		return ROVE_EXIT_UNREACH;
 	default:
 		return ROVE_EXIT_FAIL;
 	}
+}
+
+int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
+{
+	if (rove_uuid_parse(arg, id) == ROVE_OK)
+		return ROVE_OK;
+	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
+	return CLI_EUSAGE;
 }
 
 int cli_open(const rove_cli *cli, rove_replica *r)
