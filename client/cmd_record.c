@@ -476,19 +476,63 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	return cli_exit(rc);
 }
 
-/* Opens the replica and loads record ID of c; reports errors. */
+typedef struct code_find {
+	const char *code;
+	rove_record *rec;
+	bool found;
+} code_find;
+
+static int territory_of_code(const rove_record *rec, void *arg)
+{
+	code_find *f = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code == NULL || strcmp(code, f->code) != 0)
+		return ROVE_OK;
+	f->rec->coll = rec->coll;
+	f->rec->id = rec->id;
+	f->found = true;
+	/* Values point into their record's arena: copied, not assigned. */
+	return rove_fields_copy(&f->rec->fs, &rec->fs) == ROVE_OK ? ROVE_EEXIST /* stops the walk */ : ROVE_ENOMEM;
+}
+
+/* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
+static int territory_by_code(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
+
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+/* Opens the replica and loads record ID of c (a territory: its code or
+ * its id); reports errors. */
 static int load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replica *r, rove_record *rec)
 {
+	bool by_code = false;
 	rove_uuid id;
 	int rc;
 
-	rc = cli_id_arg(ids, c->name, &id);
-	if (rc != ROVE_OK)
-		return rc;
+	if (c->id == ROVE_COLL_TERRITORY && rove_uuid_parse(ids, &id) != ROVE_OK) {
+		const rove_field_def *fd = rove_schema_field(c, "code");
+		rove_value v = rove_vcstr(ids);
+		char why[ROVE_MAX_ERRMSG];
+		if (ids[0] == '\0' || rove_schema_check_value(fd, &v, why, sizeof(why)) != ROVE_OK) {
+			rove_error("invalid territory '%s' (a code like east.sh, or an id)", ids);
+			return CLI_EUSAGE;
+		}
+		by_code = true;
+	} else {
+		rc = cli_id_arg(ids, c->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	rc = cli_open(cli, r);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_replica_get(r, c->id, &id, rec);
+	rc = by_code ? territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
 	if (rc == ROVE_ENOTFOUND)
 		rove_error("no %s '%s' in this replica", c->name, ids);
 	else if (rc != ROVE_OK)
@@ -550,7 +594,8 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 
 	for (int i = 2; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
-			printf("usage: rove %s show ID [--json]\n\nShow one %s.\n", c->name, c->name);
+			printf("usage: rove %s show %s [--json]\n\nShow one %s.\n", c->name,
+			       c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID", c->name);
 			return ROVE_EXIT_OK;
 		}
 		if (strcmp(argv[i], "--json") == 0)
@@ -991,7 +1036,7 @@ static const char target_help[] =
 
 static const char territory_help[] =
 	"usage: rove territory list [--json]\n"
-	"       rove territory show ID [--json]\n"
+	"       rove territory show CODE|ID [--json]\n"
 	"\n"
 	"The territories this replica holds (admins add them with\n"
 	"'rove admin territory add').\n";

@@ -227,6 +227,15 @@ for u in "territory add" "territory set" "user add" "assign" "unassign" "reassig
 		fail "'rove admin $u --help' printed another usage"
 done
 
+# Territories are named by code (and by id).
+eq "$(r alice territory show east.sh --json | jq -r .code)" "east.sh" "territory show CODE"
+r alice territory show east.sh | grep -q "^code: *east.sh$" || fail "territory show CODE as text"
+tid=$(r alice territory list --json | jq -r '.[0].id')
+eq "$(r alice territory show "$tid" --json | jq -r .code)" "east.sh" "territory show ID"
+exits 1 territory show west.cd
+grep -q "no territory 'west.cd' in this replica" "$T/err" || fail "unknown code: $(cat "$T/err")"
+exits 2 territory show "Not a code!"
+
 # Clearing a field with an empty value, and JSON escaping.
 r alice customer set "$id" phone= "address=Room 5, \"East\" Tower"
 show=$(r alice customer show "$id" --json)
