@@ -476,7 +476,7 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 			continue;
 		if (dup->line == 0) {
 			rove_uuid_format(&dup->id, ids);
-			row_error(im, line, "%s '%.*s' belongs to customer %s already", fields[i], shown(val), val, ids);
+			row_error(im, line, "duplicate: %s '%.*s' belongs to customer %s", fields[i], shown(val), val, ids);
 		} else {
 			row_error(im, line, "%s '%.*s' is also on line %lu", fields[i], shown(val), val, dup->line);
 		}

@@ -10,6 +10,7 @@
 #include "out.h"
 #include "hlc.h"
 #include "rules.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -56,14 +57,45 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	return rc;
 }
 
-/* Writes op to the replica once it passes the schema's one check (the
- * server makes the same, so what it would refuse is never written);
- * reports why not. */
-static int precheck(rove_replica *r, const rove_op *op);
+typedef struct code_find {
+	const char *code;
+	rove_record *rec;
+	bool found;
+} code_find;
+
+static int territory_of_code(const rove_record *rec, void *arg)
+{
+	code_find *f = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code == NULL || strcmp(code, f->code) != 0)
+		return ROVE_OK;
+	f->rec->coll = rec->coll;
+	f->rec->id = rec->id;
+	f->found = true;
+	/* Values point into their record's arena: copied, not assigned. */
+	return rove_fields_copy(&f->rec->fs, &rec->fs) == ROVE_OK ? ROVE_EEXIST /* stops the walk */ : ROVE_ENOMEM;
+}
+
+/* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
+static int territory_by_code(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
+
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+/* Refuses at once what the server would certainly refuse (see below);
+ * cur is the record the op changes (NULL for a create). */
+static int precheck(rove_replica *r, const rove_op *op, const rove_record *cur);
 
 /* Writes a local op: cleaned and checked as the server will (what the
- * replica cannot know, the server decides), then queued. Says why not. */
-static int write_op(rove_replica *r, rove_op *op)
+ * replica cannot know, the server decides), then queued; cur is the
+ * record it changes (NULL for a create). Says why not. */
+static int write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 {
 	char why[ROVE_MAX_ERRMSG];
 	int rc = rove_schema_clean_op(op, why, sizeof(why));
@@ -72,7 +104,7 @@ static int write_op(rove_replica *r, rove_op *op)
 		rove_error("%s", why);
 		return rc;
 	}
-	rc = precheck(r, op);
+	rc = precheck(r, op, cur);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_replica_write(r, op);
@@ -182,32 +214,168 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	return rc;
 }
 
+/* The customer's territory a create or update puts it in: not one this
+ * replica holds, for a rep (whose replica holds exactly their
+ * territories) or a manager (his subtree's), is one the server refuses.
+ * An admin's replica may lack a territory added since its last sync: the
+ * server decides. */
+static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_record *scratch, char *detail,
+			  size_t len)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	int rc;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER))
+		return ROVE_R_NONE;
+	if (op->kind == ROVE_OP_CREATE && terr == NULL) {
+		snprintf(detail, len, "a customer needs a territory");
+		return ROVE_R_NOT_IN_TERRITORY;
+	}
+	if (terr == NULL || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
+		return ROVE_R_NONE;
+	rc = territory_by_code(r, terr, scratch);
+	if (rc == ROVE_OK)
+		return ROVE_R_NONE;
+	if (rc != ROVE_ENOTFOUND)
+		return -rc; /* a failure to read, not a refusal */
+	snprintf(detail, len, role == ROVE_ROLE_REP ? "%s is not one of your territories" : "%s is outside your territories",
+		 terr);
+	return ROVE_R_NOT_IN_TERRITORY;
+}
+
+/* A release from a territory that requires a reason (its pool rule). */
+static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
+			char *detail, size_t len)
+{
+	const char *terr = cur != NULL ? rove_fields_str(&cur->fs, "territory") : NULL;
+	const char *reason = rove_fields_str(&op->fs, "release_reason");
+	int64_t required = 0;
+	int rc;
+
+	if (op->kind != ROVE_OP_RELEASE || terr == NULL || (reason != NULL && reason[0] != '\0'))
+		return ROVE_R_NONE;
+	rc = territory_by_code(r, terr, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE;
+	if (rc != ROVE_OK)
+		return -rc;
+	if (!rove_fields_int(&scratch->fs, "release_reason", &required) || required == 0)
+		return ROVE_R_NONE;
+	snprintf(detail, len, "a reason is required to release a customer in %s", terr);
+	return ROVE_R_INVALID;
+}
+
+/* What a customer op's tax id and phone are compared by (normalised as
+ * the server does), and the customers of the replica holding them. */
+typedef struct uniq_find {
+	const rove_op *op;
+	char tax[ROVE_MAX_STR + 1], phone[ROVE_MAX_STR + 1]; /* "": not compared */
+	rove_uuid holder[2];                                  /* tax, phone */
+	char name[2][ROVE_MAX_NAME + 1];
+	bool found[2];
+} uniq_find;
+
+static int uniq_one(const rove_record *rec, void *arg)
+{
+	uniq_find *u = arg;
+	const char *vals[2] = {rove_fields_str(&rec->fs, "tax_id"), rove_fields_str(&rec->fs, "phone")};
+	const char *mine[2] = {u->tax, u->phone};
+	char norm[ROVE_MAX_STR + 1];
+
+	if (rove_uuid_cmp(&rec->id, &u->op->rid) == 0)
+		return ROVE_OK; /* its own */
+	for (int i = 0; i < 2; i++) {
+		if (u->found[i] || mine[i][0] == '\0' || vals[i] == NULL || vals[i][0] == '\0')
+			continue;
+		/* Older records may hold a tax id as it was typed. */
+		if (i == 0)
+			rove_taxid_normalise(vals[i], strlen(vals[i]), norm, sizeof(norm));
+		else
+			rove_phone_normalise(vals[i], norm, sizeof(norm));
+		if (strcmp(norm, mine[i]) != 0)
+			continue;
+		u->found[i] = true;
+		u->holder[i] = rec->id;
+		snprintf(u->name[i], sizeof(u->name[i]), "%s",
+			 rove_fields_str(&rec->fs, "name") ? rove_fields_str(&rec->fs, "name") : "");
+	}
+	return u->found[0] ? ROVE_EEXIST : ROVE_OK; /* a tax id is reported first: stop */
+}
+
+/* A tax id or phone that another live customer of this replica holds
+ * (pending ones included: the server decides them first). The server
+ * compares against all customers; this replica knows those it holds. */
+static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
+{
+	uniq_find *u;
+	const char *tax = rove_fields_str(&op->fs, "tax_id");
+	const char *phone = rove_fields_str(&op->fs, "phone");
+	int rc, reason = ROVE_R_NONE;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE) ||
+	    ((tax == NULL || tax[0] == '\0') && (phone == NULL || phone[0] == '\0')))
+		return ROVE_R_NONE;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ROVE_ENOMEM;
+	u->op = op;
+	if (tax != NULL) /* normalised by rove_schema_clean_op */
+		snprintf(u->tax, sizeof(u->tax), "%s", tax);
+	if (phone != NULL)
+		rove_phone_normalise(phone, u->phone, sizeof(u->phone));
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, uniq_one, u);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST) {
+		reason = -rc;
+	} else {
+		for (int i = 0; i < 2 && reason == ROVE_R_NONE; i++) {
+			char ids[ROVE_UUID_STRLEN + 1], shown[ROVE_MAX_NAME + 8];
+			if (!u->found[i])
+				continue;
+			rove_uuid_format(&u->holder[i], ids);
+			rove_text_show(u->name[i], strlen(u->name[i]), 0, shown, sizeof(shown));
+			snprintf(detail, len, "%s (customer '%s' has this %s)", ids, shown, i == 0 ? "tax_id" : "phone");
+			reason = ROVE_R_DUPLICATE;
+		}
+	}
+	free(u);
+	return reason;
+}
+
 /* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
- * future, a dealer that this replica knows is another kind of record. A
- * replica that never synced does not know its role yet: the server
- * decides. */
-static int precheck(rove_replica *r, const rove_op *op)
+ * future, a dealer that this replica knows is another kind of record, and
+ * what the replica knows of the rules on the server's data: a create or
+ * move to a territory a rep's or manager's replica does not hold, a
+ * release without the reason its territory requires, a tax id or phone
+ * another customer of the replica holds. A replica that never synced does
+ * not know its role (nor holds anything) yet: the server decides. */
+static int precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 {
 	static const uint8_t not_dealers[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_CONTRACT,
 					      ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY, ROVE_COLL_TARGET,
 					      ROVE_COLL_TERRITORY};
-	char detail[ROVE_MAX_DETAIL + 1];
+	char detail[ROVE_MAX_ERRMSG];
 	int role = rove_role_parse(r->role);
 	int reason = ROVE_R_NONE;
 	const char *at = rove_fields_str(&op->fs, "at");
 	const char *dealer = rove_fields_str(&op->fs, "dealer");
+	rove_record *rec;
 
-	if (role != 0)
-		reason = rove_rules_check_op(role, op, detail, sizeof(detail));
+	if (role == 0)
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_wall_ms(), detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = territory_rule(r, role, op, rec, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = release_rule(r, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_CUSTOMER && dealer != NULL) {
-		rove_record *rec = malloc(sizeof(*rec));
 		rove_uuid id;
-		if (rec == NULL)
-			return ROVE_ENOMEM;
 		for (size_t i = 0; i < sizeof(not_dealers) && rove_uuid_parse(dealer, &id) == ROVE_OK; i++) {
 			if (rove_replica_get(r, not_dealers[i], &id, rec) == ROVE_OK) {
 				snprintf(detail, sizeof(detail), "%s is not a dealer of %s or above", dealer,
@@ -217,11 +385,20 @@ static int precheck(rove_replica *r, const rove_op *op)
 				break;
 			}
 		}
-		free(rec);
+	}
+	if (reason == ROVE_R_NONE)
+		reason = duplicate_rule(r, op, detail, sizeof(detail));
+	free(rec);
+	if (reason < 0) {
+		rove_error("cannot read the replica: %s", rove_strerror(-reason));
+		return -reason;
 	}
 	if (reason == ROVE_R_NONE)
 		return ROVE_OK;
 	rove_error("%s: %s", rove_reason_name(reason), detail);
+	if (reason == ROVE_R_NOT_IN_TERRITORY)
+		fprintf(stderr, "rove: note: your territories as of this replica's last sync (run 'rove sync' if "
+				"one was assigned to you since)\n");
 	return ROVE_EPERM;
 }
 
@@ -316,7 +493,7 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (rc != ROVE_OK)
 			rove_error("cannot save: %s", rove_strerror(rc));
 		else
-			rc = write_op(&r, op);
+			rc = write_op(&r, op, NULL);
 		rove_replica_close(&r);
 	}
 	if (rc == ROVE_OK) {
@@ -451,22 +628,11 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 		rove_uuid_format(&pid, pids); /* as stored: lower case */
 		lc.parent = pids;
 	}
+	/* A customer this replica does not hold (any more) has no children
+	 * here: the list is empty. */
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	if (lc.parent != NULL) {
-		rove_record *rec = malloc(sizeof(*rec));
-		rc = rec != NULL ? rove_replica_get(&r, ROVE_COLL_CUSTOMER, &pid, rec) : ROVE_ENOMEM;
-		free(rec);
-		if (rc == ROVE_ENOTFOUND)
-			rove_error("no customer '%s' in this replica", pids);
-		else if (rc != ROVE_OK)
-			rove_error("cannot read customer '%s': %s", pids, rove_strerror(rc));
-		if (rc != ROVE_OK) {
-			rove_replica_close(&r);
-			return cli_exit(rc);
-		}
-	}
 	if (!lc.json)
 		print_header(c);
 	list_begin(&lc);
@@ -474,37 +640,6 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	rove_replica_close(&r);
 	list_end(&lc);
 	return cli_exit(rc);
-}
-
-typedef struct code_find {
-	const char *code;
-	rove_record *rec;
-	bool found;
-} code_find;
-
-static int territory_of_code(const rove_record *rec, void *arg)
-{
-	code_find *f = arg;
-	const char *code = rove_fields_str(&rec->fs, "code");
-
-	if (code == NULL || strcmp(code, f->code) != 0)
-		return ROVE_OK;
-	f->rec->coll = rec->coll;
-	f->rec->id = rec->id;
-	f->found = true;
-	/* Values point into their record's arena: copied, not assigned. */
-	return rove_fields_copy(&f->rec->fs, &rec->fs) == ROVE_OK ? ROVE_EEXIST /* stops the walk */ : ROVE_ENOMEM;
-}
-
-/* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
-static int territory_by_code(rove_replica *r, const char *code, rove_record *rec)
-{
-	code_find f = {code, rec, false};
-	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
-
-	if (f.found && rc == ROVE_EEXIST)
-		return ROVE_OK;
-	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
 /* Opens the replica and loads record ID of c (a territory: its code or
@@ -574,7 +709,7 @@ static int change_open(rove_cli *cli, const rove_coll_def *c, const char *ids, c
 static int change_close(change *ch, int rc)
 {
 	if (rc == ROVE_OK)
-		rc = write_op(&ch->r, ch->op);
+		rc = write_op(&ch->r, ch->op, ch->rec);
 	rove_replica_close(&ch->r);
 	free(ch->rec);
 	free(ch->op);
@@ -899,7 +1034,7 @@ static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		if (rc == ROVE_OK)
 			rc = set_field(op, rove_schema_field(c, "amount"), amount);
 		if (rc == ROVE_OK)
-			rc = write_op(&r, op);
+			rc = write_op(&r, op, exists ? rec : NULL);
 		rove_replica_close(&r);
 	}
 	free(rec);

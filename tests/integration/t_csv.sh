@@ -99,9 +99,9 @@ printf 'Twin A,,021 1234 5678\nTwin B,,(021)12345678\n' >>"$T/dup.csv"
 import_fails alice customer "$T/dup.csv"
 eq "$(error_lines "$T/dup.csv")" "3 4 6 " "duplicates of existing customers and within the file"
 grep -q "dup.csv:6: phone '(021)12345678' is also on line 5" "$T/err" || fail "phone twins: $(cat "$T/err")"
-grep -q "dup.csv:3: tax_id '91310000MA1AC0001Y' belongs to customer $acme" "$T/err" ||
+grep -q "dup.csv:3: duplicate: tax_id '91310000MA1AC0001Y' belongs to customer $acme" "$T/err" ||
 	fail "existing tax id: $(cat "$T/err")"
-grep -q "dup.csv:4: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
+grep -q "dup.csv:4: duplicate: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
 	fail "existing phone: $(cat "$T/err")"
 
 # ---- whole-file errors: unknown, system, duplicate and missing columns,
