@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char usage_text[] =
 	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
 	"\n"
-	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove.\n"
+	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
+	"bounds every wait for the server: connecting, and each reply (default\n"
+	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3).\n"
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"

@@ -6,10 +6,12 @@
 
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -147,7 +149,84 @@ static void url_host(const char *url, char *out, size_t len)
 	out[n] = '\0';
 }
 
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
+/* A dial that ends in time: nng 1.5.2's blocking nng_dialer_start waits
+ * for the connection and its SP handshake, which nng gives 10 s whatever
+ * the caller's timeout (a server that accepts and never answers holds it
+ * that long); a non-blocking start would wait out the timeout for a
+ * refused connection too, which is an answer at once. So the blocking
+ * start runs on a thread of its own while the caller waits up to the
+ * timeout; past it, closing the dialer aborts the start (nng finishes it
+ * with NNG_ECLOSED) and the thread is joined. */
+typedef struct dial_wait {
+	nng_dialer d;
+	int rv;
+	bool done;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} dial_wait;
+
+static void *dial_thread(void *arg)
+{
+	dial_wait *w = arg;
+	int rv = nng_dialer_start(w->d, 0);
+
+	pthread_mutex_lock(&w->mu);
+	w->rv = rv;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* nng_dialer_start(d, 0) bounded by timeout_ms: its result, or
+ * NNG_ETIMEDOUT (the dialer closed), or an error starting the wait. */
+static int dial_within(nng_dialer d, int timeout_ms)
+{
+	dial_wait w = {.d = d, .rv = 0, .done = false};
+	pthread_condattr_t ca;
+	pthread_t t;
+	struct timespec until;
+	int rv = 0;
+
+	if (timeout_ms <= 0)
+		return nng_dialer_start(d, 0);
+	if (pthread_condattr_init(&ca) != 0)
+		return NNG_ENOMEM;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&w.cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		return NNG_ENOMEM;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_mutex_init(&w.mu, NULL) != 0) {
+		pthread_cond_destroy(&w.cv);
+		return NNG_ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_create(&t, NULL, dial_thread, &w) != 0) {
+		rv = NNG_ENOMEM;
+	} else {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done && rv == 0)
+			rv = pthread_cond_timedwait(&w.cv, &w.mu, &until) == 0 ? 0 : NNG_ETIMEDOUT;
+		if (w.done)
+			rv = w.rv;
+		pthread_mutex_unlock(&w.mu);
+		if (!w.done)
+			nng_dialer_close(d); /* ends the start: the thread returns */
+		pthread_join(t, NULL);
+	}
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	return rv;
+}
+
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
 {
 	nng_dialer d;
 	nng_tls_config *cfg = NULL;
@@ -178,10 +257,10 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
 			return ROVE_EINVAL;
 		}
 	}
-	rv = nng_dialer_start(d, 0);
+	rv = dial_within(d, timeout_ms);
 	if (rv != 0) {
 		rove_debug("dial %s: %s", url, nng_strerror(rv));
-		return ROVE_EUNREACH;
+		return rv == NNG_ETIMEDOUT ? ROVE_ETIMEDOUT : ROVE_EUNREACH;
 	}
 	return ROVE_OK;
 }

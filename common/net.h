@@ -24,10 +24,12 @@ bool rove_net_is_tls(const char *url);
 int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,
 		    nng_listener *out);
 
-/* Dials url (blocking until connected or refused); ca_file is required
- * for TLS. Returns ROVE_EUNREACH when the server cannot be reached,
- * ROVE_EINVAL for a bad URL or TLS setup. */
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file);
+/* Dials url, waiting until connected (the SP handshake, and TLS's, done)
+ * or refused, but at most timeout_ms (0: as long as nng takes); ca_file
+ * is required for TLS. Returns ROVE_EUNREACH when the server cannot be
+ * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_EINVAL
+ * for a bad URL or TLS setup. */
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
 
 /* Makes message-sized buffers (up to ROVE_MAX_MSG_BYTES: pull chunks,
  * their nng messages) come from malloc's heap and be reused after they
