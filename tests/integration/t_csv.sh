@@ -148,6 +148,22 @@ import_fails alice contact "$T/orphan.csv"
 grep -q "orphan.csv:2: no customer '01234567-89ab-7cde-8f01-23456789abcd' in this replica" "$T/err" ||
 	fail "unknown customer: $(cat "$T/err")"
 
+# A contact's customer may be named by its tax id, tax_id:XXXX (compared
+# normalised); a tax id no customer here holds, or that is no tax id, is a
+# row error like any bad cell.
+printf 'customer,name\ntax_id:91310000MA1AC0001Y,By Tax\n"tax_id: 9131-0000-ma1a-c0001y",By Tax Loosely\n' \
+	>"$T/taxref.csv"
+eq "$(r alice import contacts "$T/taxref.csv")" "imported 2 contacts" "contacts by tax id"
+eq "$(r alice contact list --customer "$acme" --json | jq -r '[.[].name] | sort | join("|")')" \
+	"By Tax|By Tax Loosely|Wang, Li" "contacts by tax id belong to the customer"
+printf 'customer,name\ntax_id:91310000MA1AC0009P,Nobody\ntax_id:abc,Bad\ntax_id:,Empty\nnot-an-id,Bad ref\nOK,\n' \
+	>"$T/taxbad.csv"
+import_fails alice contact "$T/taxbad.csv"
+eq "$(error_lines "$T/taxbad.csv")" "2 3 4 5 6 " "bad customer references"
+grep -q "taxbad.csv:2: no customer with tax_id '91310000MA1AC0009P' in this replica" "$T/err" ||
+	fail "unknown tax id: $(cat "$T/err")"
+grep -q "taxbad.csv:3: .*统一社会信用代码" "$T/err" || fail "a tax id that is no tax id: $(cat "$T/err")"
+
 # ---- export: CSV header, quoting; --json equals customer list --json.
 r alice export customers >"$T/export.csv"
 eq "$(head -n 1 "$T/export.csv")" \
