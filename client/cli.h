@@ -11,6 +11,7 @@
 #ifndef ROVE_CLI_H
 #define ROVE_CLI_H
 
+#include "log.h"
 #include "replica.h"
 #include "schema.h"
 
@@ -53,7 +54,24 @@ bool cli_is_help(const char *arg);
  * *status is the exit status. */
 bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
 
+/* Checks of a replica's settings (cmd_init.c), each reporting what is
+ * wrong: a server URL a client can dial (rove_net_url_valid); a token of
+ * ROVE_TOKEN_HEX hex digits, into out in lower case; a CA file that
+ * exists, into out as an absolute path ("" stays "": none); a login as
+ * the server takes one (letters, digits and . _ - @, at most
+ * ROVE_MAX_NAME). */
+bool cli_server_ok(const char *url);
+bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1]);
+bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1]);
+bool cli_login_ok(const char *login);
+/* A command-line argument quoted for a message (rove_log_quote: escapes
+ * shown, cut after about 70 bytes) into a buffer that lives until the end
+ * of the enclosing block. */
+#define CLI_QUOTE_MAX 80
+#define CLI_QUOTE(s) rove_log_quote((char[CLI_QUOTE_MAX]){0}, CLI_QUOTE_MAX, (s))
+
 int cmd_init(rove_cli *cli, int argc, char **argv);
+int cmd_config(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);
 int cmd_status(rove_cli *cli, int argc, char **argv);
 /* customer, contact, contract, opportunity, activity, dealer, target and

@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
+	"  config [KEY [VALUE]]         the replica's server, token and CA file\n"
 	"  sync [--json]                push local changes, then pull the server's\n"
 	"  status [--json]              user, role, pending ops, cursor, last sync\n"
 	"  customer add|list|show|set|claim|release|history|delete ...\n"
@@ -46,12 +47,13 @@ static const struct {
 	const char *name;
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
-	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_record},   {"contact", cmd_record},      {"contract", cmd_record},
-	{"opportunity", cmd_record}, {"activity", cmd_record},    {"dealer", cmd_record},
-	{"target", cmd_record},     {"territory", cmd_record},    {"notices", cmd_notices},
-	{"report", cmd_report},     {"import", cmd_import},       {"export", cmd_export},
-	{"rejected", cmd_rejected}, {"conflicts", cmd_conflicts}, {"admin", cmd_admin},
+	{"init", cmd_init},         {"config", cmd_config},       {"sync", cmd_sync},
+	{"status", cmd_status},     {"customer", cmd_record},     {"contact", cmd_record},
+	{"contract", cmd_record},   {"opportunity", cmd_record},  {"activity", cmd_record},
+	{"dealer", cmd_record},     {"target", cmd_record},       {"territory", cmd_record},
+	{"notices", cmd_notices},   {"report", cmd_report},       {"import", cmd_import},
+	{"export", cmd_export},     {"rejected", cmd_rejected},   {"conflicts", cmd_conflicts},
+	{"admin", cmd_admin},
 };
 
 int cli_usage(const char *text, bool ok)

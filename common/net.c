@@ -7,10 +7,12 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -19,6 +21,79 @@
 bool rove_net_is_tls(const char *url)
 {
 	return strncmp(url, "tls+tcp://", 10) == 0;
+}
+
+/* A host name (letters, digits, hyphens and dots), an IPv4 address, or an
+ * IPv6 address in brackets: the characters only; the resolver decides
+ * the rest. */
+static bool host_valid(const char *h, size_t len)
+{
+	if (len == 0)
+		return false;
+	if (h[0] == '[') {
+		if (len < 3 || h[len - 1] != ']')
+			return false;
+		for (size_t i = 1; i + 1 < len; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.')
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
+			return false;
+	return h[0] != '.' && h[0] != '-';
+}
+
+bool rove_net_url_valid(const char *url, char *why, size_t whylen)
+{
+	static const char *const tcp[] = {"tcp://", "tls+tcp://"};
+	size_t len = strlen(url);
+
+	if (len > ROVE_MAX_URL) {
+		snprintf(why, whylen, "longer than %u bytes", (unsigned)ROVE_MAX_URL);
+		return false;
+	}
+	if (strncmp(url, "ipc://", 6) == 0) {
+		struct sockaddr_un sa;
+		if (url[6] == '\0') {
+			snprintf(why, whylen, "ipc:// needs a path, as in ipc:///run/rove.sock");
+			return false;
+		}
+		if (len - 6 >= sizeof(sa.sun_path)) {
+			snprintf(why, whylen, "an ipc:// path has at most %zu bytes", sizeof(sa.sun_path) - 1);
+			return false;
+		}
+		return true;
+	}
+	for (size_t k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
+		const char *hp, *colon, *p;
+		unsigned long port = 0;
+		if (strncmp(url, tcp[k], strlen(tcp[k])) != 0)
+			continue;
+		hp = url + strlen(tcp[k]);
+		colon = strrchr(hp, ':');
+		if (colon == NULL || (hp[0] == '[' && (strchr(hp, ']') == NULL || colon < strchr(hp, ']')))) {
+			snprintf(why, whylen, "%s needs a host and a port, as in %shq.example:7411", tcp[k], tcp[k]);
+			return false;
+		}
+		if (!host_valid(hp, (size_t)(colon - hp))) {
+			snprintf(why, whylen, "'%.*s' is not a host name or address", (int)(colon - hp), hp);
+			return false;
+		}
+		for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (p > colon + 1 && *p == '/') {
+			snprintf(why, whylen, "nothing may follow the port");
+			return false;
+		}
+		if (p == colon + 1 || *p != '\0' || port == 0 || port > 65535) {
+			snprintf(why, whylen, "the port must be a number from 1 to 65535");
+			return false;
+		}
+		return true;
+	}
+	snprintf(why, whylen, "expected tcp://HOST:PORT, tls+tcp://HOST:PORT or ipc:///PATH");
+	return false;
 }
 
 /* Reads a whole PEM file into a NUL-terminated string the caller frees. */

@@ -11,11 +11,19 @@
 
 #include <nng/nng.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Largest PEM file read (certificate, key or CA chain). */
 #define ROVE_MAX_PEM_BYTES (64u * 1024u)
 
 bool rove_net_is_tls(const char *url);
+
+/* Whether url is a server URL a client can dial: tcp://HOST:PORT or
+ * tls+tcp://HOST:PORT (a host name, an IPv4 address or [IPv6], a port
+ * 1-65535, nothing after it), or ipc:///PATH (a path that fits a Unix
+ * socket address), at most ROVE_MAX_URL bytes. If not, why says what is
+ * wrong (lowercase, without the URL). */
+bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 
 /* Starts listening on url; cert_file/key_file are required for TLS and
  * ignored otherwise; the listener goes to *out unless out is NULL. An

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 helps=(
-	"--help" "help" "init --help" "sync --help" "status --help" "customer --help"
+	"--help" "help" "init --help" "config --help" "sync --help" "status --help" "customer --help"
 	"customer add --help" "customer list --help" "customer show --help"
 	"customer set --help" "customer delete --help" "customer claim --help"
 	"customer release --help" "customer history --help" "territory --help"
@@ -30,7 +30,8 @@ done
 
 usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server"
 	"report" "report nosuch" "import" "export nosuch" "target set" "opportunity stage"
-	"customer add" "customer show xyz" "admin" "admin user" "admin territory add" "admin reassign")
+	"customer add" "customer show xyz" "admin" "admin user" "admin territory add" "admin reassign"
+	"config nosuchkey" "config server a b")
 for u in "${usage_errors[@]}"; do
 	set +e
 	# shellcheck disable=SC2086
