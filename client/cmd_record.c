@@ -1068,7 +1068,7 @@ static int activity_change(rove_cli *cli, const rove_coll_def *c, int argc, char
 	(void)c;
 	(void)argc;
 	(void)argv;
-	rove_error("activities are append-only: add a new one instead");
+	rove_error("activities are append-only: add a new one instead (managers and admins may delete one)");
 	return ROVE_EXIT_FAIL;
 }
 
@@ -1104,7 +1104,7 @@ static const rec_verb opportunity_verbs[] = {
 };
 static const rec_verb activity_verbs[] = {
 	{"add", rec_add}, {"list", rec_list}, {"show", rec_show},
-	{"set", activity_change}, {"delete", activity_change}, {NULL, NULL},
+	{"set", activity_change}, {"delete", rec_delete}, {NULL, NULL},
 };
 static const rec_verb target_verbs[] = {
 	{"set", target_set}, {"add", target_add}, {"list", rec_list}, {"show", rec_show},
@@ -1151,9 +1151,11 @@ static const char activity_help[] =
 	"usage: rove activity add --customer ID --kind visit|call|note [--at TIME] [--note TEXT] [--location L]\n"
 	"       rove activity list [--customer ID] [--json]\n"
 	"       rove activity show ID [--json]\n"
+	"       rove activity delete ID\n"
 	"\n"
-	"Follow-up records (跟进记录): visits, calls and notes. Append-only; a\n"
-	"visit may carry a location. --at defaults to now.\n";
+	"Follow-up records (跟进记录): visits, calls and notes. Append-only: never\n"
+	"changed, and deleted only by managers and admins (one logged by mistake);\n"
+	"reps delete nothing. A visit may carry a location. --at defaults to now.\n";
 
 static const char dealer_help[] =
 	"usage: rove dealer add --name N --territory CODE [--phone P]\n"
