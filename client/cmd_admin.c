@@ -10,6 +10,7 @@
 #include "sync.h"
 #include "text.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static const char help[] =
@@ -89,14 +90,46 @@ static void print_line(const char *s, uint32_t len, void *arg)
 	putchar('\n');
 }
 
+/* A territory code as the server takes one; reported if not. */
+static bool code_ok(const char *code)
+{
+	size_t len = strlen(code);
+	bool ok = len > 0 && len <= ROVE_MAX_NAME;
+
+	for (size_t i = 0; i < len && ok; i++)
+		ok = isalnum((unsigned char)code[i]) || strchr("._-", code[i]) != NULL;
+	if (!ok)
+		rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code),
+			   ROVE_MAX_NAME);
+	return ok;
+}
+
+/* Unassign's note, when the user did not hold the territory. */
+static void print_note(const char *s, uint32_t len, void *arg)
+{
+	(void)arg;
+	fputs("rove: note: ", stderr);
+	rove_text_put_shown(stderr, s, len, 0);
+	fputc('\n', stderr);
+}
+
 /* Sends command cmd; a role that may not run it (act: enum
- * rove_rules_act) is told at once, with the server's words. */
-static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
+ * rove_rules_act) is told at once, with the server's words. The lines of
+ * the answer go to stdout (a token), or with notes to stderr. */
+static int call_to(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, bool notes)
 {
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
-	int role, rc = cli_open(cli, &r);
+	int role, rc;
 
+	for (uint32_t i = 0; i < n; i++) {
+		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG) {
+			rove_error("%s is longer than %u bytes, the most an administration request carries",
+				   CLI_QUOTE(args[i]), ROVE_MAX_ADMIN_ARG);
+			return ROVE_EXIT_FAIL;
+		}
+	}
+	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
@@ -105,13 +138,19 @@ static int call(rove_cli *cli, int act, const char *cmd, const char *const *args
 		rove_replica_close(&r);
 		return ROVE_EXIT_FAIL;
 	}
-	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, print_line, NULL, err, sizeof(err));
+	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, notes ? print_note : print_line, NULL, err,
+			     sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);
 	return cli_exit(rc);
+}
+
+static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
+{
+	return call_to(cli, act, cmd, args, n, false);
 }
 
 /* Options of the form --name VALUE or --name=VALUE; positional arguments
@@ -179,6 +218,13 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
 		return ROVE_EXIT_USAGE;
 	}
+	/* What the server would refuse, in its words (and a login too long
+	 * for a request is no "limit exceeded"). */
+	if (!cli_login_ok(pos[0]))
+		return ROVE_EXIT_FAIL;
+	for (uint32_t i = 0; i < nterr; i++)
+		if (!code_ok(terr[i]))
+			return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = role;
 	for (uint32_t i = 0; i < nterr; i++)
@@ -198,6 +244,8 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 
 	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || name == NULL)
 		return cli_usage(territory_add_help, false);
+	if (!code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !code_ok(parent)))
+		return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = name;
 	args[2] = parent;
@@ -214,6 +262,8 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 			return cli_usage(territory_set_help, false);
 		}
 	}
+	if (!code_ok(argv[3]))
+		return ROVE_EXIT_FAIL;
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 }
 
@@ -224,9 +274,12 @@ static int assign(rove_cli *cli, int argc, char **argv)
 
 	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
 		return cli_usage(un ? unassign_help : assign_help, false);
+	if (!cli_login_ok(argv[2]) || !code_ok(argv[3]))
+		return ROVE_EXIT_FAIL;
 	args[0] = argv[2];
 	args[1] = argv[3];
-	return call(cli, ROVE_ACT_ADMINISTER, argv[1], args, 2);
+	/* The server says when there was nothing to take: a note. */
+	return call_to(cli, ROVE_ACT_ADMINISTER, argv[1], args, 2, un);
 }
 
 static int reassign(rove_cli *cli, int argc, char **argv)
@@ -242,11 +295,17 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 
 	if (!parse(argc, argv, 2, opts, 4, pos, &npos, 0) || to == NULL)
 		return cli_usage(reassign_help, false);
-	if (customer != NULL && territory == NULL && from == NULL) {
-		const char *args[2] = {customer, to};
+	if ((customer != NULL) == (territory != NULL) || (territory != NULL) != (from != NULL))
+		return cli_usage(reassign_help, false);
+	if (customer != NULL) {
 		rove_uuid id;
 		if (cli_id_arg(customer, "customer", &id) != ROVE_OK)
 			return ROVE_EXIT_USAGE;
+	}
+	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !code_ok(territory)))
+		return ROVE_EXIT_FAIL;
+	if (customer != NULL && territory == NULL && from == NULL) {
+		const char *args[2] = {customer, to};
 		return call(cli, ROVE_ACT_REASSIGN, "reassign.customer", args, 2);
 	}
 	if (territory != NULL && from != NULL && customer == NULL) {

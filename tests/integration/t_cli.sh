@@ -253,6 +253,38 @@ eq "$?" "1" "adding an existing user"
 r admin admin user add "bad name" --role rep >/dev/null 2>&1
 eq "$?" "1" "invalid user name"
 set -e
+# A login or code past its 64 characters gets the naming rule's message,
+# however long it is.
+for n in 65 300; do
+	long=$(printf 'a%.0s' $(seq 1 "$n"))
+	for cmd in "user add $long --role rep" "assign $long east.sh" "unassign $long east.sh" \
+		"reassign --customer $id --to $long"; do
+		set +e
+		# shellcheck disable=SC2086
+		out=$(r admin admin $cmd 2>"$T/err")
+		status=$?
+		set -e
+		eq "$status" "1" "'admin ${cmd:0:20}...' with a $n-character login"
+		eq "$out" "" "'admin ${cmd:0:20}...' printed on stdout"
+		grep -q "invalid user name '.*(letters, digits and . _ - @, at most 64)" "$T/err" ||
+			fail "a $n-character login: $(cat "$T/err")"
+	done
+	set +e
+	r admin admin territory add "$long" --name Long >/dev/null 2>"$T/err"
+	eq "$?" "1" "a $n-character territory code"
+	set -e
+	grep -q "invalid territory code '.*(letters, digits and . _ -, at most 64)" "$T/err" ||
+		fail "a $n-character code: $(cat "$T/err")"
+done
+# Unassigning a territory the user does not hold changes nothing and says
+# so (exit 0: the user does not hold it, as asked).
+territory east.hz
+out=$(r admin admin unassign alice east.hz 2>"$T/err")
+eq "$out" "" "unassign printed on stdout"
+grep -q "alice does not hold east.hz" "$T/err" || fail "unassign of a territory not held: $(cat "$T/err")"
+r admin admin assign alice east.hz
+out=$(r admin admin unassign alice east.hz 2>"$T/err")
+eq "$out$(cat "$T/err")" "" "unassign of a territory held says nothing"
 
 # A wrong token is refused and nothing is lost.
 rove -R "$T/eve" init --server "$URL" --user alice --token "$(printf 'f%.0s' $(seq 64))" 2>/dev/null
