@@ -6,14 +6,17 @@
 
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
-#include <pthread.h>
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -229,15 +232,15 @@ static void url_host(const char *url, char *out, size_t len)
  * the caller's timeout (a server that accepts and never answers holds it
  * that long); a non-blocking start would wait out the timeout for a
  * refused connection too, which is an answer at once. So the blocking
- * start runs on a thread of its own while the caller waits up to the
- * timeout; past it, closing the dialer aborts the start (nng finishes it
- * with NNG_ECLOSED) and the thread is joined. */
+ * start runs on a thread of its own, which writes its result to a pipe,
+ * while the caller polls the pipe up to the timeout; past it, closing the
+ * dialer aborts the start (nng finishes it with NNG_ECLOSED) and the
+ * thread is joined. A pipe and poll's relative timeout rather than a
+ * condition variable's absolute time: a laptop's clock may be anything
+ * (and tests move it with libfaketime, which shifts absolute times). */
 typedef struct dial_wait {
 	nng_dialer d;
-	int rv;
-	bool done;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	int fd; /* the pipe's write end */
 } dial_wait;
 
 static void *dial_thread(void *arg)
@@ -245,59 +248,59 @@ static void *dial_thread(void *arg)
 	dial_wait *w = arg;
 	int rv = nng_dialer_start(w->d, 0);
 
-	pthread_mutex_lock(&w->mu);
-	w->rv = rv;
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	/* A pipe holds far more than one int: the write cannot block, and it
+	 * cannot fail but for a closed read end, which the caller keeps
+	 * open until it has joined this thread. */
+	if (write(w->fd, &rv, sizeof(rv)) != (ssize_t)sizeof(rv))
+		rove_debug("dial: cannot report the result: %s", strerror(errno));
 	return NULL;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* nng_dialer_start(d, 0) bounded by timeout_ms: its result, or
  * NNG_ETIMEDOUT (the dialer closed), or an error starting the wait. */
 static int dial_within(nng_dialer d, int timeout_ms)
 {
-	dial_wait w = {.d = d, .rv = 0, .done = false};
-	pthread_condattr_t ca;
+	dial_wait w = {d, -1};
+	uint64_t until;
 	pthread_t t;
-	struct timespec until;
-	int rv = 0;
+	int fds[2], rv = NNG_ETIMEDOUT;
 
 	if (timeout_ms <= 0)
 		return nng_dialer_start(d, 0);
-	if (pthread_condattr_init(&ca) != 0)
+	if (pipe(fds) != 0)
 		return NNG_ENOMEM;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&w.cv, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		return NNG_ENOMEM;
-	}
-	pthread_condattr_destroy(&ca);
-	if (pthread_mutex_init(&w.mu, NULL) != 0) {
-		pthread_cond_destroy(&w.cv);
-		return NNG_ENOMEM;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	w.fd = fds[1];
+	until = mono_ms() + (uint64_t)timeout_ms;
 	if (pthread_create(&t, NULL, dial_thread, &w) != 0) {
-		rv = NNG_ENOMEM;
-	} else {
-		pthread_mutex_lock(&w.mu);
-		while (!w.done && rv == 0)
-			rv = pthread_cond_timedwait(&w.cv, &w.mu, &until) == 0 ? 0 : NNG_ETIMEDOUT;
-		if (w.done)
-			rv = w.rv;
-		pthread_mutex_unlock(&w.mu);
-		if (!w.done)
-			nng_dialer_close(d); /* ends the start: the thread returns */
-		pthread_join(t, NULL);
+		close(fds[0]);
+		close(fds[1]);
+		return NNG_ENOMEM;
 	}
-	pthread_mutex_destroy(&w.mu);
-	pthread_cond_destroy(&w.cv);
+	for (;;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		uint64_t now = mono_ms();
+		int n = now >= until ? 0 : poll(&p, 1, (int)(until - now));
+		if (n > 0) {
+			if (read(fds[0], &rv, sizeof(rv)) != (ssize_t)sizeof(rv))
+				rv = NNG_EINTERNAL;
+			break;
+		}
+		if (n == 0 || errno != EINTR)
+			break; /* timed out (or poll failed): rv is NNG_ETIMEDOUT */
+	}
+	if (rv == NNG_ETIMEDOUT)
+		nng_dialer_close(d); /* ends the start: the thread returns */
+	pthread_join(t, NULL);
+	close(fds[0]);
+	close(fds[1]);
 	return rv;
 }
 
