@@ -8,7 +8,7 @@ helps=(
 	"customer add --help" "customer list --help" "customer show --help"
 	"customer set --help" "customer delete --help" "customer claim --help"
 	"customer release --help" "customer history --help" "territory --help"
-	"territory list --help" "rejected --help" "conflicts --help" "admin --help"
+	"territory list --help" "territory show --help" "activity delete --help" "rejected --help" "conflicts --help" "admin --help"
 	"admin user add --help" "admin territory add --help" "admin territory set --help"
 	"admin assign --help" "admin unassign --help" "admin reassign --help" "contact --help" "contact add --help" "contact list --help"
 	"contract --help" "contract add --help" "opportunity --help" "opportunity add --help"
