@@ -402,6 +402,67 @@ static int precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	return ROVE_EPERM;
 }
 
+/* The options of `add` (argv[2..]) into op: ROVE_EXIT_USAGE for an
+ * unexpected argument, an unknown option, one without its value or a
+ * required one left out (reported; the caller prints the usage), then
+ * the values: ROVE_EXIT_FAIL for an invalid one (reported), ROVE_EXIT_USAGE
+ * for an id that is not one. */
+static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *op)
+{
+	const rove_field_def **fds = calloc((size_t)argc, sizeof(*fds));
+	const char **vals = calloc((size_t)argc, sizeof(*vals));
+	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK;
+
+	if (fds == NULL || vals == NULL) {
+		free(fds);
+		free(vals);
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
+	}
+	for (int i = 2; i < argc && status == ROVE_EXIT_OK; i++) {
+		const char *a = argv[i], *eq;
+		if (strncmp(a, "--", 2) != 0) {
+			rove_error("unexpected argument '%s' for %s add", a, c->name);
+			status = ROVE_EXIT_USAGE;
+			break;
+		}
+		eq = strchr(a, '=');
+		fds[n] = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (fds[n] == NULL) {
+			rove_error("unknown option '%s' for %s add", a, c->name);
+			status = ROVE_EXIT_USAGE;
+		} else if (eq != NULL) {
+			vals[n++] = eq + 1;
+		} else if (i + 1 < argc) {
+			vals[n++] = argv[++i];
+		} else {
+			rove_error("option '%s' needs a value", a);
+			status = ROVE_EXIT_USAGE;
+		}
+	}
+	/* A required option left out is a usage error; one given an empty
+	 * or bad value is an invalid value. */
+	for (size_t i = 0; i < c->nfields && status == ROVE_EXIT_OK; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		bool given = false;
+		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM))
+			continue;
+		for (int k = 0; k < n && !given; k++)
+			given = fds[k] == fd;
+		if (given)
+			continue;
+		option_name(fd, opt);
+		rove_error("%s add needs --%s", c->name, opt);
+		status = ROVE_EXIT_USAGE;
+	}
+	for (int k = 0; k < n && status == ROVE_EXIT_OK && rc == ROVE_OK; k++)
+		rc = set_field(op, fds[k], vals[k]);
+	free(fds);
+	free(vals);
+	return status != ROVE_EXIT_OK ? status : rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
+}
+
 static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -409,59 +470,27 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_uuid id;
 	rove_stamp st0 = {{0}, 0};
 	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
-	int rc = ROVE_OK;
+	int rc = ROVE_OK, status;
 
-	if (op == NULL)
-		return ROVE_EXIT_FAIL;
-	rove_uuid_new(&id);
-	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
-	for (int i = 2; i < argc && rc == ROVE_OK; i++) {
-		const char *a = argv[i], *eq, *val;
-		const rove_field_def *fd;
-
-		if (cli_is_help(a)) {
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
 			add_help(c, stdout);
 			free(op);
 			return ROVE_EXIT_OK;
 		}
-		if (strncmp(a, "--", 2) != 0) {
-			rove_error("unexpected argument '%s' for %s add", a, c->name);
-			add_help(c, stderr);
-			free(op);
-			return ROVE_EXIT_USAGE;
-		}
-		eq = strchr(a, '=');
-		fd = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-		if (fd == NULL) {
-			rove_error("unknown option '%s' for %s add", a, c->name);
-			add_help(c, stderr);
-			free(op);
-			return ROVE_EXIT_USAGE;
-		}
-		if (eq != NULL) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			rove_error("option '%s' needs a value", a);
-			free(op);
-			return ROVE_EXIT_USAGE;
-		}
-		rc = set_field(op, fd, val);
 	}
-	/* A required option left out is a usage error; one given an empty
-	 * or bad value is an invalid value (the check below). */
-	for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
-		const rove_field_def *fd = &c->fields[i];
-		char opt[ROVE_MAX_FIELD_NAME + 1];
-		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM) ||
-		    rove_fields_get(&op->fs, fd->name) != NULL)
-			continue;
-		option_name(fd, opt);
-		rove_error("%s add needs --%s", c->name, opt);
-		add_help(c, stderr);
+	if (op == NULL)
+		return ROVE_EXIT_FAIL;
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
+	/* The command line's form first (a usage error, exit 2), then the
+	 * values (an invalid one: exit 1). */
+	status = add_options(c, argc, argv, op);
+	if (status != ROVE_EXIT_OK) {
+		if (status == ROVE_EXIT_USAGE)
+			add_help(c, stderr);
 		free(op);
-		return ROVE_EXIT_USAGE;
+		return status;
 	}
 	/* Checked before the replica is opened, and again with what the
 	 * replica adds just before the write. */

@@ -126,6 +126,7 @@ none=00000000-0000-7000-8000-000000000000
 usage=(
 	"customer add"
 	"customer add --tier loyal"
+	"customer add --tier gold"
 	"customer add --name X extra"
 	"customer add --name X --dealer not-an-id"
 	"contact add --name x"
