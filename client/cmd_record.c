@@ -842,6 +842,22 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 			return cli_usage(del ? del_help : set_help, true);
 	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
 		return cli_usage(del ? del_help : set_help, false);
+	/* The command line's form first (exit 2), then the record and the
+	 * values (exit 1). */
+	for (int i = 3; !del && i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (eq == NULL) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			return ROVE_EXIT_USAGE;
+		}
+		if (field_arg(c, argv[i], (size_t)(eq - argv[i])) == NULL) {
+			char names[512];
+			field_names(c, names, sizeof(names));
+			rove_error("unknown %s field '%.*s' (%s fields: %s)", c->name, (int)(eq - argv[i]), argv[i],
+				   c->name, names);
+			return ROVE_EXIT_USAGE;
+		}
+	}
 	rc = change_open(cli, c, argv[2], &ch);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
@@ -850,19 +866,7 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
 	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
 		const char *eq = strchr(argv[i], '=');
-		const rove_field_def *fd = eq ? field_arg(c, argv[i], (size_t)(eq - argv[i])) : NULL;
-		if (eq == NULL) {
-			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
-			rc = CLI_EUSAGE;
-		} else if (fd == NULL) {
-			char names[512];
-			field_names(c, names, sizeof(names));
-			rove_error("unknown %s field '%.*s' (%s fields: %s)", c->name, (int)(eq - argv[i]), argv[i],
-				   c->name, names);
-			rc = CLI_EUSAGE;
-		} else {
-			rc = set_field(ch.op, fd, eq + 1);
-		}
+		rc = set_field(ch.op, field_arg(c, argv[i], (size_t)(eq - argv[i])), eq + 1);
 	}
 	return change_close(&ch, rc);
 }

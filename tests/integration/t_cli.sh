@@ -138,6 +138,7 @@ usage=(
 	"dealer add --name D"
 	"customer set $id nosuchfield=1"
 	"customer set $id noequals"
+	"customer set $none nosuchfield=1"
 	"customer set $id dealer=not-an-id"
 	"customer set $id"
 	"customer set not-an-id tier=loyal"
