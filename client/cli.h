@@ -11,6 +11,7 @@
 #ifndef ROVE_CLI_H
 #define ROVE_CLI_H
 
+#include "log.h"
 #include "replica.h"
 #include "schema.h"
 
@@ -24,6 +25,12 @@ enum rove_exit {
 	ROVE_EXIT_UNREACH = 3, /* server unreachable; local data untouched */
 };
 
+/* A usage error found after the command line was parsed (an id that is
+ * not one, an unknown field), already reported: cli_exit makes it exit
+ * status 2. Returned only by client code, beside the rove errors, which
+ * are never negative. */
+#define CLI_EUSAGE (-1)
+
 typedef struct rove_cli {
 	const char *dir; /* replica directory */
 	int timeout_ms;
@@ -31,8 +38,12 @@ typedef struct rove_cli {
 
 /* Opens the replica, reporting a clear error; returns a rove error. */
 int cli_open(const rove_cli *cli, rove_replica *r);
-/* The exit status for a rove error. */
+/* The exit status for a rove error or CLI_EUSAGE. */
 int cli_exit(int rove_err);
+/* Parses an id given on the command line; a usage error (CLI_EUSAGE,
+ * reported as "invalid WHAT id 'ARG'", what being "customer", say) if it
+ * is not one. */
+int cli_id_arg(const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);
 /* True if arg is -h or --help. */
@@ -43,7 +54,24 @@ bool cli_is_help(const char *arg);
  * *status is the exit status. */
 bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
 
+/* Checks of a replica's settings (cmd_init.c), each reporting what is
+ * wrong: a server URL a client can dial (rove_net_url_valid); a token of
+ * ROVE_TOKEN_HEX hex digits, into out in lower case; a CA file that
+ * exists, into out as an absolute path ("" stays "": none); a login as
+ * the server takes one (letters, digits and . _ - @, at most
+ * ROVE_MAX_NAME). */
+bool cli_server_ok(const char *url);
+bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1]);
+bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1]);
+bool cli_login_ok(const char *login);
+/* A command-line argument quoted for a message (rove_log_quote: escapes
+ * shown, cut after about 70 bytes) into a buffer that lives until the end
+ * of the enclosing block. */
+#define CLI_QUOTE_MAX 80
+#define CLI_QUOTE(s) rove_log_quote((char[CLI_QUOTE_MAX]){0}, CLI_QUOTE_MAX, (s))
+
 int cmd_init(rove_cli *cli, int argc, char **argv);
+int cmd_config(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);
 int cmd_status(rove_cli *cli, int argc, char **argv);
 /* customer, contact, contract, opportunity, activity, dealer, target and

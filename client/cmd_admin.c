@@ -10,6 +10,7 @@
 #include "sync.h"
 #include "text.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static const char help[] =
@@ -25,16 +26,60 @@ static const char help[] =
 	"  user add        add a user (role: rep, manager, analyst or admin) and\n"
 	"                  print the new user's token alone on stdout\n"
 	"  territory add   add a territory (codes like east.sh) under a parent\n"
-	"  territory set   rename it or set its public-pool rules (公海规则):\n"
-	"                  pool_limit=N (customers a rep may hold), claim_limit=N\n"
-	"                  (claims a day), cooldown_days=N (before re-claiming one\n"
-	"                  released), release_reason=1 (a reason is required),\n"
-	"                  recycle_days=N (idle customers go back to the pool),\n"
-	"                  warn_days=N (owners are told this many days before)\n"
+	"  territory set   rename it or set its public-pool rules (公海规则)\n"
 	"  assign          give a rep or manager a territory (unassign: take it)\n"
 	"  reassign        move one customer, or all of a rep's customers in a\n"
 	"                  territory together with the territory, to another user\n"
-	"                  (admins anywhere, managers inside their territories)\n";
+	"                  (admins anywhere, managers inside their territories)\n"
+	"Run 'rove admin COMMAND --help' for one command.\n";
+
+static const char user_add_help[] =
+	"usage: rove admin user add NAME --role ROLE [--territory CODE]...\n"
+	"\n"
+	"(admins) Add a user and print the new user's token alone on stdout.\n"
+	"  NAME              the login: letters, digits and . _ - @, at most 64\n"
+	"  --role ROLE       rep, manager, analyst or admin\n"
+	"  --territory CODE  a territory the user holds (repeat for more)\n";
+
+static const char territory_add_help[] =
+	"usage: rove admin territory add CODE --name NAME [--parent CODE]\n"
+	"\n"
+	"(admins) Add a territory: CODE is letters, digits and . _ - (like\n"
+	"east.sh), at most 64; --parent puts it under another territory.\n";
+
+static const char territory_set_help[] =
+	"usage: rove admin territory set CODE FIELD=VALUE...\n"
+	"\n"
+	"(admins) Rename a territory (name=TEXT) or set its public-pool rules\n"
+	"(公海规则), 0 for none:\n"
+	"  pool_limit=N       customers a rep may hold\n"
+	"  claim_limit=N      claims a day\n"
+	"  cooldown_days=N    before re-claiming one released\n"
+	"  release_reason=1   a reason is required to release\n"
+	"  recycle_days=N     idle customers go back to the pool\n"
+	"  warn_days=N        owners are told this many days before\n";
+
+static const char assign_help[] =
+	"usage: rove admin assign USER CODE\n"
+	"\n"
+	"(admins) Give a rep or manager territory CODE; their replica refetches\n"
+	"its data on the next sync.\n";
+
+static const char unassign_help[] =
+	"usage: rove admin unassign USER CODE\n"
+	"\n"
+	"(admins) Take territory CODE from a user; their replica drops what it\n"
+	"no longer may see on the next sync. A user who does not hold CODE is\n"
+	"left as is (said on stderr).\n";
+
+static const char reassign_help[] =
+	"usage: rove admin reassign --customer ID --to USER\n"
+	"       rove admin reassign --territory CODE --from USER --to USER\n"
+	"\n"
+	"(admins anywhere, managers inside their territories) Move one customer,\n"
+	"or all of a user's customers in a territory together with the territory,\n"
+	"to another user, with their contacts, contracts, open deals and\n"
+	"activities.\n";
 
 /* A line of the server's answer (a token, an id), shown: the server is
  * not trusted to send only printable text. */
@@ -45,14 +90,46 @@ static void print_line(const char *s, uint32_t len, void *arg)
 	putchar('\n');
 }
 
+/* A territory code as the server takes one; reported if not. */
+static bool code_ok(const char *code)
+{
+	size_t len = strlen(code);
+	bool ok = len > 0 && len <= ROVE_MAX_NAME;
+
+	for (size_t i = 0; i < len && ok; i++)
+		ok = isalnum((unsigned char)code[i]) || strchr("._-", code[i]) != NULL;
+	if (!ok)
+		rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code),
+			   ROVE_MAX_NAME);
+	return ok;
+}
+
+/* Unassign's note, when the user did not hold the territory. */
+static void print_note(const char *s, uint32_t len, void *arg)
+{
+	(void)arg;
+	fputs("rove: note: ", stderr);
+	rove_text_put_shown(stderr, s, len, 0);
+	fputc('\n', stderr);
+}
+
 /* Sends command cmd; a role that may not run it (act: enum
- * rove_rules_act) is told at once, with the server's words. */
-static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
+ * rove_rules_act) is told at once, with the server's words. The lines of
+ * the answer go to stdout (a token), or with notes to stderr. */
+static int call_to(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, bool notes)
 {
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
-	int role, rc = cli_open(cli, &r);
+	int role, rc;
 
+	for (uint32_t i = 0; i < n; i++) {
+		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG) {
+			rove_error("%s is longer than %u bytes, the most an administration request carries",
+				   CLI_QUOTE(args[i]), ROVE_MAX_ADMIN_ARG);
+			return ROVE_EXIT_FAIL;
+		}
+	}
+	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
@@ -61,13 +138,19 @@ static int call(rove_cli *cli, int act, const char *cmd, const char *const *args
 		rove_replica_close(&r);
 		return ROVE_EXIT_FAIL;
 	}
-	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, print_line, NULL, err, sizeof(err));
+	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, notes ? print_note : print_line, NULL, err,
+			     sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);
 	return cli_exit(rc);
+}
+
+static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
+{
+	return call_to(cli, act, cmd, args, n, false);
 }
 
 /* Options of the form --name VALUE or --name=VALUE; positional arguments
@@ -130,11 +213,18 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	};
 
 	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || role == NULL)
-		return cli_usage(help, false);
+		return cli_usage(user_add_help, false);
 	if (rove_role_parse(role) == 0) {
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
 		return ROVE_EXIT_USAGE;
 	}
+	/* What the server would refuse, in its words (and a login too long
+	 * for a request is no "limit exceeded"). */
+	if (!cli_login_ok(pos[0]))
+		return ROVE_EXIT_FAIL;
+	for (uint32_t i = 0; i < nterr; i++)
+		if (!code_ok(terr[i]))
+			return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = role;
 	for (uint32_t i = 0; i < nterr; i++)
@@ -153,11 +243,43 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 	};
 
 	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || name == NULL)
-		return cli_usage(help, false);
+		return cli_usage(territory_add_help, false);
+	if (!code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !code_ok(parent)))
+		return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = name;
 	args[2] = parent;
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.add", args, parent != NULL ? 3 : 2);
+}
+
+static int territory_set(rove_cli *cli, int argc, char **argv)
+{
+	if (argc < 5 || (uint32_t)(argc - 3) > ROVE_MAX_ADMIN_ARGS)
+		return cli_usage(territory_set_help, false);
+	for (int i = 3; i < argc; i++) {
+		if (argv[i][0] == '-' || (i > 3 && strchr(argv[i], '=') == NULL)) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			return cli_usage(territory_set_help, false);
+		}
+	}
+	if (!code_ok(argv[3]))
+		return ROVE_EXIT_FAIL;
+	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
+}
+
+static int assign(rove_cli *cli, int argc, char **argv)
+{
+	bool un = strcmp(argv[1], "unassign") == 0;
+	const char *args[2];
+
+	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
+		return cli_usage(un ? unassign_help : assign_help, false);
+	if (!cli_login_ok(argv[2]) || !code_ok(argv[3]))
+		return ROVE_EXIT_FAIL;
+	args[0] = argv[2];
+	args[1] = argv[3];
+	/* The server says when there was nothing to take: a note. */
+	return call_to(cli, ROVE_ACT_ADMINISTER, argv[1], args, 2, un);
 }
 
 static int reassign(rove_cli *cli, int argc, char **argv)
@@ -172,7 +294,16 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 	};
 
 	if (!parse(argc, argv, 2, opts, 4, pos, &npos, 0) || to == NULL)
-		return cli_usage(help, false);
+		return cli_usage(reassign_help, false);
+	if ((customer != NULL) == (territory != NULL) || (territory != NULL) != (from != NULL))
+		return cli_usage(reassign_help, false);
+	if (customer != NULL) {
+		rove_uuid id;
+		if (cli_id_arg(customer, "customer", &id) != ROVE_OK)
+			return ROVE_EXIT_USAGE;
+	}
+	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !code_ok(territory)))
+		return ROVE_EXIT_FAIL;
 	if (customer != NULL && territory == NULL && from == NULL) {
 		const char *args[2] = {customer, to};
 		return call(cli, ROVE_ACT_REASSIGN, "reassign.customer", args, 2);
@@ -181,32 +312,66 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		const char *args[3] = {territory, from, to};
 		return call(cli, ROVE_ACT_REASSIGN, "reassign.territory", args, 3);
 	}
-	return cli_usage(help, false);
+	return cli_usage(reassign_help, false);
 }
+
+/* The admin commands: `rove admin WORDS...` with their own usage. */
+static const struct admin_cmd {
+	const char *word1, *word2; /* word2 NULL: one word */
+	const char *help;
+	int (*fn)(rove_cli *cli, int argc, char **argv);
+} admin_cmds[] = {
+	{"user", "add", user_add_help, user_add},
+	{"territory", "add", territory_add_help, territory_add},
+	{"territory", "set", territory_set_help, territory_set},
+	{"assign", NULL, assign_help, assign},
+	{"unassign", NULL, unassign_help, assign},
+	{"reassign", NULL, reassign_help, reassign},
+};
 
 int cmd_admin(rove_cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : NULL;
+	const struct admin_cmd *cmd = NULL;
+	bool group = false; /* argv[1] names commands, but not which */
+	char usage[1024];
+	size_t n = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-	if (sub == NULL)
-		return cli_usage(help, false);
-	if (strcmp(sub, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
-		return user_add(cli, argc, argv);
-	if (strcmp(sub, "territory") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
-		return territory_add(cli, argc, argv);
-	if (strcmp(sub, "territory") == 0 && argc >= 5 && (uint32_t)(argc - 3) <= ROVE_MAX_ADMIN_ARGS &&
-	    strcmp(argv[2], "set") == 0)
-		return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3,
-			    (uint32_t)(argc - 3));
-	if ((strcmp(sub, "assign") == 0 || strcmp(sub, "unassign") == 0) && argc == 4) {
-		const char *args[2] = {argv[2], argv[3]};
-		return call(cli, ROVE_ACT_ADMINISTER, sub, args, 2);
+	for (size_t k = 0; argc > 1 && k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++) {
+		const struct admin_cmd *a = &admin_cmds[k];
+		if (strcmp(argv[1], a->word1) != 0)
+			continue;
+		group = true;
+		if (a->word2 == NULL || (argc > 2 && strcmp(argv[2], a->word2) == 0)) {
+			cmd = a;
+			break;
+		}
 	}
-	if (strcmp(sub, "reassign") == 0)
-		return reassign(cli, argc, argv);
-	rove_error("unknown admin command");
-	return cli_usage(help, false);
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(cmd != NULL ? cmd->help : help, true);
+	}
+	if (cmd != NULL)
+		return cmd->fn(cli, argc, argv);
+	if (!group) {
+		if (argc > 1)
+			rove_error("unknown admin command '%s'", argv[1]);
+		return cli_usage(help, false);
+	}
+	/* `rove admin territory`: the usage lines of its commands. */
+	if (argc > 2)
+		rove_error("unknown admin %s command '%s'", argv[1], argv[2]);
+	usage[0] = '\0';
+	for (size_t k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++) {
+		const struct admin_cmd *a = &admin_cmds[k];
+		const char *nl = strchr(a->help, '\n');
+		int w;
+		if (strcmp(argv[1], a->word1) != 0 || nl == NULL)
+			continue;
+		w = snprintf(usage + n, sizeof(usage) - n, "%s%.*s\n", n ? "       " : "", (int)(nl - a->help) - (n ? 7 : 0),
+			     a->help + (n ? 7 : 0));
+		if (w < 0 || (size_t)w >= sizeof(usage) - n)
+			break;
+		n += (size_t)w;
+	}
+	return cli_usage(usage, false);
 }

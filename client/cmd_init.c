@@ -1,7 +1,10 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
+#include "net.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,11 +15,74 @@ static const char help[] =
 	"\n"
 	"Create a replica in the replica directory (-R DIR). Works offline: the\n"
 	"replica fills on the first 'rove sync'.\n"
-	"  --server URL    the server, e.g. tcp://127.0.0.1:7411 or ipc:///path\n"
+	"  --server URL    the server: tcp://HOST:PORT, tls+tcp://HOST:PORT or\n"
+	"                  ipc:///PATH, e.g. tcp://127.0.0.1:7411\n"
 	"  --user NAME     your login\n"
-	"  --token TOKEN   your token, as printed by 'roved init' or 'rove admin user add'\n"
+	"  --token TOKEN   your token (64 hex characters), as printed by 'roved init'\n"
+	"                  or 'rove admin user add'\n"
 	"  --ca FILE       for tls+tcp:// servers: the CA certificate (PEM) that signed\n"
-	"                  the server's certificate ($ROVE_TLS_CA overrides it)\n";
+	"                  the server's certificate ($ROVE_TLS_CA overrides it)\n"
+	"'rove config' shows and changes these later.\n";
+
+bool cli_server_ok(const char *url)
+{
+	char why[ROVE_MAX_ERRMSG];
+
+	if (rove_net_url_valid(url, why, sizeof(why)))
+		return true;
+	rove_error("invalid server URL %s: %s", CLI_QUOTE(url), why);
+	return false;
+}
+
+bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
+{
+	size_t len = strlen(token);
+
+	for (size_t i = 0; i < len && len == ROVE_TOKEN_HEX; i++) {
+		if (!isxdigit((unsigned char)token[i]))
+			len = 0;
+	}
+	if (len != ROVE_TOKEN_HEX) {
+		rove_error("invalid token (expected %u hex characters, as 'roved init' or 'rove admin user add' "
+			   "print it)",
+			   ROVE_TOKEN_HEX);
+		return false;
+	}
+	/* Tokens are printed in lower case; the server compares them exactly. */
+	for (size_t i = 0; i <= len; i++)
+		out[i] = (char)tolower((unsigned char)token[i]);
+	return true;
+}
+
+bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
+{
+	char abs[PATH_MAX];
+
+	if (ca[0] == '\0') {
+		out[0] = '\0';
+		return true;
+	}
+	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
+		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
+			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
+		return false;
+	}
+	memcpy(out, abs, strlen(abs) + 1);
+	return true;
+}
+
+bool cli_login_ok(const char *login)
+{
+	size_t len = strlen(login);
+	bool ok = len > 0 && len <= ROVE_MAX_NAME;
+
+	for (size_t i = 0; i < len && ok; i++)
+		ok = isalnum((unsigned char)login[i]) || strchr("._-@", login[i]) != NULL;
+	if (!ok)
+		rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login),
+			   ROVE_MAX_NAME);
+	return ok;
+}
 
 int cmd_init(rove_cli *cli, int argc, char **argv)
 {
@@ -29,7 +95,7 @@ int cmd_init(rove_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *user = NULL, *token = NULL, *ca = NULL;
-	char ca_abs[PATH_MAX];
+	char ca_abs[ROVE_MAX_URL + 1], tok[ROVE_TOKEN_HEX + 1];
 	int c, rc;
 
 	optind = 1;
@@ -45,28 +111,12 @@ int cmd_init(rove_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc || server == NULL || user == NULL || token == NULL)
 		return cli_usage(help, false);
-	if (strlen(server) > ROVE_MAX_URL || strstr(server, "://") == NULL) {
-		rove_error("invalid server URL '%s'", server);
+	if (!cli_server_ok(server) || !cli_login_ok(user) || !cli_token_ok(token, tok) ||
+	    (ca != NULL && !cli_ca_ok(ca, ca_abs)))
 		return ROVE_EXIT_USAGE;
-	}
-	if (strlen(user) == 0 || strlen(user) > ROVE_MAX_NAME) {
-		rove_error("invalid user name '%s'", user);
-		return ROVE_EXIT_USAGE;
-	}
-	if (strlen(token) != ROVE_TOKEN_HEX) {
-		rove_error("invalid token (expected %u hex characters)", ROVE_TOKEN_HEX);
-		return ROVE_EXIT_USAGE;
-	}
-	if (ca != NULL) {
-		if (realpath(ca, ca_abs) == NULL || strlen(ca_abs) > ROVE_MAX_URL) {
-			rove_error("cannot find the CA file '%s'", ca);
-			return ROVE_EXIT_USAGE;
-		}
-		ca = ca_abs;
-	}
-	rc = rove_replica_create(cli->dir, server, user, token, ca);
+	rc = rove_replica_create(cli->dir, server, user, tok, ca != NULL ? ca_abs : NULL);
 	if (rc == ROVE_EEXIST) {
-		rove_error("'%s' already holds a replica", cli->dir);
+		rove_error("'%s' already holds a replica (change its settings with 'rove config')", cli->dir);
 		return ROVE_EXIT_FAIL;
 	}
 	if (rc != ROVE_OK) {

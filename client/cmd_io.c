@@ -265,9 +265,15 @@ static int load_record(const rove_record *rec, void *arg)
 				rc = key_put(&im->keys, key, make_key(key, 'p', norm), 0, &rec->id, &dup);
 		}
 	} else {
-		char ids[ROVE_UUID_STRLEN + 1];
+		/* A child row names its customer by id or by tax id. */
+		const char *tax = rove_fields_str(&rec->fs, "tax_id");
+		char ids[ROVE_UUID_STRLEN + 1], norm[ROVE_MAX_STR + 1];
 		rove_uuid_format(&rec->id, ids);
 		rc = key_put(&im->keys, key, make_key(key, 'c', ids), 0, &rec->id, &dup);
+		if (rc == ROVE_OK && tax != NULL && tax[0] != '\0') {
+			rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
+			rc = key_put(&im->keys, key, make_key(key, 't', norm), 0, &rec->id, &dup);
+		}
 	}
 	return rc;
 }
@@ -379,6 +385,40 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 	return ROVE_OK;
 }
 
+/* The prefix of a child row's customer cell that names the customer by
+ * its tax id (SPEC: "takes an id or tax_id:XXXX"). */
+#define TAX_REF "tax_id:"
+
+/* A customer cell "tax_id:XXXX": the id of the customer this replica
+ * holds with that tax id (compared normalised) into canon; false, with
+ * the row's error reported, if there is none or XXXX is no tax id. */
+static bool customer_by_tax_id(importer *im, unsigned long line, const char *fname, const char *text,
+			       char canon[ROVE_UUID_STRLEN + 1])
+{
+	const char *tax = text + strlen(TAX_REF);
+	char norm[ROVE_MAX_STR + 1], why[ROVE_MAX_ERRMSG], key[ROVE_MAX_STR + 3];
+	size_t n = rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm)), len;
+	const key_slot *s;
+
+	if (n == 0) {
+		row_error(im, line, "%s '%.*s' names no tax id", fname, shown(text), text);
+		return false;
+	}
+	if (n >= sizeof(norm) || !rove_taxid_valid(norm, n, why, sizeof(why))) {
+		row_error(im, line, "%s: tax_id '%.*s' is not a 统一社会信用代码%s%s", fname, shown(tax), tax,
+			  n < sizeof(norm) ? ": " : "", n < sizeof(norm) ? why : "");
+		return false;
+	}
+	len = make_key(key, 't', norm);
+	s = key_find(&im->keys, key, len, key_hash(key, len));
+	if (s == NULL || s->line != 0) {
+		row_error(im, line, "no customer with tax_id '%s' in this replica", norm);
+		return false;
+	}
+	rove_uuid_format(&s->id, canon);
+	return true;
+}
+
 /* Builds the create op of one row into op, reporting every bad value.
  * Returns a rove error only for a failure that is not the row's. */
 static int row_op(importer *im, const char *const *cells, unsigned long line, rove_op *op)
@@ -406,6 +446,10 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 		}
 		if (fd->type == ROVE_FT_REF && rove_uuid_parse(text, &ref) == ROVE_OK) {
 			rove_uuid_format(&ref, canon); /* ids are lower case everywhere */
+			text = canon;
+		} else if ((fd->flags & ROVE_FF_PARENT) && strncmp(text, TAX_REF, strlen(TAX_REF)) == 0) {
+			if (!customer_by_tax_id(im, line, fd->name, text, canon))
+				continue;
 			text = canon;
 		}
 		if (rove_schema_parse(fd, text, &v, why, sizeof(why)) != ROVE_OK) {
@@ -476,7 +520,7 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 			continue;
 		if (dup->line == 0) {
 			rove_uuid_format(&dup->id, ids);
-			row_error(im, line, "%s '%.*s' belongs to customer %s already", fields[i], shown(val), val, ids);
+			row_error(im, line, "duplicate: %s '%.*s' belongs to customer %s", fields[i], shown(val), val, ids);
 		} else {
 			row_error(im, line, "%s '%.*s' is also on line %lu", fields[i], shown(val), val, dup->line);
 		}
@@ -541,8 +585,9 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 		row_error(im, line, "%zu cells, but the header has %zu columns", n, im->ncols);
 		return ROVE_OK;
 	}
+	/* A spreadsheet's guard against formulas is not part of the value. */
 	for (size_t j = 0; j < n; j++)
-		cells[j] = rove_csv_cell(csv, j);
+		cells[j] = rove_csv_unguard(rove_csv_cell(csv, j));
 	rc = row_op(im, cells, line, op);
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
 		rc = row_unique(im, op, line);
@@ -659,13 +704,17 @@ static void import_help(FILE *f)
 		}
 		fputc('\n', f);
 	}
-	fputs("A contact's customer, and a customer's dealer, are ids. The columns id,\n"
-	      "owner, last_activity_at and created_at, which 'rove export' writes,\n"
-	      "are accepted and ignored: the server sets them. An empty cell leaves a\n"
+	fputs("A contact's customer is its id, or tax_id:XXXX for the customer this\n"
+	      "replica holds with that tax id; a customer's dealer is an id. The\n"
+	      "columns id, owner, last_activity_at and created_at, which 'rove export'\n"
+	      "writes, are accepted and ignored: the server sets them. An empty cell leaves a\n"
 	      "field unset; values are written as on the command line (tier: one of\n"
 	      "prospect, customer, loyal). Quoted cells may hold commas, doubled\n"
 	      "quotes and line breaks; a byte order mark and CRLF line ends are fine,\n"
-	      "and blank lines are skipped.\n"
+	      "and blank lines are skipped. A single quote that 'rove export' put\n"
+	      "before a cell starting with = + - @ or a tab (so that a spreadsheet\n"
+	      "does not run it as a formula) is taken off: a cell '+86 21 5555 0101\n"
+	      "reads as +86 21 5555 0101.\n"
 	      "\n"
 	      "Every row is checked before anything is written, and every bad row is\n"
 	      "reported as FILE:LINE (the line where the row starts; the header is\n"
@@ -824,7 +873,9 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
 		"          integer cents) and is empty for null, so 'rove import' reads\n"
 		"          the file back: it ignores id, owner, last_activity_at and\n"
-		"          created_at.\n"
+		"          created_at. A cell starting with = + - @ or a tab gets a\n"
+		"          single quote in front, so that a spreadsheet shows it as\n"
+		"          text instead of running it as a formula; import takes it off.\n"
 		"  --json  the array 'rove customer list --json' prints\n"
 		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 		"          shows Chinese text correctly\n";

@@ -10,6 +10,7 @@
 #include "out.h"
 #include "hlc.h"
 #include "rules.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -39,6 +40,12 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 			   fd->name);
 		return ROVE_EINVAL;
 	}
+	if (fd->type == ROVE_FT_REF && text[0] != '\0') {
+		rove_uuid id;
+		rc = cli_id_arg(text, fd->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	rc = rove_schema_parse(fd, text, &v, why, sizeof(why));
 	if (rc != ROVE_OK) {
 		rove_error("%s", why);
@@ -50,14 +57,45 @@ static int set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	return rc;
 }
 
-/* Writes op to the replica once it passes the schema's one check (the
- * server makes the same, so what it would refuse is never written);
- * reports why not. */
-static int precheck(rove_replica *r, const rove_op *op);
+typedef struct code_find {
+	const char *code;
+	rove_record *rec;
+	bool found;
+} code_find;
+
+static int territory_of_code(const rove_record *rec, void *arg)
+{
+	code_find *f = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code == NULL || strcmp(code, f->code) != 0)
+		return ROVE_OK;
+	f->rec->coll = rec->coll;
+	f->rec->id = rec->id;
+	f->found = true;
+	/* Values point into their record's arena: copied, not assigned. */
+	return rove_fields_copy(&f->rec->fs, &rec->fs) == ROVE_OK ? ROVE_EEXIST /* stops the walk */ : ROVE_ENOMEM;
+}
+
+/* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
+static int territory_by_code(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
+
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+/* Refuses at once what the server would certainly refuse (see below);
+ * cur is the record the op changes (NULL for a create). */
+static int precheck(rove_replica *r, const rove_op *op, const rove_record *cur);
 
 /* Writes a local op: cleaned and checked as the server will (what the
- * replica cannot know, the server decides), then queued. Says why not. */
-static int write_op(rove_replica *r, rove_op *op)
+ * replica cannot know, the server decides), then queued; cur is the
+ * record it changes (NULL for a create). Says why not. */
+static int write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 {
 	char why[ROVE_MAX_ERRMSG];
 	int rc = rove_schema_clean_op(op, why, sizeof(why));
@@ -66,13 +104,22 @@ static int write_op(rove_replica *r, rove_op *op)
 		rove_error("%s", why);
 		return rc;
 	}
-	rc = precheck(r, op);
+	rc = precheck(r, op, cur);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_replica_write(r, op);
 	if (rc != ROVE_OK)
 		rove_error("cannot save: %s", rove_strerror(rc));
 	return rc;
+}
+
+/* The option of field fd: tax_id -> tax-id. */
+static void option_name(const rove_field_def *fd, char opt[ROVE_MAX_FIELD_NAME + 1])
+{
+	snprintf(opt, ROVE_MAX_FIELD_NAME + 1, "%s", fd->name);
+	for (char *p = opt; *p; p++)
+		if (*p == '_')
+			*p = '-';
 }
 
 static void add_help(const rove_coll_def *c, FILE *f)
@@ -83,10 +130,7 @@ static void add_help(const rove_coll_def *c, FILE *f)
 		char opt[ROVE_MAX_FIELD_NAME + 1];
 		if (fd->flags & ROVE_FF_SYSTEM)
 			continue;
-		snprintf(opt, sizeof(opt), "%s", fd->name);
-		for (char *p = opt; *p; p++)
-			if (*p == '_')
-				*p = '-';
+		option_name(fd, opt);
 		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
 	}
 	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
@@ -157,8 +201,8 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	int rc;
 
 	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK) {
-		rove_error("--%s needs a customer id", pf->name);
-		return ROVE_EINVAL;
+		rove_error("invalid customer id '%s'", pid != NULL ? pid : "");
+		return ROVE_EINVAL; /* set_field let through no other */
 	}
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
@@ -170,32 +214,168 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	return rc;
 }
 
+/* The customer's territory a create or update puts it in: not one this
+ * replica holds, for a rep (whose replica holds exactly their
+ * territories) or a manager (his subtree's), is one the server refuses.
+ * An admin's replica may lack a territory added since its last sync: the
+ * server decides. */
+static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_record *scratch, char *detail,
+			  size_t len)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	int rc;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER))
+		return ROVE_R_NONE;
+	if (op->kind == ROVE_OP_CREATE && terr == NULL) {
+		snprintf(detail, len, "a customer needs a territory");
+		return ROVE_R_NOT_IN_TERRITORY;
+	}
+	if (terr == NULL || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
+		return ROVE_R_NONE;
+	rc = territory_by_code(r, terr, scratch);
+	if (rc == ROVE_OK)
+		return ROVE_R_NONE;
+	if (rc != ROVE_ENOTFOUND)
+		return -rc; /* a failure to read, not a refusal */
+	snprintf(detail, len, role == ROVE_ROLE_REP ? "%s is not one of your territories" : "%s is outside your territories",
+		 terr);
+	return ROVE_R_NOT_IN_TERRITORY;
+}
+
+/* A release from a territory that requires a reason (its pool rule). */
+static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
+			char *detail, size_t len)
+{
+	const char *terr = cur != NULL ? rove_fields_str(&cur->fs, "territory") : NULL;
+	const char *reason = rove_fields_str(&op->fs, "release_reason");
+	int64_t required = 0;
+	int rc;
+
+	if (op->kind != ROVE_OP_RELEASE || terr == NULL || (reason != NULL && reason[0] != '\0'))
+		return ROVE_R_NONE;
+	rc = territory_by_code(r, terr, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE;
+	if (rc != ROVE_OK)
+		return -rc;
+	if (!rove_fields_int(&scratch->fs, "release_reason", &required) || required == 0)
+		return ROVE_R_NONE;
+	snprintf(detail, len, "a reason is required to release a customer in %s", terr);
+	return ROVE_R_INVALID;
+}
+
+/* What a customer op's tax id and phone are compared by (normalised as
+ * the server does), and the customers of the replica holding them. */
+typedef struct uniq_find {
+	const rove_op *op;
+	char tax[ROVE_MAX_STR + 1], phone[ROVE_MAX_STR + 1]; /* "": not compared */
+	rove_uuid holder[2];                                  /* tax, phone */
+	char name[2][ROVE_MAX_NAME + 1];
+	bool found[2];
+} uniq_find;
+
+static int uniq_one(const rove_record *rec, void *arg)
+{
+	uniq_find *u = arg;
+	const char *vals[2] = {rove_fields_str(&rec->fs, "tax_id"), rove_fields_str(&rec->fs, "phone")};
+	const char *mine[2] = {u->tax, u->phone};
+	char norm[ROVE_MAX_STR + 1];
+
+	if (rove_uuid_cmp(&rec->id, &u->op->rid) == 0)
+		return ROVE_OK; /* its own */
+	for (int i = 0; i < 2; i++) {
+		if (u->found[i] || mine[i][0] == '\0' || vals[i] == NULL || vals[i][0] == '\0')
+			continue;
+		/* Older records may hold a tax id as it was typed. */
+		if (i == 0)
+			rove_taxid_normalise(vals[i], strlen(vals[i]), norm, sizeof(norm));
+		else
+			rove_phone_normalise(vals[i], norm, sizeof(norm));
+		if (strcmp(norm, mine[i]) != 0)
+			continue;
+		u->found[i] = true;
+		u->holder[i] = rec->id;
+		snprintf(u->name[i], sizeof(u->name[i]), "%s",
+			 rove_fields_str(&rec->fs, "name") ? rove_fields_str(&rec->fs, "name") : "");
+	}
+	return u->found[0] ? ROVE_EEXIST : ROVE_OK; /* a tax id is reported first: stop */
+}
+
+/* A tax id or phone that another live customer of this replica holds
+ * (pending ones included: the server decides them first). The server
+ * compares against all customers; this replica knows those it holds. */
+static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
+{
+	uniq_find *u;
+	const char *tax = rove_fields_str(&op->fs, "tax_id");
+	const char *phone = rove_fields_str(&op->fs, "phone");
+	int rc, reason = ROVE_R_NONE;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE) ||
+	    ((tax == NULL || tax[0] == '\0') && (phone == NULL || phone[0] == '\0')))
+		return ROVE_R_NONE;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ROVE_ENOMEM;
+	u->op = op;
+	if (tax != NULL) /* normalised by rove_schema_clean_op */
+		snprintf(u->tax, sizeof(u->tax), "%s", tax);
+	if (phone != NULL)
+		rove_phone_normalise(phone, u->phone, sizeof(u->phone));
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, uniq_one, u);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST) {
+		reason = -rc;
+	} else {
+		for (int i = 0; i < 2 && reason == ROVE_R_NONE; i++) {
+			char ids[ROVE_UUID_STRLEN + 1], shown[ROVE_MAX_NAME + 8];
+			if (!u->found[i])
+				continue;
+			rove_uuid_format(&u->holder[i], ids);
+			rove_text_show(u->name[i], strlen(u->name[i]), 0, shown, sizeof(shown));
+			snprintf(detail, len, "%s (customer '%s' has this %s)", ids, shown, i == 0 ? "tax_id" : "phone");
+			reason = ROVE_R_DUPLICATE;
+		}
+	}
+	free(u);
+	return reason;
+}
+
 /* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
- * future, a dealer that this replica knows is another kind of record. A
- * replica that never synced does not know its role yet: the server
- * decides. */
-static int precheck(rove_replica *r, const rove_op *op)
+ * future, a dealer that this replica knows is another kind of record, and
+ * what the replica knows of the rules on the server's data: a create or
+ * move to a territory a rep's or manager's replica does not hold, a
+ * release without the reason its territory requires, a tax id or phone
+ * another customer of the replica holds. A replica that never synced does
+ * not know its role (nor holds anything) yet: the server decides. */
+static int precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 {
 	static const uint8_t not_dealers[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_CONTRACT,
 					      ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY, ROVE_COLL_TARGET,
 					      ROVE_COLL_TERRITORY};
-	char detail[ROVE_MAX_DETAIL + 1];
+	char detail[ROVE_MAX_ERRMSG];
 	int role = rove_role_parse(r->role);
 	int reason = ROVE_R_NONE;
 	const char *at = rove_fields_str(&op->fs, "at");
 	const char *dealer = rove_fields_str(&op->fs, "dealer");
+	rove_record *rec;
 
-	if (role != 0)
-		reason = rove_rules_check_op(role, op, detail, sizeof(detail));
+	if (role == 0)
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_wall_ms(), detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = territory_rule(r, role, op, rec, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = release_rule(r, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_CUSTOMER && dealer != NULL) {
-		rove_record *rec = malloc(sizeof(*rec));
 		rove_uuid id;
-		if (rec == NULL)
-			return ROVE_ENOMEM;
 		for (size_t i = 0; i < sizeof(not_dealers) && rove_uuid_parse(dealer, &id) == ROVE_OK; i++) {
 			if (rove_replica_get(r, not_dealers[i], &id, rec) == ROVE_OK) {
 				snprintf(detail, sizeof(detail), "%s is not a dealer of %s or above", dealer,
@@ -205,12 +385,82 @@ static int precheck(rove_replica *r, const rove_op *op)
 				break;
 			}
 		}
-		free(rec);
+	}
+	if (reason == ROVE_R_NONE)
+		reason = duplicate_rule(r, op, detail, sizeof(detail));
+	free(rec);
+	if (reason < 0) {
+		rove_error("cannot read the replica: %s", rove_strerror(-reason));
+		return -reason;
 	}
 	if (reason == ROVE_R_NONE)
 		return ROVE_OK;
 	rove_error("%s: %s", rove_reason_name(reason), detail);
+	if (reason == ROVE_R_NOT_IN_TERRITORY)
+		fprintf(stderr, "rove: note: your territories as of this replica's last sync (run 'rove sync' if "
+				"one was assigned to you since)\n");
 	return ROVE_EPERM;
+}
+
+/* The options of `add` (argv[2..]) into op: ROVE_EXIT_USAGE for an
+ * unexpected argument, an unknown option, one without its value or a
+ * required one left out (reported; the caller prints the usage), then
+ * the values: ROVE_EXIT_FAIL for an invalid one (reported), ROVE_EXIT_USAGE
+ * for an id that is not one. */
+static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *op)
+{
+	const rove_field_def **fds = calloc((size_t)argc, sizeof(*fds));
+	const char **vals = calloc((size_t)argc, sizeof(*vals));
+	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK;
+
+	if (fds == NULL || vals == NULL) {
+		free(fds);
+		free(vals);
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
+	}
+	for (int i = 2; i < argc && status == ROVE_EXIT_OK; i++) {
+		const char *a = argv[i], *eq;
+		if (strncmp(a, "--", 2) != 0) {
+			rove_error("unexpected argument '%s' for %s add", a, c->name);
+			status = ROVE_EXIT_USAGE;
+			break;
+		}
+		eq = strchr(a, '=');
+		fds[n] = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (fds[n] == NULL) {
+			rove_error("unknown option '%s' for %s add", a, c->name);
+			status = ROVE_EXIT_USAGE;
+		} else if (eq != NULL) {
+			vals[n++] = eq + 1;
+		} else if (i + 1 < argc) {
+			vals[n++] = argv[++i];
+		} else {
+			rove_error("option '%s' needs a value", a);
+			status = ROVE_EXIT_USAGE;
+		}
+	}
+	/* A required option left out is a usage error; one given an empty
+	 * or bad value is an invalid value. */
+	for (size_t i = 0; i < c->nfields && status == ROVE_EXIT_OK; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		bool given = false;
+		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM))
+			continue;
+		for (int k = 0; k < n && !given; k++)
+			given = fds[k] == fd;
+		if (given)
+			continue;
+		option_name(fd, opt);
+		rove_error("%s add needs --%s", c->name, opt);
+		status = ROVE_EXIT_USAGE;
+	}
+	for (int k = 0; k < n && status == ROVE_EXIT_OK && rc == ROVE_OK; k++)
+		rc = set_field(op, fds[k], vals[k]);
+	free(fds);
+	free(vals);
+	return status != ROVE_EXIT_OK ? status : rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
 }
 
 static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
@@ -220,44 +470,27 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_uuid id;
 	rove_stamp st0 = {{0}, 0};
 	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
-	int rc = ROVE_OK;
+	int rc = ROVE_OK, status;
 
-	if (op == NULL)
-		return ROVE_EXIT_FAIL;
-	rove_uuid_new(&id);
-	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
-	for (int i = 2; i < argc && rc == ROVE_OK; i++) {
-		const char *a = argv[i], *eq, *val;
-		const rove_field_def *fd;
-
-		if (cli_is_help(a)) {
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
 			add_help(c, stdout);
 			free(op);
 			return ROVE_EXIT_OK;
 		}
-		if (strncmp(a, "--", 2) != 0) {
-			rove_error("unexpected argument '%s'", a);
-			rc = ROVE_EINVAL;
-			break;
-		}
-		eq = strchr(a, '=');
-		fd = field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-		if (fd == NULL) {
-			rove_error("unknown option '%s' for %s add", a, c->name);
+	}
+	if (op == NULL)
+		return ROVE_EXIT_FAIL;
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
+	/* The command line's form first (a usage error, exit 2), then the
+	 * values (an invalid one: exit 1). */
+	status = add_options(c, argc, argv, op);
+	if (status != ROVE_EXIT_OK) {
+		if (status == ROVE_EXIT_USAGE)
 			add_help(c, stderr);
-			free(op);
-			return ROVE_EXIT_USAGE;
-		}
-		if (eq != NULL) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			rove_error("option '%s' needs a value", a);
-			free(op);
-			return ROVE_EXIT_USAGE;
-		}
-		rc = set_field(op, fd, val);
+		free(op);
+		return status;
 	}
 	/* Checked before the replica is opened, and again with what the
 	 * replica adds just before the write. */
@@ -289,7 +522,7 @@ static int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (rc != ROVE_OK)
 			rove_error("cannot save: %s", rove_strerror(rc));
 		else
-			rc = write_op(&r, op);
+			rc = write_op(&r, op, NULL);
 		rove_replica_close(&r);
 	}
 	if (rc == ROVE_OK) {
@@ -393,6 +626,8 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	list_ctx lc = {.c = c};
 	const rove_field_def *pf = rove_schema_parent_field(c);
 	rove_replica r;
+	rove_uuid pid;
+	char pids[ROVE_UUID_STRLEN + 1];
 	int rc;
 
 	for (int i = 2; i < argc; i++) {
@@ -407,11 +642,23 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 			lc.parent = argv[++i];
 		} else if (pf != NULL && strncmp(argv[i], "--customer=", 11) == 0) {
 			lc.parent = argv[i] + 11;
+		} else if (pf != NULL && strcmp(argv[i], "--customer") == 0) {
+			rove_error("option '--customer' needs a value");
+			return ROVE_EXIT_USAGE;
 		} else {
 			rove_error("unexpected argument '%s'", argv[i]);
 			return ROVE_EXIT_USAGE;
 		}
 	}
+	if (lc.parent != NULL) {
+		rc = cli_id_arg(lc.parent, "customer", &pid);
+		if (rc != ROVE_OK)
+			return cli_exit(rc);
+		rove_uuid_format(&pid, pids); /* as stored: lower case */
+		lc.parent = pids;
+	}
+	/* A customer this replica does not hold (any more) has no children
+	 * here: the list is empty. */
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
@@ -424,20 +671,32 @@ static int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	return cli_exit(rc);
 }
 
-/* Opens the replica and loads record ID of c; reports errors. */
+/* Opens the replica and loads record ID of c (a territory: its code or
+ * its id); reports errors. */
 static int load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replica *r, rove_record *rec)
 {
+	bool by_code = false;
 	rove_uuid id;
 	int rc;
 
-	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
-		rove_error("invalid id '%s'", ids);
-		return ROVE_EINVAL;
+	if (c->id == ROVE_COLL_TERRITORY && rove_uuid_parse(ids, &id) != ROVE_OK) {
+		const rove_field_def *fd = rove_schema_field(c, "code");
+		rove_value v = rove_vcstr(ids);
+		char why[ROVE_MAX_ERRMSG];
+		if (ids[0] == '\0' || rove_schema_check_value(fd, &v, why, sizeof(why)) != ROVE_OK) {
+			rove_error("invalid territory '%s' (a code like east.sh, or an id)", ids);
+			return CLI_EUSAGE;
+		}
+		by_code = true;
+	} else {
+		rc = cli_id_arg(ids, c->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
 	}
 	rc = cli_open(cli, r);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_replica_get(r, c->id, &id, rec);
+	rc = by_code ? territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
 	if (rc == ROVE_ENOTFOUND)
 		rove_error("no %s '%s' in this replica", c->name, ids);
 	else if (rc != ROVE_OK)
@@ -479,7 +738,7 @@ static int change_open(rove_cli *cli, const rove_coll_def *c, const char *ids, c
 static int change_close(change *ch, int rc)
 {
 	if (rc == ROVE_OK)
-		rc = write_op(&ch->r, ch->op);
+		rc = write_op(&ch->r, ch->op, ch->rec);
 	rove_replica_close(&ch->r);
 	free(ch->rec);
 	free(ch->op);
@@ -499,7 +758,8 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 
 	for (int i = 2; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
-			printf("usage: rove %s show ID [--json]\n\nShow one %s.\n", c->name, c->name);
+			printf("usage: rove %s show %s [--json]\n\nShow one %s.\n", c->name,
+			       c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID", c->name);
 			return ROVE_EXIT_OK;
 		}
 		if (strcmp(argv[i], "--json") == 0)
@@ -546,6 +806,23 @@ static int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv
 	return ROVE_EXIT_OK;
 }
 
+/* The fields `set` takes, "name, tax_id, ..." into out. */
+static void field_names(const rove_coll_def *c, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nfields; i++) {
+		int k;
+		if (c->fields[i].flags & (ROVE_FF_SYSTEM | ROVE_FF_HIDDEN | ROVE_FF_PARENT))
+			continue;
+		k = snprintf(out + n, len - n, "%s%s", n ? ", " : "", c->fields[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+}
+
 static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
 {
 	static const char set_help[] =
@@ -565,6 +842,22 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 			return cli_usage(del ? del_help : set_help, true);
 	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
 		return cli_usage(del ? del_help : set_help, false);
+	/* The command line's form first (exit 2), then the record and the
+	 * values (exit 1). */
+	for (int i = 3; !del && i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (eq == NULL) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			return ROVE_EXIT_USAGE;
+		}
+		if (field_arg(c, argv[i], (size_t)(eq - argv[i])) == NULL) {
+			char names[512];
+			field_names(c, names, sizeof(names));
+			rove_error("unknown %s field '%.*s' (%s fields: %s)", c->name, (int)(eq - argv[i]), argv[i],
+				   c->name, names);
+			return ROVE_EXIT_USAGE;
+		}
+	}
 	rc = change_open(cli, c, argv[2], &ch);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
@@ -573,13 +866,7 @@ static int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
 	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
 		const char *eq = strchr(argv[i], '=');
-		const rove_field_def *fd = eq ? field_arg(c, argv[i], (size_t)(eq - argv[i])) : NULL;
-		if (fd == NULL) {
-			rove_error("expected FIELD=VALUE with a %s field, got '%s'", c->name, argv[i]);
-			rc = ROVE_EINVAL;
-			break;
-		}
-		rc = set_field(ch.op, fd, eq + 1);
+		rc = set_field(ch.op, field_arg(c, argv[i], (size_t)(eq - argv[i])), eq + 1);
 	}
 	return change_close(&ch, rc);
 }
@@ -780,7 +1067,7 @@ static int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		if (rc == ROVE_OK)
 			rc = set_field(op, rove_schema_field(c, "amount"), amount);
 		if (rc == ROVE_OK)
-			rc = write_op(&r, op);
+			rc = write_op(&r, op, exists ? rec : NULL);
 		rove_replica_close(&r);
 	}
 	free(rec);
@@ -814,7 +1101,7 @@ static int activity_change(rove_cli *cli, const rove_coll_def *c, int argc, char
 	(void)c;
 	(void)argc;
 	(void)argv;
-	rove_error("activities are append-only: add a new one instead");
+	rove_error("activities are append-only: add a new one instead (managers and admins may delete one)");
 	return ROVE_EXIT_FAIL;
 }
 
@@ -850,7 +1137,7 @@ static const rec_verb opportunity_verbs[] = {
 };
 static const rec_verb activity_verbs[] = {
 	{"add", rec_add}, {"list", rec_list}, {"show", rec_show},
-	{"set", activity_change}, {"delete", activity_change}, {NULL, NULL},
+	{"set", activity_change}, {"delete", rec_delete}, {NULL, NULL},
 };
 static const rec_verb target_verbs[] = {
 	{"set", target_set}, {"add", target_add}, {"list", rec_list}, {"show", rec_show},
@@ -897,9 +1184,11 @@ static const char activity_help[] =
 	"usage: rove activity add --customer ID --kind visit|call|note [--at TIME] [--note TEXT] [--location L]\n"
 	"       rove activity list [--customer ID] [--json]\n"
 	"       rove activity show ID [--json]\n"
+	"       rove activity delete ID\n"
 	"\n"
-	"Follow-up records (跟进记录): visits, calls and notes. Append-only; a\n"
-	"visit may carry a location. --at defaults to now.\n";
+	"Follow-up records (跟进记录): visits, calls and notes. Append-only: never\n"
+	"changed, and deleted only by managers and admins (one logged by mistake);\n"
+	"reps delete nothing. A visit may carry a location. --at defaults to now.\n";
 
 static const char dealer_help[] =
 	"usage: rove dealer add --name N --territory CODE [--phone P]\n"
@@ -917,7 +1206,7 @@ static const char target_help[] =
 
 static const char territory_help[] =
 	"usage: rove territory list [--json]\n"
-	"       rove territory show ID [--json]\n"
+	"       rove territory show CODE|ID [--json]\n"
 	"\n"
 	"The territories this replica holds (admins add them with\n"
 	"'rove admin territory add').\n";

@@ -28,7 +28,9 @@ static const char report_help[] =
 	"Reports computed on this replica, over the records it holds (a rep's own\n"
 	"customers, a manager's subtree, everything for analysts and admins).\n"
 	"Run 'rove report REPORT --help' for each report. Money is in currency\n"
-	"units in tables and in integer cents in JSON and CSV.\n";
+	"units in tables and in integer cents in JSON and CSV. A CSV cell that\n"
+	"starts with = + - @ (a login may) gets a single quote in front, so that\n"
+	"a spreadsheet shows it as text instead of running it as a formula.\n";
 
 static const char pipeline_help[] =
 	"usage: rove report pipeline [--json|--csv]\n"

@@ -266,6 +266,29 @@ const char *rove_csv_error(const rove_csv *c)
 	return c->err;
 }
 
+/* The first characters of a cell that make a spreadsheet read it as a
+ * formula (or, tab and CR, hide one). */
+static bool formula_start(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* Whether s (len bytes) is quotes (at least min of them) and then a
+ * formula's first character. */
+static bool guarded_form(const char *s, size_t len, size_t min)
+{
+	size_t q = 0;
+
+	while (q < len && s[q] == '\'')
+		q++;
+	return q >= min && q < len && formula_start(s[q]);
+}
+
+const char *rove_csv_unguard(const char *cell)
+{
+	return guarded_form(cell, strlen(cell), 1) ? cell + 1 : cell;
+}
+
 void rove_csv_put(FILE *f, const char *s, size_t len)
 {
 	bool quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
@@ -275,6 +298,8 @@ void rove_csv_put(FILE *f, const char *s, size_t len)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
 	if (quote)
 		fputc('"', f);
+	if (guarded_form(s, len, 0))
+		fputc('\'', f);
 	for (size_t i = 0, k; i < len; i += k) {
 		k = rove_utf8_next(s + i, len - i, &cp);
 		if (cp == ROVE_UTF8_BAD || (rove_text_is_control(cp) && cp != '\n' && cp != '\t'))

@@ -22,6 +22,15 @@
  * CRLF. What no valid record holds (bytes that are not UTF-8, control
  * characters but line feeds and tabs) is written as U+FFFD, so that an
  * export is UTF-8 text whatever a replica holds.
+ *
+ * Formulas: a spreadsheet runs a cell that starts with = + - @ (a tab or
+ * CR can hide one), and any rep can name a customer "=HYPERLINK(...)". A
+ * cell that starts so - after any number of single quotes - is written
+ * with one more single quote in front, which spreadsheets read as "this
+ * is text" and do not show; rove_csv_unguard takes exactly that quote off
+ * again, so what rove writes, rove reads back unchanged ("+86 21 ..." ->
+ * "'+86 21 ..." -> "+86 21 ...", "'=x" -> "''=x" -> "'=x"), and a cell
+ * that starts with a quote before anything else is left as it is.
  */
 #ifndef ROVE_CSV_H
 #define ROVE_CSV_H
@@ -60,8 +69,13 @@ size_t rove_csv_ncells(const rove_csv *c);
 const char *rove_csv_cell(const rove_csv *c, size_t i);
 const char *rove_csv_error(const rove_csv *c);
 
-/* Writes one cell (no separator), quoted if it needs to be. Write errors
- * show in ferror(f). */
+/* Writes one cell (no separator), quoted if it needs to be and guarded
+ * against formulas (above). Write errors show in ferror(f). */
 void rove_csv_put(FILE *f, const char *s, size_t len);
+
+/* A cell as it was before rove_csv_put guarded it: past its first
+ * character if that is a single quote followed (after any more quotes)
+ * by = + - @, a tab or CR; else the cell itself. */
+const char *rove_csv_unguard(const char *cell);
 
 #endif

@@ -10,13 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char usage_text[] =
 	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
 	"\n"
-	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove.\n"
+	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
+	"bounds every wait for the server: connecting, and each reply (default\n"
+	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3).\n"
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
+	"  config [KEY [VALUE]]         the replica's server, token and CA file\n"
 	"  sync [--json]                push local changes, then pull the server's\n"
 	"  status [--json]              user, role, pending ops, cursor, last sync\n"
 	"  customer add|list|show|set|claim|release|history|delete ...\n"
@@ -41,12 +47,13 @@ static const struct {
 	const char *name;
 	int (*fn)(rove_cli *, int, char **);
 } commands[] = {
-	{"init", cmd_init},         {"sync", cmd_sync},         {"status", cmd_status},
-	{"customer", cmd_record},   {"contact", cmd_record},      {"contract", cmd_record},
-	{"opportunity", cmd_record}, {"activity", cmd_record},    {"dealer", cmd_record},
-	{"target", cmd_record},     {"territory", cmd_record},    {"notices", cmd_notices},
-	{"report", cmd_report},     {"import", cmd_import},       {"export", cmd_export},
-	{"rejected", cmd_rejected}, {"conflicts", cmd_conflicts}, {"admin", cmd_admin},
+	{"init", cmd_init},         {"config", cmd_config},       {"sync", cmd_sync},
+	{"status", cmd_status},     {"customer", cmd_record},     {"contact", cmd_record},
+	{"contract", cmd_record},   {"opportunity", cmd_record},  {"activity", cmd_record},
+	{"dealer", cmd_record},     {"target", cmd_record},       {"territory", cmd_record},
+	{"notices", cmd_notices},   {"report", cmd_report},       {"import", cmd_import},
+	{"export", cmd_export},     {"rejected", cmd_rejected},   {"conflicts", cmd_conflicts},
+	{"admin", cmd_admin},
 };
 
 int cli_usage(const char *text, bool ok)
@@ -81,12 +88,22 @@ int cli_exit(int err)
 	switch (err) {
 	case ROVE_OK:
 		return ROVE_EXIT_OK;
+	case CLI_EUSAGE:
+		return ROVE_EXIT_USAGE;
 	case ROVE_EUNREACH:
 	case ROVE_ETIMEDOUT:
 		return ROVE_EXIT_UNREACH;
 	default:
 		return ROVE_EXIT_FAIL;
 	}
+}
+
+int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
+{
+	if (rove_uuid_parse(arg, id) == ROVE_OK)
+		return ROVE_OK;
+	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
+	return CLI_EUSAGE;
 }
 
 int cli_open(const rove_cli *cli, rove_replica *r)

@@ -214,6 +214,44 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	return ROVE_OK;
 }
 
+int rove_replica_set(rove_replica *r, int which, const char *value)
+{
+	static const struct {
+		int which;
+		const char *key;
+		size_t max;
+	} settings[] = {
+		{ROVE_SET_SERVER, "server", ROVE_MAX_URL},
+		{ROVE_SET_TOKEN, "token", ROVE_TOKEN_HEX},
+		{ROVE_SET_CA, "tls_ca", ROVE_MAX_URL},
+	};
+	MDB_txn *txn;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < sizeof(settings) / sizeof(settings[0]) && settings[k].which != which; k++)
+		;
+	if (k == sizeof(settings) / sizeof(settings[0]) || strlen(value) > settings[k].max)
+		return ROVE_EINVAL;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_put_str(txn, r->meta, settings[k].key, value);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (which == ROVE_SET_SERVER)
+		snprintf(r->server, sizeof(r->server), "%s", value);
+	else if (which == ROVE_SET_TOKEN)
+		snprintf(r->auth.token, sizeof(r->auth.token), "%s", value);
+	else
+		snprintf(r->tls_ca, sizeof(r->tls_ca), "%s", value);
+	return ROVE_OK;
+}
+
 void rove_replica_close(rove_replica *r)
 {
 	if (r->env != NULL)

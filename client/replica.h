@@ -37,8 +37,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ROVE_MAX_URL 512
-
 typedef struct rove_replica {
 	MDB_env *env;
 	MDB_dbi meta, view, outbox, pending, rejected, journal;
@@ -66,6 +64,17 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 			const char *tls_ca);
 /* ROVE_ENOTFOUND if dir holds no replica. */
 int rove_replica_open(const char *dir, rove_replica *r);
+
+/* The settings rove_replica_create stored, changed (`rove config`). */
+enum rove_replica_setting {
+	ROVE_SET_SERVER = 1, /* r->server: the server's URL */
+	ROVE_SET_TOKEN = 2,  /* r->auth.token */
+	ROVE_SET_CA = 3,     /* r->tls_ca: the CA file, or "" for none */
+};
+/* Stores value (checked by the caller; at most ROVE_MAX_URL bytes, a
+ * token ROVE_TOKEN_HEX) as setting which, and in r. ROVE_EINVAL for an
+ * unknown setting or a value too long. */
+int rove_replica_set(rove_replica *r, int which, const char *value);
 void rove_replica_close(rove_replica *r);
 
 /* Records a local op: stamps it with the replica's clock, queues it in the

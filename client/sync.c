@@ -50,7 +50,9 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms)
 	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
-	return rove_net_dial(c->sock, r->server, ca != NULL && ca[0] != '\0' ? ca : r->tls_ca);
+	/* Every wait is bounded by timeout_ms: connecting, each request's
+	 * send (which waits for the connection) and each reply. */
+	return rove_net_dial(c->sock, r->server, ca != NULL && ca[0] != '\0' ? ca : r->tls_ca, timeout_ms);
 }
 
 static void conn_close(conn *c)

@@ -6,10 +6,17 @@
 
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -17,6 +24,79 @@
 bool rove_net_is_tls(const char *url)
 {
 	return strncmp(url, "tls+tcp://", 10) == 0;
+}
+
+/* A host name (letters, digits, hyphens and dots), an IPv4 address, or an
+ * IPv6 address in brackets: the characters only; the resolver decides
+ * the rest. */
+static bool host_valid(const char *h, size_t len)
+{
+	if (len == 0)
+		return false;
+	if (h[0] == '[') {
+		if (len < 3 || h[len - 1] != ']')
+			return false;
+		for (size_t i = 1; i + 1 < len; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.')
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
+			return false;
+	return h[0] != '.' && h[0] != '-';
+}
+
+bool rove_net_url_valid(const char *url, char *why, size_t whylen)
+{
+	static const char *const tcp[] = {"tcp://", "tls+tcp://"};
+	size_t len = strlen(url);
+
+	if (len > ROVE_MAX_URL) {
+		snprintf(why, whylen, "longer than %u bytes", (unsigned)ROVE_MAX_URL);
+		return false;
+	}
+	if (strncmp(url, "ipc://", 6) == 0) {
+		struct sockaddr_un sa;
+		if (url[6] == '\0') {
+			snprintf(why, whylen, "ipc:// needs a path, as in ipc:///run/rove.sock");
+			return false;
+		}
+		if (len - 6 >= sizeof(sa.sun_path)) {
+			snprintf(why, whylen, "an ipc:// path has at most %zu bytes", sizeof(sa.sun_path) - 1);
+			return false;
+		}
+		return true;
+	}
+	for (size_t k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
+		const char *hp, *colon, *p;
+		unsigned long port = 0;
+		if (strncmp(url, tcp[k], strlen(tcp[k])) != 0)
+			continue;
+		hp = url + strlen(tcp[k]);
+		colon = strrchr(hp, ':');
+		if (colon == NULL || (hp[0] == '[' && (strchr(hp, ']') == NULL || colon < strchr(hp, ']')))) {
+			snprintf(why, whylen, "%s needs a host and a port, as in %shq.example:7411", tcp[k], tcp[k]);
+			return false;
+		}
+		if (!host_valid(hp, (size_t)(colon - hp))) {
+			snprintf(why, whylen, "'%.*s' is not a host name or address", (int)(colon - hp), hp);
+			return false;
+		}
+		for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (p > colon + 1 && *p == '/') {
+			snprintf(why, whylen, "nothing may follow the port");
+			return false;
+		}
+		if (p == colon + 1 || *p != '\0' || port == 0 || port > 65535) {
+			snprintf(why, whylen, "the port must be a number from 1 to 65535");
+			return false;
+		}
+		return true;
+	}
+	snprintf(why, whylen, "expected tcp://HOST:PORT, tls+tcp://HOST:PORT or ipc:///PATH");
+	return false;
 }
 
 /* Reads a whole PEM file into a NUL-terminated string the caller frees. */
@@ -147,7 +227,84 @@ static void url_host(const char *url, char *out, size_t len)
 	out[n] = '\0';
 }
 
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
+/* A dial that ends in time: nng 1.5.2's blocking nng_dialer_start waits
+ * for the connection and its SP handshake, which nng gives 10 s whatever
+ * the caller's timeout (a server that accepts and never answers holds it
+ * that long); a non-blocking start would wait out the timeout for a
+ * refused connection too, which is an answer at once. So the blocking
+ * start runs on a thread of its own, which writes its result to a pipe,
+ * while the caller polls the pipe up to the timeout; past it, closing the
+ * dialer aborts the start (nng finishes it with NNG_ECLOSED) and the
+ * thread is joined. A pipe and poll's relative timeout rather than a
+ * condition variable's absolute time: a laptop's clock may be anything
+ * (and tests move it with libfaketime, which shifts absolute times). */
+typedef struct dial_wait {
+	nng_dialer d;
+	int fd; /* the pipe's write end */
+} dial_wait;
+
+static void *dial_thread(void *arg)
+{
+	dial_wait *w = arg;
+	int rv = nng_dialer_start(w->d, 0);
+
+	/* A pipe holds far more than one int: the write cannot block, and it
+	 * cannot fail but for a closed read end, which the caller keeps
+	 * open until it has joined this thread. */
+	if (write(w->fd, &rv, sizeof(rv)) != (ssize_t)sizeof(rv))
+		rove_debug("dial: cannot report the result: %s", strerror(errno));
+	return NULL;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* nng_dialer_start(d, 0) bounded by timeout_ms: its result, or
+ * NNG_ETIMEDOUT (the dialer closed), or an error starting the wait. */
+static int dial_within(nng_dialer d, int timeout_ms)
+{
+	dial_wait w = {d, -1};
+	uint64_t until;
+	pthread_t t;
+	int fds[2], rv = NNG_ETIMEDOUT;
+
+	if (timeout_ms <= 0)
+		return nng_dialer_start(d, 0);
+	if (pipe(fds) != 0)
+		return NNG_ENOMEM;
+	w.fd = fds[1];
+	until = mono_ms() + (uint64_t)timeout_ms;
+	if (pthread_create(&t, NULL, dial_thread, &w) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NNG_ENOMEM;
+	}
+	for (;;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		uint64_t now = mono_ms();
+		int n = now >= until ? 0 : poll(&p, 1, (int)(until - now));
+		if (n > 0) {
+			if (read(fds[0], &rv, sizeof(rv)) != (ssize_t)sizeof(rv))
+				rv = NNG_EINTERNAL;
+			break;
+		}
+		if (n == 0 || errno != EINTR)
+			break; /* timed out (or poll failed): rv is NNG_ETIMEDOUT */
+	}
+	if (rv == NNG_ETIMEDOUT)
+		nng_dialer_close(d); /* ends the start: the thread returns */
+	pthread_join(t, NULL);
+	close(fds[0]);
+	close(fds[1]);
+	return rv;
+}
+
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
 {
 	nng_dialer d;
 	nng_tls_config *cfg = NULL;
@@ -178,10 +335,10 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file)
 			return ROVE_EINVAL;
 		}
 	}
-	rv = nng_dialer_start(d, 0);
+	rv = dial_within(d, timeout_ms);
 	if (rv != 0) {
 		rove_debug("dial %s: %s", url, nng_strerror(rv));
-		return ROVE_EUNREACH;
+		return rv == NNG_ETIMEDOUT ? ROVE_ETIMEDOUT : ROVE_EUNREACH;
 	}
 	return ROVE_OK;
 }

@@ -11,11 +11,19 @@
 
 #include <nng/nng.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Largest PEM file read (certificate, key or CA chain). */
 #define ROVE_MAX_PEM_BYTES (64u * 1024u)
 
 bool rove_net_is_tls(const char *url);
+
+/* Whether url is a server URL a client can dial: tcp://HOST:PORT or
+ * tls+tcp://HOST:PORT (a host name, an IPv4 address or [IPv6], a port
+ * 1-65535, nothing after it), or ipc:///PATH (a path that fits a Unix
+ * socket address), at most ROVE_MAX_URL bytes. If not, why says what is
+ * wrong (lowercase, without the URL). */
+bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 
 /* Starts listening on url; cert_file/key_file are required for TLS and
  * ignored otherwise; the listener goes to *out unless out is NULL. An
@@ -24,10 +32,12 @@ bool rove_net_is_tls(const char *url);
 int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,
 		    nng_listener *out);
 
-/* Dials url (blocking until connected or refused); ca_file is required
- * for TLS. Returns ROVE_EUNREACH when the server cannot be reached,
- * ROVE_EINVAL for a bad URL or TLS setup. */
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file);
+/* Dials url, waiting until connected (the SP handshake, and TLS's, done)
+ * or refused, but at most timeout_ms (0: as long as nng takes); ca_file
+ * is required for TLS. Returns ROVE_EUNREACH when the server cannot be
+ * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_EINVAL
+ * for a bad URL or TLS setup. */
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
 
 /* Makes message-sized buffers (up to ROVE_MAX_MSG_BYTES: pull chunks,
  * their nng messages) come from malloc's heap and be reused after they

@@ -90,6 +90,10 @@
  * record key (2 + 17 bytes) at most, with room to change. */
 #define ROVE_MAX_SNAP_KEY 64u
 
+/* A server's URL (tcp://HOST:PORT, tls+tcp://HOST:PORT, ipc:///PATH) and
+ * a CA file's path, as a replica keeps them. */
+#define ROVE_MAX_URL 512
+
 /* Tokens are 32 random bytes, written as 64 hex characters. */
 #define ROVE_TOKEN_BYTES 32u
 #define ROVE_TOKEN_HEX (2u * ROVE_TOKEN_BYTES)

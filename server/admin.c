@@ -321,10 +321,22 @@ static int cmd_assign(admin_ctx *a)
 
 static int cmd_unassign(admin_ctx *a)
 {
-	int rc = set_assignment(a, a->args[0], a->args[1], false);
+	rove_user u;
+	uint8_t hash[ROVE_HASH_BYTES];
+	bool held = false;
+	int rc = get_user(a, a->args[0], &u, hash);
 
-	if (rc == ROVE_OK && a->reply->len == 0)
-		rc = answer(a, NULL, 0);
+	/* Nothing to take is no error, but the answer says so (one line, which
+	 * `rove admin unassign` shows as a note). */
+	for (uint32_t i = 0; rc == ROVE_OK && i < u.nterr && !held; i++)
+		held = strcmp(u.terr[i], a->args[1]) == 0;
+	rc = set_assignment(a, a->args[0], a->args[1], false);
+	if (rc == ROVE_OK && a->reply->len == 0) {
+		char line[2 * ROVE_MAX_ADMIN_ARG + 64];
+		const char *l = line;
+		snprintf(line, sizeof(line), "%s does not hold %s; nothing changed", a->args[0], a->args[1]);
+		rc = held ? answer(a, NULL, 0) : answer(a, &l, 1);
+	}
 	return rc;
 }
 

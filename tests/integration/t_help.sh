@@ -4,13 +4,13 @@
 . "$(dirname "$0")/lib.sh"
 
 helps=(
-	"--help" "help" "init --help" "sync --help" "status --help" "customer --help"
+	"--help" "help" "init --help" "config --help" "sync --help" "status --help" "customer --help"
 	"customer add --help" "customer list --help" "customer show --help"
 	"customer set --help" "customer delete --help" "customer claim --help"
 	"customer release --help" "customer history --help" "territory --help"
-	"territory list --help" "rejected --help" "conflicts --help" "admin --help"
-	"admin user add --help" "admin territory add --help" "admin assign --help"
-	"admin reassign --help" "contact --help" "contact add --help" "contact list --help"
+	"territory list --help" "territory show --help" "activity delete --help" "rejected --help" "conflicts --help" "admin --help"
+	"admin user add --help" "admin territory add --help" "admin territory set --help"
+	"admin assign --help" "admin unassign --help" "admin reassign --help" "contact --help" "contact add --help" "contact list --help"
 	"contract --help" "contract add --help" "opportunity --help" "opportunity add --help"
 	"opportunity stage --help" "activity --help" "activity add --help" "dealer --help"
 	"dealer add --help" "target --help" "target set --help" "target list --help"
@@ -29,7 +29,9 @@ for h in "--help" "init --help" "serve --help"; do
 done
 
 usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server"
-	"report" "report nosuch" "import" "export nosuch" "target set" "opportunity stage")
+	"report" "report nosuch" "import" "export nosuch" "target set" "opportunity stage"
+	"customer add" "customer show xyz" "admin" "admin user" "admin territory add" "admin reassign"
+	"config nosuchkey" "config server a b")
 for u in "${usage_errors[@]}"; do
 	set +e
 	# shellcheck disable=SC2086

@@ -65,4 +65,27 @@ kill -TERM "${BG_PIDS[0]}" 2>/dev/null || true
 wait "${BG_PIDS[0]}" 2>/dev/null || true
 BG_PIDS=()
 echo "syncs cut by the network and retried: $failures; $(tail -n 1 "$T/proxy.log")"
+
+# A server that takes the connection but never answers (a proxy that holds
+# every byte for a minute): every wait of a command honours --timeout, the
+# connection's handshake included, and the command exits 3.
+hport=$(free_port)
+"$ROVE_PROXY" --listen "$hport" --to "$sport" --delay-ms 60000 2>"$T/hold.log" &
+BG_PIDS+=($!)
+wait_listening "tcp://127.0.0.1:$hport" "$!" "the holding proxy"
+rove -R "$T/held" init --server "tcp://127.0.0.1:$hport" --user alice --token "$(token_of alice)" 2>/dev/null
+r held customer add --name "Held back" >/dev/null
+for cmd in "sync" "conflicts" "admin assign alice east"; do
+	t0=$(date +%s%N)
+	set +e
+	# shellcheck disable=SC2086
+	"$ROVE_BIN" -R "$T/held" --timeout 500 $cmd >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	ms=$(elapsed_ms "$t0")
+	eq "$status" "3" "'rove --timeout 500 $cmd' against a server that never answers ($(cat "$T/err"))"
+	[ "$ms" -lt 2500 ] || fail "'rove --timeout 500 $cmd' took $ms ms"
+	grep -q "cannot reach the server" "$T/err" || fail "no clear message: $(cat "$T/err")"
+done
+eq "$(r held status --json | jq .pending)" "1" "nothing lost"
 echo "ok"

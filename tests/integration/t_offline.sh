@@ -22,13 +22,16 @@ grep -q "cannot reach the server" "$T/err" || fail "no clear message: $(cat "$T/
 eq "$(r alice customer list --json)" "$before" "local data untouched"
 eq "$(r alice status --json | jq .pending)" "2" "pending ops kept"
 
-# Also with a TCP address nobody listens on.
+# Also with a TCP address nobody listens on: at once, not after the
+# timeout (a refused connection is an answer).
 rove -R "$T/tcp" init --server tcp://127.0.0.1:1 --user alice --token "$ADMIN_TOKEN" 2>/dev/null
+t0=$(date +%s%N)
 set +e
-rove -R "$T/tcp" sync 2>/dev/null
+rove -R "$T/tcp" --timeout 8000 sync 2>/dev/null
 status=$?
 set -e
 eq "$status" "3" "sync exit status on a refused TCP connection"
+[ "$(elapsed_ms "$t0")" -lt 4000 ] || fail "a refused connection took $(elapsed_ms "$t0") ms"
 
 server_start
 out=$(r alice sync --json)

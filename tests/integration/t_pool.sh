@@ -19,10 +19,16 @@ a1=$(r alice customer add --name "A1")
 a2=$(r alice customer add --name "A2")
 r alice sync >/dev/null
 
-# A reason is required to release here; offline, refused at sync.
-r alice customer release "$a1"
+# A reason is required to release here: refused at once (the replica
+# holds the territory's rules), and by the server whatever a client sends.
+set +e
+r alice customer release "$a1" 2>"$T/err"
+eq "$?" "1" "release without a reason, at once"
+set -e
+grep -q "invalid: a reason is required to release a customer in east.sh" "$T/err" ||
+	fail "release without a reason: $(cat "$T/err")"
+eq "$(probe alice push release 1 "$a1" owner=null | jq -r .reason)" "invalid" "release without a reason"
 r alice sync >/dev/null
-eq "$(reason_of alice "$a1")" "invalid" "release without a reason"
 eq "$(r alice customer show "$a1" --json | jq -r .owner)" "alice" "still hers"
 r alice customer release "$a1" --reason "moved to another city"
 r alice customer release "$a2" --reason "no budget"

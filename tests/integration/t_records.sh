@@ -59,6 +59,25 @@ set +e
 r alice activity set "$a" note=x 2>/dev/null
 eq "$?" "1" "the client refuses to change an activity"
 set -e
+# An activity logged by mistake: reps delete nothing (refused at once, in
+# the server's words); managers and admins may delete it.
+a2=$(r alice activity add --customer "$c" --kind call --note "Logged on the wrong customer")
+r alice sync >/dev/null
+r mike sync >/dev/null
+set +e
+r alice activity delete "$a2" 2>"$T/err"
+eq "$?" "1" "a rep deleting an activity"
+set -e
+eq "$(cat "$T/err")" "rove: error: forbidden: reps delete nothing" "the server's reason and words"
+eq "$(r alice status --json | jq .pending)" "0" "nothing queued"
+eq "$(probe alice push delete 5 "$a2" _deleted=#1 | jq -r .reason)" "forbidden" "and the server says the same"
+r mike activity delete "$a2"
+eq "$(r mike activity list --customer "$c" --json | jq -r --arg a "$a2" '[.[] | select(.id == $a)] | length')" "0" \
+	"the deleted activity is gone from the manager's list"
+eq "$(r mike status --json | jq .pending)" "1" "the manager's delete is queued"
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes a manager's delete"
+r alice sync >/dev/null
+eq "$(r alice activity list --customer "$c" --json | jq -r '[.[].id] | join(",")')" "$a" "gone for the owner too"
 
 # Dealers: kept by managers, seen by the territory's reps.
 d=$(r mike dealer add --name "Suzhou Trading" --territory east.sh --phone 0512-1234)

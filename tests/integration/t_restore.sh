@@ -75,4 +75,33 @@ restore_round backup
 out=$(r carol sync --json)
 eq "$(jq .resent <<<"$out")" "0" "carol has nothing to send again"
 
+# A user added after the copy is unknown to the restored server. The admin
+# adds them again, with a new token, which they give their replica with
+# 'rove config token': their acknowledged work is sent again, nothing lost.
+rm -rf "$T/copy"
+"$ROVED_BIN" backup "$T/srv" "$T/copy" 2>>"$T/roved.log" || fail "roved backup failed"
+user_replica sun rep east
+r sun sync >/dev/null
+s1=$(r sun customer add --name "Sun's customer, after the copy")
+eq "$(r sun sync --json | jq .accepted)" "1" "sun's customer acknowledged"
+s2=$(r sun customer add --name "Sun's pending customer")
+server_stop
+rm -rf "$T/srv"
+cp -a "$T/copy" "$T/srv"
+server_start
+set +e
+r sun sync >/dev/null 2>"$T/err"
+status=$?
+set -e
+eq "$status" "1" "sun's sync against a server that does not know sun"
+grep -q "authentication failed" "$T/err" || fail "unclear error: $(cat "$T/err")"
+token=$(r admin admin user add sun --role rep --territory east)
+r sun config token "$token"
+out=$(r sun sync --json 2>"$T/err") || fail "sun's sync with the new token failed: $(cat "$T/err")"
+eq "$(jq .resent <<<"$out")" "2" "sun's acknowledged and pending customers sent again"
+r admin sync >/dev/null
+for id in "$s1" "$s2"; do
+	eq "$(r admin customer show "$id" --json | jq -r .owner)" "sun" "sun's customer $id is on the restored server"
+done
+
 echo "ok"

@@ -160,11 +160,18 @@ l=$(r alice customer add --name "Pudong Office" --phone "021-5555-0101")
 expect "a tax id is stored normalised" "$(r alice customer show "$a" --json | jq -r .tax_id)" "$TAX_A"
 expect "a phone is kept as typed" "$(r alice customer show "$a" --json | jq -r .phone)" "+86 138 0000 1111"
 expect "alice's customers are accepted" "$(r alice sync --json | jq .rejected)" "0"
+# Each synced alone: bob's replica refuses at once a phone another of its
+# customers holds (t_precheck); these are alice's, which it does not hold.
 b1=$(r bob customer add --name "Shanghai Steel (bob)" --tax-id "9131-0000-MA1F-L000-1R")
+r bob sync >/dev/null
 b2=$(r bob customer add --name "Steel mobile 1" --phone 13800001111)
+r bob sync >/dev/null
 b3=$(r bob customer add --name "Steel mobile 2" --phone 0086-138-0000-1111)
+r bob sync >/dev/null
 b4=$(r bob customer add --name "Steel mobile 3" --phone "86 138 0000 1111")
+r bob sync >/dev/null
 b5=$(r bob customer add --name "Pudong landline" --phone "+86 21 5555 0101")
+r bob sync >/dev/null
 b6=$(r bob customer add --name "Pudong landline 2" --phone "(021) 55550101")
 r bob sync >/dev/null
 for b in "$b1" "$b2" "$b3" "$b4" "$b5" "$b6"; do
@@ -185,9 +192,9 @@ expect "... is stored normalised" "$(r bob customer show "$ID" --json | jq -r .t
 # An import compares normalised too, and checks the tax id.
 printf 'name,tax_id,phone\nCSV One,9131-0000-ma1f-l0001r,\nCSV Two,,+8613800001111\nCSV Bad,abc,\nCSV Good,%s,\n' \
 	"$TAX_C" >"$T/dup.csv"
-refused "an import with cosmetic duplicates" "dup.csv:2: tax_id" alice import customers "$T/dup.csv"
+refused "an import with cosmetic duplicates" "dup.csv:2: duplicate: tax_id" alice import customers "$T/dup.csv"
 grep -qF "belongs to customer $a" "$T/err" || bad "import: the tax id's customer not named: $(cat "$T/err")"
-grep -qF "dup.csv:3: phone" "$T/err" || bad "import: the phone duplicate not found: $(cat "$T/err")"
+grep -qF "dup.csv:3: duplicate: phone" "$T/err" || bad "import: the phone duplicate not found: $(cat "$T/err")"
 grep -qF "dup.csv:4: " "$T/err" || bad "import: the bad tax id not found: $(cat "$T/err")"
 if grep -qF "dup.csv:5" "$T/err"; then bad "import: the good row refused: $(cat "$T/err")"; fi
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# What the server would certainly refuse, the command line refuses at once
+# (SPEC rule 13, "and by the CLI before it is sent"), from what the replica
+# holds: exit 1, the server's reason code and words on stderr, nothing on
+# stdout, nothing queued. A create in a territory the replica does not hold
+# (not_in_territory), a release without the reason its territory requires
+# (invalid), a tax id or phone another customer of the replica holds,
+# compared normalised (duplicate, naming it). What the replica cannot know,
+# the server decides.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh east/east.hz west west/west.cd
+users alice:rep:east.sh bob:rep:east.sh mike:manager:east admin2:admin
+r admin admin territory set east.sh release_reason=1 >/dev/null
+sync_all admin alice bob mike admin2
+
+# refused NAME REASON ARGS...: rove ARGS on NAME's replica is refused at
+# once with REASON; nothing printed on stdout, nothing queued, nothing
+# shown changed. The message is left in $T/err.
+refused() {
+	local name=$1 reason=$2 before pending out status
+	shift 2
+	before=$(r "$name" customer list --json)
+	pending=$(r "$name" status --json | jq .pending)
+	set +e
+	out=$(r "$name" "$@" 2>"$T/err")
+	status=$?
+	set -e
+	eq "$status" "1" "'rove $*' by $name: exit status ($(cat "$T/err"))"
+	eq "$out" "" "'rove $*' by $name printed on stdout"
+	grep -q "^rove: error: \(.*: \)\?$reason: " "$T/err" || fail "'rove $*' by $name: not refused $reason: $(cat "$T/err")"
+	eq "$(r "$name" status --json | jq .pending)" "$pending" "'rove $*' by $name queued an op"
+	eq "$(r "$name" customer list --json)" "$before" "'rove $*' by $name changed the customers"
+}
+
+# --- territories: a rep creates only in hers, a manager in his subtree ---
+refused alice not_in_territory customer add --name "Far West" --territory west.cd
+grep -q "west.cd is not one of your territories" "$T/err" || fail "the server's words: $(cat "$T/err")"
+refused alice not_in_territory customer add --name "Nowhere" --territory nowhere
+refused alice not_in_territory customer add --name "Next door" --territory east.hz
+refused mike not_in_territory customer add --name "Far West" --territory west.cd
+grep -q "west.cd is outside your territories" "$T/err" || fail "the server's words: $(cat "$T/err")"
+m=$(r mike customer add --name "Mike's" --territory east.hz)
+refused mike not_in_territory customer set "$m" territory=west.cd
+r mike customer set "$m" territory=east.sh # inside his subtree
+# What the replica cannot know, the server decides: an admin's replica
+# may not hold a territory added since its last sync.
+r admin admin territory add north --name North >/dev/null
+n=$(r admin customer add --name "North Co" --territory north)
+eq "$(r admin sync --json | jq .accepted)" "1" "the admin's create in a territory added since its sync"
+# ... and so does a replica that never synced (it knows no role yet).
+rove -R "$T/alice2" init --server "$URL" --user alice --token "$(token_of alice)" 2>/dev/null
+x=$(rove -R "$T/alice2" customer add --name "Far West 2" --territory west.cd)
+eq "$(rove -R "$T/alice2" sync --json | jq .rejected)" "1" "a replica that never synced leaves it to the server"
+eq "$(rove -R "$T/alice2" rejected --json | jq -r --arg id "$x" '.[] | select(.id == $id) | .reason')" \
+	"not_in_territory" "and the server refuses it"
+# The server's rule stands whatever a client sends.
+eq "$(probe alice push create 1 01a22000-0000-7000-8000-0000000000a1 name=Forged territory=west.cd | jq -r .reason)" \
+	"not_in_territory" "the server refuses a create outside her territories"
+
+# --- a release needs the reason its territory requires ---
+c=$(r alice customer add --name "Mine")
+r alice sync >/dev/null
+refused alice invalid customer release "$c"
+grep -q "a reason is required to release a customer in east.sh" "$T/err" || fail "the server's words: $(cat "$T/err")"
+r alice customer release "$c" --reason "moved away"
+eq "$(r alice sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "a release with its reason"
+
+# --- duplicates: tax id and phone, compared normalised ---
+t1=$(r alice customer add --name "Tax One" --tax-id 91310000MA1FL0001R --phone "+86 138 0000 1111")
+refused alice duplicate customer add --name "Tax Two" --tax-id 9131-0000-ma1f-l0001r
+grep -q "^rove: error: duplicate: $t1" "$T/err" || fail "does not name the customer: $(cat "$T/err")"
+refused alice duplicate customer add --name "Phone Two" --phone 0086-138-0000-1111
+grep -q "$t1" "$T/err" || fail "does not name the customer: $(cat "$T/err")"
+t3=$(r alice customer add --name "Three" --phone 021-5555-0101)
+refused alice duplicate customer set "$t3" phone=13800001111
+grep -q "$t1" "$T/err" || fail "does not name the customer: $(cat "$T/err")"
+refused alice duplicate customer set "$t3" tax_id=91310000MA1FL0001R
+# A customer's own tax id or phone, written another way, is no duplicate.
+r alice customer set "$t1" "phone=138 0000 1111" tax_id=91310000ma1fl0001r
+# A deleted customer holds nothing (mike deletes one he sees).
+r alice sync >/dev/null
+r mike sync >/dev/null
+r mike customer delete "$t3"
+r mike customer add --name "Reuses Three's phone" --territory east.sh --phone "(021) 55550101" >/dev/null
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[2,0]" "a deleted customer's phone is free"
+# An import does the same (line-numbered, nothing imported).
+printf 'name,tax_id\nDup,91310000MA1FL0001R\n' >"$T/dup.csv"
+refused alice duplicate import customers "$T/dup.csv"
+grep -q "dup.csv:2: duplicate: tax_id '91310000MA1FL0001R' belongs to customer $t1" "$T/err" ||
+	fail "the import names the customer: $(cat "$T/err")"
+eq "$(r alice sync --json | jq .rejected)" "0" "nothing refused was sent"
+echo "ok"
