@@ -123,6 +123,7 @@ typedef struct rove_pull_state {
 	uint64_t snap_seq;
 	uint32_t snap_keylen;
 	uint8_t snap_key[ROVE_MAX_SNAP_KEY];
+	uint64_t server;   /* the server this replica syncs with (0: not known) */
 	rove_uuid run;     /* the server's run the position came from */
 	rove_uuid ack_run; /* the run of the latest acknowledged push, and */
 	uint64_t ack_seq;  /* the highest acknowledged sequence number (0:

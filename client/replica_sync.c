@@ -213,6 +213,8 @@ static int pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 		rc = rpl_meta_uuid(txn, r->meta, "ack_run", &ps->ack_run);
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ps->ack_seq);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "server_id", &ps->server);
 	return rc;
 }
 
@@ -594,6 +596,7 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 	memset(&n, 0, sizeof(n));
 	n.cursor = prev->cursor;
 	n.epoch = prev->epoch;
+	n.server = prev->server; /* written by server_check, not here */
 	n.run = h->run;
 	n.ack_run = prev->ack_run;
 	n.ack_seq = prev->ack_seq;
@@ -630,6 +633,7 @@ int rove_replica_seen(rove_replica *r, rove_seen *seen)
 	memset(seen, 0, sizeof(*seen));
 	if (rc != ROVE_OK)
 		return rc;
+	seen->server = ps.server;
 	seen->run = ps.run;
 	seen->seq = ps.snap_seq != 0 ? ps.snap_seq : ps.cursor;
 	if (ps.ack_seq > ps.cursor) {
@@ -650,6 +654,7 @@ void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica
 	q->snap_keylen = ps->snap_keylen;
 	memcpy(q->snap_key, ps->snap_key, ps->snap_keylen);
 	q->max_items = max;
+	q->server = ps->server;
 	q->run = ps->run;
 	/* Acknowledged ops past the cursor: the server vouches for them too. */
 	if (ps->ack_seq > ps->cursor) {

@@ -206,10 +206,12 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
 		if (rc == ROVE_EHISTORY)
 			break; /* the caller recovers */
-		if (rc != ROVE_OK) {
+		if (rc == ROVE_EWRONGSERVER)
+			wrong_server(r);
+		else if (rc != ROVE_OK)
 			report(c, rc, "push");
+		if (rc != ROVE_OK)
 			break;
-		}
 		if (m.u.push_reply.n != n) {
 			rove_error("push: the server answered %u of %u ops", m.u.push_reply.n, n);
 			rc = ROVE_EPROTO;
@@ -293,6 +295,10 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
 		if (rc == ROVE_EHISTORY)
 			break; /* the caller recovers */
+		if (rc == ROVE_EWRONGSERVER) {
+			wrong_server(r);
+			break;
+		}
 		if (rc != ROVE_OK) {
 			report(c, rc, "pull");
 			break;

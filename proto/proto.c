@@ -219,8 +219,9 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	if (seen == NULL)
 		seen = &nothing;
 	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PUSH, a, 6);
+	e_request(&e, ROVE_MSG_PUSH, a, 7);
 	e_bin(&e, replica->b, 16);
+	e_u64(&e, seen->server);
 	e_bin(&e, seen->run.b, 16);
 	e_u64(&e, seen->seq);
 	e_bin(&e, seen->ack_run.b, 16);
@@ -267,13 +268,14 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
 	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PULL, a, 9);
+	e_request(&e, ROVE_MSG_PULL, a, 10);
 	e_bin(&e, req->replica.b, 16);
 	e_u64(&e, req->cursor);
 	e_u64(&e, req->snap_seq);
 	e_bin(&e, req->snap_key, req->snap_keylen);
 	e_u64(&e, req->epoch);
 	e_u64(&e, req->max_items);
+	e_u64(&e, req->server);
 	e_bin(&e, req->run.b, 16);
 	e_bin(&e, req->ack_run.b, 16);
 	e_u64(&e, req->ack_seq);
@@ -972,11 +974,13 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 
 	switch (m->type) {
 	case ROVE_MSG_PUSH:
-		if (nbody != 8)
+		if (nbody != 9)
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &m->u.push.replica);
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &m->u.push.seen.server);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &m->u.push.seen.run);
 		if (rc == ROVE_OK)
@@ -999,7 +1003,7 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		break;
 	case ROVE_MSG_PULL: {
 		rove_pull_req *q = &m->u.pull;
-		if (nbody != 11)
+		if (nbody != 12)
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
@@ -1015,6 +1019,8 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		if (rc == ROVE_OK)
 			rc = rd_u64_max(r, UINT32_MAX, &v);
 		q->max_items = (uint32_t)v;
+		if (rc == ROVE_OK)
+			rc = rd_u64(r, &q->server);
 		if (rc == ROVE_OK)
 			rc = rd_uuid(r, &q->run);
 		if (rc == ROVE_OK)

@@ -10,10 +10,10 @@
  * handler never acts on half a message. Items of a decoded message point
  * into the caller's buffer, which must outlive the rove_msg.
  *
- *   PUSH         [2, 2, user, token, replica, run, seq, ack_run, ack_seq, [op...]]
+ *   PUSH         [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
  *   PUSH_REPLY   [2, 3, server, run, [result...]]
  *   PULL         [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                 run, ack_run, ack_seq]
+ *                 server, run, ack_run, ack_seq]
  *   PULL_REPLY   [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *                 more, server, run, [entry...]]
  *   ADMIN        [2, 6, user, token, command, [arg...]]
@@ -23,7 +23,9 @@
  *   ERROR        [2, 1, code, text]
  *
  * A server is named by a number fixed when its database is created (its
- * copies and backups keep it): a replica syncs with one server only.
+ * copies and backups keep it): a replica syncs with one server only, and
+ * names it in every request (0 before it knows it); another server
+ * refuses the request (ROVE_EWRONGSERVER) before acting on it.
  * A run (16 bytes; all zero for none) names one stretch of the server's
  * history: a server starts a new run every time it starts. A replica
  * names the run its cursor came from, and the run of its latest
@@ -85,6 +87,7 @@ int rove_buf_append(rove_buf *b, const void *data, size_t len);
  * or the snapshot it is taking) in run, and its acknowledged ops up to
  * ack_seq in ack_run. All zero: nothing. */
 typedef struct rove_seen {
+	uint64_t server; /* the server's number (0: not known yet) */
 	rove_uuid run;
 	uint64_t seq;
 	rove_uuid ack_run;
@@ -117,6 +120,7 @@ typedef struct rove_pull_req {
 					      * a record's family) resumes */
 	uint64_t epoch;      /* the scope epoch the replica's data is for */
 	uint32_t max_items;
+	uint64_t server;     /* the server the replica syncs with (0: not known) */
 	rove_uuid run;       /* the run cursor / snap_seq came from */
 	rove_uuid ack_run;   /* the run of the latest acknowledged push, and */
 	uint64_t ack_seq;    /* the highest sequence number acknowledged past

@@ -460,6 +460,11 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 
 	/* The decoder let through only a push within its limits. */
 	ROVE_ASSERT(m->type == ROVE_MSG_PUSH && n <= ROVE_MAX_PUSH_OPS);
+	if (seen->server != 0 && seen->server != e->st.node) {
+		rove_engine_error(&job->reply, ROVE_EWRONGSERVER,
+				  "this replica syncs with another server; nothing was changed");
+		return ROVE_OK;
+	}
 	/* A replica's pending ops follow what it has seen: pushed onto a
 	 * history that lacks it (a restored copy), they could refer to what
 	 * is not there. The replica sends its acknowledged ops first. */

@@ -454,6 +454,10 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 		return rc;
 	h.server = e->st.node;
 	h.run = e->runs[e->nruns - 1].id;
+	if (q->server != 0 && q->server != h.server) {
+		rove_engine_error(reply, ROVE_EWRONGSERVER, "this replica syncs with another server");
+		return ROVE_OK;
+	}
 	/* A replica that holds something names where it came from: that
 	 * history, and the one of its latest acknowledged push, must be this
 	 * server's (not a restored copy's, not another server's). */

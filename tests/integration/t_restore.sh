@@ -104,4 +104,33 @@ for id in "$s1" "$s2"; do
 	eq "$(r admin customer show "$id" --json | jq -r .owner)" "sun" "sun's customer $id is on the restored server"
 done
 
+# A replica pointed at another server (another database, even one that
+# knows the user) refuses it before changing anything: it never takes
+# that server for a restore of its own and pours its data into it.
+ROVED_PID_A=$ROVED_PID
+URL_A=$URL
+URL="ipc://$T/other.sock"
+mkdir -p "$T/other"
+other_token=$("$ROVED_BIN" init "$T/other/srv" 2>/dev/null)
+"$ROVED_BIN" serve "$T/other/srv" --listen "$URL" >>"$T/roved.log" 2>&1 &
+OTHER_PID=$!
+BG_PIDS+=("$OTHER_PID")
+wait_listening "$URL" "$OTHER_PID" "the other roved"
+rove -R "$T/other/admin" init --server "$URL" --user admin --token "$other_token" 2>/dev/null
+rove -R "$T/other/admin" admin territory add east --name East >/dev/null
+alice_there=$(rove -R "$T/other/admin" admin user add alice --role rep --territory east)
+pending_before=$(r alice status --json | jq .pending)
+r alice customer add --name "Pending when pointed elsewhere" >/dev/null
+r alice config server "$URL"
+r alice config token "$alice_there"
+set +e
+r alice sync 2>"$T/err" >/dev/null
+status=$?
+set -e
+eq "$status" "1" "a sync with another server fails"
+grep -q "another server" "$T/err" || fail "unclear error: $(cat "$T/err")"
+eq "$(r alice status --json | jq .pending)" "$((pending_before + 1))" "nothing of alice's was sent there"
+eq "$(rove -R "$T/other/admin" customer list --json | jq length)" "0" "the other server got nothing"
+URL=$URL_A
+ROVED_PID=$ROVED_PID_A
 echo "ok"

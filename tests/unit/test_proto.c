@@ -337,6 +337,7 @@ static void test_push_roundtrip(void)
 
 	make_auth(&a, "alice");
 	fixed_uuid(&replica, 77);
+	seen.server = 0x1234567890abcdefull;
 	fixed_uuid(&seen.run, 78);
 	seen.seq = UINT64_MAX;
 	fixed_uuid(&seen.ack_run, 79);
@@ -349,6 +350,7 @@ static void test_push_roundtrip(void)
 	CHECK(strcmp(m.auth.user, "alice") == 0);
 	CHECK(strcmp(m.auth.token, token) == 0);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.replica, &replica), 0);
+	CHECK(m.u.push.seen.server == 0x1234567890abcdefull);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.seen.run, &seen.run), 0);
 	CHECK(m.u.push.seen.seq == UINT64_MAX);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.push.seen.ack_run, &seen.ack_run), 0);
@@ -479,6 +481,7 @@ static void test_pull_roundtrip(void)
 		req.snap_key[i] = (uint8_t)(255 - i);
 	req.epoch = UINT64_MAX;
 	req.max_items = UINT32_MAX;
+	req.server = 99;
 	fixed_uuid(&req.run, 51);
 	fixed_uuid(&req.ack_run, 52);
 	req.ack_seq = UINT64_MAX - 1;
@@ -497,6 +500,7 @@ static void test_pull_roundtrip(void)
 	CHECK(memcmp(m.u.pull.snap_key, req.snap_key, ROVE_MAX_SNAP_KEY) == 0);
 	CHECK(m.u.pull.epoch == UINT64_MAX);
 	CHECK(m.u.pull.max_items == UINT32_MAX);
+	CHECK_EQ_INT(m.u.pull.server, 99);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull.run, &req.run), 0);
 	CHECK_EQ_INT(rove_uuid_cmp(&m.u.pull.ack_run, &req.ack_run), 0);
 	CHECK(m.u.pull.ack_seq == UINT64_MAX - 1);
@@ -1444,6 +1448,7 @@ static void w_raw(const void *p, size_t len)
 /* A push's run, seq, ack_run, ack_seq: nothing seen. */
 static void w_seen(void)
 {
+	w_u(0);
 	w_bin(16);
 	w_u(0);
 	w_bin(16);
@@ -1453,7 +1458,7 @@ static void w_seen(void)
 /* [2, 2, user, token, replica, run, seq, ack_run, ack_seq, [ ... nops ops follow */
 static void w_push_head(uint32_t nops)
 {
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -1515,7 +1520,7 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 /* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max] */
 static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 {
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -1526,6 +1531,7 @@ static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 	w_bin(keylen);
 	w_u(epoch);
 	w_u(max);
+	w_u(0);
 	w_bin(16);
 	w_bin(16);
 	w_u(0);
@@ -1782,7 +1788,7 @@ static void test_version_and_type(void)
 	W_RAW("\x92\x02\x03");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(11);
+	w_arr(12);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -1795,7 +1801,7 @@ static void test_version_and_type(void)
 	/* A pull in the old form without an epoch, and with one part too
 	 * many. */
 	begin();
-	w_arr(9);
+	w_arr(10);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -1807,7 +1813,7 @@ static void test_version_and_type(void)
 	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(14);
+	w_arr(15);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -1818,6 +1824,7 @@ static void test_version_and_type(void)
 	w_bin(0);
 	w_u(1);
 	w_u(10);
+	w_u(0);
 	w_bin(16);
 	w_bin(16);
 	w_u(0);
@@ -1944,7 +1951,7 @@ static void test_huge_counts(void)
 	W_RAW("\x94\x02\x01\x00\xdb\xff\xff\xff\xff" "abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2137,7 +2144,7 @@ static void test_limits(void)
 	w_i(1);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn(bigstr, ROVE_MAX_NAME + 1);
@@ -2147,7 +2154,7 @@ static void test_limits(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_ETOOBIG);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2305,7 +2312,7 @@ static void test_bad_fields(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A NUL in user, author, role. */
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_strn("al\0ce", 5);
@@ -2703,7 +2710,7 @@ static void test_bad_items(void)
 	w_evict(1, 17);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2713,7 +2720,7 @@ static void test_bad_items(void)
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -2724,6 +2731,7 @@ static void test_bad_items(void)
 	w_bin(0);
 	w_u(0);
 	w_u(10);
+	w_u(0);
 	w_bin(16);
 	w_bin(16);
 	w_u(0);
@@ -2738,7 +2746,7 @@ static void test_bad_items(void)
 	w_record_head(1, 17, 0);
 	CHECK_EQ_INT(try_dec_record(sb.data, sb.size), ROVE_EPROTO);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2752,7 +2760,7 @@ static void test_bad_items(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* A uuid sent as a string. */
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2841,7 +2849,7 @@ static void test_bad_items(void)
 	w_nil();
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(10);
+	w_arr(11);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PUSH);
 	w_str("alice");
@@ -2897,7 +2905,7 @@ static void test_bad_items(void)
 	}
 	/* Pull: epoch not an unsigned int. */
 	begin();
-	w_arr(13);
+	w_arr(14);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -2908,6 +2916,7 @@ static void test_bad_items(void)
 	w_bin(0);
 	w_i(-1);
 	w_u(10);
+	w_u(0);
 	w_bin(16);
 	w_bin(16);
 	w_u(0);
@@ -2915,7 +2924,7 @@ static void test_bad_items(void)
 	/* Pull: a run that is not 16 bytes; an ack_seq that is negative. */
 	for (int bad = 0; bad < 3; bad++) {
 		begin();
-		w_arr(13);
+		w_arr(14);
 		w_u(ROVE_PROTO_VERSION);
 		w_u(ROVE_MSG_PULL);
 		w_str("alice");
@@ -2926,6 +2935,7 @@ static void test_bad_items(void)
 		w_bin(0);
 		w_u(1);
 		w_u(10);
+		w_u(0);
 		w_bin(bad == 0 ? 15 : 16);
 		w_bin(bad == 1 ? 17 : 16);
 		if (bad == 2)
