@@ -464,40 +464,70 @@ static bool mobile(const char *d, size_t n)
 	return n == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
 }
 
+static bool starts(const char *d, size_t n, const char *p)
+{
+	return n > 2 && d[0] == p[0] && d[1] == p[1]; /* something must follow a prefix */
+}
+
+/* Whether a mobile number follows d once the country prefixes written
+ * before it (86, 0086, repeated) are gone: then a bare 86 is one too. */
+static bool mobile_follows(const char *d, size_t n)
+{
+	for (;;) {
+		if (mobile(d, n))
+			return true;
+		if (starts(d, n, "00"))
+			d += 2, n -= 2;
+		else if (starts(d, n, "86"))
+			d += 2, n -= 2;
+		else
+			return false;
+	}
+}
+
 void rove_phone_normalise(const char *in, char *out, size_t outlen)
 {
 	const char *cc = "", *d;
 	phone_scan p;
-	size_t n, next;
-	bool plus;
+	size_t n;
+	bool intl, china = false;
 
 	if (outlen == 0)
 		return;
 	phone_read(in, strlen(in), &p);
 	d = p.main;
 	n = p.nmain < PHONE_SCAN_DIGITS ? p.nmain : PHONE_SCAN_DIGITS;
-	next = p.next < PHONE_SCAN_DIGITS ? p.next : PHONE_SCAN_DIGITS;
 	if (n == 0) {
 		out[0] = '\0';
 		return;
 	}
-	plus = p.plus;
-	if (!plus && n >= 2 && d[0] == '0' && d[1] == '0')
-		plus = true, d += 2, n -= 2; /* 00: the international prefix dialled from China */
-	if (plus && n >= 2 && d[0] == '8' && d[1] == '6') {
-		cc = "+86", d += 2, n -= 2;
+	/* Every country prefix, in any form and however often it is
+	 * written (+86, 0086, +0086, +86 0086, 86 before a mobile): a
+	 * prefix written twice must not make another phone (rule 3). */
+	intl = p.plus;
+	for (;;) {
+		if (starts(d, n, "00")) {
+			d += 2, n -= 2, intl = true; /* 00: the international prefix dialled from China */
+		} else if (starts(d, n, "86") && (intl || mobile_follows(d + 2, n - 2))) {
+			d += 2, n -= 2, intl = false, china = true;
+		} else {
+			break;
+		}
+	}
+	if (china) {
+		cc = "+86";
 		if (n > 0 && d[0] == '0')
 			d++, n--; /* "+86 (0)21 ...": the trunk 0 does not belong after +86 */
-	} else if (plus) {
+	} else if (intl) {
 		cc = "+";
 	} else if (mobile(d, n)) {
 		cc = "+86";
-	} else if (n == 13 && d[0] == '8' && d[1] == '6' && mobile(d + 2, 11)) {
-		cc = "+86", d += 2, n -= 2;
 	} else if (n >= 10 && n <= 12 && d[0] == '0' && d[1] != '0') {
 		cc = "+86", d++, n--; /* 0, area code, number: a mainland landline */
 	}
-	snprintf(out, outlen, "%s%.*s%s%.*s", cc, (int)n, d, next > 0 ? ";ext=" : "", (int)next, p.ext);
+	/* The extension is left out: a switchboard's extensions are one
+	 * company's number. */
+	snprintf(out, outlen, "%s%.*s", cc, (int)n, d);
 }
 
 /* ---- e-mail addresses ---- */

@@ -119,16 +119,19 @@ const char *rove_role_name(int role);
 /* 0 if name is not a role. */
 int rove_role_parse(const char *name);
 
-/* A phone number in the form two spellings of one phone share, into out
- * (cut to outlen - 1 bytes, always terminated; nothing if outlen is 0):
- * punctuation and spaces dropped, full-width digits read as digits, and a
- * mainland number with its country code: "+86 138 0000 1111",
- * "0086-138-0000-1111", "86 13800001111" and "13800001111" all give
- * "+8613800001111"; "021-5555-0101", "(021) 55550101" and
- * "+86 21 5555 0101" give "+862155550101". Other international numbers
- * (+ or 00) give + and their digits; anything else its digits. An
- * extension (转, 分机, ext, x or #, then digits) is kept as ";ext=N".
- * Empty when in has no digits. */
+/* A phone number in the form two spellings of one phone share (the key
+ * rule 3's uniqueness compares), into out (cut to outlen - 1 bytes,
+ * always terminated; nothing if outlen is 0): punctuation and spaces
+ * dropped, full-width digits read as digits, every country prefix gone
+ * however it is written or repeated (+86, 0086, +0086, +86 0086, 86
+ * before a mobile number), and a mainland number with its country code:
+ * "+86 138 0000 1111", "0086-138-0000-1111", "+0086 13800001111",
+ * "86 13800001111" and "13800001111" all give "+8613800001111";
+ * "021-5555-0101", "(021) 55550101" and "+86 21 5555 0101" give
+ * "+862155550101". Other international numbers (+ or 00) give + and
+ * their digits; anything else its digits. An extension (转, 分机, ext,
+ * x or #, then digits) is left out: one switchboard, one company. Empty
+ * when in has no digits. */
 void rove_phone_normalise(const char *in, char *out, size_t outlen);
 
 /* A tax id as it is stored and compared: spaces (also U+3000) and hyphens

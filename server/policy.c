@@ -509,6 +509,63 @@ static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, 
 	return ROVE_OK;
 }
 
+/* The form of the uniq index's keys: 2 since phones compare without
+ * their extension and with every country prefix gone. An index made in
+ * another form is rebuilt when the server opens its database. */
+#define UNIQ_FORM     2
+#define UNIQ_FORM_KEY "uniq_form"
+
+int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt)
+{
+	uint8_t prefix[1] = {ROVE_COLL_CUSTOMER};
+	uint64_t form = 0;
+	rove_record *c;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = rove_db_get_u64(txn, st->meta, UNIQ_FORM_KEY, &form);
+	int mrc;
+
+	*rebuilt = false;
+	if (rc == ROVE_OK && form == UNIQ_FORM)
+		return ROVE_OK;
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	/* Every live customer's keys again, in id order: where two now
+	 * share a key (two extensions of one switchboard), the older keeps
+	 * it, as if it had been created under these rules. */
+	rc = rove_db_err(mdb_drop(txn, st->uniq, 0), "uniq");
+	if (rc != ROVE_OK)
+		return rc;
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_cursor_open(txn, st->records, &cur), "cursor");
+	if (rc != ROVE_OK) {
+		free(c);
+		return rc;
+	}
+	k.mv_size = sizeof(prefix);
+	k.mv_data = prefix;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == ROVE_RECORD_KEY && ((const uint8_t *)k.mv_data)[0] == prefix[0];
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (rove_dec_record(v.mv_data, v.mv_size, c) != ROVE_OK || c->coll != ROVE_COLL_CUSTOMER ||
+		    memcmp(c->id.b, (const uint8_t *)k.mv_data + 1, sizeof(c->id.b)) != 0) {
+			rove_error("stored record is corrupt: left out of the uniq index");
+			continue; /* one bad record must not keep the server from starting */
+		}
+		rc = uniq_update(st, txn, NULL, c);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "records");
+	mdb_cursor_close(cur);
+	free(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, UNIQ_FORM_KEY, UNIQ_FORM);
+	*rebuilt = rc == ROVE_OK;
+	return rc;
+}
+
 /* ---- a customer's children and history ---- */
 
 /* Calls fn(rec, arg) on each child record of customer id in collection

@@ -72,6 +72,14 @@ typedef struct rove_verdict {
 	bool server_stamp;
 } rove_verdict;
 
+/* ---- the database ---- */
+
+/* Brings the policy's own indexes to the form this server keeps them in,
+ * when it opens a database (in the caller's write transaction): the
+ * unique tax ids and phones are rebuilt if they were made under other
+ * rules of comparison. *rebuilt says whether anything was written. */
+int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt);
+
 /* ---- ops ---- */
 
 /* Decides an op written by u. cur is the record as the server holds it,

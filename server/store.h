@@ -2,7 +2,8 @@
  * store.h - the server's LMDB database.
  *
  * One environment, these named databases:
- *   meta     string key -> value   (format version, server node, clock)
+ *   meta     string key -> value   (format version, server node, clock,
+ *                                    the form of the policy's uniq keys)
  *   records  coll(1) id(16)       -> record (proto's record encoding)
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)

@@ -275,6 +275,61 @@ static void test_refusal_details(void)
 	srv_free(s);
 }
 
+/* ---- rule 3: a phone written another way is the same phone ---- */
+
+static void test_phone_dodges(void)
+{
+	static const char *const mobile[] = {"phone=+0086 13800001111", "phone=+86 0086 138 0000 1111",
+					     "phone=13800001111 \xe8\xbd\xac 0", "phone=138 0000 1111 ext 1",
+					     "phone=86 86 13800001111"};
+	static const char *const landline[] = {"phone=+0086 021-5555-0101", "phone=021-5555-0101 \xe8\xbd\xac 0",
+					       "phone=+86 21 5555 0101"};
+	srv *s = world();
+	rove_uuid m = new_id(), l = new_id(), x = new_id(), ext = new_id();
+	char mids[ROVE_UUID_STRLEN + 1], lids[ROVE_UUID_STRLEN + 1], ids[ROVE_UUID_STRLEN + 1];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &m, "name=Mobile", "phone=13800001111", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &l, "name=Board", "phone=021-5555-0101", NULL), ROVE_R_NONE);
+	srv_ids(&m, mids);
+	srv_ids(&l, lids);
+	for (size_t i = 0; i < sizeof(mobile) / sizeof(mobile[0]); i++) {
+		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &x, "name=Copy", mobile[i], NULL), ROVE_R_DUPLICATE);
+		CHECK_EQ_INT(strcmp(s->line, mids), 0);
+	}
+	for (size_t i = 0; i < sizeof(landline) / sizeof(landline[0]); i++) {
+		CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &x, "name=Copy", landline[i], NULL), ROVE_R_DUPLICATE);
+		CHECK_EQ_INT(strcmp(s->line, lids), 0);
+	}
+	/* Kept as typed. */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &l, "phone=021-5555-0101 \xe8\xbd\xac 8", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &l, "phone"), "021-5555-0101 \xe8\xbd\xac 8"), 0);
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &x, "name=Copy", "phone=02155550101", NULL), ROVE_R_DUPLICATE);
+
+	/* A database whose index was made under the old rules (an extension
+	 * was another phone): rebuilt when the server opens it. */
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &ext, "name=Ext", "phone=0571-8888-0001 x 12", NULL),
+		     ROVE_R_NONE);
+	{
+		static const char old_key[] = "tel:+8657188880001;ext=12", new_key[] = "tel:+8657188880001";
+		MDB_txn *txn;
+		MDB_val k = {sizeof(new_key) - 1, (void *)new_key}, v = {16, ext.b};
+		CHECK(mdb_txn_begin(s->e.st.env, NULL, 0, &txn) == 0);
+		CHECK(mdb_del(txn, s->e.st.uniq, &k, NULL) == 0);
+		k = (MDB_val){sizeof(old_key) - 1, (void *)old_key};
+		CHECK(mdb_put(txn, s->e.st.uniq, &k, &v, 0) == 0);
+		k = (MDB_val){strlen("uniq_form"), "uniq_form"};
+		CHECK(mdb_del(txn, s->e.st.meta, &k, NULL) == 0);
+		CHECK(mdb_txn_commit(txn) == 0);
+	}
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &x, "name=Copy", "phone=0571 8888 0001", NULL), ROVE_R_DUPLICATE);
+	CHECK_EQ_INT(strcmp(s->line, srv_ids(&ext, ids)), 0);
+	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &x, "name=Copy", "phone=+86 138 0000 1111", NULL),
+		     ROVE_R_DUPLICATE);
+	CHECK_EQ_INT(strcmp(s->line, mids), 0);
+	srv_free(s);
+}
+
 /* ---- F: valid references and times, closed deals ---- */
 
 static void iso(uint64_t ms, char *out, size_t len, bool date_only)
@@ -495,6 +550,7 @@ int main(void)
 	test_owner_changes();
 	test_conflicts_reach();
 	test_refusal_details();
+	test_phone_dodges();
 	test_valid_data();
 	test_reads_is_sees();
 	test_in_reach();

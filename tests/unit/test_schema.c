@@ -694,10 +694,19 @@ static void test_phone(void)
 		"+86-13800001111",  "(+86) 138 0000 1111", "138.0000.1111",   "+86 (0) 138 0000 1111",
 		"\xef\xbc\x8b\xef\xbc\x98\xef\xbc\x96 138 0000 1111", /* full-width +86 */
 		("\xef\xbc\x91\xef\xbc\x93\xef\xbc\x98\xe3\x80\x80" "00001111"), /* full-width 138, U+3000 */
+		/* Country prefixes in every form, repeated (rule 3: no dodging). */
+		"+0086 13800001111", "+86 0086 138 0000 1111", "+86 86 138 0000 1111",
+		"86 86 13800001111", "86 0086 13800001111", "+0086 86 13800001111", "+86 0 138 0000 1111",
+		/* An extension: the same main number. */
+		"13800001111 \xe8\xbd\xac 0", "138 0000 1111 ext 1", "+86 138 0000 1111 x 9",
 	};
 	static const char *const landline[] = {
 		"021-5555-0101", "+86 21 5555 0101", "(021) 55550101", "0086 21 5555 0101", "+86 (0)21 5555 0101",
 		"021 5555 0101", "021/55550101",     "+86-21-55550101",
+		"+0086 021-5555-0101", "+86 0086 21 5555 0101", "+86 0086 (0)21 5555 0101",
+		/* A switchboard with an extension is still the same company's number. */
+		"021-5555-0101 \xe8\xbd\xac 0", "021-5555-0101\xe8\xbd\xac" "23", "+86 21 5555 0101 ext. 23",
+		"021-5555-0101 \xe5\x88\x86\xe6\x9c\xba 23", "021-5555-0101 x23", "021-5555-0101#23",
 	};
 	static const char *const hangzhou[] = {"0571-8888 0001", "+86 571 8888 0001", "057188880001"};
 	const rove_field_def *fd = field(ROVE_COLL_CUSTOMER, "phone");
@@ -721,12 +730,17 @@ static void test_phone(void)
 	check_norm("555.010.9999", "5550109999");
 	check_norm("400-820-8820", "4008208820"); /* a service number */
 	check_norm("110", "110");
-	/* Extensions are kept apart: one switchboard, several phones. */
-	check_norm("021-5555-0101转23", "+862155550101;ext=23");
-	check_norm("+86 21 5555 0101 ext. 23", "+862155550101;ext=23");
-	check_norm("021-5555-0101 分机 23", "+862155550101;ext=23");
-	check_norm("021-5555-0101 x23", "+862155550101;ext=23");
-	check_norm("021-5555-0101#23", "+862155550101;ext=23");
+	/* A prefix is stripped only where it is one. */
+	check_norm("+1 0086 138 0000 1111", "+1008613800001111");
+	check_norm("86 1234 5678", "8612345678");     /* a local number that starts 86 */
+	check_norm("86 86 1234 5678", "868612345678"); /* likewise: no mobile follows */
+	check_norm("+86 86 1234 5678", "+868612345678"); /* after +86: a number, not a prefix */
+	check_norm("0086", "+86");
+	check_norm("+44 0086 20 7946 0958", "+4400862079460958");
+	/* More digits than a phone field takes, normalised all the same. */
+	check_norm("0086 0086 13800001111", "+8613800001111");
+	check_norm("0086 0086 021 5555 0101", "+862155550101");
+	check_norm("+86 86 86 86 13800001111", "+8613800001111");
 	/* No digits, no phone; what is no phone keeps its digits. */
 	check_norm("", "");
 	check_norm("call me", "");
