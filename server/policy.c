@@ -265,14 +265,16 @@ static int customer_scopes(const rove_record *c, rove_scopes *out)
 	return ROVE_OK;
 }
 
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
-		       rove_scopes *out)
+/* The scopes of rec (rove_policy_scopes); with as_live, those it was in
+ * before it (or its customer) was deleted. */
+static int record_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint, bool as_live,
+			 rove_scopes *out)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
 	const rove_field_def *pf;
 
 	out->n = 0;
-	if (c == NULL || rove_record_deleted(rec))
+	if (c == NULL || (!as_live && rove_record_deleted(rec)))
 		return ROVE_OK;
 	if (rec->coll == ROVE_COLL_CUSTOMER)
 		return customer_scopes(rec, out);
@@ -298,12 +300,12 @@ int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, con
 		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
 			return ROVE_OK;
 		if (hint != NULL && hint->coll == ROVE_COLL_CUSTOMER && rove_uuid_cmp(&hint->id, &id) == 0)
-			return rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
+			return !as_live && rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
 		parent = malloc(sizeof(*parent));
 		if (parent == NULL)
 			return ROVE_ENOMEM;
 		rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, parent);
-		if (rc == ROVE_OK && !rove_record_deleted(parent))
+		if (rc == ROVE_OK && (as_live || !rove_record_deleted(parent)))
 			rc = customer_scopes(parent, out);
 		else if (rc == ROVE_ENOTFOUND || rc == ROVE_OK)
 			rc = ROVE_OK;
@@ -311,6 +313,12 @@ int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, con
 		return rc;
 	}
 	return ROVE_OK;
+}
+
+int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
+		       rove_scopes *out)
+{
+	return record_scopes(st, txn, rec, hint, false, out);
 }
 
 static int scope_cmp(const void *a, const void *b)
@@ -825,20 +833,22 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	rc = op_put(op, "territory", rove_vcstr(terr), v);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	rc = territory_exists(pc->st, pc->txn, terr, &ok);
-	if (rc != ROVE_OK)
-		return rc;
-	if (!ok)
-		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
+	/* The author's territories first: whether a code someone else works
+	 * in exists is none of a rep's business (rule 9). */
 	if (u->role == ROVE_ROLE_REP && !user_has_territory(u, terr))
 		return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", terr);
 	if (u->role == ROVE_ROLE_MANAGER) {
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok);
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok); /* a code that is no territory is in none */
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
 			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", terr);
 	}
+	rc = territory_exists(pc->st, pc->txn, terr, &ok);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!ok)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
 	/* The server sets the owner (rule 2, rule 7): a rep owns what they
 	 * create, whatever the op says; a manager or admin may name an owner
 	 * who may own it there, or the pool (owner null); by default the
@@ -925,11 +935,6 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 	if (touches(op, "territory")) {
 		if (t == NULL)
 			return refuse(v, ROVE_R_INVALID, "a customer needs a territory");
-		rc = territory_exists(pc->st, pc->txn, t, &ok);
-		if (rc != ROVE_OK)
-			return rc;
-		if (!ok)
-			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
 		if (u->role == ROVE_ROLE_MANAGER) {
 			rc = rove_policy_in_reach(pc->st, pc->txn, u, t, &ok);
 			if (rc != ROVE_OK)
@@ -937,6 +942,11 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 			if (!ok)
 				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", t);
 		}
+		rc = territory_exists(pc->st, pc->txn, t, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
 	}
 	if (touches(op, "territory") || touches(op, "dealer")) {
 		rc = check_dealer_ref(pc, after_str(op, cur, "dealer"), after_str(op, cur, "territory"), v);
@@ -1185,62 +1195,119 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 
 /* ---- the decision ---- */
 
-/* Outside u's scope a refusal says its reason and nothing else (rule 9),
- * except a duplicate, which names the existing customer (rule 3): the
- * detail is cleared unless u's replica holds the record the refusal is
- * about - a child record's customer, else the record itself; a create of
- * a top-level record is about nothing but what its op says, which u
- * wrote. A record that does not exist is in no scope. */
-static int keep_detail_in_scope(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
-				rove_verdict *v)
+/* What u may know of the record a refusal is about (rule 9). */
+enum known {
+	KNOWN_SCOPE, /* u's replica holds it, or did until it was deleted: the reason and its detail */
+	KNOWN_PAST,  /* u owned it once, or it was in the public pool of u's territory: the reason alone */
+	KNOWN_NOT,   /* anything else, and what does not exist: not_owner alone */
+};
+
+typedef struct known_ctx {
+	const rove_user *u;
+	bool pool_is_theirs; /* the customer's territory is one of u's (a rep's) */
+} known_ctx;
+
+static int history_knows(const rove_record *h, void *arg)
+{
+	const known_ctx *k = arg;
+	const char *from = rove_fields_str(&h->fs, "from"), *to = rove_fields_str(&h->fs, "to");
+
+	if ((from != NULL && strcmp(from, k->u->name) == 0) || (to != NULL && strcmp(to, k->u->name) == 0))
+		return ROVE_EEXIST; /* u owned it */
+	if (to == NULL && k->pool_is_theirs)
+		return ROVE_EEXIST; /* released, recycled or created into u's pool: u's replica held it */
+	return ROVE_OK;
+}
+
+/* *known: what u may know of the record a refusal of op is about: a
+ * child record's customer, else the record itself; a create of a
+ * top-level record that does not exist is about nothing but what its op
+ * says, which u wrote. */
+static int what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+			enum known *known)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	const rove_record *about = cur;
 	rove_record *parent = NULL;
-	const char *pid;
+	const char *pid, *terr;
 	rove_scopes rs;
 	rove_uuid id;
+	known_ctx kc = {u, false};
 	bool sees = false;
 	int rc = ROVE_OK;
 
-	if (!REFUSED(v) || v->reason == ROVE_R_DUPLICATE || v->detail[0] == '\0')
-		return ROVE_OK;
+	*known = KNOWN_NOT;
 	if (pf == NULL && cur == NULL) {
-		if (op->kind != ROVE_OP_CREATE)
-			v->detail[0] = '\0';
+		if (op->kind == ROVE_OP_CREATE)
+			*known = KNOWN_SCOPE;
 		return ROVE_OK;
 	}
-	if (pf == NULL) {
-		rc = rove_policy_scopes(pc->st, pc->txn, cur, NULL, &rs);
-	} else {
+	if (pf != NULL) {
 		pid = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, pf->name);
-		rs.n = 0;
-		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
-			parent = malloc(sizeof(*parent));
-			if (parent == NULL)
-				return ROVE_ENOMEM;
-			rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
-			if (rc == ROVE_OK)
-				rc = rove_policy_scopes(pc->st, pc->txn, parent, NULL, &rs);
-			else if (rc == ROVE_ENOTFOUND)
-				rc = ROVE_OK;
+		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+			return ROVE_OK;
+		parent = malloc(sizeof(*parent));
+		if (parent == NULL)
+			return ROVE_ENOMEM;
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+		if (rc == ROVE_ENOTFOUND) {
 			free(parent);
+			return ROVE_OK;
 		}
+		about = parent;
 	}
 	if (rc == ROVE_OK)
+		rc = record_scopes(pc->st, pc->txn, about, NULL, true, &rs);
+	if (rc == ROVE_OK)
 		rc = rove_policy_reads(pc->st, pc->txn, u, &rs, &sees);
-	if (rc == ROVE_OK && !sees)
-		v->detail[0] = '\0';
+	if (rc == ROVE_OK && sees) {
+		*known = KNOWN_SCOPE;
+	} else if (rc == ROVE_OK && about->coll == ROVE_COLL_CUSTOMER) {
+		terr = rove_fields_str(&about->fs, "territory");
+		kc.pool_is_theirs = u->role == ROVE_ROLE_REP && terr != NULL && user_has_territory(u, terr);
+		rc = each_child_record(pc->st, pc->txn, &about->id, ROVE_COLL_OWNERSHIP, history_knows, &kc);
+		if (rc == ROVE_EEXIST) {
+			*known = KNOWN_PAST;
+			rc = ROVE_OK;
+		}
+	}
+	free(parent);
 	return rc;
+}
+
+/* A refusal says no more than u may know (rule 9): about a record u's
+ * replica holds (or held until it was deleted), its reason and detail;
+ * about one u owned once, or saw in the pool of their territory, its
+ * reason alone; about any other record - another rep's, another
+ * region's, a deleted one u never held, one that does not exist - the
+ * one answer not_owner, with nothing else, so that no reason tells
+ * whether an id exists, who holds it or what became of it. A duplicate
+ * names the existing customer whoever asks (rule 3); a refusal by the
+ * rules of the role and the op alone (rules.c) is the same for every
+ * record and keeps its reason. */
+static int say_only_what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+				 bool by_role, rove_verdict *v)
+{
+	enum known known;
+	int rc;
+
+	if (!REFUSED(v) || v->reason == ROVE_R_DUPLICATE)
+		return ROVE_OK;
+	rc = what_u_knows(pc, u, op, cur, &known);
+	if (rc != ROVE_OK)
+		return rc;
+	if (known == KNOWN_NOT && !by_role)
+		v->reason = ROVE_R_NOT_OWNER;
+	if (known != KNOWN_SCOPE)
+		v->detail[0] = '\0';
+	return ROVE_OK;
 }
 
 static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 
-	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
-	if (REFUSED(v))
-		return ROVE_OK;
 	if (c == NULL)
 		return refuse(v, ROVE_R_INVALID, "unknown collection"); /* rules refuse it first */
 	if (op->kind == ROVE_OP_CREATE && cur != NULL && op->coll == ROVE_COLL_TARGET && !rove_record_deleted(cur))
@@ -1274,12 +1341,16 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 
 int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
+	bool by_role;
 	int rc;
 
 	verdict_clear(v);
-	rc = decide(pc, u, op, cur, v);
+	/* The rules of the role and the op first, then those of the data. */
+	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
+	by_role = REFUSED(v);
+	rc = by_role ? ROVE_OK : decide(pc, u, op, cur, v);
 	if (rc == ROVE_OK)
-		rc = keep_detail_in_scope(pc, u, op, cur, v);
+		rc = say_only_what_u_knows(pc, u, op, cur, by_role, v);
 	/* Who owns a customer is decided here, in the order ops arrive: a
 	 * claim's or release's owner must not lose to an older value by the
 	 * client's clock (rule 5: first to reach the server wins). */

@@ -86,7 +86,9 @@ int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt);
  * or NULL if it does not exist. v->reason is ROVE_R_NONE to accept (op
  * possibly adjusted) or the reason to refuse. About a record outside u's
  * scope (one u's replica does not hold) the detail is empty, except for a
- * duplicate, which names the existing customer. */
+ * duplicate, which names the existing customer; about one u never held,
+ * or one that does not exist, the reason is not_owner whatever the
+ * record's state (docs/RULES.md, "What a refusal says"). */
 int rove_policy_check(const rove_policy_ctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
 		      rove_verdict *v);
 

@@ -54,7 +54,7 @@ eq "$(probe alice push update 5 "$a" note=rewritten | jq -r .reason)" "forbidden
 eq "$(probe alice push update 2 "$ct" customer=01a22000-0000-7000-8000-0000000000c2 | jq -r .reason)" \
 	"forbidden" "a contact cannot move to another customer"
 eq "$(probe alice push create 2 01a22000-0000-7000-8000-0000000000c3 customer=01a22000-0000-7000-8000-0000000000ff name=X | jq -r .reason)" \
-	"invalid" "a contact of no customer"
+	"not_owner" "a contact of no customer: the same answer as someone else's (rule 9)"
 set +e
 r alice activity set "$a" note=x 2>/dev/null
 eq "$?" "1" "the client refuses to change an activity"

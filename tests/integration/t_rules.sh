@@ -52,7 +52,8 @@ eq "$(r alice customer show "$a3" --json | jq -r .phone)" "null" "the refused ed
 # --- no stealing: bob cannot read, edit, claim or delete alice's customer ---
 eq "$(r bob customer show "$a" 2>/dev/null; echo $?)" "1" "bob's replica does not hold alice's customer"
 eq "$(probe bob push update 1 "$a" phone=110 | jq -r .reason)" "not_owner" "hand-crafted edit"
-eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "already_claimed" "hand-crafted claim"
+eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "not_owner" \
+	"hand-crafted claim of a customer bob never saw: no more than another rep's customer"
 eq "$(probe bob push delete 1 "$a" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted delete"
 eq "$(probe bob push release 1 "$a" owner=null | jq -r .reason)" "not_owner" "hand-crafted release"
 if probe bob pull | grep -q "$a"; then fail "bob's pull returned alice's customer"; fi
@@ -88,7 +89,8 @@ eq "$(r bob customer history "$a" --json | jq -r '[.[].event] | join(",")')" "cr
 c=$(r carl customer add --name "HZ pool")
 r carl customer release "$c"
 r carl sync >/dev/null
-eq "$(probe alice push claim 1 "$c" owner=alice | jq -r .reason)" "not_in_territory" "claim elsewhere"
+eq "$(probe alice push claim 1 "$c" owner=alice | jq -r .reason)" "not_owner" \
+	"claim elsewhere: outside her scope, the one answer"
 
 # --- no deleting by reps; tombstones reject later writes ---
 set +e

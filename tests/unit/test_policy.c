@@ -227,31 +227,85 @@ static void test_conflicts_reach(void)
 
 /* ---- D4: outside the user's scope, a refusal says only its reason ---- */
 
+/* srv_reason, and the detail must be empty. */
+#define CHECK_ALONE(reason, call)                                                                          \
+	do {                                                                                               \
+		CHECK_EQ_INT(call, reason);                                                                \
+		CHECK_EQ_INT(strcmp(s->line, ""), 0);                                                      \
+	} while (0)
+
 static void test_refusal_details(void)
 {
 	srv *s = world();
 	rove_uuid a = new_id(), p = new_id(), missing = new_id(), dup = new_id(), mine = new_id(), z = new_id();
-	char ids[ROVE_UUID_STRLEN + 1];
+	rove_uuid owned = new_id(), pool = new_id(), gone = new_id(), race = new_id(), pooled = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
 
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", "phone=13900000002", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &p, "name=North pool", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "nick", RELEASE, C, &p, "owner=null", NULL), ROVE_R_NONE);
 
-	/* Another rep's customer, a pool customer elsewhere, no record. */
-	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &a, "owner=bob", NULL), ROVE_R_ALREADY_CLAIMED);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "bob", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL), ROVE_R_NOT_IN_TERRITORY);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &missing, "tier=loyal", NULL), ROVE_R_INVALID);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "wes", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	/* Another rep's customer, a pool customer elsewhere, no record: one
+	 * answer, so that it tells nothing of the record. */
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "bob", CLAIM, C, &a, "owner=bob", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "bob", UPDATE, C, &a, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", UPDATE, C, &missing, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &missing, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "wes", UPDATE, C, &a, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "wes", DELETE, C, &missing, "_deleted=#1", NULL));
 	/* A duplicate names the existing customer, whoever asks. */
 	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &dup, "name=Copy", "phone=139-0000-0002", NULL),
 		     ROVE_R_DUPLICATE);
 	CHECK_EQ_INT(strcmp(s->line, srv_ids(&a, ids)), 0);
+
+	/* The tester's oracle: a rep of the north probes east's customers by
+	 * id - owned, in the pool, deleted, none - and learns nothing. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &owned, "name=Owned", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &pool, "name=Pooled", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &gone, "name=Gone", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, C, &gone, "_deleted=#1", NULL), ROVE_R_NONE);
+	{
+		const rove_uuid *probes[] = {&owned, &pool, &gone, &missing};
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+			rove_uuid kid = new_id();
+			snprintf(cust, sizeof(cust), "customer=%s", srv_ids(probes[i], ids));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", UPDATE, C, probes[i], "name=x", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CLAIM, C, probes[i], "owner=nick", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", RELEASE, C, probes[i], "owner=null", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, CONTACT, &kid, cust, "name=Spy", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", DELETE, C, probes[i], "_deleted=#1", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", UPDATE, C, probes[i], "tier=loyal", NULL));
+			/* A rep's delete: refused by the role alone, the same for all. */
+			CHECK_ALONE(ROVE_R_FORBIDDEN, srv_reason(s, "nick", DELETE, C, probes[i], "_deleted=#1", NULL));
+			if (probes[i] != &missing) /* a create with an existing id */
+				CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, C, probes[i], "name=x",
+									 "territory=north.bj", NULL));
+		}
+		/* ... and one that does not exist is simply created. */
+		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &missing, "name=x", "territory=north.bj", NULL),
+			     ROVE_R_NONE);
+	}
+	/* Records the user held keep their reasons: a deleted customer of
+	 * one's own, with its detail; a pool customer of one's territory
+	 * claimed first by another, the reason alone (rule 5). */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &gone, "tier=loyal", NULL), ROVE_R_DELETED);
+	CHECK(s->line[0] != '\0');
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &gone, "tier=loyal", NULL), ROVE_R_DELETED);
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pool, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_ALREADY_CLAIMED, srv_reason(s, "alice", CLAIM, C, &pool, "owner=alice", NULL));
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &race, "name=Race", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", RELEASE, C, &race, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CLAIM, C, &race, "owner=mike", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &race, "owner=alice", NULL)); /* east.hz */
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &pooled, "name=Pooled", "territory=east.sh", "owner=null", NULL),
+		     ROVE_R_NONE);
+	/* Claimed by bob first, alice (who never owned it) learns it was
+	 * claimed: her replica held it in the pool (rule 5). */
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pooled, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_ALREADY_CLAIMED, srv_reason(s, "alice", CLAIM, C, &pooled, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CLAIM, C, &pooled, "owner=nick", NULL));
 
 	/* Inside the scope the detail helps. */
 	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "release_reason=1", NULL), ROVE_OK);
@@ -260,18 +314,17 @@ static void test_refusal_details(void)
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &mine, "name=Far", "territory=north.bj", NULL),
 		     ROVE_R_NOT_IN_TERRITORY);
 	CHECK(strstr(s->line, "north.bj") != NULL); /* about what the op itself says */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &mine, "name=Far", "territory=nowhere", NULL),
+		     ROVE_R_NOT_IN_TERRITORY); /* whether a territory exists is not said either */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Again", NULL), ROVE_R_INVALID);
+	CHECK(strstr(s->line, "exists") != NULL);
 
 	/* Once reassigned away, the customer is outside alice's scope. */
 	CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&a, ids), "bob", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_REASSIGNED);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_ALONE(ROVE_R_REASSIGNED, srv_reason(s, "alice", UPDATE, C, &a, "tier=loyal", NULL));
 	/* A child of someone else's customer. */
-	{
-		char cust[64];
-		snprintf(cust, sizeof(cust), "customer=%s", ids);
-		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, CONTACT, &z, cust, "name=Spy", NULL), ROVE_R_NOT_OWNER);
-		CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	}
+	snprintf(cust, sizeof(cust), "customer=%s", ids);
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, CONTACT, &z, cust, "name=Spy", NULL));
 	srv_free(s);
 }
 
