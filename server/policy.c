@@ -683,14 +683,20 @@ static int may_write(const pctx *pc, const rove_user *u, const rove_record *c, b
 
 static int refuse_write(const pctx *pc, const rove_user *u, const rove_record *c, rove_verdict *v)
 {
+	const char *owner = rove_fields_str(&c->fs, "owner");
 	bool before;
 	int rc = owned_before(pc, u, &c->id, &before);
 
 	if (rc != ROVE_OK)
 		return rc;
+	/* A pool customer is written by managers and admins (rule 4); its
+	 * reps may claim it. */
+	if (before && owner == NULL)
+		return refuse(v, ROVE_R_REASSIGNED, "the customer went back to the public pool: claim it first");
 	if (before)
-		return refuse(v, ROVE_R_REASSIGNED, "the customer was reassigned to %s",
-			      str_or(rove_fields_str(&c->fs, "owner"), "the pool"));
+		return refuse(v, ROVE_R_REASSIGNED, "the customer was reassigned to %s", owner);
+	if (owner == NULL)
+		return refuse(v, ROVE_R_NOT_OWNER, "the customer is in the public pool: claim it first");
 	return refuse(v, ROVE_R_NOT_OWNER, "the customer belongs to someone else");
 }
 

@@ -239,6 +239,7 @@ static void test_refusal_details(void)
 	srv *s = world();
 	rove_uuid a = new_id(), p = new_id(), missing = new_id(), dup = new_id(), mine = new_id(), z = new_id();
 	rove_uuid owned = new_id(), pool = new_id(), gone = new_id(), race = new_id(), pooled = new_id();
+	rove_uuid act = new_id(), act2 = new_id();
 	char ids[ROVE_UUID_STRLEN + 1], cust[64];
 
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", "phone=13900000002", NULL), ROVE_R_NONE);
@@ -301,11 +302,22 @@ static void test_refusal_details(void)
 	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &race, "owner=alice", NULL)); /* east.hz */
 	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &pooled, "name=Pooled", "territory=east.sh", "owner=null", NULL),
 		     ROVE_R_NONE);
+	/* A pool customer of one's territory takes no visit: the reason says
+	 * why (rule 4: pool customers are written by managers and admins). */
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&pooled, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &act, cust, "kind=visit", NULL), ROVE_R_NOT_OWNER);
+	CHECK_EQ_INT(strcmp(s->line, "the customer is in the public pool: claim it first"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, ACT, &act, cust, "kind=visit", NULL), ROVE_R_NONE);
 	/* Claimed by bob first, alice (who never owned it) learns it was
 	 * claimed: her replica held it in the pool (rule 5). */
 	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pooled, "owner=bob", NULL), ROVE_R_NONE);
 	CHECK_ALONE(ROVE_R_ALREADY_CLAIMED, srv_reason(s, "alice", CLAIM, C, &pooled, "owner=alice", NULL));
 	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CLAIM, C, &pooled, "owner=nick", NULL));
+	/* One who released it, or saw it recycled, is told so. */
+	CHECK_EQ_INT(srv_reason(s, "bob", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&pool, ids));
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, ACT, &act2, cust, "kind=visit", NULL), ROVE_R_REASSIGNED);
+	CHECK_EQ_INT(strcmp(s->line, "the customer went back to the public pool: claim it first"), 0);
 
 	/* Inside the scope the detail helps. */
 	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "release_reason=1", NULL), ROVE_OK);
