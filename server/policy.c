@@ -776,6 +776,28 @@ static int check_owner(const pctx *pc, const rove_user *author, const char *logi
 	return rc;
 }
 
+/* *out: whether the user named login may own customers of territory
+ * terr as things stand: a rep holding it, a manager whose subtree holds
+ * it (no such user: no). */
+static int owner_works_in(const pctx *pc, const char *login, const char *terr, bool *out)
+{
+	rove_user *t = malloc(sizeof(*t));
+	int rc;
+
+	*out = false;
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	else if (rc == ROVE_OK && t->role == ROVE_ROLE_REP)
+		*out = user_has_territory(t, terr);
+	else if (rc == ROVE_OK && t->role == ROVE_ROLE_MANAGER)
+		rc = rove_policy_in_reach(pc->st, pc->txn, t, terr, out);
+	free(t);
+	return rc;
+}
+
 /* ---- customers ---- */
 
 /* A customer's dealer: a live dealer of its territory or above it. */
@@ -932,7 +954,7 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 static int check_customer_update(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
 				 rove_verdict *v)
 {
-	const char *t = rove_fields_str(&op->fs, "territory");
+	const char *t = rove_fields_str(&op->fs, "territory"), *owner;
 	bool ok;
 	int rc = check_writer(pc, u, cur, v);
 
@@ -953,6 +975,18 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 			return rc;
 		if (!ok)
 			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
+		/* The owner must work where the customer is (rule 7): an owned
+		 * customer moves with a reassignment first, a pool customer
+		 * freely. */
+		owner = rove_fields_str(&cur->fs, "owner");
+		if (owner != NULL) {
+			rc = owner_works_in(pc, owner, t, &ok);
+			if (rc != ROVE_OK)
+				return rc;
+			if (!ok)
+				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s does not work in %s: reassign the customer first",
+					      owner, t);
+		}
 	}
 	if (touches(op, "territory") || touches(op, "dealer")) {
 		rc = check_dealer_ref(pc, after_str(op, cur, "dealer"), after_str(op, cur, "territory"), v);

@@ -188,6 +188,15 @@ class Model:
         """A manager's reach: territories at or under one of theirs."""
         return code is not None and any(t in user.terrs for t in self.ancestors(code))
 
+    def works_in(self, user, code):
+        """Rule 7: user may own customers of code now (a rep holding it, a
+        manager whose subtree holds it)."""
+        if user is None:
+            return False
+        if user.role == "rep":
+            return code in user.terrs
+        return user.role == "manager" and self.in_reach(user, code)
+
     def subtree(self, code):
         return {t for t in self.s.territories if code in self.ancestors(t)}
 
@@ -354,6 +363,10 @@ class Model:
                 raise Refused({"not_in_territory"})
             if t not in self.s.territories:
                 raise Refused({"invalid"})
+            # Rule 7: an owned customer moves only where its owner works
+            # (reassigned first); a pool customer moves freely.
+            if c.owner is not None and not self.works_in(self.s.users.get(c.owner), t):
+                raise Refused({"not_in_territory"})
         if fields.get("phone"):
             holder = self.live_phone_holder(fields["phone"], exclude=c.id)
             if holder is not None:

@@ -187,6 +187,41 @@ static void test_owner_changes(void)
 	srv_free(s);
 }
 
+/* ---- rule 7: a customer moves only where its owner works ---- */
+
+static void test_territory_moves(void)
+{
+	srv *s = world();
+	rove_uuid a = new_id(), p = new_id(), m = new_id(), t = new_id();
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m, "name=Mike's", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "tina", CREATE, C, &t, "name=Tina's", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &p, "name=Pool", "territory=east.sh", "owner=null", NULL),
+		     ROVE_R_NONE);
+	/* alice works in east.sh only: her customer stays there. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.hz", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(strcmp(s->line, "alice does not work in east.hz: reassign the customer first"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &a, "territory=north.bj", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(strcmp(field(s, C, &a, "territory"), "east.sh"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.sh", "tier=loyal", NULL), ROVE_R_NONE);
+	/* A manager owns customers anywhere in his subtree; tina's is east.sh. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &m, "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &t, "territory=east.hz", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &m, "territory=north.bj", NULL), ROVE_R_NOT_IN_TERRITORY);
+	/* A pool customer has no owner to leave behind. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &p, "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &p, "territory=north.bj", NULL), ROVE_R_NONE);
+	/* Reassigned first, it moves. */
+	{
+		char ids[ROVE_UUID_STRLEN + 1];
+		CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&a, ids), "mike", NULL), ROVE_OK);
+	}
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.hz", NULL), ROVE_R_NONE);
+	srv_free(s);
+}
+
 /* ---- D3: who sees a refused change ---- */
 
 static void test_conflicts_reach(void)
@@ -459,7 +494,9 @@ static void test_valid_data(void)
 	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_bj, ids));
 	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c2, ref, NULL), ROVE_R_INVALID);
 	CHECK_EQ_INT(strcmp(field(s, C, &c2, "dealer"), srv_ids(&d_sh, ids)), 0);
-	/* Moving the customer where its dealer is not: refused too. */
+	/* Moving the customer where its dealer is not: refused too (in the
+	 * pool: an owned one moves only where its owner works). */
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &c2, "owner=null", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", NULL), ROVE_R_INVALID);
 	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", "dealer=null", NULL), ROVE_R_NONE);
 
@@ -613,6 +650,7 @@ int main(void)
 {
 	test_reps_delete_nothing();
 	test_owner_changes();
+	test_territory_moves();
 	test_conflicts_reach();
 	test_refusal_details();
 	test_phone_dodges();
