@@ -106,7 +106,9 @@
 
 /* An activity's time (`at`) may be this far past the server's time on
  * arrival when it is a date or a time without a zone: it may be local
- * time somewhere up to UTC+14. A UTC time gets ROVE_MAX_CLOCK_SKEW_MS. */
+ * time somewhere up to UTC+14. A UTC time gets ROVE_MAX_CLOCK_SKEW_MS.
+ * (rove_schema_clean_op stores every time in UTC, so this applies only
+ * to a time checked before it is cleaned.) */
 #define ROVE_MAX_TZ_AHEAD_MS (14u * 3600u * 1000u)
 
 /* Refused ops the server keeps per author, and their bytes (the stored op

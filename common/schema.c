@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const tiers[] = {"prospect", "customer", "loyal", NULL};
 static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost", NULL};
@@ -608,7 +609,7 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 	int f;
 
 	if (fd->type == ROVE_FT_TIME) {
-		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], UTC";
+		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]; Z for UTC, else local time";
 		f = time_fault(v->s, v->len);
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
@@ -858,6 +859,45 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 	return ROVE_OK;
 }
 
+/* A valid schema time (time_fault says DATE_OK) in the one form it is
+ * stored in, UTC with seconds (YYYY-MM-DDTHH:MM:SSZ), into out. A time
+ * without a zone, or a date alone (its first minute), is local time where
+ * the op is made: this process's zone (TZ). ROVE_EINVAL, with why, if
+ * that falls outside ROVE_DATE_MIN..ROVE_DATE_MAX in UTC. */
+static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME_LEN + 1], char *why, size_t whylen)
+{
+	char q[QUOTE_BUF];
+	struct tm tm;
+	time_t t;
+
+	if (v->len == TIME_LEN) {
+		memcpy(out, v->s, TIME_LEN);
+		out[TIME_LEN] = '\0';
+		return ROVE_OK;
+	}
+	if (v->len == 17) { /* YYYY-MM-DDTHH:MMZ */
+		snprintf(out, TIME_LEN + 1, "%.16s:00Z", v->s);
+		return ROVE_OK;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (v->s[0] - '0') * 1000 + (v->s[1] - '0') * 100 + (v->s[2] - '0') * 10 + (v->s[3] - '0') - 1900;
+	tm.tm_mon = (v->s[5] - '0') * 10 + (v->s[6] - '0') - 1;
+	tm.tm_mday = (v->s[8] - '0') * 10 + (v->s[9] - '0');
+	if (v->len >= 16) {
+		tm.tm_hour = (v->s[11] - '0') * 10 + (v->s[12] - '0');
+		tm.tm_min = (v->s[14] - '0') * 10 + (v->s[15] - '0');
+	}
+	if (v->len == 19)
+		tm.tm_sec = (v->s[17] - '0') * 10 + (v->s[18] - '0');
+	tm.tm_isdst = -1; /* whatever the zone's rules say for that day */
+	t = mktime(&tm);
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
+	    time_fault(out, TIME_LEN) != DATE_OK)
+		return fault(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, quote(v->s, v->len, q),
+			     ROVE_DATE_MIN, ROVE_DATE_MAX);
+	return ROVE_OK;
+}
+
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
@@ -869,6 +909,18 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 		size_t n;
 		int rc;
 
+		if (fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR &&
+		    time_fault(v->s, v->len) == DATE_OK) {
+			/* Times in one form (what is no time, the check refuses). */
+			rc = time_utc(fd, v, norm, why, whylen);
+			if (rc == ROVE_OK && (v->len != TIME_LEN || memcmp(norm, v->s, TIME_LEN) != 0))
+				rc = rove_op_set(op, fd->name, rove_vstr(norm, TIME_LEN));
+			if (rc != ROVE_OK && rc != ROVE_EINVAL)
+				fault(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+			if (rc != ROVE_OK)
+				return rc;
+			continue;
+		}
 		if (fd == NULL || fd->type != ROVE_FT_TAXID || v->type != ROVE_V_STR)
 			continue;
 		n = rove_taxid_normalise(v->s, v->len, norm, sizeof(norm));

@@ -104,10 +104,13 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
 
 /* The one check of an op, for the command line before it writes one and
  * for the server before its rules: normalises values in place (a tax id
- * to rove_taxid_normalise's form), then rove_schema_check_op. ROVE_EINVAL
- * with the first problem in why (lowercase; values quoted and shown with
- * rove_text_show, so why is safe to print); ROVE_ETOOBIG if a normalised
- * value no longer fits the op (it never grows, so never in practice). */
+ * to rove_taxid_normalise's form; a time to UTC with seconds,
+ * YYYY-MM-DDTHH:MM:SSZ, reading a time without a zone or a date alone -
+ * its first minute - as local time in this process's zone, TZ), then
+ * rove_schema_check_op. ROVE_EINVAL with the first problem in why
+ * (lowercase; values quoted and shown with rove_text_show, so why is safe
+ * to print); ROVE_ETOOBIG if a normalised value no longer fits the op (a
+ * time grows by up to 10 bytes). */
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
 
 /* Roles of users; their names are part of the command-line contract. */

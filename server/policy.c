@@ -1155,12 +1155,19 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 	free(parent);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	if (c->id == ROVE_COLL_ACTIVITY) {
+	if (c->id == ROVE_COLL_ACTIVITY && op->kind == ROVE_OP_CREATE) {
 		const char *at = rove_fields_str(&op->fs, "at");
+		char now[32];
 		if (at != NULL) {
+			/* Stored in one form already (rove_schema_clean_op). */
 			v->reason = rove_rules_check_at(at, pc->now_ms, v->detail, sizeof(v->detail));
 			if (REFUSED(v))
 				return ROVE_OK;
+		} else {
+			iso_now(pc, now, sizeof(now), false); /* every activity has a time: by default, its arrival */
+			rc = op_put(op, "at", rove_vcstr(now), v);
+			if (rc != ROVE_OK || REFUSED(v))
+				return rc;
 		}
 		return op_put(op, "author", rove_vcstr(u->name), v); /* the server names the author */
 	}

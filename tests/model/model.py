@@ -18,6 +18,7 @@ decides it for the rest of the run (all replicas must agree).
 
 import copy
 import re
+import time
 
 ROLES = ("rep", "manager", "analyst", "admin")
 
@@ -41,6 +42,17 @@ def phone_key(phone):
     elif digits.startswith("0086"):
         digits = digits[4:]
     return digits or None
+
+
+def at_form(at):
+    """Rule 13 (docs/RULES.md, "Dates and times"): an activity's time is
+    stored as full UTC; a time without a zone, or a date (its first
+    minute), is local time where the op was made - the harness runs rove
+    in its own zone."""
+    if at is None or at.endswith("Z"):
+        return at if at is None or len(at) == 20 else at[:-1] + ":00Z"
+    fmt = {10: "%Y-%m-%d", 16: "%Y-%m-%dT%H:%M", 19: "%Y-%m-%dT%H:%M:%S"}[len(at)]
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.mktime(time.strptime(at, fmt))))
 
 
 class Refused(Exception):
@@ -417,6 +429,7 @@ class Model:
         fields = dict(op["fields"])
         if op["coll"] == "activity":
             fields["author"] = u.name  # the server names the author (rule 10)
+            fields["at"] = at_form(fields.get("at"))
         ch = Child(op["coll"], op["id"], c.id, fields)
         self.s.children[ch.id] = ch
         c.children.add(ch.id)

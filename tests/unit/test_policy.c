@@ -471,6 +471,24 @@ static void test_valid_data(void)
 		snprintf(ref, sizeof(ref), "at=%s", today);
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a5, cust, "kind=note", ref, NULL), ROVE_R_NONE);
 	}
+	/* Every activity has a time, stored in one form: full UTC. Without
+	 * one, the server's time on arrival. */
+	{
+		rove_uuid a6 = new_id(), a7 = new_id(), a8 = new_id();
+		uint64_t ms;
+		bool zoned;
+		const char *got;
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a6, cust, "kind=visit", NULL), ROVE_R_NONE);
+		got = field(s, ACT, &a6, "at");
+		CHECK(strlen(got) == 20 && rove_rules_time_ms(got, &ms, &zoned) && zoned);
+		CHECK(ms + 5000 >= now && ms <= rove_wall_ms() + 1000);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a7, cust, "kind=visit", "at=null", NULL), ROVE_R_NONE);
+		CHECK_EQ_INT(strlen(field(s, ACT, &a7, "at")), 20);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a8, cust, "kind=visit", "at=2026-11-01T08:15Z", NULL),
+			     ROVE_R_NONE);
+		CHECK_EQ_INT(strcmp(field(s, ACT, &a8, "at"), "2026-11-01T08:15:00Z"), 0);
+		CHECK_EQ_INT(strcmp(field(s, C, &c, "last_activity_at"), field(s, ACT, &a6, "at")), 0);
+	}
 
 	/* A customer's dealer: a live dealer of its territory or above. */
 	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, DEALER, &d_east, "name=DE", "territory=east", NULL), ROVE_R_NONE);

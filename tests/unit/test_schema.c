@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rove_stamp stamp(uint64_t hlc, uint64_t node)
 {
@@ -982,6 +983,69 @@ static void test_clean_op(void)
 	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_OK);
 }
 
+/* An activity's time in one form, UTC (rule 13): tz the zone the op is
+ * made in (a POSIX TZ string, no zone files needed). */
+static void check_at(const char *tz, const char *in, int want, const char *out)
+{
+	static rove_op op;
+	char why[ROVE_MAX_ERRMSG] = "";
+	const char *got;
+	rove_uuid id;
+	int rc;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	rove_uuid_parse("01a22000-0000-7000-8000-000000000002", &id);
+	rove_op_init(&op, ROVE_OP_CREATE, ROVE_COLL_ACTIVITY, &id, stamp(1, 1));
+	rove_op_set(&op, "customer", rove_vcstr("01a22000-0000-7000-8000-000000000001"));
+	rove_op_set(&op, "kind", rove_vcstr("visit"));
+	rove_op_set(&op, "at", rove_vcstr(in));
+	rc = rove_schema_clean_op(&op, why, sizeof(why));
+	got = rove_fields_str(&op.fs, "at");
+	if (rc != want || (out != NULL && (got == NULL || strcmp(got, out) != 0)))
+		fprintf(stderr, "TZ=%s at '%s': %d '%s' '%s', want %d '%s'\n", tz, in, rc, got ? got : "(null)", why,
+			want, out ? out : "");
+	CHECK_EQ_INT(rc, want);
+	if (out != NULL)
+		CHECK(got != NULL && strcmp(got, out) == 0);
+	if (want != ROVE_OK)
+		CHECK(strstr(why, in) != NULL); /* quoted as written */
+}
+
+static void test_times(void)
+{
+	const char *tz = getenv("TZ");
+	char *saved = tz != NULL ? strdup(tz) : NULL;
+
+	/* UTC stays, in full. */
+	check_at("CST-8", "2026-11-01T09:30:00Z", ROVE_OK, "2026-11-01T09:30:00Z");
+	check_at("CST-8", "2026-11-01T09:30Z", ROVE_OK, "2026-11-01T09:30:00Z");
+	/* Without a zone it is local time where the op is made (China: UTC+8). */
+	check_at("CST-8", "2026-11-01T09:30", ROVE_OK, "2026-11-01T01:30:00Z");
+	check_at("CST-8", "2026-11-01T09:30:15", ROVE_OK, "2026-11-01T01:30:15Z");
+	check_at("CST-8", "2026-11-01T03:00", ROVE_OK, "2026-10-31T19:00:00Z");
+	/* A date alone: the start of that day, local time. */
+	check_at("CST-8", "2026-11-01", ROVE_OK, "2026-10-31T16:00:00Z");
+	check_at("UTC0", "2026-11-01", ROVE_OK, "2026-11-01T00:00:00Z");
+	check_at("UTC0", "2026-11-01T09:30", ROVE_OK, "2026-11-01T09:30:00Z");
+	check_at("EST5", "2026-11-01T21:00", ROVE_OK, "2026-11-02T02:00:00Z");
+	check_at("CST-8", "2024-02-29", ROVE_OK, "2024-02-28T16:00:00Z");
+	/* What is no time is refused as it was written. */
+	check_at("CST-8", "2026-13-01", ROVE_EINVAL, NULL);
+	check_at("CST-8", "2026-11-01 09:30", ROVE_EINVAL, NULL);
+	check_at("CST-8", "1979-12-31", ROVE_EINVAL, NULL);
+	/* ... and so is a local time that is out of range in UTC. */
+	check_at("CST-8", "1980-01-01T07:59", ROVE_EINVAL, NULL);
+	check_at("CST-8", "1980-01-01T08:00", ROVE_OK, "1980-01-01T00:00:00Z");
+	check_at("EST5", "2099-12-31T20:00", ROVE_EINVAL, NULL);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
 /* The benchmarks' data passes the server's check as it is (bench_data.c
  * is what the loader and pushers send). */
 static void test_bench_data(void)
@@ -1030,6 +1094,7 @@ int main(void)
 	test_email();
 	test_check_op();
 	test_clean_op();
+	test_times();
 	test_bench_data();
 	return check_done("test_schema");
 }
