@@ -682,7 +682,7 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		if (ok) {
 			memcpy(buf, v->s, v->len);
 			buf[v->len] = '\0';
-			ok = rove_uuid_parse(buf, &u) == ROVE_OK;
+			ok = rove_uuid_parse(buf, &u) == ROVE_OK && !rove_uuid_is_nil(&u); /* nil: no record's */
 		}
 		break;
 	}
@@ -827,6 +827,8 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 		return fault(why, whylen, "unknown collection %u", op->coll);
 	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX)
 		return fault(why, whylen, "unknown op kind %u", op->kind);
+	if (rove_uuid_is_nil(&op->rid))
+		return fault(why, whylen, "a record's id cannot be the nil UUID");
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i];
 		const rove_field_def *fd;

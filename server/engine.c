@@ -186,13 +186,15 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
  * measured against the wall clock or, if that is behind, the clock as it
  * was when the server started (the stamps it had given, which a replica
  * sends again after a restore), never against the clock now: else each
- * accepted stamp would let the next one go further. */
+ * accepted stamp would let the next one go further. A stamp from a clock
+ * that was never set (before ROVE_MIN_STAMP_MS) is replaced too: it
+ * would lose every merge, so the change would have no effect. */
 static void stamp_op(rove_engine *e, rove_op *op)
 {
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
-	uint64_t base = start > wall ? start : wall;
+	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
 
-	if (rove_hlc_ms(op->st.hlc) > base + ROVE_MAX_CLOCK_SKEW_MS) {
+	if (ms > base + ROVE_MAX_CLOCK_SKEW_MS || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
 	} else {

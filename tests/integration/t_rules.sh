@@ -133,6 +133,22 @@ r bob customer set "$d" tier=customer # a normal later edit must win
 r bob sync >/dev/null
 r admin sync >/dev/null
 eq "$(r admin customer show "$d" --json | jq -r .tier)" "customer" "a wrong clock does not win every conflict"
+# ... and so is a stamp from a clock never set (0, or 2^48 ms, which wraps
+# to 0): the change takes effect instead of losing every merge.
+for ms in 0 281474976710656; do
+	res=$(probe bob push update 1 "$d" --hlc-ms "$ms" address="stamp $ms")
+	eq "$(jq -r .status <<<"$res")" "accepted" "a change stamped $ms ms"
+	[ "$(jq .hlc_ms <<<"$res")" -ge "$now_ms" ] || fail "stamp $ms not re-stamped: $res"
+	r admin sync >/dev/null
+	eq "$(r admin customer show "$d" --json | jq -r .address)" "stamp $ms" "a change stamped $ms ms takes effect"
+done
+# The nil UUID is no record's id.
+eq "$(probe alice push create 1 00000000-0000-0000-0000-000000000000 name=Nil | jq -r .reason)" "invalid" \
+	"the nil UUID as an id"
+set +e
+r alice contact add --customer 00000000-0000-0000-0000-000000000000 --name X >/dev/null 2>&1
+eq "$?" "1" "the command line refuses it too"
+set -e
 
 # --- nothing lost: the server keeps every refusal for managers and admins ---
 r admin conflicts --json >"$T/conflicts.admin"

@@ -981,6 +981,14 @@ static void test_clean_op(void)
 	CHECK(strstr(why, "out of range") != NULL);
 	rove_op_set(&op, "expected_close", rove_vcstr("2099-12-31"));
 	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_OK);
+	/* The nil UUID is no record's id, and no reference. */
+	rove_op_set(&op, "customer", rove_vcstr("00000000-0000-0000-0000-000000000000"));
+	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "customer") != NULL);
+	rove_op_set(&op, "customer", rove_vcstr("01a22000-0000-7000-8000-000000000001"));
+	memset(&op.rid, 0, sizeof(op.rid));
+	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "nil") != NULL);
 }
 
 /* An activity's time in one form, UTC (rule 13): tz the zone the op is
@@ -1056,6 +1064,7 @@ static void test_bench_data(void)
 	char why[ROVE_MAX_ERRMSG], prev[ROVE_TAXID_LEN + 1] = "";
 	const char *cust = "01a22000-0000-7000-8000-000000000001";
 
+	rove_uuid_new(&op.rid); /* any but the nil UUID */
 	for (size_t k = 0; k < sizeof(some) / sizeof(some[0]); k++) {
 		uint32_t i = some[k];
 		const char *tax;
