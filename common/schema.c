@@ -572,13 +572,39 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
-static bool valid_chars(const char *s, uint32_t len, const char *extra)
+/* 1 to ROVE_MAX_NAME ASCII letters, digits and characters of extra (by
+ * hand: isalnum follows the locale). */
+static bool valid_chars(const char *s, size_t len, const char *extra)
 {
-	if (len == 0)
+	if (len == 0 || len > ROVE_MAX_NAME)
 		return false;
-	for (uint32_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!(isalnum(c) || strchr(extra, c) != NULL) || c == '\0')
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c != '\0' && strchr(extra, c) != NULL)))
+			return false;
+	}
+	return true;
+}
+
+bool rove_login_valid(const char *s, size_t len)
+{
+	return valid_chars(s, len, "._-@");
+}
+
+bool rove_code_valid(const char *s, size_t len)
+{
+	return valid_chars(s, len, "._-");
+}
+
+bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+		char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+		if (x != y)
 			return false;
 	}
 	return true;
@@ -687,10 +713,10 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		break;
 	}
 	case ROVE_FT_CODE:
-		ok = valid_chars(v->s, v->len, "._-");
+		ok = rove_code_valid(v->s, v->len);
 		break;
 	case ROVE_FT_LOGIN:
-		ok = valid_chars(v->s, v->len, "._-@");
+		ok = rove_login_valid(v->s, v->len);
 		break;
 	case ROVE_FT_TAXID:
 		if (!rove_taxid_valid(v->s, v->len, part, sizeof(part)))

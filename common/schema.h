@@ -17,6 +17,7 @@
 
 #include "record.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,19 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
  * to print); ROVE_ETOOBIG if a normalised value no longer fits the op (a
  * time grows by up to 10 bytes). */
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
+
+/* Whether s (len bytes) is a login name: 1 to ROVE_MAX_NAME ASCII
+ * letters, digits and . _ - @. The one rule for `roved init --admin`,
+ * the admin's user.add and the schema's LOGIN fields. */
+bool rove_login_valid(const char *s, size_t len);
+
+/* Whether s (len bytes) is a territory code: 1 to ROVE_MAX_NAME ASCII
+ * letters, digits and . _ - (territory.add and the schema's CODE fields). */
+bool rove_code_valid(const char *s, size_t len);
+
+/* Whether two names (logins, codes) are equal ignoring ASCII case: two
+ * such are one name to a person, and refused as a new one. */
+bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Roles of users; their names are part of the command-line contract. */
 /* Stored in the server's users table: never renumber. */

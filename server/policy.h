@@ -38,8 +38,6 @@
 #define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
 #define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
 
-/* The name the server acts under for its own periodic work (recycling). */
-#define ROVE_SYSTEM_USER "roved"
 
 typedef struct rove_scopes {
 	uint32_t n;

@@ -53,6 +53,10 @@
 
 #define ROVE_MAX_USER_TERRITORIES 64
 
+/* The name the server acts under for its own periodic work (recycling):
+ * no user may take it, in any case. */
+#define ROVE_SYSTEM_USER "roved"
+
 /* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
 #define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
 #define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
