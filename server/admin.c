@@ -265,11 +265,15 @@ static int cmd_territory_add(admin_ctx *a)
 }
 
 /* territory.set CODE FIELD=VALUE...: names and pool policies. */
+static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v);
+
 static int cmd_territory_set(admin_ctx *a)
 {
 	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_TERRITORY);
 	rove_stamp st = {{0}, a->e->st.node};
 	rove_push_result r;
+	rove_record *rec;
+	rove_verdict verdict;
 	rove_uuid id;
 	rove_op *op;
 	int rc;
@@ -300,7 +304,18 @@ static int cmd_territory_set(admin_ctx *a)
 			return refuse(a, ROVE_EINVAL, "%s", why);
 		}
 	}
-	rc = apply_system(a, op, &r);
+	/* The rules together, as the territory would have them. */
+	rec = malloc(sizeof(*rec));
+	rc = rec != NULL ? rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_TERRITORY, &id, rec) : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_policy_territory_rules(rec, op, &verdict);
+	free(rec);
+	if (rc == ROVE_OK && verdict.reason != ROVE_R_NONE) {
+		free(op);
+		return refuse_verdict(a, NULL, &verdict);
+	}
+	if (rc == ROVE_OK)
+		rc = apply_system(a, op, &r);
 	free(op);
 	if (rc == ROVE_OK)
 		rc = answer(a, NULL, 0);

@@ -1733,6 +1733,30 @@ int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *
 	return check_owner(pc, u, to, terr, v);
 }
 
+/* A count the op sets, else the record's (0: not set). */
+static int64_t after_int(const rove_op *op, const rove_record *cur, const char *field)
+{
+	int64_t n = 0;
+
+	if (touches(op, field))
+		rove_fields_int(&op->fs, field, &n);
+	else if (cur != NULL)
+		rove_fields_int(&cur->fs, field, &n);
+	return n;
+}
+
+int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_verdict *v)
+{
+	int64_t recycle = after_int(op, cur, "recycle_days"), warn = after_int(op, cur, "warn_days");
+
+	verdict_clear(v);
+	if (recycle > 0 && warn > 0 && warn >= recycle)
+		return refuse(v, ROVE_R_INVALID,
+			      "warn_days (%lld) must be less than recycle_days (%lld): the warning comes before the recycling",
+			      (long long)warn, (long long)recycle);
+	return ROVE_OK;
+}
+
 /* *out: whether one of t's territories lies in u's subtree. */
 static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, bool *out)
 {

@@ -146,6 +146,11 @@ int rove_policy_reassign(const rove_policy_ctx *pc, const rove_user *u, const ro
 int rove_policy_reassign_territory(const rove_policy_ctx *pc, const rove_user *u, const char *code,
 				   const rove_user *from, const char *to, rove_verdict *v);
 
+/* Whether the pool rules of territory cur, as op (an update of it) would
+ * leave them, hang together: the owner's warning comes before the
+ * recycling (warn_days < recycle_days, when both are set). */
+int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_verdict *v);
+
 /* ---- refused changes ---- */
 
 /* The index scopes a refusal of op by u is kept under, for the managers

@@ -212,10 +212,35 @@ static void test_names(void)
 	srv_free(s);
 }
 
+/* ---- pool rules: a warning comes before the recycling ---- */
+
+static void test_pool_rules(void)
+{
+	srv *s = world();
+
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=400", NULL),
+		     ROVE_EINVAL);
+	CHECK(strstr(s->err, "warn_days") != NULL && strstr(s->err, "recycle_days") != NULL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=30", NULL),
+		     ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=5", NULL), ROVE_OK);
+	/* Against what is set already, too. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "warn_days=400", NULL), ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=5", NULL), ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=6", NULL), ROVE_OK);
+	/* With either rule off (0 or unset), any value of the other. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=0", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "warn_days=400", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.hz", "warn_days=400", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.hz", "warn_days=0", "recycle_days=3", NULL), ROVE_OK);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_epochs_of_many_managers();
 	test_reassign_reach();
 	test_names();
+	test_pool_rules();
 	return check_done("test_admin");
 }
