@@ -59,6 +59,16 @@ set +e
 r alice activity set "$a" note=x 2>/dev/null
 eq "$?" "1" "the client refuses to change an activity"
 set -e
+# Append-only forbids changes, not a manager's or an admin's delete (rule 6).
+eq "$(probe alice push delete 5 "$a" _deleted=#1 | jq -r .reason)" "forbidden" "a rep's delete of an activity"
+eq "$(probe mike push update 5 "$a" note=x | jq -r .reason)" "forbidden" "a manager's change of an activity"
+a2=$(r alice activity add --customer "$c" --kind call --note "Wrong customer")
+r alice sync >/dev/null
+eq "$(probe mike push delete 5 "$a2" _deleted=#1 | jq -r .status)" "accepted" "a manager's delete of an activity"
+r alice sync >/dev/null
+if r alice activity list --customer "$c" --json | jq -e --arg id "$a2" 'any(.[]; .id == $id)' >/dev/null; then
+	fail "the deleted activity is still listed"
+fi
 
 # Dealers: kept by managers, seen by the territory's reps.
 d=$(r mike dealer add --name "Suzhou Trading" --territory east.sh --phone 0512-1234)

@@ -187,6 +187,40 @@ static void test_owner_changes(void)
 	srv_free(s);
 }
 
+/* ---- rule 6: managers and admins delete activities; nobody edits one ---- */
+
+static void test_activity_deletes(void)
+{
+	srv *s = world();
+	rove_uuid c = new_id(), a1 = new_id(), a2 = new_id(), a3 = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Alpha", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a1, cust, "kind=visit", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a2, cust, "kind=call", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a3, cust, "kind=note", NULL), ROVE_R_NONE);
+	/* Reps delete nothing, their own activities neither. */
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK(!is_deleted(s, ACT, &a1));
+	/* A manager outside the customer's subtree: not his. */
+	CHECK_EQ_INT(srv_reason(s, "nora", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_NOT_OWNER);
+	CHECK(!is_deleted(s, ACT, &a1));
+	/* Append-only forbids changes, for managers too... */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, ACT, &a1, "note=rewritten", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", "note=x", NULL), ROVE_R_INVALID);
+	/* ... not a manager's (within reach) or an admin's delete. */
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, ACT, &a1));
+	CHECK_EQ_INT(strcmp(field(s, ACT, &a1, "author"), "alice"), 0); /* a tombstone: nothing added */
+	CHECK_EQ_INT(srv_reason(s, "tina", DELETE, ACT, &a2, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", DELETE, ACT, &a3, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, ACT, &a2) && is_deleted(s, ACT, &a3));
+	/* Deleted is deleted. */
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_DELETED);
+	srv_free(s);
+}
+
 /* ---- rule 7: a customer moves only where its owner works ---- */
 
 static void test_territory_moves(void)
@@ -644,6 +678,13 @@ static void test_rules(void)
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
 	CHECK_EQ_INT(strcmp(detail, "reps delete nothing"), 0);
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	/* Activities are append-only: no changes, but a manager's delete. */
+	CHECK_EQ_INT(srv_op(op, DELETE, ACT, &id, "_deleted=#1", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, ACT, &id, "note=x", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
 	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#2", NULL), ROVE_OK);
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_INVALID);
 	CHECK_EQ_INT(srv_op(op, CREATE, C, &id, "name=X", "_deleted=#0", NULL), ROVE_OK);
@@ -669,6 +710,7 @@ int main(void)
 	test_reps_delete_nothing();
 	test_owner_changes();
 	test_territory_moves();
+	test_activity_deletes();
 	test_conflicts_reach();
 	test_refusal_details();
 	test_phone_dodges();
