@@ -509,7 +509,7 @@ static void test_valid_data(void)
 	 * one, the server's time on arrival. */
 	{
 		rove_uuid a6 = new_id(), a7 = new_id(), a8 = new_id();
-		uint64_t ms;
+		uint64_t ms = 0;
 		bool zoned;
 		const char *got;
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a6, cust, "kind=visit", NULL), ROVE_R_NONE);
