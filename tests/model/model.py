@@ -31,16 +31,23 @@ CHILD_FIELDS = {
 
 
 def phone_key(phone):
-    """Rule 3: phones compare normalised; a country prefix (+86, 0086) and
-    punctuation do not make a different phone."""
+    """Rule 3 (docs/RULES.md, "Phones"): phones compare normalised; a
+    country prefix in any form (+86, 0086, +0086, repeated, 86 before a
+    mobile), punctuation and an extension do not make a different phone."""
     if phone is None:
         return None
-    digits = re.sub(r"[^0-9]", "", phone)
-    s = phone.strip()
-    if s.startswith("+86"):
-        digits = digits[2:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
+    main = re.split(r"转|分机|ext|x|#", phone, maxsplit=1, flags=re.IGNORECASE)[0]
+    digits = re.sub(r"[^0-9]", "", main)
+    intl = main.strip().startswith("+")
+    while len(digits) > 2:
+        if digits.startswith("00"):
+            digits, intl = digits[2:], True
+        elif digits.startswith("86") and (intl or re.fullmatch(r"(86|00)*1[3-9][0-9]{9}", digits[2:])):
+            digits, intl = digits[2:], False
+        else:
+            break
+    if not intl and digits.startswith("0") and not digits.startswith("00"):
+        digits = digits[1:]  # the trunk 0 of a mainland landline
     return digits or None
 
 
