@@ -108,9 +108,17 @@
 /* A stamp further ahead of the server's clock than this is re-stamped. */
 #define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
 
+/* A stamp before this (1980-01-01T00:00:00Z, the first date rove takes,
+ * ROVE_DATE_MIN) comes from a clock that was never set - 0, a laptop
+ * back at 1970 after its battery died, 2^48 ms wrapped to 0 - and would
+ * lose every merge: it is re-stamped with the server's clock too. */
+#define ROVE_MIN_STAMP_MS 315532800000ull
+
 /* An activity's time (`at`) may be this far past the server's time on
  * arrival when it is a date or a time without a zone: it may be local
- * time somewhere up to UTC+14. A UTC time gets ROVE_MAX_CLOCK_SKEW_MS. */
+ * time somewhere up to UTC+14. A UTC time gets ROVE_MAX_CLOCK_SKEW_MS.
+ * (rove_schema_clean_op stores every time in UTC, so this applies only
+ * to a time checked before it is cleaned.) */
 #define ROVE_MAX_TZ_AHEAD_MS (14u * 3600u * 1000u)
 
 /* Refused ops the server keeps per author, and their bytes (the stored op

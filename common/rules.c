@@ -110,8 +110,8 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 	pf = rove_schema_parent_field(c);
 	if (pf == NULL)
 		return ROVE_R_NONE;
-	/* Append-only records change never; a manager or admin may delete one
-	 * (reps delete nothing, above). */
+	/* Append-only forbids changes; a delete is the deletion rule's (above:
+	 * managers and admins, never reps). */
 	if ((c->flags & ROVE_CF_APPEND_ONLY) && op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_DELETE)
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "%s records are append-only", c->name);
 	if (op->kind != ROVE_OP_CREATE && touches(op, pf->name))

@@ -35,8 +35,9 @@
  *   and reassignment: no update touches it; reps never move a customer to
  *   another territory; the server keeps created_at, last_activity_at and
  *   release_reason (written only by a release);
- *   activities are append-only; a child record never moves to another
- *   customer;
+ *   activities are append-only: never changed, though managers and
+ *   admins may delete one (reps delete nothing); a child record never
+ *   moves to another customer;
  *   an opportunity's closed_on is the server's: it comes only with a
  *   change of stage.
  * Returns ROVE_R_NONE or the reason, with a detail in detail. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const tiers[] = {"prospect", "customer", "loyal", NULL};
 static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost", NULL};
@@ -464,40 +465,70 @@ static bool mobile(const char *d, size_t n)
 	return n == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
 }
 
+static bool starts(const char *d, size_t n, const char *p)
+{
+	return n > 2 && d[0] == p[0] && d[1] == p[1]; /* something must follow a prefix */
+}
+
+/* Whether a mobile number follows d once the country prefixes written
+ * before it (86, 0086, repeated) are gone: then a bare 86 is one too. */
+static bool mobile_follows(const char *d, size_t n)
+{
+	for (;;) {
+		if (mobile(d, n))
+			return true;
+		if (starts(d, n, "00"))
+			d += 2, n -= 2;
+		else if (starts(d, n, "86"))
+			d += 2, n -= 2;
+		else
+			return false;
+	}
+}
+
 void rove_phone_normalise(const char *in, char *out, size_t outlen)
 {
 	const char *cc = "", *d;
 	phone_scan p;
-	size_t n, next;
-	bool plus;
+	size_t n;
+	bool intl, china = false;
 
 	if (outlen == 0)
 		return;
 	phone_read(in, strlen(in), &p);
 	d = p.main;
 	n = p.nmain < PHONE_SCAN_DIGITS ? p.nmain : PHONE_SCAN_DIGITS;
-	next = p.next < PHONE_SCAN_DIGITS ? p.next : PHONE_SCAN_DIGITS;
 	if (n == 0) {
 		out[0] = '\0';
 		return;
 	}
-	plus = p.plus;
-	if (!plus && n >= 2 && d[0] == '0' && d[1] == '0')
-		plus = true, d += 2, n -= 2; /* 00: the international prefix dialled from China */
-	if (plus && n >= 2 && d[0] == '8' && d[1] == '6') {
-		cc = "+86", d += 2, n -= 2;
+	/* Every country prefix, in any form and however often it is
+	 * written (+86, 0086, +0086, +86 0086, 86 before a mobile): a
+	 * prefix written twice must not make another phone (rule 3). */
+	intl = p.plus;
+	for (;;) {
+		if (starts(d, n, "00")) {
+			d += 2, n -= 2, intl = true; /* 00: the international prefix dialled from China */
+		} else if (starts(d, n, "86") && (intl || mobile_follows(d + 2, n - 2))) {
+			d += 2, n -= 2, intl = false, china = true;
+		} else {
+			break;
+		}
+	}
+	if (china) {
+		cc = "+86";
 		if (n > 0 && d[0] == '0')
 			d++, n--; /* "+86 (0)21 ...": the trunk 0 does not belong after +86 */
-	} else if (plus) {
+	} else if (intl) {
 		cc = "+";
 	} else if (mobile(d, n)) {
 		cc = "+86";
-	} else if (n == 13 && d[0] == '8' && d[1] == '6' && mobile(d + 2, 11)) {
-		cc = "+86", d += 2, n -= 2;
 	} else if (n >= 10 && n <= 12 && d[0] == '0' && d[1] != '0') {
 		cc = "+86", d++, n--; /* 0, area code, number: a mainland landline */
 	}
-	snprintf(out, outlen, "%s%.*s%s%.*s", cc, (int)n, d, next > 0 ? ";ext=" : "", (int)next, p.ext);
+	/* The extension is left out: a switchboard's extensions are one
+	 * company's number. */
+	snprintf(out, outlen, "%s%.*s", cc, (int)n, d);
 }
 
 /* ---- e-mail addresses ---- */
@@ -541,13 +572,39 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
-static bool valid_chars(const char *s, uint32_t len, const char *extra)
+/* 1 to ROVE_MAX_NAME ASCII letters, digits and characters of extra (by
+ * hand: isalnum follows the locale). */
+static bool valid_chars(const char *s, size_t len, const char *extra)
 {
-	if (len == 0)
+	if (len == 0 || len > ROVE_MAX_NAME)
 		return false;
-	for (uint32_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!(isalnum(c) || strchr(extra, c) != NULL) || c == '\0')
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c != '\0' && strchr(extra, c) != NULL)))
+			return false;
+	}
+	return true;
+}
+
+bool rove_login_valid(const char *s, size_t len)
+{
+	return valid_chars(s, len, "._-@");
+}
+
+bool rove_code_valid(const char *s, size_t len)
+{
+	return valid_chars(s, len, "._-");
+}
+
+bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+		char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+		if (x != y)
 			return false;
 	}
 	return true;
@@ -578,7 +635,7 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 	int f;
 
 	if (fd->type == ROVE_FT_TIME) {
-		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z], UTC";
+		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]; Z for UTC, else local time";
 		f = time_fault(v->s, v->len);
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
@@ -651,15 +708,15 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		if (ok) {
 			memcpy(buf, v->s, v->len);
 			buf[v->len] = '\0';
-			ok = rove_uuid_parse(buf, &u) == ROVE_OK;
+			ok = rove_uuid_parse(buf, &u) == ROVE_OK && !rove_uuid_is_nil(&u); /* nil: no record's */
 		}
 		break;
 	}
 	case ROVE_FT_CODE:
-		ok = valid_chars(v->s, v->len, "._-");
+		ok = rove_code_valid(v->s, v->len);
 		break;
 	case ROVE_FT_LOGIN:
-		ok = valid_chars(v->s, v->len, "._-@");
+		ok = rove_login_valid(v->s, v->len);
 		break;
 	case ROVE_FT_TAXID:
 		if (!rove_taxid_valid(v->s, v->len, part, sizeof(part)))
@@ -796,6 +853,8 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 		return fault(why, whylen, "unknown collection %u", op->coll);
 	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX)
 		return fault(why, whylen, "unknown op kind %u", op->kind);
+	if (rove_uuid_is_nil(&op->rid))
+		return fault(why, whylen, "a record's id cannot be the nil UUID");
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i];
 		const rove_field_def *fd;
@@ -828,6 +887,45 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 	return ROVE_OK;
 }
 
+/* A valid schema time (time_fault says DATE_OK) in the one form it is
+ * stored in, UTC with seconds (YYYY-MM-DDTHH:MM:SSZ), into out. A time
+ * without a zone, or a date alone (its first minute), is local time where
+ * the op is made: this process's zone (TZ). ROVE_EINVAL, with why, if
+ * that falls outside ROVE_DATE_MIN..ROVE_DATE_MAX in UTC. */
+static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME_LEN + 1], char *why, size_t whylen)
+{
+	char q[QUOTE_BUF];
+	struct tm tm;
+	time_t t;
+
+	if (v->len == TIME_LEN) {
+		memcpy(out, v->s, TIME_LEN);
+		out[TIME_LEN] = '\0';
+		return ROVE_OK;
+	}
+	if (v->len == 17) { /* YYYY-MM-DDTHH:MMZ */
+		snprintf(out, TIME_LEN + 1, "%.16s:00Z", v->s);
+		return ROVE_OK;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (v->s[0] - '0') * 1000 + (v->s[1] - '0') * 100 + (v->s[2] - '0') * 10 + (v->s[3] - '0') - 1900;
+	tm.tm_mon = (v->s[5] - '0') * 10 + (v->s[6] - '0') - 1;
+	tm.tm_mday = (v->s[8] - '0') * 10 + (v->s[9] - '0');
+	if (v->len >= 16) {
+		tm.tm_hour = (v->s[11] - '0') * 10 + (v->s[12] - '0');
+		tm.tm_min = (v->s[14] - '0') * 10 + (v->s[15] - '0');
+	}
+	if (v->len == 19)
+		tm.tm_sec = (v->s[17] - '0') * 10 + (v->s[18] - '0');
+	tm.tm_isdst = -1; /* whatever the zone's rules say for that day */
+	t = mktime(&tm);
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
+	    time_fault(out, TIME_LEN) != DATE_OK)
+		return fault(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, quote(v->s, v->len, q),
+			     ROVE_DATE_MIN, ROVE_DATE_MAX);
+	return ROVE_OK;
+}
+
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
@@ -839,6 +937,18 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 		size_t n;
 		int rc;
 
+		if (fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR &&
+		    time_fault(v->s, v->len) == DATE_OK) {
+			/* Times in one form (what is no time, the check refuses). */
+			rc = time_utc(fd, v, norm, why, whylen);
+			if (rc == ROVE_OK && (v->len != TIME_LEN || memcmp(norm, v->s, TIME_LEN) != 0))
+				rc = rove_op_set(op, fd->name, rove_vstr(norm, TIME_LEN));
+			if (rc != ROVE_OK && rc != ROVE_EINVAL)
+				fault(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+			if (rc != ROVE_OK)
+				return rc;
+			continue;
+		}
 		if (fd == NULL || fd->type != ROVE_FT_TAXID || v->type != ROVE_V_STR)
 			continue;
 		n = rove_taxid_normalise(v->s, v->len, norm, sizeof(norm));

@@ -17,6 +17,7 @@
 
 #include "record.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,11 +105,27 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
 
 /* The one check of an op, for the command line before it writes one and
  * for the server before its rules: normalises values in place (a tax id
- * to rove_taxid_normalise's form), then rove_schema_check_op. ROVE_EINVAL
- * with the first problem in why (lowercase; values quoted and shown with
- * rove_text_show, so why is safe to print); ROVE_ETOOBIG if a normalised
- * value no longer fits the op (it never grows, so never in practice). */
+ * to rove_taxid_normalise's form; a time to UTC with seconds,
+ * YYYY-MM-DDTHH:MM:SSZ, reading a time without a zone or a date alone -
+ * its first minute - as local time in this process's zone, TZ), then
+ * rove_schema_check_op. ROVE_EINVAL with the first problem in why
+ * (lowercase; values quoted and shown with rove_text_show, so why is safe
+ * to print); ROVE_ETOOBIG if a normalised value no longer fits the op (a
+ * time grows by up to 10 bytes). */
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
+
+/* Whether s (len bytes) is a login name: 1 to ROVE_MAX_NAME ASCII
+ * letters, digits and . _ - @. The one rule for `roved init --admin`,
+ * the admin's user.add and the schema's LOGIN fields. */
+bool rove_login_valid(const char *s, size_t len);
+
+/* Whether s (len bytes) is a territory code: 1 to ROVE_MAX_NAME ASCII
+ * letters, digits and . _ - (territory.add and the schema's CODE fields). */
+bool rove_code_valid(const char *s, size_t len);
+
+/* Whether two names (logins, codes) are equal ignoring ASCII case: two
+ * such are one name to a person, and refused as a new one. */
+bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Roles of users; their names are part of the command-line contract. */
 /* Stored in the server's users table: never renumber. */
@@ -119,16 +136,19 @@ const char *rove_role_name(int role);
 /* 0 if name is not a role. */
 int rove_role_parse(const char *name);
 
-/* A phone number in the form two spellings of one phone share, into out
- * (cut to outlen - 1 bytes, always terminated; nothing if outlen is 0):
- * punctuation and spaces dropped, full-width digits read as digits, and a
- * mainland number with its country code: "+86 138 0000 1111",
- * "0086-138-0000-1111", "86 13800001111" and "13800001111" all give
- * "+8613800001111"; "021-5555-0101", "(021) 55550101" and
- * "+86 21 5555 0101" give "+862155550101". Other international numbers
- * (+ or 00) give + and their digits; anything else its digits. An
- * extension (转, 分机, ext, x or #, then digits) is kept as ";ext=N".
- * Empty when in has no digits. */
+/* A phone number in the form two spellings of one phone share (the key
+ * rule 3's uniqueness compares), into out (cut to outlen - 1 bytes,
+ * always terminated; nothing if outlen is 0): punctuation and spaces
+ * dropped, full-width digits read as digits, every country prefix gone
+ * however it is written or repeated (+86, 0086, +0086, +86 0086, 86
+ * before a mobile number), and a mainland number with its country code:
+ * "+86 138 0000 1111", "0086-138-0000-1111", "+0086 13800001111",
+ * "86 13800001111" and "13800001111" all give "+8613800001111";
+ * "021-5555-0101", "(021) 55550101" and "+86 21 5555 0101" give
+ * "+862155550101". Other international numbers (+ or 00) give + and
+ * their digits; anything else its digits. An extension (转, 分机, ext,
+ * x or #, then digits) is left out: one switchboard, one company. Empty
+ * when in has no digits. */
 void rove_phone_normalise(const char *in, char *out, size_t outlen);
 
 /* A tax id as it is stored and compared: spaces (also U+3000) and hyphens

@@ -50,16 +50,35 @@ static int answer(admin_ctx *a, const char *const *lines, uint32_t n)
 	return rove_enc_admin_reply(a->reply, lines, n);
 }
 
-static bool valid_name(const char *s, const char *extra)
+/* A name in dbi (users: logins, codes: territory codes) equal to name
+ * ignoring ASCII case, into found (empty if none). A walk of the table:
+ * administration is rare, and a second index of folded names would be
+ * one more thing to keep in step. */
+static int name_taken(admin_ctx *a, MDB_dbi dbi, const char *name, char found[ROVE_MAX_NAME + 1])
 {
-	size_t len = strlen(s);
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(a->txn, dbi, &c), "cursor");
+	int mrc;
 
-	if (len == 0 || len > ROVE_MAX_NAME)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(extra, *p) == NULL)
-			return false;
-	return true;
+	found[0] = '\0';
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > ROVE_MAX_NAME) {
+			rc = ROVE_EPROTO; /* neither table holds longer keys */
+			break;
+		}
+		if (rove_name_same(k.mv_data, k.mv_size, name, strlen(name))) {
+			memcpy(found, k.mv_data, k.mv_size);
+			found[k.mv_size] = '\0';
+			break;
+		}
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "names");
+	mdb_cursor_close(c);
+	return rc;
 }
 
 static int get_user(admin_ctx *a, const char *name, rove_user *u, uint8_t hash[ROVE_HASH_BYTES])
@@ -145,10 +164,13 @@ static int cmd_user_add(admin_ctx *a)
 	rove_user u;
 	int rc;
 
-	if (!valid_name(a->args[0], "._-@"))
-		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, at most 64)",
-			      a->args[0]);
-	if (strcmp(a->args[0], ROVE_SYSTEM_USER) == 0)
+	char taken[ROVE_MAX_NAME + 1];
+
+	/* The one rule for a login (roved init's too, and the schema's). */
+	if (!rove_login_valid(a->args[0], strlen(a->args[0])))
+		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, at most %u)",
+			      a->args[0], ROVE_MAX_NAME);
+	if (rove_name_same(a->args[0], strlen(a->args[0]), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER)))
 		return refuse(a, ROVE_EEXIST, "'%s' is the server's own name", a->args[0]);
 	memset(&u, 0, sizeof(u));
 	u.role = rove_role_parse(a->args[1]);
@@ -159,6 +181,12 @@ static int cmd_user_add(admin_ctx *a)
 		return refuse(a, ROVE_EEXIST, "user '%s' already exists", a->args[0]);
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
+	/* wang and WANG would be one person to anyone reading a list. */
+	rc = name_taken(a, a->e->st.users, a->args[0], taken);
+	if (rc != ROVE_OK)
+		return rc;
+	if (taken[0] != '\0')
+		return refuse(a, ROVE_EEXIST, "user '%s' would differ from user '%s' only in case", a->args[0], taken);
 	snprintf(u.name, sizeof(u.name), "%s", a->args[0]);
 	u.role = rove_role_parse(a->args[1]);
 	u.epoch = 1;
@@ -191,12 +219,19 @@ static int cmd_territory_add(admin_ctx *a)
 	const char *line = ids;
 	int rc;
 
-	char why[ROVE_MAX_ERRMSG];
+	char why[ROVE_MAX_ERRMSG], taken[ROVE_MAX_NAME + 1];
 
-	if (!valid_name(code, "._-"))
-		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -)", code);
+	if (!rove_code_valid(code, strlen(code)))
+		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -, at most %u)", code,
+			      ROVE_MAX_NAME);
 	if (rove_store_code_get(&a->e->st, a->txn, code, &id) == ROVE_OK)
 		return refuse(a, ROVE_EEXIST, "territory '%s' already exists", code);
+	rc = name_taken(a, a->e->st.codes, code, taken);
+	if (rc != ROVE_OK)
+		return rc;
+	if (taken[0] != '\0')
+		return refuse(a, ROVE_EEXIST, "territory '%s' would differ from territory '%s' only in case", code,
+			      taken);
 	if (parent != NULL && rove_store_code_get(&a->e->st, a->txn, parent, &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no parent territory '%s'", parent);
 	op = malloc(sizeof(*op));
@@ -230,11 +265,15 @@ static int cmd_territory_add(admin_ctx *a)
 }
 
 /* territory.set CODE FIELD=VALUE...: names and pool policies. */
+static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v);
+
 static int cmd_territory_set(admin_ctx *a)
 {
 	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_TERRITORY);
 	rove_stamp st = {{0}, a->e->st.node};
 	rove_push_result r;
+	rove_record *rec;
+	rove_verdict verdict;
 	rove_uuid id;
 	rove_op *op;
 	int rc;
@@ -265,7 +304,18 @@ static int cmd_territory_set(admin_ctx *a)
 			return refuse(a, ROVE_EINVAL, "%s", why);
 		}
 	}
-	rc = apply_system(a, op, &r);
+	/* The rules together, as the territory would have them. */
+	rec = malloc(sizeof(*rec));
+	rc = rec != NULL ? rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_TERRITORY, &id, rec) : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_policy_territory_rules(rec, op, &verdict);
+	free(rec);
+	if (rc == ROVE_OK && verdict.reason != ROVE_R_NONE) {
+		free(op);
+		return refuse_verdict(a, NULL, &verdict);
+	}
+	if (rc == ROVE_OK)
+		rc = apply_system(a, op, &r);
 	free(op);
 	if (rc == ROVE_OK)
 		rc = answer(a, NULL, 0);

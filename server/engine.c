@@ -28,12 +28,39 @@ static int clock_load(rove_engine *e)
 	return rc;
 }
 
+/* The policy's indexes in the form this server keeps them (rebuilt once
+ * after an upgrade that changed them), growing the map if they need it. */
+static int policy_open(rove_engine *e)
+{
+	int rc = ROVE_EMAPFULL;
+
+	for (int g = 0; rc == ROVE_EMAPFULL && g <= ROVE_MAX_MAP_GROWS; g++) {
+		MDB_txn *txn = NULL;
+		bool rebuilt = false;
+
+		if (g > 0 && (rc = rove_db_grow(e->st.env)) != ROVE_OK)
+			break;
+		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+		if (rc == ROVE_OK)
+			rc = rove_policy_open(&e->st, txn, &rebuilt);
+		if (rc == ROVE_OK && rebuilt)
+			rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		else if (txn != NULL)
+			mdb_txn_abort(txn);
+		if (rc == ROVE_OK && rebuilt)
+			rove_info("rebuilt the index of unique tax ids and phones");
+	}
+	return rc;
+}
+
 int rove_engine_open(rove_engine *e, const char *dir)
 {
 	int rc = rove_store_open(dir, &e->st);
 
 	e->runs = NULL;
 	e->nruns = 0;
+	if (rc == ROVE_OK)
+		rc = policy_open(e);
 	if (rc == ROVE_OK)
 		rc = clock_load(e);
 	if (rc == ROVE_OK)
@@ -159,13 +186,15 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
  * measured against the wall clock or, if that is behind, the clock as it
  * was when the server started (the stamps it had given, which a replica
  * sends again after a restore), never against the clock now: else each
- * accepted stamp would let the next one go further. */
+ * accepted stamp would let the next one go further. A stamp from a clock
+ * that was never set (before ROVE_MIN_STAMP_MS) is replaced too: it
+ * would lose every merge, so the change would have no effect. */
 static void stamp_op(rove_engine *e, rove_op *op)
 {
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
-	uint64_t base = start > wall ? start : wall;
+	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
 
-	if (rove_hlc_ms(op->st.hlc) > base + ROVE_MAX_CLOCK_SKEW_MS) {
+	if (ms > base + ROVE_MAX_CLOCK_SKEW_MS || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
 	} else {

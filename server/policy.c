@@ -265,14 +265,16 @@ static int customer_scopes(const rove_record *c, rove_scopes *out)
 	return ROVE_OK;
 }
 
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
-		       rove_scopes *out)
+/* The scopes of rec (rove_policy_scopes); with as_live, those it was in
+ * before it (or its customer) was deleted. */
+static int record_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint, bool as_live,
+			 rove_scopes *out)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
 	const rove_field_def *pf;
 
 	out->n = 0;
-	if (c == NULL || rove_record_deleted(rec))
+	if (c == NULL || (!as_live && rove_record_deleted(rec)))
 		return ROVE_OK;
 	if (rec->coll == ROVE_COLL_CUSTOMER)
 		return customer_scopes(rec, out);
@@ -298,12 +300,12 @@ int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, con
 		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
 			return ROVE_OK;
 		if (hint != NULL && hint->coll == ROVE_COLL_CUSTOMER && rove_uuid_cmp(&hint->id, &id) == 0)
-			return rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
+			return !as_live && rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
 		parent = malloc(sizeof(*parent));
 		if (parent == NULL)
 			return ROVE_ENOMEM;
 		rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, parent);
-		if (rc == ROVE_OK && !rove_record_deleted(parent))
+		if (rc == ROVE_OK && (as_live || !rove_record_deleted(parent)))
 			rc = customer_scopes(parent, out);
 		else if (rc == ROVE_ENOTFOUND || rc == ROVE_OK)
 			rc = ROVE_OK;
@@ -311,6 +313,12 @@ int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, con
 		return rc;
 	}
 	return ROVE_OK;
+}
+
+int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
+		       rove_scopes *out)
+{
+	return record_scopes(st, txn, rec, hint, false, out);
 }
 
 static int scope_cmp(const void *a, const void *b)
@@ -509,6 +517,63 @@ static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, 
 	return ROVE_OK;
 }
 
+/* The form of the uniq index's keys: 2 since phones compare without
+ * their extension and with every country prefix gone. An index made in
+ * another form is rebuilt when the server opens its database. */
+#define UNIQ_FORM     2
+#define UNIQ_FORM_KEY "uniq_form"
+
+int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt)
+{
+	uint8_t prefix[1] = {ROVE_COLL_CUSTOMER};
+	uint64_t form = 0;
+	rove_record *c;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = rove_db_get_u64(txn, st->meta, UNIQ_FORM_KEY, &form);
+	int mrc;
+
+	*rebuilt = false;
+	if (rc == ROVE_OK && form == UNIQ_FORM)
+		return ROVE_OK;
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	/* Every live customer's keys again, in id order: where two now
+	 * share a key (two extensions of one switchboard), the older keeps
+	 * it, as if it had been created under these rules. */
+	rc = rove_db_err(mdb_drop(txn, st->uniq, 0), "uniq");
+	if (rc != ROVE_OK)
+		return rc;
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_db_err(mdb_cursor_open(txn, st->records, &cur), "cursor");
+	if (rc != ROVE_OK) {
+		free(c);
+		return rc;
+	}
+	k.mv_size = sizeof(prefix);
+	k.mv_data = prefix;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == ROVE_RECORD_KEY && ((const uint8_t *)k.mv_data)[0] == prefix[0];
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (rove_dec_record(v.mv_data, v.mv_size, c) != ROVE_OK || c->coll != ROVE_COLL_CUSTOMER ||
+		    memcmp(c->id.b, (const uint8_t *)k.mv_data + 1, sizeof(c->id.b)) != 0) {
+			rove_error("stored record is corrupt: left out of the uniq index");
+			continue; /* one bad record must not keep the server from starting */
+		}
+		rc = uniq_update(st, txn, NULL, c);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "records");
+	mdb_cursor_close(cur);
+	free(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, UNIQ_FORM_KEY, UNIQ_FORM);
+	*rebuilt = rc == ROVE_OK;
+	return rc;
+}
+
 /* ---- a customer's children and history ---- */
 
 /* Calls fn(rec, arg) on each child record of customer id in collection
@@ -618,14 +683,20 @@ static int may_write(const pctx *pc, const rove_user *u, const rove_record *c, b
 
 static int refuse_write(const pctx *pc, const rove_user *u, const rove_record *c, rove_verdict *v)
 {
+	const char *owner = rove_fields_str(&c->fs, "owner");
 	bool before;
 	int rc = owned_before(pc, u, &c->id, &before);
 
 	if (rc != ROVE_OK)
 		return rc;
+	/* A pool customer is written by managers and admins (rule 4); its
+	 * reps may claim it. */
+	if (before && owner == NULL)
+		return refuse(v, ROVE_R_REASSIGNED, "the customer went back to the public pool: claim it first");
 	if (before)
-		return refuse(v, ROVE_R_REASSIGNED, "the customer was reassigned to %s",
-			      str_or(rove_fields_str(&c->fs, "owner"), "the pool"));
+		return refuse(v, ROVE_R_REASSIGNED, "the customer was reassigned to %s", owner);
+	if (owner == NULL)
+		return refuse(v, ROVE_R_NOT_OWNER, "the customer is in the public pool: claim it first");
 	return refuse(v, ROVE_R_NOT_OWNER, "the customer belongs to someone else");
 }
 
@@ -705,6 +776,28 @@ static int check_owner(const pctx *pc, const rove_user *author, const char *logi
 	return rc;
 }
 
+/* *out: whether the user named login may own customers of territory
+ * terr as things stand: a rep holding it, a manager whose subtree holds
+ * it (no such user: no). */
+static int owner_works_in(const pctx *pc, const char *login, const char *terr, bool *out)
+{
+	rove_user *t = malloc(sizeof(*t));
+	int rc;
+
+	*out = false;
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	else if (rc == ROVE_OK && t->role == ROVE_ROLE_REP)
+		*out = user_has_territory(t, terr);
+	else if (rc == ROVE_OK && t->role == ROVE_ROLE_MANAGER)
+		rc = rove_policy_in_reach(pc->st, pc->txn, t, terr, out);
+	free(t);
+	return rc;
+}
+
 /* ---- customers ---- */
 
 /* A customer's dealer: a live dealer of its territory or above it. */
@@ -768,20 +861,22 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	rc = op_put(op, "territory", rove_vcstr(terr), v);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	rc = territory_exists(pc->st, pc->txn, terr, &ok);
-	if (rc != ROVE_OK)
-		return rc;
-	if (!ok)
-		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
+	/* The author's territories first: whether a code someone else works
+	 * in exists is none of a rep's business (rule 9). */
 	if (u->role == ROVE_ROLE_REP && !user_has_territory(u, terr))
 		return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", terr);
 	if (u->role == ROVE_ROLE_MANAGER) {
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok);
+		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok); /* a code that is no territory is in none */
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
 			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", terr);
 	}
+	rc = territory_exists(pc->st, pc->txn, terr, &ok);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!ok)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
 	/* The server sets the owner (rule 2, rule 7): a rep owns what they
 	 * create, whatever the op says; a manager or admin may name an owner
 	 * who may own it there, or the pool (owner null); by default the
@@ -859,7 +954,7 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 static int check_customer_update(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
 				 rove_verdict *v)
 {
-	const char *t = rove_fields_str(&op->fs, "territory");
+	const char *t = rove_fields_str(&op->fs, "territory"), *owner;
 	bool ok;
 	int rc = check_writer(pc, u, cur, v);
 
@@ -868,17 +963,29 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 	if (touches(op, "territory")) {
 		if (t == NULL)
 			return refuse(v, ROVE_R_INVALID, "a customer needs a territory");
-		rc = territory_exists(pc->st, pc->txn, t, &ok);
-		if (rc != ROVE_OK)
-			return rc;
-		if (!ok)
-			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
 		if (u->role == ROVE_ROLE_MANAGER) {
 			rc = rove_policy_in_reach(pc->st, pc->txn, u, t, &ok);
 			if (rc != ROVE_OK)
 				return rc;
 			if (!ok)
 				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", t);
+		}
+		rc = territory_exists(pc->st, pc->txn, t, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
+		/* The owner must work where the customer is (rule 7): an owned
+		 * customer moves with a reassignment first, a pool customer
+		 * freely. */
+		owner = rove_fields_str(&cur->fs, "owner");
+		if (owner != NULL) {
+			rc = owner_works_in(pc, owner, t, &ok);
+			if (rc != ROVE_OK)
+				return rc;
+			if (!ok)
+				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s does not work in %s: reassign the customer first",
+					      owner, t);
 		}
 	}
 	if (touches(op, "territory") || touches(op, "dealer")) {
@@ -1048,12 +1155,19 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 	free(parent);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	if (c->id == ROVE_COLL_ACTIVITY) {
+	if (c->id == ROVE_COLL_ACTIVITY && op->kind == ROVE_OP_CREATE) {
 		const char *at = rove_fields_str(&op->fs, "at");
+		char now[32];
 		if (at != NULL) {
+			/* Stored in one form already (rove_schema_clean_op). */
 			v->reason = rove_rules_check_at(at, pc->now_ms, v->detail, sizeof(v->detail));
 			if (REFUSED(v))
 				return ROVE_OK;
+		} else {
+			iso_now(pc, now, sizeof(now), false); /* every activity has a time: by default, its arrival */
+			rc = op_put(op, "at", rove_vcstr(now), v);
+			if (rc != ROVE_OK || REFUSED(v))
+				return rc;
 		}
 		return op_put(op, "author", rove_vcstr(u->name), v); /* the server names the author */
 	}
@@ -1128,62 +1242,119 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 
 /* ---- the decision ---- */
 
-/* Outside u's scope a refusal says its reason and nothing else (rule 9),
- * except a duplicate, which names the existing customer (rule 3): the
- * detail is cleared unless u's replica holds the record the refusal is
- * about - a child record's customer, else the record itself; a create of
- * a top-level record is about nothing but what its op says, which u
- * wrote. A record that does not exist is in no scope. */
-static int keep_detail_in_scope(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
-				rove_verdict *v)
+/* What u may know of the record a refusal is about (rule 9). */
+enum known {
+	KNOWN_SCOPE, /* u's replica holds it, or did until it was deleted: the reason and its detail */
+	KNOWN_PAST,  /* u owned it once, or it was in the public pool of u's territory: the reason alone */
+	KNOWN_NOT,   /* anything else, and what does not exist: not_owner alone */
+};
+
+typedef struct known_ctx {
+	const rove_user *u;
+	bool pool_is_theirs; /* the customer's territory is one of u's (a rep's) */
+} known_ctx;
+
+static int history_knows(const rove_record *h, void *arg)
+{
+	const known_ctx *k = arg;
+	const char *from = rove_fields_str(&h->fs, "from"), *to = rove_fields_str(&h->fs, "to");
+
+	if ((from != NULL && strcmp(from, k->u->name) == 0) || (to != NULL && strcmp(to, k->u->name) == 0))
+		return ROVE_EEXIST; /* u owned it */
+	if (to == NULL && k->pool_is_theirs)
+		return ROVE_EEXIST; /* released, recycled or created into u's pool: u's replica held it */
+	return ROVE_OK;
+}
+
+/* *known: what u may know of the record a refusal of op is about: a
+ * child record's customer, else the record itself; a create of a
+ * top-level record that does not exist is about nothing but what its op
+ * says, which u wrote. */
+static int what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+			enum known *known)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	const rove_record *about = cur;
 	rove_record *parent = NULL;
-	const char *pid;
+	const char *pid, *terr;
 	rove_scopes rs;
 	rove_uuid id;
+	known_ctx kc = {u, false};
 	bool sees = false;
 	int rc = ROVE_OK;
 
-	if (!REFUSED(v) || v->reason == ROVE_R_DUPLICATE || v->detail[0] == '\0')
-		return ROVE_OK;
+	*known = KNOWN_NOT;
 	if (pf == NULL && cur == NULL) {
-		if (op->kind != ROVE_OP_CREATE)
-			v->detail[0] = '\0';
+		if (op->kind == ROVE_OP_CREATE)
+			*known = KNOWN_SCOPE;
 		return ROVE_OK;
 	}
-	if (pf == NULL) {
-		rc = rove_policy_scopes(pc->st, pc->txn, cur, NULL, &rs);
-	} else {
+	if (pf != NULL) {
 		pid = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, pf->name);
-		rs.n = 0;
-		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
-			parent = malloc(sizeof(*parent));
-			if (parent == NULL)
-				return ROVE_ENOMEM;
-			rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
-			if (rc == ROVE_OK)
-				rc = rove_policy_scopes(pc->st, pc->txn, parent, NULL, &rs);
-			else if (rc == ROVE_ENOTFOUND)
-				rc = ROVE_OK;
+		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+			return ROVE_OK;
+		parent = malloc(sizeof(*parent));
+		if (parent == NULL)
+			return ROVE_ENOMEM;
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+		if (rc == ROVE_ENOTFOUND) {
 			free(parent);
+			return ROVE_OK;
 		}
+		about = parent;
 	}
 	if (rc == ROVE_OK)
+		rc = record_scopes(pc->st, pc->txn, about, NULL, true, &rs);
+	if (rc == ROVE_OK)
 		rc = rove_policy_reads(pc->st, pc->txn, u, &rs, &sees);
-	if (rc == ROVE_OK && !sees)
-		v->detail[0] = '\0';
+	if (rc == ROVE_OK && sees) {
+		*known = KNOWN_SCOPE;
+	} else if (rc == ROVE_OK && about->coll == ROVE_COLL_CUSTOMER) {
+		terr = rove_fields_str(&about->fs, "territory");
+		kc.pool_is_theirs = u->role == ROVE_ROLE_REP && terr != NULL && user_has_territory(u, terr);
+		rc = each_child_record(pc->st, pc->txn, &about->id, ROVE_COLL_OWNERSHIP, history_knows, &kc);
+		if (rc == ROVE_EEXIST) {
+			*known = KNOWN_PAST;
+			rc = ROVE_OK;
+		}
+	}
+	free(parent);
 	return rc;
+}
+
+/* A refusal says no more than u may know (rule 9): about a record u's
+ * replica holds (or held until it was deleted), its reason and detail;
+ * about one u owned once, or saw in the pool of their territory, its
+ * reason alone; about any other record - another rep's, another
+ * region's, a deleted one u never held, one that does not exist - the
+ * one answer not_owner, with nothing else, so that no reason tells
+ * whether an id exists, who holds it or what became of it. A duplicate
+ * names the existing customer whoever asks (rule 3); a refusal by the
+ * rules of the role and the op alone (rules.c) is the same for every
+ * record and keeps its reason. */
+static int say_only_what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+				 bool by_role, rove_verdict *v)
+{
+	enum known known;
+	int rc;
+
+	if (!REFUSED(v) || v->reason == ROVE_R_DUPLICATE)
+		return ROVE_OK;
+	rc = what_u_knows(pc, u, op, cur, &known);
+	if (rc != ROVE_OK)
+		return rc;
+	if (known == KNOWN_NOT && !by_role)
+		v->reason = ROVE_R_NOT_OWNER;
+	if (known != KNOWN_SCOPE)
+		v->detail[0] = '\0';
+	return ROVE_OK;
 }
 
 static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 
-	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
-	if (REFUSED(v))
-		return ROVE_OK;
 	if (c == NULL)
 		return refuse(v, ROVE_R_INVALID, "unknown collection"); /* rules refuse it first */
 	if (op->kind == ROVE_OP_CREATE && cur != NULL && op->coll == ROVE_COLL_TARGET && !rove_record_deleted(cur))
@@ -1217,12 +1388,16 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 
 int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
+	bool by_role;
 	int rc;
 
 	verdict_clear(v);
-	rc = decide(pc, u, op, cur, v);
+	/* The rules of the role and the op first, then those of the data. */
+	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
+	by_role = REFUSED(v);
+	rc = by_role ? ROVE_OK : decide(pc, u, op, cur, v);
 	if (rc == ROVE_OK)
-		rc = keep_detail_in_scope(pc, u, op, cur, v);
+		rc = say_only_what_u_knows(pc, u, op, cur, by_role, v);
 	/* Who owns a customer is decided here, in the order ops arrive: a
 	 * claim's or release's owner must not lose to an older value by the
 	 * client's clock (rule 5: first to reach the server wins). */
@@ -1556,6 +1731,30 @@ int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *
 	if (!in) /* the same answer as for no customer at all */
 		return refuse(v, ROVE_R_INVALID, "no such customer in your territories");
 	return check_owner(pc, u, to, terr, v);
+}
+
+/* A count the op sets, else the record's (0: not set). */
+static int64_t after_int(const rove_op *op, const rove_record *cur, const char *field)
+{
+	int64_t n = 0;
+
+	if (touches(op, field))
+		rove_fields_int(&op->fs, field, &n);
+	else if (cur != NULL)
+		rove_fields_int(&cur->fs, field, &n);
+	return n;
+}
+
+int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_verdict *v)
+{
+	int64_t recycle = after_int(op, cur, "recycle_days"), warn = after_int(op, cur, "warn_days");
+
+	verdict_clear(v);
+	if (recycle > 0 && warn > 0 && warn >= recycle)
+		return refuse(v, ROVE_R_INVALID,
+			      "warn_days (%lld) must be less than recycle_days (%lld): the warning comes before the recycling",
+			      (long long)warn, (long long)recycle);
+	return ROVE_OK;
 }
 
 /* *out: whether one of t's territories lies in u's subtree. */

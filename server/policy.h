@@ -38,8 +38,6 @@
 #define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
 #define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
 
-/* The name the server acts under for its own periodic work (recycling). */
-#define ROVE_SYSTEM_USER "roved"
 
 typedef struct rove_scopes {
 	uint32_t n;
@@ -72,13 +70,23 @@ typedef struct rove_verdict {
 	bool server_stamp;
 } rove_verdict;
 
+/* ---- the database ---- */
+
+/* Brings the policy's own indexes to the form this server keeps them in,
+ * when it opens a database (in the caller's write transaction): the
+ * unique tax ids and phones are rebuilt if they were made under other
+ * rules of comparison. *rebuilt says whether anything was written. */
+int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt);
+
 /* ---- ops ---- */
 
 /* Decides an op written by u. cur is the record as the server holds it,
  * or NULL if it does not exist. v->reason is ROVE_R_NONE to accept (op
  * possibly adjusted) or the reason to refuse. About a record outside u's
  * scope (one u's replica does not hold) the detail is empty, except for a
- * duplicate, which names the existing customer. */
+ * duplicate, which names the existing customer; about one u never held,
+ * or one that does not exist, the reason is not_owner whatever the
+ * record's state (docs/RULES.md, "What a refusal says"). */
 int rove_policy_check(const rove_policy_ctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
 		      rove_verdict *v);
 
@@ -137,6 +145,11 @@ int rove_policy_reassign(const rove_policy_ctx *pc, const rove_user *u, const ro
  * u's subtree for a manager). */
 int rove_policy_reassign_territory(const rove_policy_ctx *pc, const rove_user *u, const char *code,
 				   const rove_user *from, const char *to, rove_verdict *v);
+
+/* Whether the pool rules of territory cur, as op (an update of it) would
+ * leave them, hang together: the owner's warning comes before the
+ * recycling (warn_days < recycle_days, when both are set). */
+int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_verdict *v);
 
 /* ---- refused changes ---- */
 

@@ -48,7 +48,9 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) == 0)
 		return ROVE_EEXIST;
-	if (strlen(admin) == 0 || strlen(admin) > ROVE_MAX_NAME)
+	/* The one rule for a login (user.add's too), and not the server's. */
+	if (!rove_login_valid(admin, strlen(admin)) ||
+	    rove_name_same(admin, strlen(admin), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER)))
 		return ROVE_EINVAL;
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)

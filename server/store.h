@@ -2,7 +2,8 @@
  * store.h - the server's LMDB database.
  *
  * One environment, these named databases:
- *   meta     string key -> value   (format version, server node, clock)
+ *   meta     string key -> value   (format version, server node, clock,
+ *                                    the form of the policy's uniq keys)
  *   records  coll(1) id(16)       -> record (proto's record encoding)
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)
@@ -51,6 +52,10 @@
 #define ROVE_STORE_FORMAT 3
 
 #define ROVE_MAX_USER_TERRITORIES 64
+
+/* The name the server acts under for its own periodic work (recycling):
+ * no user may take it, in any case. */
+#define ROVE_SYSTEM_USER "roved"
 
 /* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
 #define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)

@@ -64,7 +64,18 @@ eq "$(r carl sync --json | jq .accepted)" "4" "no cap in east.hz"
 
 # Recycling: idle customers go back to the pool, owners warned first;
 # won customers stay.
+# The warning comes before the recycling: a warning 400 days ahead of a
+# 30-day recycling is refused, against the rule already set too.
+set +e
+r admin admin territory set east.hz recycle_days=30 warn_days=400 2>"$T/err"
+eq "$?" "1" "warn_days past recycle_days"
+set -e
+grep -q "warn_days (400) must be less than recycle_days (30)" "$T/err" || fail "no reason: $(cat "$T/err")"
 r admin admin territory set east.hz recycle_days=30 warn_days=5
+set +e
+r admin admin territory set east.hz recycle_days=5 2>/dev/null
+eq "$?" "1" "recycle_days down to the warning set"
+set -e
 idle=$(r carl customer add --name "Idle Co")
 soon=$(r carl customer add --name "Soon Idle Co")
 won=$(r carl customer add --name "Loyal Co" --tier loyal)

@@ -73,4 +73,29 @@ r admin sync >/dev/null
 for id in "$a3" "$w1" "$w2"; do
 	eq "$(r admin customer show "$id" --json | jq -r .owner)" "bob" "customer $id moved to bob, who held east.sh already"
 done
+
+# A customer moves to another territory only where its owner works
+# (rule 7): a manager cannot leave bob owning a customer of east.hz, which
+# bob cannot work in and east.hz's reps never see. Reassign first; a pool
+# customer moves freely.
+territories east/east.hz
+r mike sync >/dev/null
+r mike customer set "$a3" territory=east.hz
+eq "$(r mike sync --json | jq .rejected)" "1" "the manager's move away from the owner is refused"
+eq "$(r mike rejected --json | jq -r --arg id "$a3" '.[] | select(.id == $id) | .reason + ": " + .detail')" \
+	"not_in_territory: bob does not work in east.hz: reassign the customer first" "and says why"
+eq "$(r mike customer show "$a3" --json | jq -r .territory)" "east.sh" "the customer stays where it was"
+eq "$(probe admin push update 1 "$a3" territory=east.hz | jq -r .reason)" "not_in_territory" "an admin's too"
+r bob sync >/dev/null
+r bob customer release "$w1"
+r bob sync >/dev/null
+r mike sync >/dev/null
+r mike customer set "$w1" territory=east.hz
+eq "$(r mike sync --json | jq .rejected)" "0" "a pool customer moves"
+r mike customer set "$w1" territory=east
+eq "$(r mike sync --json | jq .rejected)" "0" "and again"
+m1=$(r mike customer add --name "Mike's own" --territory east.sh)
+r mike sync >/dev/null
+r mike customer set "$m1" territory=east.hz
+eq "$(r mike sync --json | jq .rejected)" "0" "the manager's own customer moves within his subtree"
 echo "ok"

@@ -54,7 +54,7 @@ eq "$(probe alice push update 5 "$a" note=rewritten | jq -r .reason)" "forbidden
 eq "$(probe alice push update 2 "$ct" customer=01a22000-0000-7000-8000-0000000000c2 | jq -r .reason)" \
 	"forbidden" "a contact cannot move to another customer"
 eq "$(probe alice push create 2 01a22000-0000-7000-8000-0000000000c3 customer=01a22000-0000-7000-8000-0000000000ff name=X | jq -r .reason)" \
-	"invalid" "a contact of no customer"
+	"not_owner" "a contact of no customer: the same answer as someone else's (rule 9)"
 set +e
 r alice activity set "$a" note=x 2>/dev/null
 eq "$?" "1" "the client refuses to change an activity"
@@ -78,6 +78,7 @@ eq "$(r mike status --json | jq .pending)" "1" "the manager's delete is queued"
 eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes a manager's delete"
 r alice sync >/dev/null
 eq "$(r alice activity list --customer "$c" --json | jq -r '[.[].id] | join(",")')" "$a" "gone for the owner too"
+eq "$(probe mike push update 5 "$a" note=x | jq -r .reason)" "forbidden" "a manager's change of an activity"
 
 # Dealers: kept by managers, seen by the territory's reps.
 d=$(r mike dealer add --name "Suzhou Trading" --territory east.sh --phone 0512-1234)

@@ -56,7 +56,54 @@ eq "$(r alice rejected --json | jq -r --arg x "$x" '.[] | select(.id == $x) | .d
 n=$(r nora sync >/dev/null; probe nick push create 1 01a22000-0000-7000-8000-00000000bbbb name=N | jq -r .status)
 eq "$n" "accepted" "nick's customer"
 eq "$(probe alice push claim 1 01a22000-0000-7000-8000-00000000bbbb owner=alice | jq -c '[.reason, .detail]')" \
-	'["already_claimed",""]' "another rep's customer: the reason alone"
+	'["not_owner",""]' "another rep's customer: not_owner alone"
 eq "$(probe alice push update 1 01a22000-0000-7000-8000-00000000eeee tier=loyal | jq -c '[.reason, .detail]')" \
-	'["invalid",""]' "no such record: the reason alone"
+	'["not_owner",""]' "no such record: the same answer"
+
+# Rule 9: no reason tells a rep of another region whether an id exists or
+# what became of it. nick (north.bj) learns an east customer's id from a
+# duplicate refusal, which must name it (rule 3), then probes it and
+# others: owned, in the pool, deleted, none. Every answer is the same.
+users ann:rep:east.sh
+sync_all ann
+owned=$(r ann customer add --name "Owned Co" --phone 13912345678)
+pool=$(r ann customer add --name "Pool Co")
+gone=$(r ann customer add --name "Deleted Co")
+r ann sync >/dev/null
+r ann customer release "$pool" >/dev/null
+r ann sync >/dev/null
+r mike sync >/dev/null
+r mike customer delete "$gone"
+r mike sync >/dev/null
+dup=$(r nick customer add --name Probe --phone "+86 139 1234 5678")
+r nick sync >/dev/null
+eq "$(r nick rejected --json | jq -r --arg id "$dup" '.[] | select(.id == $id) | .reason + " " + .detail')" \
+	"duplicate $owned" "a duplicate names the existing customer"
+none=01a22000-0000-7000-8000-00000000dddd
+answers() { # answers USER ID: the reasons and details of four ops about ID
+	local u=$1 id=$2
+	echo "$(probe "$u" push update 1 "$id" name=x | jq -c '[.reason, .detail]')" \
+		"$(probe "$u" push claim 1 "$id" | jq -c '[.reason, .detail]')" \
+		"$(probe "$u" push release 1 "$id" | jq -c '[.reason, .detail]')" \
+		"$(probe "$u" push create 2 "$(printf '01a22000-0000-7000-8000-%012x' $((RANDOM * 32768 + RANDOM)))" \
+			customer="$id" name=Spy |
+			jq -c '[.reason, .detail]')"
+}
+want='["not_owner",""] ["not_owner",""] ["not_owner",""] ["not_owner",""]'
+for what in owned pool gone none; do
+	eq "$(answers nick "${!what}")" "$want" "nick's probes of the $what customer"
+	eq "$(answers nora "${!what}")" "$want" "nora's (north's manager) probes of the $what customer"
+	eq "$(probe nick push delete 1 "${!what}" _deleted=#1 | jq -r .reason)" "forbidden" \
+		"a rep's delete: refused by his role, whatever the record"
+	eq "$(probe nora push delete 1 "${!what}" _deleted=#1 | jq -c '[.reason, .detail]')" '["not_owner",""]' \
+		"a manager's delete outside his subtree"
+done
+for what in owned pool gone; do
+	eq "$(probe nick push create 1 "${!what}" name=x territory=north.bj | jq -c '[.reason, .detail]')" \
+		'["not_owner",""]' "a create with the $what customer's id"
+done
+eq "$(probe nick push create 1 "$none" name=x territory=north.bj | jq -r .status)" "accepted" \
+	"a create with an id nobody holds"
+# Records the user held keep their reasons: ann's own deleted customer.
+eq "$(probe ann push update 1 "$gone" name=x | jq -r .reason)" "deleted" "ann's deleted customer"
 echo "ok"

@@ -58,7 +58,8 @@ eq "$(r alice customer show "$a3" --json | jq -r .phone)" "null" "the refused ed
 # --- no stealing: bob cannot read, edit, claim or delete alice's customer ---
 eq "$(r bob customer show "$a" 2>/dev/null; echo $?)" "1" "bob's replica does not hold alice's customer"
 eq "$(probe bob push update 1 "$a" phone=110 | jq -r .reason)" "not_owner" "hand-crafted edit"
-eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "already_claimed" "hand-crafted claim"
+eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "not_owner" \
+	"hand-crafted claim of a customer bob never saw: no more than another rep's customer"
 eq "$(probe bob push delete 1 "$a" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted delete"
 eq "$(probe bob push release 1 "$a" owner=null | jq -r .reason)" "not_owner" "hand-crafted release"
 if probe bob pull | grep -q "$a"; then fail "bob's pull returned alice's customer"; fi
@@ -94,7 +95,8 @@ eq "$(r bob customer history "$a" --json | jq -r '[.[].event] | join(",")')" "cr
 c=$(r carl customer add --name "HZ pool")
 r carl customer release "$c"
 r carl sync >/dev/null
-eq "$(probe alice push claim 1 "$c" owner=alice | jq -r .reason)" "not_in_territory" "claim elsewhere"
+eq "$(probe alice push claim 1 "$c" owner=alice | jq -r .reason)" "not_owner" \
+	"claim elsewhere: outside her scope, the one answer"
 
 # --- no deleting by reps; tombstones reject later writes ---
 set +e
@@ -137,6 +139,22 @@ r bob customer set "$d" tier=customer # a normal later edit must win
 r bob sync >/dev/null
 r admin sync >/dev/null
 eq "$(r admin customer show "$d" --json | jq -r .tier)" "customer" "a wrong clock does not win every conflict"
+# ... and so is a stamp from a clock never set (0, or 2^48 ms, which wraps
+# to 0): the change takes effect instead of losing every merge.
+for ms in 0 281474976710656; do
+	res=$(probe bob push update 1 "$d" --hlc-ms "$ms" address="stamp $ms")
+	eq "$(jq -r .status <<<"$res")" "accepted" "a change stamped $ms ms"
+	[ "$(jq .hlc_ms <<<"$res")" -ge "$now_ms" ] || fail "stamp $ms not re-stamped: $res"
+	r admin sync >/dev/null
+	eq "$(r admin customer show "$d" --json | jq -r .address)" "stamp $ms" "a change stamped $ms ms takes effect"
+done
+# The nil UUID is no record's id.
+eq "$(probe alice push create 1 00000000-0000-0000-0000-000000000000 name=Nil | jq -r .reason)" "invalid" \
+	"the nil UUID as an id"
+set +e
+r alice contact add --customer 00000000-0000-0000-0000-000000000000 --name X >/dev/null 2>&1
+eq "$?" "1" "the command line refuses it too"
+set -e
 
 # --- nothing lost: the server keeps every refusal for managers and admins ---
 r admin conflicts --json >"$T/conflicts.admin"

@@ -14,6 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 ROVE_FORGE=${ROVE_FORGE:?set ROVE_FORGE to the rove_forge binary}
 
+# The server's zone, for times sent without one (an activity's `at`).
+export TZ=Asia/Shanghai
 server_setup
 territories east east/east.sh
 users alice:rep:east.sh bob:rep:east.sh mike:manager:east
@@ -141,6 +143,37 @@ invalid "a contract signed in 1979 by hand" alice push create 3 "$ID" customer="
 	signed_on=1979-12-31
 next_id
 invalid "a target for 2100 by hand" mike push create 7 "$ID" user=alice period=2100-01 amount=#1
+
+# An activity's `at` is stored in one form, full UTC (YYYY-MM-DDTHH:MM:SSZ),
+# however it was sent; without one it gets the server's time. A date or a
+# time without a zone is local time where the op was made: here, for a
+# hand-made op, the server's zone (TZ=Asia/Shanghai, UTC+8, for this one).
+r alice sync >/dev/null
+next_id
+a_none=$ID
+probe alice push create 5 "$ID" customer="$base" kind=visit >/dev/null
+next_id
+a_date=$ID
+probe alice push create 5 "$ID" customer="$base" kind=visit at=2026-03-01 >/dev/null
+next_id
+a_local=$ID
+probe alice push create 5 "$ID" customer="$base" kind=visit at=2026-03-01T09:30 >/dev/null
+next_id
+a_short=$ID
+probe alice push create 5 "$ID" customer="$base" kind=visit at=2026-03-01T09:30Z >/dev/null
+r alice activity add --customer "$base" --kind call --at 2026-03-02 >/dev/null
+r alice sync >/dev/null
+r alice activity list --customer "$base" --json >"$T/acts.json"
+at_of() { jq -r --arg id "$1" '.[] | select(.id == $id) | .at' "$T/acts.json"; }
+expect "no at: the server's time" "$(at_of "$a_none" | grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')" "1"
+expect "a bare date: its first minute, local (server's zone)" "$(at_of "$a_date")" "2026-02-28T16:00:00Z"
+expect "a time without a zone: local" "$(at_of "$a_local")" "2026-03-01T01:30:00Z"
+expect "a UTC time without seconds" "$(at_of "$a_short")" "2026-03-01T09:30:00Z"
+expect "every activity in one form" \
+	"$(jq -r '[.[].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")] | all' "$T/acts.json")" "true"
+TZ=UTC0 r alice activity add --customer "$base" --kind note --at 2026-03-03 >"$T/id"
+expect "the command line: local time where it runs" \
+	"$(r alice activity show "$(cat "$T/id")" --json | jq -r .at)" "2026-03-03T00:00:00Z"
 res=$(r alice sync --json)
 expect "the good changes above are accepted" "$(jq .rejected <<<"$res")" "0"
 

@@ -18,6 +18,7 @@ decides it for the rest of the run (all replicas must agree).
 
 import copy
 import re
+import time
 
 ROLES = ("rep", "manager", "analyst", "admin")
 
@@ -30,26 +31,47 @@ CHILD_FIELDS = {
 
 
 def phone_key(phone):
-    """Rule 3: phones compare normalised; a country prefix (+86, 0086) and
-    punctuation do not make a different phone."""
+    """Rule 3 (docs/RULES.md, "Phones"): phones compare normalised; a
+    country prefix in any form (+86, 0086, +0086, repeated, 86 before a
+    mobile), punctuation and an extension do not make a different phone."""
     if phone is None:
         return None
-    digits = re.sub(r"[^0-9]", "", phone)
-    s = phone.strip()
-    if s.startswith("+86"):
-        digits = digits[2:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
+    main = re.split(r"转|分机|ext|x|#", phone, maxsplit=1, flags=re.IGNORECASE)[0]
+    digits = re.sub(r"[^0-9]", "", main)
+    intl = main.strip().startswith("+")
+    while len(digits) > 2:
+        if digits.startswith("00"):
+            digits, intl = digits[2:], True
+        elif digits.startswith("86") and (intl or re.fullmatch(r"(86|00)*1[3-9][0-9]{9}", digits[2:])):
+            digits, intl = digits[2:], False
+        else:
+            break
+    if not intl and digits.startswith("0") and not digits.startswith("00"):
+        digits = digits[1:]  # the trunk 0 of a mainland landline
     return digits or None
 
 
-class Refused(Exception):
-    """An op refused by the rules; reasons is the set SPEC allows."""
+def at_form(at):
+    """Rule 13 (docs/RULES.md, "Dates and times"): an activity's time is
+    stored as full UTC; a time without a zone, or a date (its first
+    minute), is local time where the op was made - the harness runs rove
+    in its own zone."""
+    if at is None or at.endswith("Z"):
+        return at if at is None or len(at) == 20 else at[:-1] + ":00Z"
+    fmt = {10: "%Y-%m-%d", 16: "%Y-%m-%dT%H:%M", 19: "%Y-%m-%dT%H:%M:%S"}[len(at)]
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.mktime(time.strptime(at, fmt))))
 
-    def __init__(self, reasons, detail=None):
+
+class Refused(Exception):
+    """An op refused by the rules; reasons is the set SPEC allows. by_role:
+    refused by the author's role and the op alone, whatever the record
+    (docs/RULES.md: common/rules.c), so the answer tells nothing of it."""
+
+    def __init__(self, reasons, detail=None, by_role=False):
         super().__init__("/".join(sorted(reasons)))
         self.reasons = frozenset(reasons)
         self.detail = detail
+        self.by_role = by_role
 
 
 class Write:
@@ -185,13 +207,23 @@ class Model:
         """A manager's reach: territories at or under one of theirs."""
         return code is not None and any(t in user.terrs for t in self.ancestors(code))
 
+    def works_in(self, user, code):
+        """Rule 7: user may own customers of code now (a rep holding it, a
+        manager whose subtree holds it)."""
+        if user is None:
+            return False
+        if user.role == "rep":
+            return code in user.terrs
+        return user.role == "manager" and self.in_reach(user, code)
+
     def subtree(self, code):
         return {t for t in self.s.territories if code in self.ancestors(t)}
 
     # ---- rule 1: scopes ----
 
-    def sees_customer(self, u, c):
-        if c.deleted:
+    def sees_customer(self, u, c, as_live=False):
+        """Rule 1; as_live: as it was before it was deleted."""
+        if c.deleted and not as_live:
             return False
         if u.role in ("analyst", "admin"):
             return True
@@ -248,17 +280,52 @@ class Model:
                 return c.id
         return None
 
+    # ---- rule 9: what a refusal may say ----
+
+    def about(self, op):
+        """The customer a refusal of op is about (a child's customer), or
+        None for a new customer (about what its op says) or nothing."""
+        if op["kind"] == "create_customer":
+            return None
+        if op["kind"] == "create_child":
+            return self.s.customers.get(op["fields"].get("customer"))
+        if op["kind"] in ("set_child", "delete_child"):
+            ch = self.s.children.get(op["id"])
+            return self.s.customers.get(ch.customer) if ch is not None else None
+        return self.s.customers.get(op["id"])
+
+    def knows(self, u, c):
+        """docs/RULES.md "What a refusal says": whether u held customer c -
+        it is (or was until deleted) in u's scope, u owned it once, or it
+        was in the public pool of a territory the rep holds."""
+        if self.sees_customer(u, c, as_live=True):
+            return True
+        if any(u.name in (h[1], h[2]) for h in c.history):
+            return True
+        return u.role == "rep" and c.territory in u.terrs and any(h[2] is None for h in c.history)
+
     # ---- ops pushed by replicas ----
 
     def decide(self, login, op):
         """Decides op by login under the rules as they stand and applies it.
-        Returns None when accepted; raises Refused otherwise."""
+        Returns None when accepted; raises Refused otherwise. Rule 9: a
+        refusal about a customer the author never held, or none, says
+        not_owner, whatever the record's state (a duplicate and the rules
+        of the role alone keep theirs)."""
         u = self.s.users[login]
         if u.role == "analyst":
-            raise Refused({"forbidden"})  # analysts are read-only (rule 1)
+            raise Refused({"forbidden"}, by_role=True)  # analysts are read-only (rule 1)
         kind = op["kind"]
         fn = getattr(self, "op_" + kind)
-        fn(u, op)
+        try:
+            fn(u, op)
+        except Refused as r:
+            if r.by_role or "duplicate" in r.reasons or op["kind"] == "create_customer":
+                raise
+            c = self.about(op)
+            if c is None or not self.knows(u, c):
+                raise Refused({"not_owner"})
+            raise
 
     def _customer(self, cid, kinds=("invalid",)):
         c = self.s.customers.get(cid)
@@ -272,14 +339,15 @@ class Model:
         terr = op.get("territory")
         if terr is None and u.role == "rep" and len(u.terrs) == 1:
             terr = u.terrs[0]  # a rep with one territory creates in it
-        if terr is not None and terr not in self.s.territories:
-            raise Refused({"invalid"})
         # Rule 2: a rep creates only in an assigned territory (a manager in
-        # their subtree).
+        # their subtree); whether another territory exists is not said
+        # (rule 9), so this comes first.
         if u.role == "rep" and terr not in u.terrs:
             raise Refused({"not_in_territory"})
         if u.role == "manager" and not self.in_reach(u, terr):
             raise Refused({"not_in_territory"})
+        if terr is not None and terr not in self.s.territories:
+            raise Refused({"invalid"})
         # Rule 3: tax id and phone unique among live customers.
         holder = self.live_phone_holder(op["fields"].get("phone"))
         if holder is not None:
@@ -299,20 +367,24 @@ class Model:
         # Rule 7: owner changes only through create, claim, release,
         # recycle and reassignment, never by an update (anyone's).
         if "owner" in fields:
-            raise Refused({"forbidden"})
+            raise Refused({"forbidden"}, by_role=True)
         # Rule 6: reps never mark a record deleted, in any form.
         if "_deleted" in fields and u.role == "rep":
-            raise Refused({"forbidden"})
+            raise Refused({"forbidden"}, by_role=True)
         if "territory" in fields and u.role == "rep":
-            raise Refused({"forbidden"})  # rule 4
+            raise Refused({"forbidden"}, by_role=True)  # rule 4
         c = self._customer(op["id"])
         if not self.may_write(u, c):
             self.refuse_write(u, c)  # rule 4
         if "territory" in fields:
             t = fields["territory"]
+            if u.role == "manager" and not self.in_reach(u, t):
+                raise Refused({"not_in_territory"})
             if t not in self.s.territories:
                 raise Refused({"invalid"})
-            if u.role == "manager" and not self.in_reach(u, t):
+            # Rule 7: an owned customer moves only where its owner works
+            # (reassigned first); a pool customer moves freely.
+            if c.owner is not None and not self.works_in(self.s.users.get(c.owner), t):
                 raise Refused({"not_in_territory"})
         if fields.get("phone"):
             holder = self.live_phone_holder(fields["phone"], exclude=c.id)
@@ -350,7 +422,7 @@ class Model:
 
     def op_delete_customer(self, u, op):
         if u.role == "rep":
-            raise Refused({"forbidden"})  # rule 6, before anything about the record
+            raise Refused({"forbidden"}, by_role=True)  # rule 6, before anything about the record
         c = self._customer(op["id"])
         if not self.may_write(u, c):
             self.refuse_write(u, c)
@@ -364,6 +436,7 @@ class Model:
         fields = dict(op["fields"])
         if op["coll"] == "activity":
             fields["author"] = u.name  # the server names the author (rule 10)
+            fields["at"] = at_form(fields.get("at"))
         ch = Child(op["coll"], op["id"], c.id, fields)
         self.s.children[ch.id] = ch
         c.children.add(ch.id)
@@ -386,7 +459,7 @@ class Model:
 
     def op_delete_child(self, u, op):
         if u.role == "rep":
-            raise Refused({"forbidden"})  # rule 6, before anything about the record
+            raise Refused({"forbidden"}, by_role=True)  # rule 6, before anything about the record
         ch = self.s.children.get(op["id"])
         if ch is None:
             raise Refused({"invalid"})

@@ -167,9 +167,80 @@ static void test_reassign_reach(void)
 	srv_free(s);
 }
 
+/* ---- logins and territory codes: one rule, and no two alike but for case ---- */
+
+static void test_names(void)
+{
+	static const char *const bad[] = {"bad name", "", "a/b", "x\ty", "wang\n", "\xe7\x8e\x8b",
+					  "0123456789012345678901234567890123456789012345678901234567890123456789"};
+	srv *s = world();
+	char dir[64], token[ROVE_TOKEN_HEX + 1];
+
+	/* A login differing only in case from an existing one is refused,
+	 * naming the one it collides with; so is a code. */
+	CHECK_EQ_INT(srv_user(s, "ALICE", "rep", "east.sh", NULL), ROVE_EEXIST);
+	CHECK(strstr(s->err, "'alice'") != NULL);
+	CHECK_EQ_INT(srv_user(s, "Bob", "rep", NULL), ROVE_EEXIST);
+	CHECK(strstr(s->err, "'bob'") != NULL);
+	CHECK_EQ_INT(srv_user(s, "Admin", "admin", NULL), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_user(s, "ROVED", "rep", NULL), ROVE_EEXIST); /* the server's own name, in any case */
+	CHECK_EQ_INT(srv_territory(s, "East.SH", "east"), ROVE_EEXIST);
+	CHECK(strstr(s->err, "'east.sh'") != NULL);
+	CHECK_EQ_INT(srv_territory(s, "NORTH", NULL), ROVE_EEXIST);
+	CHECK(strstr(s->err, "'north'") != NULL);
+	/* Different names are still welcome. */
+	CHECK_EQ_INT(srv_user(s, "alice2", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user(s, "li.wei@east", "rep", "east.sh", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_territory(s, "east.sz", "east"), ROVE_OK);
+	/* One rule for a login, for user.add and roved init alike. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(srv_user(s, bad[i], "rep", NULL), ROVE_EINVAL);
+		snprintf(dir, sizeof(dir), "/tmp/rove-test-init.XXXXXX");
+		CHECK(mkdtemp(dir) != NULL);
+		CHECK_EQ_INT(rove_store_init(dir, bad[i], token), ROVE_EINVAL);
+		rmdir(dir);
+	}
+	snprintf(dir, sizeof(dir), "/tmp/rove-test-init.XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_INT(rove_store_init(dir, "roved", token), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_store_init(dir, "hq.admin@corp", token), ROVE_OK);
+	{
+		char cmd[96];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK_EQ_INT(system(cmd), 0);
+	}
+	srv_free(s);
+}
+
+/* ---- pool rules: a warning comes before the recycling ---- */
+
+static void test_pool_rules(void)
+{
+	srv *s = world();
+
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=400", NULL),
+		     ROVE_EINVAL);
+	CHECK(strstr(s->err, "warn_days") != NULL && strstr(s->err, "recycle_days") != NULL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=30", NULL),
+		     ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=30", "warn_days=5", NULL), ROVE_OK);
+	/* Against what is set already, too. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "warn_days=400", NULL), ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=5", NULL), ROVE_EINVAL);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=6", NULL), ROVE_OK);
+	/* With either rule off (0 or unset), any value of the other. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=0", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "warn_days=400", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.hz", "warn_days=400", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.hz", "warn_days=0", "recycle_days=3", NULL), ROVE_OK);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_epochs_of_many_managers();
 	test_reassign_reach();
+	test_names();
+	test_pool_rules();
 	return check_done("test_admin");
 }

@@ -144,6 +144,48 @@ static void test_clock_survives_restart(void)
 	srv_free(s);
 }
 
+/* A stamp from a clock that was never set (0, or before 1980: a laptop
+ * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
+ * the server gives the op its own stamp, as for one too far ahead. */
+static void test_unset_clock_restamped(void)
+{
+	srv *s = world();
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid c = srv_id(0xb2), nil;
+	rove_push_result r;
+	char addr[ROVE_MAX_STR + 1];
+	uint64_t before = rove_wall_ms();
+	static const uint64_t stale[] = {0, 1, 86400000ull, 315532799999ull};
+
+	CHECK(op != NULL);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Stamp", "address=first", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		char val[32];
+		snprintf(val, sizeof(val), "address=stale%zu", i);
+		CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, val, NULL), ROVE_OK);
+		rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(stale[i]), 7});
+		CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+		CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+		CHECK(rove_hlc_ms(r.st.hlc) >= before);
+		CHECK_EQ_INT(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "address", addr, sizeof(addr)), val + 8), 0);
+	}
+	/* A stamp of 1980 on is a real (if old) clock: kept as it is. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "tier=loyal", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(315532800000ull), 7});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(rove_hlc_ms(r.st.hlc), 315532800000ull);
+
+	/* The nil UUID is no record's id. */
+	memset(&nil, 0, sizeof(nil));
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &nil, "name=Nil", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_REJECTED);
+	CHECK_EQ_INT(r.reason, ROVE_R_INVALID);
+	free(op);
+	srv_free(s);
+}
+
 /* ---- E: refused ops kept per user are bounded ---- */
 
 static off_t data_size(const srv *s)
@@ -286,6 +328,7 @@ int main(void)
 {
 	test_refusal_is_not_error();
 	test_clock_survives_restart();
+	test_unset_clock_restamped();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
 	return check_done("test_engine");

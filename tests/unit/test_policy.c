@@ -187,6 +187,75 @@ static void test_owner_changes(void)
 	srv_free(s);
 }
 
+/* ---- rule 6: managers and admins delete activities; nobody edits one ---- */
+
+static void test_activity_deletes(void)
+{
+	srv *s = world();
+	rove_uuid c = new_id(), a1 = new_id(), a2 = new_id(), a3 = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Alpha", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&c, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a1, cust, "kind=visit", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a2, cust, "kind=call", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a3, cust, "kind=note", NULL), ROVE_R_NONE);
+	/* Reps delete nothing, their own activities neither. */
+	CHECK_EQ_INT(srv_reason(s, "alice", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+	CHECK(!is_deleted(s, ACT, &a1));
+	/* A manager outside the customer's subtree: not his. */
+	CHECK_EQ_INT(srv_reason(s, "nora", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_NOT_OWNER);
+	CHECK(!is_deleted(s, ACT, &a1));
+	/* Append-only forbids changes, for managers too... */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, ACT, &a1, "note=rewritten", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", "note=x", NULL), ROVE_R_INVALID);
+	/* ... not a manager's (within reach) or an admin's delete. */
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, ACT, &a1));
+	CHECK_EQ_INT(strcmp(field(s, ACT, &a1, "author"), "alice"), 0); /* a tombstone: nothing added */
+	CHECK_EQ_INT(srv_reason(s, "tina", DELETE, ACT, &a2, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", DELETE, ACT, &a3, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, ACT, &a2) && is_deleted(s, ACT, &a3));
+	/* Deleted is deleted. */
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, ACT, &a1, "_deleted=#1", NULL), ROVE_R_DELETED);
+	srv_free(s);
+}
+
+/* ---- rule 7: a customer moves only where its owner works ---- */
+
+static void test_territory_moves(void)
+{
+	srv *s = world();
+	rove_uuid a = new_id(), p = new_id(), m = new_id(), t = new_id();
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &m, "name=Mike's", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "tina", CREATE, C, &t, "name=Tina's", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &p, "name=Pool", "territory=east.sh", "owner=null", NULL),
+		     ROVE_R_NONE);
+	/* alice works in east.sh only: her customer stays there. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.hz", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(strcmp(s->line, "alice does not work in east.hz: reassign the customer first"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &a, "territory=north.bj", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(strcmp(field(s, C, &a, "territory"), "east.sh"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.sh", "tier=loyal", NULL), ROVE_R_NONE);
+	/* A manager owns customers anywhere in his subtree; tina's is east.sh. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &m, "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &t, "territory=east.hz", NULL), ROVE_R_NOT_IN_TERRITORY);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &m, "territory=north.bj", NULL), ROVE_R_NOT_IN_TERRITORY);
+	/* A pool customer has no owner to leave behind. */
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &p, "territory=east.hz", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, C, &p, "territory=north.bj", NULL), ROVE_R_NONE);
+	/* Reassigned first, it moves. */
+	{
+		char ids[ROVE_UUID_STRLEN + 1];
+		CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&a, ids), "mike", NULL), ROVE_OK);
+	}
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &a, "territory=east.hz", NULL), ROVE_R_NONE);
+	srv_free(s);
+}
+
 /* ---- D3: who sees a refused change ---- */
 
 static void test_conflicts_reach(void)
@@ -227,31 +296,97 @@ static void test_conflicts_reach(void)
 
 /* ---- D4: outside the user's scope, a refusal says only its reason ---- */
 
+/* srv_reason, and the detail must be empty. */
+#define CHECK_ALONE(reason, call)                                                                          \
+	do {                                                                                               \
+		CHECK_EQ_INT(call, reason);                                                                \
+		CHECK_EQ_INT(strcmp(s->line, ""), 0);                                                      \
+	} while (0)
+
 static void test_refusal_details(void)
 {
 	srv *s = world();
 	rove_uuid a = new_id(), p = new_id(), missing = new_id(), dup = new_id(), mine = new_id(), z = new_id();
-	char ids[ROVE_UUID_STRLEN + 1];
+	rove_uuid owned = new_id(), pool = new_id(), gone = new_id(), race = new_id(), pooled = new_id();
+	rove_uuid act = new_id(), act2 = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
 
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Alpha", "phone=13900000002", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &p, "name=North pool", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "nick", RELEASE, C, &p, "owner=null", NULL), ROVE_R_NONE);
 
-	/* Another rep's customer, a pool customer elsewhere, no record. */
-	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &a, "owner=bob", NULL), ROVE_R_ALREADY_CLAIMED);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "bob", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL), ROVE_R_NOT_IN_TERRITORY);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &missing, "tier=loyal", NULL), ROVE_R_INVALID);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
-	CHECK_EQ_INT(srv_reason(s, "wes", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_NOT_OWNER);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	/* Another rep's customer, a pool customer elsewhere, no record: one
+	 * answer, so that it tells nothing of the record. */
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "bob", CLAIM, C, &a, "owner=bob", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "bob", UPDATE, C, &a, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", UPDATE, C, &missing, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &missing, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "wes", UPDATE, C, &a, "tier=loyal", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "wes", DELETE, C, &missing, "_deleted=#1", NULL));
 	/* A duplicate names the existing customer, whoever asks. */
 	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &dup, "name=Copy", "phone=139-0000-0002", NULL),
 		     ROVE_R_DUPLICATE);
 	CHECK_EQ_INT(strcmp(s->line, srv_ids(&a, ids)), 0);
+
+	/* The tester's oracle: a rep of the north probes east's customers by
+	 * id - owned, in the pool, deleted, none - and learns nothing. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &owned, "name=Owned", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &pool, "name=Pooled", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &gone, "name=Gone", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", DELETE, C, &gone, "_deleted=#1", NULL), ROVE_R_NONE);
+	{
+		const rove_uuid *probes[] = {&owned, &pool, &gone, &missing};
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+			rove_uuid kid = new_id();
+			snprintf(cust, sizeof(cust), "customer=%s", srv_ids(probes[i], ids));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", UPDATE, C, probes[i], "name=x", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CLAIM, C, probes[i], "owner=nick", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", RELEASE, C, probes[i], "owner=null", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, CONTACT, &kid, cust, "name=Spy", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", DELETE, C, probes[i], "_deleted=#1", NULL));
+			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", UPDATE, C, probes[i], "tier=loyal", NULL));
+			/* A rep's delete: refused by the role alone, the same for all. */
+			CHECK_ALONE(ROVE_R_FORBIDDEN, srv_reason(s, "nick", DELETE, C, probes[i], "_deleted=#1", NULL));
+			if (probes[i] != &missing) /* a create with an existing id */
+				CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, C, probes[i], "name=x",
+									 "territory=north.bj", NULL));
+		}
+		/* ... and one that does not exist is simply created. */
+		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &missing, "name=x", "territory=north.bj", NULL),
+			     ROVE_R_NONE);
+	}
+	/* Records the user held keep their reasons: a deleted customer of
+	 * one's own, with its detail; a pool customer of one's territory
+	 * claimed first by another, the reason alone (rule 5). */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &gone, "tier=loyal", NULL), ROVE_R_DELETED);
+	CHECK(s->line[0] != '\0');
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &gone, "tier=loyal", NULL), ROVE_R_DELETED);
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pool, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_ALREADY_CLAIMED, srv_reason(s, "alice", CLAIM, C, &pool, "owner=alice", NULL));
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &race, "name=Race", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", RELEASE, C, &race, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "mike", CLAIM, C, &race, "owner=mike", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "alice", CLAIM, C, &race, "owner=alice", NULL)); /* east.hz */
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, C, &pooled, "name=Pooled", "territory=east.sh", "owner=null", NULL),
+		     ROVE_R_NONE);
+	/* A pool customer of one's territory takes no visit: the reason says
+	 * why (rule 4: pool customers are written by managers and admins). */
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&pooled, ids));
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &act, cust, "kind=visit", NULL), ROVE_R_NOT_OWNER);
+	CHECK_EQ_INT(strcmp(s->line, "the customer is in the public pool: claim it first"), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, ACT, &act, cust, "kind=visit", NULL), ROVE_R_NONE);
+	/* Claimed by bob first, alice (who never owned it) learns it was
+	 * claimed: her replica held it in the pool (rule 5). */
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &pooled, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_ALONE(ROVE_R_ALREADY_CLAIMED, srv_reason(s, "alice", CLAIM, C, &pooled, "owner=alice", NULL));
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CLAIM, C, &pooled, "owner=nick", NULL));
+	/* One who released it, or saw it recycled, is told so. */
+	CHECK_EQ_INT(srv_reason(s, "bob", RELEASE, C, &pool, "owner=null", NULL), ROVE_R_NONE);
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&pool, ids));
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, ACT, &act2, cust, "kind=visit", NULL), ROVE_R_REASSIGNED);
+	CHECK_EQ_INT(strcmp(s->line, "the customer went back to the public pool: claim it first"), 0);
 
 	/* Inside the scope the detail helps. */
 	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "release_reason=1", NULL), ROVE_OK);
@@ -260,18 +395,72 @@ static void test_refusal_details(void)
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &mine, "name=Far", "territory=north.bj", NULL),
 		     ROVE_R_NOT_IN_TERRITORY);
 	CHECK(strstr(s->line, "north.bj") != NULL); /* about what the op itself says */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &mine, "name=Far", "territory=nowhere", NULL),
+		     ROVE_R_NOT_IN_TERRITORY); /* whether a territory exists is not said either */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &a, "name=Again", NULL), ROVE_R_INVALID);
+	CHECK(strstr(s->line, "exists") != NULL);
 
 	/* Once reassigned away, the customer is outside alice's scope. */
 	CHECK_EQ_INT(srv_admin(s, "admin", "reassign.customer", srv_ids(&a, ids), "bob", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &a, "tier=loyal", NULL), ROVE_R_REASSIGNED);
-	CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	CHECK_ALONE(ROVE_R_REASSIGNED, srv_reason(s, "alice", UPDATE, C, &a, "tier=loyal", NULL));
 	/* A child of someone else's customer. */
-	{
-		char cust[64];
-		snprintf(cust, sizeof(cust), "customer=%s", ids);
-		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, CONTACT, &z, cust, "name=Spy", NULL), ROVE_R_NOT_OWNER);
-		CHECK_EQ_INT(strcmp(s->line, ""), 0);
+	snprintf(cust, sizeof(cust), "customer=%s", ids);
+	CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, CONTACT, &z, cust, "name=Spy", NULL));
+	srv_free(s);
+}
+
+/* ---- rule 3: a phone written another way is the same phone ---- */
+
+static void test_phone_dodges(void)
+{
+	static const char *const mobile[] = {"phone=+0086 13800001111", "phone=+86 0086 138 0000 1111",
+					     "phone=13800001111 \xe8\xbd\xac 0", "phone=138 0000 1111 ext 1",
+					     "phone=86 86 13800001111"};
+	static const char *const landline[] = {"phone=+0086 021-5555-0101", "phone=021-5555-0101 \xe8\xbd\xac 0",
+					       "phone=+86 21 5555 0101"};
+	srv *s = world();
+	rove_uuid m = new_id(), l = new_id(), x = new_id(), ext = new_id();
+	char mids[ROVE_UUID_STRLEN + 1], lids[ROVE_UUID_STRLEN + 1], ids[ROVE_UUID_STRLEN + 1];
+
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &m, "name=Mobile", "phone=13800001111", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &l, "name=Board", "phone=021-5555-0101", NULL), ROVE_R_NONE);
+	srv_ids(&m, mids);
+	srv_ids(&l, lids);
+	for (size_t i = 0; i < sizeof(mobile) / sizeof(mobile[0]); i++) {
+		CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &x, "name=Copy", mobile[i], NULL), ROVE_R_DUPLICATE);
+		CHECK_EQ_INT(strcmp(s->line, mids), 0);
 	}
+	for (size_t i = 0; i < sizeof(landline) / sizeof(landline[0]); i++) {
+		CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &x, "name=Copy", landline[i], NULL), ROVE_R_DUPLICATE);
+		CHECK_EQ_INT(strcmp(s->line, lids), 0);
+	}
+	/* Kept as typed. */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &l, "phone=021-5555-0101 \xe8\xbd\xac 8", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, C, &l, "phone"), "021-5555-0101 \xe8\xbd\xac 8"), 0);
+	CHECK_EQ_INT(srv_reason(s, "bob", CREATE, C, &x, "name=Copy", "phone=02155550101", NULL), ROVE_R_DUPLICATE);
+
+	/* A database whose index was made under the old rules (an extension
+	 * was another phone): rebuilt when the server opens it. */
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &ext, "name=Ext", "phone=0571-8888-0001 x 12", NULL),
+		     ROVE_R_NONE);
+	{
+		static const char old_key[] = "tel:+8657188880001;ext=12", new_key[] = "tel:+8657188880001";
+		MDB_txn *txn;
+		MDB_val k = {sizeof(new_key) - 1, (void *)new_key}, v = {16, ext.b};
+		CHECK(mdb_txn_begin(s->e.st.env, NULL, 0, &txn) == 0);
+		CHECK(mdb_del(txn, s->e.st.uniq, &k, NULL) == 0);
+		k = (MDB_val){sizeof(old_key) - 1, (void *)old_key};
+		CHECK(mdb_put(txn, s->e.st.uniq, &k, &v, 0) == 0);
+		k = (MDB_val){strlen("uniq_form"), "uniq_form"};
+		CHECK(mdb_del(txn, s->e.st.meta, &k, NULL) == 0);
+		CHECK(mdb_txn_commit(txn) == 0);
+	}
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &x, "name=Copy", "phone=0571 8888 0001", NULL), ROVE_R_DUPLICATE);
+	CHECK_EQ_INT(strcmp(s->line, srv_ids(&ext, ids)), 0);
+	CHECK_EQ_INT(srv_reason(s, "nick", CREATE, C, &x, "name=Copy", "phone=+86 138 0000 1111", NULL),
+		     ROVE_R_DUPLICATE);
+	CHECK_EQ_INT(strcmp(s->line, mids), 0);
 	srv_free(s);
 }
 
@@ -316,6 +505,24 @@ static void test_valid_data(void)
 		snprintf(ref, sizeof(ref), "at=%s", today);
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a5, cust, "kind=note", ref, NULL), ROVE_R_NONE);
 	}
+	/* Every activity has a time, stored in one form: full UTC. Without
+	 * one, the server's time on arrival. */
+	{
+		rove_uuid a6 = new_id(), a7 = new_id(), a8 = new_id();
+		uint64_t ms = 0;
+		bool zoned;
+		const char *got;
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a6, cust, "kind=visit", NULL), ROVE_R_NONE);
+		got = field(s, ACT, &a6, "at");
+		CHECK(strlen(got) == 20 && rove_rules_time_ms(got, &ms, &zoned) && zoned);
+		CHECK(ms + 5000 >= now && ms <= rove_wall_ms() + 1000);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a7, cust, "kind=visit", "at=null", NULL), ROVE_R_NONE);
+		CHECK_EQ_INT(strlen(field(s, ACT, &a7, "at")), 20);
+		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a8, cust, "kind=visit", "at=2026-11-01T08:15Z", NULL),
+			     ROVE_R_NONE);
+		CHECK_EQ_INT(strcmp(field(s, ACT, &a8, "at"), "2026-11-01T08:15:00Z"), 0);
+		CHECK_EQ_INT(strcmp(field(s, C, &c, "last_activity_at"), field(s, ACT, &a6, "at")), 0);
+	}
 
 	/* A customer's dealer: a live dealer of its territory or above. */
 	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, DEALER, &d_east, "name=DE", "territory=east", NULL), ROVE_R_NONE);
@@ -339,7 +546,9 @@ static void test_valid_data(void)
 	snprintf(ref, sizeof(ref), "dealer=%s", srv_ids(&d_bj, ids));
 	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, C, &c2, ref, NULL), ROVE_R_INVALID);
 	CHECK_EQ_INT(strcmp(field(s, C, &c2, "dealer"), srv_ids(&d_sh, ids)), 0);
-	/* Moving the customer where its dealer is not: refused too. */
+	/* Moving the customer where its dealer is not: refused too (in the
+	 * pool: an owned one moves only where its owner works). */
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &c2, "owner=null", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", NULL), ROVE_R_INVALID);
 	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, C, &c2, "territory=east.hz", "dealer=null", NULL), ROVE_R_NONE);
 
@@ -469,6 +678,13 @@ static void test_rules(void)
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
 	CHECK_EQ_INT(strcmp(detail, "reps delete nothing"), 0);
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	/* Activities are append-only: no changes, but a manager's delete. */
+	CHECK_EQ_INT(srv_op(op, DELETE, ACT, &id, "_deleted=#1", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_REP, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_op(op, UPDATE, ACT, &id, "note=x", NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
 	CHECK_EQ_INT(srv_op(op, DELETE, CONTACT, &id, "_deleted=#2", NULL), ROVE_OK);
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_INVALID);
 	CHECK_EQ_INT(srv_op(op, CREATE, C, &id, "name=X", "_deleted=#0", NULL), ROVE_OK);
@@ -493,8 +709,11 @@ int main(void)
 {
 	test_reps_delete_nothing();
 	test_owner_changes();
+	test_territory_moves();
+	test_activity_deletes();
 	test_conflicts_reach();
 	test_refusal_details();
+	test_phone_dodges();
 	test_valid_data();
 	test_reads_is_sees();
 	test_in_reach();

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rove_stamp stamp(uint64_t hlc, uint64_t node)
 {
@@ -694,10 +695,19 @@ static void test_phone(void)
 		"+86-13800001111",  "(+86) 138 0000 1111", "138.0000.1111",   "+86 (0) 138 0000 1111",
 		"\xef\xbc\x8b\xef\xbc\x98\xef\xbc\x96 138 0000 1111", /* full-width +86 */
 		("\xef\xbc\x91\xef\xbc\x93\xef\xbc\x98\xe3\x80\x80" "00001111"), /* full-width 138, U+3000 */
+		/* Country prefixes in every form, repeated (rule 3: no dodging). */
+		"+0086 13800001111", "+86 0086 138 0000 1111", "+86 86 138 0000 1111",
+		"86 86 13800001111", "86 0086 13800001111", "+0086 86 13800001111", "+86 0 138 0000 1111",
+		/* An extension: the same main number. */
+		"13800001111 \xe8\xbd\xac 0", "138 0000 1111 ext 1", "+86 138 0000 1111 x 9",
 	};
 	static const char *const landline[] = {
 		"021-5555-0101", "+86 21 5555 0101", "(021) 55550101", "0086 21 5555 0101", "+86 (0)21 5555 0101",
 		"021 5555 0101", "021/55550101",     "+86-21-55550101",
+		"+0086 021-5555-0101", "+86 0086 21 5555 0101", "+86 0086 (0)21 5555 0101",
+		/* A switchboard with an extension is still the same company's number. */
+		"021-5555-0101 \xe8\xbd\xac 0", ("021-5555-0101\xe8\xbd\xac" "23"), "+86 21 5555 0101 ext. 23",
+		"021-5555-0101 \xe5\x88\x86\xe6\x9c\xba 23", "021-5555-0101 x23", "021-5555-0101#23",
 	};
 	static const char *const hangzhou[] = {"0571-8888 0001", "+86 571 8888 0001", "057188880001"};
 	const rove_field_def *fd = field(ROVE_COLL_CUSTOMER, "phone");
@@ -721,12 +731,17 @@ static void test_phone(void)
 	check_norm("555.010.9999", "5550109999");
 	check_norm("400-820-8820", "4008208820"); /* a service number */
 	check_norm("110", "110");
-	/* Extensions are kept apart: one switchboard, several phones. */
-	check_norm("021-5555-0101转23", "+862155550101;ext=23");
-	check_norm("+86 21 5555 0101 ext. 23", "+862155550101;ext=23");
-	check_norm("021-5555-0101 分机 23", "+862155550101;ext=23");
-	check_norm("021-5555-0101 x23", "+862155550101;ext=23");
-	check_norm("021-5555-0101#23", "+862155550101;ext=23");
+	/* A prefix is stripped only where it is one. */
+	check_norm("+1 0086 138 0000 1111", "+1008613800001111");
+	check_norm("86 1234 5678", "8612345678");     /* a local number that starts 86 */
+	check_norm("86 86 1234 5678", "868612345678"); /* likewise: no mobile follows */
+	check_norm("+86 86 1234 5678", "+868612345678"); /* after +86: a number, not a prefix */
+	check_norm("0086", "+86");
+	check_norm("+44 0086 20 7946 0958", "+4400862079460958");
+	/* More digits than a phone field takes, normalised all the same. */
+	check_norm("0086 0086 13800001111", "+8613800001111");
+	check_norm("0086 0086 021 5555 0101", "+862155550101");
+	check_norm("+86 86 86 86 13800001111", "+8613800001111");
 	/* No digits, no phone; what is no phone keeps its digits. */
 	check_norm("", "");
 	check_norm("call me", "");
@@ -966,6 +981,77 @@ static void test_clean_op(void)
 	CHECK(strstr(why, "out of range") != NULL);
 	rove_op_set(&op, "expected_close", rove_vcstr("2099-12-31"));
 	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_OK);
+	/* The nil UUID is no record's id, and no reference. */
+	rove_op_set(&op, "customer", rove_vcstr("00000000-0000-0000-0000-000000000000"));
+	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "customer") != NULL);
+	rove_op_set(&op, "customer", rove_vcstr("01a22000-0000-7000-8000-000000000001"));
+	memset(&op.rid, 0, sizeof(op.rid));
+	CHECK_EQ_INT(rove_schema_clean_op(&op, why, sizeof(why)), ROVE_EINVAL);
+	CHECK(strstr(why, "nil") != NULL);
+}
+
+/* An activity's time in one form, UTC (rule 13): tz the zone the op is
+ * made in (a POSIX TZ string, no zone files needed). */
+static void check_at(const char *tz, const char *in, int want, const char *out)
+{
+	static rove_op op;
+	char why[ROVE_MAX_ERRMSG] = "";
+	const char *got;
+	rove_uuid id;
+	int rc;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	rove_uuid_parse("01a22000-0000-7000-8000-000000000002", &id);
+	rove_op_init(&op, ROVE_OP_CREATE, ROVE_COLL_ACTIVITY, &id, stamp(1, 1));
+	rove_op_set(&op, "customer", rove_vcstr("01a22000-0000-7000-8000-000000000001"));
+	rove_op_set(&op, "kind", rove_vcstr("visit"));
+	rove_op_set(&op, "at", rove_vcstr(in));
+	rc = rove_schema_clean_op(&op, why, sizeof(why));
+	got = rove_fields_str(&op.fs, "at");
+	if (rc != want || (out != NULL && (got == NULL || strcmp(got, out) != 0)))
+		fprintf(stderr, "TZ=%s at '%s': %d '%s' '%s', want %d '%s'\n", tz, in, rc, got ? got : "(null)", why,
+			want, out ? out : "");
+	CHECK_EQ_INT(rc, want);
+	if (out != NULL)
+		CHECK(got != NULL && strcmp(got, out) == 0);
+	if (want != ROVE_OK)
+		CHECK(strstr(why, in) != NULL); /* quoted as written */
+}
+
+static void test_times(void)
+{
+	const char *tz = getenv("TZ");
+	char *saved = tz != NULL ? strdup(tz) : NULL;
+
+	/* UTC stays, in full. */
+	check_at("CST-8", "2026-11-01T09:30:00Z", ROVE_OK, "2026-11-01T09:30:00Z");
+	check_at("CST-8", "2026-11-01T09:30Z", ROVE_OK, "2026-11-01T09:30:00Z");
+	/* Without a zone it is local time where the op is made (China: UTC+8). */
+	check_at("CST-8", "2026-11-01T09:30", ROVE_OK, "2026-11-01T01:30:00Z");
+	check_at("CST-8", "2026-11-01T09:30:15", ROVE_OK, "2026-11-01T01:30:15Z");
+	check_at("CST-8", "2026-11-01T03:00", ROVE_OK, "2026-10-31T19:00:00Z");
+	/* A date alone: the start of that day, local time. */
+	check_at("CST-8", "2026-11-01", ROVE_OK, "2026-10-31T16:00:00Z");
+	check_at("UTC0", "2026-11-01", ROVE_OK, "2026-11-01T00:00:00Z");
+	check_at("UTC0", "2026-11-01T09:30", ROVE_OK, "2026-11-01T09:30:00Z");
+	check_at("EST5", "2026-11-01T21:00", ROVE_OK, "2026-11-02T02:00:00Z");
+	check_at("CST-8", "2024-02-29", ROVE_OK, "2024-02-28T16:00:00Z");
+	/* What is no time is refused as it was written. */
+	check_at("CST-8", "2026-13-01", ROVE_EINVAL, NULL);
+	check_at("CST-8", "2026-11-01 09:30", ROVE_EINVAL, NULL);
+	check_at("CST-8", "1979-12-31", ROVE_EINVAL, NULL);
+	/* ... and so is a local time that is out of range in UTC. */
+	check_at("CST-8", "1980-01-01T07:59", ROVE_EINVAL, NULL);
+	check_at("CST-8", "1980-01-01T08:00", ROVE_OK, "1980-01-01T00:00:00Z");
+	check_at("EST5", "2099-12-31T20:00", ROVE_EINVAL, NULL);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
 }
 
 /* The benchmarks' data passes the server's check as it is (bench_data.c
@@ -978,6 +1064,7 @@ static void test_bench_data(void)
 	char why[ROVE_MAX_ERRMSG], prev[ROVE_TAXID_LEN + 1] = "";
 	const char *cust = "01a22000-0000-7000-8000-000000000001";
 
+	rove_uuid_new(&op.rid); /* any but the nil UUID */
 	for (size_t k = 0; k < sizeof(some) / sizeof(some[0]); k++) {
 		uint32_t i = some[k];
 		const char *tax;
@@ -1016,6 +1103,7 @@ int main(void)
 	test_email();
 	test_check_op();
 	test_clean_op();
+	test_times();
 	test_bench_data();
 	return check_done("test_schema");
 }
