@@ -72,7 +72,11 @@ static int emit_record_raw(pull_ctx *p, const uint8_t *reckey)
 	return rc;
 }
 
-/* A live record whole: a deleted one (a tombstone) does not travel. */
+static int emit_evict(pull_ctx *p, const uint8_t *reckey);
+
+/* A live record whole; a deleted one (a tombstone) travels as an evict,
+ * which costs a key, not the record: the replica may hold it from before
+ * the family left its scope, when the delete was out of its sight. */
 static int emit_live_record(pull_ctx *p, const uint8_t *reckey)
 {
 	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
@@ -85,7 +89,7 @@ static int emit_live_record(pull_ctx *p, const uint8_t *reckey)
 		return ROVE_EPROTO;
 	}
 	if (rove_record_deleted(p->rec))
-		return ROVE_OK;
+		return emit_evict(p, reckey);
 	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
 	if (rc == ROVE_OK)
 		p->h->n++;
