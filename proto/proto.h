@@ -50,8 +50,9 @@
 #ifndef ROVE_PROTO_H
 #define ROVE_PROTO_H
 
-#include "rove_limits.h"
+#include "buf.h"
 #include "record.h"
+#include "rove_limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -69,19 +70,6 @@ enum rove_msg_type {
 	ROVE_MSG_CONFLICTS_REPLY = 9,
 	ROVE_MSG_TYPE_MAX = 9
 };
-
-
-/* A growable byte buffer; rove_buf_free releases data. */
-typedef struct rove_buf {
-	char *data;
-	size_t len;
-	size_t cap;
-} rove_buf;
-
-void rove_buf_init(rove_buf *b);
-void rove_buf_reset(rove_buf *b);
-void rove_buf_free(rove_buf *b);
-int rove_buf_append(rove_buf *b, const void *data, size_t len);
 
 /* What a replica has seen of the server's history: up to seq (its cursor,
  * or the snapshot it is taking) in run, and its acknowledged ops up to
