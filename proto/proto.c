@@ -1,169 +1,93 @@
 #include "proto.h"
 
 #include "err.h"
+#include "mp_int.h"
 
-#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- encoding -------------------------------------------------------- */
 
-typedef struct enc {
-	msgpack_packer pk;
-	int err;
-} enc;
-
-static int enc_write(void *data, const char *buf, size_t len)
+static void e_request(rove_mp_writer *e, int type, const rove_auth *a, uint32_t nbody)
 {
-	return rove_buf_append(data, buf, len) == ROVE_OK ? 0 : -1;
+	rove_mp_put_array(e, 4 + nbody);
+	rove_mp_put_u64(e, ROVE_PROTO_VERSION);
+	rove_mp_put_u64(e, (uint64_t)type);
+	rove_mp_put_str(e, a->user);
+	rove_mp_put_str(e, a->token);
 }
 
-static void enc_init(enc *e, rove_buf *out)
+static void e_reply(rove_mp_writer *e, int type, uint32_t nbody)
 {
-	msgpack_packer_init(&e->pk, out, enc_write);
-	e->err = 0;
+	rove_mp_put_array(e, 2 + nbody);
+	rove_mp_put_u64(e, ROVE_PROTO_VERSION);
+	rove_mp_put_u64(e, (uint64_t)type);
 }
 
-static void e_u64(enc *e, uint64_t v)
+static void e_op(rove_mp_writer *e, const rove_op *op)
 {
-	e->err |= msgpack_pack_uint64(&e->pk, v);
-}
-
-static void e_i64(enc *e, int64_t v)
-{
-	e->err |= msgpack_pack_int64(&e->pk, v);
-}
-
-static void e_bool(enc *e, bool v)
-{
-	e->err |= v ? msgpack_pack_true(&e->pk) : msgpack_pack_false(&e->pk);
-}
-
-static void e_array(enc *e, uint32_t n)
-{
-	e->err |= msgpack_pack_array(&e->pk, n);
-}
-
-static void e_strn(enc *e, const char *s, size_t len)
-{
-	e->err |= msgpack_pack_str(&e->pk, len);
-	e->err |= msgpack_pack_str_body(&e->pk, s, len);
-}
-
-static void e_str(enc *e, const char *s)
-{
-	e_strn(e, s, strlen(s));
-}
-
-static void e_bin(enc *e, const void *p, size_t len)
-{
-	e->err |= msgpack_pack_bin(&e->pk, len);
-	e->err |= msgpack_pack_bin_body(&e->pk, p, len);
-}
-
-static void e_value(enc *e, const rove_value *v)
-{
-	switch (v->type) {
-	case ROVE_V_INT:
-		e_i64(e, v->i);
-		break;
-	case ROVE_V_STR:
-		e_strn(e, v->s, v->len);
-		break;
-	default:
-		e->err |= msgpack_pack_nil(&e->pk);
-	}
-}
-
-static int enc_done(enc *e, rove_buf *out, size_t start)
-{
-	if (e->err) {
-		out->len = start; /* leave the buffer as it was */
-		return ROVE_ETOOBIG;
-	}
-	return ROVE_OK;
-}
-
-static void e_request(enc *e, int type, const rove_auth *a, uint32_t nbody)
-{
-	e_array(e, 4 + nbody);
-	e_u64(e, ROVE_PROTO_VERSION);
-	e_u64(e, (uint64_t)type);
-	e_str(e, a->user);
-	e_str(e, a->token);
-}
-
-static void e_reply(enc *e, int type, uint32_t nbody)
-{
-	e_array(e, 2 + nbody);
-	e_u64(e, ROVE_PROTO_VERSION);
-	e_u64(e, (uint64_t)type);
-}
-
-static void e_op(enc *e, const rove_op *op)
-{
-	e_array(e, 9);
-	e_bin(e, op->op_id.b, 16);
-	e_u64(e, op->kind);
-	e_u64(e, op->coll);
-	e_bin(e, op->rid.b, 16);
-	e_u64(e, op->st.hlc.v);
-	e_u64(e, op->st.node);
-	e_u64(e, op->seq);
-	e_str(e, op->author);
-	e_array(e, op->fs.n);
+	rove_mp_put_array(e, 9);
+	rove_mp_put_bin(e, op->op_id.b, 16);
+	rove_mp_put_u64(e, op->kind);
+	rove_mp_put_u64(e, op->coll);
+	rove_mp_put_bin(e, op->rid.b, 16);
+	rove_mp_put_u64(e, op->st.hlc.v);
+	rove_mp_put_u64(e, op->st.node);
+	rove_mp_put_u64(e, op->seq);
+	rove_mp_put_str(e, op->author);
+	rove_mp_put_array(e, op->fs.n);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
-		e_array(e, 2);
-		e_str(e, op->fs.f[i].name);
-		e_value(e, &op->fs.f[i].v);
+		rove_mp_put_array(e, 2);
+		rove_mp_put_str(e, op->fs.f[i].name);
+		rove_mp_put_value(e, &op->fs.f[i].v);
 	}
 }
 
 int rove_enc_op(rove_buf *out, const rove_op *op)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_op(&e, op);
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_record(rove_buf *out, const rove_record *rec)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
-	e_array(&e, 3);
-	e_u64(&e, rec->coll);
-	e_bin(&e, rec->id.b, 16);
-	e_array(&e, rec->fs.n);
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 3);
+	rove_mp_put_u64(&e, rec->coll);
+	rove_mp_put_bin(&e, rec->id.b, 16);
+	rove_mp_put_array(&e, rec->fs.n);
 	for (uint32_t i = 0; i < rec->fs.n; i++) {
 		const rove_field *f = &rec->fs.f[i];
-		e_array(&e, 4);
-		e_str(&e, f->name);
-		e_value(&e, &f->v);
-		e_u64(&e, f->st.hlc.v);
-		e_u64(&e, f->st.node);
+		rove_mp_put_array(&e, 4);
+		rove_mp_put_str(&e, f->name);
+		rove_mp_put_value(&e, &f->v);
+		rove_mp_put_u64(&e, f->st.hlc.v);
+		rove_mp_put_u64(&e, f->st.node);
 	}
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (reason < 0 || reason >= ROVE_R_COUNT)
 		return ROVE_EINVAL;
-	enc_init(&e, out);
-	e_array(&e, 4);
-	e_u64(&e, time_ms);
-	e_u64(&e, (uint64_t)reason);
-	e_strn(&e, detail, strnlen(detail, ROVE_MAX_DETAIL));
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 4);
+	rove_mp_put_u64(&e, time_ms);
+	rove_mp_put_u64(&e, (uint64_t)reason);
+	rove_mp_put_strn(&e, detail, strnlen(detail, ROVE_MAX_DETAIL));
 	e_op(&e, op);
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
@@ -171,167 +95,167 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 {
 	static const rove_seen nothing;
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (n > ROVE_MAX_PUSH_OPS)
 		return ROVE_ETOOBIG;
 	if (seen == NULL)
 		seen = &nothing;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_request(&e, ROVE_MSG_PUSH, a, 7);
-	e_bin(&e, replica->b, 16);
-	e_u64(&e, seen->server);
-	e_bin(&e, seen->run.b, 16);
-	e_u64(&e, seen->seq);
-	e_bin(&e, seen->ack_run.b, 16);
-	e_u64(&e, seen->ack_seq);
-	e_array(&e, n);
+	rove_mp_put_bin(&e, replica->b, 16);
+	rove_mp_put_u64(&e, seen->server);
+	rove_mp_put_bin(&e, seen->run.b, 16);
+	rove_mp_put_u64(&e, seen->seq);
+	rove_mp_put_bin(&e, seen->ack_run.b, 16);
+	rove_mp_put_u64(&e, seen->ack_seq);
+	rove_mp_put_array(&e, n);
 	for (uint32_t i = 0; i < n; i++)
 		e_op(&e, &ops[i]);
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (n > ROVE_MAX_PUSH_OPS)
 		return ROVE_ETOOBIG;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_reply(&e, ROVE_MSG_PUSH_REPLY, 3);
-	e_u64(&e, server);
-	e_bin(&e, run->b, 16);
-	e_array(&e, n);
+	rove_mp_put_u64(&e, server);
+	rove_mp_put_bin(&e, run->b, 16);
+	rove_mp_put_array(&e, n);
 	for (uint32_t i = 0; i < n; i++) {
 		const rove_push_result *r = &res[i];
-		e_array(&e, 8);
-		e_bin(&e, r->op_id.b, 16);
-		e_u64(&e, r->status);
-		e_bool(&e, r->seen);
-		e_u64(&e, r->seq);
-		e_u64(&e, r->reason);
-		e_str(&e, r->detail);
-		e_u64(&e, r->st.hlc.v);
-		e_u64(&e, r->st.node);
+		rove_mp_put_array(&e, 8);
+		rove_mp_put_bin(&e, r->op_id.b, 16);
+		rove_mp_put_u64(&e, r->status);
+		rove_mp_put_bool(&e, r->seen);
+		rove_mp_put_u64(&e, r->seq);
+		rove_mp_put_u64(&e, r->reason);
+		rove_mp_put_str(&e, r->detail);
+		rove_mp_put_u64(&e, r->st.hlc.v);
+		rove_mp_put_u64(&e, r->st.node);
 	}
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_request(&e, ROVE_MSG_PULL, a, 10);
-	e_bin(&e, req->replica.b, 16);
-	e_u64(&e, req->cursor);
-	e_u64(&e, req->snap_seq);
-	e_bin(&e, req->snap_key, req->snap_keylen);
-	e_u64(&e, req->epoch);
-	e_u64(&e, req->max_items);
-	e_u64(&e, req->server);
-	e_bin(&e, req->run.b, 16);
-	e_bin(&e, req->ack_run.b, 16);
-	e_u64(&e, req->ack_seq);
-	return enc_done(&e, out, start);
+	rove_mp_put_bin(&e, req->replica.b, 16);
+	rove_mp_put_u64(&e, req->cursor);
+	rove_mp_put_u64(&e, req->snap_seq);
+	rove_mp_put_bin(&e, req->snap_key, req->snap_keylen);
+	rove_mp_put_u64(&e, req->epoch);
+	rove_mp_put_u64(&e, req->max_items);
+	rove_mp_put_u64(&e, req->server);
+	rove_mp_put_bin(&e, req->run.b, 16);
+	rove_mp_put_bin(&e, req->ack_run.b, 16);
+	rove_mp_put_u64(&e, req->ack_seq);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
 		return ROVE_ETOOBIG;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_reply(&e, ROVE_MSG_PULL_REPLY, 12);
-	e_str(&e, h->role);
-	e_u64(&e, h->mode);
-	e_u64(&e, h->head);
-	e_u64(&e, h->cursor);
-	e_u64(&e, h->snap_seq);
-	e_bin(&e, h->snap_key, h->snap_keylen);
-	e_u64(&e, h->epoch);
-	e_bool(&e, h->reset);
-	e_bool(&e, h->more);
-	e_u64(&e, h->server);
-	e_bin(&e, h->run.b, 16);
-	e_array(&e, h->n);
+	rove_mp_put_str(&e, h->role);
+	rove_mp_put_u64(&e, h->mode);
+	rove_mp_put_u64(&e, h->head);
+	rove_mp_put_u64(&e, h->cursor);
+	rove_mp_put_u64(&e, h->snap_seq);
+	rove_mp_put_bin(&e, h->snap_key, h->snap_keylen);
+	rove_mp_put_u64(&e, h->epoch);
+	rove_mp_put_bool(&e, h->reset);
+	rove_mp_put_bool(&e, h->more);
+	rove_mp_put_u64(&e, h->server);
+	rove_mp_put_bin(&e, h->run.b, 16);
+	rove_mp_put_array(&e, h->n);
 	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
 		e.err = 1;
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
-	e_array(&e, 2);
-	e_u64(&e, ROVE_ENTRY_OP);
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 2);
+	rove_mp_put_u64(&e, ROVE_ENTRY_OP);
 	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
 		e.err = 1;
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
-	e_array(&e, 2);
-	e_u64(&e, ROVE_ENTRY_RECORD);
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 2);
+	rove_mp_put_u64(&e, ROVE_ENTRY_RECORD);
 	if (!e.err && rove_buf_append(out, rec, len) != ROVE_OK)
 		e.err = 1;
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
-	e_array(&e, 3);
-	e_u64(&e, ROVE_ENTRY_EVICT);
-	e_u64(&e, coll);
-	e_bin(&e, id->b, 16);
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 3);
+	rove_mp_put_u64(&e, ROVE_ENTRY_EVICT);
+	rove_mp_put_u64(&e, coll);
+	rove_mp_put_bin(&e, id->b, 16);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_request(&e, ROVE_MSG_CONFLICTS, a, 2);
-	e_u64(&e, req->after);
-	e_u64(&e, req->max);
-	return enc_done(&e, out, start);
+	rove_mp_put_u64(&e, req->after);
+	rove_mp_put_u64(&e, req->max);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (n > ROVE_MAX_PULL_ITEMS)
 		return ROVE_ETOOBIG;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_reply(&e, ROVE_MSG_CONFLICTS_REPLY, 2);
-	e_bool(&e, more);
-	e_array(&e, n);
+	rove_mp_put_bool(&e, more);
+	rove_mp_put_array(&e, n);
 	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
 		e.err = 1;
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
@@ -339,316 +263,72 @@ int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reaso
 {
 	size_t start = out->len;
 	size_t dlen = strlen(detail);
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
-	e_array(&e, 6);
-	e_u64(&e, n);
-	e_u64(&e, time_ms);
-	e_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
-	e_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
+	rove_mp_writer_init(&e, out);
+	rove_mp_put_array(&e, 6);
+	rove_mp_put_u64(&e, n);
+	rove_mp_put_u64(&e, time_ms);
+	rove_mp_put_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
+	rove_mp_put_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
 	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
 		e.err = 1;
-	e_u64(&e, dropped);
-	return enc_done(&e, out, start);
+	rove_mp_put_u64(&e, dropped);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
 	if (nargs > ROVE_MAX_ADMIN_ARGS || strlen(cmd) > ROVE_MAX_NAME)
 		return ROVE_ETOOBIG;
 	for (uint32_t i = 0; i < nargs; i++)
 		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG)
 			return ROVE_ETOOBIG;
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_request(&e, ROVE_MSG_ADMIN, a, 2);
-	e_str(&e, cmd);
-	e_array(&e, nargs);
+	rove_mp_put_str(&e, cmd);
+	rove_mp_put_array(&e, nargs);
 	for (uint32_t i = 0; i < nargs; i++)
-		e_str(&e, args[i]);
-	return enc_done(&e, out, start);
+		rove_mp_put_str(&e, args[i]);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
 {
 	size_t start = out->len;
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_reply(&e, ROVE_MSG_ADMIN_REPLY, 1);
-	e_array(&e, n);
+	rove_mp_put_array(&e, n);
 	for (uint32_t i = 0; i < n; i++) {
 		size_t len = strlen(lines[i]);
-		e_strn(&e, lines[i], len > ROVE_MAX_STR ? ROVE_MAX_STR : len);
+		rove_mp_put_strn(&e, lines[i], len > ROVE_MAX_STR ? ROVE_MAX_STR : len);
 	}
-	return enc_done(&e, out, start);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 int rove_enc_error(rove_buf *out, int code, const char *text)
 {
 	size_t start = out->len;
 	size_t len = strlen(text);
-	enc e;
+	rove_mp_writer e;
 
-	enc_init(&e, out);
+	rove_mp_writer_init(&e, out);
 	e_reply(&e, ROVE_MSG_ERROR, 2);
-	e_u64(&e, code < 0 ? 0 : (uint64_t)code);
-	e_strn(&e, text, len > ROVE_MAX_ERRMSG ? ROVE_MAX_ERRMSG : len);
-	return enc_done(&e, out, start);
-}
-
-/* ---- strict decoding -------------------------------------------------
- * A reader walks the bytes; every read checks the type byte and that the
- * bytes it needs are there. Containers' counts are checked against the
- * caller's limit before anything else is read. */
-
-typedef struct rd {
-	const uint8_t *p;
-	const uint8_t *end;
-} rd;
-
-static int need(rd *r, size_t n)
-{
-	return (size_t)(r->end - r->p) >= n ? ROVE_OK : ROVE_EPROTO;
-}
-
-static uint64_t be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* Reads a big-endian length of n bytes after the tag byte. */
-static int rd_len(rd *r, int n, uint32_t *out)
-{
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	*out = (uint32_t)be(r->p + 1, n);
-	r->p += 1 + n;
-	return ROVE_OK;
-}
-
-static int rd_u64(rd *r, uint64_t *out)
-{
-	uint8_t t;
-	int n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t <= 0x7f) {
-		*out = t;
-		r->p++;
-		return ROVE_OK;
-	}
-	switch (t) {
-	case 0xcc: n = 1; break;
-	case 0xcd: n = 2; break;
-	case 0xce: n = 4; break;
-	case 0xcf: n = 8; break;
-	default: return ROVE_EPROTO;
-	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	*out = be(r->p + 1, n);
-	r->p += 1 + n;
-	return ROVE_OK;
-}
-
-static int rd_u64_max(rd *r, uint64_t max, uint64_t *out)
-{
-	int rc = rd_u64(r, out);
-
-	if (rc == ROVE_OK && *out > max)
-		return ROVE_EPROTO;
-	return rc;
-}
-
-static int rd_i64(rd *r, int64_t *out)
-{
-	uint8_t t;
-	int n;
-	uint64_t u;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t >= 0xe0) {
-		*out = (int8_t)t;
-		r->p++;
-		return ROVE_OK;
-	}
-	switch (t) {
-	case 0xd0: n = 1; break;
-	case 0xd1: n = 2; break;
-	case 0xd2: n = 4; break;
-	case 0xd3: n = 8; break;
-	default:
-		if (rd_u64(r, &u) != ROVE_OK || u > INT64_MAX)
-			return ROVE_EPROTO;
-		*out = (int64_t)u;
-		return ROVE_OK;
-	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	u = be(r->p + 1, n);
-	switch (n) {
-	case 1: *out = (int8_t)u; break;
-	case 2: *out = (int16_t)u; break;
-	case 4: *out = (int32_t)u; break;
-	default: *out = (int64_t)u; break;
-	}
-	r->p += 1 + n;
-	return ROVE_OK;
-}
-
-static int rd_bool(rd *r, bool *out)
-{
-	if (need(r, 1) != ROVE_OK || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
-		return ROVE_EPROTO;
-	*out = r->p[0] == 0xc3;
-	r->p++;
-	return ROVE_OK;
-}
-
-/* An array header with exactly want elements (want < 0: up to max). */
-static int rd_array(rd *r, uint32_t max, uint32_t *out)
-{
-	uint8_t t;
-	uint32_t n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t >= 0x90 && t <= 0x9f) {
-		n = t & 0x0f;
-		r->p++;
-	} else if (t == 0xdc) {
-		if (rd_len(r, 2, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == 0xdd) {
-		if (rd_len(r, 4, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else {
-		return ROVE_EPROTO;
-	}
-	if (n > max)
-		return ROVE_ETOOBIG;
-	/* Every element takes at least one byte. */
-	if (n > (size_t)(r->end - r->p))
-		return ROVE_EPROTO;
-	*out = n;
-	return ROVE_OK;
-}
-
-static int rd_exact_array(rd *r, uint32_t want)
-{
-	uint32_t n;
-	int rc = rd_array(r, want, &n);
-
-	if (rc != ROVE_OK)
-		return rc == ROVE_ETOOBIG ? ROVE_EPROTO : rc;
-	return n == want ? ROVE_OK : ROVE_EPROTO;
-}
-
-static int rd_raw(rd *r, bool bin, uint32_t max, const char **s, uint32_t *len)
-{
-	uint8_t t;
-	uint32_t n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (!bin && t >= 0xa0 && t <= 0xbf) {
-		n = t & 0x1f;
-		r->p++;
-	} else if (t == (bin ? 0xc4 : 0xd9)) {
-		if (rd_len(r, 1, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == (bin ? 0xc5 : 0xda)) {
-		if (rd_len(r, 2, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == (bin ? 0xc6 : 0xdb)) {
-		if (rd_len(r, 4, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else {
-		return ROVE_EPROTO;
-	}
-	if (n > (size_t)(r->end - r->p))
-		return ROVE_EPROTO;
-	if (n > max)
-		return ROVE_ETOOBIG;
-	*s = (const char *)r->p;
-	*len = n;
-	r->p += n;
-	return ROVE_OK;
-}
-
-/* A string into a fixed buffer: no NUL bytes inside, at most max bytes. */
-static int rd_cstr(rd *r, char *out, uint32_t max)
-{
-	const char *s;
-	uint32_t len;
-	int rc = rd_raw(r, false, max, &s, &len);
-
-	if (rc != ROVE_OK)
-		return rc;
-	if (memchr(s, '\0', len) != NULL)
-		return ROVE_EPROTO;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return ROVE_OK;
-}
-
-static int rd_uuid(rd *r, rove_uuid *id)
-{
-	const char *s;
-	uint32_t len;
-	int rc = rd_raw(r, true, 16, &s, &len);
-
-	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && len != 16))
-		return ROVE_EPROTO;
-	if (rc != ROVE_OK)
-		return rc;
-	memcpy(id->b, s, 16);
-	return ROVE_OK;
-}
-
-static int rd_value(rd *r, rove_value *v)
-{
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	if (r->p[0] == 0xc0) {
-		r->p++;
-		*v = rove_vnull();
-		return ROVE_OK;
-	}
-	if ((r->p[0] >= 0xa0 && r->p[0] <= 0xbf) || (r->p[0] >= 0xd9 && r->p[0] <= 0xdb)) {
-		const char *s;
-		uint32_t len;
-		int rc = rd_raw(r, false, ROVE_MAX_STR, &s, &len);
-		if (rc != ROVE_OK)
-			return rc;
-		*v = rove_vstr(s, len);
-		return ROVE_OK;
-	}
-	v->type = ROVE_V_INT;
-	v->s = NULL;
-	v->len = 0;
-	return rd_i64(r, &v->i);
+	rove_mp_put_u64(&e, code < 0 ? 0 : (uint64_t)code);
+	rove_mp_put_strn(&e, text, len > ROVE_MAX_ERRMSG ? ROVE_MAX_ERRMSG : len);
+	return rove_mp_writer_done(&e, out, start);
 }
 
 /* Fields of an op (stamped) or a record (with_stamps: per-field stamp). */
-static int rd_fields(rd *r, rove_fields *fs, bool with_stamps, rove_stamp st)
+static int rd_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
 {
 	uint32_t n;
-	int rc = rd_array(r, ROVE_MAX_FIELDS, &n);
+	int rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -657,17 +337,17 @@ static int rd_fields(rd *r, rove_fields *fs, bool with_stamps, rove_stamp st)
 		char name[ROVE_MAX_FIELD_NAME + 1];
 		rove_value v;
 
-		rc = rd_exact_array(r, with_stamps ? 4 : 2);
+		rc = rove_mp_get_exact_array(r, with_stamps ? 4 : 2);
 		if (rc == ROVE_OK)
-			rc = rd_cstr(r, name, ROVE_MAX_FIELD_NAME);
+			rc = rove_mp_get_cstr(r, name, ROVE_MAX_FIELD_NAME);
 		if (rc == ROVE_OK && name[0] == '\0')
 			rc = ROVE_EPROTO;
 		if (rc == ROVE_OK)
-			rc = rd_value(r, &v);
+			rc = rove_mp_get_value(r, &v);
 		if (rc == ROVE_OK && with_stamps)
-			rc = rd_u64(r, &st.hlc.v);
+			rc = rove_mp_get_u64(r, &st.hlc.v);
 		if (rc == ROVE_OK && with_stamps)
-			rc = rd_u64(r, &st.node);
+			rc = rove_mp_get_u64(r, &st.node);
 		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
 			rc = ROVE_EPROTO; /* a field twice */
 		if (rc == ROVE_OK)
@@ -678,29 +358,29 @@ static int rd_fields(rd *r, rove_fields *fs, bool with_stamps, rove_stamp st)
 	return ROVE_OK;
 }
 
-static int rd_op(rd *r, rove_op *op)
+static int rd_op(rove_mp_reader *r, rove_op *op)
 {
 	uint64_t kind, coll;
-	int rc = rd_exact_array(r, 9);
+	int rc = rove_mp_get_exact_array(r, 9);
 
 	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &op->op_id);
+		rc = rove_mp_get_uuid(r, &op->op_id);
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_OP_KIND_MAX, &kind);
+		rc = rove_mp_get_u64_max(r, ROVE_OP_KIND_MAX, &kind);
 	if (rc == ROVE_OK && kind == 0)
 		rc = ROVE_EPROTO;
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, 255, &coll);
+		rc = rove_mp_get_u64_max(r, 255, &coll);
 	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &op->rid);
+		rc = rove_mp_get_uuid(r, &op->rid);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->st.hlc.v);
+		rc = rove_mp_get_u64(r, &op->st.hlc.v);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->st.node);
+		rc = rove_mp_get_u64(r, &op->st.node);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->seq);
+		rc = rove_mp_get_u64(r, &op->seq);
 	if (rc == ROVE_OK)
-		rc = rd_cstr(r, op->author, ROVE_MAX_NAME);
+		rc = rove_mp_get_cstr(r, op->author, ROVE_MAX_NAME);
 	if (rc == ROVE_OK)
 		rc = rd_fields(r, &op->fs, false, op->st);
 	if (rc != ROVE_OK)
@@ -710,16 +390,16 @@ static int rd_op(rd *r, rove_op *op)
 	return ROVE_OK;
 }
 
-static int rd_record(rd *r, rove_record *rec)
+static int rd_record(rove_mp_reader *r, rove_record *rec)
 {
 	uint64_t coll;
 	rove_stamp zero = {{0}, 0};
-	int rc = rd_exact_array(r, 3);
+	int rc = rove_mp_get_exact_array(r, 3);
 
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, 255, &coll);
+		rc = rove_mp_get_u64_max(r, 255, &coll);
 	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &rec->id);
+		rc = rove_mp_get_uuid(r, &rec->id);
 	if (rc == ROVE_OK)
 		rc = rd_fields(r, &rec->fs, true, zero);
 	if (rc != ROVE_OK)
@@ -728,27 +408,27 @@ static int rd_record(rd *r, rove_record *rec)
 	return ROVE_OK;
 }
 
-static int rd_result(rd *r, rove_push_result *res)
+static int rd_result(rove_mp_reader *r, rove_push_result *res)
 {
 	uint64_t status, reason;
-	int rc = rd_exact_array(r, 8);
+	int rc = rove_mp_get_exact_array(r, 8);
 
 	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &res->op_id);
+		rc = rove_mp_get_uuid(r, &res->op_id);
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_PUSH_REJECTED, &status);
+		rc = rove_mp_get_u64_max(r, ROVE_PUSH_REJECTED, &status);
 	if (rc == ROVE_OK)
-		rc = rd_bool(r, &res->seen);
+		rc = rove_mp_get_bool(r, &res->seen);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->seq);
+		rc = rove_mp_get_u64(r, &res->seq);
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_R_COUNT - 1, &reason);
+		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
 	if (rc == ROVE_OK)
-		rc = rd_cstr(r, res->detail, ROVE_MAX_DETAIL);
+		rc = rove_mp_get_cstr(r, res->detail, ROVE_MAX_DETAIL);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->st.hlc.v);
+		rc = rove_mp_get_u64(r, &res->st.hlc.v);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->st.node);
+		rc = rove_mp_get_u64(r, &res->st.node);
 	if (rc != ROVE_OK)
 		return rc;
 	res->status = (uint8_t)status;
@@ -758,7 +438,7 @@ static int rd_result(rd *r, rove_push_result *res)
 
 int rove_dec_op(const void *data, size_t len, rove_op *op)
 {
-	rd r = {data, (const uint8_t *)data + len};
+	rove_mp_reader r = {data, (const uint8_t *)data + len};
 	int rc = rd_op(&r, op);
 
 	if (rc == ROVE_OK && r.p != r.end)
@@ -768,7 +448,7 @@ int rove_dec_op(const void *data, size_t len, rove_op *op)
 
 int rove_dec_record(const void *data, size_t len, rove_record *rec)
 {
-	rd r = {data, (const uint8_t *)data + len};
+	rove_mp_reader r = {data, (const uint8_t *)data + len};
 	int rc = rd_record(&r, rec);
 
 	if (rc == ROVE_OK && r.p != r.end)
@@ -778,16 +458,16 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
 {
-	rd r = {data, (const uint8_t *)data + len};
+	rove_mp_reader r = {data, (const uint8_t *)data + len};
 	uint64_t reason = 0;
-	int rc = rd_exact_array(&r, 4);
+	int rc = rove_mp_get_exact_array(&r, 4);
 
 	if (rc == ROVE_OK)
-		rc = rd_u64(&r, &rj->time_ms);
+		rc = rove_mp_get_u64(&r, &rj->time_ms);
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(&r, ROVE_R_COUNT - 1, &reason);
+		rc = rove_mp_get_u64_max(&r, ROVE_R_COUNT - 1, &reason);
 	if (rc == ROVE_OK)
-		rc = rd_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
+		rc = rove_mp_get_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
 	rj->op_raw = r.p;
 	if (rc == ROVE_OK)
 		rc = rd_op(&r, &rj->op);
@@ -798,15 +478,15 @@ int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
 	return rc;
 }
 
-static int rd_entry(rd *r, rove_entry *e)
+static int rd_entry(rove_mp_reader *r, rove_entry *e)
 {
 	uint32_t n;
 	uint64_t tag, coll = 0;
-	int rc = rd_array(r, 3, &n);
+	int rc = rove_mp_get_array(r, 3, &n);
 
 	if (rc != ROVE_OK)
 		return ROVE_EPROTO;
-	if (rd_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
+	if (rove_mp_get_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
 		return ROVE_EPROTO;
 	e->tag = (uint8_t)tag;
 	switch (tag) {
@@ -833,9 +513,9 @@ static int rd_entry(rd *r, rove_entry *e)
 			return ROVE_EPROTO;
 		e->raw = NULL;
 		e->rawlen = 0;
-		rc = rd_u64_max(r, 255, &coll);
+		rc = rove_mp_get_u64_max(r, 255, &coll);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &e->id);
+			rc = rove_mp_get_uuid(r, &e->id);
 		if (rc == ROVE_OK)
 			e->coll = (uint8_t)coll;
 		return rc;
@@ -843,35 +523,35 @@ static int rd_entry(rd *r, rove_entry *e)
 }
 
 /* Five elements from a server that drops no refusals, six since. */
-static int rd_conflict(rd *r, rove_conflict *c)
+static int rd_conflict(rove_mp_reader *r, rove_conflict *c)
 {
 	uint64_t reason = 0;
 	uint32_t n = 0;
-	int rc = rd_array(r, 6, &n);
+	int rc = rove_mp_get_array(r, 6, &n);
 
 	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && n != 5 && n != 6))
 		rc = ROVE_EPROTO;
 	c->dropped = 0;
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &c->n);
+		rc = rove_mp_get_u64(r, &c->n);
 	if (rc == ROVE_OK)
-		rc = rd_u64(r, &c->time_ms);
+		rc = rove_mp_get_u64(r, &c->time_ms);
 	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_R_COUNT - 1, &reason);
+		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
 	if (rc == ROVE_OK)
-		rc = rd_cstr(r, c->detail, ROVE_MAX_DETAIL);
+		rc = rove_mp_get_cstr(r, c->detail, ROVE_MAX_DETAIL);
 	if (rc == ROVE_OK)
 		rc = rd_op(r, &c->op);
 	if (rc == ROVE_OK && n == 6)
-		rc = rd_u64(r, &c->dropped);
+		rc = rove_mp_get_u64(r, &c->dropped);
 	c->reason = (uint8_t)reason;
 	return rc;
 }
 
 /* A string item: an admin argument or a reply line; never a NUL. */
-static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
+static int rd_line(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
 {
-	int rc = rd_raw(r, false, max, s, len);
+	int rc = rove_mp_get_raw(r, false, max, s, len);
 
 	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
 		return ROVE_EPROTO;
@@ -881,7 +561,7 @@ static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
 /* Item kinds a message type carries, for the validation pass. */
 enum item_kind { ITEM_NONE, ITEM_OP, ITEM_ENTRY, ITEM_RESULT, ITEM_ARG, ITEM_LINE, ITEM_CONFLICT };
 
-static int rd_item(rd *r, enum item_kind kind, void *scratch)
+static int rd_item(rove_mp_reader *r, enum item_kind kind, void *scratch)
 {
 	const char *s;
 	uint32_t len;
@@ -904,11 +584,11 @@ static int rd_item(rd *r, enum item_kind kind, void *scratch)
 	}
 }
 
-static int rd_snap_key(rd *r, uint8_t *key, uint32_t *keylen)
+static int rd_snap_key(rove_mp_reader *r, uint8_t *key, uint32_t *keylen)
 {
 	const char *s;
 	uint32_t len;
-	int rc = rd_raw(r, true, ROVE_MAX_SNAP_KEY, &s, &len);
+	int rc = rove_mp_get_raw(r, true, ROVE_MAX_SNAP_KEY, &s, &len);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -917,16 +597,16 @@ static int rd_snap_key(rd *r, uint8_t *key, uint32_t *keylen)
 	return ROVE_OK;
 }
 
-static int rd_auth(rd *r, rove_auth *a)
+static int rd_auth(rove_mp_reader *r, rove_auth *a)
 {
-	int rc = rd_cstr(r, a->user, ROVE_MAX_NAME);
+	int rc = rove_mp_get_cstr(r, a->user, ROVE_MAX_NAME);
 
 	if (rc == ROVE_OK)
-		rc = rd_cstr(r, a->token, ROVE_TOKEN_HEX);
+		rc = rove_mp_get_cstr(r, a->token, ROVE_TOKEN_HEX);
 	return rc;
 }
 
-static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind, uint32_t *max)
+static int decode_body(rove_mp_reader *r, uint32_t nbody, rove_msg *m, enum item_kind *kind, uint32_t *max)
 {
 	uint64_t v = 0;
 	int rc = ROVE_OK;
@@ -937,26 +617,26 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.replica);
+			rc = rove_mp_get_uuid(r, &m->u.push.replica);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.server);
+			rc = rove_mp_get_u64(r, &m->u.push.seen.server);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.seen.run);
+			rc = rove_mp_get_uuid(r, &m->u.push.seen.run);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.seq);
+			rc = rove_mp_get_u64(r, &m->u.push.seen.seq);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.seen.ack_run);
+			rc = rove_mp_get_uuid(r, &m->u.push.seen.ack_run);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.ack_seq);
+			rc = rove_mp_get_u64(r, &m->u.push.seen.ack_seq);
 		*kind = ITEM_OP;
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
 	case ROVE_MSG_PUSH_REPLY:
 		if (nbody != 3)
 			return ROVE_EPROTO;
-		rc = rd_u64(r, &m->u.push_reply.server);
+		rc = rove_mp_get_u64(r, &m->u.push_reply.server);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push_reply.run);
+			rc = rove_mp_get_uuid(r, &m->u.push_reply.run);
 		*kind = ITEM_RESULT;
 		*max = ROVE_MAX_PUSH_OPS;
 		break;
@@ -966,26 +646,26 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->replica);
+			rc = rove_mp_get_uuid(r, &q->replica);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->cursor);
+			rc = rove_mp_get_u64(r, &q->cursor);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->snap_seq);
+			rc = rove_mp_get_u64(r, &q->snap_seq);
 		if (rc == ROVE_OK)
 			rc = rd_snap_key(r, q->snap_key, &q->snap_keylen);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->epoch);
+			rc = rove_mp_get_u64(r, &q->epoch);
 		if (rc == ROVE_OK)
-			rc = rd_u64_max(r, UINT32_MAX, &v);
+			rc = rove_mp_get_u64_max(r, UINT32_MAX, &v);
 		q->max_items = (uint32_t)v;
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->server);
+			rc = rove_mp_get_u64(r, &q->server);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->run);
+			rc = rove_mp_get_uuid(r, &q->run);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->ack_run);
+			rc = rove_mp_get_uuid(r, &q->ack_run);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->ack_seq);
+			rc = rove_mp_get_u64(r, &q->ack_seq);
 		*kind = ITEM_NONE;
 		break;
 	}
@@ -993,30 +673,30 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 		rove_pull_reply *h = &m->u.pull_reply;
 		if (nbody != 12)
 			return ROVE_EPROTO;
-		rc = rd_cstr(r, h->role, ROVE_MAX_NAME);
+		rc = rove_mp_get_cstr(r, h->role, ROVE_MAX_NAME);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &v);
+			rc = rove_mp_get_u64(r, &v);
 		if (rc == ROVE_OK && v != ROVE_PULL_OPS && v != ROVE_PULL_SNAPSHOT)
 			rc = ROVE_EPROTO;
 		h->mode = (uint8_t)v;
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->head);
+			rc = rove_mp_get_u64(r, &h->head);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->cursor);
+			rc = rove_mp_get_u64(r, &h->cursor);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->snap_seq);
+			rc = rove_mp_get_u64(r, &h->snap_seq);
 		if (rc == ROVE_OK)
 			rc = rd_snap_key(r, h->snap_key, &h->snap_keylen);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->epoch);
+			rc = rove_mp_get_u64(r, &h->epoch);
 		if (rc == ROVE_OK)
-			rc = rd_bool(r, &h->reset);
+			rc = rove_mp_get_bool(r, &h->reset);
 		if (rc == ROVE_OK)
-			rc = rd_bool(r, &h->more);
+			rc = rove_mp_get_bool(r, &h->more);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->server);
+			rc = rove_mp_get_u64(r, &h->server);
 		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &h->run);
+			rc = rove_mp_get_uuid(r, &h->run);
 		*kind = ITEM_ENTRY;
 		*max = ROVE_MAX_PULL_ITEMS;
 		break;
@@ -1026,16 +706,16 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.conflicts.after);
+			rc = rove_mp_get_u64(r, &m->u.conflicts.after);
 		if (rc == ROVE_OK)
-			rc = rd_u64_max(r, UINT32_MAX, &v);
+			rc = rove_mp_get_u64_max(r, UINT32_MAX, &v);
 		m->u.conflicts.max = (uint32_t)v;
 		*kind = ITEM_NONE;
 		break;
 	case ROVE_MSG_CONFLICTS_REPLY:
 		if (nbody != 2)
 			return ROVE_EPROTO;
-		rc = rd_bool(r, &m->u.conflicts_reply.more);
+		rc = rove_mp_get_bool(r, &m->u.conflicts_reply.more);
 		*kind = ITEM_CONFLICT;
 		*max = ROVE_MAX_PULL_ITEMS;
 		break;
@@ -1044,7 +724,7 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 			return ROVE_EPROTO;
 		rc = rd_auth(r, &m->auth);
 		if (rc == ROVE_OK)
-			rc = rd_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
+			rc = rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
 		*kind = ITEM_ARG;
 		*max = ROVE_MAX_ADMIN_ARGS;
 		break;
@@ -1057,10 +737,10 @@ static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind,
 	case ROVE_MSG_ERROR:
 		if (nbody != 2)
 			return ROVE_EPROTO;
-		rc = rd_u64_max(r, ROVE_ERR_COUNT - 1, &v);
+		rc = rove_mp_get_u64_max(r, ROVE_ERR_COUNT - 1, &v);
 		m->u.error.code = (int)v;
 		if (rc == ROVE_OK)
-			rc = rd_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
+			rc = rove_mp_get_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
 		*kind = ITEM_NONE;
 		break;
 	default:
@@ -1098,7 +778,7 @@ static enum item_kind msg_item_kind(const rove_msg *m)
 
 static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_items)
 {
-	rd r = {data, (const uint8_t *)data + len};
+	rove_mp_reader r = {data, (const uint8_t *)data + len};
 	uint32_t n, nitems = 0, max = 0;
 	uint64_t version, type;
 	enum item_kind kind = ITEM_NONE;
@@ -1113,23 +793,23 @@ static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_item
 	memset(m, 0, sizeof(*m));
 	if (len > ROVE_MAX_MSG_BYTES)
 		return ROVE_ETOOBIG;
-	rc = rd_array(&r, 16, &n);
+	rc = rove_mp_get_array(&r, 16, &n);
 	if (rc != ROVE_OK)
 		return ROVE_EPROTO;
 	if (n < 2)
 		return ROVE_EPROTO;
-	if (rd_u64(&r, &version) != ROVE_OK)
+	if (rove_mp_get_u64(&r, &version) != ROVE_OK)
 		return ROVE_EPROTO;
 	if (version != ROVE_PROTO_VERSION)
 		return ROVE_EVERSION;
-	if (rd_u64_max(&r, ROVE_MSG_TYPE_MAX, &type) != ROVE_OK || type == 0)
+	if (rove_mp_get_u64_max(&r, ROVE_MSG_TYPE_MAX, &type) != ROVE_OK || type == 0)
 		return ROVE_EPROTO;
 	m->type = (uint8_t)type;
 	rc = decode_body(&r, n - 2, m, &kind, &max);
 	if (rc != ROVE_OK)
 		return rc;
 	if (kind != ITEM_NONE) {
-		rc = rd_array(&r, max, &nitems);
+		rc = rove_mp_get_array(&r, max, &nitems);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -1173,7 +853,7 @@ int rove_msg_items_end(const rove_msg *m)
 
 static int next_item(rove_msg *m, enum item_kind kind, void *out)
 {
-	rd r = {m->items, m->end};
+	rove_mp_reader r = {m->items, m->end};
 	int rc;
 
 	if (m->left == 0)
@@ -1210,7 +890,7 @@ int rove_msg_next_result(rove_msg *m, rove_push_result *res)
 
 int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len)
 {
-	rd r = {m->items, m->end};
+	rove_mp_reader r = {m->items, m->end};
 	int rc;
 
 	if (m->left == 0)
