@@ -16,6 +16,11 @@
  * Big enough for a full pull chunk, small enough to bound memory per ctx. */
 #define ROVE_MAX_MSG_BYTES (8u * 1024u * 1024u)
 
+/* Elements of a message's outer array: the longest message (PULL and
+ * PULL_REPLY, 14) with room to grow; a longer array is refused before
+ * anything in it is read. */
+#define ROVE_MAX_MSG_ARITY 16u
+
 /* Ops in one push; a client with more pending ops sends several batches. */
 #define ROVE_MAX_PUSH_OPS 1000u
 

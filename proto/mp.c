@@ -7,81 +7,129 @@
 
 /* ---- writing --------------------------------------------------------- */
 
+/* msgpack-c's write callback: appends to the writer's buffer and keeps the
+ * first error (ROVE_ETOOBIG past a message's size, ROVE_ENOMEM). */
 static int mp_write(void *data, const char *buf, size_t len)
 {
-	return rove_buf_append(data, buf, len) == ROVE_OK ? 0 : -1;
+	rove_mp_writer *w = data;
+	int rc;
+
+	if (w->err != ROVE_OK)
+		return -1;
+	rc = rove_buf_append(w->out, buf, len);
+	if (rc != ROVE_OK)
+		w->err = rc;
+	return rc == ROVE_OK ? 0 : -1;
 }
 
-void rove_mp_writer_init(rove_mp_writer *e, rove_buf *out)
+/* msgpack-c fails only when mp_write does, which has kept the error; any
+ * other failure counts as too big. */
+static void packed(rove_mp_writer *w, int rv)
 {
-	msgpack_packer_init(&e->pk, out, mp_write);
-	e->err = 0;
+	if (rv != 0)
+		rove_mp_writer_fail(w, ROVE_ETOOBIG);
 }
 
-void rove_mp_put_u64(rove_mp_writer *e, uint64_t v)
+void rove_mp_writer_init(rove_mp_writer *w, rove_buf *out)
 {
-	e->err |= msgpack_pack_uint64(&e->pk, v);
+	msgpack_packer_init(&w->pk, w, mp_write);
+	w->out = out;
+	w->start = out->len;
+	w->err = ROVE_OK;
 }
 
-void rove_mp_put_i64(rove_mp_writer *e, int64_t v)
+void rove_mp_writer_fail(rove_mp_writer *w, int err)
 {
-	e->err |= msgpack_pack_int64(&e->pk, v);
+	if (w->err == ROVE_OK)
+		w->err = err;
 }
 
-void rove_mp_put_bool(rove_mp_writer *e, bool v)
+int rove_mp_writer_done(rove_mp_writer *w)
 {
-	e->err |= v ? msgpack_pack_true(&e->pk) : msgpack_pack_false(&e->pk);
+	if (w->err != ROVE_OK)
+		w->out->len = w->start; /* leave the buffer as it was */
+	return w->err;
 }
 
-void rove_mp_put_array(rove_mp_writer *e, uint32_t n)
+void rove_mp_put_u64(rove_mp_writer *w, uint64_t v)
 {
-	e->err |= msgpack_pack_array(&e->pk, n);
+	packed(w, msgpack_pack_uint64(&w->pk, v));
 }
 
-void rove_mp_put_strn(rove_mp_writer *e, const char *s, size_t len)
+void rove_mp_put_i64(rove_mp_writer *w, int64_t v)
 {
-	e->err |= msgpack_pack_str(&e->pk, len);
-	e->err |= msgpack_pack_str_body(&e->pk, s, len);
+	packed(w, msgpack_pack_int64(&w->pk, v));
 }
 
-void rove_mp_put_str(rove_mp_writer *e, const char *s)
+void rove_mp_put_bool(rove_mp_writer *w, bool v)
 {
-	rove_mp_put_strn(e, s, strlen(s));
+	packed(w, v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
 }
 
-void rove_mp_put_bin(rove_mp_writer *e, const void *p, size_t len)
+void rove_mp_put_nil(rove_mp_writer *w)
 {
-	e->err |= msgpack_pack_bin(&e->pk, len);
-	e->err |= msgpack_pack_bin_body(&e->pk, p, len);
+	packed(w, msgpack_pack_nil(&w->pk));
 }
 
-void rove_mp_put_value(rove_mp_writer *e, const rove_value *v)
+void rove_mp_put_array(rove_mp_writer *w, uint32_t n)
+{
+	packed(w, msgpack_pack_array(&w->pk, n));
+}
+
+void rove_mp_put_strn(rove_mp_writer *w, const char *s, size_t len)
+{
+	packed(w, msgpack_pack_str(&w->pk, len));
+	packed(w, msgpack_pack_str_body(&w->pk, s, len));
+}
+
+void rove_mp_put_str(rove_mp_writer *w, const char *s)
+{
+	rove_mp_put_strn(w, s, strlen(s));
+}
+
+void rove_mp_put_str_max(rove_mp_writer *w, const char *s, size_t max)
+{
+	rove_mp_put_strn(w, s, strnlen(s, max));
+}
+
+void rove_mp_put_bin(rove_mp_writer *w, const void *p, size_t len)
+{
+	packed(w, msgpack_pack_bin(&w->pk, len));
+	packed(w, msgpack_pack_bin_body(&w->pk, p, len));
+}
+
+void rove_mp_put_value(rove_mp_writer *w, const rove_value *v)
 {
 	switch (v->type) {
-	case ROVE_V_INT:
-		rove_mp_put_i64(e, v->i);
-		break;
-	case ROVE_V_STR:
-		rove_mp_put_strn(e, v->s, v->len);
-		break;
-	default:
-		e->err |= msgpack_pack_nil(&e->pk);
+	case ROVE_V_INT: rove_mp_put_i64(w, v->i); break;
+	case ROVE_V_STR: rove_mp_put_strn(w, v->s, v->len); break;
+	default: rove_mp_put_nil(w);
 	}
 }
 
-int rove_mp_writer_done(rove_mp_writer *e, rove_buf *out, size_t start)
+void rove_mp_put_raw(rove_mp_writer *w, const void *p, size_t len)
 {
-	if (e->err) {
-		out->len = start; /* leave the buffer as it was */
-		return ROVE_ETOOBIG;
-	}
-	return ROVE_OK;
+	int rc;
+
+	if (w->err != ROVE_OK)
+		return;
+	rc = rove_buf_append(w->out, p, len);
+	if (rc != ROVE_OK)
+		w->err = rc;
 }
 
-/* ---- reading ---------------------------------------------------------
- * A reader walks the bytes; every read checks the type byte and that the
- * bytes it needs are there. Containers' counts are checked against the
- * caller's limit before anything else is read. */
+/* ---- reading --------------------------------------------------------- */
+
+void rove_mp_reader_init(rove_mp_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->end = r->p + len;
+}
+
+bool rove_mp_reader_at_end(const rove_mp_reader *r)
+{
+	return r->p == r->end;
+}
 
 static int need(rove_mp_reader *r, size_t n)
 {
@@ -97,14 +145,24 @@ static uint64_t be(const uint8_t *p, int n)
 	return v;
 }
 
-/* Reads a big-endian length of n bytes after the tag byte. */
-static int mp_get_len(rove_mp_reader *r, int n, uint32_t *out)
+/* Reads the big-endian number of n bytes after the tag byte. */
+static int after_tag(rove_mp_reader *r, int n, uint64_t *out)
 {
 	if (need(r, (size_t)n + 1) != ROVE_OK)
 		return ROVE_EPROTO;
-	*out = (uint32_t)be(r->p + 1, n);
+	*out = be(r->p + 1, n);
 	r->p += 1 + n;
 	return ROVE_OK;
+}
+
+/* A length of n bytes after the tag byte (n at most 4). */
+static int get_len(rove_mp_reader *r, int n, uint32_t *out)
+{
+	uint64_t v;
+	int rc = after_tag(r, n, &v);
+
+	*out = (uint32_t)v;
+	return rc;
 }
 
 int rove_mp_get_u64(rove_mp_reader *r, uint64_t *out)
@@ -127,11 +185,7 @@ int rove_mp_get_u64(rove_mp_reader *r, uint64_t *out)
 	case 0xcf: n = 8; break;
 	default: return ROVE_EPROTO;
 	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	*out = be(r->p + 1, n);
-	r->p += 1 + n;
-	return ROVE_OK;
+	return after_tag(r, n, out);
 }
 
 int rove_mp_get_u64_max(rove_mp_reader *r, uint64_t max, uint64_t *out)
@@ -143,7 +197,7 @@ int rove_mp_get_u64_max(rove_mp_reader *r, uint64_t max, uint64_t *out)
 	return rc;
 }
 
-static int mp_get_i64(rove_mp_reader *r, int64_t *out)
+static int get_i64(rove_mp_reader *r, int64_t *out)
 {
 	uint8_t t;
 	int n;
@@ -168,16 +222,14 @@ static int mp_get_i64(rove_mp_reader *r, int64_t *out)
 		*out = (int64_t)u;
 		return ROVE_OK;
 	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
+	if (after_tag(r, n, &u) != ROVE_OK)
 		return ROVE_EPROTO;
-	u = be(r->p + 1, n);
 	switch (n) {
 	case 1: *out = (int8_t)u; break;
 	case 2: *out = (int16_t)u; break;
 	case 4: *out = (int32_t)u; break;
 	default: *out = (int64_t)u; break;
 	}
-	r->p += 1 + n;
 	return ROVE_OK;
 }
 
@@ -190,7 +242,6 @@ int rove_mp_get_bool(rove_mp_reader *r, bool *out)
 	return ROVE_OK;
 }
 
-/* An array header with exactly want elements (want < 0: up to max). */
 int rove_mp_get_array(rove_mp_reader *r, uint32_t max, uint32_t *out)
 {
 	uint8_t t;
@@ -203,10 +254,10 @@ int rove_mp_get_array(rove_mp_reader *r, uint32_t max, uint32_t *out)
 		n = t & 0x0f;
 		r->p++;
 	} else if (t == 0xdc) {
-		if (mp_get_len(r, 2, &n) != ROVE_OK)
+		if (get_len(r, 2, &n) != ROVE_OK)
 			return ROVE_EPROTO;
 	} else if (t == 0xdd) {
-		if (mp_get_len(r, 4, &n) != ROVE_OK)
+		if (get_len(r, 4, &n) != ROVE_OK)
 			return ROVE_EPROTO;
 	} else {
 		return ROVE_EPROTO;
@@ -230,7 +281,8 @@ int rove_mp_get_exact_array(rove_mp_reader *r, uint32_t want)
 	return n == want ? ROVE_OK : ROVE_EPROTO;
 }
 
-int rove_mp_get_raw(rove_mp_reader *r, bool bin, uint32_t max, const char **s, uint32_t *len)
+/* A string (bin false) or a binary, in place. */
+static int get_raw(rove_mp_reader *r, bool bin, uint32_t max, const char **s, uint32_t *len)
 {
 	uint8_t t;
 	uint32_t n;
@@ -242,13 +294,13 @@ int rove_mp_get_raw(rove_mp_reader *r, bool bin, uint32_t max, const char **s, u
 		n = t & 0x1f;
 		r->p++;
 	} else if (t == (bin ? 0xc4 : 0xd9)) {
-		if (mp_get_len(r, 1, &n) != ROVE_OK)
+		if (get_len(r, 1, &n) != ROVE_OK)
 			return ROVE_EPROTO;
 	} else if (t == (bin ? 0xc5 : 0xda)) {
-		if (mp_get_len(r, 2, &n) != ROVE_OK)
+		if (get_len(r, 2, &n) != ROVE_OK)
 			return ROVE_EPROTO;
 	} else if (t == (bin ? 0xc6 : 0xdb)) {
-		if (mp_get_len(r, 4, &n) != ROVE_OK)
+		if (get_len(r, 4, &n) != ROVE_OK)
 			return ROVE_EPROTO;
 	} else {
 		return ROVE_EPROTO;
@@ -263,17 +315,38 @@ int rove_mp_get_raw(rove_mp_reader *r, bool bin, uint32_t max, const char **s, u
 	return ROVE_OK;
 }
 
-/* A string into a fixed buffer: no NUL bytes inside, at most max bytes. */
+int rove_mp_get_str(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
+{
+	return get_raw(r, false, max, s, len);
+}
+
+int rove_mp_get_bin(rove_mp_reader *r, uint32_t max, const uint8_t **p, uint32_t *len)
+{
+	const char *s;
+	int rc = get_raw(r, true, max, &s, len);
+
+	if (rc == ROVE_OK)
+		*p = (const uint8_t *)s;
+	return rc;
+}
+
+int rove_mp_get_text(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
+{
+	int rc = get_raw(r, false, max, s, len);
+
+	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
+		return ROVE_EPROTO;
+	return rc;
+}
+
 int rove_mp_get_cstr(rove_mp_reader *r, char *out, uint32_t max)
 {
 	const char *s;
 	uint32_t len;
-	int rc = rove_mp_get_raw(r, false, max, &s, &len);
+	int rc = rove_mp_get_text(r, max, &s, &len);
 
 	if (rc != ROVE_OK)
 		return rc;
-	if (memchr(s, '\0', len) != NULL)
-		return ROVE_EPROTO;
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return ROVE_OK;
@@ -281,15 +354,15 @@ int rove_mp_get_cstr(rove_mp_reader *r, char *out, uint32_t max)
 
 int rove_mp_get_uuid(rove_mp_reader *r, rove_uuid *id)
 {
-	const char *s;
+	const uint8_t *p;
 	uint32_t len;
-	int rc = rove_mp_get_raw(r, true, 16, &s, &len);
+	int rc = rove_mp_get_bin(r, 16, &p, &len);
 
 	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && len != 16))
 		return ROVE_EPROTO;
 	if (rc != ROVE_OK)
 		return rc;
-	memcpy(id->b, s, 16);
+	memcpy(id->b, p, 16);
 	return ROVE_OK;
 }
 
@@ -305,7 +378,7 @@ int rove_mp_get_value(rove_mp_reader *r, rove_value *v)
 	if ((r->p[0] >= 0xa0 && r->p[0] <= 0xbf) || (r->p[0] >= 0xd9 && r->p[0] <= 0xdb)) {
 		const char *s;
 		uint32_t len;
-		int rc = rove_mp_get_raw(r, false, ROVE_MAX_STR, &s, &len);
+		int rc = rove_mp_get_str(r, ROVE_MAX_STR, &s, &len);
 		if (rc != ROVE_OK)
 			return rc;
 		*v = rove_vstr(s, len);
@@ -314,5 +387,5 @@ int rove_mp_get_value(rove_mp_reader *r, rove_value *v)
 	v->type = ROVE_V_INT;
 	v->s = NULL;
 	v->len = 0;
-	return mp_get_i64(r, &v->i);
+	return get_i64(r, &v->i);
 }

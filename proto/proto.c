@@ -2,330 +2,37 @@
 
 #include "err.h"
 #include "mp_int.h"
+#include "rove_assert.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- encoding -------------------------------------------------------- */
+/* ---- items: ops, records, results, entries, conflicts ----------------
+ * What messages carry in their last element, and (ops, records, refused
+ * ops) what the server and the replicas store. */
 
-static void e_request(rove_mp_writer *e, int type, const rove_auth *a, uint32_t nbody)
+static void put_op(rove_mp_writer *w, const rove_op *op)
 {
-	rove_mp_put_array(e, 4 + nbody);
-	rove_mp_put_u64(e, ROVE_PROTO_VERSION);
-	rove_mp_put_u64(e, (uint64_t)type);
-	rove_mp_put_str(e, a->user);
-	rove_mp_put_str(e, a->token);
-}
-
-static void e_reply(rove_mp_writer *e, int type, uint32_t nbody)
-{
-	rove_mp_put_array(e, 2 + nbody);
-	rove_mp_put_u64(e, ROVE_PROTO_VERSION);
-	rove_mp_put_u64(e, (uint64_t)type);
-}
-
-static void e_op(rove_mp_writer *e, const rove_op *op)
-{
-	rove_mp_put_array(e, 9);
-	rove_mp_put_bin(e, op->op_id.b, 16);
-	rove_mp_put_u64(e, op->kind);
-	rove_mp_put_u64(e, op->coll);
-	rove_mp_put_bin(e, op->rid.b, 16);
-	rove_mp_put_u64(e, op->st.hlc.v);
-	rove_mp_put_u64(e, op->st.node);
-	rove_mp_put_u64(e, op->seq);
-	rove_mp_put_str(e, op->author);
-	rove_mp_put_array(e, op->fs.n);
+	rove_mp_put_array(w, 9);
+	rove_mp_put_bin(w, op->op_id.b, 16);
+	rove_mp_put_u64(w, op->kind);
+	rove_mp_put_u64(w, op->coll);
+	rove_mp_put_bin(w, op->rid.b, 16);
+	rove_mp_put_u64(w, op->st.hlc.v);
+	rove_mp_put_u64(w, op->st.node);
+	rove_mp_put_u64(w, op->seq);
+	rove_mp_put_str(w, op->author);
+	rove_mp_put_array(w, op->fs.n);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
-		rove_mp_put_array(e, 2);
-		rove_mp_put_str(e, op->fs.f[i].name);
-		rove_mp_put_value(e, &op->fs.f[i].v);
+		rove_mp_put_array(w, 2);
+		rove_mp_put_str(w, op->fs.f[i].name);
+		rove_mp_put_value(w, &op->fs.f[i].v);
 	}
 }
 
-int rove_enc_op(rove_buf *out, const rove_op *op)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	e_op(&e, op);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_record(rove_buf *out, const rove_record *rec)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 3);
-	rove_mp_put_u64(&e, rec->coll);
-	rove_mp_put_bin(&e, rec->id.b, 16);
-	rove_mp_put_array(&e, rec->fs.n);
-	for (uint32_t i = 0; i < rec->fs.n; i++) {
-		const rove_field *f = &rec->fs.f[i];
-		rove_mp_put_array(&e, 4);
-		rove_mp_put_str(&e, f->name);
-		rove_mp_put_value(&e, &f->v);
-		rove_mp_put_u64(&e, f->st.hlc.v);
-		rove_mp_put_u64(&e, f->st.node);
-	}
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (reason < 0 || reason >= ROVE_R_COUNT)
-		return ROVE_EINVAL;
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 4);
-	rove_mp_put_u64(&e, time_ms);
-	rove_mp_put_u64(&e, (uint64_t)reason);
-	rove_mp_put_strn(&e, detail, strnlen(detail, ROVE_MAX_DETAIL));
-	e_op(&e, op);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
-		  const rove_op *ops, uint32_t n)
-{
-	static const rove_seen nothing;
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (n > ROVE_MAX_PUSH_OPS)
-		return ROVE_ETOOBIG;
-	if (seen == NULL)
-		seen = &nothing;
-	rove_mp_writer_init(&e, out);
-	e_request(&e, ROVE_MSG_PUSH, a, 7);
-	rove_mp_put_bin(&e, replica->b, 16);
-	rove_mp_put_u64(&e, seen->server);
-	rove_mp_put_bin(&e, seen->run.b, 16);
-	rove_mp_put_u64(&e, seen->seq);
-	rove_mp_put_bin(&e, seen->ack_run.b, 16);
-	rove_mp_put_u64(&e, seen->ack_seq);
-	rove_mp_put_array(&e, n);
-	for (uint32_t i = 0; i < n; i++)
-		e_op(&e, &ops[i]);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
-			uint32_t n)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (n > ROVE_MAX_PUSH_OPS)
-		return ROVE_ETOOBIG;
-	rove_mp_writer_init(&e, out);
-	e_reply(&e, ROVE_MSG_PUSH_REPLY, 3);
-	rove_mp_put_u64(&e, server);
-	rove_mp_put_bin(&e, run->b, 16);
-	rove_mp_put_array(&e, n);
-	for (uint32_t i = 0; i < n; i++) {
-		const rove_push_result *r = &res[i];
-		rove_mp_put_array(&e, 8);
-		rove_mp_put_bin(&e, r->op_id.b, 16);
-		rove_mp_put_u64(&e, r->status);
-		rove_mp_put_bool(&e, r->seen);
-		rove_mp_put_u64(&e, r->seq);
-		rove_mp_put_u64(&e, r->reason);
-		rove_mp_put_str(&e, r->detail);
-		rove_mp_put_u64(&e, r->st.hlc.v);
-		rove_mp_put_u64(&e, r->st.node);
-	}
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
-		return ROVE_ETOOBIG;
-	rove_mp_writer_init(&e, out);
-	e_request(&e, ROVE_MSG_PULL, a, 10);
-	rove_mp_put_bin(&e, req->replica.b, 16);
-	rove_mp_put_u64(&e, req->cursor);
-	rove_mp_put_u64(&e, req->snap_seq);
-	rove_mp_put_bin(&e, req->snap_key, req->snap_keylen);
-	rove_mp_put_u64(&e, req->epoch);
-	rove_mp_put_u64(&e, req->max_items);
-	rove_mp_put_u64(&e, req->server);
-	rove_mp_put_bin(&e, req->run.b, 16);
-	rove_mp_put_bin(&e, req->ack_run.b, 16);
-	rove_mp_put_u64(&e, req->ack_seq);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
-		return ROVE_ETOOBIG;
-	rove_mp_writer_init(&e, out);
-	e_reply(&e, ROVE_MSG_PULL_REPLY, 12);
-	rove_mp_put_str(&e, h->role);
-	rove_mp_put_u64(&e, h->mode);
-	rove_mp_put_u64(&e, h->head);
-	rove_mp_put_u64(&e, h->cursor);
-	rove_mp_put_u64(&e, h->snap_seq);
-	rove_mp_put_bin(&e, h->snap_key, h->snap_keylen);
-	rove_mp_put_u64(&e, h->epoch);
-	rove_mp_put_bool(&e, h->reset);
-	rove_mp_put_bool(&e, h->more);
-	rove_mp_put_u64(&e, h->server);
-	rove_mp_put_bin(&e, h->run.b, 16);
-	rove_mp_put_array(&e, h->n);
-	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
-		e.err = 1;
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 2);
-	rove_mp_put_u64(&e, ROVE_ENTRY_OP);
-	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
-		e.err = 1;
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 2);
-	rove_mp_put_u64(&e, ROVE_ENTRY_RECORD);
-	if (!e.err && rove_buf_append(out, rec, len) != ROVE_OK)
-		e.err = 1;
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 3);
-	rove_mp_put_u64(&e, ROVE_ENTRY_EVICT);
-	rove_mp_put_u64(&e, coll);
-	rove_mp_put_bin(&e, id->b, 16);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	e_request(&e, ROVE_MSG_CONFLICTS, a, 2);
-	rove_mp_put_u64(&e, req->after);
-	rove_mp_put_u64(&e, req->max);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (n > ROVE_MAX_PULL_ITEMS)
-		return ROVE_ETOOBIG;
-	rove_mp_writer_init(&e, out);
-	e_reply(&e, ROVE_MSG_CONFLICTS_REPLY, 2);
-	rove_mp_put_bool(&e, more);
-	rove_mp_put_array(&e, n);
-	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
-		e.err = 1;
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
-			  uint64_t dropped, const void *op, size_t len)
-{
-	size_t start = out->len;
-	size_t dlen = strlen(detail);
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	rove_mp_put_array(&e, 6);
-	rove_mp_put_u64(&e, n);
-	rove_mp_put_u64(&e, time_ms);
-	rove_mp_put_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
-	rove_mp_put_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
-	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
-		e.err = 1;
-	rove_mp_put_u64(&e, dropped);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	if (nargs > ROVE_MAX_ADMIN_ARGS || strlen(cmd) > ROVE_MAX_NAME)
-		return ROVE_ETOOBIG;
-	for (uint32_t i = 0; i < nargs; i++)
-		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG)
-			return ROVE_ETOOBIG;
-	rove_mp_writer_init(&e, out);
-	e_request(&e, ROVE_MSG_ADMIN, a, 2);
-	rove_mp_put_str(&e, cmd);
-	rove_mp_put_array(&e, nargs);
-	for (uint32_t i = 0; i < nargs; i++)
-		rove_mp_put_str(&e, args[i]);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
-{
-	size_t start = out->len;
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	e_reply(&e, ROVE_MSG_ADMIN_REPLY, 1);
-	rove_mp_put_array(&e, n);
-	for (uint32_t i = 0; i < n; i++) {
-		size_t len = strlen(lines[i]);
-		rove_mp_put_strn(&e, lines[i], len > ROVE_MAX_STR ? ROVE_MAX_STR : len);
-	}
-	return rove_mp_writer_done(&e, out, start);
-}
-
-int rove_enc_error(rove_buf *out, int code, const char *text)
-{
-	size_t start = out->len;
-	size_t len = strlen(text);
-	rove_mp_writer e;
-
-	rove_mp_writer_init(&e, out);
-	e_reply(&e, ROVE_MSG_ERROR, 2);
-	rove_mp_put_u64(&e, code < 0 ? 0 : (uint64_t)code);
-	rove_mp_put_strn(&e, text, len > ROVE_MAX_ERRMSG ? ROVE_MAX_ERRMSG : len);
-	return rove_mp_writer_done(&e, out, start);
-}
-
-/* Fields of an op (stamped) or a record (with_stamps: per-field stamp). */
-static int rd_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
+/* Fields of an op (stamped st) or a record (with_stamps: per-field stamp). */
+static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
 {
 	uint32_t n;
 	int rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
@@ -358,7 +65,7 @@ static int rd_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_
 	return ROVE_OK;
 }
 
-static int rd_op(rove_mp_reader *r, rove_op *op)
+static int get_op(rove_mp_reader *r, rove_op *op)
 {
 	uint64_t kind, coll;
 	int rc = rove_mp_get_exact_array(r, 9);
@@ -382,7 +89,7 @@ static int rd_op(rove_mp_reader *r, rove_op *op)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_cstr(r, op->author, ROVE_MAX_NAME);
 	if (rc == ROVE_OK)
-		rc = rd_fields(r, &op->fs, false, op->st);
+		rc = get_fields(r, &op->fs, false, op->st);
 	if (rc != ROVE_OK)
 		return rc;
 	op->kind = (uint8_t)kind;
@@ -390,7 +97,7 @@ static int rd_op(rove_mp_reader *r, rove_op *op)
 	return ROVE_OK;
 }
 
-static int rd_record(rove_mp_reader *r, rove_record *rec)
+static int get_record(rove_mp_reader *r, rove_record *rec)
 {
 	uint64_t coll;
 	rove_stamp zero = {{0}, 0};
@@ -401,14 +108,27 @@ static int rd_record(rove_mp_reader *r, rove_record *rec)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &rec->id);
 	if (rc == ROVE_OK)
-		rc = rd_fields(r, &rec->fs, true, zero);
+		rc = get_fields(r, &rec->fs, true, zero);
 	if (rc != ROVE_OK)
 		return rc;
 	rec->coll = (uint8_t)coll;
 	return ROVE_OK;
 }
 
-static int rd_result(rove_mp_reader *r, rove_push_result *res)
+static void put_result(rove_mp_writer *w, const rove_push_result *r)
+{
+	rove_mp_put_array(w, 8);
+	rove_mp_put_bin(w, r->op_id.b, 16);
+	rove_mp_put_u64(w, r->status);
+	rove_mp_put_bool(w, r->seen);
+	rove_mp_put_u64(w, r->seq);
+	rove_mp_put_u64(w, r->reason);
+	rove_mp_put_str(w, r->detail);
+	rove_mp_put_u64(w, r->st.hlc.v);
+	rove_mp_put_u64(w, r->st.node);
+}
+
+static int get_result(rove_mp_reader *r, rove_push_result *res)
 {
 	uint64_t status, reason;
 	int rc = rove_mp_get_exact_array(r, 8);
@@ -436,49 +156,41 @@ static int rd_result(rove_mp_reader *r, rove_push_result *res)
 	return ROVE_OK;
 }
 
-int rove_dec_op(const void *data, size_t len, rove_op *op)
+/* An op or record entry: its tag, then the item as stored. */
+static int put_entry_raw(rove_buf *out, int tag, const void *item, size_t len)
 {
-	rove_mp_reader r = {data, (const uint8_t *)data + len};
-	int rc = rd_op(&r, op);
+	rove_mp_writer w;
 
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
-	return rc;
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 2);
+	rove_mp_put_u64(&w, (uint64_t)tag);
+	rove_mp_put_raw(&w, item, len);
+	return rove_mp_writer_done(&w);
 }
 
-int rove_dec_record(const void *data, size_t len, rove_record *rec)
+int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
 {
-	rove_mp_reader r = {data, (const uint8_t *)data + len};
-	int rc = rd_record(&r, rec);
-
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
-	return rc;
+	return put_entry_raw(out, ROVE_ENTRY_OP, op, len);
 }
 
-int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
+int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
 {
-	rove_mp_reader r = {data, (const uint8_t *)data + len};
-	uint64_t reason = 0;
-	int rc = rove_mp_get_exact_array(&r, 4);
-
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(&r, &rj->time_ms);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(&r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
-	rj->op_raw = r.p;
-	if (rc == ROVE_OK)
-		rc = rd_op(&r, &rj->op);
-	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
-	rj->reason = (uint8_t)reason;
-	return rc;
+	return put_entry_raw(out, ROVE_ENTRY_RECORD, rec, len);
 }
 
-static int rd_entry(rove_mp_reader *r, rove_entry *e)
+int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 3);
+	rove_mp_put_u64(&w, ROVE_ENTRY_EVICT);
+	rove_mp_put_u64(&w, coll);
+	rove_mp_put_bin(&w, id->b, 16);
+	return rove_mp_writer_done(&w);
+}
+
+static int get_entry(rove_mp_reader *r, rove_entry *e)
 {
 	uint32_t n;
 	uint64_t tag, coll = 0;
@@ -494,7 +206,7 @@ static int rd_entry(rove_mp_reader *r, rove_entry *e)
 		if (n != 2)
 			return ROVE_EPROTO;
 		e->raw = r->p;
-		rc = rd_op(r, &e->op);
+		rc = get_op(r, &e->op);
 		e->rawlen = (size_t)(r->p - e->raw);
 		e->coll = e->op.coll;
 		e->id = e->op.rid;
@@ -503,7 +215,7 @@ static int rd_entry(rove_mp_reader *r, rove_entry *e)
 		if (n != 2)
 			return ROVE_EPROTO;
 		e->raw = r->p;
-		rc = rd_record(r, &e->rec);
+		rc = get_record(r, &e->rec);
 		e->rawlen = (size_t)(r->p - e->raw);
 		e->coll = e->rec.coll;
 		e->id = e->rec.id;
@@ -522,8 +234,24 @@ static int rd_entry(rove_mp_reader *r, rove_entry *e)
 	}
 }
 
+int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
+			  uint64_t dropped, const void *op, size_t len)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 6);
+	rove_mp_put_u64(&w, n);
+	rove_mp_put_u64(&w, time_ms);
+	rove_mp_put_u64(&w, reason < 0 ? 0 : (uint64_t)reason);
+	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
+	rove_mp_put_raw(&w, op, len);
+	rove_mp_put_u64(&w, dropped);
+	return rove_mp_writer_done(&w);
+}
+
 /* Five elements from a server that drops no refusals, six since. */
-static int rd_conflict(rove_mp_reader *r, rove_conflict *c)
+static int get_conflict(rove_mp_reader *r, rove_conflict *c)
 {
 	uint64_t reason = 0;
 	uint32_t n = 0;
@@ -541,63 +269,559 @@ static int rd_conflict(rove_mp_reader *r, rove_conflict *c)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_cstr(r, c->detail, ROVE_MAX_DETAIL);
 	if (rc == ROVE_OK)
-		rc = rd_op(r, &c->op);
+		rc = get_op(r, &c->op);
 	if (rc == ROVE_OK && n == 6)
 		rc = rove_mp_get_u64(r, &c->dropped);
 	c->reason = (uint8_t)reason;
 	return rc;
 }
 
-/* A string item: an admin argument or a reply line; never a NUL. */
-static int rd_line(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
-{
-	int rc = rove_mp_get_raw(r, false, max, s, len);
+/* ---- stored forms: one op, record or refused op ---------------------- */
 
-	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
-		return ROVE_EPROTO;
+int rove_enc_op(rove_buf *out, const rove_op *op)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_op(&w, op);
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_record(rove_buf *out, const rove_record *rec)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 3);
+	rove_mp_put_u64(&w, rec->coll);
+	rove_mp_put_bin(&w, rec->id.b, 16);
+	rove_mp_put_array(&w, rec->fs.n);
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field *f = &rec->fs.f[i];
+		rove_mp_put_array(&w, 4);
+		rove_mp_put_str(&w, f->name);
+		rove_mp_put_value(&w, &f->v);
+		rove_mp_put_u64(&w, f->st.hlc.v);
+		rove_mp_put_u64(&w, f->st.node);
+	}
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
+{
+	rove_mp_writer w;
+
+	if (reason < 0 || reason >= ROVE_R_COUNT)
+		return ROVE_EINVAL;
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 4);
+	rove_mp_put_u64(&w, time_ms);
+	rove_mp_put_u64(&w, (uint64_t)reason);
+	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
+	put_op(&w, op);
+	return rove_mp_writer_done(&w);
+}
+
+int rove_dec_op(const void *data, size_t len, rove_op *op)
+{
+	rove_mp_reader r;
+	int rc;
+
+	rove_mp_reader_init(&r, data, len);
+	rc = get_op(&r, op);
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
 	return rc;
 }
 
-/* Item kinds a message type carries, for the validation pass. */
-enum item_kind { ITEM_NONE, ITEM_OP, ITEM_ENTRY, ITEM_RESULT, ITEM_ARG, ITEM_LINE, ITEM_CONFLICT };
-
-static int rd_item(rove_mp_reader *r, enum item_kind kind, void *scratch)
+int rove_dec_record(const void *data, size_t len, rove_record *rec)
 {
+	rove_mp_reader r;
+	int rc;
+
+	rove_mp_reader_init(&r, data, len);
+	rc = get_record(&r, rec);
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	return rc;
+}
+
+int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
+{
+	rove_mp_reader r;
+	uint64_t reason = 0;
+	int rc;
+
+	rove_mp_reader_init(&r, data, len);
+	rc = rove_mp_get_exact_array(&r, 4);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &rj->time_ms);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
+	rj->op_raw = r.p;
+	if (rc == ROVE_OK)
+		rc = get_op(&r, &rj->op);
+	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	rj->reason = (uint8_t)reason;
+	return rc;
+}
+
+/* ---- item kinds --------------------------------------------------------
+ * What a message's last element holds; the messages' table names one per
+ * type. Each kind's reader validates one item (into a scratch copy when
+ * the whole message is checked first). */
+
+enum item_kind { ITEM_NONE, ITEM_OP, ITEM_RESULT, ITEM_ENTRY, ITEM_CONFLICT, ITEM_ARG, ITEM_LINE };
+
+/* A string item (an admin argument, a reply line): in place, no NUL. */
+typedef struct str_item {
 	const char *s;
 	uint32_t len;
+} str_item;
 
-	switch (kind) {
-	case ITEM_OP:
-		return rd_op(r, scratch);
-	case ITEM_ENTRY:
-		return rd_entry(r, scratch);
-	case ITEM_CONFLICT:
-		return rd_conflict(r, scratch);
-	case ITEM_RESULT:
-		return rd_result(r, scratch);
-	case ITEM_ARG:
-		return rd_line(r, ROVE_MAX_ADMIN_ARG, &s, &len);
-	case ITEM_LINE:
-		return rd_line(r, ROVE_MAX_STR, &s, &len);
-	default:
-		return ROVE_EPROTO;
+static int item_op(rove_mp_reader *r, void *out)
+{
+	return get_op(r, out);
+}
+
+static int item_result(rove_mp_reader *r, void *out)
+{
+	return get_result(r, out);
+}
+
+static int item_entry(rove_mp_reader *r, void *out)
+{
+	return get_entry(r, out);
+}
+
+static int item_conflict(rove_mp_reader *r, void *out)
+{
+	return get_conflict(r, out);
+}
+
+static int item_arg(rove_mp_reader *r, void *out)
+{
+	str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_ADMIN_ARG, &it->s, &it->len);
+}
+
+static int item_line(rove_mp_reader *r, void *out)
+{
+	str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_STR, &it->s, &it->len);
+}
+
+static const struct item_def {
+	int (*get)(rove_mp_reader *r, void *out);
+	size_t size; /* of what get fills */
+} item_defs[] = {
+	[ITEM_OP] = {item_op, sizeof(rove_op)},
+	[ITEM_RESULT] = {item_result, sizeof(rove_push_result)},
+	[ITEM_ENTRY] = {item_entry, sizeof(rove_entry)},
+	[ITEM_CONFLICT] = {item_conflict, sizeof(rove_conflict)},
+	[ITEM_ARG] = {item_arg, sizeof(str_item)},
+	[ITEM_LINE] = {item_line, sizeof(str_item)},
+};
+
+/* ---- the messages --------------------------------------------------------
+ * Each message's encoder and the reader of its head (the elements between
+ * the type - or a request's user and token - and the items), in type
+ * order; the table after them ties each type to its layout. */
+
+typedef struct msg_def msg_def;
+static const msg_def *msg_def_of(uint64_t type);
+static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
+static void put_items(rove_mp_writer *w, int type, uint32_t n);
+
+/* ERROR [2, 1, code, text] */
+
+int rove_enc_error(rove_buf *out, int code, const char *text)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ERROR, NULL);
+	rove_mp_put_u64(&w, code < 0 ? 0 : (uint64_t)code);
+	rove_mp_put_str_max(&w, text, ROVE_MAX_ERRMSG);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_error(rove_mp_reader *r, rove_msg *m)
+{
+	uint64_t v = 0;
+	int rc = rove_mp_get_u64_max(r, ROVE_ERR_COUNT - 1, &v);
+
+	m->u.error.code = (int)v;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
+	return rc;
+}
+
+/* PUSH [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]] */
+
+int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		  const rove_op *ops, uint32_t n)
+{
+	static const rove_seen nothing;
+	rove_mp_writer w;
+
+	if (seen == NULL)
+		seen = &nothing;
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH, a);
+	rove_mp_put_bin(&w, replica->b, 16);
+	rove_mp_put_u64(&w, seen->server);
+	rove_mp_put_bin(&w, seen->run.b, 16);
+	rove_mp_put_u64(&w, seen->seq);
+	rove_mp_put_bin(&w, seen->ack_run.b, 16);
+	rove_mp_put_u64(&w, seen->ack_seq);
+	put_items(&w, ROVE_MSG_PUSH, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		put_op(&w, &ops[i]);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_push(rove_mp_reader *r, rove_msg *m)
+{
+	rove_seen *s = &m->u.push.seen;
+	int rc = rove_mp_get_uuid(r, &m->u.push.replica);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &s->run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &s->ack_run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->ack_seq);
+	return rc;
+}
+
+/* PUSH_REPLY [2, 3, server, run, [result...]] */
+
+int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
+			uint32_t n)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH_REPLY, NULL);
+	rove_mp_put_u64(&w, server);
+	rove_mp_put_bin(&w, run->b, 16);
+	put_items(&w, ROVE_MSG_PUSH_REPLY, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		put_result(&w, &res[i]);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_push_reply(rove_mp_reader *r, rove_msg *m)
+{
+	int rc = rove_mp_get_u64(r, &m->u.push_reply.server);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &m->u.push_reply.run);
+	return rc;
+}
+
+/* PULL [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *       server, run, ack_run, ack_seq] */
+
+int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
+{
+	rove_mp_writer w;
+
+	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
+		return ROVE_ETOOBIG;
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PULL, a);
+	rove_mp_put_bin(&w, q->replica.b, 16);
+	rove_mp_put_u64(&w, q->cursor);
+	rove_mp_put_u64(&w, q->snap_seq);
+	rove_mp_put_bin(&w, q->snap_key, q->snap_keylen);
+	rove_mp_put_u64(&w, q->epoch);
+	rove_mp_put_u64(&w, q->max_items);
+	rove_mp_put_u64(&w, q->server);
+	rove_mp_put_bin(&w, q->run.b, 16);
+	rove_mp_put_bin(&w, q->ack_run.b, 16);
+	rove_mp_put_u64(&w, q->ack_seq);
+	return rove_mp_writer_done(&w);
+}
+
+static int get_snap_key(rove_mp_reader *r, uint8_t *key, uint32_t *keylen)
+{
+	const uint8_t *p;
+	int rc = rove_mp_get_bin(r, ROVE_MAX_SNAP_KEY, &p, keylen);
+
+	if (rc == ROVE_OK)
+		memcpy(key, p, *keylen);
+	return rc;
+}
+
+static int head_pull(rove_mp_reader *r, rove_msg *m)
+{
+	rove_pull_req *q = &m->u.pull;
+	uint64_t max = 0;
+	int rc = rove_mp_get_uuid(r, &q->replica);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->cursor);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->snap_seq);
+	if (rc == ROVE_OK)
+		rc = get_snap_key(r, q->snap_key, &q->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->epoch);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, UINT32_MAX, &max);
+	q->max_items = (uint32_t)max;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &q->run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &q->ack_run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->ack_seq);
+	return rc;
+}
+
+/* PULL_REPLY [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *             more, server, run, [entry...]] */
+
+int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
+{
+	rove_mp_writer w;
+
+	if (h->snap_keylen > ROVE_MAX_SNAP_KEY)
+		return ROVE_ETOOBIG;
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PULL_REPLY, NULL);
+	rove_mp_put_str(&w, h->role);
+	rove_mp_put_u64(&w, h->mode);
+	rove_mp_put_u64(&w, h->head);
+	rove_mp_put_u64(&w, h->cursor);
+	rove_mp_put_u64(&w, h->snap_seq);
+	rove_mp_put_bin(&w, h->snap_key, h->snap_keylen);
+	rove_mp_put_u64(&w, h->epoch);
+	rove_mp_put_bool(&w, h->reset);
+	rove_mp_put_bool(&w, h->more);
+	rove_mp_put_u64(&w, h->server);
+	rove_mp_put_bin(&w, h->run.b, 16);
+	put_items(&w, ROVE_MSG_PULL_REPLY, h->n);
+	if (items != NULL)
+		rove_mp_put_raw(&w, items->data, items->len);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
+{
+	rove_pull_reply *h = &m->u.pull_reply;
+	uint64_t mode = 0;
+	int rc = rove_mp_get_cstr(r, h->role, ROVE_MAX_NAME);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &mode);
+	if (rc == ROVE_OK && mode != ROVE_PULL_OPS && mode != ROVE_PULL_SNAPSHOT)
+		rc = ROVE_EPROTO;
+	h->mode = (uint8_t)mode;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->head);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->cursor);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->snap_seq);
+	if (rc == ROVE_OK)
+		rc = get_snap_key(r, h->snap_key, &h->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->epoch);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &h->reset);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &h->more);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &h->run);
+	return rc;
+}
+
+/* ADMIN [2, 6, user, token, command, [arg...]] */
+
+int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
+{
+	rove_mp_writer w;
+
+	if (strlen(cmd) > ROVE_MAX_NAME)
+		return ROVE_ETOOBIG;
+	for (uint32_t i = 0; i < nargs; i++)
+		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG)
+			return ROVE_ETOOBIG;
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ADMIN, a);
+	rove_mp_put_str(&w, cmd);
+	put_items(&w, ROVE_MSG_ADMIN, nargs);
+	for (uint32_t i = 0; i < nargs && w.err == ROVE_OK; i++)
+		rove_mp_put_str(&w, args[i]);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_admin(rove_mp_reader *r, rove_msg *m)
+{
+	return rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
+}
+
+/* ADMIN_REPLY [2, 7, [line...]]: no head. */
+
+int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ADMIN_REPLY, NULL);
+	put_items(&w, ROVE_MSG_ADMIN_REPLY, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		rove_mp_put_str_max(&w, lines[i], ROVE_MAX_STR);
+	return rove_mp_writer_done(&w);
+}
+
+/* CONFLICTS [2, 8, user, token, after, max] */
+
+int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *q)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_CONFLICTS, a);
+	rove_mp_put_u64(&w, q->after);
+	rove_mp_put_u64(&w, q->max);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_conflicts(rove_mp_reader *r, rove_msg *m)
+{
+	uint64_t max = 0;
+	int rc = rove_mp_get_u64(r, &m->u.conflicts.after);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, UINT32_MAX, &max);
+	m->u.conflicts.max = (uint32_t)max;
+	return rc;
+}
+
+/* CONFLICTS_REPLY [2, 9, more, [conflict...]] */
+
+int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_CONFLICTS_REPLY, NULL);
+	rove_mp_put_bool(&w, more);
+	put_items(&w, ROVE_MSG_CONFLICTS_REPLY, n);
+	if (items != NULL)
+		rove_mp_put_raw(&w, items->data, items->len);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_conflicts_reply(rove_mp_reader *r, rove_msg *m)
+{
+	return rove_mp_get_bool(r, &m->u.conflicts_reply.more);
+}
+
+/* ---- the table of messages ---------------------------------------------
+ * One row per type, indexed by it: the decoder is driven by it (the
+ * message's length, whether user and token follow the type, the head's
+ * reader, the kind and the limit of the items) and the encoders take
+ * their framing and their limit on items from it. */
+
+struct msg_def {
+	const char *name;   /* as in proto.h's layouts */
+	uint8_t reply;      /* a request: the type of its answer (or ERROR); 0: a reply */
+	uint8_t arity;      /* elements of the message, version and type included */
+	uint8_t items;      /* item_kind of the last element (ITEM_NONE: none) */
+	uint32_t max_items; /* at most this many (more: ROVE_ETOOBIG) */
+	size_t count;       /* where rove_msg keeps how many there are */
+	int (*head)(rove_mp_reader *r, rove_msg *m);
+};
+
+#define COUNT(member) offsetof(rove_msg, u.member.n)
+
+static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
+	/* name, reply, arity, items, max_items, count, head */
+	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, ITEM_NONE, 0, 0, head_error},
+	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
+	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
+				 head_push_reply},
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ITEM_ENTRY, ROVE_MAX_PULL_ITEMS, COUNT(pull_reply),
+				 head_pull_reply},
+	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
+			    head_admin},
+	/* Lines are bounded by the message's size alone. */
+	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
+	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, ITEM_NONE, 0, 0, head_conflicts},
+	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
+				      COUNT(conflicts_reply), head_conflicts_reply},
+};
+
+/* The row of type; NULL for a number that is no type. */
+static const msg_def *msg_def_of(uint64_t type)
+{
+	return type <= ROVE_MSG_TYPE_MAX && msgs[type].name != NULL ? &msgs[type] : NULL;
+}
+
+const char *rove_msg_name(int type)
+{
+	const msg_def *d = type < 0 ? NULL : msg_def_of((uint64_t)type);
+
+	return d != NULL ? d->name : "unknown";
+}
+
+int rove_msg_reply(int type)
+{
+	const msg_def *d = type < 0 ? NULL : msg_def_of((uint64_t)type);
+
+	return d != NULL ? d->reply : 0;
+}
+
+/* Begins a message of type: the array of its arity, the version and the
+ * type, then a request's user and token (a is NULL for a reply). */
+static void put_start(rove_mp_writer *w, int type, const rove_auth *a)
+{
+	const msg_def *d = msg_def_of((uint64_t)type);
+
+	ROVE_ASSERT(d != NULL && (d->reply != 0) == (a != NULL));
+	rove_mp_put_array(w, d->arity);
+	rove_mp_put_u64(w, ROVE_PROTO_VERSION);
+	rove_mp_put_u64(w, (uint64_t)type);
+	if (a != NULL) {
+		rove_mp_put_str(w, a->user);
+		rove_mp_put_str(w, a->token);
 	}
 }
 
-static int rd_snap_key(rove_mp_reader *r, uint8_t *key, uint32_t *keylen)
+/* The header of a message's n items, within the table's limit. */
+static void put_items(rove_mp_writer *w, int type, uint32_t n)
 {
-	const char *s;
-	uint32_t len;
-	int rc = rove_mp_get_raw(r, true, ROVE_MAX_SNAP_KEY, &s, &len);
+	const msg_def *d = msg_def_of((uint64_t)type);
 
-	if (rc != ROVE_OK)
-		return rc;
-	memcpy(key, s, len);
-	*keylen = len;
-	return ROVE_OK;
+	ROVE_ASSERT(d != NULL && d->items != ITEM_NONE);
+	if (n > d->max_items)
+		rove_mp_writer_fail(w, ROVE_ETOOBIG);
+	rove_mp_put_array(w, n);
 }
 
-static int rd_auth(rove_mp_reader *r, rove_auth *a)
+/* ---- decoding ------------------------------------------------------------ */
+
+static int get_auth(rove_mp_reader *r, rove_auth *a)
 {
 	int rc = rove_mp_get_cstr(r, a->user, ROVE_MAX_NAME);
 
@@ -606,234 +830,53 @@ static int rd_auth(rove_mp_reader *r, rove_auth *a)
 	return rc;
 }
 
-static int decode_body(rove_mp_reader *r, uint32_t nbody, rove_msg *m, enum item_kind *kind, uint32_t *max)
-{
-	uint64_t v = 0;
-	int rc = ROVE_OK;
-
-	switch (m->type) {
-	case ROVE_MSG_PUSH:
-		if (nbody != 9)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &m->u.push.replica);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &m->u.push.seen.server);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &m->u.push.seen.run);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &m->u.push.seen.seq);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &m->u.push.seen.ack_run);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &m->u.push.seen.ack_seq);
-		*kind = ITEM_OP;
-		*max = ROVE_MAX_PUSH_OPS;
-		break;
-	case ROVE_MSG_PUSH_REPLY:
-		if (nbody != 3)
-			return ROVE_EPROTO;
-		rc = rove_mp_get_u64(r, &m->u.push_reply.server);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &m->u.push_reply.run);
-		*kind = ITEM_RESULT;
-		*max = ROVE_MAX_PUSH_OPS;
-		break;
-	case ROVE_MSG_PULL: {
-		rove_pull_req *q = &m->u.pull;
-		if (nbody != 12)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &q->replica);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &q->cursor);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &q->snap_seq);
-		if (rc == ROVE_OK)
-			rc = rd_snap_key(r, q->snap_key, &q->snap_keylen);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &q->epoch);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64_max(r, UINT32_MAX, &v);
-		q->max_items = (uint32_t)v;
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &q->server);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &q->run);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &q->ack_run);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &q->ack_seq);
-		*kind = ITEM_NONE;
-		break;
-	}
-	case ROVE_MSG_PULL_REPLY: {
-		rove_pull_reply *h = &m->u.pull_reply;
-		if (nbody != 12)
-			return ROVE_EPROTO;
-		rc = rove_mp_get_cstr(r, h->role, ROVE_MAX_NAME);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &v);
-		if (rc == ROVE_OK && v != ROVE_PULL_OPS && v != ROVE_PULL_SNAPSHOT)
-			rc = ROVE_EPROTO;
-		h->mode = (uint8_t)v;
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &h->head);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &h->cursor);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &h->snap_seq);
-		if (rc == ROVE_OK)
-			rc = rd_snap_key(r, h->snap_key, &h->snap_keylen);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &h->epoch);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_bool(r, &h->reset);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_bool(r, &h->more);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &h->server);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &h->run);
-		*kind = ITEM_ENTRY;
-		*max = ROVE_MAX_PULL_ITEMS;
-		break;
-	}
-	case ROVE_MSG_CONFLICTS:
-		if (nbody != 4)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64(r, &m->u.conflicts.after);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_u64_max(r, UINT32_MAX, &v);
-		m->u.conflicts.max = (uint32_t)v;
-		*kind = ITEM_NONE;
-		break;
-	case ROVE_MSG_CONFLICTS_REPLY:
-		if (nbody != 2)
-			return ROVE_EPROTO;
-		rc = rove_mp_get_bool(r, &m->u.conflicts_reply.more);
-		*kind = ITEM_CONFLICT;
-		*max = ROVE_MAX_PULL_ITEMS;
-		break;
-	case ROVE_MSG_ADMIN:
-		if (nbody != 4)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
-		*kind = ITEM_ARG;
-		*max = ROVE_MAX_ADMIN_ARGS;
-		break;
-	case ROVE_MSG_ADMIN_REPLY:
-		if (nbody != 1)
-			return ROVE_EPROTO;
-		*kind = ITEM_LINE;
-		*max = UINT32_MAX;
-		break;
-	case ROVE_MSG_ERROR:
-		if (nbody != 2)
-			return ROVE_EPROTO;
-		rc = rove_mp_get_u64_max(r, ROVE_ERR_COUNT - 1, &v);
-		m->u.error.code = (int)v;
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
-		*kind = ITEM_NONE;
-		break;
-	default:
-		return ROVE_EPROTO;
-	}
-	return rc;
-}
-
-/* Where the item count of each type is stored in the union. */
-static uint32_t *item_count(rove_msg *m)
-{
-	switch (m->type) {
-	case ROVE_MSG_PUSH: return &m->u.push.n;
-	case ROVE_MSG_PUSH_REPLY: return &m->u.push_reply.n;
-	case ROVE_MSG_PULL_REPLY: return &m->u.pull_reply.n;
-	case ROVE_MSG_ADMIN: return &m->u.admin.n;
-	case ROVE_MSG_ADMIN_REPLY: return &m->u.admin_reply.n;
-	case ROVE_MSG_CONFLICTS_REPLY: return &m->u.conflicts_reply.n;
-	default: return NULL;
-	}
-}
-
-static enum item_kind msg_item_kind(const rove_msg *m)
-{
-	switch (m->type) {
-	case ROVE_MSG_PUSH: return ITEM_OP;
-	case ROVE_MSG_PUSH_REPLY: return ITEM_RESULT;
-	case ROVE_MSG_PULL_REPLY: return ITEM_ENTRY;
-	case ROVE_MSG_CONFLICTS_REPLY: return ITEM_CONFLICT;
-	case ROVE_MSG_ADMIN: return ITEM_ARG;
-	case ROVE_MSG_ADMIN_REPLY: return ITEM_LINE;
-	default: return ITEM_NONE;
-	}
-}
-
 static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_items)
 {
-	rove_mp_reader r = {data, (const uint8_t *)data + len};
-	uint32_t n, nitems = 0, max = 0;
+	const msg_def *d;
+	rove_mp_reader r;
+	uint32_t n, nitems = 0;
 	uint64_t version, type;
-	enum item_kind kind = ITEM_NONE;
-	union {
-		rove_op op;
-		rove_entry entry;
-		rove_push_result res;
-		rove_conflict conflict;
-	} *scratch = NULL;
-	int rc;
+	void *scratch = NULL;
+	int rc = ROVE_OK;
 
 	memset(m, 0, sizeof(*m));
 	if (len > ROVE_MAX_MSG_BYTES)
 		return ROVE_ETOOBIG;
-	rc = rove_mp_get_array(&r, 16, &n);
-	if (rc != ROVE_OK)
-		return ROVE_EPROTO;
-	if (n < 2)
+	rove_mp_reader_init(&r, data, len);
+	if (rove_mp_get_array(&r, ROVE_MAX_MSG_ARITY, &n) != ROVE_OK || n < 2)
 		return ROVE_EPROTO;
 	if (rove_mp_get_u64(&r, &version) != ROVE_OK)
 		return ROVE_EPROTO;
 	if (version != ROVE_PROTO_VERSION)
 		return ROVE_EVERSION;
-	if (rove_mp_get_u64_max(&r, ROVE_MSG_TYPE_MAX, &type) != ROVE_OK || type == 0)
+	if (rove_mp_get_u64(&r, &type) != ROVE_OK || (d = msg_def_of(type)) == NULL || n != d->arity)
 		return ROVE_EPROTO;
 	m->type = (uint8_t)type;
-	rc = decode_body(&r, n - 2, m, &kind, &max);
+	if (d->reply != 0)
+		rc = get_auth(&r, &m->auth);
+	if (rc == ROVE_OK && d->head != NULL)
+		rc = d->head(&r, m);
+	if (rc == ROVE_OK && d->items != ITEM_NONE)
+		rc = rove_mp_get_array(&r, d->max_items, &nitems);
 	if (rc != ROVE_OK)
 		return rc;
-	if (kind != ITEM_NONE) {
-		rc = rove_mp_get_array(&r, max, &nitems);
-		if (rc != ROVE_OK)
-			return rc;
-	}
 	m->items = r.p;
 	m->end = r.end;
 	m->left = nitems;
-	if (item_count(m) != NULL)
-		*item_count(m) = nitems;
-	if (!check_items && kind != ITEM_NONE)
-		return ROVE_OK; /* next_item validates each; rove_msg_items_end the end */
+	if (d->items == ITEM_NONE)
+		return rove_mp_reader_at_end(&r) ? ROVE_OK : ROVE_EPROTO;
+	*(uint32_t *)((char *)m + d->count) = nitems;
+	if (!check_items)
+		return ROVE_OK; /* rove_msg_next_* validates each; rove_msg_items_end the end */
 	/* Validate every item before anyone acts on the message. */
-	if (nitems > 0 && kind != ITEM_ARG && kind != ITEM_LINE) {
-		scratch = malloc(sizeof(*scratch));
-		if (scratch == NULL)
-			return ROVE_ENOMEM;
-	}
+	if (nitems > 0 && (scratch = malloc(item_defs[d->items].size)) == NULL)
+		return ROVE_ENOMEM;
 	for (uint32_t i = 0; i < nitems && rc == ROVE_OK; i++)
-		rc = rd_item(&r, kind, scratch);
+		rc = item_defs[d->items].get(&r, scratch);
 	free(scratch);
 	if (rc != ROVE_OK)
 		return rc;
-	if (r.p != r.end)
-		return ROVE_EPROTO; /* trailing bytes */
-	return ROVE_OK;
+	return rove_mp_reader_at_end(&r) ? ROVE_OK : ROVE_EPROTO; /* trailing bytes */
 }
 
 int rove_msg_decode(const void *data, size_t len, rove_msg *m)
@@ -851,16 +894,18 @@ int rove_msg_items_end(const rove_msg *m)
 	return m->left == 0 && m->items == m->end ? ROVE_OK : ROVE_EPROTO;
 }
 
-static int next_item(rove_msg *m, enum item_kind kind, void *out)
+/* The next item of m, which must carry items of kind. */
+static int next_item(rove_msg *m, int kind, void *out)
 {
+	const msg_def *d = msg_def_of(m->type);
 	rove_mp_reader r = {m->items, m->end};
 	int rc;
 
 	if (m->left == 0)
 		return ROVE_ENOTFOUND;
-	if (msg_item_kind(m) != kind)
+	if (d == NULL || kind == ITEM_NONE || d->items != kind)
 		return ROVE_EINVAL;
-	rc = rd_item(&r, kind, out);
+	rc = item_defs[kind].get(&r, out);
 	if (rc != ROVE_OK)
 		return rc;
 	m->items = r.p;
@@ -890,20 +935,14 @@ int rove_msg_next_result(rove_msg *m, rove_push_result *res)
 
 int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len)
 {
-	rove_mp_reader r = {m->items, m->end};
-	int rc;
+	const msg_def *d = msg_def_of(m->type);
+	int kind = d != NULL && (d->items == ITEM_ARG || d->items == ITEM_LINE) ? d->items : ITEM_NONE;
+	str_item it;
+	int rc = next_item(m, kind, &it);
 
-	if (m->left == 0)
-		return ROVE_ENOTFOUND;
-	if (msg_item_kind(m) == ITEM_ARG)
-		rc = rd_line(&r, ROVE_MAX_ADMIN_ARG, s, len);
-	else if (msg_item_kind(m) == ITEM_LINE)
-		rc = rd_line(&r, ROVE_MAX_STR, s, len);
-	else
-		return ROVE_EINVAL;
-	if (rc != ROVE_OK)
-		return rc;
-	m->items = r.p;
-	m->left--;
-	return ROVE_OK;
+	if (rc == ROVE_OK) {
+		*s = it.s;
+		*len = it.len;
+	}
+	return rc;
 }

@@ -240,13 +240,11 @@ static void check_push_reply(const req *r, rove_msg *m)
 /* One line about a request and its (decoded) reply. */
 static void describe(const req *r, const rove_msg *reply)
 {
-	static const char *const types[] = {"?", "ERROR", "PUSH", "PUSH_REPLY", "PULL", "PULL_REPLY",
-					    "ADMIN", "ADMIN_REPLY", "CONFLICTS", "CONFLICTS_REPLY"};
 	rove_msg m = *reply;
 	rove_push_result res;
 
-	fprintf(stderr, "fuzz_server: %s as '%s' -> %s", r->engine ? types[r->orig.type] : "(not a request)",
-		r->engine ? r->orig.auth.user : "", types[reply->type]);
+	fprintf(stderr, "fuzz_server: %s as '%s' -> %s", r->engine ? rove_msg_name(r->orig.type) : "(not a request)",
+		r->engine ? r->orig.auth.user : "", rove_msg_name(reply->type));
 	if (m.type == ROVE_MSG_ERROR)
 		fprintf(stderr, " %s: %s", rove_strerror(m.u.error.code), m.u.error.text);
 	else if (m.type == ROVE_MSG_PUSH_REPLY)
