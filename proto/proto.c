@@ -1,433 +1,13 @@
 #include "proto.h"
 
 #include "err.h"
+#include "item_int.h"
 #include "mp_int.h"
 #include "rove_assert.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- items: ops, records, results, entries, conflicts ----------------
- * What messages carry in their last element, and (ops, records, refused
- * ops) what the server and the replicas store. */
-
-static void put_op(rove_mp_writer *w, const rove_op *op)
-{
-	rove_mp_put_array(w, 9);
-	rove_mp_put_bin(w, op->op_id.b, 16);
-	rove_mp_put_u64(w, op->kind);
-	rove_mp_put_u64(w, op->coll);
-	rove_mp_put_bin(w, op->rid.b, 16);
-	rove_mp_put_u64(w, op->st.hlc.v);
-	rove_mp_put_u64(w, op->st.node);
-	rove_mp_put_u64(w, op->seq);
-	rove_mp_put_str(w, op->author);
-	rove_mp_put_array(w, op->fs.n);
-	for (uint32_t i = 0; i < op->fs.n; i++) {
-		rove_mp_put_array(w, 2);
-		rove_mp_put_str(w, op->fs.f[i].name);
-		rove_mp_put_value(w, &op->fs.f[i].v);
-	}
-}
-
-/* Fields of an op (stamped st) or a record (with_stamps: per-field stamp). */
-static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
-{
-	uint32_t n;
-	int rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
-
-	if (rc != ROVE_OK)
-		return rc;
-	rove_fields_init(fs);
-	for (uint32_t i = 0; i < n; i++) {
-		char name[ROVE_MAX_FIELD_NAME + 1];
-		rove_value v;
-
-		rc = rove_mp_get_exact_array(r, with_stamps ? 4 : 2);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_cstr(r, name, ROVE_MAX_FIELD_NAME);
-		if (rc == ROVE_OK && name[0] == '\0')
-			rc = ROVE_EPROTO;
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_value(r, &v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rove_mp_get_u64(r, &st.hlc.v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rove_mp_get_u64(r, &st.node);
-		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
-			rc = ROVE_EPROTO; /* a field twice */
-		if (rc == ROVE_OK)
-			rc = rove_fields_set(fs, name, v, st);
-		if (rc != ROVE_OK)
-			return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
-	}
-	return ROVE_OK;
-}
-
-static int get_op(rove_mp_reader *r, rove_op *op)
-{
-	uint64_t kind, coll;
-	int rc = rove_mp_get_exact_array(r, 9);
-
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_uuid(r, &op->op_id);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, ROVE_OP_KIND_MAX, &kind);
-	if (rc == ROVE_OK && kind == 0)
-		rc = ROVE_EPROTO;
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, 255, &coll);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_uuid(r, &op->rid);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &op->st.hlc.v);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &op->st.node);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &op->seq);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(r, op->author, ROVE_MAX_NAME);
-	if (rc == ROVE_OK)
-		rc = get_fields(r, &op->fs, false, op->st);
-	if (rc != ROVE_OK)
-		return rc;
-	op->kind = (uint8_t)kind;
-	op->coll = (uint8_t)coll;
-	return ROVE_OK;
-}
-
-static int get_record(rove_mp_reader *r, rove_record *rec)
-{
-	uint64_t coll;
-	rove_stamp zero = {{0}, 0};
-	int rc = rove_mp_get_exact_array(r, 3);
-
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, 255, &coll);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_uuid(r, &rec->id);
-	if (rc == ROVE_OK)
-		rc = get_fields(r, &rec->fs, true, zero);
-	if (rc != ROVE_OK)
-		return rc;
-	rec->coll = (uint8_t)coll;
-	return ROVE_OK;
-}
-
-static void put_result(rove_mp_writer *w, const rove_push_result *r)
-{
-	rove_mp_put_array(w, 8);
-	rove_mp_put_bin(w, r->op_id.b, 16);
-	rove_mp_put_u64(w, r->status);
-	rove_mp_put_bool(w, r->seen);
-	rove_mp_put_u64(w, r->seq);
-	rove_mp_put_u64(w, r->reason);
-	rove_mp_put_str(w, r->detail);
-	rove_mp_put_u64(w, r->st.hlc.v);
-	rove_mp_put_u64(w, r->st.node);
-}
-
-static int get_result(rove_mp_reader *r, rove_push_result *res)
-{
-	uint64_t status, reason;
-	int rc = rove_mp_get_exact_array(r, 8);
-
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_uuid(r, &res->op_id);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, ROVE_PUSH_REJECTED, &status);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_bool(r, &res->seen);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &res->seq);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(r, res->detail, ROVE_MAX_DETAIL);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &res->st.hlc.v);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &res->st.node);
-	if (rc != ROVE_OK)
-		return rc;
-	res->status = (uint8_t)status;
-	res->reason = (uint8_t)reason;
-	return ROVE_OK;
-}
-
-/* An op or record entry: its tag, then the item as stored. */
-static int put_entry_raw(rove_buf *out, int tag, const void *item, size_t len)
-{
-	rove_mp_writer w;
-
-	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 2);
-	rove_mp_put_u64(&w, (uint64_t)tag);
-	rove_mp_put_raw(&w, item, len);
-	return rove_mp_writer_done(&w);
-}
-
-int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
-{
-	return put_entry_raw(out, ROVE_ENTRY_OP, op, len);
-}
-
-int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
-{
-	return put_entry_raw(out, ROVE_ENTRY_RECORD, rec, len);
-}
-
-int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
-{
-	rove_mp_writer w;
-
-	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 3);
-	rove_mp_put_u64(&w, ROVE_ENTRY_EVICT);
-	rove_mp_put_u64(&w, coll);
-	rove_mp_put_bin(&w, id->b, 16);
-	return rove_mp_writer_done(&w);
-}
-
-static int get_entry(rove_mp_reader *r, rove_entry *e)
-{
-	uint32_t n;
-	uint64_t tag, coll = 0;
-	int rc = rove_mp_get_array(r, 3, &n);
-
-	if (rc != ROVE_OK)
-		return ROVE_EPROTO;
-	if (rove_mp_get_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
-		return ROVE_EPROTO;
-	e->tag = (uint8_t)tag;
-	switch (tag) {
-	case ROVE_ENTRY_OP:
-		if (n != 2)
-			return ROVE_EPROTO;
-		e->raw = r->p;
-		rc = get_op(r, &e->op);
-		e->rawlen = (size_t)(r->p - e->raw);
-		e->coll = e->op.coll;
-		e->id = e->op.rid;
-		return rc;
-	case ROVE_ENTRY_RECORD:
-		if (n != 2)
-			return ROVE_EPROTO;
-		e->raw = r->p;
-		rc = get_record(r, &e->rec);
-		e->rawlen = (size_t)(r->p - e->raw);
-		e->coll = e->rec.coll;
-		e->id = e->rec.id;
-		return rc;
-	default:
-		if (n != 3)
-			return ROVE_EPROTO;
-		e->raw = NULL;
-		e->rawlen = 0;
-		rc = rove_mp_get_u64_max(r, 255, &coll);
-		if (rc == ROVE_OK)
-			rc = rove_mp_get_uuid(r, &e->id);
-		if (rc == ROVE_OK)
-			e->coll = (uint8_t)coll;
-		return rc;
-	}
-}
-
-int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
-			  uint64_t dropped, const void *op, size_t len)
-{
-	rove_mp_writer w;
-
-	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 6);
-	rove_mp_put_u64(&w, n);
-	rove_mp_put_u64(&w, time_ms);
-	rove_mp_put_u64(&w, reason < 0 ? 0 : (uint64_t)reason);
-	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
-	rove_mp_put_raw(&w, op, len);
-	rove_mp_put_u64(&w, dropped);
-	return rove_mp_writer_done(&w);
-}
-
-/* Five elements from a server that drops no refusals, six since. */
-static int get_conflict(rove_mp_reader *r, rove_conflict *c)
-{
-	uint64_t reason = 0;
-	uint32_t n = 0;
-	int rc = rove_mp_get_array(r, 6, &n);
-
-	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && n != 5 && n != 6))
-		rc = ROVE_EPROTO;
-	c->dropped = 0;
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &c->n);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(r, &c->time_ms);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(r, c->detail, ROVE_MAX_DETAIL);
-	if (rc == ROVE_OK)
-		rc = get_op(r, &c->op);
-	if (rc == ROVE_OK && n == 6)
-		rc = rove_mp_get_u64(r, &c->dropped);
-	c->reason = (uint8_t)reason;
-	return rc;
-}
-
-/* ---- stored forms: one op, record or refused op ---------------------- */
-
-int rove_enc_op(rove_buf *out, const rove_op *op)
-{
-	rove_mp_writer w;
-
-	rove_mp_writer_init(&w, out);
-	put_op(&w, op);
-	return rove_mp_writer_done(&w);
-}
-
-int rove_enc_record(rove_buf *out, const rove_record *rec)
-{
-	rove_mp_writer w;
-
-	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 3);
-	rove_mp_put_u64(&w, rec->coll);
-	rove_mp_put_bin(&w, rec->id.b, 16);
-	rove_mp_put_array(&w, rec->fs.n);
-	for (uint32_t i = 0; i < rec->fs.n; i++) {
-		const rove_field *f = &rec->fs.f[i];
-		rove_mp_put_array(&w, 4);
-		rove_mp_put_str(&w, f->name);
-		rove_mp_put_value(&w, &f->v);
-		rove_mp_put_u64(&w, f->st.hlc.v);
-		rove_mp_put_u64(&w, f->st.node);
-	}
-	return rove_mp_writer_done(&w);
-}
-
-int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
-{
-	rove_mp_writer w;
-
-	if (reason < 0 || reason >= ROVE_R_COUNT)
-		return ROVE_EINVAL;
-	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 4);
-	rove_mp_put_u64(&w, time_ms);
-	rove_mp_put_u64(&w, (uint64_t)reason);
-	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
-	put_op(&w, op);
-	return rove_mp_writer_done(&w);
-}
-
-int rove_dec_op(const void *data, size_t len, rove_op *op)
-{
-	rove_mp_reader r;
-	int rc;
-
-	rove_mp_reader_init(&r, data, len);
-	rc = get_op(&r, op);
-	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
-		rc = ROVE_EPROTO;
-	return rc;
-}
-
-int rove_dec_record(const void *data, size_t len, rove_record *rec)
-{
-	rove_mp_reader r;
-	int rc;
-
-	rove_mp_reader_init(&r, data, len);
-	rc = get_record(&r, rec);
-	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
-		rc = ROVE_EPROTO;
-	return rc;
-}
-
-int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
-{
-	rove_mp_reader r;
-	uint64_t reason = 0;
-	int rc;
-
-	rove_mp_reader_init(&r, data, len);
-	rc = rove_mp_get_exact_array(&r, 4);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64(&r, &rj->time_ms);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(&r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
-	rj->op_raw = r.p;
-	if (rc == ROVE_OK)
-		rc = get_op(&r, &rj->op);
-	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
-	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
-		rc = ROVE_EPROTO;
-	rj->reason = (uint8_t)reason;
-	return rc;
-}
-
-/* ---- item kinds --------------------------------------------------------
- * What a message's last element holds; the messages' table names one per
- * type. Each kind's reader validates one item (into a scratch copy when
- * the whole message is checked first). */
-
-enum item_kind { ITEM_NONE, ITEM_OP, ITEM_RESULT, ITEM_ENTRY, ITEM_CONFLICT, ITEM_ARG, ITEM_LINE };
-
-/* A string item (an admin argument, a reply line): in place, no NUL. */
-typedef struct str_item {
-	const char *s;
-	uint32_t len;
-} str_item;
-
-static int item_op(rove_mp_reader *r, void *out)
-{
-	return get_op(r, out);
-}
-
-static int item_result(rove_mp_reader *r, void *out)
-{
-	return get_result(r, out);
-}
-
-static int item_entry(rove_mp_reader *r, void *out)
-{
-	return get_entry(r, out);
-}
-
-static int item_conflict(rove_mp_reader *r, void *out)
-{
-	return get_conflict(r, out);
-}
-
-static int item_arg(rove_mp_reader *r, void *out)
-{
-	str_item *it = out;
-
-	return rove_mp_get_text(r, ROVE_MAX_ADMIN_ARG, &it->s, &it->len);
-}
-
-static int item_line(rove_mp_reader *r, void *out)
-{
-	str_item *it = out;
-
-	return rove_mp_get_text(r, ROVE_MAX_STR, &it->s, &it->len);
-}
-
-static const struct item_def {
-	int (*get)(rove_mp_reader *r, void *out);
-	size_t size; /* of what get fills */
-} item_defs[] = {
-	[ITEM_OP] = {item_op, sizeof(rove_op)},
-	[ITEM_RESULT] = {item_result, sizeof(rove_push_result)},
-	[ITEM_ENTRY] = {item_entry, sizeof(rove_entry)},
-	[ITEM_CONFLICT] = {item_conflict, sizeof(rove_conflict)},
-	[ITEM_ARG] = {item_arg, sizeof(str_item)},
-	[ITEM_LINE] = {item_line, sizeof(str_item)},
-};
 
 /* ---- the messages --------------------------------------------------------
  * Each message's encoder and the reader of its head (the elements between
@@ -483,7 +63,7 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	rove_mp_put_u64(&w, seen->ack_seq);
 	put_items(&w, ROVE_MSG_PUSH, n);
 	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
-		put_op(&w, &ops[i]);
+		rove_item_put_op(&w, &ops[i]);
 	return rove_mp_writer_done(&w);
 }
 
@@ -518,7 +98,7 @@ int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, co
 	rove_mp_put_bin(&w, run->b, 16);
 	put_items(&w, ROVE_MSG_PUSH_REPLY, n);
 	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
-		put_result(&w, &res[i]);
+		rove_item_put_result(&w, &res[i]);
 	return rove_mp_writer_done(&w);
 }
 
@@ -746,7 +326,7 @@ struct msg_def {
 	const char *name;   /* as in proto.h's layouts */
 	uint8_t reply;      /* a request: the type of its answer (or ERROR); 0: a reply */
 	uint8_t arity;      /* elements of the message, version and type included */
-	uint8_t items;      /* item_kind of the last element (ITEM_NONE: none) */
+	uint8_t items;      /* rove_item_kind of the last element (ROVE_ITEM_NONE: none) */
 	uint32_t max_items; /* at most this many (more: ROVE_ETOOBIG) */
 	size_t count;       /* where rove_msg keeps how many there are */
 	int (*head)(rove_mp_reader *r, rove_msg *m);
@@ -756,19 +336,19 @@ struct msg_def {
 
 static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 	/* name, reply, arity, items, max_items, count, head */
-	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, ITEM_NONE, 0, 0, head_error},
-	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
-	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
+	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, ROVE_ITEM_NONE, 0, 0, head_error},
+	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
+	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ITEM_NONE, 0, 0, head_pull},
-	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ITEM_ENTRY, ROVE_MAX_PULL_ITEMS, COUNT(pull_reply),
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_PULL_ITEMS, COUNT(pull_reply),
 				 head_pull_reply},
-	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
+	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
 			    head_admin},
 	/* Lines are bounded by the message's size alone. */
-	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
-	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, ITEM_NONE, 0, 0, head_conflicts},
-	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
+	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, ROVE_ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
+	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, ROVE_ITEM_NONE, 0, 0, head_conflicts},
+	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, ROVE_ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
 				      COUNT(conflicts_reply), head_conflicts_reply},
 };
 
@@ -813,7 +393,7 @@ static void put_items(rove_mp_writer *w, int type, uint32_t n)
 {
 	const msg_def *d = msg_def_of((uint64_t)type);
 
-	ROVE_ASSERT(d != NULL && d->items != ITEM_NONE);
+	ROVE_ASSERT(d != NULL && d->items != ROVE_ITEM_NONE);
 	if (n > d->max_items)
 		rove_mp_writer_fail(w, ROVE_ETOOBIG);
 	rove_mp_put_array(w, n);
@@ -856,23 +436,23 @@ static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_item
 		rc = get_auth(&r, &m->auth);
 	if (rc == ROVE_OK && d->head != NULL)
 		rc = d->head(&r, m);
-	if (rc == ROVE_OK && d->items != ITEM_NONE)
+	if (rc == ROVE_OK && d->items != ROVE_ITEM_NONE)
 		rc = rove_mp_get_array(&r, d->max_items, &nitems);
 	if (rc != ROVE_OK)
 		return rc;
 	m->items = r.p;
 	m->end = r.end;
 	m->left = nitems;
-	if (d->items == ITEM_NONE)
+	if (d->items == ROVE_ITEM_NONE)
 		return rove_mp_reader_at_end(&r) ? ROVE_OK : ROVE_EPROTO;
 	*(uint32_t *)((char *)m + d->count) = nitems;
 	if (!check_items)
 		return ROVE_OK; /* rove_msg_next_* validates each; rove_msg_items_end the end */
 	/* Validate every item before anyone acts on the message. */
-	if (nitems > 0 && (scratch = malloc(item_defs[d->items].size)) == NULL)
+	if (nitems > 0 && (scratch = malloc(rove_item_size(d->items))) == NULL)
 		return ROVE_ENOMEM;
 	for (uint32_t i = 0; i < nitems && rc == ROVE_OK; i++)
-		rc = item_defs[d->items].get(&r, scratch);
+		rc = rove_item_get(&r, d->items, scratch);
 	free(scratch);
 	if (rc != ROVE_OK)
 		return rc;
@@ -903,9 +483,9 @@ static int next_item(rove_msg *m, int kind, void *out)
 
 	if (m->left == 0)
 		return ROVE_ENOTFOUND;
-	if (d == NULL || kind == ITEM_NONE || d->items != kind)
+	if (d == NULL || kind == ROVE_ITEM_NONE || d->items != kind)
 		return ROVE_EINVAL;
-	rc = item_defs[kind].get(&r, out);
+	rc = rove_item_get(&r, kind, out);
 	if (rc != ROVE_OK)
 		return rc;
 	m->items = r.p;
@@ -915,29 +495,29 @@ static int next_item(rove_msg *m, int kind, void *out)
 
 int rove_msg_next_op(rove_msg *m, rove_op *op)
 {
-	return next_item(m, ITEM_OP, op);
+	return next_item(m, ROVE_ITEM_OP, op);
 }
 
 int rove_msg_next_entry(rove_msg *m, rove_entry *e)
 {
-	return next_item(m, ITEM_ENTRY, e);
+	return next_item(m, ROVE_ITEM_ENTRY, e);
 }
 
 int rove_msg_next_conflict(rove_msg *m, rove_conflict *c)
 {
-	return next_item(m, ITEM_CONFLICT, c);
+	return next_item(m, ROVE_ITEM_CONFLICT, c);
 }
 
 int rove_msg_next_result(rove_msg *m, rove_push_result *res)
 {
-	return next_item(m, ITEM_RESULT, res);
+	return next_item(m, ROVE_ITEM_RESULT, res);
 }
 
 int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len)
 {
 	const msg_def *d = msg_def_of(m->type);
-	int kind = d != NULL && (d->items == ITEM_ARG || d->items == ITEM_LINE) ? d->items : ITEM_NONE;
-	str_item it;
+	int kind = d != NULL && (d->items == ROVE_ITEM_ARG || d->items == ROVE_ITEM_LINE) ? d->items : ROVE_ITEM_NONE;
+	rove_str_item it;
 	int rc = next_item(m, kind, &it);
 
 	if (rc == ROVE_OK) {
