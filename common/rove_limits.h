@@ -1,5 +1,5 @@
 /*
- * limits.h - every limit rove enforces, in one place, with its reason.
+ * rove_limits.h - every limit rove enforces, in one place, with its reason.
  *
  * Decoders check counts and lengths against these before allocating; the
  * server refuses anything larger with ROVE_ETOOBIG or ROVE_EPROTO.

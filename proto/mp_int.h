@@ -9,8 +9,8 @@
  * the bytes left before anything else is read, so no input makes a
  * decoder allocate by what a header claims.
  *
- * proto.c builds the messages, their items and the stored forms on these;
- * nothing outside proto/ includes this header.
+ * item.c builds the items and the stored forms on these, proto.c the
+ * messages; nothing outside proto/ includes this header.
  */
 #ifndef ROVE_MP_INT_H
 #define ROVE_MP_INT_H
