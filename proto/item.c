@@ -273,6 +273,75 @@ static int get_conflict(rove_mp_reader *r, rove_conflict *c)
 	return rc;
 }
 
+/* ---- reading items by kind ----------------------------------------------
+ * One reader per kind, all of the same shape, so that proto.c's table can
+ * name a message's kind and the decoder read any of them. */
+
+static int item_op(rove_mp_reader *r, void *out)
+{
+	return get_op(r, out);
+}
+
+static int item_result(rove_mp_reader *r, void *out)
+{
+	return get_result(r, out);
+}
+
+static int item_entry(rove_mp_reader *r, void *out)
+{
+	return get_entry(r, out);
+}
+
+static int item_conflict(rove_mp_reader *r, void *out)
+{
+	return get_conflict(r, out);
+}
+
+static int item_arg(rove_mp_reader *r, void *out)
+{
+	rove_str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_ADMIN_ARG, &it->s, &it->len);
+}
+
+static int item_line(rove_mp_reader *r, void *out)
+{
+	rove_str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_STR, &it->s, &it->len);
+}
+
+/* No message carries bare records (an entry wraps them), but the stored
+ * form is read through the same shape of function. */
+static int item_record(rove_mp_reader *r, void *out)
+{
+	return get_record(r, out);
+}
+
+static const struct item_def {
+	int (*get)(rove_mp_reader *r, void *out);
+	size_t size; /* of what get fills */
+} items[] = {
+	[ROVE_ITEM_OP] = {item_op, sizeof(rove_op)},
+	[ROVE_ITEM_RESULT] = {item_result, sizeof(rove_push_result)},
+	[ROVE_ITEM_ENTRY] = {item_entry, sizeof(rove_entry)},
+	[ROVE_ITEM_CONFLICT] = {item_conflict, sizeof(rove_conflict)},
+	[ROVE_ITEM_ARG] = {item_arg, sizeof(rove_str_item)},
+	[ROVE_ITEM_LINE] = {item_line, sizeof(rove_str_item)},
+};
+
+size_t rove_item_size(int kind)
+{
+	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
+	return items[kind].size;
+}
+
+int rove_item_get(rove_mp_reader *r, int kind, void *out)
+{
+	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
+	return items[kind].get(r, out);
+}
+
 /* ---- stored forms: one op, record or refused op ---------------------- */
 
 int rove_enc_op(rove_buf *out, const rove_op *op)
@@ -319,28 +388,27 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
 	return rove_mp_writer_done(&w);
 }
 
-int rove_dec_op(const void *data, size_t len, rove_op *op)
+/* One item that must be all of data (trailing bytes: ROVE_EPROTO). */
+static int get_whole(const void *data, size_t len, int (*get)(rove_mp_reader *r, void *out), void *out)
 {
 	rove_mp_reader r;
 	int rc;
 
 	rove_mp_reader_init(&r, data, len);
-	rc = get_op(&r, op);
+	rc = get(&r, out);
 	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
 		rc = ROVE_EPROTO;
 	return rc;
 }
 
+int rove_dec_op(const void *data, size_t len, rove_op *op)
+{
+	return get_whole(data, len, item_op, op);
+}
+
 int rove_dec_record(const void *data, size_t len, rove_record *rec)
 {
-	rove_mp_reader r;
-	int rc;
-
-	rove_mp_reader_init(&r, data, len);
-	rc = get_record(&r, rec);
-	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
-		rc = ROVE_EPROTO;
-	return rc;
+	return get_whole(data, len, item_record, rec);
 }
 
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
@@ -365,64 +433,4 @@ int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
 		rc = ROVE_EPROTO;
 	rj->reason = (uint8_t)reason;
 	return rc;
-}
-
-/* ---- reading items by kind ---------------------------------------------- */
-
-static int item_op(rove_mp_reader *r, void *out)
-{
-	return get_op(r, out);
-}
-
-static int item_result(rove_mp_reader *r, void *out)
-{
-	return get_result(r, out);
-}
-
-static int item_entry(rove_mp_reader *r, void *out)
-{
-	return get_entry(r, out);
-}
-
-static int item_conflict(rove_mp_reader *r, void *out)
-{
-	return get_conflict(r, out);
-}
-
-static int item_arg(rove_mp_reader *r, void *out)
-{
-	rove_str_item *it = out;
-
-	return rove_mp_get_text(r, ROVE_MAX_ADMIN_ARG, &it->s, &it->len);
-}
-
-static int item_line(rove_mp_reader *r, void *out)
-{
-	rove_str_item *it = out;
-
-	return rove_mp_get_text(r, ROVE_MAX_STR, &it->s, &it->len);
-}
-
-static const struct item_def {
-	int (*get)(rove_mp_reader *r, void *out);
-	size_t size; /* of what get fills */
-} items[] = {
-	[ROVE_ITEM_OP] = {item_op, sizeof(rove_op)},
-	[ROVE_ITEM_RESULT] = {item_result, sizeof(rove_push_result)},
-	[ROVE_ITEM_ENTRY] = {item_entry, sizeof(rove_entry)},
-	[ROVE_ITEM_CONFLICT] = {item_conflict, sizeof(rove_conflict)},
-	[ROVE_ITEM_ARG] = {item_arg, sizeof(rove_str_item)},
-	[ROVE_ITEM_LINE] = {item_line, sizeof(rove_str_item)},
-};
-
-size_t rove_item_size(int kind)
-{
-	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
-	return items[kind].size;
-}
-
-int rove_item_get(rove_mp_reader *r, int kind, void *out)
-{
-	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
-	return items[kind].get(r, out);
 }
