@@ -1,5 +1,5 @@
 /*
- * limits.h - every limit rove enforces, in one place, with its reason.
+ * rove_limits.h - every limit rove enforces, in one place, with its reason.
  *
  * Decoders check counts and lengths against these before allocating; the
  * server refuses anything larger with ROVE_ETOOBIG or ROVE_EPROTO.
@@ -15,6 +15,11 @@
 /* Largest message either side accepts (nng's recv max size is set to it).
  * Big enough for a full pull chunk, small enough to bound memory per ctx. */
 #define ROVE_MAX_MSG_BYTES (8u * 1024u * 1024u)
+
+/* Elements of a message's outer array: the longest message (PULL and
+ * PULL_REPLY, 14) with room to grow; a longer array is refused before
+ * anything in it is read. */
+#define ROVE_MAX_MSG_ARITY 16u
 
 /* Ops in one push; a client with more pending ops sends several batches. */
 #define ROVE_MAX_PUSH_OPS 1000u

@@ -1,1200 +1,462 @@
 #include "proto.h"
 
 #include "err.h"
+#include "item_int.h"
+#include "mp_int.h"
+#include "rove_assert.h"
 
-#include <msgpack.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- buffer ---------------------------------------------------------- */
+/* ---- the messages --------------------------------------------------------
+ * Each message's encoder and the reader of its head (the elements between
+ * the type - or a request's user and token - and the items), in type
+ * order; the table after them ties each type to its layout. */
 
-void rove_buf_init(rove_buf *b)
+typedef struct msg_def msg_def;
+static const msg_def *msg_def_of(uint64_t type);
+static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
+static void put_items(rove_mp_writer *w, int type, uint32_t n);
+
+/* ERROR [2, 1, code, text] */
+
+int rove_enc_error(rove_buf *out, int code, const char *text)
 {
-	b->data = NULL;
-	b->len = 0;
-	b->cap = 0;
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ERROR, NULL);
+	rove_mp_put_u64(&w, code < 0 ? 0 : (uint64_t)code);
+	rove_mp_put_str_max(&w, text, ROVE_MAX_ERRMSG);
+	return rove_mp_writer_done(&w);
 }
 
-void rove_buf_reset(rove_buf *b)
+static int head_error(rove_mp_reader *r, rove_msg *m)
 {
-	b->len = 0;
+	uint64_t v = 0;
+	int rc = rove_mp_get_u64_max(r, ROVE_ERR_COUNT - 1, &v);
+
+	m->u.error.code = (int)v;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
+	return rc;
 }
 
-void rove_buf_free(rove_buf *b)
-{
-	free(b->data);
-	rove_buf_init(b);
-}
-
-int rove_buf_append(rove_buf *b, const void *data, size_t len)
-{
-	if (len > ROVE_MAX_MSG_BYTES || b->len + len > ROVE_MAX_MSG_BYTES)
-		return ROVE_ETOOBIG;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + len)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (p == NULL)
-			return ROVE_ENOMEM;
-		b->data = p;
-		b->cap = cap;
-	}
-	if (len > 0)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ROVE_OK;
-}
-
-/* ---- encoding -------------------------------------------------------- */
-
-typedef struct enc {
-	msgpack_packer pk;
-	int err;
-} enc;
-
-static int enc_write(void *data, const char *buf, size_t len)
-{
-	return rove_buf_append(data, buf, len) == ROVE_OK ? 0 : -1;
-}
-
-static void enc_init(enc *e, rove_buf *out)
-{
-	msgpack_packer_init(&e->pk, out, enc_write);
-	e->err = 0;
-}
-
-static void e_u64(enc *e, uint64_t v)
-{
-	e->err |= msgpack_pack_uint64(&e->pk, v);
-}
-
-static void e_i64(enc *e, int64_t v)
-{
-	e->err |= msgpack_pack_int64(&e->pk, v);
-}
-
-static void e_bool(enc *e, bool v)
-{
-	e->err |= v ? msgpack_pack_true(&e->pk) : msgpack_pack_false(&e->pk);
-}
-
-static void e_array(enc *e, uint32_t n)
-{
-	e->err |= msgpack_pack_array(&e->pk, n);
-}
-
-static void e_strn(enc *e, const char *s, size_t len)
-{
-	e->err |= msgpack_pack_str(&e->pk, len);
-	e->err |= msgpack_pack_str_body(&e->pk, s, len);
-}
-
-static void e_str(enc *e, const char *s)
-{
-	e_strn(e, s, strlen(s));
-}
-
-static void e_bin(enc *e, const void *p, size_t len)
-{
-	e->err |= msgpack_pack_bin(&e->pk, len);
-	e->err |= msgpack_pack_bin_body(&e->pk, p, len);
-}
-
-static void e_value(enc *e, const rove_value *v)
-{
-	switch (v->type) {
-	case ROVE_V_INT:
-		e_i64(e, v->i);
-		break;
-	case ROVE_V_STR:
-		e_strn(e, v->s, v->len);
-		break;
-	default:
-		e->err |= msgpack_pack_nil(&e->pk);
-	}
-}
-
-static int enc_done(enc *e, rove_buf *out, size_t start)
-{
-	if (e->err) {
-		out->len = start; /* leave the buffer as it was */
-		return ROVE_ETOOBIG;
-	}
-	return ROVE_OK;
-}
-
-static void e_request(enc *e, int type, const rove_auth *a, uint32_t nbody)
-{
-	e_array(e, 4 + nbody);
-	e_u64(e, ROVE_PROTO_VERSION);
-	e_u64(e, (uint64_t)type);
-	e_str(e, a->user);
-	e_str(e, a->token);
-}
-
-static void e_reply(enc *e, int type, uint32_t nbody)
-{
-	e_array(e, 2 + nbody);
-	e_u64(e, ROVE_PROTO_VERSION);
-	e_u64(e, (uint64_t)type);
-}
-
-static void e_op(enc *e, const rove_op *op)
-{
-	e_array(e, 9);
-	e_bin(e, op->op_id.b, 16);
-	e_u64(e, op->kind);
-	e_u64(e, op->coll);
-	e_bin(e, op->rid.b, 16);
-	e_u64(e, op->st.hlc.v);
-	e_u64(e, op->st.node);
-	e_u64(e, op->seq);
-	e_str(e, op->author);
-	e_array(e, op->fs.n);
-	for (uint32_t i = 0; i < op->fs.n; i++) {
-		e_array(e, 2);
-		e_str(e, op->fs.f[i].name);
-		e_value(e, &op->fs.f[i].v);
-	}
-}
-
-int rove_enc_op(rove_buf *out, const rove_op *op)
-{
-	size_t start = out->len;
-	enc e;
-
-	enc_init(&e, out);
-	e_op(&e, op);
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_record(rove_buf *out, const rove_record *rec)
-{
-	size_t start = out->len;
-	enc e;
-
-	enc_init(&e, out);
-	e_array(&e, 3);
-	e_u64(&e, rec->coll);
-	e_bin(&e, rec->id.b, 16);
-	e_array(&e, rec->fs.n);
-	for (uint32_t i = 0; i < rec->fs.n; i++) {
-		const rove_field *f = &rec->fs.f[i];
-		e_array(&e, 4);
-		e_str(&e, f->name);
-		e_value(&e, &f->v);
-		e_u64(&e, f->st.hlc.v);
-		e_u64(&e, f->st.node);
-	}
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
-{
-	size_t start = out->len;
-	enc e;
-
-	if (reason < 0 || reason >= ROVE_R_COUNT)
-		return ROVE_EINVAL;
-	enc_init(&e, out);
-	e_array(&e, 4);
-	e_u64(&e, time_ms);
-	e_u64(&e, (uint64_t)reason);
-	e_strn(&e, detail, strnlen(detail, ROVE_MAX_DETAIL));
-	e_op(&e, op);
-	return enc_done(&e, out, start);
-}
+/* PUSH [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]] */
 
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n)
 {
 	static const rove_seen nothing;
-	size_t start = out->len;
-	enc e;
+	rove_mp_writer w;
 
-	if (n > ROVE_MAX_PUSH_OPS)
-		return ROVE_ETOOBIG;
 	if (seen == NULL)
 		seen = &nothing;
-	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PUSH, a, 7);
-	e_bin(&e, replica->b, 16);
-	e_u64(&e, seen->server);
-	e_bin(&e, seen->run.b, 16);
-	e_u64(&e, seen->seq);
-	e_bin(&e, seen->ack_run.b, 16);
-	e_u64(&e, seen->ack_seq);
-	e_array(&e, n);
-	for (uint32_t i = 0; i < n; i++)
-		e_op(&e, &ops[i]);
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH, a);
+	rove_mp_put_bin(&w, replica->b, 16);
+	rove_mp_put_u64(&w, seen->server);
+	rove_mp_put_bin(&w, seen->run.b, 16);
+	rove_mp_put_u64(&w, seen->seq);
+	rove_mp_put_bin(&w, seen->ack_run.b, 16);
+	rove_mp_put_u64(&w, seen->ack_seq);
+	put_items(&w, ROVE_MSG_PUSH, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		rove_item_put_op(&w, &ops[i]);
+	return rove_mp_writer_done(&w);
 }
+
+static int head_push(rove_mp_reader *r, rove_msg *m)
+{
+	rove_seen *s = &m->u.push.seen;
+	int rc = rove_mp_get_uuid(r, &m->u.push.replica);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &s->run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &s->ack_run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &s->ack_seq);
+	return rc;
+}
+
+/* PUSH_REPLY [2, 3, server, run, [result...]] */
 
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n)
 {
-	size_t start = out->len;
-	enc e;
+	rove_mp_writer w;
 
-	if (n > ROVE_MAX_PUSH_OPS)
-		return ROVE_ETOOBIG;
-	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PUSH_REPLY, 3);
-	e_u64(&e, server);
-	e_bin(&e, run->b, 16);
-	e_array(&e, n);
-	for (uint32_t i = 0; i < n; i++) {
-		const rove_push_result *r = &res[i];
-		e_array(&e, 8);
-		e_bin(&e, r->op_id.b, 16);
-		e_u64(&e, r->status);
-		e_bool(&e, r->seen);
-		e_u64(&e, r->seq);
-		e_u64(&e, r->reason);
-		e_str(&e, r->detail);
-		e_u64(&e, r->st.hlc.v);
-		e_u64(&e, r->st.node);
-	}
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH_REPLY, NULL);
+	rove_mp_put_u64(&w, server);
+	rove_mp_put_bin(&w, run->b, 16);
+	put_items(&w, ROVE_MSG_PUSH_REPLY, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		rove_item_put_result(&w, &res[i]);
+	return rove_mp_writer_done(&w);
 }
 
-int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req)
+static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 {
-	size_t start = out->len;
-	enc e;
+	int rc = rove_mp_get_u64(r, &m->u.push_reply.server);
 
-	if (req->snap_keylen > ROVE_MAX_SNAP_KEY)
-		return ROVE_ETOOBIG;
-	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_PULL, a, 10);
-	e_bin(&e, req->replica.b, 16);
-	e_u64(&e, req->cursor);
-	e_u64(&e, req->snap_seq);
-	e_bin(&e, req->snap_key, req->snap_keylen);
-	e_u64(&e, req->epoch);
-	e_u64(&e, req->max_items);
-	e_u64(&e, req->server);
-	e_bin(&e, req->run.b, 16);
-	e_bin(&e, req->ack_run.b, 16);
-	e_u64(&e, req->ack_seq);
-	return enc_done(&e, out, start);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &m->u.push_reply.run);
+	return rc;
 }
+
+/* PULL [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *       server, run, ack_run, ack_seq] */
+
+int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
+{
+	rove_mp_writer w;
+
+	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
+		return ROVE_ETOOBIG;
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PULL, a);
+	rove_mp_put_bin(&w, q->replica.b, 16);
+	rove_mp_put_u64(&w, q->cursor);
+	rove_mp_put_u64(&w, q->snap_seq);
+	rove_mp_put_bin(&w, q->snap_key, q->snap_keylen);
+	rove_mp_put_u64(&w, q->epoch);
+	rove_mp_put_u64(&w, q->max_items);
+	rove_mp_put_u64(&w, q->server);
+	rove_mp_put_bin(&w, q->run.b, 16);
+	rove_mp_put_bin(&w, q->ack_run.b, 16);
+	rove_mp_put_u64(&w, q->ack_seq);
+	return rove_mp_writer_done(&w);
+}
+
+static int get_snap_key(rove_mp_reader *r, uint8_t *key, uint32_t *keylen)
+{
+	const uint8_t *p;
+	int rc = rove_mp_get_bin(r, ROVE_MAX_SNAP_KEY, &p, keylen);
+
+	if (rc == ROVE_OK)
+		memcpy(key, p, *keylen);
+	return rc;
+}
+
+static int head_pull(rove_mp_reader *r, rove_msg *m)
+{
+	rove_pull_req *q = &m->u.pull;
+	uint64_t max = 0;
+	int rc = rove_mp_get_uuid(r, &q->replica);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->cursor);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->snap_seq);
+	if (rc == ROVE_OK)
+		rc = get_snap_key(r, q->snap_key, &q->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->epoch);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, UINT32_MAX, &max);
+	q->max_items = (uint32_t)max;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &q->run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &q->ack_run);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &q->ack_seq);
+	return rc;
+}
+
+/* PULL_REPLY [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *             more, server, run, [entry...]] */
 
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
 {
-	size_t start = out->len;
-	enc e;
+	rove_mp_writer w;
 
-	if (h->snap_keylen > ROVE_MAX_SNAP_KEY || h->n > ROVE_MAX_PULL_ITEMS)
+	if (h->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
-	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_PULL_REPLY, 12);
-	e_str(&e, h->role);
-	e_u64(&e, h->mode);
-	e_u64(&e, h->head);
-	e_u64(&e, h->cursor);
-	e_u64(&e, h->snap_seq);
-	e_bin(&e, h->snap_key, h->snap_keylen);
-	e_u64(&e, h->epoch);
-	e_bool(&e, h->reset);
-	e_bool(&e, h->more);
-	e_u64(&e, h->server);
-	e_bin(&e, h->run.b, 16);
-	e_array(&e, h->n);
-	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
-		e.err = 1;
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PULL_REPLY, NULL);
+	rove_mp_put_str(&w, h->role);
+	rove_mp_put_u64(&w, h->mode);
+	rove_mp_put_u64(&w, h->head);
+	rove_mp_put_u64(&w, h->cursor);
+	rove_mp_put_u64(&w, h->snap_seq);
+	rove_mp_put_bin(&w, h->snap_key, h->snap_keylen);
+	rove_mp_put_u64(&w, h->epoch);
+	rove_mp_put_bool(&w, h->reset);
+	rove_mp_put_bool(&w, h->more);
+	rove_mp_put_u64(&w, h->server);
+	rove_mp_put_bin(&w, h->run.b, 16);
+	put_items(&w, ROVE_MSG_PULL_REPLY, h->n);
+	if (items != NULL)
+		rove_mp_put_raw(&w, items->data, items->len);
+	return rove_mp_writer_done(&w);
 }
 
-int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
+static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
 {
-	size_t start = out->len;
-	enc e;
+	rove_pull_reply *h = &m->u.pull_reply;
+	uint64_t mode = 0;
+	int rc = rove_mp_get_cstr(r, h->role, ROVE_MAX_NAME);
 
-	enc_init(&e, out);
-	e_array(&e, 2);
-	e_u64(&e, ROVE_ENTRY_OP);
-	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
-		e.err = 1;
-	return enc_done(&e, out, start);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &mode);
+	if (rc == ROVE_OK && mode != ROVE_PULL_OPS && mode != ROVE_PULL_SNAPSHOT)
+		rc = ROVE_EPROTO;
+	h->mode = (uint8_t)mode;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->head);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->cursor);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->snap_seq);
+	if (rc == ROVE_OK)
+		rc = get_snap_key(r, h->snap_key, &h->snap_keylen);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->epoch);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &h->reset);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &h->more);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &h->server);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &h->run);
+	return rc;
 }
 
-int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
-{
-	size_t start = out->len;
-	enc e;
-
-	enc_init(&e, out);
-	e_array(&e, 2);
-	e_u64(&e, ROVE_ENTRY_RECORD);
-	if (!e.err && rove_buf_append(out, rec, len) != ROVE_OK)
-		e.err = 1;
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
-{
-	size_t start = out->len;
-	enc e;
-
-	enc_init(&e, out);
-	e_array(&e, 3);
-	e_u64(&e, ROVE_ENTRY_EVICT);
-	e_u64(&e, coll);
-	e_bin(&e, id->b, 16);
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req)
-{
-	size_t start = out->len;
-	enc e;
-
-	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_CONFLICTS, a, 2);
-	e_u64(&e, req->after);
-	e_u64(&e, req->max);
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
-{
-	size_t start = out->len;
-	enc e;
-
-	if (n > ROVE_MAX_PULL_ITEMS)
-		return ROVE_ETOOBIG;
-	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_CONFLICTS_REPLY, 2);
-	e_bool(&e, more);
-	e_array(&e, n);
-	if (!e.err && items != NULL && rove_buf_append(out, items->data, items->len) != ROVE_OK)
-		e.err = 1;
-	return enc_done(&e, out, start);
-}
-
-int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
-			  uint64_t dropped, const void *op, size_t len)
-{
-	size_t start = out->len;
-	size_t dlen = strlen(detail);
-	enc e;
-
-	enc_init(&e, out);
-	e_array(&e, 6);
-	e_u64(&e, n);
-	e_u64(&e, time_ms);
-	e_u64(&e, reason < 0 ? 0 : (uint64_t)reason);
-	e_strn(&e, detail, dlen > ROVE_MAX_DETAIL ? ROVE_MAX_DETAIL : dlen);
-	if (!e.err && rove_buf_append(out, op, len) != ROVE_OK)
-		e.err = 1;
-	e_u64(&e, dropped);
-	return enc_done(&e, out, start);
-}
+/* ADMIN [2, 6, user, token, command, [arg...]] */
 
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
 {
-	size_t start = out->len;
-	enc e;
+	rove_mp_writer w;
 
-	if (nargs > ROVE_MAX_ADMIN_ARGS || strlen(cmd) > ROVE_MAX_NAME)
+	if (strlen(cmd) > ROVE_MAX_NAME)
 		return ROVE_ETOOBIG;
 	for (uint32_t i = 0; i < nargs; i++)
 		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG)
 			return ROVE_ETOOBIG;
-	enc_init(&e, out);
-	e_request(&e, ROVE_MSG_ADMIN, a, 2);
-	e_str(&e, cmd);
-	e_array(&e, nargs);
-	for (uint32_t i = 0; i < nargs; i++)
-		e_str(&e, args[i]);
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ADMIN, a);
+	rove_mp_put_str(&w, cmd);
+	put_items(&w, ROVE_MSG_ADMIN, nargs);
+	for (uint32_t i = 0; i < nargs && w.err == ROVE_OK; i++)
+		rove_mp_put_str(&w, args[i]);
+	return rove_mp_writer_done(&w);
 }
+
+static int head_admin(rove_mp_reader *r, rove_msg *m)
+{
+	return rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
+}
+
+/* ADMIN_REPLY [2, 7, [line...]]: no head. */
 
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
 {
-	size_t start = out->len;
-	enc e;
+	rove_mp_writer w;
 
-	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_ADMIN_REPLY, 1);
-	e_array(&e, n);
-	for (uint32_t i = 0; i < n; i++) {
-		size_t len = strlen(lines[i]);
-		e_strn(&e, lines[i], len > ROVE_MAX_STR ? ROVE_MAX_STR : len);
-	}
-	return enc_done(&e, out, start);
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_ADMIN_REPLY, NULL);
+	put_items(&w, ROVE_MSG_ADMIN_REPLY, n);
+	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
+		rove_mp_put_str_max(&w, lines[i], ROVE_MAX_STR);
+	return rove_mp_writer_done(&w);
 }
 
-int rove_enc_error(rove_buf *out, int code, const char *text)
-{
-	size_t start = out->len;
-	size_t len = strlen(text);
-	enc e;
+/* CONFLICTS [2, 8, user, token, after, max] */
 
-	enc_init(&e, out);
-	e_reply(&e, ROVE_MSG_ERROR, 2);
-	e_u64(&e, code < 0 ? 0 : (uint64_t)code);
-	e_strn(&e, text, len > ROVE_MAX_ERRMSG ? ROVE_MAX_ERRMSG : len);
-	return enc_done(&e, out, start);
+int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *q)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_CONFLICTS, a);
+	rove_mp_put_u64(&w, q->after);
+	rove_mp_put_u64(&w, q->max);
+	return rove_mp_writer_done(&w);
 }
 
-/* ---- strict decoding -------------------------------------------------
- * A reader walks the bytes; every read checks the type byte and that the
- * bytes it needs are there. Containers' counts are checked against the
- * caller's limit before anything else is read. */
-
-typedef struct rd {
-	const uint8_t *p;
-	const uint8_t *end;
-} rd;
-
-static int need(rd *r, size_t n)
+static int head_conflicts(rove_mp_reader *r, rove_msg *m)
 {
-	return (size_t)(r->end - r->p) >= n ? ROVE_OK : ROVE_EPROTO;
-}
+	uint64_t max = 0;
+	int rc = rove_mp_get_u64(r, &m->u.conflicts.after);
 
-static uint64_t be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* Reads a big-endian length of n bytes after the tag byte. */
-static int rd_len(rd *r, int n, uint32_t *out)
-{
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	*out = (uint32_t)be(r->p + 1, n);
-	r->p += 1 + n;
-	return ROVE_OK;
-}
-
-static int rd_u64(rd *r, uint64_t *out)
-{
-	uint8_t t;
-	int n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t <= 0x7f) {
-		*out = t;
-		r->p++;
-		return ROVE_OK;
-	}
-	switch (t) {
-	case 0xcc: n = 1; break;
-	case 0xcd: n = 2; break;
-	case 0xce: n = 4; break;
-	case 0xcf: n = 8; break;
-	default: return ROVE_EPROTO;
-	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	*out = be(r->p + 1, n);
-	r->p += 1 + n;
-	return ROVE_OK;
-}
-
-static int rd_u64_max(rd *r, uint64_t max, uint64_t *out)
-{
-	int rc = rd_u64(r, out);
-
-	if (rc == ROVE_OK && *out > max)
-		return ROVE_EPROTO;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, UINT32_MAX, &max);
+	m->u.conflicts.max = (uint32_t)max;
 	return rc;
 }
 
-static int rd_i64(rd *r, int64_t *out)
-{
-	uint8_t t;
-	int n;
-	uint64_t u;
+/* CONFLICTS_REPLY [2, 9, more, [conflict...]] */
 
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t >= 0xe0) {
-		*out = (int8_t)t;
-		r->p++;
-		return ROVE_OK;
+int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_CONFLICTS_REPLY, NULL);
+	rove_mp_put_bool(&w, more);
+	put_items(&w, ROVE_MSG_CONFLICTS_REPLY, n);
+	if (items != NULL)
+		rove_mp_put_raw(&w, items->data, items->len);
+	return rove_mp_writer_done(&w);
+}
+
+static int head_conflicts_reply(rove_mp_reader *r, rove_msg *m)
+{
+	return rove_mp_get_bool(r, &m->u.conflicts_reply.more);
+}
+
+/* ---- the table of messages ---------------------------------------------
+ * One row per type, indexed by it: the decoder is driven by it (the
+ * message's length, whether user and token follow the type, the head's
+ * reader, the kind and the limit of the items) and the encoders take
+ * their framing and their limit on items from it. */
+
+struct msg_def {
+	const char *name;   /* as in proto.h's layouts */
+	uint8_t reply;      /* a request: the type of its answer (or ERROR); 0: a reply */
+	uint8_t arity;      /* elements of the message, version and type included */
+	uint8_t items;      /* rove_item_kind of the last element (ROVE_ITEM_NONE: none) */
+	uint32_t max_items; /* at most this many (more: ROVE_ETOOBIG) */
+	size_t count;       /* where rove_msg keeps how many there are */
+	int (*head)(rove_mp_reader *r, rove_msg *m);
+};
+
+#define COUNT(member) offsetof(rove_msg, u.member.n)
+
+static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
+	/* name, reply, arity, items, max_items, count, head */
+	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, ROVE_ITEM_NONE, 0, 0, head_error},
+	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
+	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
+				 head_push_reply},
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_PULL_ITEMS, COUNT(pull_reply),
+				 head_pull_reply},
+	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
+			    head_admin},
+	/* Lines are bounded by the message's size alone. */
+	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, ROVE_ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
+	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, ROVE_ITEM_NONE, 0, 0, head_conflicts},
+	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, ROVE_ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
+				      COUNT(conflicts_reply), head_conflicts_reply},
+};
+
+/* The row of type; NULL for a number that is no type. */
+static const msg_def *msg_def_of(uint64_t type)
+{
+	return type <= ROVE_MSG_TYPE_MAX && msgs[type].name != NULL ? &msgs[type] : NULL;
+}
+
+const char *rove_msg_name(int type)
+{
+	const msg_def *d = type < 0 ? NULL : msg_def_of((uint64_t)type);
+
+	return d != NULL ? d->name : "unknown";
+}
+
+int rove_msg_reply(int type)
+{
+	const msg_def *d = type < 0 ? NULL : msg_def_of((uint64_t)type);
+
+	return d != NULL ? d->reply : 0;
+}
+
+/* Begins a message of type: the array of its arity, the version and the
+ * type, then a request's user and token (a is NULL for a reply). */
+static void put_start(rove_mp_writer *w, int type, const rove_auth *a)
+{
+	const msg_def *d = msg_def_of((uint64_t)type);
+
+	ROVE_ASSERT(d != NULL && (d->reply != 0) == (a != NULL));
+	rove_mp_put_array(w, d->arity);
+	rove_mp_put_u64(w, ROVE_PROTO_VERSION);
+	rove_mp_put_u64(w, (uint64_t)type);
+	if (a != NULL) {
+		rove_mp_put_str(w, a->user);
+		rove_mp_put_str(w, a->token);
 	}
-	switch (t) {
-	case 0xd0: n = 1; break;
-	case 0xd1: n = 2; break;
-	case 0xd2: n = 4; break;
-	case 0xd3: n = 8; break;
-	default:
-		if (rd_u64(r, &u) != ROVE_OK || u > INT64_MAX)
-			return ROVE_EPROTO;
-		*out = (int64_t)u;
-		return ROVE_OK;
-	}
-	if (need(r, (size_t)n + 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	u = be(r->p + 1, n);
-	switch (n) {
-	case 1: *out = (int8_t)u; break;
-	case 2: *out = (int16_t)u; break;
-	case 4: *out = (int32_t)u; break;
-	default: *out = (int64_t)u; break;
-	}
-	r->p += 1 + n;
-	return ROVE_OK;
 }
 
-static int rd_bool(rd *r, bool *out)
+/* The header of a message's n items, within the table's limit. */
+static void put_items(rove_mp_writer *w, int type, uint32_t n)
 {
-	if (need(r, 1) != ROVE_OK || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
-		return ROVE_EPROTO;
-	*out = r->p[0] == 0xc3;
-	r->p++;
-	return ROVE_OK;
+	const msg_def *d = msg_def_of((uint64_t)type);
+
+	ROVE_ASSERT(d != NULL && d->items != ROVE_ITEM_NONE);
+	if (n > d->max_items)
+		rove_mp_writer_fail(w, ROVE_ETOOBIG);
+	rove_mp_put_array(w, n);
 }
 
-/* An array header with exactly want elements (want < 0: up to max). */
-static int rd_array(rd *r, uint32_t max, uint32_t *out)
+/* ---- decoding ------------------------------------------------------------ */
+
+static int get_auth(rove_mp_reader *r, rove_auth *a)
 {
-	uint8_t t;
-	uint32_t n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (t >= 0x90 && t <= 0x9f) {
-		n = t & 0x0f;
-		r->p++;
-	} else if (t == 0xdc) {
-		if (rd_len(r, 2, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == 0xdd) {
-		if (rd_len(r, 4, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else {
-		return ROVE_EPROTO;
-	}
-	if (n > max)
-		return ROVE_ETOOBIG;
-	/* Every element takes at least one byte. */
-	if (n > (size_t)(r->end - r->p))
-		return ROVE_EPROTO;
-	*out = n;
-	return ROVE_OK;
-}
-
-static int rd_exact_array(rd *r, uint32_t want)
-{
-	uint32_t n;
-	int rc = rd_array(r, want, &n);
-
-	if (rc != ROVE_OK)
-		return rc == ROVE_ETOOBIG ? ROVE_EPROTO : rc;
-	return n == want ? ROVE_OK : ROVE_EPROTO;
-}
-
-static int rd_raw(rd *r, bool bin, uint32_t max, const char **s, uint32_t *len)
-{
-	uint8_t t;
-	uint32_t n;
-
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	t = r->p[0];
-	if (!bin && t >= 0xa0 && t <= 0xbf) {
-		n = t & 0x1f;
-		r->p++;
-	} else if (t == (bin ? 0xc4 : 0xd9)) {
-		if (rd_len(r, 1, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == (bin ? 0xc5 : 0xda)) {
-		if (rd_len(r, 2, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else if (t == (bin ? 0xc6 : 0xdb)) {
-		if (rd_len(r, 4, &n) != ROVE_OK)
-			return ROVE_EPROTO;
-	} else {
-		return ROVE_EPROTO;
-	}
-	if (n > (size_t)(r->end - r->p))
-		return ROVE_EPROTO;
-	if (n > max)
-		return ROVE_ETOOBIG;
-	*s = (const char *)r->p;
-	*len = n;
-	r->p += n;
-	return ROVE_OK;
-}
-
-/* A string into a fixed buffer: no NUL bytes inside, at most max bytes. */
-static int rd_cstr(rd *r, char *out, uint32_t max)
-{
-	const char *s;
-	uint32_t len;
-	int rc = rd_raw(r, false, max, &s, &len);
-
-	if (rc != ROVE_OK)
-		return rc;
-	if (memchr(s, '\0', len) != NULL)
-		return ROVE_EPROTO;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return ROVE_OK;
-}
-
-static int rd_uuid(rd *r, rove_uuid *id)
-{
-	const char *s;
-	uint32_t len;
-	int rc = rd_raw(r, true, 16, &s, &len);
-
-	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && len != 16))
-		return ROVE_EPROTO;
-	if (rc != ROVE_OK)
-		return rc;
-	memcpy(id->b, s, 16);
-	return ROVE_OK;
-}
-
-static int rd_value(rd *r, rove_value *v)
-{
-	if (need(r, 1) != ROVE_OK)
-		return ROVE_EPROTO;
-	if (r->p[0] == 0xc0) {
-		r->p++;
-		*v = rove_vnull();
-		return ROVE_OK;
-	}
-	if ((r->p[0] >= 0xa0 && r->p[0] <= 0xbf) || (r->p[0] >= 0xd9 && r->p[0] <= 0xdb)) {
-		const char *s;
-		uint32_t len;
-		int rc = rd_raw(r, false, ROVE_MAX_STR, &s, &len);
-		if (rc != ROVE_OK)
-			return rc;
-		*v = rove_vstr(s, len);
-		return ROVE_OK;
-	}
-	v->type = ROVE_V_INT;
-	v->s = NULL;
-	v->len = 0;
-	return rd_i64(r, &v->i);
-}
-
-/* Fields of an op (stamped) or a record (with_stamps: per-field stamp). */
-static int rd_fields(rd *r, rove_fields *fs, bool with_stamps, rove_stamp st)
-{
-	uint32_t n;
-	int rc = rd_array(r, ROVE_MAX_FIELDS, &n);
-
-	if (rc != ROVE_OK)
-		return rc;
-	rove_fields_init(fs);
-	for (uint32_t i = 0; i < n; i++) {
-		char name[ROVE_MAX_FIELD_NAME + 1];
-		rove_value v;
-
-		rc = rd_exact_array(r, with_stamps ? 4 : 2);
-		if (rc == ROVE_OK)
-			rc = rd_cstr(r, name, ROVE_MAX_FIELD_NAME);
-		if (rc == ROVE_OK && name[0] == '\0')
-			rc = ROVE_EPROTO;
-		if (rc == ROVE_OK)
-			rc = rd_value(r, &v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rd_u64(r, &st.hlc.v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rd_u64(r, &st.node);
-		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
-			rc = ROVE_EPROTO; /* a field twice */
-		if (rc == ROVE_OK)
-			rc = rove_fields_set(fs, name, v, st);
-		if (rc != ROVE_OK)
-			return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
-	}
-	return ROVE_OK;
-}
-
-static int rd_op(rd *r, rove_op *op)
-{
-	uint64_t kind, coll;
-	int rc = rd_exact_array(r, 9);
+	int rc = rove_mp_get_cstr(r, a->user, ROVE_MAX_NAME);
 
 	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &op->op_id);
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_OP_KIND_MAX, &kind);
-	if (rc == ROVE_OK && kind == 0)
-		rc = ROVE_EPROTO;
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, 255, &coll);
-	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &op->rid);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->st.hlc.v);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->st.node);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &op->seq);
-	if (rc == ROVE_OK)
-		rc = rd_cstr(r, op->author, ROVE_MAX_NAME);
-	if (rc == ROVE_OK)
-		rc = rd_fields(r, &op->fs, false, op->st);
-	if (rc != ROVE_OK)
-		return rc;
-	op->kind = (uint8_t)kind;
-	op->coll = (uint8_t)coll;
-	return ROVE_OK;
-}
-
-static int rd_record(rd *r, rove_record *rec)
-{
-	uint64_t coll;
-	rove_stamp zero = {{0}, 0};
-	int rc = rd_exact_array(r, 3);
-
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, 255, &coll);
-	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &rec->id);
-	if (rc == ROVE_OK)
-		rc = rd_fields(r, &rec->fs, true, zero);
-	if (rc != ROVE_OK)
-		return rc;
-	rec->coll = (uint8_t)coll;
-	return ROVE_OK;
-}
-
-static int rd_result(rd *r, rove_push_result *res)
-{
-	uint64_t status, reason;
-	int rc = rd_exact_array(r, 8);
-
-	if (rc == ROVE_OK)
-		rc = rd_uuid(r, &res->op_id);
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_PUSH_REJECTED, &status);
-	if (rc == ROVE_OK)
-		rc = rd_bool(r, &res->seen);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->seq);
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rd_cstr(r, res->detail, ROVE_MAX_DETAIL);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->st.hlc.v);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &res->st.node);
-	if (rc != ROVE_OK)
-		return rc;
-	res->status = (uint8_t)status;
-	res->reason = (uint8_t)reason;
-	return ROVE_OK;
-}
-
-int rove_dec_op(const void *data, size_t len, rove_op *op)
-{
-	rd r = {data, (const uint8_t *)data + len};
-	int rc = rd_op(&r, op);
-
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
+		rc = rove_mp_get_cstr(r, a->token, ROVE_TOKEN_HEX);
 	return rc;
-}
-
-int rove_dec_record(const void *data, size_t len, rove_record *rec)
-{
-	rd r = {data, (const uint8_t *)data + len};
-	int rc = rd_record(&r, rec);
-
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
-	return rc;
-}
-
-int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
-{
-	rd r = {data, (const uint8_t *)data + len};
-	uint64_t reason = 0;
-	int rc = rd_exact_array(&r, 4);
-
-	if (rc == ROVE_OK)
-		rc = rd_u64(&r, &rj->time_ms);
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(&r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rd_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
-	rj->op_raw = r.p;
-	if (rc == ROVE_OK)
-		rc = rd_op(&r, &rj->op);
-	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
-	if (rc == ROVE_OK && r.p != r.end)
-		rc = ROVE_EPROTO;
-	rj->reason = (uint8_t)reason;
-	return rc;
-}
-
-static int rd_entry(rd *r, rove_entry *e)
-{
-	uint32_t n;
-	uint64_t tag, coll = 0;
-	int rc = rd_array(r, 3, &n);
-
-	if (rc != ROVE_OK)
-		return ROVE_EPROTO;
-	if (rd_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
-		return ROVE_EPROTO;
-	e->tag = (uint8_t)tag;
-	switch (tag) {
-	case ROVE_ENTRY_OP:
-		if (n != 2)
-			return ROVE_EPROTO;
-		e->raw = r->p;
-		rc = rd_op(r, &e->op);
-		e->rawlen = (size_t)(r->p - e->raw);
-		e->coll = e->op.coll;
-		e->id = e->op.rid;
-		return rc;
-	case ROVE_ENTRY_RECORD:
-		if (n != 2)
-			return ROVE_EPROTO;
-		e->raw = r->p;
-		rc = rd_record(r, &e->rec);
-		e->rawlen = (size_t)(r->p - e->raw);
-		e->coll = e->rec.coll;
-		e->id = e->rec.id;
-		return rc;
-	default:
-		if (n != 3)
-			return ROVE_EPROTO;
-		e->raw = NULL;
-		e->rawlen = 0;
-		rc = rd_u64_max(r, 255, &coll);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &e->id);
-		if (rc == ROVE_OK)
-			e->coll = (uint8_t)coll;
-		return rc;
-	}
-}
-
-/* Five elements from a server that drops no refusals, six since. */
-static int rd_conflict(rd *r, rove_conflict *c)
-{
-	uint64_t reason = 0;
-	uint32_t n = 0;
-	int rc = rd_array(r, 6, &n);
-
-	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && n != 5 && n != 6))
-		rc = ROVE_EPROTO;
-	c->dropped = 0;
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &c->n);
-	if (rc == ROVE_OK)
-		rc = rd_u64(r, &c->time_ms);
-	if (rc == ROVE_OK)
-		rc = rd_u64_max(r, ROVE_R_COUNT - 1, &reason);
-	if (rc == ROVE_OK)
-		rc = rd_cstr(r, c->detail, ROVE_MAX_DETAIL);
-	if (rc == ROVE_OK)
-		rc = rd_op(r, &c->op);
-	if (rc == ROVE_OK && n == 6)
-		rc = rd_u64(r, &c->dropped);
-	c->reason = (uint8_t)reason;
-	return rc;
-}
-
-/* A string item: an admin argument or a reply line; never a NUL. */
-static int rd_line(rd *r, uint32_t max, const char **s, uint32_t *len)
-{
-	int rc = rd_raw(r, false, max, s, len);
-
-	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
-		return ROVE_EPROTO;
-	return rc;
-}
-
-/* Item kinds a message type carries, for the validation pass. */
-enum item_kind { ITEM_NONE, ITEM_OP, ITEM_ENTRY, ITEM_RESULT, ITEM_ARG, ITEM_LINE, ITEM_CONFLICT };
-
-static int rd_item(rd *r, enum item_kind kind, void *scratch)
-{
-	const char *s;
-	uint32_t len;
-
-	switch (kind) {
-	case ITEM_OP:
-		return rd_op(r, scratch);
-	case ITEM_ENTRY:
-		return rd_entry(r, scratch);
-	case ITEM_CONFLICT:
-		return rd_conflict(r, scratch);
-	case ITEM_RESULT:
-		return rd_result(r, scratch);
-	case ITEM_ARG:
-		return rd_line(r, ROVE_MAX_ADMIN_ARG, &s, &len);
-	case ITEM_LINE:
-		return rd_line(r, ROVE_MAX_STR, &s, &len);
-	default:
-		return ROVE_EPROTO;
-	}
-}
-
-static int rd_snap_key(rd *r, uint8_t *key, uint32_t *keylen)
-{
-	const char *s;
-	uint32_t len;
-	int rc = rd_raw(r, true, ROVE_MAX_SNAP_KEY, &s, &len);
-
-	if (rc != ROVE_OK)
-		return rc;
-	memcpy(key, s, len);
-	*keylen = len;
-	return ROVE_OK;
-}
-
-static int rd_auth(rd *r, rove_auth *a)
-{
-	int rc = rd_cstr(r, a->user, ROVE_MAX_NAME);
-
-	if (rc == ROVE_OK)
-		rc = rd_cstr(r, a->token, ROVE_TOKEN_HEX);
-	return rc;
-}
-
-static int decode_body(rd *r, uint32_t nbody, rove_msg *m, enum item_kind *kind, uint32_t *max)
-{
-	uint64_t v = 0;
-	int rc = ROVE_OK;
-
-	switch (m->type) {
-	case ROVE_MSG_PUSH:
-		if (nbody != 9)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.replica);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.server);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.seen.run);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.seq);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push.seen.ack_run);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.push.seen.ack_seq);
-		*kind = ITEM_OP;
-		*max = ROVE_MAX_PUSH_OPS;
-		break;
-	case ROVE_MSG_PUSH_REPLY:
-		if (nbody != 3)
-			return ROVE_EPROTO;
-		rc = rd_u64(r, &m->u.push_reply.server);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &m->u.push_reply.run);
-		*kind = ITEM_RESULT;
-		*max = ROVE_MAX_PUSH_OPS;
-		break;
-	case ROVE_MSG_PULL: {
-		rove_pull_req *q = &m->u.pull;
-		if (nbody != 12)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->replica);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->cursor);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->snap_seq);
-		if (rc == ROVE_OK)
-			rc = rd_snap_key(r, q->snap_key, &q->snap_keylen);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->epoch);
-		if (rc == ROVE_OK)
-			rc = rd_u64_max(r, UINT32_MAX, &v);
-		q->max_items = (uint32_t)v;
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->server);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->run);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &q->ack_run);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &q->ack_seq);
-		*kind = ITEM_NONE;
-		break;
-	}
-	case ROVE_MSG_PULL_REPLY: {
-		rove_pull_reply *h = &m->u.pull_reply;
-		if (nbody != 12)
-			return ROVE_EPROTO;
-		rc = rd_cstr(r, h->role, ROVE_MAX_NAME);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &v);
-		if (rc == ROVE_OK && v != ROVE_PULL_OPS && v != ROVE_PULL_SNAPSHOT)
-			rc = ROVE_EPROTO;
-		h->mode = (uint8_t)v;
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->head);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->cursor);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->snap_seq);
-		if (rc == ROVE_OK)
-			rc = rd_snap_key(r, h->snap_key, &h->snap_keylen);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->epoch);
-		if (rc == ROVE_OK)
-			rc = rd_bool(r, &h->reset);
-		if (rc == ROVE_OK)
-			rc = rd_bool(r, &h->more);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &h->server);
-		if (rc == ROVE_OK)
-			rc = rd_uuid(r, &h->run);
-		*kind = ITEM_ENTRY;
-		*max = ROVE_MAX_PULL_ITEMS;
-		break;
-	}
-	case ROVE_MSG_CONFLICTS:
-		if (nbody != 4)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rd_u64(r, &m->u.conflicts.after);
-		if (rc == ROVE_OK)
-			rc = rd_u64_max(r, UINT32_MAX, &v);
-		m->u.conflicts.max = (uint32_t)v;
-		*kind = ITEM_NONE;
-		break;
-	case ROVE_MSG_CONFLICTS_REPLY:
-		if (nbody != 2)
-			return ROVE_EPROTO;
-		rc = rd_bool(r, &m->u.conflicts_reply.more);
-		*kind = ITEM_CONFLICT;
-		*max = ROVE_MAX_PULL_ITEMS;
-		break;
-	case ROVE_MSG_ADMIN:
-		if (nbody != 4)
-			return ROVE_EPROTO;
-		rc = rd_auth(r, &m->auth);
-		if (rc == ROVE_OK)
-			rc = rd_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
-		*kind = ITEM_ARG;
-		*max = ROVE_MAX_ADMIN_ARGS;
-		break;
-	case ROVE_MSG_ADMIN_REPLY:
-		if (nbody != 1)
-			return ROVE_EPROTO;
-		*kind = ITEM_LINE;
-		*max = UINT32_MAX;
-		break;
-	case ROVE_MSG_ERROR:
-		if (nbody != 2)
-			return ROVE_EPROTO;
-		rc = rd_u64_max(r, ROVE_ERR_COUNT - 1, &v);
-		m->u.error.code = (int)v;
-		if (rc == ROVE_OK)
-			rc = rd_cstr(r, m->u.error.text, ROVE_MAX_ERRMSG);
-		*kind = ITEM_NONE;
-		break;
-	default:
-		return ROVE_EPROTO;
-	}
-	return rc;
-}
-
-/* Where the item count of each type is stored in the union. */
-static uint32_t *item_count(rove_msg *m)
-{
-	switch (m->type) {
-	case ROVE_MSG_PUSH: return &m->u.push.n;
-	case ROVE_MSG_PUSH_REPLY: return &m->u.push_reply.n;
-	case ROVE_MSG_PULL_REPLY: return &m->u.pull_reply.n;
-	case ROVE_MSG_ADMIN: return &m->u.admin.n;
-	case ROVE_MSG_ADMIN_REPLY: return &m->u.admin_reply.n;
-	case ROVE_MSG_CONFLICTS_REPLY: return &m->u.conflicts_reply.n;
-	default: return NULL;
-	}
-}
-
-static enum item_kind msg_item_kind(const rove_msg *m)
-{
-	switch (m->type) {
-	case ROVE_MSG_PUSH: return ITEM_OP;
-	case ROVE_MSG_PUSH_REPLY: return ITEM_RESULT;
-	case ROVE_MSG_PULL_REPLY: return ITEM_ENTRY;
-	case ROVE_MSG_CONFLICTS_REPLY: return ITEM_CONFLICT;
-	case ROVE_MSG_ADMIN: return ITEM_ARG;
-	case ROVE_MSG_ADMIN_REPLY: return ITEM_LINE;
-	default: return ITEM_NONE;
-	}
 }
 
 static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_items)
 {
-	rd r = {data, (const uint8_t *)data + len};
-	uint32_t n, nitems = 0, max = 0;
+	const msg_def *d;
+	rove_mp_reader r;
+	uint32_t n, nitems = 0;
 	uint64_t version, type;
-	enum item_kind kind = ITEM_NONE;
-	union {
-		rove_op op;
-		rove_entry entry;
-		rove_push_result res;
-		rove_conflict conflict;
-	} *scratch = NULL;
-	int rc;
+	void *scratch = NULL;
+	int rc = ROVE_OK;
 
 	memset(m, 0, sizeof(*m));
 	if (len > ROVE_MAX_MSG_BYTES)
 		return ROVE_ETOOBIG;
-	rc = rd_array(&r, 16, &n);
-	if (rc != ROVE_OK)
+	rove_mp_reader_init(&r, data, len);
+	if (rove_mp_get_array(&r, ROVE_MAX_MSG_ARITY, &n) != ROVE_OK || n < 2)
 		return ROVE_EPROTO;
-	if (n < 2)
-		return ROVE_EPROTO;
-	if (rd_u64(&r, &version) != ROVE_OK)
+	if (rove_mp_get_u64(&r, &version) != ROVE_OK)
 		return ROVE_EPROTO;
 	if (version != ROVE_PROTO_VERSION)
 		return ROVE_EVERSION;
-	if (rd_u64_max(&r, ROVE_MSG_TYPE_MAX, &type) != ROVE_OK || type == 0)
+	if (rove_mp_get_u64(&r, &type) != ROVE_OK || (d = msg_def_of(type)) == NULL || n != d->arity)
 		return ROVE_EPROTO;
 	m->type = (uint8_t)type;
-	rc = decode_body(&r, n - 2, m, &kind, &max);
+	if (d->reply != 0)
+		rc = get_auth(&r, &m->auth);
+	if (rc == ROVE_OK && d->head != NULL)
+		rc = d->head(&r, m);
+	if (rc == ROVE_OK && d->items != ROVE_ITEM_NONE)
+		rc = rove_mp_get_array(&r, d->max_items, &nitems);
 	if (rc != ROVE_OK)
 		return rc;
-	if (kind != ITEM_NONE) {
-		rc = rd_array(&r, max, &nitems);
-		if (rc != ROVE_OK)
-			return rc;
-	}
 	m->items = r.p;
 	m->end = r.end;
 	m->left = nitems;
-	if (item_count(m) != NULL)
-		*item_count(m) = nitems;
-	if (!check_items && kind != ITEM_NONE)
-		return ROVE_OK; /* next_item validates each; rove_msg_items_end the end */
+	if (d->items == ROVE_ITEM_NONE)
+		return rove_mp_reader_at_end(&r) ? ROVE_OK : ROVE_EPROTO;
+	*(uint32_t *)((char *)m + d->count) = nitems;
+	if (!check_items)
+		return ROVE_OK; /* rove_msg_next_* validates each; rove_msg_items_end the end */
 	/* Validate every item before anyone acts on the message. */
-	if (nitems > 0 && kind != ITEM_ARG && kind != ITEM_LINE) {
-		scratch = malloc(sizeof(*scratch));
-		if (scratch == NULL)
-			return ROVE_ENOMEM;
-	}
+	if (nitems > 0 && (scratch = malloc(rove_item_size(d->items))) == NULL)
+		return ROVE_ENOMEM;
 	for (uint32_t i = 0; i < nitems && rc == ROVE_OK; i++)
-		rc = rd_item(&r, kind, scratch);
+		rc = rove_item_get(&r, d->items, scratch);
 	free(scratch);
 	if (rc != ROVE_OK)
 		return rc;
-	if (r.p != r.end)
-		return ROVE_EPROTO; /* trailing bytes */
-	return ROVE_OK;
+	return rove_mp_reader_at_end(&r) ? ROVE_OK : ROVE_EPROTO; /* trailing bytes */
 }
 
 int rove_msg_decode(const void *data, size_t len, rove_msg *m)
@@ -1212,16 +474,18 @@ int rove_msg_items_end(const rove_msg *m)
 	return m->left == 0 && m->items == m->end ? ROVE_OK : ROVE_EPROTO;
 }
 
-static int next_item(rove_msg *m, enum item_kind kind, void *out)
+/* The next item of m, which must carry items of kind. */
+static int next_item(rove_msg *m, int kind, void *out)
 {
-	rd r = {m->items, m->end};
+	const msg_def *d = msg_def_of(m->type);
+	rove_mp_reader r = {m->items, m->end};
 	int rc;
 
 	if (m->left == 0)
 		return ROVE_ENOTFOUND;
-	if (msg_item_kind(m) != kind)
+	if (d == NULL || kind == ROVE_ITEM_NONE || d->items != kind)
 		return ROVE_EINVAL;
-	rc = rd_item(&r, kind, out);
+	rc = rove_item_get(&r, kind, out);
 	if (rc != ROVE_OK)
 		return rc;
 	m->items = r.p;
@@ -1231,40 +495,34 @@ static int next_item(rove_msg *m, enum item_kind kind, void *out)
 
 int rove_msg_next_op(rove_msg *m, rove_op *op)
 {
-	return next_item(m, ITEM_OP, op);
+	return next_item(m, ROVE_ITEM_OP, op);
 }
 
 int rove_msg_next_entry(rove_msg *m, rove_entry *e)
 {
-	return next_item(m, ITEM_ENTRY, e);
+	return next_item(m, ROVE_ITEM_ENTRY, e);
 }
 
 int rove_msg_next_conflict(rove_msg *m, rove_conflict *c)
 {
-	return next_item(m, ITEM_CONFLICT, c);
+	return next_item(m, ROVE_ITEM_CONFLICT, c);
 }
 
 int rove_msg_next_result(rove_msg *m, rove_push_result *res)
 {
-	return next_item(m, ITEM_RESULT, res);
+	return next_item(m, ROVE_ITEM_RESULT, res);
 }
 
 int rove_msg_next_str(rove_msg *m, const char **s, uint32_t *len)
 {
-	rd r = {m->items, m->end};
-	int rc;
+	const msg_def *d = msg_def_of(m->type);
+	int kind = d != NULL && (d->items == ROVE_ITEM_ARG || d->items == ROVE_ITEM_LINE) ? d->items : ROVE_ITEM_NONE;
+	rove_str_item it;
+	int rc = next_item(m, kind, &it);
 
-	if (m->left == 0)
-		return ROVE_ENOTFOUND;
-	if (msg_item_kind(m) == ITEM_ARG)
-		rc = rd_line(&r, ROVE_MAX_ADMIN_ARG, s, len);
-	else if (msg_item_kind(m) == ITEM_LINE)
-		rc = rd_line(&r, ROVE_MAX_STR, s, len);
-	else
-		return ROVE_EINVAL;
-	if (rc != ROVE_OK)
-		return rc;
-	m->items = r.p;
-	m->left--;
-	return ROVE_OK;
+	if (rc == ROVE_OK) {
+		*s = it.s;
+		*len = it.len;
+	}
+	return rc;
 }

@@ -4,23 +4,40 @@
  *
  * Every message is one MessagePack array: [version, type, ...]. Requests
  * then carry the user's login and token, then the body. Encoding appends
- * to a rove_buf. Decoding reads the bytes in place (no allocation): it
- * first validates the whole message - version, type, every type, length,
- * count and limit - and only then lets the caller iterate the items, so a
- * handler never acts on half a message. Items of a decoded message point
- * into the caller's buffer, which must outlive the rove_msg.
+ * to a rove_buf. Decoding reads the bytes in place: a decoded message and
+ * its items point into the caller's buffer, which must outlive the
+ * rove_msg, and nothing the caller gets is allocated (the check of a
+ * message's items borrows one scratch item from the heap). It first
+ * validates the whole message - version, type, length, every element's
+ * type, every length, count and limit - and only then lets the caller
+ * iterate the items, so a handler never acts on half a message (but see
+ * rove_msg_decode_lazy).
  *
- *   PUSH         [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
- *   PUSH_REPLY   [2, 3, server, run, [result...]]
- *   PULL         [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                 server, run, ack_run, ack_seq]
- *   PULL_REPLY   [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *                 more, server, run, [entry...]]
- *   ADMIN        [2, 6, user, token, command, [arg...]]
- *   ADMIN_REPLY  [2, 7, [line...]]
- *   CONFLICTS    [2, 8, user, token, after, max]
- *   CONFLICTS_REPLY [2, 9, more, [conflict...]]
- *   ERROR        [2, 1, code, text]
+ * The messages (docs/PROTOCOL.md shows the same table). Each request - a
+ * message with user and token - is answered by the type after it, or by
+ * ERROR when it fails as a whole:
+ *
+ *   1 ERROR            [2, 1, code, text]
+ *   2 PUSH             [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
+ *   3 PUSH_REPLY       [2, 3, server, run, [result...]]
+ *   4 PULL             [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *                       server, run, ack_run, ack_seq]
+ *   5 PULL_REPLY       [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *                       more, server, run, [entry...]]
+ *   6 ADMIN            [2, 6, user, token, command, [arg...]]
+ *   7 ADMIN_REPLY      [2, 7, [line...]]
+ *   8 CONFLICTS        [2, 8, user, token, after, max]
+ *   9 CONFLICTS_REPLY  [2, 9, more, [conflict...]]
+ *
+ * To add a message: give it the next number in rove_msg_type (numbers
+ * never change); write its layout above and in docs/PROTOCOL.md; give it
+ * a struct in rove_msg's union (with n if it carries items); in proto.c
+ * write rove_enc_NAME and the reader of its head beside the others' and
+ * add its row to msgs[] (name, reply, arity, kind of items and their
+ * limit) - a new kind of item goes in item.c. A request is then served
+ * once it has its row in the server's table (server/engine.c, requests[]).
+ * Test it in tests/unit/test_proto.c and give the fuzzers a seed
+ * (tests/fuzz/gen_corpus.c).
  *
  * A server is named by a number fixed when its database is created (its
  * copies and backups keep it): a replica syncs with one server only, and
@@ -50,8 +67,9 @@
 #ifndef ROVE_PROTO_H
 #define ROVE_PROTO_H
 
-#include "rove_limits.h"
+#include "buf.h"
 #include "record.h"
+#include "rove_limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -69,19 +87,6 @@ enum rove_msg_type {
 	ROVE_MSG_CONFLICTS_REPLY = 9,
 	ROVE_MSG_TYPE_MAX = 9
 };
-
-
-/* A growable byte buffer; rove_buf_free releases data. */
-typedef struct rove_buf {
-	char *data;
-	size_t len;
-	size_t cap;
-} rove_buf;
-
-void rove_buf_init(rove_buf *b);
-void rove_buf_reset(rove_buf *b);
-void rove_buf_free(rove_buf *b);
-int rove_buf_append(rove_buf *b, const void *data, size_t len);
 
 /* What a replica has seen of the server's history: up to seq (its cursor,
  * or the snapshot it is taking) in run, and its acknowledged ops up to
@@ -184,7 +189,12 @@ typedef struct rove_rejection {
 	size_t op_rawlen;
 } rove_rejection;
 
-/* Encoders: append one whole message (or one item) to out. */
+/* Encoders append one whole message, or one item or stored form, to out
+ * and return ROVE_OK, or ROVE_ETOOBIG over a limit (a message's size, its
+ * items' count) or ROVE_ENOMEM with out as it was. */
+
+/* The messages, in type order. */
+int rove_enc_error(rove_buf *out, int code, const char *text);
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
@@ -193,23 +203,28 @@ int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, co
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
-/* An op entry from an op's stored encoding (not re-validated: the caller
- * decoded it first); a record entry; an evict entry. */
+int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
+/* Each line is cut to ROVE_MAX_STR bytes. */
+int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
+int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req);
+/* items holds n conflicts (rove_enc_conflict_raw). */
+int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items);
+
+/* Items. An op entry from an op's stored encoding (not re-validated: the
+ * caller decoded it first); a record entry; an evict entry. */
 int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len);
 int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len);
 int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id);
-int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req);
-int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items);
-/* One conflict item, the op given by its stored encoding. */
+/* One conflict item, the op given by its stored encoding; detail is cut
+ * to ROVE_MAX_DETAIL bytes. */
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
 			  uint64_t dropped, const void *op, size_t len);
-int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
-int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
-int rove_enc_error(rove_buf *out, int code, const char *text);
+
+/* The stored forms: an op, a record, a refused op. */
 int rove_enc_op(rove_buf *out, const rove_op *op);
 int rove_enc_record(rove_buf *out, const rove_record *rec);
-/* A stored rejection; detail is cut to ROVE_MAX_DETAIL bytes. ROVE_EINVAL
- * for a reason outside rove_reason (it could not be read back). */
+/* detail is cut to ROVE_MAX_DETAIL bytes. ROVE_EINVAL for a reason
+ * outside rove_reason (it could not be read back). */
 int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op);
 
 /* Stand-alone decoders for one op, record or rejection (the stored forms
@@ -259,9 +274,16 @@ typedef struct rove_msg {
 	uint32_t left;        /* items not yet read */
 } rove_msg;
 
+/* The type's name as in the layouts above ("PULL_REPLY"), for logs and
+ * tools; "unknown" for a number that is no type. */
+const char *rove_msg_name(int type);
+/* The type of the answer to a request of this type (besides ERROR, which
+ * may answer any request); 0 for a reply or a number that is no type. */
+int rove_msg_reply(int type);
+
 /* Validates and decodes; ROVE_EVERSION for another version, ROVE_EPROTO
- * for anything malformed, ROVE_ETOOBIG over a limit. Every item is
- * validated before this returns. */
+ * for anything malformed, ROVE_ETOOBIG over a limit, ROVE_ENOMEM. Every
+ * item is validated before this returns. */
 int rove_msg_decode(const void *data, size_t len, rove_msg *m);
 /* The same, except that the items are validated one by one as
  * rove_msg_next_* reads them (each item once instead of twice, for big
@@ -273,7 +295,8 @@ int rove_msg_decode_lazy(const void *data, size_t len, rove_msg *m);
 /* ROVE_OK when every item was read and nothing follows the last one,
  * else ROVE_EPROTO. */
 int rove_msg_items_end(const rove_msg *m);
-/* Next item; ROVE_ENOTFOUND when none is left. */
+/* Next item; ROVE_ENOTFOUND when none is left, ROVE_EINVAL when the
+ * message carries items of another kind. */
 int rove_msg_next_op(rove_msg *m, rove_op *op);
 int rove_msg_next_entry(rove_msg *m, rove_entry *e);
 int rove_msg_next_conflict(rove_msg *m, rove_conflict *c);

@@ -643,15 +643,8 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 {
 	conflicts_ctx cc;
 	rove_user_scopes *us;
-	rove_verdict v;
-	int rc = rove_policy_may(u, ROVE_ACT_CONFLICTS, &v);
+	int rc;
 
-	if (rc != ROVE_OK)
-		return rc;
-	if (v.reason != ROVE_R_NONE) {
-		rove_engine_error(reply, ROVE_EPERM, v.detail);
-		return ROVE_OK;
-	}
 	memset(&cc, 0, sizeof(cc));
 	cc.e = e;
 	cc.txn = txn;

@@ -104,11 +104,6 @@ static int grow_map(rove_engine *e)
 	return rc;
 }
 
-bool rove_engine_is_write(const rove_msg *m)
-{
-	return m->type == ROVE_MSG_PUSH || m->type == ROVE_MSG_ADMIN;
-}
-
 void rove_engine_error(rove_buf *out, int code, const char *text)
 {
 	rove_buf_reset(out);
@@ -528,6 +523,84 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	return rc;
 }
 
+/* ---- requests ---- */
+
+static int handle_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
+{
+	return rove_pull(e, txn, u, &job->msg.u.pull, &job->reply);
+}
+
+static int handle_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
+{
+	return rove_admin(e, txn, u, &job->msg, &job->reply);
+}
+
+static int handle_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
+{
+	return rove_conflicts(e, txn, u, &job->msg.u.conflicts, &job->reply);
+}
+
+/* Every request the server answers, by type (proto.h's table says which
+ * types are requests; test_engine checks that each has a row here). */
+static const rove_request requests[ROVE_MSG_TYPE_MAX + 1] = {
+	/* write, auth, act, handle */
+	[ROVE_MSG_PUSH] = {true, true, 0, handle_push},
+	[ROVE_MSG_PULL] = {false, true, 0, handle_pull},
+	[ROVE_MSG_ADMIN] = {true, true, 0, handle_admin},
+	[ROVE_MSG_CONFLICTS] = {false, true, ROVE_ACT_CONFLICTS, handle_conflicts},
+};
+
+const rove_request *rove_engine_request(int type)
+{
+	if (type < 0 || type > ROVE_MSG_TYPE_MAX || requests[type].handle == NULL)
+		return NULL;
+	return &requests[type];
+}
+
+const rove_request *rove_engine_accept(rove_job *job, const void *data, size_t len)
+{
+	const rove_request *rq;
+	int rc = rove_msg_decode(data, len, &job->msg);
+
+	if (rc != ROVE_OK) {
+		rove_engine_error(&job->reply, rc,
+				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");
+		return NULL;
+	}
+	rq = rove_engine_request(job->msg.type);
+	if (rq == NULL)
+		rove_engine_error(&job->reply, ROVE_EPROTO, "not a request");
+	return rq;
+}
+
+/* Runs job's request in txn: what its row asks for first - the user's
+ * credentials, the role's right - then its handler. A refusal of the
+ * role is the answer (ROVE_EPERM), not a failure. */
+static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rove_job *job)
+{
+	rove_user u, *user = NULL;
+	rove_verdict v;
+	int rc;
+
+	if (rq->auth) {
+		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
+		if (rc != ROVE_OK)
+			return rc;
+		user = &u;
+	}
+	if (rq->act != 0) {
+		ROVE_ASSERT(user != NULL);
+		rc = rove_policy_may(user, rq->act, &v);
+		if (rc != ROVE_OK)
+			return rc;
+		if (v.reason != ROVE_R_NONE) {
+			rove_engine_error(&job->reply, ROVE_EPERM, v.detail);
+			return ROVE_OK;
+		}
+	}
+	return rq->handle(e, txn, user, job);
+}
+
 /* One attempt at a batch. ROVE_EMAPFULL (nothing written) if the map
  * filled up anywhere; other failures are in the jobs' replies. */
 static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
@@ -540,21 +613,15 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 		rc = rove_store_head(&e->st, txn, &e->head);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rove_job *job = jobs[i];
+		const rove_request *rq = rove_engine_request(job->msg.type);
 		MDB_txn *child = NULL;
-		rove_user u;
 		uint64_t head = e->head; /* back to it if this request is undone */
-		int jrc = rove_db_err(mdb_txn_begin(e->st.env, txn, 0, &child), "begin nested");
+		int jrc = rq != NULL && rq->write ? ROVE_OK : ROVE_EINVAL;
 
 		if (jrc == ROVE_OK)
-			jrc = authenticate(e, child, &job->msg.auth, &job->peer, &u);
-		if (jrc == ROVE_OK) {
-			if (job->msg.type == ROVE_MSG_PUSH)
-				jrc = handle_push(e, child, &u, job);
-			else if (job->msg.type == ROVE_MSG_ADMIN)
-				jrc = rove_admin(e, child, &u, &job->msg, &job->reply);
-			else
-				jrc = ROVE_EINVAL;
-		}
+			jrc = rove_db_err(mdb_txn_begin(e->st.env, txn, 0, &child), "begin nested");
+		if (jrc == ROVE_OK)
+			jrc = run_request(e, child, rq, job);
 		if (jrc == ROVE_OK)
 			jrc = rove_db_err(mdb_txn_commit(child), "commit nested");
 		else if (child != NULL)
@@ -611,21 +678,15 @@ void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 
 void rove_engine_read(rove_engine *e, rove_job *job)
 {
+	const rove_request *rq = rove_engine_request(job->msg.type);
 	MDB_txn *txn = NULL;
-	rove_user u;
-	int rc;
+	int rc = rq != NULL && !rq->write ? ROVE_OK : ROVE_EINVAL;
 
 	pthread_rwlock_rdlock(&e->map);
-	rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
-
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK) {
-		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
-		if (rc == ROVE_OK && job->msg.type == ROVE_MSG_PULL)
-			rc = rove_pull(e, txn, &u, &job->msg.u.pull, &job->reply);
-		else if (rc == ROVE_OK && job->msg.type == ROVE_MSG_CONFLICTS)
-			rc = rove_conflicts(e, txn, &u, &job->msg.u.conflicts, &job->reply);
-		else if (rc == ROVE_OK)
-			rc = ROVE_EINVAL;
+		rc = run_request(e, txn, rq, job);
 		mdb_txn_abort(txn);
 	}
 	pthread_rwlock_unlock(&e->map);

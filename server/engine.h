@@ -1,13 +1,14 @@
 /*
- * engine.h - the server's sync engine: answers push, pull and admin
- * requests against the store.
+ * engine.h - the server's sync engine: answers every request (push,
+ * pull, admin, conflicts) against the store.
  *
  * Generic: it validates, orders and stores ops of any collection and asks
- * the policy module for every decision about users and customers.
- * Writes (push, admin) run in batches: every request of a batch in one
- * LMDB write transaction with one durable commit (group commit), each
- * request in a nested transaction so that one failing request does not
- * undo the others. Reads (pull) run in read transactions, concurrently.
+ * the policy module for every decision about users and customers. One
+ * table (rove_request) says how each type of request is served. Writes
+ * (push, admin) run in batches: every request of a batch in one LMDB
+ * write transaction with one durable commit (group commit), each request
+ * in a nested transaction so that one failing request does not undo the
+ * others. Reads (pull, conflicts) run in read transactions, concurrently.
  */
 #ifndef ROVE_ENGINE_H
 #define ROVE_ENGINE_H
@@ -50,11 +51,35 @@ typedef struct rove_job {
 int rove_engine_open(rove_engine *e, const char *dir);
 void rove_engine_close(rove_engine *e);
 
-/* True for the message types rove_engine_write handles. */
-bool rove_engine_is_write(const rove_msg *m);
-/* Runs write requests in one transaction; fills every job's reply. */
+/* How the server answers one type of request: a row of engine.c's
+ * requests[]. What a row asks for is checked once, before its handler
+ * runs: the user's credentials and, where one type has one rule for
+ * everybody, the user's role (the right to do act). The handler then
+ * answers in txn, filling job->reply; it returns an error only when the
+ * request fails as a whole (the caller answers ERROR with it), a refusal
+ * being an answer. Requests run through rove_engine_write and
+ * rove_engine_read, never by calling a handler. */
+typedef struct rove_request {
+	bool write; /* queued to the writer and run in its group commit, in a
+		     * nested write transaction; else answered at once on
+		     * the receiving thread, in a read transaction */
+	bool auth;  /* needs an authenticated user (else the handler gets NULL) */
+	int act;    /* rove_rules_act the user's role must allow; 0: the
+		     * handler decides (per admin command, per op) */
+	int (*handle)(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job);
+} rove_request;
+
+/* The row for a request of type; NULL for a type the server does not
+ * answer (a reply, a number that is no type). */
+const rove_request *rove_engine_request(int type);
+/* Decodes a request's bytes (which must outlive the job) into job->msg
+ * and returns its row; NULL when job->reply holds the answer already
+ * (malformed bytes, another version, not a request). */
+const rove_request *rove_engine_accept(rove_job *job, const void *data, size_t len);
+/* Runs write requests (rows with write set) in one transaction; fills
+ * every job's reply. */
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n);
-/* Answers a read request; fills job->reply. */
+/* Answers a read request (a row without write); fills job->reply. */
 void rove_engine_read(rove_engine *e, rove_job *job);
 /* Runs the periodic rules (pool recycling) in one write transaction.
  * Call from the writer thread only. */

@@ -44,7 +44,9 @@ bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_
 /* Read path (pull.c). */
 int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply);
 
-/* Admin commands and conflicts (admin.c). */
+/* Admin commands and conflicts (admin.c): the handlers of ADMIN and
+ * CONFLICTS requests (engine.c's requests[], which has checked that u
+ * may list conflicts at all: ROVE_ACT_CONFLICTS). */
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply);
 int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q,
 		   rove_buf *reply);

@@ -164,25 +164,22 @@ static void peer_of(nng_pipe pipe, rove_peer *peer)
 	}
 }
 
+/* A request arrived: writes wait for the writer, reads are answered
+ * here, anything else is answered with the error rove_engine_accept
+ * wrote. */
 static void handle(work *w)
 {
 	rove_job *job = &w->job;
-	int rc = rove_msg_decode(nng_msg_body(w->req), nng_msg_len(w->req), &job->msg);
+	const rove_request *rq = rove_engine_accept(job, nng_msg_body(w->req), nng_msg_len(w->req));
 
 	peer_of(nng_msg_get_pipe(w->req), &job->peer);
-	if (rc != ROVE_OK) {
-		rove_engine_error(&job->reply, rc,
-				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");
-	} else if (job->msg.type != ROVE_MSG_PUSH && job->msg.type != ROVE_MSG_PULL &&
-		   job->msg.type != ROVE_MSG_ADMIN && job->msg.type != ROVE_MSG_CONFLICTS) {
-		rove_engine_error(&job->reply, ROVE_EPROTO, "not a request");
-	} else if (rove_engine_is_write(&job->msg)) {
+	if (rq != NULL && rq->write) {
 		w->state = W_WAIT;
 		enqueue(w->srv, w);
 		return;
-	} else {
-		rove_engine_read(w->srv->e, job);
 	}
+	if (rq != NULL)
+		rove_engine_read(w->srv->e, job);
 	work_send(w);
 }
 

@@ -3,10 +3,12 @@
  * asynchronous I/O, and one writer thread that commits pushes in batches.
  *
  * Each of ROVE_SERVE_CONTEXTS contexts runs a small state machine
- * (receive, handle, send). Pulls are answered on nng's callback threads in
- * read transactions; pushes and admin requests are queued to the writer,
- * which takes everything queued at once and commits it in one transaction
- * before the replies go out: an op is acknowledged only once it is durable.
+ * (receive, handle, send). Reads (pulls, conflicts) are answered on nng's
+ * callback threads in read transactions; writes (pushes, admin requests)
+ * are queued to the writer - the engine's table of requests says which is
+ * which - which takes everything queued at once and commits it in one
+ * transaction before the replies go out: an op is acknowledged only once
+ * it is durable.
  *
  * A guard thread keeps a hostile network from stalling it: it cuts
  * connections that do not read their replies or make no progress, and

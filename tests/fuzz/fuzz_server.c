@@ -163,8 +163,9 @@ static void fail_cleanup(void)
 typedef struct req {
 	uint8_t *bytes; /* the request body, a heap copy of exactly its size */
 	size_t len;
-	int decode_rc;  /* ROVE_OK: job.msg holds it */
-	bool engine;    /* the engine answers (else serve.c's own error) */
+	const rove_request *rq; /* its row: the engine answers (NULL: the reply
+				 * is rove_engine_accept's error) */
+	bool engine;    /* rq != NULL */
 	bool tick;
 	rove_job job;
 	rove_msg orig;  /* the decoded request before the engine ran */
@@ -179,17 +180,9 @@ static void req_init(req *r, const void *body, size_t len, unsigned ident)
 	if (len > 0)
 		memcpy(r->bytes, body, len);
 	r->len = len;
-	r->decode_rc = rove_msg_decode(r->bytes, r->len, &r->job.msg);
-	if (r->decode_rc != ROVE_OK) {
-		rove_engine_error(&r->job.reply, r->decode_rc,
-				  r->decode_rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");
+	r->rq = rove_engine_accept(&r->job, r->bytes, r->len);
+	if (r->rq == NULL)
 		return;
-	}
-	if (r->job.msg.type != ROVE_MSG_PUSH && r->job.msg.type != ROVE_MSG_PULL &&
-	    r->job.msg.type != ROVE_MSG_ADMIN && r->job.msg.type != ROVE_MSG_CONFLICTS) {
-		rove_engine_error(&r->job.reply, ROVE_EPROTO, "not a request");
-		return;
-	}
 	ident %= FZ_NIDENT;
 	/* The identities come from one address, requests with their own
 	 * credentials from another: failed logins lock out their address
@@ -240,13 +233,11 @@ static void check_push_reply(const req *r, rove_msg *m)
 /* One line about a request and its (decoded) reply. */
 static void describe(const req *r, const rove_msg *reply)
 {
-	static const char *const types[] = {"?", "ERROR", "PUSH", "PUSH_REPLY", "PULL", "PULL_REPLY",
-					    "ADMIN", "ADMIN_REPLY", "CONFLICTS", "CONFLICTS_REPLY"};
 	rove_msg m = *reply;
 	rove_push_result res;
 
-	fprintf(stderr, "fuzz_server: %s as '%s' -> %s", r->engine ? types[r->orig.type] : "(not a request)",
-		r->engine ? r->orig.auth.user : "", types[reply->type]);
+	fprintf(stderr, "fuzz_server: %s as '%s' -> %s", r->engine ? rove_msg_name(r->orig.type) : "(not a request)",
+		r->engine ? r->orig.auth.user : "", rove_msg_name(reply->type));
 	if (m.type == ROVE_MSG_ERROR)
 		fprintf(stderr, " %s: %s", rove_strerror(m.u.error.code), m.u.error.text);
 	else if (m.type == ROVE_MSG_PUSH_REPLY)
@@ -337,7 +328,7 @@ static void run_reqs(req *reqs, size_t n)
 	size_t nb = 0;
 
 	for (size_t i = 0; i <= n; i++) {
-		bool write = i < n && reqs[i].engine && rove_engine_is_write(&reqs[i].job.msg);
+		bool write = i < n && reqs[i].engine && reqs[i].rq->write;
 		if (nb > 0 && !write) {
 			rove_engine_write(&eng, batch, nb);
 			for (size_t k = 0; k < nb; k++)
@@ -1137,8 +1128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rc = build_admin(&r, a, &b);
 			if (rc == ROVE_OK) {
 				req_init(&reqs[nreq], b.data, b.len, ident);
-				/* What the encoders write, the decoder takes. */
-				CHECK(reqs[nreq].decode_rc == ROVE_OK);
+				/* What the encoders write, the engine takes. */
+				CHECK(reqs[nreq].engine);
 				nreq++;
 			}
 			rove_buf_free(&b);

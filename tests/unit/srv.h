@@ -125,16 +125,15 @@ static inline int srv_call(srv *s, const rove_buf *req, rove_buf *reply, rove_ms
 {
 	rove_job job;
 	rove_job *jobs[1] = {&job};
+	const rove_request *rq;
 	int rc;
 
 	memset(&job, 0, sizeof(job));
 	rove_buf_init(&job.reply);
-	rc = rove_msg_decode(req->data, req->len, &job.msg);
-	if (rc != ROVE_OK)
-		return rc;
-	if (rove_engine_is_write(&job.msg))
+	rq = rove_engine_accept(&job, req->data, req->len);
+	if (rq != NULL && rq->write)
 		rove_engine_write(&s->e, jobs, 1);
-	else
+	else if (rq != NULL)
 		rove_engine_read(&s->e, &job);
 	*reply = job.reply;
 	rc = rove_msg_decode(reply->data, reply->len, m);

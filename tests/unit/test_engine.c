@@ -1,7 +1,8 @@
 /*
- * test_engine.c - the engine on a real server database: a storage error is
- * never answered as a refusal, the server's clock never goes back across
- * restarts, and the refused ops kept per user stay bounded.
+ * test_engine.c - the engine on a real server database: every request
+ * has its row in the request table and is checked by it, a storage error
+ * is never answered as a refusal, the server's clock never goes back
+ * across restarts, and the refused ops kept per user stay bounded.
  */
 #include "check.h"
 #include "srv.h"
@@ -324,8 +325,77 @@ static void test_dropped_refusals_noted(void)
 	srv_free(s);
 }
 
+/* ---- the request table ---- */
+
+/* The bytes of buf with its type (the message's second byte) set to type. */
+static int call_as(srv *s, const rove_buf *buf, int type)
+{
+	rove_buf req, reply;
+	rove_msg m;
+	int rc;
+
+	rove_buf_init(&req);
+	rove_buf_init(&reply);
+	CHECK_EQ_INT(rove_buf_append(&req, buf->data, buf->len), ROVE_OK);
+	req.data[2] = (char)type;
+	rc = srv_call(s, &req, &reply, &m);
+	rove_buf_free(&req);
+	rove_buf_free(&reply);
+	return rc;
+}
+
+static void test_request_table(void)
+{
+	srv *s = world();
+	rove_conflicts_req q = {0, 10};
+	rove_auth a;
+	rove_buf req;
+	rove_job job;
+
+	/* Every request of proto's table, and nothing else, has a row; a
+	 * rule on the role needs a user to apply to. */
+	for (int t = -1; t <= ROVE_MSG_TYPE_MAX + 1; t++) {
+		const rove_request *rq = rove_engine_request(t);
+		CHECK_EQ_INT(rq != NULL, rove_msg_reply(t) != 0);
+		if (rq != NULL)
+			CHECK(rq->handle != NULL && (rq->act == 0 || rq->auth));
+	}
+	CHECK(rove_engine_request(ROVE_MSG_PUSH)->write && rove_engine_request(ROVE_MSG_ADMIN)->write);
+	CHECK(!rove_engine_request(ROVE_MSG_PULL)->write && !rove_engine_request(ROVE_MSG_CONFLICTS)->write);
+
+	/* What is not a request is answered before any handler runs. */
+	memset(&job, 0, sizeof(job));
+	rove_buf_init(&job.reply);
+	CHECK(rove_engine_accept(&job, "\x93\x02\x07\x90", 4) == NULL); /* an ADMIN_REPLY */
+	CHECK(rove_engine_accept(&job, "\x93\x03\x07\x90", 4) == NULL); /* another version */
+	CHECK(rove_engine_accept(&job, "\xc1", 1) == NULL);
+	rove_buf_free(&job.reply);
+
+	/* The role's right is checked by the table: a rep may not list
+	 * conflicts, a manager may; sent as another request's type the same
+	 * bytes are refused whole. */
+	srv_auth(s, "carl", &a);
+	rove_buf_init(&req);
+	CHECK_EQ_INT(rove_enc_conflicts(&req, &a, &q), ROVE_OK);
+	CHECK_EQ_INT(call_as(s, &req, ROVE_MSG_CONFLICTS), ROVE_EPERM);
+	CHECK_EQ_INT(call_as(s, &req, ROVE_MSG_CONFLICTS_REPLY), ROVE_EPROTO);
+	CHECK_EQ_INT(call_as(s, &req, ROVE_MSG_ADMIN), ROVE_EPROTO);
+	rove_buf_reset(&req);
+	srv_auth(s, "mike", &a);
+	CHECK_EQ_INT(rove_enc_conflicts(&req, &a, &q), ROVE_OK);
+	CHECK_EQ_INT(call_as(s, &req, ROVE_MSG_CONFLICTS), ROVE_OK);
+	/* A wrong token fails before the rule on the role is asked. */
+	a.token[0] = a.token[0] == 'a' ? 'b' : 'a';
+	rove_buf_reset(&req);
+	CHECK_EQ_INT(rove_enc_conflicts(&req, &a, &q), ROVE_OK);
+	CHECK_EQ_INT(call_as(s, &req, ROVE_MSG_CONFLICTS), ROVE_EAUTH);
+	rove_buf_free(&req);
+	srv_free(s);
+}
+
 int main(void)
 {
+	test_request_table();
 	test_refusal_is_not_error();
 	test_clock_survives_restart();
 	test_unset_clock_restamped();

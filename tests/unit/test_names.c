@@ -2,13 +2,15 @@
  * test_names.c - every number that goes on the wire or to disk has a name
  * (and errors a message), and no two share one.
  *
- * Errors, refusal reasons, roles, op kinds and collections are numbered
+ * Errors, refusal reasons, roles, op kinds, collections and message
+ * types are numbered
  * explicitly in their headers and never renumbered; tests and tools
  * compare their names. A code added without a name, or a name given
  * twice, fails here.
  */
 #include "check.h"
 #include "err.h"
+#include "proto.h"
 #include "record.h"
 #include "schema.h"
 
@@ -81,5 +83,24 @@ int main(void)
 	}
 	distinct("collections", names, n);
 	CHECK_EQ_INT(n, ROVE_COLL_NOTICE);
+
+	/* Message types, the second element of every message: each has a
+	 * name, and each request (a type with a reply) is answered by the
+	 * type after it, a reply of its own. */
+	for (n = 0; n < ROVE_MSG_TYPE_MAX; n++) {
+		int type = ROVE_MSG_ERROR + n, reply = rove_msg_reply(type);
+		names[n] = rove_msg_name(type);
+		if (reply != 0) {
+			CHECK_EQ_INT(reply, type + 1);
+			CHECK_EQ_INT(rove_msg_reply(reply), 0);
+		}
+	}
+	distinct("message types", names, n);
+	CHECK(strcmp(rove_msg_name(ROVE_MSG_PULL_REPLY), "PULL_REPLY") == 0);
+	CHECK_EQ_INT(rove_msg_reply(ROVE_MSG_ERROR), 0);
+	CHECK_EQ_INT(rove_msg_reply(ROVE_MSG_PUSH), ROVE_MSG_PUSH_REPLY);
+	CHECK(strcmp(rove_msg_name(0), "unknown") == 0);
+	CHECK(strcmp(rove_msg_name(ROVE_MSG_TYPE_MAX + 1), "unknown") == 0);
+	CHECK(strcmp(rove_msg_name(-1), "unknown") == 0);
 	return check_done("test_names");
 }

@@ -1,0 +1,436 @@
+#include "item_int.h"
+
+#include "err.h"
+#include "rove_assert.h"
+
+#include <string.h>
+
+/* ---- ops and records --------------------------------------------------- */
+
+void rove_item_put_op(rove_mp_writer *w, const rove_op *op)
+{
+	rove_mp_put_array(w, 9);
+	rove_mp_put_bin(w, op->op_id.b, 16);
+	rove_mp_put_u64(w, op->kind);
+	rove_mp_put_u64(w, op->coll);
+	rove_mp_put_bin(w, op->rid.b, 16);
+	rove_mp_put_u64(w, op->st.hlc.v);
+	rove_mp_put_u64(w, op->st.node);
+	rove_mp_put_u64(w, op->seq);
+	rove_mp_put_str(w, op->author);
+	rove_mp_put_array(w, op->fs.n);
+	for (uint32_t i = 0; i < op->fs.n; i++) {
+		rove_mp_put_array(w, 2);
+		rove_mp_put_str(w, op->fs.f[i].name);
+		rove_mp_put_value(w, &op->fs.f[i].v);
+	}
+}
+
+/* Fields of an op (stamped st) or a record (with_stamps: per-field stamp). */
+static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
+{
+	uint32_t n;
+	int rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_fields_init(fs);
+	for (uint32_t i = 0; i < n; i++) {
+		char name[ROVE_MAX_FIELD_NAME + 1];
+		rove_value v;
+
+		rc = rove_mp_get_exact_array(r, with_stamps ? 4 : 2);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_cstr(r, name, ROVE_MAX_FIELD_NAME);
+		if (rc == ROVE_OK && name[0] == '\0')
+			rc = ROVE_EPROTO;
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_value(r, &v);
+		if (rc == ROVE_OK && with_stamps)
+			rc = rove_mp_get_u64(r, &st.hlc.v);
+		if (rc == ROVE_OK && with_stamps)
+			rc = rove_mp_get_u64(r, &st.node);
+		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
+			rc = ROVE_EPROTO; /* a field twice */
+		if (rc == ROVE_OK)
+			rc = rove_fields_set(fs, name, v, st);
+		if (rc != ROVE_OK)
+			return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
+	}
+	return ROVE_OK;
+}
+
+static int get_op(rove_mp_reader *r, rove_op *op)
+{
+	uint64_t kind, coll;
+	int rc = rove_mp_get_exact_array(r, 9);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &op->op_id);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, ROVE_OP_KIND_MAX, &kind);
+	if (rc == ROVE_OK && kind == 0)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, 255, &coll);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &op->rid);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &op->st.hlc.v);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &op->st.node);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &op->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(r, op->author, ROVE_MAX_NAME);
+	if (rc == ROVE_OK)
+		rc = get_fields(r, &op->fs, false, op->st);
+	if (rc != ROVE_OK)
+		return rc;
+	op->kind = (uint8_t)kind;
+	op->coll = (uint8_t)coll;
+	return ROVE_OK;
+}
+
+static int get_record(rove_mp_reader *r, rove_record *rec)
+{
+	uint64_t coll;
+	rove_stamp zero = {{0}, 0};
+	int rc = rove_mp_get_exact_array(r, 3);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, 255, &coll);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &rec->id);
+	if (rc == ROVE_OK)
+		rc = get_fields(r, &rec->fs, true, zero);
+	if (rc != ROVE_OK)
+		return rc;
+	rec->coll = (uint8_t)coll;
+	return ROVE_OK;
+}
+
+/* ---- results, entries and conflicts ------------------------------------ */
+
+void rove_item_put_result(rove_mp_writer *w, const rove_push_result *r)
+{
+	rove_mp_put_array(w, 8);
+	rove_mp_put_bin(w, r->op_id.b, 16);
+	rove_mp_put_u64(w, r->status);
+	rove_mp_put_bool(w, r->seen);
+	rove_mp_put_u64(w, r->seq);
+	rove_mp_put_u64(w, r->reason);
+	rove_mp_put_str(w, r->detail);
+	rove_mp_put_u64(w, r->st.hlc.v);
+	rove_mp_put_u64(w, r->st.node);
+}
+
+static int get_result(rove_mp_reader *r, rove_push_result *res)
+{
+	uint64_t status, reason;
+	int rc = rove_mp_get_exact_array(r, 8);
+
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(r, &res->op_id);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, ROVE_PUSH_REJECTED, &status);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &res->seen);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &res->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(r, res->detail, ROVE_MAX_DETAIL);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &res->st.hlc.v);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &res->st.node);
+	if (rc != ROVE_OK)
+		return rc;
+	res->status = (uint8_t)status;
+	res->reason = (uint8_t)reason;
+	return ROVE_OK;
+}
+
+/* An op or record entry: its tag, then the item as stored. */
+static int put_entry_raw(rove_buf *out, int tag, const void *item, size_t len)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 2);
+	rove_mp_put_u64(&w, (uint64_t)tag);
+	rove_mp_put_raw(&w, item, len);
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len)
+{
+	return put_entry_raw(out, ROVE_ENTRY_OP, op, len);
+}
+
+int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len)
+{
+	return put_entry_raw(out, ROVE_ENTRY_RECORD, rec, len);
+}
+
+int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 3);
+	rove_mp_put_u64(&w, ROVE_ENTRY_EVICT);
+	rove_mp_put_u64(&w, coll);
+	rove_mp_put_bin(&w, id->b, 16);
+	return rove_mp_writer_done(&w);
+}
+
+static int get_entry(rove_mp_reader *r, rove_entry *e)
+{
+	uint32_t n;
+	uint64_t tag, coll = 0;
+	int rc = rove_mp_get_array(r, 3, &n);
+
+	if (rc != ROVE_OK)
+		return ROVE_EPROTO;
+	if (rove_mp_get_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
+		return ROVE_EPROTO;
+	e->tag = (uint8_t)tag;
+	switch (tag) {
+	case ROVE_ENTRY_OP:
+		if (n != 2)
+			return ROVE_EPROTO;
+		e->raw = r->p;
+		rc = get_op(r, &e->op);
+		e->rawlen = (size_t)(r->p - e->raw);
+		e->coll = e->op.coll;
+		e->id = e->op.rid;
+		return rc;
+	case ROVE_ENTRY_RECORD:
+		if (n != 2)
+			return ROVE_EPROTO;
+		e->raw = r->p;
+		rc = get_record(r, &e->rec);
+		e->rawlen = (size_t)(r->p - e->raw);
+		e->coll = e->rec.coll;
+		e->id = e->rec.id;
+		return rc;
+	default:
+		if (n != 3)
+			return ROVE_EPROTO;
+		e->raw = NULL;
+		e->rawlen = 0;
+		rc = rove_mp_get_u64_max(r, 255, &coll);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_uuid(r, &e->id);
+		if (rc == ROVE_OK)
+			e->coll = (uint8_t)coll;
+		return rc;
+	}
+}
+
+int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
+			  uint64_t dropped, const void *op, size_t len)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 6);
+	rove_mp_put_u64(&w, n);
+	rove_mp_put_u64(&w, time_ms);
+	rove_mp_put_u64(&w, reason < 0 ? 0 : (uint64_t)reason);
+	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
+	rove_mp_put_raw(&w, op, len);
+	rove_mp_put_u64(&w, dropped);
+	return rove_mp_writer_done(&w);
+}
+
+/* Five elements from a server that drops no refusals, six since. */
+static int get_conflict(rove_mp_reader *r, rove_conflict *c)
+{
+	uint64_t reason = 0;
+	uint32_t n = 0;
+	int rc = rove_mp_get_array(r, 6, &n);
+
+	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && n != 5 && n != 6))
+		rc = ROVE_EPROTO;
+	c->dropped = 0;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &c->n);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(r, &c->time_ms);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(r, c->detail, ROVE_MAX_DETAIL);
+	if (rc == ROVE_OK)
+		rc = get_op(r, &c->op);
+	if (rc == ROVE_OK && n == 6)
+		rc = rove_mp_get_u64(r, &c->dropped);
+	c->reason = (uint8_t)reason;
+	return rc;
+}
+
+/* ---- reading items by kind ----------------------------------------------
+ * One reader per kind, all of the same shape, so that proto.c's table can
+ * name a message's kind and the decoder read any of them. */
+
+static int item_op(rove_mp_reader *r, void *out)
+{
+	return get_op(r, out);
+}
+
+static int item_result(rove_mp_reader *r, void *out)
+{
+	return get_result(r, out);
+}
+
+static int item_entry(rove_mp_reader *r, void *out)
+{
+	return get_entry(r, out);
+}
+
+static int item_conflict(rove_mp_reader *r, void *out)
+{
+	return get_conflict(r, out);
+}
+
+static int item_arg(rove_mp_reader *r, void *out)
+{
+	rove_str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_ADMIN_ARG, &it->s, &it->len);
+}
+
+static int item_line(rove_mp_reader *r, void *out)
+{
+	rove_str_item *it = out;
+
+	return rove_mp_get_text(r, ROVE_MAX_STR, &it->s, &it->len);
+}
+
+/* No message carries bare records (an entry wraps them), but the stored
+ * form is read through the same shape of function. */
+static int item_record(rove_mp_reader *r, void *out)
+{
+	return get_record(r, out);
+}
+
+static const struct item_def {
+	int (*get)(rove_mp_reader *r, void *out);
+	size_t size; /* of what get fills */
+} items[] = {
+	[ROVE_ITEM_OP] = {item_op, sizeof(rove_op)},
+	[ROVE_ITEM_RESULT] = {item_result, sizeof(rove_push_result)},
+	[ROVE_ITEM_ENTRY] = {item_entry, sizeof(rove_entry)},
+	[ROVE_ITEM_CONFLICT] = {item_conflict, sizeof(rove_conflict)},
+	[ROVE_ITEM_ARG] = {item_arg, sizeof(rove_str_item)},
+	[ROVE_ITEM_LINE] = {item_line, sizeof(rove_str_item)},
+};
+
+size_t rove_item_size(int kind)
+{
+	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
+	return items[kind].size;
+}
+
+int rove_item_get(rove_mp_reader *r, int kind, void *out)
+{
+	ROVE_ASSERT(kind > ROVE_ITEM_NONE && kind < ROVE_ITEM_KINDS);
+	return items[kind].get(r, out);
+}
+
+/* ---- stored forms: one op, record or refused op ---------------------- */
+
+int rove_enc_op(rove_buf *out, const rove_op *op)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_item_put_op(&w, op);
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_record(rove_buf *out, const rove_record *rec)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 3);
+	rove_mp_put_u64(&w, rec->coll);
+	rove_mp_put_bin(&w, rec->id.b, 16);
+	rove_mp_put_array(&w, rec->fs.n);
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field *f = &rec->fs.f[i];
+		rove_mp_put_array(&w, 4);
+		rove_mp_put_str(&w, f->name);
+		rove_mp_put_value(&w, &f->v);
+		rove_mp_put_u64(&w, f->st.hlc.v);
+		rove_mp_put_u64(&w, f->st.node);
+	}
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *detail, const rove_op *op)
+{
+	rove_mp_writer w;
+
+	if (reason < 0 || reason >= ROVE_R_COUNT)
+		return ROVE_EINVAL;
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 4);
+	rove_mp_put_u64(&w, time_ms);
+	rove_mp_put_u64(&w, (uint64_t)reason);
+	rove_mp_put_str_max(&w, detail, ROVE_MAX_DETAIL);
+	rove_item_put_op(&w, op);
+	return rove_mp_writer_done(&w);
+}
+
+/* One item that must be all of data (trailing bytes: ROVE_EPROTO). */
+static int get_whole(const void *data, size_t len, int (*get)(rove_mp_reader *r, void *out), void *out)
+{
+	rove_mp_reader r;
+	int rc;
+
+	rove_mp_reader_init(&r, data, len);
+	rc = get(&r, out);
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	return rc;
+}
+
+int rove_dec_op(const void *data, size_t len, rove_op *op)
+{
+	return get_whole(data, len, item_op, op);
+}
+
+int rove_dec_record(const void *data, size_t len, rove_record *rec)
+{
+	return get_whole(data, len, item_record, rec);
+}
+
+int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)
+{
+	rove_mp_reader r;
+	uint64_t reason = 0;
+	int rc;
+
+	rove_mp_reader_init(&r, data, len);
+	rc = rove_mp_get_exact_array(&r, 4);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &rj->time_ms);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, ROVE_R_COUNT - 1, &reason);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(&r, rj->detail, ROVE_MAX_DETAIL);
+	rj->op_raw = r.p;
+	if (rc == ROVE_OK)
+		rc = get_op(&r, &rj->op);
+	rj->op_rawlen = (size_t)(r.p - rj->op_raw);
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	rj->reason = (uint8_t)reason;
+	return rc;
+}

@@ -1,0 +1,391 @@
+#include "mp_int.h"
+
+#include "err.h"
+#include "rove_limits.h"
+
+#include <string.h>
+
+/* ---- writing --------------------------------------------------------- */
+
+/* msgpack-c's write callback: appends to the writer's buffer and keeps the
+ * first error (ROVE_ETOOBIG past a message's size, ROVE_ENOMEM). */
+static int mp_write(void *data, const char *buf, size_t len)
+{
+	rove_mp_writer *w = data;
+	int rc;
+
+	if (w->err != ROVE_OK)
+		return -1;
+	rc = rove_buf_append(w->out, buf, len);
+	if (rc != ROVE_OK)
+		w->err = rc;
+	return rc == ROVE_OK ? 0 : -1;
+}
+
+/* msgpack-c fails only when mp_write does, which has kept the error; any
+ * other failure counts as too big. */
+static void packed(rove_mp_writer *w, int rv)
+{
+	if (rv != 0)
+		rove_mp_writer_fail(w, ROVE_ETOOBIG);
+}
+
+void rove_mp_writer_init(rove_mp_writer *w, rove_buf *out)
+{
+	msgpack_packer_init(&w->pk, w, mp_write);
+	w->out = out;
+	w->start = out->len;
+	w->err = ROVE_OK;
+}
+
+void rove_mp_writer_fail(rove_mp_writer *w, int err)
+{
+	if (w->err == ROVE_OK)
+		w->err = err;
+}
+
+int rove_mp_writer_done(rove_mp_writer *w)
+{
+	if (w->err != ROVE_OK)
+		w->out->len = w->start; /* leave the buffer as it was */
+	return w->err;
+}
+
+void rove_mp_put_u64(rove_mp_writer *w, uint64_t v)
+{
+	packed(w, msgpack_pack_uint64(&w->pk, v));
+}
+
+void rove_mp_put_i64(rove_mp_writer *w, int64_t v)
+{
+	packed(w, msgpack_pack_int64(&w->pk, v));
+}
+
+void rove_mp_put_bool(rove_mp_writer *w, bool v)
+{
+	packed(w, v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
+}
+
+void rove_mp_put_nil(rove_mp_writer *w)
+{
+	packed(w, msgpack_pack_nil(&w->pk));
+}
+
+void rove_mp_put_array(rove_mp_writer *w, uint32_t n)
+{
+	packed(w, msgpack_pack_array(&w->pk, n));
+}
+
+void rove_mp_put_strn(rove_mp_writer *w, const char *s, size_t len)
+{
+	packed(w, msgpack_pack_str(&w->pk, len));
+	packed(w, msgpack_pack_str_body(&w->pk, s, len));
+}
+
+void rove_mp_put_str(rove_mp_writer *w, const char *s)
+{
+	rove_mp_put_strn(w, s, strlen(s));
+}
+
+void rove_mp_put_str_max(rove_mp_writer *w, const char *s, size_t max)
+{
+	rove_mp_put_strn(w, s, strnlen(s, max));
+}
+
+void rove_mp_put_bin(rove_mp_writer *w, const void *p, size_t len)
+{
+	packed(w, msgpack_pack_bin(&w->pk, len));
+	packed(w, msgpack_pack_bin_body(&w->pk, p, len));
+}
+
+void rove_mp_put_value(rove_mp_writer *w, const rove_value *v)
+{
+	switch (v->type) {
+	case ROVE_V_INT: rove_mp_put_i64(w, v->i); break;
+	case ROVE_V_STR: rove_mp_put_strn(w, v->s, v->len); break;
+	default: rove_mp_put_nil(w);
+	}
+}
+
+void rove_mp_put_raw(rove_mp_writer *w, const void *p, size_t len)
+{
+	int rc;
+
+	if (w->err != ROVE_OK)
+		return;
+	rc = rove_buf_append(w->out, p, len);
+	if (rc != ROVE_OK)
+		w->err = rc;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+void rove_mp_reader_init(rove_mp_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->end = r->p + len;
+}
+
+bool rove_mp_reader_at_end(const rove_mp_reader *r)
+{
+	return r->p == r->end;
+}
+
+static int need(rove_mp_reader *r, size_t n)
+{
+	return (size_t)(r->end - r->p) >= n ? ROVE_OK : ROVE_EPROTO;
+}
+
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Reads the big-endian number of n bytes after the tag byte. */
+static int after_tag(rove_mp_reader *r, int n, uint64_t *out)
+{
+	if (need(r, (size_t)n + 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	*out = be(r->p + 1, n);
+	r->p += 1 + n;
+	return ROVE_OK;
+}
+
+/* A length of n bytes after the tag byte (n at most 4). */
+static int get_len(rove_mp_reader *r, int n, uint32_t *out)
+{
+	uint64_t v;
+	int rc = after_tag(r, n, &v);
+
+	*out = (uint32_t)v;
+	return rc;
+}
+
+int rove_mp_get_u64(rove_mp_reader *r, uint64_t *out)
+{
+	uint8_t t;
+	int n;
+
+	if (need(r, 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	t = r->p[0];
+	if (t <= 0x7f) {
+		*out = t;
+		r->p++;
+		return ROVE_OK;
+	}
+	switch (t) {
+	case 0xcc: n = 1; break;
+	case 0xcd: n = 2; break;
+	case 0xce: n = 4; break;
+	case 0xcf: n = 8; break;
+	default: return ROVE_EPROTO;
+	}
+	return after_tag(r, n, out);
+}
+
+int rove_mp_get_u64_max(rove_mp_reader *r, uint64_t max, uint64_t *out)
+{
+	int rc = rove_mp_get_u64(r, out);
+
+	if (rc == ROVE_OK && *out > max)
+		return ROVE_EPROTO;
+	return rc;
+}
+
+static int get_i64(rove_mp_reader *r, int64_t *out)
+{
+	uint8_t t;
+	int n;
+	uint64_t u;
+
+	if (need(r, 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	t = r->p[0];
+	if (t >= 0xe0) {
+		*out = (int8_t)t;
+		r->p++;
+		return ROVE_OK;
+	}
+	switch (t) {
+	case 0xd0: n = 1; break;
+	case 0xd1: n = 2; break;
+	case 0xd2: n = 4; break;
+	case 0xd3: n = 8; break;
+	default:
+		if (rove_mp_get_u64(r, &u) != ROVE_OK || u > INT64_MAX)
+			return ROVE_EPROTO;
+		*out = (int64_t)u;
+		return ROVE_OK;
+	}
+	if (after_tag(r, n, &u) != ROVE_OK)
+		return ROVE_EPROTO;
+	switch (n) {
+	case 1: *out = (int8_t)u; break;
+	case 2: *out = (int16_t)u; break;
+	case 4: *out = (int32_t)u; break;
+	default: *out = (int64_t)u; break;
+	}
+	return ROVE_OK;
+}
+
+int rove_mp_get_bool(rove_mp_reader *r, bool *out)
+{
+	if (need(r, 1) != ROVE_OK || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+		return ROVE_EPROTO;
+	*out = r->p[0] == 0xc3;
+	r->p++;
+	return ROVE_OK;
+}
+
+int rove_mp_get_array(rove_mp_reader *r, uint32_t max, uint32_t *out)
+{
+	uint8_t t;
+	uint32_t n;
+
+	if (need(r, 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	t = r->p[0];
+	if (t >= 0x90 && t <= 0x9f) {
+		n = t & 0x0f;
+		r->p++;
+	} else if (t == 0xdc) {
+		if (get_len(r, 2, &n) != ROVE_OK)
+			return ROVE_EPROTO;
+	} else if (t == 0xdd) {
+		if (get_len(r, 4, &n) != ROVE_OK)
+			return ROVE_EPROTO;
+	} else {
+		return ROVE_EPROTO;
+	}
+	if (n > max)
+		return ROVE_ETOOBIG;
+	/* Every element takes at least one byte. */
+	if (n > (size_t)(r->end - r->p))
+		return ROVE_EPROTO;
+	*out = n;
+	return ROVE_OK;
+}
+
+int rove_mp_get_exact_array(rove_mp_reader *r, uint32_t want)
+{
+	uint32_t n;
+	int rc = rove_mp_get_array(r, want, &n);
+
+	if (rc != ROVE_OK)
+		return rc == ROVE_ETOOBIG ? ROVE_EPROTO : rc;
+	return n == want ? ROVE_OK : ROVE_EPROTO;
+}
+
+/* A string (bin false) or a binary, in place. */
+static int get_raw(rove_mp_reader *r, bool bin, uint32_t max, const char **s, uint32_t *len)
+{
+	uint8_t t;
+	uint32_t n;
+
+	if (need(r, 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	t = r->p[0];
+	if (!bin && t >= 0xa0 && t <= 0xbf) {
+		n = t & 0x1f;
+		r->p++;
+	} else if (t == (bin ? 0xc4 : 0xd9)) {
+		if (get_len(r, 1, &n) != ROVE_OK)
+			return ROVE_EPROTO;
+	} else if (t == (bin ? 0xc5 : 0xda)) {
+		if (get_len(r, 2, &n) != ROVE_OK)
+			return ROVE_EPROTO;
+	} else if (t == (bin ? 0xc6 : 0xdb)) {
+		if (get_len(r, 4, &n) != ROVE_OK)
+			return ROVE_EPROTO;
+	} else {
+		return ROVE_EPROTO;
+	}
+	if (n > (size_t)(r->end - r->p))
+		return ROVE_EPROTO;
+	if (n > max)
+		return ROVE_ETOOBIG;
+	*s = (const char *)r->p;
+	*len = n;
+	r->p += n;
+	return ROVE_OK;
+}
+
+int rove_mp_get_str(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
+{
+	return get_raw(r, false, max, s, len);
+}
+
+int rove_mp_get_bin(rove_mp_reader *r, uint32_t max, const uint8_t **p, uint32_t *len)
+{
+	const char *s;
+	int rc = get_raw(r, true, max, &s, len);
+
+	if (rc == ROVE_OK)
+		*p = (const uint8_t *)s;
+	return rc;
+}
+
+int rove_mp_get_text(rove_mp_reader *r, uint32_t max, const char **s, uint32_t *len)
+{
+	int rc = get_raw(r, false, max, s, len);
+
+	if (rc == ROVE_OK && *len > 0 && memchr(*s, '\0', *len) != NULL)
+		return ROVE_EPROTO;
+	return rc;
+}
+
+int rove_mp_get_cstr(rove_mp_reader *r, char *out, uint32_t max)
+{
+	const char *s;
+	uint32_t len;
+	int rc = rove_mp_get_text(r, max, &s, &len);
+
+	if (rc != ROVE_OK)
+		return rc;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return ROVE_OK;
+}
+
+int rove_mp_get_uuid(rove_mp_reader *r, rove_uuid *id)
+{
+	const uint8_t *p;
+	uint32_t len;
+	int rc = rove_mp_get_bin(r, 16, &p, &len);
+
+	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && len != 16))
+		return ROVE_EPROTO;
+	if (rc != ROVE_OK)
+		return rc;
+	memcpy(id->b, p, 16);
+	return ROVE_OK;
+}
+
+int rove_mp_get_value(rove_mp_reader *r, rove_value *v)
+{
+	if (need(r, 1) != ROVE_OK)
+		return ROVE_EPROTO;
+	if (r->p[0] == 0xc0) {
+		r->p++;
+		*v = rove_vnull();
+		return ROVE_OK;
+	}
+	if ((r->p[0] >= 0xa0 && r->p[0] <= 0xbf) || (r->p[0] >= 0xd9 && r->p[0] <= 0xdb)) {
+		const char *s;
+		uint32_t len;
+		int rc = rove_mp_get_str(r, ROVE_MAX_STR, &s, &len);
+		if (rc != ROVE_OK)
+			return rc;
+		*v = rove_vstr(s, len);
+		return ROVE_OK;
+	}
+	v->type = ROVE_V_INT;
+	v->s = NULL;
+	v->len = 0;
+	return get_i64(r, &v->i);
+}
