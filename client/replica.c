@@ -523,14 +523,15 @@ static int rebuild_one(uint64_t lseq, const MDB_val *ov, void *arg)
 int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_work *w)
 {
 	rebuild_ctx b = {w, false};
-	int rc = rpl_rec_get_or_empty(txn, r->base, coll, id, &w->a);
+	const rove_uuid rid = *id; /* id may point into w, which the walk reuses */
+	int rc = rpl_rec_get_or_empty(txn, r->base, coll, &rid, &w->a);
 
 	if (rc == ROVE_OK)
-		rc = rpl_pending_each(r, txn, coll, id, rebuild_one, &b);
+		rc = rpl_pending_each(r, txn, coll, &rid, rebuild_one, &b);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!b.any)
-		return rpl_rec_del(txn, r->view, coll, id);
+		return rpl_rec_del(txn, r->view, coll, &rid);
 	return rpl_rec_put(txn, r->view, &w->a, &w->buf);
 }
 

@@ -166,9 +166,13 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			/* Kept with the stamp the server gave it (it re-stamps a
 			 * stamp too far ahead): sent again after a restore, the op
 			 * orders where it did. */
-			if (rove_stamp_cmp(&w->op.st, &res[i].st) != 0)
+			bool restamped = rove_stamp_cmp(&w->op.st, &res[i].st) != 0;
+			if (restamped)
 				rove_op_restamp(&w->op, res[i].st);
 			rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+			/* The view merged the op with its old stamp. */
+			if (rc == ROVE_OK && restamped)
+				rc = rpl_view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
 			if (res[i].seq > ack_seq)
 				ack_seq = res[i].seq;
 			(*accepted)++;
