@@ -1,14 +1,11 @@
+/*
+ * cmd_init.c - `rove init`: a new replica, empty until its first sync.
+ */
 #include "cli.h"
 #include "err.h"
 #include "log.h"
-#include "net.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char help[] =
 	"usage: rove init --server URL --user NAME --token TOKEN [--ca FILE]\n"
@@ -23,66 +20,6 @@ static const char help[] =
 	"  --ca FILE       for tls+tcp:// servers: the CA certificate (PEM) that signed\n"
 	"                  the server's certificate ($ROVE_TLS_CA overrides it)\n"
 	"'rove config' shows and changes these later.\n";
-
-bool cli_server_ok(const char *url)
-{
-	char why[ROVE_MAX_ERRMSG];
-
-	if (rove_net_url_valid(url, why, sizeof(why)))
-		return true;
-	rove_error("invalid server URL %s: %s", CLI_QUOTE(url), why);
-	return false;
-}
-
-bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
-{
-	size_t len = strlen(token);
-
-	for (size_t i = 0; i < len && len == ROVE_TOKEN_HEX; i++) {
-		if (!isxdigit((unsigned char)token[i]))
-			len = 0;
-	}
-	if (len != ROVE_TOKEN_HEX) {
-		rove_error("invalid token (expected %u hex characters, as 'roved init' or 'rove admin user add' "
-			   "print it)",
-			   ROVE_TOKEN_HEX);
-		return false;
-	}
-	/* Tokens are printed in lower case; the server compares them exactly. */
-	for (size_t i = 0; i <= len; i++)
-		out[i] = (char)tolower((unsigned char)token[i]);
-	return true;
-}
-
-bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
-{
-	char abs[PATH_MAX];
-
-	if (ca[0] == '\0') {
-		out[0] = '\0';
-		return true;
-	}
-	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
-		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
-			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
-		return false;
-	}
-	memcpy(out, abs, strlen(abs) + 1);
-	return true;
-}
-
-bool cli_login_ok(const char *login)
-{
-	size_t len = strlen(login);
-	bool ok = len > 0 && len <= ROVE_MAX_NAME;
-
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)login[i]) || strchr("._-@", login[i]) != NULL;
-	if (!ok)
-		rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login),
-			   ROVE_MAX_NAME);
-	return ok;
-}
 
 int cmd_init(rove_cli *cli, int argc, char **argv)
 {

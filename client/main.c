@@ -56,69 +56,6 @@ static const struct {
 	{"admin", cmd_admin},
 };
 
-int cli_usage(const char *text, bool ok)
-{
-	fputs(text, ok ? stdout : stderr);
-	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
-}
-
-bool cli_is_help(const char *arg)
-{
-	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
-}
-
-bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
-{
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			*status = cli_usage(help, true);
-			return false;
-		}
-		if (strcmp(argv[i], "--json") != 0) {
-			*status = cli_usage(help, false);
-			return false;
-		}
-		*json = true;
-	}
-	return true;
-}
-
-int cli_exit(int err)
-{
-	switch (err) {
-	case ROVE_OK:
-		return ROVE_EXIT_OK;
-	case CLI_EUSAGE:
-		return ROVE_EXIT_USAGE;
-	case ROVE_EUNREACH:
-	case ROVE_ETIMEDOUT:
-		return ROVE_EXIT_UNREACH;
-	default:
-		return ROVE_EXIT_FAIL;
-	}
-}
-
-int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
-{
-	if (rove_uuid_parse(arg, id) == ROVE_OK)
-		return ROVE_OK;
-	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
-	return CLI_EUSAGE;
-}
-
-int cli_open(const rove_cli *cli, rove_replica *r)
-{
-	int rc = rove_replica_open(cli->dir, r);
-
-	if (rc == ROVE_ENOTFOUND)
-		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
-	else if (rc == ROVE_EVERSION)
-		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
-	else if (rc != ROVE_OK)
-		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
