@@ -136,3 +136,12 @@ bool cli_login_ok(const char *login)
 			   ROVE_MAX_NAME);
 	return ok;
 }
+
+const rove_coll_def *cli_io_coll(const char *what)
+{
+	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
+		return rove_schema_coll(ROVE_COLL_CUSTOMER);
+	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
+		return rove_schema_coll(ROVE_COLL_CONTACT);
+	return NULL;
+}

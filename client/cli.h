@@ -70,6 +70,10 @@ bool cli_login_ok(const char *login);
 #define CLI_QUOTE_MAX 80
 #define CLI_QUOTE(s) rove_log_quote((char[CLI_QUOTE_MAX]){0}, CLI_QUOTE_MAX, (s))
 
+/* The collection KIND names in `rove import KIND` and `rove export KIND`:
+ * customers or contacts (or the singular); NULL for anything else. */
+const rove_coll_def *cli_io_coll(const char *what);
+
 int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_config(rove_cli *cli, int argc, char **argv);
 int cmd_sync(rove_cli *cli, int argc, char **argv);
@@ -79,8 +83,8 @@ int cmd_status(rove_cli *cli, int argc, char **argv);
 int cmd_record(rove_cli *cli, int argc, char **argv);
 int cmd_notices(rove_cli *cli, int argc, char **argv);  /* cmd_record.c */
 int cmd_report(rove_cli *cli, int argc, char **argv);  /* cmd_report.c */
-int cmd_import(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
-int cmd_export(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
+int cmd_import(rove_cli *cli, int argc, char **argv);
+int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);

@@ -1,6 +1,5 @@
 /*
- * cmd_io.c - `rove import` and `rove export`: customers and contacts from
- * and to CSV files (and JSON for export).
+ * cmd_import.c - `rove import`: customers or contacts from a CSV file.
  *
  * An import is checked whole before anything is written: every bad row is
  * reported with the line it starts on, and one bad row means nothing is
@@ -15,12 +14,11 @@
 #include "cli.h"
 #include "csv.h"
 #include "err.h"
+#include "keyset.h"
 #include "log.h"
-#include "out.h"
 #include "rules.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +28,6 @@
 #define IMPORT_MAX_ROWS 100000u
 /* Columns in one file: every field of a collection, with room to spare. */
 #define IMPORT_MAX_COLUMNS 64u
-
-static const rove_coll_def *io_coll(const char *what)
-{
-	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
-		return rove_schema_coll(ROVE_COLL_CUSTOMER);
-	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
-		return rove_schema_coll(ROVE_COLL_CONTACT);
-	return NULL;
-}
 
 /* A column of an exported file that import skips: the id and what the
  * server sets. */
@@ -67,114 +56,6 @@ static int shown(const char *s)
 	return (int)n;
 }
 
-/* ---- a set of strings: tax ids, phones, customer ids, territories ---- */
-
-typedef struct key_slot {
-	uint64_t hash;
-	size_t off, len;    /* the key in the set's arena; len 0: free slot */
-	unsigned long line; /* the file's row holding it, or 0: the replica's */
-	rove_uuid id;       /* the replica's record, when line is 0 */
-} key_slot;
-
-typedef struct key_set {
-	key_slot *slot; /* cap slots, a power of two, at most half full */
-	size_t cap, n;
-	char *arena;
-	size_t used, size;
-} key_set;
-
-static uint64_t key_hash(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
-}
-
-static void key_set_free(key_set *ks)
-{
-	free(ks->slot);
-	free(ks->arena);
-	memset(ks, 0, sizeof(*ks));
-}
-
-static key_slot *key_find(const key_set *ks, const char *key, size_t len, uint64_t h)
-{
-	if (ks->cap == 0)
-		return NULL;
-	for (size_t i = h & (ks->cap - 1);; i = (i + 1) & (ks->cap - 1)) {
-		key_slot *s = &ks->slot[i];
-		if (s->len == 0)
-			return NULL;
-		if (s->hash == h && s->len == len && memcmp(ks->arena + s->off, key, len) == 0)
-			return s;
-	}
-}
-
-static int key_grow(key_set *ks)
-{
-	size_t cap = ks->cap ? ks->cap * 2 : 1024;
-	key_slot *slot = calloc(cap, sizeof(*slot));
-
-	if (slot == NULL)
-		return ROVE_ENOMEM;
-	for (size_t i = 0; i < ks->cap; i++) {
-		size_t k;
-		if (ks->slot[i].len == 0)
-			continue;
-		for (k = ks->slot[i].hash & (cap - 1); slot[k].len != 0; k = (k + 1) & (cap - 1))
-			;
-		slot[k] = ks->slot[i];
-	}
-	free(ks->slot);
-	ks->slot = slot;
-	ks->cap = cap;
-	return ROVE_OK;
-}
-
-/* Adds key (len > 0) unless the set holds it; then *dup points to the
- * holder (valid until the next add) and nothing is added. */
-static int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id,
-		   const key_slot **dup)
-{
-	uint64_t h = key_hash(key, len);
-	key_slot *s;
-	size_t i;
-
-	*dup = key_find(ks, key, len, h);
-	if (*dup != NULL)
-		return ROVE_OK;
-	if ((ks->n + 1) * 2 > ks->cap && key_grow(ks) != ROVE_OK)
-		return ROVE_ENOMEM;
-	if (ks->used + len > ks->size) {
-		size_t size = ks->size ? ks->size * 2 : 65536;
-		char *arena;
-		while (size < ks->used + len)
-			size *= 2;
-		arena = realloc(ks->arena, size);
-		if (arena == NULL)
-			return ROVE_ENOMEM;
-		ks->arena = arena;
-		ks->size = size;
-	}
-	for (i = h & (ks->cap - 1); ks->slot[i].len != 0; i = (i + 1) & (ks->cap - 1))
-		;
-	s = &ks->slot[i];
-	memcpy(ks->arena + ks->used, key, len);
-	s->hash = h;
-	s->off = ks->used;
-	s->len = len;
-	s->line = line;
-	if (id != NULL)
-		s->id = *id;
-	else
-		memset(&s->id, 0, sizeof(s->id));
-	ks->used += len;
-	ks->n++;
-	return ROVE_OK;
-}
-
 /* The key of value under kind ('t' tax id, 'p' phone, 'c' customer id,
  * 'T' territory code) into out; its length. */
 static size_t make_key(char out[ROVE_MAX_STR + 3], char kind, const char *value)
@@ -194,8 +75,6 @@ static bool key_has(const key_set *ks, char kind, const char *value)
 
 	return key_find(ks, key, len, key_hash(key, len)) != NULL;
 }
-
-/* ---- import ---- */
 
 typedef struct import_row {
 	size_t off;         /* its cells in the importer's text */
@@ -768,15 +647,15 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
 		}
 	}
-	if (what == NULL || path == NULL || io_coll(what) == NULL) {
-		if (what != NULL && io_coll(what) == NULL)
+	if (what == NULL || path == NULL || cli_io_coll(what) == NULL) {
+		if (what != NULL && cli_io_coll(what) == NULL)
 			rove_error("cannot import '%s' (import customers or contacts)", what);
 		return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
 	}
 	im = calloc(1, sizeof(*im));
 	if (im == NULL)
 		return ROVE_EXIT_FAIL;
-	im->c = io_coll(what);
+	im->c = cli_io_coll(what);
 	im->file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (strcmp(path, "-") == 0) {
 		f = stdin;
@@ -817,124 +696,5 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	free(im->text);
 	free(im->rows);
 	free(im);
-	return cli_exit(rc);
-}
-
-/* ---- export ---- */
-
-typedef struct exporter {
-	const rove_coll_def *c;
-	bool json;
-	out_json j; /* the array, with json */
-	size_t n;
-} exporter;
-
-static int export_one(const rove_record *rec, void *arg)
-{
-	exporter *ex = arg;
-	char id[ROVE_UUID_STRLEN + 1];
-
-	if (ex->json) {
-		out_record_json(&ex->j, ex->c, rec);
-	} else {
-		rove_uuid_format(&rec->id, id);
-		fputs(id, stdout);
-		for (size_t i = 0; i < ex->c->nfields; i++) {
-			const rove_field_def *fd = &ex->c->fields[i];
-			const rove_field *f;
-
-			if (fd->flags & ROVE_FF_HIDDEN)
-				continue;
-			putchar(',');
-			f = rove_fields_get(&rec->fs, fd->name);
-			if (f == NULL)
-				continue;
-			if (f->v.type == ROVE_V_INT)
-				printf("%" PRId64, f->v.i);
-			else if (f->v.type == ROVE_V_STR)
-				rove_csv_put(stdout, f->v.s, f->v.len);
-		}
-		fputs(ROVE_CSV_EOL, stdout);
-	}
-	ex->n++;
-	return ferror(stdout) ? ROVE_EIO : ROVE_OK;
-}
-
-int cmd_export(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
-		"\n"
-		"Write every customer (or contact) this replica holds to standard output.\n"
-		"\n"
-		"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
-		"          field names, id first, then a row per record, CRLF line ends,\n"
-		"          cells quoted when they hold a comma, a quote or a line break.\n"
-		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
-		"          integer cents) and is empty for null, so 'rove import' reads\n"
-		"          the file back: it ignores id, owner, last_activity_at and\n"
-		"          created_at. A cell starting with = + - @ or a tab gets a\n"
-		"          single quote in front, so that a spreadsheet shows it as\n"
-		"          text instead of running it as a formula; import takes it off.\n"
-		"  --json  the array 'rove customer list --json' prints\n"
-		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
-		"          shows Chinese text correctly\n";
-	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
-	exporter ex = {.c = NULL};
-	bool bom = false;
-	rove_replica r;
-	int rc;
-
-	for (int i = 1; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			ex.json = true;
-		} else if (strcmp(argv[i], "--csv") == 0) {
-			ex.json = false;
-		} else if (strcmp(argv[i], "--bom") == 0) {
-			bom = true;
-		} else if (ex.c == NULL && argv[i][0] != '-' && io_coll(argv[i]) != NULL) {
-			ex.c = io_coll(argv[i]);
-		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
-			return cli_usage(usage, false);
-		}
-	}
-	if (ex.c == NULL)
-		return cli_usage(usage, false);
-	if (bom && ex.json) {
-		rove_error("--bom is for CSV");
-		return cli_usage(usage, false);
-	}
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	if (!ex.json) {
-		if (bom)
-			fputs("\xef\xbb\xbf", stdout);
-		fputs("id", stdout);
-		for (size_t i = 0; i < ex.c->nfields; i++)
-			if (!(ex.c->fields[i].flags & ROVE_FF_HIDDEN))
-				printf(",%s", ex.c->fields[i].name);
-		fputs(ROVE_CSV_EOL, stdout);
-	}
-	if (ex.json) {
-		out_json_init(&ex.j, stdout);
-		out_json_begin_array(&ex.j);
-	}
-	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
-	rove_replica_close(&r);
-	if (ex.json) {
-		out_json_end_array(&ex.j);
-		out_json_finish(&ex.j);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = ROVE_EIO;
-	if (rc == ROVE_EIO)
-		rove_error("cannot write the export: %s", strerror(errno));
-	else if (rc != ROVE_OK)
-		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	return cli_exit(rc);
 }
