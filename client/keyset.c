@@ -58,8 +58,7 @@ static int key_grow(key_set *ks)
 
 /* Adds key (len > 0) unless the set holds it; then *dup points to the
  * holder (valid until the next add) and nothing is added. */
-int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id,
-		   const key_slot **dup)
+int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id, const key_slot **dup)
 {
 	uint64_t h = key_hash(key, len);
 	key_slot *s;

@@ -45,7 +45,6 @@ key_slot *key_find(const key_set *ks, const char *key, size_t len, uint64_t h);
  * holder (valid until the next add) and nothing is added. line is the
  * file's row holding it, or 0 with id the replica's record (id may be
  * NULL). ROVE_ENOMEM. */
-int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id,
-	    const key_slot **dup);
+int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id, const key_slot **dup);
 
 #endif

@@ -1,0 +1,132 @@
+/*
+ * cmd_customer.c - the verbs only customers have: claim and release
+ * through the public pool (公海), and the ownership history.
+ */
+#include "rec.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* claim / release: through the public pool (公海). */
+static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool claim)
+{
+	static const char claim_help[] =
+		"usage: rove customer claim ID\n"
+		"\n"
+		"Claim a customer from your territory's public pool. When several reps\n"
+		"claim one customer, the first to reach the server wins.\n";
+	static const char release_help[] =
+		"usage: rove customer release ID [--reason TEXT]\n"
+		"\n"
+		"Give a customer you own back to the public pool of its territory.\n"
+		"Some territories require a reason.\n";
+	rove_stamp st0 = {{0}, 0};
+	const char *owner, *reason = NULL;
+	rec_edit ch;
+	int rc;
+
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i]))
+			return cli_usage(claim ? claim_help : release_help, true);
+	if (!claim && argc == 5 && strcmp(argv[3], "--reason") == 0) {
+		reason = argv[4];
+		argc = 3;
+	}
+	if (argc != 3)
+		return cli_usage(claim ? claim_help : release_help, false);
+	if (reason != NULL && reason[0] == '\0') {
+		rove_error("--reason needs a text (leave it out for no reason)");
+		return ROVE_EXIT_USAGE;
+	}
+	rc = rec_edit_open(cli, c, argv[2], &ch);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	owner = rove_fields_str(&ch.rec->fs, "owner");
+	if (claim && owner != NULL) {
+		rove_error("customer is already owned by %s", owner);
+		rc = ROVE_EPERM;
+	} else if (!claim && (owner == NULL || strcmp(owner, ch.r.auth.user) != 0) && strcmp(ch.r.role, "rep") == 0) {
+		rove_error("you do not own this customer");
+		rc = ROVE_EPERM;
+	} else if (!claim && owner == NULL) {
+		rove_error("customer is already in the pool");
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK) {
+		rove_op_init(ch.op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &ch.rec->id, st0);
+		rc = rove_op_set(ch.op, "owner", claim ? rove_vcstr(ch.r.auth.user) : rove_vnull());
+		if (rc == ROVE_OK && reason != NULL)
+			rc = rove_op_set(ch.op, "release_reason", rove_vcstr(reason));
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+	}
+	return rec_edit_close(&ch, rc);
+}
+
+int customer_claim(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, true);
+}
+
+int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, false);
+}
+
+typedef struct hist_ctx {
+	const char *customer;
+	rec_list_ctx lc;
+} hist_ctx;
+
+static int history_one(const rove_record *rec, void *arg)
+{
+	hist_ctx *h = arg;
+	const char *cust = rove_fields_str(&rec->fs, "customer");
+
+	if (cust == NULL || strcmp(cust, h->customer) != 0)
+		return ROVE_OK;
+	return rec_list_one(rec, &h->lc);
+}
+
+int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove customer history ID [--json]\n"
+		"\n"
+		"The customer's ownership history: every create, claim, release,\n"
+		"recycle and reassignment, with who, when and why.\n";
+	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
+	hist_ctx h = {.customer = NULL, .lc = {.c = hc}};
+	rove_replica r;
+	rove_record *rec;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (cli_is_help(argv[i]))
+			return cli_usage(help, true);
+		if (strcmp(argv[i], "--json") == 0)
+			h.lc.json = true;
+		else if (h.customer == NULL)
+			h.customer = argv[i];
+		else
+			return cli_usage(help, false);
+	}
+	if (h.customer == NULL)
+		return cli_usage(help, false);
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_EXIT_FAIL;
+	rc = rec_load(cli, c, h.customer, &r, rec);
+	free(rec);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (!h.lc.json)
+		rec_print_header(hc);
+	rec_list_begin(&h.lc);
+	rc = rove_replica_each(&r, hc->id, history_one, &h);
+	rove_replica_close(&r);
+	rec_list_end(&h.lc);
+	return cli_exit(rc);
+}
