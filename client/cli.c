@@ -4,6 +4,7 @@
  * of a replica's settings that `rove init` and `rove config` both make.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 #include "net.h"
@@ -27,12 +28,21 @@ bool cli_is_help(const char *arg)
 
 bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
 {
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, CLI_OPT_LONG},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	cli_opt o;
+	int k;
+
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h') {
 			*status = cli_usage(help, true);
 			return false;
 		}
-		if (strcmp(argv[i], "--json") != 0) {
+		if (k != CLI_OPT_LONG) {
 			*status = cli_usage(help, false);
 			return false;
 		}

@@ -2,10 +2,9 @@
  * cmd_init.c - `rove init`: a new replica, empty until its first sync.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
-
-#include <getopt.h>
 
 static const char help[] =
 	"usage: rove init --server URL --user NAME --token TOKEN [--ca FILE]\n"
@@ -21,32 +20,43 @@ static const char help[] =
 	"                  the server's certificate ($ROVE_TLS_CA overrides it)\n"
 	"'rove config' shows and changes these later.\n";
 
+enum { OPT_SERVER = CLI_OPT_LONG, OPT_USER, OPT_TOKEN, OPT_CA };
+
+static const struct option opts[] = {
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"user", required_argument, NULL, OPT_USER},
+	{"token", required_argument, NULL, OPT_TOKEN},
+	{"ca", required_argument, NULL, OPT_CA},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_init(rove_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"user", required_argument, NULL, 'u'},
-		{"token", required_argument, NULL, 't'},
-		{"ca", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *server = NULL, *user = NULL, *token = NULL, *ca = NULL;
 	char ca_abs[ROVE_MAX_URL + 1], tok[ROVE_TOKEN_HEX + 1];
-	int c, rc;
+	bool extra = false;
+	cli_opt o;
+	int k, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': server = optarg; break;
-		case 'u': user = optarg; break;
-		case 't': token = optarg; break;
-		case 'c': ca = optarg; break;
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case OPT_SERVER: server = o.arg; break;
+		case OPT_USER: user = o.arg; break;
+		case OPT_TOKEN: token = o.arg; break;
+		case OPT_CA: ca = o.arg; break;
 		case 'h': return cli_usage(help, true);
-		default: return cli_usage(help, false);
+		case CLI_OPT_WORD: extra = true; break; /* a usage error once every option is read */
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
+			return cli_usage(help, false);
+		default:
+			rove_error("unknown option '%s'", o.arg);
+			return cli_usage(help, false);
 		}
 	}
-	if (optind != argc || server == NULL || user == NULL || token == NULL)
+	if (extra || server == NULL || user == NULL || token == NULL)
 		return cli_usage(help, false);
 	if (!cli_server_ok(server) || !cli_login_ok(user) || !cli_token_ok(token, tok) ||
 	    (ca != NULL && !cli_ca_ok(ca, ca_abs)))

@@ -3,6 +3,7 @@
  * syncs with roved. See `rove --help` and SPEC.md's command-line contract.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
@@ -43,6 +44,15 @@ static const char usage_text[] =
 	"Run 'rove COMMAND --help' for a command's options.\n"
 	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
 
+enum { OPT_TIMEOUT = CLI_OPT_LONG };
+
+static const struct option global_opts[] = {
+	{"replica", required_argument, NULL, 'R'},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 static const struct {
 	const char *name;
 	int (*fn)(rove_cli *, int, char **);
@@ -60,40 +70,48 @@ int main(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
 	const char *env = getenv("ROVE_REPLICA");
-	int i = 1;
+	cli_opt o;
+	int i, k;
 
 	rove_log_init("rove", ROVE_LOG_WARN);
 	cli.dir = env != NULL && env[0] != '\0' ? env : ".rove";
-	while (i < argc && argv[i][0] == '-') {
-		const char *a = argv[i];
-		if (cli_is_help(a))
+	/* The global options, up to the command's name. */
+	cli_opt_init(&o, argc, argv, 1, global_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_WORD) {
+		switch (k) {
+		case CLI_OPT_END:
+			return cli_usage(usage_text, false);
+		case 'h':
 			return cli_usage(usage_text, true);
-		if (strcmp(a, "-R") == 0 || strcmp(a, "--replica") == 0) {
-			if (i + 1 >= argc)
-				return cli_usage(usage_text, false);
-			cli.dir = argv[i + 1];
-			i += 2;
-		} else if (strncmp(a, "--replica=", 10) == 0) {
-			cli.dir = a + 10;
-			i++;
-		} else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
+		case 'R':
+			cli.dir = o.arg;
+			break;
+		case OPT_TIMEOUT: {
 			char *end;
 			long ms;
 			errno = 0;
-			ms = strtol(argv[i + 1], &end, 10);
+			ms = strtol(o.arg, &end, 10);
 			if (errno != 0 || *end != '\0' || ms <= 0 || ms > 3600000) {
-				rove_error("invalid --timeout '%s' (milliseconds)", argv[i + 1]);
+				rove_error("invalid --timeout '%s' (milliseconds)", o.arg);
 				return ROVE_EXIT_USAGE;
 			}
 			cli.timeout_ms = (int)ms;
-			i += 2;
-		} else {
-			rove_error("unknown option '%s'", a);
+			break;
+		}
+		case CLI_OPT_NOVALUE: /* -R without its value; --timeout's is unknown */
+			if (o.opt == 'R')
+				return cli_usage(usage_text, false);
+			/* fall through */
+		default:
+			rove_error("unknown option '%s'", o.arg);
 			return cli_usage(usage_text, false);
 		}
 	}
-	if (i >= argc)
+	i = o.next - 1;
+	if (argv[i][0] == '-') { /* "-" */
+		rove_error("unknown option '%s'", argv[i]);
 		return cli_usage(usage_text, false);
+	}
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
