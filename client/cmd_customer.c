@@ -3,44 +3,62 @@
  * through the public pool (公海), and the ownership history.
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+static const char claim_help[] =
+	"usage: rove customer claim ID\n"
+	"\n"
+	"Claim a customer from your territory's public pool. When several reps\n"
+	"claim one customer, the first to reach the server wins.\n";
+
+static const char release_help[] =
+	"usage: rove customer release ID [--reason TEXT]\n"
+	"\n"
+	"Give a customer you own back to the public pool of its territory.\n"
+	"Some territories require a reason.\n";
+
+enum { OPT_REASON = CLI_OPT_LONG };
+
+/* release's options; claim has only --help (pool_opts + 1). */
+static const struct option pool_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 /* claim / release: through the public pool (公海). */
 static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool claim)
 {
-	static const char claim_help[] =
-		"usage: rove customer claim ID\n"
-		"\n"
-		"Claim a customer from your territory's public pool. When several reps\n"
-		"claim one customer, the first to reach the server wins.\n";
-	static const char release_help[] =
-		"usage: rove customer release ID [--reason TEXT]\n"
-		"\n"
-		"Give a customer you own back to the public pool of its territory.\n"
-		"Some territories require a reason.\n";
+	const char *help = claim ? claim_help : release_help;
 	rove_stamp st0 = {{0}, 0};
-	const char *owner, *reason = NULL;
+	const char *owner, *id = NULL, *reason = NULL;
 	rec_edit ch;
-	int rc;
+	cli_opt o;
+	int k, rc;
 
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(claim ? claim_help : release_help, true);
-	if (!claim && argc == 5 && strcmp(argv[3], "--reason") == 0) {
-		reason = argv[4];
-		argc = 3;
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(help, true);
+	cli_opt_init(&o, argc, argv, 2, claim ? pool_opts + 1 : pool_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_REASON)
+			reason = o.arg;
+		else if (id == NULL && (k == CLI_OPT_WORD || k == CLI_OPT_UNKNOWN))
+			id = o.arg; /* any word but an option: an id that is not one is said so */
+		else
+			return cli_usage(help, false);
 	}
-	if (argc != 3)
-		return cli_usage(claim ? claim_help : release_help, false);
+	if (id == NULL)
+		return cli_usage(help, false);
 	if (reason != NULL && reason[0] == '\0') {
 		rove_error("--reason needs a text (leave it out for no reason)");
 		return ROVE_EXIT_USAGE;
 	}
-	rc = rec_edit_open(cli, c, argv[2], &ch);
+	rc = rec_edit_open(cli, c, id, &ch);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	owner = rove_fields_str(&ch.rec->fs, "owner");
@@ -75,6 +93,12 @@ int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	return customer_pool(cli, c, argc, argv, false);
 }
 
+static const char history_help[] =
+	"usage: rove customer history ID [--json]\n"
+	"\n"
+	"The customer's ownership history: every create, claim, release,\n"
+	"recycle and reassignment, with who, when and why.\n";
+
 typedef struct hist_ctx {
 	const char *customer;
 	rec_list_ctx lc;
@@ -92,29 +116,18 @@ static int history_one(const rove_record *rec, void *arg)
 
 int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	static const char help[] =
-		"usage: rove customer history ID [--json]\n"
-		"\n"
-		"The customer's ownership history: every create, claim, release,\n"
-		"recycle and reassignment, with who, when and why.\n";
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
 	hist_ctx h = {.customer = NULL, .lc = {.c = hc}};
 	rove_replica r;
 	rove_record *rec;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--json") == 0)
-			h.lc.json = true;
-		else if (h.customer == NULL)
-			h.customer = argv[i];
-		else
-			return cli_usage(help, false);
+	switch (rec_id_args(argc, argv, &h.customer, &h.lc.json)) {
+	case REC_ARGS_HELP:
+		return cli_usage(history_help, true);
+	case REC_ARGS_USAGE:
+		return cli_usage(history_help, false);
 	}
-	if (h.customer == NULL)
-		return cli_usage(help, false);
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;

@@ -3,6 +3,7 @@
  * funnel, a `set` of its stage and closing day.
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "hlc.h"
 
 #include <stdio.h>
@@ -19,9 +20,8 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	char stage[64], closed[40];
 	int n = 0;
 
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(help, true);
 	if (argc != 4)
 		return cli_usage(help, false);
 	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);

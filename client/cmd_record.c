@@ -159,15 +159,11 @@ int cmd_notices(rove_cli *cli, int argc, char **argv)
 		"\n"
 		"Messages from the server to you, such as customers about to return to\n"
 		"the public pool for lack of follow-up.\n";
-	char *args[4] = {argv[0], "list", NULL, NULL};
-	int n = 2;
+	char *args[4] = {argv[0], "list", "--json", NULL};
+	bool json = false;
+	int status;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-		if (strcmp(argv[i], "--json") != 0 || n > 2)
-			return cli_usage(help, false);
-		args[n++] = argv[i];
-	}
-	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), n, args);
+	if (!cli_parse_json_flag(argc, argv, help, &json, &status))
+		return status;
+	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), json ? 3 : 2, args);
 }

@@ -4,6 +4,7 @@
  * it again anywhere replaces it.
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
@@ -11,13 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char help[] =
+	"usage: rove target set USER --period YYYY-MM --amount A\n"
+	"\n"
+	"(managers, admins) Set a rep's target for a month; setting it again\n"
+	"replaces it.\n";
+
+enum { OPT_PERIOD = CLI_OPT_LONG, OPT_AMOUNT };
+
+static const struct option opts[] = {
+	{"period", required_argument, NULL, OPT_PERIOD},
+	{"amount", required_argument, NULL, OPT_AMOUNT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	static const char help[] =
-		"usage: rove target set USER --period YYYY-MM --amount A\n"
-		"\n"
-		"(managers, admins) Set a rep's target for a month; setting it again\n"
-		"replaces it.\n";
 	const char *user = NULL, *period = NULL, *amount = NULL;
 	char name[128];
 	rove_replica r;
@@ -25,17 +36,19 @@ int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_op *op;
 	rove_uuid id;
 	rove_stamp st0 = {{0}, 0};
-	int rc;
+	cli_opt o;
+	int k, rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i]))
+	cli_opt_init(&o, argc, argv, 2, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h')
 			return cli_usage(help, true);
-		if (strcmp(argv[i], "--period") == 0 && i + 1 < argc)
-			period = argv[++i];
-		else if (strcmp(argv[i], "--amount") == 0 && i + 1 < argc)
-			amount = argv[++i];
-		else if (argv[i][0] != '-' && user == NULL)
-			user = argv[i];
+		if (k == OPT_PERIOD)
+			period = o.arg;
+		else if (k == OPT_AMOUNT)
+			amount = o.arg;
+		else if (k == CLI_OPT_WORD && o.arg[0] != '-' && user == NULL)
+			user = o.arg;
 		else
 			return cli_usage(help, false);
 	}

@@ -112,4 +112,10 @@ int rec_list_one(const rove_record *rec, void *arg);
 /* The table's header line: ID and the columns of c's listed fields. */
 void rec_print_header(const rove_coll_def *c);
 
+/* The words after the verb of one that takes ID [--json] (show, history),
+ * in order: help asked for, or an ID (and *json), or a usage error (no ID,
+ * or another word). Any word that is no option is the ID. */
+enum rec_args { REC_ARGS_OK, REC_ARGS_HELP, REC_ARGS_USAGE };
+int rec_id_args(int argc, char **argv, const char **id, bool *json);
+
 #endif

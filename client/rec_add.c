@@ -4,10 +4,12 @@
  * from the schema.
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "hlc.h"
 #include "log.h"
 #include "rules.h"
+#include "rove_assert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,30 @@ static void add_help(const rove_coll_def *c, FILE *f)
 				(fd->flags & ROVE_FF_LINES) ? ", line breaks allowed" : "");
 		}
 	}
+}
+
+/* The options of `COLLECTION add`, as add_help shows them: one per field,
+ * its val CLI_OPT_LONG + the field's index, written with - and with _
+ * (--tax-id, --tax_id). */
+typedef struct add_opts {
+	struct option table[2 * ROVE_MAX_FIELDS + 2];
+	char names[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1]; /* the - forms */
+} add_opts;
+
+static void add_opts_init(add_opts *a, const rove_coll_def *c)
+{
+	size_t n = 0;
+
+	ROVE_ASSERT(c->nfields <= ROVE_MAX_FIELDS);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		option_name(fd, a->names[i]);
+		a->table[n++] = (struct option){a->names[i], required_argument, NULL, CLI_OPT_LONG + (int)i};
+		if (strchr(fd->name, '_') != NULL)
+			a->table[n++] = (struct option){fd->name, required_argument, NULL, CLI_OPT_LONG + (int)i};
+	}
+	a->table[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	a->table[n] = (struct option){NULL, 0, NULL, 0};
 }
 
 static int count_territory(const rove_record *rec, void *arg)
@@ -122,35 +148,34 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 {
 	const rove_field_def **fds = calloc((size_t)argc, sizeof(*fds));
 	const char **vals = calloc((size_t)argc, sizeof(*vals));
-	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK;
+	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK, k;
+	add_opts *opts = malloc(sizeof(*opts));
+	cli_opt o;
 
-	if (fds == NULL || vals == NULL) {
+	if (fds == NULL || vals == NULL || opts == NULL) {
 		free(fds);
 		free(vals);
+		free(opts);
 		rove_error("out of memory");
 		return ROVE_EXIT_FAIL;
 	}
-	for (int i = 2; i < argc && status == ROVE_EXIT_OK; i++) {
-		const char *a = argv[i], *eq;
-		if (strncmp(a, "--", 2) != 0) {
-			rove_error("unexpected argument '%s' for %s add", a, c->name);
-			status = ROVE_EXIT_USAGE;
-			break;
+	add_opts_init(opts, c);
+	cli_opt_init(&o, argc, argv, 2, opts->table);
+	while (status == ROVE_EXIT_OK && (k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k >= CLI_OPT_LONG) {
+			fds[n] = &c->fields[k - CLI_OPT_LONG];
+			vals[n++] = o.arg;
+			continue;
 		}
-		eq = strchr(a, '=');
-		fds[n] = rec_field_arg(c, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-		if (fds[n] == NULL) {
-			rove_error("unknown option '%s' for %s add", a, c->name);
-			status = ROVE_EXIT_USAGE;
-		} else if (eq != NULL) {
-			vals[n++] = eq + 1;
-		} else if (i + 1 < argc) {
-			vals[n++] = argv[++i];
-		} else {
-			rove_error("option '%s' needs a value", a);
-			status = ROVE_EXIT_USAGE;
-		}
+		if (k == CLI_OPT_NOVALUE)
+			rove_error("option '%s' needs a value", o.arg);
+		else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
+			rove_error("unknown option '%s' for %s add", o.arg, c->name);
+		else
+			rove_error("unexpected argument '%s' for %s add", o.arg, c->name);
+		status = ROVE_EXIT_USAGE;
 	}
+	free(opts);
 	/* A required option left out is a usage error; one given an empty
 	 * or bad value is an invalid value. */
 	for (size_t i = 0; i < c->nfields && status == ROVE_EXIT_OK; i++) {
@@ -159,16 +184,16 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 		bool given = false;
 		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM))
 			continue;
-		for (int k = 0; k < n && !given; k++)
-			given = fds[k] == fd;
+		for (int f = 0; f < n && !given; f++)
+			given = fds[f] == fd;
 		if (given)
 			continue;
 		option_name(fd, opt);
 		rove_error("%s add needs --%s", c->name, opt);
 		status = ROVE_EXIT_USAGE;
 	}
-	for (int k = 0; k < n && status == ROVE_EXIT_OK && rc == ROVE_OK; k++)
-		rc = rec_set_field(op, fds[k], vals[k]);
+	for (int f = 0; f < n && status == ROVE_EXIT_OK && rc == ROVE_OK; f++)
+		rc = rec_set_field(op, fds[f], vals[f]);
 	free(fds);
 	free(vals);
 	return status != ROVE_EXIT_OK ? status : rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
@@ -183,12 +208,10 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
 	int rc = ROVE_OK, status;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			add_help(c, stdout);
-			free(op);
-			return ROVE_EXIT_OK;
-		}
+	if (cli_opt_help(argc, argv, 2)) {
+		add_help(c, stdout);
+		free(op);
+		return ROVE_EXIT_OK;
 	}
 	if (op == NULL)
 		return ROVE_EXIT_FAIL;

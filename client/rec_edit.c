@@ -4,6 +4,7 @@
  * pool verbs use too.
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
@@ -105,9 +106,8 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	rec_edit ch;
 	int rc;
 
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(del ? del_help : set_help, true);
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(del ? del_help : set_help, true);
 	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
 		return cli_usage(del ? del_help : set_help, false);
 	/* The command line's form first (exit 2), then the record and the

@@ -3,6 +3,7 @@
  * labelled lines, or as JSON (out.h).
  */
 #include "rec.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
@@ -90,6 +91,18 @@ void rec_print_header(const rove_coll_def *c)
 	putchar('\n');
 }
 
+enum { OPT_CUSTOMER = CLI_OPT_LONG, OPT_JSON };
+
+/* The options of `list` (its usage is in rec_list); a collection without
+ * a parent field has no --customer, and `show` has only --json (both
+ * list_opts + 1). */
+static const struct option list_opts[] = {
+	{"customer", required_argument, NULL, OPT_CUSTOMER},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rec_list_ctx lc = {.c = c};
@@ -97,25 +110,27 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_replica r;
 	rove_uuid pid;
 	char pids[ROVE_UUID_STRLEN + 1];
-	int rc;
+	cli_opt o;
+	int k, rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
+	cli_opt_init(&o, argc, argv, 2, pf != NULL ? list_opts : list_opts + 1);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case 'h':
 			printf("usage: rove %s list%s [--json]\n\nList the %ss this replica holds.\n", c->name,
 			       pf ? " [--customer ID]" : "", c->name);
 			return ROVE_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--json") == 0) {
+		case OPT_JSON:
 			lc.json = true;
-		} else if (pf != NULL && strcmp(argv[i], "--customer") == 0 && i + 1 < argc) {
-			lc.parent = argv[++i];
-		} else if (pf != NULL && strncmp(argv[i], "--customer=", 11) == 0) {
-			lc.parent = argv[i] + 11;
-		} else if (pf != NULL && strcmp(argv[i], "--customer") == 0) {
-			rove_error("option '--customer' needs a value");
+			break;
+		case OPT_CUSTOMER:
+			lc.parent = o.arg;
+			break;
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
 			return ROVE_EXIT_USAGE;
-		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
+		default:
+			rove_error("unexpected argument '%s'", o.arg);
 			return ROVE_EXIT_USAGE;
 		}
 	}
@@ -143,6 +158,26 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 /* Columns of the labels of `show`; a value's further lines start after. */
 #define SHOW_LABEL 18
 
+int rec_id_args(int argc, char **argv, const char **id, bool *json)
+{
+	cli_opt o;
+	int k;
+
+	*id = NULL;
+	cli_opt_init(&o, argc, argv, 2, list_opts + 1);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h')
+			return REC_ARGS_HELP;
+		if (k == OPT_JSON)
+			*json = true;
+		else if (*id == NULL && (k == CLI_OPT_WORD || k == CLI_OPT_UNKNOWN))
+			*id = o.arg; /* any word but an option: an id that is not one is said so */
+		else
+			return REC_ARGS_USAGE;
+	}
+	return *id != NULL ? REC_ARGS_OK : REC_ARGS_USAGE;
+}
+
 int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rove_replica r;
@@ -151,21 +186,14 @@ int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	bool json = false;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: rove %s show %s [--json]\n\nShow one %s.\n", c->name,
-			       c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID", c->name);
-			return ROVE_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (ids == NULL)
-			ids = argv[i];
-		else
-			return cli_usage("usage: rove RECORD show ID [--json]\n", false);
-	}
-	if (ids == NULL)
+	switch (rec_id_args(argc, argv, &ids, &json)) {
+	case REC_ARGS_HELP:
+		printf("usage: rove %s show %s [--json]\n\nShow one %s.\n", c->name,
+		       c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID", c->name);
+		return ROVE_EXIT_OK;
+	case REC_ARGS_USAGE:
 		return cli_usage("usage: rove RECORD show ID [--json]\n", false);
+	}
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;
