@@ -74,26 +74,23 @@ int cli_opt_next(cli_opt *o)
 	opterr = 0;
 	k = getopt_long(o->argc - at + 1, o->argv + at - 1, o->shorts, o->table, NULL);
 	o->next = at + (optind > 1 ? optind - 1 : 1);
-	switch (k) {
-	case -1: /* not reached: "--" and the end are handled above */
-		o->arg = word;
-		return CLI_OPT_UNKNOWN;
-	case 1:
+	if (k == 1) {
 		o->arg = optarg;
 		return CLI_OPT_WORD;
-	case ':':
+	}
+	if (k == ':') {
 		o->arg = word;
 		o->opt = optopt;
 		return CLI_OPT_NOVALUE;
-	case '?':
+	}
+	if (k == '?' || k == -1) { /* -1: not reached, "--" and the end are taken above */
 		o->arg = word;
 		o->next = at + 1;
 		return CLI_OPT_UNKNOWN;
-	default:
-		o->arg = optarg;
-		o->opt = k;
-		return k;
 	}
+	o->arg = optarg;
+	o->opt = k;
+	return k;
 }
 
 bool cli_opt_help(int argc, char **argv, int first)

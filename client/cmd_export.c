@@ -3,6 +3,7 @@
  * as CSV (what `rove import` reads back) or as JSON.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
 #include "log.h"
@@ -51,45 +52,58 @@ static int export_one(const rove_record *rec, void *arg)
 	return ferror(stdout) ? ROVE_EIO : ROVE_OK;
 }
 
+static const char help[] =
+	"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
+	"\n"
+	"Write every customer (or contact) this replica holds to standard output.\n"
+	"\n"
+	"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
+	"          field names, id first, then a row per record, CRLF line ends,\n"
+	"          cells quoted when they hold a comma, a quote or a line break.\n"
+	"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
+	"          integer cents) and is empty for null, so 'rove import' reads\n"
+	"          the file back: it ignores id, owner, last_activity_at and\n"
+	"          created_at. A cell starting with = + - @ or a tab gets a\n"
+	"          single quote in front, so that a spreadsheet shows it as\n"
+	"          text instead of running it as a formula; import takes it off.\n"
+	"  --json  the array 'rove customer list --json' prints\n"
+	"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
+	"          shows Chinese text correctly\n";
+
+static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
+
+enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_BOM };
+
+static const struct option opts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"csv", no_argument, NULL, OPT_CSV},
+	{"bom", no_argument, NULL, OPT_BOM},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_export(rove_cli *cli, int argc, char **argv)
 {
-	static const char help[] =
-		"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
-		"\n"
-		"Write every customer (or contact) this replica holds to standard output.\n"
-		"\n"
-		"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
-		"          field names, id first, then a row per record, CRLF line ends,\n"
-		"          cells quoted when they hold a comma, a quote or a line break.\n"
-		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
-		"          integer cents) and is empty for null, so 'rove import' reads\n"
-		"          the file back: it ignores id, owner, last_activity_at and\n"
-		"          created_at. A cell starting with = + - @ or a tab gets a\n"
-		"          single quote in front, so that a spreadsheet shows it as\n"
-		"          text instead of running it as a formula; import takes it off.\n"
-		"  --json  the array 'rove customer list --json' prints\n"
-		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
-		"          shows Chinese text correctly\n";
-	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
 	exporter ex = {.c = NULL};
 	bool bom = false;
 	rove_replica r;
-	int rc;
+	cli_opt o;
+	int k, rc;
 
-	for (int i = 1; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	if (cli_opt_help(argc, argv, 1))
+		return cli_usage(help, true);
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_JSON) {
 			ex.json = true;
-		} else if (strcmp(argv[i], "--csv") == 0) {
+		} else if (k == OPT_CSV) {
 			ex.json = false;
-		} else if (strcmp(argv[i], "--bom") == 0) {
+		} else if (k == OPT_BOM) {
 			bom = true;
-		} else if (ex.c == NULL && argv[i][0] != '-' && cli_io_coll(argv[i]) != NULL) {
-			ex.c = cli_io_coll(argv[i]);
+		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
+			ex.c = cli_io_coll(o.arg);
 		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
+			rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(usage, false);
 		}
 	}

@@ -12,6 +12,7 @@
  * ops are built from them only when every row is good.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
 #include "keyset.h"
@@ -561,12 +562,23 @@ static int import_write(importer *im)
 	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
 }
 
+static const char import_usage[] = "usage: rove import customers|contacts FILE.csv [--dry-run]\n";
+
+enum { OPT_DRY_RUN = CLI_OPT_LONG };
+
+static const struct option import_opts[] = {
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The help, written with the columns each collection takes. */
 static void import_help(FILE *f)
 {
 	const rove_coll_def *cs[2] = {rove_schema_coll(ROVE_COLL_CUSTOMER), rove_schema_coll(ROVE_COLL_CONTACT)};
 
-	fputs("usage: rove import customers|contacts FILE.csv [--dry-run]\n"
-	      "\n"
+	fputs(import_usage, f);
+	fputs("\n"
 	      "Create customers or contacts from a CSV file (RFC 4180, UTF-8; FILE '-'\n"
 	      "reads standard input). The first row names the columns with the JSON\n"
 	      "field names, in any order:\n",
@@ -623,34 +635,34 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	const char *what = NULL, *path = NULL;
 	bool dry_run = false;
+	cli_opt o;
 	FILE *f;
-	int rc;
+	int k, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			import_help(stdout);
-			return ROVE_EXIT_OK;
-		}
+	if (cli_opt_help(argc, argv, 1)) {
+		import_help(stdout);
+		return ROVE_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0) {
+	cli_opt_init(&o, argc, argv, 1, import_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_DRY_RUN) {
 			dry_run = true;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			rove_error("unknown option '%s'", argv[i]);
-			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		} else if (k != CLI_OPT_WORD) {
+			rove_error("unknown option '%s'", o.arg);
+			return cli_usage(import_usage, false);
 		} else if (what == NULL) {
-			what = argv[i];
+			what = o.arg;
 		} else if (path == NULL) {
-			path = argv[i];
+			path = o.arg; /* "-": standard input */
 		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
-			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+			rove_error("unexpected argument '%s'", o.arg);
+			return cli_usage(import_usage, false);
 		}
 	}
 	if (what == NULL || path == NULL || cli_io_coll(what) == NULL) {
 		if (what != NULL && cli_io_coll(what) == NULL)
 			rove_error("cannot import '%s' (import customers or contacts)", what);
-		return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		return cli_usage(import_usage, false);
 	}
 	im = calloc(1, sizeof(*im));
 	if (im == NULL)

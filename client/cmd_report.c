@@ -6,6 +6,7 @@
  * scope, a manager's subtree, everything for analysts and admins.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
 #include "hlc.h"
@@ -41,12 +42,25 @@ static const char pipeline_help[] =
 	"owner; \"(none)\" and \"(pool)\" when there is none), with a total.\n"
 	"CSV columns: dimension,key,count,amount.\n";
 
+/* Every report's options; each table below adds its own to these. */
+enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_PERIOD, OPT_FROM, OPT_TO };
+#define REPORT_OPTS                                                                                                    \
+	{"json", no_argument, NULL, OPT_JSON}, {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, 'h'}
+
+static const struct option pipeline_opts[] = {REPORT_OPTS, {NULL, 0, NULL, 0}};
+
 static const char targets_help[] =
 	"usage: rove report targets [--period YYYY-MM] [--json|--csv]\n"
 	"\n"
 	"Each target of the month (default: this month, UTC) against the deals\n"
 	"won that month by the rep's customers, with the percent reached, and\n"
 	"who is behind. CSV columns: user,period,target,won,percent,behind.\n";
+
+static const struct option targets_opts[] = {
+	REPORT_OPTS,
+	{"period", required_argument, NULL, OPT_PERIOD},
+	{NULL, 0, NULL, 0},
+};
 
 static const char daily_help[] =
 	"usage: rove report daily [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json|--csv]\n"
@@ -55,6 +69,13 @@ static const char daily_help[] =
 	"of deals won, each with its change from the day before. The default is\n"
 	"the last 14 days up to today (UTC); with only --from, up to today; with\n"
 	"only --to, the 14 days ending then. At most " STRINGIFY(ROVE_REPORT_MAX_DAYS) " days.\n";
+
+static const struct option daily_opts[] = {
+	REPORT_OPTS,
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{NULL, 0, NULL, 0},
+};
 
 /* Days in the default daily range, today included. */
 #define DAILY_DEFAULT_DAYS 14
@@ -72,9 +93,6 @@ static const char daily_help[] =
 
 enum report_fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-/* Value options a report takes. */
-enum report_opt { OPT_PERIOD = 1, OPT_FROM = 2, OPT_TO = 4 };
-
 typedef struct report_args {
 	enum report_fmt fmt;
 	const char *period, *from, *to;
@@ -83,7 +101,7 @@ typedef struct report_args {
 typedef struct report_def {
 	const char *name;
 	const char *help;
-	unsigned opts;
+	const struct option *opts;
 	int (*run)(rove_report_data *d, const report_args *a);
 } report_def;
 
@@ -394,68 +412,40 @@ static int run_daily(rove_report_data *d, const report_args *a)
 }
 
 static const report_def reports[] = {
-	{"pipeline", pipeline_help, 0, run_pipeline},
-	{"targets", targets_help, OPT_PERIOD, run_targets},
-	{"daily", daily_help, OPT_FROM | OPT_TO, run_daily},
+	{"pipeline", pipeline_help, pipeline_opts, run_pipeline},
+	{"targets", targets_help, targets_opts, run_targets},
+	{"daily", daily_help, daily_opts, run_daily},
 };
 
 /* Parses argv[2..] for report def into a. False when the command is
  * over: help printed or a usage error reported, *status the exit status. */
 static bool parse_args(const report_def *def, int argc, char **argv, report_args *a, int *status)
 {
-	static const struct {
-		const char *name;
-		unsigned opt;
-	} value_opts[] = {{"--period", OPT_PERIOD}, {"--from", OPT_FROM}, {"--to", OPT_TO}};
 	bool json = false, csv = false;
+	cli_opt o;
+	int k;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			*status = cli_usage(def->help, true);
-			return false;
-		}
+	if (cli_opt_help(argc, argv, 2)) {
+		*status = cli_usage(def->help, true);
+		return false;
 	}
-	for (int i = 2; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL;
-		unsigned opt = 0;
-
-		if (strcmp(arg, "--json") == 0) {
-			json = true;
-			continue;
-		}
-		if (strcmp(arg, "--csv") == 0) {
-			csv = true;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
-			size_t len = strlen(value_opts[k].name);
-			if (!(def->opts & value_opts[k].opt) || strncmp(arg, value_opts[k].name, len) != 0)
-				continue;
-			if (arg[len] == '=') {
-				val = arg + len + 1;
-			} else if (arg[len] == '\0' && i + 1 < argc) {
-				val = argv[++i];
-			} else if (arg[len] == '\0') {
-				rove_error("option '%s' needs a value", arg);
-				*status = cli_usage(def->help, false);
-				return false;
-			} else {
-				continue;
-			}
-			opt = value_opts[k].opt;
-			break;
-		}
-		if (opt == 0) {
-			rove_error("unexpected argument '%s' for report %s", arg, def->name);
+	cli_opt_init(&o, argc, argv, 2, def->opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case OPT_JSON: json = true; break;
+		case OPT_CSV: csv = true; break;
+		case OPT_PERIOD: a->period = o.arg; break;
+		case OPT_FROM: a->from = o.arg; break;
+		case OPT_TO: a->to = o.arg; break;
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
+			*status = cli_usage(def->help, false);
+			return false;
+		default:
+			rove_error("unexpected argument '%s' for report %s", o.arg, def->name);
 			*status = cli_usage(def->help, false);
 			return false;
 		}
-		if (opt == OPT_PERIOD)
-			a->period = val;
-		else if (opt == OPT_FROM)
-			a->from = val;
-		else
-			a->to = val;
 	}
 	if (json && csv) {
 		rove_error("--json and --csv cannot be used together");
@@ -466,6 +456,15 @@ static bool parse_args(const report_def *def, int argc, char **argv, report_args
 	return true;
 }
 
+/* Whether def takes option val. */
+static bool takes(const report_def *def, int val)
+{
+	for (const struct option *e = def->opts; e->name != NULL; e++)
+		if (e->val == val)
+			return true;
+	return false;
+}
+
 /* Fills in the default dates and checks them; false (reported) on a bad
  * one. The buffers hold the defaults a points to. */
 static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE_REPORT_DATE_SIZE],
@@ -474,7 +473,7 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 	char last[ROVE_REPORT_DATE_SIZE];
 
 	rove_report_today(rove_wall_ms(), today);
-	if (def->opts & OPT_PERIOD) {
+	if (takes(def, OPT_PERIOD)) {
 		if (a->period == NULL) {
 			memcpy(period, today, ROVE_REPORT_MONTH_SIZE - 1);
 			period[ROVE_REPORT_MONTH_SIZE - 1] = '\0';
@@ -484,7 +483,7 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 			return false;
 		}
 	}
-	if (!(def->opts & OPT_FROM))
+	if (!takes(def, OPT_FROM))
 		return true;
 	if (a->from != NULL && !rove_report_date_valid(a->from)) {
 		rove_error("invalid --from '%s' (expected YYYY-MM-DD)", a->from);
