@@ -36,6 +36,15 @@ typedef struct rove_cli {
 	int timeout_ms;
 } rove_cli;
 
+/* A row of main.c's command table: `rove NAME ARGS...` runs fn with argv[0]
+ * NAME. subs, when a command has subcommands, prints them one a line
+ * ("NAME VERB", from the command's own table) for `rove --list-commands`. */
+typedef struct cli_cmd {
+	const char *name;
+	int (*fn)(rove_cli *cli, int argc, char **argv);
+	void (*subs)(FILE *f, const char *name);
+} cli_cmd;
+
 /* Opens the replica, reporting a clear error; returns a rove error. */
 int cli_open(const rove_cli *cli, rove_replica *r);
 /* The exit status for a rove error or CLI_EUSAGE. */
@@ -81,12 +90,15 @@ int cmd_status(rove_cli *cli, int argc, char **argv);
 /* customer, contact, contract, opportunity, activity, dealer, target and
  * territory: argv[0] names the collection (cmd_record.c). */
 int cmd_record(rove_cli *cli, int argc, char **argv);
+void cmd_record_subs(FILE *f, const char *name);
 int cmd_notices(rove_cli *cli, int argc, char **argv);  /* cmd_record.c */
-int cmd_report(rove_cli *cli, int argc, char **argv);  /* cmd_report.c */
+int cmd_report(rove_cli *cli, int argc, char **argv);
+void cmd_report_subs(FILE *f, const char *name);
 int cmd_import(rove_cli *cli, int argc, char **argv);
 int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
+void cmd_admin_subs(FILE *f, const char *name);
 
 #endif

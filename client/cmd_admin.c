@@ -349,6 +349,14 @@ static const struct admin_cmd {
 	{"reassign", NULL, reassign_help, reassign},
 };
 
+void cmd_admin_subs(FILE *f, const char *name)
+{
+	for (size_t k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++) {
+		const struct admin_cmd *a = &admin_cmds[k];
+		fprintf(f, "%s %s%s%s\n", name, a->word1, a->word2 != NULL ? " " : "", a->word2 != NULL ? a->word2 : "");
+	}
+}
+
 int cmd_admin(rove_cli *cli, int argc, char **argv)
 {
 	const struct admin_cmd *cmd = NULL;

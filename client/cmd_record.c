@@ -34,14 +34,17 @@ static const rec_verb opportunity_verbs[] = {
 	{"delete", rec_delete}, {"stage", opportunity_stage}, {NULL, NULL},
 };
 static const rec_verb activity_verbs[] = {
-	{"add", rec_add}, {"list", rec_list}, {"show", rec_show},
-	{"set", activity_change}, {"delete", rec_delete}, {NULL, NULL},
+	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"delete", rec_delete}, {NULL, NULL},
 };
 static const rec_verb target_verbs[] = {
-	{"set", target_set}, {"add", target_add}, {"list", rec_list}, {"show", rec_show},
-	{"delete", rec_delete}, {NULL, NULL},
+	{"set", target_set}, {"list", rec_list}, {"show", rec_show}, {"delete", rec_delete}, {NULL, NULL},
 };
 static const rec_verb read_only_verbs[] = {{"list", rec_list}, {"show", rec_show}, {NULL, NULL}};
+
+/* Verbs that are no command of the collection, only a pointer to the one
+ * to use instead (not in `rove --list-commands`). */
+static const rec_verb activity_redirects[] = {{"set", activity_change}, {NULL, NULL}};
+static const rec_verb target_redirects[] = {{"add", target_add}, {NULL, NULL}};
 
 static const char customer_help[] =
 	"usage: rove customer add --name N [--tax-id X] [--phone P] [--territory CODE] [--tier T]\n"
@@ -111,45 +114,65 @@ static const char territory_help[] =
 
 /* The record commands: each is named after its schema collection and
  * accepts exactly the verbs listed (collections the server alone writes
- * list no add, set or delete). */
-static const struct {
+ * list no add, set or delete), and its redirects. */
+static const struct record_cmd {
 	uint8_t coll;
 	const char *help;
 	const rec_verb *verbs;
+	const rec_verb *redirects; /* NULL: none */
 } record_cmds[] = {
-	{ROVE_COLL_CUSTOMER, customer_help, customer_verbs},
-	{ROVE_COLL_CONTACT, contact_help, editable_verbs},
-	{ROVE_COLL_CONTRACT, contract_help, editable_verbs},
-	{ROVE_COLL_OPPORTUNITY, opportunity_help, opportunity_verbs},
-	{ROVE_COLL_ACTIVITY, activity_help, activity_verbs},
-	{ROVE_COLL_DEALER, dealer_help, editable_verbs},
-	{ROVE_COLL_TARGET, target_help, target_verbs},
-	{ROVE_COLL_TERRITORY, territory_help, read_only_verbs},
+	{ROVE_COLL_CUSTOMER, customer_help, customer_verbs, NULL},
+	{ROVE_COLL_CONTACT, contact_help, editable_verbs, NULL},
+	{ROVE_COLL_CONTRACT, contract_help, editable_verbs, NULL},
+	{ROVE_COLL_OPPORTUNITY, opportunity_help, opportunity_verbs, NULL},
+	{ROVE_COLL_ACTIVITY, activity_help, activity_verbs, activity_redirects},
+	{ROVE_COLL_DEALER, dealer_help, editable_verbs, NULL},
+	{ROVE_COLL_TARGET, target_help, target_verbs, target_redirects},
+	{ROVE_COLL_TERRITORY, territory_help, read_only_verbs, NULL},
 };
+
+/* The row of record_cmds for command name; NULL if none. */
+static const struct record_cmd *record_cmd(const char *name)
+{
+	for (size_t k = 0; k < sizeof(record_cmds) / sizeof(record_cmds[0]); k++)
+		if (strcmp(name, rove_schema_coll(record_cmds[k].coll)->name) == 0)
+			return &record_cmds[k];
+	return NULL;
+}
+
+void cmd_record_subs(FILE *f, const char *name)
+{
+	const struct record_cmd *rc = record_cmd(name);
+
+	for (const rec_verb *v = rc != NULL ? rc->verbs : NULL; v != NULL && v->name != NULL; v++)
+		fprintf(f, "%s %s\n", name, v->name);
+}
 
 int cmd_record(rove_cli *cli, int argc, char **argv)
 {
+	const struct record_cmd *rc = record_cmd(argv[0]);
 	const char *sub = argc > 1 ? argv[1] : NULL;
+	const rove_coll_def *c;
 
-	for (size_t k = 0; k < sizeof(record_cmds) / sizeof(record_cmds[0]); k++) {
-		const rove_coll_def *c = rove_schema_coll(record_cmds[k].coll);
-		const char *help = record_cmds[k].help;
-
-		if (strcmp(argv[0], c->name) != 0)
-			continue;
-		if (sub == NULL)
-			return cli_usage(help, false);
-		if (cli_is_help(sub))
-			return cli_usage(help, true);
-		for (const rec_verb *v = record_cmds[k].verbs; v->name != NULL; v++) {
-			if (strcmp(sub, v->name) == 0)
-				return v->fn(cli, c, argc, argv);
-		}
-		rove_error("unknown %s command '%s'", c->name, sub);
-		return cli_usage(help, false);
+	if (rc == NULL) {
+		rove_error("'%s' is not a record command", argv[0]); /* main.c's table is wrong */
+		return ROVE_EXIT_FAIL;
 	}
-	rove_error("'%s' is not a record command", argv[0]); /* main.c's table is wrong */
-	return ROVE_EXIT_FAIL;
+	c = rove_schema_coll(rc->coll);
+	if (sub == NULL)
+		return cli_usage(rc->help, false);
+	if (cli_is_help(sub))
+		return cli_usage(rc->help, true);
+	for (const rec_verb *v = rc->verbs; v->name != NULL; v++) {
+		if (strcmp(sub, v->name) == 0)
+			return v->fn(cli, c, argc, argv);
+	}
+	for (const rec_verb *v = rc->redirects; v != NULL && v->name != NULL; v++) {
+		if (strcmp(sub, v->name) == 0)
+			return v->fn(cli, c, argc, argv);
+	}
+	rove_error("unknown %s command '%s'", c->name, sub);
+	return cli_usage(rc->help, false);
 }
 
 int cmd_notices(rove_cli *cli, int argc, char **argv)

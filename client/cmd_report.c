@@ -417,6 +417,12 @@ static const report_def reports[] = {
 	{"daily", daily_help, daily_opts, run_daily},
 };
 
+void cmd_report_subs(FILE *f, const char *name)
+{
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		fprintf(f, "%s %s\n", name, reports[i].name);
+}
+
 /* Parses argv[2..] for report def into a. False when the command is
  * over: help printed or a usage error reported, *status the exit status. */
 static bool parse_args(const report_def *def, int argc, char **argv, report_args *a, int *status)

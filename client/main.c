@@ -16,6 +16,7 @@
 
 static const char usage_text[] =
 	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
+	"       rove --list-commands\n"
 	"\n"
 	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
 	"bounds every wait for the server: connecting, and each reply (default\n"
@@ -41,30 +42,53 @@ static const char usage_text[] =
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
 	"\n"
-	"Run 'rove COMMAND --help' for a command's options.\n"
+	"Run 'rove COMMAND --help' for a command's options; --list-commands prints\n"
+	"every command and subcommand, one a line.\n"
 	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
 
-enum { OPT_TIMEOUT = CLI_OPT_LONG };
+enum { OPT_TIMEOUT = CLI_OPT_LONG, OPT_LIST_COMMANDS };
 
 static const struct option global_opts[] = {
 	{"replica", required_argument, NULL, 'R'},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"list-commands", no_argument, NULL, OPT_LIST_COMMANDS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
-static const struct {
-	const char *name;
-	int (*fn)(rove_cli *, int, char **);
-} commands[] = {
-	{"init", cmd_init},         {"config", cmd_config},       {"sync", cmd_sync},
-	{"status", cmd_status},     {"customer", cmd_record},     {"contact", cmd_record},
-	{"contract", cmd_record},   {"opportunity", cmd_record},  {"activity", cmd_record},
-	{"dealer", cmd_record},     {"target", cmd_record},       {"territory", cmd_record},
-	{"notices", cmd_notices},   {"report", cmd_report},       {"import", cmd_import},
-	{"export", cmd_export},     {"rejected", cmd_rejected},   {"conflicts", cmd_conflicts},
-	{"admin", cmd_admin},
+/* Every command; a command with subcommands lists them from its own table. */
+static const cli_cmd commands[] = {
+	{"init", cmd_init, NULL},
+	{"config", cmd_config, NULL},
+	{"sync", cmd_sync, NULL},
+	{"status", cmd_status, NULL},
+	{"customer", cmd_record, cmd_record_subs},
+	{"contact", cmd_record, cmd_record_subs},
+	{"contract", cmd_record, cmd_record_subs},
+	{"opportunity", cmd_record, cmd_record_subs},
+	{"activity", cmd_record, cmd_record_subs},
+	{"dealer", cmd_record, cmd_record_subs},
+	{"target", cmd_record, cmd_record_subs},
+	{"territory", cmd_record, cmd_record_subs},
+	{"notices", cmd_notices, NULL},
+	{"report", cmd_report, cmd_report_subs},
+	{"import", cmd_import, NULL},
+	{"export", cmd_export, NULL},
+	{"rejected", cmd_rejected, NULL},
+	{"conflicts", cmd_conflicts, NULL},
+	{"admin", cmd_admin, cmd_admin_subs},
 };
+
+/* `rove --list-commands`: every command, then each of its subcommands. */
+static int list_commands(void)
+{
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		printf("%s\n", commands[c].name);
+		if (commands[c].subs != NULL)
+			commands[c].subs(stdout, commands[c].name);
+	}
+	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
+}
 
 int main(int argc, char **argv)
 {
@@ -83,6 +107,8 @@ int main(int argc, char **argv)
 			return cli_usage(usage_text, false);
 		case 'h':
 			return cli_usage(usage_text, true);
+		case OPT_LIST_COMMANDS:
+			return list_commands();
 		case 'R':
 			cli.dir = o.arg;
 			break;
