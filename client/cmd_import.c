@@ -15,6 +15,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
+#include "grow.h"
 #include "keyset.h"
 #include "log.h"
 #include "rules.h"
@@ -412,28 +413,19 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 static int keep_row(importer *im, const char *const *cells, unsigned long line)
 {
 	size_t need = 0;
+	import_row *rows;
+	char *text;
 
 	for (size_t j = 0; j < im->ncols; j++)
 		need += strlen(cells[j]) + 1;
-	if (im->text_len + need > im->text_cap) {
-		size_t cap = im->text_cap ? im->text_cap : 1u << 20;
-		char *text;
-		while (cap < im->text_len + need)
-			cap *= 2;
-		text = realloc(im->text, cap);
-		if (text == NULL)
-			return ROVE_ENOMEM;
-		im->text = text;
-		im->text_cap = cap;
-	}
-	if (im->nrows == im->rows_cap) {
-		size_t cap = im->rows_cap ? im->rows_cap * 2 : 1024;
-		import_row *rows = realloc(im->rows, cap * sizeof(*rows));
-		if (rows == NULL)
-			return ROVE_ENOMEM;
-		im->rows = rows;
-		im->rows_cap = cap;
-	}
+	text = grow(im->text, &im->text_cap, im->text_len, need, 1, 1u << 20);
+	if (text == NULL)
+		return ROVE_ENOMEM;
+	im->text = text;
+	rows = grow(im->rows, &im->rows_cap, im->nrows, 1, sizeof(*rows), 1024);
+	if (rows == NULL)
+		return ROVE_ENOMEM;
+	im->rows = rows;
 	im->rows[im->nrows].off = im->text_len;
 	im->rows[im->nrows].line = line;
 	im->nrows++;

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "err.h"
+#include "grow.h"
 #include "log.h"
 #include "rules.h"
 #include "out.h"
@@ -111,14 +112,10 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 	for (i = 0; i < ctx->ndrops && strcmp(ctx->drops[i].author, c->op.author) != 0; i++)
 		;
 	if (i == ctx->ndrops) {
-		if (ctx->ndrops == ctx->cap) {
-			size_t cap = ctx->cap != 0 ? 2 * ctx->cap : 8;
-			dropped_by *p = realloc(ctx->drops, cap * sizeof(*p));
-			if (p == NULL)
-				return ROVE_ENOMEM;
-			ctx->drops = p;
-			ctx->cap = cap;
-		}
+		dropped_by *p = grow(ctx->drops, &ctx->cap, ctx->ndrops, 1, sizeof(*p), 8);
+		if (p == NULL)
+			return ROVE_ENOMEM;
+		ctx->drops = p;
 		snprintf(ctx->drops[i].author, sizeof(ctx->drops[i].author), "%s", c->op.author);
 		ctx->drops[i].n = 0;
 		ctx->ndrops++;

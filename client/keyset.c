@@ -2,6 +2,7 @@
 #include "keyset.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const 
 {
 	uint64_t h = key_hash(key, len);
 	key_slot *s;
+	char *arena;
 	size_t i;
 
 	*dup = key_find(ks, key, len, h);
@@ -69,17 +71,10 @@ int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const 
 		return ROVE_OK;
 	if ((ks->n + 1) * 2 > ks->cap && key_grow(ks) != ROVE_OK)
 		return ROVE_ENOMEM;
-	if (ks->used + len > ks->size) {
-		size_t size = ks->size ? ks->size * 2 : 65536;
-		char *arena;
-		while (size < ks->used + len)
-			size *= 2;
-		arena = realloc(ks->arena, size);
-		if (arena == NULL)
-			return ROVE_ENOMEM;
-		ks->arena = arena;
-		ks->size = size;
-	}
+	arena = grow(ks->arena, &ks->size, ks->used, len, 1, 65536);
+	if (arena == NULL)
+		return ROVE_ENOMEM;
+	ks->arena = arena;
 	for (i = h & (ks->cap - 1); ks->slot[i].len != 0; i = (i + 1) & (ks->cap - 1))
 		;
 	s = &ks->slot[i];

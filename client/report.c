@@ -12,6 +12,8 @@
 #include "report.h"
 
 #include "err.h"
+#include "grow.h"
+#include "rove_assert.h"
 #include "schema.h"
 
 #include <stdio.h>
@@ -76,19 +78,11 @@ static void vec_init(vec *a, size_t size)
 /* A new zeroed item at the end; NULL when out of memory. */
 static void *vec_push(vec *a)
 {
-	void *p;
+	void *nv = grow(a->v, &a->cap, a->n, 1, a->size, 64), *p;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *nv;
-		if (cap < a->cap || cap > SIZE_MAX / a->size)
-			return NULL;
-		nv = realloc(a->v, cap * a->size);
-		if (nv == NULL)
-			return NULL;
-		a->v = nv;
-		a->cap = cap;
-	}
+	if (nv == NULL)
+		return NULL;
+	a->v = nv;
 	p = (char *)a->v + a->n++ * a->size;
 	memset(p, 0, a->size);
 	return p;
@@ -458,6 +452,7 @@ static bool tally_find(const tally *t, const char *key, size_t *pos)
 
 static int tally_add(tally *t, const char *key, int64_t amount)
 {
+	rove_report_sum *nv;
 	size_t lo;
 
 	if (tally_find(t, key, &lo)) {
@@ -465,17 +460,10 @@ static int tally_add(tally *t, const char *key, int64_t amount)
 		t->v[lo].amount = sat_add(t->v[lo].amount, amount);
 		return ROVE_OK;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		rove_report_sum *nv;
-		if (cap < t->cap || cap > SIZE_MAX / sizeof(*nv))
-			return ROVE_ENOMEM;
-		nv = realloc(t->v, cap * sizeof(*nv));
-		if (nv == NULL)
-			return ROVE_ENOMEM;
-		t->v = nv;
-		t->cap = cap;
-	}
+	nv = grow(t->v, &t->cap, t->n, 1, sizeof(*nv), 16);
+	if (nv == NULL)
+		return ROVE_ENOMEM;
+	t->v = nv;
 	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(t->v[0]));
 	t->n++;
 	snprintf(t->v[lo].key, sizeof(t->v[lo].key), "%s", key);
