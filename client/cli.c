@@ -30,7 +30,6 @@ bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, in
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, CLI_OPT_LONG},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	cli_opt o;

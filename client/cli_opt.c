@@ -26,7 +26,7 @@ void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct opt
 	o->shorts[n++] = '-';
 	o->shorts[n++] = ':';
 	for (const struct option *e = table; e->name != NULL; e++) {
-		ROVE_ASSERT(e->flag == NULL && (short_form(e->val) || e->val >= CLI_OPT_LONG));
+		ROVE_ASSERT(e->flag == NULL && (short_form(e->val) || e->val >= CLI_OPT_LONG) && e->val != 'h');
 		if (!short_form(e->val))
 			continue;
 		ROVE_ASSERT(n + 3 <= sizeof(o->shorts));
@@ -62,6 +62,11 @@ int cli_opt_next(cli_opt *o)
 	if (at >= o->argc)
 		return CLI_OPT_END;
 	word = o->argv[at];
+	if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
+		o->next = at + 1;
+		o->opt = 'h';
+		return 'h';
+	}
 	if (word[0] == '-' && word[1] != '\0' && !names_option(o, word)) {
 		o->arg = word;
 		o->next = at + 1;

@@ -14,11 +14,13 @@
  * most; some commands take any word as an id).
  *
  * A table is getopt_long's: struct option entries with flag NULL, ended
- * by a zeroed entry. An entry whose val is an ASCII letter has that
- * letter as its short form too (-h for --help, -R for --replica);
- * options without a short form take vals from CLI_OPT_LONG up. An option
- * that takes a value (required_argument) takes it after '=' or as the
- * next word, whatever that word is.
+ * by a zeroed entry, listing a command's own options. -h and --help are
+ * every command's: cli_opt_next returns 'h' for them, and no table lists
+ * them. An entry whose val is another ASCII letter has that letter as
+ * its short form too (-R for --replica); options without a short form
+ * take vals from CLI_OPT_LONG up. An option that takes a value
+ * (required_argument) takes it after '=' or as the next word, whatever
+ * that word is.
  *
  * Use:
  *	cli_opt o;
@@ -62,8 +64,8 @@ typedef struct cli_opt {
 /* Reads argv[first..argc - 1] (first >= 1) by table. */
 void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct option *table);
 
-/* The next word: the val of an option of the table (o.arg its value, or
- * NULL), or an enum cli_opt_kind. */
+/* The next word: 'h' for -h or --help, the val of an option of the table
+ * (o.arg its value, or NULL), or an enum cli_opt_kind. */
 int cli_opt_next(cli_opt *o);
 
 /* True if -h or --help is among argv[first..argc - 1]: the commands that

@@ -47,7 +47,6 @@ enum { OPT_ROLE = CLI_OPT_LONG, OPT_TERRITORY };
 static const struct option user_add_opts[] = {
 	{"role", required_argument, NULL, OPT_ROLE},
 	{"territory", required_argument, NULL, OPT_TERRITORY},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -62,7 +61,6 @@ enum { OPT_NAME = CLI_OPT_LONG, OPT_PARENT };
 static const struct option territory_add_opts[] = {
 	{"name", required_argument, NULL, OPT_NAME},
 	{"parent", required_argument, NULL, OPT_PARENT},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -107,7 +105,6 @@ static const struct option reassign_opts[] = {
 	{"territory", required_argument, NULL, OPT_FROM_TERRITORY},
 	{"from", required_argument, NULL, OPT_FROM},
 	{"to", required_argument, NULL, OPT_TO},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -39,7 +39,6 @@ enum { OPT_JSON = CLI_OPT_LONG };
 
 static const struct option opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -27,7 +27,6 @@ enum { OPT_REASON = CLI_OPT_LONG };
 /* release's options; claim has only --help (pool_opts + 1). */
 static const struct option pool_opts[] = {
 	{"reason", required_argument, NULL, OPT_REASON},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -78,7 +78,6 @@ static const struct option opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"csv", no_argument, NULL, OPT_CSV},
 	{"bom", no_argument, NULL, OPT_BOM},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -560,7 +560,6 @@ enum { OPT_DRY_RUN = CLI_OPT_LONG };
 
 static const struct option import_opts[] = {
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -27,7 +27,6 @@ static const struct option opts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"token", required_argument, NULL, OPT_TOKEN},
 	{"ca", required_argument, NULL, OPT_CA},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

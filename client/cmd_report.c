@@ -44,8 +44,7 @@ static const char pipeline_help[] =
 
 /* Every report's options; each table below adds its own to these. */
 enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_PERIOD, OPT_FROM, OPT_TO };
-#define REPORT_OPTS                                                                                                    \
-	{"json", no_argument, NULL, OPT_JSON}, {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, 'h'}
+#define REPORT_OPTS {"json", no_argument, NULL, OPT_JSON}, {"csv", no_argument, NULL, OPT_CSV}
 
 static const struct option pipeline_opts[] = {REPORT_OPTS, {NULL, 0, NULL, 0}};
 

@@ -23,7 +23,6 @@ enum { OPT_PERIOD = CLI_OPT_LONG, OPT_AMOUNT };
 static const struct option opts[] = {
 	{"period", required_argument, NULL, OPT_PERIOD},
 	{"amount", required_argument, NULL, OPT_AMOUNT},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

@@ -52,7 +52,6 @@ static const struct option global_opts[] = {
 	{"replica", required_argument, NULL, 'R'},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"list-commands", no_argument, NULL, OPT_LIST_COMMANDS},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

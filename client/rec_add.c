@@ -69,7 +69,7 @@ static void add_help(const rove_coll_def *c, FILE *f)
  * its val CLI_OPT_LONG + the field's index, written with - and with _
  * (--tax-id, --tax_id). */
 typedef struct add_opts {
-	struct option table[2 * ROVE_MAX_FIELDS + 2];
+	struct option table[2 * ROVE_MAX_FIELDS + 1];
 	char names[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1]; /* the - forms */
 } add_opts;
 
@@ -85,7 +85,6 @@ static void add_opts_init(add_opts *a, const rove_coll_def *c)
 		if (strchr(fd->name, '_') != NULL)
 			a->table[n++] = (struct option){fd->name, required_argument, NULL, CLI_OPT_LONG + (int)i};
 	}
-	a->table[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	a->table[n] = (struct option){NULL, 0, NULL, 0};
 }
 

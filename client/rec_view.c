@@ -99,7 +99,6 @@ enum { OPT_CUSTOMER = CLI_OPT_LONG, OPT_JSON };
 static const struct option list_opts[] = {
 	{"customer", required_argument, NULL, OPT_CUSTOMER},
 	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 

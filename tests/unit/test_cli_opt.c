@@ -15,7 +15,6 @@ static const struct option table[] = {
 	{"name", required_argument, NULL, OPT_NAME},
 	{"names", required_argument, NULL, OPT_NAMES},
 	{"replica", required_argument, NULL, 'R'},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -61,7 +60,9 @@ int main(void)
 	EXPECT("json:- W:a name:x names:y W:b", "--json", "a", "--name", "x", "--names=y", "b");
 	EXPECT("name:", "--name=");
 	EXPECT("name:--json W:z", "--name", "--json", "z"); /* a value is the next word, whatever it is */
-	EXPECT("R:dir h:-", "-R", "dir", "-h");
+	EXPECT("R:dir h:-", "-R", "dir", "-h"); /* -h and --help are every table's */
+	EXPECT("h:- W:x", "--help", "x");
+	EXPECT("U:--help=1 U:--hel", "--help=1", "--hel");
 	EXPECT("R:-", "--replica=-");
 	/* Abbreviations, bundles, attached short values: unknown. */
 	EXPECT("U:--jso", "--jso");
