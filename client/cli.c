@@ -50,6 +50,18 @@ bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, in
 	return true;
 }
 
+bool cli_open_json(const rove_cli *cli, int argc, char **argv, const char *help, bool *json, rove_replica *r,
+		   int *status)
+{
+	int rc;
+
+	if (!cli_parse_json_flag(argc, argv, help, json, status))
+		return false;
+	rc = cli_open(cli, r);
+	*status = cli_exit(rc);
+	return rc == ROVE_OK;
+}
+
 int cli_exit(int err)
 {
 	switch (err) {
@@ -135,15 +147,18 @@ bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 
 bool cli_login_ok(const char *login)
 {
-	size_t len = strlen(login);
-	bool ok = len > 0 && len <= ROVE_MAX_NAME;
+	if (rove_login_valid(login, strlen(login)))
+		return true;
+	rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login), ROVE_MAX_NAME);
+	return false;
+}
 
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)login[i]) || strchr("._-@", login[i]) != NULL;
-	if (!ok)
-		rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login),
-			   ROVE_MAX_NAME);
-	return ok;
+bool cli_code_ok(const char *code)
+{
+	if (rove_code_valid(code, strlen(code)))
+		return true;
+	rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code), ROVE_MAX_NAME);
+	return false;
 }
 
 const rove_coll_def *cli_io_coll(const char *what)

@@ -62,17 +62,23 @@ bool cli_is_help(const char *arg);
  * --help anywhere before an unknown argument) or a usage error reported, and
  * *status is the exit status. */
 bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
+/* The start of a command whose only option is --json: cli_parse_json_flag,
+ * then cli_open. False when the command is over (*status its exit
+ * status); true with r open, for the caller to close. */
+bool cli_open_json(const rove_cli *cli, int argc, char **argv, const char *help, bool *json, rove_replica *r,
+		   int *status);
 
-/* Checks of a replica's settings (cmd_init.c), each reporting what is
- * wrong: a server URL a client can dial (rove_net_url_valid); a token of
+/* Checks of what a command line names, each reporting what is wrong: a
+ * server URL a client can dial (rove_net_url_valid); a token of
  * ROVE_TOKEN_HEX hex digits, into out in lower case; a CA file that
- * exists, into out as an absolute path ("" stays "": none); a login as
- * the server takes one (letters, digits and . _ - @, at most
- * ROVE_MAX_NAME). */
+ * exists, into out as an absolute path ("" stays "": none); a login and a
+ * territory code as the server takes them (rove_login_valid,
+ * rove_code_valid). */
 bool cli_server_ok(const char *url);
 bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1]);
 bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1]);
 bool cli_login_ok(const char *login);
+bool cli_code_ok(const char *code);
 /* A command-line argument quoted for a message (rove_log_quote: escapes
  * shown, cut after about 70 bytes) into a buffer that lives until the end
  * of the enclosing block. */

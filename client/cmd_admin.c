@@ -11,7 +11,6 @@
 #include "sync.h"
 #include "text.h"
 
-#include <ctype.h>
 #include <string.h>
 
 static const char help[] =
@@ -115,20 +114,6 @@ static void print_line(const char *s, uint32_t len, void *arg)
 	(void)arg;
 	rove_text_put_shown(stdout, s, len, 0);
 	putchar('\n');
-}
-
-/* A territory code as the server takes one; reported if not. */
-static bool code_ok(const char *code)
-{
-	size_t len = strlen(code);
-	bool ok = len > 0 && len <= ROVE_MAX_NAME;
-
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)code[i]) || strchr("._-", code[i]) != NULL;
-	if (!ok)
-		rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code),
-			   ROVE_MAX_NAME);
-	return ok;
 }
 
 /* Unassign's note, when the user did not hold the territory. */
@@ -240,7 +225,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	if (!cli_login_ok(pos[0]))
 		return ROVE_EXIT_FAIL;
 	for (uint32_t i = 0; i < nterr; i++)
-		if (!code_ok(terr[i]))
+		if (!cli_code_ok(terr[i]))
 			return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = role;
@@ -261,7 +246,7 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 
 	if (!parse(argc, argv, 3, territory_add_opts, dest, pos, &npos, 1) || npos != 1 || name == NULL)
 		return cli_usage(territory_add_help, false);
-	if (!code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !code_ok(parent)))
+	if (!cli_code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !cli_code_ok(parent)))
 		return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = name;
@@ -279,7 +264,7 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 			return cli_usage(territory_set_help, false);
 		}
 	}
-	if (!code_ok(argv[3]))
+	if (!cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 }
@@ -291,7 +276,7 @@ static int assign(rove_cli *cli, int argc, char **argv)
 
 	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
 		return cli_usage(un ? unassign_help : assign_help, false);
-	if (!cli_login_ok(argv[2]) || !code_ok(argv[3]))
+	if (!cli_login_ok(argv[2]) || !cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;
 	args[0] = argv[2];
 	args[1] = argv[3];
@@ -319,7 +304,7 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		if (cli_id_arg(customer, "customer", &id) != ROVE_OK)
 			return ROVE_EXIT_USAGE;
 	}
-	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !code_ok(territory)))
+	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !cli_code_ok(territory)))
 		return ROVE_EXIT_FAIL;
 	if (customer != NULL && territory == NULL && from == NULL) {
 		const char *args[2] = {customer, to};

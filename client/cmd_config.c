@@ -77,8 +77,7 @@ static int show(rove_replica *r, bool json)
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		shown_value(r, keys[k].which, v);
 		if (json) {
-			out_json_key(&j, keys[k].key);
-			out_json_cstr(&j, v[0] != '\0' ? v : NULL);
+			out_json_field_str(&j, keys[k].key, v[0] != '\0' ? v : NULL);
 		} else {
 			printf("%s: ", keys[k].key);
 			out_text(stdout, v[0] != '\0' ? v : "(none)");

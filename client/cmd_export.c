@@ -125,14 +125,12 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		fputs(ROVE_CSV_EOL, stdout);
 	}
 	if (ex.json) {
-		out_json_init(&ex.j, stdout);
-		out_json_begin_array(&ex.j);
+		out_json_begin_list(&ex.j, stdout);
 	}
 	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
 	if (ex.json) {
-		out_json_end_array(&ex.j);
-		out_json_finish(&ex.j);
+		out_json_end_list(&ex.j);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = ROVE_EIO;

@@ -25,18 +25,14 @@ static int column_width(const rove_field_def *fd)
  * ended after (also after a failed walk, so the output stays JSON). */
 void rec_list_begin(rec_list_ctx *lc)
 {
-	if (!lc->json)
-		return;
-	out_json_init(&lc->j, stdout);
-	out_json_begin_array(&lc->j);
+	if (lc->json)
+		out_json_begin_list(&lc->j, stdout);
 }
 
 void rec_list_end(rec_list_ctx *lc)
 {
-	if (!lc->json)
-		return;
-	out_json_end_array(&lc->j);
-	out_json_finish(&lc->j);
+	if (lc->json)
+		out_json_end_list(&lc->j);
 }
 
 int rec_list_one(const rove_record *rec, void *arg)
