@@ -98,30 +98,15 @@ static const char history_help[] =
 	"The customer's ownership history: every create, claim, release,\n"
 	"recycle and reassignment, with who, when and why.\n";
 
-typedef struct hist_ctx {
-	const char *customer;
-	rec_list_ctx lc;
-} hist_ctx;
-
-static int history_one(const rove_record *rec, void *arg)
-{
-	hist_ctx *h = arg;
-	const char *cust = rove_fields_str(&rec->fs, "customer");
-
-	if (cust == NULL || strcmp(cust, h->customer) != 0)
-		return ROVE_OK;
-	return rec_list_one(rec, &h->lc);
-}
-
 int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
-	hist_ctx h = {.customer = NULL, .lc = {.c = hc}};
+	rec_list_ctx lc = {.c = hc}; /* the history records whose parent is the customer */
 	rove_replica r;
 	rove_record *rec;
 	int rc;
 
-	switch (rec_id_args(argc, argv, &h.customer, &h.lc.json)) {
+	switch (rec_id_args(argc, argv, &lc.parent, &lc.json)) {
 	case REC_ARGS_HELP:
 		return cli_usage(history_help, true);
 	case REC_ARGS_USAGE:
@@ -130,15 +115,15 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;
-	rc = rec_load(cli, c, h.customer, &r, rec);
+	rc = rec_load(cli, c, lc.parent, &r, rec);
 	free(rec);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	if (!h.lc.json)
+	if (!lc.json)
 		rec_print_header(hc);
-	rec_list_begin(&h.lc);
-	rc = rove_replica_each(&r, hc->id, history_one, &h);
+	rec_list_begin(&lc);
+	rc = rove_replica_each(&r, hc->id, rec_list_one, &lc);
 	rove_replica_close(&r);
-	rec_list_end(&h.lc);
+	rec_list_end(&lc);
 	return cli_exit(rc);
 }
