@@ -119,11 +119,5 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	free(rec);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	if (!lc.json)
-		rec_print_header(hc);
-	rec_list_begin(&lc);
-	rc = rove_replica_each(&r, hc->id, rec_list_one, &lc);
-	rove_replica_close(&r);
-	rec_list_end(&lc);
-	return cli_exit(rc);
+	return rec_list_print(&r, &lc);
 }

@@ -93,24 +93,20 @@ int rec_edit_close(rec_edit *ch, int rc);
 
 /* ---- printing lists (rec_view.c) ---- */
 
-/* A list being printed: a table, or a JSON array with json. */
+/* A list to print: the records of c (only the children of parent, when
+ * it is not NULL) as a table, or as a JSON array with json. The caller
+ * sets those three; j and n are the printer's. */
 typedef struct rec_list_ctx {
 	const rove_coll_def *c;
 	bool json;
-	out_json j; /* the array, with json */
+	const char *parent; /* the customer's id, as stored */
+	out_json j;
 	size_t n;
-	const char *parent; /* list only the children of this customer */
 } rec_list_ctx;
 
-/* A list's JSON array around rove_replica_each's walk: begun before,
- * ended after (also after a failed walk, so the output stays JSON). */
-void rec_list_begin(rec_list_ctx *lc);
-void rec_list_end(rec_list_ctx *lc);
-/* Prints one record of the list (a rove_replica_each callback, arg the
- * rec_list_ctx). */
-int rec_list_one(const rove_record *rec, void *arg);
-/* The table's header line: ID and the columns of c's listed fields. */
-void rec_print_header(const rove_coll_def *c);
+/* The whole list: the header or the JSON array around the records of
+ * lc->c in the open replica r, which it closes. The exit status. */
+int rec_list_print(rove_replica *r, rec_list_ctx *lc);
 
 /* The words after the verb of one that takes ID [--json] (show, history),
  * in order: help asked for, or an ID (and *json), or a usage error (no ID,

@@ -23,19 +23,19 @@ static int column_width(const rove_field_def *fd)
 
 /* A list's JSON array around rove_replica_each's walk: begun before,
  * ended after (also after a failed walk, so the output stays JSON). */
-void rec_list_begin(rec_list_ctx *lc)
+static void rec_list_begin(rec_list_ctx *lc)
 {
 	if (lc->json)
 		out_json_begin_list(&lc->j, stdout);
 }
 
-void rec_list_end(rec_list_ctx *lc)
+static void rec_list_end(rec_list_ctx *lc)
 {
 	if (lc->json)
 		out_json_end_list(&lc->j);
 }
 
-int rec_list_one(const rove_record *rec, void *arg)
+static int rec_list_one(const rove_record *rec, void *arg)
 {
 	rec_list_ctx *lc = arg;
 	char id[ROVE_UUID_STRLEN + 1];
@@ -70,7 +70,7 @@ int rec_list_one(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
-void rec_print_header(const rove_coll_def *c)
+static void rec_print_header(const rove_coll_def *c)
 {
 	printf("%-36s", "ID");
 	for (size_t i = 0; i < c->nfields; i++) {
@@ -97,6 +97,19 @@ static const struct option list_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{NULL, 0, NULL, 0},
 };
+
+int rec_list_print(rove_replica *r, rec_list_ctx *lc)
+{
+	int rc;
+
+	if (!lc->json)
+		rec_print_header(lc->c);
+	rec_list_begin(lc);
+	rc = rove_replica_each(r, lc->c->id, rec_list_one, lc);
+	rove_replica_close(r);
+	rec_list_end(lc);
+	return cli_exit(rc);
+}
 
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
@@ -141,13 +154,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	if (!lc.json)
-		rec_print_header(c);
-	rec_list_begin(&lc);
-	rc = rove_replica_each(&r, c->id, rec_list_one, &lc);
-	rove_replica_close(&r);
-	rec_list_end(&lc);
-	return cli_exit(rc);
+	return rec_list_print(&r, &lc);
 }
 
 /* Columns of the labels of `show`; a value's further lines start after. */
