@@ -25,12 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows in one import file: they are checked in memory and written in one
- * transaction; a bigger list is split into several files. */
-#define IMPORT_MAX_ROWS 100000u
-/* Columns in one file: every field of a collection, with room to spare. */
-#define IMPORT_MAX_COLUMNS 64u
-
 /* A column of an exported file that import skips: the id and what the
  * server sets. */
 static bool column_ignored(const char *name, const rove_field_def *fd)
@@ -88,7 +82,7 @@ typedef struct importer {
 	const char *file; /* as shown in messages */
 	rove_replica *r;
 	size_t ncols;
-	const rove_field_def *col[IMPORT_MAX_COLUMNS]; /* NULL: an ignored column */
+	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key */
 	size_t nterr;                                  /* territories the replica holds */
 	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
@@ -188,7 +182,7 @@ static void importable_columns(const rove_coll_def *c, char *out, size_t len)
 /* Maps the header's columns to fields; reports every problem. */
 static int import_header(importer *im, rove_csv *csv)
 {
-	char names[IMPORT_MAX_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
+	char names[ROVE_MAX_IMPORT_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
 	unsigned long line = rove_csv_line(csv);
 
 	im->ncols = rove_csv_ncells(csv);
@@ -448,7 +442,7 @@ static bool row_blank(const rove_csv *csv)
 /* Checks one data row (op is scratch space) and keeps it. */
 static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 {
-	const char *cells[IMPORT_MAX_COLUMNS];
+	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
 	unsigned long line = rove_csv_line(csv);
 	size_t n = rove_csv_ncells(csv);
 	int rc;
@@ -473,7 +467,7 @@ static int import_read(importer *im, FILE *f)
 {
 	/* A cell can hold no longer a string than a field; a row no more
 	 * text than a record. */
-	rove_csv_limits lim = {IMPORT_MAX_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
+	rove_csv_limits lim = {ROVE_MAX_IMPORT_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
 	rove_csv *csv;
 	rove_op *op = malloc(sizeof(*op));
 	bool header = false, stop = false;
@@ -507,8 +501,8 @@ static int import_read(importer *im, FILE *f)
 		} else if (!header) {
 			header = true;
 			stop = im->file_bad = import_header(im, csv) != ROVE_OK;
-		} else if (++rows > IMPORT_MAX_ROWS) {
-			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", IMPORT_MAX_ROWS);
+		} else if (++rows > ROVE_MAX_IMPORT_ROWS) {
+			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", ROVE_MAX_IMPORT_ROWS);
 			stop = im->file_bad = true;
 		} else {
 			rc = import_row_check(im, csv, op);
@@ -531,7 +525,7 @@ static int import_read(importer *im, FILE *f)
 static int fill_row(rove_op *op, size_t i, void *arg)
 {
 	importer *im = arg;
-	const char *cells[IMPORT_MAX_COLUMNS];
+	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
 	const char *p = im->text + im->rows[i].off;
 	int rc;
 
@@ -609,7 +603,7 @@ static void import_help(FILE *f)
 	      "contact's customer is not in this replica. Tax ids are stored so\n"
 	      "normalised and must be 统一社会信用代码 (their check character too).\n",
 	      f);
-	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", IMPORT_MAX_ROWS,
+	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", ROVE_MAX_IMPORT_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
 	fputs("\n"
 	      "Imported customers are yours, made offline and sent on the next sync in\n"

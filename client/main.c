@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 			long ms;
 			errno = 0;
 			ms = strtol(o.arg, &end, 10);
-			if (errno != 0 || *end != '\0' || ms <= 0 || ms > 3600000) {
+			if (errno != 0 || *end != '\0' || ms <= 0 || ms > ROVE_MAX_TIMEOUT_MS) {
 				rove_error("invalid --timeout '%s' (milliseconds)", o.arg);
 				return ROVE_EXIT_USAGE;
 			}
