@@ -3,10 +3,13 @@
  * replica, exit codes, and the command table's entry type.
  *
  * To add a command: write cmd_NAME.c with `int cmd_NAME(rove_cli *, int,
- * char **)`, declare it here, add a row to the table in main.c, give it a
- * --help text, and add it to tests/integration/t_help.sh. A command for a
- * collection of the schema is a row of record_cmds in cmd_record.c (its
- * help and verbs) and a row {"NAME", cmd_record} in main.c.
+ * char **)`, its options a struct option table next to its usage text
+ * (cli_opt.h); declare it here; add a row to commands[] in main.c. `rove
+ * --list-commands` then lists it and tests/integration/t_help.sh checks
+ * its --help and a bad option. A command with subcommands gives its row
+ * a lister that prints them from the command's own table
+ * (cmd_report_subs). A verb of a record command is a row in cmd_record.c
+ * (rec.h); a field of a record is a row in common/schema.c.
  */
 #ifndef ROVE_CLI_H
 #define ROVE_CLI_H
