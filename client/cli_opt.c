@@ -18,6 +18,7 @@ void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct opt
 	o->argc = argc;
 	o->argv = argv;
 	o->table = table;
+	o->at = first;
 	o->next = first;
 	o->arg = NULL;
 	o->opt = 0;
@@ -59,6 +60,7 @@ int cli_opt_next(cli_opt *o)
 
 	o->arg = NULL;
 	o->opt = 0;
+	o->at = at;
 	if (at >= o->argc)
 		return CLI_OPT_END;
 	word = o->argv[at];

@@ -56,6 +56,7 @@ typedef struct cli_opt {
 	char **argv;
 	const struct option *table;
 	char shorts[CLI_OPT_SHORTS];
+	int at;          /* index in argv of the word just read */
 	int next;        /* index in argv of the word to read next */
 	const char *arg; /* the value of the option read, or the word (see enum cli_opt_kind) */
 	int opt;         /* the val of the option read (CLI_OPT_NOVALUE: of the option without its value) */

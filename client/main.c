@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 			return cli_usage(usage_text, false);
 		}
 	}
-	i = o.next - 1;
+	i = o.at; /* the command's name */
 	if (argv[i][0] == '-') { /* "-" */
 		rove_error("unknown option '%s'", argv[i]);
 		return cli_usage(usage_text, false);

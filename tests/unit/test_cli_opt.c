@@ -89,6 +89,18 @@ int main(void)
 		parse(argv, 7, got, sizeof(got));
 		CHECK(strcmp(got, "") == 0);
 	}
+	/* What a missing value names, and where each word was. */
+	{
+		char *argv[] = {"rove", "x", "--replica", NULL};
+		cli_opt o;
+		cli_opt_init(&o, 3, argv, 1, table);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_WORD);
+		CHECK_EQ_INT(o.at, 1);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_NOVALUE);
+		CHECK_EQ_INT(o.opt, 'R');
+		CHECK_EQ_INT(o.at, 2);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+	}
 	/* Help anywhere. */
 	{
 		char *argv[] = {"x", "a", "--name", "-h", NULL};
