@@ -1,3 +1,4 @@
+/* cmd_status.c - `rove status`: the replica's user, server, pending and refused work, last sync. */
 #include "cli.h"
 #include "err.h"
 #include "out.h"

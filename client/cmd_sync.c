@@ -1,3 +1,4 @@
+/* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
 #include "err.h"
 #include "lockfile.h"
