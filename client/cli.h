@@ -3,10 +3,13 @@
  * replica, exit codes, and the command table's entry type.
  *
  * To add a command: write cmd_NAME.c with `int cmd_NAME(rove_cli *, int,
- * char **)`, declare it here, add a row to the table in main.c, give it a
- * --help text, and add it to tests/integration/t_help.sh. A command for a
- * collection of the schema is a row of record_cmds in cmd_record.c (its
- * help and verbs) and a row {"NAME", cmd_record} in main.c.
+ * char **)`, its options a struct option table next to its usage text
+ * (cli_opt.h); declare it here; add a row to commands[] in main.c. `rove
+ * --list-commands` then lists it and tests/integration/t_help.sh checks
+ * its --help and a bad option. A command with subcommands gives its row
+ * a lister that prints them from the command's own table
+ * (cmd_report_subs). A verb of a record command is a row in cmd_record.c
+ * (rec.h); a field of a record is a row in common/schema.c.
  */
 #ifndef ROVE_CLI_H
 #define ROVE_CLI_H
@@ -36,6 +39,15 @@ typedef struct rove_cli {
 	int timeout_ms;
 } rove_cli;
 
+/* A row of main.c's command table: `rove NAME ARGS...` runs fn with argv[0]
+ * NAME. subs, when a command has subcommands, prints them one a line
+ * ("NAME VERB", from the command's own table) for `rove --list-commands`. */
+typedef struct cli_cmd {
+	const char *name;
+	int (*fn)(rove_cli *cli, int argc, char **argv);
+	void (*subs)(FILE *f, const char *name);
+} cli_cmd;
+
 /* Opens the replica, reporting a clear error; returns a rove error. */
 int cli_open(const rove_cli *cli, rove_replica *r);
 /* The exit status for a rove error or CLI_EUSAGE. */
@@ -53,22 +65,32 @@ bool cli_is_help(const char *arg);
  * --help anywhere before an unknown argument) or a usage error reported, and
  * *status is the exit status. */
 bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status);
+/* The start of a command whose only option is --json: cli_parse_json_flag,
+ * then cli_open. False when the command is over (*status its exit
+ * status); true with r open, for the caller to close. */
+bool cli_open_json(const rove_cli *cli, int argc, char **argv, const char *help, bool *json, rove_replica *r,
+		   int *status);
 
-/* Checks of a replica's settings (cmd_init.c), each reporting what is
- * wrong: a server URL a client can dial (rove_net_url_valid); a token of
+/* Checks of what a command line names, each reporting what is wrong: a
+ * server URL a client can dial (rove_net_url_valid); a token of
  * ROVE_TOKEN_HEX hex digits, into out in lower case; a CA file that
- * exists, into out as an absolute path ("" stays "": none); a login as
- * the server takes one (letters, digits and . _ - @, at most
- * ROVE_MAX_NAME). */
+ * exists, into out as an absolute path ("" stays "": none); a login and a
+ * territory code as the server takes them (rove_login_valid,
+ * rove_code_valid). */
 bool cli_server_ok(const char *url);
 bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1]);
 bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1]);
 bool cli_login_ok(const char *login);
+bool cli_code_ok(const char *code);
 /* A command-line argument quoted for a message (rove_log_quote: escapes
  * shown, cut after about 70 bytes) into a buffer that lives until the end
  * of the enclosing block. */
 #define CLI_QUOTE_MAX 80
 #define CLI_QUOTE(s) rove_log_quote((char[CLI_QUOTE_MAX]){0}, CLI_QUOTE_MAX, (s))
+
+/* The collection KIND names in `rove import KIND` and `rove export KIND`:
+ * customers or contacts (or the singular); NULL for anything else. */
+const rove_coll_def *cli_io_coll(const char *what);
 
 int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_config(rove_cli *cli, int argc, char **argv);
@@ -77,12 +99,15 @@ int cmd_status(rove_cli *cli, int argc, char **argv);
 /* customer, contact, contract, opportunity, activity, dealer, target and
  * territory: argv[0] names the collection (cmd_record.c). */
 int cmd_record(rove_cli *cli, int argc, char **argv);
+void cmd_record_subs(FILE *f, const char *name);
 int cmd_notices(rove_cli *cli, int argc, char **argv);  /* cmd_record.c */
-int cmd_report(rove_cli *cli, int argc, char **argv);  /* cmd_report.c */
-int cmd_import(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
-int cmd_export(rove_cli *cli, int argc, char **argv);  /* cmd_io.c */
+int cmd_report(rove_cli *cli, int argc, char **argv);
+void cmd_report_subs(FILE *f, const char *name);
+int cmd_import(rove_cli *cli, int argc, char **argv);
+int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
+void cmd_admin_subs(FILE *f, const char *name);
 
 #endif

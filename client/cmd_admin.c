@@ -4,13 +4,13 @@
  * server checks who may do what.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 #include "rules.h"
 #include "sync.h"
 #include "text.h"
 
-#include <ctype.h>
 #include <string.h>
 
 static const char help[] =
@@ -41,11 +41,27 @@ static const char user_add_help[] =
 	"  --role ROLE       rep, manager, analyst or admin\n"
 	"  --territory CODE  a territory the user holds (repeat for more)\n";
 
+enum { OPT_ROLE = CLI_OPT_LONG, OPT_TERRITORY };
+
+static const struct option user_add_opts[] = {
+	{"role", required_argument, NULL, OPT_ROLE},
+	{"territory", required_argument, NULL, OPT_TERRITORY},
+	{NULL, 0, NULL, 0},
+};
+
 static const char territory_add_help[] =
 	"usage: rove admin territory add CODE --name NAME [--parent CODE]\n"
 	"\n"
 	"(admins) Add a territory: CODE is letters, digits and . _ - (like\n"
 	"east.sh), at most 64; --parent puts it under another territory.\n";
+
+enum { OPT_NAME = CLI_OPT_LONG, OPT_PARENT };
+
+static const struct option territory_add_opts[] = {
+	{"name", required_argument, NULL, OPT_NAME},
+	{"parent", required_argument, NULL, OPT_PARENT},
+	{NULL, 0, NULL, 0},
+};
 
 static const char territory_set_help[] =
 	"usage: rove admin territory set CODE FIELD=VALUE...\n"
@@ -81,6 +97,16 @@ static const char reassign_help[] =
 	"to another user, with their contacts, contracts, open deals and\n"
 	"activities.\n";
 
+enum { OPT_CUSTOMER = CLI_OPT_LONG, OPT_FROM_TERRITORY, OPT_FROM, OPT_TO };
+
+static const struct option reassign_opts[] = {
+	{"customer", required_argument, NULL, OPT_CUSTOMER},
+	{"territory", required_argument, NULL, OPT_FROM_TERRITORY},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{NULL, 0, NULL, 0},
+};
+
 /* A line of the server's answer (a token, an id), shown: the server is
  * not trusted to send only printable text. */
 static void print_line(const char *s, uint32_t len, void *arg)
@@ -88,20 +114,6 @@ static void print_line(const char *s, uint32_t len, void *arg)
 	(void)arg;
 	rove_text_put_shown(stdout, s, len, 0);
 	putchar('\n');
-}
-
-/* A territory code as the server takes one; reported if not. */
-static bool code_ok(const char *code)
-{
-	size_t len = strlen(code);
-	bool ok = len > 0 && len <= ROVE_MAX_NAME;
-
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)code[i]) || strchr("._-", code[i]) != NULL;
-	if (!ok)
-		rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code),
-			   ROVE_MAX_NAME);
-	return ok;
 }
 
 /* Unassign's note, when the user did not hold the territory. */
@@ -153,51 +165,41 @@ static int call(rove_cli *cli, int act, const char *cmd, const char *const *args
 	return call_to(cli, act, cmd, args, n, false);
 }
 
-/* Options of the form --name VALUE or --name=VALUE; positional arguments
- * are collected in order. Returns false on a usage error. */
-typedef struct opt {
-	const char *name;
-	const char **value;  /* single value, or */
-	const char **values; /* repeated values */
+/* Where parse puts the value of option CLI_OPT_LONG + i: dest[i]. A
+ * single value (a later one replaces it), or values (at most max). */
+typedef struct opt_dest {
+	const char **value;
+	const char **values;
 	uint32_t *nvalues;
 	uint32_t max;
-} opt;
+} opt_dest;
 
-static bool parse(int argc, char **argv, int from, opt *opts, size_t nopts, const char **pos, uint32_t *npos,
-		  uint32_t maxpos)
+/* Parses argv[from..] by table: option values into dest, the other words
+ * (those that do not start with --) into pos, in order. False on a usage
+ * error: an unknown option, one without its value, too many values. */
+static bool parse(int argc, char **argv, int from, const struct option *table, const opt_dest *dest, const char **pos,
+		  uint32_t *npos, uint32_t maxpos)
 {
+	cli_opt o;
+	int k;
+
 	*npos = 0;
-	for (int i = from; i < argc; i++) {
-		const char *a = argv[i];
-		size_t k;
-		if (strncmp(a, "--", 2) != 0) {
+	cli_opt_init(&o, argc, argv, from, table);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == CLI_OPT_WORD || (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) != 0)) {
 			if (*npos >= maxpos)
 				return false;
-			pos[(*npos)++] = a;
-			continue;
-		}
-		for (k = 0; k < nopts; k++) {
-			size_t len = strlen(opts[k].name);
-			const char *val = NULL;
-			if (strncmp(a + 2, opts[k].name, len) != 0)
-				continue;
-			if (a[2 + len] == '=')
-				val = a + 3 + len;
-			else if (a[2 + len] == '\0' && i + 1 < argc)
-				val = argv[++i];
-			else
-				continue;
-			if (opts[k].value != NULL) {
-				*opts[k].value = val;
-			} else {
-				if (*opts[k].nvalues >= opts[k].max)
-					return false;
-				opts[k].values[(*opts[k].nvalues)++] = val;
-			}
-			break;
-		}
-		if (k == nopts)
+			pos[(*npos)++] = o.arg;
+		} else if (k >= CLI_OPT_LONG && dest[k - CLI_OPT_LONG].value != NULL) {
+			*dest[k - CLI_OPT_LONG].value = o.arg;
+		} else if (k >= CLI_OPT_LONG) {
+			const opt_dest *d = &dest[k - CLI_OPT_LONG];
+			if (*d->nvalues >= d->max)
+				return false;
+			d->values[(*d->nvalues)++] = o.arg;
+		} else {
 			return false;
+		}
 	}
 	return true;
 }
@@ -207,12 +209,12 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	const char *role = NULL, *terr[ROVE_MAX_ADMIN_ARGS - 2], *pos[1];
 	const char *args[ROVE_MAX_ADMIN_ARGS];
 	uint32_t nterr = 0, npos;
-	opt opts[] = {
-		{"role", &role, NULL, NULL, 0},
-		{"territory", NULL, terr, &nterr, ROVE_MAX_ADMIN_ARGS - 2},
+	const opt_dest dest[] = {
+		[OPT_ROLE - CLI_OPT_LONG] = {&role, NULL, NULL, 0},
+		[OPT_TERRITORY - CLI_OPT_LONG] = {NULL, terr, &nterr, ROVE_MAX_ADMIN_ARGS - 2},
 	};
 
-	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || role == NULL)
+	if (!parse(argc, argv, 3, user_add_opts, dest, pos, &npos, 1) || npos != 1 || role == NULL)
 		return cli_usage(user_add_help, false);
 	if (rove_role_parse(role) == 0) {
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
@@ -223,7 +225,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	if (!cli_login_ok(pos[0]))
 		return ROVE_EXIT_FAIL;
 	for (uint32_t i = 0; i < nterr; i++)
-		if (!code_ok(terr[i]))
+		if (!cli_code_ok(terr[i]))
 			return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = role;
@@ -237,14 +239,14 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 	const char *name = NULL, *parent = NULL, *pos[1];
 	const char *args[3];
 	uint32_t npos;
-	opt opts[] = {
-		{"name", &name, NULL, NULL, 0},
-		{"parent", &parent, NULL, NULL, 0},
+	const opt_dest dest[] = {
+		[OPT_NAME - CLI_OPT_LONG] = {&name, NULL, NULL, 0},
+		[OPT_PARENT - CLI_OPT_LONG] = {&parent, NULL, NULL, 0},
 	};
 
-	if (!parse(argc, argv, 3, opts, 2, pos, &npos, 1) || npos != 1 || name == NULL)
+	if (!parse(argc, argv, 3, territory_add_opts, dest, pos, &npos, 1) || npos != 1 || name == NULL)
 		return cli_usage(territory_add_help, false);
-	if (!code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !code_ok(parent)))
+	if (!cli_code_ok(pos[0]) || (parent != NULL && parent[0] != '\0' && !cli_code_ok(parent)))
 		return ROVE_EXIT_FAIL;
 	args[0] = pos[0];
 	args[1] = name;
@@ -262,7 +264,7 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 			return cli_usage(territory_set_help, false);
 		}
 	}
-	if (!code_ok(argv[3]))
+	if (!cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 }
@@ -274,7 +276,7 @@ static int assign(rove_cli *cli, int argc, char **argv)
 
 	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
 		return cli_usage(un ? unassign_help : assign_help, false);
-	if (!cli_login_ok(argv[2]) || !code_ok(argv[3]))
+	if (!cli_login_ok(argv[2]) || !cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;
 	args[0] = argv[2];
 	args[1] = argv[3];
@@ -286,14 +288,14 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 {
 	const char *customer = NULL, *territory = NULL, *from = NULL, *to = NULL, *pos[1];
 	uint32_t npos;
-	opt opts[] = {
-		{"customer", &customer, NULL, NULL, 0},
-		{"territory", &territory, NULL, NULL, 0},
-		{"from", &from, NULL, NULL, 0},
-		{"to", &to, NULL, NULL, 0},
+	const opt_dest dest[] = {
+		[OPT_CUSTOMER - CLI_OPT_LONG] = {&customer, NULL, NULL, 0},
+		[OPT_FROM_TERRITORY - CLI_OPT_LONG] = {&territory, NULL, NULL, 0},
+		[OPT_FROM - CLI_OPT_LONG] = {&from, NULL, NULL, 0},
+		[OPT_TO - CLI_OPT_LONG] = {&to, NULL, NULL, 0},
 	};
 
-	if (!parse(argc, argv, 2, opts, 4, pos, &npos, 0) || to == NULL)
+	if (!parse(argc, argv, 2, reassign_opts, dest, pos, &npos, 0) || to == NULL)
 		return cli_usage(reassign_help, false);
 	if ((customer != NULL) == (territory != NULL) || (territory != NULL) != (from != NULL))
 		return cli_usage(reassign_help, false);
@@ -302,7 +304,7 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		if (cli_id_arg(customer, "customer", &id) != ROVE_OK)
 			return ROVE_EXIT_USAGE;
 	}
-	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !code_ok(territory)))
+	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !cli_code_ok(territory)))
 		return ROVE_EXIT_FAIL;
 	if (customer != NULL && territory == NULL && from == NULL) {
 		const char *args[2] = {customer, to};
@@ -329,6 +331,14 @@ static const struct admin_cmd {
 	{"reassign", NULL, reassign_help, reassign},
 };
 
+void cmd_admin_subs(FILE *f, const char *name)
+{
+	for (size_t k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++) {
+		const struct admin_cmd *a = &admin_cmds[k];
+		fprintf(f, "%s %s%s%s\n", name, a->word1, a->word2 != NULL ? " " : "", a->word2 != NULL ? a->word2 : "");
+	}
+}
+
 int cmd_admin(rove_cli *cli, int argc, char **argv)
 {
 	const struct admin_cmd *cmd = NULL;
@@ -346,10 +356,8 @@ int cmd_admin(rove_cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(cmd != NULL ? cmd->help : help, true);
-	}
+	if (cli_opt_help(argc, argv, 1))
+		return cli_usage(cmd != NULL ? cmd->help : help, true);
 	if (cmd != NULL)
 		return cmd->fn(cli, argc, argv);
 	if (!group) {

@@ -9,6 +9,7 @@
  * work; its next sync sends again what the server lacks.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 #include "out.h"
@@ -33,6 +34,13 @@ static const char help[] =
 	"restored from a backup older than your account and the admin added you\n"
 	"again), set it: 'rove config token TOKEN', then 'rove sync' sends again\n"
 	"what the server lacks.\n";
+
+enum { OPT_JSON = CLI_OPT_LONG };
+
+static const struct option opts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
 
 static const struct {
 	const char *key;
@@ -69,8 +77,7 @@ static int show(rove_replica *r, bool json)
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		shown_value(r, keys[k].which, v);
 		if (json) {
-			out_json_key(&j, keys[k].key);
-			out_json_cstr(&j, v[0] != '\0' ? v : NULL);
+			out_json_field_str(&j, keys[k].key, v[0] != '\0' ? v : NULL);
 		} else {
 			printf("%s: ", keys[k].key);
 			out_text(stdout, v[0] != '\0' ? v : "(none)");
@@ -104,22 +111,30 @@ int cmd_config(rove_cli *cli, int argc, char **argv)
 	const char *args[2] = {NULL, NULL};
 	char value[ROVE_MAX_URL + 1];
 	bool json = false;
-	int nargs = 0, which = 0, rc;
+	int nargs = 0, which = 0, got, rc;
 	rove_replica r;
+	cli_opt o;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 && nargs == 0) {
+	if (cli_opt_help(argc, argv, 1))
+		return cli_usage(help, true);
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while (nargs == 0 && (got = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (got == OPT_JSON) {
 			json = true;
-		} else if (nargs < 2 && (argv[i][0] != '-' || nargs == 1)) {
-			args[nargs++] = argv[i];
+		} else if (got == CLI_OPT_WORD && o.arg[0] != '-') {
+			args[nargs++] = o.arg;
 		} else {
+			rove_error("unexpected argument '%s'", o.arg);
+			return cli_usage(help, false);
+		}
+	}
+	/* After KEY the words are taken as they are: a VALUE may start with -. */
+	for (int i = o.next; nargs > 0 && i < argc; i++) {
+		if (nargs == 2) {
 			rove_error("unexpected argument '%s'", argv[i]);
 			return cli_usage(help, false);
 		}
+		args[nargs++] = argv[i];
 	}
 	if (json && nargs > 0)
 		return cli_usage(help, false);

@@ -1,14 +1,10 @@
+/*
+ * cmd_init.c - `rove init`: a new replica, empty until its first sync.
+ */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
-#include "net.h"
-
-#include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char help[] =
 	"usage: rove init --server URL --user NAME --token TOKEN [--ca FILE]\n"
@@ -24,92 +20,42 @@ static const char help[] =
 	"                  the server's certificate ($ROVE_TLS_CA overrides it)\n"
 	"'rove config' shows and changes these later.\n";
 
-bool cli_server_ok(const char *url)
-{
-	char why[ROVE_MAX_ERRMSG];
+enum { OPT_SERVER = CLI_OPT_LONG, OPT_USER, OPT_TOKEN, OPT_CA };
 
-	if (rove_net_url_valid(url, why, sizeof(why)))
-		return true;
-	rove_error("invalid server URL %s: %s", CLI_QUOTE(url), why);
-	return false;
-}
-
-bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
-{
-	size_t len = strlen(token);
-
-	for (size_t i = 0; i < len && len == ROVE_TOKEN_HEX; i++) {
-		if (!isxdigit((unsigned char)token[i]))
-			len = 0;
-	}
-	if (len != ROVE_TOKEN_HEX) {
-		rove_error("invalid token (expected %u hex characters, as 'roved init' or 'rove admin user add' "
-			   "print it)",
-			   ROVE_TOKEN_HEX);
-		return false;
-	}
-	/* Tokens are printed in lower case; the server compares them exactly. */
-	for (size_t i = 0; i <= len; i++)
-		out[i] = (char)tolower((unsigned char)token[i]);
-	return true;
-}
-
-bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
-{
-	char abs[PATH_MAX];
-
-	if (ca[0] == '\0') {
-		out[0] = '\0';
-		return true;
-	}
-	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
-		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
-			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
-		return false;
-	}
-	memcpy(out, abs, strlen(abs) + 1);
-	return true;
-}
-
-bool cli_login_ok(const char *login)
-{
-	size_t len = strlen(login);
-	bool ok = len > 0 && len <= ROVE_MAX_NAME;
-
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)login[i]) || strchr("._-@", login[i]) != NULL;
-	if (!ok)
-		rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login),
-			   ROVE_MAX_NAME);
-	return ok;
-}
+static const struct option opts[] = {
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"user", required_argument, NULL, OPT_USER},
+	{"token", required_argument, NULL, OPT_TOKEN},
+	{"ca", required_argument, NULL, OPT_CA},
+	{NULL, 0, NULL, 0},
+};
 
 int cmd_init(rove_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"user", required_argument, NULL, 'u'},
-		{"token", required_argument, NULL, 't'},
-		{"ca", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *server = NULL, *user = NULL, *token = NULL, *ca = NULL;
 	char ca_abs[ROVE_MAX_URL + 1], tok[ROVE_TOKEN_HEX + 1];
-	int c, rc;
+	bool extra = false;
+	cli_opt o;
+	int k, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': server = optarg; break;
-		case 'u': user = optarg; break;
-		case 't': token = optarg; break;
-		case 'c': ca = optarg; break;
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case OPT_SERVER: server = o.arg; break;
+		case OPT_USER: user = o.arg; break;
+		case OPT_TOKEN: token = o.arg; break;
+		case OPT_CA: ca = o.arg; break;
 		case 'h': return cli_usage(help, true);
-		default: return cli_usage(help, false);
+		case CLI_OPT_WORD: extra = true; break; /* a usage error once every option is read */
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
+			return cli_usage(help, false);
+		default:
+			rove_error("unknown option '%s'", o.arg);
+			return cli_usage(help, false);
 		}
 	}
-	if (optind != argc || server == NULL || user == NULL || token == NULL)
+	if (extra || server == NULL || user == NULL || token == NULL)
 		return cli_usage(help, false);
 	if (!cli_server_ok(server) || !cli_login_ok(user) || !cli_token_ok(token, tok) ||
 	    (ca != NULL && !cli_ca_ok(ca, ca_abs)))

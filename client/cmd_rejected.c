@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "err.h"
+#include "grow.h"
 #include "log.h"
 #include "rules.h"
 #include "out.h"
@@ -49,15 +50,12 @@ typedef struct rj_ctx {
 static void print_refusal(rj_ctx *ctx, uint64_t time_ms, int reason, const char *detail, const char *author,
 			  const rove_op *op)
 {
-	if (!ctx->json) {
-		out_refusal_text(stdout, time_ms, reason, detail, author, op);
-	} else {
-		if (ctx->n == 0) {
-			out_json_init(&ctx->j, stdout);
-			out_json_begin_array(&ctx->j);
-		}
+	if (ctx->json && ctx->n == 0)
+		out_json_begin_list(&ctx->j, stdout);
+	if (ctx->json)
 		out_refusal_json(&ctx->j, time_ms, reason, detail, author, op);
-	}
+	else
+		out_refusal_text(stdout, time_ms, reason, detail, author, op);
 	ctx->n++;
 }
 
@@ -66,12 +64,9 @@ static void print_end(rj_ctx *ctx)
 {
 	if (!ctx->json)
 		return;
-	if (ctx->n == 0) {
-		out_json_init(&ctx->j, stdout);
-		out_json_begin_array(&ctx->j);
-	}
-	out_json_end_array(&ctx->j);
-	out_json_finish(&ctx->j);
+	if (ctx->n == 0)
+		out_json_begin_list(&ctx->j, stdout);
+	out_json_end_list(&ctx->j);
 }
 
 static int print_rejection(const rove_rejection *rj, void *arg)
@@ -86,11 +81,8 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	int rc, code;
 
-	if (!cli_parse_json_flag(argc, argv, rejected_help, &ctx.json, &code))
+	if (!cli_open_json(cli, argc, argv, rejected_help, &ctx.json, &r, &code))
 		return code;
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
 	rc = rove_replica_each_rejection(&r, print_rejection, &ctx);
 	rove_replica_close(&r);
 	if (ctx.json)
@@ -111,14 +103,10 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 	for (i = 0; i < ctx->ndrops && strcmp(ctx->drops[i].author, c->op.author) != 0; i++)
 		;
 	if (i == ctx->ndrops) {
-		if (ctx->ndrops == ctx->cap) {
-			size_t cap = ctx->cap != 0 ? 2 * ctx->cap : 8;
-			dropped_by *p = realloc(ctx->drops, cap * sizeof(*p));
-			if (p == NULL)
-				return ROVE_ENOMEM;
-			ctx->drops = p;
-			ctx->cap = cap;
-		}
+		dropped_by *p = grow(ctx->drops, &ctx->cap, ctx->ndrops, 1, sizeof(*p), 8);
+		if (p == NULL)
+			return ROVE_ENOMEM;
+		ctx->drops = p;
 		snprintf(ctx->drops[i].author, sizeof(ctx->drops[i].author), "%s", c->op.author);
 		ctx->drops[i].n = 0;
 		ctx->ndrops++;
@@ -152,11 +140,8 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	char err[ROVE_MAX_ERRMSG + 1];
 	int rc, code;
 
-	if (!cli_parse_json_flag(argc, argv, conflicts_help, &ctx.json, &code))
+	if (!cli_open_json(cli, argc, argv, conflicts_help, &ctx.json, &r, &code))
 		return code;
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
 	/* A role that has no conflict list is told at once (before the
 	 * first sync the replica does not know its role: the server says). */
 	if (rove_role_parse(r.role) != 0 &&

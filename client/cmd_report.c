@@ -6,6 +6,7 @@
  * scope, a manager's subtree, everything for analysts and admins.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
 #include "hlc.h"
@@ -14,6 +15,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +43,24 @@ static const char pipeline_help[] =
 	"owner; \"(none)\" and \"(pool)\" when there is none), with a total.\n"
 	"CSV columns: dimension,key,count,amount.\n";
 
+/* Every report's options; each table below adds its own to these. */
+enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_PERIOD, OPT_FROM, OPT_TO };
+#define REPORT_OPTS {"json", no_argument, NULL, OPT_JSON}, {"csv", no_argument, NULL, OPT_CSV}
+
+static const struct option pipeline_opts[] = {REPORT_OPTS, {NULL, 0, NULL, 0}};
+
 static const char targets_help[] =
 	"usage: rove report targets [--period YYYY-MM] [--json|--csv]\n"
 	"\n"
 	"Each target of the month (default: this month, UTC) against the deals\n"
 	"won that month by the rep's customers, with the percent reached, and\n"
 	"who is behind. CSV columns: user,period,target,won,percent,behind.\n";
+
+static const struct option targets_opts[] = {
+	REPORT_OPTS,
+	{"period", required_argument, NULL, OPT_PERIOD},
+	{NULL, 0, NULL, 0},
+};
 
 static const char daily_help[] =
 	"usage: rove report daily [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json|--csv]\n"
@@ -55,6 +69,13 @@ static const char daily_help[] =
 	"of deals won, each with its change from the day before. The default is\n"
 	"the last 14 days up to today (UTC); with only --from, up to today; with\n"
 	"only --to, the 14 days ending then. At most " STRINGIFY(ROVE_REPORT_MAX_DAYS) " days.\n";
+
+static const struct option daily_opts[] = {
+	REPORT_OPTS,
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{NULL, 0, NULL, 0},
+};
 
 /* Days in the default daily range, today included. */
 #define DAILY_DEFAULT_DAYS 14
@@ -65,15 +86,10 @@ static const char daily_help[] =
 /* Terminal columns of a key (stage, territory, user, date) in tables. */
 #define KEY_WIDTH 16
 
-/* Room for an amount in units: "-92233720368547758.08" and a sign. */
-#define MONEY_TEXT 32
 /* Room for a change: an amount, a sign and brackets. */
-#define CHANGE_TEXT (MONEY_TEXT + 3)
+#define CHANGE_TEXT (OUT_MONEY_TEXT + 3)
 
 enum report_fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
-
-/* Value options a report takes. */
-enum report_opt { OPT_PERIOD = 1, OPT_FROM = 2, OPT_TO = 4 };
 
 typedef struct report_args {
 	enum report_fmt fmt;
@@ -83,26 +99,18 @@ typedef struct report_args {
 typedef struct report_def {
 	const char *name;
 	const char *help;
-	unsigned opts;
+	const struct option *opts;
 	int (*run)(rove_report_data *d, const report_args *a);
 } report_def;
-
-/* Cents as units: 1200050 -> "12000.50". */
-static void money(int64_t cents, char *out, size_t len)
-{
-	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-
-	snprintf(out, len, "%s%" PRIu64 ".%02" PRIu64, cents < 0 ? "-" : "", a / 100, a % 100);
-}
 
 /* A change with its sign, in brackets: "(+3)", "(-1)", "(0)"; money as
  * units. */
 static void change(int64_t v, bool is_money, char *out, size_t len)
 {
-	char text[MONEY_TEXT];
+	char text[OUT_MONEY_TEXT];
 
 	if (is_money)
-		money(v, text, sizeof(text));
+		out_money(v, text, sizeof(text));
 	else
 		snprintf(text, sizeof(text), "%" PRId64, v);
 	/* "(" sign text ")" always fits CHANGE_TEXT; copy bounded anyway. */
@@ -120,10 +128,91 @@ static void change(int64_t v, bool is_money, char *out, size_t len)
 	}
 }
 
-/* One CSV field, quoted when it must be. */
-static void csv_field(const char *s)
+/* ---- rows as JSON and CSV ---- */
+
+/* A column of a report that is a list of rows (targets, daily): its name,
+ * the JSON key and the CSV header, and where and as what a row holds it.
+ * TEXT is a char array, INT an int64_t, BOOL a bool. */
+typedef struct report_col {
+	const char *name;
+	size_t off;
+	enum { COL_TEXT, COL_INT, COL_BOOL } type;
+} report_col;
+
+#define COL(type, field, as) {#field, offsetof(type, field), as}
+
+/* The value of column col in row, as JSON (a key and its value). */
+static void json_cell(out_json *j, const report_col *col, const char *row)
 {
-	rove_csv_put(stdout, s, strlen(s));
+	int64_t i;
+	bool b;
+
+	switch (col->type) {
+	case COL_TEXT:
+		out_json_field_str(j, col->name, row + col->off);
+		break;
+	case COL_INT:
+		memcpy(&i, row + col->off, sizeof(i));
+		out_json_field_int(j, col->name, i);
+		break;
+	case COL_BOOL:
+		memcpy(&b, row + col->off, sizeof(b));
+		out_json_field_bool(j, col->name, b);
+		break;
+	}
+}
+
+/* The value of column col in row, as a CSV cell. */
+static void csv_cell(const report_col *col, const char *row)
+{
+	int64_t i;
+	bool b;
+
+	switch (col->type) {
+	case COL_TEXT:
+		rove_csv_put(stdout, row + col->off, strlen(row + col->off));
+		break;
+	case COL_INT:
+		memcpy(&i, row + col->off, sizeof(i));
+		printf("%" PRId64, i);
+		break;
+	case COL_BOOL:
+		memcpy(&b, row + col->off, sizeof(b));
+		fputs(b ? "true" : "false", stdout);
+		break;
+	}
+}
+
+/* n rows of size bytes: a JSON array of objects, or CSV (a header of the
+ * column names, then a line per row). */
+static void print_rows(enum report_fmt fmt, const report_col *cols, size_t ncols, const void *rows, size_t n,
+		       size_t size)
+{
+	const char *row = rows;
+	out_json j;
+
+	if (fmt == FMT_JSON) {
+		out_json_begin_list(&j, stdout);
+		for (size_t i = 0; i < n; i++, row += size) {
+			out_json_begin_object(&j);
+			for (size_t c = 0; c < ncols; c++)
+				json_cell(&j, &cols[c], row);
+			out_json_end_object(&j);
+		}
+		out_json_end_list(&j);
+		return;
+	}
+	for (size_t c = 0; c < ncols; c++)
+		printf("%s%s", c ? "," : "", cols[c].name);
+	putchar('\n');
+	for (size_t i = 0; i < n; i++, row += size) {
+		for (size_t c = 0; c < ncols; c++) {
+			if (c > 0)
+				putchar(',');
+			csv_cell(&cols[c], row);
+		}
+		putchar('\n');
+	}
 }
 
 /* ---- pipeline ---- */
@@ -131,14 +220,10 @@ static void csv_field(const char *s)
 static void json_sum(out_json *j, const char *keyname, const rove_report_sum *v)
 {
 	out_json_begin_object(j);
-	if (keyname != NULL) {
-		out_json_key(j, keyname);
-		out_json_cstr(j, v->key);
-	}
-	out_json_key(j, "count");
-	out_json_int(j, v->count);
-	out_json_key(j, "amount");
-	out_json_int(j, v->amount);
+	if (keyname != NULL)
+		out_json_field_str(j, keyname, v->key);
+	out_json_field_int(j, "count", v->count);
+	out_json_field_int(j, "amount", v->amount);
 	out_json_end_object(j);
 }
 
@@ -155,16 +240,16 @@ static void csv_sums(const char *dimension, const rove_report_sum *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		printf("%s,", dimension);
-		csv_field(v[i].key);
+		rove_csv_put(stdout, v[i].key, strlen(v[i].key));
 		printf(",%" PRId64 ",%" PRId64 "\n", v[i].count, v[i].amount);
 	}
 }
 
 static void table_row(const char *key, int64_t count, int64_t amount)
 {
-	char text[MONEY_TEXT];
+	char text[OUT_MONEY_TEXT];
 
-	money(amount, text, sizeof(text));
+	out_money(amount, text, sizeof(text));
 	out_cell(stdout, key, KEY_WIDTH);
 	printf(" %8" PRId64 " %18s", count, text);
 }
@@ -218,7 +303,7 @@ static void table_funnel(const rove_report_pipeline *p)
 static int run_pipeline(rove_report_data *d, const report_args *a)
 {
 	rove_report_pipeline p;
-	char text[MONEY_TEXT];
+	char text[OUT_MONEY_TEXT];
 	int rc = rove_report_pipeline_get(d, &p);
 
 	if (rc != ROVE_OK)
@@ -241,7 +326,7 @@ static int run_pipeline(rove_report_data *d, const report_args *a)
 		csv_sums("rep", p.rep, p.nrep);
 		printf("total,,%" PRId64 ",%" PRId64 "\n", p.total.count, p.total.amount);
 	} else {
-		money(p.total.amount, text, sizeof(text));
+		out_money(p.total.amount, text, sizeof(text));
 		printf("Open pipeline: %" PRId64 " deal%s, %s\n\n", p.total.count, p.total.count == 1 ? "" : "s",
 		       text);
 		table_funnel(&p);
@@ -257,6 +342,12 @@ static int run_pipeline(rove_report_data *d, const report_args *a)
 
 /* ---- targets ---- */
 
+static const report_col target_cols[] = {
+	COL(rove_report_target, user, COL_TEXT),   COL(rove_report_target, period, COL_TEXT),
+	COL(rove_report_target, target, COL_INT),  COL(rove_report_target, won, COL_INT),
+	COL(rove_report_target, percent, COL_INT), COL(rove_report_target, behind, COL_BOOL),
+};
+
 static int run_targets(rove_report_data *d, const report_args *a)
 {
 	rove_report_target *t;
@@ -265,51 +356,22 @@ static int run_targets(rove_report_data *d, const report_args *a)
 
 	if (rc != ROVE_OK)
 		return rc;
-	if (a->fmt == FMT_JSON) {
-		out_json j;
-		out_json_init(&j, stdout);
-		out_json_begin_array(&j);
-		for (size_t i = 0; i < n; i++) {
-			out_json_begin_object(&j);
-			out_json_key(&j, "user");
-			out_json_cstr(&j, t[i].user);
-			out_json_key(&j, "period");
-			out_json_cstr(&j, t[i].period);
-			out_json_key(&j, "target");
-			out_json_int(&j, t[i].target);
-			out_json_key(&j, "won");
-			out_json_int(&j, t[i].won);
-			out_json_key(&j, "percent");
-			out_json_int(&j, t[i].percent);
-			out_json_key(&j, "behind");
-			out_json_bool(&j, t[i].behind);
-			out_json_end_object(&j);
-		}
-		out_json_end_array(&j);
-		out_json_finish(&j);
-	} else if (a->fmt == FMT_CSV) {
-		printf("user,period,target,won,percent,behind\n");
-		for (size_t i = 0; i < n; i++) {
-			csv_field(t[i].user);
-			putchar(',');
-			csv_field(t[i].period);
-			printf(",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s\n", t[i].target, t[i].won, t[i].percent,
-			       t[i].behind ? "true" : "false");
-		}
+	if (a->fmt != FMT_TABLE) {
+		print_rows(a->fmt, target_cols, sizeof(target_cols) / sizeof(target_cols[0]), t, n, sizeof(*t));
 	} else if (n == 0) {
 		printf("No targets for %s on this replica.\n", a->period);
 	} else {
-		char tt[MONEY_TEXT], wt[MONEY_TEXT], gap[MONEY_TEXT];
+		char tt[OUT_MONEY_TEXT], wt[OUT_MONEY_TEXT], gap[OUT_MONEY_TEXT];
 		printf("Targets for %s\n\n", a->period);
 		out_cell(stdout, "USER", KEY_WIDTH);
 		printf(" %18s %18s %7s\n", "TARGET", "WON", "REACHED");
 		for (size_t i = 0; i < n; i++) {
-			money(t[i].target, tt, sizeof(tt));
-			money(t[i].won, wt, sizeof(wt));
+			out_money(t[i].target, tt, sizeof(tt));
+			out_money(t[i].won, wt, sizeof(wt));
 			out_cell(stdout, t[i].user, KEY_WIDTH);
 			printf(" %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
 			if (t[i].behind) {
-				money(t[i].target - t[i].won, gap, sizeof(gap));
+				out_money(t[i].target - t[i].won, gap, sizeof(gap));
 				printf("  BEHIND by %s", gap);
 				behind++;
 			}
@@ -336,47 +398,28 @@ static int run_targets(rove_report_data *d, const report_args *a)
 
 /* ---- daily ---- */
 
+static const report_col day_cols[] = {
+	COL(rove_report_day, date, COL_TEXT),
+	COL(rove_report_day, new_customers, COL_INT),
+	COL(rove_report_day, activities, COL_INT),
+	COL(rove_report_day, won_amount, COL_INT),
+	COL(rove_report_day, new_customers_change, COL_INT),
+	COL(rove_report_day, activities_change, COL_INT),
+	COL(rove_report_day, won_amount_change, COL_INT),
+};
+
 static int run_daily(rove_report_data *d, const report_args *a)
 {
-	static const char *const cols[] = {"date", "new_customers", "activities", "won_amount",
-					   "new_customers_change", "activities_change", "won_amount_change"};
 	rove_report_day *days;
 	size_t n;
 	int rc = rove_report_daily_get(d, a->from, a->to, &days, &n);
 
 	if (rc != ROVE_OK)
 		return rc;
-	if (a->fmt == FMT_JSON) {
-		out_json j;
-		out_json_init(&j, stdout);
-		out_json_begin_array(&j);
-		for (size_t i = 0; i < n; i++) {
-			const rove_report_day *r = &days[i];
-			const int64_t v[] = {r->new_customers,        r->activities,        r->won_amount,
-					     r->new_customers_change, r->activities_change, r->won_amount_change};
-			out_json_begin_object(&j);
-			out_json_key(&j, cols[0]);
-			out_json_cstr(&j, r->date);
-			for (size_t c = 1; c < sizeof(cols) / sizeof(cols[0]); c++) {
-				out_json_key(&j, cols[c]);
-				out_json_int(&j, v[c - 1]);
-			}
-			out_json_end_object(&j);
-		}
-		out_json_end_array(&j);
-		out_json_finish(&j);
-	} else if (a->fmt == FMT_CSV) {
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			printf("%s%s", c ? "," : "", cols[c]);
-		putchar('\n');
-		for (size_t i = 0; i < n; i++) {
-			const rove_report_day *r = &days[i];
-			printf("%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
-			       r->date, r->new_customers, r->activities, r->won_amount, r->new_customers_change,
-			       r->activities_change, r->won_amount_change);
-		}
+	if (a->fmt != FMT_TABLE) {
+		print_rows(a->fmt, day_cols, sizeof(day_cols) / sizeof(day_cols[0]), days, n, sizeof(*days));
 	} else {
-		char v[MONEY_TEXT], c1[CHANGE_TEXT], c2[CHANGE_TEXT], c3[CHANGE_TEXT];
+		char v[OUT_MONEY_TEXT], c1[CHANGE_TEXT], c2[CHANGE_TEXT], c3[CHANGE_TEXT];
 		printf("Daily activity, %s to %s (change from the day before in brackets)\n\n", a->from, a->to);
 		printf("%-10s  %-16s  %-16s  %15s\n", "DATE", "NEW CUSTOMERS", "ACTIVITIES", "WON");
 		for (size_t i = 0; i < n; i++) {
@@ -384,7 +427,7 @@ static int run_daily(rove_report_data *d, const report_args *a)
 			change(r->new_customers_change, false, c1, sizeof(c1));
 			change(r->activities_change, false, c2, sizeof(c2));
 			change(r->won_amount_change, true, c3, sizeof(c3));
-			money(r->won_amount, v, sizeof(v));
+			out_money(r->won_amount, v, sizeof(v));
 			printf("%-10s  %6" PRId64 " %-9s  %6" PRId64 " %-9s  %15s %s\n", r->date, r->new_customers,
 			       c1, r->activities, c2, v, c3);
 		}
@@ -394,68 +437,46 @@ static int run_daily(rove_report_data *d, const report_args *a)
 }
 
 static const report_def reports[] = {
-	{"pipeline", pipeline_help, 0, run_pipeline},
-	{"targets", targets_help, OPT_PERIOD, run_targets},
-	{"daily", daily_help, OPT_FROM | OPT_TO, run_daily},
+	{"pipeline", pipeline_help, pipeline_opts, run_pipeline},
+	{"targets", targets_help, targets_opts, run_targets},
+	{"daily", daily_help, daily_opts, run_daily},
 };
+
+void cmd_report_subs(FILE *f, const char *name)
+{
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		fprintf(f, "%s %s\n", name, reports[i].name);
+}
 
 /* Parses argv[2..] for report def into a. False when the command is
  * over: help printed or a usage error reported, *status the exit status. */
 static bool parse_args(const report_def *def, int argc, char **argv, report_args *a, int *status)
 {
-	static const struct {
-		const char *name;
-		unsigned opt;
-	} value_opts[] = {{"--period", OPT_PERIOD}, {"--from", OPT_FROM}, {"--to", OPT_TO}};
 	bool json = false, csv = false;
+	cli_opt o;
+	int k;
 
-	for (int i = 2; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			*status = cli_usage(def->help, true);
-			return false;
-		}
+	if (cli_opt_help(argc, argv, 2)) {
+		*status = cli_usage(def->help, true);
+		return false;
 	}
-	for (int i = 2; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL;
-		unsigned opt = 0;
-
-		if (strcmp(arg, "--json") == 0) {
-			json = true;
-			continue;
-		}
-		if (strcmp(arg, "--csv") == 0) {
-			csv = true;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++) {
-			size_t len = strlen(value_opts[k].name);
-			if (!(def->opts & value_opts[k].opt) || strncmp(arg, value_opts[k].name, len) != 0)
-				continue;
-			if (arg[len] == '=') {
-				val = arg + len + 1;
-			} else if (arg[len] == '\0' && i + 1 < argc) {
-				val = argv[++i];
-			} else if (arg[len] == '\0') {
-				rove_error("option '%s' needs a value", arg);
-				*status = cli_usage(def->help, false);
-				return false;
-			} else {
-				continue;
-			}
-			opt = value_opts[k].opt;
-			break;
-		}
-		if (opt == 0) {
-			rove_error("unexpected argument '%s' for report %s", arg, def->name);
+	cli_opt_init(&o, argc, argv, 2, def->opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case OPT_JSON: json = true; break;
+		case OPT_CSV: csv = true; break;
+		case OPT_PERIOD: a->period = o.arg; break;
+		case OPT_FROM: a->from = o.arg; break;
+		case OPT_TO: a->to = o.arg; break;
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
+			*status = cli_usage(def->help, false);
+			return false;
+		default:
+			rove_error("unexpected argument '%s' for report %s", o.arg, def->name);
 			*status = cli_usage(def->help, false);
 			return false;
 		}
-		if (opt == OPT_PERIOD)
-			a->period = val;
-		else if (opt == OPT_FROM)
-			a->from = val;
-		else
-			a->to = val;
 	}
 	if (json && csv) {
 		rove_error("--json and --csv cannot be used together");
@@ -466,6 +487,15 @@ static bool parse_args(const report_def *def, int argc, char **argv, report_args
 	return true;
 }
 
+/* Whether def takes option val. */
+static bool takes(const report_def *def, int val)
+{
+	for (const struct option *e = def->opts; e->name != NULL; e++)
+		if (e->val == val)
+			return true;
+	return false;
+}
+
 /* Fills in the default dates and checks them; false (reported) on a bad
  * one. The buffers hold the defaults a points to. */
 static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE_REPORT_DATE_SIZE],
@@ -474,7 +504,7 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 	char last[ROVE_REPORT_DATE_SIZE];
 
 	rove_report_today(rove_wall_ms(), today);
-	if (def->opts & OPT_PERIOD) {
+	if (takes(def, OPT_PERIOD)) {
 		if (a->period == NULL) {
 			memcpy(period, today, ROVE_REPORT_MONTH_SIZE - 1);
 			period[ROVE_REPORT_MONTH_SIZE - 1] = '\0';
@@ -484,7 +514,7 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 			return false;
 		}
 	}
-	if (!(def->opts & OPT_FROM))
+	if (!takes(def, OPT_FROM))
 		return true;
 	if (a->from != NULL && !rove_report_date_valid(a->from)) {
 		rove_error("invalid --from '%s' (expected YYYY-MM-DD)", a->from);

@@ -1,3 +1,4 @@
+/* cmd_status.c - `rove status`: the replica's user, server, pending and refused work, last sync. */
 #include "cli.h"
 #include "err.h"
 #include "out.h"
@@ -18,11 +19,8 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	bool json = false;
 	int rc, code;
 
-	if (!cli_parse_json_flag(argc, argv, help, &json, &code))
+	if (!cli_open_json(cli, argc, argv, help, &json, &r, &code))
 		return code;
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
 	rc = rove_replica_status_get(&r, &s);
 	if (rc != ROVE_OK) {
 		rove_replica_close(&r);
@@ -35,22 +33,14 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		out_json j;
 		out_json_init(&j, stdout);
 		out_json_begin_object(&j);
-		out_json_key(&j, "user");
-		out_json_cstr(&j, r.auth.user);
-		out_json_key(&j, "role");
-		out_json_cstr(&j, r.role);
-		out_json_key(&j, "server");
-		out_json_cstr(&j, r.server);
-		out_json_key(&j, "replica");
-		out_json_cstr(&j, id);
-		out_json_key(&j, "pending");
-		out_json_uint(&j, s.pending);
-		out_json_key(&j, "rejected");
-		out_json_uint(&j, s.rejected);
-		out_json_key(&j, "cursor");
-		out_json_uint(&j, s.cursor);
-		out_json_key(&j, "last_sync");
-		out_json_cstr(&j, s.last_sync_ms != 0 ? when : NULL);
+		out_json_field_str(&j, "user", r.auth.user);
+		out_json_field_str(&j, "role", r.role);
+		out_json_field_str(&j, "server", r.server);
+		out_json_field_str(&j, "replica", id);
+		out_json_field_uint(&j, "pending", s.pending);
+		out_json_field_uint(&j, "rejected", s.rejected);
+		out_json_field_uint(&j, "cursor", s.cursor);
+		out_json_field_str(&j, "last_sync", s.last_sync_ms != 0 ? when : NULL);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {

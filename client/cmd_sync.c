@@ -1,3 +1,4 @@
+/* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
 #include "err.h"
 #include "lockfile.h"
@@ -57,11 +58,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	bool json = false;
 	int rc, code;
 
-	if (!cli_parse_json_flag(argc, argv, help, &json, &code))
+	if (!cli_open_json(cli, argc, argv, help, &json, &r, &code))
 		return code;
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
 	/* After opening (which only reads), so that a missing or foreign
 	 * replica is reported as such and no lock file is left in it. */
 	rc = lock_sync(cli, &lock);
@@ -81,18 +79,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		out_json j;
 		out_json_init(&j, stdout);
 		out_json_begin_object(&j);
-		out_json_key(&j, "pushed");
-		out_json_uint(&j, st.pushed);
-		out_json_key(&j, "accepted");
-		out_json_uint(&j, st.accepted);
-		out_json_key(&j, "rejected");
-		out_json_uint(&j, st.rejected);
-		out_json_key(&j, "pulled");
-		out_json_uint(&j, st.pulled);
-		out_json_key(&j, "cursor");
-		out_json_uint(&j, st.cursor);
-		out_json_key(&j, "resent");
-		out_json_uint(&j, st.resent);
+		out_json_field_uint(&j, "pushed", st.pushed);
+		out_json_field_uint(&j, "accepted", st.accepted);
+		out_json_field_uint(&j, "rejected", st.rejected);
+		out_json_field_uint(&j, "pulled", st.pulled);
+		out_json_field_uint(&j, "cursor", st.cursor);
+		out_json_field_uint(&j, "resent", st.resent);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {

@@ -3,6 +3,7 @@
  * syncs with roved. See `rove --help` and SPEC.md's command-line contract.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
@@ -15,6 +16,7 @@
 
 static const char usage_text[] =
 	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
+	"       rove --list-commands\n"
 	"\n"
 	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
 	"bounds every wait for the server: connecting, and each reply (default\n"
@@ -40,123 +42,101 @@ static const char usage_text[] =
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
 	"\n"
-	"Run 'rove COMMAND --help' for a command's options.\n"
+	"Run 'rove COMMAND --help' for a command's options; --list-commands prints\n"
+	"every command and subcommand, one a line.\n"
 	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
 
-static const struct {
-	const char *name;
-	int (*fn)(rove_cli *, int, char **);
-} commands[] = {
-	{"init", cmd_init},         {"config", cmd_config},       {"sync", cmd_sync},
-	{"status", cmd_status},     {"customer", cmd_record},     {"contact", cmd_record},
-	{"contract", cmd_record},   {"opportunity", cmd_record},  {"activity", cmd_record},
-	{"dealer", cmd_record},     {"target", cmd_record},       {"territory", cmd_record},
-	{"notices", cmd_notices},   {"report", cmd_report},       {"import", cmd_import},
-	{"export", cmd_export},     {"rejected", cmd_rejected},   {"conflicts", cmd_conflicts},
-	{"admin", cmd_admin},
+enum { OPT_TIMEOUT = CLI_OPT_LONG, OPT_LIST_COMMANDS };
+
+static const struct option global_opts[] = {
+	{"replica", required_argument, NULL, 'R'},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"list-commands", no_argument, NULL, OPT_LIST_COMMANDS},
+	{NULL, 0, NULL, 0},
 };
 
-int cli_usage(const char *text, bool ok)
-{
-	fputs(text, ok ? stdout : stderr);
-	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
-}
+/* Every command; a command with subcommands lists them from its own table. */
+static const cli_cmd commands[] = {
+	{"init", cmd_init, NULL},
+	{"config", cmd_config, NULL},
+	{"sync", cmd_sync, NULL},
+	{"status", cmd_status, NULL},
+	{"customer", cmd_record, cmd_record_subs},
+	{"contact", cmd_record, cmd_record_subs},
+	{"contract", cmd_record, cmd_record_subs},
+	{"opportunity", cmd_record, cmd_record_subs},
+	{"activity", cmd_record, cmd_record_subs},
+	{"dealer", cmd_record, cmd_record_subs},
+	{"target", cmd_record, cmd_record_subs},
+	{"territory", cmd_record, cmd_record_subs},
+	{"notices", cmd_notices, NULL},
+	{"report", cmd_report, cmd_report_subs},
+	{"import", cmd_import, NULL},
+	{"export", cmd_export, NULL},
+	{"rejected", cmd_rejected, NULL},
+	{"conflicts", cmd_conflicts, NULL},
+	{"admin", cmd_admin, cmd_admin_subs},
+};
 
-bool cli_is_help(const char *arg)
+/* `rove --list-commands`: every command, then each of its subcommands. */
+static int list_commands(void)
 {
-	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
-}
-
-bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
-{
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			*status = cli_usage(help, true);
-			return false;
-		}
-		if (strcmp(argv[i], "--json") != 0) {
-			*status = cli_usage(help, false);
-			return false;
-		}
-		*json = true;
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		printf("%s\n", commands[c].name);
+		if (commands[c].subs != NULL)
+			commands[c].subs(stdout, commands[c].name);
 	}
-	return true;
-}
-
-int cli_exit(int err)
-{
-	switch (err) {
-	case ROVE_OK:
-		return ROVE_EXIT_OK;
-	case CLI_EUSAGE:
-		return ROVE_EXIT_USAGE;
-	case ROVE_EUNREACH:
-	case ROVE_ETIMEDOUT:
-		return ROVE_EXIT_UNREACH;
-	default:
-		return ROVE_EXIT_FAIL;
-	}
-}
-
-int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
-{
-	if (rove_uuid_parse(arg, id) == ROVE_OK)
-		return ROVE_OK;
-	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
-	return CLI_EUSAGE;
-}
-
-int cli_open(const rove_cli *cli, rove_replica *r)
-{
-	int rc = rove_replica_open(cli->dir, r);
-
-	if (rc == ROVE_ENOTFOUND)
-		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
-	else if (rc == ROVE_EVERSION)
-		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
-	else if (rc != ROVE_OK)
-		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
-	return rc;
+	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
 }
 
 int main(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
 	const char *env = getenv("ROVE_REPLICA");
-	int i = 1;
+	cli_opt o;
+	int i, k;
 
 	rove_log_init("rove", ROVE_LOG_WARN);
 	cli.dir = env != NULL && env[0] != '\0' ? env : ".rove";
-	while (i < argc && argv[i][0] == '-') {
-		const char *a = argv[i];
-		if (cli_is_help(a))
+	/* The global options, up to the command's name. */
+	cli_opt_init(&o, argc, argv, 1, global_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_WORD) {
+		switch (k) {
+		case CLI_OPT_END:
+			return cli_usage(usage_text, false);
+		case 'h':
 			return cli_usage(usage_text, true);
-		if (strcmp(a, "-R") == 0 || strcmp(a, "--replica") == 0) {
-			if (i + 1 >= argc)
-				return cli_usage(usage_text, false);
-			cli.dir = argv[i + 1];
-			i += 2;
-		} else if (strncmp(a, "--replica=", 10) == 0) {
-			cli.dir = a + 10;
-			i++;
-		} else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
+		case OPT_LIST_COMMANDS:
+			return list_commands();
+		case 'R':
+			cli.dir = o.arg;
+			break;
+		case OPT_TIMEOUT: {
 			char *end;
 			long ms;
 			errno = 0;
-			ms = strtol(argv[i + 1], &end, 10);
-			if (errno != 0 || *end != '\0' || ms <= 0 || ms > 3600000) {
-				rove_error("invalid --timeout '%s' (milliseconds)", argv[i + 1]);
+			ms = strtol(o.arg, &end, 10);
+			if (errno != 0 || *end != '\0' || ms <= 0 || ms > ROVE_MAX_TIMEOUT_MS) {
+				rove_error("invalid --timeout '%s' (milliseconds)", o.arg);
 				return ROVE_EXIT_USAGE;
 			}
 			cli.timeout_ms = (int)ms;
-			i += 2;
-		} else {
-			rove_error("unknown option '%s'", a);
+			break;
+		}
+		case CLI_OPT_NOVALUE: /* -R without its value; --timeout's is unknown */
+			if (o.opt == 'R')
+				return cli_usage(usage_text, false);
+			/* fall through */
+		default:
+			rove_error("unknown option '%s'", o.arg);
 			return cli_usage(usage_text, false);
 		}
 	}
-	if (i >= argc)
+	i = o.at; /* the command's name */
+	if (argv[i][0] == '-') { /* "-" */
+		rove_error("unknown option '%s'", argv[i]);
 		return cli_usage(usage_text, false);
+	}
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {

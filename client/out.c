@@ -1,3 +1,4 @@
+/* out.c - JSON documents and terminal text (out.h). */
 #include "out.h"
 #include "rove_assert.h"
 
@@ -140,14 +141,49 @@ void out_json_finish(out_json *j)
 	fputc('\n', j->f);
 }
 
+void out_json_begin_list(out_json *j, FILE *f)
+{
+	out_json_init(j, f);
+	out_json_begin_array(j);
+}
+
+void out_json_end_list(out_json *j)
+{
+	out_json_end_array(j);
+	out_json_finish(j);
+}
+
+void out_json_field_str(out_json *j, const char *key, const char *s)
+{
+	out_json_key(j, key);
+	out_json_cstr(j, s);
+}
+
+void out_json_field_int(out_json *j, const char *key, int64_t i)
+{
+	out_json_key(j, key);
+	out_json_int(j, i);
+}
+
+void out_json_field_uint(out_json *j, const char *key, uint64_t u)
+{
+	out_json_key(j, key);
+	out_json_uint(j, u);
+}
+
+void out_json_field_bool(out_json *j, const char *key, bool b)
+{
+	out_json_key(j, key);
+	out_json_bool(j, b);
+}
+
 void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec)
 {
 	char id[ROVE_UUID_STRLEN + 1];
 
 	rove_uuid_format(&rec->id, id);
 	out_json_begin_object(j);
-	out_json_key(j, "id");
-	out_json_cstr(j, id);
+	out_json_field_str(j, "id", id);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field *fld = rove_fields_get(&rec->fs, c->fields[i].name);
 		rove_value null = rove_vnull();
@@ -169,24 +205,15 @@ void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *det
 	rove_uuid_format(&op->op_id, opid);
 	out_time(time_ms, when, sizeof(when));
 	out_json_begin_object(j);
-	out_json_key(j, "op");
-	out_json_cstr(j, opid);
-	out_json_key(j, "reason");
-	out_json_cstr(j, rove_reason_name(reason));
-	out_json_key(j, "detail");
-	out_json_cstr(j, detail);
-	if (author != NULL) {
-		out_json_key(j, "author");
-		out_json_cstr(j, author);
-	}
-	out_json_key(j, "collection");
-	out_json_cstr(j, c != NULL ? c->name : "unknown");
-	out_json_key(j, "kind");
-	out_json_cstr(j, rove_op_kind_name(op->kind));
-	out_json_key(j, "id");
-	out_json_cstr(j, rid);
-	out_json_key(j, "at");
-	out_json_cstr(j, when);
+	out_json_field_str(j, "op", opid);
+	out_json_field_str(j, "reason", rove_reason_name(reason));
+	out_json_field_str(j, "detail", detail);
+	if (author != NULL)
+		out_json_field_str(j, "author", author);
+	out_json_field_str(j, "collection", c != NULL ? c->name : "unknown");
+	out_json_field_str(j, "kind", rove_op_kind_name(op->kind));
+	out_json_field_str(j, "id", rid);
+	out_json_field_str(j, "at", when);
 	out_json_key(j, "fields");
 	out_json_begin_object(j);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
@@ -213,18 +240,23 @@ void out_time(uint64_t ms, char *out, size_t len)
 		snprintf(out, len, "%" PRIu64 "ms", ms);
 }
 
+void out_money(int64_t cents, char *out, size_t len)
+{
+	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+
+	snprintf(out, len, "%s%" PRIu64 ".%02" PRIu64, cents < 0 ? "-" : "", a / 100, a % 100);
+}
+
 void out_value_text(const rove_field_def *fd, const rove_value *v, char *out, size_t len)
 {
 	if (len == 0)
 		return;
 	switch (v->type) {
 	case ROVE_V_INT:
-		if (fd != NULL && fd->type == ROVE_FT_MONEY) {
-			uint64_t a = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
-			snprintf(out, len, "%s%" PRIu64 ".%02" PRIu64, v->i < 0 ? "-" : "", a / 100, a % 100);
-		} else {
+		if (fd != NULL && fd->type == ROVE_FT_MONEY)
+			out_money(v->i, out, len);
+		else
 			snprintf(out, len, "%" PRId64, v->i);
-		}
 		break;
 	case ROVE_V_STR:
 		rove_text_show(v->s, v->len, 0, out, len);

@@ -60,6 +60,18 @@ void out_json_value(out_json *j, const rove_value *v);
 /* Ends the document (all closed) with a line feed. */
 void out_json_finish(out_json *j);
 
+/* A document that is one array, as lists print: out_json_init and [;
+ * then its values; then ] and the line feed. */
+void out_json_begin_list(out_json *j, FILE *f);
+void out_json_end_list(out_json *j);
+
+/* A key and its value, inside an object: out_json_key, then the value
+ * (out_json_field_str writes null for NULL). */
+void out_json_field_str(out_json *j, const char *key, const char *s);
+void out_json_field_int(out_json *j, const char *key, int64_t i);
+void out_json_field_uint(out_json *j, const char *key, uint64_t u);
+void out_json_field_bool(out_json *j, const char *key, bool b);
+
 /* {"id": ..., one key per shown schema field} */
 void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec);
 
@@ -72,6 +84,13 @@ void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *det
 
 /* ISO 8601 UTC time of Unix milliseconds into out (at least 32 bytes). */
 void out_time(uint64_t ms, char *out, size_t len);
+
+/* Room for out_money's text: "-92233720368547758.08" and its NUL. */
+#define OUT_MONEY_TEXT 32
+
+/* Integer cents as currency units, as tables and messages show money:
+ * 1200050 -> "12000.50", -5 -> "-0.05". */
+void out_money(int64_t cents, char *out, size_t len);
 
 /* A value as one line of text for tables and messages (money as units),
  * shown (controls escaped) and cut to len. */

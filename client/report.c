@@ -12,6 +12,8 @@
 #include "report.h"
 
 #include "err.h"
+#include "grow.h"
+#include "rove_assert.h"
 #include "schema.h"
 
 #include <stdio.h>
@@ -24,10 +26,10 @@
 #define LAST_YEAR 9999                         /* to 9999-12-31 */
 #define MS_PER_DAY 86400000u
 
-/* The stages in funnel order; the first ROVE_REPORT_OPEN_STAGES are open. */
-static const char *const stage_names[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost"};
-#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
-#define STAGE_WON 4 /* stage_names[STAGE_WON] is "won" */
+/* A deal's stage is an index into the values of the schema's stage field,
+ * in funnel order: the first ROVE_REPORT_OPEN_STAGES are open, won comes
+ * next, then lost (rove_report_data_new checks). */
+#define STAGE_WON ROVE_REPORT_OPEN_STAGES
 
 typedef struct cust_fact {
 	rove_uuid id;
@@ -38,7 +40,7 @@ typedef struct cust_fact {
 
 typedef struct opp_fact {
 	rove_uuid customer;
-	unsigned stage; /* index into stage_names */
+	unsigned stage; /* index into the stage field's values */
 	int64_t amount;
 	char closed[ROVE_REPORT_DATE_SIZE];
 } opp_fact;
@@ -63,6 +65,7 @@ typedef struct vec {
 struct rove_report_data {
 	vec cust, opp, act, target;
 	bool cust_sorted;
+	const char *const *stages; /* the schema's stage names, NULL-terminated */
 };
 
 static void vec_init(vec *a, size_t size)
@@ -76,19 +79,11 @@ static void vec_init(vec *a, size_t size)
 /* A new zeroed item at the end; NULL when out of memory. */
 static void *vec_push(vec *a)
 {
-	void *p;
+	void *nv = grow(a->v, &a->cap, a->n, 1, a->size, 64), *p;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *nv;
-		if (cap < a->cap || cap > SIZE_MAX / a->size)
-			return NULL;
-		nv = realloc(a->v, cap * a->size);
-		if (nv == NULL)
-			return NULL;
-		a->v = nv;
-		a->cap = cap;
-	}
+	if (nv == NULL)
+		return NULL;
+	a->v = nv;
 	p = (char *)a->v + a->n++ * a->size;
 	memset(p, 0, a->size);
 	return p;
@@ -290,6 +285,8 @@ int rove_report_data_new(rove_report_data **d)
 	vec_init(&(*d)->act, sizeof(act_fact));
 	vec_init(&(*d)->target, sizeof(target_fact));
 	(*d)->cust_sorted = true;
+	(*d)->stages = rove_schema_field(rove_schema_coll(ROVE_COLL_OPPORTUNITY), "stage")->values;
+	ROVE_ASSERT(strcmp((*d)->stages[STAGE_WON], "won") == 0 && strcmp((*d)->stages[STAGE_WON + 1], "lost") == 0);
 	return ROVE_OK;
 }
 
@@ -319,12 +316,12 @@ static bool parent_of(const rove_record *rec, rove_uuid *id)
 	return s != NULL && rove_uuid_parse(s, id) == ROVE_OK;
 }
 
-static unsigned stage_of(const rove_fields *fs)
+static unsigned stage_of(const rove_report_data *d, const rove_fields *fs)
 {
 	const char *s = rove_fields_str(fs, "stage");
 
-	for (unsigned i = 0; s != NULL && i < N_STAGES; i++)
-		if (strcmp(s, stage_names[i]) == 0)
+	for (unsigned i = 0; s != NULL && d->stages[i] != NULL; i++)
+		if (strcmp(s, d->stages[i]) == 0)
 			return i;
 	return 0; /* a missing stage is a lead (the schema admits no other) */
 }
@@ -334,6 +331,9 @@ int rove_report_add(rove_report_data *d, const rove_record *rec)
 	rove_uuid parent;
 
 	if (rove_record_deleted(rec))
+		return ROVE_OK;
+	/* A child record counts for its customer; one that names none, not. */
+	if ((rec->coll == ROVE_COLL_OPPORTUNITY || rec->coll == ROVE_COLL_ACTIVITY) && !parent_of(rec, &parent))
 		return ROVE_OK;
 	switch (rec->coll) {
 	case ROVE_COLL_CUSTOMER: {
@@ -349,24 +349,18 @@ int rove_report_add(rove_report_data *d, const rove_record *rec)
 		return ROVE_OK;
 	}
 	case ROVE_COLL_OPPORTUNITY: {
-		opp_fact *o;
-		if (!parent_of(rec, &parent))
-			return ROVE_OK;
-		o = vec_push(&d->opp);
+		opp_fact *o = vec_push(&d->opp);
 		if (o == NULL)
 			return ROVE_ENOMEM;
 		o->customer = parent;
-		o->stage = stage_of(&rec->fs);
+		o->stage = stage_of(d, &rec->fs);
 		if (!rove_fields_int(&rec->fs, "amount", &o->amount))
 			o->amount = 0; /* a missing amount counts 0 */
 		copy_date(rove_fields_str(&rec->fs, "closed_on"), o->closed);
 		return ROVE_OK;
 	}
 	case ROVE_COLL_ACTIVITY: {
-		act_fact *a;
-		if (!parent_of(rec, &parent))
-			return ROVE_OK;
-		a = vec_push(&d->act);
+		act_fact *a = vec_push(&d->act);
 		if (a == NULL)
 			return ROVE_ENOMEM;
 		a->customer = parent;
@@ -458,6 +452,7 @@ static bool tally_find(const tally *t, const char *key, size_t *pos)
 
 static int tally_add(tally *t, const char *key, int64_t amount)
 {
+	rove_report_sum *nv;
 	size_t lo;
 
 	if (tally_find(t, key, &lo)) {
@@ -465,17 +460,10 @@ static int tally_add(tally *t, const char *key, int64_t amount)
 		t->v[lo].amount = sat_add(t->v[lo].amount, amount);
 		return ROVE_OK;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		rove_report_sum *nv;
-		if (cap < t->cap || cap > SIZE_MAX / sizeof(*nv))
-			return ROVE_ENOMEM;
-		nv = realloc(t->v, cap * sizeof(*nv));
-		if (nv == NULL)
-			return ROVE_ENOMEM;
-		t->v = nv;
-		t->cap = cap;
-	}
+	nv = grow(t->v, &t->cap, t->n, 1, sizeof(*nv), 16);
+	if (nv == NULL)
+		return ROVE_ENOMEM;
+	t->v = nv;
 	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(t->v[0]));
 	t->n++;
 	snprintf(t->v[lo].key, sizeof(t->v[lo].key), "%s", key);
@@ -500,7 +488,7 @@ int rove_report_pipeline_get(rove_report_data *d, rove_report_pipeline *p)
 
 	memset(p, 0, sizeof(*p));
 	for (unsigned s = 0; s < ROVE_REPORT_OPEN_STAGES; s++)
-		snprintf(p->stage[s].key, sizeof(p->stage[s].key), "%s", stage_names[s]);
+		snprintf(p->stage[s].key, sizeof(p->stage[s].key), "%s", d->stages[s]);
 	for (size_t i = 0; i < d->opp.n && rc == ROVE_OK; i++) {
 		const opp_fact *o = &opps[i];
 		const cust_fact *c;

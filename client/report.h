@@ -34,10 +34,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest date range of the daily report: ten years of rows is already
- * more than anyone reads; a longer one is a mistake on the command line. */
-#define ROVE_REPORT_MAX_DAYS 3660
-
 /* Bytes of a date YYYY-MM-DD and of a month YYYY-MM, with their NUL. */
 #define ROVE_REPORT_DATE_SIZE 11
 #define ROVE_REPORT_MONTH_SIZE 8

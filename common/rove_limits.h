@@ -146,8 +146,21 @@
  * year of a busy rep's work, a few MB. Older ones are forgotten. */
 #define ROVE_REPLICA_JOURNAL_OPS 100000u
 
-/* Client: default time to wait for one reply from the server. */
+/* Client: default time to wait for one reply from the server, and the
+ * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
+#define ROVE_MAX_TIMEOUT_MS 3600000
+
+/* Client: rows in one `rove import` file (checked in memory, written in
+ * one transaction; a bigger list is split into several files), and its
+ * columns (every field of a collection, with room to spare). */
+#define ROVE_MAX_IMPORT_ROWS 100000u
+#define ROVE_MAX_IMPORT_COLUMNS 64u
+
+/* Client: the longest date range of `rove report daily`: ten years of
+ * rows is already more than anyone reads; a longer one is a mistake on
+ * the command line. */
+#define ROVE_REPORT_MAX_DAYS 3660
 
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)

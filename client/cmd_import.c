@@ -1,6 +1,5 @@
 /*
- * cmd_io.c - `rove import` and `rove export`: customers and contacts from
- * and to CSV files (and JSON for export).
+ * cmd_import.c - `rove import`: customers or contacts from a CSV file.
  *
  * An import is checked whole before anything is written: every bad row is
  * reported with the line it starts on, and one bad row means nothing is
@@ -13,32 +12,18 @@
  * ops are built from them only when every row is good.
  */
 #include "cli.h"
+#include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
+#include "grow.h"
+#include "keyset.h"
 #include "log.h"
-#include "out.h"
 #include "rules.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Rows in one import file: they are checked in memory and written in one
- * transaction; a bigger list is split into several files. */
-#define IMPORT_MAX_ROWS 100000u
-/* Columns in one file: every field of a collection, with room to spare. */
-#define IMPORT_MAX_COLUMNS 64u
-
-static const rove_coll_def *io_coll(const char *what)
-{
-	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
-		return rove_schema_coll(ROVE_COLL_CUSTOMER);
-	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
-		return rove_schema_coll(ROVE_COLL_CONTACT);
-	return NULL;
-}
 
 /* A column of an exported file that import skips: the id and what the
  * server sets. */
@@ -67,114 +52,6 @@ static int shown(const char *s)
 	return (int)n;
 }
 
-/* ---- a set of strings: tax ids, phones, customer ids, territories ---- */
-
-typedef struct key_slot {
-	uint64_t hash;
-	size_t off, len;    /* the key in the set's arena; len 0: free slot */
-	unsigned long line; /* the file's row holding it, or 0: the replica's */
-	rove_uuid id;       /* the replica's record, when line is 0 */
-} key_slot;
-
-typedef struct key_set {
-	key_slot *slot; /* cap slots, a power of two, at most half full */
-	size_t cap, n;
-	char *arena;
-	size_t used, size;
-} key_set;
-
-static uint64_t key_hash(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
-}
-
-static void key_set_free(key_set *ks)
-{
-	free(ks->slot);
-	free(ks->arena);
-	memset(ks, 0, sizeof(*ks));
-}
-
-static key_slot *key_find(const key_set *ks, const char *key, size_t len, uint64_t h)
-{
-	if (ks->cap == 0)
-		return NULL;
-	for (size_t i = h & (ks->cap - 1);; i = (i + 1) & (ks->cap - 1)) {
-		key_slot *s = &ks->slot[i];
-		if (s->len == 0)
-			return NULL;
-		if (s->hash == h && s->len == len && memcmp(ks->arena + s->off, key, len) == 0)
-			return s;
-	}
-}
-
-static int key_grow(key_set *ks)
-{
-	size_t cap = ks->cap ? ks->cap * 2 : 1024;
-	key_slot *slot = calloc(cap, sizeof(*slot));
-
-	if (slot == NULL)
-		return ROVE_ENOMEM;
-	for (size_t i = 0; i < ks->cap; i++) {
-		size_t k;
-		if (ks->slot[i].len == 0)
-			continue;
-		for (k = ks->slot[i].hash & (cap - 1); slot[k].len != 0; k = (k + 1) & (cap - 1))
-			;
-		slot[k] = ks->slot[i];
-	}
-	free(ks->slot);
-	ks->slot = slot;
-	ks->cap = cap;
-	return ROVE_OK;
-}
-
-/* Adds key (len > 0) unless the set holds it; then *dup points to the
- * holder (valid until the next add) and nothing is added. */
-static int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const rove_uuid *id,
-		   const key_slot **dup)
-{
-	uint64_t h = key_hash(key, len);
-	key_slot *s;
-	size_t i;
-
-	*dup = key_find(ks, key, len, h);
-	if (*dup != NULL)
-		return ROVE_OK;
-	if ((ks->n + 1) * 2 > ks->cap && key_grow(ks) != ROVE_OK)
-		return ROVE_ENOMEM;
-	if (ks->used + len > ks->size) {
-		size_t size = ks->size ? ks->size * 2 : 65536;
-		char *arena;
-		while (size < ks->used + len)
-			size *= 2;
-		arena = realloc(ks->arena, size);
-		if (arena == NULL)
-			return ROVE_ENOMEM;
-		ks->arena = arena;
-		ks->size = size;
-	}
-	for (i = h & (ks->cap - 1); ks->slot[i].len != 0; i = (i + 1) & (ks->cap - 1))
-		;
-	s = &ks->slot[i];
-	memcpy(ks->arena + ks->used, key, len);
-	s->hash = h;
-	s->off = ks->used;
-	s->len = len;
-	s->line = line;
-	if (id != NULL)
-		s->id = *id;
-	else
-		memset(&s->id, 0, sizeof(s->id));
-	ks->used += len;
-	ks->n++;
-	return ROVE_OK;
-}
-
 /* The key of value under kind ('t' tax id, 'p' phone, 'c' customer id,
  * 'T' territory code) into out; its length. */
 static size_t make_key(char out[ROVE_MAX_STR + 3], char kind, const char *value)
@@ -195,8 +72,6 @@ static bool key_has(const key_set *ks, char kind, const char *value)
 	return key_find(ks, key, len, key_hash(key, len)) != NULL;
 }
 
-/* ---- import ---- */
-
 typedef struct import_row {
 	size_t off;         /* its cells in the importer's text */
 	unsigned long line; /* where it starts in the file */
@@ -207,7 +82,7 @@ typedef struct importer {
 	const char *file; /* as shown in messages */
 	rove_replica *r;
 	size_t ncols;
-	const rove_field_def *col[IMPORT_MAX_COLUMNS]; /* NULL: an ignored column */
+	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key */
 	size_t nterr;                                  /* territories the replica holds */
 	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
@@ -307,7 +182,7 @@ static void importable_columns(const rove_coll_def *c, char *out, size_t len)
 /* Maps the header's columns to fields; reports every problem. */
 static int import_header(importer *im, rove_csv *csv)
 {
-	char names[IMPORT_MAX_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
+	char names[ROVE_MAX_IMPORT_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
 	unsigned long line = rove_csv_line(csv);
 
 	im->ncols = rove_csv_ncells(csv);
@@ -532,28 +407,19 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 static int keep_row(importer *im, const char *const *cells, unsigned long line)
 {
 	size_t need = 0;
+	import_row *rows;
+	char *text;
 
 	for (size_t j = 0; j < im->ncols; j++)
 		need += strlen(cells[j]) + 1;
-	if (im->text_len + need > im->text_cap) {
-		size_t cap = im->text_cap ? im->text_cap : 1u << 20;
-		char *text;
-		while (cap < im->text_len + need)
-			cap *= 2;
-		text = realloc(im->text, cap);
-		if (text == NULL)
-			return ROVE_ENOMEM;
-		im->text = text;
-		im->text_cap = cap;
-	}
-	if (im->nrows == im->rows_cap) {
-		size_t cap = im->rows_cap ? im->rows_cap * 2 : 1024;
-		import_row *rows = realloc(im->rows, cap * sizeof(*rows));
-		if (rows == NULL)
-			return ROVE_ENOMEM;
-		im->rows = rows;
-		im->rows_cap = cap;
-	}
+	text = grow(im->text, &im->text_cap, im->text_len, need, 1, 1u << 20);
+	if (text == NULL)
+		return ROVE_ENOMEM;
+	im->text = text;
+	rows = grow(im->rows, &im->rows_cap, im->nrows, 1, sizeof(*rows), 1024);
+	if (rows == NULL)
+		return ROVE_ENOMEM;
+	im->rows = rows;
 	im->rows[im->nrows].off = im->text_len;
 	im->rows[im->nrows].line = line;
 	im->nrows++;
@@ -576,7 +442,7 @@ static bool row_blank(const rove_csv *csv)
 /* Checks one data row (op is scratch space) and keeps it. */
 static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 {
-	const char *cells[IMPORT_MAX_COLUMNS];
+	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
 	unsigned long line = rove_csv_line(csv);
 	size_t n = rove_csv_ncells(csv);
 	int rc;
@@ -601,7 +467,7 @@ static int import_read(importer *im, FILE *f)
 {
 	/* A cell can hold no longer a string than a field; a row no more
 	 * text than a record. */
-	rove_csv_limits lim = {IMPORT_MAX_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
+	rove_csv_limits lim = {ROVE_MAX_IMPORT_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
 	rove_csv *csv;
 	rove_op *op = malloc(sizeof(*op));
 	bool header = false, stop = false;
@@ -635,8 +501,8 @@ static int import_read(importer *im, FILE *f)
 		} else if (!header) {
 			header = true;
 			stop = im->file_bad = import_header(im, csv) != ROVE_OK;
-		} else if (++rows > IMPORT_MAX_ROWS) {
-			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", IMPORT_MAX_ROWS);
+		} else if (++rows > ROVE_MAX_IMPORT_ROWS) {
+			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", ROVE_MAX_IMPORT_ROWS);
 			stop = im->file_bad = true;
 		} else {
 			rc = import_row_check(im, csv, op);
@@ -659,7 +525,7 @@ static int import_read(importer *im, FILE *f)
 static int fill_row(rove_op *op, size_t i, void *arg)
 {
 	importer *im = arg;
-	const char *cells[IMPORT_MAX_COLUMNS];
+	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
 	const char *p = im->text + im->rows[i].off;
 	int rc;
 
@@ -682,12 +548,22 @@ static int import_write(importer *im)
 	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
 }
 
+static const char import_usage[] = "usage: rove import customers|contacts FILE.csv [--dry-run]\n";
+
+enum { OPT_DRY_RUN = CLI_OPT_LONG };
+
+static const struct option import_opts[] = {
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{NULL, 0, NULL, 0},
+};
+
+/* The help, written with the columns each collection takes. */
 static void import_help(FILE *f)
 {
 	const rove_coll_def *cs[2] = {rove_schema_coll(ROVE_COLL_CUSTOMER), rove_schema_coll(ROVE_COLL_CONTACT)};
 
-	fputs("usage: rove import customers|contacts FILE.csv [--dry-run]\n"
-	      "\n"
+	fputs(import_usage, f);
+	fputs("\n"
 	      "Create customers or contacts from a CSV file (RFC 4180, UTF-8; FILE '-'\n"
 	      "reads standard input). The first row names the columns with the JSON\n"
 	      "field names, in any order:\n",
@@ -727,7 +603,7 @@ static void import_help(FILE *f)
 	      "contact's customer is not in this replica. Tax ids are stored so\n"
 	      "normalised and must be 统一社会信用代码 (their check character too).\n",
 	      f);
-	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", IMPORT_MAX_ROWS,
+	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", ROVE_MAX_IMPORT_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
 	fputs("\n"
 	      "Imported customers are yours, made offline and sent on the next sync in\n"
@@ -744,39 +620,39 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	const char *what = NULL, *path = NULL;
 	bool dry_run = false;
+	cli_opt o;
 	FILE *f;
-	int rc;
+	int k, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			import_help(stdout);
-			return ROVE_EXIT_OK;
-		}
+	if (cli_opt_help(argc, argv, 1)) {
+		import_help(stdout);
+		return ROVE_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0) {
+	cli_opt_init(&o, argc, argv, 1, import_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_DRY_RUN) {
 			dry_run = true;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			rove_error("unknown option '%s'", argv[i]);
-			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		} else if (k != CLI_OPT_WORD) {
+			rove_error("unknown option '%s'", o.arg);
+			return cli_usage(import_usage, false);
 		} else if (what == NULL) {
-			what = argv[i];
+			what = o.arg;
 		} else if (path == NULL) {
-			path = argv[i];
+			path = o.arg; /* "-": standard input */
 		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
-			return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+			rove_error("unexpected argument '%s'", o.arg);
+			return cli_usage(import_usage, false);
 		}
 	}
-	if (what == NULL || path == NULL || io_coll(what) == NULL) {
-		if (what != NULL && io_coll(what) == NULL)
+	if (what == NULL || path == NULL || cli_io_coll(what) == NULL) {
+		if (what != NULL && cli_io_coll(what) == NULL)
 			rove_error("cannot import '%s' (import customers or contacts)", what);
-		return cli_usage("usage: rove import customers|contacts FILE.csv [--dry-run]\n", false);
+		return cli_usage(import_usage, false);
 	}
 	im = calloc(1, sizeof(*im));
 	if (im == NULL)
 		return ROVE_EXIT_FAIL;
-	im->c = io_coll(what);
+	im->c = cli_io_coll(what);
 	im->file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (strcmp(path, "-") == 0) {
 		f = stdin;
@@ -817,124 +693,5 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	free(im->text);
 	free(im->rows);
 	free(im);
-	return cli_exit(rc);
-}
-
-/* ---- export ---- */
-
-typedef struct exporter {
-	const rove_coll_def *c;
-	bool json;
-	out_json j; /* the array, with json */
-	size_t n;
-} exporter;
-
-static int export_one(const rove_record *rec, void *arg)
-{
-	exporter *ex = arg;
-	char id[ROVE_UUID_STRLEN + 1];
-
-	if (ex->json) {
-		out_record_json(&ex->j, ex->c, rec);
-	} else {
-		rove_uuid_format(&rec->id, id);
-		fputs(id, stdout);
-		for (size_t i = 0; i < ex->c->nfields; i++) {
-			const rove_field_def *fd = &ex->c->fields[i];
-			const rove_field *f;
-
-			if (fd->flags & ROVE_FF_HIDDEN)
-				continue;
-			putchar(',');
-			f = rove_fields_get(&rec->fs, fd->name);
-			if (f == NULL)
-				continue;
-			if (f->v.type == ROVE_V_INT)
-				printf("%" PRId64, f->v.i);
-			else if (f->v.type == ROVE_V_STR)
-				rove_csv_put(stdout, f->v.s, f->v.len);
-		}
-		fputs(ROVE_CSV_EOL, stdout);
-	}
-	ex->n++;
-	return ferror(stdout) ? ROVE_EIO : ROVE_OK;
-}
-
-int cmd_export(rove_cli *cli, int argc, char **argv)
-{
-	static const char help[] =
-		"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
-		"\n"
-		"Write every customer (or contact) this replica holds to standard output.\n"
-		"\n"
-		"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
-		"          field names, id first, then a row per record, CRLF line ends,\n"
-		"          cells quoted when they hold a comma, a quote or a line break.\n"
-		"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
-		"          integer cents) and is empty for null, so 'rove import' reads\n"
-		"          the file back: it ignores id, owner, last_activity_at and\n"
-		"          created_at. A cell starting with = + - @ or a tab gets a\n"
-		"          single quote in front, so that a spreadsheet shows it as\n"
-		"          text instead of running it as a formula; import takes it off.\n"
-		"  --json  the array 'rove customer list --json' prints\n"
-		"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
-		"          shows Chinese text correctly\n";
-	static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
-	exporter ex = {.c = NULL};
-	bool bom = false;
-	rove_replica r;
-	int rc;
-
-	for (int i = 1; i < argc; i++)
-		if (cli_is_help(argv[i]))
-			return cli_usage(help, true);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			ex.json = true;
-		} else if (strcmp(argv[i], "--csv") == 0) {
-			ex.json = false;
-		} else if (strcmp(argv[i], "--bom") == 0) {
-			bom = true;
-		} else if (ex.c == NULL && argv[i][0] != '-' && io_coll(argv[i]) != NULL) {
-			ex.c = io_coll(argv[i]);
-		} else {
-			rove_error("unexpected argument '%s'", argv[i]);
-			return cli_usage(usage, false);
-		}
-	}
-	if (ex.c == NULL)
-		return cli_usage(usage, false);
-	if (bom && ex.json) {
-		rove_error("--bom is for CSV");
-		return cli_usage(usage, false);
-	}
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	if (!ex.json) {
-		if (bom)
-			fputs("\xef\xbb\xbf", stdout);
-		fputs("id", stdout);
-		for (size_t i = 0; i < ex.c->nfields; i++)
-			if (!(ex.c->fields[i].flags & ROVE_FF_HIDDEN))
-				printf(",%s", ex.c->fields[i].name);
-		fputs(ROVE_CSV_EOL, stdout);
-	}
-	if (ex.json) {
-		out_json_init(&ex.j, stdout);
-		out_json_begin_array(&ex.j);
-	}
-	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
-	rove_replica_close(&r);
-	if (ex.json) {
-		out_json_end_array(&ex.j);
-		out_json_finish(&ex.j);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = ROVE_EIO;
-	if (rc == ROVE_EIO)
-		rove_error("cannot write the export: %s", strerror(errno));
-	else if (rc != ROVE_OK)
-		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	return cli_exit(rc);
 }

@@ -1,0 +1,171 @@
+/*
+ * cli.c - what every `rove` command shares (cli.h): usage and exit
+ * statuses, ids on the command line, opening the replica, and the checks
+ * of a replica's settings that `rove init` and `rove config` both make.
+ */
+#include "cli.h"
+#include "cli_opt.h"
+#include "err.h"
+#include "log.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_usage(const char *text, bool ok)
+{
+	fputs(text, ok ? stdout : stderr);
+	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, CLI_OPT_LONG},
+		{NULL, 0, NULL, 0},
+	};
+	cli_opt o;
+	int k;
+
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h') {
+			*status = cli_usage(help, true);
+			return false;
+		}
+		if (k != CLI_OPT_LONG) {
+			*status = cli_usage(help, false);
+			return false;
+		}
+		*json = true;
+	}
+	return true;
+}
+
+bool cli_open_json(const rove_cli *cli, int argc, char **argv, const char *help, bool *json, rove_replica *r,
+		   int *status)
+{
+	int rc;
+
+	if (!cli_parse_json_flag(argc, argv, help, json, status))
+		return false;
+	rc = cli_open(cli, r);
+	*status = cli_exit(rc);
+	return rc == ROVE_OK;
+}
+
+int cli_exit(int err)
+{
+	switch (err) {
+	case ROVE_OK:
+		return ROVE_EXIT_OK;
+	case CLI_EUSAGE:
+		return ROVE_EXIT_USAGE;
+	case ROVE_EUNREACH:
+	case ROVE_ETIMEDOUT:
+		return ROVE_EXIT_UNREACH;
+	default:
+		return ROVE_EXIT_FAIL;
+	}
+}
+
+int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
+{
+	if (rove_uuid_parse(arg, id) == ROVE_OK)
+		return ROVE_OK;
+	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
+	return CLI_EUSAGE;
+}
+
+int cli_open(const rove_cli *cli, rove_replica *r)
+{
+	int rc = rove_replica_open(cli->dir, r);
+
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
+	else if (rc == ROVE_EVERSION)
+		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
+	else if (rc != ROVE_OK)
+		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
+	return rc;
+}
+
+bool cli_server_ok(const char *url)
+{
+	char why[ROVE_MAX_ERRMSG];
+
+	if (rove_net_url_valid(url, why, sizeof(why)))
+		return true;
+	rove_error("invalid server URL %s: %s", CLI_QUOTE(url), why);
+	return false;
+}
+
+bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
+{
+	size_t len = strlen(token);
+
+	for (size_t i = 0; i < len && len == ROVE_TOKEN_HEX; i++) {
+		if (!isxdigit((unsigned char)token[i]))
+			len = 0;
+	}
+	if (len != ROVE_TOKEN_HEX) {
+		rove_error("invalid token (expected %u hex characters, as 'roved init' or 'rove admin user add' "
+			   "print it)",
+			   ROVE_TOKEN_HEX);
+		return false;
+	}
+	/* Tokens are printed in lower case; the server compares them exactly. */
+	for (size_t i = 0; i <= len; i++)
+		out[i] = (char)tolower((unsigned char)token[i]);
+	return true;
+}
+
+bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
+{
+	char abs[PATH_MAX];
+
+	if (ca[0] == '\0') {
+		out[0] = '\0';
+		return true;
+	}
+	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
+		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
+			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
+		return false;
+	}
+	memcpy(out, abs, strlen(abs) + 1);
+	return true;
+}
+
+bool cli_login_ok(const char *login)
+{
+	if (rove_login_valid(login, strlen(login)))
+		return true;
+	rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login), ROVE_MAX_NAME);
+	return false;
+}
+
+bool cli_code_ok(const char *code)
+{
+	if (rove_code_valid(code, strlen(code)))
+		return true;
+	rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code), ROVE_MAX_NAME);
+	return false;
+}
+
+const rove_coll_def *cli_io_coll(const char *what)
+{
+	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
+		return rove_schema_coll(ROVE_COLL_CUSTOMER);
+	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
+		return rove_schema_coll(ROVE_COLL_CONTACT);
+	return NULL;
+}

@@ -1,0 +1,109 @@
+/* cli_opt.c - getopt_long made strict, one word at a time (cli_opt.h). */
+#include "cli_opt.h"
+
+#include "rove_assert.h"
+
+#include <string.h>
+
+static bool short_form(int val)
+{
+	return (val >= 'a' && val <= 'z') || (val >= 'A' && val <= 'Z');
+}
+
+void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct option *table)
+{
+	size_t n = 0;
+
+	ROVE_ASSERT(first >= 1);
+	o->argc = argc;
+	o->argv = argv;
+	o->table = table;
+	o->at = first;
+	o->next = first;
+	o->arg = NULL;
+	o->opt = 0;
+	/* "-": words that are no option come back in order, as 1; ":": a
+	 * missing value comes back as ':', and getopt_long prints nothing. */
+	o->shorts[n++] = '-';
+	o->shorts[n++] = ':';
+	for (const struct option *e = table; e->name != NULL; e++) {
+		ROVE_ASSERT(e->flag == NULL && (short_form(e->val) || e->val >= CLI_OPT_LONG) && e->val != 'h');
+		if (!short_form(e->val))
+			continue;
+		ROVE_ASSERT(n + 3 <= sizeof(o->shorts));
+		o->shorts[n++] = (char)e->val;
+		if (e->has_arg == required_argument)
+			o->shorts[n++] = ':';
+	}
+	o->shorts[n] = '\0';
+}
+
+/* Whether word (which starts with -) names an option of the table
+ * exactly: --NAME or --NAME=VALUE, or -X for a short form X. */
+static bool names_option(const cli_opt *o, const char *word)
+{
+	if (word[1] != '-')
+		return word[2] == '\0' && strchr(o->shorts + 2, word[1]) != NULL && word[1] != ':';
+	word += 2;
+	for (const struct option *e = o->table; e->name != NULL; e++) {
+		size_t len = strlen(e->name);
+		if (len > 0 && strncmp(word, e->name, len) == 0 && (word[len] == '\0' || word[len] == '='))
+			return true;
+	}
+	return false;
+}
+
+int cli_opt_next(cli_opt *o)
+{
+	const char *word;
+	int at = o->next, k;
+
+	o->arg = NULL;
+	o->opt = 0;
+	o->at = at;
+	if (at >= o->argc)
+		return CLI_OPT_END;
+	word = o->argv[at];
+	if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
+		o->next = at + 1;
+		o->opt = 'h';
+		return 'h';
+	}
+	if (word[0] == '-' && word[1] != '\0' && !names_option(o, word)) {
+		o->arg = word;
+		o->next = at + 1;
+		return CLI_OPT_UNKNOWN;
+	}
+	/* getopt_long afresh (optind 0) on the words from argv[at - 1], so
+	 * that the one to read is its first: whatever state an earlier parse
+	 * left is gone, and what it consumed is optind - 1. */
+	optind = 0;
+	opterr = 0;
+	k = getopt_long(o->argc - at + 1, o->argv + at - 1, o->shorts, o->table, NULL);
+	o->next = at + (optind > 1 ? optind - 1 : 1);
+	if (k == 1) {
+		o->arg = optarg;
+		return CLI_OPT_WORD;
+	}
+	if (k == ':') {
+		o->arg = word;
+		o->opt = optopt;
+		return CLI_OPT_NOVALUE;
+	}
+	if (k == '?' || k == -1) { /* -1: not reached, "--" and the end are taken above */
+		o->arg = word;
+		o->next = at + 1;
+		return CLI_OPT_UNKNOWN;
+	}
+	o->arg = optarg;
+	o->opt = k;
+	return k;
+}
+
+bool cli_opt_help(int argc, char **argv, int first)
+{
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}

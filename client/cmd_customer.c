@@ -1,0 +1,123 @@
+/*
+ * cmd_customer.c - the verbs only customers have: claim and release
+ * through the public pool (公海), and the ownership history.
+ */
+#include "rec.h"
+#include "cli_opt.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char claim_help[] =
+	"usage: rove customer claim ID\n"
+	"\n"
+	"Claim a customer from your territory's public pool. When several reps\n"
+	"claim one customer, the first to reach the server wins.\n";
+
+static const char release_help[] =
+	"usage: rove customer release ID [--reason TEXT]\n"
+	"\n"
+	"Give a customer you own back to the public pool of its territory.\n"
+	"Some territories require a reason.\n";
+
+enum { OPT_REASON = CLI_OPT_LONG };
+
+/* release's options; claim has only --help (pool_opts + 1). */
+static const struct option pool_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{NULL, 0, NULL, 0},
+};
+
+/* claim / release: through the public pool (公海). */
+static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool claim)
+{
+	const char *help = claim ? claim_help : release_help;
+	rove_stamp st0 = {{0}, 0};
+	const char *owner, *id = NULL, *reason = NULL;
+	rec_edit ch;
+	cli_opt o;
+	int k, rc;
+
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(help, true);
+	cli_opt_init(&o, argc, argv, 2, claim ? pool_opts + 1 : pool_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_REASON)
+			reason = o.arg;
+		else if (id == NULL && (k == CLI_OPT_WORD || k == CLI_OPT_UNKNOWN))
+			id = o.arg; /* any word but an option: an id that is not one is said so */
+		else
+			return cli_usage(help, false);
+	}
+	if (id == NULL)
+		return cli_usage(help, false);
+	if (reason != NULL && reason[0] == '\0') {
+		rove_error("--reason needs a text (leave it out for no reason)");
+		return ROVE_EXIT_USAGE;
+	}
+	rc = rec_edit_open(cli, c, id, &ch);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	owner = rove_fields_str(&ch.rec->fs, "owner");
+	if (claim && owner != NULL) {
+		rove_error("customer is already owned by %s", owner);
+		rc = ROVE_EPERM;
+	} else if (!claim && (owner == NULL || strcmp(owner, ch.r.auth.user) != 0) && strcmp(ch.r.role, "rep") == 0) {
+		rove_error("you do not own this customer");
+		rc = ROVE_EPERM;
+	} else if (!claim && owner == NULL) {
+		rove_error("customer is already in the pool");
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK) {
+		rove_op_init(ch.op, claim ? ROVE_OP_CLAIM : ROVE_OP_RELEASE, c->id, &ch.rec->id, st0);
+		rc = rove_op_set(ch.op, "owner", claim ? rove_vcstr(ch.r.auth.user) : rove_vnull());
+		if (rc == ROVE_OK && reason != NULL)
+			rc = rove_op_set(ch.op, "release_reason", rove_vcstr(reason));
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+	}
+	return rec_edit_close(&ch, rc);
+}
+
+int customer_claim(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, true);
+}
+
+int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return customer_pool(cli, c, argc, argv, false);
+}
+
+static const char history_help[] =
+	"usage: rove customer history ID [--json]\n"
+	"\n"
+	"The customer's ownership history: every create, claim, release,\n"
+	"recycle and reassignment, with who, when and why.\n";
+
+int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
+	rec_list_ctx lc = {.c = hc}; /* the history records whose parent is the customer */
+	rove_replica r;
+	rove_record *rec;
+	int rc;
+
+	switch (rec_id_args(argc, argv, &lc.parent, &lc.json)) {
+	case REC_ARGS_HELP:
+		return cli_usage(history_help, true);
+	case REC_ARGS_USAGE:
+		return cli_usage(history_help, false);
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_EXIT_FAIL;
+	rc = rec_load(cli, c, lc.parent, &r, rec);
+	free(rec);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	return rec_list_print(&r, &lc);
+}

@@ -1,0 +1,43 @@
+/*
+ * cmd_opportunity.c - `rove opportunity stage ID STAGE`: a deal through the
+ * funnel, a `set` of its stage and closing day.
+ */
+#include "rec.h"
+#include "cli_opt.h"
+#include "hlc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: rove opportunity stage ID STAGE\n"
+		"\n"
+		"Move a deal: lead -> qualified -> proposal -> negotiation -> won / lost.\n"
+		"Won and lost deals are closed today (closed_on).\n";
+	char *args[8];
+	char stage[64], closed[40];
+	int n = 0;
+
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(help, true);
+	if (argc != 4)
+		return cli_usage(help, false);
+	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);
+	args[n++] = argv[0];
+	args[n++] = "set";
+	args[n++] = argv[2];
+	args[n++] = stage;
+	if (strcmp(argv[3], "won") == 0 || strcmp(argv[3], "lost") == 0) {
+		char today[40];
+		out_time(rove_wall_ms(), today, sizeof(today));
+		snprintf(closed, sizeof(closed), "closed_on=%.10s", today);
+		args[n++] = closed;
+	} else {
+		snprintf(closed, sizeof(closed), "closed_on=");
+		args[n++] = closed;
+	}
+	args[n] = NULL;
+	return rec_change(cli, c, n, args, false);
+}

@@ -1,0 +1,92 @@
+/*
+ * cmd_target.c - `rove target set USER --period YYYY-MM --amount A`: one
+ * target per user and month, under an id made from both, so that setting
+ * it again anywhere replaces it.
+ */
+#include "rec.h"
+#include "cli_opt.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: rove target set USER --period YYYY-MM --amount A\n"
+	"\n"
+	"(managers, admins) Set a rep's target for a month; setting it again\n"
+	"replaces it.\n";
+
+enum { OPT_PERIOD = CLI_OPT_LONG, OPT_AMOUNT };
+
+static const struct option opts[] = {
+	{"period", required_argument, NULL, OPT_PERIOD},
+	{"amount", required_argument, NULL, OPT_AMOUNT},
+	{NULL, 0, NULL, 0},
+};
+
+int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	const char *user = NULL, *period = NULL, *amount = NULL;
+	char name[128];
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+	rove_uuid id;
+	rove_stamp st0 = {{0}, 0};
+	cli_opt o;
+	int k, rc;
+
+	cli_opt_init(&o, argc, argv, 2, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h')
+			return cli_usage(help, true);
+		if (k == OPT_PERIOD)
+			period = o.arg;
+		else if (k == OPT_AMOUNT)
+			amount = o.arg;
+		else if (k == CLI_OPT_WORD && o.arg[0] != '-' && user == NULL)
+			user = o.arg;
+		else
+			return cli_usage(help, false);
+	}
+	if (user == NULL || period == NULL || amount == NULL)
+		return cli_usage(help, false);
+	rec = malloc(sizeof(*rec));
+	op = malloc(sizeof(*op));
+	if (rec == NULL || op == NULL) {
+		free(rec);
+		free(op);
+		return ROVE_EXIT_FAIL;
+	}
+	/* One target per user and month, the same id everywhere. */
+	snprintf(name, sizeof(name), "target:%s:%s", user, period);
+	rove_uuid_from_name(&id, name);
+	rc = cli_open(cli, &r);
+	if (rc == ROVE_OK) {
+		bool exists = rove_replica_get(&r, c->id, &id, rec) == ROVE_OK;
+		rove_op_init(op, exists ? ROVE_OP_UPDATE : ROVE_OP_CREATE, c->id, &id, st0);
+		rc = rec_set_field(op, rove_schema_field(c, "user"), user);
+		if (rc == ROVE_OK)
+			rc = rec_set_field(op, rove_schema_field(c, "period"), period);
+		if (rc == ROVE_OK)
+			rc = rec_set_field(op, rove_schema_field(c, "amount"), amount);
+		if (rc == ROVE_OK)
+			rc = rec_write_op(&r, op, exists ? rec : NULL);
+		rove_replica_close(&r);
+	}
+	free(rec);
+	free(op);
+	return cli_exit(rc);
+}
+
+int target_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	(void)cli;
+	(void)c;
+	(void)argc;
+	(void)argv;
+	rove_error("use 'rove target set USER --period YYYY-MM --amount A'");
+	return ROVE_EXIT_USAGE;
+}

@@ -1,0 +1,117 @@
+/*
+ * rec.h - what the record commands share: `rove COLLECTION VERB ...` for
+ * the collections of the schema (customer, contact, contract,
+ * opportunity, activity, dealer, target, territory).
+ *
+ * Why a module: every record command is the same few verbs driven by the
+ * schema's field table (common/schema.h) - add, list, show, set, delete -
+ * plus the verbs one collection has alone (a customer's claim, release
+ * and history; a deal's stage; a target's set). cmd_record.c's table says
+ * which verbs each command has; the verbs live in the files named below,
+ * and every change any of them makes goes through rec_write_op.
+ *
+ * Ownership: a verb opens the replica and closes it before it returns;
+ * records and ops are malloc'd by the verb that uses them (they are
+ * large) and freed before it returns.
+ */
+#ifndef ROVE_REC_H
+#define ROVE_REC_H
+
+#include "cli.h"
+#include "out.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A verb of a record command: `rove COLLECTION VERB ...` runs fn with the
+ * collection's schema entry; argv[0] is COLLECTION, argv[1] VERB. */
+typedef struct rec_verb {
+	const char *name;
+	int (*fn)(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);
+} rec_verb;
+
+/* ---- the verbs every collection may have ---- */
+
+int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);    /* rec_add.c */
+int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);   /* rec_view.c */
+int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);   /* rec_view.c */
+int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);    /* rec_edit.c */
+int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv); /* rec_edit.c */
+/* set (del false) or delete: argv[2] the record, argv[3..] FIELD=VALUE. */
+int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del);
+
+/* ---- the verbs of one collection ---- */
+
+int customer_claim(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);    /* cmd_customer.c */
+int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);  /* cmd_customer.c */
+int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);  /* cmd_customer.c */
+int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv); /* cmd_opportunity.c */
+int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);        /* cmd_target.c */
+int target_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);        /* cmd_target.c */
+
+/* ---- an op from the command line (rec_op.c) ---- */
+
+/* "tax-id" or "tax_id" (len bytes of arg) -> the field named tax_id of c;
+ * NULL if c has none. */
+const rove_field_def *rec_field_arg(const rove_coll_def *c, const char *arg, size_t len);
+/* Sets field fd of op to a value written on the command line; says why
+ * not (a system field, an invalid value: a rove error; an id that is not
+ * one: CLI_EUSAGE). */
+int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text);
+/* Writes a local op: cleaned and checked as the server will (what the
+ * replica cannot know, the server decides), then queued; cur is the
+ * record it changes (NULL for a create). Says why not. */
+int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur);
+
+/* ---- what the replica refuses before the server does (rec_precheck.c) ---- */
+
+/* Refuses at once (ROVE_EPERM, reported) what the server would certainly
+ * refuse; cur is the record the op changes (NULL for a create). */
+int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur);
+/* The territory this replica holds with code into rec (its fields copied);
+ * ROVE_ENOTFOUND if none. */
+int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec);
+
+/* ---- loading and changing one record (rec_edit.c) ---- */
+
+/* Opens the replica and loads record ID of c (a territory: its code or
+ * its id); reports errors. On success the caller closes r. */
+int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replica *r, rove_record *rec);
+
+/* A record about to change: the replica open, the record loaded, an op
+ * to fill (the caller inits it). rec_edit_open says why it fails and leaves
+ * nothing to free; rec_edit_close writes the op if rc is ROVE_OK, closes
+ * and frees, and returns the exit status. */
+typedef struct rec_edit {
+	rove_replica r;
+	rove_record *rec;
+	rove_op *op;
+} rec_edit;
+
+int rec_edit_open(rove_cli *cli, const rove_coll_def *c, const char *ids, rec_edit *ch);
+int rec_edit_close(rec_edit *ch, int rc);
+
+/* ---- printing lists (rec_view.c) ---- */
+
+/* A list to print: the records of c (only the children of parent, when
+ * it is not NULL) as a table, or as a JSON array with json. The caller
+ * sets those three; j and n are the printer's. */
+typedef struct rec_list_ctx {
+	const rove_coll_def *c;
+	bool json;
+	const char *parent; /* the customer's id, as stored */
+	out_json j;
+	size_t n;
+} rec_list_ctx;
+
+/* The whole list: the header or the JSON array around the records of
+ * lc->c in the open replica r, which it closes. The exit status. */
+int rec_list_print(rove_replica *r, rec_list_ctx *lc);
+
+/* The words after the verb of one that takes ID [--json] (show, history),
+ * in order: help asked for, or an ID (and *json), or a usage error (no ID,
+ * or another word). Any word that is no option is the ID. */
+enum rec_args { REC_ARGS_OK, REC_ARGS_HELP, REC_ARGS_USAGE };
+int rec_id_args(int argc, char **argv, const char **id, bool *json);
+
+#endif

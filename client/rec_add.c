@@ -1,0 +1,267 @@
+/*
+ * rec_add.c - `rove COLLECTION add`: a new record from options named after
+ * the collection's fields (`--tax-id X` sets tax_id), its help written
+ * from the schema.
+ */
+#include "rec.h"
+#include "cli_opt.h"
+#include "err.h"
+#include "hlc.h"
+#include "log.h"
+#include "rules.h"
+#include "rove_assert.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The option of field fd: tax_id -> tax-id. */
+static void option_name(const rove_field_def *fd, char opt[ROVE_MAX_FIELD_NAME + 1])
+{
+	snprintf(opt, ROVE_MAX_FIELD_NAME + 1, "%s", fd->name);
+	for (char *p = opt; *p; p++)
+		if (*p == '_')
+			*p = '-';
+}
+
+static void add_help(const rove_coll_def *c, FILE *f)
+{
+	fprintf(f, "usage: rove %s add", c->name);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		if (fd->flags & ROVE_FF_SYSTEM)
+			continue;
+		option_name(fd, opt);
+		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
+	}
+	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		if (fd->flags & ROVE_FF_SYSTEM)
+			continue;
+		if (fd->type == ROVE_FT_ENUM) {
+			fprintf(f, "  %s: one of", fd->name);
+			for (const char *const *e = fd->values; *e; e++)
+				fprintf(f, " %s", *e);
+			fputc('\n', f);
+		} else if (fd->type == ROVE_FT_MONEY) {
+			fprintf(f, "  %s: an amount in currency units, 0 to %lld, e.g. 12000.50\n", fd->name,
+				ROVE_MAX_MONEY_CENTS / 100);
+		} else if (fd->type == ROVE_FT_DATE) {
+			fprintf(f, "  %s: a date, YYYY-MM-DD, %s to %s\n", fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX);
+		} else if (fd->type == ROVE_FT_TIME) {
+			fprintf(f, "  %s: a date or a UTC time, YYYY-MM-DD[THH:MM[:SS][Z]], %s to %s\n", fd->name,
+				ROVE_DATE_MIN, ROVE_DATE_MAX);
+		} else if (fd->type == ROVE_FT_TAXID) {
+			fprintf(f, "  %s: a 统一社会信用代码, 18 characters with its check character\n"
+				   "    (spaces and hyphens are dropped, letters made capitals)\n", fd->name);
+		} else if (fd->type == ROVE_FT_PHONE) {
+			fprintf(f, "  %s: digits, spaces and + - ( ) . /, an extension after 转, ext or x\n"
+				   "    (+86 138 0000 1111 and 13800001111 are the same phone)\n", fd->name);
+		} else if (fd->type == ROVE_FT_STR) {
+			fprintf(f, "  %s: text, up to %u characters%s\n", fd->name, fd->maxlen,
+				(fd->flags & ROVE_FF_LINES) ? ", line breaks allowed" : "");
+		}
+	}
+}
+
+/* The options of `COLLECTION add`, as add_help shows them: one per field,
+ * its val CLI_OPT_LONG + the field's index, written with - and with _
+ * (--tax-id, --tax_id). */
+typedef struct add_opts {
+	struct option table[2 * ROVE_MAX_FIELDS + 1];
+	char names[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1]; /* the - forms */
+} add_opts;
+
+static void add_opts_init(add_opts *a, const rove_coll_def *c)
+{
+	size_t n = 0;
+
+	ROVE_ASSERT(c->nfields <= ROVE_MAX_FIELDS);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		option_name(fd, a->names[i]);
+		a->table[n++] = (struct option){a->names[i], required_argument, NULL, CLI_OPT_LONG + (int)i};
+		if (strchr(fd->name, '_') != NULL)
+			a->table[n++] = (struct option){fd->name, required_argument, NULL, CLI_OPT_LONG + (int)i};
+	}
+	a->table[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+static int count_territory(const rove_record *rec, void *arg)
+{
+	struct {
+		int n;
+		char code[ROVE_MAX_NAME + 1];
+	} *t = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code != NULL && ++t->n == 1)
+		snprintf(t->code, sizeof(t->code), "%s", code);
+	return ROVE_OK;
+}
+
+/* A replica that holds exactly one territory creates customers in it. */
+static int default_territory(rove_replica *r, rove_op *op)
+{
+	struct {
+		int n;
+		char code[ROVE_MAX_NAME + 1];
+	} t = {0, ""};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, count_territory, &t);
+
+	if (rc == ROVE_OK && t.n == 1)
+		rc = rove_op_set(op, "territory", rove_vcstr(t.code));
+	return rc;
+}
+
+/* A child record's customer must be one this replica holds. */
+static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *op)
+{
+	const rove_field_def *pf = rove_schema_parent_field(c);
+	const char *pid = rove_fields_str(&op->fs, pf->name);
+	rove_record *rec;
+	rove_uuid id;
+	int rc;
+
+	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK) {
+		rove_error("invalid customer id '%s'", pid != NULL ? pid : "");
+		return ROVE_EINVAL; /* set_field let through no other */
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, rec);
+	free(rec);
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no customer '%s' in this replica", pid);
+	return rc;
+}
+
+/* The options of `add` (argv[2..]) into op: ROVE_EXIT_USAGE for an
+ * unexpected argument, an unknown option, one without its value or a
+ * required one left out (reported; the caller prints the usage), then
+ * the values: ROVE_EXIT_FAIL for an invalid one (reported), ROVE_EXIT_USAGE
+ * for an id that is not one. */
+static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *op)
+{
+	const rove_field_def **fds = calloc((size_t)argc, sizeof(*fds));
+	const char **vals = calloc((size_t)argc, sizeof(*vals));
+	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK, k;
+	add_opts *opts = malloc(sizeof(*opts));
+	cli_opt o;
+
+	if (fds == NULL || vals == NULL || opts == NULL) {
+		free(fds);
+		free(vals);
+		free(opts);
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
+	}
+	add_opts_init(opts, c);
+	cli_opt_init(&o, argc, argv, 2, opts->table);
+	while (status == ROVE_EXIT_OK && (k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k >= CLI_OPT_LONG) {
+			fds[n] = &c->fields[k - CLI_OPT_LONG];
+			vals[n++] = o.arg;
+			continue;
+		}
+		if (k == CLI_OPT_NOVALUE)
+			rove_error("option '%s' needs a value", o.arg);
+		else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
+			rove_error("unknown option '%s' for %s add", o.arg, c->name);
+		else
+			rove_error("unexpected argument '%s' for %s add", o.arg, c->name);
+		status = ROVE_EXIT_USAGE;
+	}
+	free(opts);
+	/* A required option left out is a usage error; one given an empty
+	 * or bad value is an invalid value. */
+	for (size_t i = 0; i < c->nfields && status == ROVE_EXIT_OK; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		bool given = false;
+		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM))
+			continue;
+		for (int f = 0; f < n && !given; f++)
+			given = fds[f] == fd;
+		if (given)
+			continue;
+		option_name(fd, opt);
+		rove_error("%s add needs --%s", c->name, opt);
+		status = ROVE_EXIT_USAGE;
+	}
+	for (int f = 0; f < n && status == ROVE_EXIT_OK && rc == ROVE_OK; f++)
+		rc = rec_set_field(op, fds[f], vals[f]);
+	free(fds);
+	free(vals);
+	return status != ROVE_EXIT_OK ? status : rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
+}
+
+int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	rove_replica r;
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid id;
+	rove_stamp st0 = {{0}, 0};
+	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
+	int rc = ROVE_OK, status;
+
+	if (cli_opt_help(argc, argv, 2)) {
+		add_help(c, stdout);
+		free(op);
+		return ROVE_EXIT_OK;
+	}
+	if (op == NULL)
+		return ROVE_EXIT_FAIL;
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
+	/* The command line's form first (a usage error, exit 2), then the
+	 * values (an invalid one: exit 1). */
+	status = add_options(c, argc, argv, op);
+	if (status != ROVE_EXIT_OK) {
+		if (status == ROVE_EXIT_USAGE)
+			add_help(c, stderr);
+		free(op);
+		return status;
+	}
+	/* Checked before the replica is opened, and again with what the
+	 * replica adds just before the write. */
+	if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
+		rove_error("%s", why);
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK)
+		rc = cli_open(cli, &r);
+	if (rc == ROVE_OK && rove_schema_parent_field(c) != NULL) {
+		rc = check_parent(&r, c, op);
+		if (rc != ROVE_OK)
+			rove_replica_close(&r);
+	}
+	if (rc == ROVE_OK) {
+		if (c->id == ROVE_COLL_ACTIVITY && rove_fields_get(&op->fs, "at") == NULL) {
+			char now[32];
+			out_time(rove_wall_ms(), now, sizeof(now));
+			rc = rove_op_set(op, "at", rove_vcstr(now));
+		}
+		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
+			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
+		/* The server decides the owner; until then the replica shows
+		 * the author's, for those who can own customers. */
+		if (c->id == ROVE_COLL_CUSTOMER && rove_rules_role_may_own(rove_role_parse(r.role)))
+			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
+		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
+			rc = default_territory(&r, op);
+		if (rc != ROVE_OK)
+			rove_error("cannot save: %s", rove_strerror(rc));
+		else
+			rc = rec_write_op(&r, op, NULL);
+		rove_replica_close(&r);
+	}
+	if (rc == ROVE_OK) {
+		rove_uuid_format(&id, ids);
+		printf("%s\n", ids);
+	}
+	free(op);
+	return cli_exit(rc);
+}

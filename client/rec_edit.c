@@ -1,0 +1,150 @@
+/*
+ * rec_edit.c - `rove COLLECTION set` and `delete`, and loading a record to
+ * change it (rec_load, rec_edit_open and _close), which the customer's
+ * pool verbs use too.
+ */
+#include "rec.h"
+#include "cli_opt.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Opens the replica and loads record ID of c (a territory: its code or
+ * its id); reports errors. */
+int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replica *r, rove_record *rec)
+{
+	bool by_code = false;
+	rove_uuid id;
+	int rc;
+
+	if (c->id == ROVE_COLL_TERRITORY && rove_uuid_parse(ids, &id) != ROVE_OK) {
+		const rove_field_def *fd = rove_schema_field(c, "code");
+		rove_value v = rove_vcstr(ids);
+		char why[ROVE_MAX_ERRMSG];
+		if (ids[0] == '\0' || rove_schema_check_value(fd, &v, why, sizeof(why)) != ROVE_OK) {
+			rove_error("invalid territory '%s' (a code like east.sh, or an id)", ids);
+			return CLI_EUSAGE;
+		}
+		by_code = true;
+	} else {
+		rc = cli_id_arg(ids, c->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	rc = cli_open(cli, r);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = by_code ? rec_territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no %s '%s' in this replica", c->name, ids);
+	else if (rc != ROVE_OK)
+		rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
+	if (rc != ROVE_OK)
+		rove_replica_close(r);
+	return rc;
+}
+
+int rec_edit_open(rove_cli *cli, const rove_coll_def *c, const char *ids, rec_edit *ch)
+{
+	int rc;
+
+	ch->rec = malloc(sizeof(*ch->rec));
+	ch->op = malloc(sizeof(*ch->op));
+	if (ch->rec == NULL || ch->op == NULL) {
+		rove_error("out of memory");
+		rc = ROVE_ENOMEM;
+	} else {
+		rc = rec_load(cli, c, ids, &ch->r, ch->rec);
+	}
+	if (rc != ROVE_OK) {
+		free(ch->rec);
+		free(ch->op);
+	}
+	return rc;
+}
+
+int rec_edit_close(rec_edit *ch, int rc)
+{
+	if (rc == ROVE_OK)
+		rc = rec_write_op(&ch->r, ch->op, ch->rec);
+	rove_replica_close(&ch->r);
+	free(ch->rec);
+	free(ch->op);
+	return cli_exit(rc);
+}
+
+/* The fields `set` takes, "name, tax_id, ..." into out. */
+static void field_names(const rove_coll_def *c, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nfields; i++) {
+		int k;
+		if (c->fields[i].flags & (ROVE_FF_SYSTEM | ROVE_FF_HIDDEN | ROVE_FF_PARENT))
+			continue;
+		k = snprintf(out + n, len - n, "%s%s", n ? ", " : "", c->fields[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+}
+
+int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
+{
+	static const char set_help[] =
+		"usage: rove RECORD set ID FIELD=VALUE...\n"
+		"\n"
+		"Change fields (an empty VALUE clears one). Field names as in --json.\n";
+	static const char del_help[] =
+		"usage: rove RECORD delete ID\n"
+		"\n"
+		"Delete a record (managers and admins; reps delete nothing).\n";
+	rove_stamp st0 = {{0}, 0};
+	rec_edit ch;
+	int rc;
+
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(del ? del_help : set_help, true);
+	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
+		return cli_usage(del ? del_help : set_help, false);
+	/* The command line's form first (exit 2), then the record and the
+	 * values (exit 1). */
+	for (int i = 3; !del && i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (eq == NULL) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			return ROVE_EXIT_USAGE;
+		}
+		if (rec_field_arg(c, argv[i], (size_t)(eq - argv[i])) == NULL) {
+			char names[512];
+			field_names(c, names, sizeof(names));
+			rove_error("unknown %s field '%.*s' (%s fields: %s)", c->name, (int)(eq - argv[i]), argv[i],
+				   c->name, names);
+			return ROVE_EXIT_USAGE;
+		}
+	}
+	rc = rec_edit_open(cli, c, argv[2], &ch);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	rove_op_init(ch.op, del ? ROVE_OP_DELETE : ROVE_OP_UPDATE, c->id, &ch.rec->id, st0);
+	if (del)
+		rc = rove_op_set(ch.op, ROVE_FIELD_DELETED, rove_vint(1));
+	for (int i = 3; !del && i < argc && rc == ROVE_OK; i++) {
+		const char *eq = strchr(argv[i], '=');
+		rc = rec_set_field(ch.op, rec_field_arg(c, argv[i], (size_t)(eq - argv[i])), eq + 1);
+	}
+	return rec_edit_close(&ch, rc);
+}
+
+int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return rec_change(cli, c, argc, argv, false);
+}
+
+int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	return rec_change(cli, c, argc, argv, true);
+}

@@ -1,0 +1,72 @@
+/*
+ * rec_op.c - an op from the command line (rec.h): fields named as options
+ * or FIELD=VALUE, values parsed by the schema, then cleaned, prechecked and
+ * queued in the replica's outbox.
+ */
+#include "rec.h"
+#include "err.h"
+#include "log.h"
+
+#include <string.h>
+
+/* "tax-id" or "tax_id" -> the field named tax_id. */
+const rove_field_def *rec_field_arg(const rove_coll_def *c, const char *arg, size_t len)
+{
+	char name[ROVE_MAX_FIELD_NAME + 1];
+
+	if (len == 0 || len > ROVE_MAX_FIELD_NAME)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		name[i] = arg[i] == '-' ? '_' : arg[i];
+	name[len] = '\0';
+	return rove_schema_field(c, name);
+}
+
+int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
+{
+	char why[ROVE_MAX_ERRMSG];
+	rove_value v;
+	int rc;
+
+	if (fd->flags & ROVE_FF_SYSTEM) {
+		rove_error("%s cannot be set here (it is set by the server or by a dedicated command)",
+			   fd->name);
+		return ROVE_EINVAL;
+	}
+	if (fd->type == ROVE_FT_REF && text[0] != '\0') {
+		rove_uuid id;
+		rc = cli_id_arg(text, fd->name, &id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	rc = rove_schema_parse(fd, text, &v, why, sizeof(why));
+	if (rc != ROVE_OK) {
+		rove_error("%s", why);
+		return rc;
+	}
+	rc = rove_op_set(op, fd->name, v);
+	if (rc != ROVE_OK)
+		rove_error("%s: %s", fd->name, rove_strerror(rc));
+	return rc;
+}
+
+/* Writes a local op: cleaned and checked as the server will (what the
+ * replica cannot know, the server decides), then queued; cur is the
+ * record it changes (NULL for a create). Says why not. */
+int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur)
+{
+	char why[ROVE_MAX_ERRMSG];
+	int rc = rove_schema_clean_op(op, why, sizeof(why));
+
+	if (rc != ROVE_OK) {
+		rove_error("%s", why);
+		return rc;
+	}
+	rc = rec_precheck(r, op, cur);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_replica_write(r, op);
+	if (rc != ROVE_OK)
+		rove_error("cannot save: %s", rove_strerror(rc));
+	return rc;
+}

@@ -1,0 +1,234 @@
+/*
+ * rec_precheck.c - what the command line refuses before it queues an op
+ * (rec.h): the role-only rules of common/rules.c, and what the replica
+ * knows of the others (territories, a release's reason, a dealer's kind,
+ * duplicate tax ids and phones); docs/RULES.md. The server decides again.
+ */
+#include "rec.h"
+#include "err.h"
+#include "hlc.h"
+#include "log.h"
+#include "rules.h"
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct code_find {
+	const char *code;
+	rove_record *rec;
+	bool found;
+} code_find;
+
+static int territory_of_code(const rove_record *rec, void *arg)
+{
+	code_find *f = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+
+	if (code == NULL || strcmp(code, f->code) != 0)
+		return ROVE_OK;
+	f->rec->coll = rec->coll;
+	f->rec->id = rec->id;
+	f->found = true;
+	/* Values point into their record's arena: copied, not assigned. */
+	return rove_fields_copy(&f->rec->fs, &rec->fs) == ROVE_OK ? ROVE_EEXIST /* stops the walk */ : ROVE_ENOMEM;
+}
+
+/* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
+int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
+
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+/* The customer's territory a create or update puts it in: not one this
+ * replica holds, for a rep (whose replica holds exactly their
+ * territories) or a manager (his subtree's), is one the server refuses.
+ * An admin's replica may lack a territory added since its last sync: the
+ * server decides. */
+static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_record *scratch, char *detail,
+			  size_t len)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	int rc;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER))
+		return ROVE_R_NONE;
+	if (op->kind == ROVE_OP_CREATE && terr == NULL) {
+		snprintf(detail, len, "a customer needs a territory");
+		return ROVE_R_NOT_IN_TERRITORY;
+	}
+	if (terr == NULL || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
+		return ROVE_R_NONE;
+	rc = rec_territory_by_code(r, terr, scratch);
+	if (rc == ROVE_OK)
+		return ROVE_R_NONE;
+	if (rc != ROVE_ENOTFOUND)
+		return -rc; /* a failure to read, not a refusal */
+	snprintf(detail, len, role == ROVE_ROLE_REP ? "%s is not one of your territories" : "%s is outside your territories",
+		 terr);
+	return ROVE_R_NOT_IN_TERRITORY;
+}
+
+/* A release from a territory that requires a reason (its pool rule). */
+static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
+			char *detail, size_t len)
+{
+	const char *terr = cur != NULL ? rove_fields_str(&cur->fs, "territory") : NULL;
+	const char *reason = rove_fields_str(&op->fs, "release_reason");
+	int64_t required = 0;
+	int rc;
+
+	if (op->kind != ROVE_OP_RELEASE || terr == NULL || (reason != NULL && reason[0] != '\0'))
+		return ROVE_R_NONE;
+	rc = rec_territory_by_code(r, terr, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE;
+	if (rc != ROVE_OK)
+		return -rc;
+	if (!rove_fields_int(&scratch->fs, "release_reason", &required) || required == 0)
+		return ROVE_R_NONE;
+	snprintf(detail, len, "a reason is required to release a customer in %s", terr);
+	return ROVE_R_INVALID;
+}
+
+/* What a customer op's tax id and phone are compared by (normalised as
+ * the server does), and the customers of the replica holding them. */
+typedef struct uniq_find {
+	const rove_op *op;
+	char tax[ROVE_MAX_STR + 1], phone[ROVE_MAX_STR + 1]; /* "": not compared */
+	rove_uuid holder[2];                                  /* tax, phone */
+	char name[2][ROVE_MAX_NAME + 1];
+	bool found[2];
+} uniq_find;
+
+static int uniq_one(const rove_record *rec, void *arg)
+{
+	uniq_find *u = arg;
+	const char *vals[2] = {rove_fields_str(&rec->fs, "tax_id"), rove_fields_str(&rec->fs, "phone")};
+	const char *mine[2] = {u->tax, u->phone};
+	char norm[ROVE_MAX_STR + 1];
+
+	if (rove_uuid_cmp(&rec->id, &u->op->rid) == 0)
+		return ROVE_OK; /* its own */
+	for (int i = 0; i < 2; i++) {
+		if (u->found[i] || mine[i][0] == '\0' || vals[i] == NULL || vals[i][0] == '\0')
+			continue;
+		/* Older records may hold a tax id as it was typed. */
+		if (i == 0)
+			rove_taxid_normalise(vals[i], strlen(vals[i]), norm, sizeof(norm));
+		else
+			rove_phone_normalise(vals[i], norm, sizeof(norm));
+		if (strcmp(norm, mine[i]) != 0)
+			continue;
+		u->found[i] = true;
+		u->holder[i] = rec->id;
+		snprintf(u->name[i], sizeof(u->name[i]), "%s",
+			 rove_fields_str(&rec->fs, "name") ? rove_fields_str(&rec->fs, "name") : "");
+	}
+	return u->found[0] ? ROVE_EEXIST : ROVE_OK; /* a tax id is reported first: stop */
+}
+
+/* A tax id or phone that another live customer of this replica holds
+ * (pending ones included: the server decides them first). The server
+ * compares against all customers; this replica knows those it holds. */
+static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
+{
+	uniq_find *u;
+	const char *tax = rove_fields_str(&op->fs, "tax_id");
+	const char *phone = rove_fields_str(&op->fs, "phone");
+	int rc, reason = ROVE_R_NONE;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE) ||
+	    ((tax == NULL || tax[0] == '\0') && (phone == NULL || phone[0] == '\0')))
+		return ROVE_R_NONE;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ROVE_ENOMEM;
+	u->op = op;
+	if (tax != NULL) /* normalised by rove_schema_clean_op */
+		snprintf(u->tax, sizeof(u->tax), "%s", tax);
+	if (phone != NULL)
+		rove_phone_normalise(phone, u->phone, sizeof(u->phone));
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, uniq_one, u);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST) {
+		reason = -rc;
+	} else {
+		for (int i = 0; i < 2 && reason == ROVE_R_NONE; i++) {
+			char ids[ROVE_UUID_STRLEN + 1], shown[ROVE_MAX_NAME + 8];
+			if (!u->found[i])
+				continue;
+			rove_uuid_format(&u->holder[i], ids);
+			rove_text_show(u->name[i], strlen(u->name[i]), 0, shown, sizeof(shown));
+			snprintf(detail, len, "%s (customer '%s' has this %s)", ids, shown, i == 0 ? "tax_id" : "phone");
+			reason = ROVE_R_DUPLICATE;
+		}
+	}
+	free(u);
+	return reason;
+}
+
+/* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
+ * refuse, with its reason code and words: the rules that need only the
+ * user's role and the op (common/rules.h), an activity's time in the
+ * future, a dealer that this replica knows is another kind of record, and
+ * what the replica knows of the rules on the server's data: a create or
+ * move to a territory a rep's or manager's replica does not hold, a
+ * release without the reason its territory requires, a tax id or phone
+ * another customer of the replica holds. A replica that never synced does
+ * not know its role (nor holds anything) yet: the server decides. */
+int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
+{
+	static const uint8_t not_dealers[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_CONTRACT,
+					      ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY, ROVE_COLL_TARGET,
+					      ROVE_COLL_TERRITORY};
+	char detail[ROVE_MAX_ERRMSG];
+	int role = rove_role_parse(r->role);
+	int reason = ROVE_R_NONE;
+	const char *at = rove_fields_str(&op->fs, "at");
+	const char *dealer = rove_fields_str(&op->fs, "dealer");
+	rove_record *rec;
+
+	if (role == 0)
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
+		reason = rove_rules_check_at(at, rove_wall_ms(), detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = territory_rule(r, role, op, rec, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = release_rule(r, op, cur, rec, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_CUSTOMER && dealer != NULL) {
+		rove_uuid id;
+		for (size_t i = 0; i < sizeof(not_dealers) && rove_uuid_parse(dealer, &id) == ROVE_OK; i++) {
+			if (rove_replica_get(r, not_dealers[i], &id, rec) == ROVE_OK) {
+				snprintf(detail, sizeof(detail), "%s is not a dealer of %s or above", dealer,
+					 rove_fields_str(&op->fs, "territory") ? rove_fields_str(&op->fs, "territory")
+									       : "its territory");
+				reason = ROVE_R_INVALID;
+				break;
+			}
+		}
+	}
+	if (reason == ROVE_R_NONE)
+		reason = duplicate_rule(r, op, detail, sizeof(detail));
+	free(rec);
+	if (reason < 0) {
+		rove_error("cannot read the replica: %s", rove_strerror(-reason));
+		return -reason;
+	}
+	if (reason == ROVE_R_NONE)
+		return ROVE_OK;
+	rove_error("%s: %s", rove_reason_name(reason), detail);
+	if (reason == ROVE_R_NOT_IN_TERRITORY)
+		fprintf(stderr, "rove: note: your territories as of this replica's last sync (run 'rove sync' if "
+				"one was assigned to you since)\n");
+	return ROVE_EPERM;
+}

@@ -1,0 +1,112 @@
+/*
+ * test_cli_opt.c - the command line's option parser (client/cli_opt.c):
+ * options by their whole names only, words in order, values after '=' or
+ * as the next word, and unknown words and missing values said as such.
+ */
+#include "check.h"
+#include "cli_opt.h"
+
+#include <string.h>
+
+enum { OPT_JSON = CLI_OPT_LONG, OPT_NAME, OPT_NAMES };
+
+static const struct option table[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"names", required_argument, NULL, OPT_NAMES},
+	{"replica", required_argument, NULL, 'R'},
+	{NULL, 0, NULL, 0},
+};
+
+/* What one parse gives, as text: "k:arg" per word, k an option's name,
+ * W (word), U (unknown) or N (no value). */
+static void parse(char **argv, int first, char *out, size_t len)
+{
+	cli_opt o;
+	int argc = 0, k;
+	size_t n = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	out[0] = '\0';
+	cli_opt_init(&o, argc, argv, first, table);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END && n < len) {
+		const char *what = k == CLI_OPT_WORD      ? "W"
+				   : k == CLI_OPT_UNKNOWN ? "U"
+				   : k == CLI_OPT_NOVALUE ? "N"
+				   : k == OPT_JSON        ? "json"
+				   : k == OPT_NAME        ? "name"
+				   : k == OPT_NAMES       ? "names"
+				   : k == 'R'             ? "R"
+				   : k == 'h'             ? "h"
+							  : "?";
+		n += (size_t)snprintf(out + n, len - n, "%s%s:%s", n ? " " : "", what, o.arg ? o.arg : "-");
+	}
+}
+
+#define EXPECT(want, ...)                                                      \
+	do {                                                                   \
+		char *argv_[] = {"cmd", __VA_ARGS__, NULL};                    \
+		char got_[512];                                                \
+		parse(argv_, 1, got_, sizeof(got_));                           \
+		CHECK(strcmp(got_, want) == 0);                                \
+		if (strcmp(got_, want) != 0)                                   \
+			fprintf(stderr, "  got '%s', want '%s'\n", got_, want); \
+	} while (0)
+
+int main(void)
+{
+	/* Options by name, values after = or as the next word, in order. */
+	EXPECT("json:- W:a name:x names:y W:b", "--json", "a", "--name", "x", "--names=y", "b");
+	EXPECT("name:", "--name=");
+	EXPECT("name:--json W:z", "--name", "--json", "z"); /* a value is the next word, whatever it is */
+	EXPECT("R:dir h:-", "-R", "dir", "-h"); /* -h and --help are every table's */
+	EXPECT("h:- W:x", "--help", "x");
+	EXPECT("U:--help=1 U:--hel", "--help=1", "--hel");
+	EXPECT("R:-", "--replica=-");
+	/* Abbreviations, bundles, attached short values: unknown. */
+	EXPECT("U:--jso", "--jso");
+	EXPECT("U:--nam", "--nam");
+	EXPECT("U:-hx", "-hx");
+	EXPECT("U:-Rdir", "-Rdir");
+	EXPECT("U:-x", "-x");
+	EXPECT("U:--bogus=1", "--bogus=1");
+	EXPECT("U:--json=1 json:-", "--json=1", "--json");
+	EXPECT("U:-- W:a", "--", "a"); /* no end of options: -- is an unknown word */
+	/* "-" is a word (standard input, say). */
+	EXPECT("W:- json:-", "-", "--json");
+	/* A missing value. */
+	EXPECT("W:a N:--name", "a", "--name");
+	EXPECT("N:-R", "-R");
+	/* Words from first on; one parse after another starts afresh. */
+	{
+		char *argv[] = {"rove", "-R", "d", "customer", "add", "--name", "n", NULL};
+		char got[256];
+		parse(argv, 1, got, sizeof(got));
+		CHECK(strcmp(got, "R:d W:customer W:add name:n") == 0);
+		parse(argv, 5, got, sizeof(got));
+		CHECK(strcmp(got, "name:n") == 0);
+		parse(argv, 7, got, sizeof(got));
+		CHECK(strcmp(got, "") == 0);
+	}
+	/* What a missing value names, and where each word was. */
+	{
+		char *argv[] = {"rove", "x", "--replica", NULL};
+		cli_opt o;
+		cli_opt_init(&o, 3, argv, 1, table);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_WORD);
+		CHECK_EQ_INT(o.at, 1);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_NOVALUE);
+		CHECK_EQ_INT(o.opt, 'R');
+		CHECK_EQ_INT(o.at, 2);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+	}
+	/* Help anywhere. */
+	{
+		char *argv[] = {"x", "a", "--name", "-h", NULL};
+		CHECK(cli_opt_help(4, argv, 1));
+		CHECK(!cli_opt_help(4, argv, 4));
+		CHECK(!cli_opt_help(3, argv, 1));
+	}
+	return check_done("cli_opt");
+}
