@@ -452,7 +452,7 @@ static int cmd_reassign_territory(admin_ctx *a)
 	const char *code = a->args[0], *from = a->args[1], *to = a->args[2];
 	rove_policy_ctx pc = {&a->e->st, a->txn, rove_engine_now_ms(a->e)};
 	uint8_t key[ROVE_INDEX_KEY_MAX];
-	char scope[ROVE_SCOPE_MAX + 1], line[64];
+	char scope[ROVE_MAX_SCOPE_LEN + 1], line[64];
 	const char *lines[1] = {line};
 	rove_uuid *ids = NULL;
 	rove_record *rec = NULL;

@@ -56,9 +56,8 @@ bool rove_engine_is_write(const rove_msg *m);
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n);
 /* Answers a read request; fills job->reply. */
 void rove_engine_read(rove_engine *e, rove_job *job);
-/* Runs the periodic rules (pool recycling) in one write transaction.
- * Call from the writer thread only. */
-#define ROVE_MAX_TICK_OPS 256
+/* Runs the periodic rules (pool recycling) in one write transaction, at
+ * most ROVE_MAX_TICK_OPS changes. Call from the writer thread only. */
 int rove_engine_tick(rove_engine *e);
 
 /* Replaces out's contents with an error message. */

@@ -235,17 +235,17 @@ static int pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_r
 
 /* ---- scopes ---- */
 
-/* Adds "KIND:NAME" (cut to ROVE_SCOPE_MAX bytes). Built by hand: this
+/* Adds "KIND:NAME" (cut to ROVE_MAX_SCOPE_LEN bytes). Built by hand: this
  * runs for every op the writer applies, and snprintf was 3 % of it. */
 static void scope_add(rove_scopes *out, char kind, const char *name)
 {
 	char *s;
 	size_t len;
 
-	if (out->n >= ROVE_MAX_SCOPES || name == NULL || name[0] == '\0')
+	if (out->n >= ROVE_MAX_RECORD_SCOPES || name == NULL || name[0] == '\0')
 		return;
 	s = out->s[out->n++];
-	len = strnlen(name, ROVE_SCOPE_MAX - 2);
+	len = strnlen(name, ROVE_MAX_SCOPE_LEN - 2);
 	s[0] = kind;
 	s[1] = ':';
 	memcpy(s + 2, name, len);
@@ -329,7 +329,7 @@ static int scope_cmp(const void *a, const void *b)
 static void user_scope_add(rove_user_scopes *out, char kind, const char *name)
 {
 	if (out->n < ROVE_MAX_USER_SCOPES)
-		snprintf(out->s[out->n++], ROVE_SCOPE_MAX + 1, "%c:%s", kind, name);
+		snprintf(out->s[out->n++], ROVE_MAX_SCOPE_LEN + 1, "%c:%s", kind, name);
 	else
 		rove_warn("user reads more than %u scopes; the rest are left out", ROVE_MAX_USER_SCOPES);
 }
@@ -1022,7 +1022,7 @@ static void claims_key(const pctx *pc, char *out, size_t len, const char *user)
 static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_t *n)
 {
 	uint8_t key[ROVE_INDEX_KEY_MAX];
-	char scope[ROVE_SCOPE_MAX + 1];
+	char scope[ROVE_MAX_SCOPE_LEN + 1];
 	rove_record *rec = malloc(sizeof(*rec));
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -1628,7 +1628,7 @@ static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64
 static int recycle_territory(const pctx *pc, const char *code, int64_t days, int64_t warn, rove_record *c,
 			     rove_op *ops, size_t max, size_t *n)
 {
-	char scope[ROVE_SCOPE_MAX + 1];
+	char scope[ROVE_MAX_SCOPE_LEN + 1];
 	uint8_t key[ROVE_INDEX_KEY_MAX];
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -1815,7 +1815,7 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 
 static void reject_scope_add(rove_reject_scopes *out, const char *code)
 {
-	char s[ROVE_SCOPE_MAX + 1];
+	char s[ROVE_MAX_SCOPE_LEN + 1];
 
 	if (code == NULL || code[0] == '\0' || strlen(code) > ROVE_MAX_NAME)
 		return;

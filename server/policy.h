@@ -17,7 +17,7 @@
  * asked: nothing about its ops is stored and the client tries again
  * later). A refusal is an answer: ROVE_OK with a reason in a rove_verdict.
  *
- * Scopes (strings, at most ROVE_SCOPE_MAX bytes):
+ * Scopes (strings, at most ROVE_MAX_SCOPE_LEN bytes):
  *   o:LOGIN  customers a user owns, and their child records
  *   r:CODE   what every rep of a territory sees: its public-pool customers
  *            (and their children) and its reference data
@@ -34,20 +34,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROVE_MAX_SCOPES 4        /* scopes one record is in */
-#define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
-#define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
-
-
 typedef struct rove_scopes {
 	uint32_t n;
-	char s[ROVE_MAX_SCOPES][ROVE_SCOPE_MAX + 1];
+	char s[ROVE_MAX_RECORD_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 } rove_scopes;
 
 typedef struct rove_user_scopes {
 	bool all; /* everything: no scope filter */
 	uint32_t n;
-	char s[ROVE_MAX_USER_SCOPES][ROVE_SCOPE_MAX + 1]; /* sorted */
+	char s[ROVE_MAX_USER_SCOPES][ROVE_MAX_SCOPE_LEN + 1]; /* sorted */
 } rove_user_scopes;
 
 /* What a decision is made in: the store and the caller's transaction, and

@@ -318,7 +318,7 @@ static int ops_all(pull_ctx *p, uint64_t cursor)
 typedef struct scope_pos {
 	MDB_cursor *c;
 	size_t plen;
-	uint8_t prefix[ROVE_SCOPE_MAX + 1];
+	uint8_t prefix[ROVE_MAX_SCOPE_LEN + 1];
 	uint64_t seq; /* 0: exhausted */
 	bool moved;
 } scope_pos;

@@ -222,7 +222,7 @@ int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op
 
 size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len)
 {
-	size_t n = strnlen(scope, ROVE_SCOPE_MAX);
+	size_t n = strnlen(scope, ROVE_MAX_SCOPE_LEN);
 
 	memcpy(out, scope, n);
 	out[n] = '\0';
@@ -476,7 +476,7 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_
 	uint8_t key[ROVE_INDEX_KEY_MAX], nb[8];
 	size_t plen = rove_store_scope_key(key, ascope, NULL, 0);
 	const uint8_t *p, *end;
-	char scopes[ROVE_MAX_REJECT_SCOPES][ROVE_SCOPE_MAX + 1];
+	char scopes[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 	uint32_t ns = 0;
 	MDB_cursor *c;
 	MDB_val k = {plen, key}, v;
@@ -493,7 +493,8 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_
 		/* Copy out the other scopes before any write moves the map. */
 		for (p = (const uint8_t *)v.mv_data + 8, end = (const uint8_t *)v.mv_data + v.mv_size; p < end;) {
 			const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
-			if (nul == NULL || nul == p || (size_t)(nul - p) > ROVE_SCOPE_MAX || ns == ROVE_MAX_REJECT_SCOPES) {
+			if (nul == NULL || nul == p || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN ||
+			    ns == ROVE_MAX_REJECT_SCOPES) {
 				rc = ROVE_EPROTO;
 				break;
 			}
@@ -520,8 +521,8 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
 			  uint64_t time_ms, const rove_reject_scopes *scopes, rove_buf *scratch)
 {
-	uint8_t nb[8], aval[8 + ROVE_MAX_REJECT_SCOPES * (ROVE_SCOPE_MAX + 1)];
-	char ascope[ROVE_SCOPE_MAX + 1];
+	uint8_t nb[8], aval[8 + ROVE_MAX_REJECT_SCOPES * (ROVE_MAX_SCOPE_LEN + 1)];
+	char ascope[ROVE_MAX_SCOPE_LEN + 1];
 	size_t alen = 8;
 	uint64_t last, bytes;
 	rove_reject_usage u;
@@ -531,7 +532,8 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	if (op->author[0] == '\0' || strlen(op->author) > ROVE_MAX_NAME || scopes->n > ROVE_MAX_REJECT_SCOPES)
 		return ROVE_EINVAL;
 	for (uint32_t i = 0; i < scopes->n; i++)
-		if (strnlen(scopes->s[i], ROVE_SCOPE_MAX + 1) < 3 || strnlen(scopes->s[i], ROVE_SCOPE_MAX + 1) > ROVE_SCOPE_MAX ||
+		if (strnlen(scopes->s[i], ROVE_MAX_SCOPE_LEN + 1) < 3 ||
+		    strnlen(scopes->s[i], ROVE_MAX_SCOPE_LEN + 1) > ROVE_MAX_SCOPE_LEN ||
 		    strncmp(scopes->s[i], "a:", 2) == 0)
 			return ROVE_EINVAL; /* "a:" is the store's own */
 	snprintf(ascope, sizeof(ascope), "a:%s", op->author);
@@ -550,7 +552,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	rc = rove_db_err(mdb_put(txn, st->rejects, &k, &v, MDB_APPEND), "rejects");
-	bytes = scratch->len + 2 * (ROVE_SCOPE_MAX + 9);
+	bytes = scratch->len + 2 * (ROVE_MAX_SCOPE_LEN + 9);
 	for (uint32_t i = 0; rc == ROVE_OK && i < scopes->n; i++) {
 		size_t len = strlen(scopes->s[i]) + 1;
 		rc = index_put(st, txn, scopes->s[i], nb, "", 0);
@@ -629,7 +631,7 @@ static int each_all(rove_store *st, MDB_txn *txn, uint64_t after, rove_reject_fn
 	return rc;
 }
 
-int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_SCOPE_MAX + 1], uint32_t n,
+int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			   uint64_t after, rove_reject_fn fn, void *arg)
 {
 	reject_range *r;

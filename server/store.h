@@ -51,25 +51,19 @@
  * 3: runs; refused ops indexed by scope and author (rejidx), and bounded. */
 #define ROVE_STORE_FORMAT 3
 
-#define ROVE_MAX_USER_TERRITORIES 64
-
 /* The name the server acts under for its own periodic work (recycling):
  * no user may take it, in any case. */
 #define ROVE_SYSTEM_USER "roved"
 
 /* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
-#define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
-#define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
+#define ROVE_INDEX_KEY_MAX (ROVE_MAX_SCOPE_LEN + 1 + 2 * ROVE_RECORD_KEY)
 size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len);
 
 /* The index scopes a refused op is listed under, chosen by the policy
- * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN").
- * At most the author's territories and the few the op and its record
- * name. */
-#define ROVE_MAX_REJECT_SCOPES (ROVE_MAX_USER_TERRITORIES + 4)
+ * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN"). */
 typedef struct rove_reject_scopes {
 	uint32_t n;
-	char s[ROVE_MAX_REJECT_SCOPES][ROVE_SCOPE_MAX + 1];
+	char s[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 } rove_reject_scopes;
 
 typedef struct rove_user {
@@ -180,7 +174,7 @@ int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, ro
  * until the txn ends. fn returns ROVE_OK to go on; any other code ends
  * the walk and is returned. */
 typedef int (*rove_reject_fn)(uint64_t n, const MDB_val *v, void *arg);
-int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_SCOPE_MAX + 1], uint32_t n,
+int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			   uint64_t after, rove_reject_fn fn, void *arg);
 
 /* Decodes a stored reject: its number and the rejection (whose op_raw
