@@ -1,5 +1,6 @@
 #include "schema.h"
 
+#include "calendar.h"
 #include "err.h"
 #include "text.h"
 
@@ -29,6 +30,7 @@ static const char *const notice_kinds[] = {"recycle_warning", "recycled", NULL};
 #define NAME_LEN ROVE_MAX_NAME
 #define ID_LEN ROVE_UUID_STRLEN
 #define TIME_LEN 20 /* YYYY-MM-DDTHH:MM:SSZ */
+_Static_assert(TIME_LEN + 1 == ROVE_TIME_SIZE, "a stored time is the calendar's");
 
 static const rove_field_def customer_fields[] = {
 	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
@@ -213,53 +215,44 @@ __attribute__((format(printf, 3, 4))) static int fault(char *why, size_t whylen,
 
 enum date_fault { DATE_OK, DATE_SHAPE, DATE_RANGE };
 
-/* YYYY-MM (len 7) or YYYY-MM-DD (len 10): digits, a real date, and within
- * ROVE_DATE_MIN..ROVE_DATE_MAX. */
-static int date_prefix(const char *s, uint32_t len)
+/* Whether the date in the first len (7 or 10) bytes of a real date or
+ * time lies within ROVE_DATE_MIN..ROVE_DATE_MAX: in one shape, text
+ * order is time order. */
+static int date_range(const char *s, uint32_t len)
 {
-	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = 0, m, d = 1;
-
-	assert(len == 7 || len == 10);
-	if (s[4] != '-' || (len == 10 && s[7] != '-'))
-		return DATE_SHAPE;
-	for (uint32_t i = 0; i < len; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return DATE_SHAPE;
-	for (int i = 0; i < 4; i++)
-		y = y * 10 + (s[i] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	if (len == 10)
-		d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return DATE_SHAPE;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return DATE_SHAPE;
-	/* Same shape, so text order is time order. */
 	if (memcmp(s, ROVE_DATE_MIN, len) < 0 || memcmp(s, ROVE_DATE_MAX, len) > 0)
 		return DATE_RANGE;
 	return DATE_OK;
 }
 
+/* YYYY-MM (len 7) or YYYY-MM-DD (len 10): a real date (the calendar's),
+ * within the range. */
+static int date_fault(const char *s, uint32_t len)
+{
+	int64_t day;
+
+	return rove_cal_parse_date(s, len, &day) ? date_range(s, len) : DATE_SHAPE;
+}
+
 /* A date, or a date and time: YYYY-MM-DDTHH:MM[:SS][Z]. */
 static int time_fault(const char *s, uint32_t len)
 {
-	static const char shape[] = "DDDD-DD-DDTDD:DD:DDZ";
+	int64_t ms;
+	bool zoned;
 
-	if (len == 10)
-		return date_prefix(s, 10);
-	if (len != 16 && len != 17 && len != 19 && len != 20)
-		return DATE_SHAPE;
-	for (uint32_t i = 10; i < len; i++) {
-		char want = (len == 17 && i == 16) ? 'Z' : shape[i];
-		if (want == 'D' ? !isdigit((unsigned char)s[i]) : s[i] != want)
-			return DATE_SHAPE;
-	}
-	if ((s[11] - '0') * 10 + (s[12] - '0') > 23 || (s[14] - '0') * 10 + (s[15] - '0') > 59)
-		return DATE_SHAPE;
-	if (len >= 19 && (s[17] - '0') * 10 + (s[18] - '0') > 59)
-		return DATE_SHAPE;
-	return date_prefix(s, 10);
+	return rove_cal_parse_time(s, len, &ms, &zoned) ? date_range(s, 10) : DATE_SHAPE;
+}
+
+bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned)
+{
+	size_t len = iso != NULL ? strnlen(iso, TIME_LEN + 1) : 0;
+	int64_t t;
+
+	/* Within the range, so after 1970. */
+	if (len > TIME_LEN || time_fault(iso, (uint32_t)len) != DATE_OK || !rove_cal_parse_time(iso, len, &t, zoned))
+		return false;
+	*ms = (uint64_t)t;
+	return true;
 }
 
 /* ---- tax ids (统一社会信用代码, GB 32100-2015) ---- */
@@ -639,9 +632,9 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 		f = time_fault(v->s, v->len);
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
-		f = v->len == 7 ? date_prefix(v->s, 7) : DATE_SHAPE;
+		f = v->len == 7 ? date_fault(v->s, 7) : DATE_SHAPE;
 	} else {
-		f = v->len == 10 ? date_prefix(v->s, 10) : DATE_SHAPE;
+		f = v->len == 10 ? date_fault(v->s, 10) : DATE_SHAPE;
 	}
 	if (f == DATE_SHAPE)
 		return fault(why, whylen, "invalid %s '%s' (expected %s)", fd->name, quote(v->s, v->len, q), shape);
@@ -919,8 +912,9 @@ static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME
 		tm.tm_sec = (v->s[17] - '0') * 10 + (v->s[18] - '0');
 	tm.tm_isdst = -1; /* whatever the zone's rules say for that day */
 	t = mktime(&tm);
-	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
-	    time_fault(out, TIME_LEN) != DATE_OK)
+	if (t != (time_t)-1 && t >= 0)
+		rove_cal_time((uint64_t)t * 1000, out);
+	if (t == (time_t)-1 || t < 0 || time_fault(out, TIME_LEN) != DATE_OK)
 		return fault(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, quote(v->s, v->len, q),
 			     ROVE_DATE_MIN, ROVE_DATE_MAX);
 	return ROVE_OK;

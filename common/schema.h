@@ -114,6 +114,11 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
  * time grows by up to 10 bytes). */
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
 
+/* A time of the schema (ROVE_FT_TIME: a date, or a date and time, within
+ * ROVE_DATE_MIN..ROVE_DATE_MAX) as milliseconds since 1970, read as UTC;
+ * *zoned says whether it said so (a Z). False if it is not such a time. */
+bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned);
+
 /* Whether s (len bytes) is a login name: 1 to ROVE_MAX_NAME ASCII
  * letters, digits and . _ - @. The one rule for `roved init --admin`,
  * the admin's user.add and the schema's LOGIN fields. */

@@ -1,5 +1,6 @@
 #include "policy.h"
 
+#include "calendar.h"
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /*
  * Conventions: every function returns a rove error; a rule that says no
@@ -65,30 +65,28 @@ static const char *str_or(const char *s, const char *dflt)
 
 /* ---- times: always the server's (pc->now_ms), never the wall clock ---- */
 
-#define DAY_MS 86400000ull
-
-/* Days since 1970-01-01 of a schema time or date; -1 if it is none. */
+/* The day number (common/calendar.h) of a schema time or date; -1 if it
+ * is none. */
 static int64_t day_number(const char *iso)
 {
 	uint64_t ms;
 	bool zoned;
 
-	return iso != NULL && rove_rules_time_ms(iso, &ms, &zoned) ? (int64_t)(ms / DAY_MS) : -1;
+	return iso != NULL && rove_schema_time_ms(iso, &ms, &zoned) ? (int64_t)(ms / ROVE_DAY_MS) : -1;
 }
 
 static int64_t today_number(const pctx *pc)
 {
-	return (int64_t)(pc->now_ms / DAY_MS);
+	return (int64_t)(pc->now_ms / ROVE_DAY_MS);
 }
 
 /* The server's time as ISO 8601: date and time (UTC), or the date alone. */
-static void iso_now(const pctx *pc, char *out, size_t len, bool date_only)
+static void iso_now(const pctx *pc, char out[ROVE_TIME_SIZE], bool date_only)
 {
-	time_t t = (time_t)(pc->now_ms / 1000);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, date_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, len, "1970-01-01"); /* out of gmtime's range: never with a real clock */
+	if (date_only)
+		rove_cal_date(today_number(pc), out);
+	else
+		rove_cal_time(pc->now_ms, out);
 }
 
 /* ---- territories ---- */
@@ -892,8 +890,8 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	}
 	rc = op_put(op, "owner", named != NULL ? rove_vcstr(named) : rove_vnull(), v);
 	if (rc == ROVE_OK && !REFUSED(v)) {
-		char now[32];
-		iso_now(pc, now, sizeof(now), false);
+		char now[ROVE_TIME_SIZE];
+		iso_now(pc, now, false);
 		rc = op_put(op, "created_at", rove_vcstr(now), v);
 	}
 	if (rc == ROVE_OK && !REFUSED(v))
@@ -1012,9 +1010,9 @@ static int counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t 
 /* The counter of u's claims on the server's today. */
 static void claims_key(const pctx *pc, char *out, size_t len, const char *user)
 {
-	char day[16];
+	char day[ROVE_TIME_SIZE];
 
-	iso_now(pc, day, sizeof(day), true);
+	iso_now(pc, day, true);
 	snprintf(out, len, "claims:%s:%s", user, day);
 }
 
@@ -1119,7 +1117,7 @@ static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, ro
 	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
 	const char *kept = cur != NULL ? rove_fields_str(&cur->fs, "closed_on") : NULL;
 	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
-	char today[16];
+	char today[ROVE_TIME_SIZE];
 
 	if (!touches(op, "stage"))
 		return ROVE_OK;
@@ -1127,7 +1125,7 @@ static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, ro
 		return op_put(op, "closed_on", rove_vnull(), v);
 	if (was != NULL && strcmp(was, stage) == 0 && kept != NULL)
 		return op_put(op, "closed_on", rove_vcstr(kept), v);
-	iso_now(pc, today, sizeof(today), true);
+	iso_now(pc, today, true);
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
 
@@ -1157,14 +1155,14 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 		return rc;
 	if (c->id == ROVE_COLL_ACTIVITY && op->kind == ROVE_OP_CREATE) {
 		const char *at = rove_fields_str(&op->fs, "at");
-		char now[32];
+		char now[ROVE_TIME_SIZE];
 		if (at != NULL) {
 			/* Stored in one form already (rove_schema_clean_op). */
 			v->reason = rove_rules_check_at(at, pc->now_ms, v->detail, sizeof(v->detail));
 			if (REFUSED(v))
 				return ROVE_OK;
 		} else {
-			iso_now(pc, now, sizeof(now), false); /* every activity has a time: by default, its arrival */
+			iso_now(pc, now, false); /* every activity has a time: by default, its arrival */
 			rc = op_put(op, "at", rove_vcstr(now), v);
 			if (rc != ROVE_OK || REFUSED(v))
 				return rc;
@@ -1454,7 +1452,7 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 		      const rove_record *after, rove_op *follow, bool *has_follow)
 {
 	const char *was, *now, *why;
-	char ids[ROVE_UUID_STRLEN + 1], when[32];
+	char ids[ROVE_UUID_STRLEN + 1], when[ROVE_TIME_SIZE];
 	rove_uuid hid, fid;
 	int rc;
 
@@ -1487,7 +1485,7 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 	rove_uuid_derive(&fid, &op->op_id, "ownership-op");
 	rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
 	rove_uuid_format(&after->id, ids);
-	iso_now(pc, when, sizeof(when), false);
+	iso_now(pc, when, false);
 	why = op->kind == ROVE_OP_RELEASE ? rove_fields_str(&op->fs, "release_reason") : NULL;
 	rc = rove_op_set(follow, "customer", rove_vcstr(ids));
 	if (rc == ROVE_OK)
@@ -1540,7 +1538,7 @@ static int notice_op(const pctx *pc, rove_op *op, const char *user, const rove_r
 	rove_stamp unstamped = {{0}, 0};
 	rove_record *tmp;
 	rove_uuid id;
-	char ids[ROVE_UUID_STRLEN + 1], when[32];
+	char ids[ROVE_UUID_STRLEN + 1], when[ROVE_TIME_SIZE];
 	int rc;
 
 	*made = false;
@@ -1556,7 +1554,7 @@ static int notice_op(const pctx *pc, rove_op *op, const char *user, const rove_r
 		return rc;
 	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_NOTICE, &id, unstamped);
 	rove_uuid_format(&c->id, ids);
-	iso_now(pc, when, sizeof(when), false);
+	iso_now(pc, when, false);
 	rc = rove_op_set(op, "user", rove_vcstr(user));
 	if (rc == ROVE_OK)
 		rc = rove_op_set(op, "customer", rove_vcstr(ids));

@@ -514,7 +514,7 @@ static void test_valid_data(void)
 		const char *got;
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a6, cust, "kind=visit", NULL), ROVE_R_NONE);
 		got = field(s, ACT, &a6, "at");
-		CHECK(strlen(got) == 20 && rove_rules_time_ms(got, &ms, &zoned) && zoned);
+		CHECK(strlen(got) == 20 && rove_schema_time_ms(got, &ms, &zoned) && zoned);
 		CHECK(ms + 5000 >= now && ms <= rove_wall_ms() + 1000);
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a7, cust, "kind=visit", "at=null", NULL), ROVE_R_NONE);
 		CHECK_EQ_INT(strlen(field(s, ACT, &a7, "at")), 20);
@@ -662,12 +662,12 @@ static void test_rules(void)
 	bool zoned;
 
 	CHECK(op != NULL);
-	CHECK(rove_rules_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
-	CHECK(rove_rules_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
-	CHECK(rove_rules_time_ms("1980-01-01T00:00", &ms, &zoned) && ms == 315532800000ull && !zoned);
-	CHECK(!rove_rules_time_ms("1970-01-01T00:00", &ms, &zoned)); /* before the plausible range */
-	CHECK(!rove_rules_time_ms("2026-13-01", &ms, &zoned));
-	CHECK(!rove_rules_time_ms("yesterday", &ms, &zoned));
+	CHECK(rove_schema_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
+	CHECK(rove_schema_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
+	CHECK(rove_schema_time_ms("1980-01-01T00:00", &ms, &zoned) && ms == 315532800000ull && !zoned);
+	CHECK(!rove_schema_time_ms("1970-01-01T00:00", &ms, &zoned)); /* before the plausible range */
+	CHECK(!rove_schema_time_ms("2026-13-01", &ms, &zoned));
+	CHECK(!rove_schema_time_ms("yesterday", &ms, &zoned));
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:24:59Z", now, detail, sizeof(detail)), ROVE_R_NONE);
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:25:01Z", now, detail, sizeof(detail)), ROVE_R_INVALID);
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-02", now, detail, sizeof(detail)), ROVE_R_NONE); /* UTC+14 */
