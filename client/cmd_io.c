@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "err.h"
+#include "hash.h"
 #include "log.h"
 #include "out.h"
 #include "rules.h"
@@ -85,11 +86,7 @@ typedef struct key_set {
 
 static uint64_t key_hash(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
+	return rove_fnv1a(ROVE_FNV_BASIS, s, len);
 }
 
 static void key_set_free(key_set *ks)

@@ -2,7 +2,8 @@
 #include "rove_assert.h"
 
 #include "err.h"
-#include "serve.h"
+#include "hash.h"
+#include "rove_limits.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -92,11 +93,9 @@ static uint32_t pipe_home(const rove_gate *g, uint32_t id)
 
 static uint32_t addr_home(const rove_gate *g, const rove_peer *p)
 {
-	uint64_t h = 14695981039346656037ull ^ g->seed;
+	uint64_t h = rove_fnv1a(ROVE_FNV_BASIS ^ g->seed, &p->len, 1);
 
-	h = (h ^ p->len) * 1099511628211ull;
-	for (uint8_t i = 0; i < p->len && i < sizeof(p->b); i++)
-		h = (h ^ p->b[i]) * 1099511628211ull;
+	h = rove_fnv1a(h, p->b, p->len < sizeof(p->b) ? p->len : sizeof(p->b));
 	return (uint32_t)(h ^ (h >> 32)) & g->mask;
 }
 
