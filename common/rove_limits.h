@@ -147,7 +147,7 @@
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)
 #define ROVE_REPLICA_MAPSIZE ((size_t)16 << 30)
-/* A full map is doubled (rove_db_grow) up to this size. */
+/* A full map is doubled (rove_db_grow_retry) up to this size. */
 #define ROVE_MAX_MAPSIZE ((size_t)1 << 40)
 /* How many times one write may grow the map before giving up. */
 #define ROVE_MAX_MAP_GROWS 12

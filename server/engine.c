@@ -30,26 +30,31 @@ static int clock_load(rove_engine *e)
 
 /* The policy's indexes in the form this server keeps them (rebuilt once
  * after an upgrade that changed them), growing the map if they need it. */
+static int policy_open_once(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	bool rebuilt = false;
+	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_policy_open(&e->st, txn, &rebuilt);
+	if (rc == ROVE_OK && rebuilt)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == ROVE_OK && rebuilt)
+		rove_info("rebuilt the index of unique tax ids and phones");
+	return rc;
+}
+
 static int policy_open(rove_engine *e)
 {
-	int rc = ROVE_EMAPFULL;
+	int grows = 0, rc;
 
-	for (int g = 0; rc == ROVE_EMAPFULL && g <= ROVE_MAX_MAP_GROWS; g++) {
-		MDB_txn *txn = NULL;
-		bool rebuilt = false;
-
-		if (g > 0 && (rc = rove_db_grow(e->st.env)) != ROVE_OK)
-			break;
-		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
-		if (rc == ROVE_OK)
-			rc = rove_policy_open(&e->st, txn, &rebuilt);
-		if (rc == ROVE_OK && rebuilt)
-			rc = rove_db_err(mdb_txn_commit(txn), "commit");
-		else if (txn != NULL)
-			mdb_txn_abort(txn);
-		if (rc == ROVE_OK && rebuilt)
-			rove_info("rebuilt the index of unique tax ids and phones");
-	}
+	/* Nobody reads yet: the map grows without the lock. */
+	do
+		rc = policy_open_once(e);
+	while (rove_db_grow_retry(e->st.env, rc, &grows));
 	return rc;
 }
 
@@ -93,15 +98,18 @@ bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_
 	return false;
 }
 
-/* Grows a full map while no reader holds a transaction. */
-static int grow_map(rove_engine *e)
+/* Whether to run a write that returned rc again: the map was full and
+ * grew, while no reader held a transaction (rove_db_grow_retry). */
+static bool grow_retry(rove_engine *e, int rc, int *grows)
 {
-	int rc;
+	bool again;
 
+	if (rc != ROVE_EMAPFULL)
+		return false;
 	pthread_rwlock_wrlock(&e->map);
-	rc = rove_db_grow(e->st.env);
+	again = rove_db_grow_retry(e->st.env, rc, grows);
 	pthread_rwlock_unlock(&e->map);
-	return rc;
+	return again;
 }
 
 bool rove_engine_is_write(const rove_msg *m)
@@ -585,7 +593,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	rove_msg *start = malloc(n * sizeof(*start));
-	int rc;
+	int grows = 0, rc;
 
 	if (start == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -595,9 +603,7 @@ void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		start[i] = jobs[i]->msg; /* the items are read again after a growth */
 	rc = write_once(e, jobs, n);
-	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
-		if (grow_map(e) != ROVE_OK)
-			break;
+	while (grow_retry(e, rc, &grows)) {
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->msg = start[i];
 		rc = write_once(e, jobs, n);
@@ -678,12 +684,10 @@ static int tick_once(rove_engine *e)
 
 int rove_engine_tick(rove_engine *e)
 {
-	int rc = tick_once(e);
+	int grows = 0, rc;
 
-	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
-		if (grow_map(e) != ROVE_OK)
-			break;
+	do
 		rc = tick_once(e);
-	}
+	while (grow_retry(e, rc, &grows));
 	return rc;
 }

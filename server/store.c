@@ -301,31 +301,9 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	return rc;
 }
 
-static int last_key_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = mdb_cursor_open(txn, dbi, &c);
-
-	if (rc != 0)
-		return rove_db_err(rc, "cursor");
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND) {
-		*out = 0;
-		return ROVE_OK;
-	}
-	if (rc != 0)
-		return rove_db_err(rc, "last key");
-	if (k.mv_size != 8)
-		return ROVE_EPROTO;
-	*out = rove_be64_get(k.mv_data);
-	return ROVE_OK;
-}
-
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 {
-	return last_key_u64(txn, st->oplog, head);
+	return rove_db_last_u64(txn, st->oplog, head);
 }
 
 int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock)
@@ -537,7 +515,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 		    strncmp(scopes->s[i], "a:", 2) == 0)
 			return ROVE_EINVAL; /* "a:" is the store's own */
 	snprintf(ascope, sizeof(ascope), "a:%s", op->author);
-	rc = last_key_u64(txn, st->rejects, &last);
+	rc = rove_db_last_u64(txn, st->rejects, &last);
 	if (rc == ROVE_OK)
 		rc = rove_store_reject_usage(st, txn, op->author, &u);
 	if (rc != ROVE_OK)
@@ -764,7 +742,7 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 	if (rc == ROVE_OK)
 		rc = rove_store_head(st, txn, &head);
 	if (rc == ROVE_OK)
-		rc = last_key_u64(txn, st->runs, &last);
+		rc = rove_db_last_u64(txn, st->runs, &last);
 	if (rc == ROVE_OK) {
 		rove_uuid_new(&id);
 		rove_be64_put(key, last + 1);
