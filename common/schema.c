@@ -2,6 +2,7 @@
 
 #include "calendar.h"
 #include "err.h"
+#include "rove_assert.h"
 #include "text.h"
 
 #include <assert.h>
@@ -522,6 +523,46 @@ void rove_phone_normalise(const char *in, char *out, size_t outlen)
 	/* The extension is left out: a switchboard's extensions are one
 	 * company's number. */
 	snprintf(out, outlen, "%s%.*s", cc, (int)n, d);
+}
+
+/* ---- uniqueness keys (rule 3) ---- */
+
+/* A phone's key keeps at most this many bytes of the normalised number
+ * (a "+", a country code and the digits): more than any valid phone has
+ * (ROVE_PHONE_MAX_DIGITS), and what the server's index was built with. */
+#define UNIQ_PHONE_MAX 63
+
+static const char *const uniq_fields[ROVE_UNIQ_KEYS] = {"tax_id", "phone"};
+
+bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out)
+{
+	char *v = out->key + 4;
+
+	if (value == NULL || value[0] == '\0')
+		return false;
+	if (strcmp(field, "tax_id") == 0) {
+		memcpy(out->key, "tax:", 4);
+		rove_taxid_normalise(value, strnlen(value, ROVE_MAX_STR), v, ROVE_UNIQ_KEY_MAX - 4 + 1);
+	} else {
+		ROVE_ASSERT(strcmp(field, "phone") == 0);
+		memcpy(out->key, "tel:", 4);
+		rove_phone_normalise(value, v, UNIQ_PHONE_MAX + 1);
+	}
+	if (v[0] == '\0')
+		return false;
+	out->field = strcmp(field, "tax_id") == 0 ? uniq_fields[0] : uniq_fields[1];
+	out->len = 4 + strlen(v);
+	return true;
+}
+
+int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS])
+{
+	int n = 0;
+
+	for (int i = 0; i < ROVE_UNIQ_KEYS; i++)
+		if (rove_uniq_key_make(uniq_fields[i], rove_fields_str(fs, uniq_fields[i]), &out[n]))
+			n++;
+	return n;
 }
 
 /* ---- e-mail addresses ---- */

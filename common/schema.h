@@ -156,6 +156,29 @@ int rove_role_parse(const char *name);
  * when in has no digits. */
 void rove_phone_normalise(const char *in, char *out, size_t outlen);
 
+/* ---- rule 3: no two live customers share a tax id or a phone ---- */
+
+/* A customer's uniqueness key: "tax:" and its tax id, or "tel:" and its
+ * phone, each in the form that two spellings of one share
+ * (rove_taxid_normalise, rove_phone_normalise). The server's index of
+ * live customers holds these bytes (store format 3); the command line
+ * compares the same keys among what its replica holds. */
+#define ROVE_UNIQ_KEYS    2
+#define ROVE_UNIQ_KEY_MAX (4 + ROVE_MAX_STR)
+typedef struct rove_uniq_key {
+	const char *field; /* the customer's field: "tax_id" or "phone" */
+	size_t len;        /* of key, without its NUL */
+	char key[ROVE_UNIQ_KEY_MAX + 1];
+} rove_uniq_key;
+
+/* The key of a customer's value of field ("tax_id" or "phone") into
+ * *out; false if it makes none (no value, or a phone without digits). */
+bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out);
+
+/* The keys of a customer's fields, or of those an op sets (fs): its tax
+ * id's, then its phone's, each if it makes one. Returns how many. */
+int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS]);
+
 /* A tax id as it is stored and compared: spaces (also U+3000) and hyphens
  * dropped, letters upper-cased, full-width letters and digits read as
  * ASCII. Writes at most outlen - 1 bytes and a NUL (outlen > 0); returns

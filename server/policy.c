@@ -415,61 +415,23 @@ int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 
 /* ---- unique tax ids and phones among live customers ---- */
 
-#define UNIQ_KEY_MAX (8 + ROVE_MAX_STR)
-
-static size_t uniq_key(uint8_t *out, const char *kind, const char *value)
+/* The uniq keys (common/schema.h) of a live customer: up to two. */
+static int customer_uniq_keys(const rove_record *c, rove_uniq_key keys[ROVE_UNIQ_KEYS])
 {
-	size_t kl = strlen(kind), vl = strnlen(value, ROVE_MAX_STR);
-
-	memcpy(out, kind, kl);
-	memcpy(out + kl, value, vl);
-	return kl + vl;
-}
-
-/* The uniq keys of a live customer: up to two. */
-static int customer_uniq_keys(const rove_record *c, uint8_t keys[2][UNIQ_KEY_MAX], size_t lens[2])
-{
-	const char *tax = rove_fields_str(&c->fs, "tax_id");
-	const char *phone = rove_fields_str(&c->fs, "phone");
-	int n = 0;
-
-	if (rove_record_deleted(c))
-		return 0;
-	if (tax != NULL && tax[0] != '\0')
-		lens[n] = uniq_key(keys[n], "tax:", tax), n++;
-	if (phone != NULL) {
-		char norm[64];
-		rove_phone_normalise(phone, norm, sizeof(norm));
-		if (norm[0] != '\0')
-			lens[n] = uniq_key(keys[n], "tel:", norm), n++;
-	}
-	return n;
+	return rove_record_deleted(c) ? 0 : rove_uniq_keys(&c->fs, keys);
 }
 
 /* Another live customer holding the op's tax id or phone, if any: refused
  * as a duplicate naming that customer's id, and nothing else about it. */
 static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 {
-	const char *fields[] = {"tax_id", "phone"};
+	rove_uniq_key keys[ROVE_UNIQ_KEYS];
+	int n = rove_uniq_keys(&op->fs, keys);
 
-	for (int i = 0; i < 2; i++) {
-		const char *val = rove_fields_str(&op->fs, fields[i]);
-		uint8_t key[UNIQ_KEY_MAX];
-		MDB_val k, got;
+	for (int i = 0; i < n; i++) {
+		MDB_val k = {keys[i].len, keys[i].key}, got;
 		int rc;
 
-		if (val == NULL || val[0] == '\0')
-			continue;
-		if (i == 1) {
-			char norm[64];
-			rove_phone_normalise(val, norm, sizeof(norm));
-			if (norm[0] == '\0')
-				continue;
-			k.mv_size = uniq_key(key, "tel:", norm);
-		} else {
-			k.mv_size = uniq_key(key, "tax:", val);
-		}
-		k.mv_data = key;
 		rc = mdb_get(pc->txn, pc->st->uniq, &k, &got);
 		if (rc == MDB_NOTFOUND)
 			continue;
@@ -490,13 +452,12 @@ static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 
 static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, const rove_record *after)
 {
-	uint8_t old[2][UNIQ_KEY_MAX], neu[2][UNIQ_KEY_MAX];
-	size_t olen[2], nlen[2];
-	int no = before ? customer_uniq_keys(before, old, olen) : 0;
-	int nn = customer_uniq_keys(after, neu, nlen);
+	rove_uniq_key old[ROVE_UNIQ_KEYS], neu[ROVE_UNIQ_KEYS];
+	int no = before ? customer_uniq_keys(before, old) : 0;
+	int nn = customer_uniq_keys(after, neu);
 
 	for (int i = 0; i < no; i++) {
-		MDB_val k = {olen[i], old[i]}, v;
+		MDB_val k = {old[i].len, old[i].key}, v;
 		int rc = mdb_get(txn, st->uniq, &k, &v);
 		/* Only remove what this customer holds. */
 		if (rc == 0 && v.mv_size == 16 && memcmp(v.mv_data, after->id.b, 16) == 0)
@@ -505,7 +466,7 @@ static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, 
 			return rove_db_err(rc, "uniq");
 	}
 	for (int i = 0; i < nn; i++) {
-		MDB_val k = {nlen[i], neu[i]}, v = {16, (void *)after->id.b}, cur;
+		MDB_val k = {neu[i].len, neu[i].key}, v = {16, (void *)after->id.b}, cur;
 		int rc = mdb_get(txn, st->uniq, &k, &cur);
 		if (rc == MDB_NOTFOUND)
 			rc = mdb_put(txn, st->uniq, &k, &v, 0);
