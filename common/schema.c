@@ -125,20 +125,26 @@ static const rove_field_def notice_fields[] = {
 	{"at", ROVE_FT_TIME, LST, TIME_LEN, NULL},
 };
 
-#define COLL(id, name, flags, fields) {id, name, flags, fields, sizeof(fields) / sizeof(fields[0])}
+/* A table, one collection a row. */
+/* clang-format off */
+#define COLL(id, name, flags, f, parent) {id, name, flags, f, sizeof(f) / sizeof(f[0]), parent}
 
+/* The last column: the collection a record belongs to (SPEC.md's data
+ * model), for those that follow their customer. */
 static const rove_coll_def colls[] = {
-	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields),
-	COLL(ROVE_COLL_CONTACT, "contact", 0, contact_fields),
-	COLL(ROVE_COLL_CONTRACT, "contract", 0, contract_fields),
-	COLL(ROVE_COLL_OPPORTUNITY, "opportunity", 0, opportunity_fields),
-	COLL(ROVE_COLL_ACTIVITY, "activity", ROVE_CF_APPEND_ONLY, activity_fields),
-	COLL(ROVE_COLL_DEALER, "dealer", 0, dealer_fields),
-	COLL(ROVE_COLL_TARGET, "target", 0, target_fields),
-	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields),
-	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields),
-	COLL(ROVE_COLL_NOTICE, "notice", ROVE_CF_SERVER, notice_fields),
+	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields, 0),
+	COLL(ROVE_COLL_CONTACT, "contact", 0, contact_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_CONTRACT, "contract", 0, contract_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_OPPORTUNITY, "opportunity", 0, opportunity_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_ACTIVITY, "activity", ROVE_CF_APPEND_ONLY, activity_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_DEALER, "dealer", 0, dealer_fields, 0),
+	COLL(ROVE_COLL_TARGET, "target", 0, target_fields, 0),
+	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields, 0),
+	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields,
+	     ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_NOTICE, "notice", ROVE_CF_SERVER, notice_fields, 0),
 };
+/* clang-format on */
 
 const rove_field_def *rove_schema_parent_field(const rove_coll_def *c)
 {

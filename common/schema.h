@@ -42,7 +42,7 @@ enum rove_fflag {
 	ROVE_FF_REQUIRED = 1, /* must be set on create */
 	ROVE_FF_SYSTEM = 2,   /* set by the server or by dedicated commands */
 	ROVE_FF_LIST = 4,     /* shown as a column by `list` on a terminal */
-	ROVE_FF_PARENT = 8,   /* the id of the customer this record belongs to */
+	ROVE_FF_PARENT = 8,   /* the id of the record this one belongs to (rove_coll_def's parent) */
 	ROVE_FF_HIDDEN = 16,  /* kept and synced, but not shown by list/show/JSON */
 	ROVE_FF_LINES = 32,   /* text that may hold line feeds and tabs (notes, addresses) */
 };
@@ -66,6 +66,10 @@ typedef struct rove_coll_def {
 	unsigned flags;
 	const rove_field_def *fields;
 	size_t nfields;
+	/* The collection whose records this one's belong to (their
+	 * ROVE_FF_PARENT field names one by id), or 0 for a top-level
+	 * collection. */
+	uint8_t parent;
 } rove_coll_def;
 
 enum rove_coll_id {
@@ -81,8 +85,8 @@ enum rove_coll_id {
 	ROVE_COLL_NOTICE = 10,   /* a message from the server to one user */
 };
 
-/* The field naming a record's parent customer, or NULL for a top-level
- * collection. */
+/* The field naming a record's parent (a record of c->parent), or NULL
+ * for a top-level collection. */
 const rove_field_def *rove_schema_parent_field(const rove_coll_def *c);
 
 const rove_coll_def *rove_schema_coll(uint8_t id);

@@ -304,6 +304,8 @@ static int index_children(rove_engine *e, MDB_txn *txn, const uint8_t parent[ROV
 	return rove_store_each_child(&e->st, txn, parent, 0, move_child, &m);
 }
 
+/* A new record of a collection that belongs to another (the schema's
+ * parent) is listed under its parent record. */
 static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
@@ -315,7 +317,7 @@ static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 
 	if (pid == NULL || rove_uuid_parse(pid, &parent) != ROVE_OK)
 		return ROVE_OK;
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &parent);
+	rove_record_key(key, c->parent, &parent);
 	rove_record_key(key + ROVE_RECORD_KEY, rec->coll, &rec->id);
 	return rove_db_err(mdb_put(txn, e->st.children, &k, &v, 0), "children");
 }
