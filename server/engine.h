@@ -13,6 +13,7 @@
 #define ROVE_ENGINE_H
 
 #include "auth.h"
+#include "policy_store.h"
 #include "proto.h"
 #include "store.h"
 
@@ -25,6 +26,7 @@
  * larger of the wall clock and the stored value. */
 typedef struct rove_engine {
 	rove_store st;
+	rove_pstore ps;         /* the policy's own tables, in st's database */
 	rove_hlc clock;         /* touched only by the (single) writer */
 	rove_hlc clock_saved;   /* the value the database holds */
 	rove_hlc clock_start;   /* the clock when this server started: what a
@@ -46,6 +48,10 @@ typedef struct rove_job {
 	rove_buf reply;
 } rove_job;
 
+/* Creates a new server database in dir (refusing an existing one) with
+ * one admin user, admin (a valid login, not the server's own name:
+ * ROVE_EINVAL); writes the admin's token into token. */
+int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
 /* Opens the database in dir and begins a new run of its history. */
 int rove_engine_open(rove_engine *e, const char *dir);
 void rove_engine_close(rove_engine *e);

@@ -1,7 +1,7 @@
 #include "policy.h"
+#include "policy_store.h"
 
 #include "calendar.h"
-#include "db.h"
 #include "err.h"
 #include "log.h"
 #include "rules.h"
@@ -100,16 +100,16 @@ static bool user_has_territory(const rove_user *u, const char *code)
 }
 
 /* The record of territory code into rec; *found false if there is none. */
-static int territory_get(rove_store *st, MDB_txn *txn, const char *code, rove_record *rec, bool *found)
+static int territory_get(const pctx *pc, const char *code, rove_record *rec, bool *found)
 {
 	rove_uuid id;
-	int rc = rove_store_code_get(st, txn, code, &id);
+	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
 
 	*found = false;
 	if (rc == ROVE_ENOTFOUND)
 		return ROVE_OK;
 	if (rc == ROVE_OK)
-		rc = rove_store_record_get(st, txn, ROVE_COLL_TERRITORY, &id, rec);
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_TERRITORY, &id, rec);
 	if (rc == ROVE_ENOTFOUND) {
 		rove_error("territory '%s' has a code but no record", code);
 		return ROVE_EPROTO;
@@ -118,10 +118,10 @@ static int territory_get(rove_store *st, MDB_txn *txn, const char *code, rove_re
 	return rc;
 }
 
-static int territory_exists(rove_store *st, MDB_txn *txn, const char *code, bool *out)
+static int territory_exists(const pctx *pc, const char *code, bool *out)
 {
 	rove_uuid id;
-	int rc = rove_store_code_get(st, txn, code, &id);
+	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
 
 	*out = rc == ROVE_OK;
 	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
@@ -131,7 +131,7 @@ static int territory_exists(rove_store *st, MDB_txn *txn, const char *code, bool
  * first, until it sets *stop; a code that is no territory ends the walk. */
 typedef int (*walk_fn)(const char *code, void *arg, bool *stop);
 
-static int walk_up(rove_store *st, MDB_txn *txn, const char *code, walk_fn at, void *arg)
+static int walk_up(const pctx *pc, const char *code, walk_fn at, void *arg)
 {
 	char cur[ROVE_MAX_NAME + 1];
 	rove_record *rec;
@@ -148,7 +148,7 @@ static int walk_up(rove_store *st, MDB_txn *txn, const char *code, walk_fn at, v
 		rc = at(cur, arg, &stop);
 		if (rc != ROVE_OK || stop)
 			break;
-		rc = territory_get(st, txn, cur, rec, &found);
+		rc = territory_get(pc, cur, rec, &found);
 		if (rc != ROVE_OK || !found)
 			break;
 		snprintf(cur, sizeof(cur), "%s", str_or(rove_fields_str(&rec->fs, "parent"), ""));
@@ -172,10 +172,10 @@ static int at_user_territory(const char *code, void *arg, bool *stop)
 	return ROVE_OK;
 }
 
-int rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code, bool *out)
+int rove_policy_in_reach(const pctx *pc, const rove_user *u, const char *code, bool *out)
 {
 	has_ctx h = {u, NULL, false};
-	int rc = walk_up(st, txn, code, at_user_territory, &h);
+	int rc = walk_up(pc, code, at_user_territory, &h);
 
 	*out = rc == ROVE_OK && h.found;
 	return rc;
@@ -191,10 +191,10 @@ static int at_code(const char *code, void *arg, bool *stop)
 }
 
 /* *out: whether territory above is code or lies above it. */
-static int territory_under(rove_store *st, MDB_txn *txn, const char *code, const char *above, bool *out)
+static int territory_under(const pctx *pc, const char *code, const char *above, bool *out)
 {
 	has_ctx h = {NULL, above, false};
-	int rc = walk_up(st, txn, code, at_code, &h);
+	int rc = walk_up(pc, code, at_code, &h);
 
 	*out = rc == ROVE_OK && h.found;
 	return rc;
@@ -206,7 +206,7 @@ typedef struct pool_rules {
 } pool_rules;
 
 /* The rules of territory code (all 0 if unset or no such territory). */
-static int pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_rules *p)
+static int pool_rules_get(const pctx *pc, const char *code, pool_rules *p)
 {
 	rove_record *rec;
 	bool found;
@@ -218,7 +218,7 @@ static int pool_rules_get(rove_store *st, MDB_txn *txn, const char *code, pool_r
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_ENOMEM;
-	rc = territory_get(st, txn, code, rec, &found);
+	rc = territory_get(pc, code, rec, &found);
 	if (rc == ROVE_OK && found) {
 		rove_fields_int(&rec->fs, "pool_limit", &p->limit);
 		rove_fields_int(&rec->fs, "claim_limit", &p->claims);
@@ -265,7 +265,7 @@ static int customer_scopes(const rove_record *c, rove_scopes *out)
 
 /* The scopes of rec (rove_policy_scopes); with as_live, those it was in
  * before it (or its customer) was deleted. */
-static int record_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint, bool as_live,
+static int record_scopes(const pctx *pc, const rove_record *rec, const rove_record *hint, bool as_live,
 			 rove_scopes *out)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
@@ -302,7 +302,7 @@ static int record_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, c
 		parent = malloc(sizeof(*parent));
 		if (parent == NULL)
 			return ROVE_ENOMEM;
-		rc = rove_store_record_get(st, txn, ROVE_COLL_CUSTOMER, &id, parent);
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
 		if (rc == ROVE_OK && (as_live || !rove_record_deleted(parent)))
 			rc = customer_scopes(parent, out);
 		else if (rc == ROVE_ENOTFOUND || rc == ROVE_OK)
@@ -313,10 +313,9 @@ static int record_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, c
 	return ROVE_OK;
 }
 
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
-		       rove_scopes *out)
+int rove_policy_scopes(const pctx *pc, const rove_record *rec, const rove_record *hint, rove_scopes *out)
 {
-	return record_scopes(st, txn, rec, hint, false, out);
+	return record_scopes(pc, rec, hint, false, out);
 }
 
 static int scope_cmp(const void *a, const void *b)
@@ -332,7 +331,24 @@ static void user_scope_add(rove_user_scopes *out, char kind, const char *name)
 		rove_warn("user reads more than %u scopes; the rest are left out", ROVE_MAX_USER_SCOPES);
 }
 
-int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out)
+typedef struct reach_ctx {
+	const pctx *pc;
+	const rove_user *u;
+	rove_user_scopes *out;
+} reach_ctx;
+
+static int add_in_reach(const char *code, void *arg)
+{
+	const reach_ctx *r = arg;
+	bool in;
+	int rc = rove_policy_in_reach(r->pc, r->u, code, &in);
+
+	if (rc == ROVE_OK && in)
+		user_scope_add(r->out, 't', code);
+	return rc;
+}
+
+int rove_policy_user_scopes(const pctx *pc, const rove_user *u, rove_user_scopes *out)
 {
 	out->all = u->role == ROVE_ROLE_ANALYST || u->role == ROVE_ROLE_ADMIN;
 	out->n = 0;
@@ -344,30 +360,9 @@ int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, ro
 			user_scope_add(out, 'r', u->terr[i]);
 	} else {
 		/* A manager reads every territory under theirs. */
-		MDB_cursor *c;
-		MDB_val k, v;
-		int rc = rove_db_err(mdb_cursor_open(txn, st->codes, &c), "cursor");
-		int mrc;
+		reach_ctx r = {pc, u, out};
+		int rc = rove_pstore_each_code(pc->ps, pc->txn, add_in_reach, &r);
 
-		if (rc != ROVE_OK)
-			return rc;
-		for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			char code[ROVE_MAX_NAME + 1];
-			bool in;
-			if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME) {
-				rc = ROVE_EPROTO; /* rove_store_code_put writes none */
-				break;
-			}
-			memcpy(code, k.mv_data, k.mv_size);
-			code[k.mv_size] = '\0';
-			rc = rove_policy_in_reach(st, txn, u, code, &in);
-			if (rc == ROVE_OK && in)
-				user_scope_add(out, 't', code);
-		}
-		if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-			rc = rove_db_err(mrc, "codes");
-		mdb_cursor_close(c);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -385,7 +380,7 @@ bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs)
 	return false;
 }
 
-int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_scopes *rs, bool *out)
+int rove_policy_reads(const pctx *pc, const rove_user *u, const rove_scopes *rs, bool *out)
 {
 	*out = u->role == ROVE_ROLE_ANALYST || u->role == ROVE_ROLE_ADMIN;
 	for (uint32_t i = 0; !*out && i < rs->n; i++) {
@@ -402,7 +397,7 @@ int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 		case 't':
 			if (u->role != ROVE_ROLE_MANAGER)
 				break;
-			rc = rove_policy_in_reach(st, txn, u, name, out);
+			rc = rove_policy_in_reach(pc, u, name, out);
 			if (rc != ROVE_OK)
 				return rc;
 			break;
@@ -415,12 +410,6 @@ int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const ro
 
 /* ---- unique tax ids and phones among live customers ---- */
 
-/* The uniq keys (common/schema.h) of a live customer: up to two. */
-static int customer_uniq_keys(const rove_record *c, rove_uniq_key keys[ROVE_UNIQ_KEYS])
-{
-	return rove_record_deleted(c) ? 0 : rove_uniq_keys(&c->fs, keys);
-}
-
 /* Another live customer holding the op's tax id or phone, if any: refused
  * as a duplicate naming that customer's id, and nothing else about it. */
 static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
@@ -429,20 +418,15 @@ static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 	int n = rove_uniq_keys(&op->fs, keys);
 
 	for (int i = 0; i < n; i++) {
-		MDB_val k = {keys[i].len, keys[i].key}, got;
-		int rc;
+		rove_uuid other;
+		char ids[ROVE_UUID_STRLEN + 1];
+		int rc = rove_pstore_uniq_get(pc->ps, pc->txn, &keys[i], &other);
 
-		rc = mdb_get(pc->txn, pc->st->uniq, &k, &got);
-		if (rc == MDB_NOTFOUND)
+		if (rc == ROVE_ENOTFOUND)
 			continue;
-		if (rc != 0)
-			return rove_db_err(rc, "uniq");
-		if (got.mv_size != 16)
-			return ROVE_EPROTO;
-		if (memcmp(got.mv_data, op->rid.b, 16) != 0) {
-			rove_uuid other;
-			char ids[ROVE_UUID_STRLEN + 1];
-			memcpy(other.b, got.mv_data, 16);
+		if (rc != ROVE_OK)
+			return rc;
+		if (rove_uuid_cmp(&other, &op->rid) != 0) {
 			rove_uuid_format(&other, ids);
 			return refuse(v, ROVE_R_DUPLICATE, "%s", ids);
 		}
@@ -450,130 +434,110 @@ static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 	return ROVE_OK;
 }
 
-static int uniq_update(rove_store *st, MDB_txn *txn, const rove_record *before, const rove_record *after)
+int rove_policy_open(const pctx *pc, bool *rebuilt)
 {
-	rove_uniq_key old[ROVE_UNIQ_KEYS], neu[ROVE_UNIQ_KEYS];
-	int no = before ? customer_uniq_keys(before, old) : 0;
-	int nn = customer_uniq_keys(after, neu);
-
-	for (int i = 0; i < no; i++) {
-		MDB_val k = {old[i].len, old[i].key}, v;
-		int rc = mdb_get(txn, st->uniq, &k, &v);
-		/* Only remove what this customer holds. */
-		if (rc == 0 && v.mv_size == 16 && memcmp(v.mv_data, after->id.b, 16) == 0)
-			rc = mdb_del(txn, st->uniq, &k, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rove_db_err(rc, "uniq");
-	}
-	for (int i = 0; i < nn; i++) {
-		MDB_val k = {neu[i].len, neu[i].key}, v = {16, (void *)after->id.b}, cur;
-		int rc = mdb_get(txn, st->uniq, &k, &cur);
-		if (rc == MDB_NOTFOUND)
-			rc = mdb_put(txn, st->uniq, &k, &v, 0);
-		if (rc != 0)
-			return rove_db_err(rc, "uniq");
-	}
-	return ROVE_OK;
+	return rove_pstore_open(pc->ps, pc->st, pc->txn, rebuilt);
 }
 
-/* The form of the uniq index's keys: 2 since phones compare without
- * their extension and with every country prefix gone. An index made in
- * another form is rebuilt when the server opens its database. */
-#define UNIQ_FORM     2
-#define UNIQ_FORM_KEY "uniq_form"
-
-int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt)
+void rove_policy_system_user(rove_user *out)
 {
-	uint8_t prefix[1] = {ROVE_COLL_CUSTOMER};
-	uint64_t form = 0;
-	rove_record *c;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = rove_db_get_u64(txn, st->meta, UNIQ_FORM_KEY, &form);
-	int mrc;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", ROVE_SYSTEM_USER);
+	out->role = ROVE_ROLE_ADMIN;
+}
 
-	*rebuilt = false;
-	if (rc == ROVE_OK && form == UNIQ_FORM)
-		return ROVE_OK;
-	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
-		return rc;
-	/* Every live customer's keys again, in id order: where two now
-	 * share a key (two extensions of one switchboard), the older keeps
-	 * it, as if it had been created under these rules. */
-	rc = rove_db_err(mdb_drop(txn, st->uniq, 0), "uniq");
-	if (rc != ROVE_OK)
-		return rc;
-	c = malloc(sizeof(*c));
-	if (c == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_cursor_open(txn, st->records, &cur), "cursor");
-	if (rc != ROVE_OK) {
-		free(c);
-		return rc;
-	}
-	k.mv_size = sizeof(prefix);
-	k.mv_data = prefix;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == ROVE_RECORD_KEY && ((const uint8_t *)k.mv_data)[0] == prefix[0];
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (rove_dec_record(v.mv_data, v.mv_size, c) != ROVE_OK || c->coll != ROVE_COLL_CUSTOMER ||
-		    memcmp(c->id.b, (const uint8_t *)k.mv_data + 1, sizeof(c->id.b)) != 0) {
-			rove_error("stored record is corrupt: left out of the uniq index");
-			continue; /* one bad record must not keep the server from starting */
-		}
-		rc = uniq_update(st, txn, NULL, c);
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "records");
-	mdb_cursor_close(cur);
-	free(c);
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, st->meta, UNIQ_FORM_KEY, UNIQ_FORM);
-	*rebuilt = rc == ROVE_OK;
-	return rc;
+bool rove_policy_name_reserved(const char *login)
+{
+	return rove_name_same(login, strlen(login), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER));
 }
 
 /* ---- a customer's children and history ---- */
 
-/* Calls fn(rec, arg) on each child record of customer id in collection
- * coll, loaded into scratch; ends as rove_store_each_child does (callers
- * that stop on a find return ROVE_EEXIST). A child that is gone or cannot
- * be read is skipped (and logged by the store): one bad record must not
- * block every write to its customer; any other error is returned. */
-typedef struct child_walk {
-	rove_store *st;
-	MDB_txn *txn;
-	rove_record *rec;
-	int (*fn)(const rove_record *rec, void *arg);
-	void *arg;
-} child_walk;
+/* Walks of records found through an index: each one is loaded into
+ * scratch and handed to fn(rec, arg), which returns ROVE_OK to go on
+ * (callers that stop on a find return ROVE_EEXIST). A record that is gone
+ * or cannot be read is skipped (the store logs it): one bad record must
+ * not block every write to its customer, nor the rules on the others;
+ * any other error ends the walk and is returned. */
+typedef int (*record_fn)(const rove_record *rec, void *arg);
 
-static int child_load(const uint8_t child[ROVE_RECORD_KEY], void *arg)
+typedef struct record_walk {
+	const pctx *pc;
+	uint8_t coll; /* only records of it (0: all) */
+	rove_record *rec;
+	record_fn fn;
+	void *arg;
+} record_walk;
+
+static int record_load(const uint8_t key[ROVE_RECORD_KEY], void *arg)
 {
-	const child_walk *w = arg;
+	const record_walk *w = arg;
 	rove_uuid id;
 	int rc;
 
-	memcpy(id.b, child + 1, sizeof(id.b));
-	rc = rove_store_record_get(w->st, w->txn, child[0], &id, w->rec);
+	if (w->coll != 0 && key[0] != w->coll)
+		return ROVE_OK;
+	memcpy(id.b, key + 1, sizeof(id.b));
+	rc = rove_store_record_get(w->pc->st, w->pc->txn, key[0], &id, w->rec);
 	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
 		return ROVE_OK;
 	return rc == ROVE_OK ? w->fn(w->rec, w->arg) : rc;
 }
 
-static int each_child_record(rove_store *st, MDB_txn *txn, const rove_uuid *id, uint8_t coll,
-			     int (*fn)(const rove_record *rec, void *arg), void *arg)
+/* Each child record of customer id in collection coll (0: all). */
+static int each_child_record(const pctx *pc, const rove_uuid *id, uint8_t coll, record_fn fn, void *arg)
 {
-	child_walk w = {st, txn, malloc(sizeof(rove_record)), fn, arg};
+	record_walk w = {pc, 0, malloc(sizeof(rove_record)), fn, arg};
 	uint8_t key[ROVE_RECORD_KEY];
 	int rc;
 
 	if (w.rec == NULL)
 		return ROVE_ENOMEM;
 	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
-	rc = rove_store_each_child(st, txn, key, coll, child_load, &w);
+	rc = rove_store_each_child(pc->st, pc->txn, key, coll, record_load, &w);
 	free(w.rec);
 	return rc;
+}
+
+/* Each customer in scope "KIND:NAME" (its owner's, or its territory's). */
+static int each_customer_in(const pctx *pc, char kind, const char *name, record_fn fn, void *arg)
+{
+	record_walk w = {pc, ROVE_COLL_CUSTOMER, NULL, fn, arg};
+	rove_scopes one = {0};
+	int rc;
+
+	scope_add(&one, kind, name);
+	if (one.n == 0)
+		return ROVE_OK;
+	w.rec = malloc(sizeof(*w.rec));
+	if (w.rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_each_scoped(pc->st, pc->txn, one.s[0], NULL, record_load, &w);
+	free(w.rec);
+	return rc;
+}
+
+typedef struct owned_ctx {
+	const char *code;
+	record_fn fn;
+	void *arg;
+} owned_ctx;
+
+static int owned_one(const rove_record *c, void *arg)
+{
+	const owned_ctx *o = arg;
+	const char *terr = rove_fields_str(&c->fs, "territory");
+
+	if (rove_record_deleted(c) || terr == NULL || strcmp(terr, o->code) != 0)
+		return ROVE_OK;
+	return o->fn(c, o->arg);
+}
+
+int rove_policy_each_owned(const pctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn, void *arg)
+{
+	owned_ctx o = {code, fn, arg};
+
+	return each_customer_in(pc, 'o', owner, owned_one, &o);
 }
 
 /* A user's entries in a customer's ownership history. */
@@ -594,7 +558,7 @@ static int history_from_user(const rove_record *h, void *arg)
 static int owned_before(const pctx *pc, const rove_user *u, const rove_uuid *id, bool *out)
 {
 	history_ctx hc = {u, -1};
-	int rc = each_child_record(pc->st, pc->txn, id, ROVE_COLL_OWNERSHIP, history_from_user, &hc);
+	int rc = each_child_record(pc, id, ROVE_COLL_OWNERSHIP, history_from_user, &hc);
 
 	*out = rc == ROVE_EEXIST;
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
@@ -619,7 +583,7 @@ static int history_release(const rove_record *h, void *arg)
 static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
 {
 	history_ctx hc = {u, -1};
-	int rc = each_child_record(pc->st, pc->txn, id, ROVE_COLL_OWNERSHIP, history_release, &hc);
+	int rc = each_child_record(pc, id, ROVE_COLL_OWNERSHIP, history_release, &hc);
 
 	*day = hc.last_release;
 	return rc;
@@ -637,7 +601,7 @@ static int may_write(const pctx *pc, const rove_user *u, const rove_record *c, b
 	*out = u->role == ROVE_ROLE_ADMIN || (owner != NULL && strcmp(owner, u->name) == 0);
 	if (*out || u->role != ROVE_ROLE_MANAGER || terr == NULL)
 		return ROVE_OK;
-	return rove_policy_in_reach(pc->st, pc->txn, u, terr, out);
+	return rove_policy_in_reach(pc, u, terr, out);
 }
 
 static int refuse_write(const pctx *pc, const rove_user *u, const rove_record *c, rove_verdict *v)
@@ -692,7 +656,7 @@ static int at_held(const char *code, void *arg, bool *stop)
 		return ROVE_OK;
 	h->holds = true;
 	if (h->author->role == ROVE_ROLE_MANAGER)
-		rc = rove_policy_in_reach(h->pc->st, h->pc->txn, h->author, code, &in);
+		rc = rove_policy_in_reach(h->pc, h->author, code, &in);
 	h->inside = h->inside || in;
 	*stop = h->inside || h->t->role == ROVE_ROLE_REP; /* a rep holds terr itself or not at all */
 	return rc;
@@ -725,7 +689,7 @@ static int check_owner(const pctx *pc, const rove_user *author, const char *logi
 		if (t->role == ROVE_ROLE_REP)
 			rc = at_held(terr, &h, &(bool){false});
 		else
-			rc = walk_up(pc->st, pc->txn, terr, at_held, &h);
+			rc = walk_up(pc, terr, at_held, &h);
 		if (rc == ROVE_OK && !h.holds)
 			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s does not work in %s", login, terr);
 		else if (rc == ROVE_OK && !h.inside)
@@ -752,7 +716,7 @@ static int owner_works_in(const pctx *pc, const char *login, const char *terr, b
 	else if (rc == ROVE_OK && t->role == ROVE_ROLE_REP)
 		*out = user_has_territory(t, terr);
 	else if (rc == ROVE_OK && t->role == ROVE_ROLE_MANAGER)
-		rc = rove_policy_in_reach(pc->st, pc->txn, t, terr, out);
+		rc = rove_policy_in_reach(pc, t, terr, out);
 	free(t);
 	return rc;
 }
@@ -778,7 +742,7 @@ static int check_dealer_ref(const pctx *pc, const char *dealer, const char *terr
 	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_DEALER, &id, d);
 	if (rc == ROVE_OK && !rove_record_deleted(d) && terr != NULL &&
 	    (dterr = rove_fields_str(&d->fs, "territory")) != NULL)
-		rc = territory_under(pc->st, pc->txn, terr, dterr, &ok);
+		rc = territory_under(pc, terr, dterr, &ok);
 	else if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	free(d);
@@ -825,13 +789,13 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	if (u->role == ROVE_ROLE_REP && !user_has_territory(u, terr))
 		return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", terr);
 	if (u->role == ROVE_ROLE_MANAGER) {
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok); /* a code that is no territory is in none */
+		rc = rove_policy_in_reach(pc, u, terr, &ok); /* a code that is no territory is in none */
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
 			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", terr);
 	}
-	rc = territory_exists(pc->st, pc->txn, terr, &ok);
+	rc = territory_exists(pc, terr, &ok);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!ok)
@@ -886,7 +850,7 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 			ok = false;
 		else if (u->role == ROVE_ROLE_REP)
 			ok = user_has_territory(u, terr);
-		else if ((rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok)) != ROVE_OK)
+		else if ((rc = rove_policy_in_reach(pc, u, terr, &ok)) != ROVE_OK)
 			return rc;
 		if (!ok)
 			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", str_or(terr, "(none)"));
@@ -899,7 +863,7 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
 	rc = check_writer(pc, u, cur, v);
 	if (rc == ROVE_OK && !REFUSED(v))
-		rc = pool_rules_get(pc->st, pc->txn, terr, &rules);
+		rc = pool_rules_get(pc, terr, &rules);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
 	if (reason[0] == '\0' && rules.reason != 0)
@@ -923,13 +887,13 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 		if (t == NULL)
 			return refuse(v, ROVE_R_INVALID, "a customer needs a territory");
 		if (u->role == ROVE_ROLE_MANAGER) {
-			rc = rove_policy_in_reach(pc->st, pc->txn, u, t, &ok);
+			rc = rove_policy_in_reach(pc, u, t, &ok);
 			if (rc != ROVE_OK)
 				return rc;
 			if (!ok)
 				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", t);
 		}
-		rc = territory_exists(pc->st, pc->txn, t, &ok);
+		rc = territory_exists(pc, t, &ok);
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
@@ -957,17 +921,6 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 
 /* ---- pool policies (公海规则) ---- */
 
-static int counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
-{
-	int rc = rove_db_get_u64(txn, st->counters, name, v);
-
-	if (rc == ROVE_ENOTFOUND) {
-		*v = 0;
-		rc = ROVE_OK;
-	}
-	return rc;
-}
-
 /* The counter of u's claims on the server's today. */
 static void claims_key(const pctx *pc, char *out, size_t len, const char *user)
 {
@@ -977,54 +930,18 @@ static void claims_key(const pctx *pc, char *out, size_t len, const char *user)
 	snprintf(out, len, "claims:%s:%s", user, day);
 }
 
-/* *n: the customers u owns in territory code (walking u's own scope). */
+static int count_one(const rove_record *c, void *arg)
+{
+	(void)c;
+	(*(uint64_t *)arg)++;
+	return ROVE_OK;
+}
+
+/* *n: the customers u owns in territory code. */
 static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_t *n)
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	char scope[ROVE_MAX_SCOPE_LEN + 1];
-	rove_record *rec = malloc(sizeof(*rec));
-	MDB_cursor *c;
-	MDB_val k, v;
-	size_t plen;
-	int rc, mrc;
-
 	*n = 0;
-	if (rec == NULL)
-		return ROVE_ENOMEM;
-	snprintf(scope, sizeof(scope), "o:%s", u->name);
-	plen = rove_store_scope_key(key, scope, NULL, 0);
-	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->scoperec, &c), "cursor");
-	if (rc != ROVE_OK) {
-		free(rec);
-		return rc;
-	}
-	k.mv_size = plen;
-	k.mv_data = key;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
-		const char *terr;
-		rove_uuid id;
-		if (rk[0] != ROVE_COLL_CUSTOMER)
-			continue;
-		memcpy(id.b, rk + 1, 16);
-		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, rec);
-		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
-			rc = ROVE_OK; /* unreadable (logged): one bad record must not stop every claim */
-			continue;
-		}
-		if (rc != ROVE_OK)
-			break;
-		terr = rove_fields_str(&rec->fs, "territory");
-		if (!rove_record_deleted(rec) && terr != NULL && strcmp(terr, code) == 0)
-			(*n)++;
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "scoperec");
-	mdb_cursor_close(c);
-	free(rec);
-	return rc;
+	return rove_policy_each_owned(pc, u->name, code, count_one, n);
 }
 
 /* The pool rules of the customer's territory for a claim (or a create). */
@@ -1038,7 +955,7 @@ static int check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 
 	if (u->role != ROVE_ROLE_REP)
 		return ROVE_OK;
-	rc = pool_rules_get(pc->st, pc->txn, terr, &rules);
+	rc = pool_rules_get(pc, terr, &rules);
 	if (rc == ROVE_OK && rules.limit > 0)
 		rc = held_in(pc, u, terr, &n);
 	if (rc != ROVE_OK)
@@ -1050,7 +967,7 @@ static int check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 		return ROVE_OK; /* the rest is about claims */
 	if (rules.claims > 0) {
 		claims_key(pc, key, sizeof(key), u->name);
-		rc = counter_get(pc->st, pc->txn, key, &n);
+		rc = rove_store_counter_get(pc->st, pc->txn, key, &n);
 		if (rc != ROVE_OK)
 			return rc;
 		if (n >= (uint64_t)rules.claims)
@@ -1145,7 +1062,7 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 	int rc = ROVE_OK;
 
 	if (terr != NULL) {
-		rc = territory_exists(pc->st, pc->txn, terr, &ok);
+		rc = territory_exists(pc, terr, &ok);
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
@@ -1154,9 +1071,9 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 	if (u->role != ROVE_ROLE_MANAGER)
 		return ROVE_OK;
 	if (terr != NULL)
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &ok);
+		rc = rove_policy_in_reach(pc, u, terr, &ok);
 	if (rc == ROVE_OK && was != NULL)
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, was, &was_ok);
+		rc = rove_policy_in_reach(pc, u, was, &was_ok);
 	if (rc == ROVE_OK && (!ok || !was_ok))
 		rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "outside your territories");
 	return rc;
@@ -1185,7 +1102,7 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	for (uint32_t i = 0; rc == ROVE_OK && !REFUSED(v) && i < t->nterr && terr == NULL; i++) {
 		bool in = u->role == ROVE_ROLE_ADMIN;
 		if (!in)
-			rc = rove_policy_in_reach(pc->st, pc->txn, u, t->terr[i], &in);
+			rc = rove_policy_in_reach(pc, u, t->terr[i], &in);
 		if (in)
 			terr = t->terr[i];
 	}
@@ -1264,15 +1181,15 @@ static int what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, c
 		about = parent;
 	}
 	if (rc == ROVE_OK)
-		rc = record_scopes(pc->st, pc->txn, about, NULL, true, &rs);
+		rc = record_scopes(pc, about, NULL, true, &rs);
 	if (rc == ROVE_OK)
-		rc = rove_policy_reads(pc->st, pc->txn, u, &rs, &sees);
+		rc = rove_policy_reads(pc, u, &rs, &sees);
 	if (rc == ROVE_OK && sees) {
 		*known = KNOWN_SCOPE;
 	} else if (rc == ROVE_OK && about->coll == ROVE_COLL_CUSTOMER) {
 		terr = rove_fields_str(&about->fs, "territory");
 		kc.pool_is_theirs = u->role == ROVE_ROLE_REP && terr != NULL && user_has_territory(u, terr);
-		rc = each_child_record(pc->st, pc->txn, &about->id, ROVE_COLL_OWNERSHIP, history_knows, &kc);
+		rc = each_child_record(pc, &about->id, ROVE_COLL_OWNERSHIP, history_knows, &kc);
 		if (rc == ROVE_EEXIST) {
 			*known = KNOWN_PAST;
 			rc = ROVE_OK;
@@ -1422,16 +1339,16 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 		return after_activity(pc, op, follow, has_follow);
 	if (after->coll != ROVE_COLL_CUSTOMER)
 		return ROVE_OK;
-	rc = uniq_update(pc->st, pc->txn, before, after);
+	rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after);
 	if (rc != ROVE_OK)
 		return rc;
 	if (op->kind == ROVE_OP_CLAIM && u->role == ROVE_ROLE_REP) {
 		char key[ROVE_MAX_NAME + 48];
 		uint64_t n;
 		claims_key(pc, key, sizeof(key), u->name);
-		rc = counter_get(pc->st, pc->txn, key, &n);
+		rc = rove_store_counter_get(pc->st, pc->txn, key, &n);
 		if (rc == ROVE_OK)
-			rc = rove_db_put_u64(pc->txn, pc->st->counters, key, n + 1);
+			rc = rove_store_counter_put(pc->st, pc->txn, key, n + 1);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -1486,7 +1403,7 @@ static int customer_won(const pctx *pc, const rove_record *c, bool *out)
 	*out = tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0);
 	if (*out)
 		return ROVE_OK;
-	rc = each_child_record(pc->st, pc->txn, &c->id, ROVE_COLL_OPPORTUNITY, opportunity_won, NULL);
+	rc = each_child_record(pc, &c->id, ROVE_COLL_OPPORTUNITY, opportunity_won, NULL);
 	*out = rc == ROVE_EEXIST;
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
@@ -1583,82 +1500,44 @@ static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64
 	return ROVE_OK;
 }
 
-/* The recycling of territory code's customers (scoperec "t:CODE"). */
-static int recycle_territory(const pctx *pc, const char *code, int64_t days, int64_t warn, rove_record *c,
-			     rove_op *ops, size_t max, size_t *n)
-{
-	char scope[ROVE_MAX_SCOPE_LEN + 1];
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t plen;
-	int rc, mrc;
+typedef struct recycle_ctx {
+	const pctx *pc;
+	int64_t days, warn;
+	rove_op *ops;
+	size_t max, *n;
+} recycle_ctx;
 
-	snprintf(scope, sizeof(scope), "t:%s", code);
-	plen = rove_store_scope_key(key, scope, NULL, 0);
-	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->scoperec, &cur), "cursor");
-	if (rc != ROVE_OK)
+static int recycle_each(const rove_record *c, void *arg)
+{
+	const recycle_ctx *r = arg;
+
+	if (*r->n + 2 > r->max)
+		return ROVE_EEXIST; /* full: the rest on the next run */
+	return recycle_one(r->pc, c, r->days, r->warn, r->ops, r->max, r->n);
+}
+
+/* A territory's customers, by its pool rules. */
+static int recycle_territory(const char *code, void *arg)
+{
+	recycle_ctx *r = arg;
+	pool_rules rules;
+	int rc = pool_rules_get(r->pc, code, &rules);
+
+	if (rc != ROVE_OK || rules.recycle <= 0)
 		return rc;
-	k.mv_size = plen;
-	k.mv_data = key;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0 &&
-	     *n + 2 <= max;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
-		rove_uuid id;
-		if (rk[0] != ROVE_COLL_CUSTOMER)
-			continue;
-		memcpy(id.b, rk + 1, 16);
-		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
-		if (rc == ROVE_OK)
-			rc = recycle_one(pc, c, days, warn, ops, max, n);
-		else if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
-			rc = ROVE_OK; /* unreadable (logged): the others are still recycled */
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "scoperec");
-	mdb_cursor_close(cur);
-	return rc;
+	r->days = rules.recycle;
+	r->warn = rules.warn;
+	return each_customer_in(r->pc, 't', code, recycle_each, r);
 }
 
 int rove_policy_periodic(const pctx *pc, rove_op *ops, size_t max, size_t *n)
 {
-	MDB_cursor *codes;
-	MDB_val ck, cv;
-	rove_record *c = malloc(sizeof(*c));
-	int rc, mrc;
+	recycle_ctx r = {pc, 0, 0, ops, max, n};
+	int rc;
 
 	*n = 0;
-	if (c == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_cursor_open(pc->txn, pc->st->codes, &codes), "cursor");
-	if (rc != ROVE_OK) {
-		free(c);
-		return rc;
-	}
-	for (mrc = mdb_cursor_get(codes, &ck, &cv, MDB_FIRST); rc == ROVE_OK && mrc == 0 && *n + 2 <= max;
-	     mrc = mdb_cursor_get(codes, &ck, &cv, MDB_NEXT)) {
-		char code[ROVE_MAX_NAME + 1];
-		pool_rules rules;
-
-		if (ck.mv_size == 0 || ck.mv_size > ROVE_MAX_NAME) {
-			rc = ROVE_EPROTO;
-			break;
-		}
-		memcpy(code, ck.mv_data, ck.mv_size);
-		code[ck.mv_size] = '\0';
-		/* Each territory's own cursor: the codes cursor survives, since
-		 * nothing is written until the engine applies ops. */
-		rc = pool_rules_get(pc->st, pc->txn, code, &rules);
-		if (rc == ROVE_OK && rules.recycle > 0)
-			rc = recycle_territory(pc, code, rules.recycle, rules.warn, c, ops, max, n);
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "codes");
-	mdb_cursor_close(codes);
-	free(c);
-	return rc;
+	rc = rove_pstore_each_code(pc->ps, pc->txn, recycle_territory, &r);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 /* ---- administration ---- */
@@ -1684,7 +1563,7 @@ int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *
 	terr = rove_fields_str(&c->fs, "territory");
 	if (u->role == ROVE_ROLE_MANAGER) {
 		in = false;
-		if (terr != NULL && (rc = rove_policy_in_reach(pc->st, pc->txn, u, terr, &in)) != ROVE_OK)
+		if (terr != NULL && (rc = rove_policy_in_reach(pc, u, terr, &in)) != ROVE_OK)
 			return rc;
 	}
 	if (!in) /* the same answer as for no customer at all */
@@ -1716,6 +1595,29 @@ int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_
 	return ROVE_OK;
 }
 
+static int bump_manager(const char *login, int role, void *arg)
+{
+	const pctx *pc = arg;
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_user u;
+	int rc;
+
+	if (role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	rc = rove_store_user_get(pc->st, pc->txn, login, &u, hash);
+	if (rc != ROVE_OK)
+		return rc;
+	u.epoch++;
+	return rove_store_user_put(pc->st, pc->txn, &u, hash);
+}
+
+int rove_policy_territory_added(const pctx *pc, const char *code, const char *parent)
+{
+	(void)code;
+	/* A top-level territory is in no manager's reach until assigned. */
+	return parent != NULL ? rove_store_each_user(pc->st, pc->txn, bump_manager, (void *)pc) : ROVE_OK;
+}
+
 /* *out: whether one of t's territories lies in u's subtree. */
 static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, bool *out)
 {
@@ -1723,7 +1625,7 @@ static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, b
 
 	*out = false;
 	for (uint32_t i = 0; rc == ROVE_OK && !*out && i < t->nterr; i++)
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, t->terr[i], out);
+		rc = rove_policy_in_reach(pc, u, t->terr[i], out);
 	return rc;
 }
 
@@ -1736,13 +1638,13 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	rc = territory_exists(pc->st, pc->txn, code, &ok);
+	rc = territory_exists(pc, code, &ok);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!ok)
 		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);
 	if (u->role == ROVE_ROLE_MANAGER) {
-		rc = rove_policy_in_reach(pc->st, pc->txn, u, code, &ok);
+		rc = rove_policy_in_reach(pc, u, code, &ok);
 		if (rc != ROVE_OK)
 			return rc;
 		if (!ok)
@@ -1821,7 +1723,7 @@ int rove_policy_refusal_scopes(const pctx *pc, const rove_user *u, const rove_op
 	return rc;
 }
 
-int rove_policy_conflict_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out)
+int rove_policy_conflict_scopes(const pctx *pc, const rove_user *u, rove_user_scopes *out)
 {
 	uint32_t k = 0;
 	int rc;
@@ -1831,7 +1733,7 @@ int rove_policy_conflict_scopes(rove_store *st, MDB_txn *txn, const rove_user *u
 	if (out->all || u->role != ROVE_ROLE_MANAGER)
 		return ROVE_OK;
 	/* A manager's: the territories of his subtree, as he reads them. */
-	rc = rove_policy_user_scopes(st, txn, u, out);
+	rc = rove_policy_user_scopes(pc, u, out);
 	if (rc != ROVE_OK)
 		return rc;
 	for (uint32_t i = 0; i < out->n; i++)

@@ -1,4 +1,4 @@
-#include "store.h"
+#include "store_int.h"
 #include "rove_assert.h"
 
 #include "db.h"
@@ -15,17 +15,19 @@
 
 #define STORE_MAXDBS 32
 
-static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
+/* The store's tables, and the n more of its user (flags: MDB_CREATE to
+ * create them). */
+static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, size_t n, unsigned flags)
 {
 	const rove_db_table t[] = {
-		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
-		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
-		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
-		{"children", &st->children}, {"uniq", &st->uniq}, {"counters", &st->counters},
-		{"rejidx", &st->rejidx}, {"runs", &st->runs},
+	    {"meta", &st->meta},         {"records", &st->records},   {"oplog", &st->oplog},
+	    {"opids", &st->opids},       {"users", &st->users},       {"rejects", &st->rejects},
+	    {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec}, {"children", &st->children},
+	    {"counters", &st->counters}, {"rejidx", &st->rejidx},     {"runs", &st->runs},
 	};
+	int rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 
-	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
+	return rc == ROVE_OK ? rove_db_open_tables(txn, more, n, flags) : rc;
 }
 
 static int store_env(const char *dir, int create, rove_store *st)
@@ -34,7 +36,8 @@ static int store_env(const char *dir, int create, rove_store *st)
 	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
 }
 
-int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1])
+int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, const char *admin,
+		    char token[ROVE_TOKEN_HEX + 1])
 {
 	char path[4096];
 	struct stat sb;
@@ -48,10 +51,6 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) == 0)
 		return ROVE_EEXIST;
-	/* The one rule for a login (user.add's too), and not the server's. */
-	if (!rove_login_valid(admin, strlen(admin)) ||
-	    rove_name_same(admin, strlen(admin), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER)))
-		return ROVE_EINVAL;
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
 		return rc;
@@ -60,7 +59,7 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st.env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
-		rc = open_dbis(&st, txn, MDB_CREATE);
+		rc = open_dbis(&st, txn, more, nmore, MDB_CREATE);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st.meta, "format", ROVE_STORE_FORMAT);
 	rove_uuid_new(&node);
@@ -80,7 +79,7 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	return rc;
 }
 
-int rove_store_open(const char *dir, rove_store *st)
+int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore)
 {
 	MDB_txn *txn = NULL;
 	uint64_t format = 0;
@@ -90,7 +89,7 @@ int rove_store_open(const char *dir, rove_store *st)
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
-		rc = open_dbis(st, txn, 0);
+		rc = open_dbis(st, txn, more, nmore, 0);
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
 	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
@@ -106,6 +105,23 @@ int rove_store_open(const char *dir, rove_store *st)
 		st->env = NULL;
 	}
 	return rc;
+}
+
+int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn)
+{
+	*txn = NULL;
+	return rove_db_err(mdb_txn_begin(st->env, parent, write ? 0 : MDB_RDONLY, txn), "begin");
+}
+
+int rove_store_commit(MDB_txn *txn)
+{
+	return rove_db_err(mdb_txn_commit(txn), "commit");
+}
+
+void rove_store_abort(MDB_txn *txn)
+{
+	if (txn != NULL)
+		mdb_txn_abort(txn);
 }
 
 void rove_store_close(rove_store *st)
@@ -180,27 +196,51 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 	return rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
 }
 
-int rove_store_code_get(rove_store *st, MDB_txn *txn, const char *code, rove_uuid *id)
+int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg)
 {
-	MDB_val k = {strlen(code), (void *)code}, v;
-	int rc;
+	typedef struct login {
+		char name[ROVE_MAX_NAME + 1];
+		int role;
+	} login;
+	login *all = NULL;
+	size_t n = 0, cap = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, st->users, &c), "cursor");
+	int mrc;
 
-	if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME)
-		return ROVE_ENOTFOUND;
-	rc = mdb_get(txn, st->codes, &k, &v);
-	if (rc != 0)
-		return rove_db_err(rc, "codes");
-	if (v.mv_size != 16)
-		return ROVE_EPROTO;
-	memcpy(id->b, v.mv_data, 16);
-	return ROVE_OK;
-}
-
-int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const rove_uuid *id)
-{
-	MDB_val k = {strlen(code), (void *)code}, v = {16, (void *)id->b};
-
-	return rove_db_err(mdb_put(txn, st->codes, &k, &v, MDB_NOOVERWRITE), "codes");
+	if (rc != ROVE_OK)
+		return rc;
+	/* The logins first, in one walk, then fn on each: no cursor
+	 * survives fn's writes, and a walk that stops and resumes is where
+	 * users get skipped. */
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME || v.mv_size < USER_FIXED) {
+			rc = ROVE_EPROTO; /* rove_store_user_put writes none */
+			break;
+		}
+		if (n == cap) {
+			size_t ncap = cap != 0 ? 2 * cap : 64;
+			login *p = realloc(all, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
+			}
+			all = p;
+			cap = ncap;
+		}
+		memcpy(all[n].name, k.mv_data, k.mv_size);
+		all[n].name[k.mv_size] = '\0';
+		all[n].role = ((const uint8_t *)v.mv_data)[0];
+		n++;
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "users");
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++)
+		rc = fn(all[i].name, all[i].role, arg);
+	free(all);
+	return rc;
 }
 
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw)
@@ -218,17 +258,6 @@ int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op
 		return ROVE_EPROTO;
 	}
 	return ROVE_OK;
-}
-
-size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len)
-{
-	size_t n = strnlen(scope, ROVE_MAX_SCOPE_LEN);
-
-	memcpy(out, scope, n);
-	out[n] = '\0';
-	if (suffix_len > 0)
-		memcpy(out + n + 1, suffix, suffix_len);
-	return n + 1 + suffix_len;
 }
 
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
@@ -250,31 +279,40 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 	return ROVE_OK;
 }
 
-int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
-			  rove_child_fn fn, void *arg)
+int rove_store_record_raw(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY], MDB_val *raw)
 {
-	uint8_t prefix[ROVE_RECORD_KEY + 1];
-	size_t plen = coll != 0 ? ROVE_RECORD_KEY + 1 : ROVE_RECORD_KEY;
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key};
+
+	return rove_db_err(mdb_get(txn, st->records, &k, raw), "records");
+}
+
+int rove_store_each_record(rove_store *st, MDB_txn *txn, const uint8_t *after, size_t after_len, rove_raw_fn fn,
+			   void *arg)
+{
 	MDB_cursor *c;
-	MDB_val k = {plen, prefix}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->children, &c), "cursor");
+	MDB_val k = {after_len, (void *)after}, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, st->records, &c), "cursor");
 	int mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
-	memcpy(prefix, parent, ROVE_RECORD_KEY);
-	prefix[ROVE_RECORD_KEY] = coll;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, prefix, plen) == 0) {
-		uint8_t child[ROVE_RECORD_KEY];
-		memcpy(child, (const uint8_t *)k.mv_data + ROVE_RECORD_KEY, ROVE_RECORD_KEY);
-		rc = fn(child, arg);
-		if (rc == ROVE_OK)
+	if (after_len > 0) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	} else {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "children");
+	for (; rc == ROVE_OK && mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != ROVE_RECORD_KEY) {
+			rove_error("corrupt key in the records table");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = fn(k.mv_data, &v, arg);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "records");
 	mdb_cursor_close(c);
 	return rc;
 }
@@ -304,6 +342,37 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 {
 	return rove_db_last_u64(txn, st->oplog, head);
+}
+
+int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op_fn fn, void *arg)
+{
+	return store_each_num(txn, st->oplog, "oplog", after, fn, arg);
+}
+
+int rove_store_meta_get(rove_store *st, MDB_txn *txn, const char *key, uint64_t *v)
+{
+	return rove_db_get_u64(txn, st->meta, key, v);
+}
+
+int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t v)
+{
+	return rove_db_put_u64(txn, st->meta, key, v);
+}
+
+int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
+{
+	int rc = rove_db_get_u64(txn, st->counters, name, v);
+
+	if (rc == ROVE_ENOTFOUND) {
+		*v = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+int rove_store_counter_put(rove_store *st, MDB_txn *txn, const char *name, uint64_t v)
+{
+	return rove_db_put_u64(txn, st->counters, name, v);
 }
 
 int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock)
@@ -481,7 +550,7 @@ int rove_store_backup(const char *dir, const char *dest)
 		rove_error("cannot create '%s': %s", dest, strerror(errno));
 		return ROVE_EIO;
 	}
-	rc = rove_store_open(dir, &st);
+	rc = rove_store_open(dir, &st, NULL, 0); /* the copy has every table */
 	if (rc != ROVE_OK)
 		return rc;
 	/* One read transaction inside: a consistent copy while writers go on;

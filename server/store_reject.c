@@ -2,7 +2,7 @@
  * store_reject.c - the store's refused ops (rejects, and their index in
  * rejidx): kept per author within bounds, listed by scope. See store.h.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include "db.h"
 #include "err.h"
@@ -58,16 +58,16 @@ static int usage_put(rove_store *st, MDB_txn *txn, const char *author, const rov
 static int index_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t nb[8], const void *val,
 		     size_t len)
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_val k = {rove_store_scope_key(key, scope, nb, 8), key}, v = {len, (void *)val};
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k = {store_scope_key(key, scope, nb, 8), key}, v = {len, (void *)val};
 
 	return rove_db_err(mdb_put(txn, st->rejidx, &k, &v, 0), "rejidx");
 }
 
 static int index_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t nb[8])
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_val k = {rove_store_scope_key(key, scope, nb, 8), key};
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k = {store_scope_key(key, scope, nb, 8), key};
 	int rc = mdb_del(txn, st->rejidx, &k, NULL);
 
 	return rc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(rc, "rejidx");
@@ -77,8 +77,8 @@ static int index_del(rove_store *st, MDB_txn *txn, const char *scope, const uint
  * gets what it was counted for. */
 static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_t *bytes)
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX], nb[8];
-	size_t plen = rove_store_scope_key(key, ascope, NULL, 0);
+	uint8_t key[STORE_KEY_MAX], nb[8];
+	size_t plen = store_scope_key(key, ascope, NULL, 0);
 	const uint8_t *p, *end;
 	char scopes[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 	uint32_t ns = 0;
@@ -183,123 +183,38 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	return rc;
 }
 
-/* One scope's index range, during a merge. */
-typedef struct reject_range {
-	MDB_cursor *c;
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	size_t plen;
-	uint64_t n; /* the number at the cursor; UINT64_MAX once past the range */
-} reject_range;
+typedef struct each_ctx {
+	rove_store *st;
+	MDB_txn *txn;
+	rove_reject_fn fn;
+	void *arg;
+} each_ctx;
 
-static int range_read(reject_range *r, int mrc, const MDB_val *k)
+/* A number the index lists: its refusal. */
+static int listed(uint64_t n, bool flag, void *arg)
 {
-	r->n = UINT64_MAX;
-	if (mrc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (mrc != 0)
-		return rove_db_err(mrc, "rejidx");
-	if (k->mv_size == r->plen + 8 && memcmp(k->mv_data, r->key, r->plen) == 0)
-		r->n = rove_be64_get((const uint8_t *)k->mv_data + r->plen);
-	return ROVE_OK;
-}
+	const each_ctx *e = arg;
+	uint8_t nb[8];
+	MDB_val k = {8, nb}, v;
+	int rc;
 
-static int range_next(reject_range *r)
-{
-	MDB_val k, v;
-
-	return range_read(r, mdb_cursor_get(r->c, &k, &v, MDB_NEXT), &k);
-}
-
-static int each_all(rove_store *st, MDB_txn *txn, uint64_t after, rove_reject_fn fn, void *arg)
-{
-	uint8_t key[8];
-	MDB_cursor *c;
-	MDB_val k = {8, key}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->rejects, &c), "cursor");
-	int mrc;
-
-	if (rc != ROVE_OK)
-		return rc;
-	rove_be64_put(key, after + 1);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8) {
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = fn(rove_be64_get(k.mv_data), &v, arg);
+	(void)flag;
+	rove_be64_put(nb, n);
+	rc = mdb_get(e->txn, e->st->rejects, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		rove_error("the index of refused ops lists %llu, which is gone", (unsigned long long)n);
+		return ROVE_EPROTO;
 	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "rejects");
-	mdb_cursor_close(c);
-	return rc;
+	rc = rove_db_err(rc, "rejects");
+	return rc == ROVE_OK ? e->fn(n, &v, e->arg) : rc;
 }
 
 int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			   uint64_t after, rove_reject_fn fn, void *arg)
 {
-	reject_range *r;
-	uint32_t open = 0;
-	int rc = ROVE_OK;
+	each_ctx e = {st, txn, fn, arg};
 
 	if (scopes == NULL)
-		return each_all(st, txn, after, fn, arg);
-	if (after == UINT64_MAX || n == 0)
-		return ROVE_OK;
-	r = calloc(n, sizeof(*r));
-	if (r == NULL)
-		return ROVE_ENOMEM;
-	for (; rc == ROVE_OK && open < n; open++) {
-		uint8_t nb[8];
-		MDB_val k, v;
-		rc = rove_db_err(mdb_cursor_open(txn, st->rejidx, &r[open].c), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		r[open].plen = rove_store_scope_key(r[open].key, scopes[open], NULL, 0);
-		rove_be64_put(nb, after + 1);
-		k.mv_size = rove_store_scope_key(r[open].key, scopes[open], nb, 8);
-		k.mv_data = r[open].key;
-		rc = range_read(&r[open], mdb_cursor_get(r[open].c, &k, &v, MDB_SET_RANGE), &k);
-	}
-	while (rc == ROVE_OK) {
-		uint64_t min = UINT64_MAX;
-		MDB_val k, v;
-		uint8_t nb[8];
-		for (uint32_t i = 0; i < n; i++)
-			if (r[i].n < min)
-				min = r[i].n;
-		if (min == UINT64_MAX)
-			break;
-		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
-			if (r[i].n == min) /* listed under several scopes: once */
-				rc = range_next(&r[i]);
-		if (rc != ROVE_OK)
-			break;
-		rove_be64_put(nb, min);
-		k.mv_size = 8;
-		k.mv_data = nb;
-		rc = mdb_get(txn, st->rejects, &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			rove_error("the index of refused ops lists %llu, which is gone", (unsigned long long)min);
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = rove_db_err(rc, "rejects");
-		if (rc == ROVE_OK)
-			rc = fn(min, &v, arg);
-	}
-	for (uint32_t i = 0; i < open; i++)
-		if (r[i].c != NULL)
-			mdb_cursor_close(r[i].c);
-	free(r);
-	return rc;
-}
-
-/* rejects: n(8) -> rejection (proto.h) */
-int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj)
-{
-	if (k->mv_size != 8)
-		return ROVE_EPROTO;
-	*n = rove_be64_get(k->mv_data);
-	return rove_dec_rejection(v->mv_data, v->mv_size, rj);
+		return store_each_num(txn, st->rejects, "rejects", after, fn, arg);
+	return store_merge(txn, st->rejidx, "rejidx", scopes, n, after, false, listed, &e);
 }
