@@ -144,6 +144,24 @@ bool rove_db_grow_retry(MDB_env *env, int rc, int *grows)
 	return grow(env) == ROVE_OK;
 }
 
+int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		rc = fn(&k, &v, arg);
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, what);
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
 {
 	MDB_cursor *c;

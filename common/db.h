@@ -59,6 +59,13 @@ static inline uint64_t rove_be64_get(const uint8_t in[8])
 /* Get/put a uint64 value under a string key in a meta database. */
 int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
 int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
+/* Calls fn(k, v, arg) for each entry of dbi, in key order (k and v point
+ * into the map: valid until the txn ends or writes); fn returns ROVE_OK
+ * to go on, and any other code ends the walk and is returned. what names
+ * the table in errors. */
+typedef int (*rove_db_fn)(const MDB_val *k, const MDB_val *v, void *arg);
+int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg);
+
 /* The last key of a table keyed by big-endian u64s (0 when it is empty). */
 int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
 /* String values: *out points into the map, valid until the txn ends. */

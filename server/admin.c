@@ -8,6 +8,7 @@
  */
 #include "engine_int.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -425,15 +426,11 @@ typedef struct id_list {
 static int collect_id(const rove_record *rec, void *arg)
 {
 	id_list *l = arg;
+	rove_uuid *p = rove_array_room(l->ids, l->n, &l->cap, sizeof(*p));
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		rove_uuid *p = realloc(l->ids, ncap * sizeof(*p));
-		if (p == NULL)
-			return ROVE_ENOMEM;
-		l->ids = p;
-		l->cap = ncap;
-	}
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	l->ids = p;
 	l->ids[l->n++] = rec->id;
 	return ROVE_OK;
 }

@@ -199,6 +199,23 @@ static int at_held(const char *code, void *arg, bool *stop)
 	return rc;
 }
 
+int policy_user_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v)
+{
+	int rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+
+	return rc == ROVE_ENOTFOUND ? refuse(v, ROVE_R_INVALID, "no user '%s'", login) : rc;
+}
+
+int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v)
+{
+	int rc = policy_user_get(pc, login, t, v);
+
+	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", login,
+			    rove_role_name(t->role));
+	return rc;
+}
+
 /* Whether the user named login may own a customer of territory terr when
  * author gives it to them (rule 7): an existing rep or manager holding
  * terr, inside the author's subtree if the author is a manager. Users
@@ -214,13 +231,8 @@ int policy_check_owner(const pctx *pc, const rove_user *author, const char *logi
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
-	if (rc == ROVE_ENOTFOUND) {
-		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", login);
-	} else if (rc == ROVE_OK && !rove_rules_role_may_own(t->role)) {
-		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", login,
-			    rove_role_name(t->role));
-	} else if (rc == ROVE_OK) {
+	rc = policy_owner_get(pc, login, t, v);
+	if (rc == ROVE_OK && !REFUSED(v)) {
 		h = (hold_ctx){pc, t, author, false, false};
 		if (t->role == ROVE_ROLE_REP)
 			rc = at_held(terr, &h, &(bool){false});
@@ -287,6 +299,21 @@ static int check_dealer_ref(const pctx *pc, const char *dealer, const char *terr
 	return rc;
 }
 
+/* For a manager, refuses unless territory code lies in his subtree; the
+ * others' reach is not a question of the tree. */
+static int check_manager_reach(const pctx *pc, const rove_user *u, const char *code, rove_verdict *v)
+{
+	bool ok;
+	int rc;
+
+	if (u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	rc = rove_policy_in_reach(pc, u, code, &ok);
+	if (rc == ROVE_OK && !ok)
+		rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", code);
+	return rc;
+}
+
 /* The op's value of field if it sets it, else the record's. */
 static const char *after_str(const rove_op *op, const rove_record *cur, const char *field)
 {
@@ -301,7 +328,6 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	char terr[ROVE_MAX_NAME + 1], owner[ROVE_MAX_NAME + 1];
 	const char *t = rove_fields_str(&op->fs, "territory");
 	const char *named = rove_fields_str(&op->fs, "owner");
-	bool ok;
 	int rc;
 
 	if (u->role == ROVE_ROLE_REP && t == NULL && u->nterr == 1)
@@ -321,18 +347,11 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	 * in exists is none of a rep's business (rule 9). */
 	if (u->role == ROVE_ROLE_REP && !policy_user_has_territory(u, terr))
 		return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is not one of your territories", terr);
-	if (u->role == ROVE_ROLE_MANAGER) {
-		rc = rove_policy_in_reach(pc, u, terr, &ok); /* a code that is no territory is in none */
-		if (rc != ROVE_OK)
-			return rc;
-		if (!ok)
-			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", terr);
-	}
-	rc = policy_territory_exists(pc, terr, &ok);
-	if (rc != ROVE_OK)
+	rc = check_manager_reach(pc, u, terr, v); /* a code that is no territory is in none */
+	if (rc == ROVE_OK && !REFUSED(v))
+		rc = policy_check_territory(pc, terr, v);
+	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	if (!ok)
-		return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
 	/* The server sets the owner (rule 2, rule 7): a rep owns what they
 	 * create, whatever the op says; a manager or admin may name an owner
 	 * who may own it there, or the pool (owner null); by default the
@@ -419,18 +438,11 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 	if (touches(op, "territory")) {
 		if (t == NULL)
 			return refuse(v, ROVE_R_INVALID, "a customer needs a territory");
-		if (u->role == ROVE_ROLE_MANAGER) {
-			rc = rove_policy_in_reach(pc, u, t, &ok);
-			if (rc != ROVE_OK)
-				return rc;
-			if (!ok)
-				return refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s is outside your territories", t);
-		}
-		rc = policy_territory_exists(pc, t, &ok);
-		if (rc != ROVE_OK)
+		rc = check_manager_reach(pc, u, t, v);
+		if (rc == ROVE_OK && !REFUSED(v))
+			rc = policy_check_territory(pc, t, v);
+		if (rc != ROVE_OK || REFUSED(v))
 			return rc;
-		if (!ok)
-			return refuse(v, ROVE_R_INVALID, "no territory '%s'", t);
 		/* The owner must work where the customer is (rule 7): an owned
 		 * customer moves with a reassignment first, a pool customer
 		 * freely. */
@@ -529,11 +541,9 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 	int rc = ROVE_OK;
 
 	if (terr != NULL) {
-		rc = policy_territory_exists(pc, terr, &ok);
-		if (rc != ROVE_OK)
+		rc = policy_check_territory(pc, terr, v);
+		if (rc != ROVE_OK || REFUSED(v))
 			return rc;
-		if (!ok)
-			return refuse(v, ROVE_R_INVALID, "no territory '%s'", terr);
 	}
 	if (u->role != ROVE_ROLE_MANAGER)
 		return ROVE_OK;
@@ -563,9 +573,7 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
-	if (rc == ROVE_ENOTFOUND)
-		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", login);
+	rc = policy_user_get(pc, login, t, v);
 	for (uint32_t i = 0; rc == ROVE_OK && !REFUSED(v) && i < t->nterr && terr == NULL; i++) {
 		bool in = u->role == ROVE_ROLE_ADMIN;
 		if (!in)

@@ -123,11 +123,9 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	rc = policy_territory_exists(pc, code, &ok);
-	if (rc != ROVE_OK)
+	rc = policy_check_territory(pc, code, v);
+	if (rc != ROVE_OK || REFUSED(v))
 		return rc;
-	if (!ok)
-		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);
 	if (u->role == ROVE_ROLE_MANAGER) {
 		rc = rove_policy_in_reach(pc, u, code, &ok);
 		if (rc != ROVE_OK)
@@ -142,13 +140,8 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_user_get(pc->st, pc->txn, to, t, NULL);
-	if (rc == ROVE_ENOTFOUND)
-		rc = refuse(v, ROVE_R_INVALID, "no user '%s'", to);
-	else if (rc == ROVE_OK && !rove_rules_role_may_own(t->role))
-		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", to,
-			    rove_role_name(t->role));
-	else if (rc == ROVE_OK && u->role == ROVE_ROLE_MANAGER) {
+	rc = policy_owner_get(pc, to, t, v);
+	if (rc == ROVE_OK && !REFUSED(v) && u->role == ROVE_ROLE_MANAGER) {
 		rc = user_inside(pc, u, t, &ok);
 		if (rc == ROVE_OK && !ok)
 			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", to);

@@ -81,7 +81,8 @@ void policy_iso_now(const pctx *pc, char out[ROVE_TIME_SIZE], bool date_only);
 
 bool policy_user_has_territory(const rove_user *u, const char *code);
 int policy_territory_get(const pctx *pc, const char *code, rove_record *rec, bool *found);
-int policy_territory_exists(const pctx *pc, const char *code, bool *out);
+/* Refuses (invalid) unless territory code exists. */
+int policy_check_territory(const pctx *pc, const char *code, rove_verdict *v);
 /* Calls at(code, arg) for code and each territory above it, nearest
  * first, until it sets *stop; a code that is no territory ends the walk. */
 typedef int (*walk_fn)(const char *code, void *arg, bool *stop);
@@ -108,6 +109,11 @@ int policy_each_customer_in(const pctx *pc, char kind, const char *name, record_
 
 /* *day: the last day u released customer id (from its history), or -1. */
 int policy_released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day);
+/* The user named login into t; refuses (invalid) if there is none. */
+int policy_user_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v);
+/* The same for a user who is to own customers: refuses, too, one whose
+ * role owns none. */
+int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v);
 /* Whether the user named login may own a customer of territory terr
  * when author gives it to them (rule 7). */
 int policy_check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr, rove_verdict *v);

@@ -43,13 +43,14 @@ int policy_territory_get(const pctx *pc, const char *code, rove_record *rec, boo
 	return rc;
 }
 
-int policy_territory_exists(const pctx *pc, const char *code, bool *out)
+int policy_check_territory(const pctx *pc, const char *code, rove_verdict *v)
 {
 	rove_uuid id;
 	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
 
-	*out = rc == ROVE_OK;
-	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);
+	return rc;
 }
 
 int policy_walk_up(const pctx *pc, const char *code, walk_fn at, void *arg)

@@ -22,20 +22,27 @@ size_t rove_pstore_tables(rove_pstore *ps, rove_db_table out[ROVE_PSTORE_TABLES]
 
 /* ---- codes: territory code -> id(16) ---- */
 
+/* Both tables hold a record id(16) under each key. */
+static int id_get(MDB_txn *txn, MDB_dbi dbi, const char *what, const void *key, size_t len, rove_uuid *id)
+{
+	MDB_val k = {len, (void *)key}, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, what);
+	if (v.mv_size != sizeof(id->b))
+		return ROVE_EPROTO;
+	memcpy(id->b, v.mv_data, sizeof(id->b));
+	return ROVE_OK;
+}
+
 int rove_pstore_code_get(const rove_pstore *ps, MDB_txn *txn, const char *code, rove_uuid *id)
 {
-	MDB_val k = {strlen(code), (void *)code}, v;
-	int rc;
+	size_t len = strlen(code);
 
-	if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME)
+	if (len == 0 || len > ROVE_MAX_NAME)
 		return ROVE_ENOTFOUND;
-	rc = mdb_get(txn, ps->codes, &k, &v);
-	if (rc != 0)
-		return rove_db_err(rc, "codes");
-	if (v.mv_size != 16)
-		return ROVE_EPROTO;
-	memcpy(id->b, v.mv_data, 16);
-	return ROVE_OK;
+	return id_get(txn, ps->codes, "codes", code, len, id);
 }
 
 int rove_pstore_code_put(const rove_pstore *ps, MDB_txn *txn, const char *code, const rove_uuid *id)
@@ -45,45 +52,36 @@ int rove_pstore_code_put(const rove_pstore *ps, MDB_txn *txn, const char *code, 
 	return rove_db_err(mdb_put(txn, ps->codes, &k, &v, MDB_NOOVERWRITE), "codes");
 }
 
+typedef struct code_walk {
+	rove_code_fn fn;
+	void *arg;
+} code_walk;
+
+static int code_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	const code_walk *w = arg;
+	char code[ROVE_MAX_NAME + 1];
+
+	(void)v;
+	if (k->mv_size == 0 || k->mv_size > ROVE_MAX_NAME)
+		return ROVE_EPROTO; /* rove_pstore_code_put writes none */
+	memcpy(code, k->mv_data, k->mv_size);
+	code[k->mv_size] = '\0';
+	return w->fn(code, w->arg);
+}
+
 int rove_pstore_each_code(const rove_pstore *ps, MDB_txn *txn, rove_code_fn fn, void *arg)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, ps->codes, &c), "cursor");
-	int mrc;
+	code_walk w = {fn, arg};
 
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		char code[ROVE_MAX_NAME + 1];
-		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME) {
-			rc = ROVE_EPROTO; /* rove_pstore_code_put writes none */
-			break;
-		}
-		memcpy(code, k.mv_data, k.mv_size);
-		code[k.mv_size] = '\0';
-		rc = fn(code, arg);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "codes");
-	mdb_cursor_close(c);
-	return rc;
+	return rove_db_each(txn, ps->codes, "codes", code_one, &w);
 }
 
 /* ---- uniq: uniqueness key -> customer id(16) ---- */
 
 int rove_pstore_uniq_get(const rove_pstore *ps, MDB_txn *txn, const rove_uniq_key *key, rove_uuid *holder)
 {
-	MDB_val k = {key->len, (void *)key->key}, v;
-	int rc = mdb_get(txn, ps->uniq, &k, &v);
-
-	if (rc != 0)
-		return rove_db_err(rc, "uniq");
-	if (v.mv_size != 16)
-		return ROVE_EPROTO;
-	memcpy(holder->b, v.mv_data, 16);
-	return ROVE_OK;
+	return id_get(txn, ps->uniq, "uniq", key->key, key->len, holder);
 }
 
 /* The keys of a live customer: up to two. */

@@ -62,32 +62,21 @@ static int load(pull_ctx *p, const uint8_t *reckey, rove_record *rec)
 	return rove_store_record_get(&p->e->st, p->txn, reckey[0], &id, rec);
 }
 
-static int emit_record_raw(pull_ctx *p, const uint8_t *reckey)
+/* A record whole, as stored (nothing if it is gone). With live_only, a
+ * deleted one (a tombstone) does not travel: that takes decoding it,
+ * which a record read from scoperec (live records only) is spared. */
+static int emit_record(pull_ctx *p, const uint8_t *reckey, bool live_only)
 {
 	MDB_val v;
 	int rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
 
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
-	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
-	if (rc == ROVE_OK)
-		p->h->n++;
-	return rc;
-}
-
-/* A live record whole: a deleted one (a tombstone) does not travel. */
-static int emit_live_record(pull_ctx *p, const uint8_t *reckey)
-{
-	MDB_val v;
-	int rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
-
-	if (rc != ROVE_OK)
-		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
-	if (rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
+	if (live_only && rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
 		rove_error("corrupt record in the store");
 		return ROVE_EPROTO;
 	}
-	if (rove_record_deleted(p->rec))
+	if (live_only && rove_record_deleted(p->rec))
 		return ROVE_OK;
 	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
 	if (rc == ROVE_OK)
@@ -133,7 +122,7 @@ static int emit_member(const uint8_t member[ROVE_RECORD_KEY], void *arg)
 		p->cut = true;
 		return ROVE_EEXIST; /* stop the walk */
 	}
-	rc = f->evict ? emit_evict(p, member) : emit_live_record(p, member);
+	rc = f->evict ? emit_evict(p, member) : emit_record(p, member, true);
 	if (rc == ROVE_OK) {
 		memcpy(p->h->snap_key, member, ROVE_RECORD_KEY);
 		p->h->snap_keylen = ROVE_RECORD_KEY;
@@ -218,7 +207,7 @@ static int snapshot_scoped_record(const uint8_t reckey[ROVE_RECORD_KEY], void *a
 	}
 	rc = seen_earlier(p, i, reckey, &seen);
 	if (rc == ROVE_OK && !seen)
-		rc = emit_record_raw(p, reckey);
+		rc = emit_record(p, reckey, false);
 	p->h->snap_key[0] = (uint8_t)(i >> 8);
 	p->h->snap_key[1] = (uint8_t)i;
 	memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);

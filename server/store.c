@@ -1,6 +1,7 @@
 #include "store_int.h"
 #include "rove_assert.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -196,50 +197,45 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 	return rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
 }
 
-int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg)
-{
-	typedef struct login {
+/* Users' logins and roles, as each_user collects them. */
+typedef struct logins {
+	struct login {
 		char name[ROVE_MAX_NAME + 1];
 		int role;
-	} login;
-	login *all = NULL;
-	size_t n = 0, cap = 0;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->users, &c), "cursor");
-	int mrc;
+	} * v;
+	size_t n, cap;
+} logins;
 
-	if (rc != ROVE_OK)
-		return rc;
+static int collect_login(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	logins *all = arg;
+	struct login *p;
+
+	if (k->mv_size == 0 || k->mv_size > ROVE_MAX_NAME || v->mv_size < USER_FIXED)
+		return ROVE_EPROTO; /* rove_store_user_put writes none */
+	p = rove_array_room(all->v, all->n, &all->cap, sizeof(*p));
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	all->v = p;
+	memcpy(all->v[all->n].name, k->mv_data, k->mv_size);
+	all->v[all->n].name[k->mv_size] = '\0';
+	all->v[all->n].role = ((const uint8_t *)v->mv_data)[0];
+	all->n++;
+	return ROVE_OK;
+}
+
+int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg)
+{
+	logins all = {NULL, 0, 0};
+	int rc;
+
 	/* The logins first, in one walk, then fn on each: no cursor
 	 * survives fn's writes, and a walk that stops and resumes is where
 	 * users get skipped. */
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME || v.mv_size < USER_FIXED) {
-			rc = ROVE_EPROTO; /* rove_store_user_put writes none */
-			break;
-		}
-		if (n == cap) {
-			size_t ncap = cap != 0 ? 2 * cap : 64;
-			login *p = realloc(all, ncap * sizeof(*p));
-			if (p == NULL) {
-				rc = ROVE_ENOMEM;
-				break;
-			}
-			all = p;
-			cap = ncap;
-		}
-		memcpy(all[n].name, k.mv_data, k.mv_size);
-		all[n].name[k.mv_size] = '\0';
-		all[n].role = ((const uint8_t *)v.mv_data)[0];
-		n++;
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "users");
-	mdb_cursor_close(c);
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++)
-		rc = fn(all[i].name, all[i].role, arg);
-	free(all);
+	rc = rove_db_each(txn, st->users, "users", collect_login, &all);
+	for (size_t i = 0; rc == ROVE_OK && i < all.n; i++)
+		rc = fn(all.v[i].name, all.v[i].role, arg);
+	free(all.v);
 	return rc;
 }
 
@@ -458,50 +454,44 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 /* runs: n(8) -> start(8) id(16) */
 #define RUN_VALUE 24
 
-static int runs_load(rove_store *st, MDB_txn *txn, rove_run **runs, size_t *n)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	rove_run *all = NULL;
-	size_t count = 0, cap = 0;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->runs, &c), "cursor");
-	int mrc;
+typedef struct run_list {
+	rove_run *v;
+	size_t n, cap;
+} run_list;
 
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (mrc == 0) {
-		const uint8_t *p = v.mv_data;
-		if (k.mv_size != 8 || v.mv_size != RUN_VALUE ||
-		    (count > 0 && rove_be64_get(p) < all[count - 1].start)) {
-			rove_error("corrupt entry in the runs table");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			rove_run *q = realloc(all, ncap * sizeof(*q));
-			if (q == NULL) {
-				rc = ROVE_ENOMEM;
-				break;
-			}
-			all = q;
-			cap = ncap;
-		}
-		all[count].start = rove_be64_get(p);
-		memcpy(all[count].id.b, p + 8, 16);
-		count++;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+static int load_run(uint64_t n, const MDB_val *v, void *arg)
+{
+	run_list *all = arg;
+	const uint8_t *p = v->mv_data;
+	rove_run *q;
+
+	(void)n;
+	if (v->mv_size != RUN_VALUE || (all->n > 0 && rove_be64_get(p) < all->v[all->n - 1].start)) {
+		rove_error("corrupt entry in the runs table");
+		return ROVE_EPROTO;
 	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "runs");
-	mdb_cursor_close(c);
+	q = rove_array_room(all->v, all->n, &all->cap, sizeof(*q));
+	if (q == NULL)
+		return ROVE_ENOMEM;
+	all->v = q;
+	all->v[all->n].start = rove_be64_get(p);
+	memcpy(all->v[all->n].id.b, p + 8, 16);
+	all->n++;
+	return ROVE_OK;
+}
+
+/* Every run, oldest first, into *out (the caller frees it). */
+static int runs_load(rove_store *st, MDB_txn *txn, rove_run **out, size_t *n)
+{
+	run_list all = {NULL, 0, 0};
+	int rc = store_each_num(txn, st->runs, "runs", 0, load_run, &all);
+
 	if (rc != ROVE_OK) {
-		free(all);
+		free(all.v);
 		return rc;
 	}
-	*runs = all;
-	*n = count;
+	*out = all.v;
+	*n = all.n;
 	return ROVE_OK;
 }
 
