@@ -9,12 +9,10 @@
 #include "engine_int.h"
 
 #include "array.h"
-#include "db.h"
 #include "err.h"
 #include "log.h"
 #include "schema.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,9 @@
  * no data - roles, fields, deletes - in common/rules.h, which the command
  * line applies too).
  *
+ * Its parts (one concept each) are listed in policy_int.h; its own
+ * tables are policy_store.h's.
+ *
  * Errors and refusals are kept apart: every function returns a rove error
  * (ROVE_OK, or a storage or memory error, which aborts the request that
  * asked: nothing about its ops is stored and the client tries again
