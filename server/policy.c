@@ -28,27 +28,6 @@ static int op_put(rove_op *op, const char *name, rove_value val, rove_verdict *v
 	return rc;
 }
 
-/* ---- times: always the server's (pc->now_ms), never the wall clock ---- */
-
-/* The day number (common/calendar.h) of a schema time or date; -1 if it
- * is none. */
-int64_t policy_day_number(const char *iso)
-{
-	uint64_t ms;
-	bool zoned;
-
-	return iso != NULL && rove_schema_time_ms(iso, &ms, &zoned) ? (int64_t)(ms / ROVE_DAY_MS) : -1;
-}
-
-/* The server's time as ISO 8601: date and time (UTC), or the date alone. */
-void policy_iso_now(const pctx *pc, char out[ROVE_TIME_SIZE], bool date_only)
-{
-	if (date_only)
-		rove_cal_date(today_number(pc), out);
-	else
-		rove_cal_time(pc->now_ms, out);
-}
-
 /* ---- unique tax ids and phones among live customers ---- */
 
 /* Another live customer holding the op's tax id or phone, if any: refused
@@ -77,53 +56,21 @@ static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 
 /* ---- a customer's ownership history ---- */
 
-/* A user's entries in a customer's ownership history. */
-typedef struct history_ctx {
-	const rove_user *u;
-	int64_t last_release; /* day number, -1: none */
-} history_ctx;
-
 static int history_from_user(const rove_record *h, void *arg)
 {
-	const history_ctx *hc = arg;
+	const rove_user *u = arg;
 	const char *from = rove_fields_str(&h->fs, "from");
 
-	return from != NULL && strcmp(from, hc->u->name) == 0 ? ROVE_EEXIST : ROVE_OK;
+	return from != NULL && strcmp(from, u->name) == 0 ? ROVE_EEXIST : ROVE_OK;
 }
 
 /* *out: whether u owned customer id before (its history says so). */
 static int owned_before(const pctx *pc, const rove_user *u, const rove_uuid *id, bool *out)
 {
-	history_ctx hc = {u, -1};
-	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_from_user, &hc);
+	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_from_user, (void *)u);
 
 	*out = rc == ROVE_EEXIST;
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
-}
-
-static int history_release(const rove_record *h, void *arg)
-{
-	history_ctx *hc = arg;
-	const char *ev = rove_fields_str(&h->fs, "event");
-	const char *from = rove_fields_str(&h->fs, "from");
-
-	if (ev != NULL && from != NULL && strcmp(from, hc->u->name) == 0 &&
-	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
-		int64_t d = policy_day_number(rove_fields_str(&h->fs, "at"));
-		if (d > hc->last_release)
-			hc->last_release = d;
-	}
-	return ROVE_OK;
-}
-
-/* *day: the last day u released customer id (from its history), or -1. */
-int policy_released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
-{
-	history_ctx hc = {u, -1};
-	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_release, &hc);
-
-	*day = hc.last_release;
-	return rc;
 }
 
 /* ---- who writes a customer ---- */

@@ -74,8 +74,25 @@ static inline int64_t today_number(const pctx *pc)
 {
 	return (int64_t)(pc->now_ms / ROVE_DAY_MS);
 }
-int64_t policy_day_number(const char *iso);
-void policy_iso_now(const pctx *pc, char out[ROVE_TIME_SIZE], bool date_only);
+
+/* The day number (common/calendar.h) of a schema time or date; -1 if it
+ * is none. */
+static inline int64_t policy_day_number(const char *iso)
+{
+	uint64_t ms;
+	bool zoned;
+
+	return iso != NULL && rove_schema_time_ms(iso, &ms, &zoned) ? (int64_t)(ms / ROVE_DAY_MS) : -1;
+}
+
+/* The server's time as ISO 8601: date and time (UTC), or the date alone. */
+static inline void policy_iso_now(const pctx *pc, char out[ROVE_TIME_SIZE], bool date_only)
+{
+	if (date_only)
+		rove_cal_date(today_number(pc), out);
+	else
+		rove_cal_time(pc->now_ms, out);
+}
 
 /* ---- territories and walks (policy_scope.c) ---- */
 
@@ -107,8 +124,6 @@ int policy_each_customer_in(const pctx *pc, char kind, const char *name, record_
 
 /* ---- ownership (policy.c) ---- */
 
-/* *day: the last day u released customer id (from its history), or -1. */
-int policy_released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day);
 /* The user named login into t; refuses (invalid) if there is none. */
 int policy_user_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v);
 /* The same for a user who is to own customers: refuses, too, one whose

@@ -64,6 +64,37 @@ static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_
 	return rove_policy_each_owned(pc, u->name, code, count_one, n);
 }
 
+/* The last day a user released a customer, from its history. */
+typedef struct release_ctx {
+	const rove_user *u;
+	int64_t last; /* day number, -1: none */
+} release_ctx;
+
+static int history_release(const rove_record *h, void *arg)
+{
+	release_ctx *r = arg;
+	const char *ev = rove_fields_str(&h->fs, "event");
+	const char *from = rove_fields_str(&h->fs, "from");
+
+	if (ev != NULL && from != NULL && strcmp(from, r->u->name) == 0 &&
+	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
+		int64_t d = policy_day_number(rove_fields_str(&h->fs, "at"));
+		if (d > r->last)
+			r->last = d;
+	}
+	return ROVE_OK;
+}
+
+/* *day: the last day u released customer id (from its history), or -1. */
+static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
+{
+	release_ctx r = {u, -1};
+	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_release, &r);
+
+	*day = r.last;
+	return rc;
+}
+
 /* The pool rules of the customer's territory for a claim (or a create). */
 int policy_check_pool_take(const pctx *pc, const rove_user *u, const char *terr, const rove_record *cur,
 			   rove_verdict *v)
@@ -96,7 +127,7 @@ int policy_check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 	}
 	if (rules.cooldown > 0) {
 		int64_t last;
-		rc = policy_released_on(pc, u, &cur->id, &last);
+		rc = released_on(pc, u, &cur->id, &last);
 		if (rc != ROVE_OK)
 			return rc;
 		if (last >= 0 && today_number(pc) - last < rules.cooldown)
