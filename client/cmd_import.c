@@ -52,8 +52,9 @@ static int shown(const char *s)
 	return (int)n;
 }
 
-/* The key of value under kind ('t' tax id, 'p' phone, 'c' customer id,
- * 'T' territory code) into out; its length. */
+/* The key of value under kind ('c' customer id, 'T' territory code)
+ * into out; its length. A customer's tax id and phone are held under
+ * their uniqueness keys (rove_uniq_key_make: "tax:", "tel:"). */
 static size_t make_key(char out[ROVE_MAX_STR + 3], char kind, const char *value)
 {
 	size_t len = strnlen(value, ROVE_MAX_STR);
@@ -83,7 +84,8 @@ typedef struct importer {
 	rove_replica *r;
 	size_t ncols;
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
-	key_set keys;                                  /* see make_key */
+	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
+	rove_uniq_key uniq[ROVE_UNIQ_KEYS];            /* scratch */
 	size_t nterr;                                  /* territories the replica holds */
 	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
 	bool row_bad;
@@ -124,31 +126,20 @@ static int load_record(const rove_record *rec, void *arg)
 		return key_put(&im->keys, key, make_key(key, 'T', code), 0, &rec->id, &dup);
 	}
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
-		const char *tax = rove_fields_str(&rec->fs, "tax_id");
-		const char *phone = rove_fields_str(&rec->fs, "phone");
-		char norm[ROVE_MAX_STR + 1];
+		/* Its uniqueness keys, as a row's will be compared (older
+		 * records may hold a tax id as it was typed). */
+		rove_uniq_key *k = im->uniq;
+		int n = rove_uniq_keys(&rec->fs, k);
 
-		/* Compared as a row's will be: normalised (older records may
-		 * hold a tax id as it was typed). */
-		if (tax != NULL && tax[0] != '\0') {
-			rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
-			rc = key_put(&im->keys, key, make_key(key, 't', norm), 0, &rec->id, &dup);
-		}
-		if (rc == ROVE_OK && phone != NULL) {
-			rove_phone_normalise(phone, norm, sizeof(norm));
-			if (norm[0] != '\0')
-				rc = key_put(&im->keys, key, make_key(key, 'p', norm), 0, &rec->id, &dup);
-		}
+		for (int i = 0; rc == ROVE_OK && i < n; i++)
+			rc = key_put(&im->keys, k[i].key, k[i].len, 0, &rec->id, &dup);
 	} else {
-		/* A child row names its customer by id or by tax id. */
-		const char *tax = rove_fields_str(&rec->fs, "tax_id");
-		char ids[ROVE_UUID_STRLEN + 1], norm[ROVE_MAX_STR + 1];
+		/* A child row names its customer by id or by tax id (its key). */
+		char ids[ROVE_UUID_STRLEN + 1];
 		rove_uuid_format(&rec->id, ids);
 		rc = key_put(&im->keys, key, make_key(key, 'c', ids), 0, &rec->id, &dup);
-		if (rc == ROVE_OK && tax != NULL && tax[0] != '\0') {
-			rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
-			rc = key_put(&im->keys, key, make_key(key, 't', norm), 0, &rec->id, &dup);
-		}
+		if (rc == ROVE_OK && rove_uniq_key_make("tax_id", rove_fields_str(&rec->fs, "tax_id"), &im->uniq[0]))
+			rc = key_put(&im->keys, im->uniq[0].key, im->uniq[0].len, 0, &rec->id, &dup);
 	}
 	return rc;
 }
@@ -271,9 +262,9 @@ static bool customer_by_tax_id(importer *im, unsigned long line, const char *fna
 			       char canon[ROVE_UUID_STRLEN + 1])
 {
 	const char *tax = text + strlen(TAX_REF);
-	char norm[ROVE_MAX_STR + 1], why[ROVE_MAX_ERRMSG], key[ROVE_MAX_STR + 3];
-	size_t n = rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm)), len;
-	const key_slot *s;
+	char norm[ROVE_MAX_STR + 1], why[ROVE_MAX_ERRMSG];
+	size_t n = rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
+	const key_slot *s = NULL;
 
 	if (n == 0) {
 		row_error(im, line, "%s '%.*s' names no tax id", fname, shown(text), text);
@@ -284,8 +275,8 @@ static bool customer_by_tax_id(importer *im, unsigned long line, const char *fna
 			  n < sizeof(norm) ? ": " : "", n < sizeof(norm) ? why : "");
 		return false;
 	}
-	len = make_key(key, 't', norm);
-	s = key_find(&im->keys, key, len, key_hash(key, len));
+	if (rove_uniq_key_make("tax_id", norm, &im->uniq[0]))
+		s = key_find(&im->keys, im->uniq[0].key, im->uniq[0].len, key_hash(im->uniq[0].key, im->uniq[0].len));
 	if (s == NULL || s->line != 0) {
 		row_error(im, line, "no customer with tax_id '%s' in this replica", norm);
 		return false;
@@ -369,35 +360,25 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
  * customers the replica holds. */
 static int row_unique(importer *im, const rove_op *op, unsigned long line)
 {
-	static const char *const fields[] = {"tax_id", "phone"};
+	rove_uniq_key *k = im->uniq;
+	int n = rove_uniq_keys(&op->fs, k);
 
-	for (int i = 0; i < 2; i++) {
-		const char *val = rove_fields_str(&op->fs, fields[i]);
-		char key[ROVE_MAX_STR + 3], norm[64], ids[ROVE_UUID_STRLEN + 1];
+	for (int i = 0; i < n; i++) {
+		const char *val = rove_fields_str(&op->fs, k[i].field);
+		char ids[ROVE_UUID_STRLEN + 1];
 		const key_slot *dup;
-		size_t len;
-		int rc;
+		int rc = key_put(&im->keys, k[i].key, k[i].len, line, NULL, &dup);
 
-		if (val == NULL || val[0] == '\0')
-			continue;
-		if (i == 0) {
-			len = make_key(key, 't', val);
-		} else {
-			rove_phone_normalise(val, norm, sizeof(norm));
-			if (norm[0] == '\0')
-				continue;
-			len = make_key(key, 'p', norm);
-		}
-		rc = key_put(&im->keys, key, len, line, NULL, &dup);
 		if (rc != ROVE_OK)
 			return rc;
 		if (dup == NULL)
 			continue;
 		if (dup->line == 0) {
 			rove_uuid_format(&dup->id, ids);
-			row_error(im, line, "duplicate: %s '%.*s' belongs to customer %s", fields[i], shown(val), val, ids);
+			row_error(im, line, "duplicate: %s '%.*s' belongs to customer %s", k[i].field, shown(val), val,
+				  ids);
 		} else {
-			row_error(im, line, "%s '%.*s' is also on line %lu", fields[i], shown(val), val, dup->line);
+			row_error(im, line, "%s '%.*s' is also on line %lu", k[i].field, shown(val), val, dup->line);
 		}
 	}
 	return ROVE_OK;

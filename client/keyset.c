@@ -3,17 +3,14 @@
 
 #include "err.h"
 #include "grow.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 uint64_t key_hash(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
+	return rove_fnv1a(ROVE_FNV_BASIS, s, len);
 }
 
 void key_set_free(key_set *ks)

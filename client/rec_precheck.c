@@ -100,71 +100,64 @@ static int release_rule(rove_replica *r, const rove_op *op, const rove_record *c
  * the server does), and the customers of the replica holding them. */
 typedef struct uniq_find {
 	const rove_op *op;
-	char tax[ROVE_MAX_STR + 1], phone[ROVE_MAX_STR + 1]; /* "": not compared */
-	rove_uuid holder[2];                                  /* tax, phone */
-	char name[2][ROVE_MAX_NAME + 1];
-	bool found[2];
+	rove_uniq_key mine[ROVE_UNIQ_KEYS], theirs[ROVE_UNIQ_KEYS]; /* the op's; a record's (scratch) */
+	int nmine;
+	rove_uuid holder[ROVE_UNIQ_KEYS];
+	char name[ROVE_UNIQ_KEYS][ROVE_MAX_NAME + 1];
+	bool found[ROVE_UNIQ_KEYS];
 } uniq_find;
 
 static int uniq_one(const rove_record *rec, void *arg)
 {
 	uniq_find *u = arg;
-	const char *vals[2] = {rove_fields_str(&rec->fs, "tax_id"), rove_fields_str(&rec->fs, "phone")};
-	const char *mine[2] = {u->tax, u->phone};
-	char norm[ROVE_MAX_STR + 1];
+	int ntheirs;
 
 	if (rove_uuid_cmp(&rec->id, &u->op->rid) == 0)
 		return ROVE_OK; /* its own */
-	for (int i = 0; i < 2; i++) {
-		if (u->found[i] || mine[i][0] == '\0' || vals[i] == NULL || vals[i][0] == '\0')
-			continue;
-		/* Older records may hold a tax id as it was typed. */
-		if (i == 0)
-			rove_taxid_normalise(vals[i], strlen(vals[i]), norm, sizeof(norm));
-		else
-			rove_phone_normalise(vals[i], norm, sizeof(norm));
-		if (strcmp(norm, mine[i]) != 0)
-			continue;
-		u->found[i] = true;
-		u->holder[i] = rec->id;
-		snprintf(u->name[i], sizeof(u->name[i]), "%s",
-			 rove_fields_str(&rec->fs, "name") ? rove_fields_str(&rec->fs, "name") : "");
+	/* Keys as the server makes them: older records may hold a tax id as
+	 * it was typed. */
+	ntheirs = rove_uniq_keys(&rec->fs, u->theirs);
+	for (int i = 0; i < u->nmine; i++) {
+		for (int j = 0; j < ntheirs && !u->found[i]; j++) {
+			if (u->mine[i].len != u->theirs[j].len ||
+			    memcmp(u->mine[i].key, u->theirs[j].key, u->mine[i].len) != 0)
+				continue;
+			u->found[i] = true;
+			u->holder[i] = rec->id;
+			snprintf(u->name[i], sizeof(u->name[i]), "%s",
+				 rove_fields_str(&rec->fs, "name") ? rove_fields_str(&rec->fs, "name") : "");
+		}
 	}
-	return u->found[0] ? ROVE_EEXIST : ROVE_OK; /* a tax id is reported first: stop */
+	return u->found[0] ? ROVE_EEXIST : ROVE_OK; /* the first key is reported first: stop */
 }
 
 /* A tax id or phone that another live customer of this replica holds
- * (pending ones included: the server decides them first). The server
- * compares against all customers; this replica knows those it holds. */
+ * (pending ones included: the server decides them first), compared by
+ * their uniqueness keys (rove_uniq_keys). The server compares against all
+ * customers; this replica knows those it holds. */
 static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
 {
 	uniq_find *u;
-	const char *tax = rove_fields_str(&op->fs, "tax_id");
-	const char *phone = rove_fields_str(&op->fs, "phone");
 	int rc, reason = ROVE_R_NONE;
 
-	if (op->coll != ROVE_COLL_CUSTOMER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE) ||
-	    ((tax == NULL || tax[0] == '\0') && (phone == NULL || phone[0] == '\0')))
+	if (op->coll != ROVE_COLL_CUSTOMER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
 		return ROVE_R_NONE;
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return -ROVE_ENOMEM;
 	u->op = op;
-	if (tax != NULL) /* normalised by rove_schema_clean_op */
-		snprintf(u->tax, sizeof(u->tax), "%s", tax);
-	if (phone != NULL)
-		rove_phone_normalise(phone, u->phone, sizeof(u->phone));
-	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, uniq_one, u);
+	u->nmine = rove_uniq_keys(&op->fs, u->mine);
+	rc = u->nmine > 0 ? rove_replica_each(r, ROVE_COLL_CUSTOMER, uniq_one, u) : ROVE_OK;
 	if (rc != ROVE_OK && rc != ROVE_EEXIST) {
 		reason = -rc;
 	} else {
-		for (int i = 0; i < 2 && reason == ROVE_R_NONE; i++) {
+		for (int i = 0; i < u->nmine && reason == ROVE_R_NONE; i++) {
 			char ids[ROVE_UUID_STRLEN + 1], shown[ROVE_MAX_NAME + 8];
 			if (!u->found[i])
 				continue;
 			rove_uuid_format(&u->holder[i], ids);
 			rove_text_show(u->name[i], strlen(u->name[i]), 0, shown, sizeof(shown));
-			snprintf(detail, len, "%s (customer '%s' has this %s)", ids, shown, i == 0 ? "tax_id" : "phone");
+			snprintf(detail, len, "%s (customer '%s' has this %s)", ids, shown, u->mine[i].field);
 			reason = ROVE_R_DUPLICATE;
 		}
 	}

@@ -426,28 +426,6 @@ void rpl_pending_key(uint8_t key[RPL_PENDING_KEY], uint8_t coll, const rove_uuid
 	rove_be64_put(key + ROVE_RECORD_KEY, lseq);
 }
 
-int rpl_last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
-
-	if (rc != ROVE_OK)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND) {
-		*out = 0;
-		return ROVE_OK;
-	}
-	if (rc != 0)
-		return rove_db_err(rc, "cursor");
-	if (k.mv_size != 8)
-		return ROVE_EPROTO;
-	*out = rove_be64_get(k.mv_data);
-	return ROVE_OK;
-}
-
 rpl_work *rpl_work_new(void)
 {
 	rpl_work *w = malloc(sizeof(*w));
@@ -588,10 +566,10 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc)
 int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq)
 {
 	uint64_t jseq = 0;
-	int rc = rpl_last_u64_key(txn, r->outbox, lseq);
+	int rc = rove_db_last_u64(txn, r->outbox, lseq);
 
 	if (rc == ROVE_OK)
-		rc = rpl_last_u64_key(txn, r->journal, &jseq);
+		rc = rove_db_last_u64(txn, r->journal, &jseq);
 	if (rc == ROVE_OK && jseq > *lseq)
 		*lseq = jseq;
 	return rc;

@@ -39,15 +39,13 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn);
 int rpl_commit_or_abort(MDB_txn *txn, int rc);
 
 /* Runs a write transaction `call` (assigning rc); a full map is grown and
- * the write run again. */
-#define RPL_WITH_GROWTH(r, call)                                                                  \
-	do {                                                                                      \
-		rc = (call);                                                                      \
-		for (int grow_ = 0; rc == ROVE_EMAPFULL && grow_ < ROVE_MAX_MAP_GROWS; grow_++) { \
-			if (rove_db_grow((r)->env) != ROVE_OK)                                    \
-				break;                                                            \
-			rc = (call);                                                              \
-		}                                                                                 \
+ * the write run again (rove_db_grow_retry). */
+#define RPL_WITH_GROWTH(r, call)                                   \
+	do {                                                       \
+		int grows_ = 0;                                    \
+		do                                                 \
+			rc = (call);                               \
+		while (rove_db_grow_retry((r)->env, rc, &grows_)); \
 	} while (0)
 
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
@@ -73,8 +71,6 @@ int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked,
 /* Removes outbox entry lseq (holding op) and its pending entry. */
 int rpl_outbox_remove(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op);
 void rpl_pending_key(uint8_t key[RPL_PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq);
-/* The last key of a table keyed by a big-endian u64 (0 when empty). */
-int rpl_last_u64_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
 
 /* The last local sequence number used: local sequence numbers name an op
  * in the outbox and the journal alike. */

@@ -112,7 +112,7 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 	uint8_t key[8];
 	uint64_t last;
 	MDB_val k = {8, key}, v;
-	int rc = rpl_last_u64_key(txn, r->rejected, &last);
+	int rc = rove_db_last_u64(txn, r->rejected, &last);
 
 	if (rc != ROVE_OK)
 		return rc;

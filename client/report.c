@@ -11,6 +11,7 @@
  */
 #include "report.h"
 
+#include "calendar.h"
 #include "err.h"
 #include "grow.h"
 #include "rove_assert.h"
@@ -21,10 +22,7 @@
 #include <string.h>
 
 #define DATE_LEN (ROVE_REPORT_DATE_SIZE - 1)   /* YYYY-MM-DD */
-#define MONTH_LEN (ROVE_REPORT_MONTH_SIZE - 1) /* YYYY-MM */
-#define FIRST_YEAR 1                           /* dates run from 0001-01-01 */
-#define LAST_YEAR 9999                         /* to 9999-12-31 */
-#define MS_PER_DAY 86400000u
+#define MONTH_LEN (ROVE_REPORT_MONTH_SIZE - 1)  /* YYYY-MM */
 
 /* A deal's stage is an index into the values of the schema's stage field,
  * in funnel order: the first ROVE_REPORT_OPEN_STAGES are open, won comes
@@ -134,98 +132,14 @@ static int64_t percent(int64_t won, int64_t target)
 	return sat_add(q * 100, frac);
 }
 
-/* ---- dates ---- */
+/* ---- dates (common/calendar.h) ---- */
 
-static bool leap(int64_t y)
-{
-	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-static int month_days(int64_t y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-static bool digits(const char *s, size_t from, size_t to, int64_t *out)
-{
-	int64_t v = 0;
-
-	for (size_t i = from; i < to; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Parses the YYYY-MM (len 7) or YYYY-MM-DD (len 10) at s, which holds at
- * least len characters. */
-static bool parse_ymd(const char *s, size_t len, int64_t *y, int *m, int *d)
-{
-	int64_t mm, dd = 1;
-
-	if (s[4] != '-' || !digits(s, 0, 4, y) || !digits(s, 5, 7, &mm))
-		return false;
-	if (len == DATE_LEN && (s[7] != '-' || !digits(s, 8, 10, &dd)))
-		return false;
-	if (*y < FIRST_YEAR || mm < 1 || mm > 12 || dd < 1 || dd > month_days(*y, (int)mm))
-		return false;
-	*m = (int)mm;
-	*d = (int)dd;
-	return true;
-}
-
-/* Days from 0001-01-01 (day 0) to y-m-d. */
-static int64_t day_number(int64_t y, int m, int d)
-{
-	int64_t py = y - 1, n = py * 365 + py / 4 - py / 100 + py / 400;
-
-	for (int i = 1; i < m; i++)
-		n += month_days(y, i);
-	return n + d - 1;
-}
-
-/* Writes v as width decimal digits at out. */
-static void put_digits(char *out, int width, int64_t v)
-{
-	for (int i = width - 1; i >= 0; i--, v /= 10)
-		out[i] = (char)('0' + v % 10);
-}
-
-/* The date of day number dn, which is in years FIRST_YEAR..LAST_YEAR. */
-static void date_of(int64_t dn, char out[ROVE_REPORT_DATE_SIZE])
-{
-	int64_t y = dn * 400 / 146097 + 1; /* 146097 days in 400 years */
-	int m = 1;
-
-	while (y > FIRST_YEAR && day_number(y, 1, 1) > dn)
-		y--;
-	while (day_number(y + 1, 1, 1) <= dn)
-		y++;
-	dn -= day_number(y, 1, 1);
-	while (dn >= month_days(y, m))
-		dn -= month_days(y, m++);
-	put_digits(out, 4, y);
-	out[4] = '-';
-	put_digits(out + 5, 2, m);
-	out[7] = '-';
-	put_digits(out + 8, 2, dn + 1);
-	out[DATE_LEN] = '\0';
-}
+_Static_assert(ROVE_REPORT_DATE_SIZE == ROVE_DATE_SIZE, "a report's date is the calendar's");
 
 /* The day number of the date in the first 10 characters of s. */
 static bool date_prefix(const char *s, int64_t *dn)
 {
-	int64_t y;
-	int m, d;
-
-	if (s == NULL || strnlen(s, DATE_LEN) < DATE_LEN || !parse_ymd(s, DATE_LEN, &y, &m, &d))
-		return false;
-	*dn = day_number(y, m, d);
-	return true;
+	return s != NULL && strnlen(s, DATE_LEN) == DATE_LEN && rove_cal_parse_date(s, DATE_LEN, dn);
 }
 
 bool rove_report_date_valid(const char *s)
@@ -237,10 +151,9 @@ bool rove_report_date_valid(const char *s)
 
 bool rove_report_month_valid(const char *s)
 {
-	int64_t y;
-	int m, d;
+	int64_t dn;
 
-	return s != NULL && strlen(s) == MONTH_LEN && parse_ymd(s, MONTH_LEN, &y, &m, &d);
+	return s != NULL && strlen(s) == MONTH_LEN && rove_cal_parse_date(s, MONTH_LEN, &dn);
 }
 
 int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_SIZE])
@@ -250,15 +163,15 @@ int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_S
 	if (!rove_report_date_valid(date) || !date_prefix(date, &dn))
 		return ROVE_EINVAL;
 	dn += days;
-	if (dn < 0 || dn >= day_number(LAST_YEAR + 1, 1, 1))
+	if (dn < ROVE_CAL_FIRST_DAY || dn > ROVE_CAL_LAST_DAY)
 		return ROVE_EINVAL;
-	date_of(dn, out);
+	rove_cal_date(dn, out);
 	return ROVE_OK;
 }
 
 void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE])
 {
-	date_of(day_number(1970, 1, 1) + (int64_t)(wall_ms / MS_PER_DAY), out);
+	rove_cal_date((int64_t)(wall_ms / ROVE_DAY_MS), out);
 }
 
 /* The valid date in the first 10 characters of s into out, else "". */
@@ -623,7 +536,7 @@ int rove_report_daily_get(rove_report_data *d, const char *from, const char *to,
 		return ROVE_EINVAL;
 	if (last - first + 1 > ROVE_REPORT_MAX_DAYS)
 		return ROVE_ETOOBIG;
-	if (first == 0)
+	if (first == ROVE_CAL_FIRST_DAY)
 		return ROVE_EINVAL; /* no day before 0001-01-01 to compare with */
 	/* Slot 0 is the day before the range, for the first day's change. */
 	days = (size_t)(last - first + 1);
@@ -650,7 +563,7 @@ int rove_report_daily_get(rove_report_data *d, const char *from, const char *to,
 			*slot = sat_add(*slot, opps[i].amount);
 	for (size_t i = 0; i < days; i++) {
 		rove_report_day *r = &out[i];
-		date_of(first + 1 + (int64_t)i, r->date);
+		rove_cal_date(first + 1 + (int64_t)i, r->date);
 		r->new_customers = cnew[i + 1];
 		r->activities = cact[i + 1];
 		r->won_amount = cwon[i + 1];

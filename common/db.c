@@ -20,7 +20,7 @@ int rove_db_err(int rc, const char *what)
 		return ROVE_EEXIST;
 	case MDB_MAP_FULL:
 	case MDB_TXN_FULL:
-		/* Handled by growing the map (rove_db_grow) and writing again. */
+		/* Handled by growing the map and writing again (rove_db_grow_retry). */
 		rove_debug("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EMAPFULL;
 	case ENOMEM:
@@ -115,7 +115,8 @@ int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
 	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), key);
 }
 
-int rove_db_grow(MDB_env *env)
+/* Doubles the map (up to ROVE_MAX_MAPSIZE). */
+static int grow(MDB_env *env)
 {
 	MDB_envinfo info;
 	size_t next;
@@ -132,6 +133,54 @@ int rove_db_grow(MDB_env *env)
 	if (rc != 0)
 		return rove_db_err(rc, "map resize");
 	rove_info("database map grown to %zu MiB", next >> 20);
+	return ROVE_OK;
+}
+
+bool rove_db_grow_retry(MDB_env *env, int rc, int *grows)
+{
+	if (rc != ROVE_EMAPFULL || *grows >= ROVE_MAX_MAP_GROWS)
+		return false;
+	(*grows)++;
+	return grow(env) == ROVE_OK;
+}
+
+int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		rc = fn(&k, &v, arg);
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, what);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return ROVE_OK;
+	}
+	if (rc != 0)
+		return rove_db_err(rc, "last key");
+	if (k.mv_size != 8)
+		return ROVE_EPROTO;
+	*out = rove_be64_get(k.mv_data);
 	return ROVE_OK;
 }
 

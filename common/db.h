@@ -9,6 +9,7 @@
 #define ROVE_DB_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,9 +27,14 @@ typedef struct rove_db_table {
  * create them). The handles stay valid once txn commits. */
 int rove_db_open_tables(MDB_txn *txn, const rove_db_table *t, size_t n, unsigned flags);
 
-/* Doubles the map after MDB_MAP_FULL (up to ROVE_MAX_MAPSIZE). No
- * transaction of this process may be open; the caller retries its write. */
-int rove_db_grow(MDB_env *env);
+/* After a write transaction that returned rc: whether to run it again,
+ * whole, in a bigger map. Yes when rc is ROVE_EMAPFULL (a full map) and
+ * the map was doubled (up to ROVE_MAX_MAPSIZE), at most
+ * ROVE_MAX_MAP_GROWS times for one write (*grows counts them; start it
+ * at 0). No transaction of this process may be open:
+ *     int grows = 0;
+ *     do rc = write_all(...); while (rove_db_grow_retry(env, rc, &grows)); */
+bool rove_db_grow_retry(MDB_env *env, int rc, int *grows);
 
 /* Maps an LMDB status to a rove error; logs unexpected ones with what. */
 int rove_db_err(int mdb_rc, const char *what);
@@ -53,6 +59,15 @@ static inline uint64_t rove_be64_get(const uint8_t in[8])
 /* Get/put a uint64 value under a string key in a meta database. */
 int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
 int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
+/* Calls fn(k, v, arg) for each entry of dbi, in key order (k and v point
+ * into the map: valid until the txn ends or writes); fn returns ROVE_OK
+ * to go on, and any other code ends the walk and is returned. what names
+ * the table in errors. */
+typedef int (*rove_db_fn)(const MDB_val *k, const MDB_val *v, void *arg);
+int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg);
+
+/* The last key of a table keyed by big-endian u64s (0 when it is empty). */
+int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
 /* String values: *out points into the map, valid until the txn ends. */
 int rove_db_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char **out, size_t *len);
 int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *v);

@@ -165,10 +165,120 @@
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)
 #define ROVE_REPLICA_MAPSIZE ((size_t)16 << 30)
-/* A full map is doubled (rove_db_grow) up to this size. */
+/* A full map is doubled (rove_db_grow_retry) up to this size. */
 #define ROVE_MAX_MAPSIZE ((size_t)1 << 40)
 /* How many times one write may grow the map before giving up. */
 #define ROVE_MAX_MAP_GROWS 12
+
+/* ---- the server (roved) ---- */
+
+/* Territories one user holds, kept in their entry of the users table
+ * (at most 64 codes of ROVE_MAX_NAME bytes); more than any rep or
+ * manager works in, and bounded so a user's entry stays small. */
+#define ROVE_MAX_USER_TERRITORIES 64
+
+/* A scope's name ("o:LOGIN", "r:CODE", "t:CODE": a letter, a colon and
+ * a login or a code), in bytes. */
+#define ROVE_MAX_SCOPE_LEN (ROVE_MAX_NAME + 2)
+
+/* Scopes one record is in: the policy puts a record in two (its owner's
+ * or its territory's pool, and its territory's); room for two more. A
+ * record's scopes are compared on every write, so they stay few. */
+#define ROVE_MAX_RECORD_SCOPES 4
+
+/* Scopes one user reads: their own and one per territory they hold (a
+ * manager: each territory of their subtree). A pull merges that many
+ * index ranges, so this bounds its cost; past it, the rest are left out
+ * with a warning in the log. */
+#define ROVE_MAX_USER_SCOPES 256
+
+/* Scopes one refused op is listed under: the territories of its author
+ * and the few its op and its record name. */
+#define ROVE_MAX_REJECT_SCOPES (ROVE_MAX_USER_TERRITORIES + 4)
+
+/* Levels of the territory tree (region, area, territory: 3 in use). A
+ * walk up the tree stops after this many, so a loop of parents cannot
+ * hang the server. */
+#define ROVE_MAX_TREE_DEPTH 16
+
+/* Changes one run of the periodic rules (recycling, its notices) makes:
+ * one write transaction, short enough that pushes queued behind it wait
+ * little; what is left is done on the next run. */
+#define ROVE_MAX_TICK_OPS 256
+
+/* Requests the server handles at once: its nng contexts, each a receive,
+ * handle, send state machine. */
+#define ROVE_MAX_CONTEXTS 64
+/* Requests in one group commit (one durable write transaction). */
+#define ROVE_MAX_BATCH_REQUESTS 64
+/* Ops per group commit: the writer stops taking queued requests once it
+ * has this many (always at least one request). Fifty clients' pushes
+ * queued at once then commit a few at a time (two of 1,000 ops), and
+ * their senders apply the answers and go on while the writer does,
+ * instead of all waiting for one transaction of all of them. */
+#define ROVE_MAX_BATCH_OPS 2000u
+/* A context keeps a reply buffer up to this size for its next request;
+ * a larger one (a full pull chunk) is freed once sent. */
+#define ROVE_MAX_KEPT_REPLY_BUF (256u * 1024u)
+
+/* What one connection and one address may hold (docs/SECURITY.md):
+ * nng 1.5.2 has one receive limit for all the connections of a listener,
+ * fixed when they are accepted (a pipe's options cannot be set), and the
+ * SP protocol knows nothing of logins: no smaller limit can apply before
+ * a client has authenticated. A connection may therefore hold up to
+ * ROVE_MAX_MSG_BYTES of a half-received request, for at most
+ * ROVE_MAX_IDLE_MS; the caps below bound how many connections
+ * do: 32 x 8 MiB = 256 MiB from one address, 4,096 x 8 MiB in all. */
+
+/* A reply that cannot start within this time (the connection is still
+ * sending an earlier one: its client does not read) is dropped, its
+ * context freed and the connection cut. rove sends one request at a
+ * time and reads each reply whole before the next, so its replies never
+ * wait but for nng to notice the previous one went out; the time covers
+ * a slow, loaded machine. It is how long a client that does not read
+ * holds the contexts of its requests in flight. */
+#define ROVE_MAX_SEND_WAIT_MS 2000
+/* A connection with nothing in flight that has not delivered a whole
+ * request within this time of connecting or of its last reply is cut:
+ * an idle or vanished client, one holding half a message, or one not
+ * reading its last reply. Generous for a slow link (a 4 MiB push needs
+ * 1.1 Mbit/s), and three times rove's default wait for one reply. */
+#define ROVE_MAX_IDLE_MS 30000
+/* Requests of one connection in flight (being answered, or answered and
+ * waiting to be sent). rove has one at a time (nng's req0 may resend
+ * one); more are dropped unanswered: a client piling up requests holds
+ * at most this many contexts. */
+#define ROVE_MAX_PIPE_INFLIGHT 4
+/* Requests in flight from one address (other than this machine's); more
+ * are dropped unanswered. One per connection its cap allows, so that no
+ * client of ours behind a NAT ever meets it, while one machine never
+ * holds more than half of the ROVE_MAX_CONTEXTS contexts. */
+#define ROVE_MAX_ADDR_INFLIGHT 32
+/* Open connections from one address (other than this machine's). A rep's
+ * sync holds one for a second or so; 32 reps behind one NAT syncing at
+ * the same instant fit, and a 33rd is closed at once, its nng dialer
+ * retrying every 100 ms until one ends. */
+#define ROVE_MAX_PIPES_PER_ADDR 32
+/* Open connections in all: four times the thousand replicas the product
+ * plans to sync at once (SPEC.md, speed). roved raises its descriptor
+ * limit to this plus ROVE_SPARE_FDS, or lowers the cap to fit. */
+#define ROVE_MAX_PIPES 4096
+/* Descriptors kept for other uses than connections: the database's
+ * files, the listener, the log, the guard's own dials. */
+#define ROVE_SPARE_FDS 64
+/* The guard's period: idle connections are cut at most this late, and
+ * a stopped accept loop is noticed within it. */
+#define ROVE_GUARD_PERIOD_MS 1000
+/* When every connection is cut at once (to stop, or to listen again),
+ * how long they are given to end by themselves before nng closes what is
+ * left (cut.h). */
+#define ROVE_MAX_CUT_WAIT_MS 2000
+/* The guard dials its own listener to see whether it still accepts; a
+ * connection it does not see arrive within this time means it does not. */
+#define ROVE_MAX_SELFCHECK_WAIT_MS 2000
+/* Without nng's statistics (which tell when an accept failed) the guard
+ * dials its own listener this often. */
+#define ROVE_LISTEN_CHECK_PERIOD_MS 10000
 
 /* ---- how the limits relate (checked when compiling) ---- */
 
@@ -187,6 +297,8 @@ _Static_assert(ROVE_MAX_STR <= ROVE_MAX_RECORD_BYTES, "a string fits in a record
 _Static_assert(ROVE_MAX_DETAIL < ROVE_MAX_ERRMSG, "a refusal's detail fits in an error message");
 _Static_assert(ROVE_MAX_NAME < ROVE_MAX_ADMIN_ARG, "a name fits in an admin argument");
 _Static_assert(ROVE_MAX_CLOCK_SKEW_MS < ROVE_MAX_TZ_AHEAD_MS, "a zoned time is allowed less skew than a local one");
+_Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
+	       "one address holds at most half of the server's contexts");
 _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
 	       "maps start within the largest size");
 

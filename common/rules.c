@@ -124,63 +124,12 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 
 /* ---- times ---- */
 
-static bool digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-bool rove_rules_time_ms(const char *iso, uint64_t *ms, bool *zoned)
-{
-	size_t len = iso != NULL ? strlen(iso) : 0;
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	int64_t days;
-	rove_value v = rove_vstr(iso, (uint32_t)len);
-	const rove_field_def fd = {"at", ROVE_FT_TIME, 0, 32, NULL};
-	char why[8];
-
-	if (len == 0 || rove_schema_check_value(&fd, &v, why, sizeof(why)) != ROVE_OK)
-		return false;
-	if (!digits(iso, 4, &y) || !digits(iso + 5, 2, &mo) || !digits(iso + 8, 2, &d))
-		return false;
-	if (len >= 16 && (!digits(iso + 11, 2, &h) || !digits(iso + 14, 2, &mi)))
-		return false;
-	if (len >= 19 && !digits(iso + 17, 2, &sec))
-		return false;
-	days = days_from_civil(y, mo, d);
-	if (days < 0)
-		return false;
-	*ms = (((uint64_t)days * 24 + (uint64_t)h) * 60 + (uint64_t)mi) * 60000 + (uint64_t)sec * 1000;
-	*zoned = iso[len - 1] == 'Z';
-	return true;
-}
-
 int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t len)
 {
 	uint64_t ms;
 	bool zoned;
 
-	if (!rove_rules_time_ms(at, &ms, &zoned))
+	if (!rove_schema_time_ms(at, &ms, &zoned))
 		return refuse(detail, len, ROVE_R_INVALID, "invalid time '%.32s'", at != NULL ? at : "");
 	if (ms > now_ms + (zoned ? ROVE_MAX_CLOCK_SKEW_MS : ROVE_MAX_TZ_AHEAD_MS))
 		return refuse(detail, len, ROVE_R_INVALID, "the activity's time %.32s is in the future", at);

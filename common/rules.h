@@ -61,11 +61,6 @@ bool rove_rules_role_may_own(int role);
  * other op). */
 bool rove_rules_deletes(const rove_op *op);
 
-/* An ISO 8601 time of the schema (YYYY-MM-DD, or with THH:MM[:SS][Z]) as
- * milliseconds since 1970, read as UTC; *zoned says whether it said so
- * (a Z). False if it is not such a time. */
-bool rove_rules_time_ms(const char *iso, uint64_t *ms, bool *zoned);
-
 /* An activity's time may not be later than now_ms (the server's time on
  * arrival, or the replica's before it is sent) plus the allowed skew:
  * ROVE_MAX_CLOCK_SKEW_MS for a UTC time, ROVE_MAX_TZ_AHEAD_MS for a date

@@ -1,6 +1,8 @@
 #include "schema.h"
 
+#include "calendar.h"
 #include "err.h"
+#include "rove_assert.h"
 #include "text.h"
 
 #include <assert.h>
@@ -29,6 +31,7 @@ static const char *const notice_kinds[] = {"recycle_warning", "recycled", NULL};
 #define NAME_LEN ROVE_MAX_NAME
 #define ID_LEN ROVE_UUID_STRLEN
 #define TIME_LEN 20 /* YYYY-MM-DDTHH:MM:SSZ */
+_Static_assert(TIME_LEN + 1 == ROVE_TIME_SIZE, "a stored time is the calendar's");
 
 static const rove_field_def customer_fields[] = {
 	{"name", ROVE_FT_STR, REQ | LST, ROVE_LEN_NAME, NULL},
@@ -122,20 +125,26 @@ static const rove_field_def notice_fields[] = {
 	{"at", ROVE_FT_TIME, LST, TIME_LEN, NULL},
 };
 
-#define COLL(id, name, flags, fields) {id, name, flags, fields, sizeof(fields) / sizeof(fields[0])}
+/* A table, one collection a row. */
+/* clang-format off */
+#define COLL(id, name, flags, f, parent) {id, name, flags, f, sizeof(f) / sizeof(f[0]), parent}
 
+/* The last column: the collection a record belongs to (SPEC.md's data
+ * model), for those that follow their customer. */
 static const rove_coll_def colls[] = {
-	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields),
-	COLL(ROVE_COLL_CONTACT, "contact", 0, contact_fields),
-	COLL(ROVE_COLL_CONTRACT, "contract", 0, contract_fields),
-	COLL(ROVE_COLL_OPPORTUNITY, "opportunity", 0, opportunity_fields),
-	COLL(ROVE_COLL_ACTIVITY, "activity", ROVE_CF_APPEND_ONLY, activity_fields),
-	COLL(ROVE_COLL_DEALER, "dealer", 0, dealer_fields),
-	COLL(ROVE_COLL_TARGET, "target", 0, target_fields),
-	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields),
-	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields),
-	COLL(ROVE_COLL_NOTICE, "notice", ROVE_CF_SERVER, notice_fields),
+	COLL(ROVE_COLL_CUSTOMER, "customer", 0, customer_fields, 0),
+	COLL(ROVE_COLL_CONTACT, "contact", 0, contact_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_CONTRACT, "contract", 0, contract_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_OPPORTUNITY, "opportunity", 0, opportunity_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_ACTIVITY, "activity", ROVE_CF_APPEND_ONLY, activity_fields, ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_DEALER, "dealer", 0, dealer_fields, 0),
+	COLL(ROVE_COLL_TARGET, "target", 0, target_fields, 0),
+	COLL(ROVE_COLL_TERRITORY, "territory", ROVE_CF_SERVER, territory_fields, 0),
+	COLL(ROVE_COLL_OWNERSHIP, "ownership", ROVE_CF_SERVER | ROVE_CF_APPEND_ONLY, ownership_fields,
+	     ROVE_COLL_CUSTOMER),
+	COLL(ROVE_COLL_NOTICE, "notice", ROVE_CF_SERVER, notice_fields, 0),
 };
+/* clang-format on */
 
 const rove_field_def *rove_schema_parent_field(const rove_coll_def *c)
 {
@@ -213,53 +222,44 @@ __attribute__((format(printf, 3, 4))) static int fault(char *why, size_t whylen,
 
 enum date_fault { DATE_OK, DATE_SHAPE, DATE_RANGE };
 
-/* YYYY-MM (len 7) or YYYY-MM-DD (len 10): digits, a real date, and within
- * ROVE_DATE_MIN..ROVE_DATE_MAX. */
-static int date_prefix(const char *s, uint32_t len)
+/* Whether the date in the first len (7 or 10) bytes of a real date or
+ * time lies within ROVE_DATE_MIN..ROVE_DATE_MAX: in one shape, text
+ * order is time order. */
+static int date_range(const char *s, uint32_t len)
 {
-	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = 0, m, d = 1;
-
-	assert(len == 7 || len == 10);
-	if (s[4] != '-' || (len == 10 && s[7] != '-'))
-		return DATE_SHAPE;
-	for (uint32_t i = 0; i < len; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return DATE_SHAPE;
-	for (int i = 0; i < 4; i++)
-		y = y * 10 + (s[i] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	if (len == 10)
-		d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return DATE_SHAPE;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return DATE_SHAPE;
-	/* Same shape, so text order is time order. */
 	if (memcmp(s, ROVE_DATE_MIN, len) < 0 || memcmp(s, ROVE_DATE_MAX, len) > 0)
 		return DATE_RANGE;
 	return DATE_OK;
 }
 
+/* YYYY-MM (len 7) or YYYY-MM-DD (len 10): a real date (the calendar's),
+ * within the range. */
+static int date_fault(const char *s, uint32_t len)
+{
+	int64_t day;
+
+	return rove_cal_parse_date(s, len, &day) ? date_range(s, len) : DATE_SHAPE;
+}
+
 /* A date, or a date and time: YYYY-MM-DDTHH:MM[:SS][Z]. */
 static int time_fault(const char *s, uint32_t len)
 {
-	static const char shape[] = "DDDD-DD-DDTDD:DD:DDZ";
+	int64_t ms;
+	bool zoned;
 
-	if (len == 10)
-		return date_prefix(s, 10);
-	if (len != 16 && len != 17 && len != 19 && len != 20)
-		return DATE_SHAPE;
-	for (uint32_t i = 10; i < len; i++) {
-		char want = (len == 17 && i == 16) ? 'Z' : shape[i];
-		if (want == 'D' ? !isdigit((unsigned char)s[i]) : s[i] != want)
-			return DATE_SHAPE;
-	}
-	if ((s[11] - '0') * 10 + (s[12] - '0') > 23 || (s[14] - '0') * 10 + (s[15] - '0') > 59)
-		return DATE_SHAPE;
-	if (len >= 19 && (s[17] - '0') * 10 + (s[18] - '0') > 59)
-		return DATE_SHAPE;
-	return date_prefix(s, 10);
+	return rove_cal_parse_time(s, len, &ms, &zoned) ? date_range(s, 10) : DATE_SHAPE;
+}
+
+bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned)
+{
+	size_t len = iso != NULL ? strnlen(iso, TIME_LEN + 1) : 0;
+	int64_t t;
+
+	/* Within the range, so after 1970. */
+	if (len > TIME_LEN || time_fault(iso, (uint32_t)len) != DATE_OK || !rove_cal_parse_time(iso, len, &t, zoned))
+		return false;
+	*ms = (uint64_t)t;
+	return true;
 }
 
 /* ---- tax ids (统一社会信用代码, GB 32100-2015) ---- */
@@ -531,6 +531,46 @@ void rove_phone_normalise(const char *in, char *out, size_t outlen)
 	snprintf(out, outlen, "%s%.*s", cc, (int)n, d);
 }
 
+/* ---- uniqueness keys (rule 3) ---- */
+
+/* A phone's key keeps at most this many bytes of the normalised number
+ * (a "+", a country code and the digits): more than any valid phone has
+ * (ROVE_PHONE_MAX_DIGITS), and what the server's index was built with. */
+#define UNIQ_PHONE_MAX 63
+
+static const char *const uniq_fields[ROVE_UNIQ_KEYS] = {"tax_id", "phone"};
+
+bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out)
+{
+	char *v = out->key + 4;
+
+	if (value == NULL || value[0] == '\0')
+		return false;
+	if (strcmp(field, "tax_id") == 0) {
+		memcpy(out->key, "tax:", 4);
+		rove_taxid_normalise(value, strnlen(value, ROVE_MAX_STR), v, ROVE_UNIQ_KEY_MAX - 4 + 1);
+	} else {
+		ROVE_ASSERT(strcmp(field, "phone") == 0);
+		memcpy(out->key, "tel:", 4);
+		rove_phone_normalise(value, v, UNIQ_PHONE_MAX + 1);
+	}
+	if (v[0] == '\0')
+		return false;
+	out->field = strcmp(field, "tax_id") == 0 ? uniq_fields[0] : uniq_fields[1];
+	out->len = 4 + strlen(v);
+	return true;
+}
+
+int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS])
+{
+	int n = 0;
+
+	for (int i = 0; i < ROVE_UNIQ_KEYS; i++)
+		if (rove_uniq_key_make(uniq_fields[i], rove_fields_str(fs, uniq_fields[i]), &out[n]))
+			n++;
+	return n;
+}
+
 /* ---- e-mail addresses ---- */
 
 /* Why s is not an e-mail address, or NULL. */
@@ -639,9 +679,9 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 		f = time_fault(v->s, v->len);
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
-		f = v->len == 7 ? date_prefix(v->s, 7) : DATE_SHAPE;
+		f = v->len == 7 ? date_fault(v->s, 7) : DATE_SHAPE;
 	} else {
-		f = v->len == 10 ? date_prefix(v->s, 10) : DATE_SHAPE;
+		f = v->len == 10 ? date_fault(v->s, 10) : DATE_SHAPE;
 	}
 	if (f == DATE_SHAPE)
 		return fault(why, whylen, "invalid %s '%s' (expected %s)", fd->name, quote(v->s, v->len, q), shape);
@@ -919,8 +959,9 @@ static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME
 		tm.tm_sec = (v->s[17] - '0') * 10 + (v->s[18] - '0');
 	tm.tm_isdst = -1; /* whatever the zone's rules say for that day */
 	t = mktime(&tm);
-	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
-	    time_fault(out, TIME_LEN) != DATE_OK)
+	if (t != (time_t)-1 && t >= 0)
+		rove_cal_time((uint64_t)t * 1000, out);
+	if (t == (time_t)-1 || t < 0 || time_fault(out, TIME_LEN) != DATE_OK)
 		return fault(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, quote(v->s, v->len, q),
 			     ROVE_DATE_MIN, ROVE_DATE_MAX);
 	return ROVE_OK;

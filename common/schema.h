@@ -42,7 +42,7 @@ enum rove_fflag {
 	ROVE_FF_REQUIRED = 1, /* must be set on create */
 	ROVE_FF_SYSTEM = 2,   /* set by the server or by dedicated commands */
 	ROVE_FF_LIST = 4,     /* shown as a column by `list` on a terminal */
-	ROVE_FF_PARENT = 8,   /* the id of the customer this record belongs to */
+	ROVE_FF_PARENT = 8,   /* the id of the record this one belongs to (rove_coll_def's parent) */
 	ROVE_FF_HIDDEN = 16,  /* kept and synced, but not shown by list/show/JSON */
 	ROVE_FF_LINES = 32,   /* text that may hold line feeds and tabs (notes, addresses) */
 };
@@ -66,6 +66,10 @@ typedef struct rove_coll_def {
 	unsigned flags;
 	const rove_field_def *fields;
 	size_t nfields;
+	/* The collection whose records this one's belong to (their
+	 * ROVE_FF_PARENT field names one by id), or 0 for a top-level
+	 * collection. */
+	uint8_t parent;
 } rove_coll_def;
 
 enum rove_coll_id {
@@ -81,8 +85,8 @@ enum rove_coll_id {
 	ROVE_COLL_NOTICE = 10,   /* a message from the server to one user */
 };
 
-/* The field naming a record's parent customer, or NULL for a top-level
- * collection. */
+/* The field naming a record's parent (a record of c->parent), or NULL
+ * for a top-level collection. */
 const rove_field_def *rove_schema_parent_field(const rove_coll_def *c);
 
 const rove_coll_def *rove_schema_coll(uint8_t id);
@@ -113,6 +117,11 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
  * to print); ROVE_ETOOBIG if a normalised value no longer fits the op (a
  * time grows by up to 10 bytes). */
 int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
+
+/* A time of the schema (ROVE_FT_TIME: a date, or a date and time, within
+ * ROVE_DATE_MIN..ROVE_DATE_MAX) as milliseconds since 1970, read as UTC;
+ * *zoned says whether it said so (a Z). False if it is not such a time. */
+bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned);
 
 /* Whether s (len bytes) is a login name: 1 to ROVE_MAX_NAME ASCII
  * letters, digits and . _ - @. The one rule for `roved init --admin`,
@@ -150,6 +159,29 @@ int rove_role_parse(const char *name);
  * x or #, then digits) is left out: one switchboard, one company. Empty
  * when in has no digits. */
 void rove_phone_normalise(const char *in, char *out, size_t outlen);
+
+/* ---- rule 3: no two live customers share a tax id or a phone ---- */
+
+/* A customer's uniqueness key: "tax:" and its tax id, or "tel:" and its
+ * phone, each in the form that two spellings of one share
+ * (rove_taxid_normalise, rove_phone_normalise). The server's index of
+ * live customers holds these bytes (store format 3); the command line
+ * compares the same keys among what its replica holds. */
+#define ROVE_UNIQ_KEYS    2
+#define ROVE_UNIQ_KEY_MAX (4 + ROVE_MAX_STR)
+typedef struct rove_uniq_key {
+	const char *field; /* the customer's field: "tax_id" or "phone" */
+	size_t len;        /* of key, without its NUL */
+	char key[ROVE_UNIQ_KEY_MAX + 1];
+} rove_uniq_key;
+
+/* The key of a customer's value of field ("tax_id" or "phone") into
+ * *out; false if it makes none (no value, or a phone without digits). */
+bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out);
+
+/* The keys of a customer's fields, or of those an op sets (fs): its tax
+ * id's, then its phone's, each if it makes one. Returns how many. */
+int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS]);
 
 /* A tax id as it is stored and compared: spaces (also U+3000) and hyphens
  * dropped, letters upper-cased, full-width letters and digits read as

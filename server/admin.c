@@ -8,12 +8,11 @@
  */
 #include "engine_int.h"
 
-#include "db.h"
+#include "array.h"
 #include "err.h"
 #include "log.h"
 #include "schema.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,35 +49,56 @@ static int answer(admin_ctx *a, const char *const *lines, uint32_t n)
 	return rove_enc_admin_reply(a->reply, lines, n);
 }
 
-/* A name in dbi (users: logins, codes: territory codes) equal to name
- * ignoring ASCII case, into found (empty if none). A walk of the table:
- * administration is rare, and a second index of folded names would be
- * one more thing to keep in step. */
-static int name_taken(admin_ctx *a, MDB_dbi dbi, const char *name, char found[ROVE_MAX_NAME + 1])
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(a->txn, dbi, &c), "cursor");
-	int mrc;
+/* Finding a name (a login, a territory code) equal to another ignoring
+ * ASCII case: a walk of the names, as administration is rare and a
+ * second index of folded names would be one more thing to keep in step. */
+typedef struct taken_ctx {
+	const char *name;
+	char found[ROVE_MAX_NAME + 1]; /* empty if none */
+} taken_ctx;
 
-	found[0] = '\0';
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size > ROVE_MAX_NAME) {
-			rc = ROVE_EPROTO; /* neither table holds longer keys */
-			break;
-		}
-		if (rove_name_same(k.mv_data, k.mv_size, name, strlen(name))) {
-			memcpy(found, k.mv_data, k.mv_size);
-			found[k.mv_size] = '\0';
-			break;
-		}
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "names");
-	mdb_cursor_close(c);
-	return rc;
+static int same_name(const char *name, taken_ctx *t)
+{
+	if (!rove_name_same(name, strlen(name), t->name, strlen(t->name)))
+		return ROVE_OK;
+	snprintf(t->found, sizeof(t->found), "%s", name);
+	return ROVE_EEXIST; /* found: stop */
+}
+
+static int login_taken(const char *login, int role, void *arg)
+{
+	(void)role;
+	return same_name(login, arg);
+}
+
+static int code_taken(const char *code, void *arg)
+{
+	return same_name(code, arg);
+}
+
+/* A user whose login is name but for case, into found (empty if none). */
+static int user_like(admin_ctx *a, const char *name, char found[ROVE_MAX_NAME + 1])
+{
+	taken_ctx t = {name, ""};
+	int rc = rove_store_each_user(&a->e->st, a->txn, login_taken, &t);
+
+	snprintf(found, ROVE_MAX_NAME + 1, "%s", t.found);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
+/* A territory whose code is name but for case, into found. */
+static int territory_like(admin_ctx *a, const char *name, char found[ROVE_MAX_NAME + 1])
+{
+	taken_ctx t = {name, ""};
+	int rc = rove_pstore_each_code(&a->e->ps, a->txn, code_taken, &t);
+
+	snprintf(found, ROVE_MAX_NAME + 1, "%s", t.found);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
+static int code_get(admin_ctx *a, const char *code, rove_uuid *id)
+{
+	return rove_pstore_code_get(&a->e->ps, a->txn, code, id);
 }
 
 static int get_user(admin_ctx *a, const char *name, rove_user *u, uint8_t hash[ROVE_HASH_BYTES])
@@ -101,59 +121,6 @@ static int apply_system(admin_ctx *a, rove_op *op, rove_push_result *r)
 	return rc;
 }
 
-/* Every user's replica must refetch its scope: bump the epoch of those
- * matching role (0: all). The names are collected first, in one walk of
- * the users table, and written after: no cursor survives our writes, and
- * a walk that stops and resumes is where users get skipped. */
-static int bump_epochs(admin_ctx *a, int role)
-{
-	typedef char name_t[ROVE_MAX_NAME + 1];
-	name_t *names = NULL;
-	size_t n = 0, cap = 0;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(a->txn, a->e->st.users, &c), "cursor");
-	int mrc;
-
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME || v.mv_size == 0) {
-			rc = ROVE_EPROTO; /* rove_store_user_put writes neither */
-			break;
-		}
-		if (role != 0 && ((const uint8_t *)v.mv_data)[0] != role)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap != 0 ? 2 * cap : 64;
-			name_t *p = realloc(names, ncap * sizeof(*p));
-			if (p == NULL) {
-				rc = ROVE_ENOMEM;
-				break;
-			}
-			names = p;
-			cap = ncap;
-		}
-		memcpy(names[n], k.mv_data, k.mv_size);
-		names[n][k.mv_size] = '\0';
-		n++;
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "users");
-	mdb_cursor_close(c);
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
-		rove_user u;
-		uint8_t hash[ROVE_HASH_BYTES];
-		rc = get_user(a, names[i], &u, hash);
-		if (rc == ROVE_OK) {
-			u.epoch++;
-			rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);
-		}
-	}
-	free(names);
-	return rc;
-}
-
 /* ---- commands ---- */
 
 static int cmd_user_add(admin_ctx *a)
@@ -170,7 +137,7 @@ static int cmd_user_add(admin_ctx *a)
 	if (!rove_login_valid(a->args[0], strlen(a->args[0])))
 		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, at most %u)",
 			      a->args[0], ROVE_MAX_NAME);
-	if (rove_name_same(a->args[0], strlen(a->args[0]), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER)))
+	if (rove_policy_name_reserved(a->args[0]))
 		return refuse(a, ROVE_EEXIST, "'%s' is the server's own name", a->args[0]);
 	memset(&u, 0, sizeof(u));
 	u.role = rove_role_parse(a->args[1]);
@@ -182,7 +149,7 @@ static int cmd_user_add(admin_ctx *a)
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
 	/* wang and WANG would be one person to anyone reading a list. */
-	rc = name_taken(a, a->e->st.users, a->args[0], taken);
+	rc = user_like(a, a->args[0], taken);
 	if (rc != ROVE_OK)
 		return rc;
 	if (taken[0] != '\0')
@@ -193,7 +160,7 @@ static int cmd_user_add(admin_ctx *a)
 	u.nterr = 0;
 	for (uint32_t i = 2; i < a->nargs; i++) {
 		rove_uuid id;
-		if (rove_store_code_get(&a->e->st, a->txn, a->args[i], &id) != ROVE_OK)
+		if (code_get(a, a->args[i], &id) != ROVE_OK)
 			return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", a->args[i]);
 		snprintf(u.terr[u.nterr++], ROVE_MAX_NAME + 1, "%s", a->args[i]);
 	}
@@ -224,15 +191,15 @@ static int cmd_territory_add(admin_ctx *a)
 	if (!rove_code_valid(code, strlen(code)))
 		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -, at most %u)", code,
 			      ROVE_MAX_NAME);
-	if (rove_store_code_get(&a->e->st, a->txn, code, &id) == ROVE_OK)
+	if (code_get(a, code, &id) == ROVE_OK)
 		return refuse(a, ROVE_EEXIST, "territory '%s' already exists", code);
-	rc = name_taken(a, a->e->st.codes, code, taken);
+	rc = territory_like(a, code, taken);
 	if (rc != ROVE_OK)
 		return rc;
 	if (taken[0] != '\0')
 		return refuse(a, ROVE_EEXIST, "territory '%s' would differ from territory '%s' only in case", code,
 			      taken);
-	if (parent != NULL && rove_store_code_get(&a->e->st, a->txn, parent, &id) != ROVE_OK)
+	if (parent != NULL && code_get(a, parent, &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no parent territory '%s'", parent);
 	op = malloc(sizeof(*op));
 	if (op == NULL)
@@ -251,13 +218,14 @@ static int cmd_territory_add(admin_ctx *a)
 		return refuse(a, ROVE_EINVAL, "%s", why);
 	}
 	if (rc == ROVE_OK)
-		rc = rove_store_code_put(&a->e->st, a->txn, code, &id);
+		rc = rove_pstore_code_put(&a->e->ps, a->txn, code, &id);
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, &r);
 	free(op);
-	/* Managers above it now see one more territory. */
-	if (rc == ROVE_OK && parent != NULL)
-		rc = bump_epochs(a, ROVE_ROLE_MANAGER);
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+		rc = rove_policy_territory_added(&pc, code, parent);
+	}
 	if (rc != ROVE_OK)
 		return rc;
 	rove_uuid_format(&id, ids);
@@ -278,7 +246,7 @@ static int cmd_territory_set(admin_ctx *a)
 	rove_op *op;
 	int rc;
 
-	if (rove_store_code_get(&a->e->st, a->txn, a->args[0], &id) != ROVE_OK)
+	if (code_get(a, a->args[0], &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", a->args[0]);
 	op = malloc(sizeof(*op));
 	if (op == NULL)
@@ -336,7 +304,7 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", login);
 	if (rc != ROVE_OK)
 		return rc;
-	if (rove_store_code_get(&a->e->st, a->txn, code, &id) != ROVE_OK)
+	if (code_get(a, code, &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", code);
 	while (at < u.nterr && strcmp(u.terr[at], code) != 0)
 		at++;
@@ -419,7 +387,7 @@ static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v)
 
 static int cmd_reassign_customer(admin_ctx *a)
 {
-	rove_policy_ctx pc = {&a->e->st, a->txn, rove_engine_now_ms(a->e)};
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
 	rove_record *rec;
 	rove_verdict v;
 	rove_uuid id;
@@ -447,23 +415,36 @@ static int cmd_reassign_customer(admin_ctx *a)
 	return rc;
 }
 
+/* Ids collected (the caller frees ids). */
+typedef struct id_list {
+	rove_uuid *ids;
+	size_t n, cap;
+} id_list;
+
+static int collect_id(const rove_record *rec, void *arg)
+{
+	id_list *l = arg;
+	rove_uuid *p = rove_array_room(l->ids, l->n, &l->cap, sizeof(*p));
+
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	l->ids = p;
+	l->ids[l->n++] = rec->id;
+	return ROVE_OK;
+}
+
 static int cmd_reassign_territory(admin_ctx *a)
 {
 	const char *code = a->args[0], *from = a->args[1], *to = a->args[2];
-	rove_policy_ctx pc = {&a->e->st, a->txn, rove_engine_now_ms(a->e)};
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	char scope[ROVE_SCOPE_MAX + 1], line[64];
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+	char line[64];
 	const char *lines[1] = {line};
-	rove_uuid *ids = NULL;
-	rove_record *rec = NULL;
-	size_t n = 0, cap = 0, plen;
+	id_list moving = {NULL, 0, 0};
 	rove_user fu;
 	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
-	MDB_cursor *c;
-	MDB_val k, val;
 	bool had;
-	int rc, mrc;
+	int rc;
 
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
@@ -490,63 +471,21 @@ static int cmd_reassign_territory(admin_ctx *a)
 	}
 
 	/* The customers `from` owns in the territory: collect, then move. */
-	snprintf(scope, sizeof(scope), "o:%s", from);
-	plen = rove_store_scope_key(key, scope, NULL, 0);
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_db_err(mdb_cursor_open(a->txn, a->e->st.scoperec, &c), "cursor");
-	if (rc != ROVE_OK) {
-		free(rec);
-		return rc;
-	}
-	k.mv_size = plen;
-	k.mv_data = key;
-	for (mrc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY && memcmp(k.mv_data, key, plen) == 0;
-	     mrc = mdb_cursor_get(c, &k, &val, MDB_NEXT)) {
-		const uint8_t *rk = (const uint8_t *)k.mv_data + plen;
-		const char *terr;
-		rove_uuid id;
-		if (rk[0] != ROVE_COLL_CUSTOMER)
-			continue;
-		memcpy(id.b, rk + 1, 16);
-		rc = rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_CUSTOMER, &id, rec);
-		if (rc != ROVE_OK)
-			break;
-		terr = rove_fields_str(&rec->fs, "territory");
-		if (rove_record_deleted(rec) || terr == NULL || strcmp(terr, code) != 0)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			rove_uuid *p = realloc(ids, ncap * sizeof(*p));
-			if (p == NULL) {
-				rc = ROVE_ENOMEM;
-				break;
-			}
-			ids = p;
-			cap = ncap;
-		}
-		ids[n++] = id;
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "scoperec");
-	mdb_cursor_close(c);
-	free(rec);
+	rc = rove_policy_each_owned(&pc, from, code, collect_id, &moving);
 	/* The territory's assignment moves with its customers. */
 	if (rc == ROVE_OK && had) {
 		rc = set_assignment(a, from, code, false);
 		if (rc == ROVE_OK && a->reply->len == 0)
 			rc = set_assignment(a, to, code, true);
 	}
-	for (size_t i = 0; rc == ROVE_OK && a->reply->len == 0 && i < n; i++) {
+	for (size_t i = 0; rc == ROVE_OK && a->reply->len == 0 && i < moving.n; i++) {
 		rove_push_result r;
-		rc = reassign_one(a, &ids[i], to, &r);
+		rc = reassign_one(a, &moving.ids[i], to, &r);
 	}
-	free(ids);
+	free(moving.ids);
 	if (rc != ROVE_OK || a->reply->len != 0)
 		return rc; /* a refusal from set_assignment is the answer */
-	snprintf(line, sizeof(line), "%zu", n);
+	snprintf(line, sizeof(line), "%zu", moving.n);
 	return answer(a, lines, 1);
 }
 
@@ -653,8 +592,10 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 	cc.rj = malloc(sizeof(*cc.rj));
 	us = malloc(sizeof(*us));
 	rc = cc.rj != NULL && us != NULL ? ROVE_OK : ROVE_ENOMEM;
-	if (rc == ROVE_OK)
-		rc = rove_policy_conflict_scopes(&e->st, txn, u, us);
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = rove_engine_policy_read(e, txn);
+		rc = rove_policy_conflict_scopes(&pc, u, us);
+	}
 	/* Through the index of the scopes u may list: the cost of what it
 	 * returns, not of every refusal kept. */
 	if (rc == ROVE_OK && q->after != UINT64_MAX)

@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include "err.h"
+#include "hash.h"
 
 #include <mbedtls/sha256.h>
 #include <pthread.h>
@@ -64,7 +65,8 @@ static bool auth_seeded;
 
 static uint32_t auth_home(const char *user, const rove_peer *peer)
 {
-	uint64_t h = 14695981039346656037ull ^ auth_seed;
+	static const uint8_t apart = 0xff; /* name and address apart */
+	uint64_t h;
 
 	if (!auth_seeded) {
 		uint64_t s = 0;
@@ -72,13 +74,10 @@ static uint32_t auth_home(const char *user, const rove_peer *peer)
 			s = (uint64_t)(uintptr_t)&s; /* no entropy yet: still a valid table */
 		auth_seed = s;
 		auth_seeded = true;
-		h = 14695981039346656037ull ^ auth_seed;
 	}
-	for (const char *p = user; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	h = (h ^ 0xffu) * 1099511628211ull; /* name and address apart */
-	for (uint8_t i = 0; i < peer->len && i < sizeof(peer->b); i++)
-		h = (h ^ peer->b[i]) * 1099511628211ull;
+	h = rove_fnv1a(ROVE_FNV_BASIS ^ auth_seed, user, strlen(user));
+	h = rove_fnv1a(h, &apart, 1);
+	h = rove_fnv1a(h, peer->b, peer->len < sizeof(peer->b) ? peer->len : sizeof(peer->b));
 	return (uint32_t)(h ^ (h >> 32)) % ROVE_AUTH_TABLE;
 }
 

@@ -16,12 +16,11 @@
 static int clock_load(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
-	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc = rove_store_begin(&e->st, NULL, false, &txn);
 
 	if (rc == ROVE_OK)
 		rc = rove_store_clock_get(&e->st, txn, &e->clock_saved);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	rove_store_abort(txn);
 	e->clock = e->clock_saved;
 	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
 	e->clock_start = e->clock;
@@ -30,32 +29,53 @@ static int clock_load(rove_engine *e)
 
 /* The policy's indexes in the form this server keeps them (rebuilt once
  * after an upgrade that changed them), growing the map if they need it. */
+static int policy_open_once(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	bool rebuilt = false;
+	int rc = rove_store_begin(&e->st, NULL, true, &txn);
+
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = rove_engine_policy(e, txn);
+		rc = rove_policy_open(&pc, &rebuilt);
+	}
+	if (rc == ROVE_OK && rebuilt)
+		rc = rove_store_commit(txn);
+	else
+		rove_store_abort(txn);
+	if (rc == ROVE_OK && rebuilt)
+		rove_info("rebuilt the index of unique tax ids and phones");
+	return rc;
+}
+
 static int policy_open(rove_engine *e)
 {
-	int rc = ROVE_EMAPFULL;
+	int grows = 0, rc;
 
-	for (int g = 0; rc == ROVE_EMAPFULL && g <= ROVE_MAX_MAP_GROWS; g++) {
-		MDB_txn *txn = NULL;
-		bool rebuilt = false;
-
-		if (g > 0 && (rc = rove_db_grow(e->st.env)) != ROVE_OK)
-			break;
-		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
-		if (rc == ROVE_OK)
-			rc = rove_policy_open(&e->st, txn, &rebuilt);
-		if (rc == ROVE_OK && rebuilt)
-			rc = rove_db_err(mdb_txn_commit(txn), "commit");
-		else if (txn != NULL)
-			mdb_txn_abort(txn);
-		if (rc == ROVE_OK && rebuilt)
-			rove_info("rebuilt the index of unique tax ids and phones");
-	}
+	/* Nobody reads yet: the map grows without the lock. */
+	do
+		rc = policy_open_once(e);
+	while (rove_db_grow_retry(e->st.env, rc, &grows));
 	return rc;
+}
+
+int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1])
+{
+	rove_pstore ps;
+	rove_db_table more[ROVE_PSTORE_TABLES];
+	size_t nmore = rove_pstore_tables(&ps, more);
+
+	/* The one rule for a login (user.add's too), and not the server's. */
+	if (!rove_login_valid(admin, strlen(admin)) || rove_policy_name_reserved(admin))
+		return ROVE_EINVAL;
+	return rove_store_init(dir, more, nmore, admin, token);
 }
 
 int rove_engine_open(rove_engine *e, const char *dir)
 {
-	int rc = rove_store_open(dir, &e->st);
+	rove_db_table more[ROVE_PSTORE_TABLES];
+	size_t nmore = rove_pstore_tables(&e->ps, more);
+	int rc = rove_store_open(dir, &e->st, more, nmore);
 
 	e->runs = NULL;
 	e->nruns = 0;
@@ -93,15 +113,18 @@ bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_
 	return false;
 }
 
-/* Grows a full map while no reader holds a transaction. */
-static int grow_map(rove_engine *e)
+/* Whether to run a write that returned rc again: the map was full and
+ * grew, while no reader held a transaction (rove_db_grow_retry). */
+static bool grow_retry(rove_engine *e, int rc, int *grows)
 {
-	int rc;
+	bool again;
 
+	if (rc != ROVE_EMAPFULL)
+		return false;
 	pthread_rwlock_wrlock(&e->map);
-	rc = rove_db_grow(e->st.env);
+	again = rove_db_grow_retry(e->st.env, rc, grows);
 	pthread_rwlock_unlock(&e->map);
-	return rc;
+	return again;
 }
 
 void rove_engine_error(rove_buf *out, int code, const char *text)
@@ -221,23 +244,14 @@ static bool scopes_equal(const rove_scopes *a, const rove_scopes *b)
 static int index_op(rove_engine *e, MDB_txn *txn, uint64_t seq, const rove_scopes *before,
 		    const rove_scopes *after, bool moved)
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX], seqb[8], flag = moved ? 1 : 0;
-	MDB_val k = {0, key}, v = {1, &flag};
+	int rc = ROVE_OK;
 
-	rove_be64_put(seqb, seq);
-	for (int pass = 0; pass < 2; pass++) {
-		const rove_scopes *s = pass == 0 ? after : before;
-		for (uint32_t i = 0; i < s->n; i++) {
-			int rc;
-			if (pass == 1 && scopes_have(after, s->s[i]))
-				continue;
-			k.mv_size = rove_store_scope_key(key, s->s[i], seqb, 8);
-			rc = mdb_put(txn, e->st.scopelog, &k, &v, 0);
-			if (rc != 0)
-				return rove_db_err(rc, "scopelog");
-		}
-	}
-	return ROVE_OK;
+	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++)
+		rc = rove_store_scopelog_put(&e->st, txn, after->s[i], seq, moved);
+	for (uint32_t i = 0; rc == ROVE_OK && i < before->n; i++)
+		if (!scopes_have(after, before->s[i]))
+			rc = rove_store_scopelog_put(&e->st, txn, before->s[i], seq, moved);
+	return rc;
 }
 
 /* scoperec: moves a record's entries from the scopes it left to the ones
@@ -245,28 +259,15 @@ static int index_op(rove_engine *e, MDB_txn *txn, uint64_t seq, const rove_scope
 static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_RECORD_KEY],
 			const rove_scopes *before, const rove_scopes *after)
 {
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_val k = {0, key}, v = {0, ""};
+	int rc = ROVE_OK;
 
-	for (uint32_t i = 0; i < before->n; i++) {
-		int rc;
-		if (scopes_have(after, before->s[i]))
-			continue;
-		k.mv_size = rove_store_scope_key(key, before->s[i], reckey, ROVE_RECORD_KEY);
-		rc = mdb_del(txn, e->st.scoperec, &k, NULL);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rove_db_err(rc, "scoperec");
-	}
-	for (uint32_t i = 0; i < after->n; i++) {
-		int rc;
-		if (scopes_have(before, after->s[i]))
-			continue;
-		k.mv_size = rove_store_scope_key(key, after->s[i], reckey, ROVE_RECORD_KEY);
-		rc = mdb_put(txn, e->st.scoperec, &k, &v, 0);
-		if (rc != 0)
-			return rove_db_err(rc, "scoperec");
-	}
-	return ROVE_OK;
+	for (uint32_t i = 0; rc == ROVE_OK && i < before->n; i++)
+		if (!scopes_have(after, before->s[i]))
+			rc = rove_store_scoped_del(&e->st, txn, before->s[i], reckey);
+	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++)
+		if (!scopes_have(before, after->s[i]))
+			rc = rove_store_scoped_put(&e->st, txn, after->s[i], reckey);
+	return rc;
 }
 
 /* A record that moved takes its children along. */
@@ -291,27 +292,35 @@ static int index_children(rove_engine *e, MDB_txn *txn, const uint8_t parent[ROV
 	return rove_store_each_child(&e->st, txn, parent, 0, move_child, &m);
 }
 
+/* A new record of a collection that belongs to another (the schema's
+ * parent) is listed under its parent record. */
 static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 {
 	const rove_coll_def *c = rove_schema_coll(rec->coll);
 	const rove_field_def *pf = c ? rove_schema_parent_field(c) : NULL;
 	const char *pid = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
-	uint8_t key[2 * ROVE_RECORD_KEY];
-	MDB_val k = {sizeof(key), key}, v = {0, ""};
-	rove_uuid parent;
+	uint8_t parent[ROVE_RECORD_KEY], child[ROVE_RECORD_KEY];
+	rove_uuid id;
 
-	if (pid == NULL || rove_uuid_parse(pid, &parent) != ROVE_OK)
+	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
 		return ROVE_OK;
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &parent);
-	rove_record_key(key + ROVE_RECORD_KEY, rec->coll, &rec->id);
-	return rove_db_err(mdb_put(txn, e->st.children, &k, &v, 0), "children");
+	rove_record_key(parent, c->parent, &id);
+	rove_record_key(child, rec->coll, &rec->id);
+	return rove_store_child_put(&e->st, txn, parent, child);
 }
 
 /* ---- applying ops ---- */
 
-static rove_policy_ctx policy_ctx(rove_engine *e, MDB_txn *txn)
+rove_policy_ctx rove_engine_policy(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, txn, rove_engine_now_ms(e)};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e)};
+
+	return pc;
+}
+
+rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn)
+{
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms()};
 
 	return pc;
 }
@@ -321,7 +330,7 @@ static rove_policy_ctx policy_ctx(rove_engine *e, MDB_txn *txn)
 static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, const rove_record *cur,
 		  int reason, rove_apply_work *w, rove_push_result *r)
 {
-	rove_policy_ctx pc = policy_ctx(e, txn);
+	rove_policy_ctx pc = rove_engine_policy(e, txn);
 	int rc;
 
 	ROVE_ASSERT(reason > ROVE_R_NONE && reason < ROVE_R_COUNT);
@@ -337,13 +346,14 @@ static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool exists,
 			  const rove_record *hint, rove_apply_work *w, rove_push_result *r)
 {
+	rove_policy_ctx pc = rove_engine_policy(e, txn);
 	uint8_t reckey[ROVE_RECORD_KEY];
 	bool moved;
 	int rc;
 
 	w->before.n = 0;
 	if (exists) {
-		rc = rove_policy_scopes(&e->st, txn, &w->cur, hint, &w->before);
+		rc = rove_policy_scopes(&pc, &w->cur, hint, &w->before);
 		if (rc != ROVE_OK)
 			return rc;
 		rc = rove_fields_copy(&w->rec.fs, &w->cur.fs);
@@ -359,7 +369,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove
 	}
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_policy_scopes(&e->st, txn, &w->rec, hint, &w->after);
+	rc = rove_policy_scopes(&pc, &w->rec, hint, &w->after);
 	if (rc != ROVE_OK)
 		return rc;
 	moved = exists && !scopes_equal(&w->before, &w->after);
@@ -398,7 +408,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
 	else
 		stamp_op(e, op);
-	pc = policy_ctx(e, txn);
+	pc = rove_engine_policy(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;
@@ -652,7 +662,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	rove_msg *start = malloc(n * sizeof(*start));
-	int rc;
+	int grows = 0, rc;
 
 	if (start == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -662,9 +672,7 @@ void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		start[i] = jobs[i]->msg; /* the items are read again after a growth */
 	rc = write_once(e, jobs, n);
-	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
-		if (grow_map(e) != ROVE_OK)
-			break;
+	while (grow_retry(e, rc, &grows)) {
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->msg = start[i];
 		rc = write_once(e, jobs, n);
@@ -705,15 +713,13 @@ static int tick_once(rove_engine *e)
 	size_t n = 0;
 	int rc = ops != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
-	memset(&sys, 0, sizeof(sys));
-	snprintf(sys.name, sizeof(sys.name), "%s", ROVE_SYSTEM_USER);
-	sys.role = ROVE_ROLE_ADMIN;
+	rove_policy_system_user(&sys);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+		rc = rove_store_begin(&e->st, NULL, true, &txn);
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &e->head);
 	if (rc == ROVE_OK) {
-		rove_policy_ctx pc = policy_ctx(e, txn);
+		rove_policy_ctx pc = rove_engine_policy(e, txn);
 		rc = rove_policy_periodic(&pc, ops, max, &n);
 	}
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
@@ -724,11 +730,11 @@ static int tick_once(rove_engine *e)
 	if (rc == ROVE_OK && n > 0)
 		rc = clock_save(e, txn, &saved);
 	if (rc == ROVE_OK && n > 0) {
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_store_commit(txn);
 		if (rc == ROVE_OK)
 			e->clock_saved = saved;
-	} else if (txn != NULL) {
-		mdb_txn_abort(txn);
+	} else {
+		rove_store_abort(txn);
 	}
 	if (rc == ROVE_OK && n > 0)
 		rove_info("periodic rules: %zu change(s)", n);
@@ -739,12 +745,10 @@ static int tick_once(rove_engine *e)
 
 int rove_engine_tick(rove_engine *e)
 {
-	int rc = tick_once(e);
+	int grows = 0, rc;
 
-	for (int g = 0; rc == ROVE_EMAPFULL && g < ROVE_MAX_MAP_GROWS; g++) {
-		if (grow_map(e) != ROVE_OK)
-			break;
+	do
 		rc = tick_once(e);
-	}
+	while (grow_retry(e, rc, &grows));
 	return rc;
 }

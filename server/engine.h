@@ -14,6 +14,7 @@
 #define ROVE_ENGINE_H
 
 #include "auth.h"
+#include "policy_store.h"
 #include "proto.h"
 #include "store.h"
 
@@ -26,6 +27,7 @@
  * larger of the wall clock and the stored value. */
 typedef struct rove_engine {
 	rove_store st;
+	rove_pstore ps;         /* the policy's own tables, in st's database */
 	rove_hlc clock;         /* touched only by the (single) writer */
 	rove_hlc clock_saved;   /* the value the database holds */
 	rove_hlc clock_start;   /* the clock when this server started: what a
@@ -47,6 +49,10 @@ typedef struct rove_job {
 	rove_buf reply;
 } rove_job;
 
+/* Creates a new server database in dir (refusing an existing one) with
+ * one admin user, admin (a valid login, not the server's own name:
+ * ROVE_EINVAL); writes the admin's token into token. */
+int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
 /* Opens the database in dir and begins a new run of its history. */
 int rove_engine_open(rove_engine *e, const char *dir);
 void rove_engine_close(rove_engine *e);
@@ -81,9 +87,8 @@ const rove_request *rove_engine_accept(rove_job *job, const void *data, size_t l
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n);
 /* Answers a read request (a row without write); fills job->reply. */
 void rove_engine_read(rove_engine *e, rove_job *job);
-/* Runs the periodic rules (pool recycling) in one write transaction.
- * Call from the writer thread only. */
-#define ROVE_MAX_TICK_OPS 256
+/* Runs the periodic rules (pool recycling) in one write transaction, at
+ * most ROVE_MAX_TICK_OPS changes. Call from the writer thread only. */
 int rove_engine_tick(rove_engine *e);
 
 /* Replaces out's contents with an error message. */

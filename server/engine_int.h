@@ -1,6 +1,8 @@
 /*
- * engine_int.h - what the engine's parts (engine.c, pull.c, admin.c)
- * share; not for use outside the server's engine.
+ * engine_int.h - what the engine's parts share: engine.c (opening, the
+ * clock, applying ops, the write and read batches), pull.c (the read
+ * path) and admin.c (administration requests and the conflict list).
+ * Not for use outside them.
  */
 #ifndef ROVE_ENGINE_INT_H
 #define ROVE_ENGINE_INT_H
@@ -22,6 +24,13 @@ typedef struct rove_apply_work {
 
 rove_apply_work *rove_apply_work_new(void);
 void rove_apply_work_free(rove_apply_work *w);
+
+/* What the policy is asked in: e's store and tables, txn, and the
+ * server's time. rove_engine_policy is the writer's (its clock);
+ * readers, who ask no rule of time, take the _read one (the wall
+ * clock: they may not read the writer's). */
+rove_policy_ctx rove_engine_policy(rove_engine *e, MDB_txn *txn);
+rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn);
 
 /* A new stamp of the server's clock, for an op the server makes. */
 rove_stamp rove_engine_stamp(rove_engine *e);

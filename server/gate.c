@@ -2,7 +2,8 @@
 #include "rove_assert.h"
 
 #include "err.h"
-#include "serve.h"
+#include "hash.h"
+#include "rove_limits.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -92,11 +93,9 @@ static uint32_t pipe_home(const rove_gate *g, uint32_t id)
 
 static uint32_t addr_home(const rove_gate *g, const rove_peer *p)
 {
-	uint64_t h = 14695981039346656037ull ^ g->seed;
+	uint64_t h = rove_fnv1a(ROVE_FNV_BASIS ^ g->seed, &p->len, 1);
 
-	h = (h ^ p->len) * 1099511628211ull;
-	for (uint8_t i = 0; i < p->len && i < sizeof(p->b); i++)
-		h = (h ^ p->b[i]) * 1099511628211ull;
+	h = rove_fnv1a(h, p->b, p->len < sizeof(p->b) ? p->len : sizeof(p->b));
 	return (uint32_t)(h ^ (h >> 32)) & g->mask;
 }
 
@@ -178,7 +177,7 @@ int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t 
 	ROVE_ASSERT(p->id == 0); /* nng does not reuse the id of an open pipe */
 	if (!local)
 		a = addr_find(g, peer);
-	if (g->npipes >= g->max_pipes || (a != NULL && a->pipes >= ROVE_SERVE_PIPES_PER_ADDR)) {
+	if (g->npipes >= g->max_pipes || (a != NULL && a->pipes >= ROVE_MAX_PIPES_PER_ADDR)) {
 		rc = ROVE_ETOOBIG;
 	} else {
 		memset(p, 0, sizeof(*p));
@@ -230,8 +229,7 @@ int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 		if (!is_local(&p->peer))
 			a = addr_find(g, &p->peer);
 		ROVE_ASSERT(a == NULL || a->pipes > 0);
-		if (p->inflight >= ROVE_SERVE_PIPE_INFLIGHT ||
-		    (a != NULL && a->inflight >= ROVE_SERVE_ADDR_INFLIGHT)) {
+		if (p->inflight >= ROVE_MAX_PIPE_INFLIGHT || (a != NULL && a->inflight >= ROVE_MAX_ADDR_INFLIGHT)) {
 			rc = ROVE_ETOOBIG;
 		} else {
 			p->inflight++;
@@ -281,10 +279,8 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 	pthread_mutex_lock(&g->mu);
 	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
 		pipe_slot *p = &g->pipes[i];
-		bool idle = p->inflight == 0 && now_ms >= p->last_ms &&
-			    now_ms - p->last_ms >= ROVE_SERVE_RECV_TIMEOUT_MS;
-		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms &&
-						now_ms - p->cut_ms >= ROVE_SERVE_RECV_TIMEOUT_MS);
+		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= ROVE_MAX_IDLE_MS;
+		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= ROVE_MAX_IDLE_MS);
 		if (p->id != 0 && (p->doomed || idle) && again) {
 			p->cut_ms = now_ms != 0 ? now_ms : 1;
 			out[n++] = p->id;

@@ -10,7 +10,7 @@
  * pipes, by id) with their peer address, the requests each has in flight
  * (received and not yet answered, or answered but still waiting to be
  * sent) and when each last made progress, says no to a connection or a
- * request over the caps of serve.h, and says which connections to cut:
+ * request over the caps of rove_limits.h, and says which connections to cut:
  * those marked (a client that does not read its replies) and those that
  * made no progress for the receive timeout. The caller acts on its
  * answers. Connections from this machine (ipc://,
@@ -37,7 +37,7 @@ void rove_gate_free(rove_gate *g);
 
 /* Connection pipe (an nng pipe id, never 0) opened from peer: ROVE_OK,
  * or ROVE_ETOOBIG when it would pass max_pipes in all or
- * ROVE_SERVE_PIPES_PER_ADDR from one address other than this machine's;
+ * ROVE_MAX_PIPES_PER_ADDR from one address other than this machine's;
  * it is then not counted (the caller closes it). */
 int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms);
 /* Connection pipe is gone; what it had in flight no longer counts. An
@@ -47,8 +47,8 @@ void rove_gate_close(rove_gate *g, uint32_t pipe);
 /* A whole request arrived on pipe: ROVE_OK (it now counts as in flight
  * until rove_gate_done); ROVE_ENOTFOUND when the connection is gone or
  * being cut; ROVE_ETOOBIG when the connection already has
- * ROVE_SERVE_PIPE_INFLIGHT requests in flight, or its address (other
- * than this machine's) ROVE_SERVE_ADDR_INFLIGHT. The caller drops the
+ * ROVE_MAX_PIPE_INFLIGHT requests in flight, or its address (other
+ * than this machine's) ROVE_MAX_ADDR_INFLIGHT. The caller drops the
  * request unanswered unless ROVE_OK (it is not counted). */
 int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms);
 /* The reply to a request counted by rove_gate_request was sent or
@@ -62,8 +62,8 @@ void rove_gate_doom(rove_gate *g, uint32_t pipe);
 /* Writes up to max ids of connections to cut now into out and returns
  * how many: those marked by rove_gate_doom and those that have nothing
  * in flight and made no progress (connected, delivered a request or had
- * a reply sent) for ROVE_SERVE_RECV_TIMEOUT_MS. Each is returned once,
- * and again only if it is still open ROVE_SERVE_RECV_TIMEOUT_MS later. */
+ * a reply sent) for ROVE_MAX_IDLE_MS. Each is returned once,
+ * and again only if it is still open ROVE_MAX_IDLE_MS later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 
 /* Writes up to max ids of the open connections into out; returns how

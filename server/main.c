@@ -9,6 +9,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "net.h"
+#include "policy.h"
 #include "serve.h"
 #include "store.h"
 
@@ -97,7 +98,7 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (lock_dir(argv[optind]) != ROVE_OK)
 		return EXIT_FAIL;
-	rc = rove_store_init(argv[optind], admin, token);
+	rc = rove_engine_init(argv[optind], admin, token);
 	if (rc == ROVE_EEXIST) {
 		rove_error("'%s' already holds a database", argv[optind]);
 		return EXIT_FAIL;

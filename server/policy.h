@@ -12,12 +12,15 @@
  * no data - roles, fields, deletes - in common/rules.h, which the command
  * line applies too).
  *
+ * Its parts (one concept each) are listed in policy_int.h; its own
+ * tables are policy_store.h's.
+ *
  * Errors and refusals are kept apart: every function returns a rove error
  * (ROVE_OK, or a storage or memory error, which aborts the request that
  * asked: nothing about its ops is stored and the client tries again
  * later). A refusal is an answer: ROVE_OK with a reason in a rove_verdict.
  *
- * Scopes (strings, at most ROVE_SCOPE_MAX bytes):
+ * Scopes (strings, at most ROVE_MAX_SCOPE_LEN bytes):
  *   o:LOGIN  customers a user owns, and their child records
  *   r:CODE   what every rep of a territory sees: its public-pool customers
  *            (and their children) and its reference data
@@ -27,6 +30,7 @@
 #ifndef ROVE_POLICY_H
 #define ROVE_POLICY_H
 
+#include "policy_store.h"
 #include "record.h"
 #include "rules.h"
 #include "store.h"
@@ -34,27 +38,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROVE_MAX_SCOPES 4        /* scopes one record is in */
-#define ROVE_MAX_USER_SCOPES 256 /* scopes one user reads */
-#define ROVE_MAX_TREE_DEPTH 16   /* territory levels */
-
-
 typedef struct rove_scopes {
 	uint32_t n;
-	char s[ROVE_MAX_SCOPES][ROVE_SCOPE_MAX + 1];
+	char s[ROVE_MAX_RECORD_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 } rove_scopes;
 
 typedef struct rove_user_scopes {
 	bool all; /* everything: no scope filter */
 	uint32_t n;
-	char s[ROVE_MAX_USER_SCOPES][ROVE_SCOPE_MAX + 1]; /* sorted */
+	char s[ROVE_MAX_USER_SCOPES][ROVE_MAX_SCOPE_LEN + 1]; /* sorted */
 } rove_user_scopes;
 
-/* What a decision is made in: the store and the caller's transaction, and
- * the server's time (its clock, which never goes back: the engine's
- * rove_engine_now_ms), for every date and time a rule reads or writes. */
+/* The name the server acts under for its own periodic work (recycling):
+ * no user may take it, in any case. */
+#define ROVE_SYSTEM_USER "roved"
+
+/* What every question is asked in: the store, the policy's own tables,
+ * the caller's transaction, and the server's time (its clock, which
+ * never goes back: the engine's rove_engine_now_ms), for every date and
+ * time a rule reads or writes. Questions of scope read no time. */
 typedef struct rove_policy_ctx {
 	rove_store *st;
+	const rove_pstore *ps;
 	MDB_txn *txn;
 	uint64_t now_ms;
 } rove_policy_ctx;
@@ -76,7 +81,15 @@ typedef struct rove_verdict {
  * when it opens a database (in the caller's write transaction): the
  * unique tax ids and phones are rebuilt if they were made under other
  * rules of comparison. *rebuilt says whether anything was written. */
-int rove_policy_open(rove_store *st, MDB_txn *txn, bool *rebuilt);
+int rove_policy_open(const rove_policy_ctx *pc, bool *rebuilt);
+
+/* The user the server's own periodic ops are made by (ROVE_SYSTEM_USER,
+ * an admin to the rules). */
+void rove_policy_system_user(rove_user *out);
+
+/* Whether login is a name no user may take (the server's own, in any
+ * case). */
+bool rove_policy_name_reserved(const char *login);
 
 /* ---- ops ---- */
 
@@ -99,7 +112,7 @@ int rove_policy_after(const rove_policy_ctx *pc, const rove_user *u, const rove_
 
 /* Periodic rules (recycling idle customers to the pool, warning their
  * owners first): fills up to max ops for the engine to apply as the
- * server (ROVE_SYSTEM_USER); *n says how many. */
+ * server (rove_policy_system_user); *n says how many. */
 int rove_policy_periodic(const rove_policy_ctx *pc, rove_op *ops, size_t max, size_t *n);
 
 /* ---- scopes ---- */
@@ -107,11 +120,10 @@ int rove_policy_periodic(const rove_policy_ctx *pc, rove_op *ops, size_t max, si
 /* The scopes a record is in (a child record: its customer's; a deleted
  * record: none). hint, if not NULL, is a customer the caller holds: used
  * instead of reading the parent when it is the one. */
-int rove_policy_scopes(rove_store *st, MDB_txn *txn, const rove_record *rec, const rove_record *hint,
-		       rove_scopes *out);
+int rove_policy_scopes(const rove_policy_ctx *pc, const rove_record *rec, const rove_record *hint, rove_scopes *out);
 
 /* The scopes u reads, sorted (or all). */
-int rove_policy_user_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out);
+int rove_policy_user_scopes(const rove_policy_ctx *pc, const rove_user *u, rove_user_scopes *out);
 
 /* Whether any scope of rec is one u reads. */
 bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs);
@@ -119,11 +131,20 @@ bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs);
 /* *out: whether u reads one of the scopes rs (what rove_policy_sees says
  * of rove_policy_user_scopes, asked of a few scopes without listing all
  * of u's). */
-int rove_policy_reads(rove_store *st, MDB_txn *txn, const rove_user *u, const rove_scopes *rs, bool *out);
+int rove_policy_reads(const rove_policy_ctx *pc, const rove_user *u, const rove_scopes *rs, bool *out);
 
 /* *out: whether territory code lies in the subtree of one of u's
  * territories. A code that is not a territory is in nobody's. */
-int rove_policy_in_reach(rove_store *st, MDB_txn *txn, const rove_user *u, const char *code, bool *out);
+int rove_policy_in_reach(const rove_policy_ctx *pc, const rove_user *u, const char *code, bool *out);
+
+/* Calls fn(c, arg) for each live customer that the user named owner owns
+ * in territory code (a copy in scratch memory, valid during the call);
+ * fn returns ROVE_OK to go on, and any other code ends the walk and is
+ * returned. A customer that cannot be read is left out (and logged).
+ * fn must not write customers. */
+typedef int (*rove_policy_customer_fn)(const rove_record *c, void *arg);
+int rove_policy_each_owned(const rove_policy_ctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
+			   void *arg);
 
 /* ---- administration ---- */
 
@@ -146,6 +167,11 @@ int rove_policy_reassign(const rove_policy_ctx *pc, const rove_user *u, const ro
 int rove_policy_reassign_territory(const rove_policy_ctx *pc, const rove_user *u, const char *code,
 				   const rove_user *from, const char *to, rove_verdict *v);
 
+/* Keeps what users read in step with a new territory code under parent
+ * (NULL: a top-level one): the managers above it read one more scope,
+ * so their replicas fetch theirs again (their epochs move). */
+int rove_policy_territory_added(const rove_policy_ctx *pc, const char *code, const char *parent);
+
 /* Whether the pool rules of territory cur, as op (an update of it) would
  * leave them, hang together: the owner's warning comes before the
  * recycling (warn_days < recycle_days, when both are set). */
@@ -162,6 +188,6 @@ int rove_policy_refusal_scopes(const rove_policy_ctx *pc, const rove_user *u, co
 
 /* The index scopes of the refusals u may list (all for admins); u must be
  * allowed ROVE_ACT_CONFLICTS. */
-int rove_policy_conflict_scopes(rove_store *st, MDB_txn *txn, const rove_user *u, rove_user_scopes *out);
+int rove_policy_conflict_scopes(const rove_policy_ctx *pc, const rove_user *u, rove_user_scopes *out);
 
 #endif

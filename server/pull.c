@@ -19,7 +19,6 @@
  */
 #include "engine_int.h"
 
-#include "db.h"
 #include "err.h"
 #include "log.h"
 #include "schema.h"
@@ -31,6 +30,7 @@
 typedef struct pull_ctx {
 	rove_engine *e;
 	MDB_txn *txn;
+	rove_policy_ctx pc;
 	const rove_user *u;
 	rove_user_scopes *us;
 	rove_pull_reply *h;
@@ -39,8 +39,11 @@ typedef struct pull_ctx {
 	rove_record *rec; /* scratch */
 	rove_op *op;      /* scratch */
 	rove_scopes rs;
-	/* Ops: the family of the first op resumes after this member (the
-	 * request's resume key), and whether this reply cut a family short. */
+	uint32_t scope; /* snapshots: the index of the user's scope walked */
+	/* Ops: the family of the first op (seq first) resumes after this
+	 * member (the request's resume key), and whether this reply cut a
+	 * family short. */
+	uint64_t first;
 	const uint8_t *resume;
 	bool cut;
 } pull_ctx;
@@ -59,36 +62,25 @@ static int load(pull_ctx *p, const uint8_t *reckey, rove_record *rec)
 	return rove_store_record_get(&p->e->st, p->txn, reckey[0], &id, rec);
 }
 
-static int emit_record_raw(pull_ctx *p, const uint8_t *reckey)
-{
-	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
-	int rc = mdb_get(p->txn, p->e->st.records, &k, &v);
-
-	if (rc != 0)
-		return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
-	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
-	if (rc == ROVE_OK)
-		p->h->n++;
-	return rc;
-}
-
 static int emit_evict(pull_ctx *p, const uint8_t *reckey);
 
-/* A live record whole; a deleted one (a tombstone) travels as an evict,
- * which costs a key, not the record: the replica may hold it from before
- * the family left its scope, when the delete was out of its sight. */
-static int emit_live_record(pull_ctx *p, const uint8_t *reckey)
+/* A record whole, as stored (nothing if it is gone). With live_only, a
+ * deleted one (a tombstone) travels as an evict, a key and not the record:
+ * the replica may hold it from before its family left the user's scope,
+ * when the delete was out of sight. That takes decoding the record, which
+ * one read from scoperec (live records only) is spared. */
+static int emit_record(pull_ctx *p, const uint8_t *reckey, bool live_only)
 {
-	MDB_val k = {ROVE_RECORD_KEY, (void *)reckey}, v;
-	int rc = mdb_get(p->txn, p->e->st.records, &k, &v);
+	MDB_val v;
+	int rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
 
-	if (rc != 0)
-		return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
-	if (rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+	if (live_only && rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
 		rove_error("corrupt record in the store");
 		return ROVE_EPROTO;
 	}
-	if (rove_record_deleted(p->rec))
+	if (live_only && rove_record_deleted(p->rec))
 		return emit_evict(p, reckey);
 	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
 	if (rc == ROVE_OK)
@@ -134,7 +126,7 @@ static int emit_member(const uint8_t member[ROVE_RECORD_KEY], void *arg)
 		p->cut = true;
 		return ROVE_EEXIST; /* stop the walk */
 	}
-	rc = f->evict ? emit_evict(p, member) : emit_live_record(p, member);
+	rc = f->evict ? emit_evict(p, member) : emit_record(p, member, true);
 	if (rc == ROVE_OK) {
 		memcpy(p->h->snap_key, member, ROVE_RECORD_KEY);
 		p->h->snap_keylen = ROVE_RECORD_KEY;
@@ -160,64 +152,71 @@ static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict, const uin
 /* ---- snapshots ---- */
 
 /* Everything (analysts, admins): the records table in key order. */
+static int snapshot_record(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg)
+{
+	pull_ctx *p = arg;
+	int rc;
+
+	if (chunk_full(p)) {
+		p->h->more = true;
+		return ROVE_EEXIST; /* the rest in the next chunk */
+	}
+	if (rove_dec_record(raw->mv_data, raw->mv_size, p->rec) != ROVE_OK) {
+		rove_error("corrupt record in the store");
+		return ROVE_EPROTO;
+	}
+	if (!rove_record_deleted(p->rec)) {
+		rc = rove_enc_entry_record_raw(p->items, raw->mv_data, raw->mv_size);
+		if (rc != ROVE_OK)
+			return rc;
+		p->h->n++;
+	}
+	memcpy(p->h->snap_key, key, ROVE_RECORD_KEY);
+	p->h->snap_keylen = ROVE_RECORD_KEY;
+	return ROVE_OK;
+}
+
 static int snapshot_all(pull_ctx *p, const rove_pull_req *q)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.records, &c), "cursor");
-	int mrc;
+	size_t after = q->snap_keylen == ROVE_RECORD_KEY ? ROVE_RECORD_KEY : 0;
+	int rc = rove_store_each_record(&p->e->st, p->txn, q->snap_key, after, snapshot_record, p);
 
-	if (rc != ROVE_OK)
-		return rc;
-	if (q->snap_keylen == ROVE_RECORD_KEY) {
-		k.mv_size = q->snap_keylen;
-		k.mv_data = (void *)q->snap_key;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (mrc == 0 && k.mv_size == q->snap_keylen && memcmp(k.mv_data, q->snap_key, q->snap_keylen) == 0)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	} else {
-		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	}
-	while (mrc == 0) {
-		if (chunk_full(p)) {
-			p->h->more = true;
-			break;
-		}
-		if (k.mv_size != ROVE_RECORD_KEY || rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
-			rove_error("corrupt record in the store");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		if (!rove_record_deleted(p->rec)) {
-			rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
-			if (rc != ROVE_OK)
-				break;
-			p->h->n++;
-		}
-		memcpy(p->h->snap_key, k.mv_data, k.mv_size);
-		p->h->snap_keylen = (uint32_t)k.mv_size;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "records");
-	mdb_cursor_close(c);
-	return rc;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 /* Whether the record is also in one of the user's scopes before index i
  * (then it was sent from there): a look in scoperec per earlier scope. */
-static bool seen_earlier(const pull_ctx *p, uint32_t i, const uint8_t *reckey)
+static int seen_earlier(const pull_ctx *p, uint32_t i, const uint8_t *reckey, bool *seen)
 {
-	for (uint32_t j = 0; j < i; j++) {
-		uint8_t key[ROVE_INDEX_KEY_MAX];
-		MDB_val k, v;
+	int rc = ROVE_OK;
 
-		k.mv_size = rove_store_scope_key(key, p->us->s[j], reckey, ROVE_RECORD_KEY);
-		k.mv_data = key;
-		if (mdb_get(p->txn, p->e->st.scoperec, &k, &v) == 0)
-			return true;
+	*seen = false;
+	for (uint32_t j = 0; rc == ROVE_OK && !*seen && j < i; j++)
+		rc = rove_store_scoped_has(&p->e->st, p->txn, p->us->s[j], reckey, seen);
+	return rc;
+}
+
+/* One record of the scope at index p->scope: sent as stored (scoperec
+ * holds live records only; receivers decode it strictly), once. */
+static int snapshot_scoped_record(const uint8_t reckey[ROVE_RECORD_KEY], void *arg)
+{
+	pull_ctx *p = arg;
+	uint32_t i = p->scope;
+	bool seen;
+	int rc;
+
+	if (chunk_full(p)) {
+		p->h->more = true;
+		return ROVE_EEXIST;
 	}
-	return false;
+	rc = seen_earlier(p, i, reckey, &seen);
+	if (rc == ROVE_OK && !seen)
+		rc = emit_record(p, reckey, false);
+	p->h->snap_key[0] = (uint8_t)(i >> 8);
+	p->h->snap_key[1] = (uint8_t)i;
+	memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);
+	p->h->snap_keylen = 2 + ROVE_RECORD_KEY;
+	return rc;
 }
 
 /* Scoped: scoperec under each scope in turn. The resume key is the scope's
@@ -226,7 +225,6 @@ static int snapshot_scoped(pull_ctx *p, const rove_pull_req *q)
 {
 	uint32_t first = 0;
 	const uint8_t *resume = NULL;
-	MDB_cursor *c;
 	int rc = ROVE_OK;
 
 	if (q->snap_keylen == 2 + ROVE_RECORD_KEY) {
@@ -235,112 +233,42 @@ static int snapshot_scoped(pull_ctx *p, const rove_pull_req *q)
 	} else if (q->snap_keylen != 0) {
 		return ROVE_EINVAL;
 	}
-	rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.scoperec, &c), "cursor");
-	if (rc != ROVE_OK)
-		return rc;
 	for (uint32_t i = first; rc == ROVE_OK && i < p->us->n && !p->h->more; i++) {
-		uint8_t key[ROVE_INDEX_KEY_MAX];
-		size_t plen = rove_store_scope_key(key, p->us->s[i], NULL, 0);
-		MDB_val k, v;
-		int mrc;
-
-		if (i == first && resume != NULL)
-			k.mv_size = rove_store_scope_key(key, p->us->s[i], resume, ROVE_RECORD_KEY);
-		else
-			k.mv_size = plen;
-		k.mv_data = key;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (mrc == 0 && i == first && resume != NULL && k.mv_size == plen + ROVE_RECORD_KEY &&
-		    memcmp(k.mv_data, key, k.mv_size) == 0)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		while (rc == ROVE_OK && mrc == 0 && k.mv_size == plen + ROVE_RECORD_KEY &&
-		       memcmp(k.mv_data, key, plen) == 0) {
-			const uint8_t *reckey = (const uint8_t *)k.mv_data + plen;
-			if (chunk_full(p)) {
-				p->h->more = true;
-				break;
-			}
-			/* scoperec holds live records only: each is sent as
-			 * stored (receivers decode it strictly), once. */
-			if (!seen_earlier(p, i, reckey))
-				rc = emit_record_raw(p, reckey);
-			p->h->snap_key[0] = (uint8_t)(i >> 8);
-			p->h->snap_key[1] = (uint8_t)i;
-			memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);
-			p->h->snap_keylen = 2 + ROVE_RECORD_KEY;
-			if (rc == ROVE_OK)
-				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		}
-		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-			rc = rove_db_err(mrc, "scoperec");
+		p->scope = i;
+		rc = rove_store_each_scoped(&p->e->st, p->txn, p->us->s[i], i == first ? resume : NULL,
+					    snapshot_scoped_record, p);
 	}
-	mdb_cursor_close(c);
-	return rc;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 /* ---- ops after the cursor ---- */
 
-static int ops_all(pull_ctx *p, uint64_t cursor)
+static int op_all(uint64_t seq, const MDB_val *raw, void *arg)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	uint8_t key[8];
-	int rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.oplog, &c), "cursor");
-	int mrc;
+	pull_ctx *p = arg;
+	int rc;
 
+	if (chunk_full(p)) {
+		p->h->more = true;
+		return ROVE_EEXIST; /* the rest in the next chunk */
+	}
+	if (rove_dec_op(raw->mv_data, raw->mv_size, p->op) != ROVE_OK || p->op->seq != seq) {
+		rove_error("corrupt op in the oplog");
+		return ROVE_EPROTO;
+	}
+	rc = rove_enc_entry_op_raw(p->items, raw->mv_data, raw->mv_size);
 	if (rc != ROVE_OK)
 		return rc;
-	rove_be64_put(key, cursor + 1);
-	k.mv_size = 8;
-	k.mv_data = key;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (mrc == 0) {
-		if (chunk_full(p)) {
-			p->h->more = true;
-			break;
-		}
-		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, p->op) != ROVE_OK ||
-		    p->op->seq != rove_be64_get(k.mv_data)) {
-			rove_error("corrupt op in the oplog");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = rove_enc_entry_op_raw(p->items, v.mv_data, v.mv_size);
-		if (rc != ROVE_OK)
-			break;
-		p->h->n++;
-		p->h->cursor = p->op->seq;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "oplog");
-	mdb_cursor_close(c);
-	return rc;
+	p->h->n++;
+	p->h->cursor = seq;
+	return ROVE_OK;
 }
 
-/* One scope's position in the k-way merge. */
-typedef struct scope_pos {
-	MDB_cursor *c;
-	size_t plen;
-	uint8_t prefix[ROVE_SCOPE_MAX + 1];
-	uint64_t seq; /* 0: exhausted */
-	bool moved;
-} scope_pos;
-
-static int pos_read(scope_pos *sp, int mrc, MDB_val *k, MDB_val *v)
+static int ops_all(pull_ctx *p, uint64_t cursor)
 {
-	sp->seq = 0;
-	if (mrc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (mrc != 0)
-		return rove_db_err(mrc, "scopelog");
-	if (k->mv_size != sp->plen + 8 || memcmp(k->mv_data, sp->prefix, sp->plen) != 0)
-		return ROVE_OK;
-	if (v->mv_size != 1)
-		return ROVE_EPROTO;
-	sp->seq = rove_be64_get((const uint8_t *)k->mv_data + sp->plen);
-	sp->moved = *(const uint8_t *)v->mv_data != 0;
-	return ROVE_OK;
+	int rc = rove_store_each_op(&p->e->st, p->txn, cursor, op_all, p);
+
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 /* Sends what the op at seq means for this user now; a family resumes
@@ -359,7 +287,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 		return ROVE_OK;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_policy_scopes(&p->e->st, p->txn, p->rec, NULL, &p->rs);
+	rc = rove_policy_scopes(&p->pc, p->rec, NULL, &p->rs);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!rove_policy_sees(p->us, &p->rs))
@@ -374,71 +302,44 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 	return rc;
 }
 
+/* One op in the user's scopes (the merge of their scopelog ranges). */
+static int op_scoped(uint64_t seq, bool moved, void *arg)
+{
+	pull_ctx *p = arg;
+	int rc;
+
+	if (chunk_full(p)) {
+		p->h->more = true;
+		return ROVE_EEXIST; /* the rest in the next chunk */
+	}
+	rc = emit_for_op(p, seq, moved, seq == p->first ? p->resume : NULL);
+	p->resume = NULL;
+	if (rc == ROVE_OK && p->cut) {
+		/* The op's family goes on in the next reply: every op before
+		 * it is done (those between the last one sent and it are in
+		 * none of the user's scopes). */
+		p->h->cursor = seq - 1;
+		p->h->more = true;
+		return ROVE_EEXIST;
+	}
+	if (rc == ROVE_OK) {
+		p->h->cursor = seq;
+		p->h->snap_keylen = 0;
+	}
+	return rc;
+}
+
 static int ops_scoped(pull_ctx *p, uint64_t cursor)
 {
-	scope_pos *pos = calloc(p->us->n ? p->us->n : 1, sizeof(*pos));
-	uint32_t n = 0;
-	int rc = ROVE_OK;
+	int rc;
 
-	if (pos == NULL)
-		return ROVE_ENOMEM;
-	for (uint32_t i = 0; rc == ROVE_OK && i < p->us->n; i++) {
-		uint8_t key[ROVE_INDEX_KEY_MAX], seqb[8];
-		MDB_val k, v;
-
-		rc = rove_db_err(mdb_cursor_open(p->txn, p->e->st.scopelog, &pos[i].c), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		n++;
-		pos[i].plen = rove_store_scope_key(pos[i].prefix, p->us->s[i], NULL, 0);
-		rove_be64_put(seqb, cursor + 1);
-		k.mv_size = rove_store_scope_key(key, p->us->s[i], seqb, 8);
-		k.mv_data = key;
-		rc = pos_read(&pos[i], mdb_cursor_get(pos[i].c, &k, &v, MDB_SET_RANGE), &k, &v);
-	}
-	while (rc == ROVE_OK) {
-		uint64_t seq = 0;
-		bool moved = false;
-
-		for (uint32_t i = 0; i < n; i++)
-			if (pos[i].seq != 0 && (seq == 0 || pos[i].seq < seq))
-				seq = pos[i].seq;
-		if (seq == 0)
-			break;
-		if (chunk_full(p)) {
-			p->h->more = true;
-			break;
-		}
-		/* Every scope listing this seq moves past it. */
-		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-			MDB_val k, v;
-			if (pos[i].seq != seq)
-				continue;
-			moved = moved || pos[i].moved;
-			rc = pos_read(&pos[i], mdb_cursor_get(pos[i].c, &k, &v, MDB_NEXT), &k, &v);
-		}
-		if (rc == ROVE_OK)
-			rc = emit_for_op(p, seq, moved, seq == cursor + 1 ? p->resume : NULL);
-		p->resume = NULL;
-		if (rc == ROVE_OK && p->cut) {
-			/* The op's family goes on in the next reply: every op
-			 * before it is done (those between the last one sent and
-			 * it are in none of the user's scopes). */
-			p->h->cursor = seq - 1;
-			p->h->more = true;
-			break;
-		}
-		if (rc == ROVE_OK) {
-			p->h->cursor = seq;
-			p->h->snap_keylen = 0;
-		}
-	}
+	p->first = cursor + 1;
+	rc = rove_store_scopelog_each(&p->e->st, p->txn, p->us->s, p->us->n, cursor, op_scoped, p);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
 	/* Nothing more in scope: the replica is current up to the head. */
 	if (rc == ROVE_OK && !p->h->more)
 		p->h->cursor = p->h->head;
-	for (uint32_t i = 0; i < n; i++)
-		mdb_cursor_close(pos[i].c);
-	free(pos);
 	return rc;
 }
 
@@ -474,6 +375,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	}
 	p.e = e;
 	p.txn = txn;
+	p.pc = rove_engine_policy_read(e, txn);
 	p.u = u;
 	p.h = &h;
 	p.max = q->max_items == 0 || q->max_items > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max_items;
@@ -485,7 +387,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	if (p.us == NULL || p.rec == NULL || p.op == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
-		rc = rove_policy_user_scopes(&e->st, txn, u, p.us);
+		rc = rove_policy_user_scopes(&p.pc, u, p.us);
 	if (rc == ROVE_OK) {
 		bool fresh = q->cursor == 0 && q->snap_seq == 0;
 		if (fresh || q->epoch != u->epoch) {

@@ -123,13 +123,13 @@ static void work_send(work *w)
 	}
 	/* A context keeps a small reply buffer between requests, not the
 	 * largest snapshot chunk it ever sent. */
-	if (w->job.reply.cap > ROVE_SERVE_KEEP_BUF)
+	if (w->job.reply.cap > ROVE_MAX_KEPT_REPLY_BUF)
 		rove_buf_free(&w->job.reply);
 	else
 		rove_buf_reset(&w->job.reply);
 	w->state = W_SEND;
 	nng_aio_set_msg(w->aio, msg);
-	nng_aio_set_timeout(w->aio, ROVE_SERVE_SEND_TIMEOUT_MS);
+	nng_aio_set_timeout(w->aio, ROVE_MAX_SEND_WAIT_MS);
 	nng_ctx_send(w->ctx, w->aio);
 }
 
@@ -242,8 +242,8 @@ static void work_cb(void *arg)
 static void *writer_main(void *arg)
 {
 	server *s = arg;
-	rove_job *jobs[ROVE_SERVE_MAX_BATCH];
-	work *ws[ROVE_SERVE_MAX_BATCH];
+	rove_job *jobs[ROVE_MAX_BATCH_REQUESTS];
+	work *ws[ROVE_MAX_BATCH_REQUESTS];
 
 	uint64_t next_tick = s->tick_ms ? rove_wall_ms() : UINT64_MAX;
 
@@ -270,7 +270,7 @@ static void *writer_main(void *arg)
 			next_tick = rove_wall_ms() + s->tick_ms;
 			continue;
 		}
-		for (uint32_t ops = 0; s->head != NULL && n < ROVE_SERVE_MAX_BATCH && ops < ROVE_SERVE_BATCH_OPS;) {
+		for (uint32_t ops = 0; s->head != NULL && n < ROVE_MAX_BATCH_REQUESTS && ops < ROVE_MAX_BATCH_OPS;) {
 			work *w = s->head;
 			if (w->job.msg.type == ROVE_MSG_PUSH)
 				ops += w->job.msg.u.push.n;
@@ -322,8 +322,7 @@ static void report_counts(server *s)
 			  "over the caps on requests in flight and %u repl(ies) not read",
 			  refused, piled, unread);
 	if (cut > 0)
-		rove_info("cut %u connection(s) not reading or idle for %u s", cut,
-			  ROVE_SERVE_RECV_TIMEOUT_MS / 1000);
+		rove_info("cut %u connection(s) not reading or idle for %u s", cut, ROVE_MAX_IDLE_MS / 1000);
 }
 
 /* Cuts the connections the gate says to (not reading, or no progress). */
@@ -392,7 +391,7 @@ static bool self_url(server *s, char *url, size_t len)
 static bool listener_accepts(server *s)
 {
 	char url[512];
-	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_SERVE_SELFCHECK_MS;
+	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
 	bool arrived = false;
 	nng_socket c;
 	nng_dialer d;
@@ -422,14 +421,14 @@ static bool listener_accepts(server *s)
 	return arrived;
 }
 
-/* Cuts every connection and gives them up to ROVE_SERVE_CUT_WAIT_MS to
+/* Cuts every connection and gives them up to ROVE_MAX_CUT_WAIT_MS to
  * end by themselves, before nng closes what is left: nng 1.5.2 may not
  * survive closing connections that carry data (see cut.h). Their clients
  * reconnect and send again. */
 static void cut_all(server *s)
 {
 	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
-	uint64_t until = mono_ms() + ROVE_SERVE_CUT_WAIT_MS;
+	uint64_t until = mono_ms() + ROVE_MAX_CUT_WAIT_MS;
 	rove_peer none;
 	uint32_t all = 0, local;
 
@@ -454,7 +453,7 @@ static void cut_all(server *s)
  * failure shows in the listener's statistics; the guard then dials the
  * listener, and if the connection never arrives closes the listener
  * (its connections too: their clients reconnect and resend) and listens
- * anew. Without statistics it dials every ROVE_SERVE_LISTEN_CHECK_MS. */
+ * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS. */
 static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 {
 	uint64_t now = mono_ms(), n = 0;
@@ -463,7 +462,7 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 	if (s->listening) {
 		if (rv == 0 && n == *errors)
 			return;
-		if (rv != 0 && now - *checked_ms < ROVE_SERVE_LISTEN_CHECK_MS)
+		if (rv != 0 && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
 		*checked_ms = now;
 		*errors = n;
@@ -478,8 +477,7 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 	}
 	if (rove_net_listen(s->sock, s->opts->url, s->opts->tls_cert, s->opts->tls_key, &s->listener) !=
 	    ROVE_OK) {
-		rove_error("cannot listen again on %s; trying again in %u ms", s->opts->url,
-			   ROVE_SERVE_GUARD_MS);
+		rove_error("cannot listen again on %s; trying again in %u ms", s->opts->url, ROVE_GUARD_PERIOD_MS);
 		return;
 	}
 	s->listening = true;
@@ -491,7 +489,7 @@ static void *guard_main(void *arg)
 {
 	server *s = arg;
 	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
-	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_SERVE_GUARD_MS;
+	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 
 	if (ids == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
@@ -514,7 +512,7 @@ static void *guard_main(void *arg)
 		if (!woken || mono_ms() >= next) {
 			check_listener(s, &errors, &checked_ms);
 			report_counts(s);
-			next = mono_ms() + ROVE_SERVE_GUARD_MS;
+			next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 		}
 		pthread_mutex_lock(&s->gmu);
 	}
@@ -528,26 +526,26 @@ static void *guard_main(void *arg)
  * limit is smaller. Returns the cap on connections. */
 static uint32_t fit_fd_limit(void)
 {
-	rlim_t want = (rlim_t)ROVE_SERVE_MAX_PIPES + ROVE_SERVE_SPARE_FDS;
+	rlim_t want = (rlim_t)ROVE_MAX_PIPES + ROVE_SPARE_FDS;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return ROVE_SERVE_MAX_PIPES; /* cannot tell: nng backs off when out of them */
+		return ROVE_MAX_PIPES; /* cannot tell: nng backs off when out of them */
 	if (rl.rlim_cur < want) {
 		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
-			return ROVE_SERVE_MAX_PIPES;
+			return ROVE_MAX_PIPES;
 	}
 	if (rl.rlim_cur >= want)
-		return ROVE_SERVE_MAX_PIPES;
-	if (rl.rlim_cur <= 2 * ROVE_SERVE_SPARE_FDS) {
-		rove_warn("only %llu file descriptors; serving at most %u connections",
-			  (unsigned long long)rl.rlim_cur, ROVE_SERVE_SPARE_FDS);
-		return ROVE_SERVE_SPARE_FDS;
+		return ROVE_MAX_PIPES;
+	if (rl.rlim_cur <= 2 * ROVE_SPARE_FDS) {
+		rove_warn("only %llu file descriptors; serving at most %u connections", (unsigned long long)rl.rlim_cur,
+			  ROVE_SPARE_FDS);
+		return ROVE_SPARE_FDS;
 	}
-	rove_warn("only %llu file descriptors; serving at most %llu connections",
-		  (unsigned long long)rl.rlim_cur, (unsigned long long)(rl.rlim_cur - ROVE_SERVE_SPARE_FDS));
-	return (uint32_t)(rl.rlim_cur - ROVE_SERVE_SPARE_FDS);
+	rove_warn("only %llu file descriptors; serving at most %llu connections", (unsigned long long)rl.rlim_cur,
+		  (unsigned long long)(rl.rlim_cur - ROVE_SPARE_FDS));
+	return (uint32_t)(rl.rlim_cur - ROVE_SPARE_FDS);
 }
 
 int rove_serve(rove_engine *e, const rove_serve_opts *opts)
@@ -596,13 +594,13 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rove_gate_free(s.gate);
 		return ROVE_EIO;
 	}
-	s.works = calloc(ROVE_SERVE_CONTEXTS, sizeof(work));
+	s.works = calloc(ROVE_MAX_CONTEXTS, sizeof(work));
 	if (s.works == NULL) {
 		nng_close(s.sock);
 		rove_gate_free(s.gate);
 		return ROVE_ENOMEM;
 	}
-	for (int i = 0; i < ROVE_SERVE_CONTEXTS && rc == ROVE_OK; i++) {
+	for (int i = 0; i < ROVE_MAX_CONTEXTS && rc == ROVE_OK; i++) {
 		work *w = &s.works[i];
 		w->srv = &s;
 		rove_buf_init(&w->job.reply);
@@ -617,7 +615,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, &s.listener);
 	if (rc == ROVE_OK) {
 		s.listening = true;
-		for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++)
+		for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 			work_recv(&s.works[i]);
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
 			guard_started = 1;
@@ -640,7 +638,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		pthread_join(s.guard, NULL);
 		cut_all(&s);
 	}
-	for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++)
+	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 		if (s.works[i].aio != NULL)
 			nng_aio_stop(s.works[i].aio);
 	if (writer_started) {
@@ -651,7 +649,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		pthread_join(s.writer, NULL);
 	}
 	nng_close(s.sock);
-	for (int i = 0; i < ROVE_SERVE_CONTEXTS; i++) {
+	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++) {
 		work *w = &s.works[i];
 		if (w->aio != NULL)
 			nng_aio_free(w->aio);

@@ -1,6 +1,7 @@
-#include "store.h"
+#include "store_int.h"
 #include "rove_assert.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -15,17 +16,19 @@
 
 #define STORE_MAXDBS 32
 
-static int open_dbis(rove_store *st, MDB_txn *txn, unsigned flags)
+/* The store's tables, and the n more of its user (flags: MDB_CREATE to
+ * create them). */
+static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, size_t n, unsigned flags)
 {
 	const rove_db_table t[] = {
-		{"meta", &st->meta},   {"records", &st->records}, {"oplog", &st->oplog},
-		{"opids", &st->opids}, {"users", &st->users},     {"rejects", &st->rejects},
-		{"codes", &st->codes}, {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec},
-		{"children", &st->children}, {"uniq", &st->uniq}, {"counters", &st->counters},
-		{"rejidx", &st->rejidx}, {"runs", &st->runs},
+	    {"meta", &st->meta},         {"records", &st->records},   {"oplog", &st->oplog},
+	    {"opids", &st->opids},       {"users", &st->users},       {"rejects", &st->rejects},
+	    {"scopelog", &st->scopelog}, {"scoperec", &st->scoperec}, {"children", &st->children},
+	    {"counters", &st->counters}, {"rejidx", &st->rejidx},     {"runs", &st->runs},
 	};
+	int rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 
-	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
+	return rc == ROVE_OK ? rove_db_open_tables(txn, more, n, flags) : rc;
 }
 
 static int store_env(const char *dir, int create, rove_store *st)
@@ -34,7 +37,8 @@ static int store_env(const char *dir, int create, rove_store *st)
 	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
 }
 
-int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1])
+int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, const char *admin,
+		    char token[ROVE_TOKEN_HEX + 1])
 {
 	char path[4096];
 	struct stat sb;
@@ -48,10 +52,6 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) == 0)
 		return ROVE_EEXIST;
-	/* The one rule for a login (user.add's too), and not the server's. */
-	if (!rove_login_valid(admin, strlen(admin)) ||
-	    rove_name_same(admin, strlen(admin), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER)))
-		return ROVE_EINVAL;
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
 		return rc;
@@ -60,7 +60,7 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st.env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
-		rc = open_dbis(&st, txn, MDB_CREATE);
+		rc = open_dbis(&st, txn, more, nmore, MDB_CREATE);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st.meta, "format", ROVE_STORE_FORMAT);
 	rove_uuid_new(&node);
@@ -80,7 +80,7 @@ int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HE
 	return rc;
 }
 
-int rove_store_open(const char *dir, rove_store *st)
+int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore)
 {
 	MDB_txn *txn = NULL;
 	uint64_t format = 0;
@@ -90,7 +90,7 @@ int rove_store_open(const char *dir, rove_store *st)
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
-		rc = open_dbis(st, txn, 0);
+		rc = open_dbis(st, txn, more, nmore, 0);
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
 	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
@@ -106,6 +106,23 @@ int rove_store_open(const char *dir, rove_store *st)
 		st->env = NULL;
 	}
 	return rc;
+}
+
+int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn)
+{
+	*txn = NULL;
+	return rove_db_err(mdb_txn_begin(st->env, parent, write ? 0 : MDB_RDONLY, txn), "begin");
+}
+
+int rove_store_commit(MDB_txn *txn)
+{
+	return rove_db_err(mdb_txn_commit(txn), "commit");
+}
+
+void rove_store_abort(MDB_txn *txn)
+{
+	if (txn != NULL)
+		mdb_txn_abort(txn);
 }
 
 void rove_store_close(rove_store *st)
@@ -180,27 +197,46 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 	return rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
 }
 
-int rove_store_code_get(rove_store *st, MDB_txn *txn, const char *code, rove_uuid *id)
-{
-	MDB_val k = {strlen(code), (void *)code}, v;
-	int rc;
+/* Users' logins and roles, as each_user collects them. */
+typedef struct logins {
+	struct login {
+		char name[ROVE_MAX_NAME + 1];
+		int role;
+	} * v;
+	size_t n, cap;
+} logins;
 
-	if (k.mv_size == 0 || k.mv_size > ROVE_MAX_NAME)
-		return ROVE_ENOTFOUND;
-	rc = mdb_get(txn, st->codes, &k, &v);
-	if (rc != 0)
-		return rove_db_err(rc, "codes");
-	if (v.mv_size != 16)
-		return ROVE_EPROTO;
-	memcpy(id->b, v.mv_data, 16);
+static int collect_login(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	logins *all = arg;
+	struct login *p;
+
+	if (k->mv_size == 0 || k->mv_size > ROVE_MAX_NAME || v->mv_size < USER_FIXED)
+		return ROVE_EPROTO; /* rove_store_user_put writes none */
+	p = rove_array_room(all->v, all->n, &all->cap, sizeof(*p));
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	all->v = p;
+	memcpy(all->v[all->n].name, k->mv_data, k->mv_size);
+	all->v[all->n].name[k->mv_size] = '\0';
+	all->v[all->n].role = ((const uint8_t *)v->mv_data)[0];
+	all->n++;
 	return ROVE_OK;
 }
 
-int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const rove_uuid *id)
+int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg)
 {
-	MDB_val k = {strlen(code), (void *)code}, v = {16, (void *)id->b};
+	logins all = {NULL, 0, 0};
+	int rc;
 
-	return rove_db_err(mdb_put(txn, st->codes, &k, &v, MDB_NOOVERWRITE), "codes");
+	/* The logins first, in one walk, then fn on each: no cursor
+	 * survives fn's writes, and a walk that stops and resumes is where
+	 * users get skipped. */
+	rc = rove_db_each(txn, st->users, "users", collect_login, &all);
+	for (size_t i = 0; rc == ROVE_OK && i < all.n; i++)
+		rc = fn(all.v[i].name, all.v[i].role, arg);
+	free(all.v);
+	return rc;
 }
 
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw)
@@ -218,17 +254,6 @@ int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op
 		return ROVE_EPROTO;
 	}
 	return ROVE_OK;
-}
-
-size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len)
-{
-	size_t n = strnlen(scope, ROVE_SCOPE_MAX);
-
-	memcpy(out, scope, n);
-	out[n] = '\0';
-	if (suffix_len > 0)
-		memcpy(out + n + 1, suffix, suffix_len);
-	return n + 1 + suffix_len;
 }
 
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
@@ -250,31 +275,40 @@ int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove
 	return ROVE_OK;
 }
 
-int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
-			  rove_child_fn fn, void *arg)
+int rove_store_record_raw(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY], MDB_val *raw)
 {
-	uint8_t prefix[ROVE_RECORD_KEY + 1];
-	size_t plen = coll != 0 ? ROVE_RECORD_KEY + 1 : ROVE_RECORD_KEY;
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key};
+
+	return rove_db_err(mdb_get(txn, st->records, &k, raw), "records");
+}
+
+int rove_store_each_record(rove_store *st, MDB_txn *txn, const uint8_t *after, size_t after_len, rove_raw_fn fn,
+			   void *arg)
+{
 	MDB_cursor *c;
-	MDB_val k = {plen, prefix}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->children, &c), "cursor");
+	MDB_val k = {after_len, (void *)after}, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, st->records, &c), "cursor");
 	int mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
-	memcpy(prefix, parent, ROVE_RECORD_KEY);
-	prefix[ROVE_RECORD_KEY] = coll;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == 2 * ROVE_RECORD_KEY &&
-	       memcmp(k.mv_data, prefix, plen) == 0) {
-		uint8_t child[ROVE_RECORD_KEY];
-		memcpy(child, (const uint8_t *)k.mv_data + ROVE_RECORD_KEY, ROVE_RECORD_KEY);
-		rc = fn(child, arg);
-		if (rc == ROVE_OK)
+	if (after_len > 0) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && k.mv_size == after_len && memcmp(k.mv_data, after, after_len) == 0)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	} else {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "children");
+	for (; rc == ROVE_OK && mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != ROVE_RECORD_KEY) {
+			rove_error("corrupt key in the records table");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = fn(k.mv_data, &v, arg);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "records");
 	mdb_cursor_close(c);
 	return rc;
 }
@@ -301,31 +335,40 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	return rc;
 }
 
-static int last_key_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = mdb_cursor_open(txn, dbi, &c);
-
-	if (rc != 0)
-		return rove_db_err(rc, "cursor");
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND) {
-		*out = 0;
-		return ROVE_OK;
-	}
-	if (rc != 0)
-		return rove_db_err(rc, "last key");
-	if (k.mv_size != 8)
-		return ROVE_EPROTO;
-	*out = rove_be64_get(k.mv_data);
-	return ROVE_OK;
-}
-
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 {
-	return last_key_u64(txn, st->oplog, head);
+	return rove_db_last_u64(txn, st->oplog, head);
+}
+
+int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op_fn fn, void *arg)
+{
+	return store_each_num(txn, st->oplog, "oplog", after, fn, arg);
+}
+
+int rove_store_meta_get(rove_store *st, MDB_txn *txn, const char *key, uint64_t *v)
+{
+	return rove_db_get_u64(txn, st->meta, key, v);
+}
+
+int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t v)
+{
+	return rove_db_put_u64(txn, st->meta, key, v);
+}
+
+int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
+{
+	int rc = rove_db_get_u64(txn, st->counters, name, v);
+
+	if (rc == ROVE_ENOTFOUND) {
+		*v = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+int rove_store_counter_put(rove_store *st, MDB_txn *txn, const char *name, uint64_t v)
+{
+	return rove_db_put_u64(txn, st->counters, name, v);
 }
 
 int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock)
@@ -408,343 +451,47 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 	return rove_db_err(mdb_put(txn, st->opids, &k, &v, MDB_NOOVERWRITE), "opids");
 }
 
-/* ---- refusals: kept per author within bounds, indexed by scope ---- */
-
-_Static_assert(ROVE_MAX_USER_REJECT_BYTES > 2 * (ROVE_MAX_RECORD_BYTES + 4096),
-	       "one refused op must fit in an author's bytes with room to spare");
-
-#define USAGE_KEY_MAX (8 + ROVE_MAX_NAME + 1)
-
-static size_t usage_key(char *out, const char *author)
-{
-	return (size_t)snprintf(out, USAGE_KEY_MAX, "rejects:%s", author);
-}
-
-int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, rove_reject_usage *u)
-{
-	char key[USAGE_KEY_MAX];
-	MDB_val k = {usage_key(key, author), key}, v;
-	int rc = mdb_get(txn, st->counters, &k, &v);
-
-	memset(u, 0, sizeof(*u));
-	if (rc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (rc != 0)
-		return rove_db_err(rc, "counters");
-	if (v.mv_size != 24)
-		return ROVE_EPROTO;
-	u->count = rove_be64_get(v.mv_data);
-	u->bytes = rove_be64_get((const uint8_t *)v.mv_data + 8);
-	u->dropped = rove_be64_get((const uint8_t *)v.mv_data + 16);
-	return ROVE_OK;
-}
-
-static int usage_put(rove_store *st, MDB_txn *txn, const char *author, const rove_reject_usage *u)
-{
-	char key[USAGE_KEY_MAX];
-	uint8_t buf[24];
-	MDB_val k = {usage_key(key, author), key}, v = {sizeof(buf), buf};
-
-	rove_be64_put(buf, u->count);
-	rove_be64_put(buf + 8, u->bytes);
-	rove_be64_put(buf + 16, u->dropped);
-	return rove_db_err(mdb_put(txn, st->counters, &k, &v, 0), "counters");
-}
-
-static int index_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t nb[8], const void *val,
-		     size_t len)
-{
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_val k = {rove_store_scope_key(key, scope, nb, 8), key}, v = {len, (void *)val};
-
-	return rove_db_err(mdb_put(txn, st->rejidx, &k, &v, 0), "rejidx");
-}
-
-static int index_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t nb[8])
-{
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	MDB_val k = {rove_store_scope_key(key, scope, nb, 8), key};
-	int rc = mdb_del(txn, st->rejidx, &k, NULL);
-
-	return rc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(rc, "rejidx");
-}
-
-/* Drops the author's oldest refusal (the first of its "a:" range); *bytes
- * gets what it was counted for. */
-static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_t *bytes)
-{
-	uint8_t key[ROVE_INDEX_KEY_MAX], nb[8];
-	size_t plen = rove_store_scope_key(key, ascope, NULL, 0);
-	const uint8_t *p, *end;
-	char scopes[ROVE_MAX_REJECT_SCOPES][ROVE_SCOPE_MAX + 1];
-	uint32_t ns = 0;
-	MDB_cursor *c;
-	MDB_val k = {plen, key}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->rejidx, &c), "cursor");
-
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE), "rejidx");
-	if (rc == ROVE_OK && (k.mv_size != plen + 8 || memcmp(k.mv_data, key, plen) != 0 || v.mv_size < 8))
-		rc = ROVE_EPROTO; /* the counters say there is one */
-	if (rc == ROVE_OK) {
-		memcpy(nb, (const uint8_t *)k.mv_data + plen, 8);
-		*bytes = rove_be64_get(v.mv_data);
-		/* Copy out the other scopes before any write moves the map. */
-		for (p = (const uint8_t *)v.mv_data + 8, end = (const uint8_t *)v.mv_data + v.mv_size; p < end;) {
-			const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
-			if (nul == NULL || nul == p || (size_t)(nul - p) > ROVE_SCOPE_MAX || ns == ROVE_MAX_REJECT_SCOPES) {
-				rc = ROVE_EPROTO;
-				break;
-			}
-			memcpy(scopes[ns++], p, (size_t)(nul - p) + 1);
-			p = nul + 1;
-		}
-	}
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_del(c, 0), "rejidx");
-	mdb_cursor_close(c);
-	for (uint32_t i = 0; rc == ROVE_OK && i < ns; i++)
-		rc = index_del(st, txn, scopes[i], nb);
-	if (rc == ROVE_OK) {
-		MDB_val rk = {8, nb};
-		rc = rove_db_err(mdb_del(txn, st->rejects, &rk, NULL), "rejects");
-	}
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_EPROTO;
-	if (rc == ROVE_EPROTO)
-		rove_error("the index of refused ops is corrupt");
-	return rc;
-}
-
-int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
-			  uint64_t time_ms, const rove_reject_scopes *scopes, rove_buf *scratch)
-{
-	uint8_t nb[8], aval[8 + ROVE_MAX_REJECT_SCOPES * (ROVE_SCOPE_MAX + 1)];
-	char ascope[ROVE_SCOPE_MAX + 1];
-	size_t alen = 8;
-	uint64_t last, bytes;
-	rove_reject_usage u;
-	MDB_val k = {8, nb}, v;
-	int rc;
-
-	if (op->author[0] == '\0' || strlen(op->author) > ROVE_MAX_NAME || scopes->n > ROVE_MAX_REJECT_SCOPES)
-		return ROVE_EINVAL;
-	for (uint32_t i = 0; i < scopes->n; i++)
-		if (strnlen(scopes->s[i], ROVE_SCOPE_MAX + 1) < 3 || strnlen(scopes->s[i], ROVE_SCOPE_MAX + 1) > ROVE_SCOPE_MAX ||
-		    strncmp(scopes->s[i], "a:", 2) == 0)
-			return ROVE_EINVAL; /* "a:" is the store's own */
-	snprintf(ascope, sizeof(ascope), "a:%s", op->author);
-	rc = last_key_u64(txn, st->rejects, &last);
-	if (rc == ROVE_OK)
-		rc = rove_store_reject_usage(st, txn, op->author, &u);
-	if (rc != ROVE_OK)
-		return rc;
-	/* The newest refusal is never dropped, so the last number stays and
-	 * numbers only grow. */
-	rove_be64_put(nb, last + 1);
-	rove_buf_reset(scratch);
-	rc = rove_enc_rejection(scratch, time_ms, reason, detail, op);
-	if (rc != ROVE_OK)
-		return rc;
-	v.mv_size = scratch->len;
-	v.mv_data = scratch->data;
-	rc = rove_db_err(mdb_put(txn, st->rejects, &k, &v, MDB_APPEND), "rejects");
-	bytes = scratch->len + 2 * (ROVE_SCOPE_MAX + 9);
-	for (uint32_t i = 0; rc == ROVE_OK && i < scopes->n; i++) {
-		size_t len = strlen(scopes->s[i]) + 1;
-		rc = index_put(st, txn, scopes->s[i], nb, "", 0);
-		memcpy(aval + alen, scopes->s[i], len);
-		alen += len;
-		bytes += len + 9;
-	}
-	bytes += alen;
-	rove_be64_put(aval, bytes);
-	if (rc == ROVE_OK)
-		rc = index_put(st, txn, ascope, nb, aval, alen);
-	u.count++;
-	u.bytes += bytes;
-	while (rc == ROVE_OK && u.count > 1 &&
-	       (u.count > ROVE_MAX_USER_REJECTS || u.bytes > ROVE_MAX_USER_REJECT_BYTES)) {
-		uint64_t b = 0;
-		rc = drop_oldest(st, txn, ascope, &b);
-		u.count--;
-		u.bytes = b < u.bytes ? u.bytes - b : 0;
-		u.dropped++;
-	}
-	if (rc == ROVE_OK)
-		rc = usage_put(st, txn, op->author, &u);
-	return rc;
-}
-
-/* One scope's index range, during a merge. */
-typedef struct reject_range {
-	MDB_cursor *c;
-	uint8_t key[ROVE_INDEX_KEY_MAX];
-	size_t plen;
-	uint64_t n; /* the number at the cursor; UINT64_MAX once past the range */
-} reject_range;
-
-static int range_read(reject_range *r, int mrc, const MDB_val *k)
-{
-	r->n = UINT64_MAX;
-	if (mrc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (mrc != 0)
-		return rove_db_err(mrc, "rejidx");
-	if (k->mv_size == r->plen + 8 && memcmp(k->mv_data, r->key, r->plen) == 0)
-		r->n = rove_be64_get((const uint8_t *)k->mv_data + r->plen);
-	return ROVE_OK;
-}
-
-static int range_next(reject_range *r)
-{
-	MDB_val k, v;
-
-	return range_read(r, mdb_cursor_get(r->c, &k, &v, MDB_NEXT), &k);
-}
-
-static int each_all(rove_store *st, MDB_txn *txn, uint64_t after, rove_reject_fn fn, void *arg)
-{
-	uint8_t key[8];
-	MDB_cursor *c;
-	MDB_val k = {8, key}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->rejects, &c), "cursor");
-	int mrc;
-
-	if (rc != ROVE_OK)
-		return rc;
-	rove_be64_put(key, after + 1);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8) {
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = fn(rove_be64_get(k.mv_data), &v, arg);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "rejects");
-	mdb_cursor_close(c);
-	return rc;
-}
-
-int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_SCOPE_MAX + 1], uint32_t n,
-			   uint64_t after, rove_reject_fn fn, void *arg)
-{
-	reject_range *r;
-	uint32_t open = 0;
-	int rc = ROVE_OK;
-
-	if (scopes == NULL)
-		return each_all(st, txn, after, fn, arg);
-	if (after == UINT64_MAX || n == 0)
-		return ROVE_OK;
-	r = calloc(n, sizeof(*r));
-	if (r == NULL)
-		return ROVE_ENOMEM;
-	for (; rc == ROVE_OK && open < n; open++) {
-		uint8_t nb[8];
-		MDB_val k, v;
-		rc = rove_db_err(mdb_cursor_open(txn, st->rejidx, &r[open].c), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		r[open].plen = rove_store_scope_key(r[open].key, scopes[open], NULL, 0);
-		rove_be64_put(nb, after + 1);
-		k.mv_size = rove_store_scope_key(r[open].key, scopes[open], nb, 8);
-		k.mv_data = r[open].key;
-		rc = range_read(&r[open], mdb_cursor_get(r[open].c, &k, &v, MDB_SET_RANGE), &k);
-	}
-	while (rc == ROVE_OK) {
-		uint64_t min = UINT64_MAX;
-		MDB_val k, v;
-		uint8_t nb[8];
-		for (uint32_t i = 0; i < n; i++)
-			if (r[i].n < min)
-				min = r[i].n;
-		if (min == UINT64_MAX)
-			break;
-		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
-			if (r[i].n == min) /* listed under several scopes: once */
-				rc = range_next(&r[i]);
-		if (rc != ROVE_OK)
-			break;
-		rove_be64_put(nb, min);
-		k.mv_size = 8;
-		k.mv_data = nb;
-		rc = mdb_get(txn, st->rejects, &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			rove_error("the index of refused ops lists %llu, which is gone", (unsigned long long)min);
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = rove_db_err(rc, "rejects");
-		if (rc == ROVE_OK)
-			rc = fn(min, &v, arg);
-	}
-	for (uint32_t i = 0; i < open; i++)
-		if (r[i].c != NULL)
-			mdb_cursor_close(r[i].c);
-	free(r);
-	return rc;
-}
-
-/* rejects: n(8) -> rejection (proto.h) */
-int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj)
-{
-	if (k->mv_size != 8)
-		return ROVE_EPROTO;
-	*n = rove_be64_get(k->mv_data);
-	return rove_dec_rejection(v->mv_data, v->mv_size, rj);
-}
-
 /* runs: n(8) -> start(8) id(16) */
 #define RUN_VALUE 24
 
-static int runs_load(rove_store *st, MDB_txn *txn, rove_run **runs, size_t *n)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	rove_run *all = NULL;
-	size_t count = 0, cap = 0;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->runs, &c), "cursor");
-	int mrc;
+typedef struct run_list {
+	rove_run *v;
+	size_t n, cap;
+} run_list;
 
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (mrc == 0) {
-		const uint8_t *p = v.mv_data;
-		if (k.mv_size != 8 || v.mv_size != RUN_VALUE ||
-		    (count > 0 && rove_be64_get(p) < all[count - 1].start)) {
-			rove_error("corrupt entry in the runs table");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			rove_run *q = realloc(all, ncap * sizeof(*q));
-			if (q == NULL) {
-				rc = ROVE_ENOMEM;
-				break;
-			}
-			all = q;
-			cap = ncap;
-		}
-		all[count].start = rove_be64_get(p);
-		memcpy(all[count].id.b, p + 8, 16);
-		count++;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+static int load_run(uint64_t n, const MDB_val *v, void *arg)
+{
+	run_list *all = arg;
+	const uint8_t *p = v->mv_data;
+	rove_run *q;
+
+	(void)n;
+	if (v->mv_size != RUN_VALUE || (all->n > 0 && rove_be64_get(p) < all->v[all->n - 1].start)) {
+		rove_error("corrupt entry in the runs table");
+		return ROVE_EPROTO;
 	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "runs");
-	mdb_cursor_close(c);
+	q = rove_array_room(all->v, all->n, &all->cap, sizeof(*q));
+	if (q == NULL)
+		return ROVE_ENOMEM;
+	all->v = q;
+	all->v[all->n].start = rove_be64_get(p);
+	memcpy(all->v[all->n].id.b, p + 8, 16);
+	all->n++;
+	return ROVE_OK;
+}
+
+/* Every run, oldest first, into *out (the caller frees it). */
+static int runs_load(rove_store *st, MDB_txn *txn, rove_run **out, size_t *n)
+{
+	run_list all = {NULL, 0, 0};
+	int rc = store_each_num(txn, st->runs, "runs", 0, load_run, &all);
+
 	if (rc != ROVE_OK) {
-		free(all);
+		free(all.v);
 		return rc;
 	}
-	*runs = all;
-	*n = count;
+	*out = all.v;
+	*n = all.n;
 	return ROVE_OK;
 }
 
@@ -762,7 +509,7 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 	if (rc == ROVE_OK)
 		rc = rove_store_head(st, txn, &head);
 	if (rc == ROVE_OK)
-		rc = last_key_u64(txn, st->runs, &last);
+		rc = rove_db_last_u64(txn, st->runs, &last);
 	if (rc == ROVE_OK) {
 		rove_uuid_new(&id);
 		rove_be64_put(key, last + 1);
@@ -793,7 +540,7 @@ int rove_store_backup(const char *dir, const char *dest)
 		rove_error("cannot create '%s': %s", dest, strerror(errno));
 		return ROVE_EIO;
 	}
-	rc = rove_store_open(dir, &st);
+	rc = rove_store_open(dir, &st, NULL, 0); /* the copy has every table */
 	if (rc != ROVE_OK)
 		return rc;
 	/* One read transaction inside: a consistent copy while writers go on;

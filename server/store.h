@@ -1,9 +1,10 @@
 /*
- * store.h - the server's LMDB database.
+ * store.h - the server's LMDB database: the sync engine's tables, and
+ * the one place that reads and writes them.
  *
  * One environment, these named databases:
- *   meta     string key -> value   (format version, server node, clock,
- *                                    the form of the policy's uniq keys)
+ *   meta     string key -> value   (format version, server node, clock;
+ *                                    the policy keeps its own keys here)
  *   records  coll(1) id(16)       -> record (proto's record encoding)
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)
@@ -14,36 +15,45 @@
  *   rejects  n(8)                 -> a refused op with author and reason
  *                                    (proto's rejection encoding)
  *   rejidx   scope NUL n(8)       -> refusals by the scopes that may list
- *                                    them: "t:CODE" (policy's) -> empty;
+ *                                    them: the policy's -> empty;
  *                                    "a:AUTHOR" (the store's) -> bytes(8)
  *                                    and the refusal's other scopes, each
  *                                    NUL-terminated
- *   codes    territory code       -> the territory record's id(16)
  *   scopelog scope NUL seq(8)     -> moved(1): ops by the scopes they touch
  *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
- *   children coll id coll id      -> (empty): a customer's child records
- *   uniq     kind:value           -> customer id(16) (live tax ids, phones)
- *   counters name                 -> u64 (e.g. a rep's claims on a day);
+ *   children coll id coll id      -> (empty): records by the record they
+ *                                    belong to (the schema's parent)
+ *   counters name                 -> u64, named by their users (the
+ *                                    policy's, e.g. a rep's claims on a day);
  *            "rejects:" AUTHOR    -> count(8) bytes(8) dropped(8) of the
  *                                    author's refusals kept and dropped
  *   runs     n(8)                 -> start seq(8) run id(16): one entry per
  *                                    start of the server (see rove_run)
- * Scopes are short strings chosen by the policy module ("o:wang" a rep's
- * own customers, "r:east.sh" a territory's pool and reference data,
- * "t:east.sh" everything in a territory).
- * The sequence head is the oplog's last key: no second copy to drift.
+ * and the tables of the store's user, opened with these (the policy's
+ * own: policy_store.h). Scopes are short strings the policy chooses
+ * (policy.h); to the store they are names of index ranges. The sequence
+ * head is the oplog's last key: no second copy to drift.
  *
- * All functions take the caller's transaction; values they return point
- * into their out-parameters, never into the map.
+ * Only the store (store.c, store_index.c, store_reject.c) and the
+ * policy's own tables (policy_store.c) touch LMDB's tables; everything
+ * else asks them. Every function takes the caller's transaction and
+ * returns a rove error (ROVE_ENOTFOUND for what is absent). Values they
+ * hand back are copies in their out-parameters, except an MDB_val raw:
+ * bytes in the map, valid until the transaction ends or writes. Walks
+ * call a function for each item in key order; it returns ROVE_OK to go
+ * on, and any other code ends the walk and is returned (callers that
+ * stop on a find use ROVE_EEXIST).
  */
 #ifndef ROVE_STORE_H
 #define ROVE_STORE_H
 
 #include "auth.h"
+#include "db.h"
 #include "proto.h"
 #include "record.h"
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The layout of a server database; one made with another is refused at
@@ -51,25 +61,11 @@
  * 3: runs; refused ops indexed by scope and author (rejidx), and bounded. */
 #define ROVE_STORE_FORMAT 3
 
-#define ROVE_MAX_USER_TERRITORIES 64
-
-/* The name the server acts under for its own periodic work (recycling):
- * no user may take it, in any case. */
-#define ROVE_SYSTEM_USER "roved"
-
-/* Index keys: prefix bytes, a NUL after a string prefix, then suffix. */
-#define ROVE_SCOPE_MAX (ROVE_MAX_NAME + 2)
-#define ROVE_INDEX_KEY_MAX (ROVE_SCOPE_MAX + 1 + 2 * ROVE_RECORD_KEY)
-size_t rove_store_scope_key(uint8_t *out, const char *scope, const void *suffix, size_t suffix_len);
-
 /* The index scopes a refused op is listed under, chosen by the policy
- * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN").
- * At most the author's territories and the few the op and its record
- * name. */
-#define ROVE_MAX_REJECT_SCOPES (ROVE_MAX_USER_TERRITORIES + 4)
+ * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN"). */
 typedef struct rove_reject_scopes {
 	uint32_t n;
-	char s[ROVE_MAX_REJECT_SCOPES][ROVE_SCOPE_MAX + 1];
+	char s[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
 } rove_reject_scopes;
 
 typedef struct rove_user {
@@ -82,8 +78,8 @@ typedef struct rove_user {
 
 typedef struct rove_store {
 	MDB_env *env;
-	MDB_dbi meta, records, oplog, opids, users, rejects;
-	MDB_dbi codes, scopelog, scoperec, children, uniq, counters, rejidx, runs;
+	MDB_dbi meta, records, oplog, opids, users, rejects, rejidx;
+	MDB_dbi scopelog, scoperec, children, counters, runs;
 	uint64_t node; /* this server's node number, for its own stamps */
 } rove_store;
 
@@ -100,11 +96,22 @@ typedef struct rove_run {
 	rove_uuid id;
 } rove_run;
 
-/* Creates a new database in dir (refusing an existing one) with one admin
- * user; writes the admin's token into token. */
-int rove_store_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
-int rove_store_open(const char *dir, rove_store *st);
+/* Creates a new database in dir (refusing an existing one) with the
+ * store's tables, the nmore tables of more, and one admin user named
+ * admin (a valid login: the caller's to check); writes the admin's token
+ * into token. */
+int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, const char *admin,
+		    char token[ROVE_TOKEN_HEX + 1]);
+/* Opens the database in dir, and the nmore tables of more in it. */
+int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore);
 void rove_store_close(rove_store *st);
+
+/* Transactions, each the caller's to end: a write one, or a read-only
+ * one (nested in parent, or NULL). rove_store_commit ends it whatever it
+ * returns; rove_store_abort takes NULL too. */
+int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn);
+int rove_store_commit(MDB_txn *txn);
+void rove_store_abort(MDB_txn *txn);
 
 /* Begins a new run (durably) and loads every run, oldest first, into
  * *runs (the caller frees it); *n is at least 1, the last being the new
@@ -115,24 +122,76 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
  * dest (created, or empty), while servers may be writing to it. */
 int rove_store_backup(const char *dir, const char *dest);
 
+/* ---- meta and counters ---- */
+
+/* A u64 under key in meta. */
+int rove_store_meta_get(rove_store *st, MDB_txn *txn, const char *key, uint64_t *v);
+int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t v);
+/* A named counter: 0 until it is put. */
+int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v);
+int rove_store_counter_put(rove_store *st, MDB_txn *txn, const char *name, uint64_t v);
+
+/* ---- users ---- */
+
 int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
 			uint8_t hash[ROVE_HASH_BYTES]);
 int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 			const uint8_t hash[ROVE_HASH_BYTES]);
+/* Calls fn with every user's login and role (enum rove_role), in login
+ * order; the logins are read first, so fn may write users. */
+typedef int (*rove_user_fn)(const char *login, int role, void *arg);
+int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg);
 
-/* ROVE_ENOTFOUND if absent. */
-int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
-			  rove_record *rec);
+/* ---- records ---- */
 
-/* Walks the children of the customer whose record key is parent, in key
- * order: those of collection coll, or all of them when coll is 0. fn gets
- * each child's record key (a copy: fn may write to the store) and returns
- * ROVE_OK to go on; any other code ends the walk and is returned (callers
- * that stop on a find use ROVE_EEXIST). */
-typedef int (*rove_child_fn)(const uint8_t child[ROVE_RECORD_KEY], void *arg);
-int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
-			  rove_child_fn fn, void *arg);
+int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec);
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
+/* A record's bytes as stored (proto's record encoding), by record key. */
+int rove_store_record_raw(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY], MDB_val *raw);
+/* Calls fn with the key and bytes of each record whose key comes after
+ * the after_len bytes at after (all of them for after_len 0). */
+typedef int (*rove_raw_fn)(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg);
+int rove_store_each_record(rove_store *st, MDB_txn *txn, const uint8_t *after, size_t after_len, rove_raw_fn fn,
+			   void *arg);
+
+/* ---- the indexes (store_index.c) ---- */
+
+/* A record key (of a record, or of an index entry's record): fn's
+ * argument in the walks of the indexes, a copy. */
+typedef int (*rove_key_fn)(const uint8_t key[ROVE_RECORD_KEY], void *arg);
+
+/* children: child is listed under parent (both record keys). */
+int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
+			 const uint8_t child[ROVE_RECORD_KEY]);
+/* Calls fn with the record key of each child of parent, in key order:
+ * those of collection coll, or all of them when coll is 0. fn may write
+ * to other tables. */
+int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
+			  rove_key_fn fn, void *arg);
+
+/* scoperec: record rec is in scope (put), is not (del: absent or not),
+ * *out whether it is (has). */
+int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY]);
+int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY]);
+int rove_store_scoped_has(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
+			  bool *out);
+/* Calls fn with the record key of each record in scope, in key order
+ * after the record key after (from the first for NULL). fn must not
+ * write to the index. */
+int rove_store_each_scoped(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after, rove_key_fn fn,
+			   void *arg);
+
+/* scopelog: the op at seq touched scope; moved: its record entered or
+ * left the scope with it. */
+int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool moved);
+/* Calls fn once for each op after `after` that touched one of the n
+ * scopes, in sequence order, with whether it moved its record in any of
+ * them: a merge of the scopes' ranges, which costs what it returns. */
+typedef int (*rove_scopelog_fn)(uint64_t seq, bool moved, void *arg);
+int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
+			     uint64_t after, rove_scopelog_fn fn, void *arg);
+
+/* ---- the oplog, its answers, the clock ---- */
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
 
@@ -149,14 +208,14 @@ int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t 
 int rove_store_opid_get(rove_store *st, MDB_txn *txn, const rove_uuid *op_id, rove_push_result *r);
 int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r);
 
-/* A territory's record id by code; ROVE_ENOTFOUND if none. */
-int rove_store_code_get(rove_store *st, MDB_txn *txn, const char *code, rove_uuid *id);
-int rove_store_code_put(rove_store *st, MDB_txn *txn, const char *code, const rove_uuid *id);
-
-/* A stored op by sequence number (decoded into op) and its raw bytes
- * (valid until the txn ends). */
+/* A stored op by sequence number (decoded into op) and its raw bytes. */
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw);
+/* Calls fn with the sequence number and bytes (proto's op encoding) of
+ * each op after `after`. */
+typedef int (*rove_raw_op_fn)(uint64_t seq, const MDB_val *raw, void *arg);
+int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op_fn fn, void *arg);
 
+/* ---- refused ops (store_reject.c) ---- */
 
 /* Keeps op (its author set) refused with reason and detail at time_ms,
  * listed under each of scopes and under its author. Then drops the
@@ -176,15 +235,10 @@ int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, ro
 /* Calls fn for each refusal numbered after `after`, in number order: all
  * of them (scopes NULL), or each one listed under one of the n scopes,
  * once (a merge of the scopes' index ranges: the walk costs what it
- * returns). v is the stored refusal (rove_store_reject_decode), valid
- * until the txn ends. fn returns ROVE_OK to go on; any other code ends
- * the walk and is returned. */
+ * returns). v is the stored refusal (proto's rejection encoding,
+ * rove_dec_rejection). */
 typedef int (*rove_reject_fn)(uint64_t n, const MDB_val *v, void *arg);
-int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_SCOPE_MAX + 1], uint32_t n,
+int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			   uint64_t after, rove_reject_fn fn, void *arg);
-
-/* Decodes a stored reject: its number and the rejection (whose op_raw
- * points into v, valid until the txn ends). */
-int rove_store_reject_decode(const MDB_val *k, const MDB_val *v, uint64_t *n, rove_rejection *rj);
 
 #endif

@@ -18,7 +18,7 @@ typedef struct fz_kv {
 	char *k, *v;
 } fz_kv;
 
-/* The named databases of a server store (server/store.h) and of a
+/* The named databases of a server (server/store.h and policy_store.h) and of a
  * replica (client/replica.h), as the harnesses list them. */
 #define FZ_STORE_DBIS 14
 #define FZ_REPLICA_DBIS 8

@@ -4,7 +4,7 @@
  * real LMDB database.
  *
  * The world. On the first run the harness creates a database in a
- * temporary directory (rove_store_init, admin "admin") and fills it through
+ * temporary directory (rove_engine_init, admin "admin") and fills it through
  * the engine itself with well-formed ADMIN and PUSH requests: territories
  * east, east.sh and east.bj (both under east) and west; users wang (rep,
  * east.sh), li (rep, east.sh and east.bj), zhao (manager, east), qian
@@ -118,12 +118,14 @@ static void engine_open(void)
 	mdb_env_set_flags(eng.st.env, MDB_NOSYNC, 1);
 }
 
+/* The store's tables (server/store.h) and the policy's (policy_store.h). */
 static void store_dbis(MDB_dbi out[FZ_STORE_DBIS])
 {
 	const rove_store *st = &eng.st;
-	const MDB_dbi d[FZ_STORE_DBIS] = {st->meta,  st->records, st->oplog,    st->opids,    st->users, st->rejects,
-			       st->codes, st->scopelog, st->scoperec, st->children, st->uniq,  st->counters,
-			       st->rejidx, st->runs};
+	const rove_pstore *ps = &eng.ps;
+	const MDB_dbi d[FZ_STORE_DBIS] = {st->meta,     st->records, st->oplog,    st->opids,    st->users,
+					  st->rejects,  st->rejidx,  st->scopelog, st->scoperec, st->children,
+					  st->counters, st->runs,    ps->codes,    ps->uniq};
 
 	memcpy(out, d, sizeof(d));
 }
@@ -385,12 +387,14 @@ static void check_store(void)
 	rove_record **fold = NULL;
 	size_t nfold = 0, cap = 0, nrec = 0, nindex = 0, want_index = 0;
 	rove_store *st = &eng.st;
+	rove_policy_ctx pc;
 	MDB_cursor *c;
 	MDB_val k, v;
 	MDB_txn *txn;
 	int mrc;
 
 	CHECK(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) == 0);
+	pc = (rove_policy_ctx){st, &eng.ps, txn, 0};
 	CHECK(mdb_cursor_open(txn, st->oplog, &c) == 0);
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		size_t i;
@@ -431,13 +435,11 @@ static void check_store(void)
 			CHECK(!"records = the oplog folded");
 		}
 		/* The scope index has it under each of its scopes. */
-		CHECK(rove_policy_scopes(st, txn, &rec, NULL, &scopes) == ROVE_OK);
+		CHECK(rove_policy_scopes(&pc, &rec, NULL, &scopes) == ROVE_OK);
 		for (uint32_t s = 0; s < scopes.n; s++) {
-			uint8_t key[ROVE_INDEX_KEY_MAX];
-			MDB_val ik, iv;
-			ik.mv_size = rove_store_scope_key(key, scopes.s[s], k.mv_data, ROVE_RECORD_KEY);
-			ik.mv_data = key;
-			if (mdb_get(txn, st->scoperec, &ik, &iv) != 0) {
+			bool listed = false;
+			CHECK(rove_store_scoped_has(st, txn, scopes.s[s], k.mv_data, &listed) == ROVE_OK);
+			if (!listed) {
 				report_record(scopes.s[s], rec.coll, &rec.id);
 				CHECK(!"the scope index lists every record under its scopes");
 			}
@@ -890,9 +892,9 @@ static void setup(void)
 		reset_every = (unsigned)atoi(every);
 	snprintf(dir, sizeof(dir), "%s/rove-fuzz-server.XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 	CHECK(mkdtemp(dir) != NULL);
-	rc = rove_store_init(dir, "admin", creds[FZ_ADMIN].token);
+	rc = rove_engine_init(dir, "admin", creds[FZ_ADMIN].token);
 	if (rc != ROVE_OK)
-		die("rove_store_init", rc);
+		die("rove_engine_init", rc);
 	for (unsigned i = 0; i < FZ_NIDENT; i++)
 		snprintf(creds[i].user, sizeof(creds[i].user), "%s", fz_ident_name(i));
 	snprintf(creds[FZ_BAD].token, sizeof(creds[FZ_BAD].token), "%s", FZ_BAD_TOKEN);

@@ -106,15 +106,15 @@ if grep -qa $'\x1b' "$T/roved.log"; then fail "an escape sequence reached the lo
 
 # ---- A hostile network (rove_raw speaks the wire protocol by hand) ----
 ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw tool}
-serve_h="$(dirname "$0")/../../server/serve.h"
-# serve_limit NAME: a limit of server/serve.h (a plain number there).
+limits_h="$(dirname "$0")/../../common/rove_limits.h"
+# serve_limit NAME: a limit of common/rove_limits.h (a plain number there).
 serve_limit() {
 	local v
-	v=$(awk -v n="$1" '$1 == "#define" && $2 == n {print $3}' "$serve_h")
-	[[ $v =~ ^[0-9]+$ ]] || fail "no plain number for $1 in serve.h"
+	v=$(awk -v n="$1" '$1 == "#define" && $2 == n {print $3}' "$limits_h")
+	[[ $v =~ ^[0-9]+$ ]] || fail "no plain number for $1 in rove_limits.h"
 	echo "$v"
 }
-recv_timeout_ms=$(serve_limit ROVE_SERVE_RECV_TIMEOUT_MS)
+recv_timeout_ms=$(serve_limit ROVE_MAX_IDLE_MS)
 recv_timeout_s=$((recv_timeout_ms / 1000))
 roved_rss() { awk '/^VmRSS/ {print int($2 / 1024) " MiB"}' "/proc/$ROVED_PID/status"; }
 has_line() { [ -s "$2" ] && grep -q "$1" "$2"; }
@@ -144,7 +144,7 @@ r alice customer add --name "Made under attack" --phone 13700000099 >/dev/null
 ROVE_PROBE_SOURCE=127.0.0.2 ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "$URL" flood 5000000 >"$T/flood" 2>&1 &
 flood_pid=$!
 BG_PIDS+=($flood_pid)
-budget=$(($(serve_limit ROVE_SERVE_SEND_TIMEOUT_MS) / 2))
+budget=$(($(serve_limit ROVE_MAX_SEND_WAIT_MS) / 2))
 syncs=0 worst=0
 while kill -0 "$flood_pid" 2>/dev/null || [ "$syncs" -lt 3 ]; do
 	t0=$(date +%s%N)
@@ -168,7 +168,7 @@ echo "the 20 holders were dropped ${ms} ms after connecting; roved then holds $(
 
 # Connections per address are capped: of cap + 1 connections from
 # 127.0.0.3, one is closed at once; others are not affected.
-cap=$(serve_limit ROVE_SERVE_PIPES_PER_ADDR)
+cap=$(serve_limit ROVE_MAX_PIPES_PER_ADDR)
 capped=()
 for i in $(seq 0 "$cap"); do
 	ROVE_PROBE_SOURCE=127.0.0.3 ROVE_PROBE_TIMEOUT_MS=8000 "$ROVE_RAW" "$URL" hold 10 1000 >"$T/cap$i" 2>&1 &

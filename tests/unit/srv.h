@@ -69,7 +69,7 @@ static inline int srv_open(srv *s)
 	snprintf(s->dir, sizeof(s->dir), "/tmp/rove-test-srv.XXXXXX");
 	if (mkdtemp(s->dir) == NULL)
 		return ROVE_EIO;
-	rc = rove_store_init(s->dir, "admin", token);
+	rc = rove_engine_init(s->dir, "admin", token);
 	if (rc != ROVE_OK)
 		return rc;
 	srv_remember(s, "admin", token);

@@ -197,13 +197,13 @@ static void test_names(void)
 		CHECK_EQ_INT(srv_user(s, bad[i], "rep", NULL), ROVE_EINVAL);
 		snprintf(dir, sizeof(dir), "/tmp/rove-test-init.XXXXXX");
 		CHECK(mkdtemp(dir) != NULL);
-		CHECK_EQ_INT(rove_store_init(dir, bad[i], token), ROVE_EINVAL);
+		CHECK_EQ_INT(rove_engine_init(dir, bad[i], token), ROVE_EINVAL);
 		rmdir(dir);
 	}
 	snprintf(dir, sizeof(dir), "/tmp/rove-test-init.XXXXXX");
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK_EQ_INT(rove_store_init(dir, "roved", token), ROVE_EINVAL);
-	CHECK_EQ_INT(rove_store_init(dir, "hq.admin@corp", token), ROVE_OK);
+	CHECK_EQ_INT(rove_engine_init(dir, "roved", token), ROVE_EINVAL);
+	CHECK_EQ_INT(rove_engine_init(dir, "hq.admin@corp", token), ROVE_OK);
 	{
 		char cmd[96];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -76,10 +76,10 @@ static void test_refusal_is_not_error(void)
 	 * whether it is in his subtree. */
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=One", "territory=east.sh", NULL),
 		     ROVE_OK);
-	storage_error_is_no_refusal(s, "rep's create", &s->e.st.codes, "alice", op, ROVE_R_NONE);
+	storage_error_is_no_refusal(s, "rep's create", &s->e.ps.codes, "alice", op, ROVE_R_NONE);
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Two", "territory=east.hz", NULL),
 		     ROVE_OK);
-	storage_error_is_no_refusal(s, "manager's create", &s->e.st.codes, "mike", op, ROVE_R_NONE);
+	storage_error_is_no_refusal(s, "manager's create", &s->e.ps.codes, "mike", op, ROVE_R_NONE);
 
 	/* A claim: the territory's pool rules (a storage error must not
 	 * read as "no rules"). */
@@ -89,7 +89,7 @@ static void test_refusal_is_not_error(void)
 		     ROVE_R_NONE);
 	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "pool_limit=5", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_CLAIM, ROVE_COLL_CUSTOMER, &c3, "owner=bob", NULL), ROVE_OK);
-	storage_error_is_no_refusal(s, "claim", &s->e.st.codes, "bob", op, ROVE_R_NONE);
+	storage_error_is_no_refusal(s, "claim", &s->e.ps.codes, "bob", op, ROVE_R_NONE);
 
 	/* A write by someone else: whether they owned it before is read
 	 * from its history (children). */
@@ -101,7 +101,7 @@ static void test_refusal_is_not_error(void)
 		     ROVE_R_NONE);
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c4, "name=Four", "phone=139-0000-0001", NULL),
 		     ROVE_OK);
-	storage_error_is_no_refusal(s, "duplicate check", &s->e.st.uniq, "bob", op, ROVE_R_DUPLICATE);
+	storage_error_is_no_refusal(s, "duplicate check", &s->e.ps.uniq, "bob", op, ROVE_R_DUPLICATE);
 	free(op);
 	srv_free(s);
 }

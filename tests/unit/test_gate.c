@@ -29,13 +29,13 @@ static void test_caps(void)
 	memset(&ipc, 0, sizeof(ipc));
 	CHECK_EQ_INT(rove_gate_new(&g, 100), ROVE_OK);
 	/* One address: its cap, then no more; others are not affected. */
-	for (unsigned i = 0; i < ROVE_SERVE_PIPES_PER_ADDR; i++)
+	for (unsigned i = 0; i < ROVE_MAX_PIPES_PER_ADDR; i++)
 		CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_ETOOBIG);
 	CHECK_EQ_INT(rove_gate_open(g, id++, &other, 0), ROVE_OK);
 	rove_gate_count(g, &nat, &all, &from);
-	CHECK_EQ_INT(all, ROVE_SERVE_PIPES_PER_ADDR + 1);
-	CHECK_EQ_INT(from, ROVE_SERVE_PIPES_PER_ADDR);
+	CHECK_EQ_INT(all, ROVE_MAX_PIPES_PER_ADDR + 1);
+	CHECK_EQ_INT(from, ROVE_MAX_PIPES_PER_ADDR);
 	/* One closes: one more may come. */
 	rove_gate_close(g, 1);
 	CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_OK);
@@ -44,7 +44,7 @@ static void test_caps(void)
 		id++;
 	rove_gate_count(g, &lo, &all, &from);
 	CHECK_EQ_INT(all, 100);
-	CHECK_EQ_INT(from, 100 - ROVE_SERVE_PIPES_PER_ADDR - 1);
+	CHECK_EQ_INT(from, 100 - ROVE_MAX_PIPES_PER_ADDR - 1);
 	/* An unknown pipe's close is ignored. */
 	rove_gate_close(g, 999999);
 	rove_gate_count(g, &lo, &all, &from);
@@ -60,16 +60,16 @@ static void test_inflight(void)
 
 	CHECK_EQ_INT(rove_gate_new(&g, 100), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_open(g, 7, &a, 0), ROVE_OK);
-	for (unsigned i = 0; i < ROVE_SERVE_PIPE_INFLIGHT; i++)
+	for (unsigned i = 0; i < ROVE_MAX_PIPE_INFLIGHT; i++)
 		CHECK_EQ_INT(rove_gate_request(g, 7, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_request(g, 7, 0), ROVE_ETOOBIG);
 	rove_gate_done(g, 7, 0);
 	CHECK_EQ_INT(rove_gate_request(g, 7, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_request(g, 8, 0), ROVE_ENOTFOUND);
 	/* The address's cap, over its connections (one in flight each). */
-	for (id = 100; id < 100 + ROVE_SERVE_PIPES_PER_ADDR - 1; id++)
+	for (id = 100; id < 100 + ROVE_MAX_PIPES_PER_ADDR - 1; id++)
 		CHECK_EQ_INT(rove_gate_open(g, id, &a, 0), ROVE_OK);
-	for (id = 100; id < 100 + ROVE_SERVE_ADDR_INFLIGHT - ROVE_SERVE_PIPE_INFLIGHT; id++)
+	for (id = 100; id < 100 + ROVE_MAX_ADDR_INFLIGHT - ROVE_MAX_PIPE_INFLIGHT; id++)
 		CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_ETOOBIG);
 	/* A connection that goes takes its requests in flight with it. */
@@ -77,7 +77,7 @@ static void test_inflight(void)
 	CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_OK);
 	rove_gate_done(g, 7, 0); /* gone: ignored */
 	/* This machine has no address cap. */
-	for (id = 1000; id < 1000 + ROVE_SERVE_ADDR_INFLIGHT + 1; id++) {
+	for (id = 1000; id < 1000 + ROVE_MAX_ADDR_INFLIGHT + 1; id++) {
 		CHECK_EQ_INT(rove_gate_open(g, id, &lo, 0), ROVE_OK);
 		CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_OK);
 	}
@@ -89,7 +89,7 @@ static void test_cut(void)
 	rove_gate *g;
 	rove_peer a = v4(192, 0, 2, 9);
 	uint32_t out[8];
-	const uint64_t t = ROVE_SERVE_RECV_TIMEOUT_MS;
+	const uint64_t t = ROVE_MAX_IDLE_MS;
 
 	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_open(g, 1, &a, 1000), ROVE_OK); /* will idle */

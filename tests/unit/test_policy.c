@@ -448,9 +448,9 @@ static void test_phone_dodges(void)
 		MDB_txn *txn;
 		MDB_val k = {sizeof(new_key) - 1, (void *)new_key}, v = {16, ext.b};
 		CHECK(mdb_txn_begin(s->e.st.env, NULL, 0, &txn) == 0);
-		CHECK(mdb_del(txn, s->e.st.uniq, &k, NULL) == 0);
+		CHECK(mdb_del(txn, s->e.ps.uniq, &k, NULL) == 0);
 		k = (MDB_val){sizeof(old_key) - 1, (void *)old_key};
-		CHECK(mdb_put(txn, s->e.st.uniq, &k, &v, 0) == 0);
+		CHECK(mdb_put(txn, s->e.ps.uniq, &k, &v, 0) == 0);
 		k = (MDB_val){strlen("uniq_form"), "uniq_form"};
 		CHECK(mdb_del(txn, s->e.st.meta, &k, NULL) == 0);
 		CHECK(mdb_txn_commit(txn) == 0);
@@ -514,7 +514,7 @@ static void test_valid_data(void)
 		const char *got;
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a6, cust, "kind=visit", NULL), ROVE_R_NONE);
 		got = field(s, ACT, &a6, "at");
-		CHECK(strlen(got) == 20 && rove_rules_time_ms(got, &ms, &zoned) && zoned);
+		CHECK(strlen(got) == 20 && rove_schema_time_ms(got, &ms, &zoned) && zoned);
 		CHECK(ms + 5000 >= now && ms <= rove_wall_ms() + 1000);
 		CHECK_EQ_INT(srv_reason(s, "alice", CREATE, ACT, &a7, cust, "kind=visit", "at=null", NULL), ROVE_R_NONE);
 		CHECK_EQ_INT(strlen(field(s, ACT, &a7, "at")), 20);
@@ -582,6 +582,7 @@ static void test_reads_is_sees(void)
 	rove_record *rec = malloc(sizeof(*rec));
 	rove_user_scopes *us = malloc(sizeof(*us));
 	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+	rove_policy_ctx pc;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -596,17 +597,18 @@ static void test_reads_is_sees(void)
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTACT, &ct, cust, "name=X", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d, "name=D", "territory=east.hz", NULL), ROVE_R_NONE);
 	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
+	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0};
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		rove_user u;
 		CHECK_EQ_INT(rove_store_user_get(&s->e.st, txn, users[i], &u, NULL), ROVE_OK);
-		CHECK_EQ_INT(rove_policy_user_scopes(&s->e.st, txn, &u, us), ROVE_OK);
+		CHECK_EQ_INT(rove_policy_user_scopes(&pc, &u, us), ROVE_OK);
 		CHECK(mdb_cursor_open(txn, s->e.st.records, &cur) == 0);
 		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			rove_scopes rs;
 			bool reads = false;
 			CHECK(rove_dec_record(v.mv_data, v.mv_size, rec) == ROVE_OK);
-			CHECK_EQ_INT(rove_policy_scopes(&s->e.st, txn, rec, NULL, &rs), ROVE_OK);
-			CHECK_EQ_INT(rove_policy_reads(&s->e.st, txn, &u, &rs, &reads), ROVE_OK);
+			CHECK_EQ_INT(rove_policy_scopes(&pc, rec, NULL, &rs), ROVE_OK);
+			CHECK_EQ_INT(rove_policy_reads(&pc, &u, &rs, &reads), ROVE_OK);
 			if (reads != rove_policy_sees(us, &rs))
 				fprintf(stderr, "%s: reads %d, sees %d a record of %u\n", users[i], reads,
 					rove_policy_sees(us, &rs), rec->coll);
@@ -627,6 +629,7 @@ static void test_in_reach(void)
 {
 	srv *s = world();
 	rove_user mike, alice;
+	rove_policy_ctx pc;
 	MDB_txn *txn;
 	MDB_dbi saved;
 	bool in = true;
@@ -634,20 +637,21 @@ static void test_in_reach(void)
 	CHECK_EQ_INT(srv_user_get(s, "mike", &mike), ROVE_OK);
 	CHECK_EQ_INT(srv_user_get(s, "alice", &alice), ROVE_OK);
 	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_OK);
+	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0};
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "east.sh", &in), ROVE_OK);
 	CHECK(in);
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east", &in), ROVE_OK);
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "east", &in), ROVE_OK);
 	CHECK(in);
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "north.bj", &in), ROVE_OK);
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "north.bj", &in), ROVE_OK);
 	CHECK(!in);
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "nowhere", &in), ROVE_OK);
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "nowhere", &in), ROVE_OK);
 	CHECK(!in);
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &alice, "east", &in), ROVE_OK);
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &alice, "east", &in), ROVE_OK);
 	CHECK(!in); /* east.sh's rep: not above her territory */
-	saved = s->e.st.codes;
-	s->e.st.codes = 250;
-	CHECK_EQ_INT(rove_policy_in_reach(&s->e.st, txn, &mike, "east.sh", &in), ROVE_EDB);
-	s->e.st.codes = saved;
+	saved = s->e.ps.codes;
+	s->e.ps.codes = 250;
+	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "east.sh", &in), ROVE_EDB);
+	s->e.ps.codes = saved;
 	mdb_txn_abort(txn);
 	srv_free(s);
 }
@@ -662,12 +666,12 @@ static void test_rules(void)
 	bool zoned;
 
 	CHECK(op != NULL);
-	CHECK(rove_rules_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
-	CHECK(rove_rules_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
-	CHECK(rove_rules_time_ms("1980-01-01T00:00", &ms, &zoned) && ms == 315532800000ull && !zoned);
-	CHECK(!rove_rules_time_ms("1970-01-01T00:00", &ms, &zoned)); /* before the plausible range */
-	CHECK(!rove_rules_time_ms("2026-13-01", &ms, &zoned));
-	CHECK(!rove_rules_time_ms("yesterday", &ms, &zoned));
+	CHECK(rove_schema_time_ms("2026-12-01T12:20:00Z", &ms, &zoned) && ms == now && zoned);
+	CHECK(rove_schema_time_ms("2026-12-01", &ms, &zoned) && ms == now - (12 * 60 + 20) * 60000ull && !zoned);
+	CHECK(rove_schema_time_ms("1980-01-01T00:00", &ms, &zoned) && ms == 315532800000ull && !zoned);
+	CHECK(!rove_schema_time_ms("1970-01-01T00:00", &ms, &zoned)); /* before the plausible range */
+	CHECK(!rove_schema_time_ms("2026-13-01", &ms, &zoned));
+	CHECK(!rove_schema_time_ms("yesterday", &ms, &zoned));
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:24:59Z", now, detail, sizeof(detail)), ROVE_R_NONE);
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-01T12:25:01Z", now, detail, sizeof(detail)), ROVE_R_INVALID);
 	CHECK_EQ_INT(rove_rules_check_at("2026-12-02", now, detail, sizeof(detail)), ROVE_R_NONE); /* UTC+14 */

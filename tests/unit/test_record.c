@@ -1061,12 +1061,17 @@ static void test_schema_tables(void)
 		CHECK(rove_schema_coll_by_name(c->name) == c);
 		CHECK(c->nfields > 0);
 		fd = rove_schema_parent_field(c);
+		/* A collection has a parent collection exactly when it has a
+		 * parent field, and only top-level ones are parents. */
+		CHECK((fd != NULL) == (c->parent != 0));
 		if (fd != NULL) {
 			CHECK_EQ_INT(fd->type, ROVE_FT_REF);
 			CHECK(fd->flags & ROVE_FF_REQUIRED);
 			CHECK(rove_schema_field(c, fd->name) == fd);
+			CHECK(rove_schema_coll(c->parent) != NULL && rove_schema_coll(c->parent)->parent == 0);
 		}
 	}
+	CHECK_EQ_INT(rove_schema_coll(ROVE_COLL_CONTACT)->parent, ROVE_COLL_CUSTOMER);
 	CHECK(rove_schema_coll(ROVE_COLL_NOTICE + 1) == NULL);
 	CHECK(rove_schema_coll(255) == NULL);
 }

@@ -778,6 +778,30 @@ static void test_phone(void)
 	check_cstr(fd, "+86 138 0000 1111 0000 0000 0000 0000", ROVE_EINVAL, "longer than 32 characters");
 }
 
+/* Rule 3's keys: the server's index and the command line's checks make
+ * the same bytes of every spelling of one tax id or phone. */
+static void test_uniq_keys(void)
+{
+	static rove_fields fs;
+	rove_uniq_key k[ROVE_UNIQ_KEYS];
+
+	rove_fields_init(&fs);
+	CHECK_EQ_INT(rove_uniq_keys(&fs, k), 0);
+	CHECK_EQ_INT(rove_fields_set(&fs, "phone", rove_vcstr("+86 138 0000 1111"), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_uniq_keys(&fs, k), 1);
+	CHECK(strcmp(k[0].field, "phone") == 0 && strcmp(k[0].key, "tel:+8613800001111") == 0 && k[0].len == 18);
+	CHECK_EQ_INT(rove_fields_set(&fs, "tax_id", rove_vcstr("9131-0000-ma1f-l0001r"), stamp(1, 1)), ROVE_OK);
+	CHECK_EQ_INT(rove_uniq_keys(&fs, k), 2);
+	CHECK(strcmp(k[0].field, "tax_id") == 0 && strcmp(k[0].key, "tax:91310000MA1FL0001R") == 0);
+	CHECK(strcmp(k[1].key, "tel:+8613800001111") == 0);
+	/* A phone without digits and an empty tax id make none. */
+	CHECK(!rove_uniq_key_make("phone", "ext.", &k[0]));
+	CHECK(!rove_uniq_key_make("tax_id", "", &k[0]));
+	CHECK(!rove_uniq_key_make("tax_id", NULL, &k[0]));
+	CHECK(rove_uniq_key_make("phone", "021-5555-0101 \xe8\xbd\xac 8", &k[0]));
+	CHECK_EQ_INT(strcmp(k[0].key, "tel:+862155550101"), 0);
+}
+
 static void test_email(void)
 {
 	const rove_field_def *fd = field(ROVE_COLL_CONTACT, "email");
@@ -1100,6 +1124,7 @@ int main(void)
 	test_dates();
 	test_taxid();
 	test_phone();
+	test_uniq_keys();
 	test_email();
 	test_check_op();
 	test_clean_op();

@@ -1,0 +1,151 @@
+/*
+ * policy_admin.c - the policy's answers to administration: who may do it
+ * at all, who may reassign which customers to whom (rule 7), how a
+ * territory's pool rules hang together, what a new territory changes,
+ * and the server's own user.
+ */
+#include "policy_int.h"
+
+#include "err.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rove_policy_system_user(rove_user *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", ROVE_SYSTEM_USER);
+	out->role = ROVE_ROLE_ADMIN;
+}
+
+bool rove_policy_name_reserved(const char *login)
+{
+	return rove_name_same(login, strlen(login), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER));
+}
+
+/* ---- administration ---- */
+
+int rove_policy_may(const rove_user *u, int act, rove_verdict *v)
+{
+	v->reason = rove_rules_may(u->role, act, v->detail, sizeof(v->detail));
+	return ROVE_OK;
+}
+
+int rove_policy_reassign(const pctx *pc, const rove_user *u, const rove_record *c, const char *to, rove_verdict *v)
+{
+	const char *terr;
+	bool in = true;
+	int rc = rove_policy_may(u, ROVE_ACT_REASSIGN, v);
+
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (c == NULL || rove_record_deleted(c))
+		return refuse(v, ROVE_R_INVALID, "no such customer%s",
+			      u->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+	terr = rove_fields_str(&c->fs, "territory");
+	if (u->role == ROVE_ROLE_MANAGER) {
+		in = false;
+		if (terr != NULL && (rc = rove_policy_in_reach(pc, u, terr, &in)) != ROVE_OK)
+			return rc;
+	}
+	if (!in) /* the same answer as for no customer at all */
+		return refuse(v, ROVE_R_INVALID, "no such customer in your territories");
+	return policy_check_owner(pc, u, to, terr, v);
+}
+
+/* A count the op sets, else the record's (0: not set). */
+static int64_t after_int(const rove_op *op, const rove_record *cur, const char *field)
+{
+	int64_t n = 0;
+
+	if (touches(op, field))
+		rove_fields_int(&op->fs, field, &n);
+	else if (cur != NULL)
+		rove_fields_int(&cur->fs, field, &n);
+	return n;
+}
+
+int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_verdict *v)
+{
+	int64_t recycle = after_int(op, cur, "recycle_days"), warn = after_int(op, cur, "warn_days");
+
+	verdict_clear(v);
+	if (recycle > 0 && warn > 0 && warn >= recycle)
+		return refuse(
+		    v, ROVE_R_INVALID,
+		    "warn_days (%lld) must be less than recycle_days (%lld): the warning comes before the recycling",
+		    (long long)warn, (long long)recycle);
+	return ROVE_OK;
+}
+
+static int bump_manager(const char *login, int role, void *arg)
+{
+	const pctx *pc = arg;
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_user u;
+	int rc;
+
+	if (role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	rc = rove_store_user_get(pc->st, pc->txn, login, &u, hash);
+	if (rc != ROVE_OK)
+		return rc;
+	u.epoch++;
+	return rove_store_user_put(pc->st, pc->txn, &u, hash);
+}
+
+int rove_policy_territory_added(const pctx *pc, const char *code, const char *parent)
+{
+	(void)code;
+	/* A top-level territory is in no manager's reach until assigned. */
+	return parent != NULL ? rove_store_each_user(pc->st, pc->txn, bump_manager, (void *)pc) : ROVE_OK;
+}
+
+/* *out: whether one of t's territories lies in u's subtree. */
+static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, bool *out)
+{
+	int rc = ROVE_OK;
+
+	*out = false;
+	for (uint32_t i = 0; rc == ROVE_OK && !*out && i < t->nterr; i++)
+		rc = rove_policy_in_reach(pc, u, t->terr[i], out);
+	return rc;
+}
+
+int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const char *code, const rove_user *from,
+				   const char *to, rove_verdict *v)
+{
+	rove_user *t;
+	bool ok;
+	int rc = rove_policy_may(u, ROVE_ACT_REASSIGN, v);
+
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	rc = policy_check_territory(pc, code, v);
+	if (rc != ROVE_OK || REFUSED(v))
+		return rc;
+	if (u->role == ROVE_ROLE_MANAGER) {
+		rc = rove_policy_in_reach(pc, u, code, &ok);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!ok)
+			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "territory '%s' is outside your territories", code);
+	}
+	if (!policy_user_has_territory(from, code)) /* nothing to hand over: to must work there already */
+		return policy_check_owner(pc, u, to, code, v);
+	/* from's assignment moves to `to`, who will then hold code: enough for
+	 * an admin; a manager hands it only to one of his people. */
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = policy_owner_get(pc, to, t, v);
+	if (rc == ROVE_OK && !REFUSED(v) && u->role == ROVE_ROLE_MANAGER) {
+		rc = user_inside(pc, u, t, &ok);
+		if (rc == ROVE_OK && !ok)
+			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", to);
+	}
+	free(t);
+	return rc;
+}

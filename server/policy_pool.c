@@ -1,0 +1,295 @@
+/*
+ * policy_pool.c - the public pool's rules (公海规则, rule 11), set per
+ * territory: how many customers a rep may hold, claims a day, a cooldown
+ * before re-claiming one released, and recycling idle customers to the
+ * pool with a warning first (rove_policy_periodic).
+ */
+#include "policy_int.h"
+
+#include "err.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The rules of territory code (all 0 if unset or no such territory). */
+int policy_pool_rules_get(const pctx *pc, const char *code, pool_rules *p)
+{
+	rove_record *rec;
+	bool found;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (code == NULL)
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = policy_territory_get(pc, code, rec, &found);
+	if (rc == ROVE_OK && found) {
+		rove_fields_int(&rec->fs, "pool_limit", &p->limit);
+		rove_fields_int(&rec->fs, "claim_limit", &p->claims);
+		rove_fields_int(&rec->fs, "cooldown_days", &p->cooldown);
+		rove_fields_int(&rec->fs, "release_reason", &p->reason);
+		rove_fields_int(&rec->fs, "recycle_days", &p->recycle);
+		rove_fields_int(&rec->fs, "warn_days", &p->warn);
+	}
+	free(rec);
+	return rc;
+}
+
+/* ---- pool policies (公海规则) ---- */
+
+/* The counter of u's claims on the server's today. */
+void policy_claims_key(const pctx *pc, char *out, size_t len, const char *user)
+{
+	char day[ROVE_TIME_SIZE];
+
+	policy_iso_now(pc, day, true);
+	snprintf(out, len, "claims:%s:%s", user, day);
+}
+
+static int count_one(const rove_record *c, void *arg)
+{
+	(void)c;
+	(*(uint64_t *)arg)++;
+	return ROVE_OK;
+}
+
+/* *n: the customers u owns in territory code. */
+static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_t *n)
+{
+	*n = 0;
+	return rove_policy_each_owned(pc, u->name, code, count_one, n);
+}
+
+/* The last day a user released a customer, from its history. */
+typedef struct release_ctx {
+	const rove_user *u;
+	int64_t last; /* day number, -1: none */
+} release_ctx;
+
+static int history_release(const rove_record *h, void *arg)
+{
+	release_ctx *r = arg;
+	const char *ev = rove_fields_str(&h->fs, "event");
+	const char *from = rove_fields_str(&h->fs, "from");
+
+	if (ev != NULL && from != NULL && strcmp(from, r->u->name) == 0 &&
+	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
+		int64_t d = policy_day_number(rove_fields_str(&h->fs, "at"));
+		if (d > r->last)
+			r->last = d;
+	}
+	return ROVE_OK;
+}
+
+/* *day: the last day u released customer id (from its history), or -1. */
+static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
+{
+	release_ctx r = {u, -1};
+	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_release, &r);
+
+	*day = r.last;
+	return rc;
+}
+
+/* The pool rules of the customer's territory for a claim (or a create). */
+int policy_check_pool_take(const pctx *pc, const rove_user *u, const char *terr, const rove_record *cur,
+			   rove_verdict *v)
+{
+	char key[ROVE_MAX_NAME + 48];
+	pool_rules rules;
+	uint64_t n;
+	int rc;
+
+	if (u->role != ROVE_ROLE_REP)
+		return ROVE_OK;
+	rc = policy_pool_rules_get(pc, terr, &rules);
+	if (rc == ROVE_OK && rules.limit > 0)
+		rc = held_in(pc, u, terr, &n);
+	if (rc != ROVE_OK)
+		return rc;
+	if (rules.limit > 0 && n >= (uint64_t)rules.limit)
+		return refuse(v, ROVE_R_LIMIT, "you hold %lld customers in %s, the most allowed",
+			      (long long)rules.limit, terr);
+	if (cur == NULL)
+		return ROVE_OK; /* the rest is about claims */
+	if (rules.claims > 0) {
+		policy_claims_key(pc, key, sizeof(key), u->name);
+		rc = rove_store_counter_get(pc->st, pc->txn, key, &n);
+		if (rc != ROVE_OK)
+			return rc;
+		if (n >= (uint64_t)rules.claims)
+			return refuse(v, ROVE_R_LIMIT, "at most %lld claims a day in %s", (long long)rules.claims,
+				      terr);
+	}
+	if (rules.cooldown > 0) {
+		int64_t last;
+		rc = released_on(pc, u, &cur->id, &last);
+		if (rc != ROVE_OK)
+			return rc;
+		if (last >= 0 && today_number(pc) - last < rules.cooldown)
+			return refuse(v, ROVE_R_COOLDOWN, "you released it less than %lld days ago",
+				      (long long)rules.cooldown);
+	}
+	return ROVE_OK;
+}
+
+/* ---- periodic rules: recycling idle customers to the pool ---- */
+
+static int opportunity_won(const rove_record *o, void *arg)
+{
+	const char *stage = rove_fields_str(&o->fs, "stage");
+
+	(void)arg;
+	return !rove_record_deleted(o) && stage != NULL && strcmp(stage, "won") == 0 ? ROVE_EEXIST : ROVE_OK;
+}
+
+/* *out: whether a customer is won (exempt from recycling): a customer or
+ * loyal tier, or a won opportunity. */
+static int customer_won(const pctx *pc, const rove_record *c, bool *out)
+{
+	const char *tier = rove_fields_str(&c->fs, "tier");
+	int rc;
+
+	*out = tier != NULL && (strcmp(tier, "customer") == 0 || strcmp(tier, "loyal") == 0);
+	if (*out)
+		return ROVE_OK;
+	rc = policy_each_child(pc, &c->id, ROVE_COLL_OPPORTUNITY, opportunity_won, NULL);
+	*out = rc == ROVE_EEXIST;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
+/* A notice to user about customer c, once (its id derives from name):
+ * *made says whether op was filled. Stamped by the engine. */
+static int notice_op(const pctx *pc, rove_op *op, const char *user, const rove_record *c, const char *kind,
+		     const char *text, const char *name, bool *made)
+{
+	rove_stamp unstamped = {{0}, 0};
+	rove_record *tmp;
+	rove_uuid id;
+	char ids[ROVE_UUID_STRLEN + 1], when[ROVE_TIME_SIZE];
+	int rc;
+
+	*made = false;
+	rove_uuid_from_name(&id, name);
+	tmp = malloc(sizeof(*tmp));
+	if (tmp == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_NOTICE, &id, tmp);
+	free(tmp);
+	if (rc == ROVE_OK)
+		return ROVE_OK; /* told already */
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_NOTICE, &id, unstamped);
+	rove_uuid_format(&c->id, ids);
+	policy_iso_now(pc, when, false);
+	rc = rove_op_set(op, "user", rove_vcstr(user));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(op, "customer", rove_vcstr(ids));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(op, "kind", rove_vcstr(kind));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(op, "text", rove_vcstr(text));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(op, "at", rove_vcstr(when));
+	*made = rc == ROVE_OK;
+	return rc;
+}
+
+/* Recycling of one customer: a release by the server and a notice, or a
+ * warning notice ahead of it. Adds at most two ops. */
+static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64_t warn, rove_op *ops, size_t max,
+		       size_t *n)
+{
+	const char *owner = rove_fields_str(&c->fs, "owner");
+	const char *name = rove_fields_str(&c->fs, "name");
+	const char *last = rove_fields_str(&c->fs, "last_activity_at");
+	char text[ROVE_MAX_DETAIL + 1], nname[160], ids[ROVE_UUID_STRLEN + 1];
+	rove_stamp unstamped = {{0}, 0};
+	int64_t idle;
+	bool made, won;
+	int rc;
+
+	if (owner == NULL || rove_record_deleted(c) || *n + 2 > max)
+		return ROVE_OK;
+	if (last == NULL)
+		last = rove_fields_str(&c->fs, "created_at");
+	if (last == NULL || policy_day_number(last) < 0)
+		return ROVE_OK;
+	rc = customer_won(pc, c, &won);
+	if (rc != ROVE_OK || won)
+		return rc;
+	idle = today_number(pc) - policy_day_number(last);
+	rove_uuid_format(&c->id, ids);
+	if (idle >= days) {
+		rove_op *op = &ops[(*n)++];
+		rove_op_init(op, ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c->id, unstamped); /* stamped by the engine */
+		snprintf(text, sizeof(text), "no follow-up for %lld days", (long long)idle);
+		rc = rove_op_set(op, "owner", rove_vnull());
+		if (rc == ROVE_OK)
+			rc = rove_op_set(op, "release_reason", rove_vcstr(text));
+		if (rc != ROVE_OK)
+			return rc;
+		snprintf(text, sizeof(text), "%s returned to the public pool: no follow-up for %lld days",
+			 str_or(name, "a customer"), (long long)idle);
+		snprintf(nname, sizeof(nname), "notice:recycled:%s:%s:%s", owner, ids, last);
+		rc = notice_op(pc, &ops[*n], owner, c, "recycled", text, nname, &made);
+		if (made)
+			(*n)++;
+		return rc;
+	}
+	if (warn > 0 && idle >= days - warn) {
+		snprintf(text, sizeof(text), "%s returns to the public pool in %lld day(s) without a follow-up",
+			 str_or(name, "a customer"), (long long)(days - idle));
+		snprintf(nname, sizeof(nname), "notice:warn:%s:%s:%s", owner, ids, last);
+		rc = notice_op(pc, &ops[*n], owner, c, "recycle_warning", text, nname, &made);
+		if (made)
+			(*n)++;
+		return rc;
+	}
+	return ROVE_OK;
+}
+
+typedef struct recycle_ctx {
+	const pctx *pc;
+	int64_t days, warn;
+	rove_op *ops;
+	size_t max, *n;
+} recycle_ctx;
+
+static int recycle_each(const rove_record *c, void *arg)
+{
+	const recycle_ctx *r = arg;
+
+	if (*r->n + 2 > r->max)
+		return ROVE_EEXIST; /* full: the rest on the next run */
+	return recycle_one(r->pc, c, r->days, r->warn, r->ops, r->max, r->n);
+}
+
+/* A territory's customers, by its pool rules. */
+static int recycle_territory(const char *code, void *arg)
+{
+	recycle_ctx *r = arg;
+	pool_rules rules;
+	int rc = policy_pool_rules_get(r->pc, code, &rules);
+
+	if (rc != ROVE_OK || rules.recycle <= 0)
+		return rc;
+	r->days = rules.recycle;
+	r->warn = rules.warn;
+	return policy_each_customer_in(r->pc, 't', code, recycle_each, r);
+}
+
+int rove_policy_periodic(const pctx *pc, rove_op *ops, size_t max, size_t *n)
+{
+	recycle_ctx r = {pc, 0, 0, ops, max, n};
+	int rc;
+
+	*n = 0;
+	rc = rove_pstore_each_code(pc->ps, pc->txn, recycle_territory, &r);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}

@@ -1,0 +1,376 @@
+/*
+ * policy_scope.c - who reaches what: the territory tree (a manager reaches
+ * the subtree under his territories), the scopes a record is in and a
+ * user reads (policy.h), and the walks of records through the store's
+ * indexes that the other parts share.
+ */
+#include "policy_int.h"
+
+#include "err.h"
+#include "log.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- territories ---- */
+
+bool policy_user_has_territory(const rove_user *u, const char *code)
+{
+	for (uint32_t i = 0; i < u->nterr; i++)
+		if (strcmp(u->terr[i], code) == 0)
+			return true;
+	return false;
+}
+
+/* The record of territory code into rec; *found false if there is none. */
+int policy_territory_get(const pctx *pc, const char *code, rove_record *rec, bool *found)
+{
+	rove_uuid id;
+	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
+
+	*found = false;
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	if (rc == ROVE_OK)
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_TERRITORY, &id, rec);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("territory '%s' has a code but no record", code);
+		return ROVE_EPROTO;
+	}
+	*found = rc == ROVE_OK;
+	return rc;
+}
+
+int policy_check_territory(const pctx *pc, const char *code, rove_verdict *v)
+{
+	rove_uuid id;
+	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
+
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);
+	return rc;
+}
+
+int policy_walk_up(const pctx *pc, const char *code, walk_fn at, void *arg)
+{
+	char cur[ROVE_MAX_NAME + 1];
+	rove_record *rec;
+	bool stop = false, found;
+	int rc = ROVE_OK;
+
+	if (code == NULL || code[0] == '\0')
+		return ROVE_OK;
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	snprintf(cur, sizeof(cur), "%s", code);
+	for (int depth = 0; rc == ROVE_OK && depth < ROVE_MAX_TREE_DEPTH && cur[0] != '\0'; depth++) {
+		rc = at(cur, arg, &stop);
+		if (rc != ROVE_OK || stop)
+			break;
+		rc = policy_territory_get(pc, cur, rec, &found);
+		if (rc != ROVE_OK || !found)
+			break;
+		snprintf(cur, sizeof(cur), "%s", str_or(rove_fields_str(&rec->fs, "parent"), ""));
+	}
+	free(rec);
+	return rc;
+}
+
+typedef struct has_ctx {
+	const rove_user *u;
+	const char *code; /* or a code to find */
+	bool found;
+} has_ctx;
+
+static int at_user_territory(const char *code, void *arg, bool *stop)
+{
+	has_ctx *h = arg;
+
+	h->found = policy_user_has_territory(h->u, code);
+	*stop = h->found;
+	return ROVE_OK;
+}
+
+int rove_policy_in_reach(const pctx *pc, const rove_user *u, const char *code, bool *out)
+{
+	has_ctx h = {u, NULL, false};
+	int rc = policy_walk_up(pc, code, at_user_territory, &h);
+
+	*out = rc == ROVE_OK && h.found;
+	return rc;
+}
+
+static int at_code(const char *code, void *arg, bool *stop)
+{
+	has_ctx *h = arg;
+
+	h->found = strcmp(code, h->code) == 0;
+	*stop = h->found;
+	return ROVE_OK;
+}
+
+/* *out: whether territory above is code or lies above it. */
+int policy_territory_under(const pctx *pc, const char *code, const char *above, bool *out)
+{
+	has_ctx h = {NULL, above, false};
+	int rc = policy_walk_up(pc, code, at_code, &h);
+
+	*out = rc == ROVE_OK && h.found;
+	return rc;
+}
+
+/* ---- scopes ---- */
+
+/* Adds "KIND:NAME" (cut to ROVE_MAX_SCOPE_LEN bytes). Built by hand: this
+ * runs for every op the writer applies, and snprintf was 3 % of it. */
+static void scope_add(rove_scopes *out, char kind, const char *name)
+{
+	char *s;
+	size_t len;
+
+	if (out->n >= ROVE_MAX_RECORD_SCOPES || name == NULL || name[0] == '\0')
+		return;
+	s = out->s[out->n++];
+	len = strnlen(name, ROVE_MAX_SCOPE_LEN - 2);
+	s[0] = kind;
+	s[1] = ':';
+	memcpy(s + 2, name, len);
+	s[2 + len] = '\0';
+}
+
+static int customer_scopes(const rove_record *c, rove_scopes *out)
+{
+	const char *owner = rove_fields_str(&c->fs, "owner");
+	const char *terr = rove_fields_str(&c->fs, "territory");
+
+	if (owner != NULL)
+		scope_add(out, 'o', owner);
+	else
+		scope_add(out, 'r', terr);
+	scope_add(out, 't', terr);
+	return ROVE_OK;
+}
+
+/* The scopes of rec (rove_policy_scopes); with as_live, those it was in
+ * before it (or its customer) was deleted. */
+int policy_record_scopes(const pctx *pc, const rove_record *rec, const rove_record *hint, bool as_live,
+			 rove_scopes *out)
+{
+	const rove_coll_def *c = rove_schema_coll(rec->coll);
+	const rove_field_def *pf;
+
+	out->n = 0;
+	if (c == NULL || (!as_live && rove_record_deleted(rec)))
+		return ROVE_OK;
+	if (rec->coll == ROVE_COLL_CUSTOMER)
+		return customer_scopes(rec, out);
+	if (rec->coll == ROVE_COLL_TERRITORY || rec->coll == ROVE_COLL_DEALER) {
+		const char *code = rove_fields_str(&rec->fs, rec->coll == ROVE_COLL_DEALER ? "territory" : "code");
+		scope_add(out, 'r', code);
+		scope_add(out, 't', code);
+		return ROVE_OK;
+	}
+	if (rec->coll == ROVE_COLL_TARGET || rec->coll == ROVE_COLL_NOTICE) {
+		scope_add(out, 'o', rove_fields_str(&rec->fs, "user"));
+		if (rec->coll == ROVE_COLL_TARGET)
+			scope_add(out, 't', rove_fields_str(&rec->fs, "territory"));
+		return ROVE_OK;
+	}
+	pf = rove_schema_parent_field(c);
+	if (pf != NULL) {
+		const char *pid = rove_fields_str(&rec->fs, pf->name);
+		rove_uuid id;
+		rove_record *parent;
+		int rc;
+
+		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+			return ROVE_OK;
+		if (hint != NULL && hint->coll == ROVE_COLL_CUSTOMER && rove_uuid_cmp(&hint->id, &id) == 0)
+			return !as_live && rove_record_deleted(hint) ? ROVE_OK : customer_scopes(hint, out);
+		parent = malloc(sizeof(*parent));
+		if (parent == NULL)
+			return ROVE_ENOMEM;
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, parent);
+		if (rc == ROVE_OK && (as_live || !rove_record_deleted(parent)))
+			rc = customer_scopes(parent, out);
+		else if (rc == ROVE_ENOTFOUND || rc == ROVE_OK)
+			rc = ROVE_OK;
+		free(parent);
+		return rc;
+	}
+	return ROVE_OK;
+}
+
+int rove_policy_scopes(const pctx *pc, const rove_record *rec, const rove_record *hint, rove_scopes *out)
+{
+	return policy_record_scopes(pc, rec, hint, false, out);
+}
+
+static int scope_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void user_scope_add(rove_user_scopes *out, char kind, const char *name)
+{
+	if (out->n < ROVE_MAX_USER_SCOPES)
+		snprintf(out->s[out->n++], ROVE_MAX_SCOPE_LEN + 1, "%c:%s", kind, name);
+	else
+		rove_warn("user reads more than %u scopes; the rest are left out", ROVE_MAX_USER_SCOPES);
+}
+
+typedef struct reach_ctx {
+	const pctx *pc;
+	const rove_user *u;
+	rove_user_scopes *out;
+} reach_ctx;
+
+static int add_in_reach(const char *code, void *arg)
+{
+	const reach_ctx *r = arg;
+	bool in;
+	int rc = rove_policy_in_reach(r->pc, r->u, code, &in);
+
+	if (rc == ROVE_OK && in)
+		user_scope_add(r->out, 't', code);
+	return rc;
+}
+
+int rove_policy_user_scopes(const pctx *pc, const rove_user *u, rove_user_scopes *out)
+{
+	out->all = u->role == ROVE_ROLE_ANALYST || u->role == ROVE_ROLE_ADMIN;
+	out->n = 0;
+	if (out->all)
+		return ROVE_OK;
+	user_scope_add(out, 'o', u->name);
+	if (u->role == ROVE_ROLE_REP) {
+		for (uint32_t i = 0; i < u->nterr; i++)
+			user_scope_add(out, 'r', u->terr[i]);
+	} else {
+		/* A manager reads every territory under theirs. */
+		reach_ctx r = {pc, u, out};
+		int rc = rove_pstore_each_code(pc->ps, pc->txn, add_in_reach, &r);
+
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	qsort(out->s, out->n, sizeof(out->s[0]), scope_cmp);
+	return ROVE_OK;
+}
+
+bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs)
+{
+	if (us->all)
+		return true;
+	for (uint32_t i = 0; i < rs->n; i++)
+		if (bsearch(rs->s[i], us->s, us->n, sizeof(us->s[0]), scope_cmp) != NULL)
+			return true;
+	return false;
+}
+
+int rove_policy_reads(const pctx *pc, const rove_user *u, const rove_scopes *rs, bool *out)
+{
+	*out = u->role == ROVE_ROLE_ANALYST || u->role == ROVE_ROLE_ADMIN;
+	for (uint32_t i = 0; !*out && i < rs->n; i++) {
+		const char *name = rs->s[i] + 2;
+		int rc;
+
+		switch (rs->s[i][0]) {
+		case 'o': *out = strcmp(name, u->name) == 0; break;
+		case 'r': *out = u->role == ROVE_ROLE_REP && policy_user_has_territory(u, name); break;
+		case 't':
+			if (u->role != ROVE_ROLE_MANAGER)
+				break;
+			rc = rove_policy_in_reach(pc, u, name, out);
+			if (rc != ROVE_OK)
+				return rc;
+			break;
+		default: break;
+		}
+	}
+	return ROVE_OK;
+}
+
+/* ---- walks of records (policy_int.h) ---- */
+
+typedef struct record_walk {
+	const pctx *pc;
+	uint8_t coll; /* only records of it (0: all) */
+	rove_record *rec;
+	record_fn fn;
+	void *arg;
+} record_walk;
+
+static int record_load(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+{
+	const record_walk *w = arg;
+	rove_uuid id;
+	int rc;
+
+	if (w->coll != 0 && key[0] != w->coll)
+		return ROVE_OK;
+	memcpy(id.b, key + 1, sizeof(id.b));
+	rc = rove_store_record_get(w->pc->st, w->pc->txn, key[0], &id, w->rec);
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+		return ROVE_OK;
+	return rc == ROVE_OK ? w->fn(w->rec, w->arg) : rc;
+}
+
+/* Each child record of customer id in collection coll (0: all). */
+int policy_each_child(const pctx *pc, const rove_uuid *id, uint8_t coll, record_fn fn, void *arg)
+{
+	record_walk w = {pc, 0, malloc(sizeof(rove_record)), fn, arg};
+	uint8_t key[ROVE_RECORD_KEY];
+	int rc;
+
+	if (w.rec == NULL)
+		return ROVE_ENOMEM;
+	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
+	rc = rove_store_each_child(pc->st, pc->txn, key, coll, record_load, &w);
+	free(w.rec);
+	return rc;
+}
+
+/* Each customer in scope "KIND:NAME" (its owner's, or its territory's). */
+int policy_each_customer_in(const pctx *pc, char kind, const char *name, record_fn fn, void *arg)
+{
+	record_walk w = {pc, ROVE_COLL_CUSTOMER, NULL, fn, arg};
+	rove_scopes one = {0};
+	int rc;
+
+	scope_add(&one, kind, name);
+	if (one.n == 0)
+		return ROVE_OK;
+	w.rec = malloc(sizeof(*w.rec));
+	if (w.rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_each_scoped(pc->st, pc->txn, one.s[0], NULL, record_load, &w);
+	free(w.rec);
+	return rc;
+}
+
+typedef struct owned_ctx {
+	const char *code;
+	record_fn fn;
+	void *arg;
+} owned_ctx;
+
+static int owned_one(const rove_record *c, void *arg)
+{
+	const owned_ctx *o = arg;
+	const char *terr = rove_fields_str(&c->fs, "territory");
+
+	if (rove_record_deleted(c) || terr == NULL || strcmp(terr, o->code) != 0)
+		return ROVE_OK;
+	return o->fn(c, o->arg);
+}
+
+int rove_policy_each_owned(const pctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn, void *arg)
+{
+	owned_ctx o = {code, fn, arg};
+
+	return policy_each_customer_in(pc, 'o', owner, owned_one, &o);
+}

@@ -1,0 +1,246 @@
+/*
+ * store_index.c - the store's indexes: ops by the scopes they touch
+ * (scopelog), records by the scopes they are in (scoperec) and records by
+ * the record they belong to (children); and the walks and merges over
+ * ranges of keys that the read path, the refusals and the policy share.
+ * See store.h.
+ */
+#include "store_int.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t store_scope_key(uint8_t out[STORE_KEY_MAX], const char *scope, const void *suffix, size_t suffix_len)
+{
+	size_t n = strnlen(scope, ROVE_MAX_SCOPE_LEN);
+
+	memcpy(out, scope, n);
+	out[n] = '\0';
+	if (suffix_len > 0)
+		memcpy(out + n + 1, suffix, suffix_len);
+	return n + 1 + suffix_len;
+}
+
+int store_each_num(MDB_txn *txn, MDB_dbi dbi, const char *what, uint64_t after, store_num_fn fn, void *arg)
+{
+	uint8_t key[8];
+	MDB_cursor *c;
+	MDB_val k = {8, key}, v;
+	int rc, mrc;
+
+	if (after == UINT64_MAX)
+		return ROVE_OK;
+	rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, after + 1);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rove_error("corrupt key in %s", what);
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = fn(rove_be64_get(k.mv_data), &v, arg);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, what);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Calls fn for each key of dbi of klen bytes that begins with the plen
+ * bytes at from, in key order from the key at from (flen bytes, or after
+ * it when `after`), with the record key that ends it (a copy). fn
+ * returns ROVE_OK to go on; any other code ends the walk and is
+ * returned. */
+static int each_key(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *from, size_t flen, size_t plen,
+		    size_t klen, bool after, rove_key_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k = {flen, (void *)from}, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, dbi, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0 && after && k.mv_size == flen && memcmp(k.mv_data, from, flen) == 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size == klen && memcmp(k.mv_data, from, plen) == 0) {
+		uint8_t rec[ROVE_RECORD_KEY];
+		memcpy(rec, (const uint8_t *)k.mv_data + klen - ROVE_RECORD_KEY, ROVE_RECORD_KEY);
+		rc = fn(rec, arg);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, what);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* ---- merging scopes' ranges ---- */
+
+/* One scope's range, during a merge. */
+typedef struct range {
+	MDB_cursor *c;
+	uint8_t key[STORE_KEY_MAX];
+	size_t plen;
+	uint64_t n; /* the number at the cursor; UINT64_MAX once past the range */
+	bool flag;
+} range;
+
+static int range_read(range *r, int mrc, const MDB_val *k, const MDB_val *v, bool flag_value, const char *what)
+{
+	r->n = UINT64_MAX;
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, what);
+	if (k->mv_size != r->plen + 8 || memcmp(k->mv_data, r->key, r->plen) != 0)
+		return ROVE_OK;
+	if (flag_value && v->mv_size != 1)
+		return ROVE_EPROTO;
+	r->n = rove_be64_get((const uint8_t *)k->mv_data + r->plen);
+	r->flag = flag_value && *(const uint8_t *)v->mv_data != 0;
+	return ROVE_OK;
+}
+
+int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
+		uint64_t after, bool flag_value, store_merge_fn fn, void *arg)
+{
+	range *r;
+	uint32_t open = 0;
+	int rc = ROVE_OK;
+
+	if (after == UINT64_MAX || n == 0)
+		return ROVE_OK;
+	r = calloc(n, sizeof(*r));
+	if (r == NULL)
+		return ROVE_ENOMEM;
+	for (; rc == ROVE_OK && open < n; open++) {
+		uint8_t nb[8];
+		MDB_val k, v;
+		rc = rove_db_err(mdb_cursor_open(txn, dbi, &r[open].c), "cursor");
+		if (rc != ROVE_OK)
+			break;
+		r[open].plen = store_scope_key(r[open].key, scopes[open], NULL, 0);
+		rove_be64_put(nb, after + 1);
+		k.mv_size = store_scope_key(r[open].key, scopes[open], nb, 8);
+		k.mv_data = r[open].key;
+		rc = range_read(&r[open], mdb_cursor_get(r[open].c, &k, &v, MDB_SET_RANGE), &k, &v, flag_value, what);
+	}
+	while (rc == ROVE_OK) {
+		uint64_t min = UINT64_MAX;
+		bool flag = false;
+		for (uint32_t i = 0; i < n; i++)
+			if (r[i].n < min)
+				min = r[i].n;
+		if (min == UINT64_MAX)
+			break;
+		/* Listed under several scopes: once; every range moves past it. */
+		for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+			MDB_val k, v;
+			if (r[i].n != min)
+				continue;
+			flag = flag || r[i].flag;
+			rc = range_read(&r[i], mdb_cursor_get(r[i].c, &k, &v, MDB_NEXT), &k, &v, flag_value, what);
+		}
+		if (rc == ROVE_OK)
+			rc = fn(min, flag, arg);
+	}
+	for (uint32_t i = 0; i < open; i++)
+		if (r[i].c != NULL)
+			mdb_cursor_close(r[i].c);
+	free(r);
+	return rc;
+}
+
+/* ---- scopelog: scope NUL seq(8) -> moved(1) ---- */
+
+int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool moved)
+{
+	uint8_t key[STORE_KEY_MAX], seqb[8], flag = moved ? 1 : 0;
+	MDB_val k = {0, key}, v = {1, &flag};
+
+	rove_be64_put(seqb, seq);
+	k.mv_size = store_scope_key(key, scope, seqb, 8);
+	return rove_db_err(mdb_put(txn, st->scopelog, &k, &v, 0), "scopelog");
+}
+
+int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
+			     uint64_t after, rove_scopelog_fn fn, void *arg)
+{
+	return store_merge(txn, st->scopelog, "scopelog", scopes, n, after, true, fn, arg);
+}
+
+/* ---- scoperec: scope NUL coll id -> (empty) ---- */
+
+int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY])
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = {0, ""};
+
+	return rove_db_err(mdb_put(txn, st->scoperec, &k, &v, 0), "scoperec");
+}
+
+int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY])
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key};
+	int rc = mdb_del(txn, st->scoperec, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scoperec");
+}
+
+int rove_store_scoped_has(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
+			  bool *out)
+{
+	uint8_t key[STORE_KEY_MAX];
+	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v;
+	int rc = mdb_get(txn, st->scoperec, &k, &v);
+
+	*out = rc == 0;
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scoperec");
+}
+
+int rove_store_each_scoped(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after, rove_key_fn fn,
+			   void *arg)
+{
+	uint8_t key[STORE_KEY_MAX];
+	size_t plen = store_scope_key(key, scope, NULL, 0);
+
+	if (after == NULL)
+		return each_key(txn, st->scoperec, "scoperec", key, plen, plen, plen + ROVE_RECORD_KEY, false, fn, arg);
+	return each_key(txn, st->scoperec, "scoperec", key, store_scope_key(key, scope, after, ROVE_RECORD_KEY), plen,
+			plen + ROVE_RECORD_KEY, true, fn, arg);
+}
+
+/* ---- children: coll id (the parent's) coll id -> (empty) ---- */
+
+int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
+			 const uint8_t child[ROVE_RECORD_KEY])
+{
+	uint8_t key[2 * ROVE_RECORD_KEY];
+	MDB_val k = {sizeof(key), key}, v = {0, ""};
+
+	memcpy(key, parent, ROVE_RECORD_KEY);
+	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
+	return rove_db_err(mdb_put(txn, st->children, &k, &v, 0), "children");
+}
+
+int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
+			  rove_key_fn fn, void *arg)
+{
+	uint8_t prefix[ROVE_RECORD_KEY + 1];
+	size_t plen = coll != 0 ? ROVE_RECORD_KEY + 1 : ROVE_RECORD_KEY;
+
+	memcpy(prefix, parent, ROVE_RECORD_KEY);
+	prefix[ROVE_RECORD_KEY] = coll;
+	return each_key(txn, st->children, "children", prefix, plen, plen, 2 * ROVE_RECORD_KEY, false, fn, arg);
+}

@@ -1,0 +1,36 @@
+/*
+ * store_int.h - what the store's parts (store.c, store_index.c,
+ * store_reject.c) share; not for use outside the store.
+ */
+#ifndef ROVE_STORE_INT_H
+#define ROVE_STORE_INT_H
+
+#include "store.h"
+
+#include <stdbool.h>
+
+/* Index keys (scopelog, scoperec, rejidx): a scope, a NUL, a suffix (a
+ * number or a record key). */
+#define STORE_KEY_MAX (ROVE_MAX_SCOPE_LEN + 1 + ROVE_RECORD_KEY)
+/* The key of scope and suffix into out; its length. */
+size_t store_scope_key(uint8_t out[STORE_KEY_MAX], const char *scope, const void *suffix, size_t suffix_len);
+
+/* Calls fn(n, v, arg) for each entry of dbi, a table keyed by big-endian
+ * numbers, numbered after `after`, in order (v valid until the txn ends);
+ * what names the table in errors. fn returns ROVE_OK to go on; any other
+ * code ends the walk and is returned. */
+typedef int (*store_num_fn)(uint64_t n, const MDB_val *v, void *arg);
+int store_each_num(MDB_txn *txn, MDB_dbi dbi, const char *what, uint64_t after, store_num_fn fn, void *arg);
+
+/* Calls fn(n, flag, arg) once for each number after `after` that one of
+ * the n scopes lists in dbi (keys "scope NUL number(8)"), in number
+ * order: a merge of the scopes' ranges, which costs what it returns.
+ * With flag_value, every entry's value is one byte and flag says whether
+ * one of the entries for n holds a byte that is not 0 (scopelog's moved);
+ * without, values are not read and flag is false. fn returns ROVE_OK to
+ * go on; any other code ends the walk and is returned. */
+typedef int (*store_merge_fn)(uint64_t n, bool flag, void *arg);
+int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
+		uint64_t after, bool flag_value, store_merge_fn fn, void *arg);
+
+#endif
