@@ -45,15 +45,17 @@ int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec)
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
-/* The customer's territory a create or update puts it in: not one this
- * replica holds, for a rep (whose replica holds exactly their
- * territories) or a manager (his subtree's), is one the server refuses.
- * An admin's replica may lack a territory added since its last sync: the
- * server decides. */
+/* The customer's territory a create or update puts it in. Every customer
+ * has one. A territory this replica does not hold (a rep's holds exactly
+ * their territories, a manager's his subtree) is most likely one the
+ * server refuses, but not certainly: one assigned since the last sync is
+ * not here yet, and a rep on the road must be able to work in it. The
+ * change is queued with a warning; the server decides. */
 static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_record *scratch, char *detail,
 			  size_t len)
 {
 	const char *terr = rove_fields_str(&op->fs, "territory");
+	char shown[ROVE_MAX_NAME + 8];
 	int rc;
 
 	if (op->coll != ROVE_COLL_CUSTOMER || (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER))
@@ -65,13 +67,14 @@ static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_rec
 	if (terr == NULL || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
 		return ROVE_R_NONE;
 	rc = rec_territory_by_code(r, terr, scratch);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_ENOTFOUND) {
+		rove_text_show(terr, strlen(terr), 0, shown, sizeof(shown));
+		rove_warn("%s is not one of your territories as of this replica's last sync; the change is queued "
+			  "and the server decides (see 'rove rejected' after 'rove sync')",
+			  shown);
 		return ROVE_R_NONE;
-	if (rc != ROVE_ENOTFOUND)
-		return -rc; /* a failure to read, not a refusal */
-	snprintf(detail, len, role == ROVE_ROLE_REP ? "%s is not one of your territories" : "%s is outside your territories",
-		 terr);
-	return ROVE_R_NOT_IN_TERRITORY;
+	}
+	return rc == ROVE_OK ? ROVE_R_NONE : -rc; /* a failure to read, not a refusal */
 }
 
 /* A release from a territory that requires a reason (its pool rule). */
@@ -169,10 +172,10 @@ static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
  * future, a dealer that this replica knows is another kind of record, and
- * what the replica knows of the rules on the server's data: a create or
- * move to a territory a rep's or manager's replica does not hold, a
- * release without the reason its territory requires, a tax id or phone
- * another customer of the replica holds. A replica that never synced does
+ * what the replica knows of the rules on the server's data: a customer
+ * without a territory, a release without the reason its territory
+ * requires, a tax id or phone another customer of the replica holds. A
+ * territory the replica does not hold is only warned about (above). A replica that never synced does
  * not know its role (nor holds anything) yet: the server decides. */
 int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 {
@@ -220,8 +223,5 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	if (reason == ROVE_R_NONE)
 		return ROVE_OK;
 	rove_error("%s: %s", rove_reason_name(reason), detail);
-	if (reason == ROVE_R_NOT_IN_TERRITORY)
-		fprintf(stderr, "rove: note: your territories as of this replica's last sync (run 'rove sync' if "
-				"one was assigned to you since)\n");
 	return ROVE_EPERM;
 }

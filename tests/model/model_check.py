@@ -1098,7 +1098,8 @@ class Harness:
 
                 def claim():
                     self.sync_step(who)
-                    if self.big in self.view[who]["c"]:
+                    # The sync may have pushed a claim of it queued earlier.
+                    if self.m.s.customers[c.id].owner is None and self.big in self.view[who]["c"]:
                         if self.queue(who, {"kind": "claim", "id": c.id}, ["customer", "claim", c.id]):
                             self.sync_step(who, "killsync" if self.on("killsync") else None)
                 return "bigfamily", claim, ()
