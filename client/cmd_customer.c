@@ -104,6 +104,7 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	rec_list_ctx lc = {.c = hc}; /* the history records whose parent is the customer */
 	rove_replica r;
 	rove_record *rec;
+	char id[ROVE_UUID_STRLEN + 1]; /* as stored, whatever case it was typed in */
 	int rc;
 
 	switch (rec_id_args(argc, argv, &lc.parent, &lc.json)) {
@@ -116,8 +117,11 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;
 	rc = rec_load(cli, c, lc.parent, &r, rec);
+	if (rc == ROVE_OK)
+		rove_uuid_format(&rec->id, id);
 	free(rec);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	lc.parent = id;
 	return rec_list_print(&r, &lc);
 }

@@ -15,7 +15,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
-#include "grow.h"
+#include "array.h"
 #include "keyset.h"
 #include "log.h"
 #include "rules.h"
@@ -393,11 +393,11 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 
 	for (size_t j = 0; j < im->ncols; j++)
 		need += strlen(cells[j]) + 1;
-	text = grow(im->text, &im->text_cap, im->text_len, need, 1, 1u << 20);
+	text = rove_array_grow(im->text, &im->text_cap, im->text_len, need, 1, 1u << 20);
 	if (text == NULL)
 		return ROVE_ENOMEM;
 	im->text = text;
-	rows = grow(im->rows, &im->rows_cap, im->nrows, 1, sizeof(*rows), 1024);
+	rows = rove_array_grow(im->rows, &im->rows_cap, im->nrows, 1, sizeof(*rows), 1024);
 	if (rows == NULL)
 		return ROVE_ENOMEM;
 	im->rows = rows;

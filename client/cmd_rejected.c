@@ -5,7 +5,7 @@
  */
 #include "cli.h"
 #include "err.h"
-#include "grow.h"
+#include "array.h"
 #include "log.h"
 #include "rules.h"
 #include "out.h"
@@ -103,7 +103,7 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 	for (i = 0; i < ctx->ndrops && strcmp(ctx->drops[i].author, c->op.author) != 0; i++)
 		;
 	if (i == ctx->ndrops) {
-		dropped_by *p = grow(ctx->drops, &ctx->cap, ctx->ndrops, 1, sizeof(*p), 8);
+		dropped_by *p = rove_array_grow(ctx->drops, &ctx->cap, ctx->ndrops, 1, sizeof(*p), 8);
 		if (p == NULL)
 			return ROVE_ENOMEM;
 		ctx->drops = p;

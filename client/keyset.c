@@ -2,7 +2,7 @@
 #include "keyset.h"
 
 #include "err.h"
-#include "grow.h"
+#include "array.h"
 #include "hash.h"
 
 #include <stdlib.h>
@@ -68,7 +68,7 @@ int key_put(key_set *ks, const char *key, size_t len, unsigned long line, const 
 		return ROVE_OK;
 	if ((ks->n + 1) * 2 > ks->cap && key_grow(ks) != ROVE_OK)
 		return ROVE_ENOMEM;
-	arena = grow(ks->arena, &ks->size, ks->used, len, 1, 65536);
+	arena = rove_array_grow(ks->arena, &ks->size, ks->used, len, 1, 65536);
 	if (arena == NULL)
 		return ROVE_ENOMEM;
 	ks->arena = arena;

@@ -2,12 +2,13 @@
 #include "out.h"
 #include "rove_assert.h"
 
+#include "calendar.h"
 #include "err.h"
+#include "rove_limits.h"
 #include "text.h"
 
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- JSON ---- */
 
@@ -228,16 +229,18 @@ void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *det
 
 void out_time(uint64_t ms, char *out, size_t len)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char t[ROVE_TIME_SIZE];
 
-	/* A time from the server is not trusted to be in range: one gmtime_r
-	 * cannot represent, or past year 9999, prints as ms. */
+	/* A time from the server is not trusted to be in range: one past
+	 * year 9999 prints as ms. */
 	if (len == 0)
 		return;
-	if (ms / 1000 > (uint64_t)253402300799 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (ms > ROVE_MAX_WALL_MS) {
 		snprintf(out, len, "%" PRIu64 "ms", ms);
+		return;
+	}
+	rove_cal_time(ms, t);
+	snprintf(out, len, "%s", t);
 }
 
 void out_money(int64_t cents, char *out, size_t len)

@@ -172,10 +172,10 @@ int rec_id_args(int argc, char **argv, const char **id, bool *json)
 			return REC_ARGS_HELP;
 		if (k == OPT_JSON)
 			*json = true;
-		else if (*id == NULL && (k == CLI_OPT_WORD || k == CLI_OPT_UNKNOWN))
+		else if (*id == NULL && k == CLI_OPT_WORD)
 			*id = o.arg; /* any word but an option: an id that is not one is said so */
 		else
-			return REC_ARGS_USAGE;
+			return REC_ARGS_USAGE; /* an unknown option too */
 	}
 	return *id != NULL ? REC_ARGS_OK : REC_ARGS_USAGE;
 }
@@ -186,15 +186,17 @@ int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_record *rec;
 	const char *ids = NULL;
 	bool json = false;
+	char usage[128];
 	int rc;
 
+	snprintf(usage, sizeof(usage), "usage: rove %s show %s [--json]\n", c->name,
+		 c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID");
 	switch (rec_id_args(argc, argv, &ids, &json)) {
 	case REC_ARGS_HELP:
-		printf("usage: rove %s show %s [--json]\n\nShow one %s.\n", c->name,
-		       c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID", c->name);
+		printf("%s\nShow one %s.\n", usage, c->name);
 		return ROVE_EXIT_OK;
 	case REC_ARGS_USAGE:
-		return cli_usage("usage: rove RECORD show ID [--json]\n", false);
+		return cli_usage(usage, false);
 	}
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)

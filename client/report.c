@@ -13,7 +13,7 @@
 
 #include "calendar.h"
 #include "err.h"
-#include "grow.h"
+#include "array.h"
 #include "rove_assert.h"
 #include "schema.h"
 
@@ -77,7 +77,7 @@ static void vec_init(vec *a, size_t size)
 /* A new zeroed item at the end; NULL when out of memory. */
 static void *vec_push(vec *a)
 {
-	void *nv = grow(a->v, &a->cap, a->n, 1, a->size, 64), *p;
+	void *nv = rove_array_grow(a->v, &a->cap, a->n, 1, a->size, 64), *p;
 
 	if (nv == NULL)
 		return NULL;
@@ -373,7 +373,7 @@ static int tally_add(tally *t, const char *key, int64_t amount)
 		t->v[lo].amount = sat_add(t->v[lo].amount, amount);
 		return ROVE_OK;
 	}
-	nv = grow(t->v, &t->cap, t->n, 1, sizeof(*nv), 16);
+	nv = rove_array_grow(t->v, &t->cap, t->n, 1, sizeof(*nv), 16);
 	if (nv == NULL)
 		return ROVE_ENOMEM;
 	t->v = nv;

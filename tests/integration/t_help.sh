@@ -21,16 +21,18 @@ for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086
 	out=$("$ROVE_BIN" $c -h) || fail "rove $c -h exited $?"
 	grep -q "usage:" <<<"$out" || fail "rove $c -h printed no usage"
-	# An option no command has. Its value keeps it from being a territory
-	# code: `territory show` takes any other word for one.
-	set +e
-	# shellcheck disable=SC2086
-	out=$("$ROVE_BIN" $c --no-such-option=1 2>"$T/err")
-	status=$?
-	set -e
-	eq "$status" "2" "rove $c --no-such-option=1 exit status"
-	eq "$out" "" "rove $c --no-such-option=1 printed on stdout"
-	[ -s "$T/err" ] || fail "rove $c --no-such-option=1 said nothing on stderr"
+	# An option no command has, with a value and without (it is no id or
+	# territory code either).
+	for bad in --no-such-option=1 --no-such-option; do
+		set +e
+		# shellcheck disable=SC2086
+		out=$("$ROVE_BIN" $c $bad 2>"$T/err")
+		status=$?
+		set -e
+		eq "$status" "2" "rove $c $bad exit status"
+		eq "$out" "" "rove $c $bad printed on stdout"
+		[ -s "$T/err" ] || fail "rove $c $bad said nothing on stderr"
+	done
 done
 for h in "--help" "-h" "help"; do
 	out=$("$ROVE_BIN" $h) || fail "rove $h exited $?"

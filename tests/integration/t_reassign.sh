@@ -26,6 +26,7 @@ r bob sync >/dev/null
 eq "$(r bob customer show "$a1" --json | jq -r .owner)" "bob" "bob's replica has it"
 eq "$(r bob customer show "$a1" --json | jq -r .phone)" "13900000001" "with its data"
 hist=$(r bob customer history "$a1" --json)
+eq "$(r bob customer history "${a1^^}" --json)" "$hist" "the history of an id typed in capitals"
 eq "$(jq -r '[.[].event] | join(",")' <<<"$hist")" "create,reassign" "and its history"
 eq "$(jq -r '.[1].from + ">" + .[1].to + " by " + .[1].by' <<<"$hist")" "alice>bob by admin" "who and whom"
 r bob customer history "$a1" | grep -q reassign || fail "no history table for a terminal"
