@@ -224,6 +224,31 @@ static inline int srv_user(srv *s, const char *name, const char *role, ...)
 	return rc;
 }
 
+/* A new server holding the tests' company: territories east (east.sh,
+ * east.hz) and north (north.bj); reps alice, bob (east.sh), carl
+ * (east.hz), nick (north.bj); managers mike (east), nora (north). NULL if
+ * any of it failed. */
+static inline srv *srv_world(void)
+{
+	static const char *const terrs[][2] = {
+		{"east", NULL}, {"east.sh", "east"}, {"east.hz", "east"}, {"north", NULL}, {"north.bj", "north"}};
+	static const char *const users[][3] = {{"alice", "rep", "east.sh"}, {"bob", "rep", "east.sh"},
+					       {"carl", "rep", "east.hz"},  {"nick", "rep", "north.bj"},
+					       {"mike", "manager", "east"}, {"nora", "manager", "north"}};
+	srv *s = srv_new();
+	int rc = s != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	for (size_t i = 0; rc == ROVE_OK && i < sizeof(terrs) / sizeof(terrs[0]); i++)
+		rc = srv_territory(s, terrs[i][0], terrs[i][1]);
+	for (size_t i = 0; rc == ROVE_OK && i < sizeof(users) / sizeof(users[0]); i++)
+		rc = srv_user(s, users[i][0], users[i][1], users[i][2], NULL);
+	if (rc != ROVE_OK && s != NULL) {
+		srv_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
 /* The clock of the tests' client: ops made one after the other are
  * stamped in that order, as a replica's hybrid logical clock does. */
 static inline rove_stamp srv_client_stamp(void)

@@ -29,24 +29,13 @@ static rove_uuid new_id(void)
  * (east.sh), nora (north), wes (west); analyst ana. */
 static srv *world(void)
 {
-	srv *s = srv_new();
+	srv *s = srv_world();
 
 	CHECK(s != NULL);
 	if (s == NULL)
 		exit(1);
-	CHECK_EQ_INT(srv_territory(s, "east", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_territory(s, "east.sh", "east"), ROVE_OK);
-	CHECK_EQ_INT(srv_territory(s, "east.hz", "east"), ROVE_OK);
-	CHECK_EQ_INT(srv_territory(s, "north", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_territory(s, "north.bj", "north"), ROVE_OK);
 	CHECK_EQ_INT(srv_territory(s, "west", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "alice", "rep", "east.sh", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "bob", "rep", "east.sh", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "carl", "rep", "east.hz", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "nick", "rep", "north.bj", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "mike", "manager", "east", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "tina", "manager", "east.sh", NULL), ROVE_OK);
-	CHECK_EQ_INT(srv_user(s, "nora", "manager", "north", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "wes", "manager", "west", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "ana", "analyst", NULL), ROVE_OK);
 	return s;
