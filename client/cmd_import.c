@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cli_opt.h"
 #include "csv.h"
+#include "ident.h"
 #include "err.h"
 #include "array.h"
 #include "keyset.h"

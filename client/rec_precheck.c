@@ -7,6 +7,7 @@
 #include "rec.h"
 #include "err.h"
 #include "hlc.h"
+#include "ident.h"
 #include "log.h"
 #include "rules.h"
 #include "text.h"

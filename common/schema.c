@@ -2,6 +2,7 @@
 
 #include "calendar.h"
 #include "err.h"
+#include "ident.h"
 #include "rove_assert.h"
 #include "text.h"
 
@@ -9,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,46 +178,6 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
 	return NULL;
 }
 
-/* ---- messages ---- */
-
-/* A value quoted in a message: at most QUOTE_MAX bytes shown, then "...". */
-#define QUOTE_MAX 40
-#define QUOTE_BUF (QUOTE_MAX + 4)
-
-/* s as a message shows it: control characters and bad bytes escaped
- * (rove_text_show), cut to QUOTE_MAX bytes. */
-static const char *quote(const char *s, size_t len, char out[QUOTE_BUF])
-{
-	if (rove_text_show(s, len, 0, out, QUOTE_MAX + 1) > QUOTE_MAX)
-		strcat(out, "...");
-	return out;
-}
-
-/* Writes a message into why, cut (if it must be) between characters, so
- * that why stays UTF-8; returns ROVE_EINVAL. */
-__attribute__((format(printf, 3, 4))) static int fault(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	size_t len;
-	uint32_t cp;
-
-	if (whylen == 0)
-		return ROVE_EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	len = strlen(why);
-	/* Only a cut can leave a character unfinished, at the end. */
-	for (size_t i = 0, k; i < len; i += k) {
-		k = rove_utf8_next(why + i, len - i, &cp);
-		if (cp == ROVE_UTF8_BAD) {
-			why[i] = '\0';
-			break;
-		}
-	}
-	return ROVE_EINVAL;
-}
-
 /* ---- dates and times ---- */
 
 enum date_fault { DATE_OK, DATE_SHAPE, DATE_RANGE };
@@ -260,315 +220,6 @@ bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned)
 		return false;
 	*ms = (uint64_t)t;
 	return true;
-}
-
-/* ---- tax ids (统一社会信用代码, GB 32100-2015) ---- */
-
-/* Its 31 characters, in the order of their values 0..30 (no I, O, S, V, Z). */
-static const char taxid_alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-
-static int taxid_value(char ch)
-{
-	const char *p = ch != '\0' ? strchr(taxid_alphabet, ch) : NULL;
-
-	return p != NULL ? (int)(p - taxid_alphabet) : -1;
-}
-
-char rove_taxid_check_char(const char first17[ROVE_TAXID_LEN - 1])
-{
-	unsigned sum = 0, weight = 1; /* position i (from 0) weighs 3^i mod 31 */
-
-	for (int i = 0; i < ROVE_TAXID_LEN - 1; i++) {
-		int v = taxid_value(first17[i]);
-		if (v < 0)
-			return '\0';
-		sum += (unsigned)v * weight;
-		weight = weight * 3 % 31;
-	}
-	return taxid_alphabet[(31 - sum % 31) % 31];
-}
-
-size_t rove_taxid_normalise(const char *in, size_t len, char *out, size_t outlen)
-{
-	size_t n = 0, w = 0; /* the normalised length; the bytes written */
-	uint32_t cp;
-
-	assert(outlen > 0);
-	for (size_t i = 0, k; i < len; i += k) {
-		k = rove_utf8_next(in + i, len - i, &cp);
-		if (cp >= 0xff01 && cp <= 0xff5e)
-			cp -= 0xfee0; /* full-width ASCII, from a Chinese input method */
-		if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x3000 || cp == '-' ||
-		    (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212)
-			continue; /* spaces, hyphens and dashes */
-		if (cp < 0x80) {
-			if (w == n && w + 1 < outlen)
-				out[w++] = (char)toupper((int)cp);
-			n++;
-			continue;
-		}
-		/* Anything else is kept as it is, for the check to refuse;
-		 * once something did not fit, nothing more is written. */
-		if (w == n && w + k < outlen) {
-			memcpy(out + w, in + i, k);
-			w += k;
-		}
-		n += k;
-	}
-	out[w] = '\0';
-	return n;
-}
-
-bool rove_taxid_valid(const char *s, size_t len, char *why, size_t whylen)
-{
-	char q[QUOTE_BUF];
-	size_t nchars = 0;
-
-	if (rove_text_check(s, len, 0, NULL, &nchars) != ROVE_TEXT_OK) {
-		fault(why, whylen, "it is not text");
-		return false;
-	}
-	if (nchars != ROVE_TAXID_LEN) {
-		fault(why, whylen, "it has %zu characters, not %u", nchars, ROVE_TAXID_LEN);
-		return false;
-	}
-	for (size_t i = 0, k; i < len; i += k) {
-		uint32_t cp;
-		k = rove_utf8_next(s + i, len - i, &cp);
-		if (k != 1 || taxid_value(s[i]) < 0) {
-			fault(why, whylen, "'%s' is not one of its characters", quote(s + i, k, q));
-			return false;
-		}
-	}
-	if (rove_taxid_check_char(s) != s[ROVE_TAXID_LEN - 1]) {
-		fault(why, whylen, "its check character does not match");
-		return false;
-	}
-	return true;
-}
-
-/* ---- phone numbers ---- */
-
-/* Digits a scan keeps: more than any valid number has (normalising old
- * data that is no phone number keeps what fits). */
-#define PHONE_SCAN_DIGITS 64
-
-typedef struct phone_scan {
-	bool plus;                    /* a + before the first digit */
-	char main[PHONE_SCAN_DIGITS]; /* the number's digits (the first ones) */
-	size_t nmain;                 /* how many there were */
-	bool has_ext;                 /* an extension marker came */
-	char ext[PHONE_SCAN_DIGITS];  /* the extension's digits */
-	size_t next;
-	const char *bad; /* the first character no phone number holds, or NULL */
-	size_t badlen;
-} phone_scan;
-
-static bool ascii_prefix_ci(const char *s, size_t len, const char *p)
-{
-	size_t n = strlen(p);
-
-	if (len < n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)s[i]) != (unsigned char)p[i])
-			return false;
-	return true;
-}
-
-/* Bytes of an extension marker at s, or 0. */
-static size_t ext_marker(const char *s, size_t len)
-{
-	static const char *const markers[] = {
-		"\xe5\x88\x86\xe6\x9c\xba" /* 分机 */, "\xe8\xbd\xac" /* 转 */, "ext.", "ext", "x", "#",
-	};
-
-	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-		if (ascii_prefix_ci(s, len, markers[i]))
-			return strlen(markers[i]);
-	return 0;
-}
-
-static void keep_digit(char *buf, size_t *n, char d)
-{
-	if (*n < PHONE_SCAN_DIGITS)
-		buf[*n] = d;
-	(*n)++;
-}
-
-/* Reads a phone number: digits (full-width too), a leading +, the
- * punctuation people write (spaces, - . ( ) /) and an extension. */
-static void phone_read(const char *s, size_t len, phone_scan *p)
-{
-	memset(p, 0, sizeof(*p));
-	for (size_t i = 0, k; i < len; i += k) {
-		uint32_t cp;
-		size_t m;
-
-		k = rove_utf8_next(s + i, len - i, &cp);
-		if (cp >= 0xff01 && cp <= 0xff5e)
-			cp -= 0xfee0; /* full-width ASCII */
-		else if (cp == 0x3000)
-			cp = ' ';
-		if (cp >= '0' && cp <= '9') {
-			if (p->has_ext)
-				keep_digit(p->ext, &p->next, (char)cp);
-			else
-				keep_digit(p->main, &p->nmain, (char)cp);
-		} else if (cp == ' ' || cp == '-' || cp == '.' || cp == '(' || cp == ')' || cp == '/') {
-			continue;
-		} else if (cp == '+' && !p->plus && p->nmain == 0) {
-			p->plus = true;
-		} else if (!p->has_ext && p->nmain > 0 && (m = ext_marker(s + i, len - i)) > 0) {
-			p->has_ext = true;
-			k = m;
-		} else if (p->bad == NULL) {
-			p->bad = s + i;
-			p->badlen = k;
-		}
-	}
-}
-
-/* Why s is not a phone number (in buf, or a constant), or NULL. */
-static const char *phone_fault(const char *s, size_t len, char *buf, size_t buflen)
-{
-	char q[QUOTE_BUF];
-	phone_scan p;
-
-	phone_read(s, len, &p);
-	if (p.bad != NULL && *p.bad == '+')
-		return "a + goes only before the country code";
-	if (p.bad != NULL) {
-		fault(buf, buflen, "'%s' is not allowed", quote(p.bad, p.badlen, q));
-		return buf;
-	}
-	if (p.nmain < ROVE_PHONE_MIN_DIGITS) {
-		fault(buf, buflen, "it has fewer than %d digits", ROVE_PHONE_MIN_DIGITS);
-		return buf;
-	}
-	if (p.nmain > ROVE_PHONE_MAX_DIGITS) {
-		fault(buf, buflen, "it has more than %d digits", ROVE_PHONE_MAX_DIGITS);
-		return buf;
-	}
-	if (p.has_ext && p.next == 0)
-		return "the extension has no digits";
-	if (p.next > ROVE_PHONE_MAX_EXT) {
-		fault(buf, buflen, "the extension has more than %d digits", ROVE_PHONE_MAX_EXT);
-		return buf;
-	}
-	return NULL;
-}
-
-/* A mainland mobile number: 11 digits, 1 then 3 to 9. */
-static bool mobile(const char *d, size_t n)
-{
-	return n == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
-}
-
-static bool starts(const char *d, size_t n, const char *p)
-{
-	return n > 2 && d[0] == p[0] && d[1] == p[1]; /* something must follow a prefix */
-}
-
-/* Whether a mobile number follows d once the country prefixes written
- * before it (86, 0086, repeated) are gone: then a bare 86 is one too. */
-static bool mobile_follows(const char *d, size_t n)
-{
-	for (;;) {
-		if (mobile(d, n))
-			return true;
-		if (starts(d, n, "00"))
-			d += 2, n -= 2;
-		else if (starts(d, n, "86"))
-			d += 2, n -= 2;
-		else
-			return false;
-	}
-}
-
-void rove_phone_normalise(const char *in, char *out, size_t outlen)
-{
-	const char *cc = "", *d;
-	phone_scan p;
-	size_t n;
-	bool intl, china = false;
-
-	if (outlen == 0)
-		return;
-	phone_read(in, strlen(in), &p);
-	d = p.main;
-	n = p.nmain < PHONE_SCAN_DIGITS ? p.nmain : PHONE_SCAN_DIGITS;
-	if (n == 0) {
-		out[0] = '\0';
-		return;
-	}
-	/* Every country prefix, in any form and however often it is
-	 * written (+86, 0086, +0086, +86 0086, 86 before a mobile): a
-	 * prefix written twice must not make another phone (rule 3). */
-	intl = p.plus;
-	for (;;) {
-		if (starts(d, n, "00")) {
-			d += 2, n -= 2, intl = true; /* 00: the international prefix dialled from China */
-		} else if (starts(d, n, "86") && (intl || mobile_follows(d + 2, n - 2))) {
-			d += 2, n -= 2, intl = false, china = true;
-		} else {
-			break;
-		}
-	}
-	if (china) {
-		cc = "+86";
-		if (n > 0 && d[0] == '0')
-			d++, n--; /* "+86 (0)21 ...": the trunk 0 does not belong after +86 */
-	} else if (intl) {
-		cc = "+";
-	} else if (mobile(d, n)) {
-		cc = "+86";
-	} else if (n >= 10 && n <= 12 && d[0] == '0' && d[1] != '0') {
-		cc = "+86", d++, n--; /* 0, area code, number: a mainland landline */
-	}
-	/* The extension is left out: a switchboard's extensions are one
-	 * company's number. */
-	snprintf(out, outlen, "%s%.*s", cc, (int)n, d);
-}
-
-/* ---- uniqueness keys (rule 3) ---- */
-
-/* A phone's key keeps at most this many bytes of the normalised number
- * (a "+", a country code and the digits): more than any valid phone has
- * (ROVE_PHONE_MAX_DIGITS), and what the server's index was built with. */
-#define UNIQ_PHONE_MAX 63
-
-static const char *const uniq_fields[ROVE_UNIQ_KEYS] = {"tax_id", "phone"};
-
-bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out)
-{
-	char *v = out->key + 4;
-
-	if (value == NULL || value[0] == '\0')
-		return false;
-	if (strcmp(field, "tax_id") == 0) {
-		memcpy(out->key, "tax:", 4);
-		rove_taxid_normalise(value, strnlen(value, ROVE_MAX_STR), v, ROVE_UNIQ_KEY_MAX - 4 + 1);
-	} else {
-		ROVE_ASSERT(strcmp(field, "phone") == 0);
-		memcpy(out->key, "tel:", 4);
-		rove_phone_normalise(value, v, UNIQ_PHONE_MAX + 1);
-	}
-	if (v[0] == '\0')
-		return false;
-	out->field = strcmp(field, "tax_id") == 0 ? uniq_fields[0] : uniq_fields[1];
-	out->len = 4 + strlen(v);
-	return true;
-}
-
-int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS])
-{
-	int n = 0;
-
-	for (int i = 0; i < ROVE_UNIQ_KEYS; i++)
-		if (rove_uniq_key_make(uniq_fields[i], rove_fields_str(fs, uniq_fields[i]), &out[n]))
-			n++;
-	return n;
 }
 
 /* ---- e-mail addresses ---- */
@@ -654,15 +305,15 @@ bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen)
 static int check_number(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
 	if (v->type != ROVE_V_INT)
-		return fault(why, whylen, "%s must be a number", fd->name);
+		return rove_text_why(why, whylen, "%s must be a number", fd->name);
 	if (fd->type == ROVE_FT_BOOL && v->i != 0 && v->i != 1)
-		return fault(why, whylen, "%s must be 0 or 1", fd->name);
+		return rove_text_why(why, whylen, "%s must be 0 or 1", fd->name);
 	if (v->i < 0)
-		return fault(why, whylen, "%s cannot be negative", fd->name);
+		return rove_text_why(why, whylen, "%s cannot be negative", fd->name);
 	if (fd->type == ROVE_FT_INT && v->i > ROVE_MAX_COUNT)
-		return fault(why, whylen, "%s is more than %d", fd->name, ROVE_MAX_COUNT);
+		return rove_text_why(why, whylen, "%s is more than %d", fd->name, ROVE_MAX_COUNT);
 	if (fd->type == ROVE_FT_MONEY && v->i > ROVE_MAX_MONEY_CENTS)
-		return fault(why, whylen, "%s is more than %lld.%02lld", fd->name, ROVE_MAX_MONEY_CENTS / 100,
+		return rove_text_why(why, whylen, "%s is more than %lld.%02lld", fd->name, ROVE_MAX_MONEY_CENTS / 100,
 			     ROVE_MAX_MONEY_CENTS % 100);
 	return ROVE_OK;
 }
@@ -670,7 +321,7 @@ static int check_number(const rove_field_def *fd, const rove_value *v, char *why
 /* A date, time or month. */
 static int check_when(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
-	char q[QUOTE_BUF];
+	char q[ROVE_TEXT_QUOTE_BUF];
 	const char *shape = "YYYY-MM-DD", *min = ROVE_DATE_MIN, *max = ROVE_DATE_MAX;
 	int f;
 
@@ -684,17 +335,17 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 		f = v->len == 10 ? date_fault(v->s, 10) : DATE_SHAPE;
 	}
 	if (f == DATE_SHAPE)
-		return fault(why, whylen, "invalid %s '%s' (expected %s)", fd->name, quote(v->s, v->len, q), shape);
+		return rove_text_why(why, whylen, "invalid %s '%s' (expected %s)", fd->name, rove_text_quote(v->s, v->len, q), shape);
 	if (f == DATE_RANGE)
-		return fault(why, whylen, "%s '%s' is out of range (%.*s to %.*s)", fd->name,
-			     quote(v->s, v->len, q), fd->type == ROVE_FT_MONTH ? 7 : 10, min,
+		return rove_text_why(why, whylen, "%s '%s' is out of range (%.*s to %.*s)", fd->name,
+			     rove_text_quote(v->s, v->len, q), fd->type == ROVE_FT_MONTH ? 7 : 10, min,
 			     fd->type == ROVE_FT_MONTH ? 7 : 10, max);
 	return ROVE_OK;
 }
 
 int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
-	char q[QUOTE_BUF], part[96];
+	char q[ROVE_TEXT_QUOTE_BUF], part[96];
 	const char *problem;
 	size_t nchars = 0;
 	uint32_t bad = 0;
@@ -702,34 +353,34 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 
 	if (v->type == ROVE_V_NULL) {
 		if (fd->flags & ROVE_FF_REQUIRED)
-			return fault(why, whylen, "%s cannot be empty", fd->name);
+			return rove_text_why(why, whylen, "%s cannot be empty", fd->name);
 		return ROVE_OK;
 	}
 	if (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL)
 		return check_number(fd, v, why, whylen);
 	if (v->type != ROVE_V_STR)
-		return fault(why, whylen, "%s must be text", fd->name);
+		return rove_text_why(why, whylen, "%s must be text", fd->name);
 	switch (rove_text_check(v->s, v->len, (fd->flags & ROVE_FF_LINES) ? ROVE_TEXT_ALLOW_LINES : 0, &bad,
 				&nchars)) {
 	case ROVE_TEXT_OK:
 		break;
 	case ROVE_TEXT_NOT_UTF8:
-		return fault(why, whylen, "%s '%s' is not valid UTF-8 text", fd->name, quote(v->s, v->len, q));
+		return rove_text_why(why, whylen, "%s '%s' is not valid UTF-8 text", fd->name, rove_text_quote(v->s, v->len, q));
 	case ROVE_TEXT_LINE_BREAK:
-		return fault(why, whylen, "%s cannot hold a line break (only notes and addresses can)", fd->name);
+		return rove_text_why(why, whylen, "%s cannot hold a line break (only notes and addresses can)", fd->name);
 	default:
-		return fault(why, whylen, "%s '%s' has a control character (U+%04X)", fd->name,
-			     quote(v->s, v->len, q), (unsigned)bad);
+		return rove_text_why(why, whylen, "%s '%s' has a control character (U+%04X)", fd->name,
+			     rove_text_quote(v->s, v->len, q), (unsigned)bad);
 	}
 	/* Free-form values have a length; the others a shape of their own. */
 	if ((fd->type == ROVE_FT_STR || fd->type == ROVE_FT_PHONE || fd->type == ROVE_FT_EMAIL ||
 	     fd->type == ROVE_FT_CODE || fd->type == ROVE_FT_LOGIN) &&
 	    nchars > fd->maxlen)
-		return fault(why, whylen, "%s is longer than %u characters", fd->name, fd->maxlen);
+		return rove_text_why(why, whylen, "%s is longer than %u characters", fd->name, fd->maxlen);
 	switch (fd->type) {
 	case ROVE_FT_STR:
 		if ((fd->flags & ROVE_FF_REQUIRED) && blank(v->s, v->len))
-			return fault(why, whylen, "%s cannot be blank", fd->name);
+			return rove_text_why(why, whylen, "%s cannot be blank", fd->name);
 		break;
 	case ROVE_FT_ENUM:
 		ok = false;
@@ -760,20 +411,20 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 		break;
 	case ROVE_FT_TAXID:
 		if (!rove_taxid_valid(v->s, v->len, part, sizeof(part)))
-			return fault(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name,
-				     quote(v->s, v->len, q), part);
+			return rove_text_why(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name,
+				     rove_text_quote(v->s, v->len, q), part);
 		break;
 	case ROVE_FT_PHONE:
-		problem = phone_fault(v->s, v->len, part, sizeof(part));
+		problem = rove_phone_fault(v->s, v->len, part, sizeof(part));
 		if (problem != NULL)
-			return fault(why, whylen, "%s '%s' is not a phone number: %s", fd->name,
-				     quote(v->s, v->len, q), problem);
+			return rove_text_why(why, whylen, "%s '%s' is not a phone number: %s", fd->name,
+				     rove_text_quote(v->s, v->len, q), problem);
 		break;
 	case ROVE_FT_EMAIL:
 		problem = email_fault(v->s, v->len);
 		if (problem != NULL)
-			return fault(why, whylen, "%s '%s' is not an e-mail address: %s", fd->name,
-				     quote(v->s, v->len, q), problem);
+			return rove_text_why(why, whylen, "%s '%s' is not an e-mail address: %s", fd->name,
+				     rove_text_quote(v->s, v->len, q), problem);
 		break;
 	default:
 		ok = false;
@@ -787,9 +438,9 @@ int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char 
 			if (e[1] != NULL)
 				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		}
-		return fault(why, whylen, "%s must be one of: %s", fd->name, list);
+		return rove_text_why(why, whylen, "%s must be one of: %s", fd->name, list);
 	}
-	return fault(why, whylen, "invalid %s '%s'", fd->name, quote(v->s, v->len, q));
+	return rove_text_why(why, whylen, "invalid %s '%s'", fd->name, rove_text_quote(v->s, v->len, q));
 }
 
 /* Units and cents ("12000.50", "-3", "0.5") into cents; ROVE_EINVAL for
@@ -832,7 +483,7 @@ static int parse_money(const char *text, int64_t *out)
 
 int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v, char *why, size_t whylen)
 {
-	char q[QUOTE_BUF];
+	char q[ROVE_TEXT_QUOTE_BUF];
 	size_t len;
 
 	if (text[0] == '\0') {
@@ -842,8 +493,8 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 	if (fd->type == ROVE_FT_MONEY) {
 		int64_t cents;
 		if (parse_money(text, &cents) != ROVE_OK)
-			return fault(why, whylen, "invalid %s '%s' (write units, e.g. 12000.50)", fd->name,
-				     quote(text, strlen(text), q));
+			return rove_text_why(why, whylen, "invalid %s '%s' (write units, e.g. 12000.50)", fd->name,
+				     rove_text_quote(text, strlen(text), q));
 		*v = rove_vint(cents);
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
@@ -851,19 +502,19 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		char *end;
 		long long n;
 		if (!isdigit((unsigned char)text[0]) && text[0] != '-')
-			return fault(why, whylen, "invalid number '%s' for %s", quote(text, strlen(text), q),
+			return rove_text_why(why, whylen, "invalid number '%s' for %s", rove_text_quote(text, strlen(text), q),
 				     fd->name);
 		errno = 0;
 		n = strtoll(text, &end, 10);
 		if (errno != 0 || *end != '\0')
-			return fault(why, whylen, "invalid number '%s' for %s", quote(text, strlen(text), q),
+			return rove_text_why(why, whylen, "invalid number '%s' for %s", rove_text_quote(text, strlen(text), q),
 				     fd->name);
 		*v = rove_vint(n);
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	len = strlen(text);
 	if (len > ROVE_MAX_STR)
-		return fault(why, whylen, "%s is longer than %u bytes", fd->name, ROVE_MAX_STR);
+		return rove_text_why(why, whylen, "%s is longer than %u bytes", fd->name, ROVE_MAX_STR);
 	*v = rove_vstr(text, (uint32_t)len);
 	if (fd->type == ROVE_FT_TAXID) {
 		/* Checked as rove_schema_clean_op will store it, quoted as
@@ -877,7 +528,7 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		rc = rove_schema_check_value(fd, &nv, why, whylen);
 		if (rc != ROVE_OK && rove_text_check(norm, n, 0, NULL, NULL) == ROVE_TEXT_OK &&
 		    !rove_taxid_valid(norm, n, part, sizeof(part)))
-			fault(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name, quote(text, len, q),
+			rove_text_why(why, whylen, "%s '%s' is not a 统一社会信用代码: %s", fd->name, rove_text_quote(text, len, q),
 			      part);
 		return rc;
 	}
@@ -887,14 +538,14 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
-	char q[QUOTE_BUF];
+	char q[ROVE_TEXT_QUOTE_BUF];
 
 	if (c == NULL)
-		return fault(why, whylen, "unknown collection %u", op->coll);
+		return rove_text_why(why, whylen, "unknown collection %u", op->coll);
 	if (op->kind < ROVE_OP_CREATE || op->kind > ROVE_OP_KIND_MAX)
-		return fault(why, whylen, "unknown op kind %u", op->kind);
+		return rove_text_why(why, whylen, "unknown op kind %u", op->kind);
 	if (rove_uuid_is_nil(&op->rid))
-		return fault(why, whylen, "a record's id cannot be the nil UUID");
+		return rove_text_why(why, whylen, "a record's id cannot be the nil UUID");
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i];
 		const rove_field_def *fd;
@@ -902,12 +553,12 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 
 		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0) {
 			if (f->v.type != ROVE_V_INT)
-				return fault(why, whylen, "%s must be a number", f->name);
+				return rove_text_why(why, whylen, "%s must be a number", f->name);
 			continue;
 		}
 		fd = rove_schema_field(c, f->name);
 		if (fd == NULL)
-			return fault(why, whylen, "unknown field '%s' for %s", quote(f->name, strlen(f->name), q),
+			return rove_text_why(why, whylen, "unknown field '%s' for %s", rove_text_quote(f->name, strlen(f->name), q),
 				     c->name);
 		rc = rove_schema_check_value(fd, &f->v, why, whylen);
 		if (rc != ROVE_OK)
@@ -921,7 +572,7 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
 				continue;
 			f = rove_fields_get(&op->fs, fd->name);
 			if (f == NULL || f->v.type == ROVE_V_NULL)
-				return fault(why, whylen, "%s is required", fd->name);
+				return rove_text_why(why, whylen, "%s is required", fd->name);
 		}
 	}
 	return ROVE_OK;
@@ -934,7 +585,7 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen)
  * that falls outside ROVE_DATE_MIN..ROVE_DATE_MAX in UTC. */
 static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME_LEN + 1], char *why, size_t whylen)
 {
-	char q[QUOTE_BUF];
+	char q[ROVE_TEXT_QUOTE_BUF];
 	struct tm tm;
 	time_t t;
 
@@ -962,7 +613,7 @@ static int time_utc(const rove_field_def *fd, const rove_value *v, char out[TIME
 	if (t != (time_t)-1 && t >= 0)
 		rove_cal_time((uint64_t)t * 1000, out);
 	if (t == (time_t)-1 || t < 0 || time_fault(out, TIME_LEN) != DATE_OK)
-		return fault(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, quote(v->s, v->len, q),
+		return rove_text_why(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name, rove_text_quote(v->s, v->len, q),
 			     ROVE_DATE_MIN, ROVE_DATE_MAX);
 	return ROVE_OK;
 }
@@ -985,7 +636,7 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 			if (rc == ROVE_OK && (v->len != TIME_LEN || memcmp(norm, v->s, TIME_LEN) != 0))
 				rc = rove_op_set(op, fd->name, rove_vstr(norm, TIME_LEN));
 			if (rc != ROVE_OK && rc != ROVE_EINVAL)
-				fault(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+				rove_text_why(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
 			if (rc != ROVE_OK)
 				return rc;
 			continue;
@@ -999,7 +650,7 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 		/* An existing field: it keeps its place in op->fs. */
 		rc = rove_op_set(op, fd->name, rove_vstr(norm, (uint32_t)n));
 		if (rc != ROVE_OK) {
-			fault(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+			rove_text_why(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
 			return rc;
 		}
 	}

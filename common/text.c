@@ -1,6 +1,9 @@
 #include "text.h"
 
+#include "err.h"
+
 #include <assert.h>
+#include <stdarg.h>
 #include <string.h>
 
 size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp)
@@ -172,4 +175,34 @@ void rove_text_put_json(FILE *f, const char *s, size_t len)
 			fwrite(s + i, 1, k, f);
 	}
 	fputc('"', f);
+}
+
+const char *rove_text_quote(const char *s, size_t len, char out[ROVE_TEXT_QUOTE_BUF])
+{
+	if (rove_text_show(s, len, 0, out, ROVE_TEXT_QUOTE_MAX + 1) > ROVE_TEXT_QUOTE_MAX)
+		strcat(out, "...");
+	return out;
+}
+
+int rove_text_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+	uint32_t cp;
+
+	if (whylen == 0)
+		return ROVE_EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	len = strlen(why);
+	/* Only a cut can leave a character unfinished, at the end. */
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(why + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD) {
+			why[i] = '\0';
+			break;
+		}
+	}
+	return ROVE_EINVAL;
 }

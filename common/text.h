@@ -69,6 +69,18 @@ size_t rove_text_show(const char *s, size_t len, unsigned flags, char *out, size
 /* The same, written to f. */
 void rove_text_put_shown(FILE *f, const char *s, size_t len, unsigned flags);
 
+/* A value quoted in a message: at most ROVE_TEXT_QUOTE_MAX bytes shown
+ * (rove_text_show: control characters and bad bytes escaped), then "...".
+ * Returns out. */
+#define ROVE_TEXT_QUOTE_MAX 40
+#define ROVE_TEXT_QUOTE_BUF (ROVE_TEXT_QUOTE_MAX + 4)
+const char *rove_text_quote(const char *s, size_t len, char out[ROVE_TEXT_QUOTE_BUF]);
+
+/* Writes a message (printf's fmt) into why, cut (if it must be) between
+ * characters so that it stays UTF-8; returns ROVE_EINVAL, for the
+ * checks that say why a value is refused. */
+__attribute__((format(printf, 3, 4))) int rove_text_why(char *why, size_t whylen, const char *fmt, ...);
+
 /* Writes s (len bytes) to f as a JSON string, quotes included: valid JSON
  * and valid UTF-8 whatever s holds. Ill-formed bytes become U+FFFD;
  * quotes, backslashes and control characters are escaped. */

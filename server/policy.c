@@ -11,6 +11,7 @@
 #include "err.h"
 #include "log.h"
 #include "rules.h"
+#include "ident.h"
 #include "schema.h"
 
 #include <stdio.h>

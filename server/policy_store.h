@@ -13,6 +13,7 @@
 #ifndef ROVE_POLICY_STORE_H
 #define ROVE_POLICY_STORE_H
 
+#include "ident.h"
 #include "schema.h"
 #include "store.h"
 

@@ -2,6 +2,7 @@
 
 #include "err.h"
 #include "hlc.h"
+#include "ident.h"
 #include "schema.h"
 
 #include <stdio.h>

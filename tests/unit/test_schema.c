@@ -14,6 +14,7 @@
 #include "bench_data.h"
 #include "err.h"
 #include "record.h"
+#include "ident.h"
 #include "schema.h"
 #include "text.h"
 
