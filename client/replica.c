@@ -1,8 +1,8 @@
 /*
  * replica.c - the replica's store: its LMDB layout (replica.h), opening
- * and creating it, records, meta values, the outbox and the view, local
- * writes and what the user reads; the time of the last sync. What the
- * server's answers do to it is in replica_sync.c.
+ * and creating it, records, meta values, what the user reads; the time of
+ * the last sync. Local writes, the outbox and the view over it are in
+ * replica_outbox.c; what the server's answers do to it in replica_sync.c.
  */
 #include "replica_int.h"
 
@@ -390,144 +390,15 @@ int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id)
 	return rc;
 }
 
-/* ---- outbox ---- */
-
-int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)
+int rpl_commit_or_abort(MDB_txn *txn, int rc)
 {
-	if (v->mv_size < 8)
-		return ROVE_EPROTO;
-	*acked = rove_be64_get(v->mv_data);
-	return rove_dec_op((const uint8_t *)v->mv_data + 8, v->mv_size - 8, op);
-}
-
-int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
-		      rove_buf *scratch, unsigned flags)
-{
-	uint8_t key[8], head[8];
-	MDB_val k = {8, key}, v;
-	int rc;
-
-	rove_be64_put(key, lseq);
-	rove_be64_put(head, acked);
-	rove_buf_reset(scratch);
-	rc = rove_buf_append(scratch, head, 8);
 	if (rc == ROVE_OK)
-		rc = rove_enc_op(scratch, op);
-	if (rc != ROVE_OK)
-		return rc;
-	v.mv_size = scratch->len;
-	v.mv_data = scratch->data;
-	return rove_db_err(mdb_put(txn, r->outbox, &k, &v, flags), "outbox");
-}
-
-void rpl_pending_key(uint8_t key[RPL_PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq)
-{
-	rove_record_key(key, coll, id);
-	rove_be64_put(key + ROVE_RECORD_KEY, lseq);
-}
-
-rpl_work *rpl_work_new(void)
-{
-	rpl_work *w = malloc(sizeof(*w));
-
-	if (w != NULL)
-		rove_buf_init(&w->buf);
-	return w;
-}
-
-void rpl_work_free(rpl_work *w)
-{
-	if (w == NULL)
-		return;
-	rove_buf_free(&w->buf);
-	free(w);
-}
-
-int rpl_pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_pending_fn fn,
-			void *arg)
-{
-	uint8_t key[RPL_PENDING_KEY];
-	MDB_cursor *c;
-	MDB_val k = {RPL_PENDING_KEY, key}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
-	int mrc;
-
-	if (rc != ROVE_OK)
-		return rc;
-	rpl_pending_key(key, coll, id, 0);
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == ROVE_OK && mrc == 0 && k.mv_size == RPL_PENDING_KEY &&
-	       memcmp(k.mv_data, key, ROVE_RECORD_KEY) == 0) {
-		uint8_t okey[8];
-		MDB_val ok = {8, okey}, ov;
-
-		memcpy(okey, (uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
-		mrc = mdb_get(txn, r->outbox, &ok, &ov);
-		if (mrc == MDB_NOTFOUND)
-			rc = ROVE_EPROTO;
-		else if (mrc != 0)
-			rc = rove_db_err(mrc, "outbox");
-		else
-			rc = fn(rove_be64_get(okey), &ov, arg);
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "pending");
+		return rove_db_err(mdb_txn_commit(txn), "commit");
+	mdb_txn_abort(txn);
 	return rc;
 }
 
-typedef struct rebuild_ctx {
-	rpl_work *w;
-	bool any;
-} rebuild_ctx;
-
-static int rebuild_one(uint64_t lseq, const MDB_val *ov, void *arg)
-{
-	rebuild_ctx *b = arg;
-	uint64_t acked;
-	int rc = rpl_outbox_decode(ov, &acked, &b->w->op);
-
-	(void)lseq;
-	if (rc == ROVE_OK)
-		rc = rove_merge(&b->w->a.fs, &b->w->op.fs, NULL);
-	b->any = true;
-	return rc;
-}
-
-/* view[coll/id] := base[coll/id] merged with every outbox op on it, or
- * no view entry at all when no op is pending on the record. */
-int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_work *w)
-{
-	rebuild_ctx b = {w, false};
-	const rove_uuid rid = *id; /* id may point into w, which the walk reuses */
-	int rc = rpl_rec_get_or_empty(txn, r->base, coll, &rid, &w->a);
-
-	if (rc == ROVE_OK)
-		rc = rpl_pending_each(r, txn, coll, &rid, rebuild_one, &b);
-	if (rc != ROVE_OK)
-		return rc;
-	if (!b.any)
-		return rpl_rec_del(txn, r->view, coll, &rid);
-	return rpl_rec_put(txn, r->view, &w->a, &w->buf);
-}
-
-/* Merges fs into the view entry of coll/id, creating it from base first:
- * for a record that now has a pending op. */
-int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
-			      const rove_fields *fs, rpl_work *w)
-{
-	int rc = rpl_rec_get(txn, r->view, coll, id, &w->a);
-
-	if (rc == ROVE_ENOTFOUND)
-		rc = rpl_rec_get_or_empty(txn, r->base, coll, id, &w->a);
-	if (rc == ROVE_OK)
-		rc = rove_merge(&w->a.fs, fs, NULL);
-	if (rc == ROVE_OK)
-		rc = rpl_rec_put(txn, r->view, &w->a, &w->buf);
-	return rc;
-}
+/* ---- what the user reads ---- */
 
 /* What the user sees of coll/id: view[k] if there, else base[k]. */
 static int visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec)
@@ -537,134 +408,6 @@ static int visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_u
 	if (rc == ROVE_ENOTFOUND)
 		rc = rpl_rec_get(txn, r->base, coll, id, rec);
 	return rc;
-}
-
-/* Removes outbox entry lseq (holding op) and its index entry. */
-int rpl_outbox_remove(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op)
-{
-	uint8_t key[8], pkey[RPL_PENDING_KEY];
-	MDB_val k = {8, key}, pk = {RPL_PENDING_KEY, pkey};
-	int rc;
-
-	rove_be64_put(key, lseq);
-	rpl_pending_key(pkey, op->coll, &op->rid, lseq);
-	rc = rove_db_err(mdb_del(txn, r->outbox, &k, NULL), "outbox");
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
-	return rc;
-}
-
-int rpl_commit_or_abort(MDB_txn *txn, int rc)
-{
-	if (rc == ROVE_OK)
-		return rove_db_err(mdb_txn_commit(txn), "commit");
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-/* Queues one op in txn: stamp, outbox, index, view. */
-int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq)
-{
-	uint64_t jseq = 0;
-	int rc = rove_db_last_u64(txn, r->outbox, lseq);
-
-	if (rc == ROVE_OK)
-		rc = rove_db_last_u64(txn, r->journal, &jseq);
-	if (rc == ROVE_OK && jseq > *lseq)
-		*lseq = jseq;
-	return rc;
-}
-
-int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, unsigned flags, rpl_work *w)
-{
-	uint8_t pkey[RPL_PENDING_KEY];
-	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
-	int rc = rpl_outbox_put(txn, r, lseq, 0, op, &w->buf, flags);
-
-	rpl_pending_key(pkey, op->coll, &op->rid, lseq);
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
-	/* the record has a pending op now: view := (view or base) merged with it */
-	if (rc == ROVE_OK)
-		rc = rpl_view_merge_pending(r, txn, op->coll, &op->rid, &op->fs, w);
-	return rc;
-}
-
-/* Queues one local op in txn, stamped by the replica's clock. */
-static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *lseq, rove_op *op, rpl_work *w)
-{
-	rove_stamp st;
-
-	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
-	st.node = r->node;
-	rove_op_restamp(op, st);
-	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
-}
-
-static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
-{
-	MDB_txn *txn = NULL;
-	uint64_t last_hlc = 0, lseq = 0;
-	rove_hlc clock;
-	rpl_work *w = rpl_work_new();
-	int rc;
-
-	if (w == NULL)
-		return ROVE_ENOMEM;
-	rc = rpl_txn_begin(r, 0, &txn);
-	if (rc != ROVE_OK) {
-		rpl_work_free(w);
-		return rc;
-	}
-	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
-	clock.v = last_hlc;
-	if (rc == ROVE_OK)
-		rc = rpl_last_lseq(r, txn, &lseq);
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
-		rc = fill(&w->op, i, arg);
-		if (rc == ROVE_OK)
-			rc = write_op(r, txn, &clock, &lseq, &w->op, w);
-	}
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
-	rc = rpl_commit_or_abort(txn, rc);
-	rpl_work_free(w);
-	return rc;
-}
-
-int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
-{
-	int rc;
-
-	RPL_WITH_GROWTH(r, write_each_once(r, n, fill, arg));
-	return rc;
-}
-
-/* Copies ops[i] in (the caller's ops keep their own stamps). */
-static int fill_from_array(rove_op *op, size_t i, void *arg)
-{
-	const rove_op *ops = arg;
-
-	op->op_id = ops[i].op_id;
-	op->kind = ops[i].kind;
-	op->coll = ops[i].coll;
-	op->rid = ops[i].rid;
-	op->st = ops[i].st;
-	op->seq = 0;
-	op->author[0] = '\0';
-	return rove_fields_copy(&op->fs, &ops[i].fs);
-}
-
-int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
-{
-	return rove_replica_write_each(r, n, fill_from_array, ops);
-}
-
-int rove_replica_write(rove_replica *r, rove_op *op)
-{
-	return rove_replica_write_many(r, op, 1);
 }
 
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)
