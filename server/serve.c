@@ -8,6 +8,8 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -51,6 +53,7 @@ typedef struct server {
 	nng_socket sock;
 	nng_listener listener;
 	bool listening;    /* the guard's: listener is open */
+	bool out_of_fds;   /* the guard's: it said the descriptors ran out */
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
@@ -445,6 +448,33 @@ static void cut_all(server *s)
 	}
 }
 
+/* Whether the process is (nearly) out of file descriptors: then nng's
+ * accept fails and backs off until some close (its loop goes on), and
+ * the guard's own dial cannot arrive either, so that is no sign of a
+ * stopped accept loop. false if it cannot tell (no /proc). */
+static bool fds_short(uint64_t *open_fds, uint64_t *limit)
+{
+	struct rlimit rl;
+	DIR *dir;
+
+	*open_fds = 0;
+	*limit = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	*limit = (uint64_t)rl.rlim_cur;
+	if ((dir = opendir("/proc/self/fd")) == NULL) {
+		if (errno != EMFILE && errno != ENFILE)
+			return false;
+		*open_fds = *limit; /* every one in use */
+		return true;
+	}
+	while (readdir(dir) != NULL)
+		(*open_fds)++;
+	closedir(dir);
+	*open_fds = *open_fds > 3 ? *open_fds - 3 : 0; /* ".", "..", the listing's own */
+	return *open_fds + ROVE_MIN_FREE_FDS > *limit;
+}
+
 /* Listens again when nng's accept loop has stopped. nng 1.5.2 passes a
  * failed SP handshake on to the listener's accept, and an accept that
  * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
@@ -453,10 +483,14 @@ static void cut_all(server *s)
  * failure shows in the listener's statistics; the guard then dials the
  * listener, and if the connection never arrives closes the listener
  * (its connections too: their clients reconnect and resend) and listens
- * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS. */
+ * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS.
+ * Accepts that fail for want of descriptors are not that bug: nng backs
+ * off and accepts again once some close, and closing the listener would
+ * only cut every live connection; the guard checks again once there are
+ * descriptors to spare. */
 static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 {
-	uint64_t now = mono_ms(), n = 0;
+	uint64_t now = mono_ms(), n = 0, open_fds = 0, limit = 0;
 	int rv = s->listening ? listener_errors(s, &n) : 0;
 
 	if (s->listening) {
@@ -464,6 +498,17 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 			return;
 		if (rv != 0 && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
+		if (fds_short(&open_fds, &limit)) {
+			if (!s->out_of_fds)
+				rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
+					  "wait until some close",
+					  (unsigned long long)open_fds, (unsigned long long)limit);
+			s->out_of_fds = true;
+			return; /* *errors unchanged: checked again next period */
+		}
+		if (s->out_of_fds)
+			rove_info("file descriptors to spare again (%llu open)", (unsigned long long)open_fds);
+		s->out_of_fds = false;
 		*checked_ms = now;
 		*errors = n;
 		if (listener_accepts(s))
@@ -521,20 +566,30 @@ static void *guard_main(void *arg)
 	return NULL;
 }
 
-/* Raises the soft limit on descriptors so that the cap on connections,
- * not the descriptors, is what refuses them; lowers the cap if the hard
- * limit is smaller. Returns the cap on connections. */
+/* Raises the soft limit on descriptors to the hard limit: connections
+ * that have not finished nng's handshake hold one each before any cap on
+ * connections sees them, so every descriptor the system allows is
+ * headroom against a flood of them. Lowers the cap on connections if the
+ * limit is smaller than it. Returns the cap on connections. */
 static uint32_t fit_fd_limit(void)
 {
-	rlim_t want = (rlim_t)ROVE_MAX_PIPES + ROVE_SPARE_FDS;
+	rlim_t want = (rlim_t)ROVE_MAX_PIPES + ROVE_SPARE_FDS, was;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return ROVE_MAX_PIPES; /* cannot tell: nng backs off when out of them */
-	if (rl.rlim_cur < want) {
-		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
-			return ROVE_MAX_PIPES;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rove_warn("cannot raise the limit on file descriptors from %llu to %llu: %s",
+				  (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+			if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+				return ROVE_MAX_PIPES;
+		} else {
+			rove_info("raised the limit on file descriptors from %llu to %llu", (unsigned long long)was,
+				  (unsigned long long)rl.rlim_cur);
+		}
 	}
 	if (rl.rlim_cur >= want)
 		return ROVE_MAX_PIPES;
