@@ -264,6 +264,11 @@
  * limit to the hard limit, and lowers the cap to fit if that is below
  * this plus ROVE_SPARE_FDS. */
 #define ROVE_MAX_PIPES 4096
+/* Connections evicted to make room for newcomers (the cap in all is
+ * reached; gate.h) that may still be open at once: they count beyond the
+ * cap until the guard has cut them, so this bounds how far past it the
+ * connections go. The guard cuts within its period. */
+#define ROVE_MAX_EVICTING 64
 /* Descriptors kept for other uses than connections: the database's
  * files, the listener, the log, the guard's own dials. */
 #define ROVE_SPARE_FDS 64

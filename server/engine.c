@@ -596,6 +596,7 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
 		if (rc != ROVE_OK)
 			return rc;
+		job->authed = true;
 		user = &u;
 	}
 	if (rq->act != 0) {
