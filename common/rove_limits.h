@@ -277,6 +277,10 @@
  * resolver and timers a few more): with fewer, accepts fail for want of
  * them, which is no sign of a stopped accept loop. */
 #define ROVE_MIN_FREE_FDS 16
+/* Failed logins are logged at most once in this period, with a count of
+ * those that were not: one line a second is ~9 MB a day at worst, where
+ * one per failure was ~0.6 MB a second from one connection. */
+#define ROVE_LOGIN_LOG_PERIOD_MS 1000
 /* The guard's period: idle connections are cut at most this late, and
  * a stopped accept loop is noticed within it. */
 #define ROVE_GUARD_PERIOD_MS 1000

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Nor can anyone fill the server's disk through its log: failed logins
+# (under ever new names, so never braked) are logged once a second at
+# most, with a count of those that were not.
+#
 # An authenticated rep pushing nothing but refused ops cannot grow the
 # server's database without bound: a refused op's answer lives only as
 # long as its refusal (the latest ROVE_MAX_USER_REJECTS per author), not
@@ -61,4 +65,18 @@ eq "$(jq -r '.status + " " + (.seen|tostring)' <<<"$res")" "rejected true" "and 
 again=$(probe wang push create 1 "$c" name=Good --op-id "$y")
 eq "$(jq -r '.status + " " + (.seen|tostring)' <<<"$again")" "accepted true" "an accepted op's answer is kept"
 eq "$(entries oplog)" "$ops" "nothing applied twice"
+
+# 200 failed logins under new names in a few seconds.
+t0=$(date +%s%N)
+for i in $(seq 1 200); do
+	"$ROVE_PROBE" "$URL" "guess$i" "$(token_of wang)" pull >/dev/null
+done
+secs=$(($(elapsed_ms "$t0") / 1000 + 1))
+sleep 1.1
+"$ROVE_PROBE" "$URL" last "$(token_of wang)" pull >/dev/null
+lines=$(grep -c "failed login" "$T/roved.log")
+[ "$lines" -le $((secs + 2)) ] || fail "$lines lines for 200 failed logins in $secs s"
+grep -q "failed login for 'last' (and [0-9]* more not logged" "$T/roved.log" ||
+	fail "the failed logins not logged are not counted: $(grep 'failed login' "$T/roved.log" | tail -n 2)"
+echo "200 failed logins in $secs s: $lines log line(s)" >&2
 echo ok
