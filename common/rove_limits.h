@@ -261,11 +261,26 @@
 #define ROVE_MAX_PIPES_PER_ADDR 32
 /* Open connections in all: four times the thousand replicas the product
  * plans to sync at once (SPEC.md, speed). roved raises its descriptor
- * limit to this plus ROVE_SPARE_FDS, or lowers the cap to fit. */
+ * limit to the hard limit, and lowers the cap to fit if that is below
+ * this plus ROVE_SPARE_FDS. */
 #define ROVE_MAX_PIPES 4096
+/* Connections evicted to make room for newcomers (the cap in all is
+ * reached; gate.h) that may still be open at once: they count beyond the
+ * cap until the guard has cut them, so this bounds how far past it the
+ * connections go. The guard cuts within its period. */
+#define ROVE_MAX_EVICTING 64
 /* Descriptors kept for other uses than connections: the database's
  * files, the listener, the log, the guard's own dials. */
 #define ROVE_SPARE_FDS 64
+/* Descriptors the guard wants free before it trusts a dial of its own
+ * listener that did not arrive (the dial and its accept take two, nng's
+ * resolver and timers a few more): with fewer, accepts fail for want of
+ * them, which is no sign of a stopped accept loop. */
+#define ROVE_MIN_FREE_FDS 16
+/* Failed logins are logged at most once in this period, with a count of
+ * those that were not: one line a second is ~9 MB a day at worst, where
+ * one per failure was ~0.6 MB a second from one connection. */
+#define ROVE_LOGIN_LOG_PERIOD_MS 1000
 /* The guard's period: idle connections are cut at most this late, and
  * a stopped accept loop is noticed within it. */
 #define ROVE_GUARD_PERIOD_MS 1000

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The clock starts where the database's left off, or at the wall clock
  * if that is later. */
@@ -134,6 +135,42 @@ void rove_engine_error(rove_buf *out, int code, const char *text)
 		rove_error("cannot encode an error reply");
 }
 
+/* Failed logins are logged at most once per ROVE_LOGIN_LOG_PERIOD_MS,
+ * the line saying how many were not: an unauthenticated client gets
+ * thousands of answers a second (each under a new name, so never braked)
+ * and must not fill the operator's log. Shared by every thread that
+ * authenticates. */
+static struct {
+	pthread_mutex_t mu;
+	uint64_t last_ms; /* when a line was last written (monotonic) */
+	uint64_t unlogged;
+} login_log = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+
+static void log_failed_login(const char *user)
+{
+	struct timespec ts;
+	uint64_t now, unlogged = 0;
+	bool say;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + ROVE_LOGIN_LOG_PERIOD_MS;
+	pthread_mutex_lock(&login_log.mu);
+	say = now - login_log.last_ms >= ROVE_LOGIN_LOG_PERIOD_MS;
+	if (say) {
+		login_log.last_ms = now;
+		unlogged = login_log.unlogged;
+		login_log.unlogged = 0;
+	} else {
+		login_log.unlogged++;
+	}
+	pthread_mutex_unlock(&login_log.mu);
+	if (say && unlogged > 0)
+		rove_warn("failed login for %s (and %llu more not logged since the last such line)", ROVE_LOG_NAME(user),
+			  (unsigned long long)unlogged);
+	else if (say)
+		rove_warn("failed login for %s", ROVE_LOG_NAME(user));
+}
+
 static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const rove_peer *peer,
 			rove_user *u)
 {
@@ -152,7 +189,7 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const 
 	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
 	if (!ok) {
 		rove_auth_failed(a->user, peer, rove_wall_ms());
-		rove_warn("failed login for %s", ROVE_LOG_NAME(a->user));
+		log_failed_login(a->user);
 		return ROVE_EAUTH;
 	}
 	return ROVE_OK;
@@ -596,6 +633,7 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
 		if (rc != ROVE_OK)
 			return rc;
+		job->authed = true;
 		user = &u;
 	}
 	if (rq->act != 0) {

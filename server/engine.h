@@ -47,6 +47,7 @@ typedef struct rove_job {
 	rove_msg msg;
 	rove_peer peer;
 	rove_buf reply;
+	bool authed; /* its credentials were checked, and good */
 } rove_job;
 
 /* Creates a new server database in dir (refusing an existing one) with

@@ -20,7 +20,9 @@ typedef struct pipe_slot {
 	uint32_t inflight;
 	uint64_t last_ms; /* connected, or last request or reply */
 	uint64_t cut_ms;  /* when it was last given out to be cut (0: never) */
-	bool doomed;      /* to be cut: its client does not read */
+	bool doomed;      /* to be cut: its client does not read, or evicted */
+	bool authed;      /* a request of it authenticated */
+	bool evicted;     /* to be cut to make room for a newcomer */
 	rove_peer peer;
 } pipe_slot;
 
@@ -33,6 +35,7 @@ typedef struct addr_slot {
 struct rove_gate {
 	pthread_mutex_t mu;
 	uint32_t max_pipes, npipes;
+	uint32_t evicting; /* of npipes, evicted and not yet gone */
 	uint32_t mask; /* capacity - 1, for both tables */
 	uint64_t seed; /* addresses are chosen by peers: where they land is not */
 	pipe_slot *pipes;
@@ -45,7 +48,7 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	uint32_t cap = 1;
 
 	ROVE_ASSERT(max_pipes > 0 && max_pipes <= (1u << 28));
-	while (cap < 2 * max_pipes)
+	while (cap < 2 * (max_pipes + ROVE_MAX_EVICTING))
 		cap <<= 1;
 	if (g == NULL)
 		return ROVE_ENOMEM;
@@ -164,22 +167,52 @@ static void addr_remove(rove_gate *g, addr_slot *s)
 	memset(&g->addrs[i], 0, sizeof(g->addrs[i]));
 }
 
-int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms)
+/* The connection to cut for a newcomer: of those that never
+ * authenticated, have nothing in flight and are not being cut, the one
+ * that made progress longest ago; NULL if none. A walk of the table: only
+ * when it is full. */
+static pipe_slot *eviction_victim(rove_gate *g)
+{
+	pipe_slot *best = NULL;
+
+	for (uint32_t i = 0; i <= g->mask; i++) {
+		pipe_slot *p = &g->pipes[i];
+		if (p->id != 0 && !p->authed && !p->doomed && p->cut_ms == 0 && p->inflight == 0 &&
+		    (best == NULL || p->last_ms < best->last_ms))
+			best = p;
+	}
+	return best;
+}
+
+int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms, uint32_t *evicted)
 {
 	bool local = is_local(peer);
-	pipe_slot *p;
+	pipe_slot *p, *victim = NULL;
 	addr_slot *a = NULL;
 	int rc = ROVE_OK;
 
 	ROVE_ASSERT(pipe != 0);
+	if (evicted != NULL)
+		*evicted = 0;
 	pthread_mutex_lock(&g->mu);
 	p = pipe_find(g, pipe);
 	ROVE_ASSERT(p->id == 0); /* nng does not reuse the id of an open pipe */
 	if (!local)
 		a = addr_find(g, peer);
-	if (g->npipes >= g->max_pipes || (a != NULL && a->pipes >= ROVE_MAX_PIPES_PER_ADDR)) {
+	if (a != NULL && a->pipes >= ROVE_MAX_PIPES_PER_ADDR) {
+		rc = ROVE_ETOOBIG;
+	} else if (g->npipes >= g->max_pipes &&
+		   (g->evicting >= ROVE_MAX_EVICTING || (victim = eviction_victim(g)) == NULL)) {
 		rc = ROVE_ETOOBIG;
 	} else {
+		if (victim != NULL) {
+			victim->doomed = true;
+			victim->evicted = true;
+			g->evicting++;
+			if (evicted != NULL)
+				*evicted = victim->id;
+		}
+		/* The walk did not move p: only removals move entries. */
 		memset(p, 0, sizeof(*p));
 		p->id = pipe;
 		p->last_ms = now_ms;
@@ -208,6 +241,10 @@ void rove_gate_close(rove_gate *g, uint32_t pipe)
 			a->inflight -= p->inflight;
 			if (--a->pipes == 0)
 				addr_remove(g, a);
+		}
+		if (p->evicted) {
+			ROVE_ASSERT(g->evicting > 0);
+			g->evicting--;
 		}
 		pipe_remove(g, p);
 		g->npipes--;
@@ -258,6 +295,17 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 			a->inflight--;
 		}
 	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+void rove_gate_authed(rove_gate *g, uint32_t pipe)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0)
+		p->authed = true;
 	pthread_mutex_unlock(&g->mu);
 }
 

@@ -36,10 +36,19 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes);
 void rove_gate_free(rove_gate *g);
 
 /* Connection pipe (an nng pipe id, never 0) opened from peer: ROVE_OK,
- * or ROVE_ETOOBIG when it would pass max_pipes in all or
- * ROVE_MAX_PIPES_PER_ADDR from one address other than this machine's;
- * it is then not counted (the caller closes it). */
-int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms);
+ * or ROVE_ETOOBIG when it would pass ROVE_MAX_PIPES_PER_ADDR from one
+ * address other than this machine's, or max_pipes in all; it is then not
+ * counted (the caller closes it). With max_pipes open, a newcomer takes
+ * the place of the connection that has waited longest without ever
+ * authenticating and has nothing in flight (the newcomer may be a rep;
+ * the other, after all that time, is no client of ours): that one is
+ * marked to be cut, its id in *evicted (else 0; evicted may be NULL), and
+ * counts until it is gone, up to ROVE_MAX_EVICTING such at once.
+ * Connections that authenticated are never taken for a newcomer. */
+int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms, uint32_t *evicted);
+/* A request on pipe authenticated: its connection is a user's, never
+ * cut to make room. Nothing if the connection is gone. */
+void rove_gate_authed(rove_gate *g, uint32_t pipe);
 /* Connection pipe is gone; what it had in flight no longer counts. An
  * unknown pipe (refused by rove_gate_open) is ignored. */
 void rove_gate_close(rove_gate *g, uint32_t pipe);

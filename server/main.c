@@ -29,7 +29,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
 	"       roved serve DIR [--listen URL] [--tls-cert FILE --tls-key FILE]\n"
-	"                       [--recycle-interval SECONDS]\n"
+	"                       [--recycle-interval SECONDS] [--max-connections N]\n"
 	"       roved backup DIR DEST\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
@@ -37,7 +37,11 @@ static const char usage_text[] =
 	"  serve DIR       serve replicas (--listen URL, default " ROVED_DEFAULT_URL ");\n"
 	"                  stops cleanly on SIGINT or SIGTERM; applies the pool\n"
 	"                  recycling rules every --recycle-interval seconds\n"
-	"                  (default 3600; 0 turns them off); one server per DIR\n"
+	"                  (default 3600; 0 turns them off); serves at most\n"
+	"                  --max-connections connections at once (default 4096,\n"
+	"                  fewer if the descriptor limit is lower; when all are in\n"
+	"                  use, one that never logged in makes room for a\n"
+	"                  newcomer); one server per DIR\n"
 	"  backup DIR DEST copy the database in DIR, as of one moment, into the new\n"
 	"                  or empty directory DEST; works while a server serves DIR.\n"
 	"                  To restore, stop the server and put DEST in DIR's place:\n"
@@ -123,12 +127,13 @@ static int cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"recycle-interval", required_argument, NULL, 'r'},
+		{"max-connections", required_argument, NULL, 'm'},
 		{"tls-cert", required_argument, NULL, 'c'},
 		{"tls-key", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000};
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0};
 	rove_engine e;
 	int c, rc;
 
@@ -147,6 +152,14 @@ static int cmd_serve(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			so.tick_ms = (uint64_t)(secs * 1000);
+		} else if (c == 'm') {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] < '1' || optarg[0] > '9' || n > ROVE_MAX_PIPES) {
+				rove_error("invalid --max-connections '%s' (1 to %u)", optarg, ROVE_MAX_PIPES);
+				return EXIT_USAGE;
+			}
+			so.max_pipes = (uint32_t)n;
 		} else if (c == 'h')
 			return usage(stdout, EXIT_OK);
 		else

@@ -8,6 +8,8 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -43,6 +45,7 @@ typedef struct serve_counts {
 	atomic_uint piled;   /* requests dropped: too many in flight */
 	atomic_uint unread;  /* replies dropped: their client does not read */
 	atomic_uint cut;     /* connections cut (not reading, or no progress) */
+	atomic_uint evicted; /* unauthenticated connections cut for newcomers */
 } serve_counts;
 
 typedef struct server {
@@ -51,6 +54,7 @@ typedef struct server {
 	nng_socket sock;
 	nng_listener listener;
 	bool listening;    /* the guard's: listener is open */
+	bool out_of_fds;   /* the guard's: it said the descriptors ran out */
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
@@ -112,6 +116,8 @@ static void work_send(work *w)
 		nng_msg_free(w->req);
 		w->req = NULL;
 	}
+	if (w->job.authed && w->pipe != 0)
+		rove_gate_authed(w->srv->gate, w->pipe);
 	if (nng_msg_alloc(&msg, 0) != 0 ||
 	    nng_msg_append(msg, w->job.reply.data, w->job.reply.len) != 0) {
 		rove_error("out of memory for a reply");
@@ -172,6 +178,7 @@ static void handle(work *w)
 	rove_job *job = &w->job;
 	const rove_request *rq = rove_engine_accept(job, nng_msg_body(w->req), nng_msg_len(w->req));
 
+	job->authed = false;
 	peer_of(nng_msg_get_pipe(w->req), &job->peer);
 	if (rq != NULL && rq->write) {
 		w->state = W_WAIT;
@@ -297,11 +304,17 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	rove_peer peer;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		uint32_t evicted = 0;
 		atomic_fetch_add(&s->pipes_seen, 1);
 		peer_of(pipe, &peer);
-		if (rove_gate_open(s->gate, id, &peer, mono_ms()) != ROVE_OK) {
+		if (rove_gate_open(s->gate, id, &peer, mono_ms(), &evicted) != ROVE_OK) {
 			atomic_fetch_add(&s->counts.refused, 1);
 			nng_pipe_close(pipe);
+		} else if (evicted != 0) {
+			/* The cap is reached: an unauthenticated connection
+			 * makes room, cut by the guard. */
+			atomic_fetch_add(&s->counts.evicted, 1);
+			wake_guard(s);
 		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		rove_gate_close(s->gate, id);
@@ -316,19 +329,24 @@ static void report_counts(server *s)
 	unsigned piled = atomic_exchange(&s->counts.piled, 0);
 	unsigned unread = atomic_exchange(&s->counts.unread, 0);
 	unsigned cut = atomic_exchange(&s->counts.cut, 0);
+	unsigned evicted = atomic_exchange(&s->counts.evicted, 0);
 
 	if (refused + piled + unread > 0)
 		rove_warn("refused %u connection(s) over the caps on connections; dropped %u request(s) "
 			  "over the caps on requests in flight and %u repl(ies) not read",
 			  refused, piled, unread);
+	if (evicted > 0)
+		rove_warn("all %u connections in use: cut %u that never logged in to make room for newcomers",
+			  s->max_pipes, evicted);
 	if (cut > 0)
-		rove_info("cut %u connection(s) not reading or idle for %u s", cut, ROVE_MAX_IDLE_MS / 1000);
+		rove_info("cut %u connection(s) not reading, idle for %u s or making room", cut,
+			  ROVE_MAX_IDLE_MS / 1000);
 }
 
 /* Cuts the connections the gate says to (not reading, or no progress). */
 static void cut_pipes(server *s, uint32_t *ids)
 {
-	size_t n = rove_gate_to_cut(s->gate, mono_ms(), ids, s->max_pipes);
+	size_t n = rove_gate_to_cut(s->gate, mono_ms(), ids, s->max_pipes + ROVE_MAX_EVICTING);
 
 	if (n > 0)
 		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
@@ -427,14 +445,14 @@ static bool listener_accepts(server *s)
  * reconnect and send again. */
 static void cut_all(server *s)
 {
-	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
+	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
 	uint64_t until = mono_ms() + ROVE_MAX_CUT_WAIT_MS;
 	rove_peer none;
 	uint32_t all = 0, local;
 
 	memset(&none, 0, sizeof(none));
 	if (ids != NULL)
-		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes));
+		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING));
 	free(ids);
 	for (;;) {
 		struct timespec ts = {0, 10 * 1000000L};
@@ -445,6 +463,33 @@ static void cut_all(server *s)
 	}
 }
 
+/* Whether the process is (nearly) out of file descriptors: then nng's
+ * accept fails and backs off until some close (its loop goes on), and
+ * the guard's own dial cannot arrive either, so that is no sign of a
+ * stopped accept loop. false if it cannot tell (no /proc). */
+static bool fds_short(uint64_t *open_fds, uint64_t *limit)
+{
+	struct rlimit rl;
+	DIR *dir;
+
+	*open_fds = 0;
+	*limit = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	*limit = (uint64_t)rl.rlim_cur;
+	if ((dir = opendir("/proc/self/fd")) == NULL) {
+		if (errno != EMFILE && errno != ENFILE)
+			return false;
+		*open_fds = *limit; /* every one in use */
+		return true;
+	}
+	while (readdir(dir) != NULL)
+		(*open_fds)++;
+	closedir(dir);
+	*open_fds = *open_fds > 3 ? *open_fds - 3 : 0; /* ".", "..", the listing's own */
+	return *open_fds + ROVE_MIN_FREE_FDS > *limit;
+}
+
 /* Listens again when nng's accept loop has stopped. nng 1.5.2 passes a
  * failed SP handshake on to the listener's accept, and an accept that
  * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
@@ -453,10 +498,14 @@ static void cut_all(server *s)
  * failure shows in the listener's statistics; the guard then dials the
  * listener, and if the connection never arrives closes the listener
  * (its connections too: their clients reconnect and resend) and listens
- * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS. */
+ * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS.
+ * Accepts that fail for want of descriptors are not that bug: nng backs
+ * off and accepts again once some close, and closing the listener would
+ * only cut every live connection; the guard checks again once there are
+ * descriptors to spare. */
 static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 {
-	uint64_t now = mono_ms(), n = 0;
+	uint64_t now = mono_ms(), n = 0, open_fds = 0, limit = 0;
 	int rv = s->listening ? listener_errors(s, &n) : 0;
 
 	if (s->listening) {
@@ -464,6 +513,17 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 			return;
 		if (rv != 0 && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
+		if (fds_short(&open_fds, &limit)) {
+			if (!s->out_of_fds)
+				rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
+					  "wait until some close",
+					  (unsigned long long)open_fds, (unsigned long long)limit);
+			s->out_of_fds = true;
+			return; /* *errors unchanged: checked again next period */
+		}
+		if (s->out_of_fds)
+			rove_info("file descriptors to spare again (%llu open)", (unsigned long long)open_fds);
+		s->out_of_fds = false;
 		*checked_ms = now;
 		*errors = n;
 		if (listener_accepts(s))
@@ -488,7 +548,7 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 static void *guard_main(void *arg)
 {
 	server *s = arg;
-	uint32_t *ids = malloc(s->max_pipes * sizeof(*ids));
+	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
 	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 
 	if (ids == NULL) {
@@ -521,31 +581,43 @@ static void *guard_main(void *arg)
 	return NULL;
 }
 
-/* Raises the soft limit on descriptors so that the cap on connections,
- * not the descriptors, is what refuses them; lowers the cap if the hard
- * limit is smaller. Returns the cap on connections. */
-static uint32_t fit_fd_limit(void)
+/* Raises the soft limit on descriptors to the hard limit: connections
+ * that have not finished nng's handshake hold one each before any cap on
+ * connections sees them, so every descriptor the system allows is
+ * headroom against a flood of them. Lowers the cap on connections if the
+ * limit is smaller than it. Returns the cap on connections. */
+static uint32_t fit_fd_limit(uint32_t max_pipes)
 {
-	rlim_t want = (rlim_t)ROVE_MAX_PIPES + ROVE_SPARE_FDS;
+	const rlim_t extra = ROVE_SPARE_FDS + ROVE_MAX_EVICTING; /* besides the connections */
+	rlim_t want = (rlim_t)max_pipes + extra, was;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return ROVE_MAX_PIPES; /* cannot tell: nng backs off when out of them */
-	if (rl.rlim_cur < want) {
-		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
-			return ROVE_MAX_PIPES;
+		return max_pipes; /* cannot tell: nng backs off when out of them */
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rove_warn("cannot raise the limit on file descriptors from %llu to %llu: %s",
+				  (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+			if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+				return max_pipes;
+		} else {
+			rove_info("raised the limit on file descriptors from %llu to %llu", (unsigned long long)was,
+				  (unsigned long long)rl.rlim_cur);
+		}
 	}
 	if (rl.rlim_cur >= want)
-		return ROVE_MAX_PIPES;
-	if (rl.rlim_cur <= 2 * ROVE_SPARE_FDS) {
+		return max_pipes;
+	if (rl.rlim_cur <= 2 * extra) {
+		uint32_t n = max_pipes < ROVE_SPARE_FDS ? max_pipes : ROVE_SPARE_FDS;
 		rove_warn("only %llu file descriptors; serving at most %u connections", (unsigned long long)rl.rlim_cur,
-			  ROVE_SPARE_FDS);
-		return ROVE_SPARE_FDS;
+			  n);
+		return n;
 	}
 	rove_warn("only %llu file descriptors; serving at most %llu connections", (unsigned long long)rl.rlim_cur,
-		  (unsigned long long)(rl.rlim_cur - ROVE_SPARE_FDS));
-	return (uint32_t)(rl.rlim_cur - ROVE_SPARE_FDS);
+		  (unsigned long long)(rl.rlim_cur - extra));
+	return (uint32_t)(rl.rlim_cur - extra);
 }
 
 int rove_serve(rove_engine *e, const rove_serve_opts *opts)
@@ -578,7 +650,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s.max_pipes = fit_fd_limit();
+	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES);
 	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
 		return ROVE_ENOMEM;
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {

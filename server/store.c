@@ -451,6 +451,20 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 	return rove_db_err(mdb_put(txn, st->opids, &k, &v, MDB_NOOVERWRITE), "opids");
 }
 
+int store_opid_forget_refused(rove_store *st, MDB_txn *txn, const rove_uuid *op_id)
+{
+	MDB_val k = {16, (void *)op_id->b}, v;
+	int rc = mdb_get(txn, st->opids, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (rc != 0)
+		return rove_db_err(rc, "opids");
+	if (v.mv_size < OPID_FIXED || ((const uint8_t *)v.mv_data)[0] != ROVE_PUSH_REJECTED)
+		return ROVE_OK;
+	return rove_db_err(mdb_del(txn, st->opids, &k, NULL), "opids");
+}
+
 /* runs: n(8) -> start(8) id(16) */
 #define RUN_VALUE 24
 

@@ -9,7 +9,9 @@
  *   oplog    seq(8, big-endian)   -> op, with seq and author (appended in
  *                                    order, so MDB_APPEND applies)
  *   opids    op id(16)            -> the answer given to that op, so a push
- *                                    sent twice gets the same answer
+ *                                    sent twice gets the same answer: an
+ *                                    accepted op's for good, a refused
+ *                                    op's while its refusal is kept
  *   users    login                -> role(1) token hash(32) epoch(8)
  *                                    territory codes, each NUL-terminated
  *   rejects  n(8)                 -> a refused op with author and reason
@@ -220,7 +222,8 @@ int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op
 /* Keeps op (its author set) refused with reason and detail at time_ms,
  * listed under each of scopes and under its author. Then drops the
  * author's oldest refusals while they are more than ROVE_MAX_USER_REJECTS
- * or ROVE_MAX_USER_REJECT_BYTES (never the one just kept), so that no
+ * or ROVE_MAX_USER_REJECT_BYTES (never the one just kept), with the
+ * answers kept for their ops (opids; counted in the bytes), so that no
  * user can fill the disk with refused ops. Refusals are numbered in the
  * order they are kept; a number is never used again. */
 int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int reason, const char *detail,

@@ -33,4 +33,12 @@ typedef int (*store_merge_fn)(uint64_t n, bool flag, void *arg);
 int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 		uint64_t after, bool flag_value, store_merge_fn fn, void *arg);
 
+/* Forgets the stored answer to op_id if it is a refusal (an accepted op's
+ * answer is kept for good): a refused op's answer lives only as long as
+ * its refusal. ROVE_OK also when there is none. */
+int store_opid_forget_refused(rove_store *st, MDB_txn *txn, const rove_uuid *op_id);
+/* What one refusal's answer costs in opids (key, value, LMDB's node):
+ * counted in its author's refusal bytes. */
+#define STORE_OPID_COST(detail_len) (16u + 26u + (detail_len) + 16u)
+
 #endif

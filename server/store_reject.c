@@ -73,9 +73,26 @@ static int index_del(rove_store *st, MDB_txn *txn, const char *scope, const uint
 	return rc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(rc, "rejidx");
 }
 
-/* Drops the author's oldest refusal (the first of its "a:" range); *bytes
- * gets what it was counted for. */
-static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_t *bytes)
+/* Forgets the answer to the op refused as number nb (its refusal is being
+ * dropped): the op, if sent again, is judged again. rj is room to decode
+ * the refusal in. */
+static int forget_answer(rove_store *st, MDB_txn *txn, const uint8_t nb[8], rove_rejection *rj)
+{
+	MDB_val k = {8, (void *)nb}, v;
+	int rc = mdb_get(txn, st->rejects, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return ROVE_EPROTO; /* the index lists it */
+	if (rc != 0)
+		return rove_db_err(rc, "rejects");
+	if (rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK)
+		return ROVE_EPROTO;
+	return store_opid_forget_refused(st, txn, &rj->op.op_id);
+}
+
+/* Drops the author's oldest refusal (the first of its "a:" range) and the
+ * answer kept for its op; *bytes gets what it was counted for. */
+static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, rove_rejection *rj, uint64_t *bytes)
 {
 	uint8_t key[STORE_KEY_MAX], nb[8];
 	size_t plen = store_scope_key(key, ascope, NULL, 0);
@@ -111,6 +128,8 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, uint64_
 	mdb_cursor_close(c);
 	for (uint32_t i = 0; rc == ROVE_OK && i < ns; i++)
 		rc = index_del(st, txn, scopes[i], nb);
+	if (rc == ROVE_OK)
+		rc = forget_answer(st, txn, nb, rj);
 	if (rc == ROVE_OK) {
 		MDB_val rk = {8, nb};
 		rc = rove_db_err(mdb_del(txn, st->rejects, &rk, NULL), "rejects");
@@ -130,6 +149,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	size_t alen = 8;
 	uint64_t last, bytes;
 	rove_reject_usage u;
+	rove_rejection *rj = NULL; /* room to decode a refusal dropped */
 	MDB_val k = {8, nb}, v;
 	int rc;
 
@@ -156,7 +176,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	rc = rove_db_err(mdb_put(txn, st->rejects, &k, &v, MDB_APPEND), "rejects");
-	bytes = scratch->len + 2 * (ROVE_MAX_SCOPE_LEN + 9);
+	bytes = scratch->len + 2 * (ROVE_MAX_SCOPE_LEN + 9) + STORE_OPID_COST(strnlen(detail, ROVE_MAX_DETAIL));
 	for (uint32_t i = 0; rc == ROVE_OK && i < scopes->n; i++) {
 		size_t len = strlen(scopes->s[i]) + 1;
 		rc = index_put(st, txn, scopes->s[i], nb, "", 0);
@@ -173,11 +193,16 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	while (rc == ROVE_OK && u.count > 1 &&
 	       (u.count > ROVE_MAX_USER_REJECTS || u.bytes > ROVE_MAX_USER_REJECT_BYTES)) {
 		uint64_t b = 0;
-		rc = drop_oldest(st, txn, ascope, &b);
+		if (rj == NULL && (rj = malloc(sizeof(*rj))) == NULL) {
+			rc = ROVE_ENOMEM;
+			break;
+		}
+		rc = drop_oldest(st, txn, ascope, rj, &b);
 		u.count--;
 		u.bytes = b < u.bytes ? u.bytes - b : 0;
 		u.dropped++;
 	}
+	free(rj);
 	if (rc == ROVE_OK)
 		rc = usage_put(st, txn, op->author, &u);
 	return rc;

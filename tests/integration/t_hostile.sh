@@ -98,6 +98,7 @@ if probe bob pull --epoch 0 | grep -q "$a"; then fail "a stale epoch returned al
 # A login name cannot forge log lines: it is logged quoted, with control
 # characters escaped, on one line.
 evil=$'eve\nroved: forged line \x1b[31mred'
+sleep 1.1 # failed logins are logged once a second at most
 "$ROVE_PROBE" "$URL" "$evil" "$(token_of alice)" pull >/dev/null
 grep -qF "failed login for 'eve\\nroved: forged line \\x1b[31mred'" "$T/roved.log" ||
 	fail "the failed login is not logged quoted and escaped: $(grep -a 'failed login' "$T/roved.log" | tail -n 2)"

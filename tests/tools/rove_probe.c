@@ -4,7 +4,8 @@
  * client could (any op, any stamp, any user and token, raw bytes).
  *
  *   rove_probe URL USER TOKEN push KIND COLL ID [--hlc-ms MS] [FIELD=VALUE...]
- *       one op; prints {"status":..,"reason":..,"detail":..,"seq":..,"hlc_ms":..}
+ *       one op; prints {"status":..,"reason":..,"detail":..,"seq":..,"hlc_ms":..,
+ *       "seen":..} (seen: the server had answered that op id before)
  *       KIND create|update|delete|claim|release|reassign; COLL a number;
  *       VALUE "null" for nil, "#123" for an integer, anything else a string
  *   rove_probe URL USER TOKEN pull [--cursor N] [--epoch N] [--run none]
@@ -15,8 +16,11 @@
  *       (resets: replies that restarted the pull with a snapshot)
  *   rove_probe URL USER TOKEN raw HEX | raw-file PATH
  *       sends the bytes; prints the reply's type or error {"error":code,"text":..}
- *   push also takes --author NAME (an author claimed by the client) and
- *   --seq N (a sequence number claimed by the client).
+ *   push also takes --author NAME (an author claimed by the client),
+ *   --seq N (a sequence number claimed by the client), --op-id UUID (the
+ *   op's id, to send an op again) and --repeat N: N copies of the op, each
+ *   with a new op id, in pushes of up to ROVE_PROBE_BATCH ops; then it
+ *   prints {"accepted":a,"rejected":r,"seen":s} instead.
  * Exit status 0 when a reply came, 3 when the server could not be reached.
  */
 #include "err.h"
@@ -27,6 +31,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +81,62 @@ static int kind_of(const char *s)
 	return 0;
 }
 
+/* Ops in one push of --repeat: well under the server's batch limit and
+ * message size (an op of the probe is small). */
+#define ROVE_PROBE_BATCH 500u
+
+/* Pushes n copies of op, each with a new op id; prints what came back. */
+static int push_repeat(const rove_auth *a, const rove_uuid *replica, rove_op *op, uint32_t n)
+{
+	rove_op *ops = calloc(ROVE_PROBE_BATCH, sizeof(*ops));
+	uint64_t accepted = 0, rejected = 0, seen = 0;
+	rove_push_result res;
+	rove_buf req;
+	nng_msg *reply;
+	rove_msg m;
+
+	if (ops == NULL)
+		return 1;
+	rove_buf_init(&req);
+	while (n > 0) {
+		uint32_t k = n < ROVE_PROBE_BATCH ? n : ROVE_PROBE_BATCH;
+		for (uint32_t i = 0; i < k; i++) {
+			rove_op_init(&ops[i], op->kind, op->coll, &op->rid, op->st);
+			snprintf(ops[i].author, sizeof(ops[i].author), "%s", op->author);
+			if (rove_fields_copy(&ops[i].fs, &op->fs) != ROVE_OK)
+				return 1;
+		}
+		rove_buf_reset(&req);
+		if (rove_enc_push(&req, a, replica, NULL, ops, k) != ROVE_OK)
+			return 2;
+		call(&req, &reply);
+		decode(reply, &m);
+		if (m.type != ROVE_MSG_PUSH_REPLY) {
+			printf("{\"unexpected_reply\":%d}\n", m.type);
+			return 1;
+		}
+		for (uint32_t i = 0; i < k; i++) {
+			if (rove_msg_next_result(&m, &res) != ROVE_OK) {
+				printf("{\"short_reply\":%u}\n", i);
+				return 1;
+			}
+			seen += res.seen;
+			if (res.status == ROVE_PUSH_ACCEPTED)
+				accepted++;
+			else
+				rejected++;
+		}
+		nng_msg_free(reply);
+		n -= k;
+	}
+	printf("{\"accepted\":%llu,\"rejected\":%llu,\"seen\":%llu}\n", (unsigned long long)accepted,
+	       (unsigned long long)rejected, (unsigned long long)seen);
+	rove_buf_free(&req);
+	free(ops);
+	free(op);
+	return 0;
+}
+
 static int do_push(const rove_auth *a, int argc, char **argv)
 {
 	rove_op *op = calloc(1, sizeof(*op));
@@ -85,6 +146,9 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 	rove_buf req;
 	nng_msg *reply;
 	rove_msg m;
+	uint32_t repeat = 0;
+	bool has_id = false;
+	rove_uuid op_id;
 	int kind;
 
 	if (op == NULL || argc < 3 || (kind = kind_of(argv[0])) == 0 || rove_uuid_parse(argv[2], &rid) != ROVE_OK) {
@@ -110,6 +174,16 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 			op->seq = strtoull(argv[++i], NULL, 10);
 			continue;
 		}
+		if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+			repeat = (uint32_t)strtoul(argv[++i], NULL, 10);
+			continue;
+		}
+		if (strcmp(argv[i], "--op-id") == 0 && i + 1 < argc) {
+			if (rove_uuid_parse(argv[++i], &op_id) != ROVE_OK)
+				return 2;
+			has_id = true;
+			continue;
+		}
 		if (eq == NULL)
 			return 2;
 		*eq = '\0';
@@ -122,7 +196,11 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 		if (rove_op_set(op, argv[i], v) != ROVE_OK)
 			return 2;
 	}
+	if (has_id)
+		op->op_id = op_id;
 	rove_uuid_new(&replica);
+	if (repeat > 0)
+		return push_repeat(a, &replica, op, repeat);
 	rove_buf_init(&req);
 	if (rove_enc_push(&req, a, &replica, NULL, op, 1) != ROVE_OK)
 		return 2;
@@ -135,8 +213,8 @@ static int do_push(const rove_auth *a, int argc, char **argv)
 	printf("{\"status\":\"%s\",\"reason\":\"%s\",\"detail\":",
 	       res.status == ROVE_PUSH_ACCEPTED ? "accepted" : "rejected", rove_reason_name(res.reason));
 	rove_text_put_json(stdout, res.detail, strlen(res.detail)); /* it quotes what was sent */
-	printf(",\"seq\":%llu,\"hlc_ms\":%llu}\n", (unsigned long long)res.seq,
-	       (unsigned long long)rove_hlc_ms(res.st.hlc));
+	printf(",\"seq\":%llu,\"hlc_ms\":%llu,\"seen\":%s}\n", (unsigned long long)res.seq,
+	       (unsigned long long)rove_hlc_ms(res.st.hlc), res.seen ? "true" : "false");
 	nng_msg_free(reply);
 	rove_buf_free(&req);
 	free(op);

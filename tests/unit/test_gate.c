@@ -20,6 +20,19 @@ static rove_peer v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return p;
 }
 
+/* Opens pipe id and, if it was let in, has it authenticate: such a
+ * connection is never taken for a newcomer. */
+static int open_authed(rove_gate *g, uint32_t id, const rove_peer *peer, uint64_t now_ms)
+{
+	uint32_t evicted;
+	int rc = rove_gate_open(g, id, peer, now_ms, &evicted);
+
+	CHECK_EQ_INT(evicted, 0);
+	if (rc == ROVE_OK)
+		rove_gate_authed(g, id);
+	return rc;
+}
+
 static void test_caps(void)
 {
 	rove_gate *g;
@@ -30,17 +43,17 @@ static void test_caps(void)
 	CHECK_EQ_INT(rove_gate_new(&g, 100), ROVE_OK);
 	/* One address: its cap, then no more; others are not affected. */
 	for (unsigned i = 0; i < ROVE_MAX_PIPES_PER_ADDR; i++)
-		CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_OK);
-	CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_ETOOBIG);
-	CHECK_EQ_INT(rove_gate_open(g, id++, &other, 0), ROVE_OK);
+		CHECK_EQ_INT(open_authed(g, id++, &nat, 0), ROVE_OK);
+	CHECK_EQ_INT(open_authed(g, id++, &nat, 0), ROVE_ETOOBIG);
+	CHECK_EQ_INT(open_authed(g, id++, &other, 0), ROVE_OK);
 	rove_gate_count(g, &nat, &all, &from);
 	CHECK_EQ_INT(all, ROVE_MAX_PIPES_PER_ADDR + 1);
 	CHECK_EQ_INT(from, ROVE_MAX_PIPES_PER_ADDR);
 	/* One closes: one more may come. */
 	rove_gate_close(g, 1);
-	CHECK_EQ_INT(rove_gate_open(g, id++, &nat, 0), ROVE_OK);
+	CHECK_EQ_INT(open_authed(g, id++, &nat, 0), ROVE_OK);
 	/* This machine is counted only in the total, up to max_pipes. */
-	while (rove_gate_open(g, id, id % 2 ? &lo : &ipc, 0) == ROVE_OK)
+	while (open_authed(g, id, id % 2 ? &lo : &ipc, 0) == ROVE_OK)
 		id++;
 	rove_gate_count(g, &lo, &all, &from);
 	CHECK_EQ_INT(all, 100);
@@ -59,7 +72,7 @@ static void test_inflight(void)
 	uint32_t id;
 
 	CHECK_EQ_INT(rove_gate_new(&g, 100), ROVE_OK);
-	CHECK_EQ_INT(rove_gate_open(g, 7, &a, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_gate_open(g, 7, &a, 0, NULL), ROVE_OK);
 	for (unsigned i = 0; i < ROVE_MAX_PIPE_INFLIGHT; i++)
 		CHECK_EQ_INT(rove_gate_request(g, 7, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_request(g, 7, 0), ROVE_ETOOBIG);
@@ -68,7 +81,7 @@ static void test_inflight(void)
 	CHECK_EQ_INT(rove_gate_request(g, 8, 0), ROVE_ENOTFOUND);
 	/* The address's cap, over its connections (one in flight each). */
 	for (id = 100; id < 100 + ROVE_MAX_PIPES_PER_ADDR - 1; id++)
-		CHECK_EQ_INT(rove_gate_open(g, id, &a, 0), ROVE_OK);
+		CHECK_EQ_INT(rove_gate_open(g, id, &a, 0, NULL), ROVE_OK);
 	for (id = 100; id < 100 + ROVE_MAX_ADDR_INFLIGHT - ROVE_MAX_PIPE_INFLIGHT; id++)
 		CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_OK);
 	CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_ETOOBIG);
@@ -78,7 +91,7 @@ static void test_inflight(void)
 	rove_gate_done(g, 7, 0); /* gone: ignored */
 	/* This machine has no address cap. */
 	for (id = 1000; id < 1000 + ROVE_MAX_ADDR_INFLIGHT + 1; id++) {
-		CHECK_EQ_INT(rove_gate_open(g, id, &lo, 0), ROVE_OK);
+		CHECK_EQ_INT(rove_gate_open(g, id, &lo, 0, NULL), ROVE_OK);
 		CHECK_EQ_INT(rove_gate_request(g, id, 0), ROVE_OK);
 	}
 	rove_gate_free(g);
@@ -92,10 +105,10 @@ static void test_cut(void)
 	const uint64_t t = ROVE_MAX_IDLE_MS;
 
 	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
-	CHECK_EQ_INT(rove_gate_open(g, 1, &a, 1000), ROVE_OK); /* will idle */
-	CHECK_EQ_INT(rove_gate_open(g, 2, &a, 1000), ROVE_OK); /* busy */
-	CHECK_EQ_INT(rove_gate_open(g, 3, &a, 1000), ROVE_OK); /* doomed */
-	CHECK_EQ_INT(rove_gate_open(g, 4, &a, 1000), ROVE_OK); /* progresses */
+	CHECK_EQ_INT(rove_gate_open(g, 1, &a, 1000, NULL), ROVE_OK); /* will idle */
+	CHECK_EQ_INT(rove_gate_open(g, 2, &a, 1000, NULL), ROVE_OK); /* busy */
+	CHECK_EQ_INT(rove_gate_open(g, 3, &a, 1000, NULL), ROVE_OK); /* doomed */
+	CHECK_EQ_INT(rove_gate_open(g, 4, &a, 1000, NULL), ROVE_OK); /* progresses */
 	CHECK_EQ_INT(rove_gate_request(g, 2, 1000), ROVE_OK);
 	rove_gate_doom(g, 3);
 	CHECK_EQ_INT(rove_gate_request(g, 3, 1001), ROVE_ENOTFOUND);
@@ -134,7 +147,7 @@ static void test_churn(void)
 			rove_gate_close(g, id);
 			open[id] = false;
 			live--;
-		} else if (rove_gate_open(g, id, &p, 0) == ROVE_OK) {
+		} else if (rove_gate_open(g, id, &p, 0, NULL) == ROVE_OK) {
 			open[id] = true;
 			live++;
 		}
@@ -152,9 +165,85 @@ static void test_churn(void)
 	rove_gate_free(g);
 }
 
+/* A full table: a newcomer takes the place of the connection that has
+ * waited longest without authenticating and has nothing in flight; the
+ * authenticated and the busy are never taken, and at most
+ * ROVE_MAX_EVICTING evicted ones may be open at once. */
+static void test_evict(void)
+{
+	rove_gate *g;
+	uint32_t evicted = 0, cut[16], all, from;
+	rove_peer p = v4(10, 2, 0, 1);
+	size_t n;
+
+	CHECK_EQ_INT(rove_gate_new(&g, 4), ROVE_OK);
+	/* 1 authenticated, 2 busy, 3 and 4 idle since they opened (t=300, 400). */
+	for (uint32_t id = 1; id <= 4; id++) {
+		p.b[3] = (uint8_t)id;
+		CHECK_EQ_INT(rove_gate_open(g, id, &p, 100 * id, &evicted), ROVE_OK);
+		CHECK_EQ_INT(evicted, 0);
+	}
+	rove_gate_authed(g, 1);
+	CHECK_EQ_INT(rove_gate_request(g, 2, 500), ROVE_OK);
+	p.b[3] = 5;
+	CHECK_EQ_INT(rove_gate_open(g, 5, &p, 1000, &evicted), ROVE_OK);
+	CHECK_EQ_INT(evicted, 3);
+	/* The evicted one is cut by the guard, and its requests dropped. */
+	n = rove_gate_to_cut(g, 1000, cut, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(cut[0], 3);
+	CHECK_EQ_INT(rove_gate_request(g, 3, 1000), ROVE_ENOTFOUND);
+	/* Next: 4 (idle since 400), then 5; never 1 nor 2. */
+	p.b[3] = 6;
+	CHECK_EQ_INT(rove_gate_open(g, 6, &p, 1100, &evicted), ROVE_OK);
+	CHECK_EQ_INT(evicted, 4);
+	rove_gate_authed(g, 6);
+	p.b[3] = 7;
+	CHECK_EQ_INT(rove_gate_open(g, 7, &p, 1200, &evicted), ROVE_OK);
+	CHECK_EQ_INT(evicted, 5);
+	rove_gate_authed(g, 7);
+	/* Now 1, 2, 6, 7 are authenticated or busy: the newcomer is refused. */
+	p.b[3] = 8;
+	CHECK_EQ_INT(rove_gate_open(g, 8, &p, 1300, &evicted), ROVE_ETOOBIG);
+	CHECK_EQ_INT(evicted, 0);
+	rove_gate_count(g, &p, &all, &from);
+	CHECK_EQ_INT(all, 7); /* 3 evicted still open */
+	/* The evicted close; the cap holds as before. */
+	rove_gate_close(g, 3);
+	rove_gate_close(g, 4);
+	rove_gate_close(g, 5);
+	rove_gate_count(g, &p, &all, &from);
+	CHECK_EQ_INT(all, 4);
+	CHECK_EQ_INT(rove_gate_open(g, 9, &p, 1400, &evicted), ROVE_ETOOBIG);
+	rove_gate_free(g);
+
+	/* Evictions not yet gone are bounded: past ROVE_MAX_EVICTING of them,
+	 * newcomers are refused until some close. */
+	CHECK_EQ_INT(rove_gate_new(&g, 2 * ROVE_MAX_EVICTING), ROVE_OK);
+	for (uint32_t id = 1; id <= 2 * ROVE_MAX_EVICTING; id++) {
+		p.b[2] = (uint8_t)(id / 200);
+		p.b[3] = (uint8_t)(id % 200);
+		CHECK_EQ_INT(rove_gate_open(g, id, &p, id, NULL), ROVE_OK);
+	}
+	for (uint32_t i = 0; i < ROVE_MAX_EVICTING; i++) {
+		uint32_t id = 1000 + i;
+		p.b[2] = 9;
+		p.b[3] = (uint8_t)i;
+		CHECK_EQ_INT(rove_gate_open(g, id, &p, 5000, &evicted), ROVE_OK);
+		CHECK_EQ_INT(evicted, i + 1); /* oldest first */
+	}
+	p.b[3] = 250;
+	CHECK_EQ_INT(rove_gate_open(g, 2000, &p, 5000, &evicted), ROVE_ETOOBIG);
+	rove_gate_close(g, 1);
+	CHECK_EQ_INT(rove_gate_open(g, 2000, &p, 5000, &evicted), ROVE_OK);
+	CHECK_EQ_INT(evicted, ROVE_MAX_EVICTING + 1);
+	rove_gate_free(g);
+}
+
 int main(void)
 {
 	test_caps();
+	test_evict();
 	test_inflight();
 	test_cut();
 	test_churn();

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Idle SP connections from several addresses, each under the cap per
+# address, fill the cap on connections in all, and the attacker connects
+# again whenever one is cut. A rep's sync must still get in: with every
+# connection in use, a newcomer takes the place of the one that waited
+# longest without logging in; connections that logged in are kept.
+. "$(dirname "$0")/lib.sh"
+
+port=$(free_port)
+URL="tcp://127.0.0.1:$port"
+server_init
+ROVED_ARGS="--max-connections 16" server_start
+admin_replica
+territories east
+users wang:rep:east
+r wang sync >/dev/null
+r admin sync >/dev/null
+
+# The attacker: 40 connections from 127.0.0.2-5 (10 each) that finish the
+# SP handshake and then send nothing, reconnecting whatever is cut, for
+# 8 s, at most 500 connects a second; it prints how many it opened.
+python3 - "$port" 40 8 >"$T/attack" 2>&1 <<'PY' &
+import select, socket, sys, time
+port, target, dur = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+HS = bytes.fromhex('0053500000300000')  # SP handshake, protocol REQ
+ep = select.epoll(); socks = {}; k = 0; opened = 0; t0 = time.time()
+while time.time() - t0 < dur:
+    while len(socks) < target and opened < (time.time() - t0) * 500:  # <= 500 connects/s
+        s = socket.socket(); s.setblocking(False)
+        s.bind(('127.0.0.%d' % (2 + k % 4), 0)); k += 1
+        try:
+            s.connect(('127.0.0.1', port))
+        except BlockingIOError:
+            pass
+        socks[s.fileno()] = s; opened += 1
+        ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLRDHUP)
+    for fd, ev in ep.poll(0.02):
+        s = socks.get(fd)
+        if s is None:
+            continue
+        if ev & (select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR):
+            ep.unregister(fd); socks.pop(fd).close(); continue
+        if ev & select.EPOLLOUT:
+            try:
+                s.send(HS)
+            except OSError:
+                pass
+            ep.modify(fd, select.EPOLLIN | select.EPOLLRDHUP)
+        elif ev & select.EPOLLIN:
+            try:
+                s.recv(64)
+            except OSError:
+                pass
+print('opened %d' % opened)
+PY
+attack=$!
+BG_PIDS+=($attack)
+sleep 2
+# The cap is full (16 of the attacker's 40 get in, the rest are refused
+# or cut and come back): syncs from another address still get in.
+ok=0 n=0
+for _ in 1 2 3 4 5; do
+	n=$((n + 1))
+	if r wang --timeout 3000 sync >/dev/null 2>"$T/err"; then
+		ok=$((ok + 1))
+	else
+		echo "sync $n failed: $(cat "$T/err")" >&2
+	fi
+	sleep 0.3
+done
+eq "$ok" "$n" "syncs that got in while idle connections filled the cap"
+grep -q "make room" "$T/roved.log" || fail "the cap was never full: $(tail -n 3 "$T/roved.log")"
+wait "$attack" || true
+echo "attacker: $(cat "$T/attack"); roved: $(grep -c 'make room' "$T/roved.log") line(s) on making room" >&2
+echo ok
