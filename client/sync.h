@@ -21,8 +21,8 @@
  * -> 0.8-1.0 s). */
 #define ROVE_CLIENT_PUSH_BATCH ROVE_MAX_PUSH_OPS
 /* Bytes per push request: a batch of big ops over this is halved until it
- * fits, well under the server's ROVE_MAX_MSG_BYTES. */
-#define ROVE_CLIENT_PUSH_BYTES (ROVE_MAX_MSG_BYTES / 2)
+ * fits the server's ROVE_MAX_REQUEST_BYTES. */
+#define ROVE_CLIENT_PUSH_BYTES ROVE_MAX_REQUEST_BYTES
 
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;

@@ -16,6 +16,16 @@
  * Big enough for a full pull chunk, small enough to bound memory per ctx. */
 #define ROVE_MAX_MSG_BYTES (8u * 1024u * 1024u)
 
+/* Largest request the server accepts (its nng receive limit; a larger one
+ * closes the connection as soon as its length arrives). Every connection,
+ * before it has shown any credentials, may hold this much of a
+ * half-received request: the bound on what connections cost the server
+ * (docs/SECURITY.md) is this times ROVE_MAX_PIPES. Requests are small but
+ * pushes, which rove sends in batches of at most this many bytes (1,000
+ * ops of a few hundred bytes each fill a third of it; a batch of bigger
+ * ops is halved until it fits). A plain number: tests read it. */
+#define ROVE_MAX_REQUEST_BYTES 1048576
+
 /* Elements of a message's outer array: the longest message (PULL and
  * PULL_REPLY, 14) with room to grow; a longer array is refused before
  * anything in it is read. */
@@ -226,9 +236,10 @@
  * fixed when they are accepted (a pipe's options cannot be set), and the
  * SP protocol knows nothing of logins: no smaller limit can apply before
  * a client has authenticated. A connection may therefore hold up to
- * ROVE_MAX_MSG_BYTES of a half-received request, for at most
+ * ROVE_MAX_REQUEST_BYTES of a half-received request, for at most
  * ROVE_MAX_IDLE_MS; the caps below bound how many connections
- * do: 32 x 8 MiB = 256 MiB from one address, 4,096 x 8 MiB in all. */
+ * do: 32 x 1 MiB = 32 MiB from one address, 4,096 x 1 MiB = 4 GiB in
+ * all (lower it with roved serve --max-connections). */
 
 /* A reply that cannot start within this time (the connection is still
  * sending an earlier one: its client does not read) is dropped, its
@@ -241,8 +252,8 @@
 /* A connection with nothing in flight that has not delivered a whole
  * request within this time of connecting or of its last reply is cut:
  * an idle or vanished client, one holding half a message, or one not
- * reading its last reply. Generous for a slow link (a 4 MiB push needs
- * 1.1 Mbit/s), and three times rove's default wait for one reply. */
+ * reading its last reply. Generous for a slow link (a 1 MiB push needs
+ * 300 kbit/s), and three times rove's default wait for one reply. */
 #define ROVE_MAX_IDLE_MS 30000
 /* Requests of one connection in flight (being answered, or answered and
  * waiting to be sent). rove has one at a time (nng's req0 may resend
@@ -308,6 +319,9 @@ _Static_assert(ROVE_PULL_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES
 /* A push of the most ops, each at its largest, is split by the client to
  * fit; one op alone must always fit. */
 _Static_assert(ROVE_MAX_ITEM_BYTES < ROVE_MAX_MSG_BYTES / 2, "one op must fit in half a message");
+_Static_assert(ROVE_MAX_ITEM_BYTES + 4096 < ROVE_MAX_REQUEST_BYTES / 2,
+	       "a push of one op, with the credentials and replica id around it, fits a request with room");
+_Static_assert(ROVE_MAX_REQUEST_BYTES <= ROVE_MAX_MSG_BYTES, "a request is a message");
 _Static_assert(ROVE_MAX_STR <= ROVE_MAX_RECORD_BYTES, "a string fits in a record");
 _Static_assert(ROVE_MAX_DETAIL < ROVE_MAX_ERRMSG, "a refusal's detail fits in an error message");
 _Static_assert(ROVE_MAX_NAME < ROVE_MAX_ADMIN_ARG, "a name fits in an admin argument");

@@ -658,7 +658,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rove_gate_free(s.gate);
 		return ROVE_EIO;
 	}
-	nng_socket_set_size(s.sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
+	nng_socket_set_size(s.sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_REQUEST_BYTES + 1024); /* + the SP header */
 	if ((rv = nng_pipe_notify(s.sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, &s)) != 0 ||
 	    (rv = nng_pipe_notify(s.sock, NNG_PIPE_EV_REM_POST, pipe_cb, &s)) != 0) {
 		rove_error("cannot watch connections: %s", nng_strerror(rv));

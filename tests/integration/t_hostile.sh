@@ -126,20 +126,28 @@ all_have() {
 }
 jfield() { tail -n 1 "$2" | jq -r ".$1"; }
 
-# From 127.0.0.2, twenty connections each send 8 MiB - 1 byte of one
-# message and hold it; one more floods tiny requests without ever reading
+# A request longer than the server takes is dropped as soon as its
+# length arrives: a connection cannot make the server hold more.
+req_max=$(serve_limit ROVE_MAX_REQUEST_BYTES)
+ROVE_PROBE_SOURCE=127.0.0.6 ROVE_PROBE_TIMEOUT_MS=10000 \
+	"$ROVE_RAW" "$URL" hold 4096 $((req_max + 2048)) >"$T/toolong" 2>&1 || true
+eq "$(jfield dropped "$T/toolong")" "true" "a request over $req_max bytes is dropped ($(cat "$T/toolong"))"
+[ "$(jfield ms "$T/toolong")" -lt 5000 ] || fail "a request over the limit was held for $(jfield ms "$T/toolong") ms"
+
+# From 127.0.0.2, twenty connections each send all but one byte of the
+# longest request and hold it; one more floods tiny requests without ever reading
 # a reply. A rep syncs again and again meanwhile; every sync finishes
 # within half the time a context may be held by a reply nobody reads (a
 # flood that held every context would make one wait that long).
 holders=()
 for i in $(seq 1 20); do
 	ROVE_PROBE_SOURCE=127.0.0.2 ROVE_PROBE_TIMEOUT_MS=$(((recv_timeout_s + 60) * 1000)) \
-		"$ROVE_RAW" "$URL" hold $((8 * 1024 * 1024 - 1)) >"$T/hold$i" 2>&1 &
+		"$ROVE_RAW" "$URL" hold $((req_max - 1)) >"$T/hold$i" 2>&1 &
 	BG_PIDS+=($!)
 	holders+=("$T/hold$i")
 done
 hold_start=$(date +%s%N)
-wait_for 60 "the 20 holders to send their 8 MiB" all_have held "${holders[@]}"
+wait_for 60 "the 20 holders to send their requests" all_have held "${holders[@]}"
 echo "roved holds $(roved_rss) with 20 half-sent messages" >&2
 r alice customer add --name "Made under attack" --phone 13700000099 >/dev/null
 ROVE_PROBE_SOURCE=127.0.0.2 ROVE_PROBE_TIMEOUT_MS=30000 "$ROVE_RAW" "$URL" flood 5000000 >"$T/flood" 2>&1 &

@@ -10,7 +10,7 @@
  *                            reads a reply
  *   rove_raw URL hold BYTES [TOTAL]
  *                            announces a message of TOTAL bytes (default
- *                            ROVE_MAX_MSG_BYTES), sends BYTES of it and
+ *                            ROVE_MAX_REQUEST_BYTES), sends BYTES of it and
  *                            waits, never reading
  *   rove_raw URL abort [N]   N times (default 1): connects, closes its
  *                            sending side, then resets the connection,
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 		rc = do_flood(fd, n);
 	} else if (strcmp(argv[2], "hold") == 0 && (argc == 4 || argc == 5)) {
 		unsigned long long bytes = strtoull(argv[3], &end, 10);
-		unsigned long long total = ROVE_MAX_MSG_BYTES;
+		unsigned long long total = ROVE_MAX_REQUEST_BYTES;
 		if (*end != '\0')
 			return usage();
 		if (argc == 5 && ((total = strtoull(argv[4], &end, 10)) == 0 || *end != '\0'))
