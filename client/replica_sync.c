@@ -691,32 +691,31 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 
 /* ---- a server whose history is not the one synced with ---- */
 
+typedef struct journal_back {
+	rove_replica *r;
+	MDB_txn *txn;
+	rpl_work *w;
+} journal_back;
+
+static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	journal_back *jb = arg;
+
+	if (k->mv_size != 8 || rove_dec_op(v->mv_data, v->mv_size, &jb->w->op) != ROVE_OK) {
+		rove_error("corrupt entry in the replica's journal");
+		return ROVE_EPROTO;
+	}
+	return rpl_outbox_queue(jb->r, jb->txn, rove_be64_get(k->mv_data), &jb->w->op, MDB_NOOVERWRITE, jb->w);
+}
+
 /* Puts every journal op back into the outbox, where it was (its lseq), as
- * not acknowledged; the journal is emptied. */
+ * not acknowledged; the journal is emptied. The walk only reads the
+ * journal: the writes go to other tables. */
 static int journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
-	int mrc;
+	journal_back jb = {r, txn, w};
+	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
-	if (rc != ROVE_OK)
-		return rc;
-	/* The cursor is only read: the writes go to other tables. */
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0) {
-		if (k.mv_size != 8 || rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
-			rove_error("corrupt entry in the replica's journal");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rc = rpl_outbox_queue(r, txn, rove_be64_get(k.mv_data), &w->op, MDB_NOOVERWRITE, w);
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "journal");
-	mdb_cursor_close(c);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
 	return rc;
