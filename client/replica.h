@@ -17,7 +17,12 @@
  *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op)
  *   journal   lseq(8) -> op: this replica's own ops the server accepted,
  *             the latest ROVE_REPLICA_JOURNAL_OPS, sent again if the
- *             server's history turns out not to hold them (a restore)
+ *             server's history turns out not to hold them (a restore);
+ *             meta journal_floor: the clock of the oldest one kept once
+ *             older ones were forgotten, meta recover_floor: that floor
+ *             while a recovery's fresh snapshot is built (own writes
+ *             older than it are compared with the snapshot and sent
+ *             again when it lacks them, replica_sync.c)
  *
  * Beside them, the file last_sync: the time of the last finished sync,
  * advisory, written without touching LMDB.

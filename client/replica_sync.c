@@ -12,7 +12,9 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "schema.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,19 +259,33 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps)
 	return rc;
 }
 
-/* Keeps the journal to its latest ROVE_REPLICA_JOURNAL_OPS ops: older
- * ones are forgotten, oldest first. */
-static int journal_bound(rove_replica *r, MDB_txn *txn)
+/* How many ops the journal keeps: ROVE_REPLICA_JOURNAL_OPS, or fewer
+ * when $ROVE_JOURNAL_OPS says so (tests of what a restore does beyond
+ * the journal; docs/ENVIRONMENT.md). */
+static size_t journal_cap(void)
+{
+	const char *env = getenv("ROVE_JOURNAL_OPS");
+	long n = env != NULL ? strtol(env, NULL, 10) : 0;
+
+	return n >= 1 && n <= (long)ROVE_REPLICA_JOURNAL_OPS ? (size_t)n : ROVE_REPLICA_JOURNAL_OPS;
+}
+
+/* Keeps the journal to its latest journal_cap() ops: older ones are
+ * forgotten, and meta "journal_floor" keeps the clock of the oldest one
+ * left. This replica's writes stamped before it are no longer in the
+ * journal; a recovery finds those the server lost by comparing records
+ * (lost_requeue). */
+static int journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
 	MDB_stat ms;
 	MDB_cursor *c;
 	MDB_val k, v;
-	size_t extra;
+	size_t extra, cap = journal_cap();
 	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
 
-	if (rc != ROVE_OK || ms.ms_entries <= ROVE_REPLICA_JOURNAL_OPS)
+	if (rc != ROVE_OK || ms.ms_entries <= cap)
 		return rc;
-	extra = ms.ms_entries - ROVE_REPLICA_JOURNAL_OPS;
+	extra = ms.ms_entries - cap;
 	rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
@@ -278,7 +294,15 @@ static int journal_bound(rove_replica *r, MDB_txn *txn)
 		if (rc == ROVE_OK)
 			rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
 	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+	if (rc == ROVE_OK && rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+		rove_error("corrupt entry in the replica's journal");
+		rc = ROVE_EPROTO;
+	}
 	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "journal_floor", w->op.st.hlc.v);
 	return rc;
 }
 
@@ -344,8 +368,119 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work 
 		}
 	}
 	if (rc == ROVE_OK && ndone > 0)
-		rc = journal_bound(r, txn);
+		rc = journal_bound(r, txn, w);
 	free(done);
+	return rc;
+}
+
+/* ---- what a restored server lost beyond the journal ---- */
+
+/* A recovery sends the journal again, but the journal keeps only the
+ * latest ops. When it had forgotten older ones (a "journal_floor"), the
+ * recovery notes that floor ("recover_floor"), and when the fresh snapshot
+ * replaces the base, the old base is compared with it: this replica's
+ * writes stamped before the floor that the new base lacks (the record is
+ * gone, or the field holds an older write) are queued again as new ops -
+ * the record created anew from what the old base held of it, a field
+ * written again with its own stamp, so that a later write by anyone else
+ * still wins. Fields the server sets (owner, times) are not sent; records
+ * the server alone writes, and deleted ones, are left. The server decides
+ * these ops like any other. */
+typedef struct lost_walk {
+	rove_replica *r;
+	MDB_txn *txn;
+	uint64_t floor, lseq;
+	rpl_work *w; /* a: the old record, b: the new one */
+	rpl_work *q; /* the op being queued, and the queue's scratch */
+} lost_walk;
+
+static bool lost_own(const lost_walk *lw, const rove_field *f, const rove_coll_def *c)
+{
+	const rove_field_def *fd = rove_schema_field(c, f->name);
+
+	return f->st.node == lw->r->node && f->st.hlc.v < lw->floor && fd != NULL && !(fd->flags & ROVE_FF_SYSTEM);
+}
+
+static int lost_queue(lost_walk *lw)
+{
+	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, &lw->q->op, MDB_APPEND, lw->q);
+}
+
+static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	lost_walk *lw = arg;
+	rove_record *old = &lw->w->a, *now = &lw->w->b;
+	const rove_coll_def *c;
+	rove_stamp first = {{0}, 0};
+	bool any = false;
+	int rc;
+
+	(void)k;
+	if (rove_dec_record(v->mv_data, v->mv_size, old) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	c = rove_schema_coll(old->coll);
+	if (c == NULL || (c->flags & ROVE_CF_SERVER) || rove_fields_get(&old->fs, "_deleted") != NULL)
+		return ROVE_OK;
+	for (uint32_t i = 0; i < old->fs.n; i++) {
+		const rove_field *f = &old->fs.f[i];
+		if (lost_own(lw, f, c) && (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
+			first = f->st;
+			any = true;
+		}
+	}
+	if (!any)
+		return ROVE_OK;
+	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
+	if (rc == ROVE_ENOTFOUND) {
+		/* Gone: created anew as the old base knew it, stamped as its
+		 * oldest write by this replica. */
+		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
+		for (uint32_t i = 0; rc == ROVE_ENOTFOUND && i < old->fs.n; i++) {
+			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
+			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) &&
+			    rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v) != ROVE_OK)
+				rc = ROVE_ENOMEM;
+		}
+		return rc == ROVE_ENOTFOUND ? lost_queue(lw) : rc;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
+		const rove_field *f = &old->fs.f[i], *g;
+		if (!lost_own(lw, f, c))
+			continue;
+		g = rove_fields_get(&now->fs, f->name);
+		if (g != NULL && rove_stamp_cmp(&g->st, &f->st) >= 0)
+			continue; /* the server has it, or a later write */
+		rove_op_init(&lw->q->op, ROVE_OP_UPDATE, old->coll, &old->id, f->st);
+		rc = rove_op_set(&lw->q->op, f->name, f->v);
+		if (rc == ROVE_OK)
+			rc = lost_queue(lw);
+	}
+	return rc;
+}
+
+/* Walks the old base (r->aside, just swapped out) against the new one
+ * (r->base); see above. */
+static int lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
+{
+	lost_walk lw = {r, txn, floor, 0, rpl_work_new(), rpl_work_new()};
+	uint64_t before;
+	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = rpl_last_lseq(r, txn, &lw.lseq);
+	before = lw.lseq;
+	if (rc == ROVE_OK)
+		rc = rove_db_each(txn, r->aside, "base", lost_one, &lw);
+	if (rc == ROVE_OK && lw.lseq > before)
+		rove_warn("the server lacked %" PRIu64 " older change%s of this replica (beyond its journal): "
+			  "queued again, sent by the next sync",
+			  lw.lseq - before, lw.lseq - before == 1 ? "" : "s");
+	rpl_work_free(lw.w);
+	rpl_work_free(lw.q);
 	return rc;
 }
 
@@ -384,7 +519,7 @@ static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
 static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
 	MDB_dbi old = r->base;
-	uint64_t next = r->aside == r->bases[1] ? 1 : 0;
+	uint64_t next = r->aside == r->bases[1] ? 1 : 0, floor = 0;
 	int rc = rove_db_put_u64(txn, r->meta, "base", next);
 
 	if (rc != ROVE_OK)
@@ -392,7 +527,15 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	/* (If this transaction aborts, the next one reads meta again.) */
 	r->base = r->aside;
 	r->aside = old;
-	rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	rc = rove_db_get_u64(txn, r->meta, "recover_floor", &floor);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && floor != 0)
+		rc = lost_requeue(r, txn, floor);
+	if (rc == ROVE_OK && floor != 0)
+		rc = rove_db_put_u64(txn, r->meta, "recover_floor", 0);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
 	if (rc == ROVE_OK)
 		rc = view_reset(r, txn, w);
 	return rc;
@@ -772,6 +915,16 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc == ROVE_OK)
 		rc = pull_state_get(r, txn, &prev);
+	/* Own writes older than the journal are found when the fresh
+	 * snapshot replaces the base (lost_requeue). */
+	if (rc == ROVE_OK) {
+		uint64_t floor = 0;
+		rc = rove_db_get_u64(txn, r->meta, "journal_floor", &floor);
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+		else if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor);
+	}
 	if (rc == ROVE_OK)
 		rc = journal_to_outbox(r, txn, w);
 	if (rc == ROVE_OK)

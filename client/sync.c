@@ -372,11 +372,17 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
 		if (rc == ROVE_OK)
 			rc = push_all(r, &c, true, st);
-		st->resent = st->pushed - pushed;
 		if (rc == ROVE_OK)
 			rc = pull_all(r, &c, progress, st);
 		if (rc == ROVE_EHISTORY)
 			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
+		/* The fresh copy may show older changes of this replica that the
+		 * server lacks beyond its journal, queued again: sent now. */
+		if (rc == ROVE_OK)
+			rc = push_all(r, &c, true, st);
+		if (rc == ROVE_OK)
+			rc = pull_all(r, &c, progress, st);
+		st->resent = st->pushed - pushed;
 	}
 	conn_close(&c);
 	if (rc == ROVE_OK) {
