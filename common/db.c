@@ -5,6 +5,7 @@
 #include "rove_limits.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,37 @@ int rove_db_err(int rc, const char *what)
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EDB;
 	}
+}
+
+/* A database file shorter than the pages its meta page says are in use
+ * (a partial copy, a disk that filled during a restore) would be read
+ * through the map past its end: a SIGBUS at the first such page, with no
+ * word of why. Refused at open instead. */
+static int check_length(MDB_env *env, const char *dir)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat st;
+	char path[4096];
+	int rc = mdb_env_info(env, &info);
+
+	if (rc == 0)
+		rc = mdb_env_stat(env, &ms);
+	if (rc != 0)
+		return rove_db_err(rc, dir);
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+		return ROVE_EINVAL;
+	if (stat(path, &st) != 0) {
+		rove_error("cannot read '%s': %s", path, strerror(errno));
+		return ROVE_EIO;
+	}
+	if ((uint64_t)st.st_size / ms.ms_psize < (uint64_t)info.me_last_pgno + 1) {
+		rove_error("'%s' is cut short: %lld bytes, where its pages need %llu (a partial copy, or a disk that "
+			   "filled?); put back a whole copy or a backup",
+			   path, (long long)st.st_size, ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
 }
 
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
@@ -69,6 +101,11 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 		int err = rove_db_err(rc, dir);
 		mdb_env_close(env);
 		return err;
+	}
+	rc = check_length(env, dir);
+	if (rc != ROVE_OK) {
+		mdb_env_close(env);
+		return rc;
 	}
 	*envp = env;
 	return ROVE_OK;
