@@ -374,6 +374,7 @@ static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	r->status = ROVE_PUSH_REJECTED;
 	r->reason = (uint8_t)reason;
 	rc = rove_policy_refusal_scopes(&pc, u, op, cur, &w->rscopes);
+	w->rscopes.apart = rove_policy_refusal_apart(reason);
 	if (rc == ROVE_OK)
 		rc = rove_store_reject_put(&e->st, txn, op, reason, r->detail, pc.now_ms, &w->rscopes, &w->scratch);
 	return rc;

@@ -186,6 +186,13 @@ int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_
 int rove_policy_refusal_scopes(const rove_policy_ctx *pc, const rove_user *u, const rove_op *op,
 			       const rove_record *cur, rove_reject_scopes *out);
 
+/* Whether a refusal for reason is kept apart from the author's others
+ * (rove_reject_scopes): an attempt at what the rules keep from the user
+ * (forbidden, not_owner, not_in_territory, reassigned), so that no user
+ * can push one out of the managers' sight with harmless refusals - only
+ * with as many more attempts, which they see. */
+bool rove_policy_refusal_apart(int reason);
+
 /* The index scopes of the refusals u may list (all for admins); u must be
  * allowed ROVE_ACT_CONFLICTS. */
 int rove_policy_conflict_scopes(const rove_policy_ctx *pc, const rove_user *u, rove_user_scopes *out);

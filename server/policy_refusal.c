@@ -139,6 +139,12 @@ static void reject_scope_add(rove_reject_scopes *out, const char *code)
 		memcpy(out->s[out->n++], s, sizeof(s));
 }
 
+bool rove_policy_refusal_apart(int reason)
+{
+	return reason == ROVE_R_FORBIDDEN || reason == ROVE_R_NOT_OWNER || reason == ROVE_R_NOT_IN_TERRITORY ||
+	       reason == ROVE_R_REASSIGNED;
+}
+
 int rove_policy_refusal_scopes(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
 			       rove_reject_scopes *out)
 {
@@ -147,6 +153,7 @@ int rove_policy_refusal_scopes(const pctx *pc, const rove_user *u, const rove_op
 	int rc = ROVE_OK;
 
 	out->n = 0;
+	out->apart = false;
 	/* The territory the op names, and the record's now. */
 	reject_scope_add(out, rove_fields_str(&op->fs, op->coll == ROVE_COLL_TERRITORY ? "code" : "territory"));
 	if (cur != NULL)

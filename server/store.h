@@ -64,10 +64,14 @@
 #define ROVE_STORE_FORMAT 3
 
 /* The index scopes a refused op is listed under, chosen by the policy
- * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN"). */
+ * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN",
+ * or "x:LOGIN" for a refusal kept apart). A refusal kept apart (the policy
+ * says which: attempts at what the rules keep from the user) is bounded
+ * apart from the author's others, so that others cannot push it out. */
 typedef struct rove_reject_scopes {
 	uint32_t n;
 	char s[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
+	bool apart;
 } rove_reject_scopes;
 
 typedef struct rove_user {
@@ -221,8 +225,9 @@ int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op
 
 /* Keeps op (its author set) refused with reason and detail at time_ms,
  * listed under each of scopes and under its author. Then drops the
- * author's oldest refusals while they are more than ROVE_MAX_USER_REJECTS
- * or ROVE_MAX_USER_REJECT_BYTES (never the one just kept), with the
+ * author's oldest refusals of its class (kept apart or not) while they are
+ * more than ROVE_MAX_USER_REJECTS or ROVE_MAX_USER_REJECT_BYTES (never the
+ * one just kept), with the
  * answers kept for their ops (opids; counted in the bytes), so that no
  * user can fill the disk with refused ops. Refusals are numbered in the
  * order they are kept; a number is never used again. */

@@ -17,17 +17,20 @@
 _Static_assert(ROVE_MAX_USER_REJECT_BYTES > 2 * (ROVE_MAX_RECORD_BYTES + 4096),
 	       "one refused op must fit in an author's bytes with room to spare");
 
+/* An author's refusals are kept in two classes, each within the bounds:
+ * those the policy keeps apart (rove_reject_scopes) and the others, each
+ * with its range of the index ("x:AUTHOR", "a:AUTHOR") and its counters. */
 #define USAGE_KEY_MAX (8 + ROVE_MAX_NAME + 1)
 
-static size_t usage_key(char *out, const char *author)
+static size_t usage_key(char *out, const char *author, bool reach)
 {
-	return (size_t)snprintf(out, USAGE_KEY_MAX, "rejects:%s", author);
+	return (size_t)snprintf(out, USAGE_KEY_MAX, "%s:%s", reach ? "rejectx" : "rejects", author);
 }
 
-int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, rove_reject_usage *u)
+static int usage_get(rove_store *st, MDB_txn *txn, const char *author, bool reach, rove_reject_usage *u)
 {
 	char key[USAGE_KEY_MAX];
-	MDB_val k = {usage_key(key, author), key}, v;
+	MDB_val k = {usage_key(key, author, reach), key}, v;
 	int rc = mdb_get(txn, st->counters, &k, &v);
 
 	memset(u, 0, sizeof(*u));
@@ -43,11 +46,26 @@ int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, ro
 	return ROVE_OK;
 }
 
-static int usage_put(rove_store *st, MDB_txn *txn, const char *author, const rove_reject_usage *u)
+int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, rove_reject_usage *u)
+{
+	rove_reject_usage x;
+	int rc = usage_get(st, txn, author, false, u);
+
+	if (rc == ROVE_OK)
+		rc = usage_get(st, txn, author, true, &x);
+	if (rc == ROVE_OK) {
+		u->count += x.count;
+		u->bytes += x.bytes;
+		u->dropped += x.dropped;
+	}
+	return rc;
+}
+
+static int usage_put(rove_store *st, MDB_txn *txn, const char *author, bool reach, const rove_reject_usage *u)
 {
 	char key[USAGE_KEY_MAX];
 	uint8_t buf[24];
-	MDB_val k = {usage_key(key, author), key}, v = {sizeof(buf), buf};
+	MDB_val k = {usage_key(key, author, reach), key}, v = {sizeof(buf), buf};
 
 	rove_be64_put(buf, u->count);
 	rove_be64_put(buf + 8, u->bytes);
@@ -90,7 +108,8 @@ static int forget_answer(rove_store *st, MDB_txn *txn, const uint8_t nb[8], rove
 	return store_opid_forget_refused(st, txn, &rj->op.op_id);
 }
 
-/* Drops the author's oldest refusal (the first of its "a:" range) and the
+/* Drops the author's oldest refusal of a class (the first of its "a:" or
+ * "x:" range, ascope) and the
  * answer kept for its op; *bytes gets what it was counted for. */
 static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, rove_rejection *rj, uint64_t *bytes)
 {
@@ -148,6 +167,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	char ascope[ROVE_MAX_SCOPE_LEN + 1];
 	size_t alen = 8;
 	uint64_t last, bytes;
+	bool reach = scopes->apart;
 	rove_reject_usage u;
 	rove_rejection *rj = NULL; /* room to decode a refusal dropped */
 	MDB_val k = {8, nb}, v;
@@ -158,12 +178,12 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	for (uint32_t i = 0; i < scopes->n; i++)
 		if (strnlen(scopes->s[i], ROVE_MAX_SCOPE_LEN + 1) < 3 ||
 		    strnlen(scopes->s[i], ROVE_MAX_SCOPE_LEN + 1) > ROVE_MAX_SCOPE_LEN ||
-		    strncmp(scopes->s[i], "a:", 2) == 0)
-			return ROVE_EINVAL; /* "a:" is the store's own */
-	snprintf(ascope, sizeof(ascope), "a:%s", op->author);
+		    strncmp(scopes->s[i], "a:", 2) == 0 || strncmp(scopes->s[i], "x:", 2) == 0)
+			return ROVE_EINVAL; /* "a:" and "x:" are the store's own */
+	snprintf(ascope, sizeof(ascope), "%s:%s", reach ? "x" : "a", op->author);
 	rc = rove_db_last_u64(txn, st->rejects, &last);
 	if (rc == ROVE_OK)
-		rc = rove_store_reject_usage(st, txn, op->author, &u);
+		rc = usage_get(st, txn, op->author, reach, &u);
 	if (rc != ROVE_OK)
 		return rc;
 	/* The newest refusal is never dropped, so the last number stays and
@@ -204,7 +224,7 @@ int rove_store_reject_put(rove_store *st, MDB_txn *txn, const rove_op *op, int r
 	}
 	free(rj);
 	if (rc == ROVE_OK)
-		rc = usage_put(st, txn, op->author, &u);
+		rc = usage_put(st, txn, op->author, reach, &u);
 	return rc;
 }
 

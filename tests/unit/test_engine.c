@@ -314,6 +314,51 @@ static void test_dropped_refusals_noted(void)
 	srv_free(s);
 }
 
+/* An attempt at what the rules keep from a rep is not pushed out of the
+ * managers' sight by a thousand harmless refusals after it. */
+static int note_forbidden(const rove_conflict *c, void *arg)
+{
+	int *n = arg;
+
+	if (c->reason == ROVE_R_FORBIDDEN && strcmp(c->op.author, "alice") == 0)
+		(*n)++;
+	return ROVE_OK;
+}
+
+static void test_attempts_kept_apart(void)
+{
+	enum { OPS = 550, PUSHES = 2 };
+	srv *s = world();
+	rove_op *ops = malloc(OPS * sizeof(*ops));
+	rove_push_result *res = malloc(OPS * sizeof(*res));
+	rove_reject_usage u;
+	rove_uuid victim = srv_id(901);
+	int seen = 0;
+
+	CHECK(ops != NULL && res != NULL);
+	CHECK(srv_op(&ops[0], ROVE_OP_DELETE, ROVE_COLL_CUSTOMER, &victim, NULL) == ROVE_OK);
+	CHECK_EQ_INT(srv_pushv(s, "alice", ops, 1, res), ROVE_OK);
+	CHECK_EQ_INT(res[0].reason, ROVE_R_FORBIDDEN);
+	for (int p = 0; p < PUSHES; p++) {
+		for (int i = 0; i < OPS; i++) {
+			rove_uuid id;
+			rove_uuid_new(&id);
+			CHECK(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &id, "name=Flush", "territory=east.sh",
+				     "flush=1", NULL) == ROVE_OK);
+		}
+		CHECK_EQ_INT(srv_pushv(s, "alice", ops, OPS, res), ROVE_OK);
+		CHECK_EQ_INT(res[0].reason, ROVE_R_INVALID);
+	}
+	CHECK_EQ_INT(usage_of(s, "alice", &u), ROVE_OK);
+	CHECK_EQ_INT(u.count, ROVE_MAX_USER_REJECTS + 1);
+	CHECK_EQ_INT(u.dropped, PUSHES * OPS - ROVE_MAX_USER_REJECTS);
+	CHECK_EQ_INT(srv_conflicts(s, "mike", note_forbidden, &seen), ROVE_OK);
+	CHECK_EQ_INT(seen, 1);
+	free(ops);
+	free(res);
+	srv_free(s);
+}
+
 /* ---- the request table ---- */
 
 /* The bytes of buf with its type (the message's second byte) set to type. */
@@ -390,5 +435,6 @@ int main(void)
 	test_unset_clock_restamped();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
+	test_attempts_kept_apart();
 	return check_done("test_engine");
 }
