@@ -218,7 +218,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 		return cli_usage(user_add_help, false);
 	if (rove_role_parse(role) == 0) {
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
-		return ROVE_EXIT_USAGE;
+		return ROVE_EXIT_FAIL; /* an invalid value, as an invalid tier */
 	}
 	/* What the server would refuse, in its words (and a login too long
 	 * for a request is no "limit exceeded"). */

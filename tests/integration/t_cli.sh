@@ -254,6 +254,11 @@ r admin admin user add alice --role rep >/dev/null 2>"$T/err"
 eq "$?" "1" "adding an existing user"
 r admin admin user add "bad name" --role rep >/dev/null 2>&1
 eq "$?" "1" "invalid user name"
+r admin admin user add boss1 --role boss >/dev/null 2>"$T/err"
+eq "$?" "1" "an invalid role is an invalid value, as an invalid tier is"
+grep -q "invalid role 'boss'" "$T/err" || fail "unclear error: $(cat "$T/err")"
+r admin admin user add boss1 >/dev/null 2>&1
+eq "$?" "2" "a missing --role is a usage error"
 set -e
 # A login or code past its 64 characters gets the naming rule's message,
 # however long it is.
