@@ -240,7 +240,10 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 
 	if (terr != NULL) {
 		if (im->nterr > 0 && !key_has(&im->keys, 'T', terr))
-			row_error(im, line, "no territory '%s' in this replica", terr);
+			row_error(im, line,
+				  "no territory '%s' in this replica (one assigned since the last sync arrives with "
+				  "'rove sync')",
+				  terr);
 		return ROVE_OK;
 	}
 	if (im->nterr == 1)
