@@ -5,6 +5,9 @@
 #include "rove_limits.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,16 +39,82 @@ int rove_db_err(int rc, const char *what)
 	}
 }
 
-/* A database file shorter than the pages its meta page says are in use
- * (a partial copy, a disk that filled during a restore) would be read
- * through the map past its end: a SIGBUS at the first such page, with no
- * word of why. Refused at open instead. */
+/* Where check_length's walk of the freelist goes back to when a page it
+ * reads lies past the file's end. */
+static sigjmp_buf past_end;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(past_end, 1);
+}
+
+/* Free pages numbered from first on (LMDB's freelist, its table 0: each
+ * entry a count n, then n page numbers), into *n; false if a page of the
+ * freelist itself lies past the file's end (a SIGBUS, caught). Called at
+ * open, before any other thread uses the environment. */
+static bool free_from(MDB_env *env, size_t first, size_t *n)
+{
+	struct sigaction sa, old;
+	MDB_txn *volatile txn = NULL;
+	MDB_cursor *volatile c = NULL;
+	volatile size_t count = 0;
+	volatile bool ok = true;
+	MDB_val k, v;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old) != 0)
+		return false;
+	if (sigsetjmp(past_end, 1) == 0) {
+		MDB_txn *t;
+		MDB_cursor *cur;
+		int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &t);
+		if (rc == 0) {
+			txn = t;
+			rc = mdb_cursor_open(t, 0, &cur);
+		}
+		if (rc == 0) {
+			c = cur;
+			for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+				const size_t *ids = v.mv_data;
+				if (v.mv_size < sizeof(size_t) || v.mv_size / sizeof(size_t) - 1 < ids[0]) {
+					ok = false;
+					break;
+				}
+				for (size_t i = 1; i <= ids[0]; i++)
+					if (ids[i] >= first)
+						count++;
+			}
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			ok = false;
+	} else {
+		ok = false; /* a page of the freelist is past the end */
+	}
+	sigaction(SIGBUS, &old, NULL);
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	*n = count;
+	return ok;
+}
+
+/* A database file cut short (a partial copy, a disk that filled during a
+ * restore) would be read through the map past its end: a SIGBUS at the
+ * first such page, with no word of why. Refused at open instead. A file
+ * may end before the last page in use when the pages past its end are
+ * free (LMDB does not write pages a transaction freed again): those must
+ * all be in the freelist. */
 static int check_length(MDB_env *env, const char *dir)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
 	struct stat st;
 	char path[4096];
+	size_t pages, need, nfree = 0;
 	int rc = mdb_env_info(env, &info);
 
 	if (rc == 0)
@@ -58,13 +127,14 @@ static int check_length(MDB_env *env, const char *dir)
 		rove_error("cannot read '%s': %s", path, strerror(errno));
 		return ROVE_EIO;
 	}
-	if ((uint64_t)st.st_size / ms.ms_psize < (uint64_t)info.me_last_pgno + 1) {
-		rove_error("'%s' is cut short: %lld bytes, where its pages need %llu (a partial copy, or a disk that "
-			   "filled?); put back a whole copy or a backup",
-			   path, (long long)st.st_size, ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
-		return ROVE_EPROTO;
-	}
-	return ROVE_OK;
+	pages = (size_t)st.st_size / ms.ms_psize;
+	need = info.me_last_pgno + 1;
+	if (pages >= need || (pages >= 2 && free_from(env, pages, &nfree) && nfree >= need - pages))
+		return ROVE_OK;
+	rove_error("'%s' is cut short: %lld bytes, where its pages need %llu (a partial copy, or a disk that "
+		   "filled?); put back a whole copy or a backup",
+		   path, (long long)st.st_size, (unsigned long long)need * ms.ms_psize);
+	return ROVE_EPROTO;
 }
 
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
