@@ -160,6 +160,11 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
  * snapshot is whole). The next push sends them all again; the server
  * answers those it has as before and decides the others anew. */
 int rove_replica_history_lost(rove_replica *r, uint64_t *resend);
+/* Whether a recovery (above) waits for its fresh snapshot before anything
+ * is pushed: the journal had forgotten older ops, and those of them the
+ * server lacks are found, and queued before the journal's, when the
+ * snapshot is whole. Until then a sync pulls first. */
+int rove_replica_recovering(rove_replica *r, bool *yes);
 /* Records the time of a finished sync in the last_sync file (no LMDB
  * write). ROVE_EINVAL for a time outside 1..ROVE_MAX_WALL_MS, ROVE_EIO
  * if the file cannot be written. */

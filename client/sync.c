@@ -349,39 +349,49 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 	return rc;
 }
 
+/* Push, then pull; or, while a recovery waits for its fresh snapshot
+ * (rove_replica_recovering), pull first: what is pushed then follows the
+ * older changes the snapshot shows the server lacks. */
+static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st)
+{
+	bool waiting = false;
+	int rc = rove_replica_recovering(r, &waiting);
+
+	if (rc != ROVE_OK)
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	if (rc == ROVE_OK && waiting)
+		rc = pull_all(r, c, progress, st);
+	if (rc == ROVE_OK)
+		rc = push_all(r, c, resend || waiting, st);
+	if (rc == ROVE_OK)
+		rc = pull_all(r, c, progress, st);
+	return rc;
+}
+
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st)
 {
 	conn c;
+	uint64_t pushed;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
 	rc = conn_open(&c, r, timeout_ms);
 	if (rc == ROVE_OK)
-		rc = push_all(r, &c, false, st);
-	if (rc == ROVE_OK)
-		rc = pull_all(r, &c, progress, st);
+		rc = exchange(r, &c, false, progress, st);
 	/* Found by the push (before any op of it is applied) or the pull. */
 	if (rc == ROVE_EHISTORY) {
 		/* Restored from a copy that lacks some of what this replica
 		 * holds: send it all again, then take a fresh snapshot. */
-		uint64_t pushed = st->pushed;
+		pushed = st->pushed;
 		rove_warn("the server's history is not the one this replica synced with (restored from a "
 			  "backup?): sending this replica's changes again and taking a fresh copy");
 		rc = rove_replica_history_lost(r, &st->resent);
 		if (rc != ROVE_OK)
 			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
 		if (rc == ROVE_OK)
-			rc = push_all(r, &c, true, st);
-		if (rc == ROVE_OK)
-			rc = pull_all(r, &c, progress, st);
+			rc = exchange(r, &c, true, progress, st);
 		if (rc == ROVE_EHISTORY)
 			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
-		/* The fresh copy may show older changes of this replica that the
-		 * server lacks beyond its journal, queued again: sent now. */
-		if (rc == ROVE_OK)
-			rc = push_all(r, &c, true, st);
-		if (rc == ROVE_OK)
-			rc = pull_all(r, &c, progress, st);
 		st->resent = st->pushed - pushed;
 	}
 	conn_close(&c);

@@ -269,7 +269,7 @@ int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, voi
 	return rc;
 }
 
-int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+static int edge_u64(MDB_txn *txn, MDB_dbi dbi, MDB_cursor_op op, uint64_t *out)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -277,18 +277,28 @@ int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	rc = mdb_cursor_get(c, &k, &v, op);
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND) {
 		*out = 0;
 		return ROVE_OK;
 	}
 	if (rc != 0)
-		return rove_db_err(rc, "last key");
+		return rove_db_err(rc, op == MDB_LAST ? "last key" : "first key");
 	if (k.mv_size != 8)
 		return ROVE_EPROTO;
 	*out = rove_be64_get(k.mv_data);
 	return ROVE_OK;
+}
+
+int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+	return edge_u64(txn, dbi, MDB_LAST, out);
+}
+
+int rove_db_first_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
+{
+	return edge_u64(txn, dbi, MDB_FIRST, out);
 }
 
 int rove_db_open_tables(MDB_txn *txn, const rove_db_table *t, size_t n, unsigned flags)

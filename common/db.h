@@ -66,8 +66,10 @@ int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
 typedef int (*rove_db_fn)(const MDB_val *k, const MDB_val *v, void *arg);
 int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg);
 
-/* The last key of a table keyed by big-endian u64s (0 when it is empty). */
+/* The last and the first key of a table keyed by big-endian u64s (0 when
+ * it is empty). */
 int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
+int rove_db_first_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);
 /* String values: *out points into the map, valid until the txn ends. */
 int rove_db_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char **out, size_t *len);
 int rove_db_put_str(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *v);

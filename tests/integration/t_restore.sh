@@ -94,6 +94,18 @@ done
 r mike sync >/dev/null
 r mike customer set "${old[1]}" tier=customer
 r mike sync >/dev/null
+# Mike's creates fall out of his journal of 3, and then he deletes one of
+# them: the delete, in the journal, must follow the create sent again.
+gone=$(ROVE_JOURNAL_OPS=3 r mike customer add --name "M created, deleted later" --territory east)
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
+kept=$(ROVE_JOURNAL_OPS=3 r mike customer add --name "M kept" --territory east)
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
+for i in 1 2 3; do
+	ROVE_JOURNAL_OPS=3 r mike customer add --name "M-late$i" --territory east >/dev/null
+	ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
+done
+ROVE_JOURNAL_OPS=3 r mike customer delete "$gone"
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
 server_stop
 rm -rf "$T/srv"
 cp -a "$T/copy" "$T/srv"
@@ -111,6 +123,12 @@ for id in "${old[@]}"; do
 done
 eq "$(r admin customer show "${old[0]}" --json | jq -r .address)" "C1's address, edited" "carol's old edit is back"
 eq "$(r admin customer show "${old[1]}" --json | jq -r .tier)" "prospect" "mike's later edit still wins"
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null 2>&1
+eq "$(r mike rejected --json | jq length)" "0" "nothing of mike's was refused"
+r admin sync >/dev/null
+eq "$(r admin customer show "$kept" --json | jq -r .name)" "M kept" "mike's customer older than his journal is back"
+r admin customer list --json | jq -e --arg id "$gone" 'all(.[]; .id != $id)' >/dev/null ||
+	fail "mike's deleted customer came back"
 sync_all carol mike admin
 eq "$(r carol customer list --json | jq length)" "$(r admin customer list --json | jq '[.[] | select(.owner == "carol")] | length')" \
 	"carol's replica holds her customers"
