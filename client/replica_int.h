@@ -96,4 +96,23 @@ int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uui
 int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			   const rove_fields *fs, rpl_work *w);
 
+/* ---- the pull position, the journal, recovery (replica_sync.c,
+ * replica_recover.c) ---- */
+
+/* The pull position as stored; and stored anew (prev: what was read). */
+int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps);
+int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *prev, const rove_pull_state *next);
+
+/* Keeps the journal to its latest ops (ROVE_REPLICA_JOURNAL_OPS, or
+ * $ROVE_JOURNAL_OPS), noting meta journal_floor when it forgets some. */
+int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w);
+/* Puts the journal's ops back into the outbox at their lseqs and empties
+ * it; known: the base is a fresh snapshot of the server, and deletes of
+ * records it lacks that nothing queued creates again are left out. */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known);
+/* With the bases just swapped (the old one in r->aside): queues again this
+ * replica's writes stamped before floor that the new base lacks, just
+ * before the journal's first lseq. */
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor);
+
 #endif

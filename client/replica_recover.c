@@ -1,0 +1,420 @@
+/*
+ * replica_recover.c - the journal of this replica's accepted ops, and
+ * recovering from a server whose history is not the one synced with (a
+ * restore): the journal and the outbox sent again, and, when the journal
+ * had forgotten older ops, the old data compared with the fresh snapshot
+ * for own writes the server lacks (replica.h, rove_replica_history_lost).
+ */
+#include "replica_int.h"
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "schema.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the journal ---- */
+
+/* How many ops the journal keeps: ROVE_REPLICA_JOURNAL_OPS, or fewer
+ * when $ROVE_JOURNAL_OPS says so (tests of what a restore does beyond
+ * the journal; docs/ENVIRONMENT.md). */
+static size_t journal_cap(void)
+{
+	const char *env = getenv("ROVE_JOURNAL_OPS");
+	long n = env != NULL ? strtol(env, NULL, 10) : 0;
+
+	return n >= 1 && n <= (long)ROVE_REPLICA_JOURNAL_OPS ? (size_t)n : ROVE_REPLICA_JOURNAL_OPS;
+}
+
+/* Keeps the journal to its latest journal_cap() ops: older ones are
+ * forgotten, and meta "journal_floor" keeps the clock of the oldest one
+ * left. This replica's writes stamped before it are no longer in the
+ * journal; a recovery finds those the server lost by comparing records
+ * (rpl_lost_requeue). */
+int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t extra, cap = journal_cap();
+	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
+
+	if (rc != ROVE_OK || ms.ms_entries <= cap)
+		return rc;
+	extra = ms.ms_entries - cap;
+	rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (size_t i = 0; rc == ROVE_OK && i < extra; i++) {
+		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+	if (rc == ROVE_OK && rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+		rove_error("corrupt entry in the replica's journal");
+		rc = ROVE_EPROTO;
+	}
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "journal_floor", w->op.st.hlc.v);
+	return rc;
+}
+
+/* ---- what a restored server lost beyond the journal ---- */
+
+/* A recovery sends the journal again, but the journal keeps only the
+ * latest ops. When it had forgotten older ones (a "journal_floor"), the
+ * recovery notes that floor ("recover_floor"), and when the fresh snapshot
+ * replaces the base, the old base is compared with it: this replica's
+ * writes stamped before the floor that the new base lacks (the record is
+ * gone, or the field holds an older write) are queued again as new ops -
+ * the record created anew from what the old base held of it, a field
+ * written again with its own stamp, so that a later write by anyone else
+ * still wins. Fields the server sets (owner, times) are not sent; records
+ * the server alone writes, and deleted ones, are left. The server decides
+ * these ops like any other. */
+typedef struct lost_walk {
+	rove_replica *r;
+	MDB_txn *txn;
+	uint64_t floor, lseq;
+	uint64_t n;  /* ops queued (or, counting, that would be) */
+	bool count;  /* only count them */
+	rpl_work *w; /* a: the old record, b: the new one */
+	rpl_work *q; /* the op being queued, and the queue's scratch */
+} lost_walk;
+
+static bool lost_own(const lost_walk *lw, const rove_field *f, const rove_coll_def *c)
+{
+	const rove_field_def *fd = rove_schema_field(c, f->name);
+
+	return f->st.node == lw->r->node && f->st.hlc.v < lw->floor && fd != NULL && !(fd->flags & ROVE_FF_SYSTEM);
+}
+
+static int lost_queue(lost_walk *lw)
+{
+	lw->n++;
+	if (lw->count)
+		return ROVE_OK;
+	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, &lw->q->op, MDB_NOOVERWRITE, lw->q);
+}
+
+/* A delete of rec by this replica, stamped st, queued again. */
+static int lost_delete(lost_walk *lw, const rove_record *rec, rove_stamp st)
+{
+	int rc;
+
+	rove_op_init(&lw->q->op, ROVE_OP_DELETE, rec->coll, &rec->id, st);
+	rc = rove_op_set(&lw->q->op, ROVE_FIELD_DELETED, rove_vint(1));
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
+static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	lost_walk *lw = arg;
+	rove_record *old = &lw->w->a, *now = &lw->w->b;
+	const rove_coll_def *c;
+	const rove_field *del;
+	rove_stamp first = {{0}, 0};
+	bool any = false, del_lost;
+	int rc;
+
+	(void)k;
+	if (rove_dec_record(v->mv_data, v->mv_size, old) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	c = rove_schema_coll(old->coll);
+	del = rove_fields_get(&old->fs, ROVE_FIELD_DELETED);
+	/* Deleted by someone else: not brought back. */
+	if (c == NULL || (c->flags & ROVE_CF_SERVER) || (del != NULL && del->st.node != lw->r->node))
+		return ROVE_OK;
+	del_lost = del != NULL && del->st.hlc.v < lw->floor;
+	for (uint32_t i = 0; i < old->fs.n; i++) {
+		const rove_field *f = &old->fs.f[i];
+		if (lost_own(lw, f, c) && (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
+			first = f->st;
+			any = true;
+		}
+	}
+	if (!any && !del_lost)
+		return ROVE_OK;
+	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
+	if (rc == ROVE_ENOTFOUND && !any)
+		return ROVE_OK; /* only its delete is older: its create is in the journal */
+	if (rc == ROVE_ENOTFOUND) {
+		/* Gone: created anew as the old base knew it, stamped as its
+		 * oldest write by this replica; deleted again if its delete by
+		 * this replica is older than the journal too (a newer one is in
+		 * the journal, and follows). */
+		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
+		for (uint32_t i = 0; rc == ROVE_ENOTFOUND && i < old->fs.n; i++) {
+			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
+			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) &&
+			    rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v) != ROVE_OK)
+				rc = ROVE_ENOMEM;
+		}
+		rc = rc == ROVE_ENOTFOUND ? lost_queue(lw) : rc;
+		if (rc == ROVE_OK && del_lost)
+			rc = lost_delete(lw, old, del->st);
+		return rc;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	if (del != NULL) {
+		/* There, and this replica deleted it: the delete, if the server
+		 * lacks it and it is older than the journal. */
+		if (del_lost && !rove_record_deleted(now))
+			rc = lost_delete(lw, old, del->st);
+		return rc;
+	}
+	/* There: each write the server lacks, one op per stamp (per op it
+	 * came from), oldest first. */
+	for (bool have = false; rc == ROVE_OK;) {
+		rove_stamp next = {{0}, 0};
+		bool found = false;
+		for (uint32_t i = 0; i < old->fs.n; i++) {
+			const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
+			if (!lost_own(lw, f, c) || (g != NULL && rove_stamp_cmp(&g->st, &f->st) >= 0))
+				continue; /* the server has it, or a later write */
+			if (have && rove_stamp_cmp(&f->st, &first) <= 0)
+				continue; /* sent already */
+			if (!found || rove_stamp_cmp(&f->st, &next) < 0) {
+				next = f->st;
+				found = true;
+			}
+		}
+		if (!found)
+			break;
+		rove_op_init(&lw->q->op, ROVE_OP_UPDATE, old->coll, &old->id, next);
+		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
+			const rove_field *f = &old->fs.f[i];
+			if (lost_own(lw, f, c) && rove_stamp_cmp(&f->st, &next) == 0)
+				rc = rove_op_set(&lw->q->op, f->name, f->v);
+		}
+		if (rc == ROVE_OK)
+			rc = lost_queue(lw);
+		first = next;
+		have = true;
+	}
+	return rc;
+}
+
+/* Walks the old base (r->aside, just swapped out) against the new one
+ * (r->base), see above: first counting the ops, then queueing them with
+ * the numbers (lseq) just below the journal's first, so that they go out
+ * before it, in the order of the walk (customers before what belongs to
+ * them). */
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
+{
+	lost_walk lw = {r, txn, floor, 0, 0, true, rpl_work_new(), rpl_work_new()};
+	uint64_t first = 0;
+	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = rove_db_each(txn, r->aside, "base", lost_one, &lw);
+	if (rc == ROVE_OK && lw.n > 0)
+		rc = rove_db_first_u64(txn, r->journal, &first);
+	if (rc == ROVE_OK && lw.n > 0) {
+		/* The numbers below the journal's first are those of ops it
+		 * forgot: free, and at least as many as the ops found. */
+		if (first > lw.n)
+			lw.lseq = first - lw.n - 1;
+		else
+			rc = rpl_last_lseq(r, txn, &lw.lseq); /* not expected: after all */
+		lw.count = false;
+		lw.n = 0;
+		if (rc == ROVE_OK)
+			rc = rove_db_each(txn, r->aside, "base", lost_one, &lw);
+	}
+	if (rc == ROVE_OK && lw.n > 0)
+		rove_warn("the server lacked %" PRIu64 " older change%s of this replica (beyond its journal): "
+			  "sent again",
+			  lw.n, lw.n == 1 ? "" : "s");
+	rpl_work_free(lw.w);
+	rpl_work_free(lw.q);
+	return rc;
+}
+
+/* ---- a server whose history is not the one synced with ---- */
+
+typedef struct journal_back {
+	rove_replica *r;
+	MDB_txn *txn;
+	rpl_work *w;
+	bool known; /* the base is the server's now (a recovery's fresh snapshot) */
+} journal_back;
+
+static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
+{
+	(void)lseq;
+	(void)ov;
+	*(bool *)arg = true;
+	return ROVE_EEXIST; /* one is enough */
+}
+
+/* Whether op deletes a record the server does not hold (not in the fresh
+ * base) and nothing queued creates again: a delete that would only come
+ * back refused, its record already gone. */
+static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
+{
+	bool queued = false;
+	int rc;
+
+	*gone = false;
+	if (!jb->known || op->kind != ROVE_OP_DELETE)
+		return ROVE_OK;
+	rc = rpl_rec_get(jb->txn, jb->r->base, op->coll, &op->rid, &jb->w->b);
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rpl_pending_each(jb->r, jb->txn, op->coll, &op->rid, any_pending, &queued);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
+	*gone = rc == ROVE_OK && !queued;
+	return rc;
+}
+
+static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	journal_back *jb = arg;
+	bool gone;
+	int rc;
+
+	if (k->mv_size != 8 || rove_dec_op(v->mv_data, v->mv_size, &jb->w->op) != ROVE_OK) {
+		rove_error("corrupt entry in the replica's journal");
+		return ROVE_EPROTO;
+	}
+	rc = delete_of_gone(jb, &jb->w->op, &gone);
+	if (rc != ROVE_OK || gone)
+		return rc;
+	return rpl_outbox_queue(jb->r, jb->txn, rove_be64_get(k->mv_data), &jb->w->op, MDB_NOOVERWRITE, jb->w);
+}
+
+/* Puts every journal op back into the outbox, where it was (its lseq), as
+ * not acknowledged; the journal is emptied. known: the base is a fresh
+ * snapshot of the server (a recovery that waited for it): a delete of a
+ * record it lacks, which nothing queued creates again, is left out. The
+ * walk only reads the journal: the writes go to other tables. */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known)
+{
+	journal_back jb = {r, txn, w, known};
+	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
+	return rc;
+}
+
+/* Marks every outbox op as not acknowledged; counts them. */
+static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rove_buf *scratch)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	int mrc;
+
+	*n = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0) {
+		if (v.mv_size < 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (rove_be64_get(v.mv_data) != 0) {
+			static const uint8_t none[8];
+			MDB_val nv;
+			rove_buf_reset(scratch);
+			rc = rove_buf_append(scratch, none, 8);
+			if (rc == ROVE_OK)
+				rc = rove_buf_append(scratch, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+			nv.mv_size = scratch->len;
+			nv.mv_data = scratch->data;
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), "outbox");
+		}
+		(*n)++;
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int history_lost_once(rove_replica *r, uint64_t *resend)
+{
+	MDB_txn *txn = NULL;
+	rove_pull_state prev, none;
+	rpl_work *w = rpl_work_new();
+	uint64_t floor = 0;
+	int rc;
+
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = rpl_pull_state_get(r, txn, &prev);
+	/* When the journal has forgotten older ops, own writes older than it
+	 * are found when the fresh snapshot replaces the base (rpl_lost_requeue),
+	 * and must reach the server before the journal's later ops on the
+	 * same records: the journal goes back to the outbox then, after them,
+	 * and the sync pulls before it pushes (rove_replica_recovering). */
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, "journal_floor", &floor);
+		if (rc == ROVE_ENOTFOUND) {
+			floor = 0;
+			rc = ROVE_OK;
+		}
+	}
+	if (rc == ROVE_OK && floor != 0)
+		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor);
+	else if (rc == ROVE_OK)
+		rc = rpl_journal_to_outbox(r, txn, w, false);
+	if (rc == ROVE_OK)
+		rc = outbox_unack(r, txn, resend, &w->buf);
+	/* A fresh start (a snapshot half built aside is dropped); the base
+	 * is shown until the new snapshot replaces it whole. */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	memset(&none, 0, sizeof(none));
+	if (rc == ROVE_OK)
+		rc = rpl_pull_state_put(r, txn, &prev, &none);
+
+	if (txn != NULL)
+		rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(w);
+	return rc;
+}
+
+int rove_replica_history_lost(rove_replica *r, uint64_t *resend)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, history_lost_once(r, resend));
+	return rc;
+}
+
+int rove_replica_recovering(rove_replica *r, bool *yes)
+{
+	MDB_txn *txn;
+	uint64_t floor = 0;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_get_u64(txn, r->meta, "recover_floor", &floor);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_ENOTFOUND) {
+		floor = 0;
+		rc = ROVE_OK;
+	}
+	*yes = floor != 0;
+	return rc;
+}
