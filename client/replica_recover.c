@@ -75,9 +75,10 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * gone, or the field holds an older write) are queued again as new ops -
  * the record created anew from what the old base held of it, a field
  * written again with its own stamp, so that a later write by anyone else
- * still wins. Fields the server sets (owner, times) are not sent; records
- * the server alone writes, and deleted ones, are left. The server decides
- * these ops like any other. */
+ * still wins; a record this replica deleted, created and deleted again
+ * (the delete from the journal when it is there). Fields the server sets
+ * (owner, times) are not sent; records the server alone writes, and those
+ * others deleted, are left. The server decides these ops like any other. */
 typedef struct lost_walk {
 	rove_replica *r;
 	MDB_txn *txn;
@@ -152,13 +153,14 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		 * this replica is older than the journal too (a newer one is in
 		 * the journal, and follows). */
 		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
-		for (uint32_t i = 0; rc == ROVE_ENOTFOUND && i < old->fs.n; i++) {
+		rc = ROVE_OK;
+		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
 			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
-			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) &&
-			    rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v) != ROVE_OK)
-				rc = ROVE_ENOMEM;
+			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
+				rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
 		}
-		rc = rc == ROVE_ENOTFOUND ? lost_queue(lw) : rc;
+		if (rc == ROVE_OK)
+			rc = lost_queue(lw);
 		if (rc == ROVE_OK && del_lost)
 			rc = lost_delete(lw, old, del->st);
 		return rc;
