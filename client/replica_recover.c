@@ -30,17 +30,22 @@ static size_t journal_cap(void)
 }
 
 /* Keeps the journal to its latest journal_cap() ops: older ones are
- * forgotten, and meta "journal_floor" keeps the clock of the oldest one
- * left. This replica's writes stamped before it are no longer in the
+ * forgotten, and meta "journal_floor" keeps a clock past the newest one
+ * forgotten. This replica's writes stamped before it are no longer in the
  * journal; a recovery finds those the server lost by comparing records
- * (rpl_lost_requeue). */
+ * (rpl_lost_requeue). Deletes are never forgotten: a deleted record leaves
+ * the replica, so no comparison could find a delete the server lost (they
+ * are few: only managers and admins delete). */
 int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
 	MDB_stat ms;
 	MDB_cursor *c;
 	MDB_val k, v;
 	size_t extra, cap = journal_cap();
+	uint64_t floor = 0, old = 0;
+	uint8_t key[8];
 	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
+	int mrc;
 
 	if (rc != ROVE_OK || ms.ms_entries <= cap)
 		return rc;
@@ -48,20 +53,41 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
-	for (size_t i = 0; rc == ROVE_OK && i < extra; i++) {
-		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == ROVE_OK && mrc == 0 && extra > 0) {
+		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+			rove_error("corrupt entry in the replica's journal");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (w->op.kind == ROVE_OP_DELETE) {
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (w->op.st.hlc.v >= floor)
+			floor = w->op.st.hlc.v + 1;
+		if (k.mv_size != 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		memcpy(key, k.mv_data, 8);
+		rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+		extra--;
+		/* on to the entry after the one deleted */
+		k.mv_size = 8;
+		k.mv_data = key;
 		if (rc == ROVE_OK)
-			rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_FIRST), "journal");
-	if (rc == ROVE_OK && rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
-		rove_error("corrupt entry in the replica's journal");
-		rc = ROVE_EPROTO;
-	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
 	mdb_cursor_close(c);
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, "journal_floor", w->op.st.hlc.v);
+	if (rc == ROVE_OK && floor != 0)
+		rc = rove_db_get_u64(txn, r->meta, "journal_floor", &old);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && floor > old)
+		rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
 	return rc;
 }
 
@@ -75,8 +101,8 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * gone, or the field holds an older write) are queued again as new ops -
  * the record created anew from what the old base held of it, a field
  * written again with its own stamp, so that a later write by anyone else
- * still wins; a record this replica deleted, created and deleted again
- * (the delete from the journal when it is there). Fields the server sets
+ * still wins (deletes are never forgotten by the journal, and follow).
+ * Fields the server sets
  * (owner, times) are not sent; records the server alone writes, and those
  * others deleted, are left. The server decides these ops like any other. */
 typedef struct lost_walk {
@@ -104,16 +130,6 @@ static int lost_queue(lost_walk *lw)
 	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, &lw->q->op, MDB_NOOVERWRITE, lw->q);
 }
 
-/* A delete of rec by this replica, stamped st, queued again. */
-static int lost_delete(lost_walk *lw, const rove_record *rec, rove_stamp st)
-{
-	int rc;
-
-	rove_op_init(&lw->q->op, ROVE_OP_DELETE, rec->coll, &rec->id, st);
-	rc = rove_op_set(&lw->q->op, ROVE_FIELD_DELETED, rove_vint(1));
-	return rc == ROVE_OK ? lost_queue(lw) : rc;
-}
-
 static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	lost_walk *lw = arg;
@@ -121,7 +137,7 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	const rove_coll_def *c;
 	const rove_field *del;
 	rove_stamp first = {{0}, 0};
-	bool any = false, del_lost;
+	bool any = false;
 	int rc;
 
 	(void)k;
@@ -134,7 +150,6 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	/* Deleted by someone else: not brought back. */
 	if (c == NULL || (c->flags & ROVE_CF_SERVER) || (del != NULL && del->st.node != lw->r->node))
 		return ROVE_OK;
-	del_lost = del != NULL && del->st.hlc.v < lw->floor;
 	for (uint32_t i = 0; i < old->fs.n; i++) {
 		const rove_field *f = &old->fs.f[i];
 		if (lost_own(lw, f, c) && (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
@@ -142,16 +157,13 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 			any = true;
 		}
 	}
-	if (!any && !del_lost)
+	if (!any)
 		return ROVE_OK;
 	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
-	if (rc == ROVE_ENOTFOUND && !any)
-		return ROVE_OK; /* only its delete is older: its create is in the journal */
 	if (rc == ROVE_ENOTFOUND) {
 		/* Gone: created anew as the old base knew it, stamped as its
-		 * oldest write by this replica; deleted again if its delete by
-		 * this replica is older than the journal too (a newer one is in
-		 * the journal, and follows). */
+		 * oldest write by this replica (its delete, if this replica
+		 * deleted it, is in the journal, which follows). */
 		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
 		rc = ROVE_OK;
 		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
@@ -161,19 +173,10 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		}
 		if (rc == ROVE_OK)
 			rc = lost_queue(lw);
-		if (rc == ROVE_OK && del_lost)
-			rc = lost_delete(lw, old, del->st);
 		return rc;
 	}
-	if (rc != ROVE_OK)
-		return rc;
-	if (del != NULL) {
-		/* There, and this replica deleted it: the delete, if the server
-		 * lacks it and it is older than the journal. */
-		if (del_lost && !rove_record_deleted(now))
-			rc = lost_delete(lw, old, del->st);
-		return rc;
-	}
+	if (rc != ROVE_OK || del != NULL)
+		return rc; /* deleted here: the journal has the delete */
 	/* There: each write the server lacks, one op per stamp (per op it
 	 * came from), oldest first. */
 	for (bool have = false; rc == ROVE_OK;) {

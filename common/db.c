@@ -156,6 +156,19 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 		}
 	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		return ROVE_ENOTFOUND;
+	} else {
+		/* An existing database only: LMDB would make a new one in place
+		 * of a missing or empty file (a failed copy), and a failed
+		 * command changes nothing. */
+		char path[4096];
+		if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+			return ROVE_EINVAL;
+		if (stat(path, &st) != 0)
+			return errno == ENOENT ? ROVE_ENOTFOUND : ROVE_EIO;
+		if (st.st_size == 0) {
+			rove_error("'%s' is empty (a failed copy?); put back a whole copy or a backup", path);
+			return ROVE_EPROTO;
+		}
 	}
 	/* $ROVE_MAPSIZE_MB starts with a smaller map (tests of map growth). */
 	if (getenv("ROVE_MAPSIZE_MB") != NULL && atol(getenv("ROVE_MAPSIZE_MB")) > 0)

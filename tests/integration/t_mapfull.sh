@@ -47,4 +47,12 @@ cp -a "$T/srv" "$T/srv-cut"
 truncate -s 65536 "$T/srv-cut/data.mdb"
 cut_short "roved serve" "$ROVED_BIN" serve "$T/srv-cut" --listen "ipc://$T/cut.sock"
 cut_short "roved backup" "$ROVED_BIN" backup "$T/srv-cut" "$T/cut-backup"
+# An empty file (a copy that failed at once) is said so, and left as it is.
+: >"$T/alice-cut/data.mdb"
+set +e
+rove -R "$T/alice-cut" customer list >/dev/null 2>"$T/err"
+eq "$?" "1" "rove on an empty database file ($(cat "$T/err"))"
+set -e
+grep -q "is empty" "$T/err" || fail "unclear error: $(cat "$T/err")"
+eq "$(stat -c %s "$T/alice-cut/data.mdb")" "0" "the empty file is left as it was"
 echo "ok"

@@ -94,6 +94,12 @@ done
 r mike sync >/dev/null
 r mike customer set "${old[1]}" tier=customer
 r mike sync >/dev/null
+# Mike deletes A1 (on the copy too) first: however many ops follow, the
+# journal keeps a delete (a deleted record leaves the replica, so nothing
+# else could tell that the restored server lacks the delete).
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
+ROVE_JOURNAL_OPS=3 r mike customer delete "$a1"
+ROVE_JOURNAL_OPS=3 r mike sync >/dev/null
 # Mike's creates fall out of his journal of 3, and then he deletes one of
 # them: the delete, in the journal, must follow the create sent again.
 gone=$(ROVE_JOURNAL_OPS=3 r mike customer add --name "M created, deleted later" --territory east)
@@ -129,6 +135,8 @@ r admin sync >/dev/null
 eq "$(r admin customer show "$kept" --json | jq -r .name)" "M kept" "mike's customer older than his journal is back"
 r admin customer list --json | jq -e --arg id "$gone" 'all(.[]; .id != $id)' >/dev/null ||
 	fail "mike's deleted customer came back"
+r admin customer list --json | jq -e --arg id "$a1" 'all(.[]; .id != $id)' >/dev/null ||
+	fail "mike's delete of a customer the copy holds was lost beyond his journal"
 sync_all carol mike admin
 eq "$(r carol customer list --json | jq length)" "$(r admin customer list --json | jq '[.[] | select(.owner == "carol")] | length')" \
 	"carol's replica holds her customers"
