@@ -18,12 +18,32 @@ class HarnessError(Exception):
     """The harness itself could not go on (not a finding about rove)."""
 
 
+def faketime_sweep():
+    """libfaketime 0.9.10 makes a shared memory object and a semaphore
+    named after its process's pid, which a SIGKILLed process leaves behind;
+    a later process given the same pid then fails to start ("shm_open
+    failed: File exists"). Removes those of processes that are gone."""
+    try:
+        names = os.listdir("/dev/shm")
+    except OSError:
+        return
+    for name in names:
+        for prefix in ("faketime_shm_", "sem.faketime_sem_"):
+            pid = name[len(prefix):]
+            if name.startswith(prefix) and pid.isdigit() and not os.path.exists("/proc/" + pid):
+                try:
+                    os.unlink(os.path.join("/dev/shm", name))
+                except OSError:
+                    pass
+
+
 def faketime_env(offset, base=None):
     """Environment that runs a binary offset from the real clock
     (libfaketime, e.g. "-40d", "+4m"); None for the real clock."""
     env = dict(base if base is not None else os.environ)
     if not offset:
         return env
+    faketime_sweep()
     if not os.path.exists(FAKETIME_LIB):
         raise HarnessError("libfaketime is missing (%s): install the Debian package "
                            "libfaketime (scripts/deps does)" % FAKETIME_LIB)
