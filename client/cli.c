@@ -8,10 +8,12 @@
 #include "err.h"
 #include "log.h"
 #include "net.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,100 @@ int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
 		return ROVE_OK;
 	rove_error("invalid %s id '%s' (an id looks like 01a22c6e-96e5-747a-b509-23ce598eebfe)", what, arg);
 	return CLI_EUSAGE;
+}
+
+/* arg's hex digits, lower case, without its dashes, into out (room for
+ * 32 and a NUL); false if it holds anything else or too few or many. */
+static bool id_digits(const char *arg, char out[33])
+{
+	size_t n = 0;
+
+	for (const char *p = arg; *p != '\0'; p++) {
+		if (*p == '-')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 32)
+			return false;
+		out[n++] = (char)tolower((unsigned char)*p);
+	}
+	out[n] = '\0';
+	return n >= ROVE_MIN_ID_ABBREV;
+}
+
+bool cli_id_maybe(const char *arg)
+{
+	char d[33];
+
+	return id_digits(arg, d);
+}
+
+typedef struct id_match {
+	char want[33];
+	size_t len;
+	size_t n; /* matches */
+	rove_uuid first;
+	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + ROVE_MAX_NAME + 8];
+} id_match;
+
+static int id_match_one(const rove_record *rec, void *arg)
+{
+	id_match *m = arg;
+	char ids[ROVE_UUID_STRLEN + 1], d[33];
+	size_t k = 0;
+	const char *name = rove_fields_str(&rec->fs, "name");
+
+	rove_uuid_format(&rec->id, ids);
+	for (const char *p = ids; *p != '\0'; p++)
+		if (*p != '-')
+			d[k++] = *p;
+	d[k] = '\0';
+	if (strncmp(d, m->want, m->len) != 0 && strcmp(d + k - m->len, m->want) != 0)
+		return ROVE_OK;
+	if (m->n == 0)
+		m->first = rec->id;
+	if (m->n < ROVE_MAX_ID_CANDIDATES) {
+		char shown[ROVE_MAX_NAME + 4];
+		rove_text_show(name != NULL ? name : "", name != NULL ? strlen(name) : 0, 0, shown, sizeof(shown));
+		snprintf(m->shown[m->n], sizeof(m->shown[m->n]), "%s  %s", ids, shown);
+	}
+	m->n++;
+	return ROVE_OK;
+}
+
+int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what, rove_uuid *id)
+{
+	id_match *m;
+	int rc;
+
+	if (rove_uuid_parse(arg, id) == ROVE_OK)
+		return ROVE_OK;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		rove_error("out of memory");
+		return ROVE_ENOMEM;
+	}
+	if (!id_digits(arg, m->want)) {
+		rove_error("invalid %s id '%s' (an id, or at least %d characters of its start or its end)", what, arg,
+			   ROVE_MIN_ID_ABBREV);
+		free(m);
+		return CLI_EUSAGE;
+	}
+	m->len = strlen(m->want);
+	rc = rove_replica_each(r, coll, id_match_one, m);
+	if (rc != ROVE_OK) {
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (m->n == 0) {
+		rove_error("no %s '%s' in this replica", what, arg);
+		rc = ROVE_ENOTFOUND;
+	} else if (m->n > 1) {
+		rove_error("'%s' is the start or end of %zu %s ids; give more of it:", arg, m->n, what);
+		for (size_t i = 0; i < m->n && i < ROVE_MAX_ID_CANDIDATES; i++)
+			fprintf(stderr, "  %s\n", m->shown[i]);
+		rc = CLI_EUSAGE;
+	} else {
+		*id = m->first;
+	}
+	free(m);
+	return rc;
 }
 
 int cli_open(const rove_cli *cli, rove_replica *r)

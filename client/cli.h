@@ -56,6 +56,16 @@ int cli_exit(int rove_err);
  * reported as "invalid WHAT id 'ARG'", what being "customer", say) if it
  * is not one. */
 int cli_id_arg(const char *arg, const char *what, rove_uuid *id);
+/* Whether arg is a whole id or could abbreviate one: at least
+ * ROVE_MIN_ID_ABBREV hex digits, dashes allowed. */
+bool cli_id_maybe(const char *arg);
+/* The record of coll in r whose id arg is (any case) or abbreviates: at
+ * least ROVE_MIN_ID_ABBREV hex digits of its start or of its end, with or
+ * without the dashes. ROVE_OK with *id; ROVE_ENOTFOUND when none matches
+ * (reported: "no WHAT 'ARG' in this replica"); CLI_EUSAGE when arg cannot
+ * be one or matches several (reported, the candidates listed with their
+ * names); another rove error if the replica cannot be read (reported). */
+int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);
 /* True if arg is -h or --help. */

@@ -287,6 +287,7 @@ static int assign(rove_cli *cli, int argc, char **argv)
 static int reassign(rove_cli *cli, int argc, char **argv)
 {
 	const char *customer = NULL, *territory = NULL, *from = NULL, *to = NULL, *pos[1];
+	char customer_id[ROVE_UUID_STRLEN + 1];
 	uint32_t npos;
 	const opt_dest dest[] = {
 		[OPT_CUSTOMER - CLI_OPT_LONG] = {&customer, NULL, NULL, 0},
@@ -299,10 +300,22 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		return cli_usage(reassign_help, false);
 	if ((customer != NULL) == (territory != NULL) || (territory != NULL) != (from != NULL))
 		return cli_usage(reassign_help, false);
+	if (customer != NULL && !cli_id_maybe(customer))
+		return cli_exit(cli_id_arg(customer, "customer", &(rove_uuid){{0}}));
 	if (customer != NULL) {
+		/* The start or end of an id names the customer this replica
+		 * holds with it. */
+		rove_replica r;
 		rove_uuid id;
-		if (cli_id_arg(customer, "customer", &id) != ROVE_OK)
-			return ROVE_EXIT_USAGE;
+		int rc = cli_open(cli, &r);
+		if (rc == ROVE_OK) {
+			rc = cli_id_find(&r, ROVE_COLL_CUSTOMER, customer, "customer", &id);
+			rove_replica_close(&r);
+		}
+		if (rc != ROVE_OK)
+			return cli_exit(rc);
+		rove_uuid_format(&id, customer_id);
+		customer = customer_id;
 	}
 	if (!cli_login_ok(to) || (from != NULL && !cli_login_ok(from)) || (territory != NULL && !cli_code_ok(territory)))
 		return ROVE_EXIT_FAIL;

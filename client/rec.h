@@ -61,6 +61,10 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text);
 /* Writes a local op: cleaned and checked as the server will (what the
  * replica cannot know, the server decides), then queued; cur is the
  * record it changes (NULL for a create). Says why not. */
+/* Replaces each reference field of op (c's) that holds the start or end of
+ * an id with the whole id of the record r holds with it (cli_id_find,
+ * which reports); ROVE_OK when there is none. */
+int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op);
 int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur);
 
 /* ---- what the replica refuses before the server does (rec_precheck.c) ---- */

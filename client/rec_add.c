@@ -115,6 +115,21 @@ static int default_territory(rove_replica *r, rove_op *op)
 	return rc;
 }
 
+/* Whether a reference field of op holds the start or end of an id, not a
+ * whole one (rec_set_field let it through). */
+static bool has_abbrev(const rove_coll_def *c, const rove_op *op)
+{
+	for (uint32_t i = 0; i < op->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
+		const char *text = rove_fields_str(&op->fs, op->fs.f[i].name);
+		rove_uuid id;
+		if (fd != NULL && fd->type == ROVE_FT_REF && text != NULL && text[0] != '\0' &&
+		    rove_uuid_parse(text, &id) != ROVE_OK)
+			return true;
+	}
+	return false;
+}
+
 /* A child record's customer must be one this replica holds. */
 static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *op)
 {
@@ -205,6 +220,7 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	rove_uuid id;
 	rove_stamp st0 = {{0}, 0};
 	char why[ROVE_MAX_ERRMSG], ids[ROVE_UUID_STRLEN + 1];
+	bool abbrev;
 	int rc = ROVE_OK, status;
 
 	if (cli_opt_help(argc, argv, 2)) {
@@ -225,14 +241,25 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		free(op);
 		return status;
 	}
-	/* Checked before the replica is opened, and again with what the
-	 * replica adds just before the write. */
-	if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
+	/* Checked before the replica is opened (unless a reference is the
+	 * start or end of an id, which the replica resolves first), and
+	 * again with what the replica adds just before the write. */
+	abbrev = has_abbrev(c, op);
+	if (rc == ROVE_OK && !abbrev && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
 		rove_error("%s", why);
 		rc = ROVE_EINVAL;
 	}
 	if (rc == ROVE_OK)
 		rc = cli_open(cli, &r);
+	if (rc == ROVE_OK && abbrev) {
+		rc = rec_resolve_refs(&r, c, op);
+		if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
+			rove_error("%s", why);
+			rc = ROVE_EINVAL;
+		}
+		if (rc != ROVE_OK)
+			rove_replica_close(&r);
+	}
 	if (rc == ROVE_OK && rove_schema_parent_field(c) != NULL) {
 		rc = check_parent(&r, c, op);
 		if (rc != ROVE_OK)

@@ -28,19 +28,21 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 			return CLI_EUSAGE;
 		}
 		by_code = true;
-	} else {
-		rc = cli_id_arg(ids, c->name, &id);
-		if (rc != ROVE_OK)
-			return rc;
+	} else if (!cli_id_maybe(ids)) {
+		return cli_id_arg(ids, c->name, &id); /* says why it is none */
 	}
 	rc = cli_open(cli, r);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = by_code ? rec_territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
-	if (rc == ROVE_ENOTFOUND)
-		rove_error("no %s '%s' in this replica", c->name, ids);
-	else if (rc != ROVE_OK)
-		rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
+	/* An id, or the start or end of one (reported if none or several) */
+	rc = by_code ? ROVE_OK : cli_id_find(r, c->id, ids, c->name, &id);
+	if (rc == ROVE_OK) {
+		rc = by_code ? rec_territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
+		if (rc == ROVE_ENOTFOUND)
+			rove_error("no %s '%s' in this replica", c->name, ids);
+		else if (rc != ROVE_OK)
+			rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
+	}
 	if (rc != ROVE_OK)
 		rove_replica_close(r);
 	return rc;

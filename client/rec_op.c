@@ -35,6 +35,14 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	}
 	if (fd->type == ROVE_FT_REF && text[0] != '\0') {
 		rove_uuid id;
+		if (rove_uuid_parse(text, &id) != ROVE_OK && cli_id_maybe(text)) {
+			/* The start or end of an id: resolved against the replica
+			 * before the op is written (rec_resolve_refs). */
+			rc = rove_op_set(op, fd->name, rove_vcstr(text));
+			if (rc != ROVE_OK)
+				rove_error("%s: %s", fd->name, rove_strerror(rc));
+			return rc;
+		}
 		rc = cli_id_arg(text, fd->name, &id);
 		if (rc != ROVE_OK)
 			return rc;
@@ -50,13 +58,44 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	return rc;
 }
 
+/* The collection a reference field names records of. */
+static uint8_t ref_coll(const rove_field_def *fd)
+{
+	return strcmp(fd->name, "dealer") == 0 ? ROVE_COLL_DEALER : ROVE_COLL_CUSTOMER;
+}
+
+int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op)
+{
+	int rc = ROVE_OK;
+
+	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
+		const char *text = op->fs.f[i].v.type == ROVE_V_STR ? rove_fields_str(&op->fs, op->fs.f[i].name) : NULL;
+		char ids[ROVE_UUID_STRLEN + 1];
+		rove_uuid id;
+		if (fd == NULL || fd->type != ROVE_FT_REF || text == NULL || text[0] == '\0' ||
+		    rove_uuid_parse(text, &id) == ROVE_OK)
+			continue;
+		rc = cli_id_find(r, ref_coll(fd), text, fd->name, &id);
+		if (rc == ROVE_OK) {
+			rove_uuid_format(&id, ids);
+			rc = rove_op_set(op, fd->name, rove_vcstr(ids));
+		}
+	}
+	return rc;
+}
+
 /* Writes a local op: cleaned and checked as the server will (what the
  * replica cannot know, the server decides), then queued; cur is the
  * record it changes (NULL for a create). Says why not. */
 int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 {
 	char why[ROVE_MAX_ERRMSG];
-	int rc = rove_schema_clean_op(op, why, sizeof(why));
+	int rc = rec_resolve_refs(r, rove_schema_coll(op->coll), op);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_schema_clean_op(op, why, sizeof(why));
 
 	if (rc != ROVE_OK) {
 		rove_error("%s", why);

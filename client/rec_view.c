@@ -142,18 +142,24 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			return ROVE_EXIT_USAGE;
 		}
 	}
-	if (lc.parent != NULL) {
-		rc = cli_id_arg(lc.parent, "customer", &pid);
-		if (rc != ROVE_OK)
-			return cli_exit(rc);
-		rove_uuid_format(&pid, pids); /* as stored: lower case */
-		lc.parent = pids;
-	}
-	/* A customer this replica does not hold (any more) has no children
-	 * here: the list is empty. */
+	if (lc.parent != NULL && !cli_id_maybe(lc.parent))
+		return cli_exit(cli_id_arg(lc.parent, "customer", &pid));
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	if (lc.parent != NULL) {
+		/* A whole id: a customer this replica does not hold (any more)
+		 * has no children here, the list is empty. An abbreviation must
+		 * name one it holds. */
+		if (rove_uuid_parse(lc.parent, &pid) != ROVE_OK)
+			rc = cli_id_find(&r, ROVE_COLL_CUSTOMER, lc.parent, "customer", &pid);
+		if (rc != ROVE_OK) {
+			rove_replica_close(&r);
+			return cli_exit(rc);
+		}
+		rove_uuid_format(&pid, pids); /* as stored: lower case */
+		lc.parent = pids;
+	}
 	return rec_list_print(&r, &lc);
 }
 

@@ -93,6 +93,13 @@
 /* Login names, role names, territory codes, reason codes; the arguments
  * of one admin request, and each one's length; an error's text. */
 #define ROVE_MAX_NAME 64u
+
+/* An id may be abbreviated on the command line to its start or its end
+ * (ids are time-ordered: records made the same minute share their start,
+ * the end tells them apart), at least this many hex digits (SPEC.md); an
+ * ambiguous one lists at most ROVE_MAX_ID_CANDIDATES of its matches. */
+#define ROVE_MIN_ID_ABBREV 6
+#define ROVE_MAX_ID_CANDIDATES 10
 #define ROVE_MAX_ADMIN_ARGS 16u
 #define ROVE_MAX_ADMIN_ARG 256u
 #define ROVE_MAX_ERRMSG 256u
