@@ -116,6 +116,7 @@ void cmd_report_subs(FILE *f, const char *name);
 int cmd_import(rove_cli *cli, int argc, char **argv);
 int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
+int cmd_pending(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
 void cmd_admin_subs(FILE *f, const char *name);

@@ -38,6 +38,7 @@ static const char usage_text[] =
 	"  import customers|contacts FILE.csv, export customers|contacts [--csv|--json]\n"
 	"  notices [--json]             messages from the server (pool recycling)\n"
 	"  territory list|show          the territories this replica holds\n"
+	"  pending [--json]             changes not confirmed by the server yet\n"
 	"  rejected [--json]            changes the server refused, with reasons\n"
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
@@ -73,6 +74,7 @@ static const cli_cmd commands[] = {
 	{"report", cmd_report, cmd_report_subs},
 	{"import", cmd_import, NULL},
 	{"export", cmd_export, NULL},
+	{"pending", cmd_pending, NULL},
 	{"rejected", cmd_rejected, NULL},
 	{"conflicts", cmd_conflicts, NULL},
 	{"admin", cmd_admin, cmd_admin_subs},

@@ -215,13 +215,18 @@ void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *det
 	out_json_field_str(j, "kind", rove_op_kind_name(op->kind));
 	out_json_field_str(j, "id", rid);
 	out_json_field_str(j, "at", when);
+	out_op_fields_json(j, op);
+	out_json_end_object(j);
+}
+
+void out_op_fields_json(out_json *j, const rove_op *op)
+{
 	out_json_key(j, "fields");
 	out_json_begin_object(j);
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		out_json_key(j, op->fs.f[i].name);
 		out_json_value(j, &op->fs.f[i].v);
 	}
-	out_json_end_object(j);
 	out_json_end_object(j);
 }
 
@@ -320,6 +325,13 @@ void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail,
 		fputc(')', f);
 	}
 	fputc('\n', f);
+	out_op_fields_text(f, op);
+}
+
+void out_op_fields_text(FILE *f, const rove_op *op)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+
 	for (uint32_t i = 0; i < op->fs.n; i++) {
 		char text[256];
 		out_value_text(c ? rove_schema_field(c, op->fs.f[i].name) : NULL, &op->fs.f[i].v, text,

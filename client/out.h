@@ -79,6 +79,8 @@ void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec
  * changes). */
 void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *detail, const char *author,
 		      const rove_op *op);
+/* An op's fields as the key "fields" and an object of them. */
+void out_op_fields_json(out_json *j, const rove_op *op);
 
 /* ---- text ---- */
 
@@ -111,5 +113,7 @@ void out_cell(FILE *f, const char *s, int width);
 /* A refused change as a few lines of text. */
 void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail, const char *author,
 		      const rove_op *op);
+/* An op's fields, a line each ("    name = value"). */
+void out_op_fields_text(FILE *f, const rove_op *op);
 
 #endif

@@ -109,6 +109,13 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 typedef int (*rove_rejection_fn)(const rove_rejection *rj, void *arg);
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
 
+/* This replica's changes not yet in its confirmed data (the outbox), in
+ * the order they were made; sent says whether the server has accepted it
+ * (it then waits for the pull that brings it back). op is valid during
+ * the call only. */
+typedef int (*rove_pending_fn)(const rove_op *op, bool sent, void *arg);
+int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg);
+
 /* ---- for the sync module ---- */
 
 /* Up to max unacknowledged ops from the outbox, in order; *n set. */

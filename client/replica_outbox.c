@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -269,4 +270,37 @@ int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
 int rove_replica_write(rove_replica *r, rove_op *op)
 {
 	return rove_replica_write_many(r, op, 1);
+}
+
+typedef struct pending_walk {
+	rove_pending_fn fn;
+	void *arg;
+	rove_op *op;
+} pending_walk;
+
+static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	pending_walk *pw = arg;
+	uint64_t acked;
+	int rc = k->mv_size == 8 ? rpl_outbox_decode(v, &acked, pw->op) : ROVE_EPROTO;
+
+	if (rc != ROVE_OK) {
+		rove_error("corrupt entry in the replica's outbox");
+		return rc;
+	}
+	return pw->fn(pw->op, acked != 0, pw->arg);
+}
+
+int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg)
+{
+	pending_walk pw = {fn, arg, malloc(sizeof(rove_op))};
+	MDB_txn *txn;
+	int rc = pw.op != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK) {
+		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
+		mdb_txn_abort(txn);
+	}
+	free(pw.op);
+	return rc;
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# rove pending lists the changes the server has not confirmed yet, oldest
+# first: what, which record, when, its fields; after a sync, nothing.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh
+users wang:rep:east.sh
+sync_all admin wang
+
+eq "$(r wang pending --json)" "[]" "nothing pending on a synced replica"
+eq "$(r wang pending)" "nothing pending" "said so on a terminal"
+a=$(r wang customer add --name "Offline Co" --phone 13700000011)
+r wang customer set "$a" tier=loyal
+c=$(r wang contact add --customer "$a" --name "Ann" --title Buyer)
+out=$(r wang pending --json)
+eq "$(jq length <<<"$out")" "3" "three changes pending"
+eq "$(jq -r '[.[].kind] | join(",")' <<<"$out")" "create,update,create" "in the order made"
+eq "$(jq -r '[.[].collection] | join(",")' <<<"$out")" "customer,customer,contact" "of which records"
+eq "$(jq -r '.[0].id' <<<"$out")" "$a" "the customer's id"
+eq "$(jq -r '.[2].id' <<<"$out")" "$c" "the contact's id"
+eq "$(jq -r '.[1].fields.tier' <<<"$out")" "loyal" "with its fields"
+eq "$(jq -r '[.[].sent] | all(. == false)' <<<"$out")" "true" "none sent yet"
+jq -e '.[0].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")' <<<"$out" >/dev/null ||
+	fail "a time in the one JSON format: $(jq -r '.[0].at' <<<"$out")"
+eq "$(jq length <<<"$out")" "$(r wang status --json | jq .pending)" "as many as rove status counts"
+r wang pending | grep -q "create  customer $a" || fail "text output: $(r wang pending)"
+r wang pending | grep -q "tier = loyal" || fail "text output has no fields: $(r wang pending)"
+r wang sync >/dev/null
+eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
+echo "ok"
