@@ -180,6 +180,11 @@ void out_json_field_bool(out_json *j, const char *key, bool b)
 
 void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec)
 {
+	out_record_json_marked(j, c, rec, false);
+}
+
+void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_record *rec, bool pending)
+{
 	char id[ROVE_UUID_STRLEN + 1];
 
 	rove_uuid_format(&rec->id, id);
@@ -193,6 +198,8 @@ void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec
 		out_json_key(j, c->fields[i].name);
 		out_json_value(j, fld != NULL ? &fld->v : &null);
 	}
+	if (pending)
+		out_json_field_bool(j, "pending", true);
 	out_json_end_object(j);
 }
 

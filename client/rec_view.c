@@ -35,7 +35,7 @@ static void rec_list_end(rec_list_ctx *lc)
 		out_json_end_list(&lc->j);
 }
 
-static int rec_list_one(const rove_record *rec, void *arg)
+static int rec_list_one(const rove_record *rec, bool pending, void *arg)
 {
 	rec_list_ctx *lc = arg;
 	char id[ROVE_UUID_STRLEN + 1];
@@ -48,10 +48,10 @@ static int rec_list_one(const rove_record *rec, void *arg)
 	}
 
 	if (lc->json) {
-		out_record_json(&lc->j, lc->c, rec);
+		out_record_json_marked(&lc->j, lc->c, rec, pending);
 	} else {
 		rove_uuid_format(&rec->id, id);
-		printf("%-36s", id);
+		printf("%-36s%c", id, pending ? '*' : ' ');
 		for (size_t i = 0; i < lc->c->nfields; i++) {
 			const rove_field_def *fd = &lc->c->fields[i];
 			const rove_field *f;
@@ -72,7 +72,7 @@ static int rec_list_one(const rove_record *rec, void *arg)
 
 static void rec_print_header(const rove_coll_def *c)
 {
-	printf("%-36s", "ID");
+	printf("%-37s", "ID");
 	for (size_t i = 0; i < c->nfields; i++) {
 		char up[ROVE_MAX_FIELD_NAME + 1];
 		size_t k;
@@ -105,7 +105,7 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 	if (!lc->json)
 		rec_print_header(lc->c);
 	rec_list_begin(lc);
-	rc = rove_replica_each(r, lc->c->id, rec_list_one, lc);
+	rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
 	rove_replica_close(r);
 	rec_list_end(lc);
 	return cli_exit(rc);

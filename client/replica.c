@@ -441,7 +441,27 @@ static int side_step(side *sd, uint8_t coll, MDB_cursor_op op)
 	return ROVE_OK;
 }
 
+typedef struct unmarked {
+	rove_record_fn fn;
+	void *arg;
+} unmarked;
+
+static int call_unmarked(const rove_record *rec, bool pending, void *arg)
+{
+	const unmarked *u = arg;
+
+	(void)pending;
+	return u->fn(rec, u->arg);
+}
+
 int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *arg)
+{
+	unmarked u = {fn, arg};
+
+	return rove_replica_each_marked(r, coll, call_unmarked, &u);
+}
+
+int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_fn fn, void *arg)
 {
 	MDB_txn *txn;
 	side base = {NULL, {0, NULL}, {0, NULL}, false}, view = base;
@@ -474,8 +494,10 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
 			rc = ROVE_EPROTO;
 			break;
 		}
+		/* A view entry exists exactly while ops on the record are
+		 * pending. */
 		if (!rove_record_deleted(rec))
-			rc = fn(rec, arg);
+			rc = fn(rec, cmp >= 0, arg);
 		if (rc == ROVE_OK && cmp <= 0)
 			rc = side_step(&base, coll, MDB_NEXT);
 		if (rc == ROVE_OK && cmp >= 0)

@@ -101,6 +101,10 @@ int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_re
  * stops early and returns fn's value if it is non-zero. */
 typedef int (*rove_record_fn)(const rove_record *rec, void *arg);
 int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *arg);
+/* The same walk, telling each record's changes are pending: it has ops in
+ * the outbox (lists mark it). */
+typedef int (*rove_record_pending_fn)(const rove_record *rec, bool pending, void *arg);
+int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_fn fn, void *arg);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 
