@@ -3,7 +3,9 @@
  * `rove conflicts` (refused changes kept on the server, for managers and
  * admins).
  */
+#include "calendar.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "array.h"
 #include "log.h"
@@ -16,11 +18,23 @@
 #include <string.h>
 
 static const char rejected_help[] =
-	"usage: rove rejected [--json]\n"
+	"usage: rove rejected [--reason R] [--since YYYY-MM-DD] [--json]\n"
 	"\n"
 	"Changes from this replica that the server refused, with the reason code\n"
 	"(duplicate, not_owner, not_in_territory, already_claimed, deleted,\n"
-	"reassigned, forbidden, invalid, limit, cooldown) and the full change.\n";
+	"reassigned, forbidden, invalid, limit, cooldown) and the full change.\n"
+	"\n"
+	"  --reason R          only those refused for reason R\n"
+	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n";
+
+enum { OPT_REASON = CLI_OPT_LONG, OPT_SINCE, OPT_JSON };
+
+static const struct option rejected_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
 
 static const char conflicts_help[] =
 	"usage: rove conflicts [--json]\n"
@@ -41,6 +55,8 @@ typedef struct dropped_by {
  * refusal, so that a command failing before any prints nothing). */
 typedef struct rj_ctx {
 	bool json;
+	int reason;        /* only this one (0: all) */
+	uint64_t since_ms; /* only those refused at or after it */
 	out_json j;
 	size_t n;
 	dropped_by *drops; /* conflicts only; owned, freed by the command */
@@ -71,18 +87,78 @@ static void print_end(rj_ctx *ctx)
 
 static int print_rejection(const rove_rejection *rj, void *arg)
 {
+	const rj_ctx *ctx = arg;
+
+	if ((ctx->reason != 0 && rj->reason != ctx->reason) || rj->time_ms < ctx->since_ms)
+		return ROVE_OK;
 	print_refusal(arg, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
 	return ROVE_OK;
+}
+
+/* A reason code by its name; 0 if it is none. */
+static int reason_by_name(const char *name)
+{
+	for (int i = 1; i < ROVE_R_COUNT; i++)
+		if (strcmp(rove_reason_name(i), name) == 0)
+			return i;
+	return 0;
+}
+
+/* The options of `rejected` into ctx: ROVE_EXIT_OK, or the status of a
+ * usage error (reported) or of --help. */
+static int rejected_options(int argc, char **argv, rj_ctx *ctx, bool *help)
+{
+	cli_opt o;
+	int64_t day;
+	int k;
+
+	*help = false;
+	cli_opt_init(&o, argc, argv, 1, rejected_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case 'h':
+			*help = true;
+			return cli_usage(rejected_help, true);
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case OPT_REASON:
+			ctx->reason = reason_by_name(o.arg);
+			if (ctx->reason == 0) {
+				rove_error("unknown reason '%s' (see rove rejected --help)", o.arg);
+				return ROVE_EXIT_USAGE;
+			}
+			break;
+		case OPT_SINCE:
+			if (strlen(o.arg) != 10 || !rove_cal_parse_date(o.arg, 10, &day) || day < 0) {
+				rove_error("invalid date '%s' for --since (YYYY-MM-DD)", o.arg);
+				return ROVE_EXIT_USAGE;
+			}
+			ctx->since_ms = (uint64_t)day * ROVE_DAY_MS;
+			break;
+		case CLI_OPT_NOVALUE:
+			rove_error("option '%s' needs a value", o.arg);
+			return cli_usage(rejected_help, false);
+		default:
+			rove_error("unexpected argument '%s'", o.arg);
+			return cli_usage(rejected_help, false);
+		}
+	}
+	return ROVE_EXIT_OK;
 }
 
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
 	rj_ctx ctx = {.json = false};
 	rove_replica r;
-	int rc, code;
+	bool help;
+	int rc, code = rejected_options(argc, argv, &ctx, &help);
 
-	if (!cli_open_json(cli, argc, argv, rejected_help, &ctx.json, &r, &code))
+	if (help || code != ROVE_EXIT_OK)
 		return code;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
 	rc = rove_replica_each_rejection(&r, print_rejection, &ctx);
 	rove_replica_close(&r);
 	if (ctx.json)

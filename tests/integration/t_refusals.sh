@@ -106,4 +106,24 @@ eq "$(probe nick push create 1 "$none" name=x territory=north.bj | jq -r .status
 	"a create with an id nobody holds"
 # Records the user held keep their reasons: ann's own deleted customer.
 eq "$(probe ann push update 1 "$gone" name=x | jq -r .reason)" "deleted" "ann's deleted customer"
+
+# rove rejected filters by reason and by day (nick gets a second reason:
+# a create in a territory he does not hold, queued with a warning).
+r nick customer add --name "Elsewhere" --territory east.sh >/dev/null 2>&1
+r nick sync >/dev/null
+all=$(r nick rejected --json)
+[ "$(jq length <<<"$all")" -ge 2 ] || fail "nick has too few refusals to filter: $all"
+for reason in $(jq -r '[.[].reason] | unique | .[]' <<<"$all"); do
+	eq "$(r nick rejected --reason "$reason" --json | jq -c .)" \
+		"$(jq -c --arg r "$reason" 'map(select(.reason == $r))' <<<"$all")" "--reason $reason"
+done
+eq "$(r nick rejected --since "$(date -u +%F)" --json | jq length)" "$(jq length <<<"$all")" "--since today"
+eq "$(r nick rejected --since "$(date -u -d tomorrow +%F)" --json)" "[]" "--since tomorrow"
+for bad in "--reason nope" "--since 2026-13-01" "--since yesterday" "--reason"; do
+	set +e
+	# shellcheck disable=SC2086
+	r nick rejected $bad >/dev/null 2>&1
+	eq "$?" "2" "rove rejected $bad"
+	set -e
+done
 echo "ok"
