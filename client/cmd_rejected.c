@@ -27,9 +27,11 @@ static const char rejected_help[] =
 	"  --reason R          only those refused for reason R\n"
 	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n";
 
-enum { OPT_REASON = CLI_OPT_LONG, OPT_SINCE, OPT_JSON };
+enum { OPT_USER = CLI_OPT_LONG, OPT_REASON, OPT_SINCE, OPT_JSON };
 
-static const struct option rejected_opts[] = {
+/* conflicts takes them all; rejected (conflicts_opts + 1) all but --user */
+static const struct option conflicts_opts[] = {
+	{"user", required_argument, NULL, OPT_USER},
 	{"reason", required_argument, NULL, OPT_REASON},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -37,13 +39,17 @@ static const struct option rejected_opts[] = {
 };
 
 static const char conflicts_help[] =
-	"usage: rove conflicts [--json]\n"
+	"usage: rove conflicts [--user LOGIN] [--reason R] [--since YYYY-MM-DD] [--json]\n"
 	"\n"
 	"(managers, admins) Changes the server refused from anyone in your reach:\n"
 	"your reps' wherever they tried to write, and anyone's in your territories;\n"
 	"kept with reason, author and full payload. Needs the network. The server\n"
 	"keeps each user's latest refused changes (up to a limit); a note on\n"
-	"stderr says when older ones were dropped.\n";
+	"stderr says when older ones were dropped.\n"
+	"\n"
+	"  --user LOGIN        only those of LOGIN\n"
+	"  --reason R          only those refused for reason R\n"
+	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n";
 
 /* An author whose older refused changes the server dropped. */
 typedef struct dropped_by {
@@ -55,6 +61,7 @@ typedef struct dropped_by {
  * refusal, so that a command failing before any prints nothing). */
 typedef struct rj_ctx {
 	bool json;
+	const char *user;  /* only this author's (NULL: all) */
 	int reason;        /* only this one (0: all) */
 	uint64_t since_ms; /* only those refused at or after it */
 	out_json j;
@@ -85,13 +92,17 @@ static void print_end(rj_ctx *ctx)
 	out_json_end_list(&ctx->j);
 }
 
+/* Whether a refusal passes the filters of ctx. */
+static bool wanted(const rj_ctx *ctx, uint64_t time_ms, int reason, const char *author)
+{
+	return (ctx->reason == 0 || reason == ctx->reason) && time_ms >= ctx->since_ms &&
+	       (ctx->user == NULL || (author != NULL && strcmp(author, ctx->user) == 0));
+}
+
 static int print_rejection(const rove_rejection *rj, void *arg)
 {
-	const rj_ctx *ctx = arg;
-
-	if ((ctx->reason != 0 && rj->reason != ctx->reason) || rj->time_ms < ctx->since_ms)
-		return ROVE_OK;
-	print_refusal(arg, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
+	if (wanted(arg, rj->time_ms, rj->reason, NULL))
+		print_refusal(arg, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
 	return ROVE_OK;
 }
 
@@ -104,23 +115,30 @@ static int reason_by_name(const char *name)
 	return 0;
 }
 
-/* The options of `rejected` into ctx: ROVE_EXIT_OK, or the status of a
- * usage error (reported) or of --help. */
-static int rejected_options(int argc, char **argv, rj_ctx *ctx, bool *help)
+/* The options of `rejected` or `conflicts` (help, and the table: with
+ * --user or without) into ctx: ROVE_EXIT_OK, or the status of a usage
+ * error (reported) or of --help. */
+static int refusal_options(int argc, char **argv, const char *help_text, const struct option *table, rj_ctx *ctx,
+			   bool *help)
 {
 	cli_opt o;
 	int64_t day;
 	int k;
 
 	*help = false;
-	cli_opt_init(&o, argc, argv, 1, rejected_opts);
+	cli_opt_init(&o, argc, argv, 1, table);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		switch (k) {
 		case 'h':
 			*help = true;
-			return cli_usage(rejected_help, true);
+			return cli_usage(help_text, true);
 		case OPT_JSON:
 			ctx->json = true;
+			break;
+		case OPT_USER:
+			if (!cli_login_ok(o.arg))
+				return ROVE_EXIT_USAGE;
+			ctx->user = o.arg;
 			break;
 		case OPT_REASON:
 			ctx->reason = reason_by_name(o.arg);
@@ -138,10 +156,10 @@ static int rejected_options(int argc, char **argv, rj_ctx *ctx, bool *help)
 			break;
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);
-			return cli_usage(rejected_help, false);
+			return cli_usage(help_text, false);
 		default:
 			rove_error("unexpected argument '%s'", o.arg);
-			return cli_usage(rejected_help, false);
+			return cli_usage(help_text, false);
 		}
 	}
 	return ROVE_EXIT_OK;
@@ -152,7 +170,7 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	rj_ctx ctx = {.json = false};
 	rove_replica r;
 	bool help;
-	int rc, code = rejected_options(argc, argv, &ctx, &help);
+	int rc, code = refusal_options(argc, argv, rejected_help, conflicts_opts + 1, &ctx, &help);
 
 	if (help || code != ROVE_EXIT_OK)
 		return code;
@@ -194,6 +212,8 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 
 static int print_conflict(const rove_conflict *c, void *arg)
 {
+	if (!wanted(arg, c->time_ms, c->reason, c->op.author))
+		return ROVE_OK;
 	print_refusal(arg, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
 	return note_dropped(arg, c);
 }
@@ -214,10 +234,14 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	rj_ctx ctx = {.json = false};
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
-	int rc, code;
+	bool help;
+	int rc, code = refusal_options(argc, argv, conflicts_help, conflicts_opts, &ctx, &help);
 
-	if (!cli_open_json(cli, argc, argv, conflicts_help, &ctx.json, &r, &code))
+	if (help || code != ROVE_EXIT_OK)
 		return code;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
 	/* A role that has no conflict list is told at once (before the
 	 * first sync the replica does not know its role: the server says). */
 	if (rove_role_parse(r.role) != 0 &&

@@ -119,6 +119,16 @@ for reason in $(jq -r '[.[].reason] | unique | .[]' <<<"$all"); do
 done
 eq "$(r nick rejected --since "$(date -u +%F)" --json | jq length)" "$(jq length <<<"$all")" "--since today"
 eq "$(r nick rejected --since "$(date -u -d tomorrow +%F)" --json)" "[]" "--since tomorrow"
+# rove conflicts filters too, by author as well.
+r admin sync >/dev/null
+cf=$(r admin conflicts --json 2>/dev/null)
+for u in nick alice; do
+	eq "$(r admin conflicts --user "$u" --json 2>/dev/null | jq -c .)" \
+		"$(jq -c --arg u "$u" 'map(select(.author == $u))' <<<"$cf")" "conflicts --user $u"
+done
+eq "$(r admin conflicts --reason duplicate --json 2>/dev/null | jq -c .)" \
+	"$(jq -c 'map(select(.reason == "duplicate"))' <<<"$cf")" "conflicts --reason duplicate"
+eq "$(r admin conflicts --since "$(date -u -d tomorrow +%F)" --json 2>/dev/null)" "[]" "conflicts --since tomorrow"
 for bad in "--reason nope" "--since 2026-13-01" "--since yesterday" "--reason"; do
 	set +e
 	# shellcheck disable=SC2086
