@@ -104,6 +104,17 @@ typedef struct rec_list_ctx {
 	const rove_coll_def *c;
 	bool json;
 	const char *parent; /* the customer's id, as stored */
+	/* list's filters (rec_list; NULL, false or 0: none) */
+	const char *search;      /* lower case: a substring of a text field */
+	char search_digits[ROVE_MAX_STR + 1]; /* its digits: in a phone, any format */
+	const char *owner;       /* owner is this login */
+	bool pool;               /* no owner */
+	const char *tier, *stage;
+	char (*terrs)[ROVE_MAX_NAME + 1]; /* territory is one of these (owned) */
+	size_t nterrs;
+	const char *sort;        /* a field's name */
+	bool desc;
+	size_t limit;
 	out_json j;
 	size_t n;
 } rec_list_ctx;

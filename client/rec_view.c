@@ -3,12 +3,15 @@
  * labelled lines, or as JSON (out.h).
  */
 #include "rec.h"
+#include "array.h"
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <stdlib.h>
 
 /* Terminal columns of a field in `list` tables. */
@@ -35,17 +38,73 @@ static void rec_list_end(rec_list_ctx *lc)
 		out_json_end_list(&lc->j);
 }
 
-static int rec_list_one(const rove_record *rec, bool pending, void *arg)
+static bool text_has(const char *hay, const char *needle)
 {
-	rec_list_ctx *lc = arg;
-	char id[ROVE_UUID_STRLEN + 1];
+	size_t n = strlen(needle);
+
+	for (const char *p = hay; *p != '\0'; p++)
+		if (strncasecmp(p, needle, n) == 0)
+			return true;
+	return n == 0;
+}
+
+/* Whether a text field of rec holds lc->search (ASCII case ignored), or a
+ * phone holds its digits whatever the punctuation. */
+static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
+{
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(lc->c, rec->fs.f[i].name);
+		const char *v = rove_fields_str(&rec->fs, rec->fs.f[i].name);
+		if (fd == NULL || v == NULL || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
+			continue;
+		if (text_has(v, lc->search))
+			return true;
+		if (fd->type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
+			char d[ROVE_MAX_STR + 1];
+			size_t k = 0;
+			for (const char *p = v; *p != '\0' && k < ROVE_MAX_STR; p++)
+				if (isdigit((unsigned char)*p))
+					d[k++] = *p;
+			d[k] = '\0';
+			if (strstr(d, lc->search_digits) != NULL)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool field_is(const rove_record *rec, const char *name, const char *want)
+{
+	const char *v = rove_fields_str(&rec->fs, name);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/* Whether rec passes the list's filters. */
+static bool wanted(const rec_list_ctx *lc, const rove_record *rec)
+{
+	const char *owner = rove_fields_str(&rec->fs, "owner");
+	const char *terr = rove_fields_str(&rec->fs, "territory");
+	bool in = lc->terrs == NULL;
 
 	if (lc->parent != NULL) {
 		const rove_field_def *pf = rove_schema_parent_field(lc->c);
-		const char *p = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
-		if (p == NULL || strcmp(p, lc->parent) != 0)
-			return ROVE_OK;
+		if (pf == NULL || !field_is(rec, pf->name, lc->parent))
+			return false;
 	}
+	if ((lc->owner != NULL && (owner == NULL || strcmp(owner, lc->owner) != 0)) || (lc->pool && owner != NULL))
+		return false;
+	if ((lc->tier != NULL && !field_is(rec, "tier", lc->tier)) ||
+	    (lc->stage != NULL && !field_is(rec, "stage", lc->stage)))
+		return false;
+	for (size_t i = 0; !in && terr != NULL && i < lc->nterrs; i++)
+		in = strcmp(terr, lc->terrs[i]) == 0;
+	return in && (lc->search == NULL || search_match(lc, rec));
+}
+
+static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	char id[ROVE_UUID_STRLEN + 1];
 
 	if (lc->json) {
 		out_record_json_marked(&lc->j, lc->c, rec, pending);
@@ -67,7 +126,95 @@ static int rec_list_one(const rove_record *rec, bool pending, void *arg)
 		putchar('\n');
 	}
 	lc->n++;
+}
+
+static int rec_list_one(const rove_record *rec, bool pending, void *arg)
+{
+	rec_list_ctx *lc = arg;
+
+	if (!wanted(lc, rec))
+		return ROVE_OK;
+	print_one(lc, rec, pending);
+	return lc->limit != 0 && lc->n >= lc->limit ? ROVE_EEXIST /* enough: stops the walk */ : ROVE_OK;
+}
+
+/* ---- --sort: the records' keys collected, sorted, then each printed ---- */
+
+typedef struct sort_key {
+	rove_uuid id;
+	bool pending, null;
+	int64_t num;                 /* numbers, money, booleans */
+	char text[ROVE_MAX_NAME + 1]; /* text: its first bytes, lower case */
+} sort_key;
+
+typedef struct sort_ctx {
+	rec_list_ctx *lc;
+	const rove_field_def *fd;
+	sort_key *keys;
+	size_t n, cap;
+} sort_ctx;
+
+static int collect_key(const rove_record *rec, bool pending, void *arg)
+{
+	sort_ctx *sc = arg;
+	sort_key *k;
+	const rove_field *f;
+
+	if (!wanted(sc->lc, rec))
+		return ROVE_OK;
+	k = rove_array_grow(sc->keys, &sc->cap, sc->n, 1, sizeof(*k), 256);
+	if (k == NULL)
+		return ROVE_ENOMEM;
+	sc->keys = k;
+	k = &sc->keys[sc->n++];
+	memset(k, 0, sizeof(*k));
+	k->id = rec->id;
+	k->pending = pending;
+	f = rove_fields_get(&rec->fs, sc->fd->name);
+	k->null = f == NULL || f->v.type == ROVE_V_NULL;
+	if (!k->null && f->v.type == ROVE_V_INT)
+		k->num = f->v.i;
+	else if (!k->null && f->v.type == ROVE_V_STR) {
+		size_t len = f->v.len < ROVE_MAX_NAME ? f->v.len : ROVE_MAX_NAME;
+		for (size_t i = 0; i < len; i++)
+			k->text[i] = (char)tolower((unsigned char)f->v.s[i]);
+	}
 	return ROVE_OK;
+}
+
+static bool sort_desc;
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const sort_key *a = pa, *b = pb;
+	int c;
+
+	if (a->null != b->null)
+		return a->null ? 1 : -1; /* no value last, either way */
+	c = a->num < b->num ? -1 : a->num > b->num ? 1 : strcmp(a->text, b->text);
+	if (c == 0)
+		c = rove_uuid_cmp(&a->id, &b->id);
+	return sort_desc ? -c : c;
+}
+
+static int print_sorted(rove_replica *r, rec_list_ctx *lc)
+{
+	sort_ctx sc = {lc, rove_schema_field(lc->c, lc->sort), NULL, 0, 0};
+	rove_record *rec = malloc(sizeof(*rec));
+	int rc = rec != NULL ? rove_replica_each_marked(r, lc->c->id, collect_key, &sc) : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK && sc.n > 0) {
+		sort_desc = lc->desc; /* qsort takes no context */
+		qsort(sc.keys, sc.n, sizeof(*sc.keys), key_cmp);
+	}
+	for (size_t i = 0; rc == ROVE_OK && i < sc.n && (lc->limit == 0 || i < lc->limit); i++) {
+		rc = rove_replica_get(r, lc->c->id, &sc.keys[i].id, rec);
+		if (rc == ROVE_OK)
+			print_one(lc, rec, sc.keys[i].pending);
+	}
+	free(sc.keys);
+	free(rec);
+	return rc;
 }
 
 static void rec_print_header(const rove_coll_def *c)
@@ -87,13 +234,39 @@ static void rec_print_header(const rove_coll_def *c)
 	putchar('\n');
 }
 
-enum { OPT_CUSTOMER = CLI_OPT_LONG, OPT_JSON };
+enum {
+	OPT_CUSTOMER = CLI_OPT_LONG,
+	OPT_JSON,
+	OPT_SEARCH,
+	OPT_SORT,
+	OPT_LIMIT,
+	OPT_MINE,
+	OPT_POOL,
+	OPT_OWNER,
+	OPT_TERRITORY,
+	OPT_TIER,
+	OPT_STAGE,
+};
 
-/* The options of `list` (its usage is in rec_list); a collection without
- * a parent field has no --customer, and `show` has only --json (both
- * list_opts + 1). */
+/* The options of `list` (its usage is in list_usage); a collection without
+ * a parent field has no --customer (list_opts + 1). */
 static const struct option list_opts[] = {
 	{"customer", required_argument, NULL, OPT_CUSTOMER},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"search", required_argument, NULL, OPT_SEARCH},
+	{"sort", required_argument, NULL, OPT_SORT},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"mine", no_argument, NULL, OPT_MINE},
+	{"pool", no_argument, NULL, OPT_POOL},
+	{"owner", required_argument, NULL, OPT_OWNER},
+	{"territory", required_argument, NULL, OPT_TERRITORY},
+	{"tier", required_argument, NULL, OPT_TIER},
+	{"stage", required_argument, NULL, OPT_STAGE},
+	{NULL, 0, NULL, 0},
+};
+
+/* `show` and `history` take only --json. */
+static const struct option show_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{NULL, 0, NULL, 0},
 };
@@ -105,34 +278,188 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 	if (!lc->json)
 		rec_print_header(lc->c);
 	rec_list_begin(lc);
-	rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
+	if (lc->sort != NULL)
+		rc = print_sorted(r, lc);
+	else
+		rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK; /* --limit reached */
 	rove_replica_close(r);
 	rec_list_end(lc);
+	free(lc->terrs);
+	lc->terrs = NULL;
+	if (rc != ROVE_OK)
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	return cli_exit(rc);
+}
+
+static void list_usage(const rove_coll_def *c, FILE *f)
+{
+	const rove_field_def *pf = rove_schema_parent_field(c);
+
+	fprintf(f, "usage: rove %s list%s [--search TEXT] [--sort FIELD[:desc]] [--limit N] [--json]\n", c->name,
+		pf ? " [--customer ID]" : "");
+	if (rove_schema_field(c, "owner") != NULL)
+		fprintf(f, "         [--mine | --pool | --owner LOGIN] [--territory CODE] [--tier T]\n");
+	if (rove_schema_field(c, "stage") != NULL)
+		fprintf(f, "         [--stage S]\n");
+	fprintf(f, "\nList the %ss this replica holds (a * marks changes not confirmed yet).\n"
+		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format)\n"
+		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
+		   "  --limit N       at most N\n",
+		c->name);
+	if (rove_schema_field(c, "owner") != NULL)
+		fprintf(f, "  --mine, --pool, --owner LOGIN   yours, the pool's, LOGIN's\n"
+			   "  --territory CODE                in CODE or a territory under it\n");
+}
+
+/* Whether c has the field an option filters by; reported if not. */
+static bool has_field(const rove_coll_def *c, const char *field, const char *opt)
+{
+	if (rove_schema_field(c, field) != NULL)
+		return true;
+	rove_error("%s is not an option of %s list", opt, c->name);
+	return false;
+}
+
+typedef struct terr_walk {
+	char (*codes)[ROVE_MAX_NAME + 1];
+	char (*parents)[ROVE_MAX_NAME + 1];
+	size_t n, cap;
+} terr_walk;
+
+static int collect_terr(const rove_record *rec, void *arg)
+{
+	terr_walk *tw = arg;
+	const char *code = rove_fields_str(&rec->fs, "code"), *parent = rove_fields_str(&rec->fs, "parent");
+	void *p;
+	size_t cap = tw->cap;
+
+	if (code == NULL)
+		return ROVE_OK;
+	p = rove_array_grow(tw->codes, &cap, tw->n, 1, sizeof(*tw->codes), 64);
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	tw->codes = p;
+	cap = tw->cap;
+	p = rove_array_grow(tw->parents, &cap, tw->n, 1, sizeof(*tw->parents), 64);
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	tw->parents = p;
+	tw->cap = cap;
+	snprintf(tw->codes[tw->n], sizeof(tw->codes[0]), "%s", code);
+	snprintf(tw->parents[tw->n], sizeof(tw->parents[0]), "%s", parent != NULL ? parent : "");
+	tw->n++;
+	return ROVE_OK;
+}
+
+/* lc->terrs := code and every territory under it that r holds. */
+static int territory_subtree(rove_replica *r, const char *code, rec_list_ctx *lc)
+{
+	terr_walk tw = {NULL, NULL, 0, 0};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, collect_terr, &tw);
+
+	lc->terrs = calloc(tw.n + 1, sizeof(*lc->terrs));
+	if (rc == ROVE_OK && lc->terrs == NULL)
+		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK) {
+		snprintf(lc->terrs[0], sizeof(lc->terrs[0]), "%s", code);
+		lc->nterrs = 1;
+		/* Children of what is in, until nothing more comes in. */
+		for (bool more = true; more;) {
+			more = false;
+			for (size_t i = 0; i < tw.n; i++) {
+				bool in = false, parent_in = false;
+				for (size_t j = 0; j < lc->nterrs; j++) {
+					in = in || strcmp(lc->terrs[j], tw.codes[i]) == 0;
+					parent_in = parent_in || strcmp(lc->terrs[j], tw.parents[i]) == 0;
+				}
+				if (!in && parent_in && lc->nterrs < tw.n + 1) {
+					snprintf(lc->terrs[lc->nterrs++], sizeof(lc->terrs[0]), "%s", tw.codes[i]);
+					more = true;
+				}
+			}
+		}
+	}
+	free(tw.codes);
+	free(tw.parents);
+	return rc;
 }
 
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rec_list_ctx lc = {.c = c};
 	const rove_field_def *pf = rove_schema_parent_field(c);
+	const char *territory = NULL;
+	bool mine = false;
 	rove_replica r;
 	rove_uuid pid;
-	char pids[ROVE_UUID_STRLEN + 1];
+	char pids[ROVE_UUID_STRLEN + 1], *end, sortf[ROVE_MAX_FIELD_NAME + 1];
 	cli_opt o;
 	int k, rc;
+	unsigned long n;
 
 	cli_opt_init(&o, argc, argv, 2, pf != NULL ? list_opts : list_opts + 1);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		bool ok = true;
 		switch (k) {
 		case 'h':
-			printf("usage: rove %s list%s [--json]\n\nList the %ss this replica holds.\n", c->name,
-			       pf ? " [--customer ID]" : "", c->name);
+			list_usage(c, stdout);
 			return ROVE_EXIT_OK;
 		case OPT_JSON:
 			lc.json = true;
 			break;
 		case OPT_CUSTOMER:
 			lc.parent = o.arg;
+			break;
+		case OPT_SEARCH:
+			lc.search = o.arg;
+			break;
+		case OPT_SORT: {
+			const char *colon = strchr(o.arg, ':');
+			size_t len = colon != NULL ? (size_t)(colon - o.arg) : strlen(o.arg);
+			lc.desc = colon != NULL && strcmp(colon, ":desc") == 0;
+			ok = len <= ROVE_MAX_FIELD_NAME && (colon == NULL || lc.desc || strcmp(colon, ":asc") == 0);
+			if (ok) {
+				memcpy(sortf, o.arg, len);
+				sortf[len] = '\0';
+				ok = rove_schema_field(c, sortf) != NULL;
+			}
+			if (!ok)
+				rove_error("--sort takes a field of %s, then :desc if it goes down ('%s')", c->name, o.arg);
+			lc.sort = sortf;
+			break;
+		}
+		case OPT_LIMIT:
+			n = strtoul(o.arg, &end, 10);
+			ok = isdigit((unsigned char)o.arg[0]) && *end == '\0' && n > 0 && n <= 1000000000ul;
+			if (!ok)
+				rove_error("--limit takes a number of records, 1 or more ('%s')", o.arg);
+			lc.limit = n;
+			break;
+		case OPT_MINE:
+			ok = has_field(c, "owner", "--mine");
+			mine = true;
+			break;
+		case OPT_POOL:
+			ok = has_field(c, "owner", "--pool");
+			lc.pool = true;
+			break;
+		case OPT_OWNER:
+			ok = has_field(c, "owner", "--owner");
+			lc.owner = o.arg;
+			break;
+		case OPT_TERRITORY:
+			ok = has_field(c, "territory", "--territory");
+			territory = o.arg;
+			break;
+		case OPT_TIER:
+			ok = has_field(c, "tier", "--tier");
+			lc.tier = o.arg;
+			break;
+		case OPT_STAGE:
+			ok = has_field(c, "stage", "--stage");
+			lc.stage = o.arg;
 			break;
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);
@@ -141,12 +468,32 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rove_error("unexpected argument '%s'", o.arg);
 			return ROVE_EXIT_USAGE;
 		}
+		if (!ok)
+			return ROVE_EXIT_USAGE;
+	}
+	if (lc.search != NULL) {
+		size_t d = 0;
+		for (const char *p = lc.search; *p != '\0' && d < ROVE_MAX_STR; p++)
+			if (isdigit((unsigned char)*p))
+				lc.search_digits[d++] = *p;
+		lc.search_digits[d] = '\0';
 	}
 	if (lc.parent != NULL && !cli_id_maybe(lc.parent))
 		return cli_exit(cli_id_arg(lc.parent, "customer", &pid));
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	if (mine)
+		lc.owner = r.auth.user;
+	if (territory != NULL) {
+		rc = territory_subtree(&r, territory, &lc);
+		if (rc != ROVE_OK) {
+			rove_error("cannot read the territories: %s", rove_strerror(rc));
+			rove_replica_close(&r);
+			free(lc.terrs);
+			return cli_exit(rc);
+		}
+	}
 	if (lc.parent != NULL) {
 		/* A whole id: a customer this replica does not hold (any more)
 		 * has no children here, the list is empty. An abbreviation must
@@ -155,6 +502,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rc = cli_id_find(&r, ROVE_COLL_CUSTOMER, lc.parent, "customer", &pid);
 		if (rc != ROVE_OK) {
 			rove_replica_close(&r);
+			free(lc.terrs);
 			return cli_exit(rc);
 		}
 		rove_uuid_format(&pid, pids); /* as stored: lower case */
@@ -172,7 +520,7 @@ int rec_id_args(int argc, char **argv, const char **id, bool *json)
 	int k;
 
 	*id = NULL;
-	cli_opt_init(&o, argc, argv, 2, list_opts + 1);
+	cli_opt_init(&o, argc, argv, 2, show_opts);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k == 'h')
 			return REC_ARGS_HELP;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Finding records: every list takes --search TEXT (case ignored, a phone in
+# any format, CJK too), --sort FIELD[:desc] and --limit N; customer lists
+# also --mine, --pool, --owner LOGIN, --territory CODE (its subtree) and
+# --tier T; opportunity lists --stage S. Filters combine.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh east/east.hz
+users wang:rep:east.sh li:rep:east.hz mike:manager:east
+sync_all admin wang li mike
+
+a=$(r wang customer add --name "上海钢铁 Steel" --phone "+86 138 0000 1111" --tier loyal --address "88 Century Ave")
+b=$(r wang customer add --name "Beta Trading" --phone 021-5555-0101 --tier prospect)
+c=$(r li customer add --name "Hangzhou Tea" --phone 13900002222 --tier loyal)
+d=$(r mike customer add --name "Pool Co" --territory east.hz --phone 13900003333)
+sync_all wang li mike
+r mike customer release "$d" >/dev/null 2>&1 || true
+sync_all mike wang li
+
+ids() { jq -r '[.[].id] | join(" ")'; }
+# --search: case, CJK, address, a phone in another format.
+eq "$(r mike customer list --search steel --json | ids)" "$a" "--search ignores case"
+eq "$(r mike customer list --search 钢铁 --json | ids)" "$a" "--search finds CJK"
+eq "$(r mike customer list --search century --json | ids)" "$a" "--search looks in the address"
+eq "$(r mike customer list --search 13800001111 --json | ids)" "$a" "--search finds a phone written otherwise"
+eq "$(r mike customer list --search "5555 0101" --json | ids)" "$b" "--search finds a phone by its digits"
+eq "$(r mike customer list --search nothing-like-it --json)" "[]" "--search with no match"
+# --mine, --owner, --pool, --tier, --territory (a subtree), combined.
+eq "$(r wang customer list --mine --json | jq length)" "2" "wang's own"
+eq "$(r mike customer list --owner li --json | ids)" "$c" "--owner li"
+eq "$(r mike customer list --pool --json | ids)" "$d" "--pool"
+eq "$(r mike customer list --tier loyal --json | jq -r '[.[].name] | sort | join(",")')" "Hangzhou Tea,上海钢铁 Steel" "--tier loyal"
+eq "$(r mike customer list --territory east.hz --json | jq length)" "2" "--territory east.hz"
+eq "$(r mike customer list --territory east --json | jq length)" "4" "--territory east takes its subtree"
+eq "$(r mike customer list --territory east --tier loyal --owner wang --json | ids)" "$a" "filters combine"
+# --sort and --limit.
+eq "$(r mike customer list --sort name --json | jq -r '[.[].name] | join(",")')" \
+	"Beta Trading,Hangzhou Tea,Pool Co,上海钢铁 Steel" "--sort name"
+eq "$(r mike customer list --sort name:desc --limit 2 --json | jq -r '[.[].name] | join(",")')" \
+	"上海钢铁 Steel,Pool Co" "--sort name:desc --limit 2"
+eq "$(r mike customer list --limit 1 --json | jq length)" "1" "--limit 1"
+# Opportunities by stage; a text list too.
+o1=$(r wang opportunity add --customer "$a" --title "Coil order" --amount 1000 --stage proposal)
+r wang opportunity add --customer "$b" --title "Pipes" --amount 2000 --stage lead >/dev/null
+eq "$(r wang opportunity list --stage proposal --json | ids)" "$o1" "--stage proposal"
+eq "$(r wang opportunity list --sort amount:desc --json | jq -r '.[0].title')" "Pipes" "--sort amount:desc"
+r mike customer list --search steel | grep -q "上海钢铁" || fail "a terminal list with --search"
+# Usage errors: exit 2.
+for bad in "customer list --sort nosuchfield" "customer list --limit 0" "customer list --limit x" \
+	"contact list --tier loyal" "contact list --mine" "customer list --stage won" "customer list --search"; do
+	set +e
+	# shellcheck disable=SC2086
+	r mike $bad >/dev/null 2>&1
+	eq "$?" "2" "rove $bad"
+	set -e
+done
+echo "ok"
