@@ -84,7 +84,7 @@ static const struct option opts[] = {
 int cmd_export(rove_cli *cli, int argc, char **argv)
 {
 	exporter ex = {.c = NULL};
-	bool bom = false;
+	bool bom = false, csv = false;
 	rove_replica r;
 	cli_opt o;
 	int k, rc;
@@ -96,7 +96,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		if (k == OPT_JSON) {
 			ex.json = true;
 		} else if (k == OPT_CSV) {
-			ex.json = false;
+			csv = true;
 		} else if (k == OPT_BOM) {
 			bom = true;
 		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
@@ -108,6 +108,10 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	}
 	if (ex.c == NULL)
 		return cli_usage(usage, false);
+	if (csv && ex.json) {
+		rove_error("--json and --csv cannot be used together");
+		return cli_usage(usage, false);
+	}
 	if (bom && ex.json) {
 		rove_error("--bom is for CSV");
 		return cli_usage(usage, false);

@@ -47,7 +47,8 @@ done
 usage_errors=("" "nosuchcommand" "customer" "customer frobnicate" "sync --bogus" "init --server"
 	"report" "report nosuch" "import" "export nosuch" "target set" "opportunity stage"
 	"customer add" "customer show xyz" "admin" "admin user" "admin territory add" "admin reassign"
-	"config nosuchkey" "config server a b" "--bogus" "--list-commands=1")
+	"config nosuchkey" "config server a b" "--bogus" "--list-commands=1" "export customers --csv --json"
+	"report pipeline --json --csv")
 for u in "${usage_errors[@]}"; do
 	set +e
 	# shellcheck disable=SC2086
