@@ -471,6 +471,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (!ok)
 			return ROVE_EXIT_USAGE;
 	}
+	/* Activities newest first unless sorted otherwise: a timeline. */
+	if (lc.sort == NULL && c->id == ROVE_COLL_ACTIVITY) {
+		lc.sort = "at";
+		lc.desc = true;
+	}
 	if (lc.search != NULL) {
 		size_t d = 0;
 		for (const char *p = lc.search; *p != '\0' && d < ROVE_MAX_STR; p++)

@@ -46,6 +46,14 @@ r wang opportunity add --customer "$b" --title "Pipes" --amount 2000 --stage lea
 eq "$(r wang opportunity list --stage proposal --json | ids)" "$o1" "--stage proposal"
 eq "$(r wang opportunity list --sort amount:desc --json | jq -r '.[0].title')" "Pipes" "--sort amount:desc"
 r mike customer list --search steel | grep -q "上海钢铁" || fail "a terminal list with --search"
+# Activities: newest first, whatever order they were written in.
+r wang activity add --customer "$a" --kind visit --at 2026-03-01 --note "March" >/dev/null
+r wang activity add --customer "$a" --kind call --at 2026-05-01 --note "May" >/dev/null
+r wang activity add --customer "$a" --kind note --at 2026-04-01 --note "April" >/dev/null
+eq "$(r wang activity list --customer "$a" --json | jq -r '[.[].note] | join(",")')" "May,April,March" \
+	"activities newest first"
+eq "$(r wang activity list --customer "$a" --sort at --json | jq -r '[.[].note] | join(",")')" "March,April,May" \
+	"or as sorted"
 # Usage errors: exit 2.
 for bad in "customer list --sort nosuchfield" "customer list --limit 0" "customer list --limit x" \
 	"contact list --tier loyal" "contact list --mine" "customer list --stage won" "customer list --search"; do
