@@ -115,6 +115,8 @@ typedef struct rec_list_ctx {
 	const char *sort;        /* a field's name */
 	bool desc;
 	size_t limit;
+	rove_replica *r;        /* the printer's: open during the walk */
+	rove_record *scratch;   /* the printer's: a customer read for its name */
 	out_json j;
 	size_t n;
 } rec_list_ctx;

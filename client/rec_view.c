@@ -3,6 +3,7 @@
  * labelled lines, or as JSON (out.h).
  */
 #include "rec.h"
+#include "calendar.h"
 #include "array.h"
 #include "cli_opt.h"
 #include "err.h"
@@ -21,6 +22,10 @@ static int column_width(const rove_field_def *fd)
 		return 28;
 	if (fd->type == ROVE_FT_STR && fd->maxlen > 32)
 		return 20;
+	if (fd->type == ROVE_FT_TIME)
+		return ROVE_TIME_SIZE - 1; /* whole: 2026-11-30T09:15:00Z */
+	if (fd->type == ROVE_FT_REF && (fd->flags & ROVE_FF_PARENT))
+		return 28; /* the customer's name */
 	return fd->type == ROVE_FT_DATE ? 10 : 14;
 }
 
@@ -102,6 +107,30 @@ static bool wanted(const rec_list_ctx *lc, const rove_record *rec)
 	return in && (lc->search == NULL || search_match(lc, rec));
 }
 
+/* Whether a field is a column of a terminal list: those marked so, and
+ * the customer of a child record in a list of every customer's. */
+static bool shown_column(const rec_list_ctx *lc, const rove_field_def *fd)
+{
+	return (fd->flags & ROVE_FF_LIST) || ((fd->flags & ROVE_FF_PARENT) && lc->parent == NULL);
+}
+
+/* The name of the customer f (a parent field) names, or its id if this
+ * replica does not hold it. */
+static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t len)
+{
+	const char *ids = f->v.type == ROVE_V_STR ? f->v.s : NULL;
+	rove_uuid id;
+	const char *name;
+
+	snprintf(out, len, "%.*s", ids != NULL ? (int)f->v.len : 1, ids != NULL ? ids : "-");
+	if (ids == NULL || lc->scratch == NULL || rove_uuid_parse(out, &id) != ROVE_OK ||
+	    rove_replica_get(lc->r, ROVE_COLL_CUSTOMER, &id, lc->scratch) != ROVE_OK)
+		return;
+	name = rove_fields_str(&lc->scratch->fs, "name");
+	if (name != NULL)
+		snprintf(out, len, "%s", name);
+}
+
 static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
 	char id[ROVE_UUID_STRLEN + 1];
@@ -116,10 +145,13 @@ static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 			const rove_field *f;
 			char text[64];
 			rove_value null = rove_vnull();
-			if (!(fd->flags & ROVE_FF_LIST))
+			if (!shown_column(lc, fd))
 				continue;
 			f = rove_fields_get(&rec->fs, fd->name);
-			out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
+			if ((fd->flags & ROVE_FF_PARENT) && f != NULL && lc->r != NULL)
+				parent_name(lc, f, text, sizeof(text)); /* a name says more than an id */
+			else
+				out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			fputs("  ", stdout);
 			out_cell(stdout, text, column_width(fd));
 		}
@@ -217,13 +249,15 @@ static int print_sorted(rove_replica *r, rec_list_ctx *lc)
 	return rc;
 }
 
-static void rec_print_header(const rove_coll_def *c)
+static void rec_print_header(const rec_list_ctx *lc)
 {
+	const rove_coll_def *c = lc->c;
+
 	printf("%-37s", "ID");
 	for (size_t i = 0; i < c->nfields; i++) {
 		char up[ROVE_MAX_FIELD_NAME + 1];
 		size_t k;
-		if (!(c->fields[i].flags & ROVE_FF_LIST))
+		if (!shown_column(lc, &c->fields[i]))
 			continue;
 		for (k = 0; c->fields[i].name[k]; k++)
 			up[k] = (char)toupper((unsigned char)c->fields[i].name[k]);
@@ -276,8 +310,10 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 	int rc;
 
 	if (!lc->json)
-		rec_print_header(lc->c);
+		rec_print_header(lc);
 	rec_list_begin(lc);
+	lc->r = r;
+	lc->scratch = lc->json ? NULL : malloc(sizeof(*lc->scratch));
 	if (lc->sort != NULL)
 		rc = print_sorted(r, lc);
 	else
@@ -287,7 +323,10 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 	rove_replica_close(r);
 	rec_list_end(lc);
 	free(lc->terrs);
+	free(lc->scratch);
 	lc->terrs = NULL;
+	lc->scratch = NULL;
+	lc->r = NULL;
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	return cli_exit(rc);

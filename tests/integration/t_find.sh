@@ -54,6 +54,11 @@ eq "$(r wang activity list --customer "$a" --json | jq -r '[.[].note] | join(","
 	"activities newest first"
 eq "$(r wang activity list --customer "$a" --sort at --json | jq -r '[.[].note] | join(",")')" "March,April,May" \
 	"or as sorted"
+# A list of every customer's child records names each one's customer, and
+# times show whole on a terminal.
+r wang activity list | grep -q "上海钢铁 Steel" || fail "no customer name in: $(r wang activity list)"
+r wang activity list | grep -Eq "2026-0[45]-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z" || fail "a time cut short in: $(r wang activity list)"
+r wang activity list --customer "$a" | head -1 | grep -qv "CUSTOMER" || fail "the one customer's list repeats it"
 # Usage errors: exit 2.
 for bad in "customer list --sort nosuchfield" "customer list --limit 0" "customer list --limit x" \
 	"contact list --tier loyal" "contact list --mine" "customer list --stage won" "customer list --search"; do

@@ -76,7 +76,11 @@ sleep 1.1
 "$ROVE_PROBE" "$URL" last "$(token_of wang)" pull >/dev/null
 lines=$(grep -c "failed login" "$T/roved.log")
 [ "$lines" -le $((secs + 2)) ] || fail "$lines lines for 200 failed logins in $secs s"
-grep -q "failed login for 'last' (and [0-9]* more not logged" "$T/roved.log" ||
+# Those not logged are counted in the next line logged (which one that is
+# depends on when each second turns: on a loaded machine the 200 take
+# several).
+grep -q "failed login for 'last'" "$T/roved.log" || fail "the failed login a second later is not logged"
+grep -q "failed login for .* (and [0-9]* more not logged" "$T/roved.log" ||
 	fail "the failed logins not logged are not counted: $(grep 'failed login' "$T/roved.log" | tail -n 2)"
 echo "200 failed logins in $secs s: $lines log line(s)" >&2
 echo ok
