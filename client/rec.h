@@ -58,6 +58,9 @@ const rove_field_def *rec_field_arg(const rove_coll_def *c, const char *arg, siz
  * not (a system field, an invalid value: a rove error; an id that is not
  * one: CLI_EUSAGE). */
 int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text);
+/* The fields of c a user gives, a line each with what a value may be, for
+ * help: those of add, or those set may change (settable). */
+void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable);
 /* Writes a local op: cleaned and checked as the server will (what the
  * replica cannot know, the server decides), then queued; cur is the
  * record it changes (NULL for a create). Says why not. */

@@ -23,21 +23,11 @@ static void option_name(const rove_field_def *fd, char opt[ROVE_MAX_FIELD_NAME +
 			*p = '-';
 }
 
-static void add_help(const rove_coll_def *c, FILE *f)
+void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable)
 {
-	fprintf(f, "usage: rove %s add", c->name);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
-		char opt[ROVE_MAX_FIELD_NAME + 1];
-		if (fd->flags & ROVE_FF_SYSTEM)
-			continue;
-		option_name(fd, opt);
-		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
-	}
-	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
-	for (size_t i = 0; i < c->nfields; i++) {
-		const rove_field_def *fd = &c->fields[i];
-		if (fd->flags & ROVE_FF_SYSTEM)
+		if ((fd->flags & ROVE_FF_SYSTEM) || (settable && (fd->flags & ROVE_FF_PARENT)))
 			continue;
 		if (fd->type == ROVE_FT_ENUM) {
 			fprintf(f, "  %s: one of", fd->name);
@@ -61,8 +51,37 @@ static void add_help(const rove_coll_def *c, FILE *f)
 		} else if (fd->type == ROVE_FT_STR) {
 			fprintf(f, "  %s: text, up to %u characters%s\n", fd->name, fd->maxlen,
 				(fd->flags & ROVE_FF_LINES) ? ", line breaks allowed" : "");
+		} else if (fd->type == ROVE_FT_REF) {
+			fprintf(f, "  %s: an id, or 6 or more characters of its start or end\n", fd->name);
+		} else if (fd->type == ROVE_FT_CODE) {
+			fprintf(f, "  %s: a territory's code, e.g. east.sh\n", fd->name);
+		} else if (fd->type == ROVE_FT_LOGIN) {
+			fprintf(f, "  %s: a user's login\n", fd->name);
+		} else if (fd->type == ROVE_FT_EMAIL) {
+			fprintf(f, "  %s: an e-mail address\n", fd->name);
+		} else if (fd->type == ROVE_FT_MONTH) {
+			fprintf(f, "  %s: a month, YYYY-MM\n", fd->name);
+		} else if (fd->type == ROVE_FT_INT) {
+			fprintf(f, "  %s: a whole number\n", fd->name);
+		} else if (fd->type == ROVE_FT_BOOL) {
+			fprintf(f, "  %s: 1 or 0\n", fd->name);
 		}
 	}
+}
+
+static void add_help(const rove_coll_def *c, FILE *f)
+{
+	fprintf(f, "usage: rove %s add", c->name);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		char opt[ROVE_MAX_FIELD_NAME + 1];
+		if (fd->flags & ROVE_FF_SYSTEM)
+			continue;
+		option_name(fd, opt);
+		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
+	}
+	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
+	rec_fields_help(c, f, false);
 }
 
 /* The options of `COLLECTION add`, as add_help shows them: one per field,

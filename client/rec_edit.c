@@ -108,8 +108,15 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	rec_edit ch;
 	int rc;
 
+	if (cli_opt_help(argc, argv, 2) && !del) {
+		printf("usage: rove %s set ID FIELD=VALUE...\n\nChange fields (an empty VALUE clears one). Field names "
+		       "as in --json:\n",
+		       c->name);
+		rec_fields_help(c, stdout, true);
+		return ROVE_EXIT_OK;
+	}
 	if (cli_opt_help(argc, argv, 2))
-		return cli_usage(del ? del_help : set_help, true);
+		return cli_usage(del_help, true);
 	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
 		return cli_usage(del ? del_help : set_help, false);
 	/* The command line's form first (exit 2), then the record and the

@@ -34,6 +34,13 @@ for c in "${commands[@]}"; do
 		[ -s "$T/err" ] || fail "rove $c $bad said nothing on stderr"
 	done
 done
+# set --help lists what may be changed and the values each takes.
+"$ROVE_BIN" customer set --help | grep -q "tier: one of prospect customer loyal" ||
+	fail "customer set --help does not list the tiers"
+"$ROVE_BIN" customer set --help | grep -q "territory: " || fail "customer set --help does not name territory"
+"$ROVE_BIN" contract set --help | grep -q "status: one of draft active completed terminated" ||
+	fail "contract set --help does not list the statuses"
+"$ROVE_BIN" contact set --help | grep -q "customer:" && fail "contact set --help offers to move it to another customer"
 for h in "--help" "-h" "help"; do
 	out=$("$ROVE_BIN" $h) || fail "rove $h exited $?"
 	grep -q "usage:" <<<"$out" || fail "rove $h printed no usage"
