@@ -96,10 +96,15 @@ wait_listening() {
 }
 
 # free_port: a TCP port on 127.0.0.1 nobody listens on (probably).
+# A port nothing listens on, below the kernel's range for outgoing
+# connections (32768 up by default), so that no client of another test can
+# be given it between this check and the bind.
 free_port() {
-	local p
+	local p lo
+	lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "${lo:-0}" -gt 21000 ] || lo=32768
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (lo - 20000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
