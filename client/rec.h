@@ -68,6 +68,8 @@ void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable);
  * an id with the whole id of the record r holds with it (cli_id_find,
  * which reports); ROVE_OK when there is none. */
 int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op);
+/* Whether a reference field of op holds the start or end of an id. */
+bool rec_has_abbrev_ref(const rove_coll_def *c, const rove_op *op);
 int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur);
 
 /* ---- what the replica refuses before the server does (rec_precheck.c) ---- */

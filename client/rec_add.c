@@ -134,21 +134,6 @@ static int default_territory(rove_replica *r, rove_op *op)
 	return rc;
 }
 
-/* Whether a reference field of op holds the start or end of an id, not a
- * whole one (rec_set_field let it through). */
-static bool has_abbrev(const rove_coll_def *c, const rove_op *op)
-{
-	for (uint32_t i = 0; i < op->fs.n; i++) {
-		const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
-		const char *text = rove_fields_str(&op->fs, op->fs.f[i].name);
-		rove_uuid id;
-		if (fd != NULL && fd->type == ROVE_FT_REF && text != NULL && text[0] != '\0' &&
-		    rove_uuid_parse(text, &id) != ROVE_OK)
-			return true;
-	}
-	return false;
-}
-
 /* A child record's customer must be one this replica holds. */
 static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *op)
 {
@@ -263,7 +248,7 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	/* Checked before the replica is opened (unless a reference is the
 	 * start or end of an id, which the replica resolves first), and
 	 * again with what the replica adds just before the write. */
-	abbrev = has_abbrev(c, op);
+	abbrev = rec_has_abbrev_ref(c, op);
 	if (rc == ROVE_OK && !abbrev && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
 		rove_error("%s", why);
 		rc = ROVE_EINVAL;

@@ -64,17 +64,40 @@ static uint8_t ref_coll(const rove_field_def *fd)
 	return strcmp(fd->name, "dealer") == 0 ? ROVE_COLL_DEALER : ROVE_COLL_CUSTOMER;
 }
 
+/* Field i of op if it is a reference holding the start or end of an id,
+ * not a whole one (rec_set_field let it through); NULL otherwise. */
+static const rove_field_def *abbrev_ref(const rove_coll_def *c, const rove_op *op, uint32_t i, const char **text)
+{
+	const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
+	rove_uuid id;
+
+	*text = rove_fields_str(&op->fs, op->fs.f[i].name);
+	if (fd == NULL || fd->type != ROVE_FT_REF || *text == NULL || (*text)[0] == '\0' ||
+	    rove_uuid_parse(*text, &id) == ROVE_OK)
+		return NULL;
+	return fd;
+}
+
+bool rec_has_abbrev_ref(const rove_coll_def *c, const rove_op *op)
+{
+	const char *text;
+
+	for (uint32_t i = 0; i < op->fs.n; i++)
+		if (abbrev_ref(c, op, i, &text) != NULL)
+			return true;
+	return false;
+}
+
 int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op)
 {
 	int rc = ROVE_OK;
 
 	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
-		const rove_field_def *fd = rove_schema_field(c, op->fs.f[i].name);
-		const char *text = op->fs.f[i].v.type == ROVE_V_STR ? rove_fields_str(&op->fs, op->fs.f[i].name) : NULL;
+		const char *text;
+		const rove_field_def *fd = abbrev_ref(c, op, i, &text);
 		char ids[ROVE_UUID_STRLEN + 1];
 		rove_uuid id;
-		if (fd == NULL || fd->type != ROVE_FT_REF || text == NULL || text[0] == '\0' ||
-		    rove_uuid_parse(text, &id) == ROVE_OK)
+		if (fd == NULL)
 			continue;
 		rc = cli_id_find(r, ref_coll(fd), text, fd->name, &id);
 		if (rc == ROVE_OK) {

@@ -83,9 +83,7 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 		rc = rove_db_err(mrc, "journal");
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK && floor != 0)
-		rc = rove_db_get_u64(txn, r->meta, "journal_floor", &old);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &old);
 	if (rc == ROVE_OK && floor > old)
 		rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
 	return rc;
@@ -371,13 +369,8 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	 * and must reach the server before the journal's later ops on the
 	 * same records: the journal goes back to the outbox then, after them,
 	 * and the sync pulls before it pushes (rove_replica_recovering). */
-	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, "journal_floor", &floor);
-		if (rc == ROVE_ENOTFOUND) {
-			floor = 0;
-			rc = ROVE_OK;
-		}
-	}
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &floor);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor);
 	else if (rc == ROVE_OK)
@@ -414,12 +407,8 @@ int rove_replica_recovering(rove_replica *r, bool *yes)
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_get_u64(txn, r->meta, "recover_floor", &floor);
+	rc = rpl_meta_u64(txn, r->meta, "recover_floor", &floor);
 	mdb_txn_abort(txn);
-	if (rc == ROVE_ENOTFOUND) {
-		floor = 0;
-		rc = ROVE_OK;
-	}
-	*yes = floor != 0;
+	*yes = rc == ROVE_OK && floor != 0;
 	return rc;
 }

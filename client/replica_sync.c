@@ -9,6 +9,7 @@
 #include "replica_int.h"
 #include "rove_assert.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -281,16 +282,12 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work 
 		}
 		acked = rove_be64_get(v.mv_data);
 		if (acked != 0 && acked <= cursor) {
-			if (ndone == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				uint64_t *p = realloc(done, ncap * sizeof(*p));
-				if (p == NULL) {
-					rc = ROVE_ENOMEM;
-					break;
-				}
-				done = p;
-				cap = ncap;
+			uint64_t *p = rove_array_room(done, ndone, &cap, sizeof(*done));
+			if (p == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
 			}
+			done = p;
 			done[ndone++] = rove_be64_get(k.mv_data);
 		}
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -367,9 +364,7 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	/* (If this transaction aborts, the next one reads meta again.) */
 	r->base = r->aside;
 	r->aside = old;
-	rc = rove_db_get_u64(txn, r->meta, "recover_floor", &floor);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+	rc = rpl_meta_u64(txn, r->meta, "recover_floor", &floor);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_lost_requeue(r, txn, floor);
 	if (rc == ROVE_OK && floor != 0)

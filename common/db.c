@@ -39,6 +39,21 @@ int rove_db_err(int rc, const char *what)
 	}
 }
 
+/* An environment's data file: its path, and what stat says of it.
+ * ROVE_ENOTFOUND if there is none, ROVE_EIO if it cannot be read. */
+#define DATA_PATH_MAX 4096
+static int data_file(const char *dir, char path[DATA_PATH_MAX], struct stat *st)
+{
+	if (snprintf(path, DATA_PATH_MAX, "%s/data.mdb", dir) >= DATA_PATH_MAX)
+		return ROVE_EINVAL;
+	if (stat(path, st) == 0)
+		return ROVE_OK;
+	if (errno == ENOENT)
+		return ROVE_ENOTFOUND;
+	rove_error("cannot read '%s': %s", path, strerror(errno));
+	return ROVE_EIO;
+}
+
 /* Where check_length's walk of the freelist goes back to when a page it
  * reads lies past the file's end. */
 static sigjmp_buf past_end;
@@ -113,7 +128,7 @@ static int check_length(MDB_env *env, const char *dir)
 	MDB_envinfo info;
 	MDB_stat ms;
 	struct stat st;
-	char path[4096];
+	char path[DATA_PATH_MAX];
 	size_t pages, need, nfree = 0;
 	int rc = mdb_env_info(env, &info);
 
@@ -121,12 +136,9 @@ static int check_length(MDB_env *env, const char *dir)
 		rc = mdb_env_stat(env, &ms);
 	if (rc != 0)
 		return rove_db_err(rc, dir);
-	if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
-		return ROVE_EINVAL;
-	if (stat(path, &st) != 0) {
-		rove_error("cannot read '%s': %s", path, strerror(errno));
-		return ROVE_EIO;
-	}
+	rc = data_file(dir, path, &st);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_EIO : rc; /* it was opened */
 	pages = (size_t)st.st_size / ms.ms_psize;
 	need = info.me_last_pgno + 1;
 	if (pages >= need || (pages >= 2 && free_from(env, pages, &nfree) && nfree >= need - pages))
@@ -160,11 +172,10 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 		/* An existing database only: LMDB would make a new one in place
 		 * of a missing or empty file (a failed copy), and a failed
 		 * command changes nothing. */
-		char path[4096];
-		if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
-			return ROVE_EINVAL;
-		if (stat(path, &st) != 0)
-			return errno == ENOENT ? ROVE_ENOTFOUND : ROVE_EIO;
+		char path[DATA_PATH_MAX];
+		rc = data_file(dir, path, &st);
+		if (rc != ROVE_OK)
+			return rc;
 		if (st.st_size == 0) {
 			rove_error("'%s' is empty (a failed copy?); put back a whole copy or a backup", path);
 			return ROVE_EPROTO;
