@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
-#include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <signal.h>
@@ -404,35 +403,76 @@ static bool self_url(server *s, char *url, size_t len)
 	return false;
 }
 
-/* Whether the listener still hands over connections: the guard dials it
- * and waits for a connection (its own, or anyone's) to arrive. */
+/* Lets aio's next operation run until the monotonic deadline at most. */
+static void probe_until(nng_aio *aio, uint64_t until)
+{
+	uint64_t now = mono_ms();
+
+	nng_aio_set_timeout(aio, until > now ? (nng_duration)(until - now) : 1);
+}
+
+/* Whether the listener still hands over connections: the guard connects
+ * to it and waits for a connection (its own, or anyone's) to arrive.
+ * The probe is a bare stream that sends the SP header of a REQ socket
+ * itself, not an nng socket: nng 1.5.2 never frees a socket's connection
+ * that is still in its handshake when the socket closes, and a listener
+ * that stopped accepting never finishes that handshake. A stream's
+ * every part is ours to stop and free. */
 static bool listener_accepts(server *s)
 {
+	/* 0, "SP", 0, the protocol (REQ v0: 0x30) big-endian, 0, 0 */
+	static uint8_t sp_header[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
 	char url[512];
 	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
 	bool arrived = false;
-	nng_socket c;
-	nng_dialer d;
+	nng_stream_dialer *d = NULL;
+	nng_stream *conn = NULL;
+	nng_aio *aio = NULL;
+	nng_iov iov = {sp_header, sizeof(sp_header)};
 	int rv;
 
 	if (!self_url(s, url, sizeof(url)))
 		return true; /* cannot tell */
-	if ((rv = nng_req0_open(&c)) != 0) {
-		rove_warn("cannot check the listener on %s: %s", s->opts->url, nng_strerror(rv));
-		return true;
-	}
-	rv = nng_dialer_create(&d, c, url);
+	rv = nng_aio_alloc(&aio, NULL, NULL);
+	if (rv == 0)
+		rv = nng_stream_dialer_alloc(&d, url);
 	/* Only to see the connection arrive: no certificate to check. */
 	if (rv == 0 && rove_net_is_tls(url))
-		rv = nng_dialer_set_int(d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
+		rv = nng_stream_dialer_set_int(d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
+	if (rv == 0) {
+		probe_until(aio, until);
+		nng_stream_dialer_dial(d, aio);
+		nng_aio_wait(aio);
+		if ((rv = nng_aio_result(aio)) == 0)
+			conn = nng_aio_get_output(aio, 0);
+	}
 	if (rv == 0)
-		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+		rv = nng_aio_set_iov(aio, 1, &iov);
+	if (rv == 0) {
+		probe_until(aio, until);
+		nng_stream_send(conn, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv == NNG_ETIMEDOUT)
+			rv = 0; /* a stopped listener never reads it: the wait below tells */
+	}
 	while (rv == 0 && !(arrived = atomic_load(&s->pipes_seen) != seen) && mono_ms() < until) {
 		struct timespec ts = {0, 10 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	nng_close(c);
-	if (rv != 0) {
+	if (conn != NULL) {
+		nng_stream_close(conn);
+		nng_stream_free(conn);
+	}
+	if (d != NULL) {
+		nng_stream_dialer_close(d);
+		nng_stream_dialer_free(d);
+	}
+	if (aio != NULL)
+		nng_aio_free(aio);
+	if (rv == NNG_ECONNREFUSED)
+		return false; /* nothing listens there any more */
+	if (rv != 0 && rv != NNG_ETIMEDOUT) {
 		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
 		return true;
 	}

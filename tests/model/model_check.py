@@ -934,7 +934,9 @@ class Harness:
             offset, days = self.server.offset, self.server.offset_days
         rc = self.server.stop(sig)
         if sig == signal.SIGTERM and rc != 0:
-            raise Violation("roved stops cleanly on SIGTERM", "-", ["roved exited %s" % rc])
+            raise Violation("roved stops cleanly on SIGTERM", "-",
+                            ["roved exited %s; the end of its log:" % rc] +
+                            ["  " + l for l in self.server.log_tail(40).splitlines()])
         self.stats["restarts"] += 1
         # While it is down a sync fails with status 3 and changes nothing.
         login = self.rng.choice(REPS)
