@@ -87,9 +87,7 @@ int cli_id_arg(const char *arg, const char *what, rove_uuid *id)
 	return CLI_EUSAGE;
 }
 
-/* arg's hex digits, lower case, without its dashes, into out (room for
- * 32 and a NUL); false if it holds anything else or too few or many. */
-static bool id_digits(const char *arg, char out[33])
+bool cli_id_abbrev(const char *arg, char out[33])
 {
 	size_t n = 0;
 
@@ -108,12 +106,24 @@ bool cli_id_maybe(const char *arg)
 {
 	char d[33];
 
-	return id_digits(arg, d);
+	return cli_id_abbrev(arg, d);
+}
+
+bool cli_id_abbrev_matches(const rove_uuid *id, const char *want)
+{
+	char ids[ROVE_UUID_STRLEN + 1], d[33];
+	size_t k = 0, len = strlen(want);
+
+	rove_uuid_format(id, ids);
+	for (const char *p = ids; *p != '\0'; p++)
+		if (*p != '-')
+			d[k++] = *p;
+	d[k] = '\0';
+	return len <= k && (strncmp(d, want, len) == 0 || strcmp(d + k - len, want) == 0);
 }
 
 typedef struct id_match {
 	char want[33];
-	size_t len;
 	size_t n; /* matches */
 	rove_uuid first;
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + ROVE_MAX_NAME + 8];
@@ -122,17 +132,12 @@ typedef struct id_match {
 static int id_match_one(const rove_record *rec, void *arg)
 {
 	id_match *m = arg;
-	char ids[ROVE_UUID_STRLEN + 1], d[33];
-	size_t k = 0;
+	char ids[ROVE_UUID_STRLEN + 1];
 	const char *name = rove_fields_str(&rec->fs, "name");
 
-	rove_uuid_format(&rec->id, ids);
-	for (const char *p = ids; *p != '\0'; p++)
-		if (*p != '-')
-			d[k++] = *p;
-	d[k] = '\0';
-	if (strncmp(d, m->want, m->len) != 0 && strcmp(d + k - m->len, m->want) != 0)
+	if (!cli_id_abbrev_matches(&rec->id, m->want))
 		return ROVE_OK;
+	rove_uuid_format(&rec->id, ids);
 	if (m->n == 0)
 		m->first = rec->id;
 	if (m->n < ROVE_MAX_ID_CANDIDATES) {
@@ -156,13 +161,12 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 		rove_error("out of memory");
 		return ROVE_ENOMEM;
 	}
-	if (!id_digits(arg, m->want)) {
+	if (!cli_id_abbrev(arg, m->want)) {
 		rove_error("invalid %s id '%s' (an id, or at least %d characters of its start or its end)", what, arg,
 			   ROVE_MIN_ID_ABBREV);
 		free(m);
 		return CLI_EUSAGE;
 	}
-	m->len = strlen(m->want);
 	rc = rove_replica_each(r, coll, id_match_one, m);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));

@@ -59,6 +59,11 @@ int cli_id_arg(const char *arg, const char *what, rove_uuid *id);
 /* Whether arg is a whole id or could abbreviate one: at least
  * ROVE_MIN_ID_ABBREV hex digits, dashes allowed. */
 bool cli_id_maybe(const char *arg);
+/* The same, arg's hex digits (lower case, no dashes) into want. */
+bool cli_id_abbrev(const char *arg, char want[33]);
+/* Whether want (from cli_id_abbrev) is the start or the end of id's
+ * digits. */
+bool cli_id_abbrev_matches(const rove_uuid *id, const char *want);
 /* The record of coll in r whose id arg is (any case) or abbreviates: at
  * least ROVE_MIN_ID_ABBREV hex digits of its start or of its end, with or
  * without the dashes. ROVE_OK with *id; ROVE_ENOTFOUND when none matches
@@ -116,6 +121,7 @@ void cmd_report_subs(FILE *f, const char *name);
 int cmd_import(rove_cli *cli, int argc, char **argv);
 int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
+void cmd_rejected_subs(FILE *f, const char *name);
 int cmd_pending(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);

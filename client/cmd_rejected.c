@@ -1,7 +1,7 @@
 /*
- * cmd_rejected.c - `rove rejected` (this replica's refused changes) and
- * `rove conflicts` (refused changes kept on the server, for managers and
- * admins).
+ * cmd_rejected.c - `rove rejected` (this replica's refused changes: list,
+ * dismiss, retry) and `rove conflicts` (refused changes kept on the
+ * server, for managers and admins).
  */
 #include "calendar.h"
 #include "cli.h"
@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rules.h"
 #include "out.h"
+#include "rec.h"
 #include "sync.h"
 
 #include <inttypes.h>
@@ -18,23 +19,64 @@
 #include <string.h>
 
 static const char rejected_help[] =
-	"usage: rove rejected [--reason R] [--since YYYY-MM-DD] [--json]\n"
+	"usage: rove rejected [--reason R] [--since YYYY-MM-DD] [--all] [--json]\n"
+	"       rove rejected dismiss OP|--all\n"
+	"       rove rejected retry OP [FIELD=VALUE...]\n"
 	"\n"
 	"Changes from this replica that the server refused, with the reason code\n"
 	"(duplicate, not_owner, not_in_territory, already_claimed, deleted,\n"
 	"reassigned, forbidden, invalid, limit, cooldown) and the full change.\n"
+	"Each is named by its op (the last characters of its id shown, or 6+\n"
+	"characters of its start or end).\n"
 	"\n"
 	"  --reason R          only those refused for reason R\n"
-	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n";
+	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n"
+	"  --all               the dismissed ones too\n"
+	"  dismiss OP          hide a refusal you dealt with (kept on disk; --all:\n"
+	"                      every one)\n"
+	"  retry OP            make the refused change again as a new change, with\n"
+	"                      FIELD=VALUE edits (a release's release_reason, say);\n"
+	"                      prints the new op's id; 'rove sync' sends it. The\n"
+	"                      refusal is dismissed.\n";
 
-enum { OPT_USER = CLI_OPT_LONG, OPT_REASON, OPT_SINCE, OPT_JSON };
+static const char dismiss_help[] =
+	"usage: rove rejected dismiss OP|--all\n"
+	"\n"
+	"Hide a refused change you dealt with from 'rove rejected' and from the\n"
+	"count in 'rove status'. It stays on disk: 'rove rejected --all' shows it.\n"
+	"  --all   dismiss every refused change\n";
 
-/* conflicts takes them all; rejected (conflicts_opts + 1) all but --user */
+static const char retry_help[] =
+	"usage: rove rejected retry OP [FIELD=VALUE...]\n"
+	"\n"
+	"Make a refused change again as a new change, optionally edited: the\n"
+	"same kind of change to the same record, with each FIELD=VALUE given\n"
+	"replacing or adding a field (a field the change itself wrote, and a\n"
+	"release's release_reason, may be given too). It is checked as a new\n"
+	"change is, queued, and sent by the next 'rove sync'; its op id is\n"
+	"printed alone on stdout. The refusal is dismissed.\n";
+
+enum { OPT_USER = CLI_OPT_LONG, OPT_REASON, OPT_SINCE, OPT_JSON, OPT_ALL };
+
+/* conflicts takes them all but --all */
 static const struct option conflicts_opts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"reason", required_argument, NULL, OPT_REASON},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option rejected_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option dismiss_opts[] = {
+	{"all", no_argument, NULL, OPT_ALL},
 	{NULL, 0, NULL, 0},
 };
 
@@ -64,21 +106,21 @@ typedef struct rj_ctx {
 	const char *user;  /* only this author's (NULL: all) */
 	int reason;        /* only this one (0: all) */
 	uint64_t since_ms; /* only those refused at or after it */
+	bool all;          /* rejected: the dismissed ones too */
 	out_json j;
 	size_t n;
 	dropped_by *drops; /* conflicts only; owned, freed by the command */
 	size_t ndrops, cap;
 } rj_ctx;
 
-static void print_refusal(rj_ctx *ctx, uint64_t time_ms, int reason, const char *detail, const char *author,
-			  const rove_op *op)
+static void print_refusal(rj_ctx *ctx, const out_refusal *rf)
 {
 	if (ctx->json && ctx->n == 0)
 		out_json_begin_list(&ctx->j, stdout);
 	if (ctx->json)
-		out_refusal_json(&ctx->j, time_ms, reason, detail, author, op);
+		out_refusal_json(&ctx->j, rf);
 	else
-		out_refusal_text(stdout, time_ms, reason, detail, author, op);
+		out_refusal_text(stdout, rf);
 	ctx->n++;
 }
 
@@ -99,10 +141,13 @@ static bool wanted(const rj_ctx *ctx, uint64_t time_ms, int reason, const char *
 	       (ctx->user == NULL || (author != NULL && strcmp(author, ctx->user) == 0));
 }
 
-static int print_rejection(const rove_rejection *rj, void *arg)
+static int print_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 {
-	if (wanted(arg, rj->time_ms, rj->reason, NULL))
-		print_refusal(arg, rj->time_ms, rj->reason, rj->detail, NULL, &rj->op);
+	rj_ctx *ctx = arg;
+	out_refusal rf = {rj->time_ms, rj->reason, rj->detail, NULL, &rj->op, true, dismissed};
+
+	if (wanted(ctx, rj->time_ms, rj->reason, NULL) && (ctx->all || !dismissed))
+		print_refusal(ctx, &rf);
 	return ROVE_OK;
 }
 
@@ -135,6 +180,9 @@ static int refusal_options(int argc, char **argv, const char *help_text, const s
 		case OPT_JSON:
 			ctx->json = true;
 			break;
+		case OPT_ALL:
+			ctx->all = true;
+			break;
 		case OPT_USER:
 			if (!cli_login_ok(o.arg))
 				return ROVE_EXIT_USAGE;
@@ -165,12 +213,288 @@ static int refusal_options(int argc, char **argv, const char *help_text, const s
 	return ROVE_EXIT_OK;
 }
 
+/* ---- the one refusal an OP names ---- */
+
+typedef struct rj_find {
+	rove_uuid whole; /* when OP is a whole id */
+	bool is_whole;
+	char want[33];   /* else its digits */
+	size_t n;        /* matches */
+	rove_op *op;     /* a copy of the first match's op (the caller's) */
+	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + 64];
+} rj_find;
+
+static int find_one(const rove_rejection *rj, bool dismissed, void *arg)
+{
+	rj_find *f = arg;
+	char opid[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1];
+	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
+	int rc;
+
+	if (f->is_whole ? rove_uuid_cmp(&rj->op.op_id, &f->whole) != 0 : !cli_id_abbrev_matches(&rj->op.op_id, f->want))
+		return ROVE_OK;
+	if (f->n == 0) {
+		rove_op_init_id(f->op, &rj->op.op_id, rj->op.kind, rj->op.coll, &rj->op.rid, rj->op.st);
+		rc = rove_fields_copy(&f->op->fs, &rj->op.fs);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	if (f->n < ROVE_MAX_ID_CANDIDATES) {
+		rove_uuid_format(&rj->op.op_id, opid);
+		rove_uuid_format(&rj->op.rid, rid);
+		snprintf(f->shown[f->n], sizeof(f->shown[f->n]), "%s  %s %s %.8s…%s", opid,
+			 rove_op_kind_name(rj->op.kind), c != NULL ? c->name : "?", rid, dismissed ? " [dismissed]" : "");
+	}
+	f->n++;
+	return ROVE_OK;
+}
+
+/* The refused change OP (arg: a whole op id, or 6+ characters of its
+ * start or end) into *op (its id, kind, record and fields). ROVE_OK;
+ * ROVE_ENOTFOUND or CLI_EUSAGE (reported). */
+static int find_rejection(rove_replica *r, const char *arg, rove_op *op)
+{
+	rj_find *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (f == NULL) {
+		rove_error("out of memory");
+		return ROVE_ENOMEM;
+	}
+	f->op = op;
+	f->is_whole = rove_uuid_parse(arg, &f->whole) == ROVE_OK;
+	if (!f->is_whole && !cli_id_abbrev(arg, f->want)) {
+		rove_error("invalid op '%s' (an op id, or at least %d characters of its start or its end, as "
+			   "'rove rejected' shows them)",
+			   arg, ROVE_MIN_ID_ABBREV);
+		free(f);
+		return CLI_EUSAGE;
+	}
+	rc = rove_replica_each_rejection(r, find_one, f);
+	if (rc != ROVE_OK) {
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (f->n == 0) {
+		rove_error("no refused change '%s' in this replica (see 'rove rejected --all')", arg);
+		rc = ROVE_ENOTFOUND;
+	} else if (f->n > 1) {
+		rove_error("'%s' is the start or end of %zu refused changes' op ids; give more of it:", arg, f->n);
+		for (size_t i = 0; i < f->n && i < ROVE_MAX_ID_CANDIDATES; i++)
+			fprintf(stderr, "  %s\n", f->shown[i]);
+		rc = CLI_EUSAGE;
+	}
+	free(f);
+	return rc;
+}
+
+static int unknown_option(const char *arg, const char *help)
+{
+	rove_error("unknown option '%s'", arg);
+	return cli_usage(help, false);
+}
+
+/* Whether arg can name an op (checked before the replica is opened, so
+ * that a usage error is one wherever it is run); reported if not. */
+static bool op_form_ok(const char *arg)
+{
+	rove_uuid id;
+	char want[33];
+
+	if (rove_uuid_parse(arg, &id) == ROVE_OK || cli_id_abbrev(arg, want))
+		return true;
+	rove_error("invalid op '%s' (an op id, or at least %d characters of its start or its end, as "
+		   "'rove rejected' shows them)",
+		   arg, ROVE_MIN_ID_ABBREV);
+	return false;
+}
+
+/* `rove rejected dismiss OP|--all` */
+static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
+{
+	const char *arg = NULL;
+	bool all = false;
+	rove_replica r;
+	rove_op *op = NULL;
+	uint64_t n = 0;
+	cli_opt o;
+	int k, rc;
+
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(dismiss_help, true);
+	cli_opt_init(&o, argc, argv, 2, dismiss_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == OPT_ALL)
+			all = true;
+		else if (arg == NULL && k == CLI_OPT_WORD)
+			arg = o.arg;
+		else if (k == CLI_OPT_UNKNOWN)
+			return unknown_option(o.arg, dismiss_help);
+		else
+			return cli_usage(dismiss_help, false);
+	}
+	if ((arg == NULL) == !all) {
+		rove_error(all ? "give OP or --all, not both" : "which refused change? give OP or --all");
+		return cli_usage(dismiss_help, false);
+	}
+	if (arg != NULL && !op_form_ok(arg))
+		return ROVE_EXIT_USAGE;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (!all && (op = malloc(sizeof(*op))) == NULL)
+		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK && !all)
+		rc = find_rejection(&r, arg, op);
+	if (rc == ROVE_OK) {
+		rc = rove_replica_dismiss(&r, all ? NULL : &op->op_id, &n);
+		if (rc == ROVE_EEXIST)
+			rove_error("refused change '%s' was dismissed already ('rove rejected --all' shows it)", arg);
+		else if (rc != ROVE_OK)
+			rove_error("cannot dismiss: %s", rove_strerror(rc));
+	} else if (rc == ROVE_ENOMEM) {
+		rove_error("out of memory");
+	}
+	if (rc == ROVE_OK)
+		fprintf(stderr, "rove: dismissed %" PRIu64 " refused change%s\n", n, n == 1 ? "" : "s");
+	free(op);
+	rove_replica_close(&r);
+	return cli_exit(rc);
+}
+
+/* Applies FIELD=VALUE (checked by the caller: it has a '=' and names a
+ * field of c) to op; a system field only if the refused change (orig)
+ * wrote it, or it is what a release may say (its reason). */
+static int retry_edit(const rove_coll_def *c, const rove_op *orig, rove_op *op, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const rove_field_def *fd = rec_field_arg(c, arg, (size_t)(eq - arg));
+	rove_field_def open;
+
+	if ((fd->flags & ROVE_FF_SYSTEM) &&
+	    (rove_fields_get(&orig->fs, fd->name) != NULL ||
+	     (orig->kind == ROVE_OP_RELEASE && strcmp(fd->name, "release_reason") == 0))) {
+		open = *fd;
+		open.flags &= ~ROVE_FF_SYSTEM;
+		fd = &open;
+	}
+	return rec_set_field(op, fd, eq + 1);
+}
+
+/* `rove rejected retry OP [FIELD=VALUE...]` */
+static int rejected_retry(rove_cli *cli, int argc, char **argv)
+{
+	rove_stamp st0 = {{0}, 0};
+	const rove_coll_def *c;
+	rove_replica r;
+	rove_op *orig = malloc(sizeof(*orig)), *op = malloc(sizeof(*op));
+	rove_record *cur = malloc(sizeof(*cur));
+	char opid[ROVE_UUID_STRLEN + 1];
+	uint64_t n;
+	int rc = ROVE_OK;
+
+	if (orig == NULL || op == NULL || cur == NULL) {
+		rove_error("out of memory");
+		rc = ROVE_ENOMEM;
+	} else if (cli_opt_help(argc, argv, 2)) {
+		rc = cli_usage(retry_help, true) == ROVE_EXIT_OK ? ROVE_OK : CLI_EUSAGE;
+		goto out;
+	} else if (argc < 3) {
+		rc = CLI_EUSAGE;
+		cli_usage(retry_help, false);
+	} else if (argv[2][0] == '-') {
+		rc = CLI_EUSAGE;
+		unknown_option(argv[2], retry_help);
+	} else if (!op_form_ok(argv[2])) {
+		rc = CLI_EUSAGE;
+	}
+	for (int i = 3; rc == ROVE_OK && i < argc; i++) {
+		if (strchr(argv[i], '=') == NULL || argv[i] == strchr(argv[i], '=')) {
+			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
+			rc = CLI_EUSAGE;
+		}
+	}
+	if (rc != ROVE_OK)
+		goto out;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		goto out;
+	rc = find_rejection(&r, argv[2], orig);
+	c = rc == ROVE_OK ? rove_schema_coll(orig->coll) : NULL;
+	if (rc == ROVE_OK && (c == NULL || orig->kind == ROVE_OP_REASSIGN || orig->kind == 0 ||
+			      orig->kind > ROVE_OP_KIND_MAX)) {
+		rove_error("this refused change cannot be made again from here");
+		rc = ROVE_EINVAL;
+	}
+	for (int i = 3; rc == ROVE_OK && i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (rec_field_arg(c, argv[i], (size_t)(eq - argv[i])) == NULL) {
+			rove_error("unknown %s field '%.*s' (see 'rove %s set --help')", c->name, (int)(eq - argv[i]),
+				   argv[i], c->name);
+			rc = CLI_EUSAGE;
+		}
+	}
+	/* The record as it is now: a create makes it again, anything else
+	 * changes the one this replica holds. */
+	if (rc == ROVE_OK && orig->kind != ROVE_OP_CREATE) {
+		rc = rove_replica_get(&r, orig->coll, &orig->rid, cur);
+		if (rc == ROVE_ENOTFOUND) {
+			char rid[ROVE_UUID_STRLEN + 1];
+			rove_uuid_format(&orig->rid, rid);
+			rove_error("%s %s is not in this replica any more (deleted, or out of your reach): nothing "
+				   "to change",
+				   c->name, rid);
+		} else if (rc != ROVE_OK) {
+			rove_error("cannot read the replica: %s", rove_strerror(rc));
+		}
+	} else if (rc == ROVE_OK && rove_replica_get(&r, orig->coll, &orig->rid, cur) == ROVE_OK) {
+		rove_error("the %s this change created exists now: change it with 'rove %s set'", c->name, c->name);
+		rc = ROVE_EEXIST;
+	}
+	if (rc == ROVE_OK) {
+		rove_op_init(op, orig->kind, orig->coll, &orig->rid, st0);
+		rc = rove_fields_copy(&op->fs, &orig->fs);
+		if (rc != ROVE_OK)
+			rove_error("cannot copy the change: %s", rove_strerror(rc));
+	}
+	for (int i = 3; rc == ROVE_OK && i < argc; i++)
+		rc = retry_edit(c, orig, op, argv[i]);
+	if (rc == ROVE_OK)
+		rc = rec_write_op(&r, op, orig->kind == ROVE_OP_CREATE ? NULL : cur);
+	if (rc == ROVE_OK) {
+		rove_uuid_format(&op->op_id, opid);
+		printf("%s\n", opid);
+		/* Dealt with: the refusal is dismissed (a failure here loses
+		 * nothing: the new change is queued). */
+		int drc = rove_replica_dismiss(&r, &orig->op_id, &n);
+		if (drc != ROVE_OK && drc != ROVE_EEXIST)
+			rove_warn("the new change is queued, but the refusal could not be dismissed: %s",
+				  rove_strerror(drc));
+		fprintf(stderr, "rove: queued again as a new change; 'rove sync' sends it\n");
+	}
+	rove_replica_close(&r);
+out:
+	free(orig);
+	free(op);
+	free(cur);
+	return cli_exit(rc);
+}
+
+void cmd_rejected_subs(FILE *f, const char *name)
+{
+	fprintf(f, "%s dismiss\n%s retry\n", name, name);
+}
+
 int cmd_rejected(rove_cli *cli, int argc, char **argv)
 {
 	rj_ctx ctx = {.json = false};
 	rove_replica r;
 	bool help;
-	int rc, code = refusal_options(argc, argv, rejected_help, conflicts_opts + 1, &ctx, &help);
+	int rc, code;
+
+	if (argc >= 2 && strcmp(argv[1], "dismiss") == 0)
+		return rejected_dismiss(cli, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "retry") == 0)
+		return rejected_retry(cli, argc, argv);
+	code = refusal_options(argc, argv, rejected_help, rejected_opts, &ctx, &help);
 
 	if (help || code != ROVE_EXIT_OK)
 		return code;
@@ -212,9 +536,11 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 
 static int print_conflict(const rove_conflict *c, void *arg)
 {
+	out_refusal rf = {c->time_ms, c->reason, c->detail, c->op.author, &c->op, false, false};
+
 	if (!wanted(arg, c->time_ms, c->reason, c->op.author))
 		return ROVE_OK;
-	print_refusal(arg, c->time_ms, c->reason, c->detail, c->op.author, &c->op);
+	print_refusal(arg, &rf);
 	return note_dropped(arg, c);
 }
 

@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  notices [--json]             messages from the server (pool recycling)\n"
 	"  territory list|show          the territories this replica holds\n"
 	"  pending [--json]             changes not confirmed by the server yet\n"
-	"  rejected [--json]            changes the server refused, with reasons\n"
+	"  rejected [--json] | rejected dismiss|retry OP   changes the server refused\n"
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
 	"\n"
@@ -75,7 +75,7 @@ static const cli_cmd commands[] = {
 	{"import", cmd_import, NULL},
 	{"export", cmd_export, NULL},
 	{"pending", cmd_pending, NULL},
-	{"rejected", cmd_rejected, NULL},
+	{"rejected", cmd_rejected, cmd_rejected_subs},
 	{"conflicts", cmd_conflicts, NULL},
 	{"admin", cmd_admin, cmd_admin_subs},
 };

@@ -203,25 +203,27 @@ void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_reco
 	out_json_end_object(j);
 }
 
-void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *detail, const char *author,
-		      const rove_op *op)
+void out_refusal_json(out_json *j, const out_refusal *rf)
 {
+	const rove_op *op = rf->op;
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
 
 	rove_uuid_format(&op->rid, rid);
 	rove_uuid_format(&op->op_id, opid);
-	out_time(time_ms, when, sizeof(when));
+	out_time(rf->time_ms, when, sizeof(when));
 	out_json_begin_object(j);
 	out_json_field_str(j, "op", opid);
-	out_json_field_str(j, "reason", rove_reason_name(reason));
-	out_json_field_str(j, "detail", detail);
-	if (author != NULL)
-		out_json_field_str(j, "author", author);
+	out_json_field_str(j, "reason", rove_reason_name(rf->reason));
+	out_json_field_str(j, "detail", rf->detail);
+	if (rf->author != NULL)
+		out_json_field_str(j, "author", rf->author);
 	out_json_field_str(j, "collection", c != NULL ? c->name : "unknown");
 	out_json_field_str(j, "kind", rove_op_kind_name(op->kind));
 	out_json_field_str(j, "id", rid);
 	out_json_field_str(j, "at", when);
+	if (rf->mine)
+		out_json_field_bool(j, "dismissed", rf->dismissed);
 	out_op_fields_json(j, op);
 	out_json_end_object(j);
 }
@@ -312,25 +314,28 @@ void out_show_value(FILE *f, const rove_field_def *fd, const rove_value *v, int 
 	}
 }
 
-void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail, const char *author,
-		      const rove_op *op)
+void out_refusal_text(FILE *f, const out_refusal *rf)
 {
+	const rove_op *op = rf->op;
 	const rove_coll_def *c = rove_schema_coll(op->coll);
-	char rid[ROVE_UUID_STRLEN + 1], when[40];
+	char rid[ROVE_UUID_STRLEN + 1], opid[ROVE_UUID_STRLEN + 1], when[40];
 
 	rove_uuid_format(&op->rid, rid);
-	out_time(time_ms, when, sizeof(when));
-	fprintf(f, "%s  %-16s ", when, rove_reason_name(reason));
-	if (author != NULL) {
-		out_text(f, author);
+	rove_uuid_format(&op->op_id, opid);
+	out_time(rf->time_ms, when, sizeof(when));
+	fprintf(f, "%s  op %s  %-16s ", when, opid + ROVE_UUID_STRLEN - 12, rove_reason_name(rf->reason));
+	if (rf->author != NULL) {
+		out_text(f, rf->author);
 		fputc(' ', f);
 	}
 	fprintf(f, "%s %s %s", rove_op_kind_name(op->kind), c ? c->name : "?", rid);
-	if (detail != NULL && detail[0] != '\0') {
+	if (rf->detail != NULL && rf->detail[0] != '\0') {
 		fputs("  (", f);
-		out_text(f, detail);
+		out_text(f, rf->detail);
 		fputc(')', f);
 	}
+	if (rf->mine && rf->dismissed)
+		fputs("  [dismissed]", f);
 	fputc('\n', f);
 	out_op_fields_text(f, op);
 }

@@ -78,10 +78,19 @@ void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec
  * with changes the server has not confirmed). */
 void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_record *rec, bool pending);
 
-/* A refused change as one object. author may be NULL (the replica's own
- * changes). */
-void out_refusal_json(out_json *j, uint64_t time_ms, int reason, const char *detail, const char *author,
-		      const rove_op *op);
+/* A refused change, as printed. */
+typedef struct out_refusal {
+	uint64_t time_ms;
+	int reason;
+	const char *detail;
+	const char *author;   /* NULL: the replica's own change */
+	const rove_op *op;
+	bool mine;            /* the replica's own: it says if it is dismissed */
+	bool dismissed;
+} out_refusal;
+
+/* A refused change as one object. */
+void out_refusal_json(out_json *j, const out_refusal *rf);
 /* An op's fields as the key "fields" and an object of them. */
 void out_op_fields_json(out_json *j, const rove_op *op);
 
@@ -113,9 +122,9 @@ void out_show_value(FILE *f, const rove_field_def *fd, const rove_value *v, int 
  * columns; CJK characters take two columns. */
 void out_cell(FILE *f, const char *s, int width);
 
-/* A refused change as a few lines of text. */
-void out_refusal_text(FILE *f, uint64_t time_ms, int reason, const char *detail, const char *author,
-		      const rove_op *op);
+/* A refused change as a few lines of text; its op named by the last
+ * group of its id (what `rove rejected dismiss|retry` take). */
+void out_refusal_text(FILE *f, const out_refusal *rf);
 /* An op's fields, a line each ("    name = value"). */
 void out_op_fields_text(FILE *f, const rove_op *op);
 

@@ -578,44 +578,14 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
+	if (rc == ROVE_OK) {
+		uint64_t gone = 0;
+		rc = rpl_dismissed_count(txn, r, &gone);
+		s->rejected -= gone < s->rejected ? gone : s->rejected;
+	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK)
 		s->last_sync_ms = last_sync_read(r);
-	return rc;
-}
-
-int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
-{
-	MDB_txn *txn = NULL;
-	MDB_cursor *c;
-	MDB_val k, v;
-	rove_rejection *rj = malloc(sizeof(*rj));
-	int rc, mrc;
-
-	if (rj == NULL)
-		return ROVE_ENOMEM;
-	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_open(txn, r->rejected, &c), "cursor");
-	if (rc == ROVE_OK) {
-		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-		while (rc == ROVE_OK && mrc == 0) {
-			if (k.mv_size != 8 || rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK) {
-				rove_error("corrupt entry in the replica's rejected table");
-				rc = ROVE_EPROTO;
-				break;
-			}
-			rc = fn(rj, arg);
-			if (rc == ROVE_OK)
-				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		}
-		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-			rc = rove_db_err(mrc, "rejected");
-		mdb_cursor_close(c);
-	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(rj);
 	return rc;
 }
 

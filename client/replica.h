@@ -14,7 +14,8 @@
  *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
  *             op acked by the server stays until the cursor passes its seq
  *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
- *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op)
+ *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op);
+ *             meta "dismissed/" n(8) -> time(8): the user dealt with it
  *   journal   lseq(8) -> op: this replica's own ops the server accepted,
  *             the latest ROVE_REPLICA_JOURNAL_OPS, sent again if the
  *             server's history turns out not to hold them (a restore);
@@ -109,9 +110,15 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 
 /* The changes the server refused, oldest first (rove_rejection is in
- * proto.h; rj and what it points to are valid during the call only). */
-typedef int (*rove_rejection_fn)(const rove_rejection *rj, void *arg);
+ * proto.h; rj and what it points to are valid during the call only);
+ * dismissed: the user said they dealt with it (replica_rejected.c). */
+typedef int (*rove_rejection_fn)(const rove_rejection *rj, bool dismissed, void *arg);
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
+/* Marks the refused change whose op id is op_id (NULL: every one) as
+ * dismissed: kept, but no longer counted by status nor listed by default.
+ * *n: how many were newly dismissed. ROVE_ENOTFOUND if op_id names no
+ * refused change; ROVE_EEXIST if it was dismissed already. */
+int rove_replica_dismiss(rove_replica *r, const rove_uuid *op_id, uint64_t *n);
 
 /* This replica's changes not yet in its confirmed data (the outbox), in
  * the order they were made; sent says whether the server has accepted it

@@ -48,6 +48,9 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc);
 		while (rove_db_grow_retry((r)->env, rc, &grows_)); \
 	} while (0)
 
+/* How many refused changes the user dismissed (replica_rejected.c). */
+int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
+
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
  * an empty record of coll/id instead); merge creates the record. */
 int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);

@@ -250,5 +250,19 @@ wait_for() {
 	fail "timed out after ${secs} s waiting for $what"
 }
 
+# exits_as USER STATUS ARGS...: rove ARGS on USER's replica exits STATUS,
+# prints nothing on stdout and says why on stderr (kept in $T/err).
+exits_as() {
+	local user=$1 want=$2 out status
+	shift 2
+	set +e
+	out=$(r "$user" "$@" 2>"$T/err")
+	status=$?
+	set -e
+	eq "$status" "$want" "'rove $*' exit status ($(head -n 1 "$T/err"))"
+	[ -z "$out" ] || fail "'rove $*' printed on stdout: $out"
+	[ -s "$T/err" ] || fail "'rove $*' gave no message"
+}
+
 # elapsed_ms START_NS: milliseconds since START_NS (from date +%s%N).
 elapsed_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
