@@ -8,6 +8,7 @@
 #include "text.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- JSON ---- */
@@ -367,6 +368,30 @@ static int cp_width(uint32_t cp)
 
 /* Widest cell, in bytes of shown text: columns are far narrower. */
 #define CELL_MAX 1024
+
+void out_cell_whole(FILE *f, const char *s, int width)
+{
+	char one[1];
+	size_t len = strlen(s), cap = rove_text_show(s, len, 0, one, sizeof(one)) + 1;
+	char *shown = malloc(cap);
+	int used = 0;
+	uint32_t cp;
+
+	if (shown == NULL) {
+		out_cell(f, s, width); /* cut rather than nothing */
+		return;
+	}
+	len = rove_text_show(s, len, 0, shown, cap);
+	ROVE_ASSERT(len < cap);
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(shown + i, len - i, &cp);
+		used += cp_width(cp);
+	}
+	fwrite(shown, 1, len, f);
+	for (; used < width; used++)
+		fputc(' ', f);
+	free(shown);
+}
 
 void out_cell(FILE *f, const char *s, int width)
 {

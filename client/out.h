@@ -121,6 +121,8 @@ void out_show_value(FILE *f, const rove_field_def *fd, const rove_value *v, int 
 /* Prints s shown, padded (or cut, with an ellipsis) to width terminal
  * columns; CJK characters take two columns. */
 void out_cell(FILE *f, const char *s, int width);
+/* The same, never cut: a longer text takes the room it needs. */
+void out_cell_whole(FILE *f, const char *s, int width);
 
 /* A refused change as a few lines of text; its op named by the last
  * group of its id (what `rove rejected dismiss|retry` take). */

@@ -120,6 +120,7 @@ typedef struct rec_list_ctx {
 	const char *sort;        /* a field's name */
 	bool desc;
 	size_t limit;
+	bool wide;               /* whole ids, no cell cut short */
 	rove_replica *r;        /* the printer's: open during the walk */
 	rove_record *scratch;   /* the printer's: a customer read for its name */
 	out_json j;

@@ -131,6 +131,11 @@ static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t
 		snprintf(out, len, "%s", name);
 }
 
+/* A table's id column: the whole id with --wide, else its last group,
+ * which tells records apart (ids made the same minute share their start)
+ * and which every command taking an id accepts. */
+#define SHORT_ID_LEN 12
+
 static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
 	char id[ROVE_UUID_STRLEN + 1];
@@ -139,11 +144,12 @@ static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 		out_record_json_marked(&lc->j, lc->c, rec, pending);
 	} else {
 		rove_uuid_format(&rec->id, id);
-		printf("%-36s%c", id, pending ? '*' : ' ');
+		printf("%-*s%c", lc->wide ? ROVE_UUID_STRLEN : SHORT_ID_LEN,
+		       lc->wide ? id : id + ROVE_UUID_STRLEN - SHORT_ID_LEN, pending ? '*' : ' ');
 		for (size_t i = 0; i < lc->c->nfields; i++) {
 			const rove_field_def *fd = &lc->c->fields[i];
 			const rove_field *f;
-			char text[64];
+			char text[ROVE_MAX_STR + 64];
 			rove_value null = rove_vnull();
 			if (!shown_column(lc, fd))
 				continue;
@@ -153,7 +159,10 @@ static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 			else
 				out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			fputs("  ", stdout);
-			out_cell(stdout, text, column_width(fd));
+			if (lc->wide)
+				out_cell_whole(stdout, text, column_width(fd));
+			else
+				out_cell(stdout, text, column_width(fd));
 		}
 		putchar('\n');
 	}
@@ -253,7 +262,7 @@ static void rec_print_header(const rec_list_ctx *lc)
 {
 	const rove_coll_def *c = lc->c;
 
-	printf("%-37s", "ID");
+	printf("%-*s", (lc->wide ? ROVE_UUID_STRLEN : SHORT_ID_LEN) + 1, "ID");
 	for (size_t i = 0; i < c->nfields; i++) {
 		char up[ROVE_MAX_FIELD_NAME + 1];
 		size_t k;
@@ -280,6 +289,7 @@ enum {
 	OPT_TERRITORY,
 	OPT_TIER,
 	OPT_STAGE,
+	OPT_WIDE,
 };
 
 /* The options of `list` (its usage is in list_usage); a collection without
@@ -296,6 +306,7 @@ static const struct option list_opts[] = {
 	{"territory", required_argument, NULL, OPT_TERRITORY},
 	{"tier", required_argument, NULL, OPT_TIER},
 	{"stage", required_argument, NULL, OPT_STAGE},
+	{"wide", no_argument, NULL, OPT_WIDE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -336,8 +347,8 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 {
 	const rove_field_def *pf = rove_schema_parent_field(c);
 
-	fprintf(f, "usage: rove %s list%s [--search TEXT] [--sort FIELD[:desc]] [--limit N] [--json]\n", c->name,
-		pf ? " [--customer ID]" : "");
+	fprintf(f, "usage: rove %s list%s [--search TEXT] [--sort FIELD[:desc]] [--limit N] [--wide|--json]\n",
+		c->name, pf ? " [--customer ID]" : "");
 	if (rove_schema_field(c, "owner") != NULL)
 		fprintf(f, "         [--mine | --pool | --owner LOGIN] [--territory CODE] [--tier T]\n");
 	if (rove_schema_field(c, "stage") != NULL)
@@ -345,8 +356,10 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 	fprintf(f, "\nList the %ss this replica holds (a * marks changes not confirmed yet).\n"
 		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
-		   "  --limit N       at most N\n",
-		c->name);
+		   "  --limit N       at most N\n"
+		   "  --wide          whole ids (else the last %d characters, which any\n"
+		   "                  command taking an id accepts) and no cell cut short\n",
+		c->name, SHORT_ID_LEN);
 	if (rove_schema_field(c, "owner") != NULL)
 		fprintf(f, "  --mine, --pool, --owner LOGIN   yours, the pool's, LOGIN's\n"
 			   "  --territory CODE                in CODE or a territory under it\n");
@@ -447,6 +460,9 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			return ROVE_EXIT_OK;
 		case OPT_JSON:
 			lc.json = true;
+			break;
+		case OPT_WIDE:
+			lc.wide = true;
 			break;
 		case OPT_CUSTOMER:
 			lc.parent = o.arg;

@@ -59,6 +59,17 @@ eq "$(r wang activity list --customer "$a" --sort at --json | jq -r '[.[].note] 
 r wang activity list | grep -q "上海钢铁 Steel" || fail "no customer name in: $(r wang activity list)"
 r wang activity list | grep -Eq "2026-0[45]-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z" || fail "a time cut short in: $(r wang activity list)"
 r wang activity list --customer "$a" | head -1 | grep -qv "CUSTOMER" || fail "the one customer's list repeats it"
+# A terminal list shows the end of each id, which any command takes; --wide
+# shows whole ids and cuts no cell short.
+long="Shanghai Pudong Century Avenue Heavy Industry Coil Trading Company"
+e=$(r wang customer add --name "$long" --phone 13900004444)
+row=$(r wang customer list --search pudong | sed -n 2p)
+eq "$(awk '{print $1}' <<<"$row")" "${e: -12}*" "a list shows an id's last group (* pending)"
+grep -q "$long" <<<"$row" && fail "a long name is cut short without --wide: $row"
+eq "$(r wang customer show "${e: -12}" --json | jq -r .id)" "$e" "the short form names the record"
+row=$(r wang customer list --search pudong --wide | sed -n 2p)
+eq "$(awk '{print $1}' <<<"$row")" "$e*" "--wide shows the whole id"
+grep -q "$long" <<<"$row" || fail "--wide cuts a cell short: $row"
 # Usage errors: exit 2.
 for bad in "customer list --sort nosuchfield" "customer list --limit 0" "customer list --limit x" \
 	"contact list --tier loyal" "contact list --mine" "customer list --stage won" "customer list --search"; do

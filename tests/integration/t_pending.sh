@@ -29,7 +29,7 @@ r wang pending | grep -q "tier = loyal" || fail "text output has no fields: $(r 
 # Lists mark records with pending changes.
 eq "$(r wang customer list --json | jq -r --arg a "$a" '.[] | select(.id == $a) | .pending')" "true" \
 	"a customer with pending changes is marked"
-r wang customer list | grep -q "^$a\*" || fail "not marked on a terminal: $(r wang customer list)"
+r wang customer list | grep -q "^${a: -12}\*" || fail "not marked on a terminal: $(r wang customer list)"
 r wang sync >/dev/null
 eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
 eq "$(r wang customer list --json | jq '[.[] | select(has("pending"))] | length')" "0" "no mark once confirmed"
