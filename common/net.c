@@ -315,7 +315,8 @@ static int tls_client(nng_dialer d, const char *ca_file, const char *host)
 	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
 	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
 	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0 &&
-	    (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 && (host == NULL || (rv = nng_tls_config_server_name(cfg, host)) == 0))
+	    (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 &&
+	    (host == NULL || (rv = nng_tls_config_server_name(cfg, host)) == 0))
 		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
 	if (cfg != NULL)
 		nng_tls_config_free(cfg); /* the dialer holds its own reference */
@@ -351,12 +352,13 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 	nng_dialer d;
 	int rv = nng_dialer_create(&d, sock, url);
 
-	if (rv == 0)
+	if (rv == 0) {
 		rv = tls_client(d, ca_file, NULL);
-	if (rv == 0)
-		rv = dial_within(d, timeout_ms);
-	if (rv != NNG_ETIMEDOUT)
-		nng_dialer_close(d); /* dial_within closed it on a timeout */
+		if (rv == 0)
+			rv = dial_within(d, timeout_ms);
+		if (rv != NNG_ETIMEDOUT)
+			nng_dialer_close(d); /* dial_within closed it on a timeout */
+	}
 	if (rv == 0)
 		rove_error("TLS: the server's certificate does not name the host '%s' of %s (by DNS name or IP): "
 			   "use the host name it was made for in the URL (rove config server URL), or a certificate "
@@ -375,7 +377,7 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
 {
 	nng_dialer d;
-	char host[256];
+	char host[256] = "";
 	int rv, rc;
 
 	rv = nng_dialer_create(&d, sock, url);
@@ -400,9 +402,8 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 		return ROVE_OK;
 	rove_debug("dial %s: %s", url, nng_strerror(rv));
 	rc = rove_net_err(rv);
-	if (rc == ROVE_ETLS) {
-		if (rv != NNG_ETIMEDOUT)
-			nng_dialer_close(d);
+	if (rc == ROVE_ETLS && rove_net_is_tls(url)) {
+		nng_dialer_close(d);
 		tls_why(sock, url, ca_file, host, timeout_ms);
 	}
 	return rc;
