@@ -164,7 +164,7 @@ int cmd_config(rove_cli *cli, int argc, char **argv)
 		rc = fflush(stdout) == 0 ? ROVE_OK : ROVE_EIO;
 	} else {
 		rc = rove_replica_set(&r, which, value);
-		if (rc != ROVE_OK)
+		if (rc != ROVE_OK && rc != ROVE_EREADONLY) /* that one reported */
 			rove_error("cannot change %s: %s", args[0], rove_strerror(rc));
 	}
 	if (rc == ROVE_EIO)

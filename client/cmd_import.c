@@ -652,7 +652,10 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc == ROVE_OK) {
 		im->r = &r;
-		rc = import_load(im);
+		/* A dry run only reads: it works on a read-only replica. */
+		rc = dry_run ? ROVE_OK : rove_replica_writable(&r);
+		if (rc == ROVE_OK)
+			rc = import_load(im);
 		if (rc == ROVE_OK)
 			rc = import_read(im, f);
 		if (rc == ROVE_EINVAL && im->file_bad)
@@ -660,7 +663,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		else if (rc == ROVE_EINVAL)
 			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
 				   im->bad_rows == 1 ? "" : "s");
-		else if (rc != ROVE_OK && rc != ROVE_EIO) /* EIO: reported */
+		else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY) /* reported */
 			rove_error("cannot import %s: %s", im->file, rove_strerror(rc));
 		if (rc == ROVE_OK && !dry_run) {
 			rc = import_write(im);

@@ -60,6 +60,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 
 	if (!cli_open_json(cli, argc, argv, help, &json, &r, &code))
 		return code;
+	/* A replica that cannot record what the server answers sends nothing. */
+	rc = rove_replica_writable(&r);
+	if (rc != ROVE_OK) {
+		rove_replica_close(&r);
+		return cli_exit(rc);
+	}
 	/* After opening (which only reads), so that a missing or foreign
 	 * replica is reported as such and no lock file is left in it. */
 	rc = lock_sync(cli, &lock);

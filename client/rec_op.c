@@ -114,8 +114,10 @@ int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op)
 int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 {
 	char why[ROVE_MAX_ERRMSG];
-	int rc = rec_resolve_refs(r, rove_schema_coll(op->coll), op);
+	int rc = rove_replica_writable(r); /* reported */
 
+	if (rc == ROVE_OK)
+		rc = rec_resolve_refs(r, rove_schema_coll(op->coll), op);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_schema_clean_op(op, why, sizeof(why));

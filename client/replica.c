@@ -75,8 +75,11 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
  * the base in it: every transaction on the replica begins here. */
 int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 {
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
+	int rc = (flags & MDB_RDONLY) != 0 ? ROVE_OK : rove_replica_writable(r);
 
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
 	if (rc == ROVE_OK) {
 		rc = bases_get(r, *txn);
 		if (rc != ROVE_OK) {
@@ -85,6 +88,16 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 		}
 	}
 	return rc;
+}
+
+int rove_replica_writable(const rove_replica *r)
+{
+	if (r->access == ROVE_DB_WRITABLE)
+		return ROVE_OK;
+	rove_error("the replica in '%s' is read-only: %s; nothing was changed", r->dir,
+		   r->access == ROVE_DB_READ_ROFS ? "it is on a read-only file system"
+						 : "this user may read its files but not write them");
+	return ROVE_EREADONLY;
 }
 
 int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,
@@ -168,13 +181,20 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if (strlen(dir) > ROVE_REPLICA_DIR_MAX) {
+		rove_error("replica path too long: '%.64s...'", dir);
+		return ROVE_EINVAL;
+	}
+	memcpy(r->dir, dir, strlen(dir) + 1);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) != 0)
 		return ROVE_ENOTFOUND;
-	rc = rove_db_open(dir, 0, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r->env);
+	rc = rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r->env, &r->access);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		r->read_txnid = mdb_txn_id(txn);
 	if (rc == ROVE_OK)
 		rc = open_dbis(r, txn, 0);
 	if (rc == ROVE_OK)
@@ -233,6 +253,9 @@ int rove_replica_set(rove_replica *r, int which, const char *value)
 		;
 	if (k == sizeof(settings) / sizeof(settings[0]) || strlen(value) > settings[k].max)
 		return ROVE_EINVAL;
+	rc = rove_replica_writable(r);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
 	if (rc != ROVE_OK)
 		return rc;
@@ -254,8 +277,14 @@ int rove_replica_set(rove_replica *r, int which, const char *value)
 
 void rove_replica_close(rove_replica *r)
 {
-	if (r->env != NULL)
-		mdb_env_close(r->env);
+	if (r->env == NULL)
+		return;
+	if ((r->access == ROVE_DB_READ_ROFS || r->access == ROVE_DB_READ_UNLOCKED) && r->read_txnid != 0 &&
+	    rove_db_changed_since(r->env, r->read_txnid))
+		rove_warn("the replica in '%s' changed while this command read it (a read-only replica is read "
+			  "without LMDB's lock): what it showed may mix two states; run it again",
+			  r->dir);
+	mdb_env_close(r->env);
 	r->env = NULL;
 }
 
@@ -617,6 +646,9 @@ int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 
 	if (wall_ms == 0 || wall_ms > ROVE_MAX_WALL_MS)
 		return ROVE_EINVAL; /* it could not be read back */
+	rc = rove_replica_writable(r);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rove_db_err(mdb_env_get_path(r->env, &dir), "env path");
 	if (rc == ROVE_OK)
 		rc = replica_path(dir, LAST_SYNC_FILE, path);

@@ -36,6 +36,7 @@
 #ifndef ROVE_REPLICA_H
 #define ROVE_REPLICA_H
 
+#include "db.h"
 #include "proto.h"
 #include "record.h"
 
@@ -55,6 +56,13 @@ typedef struct rove_replica {
 	char tls_ca[ROVE_MAX_URL + 1]; /* CA file for tls+tcp://, or "" */
 	rove_auth auth;
 	char role[ROVE_MAX_NAME + 1];
+	/* Whether this process may write the replica (rove_db_open_any):
+	 * read only, every write is refused (ROVE_EREADONLY, reported with
+	 * dir); read without LMDB's lock file, read_txnid is the id of the
+	 * first transaction, checked at close (rove_db_changed_since). */
+	enum rove_db_access access;
+	uint64_t read_txnid;
+	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 
 typedef struct rove_replica_status {
@@ -68,8 +76,14 @@ typedef struct rove_replica_status {
  * NULL (the CA file that signs the server's TLS certificate). */
 int rove_replica_create(const char *dir, const char *server, const char *user, const char *token,
 			const char *tls_ca);
-/* ROVE_ENOTFOUND if dir holds no replica. */
+/* ROVE_ENOTFOUND if dir holds no replica. A replica this process may
+ * only read (a read-only file system, another user's files) opens read
+ * only: reads work, writes are refused (rove_replica_writable). */
 int rove_replica_open(const char *dir, rove_replica *r);
+/* ROVE_OK if r may be written; else ROVE_EREADONLY, reported ("the
+ * replica in DIR is read-only: why"). Every write checks it; a command
+ * that would write checks it first, before any other work. */
+int rove_replica_writable(const rove_replica *r);
 
 /* The settings rove_replica_create stored, changed (`rove config`). */
 enum rove_replica_setting {
@@ -81,6 +95,9 @@ enum rove_replica_setting {
  * token ROVE_TOKEN_HEX) as setting which, and in r. ROVE_EINVAL for an
  * unknown setting or a value too long. */
 int rove_replica_set(rove_replica *r, int which, const char *value);
+/* Closes r. A replica read without LMDB's lock file that another process
+ * changed while it was read is said (a warning: what was read may mix two
+ * states). */
 void rove_replica_close(rove_replica *r);
 
 /* Records a local op: stamps it with the replica's clock, queues it in the

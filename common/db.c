@@ -149,7 +149,30 @@ static int check_length(MDB_env *env, const char *dir)
 	return ROVE_EPROTO;
 }
 
-int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
+/* mdb_env_open of dir with flags, in a new environment into *envp; the
+ * LMDB status (the environment is closed again on failure). */
+static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, MDB_env **envp)
+{
+	MDB_env *env = NULL;
+	int rc = mdb_env_create(&env);
+
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, maxdbs);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(env, mapsize);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, flags, 0600);
+	if (rc != 0) {
+		mdb_env_close(env);
+		return rc;
+	}
+	*envp = env;
+	return 0;
+}
+
+/* rove_db_open and rove_db_open_any: access NULL for read and write only. */
+static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp,
+		   enum rove_db_access *access)
 {
 	MDB_env *env = NULL;
 	struct stat st;
@@ -184,18 +207,24 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 	/* $ROVE_MAPSIZE_MB starts with a smaller map (tests of map growth). */
 	if (getenv("ROVE_MAPSIZE_MB") != NULL && atol(getenv("ROVE_MAPSIZE_MB")) > 0)
 		mapsize = (size_t)atol(getenv("ROVE_MAPSIZE_MB")) << 20;
-	rc = mdb_env_create(&env);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(env, maxdbs);
-	if (rc == 0)
-		rc = mdb_env_set_mapsize(env, mapsize);
-	if (rc == 0)
-		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
-	if (rc != 0) {
-		int err = rove_db_err(rc, dir);
-		mdb_env_close(env);
-		return err;
+	rc = env_open(dir, maxdbs, mapsize, MDB_NOTLS, &env);
+	if (access != NULL)
+		*access = ROVE_DB_WRITABLE;
+	if (access != NULL && (rc == EROFS || rc == EACCES)) {
+		/* Read only: on a read-only file system LMDB reads without its
+		 * lock file (it cannot be opened for writing); else with it
+		 * when it may be written (its readers' table), else without
+		 * (MDB_NOLOCK). Without it, writers do not see this reader
+		 * (rove_db_changed_since). */
+		*access = rc == EROFS ? ROVE_DB_READ_ROFS : ROVE_DB_READ_LOCKED;
+		rc = env_open(dir, maxdbs, mapsize, MDB_NOTLS | MDB_RDONLY, &env);
+		if (rc == EACCES) {
+			*access = ROVE_DB_READ_UNLOCKED;
+			rc = env_open(dir, maxdbs, mapsize, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK, &env);
+		}
 	}
+	if (rc != 0)
+		return rove_db_err(rc, dir);
 	rc = check_length(env, dir);
 	if (rc != ROVE_OK) {
 		mdb_env_close(env);
@@ -203,6 +232,27 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 	}
 	*envp = env;
 	return ROVE_OK;
+}
+
+int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
+{
+	return db_open(dir, create, maxdbs, mapsize, envp, NULL);
+}
+
+int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, enum rove_db_access *access)
+{
+	return db_open(dir, 0, maxdbs, mapsize, envp, access);
+}
+
+bool rove_db_changed_since(MDB_env *env, uint64_t txnid)
+{
+	MDB_envinfo info;
+
+	/* A write transaction reuses the pages that transaction txnid + 1
+	 * freed from txnid's tree only from txnid + 3 on, and writes them
+	 * before it commits: once the last committed one is past txnid + 1,
+	 * they may have been overwritten. */
+	return mdb_env_info(env, &info) != 0 || (uint64_t)info.me_last_txnid > txnid + 1;
 }
 
 int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)

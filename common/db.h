@@ -17,6 +17,27 @@
  * On success *env is the caller's, to close with mdb_env_close. */
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **env);
 
+/* How rove_db_open_any opened an environment. */
+enum rove_db_access {
+	ROVE_DB_WRITABLE = 0,
+	/* Read only (MDB_RDONLY; write transactions fail): */
+	ROVE_DB_READ_ROFS = 1,     /* on a read-only file system, without LMDB's lock file */
+	ROVE_DB_READ_LOCKED = 2,   /* files this process may not write, but a lock file it may */
+	ROVE_DB_READ_UNLOCKED = 3, /* files and lock file it may not write (MDB_NOLOCK) */
+};
+
+/* Opens the existing environment in dir for reading and writing, or,
+ * when this process may not write it (a read-only file system, another
+ * user's files), for reading only: *access says which. Read only and
+ * without the lock file (ROVE_DB_READ_ROFS, ROVE_DB_READ_UNLOCKED), a
+ * reader is unknown to the writers of other processes: a writer that
+ * commits twice while it reads may reuse the pages it reads. Such a
+ * reader notes the id of its first transaction (mdb_txn_id) and asks
+ * rove_db_changed_since when it is done: true when what it read may have
+ * been overwritten (read again, or say so). */
+int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env, enum rove_db_access *access);
+bool rove_db_changed_since(MDB_env *env, uint64_t txnid);
+
 /* A named database and where its handle goes. */
 typedef struct rove_db_table {
 	const char *name;

@@ -23,6 +23,8 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EHISTORY] = "the server's history differs from this replica's",
 	[ROVE_ELOCKED] = "in use by another process",
 	[ROVE_EWRONGSERVER] = "this replica belongs to another server",
+	[ROVE_EREADONLY] = "read-only",
+	[ROVE_ETLS] = "TLS handshake failed",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -46,6 +48,8 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_EHISTORY] = "history",
 	[ROVE_ELOCKED] = "locked",
 	[ROVE_EWRONGSERVER] = "wrongserver",
+	[ROVE_EREADONLY] = "readonly",
+	[ROVE_ETLS] = "tls",
 };
 
 const char *rove_err_name(int err)

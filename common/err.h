@@ -31,6 +31,8 @@ enum rove_err {
 	ROVE_EHISTORY = 17,   /* the server's history is not the one a replica synced with */
 	ROVE_ELOCKED = 18,    /* in use by another process */
 	ROVE_EWRONGSERVER = 19, /* a replica reached a server other than its own */
+	ROVE_EREADONLY = 20,  /* a replica this process may read but not write */
+	ROVE_ETLS = 21,       /* the TLS handshake failed: the certificate is not trusted */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 

@@ -304,12 +304,81 @@ static int dial_within(nng_dialer d, int timeout_ms)
 	return rv;
 }
 
+/* A client's TLS setup for dialer d: the server's certificate must be
+ * signed by a certificate of ca_file and, when host is not NULL, name it.
+ * An nng status. */
+static int tls_client(nng_dialer d, const char *ca_file, const char *host)
+{
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
+	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0 &&
+	    (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 &&
+	    (host == NULL || (rv = nng_tls_config_server_name(cfg, host)) == 0))
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+	if (cfg != NULL)
+		nng_tls_config_free(cfg); /* the dialer holds its own reference */
+	return rv;
+}
+
+int rove_net_err(int nng_rv)
+{
+	switch (nng_rv) {
+	case 0:
+		return ROVE_OK;
+	case NNG_ETIMEDOUT:
+		return ROVE_ETIMEDOUT;
+	/* nng's mbedtls engine: NNG_EPEERAUTH for what the peer's
+	 * certificate (or its refusal of ours) failed, NNG_ECRYPTO for
+	 * mbedtls's other handshake errors, a certificate that fails
+	 * verification among them (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED). */
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return ROVE_ETLS;
+	default:
+		return ROVE_EUNREACH;
+	}
+}
+
+/* Why the TLS handshake with url failed: dialled again on sock (a
+ * dialer of its own, closed again), trusting ca_file but not asking the
+ * certificate to name the host. If that succeeds, the CA signs the
+ * certificate and only the host is wrong; else the CA does not vouch for
+ * it (another CA's, or out of its validity). Reported. */
+static void tls_why(nng_socket sock, const char *url, const char *ca_file, const char *host, int timeout_ms)
+{
+	nng_dialer d;
+	int rv = nng_dialer_create(&d, sock, url);
+
+	if (rv == 0) {
+		rv = tls_client(d, ca_file, NULL);
+		if (rv == 0)
+			rv = dial_within(d, timeout_ms);
+		if (rv != NNG_ETIMEDOUT)
+			nng_dialer_close(d); /* dial_within closed it on a timeout */
+	}
+	if (rv == 0)
+		rove_error("TLS: the server's certificate does not name the host '%s' of %s (by DNS name or IP): "
+			   "use the host name it was made for in the URL (rove config server URL), or a certificate "
+			   "for this host on the server",
+			   host, url);
+	else if (rove_net_err(rv) == ROVE_ETLS)
+		rove_error("TLS: the server's certificate is not trusted by the CA file '%s' (signed by another CA, "
+			   "expired or not yet valid): check the CA file (rove config ca FILE) and the server's "
+			   "certificate",
+			   ca_file);
+	else
+		rove_error("TLS: the handshake with %s failed (%s); the server's certificate is not trusted", url,
+			   nng_strerror(rv));
+}
+
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
 {
 	nng_dialer d;
-	nng_tls_config *cfg = NULL;
-	char host[256];
-	int rv;
+	char host[256] = "";
+	int rv, rc;
 
 	rv = nng_dialer_create(&d, sock, url);
 	if (rv != 0) {
@@ -322,25 +391,22 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 			return ROVE_EINVAL;
 		}
 		url_host(url, host, sizeof(host));
-		if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
-		    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
-		    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0 &&
-		    (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 &&
-		    (rv = nng_tls_config_server_name(cfg, host)) == 0)
-			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
-		if (cfg != NULL)
-			nng_tls_config_free(cfg);
+		rv = tls_client(d, ca_file, host);
 		if (rv != 0) {
 			rove_error("TLS setup with CA '%s': %s", ca_file, nng_strerror(rv));
 			return ROVE_EINVAL;
 		}
 	}
 	rv = dial_within(d, timeout_ms);
-	if (rv != 0) {
-		rove_debug("dial %s: %s", url, nng_strerror(rv));
-		return rv == NNG_ETIMEDOUT ? ROVE_ETIMEDOUT : ROVE_EUNREACH;
+	if (rv == 0)
+		return ROVE_OK;
+	rove_debug("dial %s: %s", url, nng_strerror(rv));
+	rc = rove_net_err(rv);
+	if (rc == ROVE_ETLS && rove_net_is_tls(url)) {
+		nng_dialer_close(d);
+		tls_why(sock, url, ca_file, host, timeout_ms);
 	}
-	return ROVE_OK;
+	return rc;
 }
 
 void rove_net_tune_malloc(void)

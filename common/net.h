@@ -35,9 +35,17 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 /* Dials url, waiting until connected (the SP handshake, and TLS's, done)
  * or refused, but at most timeout_ms (0: as long as nng takes); ca_file
  * is required for TLS. Returns ROVE_EUNREACH when the server cannot be
- * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_EINVAL
- * for a bad URL or TLS setup. */
+ * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_ETLS when
+ * the TLS handshake failed on the server's certificate (reported with
+ * the reason: not trusted by the CA file, or naming another host - found
+ * by dialling once more without the host check), ROVE_EINVAL for a bad
+ * URL or TLS setup (reported). */
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
+
+/* The rove error for an nng status of a connection: ROVE_ETLS for a
+ * failed TLS handshake (NNG_EPEERAUTH, NNG_ECRYPTO), ROVE_ETIMEDOUT,
+ * else ROVE_EUNREACH (0: ROVE_OK). */
+int rove_net_err(int nng_rv);
 
 /* Makes message-sized buffers (up to ROVE_MAX_MSG_BYTES: pull chunks,
  * their nng messages) come from malloc's heap and be reused after they

@@ -163,6 +163,11 @@
  * year of a busy rep's work, a few MB. Older ones are forgotten. */
 #define ROVE_REPLICA_JOURNAL_OPS 100000u
 
+/* Client: the longest replica directory (as given with -R): a path the
+ * kernel takes (PATH_MAX 4096) with room for the names of the files in
+ * it. */
+#define ROVE_REPLICA_DIR_MAX 4000
+
 /* Client: default time to wait for one reply from the server, and the
  * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000

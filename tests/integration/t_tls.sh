@@ -5,21 +5,26 @@
 
 command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
 
-# A CA, and a server certificate it signs for 127.0.0.1.
+# A CA, and a server certificate it signs for 127.0.0.1 (or for the
+# host names given).
 mkcert() {
-	local dir=$1
+	local dir=$1 names=${2:-IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost}
 	mkdir -p "$dir"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
 		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=${names##*:}" \
 		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
 	# mbedtls matches the host against DNS names only, so 127.0.0.1 is one too.
-	printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n' >"$dir/ext"
+	printf 'subjectAltName=%s\n' "$names" >"$dir/ext"
 	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 		-CAcreateserial -days 2 -extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
 }
 mkcert "$T/pki"
 mkcert "$T/other"
+# A certificate the trusted CA signs, but for another host.
+mkcert "$T/elsewhere" DNS:hq.example.com
+openssl x509 -req -in "$T/elsewhere/server.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" \
+	-CAcreateserial -days 2 -extfile "$T/elsewhere/ext" -out "$T/elsewhere/server.pem" 2>/dev/null
 
 server_init
 # A free port: try a few random ones.
@@ -49,14 +54,18 @@ eq "$(rove -R "$T/alice" sync --json | jq .accepted)" "1" "push over TLS"
 rove -R "$T/admin" sync >/dev/null
 eq "$(rove -R "$T/admin" customer show "$id" --json | jq -r .name)" "Over TLS Ltd" "pull over TLS"
 
-# The wrong CA: the server is not trusted, nothing is sent.
+# The wrong CA: the server is not trusted, nothing is sent, and it is
+# said: a certificate problem (exit 1), not an unreachable server (3).
 rove -R "$T/mallory" init --server "$URL" --user alice --token "$token" --ca "$T/other/ca.pem" 2>/dev/null
 rove -R "$T/mallory" customer add --name "Never sent" >/dev/null
 set +e
-rove -R "$T/mallory" --timeout 2000 sync >/dev/null 2>&1
+rove -R "$T/mallory" --timeout 5000 sync >/dev/null 2>"$T/err"
 status=$?
 set -e
-[ "$status" -ne 0 ] || fail "sync succeeded against an untrusted certificate"
+eq "$status" "1" "sync against a certificate another CA signed"
+grep -q "certificate is not trusted by the CA file '$T/other/ca.pem'" "$T/err" ||
+	fail "unclear error for an untrusted certificate: $(cat "$T/err")"
+grep -q "unreachable\|cannot reach" "$T/err" && fail "an untrusted certificate called unreachable: $(cat "$T/err")"
 eq "$(rove -R "$T/mallory" status --json | jq .pending)" "1" "the untrusted sync kept the change"
 # No CA at all: refused before connecting.
 rove -R "$T/noca" init --server "$URL" --user alice --token "$token" 2>/dev/null
@@ -67,6 +76,30 @@ set -e
 grep -q "CA" "$T/err" || fail "unclear error: $(cat "$T/err")"
 # $ROVE_TLS_CA supplies one.
 eq "$(ROVE_TLS_CA="$T/pki/ca.pem" rove -R "$T/noca" sync --json | jq .pulled)" "3" "CA from the environment (territory, customer, history)"
+
+# A certificate the CA signs for another host: exit 1, naming the host.
+"$ROVED_BIN" init "$T/srv2" >/dev/null 2>&1
+port2=$(free_port)
+"$ROVED_BIN" serve "$T/srv2" --listen "tls+tcp://127.0.0.1:$port2" --tls-cert "$T/elsewhere/server.pem" \
+	--tls-key "$T/elsewhere/server.key" >>"$T/roved.log" 2>&1 &
+BG_PIDS+=($!)
+wait_listening "tls+tcp://127.0.0.1:$port2" "$!" "the second roved"
+rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port2" >/dev/null
+set +e
+rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
+status=$?
+set -e
+eq "$status" "1" "sync against a certificate for another host"
+grep -q "certificate does not name the host '127.0.0.1'" "$T/err" ||
+	fail "unclear error for a certificate of another host: $(cat "$T/err")"
+# Nobody there at all: unreachable, exit 3.
+rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
+set +e
+rove -R "$T/alice" --timeout 2000 sync >/dev/null 2>"$T/err"
+eq "$?" "3" "sync with nobody listening"
+set -e
+grep -q "cannot reach" "$T/err" || fail "unclear error for an unreachable server: $(cat "$T/err")"
+rove -R "$T/alice" config server "$URL" >/dev/null
 
 # Clients that break off before the TLS handshake (a FIN, then a reset)
 # do not stop the server from accepting (nng 1.5.2 bug 1518).

@@ -1,6 +1,8 @@
 /*
  * test_db.c - opening an LMDB environment (common/db.c): a file cut short
- * is refused with a message, not read to a SIGBUS; a whole one opens.
+ * is refused with a message, not read to a SIGBUS; a whole one opens;
+ * a reader without the lock file learns when writers may have reused its
+ * pages.
  */
 #include "check.h"
 
@@ -68,6 +70,40 @@ static void make_db(void)
 	mdb_env_close(env);
 }
 
+/* One committed write to table "t" of env. */
+static void write_once(MDB_env *env)
+{
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {1, "k"}, v = {1, "v"};
+
+	CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_EQ_INT(mdb_dbi_open(txn, "t", 0, &dbi), 0);
+	CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+}
+
+/* rove_db_changed_since: one commit after a reader's snapshot cannot
+ * have overwritten its pages, two may. */
+static void changed_since(void)
+{
+	MDB_env *env;
+	enum rove_db_access access;
+	MDB_txn *txn;
+	uint64_t id;
+
+	CHECK_EQ_INT(rove_db_open_any(dir, 4, 64u << 20, &env, &access), ROVE_OK);
+	CHECK_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	id = mdb_txn_id(txn);
+	mdb_txn_abort(txn);
+	CHECK(!rove_db_changed_since(env, id));
+	write_once(env);
+	CHECK(!rove_db_changed_since(env, id));
+	write_once(env);
+	CHECK(rove_db_changed_since(env, id));
+	mdb_env_close(env);
+}
+
 int main(void)
 {
 	MDB_env *env;
@@ -78,6 +114,7 @@ int main(void)
 	make_db();
 	CHECK_EQ_INT(rove_db_open(dir, 0, 4, 64u << 20, &env), ROVE_OK);
 	mdb_env_close(env);
+	changed_since();
 	/* Pages in use past the end (cut to its two meta pages and one
 	 * more): refused, not a SIGBUS. */
 	truncate_to(3 * 4096);
