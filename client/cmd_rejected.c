@@ -348,7 +348,7 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 		rc = rove_replica_dismiss(&r, all ? NULL : &op->op_id, &n);
 		if (rc == ROVE_EEXIST)
 			rove_error("refused change '%s' was dismissed already ('rove rejected --all' shows it)", arg);
-		else if (rc != ROVE_OK)
+		else if (rc != ROVE_OK && rc != ROVE_EREADONLY) /* that one is reported */
 			rove_error("cannot dismiss: %s", rove_strerror(rc));
 	} else if (rc == ROVE_ENOMEM) {
 		rove_error("out of memory");
