@@ -3,6 +3,7 @@
  * funnel, a `set` of its stage and closing day.
  */
 #include "rec.h"
+#include "err.h"
 #include "cli_opt.h"
 #include "hlc.h"
 
@@ -31,7 +32,15 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	args[n++] = stage;
 	if (strcmp(argv[3], "won") == 0 || strcmp(argv[3], "lost") == 0) {
 		char today[40];
-		out_time(rove_wall_ms(), today, sizeof(today));
+		rove_replica r;
+		uint64_t now = rove_wall_ms();
+		/* today by the replica's clock (rove_replica_now_ms); a replica
+		 * that does not open is said so by rec_change below */
+		if (rove_replica_open(cli->dir, &r) == ROVE_OK) {
+			now = rove_replica_now_ms(&r);
+			rove_replica_close(&r);
+		}
+		out_time(now, today, sizeof(today));
 		snprintf(closed, sizeof(closed), "closed_on=%.10s", today);
 		args[n++] = closed;
 	} else {

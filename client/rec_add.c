@@ -272,7 +272,7 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	if (rc == ROVE_OK) {
 		if (c->id == ROVE_COLL_ACTIVITY && rove_fields_get(&op->fs, "at") == NULL) {
 			char now[32];
-			out_time(rove_wall_ms(), now, sizeof(now));
+			out_time(rove_replica_now_ms(&r), now, sizeof(now));
 			rc = rove_op_set(op, "at", rove_vcstr(now));
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)

@@ -197,7 +197,7 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 		return ROVE_ENOMEM;
 	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
-		reason = rove_rules_check_at(at, rove_wall_ms(), detail, sizeof(detail));
+		reason = rove_rules_check_at(at, rove_replica_now_ms(r), detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = territory_rule(r, role, op, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

@@ -591,6 +591,19 @@ static uint64_t last_sync_read(rove_replica *r)
 	return v;
 }
 
+uint64_t rove_replica_now_ms(rove_replica *r)
+{
+	uint64_t wall = rove_wall_ms(), hlc = 0;
+	MDB_txn *txn;
+
+	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
+		return wall;
+	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
+		hlc = 0;
+	mdb_txn_abort(txn);
+	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
+}
+
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;

@@ -3,7 +3,8 @@
  *
  * Databases in one environment:
  *   meta      settings and sync state (server, user, token, replica id,
- *             cursor, snapshot progress, clock, role, the server's run,
+ *             cursor, snapshot progress, clock (hlc; pulled_hlc: the
+ *             latest stamp pulled), role, the server's run,
  *             which of base0/base1 is the base)
  *   base0/1   coll(1) id(16) -> record as the server confirmed it: one of
  *             the two is the base; the other is where a snapshot is built
@@ -125,6 +126,13 @@ typedef int (*rove_record_pending_fn)(const rove_record *rec, bool pending, void
 int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_fn fn, void *arg);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
+
+/* The time of what the user does now, in Unix ms: the wall clock, or the
+ * latest stamp pulled from the server when the wall clock is behind it (a
+ * laptop whose clock is slow, or says 1970; the server bounds every stamp
+ * it keeps by its own clock, a laptop's earlier fast clock included). A
+ * replica that cannot be read: the wall clock. */
+uint64_t rove_replica_now_ms(rove_replica *r);
 
 /* The changes the server refused, oldest first (rove_rejection is in
  * proto.h; rj and what it points to are valid during the call only);

@@ -483,8 +483,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	const rove_pull_reply *h = &reply->u.pull_reply;
 	MDB_txn *txn = NULL;
 	rove_pull_state prev, next;
-	uint64_t last_hlc = 0;
-	rove_hlc clock;
+	uint64_t last_hlc = 0, last_pulled = 0;
+	rove_hlc clock, pulled = {0};
 	rove_entry *e = malloc(sizeof(*e));
 	rpl_work *w = rpl_work_new();
 	MDB_dbi base, aside;
@@ -508,6 +508,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &last_pulled);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
 	/* Where this reply leaves the replica: the one rule the sync also
 	 * uses to ask for the next chunk before this one is applied. */
 	if (rc == ROVE_OK)
@@ -533,14 +537,21 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &clock, h->mode == ROVE_PULL_SNAPSHOT, w);
+			rc = apply_entry(r, txn, e, &pulled, h->mode == ROVE_PULL_SNAPSHOT, w);
 		(*items)++;
 	}
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
 		rc = bases_swap(r, txn, w);
+	/* The clock follows every stamp pulled; the latest pulled, which the
+	 * server bounded by its own clock, also tells the time when this
+	 * laptop's clock is behind (rove_replica_now_ms). */
+	if (pulled.v > clock.v)
+		clock.v = pulled.v;
 	rove_hlc_observe(&clock, clock, now_ms);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
+	if (rc == ROVE_OK && pulled.v > last_pulled)
+		rc = rove_db_put_u64(txn, r->meta, "pulled_hlc", pulled.v);
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &next);
 	/* Past a snapshot, acknowledged ops the cursor passed are done. */

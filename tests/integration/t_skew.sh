@@ -19,12 +19,10 @@ server_setup
 territories east
 users alice:rep:east mike:manager:east
 sync_all admin alice mike
-# The fake clock is really seen: an activity without --at is stamped today.
+# The fake clock is really seen.
+eq "$(LD_PRELOAD=$FAKETIME_LIB FAKETIME=-40d date -u +%F)" "$(date -u -d '-40 days' +%F)" "libfaketime works"
 c=$(r alice customer add --name "Slow clock customer")
 r alice sync >/dev/null
-a=$(at -40d alice activity add --customer "$c" --kind note --note probe)
-when=$(r alice activity show "$a" --json | jq -r .at)
-[ "${when:0:10}" = "$(date -u -d '-40 days' +%F)" ] || fail "libfaketime had no effect: activity at $when"
 
 for off in -40d +3d -400d; do
 	# The manager edits; the owner, whose laptop is OFF away, syncs, sees
@@ -66,4 +64,19 @@ at -40d dave customer claim "$d"
 at -40d dave sync >/dev/null
 r admin sync >/dev/null
 eq "$(r admin customer show "$d" --json | jq -r .owner)" "dave" "the claim took effect"
+# What a rep does now is dated by the replica's clock when the laptop's is
+# behind it (it follows every stamp pulled from the server): a laptop 40
+# days slow, or one whose clock says 1970 (a flat battery), dates a visit
+# and a won deal today, and the server takes them.
+today=$(date -u +%F)
+for off in -40d "@1970-01-02 10:00:00"; do
+	at "$off" alice sync >/dev/null
+	v=$(at "$off" alice activity add --customer "$c" --kind visit --note "clock $off")
+	eq "$(r alice activity show "$v" --json | jq -r .at | cut -c1-10)" "$today" "a visit made with a clock $off"
+	o=$(at "$off" alice opportunity add --customer "$c" --title "Deal $off" --amount 100 --stage proposal)
+	at "$off" alice opportunity stage "$o" won
+	eq "$(r alice opportunity show "$o" --json | jq -r .closed_on)" "$today" "a deal won with a clock $off"
+	out=$(at "$off" alice sync --json)
+	eq "$(jq .rejected <<<"$out")" "0" "the server takes them ($off)"
+done
 echo "ok"
