@@ -754,7 +754,7 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		if (rc != ROVE_OK)
 			return rc;
 		if (v.reason != ROVE_R_NONE)
-			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are a %s)", v.detail, rove_role_name(u->role));
+			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are %s)", v.detail, rove_role_with_article(u->role));
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
 		return c->fn(&a);
