@@ -1,6 +1,7 @@
 /*
  * cmd_opportunity.c - `rove opportunity stage ID STAGE`: a deal through the
- * funnel, a `set` of its stage and closing day.
+ * funnel, a `set` of its stage and closing day; `rove opportunity history
+ * ID`: who owned the deal (who is credited with it), when and by whom.
  */
 #include "rec.h"
 #include "err.h"
@@ -8,6 +9,7 @@
 #include "hlc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
@@ -49,4 +51,41 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	}
 	args[n] = NULL;
 	return rec_change(cli, c, n, args, false);
+}
+
+int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	static const char help[] = "usage: rove opportunity history ID [--json]\n"
+				   "\n"
+				   "The deal's owners (who is credited with it): its create and every\n"
+				   "change of owner - a manager's, or its customer's reassignment - with\n"
+				   "who, when and by whom.\n";
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OWNERSHIP), .history = true};
+	char deal[ROVE_UUID_STRLEN + 1], customer[ROVE_UUID_STRLEN + 1];
+	const char *cid;
+	rove_replica r;
+	rove_record *rec;
+	int rc;
+
+	switch (rec_id_args(argc, argv, &lc.deal, &lc.json)) {
+	case REC_ARGS_HELP:
+		return cli_usage(help, true);
+	case REC_ARGS_USAGE:
+		return cli_usage(help, false);
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_EXIT_FAIL;
+	rc = rec_load(cli, c, lc.deal, &r, rec);
+	if (rc == ROVE_OK) {
+		rove_uuid_format(&rec->id, deal);
+		cid = rove_fields_str(&rec->fs, "customer");
+		snprintf(customer, sizeof(customer), "%s", cid != NULL ? cid : "");
+	}
+	free(rec);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	lc.deal = deal;
+	lc.parent = customer;
+	return rec_list_print(&r, &lc);
 }

@@ -31,7 +31,7 @@ static const rec_verb editable_verbs[] = {
 };
 static const rec_verb opportunity_verbs[] = {
 	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"set", rec_set},
-	{"delete", rec_delete}, {"stage", opportunity_stage}, {NULL, NULL},
+	{"delete", rec_delete}, {"stage", opportunity_stage}, {"history", opportunity_history}, {NULL, NULL},
 };
 static const rec_verb activity_verbs[] = {
 	{"add", rec_add}, {"list", rec_list}, {"show", rec_show}, {"delete", rec_delete}, {NULL, NULL},

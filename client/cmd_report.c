@@ -39,7 +39,7 @@ static const char pipeline_help[] =
 	"\n"
 	"The open pipeline: deals not yet won or lost (a deal without a stage is\n"
 	"a lead), counted and summed by stage (lead, qualified, proposal,\n"
-	"negotiation), by territory and by rep (the customer's territory and\n"
+	"negotiation), by territory (the customer's) and by rep (the deal's\n"
 	"owner; \"(none)\" and \"(pool)\" when there is none), with a total.\n"
 	"CSV columns: dimension,key,count,amount.\n";
 
@@ -53,7 +53,8 @@ static const char targets_help[] =
 	"usage: rove report targets [--period YYYY-MM] [--json|--csv]\n"
 	"\n"
 	"Each target of the month (default: this month, UTC) against the deals\n"
-	"won that month by the rep's customers, with the percent reached, and\n"
+	"the rep won that month (closed_on in it; a deal is credited to its\n"
+	"owner, whoever owns the customer now), with the percent reached, and\n"
 	"who is behind. CSV columns: user,period,target,won,percent,behind.\n";
 
 static const struct option targets_opts[] = {

@@ -46,6 +46,7 @@ int customer_claim(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);  /* cmd_customer.c */
 int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);  /* cmd_customer.c */
 int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv); /* cmd_opportunity.c */
+int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv); /* cmd_opportunity.c */
 int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);        /* cmd_target.c */
 int target_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);        /* cmd_target.c */
 
@@ -121,6 +122,10 @@ typedef struct rec_list_ctx {
 	bool desc;
 	size_t limit;
 	bool wide;               /* whole ids, no cell cut short */
+	/* an ownership history: the customer's own (deal NULL), or the
+	 * entries of one deal (its id, as stored) */
+	bool history;
+	const char *deal;
 	rove_replica *r;        /* the printer's: open during the walk */
 	rove_record *scratch;   /* the printer's: a customer read for its name */
 	out_json j;

@@ -157,6 +157,24 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	return rc;
 }
 
+/* Sets the owner a new deal shows until the server says: its customer's
+ * owner, or this replica's user for a pool customer (the server's rule). */
+static int deal_owner(rove_replica *r, rove_op *op)
+{
+	const char *pid = rove_fields_str(&op->fs, "customer"), *owner;
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_uuid id;
+	int rc = rec == NULL ? ROVE_ENOMEM : ROVE_OK;
+
+	if (rc == ROVE_OK && pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK &&
+	    rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK) {
+		owner = rove_fields_str(&rec->fs, "owner");
+		rc = rove_op_set(op, "owner", rove_vcstr(owner != NULL ? owner : r->auth.user));
+	}
+	free(rec);
+	return rc;
+}
+
 /* The options of `add` (argv[2..]) into op: ROVE_EXIT_USAGE for an
  * unexpected argument, an unknown option, one without its value or a
  * required one left out (reported; the caller prints the usage), then
@@ -281,11 +299,20 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		 * the author's, for those who can own customers. */
 		if (c->id == ROVE_COLL_CUSTOMER && rove_rules_role_may_own(rove_role_parse(r.role)))
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
+		/* A deal's likewise (rule 14): its customer's owner, or the
+		 * author for a pool customer, unless a manager named one. */
+		if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY && rove_fields_get(&op->fs, "owner") != NULL &&
+		    rove_role_parse(r.role) == ROVE_ROLE_REP) {
+			rove_error("a deal's owner is its customer's owner; managers and admins name another");
+			rc = ROVE_EPERM;
+		} else if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY) {
+			rc = rove_fields_get(&op->fs, "owner") == NULL ? deal_owner(&r, op) : ROVE_OK;
+		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);
-		if (rc != ROVE_OK)
+		if (rc != ROVE_OK && rc != ROVE_EPERM)
 			rove_error("cannot save: %s", rove_strerror(rc));
-		else
+		else if (rc == ROVE_OK)
 			rc = rec_write_op(&r, op, NULL);
 		rove_replica_close(&r);
 	}

@@ -100,6 +100,11 @@ static bool wanted(const rec_list_ctx *lc, const rove_record *rec)
 		if (pf == NULL || !field_is(rec, pf->name, lc->parent))
 			return false;
 	}
+	if (lc->history) {
+		const char *deal = rove_fields_str(&rec->fs, "opportunity");
+		if (lc->deal == NULL ? deal != NULL : (deal == NULL || strcmp(deal, lc->deal) != 0))
+			return false;
+	}
 	if ((lc->owner != NULL && (owner == NULL || strcmp(owner, lc->owner) != 0)) || (lc->pool && owner != NULL))
 		return false;
 	if ((lc->tier != NULL && !field_is(rec, "tier", lc->tier)) ||

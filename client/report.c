@@ -38,6 +38,9 @@ typedef struct cust_fact {
 
 typedef struct opp_fact {
 	rove_uuid customer;
+	char owner[ROVE_MAX_NAME + 1]; /* who is credited; "" if none (a deal
+					* from before deals had owners: its
+					* customer's owner then) */
 	unsigned stage; /* index into the stage field's values */
 	int64_t amount;
 	char closed[ROVE_REPORT_DATE_SIZE];
@@ -266,6 +269,7 @@ int rove_report_add(rove_report_data *d, const rove_record *rec)
 		if (o == NULL)
 			return ROVE_ENOMEM;
 		o->customer = parent;
+		copy_name(&rec->fs, "owner", o->owner);
 		o->stage = stage_of(d, &rec->fs);
 		if (!rove_fields_int(&rec->fs, "amount", &o->amount))
 			o->amount = 0; /* a missing amount counts 0 */
@@ -393,6 +397,13 @@ static int64_t tally_get(const tally *t, const char *key)
 	return tally_find(t, key, &pos) ? t->v[pos].amount : 0;
 }
 
+/* Who a deal is credited to: its owner, or for a deal from before deals
+ * had owners its customer's ("" for a pool customer's). */
+static const char *deal_owner(const opp_fact *o, const cust_fact *c)
+{
+	return o->owner[0] != '\0' ? o->owner : c->owner;
+}
+
 int rove_report_pipeline_get(rove_report_data *d, rove_report_pipeline *p)
 {
 	const opp_fact *opps = d->opp.v;
@@ -416,7 +427,7 @@ int rove_report_pipeline_get(rove_report_data *d, rove_report_pipeline *p)
 		p->stage[o->stage].amount = sat_add(p->stage[o->stage].amount, o->amount);
 		rc = tally_add(&terr, c->territory[0] ? c->territory : ROVE_REPORT_NO_TERRITORY, o->amount);
 		if (rc == ROVE_OK)
-			rc = tally_add(&rep, c->owner[0] ? c->owner : ROVE_REPORT_POOL, o->amount);
+			rc = tally_add(&rep, deal_owner(o, c)[0] ? deal_owner(o, c) : ROVE_REPORT_POOL, o->amount);
 	}
 	if (rc != ROVE_OK) {
 		free(terr.v);
@@ -465,14 +476,15 @@ int rove_report_targets_get(rove_report_data *d, const char *period, rove_report
 	*n = 0;
 	if (!rove_report_month_valid(period))
 		return ROVE_EINVAL;
-	/* Won this month, by the customer's owner. */
+	/* Won this month, by the deal's owner (rule 14: whoever it is
+	 * credited to, whoever owns the customer now). */
 	for (size_t i = 0; i < d->opp.n && rc == ROVE_OK; i++) {
 		const cust_fact *c;
 		if (opps[i].stage != STAGE_WON || strncmp(opps[i].closed, period, MONTH_LEN) != 0)
 			continue;
 		c = customer(d, &opps[i].customer);
-		if (c != NULL && c->owner[0] != '\0')
-			rc = tally_add(&won, c->owner, opps[i].amount);
+		if (c != NULL && deal_owner(&opps[i], c)[0] != '\0')
+			rc = tally_add(&won, deal_owner(&opps[i], c), opps[i].amount);
 	}
 	if (rc == ROVE_OK && d->target.n > 0) {
 		out = calloc(d->target.n, sizeof(*out));

@@ -21,7 +21,9 @@
  *   - a child record (opportunity, activity) counts only while its
  *     customer is live in the data: deleted records are never handed in
  *     (rove_replica_each skips them), and a deal follows its customer;
- *   - a deal's territory and rep are its customer's territory and owner.
+ *   - a deal's territory is its customer's; its rep is its owner, who is
+ *     credited with it (rule 14), or for a deal from before deals had
+ *     owners its customer's owner.
  */
 #ifndef ROVE_REPORT_H
 #define ROVE_REPORT_H

@@ -325,6 +325,11 @@
 /* The guard dials its own listener to see whether it still accepts; a
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
+
+/* How deep the server's follow-up ops of an accepted op go: a customer
+ * reassigned moves its open deals (1), each deal's new owner goes into
+ * its history (2). A policy that needs more is a defect (asserted). */
+#define ROVE_MAX_FOLLOW_DEPTH 2
 /* Without nng's statistics (which tell when an accept failed) the guard
  * dials its own listener this often. */
 #define ROVE_LISTEN_CHECK_PERIOD_MS 10000

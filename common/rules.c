@@ -119,6 +119,9 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "%s records are append-only", c->name);
 	if (op->kind != ROVE_OP_CREATE && touches(op, pf->name))
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "a %s cannot move to another customer", c->name);
+	if (op->coll == ROVE_COLL_OPPORTUNITY && op->kind == ROVE_OP_UPDATE && touches(op, "owner") &&
+	    role == ROVE_ROLE_REP)
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");
 	if (op->coll == ROVE_COLL_OPPORTUNITY && touches(op, "closed_on") && !touches(op, "stage"))
 		return refuse(detail, len, ROVE_R_FORBIDDEN,
 			      "the server sets closed_on when a deal is won or lost");

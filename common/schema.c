@@ -70,6 +70,7 @@ static const rove_field_def opportunity_fields[] = {
 	{"stage", ROVE_FT_ENUM, LST, 16, stages},
 	{"expected_close", ROVE_FT_DATE, LST, 10, NULL},
 	{"closed_on", ROVE_FT_DATE, LST, 10, NULL},
+	{"owner", ROVE_FT_LOGIN, LST, NAME_LEN, NULL}, /* the server's on create (rule 14) */
 };
 
 static const rove_field_def activity_fields[] = {
@@ -109,6 +110,7 @@ static const rove_field_def territory_fields[] = {
 
 static const rove_field_def ownership_fields[] = {
 	{"customer", ROVE_FT_REF, REQ | PAR, ID_LEN, NULL},
+	{"opportunity", ROVE_FT_REF, 0, ID_LEN, NULL}, /* a deal's owner, not the customer's */
 	{"event", ROVE_FT_ENUM, REQ | LST, 16, ownership_events},
 	{"from", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},
 	{"to", ROVE_FT_LOGIN, LST, NAME_LEN, NULL},

@@ -266,17 +266,21 @@ rove_apply_work *rove_apply_work_new(void)
 {
 	rove_apply_work *w = malloc(sizeof(*w));
 
-	if (w != NULL)
+	if (w != NULL) {
 		rove_buf_init(&w->scratch);
+		w->next = NULL;
+	}
 	return w;
 }
 
 void rove_apply_work_free(rove_apply_work *w)
 {
-	if (w == NULL)
-		return;
-	rove_buf_free(&w->scratch);
-	free(w);
+	while (w != NULL) {
+		rove_apply_work *next = w->next;
+		rove_buf_free(&w->scratch);
+		free(w);
+		w = next;
+	}
 }
 
 rove_stamp rove_engine_stamp(rove_engine *e)
@@ -499,11 +503,70 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove
 	return ROVE_OK;
 }
 
+/* What applies the policy's follow-up ops of one op (rove_follow_fn). */
+typedef struct follow_ctx {
+	rove_engine *e;
+	MDB_txn *txn;
+	const rove_user *u;
+	const rove_record *parent; /* the record the op wrote: maybe their parent */
+	rove_apply_work *w;        /* the level above's: w->next is theirs */
+	int depth;                 /* theirs */
+} follow_ctx;
+
+static int follow_up(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_op *op,
+		     const rove_record *before, rove_apply_work *w, int depth);
+
+/* Applies one follow-up op as the server (its own, final: no decision),
+ * then its own follow-ups. Its id derives from the op it follows (the
+ * policy's), so the op's retry makes the same. */
+static int apply_follow(void *arg, rove_op *f)
+{
+	follow_ctx *fc = arg;
+	rove_apply_work *w;
+	rove_push_result fr;
+	bool exists;
+	int rc;
+
+	/* A follow-up of a follow-up of ... : the policy's own bound. */
+	ROVE_ASSERT(fc->depth <= ROVE_MAX_FOLLOW_DEPTH);
+	if (fc->w->next == NULL && (fc->w->next = rove_apply_work_new()) == NULL)
+		return ROVE_ENOMEM;
+	w = fc->w->next;
+	memset(&fr, 0, sizeof(fr));
+	snprintf(f->author, sizeof(f->author), "%s", fc->u->name);
+	f->seq = 0;
+	rove_op_restamp(f, rove_engine_stamp(fc->e));
+	rc = rove_store_record_get(&fc->e->st, fc->txn, f->coll, &f->rid, &w->cur);
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	exists = rc == ROVE_OK;
+	w->rec.coll = f->coll;
+	w->rec.id = f->rid;
+	rc = apply_accepted(fc->e, fc->txn, fc->u, f, exists, fc->parent, w, &fr);
+	if (rc == ROVE_OK && fr.status != ROVE_PUSH_ACCEPTED)
+		rc = ROVE_EINVAL; /* the server's own op does not fit a record: a defect */
+	if (rc == ROVE_OK)
+		rc = follow_up(fc->e, fc->txn, fc->u, f, exists ? &w->cur : NULL, w, fc->depth);
+	return rc;
+}
+
+/* The policy's follow-ups of op (which w applied: w->rec is the record
+ * after it, before the one before; op is at depth: 0 for one pushed or
+ * the server's own, 1 for a follow-up of it...), applied at depth + 1. */
+static int follow_up(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_op *op,
+		     const rove_record *before, rove_apply_work *w, int depth)
+{
+	rove_policy_ctx pc = rove_engine_policy(e, txn);
+	follow_ctx fc = {e, txn, u, &w->rec, w, depth + 1};
+
+	return rove_policy_after(&pc, u, op, before, &w->rec, apply_follow, &fc);
+}
+
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r)
 {
 	rove_policy_ctx pc;
-	bool exists, has_follow = false;
+	bool exists;
 	int reason = ROVE_R_NONE;
 	int rc;
 
@@ -542,28 +605,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	rc = apply_accepted(e, txn, u, op, exists, NULL, w, r);
 	if (rc != ROVE_OK || r->status != ROVE_PUSH_ACCEPTED)
 		return rc;
-	rc = rove_policy_after(&pc, u, op, exists ? &w->cur : NULL, &w->rec, &w->follow, &has_follow);
-	if (rc == ROVE_OK && has_follow) {
-		/* Follow-up ops (history) are the server's own and final. */
-		rove_push_result fr;
-		bool fexists;
-		memset(&fr, 0, sizeof(fr));
-		snprintf(w->follow.author, sizeof(w->follow.author), "%s", u->name);
-		rove_op_restamp(&w->follow, rove_engine_stamp(e));
-		rc = rove_store_record_get(&e->st, txn, w->follow.coll, &w->follow.rid, &w->cur);
-		if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
-			return rc;
-		fexists = rc == ROVE_OK;
-		/* The record just written may be the follow-up's parent. */
-		w->parent.coll = w->rec.coll;
-		w->parent.id = w->rec.id;
-		rc = rove_fields_copy(&w->parent.fs, &w->rec.fs);
-		w->rec.coll = w->follow.coll;
-		w->rec.id = w->follow.rid;
-		if (rc == ROVE_OK)
-			rc = apply_accepted(e, txn, u, &w->follow, fexists, &w->parent, w, &fr);
-	}
-	return rc;
+	return follow_up(e, txn, u, op, exists ? &w->cur : NULL, w, 0);
 }
 
 /* Decides, stores and answers one pushed op, once per op id. */

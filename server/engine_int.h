@@ -14,12 +14,14 @@
  * heap, one per request. */
 typedef struct rove_apply_work {
 	rove_record cur, rec;
-	rove_record parent; /* the record of the op a follow-up op follows */
-	rove_op follow;
 	rove_scopes before, after;
 	rove_verdict verdict;
 	rove_reject_scopes rscopes; /* where a refusal is listed */
 	rove_buf scratch;
+	/* The work of the follow-up ops of the op this one applies (made
+	 * when first needed, freed with it): one level of follow-ups runs
+	 * at a time, each on the level below. */
+	struct rove_apply_work *next;
 } rove_apply_work;
 
 rove_apply_work *rove_apply_work_new(void);

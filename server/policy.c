@@ -436,6 +436,45 @@ static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, ro
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
 
+/* A deal's owner (rule 14), who is credited with it: on create the
+ * customer's owner, or the author for a pool customer; an admin or a
+ * manager may name another (an import of old deals: a closed deal's owner
+ * need only be a user who may own, even disabled - someone who left). On
+ * an update only they change it, to a user who may own the customer
+ * (policy_check_owner; any who may own for a closed deal). */
+static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+			    const rove_record *customer, rove_verdict *v)
+{
+	const char *given = rove_fields_str(&op->fs, "owner");
+	const char *stage = after_str(op, cur, "stage");
+	const char *terr = rove_fields_str(&customer->fs, "territory");
+	const char *owner = rove_fields_str(&customer->fs, "owner");
+	bool boss = u->role == ROVE_ROLE_ADMIN || u->role == ROVE_ROLE_MANAGER;
+	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	rove_user *t;
+	int rc;
+
+	if (cur != NULL && !touches(op, "owner"))
+		return ROVE_OK;
+	if (cur == NULL && (!boss || given == NULL)) /* the server's: whatever a replica showed */
+		return op_put(op, "owner", rove_vcstr(owner != NULL ? owner : u->name), v);
+	if (!boss)
+		return refuse(v, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");
+	if (given == NULL)
+		return refuse(v, ROVE_R_INVALID, "a deal needs an owner");
+	if (!closed)
+		return policy_check_owner(pc, u, given, terr, v);
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = policy_user_get(pc, given, t, v);
+	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is %s; deals go to reps and managers", given,
+			    rove_role_with_article(t->role));
+	free(t);
+	return rc;
+}
+
 static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const rove_coll_def *c,
 		       const rove_record *cur, rove_verdict *v)
 {
@@ -457,6 +496,8 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 		rc = refuse(v, ROVE_R_DELETED, "the customer was deleted");
 	else if (rc == ROVE_OK)
 		rc = check_writer(pc, u, parent, v);
+	if (rc == ROVE_OK && !REFUSED(v) && c->id == ROVE_COLL_OPPORTUNITY)
+		rc = check_deal_owner(pc, u, op, cur, parent, v);
 	free(parent);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;

@@ -103,12 +103,18 @@ bool rove_policy_name_reserved(const char *login);
 int rove_policy_check(const rove_policy_ctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
 		      rove_verdict *v);
 
+/* Applies follow, an op the server makes, in the same transaction (the
+ * engine's; it may change follow, which is the caller's scratch). */
+typedef int (*rove_follow_fn)(void *arg, rove_op *follow);
+
 /* After an op was applied (before is NULL for a new record): keeps the
  * policy's own indexes (unique tax ids and phones, claims per day) and
- * may fill *follow with an op the engine applies next as the server
- * (ownership history, a customer's last activity). */
+ * has the engine apply, through apply, the ops that follow from it as
+ * the server's (ownership histories, a customer's last activity, the
+ * open deals of a reassigned customer), each then followed up in turn,
+ * at most ROVE_MAX_FOLLOW_DEPTH deep. Their ids derive from op's. */
 int rove_policy_after(const rove_policy_ctx *pc, const rove_user *u, const rove_op *op,
-		      const rove_record *before, const rove_record *after, rove_op *follow, bool *has_follow);
+		      const rove_record *before, const rove_record *after, rove_follow_fn apply, void *arg);
 
 /* Periodic rules (recycling idle customers to the pool, warning their
  * owners first): fills up to max ops for the engine to apply as the

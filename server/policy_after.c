@@ -1,11 +1,13 @@
 /*
  * policy_after.c - what follows an accepted op (rove_policy_after): the
- * policy's indexes (unique tax ids and phones, claims a day), a
- * customer's ownership history and last activity, as follow-up ops the
- * engine applies as the server.
+ * policy's indexes (unique tax ids and phones, claims a day), the
+ * ownership history of customers and deals, a customer's last activity
+ * and the open deals that move with a reassigned customer (rule 14), as
+ * follow-up ops the engine applies as the server.
  */
 #include "policy_int.h"
 
+#include "array.h"
 #include "err.h"
 #include "schema.h"
 
@@ -32,7 +34,7 @@ static const char *owner_event(const rove_user *u, const rove_op *op, const rove
 }
 
 /* An activity moves its customer's last_activity_at forward. */
-static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, bool *has_follow)
+static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, rove_follow_fn apply, void *arg)
 {
 	const char *cid = rove_fields_str(&op->fs, "customer");
 	const char *at = rove_fields_str(&op->fs, "at");
@@ -54,7 +56,8 @@ static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, bo
 		/* stamped by the engine with the server's clock */
 		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
 		rc = rove_op_set(follow, "last_activity_at", rove_vcstr(at));
-		*has_follow = rc == ROVE_OK;
+		if (rc == ROVE_OK)
+			rc = apply(arg, follow);
 	} else if (rc == ROVE_ENOTFOUND) {
 		rc = ROVE_OK;
 	}
@@ -62,20 +65,131 @@ static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, bo
 	return rc;
 }
 
-int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
-		      const rove_record *after, rove_op *follow, bool *has_follow)
+/* The owner of record (a customer, or a deal: opp names it) changed from
+ * was to now by op: an entry of the customer's ownership history, who
+ * by, when (the server's time) and why. Its ids derive from the op's: a
+ * retry makes the same entry. */
+static int owner_history(const pctx *pc, const rove_user *u, const rove_op *op, const char *event,
+			 const char *customer, const char *opp, const char *was, const char *now, rove_op *follow,
+			 rove_follow_fn apply, void *arg)
 {
-	const char *was, *now, *why;
-	char ids[ROVE_UUID_STRLEN + 1], when[ROVE_TIME_SIZE];
+	const char *why = op->kind == ROVE_OP_RELEASE ? rove_fields_str(&op->fs, "release_reason") : NULL;
+	char when[ROVE_TIME_SIZE];
 	rove_uuid hid, fid;
 	int rc;
 
-	*has_follow = false;
-	if (after->coll == ROVE_COLL_ACTIVITY && before == NULL)
-		return after_activity(pc, op, follow, has_follow);
-	if (after->coll != ROVE_COLL_CUSTOMER)
+	rove_uuid_derive(&hid, &op->op_id, "ownership");
+	rove_uuid_derive(&fid, &op->op_id, "ownership-op");
+	rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
+	policy_iso_now(pc, when, false);
+	rc = rove_op_set(follow, "customer", rove_vcstr(customer));
+	if (rc == ROVE_OK && opp != NULL)
+		rc = rove_op_set(follow, "opportunity", rove_vcstr(opp));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(follow, "event", rove_vcstr(event));
+	if (rc == ROVE_OK && was != NULL)
+		rc = rove_op_set(follow, "from", rove_vcstr(was));
+	if (rc == ROVE_OK && now != NULL)
+		rc = rove_op_set(follow, "to", rove_vcstr(now));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(follow, "by", rove_vcstr(u->name));
+	if (rc == ROVE_OK && why != NULL)
+		rc = rove_op_set(follow, "reason", rove_vcstr(why));
+	if (rc == ROVE_OK)
+		rc = rove_op_set(follow, "at", rove_vcstr(when));
+	if (rc == ROVE_OK)
+		rc = apply(arg, follow);
+	return rc;
+}
+
+static bool same_login(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The ids of a customer's deals (its children of that collection). */
+typedef struct deal_ids {
+	rove_uuid *ids;
+	size_t n, cap;
+} deal_ids;
+
+static int collect_deal(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+{
+	deal_ids *d = arg;
+	rove_uuid *p = rove_array_grow(d->ids, &d->cap, d->n, 1, sizeof(*p), 16);
+
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	d->ids = p;
+	memcpy(d->ids[d->n++].b, key + 1, 16);
+	return ROVE_OK;
+}
+
+/* A customer reassigned to `to` takes its open deals with it (rule 14);
+ * won and lost ones keep their owner, the credit of whoever closed them.
+ * The deals are listed first: moving them writes to the index walked. */
+static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record *customer, const char *to,
+			   rove_op *follow, rove_follow_fn apply, void *arg)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	deal_ids d = {NULL, 0, 0};
+	rove_record *deal = malloc(sizeof(*deal));
+	int rc = deal == NULL ? ROVE_ENOMEM : ROVE_OK;
+
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &customer->id);
+	if (rc == ROVE_OK)
+		rc = rove_store_each_child(pc->st, pc->txn, key, ROVE_COLL_OPPORTUNITY, collect_deal, &d);
+	for (size_t i = 0; rc == ROVE_OK && i < d.n; i++) {
+		const char *stage, *owner;
+		char what[ROVE_UUID_STRLEN + 8];
+		rove_uuid fid;
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_OPPORTUNITY, &d.ids[i], deal);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			continue;
+		}
+		stage = rove_fields_str(&deal->fs, "stage");
+		owner = rove_fields_str(&deal->fs, "owner");
+		if (rc != ROVE_OK || rove_record_deleted(deal) || same_login(owner, to) ||
+		    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)))
+			continue;
+		/* one id per deal and reassignment: a retry makes the same */
+		rove_uuid_format(&d.ids[i], what + 5);
+		memcpy(what, "deal:", 5);
+		rove_uuid_derive(&fid, &op->op_id, what);
+		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, &d.ids[i], op->st);
+		rc = rove_op_set(follow, "owner", rove_vcstr(to));
+		if (rc == ROVE_OK)
+			rc = apply(arg, follow);
+	}
+	free(d.ids);
+	free(deal);
+	return rc;
+}
+
+/* A deal's owner changed (or it was made): its customer's history says. */
+static int after_deal(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
+		      const rove_record *after, rove_op *follow, rove_follow_fn apply, void *arg)
+{
+	const char *was = before != NULL ? rove_fields_str(&before->fs, "owner") : NULL;
+	const char *now = rove_fields_str(&after->fs, "owner");
+	const char *customer = rove_fields_str(&after->fs, "customer");
+	char ids[ROVE_UUID_STRLEN + 1];
+
+	if ((before != NULL && same_login(was, now)) || now == NULL || customer == NULL)
 		return ROVE_OK;
-	rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after);
+	rove_uuid_format(&after->id, ids);
+	return owner_history(pc, u, op, before == NULL ? "create" : "reassign", customer, ids, was, now, follow,
+			     apply, arg);
+}
+
+static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
+			  const rove_record *after, rove_op *follow, rove_follow_fn apply, void *arg)
+{
+	const char *was, *now;
+	char ids[ROVE_UUID_STRLEN + 1];
+	int rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after);
+
 	if (rc != ROVE_OK)
 		return rc;
 	if (op->kind == ROVE_OP_CLAIM && u->role == ROVE_ROLE_REP) {
@@ -90,31 +204,35 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 	}
 	was = before ? rove_fields_str(&before->fs, "owner") : NULL;
 	now = rove_fields_str(&after->fs, "owner");
-	if (before != NULL && ((was == NULL && now == NULL) || (was && now && strcmp(was, now) == 0)))
+	if (before != NULL && same_login(was, now))
 		return ROVE_OK;
-	/* The owner changed: keep it in the customer's ownership history, who
-	 * by, when (the server's time) and why. Its ids derive from the op's:
-	 * a retry makes the same entry. */
-	rove_uuid_derive(&hid, &op->op_id, "ownership");
-	rove_uuid_derive(&fid, &op->op_id, "ownership-op");
-	rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
 	rove_uuid_format(&after->id, ids);
-	policy_iso_now(pc, when, false);
-	why = op->kind == ROVE_OP_RELEASE ? rove_fields_str(&op->fs, "release_reason") : NULL;
-	rc = rove_op_set(follow, "customer", rove_vcstr(ids));
-	if (rc == ROVE_OK)
-		rc = rove_op_set(follow, "event", rove_vcstr(owner_event(u, op, before)));
-	if (rc == ROVE_OK && was != NULL)
-		rc = rove_op_set(follow, "from", rove_vcstr(was));
-	if (rc == ROVE_OK && now != NULL)
-		rc = rove_op_set(follow, "to", rove_vcstr(now));
-	if (rc == ROVE_OK)
-		rc = rove_op_set(follow, "by", rove_vcstr(u->name));
-	if (rc == ROVE_OK && why != NULL)
-		rc = rove_op_set(follow, "reason", rove_vcstr(why));
-	if (rc == ROVE_OK)
-		rc = rove_op_set(follow, "at", rove_vcstr(when));
-	if (rc == ROVE_OK)
-		*has_follow = true;
+	rc = owner_history(pc, u, op, owner_event(u, op, before), ids, NULL, was, now, follow, apply, arg);
+	if (rc == ROVE_OK && before != NULL && op->kind == ROVE_OP_REASSIGN && now != NULL)
+		rc = move_open_deals(pc, op, after, now, follow, apply, arg);
+	return rc;
+}
+
+int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
+		      const rove_record *after, rove_follow_fn apply, void *arg)
+{
+	rove_op *follow;
+	int rc = ROVE_OK;
+
+	if (after->coll != ROVE_COLL_ACTIVITY && after->coll != ROVE_COLL_CUSTOMER &&
+	    after->coll != ROVE_COLL_OPPORTUNITY)
+		return ROVE_OK;
+	if (after->coll == ROVE_COLL_ACTIVITY && before != NULL)
+		return ROVE_OK;
+	follow = malloc(sizeof(*follow)); /* large: one for every follow-up */
+	if (follow == NULL)
+		return ROVE_ENOMEM;
+	if (after->coll == ROVE_COLL_ACTIVITY)
+		rc = after_activity(pc, op, follow, apply, arg);
+	else if (after->coll == ROVE_COLL_OPPORTUNITY)
+		rc = after_deal(pc, u, op, before, after, follow, apply, arg);
+	else
+		rc = after_customer(pc, u, op, before, after, follow, apply, arg);
+	free(follow);
 	return rc;
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Deal credit (SPEC rule 14): a deal has an owner, set by the server on
+# create (the customer's owner, the author for a pool customer); managers
+# and admins change it within reach; a reassigned customer's open deals
+# move to the new owner while won and lost ones keep theirs, so past
+# months' targets do not change when a rep leaves. Every change of a
+# deal's owner is kept in its history.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh west
+users wang:rep:east.sh li:rep:east.sh walt:rep:west mike:manager:east
+sync_all admin wang li walt mike
+MONTH=$(date -u +%Y-%m)
+
+c=$(r wang customer add --name "Baosteel Coil")
+open1=$(r wang opportunity add --customer "$c" --title "Open one" --amount 1000 --stage proposal)
+open2=$(r wang opportunity add --customer "$c" --title "Open two" --amount 300 --stage lead)
+won=$(r wang opportunity add --customer "$c" --title "Won one" --amount 5000 --stage negotiation)
+lost=$(r wang opportunity add --customer "$c" --title "Lost one" --amount 700 --stage lead)
+eq "$(r wang opportunity show "$open1" --json | jq -r .owner)" "wang" "the replica shows the customer's owner at once"
+r wang sync >/dev/null
+r wang opportunity stage "$won" won
+r wang opportunity stage "$lost" lost
+r wang sync >/dev/null
+for d in "$open1" "$won"; do
+	eq "$(r wang opportunity show "$d" --json | jq -r .owner)" "wang" "the server made wang the owner"
+done
+eq "$(r wang opportunity list --owner wang --json | jq length)" "4" "opportunity list --owner"
+# A rep names no owner, and changes none.
+exits_as wang 1 opportunity add --customer "$c" --title "Mine" --owner li
+exits_as wang 1 opportunity set "$open1" owner=li
+out=$(probe wang push update 4 "$open1" owner=li)
+eq "$(jq -r .reason <<<"$out")" "forbidden" "the server refuses a rep's change of owner ($out)"
+r mike target set wang --period "$MONTH" --amount 10000
+r mike target set li --period "$MONTH" --amount 10000
+r mike sync >/dev/null
+before=$(r mike report targets --json | jq -c '[.[] | {user, won}]')
+eq "$before" '[{"user":"li","won":0},{"user":"wang","won":500000}]' "wang is credited with the won deal"
+
+# wang leaves: his customer goes to li.
+r admin admin reassign --customer "$c" --to li
+sync_all mike li
+eq "$(r li opportunity show "$open1" --json | jq -r .owner),$(r li opportunity show "$open2" --json | jq -r .owner)" \
+	"li,li" "open deals moved to li"
+eq "$(r li opportunity show "$won" --json | jq -r .owner),$(r li opportunity show "$lost" --json | jq -r .owner)" \
+	"wang,wang" "won and lost deals kept wang"
+eq "$(r mike report targets --json | jq -c '[.[] | {user, won}]')" "$before" "this month's credit unchanged"
+eq "$(r mike report pipeline --json | jq -c '[.by_rep[] | {rep, amount}]')" '[{"rep":"li","amount":130000}]' \
+	"the open pipeline is li's"
+eq "$(r li opportunity history "$open1" --json | jq -r '[.[] | .event + ":" + (.from // "") + ">" + .to + ":" + .by] | join(",")')" \
+	"create:>wang:wang,reassign:wang>li:admin" "the deal's history"
+eq "$(r li opportunity history "$won" --json | jq -r '[.[].event] | join(",")')" "create" "a won deal's history"
+eq "$(r li customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" \
+	"the customer's history holds the customer's owners only"
+
+# A manager gives a deal to another rep of his, not to one outside (his
+# replica cannot know who works where: the server refuses).
+r mike sync >/dev/null
+r mike opportunity set "$open2" owner=wang
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "0" "mike's change accepted ($out)"
+r mike opportunity set "$open1" owner=walt
+r mike opportunity set "$open1" owner=nobody
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "2" "to a rep outside, to nobody: refused ($out)"
+eq "$(r mike rejected --json | jq -r '[.[].reason] | join(",")')" "not_in_territory,invalid" "for these reasons"
+sync_all li
+eq "$(r li opportunity show "$open2" --json | jq -r .owner)" "wang" "mike gave the deal to wang"
+eq "$(r li opportunity history "$open2" --json | jq -r '.[-1] | .from + ">" + .to + ":" + .by')" "li>wang:mike" \
+	"and the history says so"
+# An admin imports an old deal won by someone who left (disabled): kept;
+# an open one cannot go to them.
+users gone:rep:east.sh
+r admin admin user disable gone >/dev/null
+r admin sync >/dev/null
+old=$(r admin opportunity add --customer "$c" --title "Old win" --amount 900 --stage won --owner gone)
+bad=$(r admin opportunity add --customer "$c" --title "Open for gone" --amount 1 --stage lead --owner gone)
+out=$(r admin sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "the open deal for a disabled rep refused ($out)"
+eq "$(r admin opportunity show "$old" --json | jq -r .owner)" "gone" "the old won deal keeps its owner"
+r admin rejected --json | jq -e --arg b "$bad" '.[] | select(.id == $b)' >/dev/null || fail "the refusal is kept"
+echo "ok"
