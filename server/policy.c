@@ -415,7 +415,8 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 /* ---- child records, dealers, targets ---- */
 
 /* closed_on follows the stage: the server's date when a deal becomes won
- * or lost (kept while it stays so), cleared when it is reopened. */
+ * or lost (kept while it stays so; on create, the day it comes with),
+ * cleared when it is reopened. */
 static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const char *stage = rove_fields_str(&op->fs, "stage");
@@ -430,6 +431,13 @@ static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, ro
 		return op_put(op, "closed_on", rove_vnull(), v);
 	if (was != NULL && strcmp(was, stage) == 0 && kept != NULL)
 		return op_put(op, "closed_on", rove_vcstr(kept), v);
+	/* A deal created closed (one of the past, imported) keeps its day,
+	 * if that is not in the future. */
+	kept = op->kind == ROVE_OP_CREATE ? rove_fields_str(&op->fs, "closed_on") : NULL;
+	if (kept != NULL) {
+		v->reason = rove_rules_check_closed_on(kept, pc->now_ms, v->detail, sizeof(v->detail));
+		return ROVE_OK;
+	}
 	policy_iso_now(pc, today, true);
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
