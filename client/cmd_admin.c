@@ -1,20 +1,30 @@
 /*
- * cmd_admin.c - `rove admin ...`: users, territories, assignments and
- * reassignments. Sent to the server at once (needs the network); the
+ * cmd_admin.c - `rove admin ...`: users (add, list, show, disable,
+ * enable, new tokens), territories, assignments and reassignments. Sent to the server at once (needs the network); the
  * server checks who may do what.
  */
 #include "cli.h"
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "out.h"
+#include "rove_assert.h"
 #include "rules.h"
+#include "schema.h"
 #include "sync.h"
 #include "text.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
 	"usage: rove admin user add NAME --role ROLE [--territory CODE]...\n"
+	"       rove admin user list [--json]\n"
+	"       rove admin user show LOGIN [--json]\n"
+	"       rove admin user disable LOGIN\n"
+	"       rove admin user enable LOGIN\n"
+	"       rove admin user token LOGIN\n"
 	"       rove admin territory add CODE --name NAME [--parent CODE]\n"
 	"       rove admin territory set CODE FIELD=VALUE...\n"
 	"       rove admin assign USER CODE\n"
@@ -25,6 +35,10 @@ static const char help[] =
 	"Administration, sent to the server at once (needs the network).\n"
 	"  user add        add a user (role: rep, manager, analyst or admin) and\n"
 	"                  print the new user's token alone on stdout\n"
+	"  user list|show  users: role, territories, disabled, last sync (admins:\n"
+	"                  everyone; managers: the users of their territories)\n"
+	"  user disable    refuse every request of a user (enable: allow again)\n"
+	"  user token      print a new token for a user; the old one stops working\n"
 	"  territory add   add a territory (codes like east.sh) under a parent\n"
 	"  territory set   rename it or set its public-pool rules (公海规则)\n"
 	"  assign          give a rep or manager a territory (unassign: take it)\n"
@@ -48,6 +62,42 @@ static const struct option user_add_opts[] = {
 	{"territory", required_argument, NULL, OPT_TERRITORY},
 	{NULL, 0, NULL, 0},
 };
+
+static const char user_list_help[] =
+	"usage: rove admin user list [--json]\n"
+	"\n"
+	"(admins, managers) The users: login, role, whether disabled, when they\n"
+	"last synced (to the minute) and their territories. Admins see everyone;\n"
+	"a manager sees himself and the users who hold a territory in his\n"
+	"territories, and of their territories only those.\n"
+	"JSON: [{\"login\":L,\"role\":R,\"territories\":[CODE...],\"disabled\":B,\n"
+	"        \"last_sync\":TIME|null}...]\n";
+
+static const char user_show_help[] =
+	"usage: rove admin user show LOGIN [--json]\n"
+	"\n"
+	"(admins, managers) One user, as 'rove admin user list' shows them; JSON:\n"
+	"one object with the same fields.\n";
+
+static const char user_disable_help[] =
+	"usage: rove admin user disable LOGIN\n"
+	"\n"
+	"(admins) Refuse every request of user LOGIN from now on: their syncs\n"
+	"fail (exit 1) and their pending changes stay on their replica; their\n"
+	"customers stay theirs until reassigned ('rove admin reassign'). Nobody\n"
+	"disables himself or the last enabled admin.\n";
+
+static const char user_enable_help[] =
+	"usage: rove admin user enable LOGIN\n"
+	"\n"
+	"(admins) Let a disabled user work again: their next sync sends their\n"
+	"pending changes.\n";
+
+static const char user_token_help[] =
+	"usage: rove admin user token LOGIN\n"
+	"\n"
+	"(admins) Print a new token for user LOGIN alone on stdout; their old\n"
+	"token stops working at once. They go on with 'rove config token NEW'.\n";
 
 static const char territory_add_help[] =
 	"usage: rove admin territory add CODE --name NAME [--parent CODE]\n"
@@ -126,9 +176,10 @@ static void print_note(const char *s, uint32_t len, void *arg)
 }
 
 /* Sends command cmd; a role that may not run it (act: enum
- * rove_rules_act) is told at once, with the server's words. The lines of
- * the answer go to stdout (a token), or with notes to stderr. */
-static int call_to(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, bool notes)
+ * rove_rules_act) is told at once, with the server's words. fn gets the
+ * lines of the answer. */
+static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, rove_line_fn fn,
+		   void *arg)
 {
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
@@ -150,14 +201,20 @@ static int call_to(rove_cli *cli, int act, const char *cmd, const char *const *a
 		rove_replica_close(&r);
 		return ROVE_EXIT_FAIL;
 	}
-	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, notes ? print_note : print_line, NULL, err,
-			     sizeof(err));
+	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, fn, arg, err, sizeof(err));
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);
 	return cli_exit(rc);
+}
+
+/* The lines of the answer go to stdout (a token), or with notes to
+ * stderr. */
+static int call_to(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, bool notes)
+{
+	return call_fn(cli, act, cmd, args, n, notes ? print_note : print_line, NULL);
 }
 
 static int call(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n)
@@ -232,6 +289,279 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	for (uint32_t i = 0; i < nterr; i++)
 		args[2 + i] = terr[i];
 	return call(cli, ROVE_ACT_ADMINISTER, "user.add", args, 2 + nterr);
+}
+
+/* ---- users: list, show, disable, enable, token ---- */
+
+/* The answer's lines, kept (each NUL-terminated) to be checked whole
+ * before anything is printed. */
+typedef struct kept_lines {
+	rove_buf text;
+	uint32_t n;
+	bool bad; /* a line held a NUL, or memory ran out */
+} kept_lines;
+
+static void keep_line(const char *s, uint32_t len, void *arg)
+{
+	kept_lines *k = arg;
+
+	if (k->bad || memchr(s, '\0', len) != NULL || rove_buf_append(&k->text, s, len) != ROVE_OK ||
+	    rove_buf_append(&k->text, "", 1) != ROVE_OK)
+		k->bad = true;
+	k->n++;
+}
+
+/* A user as the server describes them (server/admin.c): a line "LOGIN
+ * ROLE enabled|disabled LAST_SYNC_MS N", then N lines of territory codes.
+ * Pointers into the kept lines. */
+typedef struct user_row {
+	const char *login, *role;
+	bool disabled;
+	uint64_t synced_ms;
+	uint32_t nterr;
+	const char *terr[ROVE_MAX_USER_TERRITORIES];
+} user_row;
+
+/* Reads the user whose first line is at line *i of k (p: its text),
+ * advancing both; false if the lines are not one (the server is not
+ * trusted: every name is checked as the server would take it). */
+static bool next_user(const kept_lines *k, uint32_t *i, char **p, user_row *u)
+{
+	char *save = NULL, *f[6], *end;
+	unsigned long long ms, n;
+	int nf = 0;
+
+	char *line = *p;
+
+	if (*i >= k->n)
+		return false;
+	*p += strlen(line) + 1; /* before strtok_r cuts the line into words */
+	(*i)++;
+	for (char *w = strtok_r(line, " ", &save); w != NULL && nf < 6; w = strtok_r(NULL, " ", &save))
+		f[nf++] = w;
+	if (nf != 5 || !rove_login_valid(f[0], strlen(f[0])) || rove_role_parse(f[1]) == 0 ||
+	    (strcmp(f[2], "enabled") != 0 && strcmp(f[2], "disabled") != 0))
+		return false;
+	errno = 0;
+	ms = strtoull(f[3], &end, 10);
+	if (errno != 0 || *end != '\0' || f[3][0] < '0' || f[3][0] > '9')
+		return false;
+	n = strtoull(f[4], &end, 10);
+	if (errno != 0 || *end != '\0' || f[4][0] < '0' || f[4][0] > '9' || n > ROVE_MAX_USER_TERRITORIES ||
+	    n > k->n - *i)
+		return false;
+	u->login = f[0];
+	u->role = f[1];
+	u->disabled = strcmp(f[2], "disabled") == 0;
+	u->synced_ms = ms;
+	u->nterr = (uint32_t)n;
+	for (uint32_t t = 0; t < u->nterr; t++) {
+		u->terr[t] = *p;
+		if (!rove_code_valid(*p, strlen(*p)))
+			return false;
+		*p += strlen(*p) + 1;
+		(*i)++;
+	}
+	return true;
+}
+
+static void user_json(out_json *j, const user_row *u)
+{
+	char when[40];
+
+	if (u->synced_ms != 0)
+		out_time(u->synced_ms, when, sizeof(when));
+	out_json_begin_object(j);
+	out_json_field_str(j, "login", u->login);
+	out_json_field_str(j, "role", u->role);
+	out_json_key(j, "territories");
+	out_json_begin_array(j);
+	for (uint32_t t = 0; t < u->nterr; t++)
+		out_json_cstr(j, u->terr[t]);
+	out_json_end_array(j);
+	out_json_field_bool(j, "disabled", u->disabled);
+	out_json_field_str(j, "last_sync", u->synced_ms != 0 ? when : NULL);
+	out_json_end_object(j);
+}
+
+/* The last sync as text: a time, or "never". */
+static const char *synced_text(const user_row *u, char *buf, size_t len)
+{
+	if (u->synced_ms == 0)
+		return "never";
+	out_time(u->synced_ms, buf, len);
+	return buf;
+}
+
+static void user_line(const user_row *u)
+{
+	char when[40];
+
+	printf("%-16s %-8s %-9s %-*s", u->login, u->role, u->disabled ? "disabled" : "enabled", u->nterr > 0 ? 20 : 0,
+	       synced_text(u, when, sizeof(when)));
+	for (uint32_t t = 0; t < u->nterr; t++)
+		printf("%s%s", t ? "," : " ", u->terr[t]);
+	putchar('\n');
+}
+
+static void user_text(const user_row *u)
+{
+	char when[40];
+
+	printf("login:       %s\nrole:        %s\nterritories: ", u->login, u->role);
+	for (uint32_t t = 0; t < u->nterr; t++)
+		printf("%s%s", t ? ", " : "", u->terr[t]);
+	printf("%s\ndisabled:    %s\nlast sync:   %s\n", u->nterr == 0 ? "(none)" : "", u->disabled ? "yes" : "no",
+	       synced_text(u, when, sizeof(when)));
+}
+
+/* Walks the users of k (reading a copy: next_user cuts the words), and
+ * if out prints them: a list (a JSON array, or a table), or the one user
+ * of a show. False if the lines are not users (or not one, for a show),
+ * or memory ran out. */
+static bool walk_users(const kept_lines *k, bool json, bool one, bool out)
+{
+	user_row *u = malloc(sizeof(*u));
+	uint32_t i = 0, count = 0;
+	rove_buf copy;
+	out_json j;
+	char *p;
+
+	rove_buf_init(&copy);
+	if (u == NULL || k->bad || rove_buf_append(&copy, k->text.data, k->text.len) != ROVE_OK) {
+		free(u);
+		rove_buf_free(&copy);
+		return false;
+	}
+	p = (char *)copy.data;
+	if (out && json && !one) {
+		out_json_init(&j, stdout);
+		out_json_begin_array(&j);
+	}
+	while (i < k->n && next_user(k, &i, &p, u)) {
+		count++;
+		if (!out)
+			continue;
+		if (json && one) {
+			out_json_init(&j, stdout);
+			user_json(&j, u);
+			out_json_finish(&j);
+		} else if (json) {
+			user_json(&j, u);
+		} else if (one) {
+			user_text(u);
+		} else {
+			if (count == 1)
+				printf("%-16s %-8s %-9s %-20s %s\n", "LOGIN", "ROLE", "STATE", "LAST SYNC", "TERRITORIES");
+			user_line(u);
+		}
+	}
+	if (out && json && !one) {
+		out_json_end_array(&j);
+		out_json_finish(&j);
+	}
+	free(u);
+	rove_buf_free(&copy);
+	return i == k->n && (!one || count == 1);
+}
+
+/* Prints the users of k, checked whole first: a malformed answer prints
+ * nothing. */
+static int print_users(const kept_lines *k, bool json, bool one)
+{
+	if (!walk_users(k, json, one, false)) {
+		rove_error("malformed reply from the server");
+		return ROVE_EXIT_FAIL;
+	}
+	walk_users(k, json, one, true);
+	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
+}
+
+/* Parses `rove admin user VERB [LOGIN] [--json]` (argv[3..]): the login
+ * (when want_login), and --json when json is not NULL. False on a usage
+ * error or --help, *status the exit status. */
+static bool parse_user_args(int argc, char **argv, const char *usage, bool want_login, const char **login, bool *json,
+			    int *status)
+{
+	static const struct option with_json[] = {
+		{"json", no_argument, NULL, CLI_OPT_LONG},
+		{NULL, 0, NULL, 0},
+	};
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	cli_opt o;
+	int k, nwords = 0;
+
+	cli_opt_init(&o, argc, argv, 3, json != NULL ? with_json : none);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h') {
+			*status = cli_usage(usage, true);
+			return false;
+		}
+		if (k == CLI_OPT_LONG && json != NULL) {
+			*json = true;
+		} else if (k == CLI_OPT_WORD && want_login && nwords == 0) {
+			*login = o.arg;
+			nwords++;
+		} else {
+			if (k == CLI_OPT_UNKNOWN)
+				rove_error("unknown option '%s'", o.arg);
+			else if (k == CLI_OPT_WORD)
+				rove_error("unexpected argument '%s'", o.arg);
+			*status = cli_usage(usage, false);
+			return false;
+		}
+	}
+	if (want_login && nwords == 0) {
+		rove_error("missing LOGIN");
+		*status = cli_usage(usage, false);
+		return false;
+	}
+	if (want_login && !cli_login_ok(*login)) {
+		*status = ROVE_EXIT_FAIL;
+		return false;
+	}
+	return true;
+}
+
+static int user_list_or_show(rove_cli *cli, int argc, char **argv)
+{
+	bool show = strcmp(argv[2], "show") == 0, json = false;
+	const char *login = NULL;
+	kept_lines k = {{0}, 0, false};
+	int status, rc;
+
+	if (!parse_user_args(argc, argv, show ? user_show_help : user_list_help, show, &login, &json, &status))
+		return status;
+	rove_buf_init(&k.text);
+	rc = call_fn(cli, ROVE_ACT_SEE_USERS, show ? "user.show" : "user.list", &login, show ? 1 : 0, keep_line, &k);
+	if (rc == ROVE_EXIT_OK)
+		rc = print_users(&k, json, show);
+	rove_buf_free(&k.text);
+	return rc;
+}
+
+static int user_state_or_token(rove_cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *verb, *cmd, *usage;
+	} verbs[] = {
+		{"disable", "user.disable", user_disable_help},
+		{"enable", "user.enable", user_enable_help},
+		{"token", "user.token", user_token_help},
+	};
+	const char *login = NULL;
+	int status;
+
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		if (strcmp(argv[2], verbs[v].verb) != 0)
+			continue;
+		if (!parse_user_args(argc, argv, verbs[v].usage, true, &login, NULL, &status))
+			return status;
+		/* token: the new token alone on stdout */
+		return call(cli, ROVE_ACT_ADMINISTER, verbs[v].cmd, &login, 1);
+	}
+	ROVE_ASSERT(!"a user verb without its row");
+	return ROVE_EXIT_FAIL;
 }
 
 static int territory_add(rove_cli *cli, int argc, char **argv)
@@ -337,6 +667,11 @@ static const struct admin_cmd {
 	int (*fn)(rove_cli *cli, int argc, char **argv);
 } admin_cmds[] = {
 	{"user", "add", user_add_help, user_add},
+	{"user", "list", user_list_help, user_list_or_show},
+	{"user", "show", user_show_help, user_list_or_show},
+	{"user", "disable", user_disable_help, user_state_or_token},
+	{"user", "enable", user_enable_help, user_state_or_token},
+	{"user", "token", user_token_help, user_state_or_token},
 	{"territory", "add", territory_add_help, territory_add},
 	{"territory", "set", territory_set_help, territory_set},
 	{"assign", NULL, assign_help, assign},

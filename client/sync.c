@@ -141,7 +141,9 @@ static void report(const conn *c, int rc, const char *what)
 {
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		return; /* the caller says it once */
-	if (c->errmsg[0] != '\0')
+	if (rc == ROVE_EPERM && c->errmsg[0] != '\0') /* a disabled user: nothing was sent */
+		rove_error("%s; your changes are kept", c->errmsg);
+	else if (c->errmsg[0] != '\0')
 		rove_error("%s: %s", what, c->errmsg);
 	else
 		rove_error("%s: %s", what, rove_strerror(rc));

@@ -213,6 +213,17 @@
  * manager works in, and bounded so a user's entry stays small. */
 #define ROVE_MAX_USER_TERRITORIES 64
 
+/* When each user last synced (pushed or pulled), as `rove admin user
+ * list` shows it: noted only when it moved by more than this, so that a
+ * sync with nothing to do (a pull, a read) writes nothing; the notes of
+ * reads wait in memory for the writer, which stores them at its next
+ * write transaction or after this long at the latest. */
+#define ROVE_SYNC_NOTE_MS 60000u
+/* Users whose sync waits in memory to be noted (about 80 bytes each):
+ * more than sync in one ROVE_SYNC_NOTE_MS at the company's size (5,000
+ * reps); a note that finds no room is taken at the user's next sync. */
+#define ROVE_MAX_SYNC_NOTES 16384u
+
 /* A scope's name ("o:LOGIN", "r:CODE", "t:CODE": a letter, a colon and
  * a login or a code), in bytes. */
 #define ROVE_MAX_SCOPE_LEN (ROVE_MAX_NAME + 2)

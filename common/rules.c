@@ -44,6 +44,9 @@ int rove_rules_may(int role, int act, char *detail, size_t len)
 	case ROVE_ACT_CONFLICTS:
 		return boss ? ROVE_R_NONE
 			    : refuse(detail, len, ROVE_R_FORBIDDEN, "conflicts are for managers and admins");
+	case ROVE_ACT_SEE_USERS:
+		return boss ? ROVE_R_NONE
+			    : refuse(detail, len, ROVE_R_FORBIDDEN, "the list of users is for admins and managers");
 	default:
 		return refuse(detail, len, ROVE_R_INVALID, "unknown action %d", act);
 	}

@@ -48,6 +48,7 @@ enum rove_rules_act {
 	ROVE_ACT_ADMINISTER = 1, /* users, territories, assignments: admins */
 	ROVE_ACT_REASSIGN = 2,   /* move customers between users: admins, managers */
 	ROVE_ACT_CONFLICTS = 3,  /* list refused changes kept on the server: admins, managers */
+	ROVE_ACT_SEE_USERS = 4,  /* list and show users: admins (all), managers (their people) */
 };
 
 /* Whether users of role may do act at all (to what, the server's policy

@@ -7,6 +7,7 @@
  * ops, so they are ordered, logged and replicated like everything else.
  */
 #include "engine_int.h"
+#include "rove_assert.h"
 
 #include "array.h"
 #include "err.h"
@@ -489,6 +490,207 @@ static int cmd_reassign_territory(admin_ctx *a)
 	return answer(a, lines, 1);
 }
 
+/* ---- users ---- */
+
+/* A user as the reply to user.list and user.show carries them: a line
+ * "LOGIN ROLE enabled|disabled LAST_SYNC_MS TERRITORIES", then one line
+ * per territory code (logins and codes hold no spaces). */
+typedef struct user_lines {
+	rove_buf text; /* the lines, each NUL-terminated */
+	uint32_t n;
+} user_lines;
+
+static int add_line(user_lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_line(user_lines *l, const char *fmt, ...)
+{
+	char line[ROVE_MAX_ADMIN_ARG + 64];
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ROVE_ASSERT(w >= 0 && (size_t)w < sizeof(line)); /* names and numbers only */
+	l->n++;
+	return rove_buf_append(&l->text, line, (size_t)w + 1);
+}
+
+static int add_user(user_lines *l, const rove_user *t)
+{
+	int rc = add_line(l, "%s %s %s %llu %u", t->name, rove_role_name(t->role), t->disabled ? "disabled" : "enabled",
+			  (unsigned long long)t->synced_ms, t->nterr);
+
+	for (uint32_t i = 0; rc == ROVE_OK && i < t->nterr; i++)
+		rc = add_line(l, "%s", t->terr[i]);
+	return rc;
+}
+
+/* Answers with the lines of l, or refuses when they would not fit in one
+ * reply. */
+static int answer_lines(admin_ctx *a, const user_lines *l)
+{
+	const char **lines = l->n > 0 ? malloc(l->n * sizeof(*lines)) : NULL;
+	const char *p = (const char *)l->text.data;
+	int rc;
+
+	if (l->n > 0 && lines == NULL)
+		return ROVE_ENOMEM;
+	for (uint32_t i = 0; i < l->n; i++) {
+		lines[i] = p;
+		p += strlen(p) + 1;
+	}
+	rc = answer(a, lines, l->n);
+	free(lines);
+	if (rc == ROVE_OK && a->reply->len > ROVE_MAX_MSG_BYTES)
+		rc = refuse(a, ROVE_ETOOBIG, "more users than one reply holds (%u lines)", l->n);
+	return rc;
+}
+
+/* Whether the requesting user may see t; *view is t as they see it. */
+static int user_view(admin_ctx *a, const rove_user *t, bool *visible, rove_user *view)
+{
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+
+	return rove_policy_user_view(&pc, a->u, t, visible, view);
+}
+
+typedef struct list_ctx {
+	admin_ctx *a;
+	user_lines lines;
+	rove_user t, view;
+} list_ctx;
+
+static int list_one(const char *login, int role, void *arg)
+{
+	list_ctx *lc = arg;
+	bool visible;
+	int rc;
+
+	(void)role;
+	rc = get_user(lc->a, login, &lc->t, NULL);
+	if (rc == ROVE_OK)
+		rc = user_view(lc->a, &lc->t, &visible, &lc->view);
+	if (rc == ROVE_OK && visible)
+		rc = add_user(&lc->lines, &lc->view);
+	return rc;
+}
+
+static int cmd_user_list(admin_ctx *a)
+{
+	list_ctx *lc = malloc(sizeof(*lc));
+	int rc;
+
+	if (lc == NULL)
+		return ROVE_ENOMEM;
+	lc->a = a;
+	lc->lines.n = 0;
+	rove_buf_init(&lc->lines.text);
+	rc = rove_store_each_user(&a->e->st, a->txn, list_one, lc);
+	if (rc == ROVE_OK)
+		rc = answer_lines(a, &lc->lines);
+	rove_buf_free(&lc->lines.text);
+	free(lc);
+	return rc;
+}
+
+/* The user named login, if the requesting user may see them (else a
+ * refusal: nobody learns of a user outside their reach). Writes a reply
+ * only to refuse. */
+static int visible_user(admin_ctx *a, const char *login, rove_user *t, uint8_t hash[ROVE_HASH_BYTES],
+			rove_user *view)
+{
+	bool visible = false;
+	int rc = get_user(a, login, t, hash);
+
+	if (rc == ROVE_OK)
+		rc = user_view(a, t, &visible, view);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !visible))
+		return refuse(a, ROVE_ENOTFOUND, "no user '%s'%s", login,
+			      a->u->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+	return rc;
+}
+
+static int cmd_user_show(admin_ctx *a)
+{
+	user_lines lines = {{0}, 0};
+	rove_user *t = malloc(2 * sizeof(*t));
+	int rc = t != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	rove_buf_init(&lines.text);
+	if (rc == ROVE_OK)
+		rc = visible_user(a, a->args[0], &t[0], NULL, &t[1]);
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = add_user(&lines, &t[1]);
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = answer_lines(a, &lines);
+	rove_buf_free(&lines.text);
+	free(t);
+	return rc;
+}
+
+/* user.disable and user.enable: the policy says who may; one that
+ * changes nothing is refused, saying so. */
+static int set_disabled(admin_ctx *a, bool disable)
+{
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_verdict v;
+	rove_user t;
+	int rc = get_user(a, a->args[0], &t, hash);
+
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", a->args[0]);
+	if (rc != ROVE_OK)
+		return rc;
+	if (t.disabled == disable)
+		return refuse(a, ROVE_EEXIST, "user '%s' is %s; nothing changed", t.name,
+			      disable ? "already disabled" : "not disabled");
+	rc = rove_policy_user_disable(&pc, a->u, &t, disable, &v);
+	if (rc != ROVE_OK)
+		return rc;
+	if (v.reason != ROVE_R_NONE)
+		return refuse_verdict(a, NULL, &v);
+	t.disabled = disable;
+	rc = rove_store_user_put(&a->e->st, a->txn, &t, hash);
+	if (rc == ROVE_OK)
+		rove_info("user %s %s by %s", t.name, disable ? "disabled" : "enabled", a->u->name);
+	return rc == ROVE_OK ? answer(a, NULL, 0) : rc;
+}
+
+static int cmd_user_disable(admin_ctx *a)
+{
+	return set_disabled(a, true);
+}
+
+static int cmd_user_enable(admin_ctx *a)
+{
+	return set_disabled(a, false);
+}
+
+/* user.token LOGIN: a new token, from the same source as roved init's;
+ * only its hash is kept, so the old one stops working at once. */
+static int cmd_user_token(admin_ctx *a)
+{
+	char token[ROVE_TOKEN_HEX + 1];
+	uint8_t hash[ROVE_HASH_BYTES];
+	const char *line = token;
+	rove_user t;
+	int rc = get_user(a, a->args[0], &t, hash);
+
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", a->args[0]);
+	if (rc == ROVE_OK)
+		rc = rove_token_new(token);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_token_hash(token, hash);
+	rc = rove_store_user_put(&a->e->st, a->txn, &t, hash);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_info("new token for user %s, made by %s", t.name, a->u->name);
+	return answer(a, &line, 1);
+}
+
 static const struct admin_cmd {
 	const char *name;
 	uint32_t min_args, max_args;
@@ -496,6 +698,11 @@ static const struct admin_cmd {
 	int (*fn)(admin_ctx *);
 } commands[] = {
 	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, ROVE_ACT_ADMINISTER, cmd_user_add},
+	{"user.list", 0, 0, ROVE_ACT_SEE_USERS, cmd_user_list},
+	{"user.show", 1, 1, ROVE_ACT_SEE_USERS, cmd_user_show},
+	{"user.disable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_disable},
+	{"user.enable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_enable},
+	{"user.token", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_token},
 	{"territory.add", 2, 3, ROVE_ACT_ADMINISTER, cmd_territory_add},
 	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_territory_set},
 	{"assign", 2, 2, ROVE_ACT_ADMINISTER, cmd_assign},

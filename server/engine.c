@@ -86,8 +86,12 @@ int rove_engine_open(rove_engine *e, const char *dir)
 		rc = clock_load(e);
 	if (rc == ROVE_OK)
 		rc = rove_store_run_start(&e->st, &e->runs, &e->nruns);
+	if (rc == ROVE_OK && (e->seen = rove_seen_new()) == NULL)
+		rc = ROVE_ENOMEM;
 	if (rc != ROVE_OK) {
 		rove_store_close(&e->st);
+		free(e->runs);
+		e->runs = NULL;
 		return rc;
 	}
 	pthread_rwlock_init(&e->map, NULL);
@@ -96,6 +100,12 @@ int rove_engine_open(rove_engine *e, const char *dir)
 
 void rove_engine_close(rove_engine *e)
 {
+	int rc = rove_engine_flush(e);
+
+	if (rc != ROVE_OK)
+		rove_warn("the users' last syncs of the last minute were not stored: %s", rove_strerror(rc));
+	rove_seen_free(e->seen);
+	e->seen = NULL;
 	rove_store_close(&e->st);
 	pthread_rwlock_destroy(&e->map);
 	free(e->runs);
@@ -192,7 +202,64 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const 
 		log_failed_login(a->user);
 		return ROVE_EAUTH;
 	}
-	return ROVE_OK;
+	/* Only who holds the token learns that the account is disabled. */
+	return u->disabled ? ROVE_EPERM : ROVE_OK;
+}
+
+/* ---- users' last syncs ---- */
+
+/* Stores the notes in txn: each user's last sync, if later than stored. */
+static int store_notes(rove_engine *e, MDB_txn *txn, const rove_seen_note *notes, size_t n)
+{
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_user u;
+	int rc = ROVE_OK;
+
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rc = rove_store_user_get(&e->st, txn, notes[i].login, &u, hash);
+		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
+			/* No such user (any more), or an entry nobody can log in
+			 * with: nothing to note, and no reason to fail a write. */
+			rc = ROVE_OK;
+			continue;
+		}
+		if (rc != ROVE_OK || notes[i].ms <= u.synced_ms)
+			continue;
+		u.synced_ms = notes[i].ms;
+		rc = rove_store_user_put(&e->st, txn, &u, hash);
+	}
+	return rc;
+}
+
+static int flush_once(rove_engine *e, const rove_seen_note *notes, size_t n)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_store_begin(&e->st, NULL, true, &txn);
+
+	if (rc == ROVE_OK)
+		rc = store_notes(e, txn, notes, n);
+	if (rc == ROVE_OK)
+		rc = rove_store_commit(txn);
+	else
+		rove_store_abort(txn);
+	return rc;
+}
+
+int rove_engine_flush(rove_engine *e)
+{
+	rove_seen_note *notes = NULL;
+	size_t n = 0;
+	int grows = 0, rc = rove_seen_take(e->seen, &notes, &n);
+
+	if (rc != ROVE_OK || n == 0)
+		return rc;
+	do
+		rc = flush_once(e, notes, n);
+	while (grow_retry(e, rc, &grows));
+	if (rc != ROVE_OK)
+		rove_seen_give_back(e->seen, notes, n);
+	free(notes);
+	return rc;
 }
 
 rove_apply_work *rove_apply_work_new(void)
@@ -591,11 +658,11 @@ static int handle_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, ro
 /* Every request the server answers, by type (proto.h's table says which
  * types are requests; test_engine checks that each has a row here). */
 static const rove_request requests[ROVE_MSG_TYPE_MAX + 1] = {
-	/* write, auth, act, handle */
-	[ROVE_MSG_PUSH] = {true, true, 0, handle_push},
-	[ROVE_MSG_PULL] = {false, true, 0, handle_pull},
-	[ROVE_MSG_ADMIN] = {true, true, 0, handle_admin},
-	[ROVE_MSG_CONFLICTS] = {false, true, ROVE_ACT_CONFLICTS, handle_conflicts},
+	/* write, auth, act, handle, sync */
+	[ROVE_MSG_PUSH] = {true, true, 0, handle_push, true},
+	[ROVE_MSG_PULL] = {false, true, 0, handle_pull, true},
+	[ROVE_MSG_ADMIN] = {true, true, 0, handle_admin, false},
+	[ROVE_MSG_CONFLICTS] = {false, true, ROVE_ACT_CONFLICTS, handle_conflicts, false},
 };
 
 const rove_request *rove_engine_request(int type)
@@ -632,10 +699,23 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 
 	if (rq->auth) {
 		rc = authenticate(e, txn, &job->msg.auth, &job->peer, &u);
+		if (rc == ROVE_EPERM) {
+			char text[ROVE_MAX_ERRMSG + 1];
+			snprintf(text, sizeof(text), "user '%s' is disabled; ask an admin", u.name);
+			rove_engine_error(&job->reply, ROVE_EPERM, text);
+			return ROVE_OK;
+		}
 		if (rc != ROVE_OK)
 			return rc;
 		job->authed = true;
 		user = &u;
+		/* Once a minute at most per user: a sync with nothing to do
+		 * writes nothing (the writer stores the note later). */
+		if (rq->sync) {
+			uint64_t now = rove_wall_ms();
+			if (now > u.synced_ms + ROVE_SYNC_NOTE_MS)
+				rove_seen_note_sync(e->seen, u.name, now);
+		}
 	}
 	if (rq->act != 0) {
 		ROVE_ASSERT(user != NULL);
@@ -652,7 +732,8 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 
 /* One attempt at a batch. ROVE_EMAPFULL (nothing written) if the map
  * filled up anywhere; other failures are in the jobs' replies. */
-static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
+static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rove_seen_note *notes,
+		      size_t nnotes)
 {
 	MDB_txn *txn = NULL;
 	rove_hlc saved;
@@ -660,6 +741,10 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &e->head);
+	/* The syncs noted since the last write, first: what the requests
+	 * read of users (an admin's list) is up to date. */
+	if (rc == ROVE_OK)
+		rc = store_notes(e, txn, notes, nnotes);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rove_job *job = jobs[i];
 		const rove_request *rq = rove_engine_request(job->msg.type);
@@ -701,6 +786,8 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n)
 void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 {
 	rove_msg *start = malloc(n * sizeof(*start));
+	rove_seen_note *notes = NULL;
+	size_t nnotes = 0;
 	int grows = 0, rc;
 
 	if (start == NULL) {
@@ -710,16 +797,21 @@ void rove_engine_write(rove_engine *e, rove_job *const *jobs, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		start[i] = jobs[i]->msg; /* the items are read again after a growth */
-	rc = write_once(e, jobs, n);
+	if (rove_seen_take(e->seen, &notes, &nnotes) != ROVE_OK)
+		nnotes = 0; /* out of memory: the notes wait for the next write */
+	rc = write_once(e, jobs, n, notes, nnotes);
 	while (grow_retry(e, rc, &grows)) {
 		for (size_t i = 0; i < n; i++)
 			jobs[i]->msg = start[i];
-		rc = write_once(e, jobs, n);
+		rc = write_once(e, jobs, n, notes, nnotes);
 	}
+	if (rc != ROVE_OK)
+		rove_seen_give_back(e->seen, notes, nnotes);
 	if (rc == ROVE_EMAPFULL) {
 		for (size_t i = 0; i < n; i++)
 			rove_engine_error(&jobs[i]->reply, rc, "the server's storage is full");
 	}
+	free(notes);
 	free(start);
 }
 

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "policy_store.h"
 #include "proto.h"
+#include "seen.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -38,6 +39,7 @@ typedef struct rove_engine {
 	rove_run *runs;         /* every run of this server's history, the
 				 * last being this one; fixed after open */
 	size_t nruns;
+	rove_seen *seen;        /* users' syncs not stored yet (seen.h) */
 } rove_engine;
 
 /* One request: the decoded message (its bytes owned by the caller and
@@ -56,6 +58,8 @@ typedef struct rove_job {
 int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
 /* Opens the database in dir and begins a new run of its history. */
 int rove_engine_open(rove_engine *e, const char *dir);
+/* Stores the users' syncs noted in memory (rove_engine_flush), then
+ * closes. */
 void rove_engine_close(rove_engine *e);
 
 /* How the server answers one type of request: a row of engine.c's
@@ -74,6 +78,7 @@ typedef struct rove_request {
 	int act;    /* rove_rules_act the user's role must allow; 0: the
 		     * handler decides (per admin command, per op) */
 	int (*handle)(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job);
+	bool sync;  /* a sync (push, pull): noted as the user's last sync */
 } rove_request;
 
 /* The row for a request of type; NULL for a type the server does not
@@ -91,6 +96,10 @@ void rove_engine_read(rove_engine *e, rove_job *job);
 /* Runs the periodic rules (pool recycling) in one write transaction, at
  * most ROVE_MAX_TICK_OPS changes. Call from the writer thread only. */
 int rove_engine_tick(rove_engine *e);
+/* Stores the users' syncs noted in memory since the last write (every
+ * write transaction stores them too): call from the writer thread at
+ * least every ROVE_SYNC_NOTE_MS. Writes nothing when there are none. */
+int rove_engine_flush(rove_engine *e);
 
 /* Replaces out's contents with an error message. */
 void rove_engine_error(rove_buf *out, int code, const char *text);

@@ -161,13 +161,15 @@ int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdi
 	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
 		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", login,
 			    rove_role_name(t->role));
+	else if (rc == ROVE_OK && !REFUSED(v) && t->disabled) /* rule 7: an enabled rep or manager */
+		rc = refuse(v, ROVE_R_INVALID, "%s is disabled; enable them first, or choose another user", login);
 	return rc;
 }
 
 /* Whether the user named login may own a customer of territory terr when
  * author gives it to them (rule 7): an existing rep or manager holding
- * terr, inside the author's subtree if the author is a manager. Users
- * cannot be disabled yet; when they can, a disabled one is refused here. */
+ * terr, inside the author's subtree if the author is a manager, and
+ * enabled (policy_owner_get). */
 int policy_check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr, rove_verdict *v)
 {
 	rove_user *t;

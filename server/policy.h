@@ -167,6 +167,20 @@ int rove_policy_reassign(const rove_policy_ctx *pc, const rove_user *u, const ro
 int rove_policy_reassign_territory(const rove_policy_ctx *pc, const rove_user *u, const char *code,
 				   const rove_user *from, const char *to, rove_verdict *v);
 
+/* Whether u may see user t (`rove admin user list|show`), into *visible,
+ * and t as u sees it into *view: admins see everyone as they are; a
+ * manager sees himself and the users holding a territory in his subtree,
+ * and of their territories only those in his subtree (whether a territory
+ * outside one's own exists is not said); reps and analysts see nobody. */
+int rove_policy_user_view(const rove_policy_ctx *pc, const rove_user *u, const rove_user *t, bool *visible,
+			  rove_user *view);
+
+/* Whether u may disable (disable) or enable user t: admins only, and
+ * nobody disables himself or the last enabled admin (so that somebody
+ * can always administer). Whether t is already so is the caller's. */
+int rove_policy_user_disable(const rove_policy_ctx *pc, const rove_user *u, const rove_user *t, bool disable,
+			     rove_verdict *v);
+
 /* Keeps what users read in step with a new territory code under parent
  * (NULL: a top-level one): the managers above it read one more scope,
  * so their replicas fetch theirs again (their epochs move). */

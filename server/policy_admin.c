@@ -2,7 +2,7 @@
  * policy_admin.c - the policy's answers to administration: who may do it
  * at all, who may reassign which customers to whom (rule 7), how a
  * territory's pool rules hang together, what a new territory changes,
- * and the server's own user.
+ * who sees and who disables which users, and the server's own user.
  */
 #include "policy_int.h"
 
@@ -147,5 +147,70 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 			rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "%s works outside your territories", to);
 	}
 	free(t);
+	return rc;
+}
+
+/* ---- users ---- */
+
+int rove_policy_user_view(const pctx *pc, const rove_user *u, const rove_user *t, bool *visible, rove_user *view)
+{
+	int rc = ROVE_OK;
+
+	*visible = false;
+	*view = *t;
+	if (u->role == ROVE_ROLE_ADMIN) {
+		*visible = true;
+		return ROVE_OK;
+	}
+	if (u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	view->nterr = 0;
+	for (uint32_t i = 0; rc == ROVE_OK && i < t->nterr; i++) {
+		bool in = false;
+		rc = rove_policy_in_reach(pc, u, t->terr[i], &in);
+		if (rc == ROVE_OK && in)
+			memcpy(view->terr[view->nterr++], t->terr[i], sizeof(view->terr[0]));
+	}
+	*visible = rc == ROVE_OK && (view->nterr > 0 || strcmp(t->name, u->name) == 0);
+	return rc;
+}
+
+/* Counts the enabled admins other than one (the one to be disabled). */
+typedef struct admins_ctx {
+	const pctx *pc;
+	const char *but;
+	uint32_t n;
+} admins_ctx;
+
+static int count_admin(const char *login, int role, void *arg)
+{
+	admins_ctx *a = arg;
+	rove_user t;
+	int rc;
+
+	if (role != ROVE_ROLE_ADMIN || strcmp(login, a->but) == 0)
+		return ROVE_OK;
+	rc = rove_store_user_get(a->pc->st, a->pc->txn, login, &t, NULL);
+	if (rc == ROVE_OK && !t.disabled)
+		a->n++;
+	return rc == ROVE_OK && a->n > 0 ? ROVE_EEXIST : rc; /* one is enough: stop */
+}
+
+int rove_policy_user_disable(const pctx *pc, const rove_user *u, const rove_user *t, bool disable, rove_verdict *v)
+{
+	admins_ctx a = {pc, t->name, 0};
+	int rc = rove_policy_may(u, ROVE_ACT_ADMINISTER, v);
+
+	if (rc != ROVE_OK || REFUSED(v) || !disable)
+		return rc;
+	if (strcmp(u->name, t->name) == 0)
+		return refuse(v, ROVE_R_FORBIDDEN, "you cannot disable yourself");
+	if (t->role != ROVE_ROLE_ADMIN || t->disabled)
+		return ROVE_OK;
+	rc = rove_store_each_user(pc->st, pc->txn, count_admin, &a);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && a.n == 0)
+		rc = refuse(v, ROVE_R_FORBIDDEN, "%s is the last enabled admin", t->name);
 	return rc;
 }

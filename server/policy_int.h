@@ -11,7 +11,8 @@
  *                    cooldowns, claims a day, recycling idle customers
  *   policy_refusal.c what a refusal may say, and who may list it (rule 9)
  *   policy_admin.c   decisions on administration (reassignment,
- *                    territories, the server's own user)
+ *                    territories, who sees and disables which users,
+ *                    the server's own user)
  *   policy_store.c   the policy's own tables
  *
  * Conventions: every function returns a rove error; a rule that says no
@@ -127,7 +128,7 @@ int policy_each_customer_in(const pctx *pc, char kind, const char *name, record_
 /* The user named login into t; refuses (invalid) if there is none. */
 int policy_user_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v);
 /* The same for a user who is to own customers: refuses, too, one whose
- * role owns none. */
+ * role owns none, and one who is disabled. */
 int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v);
 /* Whether the user named login may own a customer of territory terr
  * when author gives it to them (rule 7). */

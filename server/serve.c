@@ -252,14 +252,17 @@ static void *writer_main(void *arg)
 	work *ws[ROVE_MAX_BATCH_REQUESTS];
 
 	uint64_t next_tick = s->tick_ms ? rove_wall_ms() : UINT64_MAX;
+	/* The users' syncs noted by reads are stored at the next write, or
+	 * when this comes first. */
+	uint64_t next_flush = rove_wall_ms() + ROVE_SYNC_NOTE_MS;
 
 	for (;;) {
 		size_t n = 0;
 
 		pthread_mutex_lock(&s->mu);
-		while (s->head == NULL && !s->stopping && rove_wall_ms() < next_tick) {
+		while (s->head == NULL && !s->stopping && rove_wall_ms() < next_tick && rove_wall_ms() < next_flush) {
 			struct timespec until;
-			uint64_t at = next_tick == UINT64_MAX ? rove_wall_ms() + 3600000 : next_tick;
+			uint64_t at = next_tick < next_flush ? next_tick : next_flush;
 			until.tv_sec = (time_t)(at / 1000);
 			until.tv_nsec = (long)(at % 1000) * 1000000;
 			pthread_cond_timedwait(&s->cv, &s->mu, &until);
@@ -267,6 +270,13 @@ static void *writer_main(void *arg)
 		if (s->head == NULL && s->stopping) {
 			pthread_mutex_unlock(&s->mu);
 			return NULL;
+		}
+		if (s->head == NULL && rove_wall_ms() >= next_flush) {
+			pthread_mutex_unlock(&s->mu);
+			if (rove_engine_flush(s->e) != ROVE_OK)
+				rove_warn("cannot store the users' last syncs; retrying in %u s", ROVE_SYNC_NOTE_MS / 1000);
+			next_flush = rove_wall_ms() + ROVE_SYNC_NOTE_MS;
+			continue;
 		}
 		if (s->head == NULL) {
 			/* Time for the periodic rules. */

@@ -16,6 +16,12 @@
 
 #define STORE_MAXDBS 32
 
+/* users: role(1) flags(1) hash(32) epoch(8) synced(8) then codes, each
+ * NUL-terminated (format 3: role(1) hash(32) epoch(8) then codes) */
+#define USER_FIXED (1 + 1 + ROVE_HASH_BYTES + 8 + 8)
+#define USER_FIXED_3 (1 + ROVE_HASH_BYTES + 8)
+#define USER_DISABLED 0x01u
+
 /* The store's tables, and the n more of its user (flags: MDB_CREATE to
  * create them). */
 static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, size_t n, unsigned flags)
@@ -80,6 +86,69 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	return rc;
 }
 
+/* Format 3 to 4: each user's entry gains its flags (none) and last sync
+ * (never) after the role. Read first, then written: no cursor lives
+ * through the writes. */
+typedef struct old_users {
+	struct old_user {
+		char name[ROVE_MAX_NAME + 1];
+		uint8_t v[USER_FIXED + ROVE_MAX_USER_TERRITORIES * (ROVE_MAX_NAME + 1)];
+		size_t len;
+	} * u;
+	size_t n, cap;
+} old_users;
+
+static int collect_old_user(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	old_users *all = arg;
+	struct old_user *p;
+	size_t len = v->mv_size;
+
+	if (k->mv_size == 0 || k->mv_size > ROVE_MAX_NAME || len < USER_FIXED_3 ||
+	    len - USER_FIXED_3 + USER_FIXED > sizeof(p->v))
+		return ROVE_EPROTO;
+	p = rove_array_room(all->u, all->n, &all->cap, sizeof(*p));
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	all->u = p;
+	p = &all->u[all->n++];
+	memcpy(p->name, k->mv_data, k->mv_size);
+	p->name[k->mv_size] = '\0';
+	/* role, flags 0, hash and epoch, last sync 0, codes */
+	p->v[0] = ((const uint8_t *)v->mv_data)[0];
+	p->v[1] = 0;
+	memcpy(p->v + 2, (const uint8_t *)v->mv_data + 1, ROVE_HASH_BYTES + 8);
+	memset(p->v + 2 + ROVE_HASH_BYTES + 8, 0, 8);
+	memcpy(p->v + USER_FIXED, (const uint8_t *)v->mv_data + USER_FIXED_3, len - USER_FIXED_3);
+	p->len = len - USER_FIXED_3 + USER_FIXED;
+	return ROVE_OK;
+}
+
+static int upgrade_from_3(rove_store *st)
+{
+	old_users all = {NULL, 0, 0};
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_each(txn, st->users, "users", collect_old_user, &all);
+	for (size_t i = 0; rc == ROVE_OK && i < all.n; i++) {
+		MDB_val k = {strlen(all.u[i].name), all.u[i].name}, v = {all.u[i].len, all.u[i].v};
+		rc = rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, "format", ROVE_STORE_FORMAT);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(all.u);
+	if (rc == ROVE_OK)
+		rove_info("brought the database to format %d: users can be disabled and have a last sync",
+			  ROVE_STORE_FORMAT);
+	return rc;
+}
+
 int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore)
 {
 	MDB_txn *txn = NULL;
@@ -93,6 +162,15 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 		rc = open_dbis(st, txn, more, nmore, 0);
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
+	if (rc == ROVE_OK && format == 3) {
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		txn = NULL;
+		if (rc == ROVE_OK)
+			rc = upgrade_from_3(st);
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+		format = ROVE_STORE_FORMAT;
+	}
 	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
 		rc = ROVE_EVERSION;
 	if (rc == ROVE_OK)
@@ -132,9 +210,6 @@ void rove_store_close(rove_store *st)
 	st->env = NULL;
 }
 
-/* users: role(1) hash(32) epoch(8) then codes, each NUL-terminated */
-#define USER_FIXED (1 + ROVE_HASH_BYTES + 8)
-
 int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_user *u,
 			uint8_t hash[ROVE_HASH_BYTES])
 {
@@ -154,11 +229,15 @@ int rove_store_user_get(rove_store *st, MDB_txn *txn, const char *name, rove_use
 	end = p + v.mv_size;
 	if (p[0] < ROVE_ROLE_REP || p[0] > ROVE_ROLE_ADMIN)
 		return ROVE_EPROTO;
+	if ((p[1] & ~USER_DISABLED) != 0)
+		return ROVE_EPROTO;
 	memcpy(u->name, name, len + 1);
 	u->role = p[0];
+	u->disabled = (p[1] & USER_DISABLED) != 0;
 	if (hash != NULL)
-		memcpy(hash, p + 1, ROVE_HASH_BYTES);
-	u->epoch = rove_be64_get(p + 1 + ROVE_HASH_BYTES);
+		memcpy(hash, p + 2, ROVE_HASH_BYTES);
+	u->epoch = rove_be64_get(p + 2 + ROVE_HASH_BYTES);
+	u->synced_ms = rove_be64_get(p + 2 + ROVE_HASH_BYTES + 8);
 	u->nterr = 0;
 	for (p += USER_FIXED; p < end;) {
 		const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
@@ -184,8 +263,10 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
 	if (u->nterr > ROVE_MAX_USER_TERRITORIES)
 		return ROVE_ETOOBIG;
 	buf[0] = (uint8_t)u->role;
-	memcpy(buf + 1, hash, ROVE_HASH_BYTES);
-	rove_be64_put(buf + 1 + ROVE_HASH_BYTES, u->epoch);
+	buf[1] = u->disabled ? USER_DISABLED : 0;
+	memcpy(buf + 2, hash, ROVE_HASH_BYTES);
+	rove_be64_put(buf + 2 + ROVE_HASH_BYTES, u->epoch);
+	rove_be64_put(buf + 2 + ROVE_HASH_BYTES + 8, u->synced_ms);
 	for (uint32_t i = 0; i < u->nterr; i++) {
 		size_t clen = strnlen(u->terr[i], ROVE_MAX_NAME);
 		memcpy(buf + len, u->terr[i], clen);

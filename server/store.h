@@ -12,7 +12,8 @@
  *                                    sent twice gets the same answer: an
  *                                    accepted op's for good, a refused
  *                                    op's while its refusal is kept
- *   users    login                -> role(1) token hash(32) epoch(8)
+ *   users    login                -> role(1) flags(1: disabled) token
+ *                                    hash(32) epoch(8) last sync(8, ms)
  *                                    territory codes, each NUL-terminated
  *   rejects  n(8)                 -> a refused op with author and reason
  *                                    (proto's rejection encoding)
@@ -60,8 +61,10 @@
 
 /* The layout of a server database; one made with another is refused at
  * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding.
- * 3: runs; refused ops indexed by scope and author (rejidx), and bounded. */
-#define ROVE_STORE_FORMAT 3
+ * 3: runs; refused ops indexed by scope and author (rejidx), and bounded.
+ * 4: users can be disabled and have a last sync; a database of format 3
+ * is brought to 4 when it is opened (its users enabled, never synced). */
+#define ROVE_STORE_FORMAT 4
 
 /* The index scopes a refused op is listed under, chosen by the policy
  * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN",
@@ -78,6 +81,9 @@ typedef struct rove_user {
 	char name[ROVE_MAX_NAME + 1];
 	int role;       /* enum rove_role */
 	uint64_t epoch; /* bumped whenever what the user may see changes */
+	bool disabled;  /* every request of theirs is refused */
+	uint64_t synced_ms; /* when they last pushed or pulled (0: never), to
+			     * within ROVE_SYNC_NOTE_MS */
 	uint32_t nterr;
 	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
 } rove_user;
@@ -108,7 +114,8 @@ typedef struct rove_run {
  * into token. */
 int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, const char *admin,
 		    char token[ROVE_TOKEN_HEX + 1]);
-/* Opens the database in dir, and the nmore tables of more in it. */
+/* Opens the database in dir, and the nmore tables of more in it; one of
+ * the format before this one is brought to this one first (durably). */
 int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore);
 void rove_store_close(rove_store *st);
 

@@ -2,7 +2,8 @@
  * test_admin.c - administration requests on a real server database: scope
  * epochs bumped for every user concerned, and reassignment within the
  * rules (rule 7: the new owner must be able to own the customer there, and
- * a manager hands customers only to users inside his subtree).
+ * a manager hands customers only to users inside his subtree); who sees,
+ * disables and gives new tokens to which users, and their last syncs.
  */
 #include "check.h"
 #include "srv.h"
@@ -225,11 +226,299 @@ static void test_pool_rules(void)
 	srv_free(s);
 }
 
+/* ---- users: who sees whom, who disables whom, last syncs ---- */
+
+/* A pull by user (a fresh replica's first request); its error's text in
+ * s->err. */
+static int pull_as(srv *s, const char *user)
+{
+	rove_pull_req q;
+	rove_buf req, reply;
+	rove_auth a;
+	rove_msg m;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	rove_uuid_new(&q.replica);
+	q.max_items = 10;
+	srv_auth(s, user, &a);
+	rove_buf_init(&req);
+	rove_buf_init(&reply);
+	rc = rove_enc_pull(&req, &a, &q);
+	if (rc == ROVE_OK)
+		rc = srv_call(s, &req, &reply, &m);
+	rove_buf_free(&req);
+	rove_buf_free(&reply);
+	return rc;
+}
+
+/* Asks the policy in a read transaction whether u may see t. */
+static void view_of(srv *s, const char *viewer, const char *login, bool *visible, rove_user *view)
+{
+	rove_user u, t;
+	MDB_txn *txn = NULL;
+
+	CHECK_EQ_INT(srv_user_get(s, viewer, &u), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, login, &t), ROVE_OK);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, false, &txn), ROVE_OK);
+	{
+		rove_policy_ctx pc = rove_engine_policy_read(&s->e, txn);
+		CHECK_EQ_INT(rove_policy_user_view(&pc, &u, &t, visible, view), ROVE_OK);
+	}
+	rove_store_abort(txn);
+}
+
+static void test_user_view(void)
+{
+	static const char *const all[] = {"admin", "alice", "bob", "carl", "nick", "mike", "nora"};
+	srv *s = srv_world();
+	rove_user *view = malloc(sizeof(*view));
+	bool visible;
+
+	CHECK(s != NULL && view != NULL);
+	/* mike (east) sees himself and the users of east's subtree. */
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		bool want = strcmp(all[i], "alice") == 0 || strcmp(all[i], "bob") == 0 || strcmp(all[i], "carl") == 0 ||
+			    strcmp(all[i], "mike") == 0;
+		view_of(s, "mike", all[i], &visible, view);
+		if (visible != want)
+			fprintf(stderr, "mike sees %s: %d\n", all[i], visible);
+		CHECK(visible == want);
+		view_of(s, "admin", all[i], &visible, view); /* the admin: everyone */
+		CHECK(visible);
+		view_of(s, "alice", all[i], &visible, view); /* a rep: nobody */
+		CHECK(!visible);
+	}
+	/* Of alice's territories, mike sees those in his reach only. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "assign", "alice", "north.bj", NULL), ROVE_OK);
+	view_of(s, "mike", "alice", &visible, view);
+	CHECK(visible && view->nterr == 1 && strcmp(view->terr[0], "east.sh") == 0);
+	view_of(s, "admin", "alice", &visible, view);
+	CHECK(visible && view->nterr == 2);
+	/* Through the request: a manager's show of a user outside his reach
+	 * reads as no such user; list is refused to reps. */
+	CHECK_EQ_INT(srv_admin(s, "mike", "user.show", "nick", NULL), ROVE_ENOTFOUND);
+	CHECK(strcmp(s->err, "no user 'nick' in your territories") == 0);
+	CHECK_EQ_INT(srv_admin(s, "mike", "user.show", "nobody", NULL), ROVE_ENOTFOUND);
+	CHECK(strcmp(s->err, "no user 'nobody' in your territories") == 0);
+	CHECK_EQ_INT(srv_admin(s, "mike", "user.show", "carl", NULL), ROVE_OK);
+	CHECK(strncmp(s->line, "carl rep enabled 0 1", 20) == 0);
+	CHECK_EQ_INT(srv_admin(s, "alice", "user.list", NULL), ROVE_EPERM);
+	CHECK_EQ_INT(srv_admin(s, "alice", "user.show", "alice", NULL), ROVE_EPERM);
+	free(view);
+	srv_free(s);
+}
+
+/* Asks the policy whether actor (a user, or the server's own) may
+ * disable t. */
+static int may_disable(srv *s, const rove_user *actor, const char *login, bool disable)
+{
+	rove_user t;
+	rove_verdict v;
+	MDB_txn *txn = NULL;
+
+	CHECK_EQ_INT(srv_user_get(s, login, &t), ROVE_OK);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, false, &txn), ROVE_OK);
+	memset(&v, 0, sizeof(v));
+	{
+		rove_policy_ctx pc = rove_engine_policy_read(&s->e, txn);
+		CHECK_EQ_INT(rove_policy_user_disable(&pc, actor, &t, disable, &v), ROVE_OK);
+	}
+	rove_store_abort(txn);
+	return v.reason;
+}
+
+static void test_user_disable(void)
+{
+	srv *s = srv_world();
+	rove_user admin, mike, sys;
+	rove_op op;
+	rove_push_result r;
+	rove_uuid id;
+
+	CHECK(s != NULL);
+	CHECK_EQ_INT(srv_user_get(s, "admin", &admin), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "mike", &mike), ROVE_OK);
+	rove_policy_system_user(&sys);
+	/* Nobody disables himself, nor the last enabled admin; managers
+	 * disable nobody; enabling is an admin's too. */
+	CHECK_EQ_INT(may_disable(s, &admin, "admin", true), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(may_disable(s, &sys, "admin", true), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(may_disable(s, &admin, "alice", true), ROVE_R_NONE);
+	CHECK_EQ_INT(may_disable(s, &mike, "alice", true), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(may_disable(s, &mike, "alice", false), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_user(s, "root", "admin", NULL), ROVE_OK);
+	CHECK_EQ_INT(may_disable(s, &sys, "admin", true), ROVE_R_NONE); /* root is left */
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.disable", "root", NULL), ROVE_OK);
+	CHECK_EQ_INT(may_disable(s, &sys, "admin", true), ROVE_R_FORBIDDEN); /* root is disabled */
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.disable", "root", NULL), ROVE_EEXIST);
+	CHECK(strcmp(s->err, "user 'root' is already disabled; nothing changed") == 0);
+
+	/* A disabled user's requests, with the right token, are refused
+	 * saying so; with a wrong one, as any wrong token. */
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.disable", "alice", NULL), ROVE_OK);
+	rove_uuid_new(&id);
+	CHECK_EQ_INT(srv_op(&op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &id, "name=Alpha", "territory=east.sh", NULL),
+		     ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", &op, &r), ROVE_EPERM);
+	CHECK(strcmp(s->err, "user 'alice' is disabled; ask an admin") == 0);
+	CHECK_EQ_INT(pull_as(s, "alice"), ROVE_EPERM);
+	CHECK_EQ_INT(srv_admin(s, "root", "user.enable", "root", NULL), ROVE_EPERM);
+	CHECK_EQ_INT(pull_as(s, "ghost"), ROVE_EAUTH); /* srv_token: zeros */
+	CHECK(strstr(s->err, "disabled") == NULL);
+	{
+		rove_pull_req q;
+		rove_buf req, reply;
+		rove_auth a;
+		rove_msg m;
+		memset(&q, 0, sizeof(q));
+		rove_uuid_new(&q.replica);
+		srv_auth(s, "alice", &a);
+		a.token[0] = a.token[0] == 'a' ? 'b' : 'a';
+		rove_buf_init(&req);
+		rove_buf_init(&reply);
+		CHECK_EQ_INT(rove_enc_pull(&req, &a, &q), ROVE_OK);
+		CHECK_EQ_INT(srv_call(s, &req, &reply, &m), ROVE_EAUTH);
+		CHECK(strstr(s->err, "disabled") == NULL);
+		rove_buf_free(&req);
+		rove_buf_free(&reply);
+	}
+	/* Nobody hands a disabled user customers (rule 7). */
+	CHECK_EQ_INT(srv_push(s, "bob", &op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	{
+		char ids[ROVE_UUID_STRLEN + 1];
+		CHECK_EQ_INT(srv_admin(s, "mike", "reassign.customer", srv_ids(&id, ids), "alice", NULL), ROVE_EINVAL);
+		CHECK(strstr(s->err, "alice is disabled") != NULL);
+	}
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.enable", "alice", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.enable", "alice", NULL), ROVE_EEXIST);
+	CHECK_EQ_INT(pull_as(s, "alice"), ROVE_OK);
+	srv_free(s);
+}
+
+static void test_user_token(void)
+{
+	srv *s = srv_world();
+	char old[ROVE_TOKEN_HEX + 1];
+
+	CHECK(s != NULL);
+	snprintf(old, sizeof(old), "%s", srv_token(s, "bob"));
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.token", "bob", NULL), ROVE_OK);
+	CHECK(strlen(s->line) == ROVE_TOKEN_HEX && strcmp(s->line, old) != 0);
+	CHECK_EQ_INT(pull_as(s, "bob"), ROVE_EAUTH); /* the old token */
+	for (uint32_t i = 0; i < s->nusers; i++) /* the new token replaces the old */
+		if (strcmp(s->names[i], "bob") == 0)
+			snprintf(s->tokens[i], sizeof(s->tokens[i]), "%.*s", (int)ROVE_TOKEN_HEX, s->line);
+	CHECK_EQ_INT(pull_as(s, "bob"), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.token", "nobody", NULL), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(srv_admin(s, "mike", "user.token", "bob", NULL), ROVE_EPERM);
+	srv_free(s);
+}
+
+/* A pull notes the user's sync without writing; the next write stores
+ * it; a pull within the minute after notes nothing. */
+static void test_last_sync(void)
+{
+	srv *s = srv_world();
+	rove_user u;
+	rove_seen_note *notes = NULL;
+	size_t n = 0;
+	uint64_t before = rove_wall_ms();
+
+	CHECK(s != NULL);
+	CHECK_EQ_INT(srv_user_get(s, "carl", &u), ROVE_OK);
+	CHECK_EQ_INT(u.synced_ms, 0);
+	CHECK_EQ_INT(pull_as(s, "carl"), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "carl", &u), ROVE_OK);
+	CHECK_EQ_INT(u.synced_ms, 0); /* noted, not written by a read */
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.show", "carl", NULL), ROVE_OK); /* a write stores it */
+	CHECK_EQ_INT(srv_user_get(s, "carl", &u), ROVE_OK);
+	CHECK(u.synced_ms >= before && u.synced_ms <= rove_wall_ms());
+	CHECK(strncmp(s->line, "carl rep enabled ", 17) == 0 && strtoull(s->line + 17, NULL, 10) == u.synced_ms);
+	/* Within the minute: nothing noted, nothing to write. */
+	CHECK_EQ_INT(pull_as(s, "carl"), ROVE_OK);
+	CHECK_EQ_INT(rove_seen_take(s->e.seen, &notes, &n), ROVE_OK);
+	CHECK_EQ_INT(n, 0);
+	free(notes);
+	/* Noted by a pull, stored on close (what a stop of roved does). */
+	CHECK_EQ_INT(pull_as(s, "nick"), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "nick", &u), ROVE_OK);
+	CHECK(u.synced_ms >= before);
+	CHECK_EQ_INT(rove_engine_flush(&s->e), ROVE_OK); /* nothing to store */
+	srv_free(s);
+}
+
+/* A database of format 3 (users without flags or last sync) is brought
+ * to format 4 when opened; its users keep their roles, territories and
+ * tokens. */
+static void test_upgrade_from_3(void)
+{
+	srv *s = srv_world();
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	rove_user u;
+	uint64_t format = 0;
+	int mrc;
+
+	CHECK(s != NULL);
+	/* Rewrite every user in the old layout: role, hash, epoch, codes
+	 * (read first, then written: keys and values point into the map). */
+	enum { MAXU = 16 };
+	struct {
+		char name[ROVE_MAX_NAME + 1];
+		uint8_t v[512];
+		size_t len;
+	} old[MAXU];
+	size_t n = 0;
+
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(mdb_cursor_open(txn, s->e.st.users, &c), 0);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && n < MAXU;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
+		const uint8_t *p = v.mv_data;
+		CHECK(v.mv_size >= 50 && v.mv_size - 9 <= sizeof(old[n].v) && k.mv_size <= ROVE_MAX_NAME);
+		snprintf(old[n].name, sizeof(old[n].name), "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+		old[n].len = v.mv_size - 9;
+		old[n].v[0] = p[0];
+		memcpy(old[n].v + 1, p + 2, 32 + 8);
+		memcpy(old[n].v + 41, p + 50, v.mv_size - 50);
+	}
+	CHECK_EQ_INT(mrc, MDB_NOTFOUND);
+	mdb_cursor_close(c);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val ok = {strlen(old[i].name), old[i].name}, ov = {old[i].len, old[i].v};
+		CHECK_EQ_INT(mdb_put(txn, s->e.st.users, &ok, &ov, 0), 0);
+	}
+	CHECK_EQ_INT(rove_store_meta_put(&s->e.st, txn, "format", 3), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, false, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_meta_get(&s->e.st, txn, "format", &format), ROVE_OK);
+	rove_store_abort(txn);
+	CHECK_EQ_INT(format, ROVE_STORE_FORMAT);
+	CHECK_EQ_INT(srv_user_get(s, "mike", &u), ROVE_OK);
+	CHECK(u.role == ROVE_ROLE_MANAGER && u.nterr == 1 && strcmp(u.terr[0], "east") == 0 && !u.disabled &&
+	      u.synced_ms == 0);
+	CHECK_EQ_INT(pull_as(s, "alice"), ROVE_OK); /* her token still works */
+	CHECK_EQ_INT(srv_admin(s, "admin", "user.disable", "bob", NULL), ROVE_OK);
+	CHECK_EQ_INT(pull_as(s, "bob"), ROVE_EPERM);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_epochs_of_many_managers();
 	test_reassign_reach();
 	test_names();
 	test_pool_rules();
+	test_user_view();
+	test_user_disable();
+	test_user_token();
+	test_last_sync();
+	test_upgrade_from_3();
 	return check_done("test_admin");
 }

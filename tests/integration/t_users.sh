@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# People: `rove admin user list|show|disable|enable|token`. Admins see
+# everyone, managers the users of their territories, reps and analysts
+# nobody. A disabled user's requests fail at once (their sync exits 1, not
+# 3, and their pending work stays on their replica); their customers stay
+# put until reassigned; enabled again, their pending change lands. A new
+# token replaces the old one at once.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh west
+users alice:rep:east.sh bob:rep:east.sh mike:manager:east walt:rep:west ana:analyst
+sync_all admin alice bob mike walt
+
+# status STATUS DESCRIPTION COMMAND...: runs COMMAND (stderr to $T/err),
+# which must exit STATUS.
+status() {
+	local want=$1 what=$2 got=0
+	shift 2
+	"$@" >"$T/out" 2>"$T/err" || got=$?
+	eq "$got" "$want" "$what (stderr: $(cat "$T/err"))"
+}
+
+# ---- list and show ----
+
+list=$(r admin admin user list --json)
+eq "$(jq -r '[.[].login] | join(",")' <<<"$list")" "admin,alice,ana,bob,mike,walt" "every user, by login"
+eq "$(jq -c '.[] | select(.login == "alice") | [.role, .territories, .disabled]' <<<"$list")" \
+	'["rep",["east.sh"],false]' "alice's role, territories and state"
+eq "$(jq -c '.[] | select(.login == "mike") | [.role, .territories]' <<<"$list")" '["manager",["east"]]' \
+	"mike's"
+eq "$(jq -r '.[] | select(.login == "ana") | .last_sync' <<<"$list")" "null" "ana never synced"
+alice_sync=$(jq -r '.[] | select(.login == "alice") | .last_sync' <<<"$list")
+[[ $alice_sync =~ ^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T ]] || fail "alice's last sync is no time: '$alice_sync'"
+eq "$(jq -c '[.[] | keys] | unique' <<<"$list")" '[["disabled","last_sync","login","role","territories"]]' \
+	"the same fields for everyone"
+show=$(r admin admin user show alice --json)
+eq "$(jq -c . <<<"$show")" "$(jq -c '.[] | select(.login == "alice")' <<<"$list")" \
+	"show: the same object as in the list"
+text=$(r admin admin user list)
+grep -Eq '^alice +rep +enabled +20[0-9-]+T[0-9:.]+Z? +east\.sh$' <<<"$text" || fail "no line for alice in the text list: $text"
+grep -q "never" <<<"$(grep '^ana ' <<<"$text")" || fail "ana's line does not say never: $text"
+r admin admin user show walt | grep -q "^role: *rep" || fail "show walt as text: $(r admin admin user show walt)"
+
+# ana syncs: the server notes it (read requests too, without a write).
+r ana sync >/dev/null
+[ "$(r admin admin user show ana --json | jq -r .last_sync)" != null ] || fail "ana's sync was not noted"
+
+# A manager sees the users of his territories (himself too), and of their
+# territories only those in his reach; reps and analysts see nobody.
+eq "$(r mike admin user list --json | jq -r '[.[].login] | join(",")')" "alice,bob,mike" "mike's people"
+status 1 "a manager shows a user outside his territories" r mike admin user show walt
+grep -q "no user 'walt' in your territories" "$T/err" || fail "unclear: $(cat "$T/err")"
+eq "$(r mike admin user show bob --json | jq -c .territories)" '["east.sh"]' "bob's territory, in mike's reach"
+r admin admin assign bob west
+eq "$(r mike admin user show bob --json | jq -c .territories)" '["east.sh"]' "west is not mike's to see"
+eq "$(r admin admin user show bob --json | jq -c .territories)" '["east.sh","west"]' "the admin sees it"
+r admin admin unassign bob west
+for who in alice ana; do
+	status 1 "$who lists users" r "$who" admin user list
+	grep -q "not allowed: " "$T/err" || fail "unclear refusal for $who: $(cat "$T/err")"
+	status 1 "$who shows a user" r "$who" admin user show bob
+done
+
+# ---- disable and enable ----
+
+c1=$(r alice customer add --name "Alpha")
+c2=$(r alice customer add --name "Beta")
+r alice sync >/dev/null
+r alice customer set "$c1" tier=loyal # pending while she is disabled
+
+r admin admin user disable alice
+eq "$(r admin admin user show alice --json | jq -r .disabled)" "true" "alice is disabled"
+status 1 "disabling her again changes nothing" r admin admin user disable alice
+grep -q "already disabled" "$T/err" || fail "unclear: $(cat "$T/err")"
+
+status 1 "a disabled rep's sync" r alice sync
+grep -q "user 'alice' is disabled; ask an admin" "$T/err" || fail "unclear: $(cat "$T/err")"
+eq "$(r alice pending --json | jq length)" "1" "her pending change stays on her replica"
+# A wrong token says nothing of the account's state.
+cp -r "$T/alice" "$T/alice2"
+r alice2 config token "$(printf '0%.0s' $(seq 64))" 2>/dev/null
+status 1 "a wrong token for a disabled user" r alice2 sync
+grep -q "authentication failed" "$T/err" || fail "unclear: $(cat "$T/err")"
+if grep -q disabled "$T/err"; then fail "a wrong token is told the user is disabled"; fi
+
+# Her customers stay hers until a manager moves them; nobody may give her
+# more while she is disabled.
+r admin sync >/dev/null
+eq "$(r admin customer show "$c2" --json | jq -r .owner)" "alice" "her customers stay put"
+r mike sync >/dev/null
+r mike admin reassign --customer "$c2" --to bob
+status 1 "a reassignment to a disabled user" r mike admin reassign --customer "$c2" --to alice
+grep -q "alice is disabled" "$T/err" || fail "unclear: $(cat "$T/err")"
+
+r admin admin user enable alice
+status 1 "enabling her again changes nothing" r admin admin user enable alice
+grep -q "not disabled" "$T/err" || fail "unclear: $(cat "$T/err")"
+out=$(r alice sync --json)
+eq "$(jq -c '[.pushed, .accepted]' <<<"$out")" "[1,1]" "her pending change lands"
+eq "$(r alice pending --json | jq length)" "0" "nothing pending"
+if grep -q "$c2" <<<"$(ids_of alice)"; then fail "alice still holds the customer moved away"; fi
+r admin sync >/dev/null
+eq "$(r admin customer show "$c1" --json | jq -r .tier)" "loyal" "the server has her change"
+
+# Who may disable whom: admins only, never themselves nor the last admin.
+status 1 "an admin disables himself" r admin admin user disable admin
+grep -q "cannot disable yourself" "$T/err" || fail "unclear: $(cat "$T/err")"
+status 1 "a manager disables" r mike admin user disable bob
+grep -q "not allowed: " "$T/err" || fail "unclear: $(cat "$T/err")"
+status 1 "a rep disables" r bob admin user disable alice
+user_replica root admin
+r admin admin user disable root
+status 1 "a disabled admin" r root admin user enable root
+grep -q "user 'root' is disabled; ask an admin" "$T/err" || fail "unclear: $(cat "$T/err")"
+status 1 "a disabled admin's sync (a pull: nothing pending)" r root sync
+grep -q "user 'root' is disabled; ask an admin" "$T/err" || fail "unclear: $(cat "$T/err")"
+r admin admin user enable root
+r root admin user disable admin
+status 1 "the admin disabled by another admin" r admin admin user list
+r root admin user enable admin
+
+# ---- tokens ----
+
+old=$(token_of bob)
+tok=$(r admin admin user token bob)
+[[ $tok =~ ^[0-9a-f]{64}$ ]] || fail "no token alone on stdout: '$tok'"
+[ "$tok" != "$old" ] || fail "the same token again"
+status 1 "the old token" r bob sync
+grep -q "authentication failed" "$T/err" || fail "unclear: $(cat "$T/err")"
+r bob config token "$tok" 2>/dev/null
+r bob sync >/dev/null
+status 1 "a manager makes a token" r mike admin user token bob
+
+# ---- what is not a user, or not a command ----
+
+for cmd in show disable enable token; do
+	status 1 "$cmd of an unknown login" r admin admin user "$cmd" nobody
+	grep -q "no user 'nobody'" "$T/err" || fail "unclear: $(cat "$T/err")"
+	status 2 "$cmd without a login" r admin admin user "$cmd"
+	status 2 "$cmd with two logins" r admin admin user "$cmd" bob alice
+	status 0 "$cmd --help" r admin admin user "$cmd" --help
+	grep -q "^usage: rove admin user $cmd LOGIN" "$T/out" || fail "$cmd --help: $(cat "$T/out")"
+done
+status 2 "list with a login" r admin admin user list bob
+status 2 "list with an unknown option" r admin admin user list --wide
+for cmd in list show disable enable token; do
+	grep -qx "admin user $cmd" <<<"$(rove --list-commands)" || fail "--list-commands lacks admin user $cmd"
+	grep -q "rove admin user $cmd" <<<"$(rove admin --help)" || fail "rove admin --help lacks user $cmd"
+done
+echo "ok"
