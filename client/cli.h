@@ -131,6 +131,7 @@ int cmd_admin(rove_cli *cli, int argc, char **argv);
 /* `rove admin import territories|users FILE` (cmd_admin_import.c): argv[0]
  * is "admin", argv[1] "import". */
 int cmd_admin_import(rove_cli *cli, int argc, char **argv);
+extern const char cmd_admin_import_help[];
 void cmd_admin_subs(FILE *f, const char *name);
 
 #endif

@@ -523,7 +523,7 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 
 static const char usage[] = "usage: rove admin import territories|users FILE.csv [--dry-run]\n";
 
-static const char help[] =
+const char cmd_admin_import_help[] =
 	"usage: rove admin import territories|users FILE.csv [--dry-run]\n"
 	"\n"
 	"(admins) Create many territories or users at once, from a CSV file\n"
@@ -577,7 +577,7 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 	int k, role, rc;
 
 	if (cli_opt_help(argc, argv, 2))
-		return cli_usage(help, true);
+		return cli_usage(cmd_admin_import_help, true);
 	cli_opt_init(&o, argc, argv, 2, opts);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k == CLI_OPT_LONG) {

@@ -443,6 +443,9 @@ static int row_rules(importer *im, unsigned long line, rove_op *op)
 		bool is_closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
 		if (closed != NULL && !is_closed)
 			row_error(im, line, "closed_on is for won or lost deals (stage is %s)", stage ? stage : "empty");
+		else if (closed != NULL && im->role == ROVE_ROLE_REP)
+			row_error(im, line, "closed_on: a rep's deal closes the day the server hears of it; managers "
+					    "and admins import past deals with their day (leave closed_on empty)");
 		else if (closed != NULL &&
 			 rove_rules_check_closed_on(closed, im->now_ms, detail, sizeof(detail)) != ROVE_R_NONE)
 			row_error(im, line, "%s", detail);
@@ -765,8 +768,9 @@ static void import_help(FILE *f)
 	      "\n"
 	      "Past records keep their dates: a contract's signed_on, an activity's\n"
 	      "at (not in the future; empty: now), and a won or lost deal's closed_on\n"
-	      "(not in the future; empty: today). closed_on is only for won or lost\n"
-	      "deals.\n"
+	      "(not in the future; empty: today) when a manager or admin imports it.\n"
+	      "closed_on is only for won or lost deals, and a rep's deals close the\n"
+	      "day the server hears of them (no rep credits a win to a past month).\n"
 	      "\n"
 	      "Every row is checked before anything is written, and every bad row is\n"
 	      "reported as FILE:LINE (the line where the row starts; the header is\n"
