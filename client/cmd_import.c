@@ -30,12 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A system field managers and admins may give on create: a customer's
- * owner (the server checks who may own it there), and a deal's when the
- * schema has one (SPEC rule 14: who is credited with it). */
+/* A field managers and admins may give on create, which the server
+ * decides for reps (an exported file's column, ignored for them): a
+ * customer's owner (the server checks who may own it there), and a
+ * deal's as soon as the schema has one (SPEC rule 14: who is credited
+ * with it). */
 static bool column_boss_only(const rove_field_def *fd)
 {
-	return fd != NULL && (fd->flags & ROVE_FF_SYSTEM) && strcmp(fd->name, "owner") == 0;
+	return fd != NULL && strcmp(fd->name, "owner") == 0;
 }
 
 /* A column of an exported file that import skips: the id and what the
@@ -277,8 +279,8 @@ static int import_header(importer *im, rove_csv *csv)
 			}
 		}
 		fd = rove_schema_field(im->c, names[j]);
-		if (column_boss_only(fd) && im->boss) {
-			im->col[j] = fd;
+		if (column_boss_only(fd)) {
+			im->col[j] = im->boss ? fd : NULL;
 			continue;
 		}
 		if (column_ignored(names[j], fd))
@@ -741,7 +743,7 @@ static void import_help(FILE *f)
 		for (size_t i = 0; i < c->nfields; i++) {
 			const rove_field_def *fd = &c->fields[i];
 			if (!column_importable(fd) && !column_boss_only(fd))
-				continue;
+				continue; /* the server's */
 			fprintf(f, "%s%s%s%s", sep, fd->name, (fd->flags & ROVE_FF_REQUIRED) ? " (required)" : "",
 				column_boss_only(fd) ? " (managers, admins)" : "");
 			sep = ", ";
