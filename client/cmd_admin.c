@@ -197,7 +197,7 @@ static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *a
 		return cli_exit(rc);
 	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
 	if (role != 0 && rove_rules_may(role, act, err, sizeof(err)) != ROVE_R_NONE) {
-		rove_error("not allowed: %s (you are a %s)", err, r.role);
+		rove_error("not allowed: %s (you are %s)", err, rove_role_with_article(rove_role_parse(r.role)));
 		rove_replica_close(&r);
 		return ROVE_EXIT_FAIL;
 	}

@@ -666,6 +666,13 @@ const char *rove_role_name(int role)
 	return role_names[role];
 }
 
+const char *rove_role_with_article(int role)
+{
+	static const char *const with[] = {"a user of unknown role", "a rep", "a manager", "an analyst", "an admin"};
+
+	return with[role < ROVE_ROLE_REP || role > ROVE_ROLE_ADMIN ? 0 : role];
+}
+
 int rove_role_parse(const char *name)
 {
 	for (int r = ROVE_ROLE_REP; r <= ROVE_ROLE_ADMIN; r++)

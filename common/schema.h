@@ -142,6 +142,8 @@ enum rove_role { ROVE_ROLE_REP = 1, ROVE_ROLE_MANAGER = 2, ROVE_ROLE_ANALYST = 3
 
 /* "rep", "manager", ...; "unknown" for anything else. */
 const char *rove_role_name(int role);
+/* "a rep", "a manager", "an analyst", "an admin": a role in a sentence. */
+const char *rove_role_with_article(int role);
 /* 0 if name is not a role. */
 int rove_role_parse(const char *name);
 

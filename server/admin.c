@@ -331,10 +331,31 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 	return rc;
 }
 
+/* Whether login holds code (a->reply holds a refusal if login is no user). */
+static int holds(admin_ctx *a, const char *login, const char *code, bool *held)
+{
+	rove_user u;
+	uint8_t hash[ROVE_HASH_BYTES];
+	int rc = get_user(a, login, &u, hash);
+
+	*held = false;
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", login);
+	for (uint32_t i = 0; rc == ROVE_OK && i < u.nterr && !*held; i++)
+		*held = strcmp(u.terr[i], code) == 0;
+	return rc;
+}
+
+/* An assignment that changes nothing fails saying so. */
 static int cmd_assign(admin_ctx *a)
 {
-	int rc = set_assignment(a, a->args[0], a->args[1], true);
+	bool held;
+	int rc = holds(a, a->args[0], a->args[1], &held);
 
+	if (rc == ROVE_OK && a->reply->len == 0 && held)
+		return refuse(a, ROVE_EEXIST, "%s already holds %s; nothing changed", a->args[0], a->args[1]);
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = set_assignment(a, a->args[0], a->args[1], true);
 	if (rc == ROVE_OK && a->reply->len == 0)
 		rc = answer(a, NULL, 0);
 	return rc;
@@ -342,22 +363,21 @@ static int cmd_assign(admin_ctx *a)
 
 static int cmd_unassign(admin_ctx *a)
 {
-	rove_user u;
-	uint8_t hash[ROVE_HASH_BYTES];
-	bool held = false;
-	int rc = get_user(a, a->args[0], &u, hash);
+	rove_uuid id;
+	bool held;
+	int rc = holds(a, a->args[0], a->args[1], &held);
 
-	/* Nothing to take is no error, but the answer says so (one line, which
-	 * `rove admin unassign` shows as a note). */
-	for (uint32_t i = 0; rc == ROVE_OK && i < u.nterr && !held; i++)
-		held = strcmp(u.terr[i], a->args[1]) == 0;
-	rc = set_assignment(a, a->args[0], a->args[1], false);
-	if (rc == ROVE_OK && a->reply->len == 0) {
-		char line[2 * ROVE_MAX_ADMIN_ARG + 64];
-		const char *l = line;
-		snprintf(line, sizeof(line), "%s does not hold %s; nothing changed", a->args[0], a->args[1]);
-		rc = held ? answer(a, NULL, 0) : answer(a, &l, 1);
+	if (rc == ROVE_OK && a->reply->len == 0 && !held) {
+		rc = code_get(a, a->args[1], &id);
+		if (rc == ROVE_ENOTFOUND)
+			return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", a->args[1]);
 	}
+	if (rc == ROVE_OK && a->reply->len == 0 && !held)
+		return refuse(a, ROVE_ENOTFOUND, "%s does not hold %s; nothing changed", a->args[0], a->args[1]);
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = set_assignment(a, a->args[0], a->args[1], false);
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = answer(a, NULL, 0);
 	return rc;
 }
 
@@ -746,7 +766,7 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		if (rc != ROVE_OK)
 			return rc;
 		if (v.reason != ROVE_R_NONE)
-			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are a %s)", v.detail, rove_role_name(u->role));
+			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are %s)", v.detail, rove_role_with_article(u->role));
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
 		return c->fn(&a);

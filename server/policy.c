@@ -159,8 +159,8 @@ int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdi
 	int rc = policy_user_get(pc, login, t, v);
 
 	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
-		rc = refuse(v, ROVE_R_INVALID, "'%s' is an %s; customers go to reps and managers", login,
-			    rove_role_name(t->role));
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is %s; customers go to reps and managers", login,
+			    rove_role_with_article(t->role));
 	else if (rc == ROVE_OK && !REFUSED(v) && t->disabled) /* rule 7: an enabled rep or manager */
 		rc = refuse(v, ROVE_R_INVALID, "%s is disabled; enable them first, or choose another user", login);
 	return rc;

@@ -283,13 +283,16 @@ for n in 65 300; do
 	grep -q "invalid territory code '.*(letters, digits and . _ -, at most 64)" "$T/err" ||
 		fail "a $n-character code: $(cat "$T/err")"
 done
-# Unassigning a territory the user does not hold changes nothing and says
-# so (exit 0: the user does not hold it, as asked).
+# An assignment that changes nothing fails saying so: unassigning a
+# territory the user does not hold, assigning one held already.
 territory east.hz
-out=$(r admin admin unassign alice east.hz 2>"$T/err")
-eq "$out" "" "unassign printed on stdout"
-grep -q "alice does not hold east.hz" "$T/err" || fail "unassign of a territory not held: $(cat "$T/err")"
+exits_as admin 1 admin unassign alice east.hz
+grep -q "alice does not hold east.hz; nothing changed" "$T/err" || fail "unassign of a territory not held: $(cat "$T/err")"
+exits_as admin 1 admin unassign alice nowhere
+grep -q "no territory 'nowhere'" "$T/err" || fail "unassign of no territory: $(cat "$T/err")"
 r admin admin assign alice east.hz
+exits_as admin 1 admin assign alice east.hz
+grep -q "alice already holds east.hz; nothing changed" "$T/err" || fail "assign of a territory held: $(cat "$T/err")"
 out=$(r admin admin unassign alice east.hz 2>"$T/err")
 eq "$out$(cat "$T/err")" "" "unassign of a territory held says nothing"
 

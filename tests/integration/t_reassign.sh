@@ -44,6 +44,11 @@ r alice admin reassign --customer "$a3" --to bob 2>"$T/err"
 eq "$?" "1" "a rep cannot reassign"
 eq "$(cat "$T/err")" "rove: error: not allowed: reassignment is for admins and managers (you are a rep)" \
 	"told at once, in the server's words"
+users ana:analyst
+sync_all ana
+r ana admin reassign --customer "$a3" --to bob 2>"$T/err"
+eq "$?" "1" "an analyst cannot reassign"
+grep -q "(you are an analyst)" "$T/err" || fail "an analyst is told in English: $(cat "$T/err")"
 r admin admin reassign --customer "$a3" --to nobody 2>/dev/null
 eq "$?" "1" "to an unknown user"
 set -e
