@@ -479,8 +479,10 @@ static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char
 			rove_token_hash(token, hash);
 			rc = rove_store_user_put(&e->st, txn, u, hash);
 		}
-		snprintf(lines[i], sizeof(lines[i]), "%s,%s", u->name, token);
-		lp[i] = lines[i];
+		if (rc == ROVE_OK) {
+			snprintf(lines[i], sizeof(lines[i]), "%s,%s", u->name, token);
+			lp[i] = lines[i];
+		}
 	}
 	if (rc == ROVE_OK) {
 		rove_buf_reset(reply);
