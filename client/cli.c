@@ -261,11 +261,30 @@ bool cli_code_ok(const char *code)
 	return false;
 }
 
+/* The collections rove import and export take, by their plural. */
+static const struct {
+	uint8_t coll;
+	const char *plural;
+} io_colls[] = {
+	{ROVE_COLL_CUSTOMER, "customers"},   {ROVE_COLL_CONTACT, "contacts"},
+	{ROVE_COLL_OPPORTUNITY, "opportunities"}, {ROVE_COLL_CONTRACT, "contracts"},
+	{ROVE_COLL_ACTIVITY, "activities"},  {ROVE_COLL_DEALER, "dealers"},
+};
+
 const rove_coll_def *cli_io_coll(const char *what)
 {
-	if (strcmp(what, "customers") == 0 || strcmp(what, "customer") == 0)
-		return rove_schema_coll(ROVE_COLL_CUSTOMER);
-	if (strcmp(what, "contacts") == 0 || strcmp(what, "contact") == 0)
-		return rove_schema_coll(ROVE_COLL_CONTACT);
+	for (size_t i = 0; i < sizeof(io_colls) / sizeof(io_colls[0]); i++) {
+		const rove_coll_def *c = rove_schema_coll(io_colls[i].coll);
+		if (strcmp(what, io_colls[i].plural) == 0 || strcmp(what, c->name) == 0)
+			return c;
+	}
 	return NULL;
+}
+
+const char *cli_io_plural(const rove_coll_def *c)
+{
+	for (size_t i = 0; i < sizeof(io_colls) / sizeof(io_colls[0]); i++)
+		if (io_colls[i].coll == c->id)
+			return io_colls[i].plural;
+	return c->name;
 }

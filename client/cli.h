@@ -104,8 +104,11 @@ bool cli_code_ok(const char *code);
 #define CLI_QUOTE(s) rove_log_quote((char[CLI_QUOTE_MAX]){0}, CLI_QUOTE_MAX, (s))
 
 /* The collection KIND names in `rove import KIND` and `rove export KIND`:
- * customers or contacts (or the singular); NULL for anything else. */
+ * customers, contacts, opportunities, contracts, activities or dealers
+ * (or the singular); NULL for anything else. */
 const rove_coll_def *cli_io_coll(const char *what);
+/* The plural a collection is named by there ("opportunities"). */
+const char *cli_io_plural(const rove_coll_def *c);
 
 int cmd_init(rove_cli *cli, int argc, char **argv);
 int cmd_config(rove_cli *cli, int argc, char **argv);
@@ -125,6 +128,10 @@ void cmd_rejected_subs(FILE *f, const char *name);
 int cmd_pending(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
+/* `rove admin import territories|users FILE` (cmd_admin_import.c): argv[0]
+ * is "admin", argv[1] "import". */
+int cmd_admin_import(rove_cli *cli, int argc, char **argv);
+extern const char cmd_admin_import_help[];
 void cmd_admin_subs(FILE *f, const char *name);
 
 #endif

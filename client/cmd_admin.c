@@ -677,6 +677,7 @@ static const struct admin_cmd {
 	{"assign", NULL, assign_help, assign},
 	{"unassign", NULL, unassign_help, assign},
 	{"reassign", NULL, reassign_help, reassign},
+	{"import", NULL, cmd_admin_import_help, cmd_admin_import},
 };
 
 void cmd_admin_subs(FILE *f, const char *name)

@@ -71,6 +71,13 @@ static const char help[] =
 	"          shows Chinese text correctly\n";
 
 static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
+/* What export writes: customers and contacts. (Other records' money is
+ * written in cents, which import would read as units.) */
+static bool export_kind(const rove_coll_def *c)
+{
+	return c->id == ROVE_COLL_CUSTOMER || c->id == ROVE_COLL_CONTACT;
+}
+
 
 enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_BOM };
 
@@ -99,7 +106,8 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			csv = true;
 		} else if (k == OPT_BOM) {
 			bom = true;
-		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
+		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL &&
+			   export_kind(cli_io_coll(o.arg))) {
 			ex.c = cli_io_coll(o.arg);
 		} else {
 			rove_error("unexpected argument '%s'", o.arg);

@@ -1,5 +1,6 @@
 /*
- * cmd_import.c - `rove import`: customers or contacts from a CSV file.
+ * cmd_import.c - `rove import`: customers, their contacts, contracts,
+ * deals and activities, or dealers, from a CSV file.
  *
  * An import is checked whole before anything is written: every bad row is
  * reported with the line it starts on, and one bad row means nothing is
@@ -14,17 +15,30 @@
 #include "cli.h"
 #include "cli_opt.h"
 #include "csv.h"
+#include "import_ref.h"
+#include "out.h"
 #include "ident.h"
 #include "err.h"
 #include "array.h"
 #include "keyset.h"
 #include "log.h"
+#include "rove_assert.h"
 #include "rules.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A field managers and admins may give on create, which the server
+ * decides for reps (an exported file's column, ignored for them): a
+ * customer's owner (the server checks who may own it there), and a
+ * deal's as soon as the schema has one (SPEC rule 14: who is credited
+ * with it). */
+static bool column_boss_only(const rove_field_def *fd)
+{
+	return fd != NULL && strcmp(fd->name, "owner") == 0;
+}
 
 /* A column of an exported file that import skips: the id and what the
  * server sets. */
@@ -79,10 +93,26 @@ typedef struct import_row {
 	unsigned long line; /* where it starts in the file */
 } import_row;
 
+/* A territory of the replica, for a rep's customers: its pool's limit on
+ * the customers one rep holds there (0: none), how many the rep holds,
+ * and how many rows of the file add. */
+typedef struct import_terr {
+	char code[ROVE_MAX_NAME + 1];
+	int64_t limit;
+	size_t held, rows;
+} import_terr;
+
 typedef struct importer {
 	const rove_coll_def *c;
 	const char *file; /* as shown in messages */
 	rove_replica *r;
+	int role;         /* the replica's user's (0: not known before a first sync) */
+	bool boss;        /* a manager or an admin */
+	uint64_t now_ms;  /* the replica's time (rove_replica_now_ms) */
+	char today[32]; /* its date (out_time): a deal closed without a day is closed today */
+	ref_index refs;   /* the customers a child row may name */
+	import_terr *terrs; /* a rep's territories with a pool limit */
+	size_t nterrs, terrs_cap;
 	size_t ncols;
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
@@ -111,6 +141,15 @@ __attribute__((format(printf, 3, 4))) static void row_error(importer *im, unsign
 	im->row_bad = true;
 }
 
+/* The territory code names among those with a pool limit, or NULL. */
+static import_terr *terr_limited(importer *im, const char *code)
+{
+	for (size_t i = 0; code != NULL && i < im->nterrs; i++)
+		if (strcmp(im->terrs[i].code, code) == 0)
+			return &im->terrs[i];
+	return NULL;
+}
+
 static int load_record(const rove_record *rec, void *arg)
 {
 	importer *im = arg;
@@ -120,10 +159,23 @@ static int load_record(const rove_record *rec, void *arg)
 
 	if (rec->coll == ROVE_COLL_TERRITORY) {
 		const char *code = rove_fields_str(&rec->fs, "code");
+		int64_t limit = 0;
 		if (code == NULL || code[0] == '\0')
 			return ROVE_OK;
 		if (im->nterr++ == 0)
 			snprintf(im->one_terr, sizeof(im->one_terr), "%s", code);
+		/* A rep's customers count against their pool's limit (rule 11). */
+		if (im->role == ROVE_ROLE_REP && im->c->id == ROVE_COLL_CUSTOMER &&
+		    rove_fields_int(&rec->fs, "pool_limit", &limit) && limit > 0) {
+			import_terr *t = rove_array_room(im->terrs, im->nterrs, &im->terrs_cap, sizeof(*t));
+			if (t == NULL)
+				return ROVE_ENOMEM;
+			im->terrs = t;
+			t = &im->terrs[im->nterrs++];
+			snprintf(t->code, sizeof(t->code), "%s", code);
+			t->limit = limit;
+			t->held = t->rows = 0;
+		}
 		return key_put(&im->keys, key, make_key(key, 'T', code), 0, &rec->id, &dup);
 	}
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
@@ -131,27 +183,46 @@ static int load_record(const rove_record *rec, void *arg)
 		 * records may hold a tax id as it was typed). */
 		rove_uniq_key *k = im->uniq;
 		int n = rove_uniq_keys(&rec->fs, k);
+		const char *owner = rove_fields_str(&rec->fs, "owner");
+		import_terr *t = terr_limited(im, rove_fields_str(&rec->fs, "territory"));
 
+		if (t != NULL && owner != NULL && strcmp(owner, im->r->auth.user) == 0)
+			t->held++;
 		for (int i = 0; rc == ROVE_OK && i < n; i++)
 			rc = key_put(&im->keys, k[i].key, k[i].len, 0, &rec->id, &dup);
 	} else {
-		/* A child row names its customer by id or by tax id (its key). */
-		char ids[ROVE_UUID_STRLEN + 1];
-		rove_uuid_format(&rec->id, ids);
-		rc = key_put(&im->keys, key, make_key(key, 'c', ids), 0, &rec->id, &dup);
+		/* A child row names its customer by id, the start or end of
+		 * one, or tax id (its key). Reps write under their own
+		 * customers only (rule 4). */
+		const char *owner = rove_fields_str(&rec->fs, "owner");
+		uint8_t reach = REF_WRITABLE;
+		if (im->role == ROVE_ROLE_REP)
+			reach = owner == NULL ? REF_POOL : strcmp(owner, im->r->auth.user) == 0 ? REF_WRITABLE : REF_OTHERS;
+		rc = ref_index_add(&im->refs, &rec->id, reach);
 		if (rc == ROVE_OK && rove_uniq_key_make("tax_id", rove_fields_str(&rec->fs, "tax_id"), &im->uniq[0]))
 			rc = key_put(&im->keys, im->uniq[0].key, im->uniq[0].len, 0, &rec->id, &dup);
 	}
 	return rc;
 }
 
-/* What the replica holds that rows are checked against. */
+/* What the replica holds that rows are checked against: territories
+ * (a customer's or dealer's), then customers (their tax ids and phones,
+ * or those child rows may name). */
 static int import_load(importer *im)
 {
-	int rc = rove_replica_each(im->r, ROVE_COLL_CUSTOMER, load_record, im);
+	bool top = rove_schema_parent_field(im->c) == NULL;
+	int rc = ROVE_OK;
 
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
+	im->role = rove_role_parse(im->r->role);
+	im->boss = im->role == ROVE_ROLE_MANAGER || im->role == ROVE_ROLE_ADMIN;
+	im->now_ms = rove_replica_now_ms(im->r);
+	out_time(im->now_ms, im->today, sizeof(im->today));
+	if (top)
 		rc = rove_replica_each(im->r, ROVE_COLL_TERRITORY, load_record, im);
+	if (rc == ROVE_OK && im->c->id != ROVE_COLL_DEALER)
+		rc = rove_replica_each(im->r, ROVE_COLL_CUSTOMER, load_record, im);
+	if (rc == ROVE_OK && !top)
+		rc = ref_index_sort(&im->refs);
 	return rc;
 }
 
@@ -208,6 +279,10 @@ static int import_header(importer *im, rove_csv *csv)
 			}
 		}
 		fd = rove_schema_field(im->c, names[j]);
+		if (column_boss_only(fd)) {
+			im->col[j] = im->boss ? fd : NULL;
+			continue;
+		}
 		if (column_ignored(names[j], fd))
 			continue;
 		if (fd == NULL) {
@@ -289,6 +364,102 @@ static bool customer_by_tax_id(importer *im, unsigned long line, const char *fna
 	return true;
 }
 
+/* A child row's customer cell: an id, the start or end of one, or
+ * tax_id:XXXX; the customer's whole id into canon, or false with the
+ * row's error reported. Reps add records only under their own customers
+ * (rule 4): one of the pool or another rep's is refused here, as the
+ * server would. */
+static bool row_customer(importer *im, unsigned long line, const char *fname, const char *text,
+			 char canon[ROVE_UUID_STRLEN + 1])
+{
+	const ref_entry *e = NULL;
+	size_t n;
+	int rc;
+
+	if (strncmp(text, TAX_REF, strlen(TAX_REF)) == 0) {
+		if (!customer_by_tax_id(im, line, fname, text, canon))
+			return false;
+		rc = ref_index_find(&im->refs, canon, &e, &n);
+		ROVE_ASSERT(rc == ROVE_OK); /* the customers' tax ids and ids were loaded together */
+	} else {
+		rc = ref_index_find(&im->refs, text, &e, &n);
+		if (rc == ROVE_EINVAL) {
+			row_error(im, line,
+				  "%s '%.*s' is no customer id (an id, at least %d characters of its start or end, or "
+				  "tax_id:XXXX)",
+				  fname, shown(text), text, ROVE_MIN_ID_ABBREV);
+			return false;
+		}
+		if (rc == ROVE_ENOTFOUND) {
+			row_error(im, line, "no customer '%.*s' in this replica", shown(text), text);
+			return false;
+		}
+		if (rc == ROVE_EEXIST) {
+			row_error(im, line, "%s '%.*s' is the start or end of %zu customer ids; give more of it", fname,
+				  shown(text), text, n);
+			return false;
+		}
+		rove_uuid_format(&e->id, canon);
+	}
+	if (e->reach == REF_POOL) {
+		row_error(im, line, "not_owner: customer %s is in the public pool: claim it first", canon);
+		return false;
+	}
+	if (e->reach == REF_OTHERS) {
+		row_error(im, line, "not_owner: customer %s belongs to someone else", canon);
+		return false;
+	}
+	return true;
+}
+
+/* What a row's op must be beyond its values, as the server will judge it
+ * (the replica's part of it): the role's rules, a dealer's territory, an
+ * activity's time and a deal's closed_on. */
+static int row_rules(importer *im, unsigned long line, rove_op *op)
+{
+	char detail[ROVE_MAX_ERRMSG];
+	int reason;
+
+	if (im->c->id == ROVE_COLL_DEALER) {
+		const char *terr = rove_fields_str(&op->fs, "territory");
+		if (terr != NULL && im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+			row_error(im, line, "no territory '%s' in this replica (%s)", terr,
+				  im->role == ROVE_ROLE_MANAGER ? "a manager keeps the dealers of his territories"
+								: "one added since the last sync arrives with 'rove sync'");
+	}
+	if (im->c->id == ROVE_COLL_ACTIVITY) {
+		const char *at = rove_fields_str(&op->fs, "at");
+		int rc = ROVE_OK;
+		if (at != NULL && rove_rules_check_at(at, im->now_ms, detail, sizeof(detail)) != ROVE_R_NONE)
+			row_error(im, line, "%s", detail);
+		if (at == NULL) /* as 'activity add': now, by this replica's clock */
+			rc = rove_op_set(op, "at", rove_vcstr(im->today));
+		if (rc == ROVE_OK) /* the server names the author; until then, the view */
+			rc = rove_op_set(op, "author", rove_vcstr(im->r->auth.user));
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	if (im->c->id == ROVE_COLL_OPPORTUNITY) {
+		const char *stage = rove_fields_str(&op->fs, "stage");
+		const char *closed = rove_fields_str(&op->fs, "closed_on");
+		bool is_closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+		if (closed != NULL && !is_closed)
+			row_error(im, line, "closed_on is for won or lost deals (stage is %s)", stage ? stage : "empty");
+		else if (closed != NULL && im->role == ROVE_ROLE_REP)
+			row_error(im, line, "closed_on: a rep's deal closes the day the server hears of it; managers "
+					    "and admins import past deals with their day (leave closed_on empty)");
+		else if (closed != NULL &&
+			 rove_rules_check_closed_on(closed, im->now_ms, detail, sizeof(detail)) != ROVE_R_NONE)
+			row_error(im, line, "%s", detail);
+		else if (closed == NULL && is_closed) /* as 'opportunity stage': closed today */
+			return rove_op_set(op, "closed_on", rove_vstr(im->today, 10));
+	}
+	reason = im->role != 0 ? rove_rules_check_op(im->role, op, detail, sizeof(detail)) : ROVE_R_NONE;
+	if (reason != ROVE_R_NONE)
+		row_error(im, line, "%s: %s", rove_reason_name(reason), detail);
+	return ROVE_OK;
+}
+
 /* Builds the create op of one row into op, reporting every bad value.
  * Returns a rove error only for a failure that is not the row's. */
 static int row_op(importer *im, const char *const *cells, unsigned long line, rove_op *op)
@@ -314,12 +485,12 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 				row_error(im, line, "%s is empty (it is required)", fd->name);
 			continue;
 		}
-		if (fd->type == ROVE_FT_REF && rove_uuid_parse(text, &ref) == ROVE_OK) {
-			rove_uuid_format(&ref, canon); /* ids are lower case everywhere */
-			text = canon;
-		} else if ((fd->flags & ROVE_FF_PARENT) && strncmp(text, TAX_REF, strlen(TAX_REF)) == 0) {
-			if (!customer_by_tax_id(im, line, fd->name, text, canon))
+		if (fd->flags & ROVE_FF_PARENT) {
+			if (!row_customer(im, line, fd->name, text, canon))
 				continue;
+			text = canon;
+		} else if (fd->type == ROVE_FT_REF && rove_uuid_parse(text, &ref) == ROVE_OK) {
+			rove_uuid_format(&ref, canon); /* ids are lower case everywhere */
 			text = canon;
 		}
 		if (rove_schema_parse(fd, text, &v, why, sizeof(why)) != ROVE_OK) {
@@ -333,31 +504,38 @@ static int row_op(importer *im, const char *const *cells, unsigned long line, ro
 			row_error(im, line, "%s: %s", fd->name, rove_strerror(rc));
 	}
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
-		/* As `customer add` does; the server decides. */
-		rc = rove_rules_role_may_own(rove_role_parse(im->r->role))
+		/* As `customer add` does (unless a manager or admin names
+		 * the owner); the server decides. */
+		rc = rove_rules_role_may_own(im->role) && rove_fields_get(&op->fs, "owner") == NULL
 			     ? rove_op_set(op, "owner", rove_vcstr(im->r->auth.user))
 			     : ROVE_OK;
 		if (rc == ROVE_OK)
 			rc = row_territory(im, line, op);
 		if (rc != ROVE_OK)
 			return rc;
-	} else {
-		const rove_field_def *pf = rove_schema_parent_field(im->c);
-		const char *pid = rove_fields_str(&op->fs, pf->name);
-		rove_uuid cid;
-		char ids[ROVE_UUID_STRLEN + 1];
-
-		if (pid != NULL && rove_uuid_parse(pid, &cid) == ROVE_OK) {
-			rove_uuid_format(&cid, ids);
-			if (!key_has(&im->keys, 'c', ids))
-				row_error(im, line, "no customer '%s' in this replica", pid);
-		}
 	}
 	/* The one check the command line and the server make: values
-	 * normalised (the tax id row_unique compares), then checked. */
+	 * normalised (the tax id row_unique compares, times in UTC), then
+	 * checked; then the rules. */
 	if (!im->row_bad && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK)
 		row_error(im, line, "%s", why);
+	if (!im->row_bad)
+		return row_rules(im, line, op);
 	return ROVE_OK;
+}
+
+/* A rep's customer row counts against the pool limit of its territory
+ * (rule 11: the customers one rep may hold there), with those the rep
+ * holds and the rows before it. */
+static void row_pool_limit(importer *im, const rove_op *op, unsigned long line)
+{
+	import_terr *t = terr_limited(im, rove_fields_str(&op->fs, "territory"));
+
+	if (t == NULL || im->role != ROVE_ROLE_REP)
+		return;
+	if (t->held + ++t->rows > (size_t)t->limit)
+		row_error(im, line, "limit: this would be your customer number %zu in %s, which allows %lld",
+			  t->held + t->rows, t->code, (long long)t->limit);
 }
 
 /* A customer row's tax id and phone: unique in the file and among the
@@ -440,8 +618,11 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 	for (size_t j = 0; j < n; j++)
 		cells[j] = rove_csv_unguard(rove_csv_cell(csv, j));
 	rc = row_op(im, cells, line, op);
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER)
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
 		rc = row_unique(im, op, line);
+		if (rc == ROVE_OK && !im->row_bad)
+			row_pool_limit(im, op, line);
+	}
 	if (rc == ROVE_OK && !im->row_bad)
 		rc = keep_row(im, cells, line);
 	return rc;
@@ -533,7 +714,8 @@ static int import_write(importer *im)
 	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
 }
 
-static const char import_usage[] = "usage: rove import customers|contacts FILE.csv [--dry-run]\n";
+static const char import_usage[] =
+	"usage: rove import customers|contacts|opportunities|contracts|activities|dealers FILE.csv [--dry-run]\n";
 
 enum { OPT_DRY_RUN = CLI_OPT_LONG };
 
@@ -545,37 +727,52 @@ static const struct option import_opts[] = {
 /* The help, written with the columns each collection takes. */
 static void import_help(FILE *f)
 {
-	const rove_coll_def *cs[2] = {rove_schema_coll(ROVE_COLL_CUSTOMER), rove_schema_coll(ROVE_COLL_CONTACT)};
+	static const uint8_t ids[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_OPPORTUNITY,
+				      ROVE_COLL_CONTRACT, ROVE_COLL_ACTIVITY, ROVE_COLL_DEALER};
 
 	fputs(import_usage, f);
 	fputs("\n"
-	      "Create customers or contacts from a CSV file (RFC 4180, UTF-8; FILE '-'\n"
-	      "reads standard input). The first row names the columns with the JSON\n"
-	      "field names, in any order:\n",
+	      "Create records from a CSV file (RFC 4180, UTF-8; FILE '-' reads\n"
+	      "standard input). The first row names the columns with the JSON field\n"
+	      "names, in any order:\n",
 	      f);
-	for (int k = 0; k < 2; k++) {
+	for (size_t k = 0; k < sizeof(ids); k++) {
+		const rove_coll_def *c = rove_schema_coll(ids[k]);
 		const char *sep = "";
-		fprintf(f, "  %ss:%s", cs[k]->name, k == 0 ? " " : "  ");
-		for (size_t i = 0; i < cs[k]->nfields; i++) {
-			const rove_field_def *fd = &cs[k]->fields[i];
-			if (!column_importable(fd))
-				continue;
-			fprintf(f, "%s%s%s", sep, fd->name, (fd->flags & ROVE_FF_REQUIRED) ? " (required)" : "");
+		fprintf(f, "  %-15s", cli_io_plural(c));
+		for (size_t i = 0; i < c->nfields; i++) {
+			const rove_field_def *fd = &c->fields[i];
+			if (!column_importable(fd) && !column_boss_only(fd))
+				continue; /* the server's */
+			fprintf(f, "%s%s%s%s", sep, fd->name, (fd->flags & ROVE_FF_REQUIRED) ? " (required)" : "",
+				column_boss_only(fd) ? " (managers, admins)" : "");
 			sep = ", ";
 		}
 		fputc('\n', f);
 	}
-	fputs("A contact's customer is its id, or tax_id:XXXX for the customer this\n"
-	      "replica holds with that tax id; a customer's dealer is an id. The\n"
-	      "columns id, owner, last_activity_at and created_at, which 'rove export'\n"
-	      "writes, are accepted and ignored: the server sets them. An empty cell leaves a\n"
-	      "field unset; values are written as on the command line (tier: one of\n"
-	      "prospect, customer, loyal). Quoted cells may hold commas, doubled\n"
-	      "quotes and line breaks; a byte order mark and CRLF line ends are fine,\n"
-	      "and blank lines are skipped. A single quote that 'rove export' put\n"
-	      "before a cell starting with = + - @ or a tab (so that a spreadsheet\n"
-	      "does not run it as a formula) is taken off: a cell '+86 21 5555 0101\n"
-	      "reads as +86 21 5555 0101.\n"
+	fputs("The customer of a contact, deal, contract or activity is its id, the\n"
+	      "start or end of its id (6 characters or more, as anywhere an id is\n"
+	      "taken), or tax_id:XXXX for the customer this replica holds with that\n"
+	      "tax id, however written; customers imported or added before and not\n"
+	      "yet synced count. A customer's dealer is an id; a dealer's territory a\n"
+	      "code. The columns id, last_activity_at, created_at and author, which\n"
+	      "'rove export' writes, are accepted and ignored: the server sets them;\n"
+	      "so is owner, but for managers and admins, who name the rep a customer\n"
+	      "goes to (the server checks that the rep works there; empty: the\n"
+	      "public pool). An empty cell leaves a field unset; values are written as\n"
+	      "on the command line (money in units, dates as 2024-03-15, times as\n"
+	      "2024-03-15T09:30 local or 2024-03-15T01:30Z). Quoted cells may hold\n"
+	      "commas, doubled quotes and line breaks; a byte order mark and CRLF\n"
+	      "line ends are fine, and blank lines are skipped. A single quote that\n"
+	      "'rove export' put before a cell starting with = + - @ or a tab (so\n"
+	      "that a spreadsheet does not run it as a formula) is taken off: a cell\n"
+	      "'+86 21 5555 0101 reads as +86 21 5555 0101.\n"
+	      "\n"
+	      "Past records keep their dates: a contract's signed_on, an activity's\n"
+	      "at (not in the future; empty: now), and a won or lost deal's closed_on\n"
+	      "(not in the future; empty: today) when a manager or admin imports it.\n"
+	      "closed_on is only for won or lost deals, and a rep's deals close the\n"
+	      "day the server hears of them (no rep credits a win to a past month).\n"
 	      "\n"
 	      "Every row is checked before anything is written, and every bad row is\n"
 	      "reported as FILE:LINE (the line where the row starts; the header is\n"
@@ -584,19 +781,51 @@ static void import_help(FILE *f)
 	      "number of cells, when its tax_id or phone repeats an earlier row's or\n"
 	      "belongs to a customer this replica holds (compared as the server\n"
 	      "compares them: a tax id without spaces and hyphens, in capitals; a\n"
-	      "phone without punctuation and with +86 where it belongs), or when a\n"
-	      "contact's customer is not in this replica. Tax ids are stored so\n"
-	      "normalised and must be 统一社会信用代码 (their check character too).\n",
+	      "phone without punctuation and with +86 where it belongs), when its\n"
+	      "customer or territory is not in this replica, or when the server would\n"
+	      "certainly refuse it as far as this replica can tell: a rep's row under\n"
+	      "a customer of the pool or of another rep (not_owner), a rep's customer\n"
+	      "past the pool limit of its territory (limit), a role's rules\n"
+	      "(forbidden: reps keep no dealers). Tax ids are stored normalised and\n"
+	      "must be 统一社会信用代码 (their check character too).\n",
 	      f);
 	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", ROVE_MAX_IMPORT_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
 	fputs("\n"
-	      "Imported customers are yours, made offline and sent on the next sync in\n"
-	      "one go; the server checks them again against every customer, and any\n"
-	      "it refuses show in 'rove rejected'.\n"
+	      "Imported records are made offline and sent on the next sync in one go;\n"
+	      "the server checks them again (against every customer, for duplicates),\n"
+	      "and any it refuses show in 'rove rejected'. A rep's imported customers\n"
+	      "are the rep's.\n"
 	      "\n"
-	      "  --dry-run   check the file and report, but import nothing\n",
+	      "  --dry-run   check the file and report what would be refused, but\n"
+	      "              import nothing (works on a read-only replica)\n",
 	      f);
+}
+
+/* The rules of the user's role on any create of the collection, before
+ * a row is read: a rep's file of dealers is refused once, not row by row.
+ * ROVE_EPERM, reported. */
+static int import_allowed(importer *im)
+{
+	rove_stamp st0 = {{0}, 0};
+	char detail[ROVE_MAX_ERRMSG];
+	rove_op *op;
+	rove_uuid id;
+	int reason;
+
+	if (im->role == 0)
+		return ROVE_OK; /* never synced: the server decides */
+	op = malloc(sizeof(*op));
+	if (op == NULL)
+		return ROVE_ENOMEM;
+	rove_uuid_new(&id);
+	rove_op_init(op, ROVE_OP_CREATE, im->c->id, &id, st0);
+	reason = rove_rules_check_op(im->role, op, detail, sizeof(detail));
+	free(op);
+	if (reason == ROVE_R_NONE)
+		return ROVE_OK;
+	rove_error("%s: %s: nothing imported", rove_reason_name(reason), detail);
+	return ROVE_EPERM;
 }
 
 int cmd_import(rove_cli *cli, int argc, char **argv)
@@ -631,7 +860,9 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	}
 	if (what == NULL || path == NULL || cli_io_coll(what) == NULL) {
 		if (what != NULL && cli_io_coll(what) == NULL)
-			rove_error("cannot import '%s' (import customers or contacts)", what);
+			rove_error("cannot import '%s' (import customers, contacts, opportunities, contracts, "
+				   "activities or dealers)",
+				   what);
 		return cli_usage(import_usage, false);
 	}
 	im = calloc(1, sizeof(*im));
@@ -657,13 +888,15 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		if (rc == ROVE_OK)
 			rc = import_load(im);
 		if (rc == ROVE_OK)
+			rc = import_allowed(im);
+		if (rc == ROVE_OK)
 			rc = import_read(im, f);
 		if (rc == ROVE_EINVAL && im->file_bad)
 			rove_error("%s: nothing imported", im->file);
 		else if (rc == ROVE_EINVAL)
 			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
 				   im->bad_rows == 1 ? "" : "s");
-		else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY) /* reported */
+		else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM) /* reported */
 			rove_error("cannot import %s: %s", im->file, rove_strerror(rc));
 		if (rc == ROVE_OK && !dry_run) {
 			rc = import_write(im);
@@ -671,13 +904,15 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 				rove_error("cannot save: %s; nothing imported", rove_strerror(rc));
 		}
 		if (rc == ROVE_OK)
-			printf("%s %zu %s%s\n", dry_run ? "would import" : "imported", im->nrows, im->c->name,
-			       im->nrows == 1 ? "" : "s");
+			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,
+			       im->nrows == 1 ? im->c->name : cli_io_plural(im->c));
 		rove_replica_close(&r);
 	}
 	if (f != stdin)
 		fclose(f);
 	key_set_free(&im->keys);
+	ref_index_free(&im->refs);
+	free(im->terrs);
 	free(im->text);
 	free(im->rows);
 	free(im);

@@ -104,6 +104,20 @@
 #define ROVE_MAX_ADMIN_ARG 256u
 #define ROVE_MAX_ERRMSG 256u
 
+/* `rove admin import territories|users`: the rows of one import (a
+ * company of 5,000 reps, with room), sent to the server a few at a time
+ * (ROVE_ADMIN_IMPORT_ARITY arguments a row, within ROVE_MAX_ADMIN_ARGS
+ * a request), staged there in memory and applied in one transaction,
+ * all or nothing. At most ROVE_MAX_ADMIN_IMPORTS are staged at once (a
+ * new one drops the oldest), each for at most ROVE_ADMIN_IMPORT_TTL_MS
+ * after its last request and within ROVE_MAX_ADMIN_IMPORT_BYTES: what an
+ * admin's unfinished imports may cost the server's memory. */
+#define ROVE_MAX_ADMIN_IMPORT_ROWS 20000u
+#define ROVE_ADMIN_IMPORT_ARITY 3u
+#define ROVE_MAX_ADMIN_IMPORTS 4
+#define ROVE_ADMIN_IMPORT_TTL_MS (10u * 60u * 1000u)
+#define ROVE_MAX_ADMIN_IMPORT_BYTES (8u * 1024u * 1024u)
+
 /* A refusal's detail (an existing customer's id, a short why): short, for
  * one line of `rove rejected`. */
 #define ROVE_MAX_DETAIL 128u
@@ -353,6 +367,9 @@ _Static_assert(ROVE_MAX_REQUEST_BYTES <= ROVE_MAX_MSG_BYTES, "a request is a mes
 _Static_assert(ROVE_MAX_STR <= ROVE_MAX_RECORD_BYTES, "a string fits in a record");
 _Static_assert(ROVE_MAX_DETAIL < ROVE_MAX_ERRMSG, "a refusal's detail fits in an error message");
 _Static_assert(ROVE_MAX_NAME < ROVE_MAX_ADMIN_ARG, "a name fits in an admin argument");
+_Static_assert(ROVE_MAX_ADMIN_IMPORT_ROWS * (ROVE_MAX_NAME + ROVE_TOKEN_HEX + 8u) < ROVE_MAX_MSG_BYTES / 2,
+	       "the answer to an import of users (a login and a token a line) fits a message");
+_Static_assert(ROVE_ADMIN_IMPORT_ARITY + 2u <= ROVE_MAX_ADMIN_ARGS, "a request carries a row");
 _Static_assert(ROVE_MAX_CLOCK_SKEW_MS < ROVE_MAX_TZ_AHEAD_MS, "a zoned time is allowed less skew than a local one");
 _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 	       "one address holds at most half of the server's contexts");

@@ -141,3 +141,15 @@ int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t le
 		return refuse(detail, len, ROVE_R_INVALID, "the activity's time %.32s is in the future", at);
 	return ROVE_R_NONE;
 }
+
+int rove_rules_check_closed_on(const char *closed_on, uint64_t now_ms, char *detail, size_t len)
+{
+	uint64_t ms;
+	bool zoned;
+
+	if (closed_on == NULL || strlen(closed_on) != 10 || !rove_schema_time_ms(closed_on, &ms, &zoned))
+		return refuse(detail, len, ROVE_R_INVALID, "invalid closed_on '%.32s'", closed_on != NULL ? closed_on : "");
+	if (ms > now_ms + ROVE_MAX_TZ_AHEAD_MS)
+		return refuse(detail, len, ROVE_R_INVALID, "closed_on %.10s is in the future", closed_on);
+	return ROVE_R_NONE;
+}

@@ -69,4 +69,11 @@ bool rove_rules_deletes(const rove_op *op);
  * Returns ROVE_R_NONE or ROVE_R_INVALID with a detail. */
 int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t len);
 
+/* A deal recorded as closed when a manager or admin creates it (a won
+ * or lost deal of the past, imported; server/policy.c) keeps the closed_on it comes with, within the same
+ * bound: a date not later than now_ms plus ROVE_MAX_TZ_AHEAD_MS (a date
+ * is local to someone, up to UTC+14). Returns ROVE_R_NONE or
+ * ROVE_R_INVALID with a detail. */
+int rove_rules_check_closed_on(const char *closed_on, uint64_t now_ms, char *detail, size_t len);
+
 #endif

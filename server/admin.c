@@ -7,6 +7,7 @@
  * ops, so they are ordered, logged and replicated like everything else.
  */
 #include "engine_int.h"
+#include "admin_import.h"
 #include "rove_assert.h"
 
 #include "array.h"
@@ -28,6 +29,7 @@ typedef struct admin_ctx {
 	arg_t *args;
 	uint32_t nargs;
 	rove_buf *reply;
+	const char *cmd; /* the command's name */
 } admin_ctx;
 
 /* Answers with a refusal; the request "succeeded" as a request. */
@@ -711,6 +713,11 @@ static int cmd_user_token(admin_ctx *a)
 	return answer(a, &line, 1);
 }
 
+static int cmd_import(admin_ctx *a)
+{
+	return rove_admin_import(a->e, a->txn, a->u, a->cmd, a->args, a->nargs, a->reply);
+}
+
 static const struct admin_cmd {
 	const char *name;
 	uint32_t min_args, max_args;
@@ -729,12 +736,17 @@ static const struct admin_cmd {
 	{"unassign", 2, 2, ROVE_ACT_ADMINISTER, cmd_unassign},
 	{"reassign.customer", 2, 2, ROVE_ACT_REASSIGN, cmd_reassign_customer},
 	{"reassign.territory", 3, 3, ROVE_ACT_REASSIGN, cmd_reassign_territory},
+	/* rove admin import territories|users (admin_import.c) */
+	{"import.begin", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
+	{"import.rows", 2 + ROVE_ADMIN_IMPORT_ARITY, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_import},
+	{"import.commit", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
+	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 };
 
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
 {
 	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
-	admin_ctx a = {e, txn, u, args, 0, reply};
+	admin_ctx a = {e, txn, u, args, 0, reply, m->u.admin.cmd};
 	const char *s;
 	uint32_t len;
 

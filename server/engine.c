@@ -1,4 +1,5 @@
 #include "engine_int.h"
+#include "admin_import.h"
 #include "rove_assert.h"
 
 #include "db.h"
@@ -106,6 +107,7 @@ void rove_engine_close(rove_engine *e)
 		rove_warn("the users' last syncs of the last minute were not stored: %s", rove_strerror(rc));
 	rove_seen_free(e->seen);
 	e->seen = NULL;
+	rove_admin_import_forget(e);
 	rove_store_close(&e->st);
 	pthread_rwlock_destroy(&e->map);
 	free(e->runs);

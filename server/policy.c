@@ -417,8 +417,10 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 /* ---- child records, dealers, targets ---- */
 
 /* closed_on follows the stage: the server's date when a deal becomes won
- * or lost (kept while it stays so), cleared when it is reopened. */
-static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, rove_verdict *v)
+ * or lost (kept while it stays so; on a manager's or admin's create, the
+ * day it comes with),
+ * cleared when it is reopened. */
+static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const char *stage = rove_fields_str(&op->fs, "stage");
 	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
@@ -432,6 +434,17 @@ static int set_closed_on(const pctx *pc, rove_op *op, const rove_record *cur, ro
 		return op_put(op, "closed_on", rove_vnull(), v);
 	if (was != NULL && strcmp(was, stage) == 0 && kept != NULL)
 		return op_put(op, "closed_on", rove_vcstr(kept), v);
+	/* A deal a manager or admin creates closed (one of the past,
+	 * imported) keeps its day, if that is not in the future: a rep's
+	 * closes the day the server hears of it, so that no rep credits
+	 * a win to a month gone by. */
+	kept = op->kind == ROVE_OP_CREATE && (u->role == ROVE_ROLE_MANAGER || u->role == ROVE_ROLE_ADMIN)
+		       ? rove_fields_str(&op->fs, "closed_on")
+		       : NULL;
+	if (kept != NULL) {
+		v->reason = rove_rules_check_closed_on(kept, pc->now_ms, v->detail, sizeof(v->detail));
+		return ROVE_OK;
+	}
 	policy_iso_now(pc, today, true);
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
@@ -518,7 +531,7 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 		return op_put(op, "author", rove_vcstr(u->name), v); /* the server names the author */
 	}
 	if (c->id == ROVE_COLL_OPPORTUNITY)
-		return set_closed_on(pc, op, cur, v);
+		return set_closed_on(pc, u, op, cur, v);
 	return ROVE_OK;
 }
 

@@ -231,7 +231,7 @@ for h in "import --help" "export --help" "import customers --help"; do
 	# shellcheck disable=SC2086
 	r alice $h | grep -q "usage:" || fail "rove $h"
 done
-for u in "import" "import customers" "import dealers x.csv" "import customers a b" \
+for u in "import" "import customers" "import targets x.csv" "import customers a b" \
 	"import customers x.csv --bogus" "export" "export dealers" "export customers --xml"; do
 	set +e
 	# shellcheck disable=SC2086

@@ -468,7 +468,7 @@ static void test_valid_data(void)
 {
 	srv *s = world();
 	rove_uuid c = new_id(), d_east = new_id(), d_sh = new_id(), d_bj = new_id(), d_gone = new_id();
-	rove_uuid c2 = new_id(), o = new_id(), o2 = new_id();
+	rove_uuid c2 = new_id(), o = new_id(), o2 = new_id(), o3 = new_id(), o4 = new_id(), o5 = new_id();
 	char ids[ROVE_UUID_STRLEN + 1], cust[64], ref[128], at[64], today[16];
 	uint64_t now = rove_wall_ms();
 
@@ -555,6 +555,20 @@ static void test_valid_data(void)
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, OPP, &o2, cust, "title=Won", "stage=won", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o2, "closed_on"), today), 0);
+	/* A deal a manager or admin creates closed (a past one, imported)
+	 * keeps its day, which cannot be in the future; a rep's closes
+	 * today; an open one created with a day has none. */
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, OPP, &o3, cust, "title=Old", "stage=won", "closed_on=2024-03-15",
+				NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o3, "closed_on"), "2024-03-15"), 0);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, OPP, &o5, cust, "title=Mine", "stage=won", "closed_on=2024-03-15",
+				NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o5, "closed_on"), today), 0);
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, OPP, &o4, cust, "title=Soon", "stage=lost", "closed_on=2098-01-01",
+				NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, OPP, &o4, cust, "title=Open", "stage=lead", "closed_on=2024-03-15",
+				NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &o4, "closed_on"), ""), 0);
 	srv_free(s);
 }
 

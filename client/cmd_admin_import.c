@@ -1,0 +1,660 @@
+/*
+ * cmd_admin_import.c - `rove admin import territories|users FILE.csv`:
+ * a company's territory tree, or its people, in one go.
+ *
+ * The file is checked whole here first, every bad row named by its line
+ * (codes, logins and roles valid, no name twice in the file, parents
+ * found, no loop of parents; what this replica holds); one bad row and
+ * nothing is sent. Then the rows go to the server a few at a time (an
+ * admin request carries at most ROVE_MAX_ADMIN_ARGS arguments), staged
+ * there, and are committed in one transaction: the server checks them
+ * again against what it holds, and writes all of them or none. A
+ * refusal of the server names the row, shown here as the file's line.
+ *
+ * Territories go in parents-first order whatever the file's order. Users
+ * get a token each, printed as CSV on stdout (login,token).
+ *
+ * Memory: the rows' cells are kept (strdup'd) until the command ends.
+ */
+#include "cli.h"
+#include "cli_opt.h"
+#include "csv.h"
+#include "err.h"
+#include "log.h"
+#include "array.h"
+#include "rules.h"
+#include "sync.h"
+#include "text.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KIND_TERRITORIES = 1, KIND_USERS = 2 };
+
+/* A row: its three cells (territories: code, name, parent; users: login,
+ * role, territories joined by ';'), and the line where it starts. */
+typedef struct arow {
+	char *cell[ROVE_ADMIN_IMPORT_ARITY];
+	unsigned long line;
+} arow;
+
+typedef struct aimport {
+	int kind;
+	const char *file;
+	rove_replica *r;
+	int col[ROVE_ADMIN_IMPORT_ARITY]; /* the file's column of each cell; -1: none */
+	arow *rows;
+	size_t n, cap;
+	size_t bad; /* rows */
+	bool row_bad, file_bad;
+	char **codes; /* the territories this replica holds */
+	size_t ncodes, codes_cap;
+} aimport;
+
+static const char *const columns[3][ROVE_ADMIN_IMPORT_ARITY] = {
+	{NULL, NULL, NULL},
+	{"code", "name", "parent"},
+	{"login", "role", "territories"},
+};
+
+__attribute__((format(printf, 3, 4))) static void row_error(aimport *im, unsigned long line, const char *fmt, ...)
+{
+	char msg[ROVE_MAX_ERRMSG * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rove_error("%s:%lu: %s", im->file, line, msg);
+	im->row_bad = true;
+}
+
+static int keep_code(const rove_record *rec, void *arg)
+{
+	aimport *im = arg;
+	const char *code = rove_fields_str(&rec->fs, "code");
+	char **c;
+
+	if (code == NULL)
+		return ROVE_OK;
+	c = rove_array_room(im->codes, im->ncodes, &im->codes_cap, sizeof(*c));
+	if (c == NULL)
+		return ROVE_ENOMEM;
+	im->codes = c;
+	im->codes[im->ncodes] = strdup(code);
+	return im->codes[im->ncodes++] != NULL ? ROVE_OK : ROVE_ENOMEM;
+}
+
+/* The territory of this replica whose code is code, ignoring case if
+ * fold; NULL if none. */
+static const char *replica_code(const aimport *im, const char *code, bool fold)
+{
+	for (size_t i = 0; i < im->ncodes; i++) {
+		const char *c = im->codes[i];
+		if (fold ? rove_name_same(c, strlen(c), code, strlen(code)) : strcmp(c, code) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int read_header(aimport *im, const rove_csv *csv)
+{
+	unsigned long line = rove_csv_line(csv);
+
+	for (int k = 0; k < (int)ROVE_ADMIN_IMPORT_ARITY; k++)
+		im->col[k] = -1;
+	for (size_t j = 0; j < rove_csv_ncells(csv); j++) {
+		const char *cell = rove_csv_cell(csv, j);
+		size_t len;
+		int k;
+
+		while (*cell == ' ' || *cell == '\t')
+			cell++;
+		for (len = strlen(cell); len > 0 && (cell[len - 1] == ' ' || cell[len - 1] == '\t'); len--)
+			;
+		for (k = 0; k < (int)ROVE_ADMIN_IMPORT_ARITY; k++)
+			if (strlen(columns[im->kind][k]) == len && memcmp(columns[im->kind][k], cell, len) == 0)
+				break;
+		if (k == (int)ROVE_ADMIN_IMPORT_ARITY)
+			row_error(im, line, "unknown column '%.*s' (columns: %s, %s, %s)", (int)(len > 64 ? 64 : len),
+				  cell, columns[im->kind][0], columns[im->kind][1], columns[im->kind][2]);
+		else if (im->col[k] >= 0)
+			row_error(im, line, "column '%s' appears twice", columns[im->kind][k]);
+		else
+			im->col[k] = (int)j;
+	}
+	for (int k = 0; k < 2; k++)
+		if (im->col[k] < 0)
+			row_error(im, line, "missing column '%s' (it is required)", columns[im->kind][k]);
+	return im->row_bad ? ROVE_EINVAL : ROVE_OK;
+}
+
+/* A cell without the spaces a spreadsheet leaves around it, copied. */
+static char *trimmed(const char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (len = strlen(s); len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'); len--)
+		;
+	return strndup(s, len);
+}
+
+/* A territory row: a code, a name a territory may have, a parent code. */
+static void check_territory(aimport *im, const arow *w)
+{
+	const rove_field_def *fd = rove_schema_field(rove_schema_coll(ROVE_COLL_TERRITORY), "name");
+	const char *code = w->cell[0], *name = w->cell[1], *parent = w->cell[2];
+	char why[ROVE_MAX_ERRMSG];
+	rove_value v;
+	const char *held;
+
+	if (code[0] == '\0')
+		row_error(im, w->line, "code is empty (it is required)");
+	else if (!rove_code_valid(code, strlen(code)))
+		row_error(im, w->line, "invalid territory code '%.64s' (letters, digits and . _ -, at most %u)", code,
+			  ROVE_MAX_NAME);
+	else if ((held = replica_code(im, code, true)) != NULL)
+		row_error(im, w->line, "territory '%s' already exists%s%s", code, strcmp(held, code) != 0 ? " as " : "",
+			  strcmp(held, code) != 0 ? held : "");
+	if (name[0] == '\0')
+		row_error(im, w->line, "name is empty (it is required)");
+	else if (rove_schema_parse(fd, name, &v, why, sizeof(why)) != ROVE_OK)
+		row_error(im, w->line, "%s", why);
+	else if (strlen(name) > ROVE_MAX_ADMIN_ARG)
+		row_error(im, w->line, "name is longer than %u bytes, the most an administration request carries",
+			  ROVE_MAX_ADMIN_ARG);
+	if (parent[0] != '\0' && !rove_code_valid(parent, strlen(parent)))
+		row_error(im, w->line, "invalid parent territory code '%.64s'", parent);
+}
+
+/* A user row: a login, a role, territory codes separated by ';' (each
+ * trimmed; stored back so). */
+static int check_user(aimport *im, arow *w)
+{
+	const char *login = w->cell[0], *role = w->cell[1];
+	char *list = w->cell[2], *out;
+	size_t n = 0;
+
+	if (login[0] == '\0')
+		row_error(im, w->line, "login is empty (it is required)");
+	else if (!rove_login_valid(login, strlen(login)))
+		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, at most %u)", login,
+			  ROVE_MAX_NAME);
+	if (role[0] == '\0')
+		row_error(im, w->line, "role is empty (it is required)");
+	else if (rove_role_parse(role) == 0)
+		row_error(im, w->line, "invalid role '%.64s' (rep, manager, analyst or admin)", role);
+	out = malloc(strlen(list) + 1);
+	if (out == NULL)
+		return ROVE_ENOMEM;
+	out[0] = '\0';
+	for (char *p = list, *end; p != NULL; p = end != NULL ? end + 1 : NULL) {
+		char *code;
+		end = strchr(p, ';');
+		if (end != NULL)
+			*end = '\0';
+		code = trimmed(p);
+		if (code == NULL) {
+			free(out);
+			return ROVE_ENOMEM;
+		}
+		if (code[0] != '\0' && !rove_code_valid(code, strlen(code)))
+			row_error(im, w->line, "invalid territory code '%.64s' in territories", code);
+		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES)
+			row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
+		else if (code[0] != '\0')
+			strcat(strcat(out, out[0] != '\0' ? ";" : ""), code);
+		free(code);
+	}
+	free(w->cell[2]);
+	w->cell[2] = out;
+	if (strlen(out) > ROVE_MAX_ADMIN_ARG)
+		row_error(im, w->line,
+			  "territories are longer than %u bytes, the most an administration request carries: give "
+			  "the user the rest with 'rove admin assign'",
+			  ROVE_MAX_ADMIN_ARG);
+	return ROVE_OK;
+}
+
+static int keep_row(aimport *im, const rove_csv *csv)
+{
+	arow *w = rove_array_room(im->rows, im->n, &im->cap, sizeof(*w));
+
+	if (w == NULL)
+		return ROVE_ENOMEM;
+	im->rows = w;
+	w = &im->rows[im->n];
+	w->line = rove_csv_line(csv);
+	for (int k = 0; k < (int)ROVE_ADMIN_IMPORT_ARITY; k++) {
+		const char *cell = im->col[k] >= 0 ? rove_csv_unguard(rove_csv_cell(csv, (size_t)im->col[k])) : "";
+		w->cell[k] = trimmed(cell);
+		if (w->cell[k] == NULL) {
+			while (k-- > 0)
+				free(w->cell[k]);
+			return ROVE_ENOMEM;
+		}
+	}
+	im->n++;
+	if (im->kind == KIND_TERRITORIES) {
+		check_territory(im, w);
+		return ROVE_OK;
+	}
+	return check_user(im, w);
+}
+
+static bool row_blank(const rove_csv *csv)
+{
+	for (size_t j = 0; j < rove_csv_ncells(csv); j++)
+		if (rove_csv_cell(csv, j)[0] != '\0')
+			return false;
+	return true;
+}
+
+/* Reads and checks every row; ROVE_EINVAL once a bad one is reported. */
+static int read_file(aimport *im, FILE *f)
+{
+	rove_csv_limits lim = {ROVE_MAX_IMPORT_COLUMNS, ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES};
+	rove_csv *csv;
+	bool header = false;
+	int rc = rove_csv_open(f, &lim, &csv);
+
+	while (rc == ROVE_OK && !im->file_bad) {
+		im->row_bad = false;
+		rc = rove_csv_next(csv);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			break;
+		}
+		if (rc == ROVE_EIO) {
+			rove_error("cannot read %s: %s", im->file, strerror(errno));
+			break;
+		}
+		if (rc == ROVE_EINVAL) {
+			rc = ROVE_OK;
+			row_error(im, rove_csv_line(csv), "%s", rove_csv_error(csv));
+			im->file_bad = !header;
+		} else if (row_blank(csv)) {
+			continue;
+		} else if (!header) {
+			header = true;
+			im->file_bad = read_header(im, csv) != ROVE_OK;
+		} else if (im->n >= ROVE_MAX_ADMIN_IMPORT_ROWS) {
+			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", ROVE_MAX_ADMIN_IMPORT_ROWS);
+			im->file_bad = true;
+		} else {
+			rc = keep_row(im, csv);
+		}
+		if (im->row_bad && !im->file_bad)
+			im->bad++;
+	}
+	if (rc == ROVE_OK && !header && !im->file_bad) {
+		rove_error("%s: the file is empty (it needs a header row)", im->file);
+		im->file_bad = true;
+	}
+	if (csv != NULL)
+		rove_csv_close(csv);
+	if (rc == ROVE_OK && (im->bad > 0 || im->file_bad))
+		rc = ROVE_EINVAL;
+	return rc;
+}
+
+/* ---- across rows ---- */
+
+/* Names (codes, logins) twice in the file, ignoring case: the later row
+ * is bad. Rows are few (ROVE_MAX_ADMIN_IMPORT_ROWS): sorted copies. */
+typedef struct name_ref {
+	const char *name;
+	size_t row;
+} name_ref;
+
+static int fold_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int x = *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a;
+		int y = *b >= 'A' && *b <= 'Z' ? *b - 'A' + 'a' : *b;
+		if (x != y || x == 0)
+			return x - y;
+	}
+}
+
+static int by_folded(const void *a, const void *b)
+{
+	const name_ref *x = a, *y = b;
+	int c = fold_cmp(x->name, y->name);
+
+	return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static int check_twice(aimport *im)
+{
+	name_ref *refs = malloc((im->n > 0 ? im->n : 1) * sizeof(*refs));
+
+	if (refs == NULL)
+		return ROVE_ENOMEM;
+	for (size_t i = 0; i < im->n; i++)
+		refs[i] = (name_ref){im->rows[i].cell[0], i};
+	qsort(refs, im->n, sizeof(*refs), by_folded);
+	for (size_t i = 1; i < im->n; i++) {
+		const arow *w = &im->rows[refs[i].row], *first = &im->rows[refs[i - 1].row];
+		if (w->cell[0][0] == '\0' || fold_cmp(refs[i].name, refs[i - 1].name) != 0)
+			continue;
+		im->row_bad = false;
+		row_error(im, w->line, "%s '%s' is also on line %lu", columns[im->kind][0], w->cell[0], first->line);
+		im->bad++;
+	}
+	free(refs);
+	return ROVE_OK;
+}
+
+static int by_exact(const void *a, const void *b)
+{
+	return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
+}
+
+/* Territories in an order where each parent comes before its children
+ * (file order otherwise): order[] gets row indices, *placed how many. A
+ * parent neither in the file nor in the replica, or a loop of parents,
+ * makes a row bad. */
+static int sort_territories(aimport *im, size_t *order, size_t *placed)
+{
+	size_t n = im->n > 0 ? im->n : 1;
+	unsigned char *state = calloc(n, 1); /* 0 new, 1 on the walk, 2 done */
+	size_t *parent = malloc(n * sizeof(*parent));
+	name_ref *refs = malloc(n * sizeof(*refs));
+
+	*placed = 0;
+	if (state == NULL || parent == NULL || refs == NULL) {
+		free(state);
+		free(parent);
+		free(refs);
+		return ROVE_ENOMEM;
+	}
+	/* Each row's parent among the rows (SIZE_MAX: none, or the replica's). */
+	for (size_t i = 0; i < im->n; i++)
+		refs[i] = (name_ref){im->rows[i].cell[0], i};
+	qsort(refs, im->n, sizeof(*refs), by_exact);
+	for (size_t i = 0; i < im->n; i++) {
+		name_ref key = {im->rows[i].cell[2], 0};
+		const name_ref *hit = key.name[0] != '\0' ? bsearch(&key, refs, im->n, sizeof(*refs), by_exact) : NULL;
+		parent[i] = hit != NULL ? hit->row : SIZE_MAX;
+		if (key.name[0] != '\0' && hit == NULL && replica_code(im, key.name, false) == NULL) {
+			im->row_bad = false;
+			row_error(im, im->rows[i].line, "no parent territory '%s' (neither in the file nor in this replica)",
+				  key.name);
+			im->bad++;
+		}
+	}
+	/* From each row up to a placed ancestor or the top, then placed
+	 * top first. */
+	for (size_t i = 0; i < im->n; i++) {
+		size_t path[ROVE_MAX_TREE_DEPTH + 1], depth = 0, at = i;
+		bool loop = false;
+
+		while (state[at] != 2) {
+			if (state[at] == 1 || depth > ROVE_MAX_TREE_DEPTH) {
+				loop = true;
+				break;
+			}
+			state[at] = 1;
+			path[depth++] = at;
+			if (parent[at] == SIZE_MAX)
+				break;
+			at = parent[at];
+		}
+		if (loop) {
+			im->row_bad = false;
+			row_error(im, im->rows[i].line,
+				  "territory '%s' is under itself (a loop of parents) or more than %d levels deep",
+				  im->rows[i].cell[0], ROVE_MAX_TREE_DEPTH);
+			im->bad++;
+		}
+		while (depth > 0) {
+			size_t k = path[--depth];
+			state[k] = 2;
+			if (!loop)
+				order[(*placed)++] = k;
+		}
+	}
+	free(state);
+	free(parent);
+	free(refs);
+	return ROVE_OK;
+}
+
+/* ---- sending ---- */
+
+/* The answer's lines: an import's id, or the users' tokens. */
+typedef struct answer {
+	char id[ROVE_MAX_NAME + 1];
+	bool users;   /* print each line (login,token) */
+	size_t lines;
+} answer;
+
+static void take_id(const char *s, uint32_t len, void *arg)
+{
+	answer *a = arg;
+
+	if (a->lines++ == 0)
+		snprintf(a->id, sizeof(a->id), "%.*s", (int)(len < ROVE_MAX_NAME ? len : ROVE_MAX_NAME), s);
+}
+
+static void take_line(const char *s, uint32_t len, void *arg)
+{
+	answer *a = arg;
+
+	if (a->users) {
+		rove_text_put_shown(stdout, s, len, 0); /* the server is not trusted to send only text */
+		putchar('\n');
+	}
+	a->lines++;
+}
+
+/* A refusal of the server naming a row ("row N: why"), as the file's
+ * line; others as they are. */
+static void say_refusal(const aimport *im, const size_t *order, const char *err)
+{
+	unsigned long row = 0;
+	int used = 0;
+
+	if (sscanf(err, "row %lu: %n", &row, &used) == 1 && used > 0 && row >= 1 && row <= im->n)
+		rove_error("%s:%lu: %s", im->file, im->rows[order[row - 1]].line, err + used);
+	else
+		rove_error("%s", err);
+}
+
+/* Stages the rows (in order) on the server and commits them. */
+static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
+{
+	const uint32_t per = (ROVE_MAX_ADMIN_ARGS - 2) / ROVE_ADMIN_IMPORT_ARITY;
+	const char *args[ROVE_MAX_ADMIN_ARGS];
+	char err[ROVE_MAX_ERRMSG + 1], first[24];
+	answer a = {"", im->kind == KIND_USERS, 0};
+	int rc;
+
+	args[0] = im->kind == KIND_TERRITORIES ? "territories" : "users";
+	rc = rove_admin_call(im->r, cli->timeout_ms, "import.begin", args, 1, take_id, &a, err, sizeof(err));
+	if (rc == ROVE_OK && a.id[0] == '\0')
+		rc = ROVE_EPROTO;
+	for (size_t i = 0; rc == ROVE_OK && i < im->n; i += per) {
+		uint32_t n = 2;
+		snprintf(first, sizeof(first), "%zu", i);
+		args[0] = a.id;
+		args[1] = first;
+		for (size_t k = i; k < im->n && k < i + per; k++)
+			for (uint32_t c = 0; c < ROVE_ADMIN_IMPORT_ARITY; c++)
+				args[n++] = im->rows[order[k]].cell[c];
+		rc = rove_admin_call(im->r, cli->timeout_ms, "import.rows", args, n, take_id, &a, err, sizeof(err));
+	}
+	if (rc == ROVE_OK) {
+		if (a.users)
+			printf("login,token\n");
+		args[0] = a.id;
+		a.lines = 0;
+		rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err, sizeof(err));
+		if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
+			rove_error("no answer from the server at %s (%s) to the import's last step: it may or may not "
+				   "have been made; see 'rove territory list' after 'rove sync', or 'rove admin user "
+				   "list'",
+				   im->r->server, rove_strerror(rc));
+			return rc;
+		}
+	}
+	if (rc == ROVE_OK) {
+		/* The server may forget the staged rows now; if this does not
+		 * arrive, it does so by itself later. */
+		char ignored[ROVE_MAX_ERRMSG + 1];
+		(void)rove_admin_call(im->r, cli->timeout_ms, "import.end", args, 1, take_id, &a, ignored,
+				      sizeof(ignored));
+		if (!a.users)
+			printf("imported %zu territor%s\n", im->n, im->n == 1 ? "y" : "ies");
+		return ROVE_OK;
+	}
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));
+	else
+		say_refusal(im, order, err[0] ? err : rove_strerror(rc));
+	rove_error("%s: nothing imported", im->file);
+	return rc;
+}
+
+static const char usage[] = "usage: rove admin import territories|users FILE.csv [--dry-run]\n";
+
+const char cmd_admin_import_help[] =
+	"usage: rove admin import territories|users FILE.csv [--dry-run]\n"
+	"\n"
+	"(admins) Create many territories or users at once, from a CSV file\n"
+	"(RFC 4180, UTF-8; FILE '-' reads standard input) whose header row\n"
+	"names the columns, in any order:\n"
+	"  territories  code (required), name (required), parent\n"
+	"  users        login (required), role (required: rep, manager, analyst\n"
+	"               or admin), territories (codes separated by ';')\n"
+	"Territories may come in any order: parents are made before their\n"
+	"children. A parent is on another row or exists already.\n"
+	"\n"
+	"All or nothing: every row is checked first, and every bad row reported\n"
+	"as FILE:LINE (a code or login that is not one, or is on an earlier line\n"
+	"or exists already - wang and WANG are one name -, an unknown role, a\n"
+	"parent found nowhere, a loop of parents); one bad row and nothing is\n"
+	"sent. The server then checks the rows again against what it holds and\n"
+	"makes them all in one transaction, or none.\n"
+	"\n"
+	"Users: prints login,token as CSV on stdout (a header row, then a row\n"
+	"per new user): give each user their token for 'rove init'.\n"
+	"Territories: prints how many were made. A name or a user's list of\n"
+	"territories may hold at most 256 bytes.\n"
+	"\n"
+	"  --dry-run   check the file against this replica, send nothing\n";
+
+static void aimport_free(aimport *im)
+{
+	for (size_t i = 0; i < im->n; i++)
+		for (int k = 0; k < (int)ROVE_ADMIN_IMPORT_ARITY; k++)
+			free(im->rows[i].cell[k]);
+	for (size_t i = 0; i < im->ncodes; i++)
+		free(im->codes[i]);
+	free(im->rows);
+	free(im->codes);
+}
+
+int cmd_admin_import(rove_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, CLI_OPT_LONG},
+		{NULL, 0, NULL, 0},
+	};
+	aimport im;
+	rove_replica r;
+	const char *what = NULL, *path = NULL;
+	char err[ROVE_MAX_ERRMSG];
+	bool dry_run = false;
+	size_t *order = NULL, placed = 0;
+	cli_opt o;
+	FILE *f;
+	int k, role, rc;
+
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(cmd_admin_import_help, true);
+	cli_opt_init(&o, argc, argv, 2, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == CLI_OPT_LONG) {
+			dry_run = true;
+		} else if (k != CLI_OPT_WORD) {
+			rove_error("unknown option '%s'", o.arg);
+			return cli_usage(usage, false);
+		} else if (what == NULL) {
+			what = o.arg;
+		} else if (path == NULL) {
+			path = o.arg;
+		} else {
+			rove_error("unexpected argument '%s'", o.arg);
+			return cli_usage(usage, false);
+		}
+	}
+	memset(&im, 0, sizeof(im));
+	if (what != NULL && strcmp(what, "territories") == 0)
+		im.kind = KIND_TERRITORIES;
+	else if (what != NULL && strcmp(what, "users") == 0)
+		im.kind = KIND_USERS;
+	if (im.kind == 0 || path == NULL) {
+		if (im.kind == 0 && what != NULL)
+			rove_error("cannot import '%s' (import territories or users)", what);
+		return cli_usage(usage, false);
+	}
+	im.file = strcmp(path, "-") == 0 ? "stdin" : path;
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		rove_error("cannot open %s: %s", path, strerror(errno));
+		return ROVE_EXIT_FAIL;
+	}
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK) {
+		if (f != stdin)
+			fclose(f);
+		return cli_exit(rc);
+	}
+	im.r = &r;
+	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
+	if (role != 0 && rove_rules_may(role, ROVE_ACT_ADMINISTER, err, sizeof(err)) != ROVE_R_NONE) {
+		rove_error("not allowed: %s (you are a %s)", err, r.role);
+		rc = ROVE_EPERM;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_replica_each(&r, ROVE_COLL_TERRITORY, keep_code, &im);
+	if (rc == ROVE_OK)
+		rc = read_file(&im, f);
+	if (rc == ROVE_OK)
+		rc = check_twice(&im);
+	if (rc == ROVE_OK) {
+		order = malloc((im.n > 0 ? im.n : 1) * sizeof(*order));
+		rc = order != NULL ? ROVE_OK : ROVE_ENOMEM;
+	}
+	if (rc == ROVE_OK && im.kind == KIND_TERRITORIES) {
+		rc = sort_territories(&im, order, &placed);
+	} else if (rc == ROVE_OK) {
+		for (size_t i = 0; i < im.n; i++)
+			order[i] = i;
+	}
+	if (rc == ROVE_OK && im.bad > 0)
+		rc = ROVE_EINVAL;
+	if (rc == ROVE_EINVAL && im.file_bad)
+		rove_error("%s: nothing imported", im.file);
+	else if (rc == ROVE_EINVAL)
+		rove_error("%s: %zu bad row%s; nothing imported", im.file, im.bad, im.bad == 1 ? "" : "s");
+	else if (rc != ROVE_OK && rc != ROVE_EPERM && rc != ROVE_EIO)
+		rove_error("cannot import %s: %s", im.file, rove_strerror(rc));
+	if (rc == ROVE_OK && dry_run)
+		printf("would import %zu %s\n", im.n,
+		       im.kind == KIND_USERS ? (im.n == 1 ? "user" : "users") : (im.n == 1 ? "territory" : "territories"));
+	else if (rc == ROVE_OK)
+		rc = send_rows(&im, cli, order);
+	rove_replica_close(&r);
+	if (f != stdin)
+		fclose(f);
+	free(order);
+	aimport_free(&im);
+	return cli_exit(rc);
+}
