@@ -72,22 +72,25 @@ tax() { sed -n "$(($1 + 1))p" "$D/customers.csv" | cut -d, -f2; }
 		printf 'tax_id:%s,联系人%02d,1390000%04d,采购\n' "$t" "$i" "$i"
 	done
 } >"$D/contacts.csv"
-# Deals over 2024 and 2025: won and lost ones with their day, open ones.
+# Deals over 2024 and 2025: won and lost ones with their day and whoever
+# closed them (customers changed hands: 01 was li's in 2024, 04 wang's),
+# open ones (their customer's owner's, the owner left empty).
 cat >"$D/opportunities.csv" <<EOF
-customer,title,amount,stage,expected_close,closed_on
-tax_id:$(tax 1),钢卷 2024,120000.00,won,2024-03-01,2024-03-15
-tax_id:$(tax 1),钢卷 2025,80000.50,won,2025-02-01,2025-02-20
-tax_id:$(tax 2),设备,45000,lost,2024-06-01,2024-06-30
-tax_id:$(tax 3),备件,3000,lead,2026-12-01,
-tax_id:$(tax 4),钢板,150000,won,2024-09-01,2024-09-09
-tax_id:$(tax 4),钢板 续,99000.99,proposal,2026-12-15,
-tax_id:$(tax 5),管材,60000,negotiation,2026-12-20,
-tax_id:$(tax 6),管材 2024,70000,won,2024-11-01,2024-11-11
-tax_id:$(tax 7),线材,20000,qualified,,
-tax_id:$(tax 8),型钢,88000,won,2025-05-01,2025-05-05
-tax_id:$(tax 9),型钢 二期,12000.25,lost,2025-07-01,2025-07-15
-tax_id:$(tax 10),焊材,5000,lead,,
-tax_id:$(tax 11),池中客户,7000,proposal,,
+customer,title,amount,stage,expected_close,closed_on,owner
+tax_id:$(tax 1),钢卷 2024,120000.00,won,2024-03-01,2024-03-15,li
+tax_id:$(tax 1),钢卷 2025,80000.50,won,2025-02-01,2025-02-20,wang
+tax_id:$(tax 2),设备,45000,lost,2024-06-01,2024-06-30,wang
+tax_id:$(tax 3),备件,3000,lead,2026-12-01,,
+tax_id:$(tax 4),钢板,150000,won,2024-09-01,2024-09-09,wang
+tax_id:$(tax 4),钢板 续,99000.99,proposal,2026-12-15,,
+tax_id:$(tax 5),管材,60000,negotiation,2026-12-20,,
+tax_id:$(tax 6),管材 2024,70000,won,2024-11-01,2024-11-11,li
+tax_id:$(tax 7),线材,20000,qualified,,,
+tax_id:$(tax 8),型钢,88000,won,2025-05-01,2025-05-05,zhao
+tax_id:$(tax 9),型钢 二期,12000.25,lost,2025-07-01,2025-07-15,zhao
+tax_id:$(tax 10),焊材,5000,lead,,,
+tax_id:$(tax 11),池中客户,7000,proposal,,,
+tax_id:$(tax 2),设备 二期,33000,negotiation,2026-12-30,,
 EOF
 cat >"$D/contracts.csv" <<EOF
 customer,number,amount,signed_on,status
@@ -161,12 +164,12 @@ c3=$(r admin customer list --json | jq -r --arg t "$(tax 3)" '.[] | select(.tax_
 c12=$(r admin customer list --json | jq -r --arg t "$(tax 12)" '.[] | select(.tax_id == $t) | .id')
 {
 	cat "$D/opportunities.csv"
-	echo "${c3:0:23},备件 二期,1000,lead,,"
-	echo "${c12: -12},池中北方,2500.50,lost,2025-01-01,2025-01-31"
+	echo "${c3:0:23},备件 二期,1000,lead,,,"
+	echo "${c12: -12},池中北方,2500.50,lost,2025-01-01,2025-01-31,zhao"
 } >"$D/opps.csv"
-eq "$(r admin import opportunities "$D/opps.csv" --dry-run)" "would import 15 opportunities" "dry run"
+eq "$(r admin import opportunities "$D/opps.csv" --dry-run)" "would import 16 opportunities" "dry run"
 eq "$(r admin opportunity list --json | jq length)" "0" "a dry run imports nothing"
-eq "$(r admin import opportunities "$D/opps.csv")" "imported 15 opportunities" "deals"
+eq "$(r admin import opportunities "$D/opps.csv")" "imported 16 opportunities" "deals"
 eq "$(r admin import contracts "$D/contracts.csv")" "imported 5 contracts" "contracts"
 eq "$(r admin import activities "$D/activities.csv")" "imported 24 activities" "activities"
 eq "$(r admin import dealers "$D/dealers.csv")" "imported 3 dealers" "dealers"
@@ -218,7 +221,7 @@ admin_opps=$(r admin opportunity list --json | jq length)
 admin_pending=$(r admin status --json | jq .pending)
 {
 	head -n 3 "$D/opportunities.csv"
-	echo "tax_id:$(tax 2),坏行,12x,lead,,"
+	echo "tax_id:$(tax 2),坏行,12x,lead,,,"
 	tail -n 2 "$D/opportunities.csv"
 } >"$D/bad_opps.csv"
 eq "$(status r admin import opportunities "$D/bad_opps.csv")" 1 "a bad line: exit status"
@@ -253,4 +256,38 @@ for u in "admin import" "admin import things $D/users.csv" "admin import users" 
 done
 r admin admin import --help | grep -q "login,token" || fail "admin import --help"
 r admin import --help | grep -q "activities" || fail "import --help"
+# Credit (rule 14): each month's won deals by their owner, from the file;
+# then wang leaves and his customers go to li: past months' figures do
+# not move, his customers' open deals do.
+# won_by MONTH: "user:cents ..." of the deals file's wins that month.
+won_by() {
+	awk -F, -v m="$1" 'NR > 1 && $4 == "won" && substr($6, 1, 7) == m {
+		split($3 ".", p, "."); w[$7] += p[1] * 100 + substr(p[2] "00", 1, 2)
+	} END { for (u in w) print u ":" w[u] }' "$D/opps.csv" | sort | tr '\n' ' '
+}
+months="2024-03 2024-09 2024-11 2025-02 2025-05"
+for m in $months; do
+	for u in wang li zhao; do r admin target set "$u" --period "$m" --amount 1 >/dev/null; done
+done
+r admin sync >/dev/null
+r hq sync >/dev/null
+report_won() { r hq report targets --period "$1" --json | jq -r '.[] | select(.won > 0) | "\(.user):\(.won)"' | sort | tr '\n' ' '; }
+for m in $months; do
+	eq "$(report_won "$m")" "$(won_by "$m")" "$m: wins credited to whoever closed them"
+done
+wang_open=$(awk -F, 'NR > 1 && $4 != "won" && $4 != "lost" && $1 ~ /^tax_id:/ {print substr($1, 8)}' "$D/opps.csv" |
+	while read -r t; do awk -F, -v t="$t" '$2 == t && $6 == "wang"' "$D/customers.csv"; done | wc -l)
+eq "$(r hq opportunity list --owner wang --json | jq '[.[] | select(.stage != "won" and .stage != "lost")] | length')" \
+	"$((wang_open + 1))" "wang's open deals before he leaves (one named by id)"
+r admin sync >/dev/null
+r admin admin reassign --territory east.sh --from wang --to li >/dev/null
+r hq sync >/dev/null
+for m in $months; do
+	eq "$(report_won "$m")" "$(won_by "$m")" "$m: unchanged after wang left"
+done
+eq "$(r hq opportunity list --owner wang --json | jq '[.[] | select(.stage != "won" and .stage != "lost")] | length')" \
+	"0" "wang has no open deal left"
+eq "$(r hq opportunity list --owner wang --json | jq length)" \
+	"$(awk -F, 'NR > 1 && $7 == "wang"' "$D/opps.csv" | wc -l)" "his won and lost deals stay his"
+
 echo "ok"
