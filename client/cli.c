@@ -249,7 +249,7 @@ bool cli_login_ok(const char *login)
 {
 	if (rove_login_valid(login, strlen(login)))
 		return true;
-	rove_error("invalid user name %s (letters, digits and . _ - @, at most %u)", CLI_QUOTE(login), ROVE_MAX_NAME);
+	rove_error("invalid user name %s (letters, digits and . _ - @, beginning with a letter or digit, at most %u)", CLI_QUOTE(login), ROVE_MAX_NAME);
 	return false;
 }
 
@@ -257,7 +257,7 @@ bool cli_code_ok(const char *code)
 {
 	if (rove_code_valid(code, strlen(code)))
 		return true;
-	rove_error("invalid territory code %s (letters, digits and . _ -, at most %u)", CLI_QUOTE(code), ROVE_MAX_NAME);
+	rove_error("invalid territory code %s (letters, digits and . _ -, beginning with a letter or digit, at most %u)", CLI_QUOTE(code), ROVE_MAX_NAME);
 	return false;
 }
 

@@ -51,7 +51,8 @@ static const char user_add_help[] =
 	"usage: rove admin user add NAME --role ROLE [--territory CODE]...\n"
 	"\n"
 	"(admins) Add a user and print the new user's token alone on stdout.\n"
-	"  NAME              the login: letters, digits and . _ - @, at most 64\n"
+	"  NAME              the login: letters, digits and . _ - @, at most 64,\n"
+	"                    beginning with a letter or digit\n"
 	"  --role ROLE       rep, manager, analyst or admin\n"
 	"  --territory CODE  a territory the user holds (repeat for more)\n";
 

@@ -155,7 +155,7 @@ static void check_territory(aimport *im, const arow *w)
 	if (code[0] == '\0')
 		row_error(im, w->line, "code is empty (it is required)");
 	else if (!rove_code_valid(code, strlen(code)))
-		row_error(im, w->line, "invalid territory code '%.64s' (letters, digits and . _ -, at most %u)", code,
+		row_error(im, w->line, "invalid territory code '%.64s' (letters, digits and . _ -, beginning with a letter or digit, at most %u)", code,
 			  ROVE_MAX_NAME);
 	else if ((held = replica_code(im, code, true)) != NULL)
 		row_error(im, w->line, "territory '%s' already exists%s%s", code, strcmp(held, code) != 0 ? " as " : "",
@@ -182,7 +182,7 @@ static int check_user(aimport *im, arow *w)
 	if (login[0] == '\0')
 		row_error(im, w->line, "login is empty (it is required)");
 	else if (!rove_login_valid(login, strlen(login)))
-		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, at most %u)", login,
+		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)", login,
 			  ROVE_MAX_NAME);
 	if (role[0] == '\0')
 		row_error(im, w->line, "role is empty (it is required)");

@@ -267,9 +267,12 @@ static bool blank(const char *s, size_t len)
 
 /* 1 to ROVE_MAX_NAME ASCII letters, digits and characters of extra (by
  * hand: isalnum follows the locale). */
+/* 1 to ROVE_MAX_NAME ASCII letters, digits and extra, beginning with a
+ * letter or a digit (so that no name reads as an option, "-x", or as a
+ * path, "." or ".."). */
 static bool valid_chars(const char *s, size_t len, const char *extra)
 {
-	if (len == 0 || len > ROVE_MAX_NAME)
+	if (len == 0 || len > ROVE_MAX_NAME || !isalnum((unsigned char)s[0]))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];

@@ -124,12 +124,12 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen);
 bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned);
 
 /* Whether s (len bytes) is a login name: 1 to ROVE_MAX_NAME ASCII
- * letters, digits and . _ - @. The one rule for `roved init --admin`,
+ * letters, digits and . _ - @, the first a letter or digit. The one rule for `roved init --admin`,
  * the admin's user.add and the schema's LOGIN fields. */
 bool rove_login_valid(const char *s, size_t len);
 
 /* Whether s (len bytes) is a territory code: 1 to ROVE_MAX_NAME ASCII
- * letters, digits and . _ - (territory.add and the schema's CODE fields). */
+ * letters, digits and . _ -, the first a letter or digit (territory.add and the schema's CODE fields). */
 bool rove_code_valid(const char *s, size_t len);
 
 /* Whether two names (logins, codes) are equal ignoring ASCII case: two

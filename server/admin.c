@@ -138,7 +138,7 @@ static int cmd_user_add(admin_ctx *a)
 
 	/* The one rule for a login (roved init's too, and the schema's). */
 	if (!rove_login_valid(a->args[0], strlen(a->args[0])))
-		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, at most %u)",
+		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)",
 			      a->args[0], ROVE_MAX_NAME);
 	if (rove_policy_name_reserved(a->args[0]))
 		return refuse(a, ROVE_EEXIST, "'%s' is the server's own name", a->args[0]);
@@ -192,7 +192,7 @@ static int cmd_territory_add(admin_ctx *a)
 	char why[ROVE_MAX_ERRMSG], taken[ROVE_MAX_NAME + 1];
 
 	if (!rove_code_valid(code, strlen(code)))
-		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -, at most %u)", code,
+		return refuse(a, ROVE_EINVAL, "invalid territory code '%s' (letters, digits and . _ -, beginning with a letter or digit, at most %u)", code,
 			      ROVE_MAX_NAME);
 	if (code_get(a, code, &id) == ROVE_OK)
 		return refuse(a, ROVE_EEXIST, "territory '%s' already exists", code);

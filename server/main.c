@@ -108,7 +108,7 @@ static int cmd_init(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (rc == ROVE_EINVAL) {
-		rove_error("invalid admin name '%s' (letters, digits and . _ - @, at most %u; not '%s')", admin,
+		rove_error("invalid admin name '%s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u; not '%s')", admin,
 			   ROVE_MAX_NAME, ROVE_SYSTEM_USER);
 		return EXIT_FAIL;
 	}

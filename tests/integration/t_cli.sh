@@ -273,15 +273,21 @@ for n in 65 300; do
 		set -e
 		eq "$status" "1" "'admin ${cmd:0:20}...' with a $n-character login"
 		eq "$out" "" "'admin ${cmd:0:20}...' printed on stdout"
-		grep -q "invalid user name '.*(letters, digits and . _ - @, at most 64)" "$T/err" ||
+		grep -q "invalid user name '.*(letters, digits and . _ - @, beginning with a letter or digit, at most 64)" "$T/err" ||
 			fail "a $n-character login: $(cat "$T/err")"
 	done
 	set +e
 	r admin admin territory add "$long" --name Long >/dev/null 2>"$T/err"
 	eq "$?" "1" "a $n-character territory code"
 	set -e
-	grep -q "invalid territory code '.*(letters, digits and . _ -, at most 64)" "$T/err" ||
+	grep -q "invalid territory code '.*(letters, digits and . _ -, beginning with a letter or digit, at most 64)" "$T/err" ||
 		fail "a $n-character code: $(cat "$T/err")"
+done
+# A login or a code that would read as an option cannot be made: every
+# command naming it must be able to.
+for bad in "user add -dash --role rep" "user add .dot --role rep" "territory add -east --name E"; do
+	# shellcheck disable=SC2086
+	exits_as admin 1 admin $bad
 done
 # An assignment that changes nothing fails saying so: unassigning a
 # territory the user does not hold, assigning one held already.
