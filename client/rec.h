@@ -113,6 +113,9 @@ typedef struct rec_list_ctx {
 	/* list's filters (rec_list; NULL, false or 0: none) */
 	const char *search;      /* lower case: a substring of a text field */
 	char search_digits[ROVE_MAX_STR + 1]; /* its digits: in a phone, any format */
+	char search_phone[ROVE_MAX_STR + 1];  /* the digits of its phone form
+					       * (rove_phone_normalise): +86 or 0086 */
+	char search_tax[ROVE_MAX_STR + 1];    /* its tax id form: "" if none */
 	const char *owner;       /* owner is this login */
 	bool pool;               /* no owner */
 	const char *tier, *stage;

@@ -3,6 +3,7 @@
  * labelled lines, or as JSON (out.h).
  */
 #include "rec.h"
+#include "ident.h"
 #include "calendar.h"
 #include "array.h"
 #include "cli_opt.h"
@@ -56,8 +57,24 @@ static bool text_has(const char *hay, const char *needle)
 	return n == 0;
 }
 
-/* Whether a text field of rec holds lc->search (ASCII case ignored), or a
- * phone holds its digits whatever the punctuation. */
+/* The digits of a phone in the form all its spellings share (+86 138...,
+ * 0086-138..., 138...: rove_phone_normalise) into out (room for
+ * ROVE_MAX_STR + 1). */
+static void phone_digits(const char *phone, char *out)
+{
+	char norm[ROVE_MAX_STR + 1];
+	size_t k = 0;
+
+	rove_phone_normalise(phone, norm, sizeof(norm));
+	for (const char *p = norm; *p != '\0'; p++)
+		if (isdigit((unsigned char)*p))
+			out[k++] = *p;
+	out[k] = '\0';
+}
+
+/* Whether a text field of rec holds lc->search (ASCII case ignored), a
+ * phone holds its digits whatever the punctuation or country prefix, or
+ * a tax id holds it written with spaces, hyphens or small letters. */
 static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 {
 	for (uint32_t i = 0; i < rec->fs.n; i++) {
@@ -76,7 +93,12 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 			d[k] = '\0';
 			if (strstr(d, lc->search_digits) != NULL)
 				return true;
+			phone_digits(v, d);
+			if (lc->search_phone[0] != '\0' && strstr(d, lc->search_phone) != NULL)
+				return true;
 		}
+		if (fd->type == ROVE_FT_TAXID && lc->search_tax[0] != '\0' && strstr(v, lc->search_tax) != NULL)
+			return true;
 	}
 	return false;
 }
@@ -545,6 +567,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			if (isdigit((unsigned char)*p))
 				lc.search_digits[d++] = *p;
 		lc.search_digits[d] = '\0';
+		if (d >= 3)
+			phone_digits(lc.search, lc.search_phone);
+		/* a tax id's start or part, as people write it (4 or more) */
+		if (rove_taxid_normalise(lc.search, strlen(lc.search), lc.search_tax, sizeof(lc.search_tax)) < 4)
+			lc.search_tax[0] = '\0';
 	}
 	if (lc.parent != NULL && !cli_id_maybe(lc.parent))
 		return cli_exit(cli_id_arg(lc.parent, "customer", &pid));

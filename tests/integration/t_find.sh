@@ -24,6 +24,12 @@ eq "$(r mike customer list --search steel --json | ids)" "$a" "--search ignores 
 eq "$(r mike customer list --search 钢铁 --json | ids)" "$a" "--search finds CJK"
 eq "$(r mike customer list --search century --json | ids)" "$a" "--search looks in the address"
 eq "$(r mike customer list --search 13800001111 --json | ids)" "$a" "--search finds a phone written otherwise"
+# Written as the duplicate check reads them: a country prefix however it
+# is written, a tax id with spaces, hyphens and small letters.
+eq "$(r mike customer list --search "0086 138-0000-1111" --json | ids)" "$a" "--search with 0086"
+eq "$(r mike customer list --search "+86 21 5555 0101" --json | ids)" "$b" "--search of a landline with +86"
+r wang customer set "$a" tax_id=91310000MA1BD00019
+eq "$(r wang customer list --search "9131-0000-ma1b" --json | ids)" "$a" "--search of a tax id as people write it"
 eq "$(r mike customer list --search "5555 0101" --json | ids)" "$b" "--search finds a phone by its digits"
 eq "$(r mike customer list --search nothing-like-it --json)" "[]" "--search with no match"
 # --mine, --owner, --pool, --tier, --territory (a subtree), combined.
