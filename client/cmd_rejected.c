@@ -51,10 +51,11 @@ static const char retry_help[] =
 	"\n"
 	"Make a refused change again as a new change, optionally edited: the\n"
 	"same kind of change to the same record, with each FIELD=VALUE given\n"
-	"replacing or adding a field (a field the change itself wrote, and a\n"
-	"release's release_reason, may be given too). It is checked as a new\n"
+	"replacing or adding a field as 'set' would (and a release's\n"
+	"release_reason). It is checked as a new\n"
 	"change is, queued, and sent by the next 'rove sync'; its op id is\n"
-	"printed alone on stdout. The refusal is dismissed.\n";
+	"printed alone on stdout. The refusal is dismissed: a dismissed one is\n"
+	"not made again (a retry refused in turn has an op of its own).\n";
 
 enum { OPT_USER = CLI_OPT_LONG, OPT_REASON, OPT_SINCE, OPT_JSON, OPT_ALL };
 
@@ -221,6 +222,7 @@ typedef struct rj_find {
 	char want[33];   /* else its digits */
 	size_t n;        /* matches */
 	rove_op *op;     /* a copy of the first match's op (the caller's) */
+	bool dismissed;  /* the first match's */
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + 64];
 } rj_find;
 
@@ -234,6 +236,7 @@ static int find_one(const rove_rejection *rj, bool dismissed, void *arg)
 	if (f->is_whole ? rove_uuid_cmp(&rj->op.op_id, &f->whole) != 0 : !cli_id_abbrev_matches(&rj->op.op_id, f->want))
 		return ROVE_OK;
 	if (f->n == 0) {
+		f->dismissed = dismissed;
 		rove_op_init_id(f->op, &rj->op.op_id, rj->op.kind, rj->op.coll, &rj->op.rid, rj->op.st);
 		rc = rove_fields_copy(&f->op->fs, &rj->op.fs);
 		if (rc != ROVE_OK)
@@ -250,9 +253,10 @@ static int find_one(const rove_rejection *rj, bool dismissed, void *arg)
 }
 
 /* The refused change OP (arg: a whole op id, or 6+ characters of its
- * start or end) into *op (its id, kind, record and fields). ROVE_OK;
- * ROVE_ENOTFOUND or CLI_EUSAGE (reported). */
-static int find_rejection(rove_replica *r, const char *arg, rove_op *op)
+ * start or end) into *op (its id, kind, record and fields) and whether it
+ * is dismissed (dismissed may be NULL). ROVE_OK; ROVE_ENOTFOUND or
+ * CLI_EUSAGE (reported). */
+static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *dismissed)
 {
 	rj_find *f = calloc(1, sizeof(*f));
 	int rc;
@@ -281,6 +285,8 @@ static int find_rejection(rove_replica *r, const char *arg, rove_op *op)
 		for (size_t i = 0; i < f->n && i < ROVE_MAX_ID_CANDIDATES; i++)
 			fprintf(stderr, "  %s\n", f->shown[i]);
 		rc = CLI_EUSAGE;
+	} else if (dismissed != NULL) {
+		*dismissed = f->dismissed;
 	}
 	free(f);
 	return rc;
@@ -343,7 +349,7 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 	if (!all && (op = malloc(sizeof(*op))) == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK && !all)
-		rc = find_rejection(&r, arg, op);
+		rc = find_rejection(&r, arg, op, NULL);
 	if (rc == ROVE_OK) {
 		rc = rove_replica_dismiss(&r, all ? NULL : &op->op_id, &n);
 		if (rc == ROVE_EEXIST)
@@ -361,20 +367,24 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 }
 
 /* Applies FIELD=VALUE (checked by the caller: it has a '=' and names a
- * field of c) to op; a system field only if the refused change (orig)
- * wrote it, or it is what a release may say (its reason). */
-static int retry_edit(const rove_coll_def *c, const rove_op *orig, rove_op *op, const char *arg)
+ * field of c) to op as `set` would: no field the server keeps, but a
+ * release's reason; a deal's owner not by a rep. */
+static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_op *orig, rove_op *op,
+		      const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	const rove_field_def *fd = rec_field_arg(c, arg, (size_t)(eq - arg));
 	rove_field_def open;
 
-	if ((fd->flags & ROVE_FF_SYSTEM) &&
-	    (rove_fields_get(&orig->fs, fd->name) != NULL ||
-	     (orig->kind == ROVE_OP_RELEASE && strcmp(fd->name, "release_reason") == 0))) {
+	if ((fd->flags & ROVE_FF_SYSTEM) && orig->kind == ROVE_OP_RELEASE && strcmp(fd->name, "release_reason") == 0) {
 		open = *fd;
 		open.flags &= ~ROVE_FF_SYSTEM;
 		fd = &open;
+	}
+	if (c->id == ROVE_COLL_OPPORTUNITY && strcmp(fd->name, "owner") == 0 &&
+	    rove_role_parse(r->role) == ROVE_ROLE_REP) {
+		rove_error("a deal's owner is its customer's owner; managers and admins name another");
+		return ROVE_EPERM;
 	}
 	return rec_set_field(op, fd, eq + 1);
 }
@@ -388,6 +398,7 @@ static int rejected_retry(rove_cli *cli, int argc, char **argv)
 	rove_op *orig = malloc(sizeof(*orig)), *op = malloc(sizeof(*op));
 	rove_record *cur = malloc(sizeof(*cur));
 	char opid[ROVE_UUID_STRLEN + 1];
+	bool dismissed = false;
 	uint64_t n;
 	int rc = ROVE_OK;
 
@@ -417,7 +428,13 @@ static int rejected_retry(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		goto out;
-	rc = find_rejection(&r, argv[2], orig);
+	rc = find_rejection(&r, argv[2], orig, &dismissed);
+	if (rc == ROVE_OK && dismissed) {
+		rove_error("refused change '%s' was dismissed (retried already, or dealt with): it is not made "
+			   "again; its retry, if refused, has an op of its own",
+			   argv[2]);
+		rc = ROVE_EEXIST;
+	}
 	c = rc == ROVE_OK ? rove_schema_coll(orig->coll) : NULL;
 	if (rc == ROVE_OK && (c == NULL || orig->kind == ROVE_OP_REASSIGN || orig->kind == 0 ||
 			      orig->kind > ROVE_OP_KIND_MAX)) {
@@ -446,7 +463,11 @@ static int rejected_retry(rove_cli *cli, int argc, char **argv)
 			rove_error("cannot read the replica: %s", rove_strerror(rc));
 		}
 	} else if (rc == ROVE_OK && rove_replica_get(&r, orig->coll, &orig->rid, cur) == ROVE_OK) {
-		rove_error("the %s this change created exists now: change it with 'rove %s set'", c->name, c->name);
+		if (c->flags & ROVE_CF_APPEND_ONLY)
+			rove_error("the %s this change created exists now", c->name);
+		else
+			rove_error("the %s this change created exists now: change it with 'rove %s set'", c->name,
+				   c->name);
 		rc = ROVE_EEXIST;
 	}
 	if (rc == ROVE_OK) {
@@ -456,7 +477,7 @@ static int rejected_retry(rove_cli *cli, int argc, char **argv)
 			rove_error("cannot copy the change: %s", rove_strerror(rc));
 	}
 	for (int i = 3; rc == ROVE_OK && i < argc; i++)
-		rc = retry_edit(c, orig, op, argv[i]);
+		rc = retry_edit(&r, c, orig, op, argv[i]);
 	if (rc == ROVE_OK)
 		rc = rec_write_op(&r, op, orig->kind == ROVE_OP_CREATE ? NULL : cur);
 	if (rc == ROVE_OK) {

@@ -57,6 +57,7 @@ eq "$(r li rejected)" "no rejected changes" "said so"
 eq "$(r li rejected --all --json | jq -r '[.[].dismissed] | join(",")')" "true,true" "--all shows the dismissed"
 r li rejected --all | grep -q "\[dismissed\]" || fail "the text list marks dismissed ones: $(r li rejected --all)"
 exits_as li 1 rejected retry "$dup" tax_id=
+grep -q "was dismissed" "$T/err" || fail "a dismissed refusal is not made again: $(cat "$T/err")"
 exits_as li 1 rejected dismiss "$dup"
 
 # dismiss OP and dismiss --all.
