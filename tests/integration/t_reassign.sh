@@ -104,4 +104,17 @@ m1=$(r mike customer add --name "Mike's own" --territory east.sh)
 r mike sync >/dev/null
 r mike customer set "$m1" territory=east.hz
 eq "$(r mike sync --json | jq .rejected)" "0" "the manager's own customer moves within his subtree"
+# Admin commands that would change nothing fail saying so (exit 1): a
+# customer to its owner, a territory from a user to himself or from one
+# who neither holds it nor owns a customer there; nor does an analyst or
+# an admin hold territories.
+r mike sync >/dev/null
+exits_as admin 1 admin reassign --customer "$m1" --to mike
+grep -q "nothing changed" "$T/err" || fail "a customer to its owner: $(cat "$T/err")"
+exits_as admin 1 admin reassign --territory east.sh --from bob --to bob
+exits_as admin 1 admin reassign --territory west --from alice --to walt
+grep -q "alice neither holds west nor owns a customer there; nothing changed" "$T/err" ||
+	fail "from one who does not hold it: $(cat "$T/err")"
+exits_as admin 1 admin assign ana east.sh
+grep -q "ana is an analyst: territories are for reps and managers" "$T/err" || fail "an analyst: $(cat "$T/err")"
 echo "ok"
