@@ -7,6 +7,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -342,6 +343,14 @@ int rove_net_err(int nng_rv)
 	}
 }
 
+/* Whether host is an IPv4 or IPv6 address, not a name. */
+static bool host_is_ip(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 /* Why the TLS handshake with url failed: dialled again on sock (a
  * dialer of its own, closed again), trusting ca_file but not asking the
  * certificate to name the host. If that succeeds, the CA signs the
@@ -359,8 +368,13 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 		if (rv != NNG_ETIMEDOUT)
 			nng_dialer_close(d); /* dial_within closed it on a timeout */
 	}
-	if (rv == 0)
-		rove_error("TLS: the server's certificate does not name the host '%s' of %s (by DNS name or IP): "
+	if (rv == 0 && host_is_ip(host))
+		rove_error("TLS: the server's certificate does not name the host '%s' of %s as a DNS name: the "
+			   "TLS library (mbedtls) matches a host only against DNS names, an IP address too - give the "
+			   "server a certificate with DNS:%s beside IP:%s, or use a host name in the URL",
+			   host, url, host, host);
+	else if (rv == 0)
+		rove_error("TLS: the server's certificate does not name the host '%s' of %s: "
 			   "use the host name it was made for in the URL (rove config server URL), or a certificate "
 			   "for this host on the server",
 			   host, url);

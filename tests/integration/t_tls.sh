@@ -92,6 +92,8 @@ set -e
 eq "$status" "1" "sync against a certificate for another host"
 grep -q "certificate does not name the host '127.0.0.1'" "$T/err" ||
 	fail "unclear error for a certificate of another host: $(cat "$T/err")"
+grep -q "give the server a certificate with DNS:127.0.0.1 beside IP:127.0.0.1" "$T/err" ||
+	fail "no way out given for a host by IP: $(cat "$T/err")"
 # Nobody there at all: unreachable, exit 3.
 rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
 set +e
