@@ -228,6 +228,28 @@ bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
 	return true;
 }
 
+/* Whether the file at path reads and holds a PEM certificate (in its
+ * first ROVE_MAX_CA_SCAN bytes). */
+static bool pem_has_certificate(const char *path)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	char *buf = malloc(ROVE_MAX_CA_SCAN + 1);
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+	bool yes = false;
+
+	if (buf != NULL && f != NULL) {
+		n = fread(buf, 1, ROVE_MAX_CA_SCAN, f);
+		buf[n] = '\0';
+		for (size_t i = 0; i + sizeof(begin) - 1 <= n && !yes; i++)
+			yes = memcmp(buf + i, begin, sizeof(begin) - 1) == 0;
+	}
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return yes;
+}
+
 bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 {
 	char abs[PATH_MAX];
@@ -239,6 +261,12 @@ bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
 		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
 			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
+		return false;
+	}
+	if (!pem_has_certificate(abs)) {
+		rove_error("the CA file %s holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the file "
+			   "of the CA that signed the server's certificate",
+			   CLI_QUOTE(ca));
 		return false;
 	}
 	memcpy(out, abs, strlen(abs) + 1);

@@ -400,7 +400,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	if (rc == ROVE_OK) {
 		/* The data is synced and stored; the time of the sync is only
 		 * shown by `rove status`, so failing to note it is a warning. */
-		int trc = rove_replica_synced(r, rove_wall_ms());
+		int trc = rove_replica_synced(r, rove_replica_now_ms(r)); /* a laptop's clock may be wrong */
 		if (trc != ROVE_OK)
 			rove_warn("synced, but the time of this sync could not be noted: %s", rove_strerror(trc));
 	}

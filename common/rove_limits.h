@@ -344,6 +344,10 @@
  * reassigned moves its open deals (1), each deal's new owner goes into
  * its history (2). A policy that needs more is a defect (asserted). */
 #define ROVE_MAX_FOLLOW_DEPTH 2
+
+/* How much of a CA file `rove config ca` / `rove init --ca` reads to find
+ * a PEM certificate in it (a bundle's first one comes early). */
+#define ROVE_MAX_CA_SCAN (1024 * 1024)
 /* Without nng's statistics (which tell when an accept failed) the guard
  * dials its own listener this often. */
 #define ROVE_LISTEN_CHECK_PERIOD_MS 10000

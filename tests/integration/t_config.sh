@@ -86,7 +86,9 @@ status_is 3 -R "$T/alice" sync
 status_is 0 -R "$T/alice" config server "$URL"
 r alice sync >/dev/null
 # The CA file: kept as an absolute path; cleared with an empty value.
-cp /dev/null "$T/ca.pem"
+printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$T/ca.pem"
+status_is 2 -R "$T/alice" config ca /etc/passwd
+grep -q "holds no PEM certificate" "$T/err" || fail "a file that is no CA: $(cat "$T/err")"
 (cd "$T" && rove -R "$T/alice" config ca ca.pem)
 eq "$(rove -R "$T/alice" config ca)" "$T/ca.pem" "the CA file, absolute"
 status_is 0 -R "$T/alice" config ca ""

@@ -78,5 +78,6 @@ for off in -40d "@1970-01-02 10:00:00"; do
 	eq "$(r alice opportunity show "$o" --json | jq -r .closed_on)" "$today" "a deal won with a clock $off"
 	out=$(at "$off" alice sync --json)
 	eq "$(jq .rejected <<<"$out")" "0" "the server takes them ($off)"
+	eq "$(r alice status --json | jq -r .last_sync | cut -c1-10)" "$today" "the last sync is dated today ($off)"
 done
 echo "ok"
