@@ -250,17 +250,25 @@ static const char *email_fault(const char *s, size_t len)
 
 /* ---- values ---- */
 
-/* Nothing but spaces (U+3000 too) and line breaks. */
+/* Whether cp shows nothing: a space of any width, a line break, or a
+ * format character that is invisible on its own (zero-width space and
+ * joiners, word joiner, byte order mark). */
+static bool invisible(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == '\n' || cp == 0xa0 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200d) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
+	       cp == 0xfeff;
+}
+
+/* Nothing that shows: blank (a required text must show something). */
 static bool blank(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
-			continue;
-		if (i + 3 <= len && memcmp(s + i, "\xe3\x80\x80", 3) == 0) {
-			i += 2;
-			continue;
-		}
-		return false;
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < len; i += k) {
+		k = rove_utf8_next(s + i, len - i, &cp);
+		if (k == 0 || !invisible(cp))
+			return false;
 	}
 	return true;
 }

@@ -378,6 +378,10 @@ static void test_text_fields(void)
 	check_cstr(name, "   ", ROVE_EINVAL, "blank");
 	check_cstr(name, "\xe3\x80\x80", ROVE_EINVAL, "blank"); /* U+3000 */
 	check_cstr(name, "", ROVE_EINVAL, "blank");
+	/* invisible alone: zero-width space, byte order mark, no-break space */
+	check_cstr(name, "\xe2\x80\x8b", ROVE_EINVAL, "blank");
+	check_cstr(name, "\xef\xbb\xbf \xc2\xa0", ROVE_EINVAL, "blank");
+	check_cstr(name, "\xe2\x80\x8b" "A", ROVE_OK, NULL);
 	check_cstr(title, "", ROVE_OK, NULL); /* optional: empty is no value */
 	check_cstr(title, "Buyer\nand more", ROVE_EINVAL, "line break");
 	/* The message shows the value escaped, never raw. */
