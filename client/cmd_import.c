@@ -120,6 +120,7 @@ typedef struct importer {
 	size_t nterr;                                  /* territories the replica holds */
 	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
 	bool row_bad;
+	size_t shown;    /* problems reported (the first ROVE_MAX_IMPORT_SHOWN) */
 	size_t bad_rows; /* data rows; a bad header stops the check */
 	bool file_bad;   /* the header, or the file as a whole */
 	char *text; /* the rows' cells, NUL-terminated, one after another */
@@ -134,11 +135,13 @@ __attribute__((format(printf, 3, 4))) static void row_error(importer *im, unsign
 	char msg[ROVE_MAX_ERRMSG * 2];
 	va_list ap;
 
+	im->row_bad = true;
+	if (im->shown++ >= ROVE_MAX_IMPORT_SHOWN)
+		return; /* the summary says how many more */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	rove_error("%s:%lu: %s", im->file, line, msg);
-	im->row_bad = true;
 }
 
 /* The territory code names among those with a pool limit, or NULL. */
@@ -893,6 +896,9 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			rc = import_read(im, f);
 		if (rc == ROVE_EINVAL && im->file_bad)
 			rove_error("%s: nothing imported", im->file);
+		else if (rc == ROVE_EINVAL && im->shown > ROVE_MAX_IMPORT_SHOWN)
+			rove_error("%s: %zu bad rows (the first %u problems shown, %zu more not); nothing imported",
+				   im->file, im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
 		else if (rc == ROVE_EINVAL)
 			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
 				   im->bad_rows == 1 ? "" : "s");

@@ -348,6 +348,11 @@
 /* How much of a CA file `rove config ca` / `rove init --ca` reads to find
  * a PEM certificate in it (a bundle's first one comes early). */
 #define ROVE_MAX_CA_SCAN (1024 * 1024)
+
+/* The problems of a bad CSV file `rove import` lists, one a line; the
+ * rest are counted (a file of 3,000 bad rows is one mistake, not 6,000
+ * lines on a terminal). */
+#define ROVE_MAX_IMPORT_SHOWN 100u
 /* Without nng's statistics (which tell when an accept failed) the guard
  * dials its own listener this often. */
 #define ROVE_LISTEN_CHECK_PERIOD_MS 10000

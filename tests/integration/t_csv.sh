@@ -89,6 +89,18 @@ grep -q "$bad:6: name is empty" "$T/err" || fail "missing name message: $(cat "$
 grep -q "$bad:8: tax_id '91310000MA1BD00019' is also on line 2" "$T/err" ||
 	fail "duplicate message: $(cat "$T/err")"
 grep -q "4 bad rows; nothing imported" "$T/err" || fail "no summary: $(cat "$T/err")"
+# A file of 3,000 bad rows: the first 100 problems, then how many more.
+{
+	echo "name,tier"
+	for i in $(seq 1 3000); do echo "Co $i,gold"; done
+} >"$T/many_bad.csv"
+set +e
+r alice import customers "$T/many_bad.csv" 2>"$T/err"
+eq "$?" "1" "a file of bad rows"
+set -e
+eq "$(wc -l <"$T/err")" "101" "100 problems and a summary"
+grep -q "3000 bad rows (the first 100 problems shown, 2900 more not); nothing imported" "$T/err" ||
+	fail "the summary of many: $(tail -n 1 "$T/err")"
 
 # ---- duplicates against customers the replica holds: tax id, and a phone
 # written differently but the same number.
