@@ -324,6 +324,22 @@ static int tls_client(nng_dialer d, const char *ca_file, const char *host)
 	return rv;
 }
 
+/* A TLS client config on d that checks nothing (to tell whether the
+ * peer speaks TLS at all). */
+static int tls_client_unchecked(nng_dialer d)
+{
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
+	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE)) == 0)
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	return rv;
+}
+
 int rove_net_err(int nng_rv)
 {
 	switch (nng_rv) {
@@ -341,6 +357,23 @@ int rove_net_err(int nng_rv)
 	default:
 		return ROVE_EUNREACH;
 	}
+}
+
+/* Whether the server at url finishes a TLS handshake that checks
+ * nothing (a dialer of its own on sock, closed again). */
+static bool speaks_tls(nng_socket sock, const char *url, int timeout_ms)
+{
+	nng_dialer d;
+	int rv = nng_dialer_create(&d, sock, url);
+
+	if (rv == 0) {
+		rv = tls_client_unchecked(d);
+		if (rv == 0)
+			rv = dial_within(d, timeout_ms);
+		if (rv != NNG_ETIMEDOUT)
+			nng_dialer_close(d); /* dial_within closed it on a timeout */
+	}
+	return rove_net_err(rv) != ROVE_ETLS;
 }
 
 /* Whether host is an IPv4 or IPv6 address, not a name. */
@@ -378,10 +411,14 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 			   "use the host name it was made for in the URL (rove config server URL), or a certificate "
 			   "for this host on the server",
 			   host, url);
+	else if (rove_net_err(rv) == ROVE_ETLS && !speaks_tls(sock, url, timeout_ms))
+		rove_error("TLS: the server at %s does not speak TLS: if it serves plain tcp://, use that URL "
+			   "(rove config server URL)",
+			   url);
 	else if (rove_net_err(rv) == ROVE_ETLS)
 		rove_error("TLS: the server's certificate is not trusted by the CA file '%s' (signed by another CA, "
-			   "expired or not yet valid): check the CA file (rove config ca FILE) and the server's "
-			   "certificate",
+			   "expired or not yet valid - is this computer's date right?): check the CA file (rove "
+			   "config ca FILE), the date and the server's certificate",
 			   ca_file);
 	else
 		rove_error("TLS: the handshake with %s failed (%s); the server's certificate is not trusted", url,

@@ -94,6 +94,18 @@ grep -q "certificate does not name the host '127.0.0.1'" "$T/err" ||
 	fail "unclear error for a certificate of another host: $(cat "$T/err")"
 grep -q "give the server a certificate with DNS:127.0.0.1 beside IP:127.0.0.1" "$T/err" ||
 	fail "no way out given for a host by IP: $(cat "$T/err")"
+# A plain tcp:// server dialled over TLS: exit 1, saying it speaks no TLS.
+"$ROVED_BIN" init "$T/srv3" >/dev/null 2>&1
+port3=$(free_port)
+"$ROVED_BIN" serve "$T/srv3" --listen "tcp://127.0.0.1:$port3" >>"$T/roved.log" 2>&1 &
+BG_PIDS+=($!)
+wait_listening "tcp://127.0.0.1:$port3" "$!" "the plain roved"
+rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port3" >/dev/null
+set +e
+rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
+eq "$?" "1" "sync over TLS with a plain server"
+set -e
+grep -q "does not speak TLS" "$T/err" || fail "unclear error for a plain server: $(cat "$T/err")"
 # Nobody there at all: unreachable, exit 3.
 rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
 set +e
