@@ -246,14 +246,6 @@ static int keep_row(aimport *im, const rove_csv *csv)
 	return check_user(im, w);
 }
 
-static bool row_blank(const rove_csv *csv)
-{
-	for (size_t j = 0; j < rove_csv_ncells(csv); j++)
-		if (rove_csv_cell(csv, j)[0] != '\0')
-			return false;
-	return true;
-}
-
 /* Reads and checks every row; ROVE_EINVAL once a bad one is reported. */
 static int read_file(aimport *im, FILE *f)
 {
@@ -264,7 +256,7 @@ static int read_file(aimport *im, FILE *f)
 
 	while (rc == ROVE_OK && !im->file_bad) {
 		im->row_bad = false;
-		rc = rove_csv_next(csv);
+		rc = rove_csv_next_data(csv);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK;
 			break;
@@ -277,8 +269,6 @@ static int read_file(aimport *im, FILE *f)
 			rc = ROVE_OK;
 			row_error(im, rove_csv_line(csv), "%s", rove_csv_error(csv));
 			im->file_bad = !header;
-		} else if (row_blank(csv)) {
-			continue;
 		} else if (!header) {
 			header = true;
 			im->file_bad = read_header(im, csv) != ROVE_OK;

@@ -597,14 +597,6 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 	return ROVE_OK;
 }
 
-static bool row_blank(const rove_csv *csv)
-{
-	for (size_t j = 0; j < rove_csv_ncells(csv); j++)
-		if (rove_csv_cell(csv, j)[0] != '\0')
-			return false;
-	return true;
-}
-
 /* Checks one data row (op is scratch space) and keeps it. */
 static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 {
@@ -652,7 +644,7 @@ static int import_read(importer *im, FILE *f)
 	}
 	while (rc == ROVE_OK && !stop) {
 		im->row_bad = false;
-		rc = rove_csv_next(csv);
+		rc = rove_csv_next_data(csv);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK;
 			break;
@@ -665,8 +657,6 @@ static int import_read(importer *im, FILE *f)
 			rc = ROVE_OK;
 			row_error(im, rove_csv_line(csv), "%s", rove_csv_error(csv));
 			stop = im->file_bad = !header; /* no columns to check rows against */
-		} else if (row_blank(csv)) {
-			continue;
 		} else if (!header) {
 			header = true;
 			stop = im->file_bad = import_header(im, csv) != ROVE_OK;

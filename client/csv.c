@@ -312,3 +312,17 @@ void rove_csv_put(FILE *f, const char *s, size_t len)
 	if (quote)
 		fputc('"', f);
 }
+
+int rove_csv_next_data(rove_csv *c)
+{
+	int rc;
+	bool blank;
+
+	do {
+		rc = rove_csv_next(c);
+		blank = rc == ROVE_OK;
+		for (size_t j = 0; blank && j < rove_csv_ncells(c); j++)
+			blank = rove_csv_cell(c, j)[0] == '\0';
+	} while (blank);
+	return rc;
+}

@@ -63,6 +63,9 @@ void rove_csv_close(rove_csv *c);
  *   ROVE_EIO        the stream failed
  * rove_csv_line is the physical line (from 1) where the record starts. */
 int rove_csv_next(rove_csv *c);
+/* The same, skipping records whose every cell is empty (a spreadsheet's
+ * blank lines). */
+int rove_csv_next_data(rove_csv *c);
 unsigned long rove_csv_line(const rove_csv *c);
 size_t rove_csv_ncells(const rove_csv *c);
 /* Cell i (< ncells) of the last record; valid until the next read. */

@@ -36,13 +36,11 @@ typedef struct admin_ctx {
 static int refuse(admin_ctx *a, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refuse(admin_ctx *a, int code, const char *fmt, ...)
 {
-	char text[ROVE_MAX_ERRMSG + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	rove_engine_verror(a->reply, code, fmt, ap);
 	va_end(ap);
-	rove_engine_error(a->reply, code, text);
 	return ROVE_OK;
 }
 

@@ -73,13 +73,11 @@ void rove_admin_import_forget(const rove_engine *e)
 static int refuse(rove_buf *reply, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refuse(rove_buf *reply, int code, const char *fmt, ...)
 {
-	char text[ROVE_MAX_ERRMSG + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	rove_engine_verror(reply, code, fmt, ap);
 	va_end(ap);
-	rove_engine_error(reply, code, text);
 	return ROVE_OK;
 }
 

@@ -147,6 +147,14 @@ void rove_engine_error(rove_buf *out, int code, const char *text)
 		rove_error("cannot encode an error reply");
 }
 
+void rove_engine_verror(rove_buf *out, int code, const char *fmt, va_list ap)
+{
+	char text[ROVE_MAX_ERRMSG + 1];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	rove_engine_error(out, code, text);
+}
+
 /* Failed logins are logged at most once per ROVE_LOGIN_LOG_PERIOD_MS,
  * the line saying how many were not: an unauthenticated client gets
  * thousands of answers a second (each under a new name, so never braked)

@@ -20,6 +20,7 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 /* The server's clock (e->clock) stamps the server's own ops and follows
@@ -103,5 +104,8 @@ int rove_engine_flush(rove_engine *e);
 
 /* Replaces out's contents with an error message. */
 void rove_engine_error(rove_buf *out, int code, const char *text);
+/* The same with the text made by vprintf (cut at ROVE_MAX_ERRMSG); for
+ * the refusals of request handlers, which then answer ROVE_OK. */
+void rove_engine_verror(rove_buf *out, int code, const char *fmt, va_list ap);
 
 #endif
