@@ -8,6 +8,7 @@
 #include "err.h"
 #include "lockfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "policy.h"
 #include "serve.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
 	"       roved serve DIR [--listen URL] [--tls-cert FILE --tls-key FILE]\n"
 	"                       [--recycle-interval SECONDS] [--max-connections N]\n"
+	"                       [--metrics HOST:PORT]\n"
 	"       roved backup DIR DEST\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
@@ -41,7 +43,8 @@ static const char usage_text[] =
 	"                  --max-connections connections at once (default 4096,\n"
 	"                  fewer if the descriptor limit is lower; when all are in\n"
 	"                  use, one that never logged in makes room for a\n"
-	"                  newcomer); one server per DIR\n"
+	"                  newcomer); serves Prometheus metrics at\n"
+	"                  http://HOST:PORT/metrics with --metrics; one server per DIR\n"
 	"  backup DIR DEST copy the database in DIR, as of one moment, into the new\n"
 	"                  or empty directory DEST; works while a server serves DIR.\n"
 	"                  To restore, stop the server and put DEST in DIR's place:\n"
@@ -130,10 +133,11 @@ static int cmd_serve(int argc, char **argv)
 		{"max-connections", required_argument, NULL, 'm'},
 		{"tls-cert", required_argument, NULL, 'c'},
 		{"tls-key", required_argument, NULL, 'k'},
+		{"metrics", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0};
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL};
 	rove_engine e;
 	int c, rc;
 
@@ -144,6 +148,12 @@ static int cmd_serve(int argc, char **argv)
 			so.tls_cert = optarg;
 		} else if (c == 'k') {
 			so.tls_key = optarg;
+		} else if (c == 'M') {
+			if (!rove_metrics_addr_valid(optarg)) {
+				rove_error("invalid --metrics '%s' (HOST:PORT)", optarg);
+				return EXIT_USAGE;
+			}
+			so.metrics = optarg;
 		} else if (c == 'r') {
 			char *end;
 			double secs = strtod(optarg, &end);

@@ -18,6 +18,7 @@
  * in the user's scopes, which decides the family again, whole.
  */
 #include "engine_int.h"
+#include "metrics.h"
 
 #include "err.h"
 #include "log.h"
@@ -419,6 +420,8 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	} else if (rc == ROVE_OK) {
 		rove_buf_reset(reply);
 		rc = rove_enc_pull_reply(reply, &h, &items);
+		if (rc == ROVE_OK)
+			rove_metrics_pull(h.n, reply->len);
 	}
 	rove_buf_free(&items);
 	free(p.us);
