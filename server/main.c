@@ -4,6 +4,8 @@
  *   roved init DIR [--admin NAME]    create a database, print the admin token
  *   roved serve DIR [--listen URL]   serve until SIGINT/SIGTERM
  */
+#include "check.h"
+#include "compact.h"
 #include "engine.h"
 #include "err.h"
 #include "lockfile.h"
@@ -33,6 +35,8 @@ static const char usage_text[] =
 	"                       [--recycle-interval SECONDS] [--max-connections N]\n"
 	"                       [--metrics HOST:PORT]\n"
 	"       roved backup DIR DEST\n"
+	"       roved check DIR\n"
+	"       roved compact DIR --keep-days N\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
@@ -50,6 +54,13 @@ static const char usage_text[] =
 	"                  To restore, stop the server and put DEST in DIR's place:\n"
 	"                  replicas then send again what the copy lacks (see\n"
 	"                  docs/OPERATIONS.md)\n"
+	"  check DIR       check the database in DIR (also while a server serves\n"
+	"                  it): lists each problem found on stdout, one a line;\n"
+	"                  exit 0 when there is none, 1 when there are\n"
+	"  compact DIR     drop the ops older than --keep-days N days (also while a\n"
+	"                  server serves DIR); a replica that last synced before\n"
+	"                  them takes a fresh copy of its data at its next sync,\n"
+	"                  keeping its pending changes\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
 	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
@@ -222,6 +233,88 @@ static int cmd_backup(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_check(int argc, char **argv)
+{
+	uint64_t problems = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return usage(stdout, EXIT_OK);
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs("usage: roved check DIR\n", stderr);
+		return EXIT_USAGE;
+	}
+	rc = rove_check(argv[1], stdout, &problems);
+	fflush(stdout);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("no database in '%s'", argv[1]);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot check '%s': %s%s", argv[1],
+			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc),
+			   problems > 0 ? " (the problems found before are listed)" : "");
+		return EXIT_FAIL;
+	}
+	if (problems > 0) {
+		rove_error("%llu problem(s) in '%s'", (unsigned long long)problems, argv[1]);
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "roved: %s is consistent\n", argv[1]);
+	return EXIT_OK;
+}
+
+static int cmd_compact(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"keep-days", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	rove_compact_stats cs;
+	long days = -1;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'k') {
+			char *end;
+			errno = 0;
+			days = strtol(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] < '0' || optarg[0] > '9' || errno != 0 || days > ROVE_MAX_KEEP_DAYS) {
+				rove_error("invalid --keep-days '%s' (0 to %u)", optarg, ROVE_MAX_KEEP_DAYS);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'h') {
+			return usage(stdout, EXIT_OK);
+		} else {
+			return usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (optind + 1 != argc || days < 0) {
+		if (days < 0)
+			rove_error("missing --keep-days N");
+		fputs("usage: roved compact DIR --keep-days N\n", stderr);
+		return EXIT_USAGE;
+	}
+	rc = rove_compact(argv[optind], rove_wall_ms() - (uint64_t)days * 86400000u, &cs);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("no database in '%s'", argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot compact '%s': %s (what was dropped before stays dropped)", argv[optind],
+			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc));
+		return EXIT_FAIL;
+	}
+	fprintf(stderr,
+		"roved: dropped %llu op(s) older than %ld day(s) and %llu index entr(ies); the oplog holds ops "
+		"%llu to %llu\n",
+		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
+		(unsigned long long)cs.head);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	rove_log_init("roved", ROVE_LOG_INFO);
@@ -236,6 +329,10 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "compact") == 0)
+		return cmd_compact(argc - 1, argv + 1);
 	rove_error("unknown command '%s'", argv[1]);
 	return usage(stderr, EXIT_USAGE);
 }
