@@ -453,7 +453,8 @@ static bool snap_key_after(const uint8_t *a, uint32_t alen, const uint8_t *b, ui
  * cursor up (the last one may leave it), or moves on inside the family of
  * the op after the cursor (its resume key grows), a snapshot chunk continues the
  * snapshot in progress past its resume key, and a reset starts a snapshot
- * only on a fresh replica or for a new scope epoch. Anything else would
+ * only on a fresh replica, for a new scope epoch, or from a later point
+ * than the replica's (it is behind the ops the server compacted away). Anything else would
  * let a faulty server move a replica back, or keep a sync going forever. */
 static bool pull_reply_follows(const rove_pull_state *prev, const rove_pull_reply *h)
 {
@@ -471,8 +472,12 @@ static bool pull_reply_follows(const rove_pull_state *prev, const rove_pull_repl
 	}
 	if (h->mode == ROVE_PULL_OPS)
 		return false;
+	/* A reset also follows a replica the server's compaction left
+	 * behind (roved compact): then it starts from a later point than
+	 * the replica's, so that resets cannot go on for ever. */
 	if (h->reset)
-		return (prev->cursor == 0 && prev->snap_seq == 0) || h->epoch != prev->epoch;
+		return (prev->cursor == 0 && prev->snap_seq == 0) || h->epoch != prev->epoch ||
+		       h->snap_seq > (prev->snap_seq != 0 ? prev->snap_seq : prev->cursor);
 	return prev->snap_seq != 0 && h->snap_seq == prev->snap_seq && h->epoch == prev->epoch &&
 	       (!h->more || snap_key_after(h->snap_key, h->snap_keylen, prev->snap_key, prev->snap_keylen));
 }

@@ -382,6 +382,20 @@ _Static_assert(ROVE_ADMIN_IMPORT_ARITY + 2u <= ROVE_MAX_ADMIN_ARGS, "a request c
 _Static_assert(ROVE_MAX_CLOCK_SKEW_MS < ROVE_MAX_TZ_AHEAD_MS, "a zoned time is allowed less skew than a local one");
 _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 	       "one address holds at most half of the server's contexts");
+/* roved check lists at most this many problems, then counts the rest: a
+ * damaged index can make one per record, and the first thousand say
+ * what is wrong as well as a million would. */
+#define ROVE_MAX_CHECK_PROBLEMS 1000u
+
+/* roved compact drops at most this many ops (and their scopelog entries)
+ * per write transaction: a serving roved's writer waits for each, so each
+ * stays short (tens of milliseconds), and an interrupted compaction keeps
+ * what it did. */
+#define ROVE_COMPACT_BATCH 2000u
+/* roved compact --keep-days at most: a hundred years, so that the
+ * horizon stays after the epoch. */
+#define ROVE_MAX_KEEP_DAYS 36500u
+
 _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
 	       "maps start within the largest size");
 

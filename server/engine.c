@@ -5,6 +5,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 
 #include <pthread.h>
@@ -209,6 +210,7 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const 
 	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
 	if (!ok) {
 		rove_auth_failed(a->user, peer, rove_wall_ms());
+		rove_metrics_login_failed();
 		log_failed_login(a->user);
 		return ROVE_EAUTH;
 	}
@@ -684,6 +686,9 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		rove_buf_reset(&job->reply);
 		rc = rove_enc_push_reply(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, res, n);
 	}
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
+		if (!res[i].seen)
+			job->ops[res[i].reason]++;
 	free(res);
 	free(op);
 	rove_apply_work_free(w);
@@ -804,6 +809,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 		uint64_t head = e->head; /* back to it if this request is undone */
 		int jrc = rq != NULL && rq->write ? ROVE_OK : ROVE_EINVAL;
 
+		memset(job->ops, 0, sizeof(job->ops));
 		if (jrc == ROVE_OK)
 			jrc = rove_db_err(mdb_txn_begin(e->st.env, txn, 0, &child), "begin nested");
 		if (jrc == ROVE_OK)
@@ -812,8 +818,10 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 			jrc = rove_db_err(mdb_txn_commit(child), "commit nested");
 		else if (child != NULL)
 			mdb_txn_abort(child);
-		if (jrc != ROVE_OK)
+		if (jrc != ROVE_OK) {
 			e->head = head;
+			memset(job->ops, 0, sizeof(job->ops));
+		}
 		if (jrc == ROVE_EMAPFULL)
 			rc = ROVE_EMAPFULL; /* the whole batch again, in a bigger map */
 		else if (jrc != ROVE_OK)
@@ -825,6 +833,9 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
 		if (rc == ROVE_OK)
 			e->clock_saved = saved;
+		for (size_t i = 0; rc == ROVE_OK && i < n; i++)
+			if (jobs[i]->msg.type == ROVE_MSG_PUSH)
+				rove_metrics_ops(jobs[i]->ops);
 	} else if (txn != NULL) {
 		mdb_txn_abort(txn);
 	}

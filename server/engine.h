@@ -14,6 +14,7 @@
 #define ROVE_ENGINE_H
 
 #include "auth.h"
+#include "err.h"
 #include "policy_store.h"
 #include "proto.h"
 #include "seen.h"
@@ -51,6 +52,8 @@ typedef struct rove_job {
 	rove_peer peer;
 	rove_buf reply;
 	bool authed; /* its credentials were checked, and good */
+	uint32_t ops[ROVE_R_COUNT]; /* a push's new ops: accepted ([0]) and
+				     * refused by reason, for the metrics */
 } rove_job;
 
 /* Creates a new server database in dir (refusing an existing one) with

@@ -4,10 +4,13 @@
  *   roved init DIR [--admin NAME]    create a database, print the admin token
  *   roved serve DIR [--listen URL]   serve until SIGINT/SIGTERM
  */
+#include "check.h"
+#include "compact.h"
 #include "engine.h"
 #include "err.h"
 #include "lockfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "policy.h"
 #include "serve.h"
@@ -30,7 +33,10 @@ static const char usage_text[] =
 	"usage: roved init DIR [--admin NAME]\n"
 	"       roved serve DIR [--listen URL] [--tls-cert FILE --tls-key FILE]\n"
 	"                       [--recycle-interval SECONDS] [--max-connections N]\n"
+	"                       [--metrics HOST:PORT]\n"
 	"       roved backup DIR DEST\n"
+	"       roved check DIR\n"
+	"       roved compact DIR --keep-days N\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
@@ -41,12 +47,20 @@ static const char usage_text[] =
 	"                  --max-connections connections at once (default 4096,\n"
 	"                  fewer if the descriptor limit is lower; when all are in\n"
 	"                  use, one that never logged in makes room for a\n"
-	"                  newcomer); one server per DIR\n"
+	"                  newcomer); serves Prometheus metrics at\n"
+	"                  http://HOST:PORT/metrics with --metrics; one server per DIR\n"
 	"  backup DIR DEST copy the database in DIR, as of one moment, into the new\n"
 	"                  or empty directory DEST; works while a server serves DIR.\n"
 	"                  To restore, stop the server and put DEST in DIR's place:\n"
 	"                  replicas then send again what the copy lacks (see\n"
 	"                  docs/OPERATIONS.md)\n"
+	"  check DIR       check the database in DIR (also while a server serves\n"
+	"                  it): lists each problem found on stdout, one a line;\n"
+	"                  exit 0 when there is none, 1 when there are\n"
+	"  compact DIR     drop the ops older than --keep-days N days (also while a\n"
+	"                  server serves DIR); a replica that last synced before\n"
+	"                  them takes a fresh copy of its data at its next sync,\n"
+	"                  keeping its pending changes\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
 	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
@@ -130,10 +144,11 @@ static int cmd_serve(int argc, char **argv)
 		{"max-connections", required_argument, NULL, 'm'},
 		{"tls-cert", required_argument, NULL, 'c'},
 		{"tls-key", required_argument, NULL, 'k'},
+		{"metrics", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0};
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL};
 	rove_engine e;
 	int c, rc;
 
@@ -144,6 +159,12 @@ static int cmd_serve(int argc, char **argv)
 			so.tls_cert = optarg;
 		} else if (c == 'k') {
 			so.tls_key = optarg;
+		} else if (c == 'M') {
+			if (!rove_metrics_addr_valid(optarg)) {
+				rove_error("invalid --metrics '%s' (HOST:PORT)", optarg);
+				return EXIT_USAGE;
+			}
+			so.metrics = optarg;
 		} else if (c == 'r') {
 			char *end;
 			double secs = strtod(optarg, &end);
@@ -212,6 +233,88 @@ static int cmd_backup(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_check(int argc, char **argv)
+{
+	uint64_t problems = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return usage(stdout, EXIT_OK);
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs("usage: roved check DIR\n", stderr);
+		return EXIT_USAGE;
+	}
+	rc = rove_check(argv[1], stdout, &problems);
+	fflush(stdout);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("no database in '%s'", argv[1]);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot check '%s': %s%s", argv[1],
+			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc),
+			   problems > 0 ? " (the problems found before are listed)" : "");
+		return EXIT_FAIL;
+	}
+	if (problems > 0) {
+		rove_error("%llu problem(s) in '%s'", (unsigned long long)problems, argv[1]);
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "roved: %s is consistent\n", argv[1]);
+	return EXIT_OK;
+}
+
+static int cmd_compact(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"keep-days", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	rove_compact_stats cs;
+	long days = -1;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'k') {
+			char *end;
+			errno = 0;
+			days = strtol(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] < '0' || optarg[0] > '9' || errno != 0 || days > ROVE_MAX_KEEP_DAYS) {
+				rove_error("invalid --keep-days '%s' (0 to %u)", optarg, ROVE_MAX_KEEP_DAYS);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'h') {
+			return usage(stdout, EXIT_OK);
+		} else {
+			return usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (optind + 1 != argc || days < 0) {
+		if (days < 0)
+			rove_error("missing --keep-days N");
+		fputs("usage: roved compact DIR --keep-days N\n", stderr);
+		return EXIT_USAGE;
+	}
+	rc = rove_compact(argv[optind], rove_wall_ms() - (uint64_t)days * 86400000u, &cs);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("no database in '%s'", argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (rc != ROVE_OK) {
+		rove_error("cannot compact '%s': %s (what was dropped before stays dropped)", argv[optind],
+			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc));
+		return EXIT_FAIL;
+	}
+	fprintf(stderr,
+		"roved: dropped %llu op(s) older than %ld day(s) and %llu index entr(ies); the oplog holds ops "
+		"%llu to %llu\n",
+		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
+		(unsigned long long)cs.head);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	rove_log_init("roved", ROVE_LOG_INFO);
@@ -226,6 +329,10 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "compact") == 0)
+		return cmd_compact(argc - 1, argv + 1);
 	rove_error("unknown command '%s'", argv[1]);
 	return usage(stderr, EXIT_USAGE);
 }

@@ -18,6 +18,7 @@
  * in the user's scopes, which decides the family again, whole.
  */
 #include "engine_int.h"
+#include "metrics.h"
 
 #include "err.h"
 #include "log.h"
@@ -348,6 +349,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	rove_pull_reply h;
 	rove_buf items;
 	pull_ctx p;
+	uint64_t floor = 0;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
@@ -388,8 +390,13 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_policy_user_scopes(&p.pc, u, p.us);
+	if (rc == ROVE_OK)
+		rc = rove_store_floor(&e->st, txn, &floor);
 	if (rc == ROVE_OK) {
-		bool fresh = q->cursor == 0 && q->snap_seq == 0;
+		/* A replica behind the ops compaction dropped takes a new
+		 * snapshot, as a fresh one does. */
+		bool behind = floor > 0 && (q->snap_seq != 0 ? q->snap_seq < floor : q->cursor < floor);
+		bool fresh = (q->cursor == 0 && q->snap_seq == 0) || behind;
 		if (fresh || q->epoch != u->epoch) {
 			/* A new snapshot: the replica drops what it holds first. */
 			rove_pull_req start = *q;
@@ -419,6 +426,8 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	} else if (rc == ROVE_OK) {
 		rove_buf_reset(reply);
 		rc = rove_enc_pull_reply(reply, &h, &items);
+		if (rc == ROVE_OK)
+			rove_metrics_pull(h.n, reply->len);
 	}
 	rove_buf_free(&items);
 	free(p.us);

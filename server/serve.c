@@ -5,6 +5,7 @@
 #include "err.h"
 #include "gate.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -32,6 +33,8 @@ typedef struct work {
 	nng_ctx ctx;
 	nng_msg *req;     /* the request; job.msg points into it */
 	uint32_t pipe;    /* its connection, while the gate counts it (else 0) */
+	uint64_t t0_ns;   /* when the request arrived (mono_ns) */
+	int type;         /* its type, for the metrics (0: no request) */
 	rove_job job;
 	struct server *srv;
 	struct work *next; /* writer queue */
@@ -81,6 +84,15 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Nanoseconds of the same clock, for the requests' latency. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Wakes the guard early: a connection is to be cut. */
 static void wake_guard(struct server *s)
 {
@@ -115,6 +127,7 @@ static void work_send(work *w)
 		nng_msg_free(w->req);
 		w->req = NULL;
 	}
+	rove_metrics_request(w->type, mono_ns() - w->t0_ns);
 	if (w->job.authed && w->pipe != 0)
 		rove_gate_authed(w->srv->gate, w->pipe);
 	if (nng_msg_alloc(&msg, 0) != 0 ||
@@ -178,6 +191,7 @@ static void handle(work *w)
 	const rove_request *rq = rove_engine_accept(job, nng_msg_body(w->req), nng_msg_len(w->req));
 
 	job->authed = false;
+	w->type = rq != NULL ? job->msg.type : 0;
 	peer_of(nng_msg_get_pipe(w->req), &job->peer);
 	if (rq != NULL && rq->write) {
 		w->state = W_WAIT;
@@ -204,6 +218,7 @@ static void work_cb(void *arg)
 			return;
 		}
 		w->req = nng_aio_get_msg(w->aio);
+		w->t0_ns = mono_ns();
 		pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(w->req));
 		rv = rove_gate_request(w->srv->gate, pipe, mono_ms());
 		if (rv != ROVE_OK) {
@@ -258,6 +273,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		size_t n = 0;
+		uint32_t ops = 0;
 
 		pthread_mutex_lock(&s->mu);
 		while (s->head == NULL && !s->stopping && rove_wall_ms() < next_tick && rove_wall_ms() < next_flush) {
@@ -286,7 +302,7 @@ static void *writer_main(void *arg)
 			next_tick = rove_wall_ms() + s->tick_ms;
 			continue;
 		}
-		for (uint32_t ops = 0; s->head != NULL && n < ROVE_MAX_BATCH_REQUESTS && ops < ROVE_MAX_BATCH_OPS;) {
+		for (; s->head != NULL && n < ROVE_MAX_BATCH_REQUESTS && ops < ROVE_MAX_BATCH_OPS;) {
 			work *w = s->head;
 			if (w->job.msg.type == ROVE_MSG_PUSH)
 				ops += w->job.msg.u.push.n;
@@ -299,6 +315,7 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 		rove_engine_write(s->e, jobs, n);
+		rove_metrics_commit((uint32_t)n, ops);
 		for (size_t i = 0; i < n; i++)
 			work_send(ws[i]);
 	}
@@ -318,8 +335,12 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 		peer_of(pipe, &peer);
 		if (rove_gate_open(s->gate, id, &peer, mono_ms(), &evicted) != ROVE_OK) {
 			atomic_fetch_add(&s->counts.refused, 1);
+			rove_metrics_connection(true);
 			nng_pipe_close(pipe);
-		} else if (evicted != 0) {
+			return;
+		}
+		rove_metrics_connection(false);
+		if (evicted != 0) {
 			/* The cap is reached: an unauthenticated connection
 			 * makes room, cut by the guard. */
 			atomic_fetch_add(&s->counts.evicted, 1);
@@ -631,6 +652,18 @@ static void *guard_main(void *arg)
 	return NULL;
 }
 
+/* The connections open now (the metrics' gauge). */
+static uint32_t open_pipes(void *arg)
+{
+	server *s = arg;
+	rove_peer none;
+	uint32_t all = 0, local = 0;
+
+	memset(&none, 0, sizeof(none));
+	rove_gate_count(s->gate, &none, &all, &local);
+	return all;
+}
+
 /* Raises the soft limit on descriptors to the hard limit: connections
  * that have not finished nng's handshake hold one each before any cap on
  * connections sees them, so every descriptor the system allows is
@@ -678,6 +711,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	sigset_t sigs;
 	int sig = 0, rv, rc = ROVE_OK;
 	int writer_started = 0, guard_started = 0;
+	rove_metrics_http *metrics = NULL;
 	pthread_condattr_t ca;
 
 	memset(&s, 0, sizeof(s));
@@ -744,12 +778,15 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		else
 			rc = ROVE_ENOMEM;
 	}
+	if (rc == ROVE_OK && opts->metrics != NULL)
+		rc = rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics);
 	if (rc == ROVE_OK) {
 		rove_info("serving on %s", url);
 		sigwait(&sigs, &sig);
 		rove_info("stopping on signal %d", sig);
 	}
 
+	rove_metrics_stop(metrics);
 	/* Stop: no guard, no connections (cut first, see cut_all), no more
 	 * requests, let the writer finish what it holds. */
 	if (guard_started) {

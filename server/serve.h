@@ -34,6 +34,7 @@ typedef struct rove_serve_opts {
 	const char *tls_key;
 	uint64_t tick_ms;     /* periodic rules every tick_ms (0: never) */
 	uint32_t max_pipes;   /* the cap on connections in all (0: ROVE_MAX_PIPES) */
+	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
 } rove_serve_opts;
 
 /* Serves until SIGINT or SIGTERM arrives. Returns a rove error. */

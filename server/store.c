@@ -421,6 +421,17 @@ int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 	return rove_db_last_u64(txn, st->oplog, head);
 }
 
+int rove_store_floor(rove_store *st, MDB_txn *txn, uint64_t *floor)
+{
+	int rc = rove_db_get_u64(txn, st->meta, "floor", floor);
+
+	if (rc == ROVE_ENOTFOUND) {
+		*floor = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
 int rove_store_each_op(rove_store *st, MDB_txn *txn, uint64_t after, rove_raw_op_fn fn, void *arg)
 {
 	return store_each_num(txn, st->oplog, "oplog", after, fn, arg);

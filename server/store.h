@@ -207,6 +207,10 @@ int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[
 /* ---- the oplog, its answers, the clock ---- */
 
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head);
+/* The latest op compaction dropped (0: none yet): the oplog holds every
+ * op after it, up to the head; a replica behind it needs a new
+ * snapshot. */
+int rove_store_floor(rove_store *st, MDB_txn *txn, uint64_t *floor);
 
 /* The server's clock as last stored (zero in a database that never stored
  * it): every stamp the database holds is at or before it. Written in the

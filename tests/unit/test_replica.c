@@ -124,12 +124,18 @@ int main(void)
 		CHECK_EQ_INT(ps.snap_keylen, 0);
 	}
 
-	/* A new snapshot only for a new scope epoch. */
-	REFUSED("a reset with the same epoch", S, true, false, 0, 80, 1, "");
+	/* A new snapshot for a new scope epoch, or from a later point than
+	 * the replica's (roved compact dropped the ops after its cursor);
+	 * never from where it is or before. */
+	REFUSED("a reset with the same epoch from where the replica is", S, true, false, 0, 75, 1, "");
+	REFUSED("a reset with the same epoch from before", S, true, false, 0, 60, 1, "");
 	CHECK_EQ_INT(apply(S, true, false, 0, 80, 2, ""), ROVE_OK);
 	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
 	CHECK_EQ_INT(ps.cursor, 80);
 	CHECK_EQ_INT(ps.epoch, 2);
+	CHECK_EQ_INT(apply(S, true, false, 0, 90, 2, ""), ROVE_OK); /* after a compaction */
+	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+	CHECK_EQ_INT(ps.cursor, 90);
 
 	rove_replica_close(&rep);
 	{

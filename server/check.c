@@ -1,0 +1,570 @@
+#include "check.h"
+#include "rove_assert.h"
+
+#include "db.h"
+#include "err.h"
+#include "ident.h"
+#include "policy.h"
+#include "policy_store.h"
+#include "proto.h"
+#include "schema.h"
+#include "store.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct check {
+	rove_store st;
+	rove_pstore ps;
+	MDB_txn *txn;
+	FILE *out;
+	uint64_t problems;
+	uint64_t head, floor;
+	uint64_t next_seq;   /* the oplog walk's: the number expected next */
+	rove_record *rec;    /* scratch, one record */
+	rove_record *other;  /* scratch, another */
+	rove_op *op;         /* scratch */
+} check;
+
+__attribute__((format(printf, 2, 3))) static void problem(check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->problems++ >= ROVE_MAX_CHECK_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	vfprintf(c->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->out);
+}
+
+/* Bytes as text for a problem's line: printable ASCII as is, the rest as
+ * \xNN (a damaged key may hold anything). */
+static const char *show(const void *p, size_t n, char *out, size_t outlen)
+{
+	const uint8_t *b = p;
+	size_t o = 0;
+
+	ROVE_ASSERT(outlen >= 5);
+	for (size_t i = 0; i < n && o + 5 < outlen; i++) {
+		if (isprint(b[i]) && b[i] != '\\')
+			out[o++] = (char)b[i];
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", b[i]);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* A record key as "customer/UUID" into out. */
+static const char *show_rec(const uint8_t key[ROVE_RECORD_KEY], char out[64])
+{
+	const rove_coll_def *cd = rove_schema_coll(key[0]);
+	char id[ROVE_UUID_STRLEN + 1];
+	rove_uuid u;
+
+	memcpy(u.b, key + 1, 16);
+	rove_uuid_format(&u, id);
+	if (cd != NULL)
+		snprintf(out, 64, "%s/%s", cd->name, id);
+	else
+		snprintf(out, 64, "coll%u/%s", key[0], id);
+	return out;
+}
+
+/* The record under key into rec: ROVE_OK, ROVE_ENOTFOUND, or ROVE_EPROTO
+ * when it does not decode (said by the records walk). */
+static int get_record(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec)
+{
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key}, v;
+	int rc = mdb_get(c->txn, c->st.records, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, "records");
+	if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK)
+		return ROVE_EPROTO;
+	return ROVE_OK;
+}
+
+static bool has_scope(const rove_scopes *s, const char *scope)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (strcmp(s->s[i], scope) == 0)
+			return true;
+	return false;
+}
+
+static rove_policy_ctx policy(check *c)
+{
+	rove_policy_ctx pc = {&c->st, &c->ps, c->txn, rove_wall_ms()};
+
+	return pc;
+}
+
+/* ---- records, and their entries in the indexes ---- */
+
+static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	rove_record *rec = c->rec;
+	rove_policy_ctx pc = policy(c);
+	char name[64];
+	rove_scopes sc;
+	uint8_t key[ROVE_RECORD_KEY];
+	int rc;
+
+	if (k->mv_size != ROVE_RECORD_KEY) {
+		char b[160];
+		problem(c, "records %s: a key of %zu bytes, not a record key", show(k->mv_data, k->mv_size, b, sizeof(b)),
+			k->mv_size);
+		return ROVE_OK;
+	}
+	memcpy(key, k->mv_data, sizeof(key));
+	show_rec(key, name);
+	if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
+		problem(c, "records %s: the stored record does not decode", name);
+		return ROVE_OK;
+	}
+	rove_record_key(key, rec->coll, &rec->id);
+	if (memcmp(key, k->mv_data, sizeof(key)) != 0) {
+		char other[64];
+		problem(c, "records %s: holds the record %s", name, show_rec(key, other));
+		return ROVE_OK;
+	}
+	if (rove_record_deleted(rec))
+		return ROVE_OK;
+	/* Listed in each scope it is in. */
+	rc = rove_policy_scopes(&pc, rec, NULL, &sc);
+	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
+		problem(c, "records %s: its scopes cannot be told (its parent or territory is missing)", name);
+		return ROVE_OK;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	for (uint32_t i = 0; i < sc.n; i++) {
+		bool in = false;
+		if ((rc = rove_store_scoped_has(&c->st, c->txn, sc.s[i], key, &in)) != ROVE_OK)
+			return rc;
+		if (!in)
+			problem(c, "scoperec %s %s: missing (the record is in that scope)", sc.s[i], name);
+	}
+	/* Listed under its parent. */
+	{
+		const rove_coll_def *cd = rove_schema_coll(rec->coll);
+		const rove_field_def *pf = cd ? rove_schema_parent_field(cd) : NULL;
+		const char *pid = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
+		rove_uuid id;
+		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
+			uint8_t both[2 * ROVE_RECORD_KEY];
+			MDB_val ck = {sizeof(both), both}, cv;
+			rove_record_key(both, cd->parent, &id);
+			memcpy(both + ROVE_RECORD_KEY, key, ROVE_RECORD_KEY);
+			rc = mdb_get(c->txn, c->st.children, &ck, &cv);
+			if (rc == MDB_NOTFOUND) {
+				char pn[64];
+				problem(c, "children %s %s: missing (the record belongs to it)", show_rec(both, pn), name);
+			} else if (rc != 0) {
+				return rove_db_err(rc, "children");
+			}
+		}
+	}
+	/* A live customer's unique keys are held: by it, or by another live
+	 * customer (the uniq walk checks the holder). */
+	if (rec->coll == ROVE_COLL_CUSTOMER) {
+		rove_uniq_key uk[ROVE_UNIQ_KEYS];
+		int n = rove_uniq_keys(&rec->fs, uk);
+		for (int i = 0; i < n; i++) {
+			rove_uuid holder;
+			rc = rove_pstore_uniq_get(&c->ps, c->txn, &uk[i], &holder);
+			if (rc == ROVE_ENOTFOUND) {
+				char b[160];
+				problem(c, "uniq %s: missing (held by %s)", show(uk[i].key, uk[i].len, b, sizeof(b)), name);
+			} else if (rc != ROVE_OK) {
+				return rc;
+			}
+		}
+	}
+	return ROVE_OK;
+}
+
+/* scoperec: scope NUL record key -> (empty). */
+static int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	const uint8_t *p = k->mv_data;
+	const uint8_t *nul = memchr(p, 0, k->mv_size);
+	rove_policy_ctx pc = policy(c);
+	char b[160], name[64], scope[ROVE_MAX_SCOPE_LEN + 1];
+	rove_scopes sc;
+	int rc;
+
+	(void)v;
+	if (nul == NULL || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || k->mv_size - (size_t)(nul - p) - 1 != ROVE_RECORD_KEY) {
+		problem(c, "scoperec %s: not a scope and a record key", show(p, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	memcpy(scope, p, (size_t)(nul - p));
+	scope[nul - p] = '\0';
+	show_rec(nul + 1, name);
+	rc = get_record(c, nul + 1, c->rec);
+	if (rc == ROVE_ENOTFOUND) {
+		problem(c, "scoperec %s %s: points at no record", show(scope, strlen(scope), b, sizeof(b)), name);
+		return ROVE_OK;
+	}
+	if (rc == ROVE_EPROTO)
+		return ROVE_OK; /* said by the records walk */
+	if (rc != ROVE_OK)
+		return rc;
+	if (rove_record_deleted(c->rec)) {
+		problem(c, "scoperec %s %s: points at a deleted record", show(scope, strlen(scope), b, sizeof(b)), name);
+		return ROVE_OK;
+	}
+	rc = rove_policy_scopes(&pc, c->rec, NULL, &sc);
+	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND)
+		return ROVE_OK; /* said by the records walk */
+	if (rc != ROVE_OK)
+		return rc;
+	if (!has_scope(&sc, scope))
+		problem(c, "scoperec %s %s: the record is not in that scope", show(scope, strlen(scope), b, sizeof(b)),
+			name);
+	return ROVE_OK;
+}
+
+/* children: parent key, child key -> (empty). */
+static int check_child(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	const uint8_t *p = k->mv_data;
+	char b[160], pn[64], cn[64];
+	int rc;
+
+	(void)v;
+	if (k->mv_size != 2 * ROVE_RECORD_KEY) {
+		problem(c, "children %s: not two record keys", show(p, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	show_rec(p, pn);
+	show_rec(p + ROVE_RECORD_KEY, cn);
+	for (int i = 0; i < 2; i++) {
+		rc = get_record(c, p + i * ROVE_RECORD_KEY, c->rec);
+		if (rc == ROVE_ENOTFOUND)
+			problem(c, "children %s %s: points at no record %s", pn, cn, i == 0 ? pn : cn);
+		else if (rc != ROVE_OK && rc != ROVE_EPROTO)
+			return rc;
+	}
+	return ROVE_OK;
+}
+
+/* uniq: key -> the customer's id(16): a live customer with that key. */
+static int check_uniq(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	uint8_t key[ROVE_RECORD_KEY];
+	rove_uniq_key uk[ROVE_UNIQ_KEYS];
+	rove_uuid id;
+	char b[160], name[64];
+	bool found = false;
+	int rc, n;
+
+	show(k->mv_data, k->mv_size, b, sizeof(b));
+	if (v->mv_size != 16) {
+		problem(c, "uniq %s: a value of %zu bytes, not a record id", b, v->mv_size);
+		return ROVE_OK;
+	}
+	memcpy(id.b, v->mv_data, 16);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
+	show_rec(key, name);
+	rc = get_record(c, key, c->rec);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(c->rec))) {
+		problem(c, "uniq %s: points at %s, %s", b, name, rc == ROVE_OK ? "deleted" : "no record");
+		return ROVE_OK;
+	}
+	if (rc == ROVE_EPROTO)
+		return ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	n = rove_uniq_keys(&c->rec->fs, uk);
+	for (int i = 0; i < n; i++)
+		found |= uk[i].len == k->mv_size && memcmp(uk[i].key, k->mv_data, k->mv_size) == 0;
+	if (!found)
+		problem(c, "uniq %s: points at %s, which does not hold that key", b, name);
+	return ROVE_OK;
+}
+
+/* codes: territory code -> its record's id(16). */
+static int check_code(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	uint8_t key[ROVE_RECORD_KEY];
+	rove_uuid id;
+	char b[160], name[64];
+	int rc;
+
+	show(k->mv_data, k->mv_size, b, sizeof(b));
+	if (v->mv_size != 16) {
+		problem(c, "codes %s: a value of %zu bytes, not a record id", b, v->mv_size);
+		return ROVE_OK;
+	}
+	memcpy(id.b, v->mv_data, 16);
+	rove_record_key(key, ROVE_COLL_TERRITORY, &id);
+	rc = get_record(c, key, c->rec);
+	if (rc == ROVE_ENOTFOUND)
+		problem(c, "codes %s: points at no record %s", b, show_rec(key, name));
+	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
+		return rc;
+	return ROVE_OK;
+}
+
+/* ---- the oplog and what names its ops ---- */
+
+static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
+{
+	check *c = arg;
+
+	if (seq != c->next_seq) {
+		if (seq > c->next_seq)
+			problem(c, "oplog %llu: ops %llu to %llu are missing", (unsigned long long)seq,
+				(unsigned long long)c->next_seq, (unsigned long long)(seq - 1));
+		else
+			problem(c, "oplog %llu: at or below the compaction floor %llu", (unsigned long long)seq,
+				(unsigned long long)c->floor);
+	}
+	c->next_seq = seq + 1;
+	if (rove_dec_op(raw->mv_data, raw->mv_size, c->op) != ROVE_OK)
+		problem(c, "oplog %llu: the stored op does not decode", (unsigned long long)seq);
+	else if (c->op->seq != seq)
+		problem(c, "oplog %llu: holds op %llu", (unsigned long long)seq, (unsigned long long)c->op->seq);
+	return ROVE_OK;
+}
+
+/* Whether the oplog holds seq. */
+static int op_held(check *c, uint64_t seq, bool *held)
+{
+	uint8_t nb[8];
+	MDB_val k = {8, nb}, v;
+	int rc;
+
+	rove_be64_put(nb, seq);
+	rc = mdb_get(c->txn, c->st.oplog, &k, &v);
+	*held = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "oplog");
+}
+
+/* scopelog: scope NUL seq(8) -> moved(1). */
+static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	const uint8_t *p = k->mv_data;
+	const uint8_t *nul = memchr(p, 0, k->mv_size);
+	char b[160];
+	uint64_t seq;
+	bool held;
+	int rc;
+
+	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8 || v->mv_size != 1) {
+		problem(c, "scopelog %s: not a scope and a sequence number", show(p, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	seq = rove_be64_get(nul + 1);
+	if (seq <= c->floor)
+		return ROVE_OK; /* compacted: left for the next compaction */
+	if ((rc = op_held(c, seq, &held)) != ROVE_OK)
+		return rc;
+	if (!held)
+		problem(c, "scopelog %s %llu: points at no op", show(p, (size_t)(nul - p), b, sizeof(b)),
+			(unsigned long long)seq);
+	return ROVE_OK;
+}
+
+/* opids: op id(16) -> its answer. */
+static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	char id[ROVE_UUID_STRLEN + 1];
+	rove_push_result r;
+	rove_uuid u;
+	int rc;
+
+	(void)v;
+	if (k->mv_size != 16) {
+		char b[160];
+		problem(c, "opids %s: not an op id", show(k->mv_data, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	memcpy(u.b, k->mv_data, 16);
+	rove_uuid_format(&u, id);
+	rc = rove_store_opid_get(&c->st, c->txn, &u, &r);
+	if (rc == ROVE_EPROTO) {
+		problem(c, "opids %s: the stored answer does not decode", id);
+		return ROVE_OK;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	if (r.status != ROVE_PUSH_ACCEPTED || r.seq <= c->floor)
+		return ROVE_OK;
+	if (r.seq > c->head) {
+		problem(c, "opids %s: accepted as op %llu, after the head %llu", id, (unsigned long long)r.seq,
+			(unsigned long long)c->head);
+		return ROVE_OK;
+	}
+	{
+		uint8_t nb[8];
+		MDB_val ok = {8, nb}, ov;
+		rove_be64_put(nb, r.seq);
+		rc = mdb_get(c->txn, c->st.oplog, &ok, &ov);
+		if (rc == MDB_NOTFOUND)
+			return ROVE_OK; /* said by the oplog walk */
+		if (rc != 0)
+			return rove_db_err(rc, "oplog");
+		if (rove_dec_op(ov.mv_data, ov.mv_size, c->op) != ROVE_OK)
+			return ROVE_OK; /* said by the oplog walk */
+	}
+	if (rove_uuid_cmp(&c->op->op_id, &u) != 0)
+		problem(c, "opids %s: accepted as op %llu, which is another op", id, (unsigned long long)r.seq);
+	return ROVE_OK;
+}
+
+/* ---- refusals and users ---- */
+
+static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	rove_rejection *rj = malloc(sizeof(*rj));
+	char b[160];
+
+	if (rj == NULL)
+		return ROVE_ENOMEM;
+	if (k->mv_size != 8)
+		problem(c, "rejects %s: not a number", show(k->mv_data, k->mv_size, b, sizeof(b)));
+	else if (rove_dec_rejection(v->mv_data, v->mv_size, rj) != ROVE_OK)
+		problem(c, "rejects %llu: the stored refusal does not decode",
+			(unsigned long long)rove_be64_get(k->mv_data));
+	free(rj);
+	return ROVE_OK;
+}
+
+/* rejidx: scope NUL number(8) -> (the refusal's class). */
+static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	const uint8_t *p = k->mv_data;
+	const uint8_t *nul = memchr(p, 0, k->mv_size);
+	char b[160];
+	MDB_val rk, rv;
+	int rc;
+
+	(void)v;
+	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8) {
+		problem(c, "rejidx %s: not a scope and a number", show(p, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	rk.mv_size = 8;
+	rk.mv_data = (void *)(nul + 1);
+	rc = mdb_get(c->txn, c->st.rejects, &rk, &rv);
+	if (rc == MDB_NOTFOUND)
+		problem(c, "rejidx %s %llu: points at no refusal", show(p, (size_t)(nul - p), b, sizeof(b)),
+			(unsigned long long)rove_be64_get(nul + 1));
+	else if (rc != 0)
+		return rove_db_err(rc, "rejects");
+	return ROVE_OK;
+}
+
+static int check_user(const char *login, int role, void *arg)
+{
+	check *c = arg;
+	rove_user u;
+	uint8_t hash[ROVE_HASH_BYTES];
+	int rc = rove_store_user_get(&c->st, c->txn, login, &u, hash);
+
+	(void)role;
+	if (rc == ROVE_EPROTO) {
+		problem(c, "users %s: the stored user does not decode", login);
+		return ROVE_OK;
+	}
+	return rc;
+}
+
+/* Walks one table, a damaged one said as a problem rather than ending
+ * the check (the walk stops at it). */
+static int walk(check *c, MDB_dbi dbi, const char *what, rove_db_fn fn)
+{
+	int rc = rove_db_each(c->txn, dbi, what, fn, c);
+
+	if (rc == ROVE_EPROTO) {
+		problem(c, "%s: damaged; the walk stopped", what);
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+int rove_check(const char *dir, FILE *out, uint64_t *problems)
+{
+	rove_db_table more[ROVE_PSTORE_TABLES];
+	check c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	*problems = 0;
+	rc = rove_store_open(dir, &c.st, more, rove_pstore_tables(&c.ps, more));
+	if (rc != ROVE_OK)
+		return rc;
+	c.rec = malloc(sizeof(*c.rec));
+	c.other = malloc(sizeof(*c.other));
+	c.op = malloc(sizeof(*c.op));
+	if (c.rec == NULL || c.other == NULL || c.op == NULL)
+		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
+	if (rc == ROVE_OK)
+		rc = rove_store_head(&c.st, c.txn, &c.head);
+	if (rc == ROVE_OK)
+		rc = rove_store_floor(&c.st, c.txn, &c.floor);
+	if (rc == ROVE_OK && c.floor > c.head)
+		problem(&c, "meta floor: %llu, after the head %llu", (unsigned long long)c.floor,
+			(unsigned long long)c.head);
+	c.next_seq = c.floor + 1;
+	if (rc == ROVE_OK) {
+		rc = rove_store_each_op(&c.st, c.txn, 0, check_op, &c);
+		if (rc == ROVE_EPROTO) {
+			problem(&c, "oplog: damaged; the walk stopped");
+			rc = ROVE_OK;
+		}
+	}
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.records, "records", check_record);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.scoperec, "scoperec", check_scoped);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.children, "children", check_child);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.ps.uniq, "uniq", check_uniq);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.ps.codes, "codes", check_code);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.scopelog, "scopelog", check_scopelog);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.opids, "opids", check_opid);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.rejects, "rejects", check_reject);
+	if (rc == ROVE_OK)
+		rc = walk(&c, c.st.rejidx, "rejidx", check_rejidx);
+	if (rc == ROVE_OK) {
+		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
+		if (rc == ROVE_EPROTO) {
+			problem(&c, "users: damaged; the walk stopped");
+			rc = ROVE_OK;
+		}
+	}
+	if (rc == ROVE_OK && c.problems > ROVE_MAX_CHECK_PROBLEMS)
+		fprintf(out, "... and %llu more\n", (unsigned long long)(c.problems - ROVE_MAX_CHECK_PROBLEMS));
+	rove_store_abort(c.txn);
+	rove_store_close(&c.st);
+	free(c.rec);
+	free(c.other);
+	free(c.op);
+	*problems = c.problems;
+	return rc;
+}

@@ -1,0 +1,26 @@
+/*
+ * check.h - roved check: an integrity check of a server database, in one
+ * read transaction (so it runs beside a serving roved, which it never
+ * blocks, and sees one moment of the database).
+ *
+ * What it checks: every stored value decodes (records, ops, answers,
+ * refusals, users); the oplog has no holes between the compaction floor
+ * and the head; every index entry points at a live record it belongs to
+ * (scoperec, children, uniq, codes, rejidx, scopelog) and every live
+ * record is indexed (its scopes, its parent's children list, its unique
+ * keys held by it or by another live customer); every accepted op's
+ * answer (opids) names an op the oplog holds, unless compacted away.
+ */
+#ifndef ROVE_CHECK_H
+#define ROVE_CHECK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Checks the database in dir, writing each problem found to out, one a
+ * line ("TABLE KEY: what is wrong"), at most ROVE_MAX_CHECK_PROBLEMS (the
+ * rest are counted); *problems says how many there were. Returns a rove
+ * error if the check itself could not run (no database, I/O). */
+int rove_check(const char *dir, FILE *out, uint64_t *problems);
+
+#endif

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# roved check: clean after a real workload (creates, children, edits,
+# reassignments, releases and claims, deletes, a refusal), while the
+# server serves and after it stopped; then each kind of damage, made on
+# purpose through LMDB by rove_corrupt, is named (table and key) with
+# exit 1.
+. "$(dirname "$0")/lib.sh"
+
+ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
+server_setup
+territories east west
+users alice:rep:east bob:rep:east walt:rep:west mike:manager:east
+sync_all admin alice bob walt mike
+
+ids=()
+for i in $(seq 1 12); do
+	ids+=("$(r alice customer add --name "Cust $i" --phone "13800$(printf %06d "$i")")")
+done
+for id in "${ids[@]:0:6}"; do
+	r alice contact add --customer "$id" --name "Ann $id" >/dev/null
+	r alice opportunity add --customer "$id" --title "Deal" --amount 1000 >/dev/null
+done
+w=$(r walt customer add --name "West one" --phone 13900000777)
+r alice sync >/dev/null
+r walt sync >/dev/null
+for i in 1 2 3; do r alice customer set "${ids[0]}" "phone=1390000000$i" >/dev/null; done
+r alice customer release "${ids[2]}" >/dev/null
+r alice sync >/dev/null
+r bob sync >/dev/null
+r bob customer claim "${ids[2]}" >/dev/null
+r bob sync >/dev/null
+r admin sync >/dev/null
+r admin admin reassign --customer "${ids[3]}" --to bob >/dev/null
+r admin admin reassign --territory east --from alice --to bob >/dev/null
+r admin admin assign walt east >/dev/null
+r admin customer delete "$w" >/dev/null
+r admin customer delete "${ids[1]}" >/dev/null
+r admin sync >/dev/null
+# A refusal kept on the server: a duplicate phone.
+r walt sync >/dev/null
+r walt customer add --name "Dup" --phone 13800000005 --territory west >/dev/null 2>&1 || true
+r walt sync >/dev/null 2>&1 || true
+sync_all alice bob walt mike admin
+
+"$ROVED_BIN" check "$T/srv" >"$T/out" 2>"$T/err" || fail "check of a served database: $(cat "$T/out" "$T/err")"
+eq "$(cat "$T/out")" "" "no problem listed"
+grep -q "is consistent" "$T/err" || fail "no word of success: $(cat "$T/err")"
+server_stop
+"$ROVED_BIN" check "$T/srv" >"$T/out" 2>&1 || fail "check of a stopped server's database: $(cat "$T/out")"
+
+# expect_problem TABLE ACTION ARG... PATTERN: damages a copy of the
+# database (rove_corrupt DIR TABLE ACTION ARG...) and checks that roved
+# check exits 1 naming the table and the key.
+n=0
+expect_problem() {
+	local pattern=${*: -1} rc=0 key
+	local -a what=("${@:1:$#-1}")
+	n=$((n + 1))
+	rm -rf "$T/bad$n"
+	cp -a "$T/srv" "$T/bad$n"
+	key=$("$ROVE_CORRUPT" "$T/bad$n" "${what[@]}") || fail "rove_corrupt ${what[*]}"
+	"$ROVED_BIN" check "$T/bad$n" >"$T/out" 2>"$T/err" || rc=$?
+	eq "$rc" "1" "check exits 1 after ${what[*]}"
+	grep -qE "$pattern" "$T/out" || fail "${what[*]} (key $key): no line like '$pattern' in: $(cat "$T/out")"
+	grep -qE "^roved: error: [0-9]+ problem\(s\) in" "$T/err" || fail "no count: $(cat "$T/err")"
+}
+# A record's scope entry removed: the record is named as missing from it.
+expect_problem scoperec del 0 '^scoperec [^ ]+ [a-z]+/[0-9a-f-]{36}: missing'
+# A record removed under its index entries: they point at nothing.
+expect_problem records del 3 '^(scoperec|children|uniq|codes) .*(points at no record|points at [a-z]+/[0-9a-f-]{36}, no record)'
+# A record that does not decode.
+expect_problem records garble 0 '^records [a-z]+/[0-9a-f-]{36}: the stored record does not decode'
+# An index entry for a record that does not exist.
+expect_problem scoperec put "$(printf 'terr:east' | od -An -tx1 | tr -d ' \n')0001$(printf '%032x' 7)" - \
+	'^scoperec terr:east customer/00000000-0000-0000-0000-000000000007: points at no record'
+# A child listed under its parent removed.
+expect_problem children del 0 '^children [a-z]+/[0-9a-f-]{36} [a-z]+/[0-9a-f-]{36}: missing'
+# A hole in the oplog.
+expect_problem oplog del 5 '^oplog [0-9]+: ops 6 to 6 are missing'
+# An op that does not decode.
+expect_problem oplog garble 2 '^oplog 3: the stored op does not decode'
+# A unique phone removed, and one for nobody.
+expect_problem uniq del 0 '^uniq [^ ]+: missing \(held by customer/'
+expect_problem uniq put "$(printf 'tel:123' | od -An -tx1 | tr -d ' \n')" "$(printf '%032x' 9)" \
+	'^uniq tel:123: points at customer/00000000-0000-0000-0000-000000000009, no record'
+# An op's answer that does not decode.
+expect_problem opids garble 0 '^opids [0-9a-f-]{36}: the stored answer does not decode'
+# A refusal's index entry without its refusal, and one that does not decode.
+expect_problem rejects del 0 '^rejidx [^ ]+ 1: points at no refusal'
+expect_problem rejects garble 0 '^rejects 1: the stored refusal does not decode'
+# A scopelog entry for an op that is not there.
+expect_problem scopelog put "$(printf 'terr:east' | od -An -tx1 | tr -d ' \n')00$(printf '%016x' 999999)" 00 \
+	'^scopelog terr:east 999999: points at no op'
+
+rc=0
+"$ROVED_BIN" check "$T/nothing" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" "1" "no database: exit 1"
+grep -q "no database in" "$T/err" || fail "no clear error: $(cat "$T/err")"
+rc=0
+"$ROVED_BIN" check >/dev/null 2>&1 || rc=$?
+eq "$rc" "2" "no DIR: usage, exit 2"
+echo "ok"
