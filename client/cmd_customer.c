@@ -101,7 +101,7 @@ static const char history_help[] =
 int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
-	rec_list_ctx lc = {.c = hc, .history = true}; /* the customer's own history records */
+	rec_list_ctx lc = {.c = hc, .history = true, .sort = "at"}; /* the customer's own, in time order */
 	rove_replica r;
 	rove_record *rec;
 	char id[ROVE_UUID_STRLEN + 1]; /* as stored, whatever case it was typed in */

@@ -60,7 +60,7 @@ int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **
 				   "The deal's owners (who is credited with it): its create and every\n"
 				   "change of owner - a manager's, or its customer's reassignment - with\n"
 				   "who, when and by whom.\n";
-	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OWNERSHIP), .history = true};
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OWNERSHIP), .history = true, .sort = "at"};
 	char deal[ROVE_UUID_STRLEN + 1], customer[ROVE_UUID_STRLEN + 1];
 	const char *cid;
 	rove_replica r;

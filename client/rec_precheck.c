@@ -78,6 +78,18 @@ static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_rec
 	return rc == ROVE_OK ? ROVE_R_NONE : -rc; /* a failure to read, not a refusal */
 }
 
+/* A won or lost deal is closed for reps (the server's rule 14 too). */
+static int closed_deal_rule(int role, const rove_op *op, const rove_record *cur, char *detail, size_t len)
+{
+	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
+
+	if (op->coll != ROVE_COLL_OPPORTUNITY || role != ROVE_ROLE_REP || was == NULL ||
+	    (strcmp(was, "won") != 0 && strcmp(was, "lost") != 0))
+		return ROVE_R_NONE;
+	snprintf(detail, len, "a %s deal is closed: managers and admins change it", was);
+	return ROVE_R_FORBIDDEN;
+}
+
 /* A release from a territory that requires a reason (its pool rule). */
 static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
 			char *detail, size_t len)
@@ -196,6 +208,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	if (rec == NULL)
 		return ROVE_ENOMEM;
 	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = closed_deal_rule(role, op, cur, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_replica_now_ms(r), detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

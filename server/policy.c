@@ -170,7 +170,10 @@ int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdi
  * author gives it to them (rule 7): an existing rep or manager holding
  * terr, inside the author's subtree if the author is a manager, and
  * enabled (policy_owner_get). */
-int policy_check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr, rove_verdict *v)
+/* policy_check_owner's rule; a disabled user passes with may_be_disabled
+ * (the credit of a closed deal, which may go to one who left). */
+static int check_owner_at(const pctx *pc, const rove_user *author, const char *login, const char *terr,
+			  bool may_be_disabled, rove_verdict *v)
 {
 	rove_user *t;
 	hold_ctx h;
@@ -181,7 +184,12 @@ int policy_check_owner(const pctx *pc, const rove_user *author, const char *logi
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = policy_owner_get(pc, login, t, v);
+	rc = policy_user_get(pc, login, t, v);
+	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
+		rc = refuse(v, ROVE_R_INVALID, "'%s' is %s; customers go to reps and managers", login,
+			    rove_role_with_article(t->role));
+	else if (rc == ROVE_OK && !REFUSED(v) && t->disabled && !may_be_disabled) /* rule 7: enabled */
+		rc = refuse(v, ROVE_R_INVALID, "%s is disabled; enable them first, or choose another user", login);
 	if (rc == ROVE_OK && !REFUSED(v)) {
 		h = (hold_ctx){pc, t, author, false, false};
 		if (t->role == ROVE_ROLE_REP)
@@ -195,6 +203,11 @@ int policy_check_owner(const pctx *pc, const rove_user *author, const char *logi
 	}
 	free(t);
 	return rc;
+}
+
+int policy_check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr, rove_verdict *v)
+{
+	return check_owner_at(pc, author, login, terr, false, v);
 }
 
 /* *out: whether the user named login may own customers of territory
@@ -451,10 +464,11 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 
 /* A deal's owner (rule 14), who is credited with it: on create the
  * customer's owner, or the author for a pool customer; an admin or a
- * manager may name another (an import of old deals: a closed deal's owner
- * need only be a user who may own, even disabled - someone who left). On
- * an update only they change it, to a user who may own the customer
- * (policy_check_owner; any who may own for a closed deal). */
+ * manager may name another. An open deal's must be one who may own the
+ * customer (policy_check_owner); a closed deal's (an import of old deals,
+ * a correction of credit) may have left since: a manager's pick must
+ * still work in the customer's territory inside his reach, an admin's
+ * need only be a user who may own. On an update only they change it. */
 static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
 			    const rove_record *customer, rove_verdict *v)
 {
@@ -477,6 +491,8 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 		return refuse(v, ROVE_R_INVALID, "a deal needs an owner");
 	if (!closed)
 		return policy_check_owner(pc, u, given, terr, v);
+	if (u->role == ROVE_ROLE_MANAGER) /* his people only, who may have left since */
+		return check_owner_at(pc, u, given, terr, true, v);
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
@@ -486,6 +502,19 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 			    rove_role_with_article(t->role));
 	free(t);
 	return rc;
+}
+
+/* A won or lost deal is closed: its credit is settled (rule 14), so a
+ * rep - its owner or the customer's - changes it no more; managers and
+ * admins may reopen or correct it. Then its owner. */
+static int check_deal(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+		      const rove_record *customer, rove_verdict *v)
+{
+	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
+
+	if (u->role == ROVE_ROLE_REP && was != NULL && (strcmp(was, "won") == 0 || strcmp(was, "lost") == 0))
+		return refuse(v, ROVE_R_FORBIDDEN, "a %s deal is closed: managers and admins change it", was);
+	return check_deal_owner(pc, u, op, cur, customer, v);
 }
 
 static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const rove_coll_def *c,
@@ -510,7 +539,7 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 	else if (rc == ROVE_OK)
 		rc = check_writer(pc, u, parent, v);
 	if (rc == ROVE_OK && !REFUSED(v) && c->id == ROVE_COLL_OPPORTUNITY)
-		rc = check_deal_owner(pc, u, op, cur, parent, v);
+		rc = check_deal(pc, u, op, cur, parent, v);
 	free(parent);
 	if (rc != ROVE_OK || REFUSED(v))
 		return rc;

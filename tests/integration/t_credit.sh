@@ -80,4 +80,21 @@ out=$(r admin sync --json)
 eq "$(jq .rejected <<<"$out")" "1" "the open deal for a disabled rep refused ($out)"
 eq "$(r admin opportunity show "$old" --json | jq -r .owner)" "gone" "the old won deal keeps its owner"
 r admin rejected --json | jq -e --arg b "$bad" '.[] | select(.id == $b)' >/dev/null || fail "the refusal is kept"
+# A closed deal is frozen for reps: li now owns the customer, but neither
+# reopens wang's win, nor changes its amount (his credit of a past month).
+exits_as li 1 opportunity stage "$won" proposal
+exits_as li 1 opportunity set "$won" amount=0.01
+out=$(probe li push update 4 "$won" stage=proposal)
+eq "$(jq -r .reason <<<"$out")" "forbidden" "the server refuses a rep's reopening ($out)"
+# A manager hands a closed deal's credit only to his people: not to a rep
+# of another territory, nor to a manager elsewhere.
+users wendy:rep:west nora:manager:west
+r mike sync >/dev/null
+r mike opportunity set "$won" owner=wendy
+r mike opportunity set "$lost" owner=nora
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "2" "a closed deal's credit outside mike's reach: refused ($out)"
+eq "$(r mike report targets --json | jq -c '[.[] | {user, won}]')" "$before" "credit unchanged"
+# Histories in time order, whatever the ids.
+eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

@@ -547,7 +547,10 @@ static void test_valid_data(void)
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), ""), 0);
 	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=won", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
-	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=negotiation", NULL), ROVE_R_NONE);
+	/* closed: the rep reopens it no more (rule 14), her manager may */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=negotiation", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "title=Other", NULL), ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(srv_reason(s, "mike", UPDATE, OPP, &o, "stage=negotiation", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), ""), 0);
 	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &o, "stage=lost", "closed_on=2020-01-01", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(strcmp(field(s, OPP, &o, "closed_on"), today), 0);
