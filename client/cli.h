@@ -133,5 +133,6 @@ int cmd_admin(rove_cli *cli, int argc, char **argv);
 int cmd_admin_import(rove_cli *cli, int argc, char **argv);
 extern const char cmd_admin_import_help[];
 void cmd_admin_subs(FILE *f, const char *name);
+int cmd_ui(rove_cli *cli, int argc, char **argv); /* ui_server.c */
 
 #endif

@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* The lock file in a replica directory, held for the whole of a sync. */
-#define ROVE_SYNC_LOCK_FILE "sync.lock"
-
 static const char help[] =
 	"usage: rove sync [--json]\n"
 	"\n"

@@ -129,11 +129,26 @@ typedef struct rec_list_ctx {
 	 * entries of one deal (its id, as stored) */
 	bool history;
 	const char *deal;
+	size_t offset;           /* the first offset records that pass skipped (a page) */
+	/* Set: each record that passes goes to emit instead of stdout (rove
+	 * ui); a non-zero return stops the walk with it. arg is emit's. */
+	int (*emit)(struct rec_list_ctx *lc, const rove_record *rec, bool pending);
+	void *arg;
 	rove_replica *r;        /* the printer's: open during the walk */
 	rove_record *scratch;   /* the printer's: a customer read for its name */
 	out_json j;
 	size_t n;
 } rec_list_ctx;
+
+/* The filters' derived forms: lc->search's digits, phone and tax id
+ * forms, and with territory (NULL: none) that territory and those under
+ * it that r holds into lc->terrs (freed by rec_list_walk). A rove error,
+ * not reported. */
+int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory);
+/* The walk alone: each record of lc->c in r that passes the filters,
+ * sorted if lc->sort, from lc->offset, at most lc->limit, to lc->emit
+ * (or printed). r stays open; lc->terrs is freed. A rove error. */
+int rec_list_walk(rove_replica *r, rec_list_ctx *lc);
 
 /* The whole list: the header or the JSON array around the records of
  * lc->c in the open replica r, which it closes. The exit status. */

@@ -166,10 +166,15 @@ static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t
  * and which every command taking an id accepts. */
 #define SHORT_ID_LEN 12
 
-static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
+static int print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
 	char id[ROVE_UUID_STRLEN + 1];
 
+	if (lc->emit != NULL) {
+		int rc = lc->emit(lc, rec, pending);
+		lc->n++;
+		return rc;
+	}
 	if (lc->json) {
 		out_record_json_marked(&lc->j, lc->c, rec, pending);
 	} else {
@@ -197,15 +202,23 @@ static void print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 		putchar('\n');
 	}
 	lc->n++;
+	return ROVE_OK;
 }
 
 static int rec_list_one(const rove_record *rec, bool pending, void *arg)
 {
 	rec_list_ctx *lc = arg;
+	int rc;
 
 	if (!wanted(lc, rec))
 		return ROVE_OK;
-	print_one(lc, rec, pending);
+	if (lc->offset > 0) {
+		lc->offset--;
+		return ROVE_OK;
+	}
+	rc = print_one(lc, rec, pending);
+	if (rc != ROVE_OK)
+		return rc;
 	return lc->limit != 0 && lc->n >= lc->limit ? ROVE_EEXIST /* enough: stops the walk */ : ROVE_OK;
 }
 
@@ -278,10 +291,10 @@ static int print_sorted(rove_replica *r, rec_list_ctx *lc)
 		sort_desc = lc->desc; /* qsort takes no context */
 		qsort(sc.keys, sc.n, sizeof(*sc.keys), key_cmp);
 	}
-	for (size_t i = 0; rc == ROVE_OK && i < sc.n && (lc->limit == 0 || i < lc->limit); i++) {
+	for (size_t i = lc->offset; rc == ROVE_OK && i < sc.n && (lc->limit == 0 || i - lc->offset < lc->limit); i++) {
 		rc = rove_replica_get(r, lc->c->id, &sc.keys[i].id, rec);
 		if (rc == ROVE_OK)
-			print_one(lc, rec, sc.keys[i].pending);
+			rc = print_one(lc, rec, sc.keys[i].pending);
 	}
 	free(sc.keys);
 	free(rec);
@@ -346,6 +359,26 @@ static const struct option show_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+int rec_list_walk(rove_replica *r, rec_list_ctx *lc)
+{
+	int rc;
+
+	lc->r = r;
+	lc->scratch = lc->json || lc->emit != NULL ? NULL : malloc(sizeof(*lc->scratch));
+	if (lc->sort != NULL)
+		rc = print_sorted(r, lc);
+	else
+		rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK; /* --limit reached */
+	free(lc->terrs);
+	free(lc->scratch);
+	lc->terrs = NULL;
+	lc->scratch = NULL;
+	lc->r = NULL;
+	return rc;
+}
+
 int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 {
 	int rc;
@@ -353,21 +386,9 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 	if (!lc->json)
 		rec_print_header(lc);
 	rec_list_begin(lc);
-	lc->r = r;
-	lc->scratch = lc->json ? NULL : malloc(sizeof(*lc->scratch));
-	if (lc->sort != NULL)
-		rc = print_sorted(r, lc);
-	else
-		rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
-	if (rc == ROVE_EEXIST)
-		rc = ROVE_OK; /* --limit reached */
+	rc = rec_list_walk(r, lc);
 	rove_replica_close(r);
 	rec_list_end(lc);
-	free(lc->terrs);
-	free(lc->scratch);
-	lc->terrs = NULL;
-	lc->scratch = NULL;
-	lc->r = NULL;
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	return cli_exit(rc);
@@ -468,6 +489,23 @@ static int territory_subtree(rove_replica *r, const char *code, rec_list_ctx *lc
 	return rc;
 }
 
+int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
+{
+	if (lc->search != NULL) {
+		size_t d = 0;
+		for (const char *p = lc->search; *p != '\0' && d < ROVE_MAX_STR; p++)
+			if (isdigit((unsigned char)*p))
+				lc->search_digits[d++] = *p;
+		lc->search_digits[d] = '\0';
+		if (d >= 3)
+			phone_digits(lc->search, lc->search_phone);
+		/* a tax id's start or part, as people write it (4 or more) */
+		if (rove_taxid_normalise(lc->search, strlen(lc->search), lc->search_tax, sizeof(lc->search_tax)) < 4)
+			lc->search_tax[0] = '\0';
+	}
+	return territory != NULL ? territory_subtree(r, territory, lc) : ROVE_OK;
+}
+
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rec_list_ctx lc = {.c = c};
@@ -561,18 +599,6 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		lc.sort = "at";
 		lc.desc = true;
 	}
-	if (lc.search != NULL) {
-		size_t d = 0;
-		for (const char *p = lc.search; *p != '\0' && d < ROVE_MAX_STR; p++)
-			if (isdigit((unsigned char)*p))
-				lc.search_digits[d++] = *p;
-		lc.search_digits[d] = '\0';
-		if (d >= 3)
-			phone_digits(lc.search, lc.search_phone);
-		/* a tax id's start or part, as people write it (4 or more) */
-		if (rove_taxid_normalise(lc.search, strlen(lc.search), lc.search_tax, sizeof(lc.search_tax)) < 4)
-			lc.search_tax[0] = '\0';
-	}
 	if (lc.parent != NULL && !cli_id_maybe(lc.parent))
 		return cli_exit(cli_id_arg(lc.parent, "customer", &pid));
 	rc = cli_open(cli, &r);
@@ -580,14 +606,12 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		return cli_exit(rc);
 	if (mine)
 		lc.owner = r.auth.user;
-	if (territory != NULL) {
-		rc = territory_subtree(&r, territory, &lc);
-		if (rc != ROVE_OK) {
-			rove_error("cannot read the territories: %s", rove_strerror(rc));
-			rove_replica_close(&r);
-			free(lc.terrs);
-			return cli_exit(rc);
-		}
+	rc = rec_list_filters(&r, &lc, territory);
+	if (rc != ROVE_OK) {
+		rove_error("cannot read the territories: %s", rove_strerror(rc));
+		rove_replica_close(&r);
+		free(lc.terrs);
+		return cli_exit(rc);
 	}
 	if (lc.parent != NULL) {
 		/* A whole id: a customer this replica does not hold (any more)

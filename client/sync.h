@@ -24,6 +24,10 @@
  * fits the server's ROVE_MAX_REQUEST_BYTES. */
 #define ROVE_CLIENT_PUSH_BYTES ROVE_MAX_REQUEST_BYTES
 
+/* The lock file in a replica directory, held for the whole of a sync
+ * (`rove sync`, the Sync button of `rove ui`). */
+#define ROVE_SYNC_LOCK_FILE "sync.lock"
+
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;
 	uint64_t resent; /* sent again: the server's history had changed */

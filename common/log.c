@@ -11,6 +11,14 @@
 
 static const char *log_prog = "rove";
 static int log_level = ROVE_LOG_WARN;
+static rove_log_sink_fn log_sink;
+static void *log_sink_arg;
+
+void rove_log_set_sink(rove_log_sink_fn fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
 
 void rove_log_init(const char *prog, int default_level)
 {
@@ -32,11 +40,15 @@ void rove_log(int level, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 
-	if (level > log_level)
+	if (level > log_level && (log_sink == NULL || level > ROVE_LOG_WARN))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_sink != NULL)
+		log_sink(level, line, log_sink_arg);
+	if (level > log_level)
+		return;
 	/* Messages quote what users and servers sent: shown, so that no
 	 * control character reaches a terminal or splits a log line. */
 	fprintf(stderr, "%s: %s", log_prog, tags[level]);

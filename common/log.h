@@ -21,6 +21,13 @@ enum rove_log_level { ROVE_LOG_ERROR, ROVE_LOG_WARN, ROVE_LOG_INFO, ROVE_LOG_DEB
 void rove_log_init(const char *prog, int default_level);
 void rove_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A sink that also receives every line logged (level and text, before
+ * escaping), e.g. `rove ui` showing a refusal's reason in the page that
+ * asked; NULL to stop. The process's only sink: the caller serialises
+ * the work whose lines it collects. */
+typedef void (*rove_log_sink_fn)(int level, const char *line, void *arg);
+void rove_log_set_sink(rove_log_sink_fn fn, void *arg);
+
 #define rove_error(...) rove_log(ROVE_LOG_ERROR, __VA_ARGS__)
 #define rove_warn(...) rove_log(ROVE_LOG_WARN, __VA_ARGS__)
 #define rove_info(...) rove_log(ROVE_LOG_INFO, __VA_ARGS__)

@@ -399,4 +399,23 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
 	       "maps start within the largest size");
 
+/* ---- rove ui (client/ui*.c): a local web server, a browser its only client ---- */
+
+/* A form's body: the largest form (a note of ROVE_LEN_NOTE characters,
+ * percent-encoded, and a few short fields) fits with room. */
+#define ROVE_UI_MAX_BODY (64u * 1024u)
+/* Parameters of one request (query or form); more are refused. */
+#define ROVE_UI_MAX_PARAMS 32
+/* A URL the server writes or a path it reads. */
+#define ROVE_UI_MAX_URL 512
+/* The error lines one request collects for its page. */
+#define ROVE_UI_MAX_ERRORS 2048
+/* A page: a list page shows at most ROVE_UI_PAGE_ROWS rows of at most
+ * about a record each, escaped (x6 at worst). */
+#define ROVE_UI_MAX_PAGE (8u * 1024u * 1024u)
+/* Rows of a list page (customers, deals): a page, not the replica. */
+#define ROVE_UI_PAGE_ROWS 50
+/* Rows of the card's and the Today page's lists. */
+#define ROVE_UI_CARD_ROWS 100
+
 #endif

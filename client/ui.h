@@ -1,0 +1,108 @@
+/*
+ * ui.h - `rove ui`: the replica in a browser, served from this laptop.
+ *
+ * Why a module: reps, managers and HQ are not terminal users. `rove ui`
+ * serves the user's own replica on 127.0.0.1 with nng's HTTP server, so
+ * it works offline and answers at LMDB speed. It re-implements no rule:
+ * lists go through rec_view.c's filters (rec_list_walk), every change
+ * runs the very command-line verb that makes it (rec_add, rec_change,
+ * opportunity_stage, customer_claim ...: validation, precheck, outbox),
+ * and sync is rove_sync.
+ *
+ * The parts: ui_server.c (the HTTP server and its security: token, then
+ * cookie; the Host header; POST with a CSRF token; headers), ui_pages.c
+ * (the pages, HTML written on the server, every value escaped),
+ * ui_html.c (the page buffer and escaping), ui_text.c (English and
+ * Chinese), ui_assets.c (generated at build time from client/ui/).
+ *
+ * Ownership: a request's ui_ctx lives on the handler's stack; its out
+ * buffer is handed to nng's response (copied) and freed by the handler.
+ * One request at a time (a mutex): the verbs open and close the replica
+ * themselves, and LMDB wants one environment per file per process.
+ */
+#ifndef ROVE_UI_H
+#define ROVE_UI_H
+
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- the page buffer (ui_html.c) ---- */
+
+/* Text being built; failed is sticky (out of memory, over
+ * ROVE_UI_MAX_PAGE): the request then answers 500. */
+typedef struct ui_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+} ui_buf;
+
+void ui_buf_free(ui_buf *b);
+void ui_putn(ui_buf *b, const char *s, size_t n);
+/* Trusted text: markup this program wrote. */
+void ui_put(ui_buf *b, const char *s);
+void ui_printf(ui_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Untrusted text (any record's value, anything a request carried): & < >
+ * " ' written as entities, so that it is text in an element or a quoted
+ * attribute, never markup. */
+void ui_esc(ui_buf *b, const char *s);
+void ui_escn(ui_buf *b, const char *s, size_t n);
+/* s percent-encoded for a URL's query or path segment. */
+void ui_urlenc(ui_buf *b, const char *s);
+
+/* ---- languages (ui_text.c) ---- */
+
+enum ui_lang { UI_EN = 0, UI_ZH = 1 };
+
+/* The text with key in lang (the key itself, English, when there is no
+ * translation: keys are English phrases). */
+const char *ui_t(int lang, const char *key);
+/* The language an Accept-Language header asks for first (zh or en;
+ * NULL: en). */
+int ui_lang_from_header(const char *accept);
+
+/* ---- a request (ui_server.c fills it; ui_pages.c answers it) ---- */
+
+typedef struct ui_param {
+	const char *name, *value; /* decoded, in ui_ctx's arena */
+} ui_param;
+
+typedef struct ui_ctx {
+	rove_cli *cli;
+	bool post;
+	const char *path;         /* decoded path, no query */
+	int lang;
+	const char *csrf;         /* the token every form carries */
+	ui_param params[ROVE_UI_MAX_PARAMS];
+	size_t nparams;
+	/* the answer */
+	int status;               /* 200 unless set */
+	const char *type;         /* Content-Type; NULL: HTML */
+	char location[ROVE_UI_MAX_URL]; /* set: a 303 to it */
+	char lang_cookie[8];      /* set: the language chosen, as a cookie */
+	ui_buf out;
+	/* what rove_error said while this request ran (ui_server.c's sink) */
+	char errors[ROVE_UI_MAX_ERRORS];
+	size_t nerrors;
+} ui_ctx;
+
+/* A parameter of the query or the form body; NULL if absent. */
+const char *ui_param_get(const ui_ctx *x, const char *name);
+
+/* Answers x (GET pages and POST actions, after ui_server.c's checks). */
+void ui_route(ui_ctx *x);
+
+/* ---- embedded assets (ui_assets.c, generated) ---- */
+
+typedef struct ui_asset {
+	const char *name; /* "app.css" */
+	const unsigned char *data;
+	size_t len;
+} ui_asset;
+
+extern const ui_asset ui_assets[];
+extern const size_t ui_nassets;
+
+#endif

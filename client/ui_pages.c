@@ -1,0 +1,975 @@
+/*
+ * ui_pages.c - the pages of `rove ui` and the changes they make.
+ *
+ * Reads open the replica for the request and walk it with rec_view.c's
+ * filters (rec_list_walk); every change runs the command-line verb that
+ * makes it, with the same words a user would type (rec_add, rec_change,
+ * opportunity_stage, customer_claim/release, rove rejected), so the UI
+ * checks, prechecks and queues exactly as the commands do. What a verb
+ * reports (rove_error) comes back to the page through ui_server.c's sink.
+ * Every value from the replica is written with ui_esc.
+ */
+#include "ui.h"
+#include "rec.h"
+#include "err.h"
+#include "hlc.h"
+#include "lockfile.h"
+#include "log.h"
+#include "out.h"
+#include "sync.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T(k) ui_t(x->lang, (k))
+/* A list page asks for one row more than it shows: is there a next page. */
+#define UI_PROBE_LIMIT (ROVE_UI_PAGE_ROWS + 1)
+
+/* ---- the frame of every page ---- */
+
+static void page_head(ui_ctx *x, const rove_replica *r, const char *title, const char *current)
+{
+	static const char *const nav[][2] = {
+		{"/", "Today"}, {"/customers", "Customers"}, {"/deals", "Deals"}, {"/sync", "Sync"},
+	};
+	ui_buf *b = &x->out;
+
+	ui_printf(b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		     "<title>", x->lang == UI_ZH ? "zh-CN" : "en");
+	ui_esc(b, T(title));
+	ui_put(b, " - rove</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+		  "<script src=\"/static/app.js\"></script></head><body><header><span class=\"brand\">rove</span>"
+		  "<nav aria-label=\"main\">");
+	for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
+		ui_printf(b, "<a href=\"%s\"%s>", nav[i][0],
+			  strcmp(nav[i][1], current) == 0 ? " aria-current=\"page\"" : "");
+		ui_esc(b, T(nav[i][1]));
+		ui_put(b, "</a>");
+	}
+	ui_put(b, "</nav><div class=\"who\">");
+	if (r != NULL) {
+		ui_esc(b, r->auth.user);
+		ui_put(b, " · ");
+		ui_esc(b, r->role);
+	}
+	ui_printf(b, "<form class=\"inline\" method=\"post\" action=\"/lang\"><input type=\"hidden\" name=\"csrf\" "
+		     "value=\"%s\"><input type=\"hidden\" name=\"back\" value=\"",
+		  x->csrf);
+	ui_esc(b, x->path);
+	ui_printf(b, "\"><button class=\"quiet\" name=\"lang\" value=\"%s\" id=\"lang-switch\">%s</button></form>",
+		  x->lang == UI_ZH ? "en" : "zh", x->lang == UI_ZH ? "English" : "中文");
+	ui_put(b, "</div></header><main><h1>");
+	ui_esc(b, T(title));
+	ui_put(b, "</h1>");
+	if (x->nerrors > 0) {
+		ui_put(b, "<div class=\"banner bad\" role=\"alert\" id=\"error\"><b>");
+		ui_esc(b, T("Not saved"));
+		ui_put(b, ":</b> ");
+		ui_escn(b, x->errors, x->nerrors);
+		ui_put(b, "</div>");
+	}
+	if (ui_param_get(x, "saved") != NULL) {
+		ui_put(b, "<div class=\"banner ok\" role=\"status\" id=\"saved\">");
+		ui_esc(b, T("Saved; sent on the next sync."));
+		ui_put(b, "</div>");
+	}
+}
+
+static void page_foot(ui_ctx *x)
+{
+	ui_put(&x->out, "</main></body></html>\n");
+}
+
+static void csrf_field(ui_ctx *x)
+{
+	ui_printf(&x->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", x->csrf);
+}
+
+/* A page that could not be made: status and what went wrong. */
+static void page_error(ui_ctx *x, int status, const char *title, const char *detail)
+{
+	x->status = status;
+	page_head(x, NULL, title, "");
+	ui_put(&x->out, "<p>");
+	ui_esc(&x->out, detail);
+	ui_put(&x->out, "</p>");
+	page_foot(x);
+}
+
+/* Opens the replica for a page; false with an error page made. */
+static bool open_replica(ui_ctx *x, rove_replica *r)
+{
+	if (cli_open(x->cli, r) == ROVE_OK)
+		return true;
+	x->nerrors = 0; /* the page says it; not a "not saved" */
+	page_error(x, 500, "Not found", "cannot open the replica");
+	return false;
+}
+
+/* A value of a record as text, an enum's translated. */
+static void put_value(ui_ctx *x, const rove_field_def *fd, const rove_record *rec)
+{
+	const rove_field *f = rove_fields_get(&rec->fs, fd->name);
+	rove_value null = rove_vnull();
+	char text[ROVE_MAX_STR + 64];
+
+	out_value_text(fd, f != NULL ? &f->v : &null, text, sizeof(text));
+	if (strcmp(text, "-") == 0 && (f == NULL || f->v.type == ROVE_V_NULL)) {
+		ui_put(&x->out, "<span class=\"muted\">-</span>");
+		return;
+	}
+	ui_esc(&x->out, fd->type == ROVE_FT_ENUM ? T(text) : text);
+}
+
+static bool is_column(const rove_field_def *fd)
+{
+	return (fd->flags & ROVE_FF_LIST) && !(fd->flags & ROVE_FF_PARENT) && !(fd->flags & ROVE_FF_HIDDEN);
+}
+
+static void table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra)
+{
+	ui_printf(&x->out, "<table id=\"%s\"><thead><tr>", id);
+	for (size_t i = 0; i < c->nfields; i++) {
+		if (!is_column(&c->fields[i]))
+			continue;
+		ui_printf(&x->out, "<th scope=\"col\"%s>",
+			  c->fields[i].type == ROVE_FT_MONEY ? " class=\"num\"" : "");
+		ui_esc(&x->out, T(c->fields[i].name));
+		ui_put(&x->out, "</th>");
+	}
+	if (extra != NULL) {
+		ui_put(&x->out, "<th scope=\"col\">");
+		ui_esc(&x->out, T(extra));
+		ui_put(&x->out, "</th>");
+	}
+	ui_put(&x->out, "</tr></thead><tbody>");
+}
+
+static void table_foot(ui_ctx *x, const rec_list_ctx *lc, size_t cols)
+{
+	if (lc->n == 0) {
+		ui_printf(&x->out, "<tr><td colspan=\"%zu\" class=\"muted\">", cols);
+		ui_esc(&x->out, T("No records."));
+		ui_put(&x->out, "</td></tr>");
+	}
+	ui_put(&x->out, "</tbody></table>");
+}
+
+static size_t ncolumns(const rove_coll_def *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nfields; i++)
+		n += is_column(&c->fields[i]);
+	return n;
+}
+
+/* The stage form of a deal (its id, its stage now). */
+static void stage_form(ui_ctx *x, const rove_record *rec)
+{
+	static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost"};
+	const char *now = rove_fields_str(&rec->fs, "stage");
+	char id[ROVE_UUID_STRLEN + 1];
+
+	rove_uuid_format(&rec->id, id);
+	ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/deal/%s/stage\">", id);
+	csrf_field(x);
+	ui_printf(&x->out, "<input type=\"hidden\" name=\"back\" value=\"");
+	ui_esc(&x->out, x->path);
+	ui_printf(&x->out, "\"><label class=\"sr\"><span hidden>%s</span><select name=\"stage\" aria-label=\"",
+		  "stage");
+	ui_esc(&x->out, T("Stage"));
+	ui_printf(&x->out, "\" id=\"stage-%s\">", id);
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		ui_printf(&x->out, "<option value=\"%s\"%s>", stages[i],
+			  now != NULL && strcmp(now, stages[i]) == 0 ? " selected" : "");
+		ui_esc(&x->out, T(stages[i]));
+		ui_put(&x->out, "</option>");
+	}
+	ui_put(&x->out, "</select></label><button class=\"quiet\">");
+	ui_esc(&x->out, T("Move"));
+	ui_put(&x->out, "</button></form>");
+}
+
+/* One row of a table of c's records; the name of a customer links to its
+ * card, a deal has its stage form. */
+static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	ui_ctx *x = lc->arg;
+	char id[ROVE_UUID_STRLEN + 1];
+
+	if (lc->limit == UI_PROBE_LIMIT && lc->n >= ROVE_UI_PAGE_ROWS)
+		return ROVE_OK; /* the probe for a next page: not shown */
+	rove_uuid_format(&rec->id, id);
+	ui_printf(&x->out, "<tr data-id=\"%s\">", id);
+	for (size_t i = 0; i < lc->c->nfields; i++) {
+		const rove_field_def *fd = &lc->c->fields[i];
+		if (!is_column(fd))
+			continue;
+		ui_printf(&x->out, "<td%s>", fd->type == ROVE_FT_MONEY ? " class=\"num\"" : "");
+		if (lc->c->id == ROVE_COLL_CUSTOMER && strcmp(fd->name, "name") == 0) {
+			ui_printf(&x->out, "<a href=\"/customer/%s\">", id);
+			put_value(x, fd, rec);
+			ui_put(&x->out, "</a>");
+		} else {
+			put_value(x, fd, rec);
+		}
+		if (pending && strcmp(fd->name, lc->c->fields[0].flags & ROVE_FF_PARENT ? lc->c->fields[1].name
+											: lc->c->fields[0].name) == 0)
+			ui_put(&x->out, " <span class=\"pending\" title=\"pending\">●</span>");
+		ui_put(&x->out, "</td>");
+	}
+	if (lc->c->id == ROVE_COLL_OPPORTUNITY) {
+		ui_put(&x->out, "<td>");
+		stage_form(x, rec);
+		ui_put(&x->out, "</td>");
+	}
+	ui_put(&x->out, "</tr>");
+	return ROVE_OK;
+}
+
+/* A table of the records lc selects (lc->c, lc->arg set here). */
+static int list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *id)
+{
+	int rc;
+
+	lc->emit = emit_row;
+	lc->arg = x;
+	table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL);
+	rc = rec_list_walk(r, lc);
+	table_foot(x, lc, ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY));
+	return rc;
+}
+
+/* ---- Customers ---- */
+
+static void select_opt(ui_ctx *x, const char *value, const char *label, const char *now)
+{
+	ui_put(&x->out, "<option value=\"");
+	ui_esc(&x->out, value);
+	ui_put(&x->out, now != NULL && strcmp(now, value) == 0 ? "\" selected>" : "\">");
+	ui_esc(&x->out, T(label));
+	ui_put(&x->out, "</option>");
+}
+
+static void text_input(ui_ctx *x, const char *name, const char *label, const char *value)
+{
+	ui_printf(&x->out, "<label for=\"f-%s\">", name);
+	ui_esc(&x->out, T(label));
+	ui_printf(&x->out, "<input id=\"f-%s\" name=\"%s\" value=\"", name, name);
+	ui_esc(&x->out, value != NULL ? value : "");
+	ui_put(&x->out, "\"></label>");
+}
+
+/* A query string of the list's filters with page p, for the pager. */
+static void list_link(ui_ctx *x, const char *base, unsigned long p)
+{
+	static const char *const keep[] = {"q", "f", "territory", "tier", "owner", "sort", "desc", "stage"};
+
+	ui_printf(&x->out, "<a href=\"%s?page=%lu", base, p);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const char *v = ui_param_get(x, keep[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		ui_printf(&x->out, "&amp;%s=", keep[i]);
+		ui_urlenc(&x->out, v);
+	}
+	ui_put(&x->out, "\"");
+}
+
+static unsigned long page_number(const ui_ctx *x)
+{
+	const char *p = ui_param_get(x, "page");
+	char *end;
+	unsigned long n = p != NULL ? strtoul(p, &end, 10) : 1;
+
+	return p == NULL || *end != '\0' || n < 1 || n > 1000000 ? 1 : n;
+}
+
+static void pager(ui_ctx *x, const char *base, unsigned long page, bool more)
+{
+	ui_put(&x->out, "<div class=\"pager\">");
+	if (page > 1) {
+		list_link(x, base, page - 1);
+		ui_put(&x->out, " id=\"prev\">");
+		ui_esc(&x->out, T("Previous"));
+		ui_put(&x->out, "</a>");
+	}
+	ui_printf(&x->out, "<span>%s %lu</span>", T("Page"), page);
+	if (more) {
+		list_link(x, base, page + 1);
+		ui_put(&x->out, " id=\"next\">");
+		ui_esc(&x->out, T("Next"));
+		ui_put(&x->out, "</a>");
+	}
+	ui_put(&x->out, "</div>");
+}
+
+static void page_customers(ui_ctx *x)
+{
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_CUSTOMER)};
+	const char *q = ui_param_get(x, "q"), *f = ui_param_get(x, "f"), *terr = ui_param_get(x, "territory");
+	const char *tier = ui_param_get(x, "tier"), *owner = ui_param_get(x, "owner"), *sort = ui_param_get(x, "sort");
+	unsigned long page = page_number(x);
+	char low[ROVE_MAX_STR + 1];
+	rove_replica r;
+	int rc;
+
+	if (!open_replica(x, &r))
+		return;
+	page_head(x, &r, "Customers", "Customers");
+	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/customers\" role=\"search\">");
+	text_input(x, "q", "Search customers", q);
+	ui_put(&x->out, "<label for=\"f-f\">");
+	ui_esc(&x->out, T("Owner"));
+	ui_put(&x->out, "<select id=\"f-f\" name=\"f\">");
+	select_opt(x, "all", "All", f);
+	select_opt(x, "mine", "Mine", f);
+	select_opt(x, "pool", "Pool", f);
+	ui_put(&x->out, "</select></label>");
+	text_input(x, "territory", "Territory", terr);
+	ui_put(&x->out, "<label for=\"f-tier\">");
+	ui_esc(&x->out, T("Tier"));
+	ui_put(&x->out, "<select id=\"f-tier\" name=\"tier\">");
+	select_opt(x, "", "All", tier);
+	select_opt(x, "prospect", "prospect", tier);
+	select_opt(x, "customer", "customer", tier);
+	select_opt(x, "loyal", "loyal", tier);
+	ui_put(&x->out, "</select></label>");
+	text_input(x, "owner", "Owner", owner);
+	ui_put(&x->out, "<label for=\"f-sort\">");
+	ui_esc(&x->out, T("Sort by"));
+	ui_put(&x->out, "<select id=\"f-sort\" name=\"sort\">");
+	select_opt(x, "", "-", sort);
+	select_opt(x, "name", "name", sort);
+	select_opt(x, "last_activity_at", "last_activity_at", sort);
+	select_opt(x, "created_at", "created_at", sort);
+	select_opt(x, "tier", "tier", sort);
+	ui_put(&x->out, "</select></label><label for=\"f-desc\">");
+	ui_esc(&x->out, T("Descending"));
+	ui_printf(&x->out, "<input type=\"checkbox\" id=\"f-desc\" name=\"desc\" value=\"1\"%s></label><button id=\"search\">",
+		  ui_param_get(x, "desc") != NULL ? " checked" : "");
+	ui_esc(&x->out, T("Search"));
+	ui_put(&x->out, "</button></form>");
+
+	if (q != NULL && q[0] != '\0') {
+		snprintf(low, sizeof(low), "%s", q);
+		lc.search = low;
+	}
+	if (f != NULL && strcmp(f, "mine") == 0)
+		lc.owner = r.auth.user;
+	else if (f != NULL && strcmp(f, "pool") == 0)
+		lc.pool = true;
+	if (owner != NULL && owner[0] != '\0')
+		lc.owner = owner;
+	if (tier != NULL && tier[0] != '\0')
+		lc.tier = tier;
+	if (sort != NULL && sort[0] != '\0' && rove_schema_field(lc.c, sort) != NULL) {
+		lc.sort = sort;
+		lc.desc = ui_param_get(x, "desc") != NULL;
+	}
+	lc.offset = (page - 1) * ROVE_UI_PAGE_ROWS;
+	lc.limit = UI_PROBE_LIMIT;
+	rc = rec_list_filters(&r, &lc, terr != NULL && terr[0] != '\0' ? terr : NULL);
+	if (rc == ROVE_OK) {
+		rc = list_table(x, &r, &lc, "customers");
+	} else {
+		free(lc.terrs);
+	}
+	if (rc != ROVE_OK) {
+		ui_put(&x->out, "<p class=\"banner bad\">");
+		ui_esc(&x->out, rove_strerror(rc));
+		ui_put(&x->out, "</p>");
+	}
+	pager(x, "/customers", page, lc.n > ROVE_UI_PAGE_ROWS);
+	rove_replica_close(&r);
+	page_foot(x);
+}
+
+/* ---- the customer card ---- */
+
+/* A section: a heading and the table of the customer's records of coll. */
+static void card_list(ui_ctx *x, rove_replica *r, uint8_t coll, const char *cid, const char *title,
+		      const char *id, bool history)
+{
+	rec_list_ctx lc = {.c = rove_schema_coll(coll), .parent = cid, .limit = ROVE_UI_CARD_ROWS};
+	int rc;
+
+	if (coll == ROVE_COLL_ACTIVITY) {
+		lc.sort = "at";
+		lc.desc = true;
+	}
+	lc.history = history;
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T(title));
+	ui_put(&x->out, "</h2>");
+	rc = list_table(x, r, &lc, id);
+	if (rc != ROVE_OK) {
+		ui_put(&x->out, "<p class=\"banner bad\">");
+		ui_esc(&x->out, rove_strerror(rc));
+		ui_put(&x->out, "</p>");
+	}
+}
+
+static void page_customer(ui_ctx *x, const char *ids)
+{
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	rove_record *rec;
+	rove_replica r;
+	rove_uuid id;
+	char cid[ROVE_UUID_STRLEN + 1];
+	const char *owner, *name;
+
+	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
+		page_error(x, 404, "Not found", "no such customer");
+		return;
+	}
+	rove_uuid_format(&id, cid);
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		x->out.failed = true;
+		return;
+	}
+	if (!open_replica(x, &r)) {
+		free(rec);
+		return;
+	}
+	if (rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) != ROVE_OK) {
+		rove_replica_close(&r);
+		free(rec);
+		page_error(x, 404, "Not found", "no such customer in this replica");
+		return;
+	}
+	owner = rove_fields_str(&rec->fs, "owner");
+	name = rove_fields_str(&rec->fs, "name");
+	page_head(x, &r, "Customer", "Customers");
+	ui_put(&x->out, "<h2 id=\"customer-name\">");
+	ui_esc(&x->out, name != NULL ? name : cid);
+	ui_put(&x->out, "</h2><div class=\"grid2\"><section><dl class=\"card\" id=\"details\">");
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		if (fd->flags & ROVE_FF_HIDDEN)
+			continue;
+		ui_put(&x->out, "<dt>");
+		ui_esc(&x->out, T(fd->name));
+		ui_put(&x->out, "</dt><dd>");
+		put_value(x, fd, rec);
+		ui_put(&x->out, "</dd>");
+	}
+	ui_put(&x->out, "</dl><p>");
+	/* Claim (a pool customer) or release (one's own), as the policy
+	 * asks: a reason to release. */
+	if (owner == NULL) {
+		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/claim\">", cid);
+		csrf_field(x);
+		ui_put(&x->out, "<button id=\"claim\">");
+		ui_esc(&x->out, T("Claim"));
+		ui_put(&x->out, "</button></form>");
+	} else if (strcmp(owner, r.auth.user) == 0) {
+		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/release\">", cid);
+		csrf_field(x);
+		ui_put(&x->out, "<label for=\"release-reason\">");
+		ui_esc(&x->out, T("Reason"));
+		ui_put(&x->out, "<input id=\"release-reason\" name=\"reason\"></label><button class=\"quiet\" id=\"release\">");
+		ui_esc(&x->out, T("Release"));
+		ui_put(&x->out, "</button></form>");
+	}
+	ui_put(&x->out, "</p></section><section><h2>");
+	ui_esc(&x->out, T("Add an activity"));
+	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"/customer/%s/activity\" id=\"activity-form\">",
+		  cid);
+	csrf_field(x);
+	ui_put(&x->out, "<label for=\"a-kind\">");
+	ui_esc(&x->out, T("Kind"));
+	ui_put(&x->out, "<select id=\"a-kind\" name=\"kind\">");
+	select_opt(x, "visit", "visit", NULL);
+	select_opt(x, "call", "call", NULL);
+	select_opt(x, "note", "note", NULL);
+	ui_put(&x->out, "</select></label><label for=\"a-location\">");
+	ui_esc(&x->out, T("Location (optional)"));
+	ui_put(&x->out, "<input id=\"a-location\" name=\"location\"></label><label class=\"wide\" for=\"a-note\">");
+	ui_esc(&x->out, T("Note"));
+	ui_put(&x->out, "<textarea id=\"a-note\" name=\"note\" required></textarea></label><div><button id=\"add-activity\">");
+	ui_esc(&x->out, T("Save"));
+	ui_put(&x->out, "</button></div></form></section></div>");
+	card_list(x, &r, ROVE_COLL_OPPORTUNITY, cid, "Deals", "deals", false);
+	card_list(x, &r, ROVE_COLL_ACTIVITY, cid, "Activities", "activities", false);
+	card_list(x, &r, ROVE_COLL_CONTACT, cid, "Contacts", "contacts", false);
+	card_list(x, &r, ROVE_COLL_CONTRACT, cid, "Contracts", "contracts", false);
+	card_list(x, &r, ROVE_COLL_OWNERSHIP, cid, "Ownership history", "ownership", true);
+	rove_replica_close(&r);
+	free(rec);
+	page_foot(x);
+}
+
+/* ---- Deals ---- */
+
+static void page_deals(ui_ctx *x)
+{
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OPPORTUNITY)};
+	const char *stage = ui_param_get(x, "stage");
+	unsigned long page = page_number(x);
+	rove_replica r;
+	int rc;
+
+	if (!open_replica(x, &r))
+		return;
+	page_head(x, &r, "Deals", "Deals");
+	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/deals\"><label for=\"f-stage\">");
+	ui_esc(&x->out, T("Stage"));
+	ui_put(&x->out, "<select id=\"f-stage\" name=\"stage\">");
+	select_opt(x, "", "All", stage);
+	for (const char *const *s = rove_schema_field(lc.c, "stage")->values; *s != NULL; s++)
+		select_opt(x, *s, *s, stage);
+	ui_put(&x->out, "</select></label><button>");
+	ui_esc(&x->out, T("Search"));
+	ui_put(&x->out, "</button></form>");
+	if (stage != NULL && stage[0] != '\0')
+		lc.stage = stage;
+	lc.sort = "expected_close";
+	lc.offset = (page - 1) * ROVE_UI_PAGE_ROWS;
+	lc.limit = UI_PROBE_LIMIT;
+	rc = list_table(x, &r, &lc, "deals");
+	if (rc != ROVE_OK) {
+		ui_put(&x->out, "<p class=\"banner bad\">");
+		ui_esc(&x->out, rove_strerror(rc));
+		ui_put(&x->out, "</p>");
+	}
+	pager(x, "/deals", page, lc.n > ROVE_UI_PAGE_ROWS);
+	rove_replica_close(&r);
+	page_foot(x);
+}
+
+/* ---- Today ---- */
+
+typedef struct today_ctx {
+	ui_ctx *x;
+	char month[8]; /* YYYY-MM */
+	const char *user;
+	size_t n;
+} today_ctx;
+
+/* Deals of this month not closed: a row of the table. */
+static int emit_closing(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	today_ctx *t = lc->arg;
+	const char *close = rove_fields_str(&rec->fs, "expected_close");
+	const char *stage = rove_fields_str(&rec->fs, "stage");
+	rec_list_ctx row = *lc;
+
+	if (close == NULL || strncmp(close, t->month, 7) != 0 ||
+	    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)) || t->n >= ROVE_UI_CARD_ROWS)
+		return ROVE_OK;
+	t->n++;
+	row.arg = t->x;
+	return emit_row(&row, rec, pending);
+}
+
+static int emit_pending(const rove_op *op, bool sent, void *arg)
+{
+	today_ctx *t = arg;
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char rid[ROVE_UUID_STRLEN + 1];
+
+	if (t->n++ >= ROVE_UI_CARD_ROWS)
+		return ROVE_OK;
+	rove_uuid_format(&op->rid, rid);
+	ui_put(&t->x->out, "<tr><td>");
+	ui_esc(&t->x->out, c != NULL ? ui_t(t->x->lang, c->name) : "?");
+	ui_put(&t->x->out, "</td><td>");
+	ui_esc(&t->x->out, rove_op_kind_name(op->kind));
+	ui_printf(&t->x->out, "</td><td><code>%s</code></td><td>%s</td></tr>", rid + ROVE_UUID_STRLEN - 12,
+		  sent ? "sent" : "");
+	return ROVE_OK;
+}
+
+static void last_sync(ui_ctx *x, rove_replica *r, rove_replica_status *st)
+{
+	char when[40];
+
+	if (rove_replica_status_get(r, st) != ROVE_OK)
+		memset(st, 0, sizeof(*st));
+	ui_put(&x->out, "<div><span class=\"stat\" id=\"last-sync\">");
+	ui_esc(&x->out, T("Last sync"));
+	if (st->last_sync_ms != 0)
+		out_time(st->last_sync_ms, when, sizeof(when));
+	ui_put(&x->out, "<b>");
+	ui_esc(&x->out, st->last_sync_ms != 0 ? when : T("never"));
+	ui_put(&x->out, "</b></span><span class=\"stat\" id=\"pending-count\">");
+	ui_esc(&x->out, T("Pending changes"));
+	ui_printf(&x->out, "<b>%" PRIu64 "</b></span><span class=\"stat\" id=\"refused-count\">", st->pending);
+	ui_esc(&x->out, T("Refused changes"));
+	ui_printf(&x->out, "<b>%" PRIu64 "</b></span></div>", st->rejected);
+}
+
+static void page_today(ui_ctx *x)
+{
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_NOTICE), .limit = ROVE_UI_CARD_ROWS};
+	rove_replica_status st;
+	today_ctx t = {x, "", NULL, 0};
+	char now[40];
+	rove_replica r;
+
+	if (!open_replica(x, &r))
+		return;
+	page_head(x, &r, "Today", "Today");
+	last_sync(x, &r, &st);
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("My notices"));
+	ui_put(&x->out, "</h2>");
+	lc.sort = "at";
+	lc.desc = true;
+	(void)list_table(x, &r, &lc, "notices");
+
+	out_time(rove_replica_now_ms(&r), now, sizeof(now));
+	snprintf(t.month, sizeof(t.month), "%.7s", now);
+	t.user = r.auth.user;
+	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_OPPORTUNITY), .sort = "expected_close"};
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Deals expected to close this month"));
+	ui_put(&x->out, "</h2>");
+	table_head(x, lc.c, "closing", "Stage");
+	lc.emit = emit_closing;
+	lc.arg = &t;
+	(void)rec_list_walk(&r, &lc);
+	lc.n = t.n;
+	table_foot(x, &lc, ncolumns(lc.c) + 1);
+
+	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_ACTIVITY), .sort = "at", .desc = true, .limit = 10};
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Recent activities"));
+	ui_put(&x->out, "</h2>");
+	(void)list_table(x, &r, &lc, "recent");
+
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Pending changes"));
+	ui_put(&x->out, "</h2><table id=\"pending\"><tbody>");
+	t.n = 0;
+	(void)rove_replica_each_pending(&r, emit_pending, &t);
+	if (t.n == 0) {
+		ui_put(&x->out, "<tr><td class=\"muted\">");
+		ui_esc(&x->out, T("No records."));
+		ui_put(&x->out, "</td></tr>");
+	}
+	ui_put(&x->out, "</tbody></table>");
+	rove_replica_close(&r);
+	page_foot(x);
+}
+
+/* ---- Sync and refused changes ---- */
+
+typedef struct rj_page {
+	ui_ctx *x;
+	size_t n;
+} rj_page;
+
+static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
+{
+	rj_page *p = arg;
+	ui_ctx *x = p->x;
+	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
+	char op[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1], when[40];
+
+	if (dismissed)
+		return ROVE_OK;
+	p->n++;
+	rove_uuid_format(&rj->op.op_id, op);
+	rove_uuid_format(&rj->op.rid, rid);
+	out_time(rj->time_ms, when, sizeof(when));
+	ui_printf(&x->out, "<tr data-op=\"%s\"><td>", op);
+	ui_esc(&x->out, when);
+	ui_put(&x->out, "</td><td><b class=\"reason\">");
+	ui_esc(&x->out, rove_reason_name(rj->reason));
+	ui_put(&x->out, "</b><br><span class=\"detail\">");
+	ui_esc(&x->out, rj->detail);
+	ui_put(&x->out, "</span></td><td>");
+	ui_esc(&x->out, c != NULL ? T(c->name) : "?");
+	ui_put(&x->out, " ");
+	ui_esc(&x->out, rove_op_kind_name(rj->op.kind));
+	ui_printf(&x->out, " <code>%s</code><br>", rid + ROVE_UUID_STRLEN - 12);
+	for (uint32_t i = 0; i < rj->op.fs.n; i++) {
+		const rove_field *f = &rj->op.fs.f[i];
+		const rove_field_def *fd = c != NULL ? rove_schema_field(c, f->name) : NULL;
+		char text[ROVE_MAX_STR + 64];
+		if (fd == NULL || (fd->flags & ROVE_FF_HIDDEN))
+			continue;
+		out_value_text(fd, &f->v, text, sizeof(text));
+		ui_esc(&x->out, f->name);
+		ui_put(&x->out, " = ");
+		ui_esc(&x->out, text);
+		ui_put(&x->out, "<br>");
+	}
+	ui_printf(&x->out, "</td><td><form class=\"inline\" method=\"post\" action=\"/rejected/%s/retry\">", op);
+	csrf_field(x);
+	ui_put(&x->out, "<button class=\"quiet\">");
+	ui_esc(&x->out, T("Retry"));
+	ui_printf(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"/rejected/%s/dismiss\">", op);
+	csrf_field(x);
+	ui_put(&x->out, "<button class=\"quiet\">");
+	ui_esc(&x->out, T("Dismiss"));
+	ui_put(&x->out, "</button></form></td></tr>");
+	return ROVE_OK;
+}
+
+static void page_sync(ui_ctx *x)
+{
+	static const char *const counts[] = {"pushed", "accepted", "refused", "pulled"};
+	rove_replica_status st;
+	rj_page p = {x, 0};
+	rove_replica r;
+
+	if (!open_replica(x, &r))
+		return;
+	page_head(x, &r, "Sync", "Sync");
+	if (ui_param_get(x, "offline") != NULL) {
+		ui_put(&x->out, "<div class=\"banner off\" role=\"status\" id=\"sync-result\">");
+		ui_esc(&x->out, T("Offline: the server cannot be reached. Your changes are kept."));
+		ui_put(&x->out, "</div>");
+	} else if (ui_param_get(x, "pushed") != NULL) {
+		ui_put(&x->out, "<div class=\"banner ok\" role=\"status\" id=\"sync-result\">");
+		for (size_t i = 0; i < 4; i++) {
+			const char *v = ui_param_get(x, counts[i]);
+			ui_esc(&x->out, T(i == 0 ? "Pushed" : counts[i]));
+			ui_put(&x->out, " <b>");
+			ui_esc(&x->out, v != NULL ? v : "0");
+			ui_put(&x->out, i < 3 ? "</b> · " : "</b>");
+		}
+		ui_put(&x->out, "</div>");
+	}
+	last_sync(x, &r, &st);
+	ui_put(&x->out, "<form method=\"post\" action=\"/sync\" id=\"sync-form\">");
+	csrf_field(x);
+	ui_printf(&x->out, "<button id=\"sync\" data-busy=\"%s…\">", T("Sync"));
+	ui_esc(&x->out, T("Sync now"));
+	ui_put(&x->out, "</button> <progress id=\"sync-progress\" hidden></progress></form><h2>");
+	ui_esc(&x->out, T("Refused changes"));
+	ui_put(&x->out, "</h2><table id=\"refused\"><thead><tr><th scope=\"col\">");
+	ui_esc(&x->out, T("Refused"));
+	ui_put(&x->out, "</th><th scope=\"col\">");
+	ui_esc(&x->out, T("Reason"));
+	ui_put(&x->out, "</th><th scope=\"col\">");
+	ui_esc(&x->out, T("Change"));
+	ui_put(&x->out, "</th><th scope=\"col\"></th></tr></thead><tbody>");
+	(void)rove_replica_each_rejection(&r, emit_rejection, &p);
+	if (p.n == 0) {
+		ui_put(&x->out, "<tr><td colspan=\"4\" class=\"muted\">");
+		ui_esc(&x->out, T("No records."));
+		ui_put(&x->out, "</td></tr>");
+	}
+	ui_put(&x->out, "</tbody></table>");
+	rove_replica_close(&r);
+	page_foot(x);
+}
+
+/* POST /sync: rove sync's work (one sync at a time per replica). */
+static void do_sync(ui_ctx *x)
+{
+	rove_replica r;
+	rove_lockfile lock;
+	rove_sync_stats st;
+	long holder;
+	int rc;
+
+	rc = cli_open(x->cli, &r);
+	if (rc != ROVE_OK) {
+		page_sync(x);
+		return;
+	}
+	rc = rove_replica_writable(&r);
+	if (rc == ROVE_OK) {
+		rc = rove_lockfile_take(&lock, x->cli->dir, ROVE_SYNC_LOCK_FILE, x->cli->timeout_ms, &holder);
+		if (rc == ROVE_ELOCKED)
+			rove_error("a sync is already running on this replica; try again when it ends");
+		else if (rc != ROVE_OK)
+			rove_error("cannot lock the replica for a sync: %s", rove_strerror(rc));
+	}
+	if (rc == ROVE_OK) {
+		rc = rove_sync(&r, x->cli->timeout_ms, false, &st);
+		rove_lockfile_release(&lock);
+	}
+	rove_replica_close(&r);
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
+		/* offline is a state, not an error */
+		x->nerrors = 0;
+		snprintf(x->location, sizeof(x->location), "/sync?offline=1");
+	} else if (rc == ROVE_OK) {
+		snprintf(x->location, sizeof(x->location),
+			 "/sync?pushed=%" PRIu64 "&accepted=%" PRIu64 "&refused=%" PRIu64 "&pulled=%" PRIu64, st.pushed,
+			 st.accepted, st.rejected, st.pulled);
+	} else {
+		if (x->nerrors == 0)
+			rove_error("sync failed: %s", rove_strerror(rc));
+		x->status = 502;
+		page_sync(x);
+	}
+}
+
+/* ---- the changes: each the command a user would type ---- */
+
+/* The page a form came from, if it is one of ours. */
+static const char *back_to(const ui_ctx *x, const char *fallback)
+{
+	const char *b = ui_param_get(x, "back");
+
+	if (b == NULL || b[0] != '/' || b[1] == '/' || b[1] == '\\' || strcspn(b, "\r\n") != strlen(b) ||
+	    strlen(b) > ROVE_UI_MAX_URL - 16)
+		return fallback;
+	return b;
+}
+
+static void redirect_saved(ui_ctx *x, const char *to)
+{
+	int n = snprintf(x->location, sizeof(x->location), "%s%ssaved=1", to, strchr(to, '?') != NULL ? "&" : "?");
+
+	if (n < 0 || (size_t)n >= sizeof(x->location))
+		snprintf(x->location, sizeof(x->location), "/?saved=1");
+}
+
+static const char *param_or_empty(const ui_ctx *x, const char *name)
+{
+	const char *v = ui_param_get(x, name);
+	return v != NULL ? v : "";
+}
+
+/* POST /customer/ID/VERB */
+static void do_customer(ui_ctx *x, const char *cid, const char *verb)
+{
+	char to[ROVE_UUID_STRLEN + 16];
+	char *argv[16];
+	int argc = 0, status;
+
+	snprintf(to, sizeof(to), "/customer/%s", cid);
+	if (strcmp(verb, "activity") == 0) {
+		const char *loc = param_or_empty(x, "location");
+		argv[argc++] = "activity";
+		argv[argc++] = "add";
+		argv[argc++] = "--customer";
+		argv[argc++] = (char *)cid;
+		argv[argc++] = "--kind";
+		argv[argc++] = (char *)param_or_empty(x, "kind");
+		argv[argc++] = "--note";
+		argv[argc++] = (char *)param_or_empty(x, "note");
+		if (loc[0] != '\0') {
+			argv[argc++] = "--location";
+			argv[argc++] = (char *)loc;
+		}
+		argv[argc] = NULL;
+		status = rec_add(x->cli, rove_schema_coll(ROVE_COLL_ACTIVITY), argc, argv);
+	} else if (strcmp(verb, "claim") == 0 || strcmp(verb, "release") == 0) {
+		const char *reason = param_or_empty(x, "reason");
+		argv[argc++] = "customer";
+		argv[argc++] = (char *)verb;
+		argv[argc++] = (char *)cid;
+		if (verb[0] == 'r' && reason[0] != '\0') {
+			argv[argc++] = "--reason";
+			argv[argc++] = (char *)reason;
+		}
+		argv[argc] = NULL;
+		status = verb[0] == 'c' ? customer_claim(x->cli, rove_schema_coll(ROVE_COLL_CUSTOMER), argc, argv)
+					: customer_release(x->cli, rove_schema_coll(ROVE_COLL_CUSTOMER), argc, argv);
+	} else {
+		page_error(x, 404, "Not found", "no such action");
+		return;
+	}
+	if (status == ROVE_EXIT_OK) {
+		redirect_saved(x, to);
+		return;
+	}
+	if (x->nerrors == 0)
+		rove_error("the change was not made");
+	x->status = 422;
+	x->post = false;
+	page_customer(x, cid);
+}
+
+/* POST /deal/ID/stage */
+static void do_stage(ui_ctx *x, const char *did)
+{
+	char *argv[] = {"opportunity", "stage", (char *)did, (char *)param_or_empty(x, "stage"), NULL};
+	int status = opportunity_stage(x->cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), 4, argv);
+
+	if (status == ROVE_EXIT_OK) {
+		redirect_saved(x, back_to(x, "/deals"));
+		return;
+	}
+	if (x->nerrors == 0)
+		rove_error("the change was not made");
+	x->status = 422;
+	page_deals(x);
+}
+
+/* POST /rejected/OP/dismiss|retry: `rove rejected dismiss|retry OP`. */
+static void do_rejected(ui_ctx *x, const char *op, const char *verb)
+{
+	char *argv[] = {"rejected", (char *)verb, (char *)op, NULL};
+	int status = cmd_rejected(x->cli, 3, argv);
+
+	if (status == ROVE_EXIT_OK) {
+		redirect_saved(x, "/sync");
+		return;
+	}
+	if (x->nerrors == 0)
+		rove_error("the change was not made");
+	x->status = 422;
+	page_sync(x);
+}
+
+/* ---- routes ---- */
+
+/* path is PREFIX ID [/ REST]: the id into id (at most a UUID's length),
+ * the rest (after the slash, "" if none) returned; NULL if not so. */
+static const char *path_id(const char *path, const char *prefix, char id[ROVE_UUID_STRLEN + 1])
+{
+	size_t pl = strlen(prefix), n;
+	const char *p;
+
+	if (strncmp(path, prefix, pl) != 0)
+		return NULL;
+	p = path + pl;
+	n = strcspn(p, "/");
+	if (n == 0 || n > ROVE_UUID_STRLEN)
+		return NULL;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	return p[n] == '/' ? p + n + 1 : p + n;
+}
+
+void ui_route(ui_ctx *x)
+{
+	char id[ROVE_UUID_STRLEN + 1];
+	const char *rest;
+
+	if (!x->post) {
+		if (strcmp(x->path, "/") == 0)
+			page_today(x);
+		else if (strcmp(x->path, "/customers") == 0)
+			page_customers(x);
+		else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] == '\0')
+			page_customer(x, id);
+		else if (strcmp(x->path, "/deals") == 0)
+			page_deals(x);
+		else if (strcmp(x->path, "/sync") == 0)
+			page_sync(x);
+		else
+			page_error(x, 404, "Not found", x->path);
+		return;
+	}
+	if (strcmp(x->path, "/lang") == 0) {
+		const char *l = param_or_empty(x, "lang");
+		snprintf(x->lang_cookie, sizeof(x->lang_cookie), "%s", strcmp(l, "zh") == 0 ? "zh" : "en");
+		snprintf(x->location, sizeof(x->location), "%s", back_to(x, "/"));
+	} else if (strcmp(x->path, "/sync") == 0) {
+		do_sync(x);
+	} else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] != '\0') {
+		do_customer(x, id, rest);
+	} else if ((rest = path_id(x->path, "/deal/", id)) != NULL && strcmp(rest, "stage") == 0) {
+		do_stage(x, id);
+	} else if ((rest = path_id(x->path, "/rejected/", id)) != NULL &&
+		   (strcmp(rest, "dismiss") == 0 || strcmp(rest, "retry") == 0)) {
+		do_rejected(x, id, rest);
+	} else {
+		page_error(x, 404, "Not found", x->path);
+	}
+}

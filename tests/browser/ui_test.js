@@ -1,0 +1,117 @@
+// rove ui in a real browser: Debian's chromium, driven by puppeteer-core.
+// Run by run.sh, which starts roved and the replicas and passes, in the
+// environment: ROVE_UI_URL (the URL rove ui printed), ROVE_CID (a
+// customer of the rep), ROVE_DID (its deal), ROVE_IMG (where screenshots
+// go, or empty). Exits 0 when every check passes, 77 when Chromium
+// cannot start (CTest's skip), 1 otherwise.
+'use strict';
+const puppeteer = require('puppeteer-core');
+
+const url = process.env.ROVE_UI_URL;
+const cid = process.env.ROVE_CID;
+const did = process.env.ROVE_DID;
+const img = process.env.ROVE_IMG || '';
+const base = url.replace(/\/\?token=.*$/, '');
+
+function check(cond, what) {
+  if (!cond) throw new Error('FAIL: ' + what);
+  console.log('ok - ' + what);
+}
+
+async function main() {
+  let browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--lang=en-US'],
+      timeout: 30000,
+    });
+  } catch (e) {
+    console.log('SKIP: chromium cannot start here: ' + e.message.split('\n')[0]);
+    process.exit(77);
+  }
+  const alerts = [];
+  try {
+    const page = await browser.newPage();
+    page.on('dialog', async (d) => { alerts.push(d.message()); await d.dismiss(); });
+    await page.setViewport({ width: 1280, height: 900 });
+    await page.setExtraHTTPHeaders({ 'Accept-Language': 'en-US,en' });
+
+    // The printed URL: the token becomes a cookie and leaves the address bar.
+    await page.goto(url, { waitUntil: 'load' });
+    check(!page.url().includes('token='), 'the token leaves the address bar');
+    check((await page.$eval('h1', (e) => e.textContent)) === 'Today', 'the Today page opens');
+
+    // Search a customer, open its card.
+    await page.click('nav a[href="/customers"]');
+    await page.waitForSelector('#f-q');
+    await page.type('#f-q', 'Acme');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    const names = await page.$$eval('#customers tbody a', (as) => as.map((a) => a.textContent));
+    check(names.length === 1 && names[0] === 'Acme Trading', 'search finds the customer');
+    if (img) await page.screenshot({ path: img + '/ui-customers-en.png' });
+
+    // The hostile name by another rep is text: no alert, the text shown.
+    await page.goto(base + '/customers?q=script');
+    const hostile = await page.$$eval('#customers tbody a', (as) => as.map((a) => a.textContent));
+    check(hostile.includes('<script>alert(1)</script>'), 'the hostile name shows as text');
+    check(alerts.length === 0, 'no script of a record ran');
+
+    await page.goto(base + '/customers?q=Acme');
+    await Promise.all([page.waitForNavigation(), page.click('#customers tbody a')]);
+    check((await page.$eval('#customer-name', (e) => e.textContent)) === 'Acme Trading', 'the card opens');
+
+    // Add a visit through the form, with the keyboard and the labels.
+    await page.select('#a-kind', 'visit');
+    await page.type('#a-location', 'Shanghai office');
+    await page.type('#a-note', 'Met the buyer from the browser');
+    await Promise.all([page.waitForNavigation(), page.click('#add-activity')]);
+    check(await page.$('#saved') !== null, 'the activity is saved');
+    const notes = await page.$$eval('#activities tbody td', (tds) => tds.map((t) => t.textContent).join('|'));
+    check(notes.includes('Met the buyer from the browser'), 'the timeline shows it');
+
+    // Move the deal to won from the card.
+    await page.select('#stage-' + did, 'won');
+    await Promise.all([page.waitForNavigation(), page.click(`tr[data-id="${did}"] button`)]);
+    check(await page.$('#saved') !== null, 'the stage change is saved');
+    if (img) await page.screenshot({ path: img + '/ui-card-en.png', fullPage: true });
+
+    // Sync: pushed and accepted.
+    await page.click('nav a[href="/sync"]');
+    await page.waitForSelector('#sync');
+    await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#sync')]);
+    const result = await page.$eval('#sync-result', (e) => e.textContent);
+    check(/Pushed 3 · accepted 2 · refused 1/.test(result), 'sync pushed and the server accepted: ' + result);
+
+    // A refused change shows its reason (run.sh made one before).
+    const reasons = await page.$$eval('#refused .reason', (bs) => bs.map((b) => b.textContent));
+    check(reasons.length === 1 && /^[a-z_]+$/.test(reasons[0]), 'a refused change shows its reason: ' + reasons);
+    if (img) await page.screenshot({ path: img + '/ui-sync-en.png', fullPage: true });
+
+    // Chinese: the switch, then every page in it.
+    await Promise.all([page.waitForNavigation(), page.click('#lang-switch')]);
+    check((await page.$eval('h1', (e) => e.textContent)) === '同步', 'the switch shows Chinese');
+    await page.goto(base + '/customer/' + cid);
+    if (img) await page.screenshot({ path: img + '/ui-card-zh.png', fullPage: true });
+    await page.goto(base + '/customers');
+    if (img) await page.screenshot({ path: img + '/ui-customers-zh.png' });
+    // 768 px: a tablet on the road; nothing wider than the screen.
+    await page.setViewport({ width: 768, height: 1000 });
+    await page.goto(base + '/customer/' + cid);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 768, 'the card fits 768 px (' + wide + ')');
+    if (img) await page.screenshot({ path: img + '/ui-card-zh-768.png', fullPage: true });
+
+    // A cross-site POST from another origin's page is refused.
+    const other = await browser.newPage();
+    await other.setContent(`<form id="f" method="post" action="${base}/customer/${cid}/activity">
+      <input name="kind" value="note"><input name="note" value="forged"></form>`);
+    await Promise.all([other.waitForNavigation(), other.$eval('#f', (f) => f.submit())]);
+    const body = await other.evaluate(() => document.body.textContent);
+    check(/refused/.test(body), 'a cross-site POST is refused: ' + body.trim());
+  } finally {
+    await browser.close();
+  }
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });
