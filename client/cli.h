@@ -120,6 +120,9 @@ int cmd_record(rove_cli *cli, int argc, char **argv);
 void cmd_record_subs(FILE *f, const char *name);
 int cmd_notices(rove_cli *cli, int argc, char **argv);  /* cmd_record.c */
 int cmd_report(rove_cli *cli, int argc, char **argv);
+/* cmd_report with the report written to out instead of stdout (rove ui's
+ * CSV export: the very bytes `rove report X --csv` prints). */
+int cmd_report_to(rove_cli *cli, int argc, char **argv, FILE *out);
 void cmd_report_subs(FILE *f, const char *name);
 int cmd_import(rove_cli *cli, int argc, char **argv);
 int cmd_export(rove_cli *cli, int argc, char **argv);

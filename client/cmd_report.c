@@ -95,6 +95,7 @@ enum report_fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 typedef struct report_args {
 	enum report_fmt fmt;
 	const char *period, *from, *to;
+	FILE *out; /* where the report goes */
 } report_args;
 
 typedef struct report_def {
@@ -164,36 +165,36 @@ static void json_cell(out_json *j, const report_col *col, const char *row)
 }
 
 /* The value of column col in row, as a CSV cell. */
-static void csv_cell(const report_col *col, const char *row)
+static void csv_cell(FILE *out, const report_col *col, const char *row)
 {
 	int64_t i;
 	bool b;
 
 	switch (col->type) {
 	case COL_TEXT:
-		rove_csv_put(stdout, row + col->off, strlen(row + col->off));
+		rove_csv_put(out, row + col->off, strlen(row + col->off));
 		break;
 	case COL_INT:
 		memcpy(&i, row + col->off, sizeof(i));
-		printf("%" PRId64, i);
+		fprintf(out, "%" PRId64, i);
 		break;
 	case COL_BOOL:
 		memcpy(&b, row + col->off, sizeof(b));
-		fputs(b ? "true" : "false", stdout);
+		fputs(b ? "true" : "false", out);
 		break;
 	}
 }
 
 /* n rows of size bytes: a JSON array of objects, or CSV (a header of the
  * column names, then a line per row). */
-static void print_rows(enum report_fmt fmt, const report_col *cols, size_t ncols, const void *rows, size_t n,
-		       size_t size)
+static void print_rows(FILE *out, enum report_fmt fmt, const report_col *cols, size_t ncols, const void *rows,
+		       size_t n, size_t size)
 {
 	const char *row = rows;
 	out_json j;
 
 	if (fmt == FMT_JSON) {
-		out_json_begin_list(&j, stdout);
+		out_json_begin_list(&j, out);
 		for (size_t i = 0; i < n; i++, row += size) {
 			out_json_begin_object(&j);
 			for (size_t c = 0; c < ncols; c++)
@@ -204,15 +205,15 @@ static void print_rows(enum report_fmt fmt, const report_col *cols, size_t ncols
 		return;
 	}
 	for (size_t c = 0; c < ncols; c++)
-		printf("%s%s", c ? "," : "", cols[c].name);
-	putchar('\n');
+		fprintf(out, "%s%s", c ? "," : "", cols[c].name);
+	fputc('\n', out);
 	for (size_t i = 0; i < n; i++, row += size) {
 		for (size_t c = 0; c < ncols; c++) {
 			if (c > 0)
-				putchar(',');
-			csv_cell(&cols[c], row);
+				fputc(',', out);
+			csv_cell(out, &cols[c], row);
 		}
-		putchar('\n');
+		fputc('\n', out);
 	}
 }
 
@@ -237,38 +238,38 @@ static void json_sums(out_json *j, const char *name, const char *keyname, const 
 	out_json_end_array(j);
 }
 
-static void csv_sums(const char *dimension, const rove_report_sum *v, size_t n)
+static void csv_sums(FILE *out, const char *dimension, const rove_report_sum *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		printf("%s,", dimension);
-		rove_csv_put(stdout, v[i].key, strlen(v[i].key));
-		printf(",%" PRId64 ",%" PRId64 "\n", v[i].count, v[i].amount);
+		fprintf(out, "%s,", dimension);
+		rove_csv_put(out, v[i].key, strlen(v[i].key));
+		fprintf(out, ",%" PRId64 ",%" PRId64 "\n", v[i].count, v[i].amount);
 	}
 }
 
-static void table_row(const char *key, int64_t count, int64_t amount)
+static void table_row(FILE *out, const char *key, int64_t count, int64_t amount)
 {
 	char text[OUT_MONEY_TEXT];
 
 	out_money(amount, text, sizeof(text));
-	out_cell(stdout, key, KEY_WIDTH);
-	printf(" %8" PRId64 " %18s", count, text);
+	out_cell(out, key, KEY_WIDTH);
+	fprintf(out, " %8" PRId64 " %18s", count, text);
 }
 
-static void table_sums(const char *title, const rove_report_sum *v, size_t n)
+static void table_sums(FILE *out, const char *title, const rove_report_sum *v, size_t n)
 {
-	printf("\n");
-	out_cell(stdout, title, KEY_WIDTH);
-	printf(" %8s %18s\n", "DEALS", "AMOUNT");
+	fprintf(out, "\n");
+	out_cell(out, title, KEY_WIDTH);
+	fprintf(out, " %8s %18s\n", "DEALS", "AMOUNT");
 	for (size_t i = 0; i < n; i++) {
-		table_row(v[i].key, v[i].count, v[i].amount);
-		putchar('\n');
+		table_row(out, v[i].key, v[i].count, v[i].amount);
+		fputc('\n', out);
 	}
 }
 
 /* The funnel: each stage's bar, centred, as long as its share of the
  * largest stage's amount (or count, when no stage has an amount). */
-static void table_funnel(const rove_report_pipeline *p)
+static void table_funnel(FILE *out, const rove_report_pipeline *p)
 {
 	int64_t max = 0;
 	bool by_amount = true;
@@ -282,27 +283,28 @@ static void table_funnel(const rove_report_pipeline *p)
 			if (p->stage[s].count > max)
 				max = p->stage[s].count;
 	}
-	out_cell(stdout, "STAGE", KEY_WIDTH);
-	printf(" %8s %18s\n", "DEALS", "AMOUNT");
+	out_cell(out, "STAGE", KEY_WIDTH);
+	fprintf(out, " %8s %18s\n", "DEALS", "AMOUNT");
 	for (int s = 0; s < ROVE_REPORT_OPEN_STAGES; s++) {
 		int64_t v = by_amount ? p->stage[s].amount : p->stage[s].count;
 		int w = 0;
-		table_row(p->stage[s].key, p->stage[s].count, p->stage[s].amount);
+		table_row(out, p->stage[s].key, p->stage[s].count, p->stage[s].amount);
 		if (max > 0 && v > 0) {
 			/* v <= max, so v / max * width fits; never less than one mark */
 			w = (int)((long double)v * FUNNEL_WIDTH / (long double)max);
 			if (w < 1)
 				w = 1;
 		}
-		printf("  %*s", (FUNNEL_WIDTH - w) / 2, "");
+		fprintf(out, "  %*s", (FUNNEL_WIDTH - w) / 2, "");
 		for (int i = 0; i < w; i++)
-			putchar('#');
-		putchar('\n');
+			fputc('#', out);
+		fputc('\n', out);
 	}
 }
 
 static int run_pipeline(rove_report_data *d, const report_args *a)
 {
+	FILE *out = a->out;
 	rove_report_pipeline p;
 	char text[OUT_MONEY_TEXT];
 	int rc = rove_report_pipeline_get(d, &p);
@@ -311,7 +313,7 @@ static int run_pipeline(rove_report_data *d, const report_args *a)
 		return rc;
 	if (a->fmt == FMT_JSON) {
 		out_json j;
-		out_json_init(&j, stdout);
+		out_json_init(&j, out);
 		out_json_begin_object(&j);
 		out_json_key(&j, "total");
 		json_sum(&j, NULL, &p.total);
@@ -321,21 +323,21 @@ static int run_pipeline(rove_report_data *d, const report_args *a)
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else if (a->fmt == FMT_CSV) {
-		printf("dimension,key,count,amount\n");
-		csv_sums("stage", p.stage, ROVE_REPORT_OPEN_STAGES);
-		csv_sums("territory", p.territory, p.nterritory);
-		csv_sums("rep", p.rep, p.nrep);
-		printf("total,,%" PRId64 ",%" PRId64 "\n", p.total.count, p.total.amount);
+		fprintf(out, "dimension,key,count,amount\n");
+		csv_sums(a->out, "stage", p.stage, ROVE_REPORT_OPEN_STAGES);
+		csv_sums(a->out, "territory", p.territory, p.nterritory);
+		csv_sums(a->out, "rep", p.rep, p.nrep);
+		fprintf(out, "total,,%" PRId64 ",%" PRId64 "\n", p.total.count, p.total.amount);
 	} else {
 		out_money(p.total.amount, text, sizeof(text));
-		printf("Open pipeline: %" PRId64 " deal%s, %s\n\n", p.total.count, p.total.count == 1 ? "" : "s",
+		fprintf(out, "Open pipeline: %" PRId64 " deal%s, %s\n\n", p.total.count, p.total.count == 1 ? "" : "s",
 		       text);
-		table_funnel(&p);
-		table_sums("TERRITORY", p.territory, p.nterritory);
-		table_sums("REP", p.rep, p.nrep);
-		printf("\n");
-		table_row("TOTAL", p.total.count, p.total.amount);
-		putchar('\n');
+		table_funnel(a->out, &p);
+		table_sums(out, "TERRITORY", p.territory, p.nterritory);
+		table_sums(out, "REP", p.rep, p.nrep);
+		fprintf(out, "\n");
+		table_row(out, "TOTAL", p.total.count, p.total.amount);
+		fputc('\n', out);
 	}
 	rove_report_pipeline_free(&p);
 	return ROVE_OK;
@@ -351,6 +353,7 @@ static const report_col target_cols[] = {
 
 static int run_targets(rove_report_data *d, const report_args *a)
 {
+	FILE *out = a->out;
 	rove_report_target *t;
 	size_t n, behind = 0;
 	int rc = rove_report_targets_get(d, a->period, &t, &n);
@@ -358,39 +361,39 @@ static int run_targets(rove_report_data *d, const report_args *a)
 	if (rc != ROVE_OK)
 		return rc;
 	if (a->fmt != FMT_TABLE) {
-		print_rows(a->fmt, target_cols, sizeof(target_cols) / sizeof(target_cols[0]), t, n, sizeof(*t));
+		print_rows(a->out, a->fmt, target_cols, sizeof(target_cols) / sizeof(target_cols[0]), t, n, sizeof(*t));
 	} else if (n == 0) {
-		printf("No targets for %s on this replica.\n", a->period);
+		fprintf(out, "No targets for %s on this replica.\n", a->period);
 	} else {
 		char tt[OUT_MONEY_TEXT], wt[OUT_MONEY_TEXT], gap[OUT_MONEY_TEXT];
-		printf("Targets for %s\n\n", a->period);
-		out_cell(stdout, "USER", KEY_WIDTH);
-		printf(" %18s %18s %7s\n", "TARGET", "WON", "REACHED");
+		fprintf(out, "Targets for %s\n\n", a->period);
+		out_cell(out, "USER", KEY_WIDTH);
+		fprintf(out, " %18s %18s %7s\n", "TARGET", "WON", "REACHED");
 		for (size_t i = 0; i < n; i++) {
 			out_money(t[i].target, tt, sizeof(tt));
 			out_money(t[i].won, wt, sizeof(wt));
-			out_cell(stdout, t[i].user, KEY_WIDTH);
-			printf(" %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
+			out_cell(out, t[i].user, KEY_WIDTH);
+			fprintf(out, " %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
 			if (t[i].behind) {
 				out_money(t[i].target - t[i].won, gap, sizeof(gap));
-				printf("  BEHIND by %s", gap);
+				fprintf(out, "  BEHIND by %s", gap);
 				behind++;
 			}
-			putchar('\n');
+			fputc('\n', out);
 		}
-		putchar('\n');
+		fputc('\n', out);
 		if (behind == 0) {
-			printf("Nobody is behind target.\n");
+			fprintf(out, "Nobody is behind target.\n");
 		} else {
-			printf("Behind target (%zu):", behind);
+			fprintf(out, "Behind target (%zu):", behind);
 			for (size_t i = 0; i < n; i++) {
 				if (!t[i].behind)
 					continue;
-				putchar(' ');
-				out_text(stdout, t[i].user);
-				printf(" (%" PRId64 "%%)", t[i].percent);
+				fputc(' ', out);
+				out_text(out, t[i].user);
+				fprintf(out, " (%" PRId64 "%%)", t[i].percent);
 			}
-			putchar('\n');
+			fputc('\n', out);
 		}
 	}
 	free(t);
@@ -411,6 +414,7 @@ static const report_col day_cols[] = {
 
 static int run_daily(rove_report_data *d, const report_args *a)
 {
+	FILE *out = a->out;
 	rove_report_day *days;
 	size_t n;
 	int rc = rove_report_daily_get(d, a->from, a->to, &days, &n);
@@ -418,18 +422,18 @@ static int run_daily(rove_report_data *d, const report_args *a)
 	if (rc != ROVE_OK)
 		return rc;
 	if (a->fmt != FMT_TABLE) {
-		print_rows(a->fmt, day_cols, sizeof(day_cols) / sizeof(day_cols[0]), days, n, sizeof(*days));
+		print_rows(a->out, a->fmt, day_cols, sizeof(day_cols) / sizeof(day_cols[0]), days, n, sizeof(*days));
 	} else {
 		char v[OUT_MONEY_TEXT], c1[CHANGE_TEXT], c2[CHANGE_TEXT], c3[CHANGE_TEXT];
-		printf("Daily activity, %s to %s (change from the day before in brackets)\n\n", a->from, a->to);
-		printf("%-10s  %-16s  %-16s  %15s\n", "DATE", "NEW CUSTOMERS", "ACTIVITIES", "WON");
+		fprintf(out, "Daily activity, %s to %s (change from the day before in brackets)\n\n", a->from, a->to);
+		fprintf(out, "%-10s  %-16s  %-16s  %15s\n", "DATE", "NEW CUSTOMERS", "ACTIVITIES", "WON");
 		for (size_t i = 0; i < n; i++) {
 			const rove_report_day *r = &days[i];
 			change(r->new_customers_change, false, c1, sizeof(c1));
 			change(r->activities_change, false, c2, sizeof(c2));
 			change(r->won_amount_change, true, c3, sizeof(c3));
 			out_money(r->won_amount, v, sizeof(v));
-			printf("%-10s  %6" PRId64 " %-9s  %6" PRId64 " %-9s  %15s %s\n", r->date, r->new_customers,
+			fprintf(out, "%-10s  %6" PRId64 " %-9s  %6" PRId64 " %-9s  %15s %s\n", r->date, r->new_customers,
 			       c1, r->activities, c2, v, c3);
 		}
 	}
@@ -547,8 +551,13 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 
 int cmd_report(rove_cli *cli, int argc, char **argv)
 {
+	return cmd_report_to(cli, argc, argv, stdout);
+}
+
+int cmd_report_to(rove_cli *cli, int argc, char **argv, FILE *out)
+{
 	const report_def *def = NULL;
-	report_args a = {FMT_TABLE, NULL, NULL, NULL};
+	report_args a = {FMT_TABLE, NULL, NULL, NULL, out};
 	char today[ROVE_REPORT_DATE_SIZE], period[ROVE_REPORT_MONTH_SIZE];
 	char from[ROVE_REPORT_DATE_SIZE];
 	rove_report_data *d = NULL;
@@ -585,7 +594,7 @@ int cmd_report(rove_cli *cli, int argc, char **argv)
 		rove_error("report %s: %s", def->name, rove_strerror(rc));
 		return cli_exit(rc);
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (fflush(out) != 0 || ferror(out)) {
 		rove_error("report %s: cannot write the output", def->name);
 		return ROVE_EXIT_FAIL;
 	}

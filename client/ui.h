@@ -82,6 +82,7 @@ typedef struct ui_ctx {
 	const char *type;         /* Content-Type; NULL: HTML */
 	char location[ROVE_UI_MAX_URL]; /* set: a 303 to it */
 	char lang_cookie[8];      /* set: the language chosen, as a cookie */
+	char filename[64];        /* set: a download (Content-Disposition) */
 	ui_buf out;
 	/* what rove_error said while this request ran (ui_server.c's sink) */
 	char errors[ROVE_UI_MAX_ERRORS];
@@ -93,6 +94,28 @@ const char *ui_param_get(const ui_ctx *x, const char *name);
 
 /* Answers x (GET pages and POST actions, after ui_server.c's checks). */
 void ui_route(ui_ctx *x);
+
+/* ---- what every page shares (ui_pages.c) ---- */
+
+/* The page's head, header and navigation up to its <h1>title</h1>, and
+ * the request's errors or "saved" banner; r (NULL: none) names the user.
+ * current is the navigation entry to mark. */
+void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const char *current);
+void ui_page_foot(ui_ctx *x);
+/* A whole page saying what went wrong, with status. */
+void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail);
+/* Opens the replica for a page; false with an error page made. */
+bool ui_open_replica(ui_ctx *x, rove_replica *r);
+/* The hidden CSRF field every form carries. */
+void ui_csrf_field(ui_ctx *x);
+
+/* ---- Reports (ui_reports.c) ---- */
+
+/* GET /reports: the funnel, targets and daily trend as SVG with their
+ * tables, over report.c's figures. */
+void ui_page_reports(ui_ctx *x);
+/* GET /reports/NAME.csv: `rove report NAME --csv`'s bytes, as a file. */
+void ui_report_csv(ui_ctx *x, const char *name);
 
 /* ---- embedded assets (ui_assets.c, generated) ---- */
 

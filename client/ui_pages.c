@@ -29,10 +29,11 @@
 
 /* ---- the frame of every page ---- */
 
-static void page_head(ui_ctx *x, const rove_replica *r, const char *title, const char *current)
+void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const char *current)
 {
 	static const char *const nav[][2] = {
-		{"/", "Today"}, {"/customers", "Customers"}, {"/deals", "Deals"}, {"/sync", "Sync"},
+		{"/", "Today"}, {"/customers", "Customers"}, {"/deals", "Deals"}, {"/reports", "Reports"},
+		{"/sync", "Sync"},
 	};
 	ui_buf *b = &x->out;
 
@@ -78,34 +79,34 @@ static void page_head(ui_ctx *x, const rove_replica *r, const char *title, const
 	}
 }
 
-static void page_foot(ui_ctx *x)
+void ui_page_foot(ui_ctx *x)
 {
 	ui_put(&x->out, "</main></body></html>\n");
 }
 
-static void csrf_field(ui_ctx *x)
+void ui_csrf_field(ui_ctx *x)
 {
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", x->csrf);
 }
 
 /* A page that could not be made: status and what went wrong. */
-static void page_error(ui_ctx *x, int status, const char *title, const char *detail)
+void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail)
 {
 	x->status = status;
-	page_head(x, NULL, title, "");
+	ui_page_head(x, NULL, title, "");
 	ui_put(&x->out, "<p>");
 	ui_esc(&x->out, detail);
 	ui_put(&x->out, "</p>");
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* Opens the replica for a page; false with an error page made. */
-static bool open_replica(ui_ctx *x, rove_replica *r)
+bool ui_open_replica(ui_ctx *x, rove_replica *r)
 {
 	if (cli_open(x->cli, r) == ROVE_OK)
 		return true;
 	x->nerrors = 0; /* the page says it; not a "not saved" */
-	page_error(x, 500, "Not found", "cannot open the replica");
+	ui_page_error(x, 500, "Not found", "cannot open the replica");
 	return false;
 }
 
@@ -175,7 +176,7 @@ static void stage_form(ui_ctx *x, const rove_record *rec)
 
 	rove_uuid_format(&rec->id, id);
 	ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/deal/%s/stage\">", id);
-	csrf_field(x);
+	ui_csrf_field(x);
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"back\" value=\"");
 	ui_esc(&x->out, x->path);
 	ui_printf(&x->out, "\"><label class=\"sr\"><span hidden>%s</span><select name=\"stage\" aria-label=\"",
@@ -317,9 +318,9 @@ static void page_customers(ui_ctx *x)
 	rove_replica r;
 	int rc;
 
-	if (!open_replica(x, &r))
+	if (!ui_open_replica(x, &r))
 		return;
-	page_head(x, &r, "Customers", "Customers");
+	ui_page_head(x, &r, "Customers", "Customers");
 	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/customers\" role=\"search\">");
 	text_input(x, "q", "Search customers", q);
 	ui_put(&x->out, "<label for=\"f-f\">");
@@ -385,7 +386,7 @@ static void page_customers(ui_ctx *x)
 	}
 	pager(x, "/customers", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* ---- the customer card ---- */
@@ -423,7 +424,7 @@ static void page_customer(ui_ctx *x, const char *ids)
 	const char *owner, *name;
 
 	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
-		page_error(x, 404, "Not found", "no such customer");
+		ui_page_error(x, 404, "Not found", "no such customer");
 		return;
 	}
 	rove_uuid_format(&id, cid);
@@ -432,19 +433,19 @@ static void page_customer(ui_ctx *x, const char *ids)
 		x->out.failed = true;
 		return;
 	}
-	if (!open_replica(x, &r)) {
+	if (!ui_open_replica(x, &r)) {
 		free(rec);
 		return;
 	}
 	if (rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) != ROVE_OK) {
 		rove_replica_close(&r);
 		free(rec);
-		page_error(x, 404, "Not found", "no such customer in this replica");
+		ui_page_error(x, 404, "Not found", "no such customer in this replica");
 		return;
 	}
 	owner = rove_fields_str(&rec->fs, "owner");
 	name = rove_fields_str(&rec->fs, "name");
-	page_head(x, &r, "Customer", "Customers");
+	ui_page_head(x, &r, "Customer", "Customers");
 	ui_put(&x->out, "<h2 id=\"customer-name\">");
 	ui_esc(&x->out, name != NULL ? name : cid);
 	ui_put(&x->out, "</h2><div class=\"grid2\"><section><dl class=\"card\" id=\"details\">");
@@ -463,13 +464,13 @@ static void page_customer(ui_ctx *x, const char *ids)
 	 * asks: a reason to release. */
 	if (owner == NULL) {
 		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/claim\">", cid);
-		csrf_field(x);
+		ui_csrf_field(x);
 		ui_put(&x->out, "<button id=\"claim\">");
 		ui_esc(&x->out, T("Claim"));
 		ui_put(&x->out, "</button></form>");
 	} else if (strcmp(owner, r.auth.user) == 0) {
 		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/release\">", cid);
-		csrf_field(x);
+		ui_csrf_field(x);
 		ui_put(&x->out, "<label for=\"release-reason\">");
 		ui_esc(&x->out, T("Reason"));
 		ui_put(&x->out, "<input id=\"release-reason\" name=\"reason\"></label><button class=\"quiet\" id=\"release\">");
@@ -480,7 +481,7 @@ static void page_customer(ui_ctx *x, const char *ids)
 	ui_esc(&x->out, T("Add an activity"));
 	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"/customer/%s/activity\" id=\"activity-form\">",
 		  cid);
-	csrf_field(x);
+	ui_csrf_field(x);
 	ui_put(&x->out, "<label for=\"a-kind\">");
 	ui_esc(&x->out, T("Kind"));
 	ui_put(&x->out, "<select id=\"a-kind\" name=\"kind\">");
@@ -501,7 +502,7 @@ static void page_customer(ui_ctx *x, const char *ids)
 	card_list(x, &r, ROVE_COLL_OWNERSHIP, cid, "Ownership history", "ownership", true);
 	rove_replica_close(&r);
 	free(rec);
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* ---- Deals ---- */
@@ -514,9 +515,9 @@ static void page_deals(ui_ctx *x)
 	rove_replica r;
 	int rc;
 
-	if (!open_replica(x, &r))
+	if (!ui_open_replica(x, &r))
 		return;
-	page_head(x, &r, "Deals", "Deals");
+	ui_page_head(x, &r, "Deals", "Deals");
 	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/deals\"><label for=\"f-stage\">");
 	ui_esc(&x->out, T("Stage"));
 	ui_put(&x->out, "<select id=\"f-stage\" name=\"stage\">");
@@ -539,7 +540,7 @@ static void page_deals(ui_ctx *x)
 	}
 	pager(x, "/deals", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* ---- Today ---- */
@@ -612,9 +613,9 @@ static void page_today(ui_ctx *x)
 	char now[40];
 	rove_replica r;
 
-	if (!open_replica(x, &r))
+	if (!ui_open_replica(x, &r))
 		return;
-	page_head(x, &r, "Today", "Today");
+	ui_page_head(x, &r, "Today", "Today");
 	last_sync(x, &r, &st);
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T("My notices"));
@@ -655,7 +656,7 @@ static void page_today(ui_ctx *x)
 	}
 	ui_put(&x->out, "</tbody></table>");
 	rove_replica_close(&r);
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* ---- Sync and refused changes ---- */
@@ -702,11 +703,11 @@ static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 		ui_put(&x->out, "<br>");
 	}
 	ui_printf(&x->out, "</td><td><form class=\"inline\" method=\"post\" action=\"/rejected/%s/retry\">", op);
-	csrf_field(x);
+	ui_csrf_field(x);
 	ui_put(&x->out, "<button class=\"quiet\">");
 	ui_esc(&x->out, T("Retry"));
 	ui_printf(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"/rejected/%s/dismiss\">", op);
-	csrf_field(x);
+	ui_csrf_field(x);
 	ui_put(&x->out, "<button class=\"quiet\">");
 	ui_esc(&x->out, T("Dismiss"));
 	ui_put(&x->out, "</button></form></td></tr>");
@@ -720,9 +721,9 @@ static void page_sync(ui_ctx *x)
 	rj_page p = {x, 0};
 	rove_replica r;
 
-	if (!open_replica(x, &r))
+	if (!ui_open_replica(x, &r))
 		return;
-	page_head(x, &r, "Sync", "Sync");
+	ui_page_head(x, &r, "Sync", "Sync");
 	if (ui_param_get(x, "offline") != NULL) {
 		ui_put(&x->out, "<div class=\"banner off\" role=\"status\" id=\"sync-result\">");
 		ui_esc(&x->out, T("Offline: the server cannot be reached. Your changes are kept."));
@@ -740,7 +741,7 @@ static void page_sync(ui_ctx *x)
 	}
 	last_sync(x, &r, &st);
 	ui_put(&x->out, "<form method=\"post\" action=\"/sync\" id=\"sync-form\">");
-	csrf_field(x);
+	ui_csrf_field(x);
 	ui_printf(&x->out, "<button id=\"sync\" data-busy=\"%s…\">", T("Sync"));
 	ui_esc(&x->out, T("Sync now"));
 	ui_put(&x->out, "</button> <progress id=\"sync-progress\" hidden></progress></form><h2>");
@@ -760,7 +761,7 @@ static void page_sync(ui_ctx *x)
 	}
 	ui_put(&x->out, "</tbody></table>");
 	rove_replica_close(&r);
-	page_foot(x);
+	ui_page_foot(x);
 }
 
 /* POST /sync: rove sync's work (one sync at a time per replica). */
@@ -870,7 +871,7 @@ static void do_customer(ui_ctx *x, const char *cid, const char *verb)
 		status = verb[0] == 'c' ? customer_claim(x->cli, rove_schema_coll(ROVE_COLL_CUSTOMER), argc, argv)
 					: customer_release(x->cli, rove_schema_coll(ROVE_COLL_CUSTOMER), argc, argv);
 	} else {
-		page_error(x, 404, "Not found", "no such action");
+		ui_page_error(x, 404, "Not found", "no such action");
 		return;
 	}
 	if (status == ROVE_EXIT_OK) {
@@ -952,8 +953,12 @@ void ui_route(ui_ctx *x)
 			page_deals(x);
 		else if (strcmp(x->path, "/sync") == 0)
 			page_sync(x);
+		else if (strcmp(x->path, "/reports") == 0)
+			ui_page_reports(x);
+		else if (strncmp(x->path, "/reports/", 9) == 0)
+			ui_report_csv(x, x->path + 9);
 		else
-			page_error(x, 404, "Not found", x->path);
+			ui_page_error(x, 404, "Not found", x->path);
 		return;
 	}
 	if (strcmp(x->path, "/lang") == 0) {
@@ -970,6 +975,6 @@ void ui_route(ui_ctx *x)
 		   (strcmp(rest, "dismiss") == 0 || strcmp(rest, "retry") == 0)) {
 		do_rejected(x, id, rest);
 	} else {
-		page_error(x, 404, "Not found", x->path);
+		ui_page_error(x, 404, "Not found", x->path);
 	}
 }

@@ -335,6 +335,12 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 		   (x->out.len > 0 && nng_http_res_copy_data(res, x->out.data, x->out.len) != 0)) {
 		goto fail;
 	}
+	if (x->filename[0] != '\0') {
+		/* a name ui_reports.c made of [a-z0-9.-] alone: no quoting needed */
+		snprintf(setc, sizeof(setc), "attachment; filename=\"%s\"", x->filename);
+		if (nng_http_res_set_header(res, "Content-Disposition", setc) != 0)
+			goto fail;
+	}
 	if (x->lang_cookie[0] != '\0') {
 		snprintf(setc, sizeof(setc), "rove_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000", x->lang_cookie);
 		if (nng_http_res_add_header(res, "Set-Cookie", setc) != 0)

@@ -23,6 +23,8 @@ r alice sync >/dev/null
 r bob sync >/dev/null
 cid=$(r alice customer add --name "Acme Trading" --phone 13800001111 --tier customer)
 did=$(r alice opportunity add --customer "$cid" --title "Pumps" --amount 12000 --stage negotiation)
+# a deal that stays open, for the Reports page's funnel
+r alice opportunity add --customer "$cid" --title "Valves" --amount 3000 --stage proposal >/dev/null
 hid=$(r bob customer add --name '<script>alert(1)</script>')
 r bob sync >/dev/null
 r bob customer release "$hid" --reason "not mine" >/dev/null

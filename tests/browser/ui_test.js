@@ -88,6 +88,30 @@ async function main() {
     check(reasons.length === 1 && /^[a-z_]+$/.test(reasons[0]), 'a refused change shows its reason: ' + reasons);
     if (img) await page.screenshot({ path: img + '/ui-sync-en.png', fullPage: true });
 
+    // Reports: the charts are SVG the server drew, shown under the CSP
+    // (nothing refused), beside their tables; the CSV is a download.
+    const refusedByCsp = [];
+    page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) refusedByCsp.push(m.text()); });
+    await page.click('nav a[href="/reports"]');
+    await page.waitForSelector('svg#funnel');
+    check((await page.$eval('h1', (e) => e.textContent)) === 'Reports', 'the Reports page opens');
+    const bars = await page.$$eval('svg#funnel rect', (rs) => rs.map((r) => r.getBBox().width));
+    check(bars.length === 4 && bars.some((w) => w > 0), 'the funnel draws its four stages: ' + bars);
+    const trend = await page.$eval('svg#trend', (s) => s.getBoundingClientRect().width);
+    check(trend > 100, 'the daily trend is drawn (' + trend + ' px wide)');
+    const lines = await page.$$eval('svg#trend polyline', (ps) => ps.length);
+    check(lines === 2, 'the trend has its two lines');
+    const href = await page.$eval('#csv-pipeline', (a) => a.getAttribute('href'));
+    // (fetched by node with the page's cookie: the CSP lets the page itself connect nowhere)
+    const jar = (await page.cookies()).map((c) => c.name + '=' + c.value).join('; ');
+    const res = await fetch(base + href, { headers: { Cookie: jar } });
+    const csv = { type: res.headers.get('content-type'), disp: res.headers.get('content-disposition'), body: await res.text() };
+    check(/^text\/csv/.test(csv.type) && /attachment/.test(csv.disp) && csv.body.startsWith('dimension,key,count,amount\n'),
+      'the pipeline exports as a CSV attachment');
+    check(refusedByCsp.length === 0, 'the CSP refused nothing on the Reports page: ' + refusedByCsp.join('; '));
+    if (img) await page.screenshot({ path: img + '/ui-reports-en.png', fullPage: true });
+    await page.goto(base + '/sync');
+
     // Chinese: the switch, then every page in it.
     await Promise.all([page.waitForNavigation(), page.click('#lang-switch')]);
     check((await page.$eval('h1', (e) => e.textContent)) === '同步', 'the switch shows Chinese');
@@ -100,6 +124,11 @@ async function main() {
     await page.goto(base + '/customer/' + cid);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 768, 'the card fits 768 px (' + wide + ')');
+    await page.goto(base + '/reports');
+    const rwide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(rwide <= 768, 'the reports fit 768 px (' + rwide + ')');
+    if (img) await page.screenshot({ path: img + '/ui-reports-zh-768.png', fullPage: true });
+    await page.goto(base + '/customer/' + cid);
     if (img) await page.screenshot({ path: img + '/ui-card-zh-768.png', fullPage: true });
 
     // A cross-site POST from another origin's page is refused.

@@ -87,6 +87,52 @@ r mike sync >/dev/null
 eq "$(r mike activity list --customer "$cid" --json | jq -r '.[0].location')" Shanghai "the manager sees the activity"
 eq "$(r mike opportunity show "$did" --json | jq -r .stage)" won "the manager sees the deal won"
 
+# Reports: the figures of rove report, drawn as SVG beside their tables,
+# and the CSV the command prints. A second deal, still open, and a target
+# set by the manager, so that every chart has something to draw.
+r alice opportunity add --customer "$cid" --title "Valves" --amount 800 --stage proposal >/dev/null
+r mike sync >/dev/null
+r mike target set alice --period "$(date -u +%Y-%m)" --amount 2000 >/dev/null
+r mike sync >/dev/null
+eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync for the target"
+rep=$(get "/reports")
+for chart in funnel targets-chart trend; do
+	grep -q "<svg class=\"chart\" id=\"$chart\"" <<<"$rep" || fail "no SVG $chart on the reports page"
+done
+grep -q '<script>' <<<"$rep" && fail "an inline script on the reports page"
+# every figure of the pipeline's tables is the command's, key by key
+json=$(r alice report pipeline --json)
+want=$(jq -r '(.by_stage[] | "stage \(.stage) \(.count) \(.amount)"), (.by_territory[] | "territory \(.territory) \(.count) \(.amount)"),
+	(.by_rep[] | "rep \(.rep) \(.count) \(.amount)"), "total  \(.total.count) \(.total.amount)"' <<<"$json" | sort)
+got=$(grep -o 'data-dim="[a-z]*" data-key="[^"]*" data-count="[0-9-]*" data-amount="[0-9-]*"' <<<"$rep" |
+	sed 's/data-dim="\([^"]*\)" data-key="\([^"]*\)" data-count="\([^"]*\)" data-amount="\([^"]*\)"/\1 \2 \3 \4/' | sort)
+eq "$got" "$want" "the pipeline on the page against rove report pipeline --json"
+eq "$(jq .total.amount <<<"$json")" 80000 "the open pipeline: the proposal alone"
+want=$(r alice report targets --json | jq -r '.[] | "\(.user) \(.target) \(.won) \(.percent)"')
+got=$(grep -o 'data-user="[^"]*" data-target="[0-9-]*" data-won="[0-9-]*" data-percent="[0-9-]*"' <<<"$rep" |
+	sed 's/data-user="\([^"]*\)" data-target="\([^"]*\)" data-won="\([^"]*\)" data-percent="\([^"]*\)"/\1 \2 \3 \4/')
+eq "$got" "$want" "the targets on the page against rove report targets --json"
+eq "$got" "alice 200000 120000 60" "alice reached 60% of her target"
+want=$(r alice report daily --json | jq -r 'reverse | .[] | "\(.date) \(.new_customers) \(.activities) \(.won_amount)"')
+got=$(grep -o 'data-date="[^"]*" data-new="[0-9-]*" data-activities="[0-9-]*" data-won="[0-9-]*"' <<<"$rep" |
+	sed 's/data-date="\([^"]*\)" data-new="\([^"]*\)" data-activities="\([^"]*\)" data-won="\([^"]*\)"/\1 \2 \3 \4/')
+eq "$got" "$want" "the daily trend on the page against rove report daily --json"
+grep -q 'polyline data-series="activities"' <<<"$rep" || fail "no line of the daily trend"
+# the CSV export: the command's bytes, as an attachment
+curl -s -b "$T/jar" -D "$T/csv.h" -o "$T/pipeline.csv" "$base/reports/pipeline.csv"
+r alice report pipeline --csv >"$T/pipeline.cli.csv"
+cmp -s "$T/pipeline.csv" "$T/pipeline.cli.csv" || fail "the page's CSV differs from rove report pipeline --csv"
+grep -qi '^Content-Disposition: attachment; filename="rove-pipeline.csv"' "$T/csv.h" || fail "the CSV is not an attachment"
+grep -qi '^Content-Type: text/csv' "$T/csv.h" || fail "the CSV is not text/csv"
+period=$(date -u +%Y-%m)
+cmp -s <(get "/reports/targets.csv?period=$period") <(r alice report targets --csv --period "$period") ||
+	fail "the targets CSV differs from the command's"
+cmp -s <(get "/reports/daily.csv?from=2020-01-01&to=2020-01-03") <(r alice report daily --csv --from 2020-01-01 --to 2020-01-03) ||
+	fail "the daily CSV differs from the command's"
+eq "$(code -b "$T/jar" "$base/reports/daily.csv?from=2020-01-05&to=2020-01-03")" 400 "a range backwards"
+eq "$(code -b "$T/jar" "$base/reports?period=2020-13")" 400 "a month that is not one"
+eq "$(code -b "$T/jar" "$base/reports/nosuch.csv")" 404 "no such report"
+
 # Offline is a state: the server stopped, Sync says offline, nothing lost.
 server_stop
 curl -s -b "$T/jar" --data "csrf=$csrf&kind=call&note=offline" "$base/customer/$cid/activity" >/dev/null
