@@ -44,6 +44,7 @@ static const char usage_text[] =
 	"  rejected [--json] | rejected dismiss|retry OP   changes the server refused\n"
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
+	"  feed postgres CONNINFO [--once]   (analysts) keep PostgreSQL in step\n"
 	"\n"
 	"Run 'rove COMMAND --help' for a command's options; --list-commands prints\n"
 	"every command and subcommand, one a line.\n"
@@ -80,6 +81,7 @@ static const cli_cmd commands[] = {
 	{"rejected", cmd_rejected, cmd_rejected_subs},
 	{"conflicts", cmd_conflicts, NULL},
 	{"admin", cmd_admin, cmd_admin_subs},
+	{"feed", cmd_feed, NULL},
 };
 
 /* `rove --list-commands`: every command, then each of its subcommands. */
