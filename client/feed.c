@@ -652,8 +652,10 @@ static int on_record(uint8_t coll, const rove_uuid *id, const void *raw, size_t 
 	bool live;
 	int rc = ROVE_OK;
 
-	while (rc == ROVE_OK && kinds[rd->k] != coll)
+	while (rc == ROVE_OK && kinds[rd->k] != coll) {
 		rc = next_kind(rd);
+		ROVE_ASSERT(rd->k < NKINDS); /* the walk visits kinds[] in order */
+	}
 	if (rc == ROVE_OK)
 		rc = pass_gone(rd, id);
 	if (rc != ROVE_OK)

@@ -213,7 +213,7 @@
 /* How long the feed waits for another feed's hold on the database to go
  * (a feed killed a moment ago: PostgreSQL ends its session when it sees
  * the socket closed). */
-#define ROVE_FEED_LOCK_WAIT_MS 10000u
+#define ROVE_FEED_LOCK_WAIT_MS 3000u
 
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)

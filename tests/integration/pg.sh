@@ -111,3 +111,47 @@ psql_on() {
 }
 
 psql_hq() { psql_on hq -A -t "$@"; }
+
+# ---- comparing a fed database with a replica (rove feed's tests) ----
+
+# sql_json KIND: the rows of KIND's table as rove prints them: ids and
+# dates as text, times as ISO 8601 in UTC with a Z, without the digest.
+# Ownership: of live customers, the ones 'rove customer history' shows.
+sql_json() {
+	local where=
+	[ "$1" != ownership ] || where="WHERE t.customer IN (SELECT id FROM customer)"
+	PGTZ=UTC psql_hq -c "SELECT coalesce(json_agg(t ORDER BY t.id), '[]') FROM \"$1\" t $where" |
+		jq -S -c '[.[] | del(.rove_digest) | with_entries(
+			if (.value | type) == "string" and (.value | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+00:00$"))
+			then .value |= sub("\\+00:00$"; "Z") else . end)
+			| with_entries(if (.value | type) == "boolean" then .value |= (if . then 1 else 0 end) else . end)]'
+}
+# rove_json KIND: what FEED_REPLICA's rove prints (default ana), in the same order.
+rove_json() {
+	if [ "$1" = ownership ]; then
+		local id
+		{
+			for id in $(r "${FEED_REPLICA:-ana}" customer list --json | jq -r '.[].id'); do
+				r "${FEED_REPLICA:-ana}" customer history "$id" --json
+			done
+			for id in $(r "${FEED_REPLICA:-ana}" opportunity list --json | jq -r '.[].id'); do
+				r "${FEED_REPLICA:-ana}" opportunity history "$id" --json
+			done
+		} | jq -s -S -c --argjson live "$(r "${FEED_REPLICA:-ana}" customer list --json | jq -c 'map(.id)')" \
+			'add | unique_by(.id) | map(select(.customer as $c | $live | index($c)))'
+	else
+		r "${FEED_REPLICA:-ana}" "$1" list --json | jq -S -c 'sort_by(.id)'
+	fi
+}
+KINDS="customer contact contract opportunity activity dealer target territory ownership"
+# same_as_rove [KIND...]: every table (or those named) equals the replica's records.
+same_as_rove() {
+	local k want got
+	for k in ${*:-$KINDS}; do
+		want=$(rove_json "$k")
+		got=$(sql_json "$k")
+		[ "$got" == "$want" ] || fail "table $k differs from 'rove $k list --json':
+  rove: $want
+  sql:  $got"
+	done
+}
