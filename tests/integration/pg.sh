@@ -137,8 +137,8 @@ rove_json() {
 			for id in $(r "${FEED_REPLICA:-ana}" opportunity list --json | jq -r '.[].id'); do
 				r "${FEED_REPLICA:-ana}" opportunity history "$id" --json
 			done
-		} | jq -s -S -c --argjson live "$(r "${FEED_REPLICA:-ana}" customer list --json | jq -c 'map(.id)')" \
-			'add | unique_by(.id) | map(select(.customer as $c | $live | index($c)))'
+		} | jq -s -S -c --slurpfile live <(r "${FEED_REPLICA:-ana}" customer list --json | jq -c 'map(.id)') \
+			'add | unique_by(.id) | map(select(.customer as $c | $live[0] | index($c)))'
 	else
 		r "${FEED_REPLICA:-ana}" "$1" list --json | jq -S -c 'sort_by(.id)'
 	fi
