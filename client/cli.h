@@ -131,6 +131,7 @@ void cmd_rejected_subs(FILE *f, const char *name);
 int cmd_pending(rove_cli *cli, int argc, char **argv);
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
+int cmd_feed(rove_cli *cli, int argc, char **argv);
 /* `rove admin import territories|users FILE` (cmd_admin_import.c): argv[0]
  * is "admin", argv[1] "import". */
 int cmd_admin_import(rove_cli *cli, int argc, char **argv);

@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  conflicts [--json]           (managers, admins) refused changes of others\n"
 	"  admin user|territory|assign|unassign|reassign ...   administration\n"
 	"  ui [--port N] [--open]       this replica in a browser, on 127.0.0.1\n"
+	"  feed postgres CONNINFO [--once]   (analysts) keep PostgreSQL in step\n"
 	"\n"
 	"Run 'rove COMMAND --help' for a command's options; --list-commands prints\n"
 	"every command and subcommand, one a line.\n"
@@ -82,6 +83,7 @@ static const cli_cmd commands[] = {
 	{"conflicts", cmd_conflicts, NULL},
 	{"admin", cmd_admin, cmd_admin_subs},
 	{"ui", cmd_ui, NULL},
+	{"feed", cmd_feed, NULL},
 };
 
 /* `rove --list-commands`: every command, then each of its subcommands. */

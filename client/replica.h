@@ -152,6 +152,31 @@ int rove_replica_dismiss(rove_replica *r, const rove_uuid *op_id, uint64_t *n);
 typedef int (*rove_pending_fn)(const rove_op *op, bool sent, void *arg);
 int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg);
 
+/* ---- for a reader that keeps another store in step (rove feed;
+ * replica_read.c) ---- */
+
+/* The id of the replica's last committed write transaction: it changes
+ * whenever the replica does (a sync, a local write), so an unchanged id
+ * means nothing needs reading again. Costs no transaction. */
+int rove_replica_version(rove_replica *r, uint64_t *version);
+
+/* What rove_replica_each_confirmed read: the state's version (as
+ * rove_replica_version) and its pull cursor. */
+typedef struct rove_replica_state {
+	uint64_t version;
+	uint64_t cursor;
+} rove_replica_state;
+
+/* Calls fn for each record the server confirmed (the base: pending local
+ * changes are left out), of each collection of colls in turn, in id
+ * order, deleted ones too, all in one read transaction (one consistent
+ * state, described in *st). raw is the stored encoding (rove_dec_record
+ * decodes it), valid during the call only. fn returns ROVE_OK to go on;
+ * any other code ends the walk and is returned. */
+typedef int (*rove_raw_record_fn)(uint8_t coll, const rove_uuid *id, const void *raw, size_t len, void *arg);
+int rove_replica_each_confirmed(rove_replica *r, const uint8_t *colls, size_t ncolls, rove_raw_record_fn fn,
+				void *arg, rove_replica_state *st);
+
 /* ---- for the sync module ---- */
 
 /* Up to max unacknowledged ops from the outbox, in order; *n set. */

@@ -198,6 +198,23 @@
  * the command line. */
 #define ROVE_REPORT_MAX_DAYS 3660
 
+/* Client: rove feed (the PostgreSQL feed). Rows go to PostgreSQL by
+ * COPY in chunks of about this many bytes: big enough that a chunk's
+ * round trip costs little beside its rows, small enough that a million
+ * changed records never sit in memory at once. */
+#define ROVE_FEED_COPY_CHUNK_BYTES (1024u * 1024u)
+/* Rows deleted by one statement (their ids are one array parameter of
+ * 37 bytes an id). */
+#define ROVE_FEED_DELETE_CHUNK 8192u
+/* --interval: the longest wait between two looks at the replica, in ms
+ * (a change wakes the feed at once when the file system tells it). */
+#define ROVE_FEED_MIN_INTERVAL_MS 10u
+#define ROVE_FEED_MAX_INTERVAL_MS 3600000u
+/* How long the feed waits for another feed's hold on the database to go
+ * (a feed killed a moment ago: PostgreSQL ends its session when it sees
+ * the socket closed). */
+#define ROVE_FEED_LOCK_WAIT_MS 3000u
+
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)
 #define ROVE_REPLICA_MAPSIZE ((size_t)16 << 30)

@@ -1,0 +1,769 @@
+/* feed.c - a PostgreSQL schema kept in step with a replica (see feed.h). */
+#include "feed.h"
+
+#include "buf.h"
+#include "err.h"
+#include "feed_pq.h"
+#include "hash.h"
+#include "log.h"
+#include "proto.h"
+#include "rove_assert.h"
+#include "schema.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The record kinds fed, one table each, in the order a round walks them
+ * (collection order: SPEC.md's names). Notices are one user's messages,
+ * not HQ's data. */
+static const uint8_t kinds[] = {
+	ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT, ROVE_COLL_CONTRACT, ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY,
+	ROVE_COLL_DEALER,   ROVE_COLL_TARGET,  ROVE_COLL_TERRITORY, ROVE_COLL_OWNERSHIP,
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* The schema's version this rove makes: the steps below, 1..this. */
+#define FEED_SCHEMA_VERSION 1
+
+/* pg_advisory_lock's key for "a feed writes this database": any fixed
+ * number no other program picks; this one spells "rovefeed". */
+#define FEED_LOCK_KEY "8245937502958945636"
+
+/* What PostgreSQL holds of one record: its id, the digest of the replica
+ * record its row was made from, and whether there is a row (a deleted
+ * record has none; its digest is kept so it is not read again). */
+typedef struct feed_ent {
+	rove_uuid id;
+	uint64_t digest;
+	bool row;
+} feed_ent;
+
+/* One kind's entries in id order (the order of the replica's keys and of
+ * PostgreSQL's uuid comparison alike). */
+typedef struct feed_set {
+	feed_ent *v;
+	size_t n, cap;
+} feed_set;
+
+struct rove_feed {
+	PGconn *pg;
+	bool valid;       /* have[] is what PostgreSQL committed */
+	uint64_t version; /* the replica version fed last (valid) */
+	feed_set have[NKINDS];
+	rove_record *rec; /* scratch for decoding */
+};
+
+/* ---- PostgreSQL ---- */
+
+/* Ignores the server's notices ("relation already exists, skipping"). */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* The error of a failed statement (what: what was being done), reported;
+ * ROVE_EUNREACH when the connection is gone. */
+static int pg_fail(rove_feed *f, const PGresult *res, const char *what)
+{
+	const char *msg = res != NULL ? feed_pq.PQresultErrorMessage(res) : "";
+	char line[512];
+	size_t n;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = feed_pq.PQerrorMessage(f->pg);
+	snprintf(line, sizeof(line), "%s", msg != NULL && msg[0] != '\0' ? msg : "unknown error");
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	rove_error("postgresql: %s: %s", what, line);
+	return feed_pq.PQstatus(f->pg) == CONNECTION_BAD ? ROVE_EUNREACH : ROVE_EIO;
+}
+
+/* Runs a statement that returns no rows (want PGRES_COMMAND_OK) or rows
+ * (PGRES_TUPLES_OK: *out gets the result, the caller's to PQclear). */
+static int pg_run(rove_feed *f, const char *sql, int nparams, const char *const *params, PGresult **out,
+		  const char *what)
+{
+	PGresult *res = nparams > 0 ? feed_pq.PQexecParams(f->pg, sql, nparams, NULL, params, NULL, NULL, 0)
+				    : feed_pq.PQexec(f->pg, sql);
+	ExecStatusType s = res != NULL ? feed_pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int rc = ROVE_OK;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		rc = pg_fail(f, res, what);
+	if (rc == ROVE_OK && out != NULL) {
+		*out = res;
+		return ROVE_OK;
+	}
+	if (res != NULL)
+		feed_pq.PQclear(res);
+	return rc;
+}
+
+static int pg_exec(rove_feed *f, const char *sql, const char *what)
+{
+	return pg_run(f, sql, 0, NULL, NULL, what);
+}
+
+/* Ends a transaction that failed, if the connection still stands. */
+static void pg_rollback(rove_feed *f)
+{
+	if (feed_pq.PQstatus(f->pg) == CONNECTION_OK) {
+		PGresult *res = feed_pq.PQexec(f->pg, "ROLLBACK");
+		if (res != NULL)
+			feed_pq.PQclear(res);
+	}
+}
+
+/* COPY tbl (cols) FROM STDIN with the rows in data (COPY's text form). */
+static int pg_copy(rove_feed *f, const char *copy_sql, const rove_buf *data, const char *what)
+{
+	PGresult *res = feed_pq.PQexec(f->pg, copy_sql);
+	int rc = ROVE_OK;
+
+	if (res == NULL || feed_pq.PQresultStatus(res) != PGRES_COPY_IN) {
+		rc = pg_fail(f, res, what);
+		if (res != NULL)
+			feed_pq.PQclear(res);
+		return rc;
+	}
+	feed_pq.PQclear(res);
+	ROVE_ASSERT(data->len <= (size_t)INT32_MAX);
+	if (feed_pq.PQputCopyData(f->pg, data->data, (int)data->len) != 1 ||
+	    feed_pq.PQputCopyEnd(f->pg, NULL) != 1)
+		rc = pg_fail(f, NULL, what);
+	/* Every result of the COPY, the last one NULL. */
+	while ((res = feed_pq.PQgetResult(f->pg)) != NULL) {
+		if (rc == ROVE_OK && feed_pq.PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = pg_fail(f, res, what);
+		feed_pq.PQclear(res);
+	}
+	return rc;
+}
+
+/* ---- the tables, from the schema ---- */
+
+static const char *sql_type(const rove_field_def *fd)
+{
+	switch (fd->type) {
+	case ROVE_FT_MONEY:
+	case ROVE_FT_INT:
+		return "bigint";
+	case ROVE_FT_DATE:
+		return "date";
+	case ROVE_FT_TIME:
+		return "timestamptz";
+	case ROVE_FT_REF:
+		return "uuid";
+	case ROVE_FT_BOOL:
+		return "boolean";
+	case ROVE_FT_STR:
+	case ROVE_FT_ENUM:
+	case ROVE_FT_CODE:
+	case ROVE_FT_LOGIN:
+	case ROVE_FT_MONTH:
+	case ROVE_FT_TAXID:
+	case ROVE_FT_PHONE:
+	case ROVE_FT_EMAIL:
+		return "text";
+	}
+	ROVE_ASSERT(!"a field type without a column type");
+	return "text";
+}
+
+/* Whether a field is a column: what JSON shows (hidden fields are not). */
+static bool is_column(const rove_field_def *fd)
+{
+	return (fd->flags & ROVE_FF_HIDDEN) == 0;
+}
+
+/* Appends a NUL-terminated string to b (kept NUL-terminated). */
+static int put(rove_buf *b, const char *s)
+{
+	int rc = rove_buf_append(b, s, strlen(s) + 1);
+
+	if (rc == ROVE_OK)
+		b->len--; /* the NUL stays after the end */
+	return rc;
+}
+
+/* Makes every kind's table, adding the columns it lacks. A table that
+ * gains a column has its digests cleared, so that its rows are written
+ * again with the new column filled. */
+static int make_tables(rove_feed *f)
+{
+	rove_buf sql;
+	char line[256];
+	int rc = ROVE_OK;
+
+	rove_buf_init(&sql);
+	for (size_t k = 0; k < NKINDS && rc == ROVE_OK; k++) {
+		const rove_coll_def *c = rove_schema_coll(kinds[k]);
+		PGresult *res = NULL;
+		bool added = false;
+		ROVE_ASSERT(c != NULL);
+		snprintf(line, sizeof(line),
+			 "CREATE TABLE IF NOT EXISTS \"%s\" (id uuid PRIMARY KEY, rove_digest bigint NOT NULL)",
+			 c->name);
+		rc = pg_exec(f, line, "create table");
+		if (rc == ROVE_OK) {
+			const char *p[1] = {c->name};
+			rc = pg_run(f,
+				    "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
+				    "AND table_schema = current_schema()",
+				    1, p, &res, "read columns");
+		}
+		for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
+			const rove_field_def *fd = &c->fields[i];
+			bool have = false;
+			if (!is_column(fd))
+				continue;
+			for (int t = 0; t < feed_pq.PQntuples(res) && !have; t++)
+				have = strcmp(feed_pq.PQgetvalue(res, t, 0), fd->name) == 0;
+			if (have)
+				continue;
+			snprintf(line, sizeof(line), "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", c->name, fd->name,
+				 sql_type(fd));
+			rc = pg_exec(f, line, "add column");
+			added = true;
+		}
+		if (res != NULL)
+			feed_pq.PQclear(res);
+		if (rc == ROVE_OK && added) {
+			snprintf(line, sizeof(line), "UPDATE \"%s\" SET rove_digest = 0", c->name);
+			rc = pg_exec(f, line, "mark rows to write again");
+		}
+	}
+	rove_buf_free(&sql);
+	return rc;
+}
+
+/* The steps of the schema, step i making version i + 1 from version i.
+ * Views read the open deals as `rove report pipeline` does: stages lead
+ * to negotiation (no stage is a lead), of live customers; a deal is
+ * credited to its owner, else (a deal from before deals had owners) to
+ * its customer's owner (rule 14). */
+static const char *const steps[] = {
+	/* 1 */
+	"CREATE TABLE rove_feed_position ("
+	" replica uuid NOT NULL, replica_user text NOT NULL, server_cursor bigint NOT NULL,"
+	" replica_version bigint NOT NULL, records bigint NOT NULL, fed_at timestamptz NOT NULL);"
+	"CREATE VIEW deal AS"
+	" SELECT o.*, coalesce(o.stage, 'lead') AS funnel_stage,"
+	"  coalesce(o.stage, 'lead') IN ('lead', 'qualified', 'proposal', 'negotiation') AS open,"
+	"  coalesce(nullif(o.owner, ''), c.owner) AS rep, c.territory AS territory"
+	" FROM opportunity o JOIN customer c ON c.id = o.customer;"
+	"CREATE VIEW pipeline_by_stage AS"
+	" SELECT funnel_stage AS stage,"
+	"  array_position(ARRAY['lead','qualified','proposal','negotiation']::text[], funnel_stage) AS stage_order,"
+	"  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+	" FROM deal WHERE open GROUP BY funnel_stage;"
+	"CREATE VIEW pipeline_by_owner AS"
+	" SELECT coalesce(rep, '(pool)') AS rep, count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+	" FROM deal WHERE open GROUP BY coalesce(rep, '(pool)');"
+	"CREATE VIEW pipeline_by_territory AS"
+	" SELECT coalesce(territory, '(none)') AS territory, count(*) AS count,"
+	"  coalesce(sum(amount), 0)::bigint AS amount"
+	" FROM deal WHERE open GROUP BY coalesce(territory, '(none)');"
+	"CREATE VIEW pipeline_by_month AS"
+	" SELECT date_trunc('month', expected_close)::date AS month, funnel_stage AS stage,"
+	"  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+	" FROM deal WHERE open GROUP BY 1, 2;"
+	"CREATE VIEW won_by_month AS"
+	" SELECT date_trunc('month', closed_on)::date AS month, rep, count(*) AS count,"
+	"  coalesce(sum(amount), 0)::bigint AS amount"
+	" FROM deal WHERE stage = 'won' AND closed_on IS NOT NULL GROUP BY 1, 2;"
+	"CREATE VIEW targets_vs_won AS"
+	" SELECT t.\"user\", t.period, t.amount AS target, coalesce(w.amount, 0)::bigint AS won,"
+	"  CASE WHEN t.amount > 0 THEN floor(coalesce(w.amount, 0)::numeric * 100 / t.amount)::bigint"
+	"   ELSE 0 END AS percent,"
+	"  coalesce(w.amount, 0) < t.amount AS behind"
+	" FROM target t LEFT JOIN won_by_month w"
+	"  ON w.rep = t.\"user\" AND to_char(w.month, 'YYYY-MM') = t.period;",
+};
+_Static_assert(sizeof(steps) / sizeof(steps[0]) == FEED_SCHEMA_VERSION, "a step per version");
+
+/* Creates or upgrades the schema, in one transaction. */
+static int make_schema(rove_feed *f)
+{
+	PGresult *res;
+	long have = 0;
+	int rc = pg_exec(f, "BEGIN", "begin");
+
+	if (rc == ROVE_OK)
+		rc = pg_exec(f, "CREATE TABLE IF NOT EXISTS rove_schema_version (version integer NOT NULL)",
+			     "create rove_schema_version");
+	if (rc == ROVE_OK)
+		rc = pg_run(f, "SELECT max(version) FROM rove_schema_version", 0, NULL, &res, "read the schema's version");
+	if (rc == ROVE_OK) {
+		if (!feed_pq.PQgetisnull(res, 0, 0))
+			have = strtol(feed_pq.PQgetvalue(res, 0, 0), NULL, 10);
+		feed_pq.PQclear(res);
+		if (have > FEED_SCHEMA_VERSION) {
+			rove_error("the database holds a feed's schema of version %ld, newer than this rove's (%d): "
+				   "feed it with a newer rove",
+				   have, FEED_SCHEMA_VERSION);
+			rc = ROVE_EVERSION;
+		}
+	}
+	if (rc == ROVE_OK)
+		rc = make_tables(f);
+	for (long v = have; v < FEED_SCHEMA_VERSION && rc == ROVE_OK; v++)
+		rc = pg_exec(f, steps[v], "upgrade the schema");
+	if (rc == ROVE_OK && have < FEED_SCHEMA_VERSION) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DELETE FROM rove_schema_version; INSERT INTO rove_schema_version VALUES (%d)",
+			 FEED_SCHEMA_VERSION);
+		rc = pg_exec(f, sql, "record the schema's version");
+	}
+	if (rc == ROVE_OK)
+		rc = pg_exec(f, "COMMIT", "commit the schema");
+	else
+		pg_rollback(f);
+	return rc;
+}
+
+/* ---- what PostgreSQL holds ---- */
+
+static void set_free(feed_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_push(feed_set *s, const rove_uuid *id, uint64_t digest, bool row)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap == 0 ? 1024 : s->cap * 2;
+		feed_ent *v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL)
+			return ROVE_ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].id = *id;
+	s->v[s->n].digest = digest;
+	s->v[s->n].row = row;
+	s->n++;
+	return ROVE_OK;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	return memcmp(((const feed_ent *)a)->id.b, ((const feed_ent *)b)->id.b, sizeof(rove_uuid));
+}
+
+/* have[] := the ids and digests of PostgreSQL's rows. */
+static int load_state(rove_feed *f)
+{
+	int rc = ROVE_OK;
+
+	for (size_t k = 0; k < NKINDS; k++)
+		set_free(&f->have[k]);
+	f->valid = false;
+	for (size_t k = 0; k < NKINDS && rc == ROVE_OK; k++) {
+		const rove_coll_def *c = rove_schema_coll(kinds[k]);
+		char sql[128];
+		PGresult *res;
+		int n;
+		snprintf(sql, sizeof(sql), "SELECT id, rove_digest FROM \"%s\"", c->name);
+		rc = pg_run(f, sql, 0, NULL, &res, "read what was fed");
+		if (rc != ROVE_OK)
+			break;
+		n = feed_pq.PQntuples(res);
+		for (int i = 0; i < n && rc == ROVE_OK; i++) {
+			rove_uuid id;
+			if (rove_uuid_parse(feed_pq.PQgetvalue(res, i, 0), &id) != ROVE_OK) {
+				rove_error("postgresql: table %s holds an id that is no uuid", c->name);
+				rc = ROVE_EPROTO;
+				break;
+			}
+			rc = set_push(&f->have[k], &id, (uint64_t)strtoll(feed_pq.PQgetvalue(res, i, 1), NULL, 10),
+				      true);
+		}
+		feed_pq.PQclear(res);
+		if (rc == ROVE_OK && f->have[k].n > 1)
+			qsort(f->have[k].v, f->have[k].n, sizeof(feed_ent), ent_cmp);
+	}
+	if (rc == ROVE_OK)
+		f->valid = true;
+	return rc;
+}
+
+int rove_feed_connect(const char *conninfo, rove_feed **out)
+{
+	char why[512];
+	rove_feed *f;
+	int rc = feed_pq_load(why, sizeof(why));
+
+	*out = NULL;
+	if (rc != ROVE_OK) {
+		rove_error("%s", why);
+		return rc;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return ROVE_ENOMEM;
+	f->rec = malloc(sizeof(*f->rec));
+	f->pg = feed_pq.PQconnectdb(conninfo);
+	if (f->rec == NULL || f->pg == NULL) {
+		rove_feed_free(f);
+		return ROVE_ENOMEM;
+	}
+	if (feed_pq.PQstatus(f->pg) != CONNECTION_OK) {
+		char line[512];
+		snprintf(line, sizeof(line), "%s", feed_pq.PQerrorMessage(f->pg));
+		line[strcspn(line, "\n")] = '\0';
+		rove_error("cannot connect to postgresql: %s", line);
+		rove_feed_free(f);
+		return ROVE_EUNREACH;
+	}
+	feed_pq.PQsetNoticeProcessor(f->pg, quiet, NULL);
+	rc = pg_exec(f, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'", "set up the session");
+	/* One feed per database: a second would undo the first's rounds. A
+	 * feed killed a moment ago may still hold it until PostgreSQL sees
+	 * its socket closed. */
+	if (rc == ROVE_OK) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %u; SELECT pg_advisory_lock(%s); SET lock_timeout = 0",
+			 ROVE_FEED_LOCK_WAIT_MS, FEED_LOCK_KEY);
+		PGresult *res = feed_pq.PQexec(f->pg, sql);
+		const char *state = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (res != NULL && state != NULL && strcmp(state, "55P03") == 0) {
+			rove_error("another rove feed is writing to this database");
+			rc = ROVE_ELOCKED;
+		} else if (res == NULL || feed_pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pg_fail(f, res, "lock the database for the feed");
+		}
+		if (res != NULL)
+			feed_pq.PQclear(res);
+	}
+	if (rc == ROVE_OK)
+		rc = make_schema(f);
+	if (rc == ROVE_OK)
+		rc = load_state(f);
+	if (rc != ROVE_OK) {
+		rove_feed_free(f);
+		return rc;
+	}
+	*out = f;
+	return ROVE_OK;
+}
+
+void rove_feed_free(rove_feed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->pg != NULL)
+		feed_pq.PQfinish(f->pg);
+	for (size_t k = 0; k < NKINDS; k++)
+		set_free(&f->have[k]);
+	free(f->rec);
+	free(f);
+}
+
+/* ---- a round ---- */
+
+/* A round's work: the walk's place, the sets it builds, and the rows and
+ * deletions waiting to be sent. */
+typedef struct round {
+	rove_feed *f;
+	size_t k;        /* the kind walked now (index into kinds) */
+	size_t pos;      /* the next entry of f->have[k] not yet met */
+	feed_set next[NKINDS];
+	rove_buf rows;   /* COPY text of rows to write */
+	rove_buf dels;   /* '{id,id,...' of rows to delete */
+	size_t ndels;
+	rove_feed_stats *st;
+	bool warned;
+} round;
+
+/* Appends s (len bytes) escaped for COPY's text form. */
+static int put_copy_text(rove_buf *b, const char *s, size_t len)
+{
+	int rc = ROVE_OK;
+	size_t from = 0;
+
+	for (size_t i = 0; i < len && rc == ROVE_OK; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : s[i] == '\t' ? "\\t" : NULL;
+		if (esc == NULL)
+			continue;
+		rc = rove_buf_append(b, s + from, i - from);
+		if (rc == ROVE_OK)
+			rc = rove_buf_append(b, esc, 2);
+		from = i + 1;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(b, s + from, len - from);
+	return rc;
+}
+
+/* Appends one value of a row: \N when absent or not valid for its column
+ * (counted, and said once a round). */
+static int put_value(round *rd, const rove_record *rec, const rove_field_def *fd)
+{
+	const rove_field *fld = rove_fields_get(&rec->fs, fd->name);
+	rove_buf *b = &rd->rows;
+	char why[160], num[32];
+
+	if (fld == NULL || fld->v.type == ROVE_V_NULL)
+		return rove_buf_append(b, "\\N", 2);
+	if (rove_schema_check_value(fd, &fld->v, why, sizeof(why)) != ROVE_OK ||
+	    (fld->v.type == ROVE_V_INT) != (fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL)) {
+		char id[ROVE_UUID_STRLEN + 1];
+		rd->st->bad++;
+		if (!rd->warned) {
+			rove_uuid_format(&rec->id, id);
+			rove_warn("%s %s: field %s is not valid (%s): fed as NULL", rove_schema_coll(rec->coll)->name, id,
+				  fd->name, fld->v.type == ROVE_V_INT ? "a number" : why);
+			rd->warned = true;
+		}
+		return rove_buf_append(b, "\\N", 2);
+	}
+	if (fld->v.type == ROVE_V_INT) {
+		if (fd->type == ROVE_FT_BOOL)
+			return rove_buf_append(b, fld->v.i != 0 ? "t" : "f", 1);
+		snprintf(num, sizeof(num), "%" PRId64, fld->v.i);
+		return rove_buf_append(b, num, strlen(num));
+	}
+	return put_copy_text(b, fld->v.s, fld->v.len);
+}
+
+static int put_row(round *rd, const rove_record *rec, uint64_t digest)
+{
+	const rove_coll_def *c = rove_schema_coll(rec->coll);
+	char id[ROVE_UUID_STRLEN + 1], num[32];
+	int rc;
+
+	rove_uuid_format(&rec->id, id);
+	rc = rove_buf_append(&rd->rows, id, strlen(id));
+	for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
+		if (!is_column(&c->fields[i]))
+			continue;
+		rc = rove_buf_append(&rd->rows, "\t", 1);
+		if (rc == ROVE_OK)
+			rc = put_value(rd, rec, &c->fields[i]);
+	}
+	snprintf(num, sizeof(num), "\t%" PRId64 "\n", (int64_t)digest);
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(&rd->rows, num, strlen(num));
+	return rc;
+}
+
+/* Sends the waiting deletions, then the waiting rows, of kind rd->k:
+ * deletions first, since a changed record's old row is among them. */
+static int flush(round *rd)
+{
+	const rove_coll_def *c = rove_schema_coll(kinds[rd->k]);
+	rove_buf sql;
+	int rc = ROVE_OK;
+
+	if (rd->ndels > 0) {
+		char stmt[128];
+		const char *p[1];
+		rc = rove_buf_append(&rd->dels, "}", 2); /* and a NUL */
+		snprintf(stmt, sizeof(stmt), "DELETE FROM \"%s\" WHERE id = ANY($1::uuid[])", c->name);
+		p[0] = rd->dels.data;
+		if (rc == ROVE_OK)
+			rc = pg_run(rd->f, stmt, 1, p, NULL, "delete rows");
+		rove_buf_reset(&rd->dels);
+		rd->ndels = 0;
+	}
+	if (rc != ROVE_OK || rd->rows.len == 0)
+		return rc;
+	rove_buf_init(&sql);
+	rc = put(&sql, "COPY \"");
+	if (rc == ROVE_OK)
+		rc = put(&sql, c->name);
+	if (rc == ROVE_OK)
+		rc = put(&sql, "\" (id");
+	for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
+		if (!is_column(&c->fields[i]))
+			continue;
+		rc = put(&sql, ", \"");
+		if (rc == ROVE_OK)
+			rc = put(&sql, c->fields[i].name);
+		if (rc == ROVE_OK)
+			rc = put(&sql, "\"");
+	}
+	if (rc == ROVE_OK)
+		rc = put(&sql, ", rove_digest) FROM STDIN");
+	if (rc == ROVE_OK)
+		rc = pg_copy(rd->f, sql.data, &rd->rows, "write rows");
+	rove_buf_free(&sql);
+	rove_buf_reset(&rd->rows);
+	return rc;
+}
+
+static int delete_row(round *rd, const rove_uuid *id)
+{
+	char s[ROVE_UUID_STRLEN + 1];
+	int rc;
+
+	rove_uuid_format(id, s);
+	rc = rove_buf_append(&rd->dels, rd->ndels == 0 ? "{" : ",", 1);
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(&rd->dels, s, strlen(s));
+	if (rc == ROVE_OK && ++rd->ndels >= ROVE_FEED_DELETE_CHUNK)
+		rc = flush(rd);
+	return rc;
+}
+
+/* The entries of the kind walked now that the walk passed without
+ * meeting (up to id, or all with id NULL): records no longer in the
+ * replica; their rows go. */
+static int pass_gone(round *rd, const rove_uuid *id)
+{
+	feed_set *have = &rd->f->have[rd->k];
+	int rc = ROVE_OK;
+
+	while (rc == ROVE_OK && rd->pos < have->n &&
+	       (id == NULL || memcmp(have->v[rd->pos].id.b, id->b, sizeof(id->b)) < 0)) {
+		if (have->v[rd->pos].row) {
+			rc = delete_row(rd, &have->v[rd->pos].id);
+			rd->st->removed++;
+		}
+		rd->pos++;
+	}
+	return rc;
+}
+
+/* Ends the kind walked now and moves to the next. */
+static int next_kind(round *rd)
+{
+	int rc = pass_gone(rd, NULL);
+
+	if (rc == ROVE_OK)
+		rc = flush(rd);
+	rd->k++;
+	rd->pos = 0;
+	return rc;
+}
+
+static int on_record(uint8_t coll, const rove_uuid *id, const void *raw, size_t len, void *arg)
+{
+	round *rd = arg;
+	rove_feed *f = rd->f;
+	uint64_t digest = rove_fnv1a(ROVE_FNV_BASIS, raw, len);
+	const feed_ent *old = NULL;
+	bool live;
+	int rc = ROVE_OK;
+
+	while (rc == ROVE_OK && kinds[rd->k] != coll) {
+		rc = next_kind(rd);
+		ROVE_ASSERT(rd->k < NKINDS); /* the walk visits kinds[] in order */
+	}
+	if (rc == ROVE_OK)
+		rc = pass_gone(rd, id);
+	if (rc != ROVE_OK)
+		return rc;
+	if (rd->pos < f->have[rd->k].n && memcmp(f->have[rd->k].v[rd->pos].id.b, id->b, sizeof(id->b)) == 0)
+		old = &f->have[rd->k].v[rd->pos++];
+	if (old != NULL && old->digest == digest) {
+		if (old->row)
+			rd->st->records++;
+		return set_push(&rd->next[rd->k], id, digest, old->row);
+	}
+	if (rove_dec_record(raw, len, f->rec) != ROVE_OK || f->rec->coll != coll ||
+	    memcmp(f->rec->id.b, id->b, sizeof(id->b)) != 0) {
+		char s[ROVE_UUID_STRLEN + 1];
+		rove_uuid_format(id, s);
+		rove_error("corrupt record %s in the replica", s);
+		return ROVE_EPROTO;
+	}
+	live = !rove_record_deleted(f->rec);
+	if (old != NULL && old->row) {
+		rc = delete_row(rd, id);
+		if (!live)
+			rd->st->removed++;
+	}
+	if (rc == ROVE_OK && live) {
+		rc = put_row(rd, f->rec, digest);
+		rd->st->written++;
+		rd->st->records++;
+		if (rc == ROVE_OK && rd->rows.len >= ROVE_FEED_COPY_CHUNK_BYTES)
+			rc = flush(rd);
+	}
+	if (rc == ROVE_OK)
+		rc = set_push(&rd->next[rd->k], id, digest, live);
+	return rc;
+}
+
+/* Records the position in the round's transaction. */
+static int put_position(rove_feed *f, rove_replica *r, const rove_feed_stats *st)
+{
+	char replica[ROVE_UUID_STRLEN + 1], cursor[24], version[24], records[24];
+	const char *p[5] = {replica, r->auth.user, cursor, version, records};
+
+	rove_uuid_format(&r->id, replica);
+	snprintf(cursor, sizeof(cursor), "%" PRIu64, st->cursor);
+	snprintf(version, sizeof(version), "%" PRIu64, st->version);
+	snprintf(records, sizeof(records), "%" PRIu64, st->records);
+	int rc = pg_exec(f, "DELETE FROM rove_feed_position", "record the position");
+	if (rc == ROVE_OK)
+		rc = pg_run(f,
+			    "INSERT INTO rove_feed_position (replica, replica_user, server_cursor, replica_version,"
+			    " records, fed_at) VALUES ($1, $2, $3, $4, $5, now())",
+			    5, p, NULL, "record the position");
+	return rc;
+}
+
+int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
+{
+	rove_replica_state rs;
+	round rd;
+	uint64_t version;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = rove_replica_version(r, &version);
+	if (rc != ROVE_OK)
+		return rc;
+	if (f->valid && version == f->version) {
+		st->idle = true;
+		st->version = version;
+		return ROVE_OK;
+	}
+	if (!f->valid) {
+		rc = load_state(f);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	memset(&rd, 0, sizeof(rd));
+	rd.f = f;
+	rd.st = st;
+	rove_buf_init(&rd.rows);
+	rove_buf_init(&rd.dels);
+	rc = pg_exec(f, "BEGIN", "begin a round");
+	if (rc == ROVE_OK)
+		rc = rove_replica_each_confirmed(r, kinds, NKINDS, on_record, &rd, &rs);
+	while (rc == ROVE_OK && rd.k < NKINDS)
+		rc = next_kind(&rd);
+	if (rc == ROVE_OK) {
+		st->version = rs.version;
+		st->cursor = rs.cursor;
+		rc = put_position(f, r, st);
+	}
+	if (rc == ROVE_OK)
+		rc = pg_exec(f, "COMMIT", "commit a round");
+	if (rc == ROVE_OK) {
+		for (size_t k = 0; k < NKINDS; k++) {
+			set_free(&f->have[k]);
+			f->have[k] = rd.next[k];
+		}
+		f->version = rs.version;
+	} else {
+		/* Whether a failed COMMIT committed is not known: what
+		 * PostgreSQL holds is read again before the next round. */
+		pg_rollback(f);
+		f->valid = false;
+		for (size_t k = 0; k < NKINDS; k++)
+			set_free(&rd.next[k]);
+	}
+	rove_buf_free(&rd.rows);
+	rove_buf_free(&rd.dels);
+	return rc;
+}

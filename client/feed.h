@@ -1,0 +1,61 @@
+/*
+ * feed.h - keeps a PostgreSQL schema in step with a replica (`rove feed
+ * postgres`): one table per record kind, named after it, its columns
+ * named after the JSON fields (`rove KIND list --json`), typed; deleted
+ * records removed; a few views for BI tools (docs/OPERATIONS.md).
+ *
+ * Exactly once, by state rather than by log: every row carries the
+ * digest (rove_digest: FNV-1a of the record's stored encoding) of the
+ * replica record it was made from. A round reads the replica's confirmed
+ * records in one LMDB read transaction, compares each with the digest
+ * PostgreSQL holds (kept in memory, in id order, loaded from PostgreSQL
+ * at connect and after any failure), and in ONE PostgreSQL transaction
+ * deletes the rows of records gone or changed, COPYs the rows of records
+ * new or changed, and records the position (rove_feed_position: the
+ * replica's version and pull cursor). A crash anywhere rolls that
+ * transaction back whole; the next round compares again with what
+ * PostgreSQL committed: nothing is missed, nothing written twice. A
+ * round whose replica version did not move reads nothing.
+ *
+ * The schema is made and upgraded by the feed (rove_schema_version):
+ * tables and columns follow common/schema.c (a column added there is
+ * added to its table and the table's rows written again), views and
+ * the position table come in numbered steps.
+ */
+#ifndef ROVE_FEED_H
+#define ROVE_FEED_H
+
+#include "replica.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rove_feed rove_feed;
+
+typedef struct rove_feed_stats {
+	bool idle;          /* the replica had not changed: nothing read */
+	uint64_t version;   /* the replica state fed (rove_replica_version) */
+	uint64_t cursor;    /* its pull cursor */
+	uint64_t records;   /* records in PostgreSQL after the round */
+	uint64_t written;   /* rows written (records new or changed) */
+	uint64_t removed;   /* rows of records gone (deleted, out of the replica) */
+	uint64_t bad;       /* values written as NULL: invalid for their column */
+} rove_feed_stats;
+
+/* Connects (conninfo: libpq's, a URI or key=value words), takes the
+ * database's feed lock (one feed per database), creates or upgrades the
+ * schema and loads what PostgreSQL holds. Errors are reported: a failed
+ * connection is ROVE_EUNREACH, a schema newer than this rove ROVE_EVERSION,
+ * another feed holding the database ROVE_ELOCKED, libpq missing
+ * ROVE_ENOTFOUND, anything else ROVE_EIO. *f is the caller's, for
+ * rove_feed_free. */
+int rove_feed_connect(const char *conninfo, rove_feed **f);
+
+/* One round: brings PostgreSQL in step with r's confirmed records (one
+ * transaction). ROVE_EUNREACH when the connection was lost (connect
+ * again); any error leaves PostgreSQL as it was before the round. */
+int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st);
+
+void rove_feed_free(rove_feed *f);
+
+#endif
