@@ -357,6 +357,11 @@
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
 
+/* How long roved's stop waits for nng to close its socket before it ends
+ * the process itself (close_or_leave in server/serve.c: nng 1.5.2 can
+ * wait for ever after a stalled listener was replaced). */
+#define ROVE_MAX_CLOSE_WAIT_MS 5000u
+
 /* How deep the server's follow-up ops of an accepted op go: a customer
  * reassigned moves its open deals (1), each deal's new owner goes into
  * its history (2). A policy that needs more is a defect (asserted). */

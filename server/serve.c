@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 enum work_state { W_RECV, W_WAIT, W_SEND };
 
@@ -703,6 +704,80 @@ static uint32_t fit_fd_limit(uint32_t max_pipes)
 	return (uint32_t)(rl.rlim_cur - extra);
 }
 
+/* Closing the socket, on a thread of its own (close_or_leave). */
+typedef struct closer {
+	nng_socket sock;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+} closer;
+
+static void *closer_main(void *arg)
+{
+	closer *c = arg;
+
+	nng_close(c->sock);
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Closes sock, the writer being done (every acknowledged change is on
+ * disk). nng 1.5.2 may wait for ever: a listener closed after its accept
+ * loop stopped (bug 1518, check_listener) keeps connections its transport
+ * took and never frees, and closing the socket waits for them. Past
+ * ROVE_MAX_CLOSE_WAIT_MS the process ends here, at once and with status
+ * 0: nothing is left to write, and the lock on DIR goes with it. */
+static void close_or_leave(nng_socket sock)
+{
+	closer *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
+	pthread_t t;
+	struct timespec until;
+	bool done;
+
+	if (c == NULL) {
+		nng_close(sock);
+		return;
+	}
+	c->sock = sock;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&t, NULL, closer_main, c) != 0) {
+		nng_close(sock);
+		c->done = true;
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += ROVE_MAX_CLOSE_WAIT_MS / 1000;
+		until.tv_nsec += (long)(ROVE_MAX_CLOSE_WAIT_MS % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&c->mu);
+		while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
+			;
+		done = c->done;
+		pthread_mutex_unlock(&c->mu);
+		if (!done) {
+			rove_warn("nng did not close every connection within %u ms (connections a stalled listener "
+				  "took, nng 1.5.2); every change is on disk: stopping now",
+				  ROVE_MAX_CLOSE_WAIT_MS);
+			fflush(stderr);
+			_exit(0);
+		}
+		pthread_join(t, NULL);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
+
 int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 {
 	const char *url = opts->url;
@@ -807,7 +882,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(s.writer, NULL);
 	}
-	nng_close(s.sock);
+	close_or_leave(s.sock);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++) {
 		work *w = &s.works[i];
 		if (w->aio != NULL)
