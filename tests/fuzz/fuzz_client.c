@@ -224,8 +224,9 @@ static int count_record(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
-static int count_rejection(const rove_rejection *rj, void *arg)
+static int count_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 {
+	(void)dismissed;
 	(void)rj;
 	(*(uint64_t *)arg)++;
 	return ROVE_OK;
