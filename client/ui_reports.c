@@ -125,17 +125,26 @@ static void funnel_svg(ui_ctx *x, const rove_report_pipeline *p)
 	ui_put(&x->out, "</svg>");
 }
 
+/* A table's start and head row: a first column, then numeric ones (NULL
+ * ends the list); every title translated. */
+static void table_head(ui_ctx *x, const char *id, const char *first, const char *const *nums)
+{
+	ui_printf(&x->out, "<table id=\"%s\"><thead><tr><th scope=\"col\">", id);
+	ui_esc(&x->out, T(first));
+	for (; *nums != NULL; nums++) {
+		ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
+		ui_esc(&x->out, T(*nums));
+	}
+	ui_put(&x->out, "</th></tr></thead><tbody>");
+}
+
 /* A table of sums; dim names the data-dim of its rows (the tests'). */
 static void sums_table(ui_ctx *x, const char *id, const char *dim, const char *head, const rove_report_sum *v,
 		       size_t n, const rove_report_sum *total, bool translate)
 {
-	ui_printf(&x->out, "<table id=\"%s\"><thead><tr><th scope=\"col\">", id);
-	ui_esc(&x->out, T(head));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Deals"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Amount"));
-	ui_put(&x->out, "</th></tr></thead><tbody>");
+	static const char *const nums[] = {"Deals", "Amount", NULL};
+
+	table_head(x, id, head, nums);
 	for (size_t i = 0; i < n; i++) {
 		ui_printf(&x->out, "<tr data-dim=\"%s\" data-key=\"", dim);
 		ui_esc(&x->out, v[i].key);
@@ -249,15 +258,8 @@ static void targets_section(ui_ctx *x, rove_report_data *d, const char *period)
 	ui_put(&x->out, "<div class=\"grid2\"><section>");
 	if (n > 0)
 		targets_svg(x, t, n);
-	ui_put(&x->out, "</section><section><table id=\"targets\"><thead><tr><th scope=\"col\">");
-	ui_esc(&x->out, T("Rep"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Target"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Won"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Reached"));
-	ui_put(&x->out, "</th></tr></thead><tbody>");
+	ui_put(&x->out, "</section><section>");
+	table_head(x, "targets", "Rep", (const char *const[]){"Target", "Won", "Reached", NULL});
 	for (size_t i = 0; i < n; i++) {
 		ui_put(&x->out, "<tr data-user=\"");
 		ui_esc(&x->out, t[i].user);
@@ -352,15 +354,8 @@ static void daily_section(ui_ctx *x, rove_report_data *d, const char *from, cons
 	}
 	ui_put(&x->out, "<div class=\"grid2\"><section>");
 	trend_svg(x, days, n);
-	ui_put(&x->out, "</section><section><table id=\"daily\"><thead><tr><th scope=\"col\">");
-	ui_esc(&x->out, T("Date"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("New customers"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Activities"));
-	ui_put(&x->out, "</th><th scope=\"col\" class=\"num\">");
-	ui_esc(&x->out, T("Won"));
-	ui_put(&x->out, "</th></tr></thead><tbody>");
+	ui_put(&x->out, "</section><section>");
+	table_head(x, "daily", "Date", (const char *const[]){"New customers", "Activities", "Won", NULL});
 	for (size_t i = n; i-- > 0;) { /* the latest first */
 		const rove_report_day *r = &days[i];
 		ui_printf(&x->out,
