@@ -324,22 +324,6 @@ static int tls_client(nng_dialer d, const char *ca_file, const char *host)
 	return rv;
 }
 
-/* A TLS client config on d that checks nothing (to tell whether the
- * peer speaks TLS at all). */
-static int tls_client_unchecked(nng_dialer d)
-{
-	nng_tls_config *cfg = NULL;
-	int rv;
-
-	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) == 0 &&
-	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
-	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE)) == 0)
-		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
-	if (cfg != NULL)
-		nng_tls_config_free(cfg);
-	return rv;
-}
-
 int rove_net_err(int nng_rv)
 {
 	switch (nng_rv) {
@@ -359,21 +343,64 @@ int rove_net_err(int nng_rv)
 	}
 }
 
-/* Whether the server at url finishes a TLS handshake that checks
- * nothing (a dialer of its own on sock, closed again). */
-static bool speaks_tls(nng_socket sock, const char *url, int timeout_ms)
+/* Whether a plain SP server (tcp://, no TLS) answers at the host and
+ * port of the tls+tcp:// url: an SP peer sends its 8-byte header
+ * ("\0SP\0" and its protocol) as soon as a connection opens, where a
+ * TLS server waits for the client's hello. Read over a bare TCP stream
+ * of its own within timeout_ms (at most ROVE_MAX_PLAIN_PROBE_MS); anything
+ * else, or nothing, is a no. */
+static bool speaks_plain_sp(const char *url, int timeout_ms)
 {
-	nng_dialer d;
-	int rv = nng_dialer_create(&d, sock, url);
+	char plain[512];
+	uint8_t head[8];
+	nng_iov iov = {head, sizeof(head)};
+	nng_stream_dialer *d = NULL;
+	nng_stream *conn = NULL;
+	nng_aio *aio = NULL;
+	size_t got = 0;
+	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
 
+	if (strncmp(url, "tls+", 4) != 0 || (size_t)snprintf(plain, sizeof(plain), "%s", url + 4) >= sizeof(plain))
+		return false;
+	rv = nng_aio_alloc(&aio, NULL, NULL);
+	if (rv == 0)
+		rv = nng_stream_dialer_alloc(&d, plain);
 	if (rv == 0) {
-		rv = tls_client_unchecked(d);
-		if (rv == 0)
-			rv = dial_within(d, timeout_ms);
-		if (rv != NNG_ETIMEDOUT)
-			nng_dialer_close(d); /* dial_within closed it on a timeout */
+		nng_aio_set_timeout(aio, wait);
+		nng_stream_dialer_dial(d, aio);
+		nng_aio_wait(aio);
+		if ((rv = nng_aio_result(aio)) == 0)
+			conn = nng_aio_get_output(aio, 0);
 	}
-	return rove_net_err(rv) != ROVE_ETLS;
+	while (rv == 0 && got < sizeof(head)) {
+		iov.iov_buf = head + got;
+		iov.iov_len = sizeof(head) - got;
+		if ((rv = nng_aio_set_iov(aio, 1, &iov)) != 0)
+			break;
+		nng_aio_set_timeout(aio, wait);
+		nng_stream_recv(conn, aio);
+		nng_aio_wait(aio);
+		if ((rv = nng_aio_result(aio)) == 0)
+			got += nng_aio_count(aio);
+	}
+	if (conn != NULL) {
+		nng_stream_close(conn);
+		nng_stream_free(conn);
+	}
+	if (d != NULL) {
+		nng_stream_dialer_close(d);
+		nng_stream_dialer_free(d);
+	}
+	if (aio != NULL)
+		nng_aio_free(aio);
+	return got == sizeof(head) && head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+}
+
+static void not_tls(const char *url)
+{
+	rove_error("TLS: the server at %s does not speak TLS: if it serves plain tcp://, use that URL "
+		   "(rove config server URL)",
+		   url);
 }
 
 /* Whether host is an IPv4 or IPv6 address, not a name. */
@@ -411,10 +438,8 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 			   "use the host name it was made for in the URL (rove config server URL), or a certificate "
 			   "for this host on the server",
 			   host, url);
-	else if (rove_net_err(rv) == ROVE_ETLS && !speaks_tls(sock, url, timeout_ms))
-		rove_error("TLS: the server at %s does not speak TLS: if it serves plain tcp://, use that URL "
-			   "(rove config server URL)",
-			   url);
+	else if (rv != NNG_ETIMEDOUT && speaks_plain_sp(url, timeout_ms))
+		not_tls(url);
 	else if (rove_net_err(rv) == ROVE_ETLS)
 		rove_error("TLS: the server's certificate is not trusted by the CA file '%s' (signed by another CA, "
 			   "expired or not yet valid - is this computer's date right?): check the CA file (rove "
@@ -453,6 +478,14 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 		return ROVE_OK;
 	rove_debug("dial %s: %s", url, nng_strerror(rv));
 	rc = rove_net_err(rv);
+	/* A plain server breaks a TLS hello off in its own time: mbedtls
+	 * reports that as a handshake error or as a closed connection. */
+	if (rove_net_is_tls(url) && rc != ROVE_ETLS && rv != NNG_ETIMEDOUT && rv != NNG_ECONNREFUSED &&
+	    speaks_plain_sp(url, timeout_ms)) {
+		nng_dialer_close(d);
+		not_tls(url);
+		return ROVE_ETLS;
+	}
 	if (rc == ROVE_ETLS && rove_net_is_tls(url)) {
 		nng_dialer_close(d);
 		tls_why(sock, url, ca_file, host, timeout_ms);

@@ -356,6 +356,10 @@
 /* The guard dials its own listener to see whether it still accepts; a
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
+/* After a failed TLS handshake the client looks for a plain SP server at
+ * the same address (it sends its header as soon as a connection opens);
+ * nothing within this time means it is not one. */
+#define ROVE_MAX_PLAIN_PROBE_MS 1000
 
 /* How long roved's stop waits for nng to close its socket before it ends
  * the process itself (close_or_leave in server/serve.c: nng 1.5.2 can
