@@ -9,6 +9,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,7 +232,12 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		return rc;
 	}
 	r->node = rove_uuid_node(&r->id);
-	return ROVE_OK;
+	rc = rove_report_sums_attach(r);
+	if (rc != ROVE_OK) {
+		mdb_env_close(r->env);
+		r->env = NULL;
+	}
+	return rc;
 }
 
 int rove_replica_set(rove_replica *r, int which, const char *value)
@@ -329,6 +335,9 @@ int rpl_rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scr
 	int rc;
 
 	rove_record_key(key, rec->coll, &rec->id);
+	rc = rove_report_sums_put(txn, dbi, rec);
+	if (rc != ROVE_OK)
+		return rc;
 	rove_buf_reset(scratch);
 	rc = rove_enc_record(scratch, rec);
 	if (rc != ROVE_OK)
@@ -345,6 +354,9 @@ int rpl_rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
 	int rc;
 
 	rove_record_key(key, coll, id);
+	rc = rove_report_sums_del(txn, dbi, coll, id);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = mdb_del(txn, dbi, &k, NULL);
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
 }

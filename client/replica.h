@@ -51,6 +51,9 @@ typedef struct rove_replica {
 	MDB_dbi bases[2];
 	MDB_dbi base, aside; /* bases[i] and bases[1 - i], as of the last
 			      * transaction begun (another process may swap) */
+	/* The report sums beside each base, while sums_kept (report.h). */
+	MDB_dbi sums[2];
+	bool sums_kept;
 	rove_uuid id;
 	uint64_t node;
 	char server[ROVE_MAX_URL + 1];

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "report.h"
 #include "schema.h"
 
 #include <inttypes.h>
@@ -381,6 +382,8 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	 * is shown until the new snapshot replaces it whole. */
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	if (rc == ROVE_OK)
+		rc = rove_report_sums_dropped(txn, r->aside);
 	memset(&none, 0, sizeof(none));
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &none);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +375,8 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
 	if (rc == ROVE_OK)
+		rc = rove_report_sums_dropped(txn, r->aside);
+	if (rc == ROVE_OK)
 		rc = view_reset(r, txn, w);
 	return rc;
 }
@@ -418,8 +421,12 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		 * stored as it came, no decoding and encoding again. */
 		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
 		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
-		if (mrc == 0)
+		if (mrc == 0) {
+			rc = rove_report_sums_added(txn, base, &e->rec);
+			if (rc != ROVE_OK)
+				return rc;
 			goto view;
+		}
 		if (mrc != MDB_KEYEXIST)
 			return rove_db_err(mrc, "base");
 	}
@@ -533,6 +540,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	 * chunk; a reset starts a new one. */
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
 		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
+		rc = rove_report_sums_dropped(txn, r->aside);
 	while (rc == ROVE_OK) {
 		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {

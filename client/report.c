@@ -10,6 +10,7 @@
  * them over in id order, so they are sorted only when added out of order.
  */
 #include "report.h"
+#include "report_int.h"
 
 #include "calendar.h"
 #include "err.h"
@@ -21,41 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DATE_LEN (ROVE_REPORT_DATE_SIZE - 1)   /* YYYY-MM-DD */
-#define MONTH_LEN (ROVE_REPORT_MONTH_SIZE - 1)  /* YYYY-MM */
+#define DATE_LEN RPT_DATE_LEN
+#define MONTH_LEN RPT_MONTH_LEN
+#define STAGE_WON RPT_STAGE_WON
 
-/* A deal's stage is an index into the values of the schema's stage field,
- * in funnel order: the first ROVE_REPORT_OPEN_STAGES are open, won comes
- * next, then lost (rove_report_data_new checks). */
-#define STAGE_WON ROVE_REPORT_OPEN_STAGES
-
-typedef struct cust_fact {
-	rove_uuid id;
-	char territory[ROVE_MAX_NAME + 1];    /* "" if none */
-	char owner[ROVE_MAX_NAME + 1];        /* "" if in the pool */
-	char created[ROVE_REPORT_DATE_SIZE];  /* "" if unknown */
-} cust_fact;
-
-typedef struct opp_fact {
-	rove_uuid customer;
-	char owner[ROVE_MAX_NAME + 1]; /* who is credited; "" if none (a deal
-					* from before deals had owners: its
-					* customer's owner then) */
-	unsigned stage; /* index into the stage field's values */
-	int64_t amount;
-	char closed[ROVE_REPORT_DATE_SIZE];
-} opp_fact;
-
-typedef struct act_fact {
-	rove_uuid customer;
-	char at[ROVE_REPORT_DATE_SIZE];
-} act_fact;
-
-typedef struct target_fact {
-	char user[ROVE_MAX_NAME + 1];
-	char period[ROVE_REPORT_MONTH_SIZE];
-	int64_t amount;
-} target_fact;
+typedef rpt_cust cust_fact;
+typedef rpt_opp opp_fact;
+typedef rpt_act act_fact;
+typedef rpt_target target_fact;
 
 /* A growable array of fixed-size items. */
 typedef struct vec {
@@ -67,6 +41,13 @@ struct rove_report_data {
 	vec cust, opp, act, target;
 	bool cust_sorted;
 	const char *const *stages; /* the schema's stage names, NULL-terminated */
+	/* Filled from the replica's aggregates instead (rpt_agg_load): no
+	 * customers, deals nor activities, but the pipeline (owned), the won
+	 * amounts by month and rep (rpt_won, in month then rep order), the
+	 * figures by day (rpt_day, by day), and the targets as above. */
+	bool agg;
+	rove_report_pipeline pipe;
+	vec won, day;
 };
 
 static void vec_init(vec *a, size_t size)
@@ -189,32 +170,17 @@ static void copy_date(const char *s, char out[ROVE_REPORT_DATE_SIZE])
 	}
 }
 
-/* ---- gathering facts ---- */
+/* ---- a record's facts (shared with report_agg.c) ---- */
 
-int rove_report_data_new(rove_report_data **d)
+const char *const *rpt_stages(void)
 {
-	*d = malloc(sizeof(**d));
-	if (*d == NULL)
-		return ROVE_ENOMEM;
-	vec_init(&(*d)->cust, sizeof(cust_fact));
-	vec_init(&(*d)->opp, sizeof(opp_fact));
-	vec_init(&(*d)->act, sizeof(act_fact));
-	vec_init(&(*d)->target, sizeof(target_fact));
-	(*d)->cust_sorted = true;
-	(*d)->stages = rove_schema_field(rove_schema_coll(ROVE_COLL_OPPORTUNITY), "stage")->values;
-	ROVE_ASSERT(strcmp((*d)->stages[STAGE_WON], "won") == 0 && strcmp((*d)->stages[STAGE_WON + 1], "lost") == 0);
-	return ROVE_OK;
-}
+	static const char *const *stages;
 
-void rove_report_data_free(rove_report_data *d)
-{
-	if (d == NULL)
-		return;
-	free(d->cust.v);
-	free(d->opp.v);
-	free(d->act.v);
-	free(d->target.v);
-	free(d);
+	if (stages == NULL) {
+		stages = rove_schema_field(rove_schema_coll(ROVE_COLL_OPPORTUNITY), "stage")->values;
+		ROVE_ASSERT(strcmp(stages[STAGE_WON], "won") == 0 && strcmp(stages[STAGE_WON + 1], "lost") == 0);
+	}
+	return stages;
 }
 
 static void copy_name(const rove_fields *fs, const char *field, char out[ROVE_MAX_NAME + 1])
@@ -232,75 +198,180 @@ static bool parent_of(const rove_record *rec, rove_uuid *id)
 	return s != NULL && rove_uuid_parse(s, id) == ROVE_OK;
 }
 
-static unsigned stage_of(const rove_report_data *d, const rove_fields *fs)
+static unsigned stage_of(const rove_fields *fs)
 {
+	const char *const *stages = rpt_stages();
 	const char *s = rove_fields_str(fs, "stage");
 
-	for (unsigned i = 0; s != NULL && d->stages[i] != NULL; i++)
-		if (strcmp(s, d->stages[i]) == 0)
+	for (unsigned i = 0; s != NULL && stages[i] != NULL; i++)
+		if (strcmp(s, stages[i]) == 0)
 			return i;
 	return 0; /* a missing stage is a lead (the schema admits no other) */
 }
 
+bool rpt_cust_of(const rove_record *rec, rpt_cust *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (rec->coll != ROVE_COLL_CUSTOMER || rove_record_deleted(rec))
+		return false;
+	c->id = rec->id;
+	copy_name(&rec->fs, "territory", c->territory);
+	copy_name(&rec->fs, "owner", c->owner);
+	copy_date(rove_fields_str(&rec->fs, "created_at"), c->created);
+	return true;
+}
+
+/* A child record counts for its customer; one that names none, not. */
+bool rpt_opp_of(const rove_record *rec, rpt_opp *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (rec->coll != ROVE_COLL_OPPORTUNITY || rove_record_deleted(rec) || !parent_of(rec, &o->customer))
+		return false;
+	copy_name(&rec->fs, "owner", o->owner);
+	o->stage = stage_of(&rec->fs);
+	if (!rove_fields_int(&rec->fs, "amount", &o->amount))
+		o->amount = 0; /* a missing amount counts 0 */
+	copy_date(rove_fields_str(&rec->fs, "closed_on"), o->closed);
+	return true;
+}
+
+bool rpt_act_of(const rove_record *rec, rpt_act *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (rec->coll != ROVE_COLL_ACTIVITY || rove_record_deleted(rec) || !parent_of(rec, &a->customer))
+		return false;
+	copy_date(rove_fields_str(&rec->fs, "at"), a->at);
+	return true;
+}
+
+bool rpt_target_of(const rove_record *rec, rpt_target *t)
+{
+	const char *period = rove_fields_str(&rec->fs, "period");
+
+	memset(t, 0, sizeof(*t));
+	if (rec->coll != ROVE_COLL_TARGET || rove_record_deleted(rec) || period == NULL ||
+	    !rove_report_month_valid(period))
+		return false;
+	copy_name(&rec->fs, "user", t->user);
+	memcpy(t->period, period, ROVE_REPORT_MONTH_SIZE);
+	if (!rove_fields_int(&rec->fs, "amount", &t->amount))
+		t->amount = 0;
+	return true;
+}
+
+/* ---- gathering facts ---- */
+
+int rove_report_data_new(rove_report_data **d)
+{
+	*d = calloc(1, sizeof(**d));
+	if (*d == NULL)
+		return ROVE_ENOMEM;
+	vec_init(&(*d)->cust, sizeof(cust_fact));
+	vec_init(&(*d)->opp, sizeof(opp_fact));
+	vec_init(&(*d)->act, sizeof(act_fact));
+	vec_init(&(*d)->target, sizeof(target_fact));
+	vec_init(&(*d)->won, sizeof(rpt_won));
+	vec_init(&(*d)->day, sizeof(rpt_day));
+	(*d)->cust_sorted = true;
+	(*d)->stages = rpt_stages();
+	return ROVE_OK;
+}
+
+void rove_report_data_free(rove_report_data *d)
+{
+	if (d == NULL)
+		return;
+	free(d->cust.v);
+	free(d->opp.v);
+	free(d->act.v);
+	free(d->target.v);
+	free(d->won.v);
+	free(d->day.v);
+	rove_report_pipeline_free(&d->pipe);
+	free(d);
+}
+
 int rove_report_add(rove_report_data *d, const rove_record *rec)
 {
-	rove_uuid parent;
+	void *p;
 
-	if (rove_record_deleted(rec))
-		return ROVE_OK;
-	/* A child record counts for its customer; one that names none, not. */
-	if ((rec->coll == ROVE_COLL_OPPORTUNITY || rec->coll == ROVE_COLL_ACTIVITY) && !parent_of(rec, &parent))
-		return ROVE_OK;
+	ROVE_ASSERT(!d->agg);
 	switch (rec->coll) {
 	case ROVE_COLL_CUSTOMER: {
-		cust_fact *c = vec_push(&d->cust);
-		if (c == NULL)
+		cust_fact c;
+		if (!rpt_cust_of(rec, &c))
+			return ROVE_OK;
+		if ((p = vec_push(&d->cust)) == NULL)
 			return ROVE_ENOMEM;
-		c->id = rec->id;
-		copy_name(&rec->fs, "territory", c->territory);
-		copy_name(&rec->fs, "owner", c->owner);
-		copy_date(rove_fields_str(&rec->fs, "created_at"), c->created);
-		if (d->cust.n > 1 && rove_uuid_cmp(&c[-1].id, &c->id) >= 0)
+		memcpy(p, &c, sizeof(c));
+		if (d->cust.n > 1 && rove_uuid_cmp(&((cust_fact *)p)[-1].id, &c.id) >= 0)
 			d->cust_sorted = false;
 		return ROVE_OK;
 	}
 	case ROVE_COLL_OPPORTUNITY: {
-		opp_fact *o = vec_push(&d->opp);
-		if (o == NULL)
+		opp_fact o;
+		if (!rpt_opp_of(rec, &o))
+			return ROVE_OK;
+		if ((p = vec_push(&d->opp)) == NULL)
 			return ROVE_ENOMEM;
-		o->customer = parent;
-		copy_name(&rec->fs, "owner", o->owner);
-		o->stage = stage_of(d, &rec->fs);
-		if (!rove_fields_int(&rec->fs, "amount", &o->amount))
-			o->amount = 0; /* a missing amount counts 0 */
-		copy_date(rove_fields_str(&rec->fs, "closed_on"), o->closed);
+		memcpy(p, &o, sizeof(o));
 		return ROVE_OK;
 	}
 	case ROVE_COLL_ACTIVITY: {
-		act_fact *a = vec_push(&d->act);
-		if (a == NULL)
+		act_fact a;
+		if (!rpt_act_of(rec, &a))
+			return ROVE_OK;
+		if ((p = vec_push(&d->act)) == NULL)
 			return ROVE_ENOMEM;
-		a->customer = parent;
-		copy_date(rove_fields_str(&rec->fs, "at"), a->at);
+		memcpy(p, &a, sizeof(a));
 		return ROVE_OK;
 	}
 	case ROVE_COLL_TARGET: {
-		const char *period = rove_fields_str(&rec->fs, "period");
-		target_fact *t;
-		if (period == NULL || !rove_report_month_valid(period))
+		target_fact t;
+		if (!rpt_target_of(rec, &t))
 			return ROVE_OK;
-		t = vec_push(&d->target);
-		if (t == NULL)
-			return ROVE_ENOMEM;
-		copy_name(&rec->fs, "user", t->user);
-		memcpy(t->period, period, ROVE_REPORT_MONTH_SIZE);
-		if (!rove_fields_int(&rec->fs, "amount", &t->amount))
-			t->amount = 0;
-		return ROVE_OK;
+		return rpt_data_add_target(d, &t);
 	}
 	default:
 		return ROVE_OK;
 	}
+}
+
+/* ---- filled from the aggregates (report_agg.c) ---- */
+
+static int push_copy(vec *a, const void *item)
+{
+	void *p = vec_push(a);
+
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	memcpy(p, item, a->size);
+	return ROVE_OK;
+}
+
+void rpt_data_take_pipeline(rove_report_data *d, rove_report_pipeline *p)
+{
+	rove_report_pipeline_free(&d->pipe);
+	d->pipe = *p;
+	memset(p, 0, sizeof(*p));
+	d->agg = true;
+}
+
+int rpt_data_add_won(rove_report_data *d, const rpt_won *w)
+{
+	d->agg = true;
+	return push_copy(&d->won, w);
+}
+
+int rpt_data_add_day(rove_report_data *d, const rpt_day *day)
+{
+	d->agg = true;
+	return push_copy(&d->day, day);
+}
+
+int rpt_data_add_target(rove_report_data *d, const rpt_target *t)
+{
+	return push_copy(&d->target, t);
 }
 
 static int add_one(const rove_record *rec, void *arg)
@@ -312,7 +383,18 @@ int rove_report_load(rove_replica *r, rove_report_data *d)
 {
 	static const uint8_t colls[] = {ROVE_COLL_CUSTOMER, ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY,
 					ROVE_COLL_TARGET};
+	const char *scan = getenv(ROVE_REPORT_SCAN_ENV);
+	bool used = false;
 	int rc = ROVE_OK;
+
+	ROVE_ASSERT(d->cust.n == 0 && d->opp.n == 0 && d->act.n == 0 && d->target.n == 0 && !d->agg);
+	if (scan == NULL || strcmp(scan, "1") != 0)
+		rc = rpt_agg_load(r, d, &used);
+	if (rc != ROVE_OK || used)
+		return rc;
+	/* no sums, or ones a scan could disagree with: what was read of them goes */
+	d->agg = false;
+	d->won.n = d->day.n = d->target.n = 0;
 
 	for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]) && rc == ROVE_OK; i++)
 		rc = rove_replica_each(r, colls[i], add_one, d);
@@ -404,12 +486,44 @@ static const char *deal_owner(const opp_fact *o, const cust_fact *c)
 	return o->owner[0] != '\0' ? o->owner : c->owner;
 }
 
+/* A copy of the sums in n rows of v into *out (NULL for none). */
+static int sums_copy(const rove_report_sum *v, size_t n, rove_report_sum **out)
+{
+	*out = NULL;
+	if (n == 0)
+		return ROVE_OK;
+	*out = malloc(n * sizeof(*v));
+	if (*out == NULL)
+		return ROVE_ENOMEM;
+	memcpy(*out, v, n * sizeof(*v));
+	return ROVE_OK;
+}
+
+/* A copy of from, which the caller frees (rove_report_pipeline_free). */
+static int pipeline_copy(const rove_report_pipeline *from, rove_report_pipeline *p)
+{
+	int rc;
+
+	*p = *from;
+	p->territory = p->rep = NULL;
+	rc = sums_copy(from->territory, from->nterritory, &p->territory);
+	if (rc == ROVE_OK)
+		rc = sums_copy(from->rep, from->nrep, &p->rep);
+	if (rc != ROVE_OK) {
+		rove_report_pipeline_free(p);
+		memset(p, 0, sizeof(*p));
+	}
+	return rc;
+}
+
 int rove_report_pipeline_get(rove_report_data *d, rove_report_pipeline *p)
 {
 	const opp_fact *opps = d->opp.v;
 	tally terr = {NULL, 0, 0}, rep = {NULL, 0, 0};
 	int rc = ROVE_OK;
 
+	if (d->agg)
+		return pipeline_copy(&d->pipe, p);
 	memset(p, 0, sizeof(*p));
 	for (unsigned s = 0; s < ROVE_REPORT_OPEN_STAGES; s++)
 		snprintf(p->stage[s].key, sizeof(p->stage[s].key), "%s", d->stages[s]);
@@ -485,6 +599,12 @@ int rove_report_targets_get(rove_report_data *d, const char *period, rove_report
 		c = customer(d, &opps[i].customer);
 		if (c != NULL && deal_owner(&opps[i], c)[0] != '\0')
 			rc = tally_add(&won, deal_owner(&opps[i], c), opps[i].amount);
+	}
+	/* Kept by the replica, already summed by month and rep. */
+	for (size_t i = 0; i < d->won.n && rc == ROVE_OK; i++) {
+		const rpt_won *w = (const rpt_won *)d->won.v + i;
+		if (strcmp(w->month, period) == 0)
+			rc = tally_add(&won, w->rep, w->amount);
 	}
 	if (rc == ROVE_OK && d->target.n > 0) {
 		out = calloc(d->target.n, sizeof(*out));
@@ -573,6 +693,15 @@ int rove_report_daily_get(rove_report_data *d, const char *from, const char *to,
 		if (opps[i].stage == STAGE_WON && (slot = day_slot(cwon, first, days + 1, opps[i].closed)) != NULL &&
 		    customer(d, &opps[i].customer) != NULL)
 			*slot = sat_add(*slot, opps[i].amount);
+	/* Kept by the replica, already summed by day. */
+	for (size_t i = 0; i < d->day.n; i++) {
+		const rpt_day *k = (const rpt_day *)d->day.v + i;
+		if (k->day < first || k->day - first > (int64_t)days)
+			continue;
+		cnew[k->day - first] = k->new_customers;
+		cact[k->day - first] = k->activities;
+		cwon[k->day - first] = k->won_amount;
+	}
 	for (size_t i = 0; i < days; i++) {
 		rove_report_day *r = &out[i];
 		rove_cal_date(first + 1 + (int64_t)i, r->date);

@@ -14,6 +14,11 @@
  * rove_report_load for everything a replica holds), then any of the
  * reports, then the matching _free and rove_report_data_free.
  *
+ * A replica keeps the reports' sums up to date as records are written
+ * (report_agg.c, the hooks at the end of this header), so that
+ * rove_report_load reads a few hundred sums instead of every record; a
+ * replica that keeps none (read only since they came in) is scanned.
+ *
  * Rules shared by every report:
  *   - money is integer cents; sums saturate rather than overflow;
  *   - a date is the first 10 characters of a field (YYYY-MM-DD); a record
@@ -48,6 +53,10 @@
 #define ROVE_REPORT_NO_TERRITORY "(none)"
 #define ROVE_REPORT_POOL "(pool)"
 
+/* Set to 1 in the environment, rove_report_load scans every record even
+ * where the replica keeps the sums: how tests check the ones kept. */
+#define ROVE_REPORT_SCAN_ENV "ROVE_REPORT_SCAN"
+
 /* Facts gathered from the records; opaque to callers. */
 typedef struct rove_report_data rove_report_data;
 
@@ -56,8 +65,9 @@ void rove_report_data_free(rove_report_data *d);
 /* Takes the facts the reports need from one live record of any
  * collection (others are ignored). */
 int rove_report_add(rove_report_data *d, const rove_record *rec);
-/* rove_report_add for every live customer, opportunity, activity and
- * target of the replica. */
+/* The figures of the replica's live customers, opportunities, activities
+ * and targets: from the sums the replica keeps, else rove_report_add for
+ * every one of them. */
 int rove_report_load(rove_replica *r, rove_report_data *d);
 
 /* ---- pipeline: open deals by stage, territory and rep ---- */
@@ -128,5 +138,31 @@ bool rove_report_month_valid(const char *s);
 int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_SIZE]);
 /* Today's date in UTC from Unix milliseconds into out. */
 void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE]);
+
+/* ---- the sums a replica keeps (report_agg.c) ----
+ *
+ * Each base of the replica has a table of sums beside it (report0 beside
+ * base0, report1 beside base1): the base's sums are those of what the
+ * user sees (base with the view on top), the aside's those of the
+ * snapshot being built there alone, so that when the snapshot becomes the
+ * base its sums do too. The replica calls the hooks below in the
+ * transaction of every write of a record, so the sums change with the
+ * records or not at all. Meta "report_sums" says they are kept; a
+ * replica from before them gets them at its first writable open. */
+
+/* At open, after the replica's own tables: learns whether the sums are
+ * kept and opens their tables; on a writable replica that has none yet,
+ * builds them (one write transaction). */
+int rove_report_sums_attach(rove_replica *r);
+
+/* Before record rec is put into table dbi (a base or the view) of r's
+ * environment, in txn: its old value is read from the table. */
+int rove_report_sums_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec);
+/* After rec was put into dbi where it had no value. */
+int rove_report_sums_added(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec);
+/* Before record coll/id is deleted from dbi. */
+int rove_report_sums_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id);
+/* After base dbi was emptied (mdb_drop). */
+int rove_report_sums_dropped(MDB_txn *txn, MDB_dbi dbi);
 
 #endif

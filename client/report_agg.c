@@ -1,0 +1,914 @@
+/*
+ * report_agg.c - the sums behind `rove report`, kept by the replica as
+ * its records are written (report.h, "the sums a replica keeps"), so that
+ * a report reads a few hundred sums instead of decoding every record.
+ *
+ * A table of sums (report0, report1: one beside each base) holds, by key:
+ *   g S stage(1)                -> open deals of the stage: count, amount
+ *   g R territory               -> open deals by territory: count, amount
+ *   g P rep                     -> open deals by rep: count, amount
+ *   g W month(7) rep            -> won deals by closing month and credited
+ *                                  rep (not the pool): count, amount
+ *   g D date(10)                -> that day's new customers, activities,
+ *                                  won deals (count, amount)
+ *   g T month(7) user 0 amt(8)  -> targets of that month: count
+ *   g X                         -> deals whose amount is outside
+ *                                  0..ROVE_MAX_MONEY_CENTS: count
+ * - the report's figures, over the live customers and their children -
+ * and, per customer, what its children add to those figures:
+ *   k id(16) o stage(1) owner   -> open deals: count, amount
+ *   k id(16) w date(10) owner   -> won deals closed that day: count, amount
+ *   k id(16) a date(10)         -> activities of the day: count
+ * (owner: the deal's own, "" for one from before deals had owners). A
+ * child's figures count only while its customer is live, and its
+ * territory and (for a deal without an owner) its rep are the customer's:
+ * when a customer changes, its children's sums move with it, found under
+ * its k prefix, without reading a child.
+ *
+ * Every value is four int64s; a key whose values are all 0 is deleted, so
+ * a territory or rep is listed exactly while a deal counts for it. A
+ * record's write takes its old facts off and puts its new ones on (report
+ * .c's rpt_*_of say what a record's facts are, for the scan too). Sums
+ * wrap (unsigned) where a scan saturates, so they are exact only while no
+ * sum can pass INT64_MAX: a load finds more deals in a sum than
+ * EXACT_COUNT, or an amount out of range (g X), and reports scan instead.
+ *
+ * What the report filters take (a month, a date range of at most
+ * ROVE_REPORT_MAX_DAYS) are ranges of these keys: nothing falls back to
+ * the scan but a replica without its sums.
+ */
+#include "report_int.h"
+#include "replica_int.h"
+
+#include "calendar.h"
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "rove_assert.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Meta key: the sums are kept (u64 1). */
+#define SUMS_MARK "report_sums"
+
+#define SUM_VALS 4
+/* The longest key: k id kind date owner, or g T month user 0 amount. */
+#define SUM_KEY_MAX (1 + 16 + 1 + RPT_DATE_LEN + ROVE_MAX_NAME + 8)
+/* Amounts are at most ROVE_MAX_MONEY_CENTS: a sum of this many cannot
+ * pass INT64_MAX, so it equals the scan's (which saturates). */
+#define EXACT_COUNT (INT64_MAX / ROVE_MAX_MONEY_CENTS)
+
+_Static_assert(SUM_KEY_MAX <= 511, "a sum's key fits LMDB's default key size");
+_Static_assert(ROVE_COLL_CUSTOMER < ROVE_COLL_OPPORTUNITY && ROVE_COLL_CUSTOMER < ROVE_COLL_ACTIVITY,
+	       "a table walked in key order gives the customers before their children (build_one)");
+
+typedef struct sum_key {
+	uint8_t b[SUM_KEY_MAX];
+	size_t len;
+} sum_key;
+
+static void key_start(sum_key *k, char a, char b)
+{
+	k->b[0] = (uint8_t)a;
+	k->b[1] = (uint8_t)b;
+	k->len = 2;
+}
+
+static void key_bytes(sum_key *k, const void *p, size_t n)
+{
+	ROVE_ASSERT(k->len + n <= SUM_KEY_MAX);
+	memcpy(k->b + k->len, p, n);
+	k->len += n;
+}
+
+static void key_str(sum_key *k, const char *s)
+{
+	key_bytes(k, s, strlen(s));
+}
+
+/* Where one write's sums go: the layer of records it changes (the view
+ * over the base, or the aside alone) and the table of that layer's sums. */
+typedef struct layer {
+	rove_replica *r;
+	MDB_txn *txn;
+	bool has_top;     /* the view lies over bottom */
+	MDB_dbi top, bottom, sums;
+	rove_record *tmp; /* for reading a customer */
+} layer;
+
+/* ---- sums ---- */
+
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+/* Adds sign * d to the sums under k; a key left all 0 is deleted. */
+static int sum_add(const layer *L, const sum_key *k, const int64_t d[SUM_VALS], int sign)
+{
+	MDB_val kv = {k->len, (void *)k->b}, v;
+	int64_t s[SUM_VALS] = {0, 0, 0, 0};
+	bool zero = true;
+	int mrc = mdb_get(L->txn, L->sums, &kv, &v);
+
+	if (mrc == 0) {
+		if (v.mv_size != sizeof(s)) {
+			rove_error("corrupt report sums in the replica");
+			return ROVE_EPROTO;
+		}
+		memcpy(s, v.mv_data, sizeof(s));
+	} else if (mrc != MDB_NOTFOUND) {
+		return rove_db_err(mrc, "report sums");
+	}
+	for (int i = 0; i < SUM_VALS; i++) {
+		s[i] = wrap_add(s[i], sign > 0 ? d[i] : (int64_t)(0 - (uint64_t)d[i]));
+		zero = zero && s[i] == 0;
+	}
+	if (zero) {
+		mrc = mdb_del(L->txn, L->sums, &kv, NULL);
+		return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "report sums");
+	}
+	v.mv_size = sizeof(s);
+	v.mv_data = s;
+	return rove_db_err(mdb_put(L->txn, L->sums, &kv, &v, 0), "report sums");
+}
+
+static bool money_odd(int64_t amount)
+{
+	return amount < 0 || amount > ROVE_MAX_MONEY_CENTS;
+}
+
+/* ---- what a customer's children add ---- */
+
+/* A child's entry under its customer: kind o, w or a, the rest of its key
+ * and its values. */
+typedef struct entry {
+	sum_key key; /* k id kind ... */
+	int64_t v[SUM_VALS];
+	bool odd;    /* an amount out of range */
+} entry;
+
+/* The entry of a child's facts; false when it adds nothing anywhere (a
+ * lost deal, a won deal or activity without a date, ...). */
+static bool opp_entry(const rpt_opp *o, entry *e)
+{
+	uint8_t stage = (uint8_t)o->stage;
+
+	memset(e->v, 0, sizeof(e->v));
+	e->key.len = 0;
+	key_bytes(&e->key, "k", 1);
+	key_bytes(&e->key, o->customer.b, 16);
+	if (o->stage < ROVE_REPORT_OPEN_STAGES) {
+		key_bytes(&e->key, "o", 1);
+		key_bytes(&e->key, &stage, 1);
+	} else if (o->stage == RPT_STAGE_WON && o->closed[0] != '\0') {
+		key_bytes(&e->key, "w", 1);
+		key_bytes(&e->key, o->closed, RPT_DATE_LEN);
+	} else {
+		return false;
+	}
+	key_str(&e->key, o->owner);
+	e->v[0] = 1;
+	e->v[1] = o->amount;
+	e->odd = money_odd(o->amount);
+	return true;
+}
+
+static bool act_entry(const rpt_act *a, entry *e)
+{
+	if (a->at[0] == '\0')
+		return false;
+	memset(e->v, 0, sizeof(e->v));
+	e->key.len = 0;
+	key_bytes(&e->key, "k", 1);
+	key_bytes(&e->key, a->customer.b, 16);
+	key_bytes(&e->key, "a", 1);
+	key_bytes(&e->key, a->at, RPT_DATE_LEN);
+	e->v[0] = 1;
+	e->odd = false;
+	return true;
+}
+
+/* The report's sums that entry e (key and values) of customer c adds
+ * while c is live: sign +1 puts them on, -1 takes them off. */
+static int entry_figures(const layer *L, const rpt_cust *c, const uint8_t *key, size_t len, const int64_t v[SUM_VALS],
+			 int sign)
+{
+	const size_t head = 1 + 16 + 1; /* k id kind */
+	char owner[ROVE_MAX_NAME + 1];
+	int64_t d[SUM_VALS] = {0, 0, 0, 0};
+	const char *rep;
+	sum_key k;
+	int rc;
+
+	if (c == NULL)
+		return ROVE_OK;
+	ROVE_ASSERT(len >= head && key[0] == 'k');
+	switch (key[17]) {
+	case 'o': /* stage(1) owner */
+		ROVE_ASSERT(len >= head + 1 && key[head] < ROVE_REPORT_OPEN_STAGES && len - head - 1 <= ROVE_MAX_NAME);
+		memcpy(owner, key + head + 1, len - head - 1);
+		owner[len - head - 1] = '\0';
+		d[0] = v[0];
+		d[1] = v[1];
+		key_start(&k, 'g', 'S');
+		key_bytes(&k, &key[head], 1);
+		rc = sum_add(L, &k, d, sign);
+		key_start(&k, 'g', 'R');
+		key_str(&k, c->territory[0] ? c->territory : ROVE_REPORT_NO_TERRITORY);
+		if (rc == ROVE_OK)
+			rc = sum_add(L, &k, d, sign);
+		rep = owner[0] ? owner : c->owner[0] ? c->owner : ROVE_REPORT_POOL;
+		key_start(&k, 'g', 'P');
+		key_str(&k, rep);
+		return rc == ROVE_OK ? sum_add(L, &k, d, sign) : rc;
+	case 'w': /* date(10) owner */
+		ROVE_ASSERT(len >= head + RPT_DATE_LEN && len - head - RPT_DATE_LEN <= ROVE_MAX_NAME);
+		memcpy(owner, key + head + RPT_DATE_LEN, len - head - RPT_DATE_LEN);
+		owner[len - head - RPT_DATE_LEN] = '\0';
+		d[2] = v[0];
+		d[3] = v[1];
+		key_start(&k, 'g', 'D');
+		key_bytes(&k, key + head, RPT_DATE_LEN);
+		rc = sum_add(L, &k, d, sign);
+		rep = owner[0] ? owner : c->owner;
+		if (rc != ROVE_OK || rep[0] == '\0')
+			return rc;
+		d[0] = v[0];
+		d[1] = v[1];
+		d[2] = d[3] = 0;
+		key_start(&k, 'g', 'W');
+		key_bytes(&k, key + head, RPT_MONTH_LEN);
+		key_str(&k, rep);
+		return sum_add(L, &k, d, sign);
+	case 'a': /* date(10) */
+		ROVE_ASSERT(len == head + RPT_DATE_LEN);
+		d[1] = v[0];
+		key_start(&k, 'g', 'D');
+		key_bytes(&k, key + head, RPT_DATE_LEN);
+		return sum_add(L, &k, d, sign);
+	default:
+		rove_error("corrupt report sums in the replica");
+		return ROVE_EPROTO;
+	}
+}
+
+/* ---- reading records of a layer ---- */
+
+/* The record coll/id as the layer shows it, into rec: ROVE_ENOTFOUND if
+ * there is none. */
+static int layer_get(const layer *L, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	int rc = ROVE_ENOTFOUND;
+
+	if (L->has_top)
+		rc = rpl_rec_get(L->txn, L->top, coll, id, rec);
+	if (rc == ROVE_ENOTFOUND)
+		rc = rpl_rec_get(L->txn, L->bottom, coll, id, rec);
+	return rc;
+}
+
+/* Customer id's facts into c; *live false if it is not live here. */
+static int customer_facts(const layer *L, const rove_uuid *id, rpt_cust *c, bool *live)
+{
+	int rc = layer_get(L, ROVE_COLL_CUSTOMER, id, L->tmp);
+
+	*live = false;
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	if (rc == ROVE_OK)
+		*live = rpt_cust_of(L->tmp, c);
+	return rc;
+}
+
+/* ---- one record's change ---- */
+
+/* Takes off (sign -1) or puts on (+1) child entry e. */
+static int child_apply(const layer *L, const entry *e, int sign)
+{
+	rove_uuid cid;
+	rpt_cust c;
+	bool live;
+	int64_t one[SUM_VALS] = {1, 0, 0, 0};
+	sum_key x;
+	int rc = sum_add(L, &e->key, e->v, sign);
+
+	memcpy(cid.b, e->key.b + 1, 16);
+	if (rc == ROVE_OK)
+		rc = customer_facts(L, &cid, &c, &live);
+	if (rc == ROVE_OK && live)
+		rc = entry_figures(L, &c, e->key.b, e->key.len, e->v, sign);
+	if (rc == ROVE_OK && e->odd) {
+		key_start(&x, 'g', 'X');
+		rc = sum_add(L, &x, one, sign);
+	}
+	return rc;
+}
+
+static bool child_entry(const rove_record *rec, entry *e)
+{
+	rpt_opp o;
+	rpt_act a;
+
+	if (rec == NULL)
+		return false;
+	if (rec->coll == ROVE_COLL_OPPORTUNITY)
+		return rpt_opp_of(rec, &o) && opp_entry(&o, e);
+	return rpt_act_of(rec, &a) && act_entry(&a, e);
+}
+
+static int child_change(const layer *L, const rove_record *old, const rove_record *now)
+{
+	entry eo, en;
+	bool ho = child_entry(old, &eo), hn = child_entry(now, &en);
+	int rc = ROVE_OK;
+
+	if (ho && hn && eo.key.len == en.key.len && memcmp(eo.key.b, en.key.b, eo.key.len) == 0 &&
+	    memcmp(eo.v, en.v, sizeof(eo.v)) == 0)
+		return ROVE_OK; /* a change of nothing the reports show */
+	if (ho)
+		rc = child_apply(L, &eo, -1);
+	if (rc == ROVE_OK && hn)
+		rc = child_apply(L, &en, +1);
+	return rc;
+}
+
+/* A customer's children's entries, read before any is written. */
+typedef struct entries {
+	uint8_t (*key)[SUM_KEY_MAX];
+	size_t *len;
+	int64_t (*v)[SUM_VALS];
+	size_t n, cap;
+} entries;
+
+static void entries_free(entries *es)
+{
+	free(es->key);
+	free(es->len);
+	free(es->v);
+}
+
+static int entries_push(entries *es, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size > SUM_KEY_MAX || v->mv_size != sizeof(es->v[0])) {
+		rove_error("corrupt report sums in the replica");
+		return ROVE_EPROTO;
+	}
+	if (es->n == es->cap) {
+		size_t cap = es->cap ? es->cap * 2 : 16;
+		void *a = realloc(es->key, cap * sizeof(es->key[0]));
+		if (a != NULL)
+			es->key = a;
+		void *b = a != NULL ? realloc(es->len, cap * sizeof(es->len[0])) : NULL;
+		if (b != NULL)
+			es->len = b;
+		void *c = b != NULL ? realloc(es->v, cap * sizeof(es->v[0])) : NULL;
+		if (c == NULL)
+			return ROVE_ENOMEM;
+		es->v = c;
+		es->cap = cap;
+	}
+	memcpy(es->key[es->n], k->mv_data, k->mv_size);
+	es->len[es->n] = k->mv_size;
+	memcpy(es->v[es->n], v->mv_data, v->mv_size);
+	es->n++;
+	return ROVE_OK;
+}
+
+static int entries_of(const layer *L, const rove_uuid *id, entries *es)
+{
+	uint8_t pre[17] = {'k'};
+	MDB_val k = {sizeof(pre), pre}, v;
+	MDB_cursor *c;
+	int rc = rove_db_err(mdb_cursor_open(L->txn, L->sums, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	memcpy(pre + 1, id->b, 16);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size > sizeof(pre) && memcmp(k.mv_data, pre, sizeof(pre)) == 0) {
+		rc = entries_push(es, &k, &v);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "report sums");
+	return rc;
+}
+
+static bool cust_same(const rpt_cust *a, const rpt_cust *b)
+{
+	return strcmp(a->territory, b->territory) == 0 && strcmp(a->owner, b->owner) == 0 &&
+	       strcmp(a->created, b->created) == 0;
+}
+
+/* A customer's own figure: a new customer on the day it was created. */
+static int cust_own(const layer *L, const rpt_cust *c, int sign)
+{
+	int64_t one[SUM_VALS] = {1, 0, 0, 0};
+	sum_key k;
+
+	if (c->created[0] == '\0')
+		return ROVE_OK;
+	key_start(&k, 'g', 'D');
+	key_bytes(&k, c->created, RPT_DATE_LEN);
+	return sum_add(L, &k, one, sign);
+}
+
+static int cust_change(const layer *L, const rove_uuid *id, const rove_record *old, const rove_record *now)
+{
+	rpt_cust co, cn;
+	bool lo = old != NULL && rpt_cust_of(old, &co), ln = now != NULL && rpt_cust_of(now, &cn);
+	entries es = {NULL, NULL, NULL, 0, 0};
+	int rc = ROVE_OK;
+
+	if ((!lo && !ln) || (lo && ln && cust_same(&co, &cn)))
+		return ROVE_OK; /* its figures and its children's stay */
+	if (lo)
+		rc = cust_own(L, &co, -1);
+	if (rc == ROVE_OK && ln)
+		rc = cust_own(L, &cn, +1);
+	if (rc == ROVE_OK)
+		rc = entries_of(L, id, &es);
+	for (size_t i = 0; rc == ROVE_OK && i < es.n; i++) {
+		rc = entry_figures(L, lo ? &co : NULL, es.key[i], es.len[i], es.v[i], -1);
+		if (rc == ROVE_OK)
+			rc = entry_figures(L, ln ? &cn : NULL, es.key[i], es.len[i], es.v[i], +1);
+	}
+	entries_free(&es);
+	return rc;
+}
+
+static int target_change(const layer *L, const rove_record *old, const rove_record *now)
+{
+	int64_t one[SUM_VALS] = {1, 0, 0, 0};
+	const rove_record *recs[2] = {old, now};
+	sum_key k[2];
+	bool has[2];
+	int rc = ROVE_OK;
+
+	for (int i = 0; i < 2; i++) {
+		rpt_target t;
+		uint8_t amount[8];
+		has[i] = recs[i] != NULL && rpt_target_of(recs[i], &t);
+		if (!has[i])
+			continue;
+		/* sign flipped, big-endian: amounts in numeric order */
+		rove_be64_put(amount, (uint64_t)t.amount ^ (UINT64_C(1) << 63));
+		key_start(&k[i], 'g', 'T');
+		key_bytes(&k[i], t.period, RPT_MONTH_LEN);
+		key_bytes(&k[i], t.user, strlen(t.user) + 1);
+		key_bytes(&k[i], amount, sizeof(amount));
+	}
+	if (has[0] && has[1] && k[0].len == k[1].len && memcmp(k[0].b, k[1].b, k[0].len) == 0)
+		return ROVE_OK;
+	if (has[0])
+		rc = sum_add(L, &k[0], one, -1);
+	if (rc == ROVE_OK && has[1])
+		rc = sum_add(L, &k[1], one, +1);
+	return rc;
+}
+
+static bool counted(uint8_t coll)
+{
+	return coll == ROVE_COLL_CUSTOMER || coll == ROVE_COLL_OPPORTUNITY || coll == ROVE_COLL_ACTIVITY ||
+	       coll == ROVE_COLL_TARGET;
+}
+
+/* The layer shows record coll/id as old (NULL: none) and now as now. */
+static int record_change(const layer *L, uint8_t coll, const rove_uuid *id, const rove_record *old,
+			 const rove_record *now)
+{
+	switch (coll) {
+	case ROVE_COLL_CUSTOMER:
+		return cust_change(L, id, old, now);
+	case ROVE_COLL_OPPORTUNITY:
+	case ROVE_COLL_ACTIVITY:
+		return child_change(L, old, now);
+	case ROVE_COLL_TARGET:
+		return target_change(L, old, now);
+	default:
+		return ROVE_OK;
+	}
+}
+
+/* ---- the hooks ---- */
+
+static int sums_index(const rove_replica *r, MDB_dbi base)
+{
+	return base == r->bases[1] ? 1 : 0;
+}
+
+/* The layer a write to dbi changes: the view and the base show the user's
+ * records (the base's sums); the aside shows the snapshot alone. */
+static void layer_of(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, layer *L)
+{
+	memset(L, 0, sizeof(*L));
+	L->r = r;
+	L->txn = txn;
+	if (dbi == r->aside) {
+		L->bottom = r->aside;
+		L->sums = r->sums[sums_index(r, r->aside)];
+		return;
+	}
+	ROVE_ASSERT(dbi == r->view || dbi == r->base);
+	L->has_top = true;
+	L->top = r->view;
+	L->bottom = r->base;
+	L->sums = r->sums[sums_index(r, r->base)];
+}
+
+static rove_replica *replica_of(MDB_txn *txn)
+{
+	rove_replica *r = mdb_env_get_userctx(mdb_txn_env(txn));
+
+	ROVE_ASSERT(r != NULL); /* rove_report_sums_attach at open */
+	return r;
+}
+
+/* A replica that does not keep its sums in this process (its build
+ * failed here) but whose sums another process built: they are out of
+ * date once this write commits, so they are no longer kept. */
+static int sums_forget(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t mark = 0;
+	int rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+
+	if (rc == ROVE_OK && mark != 0)
+		rc = rpl_meta_bytes_put(txn, r->meta, SUMS_MARK, NULL, 0);
+	return rc;
+}
+
+/* Whether coll/id has a view entry (which then hides the base's). */
+static int in_view(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *yes)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {ROVE_RECORD_KEY, key}, v;
+	int mrc;
+
+	rove_record_key(key, coll, id);
+	mrc = mdb_get(txn, r->view, &k, &v);
+	*yes = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "view");
+}
+
+/* What a hook does: the record coll/id of dbi becomes now (NULL: it is
+ * deleted); had_old: it may have had a value there (read it). */
+static int hook(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_record *now, bool had_old)
+{
+	rove_replica *r = replica_of(txn);
+	rove_record *old = NULL, *below = NULL;
+	bool hidden = false, has_old = false;
+	layer L;
+	int rc;
+
+	if (!counted(coll))
+		return ROVE_OK;
+	if (!r->sums_kept)
+		return sums_forget(r, txn);
+	layer_of(r, txn, dbi, &L);
+	if (dbi == r->base) {
+		rc = in_view(r, txn, coll, id, &hidden);
+		if (rc != ROVE_OK || hidden)
+			return rc; /* the user sees the view's record: no change */
+	}
+	old = malloc(sizeof(*old));
+	L.tmp = malloc(sizeof(*L.tmp));
+	if (dbi == r->view && now == NULL)
+		below = malloc(sizeof(*below));
+	rc = old == NULL || L.tmp == NULL || (dbi == r->view && now == NULL && below == NULL) ? ROVE_ENOMEM : ROVE_OK;
+	if (rc == ROVE_OK && had_old) {
+		/* what the layer showed: the view's, else the base's */
+		rc = dbi == r->aside ? rpl_rec_get(txn, dbi, coll, id, old) : layer_get(&L, coll, id, old);
+		has_old = rc == ROVE_OK;
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	/* A view entry deleted: the base's record shows again. */
+	if (rc == ROVE_OK && below != NULL) {
+		rc = rpl_rec_get(txn, r->base, coll, id, below);
+		if (rc == ROVE_OK)
+			now = below;
+		else if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	if (rc == ROVE_OK)
+		rc = record_change(&L, coll, id, has_old ? old : NULL, now);
+	free(old);
+	free(below);
+	free(L.tmp);
+	return rc;
+}
+
+int rove_report_sums_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec)
+{
+	return hook(txn, dbi, rec->coll, &rec->id, rec, true);
+}
+
+int rove_report_sums_added(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec)
+{
+	return hook(txn, dbi, rec->coll, &rec->id, rec, false);
+}
+
+int rove_report_sums_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
+{
+	return hook(txn, dbi, coll, id, NULL, true);
+}
+
+int rove_report_sums_dropped(MDB_txn *txn, MDB_dbi dbi)
+{
+	rove_replica *r = replica_of(txn);
+
+	if (!r->sums_kept)
+		return sums_forget(r, txn);
+	ROVE_ASSERT(dbi == r->bases[0] || dbi == r->bases[1]);
+	return rove_db_err(mdb_drop(txn, r->sums[sums_index(r, dbi)], 0), "report sums");
+}
+
+/* ---- building them: a replica from before them ---- */
+
+typedef struct build_ctx {
+	layer L;
+	rove_record *rec, *old;
+	bool view; /* walking the view: each entry replaces the base's record */
+} build_ctx;
+
+static int build_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	build_ctx *b = arg;
+	bool has_old = false;
+	int rc;
+
+	if (k->mv_size != ROVE_RECORD_KEY)
+		return ROVE_EPROTO;
+	if (!counted(((const uint8_t *)k->mv_data)[0]))
+		return ROVE_OK;
+	rc = rove_dec_record(v->mv_data, v->mv_size, b->rec);
+	if (rc != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	if (b->view) {
+		rc = rpl_rec_get(b->L.txn, b->L.bottom, b->rec->coll, &b->rec->id, b->old);
+		has_old = rc == ROVE_OK;
+		if (rc != ROVE_ENOTFOUND && rc != ROVE_OK)
+			return rc;
+	}
+	/* The table is whole already: a customer finds only the children
+	 * walked before it (none: customers come first), a child its
+	 * customer as it is; the sums come out as if written one by one. */
+	return record_change(&b->L, b->rec->coll, &b->rec->id, has_old ? b->old : NULL, b->rec);
+}
+
+static int build_once(rove_replica *r)
+{
+	const rove_db_table t[] = {{"report0", &r->sums[0]}, {"report1", &r->sums[1]}};
+	build_ctx b;
+	MDB_txn *txn = NULL;
+	uint64_t mark = 0;
+	int rc = rpl_txn_begin(r, 0, &txn);
+
+	memset(&b, 0, sizeof(b));
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, t, 2, MDB_CREATE);
+	if (rc == ROVE_OK && mark != 0) { /* built by another process meanwhile */
+		rc = rpl_commit_or_abort(txn, rc);
+		r->sums_kept = rc == ROVE_OK;
+		return rc;
+	}
+	b.rec = malloc(sizeof(*b.rec));
+	b.old = malloc(sizeof(*b.old));
+	b.L.tmp = malloc(sizeof(*b.L.tmp));
+	if (rc == ROVE_OK && (b.rec == NULL || b.old == NULL || b.L.tmp == NULL))
+		rc = ROVE_ENOMEM;
+	for (int i = 0; i < 2 && rc == ROVE_OK; i++)
+		rc = rove_db_err(mdb_drop(txn, r->sums[i], 0), "report sums");
+	/* each base alone, then the view over the base */
+	for (int i = 0; i < 2 && rc == ROVE_OK; i++) {
+		b.L.r = r;
+		b.L.txn = txn;
+		b.L.has_top = false;
+		b.L.bottom = r->bases[i];
+		b.L.sums = r->sums[i];
+		b.view = false;
+		rc = rove_db_each(txn, r->bases[i], "base", build_one, &b);
+	}
+	if (rc == ROVE_OK) {
+		rove_record *tmp = b.L.tmp;
+		layer_of(r, txn, r->view, &b.L);
+		b.L.tmp = tmp;
+		b.view = true;
+		rc = rove_db_each(txn, r->view, "view", build_one, &b);
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, SUMS_MARK, 1);
+	rc = rpl_commit_or_abort(txn, rc);
+	free(b.rec);
+	free(b.old);
+	free(b.L.tmp);
+	return rc;
+}
+
+int rove_report_sums_attach(rove_replica *r)
+{
+	const rove_db_table t[] = {{"report0", &r->sums[0]}, {"report1", &r->sums[1]}};
+	MDB_txn *txn;
+	uint64_t mark = 0;
+	int rc;
+
+	r->sums_kept = false;
+	mdb_env_set_userctx(r->env, r);
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	if (rc == ROVE_OK && mark != 0) {
+		rc = rove_db_open_tables(txn, t, 2, 0);
+		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
+		rc = rpl_commit_or_abort(txn, rc);
+		r->sums_kept = rc == ROVE_OK;
+		return rc;
+	}
+	mdb_txn_abort(txn);
+	if (rc != ROVE_OK || r->access != ROVE_DB_WRITABLE)
+		return rc; /* read only: reports scan */
+	r->sums_kept = true; /* for the hooks the build runs */
+	RPL_WITH_GROWTH(r, build_once(r));
+	if (rc != ROVE_OK) {
+		/* Reports scan, and the next open tries again. */
+		r->sums_kept = false;
+		rove_warn("cannot build the report sums of the replica in '%s': %s", r->dir, rove_strerror(rc));
+	}
+	return ROVE_OK;
+}
+
+/* ---- reading them: rove_report_load ---- */
+
+typedef struct load_ctx {
+	rove_report_data *d;
+	rove_report_pipeline p;
+	rove_report_sum *terr, *rep;
+	size_t nterr, crep, cterr, nrep;
+	bool exact;
+} load_ctx;
+
+static int sum_push(rove_report_sum **v, size_t *n, size_t *cap, const char *key, size_t len, const int64_t s[SUM_VALS])
+{
+	if (len > ROVE_MAX_NAME)
+		return ROVE_EPROTO;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		rove_report_sum *nv = realloc(*v, nc * sizeof(**v));
+		if (nv == NULL)
+			return ROVE_ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	memcpy((*v)[*n].key, key, len);
+	(*v)[*n].key[len] = '\0';
+	(*v)[*n].count = s[0];
+	(*v)[*n].amount = s[1];
+	(*n)++;
+	return ROVE_OK;
+}
+
+/* One g key of the sums into the data. */
+static int load_one(load_ctx *x, const uint8_t *k, size_t len, const int64_t s[SUM_VALS])
+{
+	const char *rest = (const char *)k + 2;
+	size_t rlen = len - 2;
+
+	switch (k[1]) {
+	case 'S':
+		if (rlen != 1 || k[2] >= ROVE_REPORT_OPEN_STAGES)
+			return ROVE_EPROTO;
+		x->p.stage[k[2]].count = s[0];
+		x->p.stage[k[2]].amount = s[1];
+		x->exact = x->exact && s[0] <= EXACT_COUNT;
+		return ROVE_OK;
+	case 'R':
+		x->exact = x->exact && s[0] <= EXACT_COUNT;
+		return sum_push(&x->terr, &x->nterr, &x->cterr, rest, rlen, s);
+	case 'P':
+		x->exact = x->exact && s[0] <= EXACT_COUNT;
+		return sum_push(&x->rep, &x->nrep, &x->crep, rest, rlen, s);
+	case 'W': {
+		rpt_won w;
+		if (rlen < RPT_MONTH_LEN || rlen - RPT_MONTH_LEN > ROVE_MAX_NAME)
+			return ROVE_EPROTO;
+		memcpy(w.month, rest, RPT_MONTH_LEN);
+		w.month[RPT_MONTH_LEN] = '\0';
+		memcpy(w.rep, rest + RPT_MONTH_LEN, rlen - RPT_MONTH_LEN);
+		w.rep[rlen - RPT_MONTH_LEN] = '\0';
+		w.amount = s[1];
+		x->exact = x->exact && s[0] <= EXACT_COUNT;
+		return rpt_data_add_won(x->d, &w);
+	}
+	case 'D': {
+		rpt_day day;
+		if (rlen != RPT_DATE_LEN || !rove_cal_parse_date(rest, RPT_DATE_LEN, &day.day))
+			return ROVE_EPROTO;
+		day.new_customers = s[0];
+		day.activities = s[1];
+		day.won_amount = s[3];
+		x->exact = x->exact && s[2] <= EXACT_COUNT;
+		return rpt_data_add_day(x->d, &day);
+	}
+	case 'T': {
+		rpt_target t;
+		const char *nul = memchr(rest, '\0', rlen);
+		size_t ulen = nul != NULL ? (size_t)(nul - rest) : 0;
+		if (rlen < RPT_MONTH_LEN + 9 || nul == NULL || ulen < RPT_MONTH_LEN || ulen - RPT_MONTH_LEN > ROVE_MAX_NAME ||
+		    rlen != ulen + 9 || s[0] <= 0)
+			return ROVE_EPROTO;
+		memcpy(t.period, rest, RPT_MONTH_LEN);
+		t.period[RPT_MONTH_LEN] = '\0';
+		memcpy(t.user, rest + RPT_MONTH_LEN, ulen - RPT_MONTH_LEN);
+		t.user[ulen - RPT_MONTH_LEN] = '\0';
+		t.amount = (int64_t)(rove_be64_get((const uint8_t *)nul + 1) ^ (UINT64_C(1) << 63));
+		for (int64_t i = 0; i < s[0]; i++) {
+			int rc = rpt_data_add_target(x->d, &t);
+			if (rc != ROVE_OK)
+				return rc;
+		}
+		return ROVE_OK;
+	}
+	case 'X':
+		x->exact = x->exact && s[0] == 0;
+		return ROVE_OK;
+	default:
+		return ROVE_EPROTO;
+	}
+}
+
+int rpt_agg_load(rove_replica *r, rove_report_data *d, bool *used)
+{
+	const char *const *stages = rpt_stages();
+	load_ctx x;
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k = {1, "g"}, v;
+	uint64_t mark = 0;
+	int rc, mrc;
+
+	*used = false;
+	if (!r->sums_kept)
+		return ROVE_OK;
+	memset(&x, 0, sizeof(x));
+	x.d = d;
+	x.exact = true;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	if (rc == ROVE_OK && mark == 0) { /* forgotten by another process */
+		mdb_txn_abort(txn);
+		return ROVE_OK;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->sums[sums_index(r, r->base)], &c), "cursor");
+	if (rc == ROVE_OK)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == ROVE_OK && mrc == 0 && k.mv_size >= 2 && ((const uint8_t *)k.mv_data)[0] == 'g') {
+		int64_t s[SUM_VALS];
+		if (v.mv_size != sizeof(s)) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		memcpy(s, v.mv_data, sizeof(s));
+		rc = load_one(&x, k.mv_data, k.mv_size, s);
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "report sums");
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_EPROTO)
+		rove_error("corrupt report sums in the replica");
+	for (unsigned s = 0; s < ROVE_REPORT_OPEN_STAGES; s++) {
+		snprintf(x.p.stage[s].key, sizeof(x.p.stage[s].key), "%s", stages[s]);
+		x.p.total.count += x.p.stage[s].count;
+		x.p.total.amount = wrap_add(x.p.total.amount, x.p.stage[s].amount);
+	}
+	x.exact = x.exact && x.p.total.count <= EXACT_COUNT;
+	x.p.territory = x.terr;
+	x.p.nterritory = x.nterr;
+	x.p.rep = x.rep;
+	x.p.nrep = x.nrep;
+	if (rc == ROVE_OK && x.exact) {
+		rpt_data_take_pipeline(d, &x.p);
+		*used = true;
+	}
+	rove_report_pipeline_free(&x.p);
+	return rc;
+}
