@@ -365,6 +365,12 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	/* (If this transaction aborts, the next one reads meta again.) */
 	r->base = r->aside;
 	r->aside = old;
+	/* The view is made anew below (view_reset); emptied first, so that
+	 * what a recovery queues meanwhile merges onto the new base alone,
+	 * which its report sums are of (report.h). */
+	rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rpl_meta_u64(txn, r->meta, "recover_floor", &floor);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_lost_requeue(r, txn, floor);
