@@ -37,7 +37,7 @@ typedef struct rove_compact_stats {
 	uint64_t head;     /* the head when it ended */
 	uint64_t tombstones; /* deleted records dropped with their deletes */
 	uint64_t family;   /* their families' records dropped with them */
-	uint64_t resets;   /* users who read everything sent a new snapshot */
+	uint64_t resets;   /* epochs moved of users who read everything */
 } rove_compact_stats;
 
 /* Drops from the database in dir every op stamped before horizon_ms
