@@ -418,6 +418,12 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
  * stays short (tens of milliseconds), and an interrupted compaction keeps
  * what it did. */
 #define ROVE_COMPACT_BATCH 2000u
+
+/* How deep roved compact follows a dropped tombstone's family (its
+ * children, theirs...): the schema nests one level (a customer and its
+ * records), so a deeper one is a damaged index, refused rather than
+ * walked without bound. */
+#define ROVE_COMPACT_FAMILY_DEPTH 4u
 /* roved compact --keep-days at most: a hundred years, so that the
  * horizon stays after the epoch. */
 #define ROVE_MAX_KEEP_DAYS 36500u

@@ -4,9 +4,11 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "policy.h"
 #include "policy_store.h"
 #include "proto.h"
 #include "rove_limits.h"
+#include "schema.h"
 #include "store.h"
 
 #include <errno.h>
@@ -27,11 +29,189 @@ static int begin(rove_store *st, MDB_txn **txn)
 	return rove_db_err(rc, "begin");
 }
 
-/* One batch of ops: drops up to ROVE_COMPACT_BATCH from the front of the
- * oplog, while they are older than horizon_ms and not the head, and
- * raises the floor past them, in one transaction. *n says how many. */
-static int drop_ops(rove_store *st, uint64_t horizon_ms, rove_op *op, rove_compact_stats *s, uint64_t *n)
+/* ---- tombstones ---- */
+
+/* What a batch's transaction drops beside its ops: the tombstones of the
+ * deletes it drops, with their families. */
+typedef struct drop_ctx {
+	rove_store *st;
+	const rove_pstore *ps;
+	MDB_txn *txn;
+	rove_record *rec;        /* scratch */
+	rove_user_scopes *us;    /* scratch */
+	rove_compact_stats *s;
+	bool purged;             /* a live record was dropped in this txn */
+} drop_ctx;
+
+static rove_policy_ctx policy(const drop_ctx *d)
 {
+	rove_policy_ctx pc = {d->st, d->ps, d->txn, rove_wall_ms()};
+
+	return pc;
+}
+
+/* Whether op deletes its record: sets the deletion marker. */
+static bool deletes(const rove_op *op)
+{
+	int64_t v;
+
+	return rove_fields_int(&op->fs, ROVE_FIELD_DELETED, &v) && v != 0;
+}
+
+/* Drops rec's entries in the indexes: under each scope it is in (a
+ * tombstone and a member of a deleted family are in none; said for a
+ * damaged index's sake) and under its parent. */
+static int unindex(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], const rove_record *rec)
+{
+	const rove_coll_def *cd = rove_schema_coll(rec->coll);
+	const rove_field_def *pf = cd != NULL ? rove_schema_parent_field(cd) : NULL;
+	const char *pid = pf != NULL ? rove_fields_str(&rec->fs, pf->name) : NULL;
+	rove_policy_ctx pc = policy(d);
+	rove_scopes sc;
+	rove_uuid id;
+	int rc = rove_policy_scopes(&pc, rec, NULL, &sc);
+
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+		rc = ROVE_OK; /* its parent is gone or damaged: in no scope then */
+	for (uint32_t i = 0; rc == ROVE_OK && i < sc.n; i++)
+		rc = rove_store_scoped_del(d->st, d->txn, sc.s[i], key);
+	if (rc == ROVE_OK && pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
+		uint8_t parent[ROVE_RECORD_KEY];
+		rove_record_key(parent, cd->parent, &id);
+		rc = rove_store_child_del(d->st, d->txn, parent, key);
+	}
+	return rc;
+}
+
+/* The record keys of a family's members, gathered before any is dropped
+ * (the children index is not written during its own walk). */
+typedef struct members {
+	uint8_t (*k)[ROVE_RECORD_KEY];
+	size_t n, cap;
+} members;
+
+static int gather(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+{
+	members *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap != 0 ? 2 * m->cap : 64;
+		void *k = realloc(m->k, cap * sizeof(*m->k));
+		if (k == NULL)
+			return ROVE_ENOMEM;
+		m->k = k;
+		m->cap = cap;
+	}
+	memcpy(m->k[m->n++], key, ROVE_RECORD_KEY);
+	return ROVE_OK;
+}
+
+/* Drops the records listed under key (its children, theirs...), live or
+ * not: a deleted record's family goes with it. */
+static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned depth)
+{
+	members m = {NULL, 0, 0};
+	int rc;
+
+	if (depth > ROVE_COMPACT_FAMILY_DEPTH) {
+		rove_error("a family nested deeper than %u records: the children index is damaged (roved check)",
+			   ROVE_COMPACT_FAMILY_DEPTH);
+		return ROVE_EPROTO;
+	}
+	rc = rove_store_each_child(d->st, d->txn, key, 0, gather, &m);
+	for (size_t i = 0; rc == ROVE_OK && i < m.n; i++) {
+		rove_uuid id;
+		rc = drop_family(d, m.k[i], depth + 1);
+		memcpy(id.b, m.k[i] + 1, 16);
+		if (rc == ROVE_OK)
+			rc = rove_store_record_get(d->st, d->txn, m.k[i][0], &id, d->rec);
+		if (rc == ROVE_OK) {
+			d->purged |= !rove_record_deleted(d->rec);
+			rc = unindex(d, m.k[i], d->rec);
+			if (rc == ROVE_OK)
+				rc = rove_store_record_del(d->st, d->txn, m.k[i]);
+			if (rc == ROVE_OK)
+				d->s->family++;
+		} else if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK; /* an entry naming nothing: dropped below */
+		}
+		if (rc == ROVE_OK)
+			rc = rove_store_child_del(d->st, d->txn, key, m.k[i]);
+	}
+	free(m.k);
+	return rc;
+}
+
+/* Drops the tombstone op made, op being dropped from the oplog: its
+ * delete is below the floor and older than the horizon, so no replica
+ * can still need it (one behind the floor takes a snapshot, which holds
+ * no tombstone). Only if op is what deleted it (the marker carries op's
+ * stamp): a record takes no change once deleted, so no later op names
+ * it. */
+static int drop_tombstone(drop_ctx *d, const rove_op *op)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	const rove_field *f;
+	int rc;
+
+	if (!deletes(op))
+		return ROVE_OK;
+	rc = rove_store_record_get(d->st, d->txn, op->coll, &op->rid, d->rec);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK; /* dropped with its family already */
+	if (rc != ROVE_OK)
+		return rc;
+	f = rove_fields_get(&d->rec->fs, ROVE_FIELD_DELETED);
+	if (!rove_record_deleted(d->rec) || f == NULL || rove_stamp_cmp(&f->st, &op->st) != 0)
+		return ROVE_OK;
+	rove_record_key(key, op->coll, &op->rid);
+	rc = drop_family(d, key, 1);
+	if (rc == ROVE_OK)
+		rc = rove_store_record_get(d->st, d->txn, op->coll, &op->rid, d->rec); /* the scratch was reused */
+	if (rc == ROVE_OK)
+		rc = unindex(d, key, d->rec);
+	if (rc == ROVE_OK)
+		rc = rove_store_record_del(d->st, d->txn, key);
+	if (rc == ROVE_OK)
+		d->s->tombstones++;
+	return rc;
+}
+
+/* A user who reads everything holds records in no scope (a deleted
+ * customer's deals, say), which no op will take off their replica once
+ * dropped here: their scope epoch moves, so that their next sync takes a
+ * new snapshot, keeping its pending changes. */
+static int reset_all_reader(const char *login, int role, void *arg)
+{
+	drop_ctx *d = arg;
+	rove_policy_ctx pc = policy(d);
+	uint8_t hash[ROVE_HASH_BYTES];
+	rove_user u;
+	int rc;
+
+	(void)role;
+	rc = rove_store_user_get(d->st, d->txn, login, &u, hash);
+	if (rc == ROVE_OK)
+		rc = rove_policy_user_scopes(&pc, &u, d->us);
+	if (rc != ROVE_OK || !d->us->all)
+		return rc;
+	u.epoch++;
+	rc = rove_store_user_put(d->st, d->txn, &u, hash);
+	if (rc == ROVE_OK)
+		d->s->resets++;
+	return rc;
+}
+
+/* ---- ops ---- */
+
+/* One batch of ops: drops up to ROVE_COMPACT_BATCH from the front of the
+ * oplog, while they are older than horizon_ms and not the head, with the
+ * tombstones of the deletes among them, and raises the floor past them,
+ * in one transaction. *n says how many. */
+static int drop_ops(drop_ctx *d, uint64_t horizon_ms, rove_op *op, uint64_t *n)
+{
+	rove_store *st = d->st;
+	rove_compact_stats *s = d->s;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	uint64_t floor = 0, head = 0;
@@ -39,6 +219,8 @@ static int drop_ops(rove_store *st, uint64_t horizon_ms, rove_op *op, rove_compa
 	int rc = begin(st, &txn);
 
 	*n = 0;
+	d->txn = txn;
+	d->purged = false;
 	if (rc == ROVE_OK)
 		rc = rove_store_head(st, txn, &head);
 	if (rc == ROVE_OK)
@@ -62,6 +244,8 @@ static int drop_ops(rove_store *st, uint64_t horizon_ms, rove_op *op, rove_compa
 				break;
 			if ((rc = rove_db_err(mdb_cursor_del(cur, 0), "oplog")) != ROVE_OK)
 				break;
+			if ((rc = drop_tombstone(d, op)) != ROVE_OK)
+				break;
 			if (seq > floor)
 				floor = seq;
 			(*n)++;
@@ -73,11 +257,14 @@ static int drop_ops(rove_store *st, uint64_t horizon_ms, rove_op *op, rove_compa
 	}
 	if (rc == ROVE_OK && *n > 0)
 		rc = rove_store_meta_put(st, txn, "floor", floor);
+	if (rc == ROVE_OK && d->purged)
+		rc = rove_store_each_user(st, txn, reset_all_reader, d);
 	if (rc == ROVE_OK && *n > 0) {
 		rc = rove_store_commit(txn);
 		txn = NULL;
 	}
 	rove_store_abort(txn);
+	d->txn = NULL;
 	if (rc == ROVE_OK) {
 		s->ops += *n;
 		s->floor = floor;
@@ -172,6 +359,7 @@ int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out)
 	rove_pstore ps;
 	rove_store st;
 	rove_op *op = malloc(sizeof(*op));
+	drop_ctx d = {&st, &ps, NULL, malloc(sizeof(*d.rec)), malloc(sizeof(*d.us)), out, false};
 	uint8_t resume[ROVE_MAX_SCOPE_LEN + 1 + 8];
 	size_t resume_len = 0;
 	uint64_t n;
@@ -179,15 +367,15 @@ int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (op == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_store_open(dir, &st, more, rove_pstore_tables(&ps, more));
-	if (rc != ROVE_OK) {
-		free(op);
-		return rc;
+	if (op == NULL || d.rec == NULL || d.us == NULL) {
+		rc = ROVE_ENOMEM;
+		goto out;
 	}
+	rc = rove_store_open(dir, &st, more, rove_pstore_tables(&ps, more));
+	if (rc != ROVE_OK)
+		goto out;
 	do
-		rc = drop_ops(&st, horizon_ms, op, out, &n);
+		rc = drop_ops(&d, horizon_ms, op, &n);
 	while (rc == ROVE_OK && n > 0);
 	while (rc == ROVE_OK && !done)
 		rc = drop_entries(&st, resume, &resume_len, out, &n, &done);
@@ -201,6 +389,9 @@ int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out)
 		rove_store_abort(txn);
 	}
 	rove_store_close(&st);
+out:
 	free(op);
+	free(d.rec);
+	free(d.us);
 	return rc;
 }

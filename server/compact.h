@@ -11,8 +11,19 @@
  * turns, and each of compaction's transactions is short
  * (ROVE_COMPACT_BATCH ops) so the server's group commits wait little.
  * The server reads the floor in each pull's own transaction, so it needs
- * no word of it. Records, their tombstones and the answers kept for op
- * ids (which make a resent op harmless) are kept.
+ * no word of it.
+ *
+ * A delete dropped from the oplog takes its tombstone with it, in the
+ * same transaction: the deleted record, its whole family (its children,
+ * live or not: a deleted customer's deals and history) and their index
+ * entries. No replica needs them: one past the floor has had the delete,
+ * one behind it takes a snapshot, which holds no tombstone. A late op
+ * about such a record finds no record, as for an id never used, and is
+ * refused as such; it brings nothing back. Users who read everything
+ * hold records in no scope (a deleted customer's children), which no op
+ * takes off their replicas: when such records go, their scope epochs
+ * move, so they take a new snapshot too. The answers kept for op ids
+ * (which make a resent op harmless) are kept.
  */
 #ifndef ROVE_COMPACT_H
 #define ROVE_COMPACT_H
@@ -24,6 +35,9 @@ typedef struct rove_compact_stats {
 	uint64_t entries;  /* scopelog entries dropped */
 	uint64_t floor;    /* the floor after */
 	uint64_t head;     /* the head when it ended */
+	uint64_t tombstones; /* deleted records dropped with their deletes */
+	uint64_t family;   /* their families' records dropped with them */
+	uint64_t resets;   /* epochs moved of users who read everything */
 } rove_compact_stats;
 
 /* Drops from the database in dir every op stamped before horizon_ms

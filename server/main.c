@@ -309,9 +309,11 @@ static int cmd_compact(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"roved: dropped %llu op(s) older than %ld day(s) and %llu index entr(ies); the oplog holds ops "
-		"%llu to %llu\n",
+		"%llu to %llu\n"
+		"roved: dropped %llu deleted record(s) and %llu of their families' record(s)%s\n",
 		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
-		(unsigned long long)cs.head);
+		(unsigned long long)cs.head, (unsigned long long)cs.tombstones, (unsigned long long)cs.family,
+		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
 	return EXIT_OK;
 }
 

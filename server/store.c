@@ -416,6 +416,14 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	return rc;
 }
 
+int rove_store_record_del(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY])
+{
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key};
+	int rc = mdb_del(txn, st->records, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
+}
+
 int rove_store_head(rove_store *st, MDB_txn *txn, uint64_t *head)
 {
 	return rove_db_last_u64(txn, st->oplog, head);

@@ -159,6 +159,9 @@ int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *ar
 
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec);
 int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
+/* Forgets a record (compaction's, for tombstones nothing needs): the
+ * caller drops its index entries. ROVE_OK also when it is absent. */
+int rove_store_record_del(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY]);
 /* A record's bytes as stored (proto's record encoding), by record key. */
 int rove_store_record_raw(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY], MDB_val *raw);
 /* Calls fn with the key and bytes of each record whose key comes after
@@ -175,6 +178,9 @@ typedef int (*rove_key_fn)(const uint8_t key[ROVE_RECORD_KEY], void *arg);
 
 /* children: child is listed under parent (both record keys). */
 int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
+			 const uint8_t child[ROVE_RECORD_KEY]);
+/* children: child is no longer listed under parent (absent or not). */
+int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
 			 const uint8_t child[ROVE_RECORD_KEY]);
 /* Calls fn with the record key of each child of parent, in key order:
  * those of collection coll, or all of them when coll is 0. fn may write

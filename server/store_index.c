@@ -234,6 +234,19 @@ int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE
 	return rove_db_err(mdb_put(txn, st->children, &k, &v, 0), "children");
 }
 
+int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
+			 const uint8_t child[ROVE_RECORD_KEY])
+{
+	uint8_t key[2 * ROVE_RECORD_KEY];
+	MDB_val k = {sizeof(key), key};
+	int rc;
+
+	memcpy(key, parent, ROVE_RECORD_KEY);
+	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
+	rc = mdb_del(txn, st->children, &k, NULL);
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "children");
+}
+
 int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY], uint8_t coll,
 			  rove_key_fn fn, void *arg)
 {
