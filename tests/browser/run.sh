@@ -41,7 +41,8 @@ r bob sync >/dev/null
 r admin admin territory add evil.x --name '<img src=x onerror=alert(1)>' --parent east >/dev/null
 r admin sync >/dev/null
 "$ROVE_BIN" -R "$T/admin" ui >"$T/ui2.out" 2>"$T/ui2.err" &
-BG_PIDS+=("$!")
+UI2_PID=$!
+BG_PIDS+=("$UI2_PID")
 "$ROVE_BIN" -R "$T/alice" ui >"$T/ui.out" 2>"$T/ui.err" &
 UI_PID=$!
 BG_PIDS+=("$UI_PID")
@@ -71,6 +72,8 @@ eq "$(r mike opportunity show "$did" --json | jq -r .stage)" won "the manager's 
 eq "$(r mike customer show "$cid" --json | jq -r .address)" "88 Century Ave, Pudong" "the manager's replica has the browser's edit"
 r bob sync >/dev/null
 eq "$(r bob customer show "$cid" --json | jq -r .owner)" bob "bob's replica has the customer the admin reassigned in the browser"
+kill -TERM "$UI2_PID"
+wait "$UI2_PID" || fail "the admin's rove ui did not stop cleanly"
 kill -TERM "$UI_PID"
 rc=0
 wait "$UI_PID" || rc=$?
