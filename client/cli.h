@@ -137,6 +137,23 @@ int cmd_feed(rove_cli *cli, int argc, char **argv);
 int cmd_admin_import(rove_cli *cli, int argc, char **argv);
 extern const char cmd_admin_import_help[];
 void cmd_admin_subs(FILE *f, const char *name);
+/* For rove ui (cmd_admin.c): cmd_admin with the lines of the server's
+ * answer it prints (a new token) written to out instead of stdout. */
+int cmd_admin_to(rove_cli *cli, int argc, char **argv, FILE *out);
+/* A user as `rove admin user list|show` reads them from the server;
+ * pointers into the answer, valid during the callback. */
+typedef struct cli_admin_user {
+	const char *login, *role;
+	bool disabled;
+	uint64_t synced_ms;
+	uint32_t nterr;
+	const char *terr[ROVE_MAX_USER_TERRITORIES];
+} cli_admin_user;
+typedef void (*cli_admin_user_fn)(const cli_admin_user *u, void *arg);
+/* `rove admin user list` (login NULL) or `rove admin user show LOGIN`:
+ * the same request and checks, each user to fn once the whole answer is
+ * checked. The exit status; what failed is reported (rove_error). */
+int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg);
 int cmd_ui(rove_cli *cli, int argc, char **argv); /* ui_server.c */
 
 #endif

@@ -158,13 +158,19 @@ static const struct option reassign_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* Where print_line writes: stdout, or cmd_admin_to's file while it runs
+ * (rove ui: one request at a time). */
+static FILE *line_out;
+
 /* A line of the server's answer (a token, an id), shown: the server is
  * not trusted to send only printable text. */
 static void print_line(const char *s, uint32_t len, void *arg)
 {
+	FILE *f = line_out != NULL ? line_out : stdout;
+
 	(void)arg;
-	rove_text_put_shown(stdout, s, len, 0);
-	putchar('\n');
+	rove_text_put_shown(f, s, len, 0);
+	fputc('\n', f);
 }
 
 /* Unassign's note, when the user did not hold the territory. */
@@ -315,13 +321,7 @@ static void keep_line(const char *s, uint32_t len, void *arg)
 /* A user as the server describes them (server/admin.c): a line "LOGIN
  * ROLE enabled|disabled LAST_SYNC_MS N", then N lines of territory codes.
  * Pointers into the kept lines. */
-typedef struct user_row {
-	const char *login, *role;
-	bool disabled;
-	uint64_t synced_ms;
-	uint32_t nterr;
-	const char *terr[ROVE_MAX_USER_TERRITORIES];
-} user_row;
+typedef cli_admin_user user_row;
 
 /* Reads the user whose first line is at line *i of k (p: its text),
  * advancing both; false if the lines are not one (the server is not
@@ -541,6 +541,42 @@ static int user_list_or_show(rove_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg)
+{
+	kept_lines k = {{0}, 0, false};
+	user_row *u;
+	rove_buf copy;
+	uint32_t i = 0;
+	char *p;
+	int rc;
+
+	if (login != NULL && !cli_login_ok(login))
+		return ROVE_EXIT_FAIL;
+	rove_buf_init(&k.text);
+	rove_buf_init(&copy);
+	rc = call_fn(cli, ROVE_ACT_SEE_USERS, login != NULL ? "user.show" : "user.list", &login, login != NULL ? 1 : 0,
+		     keep_line, &k);
+	if (rc == ROVE_EXIT_OK && !walk_users(&k, false, login != NULL, false)) {
+		rove_error("malformed reply from the server");
+		rc = ROVE_EXIT_FAIL;
+	}
+	u = rc == ROVE_EXIT_OK ? malloc(sizeof(*u)) : NULL;
+	if (rc == ROVE_EXIT_OK && (u == NULL || rove_buf_append(&copy, k.text.data, k.text.len) != ROVE_OK)) {
+		rove_error("out of memory");
+		rc = ROVE_EXIT_FAIL;
+	}
+	if (rc == ROVE_EXIT_OK) {
+		/* checked whole above: every user reads */
+		p = (char *)copy.data;
+		while (i < k.n && next_user(&k, &i, &p, u))
+			fn(u, arg);
+	}
+	free(u);
+	rove_buf_free(&copy);
+	rove_buf_free(&k.text);
+	return rc;
+}
+
 static int user_state_or_token(rove_cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -687,6 +723,16 @@ void cmd_admin_subs(FILE *f, const char *name)
 		const struct admin_cmd *a = &admin_cmds[k];
 		fprintf(f, "%s %s%s%s\n", name, a->word1, a->word2 != NULL ? " " : "", a->word2 != NULL ? a->word2 : "");
 	}
+}
+
+int cmd_admin_to(rove_cli *cli, int argc, char **argv, FILE *out)
+{
+	int status;
+
+	line_out = out;
+	status = cmd_admin(cli, argc, argv);
+	line_out = NULL;
+	return status;
 }
 
 int cmd_admin(rove_cli *cli, int argc, char **argv)

@@ -245,6 +245,16 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	return rc;
 }
 
+/* rove_sync_set_progress's watcher. */
+static rove_sync_progress_fn progress_fn;
+static void *progress_arg;
+
+void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg)
+{
+	progress_fn = fn;
+	progress_arg = arg;
+}
+
 static void progress_draw(uint64_t done, uint64_t head, bool snapshot)
 {
 	fprintf(stderr, "\r%s %llu items (server at %llu)", snapshot ? "snapshot:" : "pulling: ",
@@ -292,7 +302,8 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		rove_msg m;
 		uint32_t items = 0;
 		int sent = ROVE_OK;
-		bool more;
+		uint64_t p_cursor, p_head;
+		bool more, p_snap;
 
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
 		if (rc == ROVE_EHISTORY)
@@ -306,6 +317,10 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 			break;
 		}
 		more = m.u.pull_reply.more;
+		/* for the watcher, read before the reply is freed */
+		p_cursor = m.u.pull_reply.cursor;
+		p_head = m.u.pull_reply.head;
+		p_snap = m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT;
 		if (more) {
 			/* Asked for before this chunk is applied; applying it
 			 * checks that it moves forward (a reply that does not is
@@ -333,6 +348,8 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 			break;
 		}
 		st->pulled += items;
+		if (progress_fn != NULL)
+			progress_fn(st->pulled, p_cursor, p_head, p_snap, progress_arg);
 		if (sent != ROVE_OK) {
 			rc = sent;
 			report(c, rc, "pull");

@@ -39,6 +39,14 @@ typedef struct rove_sync_stats {
  * are pushed again (st->resent), then a fresh snapshot is pulled. */
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st);
 
+/* A watcher of a long pull (rove ui's Sync page): called after each
+ * chunk is applied with the items pulled so far in this sync, the
+ * server's position after the chunk and its latest (cursor of head, a
+ * log pull's progress), and whether it is a snapshot (whose cursor says
+ * nothing until it ends). One watcher per process; NULL: none. */
+typedef void (*rove_sync_progress_fn)(uint64_t pulled, uint64_t cursor, uint64_t head, bool snapshot, void *arg);
+void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg);
+
 /* Sends one admin command; on success calls fn for each reply line.
  * A server-side refusal is returned as its error code, with the server's
  * message in errmsg. */

@@ -24,6 +24,7 @@
 #define ROVE_UI_H
 
 #include "cli.h"
+#include "sync.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -108,6 +109,61 @@ void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail)
 bool ui_open_replica(ui_ctx *x, rove_replica *r);
 /* The hidden CSRF field every form carries. */
 void ui_csrf_field(ui_ctx *x);
+
+/* The stage form of a deal: a select of the stages and a Move button
+ * (POST /deal/ID/stage, back to this page). */
+void ui_stage_form(ui_ctx *x, const rove_record *rec);
+/* The page a form came from (its "back" field), if it is one of ours;
+ * fallback otherwise. */
+const char *ui_back_to(const ui_ctx *x, const char *fallback);
+/* The answer to a change made: a 303 to page to with flag=1 added
+ * ("saved": queued for the next sync; "done": made on the server). */
+void ui_redirect_flag(ui_ctx *x, const char *to, const char *flag);
+/* A form's field: a label and a text input named name (id f-NAME). */
+void ui_text_input(ui_ctx *x, const char *name, const char *label, const char *value);
+
+/* The Sync button's work: `rove sync` on cli's replica (its lock file
+ * held), st its figures; a rove error (reported). */
+int ui_sync_run(rove_cli *cli, rove_sync_stats *st);
+/* The page a sync that returned rc leads to (its result, or offline)
+ * into loc; false when rc is a failure to show instead. */
+bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len);
+
+/* ---- Admin (ui_admin.c): the admin commands (cmd_admin.c) ---- */
+
+/* Whether the replica's role may do act (enum rove_rules_act) as
+ * rove_rules_may says; a replica that never synced knows no role yet:
+ * the server decides. detail (NULL: not wanted) gets why not. */
+bool ui_may(const rove_replica *r, int act, char *detail, size_t len);
+/* GET /admin: the territory tree, the users, assign and reassign. */
+void ui_page_admin(ui_ctx *x);
+/* GET /admin/user?login=L: one user, disable/enable, a new token. */
+void ui_page_admin_user(ui_ctx *x);
+/* POST /admin/ACTION (user, assign, unassign, reassign). */
+void ui_admin_post(ui_ctx *x, const char *action);
+/* On a customer's card, for those who may reassign: the form. */
+void ui_card_reassign(ui_ctx *x, const rove_replica *r, const char *cid);
+
+/* ---- edit forms (ui_forms.c): `rove COLLECTION set` ---- */
+
+/* GET /customer/ID/edit: a form for the customer's details and one for
+ * each of its contacts, contracts and deals. */
+void ui_page_edit(ui_ctx *x, const char *cid);
+/* POST /edit/COLLECTION/ID: the fields that changed, as `rove
+ * COLLECTION set ID FIELD=VALUE...`. */
+void ui_edit_post(ui_ctx *x, const char *coll, const char *id);
+
+/* ---- the deals board (ui_board.c) ---- */
+
+/* GET /deals/board: a column per stage, a card per deal with its stage
+ * form. */
+void ui_page_board(ui_ctx *x);
+
+/* ---- Today (ui_today.c) ---- */
+
+/* The recycle warnings of r's user with the days left before each
+ * customer returns to the public pool, computed now. */
+void ui_today_days_left(ui_ctx *x, rove_replica *r);
 
 /* ---- Reports (ui_reports.c) ---- */
 

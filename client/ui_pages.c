@@ -16,6 +16,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "out.h"
+#include "rules.h"
 #include "sync.h"
 
 #include <inttypes.h>
@@ -50,6 +51,12 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		ui_esc(b, T(nav[i][1]));
 		ui_put(b, "</a>");
 	}
+	if (r != NULL && (ui_may(r, ROVE_ACT_SEE_USERS, NULL, 0) || ui_may(r, ROVE_ACT_REASSIGN, NULL, 0))) {
+		ui_printf(b, "<a href=\"/admin\" id=\"nav-admin\"%s>",
+			  strcmp(current, "Admin") == 0 ? " aria-current=\"page\"" : "");
+		ui_esc(b, T("Admin"));
+		ui_put(b, "</a>");
+	}
 	ui_put(b, "</nav><div class=\"who\">");
 	if (r != NULL) {
 		ui_esc(b, r->auth.user);
@@ -75,6 +82,11 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 	if (ui_param_get(x, "saved") != NULL) {
 		ui_put(b, "<div class=\"banner ok\" role=\"status\" id=\"saved\">");
 		ui_esc(b, T("Saved; sent on the next sync."));
+		ui_put(b, "</div>");
+	}
+	if (ui_param_get(x, "done") != NULL) {
+		ui_put(b, "<div class=\"banner ok\" role=\"status\" id=\"done\">");
+		ui_esc(b, T("Done on the server."));
 		ui_put(b, "</div>");
 	}
 }
@@ -168,7 +180,7 @@ static size_t ncolumns(const rove_coll_def *c)
 }
 
 /* The stage form of a deal (its id, its stage now). */
-static void stage_form(ui_ctx *x, const rove_record *rec)
+void ui_stage_form(ui_ctx *x, const rove_record *rec)
 {
 	static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost"};
 	const char *now = rove_fields_str(&rec->fs, "stage");
@@ -224,7 +236,7 @@ static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
 	}
 	if (lc->c->id == ROVE_COLL_OPPORTUNITY) {
 		ui_put(&x->out, "<td>");
-		stage_form(x, rec);
+		ui_stage_form(x, rec);
 		ui_put(&x->out, "</td>");
 	}
 	ui_put(&x->out, "</tr>");
@@ -255,7 +267,7 @@ static void select_opt(ui_ctx *x, const char *value, const char *label, const ch
 	ui_put(&x->out, "</option>");
 }
 
-static void text_input(ui_ctx *x, const char *name, const char *label, const char *value)
+void ui_text_input(ui_ctx *x, const char *name, const char *label, const char *value)
 {
 	ui_printf(&x->out, "<label for=\"f-%s\">", name);
 	ui_esc(&x->out, T(label));
@@ -322,7 +334,7 @@ static void page_customers(ui_ctx *x)
 		return;
 	ui_page_head(x, &r, "Customers", "Customers");
 	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/customers\" role=\"search\">");
-	text_input(x, "q", "Search customers", q);
+	ui_text_input(x, "q", "Search customers", q);
 	ui_put(&x->out, "<label for=\"f-f\">");
 	ui_esc(&x->out, T("Owner"));
 	ui_put(&x->out, "<select id=\"f-f\" name=\"f\">");
@@ -330,7 +342,7 @@ static void page_customers(ui_ctx *x)
 	select_opt(x, "mine", "Mine", f);
 	select_opt(x, "pool", "Pool", f);
 	ui_put(&x->out, "</select></label>");
-	text_input(x, "territory", "Territory", terr);
+	ui_text_input(x, "territory", "Territory", terr);
 	ui_put(&x->out, "<label for=\"f-tier\">");
 	ui_esc(&x->out, T("Tier"));
 	ui_put(&x->out, "<select id=\"f-tier\" name=\"tier\">");
@@ -339,7 +351,7 @@ static void page_customers(ui_ctx *x)
 	select_opt(x, "customer", "customer", tier);
 	select_opt(x, "loyal", "loyal", tier);
 	ui_put(&x->out, "</select></label>");
-	text_input(x, "owner", "Owner", owner);
+	ui_text_input(x, "owner", "Owner", owner);
 	ui_put(&x->out, "<label for=\"f-sort\">");
 	ui_esc(&x->out, T("Sort by"));
 	ui_put(&x->out, "<select id=\"f-sort\" name=\"sort\">");
@@ -477,6 +489,10 @@ static void page_customer(ui_ctx *x, const char *ids)
 		ui_esc(&x->out, T("Release"));
 		ui_put(&x->out, "</button></form>");
 	}
+	ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"/customer/%s/edit\">", cid);
+	ui_esc(&x->out, T("Edit"));
+	ui_put(&x->out, "</a>");
+	ui_card_reassign(x, &r, cid);
 	ui_put(&x->out, "</p></section><section><h2>");
 	ui_esc(&x->out, T("Add an activity"));
 	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"/customer/%s/activity\" id=\"activity-form\">",
@@ -526,7 +542,9 @@ static void page_deals(ui_ctx *x)
 		select_opt(x, *s, *s, stage);
 	ui_put(&x->out, "</select></label><button>");
 	ui_esc(&x->out, T("Search"));
-	ui_put(&x->out, "</button></form>");
+	ui_put(&x->out, "</button> <a href=\"/deals/board\" id=\"board-link\">");
+	ui_esc(&x->out, T("Board"));
+	ui_put(&x->out, "</a></form>");
 	if (stage != NULL && stage[0] != '\0')
 		lc.stage = stage;
 	lc.sort = "expected_close";
@@ -623,6 +641,7 @@ static void page_today(ui_ctx *x)
 	lc.sort = "at";
 	lc.desc = true;
 	(void)list_table(x, &r, &lc, "notices");
+	ui_today_days_left(x, &r);
 
 	out_time(rove_replica_now_ms(&r), now, sizeof(now));
 	snprintf(t.month, sizeof(t.month), "%.7s", now);
@@ -744,7 +763,10 @@ static void page_sync(ui_ctx *x)
 	ui_csrf_field(x);
 	ui_printf(&x->out, "<button id=\"sync\" data-busy=\"%s…\">", T("Sync"));
 	ui_esc(&x->out, T("Sync now"));
-	ui_put(&x->out, "</button> <progress id=\"sync-progress\" hidden></progress></form><h2>");
+	ui_put(&x->out, "</button> <progress id=\"sync-progress\" hidden></progress><span id=\"sync-status\" "
+		  "role=\"status\" aria-live=\"polite\"></span>");
+	ui_printf(&x->out, "<span hidden id=\"sync-words\" data-pulling=\"%s\" data-of=\"%s\" data-items=\"%s\" "
+		  "data-failed=\"%s\"></span></form><h2>", T("Pulling"), T("of"), T("items"), T("Sync failed"));
 	ui_esc(&x->out, T("Refused changes"));
 	ui_put(&x->out, "</h2><table id=\"refused\"><thead><tr><th scope=\"col\">");
 	ui_esc(&x->out, T("Refused"));
@@ -764,41 +786,56 @@ static void page_sync(ui_ctx *x)
 	ui_page_foot(x);
 }
 
-/* POST /sync: rove sync's work (one sync at a time per replica). */
-static void do_sync(ui_ctx *x)
+int ui_sync_run(rove_cli *cli, rove_sync_stats *st)
 {
 	rove_replica r;
 	rove_lockfile lock;
-	rove_sync_stats st;
 	long holder;
 	int rc;
 
-	rc = cli_open(x->cli, &r);
-	if (rc != ROVE_OK) {
-		page_sync(x);
-		return;
-	}
+	memset(st, 0, sizeof(*st));
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rove_replica_writable(&r);
 	if (rc == ROVE_OK) {
-		rc = rove_lockfile_take(&lock, x->cli->dir, ROVE_SYNC_LOCK_FILE, x->cli->timeout_ms, &holder);
+		rc = rove_lockfile_take(&lock, cli->dir, ROVE_SYNC_LOCK_FILE, cli->timeout_ms, &holder);
 		if (rc == ROVE_ELOCKED)
 			rove_error("a sync is already running on this replica; try again when it ends");
 		else if (rc != ROVE_OK)
 			rove_error("cannot lock the replica for a sync: %s", rove_strerror(rc));
 	}
 	if (rc == ROVE_OK) {
-		rc = rove_sync(&r, x->cli->timeout_ms, false, &st);
+		rc = rove_sync(&r, cli->timeout_ms, false, st);
 		rove_lockfile_release(&lock);
 	}
 	rove_replica_close(&r);
+	return rc;
+}
+
+bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len)
+{
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
 		/* offline is a state, not an error */
+		snprintf(loc, len, "/sync?offline=1");
+		return true;
+	}
+	if (rc == ROVE_OK) {
+		snprintf(loc, len, "/sync?pushed=%" PRIu64 "&accepted=%" PRIu64 "&refused=%" PRIu64 "&pulled=%" PRIu64,
+			 st->pushed, st->accepted, st->rejected, st->pulled);
+		return true;
+	}
+	return false;
+}
+
+/* POST /sync: rove sync's work (one sync at a time per replica). */
+static void do_sync(ui_ctx *x)
+{
+	rove_sync_stats st;
+	int rc = ui_sync_run(x->cli, &st);
+
+	if (ui_sync_location(rc, &st, x->location, sizeof(x->location))) {
 		x->nerrors = 0;
-		snprintf(x->location, sizeof(x->location), "/sync?offline=1");
-	} else if (rc == ROVE_OK) {
-		snprintf(x->location, sizeof(x->location),
-			 "/sync?pushed=%" PRIu64 "&accepted=%" PRIu64 "&refused=%" PRIu64 "&pulled=%" PRIu64, st.pushed,
-			 st.accepted, st.rejected, st.pulled);
 	} else {
 		if (x->nerrors == 0)
 			rove_error("sync failed: %s", rove_strerror(rc));
@@ -810,7 +847,7 @@ static void do_sync(ui_ctx *x)
 /* ---- the changes: each the command a user would type ---- */
 
 /* The page a form came from, if it is one of ours. */
-static const char *back_to(const ui_ctx *x, const char *fallback)
+const char *ui_back_to(const ui_ctx *x, const char *fallback)
 {
 	const char *b = ui_param_get(x, "back");
 
@@ -820,12 +857,17 @@ static const char *back_to(const ui_ctx *x, const char *fallback)
 	return b;
 }
 
-static void redirect_saved(ui_ctx *x, const char *to)
+void ui_redirect_flag(ui_ctx *x, const char *to, const char *flag)
 {
-	int n = snprintf(x->location, sizeof(x->location), "%s%ssaved=1", to, strchr(to, '?') != NULL ? "&" : "?");
+	int n = snprintf(x->location, sizeof(x->location), "%s%s%s=1", to, strchr(to, '?') != NULL ? "&" : "?", flag);
 
 	if (n < 0 || (size_t)n >= sizeof(x->location))
-		snprintf(x->location, sizeof(x->location), "/?saved=1");
+		snprintf(x->location, sizeof(x->location), "/?%s=1", flag);
+}
+
+static void redirect_saved(ui_ctx *x, const char *to)
+{
+	ui_redirect_flag(x, to, "saved");
 }
 
 static const char *param_or_empty(const ui_ctx *x, const char *name)
@@ -892,7 +934,7 @@ static void do_stage(ui_ctx *x, const char *did)
 	int status = opportunity_stage(x->cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), 4, argv);
 
 	if (status == ROVE_EXIT_OK) {
-		redirect_saved(x, back_to(x, "/deals"));
+		redirect_saved(x, ui_back_to(x, "/deals"));
 		return;
 	}
 	if (x->nerrors == 0)
@@ -949,6 +991,14 @@ void ui_route(ui_ctx *x)
 			page_customers(x);
 		else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] == '\0')
 			page_customer(x, id);
+		else if ((rest = path_id(x->path, "/customer/", id)) != NULL && strcmp(rest, "edit") == 0)
+			ui_page_edit(x, id);
+		else if (strcmp(x->path, "/deals/board") == 0)
+			ui_page_board(x);
+		else if (strcmp(x->path, "/admin") == 0)
+			ui_page_admin(x);
+		else if (strcmp(x->path, "/admin/user") == 0)
+			ui_page_admin_user(x);
 		else if (strcmp(x->path, "/deals") == 0)
 			page_deals(x);
 		else if (strcmp(x->path, "/sync") == 0)
@@ -964,13 +1014,25 @@ void ui_route(ui_ctx *x)
 	if (strcmp(x->path, "/lang") == 0) {
 		const char *l = param_or_empty(x, "lang");
 		snprintf(x->lang_cookie, sizeof(x->lang_cookie), "%s", strcmp(l, "zh") == 0 ? "zh" : "en");
-		snprintf(x->location, sizeof(x->location), "%s", back_to(x, "/"));
+		snprintf(x->location, sizeof(x->location), "%s", ui_back_to(x, "/"));
 	} else if (strcmp(x->path, "/sync") == 0) {
 		do_sync(x);
 	} else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] != '\0') {
 		do_customer(x, id, rest);
 	} else if ((rest = path_id(x->path, "/deal/", id)) != NULL && strcmp(rest, "stage") == 0) {
 		do_stage(x, id);
+	} else if (strncmp(x->path, "/admin/", 7) == 0) {
+		ui_admin_post(x, x->path + 7);
+	} else if (strncmp(x->path, "/edit/", 6) == 0 && (rest = strchr(x->path + 6, '/')) != NULL) {
+		char coll[16];
+		size_t n = (size_t)(rest - (x->path + 6));
+		if (n >= sizeof(coll)) {
+			ui_page_error(x, 404, "Not found", x->path);
+			return;
+		}
+		memcpy(coll, x->path + 6, n);
+		coll[n] = '\0';
+		ui_edit_post(x, coll, rest + 1);
 	} else if ((rest = path_id(x->path, "/rejected/", id)) != NULL &&
 		   (strcmp(rest, "dismiss") == 0 || strcmp(rest, "retry") == 0)) {
 		do_rejected(x, id, rest);

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -65,6 +66,20 @@ typedef struct ui_server {
 	char host[32];        /* "127.0.0.1:PORT", the only Host taken */
 	char origin[48];      /* "http://127.0.0.1:PORT" */
 	char cookie[24];      /* the cookie's name: rove_ui_PORT */
+	/* The Sync button's run in the background (POST /sync/start), and
+	 * what GET /sync/status tells of it while it runs. The run holds
+	 * lock (it is a request's work); prog has its own lock, so the
+	 * status answers at once. */
+	pthread_mutex_t plock;
+	struct ui_progress {
+		bool running, done, snapshot;
+		uint64_t pulled, cursor, head, chunks;
+		char location[ROVE_UI_MAX_URL]; /* done: the result page */
+		char error[ROVE_UI_MAX_ERRORS]; /* done without a location */
+		size_t nerror;
+	} prog;
+	pthread_t worker;
+	bool worker_started;
 } ui_server;
 
 static int random_hex(char out[UI_TOKEN_HEX + 1])
@@ -219,7 +234,7 @@ static int common_headers(nng_http_res *res, const char *type)
 	int rc = nng_http_res_set_header(res, "Content-Type", type);
 	if (rc == 0)
 		rc = nng_http_res_set_header(res, "Content-Security-Policy",
-					     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+					     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
 					     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	if (rc == 0)
 		rc = nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
@@ -260,6 +275,135 @@ static const char *asset_type(const char *name)
 	if (dot != NULL && strcmp(dot, ".svg") == 0)
 		return "image/svg+xml";
 	return "application/octet-stream";
+}
+
+/* ---- the Sync button's run in the background ---- */
+
+static void on_progress(uint64_t pulled, uint64_t cursor, uint64_t head, bool snapshot, void *arg)
+{
+	ui_server *s = arg;
+
+	pthread_mutex_lock(&s->plock);
+	s->prog.pulled = pulled;
+	s->prog.cursor = cursor;
+	s->prog.head = head;
+	s->prog.snapshot = snapshot;
+	s->prog.chunks++;
+	pthread_mutex_unlock(&s->plock);
+}
+
+static void worker_sink(int level, const char *line, void *arg)
+{
+	ui_server *s = arg;
+	size_t n = strlen(line);
+
+	if (level > ROVE_LOG_WARN)
+		return;
+	pthread_mutex_lock(&s->plock);
+	if (s->prog.nerror + n + 2 <= sizeof(s->prog.error)) {
+		memcpy(s->prog.error + s->prog.nerror, line, n);
+		s->prog.nerror += n;
+		s->prog.error[s->prog.nerror++] = '\n';
+		s->prog.error[s->prog.nerror] = '\0';
+	}
+	pthread_mutex_unlock(&s->plock);
+}
+
+static void *sync_worker(void *arg)
+{
+	ui_server *s = arg;
+	rove_sync_stats st;
+	char loc[ROVE_UI_MAX_URL];
+	bool shown;
+	int rc;
+
+	pthread_mutex_lock(&s->lock); /* one request at a time: this is one */
+	rove_log_set_sink(worker_sink, s);
+	rove_sync_set_progress(on_progress, s);
+	rc = ui_sync_run(s->cli, &st);
+	rove_sync_set_progress(NULL, NULL);
+	rove_log_set_sink(NULL, NULL);
+	shown = ui_sync_location(rc, &st, loc, sizeof(loc));
+	if (!shown && s->prog.nerror == 0)
+		worker_sink(ROVE_LOG_ERROR, rove_strerror(rc), s);
+	pthread_mutex_lock(&s->plock);
+	s->prog.pulled = st.pulled;
+	snprintf(s->prog.location, sizeof(s->prog.location), "%s", shown ? loc : "");
+	s->prog.running = false;
+	s->prog.done = true;
+	pthread_mutex_unlock(&s->plock);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* A JSON string of s (quotes, backslashes and controls escaped). */
+static void json_str(ui_buf *b, const char *s)
+{
+	ui_put(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			ui_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+			ui_printf(b, "\\u%04x", *p);
+		else
+			ui_putn(b, (const char *)p, 1);
+	}
+	ui_put(b, "\"");
+}
+
+/* GET /sync/status: the run's figures, as JSON (answered without the
+ * request lock: the run holds it). */
+static void sync_status(ui_server *s, ui_ctx *x)
+{
+	struct ui_progress p;
+
+	pthread_mutex_lock(&s->plock);
+	p = s->prog;
+	pthread_mutex_unlock(&s->plock);
+	x->type = "application/json";
+	ui_printf(&x->out,
+		  "{\"running\":%s,\"done\":%s,\"snapshot\":%s,\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64
+		  ",\"head\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"location\":",
+		  p.running ? "true" : "false", p.done ? "true" : "false", p.snapshot ? "true" : "false", p.pulled,
+		  p.cursor, p.head, p.chunks);
+	json_str(&x->out, p.location);
+	ui_put(&x->out, ",\"error\":");
+	json_str(&x->out, p.error);
+	ui_put(&x->out, "}\n");
+}
+
+/* POST /sync/start (under the request lock): the run begins once this
+ * request ends. 409 while one runs. */
+static void sync_start(ui_server *s, ui_ctx *x)
+{
+	bool running;
+
+	x->type = "application/json";
+	pthread_mutex_lock(&s->plock);
+	running = s->prog.running;
+	if (!running) {
+		memset(&s->prog, 0, sizeof(s->prog));
+		s->prog.running = true;
+	}
+	pthread_mutex_unlock(&s->plock);
+	if (running) {
+		x->status = 409;
+		ui_put(&x->out, "{\"error\":\"a sync is already running\"}\n");
+		return;
+	}
+	if (s->worker_started)
+		pthread_join(s->worker, NULL); /* the last run, ended */
+	s->worker_started = pthread_create(&s->worker, NULL, sync_worker, s) == 0;
+	if (!s->worker_started) {
+		pthread_mutex_lock(&s->plock);
+		s->prog.running = false;
+		pthread_mutex_unlock(&s->plock);
+		x->status = 500;
+		ui_put(&x->out, "{\"error\":\"cannot start a thread\"}\n");
+		return;
+	}
+	x->status = 202;
+	ui_put(&x->out, "{\"started\":true}\n");
 }
 
 /* The answer to one request that passed the checks. */
@@ -305,8 +449,13 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 		}
 	}
 	x->status = 200;
-	rove_log_set_sink(sink, x);
-	if (!post && strncmp(path, "/static/", 8) == 0) {
+	/* the status of a running sync: no sink (the run has it) */
+	bool status_only = !post && strcmp(path, "/sync/status") == 0;
+	if (!status_only)
+		rove_log_set_sink(sink, x);
+	if (status_only) {
+		sync_status(s, x);
+	} else if (!post && strncmp(path, "/static/", 8) == 0) {
 		x->status = 404;
 		for (size_t i = 0; i < ui_nassets; i++)
 			if (strcmp(path + 8, ui_assets[i].name) == 0) {
@@ -314,10 +463,13 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 				x->type = asset_type(ui_assets[i].name);
 				ui_putn(&x->out, (const char *)ui_assets[i].data, ui_assets[i].len);
 			}
+	} else if (strcmp(path, "/sync/start") == 0 && post) {
+		sync_start(s, x);
 	} else {
 		ui_route(x);
 	}
-	rove_log_set_sink(NULL, NULL);
+	if (!status_only)
+		rove_log_set_sink(NULL, NULL);
 	if (x->out.failed) {
 		res = refuse(500, "the page is too large or memory ran out\n");
 		goto out;
@@ -375,7 +527,6 @@ static void handle(nng_aio *aio)
 	bool post = strcmp(method, "POST") == 0, authed = false, by_url = false;
 	nng_http_res *res = NULL;
 
-	pthread_mutex_lock(&s->lock);
 	/* DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends
 	 * Host: evil.example. Only the address printed is taken. */
 	if (host == NULL || strcasecmp(host, s->host) != 0) {
@@ -429,9 +580,17 @@ static void handle(nng_aio *aio)
 		res = refuse(403, "refused: no access token (open the URL rove ui printed)\n");
 		goto done;
 	}
-	res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+	/* The checks above read only what start wrote; the answer is made
+	 * one at a time, but for the status of a running sync (it holds the
+	 * lock). */
+	if (!post && strcmp(path, "/sync/status") == 0) {
+		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+	} else {
+		pthread_mutex_lock(&s->lock);
+		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+		pthread_mutex_unlock(&s->lock);
+	}
 done:
-	pthread_mutex_unlock(&s->lock);
 	if (res == NULL) {
 		nng_aio_finish(aio, NNG_ENOMEM);
 		return;
@@ -528,6 +687,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.plock, NULL);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%ld", port);
 	rc = nng_url_parse(&u, url);
@@ -586,6 +746,9 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	nng_http_server_stop(srv);
 	nng_http_server_release(srv);
 	nng_url_free(u);
+	if (s.worker_started)
+		pthread_join(s.worker, NULL); /* a sync under way ends first */
+	pthread_mutex_destroy(&s.plock);
 	pthread_mutex_destroy(&s.lock);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);

@@ -36,6 +36,13 @@ r alice customer set "$hid" phone=021-5555-0000 >/dev/null
 r bob customer claim "$hid" >/dev/null
 r bob sync >/dev/null
 
+# For the admin's pages: a territory with a hostile name, the admin's
+# replica synced, and rove ui on it too.
+r admin admin territory add evil.x --name '<img src=x onerror=alert(1)>' --parent east >/dev/null
+r admin sync >/dev/null
+"$ROVE_BIN" -R "$T/admin" ui >"$T/ui2.out" 2>"$T/ui2.err" &
+UI2_PID=$!
+BG_PIDS+=("$UI2_PID")
 "$ROVE_BIN" -R "$T/alice" ui >"$T/ui.out" 2>"$T/ui.err" &
 UI_PID=$!
 BG_PIDS+=("$UI_PID")
@@ -44,9 +51,14 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 url=$(cat "$T/ui.out")
+for _ in $(seq 1 100); do
+	[ -s "$T/ui2.out" ] && break
+	sleep 0.05
+done
+admin_url=$(cat "$T/ui2.out")
 [ -n "$url" ] || fail "rove ui printed no URL: $(cat "$T/ui.err")"
 
-ROVE_UI_URL=$url ROVE_CID=$cid ROVE_DID=$did ROVE_IMG=${ROVE_UI_SCREENSHOTS:-} node "$here/ui_test.js" || {
+ROVE_UI_URL=$url ROVE_ADMIN_URL=$admin_url ROVE_CID=$cid ROVE_DID=$did ROVE_IMG=${ROVE_UI_SCREENSHOTS:-} node "$here/ui_test.js" || {
 	rc=$?
 	[ $rc -eq 77 ] && exit 77
 	echo "--- rove ui's stderr:" >&2
@@ -57,6 +69,11 @@ r mike sync >/dev/null
 eq "$(r mike activity list --customer "$cid" --json | jq -r '.[0].note')" "Met the buyer from the browser" \
 	"the manager's replica has the browser's activity"
 eq "$(r mike opportunity show "$did" --json | jq -r .stage)" won "the manager's replica has the deal won"
+eq "$(r mike customer show "$cid" --json | jq -r .address)" "88 Century Ave, Pudong" "the manager's replica has the browser's edit"
+r bob sync >/dev/null
+eq "$(r bob customer show "$cid" --json | jq -r .owner)" bob "bob's replica has the customer the admin reassigned in the browser"
+kill -TERM "$UI2_PID"
+wait "$UI2_PID" || fail "the admin's rove ui did not stop cleanly"
 kill -TERM "$UI_PID"
 rc=0
 wait "$UI_PID" || rc=$?

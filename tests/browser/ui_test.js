@@ -11,6 +11,7 @@ const url = process.env.ROVE_UI_URL;
 const cid = process.env.ROVE_CID;
 const did = process.env.ROVE_DID;
 const img = process.env.ROVE_IMG || '';
+const adminUrl = process.env.ROVE_ADMIN_URL;
 const base = url.replace(/\/\?token=.*$/, '');
 
 function check(cond, what) {
@@ -76,12 +77,50 @@ async function main() {
     check(await page.$('#saved') !== null, 'the stage change is saved');
     if (img) await page.screenshot({ path: img + '/ui-card-en.png', fullPage: true });
 
+    // Edit the customer's details through the form.
+    await page.click('#edit-link');
+    await page.waitForSelector('#edit-' + cid);
+    await page.$eval('#e-' + cid + '-address', (t) => { t.value = ''; });
+    await page.type('#e-' + cid + '-address', '88 Century Ave, Pudong');
+    await Promise.all([page.waitForNavigation(), page.click('#save-' + cid)]);
+    check(await page.$('#saved') !== null, 'the edit is saved');
+    const addr = await page.$$eval('#details dd', (dds) => dds.map((d) => d.textContent).join('|'));
+    check(addr.includes('88 Century Ave, Pudong'), 'the card shows the new address');
+    // An invalid value: refused on the page with the reason, the value kept.
+    await page.goto(base + '/customer/' + cid + '/edit');
+    await page.$eval('#e-' + cid + '-tax_id', (t) => { t.value = 'not a tax id'; });
+    await Promise.all([page.waitForNavigation(), page.click('#save-' + cid)]);
+    check(await page.$('#error') !== null, 'an invalid tax id is refused with its reason');
+    check((await page.$eval('#e-' + cid + '-tax_id', (t) => t.value)) === 'not a tax id', 'the refused value is kept');
+
+    // The board: a column per stage, a deal moved with its select.
+    await page.goto(base + '/deals/board');
+    const cols = await page.$$eval('#board .column', (cs) => cs.map((c) => c.id));
+    check(cols.length === 6 && cols[0] === 'col-lead', 'the board has a column per stage: ' + cols);
+    const valves = await page.$eval('#col-proposal li.deal', (li) => li.getAttribute('data-id'));
+    await page.select('#stage-' + valves, 'negotiation');
+    await Promise.all([page.waitForNavigation(), page.click(`li[data-id="${valves}"] button`)]);
+    check(await page.$(`#col-negotiation li[data-id="${valves}"]`) !== null, 'the deal moved to its new column');
+    if (img) await page.screenshot({ path: img + '/ui-board-en.png', fullPage: true });
+
+    // A rep: no admin link, the admin page refused, a POST to it too
+    // (with this page's own CSRF token).
+    check(await page.$('#nav-admin') === null, 'a rep is not shown the admin page');
+    const adminStatus = await page.evaluate(async () => (await fetch('/admin')).status);
+    check(adminStatus === 403, 'a rep\'s admin page is refused: ' + adminStatus);
+    const forged = await page.evaluate(async (c) => {
+      const csrf = document.querySelector('input[name="csrf"]').value;
+      const r = await fetch('/admin/reassign', { method: 'POST', body: new URLSearchParams({ csrf, customer: c, to: 'alice' }) });
+      return r.status;
+    }, cid);
+    check(forged === 403, 'a rep\'s POST to the admin is refused: ' + forged);
+
     // Sync: pushed and accepted.
     await page.click('nav a[href="/sync"]');
     await page.waitForSelector('#sync');
     await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#sync')]);
     const result = await page.$eval('#sync-result', (e) => e.textContent);
-    check(/Pushed 3 · accepted 2 · refused 1/.test(result), 'sync pushed and the server accepted: ' + result);
+    check(/Pushed 5 · accepted 4 · refused 1/.test(result), 'sync pushed and the server accepted: ' + result);
 
     // A refused change shows its reason (run.sh made one before).
     const reasons = await page.$$eval('#refused .reason', (bs) => bs.map((b) => b.textContent));
@@ -130,6 +169,51 @@ async function main() {
     if (img) await page.screenshot({ path: img + '/ui-reports-zh-768.png', fullPage: true });
     await page.goto(base + '/customer/' + cid);
     if (img) await page.screenshot({ path: img + '/ui-card-zh-768.png', fullPage: true });
+
+    // The admin's pages, in the admin's own rove ui: the tree with a
+    // hostile name as text, and a customer reassigned from its card.
+    const adm = await browser.newPage();
+    adm.on('dialog', async (d) => { alerts.push(d.message()); await d.dismiss(); });
+    await adm.setViewport({ width: 1280, height: 900 });
+    await adm.setExtraHTTPHeaders({ 'Accept-Language': 'en-US,en' });
+    await adm.goto(adminUrl, { waitUntil: 'load' });
+    const abase = adminUrl.replace(/\/\?token=.*$/, '');
+    await adm.click('#nav-admin');
+    await adm.waitForSelector('#territories');
+    const tnames = await adm.$$eval('#territories .tname', (ss) => ss.map((x) => x.textContent));
+    check(tnames.includes('<img src=x onerror=alert(1)>'), 'the hostile territory name shows as text');
+    check(await adm.$('#territories img') === null && alerts.length === 0, 'and is no image, ran nothing');
+    const logins = await adm.$$eval('#users tbody tr', (rs) => rs.map((r) => r.getAttribute('data-login')));
+    check(logins.includes('alice') && logins.includes('bob'), 'the users are listed: ' + logins);
+    if (img) await adm.screenshot({ path: img + '/ui-admin-en.png', fullPage: true });
+    await adm.goto(abase + '/sync');
+    await Promise.all([adm.waitForNavigation({ timeout: 30000 }), adm.click('#sync')]);
+    check(await adm.$('#sync-result') !== null, 'the admin synced (in the background, then the result)');
+    await adm.goto(abase + '/customer/' + cid);
+    await adm.type('#card-to', 'bob');
+    await Promise.all([adm.waitForNavigation(), adm.click('#card-reassign-button')]);
+    check(await adm.$('#done') !== null, 'the admin reassigned the customer from its card');
+    // A refusal: the server's reason on the page.
+    await adm.goto(abase + '/admin');
+    await adm.type('#f-customer', cid);
+    await adm.type('#rc-to', 'nosuch');
+    await Promise.all([adm.waitForNavigation(), adm.click('#reassign-customer')]);
+    const why = await adm.$eval('#error', (e) => e.textContent);
+    check(/nosuch/.test(why), 'the server\'s refusal is shown: ' + why.trim());
+    await adm.setViewport({ width: 768, height: 1000 });
+    await adm.goto(abase + '/admin');
+    const awide = await adm.evaluate(() => document.documentElement.scrollWidth);
+    check(awide <= 768, 'the admin page fits 768 px (' + awide + ')');
+    // (the language cookie is the host's: alice's page chose Chinese)
+    if ((await adm.$eval('h1', (e) => e.textContent)) !== '管理')
+      await Promise.all([adm.waitForNavigation(), adm.click('#lang-switch')]);
+    check((await adm.$eval('h1', (e) => e.textContent)) === '管理', 'the admin page in Chinese');
+    const zhwide = await adm.evaluate(() => document.documentElement.scrollWidth);
+    check(zhwide <= 768, 'the admin page in Chinese fits 768 px (' + zhwide + ')');
+    if (img) await adm.screenshot({ path: img + '/ui-admin-zh-768.png', fullPage: true });
+    await adm.goto(abase + '/deals/board');
+    const bwide = await adm.evaluate(() => document.documentElement.scrollWidth);
+    check(bwide <= 768, 'the board fits 768 px (' + bwide + ')');
 
     // A cross-site POST from another origin's page is refused.
     const other = await browser.newPage();

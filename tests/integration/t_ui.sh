@@ -6,6 +6,8 @@
 # reaches another replica by the Sync button; SIGTERM stops it cleanly.
 source "$(dirname "$0")/lib.sh"
 
+# the recycling rules run often: Today's days left
+ROVED_ARGS="--recycle-interval 0.3"
 server_setup
 territories east east/east.sh
 users alice:rep:east.sh bob:rep:east.sh mike:manager:east
@@ -132,6 +134,141 @@ cmp -s <(get "/reports/daily.csv?from=2020-01-01&to=2020-01-03") <(r alice repor
 eq "$(code -b "$T/jar" "$base/reports/daily.csv?from=2020-01-05&to=2020-01-03")" 400 "a range backwards"
 eq "$(code -b "$T/jar" "$base/reports?period=2020-13")" 400 "a month that is not one"
 eq "$(code -b "$T/jar" "$base/reports/nosuch.csv")" 404 "no such report"
+
+# Edit forms: `rove customer|contact|opportunity set` with the fields
+# that changed alone; a refusal comes back with its reason and the values.
+vid=$(r alice opportunity list --json | jq -r '.[] | select(.title == "Valves") | .id')
+ctid=$(r alice contact add --customer "$cid" --name "Wang Li" --phone 13900002222)
+edit=$(get "/customer/$cid/edit")
+for f in "edit-$cid" "edit-$ctid" "edit-$vid"; do
+	grep -q "id=\"$f\"" <<<"$edit" || fail "no form $f on the edit page"
+done
+grep -q "name=\"stage\"" <<<"$edit" && fail "the deal's stage is in the edit form (it has its own verb)"
+eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$cid" --data-urlencode "name=Acme Trading" \
+	--data-urlencode "phone=021-6666-1234" --data-urlencode "address=1 Bund Rd" "$base/edit/customer/$cid")" 303 "edit the details"
+eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .address + "|" + .name')" "021-6666-1234|1 Bund Rd|Acme Trading" \
+	"the details changed"
+out=$(curl -s -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "rid=$ctid" --data-urlencode "email=not-an-email" \
+	"$base/edit/contact/$ctid")
+grep -q 'id="error"' <<<"$out" || fail "an invalid e-mail was not refused on the page"
+grep -q 'value="not-an-email"' <<<"$out" || fail "the refused form lost the user's value"
+eq "$(r alice contact show "$ctid" --json | jq -r '.email')" null "the refused e-mail was not saved"
+eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$vid" --data-urlencode "amount=950.50" \
+	--data-urlencode "expected_close=2031-06-30" "$base/edit/opportunity/$vid")" 303 "edit the deal's amount and close date"
+eq "$(r alice opportunity show "$vid" --json | jq -r '"\(.amount) \(.expected_close)"')" "95050 2031-06-30" "the deal changed (cents)"
+eq "$(post --data "csrf=$csrf&rid=$did&amount=1" "$base/edit/opportunity/$did")" 422 "a won deal is closed to its rep"
+eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync the edits"
+r mike sync >/dev/null
+eq "$(r mike customer show "$cid" --json | jq -r .phone)" "021-6666-1234" "the edit reached the manager's replica"
+eq "$(r mike opportunity show "$vid" --json | jq -r .expected_close)" "2031-06-30" "the deal's edit reached the manager"
+
+# The deals board: a column per stage, moved by a select and a button.
+board=$(get "/deals/board")
+grep -q 'id="col-proposal"' <<<"$board" || fail "no proposal column"
+grep -A0 -o "<section class=\"column\" id=\"col-proposal\".*</section><section class=\"column\" id=\"col-negotiation\"" <<<"$board" |
+	grep -q "data-id=\"$vid\"" || fail "the open deal is not in its stage's column"
+grep -q "id=\"stage-$vid\"" <<<"$board" || fail "no stage select on the deal's card"
+eq "$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" --data "csrf=$csrf&stage=negotiation&back=/deals/board" \
+	"$base/deal/$vid/stage")" "$base/deals/board?saved=1" "move on the board, back to the board"
+eq "$(r alice opportunity show "$vid" --json | jq -r .stage)" negotiation "the deal moved"
+
+# A rep has no admin page, and a POST to one is refused even with the
+# CSRF token.
+eq "$(code -b "$T/jar" "$base/admin")" 403 "a rep's admin page"
+grep -q 'href="/admin"' <<<"$(get /)" && fail "a rep is shown the admin link"
+eq "$(post --data "csrf=$csrf&customer=$cid&to=bob" "$base/admin/reassign")" 403 "a rep's reassign"
+eq "$(post --data "customer=$cid&to=bob" "$base/admin/reassign")" 403 "a reassign without the CSRF token"
+eq "$(post --data "csrf=$csrf&verb=disable&login=bob" "$base/admin/user")" 403 "a rep's disable"
+eq "$(r admin admin user show bob --json | jq .disabled)" false "bob still enabled"
+
+# Today: the days left before a customer returns to the pool.
+r admin admin territory set east.sh recycle_days=30 warn_days=5 >/dev/null
+sid=$(r alice customer add --name "Soon Idle Co")
+r alice activity add --customer "$sid" --kind call --at "$(date -u -d '-27 days' +%Y-%m-%d)" >/dev/null
+r alice sync >/dev/null
+for _ in $(seq 1 50); do
+	[ "$(r alice notices --json | jq '[.[] | select(.kind == "recycle_warning")] | length')" -ge 1 ] && break
+	sleep 0.1
+	r alice sync >/dev/null
+done
+today=$(get "/")
+grep -q "<tr data-id=\"$sid\" data-days=\"3\">" <<<"$today" || fail "no 3 days left for the idle customer: $(grep -o 'id="days-left".*' <<<"$today" | head -c 600)"
+r alice activity add --customer "$sid" --kind visit --note "back again" >/dev/null
+r alice sync >/dev/null # the server sets last_activity_at
+grep -q "<tr data-id=\"$sid\" data-days=\"30\">" <<<"$(get "/")" || fail "a follow-up does not reset the days left"
+
+# The admin's pages (a second rove ui, on the admin's replica): the
+# territory tree with a hostile name as text, the users, and changes the
+# server makes at once.
+r admin admin territory add evil.x --name '<img src=x onerror=alert(1)>' --parent east >/dev/null
+for i in 1 2 3 4 5 6; do r bob customer add --name "Bulk $i" >/dev/null; done
+r bob sync >/dev/null
+ROVE_PULL_BATCH=2 "$ROVE_BIN" -R "$T/admin" ui >"$T/ui2.out" 2>"$T/ui2.err" &
+UI2_PID=$!
+BG_PIDS+=("$UI2_PID")
+for _ in $(seq 1 100); do
+	[ -s "$T/ui2.out" ] && break
+	sleep 0.05
+done
+url2=$(cat "$T/ui2.out")
+base2=${url2%%/\?token=*}
+eq "$(code -c "$T/jar2" "$url2")" 303 "the admin's URL"
+get2() { curl -s -b "$T/jar2" "$base2$1"; }
+post2() { curl -s -o /dev/null -w '%{http_code}' -b "$T/jar2" "$@"; }
+csrf2=$(get2 "/sync" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+# Sync with its progress: started in the background, polled, then done.
+eq "$(post2 --data "csrf=$csrf2" "$base2/sync/start")" 202 "the sync starts"
+for _ in $(seq 1 200); do
+	st=$(get2 "/sync/status")
+	[ "$(jq .done <<<"$st")" = true ] && break
+	sleep 0.05
+done
+eq "$(jq .done <<<"$st")" true "the sync ended: $st"
+[[ $(jq -r .location <<<"$st") == /sync\?pushed=* ]] || fail "no result page: $st"
+[ "$(jq .pulled <<<"$st")" -ge 6 ] || fail "the status did not count what was pulled: $st"
+[ "$(jq .chunks <<<"$st")" -ge 3 ] || fail "the progress was not told chunk by chunk: $st"
+[ "$(jq .cursor <<<"$st")" -eq "$(jq .head <<<"$st")" ] || fail "the pull did not reach the server's head: $st"
+eq "$(post2 --data "csrf=wrong" "$base2/sync/start")" 403 "a sync start without the CSRF token"
+
+adm=$(get2 "/admin")
+grep -q 'data-code="east.sh"' <<<"$adm" || fail "no territory tree"
+grep -q '&lt;img src=x onerror=alert(1)&gt;' <<<"$adm" || fail "the hostile territory name is not escaped"
+grep -q '<img src=x' <<<"$adm" && fail "the hostile territory name is markup"
+grep -q 'data-login="alice"' <<<"$adm" || fail "no users table"
+# Reassign a customer through the page; bob's replica sees it his.
+eq "$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar2" --data "csrf=$csrf2&customer=$cid&to=bob&back=/admin" \
+	"$base2/admin/reassign")" "$base2/admin?done=1" "reassign the customer"
+r bob sync >/dev/null
+eq "$(r bob customer show "$cid" --json | jq -r .owner)" bob "bob's replica has the customer, his"
+# A refusal is shown with the server's reason.
+out=$(curl -s -w '\n%{http_code}' -b "$T/jar2" --data "csrf=$csrf2&customer=$cid&to=nosuch" "$base2/admin/reassign")
+eq "$(tail -1 <<<"$out")" 422 "a reassign to nobody"
+grep -q 'id="error"' <<<"$out" && grep -q 'nosuch' <<<"$out" || fail "the refusal does not say why: $out"
+# A departed rep's territory: bob's customers in east.sh to alice.
+eq "$(post2 --data "csrf=$csrf2&territory=east.sh&from=bob&to=alice" "$base2/admin/reassign")" 303 "reassign the territory"
+r alice sync >/dev/null
+eq "$(r alice customer show "$cid" --json | jq -r .owner)" alice "the territory's customers went to alice"
+# Users: disable, enable, a new token shown once; assign, unassign.
+user=$(get2 "/admin/user?login=bob")
+grep -q 'id="user-login">bob<' <<<"$user" || fail "no user page"
+eq "$(post2 --data "csrf=$csrf2&verb=disable&login=bob" "$base2/admin/user")" 303 "disable bob"
+eq "$(r admin admin user show bob --json | jq .disabled)" true "bob disabled"
+grep -q 'id="enable"' <<<"$(get2 "/admin/user?login=bob")" || fail "no enable button for a disabled user"
+eq "$(post2 --data "csrf=$csrf2&verb=enable&login=bob" "$base2/admin/user")" 303 "enable bob"
+eq "$(r admin admin user show bob --json | jq .disabled)" false "bob enabled"
+tok=$(curl -s -b "$T/jar2" --data "csrf=$csrf2&verb=token&login=bob" "$base2/admin/user" |
+	grep -o 'id="new-token">[^<]*<' | sed 's/.*>//; s/<$//')
+[ -n "$tok" ] || fail "no new token shown"
+exits_as bob 1 sync
+r bob config token "$tok" >/dev/null
+r bob sync >/dev/null || fail "the new token does not work"
+eq "$(post2 --data "csrf=$csrf2&verb=assign&user=bob&territory=evil.x" "$base2/admin/assign")" 303 "assign a territory"
+eq "$(r admin admin user show bob --json | jq -c .territories)" '["evil.x"]' "bob holds evil.x (east.sh went with his customers)"
+eq "$(post2 --data "csrf=$csrf2&verb=unassign&user=bob&territory=evil.x&back=/admin/user?login=bob" "$base2/admin/assign")" 303 "unassign it"
+eq "$(r admin admin user show bob --json | jq -c .territories)" '[]' "bob no longer holds evil.x"
+eq "$(post2 --data "csrf=$csrf2&verb=assign&user=-x&territory=evil.x" "$base2/admin/assign")" 422 "a login like an option"
+kill -TERM "$UI2_PID"
+wait "$UI2_PID" || fail "the admin's rove ui did not stop cleanly"
 
 # Offline is a state: the server stopped, Sync says offline, nothing lost.
 server_stop

@@ -1,0 +1,318 @@
+/*
+ * ui_forms.c - the edit forms of `rove ui`: a customer's details, its
+ * contacts, contracts and deals (amounts, expected close dates).
+ *
+ * A form shows each field a user may set (`rove COLLECTION set` takes
+ * it: not the server's, not hidden, not the parent) with its value now;
+ * a POST compares what came back with the record as the replica holds it
+ * then, and runs `rove COLLECTION set ID FIELD=VALUE...` (rec_change)
+ * with the fields that differ alone: the same parsing, validation,
+ * precheck and outbox as the command, and a field nobody touched is not
+ * written (it would undo a colleague's concurrent change of it). A
+ * refused form comes back with the user's values and the reason.
+ */
+#include "ui.h"
+#include "rec.h"
+#include "err.h"
+#include "log.h"
+#include "out.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T(k) ui_t(x->lang, (k))
+
+static const struct {
+	const char *name;
+	uint8_t coll;
+} editable[] = {
+	{"customer", ROVE_COLL_CUSTOMER},
+	{"contact", ROVE_COLL_CONTACT},
+	{"contract", ROVE_COLL_CONTRACT},
+	{"opportunity", ROVE_COLL_OPPORTUNITY},
+};
+
+/* Whether a form shows field fd of c: what `set` takes; a deal's stage
+ * moves by its own verb (the stage form, the board). */
+static bool in_form(const rove_coll_def *c, const rove_field_def *fd)
+{
+	if (fd->flags & (ROVE_FF_SYSTEM | ROVE_FF_HIDDEN | ROVE_FF_PARENT))
+		return false;
+	return !(c->id == ROVE_COLL_OPPORTUNITY && strcmp(fd->name, "stage") == 0);
+}
+
+/* Field fd of rec as a form holds it: "" when absent; text as stored; a
+ * number, a date, money as the command line writes them. */
+static void field_text(const rove_field_def *fd, const rove_record *rec, char *out, size_t len)
+{
+	const rove_field *f = rove_fields_get(&rec->fs, fd->name);
+
+	if (f == NULL || f->v.type == ROVE_V_NULL) {
+		out[0] = '\0';
+	} else if (f->v.type == ROVE_V_STR) {
+		snprintf(out, len, "%.*s", (int)f->v.len, f->v.s);
+	} else {
+		out_value_text(fd, &f->v, out, len);
+	}
+}
+
+/* A browser sends a textarea's lines with CR LF: as typed, LF. */
+static void strip_cr(char *s)
+{
+	char *w = s;
+
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p != '\r')
+			*w++ = *p;
+	*w = '\0';
+}
+
+/* The form of record rec of c. refill: the values the user sent (a form
+ * refused), not the record's. */
+static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, bool refill)
+{
+	char id[ROVE_UUID_STRLEN + 1];
+	char *text = malloc(ROVE_MAX_STR + 64);
+
+	if (text == NULL) {
+		x->out.failed = true;
+		return;
+	}
+	rove_uuid_format(&rec->id, id);
+	ui_printf(&x->out, "<form class=\"stack edit\" method=\"post\" action=\"/edit/%s/%s\" id=\"edit-%s\">", c->name,
+		  id, id);
+	ui_csrf_field(x);
+	ui_printf(&x->out, "<input type=\"hidden\" name=\"rid\" value=\"%s\">", id);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		const char *now;
+		if (!in_form(c, fd))
+			continue;
+		field_text(fd, rec, text, ROVE_MAX_STR + 64);
+		now = refill && ui_param_get(x, fd->name) != NULL ? ui_param_get(x, fd->name) : text;
+		ui_printf(&x->out, "<label for=\"e-%s-%s\"%s>", id, fd->name, (fd->flags & ROVE_FF_LINES) ? " class=\"wide\"" : "");
+		ui_esc(&x->out, T(fd->name));
+		if (fd->type == ROVE_FT_ENUM) {
+			ui_printf(&x->out, "<select id=\"e-%s-%s\" name=\"%s\"><option value=\"\"></option>", id, fd->name,
+				  fd->name);
+			for (const char *const *v = fd->values; *v != NULL; v++) {
+				ui_printf(&x->out, "<option value=\"%s\"%s>", *v, strcmp(now, *v) == 0 ? " selected" : "");
+				ui_esc(&x->out, T(*v));
+				ui_put(&x->out, "</option>");
+			}
+			ui_put(&x->out, "</select>");
+		} else if (fd->flags & ROVE_FF_LINES) {
+			ui_printf(&x->out, "<textarea id=\"e-%s-%s\" name=\"%s\">", id, fd->name, fd->name);
+			ui_esc(&x->out, now);
+			ui_put(&x->out, "</textarea>");
+		} else {
+			const char *type = fd->type == ROVE_FT_DATE ? "date" : fd->type == ROVE_FT_EMAIL ? "email" : "text";
+			ui_printf(&x->out, "<input type=\"%s\" id=\"e-%s-%s\" name=\"%s\"%s value=\"", type, id, fd->name,
+				  fd->name, fd->type == ROVE_FT_MONEY ? " inputmode=\"decimal\"" : "");
+			ui_esc(&x->out, now);
+			ui_put(&x->out, "\">");
+		}
+		ui_put(&x->out, "</label>");
+	}
+	ui_printf(&x->out, "<div><button id=\"save-%s\">", id);
+	ui_esc(&x->out, T("Save"));
+	ui_put(&x->out, "</button></div></form>");
+	free(text);
+}
+
+typedef struct forms_ctx {
+	ui_ctx *x;
+	const char *refill; /* the id of the record whose form was refused */
+} forms_ctx;
+
+static int emit_form(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	forms_ctx *f = lc->arg;
+	char id[ROVE_UUID_STRLEN + 1];
+
+	(void)pending;
+	rove_uuid_format(&rec->id, id);
+	ui_put(&f->x->out, "<h3>");
+	ui_esc(&f->x->out, rove_fields_str(&rec->fs, lc->c->fields[1].name) != NULL
+				   ? rove_fields_str(&rec->fs, lc->c->fields[1].name)
+				   : id);
+	ui_put(&f->x->out, "</h3>");
+	record_form(f->x, lc->c, rec, f->refill != NULL && strcmp(f->refill, id) == 0);
+	return ROVE_OK;
+}
+
+void ui_page_edit(ui_ctx *x, const char *ids)
+{
+	static const struct {
+		uint8_t coll;
+		const char *title;
+	} kids[] = {
+		{ROVE_COLL_CONTACT, "Contacts"},
+		{ROVE_COLL_CONTRACT, "Contracts"},
+		{ROVE_COLL_OPPORTUNITY, "Deals"},
+	};
+	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	forms_ctx f = {x, NULL};
+	rove_record *rec;
+	rove_replica r;
+	rove_uuid id;
+	char cid[ROVE_UUID_STRLEN + 1];
+	const char *name;
+
+	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
+		ui_page_error(x, 404, "Not found", "no such customer");
+		return;
+	}
+	rove_uuid_format(&id, cid);
+	if (x->post)
+		f.refill = ui_param_get(x, "rid");
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		x->out.failed = true;
+		return;
+	}
+	if (!ui_open_replica(x, &r)) {
+		free(rec);
+		return;
+	}
+	if (rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) != ROVE_OK) {
+		rove_replica_close(&r);
+		free(rec);
+		x->nerrors = 0;
+		ui_page_error(x, 404, "Not found", "no such customer in this replica");
+		return;
+	}
+	name = rove_fields_str(&rec->fs, "name");
+	ui_page_head(x, &r, "Edit", "Customers");
+	ui_printf(&x->out, "<h2 id=\"customer-name\"><a href=\"/customer/%s\">", cid);
+	ui_esc(&x->out, name != NULL ? name : cid);
+	ui_put(&x->out, "</a></h2><h3>");
+	ui_esc(&x->out, T("Details"));
+	ui_put(&x->out, "</h3>");
+	record_form(x, c, rec, f.refill != NULL && strcmp(f.refill, cid) == 0);
+	for (size_t k = 0; k < sizeof(kids) / sizeof(kids[0]); k++) {
+		rec_list_ctx lc = {.c = rove_schema_coll(kids[k].coll), .parent = cid, .limit = ROVE_UI_CARD_ROWS};
+		int rc;
+		lc.emit = emit_form;
+		lc.arg = &f;
+		ui_printf(&x->out, "<h2 id=\"edit-%s\">", lc.c->name);
+		ui_esc(&x->out, T(kids[k].title));
+		ui_put(&x->out, "</h2>");
+		rc = rec_list_walk(&r, &lc);
+		if (rc != ROVE_OK) {
+			ui_put(&x->out, "<p class=\"banner bad\">");
+			ui_esc(&x->out, rove_strerror(rc));
+			ui_put(&x->out, "</p>");
+		} else if (lc.n == 0) {
+			ui_put(&x->out, "<p class=\"muted\">");
+			ui_esc(&x->out, T("No records."));
+			ui_put(&x->out, "</p>");
+		}
+	}
+	rove_replica_close(&r);
+	free(rec);
+	ui_page_foot(x);
+}
+
+/* The FIELD=VALUE words of the fields of the form that differ from rec
+ * into argv from argv[*argc] (each malloc'd; the caller frees them). */
+static int changed_fields(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, char **argv, int *argc, int max)
+{
+	char *now = malloc(ROVE_MAX_STR + 64);
+
+	if (now == NULL)
+		return ROVE_ENOMEM;
+	for (size_t i = 0; i < c->nfields; i++) {
+		const rove_field_def *fd = &c->fields[i];
+		const char *sent = ui_param_get(x, fd->name);
+		char *word, *v;
+		size_t n;
+		if (!in_form(c, fd) || sent == NULL)
+			continue;
+		field_text(fd, rec, now, ROVE_MAX_STR + 64);
+		n = strlen(fd->name) + 1 + strlen(sent) + 1;
+		word = malloc(n);
+		if (word == NULL || *argc >= max) {
+			free(word);
+			free(now);
+			return ROVE_ENOMEM;
+		}
+		snprintf(word, n, "%s=%s", fd->name, sent);
+		v = word + strlen(fd->name) + 1;
+		strip_cr(v);
+		if (strcmp(v, now) == 0) {
+			free(word);
+			continue;
+		}
+		argv[(*argc)++] = word;
+	}
+	free(now);
+	return ROVE_OK;
+}
+
+void ui_edit_post(ui_ctx *x, const char *coll, const char *ids)
+{
+	const rove_coll_def *c = NULL;
+	char *argv[4 + 32];
+	int argc = 0, status = ROVE_EXIT_FAIL, rc;
+	char cid[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1], to[ROVE_UUID_STRLEN + 16];
+	rove_record *rec;
+	rove_replica r;
+	rove_uuid id;
+
+	for (size_t k = 0; k < sizeof(editable) / sizeof(editable[0]); k++)
+		if (strcmp(coll, editable[k].name) == 0)
+			c = rove_schema_coll(editable[k].coll);
+	if (c == NULL || rove_uuid_parse(ids, &id) != ROVE_OK) {
+		ui_page_error(x, 404, "Not found", x->path);
+		return;
+	}
+	rove_uuid_format(&id, rid);
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		x->out.failed = true;
+		return;
+	}
+	if (!ui_open_replica(x, &r)) {
+		free(rec);
+		return;
+	}
+	rc = rove_replica_get(&r, c->id, &id, rec);
+	rove_replica_close(&r);
+	if (rc != ROVE_OK) {
+		free(rec);
+		x->nerrors = 0;
+		ui_page_error(x, 404, "Not found", "no such record in this replica");
+		return;
+	}
+	snprintf(cid, sizeof(cid), "%s",
+		 c->id == ROVE_COLL_CUSTOMER ? rid
+					     : (rove_fields_str(&rec->fs, "customer") != NULL ? rove_fields_str(&rec->fs, "customer") : ""));
+	argv[argc++] = (char *)c->name;
+	argv[argc++] = "set";
+	argv[argc++] = rid;
+	rc = changed_fields(x, c, rec, argv, &argc, (int)(sizeof(argv) / sizeof(argv[0])) - 1);
+	free(rec);
+	argv[argc] = NULL;
+	snprintf(to, sizeof(to), "/customer/%s", cid);
+	if (rc != ROVE_OK) {
+		rove_error("cannot read the form: %s", rove_strerror(rc));
+	} else if (argc == 3) {
+		/* nothing changed: nothing to queue */
+		snprintf(x->location, sizeof(x->location), "%s", to);
+		status = ROVE_EXIT_OK;
+	} else {
+		status = rec_change(x->cli, c, argc, argv, false);
+		if (status == ROVE_EXIT_OK)
+			ui_redirect_flag(x, to, "saved");
+	}
+	for (int i = 3; i < argc; i++)
+		free(argv[i]);
+	if (status == ROVE_EXIT_OK)
+		return;
+	if (x->nerrors == 0)
+		rove_error("the change was not made");
+	x->status = 422;
+	ui_page_edit(x, cid);
+}
