@@ -126,6 +126,7 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 	rove_feed *f = NULL;
 	rove_feed_stats st;
 	struct sigaction sa;
+	unsigned refused = 0; /* rounds refused in a row (ROVE_EIO) */
 	int watch = -1, rc;
 
 	rc = cli_open(cli, &r);
@@ -158,16 +159,31 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 		if (rc == ROVE_OK)
 			rc = rove_feed_round(f, &r, &st);
 		if (rc == ROVE_OK) {
+			refused = 0;
 			report_round(&st, once);
 			if (once)
 				break;
-		} else if (!once && (rc == ROVE_EUNREACH || rc == ROVE_EIO)) {
-			/* PostgreSQL went away (or restarts): connect again; what
-			 * it committed is read anew. */
+		} else if (!once && (rc == ROVE_EUNREACH || rc == ROVE_EBUSY)) {
+			/* PostgreSQL went away (or restarts, or the round met
+			 * another session): connect again; what it committed is
+			 * read anew. */
 			rove_warn("the feed waits for postgresql; trying again in %u ms", interval_ms);
 			rove_feed_free(f);
 			f = NULL;
 			rc = ROVE_OK;
+		} else if (!once && rc == ROVE_EIO && ++refused < ROVE_FEED_MAX_ATTEMPTS) {
+			/* An error that waiting does not mend, unless it was the
+			 * schema changed under the feed: connecting again mends
+			 * that first. */
+			rove_warn("the feed tries again in %u ms (attempt %u of %u)", interval_ms, refused + 1,
+				  ROVE_FEED_MAX_ATTEMPTS);
+			rove_feed_free(f);
+			f = NULL;
+			rc = ROVE_OK;
+		} else if (!once && rc == ROVE_EIO) {
+			rove_error("the feed stops: postgresql refused %u rounds in a row, as said above; put that "
+				   "right and start the feed again",
+				   refused);
 		} else if (!once && rc == ROVE_EDB) {
 			/* The replica's map grew in another process: open it
 			 * again. */
