@@ -78,26 +78,28 @@ static const char *pg_hint(const char *state)
 		       "at a writable server";
 	if (strcmp(state, "53100") == 0)
 		return "PostgreSQL's disk is full: free space there";
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
+		return "a statement_timeout or lock_timeout may have cut the round short: raise it for the feed's role";
 	if (strcmp(state, "0A000") == 0 || strcmp(state, "2BP01") == 0)
 		return "drop what depends on it (or drop the table: the feed rebuilds it), then start the feed again";
 	return NULL;
 }
 
-/* Whether an error (SQLSTATE) may go by itself: the server shutting down
- * or starting, a conflict with another session, a resource short for a
- * moment. Anything else (privileges, a full disk, a type, a constraint,
- * a missing table) comes back however often the round is tried. */
+/* Whether an error (SQLSTATE) goes by itself: the connection or the
+ * server going away, or a conflict with another session that the next
+ * try does not meet. Anything else (privileges, a full disk, a type, a
+ * constraint, a missing table) may come back however often the round is
+ * tried - a cancelled statement and a lock not granted too, which a
+ * statement_timeout or lock_timeout of the feed's role makes again each
+ * time, and memory that a round of the same size lacks again. */
 static bool pg_transient(const char *state)
 {
 	static const char *const states[] = {
 		"40001", /* serialization_failure */
 		"40P01", /* deadlock_detected */
-		"55P03", /* lock_not_available */
-		"57014", /* query_canceled */
 		"57P01", /* admin_shutdown */
 		"57P02", /* crash_shutdown */
 		"57P03", /* cannot_connect_now */
-		"53200", /* out_of_memory */
 		"53300", /* too_many_connections */
 	};
 
@@ -651,10 +653,11 @@ int rove_feed_connect(const char *conninfo, rove_feed **out)
 	rc = pg_exec(f, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'", "set up the session");
 	/* One feed per database: a second would undo the first's rounds. A
 	 * feed killed a moment ago may still hold it until PostgreSQL sees
-	 * its socket closed. */
+	 * its socket closed. The wait is bounded here only: then the
+	 * lock_timeout of the feed's role, if it has one, is its again. */
 	if (rc == ROVE_OK) {
 		char sql[160];
-		snprintf(sql, sizeof(sql), "SET lock_timeout = %u; SELECT pg_advisory_lock(%s); SET lock_timeout = 0",
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %u; SELECT pg_advisory_lock(%s); RESET lock_timeout",
 			 ROVE_FEED_LOCK_WAIT_MS, FEED_LOCK_KEY);
 		PGresult *res = feed_pq.PQexec(f->pg, sql);
 		const char *state = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

@@ -51,7 +51,7 @@ typedef struct rove_feed_stats {
  * schema and loads what PostgreSQL holds. Errors are reported (the
  * statement's table and PostgreSQL's message): a failed or lost
  * connection is ROVE_EUNREACH, an error that may go by itself (a
- * deadlock, a server starting) ROVE_EBUSY, a schema newer than this rove
+ * deadlock, a serialization failure) ROVE_EBUSY, a schema newer than this rove
  * ROVE_EVERSION, another feed holding the database ROVE_ELOCKED, libpq
  * missing ROVE_ENOTFOUND, an error that retrying will not mend
  * (privileges, a full disk, a type, a constraint, a view of someone

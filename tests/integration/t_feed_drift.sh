@@ -6,9 +6,10 @@
 # round's own transaction, values exact; a column it may not change
 # (another view depends on it) stops it with exit 1 naming the table, the
 # column and what to do. Errors that retrying cannot mend (privileges
-# revoked, a read-only database) stop it with exit 1 and PostgreSQL's
-# message: at once with --once, after ROVE_FEED_MAX_ATTEMPTS rounds in a
-# row when it runs on; a lost connection is still waited out.
+# revoked, a read-only database, a lock_timeout met each round) stop it
+# with exit 1 and PostgreSQL's message: at once with --once, after
+# ROVE_FEED_MAX_ATTEMPTS rounds in a row when it runs on; a lost
+# connection is still waited out.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 export PGOPTIONS="-c client_min_messages=warning" # no notices of what a DROP cascades to
@@ -136,6 +137,41 @@ psql_hq -c "GRANT INSERT ON contact TO feeder" >/dev/null
 r ana feed postgres "$FEEDER" --once
 same_as_rove
 
+# --- a lock_timeout of the feed's role, a table held by another session:
+# the same timeout each round, not a passing conflict ---
+psql_hq -c "ALTER ROLE feeder SET lock_timeout = '200ms'" >/dev/null
+since=$(psql_hq -c "SELECT now()")
+"$ROVE_BIN" -R "$T/ana" feed postgres "$FEEDER" --interval 0.2 2>"$T/feed.log" &
+feed=$!
+BG_PIDS+=("$feed")
+first_round() { test "$(psql_hq -c "SELECT count(*) FROM rove_feed_position WHERE fed_at > '$since'")" = 1; }
+wait_for 10 "the feed's first round" first_round
+"$PG_BIN/psql" -X -q -h "$PG_SOCK" -p "$PG_PORT" -U rove -d hq -c "BEGIN" \
+	-c "LOCK TABLE contact IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+holder=$!
+BG_PIDS+=("$holder")
+contact_locked() {
+	test "$(psql_hq -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'contact' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1
+}
+wait_for 10 "another session to hold table contact" contact_locked
+r alice contact add --customer "$a1" --name "Mr Zhao" >/dev/null
+sync_all alice ana
+stopped() { ! kill -0 "$feed" 2>/dev/null; }
+wait_for 20 "the feed to stop on the lock timeout" stopped
+set +e
+wait "$feed"
+st=$?
+set -e
+psql_hq -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+eq "$st" 1 "a feed whose every round meets the lock_timeout ($(tail -n 1 "$T/feed.log"))"
+eq "$(grep -c "contact.*lock timeout" "$T/feed.log")" "$MAX" "rounds that met the lock timeout"
+psql_hq -c "ALTER ROLE feeder RESET lock_timeout" >/dev/null
+r ana feed postgres "$FEEDER" --once
+same_as_rove
+
 # --- a database made read-only under a running feed ---
 "$ROVE_BIN" -R "$T/ana" feed postgres "$FEEDER" --interval 0.2 2>"$T/feed.log" &
 feed=$!
@@ -147,8 +183,8 @@ psql_hq -c "ALTER DATABASE hq SET default_transaction_read_only = on" >/dev/null
 psql_hq -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'feeder'" >/dev/null
 r alice customer add --name "Read Only Co" >/dev/null
 sync_all alice ana
+wait_for 20 "the feed to stop on a read-only database" stopped
 set +e
-wait_for 20 "the feed to stop on a read-only database" sh -c "! kill -0 $feed 2>/dev/null"
 wait "$feed"
 st=$?
 set -e
