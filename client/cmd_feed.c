@@ -43,8 +43,14 @@ static const char help[] =
 	"\n"
 	"Only an analyst's or an admin's replica holds every record: others are\n"
 	"refused. Needs libpq (Debian: libpq5), loaded when the feed starts.\n"
+	"A table changed under the feed (a column dropped or of another type) is\n"
+	"rebuilt from the replica. PostgreSQL lost is waited for; an error it will\n"
+	"keep giving (privileges, a read-only database, a full disk) stops the feed:\n"
+	"with --once at once, else after 3 rounds refused in a row.\n"
 	"Exit status: 0 stopped by SIGINT/SIGTERM (or --once done), 1 failed,\n"
 	"2 usage, 3 PostgreSQL unreachable at start (later it is tried again).\n";
+
+_Static_assert(ROVE_FEED_MAX_ATTEMPTS == 3, "the help above says 3 rounds");
 
 enum { OPT_ONCE = CLI_OPT_LONG, OPT_INTERVAL };
 
