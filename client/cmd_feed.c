@@ -43,8 +43,14 @@ static const char help[] =
 	"\n"
 	"Only an analyst's or an admin's replica holds every record: others are\n"
 	"refused. Needs libpq (Debian: libpq5), loaded when the feed starts.\n"
+	"A table changed under the feed (a column dropped or of another type) is\n"
+	"rebuilt from the replica. PostgreSQL lost is waited for; an error it will\n"
+	"keep giving (privileges, a read-only database, a full disk) stops the feed:\n"
+	"with --once at once, else after 3 rounds refused in a row.\n"
 	"Exit status: 0 stopped by SIGINT/SIGTERM (or --once done), 1 failed,\n"
 	"2 usage, 3 PostgreSQL unreachable at start (later it is tried again).\n";
+
+_Static_assert(ROVE_FEED_MAX_ATTEMPTS == 3, "the help above says 3 rounds");
 
 enum { OPT_ONCE = CLI_OPT_LONG, OPT_INTERVAL };
 
@@ -126,6 +132,7 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 	rove_feed *f = NULL;
 	rove_feed_stats st;
 	struct sigaction sa;
+	unsigned refused = 0; /* rounds refused in a row (ROVE_EIO) */
 	int watch = -1, rc;
 
 	rc = cli_open(cli, &r);
@@ -158,16 +165,31 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 		if (rc == ROVE_OK)
 			rc = rove_feed_round(f, &r, &st);
 		if (rc == ROVE_OK) {
+			refused = 0;
 			report_round(&st, once);
 			if (once)
 				break;
-		} else if (!once && (rc == ROVE_EUNREACH || rc == ROVE_EIO)) {
-			/* PostgreSQL went away (or restarts): connect again; what
-			 * it committed is read anew. */
+		} else if (!once && (rc == ROVE_EUNREACH || rc == ROVE_EBUSY)) {
+			/* PostgreSQL went away (or restarts, or the round met
+			 * another session): connect again; what it committed is
+			 * read anew. */
 			rove_warn("the feed waits for postgresql; trying again in %u ms", interval_ms);
 			rove_feed_free(f);
 			f = NULL;
 			rc = ROVE_OK;
+		} else if (!once && rc == ROVE_EIO && ++refused < ROVE_FEED_MAX_ATTEMPTS) {
+			/* An error that waiting does not mend, unless it was the
+			 * schema changed under the feed: connecting again mends
+			 * that first. */
+			rove_warn("the feed tries again in %u ms (attempt %u of %u)", interval_ms, refused + 1,
+				  ROVE_FEED_MAX_ATTEMPTS);
+			rove_feed_free(f);
+			f = NULL;
+			rc = ROVE_OK;
+		} else if (!once && rc == ROVE_EIO) {
+			rove_error("the feed stops: postgresql refused %u rounds in a row, as said above; put that "
+				   "right and start the feed again",
+				   refused);
 		} else if (!once && rc == ROVE_EDB) {
 			/* The replica's map grew in another process: open it
 			 * again. */

@@ -50,7 +50,8 @@ typedef struct feed_set {
 
 struct rove_feed {
 	PGconn *pg;
-	bool valid;       /* have[] is what PostgreSQL committed */
+	bool valid;       /* have[] is what PostgreSQL committed; the schema is made */
+	bool tx_open;     /* make_schema left its transaction to the round */
 	uint64_t version; /* the replica version fed last (valid) */
 	feed_set have[NKINDS];
 	rove_record *rec; /* scratch for decoding */
@@ -65,21 +66,80 @@ static void quiet(void *arg, const char *message)
 	(void)message;
 }
 
-/* The error of a failed statement (what: what was being done), reported;
- * ROVE_EUNREACH when the connection is gone. */
+/* What to do about an error that retrying will not mend, by SQLSTATE
+ * (NULL: PostgreSQL's message says it all). */
+static const char *pg_hint(const char *state)
+{
+	if (strcmp(state, "42501") == 0)
+		return "grant the feed's role SELECT, INSERT, UPDATE and DELETE on the feed's tables and CREATE on "
+		       "their schema (docs/OPERATIONS.md)";
+	if (strcmp(state, "25006") == 0)
+		return "the database is read-only (a standby, or default_transaction_read_only): point the feed "
+		       "at a writable server";
+	if (strcmp(state, "53100") == 0)
+		return "PostgreSQL's disk is full: free space there";
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
+		return "a statement_timeout or lock_timeout may have cut the round short: raise it for the feed's role";
+	if (strcmp(state, "0A000") == 0 || strcmp(state, "2BP01") == 0)
+		return "drop what depends on it (or drop the table: the feed rebuilds it), then start the feed again";
+	return NULL;
+}
+
+/* Whether an error (SQLSTATE) goes by itself: the connection or the
+ * server going away, or a conflict with another session that the next
+ * try does not meet. Anything else (privileges, a full disk, a type, a
+ * constraint, a missing table) may come back however often the round is
+ * tried - a cancelled statement and a lock not granted too, which a
+ * statement_timeout or lock_timeout of the feed's role makes again each
+ * time, and memory that a round of the same size lacks again. */
+static bool pg_transient(const char *state)
+{
+	static const char *const states[] = {
+		"40001", /* serialization_failure */
+		"40P01", /* deadlock_detected */
+		"57P01", /* admin_shutdown */
+		"57P02", /* crash_shutdown */
+		"57P03", /* cannot_connect_now */
+		"53300", /* too_many_connections */
+	};
+
+	if (strncmp(state, "08", 2) == 0) /* connection_exception */
+		return true;
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(state, states[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The error of a failed statement (what: what was being done, naming
+ * its table), reported with PostgreSQL's message, its detail and what to
+ * do. ROVE_EUNREACH when the connection is gone, ROVE_EBUSY when the
+ * error may go by itself (pg_transient), ROVE_EIO when it will not. */
 static int pg_fail(rove_feed *f, const PGresult *res, const char *what)
 {
-	const char *msg = res != NULL ? feed_pq.PQresultErrorMessage(res) : "";
-	char line[512];
-	size_t n;
+	const char *state = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = NULL;
+	char line[512], more[512] = "";
+	int rc;
 
 	if (msg == NULL || msg[0] == '\0')
 		msg = feed_pq.PQerrorMessage(f->pg);
 	snprintf(line, sizeof(line), "%s", msg != NULL && msg[0] != '\0' ? msg : "unknown error");
-	n = strcspn(line, "\n");
-	line[n] = '\0';
-	rove_error("postgresql: %s: %s", what, line);
-	return feed_pq.PQstatus(f->pg) == CONNECTION_BAD ? ROVE_EUNREACH : ROVE_EIO;
+	line[strcspn(line, "\n")] = '\0';
+	if (feed_pq.PQstatus(f->pg) == CONNECTION_BAD || state == NULL) {
+		rc = ROVE_EUNREACH;
+	} else if (pg_transient(state)) {
+		rc = strncmp(state, "57P0", 4) == 0 || strncmp(state, "08", 2) == 0 ? ROVE_EUNREACH : ROVE_EBUSY;
+	} else {
+		rc = ROVE_EIO;
+		hint = pg_hint(state);
+	}
+	if (detail != NULL && detail[0] != '\0')
+		snprintf(more, sizeof(more), " (%.*s)", (int)strcspn(detail, "\n"), detail);
+	rove_error("postgresql: %s: %s%s%s%s", what, line, more, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+	return rc;
 }
 
 /* Runs a statement that returns no rows (want PGRES_COMMAND_OK) or rows
@@ -146,6 +206,8 @@ static int pg_copy(rove_feed *f, const char *copy_sql, const rove_buf *data, con
 
 /* ---- the tables, from the schema ---- */
 
+/* A field's column type, as PostgreSQL's format_type() spells it (which
+ * is valid in DDL too): what make_tables compares with the table's. */
 static const char *sql_type(const rove_field_def *fd)
 {
 	switch (fd->type) {
@@ -155,7 +217,7 @@ static const char *sql_type(const rove_field_def *fd)
 	case ROVE_FT_DATE:
 		return "date";
 	case ROVE_FT_TIME:
-		return "timestamptz";
+		return "timestamp with time zone";
 	case ROVE_FT_REF:
 		return "uuid";
 	case ROVE_FT_BOOL:
@@ -190,114 +252,260 @@ static int put(rove_buf *b, const char *s)
 	return rc;
 }
 
-/* Makes every kind's table, adding the columns it lacks. A table that
- * gains a column has its digests cleared, so that its rows are written
- * again with the new column filled. */
-static int make_tables(rove_feed *f)
+/* Column i of a kind's table, 0 <= i < nfields + 2: id, the fields that
+ * are columns, rove_digest. False for a hidden field (no column). The
+ * constraint is what a column added to the table gets. */
+static bool table_column(const rove_coll_def *c, size_t i, const char **name, const char **type,
+			 const char **constraint)
+{
+	*constraint = "";
+	if (i == 0) {
+		*name = "id";
+		*type = "uuid";
+		*constraint = " PRIMARY KEY";
+	} else if (i == c->nfields + 1) {
+		*name = "rove_digest";
+		*type = "bigint";
+		*constraint = " NOT NULL";
+	} else {
+		if (!is_column(&c->fields[i - 1]))
+			return false;
+		*name = c->fields[i - 1].name;
+		*type = sql_type(&c->fields[i - 1]);
+	}
+	return true;
+}
+
+/* The views, in the order they are made (each reads those before it).
+ * They read the open deals as `rove report pipeline` does: stages lead
+ * to negotiation (no stage is a lead), of live customers; a deal is
+ * credited to its owner, else (a deal from before deals had owners) to
+ * its customer's owner (rule 14). */
+static const struct {
+	const char *name;
+	const char *sql; /* AS ... */
+} views[] = {
+	{"deal", "SELECT o.*, coalesce(o.stage, 'lead') AS funnel_stage,"
+		 "  coalesce(o.stage, 'lead') IN ('lead', 'qualified', 'proposal', 'negotiation') AS open,"
+		 "  coalesce(nullif(o.owner, ''), c.owner) AS rep, c.territory AS territory"
+		 " FROM opportunity o JOIN customer c ON c.id = o.customer"},
+	{"pipeline_by_stage",
+	 "SELECT funnel_stage AS stage,"
+	 "  array_position(ARRAY['lead','qualified','proposal','negotiation']::text[], funnel_stage) AS stage_order,"
+	 "  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+	 " FROM deal WHERE open GROUP BY funnel_stage"},
+	{"pipeline_by_owner",
+	 "SELECT coalesce(rep, '(pool)') AS rep, count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+	 " FROM deal WHERE open GROUP BY coalesce(rep, '(pool)')"},
+	{"pipeline_by_territory", "SELECT coalesce(territory, '(none)') AS territory, count(*) AS count,"
+				  "  coalesce(sum(amount), 0)::bigint AS amount"
+				  " FROM deal WHERE open GROUP BY coalesce(territory, '(none)')"},
+	{"pipeline_by_month", "SELECT date_trunc('month', expected_close)::date AS month, funnel_stage AS stage,"
+			      "  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
+			      " FROM deal WHERE open GROUP BY 1, 2"},
+	{"won_by_month", "SELECT date_trunc('month', closed_on)::date AS month, rep, count(*) AS count,"
+			 "  coalesce(sum(amount), 0)::bigint AS amount"
+			 " FROM deal WHERE stage = 'won' AND closed_on IS NOT NULL GROUP BY 1, 2"},
+	{"targets_vs_won",
+	 "SELECT t.\"user\", t.period, t.amount AS target, coalesce(w.amount, 0)::bigint AS won,"
+	 "  CASE WHEN t.amount > 0 THEN floor(coalesce(w.amount, 0)::numeric * 100 / t.amount)::bigint"
+	 "   ELSE 0 END AS percent,"
+	 "  coalesce(w.amount, 0) < t.amount AS behind"
+	 " FROM target t LEFT JOIN won_by_month w"
+	 "  ON w.rep = t.\"user\" AND to_char(w.month, 'YYYY-MM') = t.period"},
+};
+#define NVIEWS (sizeof(views) / sizeof(views[0]))
+
+/* Whether relation name exists in the schema the tables go to. */
+static int relation_exists(rove_feed *f, const char *name, bool *exists)
+{
+	const char *p[1] = {name};
+	char what[96];
+	PGresult *res;
+	int rc;
+
+	snprintf(what, sizeof(what), "look for %s", name);
+	rc = pg_run(f,
+		    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		    " WHERE c.relname = $1 AND n.nspname = current_schema()",
+		    1, p, &res, what);
+	if (rc != ROVE_OK)
+		return rc;
+	*exists = strcmp(feed_pq.PQgetvalue(res, 0, 0), "0") != 0;
+	feed_pq.PQclear(res);
+	return ROVE_OK;
+}
+
+/* Drops the feed's views (a column they read cannot change type under
+ * them); make_views makes them again in the same transaction. A view of
+ * someone else's that reads one of them makes this fail: said, with what
+ * to do. */
+static int drop_views(rove_feed *f, const char *why)
+{
+	char sql[96], what[384];
+	int rc = ROVE_OK;
+
+	for (size_t i = NVIEWS; i-- > 0 && rc == ROVE_OK;) {
+		snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS \"%s\"", views[i].name);
+		snprintf(what, sizeof(what), "drop view %s to %s", views[i].name, why);
+		rc = pg_exec(f, sql, what);
+	}
+	return rc;
+}
+
+/* Makes the views that are missing (a database just made, or views
+ * dropped by hand or by drop_views). */
+static int make_views(rove_feed *f)
 {
 	rove_buf sql;
-	char line[256];
+	char what[96];
 	int rc = ROVE_OK;
 
 	rove_buf_init(&sql);
-	for (size_t k = 0; k < NKINDS && rc == ROVE_OK; k++) {
-		const rove_coll_def *c = rove_schema_coll(kinds[k]);
-		PGresult *res = NULL;
-		bool added = false;
-		ROVE_ASSERT(c != NULL);
-		snprintf(line, sizeof(line),
-			 "CREATE TABLE IF NOT EXISTS \"%s\" (id uuid PRIMARY KEY, rove_digest bigint NOT NULL)",
-			 c->name);
-		rc = pg_exec(f, line, "create table");
-		if (rc == ROVE_OK) {
-			const char *p[1] = {c->name};
-			rc = pg_run(f,
-				    "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
-				    "AND table_schema = current_schema()",
-				    1, p, &res, "read columns");
-		}
-		for (size_t i = 0; i < c->nfields && rc == ROVE_OK; i++) {
-			const rove_field_def *fd = &c->fields[i];
-			bool have = false;
-			if (!is_column(fd))
-				continue;
-			for (int t = 0; t < feed_pq.PQntuples(res) && !have; t++)
-				have = strcmp(feed_pq.PQgetvalue(res, t, 0), fd->name) == 0;
-			if (have)
-				continue;
-			snprintf(line, sizeof(line), "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", c->name, fd->name,
-				 sql_type(fd));
-			rc = pg_exec(f, line, "add column");
-			added = true;
-		}
-		if (res != NULL)
-			feed_pq.PQclear(res);
-		if (rc == ROVE_OK && added) {
-			snprintf(line, sizeof(line), "UPDATE \"%s\" SET rove_digest = 0", c->name);
-			rc = pg_exec(f, line, "mark rows to write again");
-		}
+	for (size_t i = 0; i < NVIEWS && rc == ROVE_OK; i++) {
+		bool exists = false;
+		rc = relation_exists(f, views[i].name, &exists);
+		if (rc != ROVE_OK || exists)
+			continue;
+		rove_buf_reset(&sql);
+		rc = put(&sql, "CREATE VIEW \"");
+		if (rc == ROVE_OK)
+			rc = put(&sql, views[i].name);
+		if (rc == ROVE_OK)
+			rc = put(&sql, "\" AS ");
+		if (rc == ROVE_OK)
+			rc = put(&sql, views[i].sql);
+		snprintf(what, sizeof(what), "create view %s", views[i].name);
+		if (rc == ROVE_OK)
+			rc = pg_exec(f, sql.data, what);
 	}
 	rove_buf_free(&sql);
 	return rc;
 }
 
+/* The columns a table has: their names and types (format_type). */
+static int read_columns(rove_feed *f, const char *table, PGresult **res)
+{
+	const char *p[1] = {table};
+	char what[96];
+
+	snprintf(what, sizeof(what), "read the columns of table %s", table);
+	return pg_run(f,
+		      "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+		      " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+		      " WHERE c.relname = $1 AND n.nspname = current_schema() AND a.attnum > 0"
+		      " AND NOT a.attisdropped",
+		      1, p, res, what);
+}
+
+/* Makes every kind's table as the schema says. A table that lacks a
+ * column, or has one of another type (changed by hand, or made by a rove
+ * whose schema differed), is rebuilt: its rows deleted, the column added
+ * or its type set (no value is converted: there are none left), and the
+ * round that follows writes every record again - in this transaction,
+ * which make_schema leaves open for it (*rebuilt), so that no reader
+ * ever sees the table empty or half written. Columns the schema does
+ * not know are left alone. */
+static int make_tables(rove_feed *f, bool *rebuilt)
+{
+	char sql[512], what[256];
+	bool views_dropped = false;
+	int rc = ROVE_OK;
+
+	*rebuilt = false;
+	for (size_t k = 0; k < NKINDS && rc == ROVE_OK; k++) {
+		const rove_coll_def *c = rove_schema_coll(kinds[k]);
+		PGresult *res = NULL;
+		bool emptied = false, fresh = false;
+		ROVE_ASSERT(c != NULL);
+		rc = relation_exists(f, c->name, &fresh);
+		fresh = !fresh; /* made now: its columns are added, quietly */
+		snprintf(sql, sizeof(sql),
+			 "CREATE TABLE IF NOT EXISTS \"%s\" (id uuid PRIMARY KEY, rove_digest bigint NOT NULL)",
+			 c->name);
+		snprintf(what, sizeof(what), "create table %s", c->name);
+		if (rc == ROVE_OK)
+			rc = pg_exec(f, sql, what);
+		if (rc == ROVE_OK)
+			rc = read_columns(f, c->name, &res);
+		for (size_t i = 0; i < c->nfields + 2 && rc == ROVE_OK; i++) {
+			const char *name, *type, *constraint, *have = NULL;
+			if (!table_column(c, i, &name, &type, &constraint))
+				continue;
+			for (int t = 0; t < feed_pq.PQntuples(res) && have == NULL; t++)
+				if (strcmp(feed_pq.PQgetvalue(res, t, 0), name) == 0)
+					have = feed_pq.PQgetvalue(res, t, 1);
+			if (have != NULL && strcmp(have, type) == 0)
+				continue;
+			if (fresh)
+				emptied = true; /* nothing to empty, nothing to say */
+			else if (have == NULL)
+				rove_warn("postgresql: table %s lacks column %s: adding it, and writing the table's "
+					  "rows again",
+					  c->name, name);
+			else
+				rove_warn("postgresql: table %s: column %s is %s, not %s: changing it, and writing the "
+					  "table's rows again",
+					  c->name, name, have, type);
+			if (!emptied) {
+				snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", c->name);
+				snprintf(what, sizeof(what), "empty table %s to rebuild it", c->name);
+				rc = pg_exec(f, sql, what);
+				emptied = true;
+			}
+			if (rc == ROVE_OK && have != NULL && !views_dropped) {
+				snprintf(what, sizeof(what), "change the type of column %s.%s", c->name, name);
+				rc = drop_views(f, what);
+				views_dropped = true;
+			}
+			if (have == NULL) {
+				snprintf(sql, sizeof(sql), "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s%s", c->name, name, type,
+					 constraint);
+				snprintf(what, sizeof(what), "add column %s to table %s", name, c->name);
+			} else {
+				snprintf(sql, sizeof(sql), "ALTER TABLE \"%s\" ALTER COLUMN \"%s\" TYPE %s USING NULL",
+					 c->name, name, type);
+				snprintf(what, sizeof(what), "change column %s.%s from %s to %s", c->name, name, have,
+					 type);
+			}
+			if (rc == ROVE_OK)
+				rc = pg_exec(f, sql, what);
+		}
+		if (res != NULL)
+			feed_pq.PQclear(res);
+		*rebuilt = *rebuilt || (emptied && !fresh);
+	}
+	return rc;
+}
+
 /* The steps of the schema, step i making version i + 1 from version i.
- * Views read the open deals as `rove report pipeline` does: stages lead
- * to negotiation (no stage is a lead), of live customers; a deal is
- * credited to its owner, else (a deal from before deals had owners) to
- * its customer's owner (rule 14). */
+ * The views are not among them: make_views makes whichever is missing. */
 static const char *const steps[] = {
 	/* 1 */
 	"CREATE TABLE rove_feed_position ("
 	" replica uuid NOT NULL, replica_user text NOT NULL, server_cursor bigint NOT NULL,"
-	" replica_version bigint NOT NULL, records bigint NOT NULL, fed_at timestamptz NOT NULL);"
-	"CREATE VIEW deal AS"
-	" SELECT o.*, coalesce(o.stage, 'lead') AS funnel_stage,"
-	"  coalesce(o.stage, 'lead') IN ('lead', 'qualified', 'proposal', 'negotiation') AS open,"
-	"  coalesce(nullif(o.owner, ''), c.owner) AS rep, c.territory AS territory"
-	" FROM opportunity o JOIN customer c ON c.id = o.customer;"
-	"CREATE VIEW pipeline_by_stage AS"
-	" SELECT funnel_stage AS stage,"
-	"  array_position(ARRAY['lead','qualified','proposal','negotiation']::text[], funnel_stage) AS stage_order,"
-	"  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
-	" FROM deal WHERE open GROUP BY funnel_stage;"
-	"CREATE VIEW pipeline_by_owner AS"
-	" SELECT coalesce(rep, '(pool)') AS rep, count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
-	" FROM deal WHERE open GROUP BY coalesce(rep, '(pool)');"
-	"CREATE VIEW pipeline_by_territory AS"
-	" SELECT coalesce(territory, '(none)') AS territory, count(*) AS count,"
-	"  coalesce(sum(amount), 0)::bigint AS amount"
-	" FROM deal WHERE open GROUP BY coalesce(territory, '(none)');"
-	"CREATE VIEW pipeline_by_month AS"
-	" SELECT date_trunc('month', expected_close)::date AS month, funnel_stage AS stage,"
-	"  count(*) AS count, coalesce(sum(amount), 0)::bigint AS amount"
-	" FROM deal WHERE open GROUP BY 1, 2;"
-	"CREATE VIEW won_by_month AS"
-	" SELECT date_trunc('month', closed_on)::date AS month, rep, count(*) AS count,"
-	"  coalesce(sum(amount), 0)::bigint AS amount"
-	" FROM deal WHERE stage = 'won' AND closed_on IS NOT NULL GROUP BY 1, 2;"
-	"CREATE VIEW targets_vs_won AS"
-	" SELECT t.\"user\", t.period, t.amount AS target, coalesce(w.amount, 0)::bigint AS won,"
-	"  CASE WHEN t.amount > 0 THEN floor(coalesce(w.amount, 0)::numeric * 100 / t.amount)::bigint"
-	"   ELSE 0 END AS percent,"
-	"  coalesce(w.amount, 0) < t.amount AS behind"
-	" FROM target t LEFT JOIN won_by_month w"
-	"  ON w.rep = t.\"user\" AND to_char(w.month, 'YYYY-MM') = t.period;",
+	" replica_version bigint NOT NULL, records bigint NOT NULL, fed_at timestamptz NOT NULL)",
 };
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == FEED_SCHEMA_VERSION, "a step per version");
 
-/* Creates or upgrades the schema, in one transaction. */
+/* Creates or upgrades the schema, in one transaction: committed when no
+ * table had to be rebuilt; else left open (f->tx_open) for the round
+ * that writes the rebuilt tables' rows. */
 static int make_schema(rove_feed *f)
 {
 	PGresult *res;
 	long have = 0;
-	int rc = pg_exec(f, "BEGIN", "begin");
+	bool rebuilt = false;
+	int rc;
 
+	ROVE_ASSERT(!f->tx_open);
+	rc = pg_exec(f, "BEGIN", "begin");
 	if (rc == ROVE_OK)
 		rc = pg_exec(f, "CREATE TABLE IF NOT EXISTS rove_schema_version (version integer NOT NULL)",
-			     "create rove_schema_version");
+			     "create table rove_schema_version");
 	if (rc == ROVE_OK)
-		rc = pg_run(f, "SELECT max(version) FROM rove_schema_version", 0, NULL, &res, "read the schema's version");
+		rc = pg_run(f, "SELECT max(version) FROM rove_schema_version", 0, NULL, &res,
+			    "read the schema's version from table rove_schema_version");
 	if (rc == ROVE_OK) {
 		if (!feed_pq.PQgetisnull(res, 0, 0))
 			have = strtol(feed_pq.PQgetvalue(res, 0, 0), NULL, 10);
@@ -310,16 +518,20 @@ static int make_schema(rove_feed *f)
 		}
 	}
 	if (rc == ROVE_OK)
-		rc = make_tables(f);
+		rc = make_tables(f, &rebuilt);
 	for (long v = have; v < FEED_SCHEMA_VERSION && rc == ROVE_OK; v++)
 		rc = pg_exec(f, steps[v], "upgrade the schema");
 	if (rc == ROVE_OK && have < FEED_SCHEMA_VERSION) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "DELETE FROM rove_schema_version; INSERT INTO rove_schema_version VALUES (%d)",
 			 FEED_SCHEMA_VERSION);
-		rc = pg_exec(f, sql, "record the schema's version");
+		rc = pg_exec(f, sql, "record the schema's version in table rove_schema_version");
 	}
 	if (rc == ROVE_OK)
+		rc = make_views(f);
+	if (rc == ROVE_OK && rebuilt)
+		f->tx_open = true;
+	else if (rc == ROVE_OK)
 		rc = pg_exec(f, "COMMIT", "commit the schema");
 	else
 		pg_rollback(f);
@@ -366,11 +578,12 @@ static int load_state(rove_feed *f)
 	f->valid = false;
 	for (size_t k = 0; k < NKINDS && rc == ROVE_OK; k++) {
 		const rove_coll_def *c = rove_schema_coll(kinds[k]);
-		char sql[128];
+		char sql[128], what[96];
 		PGresult *res;
 		int n;
 		snprintf(sql, sizeof(sql), "SELECT id, rove_digest FROM \"%s\"", c->name);
-		rc = pg_run(f, sql, 0, NULL, &res, "read what was fed");
+		snprintf(what, sizeof(what), "read what was fed from table %s", c->name);
+		rc = pg_run(f, sql, 0, NULL, &res, what);
 		if (rc != ROVE_OK)
 			break;
 		n = feed_pq.PQntuples(res);
@@ -390,6 +603,21 @@ static int load_state(rove_feed *f)
 	}
 	if (rc == ROVE_OK)
 		f->valid = true;
+	return rc;
+}
+
+/* Makes or mends the schema, then reads what PostgreSQL holds (in the
+ * transaction make_schema left open, if it did). */
+static int prepare(rove_feed *f)
+{
+	int rc = make_schema(f);
+
+	if (rc == ROVE_OK)
+		rc = load_state(f);
+	if (rc != ROVE_OK && f->tx_open) {
+		pg_rollback(f);
+		f->tx_open = false;
+	}
 	return rc;
 }
 
@@ -425,10 +653,11 @@ int rove_feed_connect(const char *conninfo, rove_feed **out)
 	rc = pg_exec(f, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'", "set up the session");
 	/* One feed per database: a second would undo the first's rounds. A
 	 * feed killed a moment ago may still hold it until PostgreSQL sees
-	 * its socket closed. */
+	 * its socket closed. The wait is bounded here only: then the
+	 * lock_timeout of the feed's role, if it has one, is its again. */
 	if (rc == ROVE_OK) {
 		char sql[160];
-		snprintf(sql, sizeof(sql), "SET lock_timeout = %u; SELECT pg_advisory_lock(%s); SET lock_timeout = 0",
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %u; SELECT pg_advisory_lock(%s); RESET lock_timeout",
 			 ROVE_FEED_LOCK_WAIT_MS, FEED_LOCK_KEY);
 		PGresult *res = feed_pq.PQexec(f->pg, sql);
 		const char *state = res != NULL ? feed_pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -442,9 +671,7 @@ int rove_feed_connect(const char *conninfo, rove_feed **out)
 			feed_pq.PQclear(res);
 	}
 	if (rc == ROVE_OK)
-		rc = make_schema(f);
-	if (rc == ROVE_OK)
-		rc = load_state(f);
+		rc = prepare(f);
 	if (rc != ROVE_OK) {
 		rove_feed_free(f);
 		return rc;
@@ -559,6 +786,7 @@ static int flush(round *rd)
 {
 	const rove_coll_def *c = rove_schema_coll(kinds[rd->k]);
 	rove_buf sql;
+	char what[96];
 	int rc = ROVE_OK;
 
 	if (rd->ndels > 0) {
@@ -567,8 +795,9 @@ static int flush(round *rd)
 		rc = rove_buf_append(&rd->dels, "}", 2); /* and a NUL */
 		snprintf(stmt, sizeof(stmt), "DELETE FROM \"%s\" WHERE id = ANY($1::uuid[])", c->name);
 		p[0] = rd->dels.data;
+		snprintf(what, sizeof(what), "delete rows from table %s", c->name);
 		if (rc == ROVE_OK)
-			rc = pg_run(rd->f, stmt, 1, p, NULL, "delete rows");
+			rc = pg_run(rd->f, stmt, 1, p, NULL, what);
 		rove_buf_reset(&rd->dels);
 		rd->ndels = 0;
 	}
@@ -591,8 +820,9 @@ static int flush(round *rd)
 	}
 	if (rc == ROVE_OK)
 		rc = put(&sql, ", rove_digest) FROM STDIN");
+	snprintf(what, sizeof(what), "write rows into table %s", c->name);
 	if (rc == ROVE_OK)
-		rc = pg_copy(rd->f, sql.data, &rd->rows, "write rows");
+		rc = pg_copy(rd->f, sql.data, &rd->rows, what);
 	rove_buf_free(&sql);
 	rove_buf_reset(&rd->rows);
 	return rc;
@@ -702,12 +932,12 @@ static int put_position(rove_feed *f, rove_replica *r, const rove_feed_stats *st
 	snprintf(cursor, sizeof(cursor), "%" PRIu64, st->cursor);
 	snprintf(version, sizeof(version), "%" PRIu64, st->version);
 	snprintf(records, sizeof(records), "%" PRIu64, st->records);
-	int rc = pg_exec(f, "DELETE FROM rove_feed_position", "record the position");
+	int rc = pg_exec(f, "DELETE FROM rove_feed_position", "record the position in table rove_feed_position");
 	if (rc == ROVE_OK)
 		rc = pg_run(f,
 			    "INSERT INTO rove_feed_position (replica, replica_user, server_cursor, replica_version,"
 			    " records, fed_at) VALUES ($1, $2, $3, $4, $5, now())",
-			    5, p, NULL, "record the position");
+			    5, p, NULL, "record the position in table rove_feed_position");
 	return rc;
 }
 
@@ -722,13 +952,15 @@ int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
 	rc = rove_replica_version(r, &version);
 	if (rc != ROVE_OK)
 		return rc;
-	if (f->valid && version == f->version) {
+	if (f->valid && !f->tx_open && version == f->version) {
 		st->idle = true;
 		st->version = version;
 		return ROVE_OK;
 	}
 	if (!f->valid) {
-		rc = load_state(f);
+		/* after a failed round: what failed may have been the schema
+		 * (a column dropped under the feed); it is checked again */
+		rc = prepare(f);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -737,7 +969,8 @@ int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
 	rd.st = st;
 	rove_buf_init(&rd.rows);
 	rove_buf_init(&rd.dels);
-	rc = pg_exec(f, "BEGIN", "begin a round");
+	rc = f->tx_open ? ROVE_OK : pg_exec(f, "BEGIN", "begin a round");
+	f->tx_open = false; /* the round's now: committed or rolled back below */
 	if (rc == ROVE_OK)
 		rc = rove_replica_each_confirmed(r, kinds, NKINDS, on_record, &rd, &rs);
 	while (rc == ROVE_OK && rd.k < NKINDS)

@@ -18,9 +18,13 @@
  * round whose replica version did not move reads nothing.
  *
  * The schema is made and upgraded by the feed (rove_schema_version):
- * tables and columns follow common/schema.c (a column added there is
- * added to its table and the table's rows written again), views and
- * the position table come in numbered steps.
+ * tables and columns follow common/schema.c, checked at every connect
+ * and after every failed round. A table that lacks a column, or has one
+ * of another type (a newer schema, or a change by hand), is rebuilt from
+ * the replica: emptied, the column added or retyped, and its rows
+ * written again by the next round in the same transaction, so readers
+ * never see it half done. Views missing are made again; the position
+ * table comes in numbered steps.
  */
 #ifndef ROVE_FEED_H
 #define ROVE_FEED_H
@@ -44,16 +48,21 @@ typedef struct rove_feed_stats {
 
 /* Connects (conninfo: libpq's, a URI or key=value words), takes the
  * database's feed lock (one feed per database), creates or upgrades the
- * schema and loads what PostgreSQL holds. Errors are reported: a failed
- * connection is ROVE_EUNREACH, a schema newer than this rove ROVE_EVERSION,
- * another feed holding the database ROVE_ELOCKED, libpq missing
- * ROVE_ENOTFOUND, anything else ROVE_EIO. *f is the caller's, for
- * rove_feed_free. */
+ * schema and loads what PostgreSQL holds. Errors are reported (the
+ * statement's table and PostgreSQL's message): a failed or lost
+ * connection is ROVE_EUNREACH, an error that may go by itself (a
+ * deadlock, a serialization failure) ROVE_EBUSY, a schema newer than this rove
+ * ROVE_EVERSION, another feed holding the database ROVE_ELOCKED, libpq
+ * missing ROVE_ENOTFOUND, an error that retrying will not mend
+ * (privileges, a full disk, a type, a constraint, a view of someone
+ * else's on a column the feed must change) ROVE_EIO. *f is the
+ * caller's, for rove_feed_free. */
 int rove_feed_connect(const char *conninfo, rove_feed **f);
 
 /* One round: brings PostgreSQL in step with r's confirmed records (one
- * transaction). ROVE_EUNREACH when the connection was lost (connect
- * again); any error leaves PostgreSQL as it was before the round. */
+ * transaction). Errors as rove_feed_connect's; ROVE_EUNREACH means
+ * connect again. Any error leaves PostgreSQL as it was before the round,
+ * and the next round checks the schema again first. */
 int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st);
 
 void rove_feed_free(rove_feed *f);

@@ -214,6 +214,14 @@
  * (a feed killed a moment ago: PostgreSQL ends its session when it sees
  * the socket closed). */
 #define ROVE_FEED_LOCK_WAIT_MS 3000u
+/* Rounds in a row PostgreSQL may refuse with an error that waiting does
+ * not mend (privileges, a full disk, a type or a constraint) before a
+ * running feed stops (exit 1). More than one: each new try connects
+ * again and mends the schema first, which puts right a table changed
+ * under the feed; few, so that a feed that cannot work says so in
+ * seconds instead of retrying for ever. A lost connection is not
+ * counted: it is waited out. */
+#define ROVE_FEED_MAX_ATTEMPTS 3u
 
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)

@@ -10,6 +10,8 @@
 #     of the analyst's sync to the row changed in PostgreSQL is measured,
 #     ten times (median and worst).
 #   tests/bench/feed.sh [N]     (after a release build in build/)
+# scripts/bench measures the same as its case 10, on its HQ replica; this
+# script stays for a feed alone at a size of one's choosing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100000}

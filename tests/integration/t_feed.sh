@@ -152,8 +152,10 @@ n1=$(r bob customer add --name "Ningbo Port")
 sync_all bob
 r ana sync >/dev/null
 start=$(date +%s%N)
-wait_for 10 "the feed to write the new customer" \
-	test "$(psql_hq -c "SELECT count(*) FROM customer WHERE id = '$n1'")" = 1
+# (a function: wait_for runs it anew each time; a $(...) among its
+# arguments would be read once, before the wait)
+fed() { test "$(psql_hq -c "SELECT count(*) FROM customer WHERE id = '$1'")" = 1; }
+wait_for 10 "the feed to write the new customer" fed "$n1"
 lag=$(elapsed_ms "$start")
 echo "lag behind the sync: ${lag} ms (interval 5 s: the replica's change woke the feed)" >&2
 [ "$lag" -lt 2000 ] || fail "the feed took ${lag} ms to follow a sync"
