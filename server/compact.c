@@ -353,8 +353,31 @@ static int drop_entries(rove_store *st, uint8_t *resume, size_t *resume_len, rov
 	return rc;
 }
 
-int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out)
+/* The horizon: keep_ms before now, now being the later of this
+ * machine's clock and the server's stored one (a clock reset to 1970
+ * must not make every op old); 0 (drop nothing) when keep_ms reaches
+ * back before 1970. */
+static int compact_horizon(rove_store *st, uint64_t keep_ms, uint64_t *horizon_ms)
 {
+	uint64_t now_ms = rove_wall_ms();
+	rove_hlc clock = {0};
+	MDB_txn *txn = NULL;
+	int rc = rove_store_begin(st, NULL, false, &txn);
+
+	if (rc == ROVE_OK)
+		rc = rove_store_clock_get(st, txn, &clock);
+	rove_store_abort(txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (rove_hlc_ms(clock) > now_ms)
+		now_ms = rove_hlc_ms(clock);
+	*horizon_ms = now_ms > keep_ms ? now_ms - keep_ms : 0;
+	return ROVE_OK;
+}
+
+int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
+{
+	uint64_t horizon_ms = 0;
 	rove_db_table more[ROVE_PSTORE_TABLES];
 	rove_pstore ps;
 	rove_store st;
@@ -374,9 +397,11 @@ int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out)
 	rc = rove_store_open(dir, &st, more, rove_pstore_tables(&ps, more));
 	if (rc != ROVE_OK)
 		goto out;
-	do
-		rc = drop_ops(&d, horizon_ms, op, &n);
-	while (rc == ROVE_OK && n > 0);
+	rc = compact_horizon(&st, keep_ms, &horizon_ms);
+	if (rc == ROVE_OK)
+		do
+			rc = drop_ops(&d, horizon_ms, op, &n);
+		while (rc == ROVE_OK && n > 0);
 	while (rc == ROVE_OK && !done)
 		rc = drop_entries(&st, resume, &resume_len, out, &n, &done);
 	if (rc == ROVE_OK && out->head == 0) {

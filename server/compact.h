@@ -40,9 +40,10 @@ typedef struct rove_compact_stats {
 	uint64_t resets;   /* epochs moved of users who read everything */
 } rove_compact_stats;
 
-/* Drops from the database in dir every op stamped before horizon_ms
- * (wall-clock milliseconds) that has no later op before it, never the
- * head. */
-int rove_compact(const char *dir, uint64_t horizon_ms, rove_compact_stats *out);
+/* Drops from the database in dir every op stamped more than keep_ms
+ * before now that has no later op before it, never the head. Now is the
+ * later of this machine's clock and the server's stored clock (which
+ * never goes back), so a clock reset to 1970 drops nothing. */
+int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out);
 
 #endif

@@ -297,7 +297,7 @@ static int cmd_compact(int argc, char **argv)
 		fputs("usage: roved compact DIR --keep-days N\n", stderr);
 		return EXIT_USAGE;
 	}
-	rc = rove_compact(argv[optind], rove_wall_ms() - (uint64_t)days * 86400000u, &cs);
+	rc = rove_compact(argv[optind], (uint64_t)days * 86400000u, &cs);
 	if (rc == ROVE_ENOTFOUND) {
 		rove_error("no database in '%s'", argv[optind]);
 		return EXIT_FAIL;
