@@ -380,7 +380,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	/* A fresh start (a snapshot half built aside is dropped); the base
 	 * is shown until the new snapshot replaces it whole. */
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+		rc = rpl_store_drop(r, txn, r->aside);
 	memset(&none, 0, sizeof(none));
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &none);
