@@ -68,6 +68,8 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 		r->base = r->bases[i];
 		r->aside = r->bases[1 - i];
 	}
+	if (rc == ROVE_OK && r->indexed)
+		rc = rpl_index_flags(r, txn);
 	return rc;
 }
 

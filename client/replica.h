@@ -28,7 +28,8 @@
  *   index0/1/v the records of base0, base1 and view by parent and by the
  *             order of one field (replica_index.c): a customer's card and
  *             the Today page read what they show, not whole collections;
- *             meta "index": the layout they were built with
+ *             meta "index": the layout they were built with; meta
+ *             "indexed/0", "indexed/1": 1 while a base's index is kept
  *
  * Beside them, the file last_sync: the time of the last finished sync,
  * advisory, written without touching LMDB.
@@ -56,6 +57,8 @@ typedef struct rove_replica {
 	MDB_dbi base, aside; /* bases[i] and bases[1 - i], as of the last
 			      * transaction begun (another process may swap) */
 	MDB_dbi index[3];    /* of bases[0], bases[1] and view */
+	bool base_indexed[2]; /* whether bases[i]'s index is kept, as of the
+			       * last transaction begun (replica_index.c) */
 	bool indexed;        /* false only for an older replica opened read
 			      * only: its index was never built (reads scan) */
 	rove_uuid id;
@@ -146,9 +149,11 @@ bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field
 /* Calls fn for each visible, non-deleted record of coll in the order of
  * field's value (bytes; ties by id), descending with desc; the records
  * without a value come last (either way). from and to (NULL: open) keep
- * the values v with from <= v < to, none without a value. A field
- * rove_replica_ordered does not know: ROVE_EINVAL. Stops early and
- * returns fn's value if it is not ROVE_OK. */
+ * the values v with from <= v < to, none without a value. Stops early and
+ * returns fn's value if it is not ROVE_OK. A field rove_replica_ordered
+ * does not know: ROVE_EINVAL. Where the order cannot be read (an older
+ * replica opened read only) the records are scanned and sorted. The first
+ * read after a snapshot builds the base's indexes (a write). */
 int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
 			      const char *to, rove_record_pending_fn fn, void *arg);
 /* Compares the indexes with the records they index (a consistency

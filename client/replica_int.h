@@ -71,11 +71,13 @@ void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_
 int rpl_index_move(rove_replica *r, MDB_txn *txn, MDB_dbi store, const rpl_ikeys *was, const rpl_ikeys *now);
 /* Empties store (a base or the view) and its index. */
 int rpl_store_drop(rove_replica *r, MDB_txn *txn, MDB_dbi store);
-/* Opens the index tables at open, building them from the records first
- * when this replica has none yet (an older replica): in their own write
- * transaction, once. A replica opened read only is left without (reads
- * scan). */
+/* Opens the index tables at open, making them first when this replica
+ * has none yet (an older replica): in their own write transaction, once.
+ * A replica opened read only is left without (reads scan). */
 int rpl_index_open(rove_replica *r);
+/* Reads which bases' indexes are kept (r->base_indexed), in every
+ * transaction begun (rpl_txn_begin). */
+int rpl_index_flags(rove_replica *r, MDB_txn *txn);
 /* Creates the (empty) index tables of a new replica in txn. */
 int rpl_index_create(rove_replica *r, MDB_txn *txn);
 

@@ -657,14 +657,12 @@ static void page_today(ui_ctx *x)
 	table_head(x, lc.c, "closing", "Stage");
 	lc.emit = emit_closing;
 	lc.arg = &t;
-	/* Only this month's deals, through the replica's order of expected
-	 * close; an older replica opened read only has none: every deal. */
+	/* Only this month's deals, in the replica's order of expected close. */
 	{
 		char next[8];
 		month_after(t.month, next);
-		if (rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
-					      &lc) == ROVE_EINVAL)
-			(void)rec_list_walk(&r, &lc);
+		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
+						&lc);
 	}
 	lc.n = t.n;
 	table_foot(x, &lc, ncolumns(lc.c) + 1);
