@@ -357,9 +357,10 @@ int rpl_rec_put(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, const rove_record *r
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	rc = rove_db_err(mdb_put(txn, dbi, &k, &v, 0), "record");
-	rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &now);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK && rpl_index_kept(r, dbi)) {
+		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &now);
 		rc = rpl_index_move(r, txn, dbi, was, &now);
+	}
 	return rc;
 }
 
@@ -388,7 +389,8 @@ int rpl_rec_merge(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, cons
 	int rc = rpl_rec_get(txn, dbi, coll, id, tmp);
 
 	if (rc == ROVE_OK) {
-		rpl_ikeys_of(coll, id, &tmp->fs, &was);
+		if (rpl_index_kept(r, dbi))
+			rpl_ikeys_of(coll, id, &tmp->fs, &was);
 	} else if (rc == ROVE_ENOTFOUND) {
 		tmp->coll = coll;
 		tmp->id = *id;

@@ -175,6 +175,13 @@ static bool index_kept(const rove_replica *r, MDB_dbi store, MDB_dbi *ix)
 
 static const char *const kept_key[2] = {"indexed/0", "indexed/1"};
 
+bool rpl_index_kept(const rove_replica *r, MDB_dbi store)
+{
+	MDB_dbi ix;
+
+	return index_kept(r, store, &ix);
+}
+
 int rpl_index_flags(rove_replica *r, MDB_txn *txn)
 {
 	int rc = ROVE_OK;

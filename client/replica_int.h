@@ -66,6 +66,9 @@ typedef struct rpl_ikeys {
 
 /* The entries a record of coll/id with fields fs has (fs NULL: absent). */
 void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_ikeys *out);
+/* Whether store's index is kept now (else writes leave it alone, and
+ * need not work out entries). */
+bool rpl_index_kept(const rove_replica *r, MDB_dbi store);
 /* Moves a record's entries in the index of store (a base or the view)
  * from was to now, in the caller's transaction. */
 int rpl_index_move(rove_replica *r, MDB_txn *txn, MDB_dbi store, const rpl_ikeys *was, const rpl_ikeys *now);

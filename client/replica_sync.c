@@ -421,15 +421,17 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		 * stored as it came, no decoding and encoding again. */
 		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
 		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
-		if (mrc == 0) {
-			/* New: its index entries from the record decoded. */
+		if (mrc == 0 && rpl_index_kept(r, base)) {
+			/* New: its index entries from the record decoded (not
+			 * while a snapshot is built aside: replica_index.c). */
 			rpl_ikeys none = {0}, now;
 			rpl_ikeys_of(e->coll, &e->id, &e->rec.fs, &now);
 			rc = rpl_index_move(r, txn, base, &none, &now);
 			if (rc != ROVE_OK)
 				return rc;
-			goto view;
 		}
+		if (mrc == 0)
+			goto view;
 		if (mrc != MDB_KEYEXIST)
 			return rove_db_err(mrc, "base");
 	}
