@@ -578,16 +578,18 @@ static int closing_one(const rove_record *rec, bool pending, void *arg)
 	return t->n >= ROVE_UI_CARD_ROWS ? ROVE_EEXIST /* enough */ : emit_closing(lc, rec, pending);
 }
 
-/* month (YYYY-MM) and the month after it into next. */
-static void month_after(const char *month, char next[8])
+/* The month after month (YYYY-MM) into next: YYYY-MM, in room for what
+ * any two ints print (the compiler cannot see the checks). */
+#define MONTH_AFTER_SIZE 24
+static void month_after(const char *month, char next[MONTH_AFTER_SIZE])
 {
 	int y = 0, m = 0;
 
 	if (sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 || y < 1 || y > 9998) {
-		snprintf(next, 8, "9999-99");
+		snprintf(next, MONTH_AFTER_SIZE, "9999-99");
 		return;
 	}
-	snprintf(next, 8, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+	snprintf(next, MONTH_AFTER_SIZE, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
 }
 
 static int emit_pending(const rove_op *op, bool sent, void *arg)
@@ -659,7 +661,7 @@ static void page_today(ui_ctx *x)
 	lc.arg = &t;
 	/* Only this month's deals, in the replica's order of expected close. */
 	{
-		char next[8];
+		char next[MONTH_AFTER_SIZE];
 		month_after(t.month, next);
 		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
 						&lc);
