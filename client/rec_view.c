@@ -281,11 +281,23 @@ static int key_cmp(const void *pa, const void *pb)
 	return sort_desc ? -c : c;
 }
 
+/* The records a list reads: one customer's (--customer, a card's lists)
+ * through the replica's index of children, else every record of the
+ * collection. */
+static int list_each(rove_replica *r, rec_list_ctx *lc, rove_record_pending_fn fn, void *arg)
+{
+	rove_uuid pid;
+
+	if (lc->parent != NULL && rove_uuid_parse(lc->parent, &pid) == ROVE_OK)
+		return rove_replica_each_child(r, lc->c->id, &pid, fn, arg);
+	return rove_replica_each_marked(r, lc->c->id, fn, arg);
+}
+
 static int print_sorted(rove_replica *r, rec_list_ctx *lc)
 {
 	sort_ctx sc = {lc, rove_schema_field(lc->c, lc->sort), NULL, 0, 0};
 	rove_record *rec = malloc(sizeof(*rec));
-	int rc = rec != NULL ? rove_replica_each_marked(r, lc->c->id, collect_key, &sc) : ROVE_ENOMEM;
+	int rc = rec != NULL ? list_each(r, lc, collect_key, &sc) : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK && sc.n > 0) {
 		sort_desc = lc->desc; /* qsort takes no context */
@@ -365,10 +377,16 @@ int rec_list_walk(rove_replica *r, rec_list_ctx *lc)
 
 	lc->r = r;
 	lc->scratch = lc->json || lc->emit != NULL ? NULL : malloc(sizeof(*lc->scratch));
-	if (lc->sort != NULL)
+	/* Sorted by a field the replica keeps the collection in order of
+	 * (activities and notices by time, deals by expected close): read in
+	 * that order, so --limit (a page) stops the walk; the order is
+	 * print_sorted's, ties by id and records without a value last. */
+	if (lc->sort != NULL && lc->parent == NULL && rove_replica_ordered(r, lc->c->id, lc->sort))
+		rc = rove_replica_each_ordered(r, lc->c->id, lc->sort, lc->desc, NULL, NULL, rec_list_one, lc);
+	else if (lc->sort != NULL)
 		rc = print_sorted(r, lc);
 	else
-		rc = rove_replica_each_marked(r, lc->c->id, rec_list_one, lc);
+		rc = list_each(r, lc, rec_list_one, lc);
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK; /* --limit reached */
 	free(lc->terrs);

@@ -69,6 +69,8 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 		r->base = r->bases[i];
 		r->aside = r->bases[1 - i];
 	}
+	if (rc == ROVE_OK && r->indexed)
+		rc = rpl_index_flags(r, txn);
 	return rc;
 }
 
@@ -130,6 +132,8 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 	rc = rove_db_err(mdb_txn_begin(r.env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = open_dbis(&r, txn, MDB_CREATE);
+	if (rc == ROVE_OK)
+		rc = rpl_index_create(&r, txn);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r.meta, "format", REPLICA_FORMAT);
 	if (rc == ROVE_OK)
@@ -226,6 +230,9 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = rove_db_err(mdb_txn_commit(txn), "commit");
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
+	/* The indexes: opened, or built once for an older replica. */
+	if (rc == ROVE_OK)
+		rc = rpl_index_open(r);
 	if (rc != ROVE_OK) {
 		mdb_env_close(r->env);
 		r->env = NULL;
@@ -328,10 +335,24 @@ int rpl_rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uui
 	return rc;
 }
 
-int rpl_rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch)
+/* The index entries of the record coll/id stored at dbi (none if absent),
+ * read into tmp. */
+int rpl_rec_was(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *tmp, rpl_ikeys *was)
+{
+	int rc = rpl_rec_get(txn, dbi, coll, id, tmp);
+
+	was->n = 0;
+	if (rc == ROVE_OK)
+		rpl_ikeys_of(coll, id, &tmp->fs, was);
+	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+}
+
+int rpl_rec_put(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, const rpl_ikeys *was,
+		rove_buf *scratch)
 {
 	uint8_t key[ROVE_RECORD_KEY];
 	MDB_val k = {ROVE_RECORD_KEY, key}, v;
+	rpl_ikeys now;
 	int rc;
 
 	rove_record_key(key, rec->coll, &rec->id);
@@ -344,13 +365,20 @@ int rpl_rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scr
 		return rc;
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
-	return rove_db_err(mdb_put(txn, dbi, &k, &v, 0), "record");
+	rc = rove_db_err(mdb_put(txn, dbi, &k, &v, 0), "record");
+	if (rc == ROVE_OK && rpl_index_kept(r, dbi)) {
+		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &now);
+		rc = rpl_index_move(r, txn, dbi, was, &now);
+	}
+	return rc;
 }
 
-int rpl_rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
+int rpl_rec_del(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id,
+		const rpl_ikeys *was)
 {
 	uint8_t key[ROVE_RECORD_KEY];
 	MDB_val k = {ROVE_RECORD_KEY, key};
+	rpl_ikeys none = {0};
 	int rc;
 
 	rove_record_key(key, coll, id);
@@ -358,20 +386,33 @@ int rpl_rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id)
 	if (rc != ROVE_OK)
 		return rc;
 	rc = mdb_del(txn, dbi, &k, NULL);
-	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
+	rc = rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "record");
+	if (rc == ROVE_OK)
+		rc = rpl_index_move(r, txn, dbi, was, &none);
+	return rc;
 }
 
 /* Merges fields fs into the record coll/id stored at dbi (creating it). */
-int rpl_rec_merge(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_fields *fs,
-		     rove_record *tmp, rove_buf *scratch)
+int rpl_rec_merge(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id,
+		  const rove_fields *fs, rove_record *tmp, rove_buf *scratch)
 {
 	bool changed = false;
-	int rc = rpl_rec_get_or_empty(txn, dbi, coll, id, tmp);
+	rpl_ikeys was = {0};
+	int rc = rpl_rec_get(txn, dbi, coll, id, tmp);
 
+	if (rc == ROVE_OK) {
+		if (rpl_index_kept(r, dbi))
+			rpl_ikeys_of(coll, id, &tmp->fs, &was);
+	} else if (rc == ROVE_ENOTFOUND) {
+		tmp->coll = coll;
+		tmp->id = *id;
+		rove_fields_init(&tmp->fs);
+		rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_merge(&tmp->fs, fs, &changed);
 	if (rc == ROVE_OK && (changed || tmp->fs.n == 0))
-		rc = rpl_rec_put(txn, dbi, tmp, scratch);
+		rc = rpl_rec_put(r, txn, dbi, tmp, &was, scratch);
 	return rc;
 }
 
@@ -441,24 +482,15 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc)
 
 /* ---- what the user reads ---- */
 
-/* What the user sees of coll/id: view[k] if there, else base[k]. */
-static int visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec)
-{
-	int rc = rpl_rec_get(txn, r->view, coll, id, rec);
-
-	if (rc == ROVE_ENOTFOUND)
-		rc = rpl_rec_get(txn, r->base, coll, id, rec);
-	return rc;
-}
-
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
 	MDB_txn *txn;
+	bool pending;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = visible_get(r, txn, coll, id, rec);
+	rc = rpl_visible_get(r, txn, coll, id, rec, &pending);
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK && rove_record_deleted(rec))
 		rc = ROVE_ENOTFOUND;

@@ -25,6 +25,11 @@
  *             while a recovery's fresh snapshot is built (own writes
  *             older than it are compared with the snapshot and sent
  *             again when it lacks them, replica_sync.c)
+ *   index0/1/v the records of base0, base1 and view by parent and by the
+ *             order of one field (replica_index.c): a customer's card and
+ *             the Today page read what they show, not whole collections;
+ *             meta "index": the layout they were built with; meta
+ *             "indexed/0", "indexed/1": 1 while a base's index is kept
  *
  * Beside them, the file last_sync: the time of the last finished sync,
  * advisory, written without touching LMDB.
@@ -54,6 +59,11 @@ typedef struct rove_replica {
 	/* The report sums beside each base, while sums_kept (report.h). */
 	MDB_dbi sums[2];
 	bool sums_kept;
+	MDB_dbi index[3];    /* of bases[0], bases[1] and view */
+	bool base_indexed[2]; /* whether bases[i]'s index is kept, as of the
+			       * last transaction begun (replica_index.c) */
+	bool indexed;        /* false only for an older replica opened read
+			      * only: its index was never built (reads scan) */
 	rove_uuid id;
 	uint64_t node;
 	char server[ROVE_MAX_URL + 1];
@@ -127,6 +137,33 @@ int rove_replica_each(rove_replica *r, uint8_t coll, rove_record_fn fn, void *ar
  * the outbox (lists mark it). */
 typedef int (*rove_record_pending_fn)(const rove_record *rec, bool pending, void *arg);
 int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_fn fn, void *arg);
+
+/* ---- reading through the indexes (replica_index.c) ---- */
+
+/* Calls fn for each visible, non-deleted record of coll whose parent
+ * field (the schema's ROVE_FF_PARENT) names parent, in id order, as
+ * rove_replica_each_marked would pass them; stops early and returns fn's
+ * value if it is not ROVE_OK. */
+int rove_replica_each_child(rove_replica *r, uint8_t coll, const rove_uuid *parent, rove_record_pending_fn fn,
+			    void *arg);
+/* Whether the replica keeps coll's records in the order of field (so
+ * that rove_replica_each_ordered reads only what it passes on). */
+bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field);
+/* Calls fn for each visible, non-deleted record of coll in the order of
+ * field's value (bytes; ties by id), descending with desc; the records
+ * without a value come last (either way). from and to (NULL: open) keep
+ * the values v with from <= v < to, none without a value. Stops early and
+ * returns fn's value if it is not ROVE_OK. A field rove_replica_ordered
+ * does not know: ROVE_EINVAL. Where the order cannot be read (an older
+ * replica opened read only) the records are scanned and sorted. The first
+ * read after a snapshot builds the base's indexes (a write). */
+int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
+			      const char *to, rove_record_pending_fn fn, void *arg);
+/* Compares the indexes with the records they index (a consistency
+ * check, as roved check does on the server): each difference is said on
+ * stderr and counted in *problems. ROVE_OK when it could read them all,
+ * whatever it found. */
+int rove_replica_check_index(rove_replica *r, uint64_t *problems);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 

@@ -51,14 +51,58 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc);
 /* How many refused changes the user dismissed (replica_rejected.c). */
 int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
 
+/* ---- the indexes of a record store (replica_index.c) ---- */
+
+/* An index key: kind(1), then parent(16) coll(1) id(16), or coll(1)
+ * value(ROVE_REPLICA_ORDER_BYTES) id(16). */
+#define RPL_IX_KEY_MAX (2 + ROVE_REPLICA_ORDER_BYTES + 16)
+
+/* The index entries one record has (none for a record absent). */
+typedef struct rpl_ikeys {
+	uint32_t n;
+	uint8_t len[2];
+	uint8_t k[2][RPL_IX_KEY_MAX];
+} rpl_ikeys;
+
+/* The entries a record of coll/id with fields fs has (fs NULL: absent). */
+void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_ikeys *out);
+/* Whether store's index is kept now (else writes leave it alone, and
+ * need not work out entries). */
+bool rpl_index_kept(const rove_replica *r, MDB_dbi store);
+/* Moves a record's entries in the index of store (a base or the view)
+ * from was to now, in the caller's transaction. */
+int rpl_index_move(rove_replica *r, MDB_txn *txn, MDB_dbi store, const rpl_ikeys *was, const rpl_ikeys *now);
+/* Empties store (a base or the view) and its index. */
+int rpl_store_drop(rove_replica *r, MDB_txn *txn, MDB_dbi store);
+/* Opens the index tables at open, making them first when this replica
+ * has none yet (an older replica): in their own write transaction, once.
+ * A replica opened read only is left without (reads scan). */
+int rpl_index_open(rove_replica *r);
+/* Reads which bases' indexes are kept (r->base_indexed), in every
+ * transaction begun (rpl_txn_begin). */
+int rpl_index_flags(rove_replica *r, MDB_txn *txn);
+/* Creates the (empty) index tables of a new replica in txn. */
+int rpl_index_create(rove_replica *r, MDB_txn *txn);
+
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
- * an empty record of coll/id instead); merge creates the record. */
+ * an empty record of coll/id instead); merge creates the record. Every
+ * write of a record goes through put, del or merge, which keep the
+ * store's index in step: was is what the record's entries were (the
+ * stored record's, rpl_ikeys_of; none if it was absent); rpl_rec_was
+ * reads them (into tmp). */
 int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
 int rpl_rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
-int rpl_rec_put(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, rove_buf *scratch);
-int rpl_rec_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id);
-int rpl_rec_merge(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_fields *fs,
-		  rove_record *tmp, rove_buf *scratch);
+int rpl_rec_was(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *tmp, rpl_ikeys *was);
+int rpl_rec_put(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, const rpl_ikeys *was,
+		rove_buf *scratch);
+int rpl_rec_del(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id,
+		const rpl_ikeys *was);
+int rpl_rec_merge(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id,
+		  const rove_fields *fs, rove_record *tmp, rove_buf *scratch);
+/* What the user sees of coll/id: the view's record if there (*pending
+ * true), else the base's. */
+int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec,
+		    bool *pending);
 
 /* meta values: a u64 (0 when absent); bytes (at most max; none: *len 0);
  * bytes set, or removed for len 0; a uuid (all zero when absent). */

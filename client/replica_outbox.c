@@ -125,15 +125,19 @@ int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uui
 {
 	rebuild_ctx b = {w, false};
 	const rove_uuid rid = *id; /* id may point into w, which the walk reuses */
-	int rc = rpl_rec_get_or_empty(txn, r->base, coll, &rid, &w->a);
+	rpl_ikeys was;
+	/* The view's entry as it was, for its index entries. */
+	int rc = rpl_rec_was(txn, r->view, coll, &rid, &w->a, &was);
 
+	if (rc == ROVE_OK)
+		rc = rpl_rec_get_or_empty(txn, r->base, coll, &rid, &w->a);
 	if (rc == ROVE_OK)
 		rc = rpl_pending_each(r, txn, coll, &rid, rebuild_one, &b);
 	if (rc != ROVE_OK)
 		return rc;
 	if (!b.any)
-		return rpl_rec_del(txn, r->view, coll, &rid);
-	return rpl_rec_put(txn, r->view, &w->a, &w->buf);
+		return rpl_rec_del(r, txn, r->view, coll, &rid, &was);
+	return rpl_rec_put(r, txn, r->view, &w->a, &was, &w->buf);
 }
 
 /* Merges fs into the view entry of coll/id, creating it from base first:
@@ -141,14 +145,17 @@ int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uui
 int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			      const rove_fields *fs, rpl_work *w)
 {
+	rpl_ikeys was = {0};
 	int rc = rpl_rec_get(txn, r->view, coll, id, &w->a);
 
-	if (rc == ROVE_ENOTFOUND)
+	if (rc == ROVE_OK)
+		rpl_ikeys_of(coll, id, &w->a.fs, &was);
+	else if (rc == ROVE_ENOTFOUND)
 		rc = rpl_rec_get_or_empty(txn, r->base, coll, id, &w->a);
 	if (rc == ROVE_OK)
 		rc = rove_merge(&w->a.fs, fs, NULL);
 	if (rc == ROVE_OK)
-		rc = rpl_rec_put(txn, r->view, &w->a, &w->buf);
+		rc = rpl_rec_put(r, txn, r->view, &w->a, &was, &w->buf);
 	return rc;
 }
 

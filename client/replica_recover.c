@@ -381,7 +381,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	/* A fresh start (a snapshot half built aside is dropped); the base
 	 * is shown until the new snapshot replaces it whole. */
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+		rc = rpl_store_drop(r, txn, r->aside);
 	if (rc == ROVE_OK)
 		rc = rove_report_sums_dropped(txn, r->aside);
 	memset(&none, 0, sizeof(none));

@@ -327,7 +327,7 @@ static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = rove_db_err(mdb_drop(txn, r->view, 0), "view");
+	int rc = rpl_store_drop(r, txn, r->view);
 	int mrc;
 
 	if (rc == ROVE_OK)
@@ -379,7 +379,7 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	if (rc == ROVE_OK && floor != 0)
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", 0);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+		rc = rpl_store_drop(r, txn, r->aside);
 	if (rc == ROVE_OK)
 		rc = rove_report_sums_dropped(txn, r->aside);
 	if (rc == ROVE_OK)
@@ -406,7 +406,10 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except
 		 * for what its own pending ops still say. */
-		rc = rpl_rec_del(txn, r->base, e->coll, &e->id);
+		rpl_ikeys was;
+		rc = rpl_rec_was(txn, r->base, e->coll, &e->id, &w->a, &was);
+		if (rc == ROVE_OK)
+			rc = rpl_rec_del(r, txn, r->base, e->coll, &e->id, &was);
 		if (rc == ROVE_OK)
 			rc = rpl_view_rebuild(r, txn, e->coll, &e->id, w);
 		return rc;
@@ -427,6 +430,15 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		 * stored as it came, no decoding and encoding again. */
 		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
 		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
+		if (mrc == 0 && rpl_index_kept(r, base)) {
+			/* New: its index entries from the record decoded (not
+			 * while a snapshot is built aside: replica_index.c). */
+			rpl_ikeys none = {0}, now;
+			rpl_ikeys_of(e->coll, &e->id, &e->rec.fs, &now);
+			rc = rpl_index_move(r, txn, base, &none, &now);
+			if (rc != ROVE_OK)
+				return rc;
+		}
 		if (mrc == 0) {
 			rc = rove_report_sums_added(txn, base, &e->rec);
 			if (rc != ROVE_OK)
@@ -436,7 +448,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		if (mrc != MDB_KEYEXIST)
 			return rove_db_err(mrc, "base");
 	}
-	rc = rpl_rec_merge(txn, base, e->coll, &e->id, fs, &w->a, &w->buf);
+	rc = rpl_rec_merge(r, txn, base, e->coll, &e->id, fs, &w->a, &w->buf);
 	if (rc != ROVE_OK)
 		return rc;
 view:
@@ -451,7 +463,7 @@ view:
 		if (mrc != 0)
 			return rove_db_err(mrc, "view");
 	}
-	return rpl_rec_merge(txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
+	return rpl_rec_merge(r, txn, r->view, e->coll, &e->id, fs, &w->a, &w->buf);
 }
 
 /* Whether resume key a comes after b (byte order, a prefix first). */
@@ -545,7 +557,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	/* A snapshot is built aside and becomes the base with its last
 	 * chunk; a reset starts a new one. */
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
-		rc = rove_db_err(mdb_drop(txn, r->aside, 0), "base");
+		rc = rpl_store_drop(r, txn, r->aside);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
 		rc = rove_report_sums_dropped(txn, r->aside);
 	while (rc == ROVE_OK) {

@@ -586,14 +586,39 @@ static int emit_closing(rec_list_ctx *lc, const rove_record *rec, bool pending)
 	return emit_row(&row, rec, pending);
 }
 
+/* The same, read in order of expected close from the month's first:
+ * stops when the table is full. */
+static int closing_one(const rove_record *rec, bool pending, void *arg)
+{
+	rec_list_ctx *lc = arg;
+	const today_ctx *t = lc->arg;
+
+	return t->n >= ROVE_UI_CARD_ROWS ? ROVE_EEXIST /* enough */ : emit_closing(lc, rec, pending);
+}
+
+/* The month after month (YYYY-MM) into next: YYYY-MM, in room for what
+ * any two ints print (the compiler cannot see the checks). */
+#define MONTH_AFTER_SIZE 24
+static void month_after(const char *month, char next[MONTH_AFTER_SIZE])
+{
+	int y = 0, m = 0;
+
+	if (sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 || y < 1 || y > 9998) {
+		snprintf(next, MONTH_AFTER_SIZE, "9999-99");
+		return;
+	}
+	snprintf(next, MONTH_AFTER_SIZE, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+}
+
 static int emit_pending(const rove_op *op, bool sent, void *arg)
 {
 	today_ctx *t = arg;
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 	char rid[ROVE_UUID_STRLEN + 1];
 
-	if (t->n++ >= ROVE_UI_CARD_ROWS)
-		return ROVE_OK;
+	if (t->n >= ROVE_UI_CARD_ROWS)
+		return ROVE_EEXIST; /* enough: the count is in the header */
+	t->n++;
 	rove_uuid_format(&op->rid, rid);
 	ui_put(&t->x->out, "<tr><td>");
 	ui_esc(&t->x->out, c != NULL ? ui_t(t->x->lang, c->name) : "?");
@@ -653,7 +678,13 @@ static void page_today(ui_ctx *x)
 	table_head(x, lc.c, "closing", "Stage");
 	lc.emit = emit_closing;
 	lc.arg = &t;
-	(void)rec_list_walk(&r, &lc);
+	/* Only this month's deals, in the replica's order of expected close. */
+	{
+		char next[MONTH_AFTER_SIZE];
+		month_after(t.month, next);
+		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
+						&lc);
+	}
 	lc.n = t.n;
 	table_foot(x, &lc, ncolumns(lc.c) + 1);
 

@@ -181,6 +181,10 @@
  * kernel takes (PATH_MAX 4096) with room for the names of the files in
  * it. */
 #define ROVE_REPLICA_DIR_MAX 4000
+/* The bytes of a field's value an ordered index of the replica keeps
+ * (replica_index.c): a time as the schema stores it, 2026-11-30T09:15:00Z,
+ * whole; longer values are ordered by these first bytes. */
+#define ROVE_REPLICA_ORDER_BYTES 20
 
 /* Client: default time to wait for one reply from the server, and the
  * longest --timeout: an hour; a longer wait is a typing error. */

@@ -79,4 +79,8 @@ r bob sync >/dev/null
 r alice sync >/dev/null
 eq "$(r alice contact list --customer "$back" --json | jq -r '[.[].id] | sort | join(",")')" "$kept" \
 	"the contact deleted while the family was away is gone from alice's replica"
+# The replicas' indexes match their records after all of it.
+for u in alice alice2 bob mike; do
+	"${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK}" "$T/$u" || fail "$u: the index check found problems"
+done
 echo "ok"

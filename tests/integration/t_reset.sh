@@ -35,4 +35,8 @@ done
 r alice sync >/dev/null
 eq "$(ids_of alice)" "$before" "the reset finished"
 eq "$(r alice territory list --json | jq length)" "6" "with her new territories"
+# The replicas' indexes match their records after all of it.
+for u in alice; do
+	"${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK}" "$T/$u" || fail "$u: the index check found problems"
+done
 echo "ok"

@@ -203,4 +203,8 @@ eq "$(r alice status --json | jq .pending)" "$((pending_before + 1))" "nothing o
 eq "$(rove -R "$T/other/admin" customer list --json | jq length)" "0" "the other server got nothing"
 URL=$URL_A
 ROVED_PID=$ROVED_PID_A
+# The replicas' indexes match their records after all of it.
+for u in admin alice bob carol mike sun; do
+	"${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK}" "$T/$u" || fail "$u: the index check found problems"
+done
 echo "ok"

@@ -1,0 +1,879 @@
+/*
+ * replica_index.c - the replica's indexes: the records of each collection
+ * with a parent by the record they belong to (a customer's contacts,
+ * deals, contracts, activities, ownership history), and a few collections
+ * in the order of one field (activities and notices by time, deals by
+ * expected close). A customer's card and the Today page then read the
+ * records they show, not whole collections (issue 15: every page of
+ * `rove ui` in under 50 ms on a 100,000-customer replica).
+ *
+ * Each record store (base0, base1, view) has an index table (index0,
+ * index1, indexv) that is a function of the records the store holds,
+ * tombstones included; each record has at most two entries (no value):
+ *   IX_PARENT parent id(16) coll(1) id(16)   a record whose parent field
+ *                                            holds an id
+ *   IX_ORDER coll(1) value(ROVE_REPLICA_ORDER_BYTES) id(16)
+ *                                            a record of an ordered
+ *                                            collection: the field's value
+ *                                            NUL-padded, or all 0xff (it
+ *                                            has none: those come last)
+ * Every write of a record (rpl_rec_put, rpl_rec_del, rpl_rec_merge in
+ * replica.c) moves its entries in the same transaction, from the ones the
+ * stored record had to the ones the new one has: a child moved to another
+ * customer moves in the index. A store emptied (a snapshot's aside, the
+ * view made anew) empties its index with it (rpl_store_drop).
+ *
+ * The view's index is always kept. A base's is kept from when it is built
+ * (meta "indexed/0", "indexed/1": 1) until the base is emptied: a snapshot
+ * is built aside without one, and the base it becomes gets its index when
+ * a read first needs it (rpl_base_indexed: one write transaction, about a
+ * second for 100,000 customers). Keeping it while a snapshot arrives
+ * chunk by chunk would insert its entries in random order across every
+ * chunk's transaction, rewriting most of the index each time: a bootstrap
+ * took 1.7 times as long and 5 times the memory (docs/PERFORMANCE.md).
+ * A replica opened read only whose base has no index is read by scans.
+ *
+ * Why per store: what the user sees of a record is the view's copy when
+ * changes on it are pending, else the base's. Reads walk the base's index
+ * and the view's together, in key order, and keep an entry only if the
+ * record the user sees has it: a base entry of a record whose pending
+ * change moved it (another customer, another date) is passed over, and
+ * the view's entry is the one that counts.
+ *
+ * Cost: a write of a record of an indexed collection whose parent and
+ * ordered field do not change writes nothing here; a new one writes one
+ * or two small entries (a snapshot's records come whole, so their entries
+ * are computed from the decoded record the reply carries).
+ *
+ * An older replica has none of the tables: they are built once at open,
+ * in one write transaction, and meta "index" records the layout they have
+ * (IX_LAYOUT: a different one is built anew the same way).
+ */
+#include "replica_int.h"
+
+#include "array.h"
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "rove_assert.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The layout of the index tables (meta "index"); 0: none built. */
+#define IX_LAYOUT 1
+#define IX_PARENT 1
+#define IX_ORDER 2
+#define IX_PARENT_KEY (1 + 16 + 1 + 16)
+#define IX_ORDER_KEY (1 + 1 + ROVE_REPLICA_ORDER_BYTES + 16)
+_Static_assert(IX_ORDER_KEY <= RPL_IX_KEY_MAX && IX_PARENT_KEY <= RPL_IX_KEY_MAX, "index keys fit");
+
+/* The ordered collections: what the Today page and the lists sorted by
+ * these fields read newest or soonest first. Dates and times only: their
+ * byte order is the order `list --sort` gives (rec_view.c). */
+static const struct {
+	uint8_t coll;
+	const char *field;
+} ordered[] = {
+	{ROVE_COLL_ACTIVITY, "at"},
+	{ROVE_COLL_NOTICE, "at"},
+	{ROVE_COLL_OPPORTUNITY, "expected_close"},
+};
+
+static const char *order_field(uint8_t coll)
+{
+	for (size_t i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++)
+		if (ordered[i].coll == coll)
+			return ordered[i].field;
+	return NULL;
+}
+
+/* Whether records of coll have entries at all. */
+static bool coll_indexed(uint8_t coll)
+{
+	const rove_coll_def *c = rove_schema_coll(coll);
+
+	return order_field(coll) != NULL || (c != NULL && c->parent != 0);
+}
+
+/* The value part of an order key: v NUL-padded (cut to the width), or
+ * all 0xff for none. */
+static void order_value(uint8_t *out, const char *v)
+{
+	if (v == NULL) {
+		memset(out, 0xff, ROVE_REPLICA_ORDER_BYTES);
+		return;
+	}
+	size_t len = strlen(v);
+	if (len > ROVE_REPLICA_ORDER_BYTES)
+		len = ROVE_REPLICA_ORDER_BYTES;
+	memset(out, 0, ROVE_REPLICA_ORDER_BYTES);
+	memcpy(out, v, len);
+}
+
+void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_ikeys *out)
+{
+	const rove_coll_def *c = rove_schema_coll(coll);
+	const char *field = order_field(coll);
+
+	out->n = 0;
+	if (fs == NULL)
+		return;
+	if (c != NULL && c->parent != 0) {
+		const rove_field_def *pf = rove_schema_parent_field(c);
+		const char *ps = pf != NULL ? rove_fields_str(fs, pf->name) : NULL;
+		rove_uuid parent;
+		if (ps != NULL && rove_uuid_parse(ps, &parent) == ROVE_OK) {
+			uint8_t *k = out->k[out->n];
+			k[0] = IX_PARENT;
+			memcpy(k + 1, parent.b, 16);
+			k[17] = coll;
+			memcpy(k + 18, id->b, 16);
+			out->len[out->n++] = IX_PARENT_KEY;
+		}
+	}
+	if (field != NULL) {
+		uint8_t *k = out->k[out->n];
+		k[0] = IX_ORDER;
+		k[1] = coll;
+		order_value(k + 2, rove_fields_str(fs, field));
+		memcpy(k + 2 + ROVE_REPLICA_ORDER_BYTES, id->b, 16);
+		out->len[out->n++] = IX_ORDER_KEY;
+	}
+}
+
+static bool ikeys_has(const rpl_ikeys *ks, const uint8_t *k, size_t len)
+{
+	for (uint32_t i = 0; i < ks->n; i++)
+		if (ks->len[i] == len && memcmp(ks->k[i], k, len) == 0)
+			return true;
+	return false;
+}
+
+/* Which of the index tables is store's (a base or the view). */
+static int index_no(const rove_replica *r, MDB_dbi store)
+{
+	if (store == r->bases[0])
+		return 0;
+	if (store == r->bases[1])
+		return 1;
+	ROVE_ASSERT(store == r->view);
+	return 2;
+}
+
+/* The index of store, if it is kept (see above). */
+static bool index_kept(const rove_replica *r, MDB_dbi store, MDB_dbi *ix)
+{
+	int i = index_no(r, store);
+
+	ROVE_ASSERT(r->indexed);
+	*ix = r->index[i];
+	return i == 2 || r->base_indexed[i];
+}
+
+static const char *const kept_key[2] = {"indexed/0", "indexed/1"};
+
+bool rpl_index_kept(const rove_replica *r, MDB_dbi store)
+{
+	MDB_dbi ix;
+
+	return index_kept(r, store, &ix);
+}
+
+int rpl_index_flags(rove_replica *r, MDB_txn *txn)
+{
+	int rc = ROVE_OK;
+
+	for (int i = 0; rc == ROVE_OK && i < 2; i++) {
+		uint64_t v = 0;
+		rc = rpl_meta_u64(txn, r->meta, kept_key[i], &v);
+		r->base_indexed[i] = rc == ROVE_OK && v == 1;
+	}
+	return rc;
+}
+
+int rpl_index_move(rove_replica *r, MDB_txn *txn, MDB_dbi store, const rpl_ikeys *was, const rpl_ikeys *now)
+{
+	MDB_dbi ix;
+	int rc = ROVE_OK;
+
+	if ((was->n == 0 && now->n == 0) || !index_kept(r, store, &ix))
+		return ROVE_OK;
+	for (uint32_t i = 0; rc == ROVE_OK && i < was->n; i++) {
+		MDB_val k = {was->len[i], (void *)was->k[i]};
+		int mrc;
+		if (ikeys_has(now, was->k[i], was->len[i]))
+			continue;
+		mrc = mdb_del(txn, ix, &k, NULL);
+		/* (Already gone: rove_replica_check_index would have said so.) */
+		rc = mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "index");
+	}
+	for (uint32_t i = 0; rc == ROVE_OK && i < now->n; i++) {
+		MDB_val k = {now->len[i], (void *)now->k[i]}, v = {0, NULL};
+		if (!ikeys_has(was, now->k[i], now->len[i]))
+			rc = rove_db_err(mdb_put(txn, ix, &k, &v, 0), "index");
+	}
+	return rc;
+}
+
+int rpl_store_drop(rove_replica *r, MDB_txn *txn, MDB_dbi store)
+{
+	int i = index_no(r, store);
+	int rc = rove_db_err(mdb_drop(txn, store, 0), i == 2 ? "view" : "base");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->index[i], 0), "index");
+	/* A base emptied is filled by a snapshot: its index waits for it. */
+	if (rc == ROVE_OK && i < 2)
+		rc = rove_db_put_u64(txn, r->meta, kept_key[i], 0);
+	if (rc == ROVE_OK && i < 2)
+		r->base_indexed[i] = false;
+	return rc;
+}
+
+/* ---- opening, creating, building ---- */
+
+static int open_tables(rove_replica *r, MDB_txn *txn, unsigned flags)
+{
+	const rove_db_table t[] = {
+		{"index0", &r->index[0]},
+		{"index1", &r->index[1]},
+		{"indexv", &r->index[2]},
+	};
+
+	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
+}
+
+int rpl_index_create(rove_replica *r, MDB_txn *txn)
+{
+	int rc = open_tables(r, txn, MDB_CREATE);
+
+	/* Both bases are empty, and so are their indexes. */
+	for (int i = 0; rc == ROVE_OK && i < 2; i++)
+		rc = rove_db_put_u64(txn, r->meta, kept_key[i], 1);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "index", IX_LAYOUT);
+	return rc;
+}
+
+/* Adds the entries of every record of store to its (empty) index. */
+static int build_store(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, store, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		rpl_ikeys ks;
+		if (k.mv_size != ROVE_RECORD_KEY || !coll_indexed(((uint8_t *)k.mv_data)[0]))
+			continue; /* customers and the like: nothing to index, nothing decoded */
+		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
+			rove_error("corrupt record in the replica");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &ks);
+		for (uint32_t i = 0; rc == ROVE_OK && i < ks.n; i++) {
+			MDB_val ik = {ks.len[i], ks.k[i]}, iv = {0, NULL};
+			rc = rove_db_err(mdb_put(txn, ix, &ik, &iv, 0), "index");
+		}
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "cursor");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* The tables of an older replica: made empty, the view's index built, the
+ * bases' left for when a read needs them. */
+static int build_once(rove_replica *r)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	uint64_t layout = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc;
+	}
+	/* Another process may have built them since this one looked. */
+	rc = rpl_meta_u64(txn, r->meta, "index", &layout);
+	if (rc == ROVE_OK)
+		rc = open_tables(r, txn, MDB_CREATE);
+	if (rc == ROVE_OK && layout != IX_LAYOUT) {
+		for (int i = 0; rc == ROVE_OK && i < 3; i++)
+			rc = rove_db_err(mdb_drop(txn, r->index[i], 0), "index");
+		for (int i = 0; rc == ROVE_OK && i < 2; i++)
+			rc = rove_db_put_u64(txn, r->meta, kept_key[i], 0);
+		if (rc == ROVE_OK)
+			rc = build_store(txn, r->view, r->index[2], rec);
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, "index", IX_LAYOUT);
+	}
+	rc = rpl_commit_or_abort(txn, rc);
+	free(rec);
+	return rc;
+}
+
+/* Builds the base's index, unless another process did. */
+static int build_base(rove_replica *r)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	MDB_txn *txn;
+	int rc, i;
+
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc;
+	}
+	i = index_no(r, r->base);
+	if (!r->base_indexed[i]) {
+		rove_info("indexing the replica's records (once after a snapshot)");
+		rc = rove_db_err(mdb_drop(txn, r->index[i], 0), "index");
+		if (rc == ROVE_OK)
+			rc = build_store(txn, r->base, r->index[i], rec);
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, kept_key[i], 1);
+	}
+	rc = rpl_commit_or_abort(txn, rc);
+	free(rec);
+	return rc;
+}
+
+/* Whether the base's index may be read in a transaction begun now: built
+ * first if it is not and the replica may be written. */
+static int base_ready(rove_replica *r, bool *ready)
+{
+	MDB_txn *txn;
+	int rc;
+
+	*ready = false;
+	if (!r->indexed)
+		return ROVE_OK;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	*ready = r->base_indexed[index_no(r, r->base)];
+	mdb_txn_abort(txn);
+	if (*ready || r->access != ROVE_DB_WRITABLE)
+		return ROVE_OK;
+	RPL_WITH_GROWTH(r, build_base(r));
+	*ready = rc == ROVE_OK;
+	return rc;
+}
+
+int rpl_index_open(rove_replica *r)
+{
+	uint64_t layout = 0;
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_meta_u64(txn, r->meta, "index", &layout);
+	if (rc == ROVE_OK && layout == IX_LAYOUT) {
+		rc = open_tables(r, txn, 0);
+		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		else
+			mdb_txn_abort(txn);
+		r->indexed = rc == ROVE_OK;
+		return rc;
+	}
+	mdb_txn_abort(txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (r->access != ROVE_DB_WRITABLE)
+		return ROVE_OK; /* read only: read by scanning */
+	r->indexed = true;
+	RPL_WITH_GROWTH(r, build_once(r));
+	if (rc != ROVE_OK)
+		r->indexed = false;
+	return rc;
+}
+
+/* ---- reading ---- */
+
+/* One index walked between two keys, one way. */
+typedef struct ix_side {
+	MDB_cursor *c;
+	MDB_val k;
+	bool live; /* positioned on a key in the range */
+} ix_side;
+
+typedef struct ix_range {
+	uint8_t lo[RPL_IX_KEY_MAX], hi[RPL_IX_KEY_MAX]; /* lo <= key < hi */
+	size_t len;                                      /* of lo, hi and every key */
+	bool desc;
+} ix_range;
+
+static void side_check(ix_side *s, const ix_range *rg, int mrc)
+{
+	s->live = mrc == 0 && s->k.mv_size == rg->len && memcmp(s->k.mv_data, rg->lo, rg->len) >= 0 &&
+		  memcmp(s->k.mv_data, rg->hi, rg->len) < 0;
+}
+
+static int side_first(ix_side *s, const ix_range *rg)
+{
+	MDB_val v;
+	int mrc;
+
+	s->k.mv_size = rg->len;
+	s->k.mv_data = (void *)(rg->desc ? rg->hi : rg->lo);
+	mrc = mdb_cursor_get(s->c, &s->k, &v, MDB_SET_RANGE);
+	if (rg->desc) {
+		/* The last key below hi: before the first at or after it. */
+		mrc = mdb_cursor_get(s->c, &s->k, &v, mrc == 0 ? MDB_PREV : MDB_LAST);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "cursor");
+	side_check(s, rg, mrc);
+	return ROVE_OK;
+}
+
+static int side_next(ix_side *s, const ix_range *rg)
+{
+	MDB_val v;
+	int mrc = mdb_cursor_get(s->c, &s->k, &v, rg->desc ? MDB_PREV : MDB_NEXT);
+
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "cursor");
+	side_check(s, rg, mrc);
+	return ROVE_OK;
+}
+
+int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec,
+		    bool *pending)
+{
+	int rc = rpl_rec_get(txn, r->view, coll, id, rec);
+
+	*pending = rc == ROVE_OK;
+	if (rc == ROVE_ENOTFOUND)
+		rc = rpl_rec_get(txn, r->base, coll, id, rec);
+	return rc;
+}
+
+/* Walks the entries of rg in the base's index and the view's together,
+ * and calls fn with each record the user sees that has the entry (coll:
+ * the records'; id: a key's last 16 bytes). */
+static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *rg, rove_record *rec,
+		   rove_record_pending_fn fn, void *arg)
+{
+	ix_side b = {NULL, {0, NULL}, false}, v = b;
+	MDB_dbi bix = r->index[index_no(r, r->base)], vix = r->index[2];
+	int rc = rove_db_err(mdb_cursor_open(txn, bix, &b.c), "cursor");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, vix, &v.c), "cursor");
+	if (rc == ROVE_OK)
+		rc = side_first(&b, rg);
+	if (rc == ROVE_OK)
+		rc = side_first(&v, rg);
+	while (rc == ROVE_OK && (b.live || v.live)) {
+		int cmp = !b.live ? 1 : !v.live ? -1 : memcmp(b.k.mv_data, v.k.mv_data, rg->len);
+		bool take_b, pending;
+		uint8_t key[RPL_IX_KEY_MAX];
+		rove_uuid id;
+		rpl_ikeys ks;
+
+		if (rg->desc && b.live && v.live)
+			cmp = -cmp; /* the higher key first */
+		take_b = cmp <= 0;
+		memcpy(key, take_b ? b.k.mv_data : v.k.mv_data, rg->len);
+		memcpy(id.b, key + rg->len - 16, 16);
+		rc = rpl_visible_get(r, txn, coll, &id, rec, &pending);
+		if (rc == ROVE_ENOTFOUND) {
+			rove_error("the replica's index names a record it does not hold");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		if (rc != ROVE_OK)
+			break;
+		rpl_ikeys_of(coll, &id, &rec->fs, &ks);
+		if (!rove_record_deleted(rec) && ikeys_has(&ks, key, rg->len))
+			rc = fn(rec, pending, arg);
+		if (rc == ROVE_OK && cmp <= 0)
+			rc = side_next(&b, rg);
+		if (rc == ROVE_OK && cmp >= 0)
+			rc = side_next(&v, rg);
+	}
+	if (b.c != NULL)
+		mdb_cursor_close(b.c);
+	if (v.c != NULL)
+		mdb_cursor_close(v.c);
+	return rc;
+}
+
+/* Begins the read transaction of a walk through the indexes: *txn NULL
+ * when the base's index cannot be read (an older replica opened read
+ * only; a base another process just replaced): the caller scans. */
+static int begin_indexed(rove_replica *r, MDB_txn **txn)
+{
+	bool ready;
+	int rc = base_ready(r, &ready);
+
+	*txn = NULL;
+	if (rc != ROVE_OK || !ready)
+		return rc;
+	rc = rpl_txn_begin(r, MDB_RDONLY, txn);
+	if (rc == ROVE_OK && !r->base_indexed[index_no(r, r->base)]) {
+		mdb_txn_abort(*txn);
+		*txn = NULL;
+	}
+	return rc;
+}
+
+/* rove_replica_each_child without an index: every record of coll. */
+typedef struct child_filter {
+	const char *field;
+	const rove_uuid *parent;
+	rove_record_pending_fn fn;
+	void *arg;
+} child_filter;
+
+static int child_or_skip(const rove_record *rec, bool pending, void *arg)
+{
+	const child_filter *f = arg;
+	const char *ps = rove_fields_str(&rec->fs, f->field);
+	rove_uuid p;
+
+	if (ps == NULL || rove_uuid_parse(ps, &p) != ROVE_OK || rove_uuid_cmp(&p, f->parent) != 0)
+		return ROVE_OK;
+	return f->fn(rec, pending, f->arg);
+}
+
+int rove_replica_each_child(rove_replica *r, uint8_t coll, const rove_uuid *parent, rove_record_pending_fn fn,
+			    void *arg)
+{
+	const rove_coll_def *c = rove_schema_coll(coll);
+	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	rove_record *rec;
+	ix_range rg;
+	MDB_txn *txn;
+	int rc;
+
+	if (pf == NULL)
+		return ROVE_EINVAL;
+	rc = begin_indexed(r, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (txn == NULL) {
+		child_filter f = {pf->name, parent, fn, arg};
+		return rove_replica_each_marked(r, coll, child_or_skip, &f);
+	}
+	rg.len = IX_PARENT_KEY;
+	rg.desc = false;
+	memset(rg.lo, 0, sizeof(rg.lo));
+	rg.lo[0] = IX_PARENT;
+	memcpy(rg.lo + 1, parent->b, 16);
+	rg.lo[17] = coll;
+	memcpy(rg.hi, rg.lo, sizeof(rg.hi));
+	ROVE_ASSERT(coll < 0xff);
+	rg.hi[17] = (uint8_t)(coll + 1);
+	rec = malloc(sizeof(*rec));
+	rc = rec != NULL ? ix_walk(r, txn, coll, &rg, rec, fn, arg) : ROVE_ENOMEM;
+	mdb_txn_abort(txn);
+	free(rec);
+	return rc;
+}
+
+bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field)
+{
+	const char *f = order_field(coll);
+
+	return r->indexed && f != NULL && strcmp(f, field) == 0;
+}
+
+/* The range of an order walk: coll's keys from value a (NULL: the
+ * lowest) to before value b (NULL: coll's last key). */
+static void order_range(ix_range *rg, uint8_t coll, const char *a, const char *b, bool desc)
+{
+	rg->len = IX_ORDER_KEY;
+	rg->desc = desc;
+	memset(rg->lo, 0, sizeof(rg->lo));
+	rg->lo[0] = IX_ORDER;
+	rg->lo[1] = coll;
+	memcpy(rg->hi, rg->lo, sizeof(rg->hi));
+	if (a != NULL)
+		order_value(rg->lo + 2, a);
+	if (b != NULL) {
+		order_value(rg->hi + 2, b);
+	} else {
+		ROVE_ASSERT(coll < 0xff);
+		rg->hi[1] = (uint8_t)(coll + 1);
+	}
+}
+
+/* ---- rove_replica_each_ordered without an index: a scan, then a sort ---- */
+
+typedef struct scan_key {
+	rove_uuid id;
+	bool pending, has;
+	char v[ROVE_REPLICA_ORDER_BYTES + 1];
+} scan_key;
+
+typedef struct scan_ctx {
+	const char *field, *from, *to;
+	scan_key *keys;
+	size_t n, cap;
+} scan_ctx;
+
+static int scan_collect(const rove_record *rec, bool pending, void *arg)
+{
+	scan_ctx *sc = arg;
+	const char *v = rove_fields_str(&rec->fs, sc->field);
+	scan_key *k;
+
+	if ((sc->from != NULL || sc->to != NULL) && v == NULL)
+		return ROVE_OK;
+	if (v != NULL && ((sc->from != NULL && strncmp(v, sc->from, ROVE_REPLICA_ORDER_BYTES) < 0) ||
+			  (sc->to != NULL && strncmp(v, sc->to, ROVE_REPLICA_ORDER_BYTES) >= 0)))
+		return ROVE_OK;
+	k = rove_array_grow(sc->keys, &sc->cap, sc->n, 1, sizeof(*k), 256);
+	if (k == NULL)
+		return ROVE_ENOMEM;
+	sc->keys = k;
+	k = &sc->keys[sc->n++];
+	k->id = rec->id;
+	k->pending = pending;
+	k->has = v != NULL;
+	snprintf(k->v, sizeof(k->v), "%s", v != NULL ? v : "");
+	return ROVE_OK;
+}
+
+/* Those with a value first, by value then id. */
+static int scan_cmp_asc(const void *pa, const void *pb)
+{
+	const scan_key *a = pa, *b = pb;
+	int c;
+
+	if (a->has != b->has)
+		return a->has ? -1 : 1;
+	c = strcmp(a->v, b->v);
+	return c != 0 ? c : rove_uuid_cmp(&a->id, &b->id);
+}
+
+/* Those with a value first, by value then id, both descending. */
+static int scan_cmp_desc(const void *pa, const void *pb)
+{
+	const scan_key *a = pa, *b = pb;
+
+	if (a->has != b->has)
+		return a->has ? -1 : 1;
+	return -scan_cmp_asc(pa, pb);
+}
+
+static int ordered_by_scan(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
+			   const char *to, rove_record_pending_fn fn, void *arg)
+{
+	scan_ctx sc = {field, from, to, NULL, 0, 0};
+	rove_record *rec = malloc(sizeof(*rec));
+	int rc = rec != NULL ? rove_replica_each_marked(r, coll, scan_collect, &sc) : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK && sc.n > 0)
+		qsort(sc.keys, sc.n, sizeof(*sc.keys), desc ? scan_cmp_desc : scan_cmp_asc);
+	for (size_t i = 0; rc == ROVE_OK && i < sc.n; i++) {
+		rc = rove_replica_get(r, coll, &sc.keys[i].id, rec);
+		if (rc == ROVE_OK)
+			rc = fn(rec, sc.keys[i].pending, arg);
+	}
+	free(sc.keys);
+	free(rec);
+	return rc;
+}
+
+int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
+			      const char *to, rove_record_pending_fn fn, void *arg)
+{
+	uint8_t none[ROVE_REPLICA_ORDER_BYTES + 1];
+	rove_record *rec;
+	ix_range rg;
+	MDB_txn *txn;
+	int rc;
+
+	if (!rove_replica_ordered(r, coll, field))
+		return ROVE_EINVAL;
+	rc = begin_indexed(r, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (txn == NULL)
+		return ordered_by_scan(r, coll, field, desc, from, to, fn, arg);
+	/* The value of records without one: all 0xff, past every text. */
+	memset(none, 0xff, ROVE_REPLICA_ORDER_BYTES);
+	none[ROVE_REPLICA_ORDER_BYTES] = '\0';
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		mdb_txn_abort(txn);
+		return ROVE_ENOMEM;
+	}
+	if (from != NULL || to != NULL) {
+		order_range(&rg, coll, from, to != NULL ? to : (const char *)none, desc);
+		rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
+	} else {
+		/* Those with a value, either way, then those without. */
+		order_range(&rg, coll, NULL, (const char *)none, desc);
+		rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
+		order_range(&rg, coll, (const char *)none, NULL, desc);
+		if (rc == ROVE_OK)
+			rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
+	}
+	mdb_txn_abort(txn);
+	free(rec);
+	return rc;
+}
+
+/* ---- the consistency check ---- */
+
+typedef struct check_ctx {
+	uint64_t problems;
+	const char *name; /* the index's */
+} check_ctx;
+
+static void say_key(check_ctx *cx, const char *what, const uint8_t *k, size_t len)
+{
+	char hex[2 * RPL_IX_KEY_MAX + 1];
+
+	for (size_t i = 0; i < len && i < RPL_IX_KEY_MAX; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	hex[2 * (len < RPL_IX_KEY_MAX ? len : RPL_IX_KEY_MAX)] = '\0';
+	fprintf(stderr, "index problem: %s: %s %s\n", cx->name, what, hex);
+	cx->problems++;
+}
+
+/* Every record's entries are in the index. */
+static int check_records(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec, check_ctx *cx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, store, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		rpl_ikeys ks;
+		if (k.mv_size != ROVE_RECORD_KEY || !coll_indexed(((uint8_t *)k.mv_data)[0]))
+			continue;
+		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
+			rove_error("corrupt record in the replica");
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &ks);
+		for (uint32_t i = 0; i < ks.n; i++) {
+			MDB_val ik = {ks.len[i], ks.k[i]}, iv;
+			int grc = mdb_get(txn, ix, &ik, &iv);
+			if (grc == MDB_NOTFOUND)
+				say_key(cx, "missing entry", ks.k[i], ks.len[i]);
+			else if (grc != 0)
+				rc = rove_db_err(grc, "index");
+		}
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "cursor");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Every entry of the index is one its record has. */
+static int check_entries(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec, check_ctx *cx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = rove_db_err(mdb_cursor_open(txn, ix, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		uint8_t coll;
+		rove_uuid id;
+		rpl_ikeys ks;
+		if (!((k.mv_size == IX_PARENT_KEY && kb[0] == IX_PARENT) ||
+		      (k.mv_size == IX_ORDER_KEY && kb[0] == IX_ORDER))) {
+			say_key(cx, "malformed entry", kb, k.mv_size);
+			continue;
+		}
+		coll = kb[0] == IX_PARENT ? kb[17] : kb[1];
+		memcpy(id.b, kb + k.mv_size - 16, 16);
+		rc = rpl_rec_get(txn, store, coll, &id, rec);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			say_key(cx, "entry of no record", kb, k.mv_size);
+			continue;
+		}
+		if (rc != ROVE_OK)
+			break;
+		rpl_ikeys_of(coll, &id, &rec->fs, &ks);
+		if (!ikeys_has(&ks, kb, k.mv_size))
+			say_key(cx, "stale entry", kb, k.mv_size);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "cursor");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int rove_replica_check_index(rove_replica *r, uint64_t *problems)
+{
+	static const char *const names[3] = {"index0", "index1", "indexv"};
+	MDB_dbi stores[3] = {r->bases[0], r->bases[1], r->view};
+	check_ctx cx = {0, NULL};
+	rove_record *rec;
+	MDB_txn *txn;
+	int rc;
+
+	*problems = 0;
+	if (!r->indexed) {
+		rove_error("the replica in '%s' has no index (an older replica opened read only)", r->dir);
+		return ROVE_ENOTFOUND;
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc;
+	}
+	/* Both ways: each record's entries are there, and each entry is
+	 * one its record has (so none is left over). */
+	for (int i = 0; rc == ROVE_OK && i < 3; i++) {
+		cx.name = names[i];
+		if (i < 2 && !r->base_indexed[i]) {
+			/* Not kept (a snapshot's, a base not read yet): empty. */
+			MDB_stat ms;
+			rc = rove_db_err(mdb_stat(txn, r->index[i], &ms), "index");
+			if (rc == ROVE_OK && ms.ms_entries != 0) {
+				fprintf(stderr, "index problem: %s: %zu entries in an index not kept\n", cx.name,
+					ms.ms_entries);
+				cx.problems++;
+			}
+			continue;
+		}
+		rc = check_records(txn, stores[i], r->index[i], rec, &cx);
+		if (rc == ROVE_OK)
+			rc = check_entries(txn, stores[i], r->index[i], rec, &cx);
+	}
+	mdb_txn_abort(txn);
+	free(rec);
+	*problems = cx.problems;
+	return rc;
+}
