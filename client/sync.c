@@ -303,9 +303,11 @@ static void progress_draw(pull_progress *p, const rove_pull_reply *h, uint64_t d
 	p->last_ms = now;
 	p->drawn = true;
 	if (h->mode == ROVE_PULL_SNAPSHOT)
-		fprintf(stderr, "%ssnapshot: %s records in %llu.%llu s (%s/s)%s", p->tty ? "\r" : "",
+		/* The rate once it means something (after a second). */
+		fprintf(stderr, "%ssnapshot: %s records in %llu.%llu s%s%s%s%s", p->tty ? "\r" : "",
 			thousands(done, a, sizeof(a)), (unsigned long long)(ms / 1000),
-			(unsigned long long)(ms % 1000 / 100), thousands(ms > 0 ? done * 1000 / ms : done, b, sizeof(b)),
+			(unsigned long long)(ms % 1000 / 100), ms >= 1000 ? " (" : "",
+			ms >= 1000 ? thousands(done * 1000 / ms, b, sizeof(b)) : "", ms >= 1000 ? "/s)" : "",
 			p->tty ? "\033[K" : "\n");
 	else
 		fprintf(stderr, "%spulling: %s changes, at %s of %s in %llu.%llu s%s", p->tty ? "\r" : "",
