@@ -8,6 +8,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char help[] =
@@ -23,7 +25,24 @@ static const char help[] =
 	"If the server was restored from a backup that lacks some of what this\n"
 	"replica holds, the replica sends its changes again (resent: how many;\n"
 	"the server decides those it lacks anew, and any it refuses show in\n"
-	"'rove rejected'), then takes a fresh copy of its data.\n";
+	"'rove rejected'), then takes a fresh copy of its data.\n"
+	"\n"
+	"A long pull (a first sync) shows its progress on stderr when stderr is a\n"
+	"terminal; ROVE_PROGRESS=1 shows it anyway (a line a second), 0 never.\n";
+
+/* Whether to show a long pull's progress (on stderr, so also with --json:
+ * stdout stays what scripts read): ROVE_PROGRESS=1 or 0 decides, else
+ * whether stderr is a terminal. */
+static bool want_progress(void)
+{
+	const char *v = getenv("ROVE_PROGRESS");
+
+	if (v != NULL && strcmp(v, "1") == 0)
+		return true;
+	if (v != NULL && strcmp(v, "0") == 0)
+		return false;
+	return isatty(STDERR_FILENO) != 0;
+}
 
 /* Takes the replica's sync lock, waiting up to timeout_ms for a sync
  * already running (said on a terminal). Returns a rove error, reported. */
@@ -71,7 +90,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		rove_replica_close(&r);
 		return cli_exit(rc);
 	}
-	rc = rove_sync(&r, cli->timeout_ms, !json && isatty(STDERR_FILENO), &st);
+	rc = rove_sync(&r, cli->timeout_ms, want_progress(), &st);
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));

@@ -3,12 +3,14 @@
 #include "err.h"
 #include "log.h"
 #include "net.h"
+#include "rove_assert.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct conn {
@@ -255,10 +257,79 @@ void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg)
 	progress_arg = arg;
 }
 
-static void progress_draw(uint64_t done, uint64_t head, bool snapshot)
+/* The progress of a pull on stderr (never stdout: scripts read it). On a
+ * terminal a line drawn again in place after every chunk; elsewhere (asked
+ * for with ROVE_PROGRESS=1: a log) a line at most every PROGRESS_LINE_MS,
+ * and the last one. */
+#define PROGRESS_LINE_MS 1000u
+
+typedef struct pull_progress {
+	bool on, tty, drawn;
+	uint64_t start_ms, last_ms;
+} pull_progress;
+
+static uint64_t mono_ms(void)
 {
-	fprintf(stderr, "\r%s %llu items (server at %llu)", snapshot ? "snapshot:" : "pulling: ",
-		(unsigned long long)done, (unsigned long long)head);
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail on Linux; a zero only shows 0 s. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void progress_init(pull_progress *p, bool on)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = on;
+	p->tty = on && isatty(STDERR_FILENO);
+	p->start_ms = mono_ms();
+}
+
+/* n with a comma every three digits, in out (at least 27 bytes). */
+static const char *thousands(uint64_t n, char *out, size_t len)
+{
+	char digits[21];
+	int nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	ROVE_ASSERT(len >= 27);
+	for (int i = 0; i < nd; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void progress_draw(pull_progress *p, const rove_pull_reply *h, uint64_t done, bool last)
+{
+	uint64_t now = mono_ms(), ms = now - p->start_ms;
+	char a[27], b[27], c[27];
+
+	if (!p->on || (!p->tty && !last && p->drawn && now - p->last_ms < PROGRESS_LINE_MS))
+		return;
+	p->last_ms = now;
+	p->drawn = true;
+	if (h->mode == ROVE_PULL_SNAPSHOT)
+		/* The rate once it means something (after a second). */
+		fprintf(stderr, "%ssnapshot: %s records in %llu.%llu s%s%s%s%s", p->tty ? "\r" : "",
+			thousands(done, a, sizeof(a)), (unsigned long long)(ms / 1000),
+			(unsigned long long)(ms % 1000 / 100), ms >= 1000 ? " (" : "",
+			ms >= 1000 ? thousands(done * 1000 / ms, b, sizeof(b)) : "", ms >= 1000 ? "/s)" : "",
+			p->tty ? "\033[K" : "\n");
+	else
+		fprintf(stderr, "%spulling: %s changes, at %s of %s in %llu.%llu s%s", p->tty ? "\r" : "",
+			thousands(done, a, sizeof(a)), thousands(h->cursor, b, sizeof(b)),
+			thousands(h->head, c, sizeof(c)), (unsigned long long)(ms / 1000),
+			(unsigned long long)(ms % 1000 / 100), p->tty ? "\033[K" : "\n");
+}
+
+static void progress_end(pull_progress *p)
+{
+	if (p->tty && p->drawn)
+		fputc('\n', stderr);
 }
 
 /* Items asked for in the first pull request: a small first chunk comes
@@ -283,13 +354,14 @@ static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_st
  * by), so the server reads chunk n+1 while this process applies chunk n.
  * Each chunk is applied in its own transaction with the position it leads
  * to, so a sync cut anywhere resumes from what was applied. */
-static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st)
+static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 {
 	rove_pull_state ps;
 	rove_buf req;
-	bool drawn = false;
+	pull_progress prog;
 	int rc;
 
+	progress_init(&prog, on);
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
@@ -330,11 +402,9 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS));
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
-		if (progress && (more || drawn)) {
-			progress_draw(st->pulled + items, m.u.pull_reply.head,
-				      m.u.pull_reply.mode == ROVE_PULL_SNAPSHOT);
-			drawn = true;
-		}
+		/* A pull of one chunk (most syncs) draws nothing. */
+		if (rc == ROVE_OK && (more || prog.drawn))
+			progress_draw(&prog, &m.u.pull_reply, st->pulled + items, !more);
 		nng_msg_free(reply);
 		if (rc == ROVE_EPROTO) {
 			rove_error("pull: malformed reply from the server; nothing of it was applied");
@@ -358,8 +428,7 @@ static int pull_all(rove_replica *r, conn *c, bool progress, rove_sync_stats *st
 		if (!more)
 			break;
 	}
-	if (drawn)
-		fputc('\n', stderr);
+	progress_end(&prog);
 	rove_buf_free(&req);
 	if (rc == ROVE_OK) {
 		rc = rove_replica_pull_state(r, &ps);

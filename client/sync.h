@@ -33,7 +33,8 @@ typedef struct rove_sync_stats {
 	uint64_t resent; /* sent again: the server's history had changed */
 } rove_sync_stats;
 
-/* Pushes then pulls. progress: draw a progress bar on stderr. A server
+/* Pushes then pulls. progress: show a pull of more than one chunk on
+ * stderr, redrawn in place on a terminal, a line a second elsewhere. A server
  * whose history is not the one this replica synced with (restored from a
  * copy) is recovered from: this replica's accepted and pending changes
  * are pushed again (st->resent), then a fresh snapshot is pulled. */
