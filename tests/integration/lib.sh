@@ -240,6 +240,13 @@ scope_filter_rep() {
 
 # wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
 # succeeds; fails naming WHAT after SECONDS.
+# grep_q ARGS...: grep -q for the end of a pipe. grep -q exits at its first
+# match, and under pipefail the writer, still writing, then dies of
+# SIGPIPE and fails the pipeline; this reads its input to the end.
+grep_q() {
+	grep "$@" >/dev/null
+}
+
 wait_for() {
 	local secs=$1 what=$2 i
 	shift 2

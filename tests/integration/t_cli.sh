@@ -15,11 +15,11 @@ user_replica alice rep east.sh
 
 # The time of the last sync: none before the first one, a time after it.
 eq "$(r alice status --json | jq -c .last_sync)" "null" "last_sync before the first sync"
-r alice status | grep -qx "last sync: never" || fail "status before the first sync: $(r alice status)"
+r alice status | grep_q -x "last sync: never" || fail "status before the first sync: $(r alice status)"
 r alice sync >/dev/null # learns its role
 when=$(r alice status --json | jq -r .last_sync)
 [[ "$when" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || fail "last_sync after a sync: '$when'"
-r alice status | grep -qx "last sync: $when" || fail "status after a sync: $(r alice status)"
+r alice status | grep_q -x "last sync: $when" || fail "status after a sync: $(r alice status)"
 # It is kept in a file of its own beside the database, not in LMDB.
 ms=$(cat "$T/alice/last_sync")
 [[ "$ms" =~ ^[1-9][0-9]*$ ]] || fail "last_sync file holds '$ms'"
@@ -42,7 +42,7 @@ for garbage in "" "abc" "12x" "-5" " 1700000000000" "1700000000000 " $'170000000
 	printf '%s' "$garbage" >"$T/alice/last_sync"
 	out=$(r alice status --json) || fail "status failed on last_sync '$garbage'"
 	eq "$(jq -c .last_sync <<<"$out")" "null" "last_sync file '$garbage'"
-	r alice status | grep -qx "last sync: never" || fail "status text on last_sync '$garbage'"
+	r alice status | grep_q -x "last sync: never" || fail "status text on last_sync '$garbage'"
 done
 # The range's ends.
 printf '1' >"$T/alice/last_sync"
@@ -225,13 +225,13 @@ for u in "territory add" "territory set" "user add" "assign" "unassign" "reassig
 	eq "$status" "2" "'rove admin $u' exit status"
 	grep -q "^usage: rove admin $u" "$T/err" || fail "'rove admin $u' printed another usage: $(cat "$T/err")"
 	# shellcheck disable=SC2086
-	r alice admin $u --help | head -n 1 | grep -q "^usage: rove admin $u" ||
+	r alice admin $u --help | head -n 1 | grep_q "^usage: rove admin $u" ||
 		fail "'rove admin $u --help' printed another usage"
 done
 
 # Territories are named by code (and by id).
 eq "$(r alice territory show east.sh --json | jq -r .code)" "east.sh" "territory show CODE"
-r alice territory show east.sh | grep -q "^code: *east.sh$" || fail "territory show CODE as text"
+r alice territory show east.sh | grep_q "^code: *east.sh$" || fail "territory show CODE as text"
 tid=$(r alice territory list --json | jq -r '.[0].id')
 eq "$(r alice territory show "$tid" --json | jq -r .code)" "east.sh" "territory show ID"
 exits 1 territory show west.cd

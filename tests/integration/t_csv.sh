@@ -186,7 +186,7 @@ eq "$(r alice export customers --json | jq -c .)" "$(r alice customer list --jso
 	"export --json"
 eq "$(r alice export contacts --json | jq -c .)" "$(r alice contact list --json | jq -c 'map(del(.pending))')" \
 	"export contacts --json"
-r alice export customers --bom | head -c 3 | od -An -tx1 | grep -q "ef bb bf" || fail "no BOM with --bom"
+r alice export customers --bom | head -c 3 | od -An -tx1 | grep_q "ef bb bf" || fail "no BOM with --bom"
 
 # ---- round trip into bob's replica (same territory): the same names and
 # phones. Bob does not see alice's customers, so his replica accepts the
@@ -224,7 +224,7 @@ grep -qF ",'+86 21 5555 0009," "$T/formula.csv" || fail "a phone not guarded: $(
 grep -qF ",''=quoted already," "$T/formula.csv" || fail "a quote before = not doubled: $(cat "$T/formula.csv")"
 grep -qF ",'plain quote," "$T/formula.csv" || fail "a quote before text changed: $(cat "$T/formula.csv")"
 # No cell of the file starts with what a spreadsheet runs.
-if tr -d '"' <"$T/formula.csv" | tr ',' '\n' | grep -q $'^[=+@\t-]'; then
+if tr -d '"' <"$T/formula.csv" | tr ',' '\n' | grep_q $'^[=+@\t-]'; then
 	fail "a cell starts with a formula character: $(cat "$T/formula.csv")"
 fi
 # Read back as it was.
@@ -242,7 +242,7 @@ set -e
 # Usage: --help on stdout with status 0; bad command lines exit 2.
 for h in "import --help" "export --help" "import customers --help"; do
 	# shellcheck disable=SC2086
-	r alice $h | grep -q "usage:" || fail "rove $h"
+	r alice $h | grep_q "usage:" || fail "rove $h"
 done
 for u in "import" "import customers" "import targets x.csv" "import customers a b" \
 	"import customers x.csv --bogus" "export" "export dealers" "export customers --xml"; do

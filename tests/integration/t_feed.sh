@@ -53,7 +53,7 @@ exits_as ana 2 feed postgres "$PG_CONN" --interval 0
 exits_as ana 2 feed postgres "$PG_CONN" --interval soon
 exits_as ana 2 feed postgres "$PG_CONN" --bogus
 exits_as ana 3 feed postgres "host=$PG_SOCK port=$(free_port) user=rove dbname=hq" --once
-r ana feed --help | grep -q "CONNINFO" || fail "feed --help"
+r ana feed --help | grep_q "CONNINFO" || fail "feed --help"
 rove -R "$T/fresh" init --server "$URL" --user ana --token "$(token_of ana)" 2>/dev/null
 exits_as fresh 1 feed postgres "$PG_CONN" --once
 grep -q "rove sync" "$T/err" || fail "a replica never synced is told to sync: $(cat "$T/err")"

@@ -132,7 +132,7 @@ set -e
 eq "$st" 1 "a running feed refused the same way, round after round ($(tail -n 1 "$T/err"))"
 echo "stopped after $(elapsed_ms "$start") ms" >&2
 eq "$(grep -c "permission denied for table contact" "$T/err")" "$MAX" "attempts before the feed stops"
-tail -n 1 "$T/err" | grep -q "stops" || fail "the last line says the feed stops: $(cat "$T/err")"
+tail -n 1 "$T/err" | grep_q "stops" || fail "the last line says the feed stops: $(cat "$T/err")"
 psql_hq -c "GRANT INSERT ON contact TO feeder" >/dev/null
 r ana feed postgres "$FEEDER" --once
 same_as_rove

@@ -51,7 +51,7 @@ o1=$(r wang opportunity add --customer "$a" --title "Coil order" --amount 1000 -
 r wang opportunity add --customer "$b" --title "Pipes" --amount 2000 --stage lead >/dev/null
 eq "$(r wang opportunity list --stage proposal --json | ids)" "$o1" "--stage proposal"
 eq "$(r wang opportunity list --sort amount:desc --json | jq -r '.[0].title')" "Pipes" "--sort amount:desc"
-r mike customer list --search steel | grep -q "上海钢铁" || fail "a terminal list with --search"
+r mike customer list --search steel | grep_q "上海钢铁" || fail "a terminal list with --search"
 # Activities: newest first, whatever order they were written in.
 r wang activity add --customer "$a" --kind visit --at 2026-03-01 --note "March" >/dev/null
 r wang activity add --customer "$a" --kind call --at 2026-05-01 --note "May" >/dev/null
@@ -62,9 +62,9 @@ eq "$(r wang activity list --customer "$a" --sort at --json | jq -r '[.[].note] 
 	"or as sorted"
 # A list of every customer's child records names each one's customer, and
 # times show whole on a terminal.
-r wang activity list | grep -q "上海钢铁 Steel" || fail "no customer name in: $(r wang activity list)"
+r wang activity list | grep_q "上海钢铁 Steel" || fail "no customer name in: $(r wang activity list)"
 r wang activity list | grep -Eq "2026-0[45]-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z" || fail "a time cut short in: $(r wang activity list)"
-r wang activity list --customer "$a" | head -1 | grep -qv "CUSTOMER" || fail "the one customer's list repeats it"
+r wang activity list --customer "$a" | head -1 | grep_q -v "CUSTOMER" || fail "the one customer's list repeats it"
 # A terminal list shows the end of each id, which any command takes; --wide
 # shows whole ids and cuts no cell short.
 long="Shanghai Pudong Century Avenue Heavy Industry Coil Trading Company"

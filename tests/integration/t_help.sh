@@ -10,7 +10,7 @@ mapfile -t commands < <("$ROVE_BIN" --list-commands)
 for c in init config sync status "customer add" "customer claim" "contact list" "opportunity stage" \
 	"target set" "territory show" notices "report daily" import export rejected conflicts \
 	"admin user add" "admin territory set" "admin reassign"; do
-	printf '%s\n' "${commands[@]}" | grep -qx "$c" || fail "rove --list-commands lacks '$c'"
+	printf '%s\n' "${commands[@]}" | grep_q -x "$c" || fail "rove --list-commands lacks '$c'"
 done
 eq "$(printf '%s\n' "${commands[@]}" | sort | uniq -d)" "" "commands listed twice"
 
@@ -35,12 +35,12 @@ for c in "${commands[@]}"; do
 	done
 done
 # set --help lists what may be changed and the values each takes.
-"$ROVE_BIN" customer set --help | grep -q "tier: one of prospect customer loyal" ||
+"$ROVE_BIN" customer set --help | grep_q "tier: one of prospect customer loyal" ||
 	fail "customer set --help does not list the tiers"
-"$ROVE_BIN" customer set --help | grep -q "territory: " || fail "customer set --help does not name territory"
-"$ROVE_BIN" contract set --help | grep -q "status: one of draft active completed terminated" ||
+"$ROVE_BIN" customer set --help | grep_q "territory: " || fail "customer set --help does not name territory"
+"$ROVE_BIN" contract set --help | grep_q "status: one of draft active completed terminated" ||
 	fail "contract set --help does not list the statuses"
-"$ROVE_BIN" contact set --help | grep -q "customer:" && fail "contact set --help offers to move it to another customer"
+"$ROVE_BIN" contact set --help | grep_q "customer:" && fail "contact set --help offers to move it to another customer"
 for h in "--help" "-h" "help"; do
 	out=$("$ROVE_BIN" $h) || fail "rove $h exited $?"
 	grep -q "usage:" <<<"$out" || fail "rove $h printed no usage"

@@ -91,9 +91,9 @@ eq "$(probe bob pull --cursor 99999999 | jq -r '.name // empty')" "history" "a c
 eq "$(probe bob pull --cursor 1 --run none | jq -r '.name // empty')" "history" "a cursor of another history"
 eq "$(probe bob pull | tail -n 1 | jq -r 'has("cursor")')" "true" "bob's own pulls work"
 for c in 0 1 2 3; do
-	if probe bob pull --cursor $c | grep -q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
+	if probe bob pull --cursor $c | grep_q "$a"; then fail "bob's pull from cursor $c returned alice's customer"; fi
 done
-if probe bob pull --epoch 0 | grep -q "$a"; then fail "a stale epoch returned alice's customer"; fi
+if probe bob pull --epoch 0 | grep_q "$a"; then fail "a stale epoch returned alice's customer"; fi
 
 # A login name cannot forge log lines: it is logged quoted, with control
 # characters escaped, on one line.

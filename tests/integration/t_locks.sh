@@ -61,7 +61,7 @@ r admin sync >/dev/null
 r alice import customers "$T/queued.csv" >/dev/null
 lock_held() { ! flock -n "$T/alice/sync.lock" true 2>/dev/null; }
 holds_lock() { [ "$(cat "$T/alice/sync.lock" 2>/dev/null)" == "$1" ] && lock_held; }
-connected() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'socket:'; }
+connected() { ls -l "/proc/$1/fd" 2>/dev/null | grep_q 'socket:'; }
 in_sync() { holds_lock "$1" || connected "$1"; }
 ROVE_PUSH_BATCH=1 "$ROVE_BIN" -R "$T/alice" --timeout 60000 sync --json >"$T/sync1" 2>"$T/sync1.err" &
 first=$!

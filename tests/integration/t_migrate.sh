@@ -254,8 +254,8 @@ for u in "admin import" "admin import things $D/users.csv" "admin import users" 
 	# shellcheck disable=SC2086
 	eq "$(status r admin $u)" 2 "rove $u"
 done
-r admin admin import --help | grep -q "login,token" || fail "admin import --help"
-r admin import --help | grep -q "activities" || fail "import --help"
+r admin admin import --help | grep_q "login,token" || fail "admin import --help"
+r admin import --help | grep_q "activities" || fail "import --help"
 # Credit (rule 14): each month's won deals by their owner, from the file;
 # then wang leaves and his customers go to li: past months' figures do
 # not move, his customers' open deals do.

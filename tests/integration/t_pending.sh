@@ -24,12 +24,12 @@ eq "$(jq -r '[.[].sent] | all(. == false)' <<<"$out")" "true" "none sent yet"
 jq -e '.[0].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")' <<<"$out" >/dev/null ||
 	fail "a time in the one JSON format: $(jq -r '.[0].at' <<<"$out")"
 eq "$(jq length <<<"$out")" "$(r wang status --json | jq .pending)" "as many as rove status counts"
-r wang pending | grep -q "create  customer $a" || fail "text output: $(r wang pending)"
-r wang pending | grep -q "tier = loyal" || fail "text output has no fields: $(r wang pending)"
+r wang pending | grep_q "create  customer $a" || fail "text output: $(r wang pending)"
+r wang pending | grep_q "tier = loyal" || fail "text output has no fields: $(r wang pending)"
 # Lists mark records with pending changes.
 eq "$(r wang customer list --json | jq -r --arg a "$a" '.[] | select(.id == $a) | .pending')" "true" \
 	"a customer with pending changes is marked"
-r wang customer list | grep -q "^${a: -12}\*" || fail "not marked on a terminal: $(r wang customer list)"
+r wang customer list | grep_q "^${a: -12}\*" || fail "not marked on a terminal: $(r wang customer list)"
 r wang sync >/dev/null
 eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
 eq "$(r wang customer list --json | jq '[.[] | select(has("pending"))] | length')" "0" "no mark once confirmed"

@@ -69,8 +69,8 @@ check_readonly() {
 		cmp -s "$T/got" "$T/want/$i" || fail "$run: 'rove ${reads[$i]}' differs on a read-only replica:
 $(diff "$T/want/$i" "$T/got" | head -5)"
 	done
-	"$run" "$dir" customer list | grep -q "Alpha Steel" || fail "$run: customer list (text)"
-	"$run" "$dir" report pipeline --csv | grep -q "proposal\|lead" || fail "$run: report --csv"
+	"$run" "$dir" customer list | grep_q "Alpha Steel" || fail "$run: customer list (text)"
+	"$run" "$dir" report pipeline --csv | grep_q "proposal\|lead" || fail "$run: report --csv"
 	# Every write: exit 1, the reason, nothing changed.
 	printf 'name,phone\nDelta,13800004444\n' >"$T/import.csv"
 	chmod a+r "$T/import.csv"

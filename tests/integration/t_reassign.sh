@@ -29,7 +29,7 @@ hist=$(r bob customer history "$a1" --json)
 eq "$(r bob customer history "${a1^^}" --json)" "$hist" "the history of an id typed in capitals"
 eq "$(jq -r '[.[].event] | join(",")' <<<"$hist")" "create,reassign" "and its history"
 eq "$(jq -r '.[1].from + ">" + .[1].to + " by " + .[1].by' <<<"$hist")" "alice>bob by admin" "who and whom"
-r bob customer history "$a1" | grep -q reassign || fail "no history table for a terminal"
+r bob customer history "$a1" | grep_q reassign || fail "no history table for a terminal"
 
 # A manager reassigns inside his subtree, not outside it.
 r mike sync >/dev/null

@@ -26,8 +26,8 @@ for u in alice mike ana; do
 done
 eq "$(r alice customer show "$c" --json | jq -r .last_activity_at)" "2026-11-20T09:30:00Z" "the visit moved last_activity_at"
 eq "$(r bob contact list --json)" "[]" "bob (another territory) sees none of it"
-if probe bob pull | grep -q "$ct"; then fail "bob's raw pull returned alice's contact"; fi
-r alice contract list | grep -q "120000.50" || fail "money shown in units on a terminal"
+if probe bob pull | grep_q "$ct"; then fail "bob's raw pull returned alice's contact"; fi
+r alice contract list | grep_q "120000.50" || fail "money shown in units on a terminal"
 
 # The manager edits a child record; the owner sees it. The analyst cannot.
 r mike contact set "$ct" title="Head buyer"

@@ -36,7 +36,7 @@ kept=$(r mike conflicts --json 2>"$T/err" | jq length)
 [ "$kept" -gt 10 ] && [ "$kept" -lt 100 ] || fail "mike lists $kept of alice's refusals"
 grep -q "^rove: note: the server dropped $((200 - kept)) older refused changes by alice" "$T/err" ||
 	fail "no note on what was dropped: $(cat "$T/err")"
-r mike conflicts 2>&1 >/dev/null | grep -q "dropped" || fail "no note for a terminal either"
+r mike conflicts 2>&1 >/dev/null | grep_q "dropped" || fail "no note for a terminal either"
 
 # alice tries to write in north (taken from her after her last sync, so
 # her replica lets it through): her manager (east) and north's see it.

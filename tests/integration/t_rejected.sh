@@ -28,7 +28,7 @@ eq "$(jq -r '[.[].dismissed] | join(",")' <<<"$out")" "false,false" "none dismis
 dup=$(jq -r '.[0].op' <<<"$out")
 rel=$(jq -r '.[1].op' <<<"$out")
 eq "$(r li status --json | jq .rejected)" "2" "status counts them"
-r li rejected | grep -q "op ${dup: -12}" || fail "the text list names each op by its id's end: $(r li rejected)"
+r li rejected | grep_q "op ${dup: -12}" || fail "the text list names each op by its id's end: $(r li rejected)"
 
 # Retry with edits: the new change is queued, the refusal dismissed.
 new=$(r li rejected retry "${dup: -8}" tax_id= name="Steel B Branch")
@@ -55,7 +55,7 @@ eq "$(r li rejected --json)" "[]" "nothing left to deal with"
 eq "$(r li rejected)" "no rejected changes" "said so"
 # --all shows the dismissed ones, marked.
 eq "$(r li rejected --all --json | jq -r '[.[].dismissed] | join(",")')" "true,true" "--all shows the dismissed"
-r li rejected --all | grep -q "\[dismissed\]" || fail "the text list marks dismissed ones: $(r li rejected --all)"
+r li rejected --all | grep_q "\[dismissed\]" || fail "the text list marks dismissed ones: $(r li rejected --all)"
 exits_as li 1 rejected retry "$dup" tax_id=
 grep -q "was dismissed" "$T/err" || fail "a dismissed refusal is not made again: $(cat "$T/err")"
 exits_as li 1 rejected dismiss "$dup"
@@ -80,6 +80,6 @@ exits_as li 2 rejected dismiss
 exits_as li 2 rejected dismiss x1
 exits_as li 1 rejected dismiss abcdef
 exits_as li 2 rejected dismiss "$dup" --all
-"$ROVE_BIN" --list-commands | grep -qx "rejected dismiss" || fail "--list-commands lacks rejected dismiss"
-"$ROVE_BIN" --list-commands | grep -qx "rejected retry" || fail "--list-commands lacks rejected retry"
+"$ROVE_BIN" --list-commands | grep_q -x "rejected dismiss" || fail "--list-commands lacks rejected dismiss"
+"$ROVE_BIN" --list-commands | grep_q -x "rejected retry" || fail "--list-commands lacks rejected retry"
 echo "ok"

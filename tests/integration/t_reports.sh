@@ -170,7 +170,7 @@ $D1,0,1,0,0,0,0
 $TODAY,5,2,725000,5,1,725000" "daily as CSV"
 eq "$(r mike report daily --json | jq length)" "14" "the default range is 14 days"
 eq "$(r mike report daily --json | jq -r '.[-1].date')" "$TODAY" "ending today"
-r mike report daily --from "$D3" | grep -q "^$TODAY .*7250.00" || fail "daily table"
+r mike report daily --from "$D3" | grep_q "^$TODAY .*7250.00" || fail "daily table"
 
 # --- the command line ---
 for h in "report --help" "report pipeline --help" "report targets --help" "report daily --help"; do

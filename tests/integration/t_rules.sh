@@ -62,7 +62,7 @@ eq "$(probe bob push claim 1 "$a" owner=bob | jq -r .reason)" "not_owner" \
 	"hand-crafted claim of a customer bob never saw: no more than another rep's customer"
 eq "$(probe bob push delete 1 "$a" _deleted=#1 | jq -r .reason)" "forbidden" "hand-crafted delete"
 eq "$(probe bob push release 1 "$a" owner=null | jq -r .reason)" "not_owner" "hand-crafted release"
-if probe bob pull | grep -q "$a"; then fail "bob's pull returned alice's customer"; fi
+if probe bob pull | grep_q "$a"; then fail "bob's pull returned alice's customer"; fi
 # ... nor can a rep set owner or territory, nor create in someone's name.
 eq "$(probe alice push update 1 "$a" owner=bob | jq -r .reason)" "forbidden" "a rep setting the owner"
 eq "$(probe alice push update 1 "$a" territory=east.hz | jq -r .reason)" "forbidden" "a rep moving territory"
@@ -168,12 +168,12 @@ done
 # alice's attempt to create in west concerns west's manager, and east's
 # too: he manages alice, wherever she tried to write (rule 9).
 grep -q "$x" "$T/conflicts.mike" || fail "mike's conflicts lack his rep's create in west"
-r wendy conflicts --json | grep -q "$x" || fail "wendy's conflicts lack the create in west"
+r wendy conflicts --json | grep_q "$x" || fail "wendy's conflicts lack the create in west"
 eq "$(jq -r --arg id "$b" '.[] | select(.id == $id) | .author' "$T/conflicts.admin")" "bob" "author kept"
 eq "$(jq -r --arg id "$b" '.[] | select(.id == $id) | .fields.name' "$T/conflicts.admin")" \
 	"Hangzhou Tea (bob)" "payload kept"
-if r wendy conflicts --json | grep -q "$b"; then fail "wendy sees east's conflicts"; fi
-r mike conflicts | grep -q "duplicate" || fail "no table of conflicts for a terminal"
+if r wendy conflicts --json | grep_q "$b"; then fail "wendy sees east's conflicts"; fi
+r mike conflicts | grep_q "duplicate" || fail "no table of conflicts for a terminal"
 set +e
 r alice conflicts >/dev/null 2>&1
 eq "$?" "1" "a rep cannot list conflicts"

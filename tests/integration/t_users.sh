@@ -40,7 +40,7 @@ eq "$(jq -c . <<<"$show")" "$(jq -c '.[] | select(.login == "alice")' <<<"$list"
 text=$(r admin admin user list)
 grep -Eq '^alice +rep +enabled +20[0-9-]+T[0-9:.]+Z? +east\.sh$' <<<"$text" || fail "no line for alice in the text list: $text"
 grep -q "never" <<<"$(grep '^ana ' <<<"$text")" || fail "ana's line does not say never: $text"
-r admin admin user show walt | grep -q "^role: *rep" || fail "show walt as text: $(r admin admin user show walt)"
+r admin admin user show walt | grep_q "^role: *rep" || fail "show walt as text: $(r admin admin user show walt)"
 
 # ana syncs: the server notes it (read requests too, without a write).
 r ana sync >/dev/null
