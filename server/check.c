@@ -1,14 +1,17 @@
 #include "check.h"
 #include "rove_assert.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "ident.h"
+#include "log.h"
 #include "policy.h"
 #include "policy_store.h"
 #include "proto.h"
 #include "schema.h"
 #include "store.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -26,6 +29,28 @@ typedef struct check {
 	rove_record *rec;    /* scratch, one record */
 	rove_record *other;  /* scratch, another */
 	rove_op *op;         /* scratch */
+	/* Logins, in LMDB's (byte) order: what records and ops may name. */
+	char (*users)[ROVE_MAX_NAME + 1];
+	size_t nusers, userscap;
+	/* Each record's newest op above the floor (an open-addressed table
+	 * filled by the oplog walk; cap a power of two, key[0] 0: empty). */
+	struct newest {
+		uint8_t key[ROVE_RECORD_KEY];
+		uint64_t seq;
+	} *nw;
+	size_t nwcap;
+	uint64_t max_hlc;        /* the newest stamp in ops and records */
+	uint64_t client_ops;     /* ops above the floor pushed by replicas */
+	uint64_t answered;       /* accepted answers naming one of those */
+	/* Refusals kept, by author. */
+	struct rej_count {
+		char author[ROVE_MAX_NAME + 1];
+		uint64_t n;
+	} *rej;
+	size_t nrej, rejcap;
+	/* The scopelog walk's last scope, and whether it names what exists. */
+	char last_scope[ROVE_MAX_SCOPE_LEN + 1];
+	bool last_scope_ok;
 } check;
 
 __attribute__((format(printf, 2, 3))) static void problem(check *c, const char *fmt, ...)
@@ -103,6 +128,132 @@ static rove_policy_ctx policy(check *c)
 	return pc;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool is_user(const check *c, const char *login)
+{
+	return bsearch(login, c->users, c->nusers, sizeof(c->users[0]), name_cmp) != NULL;
+}
+
+static size_t nw_slot(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < ROVE_RECORD_KEY; i++)
+		h = (h ^ key[i]) * 1099511628211ull;
+	return (size_t)h & (c->nwcap - 1);
+}
+
+/* Notes seq as the newest op on the record key (the walk goes up). */
+static void nw_put(check *c, const uint8_t key[ROVE_RECORD_KEY], uint64_t seq)
+{
+	size_t i = nw_slot(c, key);
+
+	while (c->nw[i].key[0] != 0 && memcmp(c->nw[i].key, key, ROVE_RECORD_KEY) != 0)
+		i = (i + 1) & (c->nwcap - 1);
+	memcpy(c->nw[i].key, key, ROVE_RECORD_KEY);
+	c->nw[i].seq = seq;
+}
+
+/* The newest op on the record key above the floor; 0 if none. */
+static uint64_t nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+{
+	size_t i = nw_slot(c, key);
+
+	while (c->nw[i].key[0] != 0) {
+		if (memcmp(c->nw[i].key, key, ROVE_RECORD_KEY) == 0)
+			return c->nw[i].seq;
+		i = (i + 1) & (c->nwcap - 1);
+	}
+	return 0;
+}
+
+/* Whether the scopelog holds the op at seq under scope. */
+static int scopelog_has(check *c, const char *scope, uint64_t seq, bool *has)
+{
+	uint8_t kb[ROVE_MAX_SCOPE_LEN + 1 + 8];
+	size_t len = strlen(scope);
+	MDB_val k = {len + 1 + 8, kb}, v;
+	int rc;
+
+	memcpy(kb, scope, len + 1);
+	rove_be64_put(kb + len + 1, seq);
+	rc = mdb_get(c->txn, c->st.scopelog, &k, &v);
+	*has = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scopelog");
+}
+
+/* Every field of a record is one its collection has, with a value the
+ * server would take on write (rule 13: no control characters in text). */
+static void check_fields(check *c, const rove_record *rec, const char *name)
+{
+	const rove_coll_def *cd = rove_schema_coll(rec->coll);
+
+	if (cd == NULL) {
+		problem(c, "records %s: not a collection of the schema", name);
+		return;
+	}
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field *f = &rec->fs.f[i];
+		const rove_field_def *fd;
+		char why[256];
+
+		if (f->st.hlc.v > c->max_hlc)
+			c->max_hlc = f->st.hlc.v;
+		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0)
+			continue;
+		fd = rove_schema_field(cd, f->name);
+		if (fd == NULL) {
+			char b[160];
+			problem(c, "records %s: field %s is not one of a %s", name,
+				show(f->name, strlen(f->name), b, sizeof(b)), cd->name);
+		} else if (rove_schema_check_value(fd, &f->v, why, sizeof(why)) != ROVE_OK) {
+			problem(c, "records %s: field %s: %s (the server takes no such value)", name, f->name, why);
+		}
+	}
+}
+
+/* The newest op on a live record, at seq, is in the scopelog under each
+ * scope the record is in: the writer logs an op under the scopes its
+ * record has after it (index_op), and a record changes only by its ops.
+ * A child's scopes are its customer's, so the child's op is checked
+ * only when the customer has not changed since (its moves are logged
+ * with the customer's ops). */
+static int check_logged(check *c, const rove_record *rec, const uint8_t key[ROVE_RECORD_KEY], const rove_scopes *sc,
+			const char *name)
+{
+	const rove_coll_def *cd = rove_schema_coll(rec->coll);
+	const rove_field_def *pf = cd ? rove_schema_parent_field(cd) : NULL;
+	uint64_t seq = nw_get(c, key);
+	int rc;
+
+	if (seq == 0)
+		return ROVE_OK; /* its ops were compacted away */
+	if (pf != NULL) {
+		const char *pid = rove_fields_str(&rec->fs, pf->name);
+		uint8_t pk[ROVE_RECORD_KEY];
+		rove_uuid id;
+		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+			return ROVE_OK;
+		rove_record_key(pk, cd->parent, &id);
+		if (nw_get(c, pk) > seq)
+			return ROVE_OK;
+	}
+	for (uint32_t i = 0; i < sc->n; i++) {
+		bool has;
+		if ((rc = scopelog_has(c, sc->s[i], seq, &has)) != ROVE_OK)
+			return rc;
+		if (!has)
+			problem(c, "scopelog %s %llu: missing (op %llu, the newest on %s, is in that scope; replicas "
+				   "reading it never get the op)",
+				sc->s[i], (unsigned long long)seq, (unsigned long long)seq, name);
+	}
+	return ROVE_OK;
+}
+
 /* ---- records, and their entries in the indexes ---- */
 
 static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
@@ -133,8 +284,17 @@ static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 		problem(c, "records %s: holds the record %s", name, show_rec(key, other));
 		return ROVE_OK;
 	}
+	check_fields(c, rec, name);
 	if (rove_record_deleted(rec))
 		return ROVE_OK;
+	if (rec->coll == ROVE_COLL_CUSTOMER) {
+		const char *owner = rove_fields_str(&rec->fs, "owner");
+		if (owner != NULL && !is_user(c, owner)) {
+			char b[160];
+			problem(c, "records %s: owned by %s, who is not a user", name,
+				show(owner, strlen(owner), b, sizeof(b)));
+		}
+	}
 	/* Listed in each scope it is in. */
 	rc = rove_policy_scopes(&pc, rec, NULL, &sc);
 	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
@@ -150,6 +310,8 @@ static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 		if (!in)
 			problem(c, "scoperec %s %s: missing (the record is in that scope)", sc.s[i], name);
 	}
+	if ((rc = check_logged(c, rec, key, &sc, name)) != ROVE_OK)
+		return rc;
 	/* Listed under its parent. */
 	{
 		const rove_coll_def *cd = rove_schema_coll(rec->coll);
@@ -332,10 +494,52 @@ static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
 				(unsigned long long)c->floor);
 	}
 	c->next_seq = seq + 1;
-	if (rove_dec_op(raw->mv_data, raw->mv_size, c->op) != ROVE_OK)
+	if (rove_dec_op(raw->mv_data, raw->mv_size, c->op) != ROVE_OK) {
 		problem(c, "oplog %llu: the stored op does not decode", (unsigned long long)seq);
-	else if (c->op->seq != seq)
+		return ROVE_OK;
+	}
+	if (c->op->seq != seq)
 		problem(c, "oplog %llu: holds op %llu", (unsigned long long)seq, (unsigned long long)c->op->seq);
+	{
+		uint8_t key[ROVE_RECORD_KEY];
+		char why[256], b[160];
+		rove_record_key(key, c->op->coll, &c->op->rid);
+		if (key[0] != 0 && c->nw != NULL)
+			nw_put(c, key, seq);
+		if (c->op->st.hlc.v > c->max_hlc)
+			c->max_hlc = c->op->st.hlc.v;
+		if (c->op->st.node != c->st.node)
+			c->client_ops++;
+		if (!is_user(c, c->op->author) && strcmp(c->op->author, ROVE_SYSTEM_USER) != 0)
+			problem(c, "oplog %llu: made by %s, who is not a user", (unsigned long long)seq,
+				show(c->op->author, strlen(c->op->author), b, sizeof(b)));
+		if (rove_schema_check_op(c->op, why, sizeof(why)) != ROVE_OK)
+			problem(c, "oplog %llu: %s (the server takes no such op)", (unsigned long long)seq, why);
+	}
+	return ROVE_OK;
+}
+
+/* The op at seq, pushed by a replica, has its answer kept under its op
+ * id (the second pass, when the counts differ: names which). */
+static int check_answered(uint64_t seq, const MDB_val *raw, void *arg)
+{
+	check *c = arg;
+	rove_push_result r;
+	char id[ROVE_UUID_STRLEN + 1];
+	int rc;
+
+	if (rove_dec_op(raw->mv_data, raw->mv_size, c->op) != ROVE_OK || c->op->st.node == c->st.node)
+		return ROVE_OK;
+	rove_uuid_format(&c->op->op_id, id);
+	rc = rove_store_opid_get(&c->st, c->txn, &c->op->op_id, &r);
+	if (rc == ROVE_ENOTFOUND)
+		problem(c, "opids %s: missing (op %llu was pushed with that id; sent again it would be applied "
+			   "twice)",
+			id, (unsigned long long)seq);
+	else if (rc == ROVE_OK && (r.status != ROVE_PUSH_ACCEPTED || r.seq != seq))
+		problem(c, "opids %s: not the answer to op %llu, which has that id", id, (unsigned long long)seq);
+	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
+		return rc;
 	return ROVE_OK;
 }
 
@@ -368,6 +572,31 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	}
 	seq = rove_be64_get(nul + 1);
+	if ((size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || (size_t)(nul - p) < 3 || p[1] != ':') {
+		problem(c, "scopelog %s %llu: not a scope", show(p, (size_t)(nul - p), b, sizeof(b)),
+			(unsigned long long)seq);
+		return ROVE_OK;
+	}
+	if (strlen(c->last_scope) != (size_t)(nul - p) || memcmp(c->last_scope, p, (size_t)(nul - p)) != 0) {
+		/* A new scope: what it names must exist (a user, a territory). */
+		rove_uuid tid;
+		memcpy(c->last_scope, p, (size_t)(nul - p));
+		c->last_scope[nul - p] = '\0';
+		if (p[0] == 'o') {
+			c->last_scope_ok = is_user(c, c->last_scope + 2);
+		} else if (p[0] == 'r' || p[0] == 't') {
+			rc = rove_pstore_code_get(&c->ps, c->txn, c->last_scope + 2, &tid);
+			if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+				return rc;
+			c->last_scope_ok = rc == ROVE_OK;
+		} else {
+			c->last_scope_ok = false;
+		}
+		if (!c->last_scope_ok)
+			problem(c, "scopelog %s %llu: names no %s", show(p, (size_t)(nul - p), b, sizeof(b)),
+				(unsigned long long)seq,
+				p[0] == 'o' ? "user" : p[0] == 'r' || p[0] == 't' ? "territory" : "kind of scope");
+	}
 	if (seq <= c->floor)
 		return ROVE_OK; /* compacted: left for the next compaction */
 	if ((rc = op_held(c, seq, &held)) != ROVE_OK)
@@ -423,6 +652,8 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 	}
 	if (rove_uuid_cmp(&c->op->op_id, &u) != 0)
 		problem(c, "opids %s: accepted as op %llu, which is another op", id, (unsigned long long)r.seq);
+	else if (c->op->st.node != c->st.node)
+		c->answered++;
 	return ROVE_OK;
 }
 
@@ -441,6 +672,25 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 	else if (rove_dec_rejection(v->mv_data, v->mv_size, rj) != ROVE_OK)
 		problem(c, "rejects %llu: the stored refusal does not decode",
 			(unsigned long long)rove_be64_get(k->mv_data));
+	else if (!is_user(c, rj->op.author))
+		problem(c, "rejects %llu: made by %s, who is not a user", (unsigned long long)rove_be64_get(k->mv_data),
+			show(rj->op.author, strlen(rj->op.author), b, sizeof(b)));
+	else {
+		size_t i = 0;
+		while (i < c->nrej && strcmp(c->rej[i].author, rj->op.author) != 0)
+			i++;
+		if (i == c->nrej) {
+			struct rej_count *p = rove_array_room(c->rej, c->nrej, &c->rejcap, sizeof(*p));
+			if (p == NULL) {
+				free(rj);
+				return ROVE_ENOMEM;
+			}
+			c->rej = p;
+			snprintf(c->rej[i].author, sizeof(c->rej[i].author), "%s", rj->op.author);
+			c->rej[c->nrej++].n = 0;
+		}
+		c->rej[i].n++;
+	}
 	free(rj);
 	return ROVE_OK;
 }
@@ -477,13 +727,72 @@ static int check_user(const char *login, int role, void *arg)
 	rove_user u;
 	uint8_t hash[ROVE_HASH_BYTES];
 	int rc = rove_store_user_get(&c->st, c->txn, login, &u, hash);
+	char (*p)[ROVE_MAX_NAME + 1];
 
 	(void)role;
 	if (rc == ROVE_EPROTO) {
 		problem(c, "users %s: the stored user does not decode", login);
 		return ROVE_OK;
 	}
-	return rc;
+	if (rc != ROVE_OK)
+		return rc;
+	p = rove_array_room(c->users, c->nusers, &c->userscap, sizeof(*p));
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	c->users = p;
+	snprintf(c->users[c->nusers++], ROVE_MAX_NAME + 1, "%s", login);
+	return ROVE_OK;
+}
+
+/* The counters of each user's refusals say how many are kept. */
+static int check_reject_counts(check *c)
+{
+	for (size_t i = 0; i < c->nusers; i++) {
+		rove_reject_usage u;
+		uint64_t kept = 0;
+		int rc = rove_store_reject_usage(&c->st, c->txn, c->users[i], &u);
+		if (rc == ROVE_EPROTO) {
+			problem(c, "counters rejects:%s: does not decode", c->users[i]);
+			continue;
+		}
+		if (rc != ROVE_OK)
+			return rc;
+		for (size_t j = 0; j < c->nrej; j++)
+			if (strcmp(c->rej[j].author, c->users[i]) == 0)
+				kept = c->rej[j].n;
+		if (u.count != kept)
+			problem(c, "counters rejects:%s: %llu refusal(s) counted, %llu kept (the bound on them is off)",
+				c->users[i], (unsigned long long)u.count, (unsigned long long)kept);
+	}
+	return ROVE_OK;
+}
+
+/* runs: n(8) -> start(8) id(16), starts rising, none past the head's
+ * next; and at least one once the server wrote ops (replicas name runs
+ * to tell this history from a restored copy's). */
+typedef struct runs_walk {
+	check *c;
+	uint64_t n, last_start;
+} runs_walk;
+
+static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	runs_walk *w = arg;
+	check *c = w->c;
+	char b[160];
+	uint64_t start;
+
+	if (k->mv_size != 8 || v->mv_size != 24) {
+		problem(c, "runs %s: not a run", show(k->mv_data, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	start = rove_be64_get(v->mv_data);
+	if (start < w->last_start || start > c->head + 1)
+		problem(c, "runs %llu: starts at %llu, %s", (unsigned long long)rove_be64_get(k->mv_data),
+			(unsigned long long)start, start > c->head + 1 ? "after the head" : "before the run before it");
+	w->last_start = start;
+	w->n++;
+	return ROVE_OK;
 }
 
 /* Walks one table, a damaged one said as a problem rather than ending
@@ -502,13 +811,16 @@ static int walk(check *c, MDB_dbi dbi, const char *what, rove_db_fn fn)
 int rove_check(const char *dir, FILE *out, uint64_t *problems)
 {
 	rove_db_table more[ROVE_PSTORE_TABLES];
+	enum rove_db_access access;
+	uint64_t txnid = 0;
 	check c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	*problems = 0;
-	rc = rove_store_open(dir, &c.st, more, rove_pstore_tables(&c.ps, more));
+	/* Read only: a copy the user may not write is checked all the same. */
+	rc = rove_store_open_ro(dir, &c.st, more, rove_pstore_tables(&c.ps, more), &access);
 	if (rc != ROVE_OK)
 		return rc;
 	c.rec = malloc(sizeof(*c.rec));
@@ -518,6 +830,23 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
+	if (rc == ROVE_OK)
+		txnid = (uint64_t)mdb_txn_id(c.txn);
+	if (rc == ROVE_OK) {
+		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
+		if (rc == ROVE_EPROTO) {
+			problem(&c, "users: damaged; the walk stopped");
+			rc = ROVE_OK;
+		}
+	}
+	if (rc == ROVE_OK) {
+		MDB_stat ms;
+		rc = rove_db_err(mdb_stat(c.txn, c.st.oplog, &ms), "oplog");
+		for (c.nwcap = 64; rc == ROVE_OK && c.nwcap < 2 * ms.ms_entries + 2;)
+			c.nwcap *= 2;
+		if (rc == ROVE_OK && (c.nw = calloc(c.nwcap, sizeof(*c.nw))) == NULL)
+			rc = ROVE_ENOMEM;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&c.st, c.txn, &c.head);
 	if (rc == ROVE_OK)
@@ -535,6 +864,20 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	}
 	if (rc == ROVE_OK)
 		rc = walk(&c, c.st.records, "records", check_record);
+	/* Every stamp held is at or before the stored clock: else the server
+	 * would stamp new ops before old ones, and they would lose. */
+	if (rc == ROVE_OK) {
+		rove_hlc clock;
+		rc = rove_store_clock_get(&c.st, c.txn, &clock);
+		if (rc == ROVE_OK && clock.v < c.max_hlc)
+			problem(&c, "meta clock: %llu, before the newest stamp held %llu (new ops would be stamped "
+				    "before old ones)",
+				(unsigned long long)clock.v, (unsigned long long)c.max_hlc);
+		if (rc == ROVE_EPROTO || rc == ROVE_EDB) {
+			problem(&c, "meta clock: does not decode");
+			rc = ROVE_OK;
+		}
+	}
 	if (rc == ROVE_OK)
 		rc = walk(&c, c.st.scoperec, "scoperec", check_scoped);
 	if (rc == ROVE_OK)
@@ -547,16 +890,34 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = walk(&c, c.st.scopelog, "scopelog", check_scopelog);
 	if (rc == ROVE_OK)
 		rc = walk(&c, c.st.opids, "opids", check_opid);
+	if (rc == ROVE_OK && c.answered != c.client_ops)
+		rc = rove_store_each_op(&c.st, c.txn, c.floor, check_answered, &c);
+	if (rc == ROVE_EPROTO)
+		rc = ROVE_OK; /* said by the oplog walk */
 	if (rc == ROVE_OK)
 		rc = walk(&c, c.st.rejects, "rejects", check_reject);
 	if (rc == ROVE_OK)
 		rc = walk(&c, c.st.rejidx, "rejidx", check_rejidx);
+	if (rc == ROVE_OK)
+		rc = check_reject_counts(&c);
 	if (rc == ROVE_OK) {
-		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
+		runs_walk rw = {&c, 0, 0};
+		rc = rove_db_each(c.txn, c.st.runs, "runs", check_run, &rw);
 		if (rc == ROVE_EPROTO) {
-			problem(&c, "users: damaged; the walk stopped");
+			problem(&c, "runs: damaged; the walk stopped");
 			rc = ROVE_OK;
+		} else if (rc == ROVE_OK && rw.n == 0 && c.head > 0) {
+			problem(&c, "runs: none, yet the server wrote %llu op(s) (replicas could not tell this history "
+				    "from a restored copy's)",
+				(unsigned long long)c.head);
 		}
+	}
+	if (rc == ROVE_OK && (access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED) &&
+	    rove_db_changed_since(c.st.env, txnid)) {
+		rove_error("'%s' changed while it was read without its lock file; what was read may be torn: "
+			   "check a backup instead",
+			   dir);
+		rc = ROVE_EIO;
 	}
 	if (rc == ROVE_OK && c.problems > ROVE_MAX_CHECK_PROBLEMS)
 		fprintf(out, "... and %llu more\n", (unsigned long long)(c.problems - ROVE_MAX_CHECK_PROBLEMS));
@@ -565,6 +926,9 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	free(c.rec);
 	free(c.other);
 	free(c.op);
+	free(c.users);
+	free(c.nw);
+	free(c.rej);
 	*problems = c.problems;
 	return rc;
 }

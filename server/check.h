@@ -9,7 +9,15 @@
  * (scoperec, children, uniq, codes, rejidx, scopelog) and every live
  * record is indexed (its scopes, its parent's children list, its unique
  * keys held by it or by another live customer); every accepted op's
- * answer (opids) names an op the oplog holds, unless compacted away.
+ * answer (opids) names an op the oplog holds, unless compacted away, and
+ * every op a replica pushed has one; the newest op on each live record is
+ * in the scopelog under the record's scopes, and every scope there names
+ * a user or a territory; owners and authors are users; refusal counters
+ * match what is kept; a run exists once ops were written; the stored
+ * clock is at or after every stamp; stored values pass the server's
+ * checks on write. It opens the database read only (without the lock
+ * file when that cannot be opened; then it fails if a writer changed
+ * what it read).
  */
 #ifndef ROVE_CHECK_H
 #define ROVE_CHECK_H

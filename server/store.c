@@ -34,13 +34,62 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 	};
 	int rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 
-	return rc == ROVE_OK ? rove_db_open_tables(txn, more, n, flags) : rc;
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, more, n, flags);
+	if (rc == ROVE_ENOTFOUND && !(flags & MDB_CREATE)) {
+		/* The environment is there but a table is not: name it, rather
+		 * than say there is no database. */
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]) + n; i++) {
+			const rove_db_table *x = i < sizeof(t) / sizeof(t[0]) ? &t[i] : &more[i - sizeof(t) / sizeof(t[0])];
+			MDB_dbi d;
+			if (mdb_dbi_open(txn, x->name, 0, &d) == MDB_NOTFOUND) {
+				rove_error("the database has no table '%s'", x->name);
+				break;
+			}
+		}
+		rc = ROVE_EPROTO;
+	}
+	return rc;
 }
 
 static int store_env(const char *dir, int create, rove_store *st)
 {
 	memset(st, 0, sizeof(*st));
 	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
+}
+
+int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore,
+		       enum rove_db_access *access)
+{
+	MDB_txn *txn = NULL;
+	uint64_t format = 0;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = rove_db_open_any(dir, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env, access);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = open_dbis(st, txn, more, nmore, 0);
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, st->meta, "format", &format);
+	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
+		rc = ROVE_EVERSION;
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, st->meta, "node", &st->node);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_EPROTO; /* an environment without format or node */
+	/* Committed, not aborted: the tables' handles outlive it only so. */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+	else
+		rove_store_abort(txn);
+	if (rc != ROVE_OK) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
 }
 
 int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, const char *admin,

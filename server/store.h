@@ -117,6 +117,12 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 /* Opens the database in dir, and the nmore tables of more in it; one of
  * the format before this one is brought to this one first (durably). */
 int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore);
+/* Opens the database in dir for reading only, as rove_db_open_any does
+ * (writable when it may be, else read only, without the lock file when
+ * that cannot be written: *access says which); one of another format is
+ * refused (ROVE_EVERSION), never brought up to date. */
+int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore,
+		       enum rove_db_access *access);
 void rove_store_close(rove_store *st);
 
 /* Transactions, each the caller's to end: a write one, or a read-only

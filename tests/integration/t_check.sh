@@ -51,6 +51,7 @@ server_stop
 # expect_problem TABLE ACTION ARG... PATTERN: damages a copy of the
 # database (rove_corrupt DIR TABLE ACTION ARG...) and checks that roved
 # check exits 1 naming the table and the key.
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 n=0
 expect_problem() {
 	local pattern=${*: -1} rc=0 key
@@ -89,8 +90,35 @@ expect_problem opids garble 0 '^opids [0-9a-f-]{36}: the stored answer does not 
 expect_problem rejects del 0 '^rejidx [^ ]+ 1: points at no refusal'
 expect_problem rejects garble 0 '^rejects 1: the stored refusal does not decode'
 # A scopelog entry for an op that is not there.
-expect_problem scopelog put "$(printf 'terr:east' | od -An -tx1 | tr -d ' \n')00$(printf '%016x' 999999)" 00 \
-	'^scopelog terr:east 999999: points at no op'
+expect_problem scopelog put "$(hex 't:east')00$(printf '%016x' 999999)" 00 \
+	'^scopelog t:east 999999: points at no op'
+# A user's scope log gone: their replica would never pull those ops.
+expect_problem scopelog delall "$(hex 'o:bob')00" '^scopelog o:bob [0-9]+: missing \(op [0-9]+, the newest on customer/'
+# One bit flipped in a scope's name: entries under a user who is not.
+expect_problem scopelog rename "$(hex 'o:bob')00" "$(hex "o:bo'")00" "^scopelog o:bo' [0-9]+: names no user"
+# The answers kept for pushed ops gone: a resent push would apply twice.
+expect_problem opids delall - '^opids [0-9a-f-]{36}: missing \(op [0-9]+ was pushed'
+# A user who owns customers and made ops, gone.
+expect_problem users delall "$(hex bob)" '^records customer/[0-9a-f-]{36}: owned by bob, who is not a user'
+expect_problem users delall "$(hex bob)" '^oplog [0-9]+: made by bob, who is not a user'
+# No run, though the server served.
+expect_problem runs delall - '^runs: none, yet the server wrote'
+# The clock set back below the stamps it gave.
+expect_problem meta put "$(hex clock)" 0000000000000000 '^meta clock: 0, before the newest stamp held'
+# A stored name with a control character (rule 13).
+expect_problem records subst "$(hex 'Cust 1')" "$(hex 'Cus')1b$(hex ' 1')" \
+	'^records customer/[0-9a-f-]{36}: field name: .*the server takes no such value'
+# A refusal counter that is not what is kept.
+expect_problem counters put "$(hex rejects:walt)" "$(printf 'ff%.0s' $(seq 24))" \
+	'^counters rejects:walt: [0-9]+ refusal\(s\) counted, 1 kept'
+# A table gone: named.
+rm -rf "$T/notable"
+cp -a "$T/srv" "$T/notable"
+"$ROVE_CORRUPT" "$T/notable" scopelog drop - >/dev/null || fail "rove_corrupt drop"
+rc=0
+"$ROVED_BIN" check "$T/notable" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" "1" "a table missing: exit 1"
+grep -q "no table 'scopelog'" "$T/err" || fail "missing table not named: $(cat "$T/err")"
 
 rc=0
 "$ROVED_BIN" check "$T/nothing" >/dev/null 2>"$T/err" || rc=$?
