@@ -180,6 +180,27 @@ typedef struct db_gauges {
 	uint64_t file_bytes, used_bytes, map_bytes;
 } db_gauges;
 
+/* A writer of another process (roved compact) killed after it wrote a
+ * commit but before it told the readers leaves every read transaction
+ * on the commit before, until the next writer takes up its lock (LMDB
+ * then reads the newest commit from the file): a server that is written
+ * to rarely would show the floor of before for long. Beginning a write
+ * transaction (and dropping it) is that next writer; it waits for one of
+ * the server's own commits at most. Not in a read-only environment. */
+static int take_up_dead_writer(MDB_env *env)
+{
+	unsigned int flags = 0;
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_env_get_flags(env, &flags), "env flags");
+
+	if (rc != ROVE_OK || (flags & MDB_RDONLY) != 0)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 static int read_db(rove_engine *e, db_gauges *g)
 {
 	MDB_envinfo info;
@@ -192,7 +213,9 @@ static int read_db(rove_engine *e, db_gauges *g)
 
 	memset(g, 0, sizeof(*g));
 	pthread_rwlock_rdlock(&e->map);
-	rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
+	rc = take_up_dead_writer(e->st.env);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &g->head);
 	if (rc == ROVE_OK)
