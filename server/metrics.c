@@ -427,13 +427,14 @@ static int set_reply(mconn *c, int code, const char *reason, const char *ctype, 
 	return rc;
 }
 
-static int set_error(mconn *c, int code, const char *reason, const char *extra)
+/* An error reply (no body for HEAD: head_only). */
+static int set_error(mconn *c, int code, const char *reason, const char *extra, bool head_only)
 {
 	char body[64];
 	int n = snprintf(body, sizeof(body), "%d %s\n", code, reason);
 
 	ROVE_ASSERT(n > 0 && (size_t)n < sizeof(body));
-	return set_reply(c, code, reason, "text/plain; charset=utf-8", extra, body, (size_t)n, false);
+	return set_reply(c, code, reason, "text/plain; charset=utf-8", extra, body, (size_t)n, head_only);
 }
 
 /* The reply to the request in c->req, whose head is complete (it holds
@@ -452,31 +453,31 @@ static int answer(rove_metrics_http *mh, mconn *c)
 		*--eol = '\0';
 	for (const char *p = line; p < eol; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) /* a NUL or a control: not HTTP */
-			return set_error(c, 400, "Bad Request", "");
+			return set_error(c, 400, "Bad Request", "", false);
 	method = line;
 	if ((sp = strchr(method, ' ')) == NULL)
-		return set_error(c, 400, "Bad Request", "");
+		return set_error(c, 400, "Bad Request", "", false);
 	*sp = '\0';
 	target = sp + 1;
 	if ((sp = strchr(target, ' ')) == NULL)
-		return set_error(c, 400, "Bad Request", "");
+		return set_error(c, 400, "Bad Request", "", false);
 	*sp = '\0';
 	version = sp + 1;
 	if (strncmp(version, "HTTP/", 5) != 0 || strchr(version, ' ') != NULL || method[0] == '\0' || target[0] == '\0')
-		return set_error(c, 400, "Bad Request", "");
+		return set_error(c, 400, "Bad Request", "", false);
 	if (strcmp(version, "HTTP/1.0") != 0 && strcmp(version, "HTTP/1.1") != 0)
-		return set_error(c, 505, "HTTP Version Not Supported", "");
+		return set_error(c, 505, "HTTP Version Not Supported", "", false);
 	head_only = strcmp(method, "HEAD") == 0;
 	if (!head_only && strcmp(method, "GET") != 0)
-		return set_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+		return set_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", false);
 	if ((q = strchr(target, '?')) != NULL)
 		*q = '\0';
 	if (strcmp(target, "/metrics") != 0)
-		return set_error(c, 404, "Not Found", "");
+		return set_error(c, 404, "Not Found", "", head_only);
 	rc = rove_metrics_render(mh->e, mh->conn, mh->arg, &mh->body);
 	if (rc != ROVE_OK) {
 		rove_warn("cannot render the metrics: %s", rove_strerror(rc));
-		return set_error(c, 500, "Internal Server Error", "");
+		return set_error(c, 500, "Internal Server Error", "", head_only);
 	}
 	return set_reply(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", mh->body.data, mh->body.len,
 			 head_only);
@@ -549,7 +550,7 @@ static void conn_read(rove_metrics_http *mh, mconn *c)
 	end = head_end(c->req, from, c->got);
 	if (end == 0 && c->got < sizeof(c->req))
 		return;
-	if ((end != 0 ? answer(mh, c) : set_error(c, 431, "Request Header Fields Too Large", "")) != ROVE_OK) {
+	if ((end != 0 ? answer(mh, c) : set_error(c, 431, "Request Header Fields Too Large", "", false)) != ROVE_OK) {
 		conn_close(c); /* out of memory for the reply */
 		return;
 	}

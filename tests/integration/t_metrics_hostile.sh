@@ -111,6 +111,7 @@ eq "$(status /)" "404" "/"
 eq "$(status /metrics/../metrics)" "404" "/metrics/../metrics"
 eq "$(status /metrics -X POST)" "405" "POST /metrics"
 eq "$(status /metrics -I)" "200" "HEAD /metrics"
+eq "$(status /metrics/ -I)" "404" "HEAD /metrics/"
 eq "$(status /metrics --http1.0)" "200" "HTTP/1.0"
 
 # Not HTTP at all: an error, and the connection closed.
