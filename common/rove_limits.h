@@ -469,4 +469,22 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
 /* Rows of the card's and the Today page's lists. */
 #define ROVE_UI_CARD_ROWS 100
 
+/* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
+
+/* Metrics connections open at once; one more is answered 503 and closed
+ * at once. A scraper needs one or two; the cap keeps a flood of them
+ * from taking the descriptors and memory the sync listener needs (the
+ * endpoint holds at most this many plus its listener and a pipe:
+ * ROVE_METRICS_FDS). */
+#define ROVE_METRICS_MAX_CONNS 16
+#define ROVE_METRICS_FDS (ROVE_METRICS_MAX_CONNS + 3)
+/* A metrics connection's whole life, from accept to close: the request
+ * sent, the reply read. A scrape takes milliseconds; a slow or silent
+ * client is cut at this, so that it holds a slot for no longer. */
+#define ROVE_METRICS_REQUEST_MS 5000
+/* A metrics request, its headers included: a scraper's (Prometheus,
+ * curl) are a few hundred bytes. A longer one is answered 431. Each
+ * connection holds one such buffer. */
+#define ROVE_METRICS_REQUEST_BYTES 4096u
+
 #endif

@@ -45,10 +45,15 @@ int rove_metrics_render(rove_engine *e, rove_metrics_conn_fn conn, void *arg, ro
  * port 1-65535) for --metrics. */
 bool rove_metrics_addr_valid(const char *s);
 
-/* The HTTP endpoint: GET /metrics on http://HOST:PORT. */
+/* The HTTP endpoint: GET (or HEAD) of exactly /metrics on
+ * http://HOST:PORT, on a thread of its own; one request per connection,
+ * each connection cut ROVE_METRICS_REQUEST_MS after it was accepted, at
+ * most ROVE_METRICS_MAX_CONNS at once (ROVE_METRICS_FDS descriptors in
+ * all). */
 typedef struct rove_metrics_http rove_metrics_http;
-/* Starts it (addr a valid HOST:PORT); the engine and conn must outlive
- * it. */
+/* Starts it (addr a valid HOST:PORT), warning once in the log if addr is
+ * not a loopback address (the endpoint has no authentication); the
+ * engine and conn must outlive it, and conn is called on its thread. */
 int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn conn, void *arg,
 		       rove_metrics_http **out);
 /* Stops it and frees it (NULL: nothing). */

@@ -669,10 +669,12 @@ static uint32_t open_pipes(void *arg)
  * that have not finished nng's handshake hold one each before any cap on
  * connections sees them, so every descriptor the system allows is
  * headroom against a flood of them. Lowers the cap on connections if the
- * limit is smaller than it. Returns the cap on connections. */
-static uint32_t fit_fd_limit(uint32_t max_pipes)
+ * limit is smaller than it (the metrics endpoint's descriptors, if it
+ * is served, set apart too). Returns the cap on connections. */
+static uint32_t fit_fd_limit(uint32_t max_pipes, bool metrics)
 {
-	const rlim_t extra = ROVE_SPARE_FDS + ROVE_MAX_EVICTING; /* besides the connections */
+	/* besides the connections */
+	const rlim_t extra = ROVE_SPARE_FDS + ROVE_MAX_EVICTING + (metrics ? ROVE_METRICS_FDS : 0);
 	rlim_t want = (rlim_t)max_pipes + extra, was;
 	struct rlimit rl;
 
@@ -809,7 +811,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES);
+	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES, opts->metrics != NULL);
 	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
 		return ROVE_ENOMEM;
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {

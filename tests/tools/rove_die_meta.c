@@ -1,0 +1,58 @@
+/*
+ * rove_die_meta - an LD_PRELOAD library that kills the process loading it
+ * (SIGKILL, as kill -9 would) right after its Nth write to the meta pages
+ * of an LMDB data.mdb (the first two pages), N from $ROVE_DIE_AFTER_META.
+ *
+ * That is a writer dead between writing a commit's meta page and telling
+ * the environment's readers of it (in the lock file): on disk the commit
+ * is there, while a reader that starts a transaction sees the one before
+ * until the next writer takes up the dead one's lock. A kill -9 of
+ * roved compact lands there now and then; this lands there every time.
+ */
+#define _GNU_SOURCE /* RTLD_NEXT */
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* LMDB's meta pages are its first two, of the OS page size. */
+static int is_meta_write(int fd, off_t off)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	size_t len;
+
+	if (off >= 2 * sysconf(_SC_PAGESIZE))
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return 0;
+	path[n] = '\0';
+	len = (size_t)n;
+	return len >= 8 && strcmp(path + len - 8, "data.mdb") == 0;
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+	static int writes;
+	const char *after = getenv("ROVE_DIE_AFTER_META");
+	ssize_t r;
+
+	if (real == NULL) {
+		void *sym = dlsym(RTLD_NEXT, "pwrite");
+		if (sym == NULL)
+			abort();
+		memcpy(&real, &sym, sizeof(sym));
+	}
+	r = real(fd, buf, count, off);
+	if (r >= 0 && after != NULL && is_meta_write(fd, off) && ++writes >= atoi(after))
+		raise(SIGKILL);
+	return r;
+}
