@@ -107,6 +107,12 @@ void ui_page_foot(ui_ctx *x);
 void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail);
 /* Opens the replica for a page; false with an error page made. */
 bool ui_open_replica(ui_ctx *x, rove_replica *r);
+/* The record of collection coll whose id is the text ids, for a page:
+ * the replica opened in *r and the record read into *rec (allocated;
+ * the caller frees it and closes *r), the id's canonical text in idstr
+ * (ROVE_UUID_STRLEN + 1 bytes). False with an error page made (a bad
+ * or unknown id: 404) and nothing left open. */
+bool ui_open_record(ui_ctx *x, uint8_t coll, const char *ids, rove_replica *r, rove_record **rec, char *idstr);
 /* The hidden CSRF field every form carries. */
 void ui_csrf_field(ui_ctx *x);
 

@@ -156,33 +156,13 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 	forms_ctx f = {x, NULL};
 	rove_record *rec;
 	rove_replica r;
-	rove_uuid id;
 	char cid[ROVE_UUID_STRLEN + 1];
 	const char *name;
 
-	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
-		ui_page_error(x, 404, "Not found", "no such customer");
-		return;
-	}
-	rove_uuid_format(&id, cid);
 	if (x->post)
 		f.refill = ui_param_get(x, "rid");
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL) {
-		x->out.failed = true;
+	if (!ui_open_record(x, ROVE_COLL_CUSTOMER, ids, &r, &rec, cid))
 		return;
-	}
-	if (!ui_open_replica(x, &r)) {
-		free(rec);
-		return;
-	}
-	if (rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) != ROVE_OK) {
-		rove_replica_close(&r);
-		free(rec);
-		x->nerrors = 0;
-		ui_page_error(x, 404, "Not found", "no such customer in this replica");
-		return;
-	}
 	name = rove_fields_str(&rec->fs, "name");
 	ui_page_head(x, &r, "Edit", "Customers");
 	ui_printf(&x->out, "<h2 id=\"customer-name\"><a href=\"/customer/%s\">", cid);
@@ -259,33 +239,17 @@ void ui_edit_post(ui_ctx *x, const char *coll, const char *ids)
 	char cid[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1], to[ROVE_UUID_STRLEN + 16];
 	rove_record *rec;
 	rove_replica r;
-	rove_uuid id;
 
 	for (size_t k = 0; k < sizeof(editable) / sizeof(editable[0]); k++)
 		if (strcmp(coll, editable[k].name) == 0)
 			c = rove_schema_coll(editable[k].coll);
-	if (c == NULL || rove_uuid_parse(ids, &id) != ROVE_OK) {
+	if (c == NULL) {
 		ui_page_error(x, 404, "Not found", x->path);
 		return;
 	}
-	rove_uuid_format(&id, rid);
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL) {
-		x->out.failed = true;
+	if (!ui_open_record(x, c->id, ids, &r, &rec, rid))
 		return;
-	}
-	if (!ui_open_replica(x, &r)) {
-		free(rec);
-		return;
-	}
-	rc = rove_replica_get(&r, c->id, &id, rec);
 	rove_replica_close(&r);
-	if (rc != ROVE_OK) {
-		free(rec);
-		x->nerrors = 0;
-		ui_page_error(x, 404, "Not found", "no such record in this replica");
-		return;
-	}
 	snprintf(cid, sizeof(cid), "%s",
 		 c->id == ROVE_COLL_CUSTOMER ? rid
 					     : (rove_fields_str(&rec->fs, "customer") != NULL ? rove_fields_str(&rec->fs, "customer") : ""));

@@ -122,6 +122,36 @@ bool ui_open_replica(ui_ctx *x, rove_replica *r)
 	return false;
 }
 
+bool ui_open_record(ui_ctx *x, uint8_t coll, const char *ids, rove_replica *r, rove_record **rec, char *idstr)
+{
+	rove_uuid id;
+
+	*rec = NULL;
+	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
+		ui_page_error(x, 404, "Not found", "no such record");
+		return false;
+	}
+	rove_uuid_format(&id, idstr);
+	if ((*rec = malloc(sizeof(**rec))) == NULL) {
+		x->out.failed = true;
+		return false;
+	}
+	if (!ui_open_replica(x, r)) {
+		free(*rec);
+		*rec = NULL;
+		return false;
+	}
+	if (rove_replica_get(r, coll, &id, *rec) != ROVE_OK) {
+		rove_replica_close(r);
+		free(*rec);
+		*rec = NULL;
+		x->nerrors = 0; /* the page says it */
+		ui_page_error(x, 404, "Not found", "no such record in this replica");
+		return false;
+	}
+	return true;
+}
+
 /* A value of a record as text, an enum's translated. */
 static void put_value(ui_ctx *x, const rove_field_def *fd, const rove_record *rec)
 {
@@ -431,30 +461,11 @@ static void page_customer(ui_ctx *x, const char *ids)
 	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
 	rove_record *rec;
 	rove_replica r;
-	rove_uuid id;
 	char cid[ROVE_UUID_STRLEN + 1];
 	const char *owner, *name;
 
-	if (rove_uuid_parse(ids, &id) != ROVE_OK) {
-		ui_page_error(x, 404, "Not found", "no such customer");
+	if (!ui_open_record(x, ROVE_COLL_CUSTOMER, ids, &r, &rec, cid))
 		return;
-	}
-	rove_uuid_format(&id, cid);
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL) {
-		x->out.failed = true;
-		return;
-	}
-	if (!ui_open_replica(x, &r)) {
-		free(rec);
-		return;
-	}
-	if (rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) != ROVE_OK) {
-		rove_replica_close(&r);
-		free(rec);
-		ui_page_error(x, 404, "Not found", "no such customer in this replica");
-		return;
-	}
 	owner = rove_fields_str(&rec->fs, "owner");
 	name = rove_fields_str(&rec->fs, "name");
 	ui_page_head(x, &r, "Customer", "Customers");
