@@ -2,6 +2,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "rove_assert.h"
 #include "rove_limits.h"
 
 #include <nng/protocol/reqrep0/req.h>
@@ -353,47 +354,74 @@ static bool speaks_plain_sp(const char *url, int timeout_ms)
 {
 	char plain[512];
 	uint8_t head[8];
-	nng_iov iov = {head, sizeof(head)};
-	nng_stream_dialer *d = NULL;
-	nng_stream *conn = NULL;
-	nng_aio *aio = NULL;
+	rove_net_raw raw;
 	size_t got = 0;
 	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
 
 	if (strncmp(url, "tls+", 4) != 0 || (size_t)snprintf(plain, sizeof(plain), "%s", url + 4) >= sizeof(plain))
 		return false;
-	rv = nng_aio_alloc(&aio, NULL, NULL);
+	rv = rove_net_raw_open(&raw, plain, wait);
 	if (rv == 0)
-		rv = nng_stream_dialer_alloc(&d, plain);
+		rv = rove_net_raw_io(&raw, false, head, sizeof(head), wait, &got);
+	rove_net_raw_close(&raw);
+	return rv == 0 && got == sizeof(head) && head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+}
+
+int rove_net_raw_open(rove_net_raw *raw, const char *url, int timeout_ms)
+{
+	int rv;
+
+	memset(raw, 0, sizeof(*raw));
+	rv = nng_aio_alloc(&raw->aio, NULL, NULL);
+	if (rv == 0)
+		rv = nng_stream_dialer_alloc(&raw->d, url);
+	if (rv == 0 && rove_net_is_tls(url))
+		rv = nng_stream_dialer_set_int(raw->d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
 	if (rv == 0) {
-		nng_aio_set_timeout(aio, wait);
-		nng_stream_dialer_dial(d, aio);
-		nng_aio_wait(aio);
-		if ((rv = nng_aio_result(aio)) == 0)
-			conn = nng_aio_get_output(aio, 0);
+		nng_aio_set_timeout(raw->aio, timeout_ms > 0 ? timeout_ms : 1);
+		nng_stream_dialer_dial(raw->d, raw->aio);
+		nng_aio_wait(raw->aio);
+		if ((rv = nng_aio_result(raw->aio)) == 0)
+			raw->conn = nng_aio_get_output(raw->aio, 0);
 	}
-	while (rv == 0 && got < sizeof(head)) {
-		iov.iov_buf = head + got;
-		iov.iov_len = sizeof(head) - got;
-		if ((rv = nng_aio_set_iov(aio, 1, &iov)) != 0)
+	return rv;
+}
+
+int rove_net_raw_io(rove_net_raw *raw, bool send, void *buf, size_t len, int timeout_ms, size_t *done)
+{
+	int rv = 0;
+
+	ROVE_ASSERT(raw->conn != NULL);
+	*done = 0;
+	while (rv == 0 && *done < len) {
+		nng_iov iov = {(uint8_t *)buf + *done, len - *done};
+		if ((rv = nng_aio_set_iov(raw->aio, 1, &iov)) != 0)
 			break;
-		nng_aio_set_timeout(aio, wait);
-		nng_stream_recv(conn, aio);
-		nng_aio_wait(aio);
-		if ((rv = nng_aio_result(aio)) == 0)
-			got += nng_aio_count(aio);
+		nng_aio_set_timeout(raw->aio, timeout_ms > 0 ? timeout_ms : 1);
+		if (send)
+			nng_stream_send(raw->conn, raw->aio);
+		else
+			nng_stream_recv(raw->conn, raw->aio);
+		nng_aio_wait(raw->aio);
+		if ((rv = nng_aio_result(raw->aio)) == 0)
+			*done += nng_aio_count(raw->aio);
 	}
-	if (conn != NULL) {
-		nng_stream_close(conn);
-		nng_stream_free(conn);
+	return rv;
+}
+
+void rove_net_raw_close(rove_net_raw *raw)
+{
+	if (raw->conn != NULL) {
+		nng_stream_close(raw->conn);
+		nng_stream_free(raw->conn);
 	}
-	if (d != NULL) {
-		nng_stream_dialer_close(d);
-		nng_stream_dialer_free(d);
+	if (raw->d != NULL) {
+		nng_stream_dialer_close(raw->d);
+		nng_stream_dialer_free(raw->d);
 	}
-	if (aio != NULL)
-		nng_aio_free(aio);
-	return got == sizeof(head) && head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+	if (raw->aio != NULL)
+		nng_aio_free(raw->aio);
+	memset(raw, 0, sizeof(*raw));
 }
 
 static void not_tls(const char *url)

@@ -42,6 +42,22 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * URL or TLS setup (reported). */
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
 
+/* A bare byte stream to url (no SP protocol, no certificate check for
+ * tls+tcp://: only to look at what answers), for probes. */
+typedef struct rove_net_raw {
+	nng_stream_dialer *d;
+	nng_stream *conn;
+	nng_aio *aio;
+} rove_net_raw;
+
+/* Connects raw to url within timeout_ms; an nng status (0: raw->conn
+ * is open). rove_net_raw_close(raw) in every case. */
+int rove_net_raw_open(rove_net_raw *raw, const char *url, int timeout_ms);
+/* Sends (send true) or receives len bytes of buf over raw within
+ * timeout_ms; an nng status, *done the bytes moved. */
+int rove_net_raw_io(rove_net_raw *raw, bool send, void *buf, size_t len, int timeout_ms, size_t *done);
+void rove_net_raw_close(rove_net_raw *raw);
+
 /* The rove error for an nng status of a connection: ROVE_ETLS for a
  * failed TLS handshake (NNG_EPEERAUTH, NNG_ECRYPTO), ROVE_ETIMEDOUT,
  * else ROVE_EUNREACH (0: ROVE_OK). */

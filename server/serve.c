@@ -436,11 +436,12 @@ static bool self_url(server *s, char *url, size_t len)
 }
 
 /* Lets aio's next operation run until the monotonic deadline at most. */
-static void probe_until(nng_aio *aio, uint64_t until)
+/* The milliseconds left until the monotonic time until (at least 1). */
+static int left_ms(uint64_t until)
 {
 	uint64_t now = mono_ms();
 
-	nng_aio_set_timeout(aio, until > now ? (nng_duration)(until - now) : 1);
+	return until > now ? (int)(until - now) : 1;
 }
 
 /* Whether the listener still hands over connections: the guard connects
@@ -457,34 +458,16 @@ static bool listener_accepts(server *s)
 	char url[512];
 	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
 	bool arrived = false;
-	nng_stream_dialer *d = NULL;
-	nng_stream *conn = NULL;
-	nng_aio *aio = NULL;
-	nng_iov iov = {sp_header, sizeof(sp_header)};
+	rove_net_raw raw;
+	size_t sent;
 	int rv;
 
 	if (!self_url(s, url, sizeof(url)))
 		return true; /* cannot tell */
-	rv = nng_aio_alloc(&aio, NULL, NULL);
-	if (rv == 0)
-		rv = nng_stream_dialer_alloc(&d, url);
 	/* Only to see the connection arrive: no certificate to check. */
-	if (rv == 0 && rove_net_is_tls(url))
-		rv = nng_stream_dialer_set_int(d, NNG_OPT_TLS_AUTH_MODE, NNG_TLS_AUTH_MODE_NONE);
+	rv = rove_net_raw_open(&raw, url, left_ms(until));
 	if (rv == 0) {
-		probe_until(aio, until);
-		nng_stream_dialer_dial(d, aio);
-		nng_aio_wait(aio);
-		if ((rv = nng_aio_result(aio)) == 0)
-			conn = nng_aio_get_output(aio, 0);
-	}
-	if (rv == 0)
-		rv = nng_aio_set_iov(aio, 1, &iov);
-	if (rv == 0) {
-		probe_until(aio, until);
-		nng_stream_send(conn, aio);
-		nng_aio_wait(aio);
-		rv = nng_aio_result(aio);
+		rv = rove_net_raw_io(&raw, true, sp_header, sizeof(sp_header), left_ms(until), &sent);
 		if (rv == NNG_ETIMEDOUT)
 			rv = 0; /* a stopped listener never reads it: the wait below tells */
 	}
@@ -492,16 +475,7 @@ static bool listener_accepts(server *s)
 		struct timespec ts = {0, 10 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	if (conn != NULL) {
-		nng_stream_close(conn);
-		nng_stream_free(conn);
-	}
-	if (d != NULL) {
-		nng_stream_dialer_close(d);
-		nng_stream_dialer_free(d);
-	}
-	if (aio != NULL)
-		nng_aio_free(aio);
+	rove_net_raw_close(&raw);
 	if (rv == NNG_ECONNREFUSED)
 		return false; /* nothing listens there any more */
 	if (rv != 0 && rv != NNG_ETIMEDOUT) {
