@@ -35,7 +35,9 @@ static const char help[] =
 	"the schema itself.\n"
 	"\n"
 	"CONNINFO is libpq's: 'host=db dbname=hq user=rove' or postgresql://...;\n"
-	"options=-csearch_path=NAME puts the tables in schema NAME.\n"
+	"options=-csearch_path=NAME puts the tables in schema NAME. Keep the password\n"
+	"out of it (any user sees the command line in ps): put it in ~/.pgpass or the\n"
+	"file $PGPASSFILE names; PGHOST, PGUSER, PGDATABASE... fill what CONNINFO omits.\n"
 	"  --once                one round, then exit\n"
 	"  --interval SECONDS    the longest wait between looks at the replica\n"
 	"                        (default 1; a change to the replica wakes the feed\n"
@@ -44,13 +46,17 @@ static const char help[] =
 	"Only an analyst's or an admin's replica holds every record: others are\n"
 	"refused. Needs libpq (Debian: libpq5), loaded when the feed starts.\n"
 	"A table changed under the feed (a column dropped or of another type) is\n"
-	"rebuilt from the replica. PostgreSQL lost is waited for; an error it will\n"
-	"keep giving (privileges, a read-only database, a full disk) stops the feed:\n"
-	"with --once at once, else after 3 rounds refused in a row.\n"
+	"rebuilt from the replica. PostgreSQL lost is waited for (said once, then\n"
+	"every 5 minutes); an error it will keep giving (a login refused, privileges,\n"
+	"a read-only database, a full disk) stops the feed: with --once at once, else\n"
+	"after 3 rounds refused in a row. A database fed from another replica is\n"
+	"refused; a replica behind what it fed waits for its next sync.\n"
 	"Exit status: 0 stopped by SIGINT/SIGTERM (or --once done), 1 failed,\n"
-	"2 usage, 3 PostgreSQL unreachable at start (later it is tried again).\n";
+	"2 usage (a CONNINFO libpq cannot read), 3 PostgreSQL unreachable at start\n"
+	"(later it is tried again).\n";
 
 _Static_assert(ROVE_FEED_MAX_ATTEMPTS == 3, "the help above says 3 rounds");
+_Static_assert(ROVE_FEED_WAIT_REPORT_MS == 5u * 60u * 1000u, "the help above says every 5 minutes");
 
 enum { OPT_ONCE = CLI_OPT_LONG, OPT_INTERVAL };
 

@@ -41,6 +41,7 @@ st=$?
 set -e
 eq "$st" 2 "a running feed with a conninfo that does not parse"
 
+r ana feed --help | grep -q "PGPASSFILE" || fail "feed --help points to a password file"
 # --- a server that answered and refused: failed (1), not unreachable ---
 exits_as ana 1 feed postgres "host=$PG_SOCK port=$PG_PORT user=rove dbname=nodb" --once
 grep -q '"nodb" does not exist' "$T/err" || fail "PostgreSQL's message for a missing database: $(cat "$T/err")"
