@@ -35,7 +35,9 @@ static const char help[] =
 	"the schema itself.\n"
 	"\n"
 	"CONNINFO is libpq's: 'host=db dbname=hq user=rove' or postgresql://...;\n"
-	"options=-csearch_path=NAME puts the tables in schema NAME.\n"
+	"options=-csearch_path=NAME puts the tables in schema NAME. Keep the password\n"
+	"out of it (any user sees the command line in ps): put it in ~/.pgpass or the\n"
+	"file $PGPASSFILE names; PGHOST, PGUSER, PGDATABASE... fill what CONNINFO omits.\n"
 	"  --once                one round, then exit\n"
 	"  --interval SECONDS    the longest wait between looks at the replica\n"
 	"                        (default 1; a change to the replica wakes the feed\n"
@@ -44,13 +46,17 @@ static const char help[] =
 	"Only an analyst's or an admin's replica holds every record: others are\n"
 	"refused. Needs libpq (Debian: libpq5), loaded when the feed starts.\n"
 	"A table changed under the feed (a column dropped or of another type) is\n"
-	"rebuilt from the replica. PostgreSQL lost is waited for; an error it will\n"
-	"keep giving (privileges, a read-only database, a full disk) stops the feed:\n"
-	"with --once at once, else after 3 rounds refused in a row.\n"
+	"rebuilt from the replica. PostgreSQL lost is waited for (said once, then\n"
+	"every 5 minutes); an error it will keep giving (a login refused, privileges,\n"
+	"a read-only database, a full disk) stops the feed: with --once at once, else\n"
+	"after 3 rounds refused in a row. A database fed from another replica is\n"
+	"refused; a replica behind what it fed waits for its next sync.\n"
 	"Exit status: 0 stopped by SIGINT/SIGTERM (or --once done), 1 failed,\n"
-	"2 usage, 3 PostgreSQL unreachable at start (later it is tried again).\n";
+	"2 usage (a CONNINFO libpq cannot read), 3 PostgreSQL unreachable at start\n"
+	"(later it is tried again).\n";
 
 _Static_assert(ROVE_FEED_MAX_ATTEMPTS == 3, "the help above says 3 rounds");
+_Static_assert(ROVE_FEED_WAIT_REPORT_MS == 5u * 60u * 1000u, "the help above says every 5 minutes");
 
 enum { OPT_ONCE = CLI_OPT_LONG, OPT_INTERVAL };
 
@@ -126,12 +132,75 @@ static void report_round(const rove_feed_stats *st, bool once)
 		  st->records, st->cursor, st->written, st->removed);
 }
 
+/* What a running feed waits for, said once when it begins, then every
+ * ROVE_FEED_WAIT_REPORT_MS at most, and once when it ends - not every
+ * interval: an outage of an hour would otherwise be thousands of lines. */
+enum { WAIT_NONE, WAIT_PG, WAIT_REPLICA };
+typedef struct feed_wait {
+	int kind;
+	time_t since;     /* wall clock, for the reader of the log */
+	uint64_t said_ms; /* monotonic: when it was last said */
+} feed_wait;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *wait_what(int kind)
+{
+	return kind == WAIT_PG ? "postgresql" : "the replica to catch up";
+}
+
+/* A round could not be done for a reason that passes (why: what
+ * happened); says so if it is news. */
+static void wait_begins(feed_wait *w, int kind, const char *why, unsigned interval_ms)
+{
+	uint64_t now = mono_ms();
+
+	if (why[0] == '\0')
+		why = "no reason given";
+	if (w->kind != kind) {
+		w->kind = kind;
+		w->since = time(NULL);
+		w->said_ms = now;
+		rove_warn("%s; the feed waits for %s, looking again every %u ms", why, wait_what(kind), interval_ms);
+	} else if (now - w->said_ms >= ROVE_FEED_WAIT_REPORT_MS) {
+		char at[16] = "?";
+		struct tm tm;
+		w->said_ms = now;
+		if (localtime_r(&w->since, &tm) != NULL)
+			strftime(at, sizeof(at), "%H:%M", &tm);
+		rove_warn("the feed still waits for %s, since %s: %s", wait_what(kind), at, why);
+	}
+}
+
+/* A round was done: ends the wait, if there was one, saying so. */
+static void wait_ends(feed_wait *w)
+{
+	long s;
+
+	if (w->kind == WAIT_NONE)
+		return;
+	s = (long)difftime(time(NULL), w->since);
+	if (w->kind == WAIT_PG)
+		rove_warn("postgresql is back after %ld s: the feed goes on", s);
+	else
+		rove_warn("the replica caught up after %ld s: the feed goes on", s);
+	w->kind = WAIT_NONE;
+}
+
 static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned interval_ms)
 {
 	rove_replica r;
 	rove_feed *f = NULL;
 	rove_feed_stats st;
 	struct sigaction sa;
+	feed_wait w = {WAIT_NONE, 0, 0};
+	char why[512] = "";
 	unsigned refused = 0; /* rounds refused in a row (ROVE_EIO) */
 	int watch = -1, rc;
 
@@ -148,8 +217,15 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = rove_feed_connect(conninfo, &f);
-	if (rc == ROVE_OK && !once) {
+	rc = rove_feed_connect(conninfo, why, sizeof(why), &f);
+	if (rc != ROVE_OK) {
+		/* at start, every error is said: nothing is waited out yet */
+		if (why[0] != '\0')
+			rove_error("%s", why);
+		rove_replica_close(&r);
+		return rc == ROVE_EINVAL ? ROVE_EXIT_USAGE : cli_exit(rc);
+	}
+	if (!once) {
 		/* LMDB writes its file with pwrite: every commit is a
 		 * modification the directory's watch sees. */
 		watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -161,36 +237,49 @@ static int feed_loop(rove_cli *cli, const char *conninfo, bool once, unsigned in
 			rove_info("cannot watch '%s' (%s): looking every %u ms", cli->dir, strerror(errno), interval_ms);
 	}
 	while (rc == ROVE_OK && !stopping) {
-		rc = f != NULL ? ROVE_OK : rove_feed_connect(conninfo, &f);
+		why[0] = '\0';
+		rc = f != NULL ? ROVE_OK : rove_feed_connect(conninfo, why, sizeof(why), &f);
 		if (rc == ROVE_OK)
-			rc = rove_feed_round(f, &r, &st);
+			rc = rove_feed_round(f, &r, &st, why, sizeof(why));
 		if (rc == ROVE_OK) {
 			refused = 0;
+			if (!st.idle)
+				wait_ends(&w);
 			report_round(&st, once);
 			if (once)
 				break;
-		} else if (!once && (rc == ROVE_EUNREACH || rc == ROVE_EBUSY)) {
+		} else if (once) {
+			if (why[0] != '\0')
+				rove_error("%s", why);
+		} else if (rc == ROVE_EUNREACH || rc == ROVE_EBUSY) {
 			/* PostgreSQL went away (or restarts, or the round met
 			 * another session): connect again; what it committed is
 			 * read anew. */
-			rove_warn("the feed waits for postgresql; trying again in %u ms", interval_ms);
+			wait_begins(&w, WAIT_PG, why, interval_ms);
 			rove_feed_free(f);
 			f = NULL;
 			rc = ROVE_OK;
-		} else if (!once && rc == ROVE_EIO && ++refused < ROVE_FEED_MAX_ATTEMPTS) {
-			/* An error that waiting does not mend, unless it was the
-			 * schema changed under the feed: connecting again mends
-			 * that first. */
+		} else if (rc == ROVE_EHISTORY) {
+			/* the replica is behind what was fed: its next sync
+			 * brings it past */
+			wait_begins(&w, WAIT_REPLICA, why, interval_ms);
+			rc = ROVE_OK;
+		} else if ((rc == ROVE_EIO || rc == ROVE_EAUTH || rc == ROVE_ETLS) &&
+			   ++refused < ROVE_FEED_MAX_ATTEMPTS) {
+			/* An error that waiting does not mend (a password
+			 * changed, privileges), unless it was the schema
+			 * changed under the feed: connecting again mends that
+			 * first. */
 			rove_warn("the feed tries again in %u ms (attempt %u of %u)", interval_ms, refused + 1,
 				  ROVE_FEED_MAX_ATTEMPTS);
 			rove_feed_free(f);
 			f = NULL;
 			rc = ROVE_OK;
-		} else if (!once && rc == ROVE_EIO) {
+		} else if (rc == ROVE_EIO || rc == ROVE_EAUTH || rc == ROVE_ETLS) {
 			rove_error("the feed stops: postgresql refused %u rounds in a row, as said above; put that "
 				   "right and start the feed again",
 				   refused);
-		} else if (!once && rc == ROVE_EDB) {
+		} else if (rc == ROVE_EDB) {
 			/* The replica's map grew in another process: open it
 			 * again. */
 			rove_replica_close(&r);
@@ -259,6 +348,14 @@ int cmd_feed(rove_cli *cli, int argc, char **argv)
 		rove_error(!target ? "missing the feed's target: rove feed postgres CONNINFO"
 				   : "missing CONNINFO: where PostgreSQL is (e.g. 'host=localhost dbname=hq')");
 		return cli_usage(help, false);
+	}
+	switch (rove_feed_check_conninfo(conninfo)) {
+	case ROVE_OK:
+		break;
+	case ROVE_EINVAL:
+		return cli_usage(help, false);
+	default:
+		return ROVE_EXIT_FAIL;
 	}
 	return feed_loop(cli, conninfo, once, interval_ms);
 }

@@ -11,6 +11,7 @@
 #include "schema.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,36 @@ struct rove_feed {
 	uint64_t version; /* the replica version fed last (valid) */
 	feed_set have[NKINDS];
 	rove_record *rec; /* scratch for decoding */
+	/* The position PostgreSQL holds (rove_feed_position; valid): which
+	 * replica fed it, and how far. */
+	bool fed;
+	rove_uuid fed_replica;
+	char fed_user[ROVE_MAX_NAME + 1];
+	uint64_t fed_cursor;
+	/* Where an error the caller waits out goes instead of the log (the
+	 * call's why, whylen; see rove_feed_connect). */
+	char *why;
+	size_t whylen;
 };
+
+/* Reports an error: logged, or, when it is one the caller waits out
+ * (ROVE_EUNREACH, ROVE_EBUSY, ROVE_EHISTORY), written into f->why for
+ * the caller to say when it sees fit (a feed waiting out an outage says
+ * so once, not every interval). */
+static void say(rove_feed *f, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(rove_feed *f, int rc, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if ((rc == ROVE_EUNREACH || rc == ROVE_EBUSY || rc == ROVE_EHISTORY) && f->why != NULL && f->whylen > 0)
+		snprintf(f->why, f->whylen, "%s", line);
+	else
+		rove_error("%s", line);
+}
 
 /* ---- PostgreSQL ---- */
 
@@ -138,7 +168,7 @@ static int pg_fail(rove_feed *f, const PGresult *res, const char *what)
 	}
 	if (detail != NULL && detail[0] != '\0')
 		snprintf(more, sizeof(more), " (%.*s)", (int)strcspn(detail, "\n"), detail);
-	rove_error("postgresql: %s: %s%s%s%s", what, line, more, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+	say(f, rc, "postgresql: %s: %s%s%s%s", what, line, more, hint != NULL ? "; " : "", hint != NULL ? hint : "");
 	return rc;
 }
 
@@ -568,7 +598,38 @@ static int ent_cmp(const void *a, const void *b)
 	return memcmp(((const feed_ent *)a)->id.b, ((const feed_ent *)b)->id.b, sizeof(rove_uuid));
 }
 
-/* have[] := the ids and digests of PostgreSQL's rows. */
+/* f->fed* := the position PostgreSQL holds: which replica fed it, and
+ * how far (its pull cursor). More than one row (written by hand): the
+ * furthest. */
+static int load_position(rove_feed *f)
+{
+	PGresult *res;
+	int rc = pg_run(f, "SELECT replica, replica_user, server_cursor FROM rove_feed_position"
+			   " ORDER BY server_cursor DESC LIMIT 1",
+			0, NULL, &res, "read the position from table rove_feed_position");
+
+	f->fed = false;
+	if (rc != ROVE_OK)
+		return rc;
+	if (feed_pq.PQntuples(res) == 1) {
+		const char *user = feed_pq.PQgetvalue(res, 0, 1);
+		if (rove_uuid_parse(feed_pq.PQgetvalue(res, 0, 0), &f->fed_replica) != ROVE_OK ||
+		    strlen(user) > ROVE_MAX_NAME) {
+			rove_error("postgresql: table rove_feed_position holds a replica or a user that no replica has: "
+				   "delete its row to feed this database again");
+			rc = ROVE_EPROTO;
+		} else {
+			memcpy(f->fed_user, user, strlen(user) + 1);
+			f->fed_cursor = (uint64_t)strtoull(feed_pq.PQgetvalue(res, 0, 2), NULL, 10);
+			f->fed = true;
+		}
+	}
+	feed_pq.PQclear(res);
+	return rc;
+}
+
+/* have[] := the ids and digests of PostgreSQL's rows; f->fed* := the
+ * position. */
 static int load_state(rove_feed *f)
 {
 	int rc = ROVE_OK;
@@ -602,6 +663,8 @@ static int load_state(rove_feed *f)
 			qsort(f->have[k].v, f->have[k].n, sizeof(feed_ent), ent_cmp);
 	}
 	if (rc == ROVE_OK)
+		rc = load_position(f);
+	if (rc == ROVE_OK)
 		f->valid = true;
 	return rc;
 }
@@ -621,20 +684,101 @@ static int prepare(rove_feed *f)
 	return rc;
 }
 
-int rove_feed_connect(const char *conninfo, rove_feed **out)
+int rove_feed_check_conninfo(const char *conninfo)
 {
-	char why[512];
-	rove_feed *f;
+	char why[512], *err = NULL;
+	PQconninfoOption *opts;
 	int rc = feed_pq_load(why, sizeof(why));
 
-	*out = NULL;
 	if (rc != ROVE_OK) {
 		rove_error("%s", why);
+		return rc;
+	}
+	if (conninfo[strspn(conninfo, " \t\n\r")] == '\0') {
+		/* libpq would take it for "every default": not what anyone
+		 * means who wrote the argument */
+		rove_error("empty CONNINFO: where PostgreSQL is (e.g. 'host=localhost dbname=hq')");
+		return ROVE_EINVAL;
+	}
+	opts = feed_pq.PQconninfoParse(conninfo, &err);
+	if (opts == NULL) {
+		if (err == NULL)
+			return ROVE_ENOMEM; /* libpq's only other reason */
+		snprintf(why, sizeof(why), "%s", err);
+		why[strcspn(why, "\n")] = '\0';
+		feed_pq.PQfreemem(err);
+		rove_error("invalid CONNINFO: %s", why);
+		return ROVE_EINVAL;
+	}
+	feed_pq.PQconninfoFree(opts);
+	return ROVE_OK;
+}
+
+/* Whether a libpq message (C locale: rove never sets LC_MESSAGES, so
+ * it is libpq's English text) contains one of words. */
+static bool says(const char *msg, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(msg, words[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* What a failed connect means (msg: libpq's message). libpq gives no
+ * SQLSTATE for it, but PQping tells, from the SQLSTATE of the server's
+ * answer, whether a server answered at all - without reading any
+ * message, which the server may write in its own language:
+ * - it answered (PQPING_OK: it asked for a password, or refused the
+ *   database, the role or the address) - an error that comes back on
+ *   every try: ROVE_EAUTH; unless it said it is full (an English
+ *   server's "too many clients/connections"), which passes: ROVE_EBUSY;
+ * - it answered that it is starting or stopping (PQPING_REJECT):
+ *   ROVE_EUNREACH, waited out;
+ * - the options are not valid (a value libpq does not take):
+ *   ROVE_EINVAL;
+ * - no server answered (PQPING_NO_RESPONSE): unreachable (refused, no
+ *   such host, a timeout) - ROVE_EUNREACH - unless libpq itself gave
+ *   up in the SSL or GSS negotiation or on a certificate with a server
+ *   that did answer (sslmode=require of a server without SSL), which
+ *   no retry mends: ROVE_ETLS.
+ * PQping connects the same way again (same server, same password, same
+ * sslmode): it sends nothing the failed connect did not. */
+static int connect_failure(const char *conninfo, const char *msg)
+{
+	static const char *const full[] = {"too many clients", "too many connections"};
+	static const char *const tls[] = {"SSL", "GSS", "certificate", "channel binding"};
+
+	switch (feed_pq.PQping(conninfo)) {
+	case PQPING_OK:
+		return says(msg, full, sizeof(full) / sizeof(full[0])) ? ROVE_EBUSY : ROVE_EAUTH;
+	case PQPING_REJECT:
+		return ROVE_EUNREACH;
+	case PQPING_NO_ATTEMPT:
+		return ROVE_EINVAL;
+	case PQPING_NO_RESPONSE:
+		break;
+	}
+	return says(msg, tls, sizeof(tls) / sizeof(tls[0])) ? ROVE_ETLS : ROVE_EUNREACH;
+}
+
+int rove_feed_connect(const char *conninfo, char *why, size_t whylen, rove_feed **out)
+{
+	char line[512];
+	rove_feed *f;
+	int rc = feed_pq_load(line, sizeof(line));
+
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (rc != ROVE_OK) {
+		rove_error("%s", line);
 		return rc;
 	}
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return ROVE_ENOMEM;
+	f->why = why;
+	f->whylen = whylen;
 	f->rec = malloc(sizeof(*f->rec));
 	f->pg = feed_pq.PQconnectdb(conninfo);
 	if (f->rec == NULL || f->pg == NULL) {
@@ -642,12 +786,15 @@ int rove_feed_connect(const char *conninfo, rove_feed **out)
 		return ROVE_ENOMEM;
 	}
 	if (feed_pq.PQstatus(f->pg) != CONNECTION_OK) {
-		char line[512];
 		snprintf(line, sizeof(line), "%s", feed_pq.PQerrorMessage(f->pg));
 		line[strcspn(line, "\n")] = '\0';
-		rove_error("cannot connect to postgresql: %s", line);
+		rc = connect_failure(conninfo, line);
+		if (rc == ROVE_EINVAL)
+			say(f, rc, "invalid CONNINFO: %s", line);
+		else
+			say(f, rc, "cannot connect to postgresql: %s", line);
 		rove_feed_free(f);
-		return ROVE_EUNREACH;
+		return rc;
 	}
 	feed_pq.PQsetNoticeProcessor(f->pg, quiet, NULL);
 	rc = pg_exec(f, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'", "set up the session");
@@ -676,6 +823,7 @@ int rove_feed_connect(const char *conninfo, rove_feed **out)
 		rove_feed_free(f);
 		return rc;
 	}
+	f->why = NULL;
 	*out = f;
 	return ROVE_OK;
 }
@@ -941,28 +1089,79 @@ static int put_position(rove_feed *f, rove_replica *r, const rove_feed_stats *st
 	return rc;
 }
 
-int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
+/* Whether r may feed what PostgreSQL holds (f->fed*): the replica that
+ * fed it, at or past the position it fed. Another replica (another id,
+ * or another user) would roll back whatever the two do not share - a
+ * laptop's copy set up again, a rep's replica, a test one: ROVE_EPERM,
+ * said with both named. The same replica behind its position (restored
+ * from an old copy, its syncs since lost) would roll PostgreSQL back to
+ * an older state: ROVE_EHISTORY (waited out: its next sync brings it
+ * past). cursor: the replica's pull cursor. */
+static int may_feed(rove_feed *f, const rove_replica *r, uint64_t cursor)
+{
+	char fed[ROVE_UUID_STRLEN + 1], mine[ROVE_UUID_STRLEN + 1];
+
+	if (!f->fed)
+		return ROVE_OK;
+	rove_uuid_format(&f->fed_replica, fed);
+	rove_uuid_format(&r->id, mine);
+	if (memcmp(f->fed_replica.b, r->id.b, sizeof(r->id.b)) != 0 || strcmp(f->fed_user, r->auth.user) != 0) {
+		rove_error("postgresql: this database is fed from replica %s of %s, not from this one (replica %s of "
+			   "%s): a second replica would undo what the first writes; feed another database, or drop "
+			   "the feed's tables (or DELETE FROM rove_feed_position) to feed this one from here",
+			   fed, ROVE_LOG_NAME(f->fed_user), mine, ROVE_LOG_NAME(r->auth.user));
+		return ROVE_EPERM;
+	}
+	if (cursor < f->fed_cursor) {
+		say(f, ROVE_EHISTORY,
+		    "the replica is behind what postgresql holds (its cursor %" PRIu64 ", fed %" PRIu64
+		    "; restored from an older copy?): feeding it would roll postgresql back; run 'rove sync' to "
+		    "bring it past",
+		    cursor, f->fed_cursor);
+		return ROVE_EHISTORY;
+	}
+	return ROVE_OK;
+}
+
+int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st, char *why, size_t whylen)
 {
 	rove_replica_state rs;
+	rove_pull_state ps;
 	round rd;
 	uint64_t version;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	f->why = why;
+	f->whylen = whylen;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
 	rc = rove_replica_version(r, &version);
 	if (rc != ROVE_OK)
-		return rc;
+		goto out;
 	if (f->valid && !f->tx_open && version == f->version) {
 		st->idle = true;
 		st->version = version;
-		return ROVE_OK;
+		goto out;
 	}
 	if (!f->valid) {
 		/* after a failed round: what failed may have been the schema
 		 * (a column dropped under the feed); it is checked again */
 		rc = prepare(f);
 		if (rc != ROVE_OK)
-			return rc;
+			goto out;
+	}
+	/* before any work; checked again with the cursor the walk read */
+	rc = rove_replica_pull_state(r, &ps);
+	if (rc == ROVE_OK)
+		rc = may_feed(f, r, ps.cursor);
+	if (rc != ROVE_OK) {
+		if (f->tx_open) {
+			pg_rollback(f);
+			f->tx_open = false;
+			f->valid = false;
+		}
+		goto out;
 	}
 	memset(&rd, 0, sizeof(rd));
 	rd.f = f;
@@ -975,6 +1174,8 @@ int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
 		rc = rove_replica_each_confirmed(r, kinds, NKINDS, on_record, &rd, &rs);
 	while (rc == ROVE_OK && rd.k < NKINDS)
 		rc = next_kind(&rd);
+	if (rc == ROVE_OK)
+		rc = may_feed(f, r, rs.cursor);
 	if (rc == ROVE_OK) {
 		st->version = rs.version;
 		st->cursor = rs.cursor;
@@ -988,6 +1189,10 @@ int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
 			f->have[k] = rd.next[k];
 		}
 		f->version = rs.version;
+		f->fed = true;
+		f->fed_replica = r->id;
+		memcpy(f->fed_user, r->auth.user, sizeof(f->fed_user));
+		f->fed_cursor = rs.cursor;
 	} else {
 		/* Whether a failed COMMIT committed is not known: what
 		 * PostgreSQL holds is read again before the next round. */
@@ -998,5 +1203,7 @@ int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st)
 	}
 	rove_buf_free(&rd.rows);
 	rove_buf_free(&rd.dels);
+out:
+	f->why = NULL;
 	return rc;
 }

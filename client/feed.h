@@ -32,6 +32,7 @@
 #include "replica.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct rove_feed rove_feed;
@@ -46,24 +47,40 @@ typedef struct rove_feed_stats {
 	uint64_t bad;       /* values written as NULL: invalid for their column */
 } rove_feed_stats;
 
+/* Whether conninfo is one libpq can read (PQconninfoParse: no
+ * connection made): ROVE_EINVAL (reported) for an empty one, words that
+ * are not key=value, an unknown option; ROVE_ENOTFOUND (reported) when
+ * libpq is missing. */
+int rove_feed_check_conninfo(const char *conninfo);
+
 /* Connects (conninfo: libpq's, a URI or key=value words), takes the
  * database's feed lock (one feed per database), creates or upgrades the
- * schema and loads what PostgreSQL holds. Errors are reported (the
- * statement's table and PostgreSQL's message): a failed or lost
- * connection is ROVE_EUNREACH, an error that may go by itself (a
- * deadlock, a serialization failure) ROVE_EBUSY, a schema newer than this rove
- * ROVE_EVERSION, another feed holding the database ROVE_ELOCKED, libpq
- * missing ROVE_ENOTFOUND, an error that retrying will not mend
- * (privileges, a full disk, a type, a constraint, a view of someone
- * else's on a column the feed must change) ROVE_EIO. *f is the
- * caller's, for rove_feed_free. */
-int rove_feed_connect(const char *conninfo, rove_feed **f);
+ * schema and loads what PostgreSQL holds. Errors: a server not reached
+ * or a connection lost ROVE_EUNREACH, an error that may go by itself (a
+ * deadlock, a serialization failure, a server full) ROVE_EBUSY - these
+ * two are not logged but described in why (whylen bytes; may be NULL:
+ * then logged), for the caller that waits them out to say when it sees
+ * fit. Every other error is logged (the statement's table and
+ * PostgreSQL's message): a server that answered but refused the login
+ * (password, role, database) ROVE_EAUTH, an SSL or GSS negotiation
+ * failed ROVE_ETLS, an option value libpq refuses ROVE_EINVAL, a schema
+ * newer than this rove ROVE_EVERSION, another feed holding the database
+ * ROVE_ELOCKED, libpq missing ROVE_ENOTFOUND, an error that retrying
+ * will not mend (privileges, a full disk, a type, a constraint, a view
+ * of someone else's on a column the feed must change) ROVE_EIO. *f is
+ * the caller's, for rove_feed_free. */
+int rove_feed_connect(const char *conninfo, char *why, size_t whylen, rove_feed **f);
 
 /* One round: brings PostgreSQL in step with r's confirmed records (one
- * transaction). Errors as rove_feed_connect's; ROVE_EUNREACH means
- * connect again. Any error leaves PostgreSQL as it was before the round,
- * and the next round checks the schema again first. */
-int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st);
+ * transaction). Errors as rove_feed_connect's, ROVE_EUNREACH meaning
+ * connect again; and two of the position PostgreSQL holds: fed by
+ * another replica (another id or user) ROVE_EPERM, logged with both
+ * named - the feed never undoes another replica's work; fed by this one
+ * further than it is now (restored from an older copy) ROVE_EHISTORY,
+ * described in why like ROVE_EUNREACH: a sync brings it past. Any error
+ * leaves PostgreSQL as it was before the round, and the next round
+ * checks the schema again first. */
+int rove_feed_round(rove_feed *f, rove_replica *r, rove_feed_stats *st, char *why, size_t whylen);
 
 void rove_feed_free(rove_feed *f);
 

@@ -26,7 +26,8 @@ static const struct {
 	PQ_SYM(PQexec),	       PQ_SYM(PQexecParams),	  PQ_SYM(PQresultStatus),       PQ_SYM(PQresultErrorMessage),
 	PQ_SYM(PQresultErrorField), PQ_SYM(PQclear),	  PQ_SYM(PQntuples),	        PQ_SYM(PQgetvalue),
 	PQ_SYM(PQgetisnull),   PQ_SYM(PQputCopyData),	  PQ_SYM(PQputCopyEnd),	        PQ_SYM(PQgetResult),
-	PQ_SYM(PQsetNoticeProcessor),
+	PQ_SYM(PQsetNoticeProcessor), PQ_SYM(PQconninfoParse), PQ_SYM(PQconninfoFree), PQ_SYM(PQfreemem),
+	PQ_SYM(PQping),
 };
 
 int feed_pq_load(char *why, size_t whylen)

@@ -39,6 +39,10 @@ typedef struct feed_pq_api {
 	int (*PQputCopyEnd)(PGconn *conn, const char *errormsg);
 	PGresult *(*PQgetResult)(PGconn *conn);
 	PQnoticeProcessor (*PQsetNoticeProcessor)(PGconn *conn, PQnoticeProcessor proc, void *arg);
+	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
+	void (*PQconninfoFree)(PQconninfoOption *connOptions);
+	void (*PQfreemem)(void *ptr);
+	PGPing (*PQping)(const char *conninfo);
 } feed_pq_api;
 
 /* Filled by feed_pq_load; valid once it returned ROVE_OK. */

@@ -233,6 +233,10 @@
  * seconds instead of retrying for ever. A lost connection is not
  * counted: it is waited out. */
 #define ROVE_FEED_MAX_ATTEMPTS 3u
+/* A running feed waiting for PostgreSQL (or for its replica to catch
+ * up) says so when the wait begins and ends, and in between at most this
+ * often, in ms: an outage of an hour is a dozen lines, not thousands. */
+#define ROVE_FEED_WAIT_REPORT_MS (5u * 60u * 1000u)
 
 /* LMDB map sizes (sparse files; grown on demand later). */
 #define ROVE_SERVER_MAPSIZE ((size_t)64 << 30)
