@@ -789,6 +789,26 @@ int rove_feed_connect(const char *conninfo, char *why, size_t whylen, rove_feed 
 		snprintf(line, sizeof(line), "%s", feed_pq.PQerrorMessage(f->pg));
 		line[strcspn(line, "\n")] = '\0';
 		rc = connect_failure(conninfo, line);
+		if (rc == ROVE_EAUTH) {
+			/* The server answers now, but it may have been starting
+			 * or stopping at the connect ("the database system is
+			 * starting up"): what lasts fails a second time too. */
+			feed_pq.PQfinish(f->pg);
+			f->pg = feed_pq.PQconnectdb(conninfo);
+			if (f->pg == NULL) {
+				rove_feed_free(f);
+				return ROVE_ENOMEM;
+			}
+			if (feed_pq.PQstatus(f->pg) == CONNECTION_OK) {
+				rc = ROVE_OK;
+			} else {
+				snprintf(line, sizeof(line), "%s", feed_pq.PQerrorMessage(f->pg));
+				line[strcspn(line, "\n")] = '\0';
+				rc = connect_failure(conninfo, line);
+			}
+		}
+	}
+	if (rc != ROVE_OK) {
 		if (rc == ROVE_EINVAL)
 			say(f, rc, "invalid CONNINFO: %s", line);
 		else
