@@ -56,9 +56,9 @@ typedef struct rove_replica {
 	MDB_dbi bases[2];
 	MDB_dbi base, aside; /* bases[i] and bases[1 - i], as of the last
 			      * transaction begun (another process may swap) */
-	/* The report sums beside each base, while sums_kept (report.h). */
+	/* The report sums beside each base, while sums_open (report.h). */
 	MDB_dbi sums[2];
-	bool sums_kept;
+	bool sums_open;
 	MDB_dbi index[3];    /* of bases[0], bases[1] and view */
 	bool base_indexed[2]; /* whether bases[i]'s index is kept, as of the
 			       * last transaction begun (replica_index.c) */

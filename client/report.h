@@ -143,16 +143,18 @@ void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE]);
  *
  * Each base of the replica has a table of sums beside it (report0 beside
  * base0, report1 beside base1): the base's sums are those of what the
- * user sees (base with the view on top), the aside's those of the
- * snapshot being built there alone, so that when the snapshot becomes the
- * base its sums do too. The replica calls the hooks below in the
- * transaction of every write of a record, so the sums change with the
- * records or not at all. Meta "report_sums" says they are kept; a
- * replica from before them gets them at its first writable open. */
+ * user sees (base with the view on top). The replica calls the hooks
+ * below in the transaction of every write of a record, so the sums change
+ * with the records or not at all, while they are kept: meta
+ * "report_sums/0", "report_sums/1" 1 while base0's, base1's are. A
+ * snapshot is built aside without them (keeping them chunk by chunk cost
+ * a bootstrap half its CPU again); the base it becomes, and a replica
+ * from before them, get them when a report first reads them (one write
+ * transaction); until then writes keep none, and a replica opened read
+ * only scans. */
 
-/* At open, after the replica's own tables: learns whether the sums are
- * kept and opens their tables; on a writable replica that has none yet,
- * builds them (one write transaction). */
+/* At open, after the replica's own tables: opens the tables of sums, on
+ * a writable replica that has none yet made empty (not kept). */
 int rove_report_sums_attach(rove_replica *r);
 
 /* Before record rec is put into table dbi (a base or the view) of r's

@@ -36,6 +36,13 @@
  * What the report filters take (a month, a date range of at most
  * ROVE_REPORT_MAX_DAYS) are ranges of these keys: nothing falls back to
  * the scan but a replica without its sums.
+ *
+ * A base's sums are kept (meta report_sums/N) from when a report first
+ * reads them until the base is emptied; a snapshot is built aside
+ * without them, and writes to a base whose sums are not kept skip them.
+ * The first report then builds them in one write transaction
+ * (build_base): one walk of the base in key order, its live customers in
+ * memory for their children (cust_map), then the view over it.
  */
 #include "report_int.h"
 #include "replica_int.h"
@@ -52,7 +59,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Meta key: the sums are kept (u64 1). */
+/* Meta keys: the sums of base0, base1 are kept (u64 1; report.h). */
+static const char *const kept_key[2] = {"report_sums/0", "report_sums/1"};
+/* Meta key of a replica from before them: both bases' sums kept (u64 1). */
 #define SUMS_MARK "report_sums"
 
 #define SUM_VALS 4
@@ -90,7 +99,7 @@ static void key_str(sum_key *k, const char *s)
 	key_bytes(k, s, strlen(s));
 }
 
-typedef struct snap_facts snap_facts;
+typedef struct cust_map cust_map;
 
 /* Where one write's sums go: the layer of records it changes (the view
  * over the base, or the aside alone) and the table of that layer's sums. */
@@ -100,8 +109,7 @@ typedef struct layer {
 	bool has_top;      /* the view lies over bottom */
 	MDB_dbi top, bottom, sums;
 	rove_record *tmp;  /* for reading a customer */
-	snap_facts *facts; /* the snapshot's customers in memory, or NULL */
-	bool added;        /* the record is new to the aside (a snapshot's) */
+	cust_map *map;     /* the base's live customers in memory (a build), or NULL */
 } layer;
 
 /* ---- sums ---- */
@@ -261,28 +269,20 @@ static int entry_figures(const layer *L, const rpt_cust *c, const uint8_t *key, 
 	}
 }
 
-/* ---- a snapshot's customers, in memory ----
+/* ---- the base's customers, in memory (a build) ----
  *
- * A snapshot comes in key order: every customer, then the children, each
- * of which needs its customer's territory and owner. Reading the
- * customer record back from the aside reads pages written by earlier
- * transactions all over the customer table, and those pages stay in this
- * process's memory through LMDB's map (91 MB peak at 100,000 customers,
- * against 35 MB without the sums; docs/PERFORMANCE.md). So while a
- * snapshot is applied, the customers it brought are kept here, in key
- * order, 20 bytes each (the id, and its territory and owner as indexes
- * into the names seen), and a child finds its customer here.
- *
- * Only what is known to be in the aside is trusted: a customer the cache
- * does not hold is read from the aside, as before. The cache is emptied
- * when the aside is (rove_report_sums_dropped) and when a write
- * transaction other than the next one shows up (another process wrote
- * the replica meanwhile), and it is turned off for the rest of the
- * snapshot by anything but customers arriving in key order once (a
- * transaction applied again after it failed, a record merged into one
- * already there), which then reads the aside. */
+ * A build walks the base in key order: every customer, then the
+ * children, each of which needs its customer's territory and owner.
+ * Reading the customer record back (and decoding it) for every child
+ * reads pages all over the customer table; instead the build keeps the
+ * live customers in memory, in key order, 20 bytes each (the id, and its
+ * territory and owner as indexes into the names seen), and a child finds
+ * its customer there. While the map is whole (every live customer of
+ * the base is in it), a customer it does not hold is not live; past
+ * ROVE_REPORT_SNAP_NAMES names or out of memory it is no longer whole
+ * and such a customer is read from the base. */
 
-#define FACTS_BLOCK 65536u   /* customers per block of the cache */
+#define FACTS_BLOCK 65536u   /* customers per block of the map */
 #define FACTS_SLOTS 131072u  /* name hash slots: twice the names */
 _Static_assert(ROVE_REPORT_SNAP_NAMES < FACTS_SLOTS && ROVE_REPORT_SNAP_NAMES <= UINT16_MAX,
 	       "a name index fits a u16 and the hash keeps a free slot");
@@ -292,11 +292,8 @@ typedef struct fact {
 	uint16_t territory, owner; /* indexes into names */
 } fact;
 
-struct snap_facts {
-	const rove_replica *r; /* whose aside; NULL: unused */
-	MDB_dbi aside;
-	bool off;              /* until the aside is emptied */
-	size_t txn;            /* the last write transaction seen */
+struct cust_map {
+	bool whole;            /* holds every live customer of the base */
 	fact **block;          /* FACTS_BLOCK each, in key order */
 	size_t nblock, n;
 	char (*name)[ROVE_MAX_NAME + 1];
@@ -304,10 +301,7 @@ struct snap_facts {
 	uint32_t *slot;        /* name index + 1; 0: free */
 };
 
-/* One per process: only one snapshot is applied at a time. */
-static snap_facts g_facts;
-
-static void facts_clear(snap_facts *f)
+static void facts_clear(cust_map *f)
 {
 	for (size_t i = 0; i < f->nblock; i++)
 		free(f->block[i]);
@@ -315,33 +309,6 @@ static void facts_clear(snap_facts *f)
 	free(f->name);
 	free(f->slot);
 	memset(f, 0, sizeof(*f));
-}
-
-/* The cache for a write to the aside of r in txn, NULL when there is none
- * to trust. */
-static snap_facts *facts_for(rove_replica *r, MDB_txn *txn)
-{
-	snap_facts *f = &g_facts;
-	size_t id = mdb_txn_id(txn);
-
-	if (f->r != NULL && (f->r != r || f->aside != r->aside))
-		return NULL; /* another replica's, or the bases swapped meanwhile */
-	if (f->r != NULL && id != f->txn && id != f->txn + 1) {
-		bool off = f->off;
-		facts_clear(f); /* written by someone else meanwhile */
-		f->off = off;
-	}
-	f->r = r;
-	f->aside = r->aside;
-	f->txn = id;
-	return f->off ? NULL : f;
-}
-
-static void facts_off(snap_facts *f)
-{
-	facts_clear(f);
-	f->off = true;
-	f->r = NULL;
 }
 
 static uint32_t name_hash(const char *s)
@@ -354,7 +321,7 @@ static uint32_t name_hash(const char *s)
 }
 
 /* The index of name s, added if new; false when full or out of memory. */
-static bool facts_name(snap_facts *f, const char *s, uint16_t *out)
+static bool facts_name(cust_map *f, const char *s, uint16_t *out)
 {
 	uint32_t i;
 
@@ -383,24 +350,24 @@ static bool facts_name(snap_facts *f, const char *s, uint16_t *out)
 	return true;
 }
 
-/* Customer c, just added to the aside, after the ones before it. */
-static void facts_add(snap_facts *f, const rpt_cust *c)
+/* Live customer c of the base, after the ones before it in key order;
+ * the map is no longer whole when it cannot hold it. */
+static void facts_add(cust_map *f, const rpt_cust *c)
 {
 	fact *x;
 
+	if (!f->whole)
+		return;
 	if (f->n > 0) {
 		const fact *last = &f->block[(f->n - 1) / FACTS_BLOCK][(f->n - 1) % FACTS_BLOCK];
-		if (memcmp(c->id.b, last->id, 16) <= 0) {
-			facts_off(f); /* not once in key order: trust none */
-			return;
-		}
+		ROVE_ASSERT(memcmp(c->id.b, last->id, 16) > 0); /* a table walked in key order */
 	}
 	if (f->n == f->nblock * FACTS_BLOCK) {
 		fact **b = realloc(f->block, (f->nblock + 1) * sizeof(*b));
 		if (b != NULL)
 			f->block = b;
 		if (b == NULL || (b[f->nblock] = malloc(FACTS_BLOCK * sizeof(fact))) == NULL) {
-			facts_off(f);
+			f->whole = false;
 			return;
 		}
 		f->nblock++;
@@ -408,14 +375,14 @@ static void facts_add(snap_facts *f, const rpt_cust *c)
 	x = &f->block[f->n / FACTS_BLOCK][f->n % FACTS_BLOCK];
 	memcpy(x->id, c->id.b, 16);
 	if (!facts_name(f, c->territory, &x->territory) || !facts_name(f, c->owner, &x->owner)) {
-		facts_off(f);
+		f->whole = false;
 		return;
 	}
 	f->n++;
 }
 
-/* Customer id from the cache into c: false if it does not hold it. */
-static bool facts_find(const snap_facts *f, const rove_uuid *id, rpt_cust *c)
+/* Customer id from the map into c: false if it does not hold it. */
+static bool facts_find(const cust_map *f, const rove_uuid *id, rpt_cust *c)
 {
 	size_t lo = 0, hi = f->n;
 
@@ -458,8 +425,12 @@ static int customer_facts(const layer *L, const rove_uuid *id, rpt_cust *c, bool
 {
 	int rc;
 
-	if (L->facts != NULL && facts_find(L->facts, id, c)) {
+	if (L->map != NULL && facts_find(L->map, id, c)) {
 		*live = true;
+		return ROVE_OK;
+	}
+	if (L->map != NULL && L->map->whole) {
+		*live = false;
 		return ROVE_OK;
 	}
 	rc = layer_get(L, ROVE_COLL_CUSTOMER, id, L->tmp);
@@ -614,11 +585,6 @@ static int cust_change(const layer *L, const rove_uuid *id, const rove_record *o
 	entries es = {NULL, NULL, NULL, 0, 0};
 	int rc = ROVE_OK;
 
-	if (L->facts != NULL && !L->added)
-		facts_off(L->facts); /* a customer of the aside changed: read them */
-	else if (L->facts != NULL && ln)
-		facts_add(L->facts, &cn); /* (undone with the transaction: see facts_for) */
-
 	if ((!lo && !ln) || (lo && ln && cust_same(&co, &cn)))
 		return ROVE_OK; /* its figures and its children's stay */
 	if (lo)
@@ -723,16 +689,35 @@ static rove_replica *replica_of(MDB_txn *txn)
 	return r;
 }
 
-/* A replica that does not keep its sums in this process (its build
- * failed here) but whose sums another process built: they are out of
- * date once this write commits, so they are no longer kept. */
-static int sums_forget(rove_replica *r, MDB_txn *txn)
+/* Whether the base's sums are kept in txn (report.h). A replica from
+ * before the marks by base (meta SUMS_MARK 1) kept both bases' sums:
+ * read only, its base's are read as kept; writable, it was moved to the
+ * marks by base at open (rove_report_sums_attach). */
+static int base_kept(rove_replica *r, MDB_txn *txn, bool *kept)
 {
 	uint64_t mark = 0;
-	int rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	int rc = rpl_meta_u64(txn, r->meta, kept_key[sums_index(r, r->base)], &mark);
 
-	if (rc == ROVE_OK && mark != 0)
-		rc = rpl_meta_bytes_put(txn, r->meta, SUMS_MARK, NULL, 0);
+	if (rc == ROVE_OK && mark == 0)
+		rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	*kept = rc == ROVE_OK && mark != 0;
+	return rc;
+}
+
+/* A process that could not open the tables of sums (rove_report_sums_attach
+ * warned) writes without them: sums another process keeps are out of date
+ * once this write commits, so they are no longer kept. */
+static int sums_forget(rove_replica *r, MDB_txn *txn)
+{
+	const char *const keys[3] = {kept_key[0], kept_key[1], SUMS_MARK};
+	int rc = ROVE_OK;
+
+	for (int i = 0; rc == ROVE_OK && i < 3; i++) {
+		uint64_t mark = 0;
+		rc = rpl_meta_u64(txn, r->meta, keys[i], &mark);
+		if (rc == ROVE_OK && mark != 0)
+			rc = rpl_meta_bytes_put(txn, r->meta, keys[i], NULL, 0);
+	}
 	return rc;
 }
 
@@ -753,23 +738,25 @@ static int in_view(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid 
  * deleted); had_old: it may have had a value there (read it). */
 static int hook(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, const rove_record *now, bool had_old)
 {
-	rove_replica *r = replica_of(txn);
+	rove_replica *r;
 	rove_record *old = NULL, *below = NULL;
-	bool hidden = false, has_old = false;
-	snap_facts *facts = NULL;
+	bool hidden = false, has_old = false, kept = false;
 	layer L;
 	int rc;
 
-	/* every write to the aside: the cache follows its transactions */
-	if (r->sums_kept && dbi == r->aside)
-		facts = facts_for(r, txn);
 	if (!counted(coll))
 		return ROVE_OK;
-	if (!r->sums_kept)
+	r = replica_of(txn);
+	if (!r->sums_open)
 		return sums_forget(r, txn);
+	/* A snapshot built aside keeps no sums: the base it becomes gets
+	 * them when a report first reads them (build_base). */
+	if (dbi == r->aside)
+		return ROVE_OK;
+	rc = base_kept(r, txn, &kept);
+	if (rc != ROVE_OK || !kept)
+		return rc;
 	layer_of(r, txn, dbi, &L);
-	L.facts = facts;
-	L.added = !had_old;
 	if (dbi == r->base) {
 		rc = in_view(r, txn, coll, id, &hidden);
 		if (rc != ROVE_OK || hidden)
@@ -782,7 +769,7 @@ static int hook(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, co
 	rc = old == NULL || L.tmp == NULL || (dbi == r->view && now == NULL && below == NULL) ? ROVE_ENOMEM : ROVE_OK;
 	if (rc == ROVE_OK && had_old) {
 		/* what the layer showed: the view's, else the base's */
-		rc = dbi == r->aside ? rpl_rec_get(txn, dbi, coll, id, old) : layer_get(&L, coll, id, old);
+		rc = layer_get(&L, coll, id, old);
 		has_old = rc == ROVE_OK;
 		if (rc == ROVE_ENOTFOUND)
 			rc = ROVE_OK;
@@ -821,16 +808,19 @@ int rove_report_sums_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uui
 int rove_report_sums_dropped(MDB_txn *txn, MDB_dbi dbi)
 {
 	rove_replica *r = replica_of(txn);
+	int i, rc;
 
-	if (!r->sums_kept)
+	if (!r->sums_open)
 		return sums_forget(r, txn);
 	ROVE_ASSERT(dbi == r->bases[0] || dbi == r->bases[1]);
-	if (g_facts.r == r)
-		facts_clear(&g_facts); /* its snapshot starts anew, or became the base */
-	return rove_db_err(mdb_drop(txn, r->sums[sums_index(r, dbi)], 0), "report sums");
+	i = sums_index(r, dbi);
+	rc = rpl_meta_bytes_put(txn, r->meta, kept_key[i], NULL, 0);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, r->sums[i], 0), "report sums");
+	return rc;
 }
 
-/* ---- building them: a replica from before them ---- */
+/* ---- building them: once for each base, when first read ---- */
 
 typedef struct build_ctx {
 	layer L;
@@ -842,6 +832,7 @@ static int build_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	build_ctx *b = arg;
 	bool has_old = false;
+	rpt_cust c;
 	int rc;
 
 	if (k->mv_size != ROVE_RECORD_KEY)
@@ -858,48 +849,55 @@ static int build_one(const MDB_val *k, const MDB_val *v, void *arg)
 		has_old = rc == ROVE_OK;
 		if (rc != ROVE_ENOTFOUND && rc != ROVE_OK)
 			return rc;
+	} else if (b->rec->coll == ROVE_COLL_CUSTOMER) {
+		/* The base in key order: no child of it was walked yet (none
+		 * to move), and its children find it in the map. */
+		if (!rpt_cust_of(b->rec, &c))
+			return ROVE_OK;
+		facts_add(b->L.map, &c);
+		return cust_own(&b->L, &c, +1);
 	}
-	/* The table is whole already: a customer finds only the children
-	 * walked before it (none: customers come first), a child its
-	 * customer as it is; the sums come out as if written one by one. */
+	/* The table is whole already: a child finds its customer as it is,
+	 * a view's customer the children walked before it; the sums come
+	 * out as if written one by one. */
 	return record_change(&b->L, b->rec->coll, &b->rec->id, has_old ? b->old : NULL, b->rec);
 }
 
-static int build_once(rove_replica *r)
+/* Builds the base's sums from its records and the view's, unless
+ * another process did: one write transaction. */
+static int build_base(rove_replica *r)
 {
-	const rove_db_table t[] = {{"report0", &r->sums[0]}, {"report1", &r->sums[1]}};
 	build_ctx b;
+	cust_map map;
 	MDB_txn *txn = NULL;
-	uint64_t mark = 0;
-	int rc = rpl_txn_begin(r, 0, &txn);
+	bool kept = false;
+	int i, rc = rpl_txn_begin(r, 0, &txn);
 
 	memset(&b, 0, sizeof(b));
+	memset(&map, 0, sizeof(map));
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
-	if (rc == ROVE_OK)
-		rc = rove_db_open_tables(txn, t, 2, MDB_CREATE);
-	if (rc == ROVE_OK && mark != 0) { /* built by another process meanwhile */
-		rc = rpl_commit_or_abort(txn, rc);
-		r->sums_kept = rc == ROVE_OK;
-		return rc;
-	}
+	rc = base_kept(r, txn, &kept);
+	if (rc != ROVE_OK || kept)
+		return rpl_commit_or_abort(txn, rc);
+	rove_info("adding up the replica's report figures (once after a snapshot)");
+	i = sums_index(r, r->base);
 	b.rec = malloc(sizeof(*b.rec));
 	b.old = malloc(sizeof(*b.old));
 	b.L.tmp = malloc(sizeof(*b.L.tmp));
-	if (rc == ROVE_OK && (b.rec == NULL || b.old == NULL || b.L.tmp == NULL))
+	if (b.rec == NULL || b.old == NULL || b.L.tmp == NULL)
 		rc = ROVE_ENOMEM;
-	for (int i = 0; i < 2 && rc == ROVE_OK; i++)
+	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->sums[i], 0), "report sums");
-	/* each base alone, then the view over the base */
-	for (int i = 0; i < 2 && rc == ROVE_OK; i++) {
+	/* the base alone, its customers in the map; then the view over it */
+	if (rc == ROVE_OK) {
+		map.whole = true;
 		b.L.r = r;
 		b.L.txn = txn;
-		b.L.has_top = false;
-		b.L.bottom = r->bases[i];
+		b.L.bottom = r->base;
 		b.L.sums = r->sums[i];
-		b.view = false;
-		rc = rove_db_each(txn, r->bases[i], "base", build_one, &b);
+		b.L.map = &map;
+		rc = rove_db_each(txn, r->base, "base", build_one, &b);
 	}
 	if (rc == ROVE_OK) {
 		rove_record *tmp = b.L.tmp;
@@ -909,12 +907,40 @@ static int build_once(rove_replica *r)
 		rc = rove_db_each(txn, r->view, "view", build_one, &b);
 	}
 	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, SUMS_MARK, 1);
+		rc = rove_db_put_u64(txn, r->meta, kept_key[i], 1);
 	rc = rpl_commit_or_abort(txn, rc);
+	facts_clear(&map);
 	free(b.rec);
 	free(b.old);
 	free(b.L.tmp);
 	return rc;
+}
+
+/* Opens the tables of sums, made if missing, and moves a replica from
+ * before the marks by base to them: the base's sums were kept, the
+ * aside's are not (a snapshot is built aside without them). */
+static int attach_write(rove_replica *r)
+{
+	const rove_db_table t[] = {{"report0", &r->sums[0]}, {"report1", &r->sums[1]}};
+	MDB_txn *txn = NULL;
+	uint64_t mark = 0;
+	int rc = rpl_txn_begin(r, 0, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_open_tables(txn, t, 2, MDB_CREATE);
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	if (rc == ROVE_OK && mark != 0) {
+		rc = rove_db_put_u64(txn, r->meta, kept_key[sums_index(r, r->base)], 1);
+		if (rc == ROVE_OK)
+			rc = rpl_meta_bytes_put(txn, r->meta, kept_key[sums_index(r, r->aside)], NULL, 0);
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_drop(txn, r->sums[sums_index(r, r->aside)], 0), "report sums");
+		if (rc == ROVE_OK)
+			rc = rpl_meta_bytes_put(txn, r->meta, SUMS_MARK, NULL, 0);
+	}
+	return rpl_commit_or_abort(txn, rc);
 }
 
 int rove_report_sums_attach(rove_replica *r)
@@ -924,31 +950,33 @@ int rove_report_sums_attach(rove_replica *r)
 	uint64_t mark = 0;
 	int rc;
 
-	r->sums_kept = false;
-	if (g_facts.r == r)
-		facts_clear(&g_facts); /* a replica closed before, at the same address */
+	r->sums_open = false;
 	mdb_env_set_userctx(r->env, r);
 	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
-	if (rc == ROVE_OK && mark != 0) {
+	if (rc == ROVE_OK && (mark == 0 || r->access != ROVE_DB_WRITABLE)) {
 		rc = rove_db_open_tables(txn, t, 2, 0);
-		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
-		rc = rpl_commit_or_abort(txn, rc);
-		r->sums_kept = rc == ROVE_OK;
-		return rc;
+		if (rc == ROVE_OK) {
+			/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
+			rc = rpl_commit_or_abort(txn, rc);
+			r->sums_open = rc == ROVE_OK;
+			return rc;
+		}
+		if (rc != ROVE_ENOTFOUND) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		rc = ROVE_OK;
 	}
 	mdb_txn_abort(txn);
 	if (rc != ROVE_OK || r->access != ROVE_DB_WRITABLE)
-		return rc; /* read only: reports scan */
-	r->sums_kept = true; /* for the hooks the build runs */
-	RPL_WITH_GROWTH(r, build_once(r));
-	if (rc != ROVE_OK) {
-		/* Reports scan, and the next open tries again. */
-		r->sums_kept = false;
-		rove_warn("cannot build the report sums of the replica in '%s': %s", r->dir, rove_strerror(rc));
-	}
+		return rc; /* read only without the tables: reports scan */
+	RPL_WITH_GROWTH(r, attach_write(r));
+	r->sums_open = rc == ROVE_OK;
+	if (rc != ROVE_OK)
+		rove_warn("cannot open the report sums of the replica in '%s': %s", r->dir, rove_strerror(rc));
 	return ROVE_OK;
 }
 
@@ -1055,25 +1083,39 @@ int rpt_agg_load(rove_replica *r, rove_report_data *d, bool *used)
 {
 	const char *const *stages = rpt_stages();
 	load_ctx x;
-	MDB_txn *txn;
+	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val k = {1, "g"}, v;
-	uint64_t mark = 0;
+	bool kept = false;
 	int rc, mrc;
 
 	*used = false;
-	if (!r->sums_kept)
+	if (!r->sums_open)
 		return ROVE_OK;
 	memset(&x, 0, sizeof(x));
 	x.d = d;
 	x.exact = true;
 	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
-	if (rc == ROVE_OK && mark == 0) { /* forgotten by another process */
+	if (rc == ROVE_OK)
+		rc = base_kept(r, txn, &kept);
+	if (rc == ROVE_OK && !kept && r->access == ROVE_DB_WRITABLE) {
+		/* A base from a snapshot: its sums are built now, once. */
 		mdb_txn_abort(txn);
-		return ROVE_OK;
+		txn = NULL;
+		RPL_WITH_GROWTH(r, build_base(r));
+		if (rc != ROVE_OK) {
+			rove_warn("cannot add up the report figures of the replica in '%s': %s", r->dir,
+				  rove_strerror(rc));
+			return ROVE_OK; /* the report scans; the next one tries again */
+		}
+		rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+		if (rc == ROVE_OK)
+			rc = base_kept(r, txn, &kept);
+	}
+	if (rc != ROVE_OK || !kept) { /* read only, or replaced meanwhile: the scan */
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		return rc;
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->sums[sums_index(r, r->base)], &c), "cursor");

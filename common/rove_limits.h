@@ -202,11 +202,11 @@
  * the command line. */
 #define ROVE_REPORT_MAX_DAYS 3660
 
-/* While a snapshot is applied, the report sums keep each customer's
- * territory and owner in memory (client/report_agg.c), as two indexes
+/* While the report sums of a base are built, each customer's territory
+ * and owner are kept in memory (client/report_agg.c), as two indexes
  * into the names seen: a u16 each, so at most this many names (500
  * territories and 5,000 reps are issue 17's); past it the children read
- * their customer from the replica, as in a pull. */
+ * their customer from the replica. */
 #define ROVE_REPORT_SNAP_NAMES 65535u
 
 /* Client: rove feed (the PostgreSQL feed). Rows go to PostgreSQL by
