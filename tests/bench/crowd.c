@@ -31,7 +31,9 @@
  * and rejected, the latency p50, p99 (nearest rank) and max over every
  * sync of every round, the same of the time until each connection was
  * made (dial_*), the wall time of the slowest round, the server's
- * peak RSS over the rounds (kB, 0 without --server-pid), and the idle
+ * peak RSS over the rounds (kB, 0 without --server-pid; it counts the
+ * database's pages roved maps) and its largest RssAnon after a round
+ * (its own memory), and the idle
  * connections opened and still open at the end (the server cuts a
  * connection that sends no request for 30 s: docs/SECURITY.md).
  * Exit status 1 if any sync failed or any op was rejected.
@@ -345,8 +347,10 @@ static int parse_tcp(const char *url, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-/* VmHWM (kB) of pid; with reset, resets it first (clear_refs 5). */
-static long server_hwm(long pid, int reset)
+/* VmHWM (kB) of pid, and into *anon its RssAnon (its own memory, without
+ * the database's pages it maps); with reset, resets VmHWM instead
+ * (clear_refs 5). */
+static long server_hwm(long pid, int reset, long *anon)
 {
 	char path[64], line[256];
 	long kb = 0;
@@ -367,9 +371,13 @@ static long server_hwm(long pid, int reset)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmHWM: %ld", &kb) == 1)
-			break;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long v;
+		if (sscanf(line, "VmHWM: %ld", &v) == 1)
+			kb = v;
+		else if (anon != NULL && sscanf(line, "RssAnon: %ld", &v) == 1)
+			*anon = v;
+	}
 	fclose(f);
 	return kb;
 }
@@ -393,7 +401,7 @@ int main(int argc, char **argv)
 	static pthread_t th[MAX_REPLICAS];
 	static int idle[MAX_IDLE];
 	const char *tokens = NULL;
-	long nidle = 0, rounds = 1, pid = 0, hwm = 0, idle_made = 0, idle_left = 0;
+	long nidle = 0, rounds = 1, pid = 0, hwm = 0, anon = 0, idle_made = 0, idle_left = 0;
 	double *lat, *dlat, worst_wall = 0;
 	size_t nlat = 0;
 	uint64_t accepted = 0, rejected = 0;
@@ -402,7 +410,7 @@ int main(int argc, char **argv)
 
 	c.nrep = 1000;
 	c.ops = 3;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (v == NULL) {
 			fprintf(stderr, "usage: crowd --url URL --tokens DIR --territories T --owners K [--replicas N] "
@@ -433,7 +441,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "crowd: unknown option '%s' (see the top of tests/bench/crowd.c)\n", argv[i]);
 			return 2;
 		}
-		i++;
 	}
 	if (c.url == NULL || tokens == NULL || c.shape.territories == 0 || c.shape.owners == 0) {
 		fprintf(stderr, "crowd: --url, --tokens, --territories and --owners are required\n");
@@ -503,9 +510,9 @@ int main(int argc, char **argv)
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	for (c.round = 0; c.round < (uint32_t)rounds; c.round++) {
 		double wall;
-		long h;
+		long h, a = 0;
 
-		if (server_hwm(pid, 1) < 0)
+		if (server_hwm(pid, 1, NULL) < 0)
 			return 1;
 		c.ready = 0;
 		c.go = 0;
@@ -539,9 +546,11 @@ int main(int argc, char **argv)
 		}
 		if (wall > worst_wall)
 			worst_wall = wall;
-		h = server_hwm(pid, 0);
+		h = server_hwm(pid, 0, &a);
 		if (h > hwm)
 			hwm = h;
+		if (a > anon)
+			anon = a;
 	}
 	for (uint32_t i = 0; i < c.nrep; i++) {
 		accepted += c.reps[i].accepted;
@@ -557,10 +566,10 @@ int main(int argc, char **argv)
 	printf("{\"replicas\":%u,\"ops\":%u,\"rounds\":%ld,\"failed\":%d,\"accepted\":%llu,\"rejected\":%llu,"
 	       "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"dial_p50_ms\":%.3f,"
 	       "\"dial_p99_ms\":%.3f,\"dial_max_ms\":%.3f,\"wall_ms\":%.3f,\"server_hwm_kb\":%ld,"
-	       "\"idle\":%ld,\"idle_open\":%ld,\"idle_left\":%ld}\n",
+	       "\"server_anon_kb\":%ld,\"idle\":%ld,\"idle_open\":%ld,\"idle_left\":%ld}\n",
 	       c.nrep, c.ops, rounds, failed, (unsigned long long)accepted, (unsigned long long)rejected,
 	       rank(lat, nlat, 0.5), rank(lat, nlat, 0.9), rank(lat, nlat, 0.99), lat[nlat - 1],
-	       rank(dlat, nlat, 0.5), rank(dlat, nlat, 0.99), dlat[nlat - 1], worst_wall, hwm, nidle, idle_made,
+	       rank(dlat, nlat, 0.5), rank(dlat, nlat, 0.99), dlat[nlat - 1], worst_wall, hwm, anon, nidle, idle_made,
 	       idle_left);
 	free(lat);
 	free(dlat);
