@@ -352,6 +352,14 @@
  * limit to the hard limit, and lowers the cap to fit if that is below
  * this plus ROVE_SPARE_FDS. */
 #define ROVE_MAX_PIPES 4096
+/* The listening socket's queue of connections the kernel has set up and
+ * roved has not yet accepted. nng 1.5.2 listens with a fixed 128: when a
+ * thousand replicas connect at once (the Monday 9:00 of SPEC.md), the
+ * rest overflow it and their SYNs are dropped, each client retrying after
+ * the kernel's 1 s timeout (tests/bench/crowd.c: p99 1.2 s, of which
+ * 1.1 s is connecting). One per connection the cap allows; the kernel
+ * cuts it to net.core.somaxconn (4096 by default since Linux 5.4). */
+#define ROVE_LISTEN_BACKLOG ROVE_MAX_PIPES
 /* Connections evicted to make room for newcomers (the cap in all is
  * reached; gate.h) that may still be open at once: they count beyond the
  * cap until the guard has cut them, so this bounds how far past it the

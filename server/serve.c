@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -536,6 +537,47 @@ static bool fds_short(uint64_t *open_fds, uint64_t *limit)
 	return *open_fds + ROVE_MIN_FREE_FDS > *limit;
 }
 
+/* Lengthens the kernel's queue of connections not yet accepted on the
+ * TCP listener (tcp:// and tls+tcp://) to ROVE_LISTEN_BACKLOG: nng 1.5.2
+ * listens with 128 and has no option for it, so the listening socket is
+ * found among this process's descriptors (listening, bound to the
+ * listener's address) and listen() is called on it again, which on Linux
+ * only changes the queue's length. Not finding it is no error: the
+ * server works with nng's queue, slower for a crowd. */
+static void raise_backlog(server *s)
+{
+	nng_sockaddr sa;
+	struct rlimit rl;
+	int found = 0;
+
+	if (nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &sa) != 0 ||
+	    (sa.s_family != NNG_AF_INET && sa.s_family != NNG_AF_INET6) || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	for (rlim_t fd = 0; fd < rl.rlim_cur && fd < (rlim_t)1 << 24 && !found; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int on = 0;
+		socklen_t onlen = sizeof(on);
+
+		if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &onlen) != 0 || !on ||
+		    getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0)
+			continue;
+		if (sa.s_family == NNG_AF_INET && ss.ss_family == AF_INET) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+			found = in->sin_port == sa.s_in.sa_port && in->sin_addr.s_addr == sa.s_in.sa_addr;
+		} else if (sa.s_family == NNG_AF_INET6 && ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+			found = in6->sin6_port == sa.s_in6.sa_port &&
+				memcmp(in6->sin6_addr.s6_addr, sa.s_in6.sa_addr, 16) == 0;
+		}
+		if (found && listen((int)fd, ROVE_LISTEN_BACKLOG) != 0)
+			rove_warn("cannot lengthen the listen queue on %s: %s", s->opts->url, strerror(errno));
+	}
+	if (!found)
+		rove_debug("the listening socket of %s was not found; its listen queue stays nng's 128",
+			   s->opts->url);
+}
+
 /* Listens again when nng's accept loop has stopped. nng 1.5.2 passes a
  * failed SP handshake on to the listener's accept, and an accept that
  * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
@@ -587,6 +629,7 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 		return;
 	}
 	s->listening = true;
+	raise_backlog(s);
 	if (listener_errors(s, errors) != 0)
 		*errors = 0;
 }
@@ -822,6 +865,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rc = rove_net_listen(s.sock, url, opts->tls_cert, opts->tls_key, &s.listener);
 	if (rc == ROVE_OK) {
 		s.listening = true;
+		raise_backlog(&s);
 		for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 			work_recv(&s.works[i]);
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
