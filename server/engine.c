@@ -796,7 +796,7 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
  * request runs in a nested transaction of its own, the way to undo one;
  * but a nested transaction copies every page it writes that the batch
  * had written already, and merges its list of pages into the batch's:
- * about a tenth of the writer's time under a push load. So a batch runs
+ * about 5 % of the writer's time under a push load. So a batch runs
  * first without (nested false), each request straight in the batch's
  * transaction: a request that fails before its handler ran has written
  * nothing and is simply answered, while one that fails in its handler
