@@ -90,6 +90,19 @@ static int live_keys(const rove_record *c, rove_uniq_key keys[ROVE_UNIQ_KEYS])
 	return rove_record_deleted(c) ? 0 : rove_uniq_keys(&c->fs, keys);
 }
 
+static bool has_key(const rove_uniq_key *keys, int n, const rove_uniq_key *k)
+{
+	for (int i = 0; i < n; i++)
+		if (keys[i].len == k->len && memcmp(keys[i].key, k->key, k->len) == 0)
+			return true;
+	return false;
+}
+
+/* Runs for every customer written, so each key costs one B-tree descent
+ * where it can: a key the customer keeps is not removed and put back (the
+ * second loop leaves it where it is, or takes it if nobody holds it, as
+ * removing and taking it would), and a new key is taken with one put that
+ * leaves a holder in place (MDB_NOOVERWRITE) instead of a look-up first. */
 int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before, const rove_record *after)
 {
 	rove_uniq_key old[ROVE_UNIQ_KEYS], neu[ROVE_UNIQ_KEYS];
@@ -98,7 +111,10 @@ int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_reco
 
 	for (int i = 0; i < no; i++) {
 		MDB_val k = {old[i].len, old[i].key}, v;
-		int rc = mdb_get(txn, ps->uniq, &k, &v);
+		int rc;
+		if (has_key(neu, nn, &old[i]))
+			continue;
+		rc = mdb_get(txn, ps->uniq, &k, &v);
 		/* Only remove what this customer holds. */
 		if (rc == 0 && v.mv_size == 16 && memcmp(v.mv_data, after->id.b, 16) == 0)
 			rc = mdb_del(txn, ps->uniq, &k, NULL);
@@ -106,11 +122,9 @@ int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_reco
 			return rove_db_err(rc, "uniq");
 	}
 	for (int i = 0; i < nn; i++) {
-		MDB_val k = {neu[i].len, neu[i].key}, v = {16, (void *)after->id.b}, cur;
-		int rc = mdb_get(txn, ps->uniq, &k, &cur);
-		if (rc == MDB_NOTFOUND)
-			rc = mdb_put(txn, ps->uniq, &k, &v, 0);
-		if (rc != 0)
+		MDB_val k = {neu[i].len, neu[i].key}, v = {16, (void *)after->id.b};
+		int rc = mdb_put(txn, ps->uniq, &k, &v, MDB_NOOVERWRITE);
+		if (rc != 0 && rc != MDB_KEYEXIST)
 			return rove_db_err(rc, "uniq");
 	}
 	return ROVE_OK;

@@ -46,6 +46,22 @@ r bob sync >/dev/null
 r alice sync >/dev/null
 eq "$(rejected_reason alice "$a2")" "duplicate" "phone duplicate, other order"
 eq "$(r alice rejected --json | jq -r --arg id "$a2" '.[] | select(.id == $id) | .detail')" "$b2" "names bob's"
+# A customer keeps its keys through an edit of another field (the writer
+# leaves them in place), and a changed key frees the old one.
+r alice customer set "$a" name="Hangzhou Tea Co." >/dev/null
+r alice sync >/dev/null
+b4=$(r bob customer add --name "Hangzhou Tea again" --tax-id 91330100MA2TEA001K)
+r bob sync >/dev/null
+eq "$(rejected_reason bob "$b4")" "duplicate" "the tax id is still alice's after her edit"
+eq "$(r bob rejected --json | jq -r --arg id "$b4" '.[] | select(.id == $id) | .detail')" "$a" \
+	"and names her customer"
+r alice customer set "$a" phone="0571-8888 0002" >/dev/null
+r alice sync >/dev/null
+b5=$(r bob customer add --name "Hangzhou Phone" --phone "0571-8888 0001")
+b6=$(r bob customer add --name "Hangzhou Phone 2" --phone "0571-8888 0002")
+r bob sync >/dev/null
+eq "$(r bob customer show "$b5" --json | jq -r .phone)" "0571-8888 0001" "the phone alice gave up is free"
+eq "$(rejected_reason bob "$b6")" "duplicate" "the phone alice took is hers"
 # Edits of tax_id or phone are checked too; the rejection reveals only an id.
 a3=$(r alice customer add --name "Other Co")
 r alice sync >/dev/null
