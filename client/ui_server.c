@@ -483,8 +483,12 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 		if (nng_http_res_set_status(res, 303) != 0 || nng_http_res_set_header(res, "Location", x->location) != 0 ||
 		    nng_http_res_copy_data(res, "see other\n", 10) != 0)
 			goto fail;
-	} else if (nng_http_res_set_status(res, (uint16_t)x->status) != 0 ||
-		   (x->out.len > 0 && nng_http_res_copy_data(res, x->out.data, x->out.len) != 0)) {
+	} else if (nng_http_res_set_status(res, (uint16_t)x->status) != 0) {
+		goto fail;
+	} else if (x->out.len > 0 ? nng_http_res_copy_data(res, x->out.data, x->out.len) != 0
+				  /* a body, so that the length is said (nng sends none without) */
+				  : nng_http_res_copy_data(res, x->status == 404 ? "not found\n" : "\n",
+							   x->status == 404 ? 10 : 1) != 0) {
 		goto fail;
 	}
 	if (x->filename[0] != '\0') {

@@ -60,6 +60,13 @@ grep -q '<script>alert' <<<"$page" && fail "the hostile name is markup"
 grep -q "Acme Trading" <<<"$(get "/customers?q=%2B86%20138-0000-1111")" || fail "search by phone"
 grep -q "Acme Trading" <<<"$(get "/customers?f=pool")" && fail "alice's customer listed in the pool"
 grep -q "font" <<<"$(get "/static/app.css")" || fail "no stylesheet"
+# An asset that is not there: a whole 404 (with its length), not an answer
+# that never ends.
+for missing in /static/nope.js /static/ /static/app.js/; do
+	st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" "$base$missing") ||
+		fail "a missing asset $missing: no whole answer within 5 s (curl exit $?)"
+	eq "$st" 404 "a missing asset $missing"
+done
 
 csrf=$(get "/customer/$cid" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
 [ ${#csrf} -eq 64 ] || fail "no CSRF token in the card's forms"
