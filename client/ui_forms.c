@@ -68,11 +68,19 @@ static void strip_cr(char *s)
 	*w = '\0';
 }
 
+/* The name of the hidden field that carries field's value as the form
+ * showed it, in out. */
+static const char *was_name(const char *field, char *out, size_t len)
+{
+	snprintf(out, len, "was_%s", field);
+	return out;
+}
+
 /* The form of record rec of c. refill: the values the user sent (a form
  * refused), not the record's. */
 static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, bool refill)
 {
-	char id[ROVE_UUID_STRLEN + 1];
+	char id[ROVE_UUID_STRLEN + 1], wn[ROVE_MAX_FIELD_NAME + 8];
 	char *text = malloc(ROVE_MAX_STR + 64);
 
 	if (text == NULL) {
@@ -90,6 +98,13 @@ static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *re
 		if (!in_form(c, fd))
 			continue;
 		field_text(fd, rec, text, ROVE_MAX_STR + 64);
+		/* the value the user saw: a POST writes what the user changed,
+		 * not what a colleague changed since the form was made */
+		ui_printf(&x->out, "<input type=\"hidden\" name=\"was_%s\" value=\"", fd->name);
+		ui_esc(&x->out, refill && ui_param_get(x, was_name(fd->name, wn, sizeof(wn))) != NULL
+				     ? ui_param_get(x, wn)
+				     : text);
+		ui_put(&x->out, "\">");
 		now = refill && ui_param_get(x, fd->name) != NULL ? ui_param_get(x, fd->name) : text;
 		ui_printf(&x->out, "<label for=\"e-%s-%s\"%s>", id, fd->name, (fd->flags & ROVE_FF_LINES) ? " class=\"wide\"" : "");
 		ui_esc(&x->out, T(fd->name));
@@ -195,22 +210,35 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 	ui_page_foot(x);
 }
 
-/* The FIELD=VALUE words of the fields of the form that differ from rec
- * into argv from argv[*argc] (each malloc'd; the caller frees them). */
+/* The FIELD=VALUE words of the fields the user changed into argv from
+ * argv[*argc] (each malloc'd; the caller frees them): a field differs
+ * from the value the form showed (its was_ field), or, from a form
+ * without them, from rec as the replica holds it now. A field of c the
+ * form does not offer (the owner, the parent, the server's) is refused
+ * as `set` refuses it: ROVE_EINVAL, reported. */
 static int changed_fields(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, char **argv, int *argc, int max)
 {
 	char *now = malloc(ROVE_MAX_STR + 64);
+	char wn[ROVE_MAX_FIELD_NAME + 8];
 
 	if (now == NULL)
 		return ROVE_ENOMEM;
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
-		const char *sent = ui_param_get(x, fd->name);
+		const char *sent = ui_param_get(x, fd->name), *was = ui_param_get(x, was_name(fd->name, wn, sizeof(wn)));
 		char *word, *v;
 		size_t n;
-		if (!in_form(c, fd) || sent == NULL)
+		if (sent != NULL && !in_form(c, fd)) {
+			rove_error("%s cannot be set here", fd->name);
+			free(now);
+			return ROVE_EINVAL;
+		}
+		if (sent == NULL)
 			continue;
-		field_text(fd, rec, now, ROVE_MAX_STR + 64);
+		if (was != NULL)
+			snprintf(now, ROVE_MAX_STR + 64, "%s", was);
+		else
+			field_text(fd, rec, now, ROVE_MAX_STR + 64);
 		n = strlen(fd->name) + 1 + strlen(sent) + 1;
 		word = malloc(n);
 		if (word == NULL || *argc >= max) {
@@ -220,7 +248,12 @@ static int changed_fields(ui_ctx *x, const rove_coll_def *c, const rove_record *
 		}
 		snprintf(word, n, "%s=%s", fd->name, sent);
 		v = word + strlen(fd->name) + 1;
-		strip_cr(v);
+		/* a browser sends a textarea's lines with CR LF; elsewhere a CR
+		 * is the user's, and validation refuses it */
+		if (fd->flags & ROVE_FF_LINES) {
+			strip_cr(v);
+			strip_cr(now);
+		}
 		if (strcmp(v, now) == 0) {
 			free(word);
 			continue;
@@ -261,7 +294,8 @@ void ui_edit_post(ui_ctx *x, const char *coll, const char *ids)
 	argv[argc] = NULL;
 	snprintf(to, sizeof(to), "/customer/%s", cid);
 	if (rc != ROVE_OK) {
-		rove_error("cannot read the form: %s", rove_strerror(rc));
+		if (rc != ROVE_EINVAL) /* reported */
+			rove_error("cannot read the form: %s", rove_strerror(rc));
 	} else if (argc == 3) {
 		/* nothing changed: nothing to queue */
 		snprintf(x->location, sizeof(x->location), "%s", to);

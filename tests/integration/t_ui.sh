@@ -168,6 +168,22 @@ eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync the edits"
 r mike sync >/dev/null
 eq "$(r mike customer show "$cid" --json | jq -r .phone)" "021-6666-1234" "the edit reached the manager's replica"
 eq "$(r mike opportunity show "$vid" --json | jq -r .expected_close)" "2031-06-30" "the deal's edit reached the manager"
+# A form made before a colleague's edit sends what the user changed
+# alone: the manager's new phone survives alice's edit of the name in a
+# form that still shows the old phone.
+form=$(get "/customer/$cid/edit")
+grep -q 'name="was_phone" value="021-6666-1234"' <<<"$form" || fail "the form does not carry the phone it showed"
+r mike customer set "$cid" phone=021-7777-0000 >/dev/null || fail "the manager cannot set the phone"
+r mike sync >/dev/null
+eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "alice syncs the manager's edit"
+eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$cid" --data-urlencode "name=Acme Trading Ltd" \
+	--data-urlencode "was_name=Acme Trading" --data-urlencode "phone=021-6666-1234" --data-urlencode "was_phone=021-6666-1234" \
+	--data-urlencode "address=1 Bund Rd" --data-urlencode "was_address=1 Bund Rd" "$base/edit/customer/$cid")" 303 \
+	"edit the name in a form made before the manager's edit"
+eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .name')" "021-7777-0000|Acme Trading Ltd" \
+	"the manager's phone kept, alice's name saved"
+# A field the form does not offer is refused, not silently dropped.
+eq "$(post --data "csrf=$csrf&rid=$cid&owner=bob" "$base/edit/customer/$cid")" 422 "an owner sent through the form"
 
 # The deals board: a column per stage, moved by a select and a button.
 board=$(get "/deals/board")
