@@ -258,36 +258,53 @@ int rpl_index_create(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
+/* A walk (rove_db_each) of a store's records that have index entries:
+ * fn gets each decoded, with its entries. */
+typedef struct ix_walk_ctx {
+	MDB_txn *txn;
+	MDB_dbi ix;
+	rove_record *rec;
+	int (*fn)(struct ix_walk_ctx *w, const rpl_ikeys *ks);
+	void *arg;
+} ix_walk_ctx;
+
+static int ix_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	ix_walk_ctx *w = arg;
+	rpl_ikeys ks;
+
+	if (k->mv_size != ROVE_RECORD_KEY || !coll_indexed(((const uint8_t *)k->mv_data)[0]))
+		return ROVE_OK; /* customers and the like: nothing to index, nothing decoded */
+	if (rove_dec_record(v->mv_data, v->mv_size, w->rec) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	rpl_ikeys_of(w->rec->coll, &w->rec->id, &w->rec->fs, &ks);
+	return w->fn(w, &ks);
+}
+
+static int ix_walk_records(ix_walk_ctx *w, MDB_dbi store)
+{
+	return rove_db_each(w->txn, store, "cursor", ix_walk_one, w);
+}
+
+static int build_put(ix_walk_ctx *w, const rpl_ikeys *ks)
+{
+	int rc = ROVE_OK;
+
+	for (uint32_t i = 0; rc == ROVE_OK && i < ks->n; i++) {
+		MDB_val ik = {ks->len[i], (void *)ks->k[i]}, iv = {0, NULL};
+		rc = rove_db_err(mdb_put(w->txn, w->ix, &ik, &iv, 0), "index");
+	}
+	return rc;
+}
+
 /* Adds the entries of every record of store to its (empty) index. */
 static int build_store(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, store, &c), "cursor");
-	int mrc;
+	ix_walk_ctx w = {txn, ix, rec, build_put, NULL};
 
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rpl_ikeys ks;
-		if (k.mv_size != ROVE_RECORD_KEY || !coll_indexed(((uint8_t *)k.mv_data)[0]))
-			continue; /* customers and the like: nothing to index, nothing decoded */
-		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-			rove_error("corrupt record in the replica");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &ks);
-		for (uint32_t i = 0; rc == ROVE_OK && i < ks.n; i++) {
-			MDB_val ik = {ks.len[i], ks.k[i]}, iv = {0, NULL};
-			rc = rove_db_err(mdb_put(txn, ix, &ik, &iv, 0), "index");
-		}
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "cursor");
-	mdb_cursor_close(c);
-	return rc;
+	return ix_walk_records(&w, store);
 }
 
 /* The tables of an older replica: made empty, the view's index built, the
@@ -754,81 +771,69 @@ static void say_key(check_ctx *cx, const char *what, const uint8_t *k, size_t le
 	cx->problems++;
 }
 
+static int check_has(ix_walk_ctx *w, const rpl_ikeys *ks)
+{
+	for (uint32_t i = 0; i < ks->n; i++) {
+		MDB_val ik = {ks->len[i], (void *)ks->k[i]}, iv;
+		int grc = mdb_get(w->txn, w->ix, &ik, &iv);
+		if (grc == MDB_NOTFOUND)
+			say_key(w->arg, "missing entry", ks->k[i], ks->len[i]);
+		else if (grc != 0)
+			return rove_db_err(grc, "index");
+	}
+	return ROVE_OK;
+}
+
 /* Every record's entries are in the index. */
 static int check_records(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec, check_ctx *cx)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, store, &c), "cursor");
-	int mrc;
+	ix_walk_ctx w = {txn, ix, rec, check_has, cx};
 
+	return ix_walk_records(&w, store);
+}
+
+typedef struct entries_ctx {
+	MDB_txn *txn;
+	MDB_dbi store;
+	rove_record *rec;
+	check_ctx *cx;
+} entries_ctx;
+
+static int check_entry(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	entries_ctx *e = arg;
+	const uint8_t *kb = k->mv_data;
+	uint8_t coll;
+	rove_uuid id;
+	rpl_ikeys ks;
+	int rc;
+
+	(void)v;
+	if (!((k->mv_size == IX_PARENT_KEY && kb[0] == IX_PARENT) || (k->mv_size == IX_ORDER_KEY && kb[0] == IX_ORDER))) {
+		say_key(e->cx, "malformed entry", kb, k->mv_size);
+		return ROVE_OK;
+	}
+	coll = kb[0] == IX_PARENT ? kb[17] : kb[1];
+	memcpy(id.b, kb + k->mv_size - 16, 16);
+	rc = rpl_rec_get(e->txn, e->store, coll, &id, e->rec);
+	if (rc == ROVE_ENOTFOUND) {
+		say_key(e->cx, "entry of no record", kb, k->mv_size);
+		return ROVE_OK;
+	}
 	if (rc != ROVE_OK)
 		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rpl_ikeys ks;
-		if (k.mv_size != ROVE_RECORD_KEY || !coll_indexed(((uint8_t *)k.mv_data)[0]))
-			continue;
-		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-			rove_error("corrupt record in the replica");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		rpl_ikeys_of(rec->coll, &rec->id, &rec->fs, &ks);
-		for (uint32_t i = 0; i < ks.n; i++) {
-			MDB_val ik = {ks.len[i], ks.k[i]}, iv;
-			int grc = mdb_get(txn, ix, &ik, &iv);
-			if (grc == MDB_NOTFOUND)
-				say_key(cx, "missing entry", ks.k[i], ks.len[i]);
-			else if (grc != 0)
-				rc = rove_db_err(grc, "index");
-		}
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "cursor");
-	mdb_cursor_close(c);
-	return rc;
+	rpl_ikeys_of(coll, &id, &e->rec->fs, &ks);
+	if (!ikeys_has(&ks, kb, k->mv_size))
+		say_key(e->cx, "stale entry", kb, k->mv_size);
+	return ROVE_OK;
 }
 
 /* Every entry of the index is one its record has. */
 static int check_entries(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec, check_ctx *cx)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, ix, &c), "cursor");
-	int mrc;
+	entries_ctx e = {txn, store, rec, cx};
 
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *kb = k.mv_data;
-		uint8_t coll;
-		rove_uuid id;
-		rpl_ikeys ks;
-		if (!((k.mv_size == IX_PARENT_KEY && kb[0] == IX_PARENT) ||
-		      (k.mv_size == IX_ORDER_KEY && kb[0] == IX_ORDER))) {
-			say_key(cx, "malformed entry", kb, k.mv_size);
-			continue;
-		}
-		coll = kb[0] == IX_PARENT ? kb[17] : kb[1];
-		memcpy(id.b, kb + k.mv_size - 16, 16);
-		rc = rpl_rec_get(txn, store, coll, &id, rec);
-		if (rc == ROVE_ENOTFOUND) {
-			rc = ROVE_OK;
-			say_key(cx, "entry of no record", kb, k.mv_size);
-			continue;
-		}
-		if (rc != ROVE_OK)
-			break;
-		rpl_ikeys_of(coll, &id, &rec->fs, &ks);
-		if (!ikeys_has(&ks, kb, k.mv_size))
-			say_key(cx, "stale entry", kb, k.mv_size);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "cursor");
-	mdb_cursor_close(c);
-	return rc;
+	return rove_db_each(txn, ix, "cursor", check_entry, &e);
 }
 
 int rove_replica_check_index(rove_replica *r, uint64_t *problems)
