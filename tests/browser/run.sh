@@ -40,21 +40,11 @@ r bob sync >/dev/null
 # replica synced, and rove ui on it too.
 r admin admin territory add evil.x --name '<img src=x onerror=alert(1)>' --parent east >/dev/null
 r admin sync >/dev/null
-"$ROVE_BIN" -R "$T/admin" ui >"$T/ui2.out" 2>"$T/ui2.err" &
-UI2_PID=$!
-BG_PIDS+=("$UI2_PID")
-"$ROVE_BIN" -R "$T/alice" ui >"$T/ui.out" 2>"$T/ui.err" &
-UI_PID=$!
-BG_PIDS+=("$UI_PID")
-for _ in $(seq 1 100); do
-	[ -s "$T/ui.out" ] && break
-	sleep 0.05
-done
+start_ui ui2 admin
+UI2_PID=$UI_STARTED
+start_ui ui alice
+UI_PID=$UI_STARTED
 url=$(cat "$T/ui.out")
-for _ in $(seq 1 100); do
-	[ -s "$T/ui2.out" ] && break
-	sleep 0.05
-done
 admin_url=$(cat "$T/ui2.out")
 [ -n "$url" ] || fail "rove ui printed no URL: $(cat "$T/ui.err")"
 

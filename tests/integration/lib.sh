@@ -240,6 +240,20 @@ scope_filter_rep() {
 
 # wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
 # succeeds; fails naming WHAT after SECONDS.
+# start_ui NAME USER: `rove ui` on USER's replica in the background, its
+# stdout in $T/NAME.out and stderr in $T/NAME.err, stopped with the test;
+# UI_STARTED is its pid. Waits up to 5 s for the URL (callers check it).
+start_ui() {
+	local i
+	"$ROVE_BIN" -R "$T/$2" ui >"$T/$1.out" 2>"$T/$1.err" &
+	UI_STARTED=$!
+	BG_PIDS+=("$UI_STARTED")
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$T/$1.out" ] && return 0
+		sleep 0.05
+	done
+}
+
 # grep_q ARGS...: grep -q for the end of a pipe. grep -q exits at its first
 # match, and under pipefail the writer, still writing, then dies of
 # SIGPIPE and fails the pipeline; this reads its input to the end.

@@ -22,13 +22,8 @@ r bob customer release "$hid" --reason "not mine" >/dev/null
 r bob sync >/dev/null
 r alice sync >/dev/null
 
-"$ROVE_BIN" -R "$T/alice" ui >"$T/ui.out" 2>"$T/ui.err" &
-UI_PID=$!
-BG_PIDS+=("$UI_PID")
-for _ in $(seq 1 100); do
-	[ -s "$T/ui.out" ] && break
-	sleep 0.05
-done
+start_ui ui alice
+UI_PID=$UI_STARTED
 url=$(cat "$T/ui.out")
 [[ $url =~ ^http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}$ ]] || fail "not a URL with a token alone on stdout: '$url'"
 eq "$(wc -l <"$T/ui.out")" 1 "lines on stdout"
@@ -226,13 +221,8 @@ grep -q "<tr data-id=\"$sid\" data-days=\"30\">" <<<"$(get "/")" || fail "a foll
 r admin admin territory add evil.x --name '<img src=x onerror=alert(1)>' --parent east >/dev/null
 for i in 1 2 3 4 5 6; do r bob customer add --name "Bulk $i" >/dev/null; done
 r bob sync >/dev/null
-ROVE_PULL_BATCH=2 "$ROVE_BIN" -R "$T/admin" ui >"$T/ui2.out" 2>"$T/ui2.err" &
-UI2_PID=$!
-BG_PIDS+=("$UI2_PID")
-for _ in $(seq 1 100); do
-	[ -s "$T/ui2.out" ] && break
-	sleep 0.05
-done
+ROVE_PULL_BATCH=2 start_ui ui2 admin
+UI2_PID=$UI_STARTED
 url2=$(cat "$T/ui2.out")
 base2=${url2%%/\?token=*}
 eq "$(code -c "$T/jar2" "$url2")" 303 "the admin's URL"
