@@ -12,6 +12,7 @@
  * this origin (no inline script, no other site).
  */
 #include "ui.h"
+#include "ui_sync.h"
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
@@ -66,20 +67,7 @@ typedef struct ui_server {
 	char host[32];        /* "127.0.0.1:PORT", the only Host taken */
 	char origin[48];      /* "http://127.0.0.1:PORT" */
 	char cookie[24];      /* the cookie's name: rove_ui_PORT */
-	/* The Sync button's run in the background (POST /sync/start), and
-	 * what GET /sync/status tells of it while it runs. The run holds
-	 * lock (it is a request's work); prog has its own lock, so the
-	 * status answers at once. */
-	pthread_mutex_t plock;
-	struct ui_progress {
-		bool running, done, snapshot;
-		uint64_t pulled, cursor, head, chunks;
-		char location[ROVE_UI_MAX_URL]; /* done: the result page */
-		char error[ROVE_UI_MAX_ERRORS]; /* done without a location */
-		size_t nerror;
-	} prog;
-	pthread_t worker;
-	bool worker_started;
+	ui_sync sync;         /* the Sync button's run (ui_sync.h) */
 } ui_server;
 
 static int random_hex(char out[UI_TOKEN_HEX + 1])
@@ -277,135 +265,6 @@ static const char *asset_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* ---- the Sync button's run in the background ---- */
-
-static void on_progress(uint64_t pulled, uint64_t cursor, uint64_t head, bool snapshot, void *arg)
-{
-	ui_server *s = arg;
-
-	pthread_mutex_lock(&s->plock);
-	s->prog.pulled = pulled;
-	s->prog.cursor = cursor;
-	s->prog.head = head;
-	s->prog.snapshot = snapshot;
-	s->prog.chunks++;
-	pthread_mutex_unlock(&s->plock);
-}
-
-static void worker_sink(int level, const char *line, void *arg)
-{
-	ui_server *s = arg;
-	size_t n = strlen(line);
-
-	if (level > ROVE_LOG_WARN)
-		return;
-	pthread_mutex_lock(&s->plock);
-	if (s->prog.nerror + n + 2 <= sizeof(s->prog.error)) {
-		memcpy(s->prog.error + s->prog.nerror, line, n);
-		s->prog.nerror += n;
-		s->prog.error[s->prog.nerror++] = '\n';
-		s->prog.error[s->prog.nerror] = '\0';
-	}
-	pthread_mutex_unlock(&s->plock);
-}
-
-static void *sync_worker(void *arg)
-{
-	ui_server *s = arg;
-	rove_sync_stats st;
-	char loc[ROVE_UI_MAX_URL];
-	bool shown;
-	int rc;
-
-	pthread_mutex_lock(&s->lock); /* one request at a time: this is one */
-	rove_log_set_sink(worker_sink, s);
-	rove_sync_set_progress(on_progress, s);
-	rc = ui_sync_run(s->cli, &st);
-	rove_sync_set_progress(NULL, NULL);
-	rove_log_set_sink(NULL, NULL);
-	shown = ui_sync_location(rc, &st, loc, sizeof(loc));
-	if (!shown && s->prog.nerror == 0)
-		worker_sink(ROVE_LOG_ERROR, rove_strerror(rc), s);
-	pthread_mutex_lock(&s->plock);
-	s->prog.pulled = st.pulled;
-	snprintf(s->prog.location, sizeof(s->prog.location), "%s", shown ? loc : "");
-	s->prog.running = false;
-	s->prog.done = true;
-	pthread_mutex_unlock(&s->plock);
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-/* A JSON string of s (quotes, backslashes and controls escaped). */
-static void json_str(ui_buf *b, const char *s)
-{
-	ui_put(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			ui_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
-			ui_printf(b, "\\u%04x", *p);
-		else
-			ui_putn(b, (const char *)p, 1);
-	}
-	ui_put(b, "\"");
-}
-
-/* GET /sync/status: the run's figures, as JSON (answered without the
- * request lock: the run holds it). */
-static void sync_status(ui_server *s, ui_ctx *x)
-{
-	struct ui_progress p;
-
-	pthread_mutex_lock(&s->plock);
-	p = s->prog;
-	pthread_mutex_unlock(&s->plock);
-	x->type = "application/json";
-	ui_printf(&x->out,
-		  "{\"running\":%s,\"done\":%s,\"snapshot\":%s,\"pulled\":%" PRIu64 ",\"cursor\":%" PRIu64
-		  ",\"head\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"location\":",
-		  p.running ? "true" : "false", p.done ? "true" : "false", p.snapshot ? "true" : "false", p.pulled,
-		  p.cursor, p.head, p.chunks);
-	json_str(&x->out, p.location);
-	ui_put(&x->out, ",\"error\":");
-	json_str(&x->out, p.error);
-	ui_put(&x->out, "}\n");
-}
-
-/* POST /sync/start (under the request lock): the run begins once this
- * request ends. 409 while one runs. */
-static void sync_start(ui_server *s, ui_ctx *x)
-{
-	bool running;
-
-	x->type = "application/json";
-	pthread_mutex_lock(&s->plock);
-	running = s->prog.running;
-	if (!running) {
-		memset(&s->prog, 0, sizeof(s->prog));
-		s->prog.running = true;
-	}
-	pthread_mutex_unlock(&s->plock);
-	if (running) {
-		x->status = 409;
-		ui_put(&x->out, "{\"error\":\"a sync is already running\"}\n");
-		return;
-	}
-	if (s->worker_started)
-		pthread_join(s->worker, NULL); /* the last run, ended */
-	s->worker_started = pthread_create(&s->worker, NULL, sync_worker, s) == 0;
-	if (!s->worker_started) {
-		pthread_mutex_lock(&s->plock);
-		s->prog.running = false;
-		pthread_mutex_unlock(&s->plock);
-		x->status = 500;
-		ui_put(&x->out, "{\"error\":\"cannot start a thread\"}\n");
-		return;
-	}
-	x->status = 202;
-	ui_put(&x->out, "{\"started\":true}\n");
-}
-
 /* The answer to one request that passed the checks. */
 static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const char *path, const char *query,
 			    size_t qlen)
@@ -454,7 +313,7 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	if (!status_only)
 		rove_log_set_sink(sink, x);
 	if (status_only) {
-		sync_status(s, x);
+		ui_sync_status(&s->sync, x);
 	} else if (!post && strncmp(path, "/static/", 8) == 0) {
 		x->status = 404;
 		for (size_t i = 0; i < ui_nassets; i++)
@@ -464,7 +323,7 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 				ui_putn(&x->out, (const char *)ui_assets[i].data, ui_assets[i].len);
 			}
 	} else if (strcmp(path, "/sync/start") == 0 && post) {
-		sync_start(s, x);
+		ui_sync_start(&s->sync, x);
 	} else {
 		ui_route(x);
 	}
@@ -691,7 +550,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.lock, NULL);
-	pthread_mutex_init(&s.plock, NULL);
+	ui_sync_init(&s.sync, cli, &s.lock);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%ld", port);
 	rc = nng_url_parse(&u, url);
@@ -750,9 +609,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	nng_http_server_stop(srv);
 	nng_http_server_release(srv);
 	nng_url_free(u);
-	if (s.worker_started)
-		pthread_join(s.worker, NULL); /* a sync under way ends first */
-	pthread_mutex_destroy(&s.plock);
+	ui_sync_fini(&s.sync); /* a sync under way ends first */
 	pthread_mutex_destroy(&s.lock);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
