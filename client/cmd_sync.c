@@ -44,14 +44,33 @@ static bool want_progress(void)
 	return isatty(STDERR_FILENO) != 0;
 }
 
-/* Takes the replica's sync lock, waiting up to timeout_ms for a sync
- * already running (said on a terminal). Returns a rove error, reported. */
-static int lock_sync(const rove_cli *cli, rove_lockfile *lock)
+/* Whether this sync is rove ui's (ROVE_UI_SYNC=1, set by ui_sync.c for
+ * the `rove sync --json` it runs): it waits for no sync already running
+ * (the page says so at once), and tells each pulled chunk on stdout, a
+ * line "progress PULLED CURSOR HEAD SNAPSHOT" before the JSON. */
+static bool for_ui(void)
+{
+	const char *v = getenv("ROVE_UI_SYNC");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+static void ui_progress(uint64_t pulled, uint64_t cursor, uint64_t head, bool snapshot, void *arg)
+{
+	(void)arg;
+	printf("progress %" PRIu64 " %" PRIu64 " %" PRIu64 " %d\n", pulled, cursor, head, snapshot ? 1 : 0);
+	fflush(stdout);
+}
+
+/* Takes the replica's sync lock, waiting (if wait) up to timeout_ms for a
+ * sync already running (said on a terminal). Returns a rove error,
+ * reported. */
+static int lock_sync(const rove_cli *cli, bool wait, rove_lockfile *lock)
 {
 	long holder;
 	int rc = rove_lockfile_take(lock, cli->dir, ROVE_SYNC_LOCK_FILE, 0, &holder);
 
-	if (rc == ROVE_ELOCKED && cli->timeout_ms > 0) {
+	if (rc == ROVE_ELOCKED && wait && cli->timeout_ms > 0) {
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "rove: waiting for the sync already running on this replica (pid %ld)\n",
 				holder);
@@ -72,7 +91,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_lockfile lock;
 	rove_sync_stats st;
-	bool json = false;
+	bool json = false, ui = for_ui();
 	int rc, code;
 
 	if (!cli_open_json(cli, argc, argv, help, &json, &r, &code))
@@ -85,12 +104,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	}
 	/* After opening (which only reads), so that a missing or foreign
 	 * replica is reported as such and no lock file is left in it. */
-	rc = lock_sync(cli, &lock);
+	rc = lock_sync(cli, !ui, &lock);
 	if (rc != ROVE_OK) {
 		rove_replica_close(&r);
 		return cli_exit(rc);
 	}
-	rc = rove_sync(&r, cli->timeout_ms, want_progress(), &st);
+	if (ui)
+		rove_sync_set_progress(ui_progress, NULL);
+	rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));
