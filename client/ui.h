@@ -7,13 +7,14 @@
  * lists go through rec_view.c's filters (rec_list_walk), every change
  * runs the very command-line verb that makes it (rec_add, rec_change,
  * opportunity_stage, customer_claim ...: validation, precheck, outbox),
- * and sync is rove_sync.
+ * and sync is `rove sync` itself, run as a child process (ui_sync.c).
  *
  * The parts: ui_server.c (the HTTP server and its security: token, then
  * cookie; the Host header; POST with a CSRF token; headers), ui_pages.c
  * (the pages, HTML written on the server, every value escaped),
  * ui_html.c (the page buffer and escaping), ui_text.c (English and
- * Chinese), ui_assets.c (generated at build time from client/ui/).
+ * Chinese), ui_sync.c (the Sync button), ui_assets.c (generated at
+ * build time from client/ui/).
  *
  * Ownership: a request's ui_ctx lives on the handler's stack; its out
  * buffer is handed to nng's response (copied) and freed by the handler.
@@ -127,13 +128,6 @@ const char *ui_back_to(const ui_ctx *x, const char *fallback);
 void ui_redirect_flag(ui_ctx *x, const char *to, const char *flag);
 /* A form's field: a label and a text input named name (id f-NAME). */
 void ui_text_input(ui_ctx *x, const char *name, const char *label, const char *value);
-
-/* The Sync button's work: `rove sync` on cli's replica (its lock file
- * held), st its figures; a rove error (reported). */
-int ui_sync_run(rove_cli *cli, rove_sync_stats *st);
-/* The page a sync that returned rc leads to (its result, or offline)
- * into loc; false when rc is a failure to show instead. */
-bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len);
 
 /* ---- Admin (ui_admin.c): the admin commands (cmd_admin.c) ---- */
 

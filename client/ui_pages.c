@@ -13,7 +13,6 @@
 #include "rec.h"
 #include "err.h"
 #include "hlc.h"
-#include "lockfile.h"
 #include "log.h"
 #include "out.h"
 #include "rules.h"
@@ -828,64 +827,6 @@ static void page_sync(ui_ctx *x)
 	ui_page_foot(x);
 }
 
-int ui_sync_run(rove_cli *cli, rove_sync_stats *st)
-{
-	rove_replica r;
-	rove_lockfile lock;
-	long holder;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	rc = cli_open(cli, &r);
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_replica_writable(&r);
-	if (rc == ROVE_OK) {
-		rc = rove_lockfile_take(&lock, cli->dir, ROVE_SYNC_LOCK_FILE, cli->timeout_ms, &holder);
-		if (rc == ROVE_ELOCKED)
-			rove_error("a sync is already running on this replica; try again when it ends");
-		else if (rc != ROVE_OK)
-			rove_error("cannot lock the replica for a sync: %s", rove_strerror(rc));
-	}
-	if (rc == ROVE_OK) {
-		rc = rove_sync(&r, cli->timeout_ms, false, st);
-		rove_lockfile_release(&lock);
-	}
-	rove_replica_close(&r);
-	return rc;
-}
-
-bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len)
-{
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
-		/* offline is a state, not an error */
-		snprintf(loc, len, "/sync?offline=1");
-		return true;
-	}
-	if (rc == ROVE_OK) {
-		snprintf(loc, len, "/sync?pushed=%" PRIu64 "&accepted=%" PRIu64 "&refused=%" PRIu64 "&pulled=%" PRIu64,
-			 st->pushed, st->accepted, st->rejected, st->pulled);
-		return true;
-	}
-	return false;
-}
-
-/* POST /sync: rove sync's work (one sync at a time per replica). */
-static void do_sync(ui_ctx *x)
-{
-	rove_sync_stats st;
-	int rc = ui_sync_run(x->cli, &st);
-
-	if (ui_sync_location(rc, &st, x->location, sizeof(x->location))) {
-		x->nerrors = 0;
-	} else {
-		if (x->nerrors == 0)
-			rove_error("sync failed: %s", rove_strerror(rc));
-		x->status = 502;
-		page_sync(x);
-	}
-}
-
 /* ---- the changes: each the command a user would type ---- */
 
 /* The page a form came from, if it is one of ours. */
@@ -1057,8 +998,6 @@ void ui_route(ui_ctx *x)
 		const char *l = param_or_empty(x, "lang");
 		snprintf(x->lang_cookie, sizeof(x->lang_cookie), "%s", strcmp(l, "zh") == 0 ? "zh" : "en");
 		snprintf(x->location, sizeof(x->location), "%s", ui_back_to(x, "/"));
-	} else if (strcmp(x->path, "/sync") == 0) {
-		do_sync(x);
 	} else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] != '\0') {
 		do_customer(x, id, rest);
 	} else if ((rest = path_id(x->path, "/deal/", id)) != NULL && strcmp(rest, "stage") == 0) {

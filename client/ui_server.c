@@ -308,12 +308,26 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 		}
 	}
 	x->status = 200;
-	/* the status of a running sync: no sink (the run has it) */
-	bool status_only = !post && strcmp(path, "/sync/status") == 0;
-	if (!status_only)
+	/* the Sync button's requests: not under the request lock, so no sink
+	 * (the pages own it); the sync runs in a child process (ui_sync.h) */
+	bool sync_req = ui_sync_unlocked(post, path);
+	if (!sync_req)
 		rove_log_set_sink(sink, x);
-	if (status_only) {
+	if (sync_req && !post) {
 		ui_sync_status(&s->sync, x);
+	} else if (sync_req && strcmp(path, "/sync/start") == 0) {
+		ui_sync_start(&s->sync, x);
+	} else if (sync_req) {
+		/* POST /sync, the form without script: on failure, the Sync
+		 * page (a page: under the request lock) says why */
+		if (!ui_sync_post(&s->sync, x)) {
+			pthread_mutex_lock(&s->lock);
+			rove_log_set_sink(sink, x);
+			x->post = false;
+			ui_route(x);
+			rove_log_set_sink(NULL, NULL);
+			pthread_mutex_unlock(&s->lock);
+		}
 	} else if (!post && strncmp(path, "/static/", 8) == 0) {
 		x->status = 404;
 		for (size_t i = 0; i < ui_nassets; i++)
@@ -322,12 +336,10 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 				x->type = asset_type(ui_assets[i].name);
 				ui_putn(&x->out, (const char *)ui_assets[i].data, ui_assets[i].len);
 			}
-	} else if (strcmp(path, "/sync/start") == 0 && post) {
-		ui_sync_start(&s->sync, x);
 	} else {
 		ui_route(x);
 	}
-	if (!status_only)
+	if (!sync_req)
 		rove_log_set_sink(NULL, NULL);
 	if (x->out.failed) {
 		res = refuse(500, "the page is too large or memory ran out\n");
@@ -444,9 +456,9 @@ static void handle(nng_aio *aio)
 		goto done;
 	}
 	/* The checks above read only what start wrote; the answer is made
-	 * one at a time, but for the status of a running sync (it holds the
-	 * lock). */
-	if (!post && strcmp(path, "/sync/status") == 0) {
+	 * one at a time, but for the Sync button's requests (ui_sync.h),
+	 * which a page must never wait for, nor they for a page. */
+	if (ui_sync_unlocked(post, path)) {
 		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
 	} else {
 		pthread_mutex_lock(&s->lock);
@@ -550,7 +562,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.lock, NULL);
-	ui_sync_init(&s.sync, cli, &s.lock);
+	ui_sync_init(&s.sync, cli);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%ld", port);
 	rc = nng_url_parse(&u, url);

@@ -480,6 +480,10 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
 #define ROVE_UI_PAGE_ROWS 50
 /* Rows of the card's and the Today page's lists. */
 #define ROVE_UI_CARD_ROWS 100
+/* A line the `rove sync --json` rove ui runs (ui_sync.c) writes on stdout:
+ * a progress line (four numbers) or the JSON of its figures (six), with
+ * room; a longer one is not rove sync's and is passed over. */
+#define ROVE_UI_SYNC_LINE 512
 
 /* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
 
