@@ -132,7 +132,20 @@ for _ in $(seq 1 400); do
 done
 eq "$(jq -r .location <<<"$st")" "/sync?offline=1" "an offline sync's result: $st"
 
+# 4. Stopped while its sync runs: rove ui ends at once, and so does its
+# rove sync (the next sync resumes the pull).
+server_start
+add_batch "Third"
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data "csrf=$csrf" "$base/sync/start")" 202 "the last sync starts"
+wait_for 10 "the last sync to pull" sh -c "curl -s -b '$T/jar' '$base/sync/status' | jq -e '.chunks > 2' >/dev/null"
+t0=$(date +%s%N)
 kill -TERM "$UI_PID"
 rc=0; wait "$UI_PID" || rc=$?
-eq "$rc" 0 "rove ui stopped by SIGTERM: exit status ($(cat "$T/ui.err"))"
+eq "$rc" 0 "rove ui stopped by SIGTERM during a sync: exit status ($(cat "$T/ui.err"))"
+ms=$(elapsed_ms "$t0")
+[ "$ms" -le 3000 ] || fail "rove ui took $ms ms to stop during a sync"
+# its rove sync is gone: the lock is free, and a sync gets the rest
+out=$("$ROVE_BIN" -R "$T/mike" --timeout 200 sync --json) || fail "the sync after the stop did not run"
+[ "$(jq .pulled <<<"$out")" -ge 1 ] || fail "the stopped sync left nothing to pull: $out"
+grep -q "Third $N" <<<"$(r mike customer list --json | jq -r '.[].name')" || fail "the last batch never arrived"
 echo "ok"
