@@ -42,7 +42,9 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 		     "<title>", x->lang == UI_ZH ? "zh-CN" : "en");
 	ui_esc(b, T(title));
-	ui_put(b, " - rove</title><link rel=\"stylesheet\" href=\"static/app.css\">"
+	ui_put(b, " - rove</title><base href=\"");
+	ui_esc(b, x->base != NULL ? x->base : "/");
+	ui_put(b, "\"><link rel=\"stylesheet\" href=\"static/app.css\">"
 		  "<script src=\"static/app.js\"></script></head><body><header><span class=\"brand\">rove</span>"
 		  "<nav aria-label=\"main\">");
 	for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {

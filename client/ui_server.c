@@ -3,13 +3,20 @@
  * 127.0.0.1 (nng's), and what it checks before a page is made.
  *
  * A browser is a hostile neighbour: any page it shows may send requests
- * to 127.0.0.1. So every request must carry the access token (in the URL
- * printed at start, once; then in a cookie, SameSite=Strict, HttpOnly),
- * its Host header must be the address printed (a DNS rebinding attack
- * names another host), every change is a POST whose form carries the
- * CSRF token (and whose Origin, if sent, is ours), nothing answers CORS,
- * and every answer carries a Content-Security-Policy that allows only
- * this origin (no inline script, no other site).
+ * to 127.0.0.1, and it sends its cookies for 127.0.0.1 to every port
+ * there, so a program listening on another local port that the browser
+ * visits learns them. So the access token (in the URL printed at start)
+ * is never a cookie: it is exchanged for a session, whose credential is
+ * two secrets drawn for it, a path (/s/SECRET/, every page's <base>, all
+ * links relative to it: another port never sees it, another origin, to
+ * which Referrer-Policy: same-origin sends no Referer) and a cookie
+ * (HttpOnly, SameSite=Strict, scoped to that path); a request needs
+ * both. Its Host header must be
+ * the address printed (a DNS rebinding attack names another host), every
+ * change is a POST whose form carries the session's CSRF token (and
+ * whose Origin, if sent, is ours), nothing answers CORS, and every answer
+ * carries a Content-Security-Policy that allows only this origin (no
+ * inline script, no other site).
  */
 #include "ui.h"
 #include "cli_opt.h"
@@ -57,12 +64,23 @@ static const struct option ui_opts[] = {
 /* Room for a token in hex: 32 random bytes. */
 #define UI_TOKEN_HEX 64
 
+/* A session: what one visit of the printed URL was given. */
+typedef struct ui_session {
+	bool used;
+	uint64_t last;                  /* when last used: the oldest goes first */
+	char path[UI_TOKEN_HEX + 1];    /* the secret in its path, /s/PATH/ */
+	char cookie[UI_TOKEN_HEX + 1];  /* its cookie's value */
+	char csrf[UI_TOKEN_HEX + 1];    /* its forms' CSRF token */
+} ui_session;
+
 /* The server's state, read by every request after start. */
 typedef struct ui_server {
 	rove_cli *cli;
 	pthread_mutex_t lock; /* one request at a time (ui.h) */
 	char token[UI_TOKEN_HEX + 1];
-	char csrf[UI_TOKEN_HEX + 1];
+	pthread_mutex_t slock; /* sessions and clock */
+	ui_session sessions[ROVE_UI_MAX_SESSIONS];
+	uint64_t clock;
 	char host[32];        /* "127.0.0.1:PORT", the only Host taken */
 	char origin[48];      /* "http://127.0.0.1:PORT" */
 	char cookie[24];      /* the cookie's name: rove_ui_PORT */
@@ -235,7 +253,7 @@ static int common_headers(nng_http_res *res, const char *type)
 	if (rc == 0)
 		rc = nng_http_res_set_header(res, "Content-Security-Policy",
 					     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-					     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+					     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'");
 	if (rc == 0)
 		rc = nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
 	if (rc == 0)
@@ -407,8 +425,8 @@ static void sync_start(ui_server *s, ui_ctx *x)
 }
 
 /* The answer to one request that passed the checks. */
-static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const char *path, const char *query,
-			    size_t qlen)
+static nng_http_res *answer(ui_server *s, const ui_session *se, nng_http_req *req, bool post, const char *path,
+			    const char *query, size_t qlen)
 {
 	ui_ctx *x = calloc(1, sizeof(*x));
 	char *arena = NULL, *a;
@@ -419,6 +437,8 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	const char *cookies = nng_http_req_get_header(req, "Cookie");
 	char lang[8];
 	char setc[160];
+	char base[UI_TOKEN_HEX + 8];
+	char loc[ROVE_UI_MAX_URL + UI_TOKEN_HEX + 8];
 
 	if (x == NULL)
 		return refuse(500, "out of memory\n");
@@ -433,7 +453,9 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	x->cli = s->cli;
 	x->post = post;
 	x->path = path;
-	x->csrf = s->csrf;
+	x->csrf = se->csrf;
+	snprintf(base, sizeof(base), "/s/%s/", se->path);
+	x->base = base;
 	x->lang = ui_lang_from_header(accept);
 	if (cookies != NULL && cookie_get(cookies, "rove_lang", lang, sizeof(lang)))
 		x->lang = strcmp(lang, "zh") == 0 ? UI_ZH : UI_EN;
@@ -443,7 +465,7 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	}
 	if (post) {
 		const char *t = ui_param_get(x, "csrf");
-		if (t == NULL || !secret_is(t, strlen(t), s->csrf)) {
+		if (t == NULL || !secret_is(t, strlen(t), se->csrf)) {
 			res = refuse(403, "refused: this form does not carry this server's CSRF token\n");
 			goto out;
 		}
@@ -479,8 +501,10 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	if (common_headers(res, x->type != NULL ? x->type : "text/html; charset=utf-8") != 0)
 		goto fail;
 	if (x->location[0] != '\0') {
+		/* the pages name their paths from the root: in the session's */
+		snprintf(loc, sizeof(loc), "/s/%s%s%s", se->path, x->location[0] == '/' ? "" : "/", x->location);
 		/* a body, so that the length is said (nng sends none without) */
-		if (nng_http_res_set_status(res, 303) != 0 || nng_http_res_set_header(res, "Location", x->location) != 0 ||
+		if (nng_http_res_set_status(res, 303) != 0 || nng_http_res_set_header(res, "Location", loc) != 0 ||
 		    nng_http_res_copy_data(res, "see other\n", 10) != 0)
 			goto fail;
 	} else if (nng_http_res_set_status(res, (uint16_t)x->status) != 0) {
@@ -513,6 +537,70 @@ out:
 	return res;
 }
 
+/* A 303 to loc, with the cookie setc if not NULL; NULL when out of
+ * memory. */
+static nng_http_res *see_other(const char *loc, const char *setc)
+{
+	nng_http_res *r;
+
+	if (nng_http_res_alloc(&r) != 0)
+		return NULL;
+	if (common_headers(r, "text/plain; charset=utf-8") != 0 || nng_http_res_set_status(r, 303) != 0 ||
+	    nng_http_res_set_header(r, "Location", loc) != 0 || nng_http_res_copy_data(r, "see other\n", 10) != 0 ||
+	    (setc != NULL && nng_http_res_add_header(r, "Set-Cookie", setc) != 0)) {
+		nng_http_res_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A new session (the token was shown) into *out: a free slot, or the one
+ * least recently used. */
+static int session_new(ui_server *s, ui_session *out)
+{
+	ui_session n = {.used = true};
+	ui_session *slot = NULL;
+
+	if (random_hex(n.path) != ROVE_OK || random_hex(n.cookie) != ROVE_OK || random_hex(n.csrf) != ROVE_OK)
+		return ROVE_EIO;
+	pthread_mutex_lock(&s->slock);
+	for (size_t i = 0; i < ROVE_UI_MAX_SESSIONS; i++) {
+		ui_session *e = &s->sessions[i];
+		if (!e->used) {
+			slot = e;
+			break;
+		}
+		if (slot == NULL || e->last < slot->last)
+			slot = e;
+	}
+	n.last = ++s->clock;
+	*slot = n;
+	*out = n;
+	pthread_mutex_unlock(&s->slock);
+	return ROVE_OK;
+}
+
+/* The session whose path secret is sec (len bytes) and whose cookie is
+ * cookie, copied into *out; false if none. Every slot is compared, in
+ * time that does not depend on which matched. */
+static bool session_find(ui_server *s, const char *sec, size_t len, const char *cookie, ui_session *out)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&s->slock);
+	for (size_t i = 0; i < ROVE_UI_MAX_SESSIONS; i++) {
+		ui_session *e = &s->sessions[i];
+		bool p = secret_is(sec, len, e->path), c = secret_is(cookie, strlen(cookie), e->cookie);
+		if (e->used && p && c && !found) {
+			e->last = ++s->clock;
+			*out = *e;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&s->slock);
+	return found;
+}
+
 /* Every request: the checks, then the answer. */
 static void handle(nng_aio *aio)
 {
@@ -528,7 +616,9 @@ static void handle(nng_aio *aio)
 	const char *q = strchr(uri, '?');
 	size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	char path[ROVE_UI_MAX_URL], got[UI_TOKEN_HEX + 2];
-	bool post = strcmp(method, "POST") == 0, authed = false, by_url = false;
+	char loc[ROVE_UI_MAX_URL + UI_TOKEN_HEX + 8], setc[UI_TOKEN_HEX + 160];
+	bool post = strcmp(method, "POST") == 0;
+	ui_session se;
 	nng_http_res *res = NULL;
 
 	/* DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends
@@ -551,49 +641,49 @@ static void handle(nng_aio *aio)
 		res = refuse(403, "refused: a cross-site request\n");
 		goto done;
 	}
-	if (cookies != NULL && cookie_get(cookies, s->cookie, got, sizeof(got)))
-		authed = secret_is(got, strlen(got), s->token);
-	if (!authed && !post && q != NULL) {
-		/* ?token=T: the URL printed at start; the cookie from then on,
-		 * and the token leaves the address bar (a redirect). */
+	if (strncmp(path, "/s/", 3) == 0) {
+		/* /s/SECRET/REST: a session's, with its cookie */
+		const char *sec = path + 3, *rest = strchr(sec, '/');
+		size_t slen = rest != NULL ? (size_t)(rest - sec) : strlen(sec);
+		if (cookies == NULL || !cookie_get(cookies, s->cookie, got, sizeof(got)) ||
+		    !session_find(s, sec, slen, got, &se)) {
+			res = refuse(403, "refused: no session (open the URL rove ui printed)\n");
+			goto done;
+		}
+		if (rest == NULL) { /* its pages are under its path's slash */
+			snprintf(loc, sizeof(loc), "/s/%s/", se.path);
+			res = see_other(loc, NULL);
+			goto done;
+		}
+		/* the answer is made one at a time, but for the status of a
+		 * running sync (the run holds the lock) */
+		if (!post && strcmp(rest, "/sync/status") == 0) {
+			res = answer(s, &se, req, post, rest, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+		} else {
+			pthread_mutex_lock(&s->lock);
+			res = answer(s, &se, req, post, rest, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+			pthread_mutex_unlock(&s->lock);
+		}
+		goto done;
+	}
+	if (!post && q != NULL) {
+		/* ?token=T: the URL printed at start, exchanged for a new
+		 * session; the token leaves the address bar (a redirect) and is
+		 * never a cookie. */
 		const char *t = strstr(q, "token=");
-		if (t != NULL && (t[-1] == '?' || t[-1] == '&')) {
-			size_t n = strcspn(t + 6, "&");
-			by_url = secret_is(t + 6, n, s->token);
-		}
-	}
-	if (by_url) {
-		nng_http_res *r;
-		if (nng_http_res_alloc(&r) == 0) {
-			char loc[ROVE_UI_MAX_URL + 8];
-			char setc[160];
-			snprintf(loc, sizeof(loc), "%s", path);
-			snprintf(setc, sizeof(setc), "%s=%s; Path=/; HttpOnly; SameSite=Strict", s->cookie, s->token);
-			if (common_headers(r, "text/plain; charset=utf-8") != 0 || nng_http_res_set_status(r, 303) != 0 ||
-			    nng_http_res_set_header(r, "Location", loc) != 0 ||
-			    nng_http_res_copy_data(r, "see other\n", 10) != 0 ||
-			    nng_http_res_add_header(r, "Set-Cookie", setc) != 0) {
-				nng_http_res_free(r);
-				r = NULL;
+		if (t != NULL && (t[-1] == '?' || t[-1] == '&') && secret_is(t + 6, strcspn(t + 6, "&"), s->token)) {
+			if (session_new(s, &se) != ROVE_OK) {
+				res = refuse(500, "cannot draw a random session\n");
+				goto done;
 			}
-			res = r;
+			snprintf(loc, sizeof(loc), "/s/%s/", se.path); /* its home */
+			snprintf(setc, sizeof(setc), "%s=%s; Path=/s/%s/; HttpOnly; SameSite=Strict", s->cookie, se.cookie,
+				 se.path);
+			res = see_other(loc, setc);
+			goto done;
 		}
-		goto done;
 	}
-	if (!authed) {
-		res = refuse(403, "refused: no access token (open the URL rove ui printed)\n");
-		goto done;
-	}
-	/* The checks above read only what start wrote; the answer is made
-	 * one at a time, but for the status of a running sync (it holds the
-	 * lock). */
-	if (!post && strcmp(path, "/sync/status") == 0) {
-		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
-	} else {
-		pthread_mutex_lock(&s->lock);
-		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
-		pthread_mutex_unlock(&s->lock);
-	}
+	res = refuse(403, "refused: no session (open the URL rove ui printed)\n");
 done:
 	if (res == NULL) {
 		nng_aio_finish(aio, NNG_ENOMEM);
@@ -674,7 +764,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
-	if (random_hex(s.token) != ROVE_OK || random_hex(s.csrf) != ROVE_OK) {
+	if (random_hex(s.token) != ROVE_OK) {
 		rove_error("cannot draw a random access token");
 		return ROVE_EXIT_FAIL;
 	}
@@ -692,6 +782,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.plock, NULL);
+	pthread_mutex_init(&s.slock, NULL);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%ld", port);
 	rc = nng_url_parse(&u, url);
@@ -753,6 +844,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	if (s.worker_started)
 		pthread_join(s.worker, NULL); /* a sync under way ends first */
 	pthread_mutex_destroy(&s.plock);
+	pthread_mutex_destroy(&s.slock);
 	pthread_mutex_destroy(&s.lock);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);

@@ -480,6 +480,11 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
 #define ROVE_UI_PAGE_ROWS 50
 /* Rows of the card's and the Today page's lists. */
 #define ROVE_UI_CARD_ROWS 100
+/* rove ui's sessions at once: each visit of the printed URL (a tab, a
+ * browser) makes one; one more forgets the least recently used, whose
+ * user opens the printed URL again. A user has a few browsers, not
+ * more: the table stays small and is searched whole. */
+#define ROVE_UI_MAX_SESSIONS 16
 
 /* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
 
