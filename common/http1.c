@@ -330,13 +330,14 @@ static void *answer_main(void *arg)
 	if (rc != ROVE_OK && set_error(j.c, 500) != ROVE_OK)
 		rove_buf_free(&j.c->reply); /* nothing to send: closed */
 	j.c->answered = true;
+	do /* the loop looks for answers made; a full pipe has said so */
+		n = write(j.h->wake[1], "a", 1);
+	while (n < 0 && errno == EINTR);
+	/* the last touch of h: rove_http1_stop frees it once busy is 0 */
 	j.h->busy--;
 	if (j.h->busy == 0)
 		pthread_cond_broadcast(&j.h->idle);
 	pthread_mutex_unlock(&j.h->mu);
-	do /* the loop looks for answers made; a full pipe has said so */
-		n = write(j.h->wake[1], "a", 1);
-	while (n < 0 && errno == EINTR);
 	return NULL;
 }
 

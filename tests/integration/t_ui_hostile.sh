@@ -107,6 +107,32 @@ st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" --data "not
 eq "$st" 413 "a body over ROVE_UI_MAX_BODY"
 st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
 eq "$st" 431 "headers over the cap"
+# Requests that are not HTTP/1.x as taken: answered whole, and closed.
+raw() {
+	python3 - "$port" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode().decode('unicode_escape').encode('latin-1'))
+d = b''
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    d += b
+print(d.split(b'\r\n')[0].decode())
+PY
+}
+h="Host: 127.0.0.1:$port\\r\\n"
+eq "$(raw 'garbage\r\n\r\n')" "HTTP/1.1 400 Bad Request" "garbage"
+eq "$(raw "GET / HTTP/2.0\\r\\n$h\\r\\n")" "HTTP/1.1 505 HTTP Version Not Supported" "HTTP/2.0"
+eq "$(raw "POST /s/x/sync HTTP/1.1\\r\\n${h}Transfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n")" \
+	"HTTP/1.1 411 Length Required" "a chunked body"
+eq "$(raw "POST /s/x/sync HTTP/1.1\\r\\n${h}Content-Length: 1\\r\\nContent-Length: 2\\r\\n\\r\\nab")" \
+	"HTTP/1.1 400 Bad Request" "two Content-Lengths"
+eq "$(raw "GET / HTTP/1.1\\r\\n${h} folded\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "a folded header"
+eq "$(raw "GET /\\x00 HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 400 Bad Request" "a NUL"
+eq "$(raw "GET / HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 403 Forbidden" "no session, whole and closed"
+
 # The largest note a form may carry, percent-encoded at its worst, fits.
 csrf=$(curl -s -b "$T/jar" "$sb/customer/$cid" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
 note=$(python3 -c 'print("中" * 1000)')
