@@ -11,12 +11,11 @@
  * links relative to it: another port never sees it, another origin, to
  * which Referrer-Policy: same-origin sends no Referer) and a cookie
  * (HttpOnly, SameSite=Strict, scoped to that path); a request needs
- * both. Its Host header must be
- * the address printed (a DNS rebinding attack names another host), every
- * change is a POST whose form carries the session's CSRF token (and
- * whose Origin, if sent, is ours), nothing answers CORS, and every answer
- * carries a Content-Security-Policy that allows only this origin (no
- * inline script, no other site).
+ * both. Its Host header must be the address printed (a DNS rebinding
+ * attack names another host), every change is a POST whose form carries
+ * the session's CSRF token (and whose Origin, if sent, is ours), nothing
+ * answers CORS, and every answer carries a Content-Security-Policy that
+ * allows only this origin (no inline script, no other site).
  */
 #include "ui.h"
 #include "cli_opt.h"
