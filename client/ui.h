@@ -77,6 +77,8 @@ typedef struct ui_ctx {
 	const char *path;         /* decoded path, no query */
 	int lang;
 	const char *csrf;         /* the token every form carries */
+	const char *base;         /* the session's path, "/s/SECRET/": the
+				   * <base> every relative link resolves to */
 	ui_param params[ROVE_UI_MAX_PARAMS];
 	size_t nparams;
 	/* the answer */

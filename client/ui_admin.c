@@ -251,7 +251,7 @@ static void emit_user(const cli_admin_user *u, void *arg)
 	ui_put(&p->names, "\">");
 	ui_put(&x->out, "<tr data-login=\"");
 	ui_esc(&x->out, u->login);
-	ui_put(&x->out, "\"><td><a href=\"/admin/user?login=");
+	ui_put(&x->out, "\"><td><a href=\"admin/user?login=");
 	ui_urlenc(&x->out, u->login);
 	ui_put(&x->out, "\">");
 	ui_esc(&x->out, u->login);
@@ -344,7 +344,7 @@ void ui_page_admin(ui_ctx *x)
 		ui_put(&x->out, "<h2>");
 		ui_esc(&x->out, T("Assign a territory"));
 		ui_put(&x->out, "</h2>");
-		form_open(x, "/admin/assign", "assign-form", "/admin");
+		form_open(x, "admin/assign", "assign-form", "/admin");
 		login_input(x, "as-user", "user", "User", NULL);
 		territory_select(x, &l, "as-code", "territory", "Territory");
 		ui_put(&x->out, "<div><button id=\"assign\" name=\"verb\" value=\"assign\">");
@@ -357,14 +357,14 @@ void ui_page_admin(ui_ctx *x)
 		ui_put(&x->out, "<h2>");
 		ui_esc(&x->out, T("Reassign a customer"));
 		ui_put(&x->out, "</h2>");
-		form_open(x, "/admin/reassign", "reassign-customer-form", "/admin");
+		form_open(x, "admin/reassign", "reassign-customer-form", "/admin");
 		ui_text_input(x, "customer", "Customer (its id, or the start or end of it)", ui_param_get(x, "customer"));
 		login_input(x, "rc-to", "to", "New owner", NULL);
 		form_close(x, "reassign-customer", "Reassign");
 		ui_put(&x->out, "<h2>");
 		ui_esc(&x->out, T("Reassign a departed rep's territory"));
 		ui_put(&x->out, "</h2>");
-		form_open(x, "/admin/reassign", "reassign-territory-form", "/admin");
+		form_open(x, "admin/reassign", "reassign-territory-form", "/admin");
 		territory_select(x, &l, "rt-code", "territory", "Territory");
 		login_input(x, "rt-from", "from", "From", NULL);
 		login_input(x, "rt-to", "to", "To", NULL);
@@ -439,7 +439,7 @@ static void emit_one(const cli_admin_user *u, void *arg)
 		ui_esc(&x->out, u->terr[t]);
 		ui_put(&x->out, "</code>");
 		if (p->administer) {
-			ui_put(&x->out, " <form class=\"inline\" method=\"post\" action=\"/admin/assign\">");
+			ui_put(&x->out, " <form class=\"inline\" method=\"post\" action=\"admin/assign\">");
 			ui_csrf_field(x);
 			ui_put(&x->out, "<input type=\"hidden\" name=\"user\" value=\"");
 			ui_esc(&x->out, u->login);
@@ -494,14 +494,14 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 	ui_buf_free(&enc);
 	if (p.found && p.administer) {
 		ui_put(&x->out, "<div class=\"actions\">");
-		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/admin/user\" id=\"state-form\">");
+		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"admin/user\" id=\"state-form\">");
 		ui_csrf_field(x);
 		ui_put(&x->out, "<input type=\"hidden\" name=\"login\" value=\"");
 		ui_esc(&x->out, login);
 		ui_printf(&x->out, "\"><button id=\"%s\" name=\"verb\" value=\"%s\">", p.disabled ? "enable" : "disable",
 			  p.disabled ? "enable" : "disable");
 		ui_esc(&x->out, T(p.disabled ? "Enable" : "Disable"));
-		ui_put(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"/admin/user\" "
+		ui_put(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"admin/user\" "
 				"id=\"token-form\" data-confirm=\"");
 		ui_esc(&x->out, T("Make a new token? The old one stops working at once."));
 		ui_put(&x->out, "\">");
@@ -513,7 +513,7 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 		ui_put(&x->out, "</button></form></div><h2>");
 		ui_esc(&x->out, T("Assign a territory"));
 		ui_put(&x->out, "</h2>");
-		form_open(x, "/admin/assign", "assign-form", back);
+		form_open(x, "admin/assign", "assign-form", back);
 		ui_put(&x->out, "<input type=\"hidden\" name=\"user\" value=\"");
 		ui_esc(&x->out, login);
 		ui_put(&x->out, "\">");
@@ -522,7 +522,7 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 		ui_esc(&x->out, T("Assign"));
 		ui_put(&x->out, "</button></div></form>");
 	}
-	ui_put(&x->out, "<p><a href=\"/admin\">");
+	ui_put(&x->out, "<p><a href=\"admin\">");
 	ui_esc(&x->out, T("Admin"));
 	ui_put(&x->out, "</a></p>");
 	free(l.v);
@@ -740,7 +740,7 @@ void ui_card_reassign(ui_ctx *x, const rove_replica *r, const char *cid)
 	if (!ui_may(r, ROVE_ACT_REASSIGN, NULL, 0) || rove_role_parse(r->role) == 0)
 		return;
 	snprintf(back, sizeof(back), "/customer/%s", cid);
-	ui_put(&x->out, "</p><form class=\"inline\" method=\"post\" action=\"/admin/reassign\" id=\"card-reassign\">");
+	ui_put(&x->out, "</p><form class=\"inline\" method=\"post\" action=\"admin/reassign\" id=\"card-reassign\">");
 	ui_csrf_field(x);
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"customer\" value=\"%s\">"
 			   "<input type=\"hidden\" name=\"back\" value=\"%s\"><label for=\"card-to\">",

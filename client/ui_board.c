@@ -56,7 +56,7 @@ static int emit_card(rec_list_ctx *lc, const rove_record *rec, bool pending)
 	keep = x->out;
 	x->out = b->col[k];
 	out = &x->out;
-	ui_printf(out, "<li class=\"deal\" data-id=\"%s\"><a href=\"/customer/", id);
+	ui_printf(out, "<li class=\"deal\" data-id=\"%s\"><a href=\"customer/", id);
 	ui_esc(out, cust != NULL ? cust : "");
 	ui_put(out, "\">");
 	ui_esc(out, title != NULL ? title : id);
@@ -100,7 +100,7 @@ void ui_page_board(ui_ctx *x)
 	if (!ui_open_replica(x, &r))
 		return;
 	ui_page_head(x, &r, "Deals", "Deals");
-	ui_put(&x->out, "<p><a href=\"/deals\" id=\"table-link\">");
+	ui_put(&x->out, "<p><a href=\"deals\" id=\"table-link\">");
 	ui_esc(&x->out, T("Table"));
 	ui_put(&x->out, "</a></p>");
 	lc.emit = emit_card;
@@ -127,7 +127,7 @@ void ui_page_board(ui_ctx *x)
 			ui_putn(&x->out, b.col[k].data, b.col[k].len);
 		ui_put(&x->out, "</ul>");
 		if (b.count[k] > ROVE_UI_PAGE_ROWS) {
-			ui_printf(&x->out, "<p><a href=\"/deals?stage=%s\">", b.stages[k]);
+			ui_printf(&x->out, "<p><a href=\"deals?stage=%s\">", b.stages[k]);
 			ui_esc(&x->out, T("All"));
 			ui_printf(&x->out, " (%zu)</a></p>", b.count[k]);
 		}

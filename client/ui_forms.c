@@ -88,7 +88,7 @@ static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *re
 		return;
 	}
 	rove_uuid_format(&rec->id, id);
-	ui_printf(&x->out, "<form class=\"stack edit\" method=\"post\" action=\"/edit/%s/%s\" id=\"edit-%s\">", c->name,
+	ui_printf(&x->out, "<form class=\"stack edit\" method=\"post\" action=\"edit/%s/%s\" id=\"edit-%s\">", c->name,
 		  id, id);
 	ui_csrf_field(x);
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"rid\" value=\"%s\">", id);
@@ -180,7 +180,7 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 		return;
 	name = rove_fields_str(&rec->fs, "name");
 	ui_page_head(x, &r, "Edit", "Customers");
-	ui_printf(&x->out, "<h2 id=\"customer-name\"><a href=\"/customer/%s\">", cid);
+	ui_printf(&x->out, "<h2 id=\"customer-name\"><a href=\"customer/%s\">", cid);
 	ui_esc(&x->out, name != NULL ? name : cid);
 	ui_put(&x->out, "</a></h2><h3>");
 	ui_esc(&x->out, T("Details"));

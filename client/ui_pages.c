@@ -32,8 +32,8 @@
 void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const char *current)
 {
 	static const char *const nav[][2] = {
-		{"/", "Today"}, {"/customers", "Customers"}, {"/deals", "Deals"}, {"/reports", "Reports"},
-		{"/sync", "Sync"},
+		{"./", "Today"}, {"customers", "Customers"}, {"deals", "Deals"}, {"reports", "Reports"},
+		{"sync", "Sync"},
 	};
 	ui_buf *b = &x->out;
 
@@ -41,8 +41,10 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 		     "<title>", x->lang == UI_ZH ? "zh-CN" : "en");
 	ui_esc(b, T(title));
-	ui_put(b, " - rove</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
-		  "<script src=\"/static/app.js\"></script></head><body><header><span class=\"brand\">rove</span>"
+	ui_put(b, " - rove</title><base href=\"");
+	ui_esc(b, x->base != NULL ? x->base : "/");
+	ui_put(b, "\"><link rel=\"stylesheet\" href=\"static/app.css\">"
+		  "<script src=\"static/app.js\"></script></head><body><header><span class=\"brand\">rove</span>"
 		  "<nav aria-label=\"main\">");
 	for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
 		ui_printf(b, "<a href=\"%s\"%s>", nav[i][0],
@@ -51,7 +53,7 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		ui_put(b, "</a>");
 	}
 	if (r != NULL && (ui_may(r, ROVE_ACT_SEE_USERS, NULL, 0) || ui_may(r, ROVE_ACT_REASSIGN, NULL, 0))) {
-		ui_printf(b, "<a href=\"/admin\" id=\"nav-admin\"%s>",
+		ui_printf(b, "<a href=\"admin\" id=\"nav-admin\"%s>",
 			  strcmp(current, "Admin") == 0 ? " aria-current=\"page\"" : "");
 		ui_esc(b, T("Admin"));
 		ui_put(b, "</a>");
@@ -62,7 +64,7 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		ui_put(b, " · ");
 		ui_esc(b, r->role);
 	}
-	ui_printf(b, "<form class=\"inline\" method=\"post\" action=\"/lang\"><input type=\"hidden\" name=\"csrf\" "
+	ui_printf(b, "<form class=\"inline\" method=\"post\" action=\"lang\"><input type=\"hidden\" name=\"csrf\" "
 		     "value=\"%s\"><input type=\"hidden\" name=\"back\" value=\"",
 		  x->csrf);
 	ui_esc(b, x->path);
@@ -216,7 +218,7 @@ void ui_stage_form(ui_ctx *x, const rove_record *rec)
 	char id[ROVE_UUID_STRLEN + 1];
 
 	rove_uuid_format(&rec->id, id);
-	ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/deal/%s/stage\">", id);
+	ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"deal/%s/stage\">", id);
 	ui_csrf_field(x);
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"back\" value=\"");
 	ui_esc(&x->out, x->path);
@@ -252,7 +254,7 @@ static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
 			continue;
 		ui_printf(&x->out, "<td%s>", fd->type == ROVE_FT_MONEY ? " class=\"num\"" : "");
 		if (lc->c->id == ROVE_COLL_CUSTOMER && strcmp(fd->name, "name") == 0) {
-			ui_printf(&x->out, "<a href=\"/customer/%s\">", id);
+			ui_printf(&x->out, "<a href=\"customer/%s\">", id);
 			put_value(x, fd, rec);
 			ui_put(&x->out, "</a>");
 		} else {
@@ -362,7 +364,7 @@ static void page_customers(ui_ctx *x)
 	if (!ui_open_replica(x, &r))
 		return;
 	ui_page_head(x, &r, "Customers", "Customers");
-	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/customers\" role=\"search\">");
+	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"customers\" role=\"search\">");
 	ui_text_input(x, "q", "Search customers", q);
 	ui_put(&x->out, "<label for=\"f-f\">");
 	ui_esc(&x->out, T("Owner"));
@@ -425,7 +427,7 @@ static void page_customers(ui_ctx *x)
 		ui_esc(&x->out, rove_strerror(rc));
 		ui_put(&x->out, "</p>");
 	}
-	pager(x, "/customers", page, lc.n > ROVE_UI_PAGE_ROWS);
+	pager(x, "customers", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
 	ui_page_foot(x);
 }
@@ -485,13 +487,13 @@ static void page_customer(ui_ctx *x, const char *ids)
 	/* Claim (a pool customer) or release (one's own), as the policy
 	 * asks: a reason to release. */
 	if (owner == NULL) {
-		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/claim\">", cid);
+		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"customer/%s/claim\">", cid);
 		ui_csrf_field(x);
 		ui_put(&x->out, "<button id=\"claim\">");
 		ui_esc(&x->out, T("Claim"));
 		ui_put(&x->out, "</button></form>");
 	} else if (strcmp(owner, r.auth.user) == 0) {
-		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"/customer/%s/release\">", cid);
+		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"customer/%s/release\">", cid);
 		ui_csrf_field(x);
 		ui_put(&x->out, "<label for=\"release-reason\">");
 		ui_esc(&x->out, T("Reason"));
@@ -499,13 +501,13 @@ static void page_customer(ui_ctx *x, const char *ids)
 		ui_esc(&x->out, T("Release"));
 		ui_put(&x->out, "</button></form>");
 	}
-	ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"/customer/%s/edit\">", cid);
+	ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"customer/%s/edit\">", cid);
 	ui_esc(&x->out, T("Edit"));
 	ui_put(&x->out, "</a>");
 	ui_card_reassign(x, &r, cid);
 	ui_put(&x->out, "</p></section><section><h2>");
 	ui_esc(&x->out, T("Add an activity"));
-	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"/customer/%s/activity\" id=\"activity-form\">",
+	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"customer/%s/activity\" id=\"activity-form\">",
 		  cid);
 	ui_csrf_field(x);
 	ui_put(&x->out, "<label for=\"a-kind\">");
@@ -544,7 +546,7 @@ static void page_deals(ui_ctx *x)
 	if (!ui_open_replica(x, &r))
 		return;
 	ui_page_head(x, &r, "Deals", "Deals");
-	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/deals\"><label for=\"f-stage\">");
+	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"deals\"><label for=\"f-stage\">");
 	ui_esc(&x->out, T("Stage"));
 	ui_put(&x->out, "<select id=\"f-stage\" name=\"stage\">");
 	select_opt(x, "", "All", stage);
@@ -552,7 +554,7 @@ static void page_deals(ui_ctx *x)
 		select_opt(x, *s, *s, stage);
 	ui_put(&x->out, "</select></label><button>");
 	ui_esc(&x->out, T("Search"));
-	ui_put(&x->out, "</button> <a href=\"/deals/board\" id=\"board-link\">");
+	ui_put(&x->out, "</button> <a href=\"deals/board\" id=\"board-link\">");
 	ui_esc(&x->out, T("Board"));
 	ui_put(&x->out, "</a></form>");
 	if (stage != NULL && stage[0] != '\0')
@@ -566,7 +568,7 @@ static void page_deals(ui_ctx *x)
 		ui_esc(&x->out, rove_strerror(rc));
 		ui_put(&x->out, "</p>");
 	}
-	pager(x, "/deals", page, lc.n > ROVE_UI_PAGE_ROWS);
+	pager(x, "deals", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
 	ui_page_foot(x);
 }
@@ -762,11 +764,11 @@ static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 		ui_esc(&x->out, text);
 		ui_put(&x->out, "<br>");
 	}
-	ui_printf(&x->out, "</td><td><form class=\"inline\" method=\"post\" action=\"/rejected/%s/retry\">", op);
+	ui_printf(&x->out, "</td><td><form class=\"inline\" method=\"post\" action=\"rejected/%s/retry\">", op);
 	ui_csrf_field(x);
 	ui_put(&x->out, "<button class=\"quiet\">");
 	ui_esc(&x->out, T("Retry"));
-	ui_printf(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"/rejected/%s/dismiss\">", op);
+	ui_printf(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"rejected/%s/dismiss\">", op);
 	ui_csrf_field(x);
 	ui_put(&x->out, "<button class=\"quiet\">");
 	ui_esc(&x->out, T("Dismiss"));
@@ -800,7 +802,7 @@ static void page_sync(ui_ctx *x)
 		ui_put(&x->out, "</div>");
 	}
 	last_sync(x, &r, &st);
-	ui_put(&x->out, "<form method=\"post\" action=\"/sync\" id=\"sync-form\">");
+	ui_put(&x->out, "<form method=\"post\" action=\"sync\" id=\"sync-form\">");
 	ui_csrf_field(x);
 	ui_printf(&x->out, "<button id=\"sync\" data-busy=\"%s…\">", T("Sync"));
 	ui_esc(&x->out, T("Sync now"));

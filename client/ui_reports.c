@@ -179,7 +179,7 @@ static void pipeline_section(ui_ctx *x, rove_report_data *d)
 	rove_report_pipeline p;
 	int rc = rove_report_pipeline_get(d, &p);
 
-	section_title(x, "Open pipeline", "/reports/pipeline.csv", "csv-pipeline");
+	section_title(x, "Open pipeline", "reports/pipeline.csv", "csv-pipeline");
 	if (rc != ROVE_OK) {
 		ui_put(&x->out, "<p class=\"banner bad\">");
 		ui_esc(&x->out, rove_strerror(rc));
@@ -246,7 +246,7 @@ static void targets_section(ui_ctx *x, rove_report_data *d, const char *period)
 	char href[64];
 	int rc = rove_report_targets_get(d, period, &t, &n);
 
-	snprintf(href, sizeof(href), "/reports/targets.csv?period=%s", period);
+	snprintf(href, sizeof(href), "reports/targets.csv?period=%s", period);
 	section_title(x, "Reps against targets", href, "csv-targets");
 	ui_printf(&x->out, "<p class=\"muted\" id=\"targets-period\">%s</p>", period);
 	if (rc != ROVE_OK) {
@@ -343,7 +343,7 @@ static void daily_section(ui_ctx *x, rove_report_data *d, const char *from, cons
 	char href[80];
 	int rc = rove_report_daily_get(d, from, to, &days, &n);
 
-	snprintf(href, sizeof(href), "/reports/daily.csv?from=%s&to=%s", from, to);
+	snprintf(href, sizeof(href), "reports/daily.csv?from=%s&to=%s", from, to);
 	section_title(x, "Daily activity", href, "csv-daily");
 	ui_printf(&x->out, "<p class=\"muted\" id=\"daily-range\">%s – %s</p>", from, to);
 	if (rc != ROVE_OK) {
@@ -415,7 +415,7 @@ void ui_page_reports(ui_ctx *x)
 			snprintf(back, sizeof(back), "%s", to);
 		from = back;
 	}
-	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"/reports\"><label for=\"f-period\">");
+	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"reports\"><label for=\"f-period\">");
 	ui_esc(&x->out, T("Month of the targets"));
 	ui_printf(&x->out, "<input type=\"month\" id=\"f-period\" name=\"period\" value=\"%s\"></label>"
 			   "<label for=\"f-from\">", period);

@@ -1,24 +1,30 @@
 /*
  * ui_server.c - `rove ui [--port N] [--open]`: the HTTP server on
- * 127.0.0.1 (nng's), and what it checks before a page is made.
+ * 127.0.0.1 (common/http1.c's), and what it checks before a page is made.
  *
  * A browser is a hostile neighbour: any page it shows may send requests
- * to 127.0.0.1. So every request must carry the access token (in the URL
- * printed at start, once; then in a cookie, SameSite=Strict, HttpOnly),
- * its Host header must be the address printed (a DNS rebinding attack
- * names another host), every change is a POST whose form carries the
- * CSRF token (and whose Origin, if sent, is ours), nothing answers CORS,
- * and every answer carries a Content-Security-Policy that allows only
- * this origin (no inline script, no other site).
+ * to 127.0.0.1, and it sends its cookies for 127.0.0.1 to every port
+ * there, so a program listening on another local port that the browser
+ * visits learns them. So the access token (in the URL printed at start)
+ * is never a cookie: it is exchanged for a session, whose credential is
+ * two secrets drawn for it, a path (/s/SECRET/, every page's <base>, all
+ * links relative to it: another port never sees it, another origin, to
+ * which Referrer-Policy: same-origin sends no Referer) and a cookie
+ * (HttpOnly, SameSite=Strict, scoped to that path); a request needs
+ * both. Its Host header must be the address printed (a DNS rebinding
+ * attack names another host), every change is a POST whose form carries
+ * the session's CSRF token (and whose Origin, if sent, is ours), nothing
+ * answers CORS, and every answer carries a Content-Security-Policy that
+ * allows only this origin (no inline script, no other site).
  */
 #include "ui.h"
 #include "ui_sync.h"
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "rove_assert.h"
 
-#include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
+#include "http1.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,12 +64,23 @@ static const struct option ui_opts[] = {
 /* Room for a token in hex: 32 random bytes. */
 #define UI_TOKEN_HEX 64
 
+/* A session: what one visit of the printed URL was given. */
+typedef struct ui_session {
+	bool used;
+	uint64_t last;                  /* when last used: the oldest goes first */
+	char path[UI_TOKEN_HEX + 1];    /* the secret in its path, /s/PATH/ */
+	char cookie[UI_TOKEN_HEX + 1];  /* its cookie's value */
+	char csrf[UI_TOKEN_HEX + 1];    /* its forms' CSRF token */
+} ui_session;
+
 /* The server's state, read by every request after start. */
 typedef struct ui_server {
 	rove_cli *cli;
 	pthread_mutex_t lock; /* one request at a time (ui.h) */
 	char token[UI_TOKEN_HEX + 1];
-	char csrf[UI_TOKEN_HEX + 1];
+	pthread_mutex_t slock; /* sessions and clock */
+	ui_session sessions[ROVE_UI_MAX_SESSIONS];
+	uint64_t clock;
 	char host[32];        /* "127.0.0.1:PORT", the only Host taken */
 	char origin[48];      /* "http://127.0.0.1:PORT" */
 	char cookie[24];      /* the cookie's name: rove_ui_PORT */
@@ -216,40 +233,28 @@ static void sink(int level, const char *line, void *arg)
 	x->errors[x->nerrors] = '\0';
 }
 
-/* The headers every answer carries. */
-static int common_headers(nng_http_res *res, const char *type)
+/* An answer with the headers every answer carries, then extra ("Name:
+ * value\r\n" each, or ""). */
+static int reply(rove_buf *out, const rove_http1_req *req, int status, const char *type, const char *extra,
+		 const void *body, size_t len)
 {
-	int rc = nng_http_res_set_header(res, "Content-Type", type);
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "Content-Security-Policy",
-					     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-					     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "X-Frame-Options", "DENY");
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "Referrer-Policy", "same-origin");
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "Cache-Control", "no-store");
-	if (rc == 0)
-		rc = nng_http_res_set_header(res, "Cross-Origin-Resource-Policy", "same-origin");
-	return rc;
+	char h[2048];
+	int n = snprintf(h, sizeof(h),
+			 "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+			 "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'\r\n"
+			 "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: same-origin\r\n"
+			 "Cache-Control: no-store\r\nCross-Origin-Resource-Policy: same-origin\r\n%s",
+			 extra);
+
+	if (n < 0 || (size_t)n >= sizeof(h))
+		return ROVE_ETOOBIG; /* extra is ours: a URL and a cookie at most */
+	return rove_http1_reply(out, req, status, type, h, body, len);
 }
 
 /* A refusal before any page: status and a line of plain text. */
-static nng_http_res *refuse(uint16_t status, const char *text)
+static int refuse(rove_buf *out, const rove_http1_req *req, int status, const char *text)
 {
-	nng_http_res *res;
-
-	if (nng_http_res_alloc(&res) != 0)
-		return NULL;
-	if (nng_http_res_set_status(res, status) != 0 || common_headers(res, "text/plain; charset=utf-8") != 0 ||
-	    nng_http_res_copy_data(res, text, strlen(text)) != 0) {
-		nng_http_res_free(res);
-		return NULL;
-	}
-	return res;
+	return reply(out, req, status, "text/plain; charset=utf-8", "", text, strlen(text));
 }
 
 static const char *asset_type(const char *name)
@@ -265,45 +270,47 @@ static const char *asset_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* The answer to one request that passed the checks. */
-static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const char *path, const char *query,
-			    size_t qlen)
+/* The answer to one request that passed the checks, into out. */
+static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req, bool post, const char *path,
+		  const char *query, size_t qlen, rove_buf *out)
 {
 	ui_ctx *x = calloc(1, sizeof(*x));
 	char *arena = NULL, *a;
-	void *body = NULL;
-	size_t blen = 0;
-	nng_http_res *res = NULL;
-	const char *accept = nng_http_req_get_header(req, "Accept-Language");
-	const char *cookies = nng_http_req_get_header(req, "Cookie");
+	const char *body = post ? req->body : "";
+	size_t blen = post ? req->body_len : 0;
+	const char *accept = rove_http1_header(req, "Accept-Language");
+	const char *cookies = rove_http1_header(req, "Cookie");
 	char lang[8];
-	char setc[160];
+	char base[UI_TOKEN_HEX + 8];
+	char extra[ROVE_UI_MAX_URL + UI_TOKEN_HEX + 256];
+	size_t ne = 0;
+	int rc;
 
 	if (x == NULL)
-		return refuse(500, "out of memory\n");
-	if (post)
-		nng_http_req_get_data(req, &body, &blen);
+		return refuse(out, req, 500, "out of memory\n");
 	arena = malloc(2 * (qlen + blen) + 2 * ROVE_UI_MAX_PARAMS + strlen(path) + 16);
 	if (arena == NULL) {
 		free(x);
-		return refuse(500, "out of memory\n");
+		return refuse(out, req, 500, "out of memory\n");
 	}
 	a = arena;
 	x->cli = s->cli;
 	x->post = post;
 	x->path = path;
-	x->csrf = s->csrf;
+	x->csrf = se->csrf;
+	snprintf(base, sizeof(base), "/s/%s/", se->path);
+	x->base = base;
 	x->lang = ui_lang_from_header(accept);
 	if (cookies != NULL && cookie_get(cookies, "rove_lang", lang, sizeof(lang)))
 		x->lang = strcmp(lang, "zh") == 0 ? UI_ZH : UI_EN;
 	if (!parse_params(x, query, qlen, &a) || (post && !parse_params(x, body, blen, &a))) {
-		res = refuse(400, "malformed parameters\n");
+		rc = refuse(out, req, 400, "malformed parameters\n");
 		goto out;
 	}
 	if (post) {
 		const char *t = ui_param_get(x, "csrf");
-		if (t == NULL || !secret_is(t, strlen(t), s->csrf)) {
-			res = refuse(403, "refused: this form does not carry this server's CSRF token\n");
+		if (t == NULL || !secret_is(t, strlen(t), se->csrf)) {
+			rc = refuse(out, req, 403, "refused: this form does not carry this server's CSRF token\n");
 			goto out;
 		}
 	}
@@ -342,136 +349,163 @@ static nng_http_res *answer(ui_server *s, nng_http_req *req, bool post, const ch
 	if (!sync_req)
 		rove_log_set_sink(NULL, NULL);
 	if (x->out.failed) {
-		res = refuse(500, "the page is too large or memory ran out\n");
+		rc = refuse(out, req, 500, "the page is too large or memory ran out\n");
 		goto out;
 	}
-	if (nng_http_res_alloc(&res) != 0)
-		goto out;
-	if (common_headers(res, x->type != NULL ? x->type : "text/html; charset=utf-8") != 0)
-		goto fail;
-	if (x->location[0] != '\0') {
-		/* a body, so that the length is said (nng sends none without) */
-		if (nng_http_res_set_status(res, 303) != 0 || nng_http_res_set_header(res, "Location", x->location) != 0 ||
-		    nng_http_res_copy_data(res, "see other\n", 10) != 0)
-			goto fail;
-	} else if (nng_http_res_set_status(res, (uint16_t)x->status) != 0) {
-		goto fail;
-	} else if (x->out.len > 0 ? nng_http_res_copy_data(res, x->out.data, x->out.len) != 0
-				  /* a body, so that the length is said (nng sends none without) */
-				  : nng_http_res_copy_data(res, x->status == 404 ? "not found\n" : "\n",
-							   x->status == 404 ? 10 : 1) != 0) {
-		goto fail;
-	}
-	if (x->filename[0] != '\0') {
+	extra[0] = '\0';
+	if (x->location[0] != '\0') /* the pages name their paths from the root: in the session's */
+		ne += (size_t)snprintf(extra + ne, sizeof(extra) - ne, "Location: /s/%s%s%s\r\n", se->path,
+				       x->location[0] == '/' ? "" : "/", x->location);
+	if (x->filename[0] != '\0' && ne < sizeof(extra))
 		/* a name ui_reports.c made of [a-z0-9.-] alone: no quoting needed */
-		snprintf(setc, sizeof(setc), "attachment; filename=\"%s\"", x->filename);
-		if (nng_http_res_set_header(res, "Content-Disposition", setc) != 0)
-			goto fail;
+		ne += (size_t)snprintf(extra + ne, sizeof(extra) - ne,
+				       "Content-Disposition: attachment; filename=\"%s\"\r\n", x->filename);
+	if (x->lang_cookie[0] != '\0' && ne < sizeof(extra))
+		ne += (size_t)snprintf(extra + ne, sizeof(extra) - ne,
+				       "Set-Cookie: rove_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000\r\n", x->lang_cookie);
+	if (ne >= sizeof(extra)) {
+		rc = refuse(out, req, 500, "an answer's headers too long\n");
+		goto out;
 	}
-	if (x->lang_cookie[0] != '\0') {
-		snprintf(setc, sizeof(setc), "rove_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000", x->lang_cookie);
-		if (nng_http_res_add_header(res, "Set-Cookie", setc) != 0)
-			goto fail;
-	}
-	goto out;
-fail:
-	nng_http_res_free(res);
-	res = NULL;
+	if (x->location[0] != '\0')
+		rc = reply(out, req, 303, "text/plain; charset=utf-8", extra, "see other\n", 10);
+	else if (x->out.len > 0)
+		rc = reply(out, req, x->status, x->type != NULL ? x->type : "text/html; charset=utf-8", extra, x->out.data,
+			   x->out.len);
+	else
+		rc = reply(out, req, x->status, x->type != NULL ? x->type : "text/html; charset=utf-8", extra,
+			   x->status == 404 ? "not found\n" : "\n", x->status == 404 ? 10 : 1);
 out:
 	ui_buf_free(&x->out);
 	free(x);
 	free(arena);
-	return res;
+	return rc;
+}
+
+/* A 303 to loc, with the cookie setc if not NULL. */
+static int see_other(rove_buf *out, const rove_http1_req *req, const char *loc, const char *setc)
+{
+	char extra[ROVE_UI_MAX_URL + 2 * UI_TOKEN_HEX + 160];
+	int n = snprintf(extra, sizeof(extra), "Location: %s\r\n%s%s%s", loc, setc != NULL ? "Set-Cookie: " : "",
+			 setc != NULL ? setc : "", setc != NULL ? "\r\n" : "");
+
+	ROVE_ASSERT(n > 0 && (size_t)n < sizeof(extra)); /* ours: a session's path and cookie */
+	return reply(out, req, 303, "text/plain; charset=utf-8", extra, "see other\n", 10);
+}
+
+/* A new session (the token was shown) into *out: a free slot, or the one
+ * least recently used. */
+static int session_new(ui_server *s, ui_session *out)
+{
+	ui_session n = {.used = true};
+	ui_session *slot = NULL;
+
+	if (random_hex(n.path) != ROVE_OK || random_hex(n.cookie) != ROVE_OK || random_hex(n.csrf) != ROVE_OK)
+		return ROVE_EIO;
+	pthread_mutex_lock(&s->slock);
+	for (size_t i = 0; i < ROVE_UI_MAX_SESSIONS; i++) {
+		ui_session *e = &s->sessions[i];
+		if (!e->used) {
+			slot = e;
+			break;
+		}
+		if (slot == NULL || e->last < slot->last)
+			slot = e;
+	}
+	n.last = ++s->clock;
+	*slot = n;
+	*out = n;
+	pthread_mutex_unlock(&s->slock);
+	return ROVE_OK;
+}
+
+/* The session whose path secret is sec (len bytes) and whose cookie is
+ * cookie, copied into *out; false if none. Every slot is compared, in
+ * time that does not depend on which matched. */
+static bool session_find(ui_server *s, const char *sec, size_t len, const char *cookie, ui_session *out)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&s->slock);
+	for (size_t i = 0; i < ROVE_UI_MAX_SESSIONS; i++) {
+		ui_session *e = &s->sessions[i];
+		bool p = secret_is(sec, len, e->path), c = secret_is(cookie, strlen(cookie), e->cookie);
+		if (e->used && p && c && !found) {
+			e->last = ++s->clock;
+			*out = *e;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&s->slock);
+	return found;
 }
 
 /* Every request: the checks, then the answer. */
-static void handle(nng_aio *aio)
+static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 {
-	nng_http_req *req = nng_aio_get_input(aio, 0);
-	nng_http_handler *h = nng_aio_get_input(aio, 1);
-	ui_server *s = nng_http_handler_get_data(h);
-	const char *method = nng_http_req_get_method(req);
-	const char *uri = nng_http_req_get_uri(req);
-	const char *host = nng_http_req_get_header(req, "Host");
-	const char *origin = nng_http_req_get_header(req, "Origin");
-	const char *site = nng_http_req_get_header(req, "Sec-Fetch-Site");
-	const char *cookies = nng_http_req_get_header(req, "Cookie");
+	ui_server *s = arg;
+	const char *method = req->method;
+	const char *uri = req->target;
+	const char *host = rove_http1_header(req, "Host");
+	const char *origin = rove_http1_header(req, "Origin");
+	const char *site = rove_http1_header(req, "Sec-Fetch-Site");
+	const char *cookies = rove_http1_header(req, "Cookie");
 	const char *q = strchr(uri, '?');
 	size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	char path[ROVE_UI_MAX_URL], got[UI_TOKEN_HEX + 2];
-	bool post = strcmp(method, "POST") == 0, authed = false, by_url = false;
-	nng_http_res *res = NULL;
+	char loc[ROVE_UI_MAX_URL + UI_TOKEN_HEX + 8], setc[UI_TOKEN_HEX + 160];
+	bool post = strcmp(method, "POST") == 0;
+	int rc;
+	ui_session se;
 
 	/* DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends
 	 * Host: evil.example. Only the address printed is taken. */
-	if (host == NULL || strcasecmp(host, s->host) != 0) {
-		res = refuse(403, "refused: unknown Host (open the URL rove ui printed)\n");
-		goto done;
-	}
-	if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		res = refuse(405, "method not allowed\n");
-		goto done;
-	}
-	if (plen >= sizeof(path) || !url_decode(uri, plen, path, false) || path[0] != '/') {
-		res = refuse(400, "bad path\n");
-		goto done;
-	}
+	if (host == NULL || strcasecmp(host, s->host) != 0)
+		return refuse(out, req, 403, "refused: unknown Host (open the URL rove ui printed)\n");
+	if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return refuse(out, req, 405, "method not allowed\n");
+	if (plen >= sizeof(path) || !url_decode(uri, plen, path, false) || path[0] != '/')
+		return refuse(out, req, 400, "bad path\n");
 	/* Another site's page posting here: its Origin is not ours. */
 	if (post && ((origin != NULL && strcmp(origin, s->origin) != 0) ||
-		     (site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0))) {
-		res = refuse(403, "refused: a cross-site request\n");
-		goto done;
-	}
-	if (cookies != NULL && cookie_get(cookies, s->cookie, got, sizeof(got)))
-		authed = secret_is(got, strlen(got), s->token);
-	if (!authed && !post && q != NULL) {
-		/* ?token=T: the URL printed at start; the cookie from then on,
-		 * and the token leaves the address bar (a redirect). */
-		const char *t = strstr(q, "token=");
-		if (t != NULL && (t[-1] == '?' || t[-1] == '&')) {
-			size_t n = strcspn(t + 6, "&");
-			by_url = secret_is(t + 6, n, s->token);
+		     (site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)))
+		return refuse(out, req, 403, "refused: a cross-site request\n");
+	if (strncmp(path, "/s/", 3) == 0) {
+		/* /s/SECRET/REST: a session's, with its cookie */
+		const char *sec = path + 3, *rest = strchr(sec, '/');
+		size_t slen = rest != NULL ? (size_t)(rest - sec) : strlen(sec);
+		if (cookies == NULL || !cookie_get(cookies, s->cookie, got, sizeof(got)) ||
+		    !session_find(s, sec, slen, got, &se))
+			return refuse(out, req, 403, "refused: no session (open the URL rove ui printed)\n");
+		if (rest == NULL) { /* its pages are under its path's slash */
+			snprintf(loc, sizeof(loc), "/s/%s/", se.path);
+			return see_other(out, req, loc, NULL);
 		}
-	}
-	if (by_url) {
-		nng_http_res *r;
-		if (nng_http_res_alloc(&r) == 0) {
-			char loc[ROVE_UI_MAX_URL + 8];
-			char setc[160];
-			snprintf(loc, sizeof(loc), "%s", path);
-			snprintf(setc, sizeof(setc), "%s=%s; Path=/; HttpOnly; SameSite=Strict", s->cookie, s->token);
-			if (common_headers(r, "text/plain; charset=utf-8") != 0 || nng_http_res_set_status(r, 303) != 0 ||
-			    nng_http_res_set_header(r, "Location", loc) != 0 ||
-			    nng_http_res_copy_data(r, "see other\n", 10) != 0 ||
-			    nng_http_res_add_header(r, "Set-Cookie", setc) != 0) {
-				nng_http_res_free(r);
-				r = NULL;
-			}
-			res = r;
-		}
-		goto done;
-	}
-	if (!authed) {
-		res = refuse(403, "refused: no access token (open the URL rove ui printed)\n");
-		goto done;
-	}
-	/* The checks above read only what start wrote; the answer is made
-	 * one at a time, but for the Sync button's requests (ui_sync.h),
-	 * which a page must never wait for, nor they for a page. */
-	if (ui_sync_unlocked(post, path)) {
-		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
-	} else {
+		/* the answer is made one at a time, but for the Sync button's
+		 * requests (ui_sync.h), which a page must never wait for, nor
+		 * they for a page */
+		if (ui_sync_unlocked(post, rest))
+			return answer(s, &se, req, post, rest, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0, out);
 		pthread_mutex_lock(&s->lock);
-		res = answer(s, req, post, path, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0);
+		rc = answer(s, &se, req, post, rest, q != NULL ? q + 1 : "", q != NULL ? strlen(q + 1) : 0, out);
 		pthread_mutex_unlock(&s->lock);
+		return rc;
 	}
-done:
-	if (res == NULL) {
-		nng_aio_finish(aio, NNG_ENOMEM);
-		return;
+	if (!post && q != NULL) {
+		/* ?token=T: the URL printed at start, exchanged for a new
+		 * session; the token leaves the address bar (a redirect) and is
+		 * never a cookie. */
+		const char *t = strstr(q, "token=");
+		if (t != NULL && (t[-1] == '?' || t[-1] == '&') && secret_is(t + 6, strcspn(t + 6, "&"), s->token)) {
+			if (session_new(s, &se) != ROVE_OK)
+				return refuse(out, req, 500, "cannot draw a random session\n");
+			snprintf(loc, sizeof(loc), "/s/%s/", se.path); /* its home */
+			snprintf(setc, sizeof(setc), "%s=%s; Path=/s/%s/; HttpOnly; SameSite=Strict", s->cookie, se.cookie,
+				 se.path);
+			return see_other(out, req, loc, setc);
+		}
 	}
-	nng_aio_set_output(aio, 0, res);
-	nng_aio_finish(aio, 0);
+	return refuse(out, req, 403, "refused: no session (open the URL rove ui printed)\n");
 }
 
 /* The pipe SIGINT and SIGTERM write to (cmd_ui waits on it). */
@@ -502,12 +536,12 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 {
 	ui_server s;
 	rove_replica r;
-	nng_http_server *srv = NULL;
-	nng_http_handler *h = NULL;
-	nng_url *u = NULL;
-	nng_sockaddr sa;
+	rove_http1 *srv = NULL;
+	rove_http1_cfg cfg;
+	uint16_t bound = 0;
+	int lfd;
 	struct sigaction act;
-	char url[64], *end, sig;
+	char *end, sig;
 	bool open_it = false;
 	long port = 0;
 	int k, rc, devnull;
@@ -545,12 +579,12 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
-	if (random_hex(s.token) != ROVE_OK || random_hex(s.csrf) != ROVE_OK) {
+	if (random_hex(s.token) != ROVE_OK) {
 		rove_error("cannot draw a random access token");
 		return ROVE_EXIT_FAIL;
 	}
 	/* SIGINT and SIGTERM, whichever thread takes them, write a byte the
-	 * main thread waits for (a handler: nng's threads may unblock). */
+	 * main thread waits for (a handler: the server's threads may unblock). */
 	if (pipe(stop_pipe) != 0) {
 		rove_error("cannot make a pipe: %s", strerror(errno));
 		return ROVE_EXIT_FAIL;
@@ -562,44 +596,35 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.slock, NULL);
 	ui_sync_init(&s.sync, cli);
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%ld", port);
-	rc = nng_url_parse(&u, url);
-	if (rc == 0)
-		rc = nng_http_server_hold(&srv, u);
-	if (rc == 0)
-		rc = nng_http_handler_alloc(&h, "/", handle);
-	if (rc == 0)
-		rc = nng_http_handler_set_tree(h);
-	if (rc == 0)
-		rc = nng_http_handler_set_method(h, NULL);
-	if (rc == 0)
-		rc = nng_http_handler_collect_body(h, true, ROVE_UI_MAX_BODY);
-	if (rc == 0)
-		rc = nng_http_handler_set_data(h, &s, NULL);
-	if (rc == 0) {
-		rc = nng_http_server_add_handler(srv, h);
-		if (rc == 0)
-			h = NULL; /* the server's now */
-	}
-	if (rc == 0)
-		rc = nng_http_server_start(srv);
-	if (rc == 0)
-		rc = nng_http_server_get_addr(srv, &sa);
+	/* Bound first, so that what the checks read is written before the
+	 * first request. */
+	rc = rove_http1_listen_loopback((uint16_t)port, &lfd, &bound);
 	if (rc != 0) {
-		rove_error("cannot serve on 127.0.0.1:%ld: %s", port, nng_strerror(rc));
-		if (h != NULL)
-			nng_http_handler_free(h);
-		if (srv != NULL)
-			nng_http_server_release(srv);
-		nng_url_free(u);
+		rove_error("cannot serve on 127.0.0.1:%ld: %s", port, strerror(rc));
 		return ROVE_EXIT_FAIL;
 	}
-	port = ntohs(sa.s_in.sa_port);
+	port = bound;
 	snprintf(s.host, sizeof(s.host), "127.0.0.1:%ld", port);
 	snprintf(s.origin, sizeof(s.origin), "http://127.0.0.1:%ld", port);
 	snprintf(s.cookie, sizeof(s.cookie), "rove_ui_%ld", port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_conns = ROVE_UI_MAX_CONNS;
+	cfg.request_ms = ROVE_UI_REQUEST_MS;
+	cfg.reply_ms = ROVE_UI_REPLY_MS;
+	cfg.max_head = ROVE_UI_MAX_HEAD;
+	cfg.max_body = ROVE_UI_MAX_BODY;
+	cfg.evict_idle = true; /* a browser's request comes at once: idle ones make room */
+	cfg.threaded = true;   /* a sync's status answers while a page waits for the lock */
+	cfg.fn = handle;
+	cfg.arg = &s;
+	rc = rove_http1_start(&cfg, lfd, &srv);
+	if (rc != ROVE_OK) {
+		rove_error("cannot serve on 127.0.0.1:%ld: %s", port, rove_strerror(rc));
+		return ROVE_EXIT_FAIL;
+	}
 	printf("http://%s/?token=%s\n", s.host, s.token);
 	fflush(stdout);
 	/* The URL alone on stdout: what the commands the pages run print
@@ -618,10 +643,9 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
 		;
 	rove_info("stopping");
-	nng_http_server_stop(srv);
-	nng_http_server_release(srv);
-	nng_url_free(u);
+	rove_http1_stop(srv);
 	ui_sync_fini(&s.sync); /* a sync under way ends first */
+	pthread_mutex_destroy(&s.slock);
 	pthread_mutex_destroy(&s.lock);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);

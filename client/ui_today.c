@@ -129,7 +129,7 @@ void ui_today_days_left(ui_ctx *x, rove_replica *r)
 	for (size_t i = 0; i < n; i++) {
 		char id[ROVE_UUID_STRLEN + 1];
 		rove_uuid_format(&v[i].id, id);
-		ui_printf(&x->out, "<tr data-id=\"%s\" data-days=\"%lld\"><td><a href=\"/customer/%s\">", id,
+		ui_printf(&x->out, "<tr data-id=\"%s\" data-days=\"%lld\"><td><a href=\"customer/%s\">", id,
 			  (long long)v[i].left, id);
 		ui_esc(&x->out, v[i].name[0] != '\0' ? v[i].name : id);
 		ui_printf(&x->out, "</a></td><td class=\"num%s\"><b>", v[i].left <= 3 ? " bad" : "");

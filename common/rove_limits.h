@@ -484,6 +484,27 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
  * a progress line (four numbers) or the JSON of its figures (six), with
  * room; a longer one is not rove sync's and is passed over. */
 #define ROVE_UI_SYNC_LINE 512
+/* rove ui's sessions at once: each visit of the printed URL (a tab, a
+ * browser) makes one; one more forgets the least recently used, whose
+ * user opens the printed URL again. A user has a few browsers, not
+ * more: the table stays small and is searched whole. */
+#define ROVE_UI_MAX_SESSIONS 16
+/* rove ui's connections open at once; one more is answered 503 and
+ * closed at once. A browser opens six or so to one host; the cap keeps
+ * idle or half-sent connections of a hostile local program from taking
+ * every descriptor (each holds one, and up to ROVE_UI_MAX_HEAD +
+ * ROVE_UI_MAX_BODY of memory). */
+#define ROVE_UI_MAX_CONNS 32
+/* From accept to a whole request (head and body): a browser sends its
+ * request at once; a connection still idle or half-sent at this is cut,
+ * so that it holds its slot no longer. */
+#define ROVE_UI_REQUEST_MS 10000
+/* From the answer made to the answer written: a browser reads at once;
+ * one that does not read is cut at this. */
+#define ROVE_UI_REPLY_MS 30000
+/* A request's head (request line and headers): a browser's are one or
+ * two KB, cookies included. A longer one is answered 431. */
+#define ROVE_UI_MAX_HEAD (16u * 1024u)
 
 /* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
 

@@ -2,6 +2,7 @@
 #include "rove_assert.h"
 
 #include "db.h"
+#include "http1.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -12,7 +13,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -337,325 +337,45 @@ bool rove_metrics_addr_valid(const char *s)
 
 /* ---- the endpoint ----
  *
- * A small HTTP/1.x server of its own, on one thread with poll, rather
- * than nng's: nng's HTTP server (v1.5.2) has neither a deadline on a
- * request nor a cap on connections, so slow or silent clients could
- * hold every descriptor the process had, and the sync listener had
- * none left. This one reads one request per connection into a fixed
- * buffer (ROVE_METRICS_REQUEST_BYTES), answers it and closes; each
- * connection lives at most ROVE_METRICS_REQUEST_MS from accept to
- * close, and at most ROVE_METRICS_MAX_CONNS are open at once (one more
- * is answered 503 and closed at once). */
-
-/* Out of descriptors (or memory) on accept: how long the listener
- * waits before it accepts again, rather than spin on the error. */
-#define ACCEPT_BACKOFF_MS 100
-/* Connections accepted in one turn of the loop at most, so that a
- * flood of them does not starve the ones being served. */
-#define ACCEPT_PER_TURN (4 * ROVE_METRICS_MAX_CONNS)
-
-enum conn_state {
-	C_FREE,  /* no connection */
-	C_READ,  /* reading the request */
-	C_WRITE, /* writing the reply */
-	C_DRAIN, /* reply written and our side shut: reading until the client closes */
-};
-
-typedef struct mconn {
-	enum conn_state state;
-	int fd;
-	uint64_t deadline_ms; /* closed at this, whatever its state */
-	size_t got;           /* bytes of the request in req */
-	size_t sent;          /* bytes of reply written */
-	rove_buf reply;
-	char req[ROVE_METRICS_REQUEST_BYTES];
-} mconn;
+ * common/http1.c's small HTTP/1.x server rather than nng's: nng's HTTP
+ * server (v1.5.2) has neither a deadline on a request nor a cap on
+ * connections, so slow or silent clients could hold every descriptor
+ * the process had, and the sync listener had none left. It reads one
+ * request per connection into a fixed buffer
+ * (ROVE_METRICS_REQUEST_BYTES), answers it on its own thread and
+ * closes; each connection lives at most ROVE_METRICS_REQUEST_MS from
+ * accept to close, and at most ROVE_METRICS_MAX_CONNS are open at once
+ * (one more is answered 503 and closed at once). */
 
 struct rove_metrics_http {
-	char addr[ROVE_MAX_URL];
-	int lfd;
-	int wake[2]; /* a byte on wake[1] stops the thread */
-	pthread_t thread;
+	rove_http1 *srv;
 	rove_engine *e;
 	rove_metrics_conn_fn conn;
 	void *arg;
-	uint64_t accept_after_ms; /* out of descriptors: accept again at this */
-	rove_buf body;            /* scratch: the metrics rendered */
-	mconn c[ROVE_METRICS_MAX_CONNS];
+	rove_buf body; /* scratch: the metrics rendered (the server's one thread) */
 };
 
-static uint64_t mono_ms(void)
+/* The answer to a request: only GET (or HEAD) /metrics is served; a
+ * query string is ignored (Prometheus' params end up there); the
+ * headers are not looked at. */
+static int answer(void *arg, const rove_http1_req *req, rove_buf *out)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-		return -1;
-	return 0;
-}
-
-static void conn_close(mconn *c)
-{
-	ROVE_ASSERT(c->state != C_FREE);
-	close(c->fd);
-	c->fd = -1;
-	c->state = C_FREE;
-	rove_buf_free(&c->reply);
-}
-
-/* Sets c's reply: a status line, headers, and body (len bytes; none for
- * HEAD). */
-static int set_reply(mconn *c, int code, const char *reason, const char *ctype, const char *extra, const char *body,
-		     size_t len, bool head_only)
-{
+	static const char ptext[] = "text/plain; charset=utf-8";
+	rove_metrics_http *mh = arg;
+	size_t tlen = strcspn(req->target, "?");
 	int rc;
 
-	rove_buf_reset(&c->reply);
-	rc = put(&c->reply,
-		 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sCache-Control: no-store\r\n"
-		 "Connection: close\r\n\r\n",
-		 code, reason, ctype, len, extra);
-	if (rc == ROVE_OK && !head_only)
-		rc = rove_buf_append(&c->reply, body, len);
-	return rc;
-}
-
-/* An error reply (no body for HEAD: head_only). */
-static int set_error(mconn *c, int code, const char *reason, const char *extra, bool head_only)
-{
-	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", code, reason);
-
-	ROVE_ASSERT(n > 0 && (size_t)n < sizeof(body));
-	return set_reply(c, code, reason, "text/plain; charset=utf-8", extra, body, (size_t)n, head_only);
-}
-
-/* The reply to the request in c->req, whose head is complete (it holds
- * an empty line). Only GET (or HEAD) /metrics is served; a query string
- * is ignored (Prometheus' params end up there); the headers are not
- * looked at. */
-static int answer(rove_metrics_http *mh, mconn *c)
-{
-	char *line = c->req, *eol = memchr(c->req, '\n', c->got), *method, *target, *version, *sp, *q;
-	bool head_only;
-	int rc;
-
-	ROVE_ASSERT(eol != NULL);
-	*eol = '\0';
-	if (eol > line && eol[-1] == '\r')
-		*--eol = '\0';
-	for (const char *p = line; p < eol; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) /* a NUL or a control: not HTTP */
-			return set_error(c, 400, "Bad Request", "", false);
-	method = line;
-	if ((sp = strchr(method, ' ')) == NULL)
-		return set_error(c, 400, "Bad Request", "", false);
-	*sp = '\0';
-	target = sp + 1;
-	if ((sp = strchr(target, ' ')) == NULL)
-		return set_error(c, 400, "Bad Request", "", false);
-	*sp = '\0';
-	version = sp + 1;
-	if (strncmp(version, "HTTP/", 5) != 0 || strchr(version, ' ') != NULL || method[0] == '\0' || target[0] == '\0')
-		return set_error(c, 400, "Bad Request", "", false);
-	if (strcmp(version, "HTTP/1.0") != 0 && strcmp(version, "HTTP/1.1") != 0)
-		return set_error(c, 505, "HTTP Version Not Supported", "", false);
-	head_only = strcmp(method, "HEAD") == 0;
-	if (!head_only && strcmp(method, "GET") != 0)
-		return set_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", false);
-	if ((q = strchr(target, '?')) != NULL)
-		*q = '\0';
-	if (strcmp(target, "/metrics") != 0)
-		return set_error(c, 404, "Not Found", "", head_only);
+	if (!req->head && strcmp(req->method, "GET") != 0)
+		return rove_http1_reply(out, req, 405, ptext, "Allow: GET, HEAD\r\n", "405 Method Not Allowed\n", 23);
+	if (tlen != 8 || strncmp(req->target, "/metrics", 8) != 0)
+		return rove_http1_reply(out, req, 404, ptext, "", "404 Not Found\n", 14);
 	rc = rove_metrics_render(mh->e, mh->conn, mh->arg, &mh->body);
 	if (rc != ROVE_OK) {
 		rove_warn("cannot render the metrics: %s", rove_strerror(rc));
-		return set_error(c, 500, "Internal Server Error", "", head_only);
+		return rove_http1_reply(out, req, 500, ptext, "", "500 Internal Server Error\n", 26);
 	}
-	return set_reply(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "", mh->body.data, mh->body.len,
-			 head_only);
-}
-
-/* Where the head of the request ends in b (n bytes, of which the first
- * from are known not to end it), 0 if it does not yet: an empty line,
- * CRLF or bare LF. */
-static size_t head_end(const char *b, size_t from, size_t n)
-{
-	for (size_t i = from; i < n; i++) {
-		if (b[i] != '\n')
-			continue;
-		if (i >= 1 && b[i - 1] == '\n')
-			return i + 1;
-		if (i >= 2 && b[i - 1] == '\r' && b[i - 2] == '\n')
-			return i + 1;
-	}
-	return 0;
-}
-
-static void conn_write(mconn *c)
-{
-	while (c->sent < c->reply.len) {
-		ssize_t n = send(c->fd, c->reply.data + c->sent, c->reply.len - c->sent, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		c->sent += (size_t)n;
-	}
-	/* All written: shut our side and read until the client closes, so
-	 * that what it may still send does not reset the connection before
-	 * it has read the reply. */
-	shutdown(c->fd, SHUT_WR);
-	rove_buf_free(&c->reply);
-	c->state = C_DRAIN;
-}
-
-static void conn_read(rove_metrics_http *mh, mconn *c)
-{
-	char scratch[1024];
-	size_t end, from;
-	ssize_t n;
-
-	if (c->state == C_DRAIN) {
-		do
-			n = recv(c->fd, scratch, sizeof(scratch), 0);
-		while (n > 0 || (n < 0 && errno == EINTR));
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			conn_close(c);
-		return;
-	}
-	ROVE_ASSERT(c->state == C_READ && c->got < sizeof(c->req));
-	do
-		n = recv(c->fd, c->req + c->got, sizeof(c->req) - c->got, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n <= 0) {
-		conn_close(c); /* closed or broken before its request was whole */
-		return;
-	}
-	from = c->got >= 2 ? c->got - 2 : 0;
-	c->got += (size_t)n;
-	end = head_end(c->req, from, c->got);
-	if (end == 0 && c->got < sizeof(c->req))
-		return;
-	if ((end != 0 ? answer(mh, c) : set_error(c, 431, "Request Header Fields Too Large", "", false)) != ROVE_OK) {
-		conn_close(c); /* out of memory for the reply */
-		return;
-	}
-	c->sent = 0;
-	c->state = C_WRITE;
-	conn_write(c);
-}
-
-/* Accepts what waits on the listener: into a free slot, or answered 503
- * and closed when there is none. */
-static void accept_some(rove_metrics_http *mh, uint64_t now)
-{
-	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-
-	for (int k = 0; k < ACCEPT_PER_TURN; k++) {
-		mconn *c = NULL;
-		int fd = accept(mh->lfd, NULL, NULL);
-
-		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EPROTO))
-			continue;
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
-			mh->accept_after_ms = now + ACCEPT_BACKOFF_MS;
-			return;
-		}
-		if (fd < 0)
-			return; /* EAGAIN: none waits */
-		for (int i = 0; c == NULL && i < ROVE_METRICS_MAX_CONNS; i++)
-			if (mh->c[i].state == C_FREE)
-				c = &mh->c[i];
-		if (c == NULL || set_nonblock(fd) != 0) {
-			if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-				/* best effort: it is closed either way */
-			}
-			close(fd);
-			atomic_fetch_add_explicit(&m.metrics_refused, 1, memory_order_relaxed);
-			continue;
-		}
-		c->fd = fd;
-		c->state = C_READ;
-		c->got = 0;
-		c->sent = 0;
-		c->deadline_ms = now + ROVE_METRICS_REQUEST_MS;
-		rove_buf_init(&c->reply);
-	}
-}
-
-static void *serve_main(void *arg)
-{
-	rove_metrics_http *mh = arg;
-	struct pollfd pf[2 + ROVE_METRICS_MAX_CONNS];
-	int slot[2 + ROVE_METRICS_MAX_CONNS];
-
-	for (;;) {
-		uint64_t now = mono_ms(), next = UINT64_MAX;
-		bool listening = now >= mh->accept_after_ms;
-		nfds_t n = 0, first;
-		int timeout = -1, r;
-
-		pf[n++] = (struct pollfd){.fd = mh->wake[0], .events = POLLIN};
-		if (listening)
-			pf[n++] = (struct pollfd){.fd = mh->lfd, .events = POLLIN};
-		else
-			next = mh->accept_after_ms;
-		first = n;
-		for (int i = 0; i < ROVE_METRICS_MAX_CONNS; i++) {
-			mconn *c = &mh->c[i];
-			if (c->state == C_FREE)
-				continue;
-			pf[n] = (struct pollfd){.fd = c->fd, .events = c->state == C_WRITE ? POLLOUT : POLLIN};
-			slot[n++] = i;
-			if (c->deadline_ms < next)
-				next = c->deadline_ms;
-		}
-		if (next != UINT64_MAX)
-			timeout = next <= now ? 0 : (int)(next - now < 60000 ? next - now : 60000);
-		r = poll(pf, n, timeout);
-		if (r < 0 && errno != EINTR) {
-			rove_warn("metrics: poll: %s", strerror(errno));
-			poll(NULL, 0, ACCEPT_BACKOFF_MS);
-			continue;
-		}
-		if (r > 0 && pf[0].revents != 0)
-			break;
-		now = mono_ms();
-		for (nfds_t k = first; r > 0 && k < n; k++) {
-			mconn *c = &mh->c[slot[k]];
-			if (pf[k].revents == 0 || c->state == C_FREE)
-				continue;
-			if (c->state == C_WRITE)
-				conn_write(c);
-			else
-				conn_read(mh, c);
-		}
-		for (int i = 0; i < ROVE_METRICS_MAX_CONNS; i++) {
-			mconn *c = &mh->c[i];
-			if (c->state == C_FREE || now < c->deadline_ms)
-				continue;
-			if (c->state != C_DRAIN)
-				atomic_fetch_add_explicit(&m.metrics_timeouts, 1, memory_order_relaxed);
-			conn_close(c);
-		}
-		if (r > 0 && listening && pf[1].revents != 0)
-			accept_some(mh, now);
-	}
-	return NULL;
+	return rove_http1_reply(out, req, 200, "text/plain; version=0.0.4; charset=utf-8", "Cache-Control: no-store\r\n",
+				mh->body.data, mh->body.len);
 }
 
 /* Whether the listener's address sa is a loopback one. */
@@ -672,8 +392,8 @@ static bool is_loopback(const struct sockaddr_storage *sa)
 	return false;
 }
 
-/* Listens on addr (HOST:PORT, valid): mh->lfd. */
-static int listen_on(rove_metrics_http *mh, const char *addr)
+/* Listens on addr (HOST:PORT, valid): *lfd. */
+static int listen_on(const char *addr, int *lfd)
 {
 	char host[ROVE_MAX_URL], port[8];
 	const char *colon;
@@ -702,28 +422,27 @@ static int listen_on(rove_metrics_http *mh, const char *addr)
 		rove_error("cannot serve metrics on %s: %s", addr, g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
 		return ROVE_EIO;
 	}
-	mh->lfd = -1;
-	for (struct addrinfo *ai = res; ai != NULL && mh->lfd < 0; ai = ai->ai_next) {
+	*lfd = -1;
+	for (struct addrinfo *ai = res; ai != NULL && *lfd < 0; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
 		}
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, ROVE_METRICS_MAX_CONNS) != 0 ||
-		    set_nonblock(fd) != 0) {
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, ROVE_METRICS_MAX_CONNS) != 0) {
 			err = errno;
 			close(fd);
 			continue;
 		}
-		mh->lfd = fd;
+		*lfd = fd;
 	}
 	freeaddrinfo(res);
-	if (mh->lfd < 0) {
+	if (*lfd < 0) {
 		rove_error("cannot serve metrics on %s: %s", addr, strerror(err));
 		return ROVE_EIO;
 	}
-	if (getsockname(mh->lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa))
+	if (getsockname(*lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa))
 		rove_warn("the metrics on http://%s/metrics have no authentication: anyone who can reach %s reads "
 			  "them (serve them on 127.0.0.1, or keep the port behind a firewall)",
 			  addr, addr);
@@ -734,7 +453,8 @@ int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn co
 		       rove_metrics_http **out)
 {
 	rove_metrics_http *mh = calloc(1, sizeof(*mh));
-	int rc;
+	rove_http1_cfg cfg;
+	int rc, lfd = -1;
 
 	*out = NULL;
 	if (mh == NULL)
@@ -742,29 +462,24 @@ int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn co
 	mh->e = e;
 	mh->conn = conn;
 	mh->arg = arg;
-	mh->wake[0] = mh->wake[1] = -1;
 	rove_buf_init(&mh->body);
-	for (int i = 0; i < ROVE_METRICS_MAX_CONNS; i++) {
-		mh->c[i].state = C_FREE;
-		mh->c[i].fd = -1;
-	}
-	snprintf(mh->addr, sizeof(mh->addr), "%s", addr);
-	rc = listen_on(mh, addr);
-	if (rc == ROVE_OK && (pipe(mh->wake) != 0 || set_nonblock(mh->wake[0]) != 0 || set_nonblock(mh->wake[1]) != 0)) {
-		rove_error("cannot serve metrics on %s: %s", addr, strerror(errno));
-		rc = ROVE_EIO;
-	}
-	if (rc == ROVE_OK && pthread_create(&mh->thread, NULL, serve_main, mh) != 0) {
-		rove_error("cannot serve metrics on %s: no thread", addr);
-		rc = ROVE_ENOMEM;
+	rc = listen_on(addr, &lfd);
+	if (rc == ROVE_OK) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.max_conns = ROVE_METRICS_MAX_CONNS;
+		cfg.request_ms = ROVE_METRICS_REQUEST_MS;
+		cfg.reply_ms = 0; /* the whole life of a connection */
+		cfg.max_head = ROVE_METRICS_REQUEST_BYTES;
+		cfg.max_body = 0;
+		cfg.fn = answer;
+		cfg.arg = mh;
+		cfg.refused = &m.metrics_refused;
+		cfg.timeouts = &m.metrics_timeouts;
+		rc = rove_http1_start(&cfg, lfd, &mh->srv); /* lfd its own now */
+		if (rc != ROVE_OK)
+			rove_error("cannot serve metrics on %s: %s", addr, rove_strerror(rc));
 	}
 	if (rc != ROVE_OK) {
-		if (mh->lfd >= 0)
-			close(mh->lfd);
-		if (mh->wake[0] >= 0)
-			close(mh->wake[0]);
-		if (mh->wake[1] >= 0)
-			close(mh->wake[1]);
 		free(mh);
 		return rc;
 	}
@@ -775,21 +490,9 @@ int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn co
 
 void rove_metrics_stop(rove_metrics_http *mh)
 {
-	ssize_t n;
-
 	if (mh == NULL)
 		return;
-	do
-		n = write(mh->wake[1], "x", 1);
-	while (n < 0 && errno == EINTR);
-	ROVE_ASSERT(n == 1); /* the pipe is empty: nothing else writes to it */
-	pthread_join(mh->thread, NULL);
-	for (int i = 0; i < ROVE_METRICS_MAX_CONNS; i++)
-		if (mh->c[i].state != C_FREE)
-			conn_close(&mh->c[i]);
-	close(mh->lfd);
-	close(mh->wake[0]);
-	close(mh->wake[1]);
+	rove_http1_stop(mh->srv);
 	rove_buf_free(&mh->body);
 	free(mh);
 }

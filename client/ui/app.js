@@ -30,9 +30,9 @@ document.addEventListener('DOMContentLoaded', function () {
         if (p) p.hidden = true;
       };
       var poll = function () {
-        fetch('/sync/status', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (j) {
+        fetch('sync/status', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (j) {
           if (j.done) {
-            if (j.location) window.location.assign(j.location);
+            if (j.location) window.location.assign(j.location.replace(/^\//, ''));
             else fail(j.error || '');
             return;
           }
@@ -48,7 +48,7 @@ document.addEventListener('DOMContentLoaded', function () {
           window.setTimeout(poll, 250);
         }, function (err) { fail(String(err)); });
       };
-      fetch('/sync/start', {
+      fetch('sync/start', {
         method: 'POST', credentials: 'same-origin',
         body: new URLSearchParams(new FormData(s)),
       }).then(function (r) {

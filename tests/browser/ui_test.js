@@ -12,7 +12,9 @@ const cid = process.env.ROVE_CID;
 const did = process.env.ROVE_DID;
 const img = process.env.ROVE_IMG || '';
 const adminUrl = process.env.ROVE_ADMIN_URL;
-const base = url.replace(/\/\?token=.*$/, '');
+// the session's base URL (http://127.0.0.1:PORT/s/SECRET), where the
+// printed URL leads; the pages' links are relative to it
+let base;
 
 function check(cond, what) {
   if (!cond) throw new Error('FAIL: ' + what);
@@ -41,10 +43,15 @@ async function main() {
     // The printed URL: the token becomes a cookie and leaves the address bar.
     await page.goto(url, { waitUntil: 'load' });
     check(!page.url().includes('token='), 'the token leaves the address bar');
+    check(/\/s\/[0-9a-f]{64}\/$/.test(page.url()), 'the token leads to a session path: ' + page.url());
+    base = page.url().replace(/\/$/, '');
+    const sc = (await page.cookies()).filter((c) => c.name.startsWith('rove_ui_'));
+    check(sc.length === 1 && sc[0].httpOnly && sc[0].sameSite === 'Strict' && !url.includes(sc[0].value),
+      'the session cookie is HttpOnly, SameSite=Strict, and not the token');
     check((await page.$eval('h1', (e) => e.textContent)) === 'Today', 'the Today page opens');
 
     // Search a customer, open its card.
-    await page.click('nav a[href="/customers"]');
+    await page.click('nav a[href="customers"]');
     await page.waitForSelector('#f-q');
     await page.type('#f-q', 'Acme');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
@@ -106,17 +113,17 @@ async function main() {
     // A rep: no admin link, the admin page refused, a POST to it too
     // (with this page's own CSRF token).
     check(await page.$('#nav-admin') === null, 'a rep is not shown the admin page');
-    const adminStatus = await page.evaluate(async () => (await fetch('/admin')).status);
+    const adminStatus = await page.evaluate(async () => (await fetch('admin')).status);
     check(adminStatus === 403, 'a rep\'s admin page is refused: ' + adminStatus);
     const forged = await page.evaluate(async (c) => {
       const csrf = document.querySelector('input[name="csrf"]').value;
-      const r = await fetch('/admin/reassign', { method: 'POST', body: new URLSearchParams({ csrf, customer: c, to: 'alice' }) });
+      const r = await fetch('admin/reassign', { method: 'POST', body: new URLSearchParams({ csrf, customer: c, to: 'alice' }) });
       return r.status;
     }, cid);
     check(forged === 403, 'a rep\'s POST to the admin is refused: ' + forged);
 
     // Sync: pushed and accepted.
-    await page.click('nav a[href="/sync"]');
+    await page.click('nav a[href="sync"]');
     await page.waitForSelector('#sync');
     await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#sync')]);
     const result = await page.$eval('#sync-result', (e) => e.textContent);
@@ -131,7 +138,7 @@ async function main() {
     // (nothing refused), beside their tables; the CSV is a download.
     const refusedByCsp = [];
     page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) refusedByCsp.push(m.text()); });
-    await page.click('nav a[href="/reports"]');
+    await page.click('nav a[href="reports"]');
     await page.waitForSelector('svg#funnel');
     check((await page.$eval('h1', (e) => e.textContent)) === 'Reports', 'the Reports page opens');
     const bars = await page.$$eval('svg#funnel rect', (rs) => rs.map((r) => r.getBBox().width));
@@ -143,7 +150,7 @@ async function main() {
     const href = await page.$eval('#csv-pipeline', (a) => a.getAttribute('href'));
     // (fetched by node with the page's cookie: the CSP lets the page itself connect nowhere)
     const jar = (await page.cookies()).map((c) => c.name + '=' + c.value).join('; ');
-    const res = await fetch(base + href, { headers: { Cookie: jar } });
+    const res = await fetch(base + '/' + href, { headers: { Cookie: jar } });
     const csv = { type: res.headers.get('content-type'), disp: res.headers.get('content-disposition'), body: await res.text() };
     check(/^text\/csv/.test(csv.type) && /attachment/.test(csv.disp) && csv.body.startsWith('dimension,key,count,amount\n'),
       'the pipeline exports as a CSV attachment');
@@ -177,7 +184,7 @@ async function main() {
     await adm.setViewport({ width: 1280, height: 900 });
     await adm.setExtraHTTPHeaders({ 'Accept-Language': 'en-US,en' });
     await adm.goto(adminUrl, { waitUntil: 'load' });
-    const abase = adminUrl.replace(/\/\?token=.*$/, '');
+    const abase = adm.url().replace(/\/$/, '');
     await adm.click('#nav-admin');
     await adm.waitForSelector('#territories');
     const tnames = await adm.$$eval('#territories .tname', (ss) => ss.map((x) => x.textContent));

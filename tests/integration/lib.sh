@@ -254,6 +254,16 @@ start_ui() {
 	done
 }
 
+# ui_login JAR URL: opens the URL rove ui printed with curl, keeping the
+# session's cookie in JAR; prints the session's base URL
+# (http://127.0.0.1:PORT/s/SECRET, pages below it).
+ui_login() {
+	local loc
+	loc=$(curl -s -o /dev/null -c "$1" -w '%{redirect_url}' "$2")
+	[[ $loc =~ ^http://127\.0\.0\.1:[0-9]+/s/[0-9a-f]{64}/$ ]] || fail "the URL rove ui printed led to '$loc'"
+	echo "${loc%/}"
+}
+
 # grep_q ARGS...: grep -q for the end of a pipe. grep -q exits at its first
 # match, and under pipefail the writer, still writing, then dies of
 # SIGPIPE and fails the pipeline; this reads its input to the end.

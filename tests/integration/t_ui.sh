@@ -38,14 +38,15 @@ eq "$(code "$base/?token=0000000000000000000000000000000000000000000000000000000
 eq "$(code -H 'Host: evil.example' "$url")" 403 "foreign Host (DNS rebinding)"
 eq "$(code -H "Host: localhost:${hostport#*:}" "$url")" 403 "another name for this host"
 # The token once, then the cookie.
-eq "$(code -c "$T/jar" "$url")" 303 "the token's URL"
+eq "$(code "$url")" 303 "the token's URL"
+sb=$(ui_login "$T/jar" "$url") # the session's base URL, /s/SECRET
 grep -q "rove_ui_" "$T/jar" || fail "no cookie set"
-get() { curl -s -b "$T/jar" "$base$1"; }
-eq "$(code -b "$T/jar" "$base/")" 200 "a page with the cookie"
-eq "$(code -b "$T/jar" -H 'Host: evil.example' "$base/")" 403 "cookie but a foreign Host"
-eq "$(code -b "$T/jar" -X OPTIONS "$base/")" 405 "OPTIONS (no CORS)"
-grep -qi "^Content-Security-Policy: default-src 'none'" <<<"$(curl -s -i -b "$T/jar" "$base/")" || fail "no strict CSP"
-grep -qi "Access-Control-Allow" <<<"$(curl -s -i -b "$T/jar" -H 'Origin: http://evil.example' "$base/")" && fail "CORS answered"
+get() { curl -s -b "$T/jar" "$sb$1"; }
+eq "$(code -b "$T/jar" "$sb/")" 200 "a page with the cookie"
+eq "$(code -b "$T/jar" -H 'Host: evil.example' "$sb/")" 403 "cookie but a foreign Host"
+eq "$(code -b "$T/jar" -X OPTIONS "$sb/")" 405 "OPTIONS (no CORS)"
+grep -qi "^Content-Security-Policy: default-src 'none'" <<<"$(curl -s -i -b "$T/jar" "$sb/")" || fail "no strict CSP"
+grep -qi "Access-Control-Allow" <<<"$(curl -s -i -b "$T/jar" -H 'Origin: http://evil.example' "$sb/")" && fail "CORS answered"
 
 # The hostile name is text, escaped by the server.
 page=$(get "/customers?q=script")
@@ -58,7 +59,7 @@ grep -q "font" <<<"$(get "/static/app.css")" || fail "no stylesheet"
 # An asset that is not there: a whole 404 (with its length), not an answer
 # that never ends.
 for missing in /static/nope.js /static/ /static/app.js/; do
-	st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" "$base$missing") ||
+	st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb$missing") ||
 		fail "a missing asset $missing: no whole answer within 5 s (curl exit $?)"
 	eq "$st" 404 "a missing asset $missing"
 done
@@ -67,25 +68,25 @@ csrf=$(get "/customer/$cid" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 
 [ ${#csrf} -eq 64 ] || fail "no CSRF token in the card's forms"
 post() { curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$@"; }
 # Cross-site: no CSRF token, a wrong one, another Origin.
-eq "$(post --data "kind=visit&note=x" "$base/customer/$cid/activity")" 403 "POST without the CSRF token"
+eq "$(post --data "kind=visit&note=x" "$sb/customer/$cid/activity")" 403 "POST without the CSRF token"
 bad=${csrf:0:63}$([ "${csrf:63}" = 0 ] && echo 1 || echo 0) # one digit differs
-eq "$(post --data "csrf=$bad&kind=visit&note=x" "$base/customer/$cid/activity")" 403 "a wrong CSRF token"
-eq "$(post -H 'Origin: http://evil.example' --data "csrf=$csrf&kind=visit&note=x" "$base/customer/$cid/activity")" 403 "another origin"
-eq "$(post --data "csrf=$csrf&kind=visit&note=x" "$base/customer/$cid/activity" -G)" 404 "a GET changes nothing"
+eq "$(post --data "csrf=$bad&kind=visit&note=x" "$sb/customer/$cid/activity")" 403 "a wrong CSRF token"
+eq "$(post -H 'Origin: http://evil.example' --data "csrf=$csrf&kind=visit&note=x" "$sb/customer/$cid/activity")" 403 "another origin"
+eq "$(post --data "csrf=$csrf&kind=visit&note=x" "$sb/customer/$cid/activity" -G)" 404 "a GET changes nothing"
 eq "$(r alice activity list --customer "$cid" --json | jq length)" 0 "refused requests changed nothing"
 
 # A form's change: the command's checks first (a bad kind is refused with its reason)...
-out=$(curl -s -b "$T/jar" --data "csrf=$csrf&kind=party&note=x" "$base/customer/$cid/activity")
+out=$(curl -s -b "$T/jar" --data "csrf=$csrf&kind=party&note=x" "$sb/customer/$cid/activity")
 grep -q 'id="error"' <<<"$out" || fail "an invalid kind was not refused on the page"
 grep -q "kind" <<<"$out" || fail "the refusal does not say why"
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "kind=visit" --data-urlencode "note=Met the buyer <b>" \
-	--data-urlencode "location=Shanghai" "$base/customer/$cid/activity")" 303 "add an activity"
+	--data-urlencode "location=Shanghai" "$sb/customer/$cid/activity")" 303 "add an activity"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note')" "Met the buyer <b>" "the activity's note"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].pending')" true "the activity waits in the outbox"
-eq "$(post --data "csrf=$csrf&stage=won&back=/customer/$cid" "$base/deal/$did/stage")" 303 "move the deal to won"
+eq "$(post --data "csrf=$csrf&stage=won&back=/customer/$cid" "$sb/deal/$did/stage")" 303 "move the deal to won"
 eq "$(r alice opportunity show "$did" --json | jq -r .stage)" won "the deal's stage"
 # ... then Sync, and their manager's replica has them.
-eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync"
+eq "$(post --data "csrf=$csrf" "$sb/sync")" 303 "sync"
 grep -q 'id="sync-result"' <<<"$(get "/sync?pushed=1")" || fail "no sync result"
 r mike sync >/dev/null
 eq "$(r mike activity list --customer "$cid" --json | jq -r '.[0].location')" Shanghai "the manager sees the activity"
@@ -98,7 +99,7 @@ r alice opportunity add --customer "$cid" --title "Valves" --amount 800 --stage 
 r mike sync >/dev/null
 r mike target set alice --period "$(date -u +%Y-%m)" --amount 2000 >/dev/null
 r mike sync >/dev/null
-eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync for the target"
+eq "$(post --data "csrf=$csrf" "$sb/sync")" 303 "sync for the target"
 rep=$(get "/reports")
 for chart in funnel targets-chart trend; do
 	grep -q "<svg class=\"chart\" id=\"$chart\"" <<<"$rep" || fail "no SVG $chart on the reports page"
@@ -123,7 +124,7 @@ got=$(grep -o 'data-date="[^"]*" data-new="[0-9-]*" data-activities="[0-9-]*" da
 eq "$got" "$want" "the daily trend on the page against rove report daily --json"
 grep -q 'polyline data-series="activities"' <<<"$rep" || fail "no line of the daily trend"
 # the CSV export: the command's bytes, as an attachment
-curl -s -b "$T/jar" -D "$T/csv.h" -o "$T/pipeline.csv" "$base/reports/pipeline.csv"
+curl -s -b "$T/jar" -D "$T/csv.h" -o "$T/pipeline.csv" "$sb/reports/pipeline.csv"
 r alice report pipeline --csv >"$T/pipeline.cli.csv"
 cmp -s "$T/pipeline.csv" "$T/pipeline.cli.csv" || fail "the page's CSV differs from rove report pipeline --csv"
 grep -qi '^Content-Disposition: attachment; filename="rove-pipeline.csv"' "$T/csv.h" || fail "the CSV is not an attachment"
@@ -133,9 +134,9 @@ cmp -s <(get "/reports/targets.csv?period=$period") <(r alice report targets --c
 	fail "the targets CSV differs from the command's"
 cmp -s <(get "/reports/daily.csv?from=2020-01-01&to=2020-01-03") <(r alice report daily --csv --from 2020-01-01 --to 2020-01-03) ||
 	fail "the daily CSV differs from the command's"
-eq "$(code -b "$T/jar" "$base/reports/daily.csv?from=2020-01-05&to=2020-01-03")" 400 "a range backwards"
-eq "$(code -b "$T/jar" "$base/reports?period=2020-13")" 400 "a month that is not one"
-eq "$(code -b "$T/jar" "$base/reports/nosuch.csv")" 404 "no such report"
+eq "$(code -b "$T/jar" "$sb/reports/daily.csv?from=2020-01-05&to=2020-01-03")" 400 "a range backwards"
+eq "$(code -b "$T/jar" "$sb/reports?period=2020-13")" 400 "a month that is not one"
+eq "$(code -b "$T/jar" "$sb/reports/nosuch.csv")" 404 "no such report"
 
 # Edit forms: `rove customer|contact|opportunity set` with the fields
 # that changed alone; a refusal comes back with its reason and the values.
@@ -147,19 +148,19 @@ for f in "edit-$cid" "edit-$ctid" "edit-$vid"; do
 done
 grep -q "name=\"stage\"" <<<"$edit" && fail "the deal's stage is in the edit form (it has its own verb)"
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$cid" --data-urlencode "name=Acme Trading" \
-	--data-urlencode "phone=021-6666-1234" --data-urlencode "address=1 Bund Rd" "$base/edit/customer/$cid")" 303 "edit the details"
+	--data-urlencode "phone=021-6666-1234" --data-urlencode "address=1 Bund Rd" "$sb/edit/customer/$cid")" 303 "edit the details"
 eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .address + "|" + .name')" "021-6666-1234|1 Bund Rd|Acme Trading" \
 	"the details changed"
 out=$(curl -s -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "rid=$ctid" --data-urlencode "email=not-an-email" \
-	"$base/edit/contact/$ctid")
+	"$sb/edit/contact/$ctid")
 grep -q 'id="error"' <<<"$out" || fail "an invalid e-mail was not refused on the page"
 grep -q 'value="not-an-email"' <<<"$out" || fail "the refused form lost the user's value"
 eq "$(r alice contact show "$ctid" --json | jq -r '.email')" null "the refused e-mail was not saved"
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$vid" --data-urlencode "amount=950.50" \
-	--data-urlencode "expected_close=2031-06-30" "$base/edit/opportunity/$vid")" 303 "edit the deal's amount and close date"
+	--data-urlencode "expected_close=2031-06-30" "$sb/edit/opportunity/$vid")" 303 "edit the deal's amount and close date"
 eq "$(r alice opportunity show "$vid" --json | jq -r '"\(.amount) \(.expected_close)"')" "95050 2031-06-30" "the deal changed (cents)"
-eq "$(post --data "csrf=$csrf&rid=$did&amount=1" "$base/edit/opportunity/$did")" 422 "a won deal is closed to its rep"
-eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "sync the edits"
+eq "$(post --data "csrf=$csrf&rid=$did&amount=1" "$sb/edit/opportunity/$did")" 422 "a won deal is closed to its rep"
+eq "$(post --data "csrf=$csrf" "$sb/sync")" 303 "sync the edits"
 r mike sync >/dev/null
 eq "$(r mike customer show "$cid" --json | jq -r .phone)" "021-6666-1234" "the edit reached the manager's replica"
 eq "$(r mike opportunity show "$vid" --json | jq -r .expected_close)" "2031-06-30" "the deal's edit reached the manager"
@@ -170,15 +171,15 @@ form=$(get "/customer/$cid/edit")
 grep -q 'name="was_phone" value="021-6666-1234"' <<<"$form" || fail "the form does not carry the phone it showed"
 r mike customer set "$cid" phone=021-7777-0000 >/dev/null || fail "the manager cannot set the phone"
 r mike sync >/dev/null
-eq "$(post --data "csrf=$csrf" "$base/sync")" 303 "alice syncs the manager's edit"
+eq "$(post --data "csrf=$csrf" "$sb/sync")" 303 "alice syncs the manager's edit"
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$cid" --data-urlencode "name=Acme Trading Ltd" \
 	--data-urlencode "was_name=Acme Trading" --data-urlencode "phone=021-6666-1234" --data-urlencode "was_phone=021-6666-1234" \
-	--data-urlencode "address=1 Bund Rd" --data-urlencode "was_address=1 Bund Rd" "$base/edit/customer/$cid")" 303 \
+	--data-urlencode "address=1 Bund Rd" --data-urlencode "was_address=1 Bund Rd" "$sb/edit/customer/$cid")" 303 \
 	"edit the name in a form made before the manager's edit"
 eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .name')" "021-7777-0000|Acme Trading Ltd" \
 	"the manager's phone kept, alice's name saved"
 # A field the form does not offer is refused, not silently dropped.
-eq "$(post --data "csrf=$csrf&rid=$cid&owner=bob" "$base/edit/customer/$cid")" 422 "an owner sent through the form"
+eq "$(post --data "csrf=$csrf&rid=$cid&owner=bob" "$sb/edit/customer/$cid")" 422 "an owner sent through the form"
 
 # The deals board: a column per stage, moved by a select and a button.
 board=$(get "/deals/board")
@@ -187,16 +188,16 @@ grep -A0 -o "<section class=\"column\" id=\"col-proposal\".*</section><section c
 	grep -q "data-id=\"$vid\"" || fail "the open deal is not in its stage's column"
 grep -q "id=\"stage-$vid\"" <<<"$board" || fail "no stage select on the deal's card"
 eq "$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" --data "csrf=$csrf&stage=negotiation&back=/deals/board" \
-	"$base/deal/$vid/stage")" "$base/deals/board?saved=1" "move on the board, back to the board"
+	"$sb/deal/$vid/stage")" "$sb/deals/board?saved=1" "move on the board, back to the board"
 eq "$(r alice opportunity show "$vid" --json | jq -r .stage)" negotiation "the deal moved"
 
 # A rep has no admin page, and a POST to one is refused even with the
 # CSRF token.
-eq "$(code -b "$T/jar" "$base/admin")" 403 "a rep's admin page"
+eq "$(code -b "$T/jar" "$sb/admin")" 403 "a rep's admin page"
 grep -q 'href="/admin"' <<<"$(get /)" && fail "a rep is shown the admin link"
-eq "$(post --data "csrf=$csrf&customer=$cid&to=bob" "$base/admin/reassign")" 403 "a rep's reassign"
-eq "$(post --data "customer=$cid&to=bob" "$base/admin/reassign")" 403 "a reassign without the CSRF token"
-eq "$(post --data "csrf=$csrf&verb=disable&login=bob" "$base/admin/user")" 403 "a rep's disable"
+eq "$(post --data "csrf=$csrf&customer=$cid&to=bob" "$sb/admin/reassign")" 403 "a rep's reassign"
+eq "$(post --data "customer=$cid&to=bob" "$sb/admin/reassign")" 403 "a reassign without the CSRF token"
+eq "$(post --data "csrf=$csrf&verb=disable&login=bob" "$sb/admin/user")" 403 "a rep's disable"
 eq "$(r admin admin user show bob --json | jq .disabled)" false "bob still enabled"
 
 # Today: the days left before a customer returns to the pool.
@@ -224,13 +225,13 @@ r bob sync >/dev/null
 ROVE_PULL_BATCH=2 start_ui ui2 admin
 UI2_PID=$UI_STARTED
 url2=$(cat "$T/ui2.out")
-base2=${url2%%/\?token=*}
-eq "$(code -c "$T/jar2" "$url2")" 303 "the admin's URL"
-get2() { curl -s -b "$T/jar2" "$base2$1"; }
+eq "$(code "$url2")" 303 "the admin's URL"
+sb2=$(ui_login "$T/jar2" "$url2")
+get2() { curl -s -b "$T/jar2" "$sb2$1"; }
 post2() { curl -s -o /dev/null -w '%{http_code}' -b "$T/jar2" "$@"; }
 csrf2=$(get2 "/sync" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
 # Sync with its progress: started in the background, polled, then done.
-eq "$(post2 --data "csrf=$csrf2" "$base2/sync/start")" 202 "the sync starts"
+eq "$(post2 --data "csrf=$csrf2" "$sb2/sync/start")" 202 "the sync starts"
 for _ in $(seq 1 200); do
 	st=$(get2 "/sync/status")
 	[ "$(jq .done <<<"$st")" = true ] && break
@@ -241,7 +242,7 @@ eq "$(jq .done <<<"$st")" true "the sync ended: $st"
 [ "$(jq .pulled <<<"$st")" -ge 6 ] || fail "the status did not count what was pulled: $st"
 [ "$(jq .chunks <<<"$st")" -ge 3 ] || fail "the progress was not told chunk by chunk: $st"
 [ "$(jq .cursor <<<"$st")" -eq "$(jq .head <<<"$st")" ] || fail "the pull did not reach the server's head: $st"
-eq "$(post2 --data "csrf=wrong" "$base2/sync/start")" 403 "a sync start without the CSRF token"
+eq "$(post2 --data "csrf=wrong" "$sb2/sync/start")" 403 "a sync start without the CSRF token"
 
 adm=$(get2 "/admin")
 grep -q 'data-code="east.sh"' <<<"$adm" || fail "no territory tree"
@@ -250,43 +251,43 @@ grep -q '<img src=x' <<<"$adm" && fail "the hostile territory name is markup"
 grep -q 'data-login="alice"' <<<"$adm" || fail "no users table"
 # Reassign a customer through the page; bob's replica sees it his.
 eq "$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar2" --data "csrf=$csrf2&customer=$cid&to=bob&back=/admin" \
-	"$base2/admin/reassign")" "$base2/admin?done=1" "reassign the customer"
+	"$sb2/admin/reassign")" "$sb2/admin?done=1" "reassign the customer"
 r bob sync >/dev/null
 eq "$(r bob customer show "$cid" --json | jq -r .owner)" bob "bob's replica has the customer, his"
 # A refusal is shown with the server's reason.
-out=$(curl -s -w '\n%{http_code}' -b "$T/jar2" --data "csrf=$csrf2&customer=$cid&to=nosuch" "$base2/admin/reassign")
+out=$(curl -s -w '\n%{http_code}' -b "$T/jar2" --data "csrf=$csrf2&customer=$cid&to=nosuch" "$sb2/admin/reassign")
 eq "$(tail -1 <<<"$out")" 422 "a reassign to nobody"
 grep -q 'id="error"' <<<"$out" && grep -q 'nosuch' <<<"$out" || fail "the refusal does not say why: $out"
 # A departed rep's territory: bob's customers in east.sh to alice.
-eq "$(post2 --data "csrf=$csrf2&territory=east.sh&from=bob&to=alice" "$base2/admin/reassign")" 303 "reassign the territory"
+eq "$(post2 --data "csrf=$csrf2&territory=east.sh&from=bob&to=alice" "$sb2/admin/reassign")" 303 "reassign the territory"
 r alice sync >/dev/null
 eq "$(r alice customer show "$cid" --json | jq -r .owner)" alice "the territory's customers went to alice"
 # Users: disable, enable, a new token shown once; assign, unassign.
 user=$(get2 "/admin/user?login=bob")
 grep -q 'id="user-login">bob<' <<<"$user" || fail "no user page"
-eq "$(post2 --data "csrf=$csrf2&verb=disable&login=bob" "$base2/admin/user")" 303 "disable bob"
+eq "$(post2 --data "csrf=$csrf2&verb=disable&login=bob" "$sb2/admin/user")" 303 "disable bob"
 eq "$(r admin admin user show bob --json | jq .disabled)" true "bob disabled"
 grep -q 'id="enable"' <<<"$(get2 "/admin/user?login=bob")" || fail "no enable button for a disabled user"
-eq "$(post2 --data "csrf=$csrf2&verb=enable&login=bob" "$base2/admin/user")" 303 "enable bob"
+eq "$(post2 --data "csrf=$csrf2&verb=enable&login=bob" "$sb2/admin/user")" 303 "enable bob"
 eq "$(r admin admin user show bob --json | jq .disabled)" false "bob enabled"
-tok=$(curl -s -b "$T/jar2" --data "csrf=$csrf2&verb=token&login=bob" "$base2/admin/user" |
+tok=$(curl -s -b "$T/jar2" --data "csrf=$csrf2&verb=token&login=bob" "$sb2/admin/user" |
 	grep -o 'id="new-token">[^<]*<' | sed 's/.*>//; s/<$//')
 [ -n "$tok" ] || fail "no new token shown"
 exits_as bob 1 sync
 r bob config token "$tok" >/dev/null
 r bob sync >/dev/null || fail "the new token does not work"
-eq "$(post2 --data "csrf=$csrf2&verb=assign&user=bob&territory=evil.x" "$base2/admin/assign")" 303 "assign a territory"
+eq "$(post2 --data "csrf=$csrf2&verb=assign&user=bob&territory=evil.x" "$sb2/admin/assign")" 303 "assign a territory"
 eq "$(r admin admin user show bob --json | jq -c .territories)" '["evil.x"]' "bob holds evil.x (east.sh went with his customers)"
-eq "$(post2 --data "csrf=$csrf2&verb=unassign&user=bob&territory=evil.x&back=/admin/user?login=bob" "$base2/admin/assign")" 303 "unassign it"
+eq "$(post2 --data "csrf=$csrf2&verb=unassign&user=bob&territory=evil.x&back=/admin/user?login=bob" "$sb2/admin/assign")" 303 "unassign it"
 eq "$(r admin admin user show bob --json | jq -c .territories)" '[]' "bob no longer holds evil.x"
-eq "$(post2 --data "csrf=$csrf2&verb=assign&user=-x&territory=evil.x" "$base2/admin/assign")" 422 "a login like an option"
+eq "$(post2 --data "csrf=$csrf2&verb=assign&user=-x&territory=evil.x" "$sb2/admin/assign")" 422 "a login like an option"
 kill -TERM "$UI2_PID"
 wait "$UI2_PID" || fail "the admin's rove ui did not stop cleanly"
 
 # Offline is a state: the server stopped, Sync says offline, nothing lost.
 server_stop
-curl -s -b "$T/jar" --data "csrf=$csrf&kind=call&note=offline" "$base/customer/$cid/activity" >/dev/null
-loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" --data "csrf=$csrf" "$base/sync")
+curl -s -b "$T/jar" --data "csrf=$csrf&kind=call&note=offline" "$sb/customer/$cid/activity" >/dev/null
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" --data "csrf=$csrf" "$sb/sync")
 [[ $loc == *offline=1* ]] || fail "sync offline did not say offline: '$loc'"
 eq "$(r alice pending --json | jq length)" 1 "the offline change is kept"
 

@@ -39,8 +39,7 @@ add_batch "First"
 ROVE_PULL_BATCH=1 start_ui ui mike
 UI_PID=$UI_STARTED
 url=$(cat "$T/ui.out")
-base=${url%%/\?token=*}
-[ "$(curl -s -o /dev/null -w '%{http_code}' -c "$T/jar" "$url")" = 303 ] || fail "cannot log in to rove ui"
+base=$(ui_login "$T/jar" "$url") # the session's base URL, /s/SECRET
 get() { curl -s -b "$T/jar" "$base$1"; }
 csrf=$(get "/sync" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
 [ ${#csrf} -eq 64 ] || fail "no CSRF token on the Sync page"

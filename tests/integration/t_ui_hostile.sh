@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# rove ui against idle and half-sent connections (a hostile local
+# program, or a browser's pile of them): with 128 descriptors, hundreds
+# of silent connections and of requests sent a header line a second,
+# never finished, do not keep a page from loading (at the cap the oldest
+# idle one makes room); they are cut at the request deadline; a request
+# larger than the cap is refused whole, and a form of the largest size
+# the limits allow is taken.
+source "$(dirname "$0")/lib.sh"
+
+LIMITS="$(dirname "$0")/../../common/rove_limits.h"
+# (the value of a #define, an integer expression such as (64u * 1024u))
+limit() { local v; v=$(sed -n "s/^#define $1 \(.*\)$/\1/p" "$LIMITS" | sed 's/\([0-9]\)u/\1/g'); echo $((${v:-0})); }
+MAX_CONNS=$(limit ROVE_UI_MAX_CONNS)
+DEADLINE_MS=$(limit ROVE_UI_REQUEST_MS)
+MAX_BODY=$(limit ROVE_UI_MAX_BODY)
+[ "$MAX_CONNS" -gt 0 ] && [ "$DEADLINE_MS" -gt 0 ] && [ "$MAX_BODY" -gt 0 ] ||
+	fail "no ROVE_UI_MAX_CONNS / ROVE_UI_REQUEST_MS / ROVE_UI_MAX_BODY in rove_limits.h"
+
+server_setup
+territories east
+users alice:rep:east
+r alice sync >/dev/null
+cid=$(r alice customer add --name "Acme Trading")
+
+(
+	ulimit -n 128
+	exec "$ROVE_BIN" -R "$T/alice" ui
+) >"$T/ui.out" 2>"$T/ui.err" &
+BG_PIDS+=($!)
+wait_for 5 "rove ui's URL" test -s "$T/ui.out"
+url=$(cat "$T/ui.out")
+port=$(sed 's|^http://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$url")
+sb=$(ui_login "$T/jar" "$url")
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/customers")" 200 "a page before"
+
+# 20 silent connections, then 300 that send a request's first line and
+# Host, then a header line a second; held for the deadline and 3 s more.
+hold=$((DEADLINE_MS / 1000 + 3))
+python3 - "$port" 300 20 "$hold" >"$T/slow" 2>&1 <<'PY' &
+import socket, sys, time, resource
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+port, n, silent, hold = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+socks = []
+for i in range(n + silent):
+    if i == silent:
+        print('silent', len(socks), flush=True)
+    try:
+        s = socket.create_connection(('127.0.0.1', port), timeout=1)
+        if i >= silent:
+            s.sendall(b'GET /customers HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n' % port)
+    except OSError:
+        break
+    s.setblocking(False)
+    socks.append(s)
+print('open', len(socks), flush=True)
+def alive(s):
+    try:
+        while s.recv(65536) != b'':
+            pass
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+t0 = time.time()
+while time.time() - t0 < hold:
+    time.sleep(1)
+    for s in socks[silent:]:
+        try:
+            s.send(b'X-a: b\r\n')
+        except OSError:
+            pass
+print('alive', sum(alive(s) for s in socks), flush=True)
+PY
+slow=$!
+BG_PIDS+=($slow)
+wait_for 10 "the slow connections to open" grep_q '^open' "$T/slow"
+
+# While they are held: a page loads within a few seconds (retried, in
+# case a connection meets a moment when none could make room).
+ok=
+t0=$(date +%s%N)
+for ((i = 0; i < 60; i++)); do
+	st=$(curl -s --max-time 2 -o "$T/page" -w '%{http_code}' -b "$T/jar" "$sb/customers" || true)
+	if [ "$st" = 200 ] && grep -q "Acme Trading" "$T/page"; then
+		ok=1
+		break
+	fi
+	sleep 0.2
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -n "$ok" ] || fail "no page while slow connections were held (last status '$st'); rove ui: $(tail -3 "$T/ui.err")"
+[ "$ms" -le 3000 ] || fail "a page took $ms ms to load under slow connections"
+echo "a page loaded in $ms ms under 320 slow connections"
+# The slow ones were cut (made room for the pages, or at the deadline).
+wait $slow
+grep -q '^alive 0$' "$T/slow" || fail "slow connections outlived the request deadline: $(cat "$T/slow")"
+kill -0 "${BG_PIDS[-2]}" 2>/dev/null || fail "rove ui died: $(tail -3 "$T/ui.err")"
+
+# Once they are gone: pages at once.
+eq "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/customers")" 200 "a page after"
+
+# A request over the caps: refused whole (413 or 431), the server fine.
+big=$(head -c $((MAX_BODY + 4096)) /dev/zero | tr '\0' 'a')
+st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" --data "note=$big" "$sb/customer/$cid/activity" || true)
+eq "$st" 413 "a body over ROVE_UI_MAX_BODY"
+st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
+eq "$st" 431 "headers over the cap"
+# Requests that are not HTTP/1.x as taken: answered whole, and closed.
+raw() {
+	python3 - "$port" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode().decode('unicode_escape').encode('latin-1'))
+d = b''
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    d += b
+print(d.split(b'\r\n')[0].decode())
+PY
+}
+h="Host: 127.0.0.1:$port\\r\\n"
+eq "$(raw 'garbage\r\n\r\n')" "HTTP/1.1 400 Bad Request" "garbage"
+eq "$(raw "GET / HTTP/2.0\\r\\n$h\\r\\n")" "HTTP/1.1 505 HTTP Version Not Supported" "HTTP/2.0"
+eq "$(raw "POST /s/x/sync HTTP/1.1\\r\\n${h}Transfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n")" \
+	"HTTP/1.1 411 Length Required" "a chunked body"
+eq "$(raw "POST /s/x/sync HTTP/1.1\\r\\n${h}Content-Length: 1\\r\\nContent-Length: 2\\r\\n\\r\\nab")" \
+	"HTTP/1.1 400 Bad Request" "two Content-Lengths"
+eq "$(raw "GET / HTTP/1.1\\r\\n${h} folded\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "a folded header"
+eq "$(raw "GET /\\x00 HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 400 Bad Request" "a NUL"
+eq "$(raw "GET / HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 403 Forbidden" "no session, whole and closed"
+
+# The largest note a form may carry, percent-encoded at its worst, fits.
+csrf=$(curl -s -b "$T/jar" "$sb/customer/$cid" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+note=$(python3 -c 'print("中" * 1000)')
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
+	--data-urlencode "note=$note" "$sb/customer/$cid/activity")" 303 "a long note through the form"
+eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note | length')" 1000 "the long note, whole"
+echo ok
