@@ -72,9 +72,31 @@ static void phone_digits(const char *phone, char *out)
 	out[k] = '\0';
 }
 
-/* Whether a text field of rec holds lc->search (ASCII case ignored), a
- * phone holds its digits whatever the punctuation or country prefix, or
- * a tax id holds it written with spaces, hyphens or small letters. */
+/* Whether a text value v of a field of type holds lc->search (ASCII case
+ * ignored), a phone holds its digits whatever the punctuation or country
+ * prefix, or a tax id holds it written with spaces, hyphens or small
+ * letters. */
+static bool value_match(const rec_list_ctx *lc, int type, const char *v)
+{
+	if (text_has(v, lc->search))
+		return true;
+	if (type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
+		char d[ROVE_MAX_STR + 1];
+		size_t k = 0;
+		for (const char *p = v; *p != '\0' && k < ROVE_MAX_STR; p++)
+			if (isdigit((unsigned char)*p))
+				d[k++] = *p;
+		d[k] = '\0';
+		if (strstr(d, lc->search_digits) != NULL)
+			return true;
+		phone_digits(v, d);
+		if (lc->search_phone[0] != '\0' && strstr(d, lc->search_phone) != NULL)
+			return true;
+	}
+	return type == ROVE_FT_TAXID && lc->search_tax[0] != '\0' && strstr(v, lc->search_tax) != NULL;
+}
+
+/* Whether a text field of rec holds lc->search (value_match). */
 static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 {
 	for (uint32_t i = 0; i < rec->fs.n; i++) {
@@ -82,23 +104,27 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 		const char *v = rec->fs.f[i].v.type == ROVE_V_STR ? rec->fs.f[i].v.s : NULL;
 		if (fd == NULL || v == NULL || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
 			continue;
-		if (text_has(v, lc->search))
+		if (value_match(lc, fd->type, v))
 			return true;
-		if (fd->type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
-			char d[ROVE_MAX_STR + 1];
-			size_t k = 0;
-			for (const char *p = v; *p != '\0' && k < ROVE_MAX_STR; p++)
-				if (isdigit((unsigned char)*p))
-					d[k++] = *p;
-			d[k] = '\0';
-			if (strstr(d, lc->search_digits) != NULL)
-				return true;
-			phone_digits(v, d);
-			if (lc->search_phone[0] != '\0' && strstr(d, lc->search_phone) != NULL)
-				return true;
-		}
-		if (fd->type == ROVE_FT_TAXID && lc->search_tax[0] != '\0' && strstr(v, lc->search_tax) != NULL)
+	}
+	return false;
+}
+
+/* The same test on the text the replica keeps for a search
+ * (rove_search_fn): type, value, NUL, for each field. */
+static bool kept_match(const uint8_t *fields, size_t len, void *arg)
+{
+	const rec_list_ctx *lc = arg;
+	const char *p = (const char *)fields, *end = p + len;
+
+	while (p < end) {
+		const char *v = p + 1;
+		const char *nul = memchr(v, '\0', (size_t)(end - v));
+		if (nul == NULL)
+			return true; /* not one this program wrote: the record decides */
+		if (value_match(lc, (unsigned char)p[0], v))
 			return true;
+		p = nul + 1;
 	}
 	return false;
 }
@@ -290,6 +316,9 @@ static int list_each(rove_replica *r, rec_list_ctx *lc, rove_record_pending_fn f
 
 	if (lc->parent != NULL && rove_uuid_parse(lc->parent, &pid) == ROVE_OK)
 		return rove_replica_each_child(r, lc->c->id, &pid, fn, arg);
+	/* A search reads only the records whose kept text holds it. */
+	if (lc->parent == NULL && lc->search != NULL && rove_replica_searched(r, lc->c->id))
+		return rove_replica_each_search(r, lc->c->id, kept_match, lc, fn, arg);
 	return rove_replica_each_marked(r, lc->c->id, fn, arg);
 }
 
@@ -380,8 +409,11 @@ int rec_list_walk(rove_replica *r, rec_list_ctx *lc)
 	/* Sorted by a field the replica keeps the collection in order of
 	 * (activities and notices by time, deals by expected close): read in
 	 * that order, so --limit (a page) stops the walk; the order is
-	 * print_sorted's, ties by id and records without a value last. */
-	if (lc->sort != NULL && lc->parent == NULL && rove_replica_ordered(r, lc->c->id, lc->sort))
+	 * print_sorted's, ties by id and records without a value last. A
+	 * search the replica keeps the text for reads the matches alone,
+	 * then sorts them. */
+	if (lc->sort != NULL && lc->parent == NULL && (lc->search == NULL || !rove_replica_searched(r, lc->c->id)) &&
+	    rove_replica_ordered(r, lc->c->id, lc->sort))
 		rc = rove_replica_each_ordered(r, lc->c->id, lc->sort, lc->desc, NULL, NULL, rec_list_one, lc);
 	else if (lc->sort != NULL)
 		rc = print_sorted(r, lc);

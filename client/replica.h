@@ -159,6 +159,21 @@ bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field
  * read after a snapshot builds the base's indexes (a write). */
 int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
 			      const char *to, rove_record_pending_fn fn, void *arg);
+/* Whether the replica keeps the searchable text of coll's records (its
+ * text fields, each with its type) for rove_replica_each_search. */
+bool rove_replica_searched(const rove_replica *r, uint8_t coll);
+/* A search's test of a record's kept text: fields, each as its type
+ * (enum rove_field_type, one byte), its value and a NUL, len bytes in
+ * all. True: the record may match (it is then read and passed on). */
+typedef bool (*rove_search_fn)(const uint8_t *fields, size_t len, void *arg);
+/* Calls fn for each visible, non-deleted record of coll whose kept text
+ * match accepts (and each whose text was too long to keep: fn checks
+ * it), in id order as rove_replica_each_marked would pass them; records
+ * match refuses are never read. Stops early and returns fn's value if it
+ * is not ROVE_OK. A collection rove_replica_searched does not know:
+ * ROVE_EINVAL; an older replica opened read only: every record to fn. */
+int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match, void *marg,
+			     rove_record_pending_fn fn, void *arg);
 /* Compares the indexes with the records they index (a consistency
  * check, as roved check does on the server): each difference is said on
  * stderr and counted in *problems. ROVE_OK when it could read them all,
