@@ -110,23 +110,34 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 	return false;
 }
 
-/* The same test on the text the replica keeps for a search
- * (rove_search_fn): type, value, NUL, for each field. */
+/* Whether needle (NUL-terminated) is in hay's len bytes: memchr to each
+ * place its first byte is, then memcmp (memmem is a GNU extension). */
+static bool bytes_have(const uint8_t *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	const uint8_t *p = hay, *end = hay + len;
+
+	if (n == 0)
+		return true;
+	while ((size_t)(end - p) >= n && (p = memchr(p, (unsigned char)needle[0], (size_t)(end - p) - n + 1)) != NULL) {
+		if (memcmp(p, needle, n) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* A first test on the text the replica keeps for a search
+ * (rove_search_fn): whether one of the ways value_match matches is a
+ * substring of it (all it passes is then checked whole by wanted). */
 static bool kept_match(const uint8_t *fields, size_t len, void *arg)
 {
 	const rec_list_ctx *lc = arg;
-	const char *p = (const char *)fields, *end = p + len;
 
-	while (p < end) {
-		const char *v = p + 1;
-		const char *nul = memchr(v, '\0', (size_t)(end - v));
-		if (nul == NULL)
-			return true; /* not one this program wrote: the record decides */
-		if (value_match(lc, (unsigned char)p[0], v))
-			return true;
-		p = nul + 1;
-	}
-	return false;
+	return bytes_have(fields, len, lc->search_low) ||
+	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits)) ||
+	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone)) ||
+	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low));
 }
 
 static bool field_is(const rove_record *rec, const char *name, const char *want)
@@ -552,6 +563,14 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 		/* a tax id's start or part, as people write it (4 or more) */
 		if (rove_taxid_normalise(lc->search, strlen(lc->search), lc->search_tax, sizeof(lc->search_tax)) < 4)
 			lc->search_tax[0] = '\0';
+		/* the kept text's forms (kept_match) */
+		for (size_t i = 0; i < sizeof(lc->search_low); i++)
+			if ((lc->search_low[i] = (char)tolower((unsigned char)lc->search[i])) == '\0')
+				break;
+		lc->search_low[ROVE_MAX_STR] = '\0';
+		for (size_t i = 0; i < sizeof(lc->search_tax_low); i++)
+			if ((lc->search_tax_low[i] = (char)tolower((unsigned char)lc->search_tax[i])) == '\0')
+				break;
 	}
 	return territory != NULL ? territory_subtree(r, territory, lc) : ROVE_OK;
 }

@@ -162,9 +162,10 @@ int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, 
 /* Whether the replica keeps the searchable text of coll's records (its
  * text fields, each with its type) for rove_replica_each_search. */
 bool rove_replica_searched(const rove_replica *r, uint8_t coll);
-/* A search's test of a record's kept text: fields, each as its type
- * (enum rove_field_type, one byte), its value and a NUL, len bytes in
- * all. True: the record may match (it is then read and passed on). */
+/* A search's test of a record's kept text (len bytes): the fields a
+ * search reads in ASCII lower case, and each phone's digits as typed and
+ * as rove_phone_normalise writes them, each followed by a NUL. True: the
+ * record may match (it is then read and passed on, to be checked). */
 typedef bool (*rove_search_fn)(const uint8_t *fields, size_t len, void *arg);
 /* Calls fn for each visible, non-deleted record of coll whose kept text
  * match accepts (and each whose text was too long to keep: fn checks

@@ -61,6 +61,7 @@
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "ident.h"
 #include "log.h"
 #include "rove_assert.h"
 #include "schema.h"
@@ -153,34 +154,64 @@ static void order_value(uint8_t *out, const ix_order *o, const char *v)
 			out[i] = (uint8_t)(out[i] - 'A' + 'a');
 }
 
-/* The search entry of a record of c: its searchable fields (as
- * rec_view.c's search reads them: text values, neither hidden nor
- * references), each as its type(1), its value and a NUL; the flag byte
- * says 1 when they did not all fit (the record is then read whole). */
+/* Appends text (n bytes; ASCII lower case if fold) and a NUL to a search
+ * key at *at; false if it does not fit. */
+static bool search_put(uint8_t *k, size_t *at, const char *text, size_t n, bool fold)
+{
+	if (*at + n + 1 > IX_SEARCH_HEAD + ROVE_REPLICA_SEARCH_BYTES)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		k[*at + i] = fold && text[i] >= 'A' && text[i] <= 'Z' ? (uint8_t)(text[i] - 'A' + 'a') : (uint8_t)text[i];
+	k[*at + n] = '\0';
+	*at += n + 1;
+	return true;
+}
+
+/* The digits of text into out (room for ROVE_MAX_STR + 1); their count. */
+static size_t digits_of(const char *text, char *out)
+{
+	size_t n = 0;
+
+	for (const char *p = text; *p != '\0' && n < ROVE_MAX_STR; p++)
+		if (*p >= '0' && *p <= '9')
+			out[n++] = *p;
+	out[n] = '\0';
+	return n;
+}
+
+/* The search entry of a record of c: the fields a search reads
+ * (rec_view.c's: text values, neither hidden nor references) in ASCII
+ * lower case, and a phone's digits as typed and as rove_phone_normalise
+ * writes them, each followed by a NUL: a search's every way to match is
+ * a substring of this text (rove_search_fn). The flag byte says 1, and
+ * the text is left out, when it does not fit (the record is then read
+ * and checked whole). */
 static void search_key(const rove_coll_def *c, const rove_uuid *id, const rove_fields *fs, uint8_t *k, uint16_t *len)
 {
 	size_t at = IX_SEARCH_HEAD;
-	bool cut = false;
+	bool fits = true;
 
 	k[0] = IX_SEARCH;
 	k[1] = c->id;
 	memcpy(k + 2, id->b, 16);
-	for (uint32_t i = 0; i < fs->n; i++) {
+	for (uint32_t i = 0; fits && i < fs->n; i++) {
 		const rove_field_def *fd = rove_schema_field(c, fs->f[i].name);
 		const rove_value *v = &fs->f[i].v;
 		if (fd == NULL || v->type != ROVE_V_STR || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
 			continue;
-		if (at + 2 + v->len > IX_SEARCH_HEAD + ROVE_REPLICA_SEARCH_BYTES) {
-			cut = true;
-			break;
+		fits = search_put(k, &at, v->s, v->len, true);
+		if (fits && fd->type == ROVE_FT_PHONE) {
+			char norm[ROVE_MAX_STR + 1], d[ROVE_MAX_STR + 1];
+			size_t n = digits_of(v->s, d);
+			fits = search_put(k, &at, d, n, false);
+			rove_phone_normalise(v->s, norm, sizeof(norm));
+			n = digits_of(norm, d);
+			if (fits)
+				fits = search_put(k, &at, d, n, false);
 		}
-		k[at++] = (uint8_t)fd->type;
-		memcpy(k + at, v->s, v->len);
-		at += v->len;
-		k[at++] = '\0';
 	}
-	k[18] = cut;
-	*len = (uint16_t)(cut ? IX_SEARCH_HEAD : at);
+	k[18] = !fits;
+	*len = (uint16_t)(fits ? at : IX_SEARCH_HEAD);
 }
 
 void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_ikeys *out)
