@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem: a search of the replica's kept text */
 /*
  * rec_view.c - `rove COLLECTION list` and `show`: records as a table, as
  * labelled lines, or as JSON (out.h).
@@ -110,34 +111,26 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 	return false;
 }
 
-/* Whether needle (NUL-terminated) is in hay's len bytes: memchr to each
- * place its first byte is, then memcmp (memmem is a GNU extension). */
-static bool bytes_have(const uint8_t *hay, size_t len, const char *needle)
+/* Whether needle (NUL-terminated; "" is in every text) is in hay's len
+ * bytes, unless skip (an earlier needle the same). */
+static bool bytes_have(const uint8_t *hay, size_t len, const char *needle, const char *skip)
 {
-	size_t n = strlen(needle);
-	const uint8_t *p = hay, *end = hay + len;
-
-	if (n == 0)
-		return true;
-	while ((size_t)(end - p) >= n && (p = memchr(p, (unsigned char)needle[0], (size_t)(end - p) - n + 1)) != NULL) {
-		if (memcmp(p, needle, n) == 0)
-			return true;
-		p++;
-	}
-	return false;
+	return (skip == NULL || strcmp(needle, skip) != 0) && memmem(hay, len, needle, strlen(needle)) != NULL;
 }
 
 /* A first test on the text the replica keeps for a search
  * (rove_search_fn): whether one of the ways value_match matches is a
- * substring of it (all it passes is then checked whole by wanted). */
+ * substring of it (all it passes is then checked whole by wanted). A
+ * needle the same as one before (digits alone: the text, its digits and
+ * its phone form) is looked for once. */
 static bool kept_match(const uint8_t *fields, size_t len, void *arg)
 {
 	const rec_list_ctx *lc = arg;
 
-	return bytes_have(fields, len, lc->search_low) ||
-	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits)) ||
-	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone)) ||
-	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low));
+	return bytes_have(fields, len, lc->search_low, NULL) ||
+	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits, lc->search_low)) ||
+	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone, lc->search_digits)) ||
+	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low, lc->search_low));
 }
 
 static bool field_is(const rove_record *rec, const char *name, const char *want)
