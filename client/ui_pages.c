@@ -885,10 +885,12 @@ static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 	 * FIELD=VALUE...` takes them: one a line. */
 	ui_printf(&x->out, "</td><td><form class=\"stack\" method=\"post\" action=\"/rejected/%s/retry\">", op);
 	ui_csrf_field(x);
-	ui_printf(&x->out, "<label for=\"edits-%s\">", op);
-	ui_esc(&x->out, T("Changes before retrying (optional): FIELD=VALUE, one a line"));
+	ui_put(&x->out, "<details><summary>");
+	ui_esc(&x->out, T("Edit before retrying"));
+	ui_printf(&x->out, "</summary><label for=\"edits-%s\">", op);
+	ui_esc(&x->out, T("FIELD=VALUE, one a line"));
 	ui_printf(&x->out, "<textarea id=\"edits-%s\" name=\"edits\" rows=\"2\" placeholder=\"name=…\"></textarea></label>"
-		  "<div><button class=\"quiet\" id=\"retry-%s\">", op, op);
+		  "</details><div><button class=\"quiet\" id=\"retry-%s\">", op, op);
 	ui_esc(&x->out, T("Retry"));
 	ui_printf(&x->out, "</button></div></form> <form class=\"inline\" method=\"post\" action=\"/rejected/%s/dismiss\">", op);
 	ui_csrf_field(x);
