@@ -25,9 +25,11 @@
  *             while a recovery's fresh snapshot is built (own writes
  *             older than it are compared with the snapshot and sent
  *             again when it lacks them, replica_sync.c)
- *   index0/1/v the records of base0, base1 and view by parent and by the
- *             order of one field (replica_index.c): a customer's card and
- *             the Today page read what they show, not whole collections;
+ *   index0/1/v the records of base0, base1 and view by parent, in the
+ *             orders of a few fields, and customers' search text
+ *             (replica_index.c): a customer's card, the Today page and
+ *             the customers page's sorts and search read what they
+ *             show, not whole collections;
  *             meta "index": the layout they were built with; meta
  *             "indexed/0", "indexed/1": 1 while a base's index is kept
  *
