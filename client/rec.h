@@ -116,6 +116,9 @@ typedef struct rec_list_ctx {
 	char search_phone[ROVE_MAX_STR + 1];  /* the digits of its phone form
 					       * (rove_phone_normalise): +86 or 0086 */
 	char search_tax[ROVE_MAX_STR + 1];    /* its tax id form: "" if none */
+	/* search and search_tax in ASCII lower case, for the replica's kept
+	 * text (rec_list_filters; "": every record is read and checked) */
+	char search_low[ROVE_MAX_STR + 1], search_tax_low[ROVE_MAX_STR + 1];
 	const char *owner;       /* owner is this login */
 	bool pool;               /* no owner */
 	const char *tier, *stage;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem: a search of the replica's kept text */
 /*
  * rec_view.c - `rove COLLECTION list` and `show`: records as a table, as
  * labelled lines, or as JSON (out.h).
@@ -72,9 +73,31 @@ static void phone_digits(const char *phone, char *out)
 	out[k] = '\0';
 }
 
-/* Whether a text field of rec holds lc->search (ASCII case ignored), a
- * phone holds its digits whatever the punctuation or country prefix, or
- * a tax id holds it written with spaces, hyphens or small letters. */
+/* Whether a text value v of a field of type holds lc->search (ASCII case
+ * ignored), a phone holds its digits whatever the punctuation or country
+ * prefix, or a tax id holds it written with spaces, hyphens or small
+ * letters. */
+static bool value_match(const rec_list_ctx *lc, int type, const char *v)
+{
+	if (text_has(v, lc->search))
+		return true;
+	if (type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
+		char d[ROVE_MAX_STR + 1];
+		size_t k = 0;
+		for (const char *p = v; *p != '\0' && k < ROVE_MAX_STR; p++)
+			if (isdigit((unsigned char)*p))
+				d[k++] = *p;
+		d[k] = '\0';
+		if (strstr(d, lc->search_digits) != NULL)
+			return true;
+		phone_digits(v, d);
+		if (lc->search_phone[0] != '\0' && strstr(d, lc->search_phone) != NULL)
+			return true;
+	}
+	return type == ROVE_FT_TAXID && lc->search_tax[0] != '\0' && strstr(v, lc->search_tax) != NULL;
+}
+
+/* Whether a text field of rec holds lc->search (value_match). */
 static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 {
 	for (uint32_t i = 0; i < rec->fs.n; i++) {
@@ -82,25 +105,32 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 		const char *v = rec->fs.f[i].v.type == ROVE_V_STR ? rec->fs.f[i].v.s : NULL;
 		if (fd == NULL || v == NULL || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
 			continue;
-		if (text_has(v, lc->search))
-			return true;
-		if (fd->type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
-			char d[ROVE_MAX_STR + 1];
-			size_t k = 0;
-			for (const char *p = v; *p != '\0' && k < ROVE_MAX_STR; p++)
-				if (isdigit((unsigned char)*p))
-					d[k++] = *p;
-			d[k] = '\0';
-			if (strstr(d, lc->search_digits) != NULL)
-				return true;
-			phone_digits(v, d);
-			if (lc->search_phone[0] != '\0' && strstr(d, lc->search_phone) != NULL)
-				return true;
-		}
-		if (fd->type == ROVE_FT_TAXID && lc->search_tax[0] != '\0' && strstr(v, lc->search_tax) != NULL)
+		if (value_match(lc, fd->type, v))
 			return true;
 	}
 	return false;
+}
+
+/* Whether needle (NUL-terminated; "" is in every text) is in hay's len
+ * bytes, unless skip (an earlier needle the same). */
+static bool bytes_have(const uint8_t *hay, size_t len, const char *needle, const char *skip)
+{
+	return (skip == NULL || strcmp(needle, skip) != 0) && memmem(hay, len, needle, strlen(needle)) != NULL;
+}
+
+/* A first test on the text the replica keeps for a search
+ * (rove_search_fn): whether one of the ways value_match matches is a
+ * substring of it (all it passes is then checked whole by wanted). A
+ * needle the same as one before (digits alone: the text, its digits and
+ * its phone form) is looked for once. */
+static bool kept_match(const uint8_t *fields, size_t len, void *arg)
+{
+	const rec_list_ctx *lc = arg;
+
+	return bytes_have(fields, len, lc->search_low, NULL) ||
+	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits, lc->search_low)) ||
+	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone, lc->search_digits)) ||
+	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low, lc->search_low));
 }
 
 static bool field_is(const rove_record *rec, const char *name, const char *want)
@@ -290,6 +320,9 @@ static int list_each(rove_replica *r, rec_list_ctx *lc, rove_record_pending_fn f
 
 	if (lc->parent != NULL && rove_uuid_parse(lc->parent, &pid) == ROVE_OK)
 		return rove_replica_each_child(r, lc->c->id, &pid, fn, arg);
+	/* A search reads only the records whose kept text holds it. */
+	if (lc->parent == NULL && lc->search != NULL && rove_replica_searched(r, lc->c->id))
+		return rove_replica_each_search(r, lc->c->id, kept_match, lc, fn, arg);
 	return rove_replica_each_marked(r, lc->c->id, fn, arg);
 }
 
@@ -380,8 +413,11 @@ int rec_list_walk(rove_replica *r, rec_list_ctx *lc)
 	/* Sorted by a field the replica keeps the collection in order of
 	 * (activities and notices by time, deals by expected close): read in
 	 * that order, so --limit (a page) stops the walk; the order is
-	 * print_sorted's, ties by id and records without a value last. */
-	if (lc->sort != NULL && lc->parent == NULL && rove_replica_ordered(r, lc->c->id, lc->sort))
+	 * print_sorted's, ties by id and records without a value last. A
+	 * search the replica keeps the text for reads the matches alone,
+	 * then sorts them. */
+	if (lc->sort != NULL && lc->parent == NULL && (lc->search == NULL || !rove_replica_searched(r, lc->c->id)) &&
+	    rove_replica_ordered(r, lc->c->id, lc->sort))
 		rc = rove_replica_each_ordered(r, lc->c->id, lc->sort, lc->desc, NULL, NULL, rec_list_one, lc);
 	else if (lc->sort != NULL)
 		rc = print_sorted(r, lc);
@@ -520,6 +556,14 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 		/* a tax id's start or part, as people write it (4 or more) */
 		if (rove_taxid_normalise(lc->search, strlen(lc->search), lc->search_tax, sizeof(lc->search_tax)) < 4)
 			lc->search_tax[0] = '\0';
+		/* the kept text's forms (kept_match) */
+		for (size_t i = 0; i < sizeof(lc->search_low); i++)
+			if ((lc->search_low[i] = (char)tolower((unsigned char)lc->search[i])) == '\0')
+				break;
+		lc->search_low[ROVE_MAX_STR] = '\0';
+		for (size_t i = 0; i < sizeof(lc->search_tax_low); i++)
+			if ((lc->search_tax_low[i] = (char)tolower((unsigned char)lc->search_tax[i])) == '\0')
+				break;
 	}
 	return territory != NULL ? territory_subtree(r, territory, lc) : ROVE_OK;
 }

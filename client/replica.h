@@ -25,9 +25,11 @@
  *             while a recovery's fresh snapshot is built (own writes
  *             older than it are compared with the snapshot and sent
  *             again when it lacks them, replica_sync.c)
- *   index0/1/v the records of base0, base1 and view by parent and by the
- *             order of one field (replica_index.c): a customer's card and
- *             the Today page read what they show, not whole collections;
+ *   index0/1/v the records of base0, base1 and view by parent, in the
+ *             orders of a few fields, and customers' search text
+ *             (replica_index.c): a customer's card, the Today page and
+ *             the customers page's sorts and search read what they
+ *             show, not whole collections;
  *             meta "index": the layout they were built with; meta
  *             "indexed/0", "indexed/1": 1 while a base's index is kept
  *
@@ -159,6 +161,22 @@ bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field
  * read after a snapshot builds the base's indexes (a write). */
 int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
 			      const char *to, rove_record_pending_fn fn, void *arg);
+/* Whether the replica keeps the searchable text of coll's records (its
+ * text fields, each with its type) for rove_replica_each_search. */
+bool rove_replica_searched(const rove_replica *r, uint8_t coll);
+/* A search's test of a record's kept text (len bytes): the fields a
+ * search reads in ASCII lower case, and each phone's digits as typed and
+ * as rove_phone_normalise writes them, each followed by a NUL. True: the
+ * record may match (it is then read and passed on, to be checked). */
+typedef bool (*rove_search_fn)(const uint8_t *fields, size_t len, void *arg);
+/* Calls fn for each visible, non-deleted record of coll whose kept text
+ * match accepts (and each whose text was too long to keep: fn checks
+ * it), in id order as rove_replica_each_marked would pass them; records
+ * match refuses are never read. Stops early and returns fn's value if it
+ * is not ROVE_OK. A collection rove_replica_searched does not know:
+ * ROVE_EINVAL; an older replica opened read only: every record to fn. */
+int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match, void *marg,
+			     rove_record_pending_fn fn, void *arg);
 /* Compares the indexes with the records they index (a consistency
  * check, as roved check does on the server): each difference is said on
  * stderr and counted in *problems. ROVE_OK when it could read them all,

@@ -9,14 +9,21 @@
  *
  * Each record store (base0, base1, view) has an index table (index0,
  * index1, indexv) that is a function of the records the store holds,
- * tombstones included; each record has at most two entries (no value):
+ * tombstones included; each record has at most RPL_IX_KEYS entries (no
+ * value):
  *   IX_PARENT parent id(16) coll(1) id(16)   a record whose parent field
  *                                            holds an id
- *   IX_ORDER coll(1) value(ROVE_REPLICA_ORDER_BYTES) id(16)
+ *   IX_ORDER coll(1) slot(1) value(width) id(16)
  *                                            a record of an ordered
- *                                            collection: the field's value
+ *                                            collection, one per order
+ *                                            (slot): the field's value
  *                                            NUL-padded, or all 0xff (it
  *                                            has none: those come last)
+ *   IX_SEARCH coll(1) id(16) cut(1) text     a customer's searchable
+ *                                            fields (search_key): a search
+ *                                            of the customers page reads
+ *                                            these, and only the records
+ *                                            that match
  * Every write of a record (rpl_rec_put, rpl_rec_del, rpl_rec_merge in
  * replica.c) moves its entries in the same transaction, from the ones the
  * stored record had to the ones the new one has: a child moved to another
@@ -54,6 +61,7 @@
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "ident.h"
 #include "log.h"
 #include "rove_assert.h"
 #include "schema.h"
@@ -63,30 +71,60 @@
 #include <string.h>
 
 /* The layout of the index tables (meta "index"); 0: none built. */
-#define IX_LAYOUT 1
+#define IX_LAYOUT 2
 #define IX_PARENT 1
 #define IX_ORDER 2
+#define IX_SEARCH 3
 #define IX_PARENT_KEY (1 + 16 + 1 + 16)
-#define IX_ORDER_KEY (1 + 1 + ROVE_REPLICA_ORDER_BYTES + 16)
-_Static_assert(IX_ORDER_KEY <= RPL_IX_KEY_MAX && IX_PARENT_KEY <= RPL_IX_KEY_MAX, "index keys fit");
+#define IX_ORDER_KEY(width) (1 + 1 + 1 + (width) + 16)
+#define IX_SEARCH_HEAD (1 + 1 + 16 + 1)
+_Static_assert(IX_ORDER_KEY(ROVE_MAX_NAME) <= RPL_IX_KEY_MAX && IX_PARENT_KEY <= RPL_IX_KEY_MAX, "index keys fit");
 
 /* The ordered collections: what the Today page and the lists sorted by
- * these fields read newest or soonest first. Dates and times only: their
- * byte order is the order `list --sort` gives (rec_view.c). */
-static const struct {
-	uint8_t coll;
+ * these fields read newest or soonest first, each with its slot (the
+ * key's byte after the collection). Each order is the order `list
+ * --sort` gives (rec_view.c's print_sorted): dates and times as stored,
+ * whole; texts by their first ROVE_MAX_NAME bytes in ASCII lower case
+ * (folded), as print_sorted compares them; ties by id. */
+typedef struct ix_order {
+	uint8_t coll, slot;
 	const char *field;
-} ordered[] = {
-	{ROVE_COLL_ACTIVITY, "at"},
-	{ROVE_COLL_NOTICE, "at"},
-	{ROVE_COLL_OPPORTUNITY, "expected_close"},
-};
+	size_t width;
+	bool fold;
+} ix_order;
 
-static const char *order_field(uint8_t coll)
+static const ix_order ordered[] = {
+	{ROVE_COLL_ACTIVITY, 0, "at", ROVE_REPLICA_ORDER_BYTES, false},
+	{ROVE_COLL_NOTICE, 0, "at", ROVE_REPLICA_ORDER_BYTES, false},
+	{ROVE_COLL_OPPORTUNITY, 0, "expected_close", ROVE_REPLICA_ORDER_BYTES, false},
+	/* the sorts of the customers page of rove ui (issue 15) */
+	{ROVE_COLL_CUSTOMER, 0, "name", ROVE_MAX_NAME, true},
+	{ROVE_COLL_CUSTOMER, 1, "tier", ROVE_MAX_NAME, true},
+	{ROVE_COLL_CUSTOMER, 2, "created_at", ROVE_REPLICA_ORDER_BYTES, false},
+	{ROVE_COLL_CUSTOMER, 3, "last_activity_at", ROVE_REPLICA_ORDER_BYTES, false},
+};
+#define NORDERED (sizeof(ordered) / sizeof(ordered[0]))
+
+/* The collections whose records' searchable text the index keeps
+ * (IX_SEARCH): the customers page's search. */
+static bool coll_searched(uint8_t coll)
 {
-	for (size_t i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++)
-		if (ordered[i].coll == coll)
-			return ordered[i].field;
+	return coll == ROVE_COLL_CUSTOMER;
+}
+
+static const ix_order *order_of(uint8_t coll, const char *field)
+{
+	for (size_t i = 0; i < NORDERED; i++)
+		if (ordered[i].coll == coll && strcmp(ordered[i].field, field) == 0)
+			return &ordered[i];
+	return NULL;
+}
+
+static const ix_order *order_slot(uint8_t coll, uint8_t slot)
+{
+	for (size_t i = 0; i < NORDERED; i++)
+		if (ordered[i].coll == coll && ordered[i].slot == slot)
+			return &ordered[i];
 	return NULL;
 }
 
@@ -95,28 +133,90 @@ static bool coll_indexed(uint8_t coll)
 {
 	const rove_coll_def *c = rove_schema_coll(coll);
 
-	return order_field(coll) != NULL || (c != NULL && c->parent != 0);
+	return order_slot(coll, 0) != NULL || coll_searched(coll) || (c != NULL && c->parent != 0);
 }
 
-/* The value part of an order key: v NUL-padded (cut to the width), or
- * all 0xff for none. */
-static void order_value(uint8_t *out, const char *v)
+/* The value part of an order key: v NUL-padded (cut to the width; lower
+ * case if folded), or all 0xff for none. */
+static void order_value(uint8_t *out, const ix_order *o, const char *v)
 {
 	if (v == NULL) {
-		memset(out, 0xff, ROVE_REPLICA_ORDER_BYTES);
+		memset(out, 0xff, o->width);
 		return;
 	}
 	size_t len = strlen(v);
-	if (len > ROVE_REPLICA_ORDER_BYTES)
-		len = ROVE_REPLICA_ORDER_BYTES;
-	memset(out, 0, ROVE_REPLICA_ORDER_BYTES);
+	if (len > o->width)
+		len = o->width;
+	memset(out, 0, o->width);
 	memcpy(out, v, len);
+	for (size_t i = 0; o->fold && i < len; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (uint8_t)(out[i] - 'A' + 'a');
+}
+
+/* Appends text (n bytes; ASCII lower case if fold) and a NUL to a search
+ * key at *at; false if it does not fit. */
+static bool search_put(uint8_t *k, size_t *at, const char *text, size_t n, bool fold)
+{
+	if (*at + n + 1 > IX_SEARCH_HEAD + ROVE_REPLICA_SEARCH_BYTES)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		k[*at + i] = fold && text[i] >= 'A' && text[i] <= 'Z' ? (uint8_t)(text[i] - 'A' + 'a') : (uint8_t)text[i];
+	k[*at + n] = '\0';
+	*at += n + 1;
+	return true;
+}
+
+/* The digits of text into out (room for ROVE_MAX_STR + 1); their count. */
+static size_t digits_of(const char *text, char *out)
+{
+	size_t n = 0;
+
+	for (const char *p = text; *p != '\0' && n < ROVE_MAX_STR; p++)
+		if (*p >= '0' && *p <= '9')
+			out[n++] = *p;
+	out[n] = '\0';
+	return n;
+}
+
+/* The search entry of a record of c: the fields a search reads
+ * (rec_view.c's: text values, neither hidden nor references) in ASCII
+ * lower case, and a phone's digits as typed and as rove_phone_normalise
+ * writes them, each followed by a NUL: a search's every way to match is
+ * a substring of this text (rove_search_fn). The flag byte says 1, and
+ * the text is left out, when it does not fit (the record is then read
+ * and checked whole). */
+static void search_key(const rove_coll_def *c, const rove_uuid *id, const rove_fields *fs, uint8_t *k, uint16_t *len)
+{
+	size_t at = IX_SEARCH_HEAD;
+	bool fits = true;
+
+	k[0] = IX_SEARCH;
+	k[1] = c->id;
+	memcpy(k + 2, id->b, 16);
+	for (uint32_t i = 0; fits && i < fs->n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, fs->f[i].name);
+		const rove_value *v = &fs->f[i].v;
+		if (fd == NULL || v->type != ROVE_V_STR || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
+			continue;
+		fits = search_put(k, &at, v->s, v->len, true);
+		if (fits && fd->type == ROVE_FT_PHONE) {
+			char norm[ROVE_MAX_STR + 1], d[ROVE_MAX_STR + 1];
+			size_t n = digits_of(v->s, d);
+			fits = search_put(k, &at, d, n, false);
+			rove_phone_normalise(v->s, norm, sizeof(norm));
+			n = digits_of(norm, d);
+			if (fits)
+				fits = search_put(k, &at, d, n, false);
+		}
+	}
+	k[18] = !fits;
+	*len = (uint16_t)(fits ? at : IX_SEARCH_HEAD);
 }
 
 void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_ikeys *out)
 {
 	const rove_coll_def *c = rove_schema_coll(coll);
-	const char *field = order_field(coll);
 
 	out->n = 0;
 	if (fs == NULL)
@@ -134,13 +234,23 @@ void rpl_ikeys_of(uint8_t coll, const rove_uuid *id, const rove_fields *fs, rpl_
 			out->len[out->n++] = IX_PARENT_KEY;
 		}
 	}
-	if (field != NULL) {
+	for (size_t i = 0; i < NORDERED; i++) {
+		const ix_order *o = &ordered[i];
 		uint8_t *k = out->k[out->n];
+		if (o->coll != coll)
+			continue;
+		ROVE_ASSERT(out->n < RPL_IX_KEYS);
 		k[0] = IX_ORDER;
 		k[1] = coll;
-		order_value(k + 2, rove_fields_str(fs, field));
-		memcpy(k + 2 + ROVE_REPLICA_ORDER_BYTES, id->b, 16);
-		out->len[out->n++] = IX_ORDER_KEY;
+		k[2] = o->slot;
+		order_value(k + 3, o, rove_fields_str(fs, o->field));
+		memcpy(k + 3 + o->width, id->b, 16);
+		out->len[out->n++] = (uint16_t)IX_ORDER_KEY(o->width);
+	}
+	if (c != NULL && coll_searched(coll)) {
+		ROVE_ASSERT(out->n < RPL_IX_KEYS);
+		search_key(c, id, fs, out->k[out->n], &out->len[out->n]);
+		out->n++;
 	}
 }
 
@@ -610,28 +720,27 @@ int rove_replica_each_child(rove_replica *r, uint8_t coll, const rove_uuid *pare
 
 bool rove_replica_ordered(const rove_replica *r, uint8_t coll, const char *field)
 {
-	const char *f = order_field(coll);
-
-	return r->indexed && f != NULL && strcmp(f, field) == 0;
+	return r->indexed && order_of(coll, field) != NULL;
 }
 
-/* The range of an order walk: coll's keys from value a (NULL: the
- * lowest) to before value b (NULL: coll's last key). */
-static void order_range(ix_range *rg, uint8_t coll, const char *a, const char *b, bool desc)
+/* The range of an order walk: the keys of order o from value a (NULL:
+ * the lowest) to before value b (NULL: the order's last key). */
+static void order_range(ix_range *rg, const ix_order *o, const char *a, const char *b, bool desc)
 {
-	rg->len = IX_ORDER_KEY;
+	rg->len = IX_ORDER_KEY(o->width);
 	rg->desc = desc;
 	memset(rg->lo, 0, sizeof(rg->lo));
 	rg->lo[0] = IX_ORDER;
-	rg->lo[1] = coll;
+	rg->lo[1] = o->coll;
+	rg->lo[2] = o->slot;
 	memcpy(rg->hi, rg->lo, sizeof(rg->hi));
 	if (a != NULL)
-		order_value(rg->lo + 2, a);
+		order_value(rg->lo + 3, o, a);
 	if (b != NULL) {
-		order_value(rg->hi + 2, b);
+		order_value(rg->hi + 3, o, b);
 	} else {
-		ROVE_ASSERT(coll < 0xff);
-		rg->hi[1] = (uint8_t)(coll + 1);
+		ROVE_ASSERT(o->slot < 0xff);
+		rg->hi[2] = (uint8_t)(o->slot + 1);
 	}
 }
 
@@ -640,11 +749,12 @@ static void order_range(ix_range *rg, uint8_t coll, const char *a, const char *b
 typedef struct scan_key {
 	rove_uuid id;
 	bool pending, has;
-	char v[ROVE_REPLICA_ORDER_BYTES + 1];
+	uint8_t v[ROVE_MAX_NAME];
 } scan_key;
 
 typedef struct scan_ctx {
-	const char *field, *from, *to;
+	const ix_order *o;
+	const char *from, *to;
 	scan_key *keys;
 	size_t n, cap;
 } scan_ctx;
@@ -652,14 +762,24 @@ typedef struct scan_ctx {
 static int scan_collect(const rove_record *rec, bool pending, void *arg)
 {
 	scan_ctx *sc = arg;
-	const char *v = rove_fields_str(&rec->fs, sc->field);
+	const char *v = rove_fields_str(&rec->fs, sc->o->field);
+	uint8_t kv[ROVE_MAX_NAME], bound[ROVE_MAX_NAME];
+	size_t w = sc->o->width;
 	scan_key *k;
 
 	if ((sc->from != NULL || sc->to != NULL) && v == NULL)
 		return ROVE_OK;
-	if (v != NULL && ((sc->from != NULL && strncmp(v, sc->from, ROVE_REPLICA_ORDER_BYTES) < 0) ||
-			  (sc->to != NULL && strncmp(v, sc->to, ROVE_REPLICA_ORDER_BYTES) >= 0)))
-		return ROVE_OK;
+	order_value(kv, sc->o, v);
+	if (v != NULL && sc->from != NULL) {
+		order_value(bound, sc->o, sc->from);
+		if (memcmp(kv, bound, w) < 0)
+			return ROVE_OK;
+	}
+	if (v != NULL && sc->to != NULL) {
+		order_value(bound, sc->o, sc->to);
+		if (memcmp(kv, bound, w) >= 0)
+			return ROVE_OK;
+	}
 	k = rove_array_grow(sc->keys, &sc->cap, sc->n, 1, sizeof(*k), 256);
 	if (k == NULL)
 		return ROVE_ENOMEM;
@@ -668,9 +788,12 @@ static int scan_collect(const rove_record *rec, bool pending, void *arg)
 	k->id = rec->id;
 	k->pending = pending;
 	k->has = v != NULL;
-	snprintf(k->v, sizeof(k->v), "%s", v != NULL ? v : "");
+	memcpy(k->v, kv, w);
 	return ROVE_OK;
 }
+
+/* qsort takes no context: the width of the values being sorted. */
+static size_t scan_width;
 
 /* Those with a value first, by value then id. */
 static int scan_cmp_asc(const void *pa, const void *pb)
@@ -680,7 +803,7 @@ static int scan_cmp_asc(const void *pa, const void *pb)
 
 	if (a->has != b->has)
 		return a->has ? -1 : 1;
-	c = strcmp(a->v, b->v);
+	c = memcmp(a->v, b->v, scan_width);
 	return c != 0 ? c : rove_uuid_cmp(&a->id, &b->id);
 }
 
@@ -694,17 +817,19 @@ static int scan_cmp_desc(const void *pa, const void *pb)
 	return -scan_cmp_asc(pa, pb);
 }
 
-static int ordered_by_scan(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
-			   const char *to, rove_record_pending_fn fn, void *arg)
+static int ordered_by_scan(rove_replica *r, const ix_order *o, bool desc, const char *from, const char *to,
+			   rove_record_pending_fn fn, void *arg)
 {
-	scan_ctx sc = {field, from, to, NULL, 0, 0};
+	scan_ctx sc = {o, from, to, NULL, 0, 0};
 	rove_record *rec = malloc(sizeof(*rec));
-	int rc = rec != NULL ? rove_replica_each_marked(r, coll, scan_collect, &sc) : ROVE_ENOMEM;
+	int rc = rec != NULL ? rove_replica_each_marked(r, o->coll, scan_collect, &sc) : ROVE_ENOMEM;
 
-	if (rc == ROVE_OK && sc.n > 0)
+	if (rc == ROVE_OK && sc.n > 0) {
+		scan_width = o->width;
 		qsort(sc.keys, sc.n, sizeof(*sc.keys), desc ? scan_cmp_desc : scan_cmp_asc);
+	}
 	for (size_t i = 0; rc == ROVE_OK && i < sc.n; i++) {
-		rc = rove_replica_get(r, coll, &sc.keys[i].id, rec);
+		rc = rove_replica_get(r, o->coll, &sc.keys[i].id, rec);
 		if (rc == ROVE_OK)
 			rc = fn(rec, sc.keys[i].pending, arg);
 	}
@@ -716,7 +841,8 @@ static int ordered_by_scan(rove_replica *r, uint8_t coll, const char *field, boo
 int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, bool desc, const char *from,
 			      const char *to, rove_record_pending_fn fn, void *arg)
 {
-	uint8_t none[ROVE_REPLICA_ORDER_BYTES + 1];
+	const ix_order *o = order_of(coll, field);
+	uint8_t none[ROVE_MAX_NAME + 1];
 	rove_record *rec;
 	ix_range rg;
 	MDB_txn *txn;
@@ -728,26 +854,110 @@ int rove_replica_each_ordered(rove_replica *r, uint8_t coll, const char *field, 
 	if (rc != ROVE_OK)
 		return rc;
 	if (txn == NULL)
-		return ordered_by_scan(r, coll, field, desc, from, to, fn, arg);
+		return ordered_by_scan(r, o, desc, from, to, fn, arg);
 	/* The value of records without one: all 0xff, past every text. */
-	memset(none, 0xff, ROVE_REPLICA_ORDER_BYTES);
-	none[ROVE_REPLICA_ORDER_BYTES] = '\0';
+	memset(none, 0xff, o->width);
+	none[o->width] = '\0';
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL) {
 		mdb_txn_abort(txn);
 		return ROVE_ENOMEM;
 	}
 	if (from != NULL || to != NULL) {
-		order_range(&rg, coll, from, to != NULL ? to : (const char *)none, desc);
+		order_range(&rg, o, from, to != NULL ? to : (const char *)none, desc);
 		rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
 	} else {
 		/* Those with a value, either way, then those without. */
-		order_range(&rg, coll, NULL, (const char *)none, desc);
+		order_range(&rg, o, NULL, (const char *)none, desc);
 		rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
-		order_range(&rg, coll, (const char *)none, NULL, desc);
+		order_range(&rg, o, (const char *)none, NULL, desc);
 		if (rc == ROVE_OK)
 			rc = ix_walk(r, txn, coll, &rg, rec, fn, arg);
 	}
+	mdb_txn_abort(txn);
+	free(rec);
+	return rc;
+}
+
+/* ---- searching through the kept text ---- */
+
+bool rove_replica_searched(const rove_replica *r, uint8_t coll)
+{
+	return r->indexed && coll_searched(coll);
+}
+
+/* One side (a base's index or the view's) of a search walk: on a search
+ * key of coll, or not live. */
+static int search_step(ix_side *s, uint8_t coll, MDB_cursor_op op)
+{
+	MDB_val v;
+	int mrc = mdb_cursor_get(s->c, &s->k, &v, op);
+	const uint8_t *kb = s->k.mv_data;
+
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "cursor");
+	s->live = mrc == 0 && s->k.mv_size >= IX_SEARCH_HEAD && kb[0] == IX_SEARCH && kb[1] == coll;
+	return ROVE_OK;
+}
+
+int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match, void *marg,
+			     rove_record_pending_fn fn, void *arg)
+{
+	ix_side b = {NULL, {0, NULL}, false}, v = b;
+	uint8_t lo[2] = {IX_SEARCH, coll};
+	rove_record *rec;
+	MDB_txn *txn;
+	int rc;
+
+	if (!rove_replica_searched(r, coll))
+		return ROVE_EINVAL;
+	rc = begin_indexed(r, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (txn == NULL)
+		return rove_replica_each_marked(r, coll, fn, arg); /* fn checks each */
+	rec = malloc(sizeof(*rec));
+	rc = rec != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->index[index_no(r, r->base)], &b.c), "cursor");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->index[2], &v.c), "cursor");
+	b.k = (MDB_val){sizeof(lo), lo};
+	v.k = b.k;
+	if (rc == ROVE_OK)
+		rc = search_step(&b, coll, MDB_SET_RANGE);
+	if (rc == ROVE_OK)
+		rc = search_step(&v, coll, MDB_SET_RANGE);
+	/* Both in id order, as rove_replica_each_marked reads the records:
+	 * the view's text is the one the user sees where both have one
+	 * (every record a store holds has its search entry). */
+	while (rc == ROVE_OK && (b.live || v.live)) {
+		int cmp = !b.live ? 1 : !v.live ? -1 : memcmp((uint8_t *)b.k.mv_data + 2, (uint8_t *)v.k.mv_data + 2, 16);
+		const MDB_val *k = cmp < 0 ? &b.k : &v.k;
+		const uint8_t *kb = k->mv_data;
+		bool pending;
+		rove_uuid id;
+
+		if (kb[18] != 0 || match(kb + IX_SEARCH_HEAD, k->mv_size - IX_SEARCH_HEAD, marg)) {
+			memcpy(id.b, kb + 2, 16);
+			rc = rpl_visible_get(r, txn, coll, &id, rec, &pending);
+			if (rc == ROVE_ENOTFOUND) {
+				rove_error("the replica's index names a record it does not hold");
+				rc = ROVE_EPROTO;
+				break;
+			}
+			if (rc == ROVE_OK && !rove_record_deleted(rec))
+				rc = fn(rec, pending, arg);
+		}
+		if (rc == ROVE_OK && cmp <= 0)
+			rc = search_step(&b, coll, MDB_NEXT);
+		if (rc == ROVE_OK && cmp >= 0)
+			rc = search_step(&v, coll, MDB_NEXT);
+	}
+	if (b.c != NULL)
+		mdb_cursor_close(b.c);
+	if (v.c != NULL)
+		mdb_cursor_close(v.c);
 	mdb_txn_abort(txn);
 	free(rec);
 	return rc;
@@ -809,12 +1019,20 @@ static int check_entry(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)v;
-	if (!((k->mv_size == IX_PARENT_KEY && kb[0] == IX_PARENT) || (k->mv_size == IX_ORDER_KEY && kb[0] == IX_ORDER))) {
+	if (k->mv_size == IX_PARENT_KEY && kb[0] == IX_PARENT) {
+		coll = kb[17];
+		memcpy(id.b, kb + 18, 16);
+	} else if (k->mv_size > 3 && kb[0] == IX_ORDER && order_slot(kb[1], kb[2]) != NULL &&
+		   k->mv_size == IX_ORDER_KEY(order_slot(kb[1], kb[2])->width)) {
+		coll = kb[1];
+		memcpy(id.b, kb + k->mv_size - 16, 16);
+	} else if (k->mv_size >= IX_SEARCH_HEAD && kb[0] == IX_SEARCH && coll_searched(kb[1])) {
+		coll = kb[1];
+		memcpy(id.b, kb + 2, 16);
+	} else {
 		say_key(e->cx, "malformed entry", kb, k->mv_size);
 		return ROVE_OK;
 	}
-	coll = kb[0] == IX_PARENT ? kb[17] : kb[1];
-	memcpy(id.b, kb + k->mv_size - 16, 16);
 	rc = rpl_rec_get(e->txn, e->store, coll, &id, e->rec);
 	if (rc == ROVE_ENOTFOUND) {
 		say_key(e->cx, "entry of no record", kb, k->mv_size);

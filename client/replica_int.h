@@ -54,14 +54,19 @@ int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
 /* ---- the indexes of a record store (replica_index.c) ---- */
 
 /* An index key: kind(1), then parent(16) coll(1) id(16), or coll(1)
- * value(ROVE_REPLICA_ORDER_BYTES) id(16). */
-#define RPL_IX_KEY_MAX (2 + ROVE_REPLICA_ORDER_BYTES + 16)
+ * slot(1) value(at most ROVE_MAX_NAME) id(16), or coll(1) id(16) cut(1)
+ * text(at most ROVE_REPLICA_SEARCH_BYTES); LMDB takes keys up to 511. */
+#define RPL_IX_KEY_MAX (1 + 1 + 16 + 1 + ROVE_REPLICA_SEARCH_BYTES)
+_Static_assert(RPL_IX_KEY_MAX <= 511, "an index key is one LMDB takes");
+/* The most entries one record has: a parent, four orders, its search
+ * text (a customer: name, tier, created_at, last_activity_at, search). */
+#define RPL_IX_KEYS 6
 
 /* The index entries one record has (none for a record absent). */
 typedef struct rpl_ikeys {
 	uint32_t n;
-	uint8_t len[2];
-	uint8_t k[2][RPL_IX_KEY_MAX];
+	uint16_t len[RPL_IX_KEYS];
+	uint8_t k[RPL_IX_KEYS][RPL_IX_KEY_MAX];
 } rpl_ikeys;
 
 /* The entries a record of coll/id with fields fs has (fs NULL: absent). */

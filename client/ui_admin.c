@@ -463,8 +463,9 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 	char why[ROVE_MAX_ERRMSG + 1], back[ROVE_UI_MAX_URL];
 	terr_list l = {0};
 	rove_replica r;
-	size_t mark;
-	ui_buf enc = {0};
+	size_t mark, said;
+	ui_buf enc = {0}, page, user = {0};
+	int status;
 
 	if (!ui_open_replica(x, &r))
 		return;
@@ -474,6 +475,29 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 		return;
 	}
 	p.administer = ui_may(&r, ROVE_ACT_ADMINISTER, NULL, 0);
+	rove_replica_close(&r); /* (the command opens it) */
+	/* The user first, into a buffer of its own: one the server does not
+	 * show this user (none such, or outside a manager's reach) is not
+	 * found, a 404 whichever it is, not a page without him. */
+	mark = x->nerrors;
+	page = x->out;
+	x->out = (ui_buf){0};
+	status = cmd_admin_users(x->cli, login, emit_one, &p);
+	user = x->out;
+	x->out = page;
+	if (!p.found && status != ROVE_EXIT_UNREACH) {
+		ui_buf_free(&user);
+		x->nerrors = mark; /* the page says it */
+		x->errors[mark] = '\0';
+		ui_page_error(x, 404, "Not found", "no such user");
+		return;
+	}
+	if (!ui_open_replica(x, &r)) { /* (its page made) */
+		ui_buf_free(&user);
+		return;
+	}
+	said = x->nerrors;
+	x->nerrors = mark; /* said below the user, not as "not saved" */
 	ui_page_head(x, &r, "User", "Admin");
 	(void)read_territories(x, &r, &l);
 	rove_replica_close(&r);
@@ -486,8 +510,12 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 		ui_esc(&x->out, T("The user runs: rove config token NEW"));
 		ui_put(&x->out, "</p></div>");
 	}
-	mark = x->nerrors;
-	(void)cmd_admin_users(x->cli, login, emit_one, &p);
+	x->nerrors = said;
+	if (user.failed)
+		x->out.failed = true;
+	else if (user.len > 0)
+		ui_putn(&x->out, user.data, user.len);
+	ui_buf_free(&user);
 	errors_since(x, mark);
 	ui_urlenc(&enc, login);
 	snprintf(back, sizeof(back), "/admin/user?login=%s", enc.data != NULL && !enc.failed ? enc.data : "");

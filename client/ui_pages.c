@@ -17,6 +17,7 @@
 #include "out.h"
 #include "rules.h"
 #include "sync.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -153,13 +154,27 @@ bool ui_open_record(ui_ctx *x, uint8_t coll, const char *ids, rove_replica *r, r
 	return true;
 }
 
-/* A value of a record as text, an enum's translated. */
+/* A value of a record as text, an enum's translated; the lines of a text
+ * of lines (a note, an address) as lines. */
 static void put_value(ui_ctx *x, const rove_field_def *fd, const rove_record *rec)
 {
 	const rove_field *f = rove_fields_get(&rec->fs, fd->name);
 	rove_value null = rove_vnull();
 	char text[ROVE_MAX_STR + 64];
 
+	if (f != NULL && f->v.type == ROVE_V_STR && (fd->flags & ROVE_FF_LINES)) {
+		/* Control characters escaped as the terminal shows them, but a
+		 * line feed kept: a break here, not a literal \n. */
+		const char *p = text, *nl;
+		rove_text_show(f->v.s, f->v.len, ROVE_TEXT_SHOW_LINES, text, sizeof(text));
+		while ((nl = strchr(p, '\n')) != NULL) {
+			ui_escn(&x->out, p, (size_t)(nl - p));
+			ui_put(&x->out, "<br>");
+			p = nl + 1;
+		}
+		ui_esc(&x->out, p);
+		return;
+	}
 	out_value_text(fd, f != NULL ? &f->v : &null, text, sizeof(text));
 	if (strcmp(text, "-") == 0 && (f == NULL || f->v.type == ROVE_V_NULL)) {
 		ui_put(&x->out, "<span class=\"muted\">-</span>");
@@ -173,9 +188,21 @@ static bool is_column(const rove_field_def *fd)
 	return (fd->flags & ROVE_FF_LIST) && !(fd->flags & ROVE_FF_PARENT) && !(fd->flags & ROVE_FF_HIDDEN);
 }
 
-static void table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra)
+/* Whether a list of c's records has a column of their customer: a list
+ * of records of many customers (not a card's). */
+static bool customer_column(const rove_coll_def *c, const char *parent)
+{
+	return c->parent == ROVE_COLL_CUSTOMER && parent == NULL;
+}
+
+static void table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra, bool customer)
 {
 	ui_printf(&x->out, "<table id=\"%s\"><thead><tr>", id);
+	if (customer) {
+		ui_put(&x->out, "<th scope=\"col\">");
+		ui_esc(&x->out, T("Customer"));
+		ui_put(&x->out, "</th>");
+	}
 	for (size_t i = 0; i < c->nfields; i++) {
 		if (!is_column(&c->fields[i]))
 			continue;
@@ -237,17 +264,55 @@ void ui_stage_form(ui_ctx *x, const rove_record *rec)
 	ui_put(&x->out, "</button></form>");
 }
 
+/* The cell of rec's customer: its name linking to its card (its id if
+ * the replica does not hold it). lc->r is the replica, open. */
+static int customer_cell(ui_ctx *x, rec_list_ctx *lc, const rove_record *rec)
+{
+	const rove_field_def *pf = rove_schema_parent_field(lc->c);
+	const char *ps = pf != NULL ? rove_fields_str(&rec->fs, pf->name) : NULL;
+	const char *name = NULL;
+	rove_record *cust = NULL;
+	char cid[ROVE_UUID_STRLEN + 1];
+	rove_uuid id;
+	int rc = ROVE_OK;
+
+	ui_put(&x->out, "<td>");
+	if (ps == NULL || rove_uuid_parse(ps, &id) != ROVE_OK) {
+		ui_put(&x->out, "<span class=\"muted\">-</span></td>");
+		return ROVE_OK;
+	}
+	rove_uuid_format(&id, cid);
+	if ((cust = malloc(sizeof(*cust))) == NULL)
+		return ROVE_ENOMEM;
+	if (lc->r != NULL) {
+		rc = rove_replica_get(lc->r, ROVE_COLL_CUSTOMER, &id, cust);
+		if (rc == ROVE_OK)
+			name = rove_fields_str(&cust->fs, "name");
+		else if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	ui_printf(&x->out, "<a href=\"customer/%s\">", cid);
+	ui_esc(&x->out, name != NULL ? name : cid);
+	ui_put(&x->out, "</a></td>");
+	free(cust);
+	return rc;
+}
+
 /* One row of a table of c's records; the name of a customer links to its
- * card, a deal has its stage form. */
+ * card, a deal has its stage form; a list of many customers' records has
+ * their customer first. */
 static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
 	ui_ctx *x = lc->arg;
 	char id[ROVE_UUID_STRLEN + 1];
+	int rc;
 
 	if (lc->limit == UI_PROBE_LIMIT && lc->n >= ROVE_UI_PAGE_ROWS)
 		return ROVE_OK; /* the probe for a next page: not shown */
 	rove_uuid_format(&rec->id, id);
 	ui_printf(&x->out, "<tr data-id=\"%s\">", id);
+	if (customer_column(lc->c, lc->parent) && (rc = customer_cell(x, lc, rec)) != ROVE_OK)
+		return rc;
 	for (size_t i = 0; i < lc->c->nfields; i++) {
 		const rove_field_def *fd = &lc->c->fields[i];
 		if (!is_column(fd))
@@ -279,11 +344,13 @@ static int list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *
 {
 	int rc;
 
+	bool customer = customer_column(lc->c, lc->parent);
+
 	lc->emit = emit_row;
 	lc->arg = x;
-	table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL);
+	table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL, customer);
 	rc = rec_list_walk(r, lc);
-	table_foot(x, lc, ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY));
+	table_foot(x, lc, ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY) + customer);
 	return rc;
 }
 
@@ -323,13 +390,52 @@ static void list_link(ui_ctx *x, const char *base, unsigned long p)
 	ui_put(&x->out, "\"");
 }
 
-static unsigned long page_number(const ui_ctx *x)
+/* The most pages a list goes to: past it, a page number is a typing
+ * error (a million pages of ROVE_UI_PAGE_ROWS is more than any replica). */
+#define UI_MAX_PAGE 1000000ul
+
+/* The list's page number (1 if none) into *page; false with a 400 page
+ * made if it is not a number from 1 to UI_MAX_PAGE. */
+static bool page_number(ui_ctx *x, unsigned long *page)
 {
 	const char *p = ui_param_get(x, "page");
-	char *end;
-	unsigned long n = p != NULL ? strtoul(p, &end, 10) : 1;
+	char *end, why[128];
+	unsigned long n;
 
-	return p == NULL || *end != '\0' || n < 1 || n > 1000000 ? 1 : n;
+	*page = 1;
+	if (p == NULL || p[0] == '\0')
+		return true;
+	n = p[0] >= '0' && p[0] <= '9' ? strtoul(p, &end, 10) : 0;
+	if (n >= 1 && n <= UI_MAX_PAGE && *end == '\0') {
+		*page = n;
+		return true;
+	}
+	snprintf(why, sizeof(why), "page takes a number from 1 to %lu ('%.40s')", UI_MAX_PAGE, p);
+	ui_page_error(x, 400, "Bad request", why);
+	return false;
+}
+
+/* Whether the list parameter name is absent, empty or one of allowed
+ * (NULL-terminated); else false with a 400 page naming what it takes. */
+static bool param_one_of(ui_ctx *x, const char *name, const char *const *allowed)
+{
+	const char *v = ui_param_get(x, name);
+	char why[256];
+	size_t at;
+
+	if (v == NULL || v[0] == '\0')
+		return true;
+	for (const char *const *a = allowed; *a != NULL; a++)
+		if (strcmp(v, *a) == 0)
+			return true;
+	at = (size_t)snprintf(why, sizeof(why), "%s takes ", name);
+	for (const char *const *a = allowed; *a != NULL && at < sizeof(why); a++)
+		at += (size_t)snprintf(why + at, sizeof(why) - at, "%s%s", *a,
+				       a[1] == NULL ? "" : a[2] == NULL ? " or " : ", ");
+	if (at < sizeof(why))
+		snprintf(why + at, sizeof(why) - at, " ('%.40s')", v);
+	ui_page_error(x, 400, "Bad request", why);
+	return false;
 }
 
 static void pager(ui_ctx *x, const char *base, unsigned long page, bool more)
@@ -351,23 +457,34 @@ static void pager(ui_ctx *x, const char *base, unsigned long page, bool more)
 	ui_put(&x->out, "</div>");
 }
 
+/* The sorts the customers page offers: the orders the replica keeps
+ * (replica_index.c), so that a sorted page reads only its rows. */
+static const char *const customer_sorts[] = {"name", "last_activity_at", "created_at", "tier", NULL};
+static const char *const customer_shows[] = {"all", "mine", "pool", NULL};
+
 static void page_customers(ui_ctx *x)
 {
 	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_CUSTOMER)};
 	const char *q = ui_param_get(x, "q"), *f = ui_param_get(x, "f"), *terr = ui_param_get(x, "territory");
 	const char *tier = ui_param_get(x, "tier"), *owner = ui_param_get(x, "owner"), *sort = ui_param_get(x, "sort");
-	unsigned long page = page_number(x);
+	unsigned long page;
 	char low[ROVE_MAX_STR + 1];
 	rove_replica r;
 	int rc;
 
+	/* A parameter the page does not know is refused, as the command
+	 * line refuses it (exit 2), not silently dropped. */
+	if (!page_number(x, &page) || !param_one_of(x, "sort", customer_sorts) ||
+	    !param_one_of(x, "f", customer_shows) ||
+	    !param_one_of(x, "tier", rove_schema_field(lc.c, "tier")->values))
+		return;
 	if (!ui_open_replica(x, &r))
 		return;
 	ui_page_head(x, &r, "Customers", "Customers");
 	ui_put(&x->out, "<form class=\"filters\" method=\"get\" action=\"customers\" role=\"search\">");
 	ui_text_input(x, "q", "Search customers", q);
 	ui_put(&x->out, "<label for=\"f-f\">");
-	ui_esc(&x->out, T("Owner"));
+	ui_esc(&x->out, T("Whose"));
 	ui_put(&x->out, "<select id=\"f-f\" name=\"f\">");
 	select_opt(x, "all", "All", f);
 	select_opt(x, "mine", "Mine", f);
@@ -382,15 +499,13 @@ static void page_customers(ui_ctx *x)
 	select_opt(x, "customer", "customer", tier);
 	select_opt(x, "loyal", "loyal", tier);
 	ui_put(&x->out, "</select></label>");
-	ui_text_input(x, "owner", "Owner", owner);
+	ui_text_input(x, "owner", "Owner's login", owner);
 	ui_put(&x->out, "<label for=\"f-sort\">");
 	ui_esc(&x->out, T("Sort by"));
 	ui_put(&x->out, "<select id=\"f-sort\" name=\"sort\">");
 	select_opt(x, "", "-", sort);
-	select_opt(x, "name", "name", sort);
-	select_opt(x, "last_activity_at", "last_activity_at", sort);
-	select_opt(x, "created_at", "created_at", sort);
-	select_opt(x, "tier", "tier", sort);
+	for (const char *const *o = customer_sorts; *o != NULL; o++)
+		select_opt(x, *o, *o, sort);
 	ui_put(&x->out, "</select></label><label for=\"f-desc\">");
 	ui_esc(&x->out, T("Descending"));
 	ui_printf(&x->out, "<input type=\"checkbox\" id=\"f-desc\" name=\"desc\" value=\"1\"%s></label><button id=\"search\">",
@@ -410,7 +525,7 @@ static void page_customers(ui_ctx *x)
 		lc.owner = owner;
 	if (tier != NULL && tier[0] != '\0')
 		lc.tier = tier;
-	if (sort != NULL && sort[0] != '\0' && rove_schema_field(lc.c, sort) != NULL) {
+	if (sort != NULL && sort[0] != '\0') {
 		lc.sort = sort;
 		lc.desc = ui_param_get(x, "desc") != NULL;
 	}
@@ -539,10 +654,12 @@ static void page_deals(ui_ctx *x)
 {
 	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OPPORTUNITY)};
 	const char *stage = ui_param_get(x, "stage");
-	unsigned long page = page_number(x);
+	unsigned long page;
 	rove_replica r;
 	int rc;
 
+	if (!page_number(x, &page) || !param_one_of(x, "stage", rove_schema_field(lc.c, "stage")->values))
+		return;
 	if (!ui_open_replica(x, &r))
 		return;
 	ui_page_head(x, &r, "Deals", "Deals");
@@ -687,9 +804,10 @@ static void page_today(ui_ctx *x)
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T("Deals expected to close this month"));
 	ui_put(&x->out, "</h2>");
-	table_head(x, lc.c, "closing", "Stage");
+	table_head(x, lc.c, "closing", "Stage", true);
 	lc.emit = emit_closing;
 	lc.arg = &t;
+	lc.r = &r; /* (the rows read their customer's name) */
 	/* Only this month's deals, in the replica's order of expected close. */
 	{
 		char next[MONTH_AFTER_SIZE];
@@ -698,7 +816,7 @@ static void page_today(ui_ctx *x)
 						&lc);
 	}
 	lc.n = t.n;
-	table_foot(x, &lc, ncolumns(lc.c) + 1);
+	table_foot(x, &lc, ncolumns(lc.c) + 2);
 
 	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_ACTIVITY), .sort = "at", .desc = true, .limit = 10};
 	ui_put(&x->out, "<h2>");
@@ -764,11 +882,18 @@ static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
 		ui_esc(&x->out, text);
 		ui_put(&x->out, "<br>");
 	}
-	ui_printf(&x->out, "</td><td><form class=\"inline\" method=\"post\" action=\"rejected/%s/retry\">", op);
+	/* Retry, with optional edits as `rove rejected retry OP
+	 * FIELD=VALUE...` takes them: one a line. */
+	ui_printf(&x->out, "</td><td><form class=\"stack\" method=\"post\" action=\"rejected/%s/retry\">", op);
 	ui_csrf_field(x);
-	ui_put(&x->out, "<button class=\"quiet\">");
+	ui_put(&x->out, "<details><summary>");
+	ui_esc(&x->out, T("Edit before retrying"));
+	ui_printf(&x->out, "</summary><label for=\"edits-%s\">", op);
+	ui_esc(&x->out, T("FIELD=VALUE, one a line"));
+	ui_printf(&x->out, "<textarea id=\"edits-%s\" name=\"edits\" rows=\"2\" placeholder=\"name=…\"></textarea></label>"
+		  "</details><div><button class=\"quiet\" id=\"retry-%s\">", op, op);
 	ui_esc(&x->out, T("Retry"));
-	ui_printf(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"rejected/%s/dismiss\">", op);
+	ui_printf(&x->out, "</button></div></form> <form class=\"inline\" method=\"post\" action=\"rejected/%s/dismiss\">", op);
 	ui_csrf_field(x);
 	ui_put(&x->out, "<button class=\"quiet\">");
 	ui_esc(&x->out, T("Dismiss"));
@@ -928,12 +1053,48 @@ static void do_stage(ui_ctx *x, const char *did)
 	page_deals(x);
 }
 
-/* POST /rejected/OP/dismiss|retry: `rove rejected dismiss|retry OP`. */
+/* The most edits a retry's form takes: as many as a form has fields. */
+#define UI_MAX_RETRY_EDITS ROVE_UI_MAX_PARAMS
+
+/* POST /rejected/OP/dismiss|retry: `rove rejected dismiss|retry OP`, a
+ * retry with the form's edits (FIELD=VALUE, one a line) after OP, as the
+ * command takes them. */
 static void do_rejected(ui_ctx *x, const char *op, const char *verb)
 {
-	char *argv[] = {"rejected", (char *)verb, (char *)op, NULL};
-	int status = cmd_rejected(x->cli, 3, argv);
+	char *argv[3 + UI_MAX_RETRY_EDITS + 1] = {"rejected", (char *)verb, (char *)op};
+	const char *edits = strcmp(verb, "retry") == 0 ? ui_param_get(x, "edits") : NULL;
+	char *copy = edits != NULL ? strdup(edits) : NULL;
+	int argc = 3, status = ROVE_EXIT_USAGE;
 
+	if (edits != NULL && copy == NULL) {
+		x->out.failed = true;
+		return;
+	}
+	for (char *line = copy, *next; line != NULL && *line != '\0'; line = next) {
+		size_t n = strcspn(line, "\n");
+		next = line[n] == '\n' ? line + n + 1 : line + n;
+		line[n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (line[0] == '-') { /* an edit, never an option */
+			rove_error("an edit is FIELD=VALUE, not %s", CLI_QUOTE(line));
+			argc = -1;
+			break;
+		}
+		if (argc == 3 + UI_MAX_RETRY_EDITS) {
+			rove_error("at most %d edits in a retry", UI_MAX_RETRY_EDITS);
+			argc = -1;
+			break;
+		}
+		argv[argc++] = line;
+	}
+	if (argc >= 3) {
+		argv[argc] = NULL;
+		status = cmd_rejected(x->cli, argc, argv);
+	}
+	free(copy);
 	if (status == ROVE_EXIT_OK) {
 		redirect_saved(x, "/sync");
 		return;

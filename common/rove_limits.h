@@ -185,6 +185,12 @@
  * (replica_index.c): a time as the schema stores it, 2026-11-30T09:15:00Z,
  * whole; longer values are ordered by these first bytes. */
 #define ROVE_REPLICA_ORDER_BYTES 20
+/* The bytes of a customer's searchable text (its text fields, each with
+ * its type) the replica's index keeps so that a search reads no record
+ * that does not match (replica_index.c): a customer's usual fields fit
+ * whole; one with more is read and checked whole. Within LMDB's 511-byte
+ * key with the entry's 19 bytes of kind, collection, id and flag. */
+#define ROVE_REPLICA_SEARCH_BYTES 480
 
 /* Client: default time to wait for one reply from the server, and the
  * longest --timeout: an hour; a longer wait is a typing error. */

@@ -51,6 +51,24 @@ _same() {
 	eq "$(r "$u" opportunity list --sort expected_close --json | jq -c '[.[].id]')" \
 		"$(jq -c '(map(select(.expected_close != null)) | sort_by(.expected_close, .id)) + (map(select(.expected_close == null)) | sort_by(.id)) | map(.id)' "$T/all.json")" \
 		"$u: opportunity list --sort expected_close"
+	# Customers in the orders of rove ui's sorts (name and tier folded to
+	# lower case, as --sort compares them), both ways, and a page; a
+	# search read through the kept text equals the scan's.
+	r "$u" customer list --json >"$T/all.json"
+	local f w jqf
+	for f in name tier created_at last_activity_at; do
+		jqf="(.$f | if type == \"string\" then ascii_downcase else . end)"
+		w=$(jq -c "(map(select(.$f != null)) | sort_by($jqf, .id)) + (map(select(.$f == null)) | sort_by(.id)) | map(.id)" "$T/all.json")
+		eq "$(r "$u" customer list --sort "$f" --json | jq -c '[.[].id]')" "$w" "$u: customer list --sort $f"
+		w=$(jq -c "(map(select(.$f != null)) | sort_by($jqf, .id) | reverse) + (map(select(.$f == null)) | sort_by(.id) | reverse) | map(.id)" "$T/all.json")
+		eq "$(r "$u" customer list --sort "$f:desc" --json | jq -c '[.[].id]')" "$w" "$u: customer list --sort $f:desc"
+	done
+	eq "$(r "$u" customer list --sort name --limit 2 --json | jq -c '[.[].id]')" \
+		"$(jq -c 'sort_by((.name | ascii_downcase), .id) | map(.id) | .[:2]' "$T/all.json")" "$u: customer list --sort name --limit 2"
+	for f in al ALPHA "138 0000 0002" 8613800000001 zz; do
+		w=$(jq -c --arg q "$f" '[.[] | select([.name, .phone, .address, .territory, .owner, .tier] | map(select(. != null) | ascii_downcase | gsub("[^0-9a-z]"; "")) | any(contains($q | ascii_downcase | gsub("[^0-9a-z]"; "") | ltrimstr("86")))) | .id]' "$T/all.json")
+		eq "$(r "$u" customer list --search "$f" --json | jq -c '[.[].id]')" "$w" "$u: customer list --search '$f'"
+	done
 }
 
 server_setup
