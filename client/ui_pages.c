@@ -240,7 +240,9 @@ static size_t ncolumns(const rove_coll_def *c)
 /* The stage form of a deal (its id, its stage now). */
 void ui_stage_form(ui_ctx *x, const rove_record *rec)
 {
-	static const char *const stages[] = {"lead", "qualified", "proposal", "negotiation", "won", "lost"};
+	/* the schema's stages, in its order */
+	const char *const *stages =
+		rove_schema_field(rove_schema_coll(ROVE_COLL_OPPORTUNITY), "stage")->values;
 	const char *now = rove_fields_str(&rec->fs, "stage");
 	char id[ROVE_UUID_STRLEN + 1];
 
@@ -253,7 +255,7 @@ void ui_stage_form(ui_ctx *x, const rove_record *rec)
 		  "stage");
 	ui_esc(&x->out, T("Stage"));
 	ui_printf(&x->out, "\" id=\"stage-%s\">", id);
-	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+	for (size_t i = 0; stages[i] != NULL; i++) {
 		ui_printf(&x->out, "<option value=\"%s\"%s>", stages[i],
 			  now != NULL && strcmp(now, stages[i]) == 0 ? " selected" : "");
 		ui_esc(&x->out, T(stages[i]));
