@@ -25,6 +25,7 @@
 #define ROVE_UI_H
 
 #include "cli.h"
+#include "rec.h"
 #include "sync.h"
 
 #include <stdarg.h>
@@ -119,6 +120,18 @@ bool ui_open_record(ui_ctx *x, uint8_t coll, const char *ids, rove_replica *r, r
 /* The hidden CSRF field every form carries. */
 void ui_csrf_field(ui_ctx *x);
 
+/* The lists of ui_pages.c, for the pages elsewhere: a table's head for
+ * collection c (id: the table's id; extra: a last column's label or
+ * NULL; customer: a column naming each row's customer), its foot (an
+ * empty table says so; cols: its columns), its columns, one row (a
+ * rec_list_ctx emit; lc->arg is the ui_ctx), and a whole table of lc's
+ * records. */
+void ui_table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra, bool customer);
+void ui_table_foot(ui_ctx *x, const rec_list_ctx *lc, size_t cols);
+size_t ui_ncolumns(const rove_coll_def *c);
+int ui_emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending);
+int ui_list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *id);
+
 /* The stage form of a deal: a select of the stages and a Move button
  * (POST /deal/ID/stage, back to this page). */
 void ui_stage_form(ui_ctx *x, const rove_record *rec);
@@ -163,9 +176,22 @@ void ui_page_board(ui_ctx *x);
 
 /* ---- Today (ui_today.c) ---- */
 
+/* GET /: notices, days left, deals closing this month, recent
+ * activities, pending changes, the last sync. */
+void ui_page_today(ui_ctx *x);
+/* The last sync, pending and refused counts (Today's and Sync's). */
+void ui_last_sync(ui_ctx *x, rove_replica *r, rove_replica_status *st);
+
 /* The recycle warnings of r's user with the days left before each
  * customer returns to the public pool, computed now. */
 void ui_today_days_left(ui_ctx *x, rove_replica *r);
+
+/* ---- Sync and refused changes (ui_refused.c) ---- */
+
+/* GET /sync: the Sync button, the last sync, the refused changes. */
+void ui_page_sync(ui_ctx *x);
+/* POST /rejected/OP/dismiss|retry (a retry with the form's edits). */
+void ui_do_rejected(ui_ctx *x, const char *op, const char *verb);
 
 /* ---- Reports (ui_reports.c) ---- */
 

@@ -195,7 +195,7 @@ static bool customer_column(const rove_coll_def *c, const char *parent)
 	return c->parent == ROVE_COLL_CUSTOMER && parent == NULL;
 }
 
-static void table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra, bool customer)
+void ui_table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const char *extra, bool customer)
 {
 	ui_printf(&x->out, "<table id=\"%s\"><thead><tr>", id);
 	if (customer) {
@@ -219,7 +219,7 @@ static void table_head(ui_ctx *x, const rove_coll_def *c, const char *id, const 
 	ui_put(&x->out, "</tr></thead><tbody>");
 }
 
-static void table_foot(ui_ctx *x, const rec_list_ctx *lc, size_t cols)
+void ui_table_foot(ui_ctx *x, const rec_list_ctx *lc, size_t cols)
 {
 	if (lc->n == 0) {
 		ui_printf(&x->out, "<tr><td colspan=\"%zu\" class=\"muted\">", cols);
@@ -229,7 +229,7 @@ static void table_foot(ui_ctx *x, const rec_list_ctx *lc, size_t cols)
 	ui_put(&x->out, "</tbody></table>");
 }
 
-static size_t ncolumns(const rove_coll_def *c)
+size_t ui_ncolumns(const rove_coll_def *c)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->nfields; i++)
@@ -303,7 +303,7 @@ static int customer_cell(ui_ctx *x, rec_list_ctx *lc, const rove_record *rec)
 /* One row of a table of c's records; the name of a customer links to its
  * card, a deal has its stage form; a list of many customers' records has
  * their customer first. */
-static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
+int ui_emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
 	ui_ctx *x = lc->arg;
 	char id[ROVE_UUID_STRLEN + 1];
@@ -342,17 +342,17 @@ static int emit_row(rec_list_ctx *lc, const rove_record *rec, bool pending)
 }
 
 /* A table of the records lc selects (lc->c, lc->arg set here). */
-static int list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *id)
+int ui_list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *id)
 {
 	int rc;
 
 	bool customer = customer_column(lc->c, lc->parent);
 
-	lc->emit = emit_row;
+	lc->emit = ui_emit_row;
 	lc->arg = x;
-	table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL, customer);
+	ui_table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL, customer);
 	rc = rec_list_walk(r, lc);
-	table_foot(x, lc, ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY) + customer);
+	ui_table_foot(x, lc, ui_ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY) + customer);
 	return rc;
 }
 
@@ -535,7 +535,7 @@ static void page_customers(ui_ctx *x)
 	lc.limit = UI_PROBE_LIMIT;
 	rc = rec_list_filters(&r, &lc, terr != NULL && terr[0] != '\0' ? terr : NULL);
 	if (rc == ROVE_OK) {
-		rc = list_table(x, &r, &lc, "customers");
+		rc = ui_list_table(x, &r, &lc, "customers");
 	} else {
 		free(lc.terrs);
 	}
@@ -566,7 +566,7 @@ static void card_list(ui_ctx *x, rove_replica *r, uint8_t coll, const char *cid,
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T(title));
 	ui_put(&x->out, "</h2>");
-	rc = list_table(x, r, &lc, id);
+	rc = ui_list_table(x, r, &lc, id);
 	if (rc != ROVE_OK) {
 		ui_put(&x->out, "<p class=\"banner bad\">");
 		ui_esc(&x->out, rove_strerror(rc));
@@ -681,277 +681,13 @@ static void page_deals(ui_ctx *x)
 	lc.sort = "expected_close";
 	lc.offset = (page - 1) * ROVE_UI_PAGE_ROWS;
 	lc.limit = UI_PROBE_LIMIT;
-	rc = list_table(x, &r, &lc, "deals");
+	rc = ui_list_table(x, &r, &lc, "deals");
 	if (rc != ROVE_OK) {
 		ui_put(&x->out, "<p class=\"banner bad\">");
 		ui_esc(&x->out, rove_strerror(rc));
 		ui_put(&x->out, "</p>");
 	}
 	pager(x, "deals", page, lc.n > ROVE_UI_PAGE_ROWS);
-	rove_replica_close(&r);
-	ui_page_foot(x);
-}
-
-/* ---- Today ---- */
-
-typedef struct today_ctx {
-	ui_ctx *x;
-	char month[8]; /* YYYY-MM */
-	const char *user;
-	size_t n;
-} today_ctx;
-
-/* Deals of this month not closed: a row of the table. */
-static int emit_closing(rec_list_ctx *lc, const rove_record *rec, bool pending)
-{
-	today_ctx *t = lc->arg;
-	const char *close = rove_fields_str(&rec->fs, "expected_close");
-	const char *stage = rove_fields_str(&rec->fs, "stage");
-	rec_list_ctx row = *lc;
-
-	if (close == NULL || strncmp(close, t->month, 7) != 0 ||
-	    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)) || t->n >= ROVE_UI_CARD_ROWS)
-		return ROVE_OK;
-	t->n++;
-	row.arg = t->x;
-	return emit_row(&row, rec, pending);
-}
-
-/* The same, read in order of expected close from the month's first:
- * stops when the table is full. */
-static int closing_one(const rove_record *rec, bool pending, void *arg)
-{
-	rec_list_ctx *lc = arg;
-	const today_ctx *t = lc->arg;
-
-	return t->n >= ROVE_UI_CARD_ROWS ? ROVE_EEXIST /* enough */ : emit_closing(lc, rec, pending);
-}
-
-/* The month after month (YYYY-MM) into next: YYYY-MM, in room for what
- * any two ints print (the compiler cannot see the checks). */
-#define MONTH_AFTER_SIZE 24
-static void month_after(const char *month, char next[MONTH_AFTER_SIZE])
-{
-	int y = 0, m = 0;
-
-	if (sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 || y < 1 || y > 9998) {
-		snprintf(next, MONTH_AFTER_SIZE, "9999-99");
-		return;
-	}
-	snprintf(next, MONTH_AFTER_SIZE, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-}
-
-static int emit_pending(const rove_op *op, bool sent, void *arg)
-{
-	today_ctx *t = arg;
-	const rove_coll_def *c = rove_schema_coll(op->coll);
-	char rid[ROVE_UUID_STRLEN + 1];
-
-	if (t->n >= ROVE_UI_CARD_ROWS)
-		return ROVE_EEXIST; /* enough: the count is in the header */
-	t->n++;
-	rove_uuid_format(&op->rid, rid);
-	ui_put(&t->x->out, "<tr><td>");
-	ui_esc(&t->x->out, c != NULL ? ui_t(t->x->lang, c->name) : "?");
-	ui_put(&t->x->out, "</td><td>");
-	ui_esc(&t->x->out, rove_op_kind_name(op->kind));
-	ui_printf(&t->x->out, "</td><td><code>%s</code></td><td>%s</td></tr>", rid + ROVE_UUID_STRLEN - 12,
-		  sent ? "sent" : "");
-	return ROVE_OK;
-}
-
-static void last_sync(ui_ctx *x, rove_replica *r, rove_replica_status *st)
-{
-	char when[40];
-
-	if (rove_replica_status_get(r, st) != ROVE_OK)
-		memset(st, 0, sizeof(*st));
-	ui_put(&x->out, "<div><span class=\"stat\" id=\"last-sync\">");
-	ui_esc(&x->out, T("Last sync"));
-	if (st->last_sync_ms != 0)
-		out_time(st->last_sync_ms, when, sizeof(when));
-	ui_put(&x->out, "<b>");
-	ui_esc(&x->out, st->last_sync_ms != 0 ? when : T("never"));
-	ui_put(&x->out, "</b></span><span class=\"stat\" id=\"pending-count\">");
-	ui_esc(&x->out, T("Pending changes"));
-	ui_printf(&x->out, "<b>%" PRIu64 "</b></span><span class=\"stat\" id=\"refused-count\">", st->pending);
-	ui_esc(&x->out, T("Refused changes"));
-	ui_printf(&x->out, "<b>%" PRIu64 "</b></span></div>", st->rejected);
-}
-
-static void page_today(ui_ctx *x)
-{
-	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_NOTICE), .limit = ROVE_UI_CARD_ROWS};
-	rove_replica_status st;
-	today_ctx t = {x, "", NULL, 0};
-	char now[40];
-	rove_replica r;
-
-	if (!ui_open_replica(x, &r))
-		return;
-	ui_page_head(x, &r, "Today", "Today");
-	last_sync(x, &r, &st);
-	ui_put(&x->out, "<h2>");
-	ui_esc(&x->out, T("My notices"));
-	ui_put(&x->out, "</h2>");
-	lc.sort = "at";
-	lc.desc = true;
-	(void)list_table(x, &r, &lc, "notices");
-	ui_today_days_left(x, &r);
-
-	out_time(rove_replica_now_ms(&r), now, sizeof(now));
-	snprintf(t.month, sizeof(t.month), "%.7s", now);
-	t.user = r.auth.user;
-	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_OPPORTUNITY), .sort = "expected_close"};
-	ui_put(&x->out, "<h2>");
-	ui_esc(&x->out, T("Deals expected to close this month"));
-	ui_put(&x->out, "</h2>");
-	table_head(x, lc.c, "closing", "Stage", true);
-	lc.emit = emit_closing;
-	lc.arg = &t;
-	lc.r = &r; /* (the rows read their customer's name) */
-	/* Only this month's deals, in the replica's order of expected close. */
-	{
-		char next[MONTH_AFTER_SIZE];
-		month_after(t.month, next);
-		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
-						&lc);
-	}
-	lc.n = t.n;
-	table_foot(x, &lc, ncolumns(lc.c) + 2);
-
-	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_ACTIVITY), .sort = "at", .desc = true, .limit = 10};
-	ui_put(&x->out, "<h2>");
-	ui_esc(&x->out, T("Recent activities"));
-	ui_put(&x->out, "</h2>");
-	(void)list_table(x, &r, &lc, "recent");
-
-	ui_put(&x->out, "<h2>");
-	ui_esc(&x->out, T("Pending changes"));
-	ui_put(&x->out, "</h2><table id=\"pending\"><tbody>");
-	t.n = 0;
-	(void)rove_replica_each_pending(&r, emit_pending, &t);
-	if (t.n == 0) {
-		ui_put(&x->out, "<tr><td class=\"muted\">");
-		ui_esc(&x->out, T("No records."));
-		ui_put(&x->out, "</td></tr>");
-	}
-	ui_put(&x->out, "</tbody></table>");
-	rove_replica_close(&r);
-	ui_page_foot(x);
-}
-
-/* ---- Sync and refused changes ---- */
-
-typedef struct rj_page {
-	ui_ctx *x;
-	size_t n;
-} rj_page;
-
-static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
-{
-	rj_page *p = arg;
-	ui_ctx *x = p->x;
-	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
-	char op[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1], when[40];
-
-	if (dismissed)
-		return ROVE_OK;
-	p->n++;
-	rove_uuid_format(&rj->op.op_id, op);
-	rove_uuid_format(&rj->op.rid, rid);
-	out_time(rj->time_ms, when, sizeof(when));
-	ui_printf(&x->out, "<tr data-op=\"%s\"><td>", op);
-	ui_esc(&x->out, when);
-	ui_put(&x->out, "</td><td><b class=\"reason\">");
-	ui_esc(&x->out, rove_reason_name(rj->reason));
-	ui_put(&x->out, "</b><br><span class=\"detail\">");
-	ui_esc(&x->out, rj->detail);
-	ui_put(&x->out, "</span></td><td>");
-	ui_esc(&x->out, c != NULL ? T(c->name) : "?");
-	ui_put(&x->out, " ");
-	ui_esc(&x->out, rove_op_kind_name(rj->op.kind));
-	ui_printf(&x->out, " <code>%s</code><br>", rid + ROVE_UUID_STRLEN - 12);
-	for (uint32_t i = 0; i < rj->op.fs.n; i++) {
-		const rove_field *f = &rj->op.fs.f[i];
-		const rove_field_def *fd = c != NULL ? rove_schema_field(c, f->name) : NULL;
-		char text[ROVE_MAX_STR + 64];
-		if (fd == NULL || (fd->flags & ROVE_FF_HIDDEN))
-			continue;
-		out_value_text(fd, &f->v, text, sizeof(text));
-		ui_esc(&x->out, f->name);
-		ui_put(&x->out, " = ");
-		ui_esc(&x->out, text);
-		ui_put(&x->out, "<br>");
-	}
-	/* Retry, with optional edits as `rove rejected retry OP
-	 * FIELD=VALUE...` takes them: one a line. */
-	ui_printf(&x->out, "</td><td><form class=\"stack\" method=\"post\" action=\"rejected/%s/retry\">", op);
-	ui_csrf_field(x);
-	ui_put(&x->out, "<details><summary>");
-	ui_esc(&x->out, T("Edit before retrying"));
-	ui_printf(&x->out, "</summary><label for=\"edits-%s\">", op);
-	ui_esc(&x->out, T("FIELD=VALUE, one a line"));
-	ui_printf(&x->out, "<textarea id=\"edits-%s\" name=\"edits\" rows=\"2\" placeholder=\"name=…\"></textarea></label>"
-		  "</details><div><button class=\"quiet\" id=\"retry-%s\">", op, op);
-	ui_esc(&x->out, T("Retry"));
-	ui_printf(&x->out, "</button></div></form> <form class=\"inline\" method=\"post\" action=\"rejected/%s/dismiss\">", op);
-	ui_csrf_field(x);
-	ui_put(&x->out, "<button class=\"quiet\">");
-	ui_esc(&x->out, T("Dismiss"));
-	ui_put(&x->out, "</button></form></td></tr>");
-	return ROVE_OK;
-}
-
-static void page_sync(ui_ctx *x)
-{
-	static const char *const counts[] = {"pushed", "accepted", "refused", "pulled"};
-	rove_replica_status st;
-	rj_page p = {x, 0};
-	rove_replica r;
-
-	if (!ui_open_replica(x, &r))
-		return;
-	ui_page_head(x, &r, "Sync", "Sync");
-	if (ui_param_get(x, "offline") != NULL) {
-		ui_put(&x->out, "<div class=\"banner off\" role=\"status\" id=\"sync-result\">");
-		ui_esc(&x->out, T("Offline: the server cannot be reached. Your changes are kept."));
-		ui_put(&x->out, "</div>");
-	} else if (ui_param_get(x, "pushed") != NULL) {
-		ui_put(&x->out, "<div class=\"banner ok\" role=\"status\" id=\"sync-result\">");
-		for (size_t i = 0; i < 4; i++) {
-			const char *v = ui_param_get(x, counts[i]);
-			ui_esc(&x->out, T(i == 0 ? "Pushed" : counts[i]));
-			ui_put(&x->out, " <b>");
-			ui_esc(&x->out, v != NULL ? v : "0");
-			ui_put(&x->out, i < 3 ? "</b> · " : "</b>");
-		}
-		ui_put(&x->out, "</div>");
-	}
-	last_sync(x, &r, &st);
-	ui_put(&x->out, "<form method=\"post\" action=\"sync\" id=\"sync-form\">");
-	ui_csrf_field(x);
-	ui_printf(&x->out, "<button id=\"sync\" data-busy=\"%s…\">", T("Sync"));
-	ui_esc(&x->out, T("Sync now"));
-	ui_put(&x->out, "</button> <progress id=\"sync-progress\" hidden></progress><span id=\"sync-status\" "
-		  "role=\"status\" aria-live=\"polite\"></span>");
-	ui_printf(&x->out, "<span hidden id=\"sync-words\" data-pulling=\"%s\" data-of=\"%s\" data-items=\"%s\" "
-		  "data-failed=\"%s\"></span></form><h2>", T("Pulling"), T("of"), T("items"), T("Sync failed"));
-	ui_esc(&x->out, T("Refused changes"));
-	ui_put(&x->out, "</h2><table id=\"refused\"><thead><tr><th scope=\"col\">");
-	ui_esc(&x->out, T("Refused"));
-	ui_put(&x->out, "</th><th scope=\"col\">");
-	ui_esc(&x->out, T("Reason"));
-	ui_put(&x->out, "</th><th scope=\"col\">");
-	ui_esc(&x->out, T("Change"));
-	ui_put(&x->out, "</th><th scope=\"col\"></th></tr></thead><tbody>");
-	(void)rove_replica_each_rejection(&r, emit_rejection, &p);
-	if (p.n == 0) {
-		ui_put(&x->out, "<tr><td colspan=\"4\" class=\"muted\">");
-		ui_esc(&x->out, T("No records."));
-		ui_put(&x->out, "</td></tr>");
-	}
-	ui_put(&x->out, "</tbody></table>");
 	rove_replica_close(&r);
 	ui_page_foot(x);
 }
@@ -1055,58 +791,6 @@ static void do_stage(ui_ctx *x, const char *did)
 	page_deals(x);
 }
 
-/* The most edits a retry's form takes: as many as a form has fields. */
-#define UI_MAX_RETRY_EDITS ROVE_UI_MAX_PARAMS
-
-/* POST /rejected/OP/dismiss|retry: `rove rejected dismiss|retry OP`, a
- * retry with the form's edits (FIELD=VALUE, one a line) after OP, as the
- * command takes them. */
-static void do_rejected(ui_ctx *x, const char *op, const char *verb)
-{
-	char *argv[3 + UI_MAX_RETRY_EDITS + 1] = {"rejected", (char *)verb, (char *)op};
-	const char *edits = strcmp(verb, "retry") == 0 ? ui_param_get(x, "edits") : NULL;
-	char *copy = edits != NULL ? strdup(edits) : NULL;
-	int argc = 3, status = ROVE_EXIT_USAGE;
-
-	if (edits != NULL && copy == NULL) {
-		x->out.failed = true;
-		return;
-	}
-	for (char *line = copy, *next; line != NULL && *line != '\0'; line = next) {
-		size_t n = strcspn(line, "\n");
-		next = line[n] == '\n' ? line + n + 1 : line + n;
-		line[n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (line[0] == '-') { /* an edit, never an option */
-			rove_error("an edit is FIELD=VALUE, not %s", CLI_QUOTE(line));
-			argc = -1;
-			break;
-		}
-		if (argc == 3 + UI_MAX_RETRY_EDITS) {
-			rove_error("at most %d edits in a retry", UI_MAX_RETRY_EDITS);
-			argc = -1;
-			break;
-		}
-		argv[argc++] = line;
-	}
-	if (argc >= 3) {
-		argv[argc] = NULL;
-		status = cmd_rejected(x->cli, argc, argv);
-	}
-	free(copy);
-	if (status == ROVE_EXIT_OK) {
-		redirect_saved(x, "/sync");
-		return;
-	}
-	if (x->nerrors == 0)
-		rove_error("the change was not made");
-	x->status = 422;
-	page_sync(x);
-}
-
 /* ---- routes ---- */
 
 /* path is PREFIX ID [/ REST]: the id into id (at most a UUID's length),
@@ -1134,7 +818,7 @@ void ui_route(ui_ctx *x)
 
 	if (!x->post) {
 		if (strcmp(x->path, "/") == 0)
-			page_today(x);
+			ui_page_today(x);
 		else if (strcmp(x->path, "/customers") == 0)
 			page_customers(x);
 		else if ((rest = path_id(x->path, "/customer/", id)) != NULL && rest[0] == '\0')
@@ -1150,7 +834,7 @@ void ui_route(ui_ctx *x)
 		else if (strcmp(x->path, "/deals") == 0)
 			page_deals(x);
 		else if (strcmp(x->path, "/sync") == 0)
-			page_sync(x);
+			ui_page_sync(x);
 		else if (strcmp(x->path, "/reports") == 0)
 			ui_page_reports(x);
 		else if (strncmp(x->path, "/reports/", 9) == 0)
@@ -1181,7 +865,7 @@ void ui_route(ui_ctx *x)
 		ui_edit_post(x, coll, rest + 1);
 	} else if ((rest = path_id(x->path, "/rejected/", id)) != NULL &&
 		   (strcmp(rest, "dismiss") == 0 || strcmp(rest, "retry") == 0)) {
-		do_rejected(x, id, rest);
+		ui_do_rejected(x, id, rest);
 	} else {
 		ui_page_error(x, 404, "Not found", x->path);
 	}

@@ -10,12 +10,17 @@
  * this laptop. A customer followed up since then shows its new count; one
  * that is no longer the user's (recycled, reassigned, released) is not
  * shown.
+ *
+ * The page itself: notices, deals closing this month, recent activities,
+ * pending changes and the last sync.
  */
 #include "ui.h"
 #include "rec.h"
 #include "calendar.h"
 #include "err.h"
+#include "out.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,3 +161,153 @@ out:
 	free(rec);
 	free(scratch);
 }
+
+/* ---- the page ---- */
+
+typedef struct today_ctx {
+	ui_ctx *x;
+	char month[8]; /* YYYY-MM */
+	const char *user;
+	size_t n;
+} today_ctx;
+
+/* Deals of this month not closed: a row of the table. */
+static int emit_closing(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	today_ctx *t = lc->arg;
+	const char *close = rove_fields_str(&rec->fs, "expected_close");
+	const char *stage = rove_fields_str(&rec->fs, "stage");
+	rec_list_ctx row = *lc;
+
+	if (close == NULL || strncmp(close, t->month, 7) != 0 ||
+	    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)) || t->n >= ROVE_UI_CARD_ROWS)
+		return ROVE_OK;
+	t->n++;
+	row.arg = t->x;
+	return ui_emit_row(&row, rec, pending);
+}
+
+/* The same, read in order of expected close from the month's first:
+ * stops when the table is full. */
+static int closing_one(const rove_record *rec, bool pending, void *arg)
+{
+	rec_list_ctx *lc = arg;
+	const today_ctx *t = lc->arg;
+
+	return t->n >= ROVE_UI_CARD_ROWS ? ROVE_EEXIST /* enough */ : emit_closing(lc, rec, pending);
+}
+
+/* The month after month (YYYY-MM) into next: YYYY-MM, in room for what
+ * any two ints print (the compiler cannot see the checks). */
+#define MONTH_AFTER_SIZE 24
+static void month_after(const char *month, char next[MONTH_AFTER_SIZE])
+{
+	int y = 0, m = 0;
+
+	if (sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 || y < 1 || y > 9998) {
+		snprintf(next, MONTH_AFTER_SIZE, "9999-99");
+		return;
+	}
+	snprintf(next, MONTH_AFTER_SIZE, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+}
+
+static int emit_pending(const rove_op *op, bool sent, void *arg)
+{
+	today_ctx *t = arg;
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	char rid[ROVE_UUID_STRLEN + 1];
+
+	if (t->n >= ROVE_UI_CARD_ROWS)
+		return ROVE_EEXIST; /* enough: the count is in the header */
+	t->n++;
+	rove_uuid_format(&op->rid, rid);
+	ui_put(&t->x->out, "<tr><td>");
+	ui_esc(&t->x->out, c != NULL ? ui_t(t->x->lang, c->name) : "?");
+	ui_put(&t->x->out, "</td><td>");
+	ui_esc(&t->x->out, rove_op_kind_name(op->kind));
+	ui_printf(&t->x->out, "</td><td><code>%s</code></td><td>%s</td></tr>", rid + ROVE_UUID_STRLEN - 12,
+		  sent ? "sent" : "");
+	return ROVE_OK;
+}
+
+void ui_last_sync(ui_ctx *x, rove_replica *r, rove_replica_status *st)
+{
+	char when[40];
+
+	if (rove_replica_status_get(r, st) != ROVE_OK)
+		memset(st, 0, sizeof(*st));
+	ui_put(&x->out, "<div><span class=\"stat\" id=\"last-sync\">");
+	ui_esc(&x->out, T("Last sync"));
+	if (st->last_sync_ms != 0)
+		out_time(st->last_sync_ms, when, sizeof(when));
+	ui_put(&x->out, "<b>");
+	ui_esc(&x->out, st->last_sync_ms != 0 ? when : T("never"));
+	ui_put(&x->out, "</b></span><span class=\"stat\" id=\"pending-count\">");
+	ui_esc(&x->out, T("Pending changes"));
+	ui_printf(&x->out, "<b>%" PRIu64 "</b></span><span class=\"stat\" id=\"refused-count\">", st->pending);
+	ui_esc(&x->out, T("Refused changes"));
+	ui_printf(&x->out, "<b>%" PRIu64 "</b></span></div>", st->rejected);
+}
+
+void ui_page_today(ui_ctx *x)
+{
+	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_NOTICE), .limit = ROVE_UI_CARD_ROWS};
+	rove_replica_status st;
+	today_ctx t = {x, "", NULL, 0};
+	char now[40];
+	rove_replica r;
+
+	if (!ui_open_replica(x, &r))
+		return;
+	ui_page_head(x, &r, "Today", "Today");
+	ui_last_sync(x, &r, &st);
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("My notices"));
+	ui_put(&x->out, "</h2>");
+	lc.sort = "at";
+	lc.desc = true;
+	(void)ui_list_table(x, &r, &lc, "notices");
+	ui_today_days_left(x, &r);
+
+	out_time(rove_replica_now_ms(&r), now, sizeof(now));
+	snprintf(t.month, sizeof(t.month), "%.7s", now);
+	t.user = r.auth.user;
+	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_OPPORTUNITY), .sort = "expected_close"};
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Deals expected to close this month"));
+	ui_put(&x->out, "</h2>");
+	ui_table_head(x, lc.c, "closing", "Stage", true);
+	lc.emit = emit_closing;
+	lc.arg = &t;
+	lc.r = &r; /* (the rows read their customer's name) */
+	/* Only this month's deals, in the replica's order of expected close. */
+	{
+		char next[MONTH_AFTER_SIZE];
+		month_after(t.month, next);
+		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
+						&lc);
+	}
+	lc.n = t.n;
+	ui_table_foot(x, &lc, ui_ncolumns(lc.c) + 2);
+
+	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_ACTIVITY), .sort = "at", .desc = true, .limit = 10};
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Recent activities"));
+	ui_put(&x->out, "</h2>");
+	(void)ui_list_table(x, &r, &lc, "recent");
+
+	ui_put(&x->out, "<h2>");
+	ui_esc(&x->out, T("Pending changes"));
+	ui_put(&x->out, "</h2><table id=\"pending\"><tbody>");
+	t.n = 0;
+	(void)rove_replica_each_pending(&r, emit_pending, &t);
+	if (t.n == 0) {
+		ui_put(&x->out, "<tr><td class=\"muted\">");
+		ui_esc(&x->out, T("No records."));
+		ui_put(&x->out, "</td></tr>");
+	}
+	ui_put(&x->out, "</tbody></table>");
+	rove_replica_close(&r);
+	ui_page_foot(x);
+}
+
