@@ -106,6 +106,7 @@ typedef struct rove_store {
 	MDB_txn *batch;
 	uint32_t ncursors;
 	rove_store_cursor cursors[ROVE_STORE_CURSORS];
+	rove_buf enc; /* the batch's records are encoded here */
 } rove_store;
 
 /* A run: the stretch of the server's history written between one start

@@ -192,7 +192,8 @@ void rove_store_batch_end(rove_store *st)
 
 /* The batch's cursor on dbi for keys under prefix (its first plen bytes
  * of key), opened if there is none; the oldest is closed to make room. */
-static int batch_cursor(rove_store *st, MDB_dbi dbi, const uint8_t *key, size_t plen, MDB_cursor **out)
+static int batch_cursor(rove_store *st, MDB_dbi dbi, const char *what, const uint8_t *key, size_t plen,
+			MDB_cursor **out)
 {
 	rove_store_cursor *sc;
 	int rc;
@@ -213,7 +214,7 @@ static int batch_cursor(rove_store *st, MDB_dbi dbi, const uint8_t *key, size_t 
 	sc = &st->cursors[st->ncursors];
 	rc = mdb_cursor_open(st->batch, dbi, &sc->c);
 	if (rc != MDB_SUCCESS)
-		return rove_db_err(rc, "cursor");
+		return rove_db_err(rc, what);
 	sc->dbi = dbi;
 	sc->len = (uint8_t)plen;
 	memcpy(sc->prefix, key, plen);
@@ -222,25 +223,21 @@ static int batch_cursor(rove_store *st, MDB_dbi dbi, const uint8_t *key, size_t 
 	return ROVE_OK;
 }
 
-/* Puts k -> v into dbi: through the batch's cursor for k's first plen
- * bytes when txn is the batch's, else as usual. */
-static int index_put(rove_store *st, MDB_txn *txn, MDB_dbi dbi, const char *what, MDB_val *k, size_t plen,
-		     MDB_val *v)
+int store_put(rove_store *st, MDB_txn *txn, MDB_dbi dbi, const char *what, MDB_val *k, size_t plen, MDB_val *v,
+	      unsigned flags)
 {
 	MDB_cursor *c = NULL;
 	int rc;
 
 	if (txn != st->batch)
-		return rove_db_err(mdb_put(txn, dbi, k, v, 0), what);
-	rc = batch_cursor(st, dbi, k->mv_data, plen, &c);
+		return rove_db_err(mdb_put(txn, dbi, k, v, flags), what);
+	rc = batch_cursor(st, dbi, what, k->mv_data, plen, &c);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_put(c, k, v, 0), what);
+		rc = rove_db_err(mdb_cursor_put(c, k, v, flags), what);
 	return rc;
 }
 
-/* Before a delete from dbi in the batch's transaction: its cursors are
- * closed rather than trusted to follow pages the delete may merge. */
-static void index_del(rove_store *st, MDB_txn *txn, MDB_dbi dbi)
+void store_del_first(rove_store *st, MDB_txn *txn, MDB_dbi dbi)
 {
 	if (txn == st->batch)
 		cursors_close(st, dbi, false);
@@ -255,7 +252,7 @@ int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uin
 
 	rove_be64_put(seqb, seq);
 	k.mv_size = store_scope_key(key, scope, seqb, 8);
-	return index_put(st, txn, st->scopelog, "scopelog", &k, k.mv_size - 8, &v);
+	return store_put(st, txn, st->scopelog, "scopelog", &k, k.mv_size - 8, &v, 0);
 }
 
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
@@ -272,7 +269,7 @@ int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const
 	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = {0, ""};
 
 	/* by scope and collection: a rep's new records of one come in order */
-	return index_put(st, txn, st->scoperec, "scoperec", &k, k.mv_size - ROVE_RECORD_KEY + 1, &v);
+	return store_put(st, txn, st->scoperec, "scoperec", &k, k.mv_size - ROVE_RECORD_KEY + 1, &v, 0);
 }
 
 int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY])
@@ -281,7 +278,7 @@ int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const
 	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key};
 	int rc;
 
-	index_del(st, txn, st->scoperec);
+	store_del_first(st, txn, st->scoperec);
 	rc = mdb_del(txn, st->scoperec, &k, NULL);
 
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scoperec");
@@ -320,7 +317,7 @@ int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE
 
 	memcpy(key, parent, ROVE_RECORD_KEY);
 	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
-	return index_put(st, txn, st->children, "children", &k, 0, &v);
+	return store_put(st, txn, st->children, "children", &k, 0, &v, 0);
 }
 
 int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
@@ -332,7 +329,7 @@ int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE
 
 	memcpy(key, parent, ROVE_RECORD_KEY);
 	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
-	index_del(st, txn, st->children);
+	store_del_first(st, txn, st->children);
 	rc = mdb_del(txn, st->children, &k, NULL);
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "children");
 }
