@@ -282,6 +282,12 @@
  * closed. LMDB walks a table's cursors on every put, so they stay few. */
 #define ROVE_STORE_CURSORS 16
 
+/* Territories the policy remembers during one write batch (whether
+ * each exists, its pool rules), so that a request's thousand creates in
+ * one territory read it once; a batch's requests touch a few. Past this
+ * many the memo starts over. */
+#define ROVE_POLICY_MEMO_TERRITORIES 16
+
 /* Scopes one user reads: their own and one per territory they hold (a
  * manager: each territory of their subtree). A pull merges that many
  * index ranges, so this bounds its cost; past it, the rest are left out
