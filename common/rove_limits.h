@@ -279,6 +279,21 @@
  * record's scopes are compared on every write, so they stay few. */
 #define ROVE_MAX_RECORD_SCOPES 4
 
+/* Cursors the writer keeps open on the index tables during one batch's
+ * transaction, one per key prefix (a scope, and in scoperec the
+ * collection too): a request touches about seven (a rep's two scopes
+ * in scopelog, those times two collections in scoperec, the children),
+ * a batch a few requests. A put next to the last one under its prefix
+ * skips LMDB's descent from the root; past this many, the oldest is
+ * closed. LMDB walks a table's cursors on every put, so they stay few. */
+#define ROVE_STORE_CURSORS 16
+
+/* Territories the policy remembers during one write batch (whether
+ * each exists, its pool rules), so that a request's thousand creates in
+ * one territory read it once; a batch's requests touch a few. Past this
+ * many the memo starts over. */
+#define ROVE_POLICY_MEMO_TERRITORIES 16
+
 /* Scopes one user reads: their own and one per territory they hold (a
  * manager: each territory of their subtree). A pull merges that many
  * index ranges, so this bounds its cost; past it, the rest are left out

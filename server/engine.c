@@ -433,14 +433,14 @@ static int index_child_of(rove_engine *e, MDB_txn *txn, const rove_record *rec)
 
 rove_policy_ctx rove_engine_policy(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e)};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e), txn == e->st.batch ? &e->memo : NULL};
 
 	return pc;
 }
 
 rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms()};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms(), NULL};
 
 	return pc;
 }
@@ -810,7 +810,14 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 	MDB_txn *txn = NULL;
 	rove_hlc saved;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+	bool batch = rc == ROVE_OK;
 
+	/* The requests' index puts keep their cursors until the loop ends
+	 * (a nested request's go to its own transaction, as usual). */
+	if (batch) {
+		rove_store_batch_begin(&e->st, txn);
+		rove_policy_memo_reset(&e->memo);
+	}
 	if (rc == ROVE_OK)
 		rc = rove_store_head(&e->st, txn, &e->head);
 	/* The syncs noted since the last write, first: what the requests
@@ -852,6 +859,8 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 			rove_engine_error(&job->reply, jrc, rove_strerror(jrc));
 		}
 	}
+	if (batch)
+		rove_store_batch_end(&e->st);
 	if (rc == ROVE_OK && *again) {
 		mdb_txn_abort(txn);
 		return ROVE_OK;

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "policy.h"
 #include "policy_store.h"
 #include "proto.h"
 #include "seen.h"
@@ -31,6 +32,7 @@
 typedef struct rove_engine {
 	rove_store st;
 	rove_pstore ps;         /* the policy's own tables, in st's database */
+	rove_policy_memo memo;  /* the writer's, for its batch (policy.h) */
 	rove_hlc clock;         /* touched only by the (single) writer */
 	rove_hlc clock_saved;   /* the value the database holds */
 	rove_hlc clock_start;   /* the clock when this server started: what a

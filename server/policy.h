@@ -53,15 +53,36 @@ typedef struct rove_user_scopes {
  * no user may take it, in any case. */
 #define ROVE_SYSTEM_USER "roved"
 
+/* A territory's pool policies (公海规则); 0 = no such rule. */
+typedef struct rove_pool_rules {
+	int64_t limit, claims, cooldown, reason, recycle, warn;
+} rove_pool_rules;
+
+/* What the policy remembers of the territories it read during one write
+ * batch: those that exist, with their pool rules. The writer hands it
+ * out in the batch's own transaction only, reset when the batch begins;
+ * the policy forgets it whenever a territory record changes. */
+typedef struct rove_policy_memo {
+	uint32_t n;
+	struct {
+		char code[ROVE_MAX_NAME + 1];
+		rove_pool_rules rules;
+	} t[ROVE_POLICY_MEMO_TERRITORIES];
+} rove_policy_memo;
+
+void rove_policy_memo_reset(rove_policy_memo *m);
+
 /* What every question is asked in: the store, the policy's own tables,
  * the caller's transaction, and the server's time (its clock, which
  * never goes back: the engine's rove_engine_now_ms), for every date and
- * time a rule reads or writes. Questions of scope read no time. */
+ * time a rule reads or writes. Questions of scope read no time. memo:
+ * the writer's batch's (above), NULL elsewhere. */
 typedef struct rove_policy_ctx {
 	rove_store *st;
 	const rove_pstore *ps;
 	MDB_txn *txn;
 	uint64_t now_ms;
+	rove_policy_memo *memo;
 } rove_policy_ctx;
 
 /* An answer: ROVE_R_NONE (allowed), or a rove_reason and a short detail

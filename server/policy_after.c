@@ -219,6 +219,9 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 	rove_op *follow;
 	int rc = ROVE_OK;
 
+	/* What the memo says of territories may have changed. */
+	if (after->coll == ROVE_COLL_TERRITORY && pc->memo != NULL)
+		rove_policy_memo_reset(pc->memo);
 	if (after->coll != ROVE_COLL_ACTIVITY && after->coll != ROVE_COLL_CUSTOMER &&
 	    after->coll != ROVE_COLL_OPPORTUNITY)
 		return ROVE_OK;

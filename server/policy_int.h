@@ -136,10 +136,9 @@ int policy_check_owner(const pctx *pc, const rove_user *author, const char *logi
 
 /* ---- the pool (policy_pool.c) ---- */
 
-/* A territory's pool policies (公海规则); 0 = no such rule. */
-typedef struct pool_rules {
-	int64_t limit, claims, cooldown, reason, recycle, warn;
-} pool_rules;
+typedef rove_pool_rules pool_rules;
+/* The writer's memo of territory code (its pool rules), NULL if none. */
+const pool_rules *policy_memo_find(const pctx *pc, const char *code);
 int policy_pool_rules_get(const pctx *pc, const char *code, pool_rules *p);
 /* The counter of user's claims on the server's today. */
 void policy_claims_key(const pctx *pc, char *out, size_t len, const char *user);

@@ -14,8 +14,38 @@
 #include <string.h>
 
 /* The rules of territory code (all 0 if unset or no such territory). */
+void rove_policy_memo_reset(rove_policy_memo *m)
+{
+	m->n = 0;
+}
+
+const pool_rules *policy_memo_find(const pctx *pc, const char *code)
+{
+	if (pc->memo == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < pc->memo->n; i++)
+		if (strcmp(pc->memo->t[i].code, code) == 0)
+			return &pc->memo->t[i].rules;
+	return NULL;
+}
+
+/* Remembers that territory code exists, with rules p. */
+static void memo_add(const pctx *pc, const char *code, const pool_rules *p)
+{
+	rove_policy_memo *m = pc->memo;
+
+	if (m == NULL || strlen(code) > ROVE_MAX_NAME)
+		return;
+	if (m->n == ROVE_POLICY_MEMO_TERRITORIES)
+		m->n = 0;
+	strcpy(m->t[m->n].code, code);
+	m->t[m->n].rules = *p;
+	m->n++;
+}
+
 int policy_pool_rules_get(const pctx *pc, const char *code, pool_rules *p)
 {
+	const pool_rules *known;
 	rove_record *rec;
 	bool found;
 	int rc;
@@ -23,6 +53,10 @@ int policy_pool_rules_get(const pctx *pc, const char *code, pool_rules *p)
 	memset(p, 0, sizeof(*p));
 	if (code == NULL)
 		return ROVE_OK;
+	if ((known = policy_memo_find(pc, code)) != NULL) {
+		*p = *known;
+		return ROVE_OK;
+	}
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_ENOMEM;
@@ -34,6 +68,7 @@ int policy_pool_rules_get(const pctx *pc, const char *code, pool_rules *p)
 		rove_fields_int(&rec->fs, "release_reason", &p->reason);
 		rove_fields_int(&rec->fs, "recycle_days", &p->recycle);
 		rove_fields_int(&rec->fs, "warn_days", &p->warn);
+		memo_add(pc, code, p);
 	}
 	free(rec);
 	return rc;

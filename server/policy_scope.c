@@ -46,7 +46,11 @@ int policy_territory_get(const pctx *pc, const char *code, rove_record *rec, boo
 int policy_check_territory(const pctx *pc, const char *code, rove_verdict *v)
 {
 	rove_uuid id;
-	int rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
+	int rc;
+
+	if (policy_memo_find(pc, code) != NULL)
+		return ROVE_OK;
+	rc = rove_pstore_code_get(pc->ps, pc->txn, code, &id);
 
 	if (rc == ROVE_ENOTFOUND)
 		return refuse(v, ROVE_R_INVALID, "no territory '%s'", code);

@@ -39,6 +39,12 @@ typedef struct pull_ctx {
 	uint32_t max;
 	rove_record *rec; /* scratch */
 	rove_op *op;      /* scratch */
+	/* Ops: the records of the last two ops looked at (recs[last] the
+	 * latter, if has_last): the parent a child's scopes need is often
+	 * the record of the op before (a customer, then its history). */
+	rove_record *recs[2];
+	int last;
+	bool has_last;
 	rove_scopes rs;
 	uint32_t scope; /* snapshots: the index of the user's scope walked */
 	/* Ops: the family of the first op (seq first) resumes after this
@@ -278,19 +284,25 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 {
 	MDB_val raw;
 	uint8_t reckey[ROVE_RECORD_KEY];
+	rove_record *rec;
 	int rc = rove_store_oplog_get(&p->e->st, p->txn, seq, p->op, &raw);
 
 	if (rc != ROVE_OK)
 		return rc;
 	rove_record_key(reckey, p->op->coll, &p->op->rid);
-	rc = load(p, reckey, p->rec);
+	rec = p->recs[!p->last];
+	rc = load(p, reckey, rec);
 	if (rc == ROVE_ENOTFOUND)
 		return ROVE_OK;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_policy_scopes(&p->pc, p->rec, NULL, &p->rs);
+	/* The record before, read in this transaction, stands for itself
+	 * if it is this one's parent (the policy checks that it is). */
+	rc = rove_policy_scopes(&p->pc, rec, p->has_last ? p->recs[p->last] : NULL, &p->rs);
 	if (rc != ROVE_OK)
 		return rc;
+	p->last = !p->last;
+	p->has_last = true;
 	if (!rove_policy_sees(p->us, &p->rs))
 		return emit_family(p, reckey, true, after);
 	if (moved)
@@ -335,7 +347,15 @@ static int ops_scoped(pull_ctx *p, uint64_t cursor)
 	int rc;
 
 	p->first = cursor + 1;
-	rc = rove_store_scopelog_each(&p->e->st, p->txn, p->us->s, p->us->n, cursor, op_scoped, p);
+	p->recs[0] = malloc(sizeof(*p->recs[0]));
+	p->recs[1] = malloc(sizeof(*p->recs[1]));
+	if (p->recs[0] == NULL || p->recs[1] == NULL)
+		rc = ROVE_ENOMEM;
+	else
+		rc = rove_store_scopelog_each(&p->e->st, p->txn, p->us->s, p->us->n, cursor, op_scoped, p);
+	free(p->recs[0]);
+	free(p->recs[1]);
+	p->recs[0] = p->recs[1] = NULL;
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
 	/* Nothing more in scope: the replica is current up to the head. */

@@ -254,6 +254,7 @@ void rove_store_abort(MDB_txn *txn)
 
 void rove_store_close(rove_store *st)
 {
+	rove_buf_free(&st->enc);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	st->env = NULL;
@@ -453,22 +454,31 @@ int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
 	/* Only records of the schema, checked on the way in, are written. */
 	ROVE_ASSERT(rove_schema_coll(rec->coll) != NULL && rec->fs.n <= ROVE_MAX_FIELDS);
 
-	rove_buf_init(&b);
+	/* The batch's writer encodes into the store's buffer, kept. */
+	if (txn == st->batch)
+		rove_buf_reset(&st->enc);
+	else
+		rove_buf_init(&b);
 	rove_record_key(key, rec->coll, &rec->id);
-	rc = rove_enc_record(&b, rec);
+	rc = rove_enc_record(txn == st->batch ? &st->enc : &b, rec);
 	if (rc == ROVE_OK) {
-		v.mv_size = b.len;
-		v.mv_data = b.data;
-		rc = rove_db_err(mdb_put(txn, st->records, &k, &v, 0), "records");
+		v.mv_size = txn == st->batch ? st->enc.len : b.len;
+		v.mv_data = txn == st->batch ? st->enc.data : b.data;
+		/* by collection: a rep's new records of one come in order */
+		rc = store_put(st, txn, st->records, "records", &k, 1, &v, 0);
 	}
-	rove_buf_free(&b);
+	if (txn != st->batch)
+		rove_buf_free(&b);
 	return rc;
 }
 
 int rove_store_record_del(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY])
 {
 	MDB_val k = {ROVE_RECORD_KEY, (void *)key};
-	int rc = mdb_del(txn, st->records, &k, NULL);
+	int rc;
+
+	store_del_first(st, txn, st->records);
+	rc = mdb_del(txn, st->records, &k, NULL);
 
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "records");
 }
@@ -597,7 +607,7 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 	rove_be64_put(buf + 10, r->st.hlc.v);
 	rove_be64_put(buf + 18, r->st.node);
 	memcpy(buf + OPID_FIXED, r->detail, dlen);
-	return rove_db_err(mdb_put(txn, st->opids, &k, &v, MDB_NOOVERWRITE), "opids");
+	return store_put(st, txn, st->opids, "opids", &k, 0, &v, MDB_NOOVERWRITE);
 }
 
 int store_opid_forget_refused(rove_store *st, MDB_txn *txn, const rove_uuid *op_id)
@@ -611,6 +621,7 @@ int store_opid_forget_refused(rove_store *st, MDB_txn *txn, const rove_uuid *op_
 		return rove_db_err(rc, "opids");
 	if (v.mv_size < OPID_FIXED || ((const uint8_t *)v.mv_data)[0] != ROVE_PUSH_REJECTED)
 		return ROVE_OK;
+	store_del_first(st, txn, st->opids);
 	return rove_db_err(mdb_del(txn, st->opids, &k, NULL), "opids");
 }
 

@@ -88,11 +88,25 @@ typedef struct rove_user {
 	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
 } rove_user;
 
+/* A cursor the writer keeps on an index table for keys under prefix. */
+typedef struct rove_store_cursor {
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	uint8_t len;
+	uint8_t prefix[ROVE_MAX_SCOPE_LEN + 2];
+} rove_store_cursor;
+
 typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects, rejidx;
 	MDB_dbi scopelog, scoperec, children, counters, runs;
 	uint64_t node; /* this server's node number, for its own stamps */
+	/* The writer's: the transaction of rove_store_batch_begin (NULL:
+	 * none) and its cursors on the index tables, oldest first. */
+	MDB_txn *batch;
+	uint32_t ncursors;
+	rove_store_cursor cursors[ROVE_STORE_CURSORS];
+	rove_buf enc; /* the batch's records are encoded here */
 } rove_store;
 
 /* A run: the stretch of the server's history written between one start
@@ -131,6 +145,15 @@ void rove_store_close(rove_store *st);
 int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn);
 int rove_store_commit(MDB_txn *txn);
 void rove_store_abort(MDB_txn *txn);
+
+/* Puts into the index tables (scopelog, scoperec, children) in txn, a
+ * write transaction, go through cursors kept per key prefix until
+ * rove_store_batch_end, which must come before txn ends: a put next to
+ * the last one under its prefix (an op's seq, a rep's new records) is
+ * found without a search from the root. Puts in any other transaction
+ * (a nested one) are unaffected. For the thread that writes only. */
+void rove_store_batch_begin(rove_store *st, MDB_txn *txn);
+void rove_store_batch_end(rove_store *st);
 
 /* Begins a new run (durably) and loads every run, oldest first, into
  * *runs (the caller frees it); *n is at least 1, the last being the new

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "rove_assert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,87 @@ int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes
 	return rc;
 }
 
+/* ---- the writer's cursors ---- */
+
+void rove_store_batch_begin(rove_store *st, MDB_txn *txn)
+{
+	ROVE_ASSERT(st->batch == NULL && st->ncursors == 0);
+	st->batch = txn;
+}
+
+/* Closes the cursors on dbi (every one if all). */
+static void cursors_close(rove_store *st, MDB_dbi dbi, bool all)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < st->ncursors; i++) {
+		if (all || st->cursors[i].dbi == dbi)
+			mdb_cursor_close(st->cursors[i].c);
+		else
+			st->cursors[kept++] = st->cursors[i];
+	}
+	st->ncursors = kept;
+}
+
+void rove_store_batch_end(rove_store *st)
+{
+	cursors_close(st, 0, true);
+	st->batch = NULL;
+}
+
+/* The batch's cursor on dbi for keys under prefix (its first plen bytes
+ * of key), opened if there is none; the oldest is closed to make room. */
+static int batch_cursor(rove_store *st, MDB_dbi dbi, const char *what, const uint8_t *key, size_t plen,
+			MDB_cursor **out)
+{
+	rove_store_cursor *sc;
+	int rc;
+
+	ROVE_ASSERT(plen <= sizeof(st->cursors[0].prefix));
+	for (uint32_t i = 0; i < st->ncursors; i++) {
+		sc = &st->cursors[i];
+		if (sc->dbi == dbi && sc->len == plen && memcmp(sc->prefix, key, plen) == 0) {
+			*out = sc->c;
+			return ROVE_OK;
+		}
+	}
+	if (st->ncursors == ROVE_STORE_CURSORS) {
+		mdb_cursor_close(st->cursors[0].c);
+		memmove(st->cursors, st->cursors + 1, (ROVE_STORE_CURSORS - 1) * sizeof(st->cursors[0]));
+		st->ncursors--;
+	}
+	sc = &st->cursors[st->ncursors];
+	rc = mdb_cursor_open(st->batch, dbi, &sc->c);
+	if (rc != MDB_SUCCESS)
+		return rove_db_err(rc, what);
+	sc->dbi = dbi;
+	sc->len = (uint8_t)plen;
+	memcpy(sc->prefix, key, plen);
+	st->ncursors++;
+	*out = sc->c;
+	return ROVE_OK;
+}
+
+int store_put(rove_store *st, MDB_txn *txn, MDB_dbi dbi, const char *what, MDB_val *k, size_t plen, MDB_val *v,
+	      unsigned flags)
+{
+	MDB_cursor *c = NULL;
+	int rc;
+
+	if (txn != st->batch)
+		return rove_db_err(mdb_put(txn, dbi, k, v, flags), what);
+	rc = batch_cursor(st, dbi, what, k->mv_data, plen, &c);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_put(c, k, v, flags), what);
+	return rc;
+}
+
+void store_del_first(rove_store *st, MDB_txn *txn, MDB_dbi dbi)
+{
+	if (txn == st->batch)
+		cursors_close(st, dbi, false);
+}
+
 /* ---- scopelog: scope NUL seq(8) -> moved(1) ---- */
 
 int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool moved)
@@ -170,7 +252,7 @@ int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uin
 
 	rove_be64_put(seqb, seq);
 	k.mv_size = store_scope_key(key, scope, seqb, 8);
-	return rove_db_err(mdb_put(txn, st->scopelog, &k, &v, 0), "scopelog");
+	return store_put(st, txn, st->scopelog, "scopelog", &k, k.mv_size - 8, &v, 0);
 }
 
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
@@ -186,14 +268,18 @@ int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const
 	uint8_t key[STORE_KEY_MAX];
 	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = {0, ""};
 
-	return rove_db_err(mdb_put(txn, st->scoperec, &k, &v, 0), "scoperec");
+	/* by scope and collection: a rep's new records of one come in order */
+	return store_put(st, txn, st->scoperec, "scoperec", &k, k.mv_size - ROVE_RECORD_KEY + 1, &v, 0);
 }
 
 int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY])
 {
 	uint8_t key[STORE_KEY_MAX];
 	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key};
-	int rc = mdb_del(txn, st->scoperec, &k, NULL);
+	int rc;
+
+	store_del_first(st, txn, st->scoperec);
+	rc = mdb_del(txn, st->scoperec, &k, NULL);
 
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scoperec");
 }
@@ -231,7 +317,7 @@ int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE
 
 	memcpy(key, parent, ROVE_RECORD_KEY);
 	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
-	return rove_db_err(mdb_put(txn, st->children, &k, &v, 0), "children");
+	return store_put(st, txn, st->children, "children", &k, 0, &v, 0);
 }
 
 int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
@@ -243,6 +329,7 @@ int rove_store_child_del(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE
 
 	memcpy(key, parent, ROVE_RECORD_KEY);
 	memcpy(key + ROVE_RECORD_KEY, child, ROVE_RECORD_KEY);
+	store_del_first(st, txn, st->children);
 	rc = mdb_del(txn, st->children, &k, NULL);
 	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "children");
 }

@@ -33,6 +33,17 @@ typedef int (*store_merge_fn)(uint64_t n, bool flag, void *arg);
 int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 		uint64_t after, bool flag_value, store_merge_fn fn, void *arg);
 
+/* mdb_put(txn, dbi, k, v, flags), errors naming the table what; in the
+ * transaction of rove_store_batch_begin, through the batch's cursor for
+ * keys with k's first plen bytes (a put next to the last one skips the
+ * search from the root). */
+int store_put(rove_store *st, MDB_txn *txn, MDB_dbi dbi, const char *what, MDB_val *k, size_t plen, MDB_val *v,
+	      unsigned flags);
+/* Before a delete from dbi: in the batch's transaction, its cursors on
+ * dbi are closed rather than trusted to follow the pages a delete may
+ * merge. */
+void store_del_first(rove_store *st, MDB_txn *txn, MDB_dbi dbi);
+
 /* Forgets the stored answer to op_id if it is a refusal (an accepted op's
  * answer is kept for good): a refused op's answer lives only as long as
  * its refusal. ROVE_OK also when there is none. */

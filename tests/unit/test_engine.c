@@ -427,6 +427,91 @@ static void test_request_table(void)
 	srv_free(s);
 }
 
+/* ---- H: what one batch remembers of a territory follows its changes ---- */
+
+/* Runs n requests (req) as one batch of the writer, as serve.c's writer
+ * does with what is queued; the jobs keep their replies. */
+static void one_batch(srv *s, rove_buf *req, rove_job *job, size_t n)
+{
+	rove_job *jobs[8];
+
+	CHECK(n <= 8);
+	for (size_t i = 0; i < n && i < 8; i++) {
+		memset(&job[i], 0, sizeof(job[i]));
+		rove_buf_init(&job[i].reply);
+		CHECK(rove_engine_accept(&job[i], req[i].data, req[i].len) != NULL);
+		jobs[i] = &job[i];
+	}
+	rove_engine_write(&s->e, jobs, n);
+}
+
+/* The answer to the one op of job's push. */
+static void pushed_one(rove_job *job, rove_push_result *r)
+{
+	rove_msg m;
+
+	memset(r, 0, sizeof(*r));
+	CHECK_EQ_INT(rove_msg_decode(job->reply.data, job->reply.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH_REPLY);
+	if (m.type == ROVE_MSG_PUSH_REPLY)
+		CHECK_EQ_INT(rove_msg_next_result(&m, r), ROVE_OK);
+}
+
+/* A rep's create reads its territory's pool rules, which the writer
+ * keeps for the rest of the batch: a change of the rules in the same
+ * batch must be what the next create sees. Alice creates in east.sh (no
+ * limit), an admin sets east.sh's pool limit to 1, alice creates again:
+ * refused, in one batch; then the limit goes to 5 and 3 more fit. */
+static void test_batch_memo_follows_territory(void)
+{
+	srv *s = world();
+	const char *limit1[] = {"east.sh", "pool_limit=1"}, *limit5[] = {"east.sh", "pool_limit=5"};
+	rove_op *op = malloc(sizeof(*op));
+	rove_buf req[5];
+	rove_job job[5];
+	rove_push_result r;
+	rove_auth a, adm;
+	rove_uuid replica, id;
+
+	CHECK(op != NULL);
+	if (op == NULL)
+		exit(1);
+	srv_auth(s, "alice", &a);
+	srv_auth(s, "admin", &adm);
+	rove_uuid_new(&replica);
+	for (int i = 0; i < 5; i++)
+		rove_buf_init(&req[i]);
+	for (int i = 0; i < 5; i += 2) {
+		rove_uuid_new(&id);
+		CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &id, "name=Memo", "territory=east.sh", NULL),
+			     ROVE_OK);
+		CHECK_EQ_INT(rove_enc_push(&req[i], &a, &replica, NULL, op, 1), ROVE_OK);
+	}
+	CHECK_EQ_INT(rove_enc_admin(&req[1], &adm, "territory.set", limit1, 2), ROVE_OK);
+	CHECK_EQ_INT(rove_enc_admin(&req[3], &adm, "territory.set", limit5, 2), ROVE_OK);
+
+	one_batch(s, req, job, 3);
+	pushed_one(&job[0], &r);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	pushed_one(&job[2], &r);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_REJECTED);
+	CHECK_EQ_INT(r.reason, ROVE_R_LIMIT);
+	for (int i = 0; i < 3; i++)
+		rove_buf_free(&job[i].reply);
+
+	one_batch(s, req + 2, job, 3); /* the refused create again, 5, another */
+	pushed_one(&job[0], &r);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_REJECTED);
+	pushed_one(&job[2], &r);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	for (int i = 0; i < 3; i++)
+		rove_buf_free(&job[i].reply);
+	for (int i = 0; i < 5; i++)
+		rove_buf_free(&req[i]);
+	free(op);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_request_table();
@@ -436,5 +521,6 @@ int main(void)
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
 	test_attempts_kept_apart();
+	test_batch_memo_follows_territory();
 	return check_done("test_engine");
 }
