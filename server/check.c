@@ -4,6 +4,7 @@
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "hash.h"
 #include "ident.h"
 #include "log.h"
 #include "policy.h"
@@ -140,11 +141,7 @@ static bool is_user(const check *c, const char *login)
 
 static size_t nw_slot(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < ROVE_RECORD_KEY; i++)
-		h = (h ^ key[i]) * 1099511628211ull;
-	return (size_t)h & (c->nwcap - 1);
+	return (size_t)rove_fnv1a(ROVE_FNV_BASIS, key, ROVE_RECORD_KEY) & (c->nwcap - 1);
 }
 
 /* Notes seq as the newest op on the record key (the walk goes up). */
