@@ -104,11 +104,11 @@ static const char *show_rec(const uint8_t key[ROVE_RECORD_KEY], char out[64])
  * when it does not decode (said by the records walk). */
 static int get_record(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec)
 {
-	MDB_val k = {ROVE_RECORD_KEY, (void *)key}, v;
-	int rc = mdb_get(c->txn, c->st.records, &k, &v);
+	MDB_val v;
+	int rc = rove_store_record_raw(&c->st, c->txn, key, &v);
 
-	if (rc != 0)
-		return rove_db_err(rc, "records");
+	if (rc != ROVE_OK)
+		return rc;
 	if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK)
 		return ROVE_EPROTO;
 	return ROVE_OK;
@@ -171,16 +171,7 @@ static uint64_t nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 /* Whether the scopelog holds the op at seq under scope. */
 static int scopelog_has(check *c, const char *scope, uint64_t seq, bool *has)
 {
-	uint8_t kb[ROVE_MAX_SCOPE_LEN + 1 + 8];
-	size_t len = strlen(scope);
-	MDB_val k = {len + 1 + 8, kb}, v;
-	int rc;
-
-	memcpy(kb, scope, len + 1);
-	rove_be64_put(kb + len + 1, seq);
-	rc = mdb_get(c->txn, c->st.scopelog, &k, &v);
-	*has = rc == 0;
-	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scopelog");
+	return rove_store_scopelog_has(&c->st, c->txn, scope, seq, has);
 }
 
 /* Every field of a record is one its collection has, with a value the
@@ -316,16 +307,14 @@ static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 		const char *pid = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
 		rove_uuid id;
 		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
-			uint8_t both[2 * ROVE_RECORD_KEY];
-			MDB_val ck = {sizeof(both), both}, cv;
-			rove_record_key(both, cd->parent, &id);
-			memcpy(both + ROVE_RECORD_KEY, key, ROVE_RECORD_KEY);
-			rc = mdb_get(c->txn, c->st.children, &ck, &cv);
-			if (rc == MDB_NOTFOUND) {
+			uint8_t parent[ROVE_RECORD_KEY];
+			bool listed = false;
+			rove_record_key(parent, cd->parent, &id);
+			if ((rc = rove_store_child_has(&c->st, c->txn, parent, key, &listed)) != ROVE_OK)
+				return rc;
+			if (!listed) {
 				char pn[64];
-				problem(c, "children %s %s: missing (the record belongs to it)", show_rec(both, pn), name);
-			} else if (rc != 0) {
-				return rove_db_err(rc, "children");
+				problem(c, "children %s %s: missing (the record belongs to it)", show_rec(parent, pn), name);
 			}
 		}
 	}
@@ -543,14 +532,11 @@ static int check_answered(uint64_t seq, const MDB_val *raw, void *arg)
 /* Whether the oplog holds seq. */
 static int op_held(check *c, uint64_t seq, bool *held)
 {
-	uint8_t nb[8];
-	MDB_val k = {8, nb}, v;
-	int rc;
+	MDB_val v;
+	int rc = rove_store_oplog_raw(&c->st, c->txn, seq, &v);
 
-	rove_be64_put(nb, seq);
-	rc = mdb_get(c->txn, c->st.oplog, &k, &v);
-	*held = rc == 0;
-	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "oplog");
+	*held = rc == ROVE_OK;
+	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
 }
 
 /* scopelog: scope NUL seq(8) -> moved(1). */
@@ -636,14 +622,12 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	}
 	{
-		uint8_t nb[8];
-		MDB_val ok = {8, nb}, ov;
-		rove_be64_put(nb, r.seq);
-		rc = mdb_get(c->txn, c->st.oplog, &ok, &ov);
-		if (rc == MDB_NOTFOUND)
+		MDB_val ov;
+		rc = rove_store_oplog_raw(&c->st, c->txn, r.seq, &ov);
+		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK; /* said by the oplog walk */
-		if (rc != 0)
-			return rove_db_err(rc, "oplog");
+		if (rc != ROVE_OK)
+			return rc;
 		if (rove_dec_op(ov.mv_data, ov.mv_size, c->op) != ROVE_OK)
 			return ROVE_OK; /* said by the oplog walk */
 	}
@@ -699,7 +683,7 @@ static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 	const uint8_t *p = k->mv_data;
 	const uint8_t *nul = memchr(p, 0, k->mv_size);
 	char b[160];
-	MDB_val rk, rv;
+	bool held = false;
 	int rc;
 
 	(void)v;
@@ -707,14 +691,11 @@ static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 		problem(c, "rejidx %s: not a scope and a number", show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
-	rk.mv_size = 8;
-	rk.mv_data = (void *)(nul + 1);
-	rc = mdb_get(c->txn, c->st.rejects, &rk, &rv);
-	if (rc == MDB_NOTFOUND)
+	if ((rc = rove_store_reject_has(&c->st, c->txn, rove_be64_get(nul + 1), &held)) != ROVE_OK)
+		return rc;
+	if (!held)
 		problem(c, "rejidx %s %llu: points at no refusal", show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)rove_be64_get(nul + 1));
-	else if (rc != 0)
-		return rove_db_err(rc, "rejects");
 	return ROVE_OK;
 }
 
@@ -794,9 +775,12 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
 
 /* Walks one table, a damaged one said as a problem rather than ending
  * the check (the walk stops at it). */
-static int walk(check *c, MDB_dbi dbi, const char *what, rove_db_fn fn)
+/* Walks the store's table (rove_store_walk_raw), or with table NULL the
+ * policy's dbi (its own storage), raw: a damaged table is a problem. */
+static int walk(check *c, const char *table, MDB_dbi dbi, const char *what, rove_db_fn fn)
 {
-	int rc = rove_db_each(c->txn, dbi, what, fn, c);
+	int rc = table != NULL ? rove_store_walk_raw(&c->st, c->txn, table, fn, c)
+			       : rove_db_each(c->txn, dbi, what, fn, c);
 
 	if (rc == ROVE_EPROTO) {
 		problem(c, "%s: damaged; the walk stopped", what);
@@ -837,9 +821,9 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		}
 	}
 	if (rc == ROVE_OK) {
-		MDB_stat ms;
-		rc = rove_db_err(mdb_stat(c.txn, c.st.oplog, &ms), "oplog");
-		for (c.nwcap = 64; rc == ROVE_OK && c.nwcap < 2 * ms.ms_entries + 2;)
+		uint64_t nops = 0;
+		rc = rove_store_oplog_count(&c.st, c.txn, &nops);
+		for (c.nwcap = 64; rc == ROVE_OK && c.nwcap < 2 * nops + 2;)
 			c.nwcap *= 2;
 		if (rc == ROVE_OK && (c.nw = calloc(c.nwcap, sizeof(*c.nw))) == NULL)
 			rc = ROVE_ENOMEM;
@@ -860,7 +844,7 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		}
 	}
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.records, "records", check_record);
+		rc = walk(&c, "records", 0, "records", check_record);
 	/* Every stamp held is at or before the stored clock: else the server
 	 * would stamp new ops before old ones, and they would lose. */
 	if (rc == ROVE_OK) {
@@ -876,30 +860,30 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		}
 	}
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.scoperec, "scoperec", check_scoped);
+		rc = walk(&c, "scoperec", 0, "scoperec", check_scoped);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.children, "children", check_child);
+		rc = walk(&c, "children", 0, "children", check_child);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.ps.uniq, "uniq", check_uniq);
+		rc = walk(&c, NULL, c.ps.uniq, "uniq", check_uniq);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.ps.codes, "codes", check_code);
+		rc = walk(&c, NULL, c.ps.codes, "codes", check_code);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.scopelog, "scopelog", check_scopelog);
+		rc = walk(&c, "scopelog", 0, "scopelog", check_scopelog);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.opids, "opids", check_opid);
+		rc = walk(&c, "opids", 0, "opids", check_opid);
 	if (rc == ROVE_OK && c.answered != c.client_ops)
 		rc = rove_store_each_op(&c.st, c.txn, c.floor, check_answered, &c);
 	if (rc == ROVE_EPROTO)
 		rc = ROVE_OK; /* said by the oplog walk */
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.rejects, "rejects", check_reject);
+		rc = walk(&c, "rejects", 0, "rejects", check_reject);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.rejidx, "rejidx", check_rejidx);
+		rc = walk(&c, "rejidx", 0, "rejidx", check_rejidx);
 	if (rc == ROVE_OK)
 		rc = check_reject_counts(&c);
 	if (rc == ROVE_OK) {
 		runs_walk rw = {&c, 0, 0};
-		rc = rove_db_each(c.txn, c.st.runs, "runs", check_run, &rw);
+		rc = rove_store_walk_raw(&c.st, c.txn, "runs", check_run, &rw);
 		if (rc == ROVE_EPROTO) {
 			problem(&c, "runs: damaged; the walk stopped");
 			rc = ROVE_OK;
