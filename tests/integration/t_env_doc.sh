@@ -13,10 +13,10 @@ cd "$src"
 {
 	grep -rhoE '"ROVE_[A-Z0-9_]+"' client common server proto tests/tools tests/bench tests/fuzz tests/unit |
 		tr -d '"'
-	grep -rhoE '\$\{[A-Z][A-Z0-9_]*:[-?=]' scripts tests --include='*.sh' | sed -E 's/^\$\{//; s/:.$//'
+	grep -rhoE '\$\{[A-Z][A-Z0-9_]*:[-?=]' scripts tests --include='*.sh' --exclude-dir=node_modules | sed -E 's/^\$\{//; s/:.$//'
 	grep -hoE '\$\{[A-Z][A-Z0-9_]*:[-?=]' scripts/* | sed -E 's/^\$\{//; s/:.$//'
-	grep -rhoE '(env|environ\.get)\("[A-Z][A-Z0-9_]*"' tests --include='*.py' | sed -E 's/.*"(.*)"/\1/'
-	grep -rhoE 'process\.env\.[A-Z][A-Z0-9_]*' tests --include='*.js' | sed 's/process\.env\.//'
+	grep -rhoE '(env|environ\.get)\("[A-Z][A-Z0-9_]*"' tests --include='*.py' --exclude-dir=node_modules | sed -E 's/.*"(.*)"/\1/'
+	grep -rhoE 'process\.env\.[A-Z][A-Z0-9_]*' tests --include='*.js' --exclude-dir=node_modules | sed 's/process\.env\.//'
 } | sort -u >"$T/names"
 # Shell variables the tests set for themselves, not read from outside.
 grep -v -x -e FEED_REPLICA -e ROVED_ARGS "$T/names" >"$T/read" || true
