@@ -4,7 +4,8 @@
  *
  * To add a command: write cmd_NAME.c with `int cmd_NAME(rove_cli *, int,
  * char **)`, its options a struct option table next to its usage text
- * (cli_opt.h); declare it here; add a row to commands[] in main.c. `rove
+ * (cli_opt.h; those it cannot run without marked CLI_OPT_REQUIRED, which
+ * t_cli checks against the usage line); declare it here; add a row to commands[] in main.c. `rove
  * --list-commands` then lists it and tests/integration/t_help.sh checks
  * its --help and a bad option. A command with subcommands gives its row
  * a lister that prints them from the command's own table

@@ -1,13 +1,40 @@
 /* cli_opt.c - getopt_long made strict, one word at a time (cli_opt.h). */
 #include "cli_opt.h"
 
+#include "log.h"
 #include "rove_assert.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool short_form(int val)
 {
 	return (val >= 'a' && val <= 'z') || (val >= 'A' && val <= 'Z');
+}
+
+/* An entry's val without its CLI_OPT_REQUIRED mark. */
+static int plain(int val)
+{
+	return val & ~CLI_OPT_REQUIRED;
+}
+
+/* Notes the required options of the table, one per val, in order. */
+static void find_required(cli_opt *o)
+{
+	o->nreq = 0;
+	o->given = 0;
+	for (const struct option *e = o->table; e->name != NULL; e++) {
+		bool seen = false;
+		if (!(e->val & CLI_OPT_REQUIRED))
+			continue;
+		for (uint32_t i = 0; i < o->nreq && !seen; i++)
+			seen = o->req[i] == plain(e->val);
+		if (seen)
+			continue;
+		ROVE_ASSERT(o->nreq < CLI_OPT_MAX_REQUIRED);
+		o->req[o->nreq] = plain(e->val);
+		o->req_name[o->nreq++] = e->name;
+	}
 }
 
 void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct option *table)
@@ -22,16 +49,20 @@ void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct opt
 	o->next = first;
 	o->arg = NULL;
 	o->opt = 0;
+	o->first = first;
+	find_required(o);
 	/* "-": words that are no option come back in order, as 1; ":": a
 	 * missing value comes back as ':', and getopt_long prints nothing. */
 	o->shorts[n++] = '-';
 	o->shorts[n++] = ':';
 	for (const struct option *e = table; e->name != NULL; e++) {
-		ROVE_ASSERT(e->flag == NULL && (short_form(e->val) || e->val >= CLI_OPT_LONG) && e->val != 'h');
-		if (!short_form(e->val))
+		int val = plain(e->val);
+		ROVE_ASSERT(e->flag == NULL && (short_form(val) || (val >= CLI_OPT_LONG && val < CLI_OPT_REQUIRED)) &&
+			    val != 'h');
+		if (!short_form(val))
 			continue;
 		ROVE_ASSERT(n + 3 <= sizeof(o->shorts));
-		o->shorts[n++] = (char)e->val;
+		o->shorts[n++] = (char)val;
 		if (e->has_arg == required_argument)
 			o->shorts[n++] = ':';
 	}
@@ -53,6 +84,29 @@ static bool names_option(const cli_opt *o, const char *word)
 	return false;
 }
 
+/* Once the words are over: the first required option none gave, marked
+ * given so that the next call goes on; or the end. */
+static int missing(cli_opt *o)
+{
+	for (uint32_t i = 0; i < o->nreq; i++) {
+		if (o->given & (UINT64_C(1) << i))
+			continue;
+		o->given |= UINT64_C(1) << i;
+		o->arg = o->req_name[i];
+		o->opt = o->req[i];
+		return CLI_OPT_MISSING;
+	}
+	return CLI_OPT_END;
+}
+
+/* Notes that the option of val k was given. */
+static void note_given(cli_opt *o, int k)
+{
+	for (uint32_t i = 0; i < o->nreq; i++)
+		if (o->req[i] == k)
+			o->given |= UINT64_C(1) << i;
+}
+
 int cli_opt_next(cli_opt *o)
 {
 	const char *word;
@@ -62,7 +116,7 @@ int cli_opt_next(cli_opt *o)
 	o->opt = 0;
 	o->at = at;
 	if (at >= o->argc)
-		return CLI_OPT_END;
+		return missing(o);
 	word = o->argv[at];
 	if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
 		o->next = at + 1;
@@ -87,7 +141,7 @@ int cli_opt_next(cli_opt *o)
 	}
 	if (k == ':') {
 		o->arg = word;
-		o->opt = optopt;
+		o->opt = plain(optopt);
 		return CLI_OPT_NOVALUE;
 	}
 	if (k == '?' || k == -1) { /* -1: not reached, "--" and the end are taken above */
@@ -95,9 +149,26 @@ int cli_opt_next(cli_opt *o)
 		o->next = at + 1;
 		return CLI_OPT_UNKNOWN;
 	}
+	k = plain(k);
+	note_given(o, k);
 	o->arg = optarg;
 	o->opt = k;
 	return k;
+}
+
+void cli_opt_missing_error(const cli_opt *o)
+{
+	char cmd[128];
+	size_t n = 0;
+
+	cmd[0] = '\0';
+	for (int i = 0; i < o->first && i < o->argc; i++) {
+		int w = snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", o->argv[i]);
+		if (w < 0 || (size_t)w >= sizeof(cmd) - n)
+			break;
+		n += (size_t)w;
+	}
+	rove_error("%s needs --%s", cmd, o->arg);
 }
 
 bool cli_opt_help(int argc, char **argv, int first)

@@ -20,24 +20,40 @@
  * its short form too (-R for --replica); options without a short form
  * take vals from CLI_OPT_LONG up. An option that takes a value
  * (required_argument) takes it after '=' or as the next word, whatever
- * that word is.
+ * that word is. An option the command cannot run without has its val
+ * marked CLI_OPT_REQUIRED in the table: when the words are over and none
+ * gave it, cli_opt_next says so (CLI_OPT_MISSING), and
+ * cli_opt_missing_error reports it the same way for every command.
  *
  * Use:
  *	cli_opt o;
  *	cli_opt_init(&o, argc, argv, 2, table);
  *	while ((k = cli_opt_next(&o)) != CLI_OPT_END)
- *		switch (k) { case OPT_JSON: ...; case CLI_OPT_WORD: o.arg ... }
+ *		switch (k) { case OPT_JSON: ...; case CLI_OPT_WORD: o.arg ...
+ *		case CLI_OPT_MISSING: cli_opt_missing_error(&o); return usage... }
  *
- * Nothing is allocated; o.arg points into argv.
+ * Nothing is allocated; o.arg points into argv (CLI_OPT_MISSING: into the
+ * table).
  */
 #ifndef ROVE_CLI_OPT_H
 #define ROVE_CLI_OPT_H
 
+#include "rove_limits.h"
+
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The first val of an option without a short form: past every char. */
 #define CLI_OPT_LONG 256
+/* The mark of a required option in a table: {"to", required_argument,
+ * NULL, OPT_TO | CLI_OPT_REQUIRED}. cli_opt_next returns the val without
+ * it. Entries with the same val are one option (--tax-id and --tax_id):
+ * either gives it. */
+#define CLI_OPT_REQUIRED (1 << 16)
+/* Required options in a table: record add's fields are the most. */
+#define CLI_OPT_MAX_REQUIRED ROVE_MAX_FIELDS
+_Static_assert(CLI_OPT_MAX_REQUIRED <= 64, "cli_opt.given holds a bit for each required option");
 
 /* What cli_opt_next read, besides an option of the table (its val). */
 enum cli_opt_kind {
@@ -46,6 +62,8 @@ enum cli_opt_kind {
 	CLI_OPT_UNKNOWN = '?', /* a word that starts with - and names no option of the table exactly (or
 	                          gives a value to one that takes none); "--" is one too: o.arg */
 	CLI_OPT_NOVALUE = ':', /* an option that takes a value, last on the line: o.arg as written, o.opt its val */
+	CLI_OPT_MISSING = '!', /* the words are over and none gave a required option: o.arg its name in the table
+	                          (no --), o.opt its val; one for each such option, in table order, then the end */
 };
 
 /* getopt_long's short options: "-:" and each letter with its ':'. */
@@ -60,6 +78,11 @@ typedef struct cli_opt {
 	int next;        /* index in argv of the word to read next */
 	const char *arg; /* the value of the option read, or the word (see enum cli_opt_kind) */
 	int opt;         /* the val of the option read (CLI_OPT_NOVALUE: of the option without its value) */
+	int first;       /* argv[0..first - 1] name the command ("admin reassign") */
+	uint32_t nreq;   /* the required options: their vals and names, and which were given */
+	int req[CLI_OPT_MAX_REQUIRED];
+	const char *req_name[CLI_OPT_MAX_REQUIRED];
+	uint64_t given;
 } cli_opt;
 
 /* Reads argv[first..argc - 1] (first >= 1) by table. */
@@ -68,6 +91,11 @@ void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct opt
 /* The next word: 'h' for -h or --help, the val of an option of the table
  * (o.arg its value, or NULL), or an enum cli_opt_kind. */
 int cli_opt_next(cli_opt *o);
+
+/* Reports o's CLI_OPT_MISSING as a usage error's message, "CMD needs
+ * --NAME" (CMD: argv[0..first - 1], e.g. "admin reassign"); the caller
+ * then prints the command's usage and exits 2. */
+void cli_opt_missing_error(const cli_opt *o);
 
 /* True if -h or --help is among argv[first..argc - 1]: the commands that
  * print their help whatever else their line holds ask this first. */

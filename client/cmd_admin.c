@@ -59,7 +59,7 @@ static const char user_add_help[] =
 enum { OPT_ROLE = CLI_OPT_LONG, OPT_TERRITORY };
 
 static const struct option user_add_opts[] = {
-	{"role", required_argument, NULL, OPT_ROLE},
+	{"role", required_argument, NULL, OPT_ROLE | CLI_OPT_REQUIRED},
 	{"territory", required_argument, NULL, OPT_TERRITORY},
 	{NULL, 0, NULL, 0},
 };
@@ -109,7 +109,7 @@ static const char territory_add_help[] =
 enum { OPT_NAME = CLI_OPT_LONG, OPT_PARENT };
 
 static const struct option territory_add_opts[] = {
-	{"name", required_argument, NULL, OPT_NAME},
+	{"name", required_argument, NULL, OPT_NAME | CLI_OPT_REQUIRED},
 	{"parent", required_argument, NULL, OPT_PARENT},
 	{NULL, 0, NULL, 0},
 };
@@ -154,7 +154,7 @@ static const struct option reassign_opts[] = {
 	{"customer", required_argument, NULL, OPT_CUSTOMER},
 	{"territory", required_argument, NULL, OPT_FROM_TERRITORY},
 	{"from", required_argument, NULL, OPT_FROM},
-	{"to", required_argument, NULL, OPT_TO},
+	{"to", required_argument, NULL, OPT_TO | CLI_OPT_REQUIRED},
 	{NULL, 0, NULL, 0},
 };
 
@@ -240,7 +240,8 @@ typedef struct opt_dest {
 
 /* Parses argv[from..] by table: option values into dest, the other words
  * (those that do not start with --) into pos, in order. False on a usage
- * error: an unknown option, one without its value, too many values. */
+ * error: an unknown option, one without its value, too many values, a
+ * required option left out (reported). */
 static bool parse(int argc, char **argv, int from, const struct option *table, const opt_dest *dest, const char **pos,
 		  uint32_t *npos, uint32_t maxpos)
 {
@@ -262,6 +263,8 @@ static bool parse(int argc, char **argv, int from, const struct option *table, c
 				return false;
 			d->values[(*d->nvalues)++] = o.arg;
 		} else {
+			if (k == CLI_OPT_MISSING)
+				cli_opt_missing_error(&o);
 			return false;
 		}
 	}
@@ -663,10 +666,23 @@ static int reassign(rove_cli *cli, int argc, char **argv)
 		[OPT_TO - CLI_OPT_LONG] = {&to, NULL, NULL, 0},
 	};
 
-	if (!parse(argc, argv, 2, reassign_opts, dest, pos, &npos, 0) || to == NULL)
+	if (!parse(argc, argv, 2, reassign_opts, dest, pos, &npos, 0))
 		return cli_usage(reassign_help, false);
-	if ((customer != NULL) == (territory != NULL) || (territory != NULL) != (from != NULL))
+	/* Which of the two forms: what the one the line started is missing
+	 * is named. */
+	if (customer == NULL && territory == NULL) {
+		rove_error(from != NULL ? "admin reassign needs --territory (with --from)"
+					: "admin reassign needs --customer or --territory");
 		return cli_usage(reassign_help, false);
+	}
+	if (territory != NULL && from == NULL) {
+		rove_error("admin reassign needs --from (with --territory)");
+		return cli_usage(reassign_help, false);
+	}
+	if (customer != NULL && (territory != NULL || from != NULL)) {
+		rove_error("admin reassign takes --customer, or --territory with --from, not both");
+		return cli_usage(reassign_help, false);
+	}
 	if (customer != NULL && !cli_id_maybe(customer))
 		return cli_exit(cli_id_arg(customer, "customer", &(rove_uuid){{0}}));
 	if (customer != NULL) {

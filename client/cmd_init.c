@@ -23,9 +23,9 @@ static const char help[] =
 enum { OPT_SERVER = CLI_OPT_LONG, OPT_USER, OPT_TOKEN, OPT_CA };
 
 static const struct option opts[] = {
-	{"server", required_argument, NULL, OPT_SERVER},
-	{"user", required_argument, NULL, OPT_USER},
-	{"token", required_argument, NULL, OPT_TOKEN},
+	{"server", required_argument, NULL, OPT_SERVER | CLI_OPT_REQUIRED},
+	{"user", required_argument, NULL, OPT_USER | CLI_OPT_REQUIRED},
+	{"token", required_argument, NULL, OPT_TOKEN | CLI_OPT_REQUIRED},
 	{"ca", required_argument, NULL, OPT_CA},
 	{NULL, 0, NULL, 0},
 };
@@ -49,6 +49,9 @@ int cmd_init(rove_cli *cli, int argc, char **argv)
 		case CLI_OPT_WORD: extra = true; break; /* a usage error once every option is read */
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);
+			return cli_usage(help, false);
+		case CLI_OPT_MISSING:
+			cli_opt_missing_error(&o);
 			return cli_usage(help, false);
 		default:
 			rove_error("unknown option '%s'", o.arg);

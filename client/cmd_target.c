@@ -21,8 +21,8 @@ static const char help[] =
 enum { OPT_PERIOD = CLI_OPT_LONG, OPT_AMOUNT };
 
 static const struct option opts[] = {
-	{"period", required_argument, NULL, OPT_PERIOD},
-	{"amount", required_argument, NULL, OPT_AMOUNT},
+	{"period", required_argument, NULL, OPT_PERIOD | CLI_OPT_REQUIRED},
+	{"amount", required_argument, NULL, OPT_AMOUNT | CLI_OPT_REQUIRED},
 	{NULL, 0, NULL, 0},
 };
 
@@ -48,8 +48,14 @@ int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			amount = o.arg;
 		else if (k == CLI_OPT_WORD && o.arg[0] != '-' && user == NULL)
 			user = o.arg;
+		else if (k == CLI_OPT_MISSING)
+			break;
 		else
 			return cli_usage(help, false);
+	}
+	if (k == CLI_OPT_MISSING) {
+		cli_opt_missing_error(&o);
+		return cli_usage(help, false);
 	}
 	if (user == NULL || period == NULL || amount == NULL)
 		return cli_usage(help, false);

@@ -86,7 +86,8 @@ static void add_help(const rove_coll_def *c, FILE *f)
 
 /* The options of `COLLECTION add`, as add_help shows them: one per field,
  * its val CLI_OPT_LONG + the field's index, written with - and with _
- * (--tax-id, --tax_id). */
+ * (--tax-id, --tax_id), marked CLI_OPT_REQUIRED for a required field a
+ * user gives. */
 typedef struct add_opts {
 	struct option table[2 * ROVE_MAX_FIELDS + 1];
 	char names[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1]; /* the - forms */
@@ -99,10 +100,13 @@ static void add_opts_init(add_opts *a, const rove_coll_def *c)
 	ROVE_ASSERT(c->nfields <= ROVE_MAX_FIELDS);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
+		int val = CLI_OPT_LONG + (int)i;
+		if ((fd->flags & ROVE_FF_REQUIRED) && !(fd->flags & ROVE_FF_SYSTEM))
+			val |= CLI_OPT_REQUIRED;
 		option_name(fd, a->names[i]);
-		a->table[n++] = (struct option){a->names[i], required_argument, NULL, CLI_OPT_LONG + (int)i};
+		a->table[n++] = (struct option){a->names[i], required_argument, NULL, val};
 		if (strchr(fd->name, '_') != NULL)
-			a->table[n++] = (struct option){fd->name, required_argument, NULL, CLI_OPT_LONG + (int)i};
+			a->table[n++] = (struct option){fd->name, required_argument, NULL, val};
 	}
 	a->table[n] = (struct option){NULL, 0, NULL, 0};
 }
@@ -205,6 +209,8 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 		}
 		if (k == CLI_OPT_NOVALUE)
 			rove_error("option '%s' needs a value", o.arg);
+		else if (k == CLI_OPT_MISSING)
+			cli_opt_missing_error(&o); /* a required option left out */
 		else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
 			rove_error("unknown option '%s' for %s add", o.arg, c->name);
 		else
@@ -212,22 +218,8 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 		status = ROVE_EXIT_USAGE;
 	}
 	free(opts);
-	/* A required option left out is a usage error; one given an empty
-	 * or bad value is an invalid value. */
-	for (size_t i = 0; i < c->nfields && status == ROVE_EXIT_OK; i++) {
-		const rove_field_def *fd = &c->fields[i];
-		char opt[ROVE_MAX_FIELD_NAME + 1];
-		bool given = false;
-		if (!(fd->flags & ROVE_FF_REQUIRED) || (fd->flags & ROVE_FF_SYSTEM))
-			continue;
-		for (int f = 0; f < n && !given; f++)
-			given = fds[f] == fd;
-		if (given)
-			continue;
-		option_name(fd, opt);
-		rove_error("%s add needs --%s", c->name, opt);
-		status = ROVE_EXIT_USAGE;
-	}
+	/* A required option given an empty or bad value is an invalid
+	 * value. */
 	for (int f = 0; f < n && status == ROVE_EXIT_OK && rc == ROVE_OK; f++)
 		rc = rec_set_field(op, fds[f], vals[f]);
 	free(fds);

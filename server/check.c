@@ -1,9 +1,17 @@
+/*
+ * check.c - roved check (check.h): the driver, one read transaction over
+ * every table, and the walks of the oplog, the scopelog, the answers,
+ * the refusals, the users and the runs; the records and their index
+ * entries are check_records.c's.
+ */
 #include "check.h"
+#include "check_int.h"
 #include "rove_assert.h"
 
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "hash.h"
 #include "ident.h"
 #include "log.h"
 #include "policy.h"
@@ -18,42 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct check {
-	rove_store st;
-	rove_pstore ps;
-	MDB_txn *txn;
-	FILE *out;
-	uint64_t problems;
-	uint64_t head, floor;
-	uint64_t next_seq;   /* the oplog walk's: the number expected next */
-	rove_record *rec;    /* scratch, one record */
-	rove_record *other;  /* scratch, another */
-	rove_op *op;         /* scratch */
-	/* Logins, in LMDB's (byte) order: what records and ops may name. */
-	char (*users)[ROVE_MAX_NAME + 1];
-	size_t nusers, userscap;
-	/* Each record's newest op above the floor (an open-addressed table
-	 * filled by the oplog walk; cap a power of two, key[0] 0: empty). */
-	struct newest {
-		uint8_t key[ROVE_RECORD_KEY];
-		uint64_t seq;
-	} *nw;
-	size_t nwcap;
-	uint64_t max_hlc;        /* the newest stamp in ops and records */
-	uint64_t client_ops;     /* ops above the floor pushed by replicas */
-	uint64_t answered;       /* accepted answers naming one of those */
-	/* Refusals kept, by author. */
-	struct rej_count {
-		char author[ROVE_MAX_NAME + 1];
-		uint64_t n;
-	} *rej;
-	size_t nrej, rejcap;
-	/* The scopelog walk's last scope, and whether it names what exists. */
-	char last_scope[ROVE_MAX_SCOPE_LEN + 1];
-	bool last_scope_ok;
-} check;
-
-__attribute__((format(printf, 2, 3))) static void problem(check *c, const char *fmt, ...)
+void check_problem(check *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,9 +38,7 @@ __attribute__((format(printf, 2, 3))) static void problem(check *c, const char *
 	fputc('\n', c->out);
 }
 
-/* Bytes as text for a problem's line: printable ASCII as is, the rest as
- * \xNN (a damaged key may hold anything). */
-static const char *show(const void *p, size_t n, char *out, size_t outlen)
+const char *check_show(const void *p, size_t n, char *out, size_t outlen)
 {
 	const uint8_t *b = p;
 	size_t o = 0;
@@ -83,68 +54,19 @@ static const char *show(const void *p, size_t n, char *out, size_t outlen)
 	return out;
 }
 
-/* A record key as "customer/UUID" into out. */
-static const char *show_rec(const uint8_t key[ROVE_RECORD_KEY], char out[64])
-{
-	const rove_coll_def *cd = rove_schema_coll(key[0]);
-	char id[ROVE_UUID_STRLEN + 1];
-	rove_uuid u;
-
-	memcpy(u.b, key + 1, 16);
-	rove_uuid_format(&u, id);
-	if (cd != NULL)
-		snprintf(out, 64, "%s/%s", cd->name, id);
-	else
-		snprintf(out, 64, "coll%u/%s", key[0], id);
-	return out;
-}
-
-/* The record under key into rec: ROVE_OK, ROVE_ENOTFOUND, or ROVE_EPROTO
- * when it does not decode (said by the records walk). */
-static int get_record(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec)
-{
-	MDB_val k = {ROVE_RECORD_KEY, (void *)key}, v;
-	int rc = mdb_get(c->txn, c->st.records, &k, &v);
-
-	if (rc != 0)
-		return rove_db_err(rc, "records");
-	if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK)
-		return ROVE_EPROTO;
-	return ROVE_OK;
-}
-
-static bool has_scope(const rove_scopes *s, const char *scope)
-{
-	for (uint32_t i = 0; i < s->n; i++)
-		if (strcmp(s->s[i], scope) == 0)
-			return true;
-	return false;
-}
-
-static rove_policy_ctx policy(check *c)
-{
-	rove_policy_ctx pc = {&c->st, &c->ps, c->txn, rove_wall_ms(), NULL};
-
-	return pc;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(a, b);
 }
 
-static bool is_user(const check *c, const char *login)
+bool check_is_user(const check *c, const char *login)
 {
 	return bsearch(login, c->users, c->nusers, sizeof(c->users[0]), name_cmp) != NULL;
 }
 
 static size_t nw_slot(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < ROVE_RECORD_KEY; i++)
-		h = (h ^ key[i]) * 1099511628211ull;
-	return (size_t)h & (c->nwcap - 1);
+	return (size_t)rove_fnv1a(ROVE_FNV_BASIS, key, ROVE_RECORD_KEY) & (c->nwcap - 1);
 }
 
 /* Notes seq as the newest op on the record key (the walk goes up). */
@@ -159,7 +81,7 @@ static void nw_put(check *c, const uint8_t key[ROVE_RECORD_KEY], uint64_t seq)
 }
 
 /* The newest op on the record key above the floor; 0 if none. */
-static uint64_t nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+uint64_t check_nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 {
 	size_t i = nw_slot(c, key);
 
@@ -171,314 +93,6 @@ static uint64_t nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 	return 0;
 }
 
-/* Whether the scopelog holds the op at seq under scope. */
-static int scopelog_has(check *c, const char *scope, uint64_t seq, bool *has)
-{
-	uint8_t kb[ROVE_MAX_SCOPE_LEN + 1 + 8];
-	size_t len = strlen(scope);
-	MDB_val k = {len + 1 + 8, kb}, v;
-	int rc;
-
-	memcpy(kb, scope, len + 1);
-	rove_be64_put(kb + len + 1, seq);
-	rc = mdb_get(c->txn, c->st.scopelog, &k, &v);
-	*has = rc == 0;
-	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "scopelog");
-}
-
-/* Every field of a record is one its collection has, with a value the
- * server would take on write (rule 13: no control characters in text). */
-static void check_fields(check *c, const rove_record *rec, const char *name)
-{
-	const rove_coll_def *cd = rove_schema_coll(rec->coll);
-
-	if (cd == NULL) {
-		problem(c, "records %s: not a collection of the schema", name);
-		return;
-	}
-	for (uint32_t i = 0; i < rec->fs.n; i++) {
-		const rove_field *f = &rec->fs.f[i];
-		const rove_field_def *fd;
-		char why[256];
-
-		if (f->st.hlc.v > c->max_hlc)
-			c->max_hlc = f->st.hlc.v;
-		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0)
-			continue;
-		fd = rove_schema_field(cd, f->name);
-		if (fd == NULL) {
-			char b[160];
-			problem(c, "records %s: field %s is not one of a %s", name,
-				show(f->name, strlen(f->name), b, sizeof(b)), cd->name);
-		} else if (rove_schema_check_value(fd, &f->v, why, sizeof(why)) != ROVE_OK) {
-			problem(c, "records %s: field %s: %s (the server takes no such value)", name, f->name, why);
-		}
-	}
-}
-
-/* The newest op on a live record, at seq, is in the scopelog under each
- * scope the record is in: the writer logs an op under the scopes its
- * record has after it (index_op), and a record changes only by its ops.
- * A child's scopes are its customer's, so the child's op is checked
- * only when the customer has not changed since (its moves are logged
- * with the customer's ops). */
-static int check_logged(check *c, const rove_record *rec, const uint8_t key[ROVE_RECORD_KEY], const rove_scopes *sc,
-			const char *name)
-{
-	const rove_coll_def *cd = rove_schema_coll(rec->coll);
-	const rove_field_def *pf = cd ? rove_schema_parent_field(cd) : NULL;
-	uint64_t seq = nw_get(c, key);
-	int rc;
-
-	if (seq == 0)
-		return ROVE_OK; /* its ops were compacted away */
-	if (pf != NULL) {
-		const char *pid = rove_fields_str(&rec->fs, pf->name);
-		uint8_t pk[ROVE_RECORD_KEY];
-		rove_uuid id;
-		if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
-			return ROVE_OK;
-		rove_record_key(pk, cd->parent, &id);
-		if (nw_get(c, pk) > seq)
-			return ROVE_OK;
-	}
-	for (uint32_t i = 0; i < sc->n; i++) {
-		bool has;
-		if ((rc = scopelog_has(c, sc->s[i], seq, &has)) != ROVE_OK)
-			return rc;
-		if (!has)
-			problem(c, "scopelog %s %llu: missing (op %llu, the newest on %s, is in that scope; replicas "
-				   "reading it never get the op)",
-				sc->s[i], (unsigned long long)seq, (unsigned long long)seq, name);
-	}
-	return ROVE_OK;
-}
-
-/* ---- records, and their entries in the indexes ---- */
-
-static int check_record(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-	rove_record *rec = c->rec;
-	rove_policy_ctx pc = policy(c);
-	char name[64];
-	rove_scopes sc;
-	uint8_t key[ROVE_RECORD_KEY];
-	int rc;
-
-	if (k->mv_size != ROVE_RECORD_KEY) {
-		char b[160];
-		problem(c, "records %s: a key of %zu bytes, not a record key", show(k->mv_data, k->mv_size, b, sizeof(b)),
-			k->mv_size);
-		return ROVE_OK;
-	}
-	memcpy(key, k->mv_data, sizeof(key));
-	show_rec(key, name);
-	if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
-		problem(c, "records %s: the stored record does not decode", name);
-		return ROVE_OK;
-	}
-	rove_record_key(key, rec->coll, &rec->id);
-	if (memcmp(key, k->mv_data, sizeof(key)) != 0) {
-		char other[64];
-		problem(c, "records %s: holds the record %s", name, show_rec(key, other));
-		return ROVE_OK;
-	}
-	check_fields(c, rec, name);
-	if (rove_record_deleted(rec))
-		return ROVE_OK;
-	if (rec->coll == ROVE_COLL_CUSTOMER) {
-		const char *owner = rove_fields_str(&rec->fs, "owner");
-		if (owner != NULL && !is_user(c, owner)) {
-			char b[160];
-			problem(c, "records %s: owned by %s, who is not a user", name,
-				show(owner, strlen(owner), b, sizeof(b)));
-		}
-	}
-	/* Listed in each scope it is in. */
-	rc = rove_policy_scopes(&pc, rec, NULL, &sc);
-	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
-		problem(c, "records %s: its scopes cannot be told (its parent or territory is missing)", name);
-		return ROVE_OK;
-	}
-	if (rc != ROVE_OK)
-		return rc;
-	for (uint32_t i = 0; i < sc.n; i++) {
-		bool in = false;
-		if ((rc = rove_store_scoped_has(&c->st, c->txn, sc.s[i], key, &in)) != ROVE_OK)
-			return rc;
-		if (!in)
-			problem(c, "scoperec %s %s: missing (the record is in that scope)", sc.s[i], name);
-	}
-	if ((rc = check_logged(c, rec, key, &sc, name)) != ROVE_OK)
-		return rc;
-	/* Listed under its parent. */
-	{
-		const rove_coll_def *cd = rove_schema_coll(rec->coll);
-		const rove_field_def *pf = cd ? rove_schema_parent_field(cd) : NULL;
-		const char *pid = pf ? rove_fields_str(&rec->fs, pf->name) : NULL;
-		rove_uuid id;
-		if (pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK) {
-			uint8_t both[2 * ROVE_RECORD_KEY];
-			MDB_val ck = {sizeof(both), both}, cv;
-			rove_record_key(both, cd->parent, &id);
-			memcpy(both + ROVE_RECORD_KEY, key, ROVE_RECORD_KEY);
-			rc = mdb_get(c->txn, c->st.children, &ck, &cv);
-			if (rc == MDB_NOTFOUND) {
-				char pn[64];
-				problem(c, "children %s %s: missing (the record belongs to it)", show_rec(both, pn), name);
-			} else if (rc != 0) {
-				return rove_db_err(rc, "children");
-			}
-		}
-	}
-	/* A live customer's unique keys are held: by it, or by another live
-	 * customer (the uniq walk checks the holder). */
-	if (rec->coll == ROVE_COLL_CUSTOMER) {
-		rove_uniq_key uk[ROVE_UNIQ_KEYS];
-		int n = rove_uniq_keys(&rec->fs, uk);
-		for (int i = 0; i < n; i++) {
-			rove_uuid holder;
-			rc = rove_pstore_uniq_get(&c->ps, c->txn, &uk[i], &holder);
-			if (rc == ROVE_ENOTFOUND) {
-				char b[160];
-				problem(c, "uniq %s: missing (held by %s)", show(uk[i].key, uk[i].len, b, sizeof(b)), name);
-			} else if (rc != ROVE_OK) {
-				return rc;
-			}
-		}
-	}
-	return ROVE_OK;
-}
-
-/* scoperec: scope NUL record key -> (empty). */
-static int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-	const uint8_t *p = k->mv_data;
-	const uint8_t *nul = memchr(p, 0, k->mv_size);
-	rove_policy_ctx pc = policy(c);
-	char b[160], name[64], scope[ROVE_MAX_SCOPE_LEN + 1];
-	rove_scopes sc;
-	int rc;
-
-	(void)v;
-	if (nul == NULL || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || k->mv_size - (size_t)(nul - p) - 1 != ROVE_RECORD_KEY) {
-		problem(c, "scoperec %s: not a scope and a record key", show(p, k->mv_size, b, sizeof(b)));
-		return ROVE_OK;
-	}
-	memcpy(scope, p, (size_t)(nul - p));
-	scope[nul - p] = '\0';
-	show_rec(nul + 1, name);
-	rc = get_record(c, nul + 1, c->rec);
-	if (rc == ROVE_ENOTFOUND) {
-		problem(c, "scoperec %s %s: points at no record", show(scope, strlen(scope), b, sizeof(b)), name);
-		return ROVE_OK;
-	}
-	if (rc == ROVE_EPROTO)
-		return ROVE_OK; /* said by the records walk */
-	if (rc != ROVE_OK)
-		return rc;
-	if (rove_record_deleted(c->rec)) {
-		problem(c, "scoperec %s %s: points at a deleted record", show(scope, strlen(scope), b, sizeof(b)), name);
-		return ROVE_OK;
-	}
-	rc = rove_policy_scopes(&pc, c->rec, NULL, &sc);
-	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND)
-		return ROVE_OK; /* said by the records walk */
-	if (rc != ROVE_OK)
-		return rc;
-	if (!has_scope(&sc, scope))
-		problem(c, "scoperec %s %s: the record is not in that scope", show(scope, strlen(scope), b, sizeof(b)),
-			name);
-	return ROVE_OK;
-}
-
-/* children: parent key, child key -> (empty). */
-static int check_child(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-	const uint8_t *p = k->mv_data;
-	char b[160], pn[64], cn[64];
-	int rc;
-
-	(void)v;
-	if (k->mv_size != 2 * ROVE_RECORD_KEY) {
-		problem(c, "children %s: not two record keys", show(p, k->mv_size, b, sizeof(b)));
-		return ROVE_OK;
-	}
-	show_rec(p, pn);
-	show_rec(p + ROVE_RECORD_KEY, cn);
-	for (int i = 0; i < 2; i++) {
-		rc = get_record(c, p + i * ROVE_RECORD_KEY, c->rec);
-		if (rc == ROVE_ENOTFOUND)
-			problem(c, "children %s %s: points at no record %s", pn, cn, i == 0 ? pn : cn);
-		else if (rc != ROVE_OK && rc != ROVE_EPROTO)
-			return rc;
-	}
-	return ROVE_OK;
-}
-
-/* uniq: key -> the customer's id(16): a live customer with that key. */
-static int check_uniq(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-	uint8_t key[ROVE_RECORD_KEY];
-	rove_uniq_key uk[ROVE_UNIQ_KEYS];
-	rove_uuid id;
-	char b[160], name[64];
-	bool found = false;
-	int rc, n;
-
-	show(k->mv_data, k->mv_size, b, sizeof(b));
-	if (v->mv_size != 16) {
-		problem(c, "uniq %s: a value of %zu bytes, not a record id", b, v->mv_size);
-		return ROVE_OK;
-	}
-	memcpy(id.b, v->mv_data, 16);
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
-	show_rec(key, name);
-	rc = get_record(c, key, c->rec);
-	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(c->rec))) {
-		problem(c, "uniq %s: points at %s, %s", b, name, rc == ROVE_OK ? "deleted" : "no record");
-		return ROVE_OK;
-	}
-	if (rc == ROVE_EPROTO)
-		return ROVE_OK;
-	if (rc != ROVE_OK)
-		return rc;
-	n = rove_uniq_keys(&c->rec->fs, uk);
-	for (int i = 0; i < n; i++)
-		found |= uk[i].len == k->mv_size && memcmp(uk[i].key, k->mv_data, k->mv_size) == 0;
-	if (!found)
-		problem(c, "uniq %s: points at %s, which does not hold that key", b, name);
-	return ROVE_OK;
-}
-
-/* codes: territory code -> its record's id(16). */
-static int check_code(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-	uint8_t key[ROVE_RECORD_KEY];
-	rove_uuid id;
-	char b[160], name[64];
-	int rc;
-
-	show(k->mv_data, k->mv_size, b, sizeof(b));
-	if (v->mv_size != 16) {
-		problem(c, "codes %s: a value of %zu bytes, not a record id", b, v->mv_size);
-		return ROVE_OK;
-	}
-	memcpy(id.b, v->mv_data, 16);
-	rove_record_key(key, ROVE_COLL_TERRITORY, &id);
-	rc = get_record(c, key, c->rec);
-	if (rc == ROVE_ENOTFOUND)
-		problem(c, "codes %s: points at no record %s", b, show_rec(key, name));
-	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
-		return rc;
-	return ROVE_OK;
-}
-
 /* ---- the oplog and what names its ops ---- */
 
 static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
@@ -487,19 +101,19 @@ static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
 
 	if (seq != c->next_seq) {
 		if (seq > c->next_seq)
-			problem(c, "oplog %llu: ops %llu to %llu are missing", (unsigned long long)seq,
+			check_problem(c, "oplog %llu: ops %llu to %llu are missing", (unsigned long long)seq,
 				(unsigned long long)c->next_seq, (unsigned long long)(seq - 1));
 		else
-			problem(c, "oplog %llu: at or below the compaction floor %llu", (unsigned long long)seq,
+			check_problem(c, "oplog %llu: at or below the compaction floor %llu", (unsigned long long)seq,
 				(unsigned long long)c->floor);
 	}
 	c->next_seq = seq + 1;
 	if (rove_dec_op(raw->mv_data, raw->mv_size, c->op) != ROVE_OK) {
-		problem(c, "oplog %llu: the stored op does not decode", (unsigned long long)seq);
+		check_problem(c, "oplog %llu: the stored op does not decode", (unsigned long long)seq);
 		return ROVE_OK;
 	}
 	if (c->op->seq != seq)
-		problem(c, "oplog %llu: holds op %llu", (unsigned long long)seq, (unsigned long long)c->op->seq);
+		check_problem(c, "oplog %llu: holds op %llu", (unsigned long long)seq, (unsigned long long)c->op->seq);
 	{
 		uint8_t key[ROVE_RECORD_KEY];
 		char why[256], b[160];
@@ -510,11 +124,11 @@ static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
 			c->max_hlc = c->op->st.hlc.v;
 		if (c->op->st.node != c->st.node)
 			c->client_ops++;
-		if (!is_user(c, c->op->author) && strcmp(c->op->author, ROVE_SYSTEM_USER) != 0)
-			problem(c, "oplog %llu: made by %s, who is not a user", (unsigned long long)seq,
-				show(c->op->author, strlen(c->op->author), b, sizeof(b)));
+		if (!check_is_user(c, c->op->author) && strcmp(c->op->author, ROVE_SYSTEM_USER) != 0)
+			check_problem(c, "oplog %llu: made by %s, who is not a user", (unsigned long long)seq,
+				check_show(c->op->author, strlen(c->op->author), b, sizeof(b)));
 		if (rove_schema_check_op(c->op, why, sizeof(why)) != ROVE_OK)
-			problem(c, "oplog %llu: %s (the server takes no such op)", (unsigned long long)seq, why);
+			check_problem(c, "oplog %llu: %s (the server takes no such op)", (unsigned long long)seq, why);
 	}
 	return ROVE_OK;
 }
@@ -533,11 +147,11 @@ static int check_answered(uint64_t seq, const MDB_val *raw, void *arg)
 	rove_uuid_format(&c->op->op_id, id);
 	rc = rove_store_opid_get(&c->st, c->txn, &c->op->op_id, &r);
 	if (rc == ROVE_ENOTFOUND)
-		problem(c, "opids %s: missing (op %llu was pushed with that id; sent again it would be applied "
+		check_problem(c, "opids %s: missing (op %llu was pushed with that id; sent again it would be applied "
 			   "twice)",
 			id, (unsigned long long)seq);
 	else if (rc == ROVE_OK && (r.status != ROVE_PUSH_ACCEPTED || r.seq != seq))
-		problem(c, "opids %s: not the answer to op %llu, which has that id", id, (unsigned long long)seq);
+		check_problem(c, "opids %s: not the answer to op %llu, which has that id", id, (unsigned long long)seq);
 	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
 		return rc;
 	return ROVE_OK;
@@ -546,14 +160,11 @@ static int check_answered(uint64_t seq, const MDB_val *raw, void *arg)
 /* Whether the oplog holds seq. */
 static int op_held(check *c, uint64_t seq, bool *held)
 {
-	uint8_t nb[8];
-	MDB_val k = {8, nb}, v;
-	int rc;
+	MDB_val v;
+	int rc = rove_store_oplog_raw(&c->st, c->txn, seq, &v);
 
-	rove_be64_put(nb, seq);
-	rc = mdb_get(c->txn, c->st.oplog, &k, &v);
-	*held = rc == 0;
-	return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "oplog");
+	*held = rc == ROVE_OK;
+	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
 }
 
 /* scopelog: scope NUL seq(8) -> moved(1). */
@@ -568,12 +179,12 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8 || v->mv_size != 1) {
-		problem(c, "scopelog %s: not a scope and a sequence number", show(p, k->mv_size, b, sizeof(b)));
+		check_problem(c, "scopelog %s: not a scope and a sequence number", check_show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
 	seq = rove_be64_get(nul + 1);
 	if ((size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || (size_t)(nul - p) < 3 || p[1] != ':') {
-		problem(c, "scopelog %s %llu: not a scope", show(p, (size_t)(nul - p), b, sizeof(b)),
+		check_problem(c, "scopelog %s %llu: not a scope", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)seq);
 		return ROVE_OK;
 	}
@@ -583,7 +194,7 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 		memcpy(c->last_scope, p, (size_t)(nul - p));
 		c->last_scope[nul - p] = '\0';
 		if (p[0] == 'o') {
-			c->last_scope_ok = is_user(c, c->last_scope + 2);
+			c->last_scope_ok = check_is_user(c, c->last_scope + 2);
 		} else if (p[0] == 'r' || p[0] == 't') {
 			rc = rove_pstore_code_get(&c->ps, c->txn, c->last_scope + 2, &tid);
 			if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
@@ -593,7 +204,7 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 			c->last_scope_ok = false;
 		}
 		if (!c->last_scope_ok)
-			problem(c, "scopelog %s %llu: names no %s", show(p, (size_t)(nul - p), b, sizeof(b)),
+			check_problem(c, "scopelog %s %llu: names no %s", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 				(unsigned long long)seq,
 				p[0] == 'o' ? "user" : p[0] == 'r' || p[0] == 't' ? "territory" : "kind of scope");
 	}
@@ -602,7 +213,7 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 	if ((rc = op_held(c, seq, &held)) != ROVE_OK)
 		return rc;
 	if (!held)
-		problem(c, "scopelog %s %llu: points at no op", show(p, (size_t)(nul - p), b, sizeof(b)),
+		check_problem(c, "scopelog %s %llu: points at no op", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)seq);
 	return ROVE_OK;
 }
@@ -619,14 +230,14 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 	(void)v;
 	if (k->mv_size != 16) {
 		char b[160];
-		problem(c, "opids %s: not an op id", show(k->mv_data, k->mv_size, b, sizeof(b)));
+		check_problem(c, "opids %s: not an op id", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
 	memcpy(u.b, k->mv_data, 16);
 	rove_uuid_format(&u, id);
 	rc = rove_store_opid_get(&c->st, c->txn, &u, &r);
 	if (rc == ROVE_EPROTO) {
-		problem(c, "opids %s: the stored answer does not decode", id);
+		check_problem(c, "opids %s: the stored answer does not decode", id);
 		return ROVE_OK;
 	}
 	if (rc != ROVE_OK)
@@ -634,24 +245,22 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 	if (r.status != ROVE_PUSH_ACCEPTED || r.seq <= c->floor)
 		return ROVE_OK;
 	if (r.seq > c->head) {
-		problem(c, "opids %s: accepted as op %llu, after the head %llu", id, (unsigned long long)r.seq,
+		check_problem(c, "opids %s: accepted as op %llu, after the head %llu", id, (unsigned long long)r.seq,
 			(unsigned long long)c->head);
 		return ROVE_OK;
 	}
 	{
-		uint8_t nb[8];
-		MDB_val ok = {8, nb}, ov;
-		rove_be64_put(nb, r.seq);
-		rc = mdb_get(c->txn, c->st.oplog, &ok, &ov);
-		if (rc == MDB_NOTFOUND)
+		MDB_val ov;
+		rc = rove_store_oplog_raw(&c->st, c->txn, r.seq, &ov);
+		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK; /* said by the oplog walk */
-		if (rc != 0)
-			return rove_db_err(rc, "oplog");
+		if (rc != ROVE_OK)
+			return rc;
 		if (rove_dec_op(ov.mv_data, ov.mv_size, c->op) != ROVE_OK)
 			return ROVE_OK; /* said by the oplog walk */
 	}
 	if (rove_uuid_cmp(&c->op->op_id, &u) != 0)
-		problem(c, "opids %s: accepted as op %llu, which is another op", id, (unsigned long long)r.seq);
+		check_problem(c, "opids %s: accepted as op %llu, which is another op", id, (unsigned long long)r.seq);
 	else if (c->op->st.node != c->st.node)
 		c->answered++;
 	return ROVE_OK;
@@ -668,13 +277,13 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 	if (rj == NULL)
 		return ROVE_ENOMEM;
 	if (k->mv_size != 8)
-		problem(c, "rejects %s: not a number", show(k->mv_data, k->mv_size, b, sizeof(b)));
+		check_problem(c, "rejects %s: not a number", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
 	else if (rove_dec_rejection(v->mv_data, v->mv_size, rj) != ROVE_OK)
-		problem(c, "rejects %llu: the stored refusal does not decode",
+		check_problem(c, "rejects %llu: the stored refusal does not decode",
 			(unsigned long long)rove_be64_get(k->mv_data));
-	else if (!is_user(c, rj->op.author))
-		problem(c, "rejects %llu: made by %s, who is not a user", (unsigned long long)rove_be64_get(k->mv_data),
-			show(rj->op.author, strlen(rj->op.author), b, sizeof(b)));
+	else if (!check_is_user(c, rj->op.author))
+		check_problem(c, "rejects %llu: made by %s, who is not a user", (unsigned long long)rove_be64_get(k->mv_data),
+			check_show(rj->op.author, strlen(rj->op.author), b, sizeof(b)));
 	else {
 		size_t i = 0;
 		while (i < c->nrej && strcmp(c->rej[i].author, rj->op.author) != 0)
@@ -702,22 +311,19 @@ static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 	const uint8_t *p = k->mv_data;
 	const uint8_t *nul = memchr(p, 0, k->mv_size);
 	char b[160];
-	MDB_val rk, rv;
+	bool held = false;
 	int rc;
 
 	(void)v;
 	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8) {
-		problem(c, "rejidx %s: not a scope and a number", show(p, k->mv_size, b, sizeof(b)));
+		check_problem(c, "rejidx %s: not a scope and a number", check_show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
-	rk.mv_size = 8;
-	rk.mv_data = (void *)(nul + 1);
-	rc = mdb_get(c->txn, c->st.rejects, &rk, &rv);
-	if (rc == MDB_NOTFOUND)
-		problem(c, "rejidx %s %llu: points at no refusal", show(p, (size_t)(nul - p), b, sizeof(b)),
+	if ((rc = rove_store_reject_has(&c->st, c->txn, rove_be64_get(nul + 1), &held)) != ROVE_OK)
+		return rc;
+	if (!held)
+		check_problem(c, "rejidx %s %llu: points at no refusal", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)rove_be64_get(nul + 1));
-	else if (rc != 0)
-		return rove_db_err(rc, "rejects");
 	return ROVE_OK;
 }
 
@@ -731,7 +337,7 @@ static int check_user(const char *login, int role, void *arg)
 
 	(void)role;
 	if (rc == ROVE_EPROTO) {
-		problem(c, "users %s: the stored user does not decode", login);
+		check_problem(c, "users %s: the stored user does not decode", login);
 		return ROVE_OK;
 	}
 	if (rc != ROVE_OK)
@@ -752,7 +358,7 @@ static int check_reject_counts(check *c)
 		uint64_t kept = 0;
 		int rc = rove_store_reject_usage(&c->st, c->txn, c->users[i], &u);
 		if (rc == ROVE_EPROTO) {
-			problem(c, "counters rejects:%s: does not decode", c->users[i]);
+			check_problem(c, "counters rejects:%s: does not decode", c->users[i]);
 			continue;
 		}
 		if (rc != ROVE_OK)
@@ -761,7 +367,7 @@ static int check_reject_counts(check *c)
 			if (strcmp(c->rej[j].author, c->users[i]) == 0)
 				kept = c->rej[j].n;
 		if (u.count != kept)
-			problem(c, "counters rejects:%s: %llu refusal(s) counted, %llu kept (the bound on them is off)",
+			check_problem(c, "counters rejects:%s: %llu refusal(s) counted, %llu kept (the bound on them is off)",
 				c->users[i], (unsigned long long)u.count, (unsigned long long)kept);
 	}
 	return ROVE_OK;
@@ -783,12 +389,12 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
 	uint64_t start;
 
 	if (k->mv_size != 8 || v->mv_size != 24) {
-		problem(c, "runs %s: not a run", show(k->mv_data, k->mv_size, b, sizeof(b)));
+		check_problem(c, "runs %s: not a run", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
 	start = rove_be64_get(v->mv_data);
 	if (start < w->last_start || start > c->head + 1)
-		problem(c, "runs %llu: starts at %llu, %s", (unsigned long long)rove_be64_get(k->mv_data),
+		check_problem(c, "runs %llu: starts at %llu, %s", (unsigned long long)rove_be64_get(k->mv_data),
 			(unsigned long long)start, start > c->head + 1 ? "after the head" : "before the run before it");
 	w->last_start = start;
 	w->n++;
@@ -797,12 +403,15 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
 
 /* Walks one table, a damaged one said as a problem rather than ending
  * the check (the walk stops at it). */
-static int walk(check *c, MDB_dbi dbi, const char *what, rove_db_fn fn)
+/* Walks the store's table (rove_store_walk_raw), or with table NULL the
+ * policy's dbi (its own storage), raw: a damaged table is a problem. */
+static int walk(check *c, const char *table, MDB_dbi dbi, const char *what, rove_db_fn fn)
 {
-	int rc = rove_db_each(c->txn, dbi, what, fn, c);
+	int rc = table != NULL ? rove_store_walk_raw(&c->st, c->txn, table, fn, c)
+			       : rove_db_each(c->txn, dbi, what, fn, c);
 
 	if (rc == ROVE_EPROTO) {
-		problem(c, "%s: damaged; the walk stopped", what);
+		check_problem(c, "%s: damaged; the walk stopped", what);
 		rc = ROVE_OK;
 	}
 	return rc;
@@ -835,14 +444,14 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK) {
 		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
 		if (rc == ROVE_EPROTO) {
-			problem(&c, "users: damaged; the walk stopped");
+			check_problem(&c, "users: damaged; the walk stopped");
 			rc = ROVE_OK;
 		}
 	}
 	if (rc == ROVE_OK) {
-		MDB_stat ms;
-		rc = rove_db_err(mdb_stat(c.txn, c.st.oplog, &ms), "oplog");
-		for (c.nwcap = 64; rc == ROVE_OK && c.nwcap < 2 * ms.ms_entries + 2;)
+		uint64_t nops = 0;
+		rc = rove_store_oplog_count(&c.st, c.txn, &nops);
+		for (c.nwcap = 64; rc == ROVE_OK && c.nwcap < 2 * nops + 2;)
 			c.nwcap *= 2;
 		if (rc == ROVE_OK && (c.nw = calloc(c.nwcap, sizeof(*c.nw))) == NULL)
 			rc = ROVE_ENOMEM;
@@ -852,62 +461,62 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK)
 		rc = rove_store_floor(&c.st, c.txn, &c.floor);
 	if (rc == ROVE_OK && c.floor > c.head)
-		problem(&c, "meta floor: %llu, after the head %llu", (unsigned long long)c.floor,
+		check_problem(&c, "meta floor: %llu, after the head %llu", (unsigned long long)c.floor,
 			(unsigned long long)c.head);
 	c.next_seq = c.floor + 1;
 	if (rc == ROVE_OK) {
 		rc = rove_store_each_op(&c.st, c.txn, 0, check_op, &c);
 		if (rc == ROVE_EPROTO) {
-			problem(&c, "oplog: damaged; the walk stopped");
+			check_problem(&c, "oplog: damaged; the walk stopped");
 			rc = ROVE_OK;
 		}
 	}
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.records, "records", check_record);
+		rc = walk(&c, "records", 0, "records", check_record);
 	/* Every stamp held is at or before the stored clock: else the server
 	 * would stamp new ops before old ones, and they would lose. */
 	if (rc == ROVE_OK) {
 		rove_hlc clock;
 		rc = rove_store_clock_get(&c.st, c.txn, &clock);
 		if (rc == ROVE_OK && clock.v < c.max_hlc)
-			problem(&c, "meta clock: %llu, before the newest stamp held %llu (new ops would be stamped "
+			check_problem(&c, "meta clock: %llu, before the newest stamp held %llu (new ops would be stamped "
 				    "before old ones)",
 				(unsigned long long)clock.v, (unsigned long long)c.max_hlc);
 		if (rc == ROVE_EPROTO || rc == ROVE_EDB) {
-			problem(&c, "meta clock: does not decode");
+			check_problem(&c, "meta clock: does not decode");
 			rc = ROVE_OK;
 		}
 	}
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.scoperec, "scoperec", check_scoped);
+		rc = walk(&c, "scoperec", 0, "scoperec", check_scoped);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.children, "children", check_child);
+		rc = walk(&c, "children", 0, "children", check_child);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.ps.uniq, "uniq", check_uniq);
+		rc = walk(&c, NULL, c.ps.uniq, "uniq", check_uniq);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.ps.codes, "codes", check_code);
+		rc = walk(&c, NULL, c.ps.codes, "codes", check_code);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.scopelog, "scopelog", check_scopelog);
+		rc = walk(&c, "scopelog", 0, "scopelog", check_scopelog);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.opids, "opids", check_opid);
+		rc = walk(&c, "opids", 0, "opids", check_opid);
 	if (rc == ROVE_OK && c.answered != c.client_ops)
 		rc = rove_store_each_op(&c.st, c.txn, c.floor, check_answered, &c);
 	if (rc == ROVE_EPROTO)
 		rc = ROVE_OK; /* said by the oplog walk */
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.rejects, "rejects", check_reject);
+		rc = walk(&c, "rejects", 0, "rejects", check_reject);
 	if (rc == ROVE_OK)
-		rc = walk(&c, c.st.rejidx, "rejidx", check_rejidx);
+		rc = walk(&c, "rejidx", 0, "rejidx", check_rejidx);
 	if (rc == ROVE_OK)
 		rc = check_reject_counts(&c);
 	if (rc == ROVE_OK) {
 		runs_walk rw = {&c, 0, 0};
-		rc = rove_db_each(c.txn, c.st.runs, "runs", check_run, &rw);
+		rc = rove_store_walk_raw(&c.st, c.txn, "runs", check_run, &rw);
 		if (rc == ROVE_EPROTO) {
-			problem(&c, "runs: damaged; the walk stopped");
+			check_problem(&c, "runs: damaged; the walk stopped");
 			rc = ROVE_OK;
 		} else if (rc == ROVE_OK && rw.n == 0 && c.head > 0) {
-			problem(&c, "runs: none, yet the server wrote %llu op(s) (replicas could not tell this history "
+			check_problem(&c, "runs: none, yet the server wrote %llu op(s) (replicas could not tell this history "
 				    "from a restored copy's)",
 				(unsigned long long)c.head);
 		}

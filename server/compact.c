@@ -11,23 +11,8 @@
 #include "schema.h"
 #include "store.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Begins a write transaction; a map another process (the server) grew
- * is taken up first. */
-static int begin(rove_store *st, MDB_txn **txn)
-{
-	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
-
-	if (rc == MDB_MAP_RESIZED) {
-		rc = mdb_env_set_mapsize(st->env, 0);
-		if (rc == 0)
-			rc = mdb_txn_begin(st->env, NULL, 0, txn);
-	}
-	return rove_db_err(rc, "begin");
-}
 
 /* ---- tombstones ---- */
 
@@ -204,6 +189,33 @@ static int reset_all_reader(const char *login, int role, void *arg)
 
 /* ---- ops ---- */
 
+/* An op at the front of the oplog, for drop_ops: dropped (ROVE_OK, its
+ * tombstone with it) while it is older than the horizon and not the
+ * head; else kept, and the batch ends there (ROVE_EEXIST). */
+typedef struct front_ctx {
+	drop_ctx *d;
+	uint64_t horizon_ms, head, floor;
+	rove_op *op;
+} front_ctx;
+
+static int drop_front(uint64_t seq, const MDB_val *raw, void *arg)
+{
+	front_ctx *f = arg;
+	int rc;
+
+	if (seq >= f->head)
+		return ROVE_EEXIST; /* the head stays: it is where the next op goes */
+	if ((rc = rove_dec_op(raw->mv_data, raw->mv_size, f->op)) != ROVE_OK)
+		return rc;
+	if (rove_hlc_ms(f->op->st.hlc) >= f->horizon_ms)
+		return ROVE_EEXIST;
+	if ((rc = drop_tombstone(f->d, f->op)) != ROVE_OK)
+		return rc;
+	if (seq > f->floor)
+		f->floor = seq;
+	return ROVE_OK;
+}
+
 /* One batch of ops: drops up to ROVE_COMPACT_BATCH from the front of the
  * oplog, while they are older than horizon_ms and not the head, with the
  * tombstones of the deletes among them, and raises the floor past them,
@@ -213,50 +225,20 @@ static int drop_ops(drop_ctx *d, uint64_t horizon_ms, rove_op *op, uint64_t *n)
 	rove_store *st = d->st;
 	rove_compact_stats *s = d->s;
 	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	uint64_t floor = 0, head = 0;
-	MDB_val k, v;
-	int rc = begin(st, &txn);
+	front_ctx f = {d, horizon_ms, 0, 0, op};
+	int rc = rove_store_begin_beside(st, &txn);
 
 	*n = 0;
 	d->txn = txn;
 	d->purged = false;
 	if (rc == ROVE_OK)
-		rc = rove_store_head(st, txn, &head);
+		rc = rove_store_head(st, txn, &f.head);
 	if (rc == ROVE_OK)
-		rc = rove_store_floor(st, txn, &floor);
+		rc = rove_store_floor(st, txn, &f.floor);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_open(txn, st->oplog, &cur), "cursor");
-	if (rc == ROVE_OK) {
-		int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		while (mrc == 0 && *n < ROVE_COMPACT_BATCH) {
-			uint64_t seq;
-			if (k.mv_size != 8) {
-				rc = ROVE_EPROTO;
-				break;
-			}
-			seq = rove_be64_get(k.mv_data);
-			if (seq >= head)
-				break; /* the head stays: it is where the next op goes */
-			if ((rc = rove_dec_op(v.mv_data, v.mv_size, op)) != ROVE_OK)
-				break;
-			if (rove_hlc_ms(op->st.hlc) >= horizon_ms)
-				break;
-			if ((rc = rove_db_err(mdb_cursor_del(cur, 0), "oplog")) != ROVE_OK)
-				break;
-			if ((rc = drop_tombstone(d, op)) != ROVE_OK)
-				break;
-			if (seq > floor)
-				floor = seq;
-			(*n)++;
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		}
-		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-			rc = rove_db_err(mrc, "oplog");
-		mdb_cursor_close(cur);
-	}
+		rc = rove_store_oplog_drop_front(st, txn, ROVE_COMPACT_BATCH, drop_front, &f, n);
 	if (rc == ROVE_OK && *n > 0)
-		rc = rove_store_meta_put(st, txn, "floor", floor);
+		rc = rove_store_meta_put(st, txn, "floor", f.floor);
 	if (rc == ROVE_OK && d->purged)
 		rc = rove_store_each_user(st, txn, reset_all_reader, d);
 	if (rc == ROVE_OK && *n > 0) {
@@ -267,82 +249,30 @@ static int drop_ops(drop_ctx *d, uint64_t horizon_ms, rove_op *op, uint64_t *n)
 	d->txn = NULL;
 	if (rc == ROVE_OK) {
 		s->ops += *n;
-		s->floor = floor;
-		s->head = head;
+		s->floor = f.floor;
+		s->head = f.head;
 	}
 	return rc;
 }
 
-/* One batch of scopelog entries for ops at or below the floor. The
- * entries are "scope NUL seq": each scope's range is walked from its
- * first entry, skipping to the next scope at the first one kept.
- * *resume holds the key to go on from (empty at first); *n says how
- * many were dropped, *done whether the walk reached the end. */
+/* One batch of scopelog entries for ops at or below the floor (at most
+ * ROVE_COMPACT_BATCH dropped, eight times that looked at). *resume holds
+ * the key to go on from (empty at first); *n says how many were dropped,
+ * *done whether the walk reached the end. */
 static int drop_entries(rove_store *st, uint8_t *resume, size_t *resume_len, rove_compact_stats *s, uint64_t *n,
 			bool *done)
 {
 	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	uint64_t floor = 0, seen = 0;
-	MDB_val k, v;
-	int rc = begin(st, &txn), mrc;
+	uint64_t floor = 0;
+	int rc = rove_store_begin_beside(st, &txn);
 
 	*n = 0;
 	*done = false;
 	if (rc == ROVE_OK)
 		rc = rove_store_floor(st, txn, &floor);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_cursor_open(txn, st->scopelog, &cur), "cursor");
-	if (rc != ROVE_OK) {
-		rove_store_abort(txn);
-		return rc;
-	}
-	k.mv_size = *resume_len;
-	k.mv_data = resume;
-	mrc = *resume_len > 0 ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (mrc == 0 && seen < 8 * ROVE_COMPACT_BATCH && *n < ROVE_COMPACT_BATCH) {
-		const uint8_t *p = k.mv_data;
-		const uint8_t *nul = memchr(p, 0, k.mv_size);
-		size_t plen;
-		seen++;
-		if (nul == NULL || k.mv_size - (size_t)(nul - p) - 1 != 8) {
-			rc = ROVE_EPROTO;
-			break;
-		}
-		plen = (size_t)(nul - p) + 1;
-		if (rove_be64_get(nul + 1) <= floor) {
-			if ((rc = rove_db_err(mdb_cursor_del(cur, 0), "scopelog")) != ROVE_OK)
-				break;
-			(*n)++;
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
-			if (mrc == EINVAL || mrc == MDB_NOTFOUND) /* deleted the last */
-				mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-			continue;
-		}
-		/* This scope's entries from here are kept: on to the next
-		 * scope (its key: this prefix, then all 0xff). */
-		{
-			uint8_t next[ROVE_MAX_SCOPE_LEN + 1 + 8];
-			ROVE_ASSERT(plen <= ROVE_MAX_SCOPE_LEN + 1);
-			memcpy(next, p, plen);
-			memset(next + plen, 0xff, 8);
-			k.mv_size = plen + 8;
-			k.mv_data = next;
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-			if (mrc == 0 && k.mv_size == plen + 8 && memcmp(k.mv_data, next, plen + 8) == 0)
-				mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		}
-	}
-	if (rc == ROVE_OK && mrc == MDB_NOTFOUND)
-		*done = true;
-	else if (rc == ROVE_OK && mrc != 0)
-		rc = rove_db_err(mrc, "scopelog");
-	else if (rc == ROVE_OK) {
-		ROVE_ASSERT(k.mv_size <= ROVE_MAX_SCOPE_LEN + 1 + 8);
-		memcpy(resume, k.mv_data, k.mv_size);
-		*resume_len = k.mv_size;
-	}
-	mdb_cursor_close(cur);
+		rc = rove_store_scopelog_drop(st, txn, floor, 8 * ROVE_COMPACT_BATCH, ROVE_COMPACT_BATCH, resume,
+					      resume_len, n, done);
 	if (rc == ROVE_OK && *n > 0) {
 		rc = rove_store_commit(txn);
 		txn = NULL;
@@ -383,7 +313,7 @@ int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
 	rove_store st;
 	rove_op *op = malloc(sizeof(*op));
 	drop_ctx d = {&st, &ps, NULL, malloc(sizeof(*d.rec)), malloc(sizeof(*d.us)), out, false};
-	uint8_t resume[ROVE_MAX_SCOPE_LEN + 1 + 8];
+	uint8_t resume[ROVE_STORE_RESUME_MAX];
 	size_t resume_len = 0;
 	uint64_t n;
 	bool done = false;

@@ -37,7 +37,7 @@
  * (policy.h); to the store they are names of index ranges. The sequence
  * head is the oplog's last key: no second copy to drift.
  *
- * Only the store (store.c, store_index.c, store_reject.c) and the
+ * Only the store (store.c, store_index.c, store_reject.c, store_maint.c) and the
  * policy's own tables (policy_store.c) touch LMDB's tables; everything
  * else asks them. Every function takes the caller's transaction and
  * returns a rove error (ROVE_ENOTFOUND for what is absent). Values they
@@ -294,5 +294,42 @@ int rove_store_reject_usage(rove_store *st, MDB_txn *txn, const char *author, ro
 typedef int (*rove_reject_fn)(uint64_t n, const MDB_val *v, void *arg);
 int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			   uint64_t after, rove_reject_fn fn, void *arg);
+
+/* ---- for the tools beside the server: roved check and compact
+ * (store_maint.c) ---- */
+
+/* A write transaction of a process beside the server: a map the server
+ * grew meanwhile is taken up first. */
+int rove_store_begin_beside(rove_store *st, MDB_txn **txn);
+/* Whether an entry is there (*out; ROVE_OK either way): child under
+ * parent in children, the op at seq under scope in scopelog, refusal n. */
+int rove_store_child_has(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
+			 const uint8_t child[ROVE_RECORD_KEY], bool *out);
+int rove_store_scopelog_has(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool *out);
+int rove_store_reject_has(rove_store *st, MDB_txn *txn, uint64_t n, bool *out);
+/* The bytes of the op at seq as stored (not decoded: the check says
+ * what does not decode); ROVE_ENOTFOUND if the oplog lacks it. */
+int rove_store_oplog_raw(rove_store *st, MDB_txn *txn, uint64_t seq, MDB_val *raw);
+/* How many ops the oplog holds. */
+int rove_store_oplog_count(rove_store *st, MDB_txn *txn, uint64_t *n);
+/* Calls fn with every key and value of the store's table named table
+ * ("records", "oplog", "opids", "rejects", "rejidx", "scopelog",
+ * "scoperec", "children" or "runs"), as stored, however damaged:
+ * rove_db_each's walk (ROVE_EPROTO where the table cannot be read on). */
+int rove_store_walk_raw(rove_store *st, MDB_txn *txn, const char *table, rove_db_fn fn, void *arg);
+/* Drops ops from the front of the oplog, at most max (*n says how many):
+ * fn sees each in turn and returns ROVE_OK to drop it and go on, or
+ * ROVE_EEXIST to keep it and end the drop (ROVE_OK is returned); any
+ * other code ends it and is returned. fn may write to other tables. */
+int rove_store_oplog_drop_front(rove_store *st, MDB_txn *txn, uint64_t max, rove_raw_op_fn fn, void *arg,
+				uint64_t *n);
+/* Drops scopelog entries for ops at or below upto, from the key at
+ * resume (*resume_len bytes; 0: the first), each scope's range from its
+ * first entry to its first kept one: at most max dropped (*n) and
+ * max_seen looked at, then resume holds where to go on; *done once the
+ * walk reached the end. */
+#define ROVE_STORE_RESUME_MAX (ROVE_MAX_SCOPE_LEN + 1 + 8)
+int rove_store_scopelog_drop(rove_store *st, MDB_txn *txn, uint64_t upto, uint64_t max_seen, uint64_t max,
+			     uint8_t resume[ROVE_STORE_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
 
 #endif

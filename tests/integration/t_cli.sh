@@ -228,6 +228,43 @@ for u in "territory add" "territory set" "user add" "assign" "unassign" "reassig
 	r alice admin $u --help | head -n 1 | grep_q "^usage: rove admin $u" ||
 		fail "'rove admin $u --help' printed another usage"
 done
+# A required option left out is a usage error (exit 2) whose message names
+# it, followed by the command's usage. Every command rove lists is walked:
+# an option its usage line shows outside brackets is required by that
+# line, so each is left out in turn, the line's other required options
+# given (their values are never read: what is missing is told first).
+mapfile -t commands < <(r alice --list-commands)
+nreq=0
+for c in "${commands[@]}"; do
+	# shellcheck disable=SC2086
+	r alice $c --help | sed -n '/^usage: /,/^$/p' | sed -E 's/^(usage:)? +//' >"$T/usage"
+	while IFS= read -r line; do
+		# A line of a subcommand (`rove customer --help` shows `rove
+		# customer add ...`) is walked with the subcommand.
+		[[ "$line" == "rove $c" || "$line" == "rove $c "* ]] || continue
+		sub=0
+		for d in "${commands[@]}"; do
+			[[ "$d" != "$c" && "$d" == "$c "* && ("$line" == "rove $d" || "$line" == "rove $d "*) ]] && sub=1
+		done
+		[ "$sub" = 0 ] || continue
+		bare=$(sed -E ':a; s/\[[^][]*\]//g; ta' <<<"$line")
+		mapfile -t req < <(grep -oE -- ' --[a-z][a-z-]*' <<<"$bare" | sed 's/^ //')
+		for miss in "${req[@]}"; do
+			args=()
+			for o in "${req[@]}"; do
+				[ "$o" = "$miss" ] || args+=("$o" x)
+			done
+			# shellcheck disable=SC2086
+			exits 2 $c "${args[@]}"
+			grep -q -- "^rove: error: .*$miss\b" "$T/err" ||
+				fail "'rove $c ${args[*]}' does not name $miss: $(head -n 1 "$T/err")"
+			sed -n 2p "$T/err" | grep_q "^usage: rove $c" ||
+				fail "'rove $c ${args[*]}': no usage after the message: $(head -n 3 "$T/err")"
+			nreq=$((nreq + 1))
+		done
+	done <"$T/usage"
+done
+[ "$nreq" -ge 20 ] || fail "only $nreq required options found in the commands' usage"
 
 # Territories are named by code (and by id).
 eq "$(r alice territory show east.sh --json | jq -r .code)" "east.sh" "territory show CODE"

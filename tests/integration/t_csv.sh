@@ -239,6 +239,48 @@ rove -R "$T/admin" admin user add @eve --role rep --territory east.sh >/dev/null
 eq "$?" "1" "a login beginning with @"
 set -e
 
+# A rep's rows count against the pool limit of their territory (rule 11)
+# with the customers the rep holds there: --dry-run reports the rows the
+# server would refuse, by line, as an import does, and writes nothing.
+territory north.bj
+rove -R "$T/admin" admin territory set north.bj pool_limit=3 >/dev/null
+users pia:rep:north.bj
+r pia sync >/dev/null
+r pia customer add --name "Held Co" >/dev/null
+r pia sync >/dev/null
+printf 'name\nPool One\nPool Two\nPool Three\nPool Four\n' >"$T/pool.csv"
+set +e
+out=$(r pia import customers "$T/pool.csv" --dry-run 2>"$T/err")
+status=$?
+set -e
+eq "$status" "1" "a dry run past the pool limit ($(cat "$T/err"))"
+eq "$out" "" "a dry run past the pool limit printed on stdout"
+eq "$(error_lines "$T/pool.csv")" "4 5 " "the rows past the pool limit"
+grep -q "pool.csv:4: limit: this would be your customer number 4 in north.bj, which allows 3" "$T/err" ||
+	fail "the pool limit's row: $(cat "$T/err")"
+import_fails pia customer "$T/pool.csv"
+eq "$(r pia customer list --json | jq length)" "1" "past the pool limit: nothing imported"
+# Up to the limit the dry run passes, and the server takes what it passed.
+head -n 3 "$T/pool.csv" >"$T/pool2.csv"
+eq "$(r pia import customers "$T/pool2.csv" --dry-run)" "would import 2 customers" "a dry run up to the limit"
+eq "$(r pia import customers "$T/pool2.csv")" "imported 2 customers" "an import up to the limit"
+r pia sync >/dev/null
+eq "$(r pia rejected --json | jq length)" "0" "the server refused rows the dry run passed"
+r admin sync >/dev/null
+eq "$(r admin customer list --territory north.bj --json | jq length)" "3" "the server holds pia's customers"
+# Now at the limit: one more row is refused, by the server too.
+printf 'name\nPool Five\n' >"$T/pool3.csv"
+set +e
+r pia import customers "$T/pool3.csv" --dry-run >/dev/null 2>"$T/err"
+eq "$?" "1" "a dry run at the pool limit"
+set -e
+grep -q "pool3.csv:2: limit: this would be your customer number 4 in north.bj, which allows 3" "$T/err" ||
+	fail "at the pool limit: $(cat "$T/err")"
+r pia customer add --name "Pool Five" >/dev/null 2>&1 || true
+r pia sync >/dev/null 2>&1 || true
+r admin sync >/dev/null
+eq "$(r admin customer list --territory north.bj --json | jq length)" "3" "the server refuses past the limit too"
+
 # Usage: --help on stdout with status 0; bad command lines exit 2.
 for h in "import --help" "export --help" "import customers --help"; do
 	# shellcheck disable=SC2086

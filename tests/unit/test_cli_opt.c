@@ -101,6 +101,44 @@ int main(void)
 		CHECK_EQ_INT(o.at, 2);
 		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
 	}
+	/* Required options: once the words are over, each one none gave
+	 * (entries with one val are one option), in table order, its val
+	 * without the mark; then the end. */
+	{
+		enum { OPT_TO = CLI_OPT_LONG, OPT_FROM, OPT_TAX };
+		static const struct option req[] = {
+			{"to", required_argument, NULL, OPT_TO | CLI_OPT_REQUIRED},
+			{"from", required_argument, NULL, OPT_FROM},
+			{"tax-id", required_argument, NULL, OPT_TAX | CLI_OPT_REQUIRED},
+			{"tax_id", required_argument, NULL, OPT_TAX | CLI_OPT_REQUIRED},
+			{"replica", required_argument, NULL, 'R' | CLI_OPT_REQUIRED},
+			{NULL, 0, NULL, 0},
+		};
+		char *argv[] = {"admin", "reassign", "--from", "a", "--tax_id", "1", "w", "--to", NULL};
+		cli_opt o;
+		cli_opt_init(&o, 8, argv, 2, req);
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_FROM);
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_TAX);
+		CHECK_EQ_INT(o.opt, OPT_TAX);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_WORD);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_NOVALUE);
+		CHECK_EQ_INT(o.opt, OPT_TO);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_MISSING);
+		CHECK(strcmp(o.arg, "to") == 0);
+		CHECK_EQ_INT(o.opt, OPT_TO);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_MISSING);
+		CHECK(strcmp(o.arg, "replica") == 0);
+		CHECK_EQ_INT(o.opt, 'R');
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+		/* Given, by either name; a short form is the option too. */
+		char *all[] = {"admin", "reassign", "-R", "d", "--to=b", "--tax-id", "1", NULL};
+		cli_opt_init(&o, 7, all, 2, req);
+		CHECK_EQ_INT(cli_opt_next(&o), 'R');
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_TO);
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_TAX);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+	}
 	/* Help anywhere. */
 	{
 		char *argv[] = {"x", "a", "--name", "-h", NULL};
