@@ -451,6 +451,8 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc)
 static void list_usage(const rove_coll_def *c, FILE *f)
 {
 	const rove_field_def *pf = rove_schema_parent_field(c);
+	size_t len = strlen(c->name);
+	bool ies = len > 1 && c->name[len - 1] == 'y'; /* territory: territories */
 
 	fprintf(f, "usage: rove %s list%s [--search TEXT] [--sort FIELD[:desc]] [--limit N] [--wide|--json]\n",
 		c->name, pf ? " [--customer ID]" : "");
@@ -458,13 +460,13 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		fprintf(f, "         [--mine | --pool | --owner LOGIN] [--territory CODE] [--tier T]\n");
 	if (rove_schema_field(c, "stage") != NULL)
 		fprintf(f, "         [--stage S]\n");
-	fprintf(f, "\nList the %ss this replica holds (a * marks changes not confirmed yet).\n"
+	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
 		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
 		   "  --limit N       at most N\n"
 		   "  --wide          whole ids (else the last %d characters, which any\n"
 		   "                  command taking an id accepts) and no cell cut short\n",
-		c->name, SHORT_ID_LEN);
+		(int)(strlen(c->name) - (ies ? 1 : 0)), c->name, ies ? "ies" : "s", SHORT_ID_LEN);
 	if (rove_schema_field(c, "owner") != NULL)
 		fprintf(f, "  --mine, --pool, --owner LOGIN   yours, the pool's, LOGIN's\n"
 			   "  --territory CODE                in CODE or a territory under it\n");
