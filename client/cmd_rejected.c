@@ -86,9 +86,11 @@ static const char conflicts_help[] =
 	"\n"
 	"(managers, admins) Changes the server refused from anyone in your reach:\n"
 	"your reps' wherever they tried to write, and anyone's in your territories;\n"
-	"kept with reason, author and full payload. Needs the network. The server\n"
-	"keeps each user's latest refused changes (up to a limit); a note on\n"
-	"stderr says when older ones were dropped.\n"
+	"kept with reason, author and full payload. Needs the network. Of each\n"
+	"user the server keeps the latest refused changes, up to a limit for\n"
+	"attempts at reach (forbidden, not_owner, not_in_territory, reassigned)\n"
+	"and another for the others; a note on stderr says when older ones were\n"
+	"dropped.\n"
 	"\n"
 	"  --user LOGIN        only those of LOGIN\n"
 	"  --reason R          only those refused for reason R\n"
@@ -570,10 +572,11 @@ static void print_dropped(const rj_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->ndrops; i++)
 		fprintf(stderr,
-			"rove: note: the server dropped %" PRIu64 " older refused change%s by %s (it keeps each "
-			"user's latest %u, at most %u KiB)\n",
+			"rove: note: the server dropped %" PRIu64 " older refused change%s by %s (of each user it "
+			"keeps the latest %u forbidden, not_owner, not_in_territory or reassigned and the latest %u "
+			"others, at most %u KiB of each)\n",
 			ctx->drops[i].n, ctx->drops[i].n == 1 ? "" : "s", ctx->drops[i].author, ROVE_MAX_USER_REJECTS,
-			ROVE_MAX_USER_REJECT_BYTES / 1024);
+			ROVE_MAX_USER_REJECTS, ROVE_MAX_USER_REJECT_BYTES / 1024);
 }
 
 int cmd_conflicts(rove_cli *cli, int argc, char **argv)

@@ -179,6 +179,7 @@ class ServerState:
         self.users = {}  # login -> User
         self.customers = {}  # id -> Customer
         self.children = {}  # id -> Child
+        self.refusals = {}  # author -> class -> [(op id, bytes at most)], oldest first
 
     def clone(self):
         return copy.deepcopy(self)
@@ -189,6 +190,43 @@ class Model:
         self.s = ServerState()
         self.log = {}  # record id -> [(step, text)], for failure reports
         self.step = 0
+
+    # ---- refused changes kept on the server (rule 9, docs/RULES.md) ----
+
+    # docs/RULES.md, "Refused changes kept on the server": per author, the
+    # latest 1,000 refused changes and at most 1 MiB of them, the oldest
+    # dropped first; attempts at what the rules keep from the user are kept
+    # apart, "within the same bounds of their own".
+    REFUSALS_KEPT = 1000
+    REFUSAL_BYTES_KEPT = 1024 * 1024
+    REFUSALS_APART = frozenset(("forbidden", "not_owner", "not_in_territory", "reassigned"))
+
+    @classmethod
+    def refusal_class(cls, reason):
+        return "apart" if reason in cls.REFUSALS_APART else "other"
+
+    def refused(self, author, op_id, reason, size):
+        """The server kept a refusal of op_id for reason; size is at least
+        the bytes the server counts for it (the harness's upper bound)."""
+        by = self.s.refusals.setdefault(author, {})
+        by.setdefault(self.refusal_class(reason), []).append((op_id, size))
+
+    def refusals_kept(self, author):
+        """(the op ids the server must still keep, the fewest and the most
+        of the author's refusals it may have dropped): per class the
+        newest ones, up to the count and within the bytes."""
+        kept, fewest, total = set(), 0, 0
+        for entries in self.s.refusals.get(author, {}).values():
+            n = size_kept = 0
+            for op_id, size in reversed(entries):
+                if n == self.REFUSALS_KEPT or size_kept + size > self.REFUSAL_BYTES_KEPT:
+                    break
+                kept.add(op_id)
+                n += 1
+                size_kept += size
+            fewest += max(0, len(entries) - self.REFUSALS_KEPT)
+            total += len(entries)
+        return kept, fewest, total - len(kept)
 
     def note(self, rid, text):
         self.log.setdefault(rid, []).append((self.step, text))

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -117,9 +118,6 @@ class Harness:
         self.known = {}  # login -> {(record, field): wids seen}
         self.own = {}  # (login, record, field) -> wids the user wrote
         self.rejected_seen = {}  # login -> op ids already in `rove rejected`
-        self.rejected_order = {}  # login -> the same, in the order they came
-        self.rejected_at_copy = {}  # login -> how many there were at the copy
-        self.rejected_lost = {}  # login -> refused after a copy that was restored
         self.copy = None  # the model's server state when the copy was taken
         self.copy_dir = os.path.join(self.tmp, "srv.copy")
         self.restore_due = None
@@ -196,8 +194,6 @@ class Harness:
         self.view[login] = {"c": {}, "k": {}}
         self.known[login] = {}
         self.rejected_seen[login] = set()
-        self.rejected_order[login] = []
-        self.rejected_lost[login] = set()
 
     # ---- offline changes ----
 
@@ -405,7 +401,9 @@ class Harness:
     def probe_push(self, login, kind, cid, fields, model_fields):
         """An op sent straight to the server by a hand-made client; decided
         at once (it is online)."""
-        argv = [self.probe, self.server.url, login, self.tokens[login], "push", kind, "1", cid] + fields
+        op_id = str(uuid.uuid4())
+        argv = [self.probe, self.server.url, login, self.tokens[login], "push", kind, "1", cid,
+                "--op-id", op_id] + fields
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         self.log("%s (probe): %s %s %s -> %s" % (login, kind, cid, fields, r.stdout.strip()))
         try:
@@ -416,6 +414,8 @@ class Harness:
         op["login"], op["step"], op["desc"] = login, self.m.step, "probe push %s %s" % (kind, fields)
         expect = self.decide(login, op)
         accepted = got.get("status") == "accepted"
+        if got.get("status") == "rejected":
+            self.m.refused(login, op_id, got.get("reason"), refusal_size({"op": op_id, "fields": fields}))
         if expect is None and not accepted:
             raise Violation("(5) a legitimate change was refused", login,
                             ["%s: the model accepts it, the server said %s" % (op["desc"], got)], [cid])
@@ -603,7 +603,8 @@ class Harness:
         rj = self.replica(login).ok("rejected", "--json").json()
         new = [e for e in rj if e["op"] not in self.rejected_seen[login]]
         self.rejected_seen[login].update(e["op"] for e in rj)
-        self.rejected_order[login].extend(e["op"] for e in new)
+        for e in new:  # in the order the server refused them
+            self.m.refused(login, e["op"], e["reason"], refusal_size(e))
         self.stats["rejected"] += len(new)
         unmatched = list(new)
         problems = []
@@ -769,26 +770,24 @@ class Harness:
                                 ["customer %s: history %s" % (cid, got_l), "expected %s" % exp_l], [cid])
 
     def check_conflicts(self):
-        """Rule 9: every refused change is kept on the server as well,
-        but for what a restore lost, and for each user's oldest ones when
-        the server says it dropped some (it keeps each user's latest, up to
-        a limit: docs/RULES.md)."""
+        """Rule 9: every refused change is kept on the server as well, but
+        for what a restore lost and each author's oldest ones beyond the
+        bounds the server keeps (docs/RULES.md; Model.refusals_kept), and
+        the server says when it dropped some."""
         r = self.replica("admin").ok("conflicts", "--json")
-        rc = r.json()
-        on_server = {e["op"] for e in rc}
-        dropped = set(re.findall(r"dropped \d+ older refused changes? by (\S+)", r.err))
+        on_server = {e["op"] for e in r.json()}
+        dropped = {who: int(n) for n, who in re.findall(r"dropped (\d+) older refused changes? by (\S+)", r.err)}
         for login in self.reps:
-            lost = self.rejected_seen[login] - on_server - self.rejected_lost[login]
-            if login in dropped:
-                order = self.rejected_order[login]
-                kept = [i for i, op in enumerate(order) if op in on_server]
-                first_kept = kept[0] if kept else len(order)
-                lost = {op for op in lost if order.index(op) > first_kept}
-            lost = sorted(lost)
+            kept, fewest, most = self.m.refusals_kept(login)
+            lost = sorted(kept - on_server)
             if lost:
                 raise Violation("(2) refused changes are kept on the server (rule 9)", login,
-                                ["%d of %s's refused ops are not in `rove conflicts`, e.g. %s" %
+                                ["%d of %s's latest refused ops are not in `rove conflicts`, e.g. %s" %
                                  (len(lost), login, lost[0])])
+            if not fewest <= dropped.get(login, 0) <= most:
+                raise Violation("(2) refused changes are kept on the server (rule 9)", login,
+                                ["`rove conflicts` says the server dropped %d of %s's older refused ops; "
+                                 "the model expects %d to %d" % (dropped.get(login, 0), login, fewest, most)])
 
     # ---- administration (online) ----
 
@@ -966,7 +965,6 @@ class Harness:
         self.copy = self.m.s.clone()
         for login in self.reps:
             self.journal[login] = []
-            self.rejected_at_copy[login] = len(self.rejected_order[login])
         self.restore_due = self.m.step + self.rng.randint(4, 25)
         self.event("roved stopped, its directory copied, restarted (restore due at step %d)" % self.restore_due)
 
@@ -981,8 +979,7 @@ class Harness:
         lost = 0
         for login in self.reps:
             # The server's record of refusals made after the copy is gone
-            # with it; the authors keep theirs (`rove rejected`).
-            self.rejected_lost[login].update(self.rejected_order[login][self.rejected_at_copy[login]:])
+            # with it (self.m.s.refusals); the authors keep theirs.
             self.replay[login] = self.journal[login]
             lost += len(self.journal[login])
             self.journal[login] = []
@@ -1180,6 +1177,15 @@ class Harness:
         self.procs.stop_all()
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def refusal_size(entry):
+    """At least the bytes the server counts for a refusal (docs/RULES.md:
+    at most 1 MiB of an author's refusals): the stored op, whose
+    MessagePack is shorter than its JSON here, its answer (a detail of at
+    most 128 bytes) and index entries under the harness's short territory
+    codes, within 512 bytes."""
+    return len(json.dumps(entry)) + 512
 
 
 def offset_delta(offset):
