@@ -409,6 +409,72 @@ static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v)
 	return refuse(a, code, "%s", v->detail);
 }
 
+/* To a manager, a user outside his reach reads as no user at all, and a
+ * territory outside his subtree as no territory (RULES.md, "What a
+ * refusal says"): the same words whether it exists or not. *seen false:
+ * the refusal is written. Others see everything: *seen true. A user
+ * who owns a customer in territory owns_in (not NULL: one the manager
+ * reaches) is seen too: the customers say so (a rep who moved away). */
+static int found_one(const rove_record *rec, void *arg)
+{
+	(void)rec;
+	*(bool *)arg = true;
+	return ROVE_EEXIST; /* one is enough */
+}
+
+static int manager_sees_user(admin_ctx *a, const char *login, const char *owns_in, bool *seen)
+{
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+	rove_user *t;
+	bool visible = false;
+	int rc;
+
+	*seen = true;
+	if (a->u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	t = malloc(2 * sizeof(*t)); /* the user and the view of it */
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = get_user(a, login, &t[0], NULL);
+	if (rc == ROVE_OK)
+		rc = rove_policy_user_view(&pc, a->u, &t[0], &visible, &t[1]);
+	else if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	free(t);
+	if (rc == ROVE_OK && !visible && owns_in != NULL) {
+		rc = rove_policy_each_owned(&pc, login, owns_in, found_one, &visible);
+		if (rc == ROVE_EEXIST)
+			rc = ROVE_OK;
+	}
+	if (rc == ROVE_OK && !visible) {
+		*seen = false;
+		return refuse(a, ROVE_ENOTFOUND, "no user '%s' in your territories", login);
+	}
+	return rc;
+}
+
+static int manager_sees_territory(admin_ctx *a, const char *code, bool *seen)
+{
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+	rove_uuid id;
+	bool in = false;
+	int rc;
+
+	*seen = true;
+	if (a->u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	rc = code_get(a, code, &id);
+	if (rc == ROVE_OK)
+		rc = rove_policy_in_reach(&pc, a->u, code, &in);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && !in) {
+		*seen = false;
+		return refuse(a, ROVE_ENOTFOUND, "no territory '%s' in your territories", code);
+	}
+	return rc;
+}
+
 static int cmd_reassign_customer(admin_ctx *a)
 {
 	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
@@ -423,6 +489,9 @@ static int cmd_reassign_customer(admin_ctx *a)
 
 	if (rove_uuid_parse(a->args[0], &id) != ROVE_OK)
 		return refuse(a, ROVE_EINVAL, "invalid customer id '%s'", a->args[0]);
+	rc = manager_sees_user(a, a->args[1], NULL, &found);
+	if (rc != ROVE_OK || !found)
+		return rc;
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_ENOMEM;
@@ -479,6 +548,13 @@ static int cmd_reassign_territory(admin_ctx *a)
 
 	if (strcmp(from, to) == 0)
 		return refuse(a, ROVE_EEXIST, "%s to %s: nothing changed", from, to);
+	rc = manager_sees_territory(a, code, &had);
+	if (rc == ROVE_OK && had)
+		rc = manager_sees_user(a, from, code, &had);
+	if (rc == ROVE_OK && had)
+		rc = manager_sees_user(a, to, NULL, &had);
+	if (rc != ROVE_OK || !had)
+		return rc;
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
 		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", from);

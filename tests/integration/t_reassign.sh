@@ -38,7 +38,26 @@ set +e
 r mike admin reassign --territory west --from walt --to bob 2>"$T/err"
 eq "$?" "1" "a manager outside his subtree"
 set -e
-grep -q "outside your territories" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+grep -q "no territory 'west' in your territories" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+# What lies outside his subtree reads to a manager as what does not exist
+# (RULES.md, "What a refusal says"): the same words and status, the name
+# aside, for a territory or user outside and for none at all.
+told() { # NAME ARGS...: rove's status and words, NAME made X
+	local name=$1 st=0
+	shift
+	r mike admin reassign "$@" 2>"$T/err" || st=$?
+	echo "$st $(sed "s/'$name'/'X'/g" "$T/err")"
+}
+eq "$(told west --territory west --from walt --to bob)" "$(told nosuch --territory nosuch --from walt --to bob)" \
+	"a territory outside and none"
+eq "$(told walt --territory east.sh --from alice --to walt)" "$(told nosuch --territory east.sh --from alice --to nosuch)" \
+	"a user outside and none (to)"
+eq "$(told admin --territory east.sh --from alice --to admin)" "$(told nosuch --territory east.sh --from alice --to nosuch)" \
+	"the admin and none (to): no role said"
+eq "$(told walt --territory east.sh --from walt --to bob)" "$(told nosuch --territory east.sh --from nosuch --to bob)" \
+	"a user outside and none (from)"
+eq "$(told walt --customer "$a3" --to walt)" "$(told nosuch --customer "$a3" --to nosuch)" "a customer to a user outside"
+grep -q "no user 'nosuch' in your territories" "$T/err" || fail "the refusal: $(cat "$T/err")"
 set +e
 r alice admin reassign --customer "$a3" --to bob 2>"$T/err"
 eq "$?" "1" "a rep cannot reassign"
