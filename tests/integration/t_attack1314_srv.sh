@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Server-side findings of the black-box attack on issues 13 and 14, with
+# real processes. Recycling (rule 11): a migration with years-old visits,
+# or a recycling rule set on old customers, warns the owner first and
+# recycles only warn_days later (roved restarted under libfaketime days
+# ahead); a claim or a new activity starts the warning over.
+. "$(dirname "$0")/lib.sh"
+
+ROVED_ARGS="--recycle-interval 0.3"
+server_setup
+territories east east/east.sh east/east.hz north
+users li:rep:east.sh wang:rep:east.sh mgr:manager:east zhao:rep:north
+sync_all admin li wang mgr zhao
+
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
+[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+# server_ahead OFFSET: roved restarted with its clock OFFSET ahead (+4d).
+server_ahead() {
+	server_stop
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB \
+		FAKETIME="$1" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
+	ROVED_PID=$!
+	wait_listening "$URL" "$ROVED_PID" roved
+}
+# passes: lets the recycler run a few passes.
+passes() { sleep 1.2; }
+kinds() { r "$1" notices --json | jq -r --arg id "$2" '[.[] | select(.customer == $id) | .kind] | join(",")'; }
+owner() { r admin customer show "$1" --json | jq -r '.owner // "pool"'; }
+
+# uscc BASE17: a 统一社会信用代码 (GB 32100-2015 check character).
+uscc() {
+	awk -v base="$1" 'BEGIN {
+		a = "0123456789ABCDEFGHJKLMNPQRTUWXY"; w = 1
+		for (i = 1; i <= 17; i++) { s += (index(a, substr(base, i, 1)) - 1) * w; w = w * 3 % 31 }
+		print base substr(a, (31 - s % 31) % 31 + 1, 1)
+	}'
+}
+
+# ---- 14b: a rule set on a territory whose customers are long idle ----
+quiet=$(r li customer add --name "Quiet Co")
+r li activity add --customer "$quiet" --kind visit --at 2026-06-01 --note "last visit" >/dev/null
+r li sync >/dev/null
+r admin admin territory set east.sh recycle_days=90 warn_days=5 >/dev/null
+# ---- 14: a migration with history under the recycling rule ----
+t1=$(uscc 91310000MA1FL0011)
+t2=$(uscc 91310000MA1FL0012)
+printf 'name,tax_id,territory,owner\nOld Friend,%s,east.sh,li\nNew Friend,%s,east.sh,li\n' "$t1" "$t2" >"$T/c.csv"
+printf 'customer,kind,at,note\ntax_id:%s,visit,2019-05-01T10:00Z,visited in 2019\n' "$t1" >"$T/a.csv"
+r admin import customers "$T/c.csv" >/dev/null
+r admin import activities "$T/a.csv" >/dev/null
+r admin sync >/dev/null
+old=$(r admin customer list --json | jq -r '.[] | select(.name == "Old Friend") | .id')
+new=$(r admin customer list --json | jq -r '.[] | select(.name == "New Friend") | .id')
+passes
+r admin sync >/dev/null
+r li sync >/dev/null
+eq "$(owner "$old")" "li" "an imported customer with a 2019 visit stays li's at once"
+eq "$(kinds li "$old")" "recycle_warning" "li is warned first"
+r li notices --json | jq -r --arg id "$old" '.[] | select(.customer == $id) | .text' |
+	grep_q "Old Friend returns to the public pool in 5 day(s)" || fail "the warning: $(r li notices --json)"
+eq "$(owner "$new")" "li" "a new one stays li's"
+eq "$(kinds li "$new")" "" "and draws no warning"
+eq "$(owner "$quiet")" "li" "a customer idle since June stays li's when the rule is set"
+eq "$(kinds li "$quiet")" "recycle_warning" "li is warned about it first"
+
+# Four days on: warned, not yet recycled.
+server_ahead +4d
+passes
+r admin sync >/dev/null
+eq "$(owner "$old")" "li" "4 days after the warning: still li's"
+# A reassignment starts the warning over: wang's customer, idle since
+# 2019, is warned to wang, then handed to li.
+t3=$(uscc 91310000MA1FL0013)
+printf 'name,tax_id,territory,owner\nOld Pal,%s,east.sh,wang\n' "$t3" >"$T/c3.csv"
+printf 'customer,kind,at,note\ntax_id:%s,visit,2019-05-01T10:00Z,visited in 2019\n' "$t3" >"$T/a3.csv"
+r admin import customers "$T/c3.csv" >/dev/null
+r admin import activities "$T/a3.csv" >/dev/null
+r admin sync >/dev/null
+pal=$(r admin customer list --json | jq -r '.[] | select(.name == "Old Pal") | .id')
+passes
+r wang sync >/dev/null
+eq "$(kinds wang "$pal")" "recycle_warning" "wang is warned about Old Pal"
+
+# Six days on: Old Friend was warned 6 days ago, so it goes back.
+server_ahead +6d
+passes
+r admin sync >/dev/null
+r li sync >/dev/null
+eq "$(owner "$old")" "pool" "6 days after the warning: recycled"
+eq "$(kinds li "$old")" "recycle_warning,recycled" "li was warned, then told"
+eq "$(r admin customer history "$old" --json | jq -r '.[-1].event + " by " + .[-1].by')" "recycle by roved" "history"
+eq "$(owner "$new")" "li" "New Friend stays"
+eq "$(owner "$quiet")" "pool" "Quiet Co too, after its warning"
+# Old Pal was warned 2 days ago (on wang's watch): li claims it and is
+# warned anew; 6 more days and it returns.
+r li sync >/dev/null
+eq "$(owner "$pal")" "wang" "Old Pal still wang's"
+r admin admin reassign --customer "$pal" --to li >/dev/null
+r admin sync >/dev/null
+passes
+r li sync >/dev/null
+eq "$(owner "$pal")" "li" "a reassigned customer is not recycled on the old warning"
+eq "$(kinds li "$pal")" "recycle_warning" "li is warned about Old Pal"
+server_ahead +12d
+passes
+r admin sync >/dev/null
+eq "$(owner "$pal")" "pool" "li's warning served its 5 days"
+echo "ok"
