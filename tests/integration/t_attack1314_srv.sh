@@ -38,6 +38,37 @@ uscc() {
 	}'
 }
 
+# ---- #3: a deal an admin makes on a pool customer ----
+# Admins own nothing: the deal has no owner until someone claims (or is
+# given) the customer; then its open deals are theirs, and the win too.
+tp=$(uscc 91310000MA1FL0200)
+r admin customer add --name "Pool Co" --tax-id "$tp" --territory east.sh >/dev/null
+printf 'customer,title,amount,stage\ntax_id:%s,Pool deal,66,proposal\n' "$tp" >"$T/o.csv"
+r admin import opportunities "$T/o.csv" >/dev/null
+r admin sync >/dev/null
+deal=$(r admin opportunity list --json | jq -r '.[] | select(.title == "Pool deal") | .id')
+eq "$(r admin opportunity show "$deal" --json | jq -r '.owner // "none"')" "none" "an admin's deal on a pool customer has no owner"
+# The pipeline shows it under "(pool)" the same in text, JSON and CSV.
+r admin report pipeline | grep_q '(pool)' || fail "pipeline text: $(r admin report pipeline)"
+eq "$(r admin report pipeline --json | jq -c '[.. | objects | select(.key? == "(pool)" or .rep? == "(pool)")] | length > 0')" \
+	"true" "pipeline JSON: $(r admin report pipeline --json | head -c 600)"
+r admin report pipeline --csv | grep_q '^rep,(pool),1,66' || fail "pipeline CSV: $(r admin report pipeline --csv)"
+r li sync >/dev/null
+pc=$(r admin customer list --json | jq -r '.[] | select(.name == "Pool Co") | .id')
+r li customer claim "$pc" >/dev/null
+r li sync >/dev/null
+eq "$(r li opportunity show "$deal" --json | jq -r .owner)" "li" "li's claim makes the open deal hers"
+r li opportunity stage "$deal" won >/dev/null
+r li sync >/dev/null
+period=$(r li opportunity show "$deal" --json | jq -r '.closed_on[0:7]')
+r mgr target set li --period "$period" --amount 100 >/dev/null
+r mgr sync >/dev/null
+eq "$(r mgr report targets --period "$period" --json | jq -r '.[] | select(.user == "li") | .won')" "6600" \
+	"li is credited with the win"
+r admin sync >/dev/null
+eq "$(r admin opportunity history "$deal" --json | jq -r '[.[] | (.from // "-") + ">" + .to] | join(",")')" "->li" \
+	"the deal's history: given to li"
+
 # ---- 14b: a rule set on a territory whose customers are long idle ----
 quiet=$(r li customer add --name "Quiet Co")
 r li activity add --customer "$quiet" --kind visit --at 2026-06-01 --note "last visit" >/dev/null

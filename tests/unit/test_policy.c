@@ -852,6 +852,51 @@ static void test_recycle_warns_first(void)
 	srv_free(s);
 }
 
+/* ---- rule 14: a pool customer's deal by one who owns nothing ---- */
+
+static void test_pool_deal_owner(void)
+{
+	srv *s = world();
+	rove_uuid p = new_id(), d = new_id(), m = new_id(), l = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+	int reassigns;
+
+	/* An admin's customer goes to the pool; the admin's deal on it has
+	 * no owner (admins own nothing), a manager's is his. */
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, C, &p, "name=Pool Co", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK(owned_by(s, &p, ""));
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&p, ids));
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, OPP, &d, cust, "title=Pool deal", "stage=proposal", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, OPP, &m, cust, "title=Mike's", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "mike"), 0);
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, OPP, &l, cust, "title=Old", "stage=lost", "closed_on=2025-01-10",
+				"owner=bob", NULL),
+		     ROVE_R_NONE);
+	/* The admin still cannot be named. */
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, OPP, &d, "owner=admin", NULL), ROVE_R_INVALID);
+
+	/* alice claims the customer: its open deals become hers, the lost
+	 * one keeps its owner; each move is in the history. */
+	reassigns = srv_history(s, &p, "reassign");
+	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &l, "owner"), "bob"), 0);
+	CHECK_EQ_INT(srv_history(s, &p, "reassign"), reassigns + 2);
+	/* She wins it: hers. A release moves no deal. */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &d, "stage=won", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &p, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "alice"), 0);
+	/* bob claims it: the open deal follows, the won one stays alice's. */
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &p, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "bob"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -866,5 +911,6 @@ int main(void)
 	test_in_reach();
 	test_rules();
 	test_recycle_warns_first();
+	test_pool_deal_owner();
 	return check_done("test_policy");
 }
