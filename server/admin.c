@@ -223,10 +223,10 @@ static int cmd_territory_add(admin_ctx *a)
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, &r);
 	free(op);
-	if (rc == ROVE_OK) {
-		rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
-		rc = rove_policy_territory_added(&pc, code, parent);
-	}
+	/* Nobody's scope epoch moves: the managers above the new territory
+	 * read one more scope, but scopes are computed at each pull and the
+	 * new one holds nothing older than their cursors (the record of the
+	 * territory itself comes as an op). */
 	if (rc != ROVE_OK)
 		return rc;
 	rove_uuid_format(&id, ids);

@@ -342,7 +342,7 @@ static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, 
 	/* Everything checked: now written, in order. */
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *code = a[i * 3], *name = a[i * 3 + 1], *parent = a[i * 3 + 2];
-		rove_policy_ctx pc;
+		/* nobody's scope epoch moves (see cmd_territory_add in admin.c) */
 		rove_uuid_new(&id);
 		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 		rc = rove_op_set(op, "code", rove_vcstr(code));
@@ -356,9 +356,6 @@ static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, 
 			rc = rove_pstore_code_put(&e->ps, txn, code, &id);
 		if (rc == ROVE_OK)
 			rc = apply_system(e, txn, u, op, w);
-		pc = rove_engine_policy(e, txn);
-		if (rc == ROVE_OK)
-			rc = rove_policy_territory_added(&pc, code, parent[0] != '\0' ? parent : NULL);
 	}
 	if (rc == ROVE_OK) {
 		snprintf(line, sizeof(line), "%" PRIu32, s->nrows);

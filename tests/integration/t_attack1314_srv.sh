@@ -69,6 +69,31 @@ r admin sync >/dev/null
 eq "$(r admin opportunity history "$deal" --json | jq -r '[.[] | (.from // "-") + ">" + .to] | join(",")')" "->li" \
 	"the deal's history: given to li"
 
+# ---- #7: a new territory re-sends nobody's scope ----
+# Scopes are computed at each pull and a new territory is empty: a
+# manager outside it pulls nothing, one above it the territory record
+# alone (and later what goes into it), never a new snapshot.
+{
+	echo "name,territory"
+	for i in $(seq 1 40); do echo "Hz $i,east.hz"; done
+} >"$T/hz.csv"
+r admin import customers "$T/hz.csv" >/dev/null
+sync_all admin mgr zhao li
+eq "$(r mgr sync --json | jq .pulled)" "0" "nothing new for mgr"
+r admin admin territory add north.tj --name TJ --parent north >/dev/null
+eq "$(r mgr sync --json | jq .pulled)" "0" "a territory outside mgr's subtree: nothing pulled"
+eq "$(r li sync --json | jq .pulled)" "0" "nor by a rep"
+r admin admin territory add east.nb --name NB --parent east >/dev/null
+eq "$(r mgr sync --json | jq .pulled)" "1" "a territory in mgr's subtree: its record alone"
+r mgr territory list | grep_q "east.nb" || fail "mgr does not see east.nb: $(r mgr territory list)"
+eq "$(r li sync --json | jq .pulled)" "0" "nothing for a rep of east.sh"
+nb=$(r admin customer add --name "Ningbo Co" --territory east.nb)
+r admin sync >/dev/null
+eq "$(r mgr sync --json | jq .pulled)" "2" "a customer of the new territory reaches mgr (and its history entry)"
+r mgr customer show "$nb" >/dev/null || fail "mgr lacks the new territory's customer"
+eq "$(r mgr customer list --json | jq length)" "$(r admin customer list --json |
+	jq '[.[] | select(.territory | startswith("east"))] | length')" "mgr holds his whole subtree"
+
 # ---- 14b: a rule set on a territory whose customers are long idle ----
 quiet=$(r li customer add --name "Quiet Co")
 r li activity add --customer "$quiet" --kind visit --at 2026-06-01 --note "last visit" >/dev/null
