@@ -159,6 +159,9 @@ static int cmd_user_add(admin_ctx *a)
 	u.role = rove_role_parse(a->args[1]);
 	u.epoch = 1;
 	u.nterr = 0;
+	if (a->nargs > 2 && !rove_rules_role_may_own(u.role)) /* as set_assignment */
+		return refuse(a, ROVE_EINVAL, "%s is %s: territories are for reps and managers", a->args[0],
+			      rove_role_with_article(u.role));
 	for (uint32_t i = 2; i < a->nargs; i++) {
 		rove_uuid id;
 		if (code_get(a, a->args[i], &id) != ROVE_OK)

@@ -443,6 +443,12 @@ static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char
 		rc = row_territories(e, txn, i + 1, a[i * 3 + 2], u, reply);
 		if (rc == ROVE_OK && reply->len != 0)
 			goto done; /* refused */
+		if (rc == ROVE_OK && u->nterr > 0 && !rove_rules_role_may_own(rove_role_parse(role))) {
+			/* analysts and admins read everything and own nothing */
+			rc = refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": %s is %s: territories are for reps and "
+				    "managers", i + 1, login, rove_role_with_article(rove_role_parse(role)));
+			goto done;
+		}
 		if (rc == ROVE_OK)
 			rc = names_add(&ns, login, i + 1);
 	}

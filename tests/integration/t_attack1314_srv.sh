@@ -26,7 +26,7 @@ server_ahead() {
 }
 # passes: lets the recycler run a few passes.
 passes() { sleep 1.2; }
-kinds() { r "$1" notices --json | jq -r --arg id "$2" '[.[] | select(.customer == $id) | .kind] | join(",")'; }
+kinds() { r "$1" notices --json | jq -r --arg id "$2" '[.[] | select(.customer == $id)] | sort_by(.at) | map(.kind) | join(",")'; }
 owner() { r admin customer show "$1" --json | jq -r '.owner // "pool"'; }
 
 # uscc BASE17: a 统一社会信用代码 (GB 32100-2015 check character).
@@ -93,6 +93,17 @@ eq "$(r mgr sync --json | jq .pulled)" "2" "a customer of the new territory reac
 r mgr customer show "$nb" >/dev/null || fail "mgr lacks the new territory's customer"
 eq "$(r mgr customer list --json | jq length)" "$(r admin customer list --json |
 	jq '[.[] | select(.territory | startswith("east"))] | length')" "mgr holds his whole subtree"
+
+# ---- analysts hold no territory: they read everything, own nothing ----
+set +e
+r admin admin user add hq2 --role analyst --territory east 2>"$T/err" >/dev/null
+eq "$?" "1" "an analyst with a territory is refused"
+grep_q "hq2 is an analyst: territories are for reps and managers" <"$T/err" || fail "reason: $(cat "$T/err")"
+printf 'login,role,territories\nhq3,analyst,east\n' >"$T/u.csv"
+r admin admin import users "$T/u.csv" >/dev/null 2>"$T/err"
+eq "$?" "1" "an imported analyst with a territory is refused"
+set -e
+grep_q "u.csv:2: hq3 is an analyst: territories are for reps and managers" <"$T/err" || fail "reason: $(cat "$T/err")"
 
 # ---- 14b: a rule set on a territory whose customers are long idle ----
 quiet=$(r li customer add --name "Quiet Co")

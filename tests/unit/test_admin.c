@@ -510,6 +510,29 @@ static void test_upgrade_from_3(void)
 	srv_free(s);
 }
 
+/* ---- analysts and admins hold no territory (they read everything and
+ * own nothing): refused on assign, on user add, and on import ---- */
+
+static void test_no_territories_for_analysts(void)
+{
+	srv *s = srv_world();
+	rove_user *u = malloc(sizeof(*u));
+
+	CHECK(s != NULL && u != NULL);
+	CHECK_EQ_INT(srv_user(s, "ana", "analyst", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "assign", "ana", "east", NULL), ROVE_EINVAL);
+	CHECK(strstr(s->err, "territories are for reps and managers") != NULL);
+	CHECK_EQ_INT(srv_user(s, "ana2", "analyst", "east", NULL), ROVE_EINVAL);
+	CHECK(strstr(s->err, "territories are for reps and managers") != NULL);
+	CHECK_EQ_INT(srv_user_get(s, "ana2", u), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(srv_user(s, "adm2", "admin", "east", NULL), ROVE_EINVAL);
+	CHECK_EQ_INT(srv_user(s, "ana3", "analyst", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "ana3", u), ROVE_OK);
+	CHECK_EQ_INT(u->nterr, 0);
+	free(u);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_epochs_of_many_managers();
@@ -521,5 +544,6 @@ int main(void)
 	test_user_token();
 	test_last_sync();
 	test_upgrade_from_3();
+	test_no_territories_for_analysts();
 	return check_done("test_admin");
 }
