@@ -758,6 +758,7 @@ static const struct admin_cmd {
 	{"import.begin", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.rows", 2 + ROVE_ADMIN_IMPORT_ARITY, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.commit", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
+	{"import.check", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 };
 
