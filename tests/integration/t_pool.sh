@@ -112,7 +112,7 @@ for _ in $(seq 1 50); do
 	[ "$(r carl notices --json | jq '[.[] | select(.kind == "recycled")] | length')" -ge 2 ] && break
 done
 notices=$(r carl notices --json)
-eq "$(jq -r --arg id "$idle" '[.[] | select(.customer == $id) | .kind] | join(",")' <<<"$notices")" \
+eq "$(jq -r --arg id "$idle" '[.[] | select(.customer == $id)] | sort_by(.at) | map(.kind) | join(",")' <<<"$notices")" \
 	"recycle_warning,recycled" "told of the recycling"
 eq "$(r carl customer show "$idle" --json | jq -r .owner)" "null" "the idle customer is in the pool"
 eq "$(r carl customer show "$soon" --json | jq -r .owner)" "null" "the soon-idle one too"
