@@ -159,6 +159,9 @@ static int cmd_user_add(admin_ctx *a)
 	u.role = rove_role_parse(a->args[1]);
 	u.epoch = 1;
 	u.nterr = 0;
+	if (a->nargs > 2 && !rove_rules_role_may_own(u.role)) /* as set_assignment */
+		return refuse(a, ROVE_EINVAL, "%s is %s: territories are for reps and managers", a->args[0],
+			      rove_role_with_article(u.role));
 	for (uint32_t i = 2; i < a->nargs; i++) {
 		rove_uuid id;
 		if (code_get(a, a->args[i], &id) != ROVE_OK)
@@ -223,10 +226,10 @@ static int cmd_territory_add(admin_ctx *a)
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, &r);
 	free(op);
-	if (rc == ROVE_OK) {
-		rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
-		rc = rove_policy_territory_added(&pc, code, parent);
-	}
+	/* Nobody's scope epoch moves: the managers above the new territory
+	 * read one more scope, but scopes are computed at each pull and the
+	 * new one holds nothing older than their cursors (the record of the
+	 * territory itself comes as an op). */
 	if (rc != ROVE_OK)
 		return rc;
 	rove_uuid_format(&id, ids);
@@ -831,6 +834,7 @@ static const struct admin_cmd {
 	{"import.begin", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.rows", 2 + ROVE_ADMIN_IMPORT_ARITY, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.commit", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
+	{"import.check", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
 };
 

@@ -14,11 +14,18 @@
  *   import.commit ID             checks every row, then writes them all in
  *                                this request's transaction -> territories:
  *                                the count; users: "login,token" a user
+ *   import.check ID              checks every row and writes nothing ->
+ *                                every bad row's refusal, "row N: why" a
+ *                                line, in row order, at most
+ *                                ROVE_MAX_IMPORT_SHOWN, then "K more bad
+ *                                rows" if there are more; no line: good
  *   import.end ID                forgets the staged rows
  * A territory row is code, name, parent ("" for none: a parent is in the
  * database or on an earlier row); a user row is login, role and the
  * territories separated by ';'. A refusal names the row ("row 3: ...",
- * counted from 1), and nothing is written.
+ * counted from 1; commit's names the first bad row, check's all of them:
+ * an error message holds at most ROVE_MAX_ERRMSG bytes), and nothing is
+ * written.
  *
  * The staged imports are the writer thread's alone, as every admin
  * request runs there; commit leaves them staged (a batch retried after
@@ -233,22 +240,84 @@ static int add_login(const char *login, int role, void *arg)
 	return names_add(arg, login, 0);
 }
 
-/* The first row (in row order) whose name another row or the database
- * holds already, ignoring case (wang and WANG are one person): *row and
- * *other (0: the database), or *row 0 if none. ns is sorted. */
-static void names_first_clash(name_set *ns, uint32_t *row, uint32_t *other)
+/* ---- faults: the bad rows of an import, reported together ---- */
+
+typedef struct fault {
+	uint32_t row, seq; /* seq: order of finding, within a row */
+	int code;
+	char text[ROVE_MAX_ERRMSG];
+} fault;
+
+/* The lowest-numbered ROVE_MAX_IMPORT_SHOWN faults found, of total. */
+typedef struct faults {
+	fault *f;
+	uint32_t n, total;
+} faults;
+
+static void fault_add(faults *fs, int code, uint32_t row, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fault_add(faults *fs, int code, uint32_t row, const char *fmt, ...)
 {
-	*row = 0;
-	*other = 0;
-	qsort(ns->f, ns->n, sizeof(*ns->f), by_name_row);
-	for (size_t i = 1; i < ns->n; i++) {
-		if (strcmp(ns->f[i].name, ns->f[i - 1].name) != 0)
-			continue;
-		if (*row == 0 || ns->f[i].row < *row) {
-			*row = ns->f[i].row;
-			*other = ns->f[i - 1].row;
-		}
+	fault *slot = NULL;
+	va_list ap;
+	int off;
+
+	fs->total++;
+	if (fs->n < ROVE_MAX_IMPORT_SHOWN) {
+		slot = &fs->f[fs->n++];
+	} else {
+		for (uint32_t i = 0; i < fs->n; i++) /* the highest row kept gives way to a lower one */
+			if (slot == NULL || fs->f[i].row > slot->row)
+				slot = &fs->f[i];
+		if (slot->row <= row)
+			return;
 	}
+	slot->row = row;
+	slot->seq = fs->total;
+	slot->code = code;
+	off = snprintf(slot->text, sizeof(slot->text), "row %" PRIu32 ": ", row);
+	va_start(ap, fmt);
+	vsnprintf(slot->text + off, sizeof(slot->text) - (size_t)off, fmt, ap);
+	va_end(ap);
+}
+
+static int by_row(const void *a, const void *b)
+{
+	const fault *x = a, *y = b;
+
+	if (x->row != y->row)
+		return (x->row > y->row) - (x->row < y->row);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Every row whose name another row or the database holds already,
+ * ignoring case (wang and WANG are one person): a fault naming the other
+ * row (or the database), made by say. */
+typedef void (*clash_fn)(faults *fs, const char *name, uint32_t row, uint32_t other);
+
+static void names_clashes(name_set *ns, const char **a, faults *fs, clash_fn say)
+{
+	qsort(ns->f, ns->n, sizeof(*ns->f), by_name_row);
+	for (size_t i = 1; i < ns->n; i++)
+		if (strcmp(ns->f[i].name, ns->f[i - 1].name) == 0 && ns->f[i].row != 0)
+			say(fs, a[(ns->f[i].row - 1) * 3], ns->f[i].row, ns->f[i - 1].row);
+}
+
+static void territory_clash(faults *fs, const char *code, uint32_t row, uint32_t other)
+{
+	if (other == 0)
+		fault_add(fs, ROVE_EEXIST, row, "territory '%s' already exists (or one that differs only in case)",
+			  code);
+	else
+		fault_add(fs, ROVE_EEXIST, row, "territory '%s' is also on row %" PRIu32, code, other);
+}
+
+static void user_clash(faults *fs, const char *login, uint32_t row, uint32_t other)
+{
+	if (other == 0)
+		fault_add(fs, ROVE_EEXIST, row, "user '%s' already exists (or one whose name differs only in case)",
+			  login);
+	else
+		fault_add(fs, ROVE_EEXIST, row, "user '%s' is also on row %" PRIu32, login, other);
 }
 
 /* The staged rows' arguments: row i's are a[i * ARITY ...]. */
@@ -279,28 +348,23 @@ static int apply_system(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_o
 }
 
 /* Territories: codes new (to the database and to the rows before),
- * parents there or on an earlier row, names valid; then created in row
- * order, as territory.add creates one. */
-static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, const stage *s, const char **a,
-			      rove_buf *reply)
+ * parents there or on an earlier row, names valid: every bad row into fs. */
+static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, faults *fs)
 {
 	name_set ns = {NULL, 0, 0};
 	rove_op *op = malloc(sizeof(*op));
-	rove_apply_work *w = rove_apply_work_new();
 	rove_stamp st = {{0}, e->st.node};
-	char why[ROVE_MAX_ERRMSG], line[32];
-	const char *lines[1] = {line};
-	uint32_t row, other;
+	char why[ROVE_MAX_ERRMSG];
 	rove_uuid id;
-	int rc = op != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK)
 		rc = rove_pstore_each_code(&e->ps, txn, add_code, &ns);
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *code = a[i * 3], *name = a[i * 3 + 1];
 		if (!rove_code_valid(code, strlen(code))) {
-			rc = refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": invalid territory code '%s'", i + 1, code);
-			goto done;
+			fault_add(fs, ROVE_EINVAL, i + 1, "invalid territory code '%s'", code);
+			continue;
 		}
 		rove_uuid_new(&id);
 		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st);
@@ -308,41 +372,68 @@ static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, 
 		if (rc == ROVE_OK)
 			rc = rove_op_set(op, "name", rove_vcstr(name));
 		if (rc == ROVE_OK && rove_schema_clean_op(op, why, sizeof(why)) != ROVE_OK) {
-			rc = refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": %s", i + 1, why);
-			goto done;
+			fault_add(fs, ROVE_EINVAL, i + 1, "%s", why);
+			continue;
 		}
 		if (rc == ROVE_OK)
 			rc = names_add(&ns, code, i + 1);
 	}
-	if (rc != ROVE_OK)
-		goto done;
-	names_first_clash(&ns, &row, &other);
-	if (row != 0) {
-		const char *code = a[(row - 1) * 3];
-		if (other == 0)
-			rc = refuse(reply, ROVE_EEXIST, "row %" PRIu32 ": territory '%s' already exists (or one that "
-				    "differs only in case)", row, code);
-		else
-			rc = refuse(reply, ROVE_EEXIST, "row %" PRIu32 ": territory '%s' is also on row %" PRIu32,
-				    row, code, other);
-		goto done;
-	}
+	if (rc == ROVE_OK)
+		names_clashes(&ns, a, fs, territory_clash);
 	/* Parents: there already, or made by an earlier row. */
-	for (uint32_t i = 0; i < s->nrows; i++) {
+	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *parent = a[i * 3 + 2];
 		bool found = parent[0] == '\0' || rove_pstore_code_get(&e->ps, txn, parent, &id) == ROVE_OK;
 		for (uint32_t k = 0; k < i && !found; k++)
 			found = strcmp(a[k * 3], parent) == 0;
-		if (!found) {
-			rc = refuse(reply, ROVE_ENOTFOUND, "row %" PRIu32 ": no parent territory '%s' (neither on an "
-				    "earlier row nor on the server)", i + 1, parent);
-			goto done;
-		}
+		if (!found)
+			fault_add(fs, ROVE_ENOTFOUND, i + 1,
+				  "no parent territory '%s' (neither on an earlier row nor on the server)", parent);
 	}
+	free(ns.f);
+	free(op);
+	return rc;
+}
+
+/* The staged rows checked (kind's rules) into fs, sorted by row. */
+static int check_rows(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, faults *fs);
+
+/* A refusal with the first bad row, if there is one (then *refused). */
+static int refuse_first(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, rove_buf *reply,
+			bool *refused)
+{
+	faults fs = {malloc(ROVE_MAX_IMPORT_SHOWN * sizeof(fault)), 0, 0};
+	int rc = fs.f != NULL ? check_rows(e, txn, s, a, &fs) : ROVE_ENOMEM;
+
+	*refused = rc == ROVE_OK && fs.total > 0;
+	if (*refused)
+		rc = refuse(reply, fs.f[0].code, "%s", fs.f[0].text);
+	free(fs.f);
+	return rc;
+}
+
+/* Territories: checked, then created in row order, as territory.add
+ * creates one. */
+static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, const stage *s, const char **a,
+			      rove_buf *reply)
+{
+	rove_op *op = malloc(sizeof(*op));
+	rove_apply_work *w = rove_apply_work_new();
+	rove_stamp st = {{0}, e->st.node};
+	char why[ROVE_MAX_ERRMSG], line[32];
+	const char *lines[1] = {line};
+	rove_uuid id;
+	bool refused = false;
+	int rc = op != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = refuse_first(e, txn, s, a, reply, &refused);
+	if (rc != ROVE_OK || refused)
+		goto done;
 	/* Everything checked: now written, in order. */
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *code = a[i * 3], *name = a[i * 3 + 1], *parent = a[i * 3 + 2];
-		rove_policy_ctx pc;
+		/* nobody's scope epoch moves (see cmd_territory_add in admin.c) */
 		rove_uuid_new(&id);
 		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_TERRITORY, &id, st); /* stamped when applied */
 		rc = rove_op_set(op, "code", rove_vcstr(code));
@@ -356,9 +447,6 @@ static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, 
 			rc = rove_pstore_code_put(&e->ps, txn, code, &id);
 		if (rc == ROVE_OK)
 			rc = apply_system(e, txn, u, op, w);
-		pc = rove_engine_policy(e, txn);
-		if (rc == ROVE_OK)
-			rc = rove_policy_territory_added(&pc, code, parent[0] != '\0' ? parent : NULL);
 	}
 	if (rc == ROVE_OK) {
 		snprintf(line, sizeof(line), "%" PRIu32, s->nrows);
@@ -366,16 +454,16 @@ static int commit_territories(rove_engine *e, MDB_txn *txn, const rove_user *u, 
 		rc = rove_enc_admin_reply(reply, lines, 1);
 	}
 done:
-	free(ns.f);
 	free(op);
 	rove_apply_work_free(w);
 	return rc;
 }
 
 /* The territories of a user row ("a;b", spaces around each allowed) into
- * u; a refusal (ROVE_EINVAL and the reply written) names the row. */
+ * u; a bad one is a fault of the row in fs (NULL: it cannot be, they were
+ * checked: ROVE_EINVAL). */
 static int row_territories(rove_engine *e, MDB_txn *txn, uint32_t row, const char *list, rove_user *u,
-			   rove_buf *reply)
+			   faults *fs)
 {
 	const char *p = list;
 
@@ -392,18 +480,27 @@ static int row_territories(rove_engine *e, MDB_txn *txn, uint32_t row, const cha
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len > 0) {
-			if (len > ROVE_MAX_NAME || !rove_code_valid(p, len))
-				return refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": invalid territory code '%.*s'", row,
-					      (int)(len > ROVE_MAX_NAME ? ROVE_MAX_NAME : len), p);
+			if (len > ROVE_MAX_NAME || !rove_code_valid(p, len)) {
+				if (fs != NULL)
+					fault_add(fs, ROVE_EINVAL, row, "invalid territory code '%.*s'",
+						  (int)(len > ROVE_MAX_NAME ? ROVE_MAX_NAME : len), p);
+				return fs != NULL ? ROVE_OK : ROVE_EINVAL;
+			}
 			memcpy(code, p, len);
 			code[len] = '\0';
-			if (rove_pstore_code_get(&e->ps, txn, code, &id) != ROVE_OK)
-				return refuse(reply, ROVE_ENOTFOUND, "row %" PRIu32 ": no territory '%s'", row, code);
+			if (rove_pstore_code_get(&e->ps, txn, code, &id) != ROVE_OK) {
+				if (fs != NULL)
+					fault_add(fs, ROVE_ENOTFOUND, row, "no territory '%s'", code);
+				return fs != NULL ? ROVE_OK : ROVE_EINVAL;
+			}
 			for (uint32_t k = 0; k < u->nterr && !dup; k++)
 				dup = strcmp(u->terr[k], code) == 0;
-			if (!dup && u->nterr >= ROVE_MAX_USER_TERRITORIES)
-				return refuse(reply, ROVE_ETOOBIG, "row %" PRIu32 ": a user holds at most %u territories",
-					      row, ROVE_MAX_USER_TERRITORIES);
+			if (!dup && u->nterr >= ROVE_MAX_USER_TERRITORIES) {
+				if (fs != NULL)
+					fault_add(fs, ROVE_ETOOBIG, row, "a user holds at most %u territories",
+						  ROVE_MAX_USER_TERRITORIES);
+				return fs != NULL ? ROVE_OK : ROVE_EINVAL;
+			}
 			if (!dup)
 				snprintf(u->terr[u->nterr++], ROVE_MAX_NAME + 1, "%s", code);
 		}
@@ -415,53 +512,69 @@ static int row_territories(rove_engine *e, MDB_txn *txn, uint32_t row, const cha
 }
 
 /* Users: logins valid and new (to the database and the rows before,
- * ignoring case), roles known, territories there; then created, each with
- * a new token, answered "login,token" a line. */
-static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, rove_buf *reply)
+ * ignoring case), roles known, territories there (and only for reps and
+ * managers): every bad row into fs. */
+static int check_users(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, faults *fs)
 {
 	name_set ns = {NULL, 0, 0};
 	rove_user *u = malloc(sizeof(*u));
-	char (*lines)[ROVE_MAX_NAME + ROVE_TOKEN_HEX + 2] = malloc((s->nrows > 0 ? s->nrows : 1) * sizeof(*lines));
-	const char **lp = malloc((s->nrows > 0 ? s->nrows : 1) * sizeof(*lp));
-	uint32_t row, other;
-	int rc = u != NULL && lines != NULL && lp != NULL ? ROVE_OK : ROVE_ENOMEM;
+	int rc = u != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK)
 		rc = rove_store_each_user(&e->st, txn, add_login, &ns);
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *login = a[i * 3], *role = a[i * 3 + 1];
+		uint32_t before = fs->total;
 		if (!rove_login_valid(login, strlen(login))) {
-			rc = refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": invalid user name '%s'", i + 1, login);
-			goto done;
+			fault_add(fs, ROVE_EINVAL, i + 1, "invalid user name '%s'", login);
+			continue;
 		}
 		if (rove_policy_name_reserved(login)) {
-			rc = refuse(reply, ROVE_EEXIST, "row %" PRIu32 ": '%s' is the server's own name", i + 1, login);
-			goto done;
+			fault_add(fs, ROVE_EEXIST, i + 1, "'%s' is the server's own name", login);
+			continue;
 		}
-		if (rove_role_parse(role) == 0) {
-			rc = refuse(reply, ROVE_EINVAL, "row %" PRIu32 ": invalid role '%s' (rep, manager, analyst or "
-				    "admin)", i + 1, role);
-			goto done;
+		rc = names_add(&ns, login, i + 1);
+		if (rc == ROVE_OK && rove_role_parse(role) == 0) {
+			fault_add(fs, ROVE_EINVAL, i + 1, "invalid role '%s' (rep, manager, analyst or admin)", role);
+			continue;
 		}
-		rc = row_territories(e, txn, i + 1, a[i * 3 + 2], u, reply);
-		if (rc == ROVE_OK && reply->len != 0)
-			goto done; /* refused */
 		if (rc == ROVE_OK)
-			rc = names_add(&ns, login, i + 1);
+			rc = row_territories(e, txn, i + 1, a[i * 3 + 2], u, fs);
+		if (rc == ROVE_OK && fs->total == before && u->nterr > 0 &&
+		    !rove_rules_role_may_own(rove_role_parse(role))) /* they read everything, own nothing */
+			fault_add(fs, ROVE_EINVAL, i + 1, "%s is %s: territories are for reps and managers", login,
+				  rove_role_with_article(rove_role_parse(role)));
 	}
-	if (rc != ROVE_OK)
+	if (rc == ROVE_OK)
+		names_clashes(&ns, a, fs, user_clash);
+	free(ns.f);
+	free(u);
+	return rc;
+}
+
+static int check_rows(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, faults *fs)
+{
+	int rc = s->kind == KIND_TERRITORIES ? check_territories(e, txn, s, a, fs) : check_users(e, txn, s, a, fs);
+
+	if (rc == ROVE_OK)
+		qsort(fs->f, fs->n, sizeof(*fs->f), by_row);
+	return rc;
+}
+
+/* Users: checked, then created, each with a new token, answered
+ * "login,token" a line. */
+static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char **a, rove_buf *reply)
+{
+	rove_user *u = malloc(sizeof(*u));
+	char (*lines)[ROVE_MAX_NAME + ROVE_TOKEN_HEX + 2] = malloc((s->nrows > 0 ? s->nrows : 1) * sizeof(*lines));
+	const char **lp = malloc((s->nrows > 0 ? s->nrows : 1) * sizeof(*lp));
+	bool refused = false;
+	int rc = u != NULL && lines != NULL && lp != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = refuse_first(e, txn, s, a, reply, &refused);
+	if (rc != ROVE_OK || refused)
 		goto done;
-	names_first_clash(&ns, &row, &other);
-	if (row != 0) {
-		const char *login = a[(row - 1) * 3];
-		if (other == 0)
-			rc = refuse(reply, ROVE_EEXIST, "row %" PRIu32 ": user '%s' already exists (or one whose name "
-				    "differs only in case)", row, login);
-		else
-			rc = refuse(reply, ROVE_EEXIST, "row %" PRIu32 ": user '%s' is also on row %" PRIu32, row, login,
-				    other);
-		goto done;
-	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		char token[ROVE_TOKEN_HEX + 1];
 		uint8_t hash[ROVE_HASH_BYTES];
@@ -469,8 +582,8 @@ static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char
 		snprintf(u->name, sizeof(u->name), "%s", a[i * 3]);
 		u->role = rove_role_parse(a[i * 3 + 1]);
 		u->epoch = 1;
-		rc = row_territories(e, txn, i + 1, a[i * 3 + 2], u, reply);
-		ROVE_ASSERT(rc != ROVE_OK || reply->len == 0); /* checked above */
+		rc = row_territories(e, txn, i + 1, a[i * 3 + 2], u, NULL);
+		ROVE_ASSERT(rc != ROVE_EINVAL); /* checked above */
 		if (rc == ROVE_OK)
 			rc = rove_token_new(token);
 		if (rc == ROVE_OK) {
@@ -487,7 +600,6 @@ static int commit_users(rove_engine *e, MDB_txn *txn, const stage *s, const char
 		rc = rove_enc_admin_reply(reply, lp, s->nrows);
 	}
 done:
-	free(ns.f);
 	free(u);
 	free(lines);
 	free(lp);
@@ -517,6 +629,40 @@ static int import_commit(rove_engine *e, MDB_txn *txn, const rove_user *u, char 
 	return rc;
 }
 
+/* Every bad row's refusal, a line each (ROVE_MAX_IMPORT_SHOWN, then how
+ * many more); none if the rows would be imported. Writes nothing. */
+static int import_check(rove_engine *e, MDB_txn *txn, const rove_user *u, char (*args)[ROVE_MAX_ADMIN_ARG + 1],
+			uint32_t nargs, rove_buf *reply)
+{
+	stage *s = nargs == 1 ? stage_find(e, u, args[0], rove_engine_now_ms(e)) : NULL;
+	faults fs = {NULL, 0, 0};
+	const char **a = NULL, *lines[ROVE_MAX_IMPORT_SHOWN + 1];
+	char more[64];
+	uint32_t n = 0;
+	int rc;
+
+	if (s == NULL)
+		return refuse(reply, ROVE_ENOTFOUND, "no such import (it was replaced, or is older than %u minutes): "
+				 "run it again", ROVE_ADMIN_IMPORT_TTL_MS / 60000u);
+	fs.f = malloc(ROVE_MAX_IMPORT_SHOWN * sizeof(*fs.f));
+	rc = fs.f != NULL ? stage_args(s, &a) : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = check_rows(e, txn, s, a, &fs);
+	for (uint32_t i = 0; rc == ROVE_OK && i < fs.n; i++)
+		lines[n++] = fs.f[i].text;
+	if (rc == ROVE_OK && fs.total > fs.n) {
+		snprintf(more, sizeof(more), "%" PRIu32 " more bad rows", fs.total - fs.n);
+		lines[n++] = more;
+	}
+	if (rc == ROVE_OK) {
+		rove_buf_reset(reply);
+		rc = rove_enc_admin_reply(reply, lines, n);
+	}
+	free(a);
+	free(fs.f);
+	return rc;
+}
+
 static int import_end(rove_engine *e, const rove_user *u, char (*args)[ROVE_MAX_ADMIN_ARG + 1], uint32_t nargs,
 		      rove_buf *reply)
 {
@@ -537,6 +683,8 @@ int rove_admin_import(rove_engine *e, MDB_txn *txn, const rove_user *u, const ch
 		return import_rows(e, u, args, nargs, reply);
 	if (strcmp(cmd, "import.commit") == 0)
 		return import_commit(e, txn, u, args, nargs, reply);
+	if (strcmp(cmd, "import.check") == 0)
+		return import_check(e, txn, u, args, nargs, reply);
 	if (strcmp(cmd, "import.end") == 0)
 		return import_end(e, u, args, nargs, reply);
 	return refuse(reply, ROVE_EINVAL, "unknown admin command '%s'", cmd);

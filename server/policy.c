@@ -463,8 +463,9 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 }
 
 /* A deal's owner (rule 14), who is credited with it: on create the
- * customer's owner, or the author for a pool customer; an admin or a
- * manager may name another. An open deal's must be one who may own the
+ * customer's owner, or the author for a pool customer if the author may
+ * own (a manager; an admin's has none, and goes to whoever claims or is
+ * given the customer); an admin or a manager may name another. An open deal's must be one who may own the
  * customer (policy_check_owner); a closed deal's (an import of old deals,
  * a correction of credit) may have left since: a manager's pick must
  * still work in the customer's territory inside his reach, an admin's
@@ -483,8 +484,13 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 
 	if (cur != NULL && !touches(op, "owner"))
 		return ROVE_OK;
-	if (cur == NULL && (!boss || given == NULL)) /* the server's: whatever a replica showed */
-		return op_put(op, "owner", rove_vcstr(owner != NULL ? owner : u->name), v);
+	if (cur == NULL && (!boss || given == NULL)) { /* the server's: whatever a replica showed */
+		/* a pool customer's: its author's, an admin's nobody's (until
+		 * the customer is claimed or given to someone) */
+		if (owner == NULL && rove_rules_role_may_own(u->role))
+			owner = u->name;
+		return op_put(op, "owner", owner != NULL ? rove_vcstr(owner) : rove_vnull(), v);
+	}
 	if (!boss)
 		return refuse(v, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");
 	if (given == NULL)

@@ -208,11 +208,6 @@ int rove_policy_user_view(const rove_policy_ctx *pc, const rove_user *u, const r
 int rove_policy_user_disable(const rove_policy_ctx *pc, const rove_user *u, const rove_user *t, bool disable,
 			     rove_verdict *v);
 
-/* Keeps what users read in step with a new territory code under parent
- * (NULL: a top-level one): the managers above it read one more scope,
- * so their replicas fetch theirs again (their epochs move). */
-int rove_policy_territory_added(const rove_policy_ctx *pc, const char *code, const char *parent);
-
 /* Whether the pool rules of territory cur, as op (an update of it) would
  * leave them, hang together: the owner's warning comes before the
  * recycling (warn_days < recycle_days, when both are set). */

@@ -80,29 +80,6 @@ int rove_policy_territory_rules(const rove_record *cur, const rove_op *op, rove_
 	return ROVE_OK;
 }
 
-static int bump_manager(const char *login, int role, void *arg)
-{
-	const pctx *pc = arg;
-	uint8_t hash[ROVE_HASH_BYTES];
-	rove_user u;
-	int rc;
-
-	if (role != ROVE_ROLE_MANAGER)
-		return ROVE_OK;
-	rc = rove_store_user_get(pc->st, pc->txn, login, &u, hash);
-	if (rc != ROVE_OK)
-		return rc;
-	u.epoch++;
-	return rove_store_user_put(pc->st, pc->txn, &u, hash);
-}
-
-int rove_policy_territory_added(const pctx *pc, const char *code, const char *parent)
-{
-	(void)code;
-	/* A top-level territory is in no manager's reach until assigned. */
-	return parent != NULL ? rove_store_each_user(pc->st, pc->txn, bump_manager, (void *)pc) : ROVE_OK;
-}
-
 /* *out: whether one of t's territories lies in u's subtree. */
 static int user_inside(const pctx *pc, const rove_user *u, const rove_user *t, bool *out)
 {

@@ -125,7 +125,8 @@ static int collect_deal(const uint8_t key[ROVE_RECORD_KEY], void *arg)
 	return ROVE_OK;
 }
 
-/* A customer reassigned to `to` takes its open deals with it (rule 14);
+/* A customer reassigned to (or claimed by) `to` takes its open deals with
+ * it (rule 14);
  * won and lost ones keep their owner, the credit of whoever closed them.
  * The deals are listed first: moving them writes to the index walked. */
 static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record *customer, const char *to,
@@ -208,7 +209,8 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 		return ROVE_OK;
 	rove_uuid_format(&after->id, ids);
 	rc = owner_history(pc, u, op, owner_event(u, op, before), ids, NULL, was, now, follow, apply, arg);
-	if (rc == ROVE_OK && before != NULL && op->kind == ROVE_OP_REASSIGN && now != NULL)
+	if (rc == ROVE_OK && before != NULL && (op->kind == ROVE_OP_REASSIGN || op->kind == ROVE_OP_CLAIM) &&
+	    now != NULL)
 		rc = move_open_deals(pc, op, after, now, follow, apply, arg);
 	return rc;
 }

@@ -235,17 +235,71 @@ static int notice_op(const pctx *pc, rove_op *op, const char *user, const rove_r
 	return rc;
 }
 
-/* Recycling of one customer: a release by the server and a notice, or a
- * warning notice ahead of it. Adds at most two ops. */
+/* An owner is always warned ahead of a recycling: without warn_days, a
+ * day ahead (SPEC rule 11, "announced to the owner in advance"). */
+#define POOL_DEFAULT_WARN_DAYS 1
+
+/* The time the customer's owner got it: the latest entry of its own
+ * ownership history (not a deal's) that gave it to them. */
+typedef struct owned_since_ctx {
+	const char *owner;
+	char at[ROVE_TIME_SIZE]; /* "" if none */
+} owned_since_ctx;
+
+static int owned_since_each(const rove_record *h, void *arg)
+{
+	owned_since_ctx *o = arg;
+	const char *to = rove_fields_str(&h->fs, "to");
+	const char *at = rove_fields_str(&h->fs, "at");
+
+	if (rove_record_deleted(h) || rove_fields_get(&h->fs, "opportunity") != NULL || to == NULL || at == NULL ||
+	    strcmp(to, o->owner) != 0 || strlen(at) >= sizeof(o->at))
+		return ROVE_OK;
+	if (strcmp(at, o->at) > 0)
+		snprintf(o->at, sizeof(o->at), "%s", at);
+	return ROVE_OK;
+}
+
+/* *day: the day the warning named nname was given, or -1 if it was not. */
+static int warned_on(const pctx *pc, const char *nname, int64_t *day)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_uuid id;
+	int rc;
+
+	*day = -1;
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rove_uuid_from_name(&id, nname);
+	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_NOTICE, &id, rec);
+	if (rc == ROVE_OK) {
+		*day = policy_day_number(rove_fields_str(&rec->fs, "at"));
+		if (*day < 0)
+			*day = today_number(pc); /* a warning without a time: from now */
+	} else if (rc == ROVE_ENOTFOUND) {
+		rc = ROVE_OK;
+	}
+	free(rec);
+	return rc;
+}
+
+/* Recycling of one customer: a warning notice when it enters the warning
+ * window (or when a pass first finds it past due), and a release by the
+ * server with a notice once it is due and its owner was warned at least
+ * warn days before. A warning belongs to the owner, the customer's last
+ * activity and the time the owner got it: an activity, a claim or a
+ * reassignment makes a new key, so the old warning no longer counts.
+ * Adds at most two ops. */
 static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64_t warn, rove_op *ops, size_t max,
 		       size_t *n)
 {
 	const char *owner = rove_fields_str(&c->fs, "owner");
 	const char *name = rove_fields_str(&c->fs, "name");
 	const char *last = rove_fields_str(&c->fs, "last_activity_at");
-	char text[ROVE_MAX_DETAIL + 1], nname[160], ids[ROVE_UUID_STRLEN + 1];
+	char text[ROVE_MAX_DETAIL + 1], nname[ROVE_MAX_NAME + 160], ids[ROVE_UUID_STRLEN + 1];
 	rove_stamp unstamped = {{0}, 0};
-	int64_t idle;
+	owned_since_ctx since;
+	int64_t idle, warned;
 	bool made, won;
 	int rc;
 
@@ -255,12 +309,34 @@ static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64
 		last = rove_fields_str(&c->fs, "created_at");
 	if (last == NULL || policy_day_number(last) < 0)
 		return ROVE_OK;
+	if (warn <= 0)
+		warn = POOL_DEFAULT_WARN_DAYS;
+	idle = today_number(pc) - policy_day_number(last);
+	if (idle < days - warn)
+		return ROVE_OK;
 	rc = customer_won(pc, c, &won);
 	if (rc != ROVE_OK || won)
 		return rc;
-	idle = today_number(pc) - policy_day_number(last);
+	since.owner = owner;
+	since.at[0] = '\0';
+	rc = policy_each_child(pc, &c->id, ROVE_COLL_OWNERSHIP, owned_since_each, &since);
+	if (rc != ROVE_OK)
+		return rc;
 	rove_uuid_format(&c->id, ids);
-	if (idle >= days) {
+	snprintf(nname, sizeof(nname), "notice:warn:%s:%s:%s:%s", owner, ids, last, since.at);
+	rc = warned_on(pc, nname, &warned);
+	if (rc != ROVE_OK)
+		return rc;
+	if (warned < 0) {
+		int64_t left = days - idle > warn ? days - idle : warn;
+		snprintf(text, sizeof(text), "%s returns to the public pool in %lld day(s) without a follow-up",
+			 str_or(name, "a customer"), (long long)left);
+		rc = notice_op(pc, &ops[*n], owner, c, "recycle_warning", text, nname, &made);
+		if (made)
+			(*n)++;
+		return rc;
+	}
+	if (idle >= days && today_number(pc) - warned >= warn) {
 		rove_op *op = &ops[(*n)++];
 		rove_op_init(op, ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c->id, unstamped); /* stamped by the engine */
 		snprintf(text, sizeof(text), "no follow-up for %lld days", (long long)idle);
@@ -271,17 +347,8 @@ static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64
 			return rc;
 		snprintf(text, sizeof(text), "%s returned to the public pool: no follow-up for %lld days",
 			 str_or(name, "a customer"), (long long)idle);
-		snprintf(nname, sizeof(nname), "notice:recycled:%s:%s:%s", owner, ids, last);
+		snprintf(nname, sizeof(nname), "notice:recycled:%s:%s:%s:%s", owner, ids, last, since.at);
 		rc = notice_op(pc, &ops[*n], owner, c, "recycled", text, nname, &made);
-		if (made)
-			(*n)++;
-		return rc;
-	}
-	if (warn > 0 && idle >= days - warn) {
-		snprintf(text, sizeof(text), "%s returns to the public pool in %lld day(s) without a follow-up",
-			 str_or(name, "a customer"), (long long)(days - idle));
-		snprintf(nname, sizeof(nname), "notice:warn:%s:%s:%s", owner, ids, last);
-		rc = notice_op(pc, &ops[*n], owner, c, "recycle_warning", text, nname, &made);
 		if (made)
 			(*n)++;
 		return rc;

@@ -89,10 +89,33 @@ for _ in $(seq 1 50); do
 	[ "$(r carl notices --json | jq length)" -ge 2 ] && break
 done
 notices=$(r carl notices --json)
-eq "$(jq -r --arg id "$idle" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycled" "told of the recycling"
+# Past due when first seen: a warning too, recycling only warn_days later.
+eq "$(jq -r --arg id "$idle" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned first"
 eq "$(jq -r --arg id "$soon" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned in advance"
-eq "$(r carl customer show "$idle" --json | jq -r .owner)" "null" "the idle customer is in the pool"
+eq "$(r carl customer show "$idle" --json | jq -r .owner)" "carl" "the idle customer is still carl's"
 eq "$(r carl customer show "$soon" --json | jq -r .owner)" "carl" "the soon-idle one is still carl's"
+sleep 0.7
+r carl sync >/dev/null
+eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
+# Six days on (roved under libfaketime): both were warned 6 days ago.
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
+[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+server_stop
+# shellcheck disable=SC2086
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB FAKETIME=+6d \
+	FAKETIME_DONT_FAKE_MONOTONIC=1 "$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" roved
+for _ in $(seq 1 50); do
+	sleep 0.1
+	r carl sync >/dev/null
+	[ "$(r carl notices --json | jq '[.[] | select(.kind == "recycled")] | length')" -ge 2 ] && break
+done
+notices=$(r carl notices --json)
+eq "$(jq -r --arg id "$idle" '[.[] | select(.customer == $id)] | sort_by(.at) | map(.kind) | join(",")' <<<"$notices")" \
+	"recycle_warning,recycled" "told of the recycling"
+eq "$(r carl customer show "$idle" --json | jq -r .owner)" "null" "the idle customer is in the pool"
+eq "$(r carl customer show "$soon" --json | jq -r .owner)" "null" "the soon-idle one too"
 eq "$(r carl customer show "$won" --json | jq -r .owner)" "carl" "won customers are exempt"
 eq "$(r carl customer history "$idle" --json | jq -r '.[-1].event + " by " + .[-1].by')" "recycle by roved" "history"
 sleep 0.7

@@ -6,6 +6,7 @@
  * outside the user's scope, references and dates are valid and closed_on
  * is the server's (rule 13).
  */
+#include "calendar.h"
 #include "check.h"
 #include "rules.h"
 #include "srv.h"
@@ -715,6 +716,187 @@ static void test_rules(void)
 	free(op);
 }
 
+/* ---- rule 11: an owner is warned warn_days before a recycling ---- */
+
+/* How many notices of this kind customer c's owner was given. */
+static int notices_of(srv *s, const rove_uuid *c, const char *kind)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	char ids[ROVE_UUID_STRLEN + 1];
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int n = 0, mrc;
+
+	rove_uuid_format(c, ids);
+	if (rec == NULL || mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_cursor_open(txn, s->e.st.records, &cur) != 0)
+		n = -1;
+	for (mrc = n == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : -1; mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *cust, *kd;
+		if (((const uint8_t *)k.mv_data)[0] != ROVE_COLL_NOTICE)
+			continue;
+		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
+			n = -1;
+			break;
+		}
+		cust = rove_fields_str(&rec->fs, "customer");
+		kd = rove_fields_str(&rec->fs, "kind");
+		if (cust != NULL && strcmp(cust, ids) == 0 && kd != NULL && strcmp(kd, kind) == 0)
+			n++;
+	}
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(rec);
+	return n;
+}
+
+/* The recycler's pass with the server's clock moved to day `day` after
+ * the test began (the clock never goes back: days only grow). */
+static void tick_on(srv *s, uint64_t start, int day)
+{
+	rove_hlc at = rove_hlc_from_ms(start + (uint64_t)day * ROVE_DAY_MS);
+
+	if (at.v > s->e.clock.v)
+		s->e.clock = at;
+	CHECK_EQ_INT(rove_engine_tick(&s->e), ROVE_OK);
+}
+
+static void old_visit(srv *s, const char *user, const rove_uuid *c, const char *at)
+{
+	rove_uuid a = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64], when[64];
+
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(c, ids));
+	snprintf(when, sizeof(when), "at=%s", at);
+	CHECK_EQ_INT(srv_reason(s, user, CREATE, ACT, &a, cust, "kind=visit", when, NULL), ROVE_R_NONE);
+}
+
+static bool owned_by(srv *s, const rove_uuid *c, const char *who)
+{
+	return strcmp(field(s, C, c, "owner"), who) == 0;
+}
+
+static void test_recycle_warns_first(void)
+{
+	srv *s = world();
+	uint64_t t0 = rove_wall_ms();
+	rove_uuid x = new_id(), y = new_id(), z = new_id(), q = new_id(), fresh = new_id();
+	char ids[ROVE_UUID_STRLEN + 1];
+
+	/* A migration: customers with visits of 2019, then the rule (or the
+	 * rule, then the import: the same). */
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &x, "name=Old Friend", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &y, "name=Old Pal", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &z, "name=Old Mate", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &fresh, "name=New Friend", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "carl", CREATE, C, &q, "name=Quiet Co", NULL), ROVE_R_NONE);
+	old_visit(s, "alice", &x, "2019-05-01T10:00:00Z");
+	old_visit(s, "alice", &y, "2019-05-01T10:00:00Z");
+	old_visit(s, "alice", &z, "2019-05-01T10:00:00Z");
+	old_visit(s, "carl", &q, "2019-05-01T10:00:00Z");
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.sh", "recycle_days=90", "warn_days=5", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_admin(s, "admin", "territory.set", "east.hz", "recycle_days=30", NULL), ROVE_OK);
+
+	/* The first pass finds them past due: a warning, no recycling. */
+	tick_on(s, t0, 0);
+	CHECK(owned_by(s, &x, "alice") && owned_by(s, &y, "alice") && owned_by(s, &z, "alice"));
+	CHECK_EQ_INT(notices_of(s, &x, "recycle_warning"), 1);
+	CHECK_EQ_INT(notices_of(s, &x, "recycled"), 0);
+	CHECK_EQ_INT(notices_of(s, &fresh, "recycle_warning"), 0);
+	/* Without warn_days, the owner still has a day's warning. */
+	CHECK(owned_by(s, &q, "carl"));
+	CHECK_EQ_INT(notices_of(s, &q, "recycle_warning"), 1);
+	tick_on(s, t0, 0);
+	CHECK(owned_by(s, &x, "alice") && owned_by(s, &q, "carl"));
+	CHECK_EQ_INT(notices_of(s, &x, "recycle_warning"), 1); /* once */
+
+	/* Day 1: carl's warned a day ago, recycled. */
+	tick_on(s, t0, 1);
+	CHECK(owned_by(s, &q, ""));
+	CHECK_EQ_INT(notices_of(s, &q, "recycled"), 1);
+
+	/* Day 3: a (late-logged, still old) visit clears y's warning; mike
+	 * reassigns z to bob, which clears z's. */
+	tick_on(s, t0, 3);
+	old_visit(s, "alice", &y, "2019-06-01T10:00:00Z");
+	CHECK_EQ_INT(srv_admin(s, "mike", "reassign.customer", srv_ids(&z, ids), "bob", NULL), ROVE_OK);
+	tick_on(s, t0, 4);
+	CHECK(owned_by(s, &x, "alice") && owned_by(s, &y, "alice") && owned_by(s, &z, "bob"));
+	CHECK_EQ_INT(notices_of(s, &y, "recycle_warning"), 2);
+	CHECK_EQ_INT(notices_of(s, &z, "recycle_warning"), 2); /* alice's, then bob's */
+
+	/* Day 5: x's owner was warned 5 days ago: recycled. */
+	tick_on(s, t0, 5);
+	CHECK(owned_by(s, &x, ""));
+	CHECK_EQ_INT(notices_of(s, &x, "recycled"), 1);
+	CHECK_EQ_INT(srv_history(s, &x, "recycle"), 1);
+	CHECK(owned_by(s, &y, "alice") && owned_by(s, &z, "bob"));
+
+	/* A claim clears it too: alice takes x back, and is warned anew. */
+	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &x, "owner=alice", NULL), ROVE_R_NONE);
+	tick_on(s, t0, 5);
+	CHECK(owned_by(s, &x, "alice"));
+	CHECK_EQ_INT(notices_of(s, &x, "recycle_warning"), 2);
+	tick_on(s, t0, 8);
+	CHECK(owned_by(s, &x, "alice") && owned_by(s, &y, "alice") && owned_by(s, &z, "bob"));
+	tick_on(s, t0, 9);
+	CHECK(owned_by(s, &y, "") && owned_by(s, &z, "") && owned_by(s, &x, "alice"));
+	tick_on(s, t0, 10);
+	CHECK(owned_by(s, &x, ""));
+	CHECK_EQ_INT(notices_of(s, &x, "recycled"), 2);
+	CHECK(owned_by(s, &fresh, "alice"));
+	srv_free(s);
+}
+
+/* ---- rule 14: a pool customer's deal by one who owns nothing ---- */
+
+static void test_pool_deal_owner(void)
+{
+	srv *s = world();
+	rove_uuid p = new_id(), d = new_id(), m = new_id(), l = new_id();
+	char ids[ROVE_UUID_STRLEN + 1], cust[64];
+	int reassigns;
+
+	/* An admin's customer goes to the pool; the admin's deal on it has
+	 * no owner (admins own nothing), a manager's is his. */
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, C, &p, "name=Pool Co", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK(owned_by(s, &p, ""));
+	snprintf(cust, sizeof(cust), "customer=%s", srv_ids(&p, ids));
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, OPP, &d, cust, "title=Pool deal", "stage=proposal", NULL),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), ""), 0);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, OPP, &m, cust, "title=Mike's", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "mike"), 0);
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, OPP, &l, cust, "title=Old", "stage=lost", "closed_on=2025-01-10",
+				"owner=bob", NULL),
+		     ROVE_R_NONE);
+	/* The admin still cannot be named. */
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, OPP, &d, "owner=admin", NULL), ROVE_R_INVALID);
+
+	/* alice claims the customer: its open deals become hers, the lost
+	 * one keeps its owner; each move is in the history. */
+	reassigns = srv_history(s, &p, "reassign");
+	CHECK_EQ_INT(srv_reason(s, "alice", CLAIM, C, &p, "owner=alice", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &l, "owner"), "bob"), 0);
+	CHECK_EQ_INT(srv_history(s, &p, "reassign"), reassigns + 2);
+	/* She wins it: hers. A release moves no deal. */
+	CHECK_EQ_INT(srv_reason(s, "alice", UPDATE, OPP, &d, "stage=won", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", RELEASE, C, &p, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "alice"), 0);
+	/* bob claims it: the open deal follows, the won one stays alice's. */
+	CHECK_EQ_INT(srv_reason(s, "bob", CLAIM, C, &p, "owner=bob", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &m, "owner"), "bob"), 0);
+	CHECK_EQ_INT(strcmp(field(s, OPP, &d, "owner"), "alice"), 0);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -728,5 +910,7 @@ int main(void)
 	test_reads_is_sees();
 	test_in_reach();
 	test_rules();
+	test_recycle_warns_first();
+	test_pool_deal_owner();
 	return check_done("test_policy");
 }
