@@ -23,6 +23,58 @@ int cli_usage(const char *text, bool ok)
 	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
 }
 
+/* Whether the failure to write stdout was said already. */
+static bool stdout_said;
+
+void cli_secret_begin(cli_secret *s)
+{
+	s->text = NULL;
+	s->len = 0;
+	s->copy = open_memstream(&s->text, &s->len); /* NULL: stdout alone */
+}
+
+void cli_secret_line(cli_secret *s, const char *line, uint32_t len)
+{
+	rove_text_put_shown(stdout, line, len, 0);
+	putchar('\n');
+	if (s->copy != NULL) {
+		rove_text_put_shown(s->copy, line, len, 0);
+		fputc('\n', s->copy);
+	}
+}
+
+int cli_secret_end(cli_secret *s, int status, const char *what)
+{
+	bool copied = s->copy != NULL && fclose(s->copy) == 0;
+	bool failed = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+
+	if (failed && copied && s->len > 0) {
+		rove_error("cannot write standard output (%s): %s is shown here instead, once:", strerror(e), what);
+		fwrite(s->text, 1, s->len, stderr);
+	} else if (failed && s->len > 0) {
+		rove_error("cannot write standard output (%s), and %s is lost: make a new one", strerror(e), what);
+	} else if (failed) {
+		rove_error("cannot write standard output (%s)", strerror(e));
+	}
+	stdout_said = stdout_said || failed;
+	free(s->text);
+	s->text = NULL;
+	s->copy = NULL;
+	return failed ? ROVE_EXIT_FAIL : status;
+}
+
+int cli_stdout_close(int status)
+{
+	errno = 0;
+	if (fclose(stdout) == 0 && !stdout_said)
+		return status;
+	if (!stdout_said) /* a secret's command said it already */
+		rove_error("cannot write standard output%s%s%s", errno != 0 ? " (" : "",
+			   errno != 0 ? strerror(errno) : "", errno != 0 ? ")" : "");
+	return status == ROVE_EXIT_OK ? ROVE_EXIT_FAIL : status;
+}
+
 bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;

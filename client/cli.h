@@ -73,6 +73,25 @@ bool cli_id_abbrev_matches(const rove_uuid *id, const char *want);
 int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);
+/* Secrets shown once (tokens) on stdout, kept until the command knows
+ * they were written: were stdout not writable (a full disk, a closed
+ * pipe), the server changed them all the same, so they go to stderr. */
+typedef struct cli_secret {
+	FILE *copy; /* the lines as shown; NULL if it could not be made */
+	char *text;
+	size_t len;
+} cli_secret;
+void cli_secret_begin(cli_secret *s);
+/* A line of the server's answer, shown (the server is not trusted to send
+ * only text), on stdout and in s. */
+void cli_secret_line(cli_secret *s, const char *line, uint32_t len);
+/* Flushes stdout; if it could not be written, says so and shows s's lines
+ * (what they are: "the new token") on stderr once. Frees s. Returns
+ * status, or ROVE_EXIT_FAIL once stdout failed. */
+int cli_secret_end(cli_secret *s, int status, const char *what);
+/* main's last word: stdout flushed and closed; a failure is said and is
+ * no success (ROVE_EXIT_FAIL for ROVE_EXIT_OK; status otherwise). */
+int cli_stdout_close(int status);
 /* True if arg is -h or --help. */
 bool cli_is_help(const char *arg);
 /* Parses argv[1..] of a command whose only option is --json, setting *json

