@@ -51,6 +51,10 @@ typedef struct aimport {
 	bool row_bad, file_bad;
 	char **codes; /* the territories this replica holds */
 	size_t ncodes, codes_cap;
+	char **logins; /* users: the server's users, when it could be asked */
+	size_t nlogins, logins_cap;
+	bool nomem;
+	bool dry_run; /* territories the replica lacks are bad (else the server decides) */
 } aimport;
 
 static const char *const columns[3][ROVE_ADMIN_IMPORT_ARITY] = {
@@ -85,6 +89,32 @@ static int keep_code(const rove_record *rec, void *arg)
 	im->codes = c;
 	im->codes[im->ncodes] = strdup(code);
 	return im->codes[im->ncodes++] != NULL ? ROVE_OK : ROVE_ENOMEM;
+}
+
+static void keep_login(const cli_admin_user *u, void *arg)
+{
+	aimport *im = arg;
+	char **l = rove_array_room(im->logins, im->nlogins, &im->logins_cap, sizeof(*l));
+
+	if (l == NULL) {
+		im->nomem = true;
+		return;
+	}
+	im->logins = l;
+	im->logins[im->nlogins] = strdup(u->login);
+	if (im->logins[im->nlogins] == NULL)
+		im->nomem = true;
+	else
+		im->nlogins++;
+}
+
+/* The server's user whose login is login, ignoring case; NULL if none. */
+static const char *server_login(const aimport *im, const char *login)
+{
+	for (size_t i = 0; i < im->nlogins; i++)
+		if (rove_name_same(im->logins[i], strlen(im->logins[i]), login, strlen(login)))
+			return im->logins[i];
+	return NULL;
 }
 
 /* The territory of this replica whose code is code, ignoring case if
@@ -175,7 +205,7 @@ static void check_territory(aimport *im, const arow *w)
  * trimmed; stored back so). */
 static int check_user(aimport *im, arow *w)
 {
-	const char *login = w->cell[0], *role = w->cell[1];
+	const char *login = w->cell[0], *role = w->cell[1], *held;
 	char *list = w->cell[2], *out;
 	size_t n = 0;
 
@@ -184,6 +214,9 @@ static int check_user(aimport *im, arow *w)
 	else if (!rove_login_valid(login, strlen(login)))
 		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)", login,
 			  ROVE_MAX_NAME);
+	else if ((held = server_login(im, login)) != NULL)
+		row_error(im, w->line, "user '%s' already exists%s%s%s", login, strcmp(held, login) != 0 ? " as '" : "",
+			  strcmp(held, login) != 0 ? held : "", strcmp(held, login) != 0 ? "'" : "");
 	if (role[0] == '\0')
 		row_error(im, w->line, "role is empty (it is required)");
 	else if (rove_role_parse(role) == 0)
@@ -204,6 +237,12 @@ static int check_user(aimport *im, arow *w)
 		}
 		if (code[0] != '\0' && !rove_code_valid(code, strlen(code)))
 			row_error(im, w->line, "invalid territory code '%.64s' in territories", code);
+		else if (im->dry_run && code[0] != '\0' && replica_code(im, code, false) == NULL)
+			row_error(im, w->line, "no territory '%s' in this replica%s%s%s", code,
+				  replica_code(im, code, true) != NULL ? " (codes are exact: '"
+								       : " (as of its last sync: 'rove sync' if it is new)",
+				  replica_code(im, code, true) != NULL ? replica_code(im, code, true) : "",
+				  replica_code(im, code, true) != NULL ? "')" : "");
 		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES)
 			row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
 		else if (code[0] != '\0')
@@ -541,7 +580,8 @@ const char cmd_admin_import_help[] =
 	"Territories: prints how many were made. A name or a user's list of\n"
 	"territories may hold at most 256 bytes.\n"
 	"\n"
-	"  --dry-run   check the file against this replica, send nothing\n";
+	"  --dry-run   check the file against this replica (its territories as of\n"
+	"              its last sync) and the server's users; import nothing\n";
 
 static void aimport_free(aimport *im)
 {
@@ -550,8 +590,11 @@ static void aimport_free(aimport *im)
 			free(im->rows[i].cell[k]);
 	for (size_t i = 0; i < im->ncodes; i++)
 		free(im->codes[i]);
+	for (size_t i = 0; i < im->nlogins; i++)
+		free(im->logins[i]);
 	free(im->rows);
 	free(im->codes);
+	free(im->logins);
 }
 
 int cmd_admin_import(rove_cli *cli, int argc, char **argv)
@@ -599,6 +642,22 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		return cli_usage(usage, false);
 	}
 	im.file = strcmp(path, "-") == 0 ? "stdin" : path;
+	im.dry_run = dry_run;
+	if (im.kind == KIND_USERS) {
+		/* The server's users, to name every login that clashes (the
+		 * replica does not hold them); a dry run goes on without. */
+		int status = cmd_admin_users(cli, NULL, keep_login, &im);
+		if (im.nomem) {
+			rove_error("out of memory");
+			status = ROVE_EXIT_FAIL;
+		}
+		if (status != ROVE_EXIT_OK && !dry_run) {
+			aimport_free(&im);
+			return status;
+		}
+		if (status != ROVE_EXIT_OK)
+			rove_warn("logins not checked against the server's users (the server could not be asked)");
+	}
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL) {
 		rove_error("cannot open %s: %s", path, strerror(errno));

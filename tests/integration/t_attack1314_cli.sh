@@ -43,4 +43,18 @@ eq "$(full r wang customer add --name "Full Disk")" 1 "customer add > /dev/full:
 grep -q "cannot write standard output" "$T/err" || fail "customer add > /dev/full: $(cat "$T/err")"
 eq "$(full r wang territory list)" 1 "territory list > /dev/full: exit status"
 
+# --- 2. a users import's dry run refuses what the import would: every
+# bad line named; a failed import prints no login,token header ---
+printf 'login,role,territories\nwu,rep,nowhere\nLI,rep,east.sh\nqian,rep,east.sh;nowhere2\nok1,rep,east.sh\n' >"$T/bad.csv"
+exits_as admin 1 admin import users "$T/bad.csv" --dry-run
+for l in 2 3 4; do
+	grep -q "bad.csv:$l: " "$T/err" || fail "dry run: line $l not named: $(cat "$T/err")"
+done
+grep -q "bad.csv:3: user 'LI' already exists as 'li'" "$T/err" || fail "dry run: the clash: $(cat "$T/err")"
+grep -q "bad.csv:4: no territory 'nowhere2'" "$T/err" || fail "dry run: the list: $(cat "$T/err")"
+grep -q "bad.csv:5" "$T/err" && fail "dry run: a good line named: $(cat "$T/err")"
+exits_as admin 1 admin import users "$T/bad.csv"
+printf 'login,role,territories\nnew1,rep,nowhere\n' >"$T/bad1.csv"
+exits_as admin 1 admin import users "$T/bad1.csv"
+
 echo "ok"
