@@ -317,7 +317,10 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 	const char *terr = rove_fields_str(&op->fs, "territory");
 
 	if (terr != NULL) {
-		if (im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+		/* Before the first sync the replica knows nothing: the
+		 * server decides. After it, a replica holding no territory
+		 * holds none of the file's either. */
+		if (im->role != 0 && !key_has(&im->keys, 'T', terr))
 			row_error(im, line,
 				  "no territory '%s' in this replica (one assigned since the last sync arrives with "
 				  "'rove sync')",
@@ -425,7 +428,7 @@ static int row_rules(importer *im, unsigned long line, rove_op *op)
 
 	if (im->c->id == ROVE_COLL_DEALER) {
 		const char *terr = rove_fields_str(&op->fs, "territory");
-		if (terr != NULL && im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+		if (terr != NULL && im->role != 0 && !key_has(&im->keys, 'T', terr))
 			row_error(im, line, "no territory '%s' in this replica (%s)", terr,
 				  im->role == ROVE_ROLE_MANAGER ? "a manager keeps the dealers of his territories"
 								: "one added since the last sync arrives with 'rove sync'");

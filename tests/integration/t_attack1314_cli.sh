@@ -57,4 +57,13 @@ exits_as admin 1 admin import users "$T/bad.csv"
 printf 'login,role,territories\nnew1,rep,nowhere\n' >"$T/bad1.csv"
 exits_as admin 1 admin import users "$T/bad1.csv"
 
+# --- 3. a rep whose replica holds no territory imports into none ---
+r admin admin unassign zhao north >/dev/null
+r zhao sync >/dev/null
+eq "$(r zhao territory list --json | jq length)" 0 "zhao holds no territory"
+printf 'name,territory\nA,east.sh\nB,north\nC,no.such\n' >"$T/w.csv"
+exits_as zhao 1 import customers "$T/w.csv"
+eq "$(grep -c "w.csv:[234]: no territory" "$T/err")" 3 "every row named: $(cat "$T/err")"
+eq "$(r zhao status --json | jq .pending)" 0 "nothing queued"
+
 echo "ok"
