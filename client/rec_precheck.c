@@ -90,6 +90,25 @@ static int closed_deal_rule(int role, const rove_op *op, const rove_record *cur,
 	return ROVE_R_FORBIDDEN;
 }
 
+/* A rep's deal closes the day the server hears of it (SPEC rule 13: the
+ * server sets closed_on): a rep's closed_on other than today's (what
+ * 'opportunity stage' sends) would be rewritten without a word. The words
+ * of 'rove import opportunities'. */
+static int rep_closed_on_rule(rove_replica *r, int role, const rove_op *op, char *detail, size_t len)
+{
+	const char *closed = rove_fields_str(&op->fs, "closed_on");
+	char today[40];
+
+	if (op->coll != ROVE_COLL_OPPORTUNITY || role != ROVE_ROLE_REP || closed == NULL || closed[0] == '\0')
+		return ROVE_R_NONE;
+	out_time(rove_replica_now_ms(r), today, sizeof(today));
+	if (strncmp(closed, today, 10) == 0 && closed[10] == '\0')
+		return ROVE_R_NONE;
+	snprintf(detail, len, "closed_on: a rep's deal closes the day the server hears of it; managers and admins "
+			      "import past deals with their day (leave closed_on empty)");
+	return ROVE_R_FORBIDDEN;
+}
+
 /* A release from a territory that requires a reason (its pool rule). */
 static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
 			char *detail, size_t len)
@@ -210,6 +229,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = closed_deal_rule(role, op, cur, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = rep_closed_on_rule(r, role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_replica_now_ms(r), detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

@@ -66,4 +66,17 @@ exits_as zhao 1 import customers "$T/w.csv"
 eq "$(grep -c "w.csv:[234]: no territory" "$T/err")" 3 "every row named: $(cat "$T/err")"
 eq "$(r zhao status --json | jq .pending)" 0 "nothing queued"
 
+# --- 4. a rep's closed_on is refused at once (the server sets it), as
+# the import refuses it ---
+c=$(r li customer add --name "Deal Co" --territory east.sh)
+exits_as li 1 opportunity add --customer "$c" --title backdated --amount 1000 --stage won --closed-on 2025-01-01
+grep -q "forbidden: closed_on: a rep's deal closes the day the server hears of it" "$T/err" || fail "add: $(cat "$T/err")"
+o=$(r li opportunity add --customer "$c" --title later --amount 1 --stage lead)
+exits_as li 1 opportunity set "$o" stage=won closed_on=2025-01-01
+grep -q "forbidden: closed_on: a rep's deal closes" "$T/err" || fail "set: $(cat "$T/err")"
+r li opportunity stage "$o" won >/dev/null # today's, as the command sends it
+sync_all li mgr
+r mgr opportunity add --customer "$c" --title "past deal" --amount 5 --stage won --closed-on 2025-01-01 >/dev/null ||
+	fail "a manager records a past deal with its day"
+
 echo "ok"
