@@ -109,6 +109,44 @@ static int rep_closed_on_rule(rove_replica *r, int role, const rove_op *op, char
 	return ROVE_R_FORBIDDEN;
 }
 
+/* Reps write under their own customers only (rule 4): a contact, deal,
+ * visit... under a public-pool customer waits for its claim, as 'rove
+ * import' says it. scratch is for the customer. */
+static int child_owner_rule(rove_replica *r, int role, const rove_op *op, const rove_record *cur,
+			    rove_record *scratch, char *detail, size_t len)
+{
+	const rove_field_def *pf = rove_schema_parent_field(rove_schema_coll(op->coll));
+	const char *cust, *owner;
+	char canon[ROVE_UUID_STRLEN + 1];
+	rove_uuid id;
+	int rc;
+
+	if (role != ROVE_ROLE_REP || pf == NULL || strcmp(pf->name, "customer") != 0 ||
+	    (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
+		return ROVE_R_NONE;
+	cust = rove_fields_str(&op->fs, "customer");
+	if (cust == NULL && cur != NULL)
+		cust = rove_fields_str(&cur->fs, "customer");
+	if (cust == NULL || rove_uuid_parse(cust, &id) != ROVE_OK)
+		return ROVE_R_NONE;
+	rc = rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE; /* the server decides */
+	if (rc != ROVE_OK)
+		return -rc;
+	owner = rove_fields_str(&scratch->fs, "owner");
+	rove_uuid_format(&id, canon);
+	if (owner == NULL || owner[0] == '\0') {
+		snprintf(detail, len, "customer %s is in the public pool: claim it first", canon);
+		return ROVE_R_NOT_OWNER;
+	}
+	if (strcmp(owner, r->auth.user) != 0) {
+		snprintf(detail, len, "customer %s belongs to someone else", canon);
+		return ROVE_R_NOT_OWNER;
+	}
+	return ROVE_R_NONE;
+}
+
 /* A release from a territory that requires a reason (its pool rule). */
 static int release_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
 			char *detail, size_t len)
@@ -231,6 +269,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 		reason = closed_deal_rule(role, op, cur, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = rep_closed_on_rule(r, role, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = child_owner_rule(r, role, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_replica_now_ms(r), detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

@@ -79,4 +79,16 @@ sync_all li mgr
 r mgr opportunity add --customer "$c" --title "past deal" --amount 5 --stage won --closed-on 2025-01-01 >/dev/null ||
 	fail "a manager records a past deal with its day"
 
+# --- 5. a rep's child records under a pool customer: claim it first, at
+# once, as 'rove import contacts' says ---
+pc=$(r admin customer add --name "Pool Co" --territory east.sh)
+sync_all admin li
+eq "$(r li customer show "$pc" --json | jq -r '.owner // ""')" "" "the customer is in the pool"
+exits_as li 1 contact add --customer "$pc" --name "Ms Pool"
+grep -q "not_owner: customer $pc is in the public pool: claim it first" "$T/err" || fail "contact add: $(cat "$T/err")"
+exits_as li 1 activity add --customer "$pc" --kind call --note hi
+exits_as li 1 opportunity add --customer "$pc" --title t --amount 1
+r li customer claim "$pc" >/dev/null
+r li contact add --customer "$pc" --name "Ms Pool" >/dev/null || fail "contact add after the claim"
+
 echo "ok"
