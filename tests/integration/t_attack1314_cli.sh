@@ -91,4 +91,16 @@ exits_as li 1 opportunity add --customer "$pc" --title t --amount 1
 r li customer claim "$pc" >/dev/null
 r li contact add --customer "$pc" --name "Ms Pool" >/dev/null || fail "contact add after the claim"
 
+# --- 6. an import refuses an export's id, created_at, last_activity_at
+# columns by name: an id named no existing customer, it made a new one ---
+orig=$(r wang customer add --name "Original" --territory east.sh)
+printf 'id,name,territory,created_at,last_activity_at\n%s,Original (edited),east.sh,2020-01-01T00:00:00Z,2020-01-01T00:00:00Z\n' \
+	"$orig" >"$T/x.csv"
+exits_as wang 1 import customers "$T/x.csv"
+for col in id created_at last_activity_at; do
+	grep -q "x.csv:1: column '$col' cannot be imported" "$T/err" || fail "column $col: $(cat "$T/err")"
+done
+eq "$(r wang customer list --json | jq '[.[] | select(.name | startswith("Original"))] | length')" 1 \
+	"no second customer"
+
 echo "ok"
