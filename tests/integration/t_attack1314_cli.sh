@@ -103,4 +103,12 @@ done
 eq "$(r wang customer list --json | jq '[.[] | select(.name | startswith("Original"))] | length')" 1 \
 	"no second customer"
 
+# --- 7. a filter's value outside its field's values is a usage error
+# naming them, as --sort nosuch is ---
+exits_as li 2 customer list --tier vip
+grep -q -- "--tier takes one of .*'vip'" "$T/err" || fail "--tier: $(cat "$T/err")"
+exits_as li 2 opportunity list --stage closed
+grep -q -- "--stage takes one of lead, .*won, lost ('closed')" "$T/err" || fail "--stage: $(cat "$T/err")"
+r li opportunity list --stage won >/dev/null || fail "--stage won"
+
 echo "ok"
