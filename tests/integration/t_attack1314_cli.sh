@@ -111,4 +111,24 @@ exits_as li 2 opportunity list --stage closed
 grep -q -- "--stage takes one of lead, .*won, lost ('closed')" "$T/err" || fail "--stage: $(cat "$T/err")"
 r li opportunity list --stage won >/dev/null || fail "--stage won"
 
+# --- 8. --since DATE is a local date, as a date alone is everywhere ---
+r wang customer add --name "Phone One" --phone "+86 21 5555 0101" --territory east.sh >/dev/null
+r li customer add --name "Phone Two" --phone "+86 21 5555 0101" --territory east.sh >/dev/null
+sync_all wang li mgr
+eq "$(r li rejected --json | jq '[.[] | select(.reason == "duplicate")] | length')" 1 "li's duplicate refused"
+# since_count ZONE WHO CMD DAY-OFFSET: how many refusals CMD lists since
+# that day (today + DAY-OFFSET in ZONE).
+since_count() {
+	local day
+	day=$(TZ=$1 date -d "$4 day" +%F)
+	TZ=$1 "$ROVE_BIN" -R "$T/$2" "$3" --since "$day" --json | jq length
+}
+for z in Asia/Shanghai Pacific/Kiritimati Etc/GMT+12; do
+	for cmd in li:rejected mgr:conflicts; do
+		[ "$(since_count "$z" "${cmd%%:*}" "${cmd#*:}" 0)" -ge 1 ] ||
+			fail "TZ=$z ${cmd#*:} --since today (local) misses today's refusal"
+		eq "$(since_count "$z" "${cmd%%:*}" "${cmd#*:}" +1)" 0 "TZ=$z ${cmd#*:} --since tomorrow (local)"
+	done
+done
+
 echo "ok"
