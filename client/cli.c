@@ -176,7 +176,8 @@ bool cli_id_abbrev_matches(const rove_uuid *id, const char *want)
 
 typedef struct id_match {
 	char want[33];
-	size_t n; /* matches */
+	size_t n;      /* matches */
+	size_t inside; /* ids with want in their middle: no match, but said */
 	rove_uuid first;
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + ROVE_MAX_NAME + 8];
 } id_match;
@@ -187,9 +188,18 @@ static int id_match_one(const rove_record *rec, void *arg)
 	char ids[ROVE_UUID_STRLEN + 1];
 	const char *name = rove_fields_str(&rec->fs, "name");
 
-	if (!cli_id_abbrev_matches(&rec->id, m->want))
-		return ROVE_OK;
 	rove_uuid_format(&rec->id, ids);
+	if (!cli_id_abbrev_matches(&rec->id, m->want)) {
+		char d[33];
+		size_t k = 0;
+		for (const char *p = ids; *p != '\0'; p++)
+			if (*p != '-')
+				d[k++] = *p;
+		d[k] = '\0';
+		if (strstr(d, m->want) != NULL)
+			m->inside++;
+		return ROVE_OK;
+	}
 	if (m->n == 0)
 		m->first = rec->id;
 	if (m->n < ROVE_MAX_ID_CANDIDATES) {
@@ -222,6 +232,13 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	rc = rove_replica_each(r, coll, id_match_one, m);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (m->n == 0 && m->inside > 0) {
+		/* SPEC: an id's start or its end; a list's short form is its
+		 * end, and a user who typed the start of that is told so. */
+		rove_error("'%s' is in the middle of %s %s id: give its start or its end (lists show the last %d "
+			   "characters)",
+			   arg, m->inside == 1 ? "a" : "more than one", what, CLI_SHORT_ID_LEN);
+		rc = CLI_EUSAGE;
 	} else if (m->n == 0) {
 		rove_error("no %s '%s' in this replica", what, arg);
 		rc = ROVE_ENOTFOUND;

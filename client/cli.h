@@ -64,12 +64,14 @@ bool cli_id_abbrev(const char *arg, char want[33]);
 /* Whether want (from cli_id_abbrev) is the start or the end of id's
  * digits. */
 bool cli_id_abbrev_matches(const rove_uuid *id, const char *want);
+/* How many of an id's last characters a list shows (its short form). */
+#define CLI_SHORT_ID_LEN 12
 /* The record of coll in r whose id arg is (any case) or abbreviates: at
  * least ROVE_MIN_ID_ABBREV hex digits of its start or of its end, with or
  * without the dashes. ROVE_OK with *id; ROVE_ENOTFOUND when none matches
  * (reported: "no WHAT 'ARG' in this replica"); CLI_EUSAGE when arg cannot
- * be one or matches several (reported, the candidates listed with their
- * names); another rove error if the replica cannot be read (reported). */
+ * be one, is found only inside ids (said so), or matches several
+ * (reported, the candidates listed with their names); another rove error if the replica cannot be read (reported). */
 int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);

@@ -194,7 +194,7 @@ static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t
 /* A table's id column: the whole id with --wide, else its last group,
  * which tells records apart (ids made the same minute share their start)
  * and which every command taking an id accepts. */
-#define SHORT_ID_LEN 12
+#define SHORT_ID_LEN CLI_SHORT_ID_LEN
 
 static int print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {

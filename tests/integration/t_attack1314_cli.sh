@@ -131,4 +131,15 @@ for z in Asia/Shanghai Pacific/Kiritimati Etc/GMT+12; do
 	done
 done
 
+# --- 9. the start of a list's short form (an id's middle) is said so ---
+acme=$(r li customer add --name "Acme Middle" --territory east.sh)
+digits=${acme//-/}
+short=$(r li customer list | grep "Acme Middle" | awk '{print $1}' | tr -d '*')
+eq "$short" "${digits: -12}" "a list's short form is the id's last 12 characters"
+exits_as li 2 customer show "${short:0:8}"
+grep -q "'${short:0:8}' is in the middle of a customer id: give its start or its end" "$T/err" ||
+	fail "the middle of an id: $(cat "$T/err")"
+r li customer show "${short: -8}" >/dev/null || fail "the end of an id"
+exits_as li 1 customer show 0123456789ab
+
 echo "ok"
