@@ -19,6 +19,7 @@ typedef struct code_find {
 	const char *code;
 	rove_record *rec;
 	bool found;
+	bool fold; /* codes compared without case */
 } code_find;
 
 static int territory_of_code(const rove_record *rec, void *arg)
@@ -26,7 +27,8 @@ static int territory_of_code(const rove_record *rec, void *arg)
 	code_find *f = arg;
 	const char *code = rove_fields_str(&rec->fs, "code");
 
-	if (code == NULL || strcmp(code, f->code) != 0)
+	if (code == NULL || (f->fold ? !rove_name_same(code, strlen(code), f->code, strlen(f->code))
+				     : strcmp(code, f->code) != 0))
 		return ROVE_OK;
 	f->rec->coll = rec->coll;
 	f->rec->id = rec->id;
@@ -38,9 +40,22 @@ static int territory_of_code(const rove_record *rec, void *arg)
 /* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
 int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec)
 {
-	code_find f = {code, rec, false};
+	code_find f = {code, rec, false, false};
 	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
 
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+int rec_territory_by_code_nocase(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false, true};
+	int rc = rec_territory_by_code(r, code, rec);
+
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
 	if (f.found && rc == ROVE_EEXIST)
 		return ROVE_OK;
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;

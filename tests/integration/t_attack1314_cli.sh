@@ -142,4 +142,14 @@ grep -q "'${short:0:8}' is in the middle of a customer id: give its start or its
 r li customer show "${short: -8}" >/dev/null || fail "the end of an id"
 exits_as li 1 customer show 0123456789ab
 
+# --- 10. a token replaced: sync says what to do; codes without case ---
+r admin admin user token wang >/dev/null
+set +e
+r wang sync >/dev/null 2>"$T/err"
+eq "$?" "1" "sync with a replaced token"
+set -e
+grep -q "authentication failed" "$T/err" || fail "sync: $(cat "$T/err")"
+grep -q "rove config token" "$T/err" || fail "sync: no hint: $(cat "$T/err")"
+eq "$(r li territory show EAST.SH --json | jq -r .code)" "east.sh" "territory show EAST.SH"
+
 echo "ok"
