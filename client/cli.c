@@ -23,6 +23,58 @@ int cli_usage(const char *text, bool ok)
 	return ok ? ROVE_EXIT_OK : ROVE_EXIT_USAGE;
 }
 
+/* Whether the failure to write stdout was said already. */
+static bool stdout_said;
+
+void cli_secret_begin(cli_secret *s)
+{
+	s->text = NULL;
+	s->len = 0;
+	s->copy = open_memstream(&s->text, &s->len); /* NULL: stdout alone */
+}
+
+void cli_secret_line(cli_secret *s, const char *line, uint32_t len)
+{
+	rove_text_put_shown(stdout, line, len, 0);
+	putchar('\n');
+	if (s->copy != NULL) {
+		rove_text_put_shown(s->copy, line, len, 0);
+		fputc('\n', s->copy);
+	}
+}
+
+int cli_secret_end(cli_secret *s, int status, const char *what)
+{
+	bool copied = s->copy != NULL && fclose(s->copy) == 0;
+	bool failed = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+
+	if (failed && copied && s->len > 0) {
+		rove_error("cannot write standard output (%s): %s is shown here instead, once:", strerror(e), what);
+		fwrite(s->text, 1, s->len, stderr);
+	} else if (failed && s->len > 0) {
+		rove_error("cannot write standard output (%s), and %s is lost: make a new one", strerror(e), what);
+	} else if (failed) {
+		rove_error("cannot write standard output (%s)", strerror(e));
+	}
+	stdout_said = stdout_said || failed;
+	free(s->text);
+	s->text = NULL;
+	s->copy = NULL;
+	return failed ? ROVE_EXIT_FAIL : status;
+}
+
+int cli_stdout_close(int status)
+{
+	errno = 0;
+	if (fclose(stdout) == 0 && !stdout_said)
+		return status;
+	if (!stdout_said) /* a secret's command said it already */
+		rove_error("cannot write standard output%s%s%s", errno != 0 ? " (" : "",
+			   errno != 0 ? strerror(errno) : "", errno != 0 ? ")" : "");
+	return status == ROVE_EXIT_OK ? ROVE_EXIT_FAIL : status;
+}
+
 bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
@@ -124,7 +176,8 @@ bool cli_id_abbrev_matches(const rove_uuid *id, const char *want)
 
 typedef struct id_match {
 	char want[33];
-	size_t n; /* matches */
+	size_t n;      /* matches */
+	size_t inside; /* ids with want in their middle: no match, but said */
 	rove_uuid first;
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + ROVE_MAX_NAME + 8];
 } id_match;
@@ -135,9 +188,18 @@ static int id_match_one(const rove_record *rec, void *arg)
 	char ids[ROVE_UUID_STRLEN + 1];
 	const char *name = rove_fields_str(&rec->fs, "name");
 
-	if (!cli_id_abbrev_matches(&rec->id, m->want))
-		return ROVE_OK;
 	rove_uuid_format(&rec->id, ids);
+	if (!cli_id_abbrev_matches(&rec->id, m->want)) {
+		char d[33];
+		size_t k = 0;
+		for (const char *p = ids; *p != '\0'; p++)
+			if (*p != '-')
+				d[k++] = *p;
+		d[k] = '\0';
+		if (strstr(d, m->want) != NULL)
+			m->inside++;
+		return ROVE_OK;
+	}
 	if (m->n == 0)
 		m->first = rec->id;
 	if (m->n < ROVE_MAX_ID_CANDIDATES) {
@@ -170,6 +232,13 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	rc = rove_replica_each(r, coll, id_match_one, m);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (m->n == 0 && m->inside > 0) {
+		/* SPEC: an id's start or its end; a list's short form is its
+		 * end, and a user who typed the start of that is told so. */
+		rove_error("'%s' is in the middle of %s %s id: give its start or its end (lists show the last %d "
+			   "characters)",
+			   arg, m->inside == 1 ? "a" : "more than one", what, CLI_SHORT_ID_LEN);
+		rc = CLI_EUSAGE;
 	} else if (m->n == 0) {
 		rove_error("no %s '%s' in this replica", what, arg);
 		rc = ROVE_ENOTFOUND;

@@ -65,15 +65,36 @@ bool cli_id_abbrev(const char *arg, char want[33]);
 /* Whether want (from cli_id_abbrev) is the start or the end of id's
  * digits. */
 bool cli_id_abbrev_matches(const rove_uuid *id, const char *want);
+/* How many of an id's last characters a list shows (its short form). */
+#define CLI_SHORT_ID_LEN 12
 /* The record of coll in r whose id arg is (any case) or abbreviates: at
  * least ROVE_MIN_ID_ABBREV hex digits of its start or of its end, with or
  * without the dashes. ROVE_OK with *id; ROVE_ENOTFOUND when none matches
  * (reported: "no WHAT 'ARG' in this replica"); CLI_EUSAGE when arg cannot
- * be one or matches several (reported, the candidates listed with their
- * names); another rove error if the replica cannot be read (reported). */
+ * be one, is found only inside ids (said so), or matches several
+ * (reported, the candidates listed with their names); another rove error if the replica cannot be read (reported). */
 int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what, rove_uuid *id);
 /* Prints text to stdout for --help (status 0) or to stderr (status 2). */
 int cli_usage(const char *text, bool ok);
+/* Secrets shown once (tokens) on stdout, kept until the command knows
+ * they were written: were stdout not writable (a full disk, a closed
+ * pipe), the server changed them all the same, so they go to stderr. */
+typedef struct cli_secret {
+	FILE *copy; /* the lines as shown; NULL if it could not be made */
+	char *text;
+	size_t len;
+} cli_secret;
+void cli_secret_begin(cli_secret *s);
+/* A line of the server's answer, shown (the server is not trusted to send
+ * only text), on stdout and in s. */
+void cli_secret_line(cli_secret *s, const char *line, uint32_t len);
+/* Flushes stdout; if it could not be written, says so and shows s's lines
+ * (what they are: "the new token") on stderr once. Frees s. Returns
+ * status, or ROVE_EXIT_FAIL once stdout failed. */
+int cli_secret_end(cli_secret *s, int status, const char *what);
+/* main's last word: stdout flushed and closed; a failure is said and is
+ * no success (ROVE_EXIT_FAIL for ROVE_EXIT_OK; status otherwise). */
+int cli_stdout_close(int status);
 /* True if arg is -h or --help. */
 bool cli_is_help(const char *arg);
 /* Parses argv[1..] of a command whose only option is --json, setting *json

@@ -229,6 +229,24 @@ static int call(rove_cli *cli, int act, const char *cmd, const char *const *args
 	return call_to(cli, act, cmd, args, n, false);
 }
 
+static void print_secret(const char *s, uint32_t len, void *arg)
+{
+	cli_secret_line(arg, s, len);
+}
+
+/* A call whose answer is a new token, shown once: on stderr if stdout
+ * cannot be written (the server made it all the same). */
+static int call_token(rove_cli *cli, const char *cmd, const char *const *args, uint32_t n)
+{
+	cli_secret sec;
+
+	if (line_out != NULL) /* rove ui's page */
+		return call(cli, ROVE_ACT_ADMINISTER, cmd, args, n);
+	cli_secret_begin(&sec);
+	return cli_secret_end(&sec, call_fn(cli, ROVE_ACT_ADMINISTER, cmd, args, n, print_secret, &sec),
+			      "the new token");
+}
+
 /* Where parse puts the value of option CLI_OPT_LONG + i: dest[i]. A
  * single value (a later one replaces it), or values (at most max). */
 typedef struct opt_dest {
@@ -298,7 +316,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	args[1] = role;
 	for (uint32_t i = 0; i < nterr; i++)
 		args[2 + i] = terr[i];
-	return call(cli, ROVE_ACT_ADMINISTER, "user.add", args, 2 + nterr);
+	return call_token(cli, "user.add", args, 2 + nterr);
 }
 
 /* ---- users: list, show, disable, enable, token ---- */
@@ -598,6 +616,8 @@ static int user_state_or_token(rove_cli *cli, int argc, char **argv)
 		if (!parse_user_args(argc, argv, verbs[v].usage, true, &login, NULL, &status))
 			return status;
 		/* token: the new token alone on stdout */
+		if (strcmp(verbs[v].verb, "token") == 0)
+			return call_token(cli, verbs[v].cmd, &login, 1);
 		return call(cli, ROVE_ACT_ADMINISTER, verbs[v].cmd, &login, 1);
 	}
 	ROVE_ASSERT(!"a user verb without its row");

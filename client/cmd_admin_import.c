@@ -51,6 +51,10 @@ typedef struct aimport {
 	bool row_bad, file_bad;
 	char **codes; /* the territories this replica holds */
 	size_t ncodes, codes_cap;
+	char **logins; /* users: the server's users, when it could be asked */
+	size_t nlogins, logins_cap;
+	bool nomem;
+	bool dry_run; /* territories the replica lacks are bad (else the server decides) */
 } aimport;
 
 static const char *const columns[3][ROVE_ADMIN_IMPORT_ARITY] = {
@@ -85,6 +89,32 @@ static int keep_code(const rove_record *rec, void *arg)
 	im->codes = c;
 	im->codes[im->ncodes] = strdup(code);
 	return im->codes[im->ncodes++] != NULL ? ROVE_OK : ROVE_ENOMEM;
+}
+
+static void keep_login(const cli_admin_user *u, void *arg)
+{
+	aimport *im = arg;
+	char **l = rove_array_room(im->logins, im->nlogins, &im->logins_cap, sizeof(*l));
+
+	if (l == NULL) {
+		im->nomem = true;
+		return;
+	}
+	im->logins = l;
+	im->logins[im->nlogins] = strdup(u->login);
+	if (im->logins[im->nlogins] == NULL)
+		im->nomem = true;
+	else
+		im->nlogins++;
+}
+
+/* The server's user whose login is login, ignoring case; NULL if none. */
+static const char *server_login(const aimport *im, const char *login)
+{
+	for (size_t i = 0; i < im->nlogins; i++)
+		if (rove_name_same(im->logins[i], strlen(im->logins[i]), login, strlen(login)))
+			return im->logins[i];
+	return NULL;
 }
 
 /* The territory of this replica whose code is code, ignoring case if
@@ -175,7 +205,7 @@ static void check_territory(aimport *im, const arow *w)
  * trimmed; stored back so). */
 static int check_user(aimport *im, arow *w)
 {
-	const char *login = w->cell[0], *role = w->cell[1];
+	const char *login = w->cell[0], *role = w->cell[1], *held;
 	char *list = w->cell[2], *out;
 	size_t n = 0;
 
@@ -184,6 +214,9 @@ static int check_user(aimport *im, arow *w)
 	else if (!rove_login_valid(login, strlen(login)))
 		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)", login,
 			  ROVE_MAX_NAME);
+	else if ((held = server_login(im, login)) != NULL)
+		row_error(im, w->line, "user '%s' already exists%s%s%s", login, strcmp(held, login) != 0 ? " as '" : "",
+			  strcmp(held, login) != 0 ? held : "", strcmp(held, login) != 0 ? "'" : "");
 	if (role[0] == '\0')
 		row_error(im, w->line, "role is empty (it is required)");
 	else if (rove_role_parse(role) == 0)
@@ -204,6 +237,12 @@ static int check_user(aimport *im, arow *w)
 		}
 		if (code[0] != '\0' && !rove_code_valid(code, strlen(code)))
 			row_error(im, w->line, "invalid territory code '%.64s' in territories", code);
+		else if (im->dry_run && code[0] != '\0' && replica_code(im, code, false) == NULL)
+			row_error(im, w->line, "no territory '%s' in this replica%s%s%s", code,
+				  replica_code(im, code, true) != NULL ? " (codes are exact: '"
+								       : " (as of its last sync: 'rove sync' if it is new)",
+				  replica_code(im, code, true) != NULL ? replica_code(im, code, true) : "",
+				  replica_code(im, code, true) != NULL ? "')" : "");
 		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES)
 			row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
 		else if (code[0] != '\0')
@@ -422,6 +461,7 @@ typedef struct answer {
 	char id[ROVE_MAX_NAME + 1];
 	bool users;   /* print each line (login,token) */
 	size_t lines;
+	cli_secret *tokens; /* users: where they are printed */
 } answer;
 
 static void take_id(const char *s, uint32_t len, void *arg)
@@ -436,10 +476,10 @@ static void take_line(const char *s, uint32_t len, void *arg)
 {
 	answer *a = arg;
 
-	if (a->users) {
-		rove_text_put_shown(stdout, s, len, 0); /* the server is not trusted to send only text */
-		putchar('\n');
-	}
+	if (a->users && a->lines == 0) /* the header once the users are made */
+		cli_secret_line(a->tokens, "login,token", (uint32_t)strlen("login,token"));
+	if (a->users)
+		cli_secret_line(a->tokens, s, len);
 	a->lines++;
 }
 
@@ -462,7 +502,9 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 	const uint32_t per = (ROVE_MAX_ADMIN_ARGS - 2) / ROVE_ADMIN_IMPORT_ARITY;
 	const char *args[ROVE_MAX_ADMIN_ARGS];
 	char err[ROVE_MAX_ERRMSG + 1], first[24];
-	answer a = {"", im->kind == KIND_USERS, 0};
+	answer a = {"", im->kind == KIND_USERS, 0, NULL};
+	cli_secret tokens;
+	bool unwritten = false; /* the tokens went to stderr */
 	int rc;
 
 	args[0] = im->kind == KIND_TERRITORIES ? "territories" : "users";
@@ -480,11 +522,12 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 		rc = rove_admin_call(im->r, cli->timeout_ms, "import.rows", args, n, take_id, &a, err, sizeof(err));
 	}
 	if (rc == ROVE_OK) {
-		if (a.users)
-			printf("login,token\n");
 		args[0] = a.id;
 		a.lines = 0;
+		a.tokens = &tokens;
+		cli_secret_begin(&tokens);
 		rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err, sizeof(err));
+		unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") != ROVE_EXIT_OK;
 		if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
 			rove_error("no answer from the server at %s (%s) to the import's last step: it may or may not "
 				   "have been made; see 'rove territory list' after 'rove sync', or 'rove admin user "
@@ -501,7 +544,7 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 				      sizeof(ignored));
 		if (!a.users)
 			printf("imported %zu territor%s\n", im->n, im->n == 1 ? "y" : "ies");
-		return ROVE_OK;
+		return unwritten ? ROVE_EIO : ROVE_OK; /* EIO: said */
 	}
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));
@@ -537,7 +580,8 @@ const char cmd_admin_import_help[] =
 	"Territories: prints how many were made. A name or a user's list of\n"
 	"territories may hold at most 256 bytes.\n"
 	"\n"
-	"  --dry-run   check the file against this replica, send nothing\n";
+	"  --dry-run   check the file against this replica (its territories as of\n"
+	"              its last sync) and the server's users; import nothing\n";
 
 static void aimport_free(aimport *im)
 {
@@ -546,8 +590,11 @@ static void aimport_free(aimport *im)
 			free(im->rows[i].cell[k]);
 	for (size_t i = 0; i < im->ncodes; i++)
 		free(im->codes[i]);
+	for (size_t i = 0; i < im->nlogins; i++)
+		free(im->logins[i]);
 	free(im->rows);
 	free(im->codes);
+	free(im->logins);
 }
 
 int cmd_admin_import(rove_cli *cli, int argc, char **argv)
@@ -595,6 +642,22 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		return cli_usage(usage, false);
 	}
 	im.file = strcmp(path, "-") == 0 ? "stdin" : path;
+	im.dry_run = dry_run;
+	if (im.kind == KIND_USERS) {
+		/* The server's users, to name every login that clashes (the
+		 * replica does not hold them); a dry run goes on without. */
+		int status = cmd_admin_users(cli, NULL, keep_login, &im);
+		if (im.nomem) {
+			rove_error("out of memory");
+			status = ROVE_EXIT_FAIL;
+		}
+		if (status != ROVE_EXIT_OK && !dry_run) {
+			aimport_free(&im);
+			return status;
+		}
+		if (status != ROVE_EXIT_OK)
+			rove_warn("logins not checked against the server's users (the server could not be asked)");
+	}
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL) {
 		rove_error("cannot open %s: %s", path, strerror(errno));

@@ -40,9 +40,9 @@ static bool column_boss_only(const rove_field_def *fd)
 	return fd != NULL && strcmp(fd->name, "owner") == 0;
 }
 
-/* A column of an exported file that import skips: the id and what the
+/* A column of an exported file that import refuses: the id and what the
  * server sets. */
-static bool column_ignored(const char *name, const rove_field_def *fd)
+static bool column_exported(const char *name, const rove_field_def *fd)
 {
 	if (strcmp(name, "id") == 0)
 		return true;
@@ -250,6 +250,7 @@ static int import_header(importer *im, rove_csv *csv)
 {
 	char names[ROVE_MAX_IMPORT_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
 	unsigned long line = rove_csv_line(csv);
+	bool exported = false; /* an export's own column */
 
 	im->ncols = rove_csv_ncells(csv);
 	for (size_t j = 0; j < im->ncols; j++) {
@@ -286,8 +287,15 @@ static int import_header(importer *im, rove_csv *csv)
 			im->col[j] = im->boss ? fd : NULL;
 			continue;
 		}
-		if (column_ignored(names[j], fd))
+		if (column_exported(names[j], fd)) {
+			/* Taken silently, they made new records of a file that
+			 * named existing ones (an id) or lost what it said. */
+			row_error(im, line, "column '%s' cannot be imported: %s", names[j],
+				  strcmp(names[j], "id") == 0 ? "an import makes new records, with new ids"
+							      : "the server sets it");
+			exported = true;
 			continue;
+		}
 		if (fd == NULL) {
 			char cols[256];
 			importable_columns(im->c, cols, sizeof(cols));
@@ -298,6 +306,10 @@ static int import_header(importer *im, rove_csv *csv)
 			im->col[j] = fd;
 		}
 	}
+	if (exported)
+		rove_error("%s: a file from 'rove export' imports without its id, created_at, last_activity_at and "
+			   "author columns: drop them",
+			   im->file);
 	for (size_t i = 0; i < im->c->nfields; i++) {
 		const rove_field_def *fd = &im->c->fields[i];
 		bool found = false;
@@ -317,7 +329,10 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 	const char *terr = rove_fields_str(&op->fs, "territory");
 
 	if (terr != NULL) {
-		if (im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+		/* Before the first sync the replica knows nothing: the
+		 * server decides. After it, a replica holding no territory
+		 * holds none of the file's either. */
+		if (im->role != 0 && !key_has(&im->keys, 'T', terr))
 			row_error(im, line,
 				  "no territory '%s' in this replica (one assigned since the last sync arrives with "
 				  "'rove sync')",
@@ -425,7 +440,7 @@ static int row_rules(importer *im, unsigned long line, rove_op *op)
 
 	if (im->c->id == ROVE_COLL_DEALER) {
 		const char *terr = rove_fields_str(&op->fs, "territory");
-		if (terr != NULL && im->nterr > 0 && !key_has(&im->keys, 'T', terr))
+		if (terr != NULL && im->role != 0 && !key_has(&im->keys, 'T', terr))
 			row_error(im, line, "no territory '%s' in this replica (%s)", terr,
 				  im->role == ROVE_ROLE_MANAGER ? "a manager keeps the dealers of his territories"
 								: "one added since the last sync arrives with 'rove sync'");
@@ -749,8 +764,9 @@ static void import_help(FILE *f)
 	      "tax id, however written; customers imported or added before and not\n"
 	      "yet synced count. A customer's dealer is an id; a dealer's territory a\n"
 	      "code. The columns id, last_activity_at, created_at and author, which\n"
-	      "'rove export' writes, are accepted and ignored: the server sets them;\n"
-	      "so is owner, but for managers and admins, who name the rep a customer\n"
+	      "'rove export' writes, are refused: an import makes new records, and\n"
+	      "the server sets the rest (drop them from an exported file). owner is\n"
+	      "ignored but for managers and admins, who name the rep a customer\n"
 	      "goes to (the server checks that the rep works there; empty: the\n"
 	      "public pool). An empty cell leaves a field unset; values are written as\n"
 	      "on the command line (money in units, dates as 2024-03-15, times as\n"

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char rejected_help[] =
 	"usage: rove rejected [--reason R] [--since YYYY-MM-DD] [--all] [--json]\n"
@@ -30,7 +31,7 @@ static const char rejected_help[] =
 	"characters of its start or end).\n"
 	"\n"
 	"  --reason R          only those refused for reason R\n"
-	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n"
+	"  --since YYYY-MM-DD  only those refused on that day (local time) or later\n"
 	"  --all               the dismissed ones too\n"
 	"  dismiss OP          hide a refusal you dealt with (kept on disk; --all:\n"
 	"                      every one)\n"
@@ -94,7 +95,7 @@ static const char conflicts_help[] =
 	"\n"
 	"  --user LOGIN        only those of LOGIN\n"
 	"  --reason R          only those refused for reason R\n"
-	"  --since YYYY-MM-DD  only those refused on that day (UTC) or later\n";
+	"  --since YYYY-MM-DD  only those refused on that day (local time) or later\n";
 
 /* An author whose older refused changes the server dropped. */
 typedef struct dropped_by {
@@ -166,6 +167,23 @@ static int reason_by_name(const char *name)
 /* The options of `rejected` or `conflicts` (help, and the table: with
  * --user or without) into ctx: ROVE_EXIT_OK, or the status of a usage
  * error (reported) or of --help. */
+/* The first millisecond of day (YYYY-MM-DD, checked) in this process's
+ * zone (TZ), as a date alone is read everywhere (docs/RULES.md); 0 for
+ * a day before 1970 there. */
+static uint64_t local_day_ms(const char *day)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(day) - 1900;
+	tm.tm_mon = atoi(day + 5) - 1;
+	tm.tm_mday = atoi(day + 8);
+	tm.tm_isdst = -1; /* whatever the zone's rules say for that day */
+	t = mktime(&tm);
+	return t == (time_t)-1 || t < 0 ? 0 : (uint64_t)t * 1000;
+}
+
 static int refusal_options(int argc, char **argv, const char *help_text, const struct option *table, rj_ctx *ctx,
 			   bool *help)
 {
@@ -203,7 +221,7 @@ static int refusal_options(int argc, char **argv, const char *help_text, const s
 				rove_error("invalid date '%s' for --since (YYYY-MM-DD)", o.arg);
 				return ROVE_EXIT_USAGE;
 			}
-			ctx->since_ms = (uint64_t)day * ROVE_DAY_MS;
+			ctx->since_ms = local_day_ms(o.arg);
 			break;
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);

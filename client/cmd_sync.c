@@ -115,6 +115,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));
+	else if (rc == ROVE_EAUTH) /* said as it failed; what to do: */
+		/* (A disabled user with the right token is told so; a wrong
+		 * token learns nothing of the account.) */
+		fputs("rove: note: the server does not take this replica's token: an admin may have replaced "
+		      "it; ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
+		      stderr);
 	rove_replica_close(&r);
 	rove_lockfile_release(&lock);
 	if (rc != ROVE_OK)

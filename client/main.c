@@ -97,7 +97,7 @@ static int list_commands(void)
 	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
 	const char *env = getenv("ROVE_REPLICA");
@@ -153,4 +153,9 @@ int main(int argc, char **argv)
 	}
 	rove_error("unknown command '%s'", argv[i]);
 	return cli_usage(usage_text, false);
+}
+
+int main(int argc, char **argv)
+{
+	return cli_stdout_close(run(argc, argv));
 }

@@ -81,6 +81,9 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur);
 /* The territory this replica holds with code into rec (its fields copied);
  * ROVE_ENOTFOUND if none. */
 int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec);
+/* The same, codes compared without case if none is the very code (two
+ * codes never differ by case alone: the server refuses it). */
+int rec_territory_by_code_nocase(rove_replica *r, const char *code, rove_record *rec);
 
 /* ---- loading and changing one record (rec_edit.c) ---- */
 

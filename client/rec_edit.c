@@ -37,7 +37,7 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 	/* An id, or the start or end of one (reported if none or several) */
 	rc = by_code ? ROVE_OK : cli_id_find(r, c->id, ids, c->name, &id);
 	if (rc == ROVE_OK) {
-		rc = by_code ? rec_territory_by_code(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
+		rc = by_code ? rec_territory_by_code_nocase(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
 		if (rc == ROVE_ENOTFOUND)
 			rove_error("no %s '%s' in this replica", c->name, ids);
 		else if (rc != ROVE_OK)

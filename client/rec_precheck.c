@@ -19,6 +19,7 @@ typedef struct code_find {
 	const char *code;
 	rove_record *rec;
 	bool found;
+	bool fold; /* codes compared without case */
 } code_find;
 
 static int territory_of_code(const rove_record *rec, void *arg)
@@ -26,7 +27,8 @@ static int territory_of_code(const rove_record *rec, void *arg)
 	code_find *f = arg;
 	const char *code = rove_fields_str(&rec->fs, "code");
 
-	if (code == NULL || strcmp(code, f->code) != 0)
+	if (code == NULL || (f->fold ? !rove_name_same(code, strlen(code), f->code, strlen(f->code))
+				     : strcmp(code, f->code) != 0))
 		return ROVE_OK;
 	f->rec->coll = rec->coll;
 	f->rec->id = rec->id;
@@ -38,9 +40,22 @@ static int territory_of_code(const rove_record *rec, void *arg)
 /* The territory this replica holds with code; ROVE_ENOTFOUND if none. */
 int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec)
 {
-	code_find f = {code, rec, false};
+	code_find f = {code, rec, false, false};
 	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
 
+	if (f.found && rc == ROVE_EEXIST)
+		return ROVE_OK;
+	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
+}
+
+int rec_territory_by_code_nocase(rove_replica *r, const char *code, rove_record *rec)
+{
+	code_find f = {code, rec, false, true};
+	int rc = rec_territory_by_code(r, code, rec);
+
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_replica_each(r, ROVE_COLL_TERRITORY, territory_of_code, &f);
 	if (f.found && rc == ROVE_EEXIST)
 		return ROVE_OK;
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
@@ -88,6 +103,63 @@ static int closed_deal_rule(int role, const rove_op *op, const rove_record *cur,
 		return ROVE_R_NONE;
 	snprintf(detail, len, "a %s deal is closed: managers and admins change it", was);
 	return ROVE_R_FORBIDDEN;
+}
+
+/* A rep's deal closes the day the server hears of it (SPEC rule 13: the
+ * server sets closed_on): a rep's closed_on other than today's (what
+ * 'opportunity stage' sends) would be rewritten without a word. The words
+ * of 'rove import opportunities'. */
+static int rep_closed_on_rule(rove_replica *r, int role, const rove_op *op, char *detail, size_t len)
+{
+	const char *closed = rove_fields_str(&op->fs, "closed_on");
+	char today[40];
+
+	if (op->coll != ROVE_COLL_OPPORTUNITY || role != ROVE_ROLE_REP || closed == NULL || closed[0] == '\0')
+		return ROVE_R_NONE;
+	out_time(rove_replica_now_ms(r), today, sizeof(today));
+	if (strncmp(closed, today, 10) == 0 && closed[10] == '\0')
+		return ROVE_R_NONE;
+	snprintf(detail, len, "closed_on: a rep's deal closes the day the server hears of it; managers and admins "
+			      "import past deals with their day (leave closed_on empty)");
+	return ROVE_R_FORBIDDEN;
+}
+
+/* Reps write under their own customers only (rule 4): a contact, deal,
+ * visit... under a public-pool customer waits for its claim, as 'rove
+ * import' says it. scratch is for the customer. */
+static int child_owner_rule(rove_replica *r, int role, const rove_op *op, const rove_record *cur,
+			    rove_record *scratch, char *detail, size_t len)
+{
+	const rove_field_def *pf = rove_schema_parent_field(rove_schema_coll(op->coll));
+	const char *cust, *owner;
+	char canon[ROVE_UUID_STRLEN + 1];
+	rove_uuid id;
+	int rc;
+
+	if (role != ROVE_ROLE_REP || pf == NULL || strcmp(pf->name, "customer") != 0 ||
+	    (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
+		return ROVE_R_NONE;
+	cust = rove_fields_str(&op->fs, "customer");
+	if (cust == NULL && cur != NULL)
+		cust = rove_fields_str(&cur->fs, "customer");
+	if (cust == NULL || rove_uuid_parse(cust, &id) != ROVE_OK)
+		return ROVE_R_NONE;
+	rc = rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE; /* the server decides */
+	if (rc != ROVE_OK)
+		return -rc;
+	owner = rove_fields_str(&scratch->fs, "owner");
+	rove_uuid_format(&id, canon);
+	if (owner == NULL || owner[0] == '\0') {
+		snprintf(detail, len, "customer %s is in the public pool: claim it first", canon);
+		return ROVE_R_NOT_OWNER;
+	}
+	if (strcmp(owner, r->auth.user) != 0) {
+		snprintf(detail, len, "customer %s belongs to someone else", canon);
+		return ROVE_R_NOT_OWNER;
+	}
+	return ROVE_R_NONE;
 }
 
 /* A release from a territory that requires a reason (its pool rule). */
@@ -210,6 +282,10 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	reason = rove_rules_check_op(role, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = closed_deal_rule(role, op, cur, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = rep_closed_on_rule(r, role, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE)
+		reason = child_owner_rule(r, role, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE && op->coll == ROVE_COLL_ACTIVITY && at != NULL)
 		reason = rove_rules_check_at(at, rove_replica_now_ms(r), detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

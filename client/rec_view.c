@@ -194,7 +194,7 @@ static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t
 /* A table's id column: the whole id with --wide, else its last group,
  * which tells records apart (ids made the same minute share their start)
  * and which every command taking an id accepts. */
-#define SHORT_ID_LEN 12
+#define SHORT_ID_LEN CLI_SHORT_ID_LEN
 
 static int print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 {
@@ -481,6 +481,30 @@ static bool has_field(const rove_coll_def *c, const char *field, const char *opt
 	return false;
 }
 
+/* A filter's value of field: one of the values an enum field takes,
+ * else a usage error naming them (a list it can never match is no
+ * answer). */
+static bool enum_value(const rove_coll_def *c, const char *field, const char *opt, const char *value)
+{
+	const rove_field_def *fd = rove_schema_field(c, field);
+	char allowed[256];
+	size_t n = 0;
+
+	if (fd == NULL || fd->type != ROVE_FT_ENUM || fd->values == NULL)
+		return true;
+	allowed[0] = '\0';
+	for (const char *const *v = fd->values; *v != NULL; v++) {
+		int k;
+		if (strcmp(*v, value) == 0)
+			return true;
+		k = snprintf(allowed + n, sizeof(allowed) - n, "%s%s", n > 0 ? ", " : "", *v);
+		if (k > 0 && (size_t)k < sizeof(allowed) - n)
+			n += (size_t)k;
+	}
+	rove_error("%s takes one of %s ('%s')", opt, allowed, value);
+	return false;
+}
+
 typedef struct terr_walk {
 	char (*codes)[ROVE_MAX_NAME + 1];
 	char (*parents)[ROVE_MAX_NAME + 1];
@@ -641,11 +665,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			territory = o.arg;
 			break;
 		case OPT_TIER:
-			ok = has_field(c, "tier", "--tier");
+			ok = has_field(c, "tier", "--tier") && enum_value(c, "tier", "--tier", o.arg);
 			lc.tier = o.arg;
 			break;
 		case OPT_STAGE:
-			ok = has_field(c, "stage", "--stage");
+			ok = has_field(c, "stage", "--stage") && enum_value(c, "stage", "--stage", o.arg);
 			lc.stage = o.arg;
 			break;
 		case CLI_OPT_NOVALUE:

@@ -131,6 +131,14 @@ static int cmd_init(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	printf("%s\n", token);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* The database holds the token now: shown here, or lost. */
+		rove_error("cannot write standard output (%s): the admin's token is shown here instead, once:",
+			   strerror(errno));
+		fprintf(stderr, "%s\n", token);
+		fprintf(stderr, "roved: created database in %s; admin user '%s' (token above)\n", argv[optind], admin);
+		return EXIT_FAIL;
+	}
 	fprintf(stderr, "roved: created database in %s; admin user '%s' (token above)\n",
 		argv[optind], admin);
 	return EXIT_OK;
