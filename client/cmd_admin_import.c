@@ -496,6 +496,24 @@ static void say_refusal(const aimport *im, const size_t *order, const char *err)
 		rove_error("%s", err);
 }
 
+/* import.check's answer: each line a bad row's refusal ("row N: why"),
+ * said as the file's line; the last may say how many more. */
+typedef struct checked {
+	const aimport *im;
+	const size_t *order;
+	uint32_t lines;
+} checked;
+
+static void take_check(const char *s, uint32_t len, void *arg)
+{
+	checked *c = arg;
+	char line[ROVE_MAX_ERRMSG + 1];
+
+	snprintf(line, sizeof(line), "%.*s", (int)(len < ROVE_MAX_ERRMSG ? len : ROVE_MAX_ERRMSG), s);
+	say_refusal(c->im, c->order, line);
+	c->lines++;
+}
+
 /* Stages the rows (in order) on the server and commits them. */
 static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 {
@@ -546,10 +564,21 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 			printf("imported %zu territor%s\n", im->n, im->n == 1 ? "y" : "ies");
 		return unwritten ? ROVE_EIO : ROVE_OK; /* EIO: said */
 	}
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
 		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));
-	else
+	} else if (strncmp(err, "row ", 4) == 0) {
+		/* commit names the first bad row; import.check names them all
+		 * (a server without it: the first alone) */
+		checked c = {im, order, 0};
+		char cerr[ROVE_MAX_ERRMSG + 1];
+		args[0] = a.id;
+		if (rove_admin_call(im->r, cli->timeout_ms, "import.check", args, 1, take_check, &c, cerr,
+				    sizeof(cerr)) != ROVE_OK ||
+		    c.lines == 0)
+			say_refusal(im, order, err);
+	} else {
 		say_refusal(im, order, err[0] ? err : rove_strerror(rc));
+	}
 	rove_error("%s: nothing imported", im->file);
 	return rc;
 }

@@ -56,6 +56,14 @@ grep -q "bad.csv:5" "$T/err" && fail "dry run: a good line named: $(cat "$T/err"
 exits_as admin 1 admin import users "$T/bad.csv"
 printf 'login,role,territories\nnew1,rep,nowhere\n' >"$T/bad1.csv"
 exits_as admin 1 admin import users "$T/bad1.csv"
+# the real import leaves territories to the server (a new one arrives
+# with the next sync): every row the server refuses is named, not the
+# first alone (import.check)
+printf 'login,role,territories\nnew2,rep,nowhere3\nnew3,rep,east.sh\nnew4,rep,nowhere4\n' >"$T/bad2.csv"
+exits_as admin 1 admin import users "$T/bad2.csv"
+grep -q "bad2.csv:2: .*nowhere3" "$T/err" || fail "the server's first bad row: $(cat "$T/err")"
+grep -q "bad2.csv:4: .*nowhere4" "$T/err" || fail "the server's second bad row: $(cat "$T/err")"
+grep -q "bad2.csv:3" "$T/err" && fail "a good row named: $(cat "$T/err")"
 
 # --- 3. a rep whose replica holds no territory imports into none ---
 r admin admin unassign zhao north >/dev/null
