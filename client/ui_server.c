@@ -440,6 +440,25 @@ static bool session_find(ui_server *s, const char *sec, size_t len, const char *
 	return found;
 }
 
+/* The page answered to a head past ROVE_UI_MAX_HEAD, in both languages
+ * (its Accept-Language is not read). Cookies on 127.0.0.1 are sent to
+ * every port: a page of another local server can set enough of them to
+ * make every request of the browser too large, and so shut the user out
+ * until the cookies are cleared; the answer clears them
+ * (Clear-Site-Data: http://127.0.0.1 is a trustworthy origin). */
+static const char big_head_page[] =
+	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rove: too many cookies</title></head>\n"
+	"<body><h1>Too many cookies for 127.0.0.1</h1>\n"
+	"<p>Your browser sent rove ui more headers than it takes, most likely cookies: cookies on 127.0.0.1 "
+	"are shared by every local site and port, so another local program or page may have set them.</p>\n"
+	"<p>This answer has asked the browser to clear the cookies of 127.0.0.1 (your sessions of other local "
+	"sites on 127.0.0.1 too). Open the URL rove ui printed again to start a new session.</p>\n"
+	"<h1 lang=\"zh\">127.0.0.1 的 Cookie 过多</h1>\n"
+	"<p lang=\"zh\">浏览器发给 rove ui 的请求头超出上限，多半是 Cookie：127.0.0.1 的 Cookie 由本机所有站点和端口共享，"
+	"可能是本机别的程序或网页设置的。</p>\n"
+	"<p lang=\"zh\">本回答已请浏览器清除 127.0.0.1 的 Cookie（包括本机其他站点的会话）。请重新打开 rove ui 打印的网址，开始新的会话。</p>\n"
+	"</body></html>\n";
+
 /* Every request: the checks, then the answer. */
 static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 {
@@ -538,6 +557,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_http1 *srv = NULL;
 	rove_http1_cfg cfg;
+	rove_buf big;
 	uint16_t bound = 0;
 	int lfd;
 	struct sigaction act;
@@ -620,8 +640,19 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	cfg.threaded = true;   /* a sync's status answers while a page waits for the lock */
 	cfg.fn = handle;
 	cfg.arg = &s;
+	rove_buf_init(&big);
+	if (reply(&big, NULL, 431, "text/html; charset=utf-8", "Clear-Site-Data: \"cookies\"\r\n", big_head_page,
+		  strlen(big_head_page)) != ROVE_OK ||
+	    rove_buf_append(&big, "", 1) != ROVE_OK) {
+		rove_error("cannot make a page: %s", rove_strerror(ROVE_ENOMEM));
+		close(lfd);
+		rove_buf_free(&big);
+		return ROVE_EXIT_FAIL;
+	}
+	cfg.head_too_large = (const char *)big.data;
 	rc = rove_http1_start(&cfg, lfd, &srv);
 	if (rc != ROVE_OK) {
+		rove_buf_free(&big);
 		rove_error("cannot serve on 127.0.0.1:%ld: %s", port, rove_strerror(rc));
 		return ROVE_EXIT_FAIL;
 	}
@@ -644,6 +675,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 		;
 	rove_info("stopping");
 	rove_http1_stop(srv);
+	rove_buf_free(&big);
 	ui_sync_fini(&s.sync); /* a sync under way ends first */
 	pthread_mutex_destroy(&s.slock);
 	pthread_mutex_destroy(&s.lock);

@@ -524,8 +524,10 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
  * one that does not read is cut at this. */
 #define ROVE_UI_REPLY_MS 30000
 /* A request's head (request line and headers): a browser's are one or
- * two KB, cookies included. A longer one is answered 431. */
-#define ROVE_UI_MAX_HEAD (16u * 1024u)
+ * two KB, cookies included; the room past that is for the cookies other
+ * local sites set on 127.0.0.1 (sent to every port). A longer one is
+ * answered 431 with a page that clears the cookies (ui_server.c). */
+#define ROVE_UI_MAX_HEAD (32u * 1024u)
 
 /* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
 

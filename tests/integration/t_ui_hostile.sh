@@ -14,7 +14,8 @@ limit() { local v; v=$(sed -n "s/^#define $1 \(.*\)$/\1/p" "$LIMITS" | sed 's/\(
 MAX_CONNS=$(limit ROVE_UI_MAX_CONNS)
 DEADLINE_MS=$(limit ROVE_UI_REQUEST_MS)
 MAX_BODY=$(limit ROVE_UI_MAX_BODY)
-[ "$MAX_CONNS" -gt 0 ] && [ "$DEADLINE_MS" -gt 0 ] && [ "$MAX_BODY" -gt 0 ] ||
+MAX_HEAD=$(limit ROVE_UI_MAX_HEAD)
+[ "$MAX_CONNS" -gt 0 ] && [ "$DEADLINE_MS" -gt 0 ] && [ "$MAX_BODY" -gt 0 ] && [ "$MAX_HEAD" -gt 0 ] ||
 	fail "no ROVE_UI_MAX_CONNS / ROVE_UI_REQUEST_MS / ROVE_UI_MAX_BODY in rove_limits.h"
 
 server_setup
@@ -105,8 +106,21 @@ eq "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/custo
 big=$(head -c $((MAX_BODY + 4096)) /dev/zero | tr '\0' 'a')
 st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" --data "note=$big" "$sb/customer/$cid/activity" || true)
 eq "$st" 413 "a body over ROVE_UI_MAX_BODY"
-st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
+st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c $((MAX_HEAD + 100)) /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
 eq "$st" 431 "headers over the cap"
+# A cookie bomb: another local site's page sets cookies on 127.0.0.1
+# (sent to every port) until every request is over the cap. The answer,
+# even to the printed URL, says so and clears them.
+bomb=""
+for i in 1 2 3 4 5 6 7 8 9; do bomb+="bomb$i=$(head -c 3900 /dev/zero | tr '\0' 'x'); "; done
+eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "Cookie: $bomb" "$sb/customers")" 431 "a cookie bomb"
+curl -s --max-time 5 -D "$T/bomb.h" -o "$T/bomb.html" -H "Cookie: $bomb" "$url" || true
+grep_q -i '^Clear-Site-Data: "cookies"' "$T/bomb.h" || fail "a cookie bomb's answer does not clear cookies: $(cat "$T/bomb.h")"
+grep_q -i '^Content-Type: text/html' "$T/bomb.h" || fail "a cookie bomb's answer is not a page"
+grep_q '<title>rove: too many cookies</title>' "$T/bomb.html" || fail "a cookie bomb's page says nothing: $(head -c 300 "$T/bomb.html")"
+grep_q 'Open the URL rove ui printed again' "$T/bomb.html" || fail "a cookie bomb's page does not say what to do"
+# Cookies a browser keeps for other local sites, under the cap: taken.
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H "Cookie: $(head -c 20000 /dev/zero | tr '\0' 'c')=1" "$sb/customers")" 200 "20 KB of other sites' cookies"
 # Requests that are not HTTP/1.x as taken: answered whole, and closed.
 raw() {
 	python3 - "$port" "$1" <<'PY'
