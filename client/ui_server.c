@@ -459,6 +459,39 @@ static const char big_head_page[] =
 	"<p lang=\"zh\">本回答已请浏览器清除 127.0.0.1 的 Cookie（包括本机其他站点的会话）。请重新打开 rove ui 打印的网址，开始新的会话。</p>\n"
 	"</body></html>\n";
 
+/* The 403 to a session's path without its cookie (or with another):
+ * a page in the user's language, since the likely cause is not the
+ * user's doing. Cookies on 127.0.0.1 are shared by every local site, and
+ * one that sets many makes the browser evict this session's. */
+static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
+{
+	const char *accept = rove_http1_header(req, "Accept-Language");
+	const char *cookies = rove_http1_header(req, "Cookie");
+	char lang[8];
+	int l = ui_lang_from_header(accept);
+	static const char en[] =
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rove: session gone</title></head>\n"
+		"<body><h1>This session's cookie is gone</h1>\n"
+		"<p>Your browser did not send the cookie of this rove ui session (or sent another). Cookies on 127.0.0.1 "
+		"are shared by every local site and port: another local program or page may have pushed it out. Or rove ui "
+		"was restarted, which ends every session.</p>\n"
+		"<p>Open the URL rove ui printed again (the one with <code>?token=</code>) to start a new session.</p>\n"
+		"</body></html>\n";
+	static const char zh[] =
+		"<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>rove：会话已失效</title></head>\n"
+		"<body><h1>本会话的 Cookie 已不在</h1>\n"
+		"<p>浏览器没有发送本 rove ui 会话的 Cookie（或发送了别的）。127.0.0.1 的 Cookie 由本机所有站点和端口共享，"
+		"可能被本机别的程序或网页挤掉了；或者 rove ui 已重新启动，所有会话随之结束。</p>\n"
+		"<p>请重新打开 rove ui 打印的网址（带 <code>?token=</code> 的那个），开始新的会话。</p>\n"
+		"</body></html>\n";
+
+	(void)s;
+	if (cookies != NULL && cookie_get(cookies, "rove_lang", lang, sizeof(lang)))
+		l = strcmp(lang, "zh") == 0 ? UI_ZH : UI_EN;
+	return l == UI_ZH ? reply(out, req, 403, "text/html; charset=utf-8", "", zh, strlen(zh))
+			  : reply(out, req, 403, "text/html; charset=utf-8", "", en, strlen(en));
+}
+
 /* Every request: the checks, then the answer. */
 static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 {
@@ -495,7 +528,7 @@ static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 		size_t slen = rest != NULL ? (size_t)(rest - sec) : strlen(sec);
 		if (cookies == NULL || !cookie_get(cookies, s->cookie, got, sizeof(got)) ||
 		    !session_find(s, sec, slen, got, &se))
-			return refuse(out, req, 403, "refused: no session (open the URL rove ui printed)\n");
+			return no_session(s, req, out);
 		if (rest == NULL) { /* its pages are under its path's slash */
 			snprintf(loc, sizeof(loc), "/s/%s/", se.path);
 			return see_other(out, req, loc, NULL);

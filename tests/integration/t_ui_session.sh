@@ -73,6 +73,16 @@ eq "$(code "$sess/customers")" 403 "the path secret without the cookie"
 wrongc=${cookie:0:${#cookie}-1}$([ "${cookie: -1}" = 0 ] && echo 1 || echo 0)
 eq "$(code -H "Cookie: rove_ui_$port=$wrongc" "$sess/customers")" 403 "the path secret with a wrong cookie"
 eq "$(code -H "Cookie: rove_ui_$port=$token" "$sess/customers")" 403 "the path secret with the token as cookie"
+# Without its cookie (evicted by another local site's many cookies), the
+# session's path says so in a page, in the user's language, with no data.
+curl -s -D "$T/gone.h" -o "$T/gone.html" "$sess/customers"
+grep_q -i '^Content-Type: text/html' "$T/gone.h" || fail "a session without its cookie is not a page"
+grep_q '<title>rove: session gone</title>' "$T/gone.html" || fail "no page for a session without its cookie: $(head -c 200 "$T/gone.html")"
+grep_q 'shared by every local site' "$T/gone.html" || fail "the session-gone page does not say why"
+grep_q 'Open the URL rove ui printed again' "$T/gone.html" || fail "the session-gone page does not say what to do"
+grep_q 'Acme' "$T/gone.html" && fail "the session-gone page shows data"
+curl -s -o "$T/gone.zh" -H 'Accept-Language: zh-CN,zh;q=0.9' -H "Cookie: rove_ui_$port=$wrongc" "$sess/customers"
+grep_q '会话' "$T/gone.zh" || fail "the session-gone page is not in Chinese for zh: $(head -c 200 "$T/gone.zh")"
 eq "$(code -H "Cookie: rove_ui_$port=$token" "$base/customers")" 403 "the token as cookie, the old way"
 # A foreign Host still refused, even with both.
 eq "$(code -H "Cookie: $ck" -H 'Host: evil.example' "$sess/customers")" 403 "both, but a foreign Host"
