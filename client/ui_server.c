@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -574,12 +575,57 @@ static void on_stop(int sig)
 	errno = e;
 }
 
-/* xdg-open URL, not waited for; a failure is a warning. */
-static void open_browser(const char *url)
+/* Opens url in the desktop's browser without putting it in any argv
+ * (/proc/PID/cmdline is readable by every local user, and the token in
+ * it opens sessions while rove ui runs): a page that leads to it is
+ * written, mode 0600, into $XDG_RUNTIME_DIR (the user's alone) or else
+ * the replica's directory, and xdg-open is given that file's path, not
+ * waited for. The path written into file (removed by the caller when
+ * rove ui stops; "" if none); a failure is a warning. */
+static void open_browser(const rove_cli *cli, const char *url, uint16_t port, char *file, size_t cap)
 {
-	char *argv[] = {"xdg-open", (char *)url, NULL};
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char *argv[] = {"xdg-open", file, NULL};
+	FILE *f;
 	pid_t pid;
+	int fd, n;
 
+	char abs[PATH_MAX];
+
+	file[0] = '\0';
+	if (dir == NULL || dir[0] != '/') {
+		if (realpath(cli->dir, abs) == NULL) {
+			rove_warn("cannot resolve '%s': %s; open the URL yourself", cli->dir, strerror(errno));
+			return;
+		}
+		dir = abs;
+	}
+	n = snprintf(file, cap, "%s/rove-ui-%u.html", dir, (unsigned)port);
+	if (n < 0 || (size_t)n >= cap) {
+		file[0] = '\0';
+		rove_warn("cannot write a page for the browser: its path is too long; open the URL yourself");
+		return;
+	}
+	unlink(file); /* one left by a rove ui killed on this port */
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		rove_warn("cannot write '%s': %s; open the URL yourself", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		file[0] = '\0';
+		return;
+	}
+	fprintf(f,
+		"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">"
+		"<meta http-equiv=\"refresh\" content=\"0; url=%s\"><title>rove ui</title></head>\n"
+		"<body><p><a href=\"%s\">Open rove ui</a></p></body></html>\n",
+		url, url);
+	if (fclose(f) != 0) {
+		rove_warn("cannot write '%s': %s; open the URL yourself", file, strerror(errno));
+		unlink(file);
+		file[0] = '\0';
+		return;
+	}
 	if (posix_spawnp(&pid, "xdg-open", NULL, NULL, argv, environ) != 0)
 		rove_warn("cannot start xdg-open; open the URL yourself");
 }
@@ -591,6 +637,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	rove_http1 *srv = NULL;
 	rove_http1_cfg cfg;
 	rove_buf big;
+	char page[PATH_MAX] = "";
 	uint16_t bound = 0;
 	int lfd;
 	struct sigaction act;
@@ -701,7 +748,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	if (open_it) {
 		char full[160];
 		snprintf(full, sizeof(full), "http://%s/?token=%s", s.host, s.token);
-		open_browser(full);
+		open_browser(cli, full, bound, page, sizeof(page));
 	}
 	rove_info("serving on http://%s/", s.host);
 	while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
@@ -709,6 +756,8 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	rove_info("stopping");
 	rove_http1_stop(srv);
 	rove_buf_free(&big);
+	if (page[0] != '\0')
+		unlink(page);
 	ui_sync_fini(&s.sync); /* a sync under way ends first */
 	pthread_mutex_destroy(&s.slock);
 	pthread_mutex_destroy(&s.lock);

@@ -110,4 +110,31 @@ eq "$(code -H "Cookie: $ck" "$sess/customers")" 200 "the first session, still"
 eq "$(code -H "Cookie: rove_ui_$port=$cookie2" "$sess/customers")" 403 "a session's cookie on another's path"
 # A wrong token opens nothing.
 eq "$(code "$base/?token=${wrong}")" 403 "a wrong token"
+
+# --open: the token is in no argv (/proc/PID/cmdline is readable by every
+# local user); xdg-open gets the path of a page, mode 0600, that leads to
+# the URL, removed when rove ui stops.
+mkdir -p "$T/bin" "$T/run" && chmod 700 "$T/run"
+cat >"$T/bin/xdg-open" <<EOF
+#!/bin/sh
+printf '%s\n' "\$0" "\$@" >"$T/xdg.argv"
+stat -c %a "\$1" >"$T/xdg.mode"
+cat "\$1" >"$T/xdg.page"
+EOF
+chmod +x "$T/bin/xdg-open"
+PATH="$T/bin:$PATH" XDG_RUNTIME_DIR="$T/run" "$ROVE_BIN" -R "$T/alice" ui --open >"$T/open.out" 2>"$T/open.err" &
+opid=$!
+BG_PIDS+=("$opid")
+wait_for 5 "xdg-open's page" test -s "$T/xdg.page"
+ourl=$(cat "$T/open.out")
+otoken=${ourl##*token=}
+[ ${#otoken} -eq 64 ] || fail "rove ui --open printed no URL: $ourl"
+grep_q "$otoken" "$T/xdg.argv" && fail "the token is in xdg-open's argv: $(cat "$T/xdg.argv")"
+opage=$(sed -n 2p "$T/xdg.argv")
+[[ $opage == "$T/run/"* ]] || fail "xdg-open was not given a page in XDG_RUNTIME_DIR: $opage"
+eq "$(cat "$T/xdg.mode")" 600 "the page's mode"
+grep_q "url=$ourl\"" "$T/xdg.page" || fail "the page does not lead to the URL: $(cat "$T/xdg.page")"
+kill -TERM "$opid"
+wait "$opid" || true
+[ -e "$opage" ] && fail "the page outlives rove ui"
 echo "ok"
