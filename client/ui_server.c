@@ -27,6 +27,7 @@
 #include "http1.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -630,6 +632,31 @@ static void open_browser(const rove_cli *cli, const char *url, uint16_t port, ch
 		rove_warn("cannot start xdg-open; open the URL yourself");
 }
 
+/* The connection cap: ROVE_UI_MAX_CONNS, or less under a low
+ * RLIMIT_NOFILE (ROVE_UI_FD_RESERVE); 0 if the limit leaves no room. */
+static int conn_cap(void)
+{
+	struct rlimit rl;
+	long open_fds = 0, left;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)(ROVE_UI_MAX_CONNS + ROVE_UI_FD_RESERVE + 1024))
+		return ROVE_UI_MAX_CONNS;
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (readdir(d) != NULL)
+			open_fds++;
+		closedir(d);
+		open_fds -= 3; /* ".", "..", the listing's own */
+	} else {
+		open_fds = 16; /* no /proc: a guess on the safe side */
+	}
+	left = (long)rl.rlim_cur - open_fds - ROVE_UI_FD_RESERVE;
+	if (left < 1)
+		return 0;
+	return left < ROVE_UI_MAX_CONNS ? (int)left : ROVE_UI_MAX_CONNS;
+}
+
 int cmd_ui(rove_cli *cli, int argc, char **argv)
 {
 	ui_server s;
@@ -711,7 +738,13 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	snprintf(s.origin, sizeof(s.origin), "http://127.0.0.1:%ld", port);
 	snprintf(s.cookie, sizeof(s.cookie), "rove_ui_%ld", port);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.max_conns = ROVE_UI_MAX_CONNS;
+	cfg.max_conns = conn_cap();
+	if (cfg.max_conns == 0) {
+		rove_error("too few file descriptors (ulimit -n) for rove ui: it needs %d past those it has open",
+			   ROVE_UI_FD_RESERVE + 1);
+		close(lfd);
+		return ROVE_EXIT_FAIL;
+	}
 	cfg.request_ms = ROVE_UI_REQUEST_MS;
 	cfg.reply_ms = ROVE_UI_REPLY_MS;
 	cfg.max_head = ROVE_UI_MAX_HEAD;

@@ -153,4 +153,42 @@ note=$(python3 -c 'print("中" * 1000)')
 eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
 	--data-urlencode "note=$note" "$sb/customer/$cid/activity")" 303 "a long note through the form"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note | length')" 1000 "the long note, whole"
+
+# With few descriptors (ulimit -n 40), silent connections do not shut
+# the user out: the cap is sized from RLIMIT_NOFILE, so that at the cap
+# a newcomer can still be accepted and take the oldest idle one's place.
+(
+	ulimit -n 40
+	exec "$ROVE_BIN" -R "$T/alice" ui
+) >"$T/ui40.out" 2>"$T/ui40.err" &
+BG_PIDS+=($!)
+wait_for 5 "rove ui's URL (40 descriptors)" test -s "$T/ui40.out"
+url40=$(cat "$T/ui40.out")
+port40=$(sed 's|^http://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$url40")
+sb40=$(ui_login "$T/jar40" "$url40")
+python3 - "$port40" 65 >"$T/silent40" 2>&1 <<'PY' &
+import socket, sys, time
+socks = []
+for i in range(int(sys.argv[2])):
+    try:
+        socks.append(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1))
+    except OSError:
+        break
+print('open', len(socks), flush=True)
+time.sleep(8)
+PY
+silent40=$!
+BG_PIDS+=($silent40)
+wait_for 10 "the silent connections to open" grep_q '^open' "$T/silent40"
+ok=
+t0=$(date +%s%N)
+for ((i = 0; i < 10; i++)); do
+	st=$(curl -s --max-time 1 -o "$T/page40" -w '%{http_code}' -b "$T/jar40" "$sb40/customers" || true)
+	[ "$st" = 200 ] && grep -q "Acme Trading" "$T/page40" && ok=1 && break
+	sleep 0.2
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -n "$ok" ] || fail "no page with 40 descriptors and 65 silent connections (last status '$st'); rove ui: $(tail -3 "$T/ui40.err")"
+[ "$ms" -le 3000 ] || fail "a page took $ms ms to load with 40 descriptors and 65 silent connections"
+kill "$silent40" 2>/dev/null || true
 echo ok
