@@ -495,6 +495,17 @@ static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
 			  : reply(out, req, 403, "text/html; charset=utf-8", "", en, strlen(en));
 }
 
+/* How many headers of req are called name (case-insensitive). */
+static size_t header_count(const rove_http1_req *req, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			n++;
+	return n;
+}
+
 /* Every request: the checks, then the answer. */
 static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 {
@@ -513,6 +524,11 @@ static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 	int rc;
 	ui_session se;
 
+	/* One Host (RFC 9112: more is 400) and at most one Cookie (RFC 6265:
+	 * a browser sends one): with two, which one a check read would be a
+	 * guess, and a proxy in front might read the other. */
+	if (header_count(req, "Host") > 1 || header_count(req, "Cookie") > 1)
+		return refuse(out, req, 400, "bad request: a header that must be one is repeated\n");
 	/* DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends
 	 * Host: evil.example. Only the address printed is taken. */
 	if (host == NULL || strcasecmp(host, s->host) != 0)
