@@ -350,7 +350,7 @@ int ui_list_table(ui_ctx *x, rove_replica *r, rec_list_ctx *lc, const char *id)
 
 	lc->emit = ui_emit_row;
 	lc->arg = x;
-	ui_table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Stage" : NULL, customer);
+	ui_table_head(x, lc->c, id, lc->c->id == ROVE_COLL_OPPORTUNITY ? "Change stage" : NULL, customer);
 	rc = rec_list_walk(r, lc);
 	ui_table_foot(x, lc, ui_ncolumns(lc->c) + (lc->c->id == ROVE_COLL_OPPORTUNITY) + customer);
 	return rc;

@@ -407,6 +407,20 @@ void ui_page_reports(ui_ctx *x)
 	/* the defaults of rove report: this month, the last 14 days (UTC) */
 	rove_report_today(rove_wall_ms(), today);
 	snprintf(month, sizeof(month), "%.7s", today);
+	/* a parameter it does not take (month= for period=) is said, not
+	 * passed over: the page would show what was not asked for */
+	for (size_t i = 0; i < x->nparams; i++) {
+		const char *n = x->params[i].name;
+		if (strcmp(n, "period") != 0 && strcmp(n, "from") != 0 && strcmp(n, "to") != 0) {
+			x->status = 400;
+			ui_put(&x->out, "<p class=\"banner bad\" role=\"alert\" id=\"error\">");
+			ui_esc(&x->out, T("unknown parameter"));
+			ui_put(&x->out, " '");
+			ui_esc(&x->out, n);
+			ui_put(&x->out, "' (period, from, to)</p>");
+			break;
+		}
+	}
 	period = checked(x, "period", rove_report_month_valid, month, "YYYY-MM");
 	to = checked(x, "to", rove_report_date_valid, today, "YYYY-MM-DD");
 	from = checked(x, "from", rove_report_date_valid, NULL, "YYYY-MM-DD");

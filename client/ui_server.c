@@ -27,9 +27,11 @@
 #include "http1.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -440,6 +443,69 @@ static bool session_find(ui_server *s, const char *sec, size_t len, const char *
 	return found;
 }
 
+/* The page answered to a head past ROVE_UI_MAX_HEAD, in both languages
+ * (its Accept-Language is not read). Cookies on 127.0.0.1 are sent to
+ * every port: a page of another local server can set enough of them to
+ * make every request of the browser too large, and so shut the user out
+ * until the cookies are cleared; the answer clears them
+ * (Clear-Site-Data: http://127.0.0.1 is a trustworthy origin). */
+static const char big_head_page[] =
+	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rove: too many cookies</title></head>\n"
+	"<body><h1>Too many cookies for 127.0.0.1</h1>\n"
+	"<p>Your browser sent rove ui more headers than it takes, most likely cookies: cookies on 127.0.0.1 "
+	"are shared by every local site and port, so another local program or page may have set them.</p>\n"
+	"<p>This answer has asked the browser to clear the cookies of 127.0.0.1 (your sessions of other local "
+	"sites on 127.0.0.1 too). Open the URL rove ui printed again to start a new session.</p>\n"
+	"<h1 lang=\"zh\">127.0.0.1 的 Cookie 过多</h1>\n"
+	"<p lang=\"zh\">浏览器发给 rove ui 的请求头超出上限，多半是 Cookie：127.0.0.1 的 Cookie 由本机所有站点和端口共享，"
+	"可能是本机别的程序或网页设置的。</p>\n"
+	"<p lang=\"zh\">本回答已请浏览器清除 127.0.0.1 的 Cookie（包括本机其他站点的会话）。请重新打开 rove ui 打印的网址，开始新的会话。</p>\n"
+	"</body></html>\n";
+
+/* The 403 to a session's path without its cookie (or with another):
+ * a page in the user's language, since the likely cause is not the
+ * user's doing. Cookies on 127.0.0.1 are shared by every local site, and
+ * one that sets many makes the browser evict this session's. */
+static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
+{
+	const char *accept = rove_http1_header(req, "Accept-Language");
+	const char *cookies = rove_http1_header(req, "Cookie");
+	char lang[8];
+	int l = ui_lang_from_header(accept);
+	static const char en[] =
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rove: session gone</title></head>\n"
+		"<body><h1>This session's cookie is gone</h1>\n"
+		"<p>Your browser did not send the cookie of this rove ui session (or sent another). Cookies on 127.0.0.1 "
+		"are shared by every local site and port: another local program or page may have pushed it out. Or rove ui "
+		"was restarted, which ends every session.</p>\n"
+		"<p>Open the URL rove ui printed again (the one with <code>?token=</code>) to start a new session.</p>\n"
+		"</body></html>\n";
+	static const char zh[] =
+		"<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>rove：会话已失效</title></head>\n"
+		"<body><h1>本会话的 Cookie 已不在</h1>\n"
+		"<p>浏览器没有发送本 rove ui 会话的 Cookie（或发送了别的）。127.0.0.1 的 Cookie 由本机所有站点和端口共享，"
+		"可能被本机别的程序或网页挤掉了；或者 rove ui 已重新启动，所有会话随之结束。</p>\n"
+		"<p>请重新打开 rove ui 打印的网址（带 <code>?token=</code> 的那个），开始新的会话。</p>\n"
+		"</body></html>\n";
+
+	(void)s;
+	if (cookies != NULL && cookie_get(cookies, "rove_lang", lang, sizeof(lang)))
+		l = strcmp(lang, "zh") == 0 ? UI_ZH : UI_EN;
+	return l == UI_ZH ? reply(out, req, 403, "text/html; charset=utf-8", "", zh, strlen(zh))
+			  : reply(out, req, 403, "text/html; charset=utf-8", "", en, strlen(en));
+}
+
+/* How many headers of req are called name (case-insensitive). */
+static size_t header_count(const rove_http1_req *req, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			n++;
+	return n;
+}
+
 /* Every request: the checks, then the answer. */
 static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 {
@@ -458,6 +524,11 @@ static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 	int rc;
 	ui_session se;
 
+	/* One Host (RFC 9112: more is 400) and at most one Cookie (RFC 6265:
+	 * a browser sends one): with two, which one a check read would be a
+	 * guess, and a proxy in front might read the other. */
+	if (header_count(req, "Host") > 1 || header_count(req, "Cookie") > 1)
+		return refuse(out, req, 400, "bad request: a header that must be one is repeated\n");
 	/* DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends
 	 * Host: evil.example. Only the address printed is taken. */
 	if (host == NULL || strcasecmp(host, s->host) != 0)
@@ -476,7 +547,7 @@ static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 		size_t slen = rest != NULL ? (size_t)(rest - sec) : strlen(sec);
 		if (cookies == NULL || !cookie_get(cookies, s->cookie, got, sizeof(got)) ||
 		    !session_find(s, sec, slen, got, &se))
-			return refuse(out, req, 403, "refused: no session (open the URL rove ui printed)\n");
+			return no_session(s, req, out);
 		if (rest == NULL) { /* its pages are under its path's slash */
 			snprintf(loc, sizeof(loc), "/s/%s/", se.path);
 			return see_other(out, req, loc, NULL);
@@ -522,14 +593,84 @@ static void on_stop(int sig)
 	errno = e;
 }
 
-/* xdg-open URL, not waited for; a failure is a warning. */
-static void open_browser(const char *url)
+/* Opens url in the desktop's browser without putting it in any argv
+ * (/proc/PID/cmdline is readable by every local user, and the token in
+ * it opens sessions while rove ui runs): a page that leads to it is
+ * written, mode 0600, into $XDG_RUNTIME_DIR (the user's alone) or else
+ * the replica's directory, and xdg-open is given that file's path, not
+ * waited for. The path written into file (removed by the caller when
+ * rove ui stops; "" if none); a failure is a warning. */
+static void open_browser(const rove_cli *cli, const char *url, uint16_t port, char *file, size_t cap)
 {
-	char *argv[] = {"xdg-open", (char *)url, NULL};
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char *argv[] = {"xdg-open", file, NULL};
+	FILE *f;
 	pid_t pid;
+	int fd, n;
 
+	char abs[PATH_MAX];
+
+	file[0] = '\0';
+	if (dir == NULL || dir[0] != '/') {
+		if (realpath(cli->dir, abs) == NULL) {
+			rove_warn("cannot resolve '%s': %s; open the URL yourself", cli->dir, strerror(errno));
+			return;
+		}
+		dir = abs;
+	}
+	n = snprintf(file, cap, "%s/rove-ui-%u.html", dir, (unsigned)port);
+	if (n < 0 || (size_t)n >= cap) {
+		file[0] = '\0';
+		rove_warn("cannot write a page for the browser: its path is too long; open the URL yourself");
+		return;
+	}
+	unlink(file); /* one left by a rove ui killed on this port */
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		rove_warn("cannot write '%s': %s; open the URL yourself", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		file[0] = '\0';
+		return;
+	}
+	fprintf(f,
+		"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">"
+		"<meta http-equiv=\"refresh\" content=\"0; url=%s\"><title>rove ui</title></head>\n"
+		"<body><p><a href=\"%s\">Open rove ui</a></p></body></html>\n",
+		url, url);
+	if (fclose(f) != 0) {
+		rove_warn("cannot write '%s': %s; open the URL yourself", file, strerror(errno));
+		unlink(file);
+		file[0] = '\0';
+		return;
+	}
 	if (posix_spawnp(&pid, "xdg-open", NULL, NULL, argv, environ) != 0)
 		rove_warn("cannot start xdg-open; open the URL yourself");
+}
+
+/* The connection cap: ROVE_UI_MAX_CONNS, or less under a low
+ * RLIMIT_NOFILE (ROVE_UI_FD_RESERVE); 0 if the limit leaves no room. */
+static int conn_cap(void)
+{
+	struct rlimit rl;
+	long open_fds = 0, left;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)(ROVE_UI_MAX_CONNS + ROVE_UI_FD_RESERVE + 1024))
+		return ROVE_UI_MAX_CONNS;
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (readdir(d) != NULL)
+			open_fds++;
+		closedir(d);
+		open_fds -= 3; /* ".", "..", the listing's own */
+	} else {
+		open_fds = 16; /* no /proc: a guess on the safe side */
+	}
+	left = (long)rl.rlim_cur - open_fds - ROVE_UI_FD_RESERVE;
+	if (left < 1)
+		return 0;
+	return left < ROVE_UI_MAX_CONNS ? (int)left : ROVE_UI_MAX_CONNS;
 }
 
 int cmd_ui(rove_cli *cli, int argc, char **argv)
@@ -538,6 +679,8 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_http1 *srv = NULL;
 	rove_http1_cfg cfg;
+	rove_buf big;
+	char page[PATH_MAX] = "";
 	uint16_t bound = 0;
 	int lfd;
 	struct sigaction act;
@@ -611,7 +754,13 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	snprintf(s.origin, sizeof(s.origin), "http://127.0.0.1:%ld", port);
 	snprintf(s.cookie, sizeof(s.cookie), "rove_ui_%ld", port);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.max_conns = ROVE_UI_MAX_CONNS;
+	cfg.max_conns = conn_cap();
+	if (cfg.max_conns == 0) {
+		rove_error("too few file descriptors (ulimit -n) for rove ui: it needs %d past those it has open",
+			   ROVE_UI_FD_RESERVE + 1);
+		close(lfd);
+		return ROVE_EXIT_FAIL;
+	}
 	cfg.request_ms = ROVE_UI_REQUEST_MS;
 	cfg.reply_ms = ROVE_UI_REPLY_MS;
 	cfg.max_head = ROVE_UI_MAX_HEAD;
@@ -620,8 +769,19 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	cfg.threaded = true;   /* a sync's status answers while a page waits for the lock */
 	cfg.fn = handle;
 	cfg.arg = &s;
+	rove_buf_init(&big);
+	if (reply(&big, NULL, 431, "text/html; charset=utf-8", "Clear-Site-Data: \"cookies\"\r\n", big_head_page,
+		  strlen(big_head_page)) != ROVE_OK ||
+	    rove_buf_append(&big, "", 1) != ROVE_OK) {
+		rove_error("cannot make a page: %s", rove_strerror(ROVE_ENOMEM));
+		close(lfd);
+		rove_buf_free(&big);
+		return ROVE_EXIT_FAIL;
+	}
+	cfg.head_too_large = (const char *)big.data;
 	rc = rove_http1_start(&cfg, lfd, &srv);
 	if (rc != ROVE_OK) {
+		rove_buf_free(&big);
 		rove_error("cannot serve on 127.0.0.1:%ld: %s", port, rove_strerror(rc));
 		return ROVE_EXIT_FAIL;
 	}
@@ -637,13 +797,16 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	if (open_it) {
 		char full[160];
 		snprintf(full, sizeof(full), "http://%s/?token=%s", s.host, s.token);
-		open_browser(full);
+		open_browser(cli, full, bound, page, sizeof(page));
 	}
 	rove_info("serving on http://%s/", s.host);
 	while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
 		;
 	rove_info("stopping");
 	rove_http1_stop(srv);
+	rove_buf_free(&big);
+	if (page[0] != '\0')
+		unlink(page);
 	ui_sync_fini(&s.sync); /* a sync under way ends first */
 	pthread_mutex_destroy(&s.slock);
 	pthread_mutex_destroy(&s.lock);

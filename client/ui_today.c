@@ -276,7 +276,7 @@ void ui_page_today(ui_ctx *x)
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T("Deals expected to close this month"));
 	ui_put(&x->out, "</h2>");
-	ui_table_head(x, lc.c, "closing", "Stage", true);
+	ui_table_head(x, lc.c, "closing", "Change stage", true);
 	lc.emit = emit_closing;
 	lc.arg = &t;
 	lc.r = &r; /* (the rows read their customer's name) */

@@ -424,6 +424,14 @@ static void conn_read(rove_http1 *h, hconn *c, uint64_t now)
 		status = end == 0 ? 431 : parse_head(c, end);
 		if (status == 0)
 			status = body_length(h, &c->parsed, &blen);
+		if (status == 431 && h->cfg.head_too_large != NULL) {
+			rove_buf_reset(&c->reply);
+			if (rove_buf_append(&c->reply, h->cfg.head_too_large, strlen(h->cfg.head_too_large)) != ROVE_OK)
+				conn_close(h, c);
+			else
+				start_write(h, c, now);
+			return;
+		}
 		if (status != 0) {
 			if (set_error(c, status) != ROVE_OK)
 				conn_close(h, c);

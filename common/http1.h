@@ -54,6 +54,11 @@ typedef struct rove_http1_cfg {
 	size_t max_body;     /* Content-Length at most (0: no body taken) */
 	bool evict_idle;     /* at the cap, close the oldest idle connection rather than refuse */
 	bool threaded;       /* fn on a thread of its own per request */
+	/* If not NULL: the whole answer (status line, headers, body) to a
+	 * head past max_head or with too many headers, in place of the plain
+	 * 431. rove ui's explains and clears the cookies another local site
+	 * piled up (they would be sent again on every request). */
+	const char *head_too_large;
 	rove_http1_fn fn;
 	void *arg;
 	atomic_ullong *refused;  /* if not NULL: connections answered 503 */

@@ -516,6 +516,13 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
  * every descriptor (each holds one, and up to ROVE_UI_MAX_HEAD +
  * ROVE_UI_MAX_BODY of memory). */
 #define ROVE_UI_MAX_CONNS 32
+/* Descriptors rove ui keeps aside from its connections, past those open
+ * when it starts: the replica a page opens (LMDB's data and lock files),
+ * the Sync button's child and its pipes, the browser page of --open, with
+ * room. Under a low RLIMIT_NOFILE the connection cap is lowered to what
+ * is left, so that a newcomer at the cap is accepted (and takes an idle
+ * one's place) rather than failing accept() with EMFILE. */
+#define ROVE_UI_FD_RESERVE 16
 /* From accept to a whole request (head and body): a browser sends its
  * request at once; a connection still idle or half-sent at this is cut,
  * so that it holds its slot no longer. */
@@ -524,8 +531,10 @@ _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <
  * one that does not read is cut at this. */
 #define ROVE_UI_REPLY_MS 30000
 /* A request's head (request line and headers): a browser's are one or
- * two KB, cookies included. A longer one is answered 431. */
-#define ROVE_UI_MAX_HEAD (16u * 1024u)
+ * two KB, cookies included; the room past that is for the cookies other
+ * local sites set on 127.0.0.1 (sent to every port). A longer one is
+ * answered 431 with a page that clears the cookies (ui_server.c). */
+#define ROVE_UI_MAX_HEAD (32u * 1024u)
 
 /* ---- roved serve --metrics (server/metrics.c): a scraper's endpoint ---- */
 

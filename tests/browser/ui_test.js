@@ -229,6 +229,37 @@ async function main() {
     await Promise.all([other.waitForNavigation(), other.$eval('#f', (f) => f.submit())]);
     const body = await other.evaluate(() => document.body.textContent);
     check(/refused/.test(body), 'a cross-site POST is refused: ' + body.trim());
+
+    // A cookie bomb: another 127.0.0.1 port's page sets cookies for the
+    // host (cookies are not per port) until every request is over rove
+    // ui's head cap. rove ui explains and clears them; the printed URL
+    // then opens a session again.
+    const bomb = [];
+    for (let i = 0; i < 12; i++) bomb.push({ name: 'bomb' + i, value: 'x'.repeat(3900), url: 'http://127.0.0.1:1/', path: '/' });
+    await page.setCookie(...bomb);
+    const big = await page.goto(base + '/customers');
+    check(big.status() === 431, 'a cookie bomb: 431 (' + big.status() + ')');
+    check((await page.title()) === 'rove: too many cookies', 'a cookie bomb: a page that says so');
+    const left = (await page.cookies(base + '/')).filter((c) => c.name.startsWith('bomb'));
+    check(left.length === 0, 'a cookie bomb: the browser cleared the cookies (' + left.length + ' left)');
+    await page.goto(url, { waitUntil: 'load' });
+    check(/\/s\/[0-9a-f]{64}\/$/.test(page.url()) && (await page.$('nav')) !== null,
+      'a cookie bomb: the printed URL opens a session again');
+
+    // Eviction: a page of another port that sets ~200 small cookies for
+    // 127.0.0.1 can make Chromium evict the session's (it keeps about
+    // 180 per host); the session's cookie deleted here, as eviction does.
+    // The next page says what happened, in a page, not a bare 403.
+    const sbase = page.url().replace(/\/$/, '');
+    const mine = (await page.cookies(sbase + '/')).filter((c) => c.name.startsWith('rove_ui_'));
+    check(mine.length === 1, 'the new session has its cookie');
+    await page.deleteCookie(...mine);
+    const gone = await page.goto(sbase + '/customers');
+    check(gone.status() === 403, 'an evicted session cookie: 403 (' + gone.status() + ')');
+    check(/^rove(: |：)/.test(await page.title()) && /rove ui/.test(await page.evaluate(() => document.body.textContent)),
+      'an evicted session cookie: a page that says what to do (' + (await page.title()) + ')');
+    await page.goto(url, { waitUntil: 'load' });
+    check((await page.$('nav')) !== null, 'an evicted session cookie: the printed URL opens a session again');
   } finally {
     await browser.close();
   }

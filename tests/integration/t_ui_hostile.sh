@@ -14,7 +14,8 @@ limit() { local v; v=$(sed -n "s/^#define $1 \(.*\)$/\1/p" "$LIMITS" | sed 's/\(
 MAX_CONNS=$(limit ROVE_UI_MAX_CONNS)
 DEADLINE_MS=$(limit ROVE_UI_REQUEST_MS)
 MAX_BODY=$(limit ROVE_UI_MAX_BODY)
-[ "$MAX_CONNS" -gt 0 ] && [ "$DEADLINE_MS" -gt 0 ] && [ "$MAX_BODY" -gt 0 ] ||
+MAX_HEAD=$(limit ROVE_UI_MAX_HEAD)
+[ "$MAX_CONNS" -gt 0 ] && [ "$DEADLINE_MS" -gt 0 ] && [ "$MAX_BODY" -gt 0 ] && [ "$MAX_HEAD" -gt 0 ] ||
 	fail "no ROVE_UI_MAX_CONNS / ROVE_UI_REQUEST_MS / ROVE_UI_MAX_BODY in rove_limits.h"
 
 server_setup
@@ -105,8 +106,22 @@ eq "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/custo
 big=$(head -c $((MAX_BODY + 4096)) /dev/zero | tr '\0' 'a')
 st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" --data "note=$big" "$sb/customer/$cid/activity" || true)
 eq "$st" 413 "a body over ROVE_UI_MAX_BODY"
-st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
+st=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-Big: $(head -c $((MAX_HEAD + 100)) /dev/zero | tr '\0' 'b')" "$sb/customers" || true)
 eq "$st" 431 "headers over the cap"
+# A cookie bomb: another local site's page sets cookies on 127.0.0.1
+# (sent to every port) until every request is over the cap. The answer,
+# even to the printed URL, says so and clears them.
+bomb=""
+for i in 1 2 3 4 5 6 7 8 9; do bomb+="bomb$i=$(head -c 3900 /dev/zero | tr '\0' 'x'); "; done
+eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "Cookie: $bomb" "$sb/customers")" 431 "a cookie bomb"
+curl -s --max-time 5 -D "$T/bomb.h" -o "$T/bomb.html" -H "Cookie: $bomb" "$url" || true
+grep_q -i '^Clear-Site-Data: "cookies"' "$T/bomb.h" || fail "a cookie bomb's answer does not clear cookies: $(cat "$T/bomb.h")"
+grep_q -i '^Content-Type: text/html' "$T/bomb.h" || fail "a cookie bomb's answer is not a page"
+grep_q '<title>rove: too many cookies</title>' "$T/bomb.html" || fail "a cookie bomb's page says nothing: $(head -c 300 "$T/bomb.html")"
+grep_q 'Open the URL rove ui printed again' "$T/bomb.html" || fail "a cookie bomb's page does not say what to do"
+# Cookies a browser keeps for other local sites, under the cap: taken.
+ck=$(awk '$6 ~ /^rove_ui_/ {print $6 "=" $7}' "$T/jar")
+eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $(head -c 20000 /dev/zero | tr '\0' 'c')=1; $ck" "$sb/customers")" 200 "20 KB of other sites' cookies"
 # Requests that are not HTTP/1.x as taken: answered whole, and closed.
 raw() {
 	python3 - "$port" "$1" <<'PY'
@@ -132,6 +147,11 @@ eq "$(raw "POST /s/x/sync HTTP/1.1\\r\\n${h}Content-Length: 1\\r\\nContent-Lengt
 eq "$(raw "GET / HTTP/1.1\\r\\n${h} folded\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "a folded header"
 eq "$(raw "GET /\\x00 HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 400 Bad Request" "a NUL"
 eq "$(raw "GET / HTTP/1.1\\r\\n$h\\r\\n")" "HTTP/1.1 403 Forbidden" "no session, whole and closed"
+# Two Host headers (RFC 9112: 400), the first ours; two Cookie headers
+# (RFC 6265: a browser sends one), which one a check reads is ambiguous.
+eq "$(raw "GET / HTTP/1.1\\r\\n${h}Host: evil.example\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "two Host headers"
+eq "$(raw "GET / HTTP/1.1\\r\\n${h}host: 127.0.0.1:$port\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "two equal Host headers"
+eq "$(raw "GET / HTTP/1.1\\r\\n${h}Cookie: a=1\\r\\nCookie: b=2\\r\\n\\r\\n")" "HTTP/1.1 400 Bad Request" "two Cookie headers"
 
 # The largest note a form may carry, percent-encoded at its worst, fits.
 csrf=$(curl -s -b "$T/jar" "$sb/customer/$cid" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
@@ -139,4 +159,42 @@ note=$(python3 -c 'print("中" * 1000)')
 eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
 	--data-urlencode "note=$note" "$sb/customer/$cid/activity")" 303 "a long note through the form"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note | length')" 1000 "the long note, whole"
+
+# With few descriptors (ulimit -n 40), silent connections do not shut
+# the user out: the cap is sized from RLIMIT_NOFILE, so that at the cap
+# a newcomer can still be accepted and take the oldest idle one's place.
+(
+	ulimit -n 40
+	exec "$ROVE_BIN" -R "$T/alice" ui
+) >"$T/ui40.out" 2>"$T/ui40.err" &
+BG_PIDS+=($!)
+wait_for 5 "rove ui's URL (40 descriptors)" test -s "$T/ui40.out"
+url40=$(cat "$T/ui40.out")
+port40=$(sed 's|^http://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$url40")
+sb40=$(ui_login "$T/jar40" "$url40")
+python3 - "$port40" 65 >"$T/silent40" 2>&1 <<'PY' &
+import socket, sys, time
+socks = []
+for i in range(int(sys.argv[2])):
+    try:
+        socks.append(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1))
+    except OSError:
+        break
+print('open', len(socks), flush=True)
+time.sleep(8)
+PY
+silent40=$!
+BG_PIDS+=($silent40)
+wait_for 10 "the silent connections to open" grep_q '^open' "$T/silent40"
+ok=
+t0=$(date +%s%N)
+for ((i = 0; i < 10; i++)); do
+	st=$(curl -s --max-time 1 -o "$T/page40" -w '%{http_code}' -b "$T/jar40" "$sb40/customers" || true)
+	[ "$st" = 200 ] && grep -q "Acme Trading" "$T/page40" && ok=1 && break
+	sleep 0.2
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -n "$ok" ] || fail "no page with 40 descriptors and 65 silent connections (last status '$st'); rove ui: $(tail -3 "$T/ui40.err")"
+[ "$ms" -le 3000 ] || fail "a page took $ms ms to load with 40 descriptors and 65 silent connections"
+kill "$silent40" 2>/dev/null || true
 echo ok

@@ -143,4 +143,16 @@ eq "$(names)" "Longaddr Co" "a search in a text too long to keep"
 path="/customers?q=needle&sort=name&desc=1"
 eq "$(names)" "Longaddr Co" "the same, sorted"
 
+# ---- each column named once; reports take no unknown parameter ----
+path=/ page=$(get)
+closing=$(sed -n 's/.*\(<table id="closing">.*\)/\1/p' <<<"$page" | sed 's#</table>.*##')
+heads=$(grep -o '<th scope="col"[^>]*>[^<]*' <<<"$closing" | sed 's/.*>//' | tr 'A-Z' 'a-z' | sort | uniq -d)
+[ -z "$heads" ] || fail "Today's closing deals name a column twice: $heads"
+path=/deals page=$(get)
+heads=$(sed -n 's/.*\(<thead>.*\)/\1/p' <<<"$page" | sed 's#</thead>.*##' | grep -o '<th scope="col"[^>]*>[^<]*' | sed 's/.*>//' | tr 'A-Z' 'a-z' | sort | uniq -d)
+[ -z "$heads" ] || fail "the deals list names a column twice: $heads"
+eq "$(code '/reports?month=9999-99')" 400 "reports with an unknown parameter"
+eq "$(code '/reports?period=2020-01&from=2020-01-01&to=2020-01-02')" 200 "reports with their own parameters"
+path='/reports?month=9999-99' page=$(get)
+grep_q "month" <<<"$page" || fail "the reports page does not name the unknown parameter"
 echo "t_ui_pages: ok"

@@ -73,6 +73,16 @@ eq "$(code "$sess/customers")" 403 "the path secret without the cookie"
 wrongc=${cookie:0:${#cookie}-1}$([ "${cookie: -1}" = 0 ] && echo 1 || echo 0)
 eq "$(code -H "Cookie: rove_ui_$port=$wrongc" "$sess/customers")" 403 "the path secret with a wrong cookie"
 eq "$(code -H "Cookie: rove_ui_$port=$token" "$sess/customers")" 403 "the path secret with the token as cookie"
+# Without its cookie (evicted by another local site's many cookies), the
+# session's path says so in a page, in the user's language, with no data.
+curl -s -D "$T/gone.h" -o "$T/gone.html" "$sess/customers"
+grep_q -i '^Content-Type: text/html' "$T/gone.h" || fail "a session without its cookie is not a page"
+grep_q '<title>rove: session gone</title>' "$T/gone.html" || fail "no page for a session without its cookie: $(head -c 200 "$T/gone.html")"
+grep_q 'shared by every local site' "$T/gone.html" || fail "the session-gone page does not say why"
+grep_q 'Open the URL rove ui printed again' "$T/gone.html" || fail "the session-gone page does not say what to do"
+grep_q 'Acme' "$T/gone.html" && fail "the session-gone page shows data"
+curl -s -o "$T/gone.zh" -H 'Accept-Language: zh-CN,zh;q=0.9' -H "Cookie: rove_ui_$port=$wrongc" "$sess/customers"
+grep_q '会话' "$T/gone.zh" || fail "the session-gone page is not in Chinese for zh: $(head -c 200 "$T/gone.zh")"
 eq "$(code -H "Cookie: rove_ui_$port=$token" "$base/customers")" 403 "the token as cookie, the old way"
 # A foreign Host still refused, even with both.
 eq "$(code -H "Cookie: $ck" -H 'Host: evil.example' "$sess/customers")" 403 "both, but a foreign Host"
@@ -100,4 +110,31 @@ eq "$(code -H "Cookie: $ck" "$sess/customers")" 200 "the first session, still"
 eq "$(code -H "Cookie: rove_ui_$port=$cookie2" "$sess/customers")" 403 "a session's cookie on another's path"
 # A wrong token opens nothing.
 eq "$(code "$base/?token=${wrong}")" 403 "a wrong token"
+
+# --open: the token is in no argv (/proc/PID/cmdline is readable by every
+# local user); xdg-open gets the path of a page, mode 0600, that leads to
+# the URL, removed when rove ui stops.
+mkdir -p "$T/bin" "$T/run" && chmod 700 "$T/run"
+cat >"$T/bin/xdg-open" <<EOF
+#!/bin/sh
+printf '%s\n' "\$0" "\$@" >"$T/xdg.argv"
+stat -c %a "\$1" >"$T/xdg.mode"
+cat "\$1" >"$T/xdg.page"
+EOF
+chmod +x "$T/bin/xdg-open"
+PATH="$T/bin:$PATH" XDG_RUNTIME_DIR="$T/run" "$ROVE_BIN" -R "$T/alice" ui --open >"$T/open.out" 2>"$T/open.err" &
+opid=$!
+BG_PIDS+=("$opid")
+wait_for 5 "xdg-open's page" test -s "$T/xdg.page"
+ourl=$(cat "$T/open.out")
+otoken=${ourl##*token=}
+[ ${#otoken} -eq 64 ] || fail "rove ui --open printed no URL: $ourl"
+grep_q "$otoken" "$T/xdg.argv" && fail "the token is in xdg-open's argv: $(cat "$T/xdg.argv")"
+opage=$(sed -n 2p "$T/xdg.argv")
+[[ $opage == "$T/run/"* ]] || fail "xdg-open was not given a page in XDG_RUNTIME_DIR: $opage"
+eq "$(cat "$T/xdg.mode")" 600 "the page's mode"
+grep_q "url=$ourl\"" "$T/xdg.page" || fail "the page does not lead to the URL: $(cat "$T/xdg.page")"
+kill -TERM "$opid"
+wait "$opid" || true
+[ -e "$opage" ] && fail "the page outlives rove ui"
 echo "ok"
