@@ -465,8 +465,9 @@ static inline int srv_conflicts_about(srv *s, const char *user, const rove_uuid 
 	return k.n;
 }
 
-/* How many ownership history entries of customer c have this event. */
-static inline int srv_history(srv *s, const rove_uuid *c, const char *event)
+/* How many records of collection coll name customer c and have field
+ * equal to value (-1: the store could not be read). */
+static inline int srv_records_named(srv *s, uint8_t coll, const rove_uuid *c, const char *field, const char *value)
 {
 	rove_record *rec = malloc(sizeof(*rec));
 	char ids[ROVE_UUID_STRLEN + 1];
@@ -481,16 +482,16 @@ static inline int srv_history(srv *s, const rove_uuid *c, const char *event)
 		n = -1;
 	for (mrc = n == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : -1; mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *cust, *ev;
-		if (((const uint8_t *)k.mv_data)[0] != ROVE_COLL_OWNERSHIP)
+		const char *cust, *f;
+		if (((const uint8_t *)k.mv_data)[0] != coll)
 			continue;
 		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
 			n = -1;
 			break;
 		}
 		cust = rove_fields_str(&rec->fs, "customer");
-		ev = rove_fields_str(&rec->fs, "event");
-		if (cust != NULL && strcmp(cust, ids) == 0 && ev != NULL && strcmp(ev, event) == 0)
+		f = rove_fields_str(&rec->fs, field);
+		if (cust != NULL && strcmp(cust, ids) == 0 && f != NULL && strcmp(f, value) == 0)
 			n++;
 	}
 	if (cur != NULL)
@@ -499,6 +500,12 @@ static inline int srv_history(srv *s, const rove_uuid *c, const char *event)
 		mdb_txn_abort(txn);
 	free(rec);
 	return n;
+}
+
+/* How many ownership history entries of customer c have this event. */
+static inline int srv_history(srv *s, const rove_uuid *c, const char *event)
+{
+	return srv_records_named(s, ROVE_COLL_OWNERSHIP, c, "event", event);
 }
 
 /* A fixed id from a small number (readable in failures). */

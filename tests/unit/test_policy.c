@@ -721,37 +721,7 @@ static void test_rules(void)
 /* How many notices of this kind customer c's owner was given. */
 static int notices_of(srv *s, const rove_uuid *c, const char *kind)
 {
-	rove_record *rec = malloc(sizeof(*rec));
-	char ids[ROVE_UUID_STRLEN + 1];
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int n = 0, mrc;
-
-	rove_uuid_format(c, ids);
-	if (rec == NULL || mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) != 0 ||
-	    mdb_cursor_open(txn, s->e.st.records, &cur) != 0)
-		n = -1;
-	for (mrc = n == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : -1; mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *cust, *kd;
-		if (((const uint8_t *)k.mv_data)[0] != ROVE_COLL_NOTICE)
-			continue;
-		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-			n = -1;
-			break;
-		}
-		cust = rove_fields_str(&rec->fs, "customer");
-		kd = rove_fields_str(&rec->fs, "kind");
-		if (cust != NULL && strcmp(cust, ids) == 0 && kd != NULL && strcmp(kd, kind) == 0)
-			n++;
-	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(rec);
-	return n;
+	return srv_records_named(s, ROVE_COLL_NOTICE, c, "kind", kind);
 }
 
 /* The recycler's pass with the server's clock moved to day `day` after
