@@ -592,6 +592,21 @@ static void *serve_main(void *arg)
 	return NULL;
 }
 
+/* What start made, after the listener and every connection are closed
+ * and the thread has ended (or never began). */
+static void server_free(rove_http1 *h)
+{
+	if (h->wake[0] >= 0)
+		close(h->wake[0]);
+	if (h->wake[1] >= 0)
+		close(h->wake[1]);
+	pthread_cond_destroy(&h->idle);
+	pthread_mutex_destroy(&h->mu);
+	free(h->pf);
+	free(h->slot);
+	free(h);
+}
+
 int rove_http1_start(const rove_http1_cfg *cfg, int lfd, rove_http1 **out)
 {
 	rove_http1 *h;
@@ -618,15 +633,7 @@ int rove_http1_start(const rove_http1_cfg *cfg, int lfd, rove_http1 **out)
 	if (h->pf == NULL || h->slot == NULL || set_nonblock(lfd) != 0 || pipe(h->wake) != 0 || set_nonblock(h->wake[0]) != 0 ||
 	    set_nonblock(h->wake[1]) != 0 || pthread_create(&h->thread, NULL, serve_main, h) != 0) {
 		close(lfd);
-		if (h->wake[0] >= 0)
-			close(h->wake[0]);
-		if (h->wake[1] >= 0)
-			close(h->wake[1]);
-		pthread_cond_destroy(&h->idle);
-		pthread_mutex_destroy(&h->mu);
-		free(h->pf);
-		free(h->slot);
-		free(h);
+		server_free(h);
 		return ROVE_EIO;
 	}
 	*out = h;
@@ -656,13 +663,7 @@ void rove_http1_stop(rove_http1 *h)
 		if (c->state != C_FREE)
 			conn_close(h, c);
 	}
-	close(h->wake[0]);
-	close(h->wake[1]);
-	pthread_cond_destroy(&h->idle);
-	pthread_mutex_destroy(&h->mu);
-	free(h->pf);
-	free(h->slot);
-	free(h);
+	server_free(h);
 }
 
 int rove_http1_listen_loopback(uint16_t port, int *fd, uint16_t *bound)
