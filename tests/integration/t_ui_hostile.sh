@@ -38,42 +38,7 @@ eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/customers")" 200 "
 # 20 silent connections, then 300 that send a request's first line and
 # Host, then a header line a second; held for the deadline and 3 s more.
 hold=$((DEADLINE_MS / 1000 + 3))
-python3 - "$port" 300 20 "$hold" >"$T/slow" 2>&1 <<'PY' &
-import socket, sys, time, resource
-resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
-port, n, silent, hold = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-socks = []
-for i in range(n + silent):
-    if i == silent:
-        print('silent', len(socks), flush=True)
-    try:
-        s = socket.create_connection(('127.0.0.1', port), timeout=1)
-        if i >= silent:
-            s.sendall(b'GET /customers HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n' % port)
-    except OSError:
-        break
-    s.setblocking(False)
-    socks.append(s)
-print('open', len(socks), flush=True)
-def alive(s):
-    try:
-        while s.recv(65536) != b'':
-            pass
-        return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-t0 = time.time()
-while time.time() - t0 < hold:
-    time.sleep(1)
-    for s in socks[silent:]:
-        try:
-            s.send(b'X-a: b\r\n')
-        except OSError:
-            pass
-print('alive', sum(alive(s) for s in socks), flush=True)
-PY
+python3 "$(dirname "$0")/../tools/slow_http.py" "$port" 300 20 "$hold" /customers "127.0.0.1:$port" >"$T/slow" 2>&1 &
 slow=$!
 BG_PIDS+=($slow)
 wait_for 10 "the slow connections to open" grep_q '^open' "$T/slow"
