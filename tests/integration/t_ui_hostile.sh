@@ -35,6 +35,23 @@ port=$(sed 's|^http://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$url")
 sb=$(ui_login "$T/jar" "$url")
 eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$sb/customers")" 200 "a page before"
 
+# page_loads JAR URL OUT TRIES: fetches URL (with JAR's session) until it
+# answers the customers page, at most TRIES times, each bounded to 2 s;
+# sets ok (1 if it did), st (the last status) and ms (the time it took).
+page_loads() {
+	local i t0
+	ok= t0=$(date +%s%N)
+	for ((i = 0; i < $4; i++)); do
+		st=$(curl -s --max-time 2 -o "$3" -w '%{http_code}' -b "$1" "$2" || true)
+		if [ "$st" = 200 ] && grep -q "Acme Trading" "$3"; then
+			ok=1
+			break
+		fi
+		sleep 0.2
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+}
+
 # 20 silent connections, then 300 that send a request's first line and
 # Host, then a header line a second; held for the deadline and 3 s more.
 hold=$((DEADLINE_MS / 1000 + 3))
@@ -45,17 +62,7 @@ wait_for 10 "the slow connections to open" grep_q '^open' "$T/slow"
 
 # While they are held: a page loads within a few seconds (retried, in
 # case a connection meets a moment when none could make room).
-ok=
-t0=$(date +%s%N)
-for ((i = 0; i < 60; i++)); do
-	st=$(curl -s --max-time 2 -o "$T/page" -w '%{http_code}' -b "$T/jar" "$sb/customers" || true)
-	if [ "$st" = 200 ] && grep -q "Acme Trading" "$T/page"; then
-		ok=1
-		break
-	fi
-	sleep 0.2
-done
-ms=$((($(date +%s%N) - t0) / 1000000))
+page_loads "$T/jar" "$sb/customers" "$T/page" 60
 [ -n "$ok" ] || fail "no page while slow connections were held (last status '$st'); rove ui: $(tail -3 "$T/ui.err")"
 [ "$ms" -le 3000 ] || fail "a page took $ms ms to load under slow connections"
 echo "a page loaded in $ms ms under 320 slow connections"
@@ -137,28 +144,11 @@ wait_for 5 "rove ui's URL (40 descriptors)" test -s "$T/ui40.out"
 url40=$(cat "$T/ui40.out")
 port40=$(sed 's|^http://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$url40")
 sb40=$(ui_login "$T/jar40" "$url40")
-python3 - "$port40" 65 >"$T/silent40" 2>&1 <<'PY' &
-import socket, sys, time
-socks = []
-for i in range(int(sys.argv[2])):
-    try:
-        socks.append(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1))
-    except OSError:
-        break
-print('open', len(socks), flush=True)
-time.sleep(8)
-PY
+python3 "$(dirname "$0")/../tools/slow_http.py" "$port40" 0 65 8 / "127.0.0.1:$port40" >"$T/silent40" 2>&1 &
 silent40=$!
 BG_PIDS+=($silent40)
 wait_for 10 "the silent connections to open" grep_q '^open' "$T/silent40"
-ok=
-t0=$(date +%s%N)
-for ((i = 0; i < 10; i++)); do
-	st=$(curl -s --max-time 1 -o "$T/page40" -w '%{http_code}' -b "$T/jar40" "$sb40/customers" || true)
-	[ "$st" = 200 ] && grep -q "Acme Trading" "$T/page40" && ok=1 && break
-	sleep 0.2
-done
-ms=$((($(date +%s%N) - t0) / 1000000))
+page_loads "$T/jar40" "$sb40/customers" "$T/page40" 10
 [ -n "$ok" ] || fail "no page with 40 descriptors and 65 silent connections (last status '$st'); rove ui: $(tail -3 "$T/ui40.err")"
 [ "$ms" -le 3000 ] || fail "a page took $ms ms to load with 40 descriptors and 65 silent connections"
 kill "$silent40" 2>/dev/null || true
