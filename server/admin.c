@@ -487,13 +487,13 @@ static int cmd_reassign_customer(admin_ctx *a)
 	rove_push_result r;
 	char what[ROVE_MAX_ADMIN_ARG + 16];
 	const char *owner;
-	bool found, same;
+	bool found, same, seen;
 	int rc;
 
 	if (rove_uuid_parse(a->args[0], &id) != ROVE_OK)
 		return refuse(a, ROVE_EINVAL, "invalid customer id '%s'", a->args[0]);
-	rc = manager_sees_user(a, a->args[1], NULL, &found);
-	if (rc != ROVE_OK || !found)
+	rc = manager_sees_user(a, a->args[1], NULL, &seen);
+	if (rc != ROVE_OK || !seen)
 		return rc;
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
@@ -546,17 +546,17 @@ static int cmd_reassign_territory(admin_ctx *a)
 	rove_user fu;
 	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
-	bool had;
+	bool had, seen;
 	int rc;
 
 	if (strcmp(from, to) == 0)
 		return refuse(a, ROVE_EEXIST, "%s to %s: nothing changed", from, to);
-	rc = manager_sees_territory(a, code, &had);
-	if (rc == ROVE_OK && had)
-		rc = manager_sees_user(a, from, code, &had);
-	if (rc == ROVE_OK && had)
-		rc = manager_sees_user(a, to, NULL, &had);
-	if (rc != ROVE_OK || !had)
+	rc = manager_sees_territory(a, code, &seen);
+	if (rc == ROVE_OK && seen)
+		rc = manager_sees_user(a, from, code, &seen);
+	if (rc == ROVE_OK && seen)
+		rc = manager_sees_user(a, to, NULL, &seen);
+	if (rc != ROVE_OK || !seen)
 		return rc;
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
