@@ -39,6 +39,8 @@ uint32_t bench_customer_territory(const bench_shape *s, uint32_t i)
 
 uint32_t bench_customer_owner(const bench_shape *s, uint32_t i)
 {
+	if (s->lead && bench_customer_territory(s, i) == 0)
+		return 0;
 	return (i / s->territories) % s->owners;
 }
 

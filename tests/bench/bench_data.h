@@ -5,7 +5,10 @@
  * and encoded size.
  *
  * Customer i lives in territory i % T and belongs to owner (i / T) % K of
- * that territory. Each customer has `contacts` contacts and `activities`
+ * that territory, except with `lead`: then all of the first territory's
+ * customers belong to its first owner (rep01-1), so that one rep holds a
+ * whole territory's customers (2,000 at any scale) while the others share
+ * theirs. Each customer has `contacts` contacts and `activities`
  * activities. The server adds to every customer an ownership record (its
  * creation) and the fields it keeps itself (created_at, last_activity_at,
  * an activity's author); bench_data's *_server functions add the same, for
@@ -16,6 +19,7 @@
 
 #include "record.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +30,7 @@ typedef struct bench_shape {
 	uint32_t contacts;    /* per customer */
 	uint32_t activities;  /* per customer */
 	uint32_t run;         /* makes names, tax ids and phones unique per load */
+	bool lead;            /* territory 0's customers all to its owner 0 */
 } bench_shape;
 
 /* Territory t's code ("t07" or with a run, "r2t07"), and the login of its

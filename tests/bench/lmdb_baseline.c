@@ -31,7 +31,7 @@
 
 static const char usage_text[] =
 	"usage: lmdb_baseline --dir DIR [--customers N] [--territories T] [--owners K]\n"
-	"                     [--contacts C] [--activities A] [--no-ownership]\n"
+	"                     [--lead] [--contacts C] [--activities A] [--no-ownership]\n"
 	"                     [--txn-records N] [--scan]\n"
 	"Bulk-loads the benchmark data set's records into a new LMDB environment in\n"
 	"DIR (keys in order, MDB_APPEND, durable commits) and prints its figures.\n";
@@ -228,9 +228,9 @@ int main(int argc, char **argv)
 		{"contacts", required_argument, NULL, 'C'},   {"activities", required_argument, NULL, 'A'},
 		{"no-ownership", no_argument, NULL, 'n'},     {"txn-records", required_argument, NULL, 'x'},
 		{"scan", no_argument, NULL, 's'},             {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"lead", no_argument, NULL, 'L'},             {NULL, 0, NULL, 0},
 	};
-	bench_shape s = {100000, 50, 1, 2, 1, 0};
+	bench_shape s = {100000, 50, 1, 2, 1, 0, false};
 	baseline b;
 	const char *dir = NULL;
 	bool ownership = true, do_scan = false;
@@ -246,6 +246,7 @@ int main(int argc, char **argv)
 		case 'c': s.customers = num(optarg); break;
 		case 't': s.territories = num(optarg); break;
 		case 'o': s.owners = num(optarg); break;
+		case 'L': s.lead = true; break;
 		case 'C': s.contacts = num(optarg); break;
 		case 'A': s.activities = num(optarg); break;
 		case 'n': ownership = false; break;

@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  --territories T    territories t01..tT (default 50)\n"
 	"  --owners K         reps per territory, each owning an equal share of its\n"
 	"                     customers (default 1); logins rep01-1, rep01-2, ...\n"
+	"  --lead             all of t01's customers to rep01-1 instead (one rep\n"
+	"                     holding a whole territory, the others sharing theirs)\n"
 	"  --contacts C       contacts per customer (default 2)\n"
 	"  --activities A     activities per customer (default 1)\n"
 	"  --analyst NAME     also create an analyst (reads everything)\n"
@@ -421,7 +423,8 @@ int main(int argc, char **argv)
 		{"tokens", required_argument, NULL, 'd'},   {"ids", required_argument, NULL, 'i'},
 		{"jobs", required_argument, NULL, 'j'},     {"run", required_argument, NULL, 'r'},
 		{"update", required_argument, NULL, 'U'},   {"owner", required_argument, NULL, 'O'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+		{"lead", no_argument, NULL, 'L'},           {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	loader l;
 	const char *token_file = NULL, *analyst = NULL, *manager = NULL, *dir = ".", *ids_path = NULL;
@@ -434,7 +437,7 @@ int main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	pthread_mutex_init(&l.mu, NULL);
 	snprintf(l.auth.user, sizeof(l.auth.user), "admin");
-	l.shape = (bench_shape){100000, 50, 1, 2, 1, 0};
+	l.shape = (bench_shape){100000, 50, 1, 2, 1, 0, false};
 	l.jobs = 2;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -454,6 +457,7 @@ int main(int argc, char **argv)
 		case 'r': l.shape.run = num(optarg, "--run"); break;
 		case 'U': update = num(optarg, "--update"); break;
 		case 'O': owner = optarg; break;
+		case 'L': l.shape.lead = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
 		}
