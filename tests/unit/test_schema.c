@@ -1089,7 +1089,7 @@ static void test_bench_data(void)
 {
 	static const uint32_t some[] = {0, 1, 6, 99, 12345, 999999, 999999999};
 	static rove_op op;
-	bench_shape shape = {1000000, 7, 3, 2, 2, 3};
+	bench_shape shape = {1000000, 7, 3, 2, 2, 3, false};
 	char why[ROVE_MAX_ERRMSG], prev[ROVE_TAXID_LEN + 1] = "";
 	const char *cust = "01a22000-0000-7000-8000-000000000001";
 
