@@ -80,6 +80,20 @@ static size_t make_key(char out[ROVE_MAX_STR + 3], char kind, const char *value)
 	return len + 2;
 }
 
+/* A dealer's key: its territory and name ("D:CODE\x1fNAME"); a name is
+ * one per territory, so that a file imported twice makes no second one. */
+static size_t dealer_key(char out[ROVE_MAX_STR + 3], const char *terr, const char *name)
+{
+	size_t t = strnlen(terr, ROVE_MAX_NAME), n = strnlen(name, ROVE_MAX_STR - ROVE_MAX_NAME - 1);
+
+	out[0] = 'D';
+	out[1] = ':';
+	memcpy(out + 2, terr, t);
+	out[2 + t] = '\x1f';
+	memcpy(out + 3 + t, name, n);
+	return 3 + t + n;
+}
+
 static bool key_has(const key_set *ks, char kind, const char *value)
 {
 	char key[ROVE_MAX_STR + 3];
@@ -181,6 +195,12 @@ static int load_record(const rove_record *rec, void *arg)
 		}
 		return key_put(&im->keys, key, make_key(key, 'T', code), 0, &rec->id, &dup);
 	}
+	if (rec->coll == ROVE_COLL_DEALER) {
+		const char *terr = rove_fields_str(&rec->fs, "territory"), *name = rove_fields_str(&rec->fs, "name");
+		if (terr == NULL || name == NULL || rove_record_deleted(rec))
+			return ROVE_OK;
+		return key_put(&im->keys, key, dealer_key(key, terr, name), 0, &rec->id, &dup);
+	}
 	if (im->c->id == ROVE_COLL_CUSTOMER) {
 		/* Its uniqueness keys, as a row's will be compared (older
 		 * records may hold a tax id as it was typed). */
@@ -224,6 +244,8 @@ static int import_load(importer *im)
 		rc = rove_replica_each(im->r, ROVE_COLL_TERRITORY, load_record, im);
 	if (rc == ROVE_OK && im->c->id != ROVE_COLL_DEALER)
 		rc = rove_replica_each(im->r, ROVE_COLL_CUSTOMER, load_record, im);
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
+		rc = rove_replica_each(im->r, ROVE_COLL_DEALER, load_record, im);
 	if (rc == ROVE_OK && !top)
 		rc = ref_index_sort(&im->refs);
 	return rc;
@@ -584,6 +606,29 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 	return ROVE_OK;
 }
 
+/* A dealer row's name: one per territory, in the file and among the
+ * dealers the replica holds. */
+static int row_dealer_unique(importer *im, const rove_op *op, unsigned long line)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory"), *name = rove_fields_str(&op->fs, "name");
+	char key[ROVE_MAX_STR + 3], ids[ROVE_UUID_STRLEN + 1];
+	const key_slot *dup;
+	int rc;
+
+	if (terr == NULL || name == NULL)
+		return ROVE_OK; /* reported as missing */
+	rc = key_put(&im->keys, key, dealer_key(key, terr, name), line, NULL, &dup);
+	if (rc != ROVE_OK || dup == NULL)
+		return rc;
+	if (dup->line == 0) {
+		rove_uuid_format(&dup->id, ids);
+		row_error(im, line, "duplicate: dealer '%.*s' of %s is %s already", shown(name), name, terr, ids);
+	} else {
+		row_error(im, line, "dealer '%.*s' of %s is also on line %lu", shown(name), name, terr, dup->line);
+	}
+	return ROVE_OK;
+}
+
 /* Keeps a row's cells for writing. */
 static int keep_row(importer *im, const char *const *cells, unsigned long line)
 {
@@ -633,6 +678,8 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 		if (rc == ROVE_OK && !im->row_bad)
 			row_pool_limit(im, op, line);
 	}
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
+		rc = row_dealer_unique(im, op, line);
 	if (rc == ROVE_OK && !im->row_bad)
 		rc = keep_row(im, cells, line);
 	return rc;

@@ -162,6 +162,15 @@ eq "$(rove -R "$T/admin" admin user show li --json | jq -c '.territories | sort'
 eq "$(r admin import dealers "$D/dealers.csv")" "imported 3 dealers" "dealers"
 r admin sync >/dev/null
 dealer_id() { r admin dealer list --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .id'; }
+# The same file again makes no second dealer of the same name in the same
+# territory: the whole file is refused, each row naming the one it repeats.
+out=$(rove -R "$T/admin" import dealers "$D/dealers.csv" 2>&1) && fail "dealers imported twice: $out"
+grep -q "dealers.csv:2: duplicate: dealer '上海贸易' of" <<<"$out" || fail "a repeated dealer named: $out"
+eq "$(r admin dealer list --json | jq length)" 3 "no dealer made twice"
+printf 'name,territory\n新华五金,east.sh\n新华五金,east.hz\n新华五金,east.sh\n' >"$D/dealers2.csv"
+out=$(rove -R "$T/admin" import dealers "$D/dealers2.csv" 2>&1) && fail "a dealer twice in a file: $out"
+grep -q "dealers2.csv:4: dealer '新华五金' of east.sh is also on line 2" <<<"$out" || fail "the repeat named: $out"
+grep -q "dealers2.csv:3" <<<"$out" && fail "the same name in another territory refused: $out"
 d_sh=$(dealer_id 上海贸易) d_bj=$(dealer_id 北方钢材)
 [[ $d_sh =~ ^[0-9a-f-]{36}$ && $d_bj =~ ^[0-9a-f-]{36}$ ]] || fail "dealer ids: '$d_sh' '$d_bj'"
 awk -F, -v sh="$d_sh" -v bj="$d_bj" 'NR == 1 {print $0 ",dealer"; next}
