@@ -44,7 +44,7 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms)
 	int rv;
 
 	memset(c, 0, sizeof(*c));
-	rove_net_tune_malloc();
+	rove_net_tune_malloc_client();
 	rv = nng_req0_open(&c->sock);
 	if (rv != 0)
 		return nng_to_rove(rv);
