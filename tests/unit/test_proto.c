@@ -696,7 +696,7 @@ static void test_pull_reply_roundtrip(void)
 
 	/* Encoder limits. */
 	rove_buf_reset(&b);
-	h.n = ROVE_MAX_PULL_ITEMS + 1;
+	h.n = ROVE_MAX_SNAPSHOT_ITEMS + 1;
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_ETOOBIG);
 	h.n = 0;
 	h.snap_keylen = ROVE_MAX_SNAP_KEY + 1;
@@ -2012,8 +2012,8 @@ static void test_limits(void)
 	/* Entries in a pull reply (records and evictions, alternating). */
 	for (uint32_t extra = 0; extra <= 1; extra++) {
 		begin();
-		w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS + extra);
-		for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + extra; i++) {
+		w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_SNAPSHOT_ITEMS + extra);
+		for (uint32_t i = 0; i < ROVE_MAX_SNAPSHOT_ITEMS + extra; i++) {
 			if (i % 2 == 0) {
 				w_rec_entry();
 				w_record_head(1, 16, 0);
