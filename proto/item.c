@@ -50,10 +50,10 @@ static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove
 			rc = rove_mp_get_u64(r, &st.hlc.v);
 		if (rc == ROVE_OK && with_stamps)
 			rc = rove_mp_get_u64(r, &st.node);
-		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
-			rc = ROVE_EPROTO; /* a field twice */
 		if (rc == ROVE_OK)
-			rc = rove_fields_set(fs, name, v, st);
+			rc = rove_fields_add(fs, name, v, st);
+		if (rc == ROVE_EEXIST)
+			rc = ROVE_EPROTO; /* a field twice */
 		if (rc != ROVE_OK)
 			return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
 	}
