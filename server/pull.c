@@ -171,17 +171,20 @@ static void snapshot_budget(pull_ctx *p, uint32_t asked)
 static int snapshot_record(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg)
 {
 	pull_ctx *p = arg;
+	bool deleted;
 	int rc;
 
 	if (chunk_full(p)) {
 		p->h->more = true;
 		return ROVE_EEXIST; /* the rest in the next chunk */
 	}
-	if (rove_dec_record(raw->mv_data, raw->mv_size, p->rec) != ROVE_OK) {
+	/* Sent as stored: only whether it is a tombstone is read here (a
+	 * whole decode was a quarter of the server's CPU in a bootstrap). */
+	if (rove_record_raw_deleted(raw->mv_data, raw->mv_size, &deleted) != ROVE_OK) {
 		rove_error("corrupt record in the store");
 		return ROVE_EPROTO;
 	}
-	if (!rove_record_deleted(p->rec)) {
+	if (!deleted) {
 		rc = rove_enc_entry_record_raw(p->items, raw->mv_data, raw->mv_size);
 		if (rc != ROVE_OK)
 			return rc;
