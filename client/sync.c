@@ -366,7 +366,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
-		rc = pull_send(c, r, &req, &ps, env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_PULL_ITEMS));
+		rc = pull_send(c, r, &req, &ps,
+			       env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS));
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
