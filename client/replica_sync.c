@@ -387,12 +387,29 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	return rc;
 }
 
+/* Stores a snapshot's whole record under k in the snapshot being built,
+ * through the chunk's cursor on it: appended when k is past the table's
+ * last key (a snapshot of everything arrives in key order, so one
+ * descent and no search a record, and pages filled to the end), else put
+ * where it belongs; the order is never trusted. MDB_KEYEXIST: there
+ * already. LMDB's MDB_APPEND refuses a key not past the last one with
+ * MDB_KEYEXIST too, hence the second put, which tells the two apart. */
+static int aside_put(MDB_cursor *c, MDB_val *k, MDB_val *v)
+{
+	int mrc = mdb_cursor_put(c, k, v, MDB_APPEND);
+
+	if (mrc == MDB_KEYEXIST)
+		mrc = mdb_cursor_put(c, k, v, MDB_NOOVERWRITE);
+	return mrc;
+}
+
 /* Applies one entry of a pull reply: an op or evict to base and view; a
- * snapshot's record (aside) to the snapshot being built. */
-static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, bool aside,
+ * snapshot's record (aside) to the snapshot being built, through the
+ * chunk's cursor on it (aside_put). */
+static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, MDB_cursor *aside,
 		       rpl_work *w)
 {
-	MDB_dbi base = aside ? r->aside : r->base;
+	MDB_dbi base = aside != NULL ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
 	const rove_fields *fs;
 	int rc;
@@ -400,7 +417,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	/* The decoder gives only the three tags. A snapshot holds records
 	 * only: anything else is a faulty server's, refused with the reply. */
 	ROVE_ASSERT(e->tag <= ROVE_ENTRY_EVICT);
-	if (aside && e->tag != ROVE_ENTRY_RECORD)
+	if (aside != NULL && e->tag != ROVE_ENTRY_RECORD)
 		return ROVE_EPROTO;
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
@@ -429,7 +446,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		/* A whole record the replica does not have yet (a snapshot):
 		 * stored as it came, no decoding and encoding again. */
 		MDB_val k = {ROVE_RECORD_KEY, key}, v = {e->rawlen, (void *)e->raw};
-		int mrc = mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
+		int mrc = aside != NULL ? aside_put(aside, &k, &v) : mdb_put(txn, base, &k, &v, MDB_NOOVERWRITE);
 		if (mrc == 0 && rpl_index_kept(r, base)) {
 			/* New: its index entries from the record decoded (not
 			 * while a snapshot is built aside: replica_index.c). */
@@ -452,7 +469,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	if (rc != ROVE_OK)
 		return rc;
 view:
-	if (aside)
+	if (aside != NULL)
 		return ROVE_OK; /* the view is made anew when the snapshot is whole */
 	/* Records with pending ops keep their view up to date too. */
 	{
@@ -517,6 +534,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rove_hlc clock, pulled = {0};
 	rove_entry *e = malloc(sizeof(*e));
 	rpl_work *w = rpl_work_new();
+	MDB_cursor *build = NULL; /* a snapshot chunk's cursor on the aside */
 	MDB_dbi base, aside;
 	int rc;
 
@@ -560,6 +578,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		rc = rpl_store_drop(r, txn, r->aside);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && h->reset)
 		rc = rove_report_sums_dropped(txn, r->aside);
+	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT)
+		rc = rove_db_err(mdb_cursor_open(txn, r->aside, &build), "cursor");
 	while (rc == ROVE_OK) {
 		rc = rove_msg_next_entry(reply, e);
 		if (rc == ROVE_ENOTFOUND) {
@@ -569,9 +589,12 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &pulled, h->mode == ROVE_PULL_SNAPSHOT, w);
+			rc = apply_entry(r, txn, e, &pulled, build, w);
 		(*items)++;
 	}
+	/* Closed before the swap, which empties the table it is on. */
+	if (build != NULL)
+		mdb_cursor_close(build);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
 		rc = bases_swap(r, txn, w);
 	/* The clock follows every stamp pulled; the latest pulled, which the

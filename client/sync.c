@@ -44,7 +44,7 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms)
 	int rv;
 
 	memset(c, 0, sizeof(*c));
-	rove_net_tune_malloc();
+	rove_net_tune_malloc_client();
 	rv = nng_req0_open(&c->sock);
 	if (rv != 0)
 		return nng_to_rove(rv);
@@ -334,7 +334,8 @@ static void progress_end(pull_progress *p)
 
 /* Items asked for in the first pull request: a small first chunk comes
  * back quickly and is applied while the server prepares the next, full
- * one (later requests ask for ROVE_MAX_PULL_ITEMS). */
+ * one (later requests ask for ROVE_MAX_SNAPSHOT_ITEMS: the server sends
+ * ops chunks of ROVE_MAX_PULL_ITEMS at most). */
 #define PULL_FIRST_ITEMS 1000u
 
 static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max)
@@ -365,7 +366,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
-		rc = pull_send(c, r, &req, &ps, env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_PULL_ITEMS));
+		rc = pull_send(c, r, &req, &ps,
+			       env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS));
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -399,7 +401,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 			 * refused, which ends this loop). */
 			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
 			sent = pull_send(c, r, &req, &ps,
-					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS));
+					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS));
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
 		/* A pull of one chunk (most syncs) draws nothing. */

@@ -69,5 +69,9 @@ int rove_net_err(int nng_rv);
  * for every chunk (glibc; elsewhere a no-op). Call once, early, before
  * any thread starts. */
 void rove_net_tune_malloc(void);
+/* The same for a client (rove): also one malloc arena for all threads,
+ * so that the reply buffers nng's threads receive into are reused, not
+ * kept once per thread. */
+void rove_net_tune_malloc_client(void);
 
 #endif

@@ -62,7 +62,8 @@ static void fields_compact(rove_fields *fs)
 	fs->live = used;
 }
 
-int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
+/* rove_fields_set; with add, for a name not there yet (else ROVE_EEXIST). */
+static int fields_put(rove_fields *fs, const char *name, rove_value v, rove_stamp st, bool add)
 {
 	size_t nlen = strlen(name);
 	char tmp[ROVE_MAX_STR + 1];
@@ -73,6 +74,8 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 	if (nlen == 0 || nlen > ROVE_MAX_FIELD_NAME)
 		return ROVE_EINVAL;
 	idx = fields_find(fs, name);
+	if (add && idx >= 0)
+		return ROVE_EEXIST;
 	if (idx >= 0 && fs->f[idx].v.type == ROVE_V_STR)
 		old_bytes = fs->f[idx].v.len + 1;
 	/* Check every limit before changing anything: a failed set leaves
@@ -120,6 +123,16 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 	f->v = v;
 	f->st = st;
 	return ROVE_OK;
+}
+
+int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
+{
+	return fields_put(fs, name, v, st, false);
+}
+
+int rove_fields_add(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
+{
+	return fields_put(fs, name, v, st, true);
 }
 
 int rove_fields_copy(rove_fields *dst, const rove_fields *src)

@@ -104,6 +104,9 @@ void rove_fields_init(rove_fields *fs);
  * ROVE_EINVAL for an empty or too long name or a NUL inside the string;
  * on any error fs is unchanged. */
 int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp st);
+/* The same for a name fs does not have yet: ROVE_EEXIST if it has (and fs
+ * is unchanged); one look-up where a check and a set take two. */
+int rove_fields_add(rove_fields *fs, const char *name, rove_value v, rove_stamp st);
 /* dst := a copy of src with its own strings. */
 int rove_fields_copy(rove_fields *dst, const rove_fields *src);
 /* The field or NULL; valid until fs changes. */

@@ -39,6 +39,17 @@
 #define ROVE_MAX_PULL_ITEMS 4000u
 #define ROVE_PULL_CHUNK_BYTES (4u * 1024u * 1024u)
 
+/* Records in one snapshot chunk, and its byte budget: a replica applies
+ * each chunk in its own durable transaction (so that a cut bootstrap
+ * resumes after the last one), and an HQ bootstrap of 1,000,000 customers
+ * in chunks of 4,000 paid 1,250 flushes; the bytes bind first (about
+ * 12,000 records of the bench's size a chunk). The client holds one chunk
+ * while it applies another, and a transaction's dirty pages are about a
+ * chunk's bytes: ~3 budgets of its peak RSS. Also the most items any pull
+ * reply may carry (ops replies stay at ROVE_MAX_PULL_ITEMS). */
+#define ROVE_MAX_SNAPSHOT_ITEMS 32000u
+#define ROVE_SNAPSHOT_CHUNK_BYTES (4u * 1024u * 1024u)
+
 /* Fields in one record or op, the length of a field name, of one string
  * value, and of all string bytes of one record together. */
 #define ROVE_MAX_FIELDS 32u
@@ -441,6 +452,9 @@
  * field its name and an encoded value and stamp), with room for framing. */
 #define ROVE_MAX_ITEM_BYTES (ROVE_MAX_RECORD_BYTES + ROVE_MAX_FIELDS * (ROVE_MAX_FIELD_NAME + 64u) + 256u)
 
+_Static_assert(ROVE_SNAPSHOT_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,
+	       "a full snapshot chunk plus one item must fit in a message");
+_Static_assert(ROVE_MAX_SNAPSHOT_ITEMS >= ROVE_MAX_PULL_ITEMS, "a pull reply's limit holds an ops reply");
 /* A pull reply closes once it holds ROVE_PULL_CHUNK_BYTES: one more item
  * must still fit in a message. */
 _Static_assert(ROVE_PULL_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,

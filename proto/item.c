@@ -50,10 +50,10 @@ static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove
 			rc = rove_mp_get_u64(r, &st.hlc.v);
 		if (rc == ROVE_OK && with_stamps)
 			rc = rove_mp_get_u64(r, &st.node);
-		if (rc == ROVE_OK && rove_fields_get(fs, name) != NULL)
-			rc = ROVE_EPROTO; /* a field twice */
 		if (rc == ROVE_OK)
-			rc = rove_fields_set(fs, name, v, st);
+			rc = rove_fields_add(fs, name, v, st);
+		if (rc == ROVE_EEXIST)
+			rc = ROVE_EPROTO; /* a field twice */
 		if (rc != ROVE_OK)
 			return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
 	}
@@ -409,6 +409,47 @@ int rove_dec_op(const void *data, size_t len, rove_op *op)
 int rove_dec_record(const void *data, size_t len, rove_record *rec)
 {
 	return get_whole(data, len, item_record, rec);
+}
+
+int rove_record_raw_deleted(const void *data, size_t len, bool *deleted)
+{
+	rove_mp_reader r;
+	uint64_t coll;
+	rove_uuid id;
+	uint32_t n = 0;
+	int rc;
+
+	*deleted = false;
+	rove_mp_reader_init(&r, data, len);
+	rc = rove_mp_get_exact_array(&r, 3);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, 255, &coll);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(&r, &id);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_array(&r, ROVE_MAX_FIELDS, &n);
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		const char *name;
+		uint32_t nlen;
+		rove_value v;
+		uint64_t hlc, node;
+
+		rc = rove_mp_get_exact_array(&r, 4);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_text(&r, ROVE_MAX_FIELD_NAME, &name, &nlen);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_value(&r, &v);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_u64(&r, &hlc);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_u64(&r, &node);
+		if (rc == ROVE_OK && nlen == sizeof(ROVE_FIELD_DELETED) - 1 &&
+		    memcmp(name, ROVE_FIELD_DELETED, nlen) == 0)
+			*deleted = v.type == ROVE_V_INT && v.i != 0;
+	}
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	return rc == ROVE_OK ? ROVE_OK : ROVE_EPROTO;
 }
 
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj)

@@ -341,7 +341,7 @@ static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
 	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ROVE_ITEM_NONE, 0, 0, head_pull},
-	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_PULL_ITEMS, COUNT(pull_reply),
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS, COUNT(pull_reply),
 				 head_pull_reply},
 	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
 			    head_admin},

@@ -233,6 +233,11 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
 int rove_dec_op(const void *data, size_t len, rove_op *op);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
+/* Whether a stored record is deleted (rove_record_deleted), read without
+ * decoding it: its outline is checked (ROVE_EPROTO), its values are not.
+ * For a store's own records, which were checked when written; a reader of
+ * anyone else's uses rove_dec_record. */
+int rove_record_raw_deleted(const void *data, size_t len, bool *deleted);
 
 /* A decoded message. Fields are filled by type; iterate items with the
  * rove_msg_next_* function matching the type. */

@@ -696,7 +696,7 @@ static void test_pull_reply_roundtrip(void)
 
 	/* Encoder limits. */
 	rove_buf_reset(&b);
-	h.n = ROVE_MAX_PULL_ITEMS + 1;
+	h.n = ROVE_MAX_SNAPSHOT_ITEMS + 1;
 	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_ETOOBIG);
 	h.n = 0;
 	h.snap_keylen = ROVE_MAX_SNAP_KEY + 1;
@@ -1104,6 +1104,54 @@ static bool rejection_is(const rove_rejection *rj, uint64_t time_ms, uint8_t rea
 }
 
 /* The stored form of a refused op, on the server and in a replica. */
+/* rove_record_raw_deleted reads what decoding and rove_record_deleted
+ * say, and refuses a record cut short or followed by more bytes. */
+static void test_raw_deleted(void)
+{
+	static const struct {
+		const char *field;
+		rove_value v;
+		bool deleted;
+	} cases[] = {
+		{"name", {ROVE_V_STR, 0, "x", 1}, false},
+		{ROVE_FIELD_DELETED, {ROVE_V_INT, 1, NULL, 0}, true},
+		{ROVE_FIELD_DELETED, {ROVE_V_INT, -5, NULL, 0}, true},
+		{ROVE_FIELD_DELETED, {ROVE_V_INT, 0, NULL, 0}, false},
+		{ROVE_FIELD_DELETED, {ROVE_V_STR, 0, "1", 1}, false},
+		{ROVE_FIELD_DELETED, {ROVE_V_NULL, 0, NULL, 0}, false},
+		{"_deletee", {ROVE_V_INT, 1, NULL, 0}, false},
+	};
+	rove_record *rec = malloc(sizeof(*rec)), *back = malloc(sizeof(*back));
+	rove_buf b;
+
+	CHECK(rec != NULL && back != NULL);
+	rove_buf_init(&b);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		bool deleted = !cases[c].deleted;
+
+		memset(rec, 0, sizeof(*rec));
+		rec->coll = 1;
+		rec->id.b[3] = (uint8_t)c;
+		rove_fields_init(&rec->fs);
+		CHECK_EQ_INT(rove_fields_set(&rec->fs, "a", rove_vcstr("first"), stamp(1, 1)), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&rec->fs, cases[c].field, cases[c].v, stamp(2, 1)), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&rec->fs, "zz", rove_vint(3), stamp(3, 1)), ROVE_OK);
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_record(&b, rec), ROVE_OK);
+		CHECK_EQ_INT(rove_record_raw_deleted(b.data, b.len, &deleted), ROVE_OK);
+		CHECK(deleted == cases[c].deleted);
+		CHECK_EQ_INT(rove_dec_record(b.data, b.len, back), ROVE_OK);
+		CHECK(rove_record_deleted(back) == cases[c].deleted);
+		for (size_t cut = 0; cut < b.len; cut++)
+			CHECK_EQ_INT(rove_record_raw_deleted(b.data, cut, &deleted), ROVE_EPROTO);
+		CHECK(rove_buf_append(&b, "\xc0", 1) == ROVE_OK);
+		CHECK_EQ_INT(rove_record_raw_deleted(b.data, b.len, &deleted), ROVE_EPROTO);
+	}
+	rove_buf_free(&b);
+	free(rec);
+	free(back);
+}
+
 static void test_rejection_roundtrip(void)
 {
 	static rove_rejection rj;
@@ -2012,8 +2060,8 @@ static void test_limits(void)
 	/* Entries in a pull reply (records and evictions, alternating). */
 	for (uint32_t extra = 0; extra <= 1; extra++) {
 		begin();
-		w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_PULL_ITEMS + extra);
-		for (uint32_t i = 0; i < ROVE_MAX_PULL_ITEMS + extra; i++) {
+		w_pull_reply_head(ROVE_PULL_SNAPSHOT, ROVE_MAX_SNAPSHOT_ITEMS + extra);
+		for (uint32_t i = 0; i < ROVE_MAX_SNAPSHOT_ITEMS + extra; i++) {
 			if (i % 2 == 0) {
 				w_rec_entry();
 				w_record_head(1, 16, 0);
@@ -3600,6 +3648,7 @@ int main(void)
 	test_error_roundtrip();
 	test_item_roundtrip();
 	test_rejection_roundtrip();
+	test_raw_deleted();
 
 	make_seeds();
 	test_truncations();

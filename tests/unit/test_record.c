@@ -129,6 +129,17 @@ static void test_fields_basic(void)
 	CHECK_EQ_INT(rove_fields_set(&fs, "max", rove_vint(INT64_MAX), stamp(1, 1)), ROVE_OK);
 	CHECK(rove_fields_int(&fs, "max", &i) && i == INT64_MAX);
 	CHECK(fields_sorted(&fs));
+
+	/* Add: a new name goes where it sorts; one there already is refused
+	 * and keeps its value. */
+	CHECK_EQ_INT(rove_fields_add(&fs, "beta", rove_vcstr("b"), stamp(2, 2)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_add(&fs, "zz", rove_vint(5), stamp(2, 2)), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_add(&fs, "beta", rove_vcstr("again"), stamp(3, 3)), ROVE_EEXIST);
+	CHECK_EQ_INT(rove_fields_add(&fs, "max", rove_vint(1), stamp(3, 3)), ROVE_EEXIST);
+	CHECK(strcmp(rove_fields_str(&fs, "beta"), "b") == 0);
+	CHECK(rove_fields_int(&fs, "max", &i) && i == INT64_MAX);
+	CHECK_EQ_INT(fs.n, 7);
+	CHECK(fields_sorted(&fs));
 }
 
 static void test_fields_copy(void)
