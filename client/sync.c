@@ -225,7 +225,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			if (rc == ROVE_OK && resend && res[i].seen)
 				seen[res[i].status == ROVE_PUSH_ACCEPTED ? 0 : 1]++;
 		}
-		nng_msg_free(reply);
+		/* The results point into the reply (their kept lists): freed
+		 * once they are recorded. */
 		if (rc == ROVE_OK) {
 			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run, ops, res, n, &acc, &rej);
 			if (rc == ROVE_EWRONGSERVER)
@@ -233,6 +234,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			else if (rc != ROVE_OK)
 				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
 		}
+		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
 			st->pushed += n - seen[0] - seen[1];
 			st->accepted += acc - seen[0];
@@ -337,12 +339,13 @@ static void progress_end(pull_progress *p)
  * one (later requests ask for ROVE_MAX_PULL_ITEMS). */
 #define PULL_FIRST_ITEMS 1000u
 
-static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max)
+static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own)
 {
 	rove_pull_req q;
 	int rc;
 
 	rove_pull_state_request(ps, &r->id, max, &q);
+	q.own = own;
 	rove_buf_reset(req);
 	rc = rove_enc_pull(req, &r->auth, &q);
 	return rc == ROVE_OK ? conn_send(c, req) : rc;
@@ -359,13 +362,18 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rove_pull_state ps;
 	rove_buf req;
 	pull_progress prog;
+	/* This replica's own ops may come back by reference (it holds them as
+	 * the server kept them); should one be missing here, everything is
+	 * asked for again whole. */
+	bool own = true;
 	int rc;
 
 	progress_init(&prog, on);
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
-		rc = pull_send(c, r, &req, &ps, env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_PULL_ITEMS));
+		rc = pull_send(c, r, &req, &ps, env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_PULL_ITEMS),
+			       own);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -399,9 +407,35 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 			 * refused, which ends this loop). */
 			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
 			sent = pull_send(c, r, &req, &ps,
-					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS));
+					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS), own);
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
+		if (rc == ROVE_ENOTFOUND && own) {
+			/* An op named as this replica's that it does not hold (a
+			 * replica copied back from an older copy): nothing of the
+			 * chunk was kept; the answer to the request already sent
+			 * is dropped, and the pull goes on from where it stands,
+			 * every op whole. */
+			nng_msg_free(reply);
+			own = false;
+			if (more && sent == ROVE_OK) {
+				rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
+				if (rc == ROVE_OK)
+					nng_msg_free(reply);
+			} else {
+				rc = sent;
+			}
+			if (rc == ROVE_OK)
+				rc = rove_replica_pull_state(r, &ps);
+			if (rc == ROVE_OK)
+				rc = pull_send(c, r, &req, &ps,
+					       env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS), own);
+			if (rc != ROVE_OK) {
+				report(c, rc, "pull");
+				break;
+			}
+			continue;
+		}
 		/* A pull of one chunk (most syncs) draws nothing. */
 		if (rc == ROVE_OK && (more || prog.drawn))
 			progress_draw(&prog, &m.u.pull_reply, st->pulled + items, !more);
