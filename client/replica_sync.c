@@ -454,12 +454,12 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		      uint32_t *journaled)
 {
 	uint8_t pkey[RPL_PENDING_KEY], okey[8];
-	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL};
+	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
 	MDB_cursor *c;
 	uint32_t pending = 0;
 	uint64_t lseq = 0, acked;
 	bool found = false, known = false, changed;
-	rpl_ikeys was;
+	rpl_ikeys was = {0}, vwas = {0};
 	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	int mrc;
 
@@ -484,11 +484,9 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 				found = true;
 				lseq = rove_be64_get(okey);
 				rc = rpl_outbox_decode(&ov, &acked, &w->op);
-				/* As kept: with its list (nothing written yet, so
-				 * pv still points at it), unless not known. */
+				/* How it was kept: a list, unless not known. */
 				known = pv.mv_size > 0 && *(const uint8_t *)pv.mv_data != 0xc0;
-				if (rc == ROVE_OK && known)
-					rc = rove_kept_apply(pv.mv_data, pv.mv_size, &w->op, &changed);
+				kv = pv;
 			}
 		}
 		if (rc == ROVE_OK)
@@ -503,8 +501,31 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		rove_info("pull: the server named an op this replica does not hold as kept");
 		return ROVE_ENOTFOUND;
 	}
+	/* The base's record, and (the record's only pending op) the view's:
+	 * the base with the op on top as made, whose index entries go. */
+	rc = rpl_rec_get_or_empty(txn, r->base, e->coll, &e->id, &w->a);
+	if (rc == ROVE_OK && rpl_index_kept(r, r->base) && w->a.fs.n > 0)
+		rpl_ikeys_of(e->coll, &e->id, &w->a.fs, &was);
+	if (rc == ROVE_OK && pending == 1 && w->a.fs.n == 0) {
+		rpl_ikeys_of(e->coll, &e->id, &w->op.fs, &vwas);
+	} else if (rc == ROVE_OK && pending == 1) {
+		w->b.coll = e->coll;
+		w->b.id = e->id;
+		rc = rove_fields_copy(&w->b.fs, &w->a.fs);
+		if (rc == ROVE_OK)
+			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
+		if (rc == ROVE_OK)
+			rpl_ikeys_of(e->coll, &e->id, &w->b.fs, &vwas);
+	}
+	/* As kept (nothing was written yet: kv still points at the list). */
+	if (rc == ROVE_OK)
+		rc = rove_kept_apply(kv.mv_data, kv.mv_size, &w->op, &changed);
+	if (rc != ROVE_OK)
+		return rc;
 	clock_follow(clock, &w->op.fs);
-	rc = rpl_rec_merge(r, txn, r->base, e->coll, &e->id, &w->op.fs, &w->a, &w->buf);
+	rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
+	if (rc == ROVE_OK)
+		rc = rpl_rec_put(r, txn, r->base, &w->a, &was, &w->buf);
 	if (rc != ROVE_OK || pending > 1) {
 		if (rc == ROVE_OK)
 			rc = rpl_rec_merge(r, txn, r->view, e->coll, &e->id, &w->op.fs, &w->a, &w->buf);
@@ -526,9 +547,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		(*journaled)++;
 	}
 	if (rc == ROVE_OK)
-		rc = rpl_rec_was(txn, r->view, e->coll, &e->id, &w->a, &was);
-	if (rc == ROVE_OK)
-		rc = rpl_rec_del(r, txn, r->view, e->coll, &e->id, &was);
+		rc = rpl_rec_del(r, txn, r->view, e->coll, &e->id, &vwas);
 	return rc;
 }
 
