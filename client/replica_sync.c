@@ -54,6 +54,46 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	return rc;
 }
 
+int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
+			     uint32_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	*n = 0;
+	rove_buf_reset(raw);
+	at[0] = 0;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		while (rc == ROVE_OK && mrc == 0 && *n < max) {
+			if (v.mv_size < 8) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			/* Acknowledged ops wait for the cursor. */
+			if (rove_be64_get(v.mv_data) == 0) {
+				const uint8_t *op = (const uint8_t *)v.mv_data + 8;
+				rc = rove_dec_op_head(op, v.mv_size - 8, &ops[*n]);
+				if (rc == ROVE_OK)
+					rc = rove_buf_append(raw, op, v.mv_size - 8);
+				if (rc == ROVE_OK)
+					at[++*n] = raw->len;
+			}
+			if (rc == ROVE_OK)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 typedef struct find_ctx {
 	const rove_op *want;
 	uint64_t *lseq;

@@ -177,11 +177,13 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
 	rove_op *ops = malloc(batch * sizeof(*ops));
 	rove_push_result *res = malloc(batch * sizeof(*res));
-	rove_buf req;
+	size_t *at = malloc((batch + 1) * sizeof(*at));
+	rove_buf req, raw; /* raw: the ops as stored, sent as they are */
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
-	if (ops == NULL || res == NULL)
+	rove_buf_init(&raw);
+	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
@@ -189,7 +191,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		rove_seen seen_by;
 		uint32_t n = 0, got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
 
-		rc = rove_replica_unacked(r, ops, batch, &got);
+		rc = rove_replica_unacked_raw(r, ops, &raw, at, batch, &got);
 		if (rc == ROVE_OK && got > 0)
 			rc = rove_replica_seen(r, &seen_by);
 		if (rc != ROVE_OK)
@@ -198,13 +200,13 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			break;
 		n = got;
 		rove_buf_reset(&req);
-		rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
+		rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
 		while (rc == ROVE_OK && req.len > max_bytes && n > 1) {
 			n /= 2;
 			rove_buf_reset(&req);
-			rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
+			rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		}
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
@@ -244,8 +246,10 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			break; /* the outbox had no more */
 	}
 	rove_buf_free(&req);
+	rove_buf_free(&raw);
 	free(ops);
 	free(res);
+	free(at);
 	return rc;
 }
 

@@ -549,6 +549,43 @@ int rove_dec_op(const void *data, size_t len, rove_op *op)
 	return get_whole(data, len, item_op, op);
 }
 
+int rove_dec_op_head(const void *data, size_t len, rove_op *op)
+{
+	rove_mp_reader r;
+	uint64_t kind, coll;
+	int rc;
+
+	/* Up to the author, as get_op reads it; the fields are left. */
+	rove_mp_reader_init(&r, data, len);
+	rc = rove_mp_get_exact_array(&r, 9);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(&r, &op->op_id);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, ROVE_OP_KIND_MAX, &kind);
+	if (rc == ROVE_OK && kind == 0)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, 255, &coll);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(&r, &op->rid);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->st.hlc.v);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->st.node);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(&r, op->author, ROVE_MAX_NAME);
+	if (rc != ROVE_OK)
+		return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
+	op->kind = (uint8_t)kind;
+	op->coll = (uint8_t)coll;
+	op->fs.n = 0;
+	op->fs.used = 0;
+	op->fs.live = 0;
+	return ROVE_OK;
+}
+
 int rove_dec_record(const void *data, size_t len, rove_record *rec)
 {
 	return get_whole(data, len, item_record, rec);

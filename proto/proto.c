@@ -67,6 +67,25 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	return rove_mp_writer_done(&w);
 }
 
+int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		      const void *raw, const size_t *at, uint32_t n)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH, a);
+	rove_mp_put_bin(&w, replica->b, 16);
+	rove_mp_put_u64(&w, seen->server);
+	rove_mp_put_bin(&w, seen->run.b, 16);
+	rove_mp_put_u64(&w, seen->seq);
+	rove_mp_put_bin(&w, seen->ack_run.b, 16);
+	rove_mp_put_u64(&w, seen->ack_seq);
+	put_items(&w, ROVE_MSG_PUSH, n);
+	if (n > 0)
+		rove_mp_put_raw(&w, (const uint8_t *)raw + at[0], at[n] - at[0]);
+	return rove_mp_writer_done(&w);
+}
+
 static int head_push(rove_mp_reader *r, rove_msg *m)
 {
 	rove_seen *s = &m->u.push.seen;

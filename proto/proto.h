@@ -216,6 +216,10 @@ int rove_enc_error(rove_buf *out, int code, const char *text);
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
+/* The same with ops as stored (a replica's outbox): op i is raw's bytes
+ * from at[i] to at[i + 1], each a whole op (rove_enc_op's). */
+int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		      const void *raw, const size_t *at, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
@@ -261,6 +265,10 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
  * on disk): ROVE_EPROTO for anything malformed (trailing bytes too),
  * ROVE_ETOOBIG over a limit. */
 int rove_dec_op(const void *data, size_t len, rove_op *op);
+/* An op's head alone (id, kind, collection, record, stamp, seq, author;
+ * no fields, which are left unread and unchecked): for a stored op that
+ * goes on as it is. */
+int rove_dec_op_head(const void *data, size_t len, rove_op *op);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
 
