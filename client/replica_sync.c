@@ -54,10 +54,50 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	return rc;
 }
 
+int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
+			     uint32_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, mrc;
+
+	*n = 0;
+	rove_buf_reset(raw);
+	at[0] = 0;
+	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		while (rc == ROVE_OK && mrc == 0 && *n < max) {
+			if (v.mv_size < 8) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			/* Acknowledged ops wait for the cursor. */
+			if (rove_be64_get(v.mv_data) == 0) {
+				const uint8_t *op = (const uint8_t *)v.mv_data + 8;
+				rc = rove_dec_op_head(op, v.mv_size - 8, &ops[*n]);
+				if (rc == ROVE_OK)
+					rc = rove_buf_append(raw, op, v.mv_size - 8);
+				if (rc == ROVE_OK)
+					at[++*n] = raw->len;
+			}
+			if (rc == ROVE_OK)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 typedef struct find_ctx {
 	const rove_op *want;
-	uint64_t *lseq, *acked;
-	rove_op *op;
+	uint64_t *lseq;
+	rove_buf *raw;
 } find_ctx;
 
 static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
@@ -67,12 +107,11 @@ static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
 	int rc;
 
 	/* The op id sits at a fixed place: after acked(8), the array tag (1)
-	 * and the bin header (2); the whole op is decoded only on a match. */
+	 * and the bin header (2). */
 	if (ov->mv_size <= 27 || memcmp(p + 11, f->want->op_id.b, 16) != 0)
 		return ROVE_OK;
-	rc = rpl_outbox_decode(ov, f->acked, f->op);
-	if (rc == ROVE_OK && rove_uuid_cmp(&f->op->op_id, &f->want->op_id) != 0)
-		rc = ROVE_EPROTO;
+	rove_buf_reset(f->raw);
+	rc = rove_buf_append(f->raw, ov->mv_data, ov->mv_size);
 	if (rc == ROVE_OK) {
 		*f->lseq = lseq;
 		rc = ROVE_EEXIST; /* found: stop */
@@ -81,11 +120,11 @@ static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
 }
 
 /* Finds the outbox entry of op (its id, collection and record): through
- * the pending index, so only the record's own queued ops are looked at. */
-static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, uint64_t *acked,
-		       rove_op *op)
+ * the pending index, so only the record's own queued ops are looked at;
+ * a copy of its stored value goes to raw (acked(8), then the op). */
+static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, rove_buf *raw)
 {
-	find_ctx f = {want, lseq, acked, op};
+	find_ctx f = {want, lseq, raw};
 	int rc = rpl_pending_each(r, txn, want->coll, &want->rid, find_one, &f);
 
 	if (rc == ROVE_EEXIST)
@@ -128,11 +167,30 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
 }
 
+/* The pending entry of an acknowledged op holds how the server kept it:
+ * its result's kept list, or nil when the server could not tell (an
+ * unacknowledged op's holds nothing). */
+static int kept_put(rove_replica *r, MDB_txn *txn, const rove_op *op, uint64_t lseq, const rove_push_result *res)
+{
+	static const uint8_t unknown = 0xc0; /* MessagePack's nil */
+	uint8_t pkey[RPL_PENDING_KEY];
+	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {1, (void *)&unknown};
+
+	if (res->kept_known) {
+		pv.mv_size = res->keptlen;
+		pv.mv_data = (void *)res->kept;
+	}
+	rpl_pending_key(pkey, op->coll, &op->rid, lseq);
+	return rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+}
+
 static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
 			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
 	rpl_work *w = rpl_work_new();
+	rove_buf raw; /* an outbox entry as stored */
+	MDB_val ov;
 	uint64_t ack_seq = 0;
 	int rc;
 
@@ -140,6 +198,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	*rejected = 0;
 	if (w == NULL)
 		return ROVE_ENOMEM;
+	rove_buf_init(&raw);
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc == ROVE_OK)
 		rc = server_check(r, txn, server);
@@ -153,33 +212,58 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			rc = ROVE_EPROTO;
 			break;
 		}
-		rc = outbox_find(r, txn, &ops[i], &lseq, &acked, &w->op);
+		rc = outbox_find(r, txn, &ops[i], &lseq, &raw);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK; /* answered already by an earlier sync */
 			continue;
 		}
 		if (rc != ROVE_OK)
 			break;
+		ov.mv_size = raw.len;
+		ov.mv_data = raw.data;
 		if (res[i].status == ROVE_PUSH_ACCEPTED) {
+			bool restamped;
 			if (res[i].seq == 0) {
 				rc = ROVE_EPROTO;
 				break;
 			}
 			/* Kept with the stamp the server gave it (it re-stamps a
 			 * stamp too far ahead): sent again after a restore, the op
-			 * orders where it did. */
-			bool restamped = rove_stamp_cmp(&w->op.st, &res[i].st) != 0;
-			if (restamped)
-				rove_op_restamp(&w->op, res[i].st);
-			rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+			 * orders where it did. The op pushed is the one stored
+			 * (the replica is this process's while it syncs): read
+			 * only when its stamp changes, else marked acknowledged
+			 * in its stored bytes. */
+			restamped = rove_stamp_cmp(&ops[i].st, &res[i].st) != 0;
+			if (restamped) {
+				rc = rpl_outbox_decode(&ov, &acked, &w->op);
+				if (rc == ROVE_OK) {
+					rove_op_restamp(&w->op, res[i].st);
+					rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
+				}
+			} else {
+				uint8_t key[8];
+				MDB_val k = {8, key};
+				rove_be64_put(key, lseq);
+				rove_be64_put(ov.mv_data, res[i].seq);
+				rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
+			}
 			/* The view merged the op with its old stamp. */
 			if (rc == ROVE_OK && restamped)
-				rc = rpl_view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
+				rc = rpl_view_rebuild(r, txn, ops[i].coll, &ops[i].rid, w);
+			/* What else the server kept otherwise (its own fields, a
+			 * normalised value) waits beside the op, in its pending
+			 * entry: the view shows the op as it was made until a pull
+			 * brings it back (as it did before), and then a reference
+			 * (ROVE_ENTRY_MINE) is enough to apply it as kept. */
+			if (rc == ROVE_OK)
+				rc = kept_put(r, txn, &ops[i], lseq, &res[i]);
 			if (res[i].seq > ack_seq)
 				ack_seq = res[i].seq;
 			(*accepted)++;
 		} else {
-			rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
+			rc = rpl_outbox_decode(&ov, &acked, &w->op);
+			if (rc == ROVE_OK)
+				rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
 			if (rc == ROVE_OK)
 				rc = rpl_outbox_remove(r, txn, lseq, &w->op);
 			if (rc == ROVE_OK)
@@ -196,6 +280,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = rove_db_put_u64(txn, r->meta, "ack_seq", ack_seq);
 	if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
+	rove_buf_free(&raw);
 	rpl_work_free(w);
 	return rc;
 }
@@ -403,11 +488,134 @@ static int aside_put(MDB_cursor *c, MDB_val *k, MDB_val *v)
 	return mrc;
 }
 
+/* The clock follows every later stamp of fs (the wall clock joins once
+ * per reply): a change made after seeing this one orders after it,
+ * however wrong this laptop's clock is. The server bounds the stamps it
+ * keeps by its own clock. */
+static void clock_follow(rove_hlc *clock, const rove_fields *fs)
+{
+	for (uint32_t i = 0; i < fs->n; i++)
+		if (fs->f[i].st.hlc.v > clock->v)
+			clock->v = fs->f[i].st.hlc.v;
+}
+
+/* One of this replica's own ops, named by the server (ROVE_ENTRY_MINE):
+ * the outbox holds it as pushed (with the stamp the server kept) and its
+ * pending entry how else the server kept it (kept_put), so it is applied
+ * from there, as if it had come whole. The common case - the record's
+ * only pending op - applies it to the base and moves it to the journal at
+ * once, the record's view (base and this op) going with it; with other
+ * ops pending it is merged into base and view like a pulled op, and
+ * leaves the outbox when the cursor passes it (outbox_trim).
+ * ROVE_ENOTFOUND: no such op here, or not known as kept (the sync asks
+ * again without references). */
+static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_hlc *clock, rpl_work *w,
+		      uint32_t *journaled)
+{
+	uint8_t pkey[RPL_PENDING_KEY], okey[8];
+	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
+	MDB_cursor *c;
+	uint32_t pending = 0;
+	uint64_t lseq = 0, acked;
+	bool found = false, known = false, changed;
+	rpl_ikeys was = {0}, vwas = {0};
+	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	int mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	/* The record's pending ops: counted, and the one named found (its
+	 * id sits after acked(8), the array tag (1) and the bin header (2)). */
+	rpl_pending_key(pkey, e->coll, &e->id, 0);
+	mrc = mdb_cursor_get(c, &pk, &pv, MDB_SET_RANGE);
+	while (rc == ROVE_OK && mrc == 0 && pk.mv_size == RPL_PENDING_KEY &&
+	       memcmp(pk.mv_data, pkey, ROVE_RECORD_KEY) == 0) {
+		pending++;
+		if (!found) {
+			memcpy(okey, (uint8_t *)pk.mv_data + ROVE_RECORD_KEY, 8);
+			mrc = mdb_get(txn, r->outbox, &ok, &ov);
+			if (mrc != 0) {
+				rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "outbox");
+				break;
+			}
+			if (ov.mv_size > 27 && rove_be64_get(ov.mv_data) == e->seq &&
+			    memcmp((uint8_t *)ov.mv_data + 11, e->op_id.b, 16) == 0) {
+				found = true;
+				lseq = rove_be64_get(okey);
+				rc = rpl_outbox_decode(&ov, &acked, &w->op);
+				/* How it was kept: a list, unless not known. */
+				known = pv.mv_size > 0 && *(const uint8_t *)pv.mv_data != 0xc0;
+				kv = pv;
+			}
+		}
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &pk, &pv, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	if (rc != ROVE_OK)
+		return rc;
+	if (!found || !known) {
+		rove_info("pull: the server named an op this replica does not hold as kept");
+		return ROVE_ENOTFOUND;
+	}
+	/* The base's record, and (the record's only pending op) the view's:
+	 * the base with the op on top as made, whose index entries go. */
+	rc = rpl_rec_get_or_empty(txn, r->base, e->coll, &e->id, &w->a);
+	if (rc == ROVE_OK && rpl_index_kept(r, r->base) && w->a.fs.n > 0)
+		rpl_ikeys_of(e->coll, &e->id, &w->a.fs, &was);
+	if (rc == ROVE_OK && pending == 1 && w->a.fs.n == 0) {
+		rpl_ikeys_of(e->coll, &e->id, &w->op.fs, &vwas);
+	} else if (rc == ROVE_OK && pending == 1) {
+		w->b.coll = e->coll;
+		w->b.id = e->id;
+		rc = rove_fields_copy(&w->b.fs, &w->a.fs);
+		if (rc == ROVE_OK)
+			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
+		if (rc == ROVE_OK)
+			rpl_ikeys_of(e->coll, &e->id, &w->b.fs, &vwas);
+	}
+	/* As kept (nothing was written yet: kv still points at the list). */
+	if (rc == ROVE_OK)
+		rc = rove_kept_apply(kv.mv_data, kv.mv_size, &w->op, &changed);
+	if (rc != ROVE_OK)
+		return rc;
+	clock_follow(clock, &w->op.fs);
+	rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
+	if (rc == ROVE_OK)
+		rc = rpl_rec_put(r, txn, r->base, &w->a, &was, &w->buf);
+	if (rc != ROVE_OK || pending > 1) {
+		if (rc == ROVE_OK)
+			rc = rpl_rec_merge(r, txn, r->view, e->coll, &e->id, &w->op.fs, &w->a, &w->buf);
+		return rc;
+	}
+	/* Done with: into the journal as it was sent (outbox_trim's way,
+	 * from the outbox's bytes: read again, the writes above may have
+	 * moved them), out of the outbox; the view held the base and this op
+	 * only, which is the base now. */
+	rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+	if (rc == ROVE_OK && ov.mv_size < 8)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK) {
+		MDB_val jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+		rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
+	}
+	if (rc == ROVE_OK) {
+		rc = rpl_outbox_remove(r, txn, lseq, &w->op);
+		(*journaled)++;
+	}
+	if (rc == ROVE_OK)
+		rc = rpl_rec_del(r, txn, r->view, e->coll, &e->id, &vwas);
+	return rc;
+}
+
 /* Applies one entry of a pull reply: an op or evict to base and view; a
  * snapshot's record (aside) to the snapshot being built, through the
- * chunk's cursor on it (aside_put). */
+ * chunk's cursor on it (aside_put); one of this replica's own ops, named
+ * (apply_mine), from the outbox. */
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, MDB_cursor *aside,
-		       rpl_work *w)
+		       rpl_work *w, uint32_t *journaled)
 {
 	MDB_dbi base = aside != NULL ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
@@ -416,9 +624,11 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 
 	/* The decoder gives only the three tags. A snapshot holds records
 	 * only: anything else is a faulty server's, refused with the reply. */
-	ROVE_ASSERT(e->tag <= ROVE_ENTRY_EVICT);
+	ROVE_ASSERT(e->tag <= ROVE_ENTRY_MINE);
 	if (aside != NULL && e->tag != ROVE_ENTRY_RECORD)
 		return ROVE_EPROTO;
+	if (e->tag == ROVE_ENTRY_MINE)
+		return apply_mine(r, txn, e, clock, w, journaled);
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except
@@ -432,15 +642,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		return rc;
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
-	for (uint32_t i = 0; i < fs->n; i++) {
-		/* The clock follows every later stamp (the wall clock joins once
-		 * per reply): a change made after seeing this one orders after
-		 * it, however wrong this laptop's clock is. The server bounds
-		 * the stamps it keeps by its own clock. */
-		rove_hlc seen = fs->f[i].st.hlc;
-		if (seen.v > clock->v)
-			clock->v = seen.v;
-	}
+	clock_follow(clock, fs);
 	rove_record_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):
@@ -531,6 +733,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	MDB_txn *txn = NULL;
 	rove_pull_state prev, next;
 	uint64_t last_hlc = 0, last_pulled = 0;
+	uint32_t journaled = 0; /* own ops settled into the journal */
 	rove_hlc clock, pulled = {0};
 	rove_entry *e = malloc(sizeof(*e));
 	rpl_work *w = rpl_work_new();
@@ -589,8 +792,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &pulled, build, w);
-		(*items)++;
+			rc = apply_entry(r, txn, e, &pulled, build, w, &journaled);
+		/* One's own ops, answered already, are not counted as pulled. */
+		if (e->tag != ROVE_ENTRY_MINE)
+			(*items)++;
 	}
 	/* Closed before the swap, which empties the table it is on. */
 	if (build != NULL)
@@ -612,6 +817,9 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	/* Past a snapshot, acknowledged ops the cursor passed are done. */
 	if (rc == ROVE_OK && next.snap_seq == 0 && next.cursor != 0)
 		rc = outbox_trim(r, txn, next.cursor, w);
+	/* The journal took the ops settled above too: kept to its bound. */
+	if (rc == ROVE_OK && journaled > 0)
+		rc = rpl_journal_bound(r, txn, w);
 	if (rc == ROVE_OK && strcmp(r->role, h->role) != 0) {
 		snprintf(r->role, sizeof(r->role), "%s", h->role);
 		rc = rove_db_put_str(txn, r->meta, "role", r->role);

@@ -177,11 +177,13 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
 	rove_op *ops = malloc(batch * sizeof(*ops));
 	rove_push_result *res = malloc(batch * sizeof(*res));
-	rove_buf req;
+	size_t *at = malloc((batch + 1) * sizeof(*at));
+	rove_buf req, raw; /* raw: the ops as stored, sent as they are */
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
-	if (ops == NULL || res == NULL)
+	rove_buf_init(&raw);
+	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
@@ -189,7 +191,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		rove_seen seen_by;
 		uint32_t n = 0, got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
 
-		rc = rove_replica_unacked(r, ops, batch, &got);
+		rc = rove_replica_unacked_raw(r, ops, &raw, at, batch, &got);
 		if (rc == ROVE_OK && got > 0)
 			rc = rove_replica_seen(r, &seen_by);
 		if (rc != ROVE_OK)
@@ -198,13 +200,13 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			break;
 		n = got;
 		rove_buf_reset(&req);
-		rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
+		rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
 		while (rc == ROVE_OK && req.len > max_bytes && n > 1) {
 			n /= 2;
 			rove_buf_reset(&req);
-			rc = rove_enc_push(&req, &r->auth, &r->id, &seen_by, ops, n);
+			rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		}
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
@@ -225,7 +227,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			if (rc == ROVE_OK && resend && res[i].seen)
 				seen[res[i].status == ROVE_PUSH_ACCEPTED ? 0 : 1]++;
 		}
-		nng_msg_free(reply);
+		/* The results point into the reply (their kept lists): freed
+		 * once they are recorded. */
 		if (rc == ROVE_OK) {
 			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run, ops, res, n, &acc, &rej);
 			if (rc == ROVE_EWRONGSERVER)
@@ -233,6 +236,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			else if (rc != ROVE_OK)
 				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
 		}
+		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
 			st->pushed += n - seen[0] - seen[1];
 			st->accepted += acc - seen[0];
@@ -242,8 +246,10 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			break; /* the outbox had no more */
 	}
 	rove_buf_free(&req);
+	rove_buf_free(&raw);
 	free(ops);
 	free(res);
+	free(at);
 	return rc;
 }
 
@@ -338,12 +344,13 @@ static void progress_end(pull_progress *p)
  * ops chunks of ROVE_MAX_PULL_ITEMS at most). */
 #define PULL_FIRST_ITEMS 1000u
 
-static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max)
+static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own)
 {
 	rove_pull_req q;
 	int rc;
 
 	rove_pull_state_request(ps, &r->id, max, &q);
+	q.own = own;
 	rove_buf_reset(req);
 	rc = rove_enc_pull(req, &r->auth, &q);
 	return rc == ROVE_OK ? conn_send(c, req) : rc;
@@ -360,6 +367,10 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rove_pull_state ps;
 	rove_buf req;
 	pull_progress prog;
+	/* This replica's own ops may come back by reference (it holds them as
+	 * the server kept them); should one be missing here, everything is
+	 * asked for again whole. */
+	bool own = true;
 	int rc;
 
 	progress_init(&prog, on);
@@ -367,7 +378,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
 		rc = pull_send(c, r, &req, &ps,
-			       env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS));
+			       env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -401,9 +412,35 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 			 * refused, which ends this loop). */
 			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
 			sent = pull_send(c, r, &req, &ps,
-					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS));
+					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
+		if (rc == ROVE_ENOTFOUND && own) {
+			/* An op named as this replica's that it does not hold (a
+			 * replica copied back from an older copy): nothing of the
+			 * chunk was kept; the answer to the request already sent
+			 * is dropped, and the pull goes on from where it stands,
+			 * every op whole. */
+			nng_msg_free(reply);
+			own = false;
+			if (more && sent == ROVE_OK) {
+				rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
+				if (rc == ROVE_OK)
+					nng_msg_free(reply);
+			} else {
+				rc = sent;
+			}
+			if (rc == ROVE_OK)
+				rc = rove_replica_pull_state(r, &ps);
+			if (rc == ROVE_OK)
+				rc = pull_send(c, r, &req, &ps,
+					       env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS), own);
+			if (rc != ROVE_OK) {
+				report(c, rc, "pull");
+				break;
+			}
+			continue;
+		}
 		/* A pull of one chunk (most syncs) draws nothing. */
 		if (rc == ROVE_OK && (more || prog.drawn))
 			progress_draw(&prog, &m.u.pull_reply, st->pulled + items, !more);

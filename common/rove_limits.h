@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* Wire protocol version; a message with another version is refused. */
-#define ROVE_PROTO_VERSION 2
+#define ROVE_PROTO_VERSION 3
 
 /* Largest message either side accepts (nng's recv max size is set to it).
  * Big enough for a full pull chunk, small enough to bound memory per ctx. */

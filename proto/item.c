@@ -114,7 +114,7 @@ static int get_record(rove_mp_reader *r, rove_record *rec)
 
 void rove_item_put_result(rove_mp_writer *w, const rove_push_result *r)
 {
-	rove_mp_put_array(w, 8);
+	rove_mp_put_array(w, 9);
 	rove_mp_put_bin(w, r->op_id.b, 16);
 	rove_mp_put_u64(w, r->status);
 	rove_mp_put_bool(w, r->seen);
@@ -123,12 +123,131 @@ void rove_item_put_result(rove_mp_writer *w, const rove_push_result *r)
 	rove_mp_put_str(w, r->detail);
 	rove_mp_put_u64(w, r->st.hlc.v);
 	rove_mp_put_u64(w, r->st.node);
+	if (r->status == ROVE_PUSH_ACCEPTED && r->kept_known && r->keptlen > 0)
+		rove_mp_put_raw(w, r->kept, r->keptlen); /* rove_enc_kept's */
+	else if (r->status == ROVE_PUSH_ACCEPTED && r->kept_known)
+		rove_mp_put_array(w, 0);
+	else
+		rove_mp_put_nil(w);
+}
+
+/* A result's kept: nil, or [[name, value]...] with each name once; only
+ * checked here (its place is kept), read by rove_push_result_kept. */
+static int get_kept(rove_mp_reader *r, rove_push_result *res)
+{
+	char names[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1];
+	uint32_t n;
+	int rc;
+
+	res->kept = NULL;
+	res->keptlen = 0;
+	res->kept_known = false;
+	if (r->p < r->end && *r->p == 0xc0) {
+		r->p++;
+		return ROVE_OK;
+	}
+	res->kept = r->p;
+	rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		rove_value v;
+		rc = rove_mp_get_exact_array(r, 2);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_cstr(r, names[i], ROVE_MAX_FIELD_NAME);
+		if (rc == ROVE_OK && names[i][0] == '\0')
+			rc = ROVE_EPROTO;
+		for (uint32_t j = 0; rc == ROVE_OK && j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				rc = ROVE_EPROTO; /* a field twice */
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_value(r, &v);
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	res->keptlen = (uint32_t)(r->p - res->kept);
+	res->kept_known = true;
+	return ROVE_OK;
+}
+
+int rove_kept_apply(const void *kept, size_t len, rove_op *op, bool *changed)
+{
+	rove_mp_reader r;
+	uint32_t n;
+	int rc;
+
+	*changed = false;
+	rove_mp_reader_init(&r, kept, len);
+	rc = rove_mp_get_array(&r, ROVE_MAX_FIELDS, &n);
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		char name[ROVE_MAX_FIELD_NAME + 1];
+		const rove_field *f;
+		rove_value v;
+		rc = rove_mp_get_exact_array(&r, 2);
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_cstr(&r, name, ROVE_MAX_FIELD_NAME);
+		if (rc == ROVE_OK && name[0] == '\0')
+			rc = ROVE_EPROTO;
+		if (rc == ROVE_OK)
+			rc = rove_mp_get_value(&r, &v);
+		if (rc != ROVE_OK)
+			break;
+		f = rove_fields_get(&op->fs, name);
+		if (f != NULL && rove_value_eq(&f->v, &v))
+			continue;
+		rc = rove_op_set(op, name, v);
+		if (rc == ROVE_EINVAL)
+			rc = ROVE_EPROTO;
+		*changed = true;
+	}
+	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
+		rc = ROVE_EPROTO;
+	return rc;
+}
+
+int rove_enc_kept(rove_buf *out, const rove_fields *pushed, const rove_fields *kept, bool *known)
+{
+	rove_mp_writer w;
+	uint32_t n = 0, i = 0, j = 0;
+
+	/* Both sorted by name: one walk finds what kept adds or changes, and
+	 * whether it lacks one of pushed's (never, for the server's rules). */
+	*known = true;
+	for (i = 0, j = 0; i < kept->n; i++) {
+		int c = 1;
+		while (j < pushed->n && (c = strcmp(pushed->f[j].name, kept->f[i].name)) < 0) {
+			*known = false;
+			j++;
+		}
+		if (j < pushed->n && c == 0) {
+			if (!rove_value_eq(&pushed->f[j].v, &kept->f[i].v))
+				n++;
+			j++;
+		} else {
+			n++;
+		}
+	}
+	if (j < pushed->n)
+		*known = false;
+	if (!*known)
+		return ROVE_OK;
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, n);
+	for (i = 0, j = 0; i < kept->n; i++) {
+		int c = 1;
+		while (j < pushed->n && (c = strcmp(pushed->f[j].name, kept->f[i].name)) < 0)
+			j++;
+		if (j < pushed->n && c == 0 && rove_value_eq(&pushed->f[j++].v, &kept->f[i].v))
+			continue;
+		rove_mp_put_array(&w, 2);
+		rove_mp_put_str(&w, kept->f[i].name);
+		rove_mp_put_value(&w, &kept->f[i].v);
+	}
+	return rove_mp_writer_done(&w);
 }
 
 static int get_result(rove_mp_reader *r, rove_push_result *res)
 {
 	uint64_t status, reason;
-	int rc = rove_mp_get_exact_array(r, 8);
+	int rc = rove_mp_get_exact_array(r, 9);
 
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &res->op_id);
@@ -146,6 +265,10 @@ static int get_result(rove_mp_reader *r, rove_push_result *res)
 		rc = rove_mp_get_u64(r, &res->st.hlc.v);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64(r, &res->st.node);
+	if (rc == ROVE_OK)
+		rc = get_kept(r, res);
+	if (rc == ROVE_OK && status != ROVE_PUSH_ACCEPTED && res->kept_known)
+		rc = ROVE_EPROTO; /* a refused op was kept in no way */
 	if (rc != ROVE_OK)
 		return rc;
 	res->status = (uint8_t)status;
@@ -187,15 +310,29 @@ int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id)
 	return rove_mp_writer_done(&w);
 }
 
+int rove_enc_entry_mine(rove_buf *out, uint8_t coll, const rove_uuid *id, uint64_t seq, const rove_uuid *op_id)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 5);
+	rove_mp_put_u64(&w, ROVE_ENTRY_MINE);
+	rove_mp_put_u64(&w, coll);
+	rove_mp_put_bin(&w, id->b, 16);
+	rove_mp_put_u64(&w, seq);
+	rove_mp_put_bin(&w, op_id->b, 16);
+	return rove_mp_writer_done(&w);
+}
+
 static int get_entry(rove_mp_reader *r, rove_entry *e)
 {
 	uint32_t n;
 	uint64_t tag, coll = 0;
-	int rc = rove_mp_get_array(r, 3, &n);
+	int rc = rove_mp_get_array(r, 5, &n);
 
 	if (rc != ROVE_OK)
 		return ROVE_EPROTO;
-	if (rove_mp_get_u64_max(r, ROVE_ENTRY_EVICT, &tag) != ROVE_OK)
+	if (rove_mp_get_u64_max(r, ROVE_ENTRY_MINE, &tag) != ROVE_OK)
 		return ROVE_EPROTO;
 	e->tag = (uint8_t)tag;
 	switch (tag) {
@@ -218,7 +355,7 @@ static int get_entry(rove_mp_reader *r, rove_entry *e)
 		e->id = e->rec.id;
 		return rc;
 	default:
-		if (n != 3)
+		if (n != (tag == ROVE_ENTRY_MINE ? 5u : 3u))
 			return ROVE_EPROTO;
 		e->raw = NULL;
 		e->rawlen = 0;
@@ -227,6 +364,12 @@ static int get_entry(rove_mp_reader *r, rove_entry *e)
 			rc = rove_mp_get_uuid(r, &e->id);
 		if (rc == ROVE_OK)
 			e->coll = (uint8_t)coll;
+		if (rc == ROVE_OK && tag == ROVE_ENTRY_MINE)
+			rc = rove_mp_get_u64(r, &e->seq);
+		if (rc == ROVE_OK && tag == ROVE_ENTRY_MINE && e->seq == 0)
+			rc = ROVE_EPROTO; /* an acknowledged op has a number */
+		if (rc == ROVE_OK && tag == ROVE_ENTRY_MINE)
+			rc = rove_mp_get_uuid(r, &e->op_id);
 		return rc;
 	}
 }
@@ -404,6 +547,43 @@ static int get_whole(const void *data, size_t len, int (*get)(rove_mp_reader *r,
 int rove_dec_op(const void *data, size_t len, rove_op *op)
 {
 	return get_whole(data, len, item_op, op);
+}
+
+int rove_dec_op_head(const void *data, size_t len, rove_op *op)
+{
+	rove_mp_reader r;
+	uint64_t kind, coll;
+	int rc;
+
+	/* Up to the author, as get_op reads it; the fields are left. */
+	rove_mp_reader_init(&r, data, len);
+	rc = rove_mp_get_exact_array(&r, 9);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(&r, &op->op_id);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, ROVE_OP_KIND_MAX, &kind);
+	if (rc == ROVE_OK && kind == 0)
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64_max(&r, 255, &coll);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_uuid(&r, &op->rid);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->st.hlc.v);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->st.node);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_u64(&r, &op->seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_cstr(&r, op->author, ROVE_MAX_NAME);
+	if (rc != ROVE_OK)
+		return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
+	op->kind = (uint8_t)kind;
+	op->coll = (uint8_t)coll;
+	op->fs.n = 0;
+	op->fs.used = 0;
+	op->fs.live = 0;
+	return ROVE_OK;
 }
 
 int rove_dec_record(const void *data, size_t len, rove_record *rec)

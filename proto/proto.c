@@ -19,7 +19,7 @@ static const msg_def *msg_def_of(uint64_t type);
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
 static void put_items(rove_mp_writer *w, int type, uint32_t n);
 
-/* ERROR [2, 1, code, text] */
+/* ERROR [3, 1, code, text] */
 
 int rove_enc_error(rove_buf *out, int code, const char *text)
 {
@@ -43,7 +43,7 @@ static int head_error(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* PUSH [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]] */
+/* PUSH [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]] */
 
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n)
@@ -67,6 +67,25 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	return rove_mp_writer_done(&w);
 }
 
+int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		      const void *raw, const size_t *at, uint32_t n)
+{
+	rove_mp_writer w;
+
+	rove_mp_writer_init(&w, out);
+	put_start(&w, ROVE_MSG_PUSH, a);
+	rove_mp_put_bin(&w, replica->b, 16);
+	rove_mp_put_u64(&w, seen->server);
+	rove_mp_put_bin(&w, seen->run.b, 16);
+	rove_mp_put_u64(&w, seen->seq);
+	rove_mp_put_bin(&w, seen->ack_run.b, 16);
+	rove_mp_put_u64(&w, seen->ack_seq);
+	put_items(&w, ROVE_MSG_PUSH, n);
+	if (n > 0)
+		rove_mp_put_raw(&w, (const uint8_t *)raw + at[0], at[n] - at[0]);
+	return rove_mp_writer_done(&w);
+}
+
 static int head_push(rove_mp_reader *r, rove_msg *m)
 {
 	rove_seen *s = &m->u.push.seen;
@@ -85,7 +104,7 @@ static int head_push(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* PUSH_REPLY [2, 3, server, run, [result...]] */
+/* PUSH_REPLY [3, 3, server, run, [result...]] */
 
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n)
@@ -111,8 +130,8 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* PULL [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *       server, run, ack_run, ack_seq] */
+/* PULL [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *       server, run, ack_run, ack_seq, own] */
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
@@ -132,6 +151,7 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 	rove_mp_put_bin(&w, q->run.b, 16);
 	rove_mp_put_bin(&w, q->ack_run.b, 16);
 	rove_mp_put_u64(&w, q->ack_seq);
+	rove_mp_put_bool(&w, q->own);
 	return rove_mp_writer_done(&w);
 }
 
@@ -170,10 +190,12 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_uuid(r, &q->ack_run);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64(r, &q->ack_seq);
+	if (rc == ROVE_OK)
+		rc = rove_mp_get_bool(r, &q->own);
 	return rc;
 }
 
-/* PULL_REPLY [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+/* PULL_REPLY [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *             more, server, run, [entry...]] */
 
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
@@ -233,7 +255,7 @@ static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* ADMIN [2, 6, user, token, command, [arg...]] */
+/* ADMIN [3, 6, user, token, command, [arg...]] */
 
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
 {
@@ -258,7 +280,7 @@ static int head_admin(rove_mp_reader *r, rove_msg *m)
 	return rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
 }
 
-/* ADMIN_REPLY [2, 7, [line...]]: no head. */
+/* ADMIN_REPLY [3, 7, [line...]]: no head. */
 
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
 {
@@ -272,7 +294,7 @@ int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n)
 	return rove_mp_writer_done(&w);
 }
 
-/* CONFLICTS [2, 8, user, token, after, max] */
+/* CONFLICTS [3, 8, user, token, after, max] */
 
 int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *q)
 {
@@ -296,7 +318,7 @@ static int head_conflicts(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* CONFLICTS_REPLY [2, 9, more, [conflict...]] */
+/* CONFLICTS_REPLY [3, 9, more, [conflict...]] */
 
 int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_buf *items)
 {
@@ -340,7 +362,7 @@ static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
 	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 14, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 15, ROVE_ITEM_NONE, 0, 0, head_pull},
 	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS, COUNT(pull_reply),
 				 head_pull_reply},
 	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),

@@ -17,17 +17,17 @@
  * message with user and token - is answered by the type after it, or by
  * ERROR when it fails as a whole:
  *
- *   1 ERROR            [2, 1, code, text]
- *   2 PUSH             [2, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
- *   3 PUSH_REPLY       [2, 3, server, run, [result...]]
- *   4 PULL             [2, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                       server, run, ack_run, ack_seq]
- *   5 PULL_REPLY       [2, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
+ *   1 ERROR            [3, 1, code, text]
+ *   2 PUSH             [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
+ *   3 PUSH_REPLY       [3, 3, server, run, [result...]]
+ *   4 PULL             [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *                       server, run, ack_run, ack_seq, own]
+ *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *                       more, server, run, [entry...]]
- *   6 ADMIN            [2, 6, user, token, command, [arg...]]
- *   7 ADMIN_REPLY      [2, 7, [line...]]
- *   8 CONFLICTS        [2, 8, user, token, after, max]
- *   9 CONFLICTS_REPLY  [2, 9, more, [conflict...]]
+ *   6 ADMIN            [3, 6, user, token, command, [arg...]]
+ *   7 ADMIN_REPLY      [3, 7, [line...]]
+ *   8 CONFLICTS        [3, 8, user, token, after, max]
+ *   9 CONFLICTS_REPLY  [3, 9, more, [conflict...]]
  *
  * To add a message: give it the next number in rove_msg_type (numbers
  * never change); write its layout above and in docs/PROTOCOL.md; give it
@@ -53,8 +53,15 @@
  *
  *   op       [op_id, kind, coll, rid, hlc, node, seq, author, [[name, value]...]]
  *   record   [coll, id, [[name, value, hlc, node]...]]
- *   entry    [0, op] | [1, record] | [2, coll, id]   (apply op, merge record, evict)
- *   result   [op_id, status, seen, seq, reason, detail, hlc, node]
+ *   entry    [0, op] | [1, record] | [2, coll, id] | [3, coll, id, seq, op_id]
+ *            (apply op, merge record, evict, apply your own op: the one this
+ *            replica pushed with that id and had acknowledged at seq, as
+ *            its answer said the server kept it; sent only to a PULL that
+ *            says own)
+ *   result   [op_id, status, seen, seq, reason, detail, hlc, node, kept]
+ *            (kept, accepted: the fields the server kept with another value
+ *            than pushed, or added, [[name, value]...]; nil when it cannot
+ *            tell: an op answered again whose oplog entry was compacted)
  *   conflict [n, time_ms, reason, detail, op, dropped]   (dropped: how many
  *            older refused ops of the op's author the server dropped to
  *            stay within its bounds; a server before it sent none: 0)
@@ -114,6 +121,13 @@ typedef struct rove_push_result {
 	uint8_t reason;      /* rejected: rove_reason */
 	char detail[ROVE_MAX_DETAIL + 1];
 	rove_stamp st;       /* accepted: the stamp the server kept */
+	/* Accepted: the fields the server kept otherwise than pushed (or
+	 * added), encoded [[name, value]...] (rove_enc_kept), in the message
+	 * or the encoder's buffer; kept_known false (nil on the wire) when it
+	 * cannot tell. Apply with rove_push_result_kept. */
+	bool kept_known;
+	const uint8_t *kept;
+	uint32_t keptlen;
 } rove_push_result;
 
 typedef struct rove_pull_req {
@@ -130,6 +144,8 @@ typedef struct rove_pull_req {
 	rove_uuid ack_run;   /* the run of the latest acknowledged push, and */
 	uint64_t ack_seq;    /* the highest sequence number acknowledged past
 			      * the cursor (0: none) */
+	bool own;            /* the replica's own ops, kept as their answers
+			      * said, may come as ROVE_ENTRY_MINE */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
@@ -151,7 +167,7 @@ typedef struct rove_pull_reply {
 } rove_pull_reply;
 
 /* One item of a pull reply. */
-enum rove_entry_tag { ROVE_ENTRY_OP = 0, ROVE_ENTRY_RECORD = 1, ROVE_ENTRY_EVICT = 2 };
+enum rove_entry_tag { ROVE_ENTRY_OP = 0, ROVE_ENTRY_RECORD = 1, ROVE_ENTRY_EVICT = 2, ROVE_ENTRY_MINE = 3 };
 
 typedef struct rove_entry {
 	uint8_t tag;
@@ -159,6 +175,8 @@ typedef struct rove_entry {
 	rove_uuid id;
 	rove_op op;         /* ROVE_ENTRY_OP */
 	rove_record rec;    /* ROVE_ENTRY_RECORD */
+	uint64_t seq;       /* ROVE_ENTRY_MINE: the op's sequence number */
+	rove_uuid op_id;    /* ROVE_ENTRY_MINE: the op's id */
 	const uint8_t *raw; /* op or record: its encoding inside the message */
 	size_t rawlen;
 } rove_entry;
@@ -198,6 +216,10 @@ int rove_enc_error(rove_buf *out, int code, const char *text);
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
+/* The same with ops as stored (a replica's outbox): op i is raw's bytes
+ * from at[i] to at[i + 1], each a whole op (rove_enc_op's). */
+int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		      const void *raw, const size_t *at, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
@@ -215,6 +237,18 @@ int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_bu
 int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len);
 int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len);
 int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id);
+/* The puller's own op seq (op_id, of record coll/id), sent by reference. */
+int rove_enc_entry_mine(rove_buf *out, uint8_t coll, const rove_uuid *id, uint64_t seq, const rove_uuid *op_id);
+
+/* A push result's kept: appends to out [[name, value]...], each field of
+ * kept whose value pushed lacks or holds otherwise; *known is false (and
+ * nothing appended) when pushed holds a field kept lacks (no list of sets
+ * can say that). */
+int rove_enc_kept(rove_buf *out, const rove_fields *pushed, const rove_fields *kept, bool *known);
+/* Sets on op (with op's stamp) the fields of a kept list (a result's
+ * kept, as received and stored); *changed: whether any value differed.
+ * ROVE_EPROTO for a malformed list, ROVE_ETOOBIG if op cannot take them. */
+int rove_kept_apply(const void *kept, size_t len, rove_op *op, bool *changed);
 /* One conflict item, the op given by its stored encoding; detail is cut
  * to ROVE_MAX_DETAIL bytes. */
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,
@@ -231,6 +265,10 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
  * on disk): ROVE_EPROTO for anything malformed (trailing bytes too),
  * ROVE_ETOOBIG over a limit. */
 int rove_dec_op(const void *data, size_t len, rove_op *op);
+/* An op's head alone (id, kind, collection, record, stamp, seq, author;
+ * no fields, which are left unread and unchecked): for a stored op that
+ * goes on as it is. */
+int rove_dec_op_head(const void *data, size_t len, rove_op *op);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
 /* Whether a stored record is deleted (rove_record_deleted), read without

@@ -620,9 +620,31 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	return follow_up(e, txn, u, op, exists ? &w->cur : NULL, w, 0);
 }
 
-/* Decides, stores and answers one pushed op, once per op id. */
+/* What one push's answers say of how their ops were kept: the lists
+ * (rove_enc_kept) one after another in buf, each answer's at its offset
+ * (the buffer moves as it grows: pointed at once it is whole). */
+typedef struct push_kept {
+	rove_buf buf;
+	rove_fields *pushed; /* the op as pushed, before the rules adjust it */
+	size_t *at;
+} push_kept;
+
+/* Notes in k how the server kept accepted op i (as kept, against pushed):
+ * what the replica needs to hold it as the oplog does, so that its pulls
+ * may send it by reference (rove_enc_entry_mine). */
+static int kept_note(push_kept *k, uint32_t i, const rove_fields *kept, rove_push_result *r)
+{
+	size_t at = k->buf.len;
+	int rc = rove_enc_kept(&k->buf, k->pushed, kept, &r->kept_known);
+
+	k->at[i] = at;
+	r->keptlen = (uint32_t)(k->buf.len - at);
+	return rc;
+}
+
+/* Decides, stores and answers one pushed op (the i-th), once per op id. */
 static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, rove_apply_work *w,
-		    rove_push_result *r)
+		    push_kept *k, uint32_t i, rove_push_result *r)
 {
 	int rc;
 
@@ -631,13 +653,27 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 	rc = rove_store_opid_get(&e->st, txn, &op->op_id, r);
 	if (rc == ROVE_OK) {
 		r->seen = true;
-		return ROVE_OK;
+		if (r->status != ROVE_PUSH_ACCEPTED)
+			return ROVE_OK;
+		/* Answered before: how it was kept, from the oplog (unless
+		 * compaction dropped it: then no pull sends it again). */
+		MDB_val raw;
+		rc = rove_fields_copy(k->pushed, &op->fs);
+		if (rc == ROVE_OK)
+			rc = rove_store_oplog_get(&e->st, txn, r->seq, op, &raw);
+		if (rc == ROVE_ENOTFOUND)
+			return ROVE_OK;
+		return rc == ROVE_OK ? kept_note(k, i, &op->fs, r) : rc;
 	}
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
-	rc = rove_apply_op(e, txn, u, op, false, w, r);
+	rc = rove_fields_copy(k->pushed, &op->fs);
+	if (rc == ROVE_OK)
+		rc = rove_apply_op(e, txn, u, op, false, w, r);
 	if (rc == ROVE_OK)
 		rc = rove_store_opid_put(&e->st, txn, r);
+	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
+		rc = kept_note(k, i, &op->fs, r);
 	return rc;
 }
 
@@ -648,6 +684,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_push_result *res = NULL;
 	rove_op *op;
 	rove_apply_work *w;
+	push_kept k;
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
 
@@ -669,19 +706,25 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	op = malloc(sizeof(*op));
 	w = rove_apply_work_new();
+	rove_buf_init(&k.buf);
+	k.pushed = malloc(sizeof(*k.pushed));
+	k.at = NULL;
 
-	if (op == NULL || w == NULL)
+	if (op == NULL || w == NULL || k.pushed == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK && n > 0) {
 		res = calloc(n, sizeof(*res));
-		if (res == NULL)
+		k.at = calloc(n, sizeof(*k.at));
+		if (res == NULL || k.at == NULL)
 			rc = ROVE_ENOMEM;
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = rove_msg_next_op(m, op);
 		if (rc == ROVE_OK)
-			rc = push_one(e, txn, u, op, w, &res[i]);
+			rc = push_one(e, txn, u, op, w, &k, i, &res[i]);
 	}
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
+		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
 	if (rc == ROVE_OK) {
 		rove_buf_reset(&job->reply);
 		rc = rove_enc_push_reply(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, res, n);
@@ -691,6 +734,9 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 			job->ops[res[i].reason]++;
 	free(res);
 	free(op);
+	free(k.pushed);
+	free(k.at);
+	rove_buf_free(&k.buf);
 	rove_apply_work_free(w);
 	return rc;
 }

@@ -54,7 +54,28 @@ typedef struct pull_ctx {
 	uint64_t first;
 	const uint8_t *resume;
 	bool cut;
+	/* Ops the puller's replica pushed (their stamps' node is its own),
+	 * go by reference when the request allows it: the replica holds
+	 * them as kept (the push answers said how), so only their place in
+	 * the history travels. */
+	bool own;
+	uint64_t node;
 } pull_ctx;
+
+/* Sends op (at seq, stored as raw) as it is, or by reference when it is
+ * the puller's own. */
+static int emit_op(pull_ctx *p, uint64_t seq, const rove_op *op, const MDB_val *raw)
+{
+	int rc;
+
+	if (p->own && op->st.node == p->node && strcmp(op->author, p->u->name) == 0)
+		rc = rove_enc_entry_mine(p->items, op->coll, &op->rid, seq, &op->op_id);
+	else
+		rc = rove_enc_entry_op_raw(p->items, raw->mv_data, raw->mv_size);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
 
 static bool chunk_full(const pull_ctx *p)
 {
@@ -275,10 +296,9 @@ static int op_all(uint64_t seq, const MDB_val *raw, void *arg)
 		rove_error("corrupt op in the oplog");
 		return ROVE_EPROTO;
 	}
-	rc = rove_enc_entry_op_raw(p->items, raw->mv_data, raw->mv_size);
+	rc = emit_op(p, seq, p->op, raw);
 	if (rc != ROVE_OK)
 		return rc;
-	p->h->n++;
 	p->h->cursor = seq;
 	return ROVE_OK;
 }
@@ -321,10 +341,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 		return emit_family(p, reckey, false, after);
 	if (after != NULL)
 		return ROVE_OK; /* the op was a family's; a later op decides it */
-	rc = rove_enc_entry_op_raw(p->items, raw.mv_data, raw.mv_size);
-	if (rc == ROVE_OK)
-		p->h->n++;
-	return rc;
+	return emit_op(p, seq, p->op, &raw);
 }
 
 /* One op in the user's scopes (the merge of their scopelog ranges). */
@@ -412,6 +429,8 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	p.pc = rove_engine_policy_read(e, txn);
 	p.u = u;
 	p.h = &h;
+	p.own = q->own;
+	p.node = rove_uuid_node(&q->replica);
 	p.max = q->max_items == 0 || q->max_items > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max_items;
 	p.budget = ROVE_PULL_CHUNK_BYTES;
 	p.us = malloc(sizeof(*p.us));

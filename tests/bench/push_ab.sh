@@ -3,7 +3,12 @@
 # pushed at once), served in turn by several roved builds, for
 # before/after ratios of the server's writer measured in one run.
 #
-#   tests/bench/push_ab.sh [--scale N] [--rounds R] [--dir DIR] [--in-place] ROVED...
+#   tests/bench/push_ab.sh [--scale N] [--rounds R] [--dir DIR] [--in-place] BUILD...
+#
+# A BUILD is a roved binary (the replicas then use build/client/rove), or
+# a directory holding both a `roved` and a `rove`: whole builds in turn,
+# when the client changes too (each round's replicas sync with that
+# build's rove, and the clients' CPU is theirs).
 #
 # The first use loads DIR (default /tmp/rove-push-ab-sN) through the
 # protocol with the first ROVED (bench_loader: 100,000 N customers, the
@@ -28,15 +33,25 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--dir) dir=$2; shift 2 ;;
 	--in-place) inplace=1; shift ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "push_ab.sh: unknown option '$1'" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || { echo "push_ab.sh: name at least one roved" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "push_ab.sh: name at least one build" >&2; exit 2; }
 dir=${dir:-/tmp/rove-push-ab-s$scale}
-ROVE=$root/build/client/rove LOADER=$root/build/tests/bench_loader PUSHERS=$root/build/tests/bench_pushers
+ROVE0=$root/build/client/rove LOADER=$root/build/tests/bench_loader PUSHERS=$root/build/tests/bench_pushers
 spid=
+
+# pick BUILD: sets bin (its roved) and ROVE (its rove).
+pick() {
+	if [ -d "$1" ]; then
+		bin=$1/roved ROVE=$1/rove
+	else
+		bin=$1 ROVE=$ROVE0
+	fi
+	[ -x "$bin" ] && [ -x "$ROVE" ] || { echo "push_ab.sh: no roved and rove in '$1'" >&2; exit 2; }
+}
 
 cleanup() {
 	if [ -n "$spid" ]; then
@@ -94,7 +109,7 @@ thread_cpu() {
 }
 
 if [ ! -f "$dir/ready" ]; then
-	bin=$1
+	pick "$1"
 	rm -rf "$dir"
 	mkdir -p "$dir/rep"
 	port=$((20000 + RANDOM % 40000))
@@ -118,7 +133,8 @@ fi
 port=$(cat "$dir/port")
 tick_ms=$((1000 / $(getconf CLK_TCK)))
 for r in $(seq 1 "$rounds"); do
-	for bin in "$@"; do
+	for build in "$@"; do
+		pick "$build"
 		run=$(cat "$dir/run")
 		if [ $inplace = 1 ]; then
 			db=$dir/db reps=$dir/rep
@@ -141,7 +157,7 @@ for r in $(seq 1 "$rounds"); do
 		t1=$(thread_cpu "$spid")
 		writer=$(join <(echo "$t0") <(echo "$t1") | awk -v k="$tick_ms" '{d = $3 - $2; if (d > m) m = d} END {print m * k}')
 		stop
-		printf '%s round %d run %d: %s server_cpu_ms %d writer_cpu_ms %d load %s\n' "$bin" "$r" "$run" \
+		printf '%s round %d run %d: %s server_cpu_ms %d writer_cpu_ms %d load %s\n' "$build" "$r" "$run" \
 			"$(jq -c '{ops_per_s, p50_ms, p99_ms, clients_cpu_ms, accepted, failed}' "$dir/push.json")" \
 			$(((c1 - c0) * tick_ms)) "$writer" "$(cut -d' ' -f1 /proc/loadavg)"
 	done

@@ -762,6 +762,39 @@ static void gen_client(void)
 		in_add(&in, 0, &m);
 		in_write(&in, "client", "push_reply_then_pull.bin");
 
+		/* The new customer (op 1) accepted with what the server set
+		 * (its kept list), then named back by reference (MINE). */
+		{
+			rove_buf kept;
+			rove_op pushed, as_kept;
+			bool known;
+			rove_uuid rid;
+			rove_buf_init(&kept);
+			memset(&pushed, 0, sizeof(pushed));
+			rove_fields_init(&pushed.fs);
+			set_s(&pushed, "name", "New Co");
+			as_kept = pushed;
+			rove_fields_copy(&as_kept.fs, &pushed.fs);
+			set_s(&as_kept, "owner", "wang");
+			set_s(&as_kept, "created_at", "2024-05-02T17:30:04Z");
+			ok(rove_enc_kept(&kept, &pushed.fs, &as_kept.fs, &known), "kept");
+			res[0].kept_known = known;
+			res[0].kept = (const uint8_t *)kept.data;
+			res[0].keptlen = (uint32_t)kept.len;
+			rove_buf_reset(&m);
+			ok(rove_enc_push_reply(&m, 0x5e, &fz_run, res, 3), "push reply");
+			in_add(&in, 0, &m);
+			rove_buf_reset(&items);
+			fz_id(&rid, 7);
+			fz_client_opid(&id, 1);
+			ok(rove_enc_entry_mine(&items, ROVE_COLL_CUSTOMER, &rid, 13, &id), "mine");
+			pull_reply_msg(&m, "rep", ROVE_PULL_OPS, 14, 14, 0, NULL, 0, 1, false, false, 1, &items);
+			in_add(&in, 0, &m);
+			in_write(&in, "client", "push_reply_kept_then_mine.bin");
+			res[0].kept_known = false;
+			rove_buf_free(&kept);
+		}
+
 		memset(&id, 0, sizeof(id));
 		res[0] = result(&id, ROVE_PUSH_REJECTED, 0, ROVE_R_NOT_OWNER, "the customer belongs to someone else");
 		res[1] = result(&id, ROVE_PUSH_ACCEPTED, 0, ROVE_R_NONE, "");

@@ -1568,7 +1568,7 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 /* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max] */
 static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 {
-	w_arr(14);
+	w_arr(15);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -1583,6 +1583,7 @@ static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 	w_bin(16);
 	w_bin(16);
 	w_u(0);
+	msgpack_pack_true(&pk);
 }
 
 /* Entry heads: [0, op...], [1, record...]; an evict entry [2, coll, id]. */
@@ -1664,7 +1665,7 @@ static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_
 	w_u(1);
 	w_bin(16);
 	w_arr(1);
-	w_arr(8);
+	w_arr(9);
 	w_bin(idlen);
 	w_u(status);
 	if (seen_is_bool)
@@ -1676,6 +1677,7 @@ static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_
 	w_strn(bigstr, detail_len);
 	w_u(1);
 	w_u(2);
+	msgpack_pack_nil(&pk);
 }
 
 static void w_admin_head(uint32_t nargs)
@@ -1742,7 +1744,7 @@ static void test_crafted_sanity(void)
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* Non-canonical but valid integer forms are read. */
 	begin();
-	W_RAW("\x94\xcc\x02\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi");
+	W_RAW("\x94\xcc\x03\xcd\x00\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x05\xa2hi");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 }
 
@@ -1752,7 +1754,10 @@ static void test_version_and_type(void)
 
 	/* [v, 1, code, text] */
 	begin();
-	W_RAW("\x94\x03\x01\x00\xa0");
+	W_RAW("\x94\x04\x01\x00\xa0");
+	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
+	begin();
+	W_RAW("\x94\x02\x01\x00\xa0"); /* version 2: before own ops by reference */
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
 	W_RAW("\x94\x00\x01\x00\xa0");
@@ -1761,7 +1766,7 @@ static void test_version_and_type(void)
 	W_RAW("\x94\xcf\x00\x00\x00\x01\x00\x00\x00\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EVERSION);
 	begin();
-	W_RAW("\x94\x02\x01\x00\xa0");
+	W_RAW("\x94\x03\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 	/* A version that is not an unsigned int. */
 	begin();
@@ -1787,10 +1792,10 @@ static void test_version_and_type(void)
 	/* Unknown types: 0 and the first past the last one. */
 	CHECK_EQ_INT(ROVE_MSG_TYPE_MAX, 9);
 	begin();
-	W_RAW("\x94\x02\x00\x00\xa0");
+	W_RAW("\x94\x03\x00\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\x0a\x00\xa0");
+	W_RAW("\x94\x03\x0a\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(6);
@@ -1802,13 +1807,13 @@ static void test_version_and_type(void)
 	w_u(10);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\x7f\x00\xa0");
+	W_RAW("\x94\x03\x7f\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\xcd\x01\x01\x00\xa0");
+	W_RAW("\x94\x03\xcd\x01\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\xff\x00\xa0");
+	W_RAW("\x94\x03\xff\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Not an array, or too short an array. */
@@ -1827,13 +1832,13 @@ static void test_version_and_type(void)
 
 	/* The right type with the wrong number of parts. */
 	begin();
-	W_RAW("\x93\x02\x01\x00");
+	W_RAW("\x93\x03\x01\x00");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x95\x02\x01\x00\xa0\xc0");
+	W_RAW("\x95\x03\x01\x00\xa0\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x92\x02\x03");
+	W_RAW("\x92\x03\x03");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(12);
@@ -1959,7 +1964,7 @@ static void test_huge_counts(void)
 
 	/* Admin reply lines have no count limit but the bytes present. */
 	begin();
-	W_RAW("\x93\x02\x07\xdd\xff\xff\xff\xff\xa0\xa0");
+	W_RAW("\x93\x03\x07\xdd\xff\xff\xff\xff\xa0\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Push ops, pull items, admin args, op fields: over their limits. */
@@ -1996,7 +2001,7 @@ static void test_huge_counts(void)
 
 	/* String and bin lengths of 2^32-1. */
 	begin();
-	W_RAW("\x94\x02\x01\x00\xdb\xff\xff\xff\xff" "abc");
+	W_RAW("\x94\x03\x01\x00\xdb\xff\xff\xff\xff" "abc");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
 	w_arr(11);
@@ -3074,15 +3079,15 @@ static void test_bad_items(void)
 
 	/* Error: code out of range, code negative, text not a string. */
 	begin();
-	W_RAW("\x94\x02\x01");
+	W_RAW("\x94\x03\x01");
 	w_u(ROVE_ERR_COUNT);
 	w_str("x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\x01\xff\xa1x");
+	W_RAW("\x94\x03\x01\xff\xa1x");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	W_RAW("\x94\x02\x01\x01\xc0");
+	W_RAW("\x94\x03\x01\x01\xc0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
 	/* Stand-alone item decoders refuse bad input too. */
@@ -3628,6 +3633,168 @@ static void test_lazy_decode(void)
 	       iterations, checked_items);
 }
 
+/* Own ops (issue 17): a result's kept list, made from the op as pushed
+ * and as kept, read back and applied; a MINE entry; what a decoder refuses
+ * of either. */
+static void test_kept_and_mine(void)
+{
+	static rove_op pushed, kept, got;
+	static rove_push_result res[2];
+	rove_stamp st = stamp(0x0001234567890005ull, 7);
+	rove_uuid run, id, op_id;
+	rove_buf b, k, items;
+	rove_pull_reply h;
+	rove_entry e;
+	rove_msg m;
+	bool known, changed;
+	uint8_t *d;
+
+	rove_buf_init(&b);
+	rove_buf_init(&k);
+	rove_buf_init(&items);
+	memset(&pushed, 0, sizeof(pushed));
+	pushed.st = st;
+	rove_fields_init(&pushed.fs);
+	CHECK_EQ_INT(rove_op_set(&pushed, "name", rove_vcstr("Acme")), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&pushed, "tax_id", rove_vcstr("91310000ma1fl0001r")), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&pushed, "tier", rove_vcstr("prospect")), ROVE_OK);
+	kept = pushed;
+	CHECK_EQ_INT(rove_fields_copy(&kept.fs, &pushed.fs), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&kept, "tax_id", rove_vcstr("91310000MA1FL0001R")), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&kept, "created_at", rove_vcstr("2026-12-01T00:00:00Z")), ROVE_OK);
+	CHECK_EQ_INT(rove_op_set(&kept, "owner", rove_vcstr("wang")), ROVE_OK);
+	/* Three set or changed, two kept as they were. */
+	CHECK_EQ_INT(rove_enc_kept(&k, &pushed.fs, &kept.fs, &known), ROVE_OK);
+	CHECK(known);
+	got = pushed;
+	CHECK_EQ_INT(rove_fields_copy(&got.fs, &pushed.fs), ROVE_OK);
+	CHECK_EQ_INT(rove_kept_apply(k.data, k.len, &got, &changed), ROVE_OK);
+	CHECK(changed);
+	CHECK(op_eq(&got, &kept));
+	/* Applied twice: nothing more changes. */
+	CHECK_EQ_INT(rove_kept_apply(k.data, k.len, &got, &changed), ROVE_OK);
+	CHECK(!changed);
+	/* Kept exactly as pushed: an empty list. */
+	rove_buf_reset(&k);
+	CHECK_EQ_INT(rove_enc_kept(&k, &pushed.fs, &pushed.fs, &known), ROVE_OK);
+	CHECK(known);
+	CHECK_EQ_INT(k.len, 1);
+	/* A field of the pushed op the kept one lacks: no list says that. */
+	rove_buf_reset(&k);
+	CHECK_EQ_INT(rove_enc_kept(&k, &kept.fs, &pushed.fs, &known), ROVE_OK);
+	CHECK(!known);
+	CHECK_EQ_INT(k.len, 0);
+	/* Malformed lists: a field twice, a name empty, bytes after. */
+	CHECK_EQ_INT(rove_kept_apply("\x92\x92\xa1x\x01\x92\xa1x\x02", 9, &got, &changed), ROVE_OK);
+	CHECK_EQ_INT(rove_kept_apply("\x91\x92\xa0\x01", 4, &got, &changed), ROVE_EPROTO);
+	CHECK_EQ_INT(rove_kept_apply("\x90\x90", 2, &got, &changed), ROVE_EPROTO);
+
+	/* In a push reply: accepted with a list, refused with none. */
+	rove_buf_reset(&k);
+	CHECK_EQ_INT(rove_enc_kept(&k, &pushed.fs, &kept.fs, &known), ROVE_OK);
+	memset(res, 0, sizeof(res));
+	fixed_uuid(&res[0].op_id, 1);
+	res[0].status = ROVE_PUSH_ACCEPTED;
+	res[0].seq = 5;
+	res[0].st = st;
+	res[0].kept_known = true;
+	res[0].kept = (const uint8_t *)k.data;
+	res[0].keptlen = (uint32_t)k.len;
+	fixed_uuid(&res[1].op_id, 2);
+	res[1].status = ROVE_PUSH_REJECTED;
+	res[1].reason = 1;
+	fixed_uuid(&run, 9);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 77, &run, res, 2), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_next_result(&m, &res[0]), ROVE_OK);
+	CHECK(res[0].kept_known);
+	CHECK_EQ_INT(res[0].keptlen, k.len);
+	CHECK(memcmp(res[0].kept, k.data, k.len) == 0);
+	CHECK_EQ_INT(rove_msg_next_result(&m, &res[1]), ROVE_OK);
+	CHECK(!res[1].kept_known);
+	free(d);
+	/* A duplicate field in a result's list is refused by the decoder. */
+	res[0].kept = (const uint8_t *)"\x92\x92\xa1x\x01\x92\xa1x\x02";
+	res[0].keptlen = 9;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 77, &run, res, 1), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+
+	/* A MINE entry in a pull reply, strict and lazy. */
+	fixed_uuid(&id, 4);
+	fixed_uuid(&op_id, 5);
+	CHECK_EQ_INT(rove_enc_entry_mine(&items, 1, &id, 42, &op_id), ROVE_OK);
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "rep");
+	h.mode = ROVE_PULL_OPS;
+	h.head = h.cursor = 42;
+	h.n = 1;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_OK);
+	CHECK_EQ_INT(e.tag, ROVE_ENTRY_MINE);
+	CHECK_EQ_INT(e.coll, 1);
+	CHECK(rove_uuid_cmp(&e.id, &id) == 0);
+	CHECK_EQ_INT(e.seq, 42);
+	CHECK(rove_uuid_cmp(&e.op_id, &op_id) == 0);
+	free(d);
+	/* Seq 0 (no acknowledged op has it) is refused. */
+	rove_buf_reset(&items);
+	CHECK_EQ_INT(rove_enc_entry_mine(&items, 1, &id, 0, &op_id), ROVE_OK);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EPROTO);
+	rove_buf_free(&b);
+	rove_buf_free(&k);
+	rove_buf_free(&items);
+}
+
+/* A push of ops as stored (rove_enc_push_raw) is the same message as of
+ * the ops decoded (rove_enc_push); an op's head reads as the whole op's. */
+static void test_push_raw(void)
+{
+	static rove_op head, whole;
+	rove_auth a;
+	rove_uuid replica;
+	rove_seen seen;
+	rove_buf b, raw, one;
+	size_t at[NOPS + 1];
+
+	make_auth(&a, "alice");
+	fixed_uuid(&replica, 77);
+	memset(&seen, 0, sizeof(seen));
+	seen.seq = 9;
+	rove_buf_init(&b);
+	rove_buf_init(&raw);
+	rove_buf_init(&one);
+	at[0] = 0;
+	for (int i = 0; i < NOPS; i++) {
+		rove_buf_reset(&one);
+		CHECK_EQ_INT(rove_enc_op(&one, &sample_ops[i]), ROVE_OK);
+		CHECK_EQ_INT(rove_dec_op_head(one.data, one.len, &head), ROVE_OK);
+		CHECK_EQ_INT(rove_dec_op(one.data, one.len, &whole), ROVE_OK);
+		CHECK(rove_uuid_cmp(&head.op_id, &whole.op_id) == 0 && rove_uuid_cmp(&head.rid, &whole.rid) == 0);
+		CHECK(head.kind == whole.kind && head.coll == whole.coll && stamp_eq(&head.st, &whole.st));
+		CHECK(head.seq == whole.seq && strcmp(head.author, whole.author) == 0 && head.fs.n == 0);
+		CHECK_EQ_INT(rove_buf_append(&raw, one.data, one.len), ROVE_OK);
+		at[i + 1] = raw.len;
+	}
+	CHECK_EQ_INT(rove_dec_op_head(one.data, 3, &head), ROVE_EPROTO);
+	for (uint32_t n = 0; n <= NOPS; n++) {
+		rove_buf_reset(&b);
+		rove_buf_reset(&one);
+		CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, &seen, sample_ops, n), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_push_raw(&one, &a, &replica, &seen, raw.data, at, n), ROVE_OK);
+		CHECK(b.len == one.len && memcmp(b.data, one.data, b.len) == 0);
+	}
+	rove_buf_free(&b);
+	rove_buf_free(&raw);
+	rove_buf_free(&one);
+}
+
 int main(void)
 {
 	msgpack_sbuffer_init(&sb);
@@ -3649,6 +3816,8 @@ int main(void)
 	test_item_roundtrip();
 	test_rejection_roundtrip();
 	test_raw_deleted();
+	test_kept_and_mine();
+	test_push_raw();
 
 	make_seeds();
 	test_truncations();
