@@ -43,25 +43,32 @@ static int head_error(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* PUSH [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]] */
+/* PUSH [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]:
+ * all but the ops, n of them to come; seen NULL: none. */
+static void put_push_head(rove_mp_writer *w, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+			  uint32_t n)
+{
+	static const rove_seen nothing;
+
+	if (seen == NULL)
+		seen = &nothing;
+	put_start(w, ROVE_MSG_PUSH, a);
+	rove_mp_put_bin(w, replica->b, 16);
+	rove_mp_put_u64(w, seen->server);
+	rove_mp_put_bin(w, seen->run.b, 16);
+	rove_mp_put_u64(w, seen->seq);
+	rove_mp_put_bin(w, seen->ack_run.b, 16);
+	rove_mp_put_u64(w, seen->ack_seq);
+	put_items(w, ROVE_MSG_PUSH, n);
+}
 
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n)
 {
-	static const rove_seen nothing;
 	rove_mp_writer w;
 
-	if (seen == NULL)
-		seen = &nothing;
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_PUSH, a);
-	rove_mp_put_bin(&w, replica->b, 16);
-	rove_mp_put_u64(&w, seen->server);
-	rove_mp_put_bin(&w, seen->run.b, 16);
-	rove_mp_put_u64(&w, seen->seq);
-	rove_mp_put_bin(&w, seen->ack_run.b, 16);
-	rove_mp_put_u64(&w, seen->ack_seq);
-	put_items(&w, ROVE_MSG_PUSH, n);
+	put_push_head(&w, a, replica, seen, n);
 	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
 		rove_item_put_op(&w, &ops[i]);
 	return rove_mp_writer_done(&w);
@@ -73,14 +80,7 @@ int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replic
 	rove_mp_writer w;
 
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_PUSH, a);
-	rove_mp_put_bin(&w, replica->b, 16);
-	rove_mp_put_u64(&w, seen->server);
-	rove_mp_put_bin(&w, seen->run.b, 16);
-	rove_mp_put_u64(&w, seen->seq);
-	rove_mp_put_bin(&w, seen->ack_run.b, 16);
-	rove_mp_put_u64(&w, seen->ack_seq);
-	put_items(&w, ROVE_MSG_PUSH, n);
+	put_push_head(&w, a, replica, seen, n);
 	if (n > 0)
 		rove_mp_put_raw(&w, (const uint8_t *)raw + at[0], at[n] - at[0]);
 	return rove_mp_writer_done(&w);
