@@ -464,8 +464,19 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 			report(c, rc, "pull");
 			break;
 		}
-		if (!more)
+		if (more)
+			continue;
+		/* A snapshot is of the head it started from (snap_seq, now the
+		 * cursor): what was written since, while it came or while a
+		 * cut one waited to resume, follows as ops in this same sync. */
+		if (!p_snap || p_cursor >= p_head)
 			break;
+		rc = rove_replica_pull_state(r, &ps);
+		if (rc == ROVE_OK)
+			rc = pull_send(c, r, &req, &ps,
+				       env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
+		if (rc != ROVE_OK)
+			report(c, rc, "pull");
 	}
 	progress_end(&prog);
 	rove_buf_free(&req);
