@@ -154,7 +154,7 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 		rc = rove_db_err(mdb_put(txn, r.meta, &k, &v, 0), "meta");
 	}
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	mdb_env_close(r.env);
@@ -227,7 +227,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	}
 	/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	/* The indexes: opened, or built once for an older replica. */
@@ -274,7 +274,7 @@ int rove_replica_set(rove_replica *r, int which, const char *value)
 		return rc;
 	rc = rove_db_put_str(txn, r->meta, settings[k].key, value);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else
 		mdb_txn_abort(txn);
 	if (rc != ROVE_OK)
@@ -475,7 +475,7 @@ int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id)
 int rpl_commit_or_abort(MDB_txn *txn, int rc)
 {
 	if (rc == ROVE_OK)
-		return rove_db_err(mdb_txn_commit(txn), "commit");
+		return rove_db_commit(txn);
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -499,6 +499,12 @@ static int base_ready(rove_replica *r, bool *ready)
 		return ROVE_OK;
 	RPL_WITH_GROWTH(r, build_base(r));
 	*ready = rc == ROVE_OK;
+	if (rc == ROVE_ENOSPC) {
+		/* Nothing was written: read by scanning, as a read-only replica
+		 * is; the next read tries again. */
+		rove_warn("the replica in '%s' is read without its index until the disk has room", r->dir);
+		rc = ROVE_OK;
+	}
 	return rc;
 }
 
@@ -515,7 +521,7 @@ int rpl_index_open(rove_replica *r)
 		rc = open_tables(r, txn, 0);
 		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
 		if (rc == ROVE_OK)
-			rc = rove_db_err(mdb_txn_commit(txn), "commit");
+			rc = rove_db_commit(txn);
 		else
 			mdb_txn_abort(txn);
 		r->indexed = rc == ROVE_OK;

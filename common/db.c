@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 int rove_db_err(int rc, const char *what)
 {
@@ -32,11 +33,35 @@ int rove_db_err(int rc, const char *what)
 	case ENOSPC:
 	case EDQUOT:
 		rove_error("%s: the disk is full; nothing was written", what);
-		return ROVE_EIO;
+		return ROVE_ENOSPC;
 	default:
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EDB;
 	}
+}
+
+/* Whether env's filesystem is (nearly) full: less than
+ * ROVE_DISK_FULL_SLACK left to its users. */
+static bool env_disk_full(MDB_env *env)
+{
+	const char *path = NULL;
+	struct statvfs sv;
+
+	if (mdb_env_get_path(env, &path) != 0 || path == NULL || statvfs(path, &sv) != 0)
+		return false;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < ROVE_DISK_FULL_SLACK;
+}
+
+int rove_db_commit(MDB_txn *txn)
+{
+	MDB_env *env = mdb_txn_env(txn);
+	int rc = mdb_txn_commit(txn);
+
+	/* LMDB answers a short write with EIO, which is how a disk filling
+	 * up during the commit shows: told apart by the space left. */
+	if (rc == EIO && env != NULL && env_disk_full(env))
+		rc = ENOSPC;
+	return rove_db_err(rc, "commit");
 }
 
 /* An environment's data file: its path, and what stat says of it.

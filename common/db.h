@@ -59,6 +59,10 @@ bool rove_db_grow_retry(MDB_env *env, int rc, int *grows);
 
 /* Maps an LMDB status to a rove error; logs unexpected ones with what. */
 int rove_db_err(int mdb_rc, const char *what);
+/* Commits txn (it is gone either way): rove_db_err of the result, a
+ * disk that filled up during the commit (LMDB: EIO) said to be full
+ * (ROVE_ENOSPC) rather than failing. */
+int rove_db_commit(MDB_txn *txn);
 
 static inline void rove_be64_put(uint8_t out[8], uint64_t v)
 {

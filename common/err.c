@@ -25,6 +25,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EWRONGSERVER] = "this replica belongs to another server",
 	[ROVE_EREADONLY] = "read-only",
 	[ROVE_ETLS] = "TLS handshake failed",
+	[ROVE_ENOSPC] = "the disk is full",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -50,6 +51,7 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_EWRONGSERVER] = "wrongserver",
 	[ROVE_EREADONLY] = "readonly",
 	[ROVE_ETLS] = "tls",
+	[ROVE_ENOSPC] = "nospc",
 };
 
 const char *rove_err_name(int err)

@@ -33,6 +33,7 @@ enum rove_err {
 	ROVE_EWRONGSERVER = 19, /* a replica reached a server other than its own */
 	ROVE_EREADONLY = 20,  /* a replica this process may read but not write */
 	ROVE_ETLS = 21,       /* the TLS handshake failed: the certificate is not trusted */
+	ROVE_ENOSPC = 22,     /* the disk is full */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 

@@ -262,6 +262,11 @@
 #define ROVE_MAX_MAPSIZE ((size_t)1 << 40)
 /* How many times one write may grow the map before giving up. */
 #define ROVE_MAX_MAP_GROWS 12
+/* A commit that fails with EIO (LMDB's answer to a short write) while
+ * less than this is left on the filesystem is a full disk, reported as
+ * such: more than the largest transaction a sync writes (a snapshot chunk
+ * of ROVE_SNAPSHOT_CHUNK_BYTES with its indexes and copied pages). */
+#define ROVE_DISK_FULL_SLACK (64ull << 20)
 
 /* ---- the server (roved) ---- */
 
@@ -452,6 +457,8 @@
  * field its name and an encoded value and stamp), with room for framing. */
 #define ROVE_MAX_ITEM_BYTES (ROVE_MAX_RECORD_BYTES + ROVE_MAX_FIELDS * (ROVE_MAX_FIELD_NAME + 64u) + 256u)
 
+_Static_assert(ROVE_DISK_FULL_SLACK >= 4ull * ROVE_SNAPSHOT_CHUNK_BYTES,
+	       "a chunk's commit must fit in what a full disk is said to have left");
 _Static_assert(ROVE_SNAPSHOT_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,
 	       "a full snapshot chunk plus one item must fit in a message");
 _Static_assert(ROVE_MAX_SNAPSHOT_ITEMS >= ROVE_MAX_PULL_ITEMS, "a pull reply's limit holds an ops reply");

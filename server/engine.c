@@ -914,7 +914,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 	if (rc == ROVE_OK)
 		rc = clock_save(e, txn, &saved);
 	if (rc == ROVE_OK) {
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 		if (rc == ROVE_OK)
 			e->clock_saved = saved;
 		for (size_t i = 0; rc == ROVE_OK && i < n; i++)

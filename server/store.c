@@ -82,7 +82,7 @@ int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *mor
 		rc = ROVE_EPROTO; /* an environment without format or node */
 	/* Committed, not aborted: the tables' handles outlive it only so. */
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else
 		rove_store_abort(txn);
 	if (rc != ROVE_OK) {
@@ -128,7 +128,7 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	if (rc == ROVE_OK)
 		rc = rove_store_user_put(&st, txn, &u, hash);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else
 		mdb_txn_abort(txn);
 	mdb_env_close(st.env);
@@ -188,7 +188,7 @@ static int upgrade_from_3(rove_store *st)
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st->meta, "format", ROVE_STORE_FORMAT);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(all.u);
@@ -212,7 +212,7 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
 	if (rc == ROVE_OK && format == 3) {
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 		txn = NULL;
 		if (rc == ROVE_OK)
 			rc = upgrade_from_3(st);
@@ -225,7 +225,7 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "node", &st->node);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (rc != ROVE_OK) {
@@ -243,7 +243,7 @@ int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn)
 
 int rove_store_commit(MDB_txn *txn)
 {
-	return rove_db_err(mdb_txn_commit(txn), "commit");
+	return rove_db_commit(txn);
 }
 
 void rove_store_abort(MDB_txn *txn)
@@ -694,7 +694,7 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 	if (rc == ROVE_OK)
 		rc = runs_load(st, txn, runs, n);
 	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_txn_commit(txn), "commit");
+		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (rc != ROVE_OK) {
