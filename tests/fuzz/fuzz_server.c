@@ -33,7 +33,7 @@
  * Described bodies are read a byte at a time (missing bytes read as 0):
  *   PUSH       n, then n ops: kind coll rid op_id hlc nfields, then per
  *              field: name value (see build_push)
- *   PULL       cursor snap_seq snap_key(len, bytes) epoch max
+ *   PULL       cursor snap_seq snap_key(len, bytes) epoch max own
  *   CONFLICTS  after max
  *   ADMIN      command nargs, then per argument: kind, text
  *
@@ -1045,6 +1045,7 @@ static int build_pull(fz_rd *r, const rove_auth *a, rove_buf *out)
 	q.snap_keylen = (uint32_t)n;
 	q.epoch = fz_u8(r) % 4;
 	q.max_items = fz_u8(r) % 8;
+	q.own = (fz_u8(r) & 1) != 0; /* one's own ops by reference (protocol 3) */
 	return rove_enc_pull(out, a, &q);
 }
 
