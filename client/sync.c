@@ -111,8 +111,15 @@ static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
 	else
 		rc = rove_msg_decode(nng_msg_body(msg), nng_msg_len(msg), m);
 	if (rc != ROVE_OK) {
+		uint64_t v;
+		if (rc == ROVE_EVERSION && rove_msg_version(nng_msg_body(msg), nng_msg_len(msg), &v) == ROVE_OK)
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "the server speaks protocol %llu and this rove protocol %u: install the rove that "
+				 "goes with the server's roved",
+				 (unsigned long long)v, (unsigned)ROVE_PROTO_VERSION);
+		else
+			snprintf(c->errmsg, sizeof(c->errmsg), "malformed reply from the server");
 		nng_msg_free(msg);
-		snprintf(c->errmsg, sizeof(c->errmsg), "malformed reply from the server");
 		return rc;
 	}
 	if (m->type == ROVE_MSG_ERROR) {

@@ -23,10 +23,17 @@ static void put_items(rove_mp_writer *w, int type, uint32_t n);
 
 int rove_enc_error(rove_buf *out, int code, const char *text)
 {
+	return rove_enc_error_in(out, ROVE_PROTO_VERSION, code, text);
+}
+
+int rove_enc_error_in(rove_buf *out, uint64_t version, int code, const char *text)
+{
 	rove_mp_writer w;
 
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_ERROR, NULL);
+	rove_mp_put_array(&w, 4); /* the layout above, msgs[]'s arity of ERROR */
+	rove_mp_put_u64(&w, version);
+	rove_mp_put_u64(&w, ROVE_MSG_ERROR);
 	rove_mp_put_u64(&w, code < 0 ? 0 : (uint64_t)code);
 	rove_mp_put_str_max(&w, text, ROVE_MAX_ERRMSG);
 	return rove_mp_writer_done(&w);
@@ -430,6 +437,20 @@ static int get_auth(rove_mp_reader *r, rove_auth *a)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_cstr(r, a->token, ROVE_TOKEN_HEX);
 	return rc;
+}
+
+int rove_msg_version(const void *data, size_t len, uint64_t *version)
+{
+	rove_mp_reader r;
+	uint32_t n;
+
+	if (len > ROVE_MAX_MSG_BYTES)
+		return ROVE_ETOOBIG;
+	rove_mp_reader_init(&r, data, len);
+	if (rove_mp_get_array(&r, ROVE_MAX_MSG_ARITY, &n) != ROVE_OK || n < 2 ||
+	    rove_mp_get_u64(&r, version) != ROVE_OK)
+		return ROVE_EPROTO;
+	return ROVE_OK;
 }
 
 static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_items)

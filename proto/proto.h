@@ -213,6 +213,10 @@ typedef struct rove_rejection {
 
 /* The messages, in type order. */
 int rove_enc_error(rove_buf *out, int code, const char *text);
+/* The same in protocol version `version`: an ERROR is [version, 1, code,
+ * text] in every version, so a client of another version can read why
+ * its request was refused (the server's answer to ROVE_EVERSION). */
+int rove_enc_error_in(rove_buf *out, uint64_t version, int code, const char *text);
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
@@ -328,6 +332,10 @@ int rove_msg_reply(int type);
  * for anything malformed, ROVE_ETOOBIG over a limit, ROVE_ENOMEM. Every
  * item is validated before this returns. */
 int rove_msg_decode(const void *data, size_t len, rove_msg *m);
+/* The protocol version a message says it is in (its second element), for
+ * a message rove_msg_decode refused with ROVE_EVERSION; ROVE_EPROTO if it
+ * does not start as a message does. */
+int rove_msg_version(const void *data, size_t len, uint64_t *version);
 /* The same, except that the items are validated one by one as
  * rove_msg_next_* reads them (each item once instead of twice, for big
  * pull replies). For a reader that acts on items inside a transaction:

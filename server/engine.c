@@ -778,8 +778,22 @@ const rove_request *rove_engine_request(int type)
 const rove_request *rove_engine_accept(rove_job *job, const void *data, size_t len)
 {
 	const rove_request *rq;
+	uint64_t version;
 	int rc = rove_msg_decode(data, len, &job->msg);
 
+	if (rc == ROVE_EVERSION && rove_msg_version(data, len, &version) == ROVE_OK) {
+		/* Said in the client's own version, so that an older or newer
+		 * rove can show why. */
+		char text[ROVE_MAX_ERRMSG + 1];
+		snprintf(text, sizeof(text),
+			 "unsupported protocol version %llu: this server speaks protocol %u; install the rove "
+			 "that goes with this roved",
+			 (unsigned long long)version, (unsigned)ROVE_PROTO_VERSION);
+		rove_buf_reset(&job->reply);
+		if (rove_enc_error_in(&job->reply, version, ROVE_EVERSION, text) != ROVE_OK)
+			rove_engine_error(&job->reply, ROVE_EVERSION, "unsupported protocol version");
+		return NULL;
+	}
 	if (rc != ROVE_OK) {
 		rove_engine_error(&job->reply, rc,
 				  rc == ROVE_EVERSION ? "unsupported protocol version" : "malformed request");

@@ -61,6 +61,17 @@ static void decode(nng_msg *reply, rove_msg *m)
 {
 	int rc = rove_msg_decode(nng_msg_body(reply), nng_msg_len(reply), m);
 
+	if (rc == ROVE_EVERSION) {
+		uint64_t v = 0;
+		/* An answer in another protocol version (an ERROR keeps its
+		 * layout in every version): its version and its bytes. */
+		(void)rove_msg_version(nng_msg_body(reply), nng_msg_len(reply), &v);
+		printf("{\"other_version\":%llu,\"hex\":\"", (unsigned long long)v);
+		for (size_t i = 0; i < nng_msg_len(reply); i++)
+			printf("%02x", ((const uint8_t *)nng_msg_body(reply))[i]);
+		printf("\"}\n");
+		exit(0);
+	}
 	if (rc != ROVE_OK) {
 		printf("{\"malformed_reply\":%d}\n", rc);
 		exit(1);
