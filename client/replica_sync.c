@@ -19,7 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n)
+/* Calls fn(op, len, i, arg) for each op of the outbox not yet
+ * acknowledged (its stored bytes, without the acked field ahead of them),
+ * in order, the i-th from 0, until fn fails or max were seen; *n counts
+ * them. Acknowledged ops wait for the cursor: not looked at. */
+typedef int (*unacked_fn)(const uint8_t *op, size_t len, uint32_t i, void *arg);
+
+static int each_unacked(rove_replica *r, uint32_t max, uint32_t *n, unacked_fn fn, void *arg)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
@@ -27,44 +33,6 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 	int rc, mrc;
 
 	*n = 0;
-	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
-	if (rc == ROVE_OK) {
-		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-		while (mrc == 0 && *n < max) {
-			uint64_t acked;
-			if (v.mv_size < 8) {
-				rc = ROVE_EPROTO;
-				break;
-			}
-			/* Acknowledged ops wait for the cursor: not decoded. */
-			if (rove_be64_get(v.mv_data) == 0) {
-				rc = rpl_outbox_decode(&v, &acked, &ops[*n]);
-				if (rc != ROVE_OK)
-					break;
-				(*n)++;
-			}
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		}
-		mdb_cursor_close(c);
-	}
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
-			     uint32_t *n)
-{
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, mrc;
-
-	*n = 0;
-	rove_buf_reset(raw);
-	at[0] = 0;
 	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK)
 		return rc;
@@ -76,14 +44,10 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_
 				rc = ROVE_EPROTO;
 				break;
 			}
-			/* Acknowledged ops wait for the cursor. */
 			if (rove_be64_get(v.mv_data) == 0) {
-				const uint8_t *op = (const uint8_t *)v.mv_data + 8;
-				rc = rove_dec_op_head(op, v.mv_size - 8, &ops[*n]);
+				rc = fn((const uint8_t *)v.mv_data + 8, v.mv_size - 8, *n, arg);
 				if (rc == ROVE_OK)
-					rc = rove_buf_append(raw, op, v.mv_size - 8);
-				if (rc == ROVE_OK)
-					at[++*n] = raw->len;
+					(*n)++;
 			}
 			if (rc == ROVE_OK)
 				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -92,6 +56,44 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_
 	}
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+static int unacked_decode(const uint8_t *op, size_t len, uint32_t i, void *arg)
+{
+	return rove_dec_op(op, len, &((rove_op *)arg)[i]);
+}
+
+int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n)
+{
+	return each_unacked(r, max, n, unacked_decode, ops);
+}
+
+typedef struct raw_ctx {
+	rove_op *ops;
+	rove_buf *raw;
+	size_t *at;
+} raw_ctx;
+
+static int unacked_copy(const uint8_t *op, size_t len, uint32_t i, void *arg)
+{
+	raw_ctx *x = arg;
+	int rc = rove_dec_op_head(op, len, &x->ops[i]);
+
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(x->raw, op, len);
+	if (rc == ROVE_OK)
+		x->at[i + 1] = x->raw->len;
+	return rc;
+}
+
+int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
+			     uint32_t *n)
+{
+	raw_ctx x = {ops, raw, at};
+
+	rove_buf_reset(raw);
+	at[0] = 0;
+	return each_unacked(r, max, n, unacked_copy, &x);
 }
 
 typedef struct find_ctx {
