@@ -217,6 +217,33 @@ probe() {
 # token_of NAME
 token_of() { cat "$T/tokens/$1"; }
 
+# need_faketime: libfaketime's library in FAKETIME_LIB, or the test fails.
+need_faketime() {
+	FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
+	[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+}
+# at OFFSET NAME ARGS...: rove on NAME's replica with its clock moved by
+# OFFSET (libfaketime syntax, e.g. -40d); need_faketime first.
+at() {
+	local off=$1
+	shift
+	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
+}
+# many_customers USER N PAD: USER imports N customers (a name, a phone,
+# an address padded with PAD x's; the CSV is $T/many.csv) and syncs them.
+many_customers() {
+	local user=$1 n=$2 pad
+	pad=$(printf "%${3}s" "" | tr ' ' x)
+	awk -v n="$n" -v pad="$pad" 'BEGIN {
+		print "name,phone,address"
+		for (i = 1; i <= n; i++)
+			printf "Customer %d,1380%07d,\"%d Long Street, %s\"\n", i, i, i, pad
+	}' >"$T/many.csv"
+	r "$user" import customers "$T/many.csv" >/dev/null
+	eq "$(r "$user" sync --json | jq .accepted)" "$n" "the customers reached the server"
+}
+
 # sync_all NAME...: syncs each replica in turn, quietly.
 sync_all() {
 	local u

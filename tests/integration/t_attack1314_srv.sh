@@ -12,8 +12,7 @@ territories east east/east.sh east/east.hz north
 users li:rep:east.sh wang:rep:east.sh mgr:manager:east zhao:rep:north
 sync_all admin li wang mgr zhao
 
-FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+need_faketime
 # server_ahead OFFSET: roved restarted with its clock OFFSET ahead (+4d).
 server_ahead() {
 	server_stop

@@ -26,14 +26,7 @@ pulls() {
 }
 
 N=20000
-pad=$(printf 'x%.0s' $(seq 1 200))
-awk -v n=$N -v pad="$pad" 'BEGIN {
-	print "name,phone,address"
-	for (i = 1; i <= n; i++)
-		printf "Customer %d,1380%07d,\"%d Long Street, %s\"\n", i, i, i, pad
-}' >"$T/many.csv"
-r alice import customers "$T/many.csv" >/dev/null
-eq "$(r alice sync --json | jq .accepted)" "$N" "the customers reached the server"
+many_customers alice $N 200
 records=$((2 * N + 1)) # each customer, its ownership history, the territory
 
 # The analyst's bootstrap: a first chunk of 1,000 records (quick to come),

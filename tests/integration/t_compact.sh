@@ -26,8 +26,7 @@ grep -q "dropped 0 op(s)" "$T/err" || fail "ops dropped at 30 days: $(cat "$T/er
 # A machine whose clock reads 1970 (a dead clock battery, a cron job
 # before NTP): "older than N days" counts from the server's own clock,
 # which never goes back, so nothing is dropped.
-FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+need_faketime
 for at in "@1970-01-01 00:00:00" "@1970-03-01 00:00:00"; do
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 		LD_PRELOAD=$FAKETIME_LIB FAKETIME="$at" "$ROVED_BIN" compact "$T/srv" --keep-days 90 2>"$T/err" ||

@@ -19,14 +19,7 @@ users alice:rep:east ana:analyst
 r alice sync >/dev/null
 
 N=4000
-pad=$(printf 'x%.0s' $(seq 1 300))
-awk -v n=$N -v pad="$pad" 'BEGIN {
-	print "name,phone,address"
-	for (i = 1; i <= n; i++)
-		printf "Customer %d,1380%07d,\"%d Long Street, %s\"\n", i, i, i, pad
-}' >"$T/many.csv"
-r alice import customers "$T/many.csv" >/dev/null
-eq "$(r alice sync --json | jq .accepted)" "$N" "the customers reached the server"
+many_customers alice $N 300
 
 mkdir -p "$T/small"
 cat >"$T/inside.sh" <<INNER

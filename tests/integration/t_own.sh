@@ -9,15 +9,7 @@
 # (copied back from an older copy) asks again and gets it whole.
 . "$(dirname "$0")/lib.sh"
 
-FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
-# at OFFSET NAME ARGS...: rove on NAME's replica with its clock moved.
-at() {
-	local off=$1
-	shift
-	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
-}
+need_faketime
 
 server_setup
 territories east east/east.sh

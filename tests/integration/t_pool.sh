@@ -98,8 +98,7 @@ sleep 0.7
 r carl sync >/dev/null
 eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
 # Six days on (roved under libfaketime): both were warned 6 days ago.
-FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
+need_faketime
 server_stop
 # shellcheck disable=SC2086
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB FAKETIME=+6d \

@@ -4,16 +4,7 @@
 # however slow or fast the laptop's clock is. Runs rove under libfaketime.
 . "$(dirname "$0")/lib.sh"
 
-FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
-# at OFFSET NAME ARGS...: rove on NAME's replica with its clock moved by
-# OFFSET (libfaketime syntax, e.g. -40d).
-at() {
-	local off=$1
-	shift
-	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
-}
+need_faketime
 
 server_setup
 territories east
