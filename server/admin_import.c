@@ -291,33 +291,23 @@ static int by_row(const void *a, const void *b)
 
 /* Every row whose name another row or the database holds already,
  * ignoring case (wang and WANG are one person): a fault naming the other
- * row (or the database), made by say. */
-typedef void (*clash_fn)(faults *fs, const char *name, uint32_t row, uint32_t other);
-
-static void names_clashes(name_set *ns, const char **a, faults *fs, clash_fn say)
+ * row (or the database: row 0, which sorts first); what ("territory",
+ * "user") names the kind. */
+static void names_clashes(name_set *ns, const char **a, faults *fs, const char *what)
 {
 	qsort(ns->f, ns->n, sizeof(*ns->f), by_name_row);
-	for (size_t i = 1; i < ns->n; i++)
-		if (strcmp(ns->f[i].name, ns->f[i - 1].name) == 0 && ns->f[i].row != 0)
-			say(fs, a[(ns->f[i].row - 1) * 3], ns->f[i].row, ns->f[i - 1].row);
-}
-
-static void territory_clash(faults *fs, const char *code, uint32_t row, uint32_t other)
-{
-	if (other == 0)
-		fault_add(fs, ROVE_EEXIST, row, "territory '%s' already exists (or one that differs only in case)",
-			  code);
-	else
-		fault_add(fs, ROVE_EEXIST, row, "territory '%s' is also on row %" PRIu32, code, other);
-}
-
-static void user_clash(faults *fs, const char *login, uint32_t row, uint32_t other)
-{
-	if (other == 0)
-		fault_add(fs, ROVE_EEXIST, row, "user '%s' already exists (or one whose name differs only in case)",
-			  login);
-	else
-		fault_add(fs, ROVE_EEXIST, row, "user '%s' is also on row %" PRIu32, login, other);
+	for (size_t i = 1; i < ns->n; i++) {
+		uint32_t row = ns->f[i].row, other = ns->f[i - 1].row;
+		const char *name;
+		if (strcmp(ns->f[i].name, ns->f[i - 1].name) != 0 || row == 0)
+			continue;
+		name = a[(row - 1) * 3];
+		if (other == 0)
+			fault_add(fs, ROVE_EEXIST, row, "%s '%s' already exists (or one whose name differs only in case)",
+				  what, name);
+		else
+			fault_add(fs, ROVE_EEXIST, row, "%s '%s' is also on row %" PRIu32, what, name, other);
+	}
 }
 
 /* The staged rows' arguments: row i's are a[i * ARITY ...]. */
@@ -379,7 +369,7 @@ static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const
 			rc = names_add(&ns, code, i + 1);
 	}
 	if (rc == ROVE_OK)
-		names_clashes(&ns, a, fs, territory_clash);
+		names_clashes(&ns, a, fs, "territory");
 	/* Parents: there already, or made by an earlier row. */
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *parent = a[i * 3 + 2];
@@ -546,7 +536,7 @@ static int check_users(rove_engine *e, MDB_txn *txn, const stage *s, const char 
 				  rove_role_with_article(rove_role_parse(role)));
 	}
 	if (rc == ROVE_OK)
-		names_clashes(&ns, a, fs, user_clash);
+		names_clashes(&ns, a, fs, "user");
 	free(ns.f);
 	free(u);
 	return rc;
