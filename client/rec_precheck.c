@@ -253,6 +253,60 @@ static int duplicate_rule(rove_replica *r, const rove_op *op, char *detail, size
 	return reason;
 }
 
+/* A new dealer (or a renamed one) whose name another dealer of its
+ * territory in this replica holds: not a rule (the server makes both),
+ * but most likely typed twice (`rove import dealers` refuses a name
+ * repeated in a territory).
+ * Warned about; the dealer is made. */
+typedef struct dealer_find {
+	const rove_uuid *self;
+	const char *terr, *name;
+	rove_uuid found;
+	bool has;
+} dealer_find;
+
+static int dealer_named(const rove_record *rec, void *arg)
+{
+	dealer_find *f = arg;
+	const char *terr = rove_fields_str(&rec->fs, "territory"), *name = rove_fields_str(&rec->fs, "name");
+
+	if (terr == NULL || name == NULL || rove_record_deleted(rec) || memcmp(&rec->id, f->self, sizeof(rec->id)) == 0 ||
+	    strcmp(terr, f->terr) != 0 || strcmp(name, f->name) != 0)
+		return ROVE_OK;
+	f->found = rec->id;
+	f->has = true;
+	return ROVE_EEXIST; /* stops the walk */
+}
+
+static int dealer_name_warning(rove_replica *r, const rove_op *op, const rove_record *cur)
+{
+	const char *name = rove_fields_str(&op->fs, "name");
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	dealer_find f = {&op->rid, NULL, NULL, {{0}}, false};
+	char id[ROVE_UUID_STRLEN + 1];
+	int rc;
+
+	if (op->coll != ROVE_COLL_DEALER || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE) ||
+	    (name == NULL && terr == NULL))
+		return ROVE_OK;
+	if (name == NULL && cur != NULL)
+		name = rove_fields_str(&cur->fs, "name");
+	if (terr == NULL && cur != NULL)
+		terr = rove_fields_str(&cur->fs, "territory");
+	if (name == NULL || terr == NULL)
+		return ROVE_OK;
+	f.terr = terr;
+	f.name = name;
+	rc = rove_replica_each(r, ROVE_COLL_DEALER, dealer_named, &f);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST)
+		return rc;
+	if (f.has) {
+		rove_uuid_format(&f.found, id);
+		rove_warn("dealer '%s' of %s is %s already; this makes another one", name, terr, id);
+	}
+	return ROVE_OK;
+}
+
 /* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
@@ -306,6 +360,11 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 	}
 	if (reason == ROVE_R_NONE)
 		reason = duplicate_rule(r, op, detail, sizeof(detail));
+	if (reason == ROVE_R_NONE) {
+		int rc = dealer_name_warning(r, op, cur);
+		if (rc != ROVE_OK)
+			reason = -rc;
+	}
 	free(rec);
 	if (reason < 0) {
 		rove_error("cannot read the replica: %s", rove_strerror(-reason));

@@ -82,6 +82,15 @@ eq "$(probe mike push update 5 "$a" note=x | jq -r .reason)" "forbidden" "a mana
 
 # Dealers: kept by managers, seen by the territory's reps.
 d=$(r mike dealer add --name "Suzhou Trading" --territory east.sh --phone 0512-1234)
+# The same name again in the territory: made, with a warning naming the
+# first (the import refuses it; typed twice, most likely).
+d2=$(r mike dealer add --name "Suzhou Trading" --territory east.sh 2>"$T/err")
+grep -q "dealer 'Suzhou Trading' of east.sh is $d already" "$T/err" || fail "no warning of a repeated dealer: $(cat "$T/err")"
+[ -n "$d2" ] && [ "$d2" != "$d" ] || fail "the second dealer was not made"
+r mike dealer delete "$d2" >/dev/null
+d3=$(r mike dealer add --name "Suzhou Trading" --territory east.hz 2>"$T/err")
+[ ! -s "$T/err" ] || fail "a warning for another territory's dealer: $(cat "$T/err")"
+r mike dealer delete "$d3" >/dev/null
 r mike sync >/dev/null
 sync_all alice bob
 eq "$(r alice dealer show "$d" --json | jq -r .name)" "Suzhou Trading" "the rep of east.sh sees the dealer"
