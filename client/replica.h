@@ -291,6 +291,11 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items);
  * snapshot is whole). The next push sends them all again; the server
  * answers those it has as before and decides the others anew. */
 int rove_replica_history_lost(rove_replica *r, uint64_t *resend);
+/* Whether a recovery (above) has begun and no sync has ended whole since:
+ * what the next sync pushes is sent again (also after a killed one). */
+int rove_replica_resending(rove_replica *r, bool *yes);
+/* The recovery's sends are over (a sync ended whole after it). */
+int rove_replica_resent(rove_replica *r);
 /* Whether a recovery (above) waits for its fresh snapshot before anything
  * is pushed: the journal had forgotten older ops, and those of them the
  * server lacks are found, and queued before the journal's, when the

@@ -378,6 +378,10 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 		rc = rpl_journal_to_outbox(r, txn, w, false);
 	if (rc == ROVE_OK)
 		rc = outbox_unack(r, txn, resend, &w->buf);
+	/* Until a sync ends whole, its pushes are sends again (a killed
+	 * recovery's next sync says so too). */
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "resending", 1);
 	/* A fresh start (a snapshot half built aside is dropped); the base
 	 * is shown until the new snapshot replaces it whole. */
 	if (rc == ROVE_OK)
@@ -399,6 +403,39 @@ int rove_replica_history_lost(rove_replica *r, uint64_t *resend)
 	int rc;
 
 	RPL_WITH_GROWTH(r, history_lost_once(r, resend));
+	return rc;
+}
+
+int rove_replica_resending(rove_replica *r, bool *yes)
+{
+	MDB_txn *txn;
+	uint64_t v = 0;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_meta_u64(txn, r->meta, "resending", &v);
+	mdb_txn_abort(txn);
+	*yes = rc == ROVE_OK && v != 0;
+	return rc;
+}
+
+static int resent_once(rove_replica *r)
+{
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, 0, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_put_u64(txn, r->meta, "resending", 0);
+	return rpl_commit_or_abort(txn, rc);
+}
+
+int rove_replica_resent(rove_replica *r)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, resent_once(r));
 	return rc;
 }
 

@@ -517,12 +517,21 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 {
 	conn c;
 	uint64_t pushed;
+	bool again = false;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = conn_open(&c, r, timeout_ms);
+	memset(&c, 0, sizeof(c));
+	rc = rove_replica_resending(r, &again);
+	if (rc != ROVE_OK)
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	if (rc == ROVE_OK)
+		rc = conn_open(&c, r, timeout_ms);
 	if (rc == ROVE_OK)
 		rc = exchange(r, &c, false, progress, st);
+	/* A recovery a killed sync began: this one's pushes are its sends. */
+	if (again)
+		st->resent = st->pushed;
 	/* Found by the push (before any op of it is applied) or the pull. */
 	if (rc == ROVE_EHISTORY) {
 		/* Restored from a copy that lacks some of what this replica
@@ -537,9 +546,15 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 			rc = exchange(r, &c, true, progress, st);
 		if (rc == ROVE_EHISTORY)
 			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
-		st->resent = st->pushed - pushed;
+		st->resent = (again ? st->resent : 0) + st->pushed - pushed;
+		again = true;
 	}
 	conn_close(&c);
+	if (rc == ROVE_OK && again) {
+		int trc = rove_replica_resent(r);
+		if (trc != ROVE_OK)
+			rove_warn("synced, but the end of the recovery could not be noted: %s", rove_strerror(trc));
+	}
 	if (rc == ROVE_OK) {
 		/* The data is synced and stored; the time of the sync is only
 		 * shown by `rove status`, so failing to note it is a warning. */

@@ -6,6 +6,9 @@
 # pending work; nothing is skipped silently.
 . "$(dirname "$0")/lib.sh"
 
+DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
+[ -f "$DIE" ] || fail "no $DIE (built with the tests)"
+
 server_setup
 territories east
 users alice:rep:east bob:rep:east carol:rep:east mike:manager:east
@@ -45,8 +48,18 @@ restore_round() {
 	for i in 1 2 3 4 5 6 7 8; do r bob customer add --name "B$i $how" >/dev/null; done
 	r bob sync >/dev/null
 
+	if [ "$how" = backup ]; then
+		# Killed once the replica has noted that it recovers (its
+		# first commit), before it sent anything: the next sync goes on
+		# with the recovery and says what it sent again.
+		local rc=0
+		LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=1 ASAN_OPTIONS=verify_asan_link_order=0 \
+			"$ROVE_BIN" -R "$T/alice" sync --json >"$T/out" 2>"$T/err" || rc=$?
+		eq "$rc" "137" "alice's recovery killed after it was noted ($(cat "$T/err"))"
+		grep -q "history is not the one" "$T/err" || fail "the killed sync had not found the restore: $(cat "$T/err")"
+	fi
 	out=$(r alice sync --json 2>"$T/err") || fail "alice's sync after the restore ($how) failed: $(cat "$T/err")"
-	[ "$(jq .resent <<<"$out")" -ge 4 ] || fail "alice re-sent too little: $out"
+	[ "$(jq .resent <<<"$out")" -ge 4 ] || fail "alice re-sent too little ($how): $out"
 	eq "$(r alice status --json | jq .pending)" "0" "alice has nothing pending ($how)"
 	r mike sync >/dev/null
 	r admin sync >/dev/null
