@@ -322,6 +322,9 @@ static int cmd_compact(int argc, char **argv)
 		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
 		(unsigned long long)cs.head, (unsigned long long)cs.tombstones, (unsigned long long)cs.family,
 		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
+	if (cs.filled > 0)
+		fprintf(stderr, "roved: gave %llu scope entr(ies) a copy of their record (written before format 5)\n",
+			(unsigned long long)cs.filled);
 	return EXIT_OK;
 }
 

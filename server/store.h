@@ -353,4 +353,14 @@ int rove_store_oplog_drop_front(rove_store *st, MDB_txn *txn, uint64_t max, rove
 int rove_store_scopelog_drop(rove_store *st, MDB_txn *txn, uint64_t upto, uint64_t max_seen, uint64_t max,
 			     uint8_t resume[ROVE_STORE_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
 
+/* Fills scoperec entries that do not cover their record (empty: put
+ * before format 5) with the record's bytes, from the key after the one
+ * at resume (*resume_len bytes; 0: from the first): at most max filled
+ * (*n) and max_seen looked at, then resume holds where to go on; *done
+ * once the walk reached the end. An entry whose record is gone is left
+ * as it is (roved check names it). */
+#define ROVE_STORE_FILL_RESUME_MAX (ROVE_MAX_SCOPE_LEN + 1 + ROVE_RECORD_KEY)
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
+			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
+
 #endif

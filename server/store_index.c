@@ -335,6 +335,78 @@ int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, 
 			  plen, plen + ROVE_RECORD_KEY, true, NULL, fn, arg);
 }
 
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
+			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done)
+{
+	uint8_t(*keys)[STORE_KEY_MAX] = NULL;
+	size_t *klen = NULL, nkeys = 0;
+	MDB_cursor *c = NULL;
+	MDB_val k = {*resume_len, resume}, v;
+	rove_buf bytes;
+	uint64_t seen = 0;
+	int rc, mrc;
+
+	ROVE_ASSERT(max > 0 && max_seen >= max && *resume_len <= STORE_KEY_MAX);
+	*n = 0;
+	*done = false;
+	/* The keys first, then the puts: no cursor lives through a write. */
+	keys = malloc(max * sizeof(*keys));
+	klen = malloc(max * sizeof(*klen));
+	if (keys == NULL || klen == NULL) {
+		free(keys);
+		free(klen);
+		return ROVE_ENOMEM;
+	}
+	rove_buf_init(&bytes);
+	rc = rove_db_err(mdb_cursor_open(txn, st->scoperec, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = *resume_len > 0 ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (mrc == 0 && *resume_len > 0 && k.mv_size == *resume_len && memcmp(k.mv_data, resume, k.mv_size) == 0)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		for (; mrc == 0 && seen < max_seen && nkeys < max; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size <= ROVE_RECORD_KEY || k.mv_size > STORE_KEY_MAX) {
+				rove_error("corrupt key in scoperec");
+				rc = ROVE_EPROTO;
+				break;
+			}
+			seen++;
+			memcpy(resume, k.mv_data, k.mv_size);
+			*resume_len = k.mv_size;
+			if (v.mv_size == 0) {
+				memcpy(keys[nkeys], k.mv_data, k.mv_size);
+				klen[nkeys++] = k.mv_size;
+			}
+		}
+		if (rc == ROVE_OK && mrc == MDB_NOTFOUND)
+			*done = true;
+		else if (rc == ROVE_OK && mrc != 0)
+			rc = rove_db_err(mrc, "scoperec");
+		mdb_cursor_close(c);
+	}
+	for (size_t i = 0; rc == ROVE_OK && i < nkeys; i++) {
+		MDB_val raw, kk = {klen[i], keys[i]};
+		rc = rove_store_record_raw(st, txn, keys[i] + klen[i] - ROVE_RECORD_KEY, &raw);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			continue;
+		}
+		/* copied: the map's bytes are valid only until the next write */
+		rove_buf_reset(&bytes);
+		if (rc == ROVE_OK)
+			rc = rove_buf_append(&bytes, raw.mv_data, raw.mv_size);
+		if (rc == ROVE_OK) {
+			raw.mv_data = bytes.data;
+			rc = store_put(st, txn, st->scoperec, "scoperec", &kk, 0, &raw, 0);
+		}
+		if (rc == ROVE_OK)
+			(*n)++;
+	}
+	rove_buf_free(&bytes);
+	free(keys);
+	free(klen);
+	return rc;
+}
+
 /* ---- children: coll id (the parent's) coll id -> (empty) ---- */
 
 int rove_store_child_put(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],

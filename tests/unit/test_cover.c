@@ -8,6 +8,7 @@
  * or a damaged copy (read from the records table too, never sent).
  */
 #include "check.h"
+#include "compact.h"
 #include "srv.h"
 
 enum { C = ROVE_COLL_CUSTOMER, CONTACT = ROVE_COLL_CONTACT, OPP = ROVE_COLL_OPPORTUNITY };
@@ -353,10 +354,42 @@ static void test_format_4_upgraded(void)
 	srv_free(s);
 }
 
+/* roved compact gives every entry that does not cover its record (an
+ * upgraded database's) its record's bytes, in batches, and then leaves
+ * them be. */
+static void test_compact_fills(void)
+{
+	srv *s = world();
+	company co;
+	rove_compact_stats cs;
+	uint64_t entries, stale;
+	MDB_val empty = {0, ""};
+
+	build(s, &co);
+	for (unsigned i = 0; i < 2 * ROVE_COMPACT_BATCH / 3 + 5; i++) {
+		rove_uuid id = srv_id(1000 + i);
+		CHECK_EQ_INT(srv_reason(s, "carl", ROVE_OP_CREATE, C, &id, "name=Many", NULL), ROVE_R_NONE);
+	}
+	set_entries(s, NULL, &empty);
+	entries_cover(s, &entries, &stale, false);
+	CHECK(entries > ROVE_COMPACT_BATCH); /* more than one batch */
+	CHECK_EQ_INT(stale, entries);
+	rove_engine_close(&s->e);
+	s->open = false;
+	CHECK_EQ_INT(rove_compact(s->dir, 365ull * 86400000u, &cs), ROVE_OK);
+	CHECK_EQ_INT(cs.filled, entries);
+	CHECK_EQ_INT(rove_compact(s->dir, 365ull * 86400000u, &cs), ROVE_OK);
+	CHECK_EQ_INT(cs.filled, 0);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	check_covered(s, "compact");
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_every_write_refreshes();
 	test_snapshot_reads_covered_or_not();
 	test_format_4_upgraded();
+	test_compact_fills();
 	return check_done("test_cover");
 }
