@@ -28,7 +28,8 @@
  * Last, the scope entries that do not cover their record yet (a
  * database upgraded from format 4, store.h) are given its bytes, in
  * batches of ROVE_COMPACT_BATCH: its scoped snapshots then read no
- * records table. Once all are filled, a run looks at each entry once.
+ * records table. Once all are filled, the store's meta says so and
+ * later runs skip this.
  */
 #ifndef ROVE_COMPACT_H
 #define ROVE_COMPACT_H

@@ -121,6 +121,8 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rove_uuid_new(&node);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st.meta, "node", rove_uuid_node(&node));
+	if (rc == ROVE_OK) /* every scope entry it gets covers its record */
+		rc = rove_db_put_u64(txn, st.meta, ROVE_STORE_COVERED, 1);
 	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", admin);
 	u.role = ROVE_ROLE_ADMIN;

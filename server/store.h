@@ -74,6 +74,10 @@
  * written again. An older roved must not write it: it would leave the
  * copies behind the records. */
 #define ROVE_STORE_FORMAT 5
+/* The meta key (u64 1) that says every scoperec entry covers its record:
+ * set in a database made with format 5, and by the fill of an upgraded
+ * one once it found nothing more to fill (rove_store_scoped_fill). */
+#define ROVE_STORE_COVERED "scoperec_covered"
 
 /* The index scopes a refused op is listed under, chosen by the policy
  * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN",

@@ -362,15 +362,22 @@ static void test_compact_fills(void)
 	srv *s = world();
 	company co;
 	rove_compact_stats cs;
-	uint64_t entries, stale;
+	uint64_t entries, stale, covered = 0;
 	MDB_val empty = {0, ""};
+	MDB_txn *txn = NULL;
 
 	build(s, &co);
 	for (unsigned i = 0; i < 2 * ROVE_COMPACT_BATCH / 3 + 5; i++) {
 		rove_uuid id = srv_id(1000 + i);
 		CHECK_EQ_INT(srv_reason(s, "carl", ROVE_OP_CREATE, C, &id, "name=Many", NULL), ROVE_R_NONE);
 	}
+	/* A database of format 4, upgraded. */
 	set_entries(s, NULL, &empty);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_meta_put(&s->e.st, txn, "format", 4), ROVE_OK);
+	CHECK_EQ_INT(rove_store_meta_put(&s->e.st, txn, ROVE_STORE_COVERED, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
 	entries_cover(s, &entries, &stale, false);
 	CHECK(entries > ROVE_COMPACT_BATCH); /* more than one batch */
 	CHECK_EQ_INT(stale, entries);
@@ -382,6 +389,10 @@ static void test_compact_fills(void)
 	CHECK_EQ_INT(cs.filled, 0);
 	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
 	check_covered(s, "compact");
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, false, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_meta_get(&s->e.st, txn, ROVE_STORE_COVERED, &covered), ROVE_OK);
+	rove_store_abort(txn);
+	CHECK_EQ_INT(covered, 1);
 	srv_free(s);
 }
 
