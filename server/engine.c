@@ -394,8 +394,9 @@ static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_
 	return rc;
 }
 
-/* A record that moved takes its children along, each with its bytes
- * (copied: LMDB's are valid only until the next write). */
+/* A record that moved takes its live children along, each with its bytes
+ * (copied: LMDB's are valid only until the next write). A deleted child
+ * (a tombstone: in no scope) stays out of every one. */
 typedef struct move_ctx {
 	rove_engine *e;
 	MDB_txn *txn;
@@ -408,9 +409,14 @@ static int move_child(const uint8_t child[ROVE_RECORD_KEY], void *arg)
 	move_ctx *m = arg;
 	static const rove_scopes none = {0};
 	MDB_val raw;
+	bool deleted = false;
 	int rc = rove_store_record_raw(&m->e->st, m->txn, child, &raw);
 
-	if (rc == ROVE_ENOTFOUND) /* listed, not there: in no scope */
+	if (rc == ROVE_OK && rove_record_raw_deleted(raw.mv_data, raw.mv_size, &deleted) != ROVE_OK) {
+		rove_error("corrupt record in the store");
+		return ROVE_EPROTO;
+	}
+	if (rc == ROVE_ENOTFOUND || deleted) /* gone, or listed but not there */
 		return index_record(m->e, m->txn, child, m->before, &none, NULL, false);
 	rove_buf_reset(&m->bytes);
 	if (rc == ROVE_OK)

@@ -40,8 +40,14 @@ static void entries_cover(srv *s, uint64_t *entries, uint64_t *stale, bool say)
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *key = (const uint8_t *)k.mv_data + k.mv_size - ROVE_RECORD_KEY;
 		MDB_val raw;
+		bool deleted = false;
 		(*entries)++;
 		CHECK_EQ_INT(rove_store_record_raw(&s->e.st, txn, key, &raw), ROVE_OK);
+		/* scoperec lists live records only: a snapshot holds no tombstone */
+		CHECK_EQ_INT(rove_record_raw_deleted(raw.mv_data, raw.mv_size, &deleted), ROVE_OK);
+		if (deleted)
+			fprintf(stderr, "scoperec %s: a deleted record\n", (const char *)k.mv_data);
+		CHECK(!deleted);
 		if (v.mv_size != raw.mv_size || memcmp(v.mv_data, raw.mv_data, raw.mv_size) != 0) {
 			if (say && *stale == 0)
 				fprintf(stderr, "scoperec %s: a value of %zu bytes, the record %zu\n",
@@ -69,7 +75,7 @@ static void check_covered(srv *s, const char *after)
 /* What the tests below push: alice's customers a (with a contact and a
  * deal) and b, bob's c, each step checked. */
 typedef struct company {
-	rove_uuid a, b, c, contact, deal;
+	rove_uuid a, b, c, contact, deal, gone;
 } company;
 
 static void build(srv *s, company *co)
@@ -81,6 +87,7 @@ static void build(srv *s, company *co)
 	co->c = srv_id(103);
 	co->contact = srv_id(104);
 	co->deal = srv_id(105);
+	co->gone = srv_id(106);
 	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, C, &co->a, "name=Acme", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, C, &co->b, "name=Bolt", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "bob", ROVE_OP_CREATE, C, &co->c, "name=Crane", NULL), ROVE_R_NONE);
@@ -91,6 +98,11 @@ static void build(srv *s, company *co)
 	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, OPP, &co->deal, cust, "title=Deal", "amount=#1000", NULL),
 		     ROVE_R_NONE);
 	check_covered(s, "children");
+	/* A child deleted: its entries go, and stay gone when its family
+	 * moves (below). */
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, CONTACT, &co->gone, cust, "name=Gone", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "admin", ROVE_OP_DELETE, CONTACT, &co->gone, "_deleted=#1", NULL), ROVE_R_NONE);
+	check_covered(s, "a child's delete");
 	/* Edits change the record under scopes it stays in: each copy too. */
 	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_UPDATE, C, &co->a, "name=Acme Ltd", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_UPDATE, CONTACT, &co->contact, "name=Ann Lee", NULL),
