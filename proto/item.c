@@ -593,9 +593,16 @@ int rove_dec_record(const void *data, size_t len, rove_record *rec)
 
 int rove_record_raw_deleted(const void *data, size_t len, bool *deleted)
 {
-	rove_mp_reader r;
-	uint64_t coll;
+	uint8_t coll;
 	rove_uuid id;
+
+	return rove_record_raw_outline(data, len, &coll, &id, deleted);
+}
+
+int rove_record_raw_outline(const void *data, size_t len, uint8_t *coll, rove_uuid *id, bool *deleted)
+{
+	rove_mp_reader r;
+	uint64_t c = 0;
 	uint32_t n = 0;
 	int rc;
 
@@ -603,9 +610,10 @@ int rove_record_raw_deleted(const void *data, size_t len, bool *deleted)
 	rove_mp_reader_init(&r, data, len);
 	rc = rove_mp_get_exact_array(&r, 3);
 	if (rc == ROVE_OK)
-		rc = rove_mp_get_u64_max(&r, 255, &coll);
+		rc = rove_mp_get_u64_max(&r, 255, &c);
+	*coll = (uint8_t)c;
 	if (rc == ROVE_OK)
-		rc = rove_mp_get_uuid(&r, &id);
+		rc = rove_mp_get_uuid(&r, id);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_array(&r, ROVE_MAX_FIELDS, &n);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {

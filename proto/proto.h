@@ -280,6 +280,8 @@ int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
  * For a store's own records, which were checked when written; a reader of
  * anyone else's uses rove_dec_record. */
 int rove_record_raw_deleted(const void *data, size_t len, bool *deleted);
+/* The same, with the record's collection and id: whose record it is. */
+int rove_record_raw_outline(const void *data, size_t len, uint8_t *coll, rove_uuid *id, bool *deleted);
 
 /* A decoded message. Fields are filled by type; iterate items with the
  * rove_msg_next_* function matching the type. */

@@ -3,7 +3,8 @@
  * entries in the indexes (scoperec, children, uniq, codes): each live
  * record decodes, passes the server's checks, is indexed under its scopes
  * and its parent, holds its unique keys and has its newest op in the
- * scopelog; each entry points at a live record it belongs to.
+ * scopelog; each entry points at a live record it belongs to, and a
+ * scope entry's copy of its record is the record.
  */
 #include "check_int.h"
 
@@ -35,18 +36,26 @@ static const char *show_rec(const uint8_t key[ROVE_RECORD_KEY], char out[64])
 	return out;
 }
 
-/* The record under key into rec: ROVE_OK, ROVE_ENOTFOUND, or ROVE_EPROTO
- * when it does not decode (said by the records walk). */
-static int get_record(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec)
+/* The record under key into rec, and its bytes as stored into *raw (NULL:
+ * not wanted): ROVE_OK, ROVE_ENOTFOUND, or ROVE_EPROTO when it does not
+ * decode (said by the records walk). */
+static int get_record_raw(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec, MDB_val *raw)
 {
 	MDB_val v;
 	int rc = rove_store_record_raw(&c->st, c->txn, key, &v);
 
 	if (rc != ROVE_OK)
 		return rc;
+	if (raw != NULL)
+		*raw = v;
 	if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK)
 		return ROVE_EPROTO;
 	return ROVE_OK;
+}
+
+static int get_record(check *c, const uint8_t key[ROVE_RECORD_KEY], rove_record *rec)
+{
+	return get_record_raw(c, key, rec, NULL);
 }
 
 static bool has_scope(const rove_scopes *s, const char *scope)
@@ -233,7 +242,9 @@ int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-/* scoperec: scope NUL record key -> (empty). */
+/* scoperec: scope NUL record key -> the record's bytes as stored (a copy
+ * the scope's snapshot sends instead of the record), or empty (not
+ * covered: put before format 5). */
 int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
@@ -242,9 +253,9 @@ int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 	rove_policy_ctx pc = policy(c);
 	char b[160], name[64], scope[ROVE_MAX_SCOPE_LEN + 1];
 	rove_scopes sc;
+	MDB_val raw = {0, NULL};
 	int rc;
 
-	(void)v;
 	if (nul == NULL || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || k->mv_size - (size_t)(nul - p) - 1 != ROVE_RECORD_KEY) {
 		check_problem(c, "scoperec %s: not a scope and a record key", check_show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
@@ -252,11 +263,16 @@ int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 	memcpy(scope, p, (size_t)(nul - p));
 	scope[nul - p] = '\0';
 	show_rec(nul + 1, name);
-	rc = get_record(c, nul + 1, c->rec);
+	rc = get_record_raw(c, nul + 1, c->rec, &raw);
 	if (rc == ROVE_ENOTFOUND) {
 		check_problem(c, "scoperec %s %s: points at no record", check_show(scope, strlen(scope), b, sizeof(b)), name);
 		return ROVE_OK;
 	}
+	if ((rc == ROVE_OK || rc == ROVE_EPROTO) && v->mv_size > 0 &&
+	    (v->mv_size != raw.mv_size || memcmp(v->mv_data, raw.mv_data, raw.mv_size) != 0))
+		check_problem(c, "scoperec %s %s: its copy of the record is not the record (stale or damaged; the "
+			      "scope's snapshots would send it)",
+			check_show(scope, strlen(scope), b, sizeof(b)), name);
 	if (rc == ROVE_EPROTO)
 		return ROVE_OK; /* said by the records walk */
 	if (rc != ROVE_OK)

@@ -283,6 +283,59 @@ static int drop_entries(rove_store *st, uint8_t *resume, size_t *resume_len, rov
 	return rc;
 }
 
+/* One batch of scope entries given their record's bytes (at most
+ * ROVE_COMPACT_BATCH filled, eight times that looked at), from resume on
+ * (empty at first); *done once the walk reached the end. */
+static int fill_entries(rove_store *st, uint8_t *resume, size_t *resume_len, rove_compact_stats *s, bool *done)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n = 0;
+	int rc = rove_store_begin_beside(st, &txn);
+
+	if (rc == ROVE_OK)
+		rc = rove_store_scoped_fill(st, txn, 8 * ROVE_COMPACT_BATCH, ROVE_COMPACT_BATCH, resume, resume_len, &n,
+					    done);
+	if (rc == ROVE_OK && n > 0) {
+		rc = rove_store_commit(txn);
+		txn = NULL;
+	}
+	rove_store_abort(txn);
+	if (rc == ROVE_OK)
+		s->filled += n;
+	return rc;
+}
+
+/* Every scope entry of an upgraded database given its record's bytes,
+ * once: then the store's meta says so, and later runs look at none. */
+static int fill_all(rove_store *st, uint8_t *resume, size_t *resume_len, rove_compact_stats *s)
+{
+	MDB_txn *txn = NULL;
+	uint64_t covered = 0;
+	bool done = false;
+	int rc = rove_store_begin(st, NULL, false, &txn);
+
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_get(st, txn, ROVE_STORE_COVERED, &covered);
+	rove_store_abort(txn);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc != ROVE_OK || covered == 1)
+		return rc;
+	while (rc == ROVE_OK && !done)
+		rc = fill_entries(st, resume, resume_len, s, &done);
+	/* A server writing meanwhile puts only entries that cover. */
+	txn = NULL;
+	if (rc == ROVE_OK)
+		rc = rove_store_begin_beside(st, &txn);
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_put(st, txn, ROVE_STORE_COVERED, 1);
+	if (rc == ROVE_OK)
+		rc = rove_store_commit(txn);
+	else
+		rove_store_abort(txn);
+	return rc;
+}
+
 /* The horizon: keep_ms before now, now being the later of this
  * machine's clock and the server's stored one (a clock reset to 1970
  * must not make every op old); 0 (drop nothing) when keep_ms reaches
@@ -313,8 +366,8 @@ int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
 	rove_store st;
 	rove_op *op = malloc(sizeof(*op));
 	drop_ctx d = {&st, &ps, NULL, malloc(sizeof(*d.rec)), malloc(sizeof(*d.us)), out, false};
-	uint8_t resume[ROVE_STORE_RESUME_MAX];
-	size_t resume_len = 0;
+	uint8_t resume[ROVE_STORE_RESUME_MAX], fill[ROVE_STORE_FILL_RESUME_MAX];
+	size_t resume_len = 0, fill_len = 0;
 	uint64_t n;
 	bool done = false;
 	int rc;
@@ -334,6 +387,8 @@ int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
 		while (rc == ROVE_OK && n > 0);
 	while (rc == ROVE_OK && !done)
 		rc = drop_entries(&st, resume, &resume_len, out, &n, &done);
+	if (rc == ROVE_OK)
+		rc = fill_all(&st, fill, &fill_len, out);
 	if (rc == ROVE_OK && out->head == 0) {
 		MDB_txn *txn = NULL;
 		rc = rove_store_begin(&st, NULL, false, &txn);

@@ -24,6 +24,12 @@
  * takes off their replicas: when such records go, their scope epochs
  * move, so they take a new snapshot too. The answers kept for op ids
  * (which make a resent op harmless) are kept.
+ *
+ * Last, the scope entries that do not cover their record yet (a
+ * database upgraded from format 4, store.h) are given its bytes, in
+ * batches of ROVE_COMPACT_BATCH: its scoped snapshots then read no
+ * records table. Once all are filled, the store's meta says so and
+ * later runs skip this.
  */
 #ifndef ROVE_COMPACT_H
 #define ROVE_COMPACT_H
@@ -38,6 +44,8 @@ typedef struct rove_compact_stats {
 	uint64_t tombstones; /* deleted records dropped with their deletes */
 	uint64_t family;   /* their families' records dropped with them */
 	uint64_t resets;   /* epochs moved of users who read everything */
+	uint64_t filled;   /* scope entries given their record's bytes (put
+			    * before format 5: not covering their record) */
 } rove_compact_stats;
 
 /* Drops from the database in dir every op stamped more than keep_ms

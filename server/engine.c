@@ -374,10 +374,14 @@ static int index_op(rove_engine *e, MDB_txn *txn, uint64_t seq, const rove_scope
 	return rc;
 }
 
-/* scoperec: moves a record's entries from the scopes it left to the ones
- * it entered. */
+/* scoperec: drops a record's entries from the scopes it left, and puts
+ * bytes (the record as stored) under the scopes it is in after: under
+ * every one of them when the record was just written (refresh: an entry
+ * is a copy of its record, so each write of the record is one of its
+ * entries too), under the ones it entered when it was not (a moved
+ * family's child: its entries elsewhere hold it already). */
 static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_RECORD_KEY],
-			const rove_scopes *before, const rove_scopes *after)
+			const rove_scopes *before, const rove_scopes *after, const MDB_val *bytes, bool refresh)
 {
 	int rc = ROVE_OK;
 
@@ -385,31 +389,54 @@ static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_
 		if (!scopes_have(after, before->s[i]))
 			rc = rove_store_scoped_del(&e->st, txn, before->s[i], reckey);
 	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++)
-		if (!scopes_have(before, after->s[i]))
-			rc = rove_store_scoped_put(&e->st, txn, after->s[i], reckey);
+		if (refresh || !scopes_have(before, after->s[i]))
+			rc = rove_store_scoped_put(&e->st, txn, after->s[i], reckey, bytes);
 	return rc;
 }
 
-/* A record that moved takes its children along. */
+/* A record that moved takes its live children along, each with its bytes
+ * (copied: LMDB's are valid only until the next write). A deleted child
+ * (a tombstone: in no scope) stays out of every one. */
 typedef struct move_ctx {
 	rove_engine *e;
 	MDB_txn *txn;
 	const rove_scopes *before, *after;
+	rove_buf bytes;
 } move_ctx;
 
 static int move_child(const uint8_t child[ROVE_RECORD_KEY], void *arg)
 {
-	const move_ctx *m = arg;
+	move_ctx *m = arg;
+	static const rove_scopes none = {0};
+	MDB_val raw;
+	bool deleted = false;
+	int rc = rove_store_record_raw(&m->e->st, m->txn, child, &raw);
 
-	return index_record(m->e, m->txn, child, m->before, m->after);
+	if (rc == ROVE_OK && rove_record_raw_deleted(raw.mv_data, raw.mv_size, &deleted) != ROVE_OK) {
+		rove_error("corrupt record in the store");
+		return ROVE_EPROTO;
+	}
+	if (rc == ROVE_ENOTFOUND || deleted) /* gone, or listed but not there */
+		return index_record(m->e, m->txn, child, m->before, &none, NULL, false);
+	rove_buf_reset(&m->bytes);
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(&m->bytes, raw.mv_data, raw.mv_size);
+	if (rc != ROVE_OK)
+		return rc;
+	raw.mv_data = m->bytes.data;
+	return index_record(m->e, m->txn, child, m->before, m->after, &raw, false);
 }
 
 static int index_children(rove_engine *e, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
 			  const rove_scopes *before, const rove_scopes *after)
 {
-	move_ctx m = {e, txn, before, after};
+	move_ctx m = {.e = e, .txn = txn, .before = before, .after = after};
+	int rc;
 
-	return rove_store_each_child(&e->st, txn, parent, 0, move_child, &m);
+	rove_buf_init(&m.bytes);
+	rc = rove_store_each_child(&e->st, txn, parent, 0, move_child, &m);
+	rove_buf_free(&m.bytes);
+	return rc;
 }
 
 /* A new record of a collection that belongs to another (the schema's
@@ -469,6 +496,7 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove
 {
 	rove_policy_ctx pc = rove_engine_policy(e, txn);
 	uint8_t reckey[ROVE_RECORD_KEY];
+	MDB_val stored;
 	bool moved;
 	int rc;
 
@@ -495,13 +523,13 @@ static int apply_accepted(rove_engine *e, MDB_txn *txn, const rove_user *u, rove
 		return rc;
 	moved = exists && !scopes_equal(&w->before, &w->after);
 	rove_record_key(reckey, w->rec.coll, &w->rec.id);
-	rc = rove_store_record_put(&e->st, txn, &w->rec);
+	rc = rove_store_record_put(&e->st, txn, &w->rec, &stored);
 	if (rc == ROVE_OK)
 		rc = rove_store_oplog_append(&e->st, txn, op, &e->head, &w->scratch);
 	if (rc == ROVE_OK)
 		rc = index_op(e, txn, op->seq, &w->before, &w->after, moved);
 	if (rc == ROVE_OK)
-		rc = index_record(e, txn, reckey, &w->before, &w->after);
+		rc = index_record(e, txn, reckey, &w->before, &w->after, &stored, true);
 	if (rc == ROVE_OK && moved)
 		rc = index_children(e, txn, reckey, &w->before, &w->after);
 	if (rc == ROVE_OK && !exists)

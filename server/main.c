@@ -60,7 +60,9 @@ static const char usage_text[] =
 	"  compact DIR     drop the ops older than --keep-days N days (also while a\n"
 	"                  server serves DIR); a replica that last synced before\n"
 	"                  them takes a fresh copy of its data at its next sync,\n"
-	"                  keeping its pending changes\n"
+	"                  keeping its pending changes; in a database upgraded\n"
+	"                  from format 4, also gives the scope index its copies\n"
+	"                  of the records, once\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
 	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
@@ -322,6 +324,9 @@ static int cmd_compact(int argc, char **argv)
 		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
 		(unsigned long long)cs.head, (unsigned long long)cs.tombstones, (unsigned long long)cs.family,
 		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
+	if (cs.filled > 0)
+		fprintf(stderr, "roved: gave %llu scope entr(ies) a copy of their record (written before format 5)\n",
+			(unsigned long long)cs.filled);
 	return EXIT_OK;
 }
 

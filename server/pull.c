@@ -48,6 +48,7 @@ typedef struct pull_ctx {
 	bool has_last;
 	rove_scopes rs;
 	uint32_t scope; /* snapshots: the index of the user's scope walked */
+	uint32_t damaged; /* snapshots: scope entries whose copy was unusable */
 	/* Ops: the family of the first op (seq first) resumes after this
 	 * member (the request's resume key), and whether this reply cut a
 	 * family short. */
@@ -93,23 +94,22 @@ static int load(pull_ctx *p, const uint8_t *reckey, rove_record *rec)
 
 static int emit_evict(pull_ctx *p, const uint8_t *reckey);
 
-/* A record whole, as stored (nothing if it is gone). With live_only, a
- * deleted one (a tombstone) travels as an evict, a key and not the record:
- * the replica may hold it from before its family left the user's scope,
- * when the delete was out of sight. That takes decoding the record, which
- * one read from scoperec (live records only) is spared. */
-static int emit_record(pull_ctx *p, const uint8_t *reckey, bool live_only)
+/* A record whole, as stored (nothing if it is gone). A deleted one (a
+ * tombstone) travels as an evict, a key and not the record: the replica
+ * may hold it from before its family left the user's scope, when the
+ * delete was out of sight. */
+static int emit_record(pull_ctx *p, const uint8_t *reckey)
 {
 	MDB_val v;
 	int rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
 
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
-	if (live_only && rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
+	if (rove_dec_record(v.mv_data, v.mv_size, p->rec) != ROVE_OK) {
 		rove_error("corrupt record in the store");
 		return ROVE_EPROTO;
 	}
-	if (live_only && rove_record_deleted(p->rec))
+	if (rove_record_deleted(p->rec))
 		return emit_evict(p, reckey);
 	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
 	if (rc == ROVE_OK)
@@ -155,7 +155,7 @@ static int emit_member(const uint8_t member[ROVE_RECORD_KEY], void *arg)
 		p->cut = true;
 		return ROVE_EEXIST; /* stop the walk */
 	}
-	rc = f->evict ? emit_evict(p, member) : emit_record(p, member, true);
+	rc = f->evict ? emit_evict(p, member) : emit_record(p, member);
 	if (rc == ROVE_OK) {
 		memcpy(p->h->snap_key, member, ROVE_RECORD_KEY);
 		p->h->snap_keylen = ROVE_RECORD_KEY;
@@ -236,9 +236,56 @@ static int seen_earlier(const pull_ctx *p, uint32_t i, const uint8_t *reckey, bo
 	return rc;
 }
 
-/* One record of the scope at index p->scope: sent as stored (scoperec
- * holds live records only; receivers decode it strictly), once. */
-static int snapshot_scoped_record(const uint8_t reckey[ROVE_RECORD_KEY], void *arg)
+/* Whether raw is the stored record of reckey, and live: its outline
+ * read as the records walk reads it (the receiver decodes it strictly;
+ * what the server can tell is garbage, it does not send). */
+static int scoped_bytes_ok(const MDB_val *raw, const uint8_t reckey[ROVE_RECORD_KEY], bool *live)
+{
+	rove_uuid id;
+	uint8_t coll;
+	bool deleted;
+
+	if (rove_record_raw_outline(raw->mv_data, raw->mv_size, &coll, &id, &deleted) != ROVE_OK || coll != reckey[0] ||
+	    memcmp(id.b, reckey + 1, 16) != 0)
+		return ROVE_EPROTO;
+	*live = !deleted;
+	return ROVE_OK;
+}
+
+/* Sends the record of a scope entry whose value is cover: the copy the
+ * entry holds, in the order of the walk. An empty one (put by a roved
+ * before format 5) or a damaged one (counted, said once per reply) is
+ * read from the records table instead. */
+static int emit_scoped(pull_ctx *p, const uint8_t reckey[ROVE_RECORD_KEY], const MDB_val *cover)
+{
+	MDB_val v = *cover;
+	bool live = false;
+	int rc = ROVE_OK;
+
+	if (v.mv_size > 0 && scoped_bytes_ok(&v, reckey, &live) != ROVE_OK) {
+		p->damaged++;
+		v.mv_size = 0;
+	}
+	if (v.mv_size == 0) {
+		rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
+		if (rc != ROVE_OK)
+			return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+		if (scoped_bytes_ok(&v, reckey, &live) != ROVE_OK) {
+			rove_error("corrupt record in the store");
+			return ROVE_EPROTO;
+		}
+	}
+	if (!live)
+		return ROVE_OK; /* a snapshot holds no tombstone */
+	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+	if (rc == ROVE_OK)
+		p->h->n++;
+	return rc;
+}
+
+/* One record of the scope at index p->scope, with its entry's value:
+ * sent once. */
+static int snapshot_scoped_record(const uint8_t reckey[ROVE_RECORD_KEY], const MDB_val *cover, void *arg)
 {
 	pull_ctx *p = arg;
 	uint32_t i = p->scope;
@@ -251,7 +298,7 @@ static int snapshot_scoped_record(const uint8_t reckey[ROVE_RECORD_KEY], void *a
 	}
 	rc = seen_earlier(p, i, reckey, &seen);
 	if (rc == ROVE_OK && !seen)
-		rc = emit_record(p, reckey, false);
+		rc = emit_scoped(p, reckey, cover);
 	p->h->snap_key[0] = (uint8_t)(i >> 8);
 	p->h->snap_key[1] = (uint8_t)i;
 	memcpy(p->h->snap_key + 2, reckey, ROVE_RECORD_KEY);
@@ -275,9 +322,13 @@ static int snapshot_scoped(pull_ctx *p, const rove_pull_req *q)
 	}
 	for (uint32_t i = first; rc == ROVE_OK && i < p->us->n && !p->h->more; i++) {
 		p->scope = i;
-		rc = rove_store_each_scoped(&p->e->st, p->txn, p->us->s[i], i == first ? resume : NULL,
-					    snapshot_scoped_record, p);
+		rc = rove_store_each_scoped_raw(&p->e->st, p->txn, p->us->s[i], i == first ? resume : NULL,
+						snapshot_scoped_record, p);
 	}
+	if (p->damaged > 0)
+		rove_error("snapshot for '%s': %u scope entr%s held a damaged copy of a record; sent the records "
+			   "table's instead (roved check lists them)",
+			   p->u->name, p->damaged, p->damaged == 1 ? "y" : "ies");
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 

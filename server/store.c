@@ -121,6 +121,8 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rove_uuid_new(&node);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, st.meta, "node", rove_uuid_node(&node));
+	if (rc == ROVE_OK) /* every scope entry it gets covers its record */
+		rc = rove_db_put_u64(txn, st.meta, ROVE_STORE_COVERED, 1);
 	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", admin);
 	u.role = ROVE_ROLE_ADMIN;
@@ -186,14 +188,35 @@ static int upgrade_from_3(rove_store *st)
 		rc = rove_db_err(mdb_put(txn, st->users, &k, &v, 0), "users");
 	}
 	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, st->meta, "format", ROVE_STORE_FORMAT);
+		rc = rove_db_put_u64(txn, st->meta, "format", 4);
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(all.u);
 	if (rc == ROVE_OK)
-		rove_info("brought the database to format %d: users can be disabled and have a last sync",
+		rove_info("brought the database to format 4: users can be disabled and have a last sync");
+	return rc;
+}
+
+/* Format 4 to 5: scoperec's entries, all empty, stay so: empty means "not
+ * covered" (the records table holds the record), and each fills when its
+ * record is next written. Only the format changes, so that an older roved
+ * refuses the database rather than leave copies behind their records. */
+static int upgrade_from_4(rove_store *st)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, "format", ROVE_STORE_FORMAT);
+	if (rc == ROVE_OK)
+		rc = rove_db_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		rove_info("brought the database to format %d: scope entries hold their records, each filled when "
+			  "its record is next written",
 			  ROVE_STORE_FORMAT);
 	return rc;
 }
@@ -216,6 +239,15 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 		txn = NULL;
 		if (rc == ROVE_OK)
 			rc = upgrade_from_3(st);
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+		format = 4;
+	}
+	if (rc == ROVE_OK && format == 4) {
+		rc = rove_db_commit(txn);
+		txn = NULL;
+		if (rc == ROVE_OK)
+			rc = upgrade_from_4(st);
 		if (rc == ROVE_OK)
 			rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 		format = ROVE_STORE_FORMAT;
@@ -444,31 +476,29 @@ int rove_store_each_record(rove_store *st, MDB_txn *txn, const uint8_t *after, s
 	return rc;
 }
 
-int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec)
+int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec, MDB_val *stored)
 {
 	uint8_t key[ROVE_RECORD_KEY];
-	rove_buf b;
 	MDB_val k = {sizeof(key), key}, v;
 	int rc;
 
 	/* Only records of the schema, checked on the way in, are written. */
 	ROVE_ASSERT(rove_schema_coll(rec->coll) != NULL && rec->fs.n <= ROVE_MAX_FIELDS);
 
-	/* The batch's writer encodes into the store's buffer, kept. */
-	if (txn == st->batch)
-		rove_buf_reset(&st->enc);
-	else
-		rove_buf_init(&b);
+	/* Encoded into the store's buffer, kept: one write transaction at a
+	 * time (LMDB's), so one writer uses it at a time; the caller puts the
+	 * same bytes into the scope index (*stored). */
+	rove_buf_reset(&st->enc);
 	rove_record_key(key, rec->coll, &rec->id);
-	rc = rove_enc_record(txn == st->batch ? &st->enc : &b, rec);
+	rc = rove_enc_record(&st->enc, rec);
 	if (rc == ROVE_OK) {
-		v.mv_size = txn == st->batch ? st->enc.len : b.len;
-		v.mv_data = txn == st->batch ? st->enc.data : b.data;
+		v.mv_size = st->enc.len;
+		v.mv_data = st->enc.data;
 		/* by collection: a rep's new records of one come in order */
 		rc = store_put(st, txn, st->records, "records", &k, 1, &v, 0);
 	}
-	if (txn != st->batch)
-		rove_buf_free(&b);
+	if (rc == ROVE_OK && stored != NULL)
+		*stored = v;
 	return rc;
 }
 

@@ -23,7 +23,11 @@
  *                                    and the refusal's other scopes, each
  *                                    NUL-terminated
  *   scopelog scope NUL seq(8)     -> moved(1): ops by the scopes they touch
- *   scoperec scope NUL coll id    -> (empty): records by the scope they are in
+ *   scoperec scope NUL coll id    -> the record's bytes, exactly as records
+ *                                    holds them (a covering index: a scope's
+ *                                    snapshot reads nothing else), or empty
+ *                                    (put by a roved before format 5: not
+ *                                    covered, read records)
  *   children coll id coll id      -> (empty): records by the record they
  *                                    belong to (the schema's parent)
  *   counters name                 -> u64, named by their users (the
@@ -63,8 +67,17 @@
  * open (ROVE_EVERSION). 2: refused ops in proto's rejection encoding.
  * 3: runs; refused ops indexed by scope and author (rejidx), and bounded.
  * 4: users can be disabled and have a last sync; a database of format 3
- * is brought to 4 when it is opened (its users enabled, never synced). */
-#define ROVE_STORE_FORMAT 4
+ * is brought to 4 when it is opened (its users enabled, never synced).
+ * 5: scoperec's entries hold their records' bytes, refreshed with every
+ * write of the record; a database of format 4 is brought to 5 when it is
+ * opened, its entries left empty (not covered) until their records are
+ * written again. An older roved must not write it: it would leave the
+ * copies behind the records. */
+#define ROVE_STORE_FORMAT 5
+/* The meta key (u64 1) that says every scoperec entry covers its record:
+ * set in a database made with format 5, and by the fill of an upgraded
+ * one once it found nothing more to fill (rove_store_scoped_fill). */
+#define ROVE_STORE_COVERED "scoperec_covered"
 
 /* The index scopes a refused op is listed under, chosen by the policy
  * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN",
@@ -187,7 +200,9 @@ int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *ar
 /* ---- records ---- */
 
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec);
-int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec);
+/* Puts rec; *stored (NULL: not wanted) gets its bytes as stored, in the
+ * store's buffer: valid until the next record put or the store closes. */
+int rove_store_record_put(rove_store *st, MDB_txn *txn, const rove_record *rec, MDB_val *stored);
 /* Forgets a record (compaction's, for tombstones nothing needs): the
  * caller drops its index entries. ROVE_OK also when it is absent. */
 int rove_store_record_del(rove_store *st, MDB_txn *txn, const uint8_t key[ROVE_RECORD_KEY]);
@@ -218,8 +233,12 @@ int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROV
 			  rove_key_fn fn, void *arg);
 
 /* scoperec: record rec is in scope (put), is not (del: absent or not),
- * *out whether it is (has). */
-int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY]);
+ * *out whether it is (has). put's bytes are the record's as the records
+ * table holds them (rove_store_record_put's *stored, or
+ * rove_store_record_raw's), never empty: the entry covers the record, and
+ * must be put again whenever the record is. */
+int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
+			  const MDB_val *bytes);
 int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY]);
 int rove_store_scoped_has(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
 			  bool *out);
@@ -228,6 +247,12 @@ int rove_store_scoped_has(rove_store *st, MDB_txn *txn, const char *scope, const
  * write to the index. */
 int rove_store_each_scoped(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after, rove_key_fn fn,
 			   void *arg);
+/* The same walk, fn given each entry's value too: the record's bytes as
+ * put (valid while fn runs; not checked here), or empty for an entry that
+ * does not cover its record (put before format 5: the records table holds
+ * it). */
+int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after,
+			       rove_raw_fn fn, void *arg);
 
 /* scopelog: the op at seq touched scope; moved: its record entered or
  * left the scope with it. */
@@ -331,5 +356,15 @@ int rove_store_oplog_drop_front(rove_store *st, MDB_txn *txn, uint64_t max, rove
 #define ROVE_STORE_RESUME_MAX (ROVE_MAX_SCOPE_LEN + 1 + 8)
 int rove_store_scopelog_drop(rove_store *st, MDB_txn *txn, uint64_t upto, uint64_t max_seen, uint64_t max,
 			     uint8_t resume[ROVE_STORE_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
+
+/* Fills scoperec entries that do not cover their record (empty: put
+ * before format 5) with the record's bytes, from the key after the one
+ * at resume (*resume_len bytes; 0: from the first): at most max filled
+ * (*n) and max_seen looked at, then resume holds where to go on; *done
+ * once the walk reached the end. An entry whose record is gone is left
+ * as it is (roved check names it). */
+#define ROVE_STORE_FILL_RESUME_MAX (ROVE_MAX_SCOPE_LEN + 1 + ROVE_RECORD_KEY)
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
+			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
 
 #endif

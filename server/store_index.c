@@ -54,13 +54,14 @@ int store_each_num(MDB_txn *txn, MDB_dbi dbi, const char *what, uint64_t after, 
 	return rc;
 }
 
-/* Calls fn for each key of dbi of klen bytes that begins with the plen
- * bytes at from, in key order from the key at from (flen bytes, or after
- * it when `after`), with the record key that ends it (a copy). fn
- * returns ROVE_OK to go on; any other code ends the walk and is
- * returned. */
-static int each_key(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *from, size_t flen, size_t plen,
-		    size_t klen, bool after, rove_key_fn fn, void *arg)
+/* Calls fn (with arg) or, when NULL, raw_fn (with arg) for each key of
+ * dbi of klen bytes that begins with the plen bytes at from, in key order
+ * from the key at from (flen bytes, or after it when `after`), with the
+ * record key that ends it (fn: a copy; raw_fn: in the map, with the
+ * entry's value). fn returns ROVE_OK to go on; any other code ends the
+ * walk and is returned. */
+static int each_entry(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *from, size_t flen, size_t plen,
+		      size_t klen, bool after, rove_key_fn fn, rove_raw_fn raw_fn, void *arg)
 {
 	MDB_cursor *c;
 	MDB_val k = {flen, (void *)from}, v;
@@ -73,9 +74,14 @@ static int each_key(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *
 	if (mrc == 0 && after && k.mv_size == flen && memcmp(k.mv_data, from, flen) == 0)
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	while (rc == ROVE_OK && mrc == 0 && k.mv_size == klen && memcmp(k.mv_data, from, plen) == 0) {
-		uint8_t rec[ROVE_RECORD_KEY];
-		memcpy(rec, (const uint8_t *)k.mv_data + klen - ROVE_RECORD_KEY, ROVE_RECORD_KEY);
-		rc = fn(rec, arg);
+		const uint8_t *end = (const uint8_t *)k.mv_data + klen - ROVE_RECORD_KEY;
+		if (fn != NULL) {
+			uint8_t rec[ROVE_RECORD_KEY];
+			memcpy(rec, end, ROVE_RECORD_KEY);
+			rc = fn(rec, arg);
+		} else {
+			rc = raw_fn(end, &v, arg);
+		}
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
@@ -83,6 +89,12 @@ static int each_key(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *
 		rc = rove_db_err(mrc, what);
 	mdb_cursor_close(c);
 	return rc;
+}
+
+static int each_key(MDB_txn *txn, MDB_dbi dbi, const char *what, const uint8_t *from, size_t flen, size_t plen,
+		    size_t klen, bool after, rove_key_fn fn, void *arg)
+{
+	return each_entry(txn, dbi, what, from, flen, plen, klen, after, fn, NULL, arg);
 }
 
 /* ---- merging scopes' ranges ---- */
@@ -261,13 +273,16 @@ int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[
 	return store_merge(txn, st->scopelog, "scopelog", scopes, n, after, true, fn, arg);
 }
 
-/* ---- scoperec: scope NUL coll id -> (empty) ---- */
+/* ---- scoperec: scope NUL coll id -> the record's bytes (or empty) ---- */
 
-int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY])
+int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
+			  const MDB_val *bytes)
 {
 	uint8_t key[STORE_KEY_MAX];
-	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = {0, ""};
+	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = *bytes;
 
+	/* Empty means "not covered": only a record's bytes are put. */
+	ROVE_ASSERT(bytes->mv_size > 0 && bytes->mv_data != NULL);
 	/* by scope and collection: a rep's new records of one come in order */
 	return store_put(st, txn, st->scoperec, "scoperec", &k, k.mv_size - ROVE_RECORD_KEY + 1, &v, 0);
 }
@@ -305,6 +320,91 @@ int rove_store_each_scoped(rove_store *st, MDB_txn *txn, const char *scope, cons
 		return each_key(txn, st->scoperec, "scoperec", key, plen, plen, plen + ROVE_RECORD_KEY, false, fn, arg);
 	return each_key(txn, st->scoperec, "scoperec", key, store_scope_key(key, scope, after, ROVE_RECORD_KEY), plen,
 			plen + ROVE_RECORD_KEY, true, fn, arg);
+}
+
+int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after,
+			       rove_raw_fn fn, void *arg)
+{
+	uint8_t key[STORE_KEY_MAX];
+	size_t plen = store_scope_key(key, scope, NULL, 0);
+
+	if (after == NULL)
+		return each_entry(txn, st->scoperec, "scoperec", key, plen, plen, plen + ROVE_RECORD_KEY, false, NULL, fn,
+				  arg);
+	return each_entry(txn, st->scoperec, "scoperec", key, store_scope_key(key, scope, after, ROVE_RECORD_KEY),
+			  plen, plen + ROVE_RECORD_KEY, true, NULL, fn, arg);
+}
+
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
+			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done)
+{
+	uint8_t(*keys)[STORE_KEY_MAX] = NULL;
+	size_t *klen = NULL, nkeys = 0;
+	MDB_cursor *c = NULL;
+	MDB_val k = {*resume_len, resume}, v;
+	rove_buf bytes;
+	uint64_t seen = 0;
+	int rc, mrc;
+
+	ROVE_ASSERT(max > 0 && max_seen >= max && *resume_len <= STORE_KEY_MAX);
+	*n = 0;
+	*done = false;
+	/* The keys first, then the puts: no cursor lives through a write. */
+	keys = malloc(max * sizeof(*keys));
+	klen = malloc(max * sizeof(*klen));
+	if (keys == NULL || klen == NULL) {
+		free(keys);
+		free(klen);
+		return ROVE_ENOMEM;
+	}
+	rove_buf_init(&bytes);
+	rc = rove_db_err(mdb_cursor_open(txn, st->scoperec, &c), "cursor");
+	if (rc == ROVE_OK) {
+		mrc = *resume_len > 0 ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		if (mrc == 0 && *resume_len > 0 && k.mv_size == *resume_len && memcmp(k.mv_data, resume, k.mv_size) == 0)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		for (; mrc == 0 && seen < max_seen && nkeys < max; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size <= ROVE_RECORD_KEY || k.mv_size > STORE_KEY_MAX) {
+				rove_error("corrupt key in scoperec");
+				rc = ROVE_EPROTO;
+				break;
+			}
+			seen++;
+			memcpy(resume, k.mv_data, k.mv_size);
+			*resume_len = k.mv_size;
+			if (v.mv_size == 0) {
+				memcpy(keys[nkeys], k.mv_data, k.mv_size);
+				klen[nkeys++] = k.mv_size;
+			}
+		}
+		if (rc == ROVE_OK && mrc == MDB_NOTFOUND)
+			*done = true;
+		else if (rc == ROVE_OK && mrc != 0)
+			rc = rove_db_err(mrc, "scoperec");
+		mdb_cursor_close(c);
+	}
+	for (size_t i = 0; rc == ROVE_OK && i < nkeys; i++) {
+		MDB_val raw, kk = {klen[i], keys[i]};
+		rc = rove_store_record_raw(st, txn, keys[i] + klen[i] - ROVE_RECORD_KEY, &raw);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			continue;
+		}
+		/* copied: the map's bytes are valid only until the next write */
+		rove_buf_reset(&bytes);
+		if (rc == ROVE_OK)
+			rc = rove_buf_append(&bytes, raw.mv_data, raw.mv_size);
+		if (rc == ROVE_OK) {
+			raw.mv_data = bytes.data;
+			rc = store_put(st, txn, st->scoperec, "scoperec", &kk, 0, &raw, 0);
+		}
+		if (rc == ROVE_OK)
+			(*n)++;
+	}
+	rove_buf_free(&bytes);
+	free(keys);
+	free(klen);
+	return rc;
 }
 
 /* ---- children: coll id (the parent's) coll id -> (empty) ---- */

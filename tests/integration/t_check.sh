@@ -67,6 +67,10 @@ expect_problem() {
 }
 # A record's scope entry removed: the record is named as missing from it.
 expect_problem scoperec del 0 '^scoperec [^ ]+ [a-z]+/[0-9a-f-]{36}: missing'
+# A scope entry's copy of its record made stale (an edit the copy missed):
+# the snapshots of the scope would send it.
+expect_problem scoperec subst "$(hex 'Cust 12')" "$(hex 'Cust 99')" \
+	'^scoperec [^ ]+ customer/[0-9a-f-]{36}: its copy of the record is not the record'
 # A record removed under its index entries: they point at nothing.
 expect_problem records del 3 '^(scoperec|children|uniq|codes) .*(points at no record|points at [a-z]+/[0-9a-f-]{36}, no record)'
 # A record that does not decode.

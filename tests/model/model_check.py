@@ -1141,6 +1141,16 @@ class Harness:
         if self.copy is not None:
             self.act_restore()
         self.checkpoint()
+        self.check_server_db()
+
+    def check_server_db(self):
+        """roved check on the server's database at the end, while it
+        serves: every index agrees with the records after all the faults
+        (the scope index's copies of records among them)."""
+        r = subprocess.run([self.roved, "check", self.server.dir], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Violation("roved check: the server's database is consistent", "-",
+                            (r.stdout + r.stderr).strip().splitlines()[:20])
 
     def replay_command(self):
         return ("ROVE_BIN=%s ROVED_BIN=%s%s python3 %s --seed %d --steps %d --faults %s" %
