@@ -243,8 +243,9 @@ int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 }
 
 /* scoperec: scope NUL record key -> the record's bytes as stored (a copy
- * the scope's snapshot sends instead of the record), or empty (not
- * covered: put before format 5). */
+ * the scope's snapshot sends instead of the record), or empty (a scope
+ * that holds no copies, rove_policy_scope_copies; or not filled yet: put
+ * before format 5). */
 int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
@@ -272,6 +273,10 @@ int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 	    (v->mv_size != raw.mv_size || memcmp(v->mv_data, raw.mv_data, raw.mv_size) != 0))
 		check_problem(c, "scoperec %s %s: its copy of the record is not the record (stale or damaged; the "
 			      "scope's snapshots would send it)",
+			check_show(scope, strlen(scope), b, sizeof(b)), name);
+	if (v->mv_size > 0 && !rove_policy_scope_copies(scope))
+		check_problem(c, "scoperec %s %s: holds a copy of the record, which this scope's entries do not keep "
+			      "(it would go stale)",
 			check_show(scope, strlen(scope), b, sizeof(b)), name);
 	if (rc == ROVE_EPROTO)
 		return ROVE_OK; /* said by the records walk */

@@ -293,7 +293,8 @@ static int fill_entries(rove_store *st, uint8_t *resume, size_t *resume_len, rov
 	int rc = rove_store_begin_beside(st, &txn);
 
 	if (rc == ROVE_OK)
-		rc = rove_store_scoped_fill(st, txn, 8 * ROVE_COMPACT_BATCH, ROVE_COMPACT_BATCH, resume, resume_len, &n,
+		rc = rove_store_scoped_fill(st, txn, rove_policy_scope_copies, 8 * ROVE_COMPACT_BATCH, ROVE_COMPACT_BATCH,
+					    resume, resume_len, &n,
 					    done);
 	if (rc == ROVE_OK && n > 0) {
 		rc = rove_store_commit(txn);

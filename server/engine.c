@@ -375,11 +375,11 @@ static int index_op(rove_engine *e, MDB_txn *txn, uint64_t seq, const rove_scope
 }
 
 /* scoperec: drops a record's entries from the scopes it left, and puts
- * bytes (the record as stored) under the scopes it is in after: under
- * every one of them when the record was just written (refresh: an entry
- * is a copy of its record, so each write of the record is one of its
- * entries too), under the ones it entered when it was not (a moved
- * family's child: its entries elsewhere hold it already). */
+ * its entries under the scopes it is in after: with bytes (the record as
+ * stored) under those that hold copies (the policy's choice), under every
+ * one of them when the record was just written (refresh: a copy is put
+ * again with each write of its record), under the ones it entered when it
+ * was not (a moved family's child: its copies elsewhere are current). */
 static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_RECORD_KEY],
 			const rove_scopes *before, const rove_scopes *after, const MDB_val *bytes, bool refresh)
 {
@@ -388,9 +388,12 @@ static int index_record(rove_engine *e, MDB_txn *txn, const uint8_t reckey[ROVE_
 	for (uint32_t i = 0; rc == ROVE_OK && i < before->n; i++)
 		if (!scopes_have(after, before->s[i]))
 			rc = rove_store_scoped_del(&e->st, txn, before->s[i], reckey);
-	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++)
-		if (refresh || !scopes_have(before, after->s[i]))
-			rc = rove_store_scoped_put(&e->st, txn, after->s[i], reckey, bytes);
+	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++) {
+		bool entered = !scopes_have(before, after->s[i]);
+		bool copy = rove_policy_scope_copies(after->s[i]);
+		if (entered || (refresh && copy))
+			rc = rove_store_scoped_put(&e->st, txn, after->s[i], reckey, copy ? bytes : NULL);
+	}
 	return rc;
 }
 

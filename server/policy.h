@@ -149,6 +149,14 @@ int rove_policy_periodic(const rove_policy_ctx *pc, rove_op *ops, size_t max, si
  * instead of reading the parent when it is the one. */
 int rove_policy_scopes(const rove_policy_ctx *pc, const rove_record *rec, const rove_record *hint, rove_scopes *out);
 
+/* Whether the scope's index entries hold copies of their records (the
+ * store's scoperec), so that its snapshots read nothing else: the scopes
+ * reps read (o:, r:), whose many small snapshots would each read a cold
+ * page of the records table per record. A manager's territory scopes
+ * (t:) hold none: each copy is one more put for every write of every
+ * record, and a manager's snapshot is rarer and larger. */
+bool rove_policy_scope_copies(const char *scope);
+
 /* The scopes u reads, sorted (or all). */
 int rove_policy_user_scopes(const rove_policy_ctx *pc, const rove_user *u, rove_user_scopes *out);
 

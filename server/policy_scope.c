@@ -213,6 +213,11 @@ int rove_policy_scopes(const pctx *pc, const rove_record *rec, const rove_record
 	return policy_record_scopes(pc, rec, hint, false, out);
 }
 
+bool rove_policy_scope_copies(const char *scope)
+{
+	return (scope[0] == 'o' || scope[0] == 'r') && scope[1] == ':';
+}
+
 static int scope_cmp(const void *a, const void *b)
 {
 	return strcmp(a, b);

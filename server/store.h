@@ -68,13 +68,14 @@
  * 3: runs; refused ops indexed by scope and author (rejidx), and bounded.
  * 4: users can be disabled and have a last sync; a database of format 3
  * is brought to 4 when it is opened (its users enabled, never synced).
- * 5: scoperec's entries hold their records' bytes, refreshed with every
- * write of the record; a database of format 4 is brought to 5 when it is
+ * 5: scoperec's entries hold their records' bytes (in the scopes the
+ * policy says keep copies), refreshed with every write of the record; a database of format 4 is brought to 5 when it is
  * opened, its entries left empty (not covered) until their records are
  * written again. An older roved must not write it: it would leave the
  * copies behind the records. */
 #define ROVE_STORE_FORMAT 5
-/* The meta key (u64 1) that says every scoperec entry covers its record:
+/* The meta key (u64 1) that says every scoperec entry of a scope that
+ * keeps copies (rove_policy_scope_copies) covers its record:
  * set in a database made with format 5, and by the fill of an upgraded
  * one once it found nothing more to fill (rove_store_scoped_fill). */
 #define ROVE_STORE_COVERED "scoperec_covered"
@@ -233,10 +234,11 @@ int rove_store_each_child(rove_store *st, MDB_txn *txn, const uint8_t parent[ROV
 			  rove_key_fn fn, void *arg);
 
 /* scoperec: record rec is in scope (put), is not (del: absent or not),
- * *out whether it is (has). put's bytes are the record's as the records
- * table holds them (rove_store_record_put's *stored, or
- * rove_store_record_raw's), never empty: the entry covers the record, and
- * must be put again whenever the record is. */
+ * *out whether it is (has). put's bytes, if not NULL, are the record's as
+ * the records table holds them (rove_store_record_put's *stored, or
+ * rove_store_record_raw's): the entry covers the record, and must be put
+ * again whenever the record is. NULL: an entry without a copy (the
+ * caller's choice of scope; its snapshot reads the records table). */
 int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY],
 			  const MDB_val *bytes);
 int rove_store_scoped_del(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t rec[ROVE_RECORD_KEY]);
@@ -358,13 +360,15 @@ int rove_store_scopelog_drop(rove_store *st, MDB_txn *txn, uint64_t upto, uint64
 			     uint8_t resume[ROVE_STORE_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
 
 /* Fills scoperec entries that do not cover their record (empty: put
- * before format 5) with the record's bytes, from the key after the one
+ * before format 5) of the scopes copies(scope) names with the record's
+ * bytes, from the key after the one
  * at resume (*resume_len bytes; 0: from the first): at most max filled
  * (*n) and max_seen looked at, then resume holds where to go on; *done
  * once the walk reached the end. An entry whose record is gone is left
  * as it is (roved check names it). */
 #define ROVE_STORE_FILL_RESUME_MAX (ROVE_MAX_SCOPE_LEN + 1 + ROVE_RECORD_KEY)
-int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
-			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done);
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, bool (*copies)(const char *scope), uint64_t max_seen,
+			   uint64_t max, uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n,
+			   bool *done);
 
 #endif

@@ -279,10 +279,12 @@ int rove_store_scoped_put(rove_store *st, MDB_txn *txn, const char *scope, const
 			  const MDB_val *bytes)
 {
 	uint8_t key[STORE_KEY_MAX];
-	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = *bytes;
+	MDB_val k = {store_scope_key(key, scope, rec, ROVE_RECORD_KEY), key}, v = {0, NULL};
 
-	/* Empty means "not covered": only a record's bytes are put. */
-	ROVE_ASSERT(bytes->mv_size > 0 && bytes->mv_data != NULL);
+	/* A copy is a record's bytes, never empty (empty: no copy). */
+	ROVE_ASSERT(bytes == NULL || (bytes->mv_size > 0 && bytes->mv_data != NULL));
+	if (bytes != NULL)
+		v = *bytes;
 	/* by scope and collection: a rep's new records of one come in order */
 	return store_put(st, txn, st->scoperec, "scoperec", &k, k.mv_size - ROVE_RECORD_KEY + 1, &v, 0);
 }
@@ -335,8 +337,9 @@ int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, 
 			  plen, plen + ROVE_RECORD_KEY, true, NULL, fn, arg);
 }
 
-int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint64_t max,
-			   uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n, bool *done)
+int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, bool (*copies)(const char *scope), uint64_t max_seen,
+			   uint64_t max, uint8_t resume[ROVE_STORE_FILL_RESUME_MAX], size_t *resume_len, uint64_t *n,
+			   bool *done)
 {
 	uint8_t(*keys)[STORE_KEY_MAX] = NULL;
 	size_t *klen = NULL, nkeys = 0;
@@ -372,7 +375,9 @@ int rove_store_scoped_fill(rove_store *st, MDB_txn *txn, uint64_t max_seen, uint
 			seen++;
 			memcpy(resume, k.mv_data, k.mv_size);
 			*resume_len = k.mv_size;
-			if (v.mv_size == 0) {
+			/* the scope is the key's string, up to its NUL */
+			if (v.mv_size == 0 && memchr(k.mv_data, 0, k.mv_size - ROVE_RECORD_KEY) != NULL &&
+			    copies((const char *)k.mv_data)) {
 				memcpy(keys[nkeys], k.mv_data, k.mv_size);
 				klen[nkeys++] = k.mv_size;
 			}
