@@ -501,18 +501,71 @@ static void clock_follow(rove_hlc *clock, const rove_fields *fs)
 			clock->v = fs->f[i].st.hlc.v;
 }
 
+/* The records of one reply whose view copy went stale: their only pending
+ * op settled (apply_mine), so the user sees the base's record now. Their
+ * copies go together at the reply's end (view_settle), not one by one. */
+typedef struct view_gone {
+	uint8_t (*keys)[ROVE_RECORD_KEY];
+	size_t n, cap;
+} view_gone;
+
+static int gone_add(view_gone *g, uint8_t coll, const rove_uuid *id)
+{
+	uint8_t(*p)[ROVE_RECORD_KEY] = rove_array_room(g->keys, g->n, &g->cap, sizeof(*g->keys));
+
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	g->keys = p;
+	rove_record_key(g->keys[g->n++], coll, id);
+	return ROVE_OK;
+}
+
+/* Removes the stale view copies of g. With no op pending at all, the
+ * view holds nothing else the user may see (it holds the records with
+ * pending ops): it is emptied with its index at once (a sync after a
+ * push settles every op, and deleting each copy and its index entries
+ * one by one was a third of such a sync). Otherwise each copy goes with
+ * the index entries it has as stored: whatever an entry after its op
+ * merged into it meanwhile goes with it. (Nothing became pending for
+ * these records since: a pull makes no pending ops.) */
+static int view_settle(rove_replica *r, MDB_txn *txn, const view_gone *g, rpl_work *w)
+{
+	MDB_stat ps;
+	int rc;
+
+	if (g->n == 0)
+		return ROVE_OK;
+	rc = rove_db_err(mdb_stat(txn, r->pending, &ps), "pending");
+	if (rc == ROVE_OK && ps.ms_entries == 0) {
+		rc = rove_report_sums_view_dropped(txn);
+		if (rc == ROVE_OK)
+			rc = rpl_store_drop(r, txn, r->view);
+		return rc;
+	}
+	for (size_t i = 0; rc == ROVE_OK && i < g->n; i++) {
+		rpl_ikeys was;
+		rove_uuid id;
+		memcpy(id.b, g->keys[i] + 1, 16);
+		rc = rpl_rec_was(txn, r->view, g->keys[i][0], &id, &w->a, &was);
+		if (rc == ROVE_OK)
+			rc = rpl_rec_del(r, txn, r->view, g->keys[i][0], &id, &was);
+	}
+	return rc;
+}
+
 /* One of this replica's own ops, named by the server (ROVE_ENTRY_MINE):
  * the outbox holds it as pushed (with the stamp the server kept) and its
  * pending entry how else the server kept it (kept_put), so it is applied
  * from there, as if it had come whole. The common case - the record's
  * only pending op - applies it to the base and moves it to the journal at
- * once, the record's view (base and this op) going with it; with other
+ * once, the record's view copy (base and this op) noted in gone, which
+ * view_settle removes at the reply's end; with other
  * ops pending it is merged into base and view like a pulled op, and
  * leaves the outbox when the cursor passes it (outbox_trim).
  * ROVE_ENOTFOUND: no such op here, or not known as kept (the sync asks
  * again without references). */
 static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_hlc *clock, rpl_work *w,
-		      uint32_t *journaled)
+		      view_gone *gone, uint32_t *journaled)
 {
 	uint8_t pkey[RPL_PENDING_KEY], okey[8];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
@@ -520,7 +573,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	uint32_t pending = 0;
 	uint64_t lseq = 0, acked;
 	bool found = false, known = false, changed;
-	rpl_ikeys was = {0}, vwas = {0};
+	rpl_ikeys was = {0};
 	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	int mrc;
 
@@ -562,22 +615,10 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		rove_info("pull: the server named an op this replica does not hold as kept");
 		return ROVE_ENOTFOUND;
 	}
-	/* The base's record, and (the record's only pending op) the view's:
-	 * the base with the op on top as made, whose index entries go. */
+	/* The base's record. */
 	rc = rpl_rec_get_or_empty(txn, r->base, e->coll, &e->id, &w->a);
 	if (rc == ROVE_OK && rpl_index_kept(r, r->base) && w->a.fs.n > 0)
 		rpl_ikeys_of(e->coll, &e->id, &w->a.fs, &was);
-	if (rc == ROVE_OK && pending == 1 && w->a.fs.n == 0) {
-		rpl_ikeys_of(e->coll, &e->id, &w->op.fs, &vwas);
-	} else if (rc == ROVE_OK && pending == 1) {
-		w->b.coll = e->coll;
-		w->b.id = e->id;
-		rc = rove_fields_copy(&w->b.fs, &w->a.fs);
-		if (rc == ROVE_OK)
-			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
-		if (rc == ROVE_OK)
-			rpl_ikeys_of(e->coll, &e->id, &w->b.fs, &vwas);
-	}
 	/* As kept (nothing was written yet: kv still points at the list). */
 	if (rc == ROVE_OK)
 		rc = rove_kept_apply(kv.mv_data, kv.mv_size, &w->op, &changed);
@@ -595,7 +636,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	/* Done with: into the journal as it was sent (outbox_trim's way,
 	 * from the outbox's bytes: read again, the writes above may have
 	 * moved them), out of the outbox; the view held the base and this op
-	 * only, which is the base now. */
+	 * only, which is the base now: its copy goes with the reply's others. */
 	rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
 	if (rc == ROVE_OK && ov.mv_size < 8)
 		rc = ROVE_EPROTO;
@@ -608,7 +649,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		(*journaled)++;
 	}
 	if (rc == ROVE_OK)
-		rc = rpl_rec_del(r, txn, r->view, e->coll, &e->id, &vwas);
+		rc = gone_add(gone, e->coll, &e->id);
 	return rc;
 }
 
@@ -617,7 +658,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
  * chunk's cursor on it (aside_put); one of this replica's own ops, named
  * (apply_mine), from the outbox. */
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, MDB_cursor *aside,
-		       rpl_work *w, uint32_t *journaled)
+		       rpl_work *w, view_gone *gone, uint32_t *journaled)
 {
 	MDB_dbi base = aside != NULL ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
@@ -630,7 +671,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	if (aside != NULL && e->tag != ROVE_ENTRY_RECORD)
 		return ROVE_EPROTO;
 	if (e->tag == ROVE_ENTRY_MINE)
-		return apply_mine(r, txn, e, clock, w, journaled);
+		return apply_mine(r, txn, e, clock, w, gone, journaled);
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except
@@ -740,6 +781,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rove_entry *e = malloc(sizeof(*e));
 	rpl_work *w = rpl_work_new();
 	MDB_cursor *build = NULL; /* a snapshot chunk's cursor on the aside */
+	view_gone gone = {NULL, 0, 0};
 	MDB_dbi base, aside;
 	int rc;
 
@@ -794,7 +836,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &pulled, build, w, &journaled);
+			rc = apply_entry(r, txn, e, &pulled, build, w, &gone, &journaled);
 		/* One's own ops, answered already, are not counted as pulled. */
 		if (e->tag != ROVE_ENTRY_MINE)
 			(*items)++;
@@ -819,6 +861,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	/* Past a snapshot, acknowledged ops the cursor passed are done. */
 	if (rc == ROVE_OK && next.snap_seq == 0 && next.cursor != 0)
 		rc = outbox_trim(r, txn, next.cursor, w);
+	if (rc == ROVE_OK)
+		rc = view_settle(r, txn, &gone, w);
 	/* The journal took the ops settled above too: kept to its bound. */
 	if (rc == ROVE_OK && journaled > 0)
 		rc = rpl_journal_bound(r, txn, w);
@@ -832,6 +876,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		r->base = base;
 		r->aside = aside;
 	}
+	free(gone.keys);
 	free(e);
 	rpl_work_free(w);
 	return rc;

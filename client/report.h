@@ -166,5 +166,8 @@ int rove_report_sums_added(MDB_txn *txn, MDB_dbi dbi, const rove_record *rec);
 int rove_report_sums_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id);
 /* After base dbi was emptied (mdb_drop). */
 int rove_report_sums_dropped(MDB_txn *txn, MDB_dbi dbi);
+/* Before the view is emptied (mdb_drop) while nothing is pending: each
+ * of its records gives way to the base's, as rove_report_sums_del. */
+int rove_report_sums_view_dropped(MDB_txn *txn);
 
 #endif

@@ -351,6 +351,21 @@ static void progress_end(pull_progress *p)
  * ops chunks of ROVE_MAX_PULL_ITEMS at most). */
 #define PULL_FIRST_ITEMS 1000u
 
+/* After a push, the first pull asks for room for what the push brings
+ * back too: each accepted op by reference, with what the server made of
+ * it (a new customer's ownership record). A reply that settles every op
+ * just pushed empties the view at once instead of copy by copy
+ * (replica_sync.c, view_settle): for a 1,000-op push, one reply of 2,000
+ * items instead of two of 1,000. */
+#define PULL_ITEMS_PER_PUSHED 2u
+
+static uint32_t pull_first_items(const rove_sync_stats *st)
+{
+	uint64_t n = PULL_FIRST_ITEMS + PULL_ITEMS_PER_PUSHED * st->accepted;
+
+	return n < ROVE_MAX_SNAPSHOT_ITEMS ? (uint32_t)n : ROVE_MAX_SNAPSHOT_ITEMS;
+}
+
 static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own)
 {
 	rove_pull_req q;
@@ -385,7 +400,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
 		rc = pull_send(c, r, &req, &ps,
-			       env_limit("ROVE_PULL_BATCH", PULL_FIRST_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
+			       env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS), own);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}

@@ -24,7 +24,7 @@ void rove_buf_free(rove_buf *b)
 	rove_buf_init(b);
 }
 
-int rove_buf_append(rove_buf *b, const void *data, size_t len)
+int rove_buf_reserve(rove_buf *b, size_t len)
 {
 	if (len > ROVE_MAX_MSG_BYTES || b->len + len > ROVE_MAX_MSG_BYTES)
 		return ROVE_ETOOBIG;
@@ -39,6 +39,15 @@ int rove_buf_append(rove_buf *b, const void *data, size_t len)
 		b->data = p;
 		b->cap = cap;
 	}
+	return ROVE_OK;
+}
+
+int rove_buf_append(rove_buf *b, const void *data, size_t len)
+{
+	int rc = rove_buf_reserve(b, len);
+
+	if (rc != ROVE_OK)
+		return rc;
 	if (len > 0)
 		memcpy(b->data + b->len, data, len);
 	b->len += len;

@@ -30,5 +30,8 @@ void rove_buf_free(rove_buf *b);
 /* Appends len bytes; ROVE_ETOOBIG past ROVE_MAX_MSG_BYTES, ROVE_ENOMEM;
  * on failure b is unchanged. */
 int rove_buf_append(rove_buf *b, const void *data, size_t len);
+/* Makes room for len more bytes after b->len (b->len unchanged), so that
+ * they may be written in place; the same errors as rove_buf_append. */
+int rove_buf_reserve(rove_buf *b, size_t len);
 
 #endif

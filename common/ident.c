@@ -310,10 +310,48 @@ bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out
 
 int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS])
 {
+	return rove_uniq_keys_memo(fs, out, NULL);
+}
+
+/* The key of field i's value (rove_uniq_key_make), from slot when it was
+ * made from the same value, else made and remembered there. */
+static bool uniq_key_memo(int i, const char *value, rove_uniq_key *out, rove_uniq_memo_slot *slot)
+{
+	size_t vlen;
+	bool made;
+
+	if (value == NULL || value[0] == '\0')
+		return false;
+	vlen = strnlen(value, ROVE_UNIQ_MEMO_VALUE + 1);
+	if (vlen == slot->vlen && memcmp(value, slot->value, vlen) == 0) {
+		if (!slot->made)
+			return false;
+		out->field = uniq_fields[i];
+		out->len = slot->klen;
+		memcpy(out->key, slot->key, slot->klen + 1);
+		return true;
+	}
+	made = rove_uniq_key_make(uniq_fields[i], value, out);
+	slot->vlen = 0;
+	if (vlen <= ROVE_UNIQ_MEMO_VALUE && (!made || out->len < sizeof(slot->key))) {
+		memcpy(slot->value, value, vlen);
+		slot->made = made;
+		slot->klen = made ? out->len : 0;
+		if (made)
+			memcpy(slot->key, out->key, out->len + 1);
+		slot->vlen = vlen;
+	}
+	return made;
+}
+
+int rove_uniq_keys_memo(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS], rove_uniq_memo *m)
+{
 	int n = 0;
 
-	for (int i = 0; i < ROVE_UNIQ_KEYS; i++)
-		if (rove_uniq_key_make(uniq_fields[i], rove_fields_str(fs, uniq_fields[i]), &out[n]))
+	for (int i = 0; i < ROVE_UNIQ_KEYS; i++) {
+		const char *v = rove_fields_str(fs, uniq_fields[i]);
+		if (m != NULL ? uniq_key_memo(i, v, &out[n], &m->f[i]) : rove_uniq_key_make(uniq_fields[i], v, &out[n]))
 			n++;
+	}
 	return n;
 }

@@ -55,6 +55,25 @@ bool rove_uniq_key_make(const char *field, const char *value, rove_uniq_key *out
  * id's, then its phone's, each if it makes one. Returns how many. */
 int rove_uniq_keys(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS]);
 
+/* The key made last for each field, with the value it was made from (a
+ * key is a function of the two): the server's writer makes a customer's
+ * keys in its decision and again in its write, and normalising them was
+ * a twentieth of its time. Values longer than ROVE_UNIQ_MEMO_VALUE are
+ * not remembered. Zeroed: remembers nothing. */
+typedef struct rove_uniq_memo_slot {
+	size_t vlen; /* of value; 0: nothing remembered */
+	char value[ROVE_UNIQ_MEMO_VALUE];
+	bool made; /* whether value made a key */
+	size_t klen;
+	char key[4 + 3 + ROVE_UNIQ_MEMO_VALUE + 1]; /* "tel:" "+86": see rove_uniq_key_make */
+} rove_uniq_memo_slot;
+typedef struct rove_uniq_memo {
+	rove_uniq_memo_slot f[ROVE_UNIQ_KEYS];
+} rove_uniq_memo;
+
+/* rove_uniq_keys through memo m (NULL: none), which it updates. */
+int rove_uniq_keys_memo(const rove_fields *fs, rove_uniq_key out[ROVE_UNIQ_KEYS], rove_uniq_memo *m);
+
 /* A tax id as it is stored and compared: spaces (also U+3000) and hyphens
  * dropped, letters upper-cased, full-width letters and digits read as
  * ASCII. Writes at most outlen - 1 bytes and a NUL (outlen > 0); returns

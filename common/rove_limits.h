@@ -310,6 +310,12 @@
  * many the memo starts over. */
 #define ROVE_POLICY_MEMO_TERRITORIES 16
 
+/* The longest tax id or phone whose uniqueness key the server's writer
+ * remembers from a create's decision for its write (rove_uniq_memo): a
+ * valid one is far shorter (18 characters, 20 or so digits); a longer
+ * value's key is made each time. */
+#define ROVE_UNIQ_MEMO_VALUE 64u
+
 /* Scopes one user reads: their own and one per territory they hold (a
  * manager: each territory of their subtree). A pull merges that many
  * index ranges, so this bounds its cost; past it, the rest are left out

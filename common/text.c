@@ -60,6 +60,12 @@ int rove_text_check(const char *s, size_t len, unsigned allow, uint32_t *bad, si
 	uint32_t cp;
 
 	for (size_t i = 0, k; i < len; i += k, chars++) {
+		/* Printable ASCII, most of what is checked, is neither
+		 * ill-formed nor a control: one comparison, not a decode. */
+		if ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) {
+			k = 1;
+			continue;
+		}
 		k = rove_utf8_next(s + i, len - i, &cp);
 		if (cp == ROVE_UTF8_BAD) {
 			if (bad != NULL)

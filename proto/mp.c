@@ -7,32 +7,108 @@
 
 /* ---- writing --------------------------------------------------------- */
 
-/* msgpack-c's write callback: appends to the writer's buffer and keeps the
- * first error (ROVE_ETOOBIG past a message's size, ROVE_ENOMEM). */
-static int mp_write(void *data, const char *buf, size_t len)
+/* Each put writes its bytes straight into the buffer: room for them is
+ * made once (a put is at most a 9-byte head, then its body), and the
+ * smallest form of every value is chosen as msgpack-c chooses it, so the
+ * bytes are the same as msgpack-c's (test_proto compares them). */
+
+/* Room for n more bytes at the buffer's end, or NULL with the error kept
+ * (or a previous one). The caller writes them and moves out->len. */
+static uint8_t *room(rove_mp_writer *w, size_t n)
 {
-	rove_mp_writer *w = data;
 	int rc;
 
 	if (w->err != ROVE_OK)
-		return -1;
-	rc = rove_buf_append(w->out, buf, len);
-	if (rc != ROVE_OK)
+		return NULL;
+	rc = rove_buf_reserve(w->out, n);
+	if (rc != ROVE_OK) {
 		w->err = rc;
-	return rc == ROVE_OK ? 0 : -1;
+		return NULL;
+	}
+	return (uint8_t *)w->out->data + w->out->len;
 }
 
-/* msgpack-c fails only when mp_write does, which has kept the error; any
- * other failure counts as too big. */
-static void packed(rove_mp_writer *w, int rv)
+static size_t put_be16(uint8_t *p, uint8_t tag, uint32_t v)
 {
-	if (rv != 0)
+	p[0] = tag, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)v;
+	return 3;
+}
+
+static size_t put_be32(uint8_t *p, uint8_t tag, uint32_t v)
+{
+	p[0] = tag, p[1] = (uint8_t)(v >> 24), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 8);
+	p[4] = (uint8_t)v;
+	return 5;
+}
+
+static size_t put_be64(uint8_t *p, uint8_t tag, uint64_t v)
+{
+	p[0] = tag;
+	for (int i = 0; i < 8; i++)
+		p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	return 9;
+}
+
+/* An unsigned integer's smallest form: positive fixint, uint 8/16/32/64. */
+static size_t put_uint(uint8_t *p, uint64_t v)
+{
+	if (v < 0x80) {
+		p[0] = (uint8_t)v;
+		return 1;
+	}
+	if (v < 0x100) {
+		p[0] = 0xcc, p[1] = (uint8_t)v;
+		return 2;
+	}
+	if (v < 0x10000)
+		return put_be16(p, 0xcd, (uint32_t)v);
+	if (v < 0x100000000ull)
+		return put_be32(p, 0xce, (uint32_t)v);
+	return put_be64(p, 0xcf, v);
+}
+
+/* A container's or a string's head: the fix form (tag fix, up to fixmax
+ * elements or bytes), else the 8-bit form (tag8, 0 if none), the 16-bit
+ * one (tag8 + 1, or tag16) and the 32-bit one after it. */
+static size_t put_head(uint8_t *p, size_t n, uint8_t fix, size_t fixmax, uint8_t tag8, uint8_t tag16)
+{
+	if (fix != 0 && n <= fixmax) {
+		p[0] = (uint8_t)(fix | n);
+		return 1;
+	}
+	if (tag8 != 0 && n < 0x100) {
+		p[0] = tag8, p[1] = (uint8_t)n;
+		return 2;
+	}
+	if (n < 0x10000)
+		return put_be16(p, tag16, (uint32_t)n);
+	return put_be32(p, (uint8_t)(tag16 + 1), (uint32_t)n);
+}
+
+/* A head, then len bytes of body. */
+static void put_body(rove_mp_writer *w, size_t n, uint8_t fix, size_t fixmax, uint8_t tag8, uint8_t tag16,
+		     const void *body, size_t len)
+{
+	uint8_t *p;
+	size_t k;
+
+	/* Past a message's size before any byte is written: the buffer's
+	 * limit says so, and no head of a length over 32 bits is made. */
+	if (len > ROVE_MAX_MSG_BYTES) {
 		rove_mp_writer_fail(w, ROVE_ETOOBIG);
+		return;
+	}
+	p = room(w, 5 + len);
+	if (p == NULL)
+		return;
+	k = put_head(p, n, fix, fixmax, tag8, tag16);
+	if (len > 0)
+		memcpy(p + k, body, len);
+	w->out->len += k + len;
 }
 
 void rove_mp_writer_init(rove_mp_writer *w, rove_buf *out)
 {
-	msgpack_packer_init(&w->pk, w, mp_write);
 	w->out = out;
 	w->start = out->len;
 	w->err = ROVE_OK;
@@ -53,33 +129,65 @@ int rove_mp_writer_done(rove_mp_writer *w)
 
 void rove_mp_put_u64(rove_mp_writer *w, uint64_t v)
 {
-	packed(w, msgpack_pack_uint64(&w->pk, v));
+	uint8_t *p = room(w, 9);
+
+	if (p != NULL)
+		w->out->len += put_uint(p, v);
 }
 
+/* A signed integer's smallest form: a non-negative one as an unsigned
+ * one, else negative fixint (from -32), int 8/16/32/64. */
 void rove_mp_put_i64(rove_mp_writer *w, int64_t v)
 {
-	packed(w, msgpack_pack_int64(&w->pk, v));
+	uint8_t *p = room(w, 9);
+	uint64_t u = (uint64_t)v;
+	size_t k;
+
+	if (p == NULL)
+		return;
+	if (v >= 0)
+		k = put_uint(p, u);
+	else if (v >= -32)
+		p[0] = (uint8_t)u, k = 1;
+	else if (v >= INT8_MIN)
+		p[0] = 0xd0, p[1] = (uint8_t)u, k = 2;
+	else if (v >= INT16_MIN)
+		k = put_be16(p, 0xd1, (uint32_t)(u & 0xffffu));
+	else if (v >= INT32_MIN)
+		k = put_be32(p, 0xd2, (uint32_t)(u & 0xffffffffu));
+	else
+		k = put_be64(p, 0xd3, u);
+	w->out->len += k;
+}
+
+static void put_byte(rove_mp_writer *w, uint8_t b)
+{
+	uint8_t *p = room(w, 1);
+
+	if (p != NULL) {
+		p[0] = b;
+		w->out->len++;
+	}
 }
 
 void rove_mp_put_bool(rove_mp_writer *w, bool v)
 {
-	packed(w, v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
+	put_byte(w, v ? 0xc3 : 0xc2);
 }
 
 void rove_mp_put_nil(rove_mp_writer *w)
 {
-	packed(w, msgpack_pack_nil(&w->pk));
+	put_byte(w, 0xc0);
 }
 
 void rove_mp_put_array(rove_mp_writer *w, uint32_t n)
 {
-	packed(w, msgpack_pack_array(&w->pk, n));
+	put_body(w, n, 0x90, 15, 0, 0xdc, NULL, 0);
 }
 
 void rove_mp_put_strn(rove_mp_writer *w, const char *s, size_t len)
 {
-	packed(w, msgpack_pack_str(&w->pk, len));
-	packed(w, msgpack_pack_str_body(&w->pk, s, len));
+	put_body(w, len, 0xa0, 31, 0xd9, 0xda, s, len);
 }
 
 void rove_mp_put_str(rove_mp_writer *w, const char *s)
@@ -94,8 +202,7 @@ void rove_mp_put_str_max(rove_mp_writer *w, const char *s, size_t max)
 
 void rove_mp_put_bin(rove_mp_writer *w, const void *p, size_t len)
 {
-	packed(w, msgpack_pack_bin(&w->pk, len));
-	packed(w, msgpack_pack_bin_body(&w->pk, p, len));
+	put_body(w, len, 0, 0, 0xc4, 0xc5, p, len);
 }
 
 void rove_mp_put_value(rove_mp_writer *w, const rove_value *v)

@@ -1,13 +1,14 @@
 /*
  * mp_int.h - MessagePack primitives, for proto/ alone.
  *
- * Two halves: a writer that packs values with msgpack-c into a rove_buf,
- * and the strict reader that every decoder is built on. The reader walks
- * the bytes in place and allocates nothing: every read checks the type
- * byte and that the bytes it needs are there, and a container's count or
- * a string's length is checked against the caller's limit and against
- * the bytes left before anything else is read, so no input makes a
- * decoder allocate by what a header claims.
+ * Two halves: a writer that packs values into a rove_buf, in place (the
+ * bytes msgpack-c would write), and the strict reader that every decoder
+ * is built on. The reader walks the bytes in place and allocates
+ * nothing: every read checks the type byte and that the bytes it needs
+ * are there, and a container's count or a string's length is checked
+ * against the caller's limit and against the bytes left before anything
+ * else is read, so no input makes a decoder allocate by what a header
+ * claims.
  *
  * item.c builds the items and the stored forms on these, proto.c the
  * messages; nothing outside proto/ includes this header.
@@ -18,7 +19,6 @@
 #include "buf.h"
 #include "record.h"
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +28,6 @@
 /* Packs into a rove_buf. A failed put keeps the first error and the later
  * ones write nothing; rove_mp_writer_done reports it once. */
 typedef struct rove_mp_writer {
-	msgpack_packer pk;
 	rove_buf *out;
 	size_t start; /* out's length when the writer began */
 	int err;      /* the first error, a rove error */

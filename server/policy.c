@@ -36,7 +36,7 @@ static int op_put(rove_op *op, const char *name, rove_value val, rove_verdict *v
 static int find_duplicate(const pctx *pc, const rove_op *op, rove_verdict *v)
 {
 	rove_uniq_key keys[ROVE_UNIQ_KEYS];
-	int n = rove_uniq_keys(&op->fs, keys);
+	int n = rove_uniq_keys_memo(&op->fs, keys, pc->memo != NULL ? &pc->memo->uniq : NULL);
 
 	for (int i = 0; i < n; i++) {
 		rove_uuid other;

@@ -68,6 +68,7 @@ typedef struct rove_policy_memo {
 		char code[ROVE_MAX_NAME + 1];
 		rove_pool_rules rules;
 	} t[ROVE_POLICY_MEMO_TERRITORIES];
+	rove_uniq_memo uniq; /* a create's keys, from its decision to its write */
 } rove_policy_memo;
 
 void rove_policy_memo_reset(rove_policy_memo *m);

@@ -189,7 +189,7 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 {
 	const char *was, *now;
 	char ids[ROVE_UUID_STRLEN + 1];
-	int rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after);
+	int rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after, pc->memo != NULL ? &pc->memo->uniq : NULL);
 
 	if (rc != ROVE_OK)
 		return rc;

@@ -17,6 +17,10 @@
 void rove_policy_memo_reset(rove_policy_memo *m)
 {
 	m->n = 0;
+	/* (The keys depend on their values alone: forgotten only so that a
+	 * batch begins with a memo it set itself.) */
+	for (int i = 0; i < ROVE_UNIQ_KEYS; i++)
+		m->uniq.f[i].vlen = 0;
 }
 
 const pool_rules *policy_memo_find(const pctx *pc, const char *code)

@@ -85,9 +85,9 @@ int rove_pstore_uniq_get(const rove_pstore *ps, MDB_txn *txn, const rove_uniq_ke
 }
 
 /* The keys of a live customer: up to two. */
-static int live_keys(const rove_record *c, rove_uniq_key keys[ROVE_UNIQ_KEYS])
+static int live_keys(const rove_record *c, rove_uniq_key keys[ROVE_UNIQ_KEYS], rove_uniq_memo *memo)
 {
-	return rove_record_deleted(c) ? 0 : rove_uniq_keys(&c->fs, keys);
+	return rove_record_deleted(c) ? 0 : rove_uniq_keys_memo(&c->fs, keys, memo);
 }
 
 static bool has_key(const rove_uniq_key *keys, int n, const rove_uniq_key *k)
@@ -103,11 +103,12 @@ static bool has_key(const rove_uniq_key *keys, int n, const rove_uniq_key *k)
  * second loop leaves it where it is, or takes it if nobody holds it, as
  * removing and taking it would), and a new key is taken with one put that
  * leaves a holder in place (MDB_NOOVERWRITE) instead of a look-up first. */
-int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before, const rove_record *after)
+int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before, const rove_record *after,
+			    rove_uniq_memo *memo)
 {
 	rove_uniq_key old[ROVE_UNIQ_KEYS], neu[ROVE_UNIQ_KEYS];
-	int no = before ? live_keys(before, old) : 0;
-	int nn = live_keys(after, neu);
+	int no = before ? live_keys(before, old, memo) : 0;
+	int nn = live_keys(after, neu, memo);
 
 	for (int i = 0; i < no; i++) {
 		MDB_val k = {old[i].len, old[i].key}, v;
@@ -147,7 +148,7 @@ static int rebuild_one(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, v
 		rove_error("stored record is corrupt: left out of the uniq index");
 		return ROVE_OK; /* one bad record must not keep the server from starting */
 	}
-	return rove_pstore_uniq_update(r->ps, r->txn, NULL, r->c);
+	return rove_pstore_uniq_update(r->ps, r->txn, NULL, r->c, NULL);
 }
 
 int rove_pstore_open(const rove_pstore *ps, rove_store *st, MDB_txn *txn, bool *rebuilt)

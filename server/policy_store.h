@@ -52,7 +52,9 @@ int rove_pstore_each_code(const rove_pstore *ps, MDB_txn *txn, rove_code_fn fn, 
 int rove_pstore_uniq_get(const rove_pstore *ps, MDB_txn *txn, const rove_uniq_key *key, rove_uuid *holder);
 /* Keeps the index in step with a customer as written (before: as it was,
  * NULL for a new one): its old keys go where it held them, its new ones
- * (none once it is deleted) are taken where nobody holds them. */
-int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before, const rove_record *after);
+ * (none once it is deleted) are taken where nobody holds them. The keys
+ * are made through memo (rove_uniq_keys_memo; NULL: none). */
+int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before, const rove_record *after,
+			    rove_uniq_memo *memo);
 
 #endif

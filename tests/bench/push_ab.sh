@@ -20,7 +20,8 @@
 # --in-place pushes into the one database instead (for a large one,
 # which is slow to copy; it grows by 50,000 customers a run).
 # One line per run: ops/s, latency, the clients' CPU, the server's CPU
-# and that of its busiest thread (the writer), in ms, and the load
+# and that of its busiest thread (the writer), in ms, what the server
+# wrote (MB: its commits' pages, through write(2)), and the load
 # average. Needs build/ (client/rove, tests/bench_loader, bench_pushers).
 # Stops every server it started.
 set -euo pipefail
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--dir) dir=$2; shift 2 ;;
 	--in-place) inplace=1; shift ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "push_ab.sh: unknown option '$1'" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -152,13 +153,16 @@ for r in $(seq 1 "$rounds"); do
 		serve "$db" "$dir/serve.log"
 		t0=$(thread_cpu "$spid")
 		c0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+		w0=$(awk '/^wchar/ {print $2}' "/proc/$spid/io")
 		"$PUSHERS" "$ROVE" "$reps"/push_*.rove >"$dir/push.json"
 		c1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+		w1=$(awk '/^wchar/ {print $2}' "/proc/$spid/io")
 		t1=$(thread_cpu "$spid")
 		writer=$(join <(echo "$t0") <(echo "$t1") | awk -v k="$tick_ms" '{d = $3 - $2; if (d > m) m = d} END {print m * k}')
 		stop
-		printf '%s round %d run %d: %s server_cpu_ms %d writer_cpu_ms %d load %s\n' "$build" "$r" "$run" \
+		printf '%s round %d run %d: %s server_cpu_ms %d writer_cpu_ms %d server_written_mb %d load %s\n' \
+			"$build" "$r" "$run" \
 			"$(jq -c '{ops_per_s, p50_ms, p99_ms, clients_cpu_ms, accepted, failed}' "$dir/push.json")" \
-			$(((c1 - c0) * tick_ms)) "$writer" "$(cut -d' ' -f1 /proc/loadavg)"
+			$(((c1 - c0) * tick_ms)) "$writer" $(((w1 - w0) / 1048576)) "$(cut -d' ' -f1 /proc/loadavg)"
 	done
 done

@@ -807,6 +807,40 @@ static void test_uniq_keys(void)
 	CHECK_EQ_INT(strcmp(k[0].key, "tel:+862155550101"), 0);
 }
 
+/* Keys made through a memo are the keys made without one, whatever the
+ * memo made before: the same values, others, none, a phone without
+ * digits, a value too long to remember. */
+static void test_uniq_memo(void)
+{
+	static const char *const taxes[] = {"9131-0000-ma1f-l0001r", "91310000MA1FL0001R", NULL, "91440300MA5DC0002Q",
+					    "91440300MA5DC0002Q", ""};
+	static const char *const phones[] = {"+86 138 0000 1111", "ext.", "ext.", "0086 (0)21 5555 0101",
+					     "13800001111",
+					     "1380000111100000000000000000000000000000000000000000000000000000000001"};
+	static rove_fields fs;
+	static rove_uniq_memo memo; /* zeroed: remembers nothing */
+	rove_uniq_key a[ROVE_UNIQ_KEYS], b[ROVE_UNIQ_KEYS];
+
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(taxes) / sizeof(taxes[0]); i++) {
+			int na, nb;
+			rove_fields_init(&fs);
+			if (taxes[i] != NULL)
+				CHECK_EQ_INT(rove_fields_set(&fs, "tax_id", rove_vcstr(taxes[i]), stamp(1, 1)), ROVE_OK);
+			CHECK_EQ_INT(rove_fields_set(&fs, "phone", rove_vcstr(phones[(i + (size_t)round) % 6]), stamp(1, 1)),
+				     ROVE_OK);
+			na = rove_uniq_keys(&fs, a);
+			nb = rove_uniq_keys_memo(&fs, b, &memo);
+			CHECK_EQ_INT(nb, na);
+			for (int j = 0; j < na && j < nb; j++) {
+				CHECK(strcmp(a[j].field, b[j].field) == 0);
+				CHECK_EQ_INT(b[j].len, a[j].len);
+				CHECK(strcmp(a[j].key, b[j].key) == 0);
+			}
+		}
+	}
+}
+
 static void test_email(void)
 {
 	const rove_field_def *fd = field(ROVE_COLL_CONTACT, "email");
@@ -1130,6 +1164,7 @@ int main(void)
 	test_taxid();
 	test_phone();
 	test_uniq_keys();
+	test_uniq_memo();
 	test_email();
 	test_check_op();
 	test_clean_op();
