@@ -271,8 +271,8 @@ int check_scoped(const MDB_val *k, const MDB_val *v, void *arg)
 	}
 	if ((rc == ROVE_OK || rc == ROVE_EPROTO) && v->mv_size > 0 &&
 	    (v->mv_size != raw.mv_size || memcmp(v->mv_data, raw.mv_data, raw.mv_size) != 0))
-		check_problem(c, "scoperec %s %s: its copy of the record is not the record (stale or damaged; the "
-			      "scope's snapshots would send it)",
+		check_problem(c, "scoperec %s %s: its copy of the record is not the record (stale or damaged; a "
+			      "stale one goes out in the scope's snapshots until its record is written again)",
 			check_show(scope, strlen(scope), b, sizeof(b)), name);
 	if (v->mv_size > 0 && !rove_policy_scope_copies(scope))
 		check_problem(c, "scoperec %s %s: holds a copy of the record, which this scope's entries do not keep "
