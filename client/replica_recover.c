@@ -406,18 +406,25 @@ int rove_replica_history_lost(rove_replica *r, uint64_t *resend)
 	return rc;
 }
 
-int rove_replica_resending(rove_replica *r, bool *yes)
+/* *yes: whether meta key holds something other than 0 (absent: 0). */
+static int meta_set(rove_replica *r, const char *key, bool *yes)
 {
 	MDB_txn *txn;
 	uint64_t v = 0;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
+	*yes = false;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rpl_meta_u64(txn, r->meta, "resending", &v);
+	rc = rpl_meta_u64(txn, r->meta, key, &v);
 	mdb_txn_abort(txn);
 	*yes = rc == ROVE_OK && v != 0;
 	return rc;
+}
+
+int rove_replica_resending(rove_replica *r, bool *yes)
+{
+	return meta_set(r, "resending", yes);
 }
 
 static int resent_once(rove_replica *r)
@@ -441,14 +448,5 @@ int rove_replica_resent(rove_replica *r)
 
 int rove_replica_recovering(rove_replica *r, bool *yes)
 {
-	MDB_txn *txn;
-	uint64_t floor = 0;
-	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
-
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rpl_meta_u64(txn, r->meta, "recover_floor", &floor);
-	mdb_txn_abort(txn);
-	*yes = rc == ROVE_OK && floor != 0;
-	return rc;
+	return meta_set(r, "recover_floor", yes);
 }

@@ -249,6 +249,19 @@ static inline srv *srv_world(void)
 	return s;
 }
 
+/* srv_world, or the test ends here (exit 1, saying why): every test of
+ * a file starts from it. */
+static inline srv *srv_world_or_exit(void)
+{
+	srv *s = srv_world();
+
+	if (s == NULL) {
+		fprintf(stderr, "%s:%d: cannot make the tests' server\n", __FILE__, __LINE__);
+		exit(1);
+	}
+	return s;
+}
+
 /* The clock of the tests' client: ops made one after the other are
  * stamped in that order, as a replica's hybrid logical clock does. */
 static inline rove_stamp srv_client_stamp(void)

@@ -59,11 +59,8 @@ static void test_epochs_of_many_managers(void)
 
 static srv *world(void)
 {
-	srv *s = srv_world();
+	srv *s = srv_world_or_exit();
 
-	CHECK(s != NULL);
-	if (s == NULL)
-		exit(1);
 	CHECK_EQ_INT(srv_user(s, "tina", "manager", "east.sh", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "ana", "analyst", NULL), ROVE_OK);
 	return s;

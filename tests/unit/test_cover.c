@@ -13,16 +13,6 @@
 
 enum { C = ROVE_COLL_CUSTOMER, CONTACT = ROVE_COLL_CONTACT, OPP = ROVE_COLL_OPPORTUNITY };
 
-static srv *world(void)
-{
-	srv *s = srv_world();
-
-	CHECK(s != NULL);
-	if (s == NULL)
-		exit(1);
-	return s;
-}
-
 /* ---- every entry is a copy of its record ---- */
 
 /* Walks scoperec: each entry of a scope that holds copies (the policy's
@@ -146,7 +136,7 @@ static void build(srv *s, company *co)
 
 static void test_every_write_refreshes(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	company co;
 
 	build(s, &co);
@@ -275,7 +265,7 @@ static void set_entries(srv *s, const uint8_t *only, const MDB_val *value)
 static void test_snapshot_reads_covered_or_not(void)
 {
 	static const char *const users[] = {"alice", "bob", "mike", "carl"};
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	company co;
 	rove_buf want[4], got;
 	uint32_t nwant[4], ngot;
@@ -353,7 +343,7 @@ static void test_snapshot_reads_covered_or_not(void)
  * (empty: not covered) and its snapshots the same. */
 static void test_format_4_upgraded(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	company co;
 	rove_buf want, got;
 	uint32_t nwant, ngot;
@@ -393,7 +383,7 @@ static void test_format_4_upgraded(void)
  * them be. */
 static void test_compact_fills(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	company co;
 	rove_compact_stats cs;
 	uint64_t entries, copies, stale, covered = 0;

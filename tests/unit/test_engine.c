@@ -9,19 +9,9 @@
 
 #include <sys/stat.h>
 
-
-/* A world most tests start from: east > east.sh, east.hz; north > north.bj;
- * reps alice, bob (east.sh), carl (east.hz), nick (north.bj); managers
- * mike (east), nora (north). */
-static srv *world(void)
-{
-	srv *s = srv_world();
-
-	CHECK(s != NULL);
-	if (s == NULL)
-		exit(1);
-	return s;
-}
+/* Most tests start from srv_world_or_exit (srv.h): east > east.sh,
+ * east.hz; north > north.bj; reps alice, bob (east.sh), carl (east.hz),
+ * nick (north.bj); managers mike (east), nora (north). */
 
 /* ---- A: a storage error aborts the request; it is not a refusal ---- */
 
@@ -56,7 +46,7 @@ static void storage_error_is_no_refusal(srv *s, const char *what, MDB_dbi *dbi, 
 
 static void test_refusal_is_not_error(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
 	rove_uuid c1 = srv_id(0xa1), c2 = srv_id(0xa2), c3 = srv_id(0xa3), c4 = srv_id(0xa4);
 
@@ -99,7 +89,7 @@ static void test_refusal_is_not_error(void)
 
 static void test_clock_survives_restart(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
 	rove_uuid c = srv_id(0xb1);
 	rove_push_result r;
@@ -139,7 +129,7 @@ static void test_clock_survives_restart(void)
  * the server gives the op its own stamp, as for one too far ahead. */
 static void test_unset_clock_restamped(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
 	rove_uuid c = srv_id(0xb2), nil;
 	rove_push_result r;
@@ -214,7 +204,7 @@ static int usage_of(srv *s, const char *author, rove_reject_usage *u)
 static void test_refusals_bounded(void)
 {
 	enum { PUSHES = 6, OPS = 450 };
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *ops = malloc(OPS * sizeof(*ops));
 	rove_push_result *res = malloc(OPS * sizeof(*res));
 	char *junk = malloc(4001);
@@ -281,7 +271,7 @@ static int note_drops(const rove_conflict *c, void *arg)
 static void test_dropped_refusals_noted(void)
 {
 	enum { OPS = 550, PUSHES = 2 };
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *ops = malloc(OPS * sizeof(*ops));
 	rove_push_result *res = malloc(OPS * sizeof(*res));
 	rove_reject_usage u;
@@ -328,7 +318,7 @@ static int note_forbidden(const rove_conflict *c, void *arg)
 static void test_attempts_kept_apart(void)
 {
 	enum { OPS = 550, PUSHES = 2 };
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_op *ops = malloc(OPS * sizeof(*ops));
 	rove_push_result *res = malloc(OPS * sizeof(*res));
 	rove_reject_usage u;
@@ -380,7 +370,7 @@ static int call_as(srv *s, const rove_buf *buf, int type)
 
 static void test_request_table(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	rove_conflicts_req q = {0, 10};
 	rove_auth a;
 	rove_buf req;
@@ -464,7 +454,7 @@ static void pushed_one(rove_job *job, rove_push_result *r)
  * refused, in one batch; then the limit goes to 5 and 3 more fit. */
 static void test_batch_memo_follows_territory(void)
 {
-	srv *s = world();
+	srv *s = srv_world_or_exit();
 	const char *limit1[] = {"east.sh", "pool_limit=1"}, *limit5[] = {"east.sh", "pool_limit=5"};
 	rove_op *op = malloc(sizeof(*op));
 	rove_buf req[5];

@@ -30,11 +30,8 @@ static rove_uuid new_id(void)
  * (east.sh), nora (north), wes (west); analyst ana. */
 static srv *world(void)
 {
-	srv *s = srv_world();
+	srv *s = srv_world_or_exit();
 
-	CHECK(s != NULL);
-	if (s == NULL)
-		exit(1);
 	CHECK_EQ_INT(srv_territory(s, "west", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "tina", "manager", "east.sh", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_user(s, "wes", "manager", "west", NULL), ROVE_OK);
