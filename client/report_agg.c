@@ -805,40 +805,33 @@ int rove_report_sums_del(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uui
 	return hook(txn, dbi, coll, id, NULL, true);
 }
 
+/* One entry of the view, as if deleted alone (rove_db_fn; arg: the txn):
+ * the base's record shows again. The hooks write the sums only, so the
+ * walk's cursor on the view stays valid. */
+static int view_entry_dropped(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	MDB_txn *txn = arg;
+	rove_uuid id;
+
+	(void)v;
+	if (k->mv_size != ROVE_RECORD_KEY)
+		return ROVE_EPROTO;
+	memcpy(id.b, (const uint8_t *)k->mv_data + 1, 16);
+	return hook(txn, replica_of(txn)->view, *(const uint8_t *)k->mv_data, &id, NULL, true);
+}
+
 int rove_report_sums_view_dropped(MDB_txn *txn)
 {
 	rove_replica *r = replica_of(txn);
-	MDB_cursor *c;
-	MDB_val k, v;
 	bool kept = false;
-	int rc, mrc;
+	int rc;
 
 	if (!r->sums_open)
 		return sums_forget(r, txn);
 	rc = base_kept(r, txn, &kept);
 	if (rc != ROVE_OK || !kept)
 		return rc;
-	/* Each entry, as if deleted alone: the base's record shows again.
-	 * The hooks write the sums only, so the cursor on the view stays. */
-	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
-	if (rc != ROVE_OK)
-		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0) {
-		rove_uuid id;
-		if (k.mv_size != ROVE_RECORD_KEY) {
-			rc = ROVE_EPROTO;
-			break;
-		}
-		memcpy(id.b, (const uint8_t *)k.mv_data + 1, 16);
-		rc = hook(txn, r->view, *(const uint8_t *)k.mv_data, &id, NULL, true);
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "view");
-	mdb_cursor_close(c);
-	return rc;
+	return rove_db_each(txn, r->view, "view", view_entry_dropped, txn);
 }
 
 int rove_report_sums_dropped(MDB_txn *txn, MDB_dbi dbi)
