@@ -209,17 +209,21 @@ static int upgrade_from_4(rove_store *st)
 	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
 
 	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, st->meta, "format", ROVE_STORE_FORMAT);
+		rc = rove_db_put_u64(txn, st->meta, "format", 5);
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (rc == ROVE_OK)
-		rove_info("brought the database to format %d: scope entries hold their records, each filled when "
-			  "its record is next written",
-			  ROVE_STORE_FORMAT);
+		rove_info("brought the database to format 5: scope entries hold their records, each filled when "
+			  "its record is next written");
 	return rc;
 }
+
+/* upgrades[f - 3] brings format f to f + 1 (and writes f + 1). */
+static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4};
+_Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == ROVE_STORE_FORMAT - 3,
+	       "an upgrade for each format from 3 up to ROVE_STORE_FORMAT");
 
 int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore)
 {
@@ -234,23 +238,15 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 		rc = open_dbis(st, txn, more, nmore, 0);
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
-	if (rc == ROVE_OK && format == 3) {
+	/* Each older format brought to the next, in its own transaction. */
+	while (rc == ROVE_OK && format >= 3 && format < ROVE_STORE_FORMAT) {
 		rc = rove_db_commit(txn);
 		txn = NULL;
 		if (rc == ROVE_OK)
-			rc = upgrade_from_3(st);
+			rc = upgrades[format - 3](st);
 		if (rc == ROVE_OK)
 			rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
-		format = 4;
-	}
-	if (rc == ROVE_OK && format == 4) {
-		rc = rove_db_commit(txn);
-		txn = NULL;
-		if (rc == ROVE_OK)
-			rc = upgrade_from_4(st);
-		if (rc == ROVE_OK)
-			rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
-		format = ROVE_STORE_FORMAT;
+		format++;
 	}
 	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)
 		rc = ROVE_EVERSION;
