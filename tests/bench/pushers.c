@@ -175,7 +175,10 @@ int main(int argc, char **argv)
 				continue;
 			}
 			/* EOF (or a reply longer than the buffer: enough to count). */
-			epoll_ctl(ep, EPOLL_CTL_DEL, c->out, NULL);
+			if (epoll_ctl(ep, EPOLL_CTL_DEL, c->out, NULL) != 0) {
+				perror("pushers: epoll_ctl");
+				return 1;
+			}
 			c->ms = (t - t0) * 1000;
 			tend = t;
 			left--;
