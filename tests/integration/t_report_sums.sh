@@ -177,6 +177,9 @@ for round in 1 2 3 4 5; do
 		kept_is carl 0 "after a pull, before a report"
 		same carl "after a reset snapshot, then a pull"
 		kept_is carl 1 "after its first report since"
+		# What carl pushed in that sync_all (a claim, say) reached bob's
+		# replica only in the next one: bob syncs before carl.
+		sync_all "${ALL[@]}"
 		pool='[.[] | select(.territory == "east.hz" and ((.owner // "") == ""))] | length'
 		eq "$(r carl customer list --json | jq "$pool")" "$(r bob customer list --json | jq "$pool")" \
 			"carl sees east.hz's pool"
