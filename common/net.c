@@ -266,6 +266,14 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The milliseconds left until the monotonic time until (at least 1). */
+static int left_ms(uint64_t until)
+{
+	uint64_t now = mono_ms();
+
+	return until > now ? (int)(until - now) : 1;
+}
+
 /* nng_dialer_start(d, 0) bounded by timeout_ms: its result, or
  * NNG_ETIMEDOUT (the dialer closed), or an error starting the wait. */
 static int dial_within(nng_dialer d, int timeout_ms)
@@ -478,13 +486,12 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 			   nng_strerror(rv));
 }
 
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
+/* A new dialer of sock for url into *d, with its TLS setup for a
+ * tls+tcp:// url (host: the url's); a rove status, said on failure. */
+static int dialer_new(nng_socket sock, const char *url, const char *ca_file, char host[256], nng_dialer *d)
 {
-	nng_dialer d;
-	char host[256] = "";
-	int rv, rc;
+	int rv = nng_dialer_create(d, sock, url);
 
-	rv = nng_dialer_create(&d, sock, url);
 	if (rv != 0) {
 		rove_error("invalid server URL '%s': %s", url, nng_strerror(rv));
 		return ROVE_EINVAL;
@@ -494,16 +501,44 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 			rove_error("%s needs a CA certificate (rove init --ca FILE, or $ROVE_TLS_CA)", url);
 			return ROVE_EINVAL;
 		}
-		url_host(url, host, sizeof(host));
-		rv = tls_client(d, ca_file, host);
+		url_host(url, host, 256);
+		rv = tls_client(*d, ca_file, host);
 		if (rv != 0) {
 			rove_error("TLS setup with CA '%s': %s", ca_file, nng_strerror(rv));
 			return ROVE_EINVAL;
 		}
 	}
-	rv = dial_within(d, timeout_ms);
-	if (rv == 0)
-		return ROVE_OK;
+	return ROVE_OK;
+}
+
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
+{
+	nng_dialer d;
+	char host[256] = "";
+	uint64_t until = mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint32_t wait = ROVE_DIAL_RETRY_MS;
+	int rv, rc;
+
+	for (int attempt = 1;; attempt++) {
+		uint64_t now;
+		rc = dialer_new(sock, url, ca_file, host, &d);
+		if (rc != ROVE_OK)
+			return rc;
+		rv = dial_within(d, timeout_ms > 0 ? left_ms(until) : timeout_ms);
+		if (rv == 0)
+			return ROVE_OK;
+		/* Reset or shut while being set up: the server is there (its
+		 * listener may have been reopened); dialled again while the
+		 * timeout leaves time. */
+		now = mono_ms();
+		if ((rv != NNG_ECONNRESET && rv != NNG_ECONNSHUT) || attempt >= ROVE_MAX_DIAL_ATTEMPTS ||
+		    (timeout_ms > 0 && now + wait >= until))
+			break;
+		rove_debug("dial %s: %s; dialling again in %u ms", url, nng_strerror(rv), wait);
+		nng_dialer_close(d);
+		nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
+		wait *= 2;
+	}
 	rove_debug("dial %s: %s", url, nng_strerror(rv));
 	rc = rove_net_err(rv);
 	/* A plain server breaks a TLS hello off in its own time: mbedtls

@@ -207,6 +207,13 @@
  * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
 #define ROVE_MAX_TIMEOUT_MS 3600000
+/* Client: a connection reset while it is set up (a server's listener
+ * reopened with connections in its queue) is dialled again, within the
+ * timeout, up to this many attempts in all, the first again after
+ * ROVE_DIAL_RETRY_MS and each later one after twice the wait before. A
+ * refused connection (nothing listens) is not dialled again. */
+#define ROVE_MAX_DIAL_ATTEMPTS 6
+#define ROVE_DIAL_RETRY_MS 50
 
 /* Client: rows in one `rove import` file (checked in memory, written in
  * one transaction; a bigger list is split into several files), and its

@@ -4,10 +4,12 @@
  * and cuts connections at random (a phone losing signal in a tunnel).
  *
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
- *                    [--seed S]
+ *                    [--seed S] [--reset-first N]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
- * connection are closed instead. Runs until killed; prints its counters on
+ * connection are closed instead. --reset-first: the first N connections
+ * are reset as soon as they are accepted, before anything is forwarded (a
+ * server whose listener closed with connections still in its queue). Runs until killed; prints its counters on
  * SIGTERM. One thread, poll(); at most MAX_CONNS connection pairs.
  */
 #include <arpa/inet.h>
@@ -60,7 +62,7 @@ static int tcp_socket(int port, int listening)
 
 int main(int argc, char **argv)
 {
-	int lport = 0, tport = 0, delay_ms = 0, cut = 0;
+	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
 	int n = 0, lfd;
@@ -74,12 +76,14 @@ int main(int argc, char **argv)
 			delay_ms = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--cut-percent") == 0)
 			cut = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--reset-first") == 0)
+			reset_first = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
-				"[--cut-percent P] [--seed S]\n");
+				"[--cut-percent P] [--seed S] [--reset-first N]\n");
 		return 2;
 	}
 	srand(seed);
@@ -107,8 +111,15 @@ int main(int argc, char **argv)
 			continue;
 		if ((p[0].revents & POLLIN) && n < MAX_CONNS) {
 			int c = accept(lfd, NULL, NULL);
-			int t = c >= 0 ? tcp_socket(tport, 0) : -1;
-			if (c >= 0 && t >= 0) {
+			int t = c >= 0 && reset_first <= 0 ? tcp_socket(tport, 0) : -1;
+			if (c >= 0 && reset_first > 0) {
+				struct linger l = {1, 0}; /* close sends a reset */
+				setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+				close(c);
+				reset_first--;
+				accepted++;
+				cuts++;
+			} else if (c >= 0 && t >= 0) {
 				pairs[n][0] = c;
 				pairs[n][1] = t;
 				n++;
