@@ -21,8 +21,8 @@ void rove_uuid_new(rove_uuid *out);
 /* A name-based id (SHA-1, RFC 4122 version 5) in rove's namespace: the
  * same name gives the same id on every replica. */
 void rove_uuid_from_name(rove_uuid *out, const char *name);
-/* An id derived from another (SHA-1 of from and what, libuuid's name-based
- * generator) that keeps from's time prefix, so it sorts with it. Unique as
+/* An id derived from another (version 5: SHA-1 of from and what, as
+ * libuuid makes it) that keeps from's time prefix, so it sorts with it. Unique as
  * long as (from, what) is; costs no system call (ids the server makes in
  * bulk, such as ownership history entries). */
 void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what);
