@@ -232,3 +232,14 @@ void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what)
 	uuid_v5(out, ns, from->b, 16, what, wl);
 	memcpy(out->b, from->b, 6); /* the source's milliseconds */
 }
+
+void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what)
+{
+	rove_uuid_derive(a, from, what);
+	*b = *a;
+	b->b[6] ^= 0x0f; /* the version's nibble kept */
+	b->b[7] ^= 0xff;
+	b->b[8] ^= 0x3f; /* the variant's two bits kept */
+	for (int i = 9; i < 16; i++)
+		b->b[i] ^= 0xff;
+}

@@ -26,6 +26,12 @@ void rove_uuid_from_name(rove_uuid *out, const char *name);
  * long as (from, what) is; costs no system call (ids the server makes in
  * bulk, such as ownership history entries). */
 void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what);
+/* Two ids from one hash: *a as rove_uuid_derive(a, from, what) makes it,
+ * *b the same with its 74 hashed bits inverted (time prefix, version and
+ * variant kept). Unique as long as (from, what) is, as b is a's image
+ * under a fixed bijection; for the two ids of one follow-up op (its
+ * record's and its own), half the cost of two derivations. */
+void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what);
 /* Writes 36 characters and a NUL into out. */
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
 /* Parses the canonical 8-4-4-4-12 form; ROVE_EINVAL on anything else. */

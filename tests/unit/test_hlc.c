@@ -290,6 +290,15 @@ static void test_uuid_names(void)
 		rove_uuid_format(&out, s);
 		CHECK(strcmp(s, named[i].id) == 0);
 	}
+	/* A pair: the first as derived alone, the second its fixed image. */
+	{
+		rove_uuid a, b;
+		rove_uuid_derive_pair(&a, &b, &from, "ownership");
+		rove_uuid_format(&a, s);
+		CHECK(strcmp(s, "018f3a5c-7e91-5b6f-8fa2-cf65269ec397") == 0);
+		rove_uuid_format(&b, s);
+		CHECK(strcmp(s, "018f3a5c-7e91-5490-b05d-309ad9613c68") == 0);
+	}
 	/* Every length up to past four SHA-1 blocks, every padding case. */
 	for (size_t len = 0; len < sizeof(name); len++) {
 		for (size_t j = 0; j < len; j++)
@@ -308,6 +317,14 @@ static void test_uuid_names(void)
 			uuid_generate_sha1(ref, dns, (const char *)in, 16 + len);
 			memcpy(ref, f.b, 6);
 			CHECK(memcmp(out.b, ref, 16) == 0);
+			rove_uuid a, b;
+			rove_uuid_derive_pair(&a, &b, &f, name);
+			CHECK(memcmp(a.b, ref, 16) == 0);
+			CHECK(memcmp(b.b, f.b, 6) == 0); /* the time prefix */
+			CHECK(rove_uuid_cmp(&a, &b) != 0);
+			CHECK((b.b[6] >> 4) == 5 && (b.b[8] >> 6) == 2); /* version 5, RFC variant */
+			for (int j = 6; j < 16; j++)
+				CHECK((uint8_t)(a.b[j] ^ b.b[j]) == (j == 6 ? 0x0f : j == 8 ? 0x3f : 0xff));
 		}
 	}
 }
