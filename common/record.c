@@ -203,6 +203,13 @@ int rove_merge(rove_fields *dst, const rove_fields *src, bool *changed)
 {
 	bool any = false;
 
+	/* Into nothing (a new record): each field is set with its stamp, as
+	 * below; src's fields keep every limit a set checks. */
+	if (dst->n == 0 && dst != src) {
+		if (changed != NULL)
+			*changed = src->n > 0;
+		return rove_fields_copy(dst, src);
+	}
 	for (uint32_t i = 0; i < src->n; i++) {
 		const rove_field *sf = &src->f[i];
 		const rove_field *df = rove_fields_get(dst, sf->name);
