@@ -25,40 +25,32 @@ void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1])
 	uuid_unparse_lower(id->b, out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Each hex digit's value + 1 (0: not one). */
+static const uint8_t hex_values[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 int rove_uuid_parse(const char *s, rove_uuid *out)
 {
+	static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 	rove_uuid id;
-	int n = 0;
+	unsigned bad = 0;
 
-	if (s == NULL || strlen(s) != ROVE_UUID_STRLEN)
+	if (s == NULL || strnlen(s, ROVE_UUID_STRLEN + 1) != ROVE_UUID_STRLEN)
 		return ROVE_EINVAL;
-	/* 8-4-4-4-12 hex digits: decoded here (libuuid's parser costs a
-	 * strtoul per group, and ids are parsed on every op). */
-	for (int i = 0; i < ROVE_UUID_STRLEN; i++) {
-		int hi, lo;
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return ROVE_EINVAL;
-			continue;
-		}
-		hi = hexval(s[i]);
-		lo = i + 1 < ROVE_UUID_STRLEN ? hexval(s[i + 1]) : -1;
-		if (hi < 0 || lo < 0)
-			return ROVE_EINVAL;
-		id.b[n++] = (uint8_t)(hi << 4 | lo);
-		i++;
+	/* 8-4-4-4-12 hex digits: decoded here with a table (libuuid's parser
+	 * costs a strtoul per group, and ids are parsed on every op). */
+	if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return ROVE_EINVAL;
+	for (int i = 0; i < 16; i++) {
+		unsigned hi = hex_values[(unsigned char)s[at[i]]], lo = hex_values[(unsigned char)s[at[i] + 1]];
+		bad |= (hi == 0) | (lo == 0);
+		id.b[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
+	if (bad)
+		return ROVE_EINVAL;
 	*out = id;
 	return ROVE_OK;
 }

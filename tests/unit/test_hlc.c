@@ -202,6 +202,10 @@ static void test_uuid_format_parse(void)
 	CHECK_EQ_INT(rove_uuid_parse(s, &back), ROVE_OK);
 	CHECK(memcmp(back.b, fixed.b, 16) == 0);
 	CHECK_EQ_INT(rove_uuid_node(&fixed), 0xfedcba9876543210ull);
+	/* Upper case is read too. */
+	memset(&back, 0, sizeof(back));
+	CHECK_EQ_INT(rove_uuid_parse("01234567-89AB-CDEF-FEDC-BA9876543210", &back), ROVE_OK);
+	CHECK(memcmp(back.b, fixed.b, 16) == 0);
 
 	for (int i = 0; i < 100; i++) {
 		rove_uuid_new(&id);
