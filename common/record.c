@@ -16,6 +16,15 @@ void rove_fields_init(rove_fields *fs)
 	fs->live = 0;
 }
 
+/* strcmp's order; most field names differ in their first byte, and a
+ * look-up compares a few of them (every field read or set). */
+static inline int name_cmp(const char *a, const char *b)
+{
+	if (a[0] != b[0])
+		return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+	return strcmp(a, b);
+}
+
 /* Index of name, or -(insertion point) - 1. */
 static int fields_find(const rove_fields *fs, const char *name)
 {
@@ -23,7 +32,7 @@ static int fields_find(const rove_fields *fs, const char *name)
 
 	/* Fields usually arrive in order (decoding): past the last one? */
 	if (fs->n > 0) {
-		int c = strcmp(fs->f[hi].name, name);
+		int c = name_cmp(fs->f[hi].name, name);
 		if (c < 0)
 			return -(int)fs->n - 1;
 		if (c == 0)
@@ -32,7 +41,7 @@ static int fields_find(const rove_fields *fs, const char *name)
 
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
-		int c = strcmp(fs->f[mid].name, name);
+		int c = name_cmp(fs->f[mid].name, name);
 		if (c == 0)
 			return mid;
 		if (c < 0)
@@ -203,6 +212,13 @@ int rove_merge(rove_fields *dst, const rove_fields *src, bool *changed)
 {
 	bool any = false;
 
+	/* Into nothing (a new record): each field is set with its stamp, as
+	 * below; src's fields keep every limit a set checks. */
+	if (dst->n == 0 && dst != src) {
+		if (changed != NULL)
+			*changed = src->n > 0;
+		return rove_fields_copy(dst, src);
+	}
 	for (uint32_t i = 0; i < src->n; i++) {
 		const rove_field *sf = &src->f[i];
 		const rove_field *df = rove_fields_get(dst, sf->name);

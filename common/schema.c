@@ -174,8 +174,9 @@ const rove_coll_def *rove_schema_coll_by_name(const char *name)
 
 const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name)
 {
+	/* The first byte first: every field of every op is looked up. */
 	for (size_t i = 0; i < c->nfields; i++)
-		if (strcmp(c->fields[i].name, name) == 0)
+		if (c->fields[i].name[0] == name[0] && strcmp(c->fields[i].name, name) == 0)
 			return &c->fields[i];
 	return NULL;
 }

@@ -21,11 +21,17 @@ void rove_uuid_new(rove_uuid *out);
 /* A name-based id (SHA-1, RFC 4122 version 5) in rove's namespace: the
  * same name gives the same id on every replica. */
 void rove_uuid_from_name(rove_uuid *out, const char *name);
-/* An id derived from another (SHA-1 of from and what, libuuid's name-based
- * generator) that keeps from's time prefix, so it sorts with it. Unique as
+/* An id derived from another (version 5: SHA-1 of from and what, as
+ * libuuid makes it) that keeps from's time prefix, so it sorts with it. Unique as
  * long as (from, what) is; costs no system call (ids the server makes in
  * bulk, such as ownership history entries). */
 void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what);
+/* Two ids from one hash: *a as rove_uuid_derive(a, from, what) makes it,
+ * *b the same with its 74 hashed bits inverted (time prefix, version and
+ * variant kept). Unique as long as (from, what) is, as b is a's image
+ * under a fixed bijection; for the two ids of one follow-up op (its
+ * record's and its own), half the cost of two derivations. */
+void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what);
 /* Writes 36 characters and a NUL into out. */
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
 /* Parses the canonical 8-4-4-4-12 form; ROVE_EINVAL on anything else. */

@@ -13,8 +13,10 @@
  * bytes are the same as msgpack-c's (test_proto compares them). */
 
 /* Room for n more bytes at the buffer's end, or NULL with the error kept
- * (or a previous one). The caller writes them and moves out->len. */
-static uint8_t *room(rove_mp_writer *w, size_t n)
+ * (or a previous one). The caller writes them and moves out->len. Most
+ * puts find the room there (one check inline: a record's encoding is a
+ * few dozen puts, in every op the writer applies). */
+static uint8_t *room_grow(rove_mp_writer *w, size_t n)
 {
 	int rc;
 
@@ -26,6 +28,15 @@ static uint8_t *room(rove_mp_writer *w, size_t n)
 		return NULL;
 	}
 	return (uint8_t *)w->out->data + w->out->len;
+}
+
+static inline uint8_t *room(rove_mp_writer *w, size_t n)
+{
+	rove_buf *b = w->out;
+
+	if (w->err == ROVE_OK && n <= b->cap - b->len && b->len + n <= ROVE_MAX_MSG_BYTES)
+		return (uint8_t *)b->data + b->len;
+	return room_grow(w, n);
 }
 
 static size_t put_be16(uint8_t *p, uint8_t tag, uint32_t v)
@@ -44,8 +55,9 @@ static size_t put_be32(uint8_t *p, uint8_t tag, uint32_t v)
 static size_t put_be64(uint8_t *p, uint8_t tag, uint64_t v)
 {
 	p[0] = tag;
-	for (int i = 0; i < 8; i++)
-		p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	p[1] = (uint8_t)(v >> 56), p[2] = (uint8_t)(v >> 48), p[3] = (uint8_t)(v >> 40);
+	p[4] = (uint8_t)(v >> 32), p[5] = (uint8_t)(v >> 24), p[6] = (uint8_t)(v >> 16);
+	p[7] = (uint8_t)(v >> 8), p[8] = (uint8_t)v;
 	return 9;
 }
 
@@ -182,12 +194,28 @@ void rove_mp_put_nil(rove_mp_writer *w)
 
 void rove_mp_put_array(rove_mp_writer *w, uint32_t n)
 {
-	put_body(w, n, 0x90, 15, 0, 0xdc, NULL, 0);
+	if (n <= 15)
+		put_byte(w, (uint8_t)(0x90 | n)); /* fixarray: most of them */
+	else
+		put_body(w, n, 0x90, 15, 0, 0xdc, NULL, 0);
 }
 
 void rove_mp_put_strn(rove_mp_writer *w, const char *s, size_t len)
 {
-	put_body(w, len, 0xa0, 31, 0xd9, 0xda, s, len);
+	uint8_t *p;
+
+	if (len > 31) {
+		put_body(w, len, 0xa0, 31, 0xd9, 0xda, s, len);
+		return;
+	}
+	/* fixstr: field names, most values */
+	p = room(w, 1 + len);
+	if (p == NULL)
+		return;
+	p[0] = (uint8_t)(0xa0 | len);
+	if (len > 0)
+		memcpy(p + 1, s, len);
+	w->out->len += 1 + len;
 }
 
 void rove_mp_put_str(rove_mp_writer *w, const char *s)

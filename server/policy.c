@@ -300,7 +300,7 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 			      "a customer needs a territory");
 	if (strlen(t) > ROVE_MAX_NAME || (named != NULL && strlen(named) > ROVE_MAX_NAME))
 		return refuse(v, ROVE_R_INVALID, "a territory or owner name is too long"); /* schema's limits */
-	snprintf(terr, sizeof(terr), "%s", t);
+	strcpy(terr, t); /* fits: checked above */
 	if (named != NULL)
 		named = strcpy(owner, named);
 	rc = op_put(op, "territory", rove_vcstr(terr), v);

@@ -78,8 +78,10 @@ static int owner_history(const pctx *pc, const rove_user *u, const rove_op *op, 
 	rove_uuid hid, fid;
 	int rc;
 
-	rove_uuid_derive(&hid, &op->op_id, "ownership");
-	rove_uuid_derive(&fid, &op->op_id, "ownership-op");
+	/* One hash for both (servers before 2026-12 derived fid on its own,
+	 * from "ownership-op": a retry of an op they applied is answered
+	 * from opids, and makes no follow-up again). */
+	rove_uuid_derive_pair(&hid, &fid, &op->op_id, "ownership");
 	rove_op_init_id(follow, &fid, ROVE_OP_CREATE, ROVE_COLL_OWNERSHIP, &hid, op->st);
 	policy_iso_now(pc, when, false);
 	rc = rove_op_set(follow, "customer", rove_vcstr(customer));

@@ -502,6 +502,38 @@ static void test_batch_memo_follows_territory(void)
 	srv_free(s);
 }
 
+/* ---- A retried op makes no second follow-up ---- */
+
+/* A new customer's ownership history entry has an id derived from the
+ * op's id (rove_uuid_derive: the same on every server, old or new), and
+ * the retry of an op already applied is answered from opids without
+ * deriving anything again: one entry, whatever ids the first try made. */
+static void test_retry_one_history(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_uuid c = srv_id(0xc1), hid;
+	rove_push_result r1, r2;
+
+	CHECK(op != NULL && rec != NULL);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Retried", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r1), ROVE_OK);
+	CHECK_EQ_INT(r1.status, ROVE_PUSH_ACCEPTED);
+	CHECK(!r1.seen);
+	rove_uuid_derive(&hid, &op->op_id, "ownership");
+	CHECK_EQ_INT(srv_get(s, ROVE_COLL_OWNERSHIP, &hid, rec), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r2), ROVE_OK);
+	CHECK(r2.seen);
+	CHECK_EQ_INT(r2.status, ROVE_PUSH_ACCEPTED);
+	CHECK_EQ_INT(r2.seq, r1.seq);
+	CHECK_EQ_INT(srv_history(s, &c, "create"), 1);
+	free(rec);
+	free(op);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_request_table();
@@ -512,5 +544,6 @@ int main(void)
 	test_dropped_refusals_noted();
 	test_attempts_kept_apart();
 	test_batch_memo_follows_territory();
+	test_retry_one_history();
 	return check_done("test_engine");
 }

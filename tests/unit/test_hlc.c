@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uuid/uuid.h>
 
 static void sleep_ms(long ms)
 {
@@ -201,6 +202,10 @@ static void test_uuid_format_parse(void)
 	CHECK_EQ_INT(rove_uuid_parse(s, &back), ROVE_OK);
 	CHECK(memcmp(back.b, fixed.b, 16) == 0);
 	CHECK_EQ_INT(rove_uuid_node(&fixed), 0xfedcba9876543210ull);
+	/* Upper case is read too. */
+	memset(&back, 0, sizeof(back));
+	CHECK_EQ_INT(rove_uuid_parse("01234567-89AB-CDEF-FEDC-BA9876543210", &back), ROVE_OK);
+	CHECK(memcmp(back.b, fixed.b, 16) == 0);
 
 	for (int i = 0; i < 100; i++) {
 		rove_uuid_new(&id);
@@ -244,6 +249,88 @@ static void test_uuid_parse_rejects(void)
 		CHECK_EQ_INT(rc, ROVE_EINVAL);
 	}
 	CHECK_EQ_INT(rove_uuid_parse(NULL, &out), ROVE_EINVAL);
+}
+
+/* Name-based ids never change: a retried op's follow-ups must get the
+ * ids the first try gave (made by any earlier roved), and a target's id
+ * is the same on every replica. Fixed vectors, then libuuid's version 5
+ * generator (what rove used to call) as the reference for many inputs. */
+static void test_uuid_names(void)
+{
+	static const rove_uuid from = {{0x01, 0x8f, 0x3a, 0x5c, 0x7e, 0x91, 0x7a, 0xbc,
+					0x8d, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab}};
+	static const struct {
+		const char *what, *id;
+	} derived[] = {
+		{"ownership", "018f3a5c-7e91-5b6f-8fa2-cf65269ec397"},
+		{"ownership-op", "018f3a5c-7e91-5da5-acb8-3e322833dbb1"},
+		{"last-activity-op", "018f3a5c-7e91-5173-9d03-4eb41a2310bb"},
+		{"", "018f3a5c-7e91-51cd-b131-5b6968cda8d6"},
+	};
+	static const struct {
+		const char *name, *id;
+	} named[] = {
+		{"t01", "2d451a34-43b8-5ace-a8cf-f5528494ee57"},
+		{"", "dee1588d-9eef-54b1-b672-79ec0b080ee3"},
+		{"a name of a target that is longer than one SHA-1 block, which is sixty-four bytes long, so two blocks",
+		 "444838ca-bcf6-5a06-ac80-9f2519f5f14d"},
+	};
+	static const uuid_t dns = {0x2d, 0x8f, 0x61, 0x0a, 0x5b, 0x47, 0x4e, 0x93,
+				   0xb2, 0x1c, 0x70, 0xe4, 0x36, 0x9a, 0x05, 0xcf};
+	static const uuid_t nns = {0x6b, 0x1e, 0x2a, 0x4f, 0x93, 0x0c, 0x4d, 0x5e,
+				   0xa1, 0x77, 0x3c, 0x58, 0x0e, 0x29, 0xd4, 0xb6};
+	char s[ROVE_UUID_STRLEN + 1], name[300];
+	rove_uuid out, f;
+	uuid_t ref;
+	unsigned seed = 17;
+
+	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+		rove_uuid_derive(&out, &from, derived[i].what);
+		rove_uuid_format(&out, s);
+		CHECK(strcmp(s, derived[i].id) == 0);
+	}
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		rove_uuid_from_name(&out, named[i].name);
+		rove_uuid_format(&out, s);
+		CHECK(strcmp(s, named[i].id) == 0);
+	}
+	/* A pair: the first as derived alone, the second its fixed image. */
+	{
+		rove_uuid a, b;
+		rove_uuid_derive_pair(&a, &b, &from, "ownership");
+		rove_uuid_format(&a, s);
+		CHECK(strcmp(s, "018f3a5c-7e91-5b6f-8fa2-cf65269ec397") == 0);
+		rove_uuid_format(&b, s);
+		CHECK(strcmp(s, "018f3a5c-7e91-5490-b05d-309ad9613c68") == 0);
+	}
+	/* Every length up to past four SHA-1 blocks, every padding case. */
+	for (size_t len = 0; len < sizeof(name); len++) {
+		for (size_t j = 0; j < len; j++)
+			name[j] = (char)(' ' + (seed = seed * 1103515245u + 12345u) % 95);
+		name[len] = '\0';
+		rove_uuid_from_name(&out, name);
+		uuid_generate_sha1(ref, nns, name, len);
+		CHECK(memcmp(out.b, ref, 16) == 0);
+		for (int j = 0; j < 16; j++)
+			f.b[j] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+		if (len <= 64) {
+			uint8_t in[16 + 64];
+			memcpy(in, f.b, 16);
+			memcpy(in + 16, name, len);
+			rove_uuid_derive(&out, &f, name);
+			uuid_generate_sha1(ref, dns, (const char *)in, 16 + len);
+			memcpy(ref, f.b, 6);
+			CHECK(memcmp(out.b, ref, 16) == 0);
+			rove_uuid a, b;
+			rove_uuid_derive_pair(&a, &b, &f, name);
+			CHECK(memcmp(a.b, ref, 16) == 0);
+			CHECK(memcmp(b.b, f.b, 6) == 0); /* the time prefix */
+			CHECK(rove_uuid_cmp(&a, &b) != 0);
+			CHECK((b.b[6] >> 4) == 5 && (b.b[8] >> 6) == 2); /* version 5, RFC variant */
+			for (int j = 6; j < 16; j++)
+				CHECK((uint8_t)(a.b[j] ^ b.b[j]) == (j == 6 ? 0x0f : j == 8 ? 0x3f : 0xff));
+		}
+	}
 }
 
 static uint64_t uuid_ms(const rove_uuid *id)
@@ -312,6 +399,7 @@ int main(void)
 	test_uuid_format_parse();
 	test_uuid_parse_rejects();
 	test_uuid_time_order();
+	test_uuid_names();
 	test_wall_ms();
 	return check_done("test_hlc");
 }

@@ -725,6 +725,34 @@ static void test_merge_basic(void)
 	CHECK_EQ_INT(rove_merge(&dst, &src, NULL), ROVE_OK);
 	memset(src.arena, 'X', src.used);
 	CHECK(str_is(&dst, "address", "1 Main St"));
+
+	/* Into an empty set (a new record): every field, each with its own
+	 * stamp, nulls too; strings copied (src with a dead string). */
+	rove_fields_init(&src);
+	rove_fields_set(&src, "name", rove_vcstr("first"), stamp(700, 1));
+	rove_fields_set(&src, "name", rove_vcstr("second"), stamp(700, 1));
+	rove_fields_set(&src, "n", rove_vint(7), stamp(600, 3));
+	rove_fields_set(&src, "phone", rove_vnull(), stamp(700, 1));
+	rove_fields_init(&dst);
+	changed = false;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(changed);
+	CHECK_EQ_INT(dst.n, 3);
+	CHECK(fields_sorted(&dst));
+	CHECK(str_is(&dst, "name", "second"));
+	CHECK(rove_fields_int(&dst, "n", &v) && v == 7);
+	CHECK_EQ_INT(must_get(&dst, "n")->st.hlc.v, 600);
+	CHECK_EQ_INT(must_get(&dst, "n")->st.node, 3);
+	CHECK(must_get(&dst, "phone")->v.type == ROVE_V_NULL);
+	CHECK_EQ_INT(dst.live, src.live);
+	memset(src.arena, 'X', src.used);
+	CHECK(str_is(&dst, "name", "second"));
+	rove_fields_init(&src);
+	rove_fields_init(&dst);
+	changed = true;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(!changed);
+	CHECK_EQ_INT(dst.n, 0);
 }
 
 #define NOPS 5
