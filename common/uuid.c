@@ -1,6 +1,9 @@
 #include "uuid.h"
 
 #include "err.h"
+#include "rove_assert.h"
+
+#include <mbedtls/sha1.h>
 
 #include <string.h>
 #include <time.h>
@@ -74,132 +77,36 @@ uint64_t rove_uuid_node(const rove_uuid *id)
 	return n;
 }
 
-/* ---- name-based ids: SHA-1 (FIPS 180-4), RFC 4122 version 5 ----------
+/* ---- name-based ids: RFC 4122 version 5 -------------------------------
  *
  * The same bytes as libuuid's uuid_generate_sha1 (test_hlc compares
  * them), which rove called before: its SHA-1 pads a message a byte per
  * call and cost three times the hash itself for the two ids each new
- * customer's ownership history takes. */
-
-typedef struct sha1 {
-	uint32_t h[5];
-	uint8_t blk[64];
-	size_t fill;  /* bytes in blk */
-	uint64_t len; /* bytes hashed in all */
-} sha1;
-
-static uint32_t rol32(uint32_t x, unsigned n)
-{
-	return (x << n) | (x >> (32 - n));
-}
-
-/* One round: the working variables rotate through the macro's
- * arguments, so the rounds move no variables about. */
-#define SHA1_R(a, b, c, d, e, f, k, wt)                              \
-	do {                                                         \
-		(e) += rol32((a), 5) + (f) + (k) + (wt);             \
-		(b) = rol32((b), 30);                                \
-	} while (0)
-#define SHA1_W(t) (w[(t) & 15] = rol32(w[((t) + 13) & 15] ^ w[((t) + 8) & 15] ^ w[((t) + 2) & 15] ^ w[(t) & 15], 1))
-#define SHA1_CH(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
-#define SHA1_PAR(b, c, d) ((b) ^ (c) ^ (d))
-#define SHA1_MAJ(b, c, d) (((b) & (c)) | ((d) & ((b) | (c))))
-/* Five rounds of one stage, from round t (a multiple of 5). */
-#define SHA1_R5(F, k, W, t)                                          \
-	do {                                                         \
-		SHA1_R(a, b, c, d, e, F(b, c, d), k, W((t)));        \
-		SHA1_R(e, a, b, c, d, F(a, b, c), k, W((t) + 1));    \
-		SHA1_R(d, e, a, b, c, F(e, a, b), k, W((t) + 2));    \
-		SHA1_R(c, d, e, a, b, F(d, e, a), k, W((t) + 3));    \
-		SHA1_R(b, c, d, e, a, F(c, d, e), k, W((t) + 4));    \
-	} while (0)
-#define SHA1_W0(t) (w[(t)])
-
-static void sha1_block(uint32_t h[5], const uint8_t p[64])
-{
-	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-
-	for (int t = 0; t < 16; t++)
-		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 |
-		       p[4 * t + 3];
-	SHA1_R5(SHA1_CH, 0x5a827999u, SHA1_W0, 0);
-	SHA1_R5(SHA1_CH, 0x5a827999u, SHA1_W0, 5);
-	SHA1_R5(SHA1_CH, 0x5a827999u, SHA1_W0, 10);
-	SHA1_R(a, b, c, d, e, SHA1_CH(b, c, d), 0x5a827999u, w[15]);
-	SHA1_R(e, a, b, c, d, SHA1_CH(a, b, c), 0x5a827999u, SHA1_W(16));
-	SHA1_R(d, e, a, b, c, SHA1_CH(e, a, b), 0x5a827999u, SHA1_W(17));
-	SHA1_R(c, d, e, a, b, SHA1_CH(d, e, a), 0x5a827999u, SHA1_W(18));
-	SHA1_R(b, c, d, e, a, SHA1_CH(c, d, e), 0x5a827999u, SHA1_W(19));
-	for (int t = 20; t < 40; t += 5)
-		SHA1_R5(SHA1_PAR, 0x6ed9eba1u, SHA1_W, t);
-	for (int t = 40; t < 60; t += 5)
-		SHA1_R5(SHA1_MAJ, 0x8f1bbcdcu, SHA1_W, t);
-	for (int t = 60; t < 80; t += 5)
-		SHA1_R5(SHA1_PAR, 0xca62c1d6u, SHA1_W, t);
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-}
-
-static void sha1_init(sha1 *s)
-{
-	static const uint32_t h0[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
-
-	memcpy(s->h, h0, sizeof(h0));
-	s->fill = 0;
-	s->len = 0;
-}
-
-static void sha1_add(sha1 *s, const void *data, size_t n)
-{
-	const uint8_t *p = data;
-
-	s->len += n;
-	while (n > 0) {
-		size_t take = 64 - s->fill < n ? 64 - s->fill : n;
-		memcpy(s->blk + s->fill, p, take);
-		s->fill += take;
-		p += take;
-		n -= take;
-		if (s->fill == 64) {
-			sha1_block(s->h, s->blk);
-			s->fill = 0;
-		}
-	}
-}
-
-/* The digest's first 16 bytes (all a uuid keeps). */
-static void sha1_end16(sha1 *s, uint8_t out[16])
-{
-	uint64_t bits = s->len * 8;
-
-	s->blk[s->fill++] = 0x80;
-	if (s->fill > 56) {
-		memset(s->blk + s->fill, 0, 64 - s->fill);
-		sha1_block(s->h, s->blk);
-		s->fill = 0;
-	}
-	memset(s->blk + s->fill, 0, 56 - s->fill);
-	for (int i = 0; i < 8; i++)
-		s->blk[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha1_block(s->h, s->blk);
-	for (int i = 0; i < 16; i++)
-		out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-}
+ * customer's ownership history takes. mbedtls's SHA-1 hashes whole
+ * blocks. */
 
 /* RFC 4122's name-based id, version 5: SHA-1 of the namespace's bytes and
  * the name's (a and b, one after the other). */
 static void uuid_v5(rove_uuid *out, const uint8_t ns[16], const void *a, size_t alen, const void *b, size_t blen)
 {
-	sha1 s;
+	mbedtls_sha1_context s;
+	uint8_t d[20];
+	int rc;
 
-	sha1_init(&s);
-	sha1_add(&s, ns, 16);
-	sha1_add(&s, a, alen);
-	sha1_add(&s, b, blen);
-	sha1_end16(&s, out->b);
+	mbedtls_sha1_init(&s);
+	rc = mbedtls_sha1_starts_ret(&s);
+	if (rc == 0)
+		rc = mbedtls_sha1_update_ret(&s, ns, 16);
+	if (rc == 0)
+		rc = mbedtls_sha1_update_ret(&s, a, alen);
+	if (rc == 0 && blen > 0)
+		rc = mbedtls_sha1_update_ret(&s, b, blen);
+	if (rc == 0)
+		rc = mbedtls_sha1_finish_ret(&s, d);
+	mbedtls_sha1_free(&s);
+	/* mbedtls's software SHA-1 fails only with a hardware engine. */
+	ROVE_ASSERT(rc == 0);
+	memcpy(out->b, d, 16);
 	out->b[6] = (uint8_t)(0x50 | (out->b[6] & 0x0f));
 	out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
 }
