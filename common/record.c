@@ -203,6 +203,14 @@ int rove_merge(rove_fields *dst, const rove_fields *src, bool *changed)
 {
 	bool any = false;
 
+	/* Into nothing (a record new here, the common case of a pull after a
+	 * push): every field of src is taken, as it is - one copy, where a
+	 * set each looks up, moves and checks what src was checked for. */
+	if (dst->n == 0 && src->n > 0) {
+		if (changed != NULL)
+			*changed = true;
+		return rove_fields_copy(dst, src);
+	}
 	for (uint32_t i = 0; i < src->n; i++) {
 		const rove_field *sf = &src->f[i];
 		const rove_field *df = rove_fields_get(dst, sf->name);

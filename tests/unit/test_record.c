@@ -725,6 +725,30 @@ static void test_merge_basic(void)
 	CHECK_EQ_INT(rove_merge(&dst, &src, NULL), ROVE_OK);
 	memset(src.arena, 'X', src.used);
 	CHECK(str_is(&dst, "address", "1 Main St"));
+
+	/* Into nothing: every field taken with its stamp, strings owned. */
+	rove_fields_init(&src);
+	rove_fields_set(&src, "name", rove_vcstr("fresh"), stamp(700, 3));
+	rove_fields_set(&src, "n", rove_vint(9), stamp(600, 2));
+	rove_fields_set(&src, "phone", rove_vnull(), stamp(650, 1));
+	rove_fields_init(&dst);
+	changed = false;
+	CHECK_EQ_INT(rove_merge(&dst, &src, &changed), ROVE_OK);
+	CHECK(changed);
+	CHECK_EQ_INT(dst.n, 3);
+	CHECK(fields_sorted(&dst));
+	memset(src.arena, 'X', src.used);
+	CHECK(str_is(&dst, "name", "fresh"));
+	CHECK_EQ_INT(must_get(&dst, "name")->st.hlc.v, 700);
+	CHECK_EQ_INT(must_get(&dst, "name")->st.node, 3);
+	CHECK(rove_fields_int(&dst, "n", &v) && v == 9);
+	CHECK_EQ_INT(must_get(&dst, "n")->st.hlc.v, 600);
+	CHECK(must_get(&dst, "phone")->v.type == ROVE_V_NULL);
+	/* and a field added afterwards lands in order, its string kept */
+	CHECK_EQ_INT(rove_fields_set(&dst, "address", rove_vcstr("2 Side St"), stamp(800, 1)), ROVE_OK);
+	CHECK(fields_sorted(&dst));
+	CHECK(str_is(&dst, "name", "fresh"));
+	CHECK(str_is(&dst, "address", "2 Side St"));
 }
 
 #define NOPS 5
