@@ -134,6 +134,40 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
+/* Finds the outbox entry of want in the push's answers' order: the push
+ * sent the outbox's unacknowledged ops in outbox order (each_unacked), so
+ * the op answered next is the first unacknowledged one after the one
+ * answered last (after), where cursor c on the outbox moves along
+ * (within the page it is on, no descent from the root nor a walk of the
+ * record's pending ops). A copy of its stored value goes to raw.
+ * ROVE_ENOTFOUND: that entry is another op (outbox_find looks further). */
+static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op *want, uint64_t *lseq, rove_buf *raw)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	int mrc;
+
+	rove_be64_put(key, after + 1);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0) {
+		if (k.mv_size != 8 || v.mv_size < 8)
+			return ROVE_EPROTO;
+		if (rove_be64_get(v.mv_data) == 0)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_ENOTFOUND;
+	if (mrc != 0)
+		return rove_db_err(mrc, "outbox");
+	/* The op id at its fixed place (see find_one). */
+	if (v.mv_size <= 27 || memcmp((const uint8_t *)v.mv_data + 11, want->op_id.b, 16) != 0)
+		return ROVE_ENOTFOUND;
+	rove_buf_reset(raw);
+	*lseq = rove_be64_get(k.mv_data);
+	return rove_buf_append(raw, v.mv_data, v.mv_size);
+}
+
 /* The server a replica syncs with is one: the first reply names it, and a
  * reply from another (a replica pointed at the wrong server) is refused
  * before anything of it is applied. */
@@ -190,10 +224,11 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL; /* on the outbox, along the answers (outbox_next) */
 	rpl_work *w = rpl_work_new();
 	rove_buf raw; /* an outbox entry as stored */
 	MDB_val ov;
-	uint64_t ack_seq = 0;
+	uint64_t ack_seq = 0, last = 0;
 	int rc;
 
 	*accepted = 0;
@@ -208,19 +243,28 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq = 0, acked = 0;
+		bool along = false; /* c is on the op's entry */
 
 		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
 			rove_error("server answered for another op");
 			rc = ROVE_EPROTO;
 			break;
 		}
-		rc = outbox_find(r, txn, &ops[i], &lseq, &raw);
+		if (c == NULL)
+			rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+		if (rc == ROVE_OK)
+			rc = outbox_next(c, last, &ops[i], &lseq, &raw);
+		if (rc == ROVE_OK)
+			along = true;
+		else if (rc == ROVE_ENOTFOUND)
+			rc = outbox_find(r, txn, &ops[i], &lseq, &raw);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK; /* answered already by an earlier sync */
 			continue;
 		}
 		if (rc != ROVE_OK)
 			break;
+		last = lseq;
 		ov.mv_size = raw.len;
 		ov.mv_data = raw.data;
 		if (res[i].status == ROVE_PUSH_ACCEPTED) {
@@ -242,12 +286,18 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 					rove_op_restamp(&w->op, res[i].st);
 					rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
 				}
+				along = false;
 			} else {
 				uint8_t key[8];
 				MDB_val k = {8, key};
 				rove_be64_put(key, lseq);
 				rove_be64_put(ov.mv_data, res[i].seq);
-				rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
+				/* The same size: rewritten where it is, through the
+				 * cursor on it when it is. */
+				if (along)
+					rc = rove_db_err(mdb_cursor_put(c, &k, &ov, MDB_CURRENT), "outbox");
+				else
+					rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
 			}
 			/* The view merged the op with its old stamp. */
 			if (rc == ROVE_OK && restamped)
@@ -271,8 +321,18 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			if (rc == ROVE_OK)
 				rc = rpl_view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
 			(*rejected)++;
+			along = false;
+		}
+		/* The outbox written other than through c (a restamped op
+		 * put again, a refused one removed): c starts afresh, not
+		 * from a position LMDB had to move. */
+		if (!along && c != NULL) {
+			mdb_cursor_close(c);
+			c = NULL;
 		}
 	}
+	if (c != NULL)
+		mdb_cursor_close(c);
 	/* What the next pull asks the server to vouch for: the highest
 	 * acknowledged number, with the run that acknowledged it last (a
 	 * later run of the same history holds the earlier ones). */
