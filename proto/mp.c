@@ -16,11 +16,16 @@
  * (or a previous one). The caller writes them and moves out->len. */
 static uint8_t *room(rove_mp_writer *w, size_t n)
 {
+	rove_buf *b = w->out;
 	int rc;
 
 	if (w->err != ROVE_OK)
 		return NULL;
-	rc = rove_buf_reserve(w->out, n);
+	/* The common case, without a call: the room is there already, and
+	 * within a message's size (rove_buf_reserve's limit). */
+	if (n <= b->cap - b->len && b->len + n <= ROVE_MAX_MSG_BYTES)
+		return (uint8_t *)b->data + b->len;
+	rc = rove_buf_reserve(b, n);
 	if (rc != ROVE_OK) {
 		w->err = rc;
 		return NULL;
@@ -43,9 +48,12 @@ static size_t put_be32(uint8_t *p, uint8_t tag, uint32_t v)
 
 static size_t put_be64(uint8_t *p, uint8_t tag, uint64_t v)
 {
+	/* Spelt out, which compilers make one byte swap and store: every
+	 * field of a record has a stamp's clock and node written so. */
 	p[0] = tag;
-	for (int i = 0; i < 8; i++)
-		p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	p[1] = (uint8_t)(v >> 56), p[2] = (uint8_t)(v >> 48), p[3] = (uint8_t)(v >> 40);
+	p[4] = (uint8_t)(v >> 32), p[5] = (uint8_t)(v >> 24), p[6] = (uint8_t)(v >> 16);
+	p[7] = (uint8_t)(v >> 8), p[8] = (uint8_t)v;
 	return 9;
 }
 
