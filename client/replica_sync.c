@@ -134,6 +134,40 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
+/* Finds the outbox entry of want in the push's answers' order: the push
+ * sent the outbox's unacknowledged ops in outbox order (each_unacked), so
+ * the op answered next is the first unacknowledged one after the one
+ * answered last (after), where cursor c on the outbox moves along
+ * (within the page it is on, no descent from the root nor a walk of the
+ * record's pending ops). A copy of its stored value goes to raw.
+ * ROVE_ENOTFOUND: that entry is another op (outbox_find looks further). */
+static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op *want, uint64_t *lseq, rove_buf *raw)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	int mrc;
+
+	rove_be64_put(key, after + 1);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0) {
+		if (k.mv_size != 8 || v.mv_size < 8)
+			return ROVE_EPROTO;
+		if (rove_be64_get(v.mv_data) == 0)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_ENOTFOUND;
+	if (mrc != 0)
+		return rove_db_err(mrc, "outbox");
+	/* The op id at its fixed place (see find_one). */
+	if (v.mv_size <= 27 || memcmp((const uint8_t *)v.mv_data + 11, want->op_id.b, 16) != 0)
+		return ROVE_ENOTFOUND;
+	rove_buf_reset(raw);
+	*lseq = rove_be64_get(k.mv_data);
+	return rove_buf_append(raw, v.mv_data, v.mv_size);
+}
+
 /* The server a replica syncs with is one: the first reply names it, and a
  * reply from another (a replica pointed at the wrong server) is refused
  * before anything of it is applied. */
@@ -190,10 +224,11 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL; /* on the outbox, along the answers (outbox_next) */
 	rpl_work *w = rpl_work_new();
 	rove_buf raw; /* an outbox entry as stored */
 	MDB_val ov;
-	uint64_t ack_seq = 0;
+	uint64_t ack_seq = 0, last = 0;
 	int rc;
 
 	*accepted = 0;
@@ -208,19 +243,28 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq = 0, acked = 0;
+		bool along = false; /* c is on the op's entry */
 
 		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
 			rove_error("server answered for another op");
 			rc = ROVE_EPROTO;
 			break;
 		}
-		rc = outbox_find(r, txn, &ops[i], &lseq, &raw);
+		if (c == NULL)
+			rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+		if (rc == ROVE_OK)
+			rc = outbox_next(c, last, &ops[i], &lseq, &raw);
+		if (rc == ROVE_OK)
+			along = true;
+		else if (rc == ROVE_ENOTFOUND)
+			rc = outbox_find(r, txn, &ops[i], &lseq, &raw);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK; /* answered already by an earlier sync */
 			continue;
 		}
 		if (rc != ROVE_OK)
 			break;
+		last = lseq;
 		ov.mv_size = raw.len;
 		ov.mv_data = raw.data;
 		if (res[i].status == ROVE_PUSH_ACCEPTED) {
@@ -242,12 +286,18 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 					rove_op_restamp(&w->op, res[i].st);
 					rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
 				}
+				along = false;
 			} else {
 				uint8_t key[8];
 				MDB_val k = {8, key};
 				rove_be64_put(key, lseq);
 				rove_be64_put(ov.mv_data, res[i].seq);
-				rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
+				/* The same size: rewritten where it is, through the
+				 * cursor on it when it is. */
+				if (along)
+					rc = rove_db_err(mdb_cursor_put(c, &k, &ov, MDB_CURRENT), "outbox");
+				else
+					rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
 			}
 			/* The view merged the op with its old stamp. */
 			if (rc == ROVE_OK && restamped)
@@ -271,8 +321,18 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			if (rc == ROVE_OK)
 				rc = rpl_view_rebuild(r, txn, w->op.coll, &w->op.rid, w);
 			(*rejected)++;
+			along = false;
+		}
+		/* The outbox written other than through c (a restamped op
+		 * put again, a refused one removed): c starts afresh, not
+		 * from a position LMDB had to move. */
+		if (!along && c != NULL) {
+			mdb_cursor_close(c);
+			c = NULL;
 		}
 	}
+	if (c != NULL)
+		mdb_cursor_close(c);
 	/* What the next pull asks the server to vouch for: the highest
 	 * acknowledged number, with the run that acknowledged it last (a
 	 * later run of the same history holds the earlier ones). */
@@ -553,6 +613,40 @@ static int view_settle(rove_replica *r, MDB_txn *txn, const view_gone *g, rpl_wo
 	return rc;
 }
 
+/* A reply's cursors on the tables its own ops leave (apply_mine), opened
+ * at the first and closed after the reply's last entry (mine_close),
+ * before anything else of the transaction writes those tables: the
+ * outbox and the journal are keyed by lseq and the ops settle in about
+ * that order, so each look-up, append and delete starts from the page
+ * the cursor is on instead of from the root. */
+typedef struct mine_cur {
+	MDB_cursor *pending, *outbox, *journal;
+} mine_cur;
+
+static int mine_open(rove_replica *r, MDB_txn *txn, mine_cur *m)
+{
+	int rc = ROVE_OK;
+
+	if (m->pending == NULL)
+		rc = rove_db_err(mdb_cursor_open(txn, r->pending, &m->pending), "cursor");
+	if (rc == ROVE_OK && m->outbox == NULL)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &m->outbox), "cursor");
+	if (rc == ROVE_OK && m->journal == NULL)
+		rc = rove_db_err(mdb_cursor_open(txn, r->journal, &m->journal), "cursor");
+	return rc;
+}
+
+static void mine_close(mine_cur *m)
+{
+	if (m->pending != NULL)
+		mdb_cursor_close(m->pending);
+	if (m->outbox != NULL)
+		mdb_cursor_close(m->outbox);
+	if (m->journal != NULL)
+		mdb_cursor_close(m->journal);
+	memset(m, 0, sizeof(*m));
+}
+
 /* One of this replica's own ops, named by the server (ROVE_ENTRY_MINE):
  * the outbox holds it as pushed (with the stamp the server kept) and its
  * pending entry how else the server kept it (kept_put), so it is applied
@@ -561,20 +655,20 @@ static int view_settle(rove_replica *r, MDB_txn *txn, const view_gone *g, rpl_wo
  * once, the record's view copy (base and this op) noted in gone, which
  * view_settle removes at the reply's end; with other
  * ops pending it is merged into base and view like a pulled op, and
- * leaves the outbox when the cursor passes it (outbox_trim).
+ * leaves the outbox when the cursor passes it (outbox_trim). The tables
+ * are read and written through the reply's cursors m.
  * ROVE_ENOTFOUND: no such op here, or not known as kept (the sync asks
  * again without references). */
 static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_hlc *clock, rpl_work *w,
-		      view_gone *gone, uint32_t *journaled)
+		      mine_cur *m, view_gone *gone, uint32_t *journaled)
 {
-	uint8_t pkey[RPL_PENDING_KEY], okey[8];
+	uint8_t pkey[RPL_PENDING_KEY], fkey[RPL_PENDING_KEY], okey[8];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
-	MDB_cursor *c;
 	uint32_t pending = 0;
-	uint64_t lseq = 0, acked;
+	uint64_t acked;
 	bool found = false, known = false, changed;
 	rpl_ikeys was = {0};
-	int rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	int rc = mine_open(r, txn, m);
 	int mrc;
 
 	if (rc != ROVE_OK)
@@ -582,13 +676,15 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	/* The record's pending ops: counted, and the one named found (its
 	 * id sits after acked(8), the array tag (1) and the bin header (2)). */
 	rpl_pending_key(pkey, e->coll, &e->id, 0);
-	mrc = mdb_cursor_get(c, &pk, &pv, MDB_SET_RANGE);
+	mrc = mdb_cursor_get(m->pending, &pk, &pv, MDB_SET_RANGE);
 	while (rc == ROVE_OK && mrc == 0 && pk.mv_size == RPL_PENDING_KEY &&
 	       memcmp(pk.mv_data, pkey, ROVE_RECORD_KEY) == 0) {
 		pending++;
 		if (!found) {
+			/* (MDB_SET leaves ok on okey, which the next
+			 * entry's lseq overwrites; MDB_SET_KEY would not.) */
 			memcpy(okey, (uint8_t *)pk.mv_data + ROVE_RECORD_KEY, 8);
-			mrc = mdb_get(txn, r->outbox, &ok, &ov);
+			mrc = mdb_cursor_get(m->outbox, &ok, &ov, MDB_SET);
 			if (mrc != 0) {
 				rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "outbox");
 				break;
@@ -596,7 +692,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 			if (ov.mv_size > 27 && rove_be64_get(ov.mv_data) == e->seq &&
 			    memcmp((uint8_t *)ov.mv_data + 11, e->op_id.b, 16) == 0) {
 				found = true;
-				lseq = rove_be64_get(okey);
+				memcpy(fkey, pk.mv_data, RPL_PENDING_KEY);
 				rc = rpl_outbox_decode(&ov, &acked, &w->op);
 				/* How it was kept: a list, unless not known. */
 				known = pv.mv_size > 0 && *(const uint8_t *)pv.mv_data != 0xc0;
@@ -604,9 +700,8 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 			}
 		}
 		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &pk, &pv, MDB_NEXT);
+			mrc = mdb_cursor_get(m->pending, &pk, &pv, MDB_NEXT);
 	}
-	mdb_cursor_close(c);
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
 	if (rc != ROVE_OK)
@@ -635,19 +730,34 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	}
 	/* Done with: into the journal as it was sent (outbox_trim's way,
 	 * from the outbox's bytes: read again, the writes above may have
-	 * moved them), out of the outbox; the view held the base and this op
-	 * only, which is the base now: its copy goes with the reply's others. */
-	rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
+	 * moved them), appended when it is the latest there (else put where
+	 * it belongs, replacing as before); out of the outbox and the
+	 * pending index through the cursors; the view held the base and this
+	 * op only, which is the base now: its copy goes with the reply's
+	 * others. */
+	mrc = mdb_cursor_get(m->outbox, &ok, &ov, MDB_SET);
+	rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "outbox");
 	if (rc == ROVE_OK && ov.mv_size < 8)
 		rc = ROVE_EPROTO;
 	if (rc == ROVE_OK) {
-		MDB_val jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
-		rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
+		MDB_val jk = {8, okey}, jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+		mrc = mdb_cursor_put(m->journal, &jk, &jv, MDB_APPEND);
+		if (mrc == MDB_KEYEXIST)
+			mrc = mdb_cursor_put(m->journal, &jk, &jv, 0);
+		rc = rove_db_err(mrc, "journal");
 	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_del(m->outbox, 0), "outbox");
 	if (rc == ROVE_OK) {
-		rc = rpl_outbox_remove(r, txn, lseq, &w->op);
-		(*journaled)++;
+		pk.mv_size = RPL_PENDING_KEY;
+		pk.mv_data = fkey;
+		mrc = mdb_cursor_get(m->pending, &pk, &pv, MDB_SET);
+		rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "pending");
 	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_del(m->pending, 0), "pending");
+	if (rc == ROVE_OK)
+		(*journaled)++;
 	if (rc == ROVE_OK)
 		rc = gone_add(gone, e->coll, &e->id);
 	return rc;
@@ -658,7 +768,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
  * chunk's cursor on it (aside_put); one of this replica's own ops, named
  * (apply_mine), from the outbox. */
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, MDB_cursor *aside,
-		       rpl_work *w, view_gone *gone, uint32_t *journaled)
+		       rpl_work *w, mine_cur *m, view_gone *gone, uint32_t *journaled)
 {
 	MDB_dbi base = aside != NULL ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
@@ -671,7 +781,7 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	if (aside != NULL && e->tag != ROVE_ENTRY_RECORD)
 		return ROVE_EPROTO;
 	if (e->tag == ROVE_ENTRY_MINE)
-		return apply_mine(r, txn, e, clock, w, gone, journaled);
+		return apply_mine(r, txn, e, clock, w, m, gone, journaled);
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except
@@ -782,6 +892,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rpl_work *w = rpl_work_new();
 	MDB_cursor *build = NULL; /* a snapshot chunk's cursor on the aside */
 	view_gone gone = {NULL, 0, 0};
+	mine_cur mine = {NULL, NULL, NULL};
 	MDB_dbi base, aside;
 	int rc;
 
@@ -836,7 +947,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &pulled, build, w, &gone, &journaled);
+			rc = apply_entry(r, txn, e, &pulled, build, w, &mine, &gone, &journaled);
 		/* One's own ops, answered already, are not counted as pulled. */
 		if (e->tag != ROVE_ENTRY_MINE)
 			(*items)++;
@@ -844,6 +955,9 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	/* Closed before the swap, which empties the table it is on. */
 	if (build != NULL)
 		mdb_cursor_close(build);
+	/* and before the outbox, the journal and the pending index are
+	 * written otherwise (outbox_trim, rpl_journal_bound). */
+	mine_close(&mine);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
 		rc = bases_swap(r, txn, w);
 	/* The clock follows every stamp pulled; the latest pulled, which the

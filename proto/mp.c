@@ -54,6 +54,8 @@ static size_t put_be32(uint8_t *p, uint8_t tag, uint32_t v)
 
 static size_t put_be64(uint8_t *p, uint8_t tag, uint64_t v)
 {
+	/* Spelt out, which compilers make one byte swap and store: every
+	 * field of a record has a stamp's clock and node written so. */
 	p[0] = tag;
 	p[1] = (uint8_t)(v >> 56), p[2] = (uint8_t)(v >> 48), p[3] = (uint8_t)(v >> 40);
 	p[4] = (uint8_t)(v >> 32), p[5] = (uint8_t)(v >> 24), p[6] = (uint8_t)(v >> 16);

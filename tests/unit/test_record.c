@@ -747,6 +747,11 @@ static void test_merge_basic(void)
 	CHECK_EQ_INT(dst.live, src.live);
 	memset(src.arena, 'X', src.used);
 	CHECK(str_is(&dst, "name", "second"));
+	/* and a field added afterwards lands in order, its string kept */
+	CHECK_EQ_INT(rove_fields_set(&dst, "address", rove_vcstr("2 Side St"), stamp(800, 1)), ROVE_OK);
+	CHECK(fields_sorted(&dst));
+	CHECK(str_is(&dst, "name", "second"));
+	CHECK(str_is(&dst, "address", "2 Side St"));
 	rove_fields_init(&src);
 	rove_fields_init(&dst);
 	changed = true;
