@@ -213,6 +213,40 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
 	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
 }
 
+/* The replica's clock for a new local change, from the stored one in
+ * *clock: brought back to the later of the laptop's clock and the newest
+ * stamp pulled from the server (which bounds every stamp the replica
+ * holds) when it is more than ROVE_MAX_CLOCK_SKEW_MS ahead of both and
+ * nothing is pending. Such a clock is one a laptop's clock that ran ahead
+ * once left behind: every change stamped by it would be re-stamped on
+ * arrival with the server's time and win over others' later changes
+ * (SPEC rule 8). With changes pending it stays, so that they and the new
+ * one keep their order. */
+static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
+{
+	uint64_t pulled = 0, ref;
+	MDB_stat st;
+	int rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
+
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	ref = rove_hlc_ms((rove_hlc){pulled});
+	if (rove_wall_ms() > ref)
+		ref = rove_wall_ms();
+	if (rove_hlc_ms(*clock) <= ref + ROVE_MAX_CLOCK_SKEW_MS)
+		return ROVE_OK;
+	rc = rove_db_err(mdb_stat(txn, r->pending, &st), "pending");
+	if (rc == ROVE_OK && st.ms_entries == 0) {
+		rove_hlc back = rove_hlc_from_ms(ref);
+		if (back.v < pulled)
+			back.v = pulled;
+		*clock = back;
+	}
+	return rc;
+}
+
 static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
@@ -232,6 +266,8 @@ static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	clock.v = last_hlc;
+	if (rc == ROVE_OK)
+		rc = clock_settle(r, txn, &clock);
 	if (rc == ROVE_OK)
 		rc = rpl_last_lseq(r, txn, &lseq);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {

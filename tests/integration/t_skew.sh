@@ -71,4 +71,27 @@ for off in -40d "@1970-01-02 10:00:00"; do
 	eq "$(jq .rejected <<<"$out")" "0" "the server takes them ($off)"
 	eq "$(r alice status --json | jq -r .last_sync | cut -c1-10)" "$today" "the last sync is dated today ($off)"
 done
+# A laptop whose clock ran a day fast once, and is right again: its
+# replica's clock went a day ahead with it, and every change made then
+# would carry tomorrow's stamp, re-stamped on arrival with the server's
+# time - so an edit made offline before someone else's later edit would
+# win over it. A sync that leaves nothing pending brings the replica's
+# clock back to the server's time: the later edit wins (SPEC rule 8).
+users erin:rep:east
+sync_all erin
+e=$(r erin customer add --name "Erin's customer")
+r erin sync >/dev/null
+at +1d erin customer set "$e" address="from tomorrow"
+at +1d erin sync >/dev/null
+r erin customer set "$e" address="erin offline, earlier"
+r mike sync >/dev/null
+sleep 1.1
+r mike customer set "$e" address="mike, later"
+r mike sync >/dev/null
+r erin sync >/dev/null
+sync_all mike admin
+for u in erin mike admin; do
+	eq "$(r "$u" customer show "$e" --json | jq -r .address)" "mike, later" \
+		"$u: the manager's later edit wins over erin's earlier one after her clock was a day fast"
+done
 echo "ok"
