@@ -113,6 +113,29 @@ free_port() {
 	fail "no free port"
 }
 
+# tcp_server: the server on a free TCP port of loopback (SPORT, URL) and
+# the admin's replica, for tests that put a proxy (proxy_start) between
+# replicas and the server.
+tcp_server() {
+	server_init
+	SPORT=$(free_port)
+	URL="tcp://127.0.0.1:$SPORT"
+	server_start
+	admin_replica
+}
+
+# proxy_start LOG ARGS...: rove_chaos_proxy from a free port (PPORT) to
+# the server's (SPORT) with ARGS, its stderr in $T/LOG; sets PROXY_PID.
+proxy_start() {
+	local log=$1
+	shift
+	PPORT=$(free_port)
+	"$ROVE_PROXY" --listen "$PPORT" --to "$SPORT" "$@" 2>"$T/$log" &
+	PROXY_PID=$!
+	BG_PIDS+=("$PROXY_PID")
+	wait_listening "tcp://127.0.0.1:$PPORT" "$PROXY_PID" "the proxy"
+}
+
 server_stop() {
 	[ -n "$ROVED_PID" ] || return 0
 	kill -TERM "$ROVED_PID"

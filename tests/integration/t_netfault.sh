@@ -6,24 +6,16 @@
 
 SEED=${ROVE_SEED:-$RANDOM}
 echo "seed $SEED (replay with ROVE_SEED=$SEED)"
-server_init
-sport=$(free_port)
-URL="tcp://127.0.0.1:$sport"
-server_start
-admin_replica
+tcp_server
 territory east
 reps=(alice bob carol)
 for u in "${reps[@]}"; do user_replica "$u" rep east; done
 
 # The reps reach the server only through the proxy.
-pport=$(free_port)
-"$ROVE_PROXY" --listen "$pport" --to "$sport" --delay-ms 2 --cut-percent 15 --seed "$SEED" \
-	2>"$T/proxy.log" &
-BG_PIDS+=($!)
-wait_listening "tcp://127.0.0.1:$pport" "$!" "the proxy"
+proxy_start proxy.log --delay-ms 2 --cut-percent 15 --seed "$SEED"
 for u in "${reps[@]}"; do
 	rm -rf "$T/$u"
-	rove -R "$T/$u" init --server "tcp://127.0.0.1:$pport" --user "$u" --token "$(token_of "$u")" 2>/dev/null
+	rove -R "$T/$u" init --server "tcp://127.0.0.1:$PPORT" --user "$u" --token "$(token_of "$u")" 2>/dev/null
 done
 
 PER=40
@@ -70,7 +62,7 @@ echo "syncs cut by the network and retried: $failures; $(tail -n 1 "$T/proxy.log
 # every byte for a minute): every wait of a command honours --timeout, the
 # connection's handshake included, and the command exits 3.
 hport=$(free_port)
-"$ROVE_PROXY" --listen "$hport" --to "$sport" --delay-ms 60000 2>"$T/hold.log" &
+"$ROVE_PROXY" --listen "$hport" --to "$SPORT" --delay-ms 60000 2>"$T/hold.log" &
 BG_PIDS+=($!)
 wait_listening "tcp://127.0.0.1:$hport" "$!" "the holding proxy"
 rove -R "$T/held" init --server "tcp://127.0.0.1:$hport" --user alice --token "$(token_of alice)" 2>/dev/null

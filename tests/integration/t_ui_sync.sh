@@ -13,20 +13,13 @@ PAGE_MS=${PAGE_MS:-1000}
 # Items the slow pull brings, each a chunk of two delayed packets.
 N=${N:-40}
 
-server_init
-sport=$(free_port)
-URL="tcp://127.0.0.1:$sport"
-server_start
-admin_replica
+tcp_server
 territory east
 users carol:rep:east mike:manager:east
-pport=$(free_port)
-"$ROVE_PROXY" --listen "$pport" --to "$sport" --delay-ms 60 2>"$T/proxy.log" &
-BG_PIDS+=($!)
-wait_listening "tcp://127.0.0.1:$pport" "$!" "the proxy"
+proxy_start proxy.log --delay-ms 60
 # mike's replica reaches the server only through the slow proxy.
 rm -rf "$T/mike"
-rove -R "$T/mike" init --server "tcp://127.0.0.1:$pport" --user mike --token "$(token_of mike)" 2>/dev/null
+rove -R "$T/mike" init --server "tcp://127.0.0.1:$PPORT" --user mike --token "$(token_of mike)" 2>/dev/null
 
 # A batch of N customers on the server for mike to pull.
 add_batch() {
