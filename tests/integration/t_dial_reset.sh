@@ -7,22 +7,15 @@
 # listens) is still unreachable at once.
 . "$(dirname "$0")/lib.sh"
 
-server_init
-sport=$(free_port)
-URL="tcp://127.0.0.1:$sport"
-server_start
-admin_replica
+tcp_server
 territory east
 user_replica alice rep east
 
 # alice reaches the server through a proxy that resets her first three
 # connections as soon as they arrive.
-pport=$(free_port)
-"$ROVE_PROXY" --listen "$pport" --to "$sport" --reset-first 3 2>"$T/proxy.log" &
-proxy=$!
-BG_PIDS+=($proxy)
-wait_listening "tcp://127.0.0.1:$pport" "$proxy" "the proxy"
-r alice config server "tcp://127.0.0.1:$pport" >/dev/null
+proxy_start proxy.log --reset-first 3
+proxy=$PROXY_PID
+r alice config server "tcp://127.0.0.1:$PPORT" >/dev/null
 c=$(r alice customer add --name "Through resets")
 out=$(r alice sync --json) || fail "a sync whose first connections were reset failed (exit $?)"
 eq "$(jq .accepted <<<"$out")" "1" "the change got through"
@@ -34,11 +27,12 @@ kill -TERM "$proxy"
 wait "$proxy" 2>/dev/null || true
 t0=$(date +%s%N)
 set +e
-"$ROVE_BIN" -R "$T/alice" --timeout 20000 sync >/dev/null 2>"$T/err"
+ROVE_LOG=debug "$ROVE_BIN" -R "$T/alice" --timeout 20000 sync >/dev/null 2>"$T/err"
 status=$?
 set -e
 ms=$((($(date +%s%N) - t0) / 1000000))
 eq "$status" "3" "a sync with nothing listening is unreachable"
 grep -q "cannot reach the server" "$T/err" || fail "no 'cannot reach' message: $(cat "$T/err")"
+! grep -q "dialling again" "$T/err" || fail "a refused connection was dialled again: $(cat "$T/err")"
 [ "$ms" -lt 10000 ] || fail "a refused connection was dialled again for ${ms} ms"
 echo "ok"
