@@ -224,7 +224,7 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *ls
  * one keep their order. */
 static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 {
-	uint64_t pulled = 0, ref;
+	uint64_t pulled = 0, ref, wall = rove_wall_ms();
 	MDB_stat st;
 	int rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
 
@@ -233,8 +233,8 @@ static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 	if (rc != ROVE_OK)
 		return rc;
 	ref = rove_hlc_ms((rove_hlc){pulled});
-	if (rove_wall_ms() > ref)
-		ref = rove_wall_ms();
+	if (wall > ref)
+		ref = wall;
 	if (rove_hlc_ms(*clock) <= ref + ROVE_MAX_CLOCK_SKEW_MS)
 		return ROVE_OK;
 	rc = rove_db_err(mdb_stat(txn, r->pending, &st), "pending");
