@@ -432,6 +432,26 @@ void rove_net_raw_close(rove_net_raw *raw)
 	memset(raw, 0, sizeof(*raw));
 }
 
+/* Whether a TLS handshake with the tls+tcp:// url completes when no
+ * certificate is checked, within timeout_ms (at most
+ * ROVE_MAX_PLAIN_PROBE_MS): read one byte over a TLS stream of its own,
+ * which makes the handshake first. A TLS server answers it (an SP peer
+ * then sends its header; a silent one times out, taken as a yes); a
+ * server of another protocol (HTTP, say) fails it. */
+static bool tls_handshakes(const char *url, int timeout_ms)
+{
+	uint8_t b;
+	rove_net_raw raw;
+	size_t got = 0;
+	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
+
+	rv = rove_net_raw_open(&raw, url, wait);
+	if (rv == 0)
+		rv = rove_net_raw_io(&raw, false, &b, 1, wait, &got);
+	rove_net_raw_close(&raw);
+	return rv == 0 || rv == NNG_ETIMEDOUT;
+}
+
 static void not_tls(const char *url)
 {
 	rove_error("TLS: the server at %s does not speak TLS: if it serves plain tcp://, use that URL "
@@ -476,6 +496,10 @@ static void tls_why(nng_socket sock, const char *url, const char *ca_file, const
 			   host, url);
 	else if (rv != NNG_ETIMEDOUT && speaks_plain_sp(url, timeout_ms))
 		not_tls(url);
+	else if (rove_net_err(rv) == ROVE_ETLS && !tls_handshakes(url, timeout_ms))
+		rove_error("TLS: the server at %s does not complete a TLS handshake: it speaks another protocol "
+			   "(is the URL's port roved's? rove config server URL)",
+			   url);
 	else if (rove_net_err(rv) == ROVE_ETLS)
 		rove_error("TLS: the server's certificate is not trusted by the CA file '%s' (signed by another CA, "
 			   "expired or not yet valid - is this computer's date right?): check the CA file (rove "

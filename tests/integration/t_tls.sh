@@ -106,6 +106,20 @@ rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
 eq "$?" "1" "sync over TLS with a plain server"
 set -e
 grep -q "does not speak TLS" "$T/err" || fail "unclear error for a plain server: $(cat "$T/err")"
+# A server of another protocol (HTTP) dialled over TLS: exit 1, saying the
+# handshake never completes, not blaming the CA file.
+port4=$(free_port)
+mkdir -p "$T/www"
+(cd "$T/www" && exec python3 -m http.server "$port4" --bind 127.0.0.1 >/dev/null 2>&1) &
+BG_PIDS+=($!)
+wait_for 20 "the HTTP server" bash -c "exec 2>/dev/null; exec 3<>/dev/tcp/127.0.0.1/$port4"
+rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port4" >/dev/null
+set +e
+rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
+eq "$?" "1" "sync over TLS with an HTTP server"
+set -e
+grep -q "does not complete a TLS handshake" "$T/err" || fail "unclear error for an HTTP server: $(cat "$T/err")"
+grep -q "CA file" "$T/err" && fail "an HTTP server blamed on the CA file: $(cat "$T/err")"
 # Nobody there at all: unreachable, exit 3.
 rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
 set +e
