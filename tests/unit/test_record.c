@@ -200,7 +200,7 @@ static void test_fields_max_fields(void)
 {
 	static rove_fields fs;
 	int order[ROVE_MAX_FIELDS];
-	char name[8];
+	char name[16];
 	int64_t v;
 
 	for (int i = 0; i < (int)ROVE_MAX_FIELDS; i++)
