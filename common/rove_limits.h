@@ -432,8 +432,13 @@
 #define ROVE_GUARD_PERIOD_MS 1000
 /* When every connection is cut at once (to stop, or to listen again),
  * how long they are given to end by themselves before nng closes what is
- * left (cut.h). */
-#define ROVE_MAX_CUT_WAIT_MS 2000
+ * left (cut.h). A cut connection ends once nng has read what was queued
+ * on it, which is bounded, but on a loaded machine a flood's queue took
+ * more than 2 s: closed while still reading, nng 1.5.2 hung for good
+ * (seen in t_hostile under the sanitizers). The wait ends as soon as
+ * every connection has; meanwhile the listener is stopped anyway (to
+ * listen again) or the server is stopping. */
+#define ROVE_MAX_CUT_WAIT_MS 10000
 /* The guard dials its own listener to see whether it still accepts; a
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
