@@ -22,22 +22,31 @@ same() {
 	"$ROVE_INDEX_CHECK" "$T/$u" || fail "$u: the index check found problems after the lists"
 }
 _same() {
-	local u=$1 c coll by scan
+	local u=$1 c coll by custs
+	local -A scan # a customer's ids as the scan finds them, in JSON
+	custs=$(r "$u" customer list --json | jq -r '.[].id')
 	for coll in contact opportunity contract activity; do
 		r "$u" "$coll" list --json >"$T/all.json"
-		for c in $(r "$u" customer list --json | jq -r '.[].id') $(jq -r '.[].customer' "$T/all.json" | sort -u); do
+		scan=()
+		while IFS=$'\t' read -r c by; do
+			scan[$c]=$by
+		done < <(jq -r 'group_by(.customer)[] | "\(.[0].customer)\t\(map(.id) | tojson)"' "$T/all.json")
+		for c in $custs $(jq -r '.[].customer' "$T/all.json" | sort -u); do
 			by=$(r "$u" "$coll" list --customer "$c" --json | jq -c '[.[].id]')
-			scan=$(jq -c --arg c "$c" '[.[] | select(.customer == $c) | .id]' "$T/all.json")
-			eq "$by" "$scan" "$u: $coll list --customer $c"
+			eq "$by" "${scan[$c]:-[]}" "$u: $coll list --customer $c"
 		done
 	done
 	# The card's order: a customer's activities newest first.
-	for c in $(r "$u" customer list --json | jq -r '.[].id'); do
+	r "$u" activity list --json >"$T/all.json"
+	scan=()
+	while IFS=$'\t' read -r c by; do
+		scan[$c]=$by
+	done < <(jq -r 'group_by(.customer)[] | "\(.[0].customer)\t\(
+		(map(select(.at != null)) | sort_by(.at, .id) | reverse) + (map(select(.at == null)) | sort_by(.id) | reverse) |
+		map(.id) | tojson)"' "$T/all.json")
+	for c in $custs; do
 		by=$(r "$u" activity list --customer "$c" --sort at:desc --json | jq -c '[.[].id]')
-		scan=$(r "$u" activity list --json | jq -c --arg c "$c" '[.[] | select(.customer == $c)] |
-			(map(select(.at != null)) | sort_by(.at, .id) | reverse) + (map(select(.at == null)) | sort_by(.id) | reverse) |
-			map(.id)')
-		eq "$by" "$scan" "$u: activity list --customer $c --sort at:desc"
+		eq "$by" "${scan[$c]:-[]}" "$u: activity list --customer $c --sort at:desc"
 	done
 	# Whole collections in an ordered field's order, both ways; a page.
 	r "$u" activity list --json >"$T/all.json"
