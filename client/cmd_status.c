@@ -9,7 +9,9 @@ static const char help[] =
 	"usage: rove status [--json]\n"
 	"\n"
 	"Show the replica's user, role, server, pending ops, rejected changes,\n"
-	"cursor and last sync.\n";
+	"cursor and last sync. Pending ops the server has already accepted (a\n"
+	"sync ended before it pulled them back) are counted as sent; the next\n"
+	"sync confirms them ('rove pending' marks them).\n";
 
 int cmd_status(rove_cli *cli, int argc, char **argv)
 {
@@ -51,7 +53,10 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		fputs(")\nserver:    ", stdout);
 		out_text(stdout, r.server);
 		printf("\nreplica:   %s\n", id);
-		printf("pending:   %" PRIu64 " op(s)\n", s.pending);
+		printf("pending:   %" PRIu64 " op(s)", s.pending);
+		if (s.sent > 0)
+			printf(", %" PRIu64 " of them sent: the next sync confirms them", s.sent);
+		putchar('\n');
 		printf("rejected:  %" PRIu64 "\n", s.rejected);
 		printf("cursor:    %" PRIu64 "\n", s.cursor);
 		printf("last sync: %s\n", when);

@@ -648,6 +648,20 @@ uint64_t rove_replica_now_ms(rove_replica *r)
 	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
 }
 
+/* Counts an outbox entry the server acknowledged (its first 8 bytes). */
+static int count_sent(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	uint64_t *sent = arg;
+
+	if (k->mv_size != 8 || v->mv_size < 8) {
+		rove_error("corrupt entry in the replica's outbox");
+		return ROVE_EPROTO;
+	}
+	if (rove_be64_get(v->mv_data) != 0)
+		(*sent)++;
+	return ROVE_OK;
+}
+
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
@@ -662,6 +676,8 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		rc = ROVE_OK;
 	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
 		s->pending = ms.ms_entries;
+	if (rc == ROVE_OK && s->pending > 0)
+		rc = rove_db_each(txn, r->outbox, "outbox", count_sent, &s->sent);
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	if (rc == ROVE_OK) {

@@ -84,6 +84,7 @@ typedef struct rove_replica {
 typedef struct rove_replica_status {
 	uint64_t cursor;
 	uint64_t pending;
+	uint64_t sent; /* of pending: accepted by the server, to be confirmed by a pull */
 	uint64_t rejected;
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
 } rove_replica_status;

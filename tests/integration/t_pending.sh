@@ -30,7 +30,22 @@ r wang pending | grep_q "tier = loyal" || fail "text output has no fields: $(r w
 eq "$(r wang customer list --json | jq -r --arg a "$a" '.[] | select(.id == $a) | .pending')" "true" \
 	"a customer with pending changes is marked"
 r wang customer list | grep_q "^${a: -12}\*" || fail "not marked on a terminal: $(r wang customer list)"
+# A sync killed right after the server accepted the changes (its first
+# commit marks them): still pending until a pull confirms them, shown as
+# sent, and rove status says how many of them the server has.
+DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
+set +e
+LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	r wang sync >/dev/null 2>&1
+eq "$?" "137" "the sync killed after its first commit"
+set -e
+eq "$(r wang pending --json | jq -c '[.[].sent]')" "[true,true,true]" "the accepted changes are sent"
+r wang pending | grep_q "create  customer $a  (sent)" || fail "sent not shown: $(r wang pending)"
+eq "$(r wang status --json | jq .pending)" "3" "sent changes are still pending"
+r wang status | grep_q -x "pending:   3 op(s), 3 of them sent: the next sync confirms them" ||
+	fail "rove status does not say they were sent: $(r wang status)"
 r wang sync >/dev/null
 eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
+r wang status | grep_q -x "pending:   0 op(s)" || fail "rove status after the sync: $(r wang status)"
 eq "$(r wang customer list --json | jq '[.[] | select(has("pending"))] | length')" "0" "no mark once confirmed"
 echo "ok"
