@@ -125,7 +125,8 @@ static int run(int argc, char **argv)
 			errno = 0;
 			ms = strtol(o.arg, &end, 10);
 			if (errno != 0 || *end != '\0' || ms <= 0 || ms > ROVE_MAX_TIMEOUT_MS) {
-				rove_error("invalid --timeout '%s' (milliseconds)", o.arg);
+				rove_error("invalid --timeout '%s': milliseconds, from 1 to %d (an hour)", o.arg,
+					   ROVE_MAX_TIMEOUT_MS);
 				return ROVE_EXIT_USAGE;
 			}
 			cli.timeout_ms = (int)ms;

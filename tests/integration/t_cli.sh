@@ -350,4 +350,10 @@ eq "$?" "1" "sync with a wrong token"
 set -e
 grep -q "authentication failed" "$T/err" || fail "unclear auth error: $(cat "$T/err")"
 eq "$(rove -R "$T/eve" status --json | jq .pending)" "1" "eve's op kept"
+# --timeout takes 1 to 3,600,000 ms, and a refusal names the range.
+for v in 0 -5 abc 1e3 0x10 3600001 2147483648 ""; do
+	exits_as alice 2 --timeout "$v" status
+	grep -q "from 1 to 3600000" "$T/err" || fail "--timeout '$v': the range is not named: $(cat "$T/err")"
+done
+eq "$(r alice --timeout 3600000 status --json | jq -r .user)" "alice" "the longest --timeout"
 echo "ok"
