@@ -439,6 +439,12 @@
  * every connection has; meanwhile the listener is stopped anyway (to
  * listen again) or the server is stopping. */
 #define ROVE_MAX_CUT_WAIT_MS 10000
+/* A connection the guard cut that is still open this long after: nng
+ * 1.5.2's reaper has hung (it closed a connection while a reply was being
+ * written to it) and will never release a connection or descriptor
+ * again; roved exits so that its service manager starts it anew
+ * (SECURITY.md). A cut connection normally ends within seconds. */
+#define ROVE_MAX_CUT_LINGER_MS 60000
 /* The guard dials its own listener to see whether it still accepts; a
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000

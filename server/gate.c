@@ -20,6 +20,7 @@ typedef struct pipe_slot {
 	uint32_t inflight;
 	uint64_t last_ms; /* connected, or last request or reply */
 	uint64_t cut_ms;  /* when it was last given out to be cut (0: never) */
+	uint64_t first_cut_ms; /* when it was first given out to be cut (0: never) */
 	bool doomed;      /* to be cut: its client does not read, or evicted */
 	bool authed;      /* a request of it authenticated */
 	bool evicted;     /* to be cut to make room for a newcomer */
@@ -331,8 +332,25 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= ROVE_MAX_IDLE_MS);
 		if (p->id != 0 && (p->doomed || idle) && again) {
 			p->cut_ms = now_ms != 0 ? now_ms : 1;
+			if (p->first_cut_ms == 0)
+				p->first_cut_ms = p->cut_ms;
 			out[n++] = p->id;
 		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+size_t rove_gate_lingering(rove_gate *g, uint64_t now_ms, uint64_t linger_ms)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->mu);
+	for (uint32_t i = 0; i <= g->mask; i++) {
+		const pipe_slot *p = &g->pipes[i];
+		if (p->id != 0 && p->first_cut_ms != 0 && now_ms >= p->first_cut_ms &&
+		    now_ms - p->first_cut_ms >= linger_ms)
+			n++;
 	}
 	pthread_mutex_unlock(&g->mu);
 	return n;

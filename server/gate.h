@@ -75,6 +75,12 @@ void rove_gate_doom(rove_gate *g, uint32_t pipe);
  * and again only if it is still open ROVE_MAX_IDLE_MS later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 
+/* How many open connections were first given out to be cut (by
+ * rove_gate_to_cut) at least linger_ms before now_ms. A cut connection
+ * ends within seconds (cut.h); one still open long after says that nng
+ * stopped releasing connections. */
+size_t rove_gate_lingering(rove_gate *g, uint64_t now_ms, uint64_t linger_ms);
+
 /* Writes up to max ids of the open connections into out; returns how
  * many. */
 size_t rove_gate_all(rove_gate *g, uint32_t *out, size_t max);

@@ -375,13 +375,29 @@ static void report_counts(server *s)
 			  ROVE_MAX_IDLE_MS / 1000);
 }
 
-/* Cuts the connections the gate says to (not reading, or no progress). */
+/* Cuts the connections the gate says to (not reading, or no progress).
+ * If connections cut long ago are still open, nng no longer releases
+ * any (its reaper hung, ROVE_MAX_CUT_LINGER_MS): every connection from
+ * then on would keep its descriptor until none are left, and stopping
+ * would hang too. Nothing committed is at risk (a request in the middle
+ * of its commit is as after a kill: its client sends it again), so the
+ * process ends at once with status 1, for the service manager to start
+ * it anew (roved.service: Restart=on-failure). */
 static void cut_pipes(server *s, uint32_t *ids)
 {
-	size_t n = rove_gate_to_cut(s->gate, mono_ms(), ids, s->max_pipes + ROVE_MAX_EVICTING);
+	uint64_t now = mono_ms();
+	size_t n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING), stuck;
 
 	if (n > 0)
 		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
+	stuck = rove_gate_lingering(s->gate, now, ROVE_MAX_CUT_LINGER_MS);
+	if (stuck > 0) {
+		rove_error("%zu connection(s) cut over %d s ago are still open: nng (1.5.2) has stopped releasing "
+			   "connections, and no descriptor would be freed again; exiting for the service manager to "
+			   "start roved anew (SECURITY.md)",
+			   stuck, ROVE_MAX_CUT_LINGER_MS / 1000);
+		_exit(1);
+	}
 }
 
 /* The accept errors of the listener so far ("other" and "canceled" in

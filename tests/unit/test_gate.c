@@ -124,6 +124,13 @@ static void test_cut(void)
 	CHECK_EQ_INT(rove_gate_to_cut(g, 1001 + t, out, 8), 1);
 	CHECK_EQ_INT(out[0], 3);
 	CHECK_EQ_INT(rove_gate_all(g, out, 8), 4);
+	/* Lingering is counted from the first cut, not the last: 3 was first
+	 * given out at 1001, 1 at 1000 + t; 2 and 4 never. */
+	CHECK_EQ_INT(rove_gate_lingering(g, 1001 + t, t + 1), 0);
+	CHECK_EQ_INT(rove_gate_lingering(g, 1001 + t, t), 1);
+	CHECK_EQ_INT(rove_gate_lingering(g, 1000 + 2 * t, t), 2);
+	rove_gate_close(g, 3);
+	CHECK_EQ_INT(rove_gate_lingering(g, 1000 + 2 * t, t), 1);
 	rove_gate_free(g);
 }
 
