@@ -12,7 +12,7 @@ server_init
 # A small descriptor limit (soft and hard), so that 200 sockets exhaust it.
 (
 	ulimit -n 128
-	exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
+	ROVE_LOG=info exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
 ) >>"$T/roved.log" 2>&1 &
 ROVED_PID=$!
 wait_listening "$URL" "$ROVED_PID" roved
@@ -47,7 +47,13 @@ echo "after the silent sockets: $(ls /proc/$ROVED_PID/fd | wc -l) descriptors op
 wait "$live" || true
 eq "$(tail -n 1 "$T/live" | jq -r .dropped)" "false" \
 	"a live connection survives running out of descriptors ($(tr '\n' ' ' <"$T/live"))"
-grep -q "listening again\|cannot listen" "$T/roved.log" &&
+# Never while descriptors are short. Once they are back, connections
+# that queued meanwhile and were abandoned unaccepted can still meet nng
+# bug 1518 (their FIN comes before the server's handshake; seen under the
+# sanitizers), and then the guard rightly listens anew.
+relisten=$(grep -n -m1 "listening again\|cannot listen" "$T/roved.log" | cut -d: -f1 || true)
+spare=$(grep -n -m1 "descriptors to spare again" "$T/roved.log" | cut -d: -f1 || true)
+[ -z "$relisten" ] || { [ -n "$spare" ] && [ "$spare" -lt "$relisten" ]; } ||
 	fail "roved closed its listener on running out of descriptors: $(grep -m1 'listen' "$T/roved.log")"
 # Syncs work again (within nng's 10 s for a handshake).
 rove -R "$T/admin" --timeout 15000 sync >/dev/null || fail "no sync after the silent sockets closed"
