@@ -77,6 +77,17 @@ grep -q "CA" "$T/err" || fail "unclear error: $(cat "$T/err")"
 # $ROVE_TLS_CA supplies one.
 eq "$(ROVE_TLS_CA="$T/pki/ca.pem" rove -R "$T/noca" sync --json | jq .pulled)" "3" "CA from the environment (territory, customer, history)"
 
+# sync_to URL MS WANT WHAT: alice syncs with the server at URL, waiting
+# at most MS; her exit status must be WANT; stderr is in $T/err.
+sync_to() {
+	local status
+	rove -R "$T/alice" config server "$1" >/dev/null
+	set +e
+	rove -R "$T/alice" --timeout "$2" sync >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "$3" "$4"
+}
 # A certificate the CA signs for another host: exit 1, naming the host.
 "$ROVED_BIN" init "$T/srv2" >/dev/null 2>&1
 port2=$(free_port)
@@ -84,12 +95,7 @@ port2=$(free_port)
 	--tls-key "$T/elsewhere/server.key" >>"$T/roved.log" 2>&1 &
 BG_PIDS+=($!)
 wait_listening "tls+tcp://127.0.0.1:$port2" "$!" "the second roved"
-rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port2" >/dev/null
-set +e
-rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
-status=$?
-set -e
-eq "$status" "1" "sync against a certificate for another host"
+sync_to "tls+tcp://127.0.0.1:$port2" 5000 1 "sync against a certificate for another host"
 grep -q "certificate does not name the host '127.0.0.1'" "$T/err" ||
 	fail "unclear error for a certificate of another host: $(cat "$T/err")"
 grep -q "give the server a certificate with DNS:127.0.0.1 beside IP:127.0.0.1" "$T/err" ||
@@ -100,11 +106,7 @@ port3=$(free_port)
 "$ROVED_BIN" serve "$T/srv3" --listen "tcp://127.0.0.1:$port3" >>"$T/roved.log" 2>&1 &
 BG_PIDS+=($!)
 wait_listening "tcp://127.0.0.1:$port3" "$!" "the plain roved"
-rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port3" >/dev/null
-set +e
-rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
-eq "$?" "1" "sync over TLS with a plain server"
-set -e
+sync_to "tls+tcp://127.0.0.1:$port3" 5000 1 "sync over TLS with a plain server"
 grep -q "does not speak TLS" "$T/err" || fail "unclear error for a plain server: $(cat "$T/err")"
 # A server of another protocol (HTTP) dialled over TLS: exit 1, saying the
 # handshake never completes, not blaming the CA file.
@@ -113,19 +115,11 @@ mkdir -p "$T/www"
 (cd "$T/www" && exec python3 -m http.server "$port4" --bind 127.0.0.1 >/dev/null 2>&1) &
 BG_PIDS+=($!)
 wait_for 20 "the HTTP server" bash -c "exec 2>/dev/null; exec 3<>/dev/tcp/127.0.0.1/$port4"
-rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$port4" >/dev/null
-set +e
-rove -R "$T/alice" --timeout 5000 sync >/dev/null 2>"$T/err"
-eq "$?" "1" "sync over TLS with an HTTP server"
-set -e
+sync_to "tls+tcp://127.0.0.1:$port4" 5000 1 "sync over TLS with an HTTP server"
 grep -q "does not complete a TLS handshake" "$T/err" || fail "unclear error for an HTTP server: $(cat "$T/err")"
 grep -q "CA file" "$T/err" && fail "an HTTP server blamed on the CA file: $(cat "$T/err")"
 # Nobody there at all: unreachable, exit 3.
-rove -R "$T/alice" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
-set +e
-rove -R "$T/alice" --timeout 2000 sync >/dev/null 2>"$T/err"
-eq "$?" "3" "sync with nobody listening"
-set -e
+sync_to "tls+tcp://127.0.0.1:$(free_port)" 2000 3 "sync with nobody listening"
 grep -q "cannot reach" "$T/err" || fail "unclear error for an unreachable server: $(cat "$T/err")"
 rove -R "$T/alice" config server "$URL" >/dev/null
 
