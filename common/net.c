@@ -352,27 +352,38 @@ int rove_net_err(int nng_rv)
 	}
 }
 
+/* Reads up to len bytes into buf over a bare stream of its own to url
+ * (for tls+tcp://, a TLS one that checks no certificate), within
+ * timeout_ms but at most ROVE_MAX_PLAIN_PROBE_MS; *got says how many
+ * arrived. The nng status. */
+static int probe_read(const char *url, int timeout_ms, uint8_t *buf, size_t len, size_t *got)
+{
+	rove_net_raw raw;
+	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
+
+	*got = 0;
+	rv = rove_net_raw_open(&raw, url, wait);
+	if (rv == 0)
+		rv = rove_net_raw_io(&raw, false, buf, len, wait, got);
+	rove_net_raw_close(&raw);
+	return rv;
+}
+
 /* Whether a plain SP server (tcp://, no TLS) answers at the host and
  * port of the tls+tcp:// url: an SP peer sends its 8-byte header
  * ("\0SP\0" and its protocol) as soon as a connection opens, where a
- * TLS server waits for the client's hello. Read over a bare TCP stream
- * of its own within timeout_ms (at most ROVE_MAX_PLAIN_PROBE_MS); anything
- * else, or nothing, is a no. */
+ * TLS server waits for the client's hello. Anything else, or nothing
+ * within timeout_ms (probe_read's bound), is a no. */
 static bool speaks_plain_sp(const char *url, int timeout_ms)
 {
 	char plain[512];
 	uint8_t head[8];
-	rove_net_raw raw;
-	size_t got = 0;
-	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
+	size_t got;
 
 	if (strncmp(url, "tls+", 4) != 0 || (size_t)snprintf(plain, sizeof(plain), "%s", url + 4) >= sizeof(plain))
 		return false;
-	rv = rove_net_raw_open(&raw, plain, wait);
-	if (rv == 0)
-		rv = rove_net_raw_io(&raw, false, head, sizeof(head), wait, &got);
-	rove_net_raw_close(&raw);
-	return rv == 0 && got == sizeof(head) && head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+	return probe_read(plain, timeout_ms, head, sizeof(head), &got) == 0 && got == sizeof(head) &&
+	       head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
 }
 
 int rove_net_raw_open(rove_net_raw *raw, const char *url, int timeout_ms)
@@ -433,22 +444,16 @@ void rove_net_raw_close(rove_net_raw *raw)
 }
 
 /* Whether a TLS handshake with the tls+tcp:// url completes when no
- * certificate is checked, within timeout_ms (at most
- * ROVE_MAX_PLAIN_PROBE_MS): read one byte over a TLS stream of its own,
- * which makes the handshake first. A TLS server answers it (an SP peer
- * then sends its header; a silent one times out, taken as a yes); a
- * server of another protocol (HTTP, say) fails it. */
+ * certificate is checked (probe_read's bound): reading one byte makes
+ * the handshake first. A TLS server answers it (an SP peer then sends its
+ * header; a silent one times out, taken as a yes); a server of another
+ * protocol (HTTP, say) fails it. */
 static bool tls_handshakes(const char *url, int timeout_ms)
 {
 	uint8_t b;
-	rove_net_raw raw;
-	size_t got = 0;
-	int rv, wait = timeout_ms < ROVE_MAX_PLAIN_PROBE_MS ? timeout_ms : ROVE_MAX_PLAIN_PROBE_MS;
+	size_t got;
+	int rv = probe_read(url, timeout_ms, &b, 1, &got);
 
-	rv = rove_net_raw_open(&raw, url, wait);
-	if (rv == 0)
-		rv = rove_net_raw_io(&raw, false, &b, 1, wait, &got);
-	rove_net_raw_close(&raw);
 	return rv == 0 || rv == NNG_ETIMEDOUT;
 }
 
