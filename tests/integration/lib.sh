@@ -306,6 +306,17 @@ scope_filter_rep() {
 		'[.[] | select(.owner == $u or (.owner == null and (.territory as $x | $t | index($x))))]'
 }
 
+# die_after_meta N COMMAND...: runs COMMAND with tests/tools/rove_die_meta
+# preloaded, which kills it (SIGKILL) right after its Nth write to an LMDB
+# file's meta pages; COMMAND's status (137 when it was killed).
+die_after_meta() {
+	local n=$1 die
+	shift
+	die="$(dirname "$ROVE_RAW")/librove_die_meta.so"
+	[ -f "$die" ] || fail "no $die (built with the tests)"
+	LD_PRELOAD="$die" ROVE_DIE_AFTER_META=$n ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+
 # wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.05 s until it
 # succeeds; fails naming WHAT after SECONDS.
 # start_ui NAME USER: `rove ui` on USER's replica in the background, its

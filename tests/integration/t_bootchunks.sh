@@ -7,9 +7,6 @@
 # the replica ends whole: every customer once.
 . "$(dirname "$0")/lib.sh"
 
-DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
-[ -f "$DIE" ] || fail "no $DIE (built with the tests)"
-
 server_init
 MPORT=$(free_port)
 MURL="http://127.0.0.1:$MPORT/metrics"
@@ -61,8 +58,7 @@ n=$(($(pulls) - before))
 records=$((records + 12000))
 rove -R "$T/ana2" init --server "$URL" --user ana --token "$(token_of ana)" 2>/dev/null
 rc=0
-LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=3 ASAN_OPTIONS=verify_asan_link_order=0 \
-	"$ROVE_BIN" -R "$T/ana2" sync --json >"$T/out" 2>"$T/err" || rc=$?
+die_after_meta 3 "$ROVE_BIN" -R "$T/ana2" sync --json >"$T/out" 2>"$T/err" || rc=$?
 eq "$rc" "137" "the bootstrap killed after its second chunk ($(cat "$T/err"))"
 # Meanwhile a customer changes: the resuming sync finishes the snapshot
 # (as of the head it started from) and then pulls what came after it,

@@ -6,8 +6,6 @@
 # at the next scrape, with nothing written to the server in between.
 . "$(dirname "$0")/lib.sh"
 
-DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
-[ -f "$DIE" ] || fail "no $DIE (built with the tests)"
 command -v mdb_dump >/dev/null || fail "no mdb_dump (lmdb-utils; scripts/deps)"
 
 server_init
@@ -43,8 +41,7 @@ eq "$(floor_metric)" "0" "the floor before compaction"
 
 # The compaction dies right after its second commit's meta page.
 rc=0
-LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=2 ASAN_OPTIONS=verify_asan_link_order=0 \
-	"$ROVED_BIN" compact "$T/srv" --keep-days 0 2>"$T/err" || rc=$?
+die_after_meta 2 "$ROVED_BIN" compact "$T/srv" --keep-days 0 2>"$T/err" || rc=$?
 eq "$rc" "137" "the compaction killed ($(cat "$T/err"))"
 disk=$(floor_disk)
 [ "$disk" -gt 0 ] || fail "the killed compaction raised no floor on disk"

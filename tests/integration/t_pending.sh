@@ -33,12 +33,9 @@ r wang customer list | grep_q "^${a: -12}\*" || fail "not marked on a terminal: 
 # A sync killed right after the server accepted the changes (its first
 # commit marks them): still pending until a pull confirms them, shown as
 # sent, and rove status says how many of them the server has.
-DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
-set +e
-LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	r wang sync >/dev/null 2>&1
-eq "$?" "137" "the sync killed after its first commit"
-set -e
+rc=0
+die_after_meta 1 r wang sync >/dev/null 2>&1 || rc=$?
+eq "$rc" "137" "the sync killed after its first commit"
 eq "$(r wang pending --json | jq -c '[.[].sent]')" "[true,true,true]" "the accepted changes are sent"
 r wang pending | grep_q "create  customer $a  (sent)" || fail "sent not shown: $(r wang pending)"
 eq "$(r wang status --json | jq .pending)" "3" "sent changes are still pending"

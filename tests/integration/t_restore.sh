@@ -6,9 +6,6 @@
 # pending work; nothing is skipped silently.
 . "$(dirname "$0")/lib.sh"
 
-DIE="$(dirname "$ROVE_RAW")/librove_die_meta.so"
-[ -f "$DIE" ] || fail "no $DIE (built with the tests)"
-
 server_setup
 territories east
 users alice:rep:east bob:rep:east carol:rep:east mike:manager:east
@@ -53,8 +50,7 @@ restore_round() {
 		# first commit), before it sent anything: the next sync goes on
 		# with the recovery and says what it sent again.
 		local rc=0
-		LD_PRELOAD="$DIE" ROVE_DIE_AFTER_META=1 ASAN_OPTIONS=verify_asan_link_order=0 \
-			"$ROVE_BIN" -R "$T/alice" sync --json >"$T/out" 2>"$T/err" || rc=$?
+		die_after_meta 1 "$ROVE_BIN" -R "$T/alice" sync --json >"$T/out" 2>"$T/err" || rc=$?
 		eq "$rc" "137" "alice's recovery killed after it was noted ($(cat "$T/err"))"
 		grep -q "history is not the one" "$T/err" || fail "the killed sync had not found the restore: $(cat "$T/err")"
 	fi
