@@ -648,17 +648,16 @@ uint64_t rove_replica_now_ms(rove_replica *r)
 	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
 }
 
-/* Counts an outbox entry the server acknowledged (its first 8 bytes). */
+/* Counts an outbox entry the server acknowledged. */
 static int count_sent(const MDB_val *k, const MDB_val *v, void *arg)
 {
-	uint64_t *sent = arg;
+	uint64_t *sent = arg, acked;
 
-	if (k->mv_size != 8 || v->mv_size < 8) {
+	if (k->mv_size != 8 || rpl_outbox_acked(v, &acked) != ROVE_OK) {
 		rove_error("corrupt entry in the replica's outbox");
 		return ROVE_EPROTO;
 	}
-	if (rove_be64_get(v->mv_data) != 0)
-		(*sent)++;
+	*sent += acked != 0;
 	return ROVE_OK;
 }
 

@@ -118,6 +118,9 @@ int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id);
 
 /* The outbox: lseq(8) -> acked seq(8) op. */
 int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op);
+/* An outbox entry's acknowledgement alone (its first 8 bytes, not the op):
+ * ROVE_EPROTO if it has none. */
+int rpl_outbox_acked(const MDB_val *v, uint64_t *acked);
 int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
 		   rove_buf *scratch, unsigned flags);
 /* Removes outbox entry lseq (holding op) and its pending entry. */

@@ -15,12 +15,19 @@
 
 /* ---- outbox ---- */
 
-int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)
+int rpl_outbox_acked(const MDB_val *v, uint64_t *acked)
 {
 	if (v->mv_size < 8)
 		return ROVE_EPROTO;
 	*acked = rove_be64_get(v->mv_data);
-	return rove_dec_op((const uint8_t *)v->mv_data + 8, v->mv_size - 8, op);
+	return ROVE_OK;
+}
+
+int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)
+{
+	int rc = rpl_outbox_acked(v, acked);
+
+	return rc == ROVE_OK ? rove_dec_op((const uint8_t *)v->mv_data + 8, v->mv_size - 8, op) : rc;
 }
 
 int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
