@@ -242,12 +242,12 @@ int rove_replica_each_confirmed(rove_replica *r, const uint8_t *colls, size_t nc
 int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n);
 /* The same for a push, which sends the ops as stored: op i's encoding is
  * appended to raw, from at[i] to at[i + 1] (at has room for max + 1), and
- * ops[i] gets its head only (rove_dec_op_head: no fields). */
-int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
+ * ops[i] gets its head. */
+int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, size_t *at, uint32_t max,
 			     uint32_t *n);
 /* Applies the server's answers to a push (from the server's run): acks
  * and rejections. */
-int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
 			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected);
 
 /* Where a replica's pull stands: after the op at cursor; inside a

@@ -69,7 +69,7 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 }
 
 typedef struct raw_ctx {
-	rove_op *ops;
+	rove_op_head *ops;
 	rove_buf *raw;
 	size_t *at;
 } raw_ctx;
@@ -86,7 +86,7 @@ static int unacked_copy(const uint8_t *op, size_t len, uint32_t i, void *arg)
 	return rc;
 }
 
-int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_t *at, uint32_t max,
+int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, size_t *at, uint32_t max,
 			     uint32_t *n)
 {
 	raw_ctx x = {ops, raw, at};
@@ -97,7 +97,7 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op *ops, rove_buf *raw, size_
 }
 
 typedef struct find_ctx {
-	const rove_op *want;
+	const rove_op_head *want;
 	uint64_t *lseq;
 	rove_buf *raw;
 } find_ctx;
@@ -124,7 +124,7 @@ static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
 /* Finds the outbox entry of op (its id, collection and record): through
  * the pending index, so only the record's own queued ops are looked at;
  * a copy of its stored value goes to raw (acked(8), then the op). */
-static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint64_t *lseq, rove_buf *raw)
+static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op_head *want, uint64_t *lseq, rove_buf *raw)
 {
 	find_ctx f = {want, lseq, raw};
 	int rc = rpl_pending_each(r, txn, want->coll, &want->rid, find_one, &f);
@@ -141,7 +141,7 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op *want, uint6
  * (within the page it is on, no descent from the root nor a walk of the
  * record's pending ops). A copy of its stored value goes to raw.
  * ROVE_ENOTFOUND: that entry is another op (outbox_find looks further). */
-static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op *want, uint64_t *lseq, rove_buf *raw)
+static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op_head *want, uint64_t *lseq, rove_buf *raw)
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
@@ -206,7 +206,7 @@ static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const ro
 /* The pending entry of an acknowledged op holds how the server kept it:
  * its result's kept list, or nil when the server could not tell (an
  * unacknowledged op's holds nothing). */
-static int kept_put(rove_replica *r, MDB_txn *txn, const rove_op *op, uint64_t lseq, const rove_push_result *res)
+static int kept_put(rove_replica *r, MDB_txn *txn, const rove_op_head *op, uint64_t lseq, const rove_push_result *res)
 {
 	static const uint8_t unknown = 0xc0; /* MessagePack's nil */
 	uint8_t pkey[RPL_PENDING_KEY];
@@ -220,7 +220,7 @@ static int kept_put(rove_replica *r, MDB_txn *txn, const rove_op *op, uint64_t l
 	return rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
 }
 
-static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
+static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
 			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
@@ -996,7 +996,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
-int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op *ops,
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
 			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
 {
 	int rc;

@@ -182,7 +182,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 {
 	uint32_t batch = env_limit("ROVE_PUSH_BATCH", ROVE_CLIENT_PUSH_BATCH, ROVE_CLIENT_PUSH_BATCH);
 	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
-	rove_op *ops = malloc(batch * sizeof(*ops));
+	rove_op_head *ops = malloc(batch * sizeof(*ops));
 	rove_push_result *res = malloc(batch * sizeof(*res));
 	size_t *at = malloc((batch + 1) * sizeof(*at));
 	rove_buf req, raw; /* raw: the ops as stored, sent as they are */

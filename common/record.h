@@ -83,6 +83,18 @@ typedef struct rove_op {
 	rove_fields fs;                 /* field stamps all equal st */
 } rove_op;
 
+/* An op without its fields (rove_dec_op_head): a few dozen bytes where a
+ * rove_op takes a record's room, for ops handled by their head alone (a
+ * push's answers), many at a time. */
+typedef struct rove_op_head {
+	rove_uuid op_id;
+	uint8_t kind;
+	uint8_t coll;
+	rove_uuid rid;
+	rove_stamp st;
+	uint64_t seq;
+} rove_op_head;
+
 static inline rove_value rove_vnull(void)
 {
 	return (rove_value){ROVE_V_NULL, 0, NULL, 0};

@@ -549,10 +549,11 @@ int rove_dec_op(const void *data, size_t len, rove_op *op)
 	return get_whole(data, len, item_op, op);
 }
 
-int rove_dec_op_head(const void *data, size_t len, rove_op *op)
+int rove_dec_op_head(const void *data, size_t len, rove_op_head *op)
 {
 	rove_mp_reader r;
 	uint64_t kind, coll;
+	char author[ROVE_MAX_NAME + 1];
 	int rc;
 
 	/* Up to the author, as get_op reads it; the fields are left. */
@@ -575,14 +576,11 @@ int rove_dec_op_head(const void *data, size_t len, rove_op *op)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64(&r, &op->seq);
 	if (rc == ROVE_OK)
-		rc = rove_mp_get_cstr(&r, op->author, ROVE_MAX_NAME);
+		rc = rove_mp_get_cstr(&r, author, ROVE_MAX_NAME);
 	if (rc != ROVE_OK)
 		return rc == ROVE_EINVAL ? ROVE_EPROTO : rc;
 	op->kind = (uint8_t)kind;
 	op->coll = (uint8_t)coll;
-	op->fs.n = 0;
-	op->fs.used = 0;
-	op->fs.live = 0;
 	return ROVE_OK;
 }
 

@@ -269,10 +269,10 @@ int rove_enc_rejection(rove_buf *out, uint64_t time_ms, int reason, const char *
  * on disk): ROVE_EPROTO for anything malformed (trailing bytes too),
  * ROVE_ETOOBIG over a limit. */
 int rove_dec_op(const void *data, size_t len, rove_op *op);
-/* An op's head alone (id, kind, collection, record, stamp, seq, author;
- * no fields, which are left unread and unchecked): for a stored op that
- * goes on as it is. */
-int rove_dec_op_head(const void *data, size_t len, rove_op *op);
+/* An op's head alone (id, kind, collection, record, stamp, seq; the
+ * author is checked, not kept; the fields are left unread and unchecked):
+ * for a stored op that goes on as it is. */
+int rove_dec_op_head(const void *data, size_t len, rove_op_head *op);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
 /* Whether a stored record is deleted (rove_record_deleted), read without

@@ -3843,7 +3843,8 @@ static void test_kept_and_mine(void)
  * the ops decoded (rove_enc_push); an op's head reads as the whole op's. */
 static void test_push_raw(void)
 {
-	static rove_op head, whole;
+	static rove_op whole;
+	rove_op_head head;
 	rove_auth a;
 	rove_uuid replica;
 	rove_seen seen;
@@ -3865,7 +3866,7 @@ static void test_push_raw(void)
 		CHECK_EQ_INT(rove_dec_op(one.data, one.len, &whole), ROVE_OK);
 		CHECK(rove_uuid_cmp(&head.op_id, &whole.op_id) == 0 && rove_uuid_cmp(&head.rid, &whole.rid) == 0);
 		CHECK(head.kind == whole.kind && head.coll == whole.coll && stamp_eq(&head.st, &whole.st));
-		CHECK(head.seq == whole.seq && strcmp(head.author, whole.author) == 0 && head.fs.n == 0);
+		CHECK(head.seq == whole.seq);
 		CHECK_EQ_INT(rove_buf_append(&raw, one.data, one.len), ROVE_OK);
 		at[i + 1] = raw.len;
 	}
