@@ -25,6 +25,15 @@ bool rove_net_is_tls(const char *url);
  * wrong (lowercase, without the URL). */
 bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 
+/* Checks what a TLS listener is given before it starts: cert_file must
+ * be a readable PEM certificate (a chain after it is allowed), key_file a
+ * readable PEM private key without a passphrase, and the key must be the
+ * one of the certificate's public key. What is wrong is reported naming
+ * the file(s): ROVE_OK, ROVE_EINVAL (a missing file name, a file that
+ * holds no certificate or key, a key of another certificate), ROVE_EIO (a
+ * file that cannot be read), ROVE_ETOOBIG or ROVE_ENOMEM. */
+int rove_net_tls_files_check(const char *cert_file, const char *key_file);
+
 /* Starts listening on url; cert_file/key_file are required for TLS and
  * ignored otherwise; the listener goes to *out unless out is NULL. An
  * ipc:// path where a server answers is refused without disturbing it.

@@ -65,7 +65,10 @@ static const char usage_text[] =
 	"                  of the records, once\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
-	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
+	"with --tls-cert and --tls-key (PEM files, the key without a passphrase)\n"
+	"for TLS; a key that is not the certificate's is refused at start.\n"
+	"Exit status: 0 ok, 1 failed, 2 usage (a bad option, or TLS files that do\n"
+	"not serve).\n"
 	"Set ROVE_LOG=info or debug for more output on stderr.\n";
 
 static int usage(FILE *f, int code)
@@ -198,6 +201,11 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
+	/* The certificate and key are checked before anything starts: nng
+	 * takes a key of another certificate, and clients would only see
+	 * their handshakes fail. What is wrong is the command line's. */
+	if (rove_net_is_tls(so.url) && rove_net_tls_files_check(so.tls_cert, so.tls_key) != ROVE_OK)
+		return EXIT_USAGE;
 	rove_net_tune_malloc();
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
