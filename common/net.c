@@ -454,21 +454,38 @@ static int probe_read(const char *url, int timeout_ms, uint8_t *buf, size_t len,
 	return rv;
 }
 
-/* Whether a plain SP server (tcp://, no TLS) answers at the host and
- * port of the tls+tcp:// url: an SP peer sends its 8-byte header
- * ("\0SP\0" and its protocol) as soon as a connection opens, where a
- * TLS server waits for the client's hello. Anything else, or nothing
- * within timeout_ms (probe_read's bound), is a no. */
-static bool speaks_plain_sp(const char *url, int timeout_ms)
+/* Whether an SP server answers at url (tcp://, or tls+tcp:// with no
+ * certificate checked): an SP peer sends its 8-byte header ("\0SP\0"
+ * and its protocol) as soon as a connection (and its TLS handshake) is
+ * made. Anything else, or nothing within timeout_ms (probe_read's
+ * bound), is a no. */
+static bool speaks_sp(const char *url, int timeout_ms)
 {
-	char plain[512];
 	uint8_t head[8];
 	size_t got;
 
-	if (strncmp(url, "tls+", 4) != 0 || (size_t)snprintf(plain, sizeof(plain), "%s", url + 4) >= sizeof(plain))
-		return false;
-	return probe_read(plain, timeout_ms, head, sizeof(head), &got) == 0 && got == sizeof(head) &&
+	return probe_read(url, timeout_ms, head, sizeof(head), &got) == 0 && got == sizeof(head) &&
 	       head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+}
+
+/* Whether a plain SP server (tcp://, no TLS) answers at the host and
+ * port of the tls+tcp:// url, where a TLS server would wait for the
+ * client's hello. */
+static bool speaks_plain_sp(const char *url, int timeout_ms)
+{
+	return strncmp(url, "tls+", 4) == 0 && speaks_sp(url + 4, timeout_ms);
+}
+
+/* Whether an SP server over TLS answers at the host and port of the
+ * tcp:// url: it breaks a plain SP handshake off (the header is no TLS
+ * hello) and completes a TLS one. */
+static bool speaks_tls_sp(const char *url, int timeout_ms)
+{
+	char tls[ROVE_MAX_URL + 8];
+
+	if (strncmp(url, "tcp://", 6) != 0 || (size_t)snprintf(tls, sizeof(tls), "tls+%s", url) >= sizeof(tls))
+		return false;
+	return speaks_sp(tls, timeout_ms);
 }
 
 int rove_net_raw_open(rove_net_raw *raw, const char *url, int timeout_ms)
@@ -540,6 +557,14 @@ static bool tls_handshakes(const char *url, int timeout_ms)
 	int rv = probe_read(url, timeout_ms, &b, 1, &got);
 
 	return rv == 0 || rv == NNG_ETIMEDOUT;
+}
+
+/* The tcp:// url of a server that speaks TLS. */
+static void only_tls(const char *url)
+{
+	rove_error("TLS: the server at %s speaks TLS: use tls+%s, with the CA file that signed its certificate "
+		   "(rove config server tls+%s; rove config ca FILE)",
+		   url, url, url);
 }
 
 static void not_tls(const char *url)
@@ -641,6 +666,15 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 		rv = dial_within(d, timeout_ms > 0 ? left_ms(until) : timeout_ms);
 		if (rv == 0)
 			return ROVE_OK;
+		/* A TLS server breaks a plain SP handshake off at once (its
+		 * header is no TLS hello): asked once whether it completes a
+		 * TLS one, before any dialling again. */
+		if (attempt == 1 && (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) && !rove_net_is_tls(url) &&
+		    speaks_tls_sp(url, timeout_ms > 0 ? left_ms(until) : ROVE_MAX_PLAIN_PROBE_MS)) {
+			nng_dialer_close(d);
+			only_tls(url);
+			return ROVE_ETLS;
+		}
 		/* Reset or shut while being set up: the server is there (its
 		 * listener may have been reopened); dialled again while the
 		 * timeout leaves time. */

@@ -47,8 +47,10 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_ETLS when
  * the TLS handshake failed on the server's certificate (reported with
  * the reason: not trusted by the CA file, or naming another host - found
- * by dialling once more without the host check), ROVE_EINVAL for a bad
- * URL or TLS setup (reported). */
+ * by dialling once more without the host check) or when the URL's
+ * scheme is not what the server speaks (a plain server dialled over TLS,
+ * a TLS one over tcp://: reported with the URL to use), ROVE_EINVAL for a
+ * bad URL or TLS setup (reported). */
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
 
 /* A bare byte stream to url (no SP protocol, no certificate check for

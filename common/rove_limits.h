@@ -449,8 +449,10 @@
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
 /* After a failed TLS handshake the client looks for a plain SP server at
- * the same address (it sends its header as soon as a connection opens);
- * nothing within this time means it is not one. */
+ * the same address (it sends its header as soon as a connection opens),
+ * and after a plain handshake broken off, for an SP server over TLS (it
+ * sends its header once the TLS handshake is done); nothing within this
+ * time means it is not one. */
 #define ROVE_MAX_PLAIN_PROBE_MS 1000
 
 /* How long roved's stop waits for nng to close its socket before it ends

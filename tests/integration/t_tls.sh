@@ -149,6 +149,16 @@ BG_PIDS+=($!)
 wait_listening "tcp://127.0.0.1:$port3" "$!" "the plain roved"
 sync_to "tls+tcp://127.0.0.1:$port3" 5000 1 "sync over TLS with a plain server"
 grep -q "does not speak TLS" "$T/err" || fail "unclear error for a plain server: $(cat "$T/err")"
+# The other way round: the TLS server dialled over plain tcp:// is no
+# unreachable server either (exit 1, like the case above), said at once,
+# with the URL to use.
+t0=$(date +%s%N)
+sync_to "tcp://127.0.0.1:$port" 5000 1 "sync over plain tcp:// with a TLS server"
+ms=$(elapsed_ms "$t0")
+grep -q "the server at tcp://127.0.0.1:$port speaks TLS: use tls+tcp://127.0.0.1:$port" "$T/err" ||
+	fail "unclear error for a TLS server dialled over tcp://: $(cat "$T/err")"
+grep -q "unreachable\|cannot reach" "$T/err" && fail "a TLS server called unreachable: $(cat "$T/err")"
+[ "$ms" -lt 1000 ] || fail "a TLS server dialled over tcp:// took $ms ms to be told"
 # A server of another protocol (HTTP) dialled over TLS: exit 1, saying the
 # handshake never completes, not blaming the CA file.
 port4=$(free_port)
