@@ -650,7 +650,7 @@ static int dialer_new(nng_socket sock, const char *url, const char *ca_file, cha
 	return ROVE_OK;
 }
 
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms, nng_dialer *out)
 {
 	nng_dialer d;
 	char host[256] = "";
@@ -664,8 +664,11 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 		if (rc != ROVE_OK)
 			return rc;
 		rv = dial_within(d, timeout_ms > 0 ? left_ms(until) : timeout_ms);
-		if (rv == 0)
+		if (rv == 0) {
+			if (out != NULL)
+				*out = d;
 			return ROVE_OK;
+		}
 		/* A TLS server breaks a plain SP handshake off at once (its
 		 * header is no TLS hello): asked once whether it completes a
 		 * TLS one, before any dialling again. */

@@ -50,8 +50,10 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * by dialling once more without the host check) or when the URL's
  * scheme is not what the server speaks (a plain server dialled over TLS,
  * a TLS one over tcp://: reported with the URL to use), ROVE_EINVAL for a
- * bad URL or TLS setup (reported). */
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
+ * bad URL or TLS setup (reported). On success the dialer goes to *out
+ * unless out is NULL (nng dials it again whenever its connection ends,
+ * until it is closed). */
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms, nng_dialer *out);
 
 /* A bare byte stream to url (no SP protocol, no certificate check for
  * tls+tcp://: only to look at what answers), for probes. */

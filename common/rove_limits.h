@@ -214,6 +214,13 @@
  * refused connection (nothing listens) is not dialled again. */
 #define ROVE_MAX_DIAL_ATTEMPTS 6
 #define ROVE_DIAL_RETRY_MS 50
+/* Client: a connection lost while a request waits for its answer (the
+ * server killed or restarted, a network cut) is dialled again at once and
+ * the request sent again - a push or a pull, never an admin command - up
+ * to this many times for one request; a server that is not reached again
+ * (refused at once when it is gone) ends the command, exit 3, rather than
+ * a wait for the timeout. */
+#define ROVE_MAX_RESENDS 3
 
 /* Client: rows in one `rove import` file (checked in memory, written in
  * one transaction; a bigger list is split into several files), and its
