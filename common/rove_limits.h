@@ -207,6 +207,9 @@
  * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
 #define ROVE_MAX_TIMEOUT_MS 3600000
+/* Client: a list's --limit at most (records): far past any replica, a
+ * bound only so that the number stays a number. */
+#define ROVE_MAX_LIST_LIMIT 1000000000u
 /* Client: a connection reset while it is set up (a server's listener
  * reopened with connections in its queue) is dialled again, within the
  * timeout, up to this many attempts in all, the first again after
@@ -533,6 +536,9 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 /* roved compact --keep-days at most: a hundred years, so that the
  * horizon stays after the epoch. */
 #define ROVE_MAX_KEEP_DAYS 36500u
+/* roved serve --recycle-interval at most: a week, in milliseconds (the
+ * pool rules run at least that often unless turned off with 0). */
+#define ROVE_MAX_RECYCLE_INTERVAL_MS (7u * 86400u * 1000u)
 
 _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
 	       "maps start within the largest size");
