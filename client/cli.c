@@ -125,6 +125,7 @@ int cli_exit(int err)
 		return ROVE_EXIT_USAGE;
 	case ROVE_EUNREACH:
 	case ROVE_ETIMEDOUT:
+	case ROVE_ELOST:
 		return ROVE_EXIT_UNREACH;
 	default:
 		return ROVE_EXIT_FAIL;

@@ -209,7 +209,9 @@ static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *a
 		return ROVE_EXIT_FAIL;
 	}
 	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, fn, arg, err, sizeof(err));
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+	if (rc == ROVE_ELOST)
+		rove_error("the server at %s: %s", r.server, err);
+	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));

@@ -546,7 +546,7 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 		cli_secret_begin(&tokens);
 		rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err, sizeof(err));
 		unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") != ROVE_EXIT_OK;
-		if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
+		if (rove_err_unreached(rc)) {
 			rove_error("no answer from the server at %s (%s) to the import's last step: it may or may not "
 				   "have been made; see 'rove territory list' after 'rove sync', or 'rove admin user "
 				   "list'",
@@ -564,7 +564,7 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 			printf("imported %zu territor%s\n", im->n, im->n == 1 ? "y" : "ies");
 		return unwritten ? ROVE_EIO : ROVE_OK; /* EIO: said */
 	}
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
+	if (rove_err_unreached(rc)) {
 		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));
 	} else if (strncmp(err, "row ", 4) == 0) {
 		/* commit names the first bad row; import.check names them all

@@ -8,10 +8,10 @@
 #include "err.h"
 #include "feed.h"
 #include "log.h"
+#include "text.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -78,15 +78,11 @@ static void on_stop(int sig)
  * is not a number of seconds within the limits. */
 static bool parse_interval(const char *s, unsigned *ms)
 {
-	char *end;
-	double v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v * 1000.0 < ROVE_FEED_MIN_INTERVAL_MS ||
-	    v * 1000.0 > ROVE_FEED_MAX_INTERVAL_MS)
+	if (!rove_text_seconds_ms(s, ROVE_FEED_MAX_INTERVAL_MS, &v) || v < ROVE_FEED_MIN_INTERVAL_MS)
 		return false;
-	*ms = (unsigned)(v * 1000.0 + 0.5);
+	*ms = (unsigned)v;
 	return true;
 }
 

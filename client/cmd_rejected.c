@@ -619,7 +619,9 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 		return ROVE_EXIT_FAIL;
 	}
 	rc = rove_conflicts_fetch(&r, cli->timeout_ms, print_conflict, &ctx, err, sizeof(err));
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+	if (rc == ROVE_ELOST)
+		rove_error("the server at %s: %s", r.server, err);
+	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));

@@ -16,7 +16,10 @@ static const char help[] =
 	"usage: rove sync [--json]\n"
 	"\n"
 	"Push this replica's pending changes, then pull the server's changes.\n"
-	"Exit status 3 if the server cannot be reached; local data is untouched.\n"
+	"Exit status 3 if the server cannot be reached, or the connection to it is\n"
+	"lost and it does not answer again (a server stopped or killed during the\n"
+	"sync); local data is untouched, and the next sync sends what the server\n"
+	"did not confirm.\n"
 	"One sync at a time per replica: a second waits for the first (up to\n"
 	"the global --timeout MS, given before the command: rove --timeout 10000\n"
 	"sync), then syncs, or exits 1 saying that a sync is running.\n"
@@ -115,7 +118,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (ui)
 		rove_sync_set_progress(ui_progress, NULL);
 	rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+	if (rc == ROVE_ELOST)
+		rove_error("the connection to the server at %s was lost during the sync, and the server does not "
+			   "answer again; your changes are kept: what it confirmed is recorded, and the next sync "
+			   "sends the rest",
+			   r.server);
+	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));
 	else if (rc == ROVE_EAUTH) /* said as it failed; what to do: */

@@ -6,8 +6,8 @@
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "text.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +20,8 @@ static const char usage_text[] =
 	"\n"
 	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
 	"bounds every wait for the server: connecting, and each reply (default\n"
-	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3).\n"
+	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3),\n"
+	"as is one whose connection was lost and that does not answer again.\n"
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
@@ -120,11 +121,8 @@ static int run(int argc, char **argv)
 			cli.dir = o.arg;
 			break;
 		case OPT_TIMEOUT: {
-			char *end;
-			long ms;
-			errno = 0;
-			ms = strtol(o.arg, &end, 10);
-			if (errno != 0 || *end != '\0' || ms <= 0 || ms > ROVE_MAX_TIMEOUT_MS) {
+			uint64_t ms;
+			if (!rove_text_uint(o.arg, ROVE_MAX_TIMEOUT_MS, &ms) || ms == 0) {
 				rove_error("invalid --timeout '%s': milliseconds, from 1 to %d (an hour)", o.arg,
 					   ROVE_MAX_TIMEOUT_MS);
 				return ROVE_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -602,10 +603,10 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	bool mine = false;
 	rove_replica r;
 	rove_uuid pid;
-	char pids[ROVE_UUID_STRLEN + 1], *end, sortf[ROVE_MAX_FIELD_NAME + 1];
+	char pids[ROVE_UUID_STRLEN + 1], sortf[ROVE_MAX_FIELD_NAME + 1];
 	cli_opt o;
 	int k, rc;
-	unsigned long n;
+	uint64_t n = 0;
 
 	cli_opt_init(&o, argc, argv, 2, pf != NULL ? list_opts : list_opts + 1);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
@@ -642,11 +643,10 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			break;
 		}
 		case OPT_LIMIT:
-			n = strtoul(o.arg, &end, 10);
-			ok = isdigit((unsigned char)o.arg[0]) && *end == '\0' && n > 0 && n <= 1000000000ul;
+			ok = rove_text_uint(o.arg, ROVE_MAX_LIST_LIMIT, &n) && n > 0;
 			if (!ok)
-				rove_error("--limit takes a number of records, 1 or more ('%s')", o.arg);
-			lc.limit = n;
+				rove_error("--limit takes a number of records, 1 to %u ('%s')", ROVE_MAX_LIST_LIMIT, o.arg);
+			lc.limit = (size_t)n;
 			break;
 		case OPT_MINE:
 			ok = has_field(c, "owner", "--mine");

@@ -7,15 +7,37 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* A connection to the server: a req0 socket and its one dialer. nng's
+ * own resending of a request is off (NNG_OPT_REQ_RESENDTIME): when the
+ * connection ends while a request waits for its answer, nng then fails
+ * the wait at once (NNG_ECONNRESET) instead of sending the request again
+ * whenever its dialer gets a new connection - which, with the server
+ * killed, is never, and the command waited out its timeout. conn_wait
+ * dials again itself, with rove_net_dial (a refused connection is an
+ * answer at once), and sends the request again if it may be
+ * (resend_ok: it does the same however often it arrives - a push,
+ * idempotent by op id, a pull, a read). */
 typedef struct conn {
 	nng_socket sock;
+	nng_dialer dialer;
 	bool open;
+	bool resend_ok;
+	const char *url, *ca;
+	int timeout_ms;
+	/* The request waiting for its answer (the caller's buffer, which it
+	 * keeps until conn_recv returns), to send again; NULL: none. */
+	const rove_buf *sent;
+	/* The connections nng holds (from NNG_PIPE_EV_ADD_PRE, which every
+	 * connection with callbacks starts with, to NNG_PIPE_EV_REM_POST):
+	 * 0 before a request means the one there was is gone. */
+	atomic_int pipes;
 	char errmsg[ROVE_MAX_ERRMSG + 1];
 } conn;
 
@@ -38,23 +60,47 @@ static int nng_to_rove(int rv)
 	}
 }
 
-static int conn_open(conn *c, const rove_replica *r, int timeout_ms)
+/* nng_pipe_notify's callback (on an nng thread). */
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	conn *c = arg;
+
+	(void)p;
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		atomic_fetch_add(&c->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&c->pipes, 1);
+}
+
+/* resend_ok: a request lost with its connection may be sent again. */
+static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend_ok)
 {
 	const char *ca = getenv("ROVE_TLS_CA");
 	int rv;
 
 	memset(c, 0, sizeof(*c));
+	atomic_init(&c->pipes, 0);
+	c->url = r->server;
+	c->ca = ca != NULL && ca[0] != '\0' ? ca : r->tls_ca;
+	c->timeout_ms = timeout_ms;
+	c->resend_ok = resend_ok;
 	rove_net_tune_malloc_client();
 	rv = nng_req0_open(&c->sock);
 	if (rv != 0)
 		return nng_to_rove(rv);
 	c->open = true;
-	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms);
-	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms);
-	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024);
+	if ((rv = nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms)) != 0 ||
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms)) != 0 ||
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
+	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)) != 0) {
+		rove_error("cannot set up a connection: %s", nng_strerror(rv));
+		return nng_to_rove(rv);
+	}
 	/* Every wait is bounded by timeout_ms: connecting, each request's
 	 * send (which waits for the connection) and each reply. */
-	return rove_net_dial(c->sock, r->server, ca != NULL && ca[0] != '\0' ? ca : r->tls_ca, timeout_ms);
+	return rove_net_dial(c->sock, c->url, c->ca, timeout_ms, &c->dialer);
 }
 
 static void conn_close(conn *c)
@@ -64,13 +110,32 @@ static void conn_close(conn *c)
 	c->open = false;
 }
 
-/* Sends one request; its reply is read with conn_recv. */
-static int conn_send(conn *c, const rove_buf *req)
+/* The connection was lost: the old dialer closed (else it would go on
+ * dialling in the background), a new one dialled. ROVE_OK, ROVE_ELOST
+ * when the server is not reached again (refused, or no answer within the
+ * timeout), or rove_net_dial's other errors (a TLS failure: reported). */
+static int conn_redial(conn *c)
+{
+	int rv = nng_dialer_close(c->dialer), rc;
+
+	if (rv != 0) /* closed already: nothing left of it to stop */
+		rove_debug("closing the lost connection's dialer: %s", nng_strerror(rv));
+	rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer);
+	rove_debug("the connection to %s was lost; dialled again: %s", c->url, rove_strerror(rc));
+	if (rove_err_unreached(rc)) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "the connection to the server was lost, and it %s",
+			 rc == ROVE_ETIMEDOUT ? "did not answer again in time" : "cannot be reached again");
+		return ROVE_ELOST;
+	}
+	return rc;
+}
+
+/* Sends req as the request now waiting for its answer. */
+static int conn_put(conn *c, const rove_buf *req)
 {
 	nng_msg *msg = NULL;
 	int rv;
 
-	c->errmsg[0] = '\0';
 	rv = nng_msg_alloc(&msg, 0);
 	if (rv == 0)
 		rv = nng_msg_append(msg, req->data, req->len);
@@ -85,6 +150,62 @@ static int conn_send(conn *c, const rove_buf *req)
 		rove_debug("request: %s", nng_strerror(rv));
 		return nng_to_rove(rv);
 	}
+	c->sent = req;
+	return ROVE_OK;
+}
+
+/* Sends one request; its reply is read with conn_recv. req must stay as
+ * it is until then (it may be sent again). */
+static int conn_send(conn *c, const rove_buf *req)
+{
+	c->errmsg[0] = '\0';
+	c->sent = NULL;
+	/* The connection ended between two requests (the server stopped, or
+	 * cut it): nng would wait for its dialer to get a new one, up to the
+	 * timeout; nothing was sent yet, so it is dialled again now. */
+	if (atomic_load(&c->pipes) <= 0) {
+		int rc = conn_redial(c);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	return conn_put(c, req);
+}
+
+/* Waits for the answer to the request sent last into *msg. When the
+ * connection is lost meanwhile, it is dialled again and the request sent
+ * again, up to ROVE_MAX_RESENDS times, if that is allowed; else
+ * ROVE_ELOST (c->errmsg says it). An nng wait's other failures as rove
+ * errors. */
+static int conn_wait(conn *c, nng_msg **msg)
+{
+	unsigned resends = 0;
+	int rv, rc;
+
+	for (;;) {
+		rv = nng_recvmsg(c->sock, msg, 0);
+		if (rv == 0)
+			break;
+		rove_debug("reply: %s", nng_strerror(rv));
+		if (rv != NNG_ECONNRESET && rv != NNG_ECONNSHUT)
+			return nng_to_rove(rv);
+		if (!c->resend_ok || c->sent == NULL) {
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "the connection to the server was lost before its answer: what was asked may or may "
+				 "not have been done");
+			return ROVE_ELOST;
+		}
+		if (resends++ >= ROVE_MAX_RESENDS) {
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "the connection to the server was lost %u times while waiting for one answer", resends);
+			return ROVE_ELOST;
+		}
+		rc = conn_redial(c);
+		if (rc == ROVE_OK)
+			rc = conn_put(c, c->sent);
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	c->sent = NULL;
 	return ROVE_OK;
 }
 
@@ -95,15 +216,13 @@ static int conn_send(conn *c, const rove_buf *req)
 static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
 {
 	nng_msg *msg = NULL;
-	int rv, rc;
+	int rc;
 
 	*reply = NULL;
 	c->errmsg[0] = '\0';
-	rv = nng_recvmsg(c->sock, &msg, 0);
-	if (rv != 0) {
-		rove_debug("reply: %s", nng_strerror(rv));
-		return nng_to_rove(rv);
-	}
+	rc = conn_wait(c, &msg);
+	if (rc != ROVE_OK)
+		return rc;
 	/* Pull replies are big: their items are validated as they are applied
 	 * (in one transaction, abandoned if any is malformed). */
 	if (want == ROVE_MSG_PULL_REPLY)
@@ -148,7 +267,7 @@ static int conn_call(conn *c, const rove_buf *req, int want, nng_msg **reply, ro
 
 static void report(const conn *c, int rc, const char *what)
 {
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT)
+	if (rove_err_unreached(rc))
 		return; /* the caller says it once */
 	if (rc == ROVE_EPERM && c->errmsg[0] != '\0') /* a disabled user: nothing was sent */
 		rove_error("%s; your changes are kept", c->errmsg);
@@ -541,7 +660,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK)
-		rc = conn_open(&c, r, timeout_ms);
+		rc = conn_open(&c, r, timeout_ms, true);
 	if (rc == ROVE_OK)
 		rc = exchange(r, &c, false, progress, st);
 	/* A recovery a killed sync began: this one's pushes are its sends. */
@@ -591,7 +710,9 @@ int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char
 
 	errmsg[0] = '\0';
 	rove_buf_init(&req);
-	rc = conn_open(&c, r, timeout_ms);
+	/* An admin command is not sent again: it may have been done once
+	 * (a new token made, a user added). */
+	rc = conn_open(&c, r, timeout_ms, false);
 	if (rc == ROVE_OK)
 		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
 	if (rc == ROVE_OK)
@@ -623,7 +744,7 @@ int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, v
 	if (item == NULL)
 		return ROVE_ENOMEM;
 	rove_buf_init(&req);
-	rc = conn_open(&c, r, timeout_ms);
+	rc = conn_open(&c, r, timeout_ms, true); /* a read: sent again as it is */
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;

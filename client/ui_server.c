@@ -23,6 +23,7 @@
 #include "err.h"
 #include "log.h"
 #include "rove_assert.h"
+#include "text.h"
 
 #include "http1.h"
 
@@ -684,8 +685,9 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 	uint16_t bound = 0;
 	int lfd;
 	struct sigaction act;
-	char *end, sig;
+	char sig;
 	bool open_it = false;
+	uint64_t n = 0;
 	long port = 0;
 	int k, rc, devnull;
 	cli_opt o;
@@ -699,12 +701,11 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 			open_it = true;
 			break;
 		case OPT_PORT:
-			errno = 0;
-			port = strtol(o.arg, &end, 10);
-			if (errno != 0 || *end != '\0' || o.arg[0] == '\0' || port < 1 || port > 65535) {
-				rove_error("invalid --port '%s' (1 to 65535)", o.arg);
+			if (!rove_text_uint(o.arg, UINT16_MAX, &n) || n == 0) {
+				rove_error("invalid --port '%s' (1 to %u)", o.arg, (unsigned)UINT16_MAX);
 				return ROVE_EXIT_USAGE;
 			}
+			port = (long)n;
 			break;
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);

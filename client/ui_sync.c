@@ -78,7 +78,7 @@ bool ui_sync_unlocked(bool post, const char *path)
 
 bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len)
 {
-	if (rc == ROVE_EUNREACH || rc == ROVE_ETIMEDOUT) {
+	if (rove_err_unreached(rc)) {
 		/* offline is a state, not an error */
 		snprintf(loc, len, "/sync?offline=1");
 		return true;

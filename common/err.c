@@ -26,6 +26,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_EREADONLY] = "read-only",
 	[ROVE_ETLS] = "TLS handshake failed",
 	[ROVE_ENOSPC] = "the disk is full",
+	[ROVE_ELOST] = "connection lost",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -52,7 +53,13 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_EREADONLY] = "readonly",
 	[ROVE_ETLS] = "tls",
 	[ROVE_ENOSPC] = "nospc",
+	[ROVE_ELOST] = "lost",
 };
+
+bool rove_err_unreached(int err)
+{
+	return err == ROVE_EUNREACH || err == ROVE_ETIMEDOUT || err == ROVE_ELOST;
+}
 
 const char *rove_err_name(int err)
 {

@@ -10,6 +10,8 @@
 #ifndef ROVE_ERR_H
 #define ROVE_ERR_H
 
+#include <stdbool.h>
+
 enum rove_err {
 	ROVE_OK = 0,
 	ROVE_ENOMEM = 1,      /* out of memory */
@@ -22,7 +24,7 @@ enum rove_err {
 	ROVE_EDB = 8,         /* storage error (LMDB) */
 	ROVE_EMAPFULL = 9,    /* storage full */
 	ROVE_EIO = 10,        /* file or OS error */
-	ROVE_EUNREACH = 11,   /* server unreachable or connection lost */
+	ROVE_EUNREACH = 11,   /* server unreachable */
 	ROVE_ETIMEDOUT = 12,  /* no answer in time */
 	ROVE_EAUTH = 13,      /* authentication failed */
 	ROVE_EPERM = 14,      /* not allowed for this user */
@@ -34,8 +36,15 @@ enum rove_err {
 	ROVE_EREADONLY = 20,  /* a replica this process may read but not write */
 	ROVE_ETLS = 21,       /* the TLS handshake failed: the certificate is not trusted */
 	ROVE_ENOSPC = 22,     /* the disk is full */
+	ROVE_ELOST = 23,      /* the connection was lost waiting for an answer, and the server is not reached again */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
+
+/* Whether err says that the server was not reached, did not answer in
+ * time, or was lost and not reached again (ROVE_EUNREACH, ROVE_ETIMEDOUT,
+ * ROVE_ELOST): nothing was lost, and trying again later may work (a
+ * command's exit status 3). */
+bool rove_err_unreached(int err);
 
 /* The message for err ("authentication failed"); "unknown error" for a
  * number out of range. */

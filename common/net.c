@@ -5,6 +5,11 @@
 #include "rove_assert.h"
 #include "rove_limits.h"
 
+#include <mbedtls/error.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <ctype.h>
@@ -21,6 +26,13 @@
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#endif
+
+/* nng 1.5.2 builds on mbedtls 2; mbedtls 3 changed the calls of
+ * rove_net_tls_files_check (a random generator for the key's checks, the
+ * certificate's key private). */
+#if MBEDTLS_VERSION_MAJOR != 2
+#error "common/net.c is written for mbedtls 2.x (Debian's libmbedtls-dev 2.28, with nng 1.5.2)"
 #endif
 
 bool rove_net_is_tls(const char *url)
@@ -101,15 +113,17 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 	return false;
 }
 
-/* Reads a whole PEM file into a NUL-terminated string the caller frees. */
-static int read_pem(const char *path, char **out)
+/* Reads a whole PEM file, what (e.g. "the TLS key") by name, into a
+ * NUL-terminated string the caller frees. Reported. */
+static int read_pem(const char *what, const char *path, char **out)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
 	size_t n;
+	int rc = ROVE_OK;
 
 	if (f == NULL) {
-		rove_error("cannot read '%s'", path);
+		rove_error("cannot read %s '%s': %s", what, path, strerror(errno));
 		return ROVE_EIO;
 	}
 	buf = malloc(ROVE_MAX_PEM_BYTES + 1);
@@ -118,15 +132,86 @@ static int read_pem(const char *path, char **out)
 		return ROVE_ENOMEM;
 	}
 	n = fread(buf, 1, ROVE_MAX_PEM_BYTES + 1, f);
+	if (ferror(f)) {
+		rove_error("cannot read %s '%s': %s", what, path, strerror(errno));
+		rc = ROVE_EIO;
+	} else if (n > ROVE_MAX_PEM_BYTES) {
+		rove_error("%s '%s' is larger than %u bytes", what, path, ROVE_MAX_PEM_BYTES);
+		rc = ROVE_ETOOBIG;
+	}
 	fclose(f);
-	if (n > ROVE_MAX_PEM_BYTES) {
-		rove_error("'%s' is larger than %u bytes", path, ROVE_MAX_PEM_BYTES);
+	if (rc != ROVE_OK) {
 		free(buf);
-		return ROVE_ETOOBIG;
+		return rc;
 	}
 	buf[n] = '\0';
 	*out = buf;
 	return ROVE_OK;
+}
+
+/* mbedtls's text for its error rv (as "X509 - ..."), into buf. */
+static const char *mbed_why(int rv, char *buf, size_t len)
+{
+	mbedtls_strerror(rv, buf, len);
+	return buf;
+}
+
+int rove_net_tls_files_check(const char *cert_file, const char *key_file)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	char *cert = NULL, *pem = NULL, why[160];
+	int rv, rc;
+
+	if (cert_file == NULL || key_file == NULL) {
+		rove_error("a tls+tcp:// URL needs --tls-cert and --tls-key (PEM files)");
+		return ROVE_EINVAL;
+	}
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&key);
+	rc = read_pem("the TLS certificate", cert_file, &cert);
+	if (rc == ROVE_OK)
+		rc = read_pem("the TLS key", key_file, &pem);
+	/* As nng's mbedtls engine reads them (nng_tls_config_own_cert): the
+	 * text with its NUL, which tells mbedtls it is PEM; the file's first
+	 * certificate is the server's, any after it its chain. */
+	if (rc == ROVE_OK && (rv = mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert, strlen(cert) + 1)) != 0) {
+		if (rv > 0)
+			rove_error("the TLS certificate '%s' holds %d part(s) that are no certificate", cert_file, rv);
+		else
+			rove_error("the TLS certificate '%s' holds no certificate mbedtls can read (%s): a PEM file "
+				   "with -----BEGIN CERTIFICATE----- is needed",
+				   cert_file, mbed_why(rv, why, sizeof(why)));
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK &&
+	    (rv = mbedtls_pk_parse_key(&key, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0)) != 0) {
+		if (rv == MBEDTLS_ERR_PK_PASSWORD_REQUIRED || rv == MBEDTLS_ERR_PK_PASSWORD_MISMATCH)
+			rove_error("the TLS key '%s' is encrypted: roved takes a key without a passphrase (openssl "
+				   "pkey -in KEY -out PLAIN.key; keep it readable by roved's user only)",
+				   key_file);
+		else
+			rove_error("the TLS key '%s' holds no private key mbedtls can read (%s): a PEM file with "
+				   "-----BEGIN ... PRIVATE KEY----- is needed",
+				   key_file, mbed_why(rv, why, sizeof(why)));
+		rc = ROVE_EINVAL;
+	}
+	if (rc == ROVE_OK && (rv = mbedtls_pk_check_pair(&crt.pk, &key)) != 0) {
+		/* (mbedtls's own text, "failed to pass the validity check",
+		 * would blame the key itself.) */
+		rove_error("the TLS key '%s' does not match the certificate '%s': it is not the private key of "
+			   "the certificate's public key, and clients could not complete a handshake; give roved "
+			   "the key the certificate was made for",
+			   key_file, cert_file);
+		rc = ROVE_EINVAL;
+	}
+	mbedtls_pk_free(&key);
+	mbedtls_x509_crt_free(&crt);
+	if (pem != NULL) /* a private key: not left in freed memory */
+		mbedtls_platform_zeroize(pem, strlen(pem));
+	free(pem);
+	free(cert);
+	return rc;
 }
 
 /* Whether a server answers at ipc://PATH. It is asked the way a client
@@ -179,9 +264,9 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 			rc = ROVE_EINVAL;
 		}
 		if (rc == ROVE_OK)
-			rc = read_pem(cert_file, &cert);
+			rc = read_pem("the TLS certificate", cert_file, &cert);
 		if (rc == ROVE_OK)
-			rc = read_pem(key_file, &key);
+			rc = read_pem("the TLS key", key_file, &key);
 		if (rc == ROVE_OK && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
 		    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3)) == 0 &&
 		    (rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) == 0)
@@ -369,21 +454,38 @@ static int probe_read(const char *url, int timeout_ms, uint8_t *buf, size_t len,
 	return rv;
 }
 
-/* Whether a plain SP server (tcp://, no TLS) answers at the host and
- * port of the tls+tcp:// url: an SP peer sends its 8-byte header
- * ("\0SP\0" and its protocol) as soon as a connection opens, where a
- * TLS server waits for the client's hello. Anything else, or nothing
- * within timeout_ms (probe_read's bound), is a no. */
-static bool speaks_plain_sp(const char *url, int timeout_ms)
+/* Whether an SP server answers at url (tcp://, or tls+tcp:// with no
+ * certificate checked): an SP peer sends its 8-byte header ("\0SP\0"
+ * and its protocol) as soon as a connection (and its TLS handshake) is
+ * made. Anything else, or nothing within timeout_ms (probe_read's
+ * bound), is a no. */
+static bool speaks_sp(const char *url, int timeout_ms)
 {
-	char plain[512];
 	uint8_t head[8];
 	size_t got;
 
-	if (strncmp(url, "tls+", 4) != 0 || (size_t)snprintf(plain, sizeof(plain), "%s", url + 4) >= sizeof(plain))
-		return false;
-	return probe_read(plain, timeout_ms, head, sizeof(head), &got) == 0 && got == sizeof(head) &&
+	return probe_read(url, timeout_ms, head, sizeof(head), &got) == 0 && got == sizeof(head) &&
 	       head[0] == 0 && head[1] == 'S' && head[2] == 'P' && head[3] == 0;
+}
+
+/* Whether a plain SP server (tcp://, no TLS) answers at the host and
+ * port of the tls+tcp:// url, where a TLS server would wait for the
+ * client's hello. */
+static bool speaks_plain_sp(const char *url, int timeout_ms)
+{
+	return strncmp(url, "tls+", 4) == 0 && speaks_sp(url + 4, timeout_ms);
+}
+
+/* Whether an SP server over TLS answers at the host and port of the
+ * tcp:// url: it breaks a plain SP handshake off (the header is no TLS
+ * hello) and completes a TLS one. */
+static bool speaks_tls_sp(const char *url, int timeout_ms)
+{
+	char tls[ROVE_MAX_URL + 8];
+
+	if (strncmp(url, "tcp://", 6) != 0 || (size_t)snprintf(tls, sizeof(tls), "tls+%s", url) >= sizeof(tls))
+		return false;
+	return speaks_sp(tls, timeout_ms);
 }
 
 int rove_net_raw_open(rove_net_raw *raw, const char *url, int timeout_ms)
@@ -455,6 +557,14 @@ static bool tls_handshakes(const char *url, int timeout_ms)
 	int rv = probe_read(url, timeout_ms, &b, 1, &got);
 
 	return rv == 0 || rv == NNG_ETIMEDOUT;
+}
+
+/* The tcp:// url of a server that speaks TLS. */
+static void only_tls(const char *url)
+{
+	rove_error("TLS: the server at %s speaks TLS: use tls+%s, with the CA file that signed its certificate "
+		   "(rove config server tls+%s; rove config ca FILE)",
+		   url, url, url);
 }
 
 static void not_tls(const char *url)
@@ -540,7 +650,7 @@ static int dialer_new(nng_socket sock, const char *url, const char *ca_file, cha
 	return ROVE_OK;
 }
 
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms)
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms, nng_dialer *out)
 {
 	nng_dialer d;
 	char host[256] = "";
@@ -554,8 +664,20 @@ int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int tim
 		if (rc != ROVE_OK)
 			return rc;
 		rv = dial_within(d, timeout_ms > 0 ? left_ms(until) : timeout_ms);
-		if (rv == 0)
+		if (rv == 0) {
+			if (out != NULL)
+				*out = d;
 			return ROVE_OK;
+		}
+		/* A TLS server breaks a plain SP handshake off at once (its
+		 * header is no TLS hello): asked once whether it completes a
+		 * TLS one, before any dialling again. */
+		if (attempt == 1 && (rv == NNG_ECONNRESET || rv == NNG_ECONNSHUT) && !rove_net_is_tls(url) &&
+		    speaks_tls_sp(url, timeout_ms > 0 ? left_ms(until) : ROVE_MAX_PLAIN_PROBE_MS)) {
+			nng_dialer_close(d);
+			only_tls(url);
+			return ROVE_ETLS;
+		}
 		/* Reset or shut while being set up: the server is there (its
 		 * listener may have been reopened); dialled again while the
 		 * timeout leaves time. */

@@ -25,6 +25,15 @@ bool rove_net_is_tls(const char *url);
  * wrong (lowercase, without the URL). */
 bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 
+/* Checks what a TLS listener is given before it starts: cert_file must
+ * be a readable PEM certificate (a chain after it is allowed), key_file a
+ * readable PEM private key without a passphrase, and the key must be the
+ * one of the certificate's public key. What is wrong is reported naming
+ * the file(s): ROVE_OK, ROVE_EINVAL (a missing file name, a file that
+ * holds no certificate or key, a key of another certificate), ROVE_EIO (a
+ * file that cannot be read), ROVE_ETOOBIG or ROVE_ENOMEM. */
+int rove_net_tls_files_check(const char *cert_file, const char *key_file);
+
 /* Starts listening on url; cert_file/key_file are required for TLS and
  * ignored otherwise; the listener goes to *out unless out is NULL. An
  * ipc:// path where a server answers is refused without disturbing it.
@@ -38,9 +47,13 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * reached, ROVE_ETIMEDOUT when it did not answer in time, ROVE_ETLS when
  * the TLS handshake failed on the server's certificate (reported with
  * the reason: not trusted by the CA file, or naming another host - found
- * by dialling once more without the host check), ROVE_EINVAL for a bad
- * URL or TLS setup (reported). */
-int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms);
+ * by dialling once more without the host check) or when the URL's
+ * scheme is not what the server speaks (a plain server dialled over TLS,
+ * a TLS one over tcp://: reported with the URL to use), ROVE_EINVAL for a
+ * bad URL or TLS setup (reported). On success the dialer goes to *out
+ * unless out is NULL (nng dials it again whenever its connection ends,
+ * until it is closed). */
+int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms, nng_dialer *out);
 
 /* A bare byte stream to url (no SP protocol, no certificate check for
  * tls+tcp://: only to look at what answers), for probes. */

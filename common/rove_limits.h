@@ -207,6 +207,9 @@
  * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
 #define ROVE_MAX_TIMEOUT_MS 3600000
+/* Client: a list's --limit at most (records): far past any replica, a
+ * bound only so that the number stays a number. */
+#define ROVE_MAX_LIST_LIMIT 1000000000u
 /* Client: a connection reset while it is set up (a server's listener
  * reopened with connections in its queue) is dialled again, within the
  * timeout, up to this many attempts in all, the first again after
@@ -214,6 +217,13 @@
  * refused connection (nothing listens) is not dialled again. */
 #define ROVE_MAX_DIAL_ATTEMPTS 6
 #define ROVE_DIAL_RETRY_MS 50
+/* Client: a connection lost while a request waits for its answer (the
+ * server killed or restarted, a network cut) is dialled again at once and
+ * the request sent again - a push or a pull, never an admin command - up
+ * to this many times for one request; a server that is not reached again
+ * (refused at once when it is gone) ends the command, exit 3, rather than
+ * a wait for the timeout. */
+#define ROVE_MAX_RESENDS 3
 
 /* Client: rows in one `rove import` file (checked in memory, written in
  * one transaction; a bigger list is split into several files), and its
@@ -449,8 +459,10 @@
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000
 /* After a failed TLS handshake the client looks for a plain SP server at
- * the same address (it sends its header as soon as a connection opens);
- * nothing within this time means it is not one. */
+ * the same address (it sends its header as soon as a connection opens),
+ * and after a plain handshake broken off, for an SP server over TLS (it
+ * sends its header once the TLS handshake is done); nothing within this
+ * time means it is not one. */
 #define ROVE_MAX_PLAIN_PROBE_MS 1000
 
 /* How long roved's stop waits for nng to close its socket before it ends
@@ -524,6 +536,9 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 /* roved compact --keep-days at most: a hundred years, so that the
  * horizon stays after the epoch. */
 #define ROVE_MAX_KEEP_DAYS 36500u
+/* roved serve --recycle-interval at most: a week, in milliseconds (the
+ * pool rules run at least that often unless turned off with 0). */
+#define ROVE_MAX_RECYCLE_INTERVAL_MS (7u * 86400u * 1000u)
 
 _Static_assert(ROVE_SERVER_MAPSIZE <= ROVE_MAX_MAPSIZE && ROVE_REPLICA_MAPSIZE <= ROVE_MAX_MAPSIZE,
 	       "maps start within the largest size");

@@ -212,3 +212,53 @@ int rove_text_why(char *why, size_t whylen, const char *fmt, ...)
 	}
 	return ROVE_EINVAL;
 }
+
+/* The digits at *p, as a number no greater than max (false past it,
+ * before any overflow); *p moves past them. At least one digit. */
+static bool digits_upto(const char **p, uint64_t max, uint64_t *out)
+{
+	const char *q = *p;
+	uint64_t v = 0;
+
+	if (*q < '0' || *q > '9')
+		return false;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		unsigned d = (unsigned)(*q - '0');
+		if (d > max || v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*p = q;
+	*out = v;
+	return true;
+}
+
+bool rove_text_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (!digits_upto(&s, max, &v) || *s != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+bool rove_text_seconds_ms(const char *s, uint64_t max_ms, uint64_t *ms)
+{
+	uint64_t secs, frac = 0;
+	unsigned place = 100;
+
+	if (!digits_upto(&s, max_ms / 1000, &secs))
+		return false;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++, place /= 10)
+			frac += (uint64_t)(*s - '0') * place; /* 0 from the fourth digit on */
+	}
+	if (*s != '\0' || frac > max_ms - secs * 1000) /* secs * 1000 <= max_ms */
+		return false;
+	*ms = secs * 1000 + frac;
+	return true;
+}

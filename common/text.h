@@ -86,4 +86,20 @@ __attribute__((format(printf, 3, 4))) int rove_text_why(char *why, size_t whylen
  * quotes, backslashes and control characters are escaped. */
 void rove_text_put_json(FILE *f, const char *s, size_t len);
 
+/* Numbers on a command line (options, not stored values). A number is
+ * decimal digits only: no sign, no space before or after it, no 0x, no
+ * exponent - what strtol and strtod would take besides ('  5', '+5',
+ * '1e3', 'nan') is refused, so that every option refuses the same
+ * strings. Leading zeros are digits (050 is 50). */
+
+/* s as a whole number from 0 to max into *out; false (*out untouched)
+ * for anything else, a number past max (or past 64 bits) too. */
+bool rove_text_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* s as seconds - digits, with a fraction after a point if need be
+ * (digits on both sides: 0.25, not .25 or 5.) - into *ms milliseconds
+ * (digits past the third of the fraction dropped), at most max_ms;
+ * false (*ms untouched) for anything else. */
+bool rove_text_seconds_ms(const char *s, uint64_t max_ms, uint64_t *ms);
+
 #endif

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "serve.h"
 #include "store.h"
+#include "text.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -65,7 +66,10 @@ static const char usage_text[] =
 	"                  of the records, once\n"
 	"\n"
 	"URLs are nng URLs: tcp://HOST:PORT, ipc:///path, or tls+tcp://HOST:PORT\n"
-	"with --tls-cert and --tls-key (PEM files) for TLS.\n"
+	"with --tls-cert and --tls-key (PEM files, the key without a passphrase)\n"
+	"for TLS; a key that is not the certificate's is refused at start.\n"
+	"Exit status: 0 ok, 1 failed, 2 usage (a bad option, or TLS files that do\n"
+	"not serve).\n"
 	"Set ROVE_LOG=info or debug for more output on stderr.\n";
 
 static int usage(FILE *f, int code)
@@ -176,17 +180,14 @@ static int cmd_serve(int argc, char **argv)
 			}
 			so.metrics = optarg;
 		} else if (c == 'r') {
-			char *end;
-			double secs = strtod(optarg, &end);
-			if (*end != '\0' || secs < 0 || secs > 86400 * 7) {
-				rove_error("invalid --recycle-interval '%s' (seconds)", optarg);
+			if (!rove_text_seconds_ms(optarg, ROVE_MAX_RECYCLE_INTERVAL_MS, &so.tick_ms)) {
+				rove_error("invalid --recycle-interval '%s' (seconds, 0 to %u)", optarg,
+					   ROVE_MAX_RECYCLE_INTERVAL_MS / 1000u);
 				return EXIT_USAGE;
 			}
-			so.tick_ms = (uint64_t)(secs * 1000);
 		} else if (c == 'm') {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (*end != '\0' || optarg[0] < '1' || optarg[0] > '9' || n > ROVE_MAX_PIPES) {
+			uint64_t n;
+			if (!rove_text_uint(optarg, ROVE_MAX_PIPES, &n) || n == 0) {
 				rove_error("invalid --max-connections '%s' (1 to %u)", optarg, ROVE_MAX_PIPES);
 				return EXIT_USAGE;
 			}
@@ -198,6 +199,11 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
+	/* The certificate and key are checked before anything starts: nng
+	 * takes a key of another certificate, and clients would only see
+	 * their handshakes fail. What is wrong is the command line's. */
+	if (rove_net_is_tls(so.url) && rove_net_tls_files_check(so.tls_cert, so.tls_key) != ROVE_OK)
+		return EXIT_USAGE;
 	rove_net_tune_malloc();
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
@@ -283,31 +289,30 @@ static int cmd_compact(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	rove_compact_stats cs;
-	long days = -1;
+	uint64_t days = 0;
+	bool have_days = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'k') {
-			char *end;
-			errno = 0;
-			days = strtol(optarg, &end, 10);
-			if (*end != '\0' || optarg[0] < '0' || optarg[0] > '9' || errno != 0 || days > ROVE_MAX_KEEP_DAYS) {
+			if (!rove_text_uint(optarg, ROVE_MAX_KEEP_DAYS, &days)) {
 				rove_error("invalid --keep-days '%s' (0 to %u)", optarg, ROVE_MAX_KEEP_DAYS);
 				return EXIT_USAGE;
 			}
+			have_days = true;
 		} else if (c == 'h') {
 			return usage(stdout, EXIT_OK);
 		} else {
 			return usage(stderr, EXIT_USAGE);
 		}
 	}
-	if (optind + 1 != argc || days < 0) {
-		if (days < 0)
+	if (optind + 1 != argc || !have_days) {
+		if (!have_days)
 			rove_error("missing --keep-days N");
 		fputs("usage: roved compact DIR --keep-days N\n", stderr);
 		return EXIT_USAGE;
 	}
-	rc = rove_compact(argv[optind], (uint64_t)days * 86400000u, &cs);
+	rc = rove_compact(argv[optind], days * 86400000u, &cs);
 	if (rc == ROVE_ENOTFOUND) {
 		rove_error("no database in '%s'", argv[optind]);
 		return EXIT_FAIL;
@@ -318,10 +323,10 @@ static int cmd_compact(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	fprintf(stderr,
-		"roved: dropped %llu op(s) older than %ld day(s) and %llu index entr(ies); the oplog holds ops "
+		"roved: dropped %llu op(s) older than %llu day(s) and %llu index entr(ies); the oplog holds ops "
 		"%llu to %llu\n"
 		"roved: dropped %llu deleted record(s) and %llu of their families' record(s)%s\n",
-		(unsigned long long)cs.ops, days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
+		(unsigned long long)cs.ops, (unsigned long long)days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
 		(unsigned long long)cs.head, (unsigned long long)cs.tombstones, (unsigned long long)cs.family,
 		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
 	if (cs.filled > 0)

@@ -356,4 +356,49 @@ for v in 0 -5 abc 1e3 0x10 3600001 2147483648 ""; do
 	grep -q "from 1 to 3600000" "$T/err" || fail "--timeout '$v': the range is not named: $(cat "$T/err")"
 done
 eq "$(r alice --timeout 3600000 status --json | jq -r .user)" "alice" "the longest --timeout"
+# A number on the command line is digits only, in rove and roved alike:
+# no sign, no space before or after it (strtol and strtod skip leading
+# spaces and take '+'; strtod also hex, exponents, "nan"), nothing past
+# its range. Each refusal is a usage error (exit 2).
+nonumbers=(" 100" $'\t100' "+100" "100 " "1 00" "-0" "0x64" "1e2" "" "99999999999999999999999")
+for v in "${nonumbers[@]}"; do
+	exits_as alice 2 --timeout "$v" status
+	grep -q "from 1 to 3600000" "$T/err" || fail "--timeout '$v': the range is not named: $(cat "$T/err")"
+	exits_as alice 2 customer list --limit "$v"
+	# Whatever is taken would serve (rove ui) or dial (rove feed): bounded.
+	set +e
+	timeout 10 "$ROVE_BIN" -R "$T/alice" ui --port "$v" >/dev/null 2>"$T/err"
+	eq "$?" "2" "rove ui --port '$v' ($(head -n 1 "$T/err"))"
+	timeout 10 "$ROVE_BIN" -R "$T/admin" feed postgres "host=$T/nopg" --once --interval "$v" >/dev/null 2>"$T/err"
+	eq "$?" "2" "rove feed --interval '$v' ($(head -n 1 "$T/err"))"
+	# roved: a value taken would meet the running server's lock (exit 1).
+	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval "$v" \
+		>/dev/null 2>"$T/err"
+	eq "$?" "2" "roved serve --recycle-interval '$v' ($(head -n 1 "$T/err"))"
+	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --max-connections "$v" \
+		>/dev/null 2>"$T/err"
+	eq "$?" "2" "roved serve --max-connections '$v' ($(head -n 1 "$T/err"))"
+	"$ROVED_BIN" compact "$T/srv" --keep-days "$v" >/dev/null 2>"$T/err"
+	eq "$?" "2" "roved compact --keep-days '$v' ($(head -n 1 "$T/err"))"
+	set -e
+done
+# Seconds take a fraction, digits on both sides of the point.
+for v in ".5" "5." "0.5.1" "nan" "inf" "0,5"; do
+	set +e
+	timeout 10 "$ROVE_BIN" -R "$T/admin" feed postgres "host=$T/nopg" --once --interval "$v" >/dev/null 2>"$T/err"
+	eq "$?" "2" "rove feed --interval '$v' ($(head -n 1 "$T/err"))"
+	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval "$v" \
+		>/dev/null 2>"$T/err"
+	eq "$?" "2" "roved serve --recycle-interval '$v' ($(head -n 1 "$T/err"))"
+	set -e
+done
+# Good numbers still pass: leading zeros are digits too.
+eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
+eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"
+set +e
+"$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval 0.25 --max-connections 16 \
+	>/dev/null 2>"$T/err"
+eq "$?" "1" "roved serve with good numbers gets as far as the lock"
+set -e
+grep -q "in use by another roved" "$T/err" || fail "roved serve with good numbers: $(cat "$T/err")"
 echo "ok"

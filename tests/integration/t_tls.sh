@@ -27,6 +27,47 @@ openssl x509 -req -in "$T/elsewhere/server.csr" -CA "$T/pki/ca.pem" -CAkey "$T/p
 	-CAcreateserial -days 2 -extfile "$T/elsewhere/ext" -out "$T/elsewhere/server.pem" 2>/dev/null
 
 server_init
+
+# roved checks its certificate and key before it serves: a key that is
+# not the certificate's (clients would only see a failed handshake), a
+# file that holds no certificate or no key, an encrypted key, a file it
+# cannot read, a missing option - each is a usage error (exit 2) that
+# names the files, and nothing listens.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ec.key" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes256 -pass pass:secret \
+	-out "$T/locked.key" 2>/dev/null
+echo "not a PEM file" >"$T/garbage.pem"
+mkdir "$T/adir"
+# serve_refused TEXT ARGS...: roved serve over TLS with ARGS exits 2
+# within 10 s, saying TEXT.
+serve_refused() {
+	local text=$1 port status
+	shift
+	port=$(free_port)
+	set +e
+	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "tls+tcp://127.0.0.1:$port" "$@" >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "2" "roved serve $* ($(head -n 1 "$T/err"))"
+	grep -qF -- "$text" "$T/err" || fail "roved serve $*: unclear: $(cat "$T/err")"
+	! server_listening "tcp://127.0.0.1:$port" || fail "roved serve $*: something listens"
+}
+cert=$T/pki/server.pem
+serve_refused "the TLS key '$T/other/server.key' does not match the certificate '$cert'" \
+	--tls-cert "$cert" --tls-key "$T/other/server.key"
+serve_refused "the TLS key '$T/ec.key' does not match the certificate '$cert'" --tls-cert "$cert" --tls-key "$T/ec.key"
+serve_refused "the TLS key '$T/garbage.pem' holds no private key" --tls-cert "$cert" --tls-key "$T/garbage.pem"
+serve_refused "the TLS key '$cert' holds no private key" --tls-cert "$cert" --tls-key "$cert"
+serve_refused "the TLS key '$T/locked.key' is encrypted" --tls-cert "$cert" --tls-key "$T/locked.key"
+serve_refused "the TLS certificate '$T/garbage.pem' holds no certificate" \
+	--tls-cert "$T/garbage.pem" --tls-key "$T/pki/server.key"
+serve_refused "the TLS certificate '$T/pki/server.key' holds no certificate" \
+	--tls-cert "$T/pki/server.key" --tls-key "$T/pki/server.key"
+serve_refused "cannot read the TLS key '$T/none.key': No such file or directory" \
+	--tls-cert "$cert" --tls-key "$T/none.key"
+serve_refused "cannot read the TLS certificate '$T/adir': Is a directory" --tls-cert "$T/adir" --tls-key "$T/pki/server.key"
+serve_refused "needs --tls-cert and --tls-key" --tls-cert "$cert"
+
 # A free port: try a few random ones.
 for _ in $(seq 1 20); do
 	port=$((20000 + RANDOM % 12000)) # below the ports of outgoing connections
@@ -108,6 +149,16 @@ BG_PIDS+=($!)
 wait_listening "tcp://127.0.0.1:$port3" "$!" "the plain roved"
 sync_to "tls+tcp://127.0.0.1:$port3" 5000 1 "sync over TLS with a plain server"
 grep -q "does not speak TLS" "$T/err" || fail "unclear error for a plain server: $(cat "$T/err")"
+# The other way round: the TLS server dialled over plain tcp:// is no
+# unreachable server either (exit 1, like the case above), said at once,
+# with the URL to use.
+t0=$(date +%s%N)
+sync_to "tcp://127.0.0.1:$port" 5000 1 "sync over plain tcp:// with a TLS server"
+ms=$(elapsed_ms "$t0")
+grep -q "the server at tcp://127.0.0.1:$port speaks TLS: use tls+tcp://127.0.0.1:$port" "$T/err" ||
+	fail "unclear error for a TLS server dialled over tcp://: $(cat "$T/err")"
+grep -q "unreachable\|cannot reach" "$T/err" && fail "a TLS server called unreachable: $(cat "$T/err")"
+[ "$ms" -lt 1000 ] || fail "a TLS server dialled over tcp:// took $ms ms to be told"
 # A server of another protocol (HTTP) dialled over TLS: exit 1, saying the
 # handshake never completes, not blaming the CA file.
 port4=$(free_port)

@@ -1152,8 +1152,41 @@ static void test_bench_data(void)
 	}
 }
 
+/* Numbers of the command line: digits only, within their range. */
+static void test_numbers(void)
+{
+	static const char *const bad[] = {"", " 5", "\t5", "5 ", "+5", "-5", "-0", "5x", "0x10", "1e3", "nan",
+					  "inf", "1 0", "5\n", "18446744073709551616", "99999999999999999999999"};
+	static const char *const bad_secs[] = {".5", "5.", "0.5.1", "0,5", "1.2e3", " 0.5", "0.5 ", "+0.5", "-0.5"};
+	uint64_t v = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(!rove_text_uint(bad[i], UINT64_MAX, &v));
+		CHECK(!rove_text_seconds_ms(bad[i], UINT64_MAX, &v));
+	}
+	for (size_t i = 0; i < sizeof(bad_secs) / sizeof(bad_secs[0]); i++)
+		CHECK(!rove_text_seconds_ms(bad_secs[i], UINT64_MAX, &v));
+	CHECK_EQ_INT(v, 7); /* untouched by a refusal */
+	CHECK(rove_text_uint("0", 10, &v) && v == 0);
+	CHECK(rove_text_uint("010", 10, &v) && v == 10);
+	CHECK(!rove_text_uint("11", 10, &v));
+	CHECK(!rove_text_uint("5", 0, &v) && rove_text_uint("0", 0, &v) && v == 0);
+	CHECK(rove_text_uint("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+	CHECK(rove_text_uint("3600000", 3600000, &v) && v == 3600000 && !rove_text_uint("3600001", 3600000, &v));
+	CHECK(rove_text_seconds_ms("0", 1000, &v) && v == 0);
+	CHECK(rove_text_seconds_ms("0.25", 1000, &v) && v == 250);
+	CHECK(rove_text_seconds_ms("1.0", 1000, &v) && v == 1000);
+	CHECK(!rove_text_seconds_ms("1.001", 1000, &v) && !rove_text_seconds_ms("2", 1000, &v));
+	CHECK(rove_text_seconds_ms("0.0999", 1000, &v) && v == 99); /* past milliseconds: dropped */
+	CHECK(rove_text_seconds_ms("3600", 3600000, &v) && v == 3600000);
+	CHECK(!rove_text_seconds_ms("3600.5", 3600000, &v) && !rove_text_seconds_ms("18446744073709552", UINT64_MAX, &v));
+	CHECK(rove_text_seconds_ms("18446744073709551.615", UINT64_MAX, &v) && v == UINT64_MAX);
+	CHECK(!rove_text_seconds_ms("18446744073709551.616", UINT64_MAX, &v));
+}
+
 int main(void)
 {
+	test_numbers();
 	test_utf8();
 	test_text_check();
 	test_text_show();
