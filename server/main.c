@@ -204,6 +204,14 @@ static int cmd_serve(int argc, char **argv)
 	 * their handshakes fail. What is wrong is the command line's. */
 	if (rove_net_is_tls(so.url) && rove_net_tls_files_check(so.tls_cert, so.tls_key) != ROVE_OK)
 		return EXIT_USAGE;
+	/* Files given for a plain URL would be left unused: the server would
+	 * run without the TLS its operator asked for. */
+	if (!rove_net_is_tls(so.url) && (so.tls_cert != NULL || so.tls_key != NULL)) {
+		rove_error("--tls-cert and --tls-key serve TLS only, and '%s' is not a TLS URL: listen on "
+			   "tls+tcp://HOST:PORT",
+			   so.url);
+		return EXIT_USAGE;
+	}
 	rove_net_tune_malloc();
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)

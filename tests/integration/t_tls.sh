@@ -67,6 +67,17 @@ serve_refused "cannot read the TLS key '$T/none.key': No such file or directory"
 	--tls-cert "$cert" --tls-key "$T/none.key"
 serve_refused "cannot read the TLS certificate '$T/adir': Is a directory" --tls-cert "$T/adir" --tls-key "$T/pki/server.key"
 serve_refused "needs --tls-cert and --tls-key" --tls-cert "$cert"
+# A certificate given for a plain URL would be left unused, and the
+# server would run without TLS: refused too.
+port=$(free_port)
+set +e
+timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "tcp://127.0.0.1:$port" --tls-cert "$cert" \
+	--tls-key "$T/pki/server.key" >/dev/null 2>"$T/err"
+status=$?
+set -e
+eq "$status" "2" "roved serve tcp:// with --tls-cert ($(head -n 1 "$T/err"))"
+grep -qF "serve TLS only" "$T/err" || fail "roved serve tcp:// with --tls-cert: unclear: $(cat "$T/err")"
+! server_listening "tcp://127.0.0.1:$port" || fail "roved serve tcp:// with --tls-cert: something listens"
 
 # A free port: try a few random ones.
 for _ in $(seq 1 20); do
