@@ -113,6 +113,27 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 	return false;
 }
 
+bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen)
+{
+	static const char *const tcp[] = {"tcp://", "tls+tcp://"};
+
+	for (size_t k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
+		size_t plen = strlen(tcp[k]);
+		const char *hp = url + plen, *rest;
+		char any[ROVE_MAX_URL + 16];
+		if (strncmp(url, tcp[k], plen) != 0)
+			continue;
+		/* Every address: checked as 0.0.0.0, the rest as it is. */
+		rest = hp[0] == '*' ? hp + 1 : hp;
+		if (rest[0] == ':' && strlen(url) <= ROVE_MAX_URL) {
+			snprintf(any, sizeof(any), "%s0.0.0.0%s", tcp[k], rest);
+			return rove_net_url_valid(any, why, whylen);
+		}
+		break;
+	}
+	return rove_net_url_valid(url, why, whylen);
+}
+
 /* Reads a whole PEM file, what (e.g. "the TLS key") by name, into a
  * NUL-terminated string the caller frees. Reported. */
 static int read_pem(const char *what, const char *path, char **out)

@@ -24,6 +24,9 @@ bool rove_net_is_tls(const char *url);
  * socket address), at most ROVE_MAX_URL bytes. If not, why says what is
  * wrong (lowercase, without the URL). */
 bool rove_net_url_valid(const char *url, char *why, size_t whylen);
+/* The same for a URL a server listens on, where the host may also be
+ * "*" or empty (every address). */
+bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen);
 
 /* Checks what a TLS listener is given before it starts: cert_file must
  * be a readable PEM certificate (a chain after it is allowed), key_file a

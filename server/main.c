@@ -168,6 +168,13 @@ static int cmd_serve(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'l') {
+			char why[128];
+			/* What a replica can dial (rove init refuses the rest): no
+			 * port 0 (a random one), no other transport. */
+			if (!rove_net_listen_url_valid(optarg, why, sizeof(why))) {
+				rove_error("invalid --listen '%s': %s", optarg, why);
+				return EXIT_USAGE;
+			}
 			so.url = optarg;
 		} else if (c == 'c') {
 			so.tls_cert = optarg;
