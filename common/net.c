@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -138,13 +139,33 @@ bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen)
  * NUL-terminated string the caller frees. Reported. */
 static int read_pem(const char *what, const char *path, char **out)
 {
-	FILE *f = fopen(path, "rb");
+	/* Opened without waiting (a FIFO would block until written to),
+	 * then taken only if it is a regular file. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
 	char *buf;
 	size_t n;
 	int rc = ROVE_OK;
 
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rove_error("cannot read %s '%s': %s", what, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ROVE_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			rove_error("cannot read %s '%s': %s", what, path, strerror(EISDIR));
+		else
+			rove_error("%s '%s' is not a regular file", what, path);
+		close(fd);
+		return ROVE_EIO;
+	}
+	f = fdopen(fd, "rb");
 	if (f == NULL) {
 		rove_error("cannot read %s '%s': %s", what, path, strerror(errno));
+		close(fd);
 		return ROVE_EIO;
 	}
 	buf = malloc(ROVE_MAX_PEM_BYTES + 1);

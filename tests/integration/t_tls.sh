@@ -67,6 +67,10 @@ serve_refused "cannot read the TLS key '$T/none.key': No such file or directory"
 	--tls-cert "$cert" --tls-key "$T/none.key"
 serve_refused "cannot read the TLS certificate '$T/adir': Is a directory" --tls-cert "$T/adir" --tls-key "$T/pki/server.key"
 serve_refused "needs --tls-cert and --tls-key" --tls-cert "$cert"
+# A FIFO would block the read for good (nothing written to it).
+mkfifo "$T/fifo.pem"
+serve_refused "the TLS certificate '$T/fifo.pem' is not a regular file" --tls-cert "$T/fifo.pem" \
+	--tls-key "$T/pki/server.key"
 # A certificate given for a plain URL would be left unused, and the
 # server would run without TLS: refused too.
 port=$(free_port)
