@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_usage(const char *text, bool ok)
 {
@@ -298,31 +299,49 @@ bool cli_token_ok(const char *token, char out[ROVE_TOKEN_HEX + 1])
 	return true;
 }
 
-/* Whether the file at path reads and holds a PEM certificate (in its
- * first ROVE_MAX_CA_SCAN bytes). */
-static bool pem_has_certificate(const char *path)
+/* Whether the file at path holds a PEM certificate in its first
+ * ROVE_MAX_CA_SCAN bytes, in *yes: 0, or the errno of why it cannot be
+ * read (EISDIR for a directory, which fopen opens). */
+static int pem_has_certificate(const char *path, bool *yes)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE-----";
 	char *buf = malloc(ROVE_MAX_CA_SCAN + 1);
-	FILE *f = fopen(path, "rb");
-	size_t n = 0;
-	bool yes = false;
+	struct stat st;
+	FILE *f;
+	size_t n;
+	int err = 0;
 
-	if (buf != NULL && f != NULL) {
-		n = fread(buf, 1, ROVE_MAX_CA_SCAN, f);
-		buf[n] = '\0';
-		for (size_t i = 0; i + sizeof(begin) - 1 <= n && !yes; i++)
-			yes = memcmp(buf + i, begin, sizeof(begin) - 1) == 0;
+	*yes = false;
+	if (buf == NULL)
+		return ENOMEM;
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		err = errno;
+		free(buf);
+		return err;
 	}
-	if (f != NULL)
-		fclose(f);
+	if (fstat(fileno(f), &st) != 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	if (err == 0) {
+		n = fread(buf, 1, ROVE_MAX_CA_SCAN, f);
+		if (ferror(f))
+			err = errno != 0 ? errno : EIO;
+		buf[n] = '\0';
+		for (size_t i = 0; err == 0 && i + sizeof(begin) - 1 <= n && !*yes; i++)
+			*yes = memcmp(buf + i, begin, sizeof(begin) - 1) == 0;
+	}
+	fclose(f);
 	free(buf);
-	return yes;
+	return err;
 }
 
 bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 {
 	char abs[PATH_MAX];
+	bool pem = false;
+	int err;
 
 	if (ca[0] == '\0') {
 		out[0] = '\0';
@@ -333,7 +352,12 @@ bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
 		return false;
 	}
-	if (!pem_has_certificate(abs)) {
+	err = pem_has_certificate(abs, &pem);
+	if (err != 0) {
+		rove_error("cannot read the CA file %s: %s", CLI_QUOTE(ca), strerror(err));
+		return false;
+	}
+	if (!pem) {
 		rove_error("the CA file %s holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the file "
 			   "of the CA that signed the server's certificate",
 			   CLI_QUOTE(ca));

@@ -11,7 +11,28 @@ static const char help[] =
 	"Show the replica's user, role, server, pending ops, rejected changes,\n"
 	"cursor and last sync. Pending ops the server has already accepted (a\n"
 	"sync ended before it pulled them back) are counted as sent; the next\n"
-	"sync confirms them ('rove pending' marks them).\n";
+	"sync confirms them ('rove pending' marks them). When the last sync\n"
+	"found this computer's clock ahead of the server's, it says by how\n"
+	"much: times made here (a visit's, a deal's closing day) follow the\n"
+	"server's clock.\n";
+
+/* How far ahead, rounded, in the largest unit of which that makes two or
+ * more (minutes up to two hours, hours up to two days). */
+static void print_ahead(uint64_t ms)
+{
+	static const struct {
+		uint64_t ms;
+		const char *name;
+	} units[] = {{24u * 3600u * 1000u, "day"}, {3600u * 1000u, "hour"}, {60u * 1000u, "minute"}};
+	size_t i = 0;
+	uint64_t n;
+
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && (ms + units[i].ms / 2) / units[i].ms < 2)
+		i++;
+	n = (ms + units[i].ms / 2) / units[i].ms;
+	printf("clock:     %" PRIu64 " %s%s ahead of the server's (times made here follow the server's)\n", n,
+	       units[i].name, n == 1 ? "" : "s");
+}
 
 int cmd_status(rove_cli *cli, int argc, char **argv)
 {
@@ -60,6 +81,8 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		printf("rejected:  %" PRIu64 "\n", s.rejected);
 		printf("cursor:    %" PRIu64 "\n", s.cursor);
 		printf("last sync: %s\n", when);
+		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
+			print_ahead(s.clock_ahead_ms);
 	}
 	rove_replica_close(&r);
 	return ROVE_EXIT_OK;

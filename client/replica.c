@@ -635,17 +635,55 @@ static uint64_t last_sync_read(rove_replica *r)
 	return v;
 }
 
+/* The meta key of rove_replica_clock_learned's value (absent: 0, as on a
+ * replica that never synced, or synced before it was kept). */
+#define CLOCK_AHEAD_KEY "clock_ahead"
+
 uint64_t rove_replica_now_ms(rove_replica *r)
 {
-	uint64_t wall = rove_wall_ms(), hlc = 0;
+	uint64_t wall = rove_wall_ms(), hlc = 0, ahead = 0;
 	MDB_txn *txn;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
 		return wall;
 	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
 		hlc = 0;
+	if (rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &ahead) != ROVE_OK)
+		ahead = 0;
 	mdb_txn_abort(txn);
+	if (ahead < wall)
+		wall -= ahead;
 	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
+}
+
+static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
+{
+	uint64_t was = 0;
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &was);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	if ((ahead_ms > was ? ahead_ms - was : was - ahead_ms) <= ROVE_CLOCK_AHEAD_SLACK_MS)
+		return ROVE_OK; /* as good as known: no write */
+	rc = rpl_txn_begin(r, 0, &txn);
+	if (rc == ROVE_OK)
+		rc = rpl_commit_or_abort(txn, rove_db_put_u64(txn, r->meta, CLOCK_AHEAD_KEY, ahead_ms));
+	return rc;
+}
+
+int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, clock_learned_once(r, ahead_ms));
+	return rc;
 }
 
 /* Counts an outbox entry the server acknowledged. */
@@ -683,6 +721,11 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		uint64_t gone = 0;
 		rc = rpl_dismissed_count(txn, r, &gone);
 		s->rejected -= gone < s->rejected ? gone : s->rejected;
+	}
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &s->clock_ahead_ms);
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
 	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK)

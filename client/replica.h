@@ -87,6 +87,8 @@ typedef struct rove_replica_status {
 	uint64_t sent; /* of pending: accepted by the server, to be confirmed by a pull */
 	uint64_t rejected;
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
+	uint64_t clock_ahead_ms; /* this laptop's clock ahead of the server's, as
+				  * the last sync found it (rove_replica_clock_learned) */
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be
@@ -186,12 +188,21 @@ int rove_replica_check_index(rove_replica *r, uint64_t *problems);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 
-/* The time of what the user does now, in Unix ms: the wall clock, or the
- * latest stamp pulled from the server when the wall clock is behind it (a
+/* The time of what the user does now, in Unix ms - what a visit's `at`,
+ * a won deal's day, an import's "today" are made of, which the server
+ * checks against its own clock: the wall clock, less how far it was ahead
+ * of the server's when the last sync measured it (a laptop whose clock is
+ * fast), or the latest stamp pulled from the server when that is later (a
  * laptop whose clock is slow, or says 1970; the server bounds every stamp
  * it keeps by its own clock, a laptop's earlier fast clock included). A
  * replica that cannot be read: the wall clock. */
 uint64_t rove_replica_now_ms(rove_replica *r);
+/* Notes how far this laptop's clock is ahead of the server's (0: not
+ * ahead), as a sync measured it; rove_replica_now_ms takes it off the
+ * wall clock from then on. Written only when it moved by more than
+ * ROVE_CLOCK_AHEAD_SLACK_MS, so that a sync with nothing new still writes
+ * nothing to LMDB. */
+int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms);
 
 /* The changes the server refused, oldest first (rove_rejection is in
  * proto.h; rj and what it points to are valid during the call only);

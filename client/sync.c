@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include "err.h"
+#include "hlc.h"
 #include "log.h"
 #include "net.h"
 #include "rove_assert.h"
@@ -38,8 +39,18 @@ typedef struct conn {
 	 * connection with callbacks starts with, to NNG_PIPE_EV_REM_POST):
 	 * 0 before a request means the one there was is gone. */
 	atomic_int pipes;
+	bool refused; /* the last reply was an ERROR, with errmsg its text */
 	char errmsg[ROVE_MAX_ERRMSG + 1];
 } conn;
+
+/* The server's time, asked for by a sync's first pull (rove_pull_req's
+ * clock): ask until a reply said it, or refused the asking (an older
+ * server); known once one said it, ahead_ms then how far this laptop's
+ * clock was ahead of it (negative: behind). */
+typedef struct clock_probe {
+	bool ask, known;
+	int64_t ahead_ms;
+} clock_probe;
 
 static int nng_to_rove(int rv)
 {
@@ -220,6 +231,7 @@ static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
 
 	*reply = NULL;
 	c->errmsg[0] = '\0';
+	c->refused = false;
 	rc = conn_wait(c, &msg);
 	if (rc != ROVE_OK)
 		return rc;
@@ -242,6 +254,7 @@ static int conn_recv(conn *c, int want, nng_msg **reply, rove_msg *m)
 		return rc;
 	}
 	if (m->type == ROVE_MSG_ERROR) {
+		c->refused = true;
 		rc = m->u.error.code == ROVE_OK ? ROVE_ESERVER : m->u.error.code;
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s", m->u.error.text);
 		nng_msg_free(msg);
@@ -485,16 +498,36 @@ static uint32_t pull_first_items(const rove_sync_stats *st)
 	return n < ROVE_MAX_SNAPSHOT_ITEMS ? (uint32_t)n : ROVE_MAX_SNAPSHOT_ITEMS;
 }
 
-static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own)
+static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own,
+		     bool clock)
 {
 	rove_pull_req q;
 	int rc;
 
 	rove_pull_state_request(ps, &r->id, max, &q);
 	q.own = own;
+	q.clock = clock;
 	rove_buf_reset(req);
 	rc = rove_enc_pull(req, &r->auth, &q);
 	return rc == ROVE_OK ? conn_send(c, req) : rc;
+}
+
+/* The server said its time, server_ms (0: it did not), in the answer to
+ * a request sent at sent_ms and answered at got_ms by this laptop's
+ * clock: it is taken as the server's time halfway between (off by half
+ * the round trip at most). */
+static void clock_heard(clock_probe *cp, uint64_t sent_ms, uint64_t got_ms, uint64_t server_ms)
+{
+	uint64_t mid;
+
+	cp->ask = false;
+	if (server_ms == 0 || got_ms < sent_ms || server_ms > INT64_MAX)
+		return; /* not said, or this laptop's clock was set meanwhile */
+	mid = sent_ms + (got_ms - sent_ms) / 2;
+	if (mid > INT64_MAX)
+		return;
+	cp->known = true;
+	cp->ahead_ms = (int64_t)mid - (int64_t)server_ms;
 }
 
 /* Pulls until the server has nothing more. Pipelined: as soon as a chunk
@@ -503,7 +536,7 @@ static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_st
  * by), so the server reads chunk n+1 while this process applies chunk n.
  * Each chunk is applied in its own transaction with the position it leads
  * to, so a sync cut anywhere resumes from what was applied. */
-static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
+static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, clock_probe *cp)
 {
 	rove_pull_state ps;
 	rove_buf req;
@@ -512,14 +545,19 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 	 * the server kept them); should one be missing here, everything is
 	 * asked for again whole. */
 	bool own = true;
+	/* The first request asks for the server's time too, if no reply
+	 * said it yet in this sync. */
+	bool clock = cp->ask;
+	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
+	uint64_t sent_ms = 0;
 	int rc;
 
 	progress_init(&prog, on);
 	rove_buf_init(&req);
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
-		rc = pull_send(c, r, &req, &ps,
-			       env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS), own);
+		sent_ms = rove_wall_ms();
+		rc = pull_send(c, r, &req, &ps, first, own, clock);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -532,6 +570,21 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 		bool more, p_snap;
 
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
+		if (clock && rc == ROVE_EPROTO && c->refused) {
+			/* A server older than the clock element refuses a PULL
+			 * that has it: asked again as it takes it, and this
+			 * sync learns nothing of the time. */
+			rove_debug("pull: the server does not say its time (%s)", c->errmsg);
+			clock = cp->ask = false;
+			rc = pull_send(c, r, &req, &ps, first, own, false);
+			if (rc == ROVE_OK)
+				continue;
+			report(c, rc, "pull");
+			break;
+		}
+		if (clock && rc == ROVE_OK)
+			clock_heard(cp, sent_ms, rove_wall_ms(), m.u.pull_reply.time_ms);
+		clock = false;
 		if (rc == ROVE_EHISTORY)
 			break; /* the caller recovers */
 		if (rc == ROVE_EWRONGSERVER) {
@@ -553,7 +606,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 			 * refused, which ends this loop). */
 			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
 			sent = pull_send(c, r, &req, &ps,
-					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
+					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS),
+					 own, false);
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
 		if (rc == ROVE_ENOTFOUND && own) {
@@ -575,7 +629,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 				rc = rove_replica_pull_state(r, &ps);
 			if (rc == ROVE_OK)
 				rc = pull_send(c, r, &req, &ps,
-					       env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS), own);
+					       env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS),
+					       own, false);
 			if (rc != ROVE_OK) {
 				report(c, rc, "pull");
 				break;
@@ -615,7 +670,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 		rc = rove_replica_pull_state(r, &ps);
 		if (rc == ROVE_OK)
 			rc = pull_send(c, r, &req, &ps,
-				       env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS), own);
+				       env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS),
+				       own, false);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -631,7 +687,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st)
 /* Push, then pull; or, while a recovery waits for its fresh snapshot
  * (rove_replica_recovering), pull first: what is pushed then follows the
  * older changes the snapshot shows the server lacks. */
-static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st)
+static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st, clock_probe *cp)
 {
 	bool waiting = false;
 	int rc = rove_replica_recovering(r, &waiting);
@@ -639,17 +695,18 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK && waiting)
-		rc = pull_all(r, c, progress, st);
+		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
 		rc = push_all(r, c, resend || waiting, st);
 	if (rc == ROVE_OK)
-		rc = pull_all(r, c, progress, st);
+		rc = pull_all(r, c, progress, st, cp);
 	return rc;
 }
 
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st)
 {
 	conn c;
+	clock_probe cp = {true, false, 0};
 	uint64_t pushed;
 	bool again = false;
 	int rc;
@@ -662,7 +719,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	if (rc == ROVE_OK)
 		rc = conn_open(&c, r, timeout_ms, true);
 	if (rc == ROVE_OK)
-		rc = exchange(r, &c, false, progress, st);
+		rc = exchange(r, &c, false, progress, st, &cp);
 	/* A recovery a killed sync began: this one's pushes are its sends. */
 	if (again)
 		st->resent = st->pushed;
@@ -677,7 +734,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (rc != ROVE_OK)
 			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
 		if (rc == ROVE_OK)
-			rc = exchange(r, &c, true, progress, st);
+			rc = exchange(r, &c, true, progress, st, &cp);
 		if (rc == ROVE_EHISTORY)
 			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
 		st->resent = (again ? st->resent : 0) + st->pushed - pushed;
@@ -688,6 +745,15 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		int trc = rove_replica_resent(r);
 		if (trc != ROVE_OK)
 			rove_warn("synced, but the end of the recovery could not be noted: %s", rove_strerror(trc));
+	}
+	if (rc == ROVE_OK && cp.known) {
+		/* From now on "now" on this replica is the server's (a laptop
+		 * whose clock is fast dates nothing in the server's future);
+		 * failing to note it leaves the last one measured. */
+		int trc = rove_replica_clock_learned(r, cp.ahead_ms > 0 ? (uint64_t)cp.ahead_ms : 0);
+		if (trc != ROVE_OK)
+			rove_warn("synced, but how far this laptop's clock is from the server's could not be noted: %s",
+				  rove_strerror(trc));
 	}
 	if (rc == ROVE_OK) {
 		/* The data is synced and stored; the time of the sync is only

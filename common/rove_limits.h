@@ -26,9 +26,9 @@
  * ops is halved until it fits). A plain number: tests read it. */
 #define ROVE_MAX_REQUEST_BYTES 1048576
 
-/* Elements of a message's outer array: the longest message (PULL and
- * PULL_REPLY, 14) with room to grow; a longer array is refused before
- * anything in it is read. */
+/* Elements of a message's outer array: the longest message (PULL with
+ * its optional clock, 16); a longer array is refused before anything in
+ * it is read. */
 #define ROVE_MAX_MSG_ARITY 16u
 
 /* Ops in one push; a client with more pending ops sends several batches. */
@@ -154,6 +154,15 @@
 
 /* A stamp further ahead of the server's clock than this is re-stamped. */
 #define ROVE_MAX_CLOCK_SKEW_MS (5u * 60u * 1000u)
+
+/* How far a laptop's clock is ahead of the server's, as a sync measures
+ * it (from the server's time in the first pull reply, against the middle
+ * of the round trip), is stored in the replica only when it moved by more
+ * than this: a measure wavers by a few ms from sync to sync, and a sync
+ * with nothing new writes nothing to LMDB. */
+#define ROVE_CLOCK_AHEAD_SLACK_MS 1000u
+/* `rove status` says how far ahead the laptop's clock is from this on. */
+#define ROVE_CLOCK_AHEAD_SHOWN_MS (60u * 1000u)
 
 /* A stamp before this (1980-01-01T00:00:00Z, the first date rove takes,
  * ROVE_DATE_MIN) comes from a clock that was never set - 0, a laptop

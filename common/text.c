@@ -247,6 +247,7 @@ bool rove_text_seconds_ms(const char *s, uint64_t max_ms, uint64_t *ms)
 {
 	uint64_t secs, frac = 0;
 	unsigned place = 100;
+	bool past = false; /* a digit other than 0 past milliseconds */
 
 	if (!digits_upto(&s, max_ms / 1000, &secs))
 		return false;
@@ -254,10 +255,15 @@ bool rove_text_seconds_ms(const char *s, uint64_t max_ms, uint64_t *ms)
 		s++;
 		if (*s < '0' || *s > '9')
 			return false;
-		for (; *s >= '0' && *s <= '9'; s++, place /= 10)
+		for (; *s >= '0' && *s <= '9'; s++, place /= 10) {
 			frac += (uint64_t)(*s - '0') * place; /* 0 from the fourth digit on */
+			past = past || (place == 0 && *s != '0');
+		}
 	}
-	if (*s != '\0' || frac > max_ms - secs * 1000) /* secs * 1000 <= max_ms */
+	/* secs * 1000 <= max_ms. What lies past milliseconds is dropped,
+	 * but not before the range is checked: at the maximum, it is past
+	 * it however little it is. */
+	if (*s != '\0' || frac > max_ms - secs * 1000 || (past && frac == max_ms - secs * 1000))
 		return false;
 	*ms = secs * 1000 + frac;
 	return true;

@@ -98,7 +98,8 @@ bool rove_text_uint(const char *s, uint64_t max, uint64_t *out);
 
 /* s as seconds - digits, with a fraction after a point if need be
  * (digits on both sides: 0.25, not .25 or 5.) - into *ms milliseconds
- * (digits past the third of the fraction dropped), at most max_ms;
+ * (digits past the third of the fraction dropped), at most max_ms
+ * (compared before anything is dropped: 3600.0000001 is past 3600);
  * false (*ms untouched) for anything else. */
 bool rove_text_seconds_ms(const char *s, uint64_t max_ms, uint64_t *ms);
 

@@ -17,7 +17,9 @@
 typedef struct msg_def msg_def;
 static const msg_def *msg_def_of(uint64_t type);
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
+static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, bool optional);
 static void put_items(rove_mp_writer *w, int type, uint32_t n);
+static bool has_optional(const rove_msg *m);
 
 /* ERROR [3, 1, code, text] */
 
@@ -138,7 +140,8 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 }
 
 /* PULL [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *       server, run, ack_run, ack_seq, own] */
+ *       server, run, ack_run, ack_seq, own(, clock)]: clock only when
+ * true, so that a PULL without it is one an older server takes. */
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
@@ -147,7 +150,7 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_PULL, a);
+	put_start_opt(&w, ROVE_MSG_PULL, a, q->clock);
 	rove_mp_put_bin(&w, q->replica.b, 16);
 	rove_mp_put_u64(&w, q->cursor);
 	rove_mp_put_u64(&w, q->snap_seq);
@@ -159,6 +162,8 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 	rove_mp_put_bin(&w, q->ack_run.b, 16);
 	rove_mp_put_u64(&w, q->ack_seq);
 	rove_mp_put_bool(&w, q->own);
+	if (q->clock)
+		rove_mp_put_bool(&w, true);
 	return rove_mp_writer_done(&w);
 }
 
@@ -199,11 +204,15 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_u64(r, &q->ack_seq);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_bool(r, &q->own);
+	q->clock = false;
+	if (rc == ROVE_OK && has_optional(m))
+		rc = rove_mp_get_bool(r, &q->clock);
 	return rc;
 }
 
 /* PULL_REPLY [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *             more, server, run, [entry...]] */
+ *             more, server, run(, time), [entry...]]: time only when it is
+ * known (not 0), which is only for a PULL that asked for it. */
 
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
 {
@@ -212,7 +221,7 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_PULL_REPLY, NULL);
+	put_start_opt(&w, ROVE_MSG_PULL_REPLY, NULL, h->time_ms != 0);
 	rove_mp_put_str(&w, h->role);
 	rove_mp_put_u64(&w, h->mode);
 	rove_mp_put_u64(&w, h->head);
@@ -224,6 +233,8 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	rove_mp_put_bool(&w, h->more);
 	rove_mp_put_u64(&w, h->server);
 	rove_mp_put_bin(&w, h->run.b, 16);
+	if (h->time_ms != 0)
+		rove_mp_put_u64(&w, h->time_ms);
 	put_items(&w, ROVE_MSG_PULL_REPLY, h->n);
 	if (items != NULL)
 		rove_mp_put_raw(&w, items->data, items->len);
@@ -259,6 +270,9 @@ static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_u64(r, &h->server);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &h->run);
+	h->time_ms = 0;
+	if (rc == ROVE_OK && has_optional(m))
+		rc = rove_mp_get_u64(r, &h->time_ms);
 	return rc;
 }
 
@@ -355,6 +369,9 @@ struct msg_def {
 	const char *name;   /* as in proto.h's layouts */
 	uint8_t reply;      /* a request: the type of its answer (or ERROR); 0: a reply */
 	uint8_t arity;      /* elements of the message, version and type included */
+	uint8_t optional;   /* of them, how many at the end of the head an older
+			     * peer leaves out (the head's reader sees
+			     * rove_msg's elems) */
 	uint8_t items;      /* rove_item_kind of the last element (ROVE_ITEM_NONE: none) */
 	uint32_t max_items; /* at most this many (more: ROVE_ETOOBIG) */
 	size_t count;       /* where rove_msg keeps how many there are */
@@ -364,20 +381,22 @@ struct msg_def {
 #define COUNT(member) offsetof(rove_msg, u.member.n)
 
 static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
-	/* name, reply, arity, items, max_items, count, head */
-	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, ROVE_ITEM_NONE, 0, 0, head_error},
-	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push), head_push},
-	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
+	/* name, reply, arity, optional, items, max_items, count, head */
+	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, 0, ROVE_ITEM_NONE, 0, 0, head_error},
+	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, 0, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push),
+			   head_push},
+	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, 0, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 15, ROVE_ITEM_NONE, 0, 0, head_pull},
-	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 14, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS, COUNT(pull_reply),
-				 head_pull_reply},
-	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 16, 1, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 15, 1, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
+				 COUNT(pull_reply), head_pull_reply},
+	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, 0, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
 			    head_admin},
 	/* Lines are bounded by the message's size alone. */
-	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, ROVE_ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
-	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, ROVE_ITEM_NONE, 0, 0, head_conflicts},
-	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, ROVE_ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
+	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, 0, ROVE_ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},
+	[ROVE_MSG_CONFLICTS] = {"CONFLICTS", ROVE_MSG_CONFLICTS_REPLY, 6, 0, ROVE_ITEM_NONE, 0, 0,
+				head_conflicts},
+	[ROVE_MSG_CONFLICTS_REPLY] = {"CONFLICTS_REPLY", 0, 4, 0, ROVE_ITEM_CONFLICT, ROVE_MAX_PULL_ITEMS,
 				      COUNT(conflicts_reply), head_conflicts_reply},
 };
 
@@ -405,16 +424,31 @@ int rove_msg_reply(int type)
  * type, then a request's user and token (a is NULL for a reply). */
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a)
 {
+	put_start_opt(w, type, a, true);
+}
+
+/* The same, with the type's optional elements (which the caller then
+ * writes) or without them (the form an older peer takes). */
+static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, bool optional)
+{
 	const msg_def *d = msg_def_of((uint64_t)type);
 
 	ROVE_ASSERT(d != NULL && (d->reply != 0) == (a != NULL));
-	rove_mp_put_array(w, d->arity);
+	rove_mp_put_array(w, optional ? d->arity : d->arity - d->optional);
 	rove_mp_put_u64(w, ROVE_PROTO_VERSION);
 	rove_mp_put_u64(w, (uint64_t)type);
 	if (a != NULL) {
 		rove_mp_put_str(w, a->user);
 		rove_mp_put_str(w, a->token);
 	}
+}
+
+/* Whether m, being decoded, has its type's optional elements. */
+static bool has_optional(const rove_msg *m)
+{
+	const msg_def *d = msg_def_of(m->type);
+
+	return d != NULL && d->optional > 0 && m->elems == d->arity;
 }
 
 /* The header of a message's n items, within the table's limit. */
@@ -472,9 +506,11 @@ static int msg_decode(const void *data, size_t len, rove_msg *m, bool check_item
 		return ROVE_EPROTO;
 	if (version != ROVE_PROTO_VERSION)
 		return ROVE_EVERSION;
-	if (rove_mp_get_u64(&r, &type) != ROVE_OK || (d = msg_def_of(type)) == NULL || n != d->arity)
+	if (rove_mp_get_u64(&r, &type) != ROVE_OK || (d = msg_def_of(type)) == NULL || n > d->arity ||
+	    n + d->optional < d->arity)
 		return ROVE_EPROTO;
 	m->type = (uint8_t)type;
+	m->elems = (uint8_t)n;
 	if (d->reply != 0)
 		rc = get_auth(&r, &m->auth);
 	if (rc == ROVE_OK && d->head != NULL)

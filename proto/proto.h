@@ -21,13 +21,20 @@
  *   2 PUSH             [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
  *   3 PUSH_REPLY       [3, 3, server, run, [result...]]
  *   4 PULL             [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                       server, run, ack_run, ack_seq, own]
+ *                       server, run, ack_run, ack_seq, own(, clock)]
  *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *                       more, server, run, [entry...]]
+ *                       more, server, run(, time), [entry...]]
  *   6 ADMIN            [3, 6, user, token, command, [arg...]]
  *   7 ADMIN_REPLY      [3, 7, [line...]]
  *   8 CONFLICTS        [3, 8, user, token, after, max]
  *   9 CONFLICTS_REPLY  [3, 9, more, [conflict...]]
+ *
+ * An element in parentheses is optional: a peer that predates it leaves
+ * it out, and a peer that knows it sends it only to one that asked for it
+ * (a PULL with clock true gets a PULL_REPLY with time, the server's wall
+ * clock in Unix ms), so that older peers are never sent a form they would
+ * refuse. The table in proto.c says how many such elements each type
+ * has; any other length is refused.
  *
  * To add a message: give it the next number in rove_msg_type (numbers
  * never change); write its layout above and in docs/PROTOCOL.md; give it
@@ -146,6 +153,9 @@ typedef struct rove_pull_req {
 			      * the cursor (0: none) */
 	bool own;            /* the replica's own ops, kept as their answers
 			      * said, may come as ROVE_ENTRY_MINE */
+	bool clock;          /* the reply is to say the server's time (time_ms);
+			      * sent only when true (optional: an older server
+			      * refuses a PULL that has it) */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
@@ -163,6 +173,9 @@ typedef struct rove_pull_reply {
 	bool more;           /* more items are waiting */
 	uint64_t server;     /* the server's number (its database's) */
 	rove_uuid run;       /* the server's current run */
+	uint64_t time_ms;    /* the server's wall clock as it answered, in Unix
+			      * ms, for a PULL that asked (clock); 0: not said
+			      * (optional: sent only when not 0) */
 	uint32_t n;          /* items in this reply */
 } rove_pull_reply;
 
@@ -287,6 +300,7 @@ int rove_record_raw_outline(const void *data, size_t len, uint8_t *coll, rove_uu
  * rove_msg_next_* function matching the type. */
 typedef struct rove_msg {
 	uint8_t type;
+	uint8_t elems;  /* elements of its outer array: with its optional ones? */
 	rove_auth auth; /* requests */
 	union {
 		struct {

@@ -304,6 +304,7 @@ static int cmd_compact(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	rove_compact_stats cs;
+	char held[64]; /* "ops N to M": two numbers of 20 digits at most */
 	uint64_t days = 0;
 	bool have_days = false;
 	int c, rc;
@@ -337,12 +338,18 @@ static int cmd_compact(int argc, char **argv)
 			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc));
 		return EXIT_FAIL;
 	}
+	/* The head is never dropped: an oplog past its floor is empty only
+	 * in a database that never had an op. */
+	if (cs.head > cs.floor)
+		snprintf(held, sizeof(held), "ops %llu to %llu", (unsigned long long)cs.floor + 1,
+			 (unsigned long long)cs.head);
+	else
+		snprintf(held, sizeof(held), "no ops");
 	fprintf(stderr,
-		"roved: dropped %llu op(s) older than %llu day(s) and %llu index entr(ies); the oplog holds ops "
-		"%llu to %llu\n"
+		"roved: dropped %llu op(s) older than %llu day(s) and %llu index entr(ies); the oplog holds %s\n"
 		"roved: dropped %llu deleted record(s) and %llu of their families' record(s)%s\n",
-		(unsigned long long)cs.ops, (unsigned long long)days, (unsigned long long)cs.entries, (unsigned long long)cs.floor + 1,
-		(unsigned long long)cs.head, (unsigned long long)cs.tombstones, (unsigned long long)cs.family,
+		(unsigned long long)cs.ops, (unsigned long long)days, (unsigned long long)cs.entries, held,
+		(unsigned long long)cs.tombstones, (unsigned long long)cs.family,
 		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
 	if (cs.filled > 0)
 		fprintf(stderr, "roved: gave %llu scope entr(ies) a copy of their record (written before format 5)\n",

@@ -18,6 +18,7 @@
  * in the user's scopes, which decides the family again, whole.
  */
 #include "engine_int.h"
+#include "hlc.h"
 #include "metrics.h"
 
 #include "err.h"
@@ -529,6 +530,11 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 		rove_engine_error(reply, ROVE_EINVAL, "invalid snapshot position");
 		rc = ROVE_OK;
 	} else if (rc == ROVE_OK) {
+		/* Asked for, the time as the reply leaves: the replica learns
+		 * from it how far its laptop's clock is from this one. The wall
+		 * clock (a reader may not read the writer's): never after the
+		 * time an activity's is checked against (rove_engine_now_ms). */
+		h.time_ms = q->clock ? rove_wall_ms() : 0;
 		rove_buf_reset(reply);
 		rc = rove_enc_pull_reply(reply, &h, &items);
 		if (rc == ROVE_OK)

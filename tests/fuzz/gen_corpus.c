@@ -342,6 +342,32 @@ static void gen_proto(void)
 	rec_key(key + 2, ROVE_COLL_CUSTOMER, FZ_ID_C1);
 	pull_msg(&m, "wang", 0, 20, key, 19, 1, 100);
 	write_file("proto", "pull_resume.bin", m.data, m.len);
+	{
+		/* A pull that asks for the server's time (the optional
+		 * clock), and a reply that says it (the optional time). */
+		rove_auth a = auth_of("wang");
+		rove_pull_req q;
+		rove_pull_reply h;
+		memset(&q, 0, sizeof(q));
+		fz_id(&q.replica, 0);
+		q.cursor = 5;
+		q.epoch = 1;
+		q.own = true;
+		q.clock = true;
+		rove_buf_reset(&m);
+		ok(rove_enc_pull(&m, &a, &q), "pull");
+		write_file("proto", "pull_clock.bin", m.data, m.len);
+		memset(&h, 0, sizeof(h));
+		snprintf(h.role, sizeof(h.role), "%s", "rep");
+		h.mode = ROVE_PULL_OPS;
+		h.head = 9;
+		h.cursor = 9;
+		h.epoch = 1;
+		h.time_ms = FZ_HLC >> ROVE_HLC_COUNTER_BITS;
+		rove_buf_reset(&m);
+		ok(rove_enc_pull_reply(&m, &h, NULL), "pull reply");
+		write_file("proto", "pull_reply_time.bin", m.data, m.len);
+	}
 
 	/* A snapshot chunk: two records, reset, more to come. */
 	rove_buf_reset(&items);

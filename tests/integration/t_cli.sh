@@ -409,6 +409,21 @@ for u in "tcp://*:7411" "tcp://:7411" "tcp://[::1]:7411"; do
 	eq "$?" "1" "roved serve --listen '$u' meets the running server's lock ($(head -n 1 "$T/err"))"
 	set -e
 done
+# Past the maximum however little, digits past milliseconds too (they
+# are not dropped before the range is checked).
+for v in 3600.001 3600.0000001 3600.000000000000000000001; do
+	set +e
+	timeout 10 "$ROVE_BIN" -R "$T/admin" feed postgres "host=$T/nopg" --once --interval "$v" >/dev/null 2>"$T/err"
+	eq "$?" "2" "rove feed --interval '$v' ($(head -n 1 "$T/err"))"
+	set -e
+done
+for v in 604800.001 604800.00000000001; do
+	set +e
+	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval "$v" \
+		>/dev/null 2>"$T/err"
+	eq "$?" "2" "roved serve --recycle-interval '$v' ($(head -n 1 "$T/err"))"
+	set -e
+done
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"
@@ -416,6 +431,9 @@ set +e
 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval 0.25 --max-connections 16 \
 	>/dev/null 2>"$T/err"
 eq "$?" "1" "roved serve with good numbers gets as far as the lock"
-set -e
 grep -q "in use by another roved" "$T/err" || fail "roved serve with good numbers: $(cat "$T/err")"
+"$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/other.sock" --recycle-interval 604800.000000000000 \
+	>/dev/null 2>"$T/err"
+eq "$?" "1" "roved serve --recycle-interval at its maximum, with zeros past milliseconds"
+set -e
 echo "ok"

@@ -66,4 +66,12 @@ eq "$rc" "2" "a negative --keep-days is a usage error"
 rc=0
 "$ROVED_BIN" compact "$T/none" --keep-days 1 2>"$T/err" || rc=$?
 eq "$rc" "1" "no database: exit 1"
+
+# A database with no op yet: its oplog is said to hold none (not "ops 1
+# to 0").
+"$ROVED_BIN" init "$T/empty" >/dev/null 2>&1
+"$ROVED_BIN" compact "$T/empty" --keep-days 0 2>"$T/err" || fail "compact of an empty database: $(cat "$T/err")"
+grep_q "dropped 0 op(s) older than 0 day(s) and 0 index entr(ies); the oplog holds no ops$" "$T/err" ||
+	fail "the empty oplog: $(cat "$T/err")"
+"$ROVED_BIN" check "$T/empty" >"$T/out" 2>&1 || fail "check after compacting nothing: $(cat "$T/out")"
 echo "ok"

@@ -89,6 +89,14 @@ r alice sync >/dev/null
 printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$T/ca.pem"
 status_is 2 -R "$T/alice" config ca /etc/passwd
 grep -q "holds no PEM certificate" "$T/err" || fail "a file that is no CA: $(cat "$T/err")"
+# A directory is said to be one (as roved says of its TLS files), by
+# rove config and rove init alike.
+mkdir "$T/cadir"
+status_is 2 -R "$T/alice" config ca "$T/cadir"
+grep_q -F "cannot read the CA file '$T/cadir': Is a directory" "$T/err" || fail "a directory as the CA file: $(cat "$T/err")"
+status_is 2 -R "$T/cadir-replica" init --server "$URL" --user alice --token "$tok" --ca "$T/cadir"
+grep_q -F "cannot read the CA file '$T/cadir': Is a directory" "$T/err" || fail "init --ca DIR: $(cat "$T/err")"
+[ ! -e "$T/cadir-replica" ] || fail "init --ca DIR made a replica"
 (cd "$T" && rove -R "$T/alice" config ca ca.pem)
 eq "$(rove -R "$T/alice" config ca)" "$T/ca.pem" "the CA file, absolute"
 status_is 0 -R "$T/alice" config ca ""

@@ -3,7 +3,8 @@
  * epochs bumped only for users whose scope changed, and reassignment within the
  * rules (rule 7: the new owner must be able to own the customer there, and
  * a manager hands customers only to users inside his subtree); who sees,
- * disables and gives new tokens to which users, and their last syncs.
+ * disables and gives new tokens to which users, and their last syncs; the
+ * server's time in a pull reply that asks for it.
  */
 #include "check.h"
 #include "srv.h"
@@ -248,6 +249,42 @@ static int pull_as(srv *s, const char *user)
 	rove_buf_free(&req);
 	rove_buf_free(&reply);
 	return rc;
+}
+
+/* A pull that asks for the server's time (clock) gets its wall clock in
+ * the reply; one that does not - an older rove's - gets the reply in the
+ * form it knows, without it. */
+static void test_pull_time(void)
+{
+	srv *s = srv_world();
+
+	CHECK(s != NULL);
+	for (int clock = 0; clock <= 1; clock++) {
+		rove_pull_req q;
+		rove_buf req, reply;
+		rove_auth a;
+		rove_msg m;
+		uint64_t before, after;
+		memset(&q, 0, sizeof(q));
+		rove_uuid_new(&q.replica);
+		q.clock = clock == 1;
+		srv_auth(s, "alice", &a);
+		rove_buf_init(&req);
+		rove_buf_init(&reply);
+		CHECK_EQ_INT(rove_enc_pull(&req, &a, &q), ROVE_OK);
+		before = rove_wall_ms();
+		CHECK_EQ_INT(srv_call(s, &req, &reply, &m), ROVE_OK);
+		after = rove_wall_ms();
+		CHECK_EQ_INT(m.type, ROVE_MSG_PULL_REPLY);
+		CHECK_EQ_INT(m.elems, clock ? 15 : 14);
+		if (clock)
+			CHECK(m.u.pull_reply.time_ms >= before && m.u.pull_reply.time_ms <= after);
+		else
+			CHECK_EQ_INT(m.u.pull_reply.time_ms, 0);
+		rove_buf_free(&req);
+		rove_buf_free(&reply);
+	}
+	srv_free(s);
 }
 
 /* Asks the policy in a read transaction whether u may see t. */
@@ -657,6 +694,7 @@ int main(void)
 	test_user_disable();
 	test_user_token();
 	test_last_sync();
+	test_pull_time();
 	test_upgrade_from_3();
 	test_no_territories_for_analysts();
 	test_import_every_bad_row();

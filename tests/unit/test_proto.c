@@ -1391,6 +1391,10 @@ static void make_seeds(void)
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
 	add_seed(&b);
+	req.clock = true; /* with the optional element */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	add_seed(&b);
 
 	memset(&h, 0, sizeof(h));
 	snprintf(h.role, sizeof(h.role), "%s", "rep");
@@ -1414,6 +1418,7 @@ static void make_seeds(void)
 	h.snap_keylen = 3;
 	memcpy(h.snap_key, "abc", 3);
 	h.reset = true;
+	h.time_ms = 1700000000123ull; /* with the optional element */
 	h.n = 3;
 	CHECK_EQ_INT(add_record_entry(&items, &sample_recs[0]), ROVE_OK);
 	CHECK_EQ_INT(add_record_entry(&items, &sample_recs[1]), ROVE_OK);
@@ -1835,6 +1840,156 @@ static void test_crafted_sanity(void)
 	CHECK_EQ_INT(end_decode(), ROVE_OK);
 }
 
+/* The optional elements: a PULL's clock and a PULL_REPLY's time are sent
+ * only when asked for and said, in a form an older peer takes otherwise
+ * (15 and 14 elements); a peer that knows them takes both forms. */
+static void test_pull_optional(void)
+{
+	rove_auth a;
+	rove_pull_req req;
+	rove_pull_reply h;
+	rove_buf b, items;
+	rove_msg m;
+	rove_entry e;
+	uint8_t *d;
+
+	make_auth(&a, "carol");
+	memset(&req, 0, sizeof(req));
+	req.cursor = 7;
+	req.own = true;
+	rove_buf_init(&b);
+	rove_buf_init(&items);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0x90 | 15); /* the older form */
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.elems, 15);
+	CHECK(m.u.pull.own && !m.u.pull.clock);
+	free(d);
+	req.clock = true;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &req), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0xdc); /* 16 elements: array 16 */
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.elems, 16);
+	CHECK(m.u.pull.own && m.u.pull.clock);
+	CHECK_EQ_INT(m.u.pull.cursor, 7);
+	free(d);
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "%s", "rep");
+	h.mode = ROVE_PULL_OPS;
+	h.head = 9;
+	h.cursor = 9;
+	fixed_uuid(&h.run, 3);
+	CHECK_EQ_INT(rove_enc_entry_evict(&items, 1, &h.run), ROVE_OK);
+	h.n = 1;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0x90 | 14);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.u.pull_reply.time_ms, 0);
+	free(d);
+	h.time_ms = UINT64_MAX;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, &items), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0x90 | 15);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(m.u.pull_reply.time_ms == UINT64_MAX);
+	CHECK_EQ_INT(m.u.pull_reply.n, 1);
+	/* Lazily too: the time is read with the head, the items after it. */
+	CHECK_EQ_INT(rove_msg_decode_lazy(d, b.len, &m), ROVE_OK);
+	CHECK(m.u.pull_reply.time_ms == UINT64_MAX);
+	CHECK_EQ_INT(rove_msg_next_entry(&m, &e), ROVE_OK);
+	CHECK_EQ_INT(e.tag, ROVE_ENTRY_EVICT);
+	CHECK_EQ_INT(rove_msg_items_end(&m), ROVE_OK);
+	free(d);
+
+	/* The optional element of another type, or one too many. */
+	begin();
+	w_arr(16);
+	w_u(ROVE_PROTO_VERSION);
+	w_u(ROVE_MSG_PULL);
+	w_str("alice");
+	w_str(token);
+	w_bin(16);
+	w_u(0);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	w_u(10);
+	w_u(0);
+	w_bin(16);
+	w_bin(16);
+	w_u(0);
+	msgpack_pack_true(&pk);
+	w_u(1);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_pull(0, 1, 10);
+	msgpack_pack_true(&pk);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO); /* 15 elements said, 16 there */
+	begin();
+	w_arr(15);
+	w_u(ROVE_PROTO_VERSION);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_OPS);
+	w_u(10);
+	w_u(5);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
+	msgpack_pack_false(&pk);
+	w_u(1);
+	w_bin(16);
+	w_str("now");
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_arr(16);
+	w_u(ROVE_PROTO_VERSION);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_OPS);
+	w_u(10);
+	w_u(5);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
+	msgpack_pack_false(&pk);
+	w_u(1);
+	w_bin(16);
+	w_u(1700000000000ull);
+	w_u(1700000000000ull);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	/* One short of the older form. */
+	begin();
+	w_arr(13);
+	w_u(ROVE_PROTO_VERSION);
+	w_u(ROVE_MSG_PULL_REPLY);
+	w_str("rep");
+	w_u(ROVE_PULL_OPS);
+	w_u(10);
+	w_u(5);
+	w_u(0);
+	w_bin(0);
+	w_u(1);
+	msgpack_pack_false(&pk);
+	msgpack_pack_false(&pk);
+	w_u(1);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	rove_buf_free(&b);
+	rove_buf_free(&items);
+}
+
 static void test_version_and_type(void)
 {
 	rove_buf b;
@@ -1863,15 +2018,18 @@ static void test_version_and_type(void)
 	W_RAW("\x94\xff\x01\x00\xa0");
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 
-	/* Every valid message with its version byte changed. */
+	/* Every valid message with its version byte changed (after a
+	 * fixarray's one byte of header, or an array 16's three). */
 	rove_buf_init(&b);
 	for (int s = 0; s < nseeds; s++) {
+		size_t v;
 		rove_buf_reset(&b);
 		CHECK_EQ_INT(rove_buf_append(&b, seeds[s].data, seeds[s].len), ROVE_OK);
-		CHECK_EQ_INT((uint8_t)b.data[1], ROVE_PROTO_VERSION);
-		b.data[1] = ROVE_PROTO_VERSION + 1;
+		v = (uint8_t)b.data[0] == 0xdc ? 3 : 1;
+		CHECK_EQ_INT((uint8_t)b.data[v], ROVE_PROTO_VERSION);
+		b.data[v] = ROVE_PROTO_VERSION + 1;
 		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
-		b.data[1] = 0x7f;
+		b.data[v] = 0x7f;
 		CHECK_EQ_INT(try_decode(b.data, b.len), ROVE_EVERSION);
 	}
 	rove_buf_free(&b);
@@ -3897,6 +4055,7 @@ int main(void)
 	test_push_reply_roundtrip();
 	test_pull_roundtrip();
 	test_pull_reply_roundtrip();
+	test_pull_optional();
 	test_conflicts_roundtrip();
 	test_conflicts_reply_roundtrip();
 	test_admin_roundtrip();

@@ -1182,6 +1182,15 @@ static void test_numbers(void)
 	CHECK(!rove_text_seconds_ms("3600.5", 3600000, &v) && !rove_text_seconds_ms("18446744073709552", UINT64_MAX, &v));
 	CHECK(rove_text_seconds_ms("18446744073709551.615", UINT64_MAX, &v) && v == UINT64_MAX);
 	CHECK(!rove_text_seconds_ms("18446744073709551.616", UINT64_MAX, &v));
+	/* Past the maximum however little: the digits past milliseconds
+	 * count there (they are dropped below it). */
+	CHECK(!rove_text_seconds_ms("1.0001", 1000, &v) && !rove_text_seconds_ms("1.000000000000000000001", 1000, &v));
+	CHECK(!rove_text_seconds_ms("3600.0000001", 3600000, &v));
+	CHECK(!rove_text_seconds_ms("604800.00000000001", 604800000, &v));
+	CHECK(!rove_text_seconds_ms("18446744073709551.6151", UINT64_MAX, &v));
+	CHECK(rove_text_seconds_ms("1.000000000000", 1000, &v) && v == 1000); /* zeros add nothing */
+	CHECK(rove_text_seconds_ms("0.9999999", 1000, &v) && v == 999);
+	CHECK(rove_text_seconds_ms("18446744073709551.6150", UINT64_MAX, &v) && v == UINT64_MAX);
 }
 
 int main(void)

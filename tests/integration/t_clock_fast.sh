@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A laptop whose clock is consistently fast (SPEC rules 8 and 13): at each
+# sync the replica learns how far its clock is ahead of the server's, and
+# the "now" it gives what the server checks against its own clock - a
+# visit's time, a won deal's day, an import's visits - is the server's,
+# not a time the server would refuse as in the future. A time the user
+# gives is kept as given. rove runs under libfaketime for the replica's
+# whole life (init, sync, add, sync), the server on the real clock.
+. "$(dirname "$0")/lib.sh"
+
+need_faketime
+
+server_setup
+territories east
+users mike:manager:east
+sync_all admin mike
+
+# secs_from_now TIME: how many seconds TIME is after the real clock's now.
+secs_from_now() { echo $(($(date -u -d "$1" +%s) - $(date +%s))); }
+# near_now WHAT TIME: TIME is within 2 minutes of the real clock's now.
+near_now() {
+	local d
+	d=$(secs_from_now "$2")
+	[ "${d#-}" -le 120 ] || fail "$1: $2 is ${d} s from now"
+}
+
+today=$(date -u +%F)
+for u in alice:+10m:"10 minutes" bob:+2d:"2 days"; do
+	IFS=: read -r name off says <<<"$u"
+	token=$(r admin admin user add "$name" --role rep --territory east)
+	echo "$token" >"$T/tokens/$name"
+	at "$off" "$name" init --server "$URL" --user "$name" --token "$token" 2>/dev/null
+	at "$off" "$name" sync >/dev/null
+	c=$(at "$off" "$name" customer add --name "Customer of $name")
+
+	# A visit dated now: the server's now, which it takes.
+	v=$(at "$off" "$name" activity add --customer "$c" --kind visit --note "clock $off")
+	near_now "$name's visit ($off), as made" "$(r "$name" activity show "$v" --json | jq -r .at)"
+	# An import's visits likewise.
+	printf 'customer,kind,note\n%s,call,imported\n' "$c" >"$T/visits.csv"
+	at "$off" "$name" import activities "$T/visits.csv" >/dev/null
+	# A time the user gives is kept as given.
+	given=$(date -u -d '-1 hour' +%FT%H:%M:%SZ)
+	g=$(at "$off" "$name" activity add --customer "$c" --kind call --at "$given")
+	eq "$(r "$name" activity show "$g" --json | jq -r .at)" "$given" "$name: a given time is kept"
+	# A won deal closes on the server's day.
+	o=$(at "$off" "$name" opportunity add --customer "$c" --title "Deal $off" --amount 100 --stage proposal)
+	at "$off" "$name" opportunity stage "$o" won
+	eq "$(r "$name" opportunity show "$o" --json | jq -r .closed_on)" "$today" "$name: a deal won ($off)"
+
+	out=$(at "$off" "$name" sync --json)
+	eq "$(jq .rejected <<<"$out")" "0" "the server takes every change from a clock $off ($(at "$off" "$name" rejected))"
+	eq "$(jq .accepted <<<"$out")" "6" "all of $name's changes"
+	near_now "$name's visit ($off), as kept" "$(r "$name" activity show "$v" --json | jq -r .at)"
+	eq "$(r "$name" activity list --customer "$c" --json | jq '[.[] | select(.note == "imported")] | length')" "1" \
+		"$name's imported visit"
+	near_now "$name's last sync ($off)" "$(r "$name" status --json | jq -r .last_sync)"
+	# rove status says how far ahead the clock is, in its text alone.
+	at "$off" "$name" status | grep_q -F "clock:     $says ahead of the server's" ||
+		fail "$name: status does not say the clock is $says ahead: $(at "$off" "$name" status)"
+	eq "$(r "$name" status --json | jq -c keys)" '["cursor","last_sync","pending","rejected","replica","role","server","user"]' \
+		"status --json keeps its fields"
+done
+
+# A time given that the server would refuse (the laptop's own now, 10
+# minutes past the server's) is refused at once, as the server would.
+c=$(r alice customer list --json | jq -r '.[0].id')
+set +e
+out=$(at +10m alice activity add --customer "$c" --kind visit --at "$(date -u -d '+10 min' +%FT%H:%M:%SZ)" 2>"$T/err")
+st=$?
+set -e
+eq "$st" "1" "a given time 10 minutes ahead of the server's (${out:-$(cat "$T/err")})"
+grep_q "in the future" "$T/err" || fail "not said why: $(cat "$T/err")"
+
+# The clock is put right: the next sync learns it; status says nothing
+# of it and a visit is dated now.
+r alice sync >/dev/null
+if r alice status | grep -q "ahead of the server"; then
+	fail "status still says the clock is ahead: $(r alice status)"
+fi
+v=$(r alice activity add --customer "$c" --kind visit)
+near_now "a visit after the clock was put right" "$(r alice activity show "$v" --json | jq -r .at)"
+echo "ok"
