@@ -347,9 +347,14 @@ bool cli_ca_ok(const char *ca, char out[ROVE_MAX_URL + 1])
 		out[0] = '\0';
 		return true;
 	}
-	if (realpath(ca, abs) == NULL || strlen(abs) > ROVE_MAX_URL) {
-		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca),
-			   errno != 0 && strlen(abs) <= ROVE_MAX_URL ? strerror(errno) : "path too long");
+	/* abs holds nothing to read when realpath fails. */
+	if (realpath(ca, abs) == NULL) {
+		rove_error("cannot find the CA file %s: %s", CLI_QUOTE(ca), strerror(errno));
+		return false;
+	}
+	if (strlen(abs) > ROVE_MAX_URL) {
+		rove_error("cannot keep the CA file %s: its full path is longer than %u bytes", CLI_QUOTE(ca),
+			   (unsigned)ROVE_MAX_URL);
 		return false;
 	}
 	err = pem_has_certificate(abs, &pem);
