@@ -320,6 +320,8 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 		if (cfg != NULL)
 			nng_tls_config_free(cfg); /* the listener holds its own reference */
 		free(cert);
+		if (key != NULL) /* a private key: not left in freed memory */
+			mbedtls_platform_zeroize(key, strlen(key));
 		free(key);
 	}
 	if (rc == ROVE_OK && (rv = nng_listener_start(l, 0)) != 0) {
