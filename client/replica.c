@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The layout of a replica; one made with another is refused at open
@@ -638,44 +639,137 @@ static uint64_t last_sync_read(rove_replica *r)
 /* The meta key of rove_replica_clock_learned's value (absent: 0, as on a
  * replica that never synced, or synced before it was kept). */
 #define CLOCK_AHEAD_KEY "clock_ahead"
+/* Where the laptop's clocks stood when a lead was learned: this boot's
+ * id (16), the time since boot (8, CLOCK_BOOTTIME, which goes on while
+ * the laptop sleeps and is never set) and the wall clock (8), in ms.
+ * Within the same boot, the server's time now is the one learned plus
+ * the time since, whatever was done to the wall clock meanwhile (put
+ * right by NTP or by hand after the sync: the lead learned is then no
+ * longer the laptop's). */
+#define CLOCK_ANCHOR_KEY "clock_anchor"
+#define CLOCK_ANCHOR_LEN 32u
+
+typedef struct clock_anchor {
+	rove_uuid boot;
+	uint64_t boot_ms, wall_ms;
+} clock_anchor;
+
+/* This boot's id and its time since boot; false when unknown (no /proc:
+ * the lead is then applied to the wall clock as it is). */
+static bool boot_clock(clock_anchor *a)
+{
+	char text[ROVE_UUID_STRLEN + 2];
+	struct timespec ts;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	bool ok = f != NULL && fgets(text, sizeof(text), f) != NULL;
+
+	if (f != NULL)
+		fclose(f);
+	if (ok)
+		text[strcspn(text, "\n")] = '\0';
+	if (!ok || rove_uuid_parse(text, &a->boot) != ROVE_OK || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		return false;
+	a->boot_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	a->wall_ms = rove_wall_ms();
+	return true;
+}
+
+/* The anchor stored (ROVE_ENOTFOUND: none), checked before use. */
+static int anchor_get(MDB_txn *txn, MDB_dbi meta, clock_anchor *a)
+{
+	MDB_val k = {sizeof(CLOCK_ANCHOR_KEY) - 1, (void *)CLOCK_ANCHOR_KEY}, v;
+	int rc = mdb_get(txn, meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return ROVE_ENOTFOUND;
+	if (rc != 0)
+		return rove_db_err(rc, "meta");
+	if (v.mv_size != CLOCK_ANCHOR_LEN)
+		return ROVE_EPROTO;
+	memcpy(a->boot.b, v.mv_data, 16);
+	a->boot_ms = rove_be64_get((const uint8_t *)v.mv_data + 16);
+	a->wall_ms = rove_be64_get((const uint8_t *)v.mv_data + 24);
+	return ROVE_OK;
+}
+
+/* The server's time now by this laptop's clocks (wall: the wall clock
+ * read once), from the lead the last sync learned: the lead is taken off
+ * the wall clock, or, within the boot that learned it, the time since
+ * then added to the server's time then. A lead learned in another boot
+ * is not applied (the clock may have been put right since: a visit then
+ * refused as in the future is seen and retried, one dated back is not).
+ * Unreadable meta: the wall clock. */
+static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
+{
+	uint64_t ahead = 0;
+	clock_anchor at, now;
+	int rc;
+
+	if (rove_db_get_u64(txn, meta, CLOCK_AHEAD_KEY, &ahead) != ROVE_OK || ahead == 0)
+		return wall;
+	rc = anchor_get(txn, meta, &at);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !boot_clock(&now)))
+		return ahead < wall ? wall - ahead : wall;
+	if (rc != ROVE_OK || rove_uuid_cmp(&at.boot, &now.boot) != 0 || now.boot_ms < at.boot_ms ||
+	    at.wall_ms < ahead)
+		return wall;
+	return at.wall_ms - ahead + (now.boot_ms - at.boot_ms);
+}
 
 uint64_t rove_replica_now_ms(rove_replica *r)
 {
-	uint64_t wall = rove_wall_ms(), hlc = 0, ahead = 0;
+	uint64_t wall = rove_wall_ms(), hlc = 0;
 	MDB_txn *txn;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
 		return wall;
 	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
 		hlc = 0;
-	if (rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &ahead) != ROVE_OK)
-		ahead = 0;
+	wall = server_now(txn, r->meta, wall);
 	mdb_txn_abort(txn);
-	if (ahead < wall)
-		wall -= ahead;
 	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
 }
 
 static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 {
 	uint64_t was = 0;
+	clock_anchor stored, now;
+	bool anchored, have_boot = boot_clock(&now);
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &was);
-	mdb_txn_abort(txn);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
+	anchored = rc == ROVE_OK && anchor_get(txn, r->meta, &stored) == ROVE_OK && have_boot &&
+		   rove_uuid_cmp(&stored.boot, &now.boot) == 0;
+	mdb_txn_abort(txn);
 	if (rc != ROVE_OK)
 		return rc;
-	if ((ahead_ms > was ? ahead_ms - was : was - ahead_ms) <= ROVE_CLOCK_AHEAD_SLACK_MS)
-		return ROVE_OK; /* as good as known: no write */
+	/* As good as known: no write (a sync with nothing new writes
+	 * nothing). A lead is anchored in the boot it is used in. */
+	if ((ahead_ms > was ? ahead_ms - was : was - ahead_ms) <= ROVE_CLOCK_AHEAD_SLACK_MS &&
+	    (ahead_ms == 0 || anchored || !have_boot))
+		return ROVE_OK;
 	rc = rpl_txn_begin(r, 0, &txn);
-	if (rc == ROVE_OK)
-		rc = rpl_commit_or_abort(txn, rove_db_put_u64(txn, r->meta, CLOCK_AHEAD_KEY, ahead_ms));
-	return rc;
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_put_u64(txn, r->meta, CLOCK_AHEAD_KEY, ahead_ms);
+	if (rc == ROVE_OK && have_boot && ahead_ms > 0) {
+		uint8_t buf[CLOCK_ANCHOR_LEN];
+		MDB_val k = {sizeof(CLOCK_ANCHOR_KEY) - 1, (void *)CLOCK_ANCHOR_KEY}, v = {sizeof(buf), buf};
+		memcpy(buf, now.boot.b, 16);
+		rove_be64_put(buf + 16, now.boot_ms);
+		rove_be64_put(buf + 24, now.wall_ms);
+		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+	} else if (rc == ROVE_OK) {
+		MDB_val k = {sizeof(CLOCK_ANCHOR_KEY) - 1, (void *)CLOCK_ANCHOR_KEY};
+		int mrc = mdb_del(txn, r->meta, &k, NULL);
+		rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	}
+	return rpl_commit_or_abort(txn, rc);
 }
 
 int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
@@ -723,9 +817,10 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		s->rejected -= gone < s->rejected ? gone : s->rejected;
 	}
 	if (rc == ROVE_OK) {
-		rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &s->clock_ahead_ms);
-		if (rc == ROVE_ENOTFOUND)
-			rc = ROVE_OK;
+		/* The lead as it stands now (the wall clock may have been put
+		 * right since it was learned). */
+		uint64_t wall = rove_wall_ms(), server = server_now(txn, r->meta, wall);
+		s->clock_ahead_ms = wall > server ? wall - server : 0;
 	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK)
