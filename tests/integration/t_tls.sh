@@ -87,6 +87,7 @@ grep -qF "serve TLS only" "$T/err" || fail "roved serve tcp:// with --tls-cert: 
 for _ in $(seq 1 20); do
 	port=$((20000 + RANDOM % 12000)) # below the ports of outgoing connections
 	URL="tls+tcp://127.0.0.1:$port"
+	server_listening && continue # another process's: it would answer for ours
 	"$ROVED_BIN" serve "$T/srv" --listen "$URL" --tls-cert "$T/pki/server.pem" \
 		--tls-key "$T/pki/server.key" >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
@@ -95,7 +96,7 @@ for _ in $(seq 1 20); do
 		kill -0 "$ROVED_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	server_listening && break
+	server_listening && kill -0 "$ROVED_PID" 2>/dev/null && break
 	kill "$ROVED_PID" 2>/dev/null || true
 	ROVED_PID=
 done
