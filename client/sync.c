@@ -39,6 +39,11 @@ typedef struct conn {
 	 * connection with callbacks starts with, to NNG_PIPE_EV_REM_POST):
 	 * 0 before a request means the one there was is gone. */
 	atomic_int pipes;
+	/* Called before a request is sent again on a new connection: it may
+	 * write the request anew into the same buffer (a pull asks for less
+	 * after a loss); NULL: sent again as it was. */
+	int (*resend_fn)(void *arg);
+	void *resend_arg;
 	bool refused; /* the last reply was an ERROR, with errmsg its text */
 	char errmsg[ROVE_MAX_ERRMSG + 1];
 } conn;
@@ -211,6 +216,8 @@ static int conn_wait(conn *c, nng_msg **msg)
 			return ROVE_ELOST;
 		}
 		rc = conn_redial(c);
+		if (rc == ROVE_OK && c->resend_fn != NULL)
+			rc = c->resend_fn(c->resend_arg);
 		if (rc == ROVE_OK)
 			rc = conn_put(c, c->sent);
 		if (rc != ROVE_OK)
@@ -498,18 +505,53 @@ static uint32_t pull_first_items(const rove_sync_stats *st)
 	return n < ROVE_MAX_SNAPSHOT_ITEMS ? (uint32_t)n : ROVE_MAX_SNAPSHOT_ITEMS;
 }
 
-static int pull_send(conn *c, rove_replica *r, rove_buf *req, const rove_pull_state *ps, uint32_t max, bool own,
-		     bool clock)
+/* A pull's request as sent last, to write it anew when it is sent again
+ * after a lost connection (pull_resend). */
+typedef struct pull_ask {
+	rove_replica *r;
+	rove_buf *req;
+	const rove_pull_state *ps; /* the position the request asks from */
+	const bool *own;
+	/* A connection was lost during this pull: every request from then on
+	 * asks for ROVE_CLIENT_PULL_ITEMS_LOST items at most. On a link that
+	 * drops connections now and then, a reply of the largest size (4 MiB)
+	 * rarely gets through whole, and one resent as it was fails the same
+	 * way: the pull would make no progress. */
+	bool lossy;
+} pull_ask;
+
+static uint32_t pull_max(const pull_ask *a, uint32_t max)
+{
+	return a->lossy && max > ROVE_CLIENT_PULL_ITEMS_LOST ? ROVE_CLIENT_PULL_ITEMS_LOST : max;
+}
+
+static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 {
 	rove_pull_req q;
-	int rc;
 
-	rove_pull_state_request(ps, &r->id, max, &q);
-	q.own = own;
+	rove_pull_state_request(a->ps, &a->r->id, pull_max(a, max), &q);
+	q.own = *a->own;
 	q.clock = clock;
-	rove_buf_reset(req);
-	rc = rove_enc_pull(req, &r->auth, &q);
-	return rc == ROVE_OK ? conn_send(c, req) : rc;
+	rove_buf_reset(a->req);
+	return rove_enc_pull(a->req, &a->r->auth, &q);
+}
+
+/* conn's resend_fn: the request lost is asked again for fewer items, from
+ * the same place (a->ps is the position of the request in flight: the
+ * next one is sent only once its answer has come). */
+static int pull_resend(void *arg)
+{
+	pull_ask *a = arg;
+
+	a->lossy = true;
+	return pull_encode(a, ROVE_CLIENT_PULL_ITEMS_LOST, false);
+}
+
+static int pull_send(conn *c, pull_ask *a, uint32_t max, bool clock)
+{
+	int rc = pull_encode(a, max, clock);
+
+	return rc == ROVE_OK ? conn_send(c, a->req) : rc;
 }
 
 /* The server said its time, server_ms (0: it did not), in the answer to
@@ -550,14 +592,17 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
 	uint64_t sent_ms = 0;
+	pull_ask ask = {r, &req, &ps, &own, false};
 	int rc;
 
 	progress_init(&prog, on);
 	rove_buf_init(&req);
+	c->resend_fn = pull_resend;
+	c->resend_arg = &ask;
 	rc = rove_replica_pull_state(r, &ps);
 	if (rc == ROVE_OK) {
 		sent_ms = rove_wall_ms();
-		rc = pull_send(c, r, &req, &ps, first, own, clock);
+		rc = pull_send(c, &ask, first, clock);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
@@ -576,7 +621,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			 * sync learns nothing of the time. */
 			rove_debug("pull: the server does not say its time (%s)", c->errmsg);
 			clock = cp->ask = false;
-			rc = pull_send(c, r, &req, &ps, first, own, false);
+			rc = pull_send(c, &ask, first, false);
 			if (rc == ROVE_OK)
 				continue;
 			report(c, rc, "pull");
@@ -605,9 +650,9 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			 * checks that it moves forward (a reply that does not is
 			 * refused, which ends this loop). */
 			rove_pull_state_next(&ps, &m.u.pull_reply, &ps);
-			sent = pull_send(c, r, &req, &ps,
+			sent = pull_send(c, &ask,
 					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS),
-					 own, false);
+					 false);
 		}
 		rc = rove_replica_apply_pull(r, &m, &items);
 		if (rc == ROVE_ENOTFOUND && own) {
@@ -628,9 +673,9 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			if (rc == ROVE_OK)
 				rc = rove_replica_pull_state(r, &ps);
 			if (rc == ROVE_OK)
-				rc = pull_send(c, r, &req, &ps,
+				rc = pull_send(c, &ask,
 					       env_limit("ROVE_PULL_BATCH", ROVE_MAX_PULL_ITEMS, ROVE_MAX_PULL_ITEMS),
-					       own, false);
+					       false);
 			if (rc != ROVE_OK) {
 				report(c, rc, "pull");
 				break;
@@ -669,13 +714,15 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			break;
 		rc = rove_replica_pull_state(r, &ps);
 		if (rc == ROVE_OK)
-			rc = pull_send(c, r, &req, &ps,
+			rc = pull_send(c, &ask,
 				       env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS),
-				       own, false);
+				       false);
 		if (rc != ROVE_OK)
 			report(c, rc, "pull");
 	}
 	progress_end(&prog);
+	c->resend_fn = NULL;
+	c->resend_arg = NULL;
 	rove_buf_free(&req);
 	if (rc == ROVE_OK) {
 		rc = rove_replica_pull_state(r, &ps);

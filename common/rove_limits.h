@@ -233,6 +233,11 @@
  * (refused at once when it is gone) ends the command, exit 3, rather than
  * a wait for the timeout. */
 #define ROVE_MAX_RESENDS 3
+/* Client: once a connection was lost during a pull, each request from
+ * then on (the lost one sent again first) asks for at most this many
+ * items, not a reply of the largest size, which a link that drops
+ * connections now and then rarely carries whole. */
+#define ROVE_CLIENT_PULL_ITEMS_LOST 1000u
 
 /* Client: rows in one `rove import` file (checked in memory, written in
  * one transaction; a bigger list is split into several files), and its
