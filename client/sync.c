@@ -317,6 +317,39 @@ static uint32_t env_limit(const char *name, uint32_t def, uint32_t max)
 /* Pushes the outbox. After a restore (resend), ops the server answers as
  * seen before (it had them all along) took no effect now and are not
  * counted. */
+/* A push's request as sent last, to write it anew when it is sent again
+ * after a lost connection (push_resend). */
+typedef struct push_ask {
+	rove_replica *r;
+	rove_buf *req;
+	const rove_buf *raw; /* the ops as stored, op i from at[i] to at[i + 1] */
+	const size_t *at;
+	const rove_seen *seen_by;
+	uint32_t *n; /* ops in the request */
+	/* Ops a request carries at most, 0: no bound. Each connection lost
+	 * during this push sets it (ROVE_CLIENT_PUSH_OPS_LOST, then half as
+	 * many each further time, down to ROVE_CLIENT_PUSH_OPS_MIN) for the
+	 * request sent again and every one after it: a request of 1 MB
+	 * rarely gets through whole a link that drops connections now and
+	 * then, and one sent again as it was fails the same way. */
+	uint32_t limit;
+} push_ask;
+
+/* conn's resend_fn: the request lost is sent again with its first ops
+ * up to the new bound (the answers then cover those). */
+static int push_resend(void *arg)
+{
+	push_ask *a = arg;
+
+	a->limit = a->limit == 0 ? ROVE_CLIENT_PUSH_OPS_LOST
+				 : a->limit / 2 > ROVE_CLIENT_PUSH_OPS_MIN ? a->limit / 2 : ROVE_CLIENT_PUSH_OPS_MIN;
+	if (*a->n <= a->limit)
+		return ROVE_OK; /* sent again as it is */
+	*a->n = a->limit;
+	rove_buf_reset(a->req);
+	return rove_enc_push_raw(a->req, &a->r->auth, &a->r->id, a->seen_by, a->raw->data, a->at, *a->n);
+}
+
 static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 {
 	uint32_t batch = env_limit("ROVE_PUSH_BATCH", ROVE_CLIENT_PUSH_BATCH, ROVE_CLIENT_PUSH_BATCH);
@@ -325,17 +358,21 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_push_result *res = malloc(batch * sizeof(*res));
 	size_t *at = malloc((batch + 1) * sizeof(*at));
 	rove_buf req, raw; /* raw: the ops as stored, sent as they are */
+	rove_seen seen_by;
+	uint32_t n = 0;
+	push_ask ask = {r, &req, &raw, at, &seen_by, &n, 0};
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
 	rove_buf_init(&raw);
 	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
+	c->resend_fn = push_resend;
+	c->resend_arg = &ask;
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;
-		rove_seen seen_by;
-		uint32_t n = 0, got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
+		uint32_t got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
 
 		rc = rove_replica_unacked_raw(r, ops, &raw, at, batch, &got);
 		if (rc == ROVE_OK && got > 0)
@@ -344,7 +381,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		if (rc != ROVE_OK || got == 0)
 			break;
-		n = got;
+		n = ask.limit != 0 && got > ask.limit ? ask.limit : got;
 		rove_buf_reset(&req);
 		rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
@@ -391,6 +428,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		if (got < batch && n == got)
 			break; /* the outbox had no more */
 	}
+	c->resend_fn = NULL;
+	c->resend_arg = NULL;
 	rove_buf_free(&req);
 	rove_buf_free(&raw);
 	free(ops);
@@ -512,17 +551,19 @@ typedef struct pull_ask {
 	rove_buf *req;
 	const rove_pull_state *ps; /* the position the request asks from */
 	const bool *own;
-	/* A connection was lost during this pull: every request from then on
-	 * asks for ROVE_CLIENT_PULL_ITEMS_LOST items at most. On a link that
+	/* Items a request asks for at most, 0: no bound. Each connection
+	 * lost during this pull sets it (ROVE_CLIENT_PULL_ITEMS_LOST, then
+	 * half as many each further time, down to ROVE_CLIENT_PULL_ITEMS_MIN)
+	 * for the request sent again and every one after it. On a link that
 	 * drops connections now and then, a reply of the largest size (4 MiB)
-	 * rarely gets through whole, and one resent as it was fails the same
-	 * way: the pull would make no progress. */
-	bool lossy;
+	 * rarely gets through whole, and one sent again as it was fails the
+	 * same way: the pull would make no progress. */
+	uint32_t limit;
 } pull_ask;
 
 static uint32_t pull_max(const pull_ask *a, uint32_t max)
 {
-	return a->lossy && max > ROVE_CLIENT_PULL_ITEMS_LOST ? ROVE_CLIENT_PULL_ITEMS_LOST : max;
+	return a->limit != 0 && max > a->limit ? a->limit : max;
 }
 
 static int pull_encode(pull_ask *a, uint32_t max, bool clock)
@@ -543,8 +584,9 @@ static int pull_resend(void *arg)
 {
 	pull_ask *a = arg;
 
-	a->lossy = true;
-	return pull_encode(a, ROVE_CLIENT_PULL_ITEMS_LOST, false);
+	a->limit = a->limit == 0 ? ROVE_CLIENT_PULL_ITEMS_LOST
+				 : a->limit / 2 > ROVE_CLIENT_PULL_ITEMS_MIN ? a->limit / 2 : ROVE_CLIENT_PULL_ITEMS_MIN;
+	return pull_encode(a, a->limit, false);
 }
 
 static int pull_send(conn *c, pull_ask *a, uint32_t max, bool clock)
@@ -592,7 +634,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
 	uint64_t sent_ms = 0;
-	pull_ask ask = {r, &req, &ps, &own, false};
+	pull_ask ask = {r, &req, &ps, &own, 0};
 	int rc;
 
 	progress_init(&prog, on);

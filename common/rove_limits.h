@@ -236,8 +236,14 @@
 /* Client: once a connection was lost during a pull, each request from
  * then on (the lost one sent again first) asks for at most this many
  * items, not a reply of the largest size, which a link that drops
- * connections now and then rarely carries whole. */
+ * connections now and then rarely carries whole; half as many after
+ * each further loss, down to the minimum. */
 #define ROVE_CLIENT_PULL_ITEMS_LOST 1000u
+#define ROVE_CLIENT_PULL_ITEMS_MIN 50u
+/* The same for a push: ops in each request once a connection was lost
+ * (a request of 1,000 ops may take 1 MB). */
+#define ROVE_CLIENT_PUSH_OPS_LOST 100u
+#define ROVE_CLIENT_PUSH_OPS_MIN 10u
 
 /* Client: rows in one `rove import` file (checked in memory, written in
  * one transaction; a bigger list is split into several files), and its

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A sync over a link that drops connections now and then (a loopback
+# proxy cuts a connection on a few % of the chunks it forwards) still
+# makes progress: after a lost connection rove sends the request again
+# smaller (a pull for ROVE_CLIENT_PULL_ITEMS_LOST items, a push with
+# ROVE_CLIENT_PUSH_OPS_LOST ops, halved at each further loss), and so
+# every request after it. Sent
+# again at the largest size (a pull's 4 MiB, some 256 of the proxy's
+# chunks; a push's 1,000 ops of 600 bytes), a request almost never got
+# through whole: each run got no further than its first, smaller pull
+# request (1,000 items), and a push hardly moved. Here an HQ replica's
+# snapshot of some 24,000 items, then a rep's push of 3,000 customers of
+# about 600 bytes each, must each complete within 4 runs of `rove sync`.
+# Nothing is lost or doubled.
+. "$(dirname "$0")/lib.sh"
+
+SEED=${ROVE_SEED:-$RANDOM}
+echo "seed $SEED (replay with ROVE_SEED=$SEED)"
+tcp_server
+territory east
+user_replica alice rep east
+user_replica hq analyst
+user_replica bob rep east
+N=12000
+many_customers alice "$N" 80
+# bob's 3,000 customers wait in his outbox, to be pushed through the proxy.
+P=3000
+awk -v n="$P" -v pad="$(printf '%450s' '' | tr ' ' y)" 'BEGIN {
+	print "name,phone,address"
+	for (i = 1; i <= n; i++)
+		printf "Pushed %d,1390%07d,\"%d Lossy Road, %s\"\n", i, i, i, pad
+}' >"$T/push.csv"
+r bob import customers "$T/push.csv" >/dev/null
+
+proxy_start proxy.log --cut-percent 2 --seed "$SEED"
+rove -R "$T/hq" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+runs=0 done_=0
+for _ in 1 2 3 4; do
+	runs=$((runs + 1))
+	set +e
+	"$ROVE_BIN" -R "$T/hq" --timeout 20000 sync >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	if [ $status -eq 0 ]; then done_=1; break; fi
+	[ $status -eq 3 ] || { cat "$T/err" >&2; fail "sync exited $status, not 3"; }
+	echo "run $runs: $(head -n 1 "$T/err")"
+done
+[ $done_ -eq 1 ] || fail "the HQ replica's pull did not complete in $runs runs: $(r hq status)"
+echo "complete in $runs run(s)"
+list=$(r hq customer list --json)
+eq "$(jq length <<<"$list")" "$N" "every customer, once"
+eq "$(jq '[.[].name] | unique | length' <<<"$list")" "$N" "no duplicates"
+
+# The push, through a proxy that cuts 6 % of its chunks.
+kill -TERM "$PROXY_PID" 2>/dev/null || true
+wait "$PROXY_PID" 2>/dev/null || true
+proxy_start proxy2.log --cut-percent 6 --seed "$SEED"
+rove -R "$T/bob" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+runs=0 done_=0
+for _ in 1 2 3 4; do
+	runs=$((runs + 1))
+	set +e
+	"$ROVE_BIN" -R "$T/bob" --timeout 20000 sync >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	if [ $status -eq 0 ]; then done_=1; break; fi
+	[ $status -eq 3 ] || { cat "$T/err" >&2; fail "bob's sync exited $status, not 3"; }
+	echo "push run $runs: $(head -n 1 "$T/err"); $(r bob status | grep pending)"
+done
+[ $done_ -eq 1 ] || fail "bob's push did not complete in $runs runs: $(r bob status)"
+echo "push complete in $runs run(s)"
+eq "$(r bob status --json | jq .pending)" "0" "bob: nothing pending"
+r admin sync >/dev/null
+eq "$(r admin customer list --json | jq '[.[] | select(.name | startswith("Pushed "))] | length')" "$P" \
+	"every pushed customer once on the server"
+echo "ok"
