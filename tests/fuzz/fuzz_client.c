@@ -128,9 +128,18 @@ static bool internal_error(int rc)
 	return rc == ROVE_EDB || rc == ROVE_EMAPFULL || rc == ROVE_EIO || rc == ROVE_ENOMEM;
 }
 
+/* The head of op, as a push keeps it to match the answers. */
+static rove_op_head head_of(const rove_op *op)
+{
+	rove_op_head h = {op->op_id, op->kind, op->coll, op->rid, op->st, op->seq};
+
+	return h;
+}
+
 static void on_push_reply(rove_msg *m, uint8_t sel)
 {
 	static rove_op ops[MAX_OPS];
+	static rove_op_head heads[MAX_OPS];
 	rove_push_result res[MAX_OPS];
 	uint32_t n = 0, k, acc, rej;
 	int rc = rove_replica_unacked(&rep, ops, MAX_OPS, &n);
@@ -146,7 +155,9 @@ static void on_push_reply(rove_msg *m, uint8_t sel)
 		if (sel & 1)
 			res[i].op_id = ops[i].op_id;
 	}
-	rc = rove_replica_push_results(&rep, m->u.push_reply.server, &m->u.push_reply.run, ops, res, k, &acc, &rej);
+	for (uint32_t i = 0; i < k; i++)
+		heads[i] = head_of(&ops[i]);
+	rc = rove_replica_push_results(&rep, m->u.push_reply.server, &m->u.push_reply.run, heads, res, k, &acc, &rej);
 	if (internal_error(rc))
 		die("rove_replica_push_results", rc);
 	CHECK(acc + rej <= k);
@@ -468,6 +479,7 @@ static void seed(void)
 	static const rove_uuid run; /* the server's run: any */
 	static rove_record rec;
 	static rove_op op;
+	rove_op_head head;
 	rove_pull_reply h;
 	rove_push_result res;
 	rove_buf items, tmp, msg;
@@ -546,7 +558,8 @@ static void seed(void)
 	res.status = ROVE_PUSH_ACCEPTED;
 	res.seq = 12;
 	res.st = op.st;
-	CHECK(rove_replica_push_results(&rep, 0x5e, &run, &op, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
+	head = head_of(&op);
+	CHECK(rove_replica_push_results(&rep, 0x5e, &run, &head, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
 
 	rove_buf_free(&items);
 	rove_buf_free(&tmp);
