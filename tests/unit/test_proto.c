@@ -1637,10 +1637,11 @@ static void w_op(uint32_t nfields)
 }
 
 /* [1, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset, more,
- *  [ ... nitems entries follow */
-static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
+ *  n: a pull reply's first twelve elements, in an array said to hold
+ *  arity (the rest is the caller's). */
+static void w_pull_reply_start(uint32_t arity, uint64_t mode)
 {
-	w_arr(14);
+	w_arr(arity);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL_REPLY);
 	w_str("rep");
@@ -1653,14 +1654,21 @@ static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
 	msgpack_pack_false(&pk);
 	msgpack_pack_false(&pk);
 	w_u(1);
+}
+
+/* The same, whole: then run, [ ... nitems entries follow. */
+static void w_pull_reply_head(uint64_t mode, uint32_t nitems)
+{
+	w_pull_reply_start(14, mode);
 	w_bin(16);
 	w_arr(nitems);
 }
 
-/* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max] */
-static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
+/* [1, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
+ *  ..., own]: a pull's fifteen elements, in an array said to hold arity. */
+static void w_pull_n(uint32_t arity, uint32_t keylen, uint64_t epoch, uint64_t max)
 {
-	w_arr(15);
+	w_arr(arity);
 	w_u(ROVE_PROTO_VERSION);
 	w_u(ROVE_MSG_PULL);
 	w_str("alice");
@@ -1676,6 +1684,11 @@ static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
 	w_bin(16);
 	w_u(0);
 	msgpack_pack_true(&pk);
+}
+
+static void w_pull(uint32_t keylen, uint64_t epoch, uint64_t max)
+{
+	w_pull_n(15, keylen, epoch, max);
 }
 
 /* Entry heads: [0, op...], [1, record...]; an evict entry [2, coll, id]. */
@@ -1910,22 +1923,7 @@ static void test_pull_optional(void)
 
 	/* The optional element of another type, or one too many. */
 	begin();
-	w_arr(16);
-	w_u(ROVE_PROTO_VERSION);
-	w_u(ROVE_MSG_PULL);
-	w_str("alice");
-	w_str(token);
-	w_bin(16);
-	w_u(0);
-	w_u(0);
-	w_bin(0);
-	w_u(1);
-	w_u(10);
-	w_u(0);
-	w_bin(16);
-	w_bin(16);
-	w_u(0);
-	msgpack_pack_true(&pk);
+	w_pull_n(16, 0, 1, 10);
 	w_u(1);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
@@ -1933,37 +1931,13 @@ static void test_pull_optional(void)
 	msgpack_pack_true(&pk);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO); /* 15 elements said, 16 there */
 	begin();
-	w_arr(15);
-	w_u(ROVE_PROTO_VERSION);
-	w_u(ROVE_MSG_PULL_REPLY);
-	w_str("rep");
-	w_u(ROVE_PULL_OPS);
-	w_u(10);
-	w_u(5);
-	w_u(0);
-	w_bin(0);
-	w_u(1);
-	msgpack_pack_false(&pk);
-	msgpack_pack_false(&pk);
-	w_u(1);
+	w_pull_reply_start(15, ROVE_PULL_OPS);
 	w_bin(16);
 	w_str("now");
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	begin();
-	w_arr(16);
-	w_u(ROVE_PROTO_VERSION);
-	w_u(ROVE_MSG_PULL_REPLY);
-	w_str("rep");
-	w_u(ROVE_PULL_OPS);
-	w_u(10);
-	w_u(5);
-	w_u(0);
-	w_bin(0);
-	w_u(1);
-	msgpack_pack_false(&pk);
-	msgpack_pack_false(&pk);
-	w_u(1);
+	w_pull_reply_start(16, ROVE_PULL_OPS);
 	w_bin(16);
 	w_u(1700000000000ull);
 	w_u(1700000000000ull);
@@ -1971,19 +1945,7 @@ static void test_pull_optional(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	/* One short of the older form. */
 	begin();
-	w_arr(13);
-	w_u(ROVE_PROTO_VERSION);
-	w_u(ROVE_MSG_PULL_REPLY);
-	w_str("rep");
-	w_u(ROVE_PULL_OPS);
-	w_u(10);
-	w_u(5);
-	w_u(0);
-	w_bin(0);
-	w_u(1);
-	msgpack_pack_false(&pk);
-	msgpack_pack_false(&pk);
-	w_u(1);
+	w_pull_reply_start(13, ROVE_PULL_OPS);
 	w_arr(0);
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	rove_buf_free(&b);
