@@ -271,16 +271,28 @@ at() {
 	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
 }
+# customers_csv FILE N NAME PHONE [PAD]: a CSV of N customers named
+# "NAME i", their phones PHONE then i in 7 digits (lists with distinct
+# PHONEs never share one: phones are unique among live customers), and
+# with PAD an address padded with PAD x's.
+customers_csv() {
+	local file=$1 n=$2 name=$3 phone=$4 pad=${5:-}
+	[ -z "$pad" ] || pad=$(printf "%${pad}s" "" | tr ' ' x)
+	awk -v n="$n" -v name="$name" -v phone="$phone" -v pad="$pad" 'BEGIN {
+		print pad == "" ? "name,phone" : "name,phone,address"
+		for (i = 1; i <= n; i++)
+			if (pad == "")
+				printf "%s %d,%s%07d\n", name, i, phone, i
+			else
+				printf "%s %d,%s%07d,\"%d Long Street, %s\"\n", name, i, phone, i, i, pad
+	}' >"$file"
+}
+
 # many_customers USER N PAD: USER imports N customers (a name, a phone,
 # an address padded with PAD x's; the CSV is $T/many.csv) and syncs them.
 many_customers() {
-	local user=$1 n=$2 pad
-	pad=$(printf "%${3}s" "" | tr ' ' x)
-	awk -v n="$n" -v pad="$pad" 'BEGIN {
-		print "name,phone,address"
-		for (i = 1; i <= n; i++)
-			printf "Customer %d,1380%07d,\"%d Long Street, %s\"\n", i, i, i, pad
-	}' >"$T/many.csv"
+	local user=$1 n=$2
+	customers_csv "$T/many.csv" "$n" Customer 1380 "$3"
 	r "$user" import customers "$T/many.csv" >/dev/null
 	eq "$(r "$user" sync --json | jq .accepted)" "$n" "the customers reached the server"
 }

@@ -40,11 +40,7 @@ eq "$(r ana customer list --json | jq length)" "$N" "every customer on the analy
 
 # Ops after it still come 4,000 at most a reply: 6,000 changes, 2 pulls
 # or more.
-awk -v n=6000 'BEGIN {
-	print "name,phone"
-	for (i = 1; i <= n; i++)
-		printf "Later %d,1390%07d\n", i, i
-}' >"$T/later.csv"
+customers_csv "$T/later.csv" 6000 Later 1390
 r alice import customers "$T/later.csv" >/dev/null
 eq "$(r alice sync --json | jq .accepted)" "6000" "more customers reached the server"
 before=$(pulls)

@@ -15,11 +15,7 @@ user_replica alice rep east
 # A push of many requests (one op each: ROVE_PUSH_BATCH), so that the
 # server can be stopped while it runs.
 N=2000
-awk -v n="$N" 'BEGIN {
-	print "name,phone"
-	for (i = 1; i <= n; i++)
-		printf "Lost %d,1390%07d\n", i, i
-}' >"$T/many.csv"
+customers_csv "$T/many.csv" "$N" Lost 1390
 r alice import customers "$T/many.csv" >/dev/null
 eq "$(r alice status --json | jq .pending)" "$N" "pending before the sync"
 

@@ -25,11 +25,7 @@ N=12000
 many_customers alice "$N" 80
 # bob's 3,000 customers wait in his outbox, to be pushed through the proxy.
 P=3000
-awk -v n="$P" -v pad="$(printf '%450s' '' | tr ' ' y)" 'BEGIN {
-	print "name,phone,address"
-	for (i = 1; i <= n; i++)
-		printf "Pushed %d,1390%07d,\"%d Lossy Road, %s\"\n", i, i, i, pad
-}' >"$T/push.csv"
+customers_csv "$T/push.csv" "$P" Pushed 1390 450
 r bob import customers "$T/push.csv" >/dev/null
 
 # within_runs NAME MAX: NAME's `rove sync` completes within MAX runs,
