@@ -62,9 +62,11 @@ static bool host_valid(const char *h, size_t len)
 	return h[0] != '.' && h[0] != '-';
 }
 
+/* The schemes of a host and a port. */
+static const char *const tcp[] = {"tcp://", "tls+tcp://"};
+
 bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 {
-	static const char *const tcp[] = {"tcp://", "tls+tcp://"};
 	size_t len = strlen(url);
 
 	if (len > ROVE_MAX_URL) {
@@ -116,8 +118,6 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 
 bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen)
 {
-	static const char *const tcp[] = {"tcp://", "tls+tcp://"};
-
 	for (size_t k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
 		size_t plen = strlen(tcp[k]);
 		const char *hp = url + plen, *rest;
