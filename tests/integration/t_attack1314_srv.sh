@@ -16,12 +16,7 @@ need_faketime
 # server_ahead OFFSET: roved restarted with its clock OFFSET ahead (+4d).
 server_ahead() {
 	server_stop
-	# shellcheck disable=SC2086
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB \
-		FAKETIME="$1" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
-	ROVED_PID=$!
-	wait_listening "$URL" "$ROVED_PID" roved
+	server_start_at "$1"
 }
 # passes: lets the recycler run a few passes.
 passes() { sleep 1.2; }

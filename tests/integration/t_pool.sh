@@ -100,11 +100,7 @@ eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repea
 # Six days on (roved under libfaketime): both were warned 6 days ago.
 need_faketime
 server_stop
-# shellcheck disable=SC2086
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB FAKETIME=+6d \
-	FAKETIME_DONT_FAKE_MONOTONIC=1 "$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+server_start_at +6d
 for _ in $(seq 1 50); do
 	sleep 0.1
 	r carl sync >/dev/null

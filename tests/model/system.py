@@ -37,9 +37,15 @@ def faketime_sweep():
                     pass
 
 
-def faketime_env(offset, base=None):
+def faketime_env(offset, base=None, server=False):
     """Environment that runs a binary offset from the real clock
-    (libfaketime, e.g. "-40d", "+4m"); None for the real clock."""
+    (libfaketime, e.g. "-40d", "+4m"); None for the real clock.
+    A client's monotonic clocks stay true, as a laptop's do (rove's
+    clock lead rests on CLOCK_BOOTTIME). A server's are moved too:
+    with FAKETIME_DONT_FAKE_MONOTONIC libfaketime (0.9.10) ends every
+    timed wait on a CLOCK_MONOTONIC condition variable at once, and a
+    long-lived roved's timer threads would spin (tests/integration/
+    lib.sh, server_start_at)."""
     env = dict(base if base is not None else os.environ)
     if not offset:
         return env
@@ -49,7 +55,10 @@ def faketime_env(offset, base=None):
                            "libfaketime (scripts/deps does)" % FAKETIME_LIB)
     env["LD_PRELOAD"] = FAKETIME_LIB
     env["FAKETIME"] = offset
-    env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+    if server:
+        env.pop("FAKETIME_DONT_FAKE_MONOTONIC", None)
+    else:
+        env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
     # Under ASan the faketime library comes first in the link order.
     asan = env.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
@@ -112,7 +121,7 @@ class Server:
         self.max_offset_days = max(self.max_offset_days, days)
         logf = open(self.log, "ab")
         self.p = self.procs.spawn([self.roved, "serve", self.dir, "--listen", self.url],
-                                  stdout=logf, stderr=logf, env=faketime_env(offset))
+                                  stdout=logf, stderr=logf, env=faketime_env(offset, server=True))
         logf.close()
         for _ in range(200):
             if os.path.exists(self.sock):
