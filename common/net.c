@@ -65,7 +65,31 @@ static bool host_valid(const char *h, size_t len)
 /* The schemes of a host and a port. */
 static const char *const tcp[] = {"tcp://", "tls+tcp://"};
 
-bool rove_net_url_valid(const char *url, char *why, size_t whylen)
+/* Whether the host h (len bytes, host_valid's) is an unspecified address
+ * (0.0.0.0, and the forms inet_aton reads as it, or [::]): one to listen
+ * on every address, not one to reach (Linux would dial this machine). */
+static bool host_unspecified(const char *h, size_t len)
+{
+	char s[64];
+	struct in_addr a4;
+	struct in6_addr a6;
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (len >= sizeof(s))
+		return false;
+	if (h[0] == '[') {
+		memcpy(s, h + 1, len - 2);
+		s[len - 2] = '\0';
+		return inet_pton(AF_INET6, s, &a6) == 1 && memcmp(&a6, &any6, sizeof(a6)) == 0;
+	}
+	memcpy(s, h, len);
+	s[len] = '\0';
+	return inet_aton(s, &a4) != 0 && a4.s_addr == htonl(INADDR_ANY);
+}
+
+/* rove_net_url_valid and rove_net_listen_url_valid: listen takes an
+ * unspecified host (every address). */
+static bool url_valid(const char *url, bool listen, char *why, size_t whylen)
 {
 	size_t len = strlen(url);
 
@@ -81,6 +105,12 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 		}
 		if (len - 6 >= sizeof(sa.sun_path)) {
 			snprintf(why, whylen, "an ipc:// path has at most %zu bytes", sizeof(sa.sun_path) - 1);
+			return false;
+		}
+		if (url[6] != '/') {
+			/* Else the socket is looked for where each program
+			 * happens to run. */
+			snprintf(why, whylen, "an ipc:// path must be absolute, as in ipc:///run/rove.sock");
 			return false;
 		}
 		return true;
@@ -100,6 +130,11 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 			snprintf(why, whylen, "'%.*s' is not a host name or address", (int)(colon - hp), hp);
 			return false;
 		}
+		if (!listen && host_unspecified(hp, (size_t)(colon - hp))) {
+			snprintf(why, whylen, "'%.*s' means every address of a server, not one to reach: give the server's name or address",
+				 (int)(colon - hp), hp);
+			return false;
+		}
 		for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
 			port = port * 10 + (unsigned long)(*p - '0');
 		if (p > colon + 1 && *p == '/') {
@@ -116,6 +151,11 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen)
 	return false;
 }
 
+bool rove_net_url_valid(const char *url, char *why, size_t whylen)
+{
+	return url_valid(url, false, why, whylen);
+}
+
 bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen)
 {
 	for (size_t k = 0; k < sizeof(tcp) / sizeof(tcp[0]); k++) {
@@ -128,11 +168,11 @@ bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen)
 		rest = hp[0] == '*' ? hp + 1 : hp;
 		if (rest[0] == ':' && strlen(url) <= ROVE_MAX_URL) {
 			snprintf(any, sizeof(any), "%s0.0.0.0%s", tcp[k], rest);
-			return rove_net_url_valid(any, why, whylen);
+			return url_valid(any, true, why, whylen);
 		}
 		break;
 	}
-	return rove_net_url_valid(url, why, whylen);
+	return url_valid(url, true, why, whylen);
 }
 
 /* Reads a whole PEM file, what (e.g. "the TLS key") by name, into a

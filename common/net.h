@@ -20,12 +20,13 @@ bool rove_net_is_tls(const char *url);
 
 /* Whether url is a server URL a client can dial: tcp://HOST:PORT or
  * tls+tcp://HOST:PORT (a host name, an IPv4 address or [IPv6], a port
- * 1-65535, nothing after it), or ipc:///PATH (a path that fits a Unix
- * socket address), at most ROVE_MAX_URL bytes. If not, why says what is
- * wrong (lowercase, without the URL). */
+ * 1-65535, nothing after it; not an unspecified address such as 0.0.0.0),
+ * or ipc:///PATH (an absolute path that fits a Unix socket address), at
+ * most ROVE_MAX_URL bytes. If not, why says what is wrong (lowercase,
+ * without the URL). */
 bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 /* The same for a URL a server listens on, where the host may also be
- * "*" or empty (every address). */
+ * unspecified, "*" or empty (every address). */
 bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen);
 
 /* Checks what a TLS listener is given before it starts: cert_file must

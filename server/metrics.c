@@ -330,9 +330,10 @@ bool rove_metrics_addr_valid(const char *s)
 {
 	char url[ROVE_MAX_URL + 16], why[128];
 
-	if (snprintf(url, sizeof(url), "tcp://%s", s) >= (int)sizeof(url))
+	/* A host, 0.0.0.0 included; not nng's "*" or an empty one. */
+	if (s[0] == '*' || s[0] == ':' || snprintf(url, sizeof(url), "tcp://%s", s) >= (int)sizeof(url))
 		return false;
-	return rove_net_url_valid(url, why, sizeof(why));
+	return rove_net_listen_url_valid(url, why, sizeof(why));
 }
 
 /* ---- the endpoint ----

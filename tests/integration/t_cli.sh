@@ -396,14 +396,14 @@ done
 # port from 1 to 65535 (not 0: a port chosen at random), a host, and
 # tcp://, tls+tcp:// or ipc://; "*" or no host listens on every address.
 for u in "tcp://127.0.0.1" "tcp://127.0.0.1:0" "tcp://127.0.0.1:+7411" "ws://127.0.0.1:7411" \
-	"tcp://127.0.0.1:70000" "tcp://bad_host:7411" "tcp://127.0.0.1:7411/x" "ipc://" ""; do
+	"tcp://127.0.0.1:70000" "tcp://bad_host:7411" "tcp://127.0.0.1:7411/x" "ipc://" "" "ipc://rel.sock"; do
 	set +e
 	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "$u" >/dev/null 2>"$T/err"
 	eq "$?" "2" "roved serve --listen '$u' ($(head -n 1 "$T/err"))"
 	set -e
 	grep -qF "invalid --listen '$u'" "$T/err" || fail "roved serve --listen '$u': unclear: $(cat "$T/err")"
 done
-for u in "tcp://*:7411" "tcp://:7411" "tcp://[::1]:7411"; do
+for u in "tcp://*:7411" "tcp://:7411" "tcp://[::1]:7411" "tcp://0.0.0.0:7411" "tcp://[::]:7411"; do
 	set +e
 	timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "$u" >/dev/null 2>"$T/err"
 	eq "$?" "1" "roved serve --listen '$u' meets the running server's lock ($(head -n 1 "$T/err"))"

@@ -26,7 +26,8 @@ status_is() {
 bad_urls=("" "hq.example:7411" "http://hq.example:7411" "tcp://hq.example" "tcp://:7411" "tcp://hq.example:"
 	"tcp://hq.example:0" "tcp://hq.example:65536" "tcp://hq.example:74x1" "tcp://hq example:7411"
 	"tcp://hq.example:7411/path" "tls+tcp://hq.example" "ipc://" "tcp://[::1:7411"
-	"ipc:///$(printf 'p%.0s' $(seq 1 120))")
+	"ipc:///$(printf 'p%.0s' $(seq 1 120))" "ipc://rove.sock" "ipc://run/rove.sock" "tcp://0.0.0.0:7411"
+	"tls+tcp://0.0.0.0:7411" "tcp://0:7411" "tcp://[::]:7411" "tcp://[0:0::0]:7411")
 for u in "${bad_urls[@]}"; do
 	status_is 2 -R "$T/bad" init --server "$u" --user alice --token "$tok"
 	grep -q "server URL" "$T/err" || fail "init --server '$u': unclear error: $(cat "$T/err")"
