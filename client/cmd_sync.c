@@ -123,6 +123,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			   "answer again; your changes are kept: what it confirmed is recorded, and the next sync "
 			   "sends the rest",
 			   r.server);
+	else if (rove_err_unreached(rc) && st.pushed + st.pulled > 0)
+		/* It answered, then stopped: not "cannot reach". */
+		rove_error("the server at %s stopped answering during the sync (%s); your changes are kept: what it "
+			   "answered is recorded (%llu change(s) sent, %llu item(s) pulled), and the next sync goes on "
+			   "from there",
+			   r.server, rove_strerror(rc), (unsigned long long)st.pushed, (unsigned long long)st.pulled);
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));

@@ -4,13 +4,17 @@
  * and cuts connections at random (a phone losing signal in a tunnel).
  *
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
- *                    [--seed S] [--reset-first N]
+ *                    [--seed S] [--reset-first N] [--stall-after BYTES]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
  * connection are closed instead. --reset-first: the first N connections
  * are reset as soon as they are accepted, before anything is forwarded (a
- * server whose listener closed with connections still in its queue). Runs until killed; prints its counters on
- * SIGTERM. One thread, poll(); at most MAX_CONNS connection pairs.
+ * server whose listener closed with connections still in its queue).
+ * --stall-after: once a connection has brought BYTES or more from the
+ * server, it forwards nothing more either way and stays open (a server
+ * that stops answering in the middle of a sync). Runs until killed;
+ * prints its counters on SIGTERM. One thread, poll(); at most MAX_CONNS
+ * connection pairs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,8 +67,10 @@ static int tcp_socket(int port, int listening)
 int main(int argc, char **argv)
 {
 	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0;
+	long stall_after = -1;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
+	unsigned long down[MAX_CONNS]; /* bytes from the server, per pair */
 	int n = 0, lfd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -78,12 +84,14 @@ int main(int argc, char **argv)
 			cut = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--reset-first") == 0)
 			reset_first = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--stall-after") == 0)
+			stall_after = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
-				"[--cut-percent P] [--seed S] [--reset-first N]\n");
+				"[--cut-percent P] [--seed S] [--reset-first N] [--stall-after BYTES]\n");
 		return 2;
 	}
 	srand(seed);
@@ -102,10 +110,12 @@ int main(int argc, char **argv)
 		p[0].fd = lfd;
 		p[0].events = POLLIN;
 		for (int i = 0; i < n; i++) {
+			/* A stalled pair is not read: its data waits. */
+			short ev = stall_after >= 0 && down[i] >= (unsigned long)stall_after ? 0 : POLLIN;
 			p[np].fd = pairs[i][0];
-			p[np++].events = POLLIN;
+			p[np++].events = ev;
 			p[np].fd = pairs[i][1];
-			p[np++].events = POLLIN;
+			p[np++].events = ev;
 		}
 		if (poll(p, (nfds_t)np, 200) < 0)
 			continue;
@@ -122,6 +132,7 @@ int main(int argc, char **argv)
 			} else if (c >= 0 && t >= 0) {
 				pairs[n][0] = c;
 				pairs[n][1] = t;
+				down[n] = 0;
 				n++;
 				accepted++;
 			} else if (c >= 0) {
@@ -137,7 +148,13 @@ int main(int argc, char **argv)
 
 				if (i >= n || !(q->revents & (POLLIN | POLLHUP | POLLERR)))
 					continue;
-				got = read(pairs[i][side], buf, sizeof(buf));
+				if (stall_after >= 0 && down[i] >= (unsigned long)stall_after) {
+					if (!(q->revents & (POLLHUP | POLLERR)))
+						continue;
+					got = 0; /* reset: dropped, not read */
+				} else {
+					got = read(pairs[i][side], buf, sizeof(buf));
+				}
 				if (got <= 0)
 					drop = 1;
 				else if (cut > 0 && rand() % 100 < cut)
@@ -153,10 +170,13 @@ int main(int argc, char **argv)
 					close(pairs[i][1]);
 					pairs[i][0] = pairs[n - 1][0];
 					pairs[i][1] = pairs[n - 1][1];
+					down[i] = down[n - 1];
 					n--;
 					break;
 				}
 				forwarded += (unsigned long)got;
+				if (side == 1)
+					down[i] += (unsigned long)got;
 			}
 		}
 	}
