@@ -730,6 +730,19 @@ uint64_t rove_replica_now_ms(rove_replica *r)
 	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
 }
 
+uint64_t rove_replica_pulled_ms(rove_replica *r)
+{
+	uint64_t hlc = 0;
+	MDB_txn *txn;
+
+	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
+		return 0;
+	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
+		hlc = 0;
+	mdb_txn_abort(txn);
+	return rove_hlc_ms((rove_hlc){hlc});
+}
+
 static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 {
 	uint64_t was = 0;

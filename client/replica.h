@@ -197,6 +197,9 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
  * it keeps by its own clock, a laptop's earlier fast clock included). A
  * replica that cannot be read: the wall clock. */
 uint64_t rove_replica_now_ms(rove_replica *r);
+/* The time of the latest stamp pulled from the server, Unix ms (0: none,
+ * or the replica cannot be read). */
+uint64_t rove_replica_pulled_ms(rove_replica *r);
 /* Notes how far this laptop's clock is ahead of the server's (0: not
  * ahead), as a sync measured it; rove_replica_now_ms takes it off the
  * wall clock from then on. Written only when it moved by more than

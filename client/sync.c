@@ -55,6 +55,7 @@ typedef struct conn {
 typedef struct clock_probe {
 	bool ask, known;
 	int64_t ahead_ms;
+	uint64_t server_ms; /* the server's time it was measured by */
 } clock_probe;
 
 static int nng_to_rove(int rv)
@@ -605,13 +606,14 @@ static void clock_heard(clock_probe *cp, uint64_t sent_ms, uint64_t got_ms, uint
 	uint64_t mid;
 
 	cp->ask = false;
-	if (server_ms == 0 || got_ms < sent_ms || server_ms > INT64_MAX)
-		return; /* not said, or this laptop's clock was set meanwhile */
+	if (server_ms < ROVE_MIN_STAMP_MS || got_ms < sent_ms || server_ms > INT64_MAX)
+		return; /* not said (or nonsense), or this laptop's clock was set meanwhile */
 	mid = sent_ms + (got_ms - sent_ms) / 2;
 	if (mid > INT64_MAX)
 		return;
 	cp->known = true;
 	cp->ahead_ms = (int64_t)mid - (int64_t)server_ms;
+	cp->server_ms = server_ms;
 }
 
 /* Pulls until the server has nothing more. Pipelined: as soon as a chunk
@@ -795,7 +797,7 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st)
 {
 	conn c;
-	clock_probe cp = {true, false, 0};
+	clock_probe cp = {true, false, 0, 0};
 	uint64_t pushed;
 	bool again = false;
 	int rc;
@@ -834,6 +836,14 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		int trc = rove_replica_resent(r);
 		if (trc != ROVE_OK)
 			rove_warn("synced, but the end of the recovery could not be noted: %s", rove_strerror(trc));
+	}
+	/* The server's clock behind the changes it stamped itself (it was set
+	 * back, or its answer was tampered with) says nothing about now. */
+	if (rc == ROVE_OK && cp.known && rove_replica_pulled_ms(r) > cp.server_ms + ROVE_MAX_CLOCK_SKEW_MS) {
+		rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this laptop keeps "
+			  "its own time (the server's admin should set its clock)",
+			  (unsigned long long)((rove_replica_pulled_ms(r) - cp.server_ms) / 60000u));
+		cp.known = false;
 	}
 	if (rc == ROVE_OK && cp.known) {
 		/* From now on "now" on this replica is the server's (a laptop

@@ -91,4 +91,21 @@ if r alice status | grep -q "ahead of the server"; then
 fi
 v=$(r alice activity add --customer "$c" --kind visit)
 near_now "a visit after the clock was put right" "$(r alice activity show "$v" --json | jq -r .at)"
+r alice sync >/dev/null
+
+# The server's clock is set 2 years back: its time, behind the changes it
+# stamped itself, is not taken (the laptop would be "730 days ahead", and
+# every visit dated at the newest stamp pulled).
+server_stop
+server_start_at -730d
+r alice sync >/dev/null 2>"$T/err"
+grep_q "the server's clock is .* behind the newest change it sent" "$T/err" ||
+	fail "a server clock 2 years back is not said: $(cat "$T/err")"
+if r alice status | grep -q "ahead of the server"; then
+	fail "a server clock 2 years back is taken: $(r alice status)"
+fi
+sleep 2
+v=$(r alice activity add --customer "$c" --kind visit)
+d=$(secs_from_now "$(r alice activity show "$v" --json | jq -r .at)")
+[ "$d" -ge -1 ] || fail "a visit after a sync with a server 2 years back: dated ${d} s from now"
 echo "ok"
