@@ -4,13 +4,18 @@
  * and cuts connections at random (a phone losing signal in a tunnel).
  *
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
- *                    [--seed S] [--reset-first N]
+ *                    [--seed S] [--reset-first N] [--cut-replies N]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
  * connection are closed instead. --reset-first: the first N connections
  * are reset as soon as they are accepted, before anything is forwarded (a
- * server whose listener closed with connections still in its queue). Runs until killed; prints its counters on
- * SIGTERM. One thread, poll(); at most MAX_CONNS connection pairs.
+ * server whose listener closed with connections still in its queue).
+ * --cut-replies: the first N answers the server sends are never
+ * delivered: on a connection, once the server's 8-byte SP handshake has
+ * gone through, its next bytes (an answer, sent after it did what was
+ * asked) are dropped and both sides closed - a connection lost after the
+ * server acted but before the client heard of it. N counts down across
+ * connections. Runs until killed; prints its counters on SIGTERM. One thread, poll(); at most MAX_CONNS connection pairs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +31,8 @@
 
 #define MAX_CONNS 128
 #define CHUNK 16384
+/* The SP handshake each side sends first (nng's TCP transport). */
+#define SP_HEADER 8
 
 static volatile sig_atomic_t stop;
 static unsigned long forwarded, cuts, accepted;
@@ -62,9 +69,10 @@ static int tcp_socket(int port, int listening)
 
 int main(int argc, char **argv)
 {
-	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0;
+	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0, cut_replies = 0;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
+	size_t from_server[MAX_CONNS]; /* bytes the server sent on pair i */
 	int n = 0, lfd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -78,12 +86,14 @@ int main(int argc, char **argv)
 			cut = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--reset-first") == 0)
 			reset_first = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cut-replies") == 0)
+			cut_replies = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
-				"[--cut-percent P] [--seed S] [--reset-first N]\n");
+				"[--cut-percent P] [--seed S] [--reset-first N] [--cut-replies N]\n");
 		return 2;
 	}
 	srand(seed);
@@ -122,6 +132,7 @@ int main(int argc, char **argv)
 			} else if (c >= 0 && t >= 0) {
 				pairs[n][0] = c;
 				pairs[n][1] = t;
+				from_server[n] = 0;
 				n++;
 				accepted++;
 			} else if (c >= 0) {
@@ -142,6 +153,17 @@ int main(int argc, char **argv)
 					drop = 1;
 				else if (cut > 0 && rand() % 100 < cut)
 					drop = 1, cuts++;
+				if (!drop && side == 1 && cut_replies > 0 && from_server[i] + (size_t)got > SP_HEADER) {
+					/* the handshake's bytes go through, the answer's not */
+					ssize_t head = from_server[i] < SP_HEADER ? (ssize_t)(SP_HEADER - from_server[i]) : 0;
+					if (head > 0 && write(pairs[i][0], buf, (size_t)head) != head)
+						head = 0;
+					from_server[i] += (size_t)head;
+					cut_replies--;
+					drop = 1, cuts++;
+				}
+				if (!drop && side == 1)
+					from_server[i] += (size_t)got;
 				if (!drop && delay_ms > 0) {
 					struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
 					nanosleep(&ts, NULL);
@@ -153,6 +175,7 @@ int main(int argc, char **argv)
 					close(pairs[i][1]);
 					pairs[i][0] = pairs[n - 1][0];
 					pairs[i][1] = pairs[n - 1][1];
+					from_server[i] = from_server[n - 1];
 					n--;
 					break;
 				}
