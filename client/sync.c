@@ -24,7 +24,7 @@
  * dials again itself, with rove_net_dial (a refused connection is an
  * answer at once), and sends the request again if it may be
  * (resend_ok: it does the same however often it arrives - a push,
- * idempotent by op id, a pull, a read). */
+ * idempotent by op id, a pull, a read, an admin request with its id). */
 typedef struct conn {
 	nng_socket sock;
 	nng_dialer dialer;
@@ -869,19 +869,34 @@ int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char
 {
 	conn c;
 	rove_buf req;
+	rove_uuid request;
 	nng_msg *reply = NULL;
 	rove_msg m;
 	int rc;
 
 	errmsg[0] = '\0';
 	rove_buf_init(&req);
-	/* An admin command is not sent again: it may have been done once
-	 * (a new token made, a user added). */
-	rc = conn_open(&c, r, timeout_ms, false);
+	/* The request carries an id of its own, which the server keeps with
+	 * its answer: sent again after a lost connection, it is answered
+	 * again, not done twice (a user added once, the token made once). */
+	rove_uuid_new(&request);
+	rc = conn_open(&c, r, timeout_ms, true);
 	if (rc == ROVE_OK)
-		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
+		rc = rove_enc_admin_req(&req, &r->auth, cmd, &request, args, nargs);
 	if (rc == ROVE_OK)
 		rc = conn_call(&c, &req, ROVE_MSG_ADMIN_REPLY, &reply, &m);
+	if (rc == ROVE_EPROTO && c.refused) {
+		/* A server older than the request id refuses it as malformed
+		 * (having done nothing): asked again without. It cannot tell a
+		 * request sent again from a new one, so this one is not sent
+		 * again: a connection lost before the answer is ROVE_ELOST. */
+		rove_debug("admin: the server takes no request id (%s)", c.errmsg);
+		c.resend_ok = false;
+		rove_buf_reset(&req);
+		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
+		if (rc == ROVE_OK)
+			rc = conn_call(&c, &req, ROVE_MSG_ADMIN_REPLY, &reply, &m);
+	}
 	if (rc != ROVE_OK && c.errmsg[0] != '\0')
 		snprintf(errmsg, errlen, "%s", c.errmsg);
 	if (rc == ROVE_OK) {

@@ -129,6 +129,25 @@
 #define ROVE_ADMIN_IMPORT_TTL_MS (10u * 60u * 1000u)
 #define ROVE_MAX_ADMIN_IMPORT_BYTES (8u * 1024u * 1024u)
 
+/* Admin requests remembered: an ADMIN that carries a request id (one per
+ * command a client runs) and changes something has its answer kept by the
+ * server, written with the change, so that the same request sent again
+ * after a lost connection gets that answer again instead of being done
+ * twice (docs/PROTOCOL.md, "Admin commands"). A client sends it again at
+ * once, at most ROVE_MAX_RESENDS times, each wait bounded by its timeout
+ * (at most ROVE_MAX_TIMEOUT_MS): within hours at the very worst, seconds
+ * in practice. Kept: the answers of the last ROVE_ADMIN_REQ_KEEP_MS (a
+ * day, well past any resend), at most ROVE_MAX_ADMIN_REQS of them (more
+ * admin changes than a company of 5,000 reps makes in a day) and
+ * ROVE_MAX_ADMIN_REQ_BYTES of answers (the biggest, an import of 20,000
+ * users' tokens, is ~2.6 MB: a dozen such imports), the oldest dropped
+ * first as new ones are written. A request whose answer was dropped is
+ * done again if it comes back (so a server cannot be made to hold more
+ * than this by anyone). */
+#define ROVE_ADMIN_REQ_KEEP_MS (24ull * 3600ull * 1000ull)
+#define ROVE_MAX_ADMIN_REQS 10000u
+#define ROVE_MAX_ADMIN_REQ_BYTES (64ull * 1024ull * 1024ull)
+
 /* A refusal's detail (an existing customer's id, a short why): short, for
  * one line of `rove rejected`. */
 #define ROVE_MAX_DETAIL 128u

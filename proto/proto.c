@@ -276,20 +276,32 @@ static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
 	return rc;
 }
 
-/* ADMIN [3, 6, user, token, command, [arg...]] */
+/* ADMIN [3, 6, user, token, command(, request), [arg...]]: request only
+ * when the caller gives one, so that an ADMIN without it is one an older
+ * server takes. */
 
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs)
+{
+	return rove_enc_admin_req(out, a, cmd, NULL, args, nargs);
+}
+
+int rove_enc_admin_req(rove_buf *out, const rove_auth *a, const char *cmd, const rove_uuid *request,
+		       const char *const *args, uint32_t nargs)
 {
 	rove_mp_writer w;
 
 	if (strlen(cmd) > ROVE_MAX_NAME)
 		return ROVE_ETOOBIG;
+	if (request != NULL && rove_uuid_is_nil(request))
+		return ROVE_EINVAL; /* the decoder refuses it */
 	for (uint32_t i = 0; i < nargs; i++)
 		if (strlen(args[i]) > ROVE_MAX_ADMIN_ARG)
 			return ROVE_ETOOBIG;
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_ADMIN, a);
+	put_start_opt(&w, ROVE_MSG_ADMIN, a, request != NULL);
 	rove_mp_put_str(&w, cmd);
+	if (request != NULL)
+		rove_mp_put_bin(&w, request->b, 16);
 	put_items(&w, ROVE_MSG_ADMIN, nargs);
 	for (uint32_t i = 0; i < nargs && w.err == ROVE_OK; i++)
 		rove_mp_put_str(&w, args[i]);
@@ -298,7 +310,18 @@ int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const cha
 
 static int head_admin(rove_mp_reader *r, rove_msg *m)
 {
-	return rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
+	int rc = rove_mp_get_cstr(r, m->u.admin.cmd, ROVE_MAX_NAME);
+
+	m->u.admin.has_request = false;
+	memset(&m->u.admin.request, 0, sizeof(m->u.admin.request));
+	if (rc == ROVE_OK && has_optional(m)) {
+		rc = rove_mp_get_uuid(r, &m->u.admin.request);
+		/* all zero names no request: a sender that has none leaves it out */
+		if (rc == ROVE_OK && rove_uuid_is_nil(&m->u.admin.request))
+			rc = ROVE_EPROTO;
+		m->u.admin.has_request = rc == ROVE_OK;
+	}
+	return rc;
 }
 
 /* ADMIN_REPLY [3, 7, [line...]]: no head. */
@@ -390,7 +413,7 @@ static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 16, 1, ROVE_ITEM_NONE, 0, 0, head_pull},
 	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 15, 1, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
 				 COUNT(pull_reply), head_pull_reply},
-	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 6, 0, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
+	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 7, 1, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
 			    head_admin},
 	/* Lines are bounded by the message's size alone. */
 	[ROVE_MSG_ADMIN_REPLY] = {"ADMIN_REPLY", 0, 3, 0, ROVE_ITEM_LINE, UINT32_MAX, COUNT(admin_reply), NULL},

@@ -24,7 +24,7 @@
  *                       server, run, ack_run, ack_seq, own(, clock)]
  *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *                       more, server, run(, time), [entry...]]
- *   6 ADMIN            [3, 6, user, token, command, [arg...]]
+ *   6 ADMIN            [3, 6, user, token, command(, request), [arg...]]
  *   7 ADMIN_REPLY      [3, 7, [line...]]
  *   8 CONFLICTS        [3, 8, user, token, after, max]
  *   9 CONFLICTS_REPLY  [3, 9, more, [conflict...]]
@@ -32,8 +32,11 @@
  * An element in parentheses is optional: a peer that predates it leaves
  * it out, and a peer that knows it sends it only to one that asked for it
  * (a PULL with clock true gets a PULL_REPLY with time, the server's wall
- * clock in Unix ms), so that older peers are never sent a form they would
- * refuse. The table in proto.c says how many such elements each type
+ * clock in Unix ms; an ADMIN with request, a 16-byte id the client made
+ * for that one command, never all zero, which the server remembers with
+ * its answer so that the command sent again after a lost connection is
+ * answered again and not done twice), so that older peers are never sent
+ * a form they would refuse. The table in proto.c says how many such elements each type
  * has; any other length is refused.
  *
  * To add a message: give it the next number in rove_msg_type (numbers
@@ -243,6 +246,10 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
 int rove_enc_admin(rove_buf *out, const rove_auth *a, const char *cmd, const char *const *args, uint32_t nargs);
+/* The same with the request's id (NULL: none, the form an older server
+ * takes; the nil id is ROVE_EINVAL). */
+int rove_enc_admin_req(rove_buf *out, const rove_auth *a, const char *cmd, const rove_uuid *request,
+		       const char *const *args, uint32_t nargs);
 /* Each line is cut to ROVE_MAX_STR bytes. */
 int rove_enc_admin_reply(rove_buf *out, const char *const *lines, uint32_t n);
 int rove_enc_conflicts(rove_buf *out, const rove_auth *a, const rove_conflicts_req *req);
@@ -317,6 +324,8 @@ typedef struct rove_msg {
 		rove_pull_reply pull_reply;
 		struct {
 			char cmd[ROVE_MAX_NAME + 1];
+			bool has_request; /* the optional request id was sent */
+			rove_uuid request;
 			uint32_t n;
 		} admin;
 		struct {

@@ -812,30 +812,38 @@ static int cmd_import(admin_ctx *a)
 	return rove_admin_import(a->e, a->txn, a->u, a->cmd, a->args, a->nargs, a->reply);
 }
 
+/* remember: the command changes what the server holds, so its answer to
+ * a request with an id is kept with the change (the same transaction)
+ * and given again when the same request comes back (a client that lost
+ * the connection before the answer sends it again). The others are
+ * reads, or do the same however often they come (import.rows stages a
+ * piece once, import.end forgets an import), and are simply run again. */
 static const struct admin_cmd {
 	const char *name;
 	uint32_t min_args, max_args;
 	int act; /* enum rove_policy_act: who may run it is the policy's call */
 	int (*fn)(admin_ctx *);
+	bool remember;
 } commands[] = {
-	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, ROVE_ACT_ADMINISTER, cmd_user_add},
-	{"user.list", 0, 0, ROVE_ACT_SEE_USERS, cmd_user_list},
-	{"user.show", 1, 1, ROVE_ACT_SEE_USERS, cmd_user_show},
-	{"user.disable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_disable},
-	{"user.enable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_enable},
-	{"user.token", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_token},
-	{"territory.add", 2, 3, ROVE_ACT_ADMINISTER, cmd_territory_add},
-	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_territory_set},
-	{"assign", 2, 2, ROVE_ACT_ADMINISTER, cmd_assign},
-	{"unassign", 2, 2, ROVE_ACT_ADMINISTER, cmd_unassign},
-	{"reassign.customer", 2, 2, ROVE_ACT_REASSIGN, cmd_reassign_customer},
-	{"reassign.territory", 3, 3, ROVE_ACT_REASSIGN, cmd_reassign_territory},
-	/* rove admin import territories|users (admin_import.c) */
-	{"import.begin", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
-	{"import.rows", 2 + ROVE_ADMIN_IMPORT_ARITY, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_import},
-	{"import.commit", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
-	{"import.check", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
-	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import},
+	{"user.add", 2, 2 + ROVE_MAX_USER_TERRITORIES, ROVE_ACT_ADMINISTER, cmd_user_add, true},
+	{"user.list", 0, 0, ROVE_ACT_SEE_USERS, cmd_user_list, false},
+	{"user.show", 1, 1, ROVE_ACT_SEE_USERS, cmd_user_show, false},
+	{"user.disable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_disable, true},
+	{"user.enable", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_enable, true},
+	{"user.token", 1, 1, ROVE_ACT_ADMINISTER, cmd_user_token, true},
+	{"territory.add", 2, 3, ROVE_ACT_ADMINISTER, cmd_territory_add, true},
+	{"territory.set", 2, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_territory_set, true},
+	{"assign", 2, 2, ROVE_ACT_ADMINISTER, cmd_assign, true},
+	{"unassign", 2, 2, ROVE_ACT_ADMINISTER, cmd_unassign, true},
+	{"reassign.customer", 2, 2, ROVE_ACT_REASSIGN, cmd_reassign_customer, true},
+	{"reassign.territory", 3, 3, ROVE_ACT_REASSIGN, cmd_reassign_territory, true},
+	/* rove admin import territories|users (admin_import.c); begin makes
+	 * a staged import (in memory) and names it: one per request */
+	{"import.begin", 1, 1, ROVE_ACT_ADMINISTER, cmd_import, true},
+	{"import.rows", 2 + ROVE_ADMIN_IMPORT_ARITY, ROVE_MAX_ADMIN_ARGS, ROVE_ACT_ADMINISTER, cmd_import, false},
+	{"import.commit", 1, 1, ROVE_ACT_ADMINISTER, cmd_import, true},
+	{"import.check", 1, 1, ROVE_ACT_ADMINISTER, cmd_import, false},
+	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import, false},
 };
 
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
@@ -851,6 +859,18 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		args[a.nargs][len] = '\0';
 		a.nargs++;
 	}
+	/* A request answered before (its answer lost on the way): the same
+	 * answer, nothing done. Looked up by id and user: another user's
+	 * request of the same id is another request. */
+	if (m->u.admin.has_request) {
+		int rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, u->name, reply);
+		if (rc == ROVE_OK) {
+			rove_info("%s's admin request %s answered again (done once)", u->name, m->u.admin.cmd);
+			return ROVE_OK;
+		}
+		if (rc != ROVE_ENOTFOUND)
+			return rc;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct admin_cmd *c = &commands[i];
 		rove_verdict v;
@@ -864,7 +884,13 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are %s)", v.detail, rove_role_with_article(u->role));
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
-		return c->fn(&a);
+		rc = c->fn(&a);
+		/* Its answer, a refusal too (it may have been given after a
+		 * write), kept with what it did, in this transaction. */
+		if (rc == ROVE_OK && c->remember && m->u.admin.has_request && reply->len > 0)
+			rc = rove_store_admreq_put(&e->st, txn, &m->u.admin.request, u->name, rove_engine_now_ms(e),
+						   reply->data, reply->len);
+		return rc;
 	}
 	return refuse(&a, ROVE_EINVAL, "unknown admin command '%s'", m->u.admin.cmd);
 }

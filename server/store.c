@@ -225,6 +225,32 @@ static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4
 _Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == ROVE_STORE_FORMAT - 3,
 	       "an upgrade for each format from 3 up to ROVE_STORE_FORMAT");
 
+/* The tables a roved made before them lacks (store.h: admreqs, admage),
+ * made where missing: an older roved leaves them alone, so no format
+ * change is needed. */
+static int open_added_tables(rove_store *st)
+{
+	const rove_db_table t[] = {{"admreqs", &st->admreqs}, {"admage", &st->admage}};
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
+	if (rc == ROVE_OK)
+		return rove_db_commit(txn); /* the handles outlive it only so */
+	rove_store_abort(txn);
+	txn = NULL;
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), MDB_CREATE);
+	if (rc == ROVE_OK)
+		return rove_db_commit(txn);
+	rove_store_abort(txn);
+	return rc;
+}
+
 int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore)
 {
 	MDB_txn *txn = NULL;
@@ -256,6 +282,8 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		rc = open_added_tables(st);
 	if (rc != ROVE_OK) {
 		mdb_env_close(st->env);
 		st->env = NULL;

@@ -36,6 +36,15 @@
  *                                    author's refusals kept and dropped
  *   runs     n(8)                 -> start seq(8) run id(16): one entry per
  *                                    start of the server (see rove_run)
+ *   admreqs  request id(16) login -> time(8, ms) answer: admin requests
+ *                                    answered, by who sent them, with the
+ *                                    answer given (a whole message)
+ *   admage   n(8)                 -> time(8) bytes(8) request id(16) login:
+ *                                    admreqs in the order they were written,
+ *                                    to drop the oldest; "admreqs:bytes" in
+ *                                    counters sums their answers' bytes
+ *                                    (made by a roved that knows them, on
+ *                                    its first open: no format change)
  * and the tables of the store's user, opened with these (the policy's
  * own: policy_store.h). Scopes are short strings the policy chooses
  * (policy.h); to the store they are names of index ranges. The sequence
@@ -114,6 +123,7 @@ typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects, rejidx;
 	MDB_dbi scopelog, scoperec, children, counters, runs;
+	MDB_dbi admreqs, admage; /* opened by rove_store_open only */
 	uint64_t node; /* this server's node number, for its own stamps */
 	/* The writer's: the transaction of rove_store_batch_begin (NULL:
 	 * none) and its cursors on the index tables, oldest first. */
@@ -177,6 +187,21 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
 /* Copies the database, consistent as of one moment, into the directory
  * dest (created, or empty), while servers may be writing to it. */
 int rove_store_backup(const char *dir, const char *dest);
+
+/* ---- admin requests remembered ---- */
+
+/* The answer given to admin request `request` of user login, copied into
+ * reply (reset first); ROVE_ENOTFOUND when none is kept. */
+int rove_store_admreq_get(rove_store *st, MDB_txn *txn, const rove_uuid *request, const char *login,
+			  rove_buf *reply);
+/* Keeps answer (len bytes: a whole message) as the one given to request
+ * of login at now_ms, and drops the oldest kept answers past the bounds
+ * (ROVE_ADMIN_REQ_KEEP_MS, ROVE_MAX_ADMIN_REQS, ROVE_MAX_ADMIN_REQ_BYTES);
+ * never this one. ROVE_EEXIST if one is kept already. */
+int rove_store_admreq_put(rove_store *st, MDB_txn *txn, const rove_uuid *request, const char *login,
+			  uint64_t now_ms, const void *answer, size_t len);
+/* How many answers are kept, and their bytes (for tests). */
+int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint64_t *bytes);
 
 /* ---- meta and counters ---- */
 

@@ -378,14 +378,19 @@ static void rt_strings(const uint8_t *data, size_t size)
 	check_done(&m);
 	rove_buf_init(&out);
 	if (m.type == ROVE_MSG_ADMIN)
-		rc = rove_enc_admin(&out, &m.auth, m.u.admin.cmd, (const char *const *)strs, n);
+		rc = rove_enc_admin_req(&out, &m.auth, m.u.admin.cmd, m.u.admin.has_request ? &m.u.admin.request : NULL,
+					(const char *const *)strs, n);
 	else
 		rc = rove_enc_admin_reply(&out, (const char *const *)strs, n);
 	CHECK(rc == ROVE_OK);
 	copy = decode_copy(&out, &m2, &rc);
 	CHECK(rc == ROVE_OK && m2.type == m.type && m2.left == n);
 	if (m.type == ROVE_MSG_ADMIN)
-		CHECK(auth_eq(&m.auth, &m2.auth) && strcmp(m.u.admin.cmd, m2.u.admin.cmd) == 0 && m2.u.admin.n == n);
+		CHECK(auth_eq(&m.auth, &m2.auth) && strcmp(m.u.admin.cmd, m2.u.admin.cmd) == 0 && m2.u.admin.n == n &&
+		      m2.u.admin.has_request == m.u.admin.has_request &&
+		      (!m.u.admin.has_request ||
+		       (!rove_uuid_is_nil(&m.u.admin.request) &&
+			memcmp(m.u.admin.request.b, m2.u.admin.request.b, 16) == 0)));
 	else
 		CHECK(m2.u.admin_reply.n == n);
 	for (uint32_t i = 0; i < n; i++) {

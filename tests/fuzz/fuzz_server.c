@@ -1084,6 +1084,8 @@ static int build_admin(fz_rd *r, const rove_auth *a, rove_buf *out)
 	char idbuf[ROVE_UUID_STRLEN + 1];
 	const char *cmd = fz_admin_cmd(fz_u8(r));
 	uint32_t n = fz_u8(r) % 6;
+	rove_uuid request;
+	uint8_t k;
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (fz_u8(r) % 4 == 3) {
@@ -1096,7 +1098,11 @@ static int build_admin(fz_rd *r, const rove_auth *a, rove_buf *out)
 		}
 		argv[i] = args[i];
 	}
-	return rove_enc_admin(out, a, cmd, argv, n);
+	/* A request id from three (repeats are answered from what the
+	 * server remembers), or none (as an older client sends). */
+	k = fz_u8(r) % 4;
+	memset(request.b, k, sizeof(request.b));
+	return rove_enc_admin_req(out, a, cmd, k != 0 ? &request : NULL, argv, n);
 }
 
 /* ---- the input ---- */

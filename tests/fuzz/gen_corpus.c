@@ -406,6 +406,14 @@ static void gen_proto(void)
 		write_file("proto", "admin_user_add.bin", m.data, m.len);
 		admin_msg(&m, "admin", "territory.list", NULL, 0);
 		write_file("proto", "admin_no_args.bin", m.data, m.len);
+		{ /* with the optional request id */
+			rove_auth a = auth_of("admin");
+			rove_uuid id;
+			memset(id.b, 0x5a, sizeof(id.b));
+			rove_buf_reset(&m);
+			ok(rove_enc_admin_req(&m, &a, "user.add", &id, args, 4), "admin with request id");
+			write_file("proto", "admin_request_id.bin", m.data, m.len);
+		}
 	}
 	{
 		const char *lines[] = {FZ_BAD_TOKEN, "", "second line"};

@@ -4,17 +4,23 @@
  * and cuts connections at random (a phone losing signal in a tunnel).
  *
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
- *                    [--seed S] [--reset-first N] [--stall-after BYTES]
+ *                    [--seed S] [--reset-first N] [--cut-replies N]
+ *                    [--stall-after BYTES]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
  * connection are closed instead. --reset-first: the first N connections
  * are reset as soon as they are accepted, before anything is forwarded (a
  * server whose listener closed with connections still in its queue).
- * --stall-after: once a connection has brought BYTES or more from the
- * server, it forwards nothing more either way and stays open (a server
- * that stops answering in the middle of a sync). Runs until killed;
- * prints its counters on SIGTERM. One thread, poll(); at most MAX_CONNS
- * connection pairs.
+ * --cut-replies: the first N answers the server sends are never
+ * delivered: on a connection, once the server's 8-byte SP handshake has
+ * gone through, its next bytes (an answer, sent after it did what was
+ * asked) are dropped and both sides closed - a connection lost after the
+ * server acted but before the client heard of it. N counts down across
+ * connections. --stall-after: once a connection has brought BYTES or
+ * more from the server, it forwards nothing more either way and stays
+ * open (a server that stops answering in the middle of a sync). Runs
+ * until killed; prints its counters on SIGTERM. One thread, poll(); at
+ * most MAX_CONNS connection pairs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +36,8 @@
 
 #define MAX_CONNS 128
 #define CHUNK 16384
+/* The SP handshake each side sends first (nng's TCP transport). */
+#define SP_HEADER 8
 
 static volatile sig_atomic_t stop;
 static unsigned long forwarded, cuts, accepted;
@@ -64,13 +72,20 @@ static int tcp_socket(int port, int listening)
 	return fd;
 }
 
+/* Whether a pair that brought from_server bytes from the server is held
+ * (--stall-after; stall_after < 0: never). */
+static int stalled(long stall_after, size_t from_server)
+{
+	return stall_after >= 0 && from_server >= (size_t)stall_after;
+}
+
 int main(int argc, char **argv)
 {
-	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0;
+	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0, cut_replies = 0;
 	long stall_after = -1;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
-	unsigned long down[MAX_CONNS]; /* bytes from the server, per pair */
+	size_t from_server[MAX_CONNS]; /* bytes the server sent on pair i */
 	int n = 0, lfd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -84,6 +99,8 @@ int main(int argc, char **argv)
 			cut = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--reset-first") == 0)
 			reset_first = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cut-replies") == 0)
+			cut_replies = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--stall-after") == 0)
 			stall_after = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
@@ -91,7 +108,8 @@ int main(int argc, char **argv)
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
-				"[--cut-percent P] [--seed S] [--reset-first N] [--stall-after BYTES]\n");
+				"[--cut-percent P] [--seed S] [--reset-first N] [--cut-replies N] "
+				"[--stall-after BYTES]\n");
 		return 2;
 	}
 	srand(seed);
@@ -111,7 +129,7 @@ int main(int argc, char **argv)
 		p[0].events = POLLIN;
 		for (int i = 0; i < n; i++) {
 			/* A stalled pair is not read: its data waits. */
-			short ev = stall_after >= 0 && down[i] >= (unsigned long)stall_after ? 0 : POLLIN;
+			short ev = stalled(stall_after, from_server[i]) ? 0 : POLLIN;
 			p[np].fd = pairs[i][0];
 			p[np++].events = ev;
 			p[np].fd = pairs[i][1];
@@ -132,7 +150,7 @@ int main(int argc, char **argv)
 			} else if (c >= 0 && t >= 0) {
 				pairs[n][0] = c;
 				pairs[n][1] = t;
-				down[n] = 0;
+				from_server[n] = 0;
 				n++;
 				accepted++;
 			} else if (c >= 0) {
@@ -148,7 +166,7 @@ int main(int argc, char **argv)
 
 				if (i >= n || !(q->revents & (POLLIN | POLLHUP | POLLERR)))
 					continue;
-				if (stall_after >= 0 && down[i] >= (unsigned long)stall_after) {
+				if (stalled(stall_after, from_server[i])) {
 					if (!(q->revents & (POLLHUP | POLLERR)))
 						continue;
 					got = 0; /* reset: dropped, not read */
@@ -159,6 +177,17 @@ int main(int argc, char **argv)
 					drop = 1;
 				else if (cut > 0 && rand() % 100 < cut)
 					drop = 1, cuts++;
+				if (!drop && side == 1 && cut_replies > 0 && from_server[i] + (size_t)got > SP_HEADER) {
+					/* the handshake's bytes go through, the answer's not */
+					ssize_t head = from_server[i] < SP_HEADER ? (ssize_t)(SP_HEADER - from_server[i]) : 0;
+					if (head > 0 && write(pairs[i][0], buf, (size_t)head) != head)
+						head = 0;
+					from_server[i] += (size_t)head;
+					cut_replies--;
+					drop = 1, cuts++;
+				}
+				if (!drop && side == 1)
+					from_server[i] += (size_t)got;
 				if (!drop && delay_ms > 0) {
 					struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
 					nanosleep(&ts, NULL);
@@ -170,13 +199,11 @@ int main(int argc, char **argv)
 					close(pairs[i][1]);
 					pairs[i][0] = pairs[n - 1][0];
 					pairs[i][1] = pairs[n - 1][1];
-					down[i] = down[n - 1];
+					from_server[i] = from_server[n - 1];
 					n--;
 					break;
 				}
 				forwarded += (unsigned long)got;
-				if (side == 1)
-					down[i] += (unsigned long)got;
 			}
 		}
 	}

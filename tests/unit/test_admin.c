@@ -684,6 +684,180 @@ static void test_import_every_bad_row(void)
 	srv_free(s);
 }
 
+/* ---- admin requests with an id: answered again, done once ---- */
+
+/* An admin request by user with request id (NULL: none); its whole
+ * reply's bytes in raw (reset first). ROVE_OK or the ERROR's code. */
+static int admin_req(srv *s, const char *user, const rove_uuid *id, const char *cmd, const char *const *args,
+		     uint32_t n, rove_buf *raw)
+{
+	rove_buf req, reply;
+	rove_auth a;
+	rove_msg m;
+	int rc;
+
+	srv_auth(s, user, &a);
+	rove_buf_init(&req);
+	rove_buf_init(&reply);
+	rove_buf_reset(raw);
+	rc = rove_enc_admin_req(&req, &a, cmd, id, args, n);
+	if (rc == ROVE_OK)
+		rc = srv_call(s, &req, &reply, &m);
+	if (reply.len > 0 && rove_buf_append(raw, reply.data, reply.len) != ROVE_OK)
+		rc = ROVE_ENOMEM;
+	rove_buf_free(&req);
+	rove_buf_free(&reply);
+	return rc;
+}
+
+static bool same_bytes(const rove_buf *a, const rove_buf *b)
+{
+	return a->len == b->len && a->len > 0 && memcmp(a->data, b->data, a->len) == 0;
+}
+
+static void admreq_usage(srv *s, uint64_t *count, uint64_t *bytes)
+{
+	MDB_txn *txn = NULL;
+
+	*count = *bytes = 0;
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, false, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_admreq_usage(&s->e.st, txn, count, bytes), ROVE_OK);
+	rove_store_abort(txn);
+}
+
+static void test_request_ids(void)
+{
+	const char *add[3] = {"wu", "rep", "east.sh"}, *who[1] = {"wu"}, *assign[2] = {"wu", "east.hz"};
+	srv *s = srv_world();
+	rove_buf first, again;
+	rove_uuid id1, id2, id3, id4;
+	rove_user *u = malloc(sizeof(*u));
+	uint64_t count, bytes, count0, bytes0;
+
+	CHECK(s != NULL && u != NULL);
+	rove_buf_init(&first);
+	rove_buf_init(&again);
+	rove_uuid_new(&id1);
+	rove_uuid_new(&id2);
+	rove_uuid_new(&id3);
+	rove_uuid_new(&id4);
+	admreq_usage(s, &count0, &bytes0);
+
+	/* Done once: the same request again gets the same answer (the same
+	 * token), across a restart too; nothing is done again. */
+	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
+	CHECK(same_bytes(&first, &again));
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
+	CHECK(same_bytes(&first, &again));
+	/* Without an id, or with another, it is another request: refused. */
+	CHECK_EQ_INT(admin_req(s, "admin", NULL, "user.add", add, 3, &again), ROVE_EEXIST);
+	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.add", add, 3, &again), ROVE_EEXIST);
+	admreq_usage(s, &count, &bytes);
+	CHECK_EQ_INT(count, count0 + 2); /* the add and the refusal of id2 */
+	/* The answer is what is looked up, not the command: id1 with other
+	 * words is answered as id1 was (a client never does that). */
+	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.disable", who, 1, &again), ROVE_OK);
+	CHECK(same_bytes(&first, &again));
+	CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
+	CHECK(!u->disabled);
+
+	/* A refusal is answered again as given, even once what it refused
+	 * is no longer so. */
+	CHECK_EQ_INT(admin_req(s, "admin", &id3, "assign", assign, 2, &first), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id4, "assign", assign, 2, &first), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin(s, "admin", "unassign", "wu", "east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id4, "assign", assign, 2, &again), ROVE_EEXIST);
+	CHECK(same_bytes(&first, &again));
+	CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
+	CHECK_EQ_INT(u->nterr, 1); /* east.sh alone: id4 did nothing */
+
+	/* Another user's request of the same id is another request: it
+	 * never gets the first one's answer (a token). */
+	CHECK_EQ_INT(srv_user(s, "root2", "admin", NULL), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "root2", &id1, "user.add", add, 3, &again), ROVE_EEXIST);
+	CHECK(!same_bytes(&first, &again));
+	/* A manager's request of a command he may not run is refused and
+	 * not kept; reads are not kept. */
+	admreq_usage(s, &count0, &bytes0);
+	CHECK_EQ_INT(admin_req(s, "mike", &id2, "user.add", add, 3, &again), ROVE_EPERM);
+	rove_uuid_new(&id2);
+	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.list", NULL, 0, &again), ROVE_OK);
+	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.show", who, 1, &again), ROVE_OK);
+	admreq_usage(s, &count, &bytes);
+	CHECK_EQ_INT(count, count0);
+	CHECK(bytes == bytes0 && bytes > 0);
+
+	rove_buf_free(&first);
+	rove_buf_free(&again);
+	free(u);
+	srv_free(s);
+}
+
+/* What is kept stays within its bounds: the oldest go first, by age, by
+ * count and by bytes; the newest always stays. */
+static void test_request_ids_bounded(void)
+{
+	srv *s = srv_new();
+	static uint8_t big[4u * 1024u * 1024u];
+	MDB_txn *txn = NULL;
+	rove_buf raw;
+	rove_uuid id;
+	uint64_t count, bytes, t0 = 1800000000000ull;
+	int rc = ROVE_OK;
+
+	CHECK(s != NULL);
+	rove_buf_init(&raw);
+	memset(big, 'x', sizeof(big));
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	/* By count: one past the bound drops the first. */
+	for (uint32_t i = 0; rc == ROVE_OK && i <= ROVE_MAX_ADMIN_REQS; i++) {
+		memset(id.b, 0, sizeof(id.b));
+		memcpy(id.b, &i, sizeof(i));
+		id.b[15] = 1;
+		rc = rove_store_admreq_put(&s->e.st, txn, &id, "admin", t0 + i, "abc", 3);
+	}
+	CHECK_EQ_INT(rc, ROVE_OK);
+	CHECK_EQ_INT(rove_store_admreq_usage(&s->e.st, txn, &count, &bytes), ROVE_OK);
+	CHECK_EQ_INT(count, ROVE_MAX_ADMIN_REQS);
+	CHECK_EQ_INT(bytes, 3ull * ROVE_MAX_ADMIN_REQS);
+	memset(id.b, 0, sizeof(id.b));
+	id.b[15] = 1;
+	CHECK_EQ_INT(rove_store_admreq_get(&s->e.st, txn, &id, "admin", &raw), ROVE_ENOTFOUND); /* the first */
+	id.b[0] = 1;
+	CHECK_EQ_INT(rove_store_admreq_get(&s->e.st, txn, &id, "admin", &raw), ROVE_OK); /* the second */
+	CHECK(raw.len == 3 && memcmp(raw.data, "abc", 3) == 0);
+	CHECK_EQ_INT(rove_store_admreq_get(&s->e.st, txn, &id, "bob", &raw), ROVE_ENOTFOUND);
+	CHECK_EQ_INT(rove_store_admreq_put(&s->e.st, txn, &id, "admin", t0, "abc", 3), ROVE_EEXIST);
+	/* By age: one a day later leaves it alone. */
+	memset(id.b, 0xee, sizeof(id.b));
+	CHECK_EQ_INT(rove_store_admreq_put(&s->e.st, txn, &id, "admin", t0 + ROVE_ADMIN_REQ_KEEP_MS + 2 * ROVE_MAX_ADMIN_REQS,
+					   "new", 3),
+		     ROVE_OK);
+	CHECK_EQ_INT(rove_store_admreq_usage(&s->e.st, txn, &count, &bytes), ROVE_OK);
+	CHECK_EQ_INT(count, 1);
+	CHECK_EQ_INT(bytes, 3);
+	/* By bytes: answers of 4 MiB, up to the bound and one more. */
+	for (uint32_t i = 0; rc == ROVE_OK && i <= ROVE_MAX_ADMIN_REQ_BYTES / sizeof(big); i++) {
+		memset(id.b, 0, sizeof(id.b));
+		memcpy(id.b, &i, sizeof(i));
+		id.b[15] = 2;
+		rc = rove_store_admreq_put(&s->e.st, txn, &id, "admin", t0 + ROVE_ADMIN_REQ_KEEP_MS + 3 * ROVE_MAX_ADMIN_REQS,
+					   big, sizeof(big));
+	}
+	CHECK_EQ_INT(rc, ROVE_OK);
+	CHECK_EQ_INT(rove_store_admreq_usage(&s->e.st, txn, &count, &bytes), ROVE_OK);
+	CHECK(bytes <= ROVE_MAX_ADMIN_REQ_BYTES);
+	CHECK_EQ_INT(count, ROVE_MAX_ADMIN_REQ_BYTES / sizeof(big));
+	CHECK_EQ_INT(rove_store_admreq_get(&s->e.st, txn, &id, "admin", &raw), ROVE_OK); /* the newest */
+	CHECK_EQ_INT(raw.len, sizeof(big));
+	rove_store_abort(txn);
+	rove_buf_free(&raw);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_epochs_of_many_managers();
@@ -698,5 +872,7 @@ int main(void)
 	test_upgrade_from_3();
 	test_no_territories_for_analysts();
 	test_import_every_bad_row();
+	test_request_ids();
+	test_request_ids_bounded();
 	return check_done("test_admin");
 }

@@ -1443,6 +1443,9 @@ static void make_seeds(void)
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_admin(&b, &a, "user-add", args, 3), ROVE_OK);
 	add_seed(&b);
+	rove_buf_reset(&b); /* with the optional request id */
+	CHECK_EQ_INT(rove_enc_admin_req(&b, &a, "user-add", &replica, args, 3), ROVE_OK);
+	add_seed(&b);
 	rove_buf_reset(&b);
 	CHECK_EQ_INT(rove_enc_admin_reply(&b, lines, 3), ROVE_OK);
 	add_seed(&b);
@@ -1785,6 +1788,17 @@ static void w_result(uint32_t idlen, uint64_t status, bool seen_is_bool, uint64_
 	msgpack_pack_nil(&pk);
 }
 
+/* An ADMIN's start, up to its command: n elements said. */
+static void w_admin_head_n(uint32_t n, const char *cmd)
+{
+	w_arr(n);
+	w_u(ROVE_PROTO_VERSION);
+	w_u(ROVE_MSG_ADMIN);
+	w_str("root");
+	w_str(token);
+	w_str(cmd);
+}
+
 static void w_admin_head(uint32_t nargs)
 {
 	w_arr(6);
@@ -1950,6 +1964,125 @@ static void test_pull_optional(void)
 	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 	rove_buf_free(&b);
 	rove_buf_free(&items);
+}
+
+/* An ADMIN's optional request id: sent only when the client gives one,
+ * in the form an older server takes otherwise (6 elements); a 16-byte
+ * id, never all zero; anything else there is malformed. */
+static void test_admin_optional(void)
+{
+	const char *args[2] = {"bob", "rep"};
+	rove_auth a;
+	rove_uuid id, nil;
+	rove_buf b;
+	rove_msg m;
+	const char *s;
+	uint32_t len;
+	uint8_t *d;
+
+	make_auth(&a, "admin");
+	fixed_uuid(&id, 7);
+	memset(&nil, 0, sizeof(nil));
+	rove_buf_init(&b);
+	CHECK_EQ_INT(rove_enc_admin_req(&b, &a, "user.add", NULL, args, 2), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0x90 | 6); /* the older form */
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.elems, 6);
+	CHECK(!m.u.admin.has_request);
+	free(d);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin_req(&b, &a, "user.add", &id, args, 2), ROVE_OK);
+	CHECK_EQ_INT((uint8_t)b.data[0], 0x90 | 7);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.elems, 7);
+	CHECK(m.u.admin.has_request);
+	CHECK(memcmp(m.u.admin.request.b, id.b, 16) == 0);
+	CHECK(strcmp(m.u.admin.cmd, "user.add") == 0);
+	CHECK_EQ_INT(m.u.admin.n, 2);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_OK);
+	CHECK(len == 3 && memcmp(s, "bob", 3) == 0);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_OK);
+	CHECK(len == 3 && memcmp(s, "rep", 3) == 0);
+	CHECK_EQ_INT(rove_msg_next_str(&m, &s, &len), ROVE_ENOTFOUND);
+	free(d);
+	/* The nil id is no id: the encoder refuses it, writing nothing. */
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_admin_req(&b, &a, "user.add", &nil, args, 2), ROVE_EINVAL);
+	CHECK_EQ_INT(b.len, 0);
+	rove_buf_free(&b);
+
+	/* Crafted: the id element's every wrong form. */
+	begin();
+	w_admin_head_n(7, "user.add");
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_OK);
+	begin(); /* all zero */
+	w_admin_head_n(7, "user.add");
+	W_RAW("\xc4\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* 15 bytes */
+	w_admin_head_n(7, "user.add");
+	w_bin(15);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* 17 bytes */
+	w_admin_head_n(7, "user.add");
+	w_bin(17);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* empty */
+	w_admin_head_n(7, "user.add");
+	w_bin(0);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* a string of 16 bytes, not a bin */
+	w_admin_head_n(7, "user.add");
+	w_str("0123456789abcdef");
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* nil, an integer, a bool */
+	w_admin_head_n(7, "user.add");
+	msgpack_pack_nil(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_admin_head_n(7, "user.add");
+	w_u(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin();
+	w_admin_head_n(7, "user.add");
+	msgpack_pack_true(&pk);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* 7 elements said, the id left out */
+	w_admin_head_n(7, "user.add");
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* 6 said, an id there */
+	w_admin_head_n(6, "user.add");
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* the id after the args */
+	w_admin_head_n(7, "user.add");
+	w_arr(0);
+	w_bin(16);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* two ids: 8 elements */
+	w_admin_head_n(8, "user.add");
+	w_bin(16);
+	w_bin(16);
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
+	begin(); /* one short of the older form */
+	w_admin_head_n(5, "user.add");
+	w_arr(0);
+	CHECK_EQ_INT(end_decode(), ROVE_EPROTO);
 }
 
 static void test_version_and_type(void)
@@ -3668,7 +3801,9 @@ static int reencode(const rove_msg *orig, rove_buf *out)
 			strs[i][len] = '\0';
 		}
 		if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN)
-			rc = rove_enc_admin(out, &m.auth, m.u.admin.cmd, (const char *const *)strs, n);
+			rc = rove_enc_admin_req(out, &m.auth, m.u.admin.cmd,
+						m.u.admin.has_request ? &m.u.admin.request : NULL,
+						(const char *const *)strs, n);
 		else if (rc == ROVE_OK)
 			rc = rove_enc_admin_reply(out, (const char *const *)strs, n);
 		for (i = 0; i < n; i++)
@@ -4018,6 +4153,7 @@ int main(void)
 	test_pull_roundtrip();
 	test_pull_reply_roundtrip();
 	test_pull_optional();
+	test_admin_optional();
 	test_conflicts_roundtrip();
 	test_conflicts_reply_roundtrip();
 	test_admin_roundtrip();

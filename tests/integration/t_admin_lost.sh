@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# An admin command whose answer is lost on the way back: the server did
+# what was asked and committed it, then the connection broke before the
+# answer reached `rove`. The command must still succeed, exactly once:
+# rove dials again and sends the request again with the same request id,
+# and the server answers it with the reply it remembered (the answer the
+# first time gave: the same token, the same id), without doing it again.
+# rove_chaos_proxy --cut-replies 1 drops the first answer the server
+# sends through it and closes the connection.
+# Its one-shot commands keep LeakSanitizer's check (lib.sh, rove).
+LEAKS_ONESHOT=1
+. "$(dirname "$0")/lib.sh"
+
+tcp_server
+territories east west
+user_replica alice rep east
+
+# The admin's second replica, which reaches the server through the proxy.
+rove -R "$T/cut" init --server "$URL" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
+
+# cut_once WHAT ARGS...: runs `rove ARGS` on the replica "cut" through a
+# proxy that loses the server's first answer; its stdout in $T/out, its
+# stderr in $T/err; fails unless it exits 0 and the proxy cut once.
+cut_once() {
+	local what=$1 status
+	shift
+	proxy_start proxy.log --cut-replies 1
+	rove -R "$T/cut" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+	set +e
+	r cut --timeout 10000 "$@" >"$T/out" 2>"$T/err"
+	status=$?
+	set -e
+	kill -TERM "$PROXY_PID"
+	wait "$PROXY_PID" 2>/dev/null || true
+	grep_q ", 1 cut" "$T/proxy.log" || fail "$what: the proxy cut no answer: $(cat "$T/proxy.log")"
+	eq "$status" "0" "$what, its answer lost once ($(cat "$T/err"))"
+}
+
+# A new user: the token printed is the one the server keeps, and the
+# user was added once (a second 'user.add' would be refused: exists).
+cut_once "user add" admin user add bob --role rep --territory east
+token=$(cat "$T/out")
+[ ${#token} -eq 64 ] || fail "user add printed no token: '$token'"
+rove -R "$T/bob" init --server "$URL" --user bob --token "$token" 2>/dev/null
+r bob sync >/dev/null || fail "bob cannot sync with the token rove printed"
+eq "$(r admin admin user list --json | jq '[.[] | select(.login == "bob")] | length')" "1" "bob once"
+
+# A new territory: the id printed is its id, and there is one.
+cut_once "territory add" admin territory add north --name North
+id=$(cat "$T/out")
+r admin sync >/dev/null
+eq "$(r admin territory list --json | jq -r '[.[] | select(.code == "north")] | length')" "1" "north once"
+eq "$(r admin territory show north --json | jq -r .id)" "$id" "the id printed is north's"
+
+# Commands that refuse a repeat ("holds it already", "is disabled").
+cut_once "assign" admin assign bob west
+eq "$(r admin admin user show bob --json | jq -c '.territories | sort')" '["east","west"]' "bob's territories"
+cid=$(r alice customer add --name "Moved Once")
+r alice sync >/dev/null
+cut_once "reassign" admin reassign --customer "$cid" --to bob
+r admin sync >/dev/null
+eq "$(r admin customer show "$cid" --json | jq -r .owner)" "bob" "the customer's owner"
+eq "$(r admin customer history "$cid" --json | jq '[.[] | select(.to == "bob")] | length')" "1" \
+	"one change of owner to bob in the history"
+cut_once "user disable" admin user disable bob
+eq "$(r admin admin user show bob --json | jq .disabled)" "true" "bob disabled"
+
+# A refusal lost on the way comes back as a refusal (exit 1), the same.
+proxy_start proxy.log --cut-replies 1
+rove -R "$T/cut" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+exits_as cut 1 admin user add bob --role rep
+grep_q "exists" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+
+# A read: sent again as well.
+cut_once "user list" admin user list
+grep_q "^bob " "$T/out" || fail "user list: $(cat "$T/out")"
+
+# Two answers lost in a row: sent a third time, still done once.
+proxy_start proxy.log --cut-replies 2
+rove -R "$T/cut" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+r cut admin user add carol --role rep >"$T/out" 2>"$T/err" || fail "user add, two answers lost: $(cat "$T/err")"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+grep_q ", 2 cut" "$T/proxy.log" || fail "the proxy did not cut twice: $(cat "$T/proxy.log")"
+rove -R "$T/carol" init --server "$URL" --user carol --token "$(cat "$T/out")" 2>/dev/null
+r carol sync >/dev/null || fail "carol cannot sync with the token rove printed"
+echo "ok"

@@ -1,0 +1,211 @@
+/*
+ * test_admin_call.c - rove_admin_call (client/sync.c) against a fake
+ * server: an nng rep0 socket in a thread of this process that answers as
+ * an older or a newer roved would, and can lose a connection after a
+ * request arrived (the server acted, its answer never reached rove).
+ *
+ * Checked: a request carries an id and, its connection lost, is sent
+ * again with the same id; a server older than the id refuses it as
+ * malformed, and the request is sent again without it, and then never
+ * sent again after a lost connection (the server could not tell a
+ * repeat from a new request).
+ */
+#include "check.h"
+
+#include "err.h"
+#include "proto.h"
+#include "replica.h"
+#include "sync.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum fake_mode {
+	FAKE_NEW,      /* takes the id; loses the first answer (lose > 0) */
+	FAKE_OLD,      /* refuses the id as malformed, as a roved before it */
+	FAKE_OLD_LOSE, /* the same, and loses the first answer to the older form */
+};
+
+#define FAKE_MAX_SEEN 8
+
+typedef struct fake {
+	char url[128];
+	nng_socket sock;
+	pthread_t thread;
+	int mode;
+	int lose;           /* answers still to lose (the connection closed instead) */
+	atomic_bool stop;
+	/* the requests seen, in order: with an id?, which */
+	int nseen;
+	bool with_id[FAKE_MAX_SEEN];
+	rove_uuid id[FAKE_MAX_SEEN];
+} fake;
+
+static void fake_answer(fake *f, nng_msg *req)
+{
+	rove_msg m;
+	rove_buf out;
+	nng_msg *rep = NULL;
+	const char *line = "done";
+	int rc = rove_msg_decode(nng_msg_body(req), nng_msg_len(req), &m);
+
+	rove_buf_init(&out);
+	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && f->nseen < FAKE_MAX_SEEN) {
+		f->with_id[f->nseen] = m.u.admin.has_request;
+		f->id[f->nseen] = m.u.admin.request;
+		f->nseen++;
+	}
+	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && m.u.admin.has_request && f->mode != FAKE_NEW)
+		rc = ROVE_EPROTO; /* what a roved before the id decodes it as */
+	if (rc == ROVE_OK && f->lose > 0 && (f->mode == FAKE_NEW || f->mode == FAKE_OLD_LOSE)) {
+		/* done, then the connection is lost before the answer */
+		f->lose--;
+		nng_pipe_close(nng_msg_get_pipe(req));
+		nng_msg_free(req);
+		return;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_enc_admin_reply(&out, &line, 1);
+	else
+		rc = rove_enc_error(&out, rc, "malformed request");
+	if (rc == ROVE_OK && nng_msg_alloc(&rep, 0) == 0 && nng_msg_append(rep, out.data, out.len) == 0 &&
+	    nng_sendmsg(f->sock, rep, 0) == 0)
+		rep = NULL;
+	if (rep != NULL)
+		nng_msg_free(rep);
+	nng_msg_free(req);
+	rove_buf_free(&out);
+}
+
+static void *fake_run(void *arg)
+{
+	fake *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		nng_msg *req = NULL;
+		int rv = nng_recvmsg(f->sock, &req, 0);
+		if (rv == NNG_ETIMEDOUT)
+			continue;
+		if (rv != 0)
+			break;
+		fake_answer(f, req);
+	}
+	return NULL;
+}
+
+static int fake_start(fake *f, const char *dir, int mode, int lose)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->url, sizeof(f->url), "ipc://%s/fake.sock", dir);
+	f->mode = mode;
+	f->lose = lose;
+	atomic_init(&f->stop, false);
+	if (nng_rep0_open(&f->sock) != 0)
+		return -1;
+	if (nng_socket_set_ms(f->sock, NNG_OPT_RECVTIMEO, 50) != 0 || nng_listen(f->sock, f->url, NULL, 0) != 0 ||
+	    pthread_create(&f->thread, NULL, fake_run, f) != 0) {
+		nng_close(f->sock);
+		return -1;
+	}
+	return 0;
+}
+
+static void fake_stop(fake *f)
+{
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	nng_close(f->sock);
+}
+
+typedef struct got {
+	int lines;
+	char first[64];
+} got;
+
+static void take(const char *s, uint32_t len, void *arg)
+{
+	got *g = arg;
+
+	if (g->lines++ == 0)
+		snprintf(g->first, sizeof(g->first), "%.*s", (int)len, s);
+}
+
+/* rove user.add through a replica of the fake server at f's URL. */
+static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen)
+{
+	const char *args[2] = {"bob", "rep"};
+	char rdir[256];
+	rove_replica r;
+	int rc;
+
+	snprintf(rdir, sizeof(rdir), "%s/replica-%d-%d", dir, f->mode, f->lose);
+	memset(g, 0, sizeof(*g));
+	rc = rove_replica_create(rdir, f->url, "admin",
+				 "0000000000000000000000000000000000000000000000000000000000000000", NULL);
+	if (rc == ROVE_OK)
+		rc = rove_replica_open(rdir, &r);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_admin_call(&r, 3000, "user.add", args, 2, take, g, err, errlen);
+	rove_replica_close(&r);
+	return rc;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/rove-test-admin-call.XXXXXX";
+	char err[ROVE_MAX_ERRMSG + 1], cmd[64];
+	fake f;
+	got g;
+
+	CHECK(mkdtemp(dir) != NULL);
+
+	/* A newer server: the request carries an id; the connection lost
+	 * after the server acted, it is sent again with the same id, and the
+	 * answer comes. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 1), 0);
+	CHECK_EQ_INT(call(dir, &f, &g, err, sizeof(err)), ROVE_OK);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 2);
+	CHECK(f.with_id[0] && f.with_id[1]);
+	CHECK(memcmp(f.id[0].b, f.id[1].b, 16) == 0);
+	CHECK(!rove_uuid_is_nil(&f.id[0]));
+	CHECK(g.lines == 1 && strcmp(g.first, "done") == 0);
+
+	/* Lost more often than it may be sent again: ROVE_ELOST. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 1 + ROVE_MAX_RESENDS), 0);
+	CHECK_EQ_INT(call(dir, &f, &g, err, sizeof(err)), ROVE_ELOST);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 1 + ROVE_MAX_RESENDS);
+	CHECK_EQ_INT(g.lines, 0);
+
+	/* An older server refuses the id: the request is sent again
+	 * without it, and answered. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_OLD, 0), 0);
+	CHECK_EQ_INT(call(dir, &f, &g, err, sizeof(err)), ROVE_OK);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 2);
+	CHECK(f.with_id[0] && !f.with_id[1]);
+	CHECK(g.lines == 1 && strcmp(g.first, "done") == 0);
+
+	/* ... and when the connection is then lost before the answer, it is
+	 * not sent again (it may have been done): ROVE_ELOST, saying so. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_OLD_LOSE, 1), 0);
+	CHECK_EQ_INT(call(dir, &f, &g, err, sizeof(err)), ROVE_ELOST);
+	usleep(200 * 1000); /* a request sent again would arrive meanwhile */
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 2);
+	CHECK(f.with_id[0] && !f.with_id[1]);
+	CHECK(strstr(err, "may or may not have been done") != NULL);
+	CHECK_EQ_INT(g.lines, 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+	return check_done("test_admin_call");
+}
