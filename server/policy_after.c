@@ -1,9 +1,10 @@
 /*
  * policy_after.c - what follows an accepted op (rove_policy_after): the
  * policy's indexes (unique tax ids and phones, claims a day), the
- * ownership history of customers and deals, a customer's last activity
- * and the open deals that move with a reassigned customer (rule 14), as
- * follow-up ops the engine applies as the server.
+ * ownership history of customers and deals, a customer's last activity,
+ * the open deals that move with a reassigned customer (rule 14) and the
+ * children deleted with their customer (rule 6), as follow-up ops the
+ * engine applies as the server.
  */
 #include "policy_int.h"
 
@@ -170,6 +171,69 @@ static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record 
 	return rc;
 }
 
+/* The keys of a customer's children, of every collection. */
+typedef struct child_keys {
+	uint8_t (*keys)[ROVE_RECORD_KEY];
+	size_t n, cap;
+} child_keys;
+
+static int collect_child(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+{
+	child_keys *c = arg;
+	uint8_t (*p)[ROVE_RECORD_KEY] = rove_array_grow(c->keys, &c->cap, c->n, 1, sizeof(*p), 16);
+
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	c->keys = p;
+	memcpy(c->keys[c->n++], key, ROVE_RECORD_KEY);
+	return ROVE_OK;
+}
+
+/* A deleted customer's contacts, contracts, deals and activities are
+ * deleted with it (rule 6: a tombstone each, by whoever deleted the
+ * customer), so that every replica, an HQ one holding every record too,
+ * and the feed see them go. Its ownership history stays: it says who
+ * held the customer, and the server's own records are not deleted. The
+ * children are listed first: deleting them writes to the index walked. */
+static int delete_children(const pctx *pc, const rove_op *op, const rove_record *customer, rove_op *follow,
+			   rove_follow_fn apply, void *arg)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	child_keys c = {NULL, 0, 0};
+	rove_record *child = malloc(sizeof(*child));
+	int rc = child == NULL ? ROVE_ENOMEM : ROVE_OK;
+
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &customer->id);
+	if (rc == ROVE_OK)
+		rc = rove_store_each_child(pc->st, pc->txn, key, 0, collect_child, &c);
+	for (size_t i = 0; rc == ROVE_OK && i < c.n; i++) {
+		uint8_t coll = c.keys[i][0];
+		char what[ROVE_UUID_STRLEN + 8];
+		rove_uuid id, fid;
+		if (coll == ROVE_COLL_OWNERSHIP)
+			continue;
+		memcpy(id.b, c.keys[i] + 1, 16);
+		rc = rove_store_record_get(pc->st, pc->txn, coll, &id, child);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			continue;
+		}
+		if (rc != ROVE_OK || rove_record_deleted(child))
+			continue;
+		/* one id per child and deletion: a retry makes the same */
+		memcpy(what, "del:", 4);
+		rove_uuid_format(&id, what + 4);
+		rove_uuid_derive(&fid, &op->op_id, what);
+		rove_op_init_id(follow, &fid, ROVE_OP_DELETE, coll, &id, op->st);
+		rc = rove_op_set(follow, ROVE_FIELD_DELETED, rove_vint(1));
+		if (rc == ROVE_OK)
+			rc = apply(arg, follow);
+	}
+	free(c.keys);
+	free(child);
+	return rc;
+}
+
 /* A deal's owner changed (or it was made): its customer's history says. */
 static int after_deal(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
 		      const rove_record *after, rove_op *follow, rove_follow_fn apply, void *arg)
@@ -195,6 +259,8 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 
 	if (rc != ROVE_OK)
 		return rc;
+	if (before != NULL && !rove_record_deleted(before) && rove_record_deleted(after))
+		return delete_children(pc, op, after, follow, apply, arg);
 	if (op->kind == ROVE_OP_CLAIM && u->role == ROVE_ROLE_REP) {
 		char key[ROVE_MAX_NAME + 48];
 		uint64_t n;

@@ -131,6 +131,30 @@ eq "$(probe bob push update 1 "$a" tier=loyal | jq -r .reason)" "deleted" "hand-
 d=$(r bob customer add --name "Hangzhou Tea again" --tax-id 91330100MA2TEA001K)
 eq "$(r bob sync --json | jq .accepted)" "1" "tax id free after deletion"
 
+# --- a deleted customer's children go with it, on every replica ---
+# HQ replicas (analysts, admins) hold every record: the customer's
+# contacts, contracts, deals and activities are deleted with it, not left
+# listed (and out of the reports) there.
+k=$(r bob customer add --name "Doomed Co")
+kd=$(r bob opportunity add --customer "$k" --title "Doomed deal" --amount 3000 --stage negotiation)
+r bob contact add --customer "$k" --name "Doomed contact" >/dev/null
+r bob contract add --customer "$k" --number "D-1" --amount 500 >/dev/null
+r bob activity add --customer "$k" --kind call --note "doomed call" >/dev/null
+sync_all bob mike ana admin
+eq "$(r ana opportunity list --customer "$k" --json | jq length)" "1" "the analyst holds the deal first"
+r mike customer delete "$k"
+sync_all mike bob ana admin
+rove -R "$T/ana_fresh" init --server "$URL" --user ana --token "$(token_of ana)" 2>/dev/null
+r ana_fresh sync >/dev/null
+for who in ana admin ana_fresh mike bob; do
+	for kind in opportunity contact contract activity; do
+		eq "$({ r "$who" "$kind" list --json || echo '[]'; } | jq --arg k "$k" '[.[] | select(.customer == $k)] | length')" \
+			"0" "$who: the deleted customer's ${kind}s"
+	done
+	if r "$who" opportunity show "$kd" >/dev/null 2>&1; then fail "$who still shows the deleted customer's deal"; fi
+done
+eq "$(r bob status --json | jq .rejected)" "$(r bob rejected --json | jq length)" "nothing new refused for bob"
+
 # --- managers: their subtree; analysts: read only ---
 r carl sync >/dev/null
 r mike sync >/dev/null
