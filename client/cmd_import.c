@@ -5,7 +5,11 @@
  * An import is checked whole before anything is written: every bad row is
  * reported with the line it starts on, and one bad row means nothing is
  * imported. The rows of a good file become create ops written in one
- * transaction, so the import is all or nothing on the replica too. The
+ * transaction, so the import is all or nothing on the replica too. That
+ * transaction writes only onto the state the rows were checked against
+ * (rove_replica_write_each_at): when another process wrote the replica
+ * meanwhile (the same file imported twice at once, a sync), the kept rows
+ * are checked again against what it holds now, and refused if they clash. The
  * server checks every create again on the next sync (duplicates among all
  * customers, territories), as it does for `rove customer add`.
  *
@@ -120,6 +124,7 @@ typedef struct importer {
 	const rove_coll_def *c;
 	const char *file; /* as shown in messages */
 	rove_replica *r;
+	uint64_t version; /* the replica's, read before what rows are checked against */
 	int role;         /* the replica's user's (0: not known before a first sync) */
 	bool boss;        /* a manager or an admin */
 	uint64_t now_ms;  /* the replica's time (rove_replica_now_ms) */
@@ -234,8 +239,10 @@ static int load_record(const rove_record *rec, void *arg)
 static int import_load(importer *im)
 {
 	bool top = rove_schema_parent_field(im->c) == NULL;
-	int rc = ROVE_OK;
+	int rc = rove_replica_version(im->r, &im->version);
 
+	if (rc != ROVE_OK)
+		return rc;
 	im->role = rove_role_parse(im->r->role);
 	im->boss = im->role == ROVE_ROLE_MANAGER || im->role == ROVE_ROLE_ADMIN;
 	im->now_ms = rove_replica_now_ms(im->r);
@@ -657,6 +664,22 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 	return ROVE_OK;
 }
 
+/* Checks the cells of one row (op is scratch space), against the file's
+ * rows before it and what the replica holds. */
+static int row_check(importer *im, const char *const *cells, unsigned long line, rove_op *op)
+{
+	int rc = row_op(im, cells, line, op);
+
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
+		rc = row_unique(im, op, line);
+		if (rc == ROVE_OK && !im->row_bad)
+			row_pool_limit(im, op, line);
+	}
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
+		rc = row_dealer_unique(im, op, line);
+	return rc;
+}
+
 /* Checks one data row (op is scratch space) and keeps it. */
 static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 {
@@ -672,17 +695,21 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 	/* A spreadsheet's guard against formulas is not part of the value. */
 	for (size_t j = 0; j < n; j++)
 		cells[j] = rove_csv_unguard(rove_csv_cell(csv, j));
-	rc = row_op(im, cells, line, op);
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
-		rc = row_unique(im, op, line);
-		if (rc == ROVE_OK && !im->row_bad)
-			row_pool_limit(im, op, line);
-	}
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
-		rc = row_dealer_unique(im, op, line);
+	rc = row_check(im, cells, line, op);
 	if (rc == ROVE_OK && !im->row_bad)
 		rc = keep_row(im, cells, line);
 	return rc;
+}
+
+/* The cells of kept row i. */
+static void kept_cells(const importer *im, size_t i, const char *cells[ROVE_MAX_IMPORT_COLUMNS])
+{
+	const char *p = im->text + im->rows[i].off;
+
+	for (size_t j = 0; j < im->ncols; j++) {
+		cells[j] = p;
+		p += strlen(p) + 1;
+	}
 }
 
 /* Reads and checks the whole file. ROVE_EINVAL once it is reported bad. */
@@ -747,13 +774,9 @@ static int fill_row(rove_op *op, size_t i, void *arg)
 {
 	importer *im = arg;
 	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
-	const char *p = im->text + im->rows[i].off;
 	int rc;
 
-	for (size_t j = 0; j < im->ncols; j++) {
-		cells[j] = p;
-		p += strlen(p) + 1;
-	}
+	kept_cells(im, i, cells);
 	im->row_bad = false;
 	rc = row_op(im, cells, im->rows[i].line, op);
 	if (rc == ROVE_OK && im->row_bad)
@@ -761,12 +784,73 @@ static int fill_row(rove_op *op, size_t i, void *arg)
 	return rc;
 }
 
-/* Writes the kept rows in one transaction, one op in memory at a time. */
+/* Checks the kept rows again, against what the replica holds now (it
+ * changed since they were checked). ROVE_EINVAL once reported bad. */
+static int import_recheck(importer *im)
+{
+	rove_op *op = malloc(sizeof(*op));
+	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	key_set_free(&im->keys);
+	ref_index_free(&im->refs);
+	im->nterrs = im->nterr = 0;
+	im->shown = im->bad_rows = 0;
+	if (rc == ROVE_OK)
+		rc = import_load(im);
+	for (size_t i = 0; rc == ROVE_OK && i < im->nrows; i++) {
+		const char *cells[ROVE_MAX_IMPORT_COLUMNS];
+		kept_cells(im, i, cells);
+		im->row_bad = false;
+		rc = row_check(im, cells, im->rows[i].line, op);
+		if (im->row_bad)
+			im->bad_rows++;
+	}
+	free(op);
+	if (rc == ROVE_OK && im->bad_rows > 0)
+		rc = ROVE_EINVAL;
+	return rc;
+}
+
+/* Writes the kept rows in one transaction, one op in memory at a time,
+ * onto the state of the replica they were checked against: checked
+ * again first if it changed. ROVE_EINVAL once reported bad. */
 static int import_write(importer *im)
 {
+	int rc = ROVE_OK;
+
 	if (im->nrows == 0)
 		return ROVE_OK;
-	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
+	for (unsigned tries = 0;; tries++) {
+		rc = rove_replica_write_each_at(im->r, im->version, im->nrows, fill_row, im);
+		if (rc != ROVE_ECHANGED)
+			break;
+		if (tries == ROVE_MAX_WRITE_RECHECKS) {
+			rove_error("%s: the replica kept changing while the file was checked (another rove writing "
+				   "it); nothing imported: run the import again",
+				   im->file);
+			break;
+		}
+		rove_debug("%s: the replica changed since the file was checked: checking it again", im->file);
+		rc = import_recheck(im);
+		if (rc != ROVE_OK)
+			break;
+	}
+	return rc;
+}
+
+/* Reports why the file is refused (rc ROVE_EINVAL), or another failure
+ * not reported yet. */
+static void import_report(const importer *im, int rc)
+{
+	if (rc == ROVE_EINVAL && im->file_bad)
+		rove_error("%s: nothing imported", im->file);
+	else if (rc == ROVE_EINVAL && im->shown > ROVE_MAX_IMPORT_SHOWN)
+		rove_error("%s: %zu bad rows (the first %u problems shown, %zu more not); nothing imported", im->file,
+			   im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
+	else if (rc == ROVE_EINVAL)
+		rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows, im->bad_rows == 1 ? "" : "s");
+	else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM && rc != ROVE_ECHANGED)
+		rove_error("cannot import %s: %s; nothing imported", im->file, rove_strerror(rc));
 }
 
 static const char import_usage[] =
@@ -947,21 +1031,9 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			rc = import_allowed(im);
 		if (rc == ROVE_OK)
 			rc = import_read(im, f);
-		if (rc == ROVE_EINVAL && im->file_bad)
-			rove_error("%s: nothing imported", im->file);
-		else if (rc == ROVE_EINVAL && im->shown > ROVE_MAX_IMPORT_SHOWN)
-			rove_error("%s: %zu bad rows (the first %u problems shown, %zu more not); nothing imported",
-				   im->file, im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
-		else if (rc == ROVE_EINVAL)
-			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
-				   im->bad_rows == 1 ? "" : "s");
-		else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM) /* reported */
-			rove_error("cannot import %s: %s", im->file, rove_strerror(rc));
-		if (rc == ROVE_OK && !dry_run) {
+		if (rc == ROVE_OK && !dry_run)
 			rc = import_write(im);
-			if (rc != ROVE_OK)
-				rove_error("cannot save: %s; nothing imported", rove_strerror(rc));
-		}
+		import_report(im, rc);
 		if (rc == ROVE_OK)
 			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,
 			       im->nrows == 1 ? im->c->name : cli_io_plural(im->c));
