@@ -44,8 +44,8 @@ static bool column_boss_only(const rove_field_def *fd)
 	return fd != NULL && strcmp(fd->name, "owner") == 0;
 }
 
-/* A column of an exported file that import refuses: the id and what the
- * server sets. */
+/* A column of an exported file that import ignores, with a note: the id
+ * (an import makes new records) and what the server sets. */
 static bool column_exported(const char *name, const rove_field_def *fd)
 {
 	if (strcmp(name, "id") == 0)
@@ -120,6 +120,22 @@ typedef struct import_terr {
 	size_t held, rows;
 } import_terr;
 
+/* A territory of the replica and its parent ("" for a root), for the
+ * territories above a customer's. */
+typedef struct import_tree {
+	char code[ROVE_MAX_NAME + 1], parent[ROVE_MAX_NAME + 1];
+} import_tree;
+
+/* A user the server showed (`rove admin user list`), for an owner column:
+ * their territories one after another, each NUL-terminated. */
+typedef struct import_user {
+	char login[ROVE_MAX_NAME + 1];
+	int role;
+	bool disabled;
+	uint32_t nterr;
+	char *terrs;
+} import_user;
+
 typedef struct importer {
 	const rove_coll_def *c;
 	const char *file; /* as shown in messages */
@@ -132,6 +148,15 @@ typedef struct importer {
 	ref_index refs;   /* the customers a child row may name */
 	import_terr *terrs; /* a rep's territories with a pool limit */
 	size_t nterrs, terrs_cap;
+	import_tree *tree; /* the replica's territories; key "P:CODE" is line i + 1 */
+	size_t ntree, tree_cap;
+	/* An owner column of a manager's or admin's file is checked against
+	 * the server's users (the replica holds none): whether a row names
+	 * one, and the users once asked for (key "U:LOGIN" is line i + 1). */
+	bool owners_named, users_known, users_nomem;
+	import_user *users;
+	size_t nusers, users_cap;
+	key_set user_keys;
 	size_t ncols;
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
@@ -172,6 +197,34 @@ static import_terr *terr_limited(importer *im, const char *code)
 	return NULL;
 }
 
+static int tree_add(importer *im, const char *code, const char *parent)
+{
+	char key[ROVE_MAX_STR + 3];
+	const key_slot *dup;
+	import_tree *t = rove_array_room(im->tree, im->ntree, &im->tree_cap, sizeof(*t));
+
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	im->tree = t;
+	t = &im->tree[im->ntree];
+	snprintf(t->code, sizeof(t->code), "%s", code);
+	snprintf(t->parent, sizeof(t->parent), "%s", parent != NULL ? parent : "");
+	im->ntree++;
+	return key_put(&im->keys, key, make_key(key, 'P', code), im->ntree, NULL, &dup);
+}
+
+/* The parent of territory code in the replica, or NULL (a root, or none). */
+static const char *tree_parent(const importer *im, const char *code)
+{
+	char key[ROVE_MAX_STR + 3];
+	size_t len = make_key(key, 'P', code);
+	const key_slot *s = key_find(&im->keys, key, len, key_hash(key, len));
+
+	if (s == NULL || im->tree[s->line - 1].parent[0] == '\0')
+		return NULL;
+	return im->tree[s->line - 1].parent;
+}
+
 static int load_record(const rove_record *rec, void *arg)
 {
 	importer *im = arg;
@@ -186,6 +239,9 @@ static int load_record(const rove_record *rec, void *arg)
 			return ROVE_OK;
 		if (im->nterr++ == 0)
 			snprintf(im->one_terr, sizeof(im->one_terr), "%s", code);
+		rc = tree_add(im, code, rove_fields_str(&rec->fs, "parent"));
+		if (rc != ROVE_OK)
+			return rc;
 		/* A rep's customers count against their pool's limit (rule 11). */
 		if (im->role == ROVE_ROLE_REP && im->c->id == ROVE_COLL_CUSTOMER &&
 		    rove_fields_int(&rec->fs, "pool_limit", &limit) && limit > 0) {
@@ -279,7 +335,7 @@ static int import_header(importer *im, rove_csv *csv)
 {
 	char names[ROVE_MAX_IMPORT_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
 	unsigned long line = rove_csv_line(csv);
-	bool exported = false; /* an export's own column */
+	char exported[256] = "", boss[64] = ""; /* the columns ignored, for the note */
 
 	im->ncols = rove_csv_ncells(csv);
 	for (size_t j = 0; j < im->ncols; j++) {
@@ -314,15 +370,15 @@ static int import_header(importer *im, rove_csv *csv)
 		fd = rove_schema_field(im->c, names[j]);
 		if (column_boss_only(fd)) {
 			im->col[j] = im->boss ? fd : NULL;
+			if (!im->boss)
+				snprintf(boss, sizeof(boss), "%s", fd->name);
 			continue;
 		}
 		if (column_exported(names[j], fd)) {
-			/* Taken silently, they made new records of a file that
-			 * named existing ones (an id) or lost what it said. */
-			row_error(im, line, "column '%s' cannot be imported: %s", names[j],
-				  strcmp(names[j], "id") == 0 ? "an import makes new records, with new ids"
-							      : "the server sets it");
-			exported = true;
+			/* A file 'rove export' wrote imports as it is; said on
+			 * stderr, so that nobody takes the ids as kept. */
+			size_t n = strlen(exported);
+			snprintf(exported + n, sizeof(exported) - n, "%s%s", n > 0 ? ", " : "", fd != NULL ? fd->name : "id");
 			continue;
 		}
 		if (fd == NULL) {
@@ -335,10 +391,14 @@ static int import_header(importer *im, rove_csv *csv)
 			im->col[j] = fd;
 		}
 	}
-	if (exported)
-		rove_error("%s: a file from 'rove export' imports without its id, created_at, last_activity_at and "
-			   "author columns: drop them",
-			   im->file);
+	if (exported[0] != '\0' && !im->row_bad)
+		rove_warn("%s: column%s %s ignored (an import makes new records, with new ids; the server sets the "
+			  "rest)",
+			  im->file, strchr(exported, ',') != NULL ? "s" : "", exported);
+	if (boss[0] != '\0' && !im->row_bad)
+		rove_warn("%s: column %s ignored (%s)", im->file, boss,
+			  im->role == 0 ? "the server decides it for a replica not synced yet"
+					: "a rep's records are the rep's: managers and admins name the owner");
 	for (size_t i = 0; i < im->c->nfields; i++) {
 		const rove_field_def *fd = &im->c->fields[i];
 		bool found = false;
@@ -613,6 +673,116 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 	return ROVE_OK;
 }
 
+/* Keeps a user of the server's answer (cmd_admin_users). */
+static void keep_user(const cli_admin_user *u, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3];
+	const key_slot *dup;
+	import_user *t;
+	size_t len = 0;
+
+	if (im->users_nomem)
+		return;
+	t = rove_array_room(im->users, im->nusers, &im->users_cap, sizeof(*t));
+	if (t == NULL) {
+		im->users_nomem = true;
+		return;
+	}
+	im->users = t;
+	t = &im->users[im->nusers];
+	snprintf(t->login, sizeof(t->login), "%s", u->login);
+	t->role = rove_role_parse(u->role);
+	t->disabled = u->disabled;
+	t->nterr = u->nterr;
+	for (uint32_t i = 0; i < u->nterr; i++)
+		len += strlen(u->terr[i]) + 1;
+	t->terrs = malloc(len + 1);
+	if (t->terrs == NULL) {
+		im->users_nomem = true;
+		return;
+	}
+	len = 0;
+	for (uint32_t i = 0; i < u->nterr; i++) {
+		size_t n = strlen(u->terr[i]) + 1;
+		memcpy(t->terrs + len, u->terr[i], n);
+		len += n;
+	}
+	im->nusers++;
+	if (key_put(&im->user_keys, key, make_key(key, 'U', t->login), im->nusers, NULL, &dup) != ROVE_OK)
+		im->users_nomem = true;
+}
+
+static void users_free(importer *im)
+{
+	for (size_t i = 0; i < im->nusers; i++)
+		free(im->users[i].terrs);
+	free(im->users);
+	key_set_free(&im->user_keys);
+}
+
+/* Whether user u holds territory code (one of theirs as the server showed
+ * them). */
+static bool user_holds(const import_user *u, const char *code)
+{
+	const char *p = u->terrs;
+
+	for (uint32_t i = 0; i < u->nterr; i++, p += strlen(p) + 1)
+		if (strcmp(p, code) == 0)
+			return true;
+	return false;
+}
+
+/* A customer row's owner, named by a manager or an admin: a user the
+ * server showed this one, a rep holding the row's territory or a manager
+ * holding it or one above it, enabled (SPEC rule 7, as the server checks
+ * it on sync). The user's own name is theirs to check (the default). */
+static void row_owner(importer *im, const rove_op *op, unsigned long line)
+{
+	const char *owner = rove_fields_str(&op->fs, "owner"), *terr = rove_fields_str(&op->fs, "territory");
+	char key[ROVE_MAX_STR + 3];
+	size_t len;
+	const key_slot *s;
+	const import_user *u;
+	bool holds = false;
+
+	if (owner == NULL || strcmp(owner, im->r->auth.user) == 0)
+		return;
+	if (!im->users_known) {
+		im->owners_named = true;
+		return;
+	}
+	len = make_key(key, 'U', owner);
+	s = key_find(&im->user_keys, key, len, key_hash(key, len));
+	if (s == NULL) {
+		row_error(im, line, "owner: no user '%.*s'%s", shown(owner), owner,
+			  im->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+		return;
+	}
+	u = &im->users[s->line - 1];
+	if (!rove_rules_role_may_own(u->role)) {
+		row_error(im, line, "owner: '%s' is %s; customers go to reps and managers", u->login,
+			  rove_role_with_article(u->role));
+		return;
+	}
+	if (u->disabled) {
+		row_error(im, line, "owner: %s is disabled; enable them first, or choose another user", u->login);
+		return;
+	}
+	if (terr == NULL)
+		return; /* reported, or the server's to place */
+	if (u->role == ROVE_ROLE_REP) {
+		holds = user_holds(u, terr);
+	} else {
+		/* A manager holds the territories under his. */
+		const char *t = terr;
+		for (size_t depth = 0; t != NULL && !holds && depth <= im->ntree; depth++, t = tree_parent(im, t))
+			holds = user_holds(u, t);
+	}
+	if (!holds)
+		row_error(im, line, "owner: %s does not work in %s", u->login, terr);
+}
+
 /* A dealer row's name: one per territory, in the file and among the
  * dealers the replica holds. */
 static int row_dealer_unique(importer *im, const rove_op *op, unsigned long line)
@@ -674,6 +844,8 @@ static int row_check(importer *im, const char *const *cells, unsigned long line,
 		rc = row_unique(im, op, line);
 		if (rc == ROVE_OK && !im->row_bad)
 			row_pool_limit(im, op, line);
+		if (rc == ROVE_OK && !im->row_bad && im->boss)
+			row_owner(im, op, line);
 	}
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
 		rc = row_dealer_unique(im, op, line);
@@ -793,7 +965,7 @@ static int import_recheck(importer *im)
 
 	key_set_free(&im->keys);
 	ref_index_free(&im->refs);
-	im->nterrs = im->nterr = 0;
+	im->nterrs = im->nterr = im->ntree = 0;
 	im->shown = im->bad_rows = 0;
 	if (rc == ROVE_OK)
 		rc = import_load(im);
@@ -838,6 +1010,34 @@ static int import_write(importer *im)
 	return rc;
 }
 
+/* Asks the server for the users this one may see, for the owners a
+ * manager's or admin's file names (the replica holds no users). A dry
+ * run goes on without them, with a warning; an import is refused
+ * (reported): the server would refuse the rows one by one on sync. */
+static int import_ask_users(rove_cli *cli, importer *im, bool dry_run)
+{
+	int status = cmd_admin_users(cli, NULL, keep_user, im);
+
+	if (status == ROVE_EXIT_OK && im->users_nomem) {
+		rove_error("out of memory");
+		return ROVE_ENOMEM;
+	}
+	if (status == ROVE_EXIT_OK) {
+		im->users_known = true;
+		return ROVE_OK;
+	}
+	if (dry_run) {
+		rove_warn("%s: owners not checked (the server could not be asked for its users); the server checks "
+			  "them on sync",
+			  im->file);
+		return ROVE_OK;
+	}
+	rove_error("%s: the owner column names users, checked against the server's before anything is imported: "
+		   "nothing imported (import it when the server answers, or without the owner column)",
+		   im->file);
+	return status == ROVE_EXIT_UNREACH ? ROVE_EUNREACH : ROVE_EPERM;
+}
+
 /* Reports why the file is refused (rc ROVE_EINVAL), or another failure
  * not reported yet. */
 static void import_report(const importer *im, int rc)
@@ -849,7 +1049,8 @@ static void import_report(const importer *im, int rc)
 			   im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
 	else if (rc == ROVE_EINVAL)
 		rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows, im->bad_rows == 1 ? "" : "s");
-	else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM && rc != ROVE_ECHANGED)
+	else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM && rc != ROVE_ECHANGED &&
+		 !rove_err_unreached(rc)) /* reported */
 		rove_error("cannot import %s: %s; nothing imported", im->file, rove_strerror(rc));
 }
 
@@ -894,14 +1095,19 @@ static void import_help(FILE *f)
 	      "taken), or tax_id:XXXX for the customer this replica holds with that\n"
 	      "tax id, however written; customers imported or added before and not\n"
 	      "yet synced count. A customer's dealer is an id; a dealer's territory a\n"
-	      "code. The columns id, last_activity_at, created_at and author, which\n"
-	      "'rove export' writes, are refused: an import makes new records, and\n"
-	      "the server sets the rest (drop them from an exported file). owner is\n"
-	      "ignored but for managers and admins, who name the rep a customer\n"
-	      "goes to (the server checks that the rep works there; empty: the\n"
-	      "public pool). An empty cell leaves a field unset; values are written as\n"
-	      "on the command line (money in units, dates as 2024-03-15, times as\n"
-	      "2024-03-15T09:30 local or 2024-03-15T01:30Z). Quoted cells may hold\n"
+	      "code. A file 'rove export' wrote imports as it is: its columns id,\n"
+	      "last_activity_at, created_at and author are ignored, with a note on\n"
+	      "stderr (an import makes new records, with new ids; the server sets the\n"
+	      "rest). owner is ignored (with a note) but for managers and admins, who\n"
+	      "name the rep a customer goes to: before anything is imported the\n"
+	      "server is asked for its users (an import refused with status 3 when\n"
+	      "it cannot be reached; a dry run goes on with a warning), and a row is\n"
+	      "bad when its owner is no user of your territories, not a rep or\n"
+	      "manager, disabled, or does not work in the row's territory (empty:\n"
+	      "a manager's own, an admin's the public pool). An empty cell leaves a\n"
+	      "field unset; values are written as on the command line (money in\n"
+	      "units, dates as 2024-03-15, times as 2024-03-15T09:30 local or\n"
+	      "2024-03-15T01:30Z). Quoted cells may hold\n"
 	      "commas, doubled quotes and line breaks; a byte order mark and CRLF\n"
 	      "line ends are fine, and blank lines are skipped. A single quote that\n"
 	      "'rove export' put before a cell starting with = + - @ or a tab (so\n"
@@ -932,9 +1138,15 @@ static void import_help(FILE *f)
 	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", ROVE_MAX_IMPORT_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
 	fputs("\n"
-	      "Imported records are made offline and sent on the next sync in one go;\n"
-	      "the server checks them again (against every customer, for duplicates),\n"
-	      "and any it refuses show in 'rove rejected'. A rep's imported customers\n"
+	      "All rows or none is this replica's: a good file is written in one\n"
+	      "transaction, or nothing is; an import that another command overtakes\n"
+	      "(the same file imported twice at once, a sync) is checked again\n"
+	      "against what that one wrote. The records are made offline and sent on\n"
+	      "the next sync in one go, and the server checks each one again, against\n"
+	      "what this replica cannot see (every customer, for duplicates; users and\n"
+	      "territories as they are by then): a row it refuses is kept with its\n"
+	      "reason and whole row under 'rove rejected' (fix it there with 'rove\n"
+	      "rejected retry'), and the other rows stand. A rep's imported customers\n"
 	      "are the rep's.\n"
 	      "\n"
 	      "  --dry-run   check the file and report what would be refused, but\n"
@@ -973,7 +1185,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	importer *im;
 	rove_replica r;
 	const char *what = NULL, *path = NULL;
-	bool dry_run = false;
+	bool dry_run = false, opened;
 	cli_opt o;
 	FILE *f;
 	int k, rc;
@@ -1021,6 +1233,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		}
 	}
 	rc = cli_open(cli, &r);
+	opened = rc == ROVE_OK;
 	if (rc == ROVE_OK) {
 		im->r = &r;
 		/* A dry run only reads: it works on a read-only replica. */
@@ -1031,18 +1244,35 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			rc = import_allowed(im);
 		if (rc == ROVE_OK)
 			rc = import_read(im, f);
+		if (rc == ROVE_OK && im->owners_named) {
+			/* The server's users, asked with the replica closed
+			 * (the request opens it), then every row again. */
+			rove_replica_close(&r);
+			rc = import_ask_users(cli, im, dry_run);
+			if (rc == ROVE_OK) {
+				rc = cli_open(cli, &r);
+				opened = rc == ROVE_OK;
+			} else {
+				opened = false;
+			}
+			if (rc == ROVE_OK && im->users_known)
+				rc = import_recheck(im);
+		}
 		if (rc == ROVE_OK && !dry_run)
 			rc = import_write(im);
 		import_report(im, rc);
 		if (rc == ROVE_OK)
 			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,
 			       im->nrows == 1 ? im->c->name : cli_io_plural(im->c));
-		rove_replica_close(&r);
+		if (opened)
+			rove_replica_close(&r);
 	}
 	if (f != stdin)
 		fclose(f);
 	key_set_free(&im->keys);
 	ref_index_free(&im->refs);
+	users_free(im);
+	free(im->tree);
 	free(im->terrs);
 	free(im->text);
 	free(im->rows);
