@@ -158,6 +158,7 @@ typedef struct importer {
 	size_t nusers, users_cap;
 	key_set user_keys;
 	size_t ncols;
+	size_t id_col; /* an export's id column, or ncols: none */
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
 	rove_uniq_key uniq[ROVE_UNIQ_KEYS];            /* scratch */
@@ -289,6 +290,23 @@ static int load_record(const rove_record *rec, void *arg)
 	return rc;
 }
 
+/* A record of the collection imported, by id ("I:ID"), for a file with an
+ * id column. */
+static int load_id(const rove_record *rec, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3], ids[ROVE_UUID_STRLEN + 1];
+	const key_slot *dup;
+
+	rove_uuid_format(&rec->id, ids);
+	return key_put(&im->keys, key, make_key(key, 'I', ids), 0, &rec->id, &dup);
+}
+
+static int import_load_ids(importer *im)
+{
+	return im->id_col < im->ncols ? rove_replica_each(im->r, im->c->id, load_id, im) : ROVE_OK;
+}
+
 /* What the replica holds that rows are checked against: territories
  * (a customer's or dealer's), then customers (their tax ids and phones,
  * or those child rows may name). */
@@ -311,6 +329,8 @@ static int import_load(importer *im)
 		rc = rove_replica_each(im->r, ROVE_COLL_DEALER, load_record, im);
 	if (rc == ROVE_OK && !top)
 		rc = ref_index_sort(&im->refs);
+	if (rc == ROVE_OK)
+		rc = import_load_ids(im); /* once the header is read */
 	return rc;
 }
 
@@ -337,7 +357,7 @@ static int import_header(importer *im, rove_csv *csv)
 	unsigned long line = rove_csv_line(csv);
 	char exported[256] = "", boss[64] = ""; /* the columns ignored, for the note */
 
-	im->ncols = rove_csv_ncells(csv);
+	im->ncols = im->id_col = rove_csv_ncells(csv);
 	for (size_t j = 0; j < im->ncols; j++) {
 		const char *cell = rove_csv_cell(csv, j);
 		const rove_field_def *fd;
@@ -378,6 +398,8 @@ static int import_header(importer *im, rove_csv *csv)
 			/* A file 'rove export' wrote imports as it is; said on
 			 * stderr, so that nobody takes the ids as kept. */
 			size_t n = strlen(exported);
+			if (fd == NULL)
+				im->id_col = j;
 			snprintf(exported + n, sizeof(exported) - n, "%s%s", n > 0 ? ", " : "", fd != NULL ? fd->name : "id");
 			continue;
 		}
@@ -839,7 +861,21 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 static int row_check(importer *im, const char *const *cells, unsigned long line, rove_op *op)
 {
 	int rc = row_op(im, cells, line, op);
+	rove_uuid id;
 
+	/* An exported row edited to change the record would make a second
+	 * one: the id of a record this replica holds is refused. */
+	if (im->id_col < im->ncols && rove_uuid_parse(cells[im->id_col], &id) == ROVE_OK) {
+		char key[ROVE_MAX_STR + 3], ids[ROVE_UUID_STRLEN + 1];
+		size_t len;
+		rove_uuid_format(&id, ids);
+		len = make_key(key, 'I', ids);
+		if (key_find(&im->keys, key, len, key_hash(key, len)) != NULL)
+			row_error(im, line,
+				  "id %s is %s %s this replica holds: an import makes new records (change it with "
+				  "'rove %s set')",
+				  ids, rove_article(im->c->name), im->c->name, im->c->name);
+	}
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
 		rc = row_unique(im, op, line);
 		if (rc == ROVE_OK && !im->row_bad)
@@ -921,6 +957,8 @@ static int import_read(importer *im, FILE *f)
 		} else if (!header) {
 			header = true;
 			stop = im->file_bad = import_header(im, csv) != ROVE_OK;
+			if (!stop)
+				rc = import_load_ids(im);
 		} else if (++rows > ROVE_MAX_IMPORT_ROWS) {
 			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", ROVE_MAX_IMPORT_ROWS);
 			stop = im->file_bad = true;
@@ -1098,8 +1136,10 @@ static void import_help(FILE *f)
 	      "code. A file 'rove export' wrote imports as it is: its columns id,\n"
 	      "last_activity_at, created_at and author are ignored, with a note on\n"
 	      "stderr (an import makes new records, with new ids; the server sets the\n"
-	      "rest). owner is ignored (with a note) but for managers and admins, who\n"
-	      "name the rep a customer goes to: before anything is imported the\n"
+	      "rest), but a row whose id is a record this replica holds is bad: it\n"
+	      "would be a second copy ('rove customer set' changes one). owner is\n"
+	      "ignored (with a note) but for managers and admins, who name the rep a\n"
+	      "customer goes to: before anything is imported the\n"
 	      "server is asked for its users (an import refused with status 3 when\n"
 	      "it cannot be reached; a dry run goes on with a warning), and a row is\n"
 	      "bad when its owner is no user of your territories, not a rep or\n"
