@@ -701,7 +701,7 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 	im.r = &r;
 	role = rove_role_parse(r.role); /* 0 before the first sync: the server decides */
 	if (role != 0 && rove_rules_may(role, ROVE_ACT_ADMINISTER, err, sizeof(err)) != ROVE_R_NONE) {
-		rove_error("not allowed: %s (you are a %s)", err, r.role);
+		rove_error("not allowed: %s (you are %s)", err, rove_role_with_article(role));
 		rc = ROVE_EPERM;
 	}
 	if (rc == ROVE_OK)

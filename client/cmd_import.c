@@ -5,7 +5,11 @@
  * An import is checked whole before anything is written: every bad row is
  * reported with the line it starts on, and one bad row means nothing is
  * imported. The rows of a good file become create ops written in one
- * transaction, so the import is all or nothing on the replica too. The
+ * transaction, so the import is all or nothing on the replica too. That
+ * transaction writes only onto the state the rows were checked against
+ * (rove_replica_write_each_at): when another process wrote the replica
+ * meanwhile (the same file imported twice at once, a sync), the kept rows
+ * are checked again against what it holds now, and refused if they clash. The
  * server checks every create again on the next sync (duplicates among all
  * customers, territories), as it does for `rove customer add`.
  *
@@ -40,8 +44,8 @@ static bool column_boss_only(const rove_field_def *fd)
 	return fd != NULL && strcmp(fd->name, "owner") == 0;
 }
 
-/* A column of an exported file that import refuses: the id and what the
- * server sets. */
+/* A column of an exported file that import ignores, with a note: the id
+ * (an import makes new records) and what the server sets. */
 static bool column_exported(const char *name, const rove_field_def *fd)
 {
 	if (strcmp(name, "id") == 0)
@@ -116,10 +120,27 @@ typedef struct import_terr {
 	size_t held, rows;
 } import_terr;
 
+/* A territory of the replica and its parent ("" for a root), for the
+ * territories above a customer's. */
+typedef struct import_tree {
+	char code[ROVE_MAX_NAME + 1], parent[ROVE_MAX_NAME + 1];
+} import_tree;
+
+/* A user the server showed (`rove admin user list`), for an owner column:
+ * their territories one after another, each NUL-terminated. */
+typedef struct import_user {
+	char login[ROVE_MAX_NAME + 1];
+	int role;
+	bool disabled;
+	uint32_t nterr;
+	char *terrs;
+} import_user;
+
 typedef struct importer {
 	const rove_coll_def *c;
 	const char *file; /* as shown in messages */
 	rove_replica *r;
+	uint64_t version; /* the replica's, read before what rows are checked against */
 	int role;         /* the replica's user's (0: not known before a first sync) */
 	bool boss;        /* a manager or an admin */
 	uint64_t now_ms;  /* the replica's time (rove_replica_now_ms) */
@@ -127,7 +148,17 @@ typedef struct importer {
 	ref_index refs;   /* the customers a child row may name */
 	import_terr *terrs; /* a rep's territories with a pool limit */
 	size_t nterrs, terrs_cap;
+	import_tree *tree; /* the replica's territories; key "P:CODE" is line i + 1 */
+	size_t ntree, tree_cap;
+	/* An owner column of a manager's or admin's file is checked against
+	 * the server's users (the replica holds none): whether a row names
+	 * one, and the users once asked for (key "U:LOGIN" is line i + 1). */
+	bool owners_named, users_known, users_nomem;
+	import_user *users;
+	size_t nusers, users_cap;
+	key_set user_keys;
 	size_t ncols;
+	size_t id_col; /* an export's id column, or ncols: none */
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
 	rove_uniq_key uniq[ROVE_UNIQ_KEYS];            /* scratch */
@@ -167,6 +198,34 @@ static import_terr *terr_limited(importer *im, const char *code)
 	return NULL;
 }
 
+static int tree_add(importer *im, const char *code, const char *parent)
+{
+	char key[ROVE_MAX_STR + 3];
+	const key_slot *dup;
+	import_tree *t = rove_array_room(im->tree, im->ntree, &im->tree_cap, sizeof(*t));
+
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	im->tree = t;
+	t = &im->tree[im->ntree];
+	snprintf(t->code, sizeof(t->code), "%s", code);
+	snprintf(t->parent, sizeof(t->parent), "%s", parent != NULL ? parent : "");
+	im->ntree++;
+	return key_put(&im->keys, key, make_key(key, 'P', code), im->ntree, NULL, &dup);
+}
+
+/* The parent of territory code in the replica, or NULL (a root, or none). */
+static const char *tree_parent(const importer *im, const char *code)
+{
+	char key[ROVE_MAX_STR + 3];
+	size_t len = make_key(key, 'P', code);
+	const key_slot *s = key_find(&im->keys, key, len, key_hash(key, len));
+
+	if (s == NULL || im->tree[s->line - 1].parent[0] == '\0')
+		return NULL;
+	return im->tree[s->line - 1].parent;
+}
+
 static int load_record(const rove_record *rec, void *arg)
 {
 	importer *im = arg;
@@ -181,6 +240,9 @@ static int load_record(const rove_record *rec, void *arg)
 			return ROVE_OK;
 		if (im->nterr++ == 0)
 			snprintf(im->one_terr, sizeof(im->one_terr), "%s", code);
+		rc = tree_add(im, code, rove_fields_str(&rec->fs, "parent"));
+		if (rc != ROVE_OK)
+			return rc;
 		/* A rep's customers count against their pool's limit (rule 11). */
 		if (im->role == ROVE_ROLE_REP && im->c->id == ROVE_COLL_CUSTOMER &&
 		    rove_fields_int(&rec->fs, "pool_limit", &limit) && limit > 0) {
@@ -228,14 +290,33 @@ static int load_record(const rove_record *rec, void *arg)
 	return rc;
 }
 
+/* A record of the collection imported, by id ("I:ID"), for a file with an
+ * id column. */
+static int load_id(const rove_record *rec, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3], ids[ROVE_UUID_STRLEN + 1];
+	const key_slot *dup;
+
+	rove_uuid_format(&rec->id, ids);
+	return key_put(&im->keys, key, make_key(key, 'I', ids), 0, &rec->id, &dup);
+}
+
+static int import_load_ids(importer *im)
+{
+	return im->id_col < im->ncols ? rove_replica_each(im->r, im->c->id, load_id, im) : ROVE_OK;
+}
+
 /* What the replica holds that rows are checked against: territories
  * (a customer's or dealer's), then customers (their tax ids and phones,
  * or those child rows may name). */
 static int import_load(importer *im)
 {
 	bool top = rove_schema_parent_field(im->c) == NULL;
-	int rc = ROVE_OK;
+	int rc = rove_replica_version(im->r, &im->version);
 
+	if (rc != ROVE_OK)
+		return rc;
 	im->role = rove_role_parse(im->r->role);
 	im->boss = im->role == ROVE_ROLE_MANAGER || im->role == ROVE_ROLE_ADMIN;
 	im->now_ms = rove_replica_now_ms(im->r);
@@ -248,6 +329,8 @@ static int import_load(importer *im)
 		rc = rove_replica_each(im->r, ROVE_COLL_DEALER, load_record, im);
 	if (rc == ROVE_OK && !top)
 		rc = ref_index_sort(&im->refs);
+	if (rc == ROVE_OK)
+		rc = import_load_ids(im); /* once the header is read */
 	return rc;
 }
 
@@ -272,9 +355,9 @@ static int import_header(importer *im, rove_csv *csv)
 {
 	char names[ROVE_MAX_IMPORT_COLUMNS][ROVE_MAX_FIELD_NAME + 1];
 	unsigned long line = rove_csv_line(csv);
-	bool exported = false; /* an export's own column */
+	char exported[256] = "", boss[64] = ""; /* the columns ignored, for the note */
 
-	im->ncols = rove_csv_ncells(csv);
+	im->ncols = im->id_col = rove_csv_ncells(csv);
 	for (size_t j = 0; j < im->ncols; j++) {
 		const char *cell = rove_csv_cell(csv, j);
 		const rove_field_def *fd;
@@ -307,15 +390,17 @@ static int import_header(importer *im, rove_csv *csv)
 		fd = rove_schema_field(im->c, names[j]);
 		if (column_boss_only(fd)) {
 			im->col[j] = im->boss ? fd : NULL;
+			if (!im->boss)
+				snprintf(boss, sizeof(boss), "%s", fd->name);
 			continue;
 		}
 		if (column_exported(names[j], fd)) {
-			/* Taken silently, they made new records of a file that
-			 * named existing ones (an id) or lost what it said. */
-			row_error(im, line, "column '%s' cannot be imported: %s", names[j],
-				  strcmp(names[j], "id") == 0 ? "an import makes new records, with new ids"
-							      : "the server sets it");
-			exported = true;
+			/* A file 'rove export' wrote imports as it is; said on
+			 * stderr, so that nobody takes the ids as kept. */
+			size_t n = strlen(exported);
+			if (fd == NULL)
+				im->id_col = j;
+			snprintf(exported + n, sizeof(exported) - n, "%s%s", n > 0 ? ", " : "", fd != NULL ? fd->name : "id");
 			continue;
 		}
 		if (fd == NULL) {
@@ -328,10 +413,14 @@ static int import_header(importer *im, rove_csv *csv)
 			im->col[j] = fd;
 		}
 	}
-	if (exported)
-		rove_error("%s: a file from 'rove export' imports without its id, created_at, last_activity_at and "
-			   "author columns: drop them",
-			   im->file);
+	if (exported[0] != '\0' && !im->row_bad)
+		rove_warn("%s: column%s %s ignored (an import makes new records, with new ids; the server sets the "
+			  "rest)",
+			  im->file, strchr(exported, ',') != NULL ? "s" : "", exported);
+	if (boss[0] != '\0' && !im->row_bad)
+		rove_warn("%s: column %s ignored (%s)", im->file, boss,
+			  im->role == 0 ? "the server decides it for a replica not synced yet"
+					: "a rep's records are the rep's: managers and admins name the owner");
 	for (size_t i = 0; i < im->c->nfields; i++) {
 		const rove_field_def *fd = &im->c->fields[i];
 		bool found = false;
@@ -606,6 +695,116 @@ static int row_unique(importer *im, const rove_op *op, unsigned long line)
 	return ROVE_OK;
 }
 
+/* Keeps a user of the server's answer (cmd_admin_users). */
+static void keep_user(const cli_admin_user *u, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3];
+	const key_slot *dup;
+	import_user *t;
+	size_t len = 0;
+
+	if (im->users_nomem)
+		return;
+	t = rove_array_room(im->users, im->nusers, &im->users_cap, sizeof(*t));
+	if (t == NULL) {
+		im->users_nomem = true;
+		return;
+	}
+	im->users = t;
+	t = &im->users[im->nusers];
+	snprintf(t->login, sizeof(t->login), "%s", u->login);
+	t->role = rove_role_parse(u->role);
+	t->disabled = u->disabled;
+	t->nterr = u->nterr;
+	for (uint32_t i = 0; i < u->nterr; i++)
+		len += strlen(u->terr[i]) + 1;
+	t->terrs = malloc(len + 1);
+	if (t->terrs == NULL) {
+		im->users_nomem = true;
+		return;
+	}
+	len = 0;
+	for (uint32_t i = 0; i < u->nterr; i++) {
+		size_t n = strlen(u->terr[i]) + 1;
+		memcpy(t->terrs + len, u->terr[i], n);
+		len += n;
+	}
+	im->nusers++;
+	if (key_put(&im->user_keys, key, make_key(key, 'U', t->login), im->nusers, NULL, &dup) != ROVE_OK)
+		im->users_nomem = true;
+}
+
+static void users_free(importer *im)
+{
+	for (size_t i = 0; i < im->nusers; i++)
+		free(im->users[i].terrs);
+	free(im->users);
+	key_set_free(&im->user_keys);
+}
+
+/* Whether user u holds territory code (one of theirs as the server showed
+ * them). */
+static bool user_holds(const import_user *u, const char *code)
+{
+	const char *p = u->terrs;
+
+	for (uint32_t i = 0; i < u->nterr; i++, p += strlen(p) + 1)
+		if (strcmp(p, code) == 0)
+			return true;
+	return false;
+}
+
+/* A customer row's owner, named by a manager or an admin: a user the
+ * server showed this one, a rep holding the row's territory or a manager
+ * holding it or one above it, enabled (SPEC rule 7, as the server checks
+ * it on sync). The user's own name is theirs to check (the default). */
+static void row_owner(importer *im, const rove_op *op, unsigned long line)
+{
+	const char *owner = rove_fields_str(&op->fs, "owner"), *terr = rove_fields_str(&op->fs, "territory");
+	char key[ROVE_MAX_STR + 3];
+	size_t len;
+	const key_slot *s;
+	const import_user *u;
+	bool holds = false;
+
+	if (owner == NULL || strcmp(owner, im->r->auth.user) == 0)
+		return;
+	if (!im->users_known) {
+		im->owners_named = true;
+		return;
+	}
+	len = make_key(key, 'U', owner);
+	s = key_find(&im->user_keys, key, len, key_hash(key, len));
+	if (s == NULL) {
+		row_error(im, line, "owner: no user '%.*s'%s", shown(owner), owner,
+			  im->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+		return;
+	}
+	u = &im->users[s->line - 1];
+	if (!rove_rules_role_may_own(u->role)) {
+		row_error(im, line, "owner: '%s' is %s; customers go to reps and managers", u->login,
+			  rove_role_with_article(u->role));
+		return;
+	}
+	if (u->disabled) {
+		row_error(im, line, "owner: %s is disabled; enable them first, or choose another user", u->login);
+		return;
+	}
+	if (terr == NULL)
+		return; /* reported, or the server's to place */
+	if (u->role == ROVE_ROLE_REP) {
+		holds = user_holds(u, terr);
+	} else {
+		/* A manager holds the territories under his. */
+		const char *t = terr;
+		for (size_t depth = 0; t != NULL && !holds && depth <= im->ntree; depth++, t = tree_parent(im, t))
+			holds = user_holds(u, t);
+	}
+	if (!holds)
+		row_error(im, line, "owner: %s does not work in %s", u->login, terr);
+}
+
 /* A dealer row's name: one per territory, in the file and among the
  * dealers the replica holds. */
 static int row_dealer_unique(importer *im, const rove_op *op, unsigned long line)
@@ -657,6 +856,38 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 	return ROVE_OK;
 }
 
+/* Checks the cells of one row (op is scratch space), against the file's
+ * rows before it and what the replica holds. */
+static int row_check(importer *im, const char *const *cells, unsigned long line, rove_op *op)
+{
+	int rc = row_op(im, cells, line, op);
+	rove_uuid id;
+
+	/* An exported row edited to change the record would make a second
+	 * one: the id of a record this replica holds is refused. */
+	if (im->id_col < im->ncols && rove_uuid_parse(cells[im->id_col], &id) == ROVE_OK) {
+		char key[ROVE_MAX_STR + 3], ids[ROVE_UUID_STRLEN + 1];
+		size_t len;
+		rove_uuid_format(&id, ids);
+		len = make_key(key, 'I', ids);
+		if (key_find(&im->keys, key, len, key_hash(key, len)) != NULL)
+			row_error(im, line,
+				  "id %s is %s %s this replica holds: an import makes new records (change it with "
+				  "'rove %s set')",
+				  ids, rove_article(im->c->name), im->c->name, im->c->name);
+	}
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
+		rc = row_unique(im, op, line);
+		if (rc == ROVE_OK && !im->row_bad)
+			row_pool_limit(im, op, line);
+		if (rc == ROVE_OK && !im->row_bad && im->boss)
+			row_owner(im, op, line);
+	}
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
+		rc = row_dealer_unique(im, op, line);
+	return rc;
+}
+
 /* Checks one data row (op is scratch space) and keeps it. */
 static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 {
@@ -672,17 +903,21 @@ static int import_row_check(importer *im, const rove_csv *csv, rove_op *op)
 	/* A spreadsheet's guard against formulas is not part of the value. */
 	for (size_t j = 0; j < n; j++)
 		cells[j] = rove_csv_unguard(rove_csv_cell(csv, j));
-	rc = row_op(im, cells, line, op);
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_CUSTOMER) {
-		rc = row_unique(im, op, line);
-		if (rc == ROVE_OK && !im->row_bad)
-			row_pool_limit(im, op, line);
-	}
-	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
-		rc = row_dealer_unique(im, op, line);
+	rc = row_check(im, cells, line, op);
 	if (rc == ROVE_OK && !im->row_bad)
 		rc = keep_row(im, cells, line);
 	return rc;
+}
+
+/* The cells of kept row i. */
+static void kept_cells(const importer *im, size_t i, const char *cells[ROVE_MAX_IMPORT_COLUMNS])
+{
+	const char *p = im->text + im->rows[i].off;
+
+	for (size_t j = 0; j < im->ncols; j++) {
+		cells[j] = p;
+		p += strlen(p) + 1;
+	}
 }
 
 /* Reads and checks the whole file. ROVE_EINVAL once it is reported bad. */
@@ -722,6 +957,8 @@ static int import_read(importer *im, FILE *f)
 		} else if (!header) {
 			header = true;
 			stop = im->file_bad = import_header(im, csv) != ROVE_OK;
+			if (!stop)
+				rc = import_load_ids(im);
 		} else if (++rows > ROVE_MAX_IMPORT_ROWS) {
 			row_error(im, rove_csv_line(csv), "more than %u rows: split the file", ROVE_MAX_IMPORT_ROWS);
 			stop = im->file_bad = true;
@@ -747,13 +984,9 @@ static int fill_row(rove_op *op, size_t i, void *arg)
 {
 	importer *im = arg;
 	const char *cells[ROVE_MAX_IMPORT_COLUMNS];
-	const char *p = im->text + im->rows[i].off;
 	int rc;
 
-	for (size_t j = 0; j < im->ncols; j++) {
-		cells[j] = p;
-		p += strlen(p) + 1;
-	}
+	kept_cells(im, i, cells);
 	im->row_bad = false;
 	rc = row_op(im, cells, im->rows[i].line, op);
 	if (rc == ROVE_OK && im->row_bad)
@@ -761,12 +994,102 @@ static int fill_row(rove_op *op, size_t i, void *arg)
 	return rc;
 }
 
-/* Writes the kept rows in one transaction, one op in memory at a time. */
+/* Checks the kept rows again, against what the replica holds now (it
+ * changed since they were checked). ROVE_EINVAL once reported bad. */
+static int import_recheck(importer *im)
+{
+	rove_op *op = malloc(sizeof(*op));
+	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	key_set_free(&im->keys);
+	ref_index_free(&im->refs);
+	im->nterrs = im->nterr = im->ntree = 0;
+	im->shown = im->bad_rows = 0;
+	if (rc == ROVE_OK)
+		rc = import_load(im);
+	for (size_t i = 0; rc == ROVE_OK && i < im->nrows; i++) {
+		const char *cells[ROVE_MAX_IMPORT_COLUMNS];
+		kept_cells(im, i, cells);
+		im->row_bad = false;
+		rc = row_check(im, cells, im->rows[i].line, op);
+		if (im->row_bad)
+			im->bad_rows++;
+	}
+	free(op);
+	if (rc == ROVE_OK && im->bad_rows > 0)
+		rc = ROVE_EINVAL;
+	return rc;
+}
+
+/* Writes the kept rows in one transaction, one op in memory at a time,
+ * onto the state of the replica they were checked against: checked
+ * again first if it changed. ROVE_EINVAL once reported bad. */
 static int import_write(importer *im)
 {
+	int rc = ROVE_OK;
+
 	if (im->nrows == 0)
 		return ROVE_OK;
-	return rove_replica_write_each(im->r, im->nrows, fill_row, im);
+	for (unsigned tries = 0;; tries++) {
+		rc = rove_replica_write_each_at(im->r, im->version, im->nrows, fill_row, im);
+		if (rc != ROVE_ECHANGED)
+			break;
+		if (tries == ROVE_MAX_WRITE_RECHECKS) {
+			rove_error("%s: the replica kept changing while the file was checked (another rove writing "
+				   "it); nothing imported: run the import again",
+				   im->file);
+			break;
+		}
+		rove_debug("%s: the replica changed since the file was checked: checking it again", im->file);
+		rc = import_recheck(im);
+		if (rc != ROVE_OK)
+			break;
+	}
+	return rc;
+}
+
+/* Asks the server for the users this one may see, for the owners a
+ * manager's or admin's file names (the replica holds no users). A dry
+ * run goes on without them, with a warning; an import is refused
+ * (reported): the server would refuse the rows one by one on sync. */
+static int import_ask_users(rove_cli *cli, importer *im, bool dry_run)
+{
+	int status = cmd_admin_users(cli, NULL, keep_user, im);
+
+	if (status == ROVE_EXIT_OK && im->users_nomem) {
+		rove_error("out of memory");
+		return ROVE_ENOMEM;
+	}
+	if (status == ROVE_EXIT_OK) {
+		im->users_known = true;
+		return ROVE_OK;
+	}
+	if (dry_run) {
+		rove_warn("%s: owners not checked (the server could not be asked for its users); the server checks "
+			  "them on sync",
+			  im->file);
+		return ROVE_OK;
+	}
+	rove_error("%s: the owner column names users, checked against the server's before anything is imported: "
+		   "nothing imported (import it when the server answers, or without the owner column)",
+		   im->file);
+	return status == ROVE_EXIT_UNREACH ? ROVE_EUNREACH : ROVE_EPERM;
+}
+
+/* Reports why the file is refused (rc ROVE_EINVAL), or another failure
+ * not reported yet. */
+static void import_report(const importer *im, int rc)
+{
+	if (rc == ROVE_EINVAL && im->file_bad)
+		rove_error("%s: nothing imported", im->file);
+	else if (rc == ROVE_EINVAL && im->shown > ROVE_MAX_IMPORT_SHOWN)
+		rove_error("%s: %zu bad rows (the first %u problems shown, %zu more not); nothing imported", im->file,
+			   im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
+	else if (rc == ROVE_EINVAL)
+		rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows, im->bad_rows == 1 ? "" : "s");
+	else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM && rc != ROVE_ECHANGED &&
+		 !rove_err_unreached(rc)) /* reported */
+		rove_error("cannot import %s: %s; nothing imported", im->file, rove_strerror(rc));
 }
 
 static const char import_usage[] =
@@ -810,14 +1133,21 @@ static void import_help(FILE *f)
 	      "taken), or tax_id:XXXX for the customer this replica holds with that\n"
 	      "tax id, however written; customers imported or added before and not\n"
 	      "yet synced count. A customer's dealer is an id; a dealer's territory a\n"
-	      "code. The columns id, last_activity_at, created_at and author, which\n"
-	      "'rove export' writes, are refused: an import makes new records, and\n"
-	      "the server sets the rest (drop them from an exported file). owner is\n"
-	      "ignored but for managers and admins, who name the rep a customer\n"
-	      "goes to (the server checks that the rep works there; empty: the\n"
-	      "public pool). An empty cell leaves a field unset; values are written as\n"
-	      "on the command line (money in units, dates as 2024-03-15, times as\n"
-	      "2024-03-15T09:30 local or 2024-03-15T01:30Z). Quoted cells may hold\n"
+	      "code. A file 'rove export' wrote imports as it is: its columns id,\n"
+	      "last_activity_at, created_at and author are ignored, with a note on\n"
+	      "stderr (an import makes new records, with new ids; the server sets the\n"
+	      "rest), but a row whose id is a record this replica holds is bad: it\n"
+	      "would be a second copy ('rove customer set' changes one). owner is\n"
+	      "ignored (with a note) but for managers and admins, who name the rep a\n"
+	      "customer goes to: before anything is imported the\n"
+	      "server is asked for its users (an import refused with status 3 when\n"
+	      "it cannot be reached; a dry run goes on with a warning), and a row is\n"
+	      "bad when its owner is no user of your territories, not a rep or\n"
+	      "manager, disabled, or does not work in the row's territory (empty:\n"
+	      "a manager's own, an admin's the public pool). An empty cell leaves a\n"
+	      "field unset; values are written as on the command line (money in\n"
+	      "units, dates as 2024-03-15, times as 2024-03-15T09:30 local or\n"
+	      "2024-03-15T01:30Z). Quoted cells may hold\n"
 	      "commas, doubled quotes and line breaks; a byte order mark and CRLF\n"
 	      "line ends are fine, and blank lines are skipped. A single quote that\n"
 	      "'rove export' put before a cell starting with = + - @ or a tab (so\n"
@@ -848,9 +1178,15 @@ static void import_help(FILE *f)
 	fprintf(f, "At most %u rows per file, %u bytes per cell and %u per row.\n", ROVE_MAX_IMPORT_ROWS,
 		ROVE_MAX_STR, ROVE_MAX_RECORD_BYTES);
 	fputs("\n"
-	      "Imported records are made offline and sent on the next sync in one go;\n"
-	      "the server checks them again (against every customer, for duplicates),\n"
-	      "and any it refuses show in 'rove rejected'. A rep's imported customers\n"
+	      "All rows or none is this replica's: a good file is written in one\n"
+	      "transaction, or nothing is; an import that another command overtakes\n"
+	      "(the same file imported twice at once, a sync) is checked again\n"
+	      "against what that one wrote. The records are made offline and sent on\n"
+	      "the next sync in one go, and the server checks each one again, against\n"
+	      "what this replica cannot see (every customer, for duplicates; users and\n"
+	      "territories as they are by then): a row it refuses is kept with its\n"
+	      "reason and whole row under 'rove rejected' (fix it there with 'rove\n"
+	      "rejected retry'), and the other rows stand. A rep's imported customers\n"
 	      "are the rep's.\n"
 	      "\n"
 	      "  --dry-run   check the file and report what would be refused, but\n"
@@ -889,7 +1225,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	importer *im;
 	rove_replica r;
 	const char *what = NULL, *path = NULL;
-	bool dry_run = false;
+	bool dry_run = false, opened;
 	cli_opt o;
 	FILE *f;
 	int k, rc;
@@ -937,6 +1273,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		}
 	}
 	rc = cli_open(cli, &r);
+	opened = rc == ROVE_OK;
 	if (rc == ROVE_OK) {
 		im->r = &r;
 		/* A dry run only reads: it works on a read-only replica. */
@@ -947,30 +1284,35 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			rc = import_allowed(im);
 		if (rc == ROVE_OK)
 			rc = import_read(im, f);
-		if (rc == ROVE_EINVAL && im->file_bad)
-			rove_error("%s: nothing imported", im->file);
-		else if (rc == ROVE_EINVAL && im->shown > ROVE_MAX_IMPORT_SHOWN)
-			rove_error("%s: %zu bad rows (the first %u problems shown, %zu more not); nothing imported",
-				   im->file, im->bad_rows, ROVE_MAX_IMPORT_SHOWN, im->shown - ROVE_MAX_IMPORT_SHOWN);
-		else if (rc == ROVE_EINVAL)
-			rove_error("%s: %zu bad row%s; nothing imported", im->file, im->bad_rows,
-				   im->bad_rows == 1 ? "" : "s");
-		else if (rc != ROVE_OK && rc != ROVE_EIO && rc != ROVE_EREADONLY && rc != ROVE_EPERM) /* reported */
-			rove_error("cannot import %s: %s", im->file, rove_strerror(rc));
-		if (rc == ROVE_OK && !dry_run) {
-			rc = import_write(im);
-			if (rc != ROVE_OK)
-				rove_error("cannot save: %s; nothing imported", rove_strerror(rc));
+		if (rc == ROVE_OK && im->owners_named) {
+			/* The server's users, asked with the replica closed
+			 * (the request opens it), then every row again. */
+			rove_replica_close(&r);
+			rc = import_ask_users(cli, im, dry_run);
+			if (rc == ROVE_OK) {
+				rc = cli_open(cli, &r);
+				opened = rc == ROVE_OK;
+			} else {
+				opened = false;
+			}
+			if (rc == ROVE_OK && im->users_known)
+				rc = import_recheck(im);
 		}
+		if (rc == ROVE_OK && !dry_run)
+			rc = import_write(im);
+		import_report(im, rc);
 		if (rc == ROVE_OK)
 			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,
 			       im->nrows == 1 ? im->c->name : cli_io_plural(im->c));
-		rove_replica_close(&r);
+		if (opened)
+			rove_replica_close(&r);
 	}
 	if (f != stdin)
 		fclose(f);
 	key_set_free(&im->keys);
 	ref_index_free(&im->refs);
+	users_free(im);
+	free(im->tree);
 	free(im->terrs);
 	free(im->text);
 	free(im->rows);

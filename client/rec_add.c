@@ -80,7 +80,8 @@ static void add_help(const rove_coll_def *c, FILE *f)
 		option_name(fd, opt);
 		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
 	}
-	fprintf(f, "\n\nCreate a %s (offline; sent on the next sync) and print its id.\n", c->name);
+	fprintf(f, "\n\nCreate %s %s (offline; sent on the next sync) and print its id.\n", rove_article(c->name),
+		c->name);
 	rec_fields_help(c, f, false);
 }
 

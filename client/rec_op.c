@@ -110,7 +110,10 @@ int rec_resolve_refs(rove_replica *r, const rove_coll_def *c, rove_op *op)
 
 /* Writes a local op: cleaned and checked as the server will (what the
  * replica cannot know, the server decides), then queued; cur is the
- * record it changes (NULL for a create). Says why not. */
+ * record it changes (NULL for a create). Says why not. The check and the
+ * write see one state of the replica: if another process wrote it in
+ * between (an import or an add of the same tax id, a sync), the op is
+ * checked again (rove_replica_write_at). */
 int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 {
 	char why[ROVE_MAX_ERRMSG];
@@ -126,11 +129,23 @@ int rec_write_op(rove_replica *r, rove_op *op, const rove_record *cur)
 		rove_error("%s", why);
 		return rc;
 	}
-	rc = rec_precheck(r, op, cur);
-	if (rc != ROVE_OK)
-		return rc;
-	rc = rove_replica_write(r, op);
-	if (rc != ROVE_OK)
+	for (unsigned tries = 0;; tries++) {
+		uint64_t version;
+
+		rc = rove_replica_version(r, &version);
+		if (rc != ROVE_OK)
+			break;
+		rc = rec_precheck(r, op, cur);
+		if (rc != ROVE_OK)
+			return rc; /* reported */
+		rc = rove_replica_write_at(r, version, op);
+		if (rc != ROVE_ECHANGED || tries == ROVE_MAX_WRITE_RECHECKS)
+			break;
+	}
+	if (rc == ROVE_ECHANGED)
+		rove_error("cannot save: the replica kept changing while it was checked (another rove writing it); "
+			   "nothing was changed: try again");
+	else if (rc != ROVE_OK)
 		rove_error("cannot save: %s", rove_strerror(rc));
 	return rc;
 }

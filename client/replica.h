@@ -130,6 +130,15 @@ int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n);
  * may be called again from i = 0 if the write is retried. */
 typedef int (*rove_op_fill_fn)(rove_op *op, size_t i, void *arg);
 int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg);
+/* A write checked against the replica as it was: rove_replica_version
+ * read before the check (what it read then was that version or later).
+ * The write happens only if no other transaction committed since, in the
+ * one write transaction that LMDB lets run at a time; otherwise
+ * ROVE_ECHANGED and nothing is written: check again and retry. So two
+ * processes that each check for duplicates and then write cannot both
+ * write what the other made meanwhile. */
+int rove_replica_write_each_at(rove_replica *r, uint64_t version, size_t n, rove_op_fill_fn fill, void *arg);
+int rove_replica_write_at(rove_replica *r, uint64_t version, rove_op *op);
 
 /* The visible record; ROVE_ENOTFOUND if absent or deleted. */
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec);

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "rove_assert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +255,8 @@ static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 	return rc;
 }
 
-static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void *arg)
+/* version 0: onto whatever the replica holds. */
+static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
 	uint64_t last_hlc = 0, lseq = 0;
@@ -268,6 +270,12 @@ static int write_each_once(rove_replica *r, size_t n, rove_op_fill_fn fill, void
 	if (rc != ROVE_OK) {
 		rpl_work_free(w);
 		return rc;
+	}
+	/* A write transaction is numbered one past the last one committed. */
+	if (version != 0 && (uint64_t)mdb_txn_id(txn) != version + 1) {
+		mdb_txn_abort(txn);
+		rpl_work_free(w);
+		return ROVE_ECHANGED;
 	}
 	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
 	if (rc == ROVE_ENOTFOUND)
@@ -293,7 +301,16 @@ int rove_replica_write_each(rove_replica *r, size_t n, rove_op_fill_fn fill, voi
 {
 	int rc;
 
-	RPL_WITH_GROWTH(r, write_each_once(r, n, fill, arg));
+	RPL_WITH_GROWTH(r, write_each_once(r, 0, n, fill, arg));
+	return rc;
+}
+
+int rove_replica_write_each_at(rove_replica *r, uint64_t version, size_t n, rove_op_fill_fn fill, void *arg)
+{
+	int rc;
+
+	ROVE_ASSERT(version != 0); /* rove_replica_version's: a replica has committed once */
+	RPL_WITH_GROWTH(r, write_each_once(r, version, n, fill, arg));
 	return rc;
 }
 
@@ -320,6 +337,11 @@ int rove_replica_write_many(rove_replica *r, rove_op *ops, size_t n)
 int rove_replica_write(rove_replica *r, rove_op *op)
 {
 	return rove_replica_write_many(r, op, 1);
+}
+
+int rove_replica_write_at(rove_replica *r, uint64_t version, rove_op *op)
+{
+	return rove_replica_write_each_at(r, version, 1, fill_from_array, op);
 }
 
 typedef struct pending_walk {

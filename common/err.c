@@ -27,6 +27,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_ETLS] = "TLS handshake failed",
 	[ROVE_ENOSPC] = "the disk is full",
 	[ROVE_ELOST] = "connection lost",
+	[ROVE_ECHANGED] = "changed by another process meanwhile",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -54,6 +55,7 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_ETLS] = "tls",
 	[ROVE_ENOSPC] = "nospc",
 	[ROVE_ELOST] = "lost",
+	[ROVE_ECHANGED] = "changed",
 };
 
 bool rove_err_unreached(int err)

@@ -37,6 +37,7 @@ enum rove_err {
 	ROVE_ETLS = 21,       /* the TLS handshake failed: the certificate is not trusted */
 	ROVE_ENOSPC = 22,     /* the disk is full */
 	ROVE_ELOST = 23,      /* the connection was lost waiting for an answer, and the server is not reached again */
+	ROVE_ECHANGED = 24,   /* a replica changed since what a write was checked against was read */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 

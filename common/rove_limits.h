@@ -269,6 +269,12 @@
  * columns (every field of a collection, with room to spare). */
 #define ROVE_MAX_IMPORT_ROWS 100000u
 #define ROVE_MAX_IMPORT_COLUMNS 64u
+/* Client: how many times a local write checked against the replica (a
+ * command's duplicates and references, an import's rows) is checked again
+ * when another process wrote the replica between the check and the write
+ * (a sync, another command): then it gives up, nothing written. Each
+ * round re-reads what the check needs (a whole import: seconds). */
+#define ROVE_MAX_WRITE_RECHECKS 8u
 
 /* Client: the longest date range of `rove report daily`: ten years of
  * rows is already more than anyone reads; a longer one is a mistake on

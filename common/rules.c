@@ -118,7 +118,8 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 	if ((c->flags & ROVE_CF_APPEND_ONLY) && op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_DELETE)
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "%s records are append-only", c->name);
 	if (op->kind != ROVE_OP_CREATE && touches(op, pf->name))
-		return refuse(detail, len, ROVE_R_FORBIDDEN, "a %s cannot move to another customer", c->name);
+		return refuse(detail, len, ROVE_R_FORBIDDEN, "%s %s cannot move to another customer",
+			      rove_article(c->name), c->name);
 	if (op->coll == ROVE_COLL_OPPORTUNITY && op->kind == ROVE_OP_UPDATE && touches(op, "owner") &&
 	    role == ROVE_ROLE_REP)
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");

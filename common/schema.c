@@ -687,6 +687,11 @@ const char *rove_role_with_article(int role)
 	return with[role < ROVE_ROLE_REP || role > ROVE_ROLE_ADMIN ? 0 : role];
 }
 
+const char *rove_article(const char *noun)
+{
+	return noun != NULL && noun[0] != '\0' && strchr("aeiou", noun[0]) != NULL ? "an" : "a";
+}
+
 int rove_role_parse(const char *name)
 {
 	for (int r = ROVE_ROLE_REP; r <= ROVE_ROLE_ADMIN; r++)

@@ -146,5 +146,8 @@ const char *rove_role_name(int role);
 const char *rove_role_with_article(int role);
 /* 0 if name is not a role. */
 int rove_role_parse(const char *name);
+/* "a" or "an", as said before noun (a kind or field name of the schema,
+ * English, lower case): "an opportunity", "an activity", "a contact". */
+const char *rove_article(const char *noun);
 
 #endif

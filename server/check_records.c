@@ -101,8 +101,8 @@ static void check_fields(check *c, const rove_record *rec, const char *name)
 		fd = rove_schema_field(cd, f->name);
 		if (fd == NULL) {
 			char b[160];
-			check_problem(c, "records %s: field %s is not one of a %s", name,
-				check_show(f->name, strlen(f->name), b, sizeof(b)), cd->name);
+			check_problem(c, "records %s: field %s is not one of %s %s", name,
+				check_show(f->name, strlen(f->name), b, sizeof(b)), rove_article(cd->name), cd->name);
 		} else if (rove_schema_check_value(fd, &f->v, why, sizeof(why)) != ROVE_OK) {
 			check_problem(c, "records %s: field %s: %s (the server takes no such value)", name, f->name, why);
 		}
