@@ -1049,10 +1049,11 @@ static int import_write(importer *im)
 }
 
 /* Asks the server for the users this one may see, for the owners a
- * manager's or admin's file names (the replica holds no users). A dry
- * run goes on without them, with a warning; an import is refused
- * (reported): the server would refuse the rows one by one on sync. */
-static int import_ask_users(rove_cli *cli, importer *im, bool dry_run)
+ * manager's or admin's file names (the replica holds no users). Offline
+ * (or refused) the import goes on without them, with a warning: imports
+ * work offline, and the server checks every owner on sync, a refused row
+ * kept under 'rove rejected'. */
+static int import_ask_users(rove_cli *cli, importer *im)
 {
 	int status = cmd_admin_users(cli, NULL, keep_user, im);
 
@@ -1064,16 +1065,10 @@ static int import_ask_users(rove_cli *cli, importer *im, bool dry_run)
 		im->users_known = true;
 		return ROVE_OK;
 	}
-	if (dry_run) {
-		rove_warn("%s: owners not checked (the server could not be asked for its users); the server checks "
-			  "them on sync",
-			  im->file);
-		return ROVE_OK;
-	}
-	rove_error("%s: the owner column names users, checked against the server's before anything is imported: "
-		   "nothing imported (import it when the server answers, or without the owner column)",
-		   im->file);
-	return status == ROVE_EXIT_UNREACH ? ROVE_EUNREACH : ROVE_EPERM;
+	rove_warn("%s: owners not checked (the server could not be asked for its users); the server checks them "
+		  "on sync, and 'rove rejected' lists a row it refuses",
+		  im->file);
+	return ROVE_OK;
 }
 
 /* Reports why the file is refused (rc ROVE_EINVAL), or another failure
@@ -1140,8 +1135,8 @@ static void import_help(FILE *f)
 	      "would be a second copy ('rove customer set' changes one). owner is\n"
 	      "ignored (with a note) but for managers and admins, who name the rep a\n"
 	      "customer goes to: before anything is imported the\n"
-	      "server is asked for its users (an import refused with status 3 when\n"
-	      "it cannot be reached; a dry run goes on with a warning), and a row is\n"
+	      "server is asked for its users (offline, the import goes on with a\n"
+	      "warning and the server checks each owner on sync), and a row is\n"
 	      "bad when its owner is no user of your territories, not a rep or\n"
 	      "manager, disabled, or does not work in the row's territory (empty:\n"
 	      "a manager's own, an admin's the public pool). An empty cell leaves a\n"
@@ -1288,7 +1283,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			/* The server's users, asked with the replica closed
 			 * (the request opens it), then every row again. */
 			rove_replica_close(&r);
-			rc = import_ask_users(cli, im, dry_run);
+			rc = import_ask_users(cli, im);
 			if (rc == ROVE_OK) {
 				rc = cli_open(cli, &r);
 				opened = rc == ROVE_OK;
