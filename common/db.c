@@ -352,6 +352,53 @@ int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, M
 	return db_open(dir, create, maxdbs, mapsize, envp, NULL);
 }
 
+/* Removes dir/name; a failure is reported, not returned (a cleanup). */
+static void remove_file(const char *dir, const char *name)
+{
+	char path[DATA_PATH_MAX];
+
+	if (dir_file(dir, name, path) && unlink(path) != 0 && errno != ENOENT)
+		rove_warn("cannot remove '%s': %s", path, strerror(errno));
+}
+
+int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, rove_db_made *made)
+{
+	char path[DATA_PATH_MAX];
+	struct stat st;
+	int rc = data_file(dir, path, &st);
+
+	made->dir = false;
+	made->lock = false;
+	if (rc == ROVE_OK)
+		return ROVE_EEXIST;
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	if (mkdir(dir, 0700) == 0)
+		made->dir = true;
+	else if (errno != EEXIST) {
+		rove_error("cannot create '%s': %s", dir, strerror(errno));
+		return ROVE_EIO;
+	}
+	if (!dir_file(dir, LOCK_FILE, path))
+		rc = ROVE_EINVAL;
+	else
+		made->lock = stat(path, &st) != 0 && errno == ENOENT;
+	if (rc == ROVE_ENOTFOUND)
+		rc = db_open(dir, 1, maxdbs, mapsize, envp, NULL);
+	if (rc != ROVE_OK)
+		rove_db_unmake(dir, made);
+	return rc;
+}
+
+void rove_db_unmake(const char *dir, const rove_db_made *made)
+{
+	remove_file(dir, DATA_FILE);
+	if (made->lock)
+		remove_file(dir, LOCK_FILE);
+	if (made->dir && rmdir(dir) != 0 && errno != ENOENT)
+		rove_warn("cannot remove '%s': %s", dir, strerror(errno));
+}
+
 int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, enum rove_db_access *access)
 {
 	return db_open(dir, 0, maxdbs, mapsize, envp, access);

@@ -8,6 +8,7 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,10 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 	return rc;
 }
 
-static int store_env(const char *dir, int create, rove_store *st)
+static int store_env(const char *dir, rove_store *st)
 {
 	memset(st, 0, sizeof(*st));
-	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
+	return rove_db_open(dir, 0, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
 }
 
 int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore,
@@ -98,6 +99,7 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	char path[4096];
 	struct stat sb;
 	rove_store st;
+	rove_db_made made;
 	MDB_txn *txn = NULL;
 	rove_user u;
 	uint8_t hash[ROVE_HASH_BYTES];
@@ -110,7 +112,8 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = store_env(dir, 1, &st);
+	memset(&st, 0, sizeof(st));
+	rc = rove_db_create(dir, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st.env, &made);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st.env, NULL, 0, &txn), "begin");
@@ -131,9 +134,11 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 		rc = rove_store_user_put(&st, txn, &u, hash);
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
-	else
+	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	mdb_env_close(st.env);
+	if (rc != ROVE_OK) /* no half-made database in the way of the next try */
+		rove_db_unmake(dir, &made);
 	return rc;
 }
 
@@ -255,7 +260,7 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 {
 	MDB_txn *txn = NULL;
 	uint64_t format = 0;
-	int rc = store_env(dir, 0, st);
+	int rc = store_env(dir, st);
 
 	if (rc != ROVE_OK)
 		return rc;
