@@ -764,25 +764,68 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 	return rc;
 }
 
+/* Copies st's database into the new file dest/data.mdb (made here, so
+ * nothing that was there is overwritten): LMDB's compacting copy, then
+ * synced. 0 or an LMDB status (an errno value for the file's own
+ * errors); *made says whether the file was made. */
+static int backup_copy(rove_store *st, const char *dest, bool *made)
+{
+	char path[4096];
+	int fd, rc;
+
+	*made = false;
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dest) >= (int)sizeof(path))
+		return ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	*made = true;
+	/* One read transaction inside: a consistent copy while writers go on;
+	 * compacted, so free pages are left behind. */
+	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	return rc;
+}
+
 int rove_store_backup(const char *dir, const char *dest)
 {
 	rove_store st;
+	bool made_dir = false, made_file = false;
+	char path[4096];
 	int rc;
 
-	if (mkdir(dest, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dest, 0700) == 0) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
 		rove_error("cannot create '%s': %s", dest, strerror(errno));
-		return ROVE_EIO;
+		return errno == ENOSPC || errno == EDQUOT ? ROVE_ENOSPC : ROVE_EIO;
 	}
 	rc = rove_store_open(dir, &st, NULL, 0); /* the copy has every table */
-	if (rc != ROVE_OK)
-		return rc;
-	/* One read transaction inside: a consistent copy while writers go on;
-	 * compacted, so free pages are left behind. */
-	rc = mdb_env_copy2(st.env, dest, MDB_CP_COMPACT);
-	if (rc != 0) {
-		rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
-		rc = rc == EEXIST ? ROVE_EEXIST : ROVE_EIO;
+	if (rc == ROVE_OK) {
+		rc = backup_copy(&st, dest, &made_file);
+		rove_store_close(&st);
+		if (rc == EEXIST) {
+			rc = ROVE_EEXIST;
+		} else if (rc == ENOSPC || rc == EDQUOT) {
+			rove_error("no space left on the disk holding '%s' for the copy", dest);
+			rc = ROVE_ENOSPC;
+		} else if (rc != 0) {
+			rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
+			rc = ROVE_EIO;
+		}
 	}
-	rove_store_close(&st);
+	/* A failed backup leaves nothing that looks like one: what it made
+	 * goes, and only that (DEST is new or empty; a data.mdb there before
+	 * is refused, EEXIST, and kept). */
+	if (rc != ROVE_OK && made_file) {
+		snprintf(path, sizeof(path), "%s/data.mdb", dest);
+		if (unlink(path) != 0)
+			rove_warn("cannot remove the partial copy '%s': %s", path, strerror(errno));
+	}
+	if (rc != ROVE_OK && made_dir && rmdir(dest) != 0)
+		rove_warn("cannot remove '%s': %s", dest, strerror(errno));
 	return rc;
 }
