@@ -240,6 +240,8 @@ static int lock_file_ready(MDB_env *env, const char *dir)
 	need = (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES;
 	if (fstat(fd, &st) != 0) {
 		rc = errno;
+	} else if (st.st_size >= need && (off_t)st.st_blocks * 512 >= st.st_size) {
+		rc = 0; /* blocks behind every byte: the usual case, nothing to write */
 	} else {
 		/* LMDB maps the whole file when it is larger. */
 		len = st.st_size > need ? st.st_size : need;
