@@ -110,6 +110,7 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 	char path[4096];
 	struct stat sb;
 	rove_replica r;
+	rove_db_made made;
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
 	int rc;
@@ -126,7 +127,7 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 		return ROVE_EIO;
 	}
 	memset(&r, 0, sizeof(r));
-	rc = rove_db_open(dir, 1, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env);
+	rc = rove_db_create(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env, &made);
 	if (rc != ROVE_OK)
 		return rc;
 	rove_uuid_new(&r.id);
@@ -159,6 +160,8 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	mdb_env_close(r.env);
+	if (rc != ROVE_OK) /* no half-made replica in the way of the next try */
+		rove_db_unmake(dir, &made);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "rove_limits.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 int rove_db_err(int rc, const char *what)
 {
@@ -64,12 +66,24 @@ int rove_db_commit(MDB_txn *txn)
 	return rove_db_err(rc, "commit");
 }
 
+/* LMDB's files in an environment's directory. */
+#define DATA_FILE "data.mdb"
+#define LOCK_FILE "lock.mdb"
+#define DATA_PATH_MAX 4096
+
+/* dir/name into path; false if it does not fit. */
+static bool dir_file(const char *dir, const char *name, char path[DATA_PATH_MAX])
+{
+	int n = snprintf(path, DATA_PATH_MAX, "%s/%s", dir, name);
+
+	return n >= 0 && n < DATA_PATH_MAX;
+}
+
 /* An environment's data file: its path, and what stat says of it.
  * ROVE_ENOTFOUND if there is none, ROVE_EIO if it cannot be read. */
-#define DATA_PATH_MAX 4096
 static int data_file(const char *dir, char path[DATA_PATH_MAX], struct stat *st)
 {
-	if (snprintf(path, DATA_PATH_MAX, "%s/data.mdb", dir) >= DATA_PATH_MAX)
+	if (!dir_file(dir, DATA_FILE, path))
 		return ROVE_EINVAL;
 	if (stat(path, st) == 0)
 		return ROVE_OK;
@@ -174,6 +188,74 @@ static int check_length(MDB_env *env, const char *dir)
 	return ROVE_EPROTO;
 }
 
+/* Zeros into fd from byte from up to byte to, and synced: the blocks of
+ * a file where posix_fallocate is not supported. 0 or an errno value. */
+static int zero_fill(int fd, off_t from, off_t to)
+{
+	static const char zeros[ROVE_ZERO_FILL_CHUNK];
+
+	if (from >= to)
+		return 0;
+	while (from < to) {
+		size_t n = to - from < (off_t)sizeof(zeros) ? (size_t)(to - from) : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, from);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return ENOSPC;
+		from += w;
+	}
+	return fdatasync(fd) == 0 ? 0 : errno;
+}
+
+/* Gives dir's lock file its disk blocks before mdb_env_open maps it
+ * (LMDB sizes a new one with ftruncate and writes it through the map: on
+ * a full disk, a SIGBUS at the first touch), also to one that is there
+ * but has holes (left by a process that died so). 0, or an errno value:
+ * ENOSPC or EDQUOT when the disk has no room for it (a lock file made
+ * here is removed again). A lock file this process may not open for
+ * writing is left to LMDB, which reads without it or fails (db_open). */
+static int lock_file_ready(MDB_env *env, const char *dir)
+{
+	char path[DATA_PATH_MAX];
+	unsigned readers = 0;
+	struct stat st;
+	bool made = true;
+	off_t need, len;
+	int fd, rc = mdb_env_get_maxreaders(env, &readers);
+
+	if (rc != 0)
+		return rc;
+	if (!dir_file(dir, LOCK_FILE, path))
+		return ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		made = false;
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return errno == ENOSPC || errno == EDQUOT ? errno : 0;
+	need = (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES;
+	if (fstat(fd, &st) != 0) {
+		rc = errno;
+	} else if (st.st_size >= need && (off_t)st.st_blocks * 512 >= st.st_size) {
+		rc = 0; /* blocks behind every byte: the usual case, nothing to write */
+	} else {
+		/* LMDB maps the whole file when it is larger. */
+		len = st.st_size > need ? st.st_size : need;
+		rc = posix_fallocate(fd, 0, len);
+		if (rc == EOPNOTSUPP || rc == EINVAL)
+			rc = zero_fill(fd, st.st_size, len);
+	}
+	if (rc != 0 && made && unlink(path) != 0)
+		rove_warn("cannot remove '%s' again: %s", path, strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	return rc;
+}
+
 /* mdb_env_open of dir with flags, in a new environment into *envp; the
  * LMDB status (the environment is closed again on failure). */
 static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, MDB_env **envp)
@@ -185,6 +267,8 @@ static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned f
 		rc = mdb_env_set_maxdbs(env, maxdbs);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(env, mapsize);
+	if (rc == 0 && (flags & MDB_NOLOCK) == 0)
+		rc = lock_file_ready(env, dir);
 	if (rc == 0)
 		rc = mdb_env_open(env, dir, flags, 0600);
 	if (rc != 0) {
@@ -248,6 +332,12 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 			rc = env_open(dir, maxdbs, mapsize, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK, &env);
 		}
 	}
+	if (rc == ENOSPC || rc == EDQUOT) {
+		rove_error("no space left on the disk holding '%s': its database files cannot be set up there; "
+			   "free some space and try again",
+			   dir);
+		return ROVE_ENOSPC;
+	}
 	if (rc != 0)
 		return rove_db_err(rc, dir);
 	rc = check_length(env, dir);
@@ -262,6 +352,53 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp)
 {
 	return db_open(dir, create, maxdbs, mapsize, envp, NULL);
+}
+
+/* Removes dir/name; a failure is reported, not returned (a cleanup). */
+static void remove_file(const char *dir, const char *name)
+{
+	char path[DATA_PATH_MAX];
+
+	if (dir_file(dir, name, path) && unlink(path) != 0 && errno != ENOENT)
+		rove_warn("cannot remove '%s': %s", path, strerror(errno));
+}
+
+int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, rove_db_made *made)
+{
+	char path[DATA_PATH_MAX];
+	struct stat st;
+	int rc = data_file(dir, path, &st);
+
+	made->dir = false;
+	made->lock = false;
+	if (rc == ROVE_OK)
+		return ROVE_EEXIST;
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	if (mkdir(dir, 0700) == 0)
+		made->dir = true;
+	else if (errno != EEXIST) {
+		rove_error("cannot create '%s': %s", dir, strerror(errno));
+		return ROVE_EIO;
+	}
+	if (!dir_file(dir, LOCK_FILE, path))
+		rc = ROVE_EINVAL;
+	else
+		made->lock = stat(path, &st) != 0 && errno == ENOENT;
+	if (rc == ROVE_ENOTFOUND)
+		rc = db_open(dir, 1, maxdbs, mapsize, envp, NULL);
+	if (rc != ROVE_OK)
+		rove_db_unmake(dir, made);
+	return rc;
+}
+
+void rove_db_unmake(const char *dir, const rove_db_made *made)
+{
+	remove_file(dir, DATA_FILE);
+	if (made->lock)
+		remove_file(dir, LOCK_FILE);
+	if (made->dir && rmdir(dir) != 0 && errno != ENOENT)
+		rove_warn("cannot remove '%s': %s", dir, strerror(errno));
 }
 
 int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, enum rove_db_access *access)

@@ -17,6 +17,26 @@
  * On success *env is the caller's, to close with mdb_env_close. */
 int rove_db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **env);
 
+/* What rove_db_create made, so that a creation that fails is taken back
+ * whole (rove_db_unmake). */
+typedef struct rove_db_made {
+	bool dir;  /* the directory was not there before */
+	bool lock; /* nor was LMDB's lock file */
+} rove_db_made;
+
+/* Creates a new environment in dir (made, mode 0700, if missing), which
+ * must not hold one yet (else ROVE_EEXIST), and opens it into *env. On
+ * failure what it made is removed again; when a later step of the
+ * creation fails (the first transaction, on a full disk), the caller
+ * closes *env and calls rove_db_unmake(dir, made): a failed command
+ * leaves nothing behind that looks like a database, and nothing that
+ * would stop the same command once the disk has room. */
+int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env, rove_db_made *made);
+/* Removes what rove_db_create made in dir: the data file, and the lock
+ * file and the directory if they were not there before. Failures are
+ * reported (warnings), not returned: it runs on a failure's way out. */
+void rove_db_unmake(const char *dir, const rove_db_made *made);
+
 /* How rove_db_open_any opened an environment. */
 enum rove_db_access {
 	ROVE_DB_WRITABLE = 0,

@@ -329,6 +329,19 @@
  * such: more than the largest transaction a sync writes (a snapshot chunk
  * of ROVE_SNAPSHOT_CHUNK_BYTES with its indexes and copied pages). */
 #define ROVE_DISK_FULL_SLACK (64ull << 20)
+/* LMDB's lock file (lock.mdb): a header, then one slot per reader, each
+ * slot a cache line (LMDB 0.9: MDB_txninfo is two header lines and the
+ * first slot, then maxreaders - 1 more slots). LMDB makes the file with
+ * ftruncate and writes it through its map: on a full disk the first touch
+ * of a page with no block behind it is a SIGBUS. rove gives the file its
+ * blocks first (posix_fallocate), this many bytes per slot for
+ * maxreaders + ROVE_LMDB_LOCK_HEADER_SLOTS slots; unit_db checks that
+ * this covers the file LMDB makes itself. */
+#define ROVE_LMDB_LOCK_SLOT_BYTES 64u
+#define ROVE_LMDB_LOCK_HEADER_SLOTS 2u
+/* Where posix_fallocate is not supported, zeros are written instead, this
+ * many bytes at a time. */
+#define ROVE_ZERO_FILL_CHUNK 4096u
 
 /* ---- the server (roved) ---- */
 

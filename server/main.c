@@ -19,10 +19,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define ROVED_DEFAULT_URL "tcp://127.0.0.1:7411"
 /* The lock file in a server directory, held by serve and init. */
@@ -94,6 +96,19 @@ static int lock_dir(const char *dir)
 	return rc;
 }
 
+/* Takes back a directory a failed init made: its lock file, then the
+ * directory (rove_store_init removed its database files). */
+static void unmake_dir(const char *dir)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, ROVED_LOCK_FILE) < (int)sizeof(path) && unlink(path) != 0 &&
+	    errno != ENOENT)
+		rove_warn("cannot remove '%s': %s", path, strerror(errno));
+	if (rmdir(dir) != 0)
+		rove_warn("cannot remove '%s': %s", dir, strerror(errno));
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -103,6 +118,7 @@ static int cmd_init(int argc, char **argv)
 	};
 	const char *admin = "admin";
 	char token[ROVE_TOKEN_HEX + 1];
+	bool made_dir = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -116,13 +132,19 @@ static int cmd_init(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
 	/* The directory first, so that two inits meet at its lock. */
-	if (mkdir(argv[optind], 0700) != 0 && errno != EEXIST) {
+	if (mkdir(argv[optind], 0700) == 0) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
 		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (lock_dir(argv[optind]) != ROVE_OK)
 		return EXIT_FAIL;
 	rc = rove_engine_init(argv[optind], admin, token);
+	/* A failed init leaves no directory it made (a full disk, say):
+	 * nothing in the way of the same command later. */
+	if (rc != ROVE_OK && made_dir)
+		unmake_dir(argv[optind]);
 	if (rc == ROVE_EEXIST) {
 		rove_error("'%s' already holds a database", argv[optind]);
 		return EXIT_FAIL;

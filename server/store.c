@@ -8,6 +8,7 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,10 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 	return rc;
 }
 
-static int store_env(const char *dir, int create, rove_store *st)
+static int store_env(const char *dir, rove_store *st)
 {
 	memset(st, 0, sizeof(*st));
-	return rove_db_open(dir, create, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
+	return rove_db_open(dir, 0, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st->env);
 }
 
 int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *more, size_t nmore,
@@ -98,6 +99,7 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	char path[4096];
 	struct stat sb;
 	rove_store st;
+	rove_db_made made;
 	MDB_txn *txn = NULL;
 	rove_user u;
 	uint8_t hash[ROVE_HASH_BYTES];
@@ -110,7 +112,8 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = store_env(dir, 1, &st);
+	memset(&st, 0, sizeof(st));
+	rc = rove_db_create(dir, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st.env, &made);
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_err(mdb_txn_begin(st.env, NULL, 0, &txn), "begin");
@@ -131,9 +134,11 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 		rc = rove_store_user_put(&st, txn, &u, hash);
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
-	else
+	else if (txn != NULL)
 		mdb_txn_abort(txn);
 	mdb_env_close(st.env);
+	if (rc != ROVE_OK) /* no half-made database in the way of the next try */
+		rove_db_unmake(dir, &made);
 	return rc;
 }
 
@@ -255,7 +260,7 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 {
 	MDB_txn *txn = NULL;
 	uint64_t format = 0;
-	int rc = store_env(dir, 0, st);
+	int rc = store_env(dir, st);
 
 	if (rc != ROVE_OK)
 		return rc;
@@ -759,25 +764,68 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 	return rc;
 }
 
+/* Copies st's database into the new file dest/data.mdb (made here, so
+ * nothing that was there is overwritten): LMDB's compacting copy, then
+ * synced. 0 or an LMDB status (an errno value for the file's own
+ * errors); *made says whether the file was made. */
+static int backup_copy(rove_store *st, const char *dest, bool *made)
+{
+	char path[4096];
+	int fd, rc;
+
+	*made = false;
+	if (snprintf(path, sizeof(path), "%s/data.mdb", dest) >= (int)sizeof(path))
+		return ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	*made = true;
+	/* One read transaction inside: a consistent copy while writers go on;
+	 * compacted, so free pages are left behind. */
+	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	return rc;
+}
+
 int rove_store_backup(const char *dir, const char *dest)
 {
 	rove_store st;
+	bool made_dir = false, made_file = false;
+	char path[4096];
 	int rc;
 
-	if (mkdir(dest, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dest, 0700) == 0) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
 		rove_error("cannot create '%s': %s", dest, strerror(errno));
-		return ROVE_EIO;
+		return errno == ENOSPC || errno == EDQUOT ? ROVE_ENOSPC : ROVE_EIO;
 	}
 	rc = rove_store_open(dir, &st, NULL, 0); /* the copy has every table */
-	if (rc != ROVE_OK)
-		return rc;
-	/* One read transaction inside: a consistent copy while writers go on;
-	 * compacted, so free pages are left behind. */
-	rc = mdb_env_copy2(st.env, dest, MDB_CP_COMPACT);
-	if (rc != 0) {
-		rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
-		rc = rc == EEXIST ? ROVE_EEXIST : ROVE_EIO;
+	if (rc == ROVE_OK) {
+		rc = backup_copy(&st, dest, &made_file);
+		rove_store_close(&st);
+		if (rc == EEXIST) {
+			rc = ROVE_EEXIST;
+		} else if (rc == ENOSPC || rc == EDQUOT) {
+			rove_error("no space left on the disk holding '%s' for the copy", dest);
+			rc = ROVE_ENOSPC;
+		} else if (rc != 0) {
+			rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
+			rc = ROVE_EIO;
+		}
 	}
-	rove_store_close(&st);
+	/* A failed backup leaves nothing that looks like one: what it made
+	 * goes, and only that (DEST is new or empty; a data.mdb there before
+	 * is refused, EEXIST, and kept). */
+	if (rc != ROVE_OK && made_file) {
+		snprintf(path, sizeof(path), "%s/data.mdb", dest);
+		if (unlink(path) != 0)
+			rove_warn("cannot remove the partial copy '%s': %s", path, strerror(errno));
+	}
+	if (rc != ROVE_OK && made_dir && rmdir(dest) != 0)
+		rove_warn("cannot remove '%s': %s", dest, strerror(errno));
 	return rc;
 }

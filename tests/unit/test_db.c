@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "rove_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,71 @@ static void changed_since(void)
 	mdb_env_close(env);
 }
 
+/* dir/lock.mdb's size, and the bytes of disk behind it, into *blocks. */
+static off_t lock_size(const char *d, off_t *blocks)
+{
+	char path[sizeof(dir) + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/lock.mdb", d);
+	if (stat(path, &st) != 0)
+		return -1;
+	*blocks = (off_t)st.st_blocks * 512;
+	return st.st_size;
+}
+
+/* The lock file rove gives its blocks before LMDB maps it (a SIGBUS on a
+ * full disk otherwise) is the size LMDB makes it, or more: LMDB does not
+ * extend it past the blocks. One with holes (a process that died of that
+ * SIGBUS) gets its blocks too. A failed creation is taken back. */
+static void lock_file(void)
+{
+	char plain[] = "/tmp/rove-test-db-plain.XXXXXX", made_dir[sizeof(dir) + 16], cmd[sizeof(dir) + 64];
+	MDB_env *env;
+	rove_db_made made;
+	off_t lmdb, blocks, size;
+	unsigned readers = 0;
+
+	CHECK(mkdtemp(plain) != NULL);
+	CHECK_EQ_INT(mdb_env_create(&env), 0);
+	CHECK_EQ_INT(mdb_env_set_maxdbs(env, 4), 0);
+	CHECK_EQ_INT(mdb_env_open(env, plain, MDB_NOTLS, 0600), 0);
+	CHECK_EQ_INT(mdb_env_get_maxreaders(env, &readers), 0);
+	mdb_env_close(env);
+	lmdb = lock_size(plain, &blocks);
+	CHECK(lmdb > 0);
+	/* What rove allocates covers what LMDB makes. */
+	CHECK(lmdb <= (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES);
+
+	snprintf(made_dir, sizeof(made_dir), "%s/new", dir);
+	CHECK_EQ_INT(rove_db_create(made_dir, 4, 64u << 20, &env, &made), ROVE_OK);
+	CHECK(made.dir && made.lock);
+	mdb_env_close(env);
+	size = lock_size(made_dir, &blocks);
+	CHECK(size >= lmdb);
+	CHECK_EQ_INT(size, lmdb); /* the same readers' table as LMDB's own */
+	CHECK(blocks >= size);
+	CHECK_EQ_INT(rove_db_create(made_dir, 4, 64u << 20, &env, &made), ROVE_EEXIST);
+
+	/* A lock file with holes gets its blocks at the next open. */
+	snprintf(cmd, sizeof(cmd), "%s/lock.mdb", made_dir);
+	CHECK_EQ_INT(truncate(cmd, 0), 0);
+	CHECK_EQ_INT(truncate(cmd, size), 0);
+	CHECK_EQ_INT(rove_db_open(made_dir, 0, 4, 64u << 20, &env), ROVE_OK);
+	mdb_env_close(env);
+	CHECK_EQ_INT(lock_size(made_dir, &blocks), size);
+	CHECK(blocks >= size);
+
+	/* Taken back: the data file, and the lock file and directory made. */
+	made.dir = made.lock = true;
+	rove_db_unmake(made_dir, &made);
+	CHECK(lock_size(made_dir, &blocks) < 0);
+	CHECK(rmdir(made_dir) != 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", plain);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	MDB_env *env;
@@ -115,6 +181,7 @@ int main(void)
 	CHECK_EQ_INT(rove_db_open(dir, 0, 4, 64u << 20, &env), ROVE_OK);
 	mdb_env_close(env);
 	changed_since();
+	lock_file();
 	/* Pages in use past the end (cut to its two meta pages and one
 	 * more): refused, not a SIGBUS. */
 	truncate_to(3 * 4096);
