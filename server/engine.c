@@ -74,6 +74,74 @@ int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_H
 	return rove_store_init(dir, more, nmore, admin, token);
 }
 
+static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved);
+
+/* What the policy's repairs apply (rove_follow_fn): an op of the server's. */
+typedef struct repair_ctx {
+	rove_engine *e;
+	MDB_txn *txn;
+	const rove_user *sys;
+	rove_apply_work *w;
+} repair_ctx;
+
+static int repair_apply(void *arg, rove_op *op)
+{
+	repair_ctx *x = arg;
+	rove_push_result r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = rove_apply_op(x->e, x->txn, x->sys, op, true, x->w, &r);
+	if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED)
+		rc = ROVE_EINVAL; /* the server's own op does not fit a record: a defect */
+	return rc;
+}
+
+/* The policy's repairs of a database from before one of its rules (once:
+ * nothing to do afterwards), in one write transaction. */
+static int repair_once(rove_engine *e)
+{
+	rove_user sys;
+	repair_ctx x = {e, NULL, &sys, rove_apply_work_new()};
+	rove_hlc saved = {0};
+	bool changed = false;
+	size_t n = 0;
+	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	rove_policy_system_user(&sys);
+	if (rc == ROVE_OK)
+		rc = rove_store_begin(&e->st, NULL, true, &x.txn);
+	if (rc == ROVE_OK)
+		rc = rove_store_head(&e->st, x.txn, &e->head);
+	if (rc == ROVE_OK) {
+		rove_policy_ctx pc = rove_engine_policy(e, x.txn);
+		rc = rove_policy_repairs(&pc, repair_apply, &x, &changed, &n);
+	}
+	if (rc == ROVE_OK && n > 0)
+		rc = clock_save(e, x.txn, &saved);
+	if (rc == ROVE_OK && changed) {
+		rc = rove_store_commit(x.txn);
+		if (rc == ROVE_OK && n > 0)
+			e->clock_saved = saved;
+	} else if (x.txn != NULL) {
+		rove_store_abort(x.txn);
+	}
+	if (rc == ROVE_OK && n > 0)
+		rove_info("deleted %zu record(s) of customers deleted before their records went with them", n);
+	rove_apply_work_free(x.w);
+	return rc;
+}
+
+static int repair(rove_engine *e)
+{
+	int grows = 0, rc;
+
+	do
+		rc = repair_once(e);
+	while (rove_db_grow_retry(e->st.env, rc, &grows));
+	return rc;
+}
+
 int rove_engine_open(rove_engine *e, const char *dir)
 {
 	rove_db_table more[ROVE_PSTORE_TABLES];
@@ -82,6 +150,7 @@ int rove_engine_open(rove_engine *e, const char *dir)
 
 	e->runs = NULL;
 	e->nruns = 0;
+	e->seen = NULL;
 	if (rc == ROVE_OK)
 		rc = policy_open(e);
 	if (rc == ROVE_OK)
@@ -90,7 +159,11 @@ int rove_engine_open(rove_engine *e, const char *dir)
 		rc = rove_store_run_start(&e->st, &e->runs, &e->nruns);
 	if (rc == ROVE_OK && (e->seen = rove_seen_new()) == NULL)
 		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = repair(e);
 	if (rc != ROVE_OK) {
+		rove_seen_free(e->seen);
+		e->seen = NULL;
 		rove_store_close(&e->st);
 		free(e->runs);
 		e->runs = NULL;

@@ -138,6 +138,13 @@ typedef int (*rove_follow_fn)(void *arg, rove_op *follow);
 int rove_policy_after(const rove_policy_ctx *pc, const rove_user *u, const rove_op *op,
 		      const rove_record *before, const rove_record *after, rove_follow_fn apply, void *arg);
 
+/* What a database from before a rule needs once, as ops apply makes the
+ * server's own (rove_policy_system_user): the children of customers
+ * deleted before they went with their customer (rule 6). *n: how many;
+ * *changed: the policy wrote (the mark that it was done), to commit.
+ * Nothing once done. */
+int rove_policy_repairs(const rove_policy_ctx *pc, rove_follow_fn apply, void *arg, bool *changed, size_t *n);
+
 /* Periodic rules (recycling idle customers to the pool, warning their
  * owners first): fills up to max ops for the engine to apply as the
  * server (rove_policy_system_user); *n says how many. */

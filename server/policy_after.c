@@ -10,6 +10,7 @@
 
 #include "array.h"
 #include "err.h"
+#include "log.h"
 #include "schema.h"
 
 #include <stdio.h>
@@ -195,15 +196,15 @@ static int collect_child(const uint8_t key[ROVE_RECORD_KEY], void *arg)
  * and the feed see them go. Its ownership history stays: it says who
  * held the customer, and the server's own records are not deleted. The
  * children are listed first: deleting them writes to the index walked. */
-static int delete_children(const pctx *pc, const rove_op *op, const rove_record *customer, rove_op *follow,
-			   rove_follow_fn apply, void *arg)
+static int delete_children(const pctx *pc, const rove_uuid *base, const rove_uuid *customer, rove_stamp st,
+			   rove_op *follow, rove_follow_fn apply, void *arg, size_t *n)
 {
 	uint8_t key[ROVE_RECORD_KEY];
 	child_keys c = {NULL, 0, 0};
 	rove_record *child = malloc(sizeof(*child));
 	int rc = child == NULL ? ROVE_ENOMEM : ROVE_OK;
 
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &customer->id);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, customer);
 	if (rc == ROVE_OK)
 		rc = rove_store_each_child(pc->st, pc->txn, key, 0, collect_child, &c);
 	for (size_t i = 0; rc == ROVE_OK && i < c.n; i++) {
@@ -223,11 +224,13 @@ static int delete_children(const pctx *pc, const rove_op *op, const rove_record 
 		/* one id per child and deletion: a retry makes the same */
 		memcpy(what, "del:", 4);
 		rove_uuid_format(&id, what + 4);
-		rove_uuid_derive(&fid, &op->op_id, what);
-		rove_op_init_id(follow, &fid, ROVE_OP_DELETE, coll, &id, op->st);
+		rove_uuid_derive(&fid, base, what);
+		rove_op_init_id(follow, &fid, ROVE_OP_DELETE, coll, &id, st);
 		rc = rove_op_set(follow, ROVE_FIELD_DELETED, rove_vint(1));
 		if (rc == ROVE_OK)
 			rc = apply(arg, follow);
+		if (rc == ROVE_OK)
+			(*n)++;
 	}
 	free(c.keys);
 	free(child);
@@ -259,8 +262,10 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 
 	if (rc != ROVE_OK)
 		return rc;
-	if (before != NULL && !rove_record_deleted(before) && rove_record_deleted(after))
-		return delete_children(pc, op, after, follow, apply, arg);
+	if (before != NULL && !rove_record_deleted(before) && rove_record_deleted(after)) {
+		size_t n = 0;
+		return delete_children(pc, &op->op_id, &after->id, op->st, follow, apply, arg, &n);
+	}
 	if (op->kind == ROVE_OP_CLAIM && u->role == ROVE_ROLE_REP) {
 		char key[ROVE_MAX_NAME + 48];
 		uint64_t n;
@@ -307,5 +312,73 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 	else
 		rc = after_customer(pc, u, op, before, after, follow, apply, arg);
 	free(follow);
+	return rc;
+}
+
+/* ---- once, for a database from before a rule ---- */
+
+/* The meta key saying the repairs below were made. */
+#define REPAIRED_KEY "policy:repaired"
+#define REPAIRED_FORM 1
+
+/* The deleted customers' ids. */
+typedef struct dead_ids {
+	rove_uuid *ids;
+	size_t n, cap;
+} dead_ids;
+
+static int collect_dead(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg)
+{
+	dead_ids *d = arg;
+	bool deleted = false;
+	rove_uuid *p;
+
+	if (key[0] != ROVE_COLL_CUSTOMER)
+		return ROVE_EEXIST; /* past the customers */
+	if (rove_record_raw_deleted(raw->mv_data, raw->mv_size, &deleted) != ROVE_OK) {
+		rove_error("stored record is corrupt: its children are left as they are");
+		return ROVE_OK; /* one bad record must not keep the server from starting */
+	}
+	if (!deleted)
+		return ROVE_OK;
+	p = rove_array_grow(d->ids, &d->cap, d->n, 1, sizeof(*p), 16);
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	d->ids = p;
+	memcpy(d->ids[d->n++].b, key + 1, 16);
+	return ROVE_OK;
+}
+
+int rove_policy_repairs(const pctx *pc, rove_follow_fn apply, void *arg, bool *changed, size_t *n)
+{
+	const rove_stamp unstamped = {{0}, 0}; /* stamped by the engine */
+	const uint8_t customers[1] = {ROVE_COLL_CUSTOMER};
+	uint64_t form = 0;
+	dead_ids d = {NULL, 0, 0};
+	rove_op *op;
+	int rc = rove_store_meta_get(pc->st, pc->txn, REPAIRED_KEY, &form);
+
+	*changed = false;
+	*n = 0;
+	if (rc == ROVE_OK && form >= REPAIRED_FORM)
+		return ROVE_OK;
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	/* Customers deleted before their children went with them (rule 6,
+	 * after_customer): the children are deleted now, by the server. */
+	op = malloc(sizeof(*op));
+	rc = op == NULL ? ROVE_ENOMEM : rove_store_each_record(pc->st, pc->txn, customers, 1, collect_dead, &d);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
+	for (size_t i = 0; rc == ROVE_OK && i < d.n; i++) {
+		rove_uuid base;
+		rove_uuid_derive(&base, &d.ids[i], "repair:deleted-customer");
+		rc = delete_children(pc, &base, &d.ids[i], unstamped, op, apply, arg, n);
+	}
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_put(pc->st, pc->txn, REPAIRED_KEY, REPAIRED_FORM);
+	*changed = rc == ROVE_OK;
+	free(d.ids);
+	free(op);
 	return rc;
 }
