@@ -17,6 +17,7 @@
 #include "store.h"
 #include "text.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -257,6 +258,23 @@ static int cmd_serve(int argc, char **argv)
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }
 
+/* Whether dir exists and holds something other than a database (a
+ * data.mdb there is the backup's own refusal, "already holds"). */
+static bool holds_other_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool other = false;
+
+	if (d == NULL)
+		return false;
+	while (!other && (e = readdir(d)) != NULL)
+		other = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+			strcmp(e->d_name, "data.mdb") != 0 && strcmp(e->d_name, "lock.mdb") != 0;
+	closedir(d);
+	return other;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
 	static const char help[] = "usage: roved backup DIR DEST\n";
@@ -268,6 +286,12 @@ static int cmd_backup(int argc, char **argv)
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
 		fputs(help, stderr);
 		return EXIT_USAGE;
+	}
+	/* A new or empty directory: a backup among other files would be
+	 * mistaken for them, or they for part of it. */
+	if (holds_other_files(argv[2])) {
+		rove_error("'%s' is not empty: roved backup copies into a new or empty directory", argv[2]);
+		return EXIT_FAIL;
 	}
 	rc = rove_store_backup(argv[1], argv[2]);
 	if (rc == ROVE_ENOTFOUND) {

@@ -216,4 +216,14 @@ ROVED_PID=$ROVED_PID_A
 for u in admin alice bob carol mike sun; do
 	"${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK}" "$T/$u" || fail "$u: the index check found problems"
 done
+# A DEST that holds other files is refused, and left as it was.
+mkdir -p "$T/busy"
+echo "keep me" >"$T/busy/notes.txt"
+set +e
+"$ROVED_BIN" backup "$T/srv" "$T/busy" 2>"$T/err"
+st=$?
+set -e
+eq "$st" "1" "a backup into a directory holding other files ($(cat "$T/err"))"
+grep_q "is not empty" <"$T/err" || fail "unclear: $(cat "$T/err")"
+eq "$(ls "$T/busy")" "notes.txt" "the directory is left as it was"
 echo "ok"
