@@ -401,6 +401,84 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
+/* admage: n(8) -> time(8) bytes(8) request id(16) login, one for each
+ * answer in admreqs (request id(16) login -> time(8) answer), the
+ * answers' bytes summed in the counter admreqs:bytes. */
+typedef struct adm_walk {
+	check *c;
+	uint64_t n, bytes, last_time;
+} adm_walk;
+
+static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	adm_walk *w = arg;
+	check *c = w->c;
+	const uint8_t *p = v->mv_data;
+	MDB_val rk, rv;
+	uint64_t n, when, size;
+	char b[160];
+	int mrc;
+
+	if (k->mv_size != 8 || v->mv_size <= 32 || v->mv_size > 32 + ROVE_MAX_NAME) {
+		check_problem(c, "admage %s: not an answer's entry", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	n = rove_be64_get(k->mv_data);
+	when = rove_be64_get(p);
+	size = rove_be64_get(p + 8);
+	if (when < w->last_time)
+		check_problem(c, "admage %llu: older than the one before it (the oldest would not go first)",
+			(unsigned long long)n);
+	w->last_time = when;
+	w->n++;
+	w->bytes += size;
+	rk.mv_size = v->mv_size - 16;
+	rk.mv_data = (void *)(p + 16);
+	mrc = mdb_get(c->txn, c->st.admreqs, &rk, &rv);
+	if (mrc == MDB_NOTFOUND)
+		check_problem(c, "admage %llu: its answer is not in admreqs", (unsigned long long)n);
+	else if (mrc != 0)
+		return rove_db_err(mrc, "admreqs");
+	else if (rv.mv_size != 8 + size)
+		check_problem(c, "admreqs %s: an answer of %zu bytes, admage %llu says %llu",
+			check_show(p + 32, v->mv_size - 32, b, sizeof(b)), rv.mv_size - (rv.mv_size >= 8 ? 8 : 0),
+			(unsigned long long)n, (unsigned long long)size);
+	return ROVE_OK;
+}
+
+/* The admin answers kept (store_admreq.c): admage and admreqs agree, and
+ * the counter of their bytes with them. */
+static int check_admin_answers(check *c)
+{
+	adm_walk w = {c, 0, 0, 0};
+	MDB_stat ms;
+	uint64_t listed = 0, counted = 0;
+	int rc;
+
+	if (!c->st.has_admreqs)
+		return ROVE_OK; /* made by a roved from before them */
+	rc = rove_db_each(c->txn, c->st.admage, "admage", check_admage, &w);
+	if (rc == ROVE_EPROTO) {
+		check_problem(c, "admage: damaged; the walk stopped");
+		return ROVE_OK;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_stat(c->txn, c->st.admreqs, &ms), "admreqs");
+	if (rc == ROVE_OK && ms.ms_entries != w.n)
+		check_problem(c, "admreqs: %llu answer(s), admage lists %llu", (unsigned long long)ms.ms_entries,
+			(unsigned long long)w.n);
+	if (rc == ROVE_OK)
+		rc = rove_store_admreq_usage(&c->st, c->txn, &listed, &counted);
+	if (rc == ROVE_EPROTO || rc == ROVE_EDB) {
+		check_problem(c, "counters admreqs:bytes: does not decode");
+		rc = ROVE_OK;
+	} else if (rc == ROVE_OK && counted != w.bytes) {
+		check_problem(c, "counters admreqs:bytes: %llu byte(s) counted, %llu kept (the bound on them is off)",
+			(unsigned long long)counted, (unsigned long long)w.bytes);
+	}
+	return rc;
+}
+
 /* Walks one table, a damaged one said as a problem rather than ending
  * the check (the walk stops at it). */
 /* Walks the store's table (rove_store_walk_raw), or with table NULL the
@@ -509,6 +587,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = walk(&c, "rejidx", 0, "rejidx", check_rejidx);
 	if (rc == ROVE_OK)
 		rc = check_reject_counts(&c);
+	if (rc == ROVE_OK)
+		rc = check_admin_answers(&c);
 	if (rc == ROVE_OK) {
 		runs_walk rw = {&c, 0, 0};
 		rc = rove_store_walk_raw(&c.st, c.txn, "runs", check_run, &rw);

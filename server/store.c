@@ -73,6 +73,14 @@ int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *mor
 	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = open_dbis(st, txn, more, nmore, 0);
+	if (rc == ROVE_OK) {
+		/* The admin answers' tables, where a roved made them. */
+		const rove_db_table t[] = {{"admreqs", &st->admreqs}, {"admage", &st->admage}};
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
+		st->has_admreqs = rc == ROVE_OK;
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "format", &format);
 	if (rc == ROVE_OK && format != ROVE_STORE_FORMAT)

@@ -123,7 +123,8 @@ typedef struct rove_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, opids, users, rejects, rejidx;
 	MDB_dbi scopelog, scoperec, children, counters, runs;
-	MDB_dbi admreqs, admage; /* opened by rove_store_open only */
+	MDB_dbi admreqs, admage; /* opened by rove_store_open; by _ro where they exist */
+	bool has_admreqs;        /* they are open */
 	uint64_t node; /* this server's node number, for its own stamps */
 	/* The writer's: the transaction of rove_store_batch_begin (NULL:
 	 * none) and its cursors on the index tables, oldest first. */

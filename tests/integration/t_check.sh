@@ -115,6 +115,13 @@ expect_problem records subst "$(hex 'Cust 1')" "$(hex 'Cus')1b$(hex ' 1')" \
 # A refusal counter that is not what is kept.
 expect_problem counters put "$(hex rejects:walt)" "$(printf 'ff%.0s' $(seq 24))" \
 	'^counters rejects:walt: [0-9]+ refusal\(s\) counted, 1 kept'
+# The admin answers kept (a lost answer is given again from them): an
+# answer gone from under its entry in the order, an entry gone from the
+# order, the count of their bytes off.
+expect_problem admreqs del 0 '^admage [0-9]+: its answer is not in admreqs'
+expect_problem admage del 0 '^admreqs: [0-9]+ answer\(s\), admage lists [0-9]+'
+expect_problem counters put "$(hex admreqs:bytes)" 0000000000000001 \
+	'^counters admreqs:bytes: 1 byte\(s\) counted, [0-9]+ kept'
 # A table gone: named.
 rm -rf "$T/notable"
 cp -a "$T/srv" "$T/notable"
