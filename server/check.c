@@ -406,7 +406,7 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
  * answers' bytes summed in the counter admreqs:bytes. */
 typedef struct adm_walk {
 	check *c;
-	uint64_t n, bytes, last_time;
+	uint64_t n, bytes;
 } adm_walk;
 
 static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
@@ -415,7 +415,7 @@ static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
 	check *c = w->c;
 	const uint8_t *p = v->mv_data;
 	MDB_val rk, rv;
-	uint64_t n, when, size;
+	uint64_t n, size;
 	char b[160];
 	int mrc;
 
@@ -424,12 +424,8 @@ static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	}
 	n = rove_be64_get(k->mv_data);
-	when = rove_be64_get(p);
+	/* (Their times need not rise: a restore, a clock set back.) */
 	size = rove_be64_get(p + 8);
-	if (when < w->last_time)
-		check_problem(c, "admage %llu: older than the one before it (the oldest would not go first)",
-			(unsigned long long)n);
-	w->last_time = when;
 	w->n++;
 	w->bytes += size;
 	rk.mv_size = v->mv_size - 16;
@@ -450,7 +446,7 @@ static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
  * the counter of their bytes with them. */
 static int check_admin_answers(check *c)
 {
-	adm_walk w = {c, 0, 0, 0};
+	adm_walk w = {c, 0, 0};
 	MDB_stat ms;
 	uint64_t listed = 0, counted = 0;
 	int rc;
