@@ -719,31 +719,39 @@ static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
 	return at.wall_ms - ahead + (now.boot_ms - at.boot_ms);
 }
 
+/* The time of the latest stamp pulled, Unix ms (0: none). */
+static uint64_t pulled_ms(MDB_txn *txn, MDB_dbi meta)
+{
+	uint64_t hlc = 0;
+
+	if (rove_db_get_u64(txn, meta, "pulled_hlc", &hlc) != ROVE_OK)
+		hlc = 0;
+	return rove_hlc_ms((rove_hlc){hlc});
+}
+
 uint64_t rove_replica_now_ms(rove_replica *r)
 {
-	uint64_t wall = rove_wall_ms(), hlc = 0;
+	uint64_t wall = rove_wall_ms(), pulled;
 	MDB_txn *txn;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
 		return wall;
-	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
-		hlc = 0;
+	pulled = pulled_ms(txn, r->meta);
 	wall = server_now(txn, r->meta, wall);
 	mdb_txn_abort(txn);
-	return rove_hlc_ms((rove_hlc){hlc}) > wall ? rove_hlc_ms((rove_hlc){hlc}) : wall;
+	return pulled > wall ? pulled : wall;
 }
 
 uint64_t rove_replica_pulled_ms(rove_replica *r)
 {
-	uint64_t hlc = 0;
+	uint64_t ms;
 	MDB_txn *txn;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
 		return 0;
-	if (rove_db_get_u64(txn, r->meta, "pulled_hlc", &hlc) != ROVE_OK)
-		hlc = 0;
+	ms = pulled_ms(txn, r->meta);
 	mdb_txn_abort(txn);
-	return rove_hlc_ms((rove_hlc){hlc});
+	return ms;
 }
 
 static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)

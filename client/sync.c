@@ -839,11 +839,14 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	}
 	/* The server's clock behind the changes it stamped itself (it was set
 	 * back, or its answer was tampered with) says nothing about now. */
-	if (rc == ROVE_OK && cp.known && rove_replica_pulled_ms(r) > cp.server_ms + ROVE_MAX_CLOCK_SKEW_MS) {
-		rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this laptop keeps "
-			  "its own time (the server's admin should set its clock)",
-			  (unsigned long long)((rove_replica_pulled_ms(r) - cp.server_ms) / 60000u));
-		cp.known = false;
+	if (rc == ROVE_OK && cp.known) {
+		uint64_t newest = rove_replica_pulled_ms(r);
+		if (newest > cp.server_ms + ROVE_MAX_CLOCK_SKEW_MS) {
+			rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this laptop "
+				  "keeps its own time (the server's admin should set its clock)",
+				  (unsigned long long)((newest - cp.server_ms) / 60000u));
+			cp.known = false;
+		}
 	}
 	if (rc == ROVE_OK && cp.known) {
 		/* From now on "now" on this replica is the server's (a laptop

@@ -401,49 +401,28 @@ static int check_run(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-/* admage: n(8) -> time(8) bytes(8) request id(16) login, one for each
- * answer in admreqs (request id(16) login -> time(8) answer), the
- * answers' bytes summed in the counter admreqs:bytes. */
+/* The admin answers kept (store_admreq.c): each entry of their order
+ * (admage) has its answer in admreqs, of the size it says; both hold as
+ * many; the counter of their bytes is the sum. */
 typedef struct adm_walk {
 	check *c;
 	uint64_t n, bytes;
 } adm_walk;
 
-static int check_admage(const MDB_val *k, const MDB_val *v, void *arg)
+static int check_admreq(uint64_t n, uint64_t size, int64_t held, void *arg)
 {
 	adm_walk *w = arg;
-	check *c = w->c;
-	const uint8_t *p = v->mv_data;
-	MDB_val rk, rv;
-	uint64_t n, size;
-	char b[160];
-	int mrc;
 
-	if (k->mv_size != 8 || v->mv_size <= 32 || v->mv_size > 32 + ROVE_MAX_NAME) {
-		check_problem(c, "admage %s: not an answer's entry", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
-		return ROVE_OK;
-	}
-	n = rove_be64_get(k->mv_data);
-	/* (Their times need not rise: a restore, a clock set back.) */
-	size = rove_be64_get(p + 8);
 	w->n++;
 	w->bytes += size;
-	rk.mv_size = v->mv_size - 16;
-	rk.mv_data = (void *)(p + 16);
-	mrc = mdb_get(c->txn, c->st.admreqs, &rk, &rv);
-	if (mrc == MDB_NOTFOUND)
-		check_problem(c, "admage %llu: its answer is not in admreqs", (unsigned long long)n);
-	else if (mrc != 0)
-		return rove_db_err(mrc, "admreqs");
-	else if (rv.mv_size != 8 + size)
-		check_problem(c, "admreqs %s: an answer of %zu bytes, admage %llu says %llu",
-			check_show(p + 32, v->mv_size - 32, b, sizeof(b)), rv.mv_size - (rv.mv_size >= 8 ? 8 : 0),
+	if (held < 0)
+		check_problem(w->c, "admage %llu: its answer is not in admreqs", (unsigned long long)n);
+	else if ((uint64_t)held != size)
+		check_problem(w->c, "admreqs: an answer of %lld bytes, admage %llu says %llu", (long long)held,
 			(unsigned long long)n, (unsigned long long)size);
 	return ROVE_OK;
 }
 
-/* The admin answers kept (store_admreq.c): admage and admreqs agree, and
- * the counter of their bytes with them. */
 static int check_admin_answers(check *c)
 {
 	adm_walk w = {c, 0, 0};
@@ -453,7 +432,7 @@ static int check_admin_answers(check *c)
 
 	if (!c->st.has_admreqs)
 		return ROVE_OK; /* made by a roved from before them */
-	rc = rove_db_each(c->txn, c->st.admage, "admage", check_admage, &w);
+	rc = rove_store_admreq_each(&c->st, c->txn, check_admreq, &w);
 	if (rc == ROVE_EPROTO) {
 		check_problem(c, "admage: damaged; the walk stopped");
 		return ROVE_OK;

@@ -97,39 +97,55 @@ static int repair_apply(void *arg, rove_op *op)
 	return rc;
 }
 
-/* The policy's repairs of a database from before one of its rules (once:
- * nothing to do afterwards), in one write transaction. */
-static int repair_once(rove_engine *e)
+/* What makes the server's own ops in system_ops_once: applies them (as
+ * sys, with work w) in txn; *n: how many; *changed: txn is to be
+ * committed (also with none: the policy wrote). */
+typedef int (*system_ops_fn)(rove_engine *e, MDB_txn *txn, const rove_user *sys, rove_apply_work *w,
+			     bool *changed, size_t *n);
+
+/* The server's own ops of gen in one write transaction, the clock saved
+ * with them; said ("what: N change(s)") when there are some. */
+static int system_ops_once(rove_engine *e, system_ops_fn gen, const char *what)
 {
 	rove_user sys;
-	repair_ctx x = {e, NULL, &sys, rove_apply_work_new()};
+	rove_apply_work *w = rove_apply_work_new();
+	MDB_txn *txn = NULL;
 	rove_hlc saved = {0};
 	bool changed = false;
 	size_t n = 0;
-	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
+	int rc = w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	rove_policy_system_user(&sys);
 	if (rc == ROVE_OK)
-		rc = rove_store_begin(&e->st, NULL, true, &x.txn);
+		rc = rove_store_begin(&e->st, NULL, true, &txn);
 	if (rc == ROVE_OK)
-		rc = rove_store_head(&e->st, x.txn, &e->head);
-	if (rc == ROVE_OK) {
-		rove_policy_ctx pc = rove_engine_policy(e, x.txn);
-		rc = rove_policy_repairs(&pc, repair_apply, &x, &changed, &n);
-	}
+		rc = rove_store_head(&e->st, txn, &e->head);
+	if (rc == ROVE_OK)
+		rc = gen(e, txn, &sys, w, &changed, &n);
 	if (rc == ROVE_OK && n > 0)
-		rc = clock_save(e, x.txn, &saved);
-	if (rc == ROVE_OK && changed) {
-		rc = rove_store_commit(x.txn);
+		rc = clock_save(e, txn, &saved);
+	if (rc == ROVE_OK && (changed || n > 0)) {
+		rc = rove_store_commit(txn);
 		if (rc == ROVE_OK && n > 0)
 			e->clock_saved = saved;
-	} else if (x.txn != NULL) {
-		rove_store_abort(x.txn);
+	} else if (txn != NULL) {
+		rove_store_abort(txn);
 	}
 	if (rc == ROVE_OK && n > 0)
-		rove_info("deleted %zu record(s) of customers deleted before their records went with them", n);
-	rove_apply_work_free(x.w);
+		rove_info("%s: %zu change(s)", what, n);
+	rove_apply_work_free(w);
 	return rc;
+}
+
+/* The policy's repairs of a database from before one of its rules (once:
+ * nothing to do afterwards). */
+static int repair_ops(rove_engine *e, MDB_txn *txn, const rove_user *sys, rove_apply_work *w, bool *changed,
+		      size_t *n)
+{
+	repair_ctx x = {e, txn, sys, w};
+	rove_policy_ctx pc = rove_engine_policy(e, txn);
+
+	return rove_policy_repairs(&pc, repair_apply, &x, changed, n);
 }
 
 static int repair(rove_engine *e)
@@ -137,7 +153,7 @@ static int repair(rove_engine *e)
 	int grows = 0, rc;
 
 	do
-		rc = repair_once(e);
+		rc = system_ops_once(e, repair_ops, "children of customers deleted before they went with them, deleted");
 	while (rove_db_grow_retry(e->st.env, rc, &grows));
 	return rc;
 }
@@ -1119,44 +1135,25 @@ void rove_engine_read(rove_engine *e, rove_job *job)
 		rove_engine_error(&job->reply, rc, rove_strerror(rc));
 }
 
-static int tick_once(rove_engine *e)
+/* The periodic rules (rove_policy_periodic): at most ROVE_MAX_TICK_OPS. */
+static int periodic_ops(rove_engine *e, MDB_txn *txn, const rove_user *sys, rove_apply_work *w, bool *changed,
+			size_t *n)
 {
 	const size_t max = ROVE_MAX_TICK_OPS;
-	rove_user sys;
 	rove_op *ops = malloc(max * sizeof(*ops));
-	rove_apply_work *w = rove_apply_work_new();
-	MDB_txn *txn = NULL;
-	rove_hlc saved;
-	size_t n = 0;
-	int rc = ops != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+	int rc = ops != NULL ? ROVE_OK : ROVE_ENOMEM;
 
-	rove_policy_system_user(&sys);
-	if (rc == ROVE_OK)
-		rc = rove_store_begin(&e->st, NULL, true, &txn);
-	if (rc == ROVE_OK)
-		rc = rove_store_head(&e->st, txn, &e->head);
+	*changed = false;
 	if (rc == ROVE_OK) {
 		rove_policy_ctx pc = rove_engine_policy(e, txn);
-		rc = rove_policy_periodic(&pc, ops, max, &n);
+		rc = rove_policy_periodic(&pc, ops, max, n);
 	}
-	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+	for (size_t i = 0; rc == ROVE_OK && i < *n; i++) {
 		rove_push_result r;
 		memset(&r, 0, sizeof(r));
-		rc = rove_apply_op(e, txn, &sys, &ops[i], true, w, &r);
+		rc = rove_apply_op(e, txn, sys, &ops[i], true, w, &r);
 	}
-	if (rc == ROVE_OK && n > 0)
-		rc = clock_save(e, txn, &saved);
-	if (rc == ROVE_OK && n > 0) {
-		rc = rove_store_commit(txn);
-		if (rc == ROVE_OK)
-			e->clock_saved = saved;
-	} else {
-		rove_store_abort(txn);
-	}
-	if (rc == ROVE_OK && n > 0)
-		rove_info("periodic rules: %zu change(s)", n);
 	free(ops);
-	rove_apply_work_free(w);
 	return rc;
 }
 
@@ -1165,7 +1162,7 @@ int rove_engine_tick(rove_engine *e)
 	int grows = 0, rc;
 
 	do
-		rc = tick_once(e);
+		rc = system_ops_once(e, periodic_ops, "periodic rules");
 	while (grow_retry(e, rc, &grows));
 	return rc;
 }

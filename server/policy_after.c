@@ -111,22 +111,28 @@ static bool same_login(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* The ids of a customer's deals (its children of that collection). */
-typedef struct deal_ids {
-	rove_uuid *ids;
+/* Record keys a walk collected (a customer's children, deleted
+ * customers): listed first, since what is done with them writes to the
+ * index walked. */
+typedef struct record_keys {
+	uint8_t (*keys)[ROVE_RECORD_KEY];
 	size_t n, cap;
-} deal_ids;
+} record_keys;
 
-static int collect_deal(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+static int keys_push(record_keys *c, const uint8_t key[ROVE_RECORD_KEY])
 {
-	deal_ids *d = arg;
-	rove_uuid *p = rove_array_grow(d->ids, &d->cap, d->n, 1, sizeof(*p), 16);
+	uint8_t (*p)[ROVE_RECORD_KEY] = rove_array_grow(c->keys, &c->cap, c->n, 1, sizeof(*p), 16);
 
 	if (p == NULL)
 		return ROVE_ENOMEM;
-	d->ids = p;
-	memcpy(d->ids[d->n++].b, key + 1, 16);
+	c->keys = p;
+	memcpy(c->keys[c->n++], key, ROVE_RECORD_KEY);
 	return ROVE_OK;
+}
+
+static int collect_child(const uint8_t key[ROVE_RECORD_KEY], void *arg)
+{
+	return keys_push(arg, key);
 }
 
 /* A customer reassigned to (or claimed by) `to` takes its open deals with
@@ -137,18 +143,19 @@ static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record 
 			   rove_op *follow, rove_follow_fn apply, void *arg)
 {
 	uint8_t key[ROVE_RECORD_KEY];
-	deal_ids d = {NULL, 0, 0};
+	record_keys d = {NULL, 0, 0};
 	rove_record *deal = malloc(sizeof(*deal));
 	int rc = deal == NULL ? ROVE_ENOMEM : ROVE_OK;
 
 	rove_record_key(key, ROVE_COLL_CUSTOMER, &customer->id);
 	if (rc == ROVE_OK)
-		rc = rove_store_each_child(pc->st, pc->txn, key, ROVE_COLL_OPPORTUNITY, collect_deal, &d);
+		rc = rove_store_each_child(pc->st, pc->txn, key, ROVE_COLL_OPPORTUNITY, collect_child, &d);
 	for (size_t i = 0; rc == ROVE_OK && i < d.n; i++) {
 		const char *stage, *owner;
 		char what[ROVE_UUID_STRLEN + 8];
-		rove_uuid fid;
-		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_OPPORTUNITY, &d.ids[i], deal);
+		rove_uuid id, fid;
+		memcpy(id.b, d.keys[i] + 1, 16);
+		rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_OPPORTUNITY, &id, deal);
 		if (rc == ROVE_ENOTFOUND) {
 			rc = ROVE_OK;
 			continue;
@@ -159,35 +166,17 @@ static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record 
 		    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)))
 			continue;
 		/* one id per deal and reassignment: a retry makes the same */
-		rove_uuid_format(&d.ids[i], what + 5);
+		rove_uuid_format(&id, what + 5);
 		memcpy(what, "deal:", 5);
 		rove_uuid_derive(&fid, &op->op_id, what);
-		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, &d.ids[i], op->st);
+		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, &id, op->st);
 		rc = rove_op_set(follow, "owner", rove_vcstr(to));
 		if (rc == ROVE_OK)
 			rc = apply(arg, follow);
 	}
-	free(d.ids);
+	free(d.keys);
 	free(deal);
 	return rc;
-}
-
-/* The keys of a customer's children, of every collection. */
-typedef struct child_keys {
-	uint8_t (*keys)[ROVE_RECORD_KEY];
-	size_t n, cap;
-} child_keys;
-
-static int collect_child(const uint8_t key[ROVE_RECORD_KEY], void *arg)
-{
-	child_keys *c = arg;
-	uint8_t (*p)[ROVE_RECORD_KEY] = rove_array_grow(c->keys, &c->cap, c->n, 1, sizeof(*p), 16);
-
-	if (p == NULL)
-		return ROVE_ENOMEM;
-	c->keys = p;
-	memcpy(c->keys[c->n++], key, ROVE_RECORD_KEY);
-	return ROVE_OK;
 }
 
 /* A deleted customer's contacts, contracts, deals and activities are
@@ -200,7 +189,7 @@ static int delete_children(const pctx *pc, const rove_uuid *base, const rove_uui
 			   rove_op *follow, rove_follow_fn apply, void *arg, size_t *n)
 {
 	uint8_t key[ROVE_RECORD_KEY];
-	child_keys c = {NULL, 0, 0};
+	record_keys c = {NULL, 0, 0};
 	rove_record *child = malloc(sizeof(*child));
 	int rc = child == NULL ? ROVE_ENOMEM : ROVE_OK;
 
@@ -321,17 +310,9 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 #define REPAIRED_KEY "policy:repaired"
 #define REPAIRED_FORM 1
 
-/* The deleted customers' ids. */
-typedef struct dead_ids {
-	rove_uuid *ids;
-	size_t n, cap;
-} dead_ids;
-
 static int collect_dead(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg)
 {
-	dead_ids *d = arg;
 	bool deleted = false;
-	rove_uuid *p;
 
 	if (key[0] != ROVE_COLL_CUSTOMER)
 		return ROVE_EEXIST; /* past the customers */
@@ -339,14 +320,7 @@ static int collect_dead(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, 
 		rove_error("stored record is corrupt: its children are left as they are");
 		return ROVE_OK; /* one bad record must not keep the server from starting */
 	}
-	if (!deleted)
-		return ROVE_OK;
-	p = rove_array_grow(d->ids, &d->cap, d->n, 1, sizeof(*p), 16);
-	if (p == NULL)
-		return ROVE_ENOMEM;
-	d->ids = p;
-	memcpy(d->ids[d->n++].b, key + 1, 16);
-	return ROVE_OK;
+	return deleted ? keys_push(arg, key) : ROVE_OK;
 }
 
 int rove_policy_repairs(const pctx *pc, rove_follow_fn apply, void *arg, bool *changed, size_t *n)
@@ -354,7 +328,7 @@ int rove_policy_repairs(const pctx *pc, rove_follow_fn apply, void *arg, bool *c
 	const rove_stamp unstamped = {{0}, 0}; /* stamped by the engine */
 	const uint8_t customers[1] = {ROVE_COLL_CUSTOMER};
 	uint64_t form = 0;
-	dead_ids d = {NULL, 0, 0};
+	record_keys d = {NULL, 0, 0};
 	rove_op *op;
 	int rc = rove_store_meta_get(pc->st, pc->txn, REPAIRED_KEY, &form);
 
@@ -371,14 +345,15 @@ int rove_policy_repairs(const pctx *pc, rove_follow_fn apply, void *arg, bool *c
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
 	for (size_t i = 0; rc == ROVE_OK && i < d.n; i++) {
-		rove_uuid base;
-		rove_uuid_derive(&base, &d.ids[i], "repair:deleted-customer");
-		rc = delete_children(pc, &base, &d.ids[i], unstamped, op, apply, arg, n);
+		rove_uuid id, base;
+		memcpy(id.b, d.keys[i] + 1, 16);
+		rove_uuid_derive(&base, &id, "repair:deleted-customer");
+		rc = delete_children(pc, &base, &id, unstamped, op, apply, arg, n);
 	}
 	if (rc == ROVE_OK)
 		rc = rove_store_meta_put(pc->st, pc->txn, REPAIRED_KEY, REPAIRED_FORM);
 	*changed = rc == ROVE_OK;
-	free(d.ids);
+	free(d.keys);
 	free(op);
 	return rc;
 }

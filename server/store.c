@@ -249,8 +249,10 @@ static int open_added_tables(rove_store *st)
 
 	if (rc == ROVE_OK)
 		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK) {
+		st->has_admreqs = true;
 		return rove_db_commit(txn); /* the handles outlive it only so */
+	}
 	rove_store_abort(txn);
 	txn = NULL;
 	if (rc != ROVE_ENOTFOUND)
@@ -258,8 +260,10 @@ static int open_added_tables(rove_store *st)
 	rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), MDB_CREATE);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK) {
+		st->has_admreqs = true;
 		return rove_db_commit(txn);
+	}
 	rove_store_abort(txn);
 	return rc;
 }

@@ -201,8 +201,15 @@ int rove_store_admreq_get(rove_store *st, MDB_txn *txn, const rove_uuid *request
  * never this one. ROVE_EEXIST if one is kept already. */
 int rove_store_admreq_put(rove_store *st, MDB_txn *txn, const rove_uuid *request, const char *login,
 			  uint64_t now_ms, const void *answer, size_t len);
-/* How many answers are kept, and their bytes (for tests). */
+/* How many answers are kept (admage's entries), and the count of their
+ * bytes. */
 int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint64_t *bytes);
+/* Calls fn for each kept answer in admage's order: its number there, the
+ * answer's size admage says, and the size admreqs holds (-1: none there).
+ * ROVE_EPROTO at an entry that is not one (the walk stops). None for a
+ * database from before the tables. */
+typedef int (*rove_admreq_fn)(uint64_t n, uint64_t size, int64_t held, void *arg);
+int rove_store_admreq_each(rove_store *st, MDB_txn *txn, rove_admreq_fn fn, void *arg);
 
 /* ---- meta and counters ---- */
 

@@ -54,6 +54,21 @@ int rove_store_admreq_get(rove_store *st, MDB_txn *txn, const rove_uuid *request
 	return rove_buf_append(reply, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
 }
 
+/* An admage entry (k, v): its time, the answer's size, and the admreqs
+ * key it names (pointing into v). False (said) if it is not one. */
+static bool admage_entry(const MDB_val *k, const MDB_val *v, uint64_t *when, uint64_t *size, MDB_val *rk)
+{
+	if (k->mv_size != 8 || v->mv_size <= ADMAGE_FIXED || v->mv_size > ADMAGE_FIXED + ROVE_MAX_NAME) {
+		rove_error("corrupt entry in the admage table");
+		return false;
+	}
+	*when = rove_be64_get(v->mv_data);
+	*size = rove_be64_get((const uint8_t *)v->mv_data + 8);
+	rk->mv_size = v->mv_size - 16;
+	rk->mv_data = (uint8_t *)v->mv_data + 16;
+	return true;
+}
+
 /* Drops the oldest entry (admage's first) if it is past a bound: older
  * than `before`, or more than max entries or max_bytes of answers.
  * *dropped: whether one was. */
@@ -79,17 +94,14 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, uint64_t before, uint64_t m
 	}
 	if (rc != ROVE_OK)
 		goto out;
-	if (k.mv_size != 8 || v.mv_size <= ADMAGE_FIXED || v.mv_size > ADMAGE_FIXED + ROVE_MAX_NAME) {
-		rove_error("corrupt entry in the admage table");
+	if (!admage_entry(&k, &v, &when, &size, &rk)) {
 		rc = ROVE_EPROTO;
 		goto out;
 	}
-	when = rove_be64_get(v.mv_data);
-	size = rove_be64_get((const uint8_t *)v.mv_data + 8);
 	if (when >= before && ms.ms_entries <= max && *bytes <= max_bytes)
 		goto out; /* within every bound */
-	memcpy(rkb, (const uint8_t *)v.mv_data + 16, v.mv_size - 16);
-	rk.mv_size = v.mv_size - 16;
+	/* (Copied: the delete below moves what v points at.) */
+	memcpy(rkb, rk.mv_data, rk.mv_size);
 	rk.mv_data = rkb;
 	rc = rove_db_err(mdb_cursor_del(cur, 0), "admage");
 	if (rc == ROVE_OK) {
@@ -181,4 +193,38 @@ int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint6
 	if (rc == ROVE_OK)
 		rc = rove_store_counter_get(st, txn, ADMREQ_BYTES, bytes);
 	return rc;
+}
+
+/* rove_store_admreq_each's walk of admage. */
+typedef struct each_ctx {
+	rove_store *st;
+	MDB_txn *txn;
+	rove_admreq_fn fn;
+	void *arg;
+} each_ctx;
+
+static int each_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	each_ctx *x = arg;
+	MDB_val rk, rv;
+	uint64_t when, size;
+	int rc;
+
+	if (!admage_entry(k, v, &when, &size, &rk))
+		return ROVE_EPROTO;
+	rc = rove_db_err(mdb_get(x->txn, x->st->admreqs, &rk, &rv), "admreqs");
+	if (rc == ROVE_ENOTFOUND)
+		return x->fn(rove_be64_get(k->mv_data), size, -1, x->arg);
+	if (rc != ROVE_OK)
+		return rc;
+	return x->fn(rove_be64_get(k->mv_data), size, rv.mv_size >= 8 ? (int64_t)(rv.mv_size - 8) : -1, x->arg);
+}
+
+int rove_store_admreq_each(rove_store *st, MDB_txn *txn, rove_admreq_fn fn, void *arg)
+{
+	each_ctx x = {st, txn, fn, arg};
+
+	if (!st->has_admreqs)
+		return ROVE_OK; /* a database from before them */
+	return rove_db_each(txn, st->admage, "admage", each_one, &x);
 }

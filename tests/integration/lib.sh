@@ -80,10 +80,11 @@ server_init() {
 	[ ${#ADMIN_TOKEN} -eq 64 ] || fail "roved init printed no token"
 }
 
-# server_start: starts roved on $URL and waits until it answers.
+# server_start [NAME=VALUE...]: starts roved on $URL, with these in its
+# environment, and waits until it answers.
 server_start() {
 	# shellcheck disable=SC2086
-	"$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
+	env "$@" "$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
 	ROVED_PID=$!
 	wait_listening "$URL" "$ROVED_PID" roved
 }
@@ -258,6 +259,17 @@ probe() {
 # token_of NAME
 token_of() { cat "$T/tokens/$1"; }
 
+# need_private_mounts: the test goes on only where a tmpfs can be mounted
+# in a mount namespace of its own (unshare -m: nothing is mounted for
+# anyone else); elsewhere it says so and passes (exit 0).
+need_private_mounts() {
+	command -v unshare >/dev/null || fail "no unshare (util-linux)"
+	if ! unshare -m --propagation private bash -c "mount -t tmpfs -o size=1m tmpfs '$T'" 2>/dev/null; then
+		echo "skipped: a tmpfs in a mount namespace of the test's own (unshare -m is not permitted here)"
+		exit 0
+	fi
+}
+
 # need_faketime: libfaketime's library in FAKETIME_LIB, or the test fails.
 need_faketime() {
 	FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
@@ -272,11 +284,8 @@ need_faketime() {
 # cut). Checked: the idle roved uses under a quarter of a core.
 server_start_at() {
 	local t0 t1
-	# shellcheck disable=SC2086
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB \
-		FAKETIME="$1" "$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-} >>"$T/roved.log" 2>&1 &
-	ROVED_PID=$!
-	wait_listening "$URL" "$ROVED_PID" roved
+	server_start ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$1"
 	t0=$(cpu_ticks "$ROVED_PID")
 	sleep 0.5
 	t1=$(cpu_ticks "$ROVED_PID")
@@ -397,6 +406,16 @@ wait_for() {
 		sleep 0.05
 	done
 	fail "timed out after ${secs} s waiting for $what"
+}
+
+# exit_status CMD...: the exit status of a command, printed; its stdout
+# in $T/out, its stderr in $T/err.
+exit_status() {
+	set +e
+	"$@" >"$T/out" 2>"$T/err"
+	local s=$?
+	set -e
+	echo "$s"
 }
 
 # exits_as USER STATUS ARGS...: rove ARGS on USER's replica exits STATUS,

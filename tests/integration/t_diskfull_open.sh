@@ -11,11 +11,7 @@
 # anyone else).
 . "$(dirname "$0")/lib.sh"
 
-command -v unshare >/dev/null || fail "no unshare (util-linux)"
-if ! unshare -m --propagation private bash -c "mount -t tmpfs -o size=1m tmpfs '$T'" 2>/dev/null; then
-	echo "skipped: a tmpfs in a mount namespace of the test's own (unshare -m is not permitted here)"
-	exit 0
-fi
+need_private_mounts
 server_init
 rove -R "$T/rep" init --server "$URL" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
 mkdir -p "$T/small"

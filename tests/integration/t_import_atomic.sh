@@ -25,14 +25,6 @@ uscc_rows() {
 		}
 	}' >"$1"
 }
-# status CMD...: the exit status of a command; stdout in $T/out, stderr in $T/err.
-status() {
-	set +e
-	"$@" >"$T/out" 2>"$T/err"
-	local s=$?
-	set -e
-	echo "$s"
-}
 
 # ---- F4: the same file imported twice at the same moment. Each import
 # checks its rows against the replica and writes them; the second must see
@@ -74,10 +66,10 @@ r wang sync >/dev/null
 r wang export customers --csv >"$T/export.csv"
 # Into the replica that holds them, an exported row would be a second
 # copy (an edited export does not change the record): refused by its id.
-eq "$(status r wang import customers "$T/export.csv")" "1" "an export into its own replica"
+eq "$(exit_status r wang import customers "$T/export.csv")" "1" "an export into its own replica"
 grep_q "export.csv:3: id $PLAIN is a customer this replica holds" <"$T/err" || fail "the id's row: $(cat "$T/err")"
 head -n 1 "$T/export.csv" | grep_q "^id,.*owner.*created_at" || fail "export header: $(head -n 1 "$T/export.csv")"
-eq "$(status r li import customers "$T/export.csv")" "0" "a rep imports an export as it is: $(cat "$T/err")"
+eq "$(exit_status r li import customers "$T/export.csv")" "0" "a rep imports an export as it is: $(cat "$T/err")"
 eq "$(cat "$T/out")" "imported 2 customers" "the rep's import"
 grep_q "export.csv: .*ignored" <"$T/err" || fail "a note on the ignored columns: $(cat "$T/err")"
 for c in id created_at last_activity_at owner; do
@@ -90,7 +82,7 @@ eq "$(r li customer list --json | jq -c '[.[] | [.name, .phone, .tier, .owner]] 
 grep -v "Round, Trip" "$T/export.csv" >"$T/export2.csv"
 r mgr_sh sync >/dev/null
 r mgr_sh customer delete "$PLAIN" >/dev/null
-eq "$(status r mgr_sh import customers "$T/export2.csv")" "0" "a manager imports an export: $(cat "$T/err")"
+eq "$(exit_status r mgr_sh import customers "$T/export2.csv")" "0" "a manager imports an export: $(cat "$T/err")"
 grep_q "owner" <"$T/err" && fail "a manager's owner column is honoured, not ignored: $(cat "$T/err")"
 eq "$(r mgr_sh customer list --json | jq -r '[.[] | select(.name == "Plain Co") | .owner] | sort | join(",")')" \
 	"wang" "the manager's copy keeps wang as the owner"
@@ -106,7 +98,7 @@ before=$(r mgr_sh customer list --json)
 pending=$(r mgr_sh status --json | jq .pending)
 for dry in --dry-run ""; do
 	# shellcheck disable=SC2086
-	eq "$(status r mgr_sh import customers "$T/m1.csv" $dry)" "1" "owner check ${dry:-import}: $(cat "$T/err")"
+	eq "$(exit_status r mgr_sh import customers "$T/m1.csv" $dry)" "1" "owner check ${dry:-import}: $(cat "$T/err")"
 	eq "$(cat "$T/out")" "" "a refused import prints nothing on stdout"
 	# The server shows a manager the users of his territories only.
 	grep_q "m1.csv:2: owner: no user 'zhao' in your territories" <"$T/err" || fail "zhao's row: $(cat "$T/err")"
@@ -117,14 +109,14 @@ done
 eq "$(r mgr_sh customer list --json)" "$before" "a refused import wrote nothing"
 eq "$(r mgr_sh status --json | jq .pending)" "$pending" "a refused import queued nothing"
 # An admin sees every user: zhao exists, but works in east.hz.
-eq "$(status r admin import customers "$T/m1.csv")" "1" "the admin's import: $(cat "$T/err")"
+eq "$(exit_status r admin import customers "$T/m1.csv")" "1" "the admin's import: $(cat "$T/err")"
 grep_q "m1.csv:2: owner: zhao does not work in east.sh" <"$T/err" || fail "zhao's row (admin): $(cat "$T/err")"
 grep_q "m1.csv:4: owner: no user 'ghost'$" <"$T/err" || fail "ghost's row (admin): $(cat "$T/err")"
 # An analyst cannot own customers; the server not answering refuses the
 # import (exit 3, as sync), and a dry run goes on with a warning.
 printf 'name,owner,territory\nForHq,hq,east.sh\n' >"$T/m3.csv"
 users hq:analyst
-eq "$(status r admin import customers "$T/m3.csv")" "1" "an analyst as owner"
+eq "$(exit_status r admin import customers "$T/m3.csv")" "1" "an analyst as owner"
 grep_q "m3.csv:2: owner: 'hq' is an analyst" <"$T/err" || fail "hq's row: $(cat "$T/err")"
 # Offline, owners cannot be checked: the import goes on (imports work
 # offline) with a warning, and the server checks each owner on sync, a
@@ -132,11 +124,11 @@ grep_q "m3.csv:2: owner: 'hq' is an analyst" <"$T/err" || fail "hq's row: $(cat 
 printf 'name,owner,territory\nForLi,li,east.sh\n' >"$T/m2.csv"
 printf 'name,owner,territory\nForGhostOffline,ghost,east.sh\n' >"$T/m4.csv"
 server_stop
-eq "$(status r mgr_sh import customers "$T/m2.csv" --dry-run)" "0" "a dry run offline: $(cat "$T/err")"
+eq "$(exit_status r mgr_sh import customers "$T/m2.csv" --dry-run)" "0" "a dry run offline: $(cat "$T/err")"
 grep_q "owners not checked" <"$T/err" || fail "the dry run's warning: $(cat "$T/err")"
-eq "$(status r mgr_sh import customers "$T/m2.csv")" "0" "an import offline: $(cat "$T/err")"
+eq "$(exit_status r mgr_sh import customers "$T/m2.csv")" "0" "an import offline: $(cat "$T/err")"
 grep_q "owners not checked" <"$T/err" || fail "the offline import's warning: $(cat "$T/err")"
-eq "$(status r mgr_sh import customers "$T/m4.csv")" "0" "an offline import naming nobody: $(cat "$T/err")"
+eq "$(exit_status r mgr_sh import customers "$T/m4.csv")" "0" "an offline import naming nobody: $(cat "$T/err")"
 eq "$(r mgr_sh status --json | jq .pending)" "$((pending + 2))" "both queued offline"
 server_start
 eq "$(r mgr_sh sync --json | jq -c '[.accepted, .rejected]')" "[$((pending + 1)),1]" "the server took li's, not ghost's"
@@ -148,7 +140,7 @@ eq "$(r mgr_sh rejected --json | jq '[.[] | select(.fields.name == "ForGhostOffl
 C1=$(r wang customer add --name "Deal Home")
 C2=$(r wang customer add --name "Deal Elsewhere")
 O=$(r wang opportunity add --customer "$C1" --title "Big deal" --amount 100)
-eq "$(status r wang opportunity set "$O" customer="$C2")" "1" "a deal moved to another customer"
+eq "$(exit_status r wang opportunity set "$O" customer="$C2")" "1" "a deal moved to another customer"
 grep_q "an opportunity cannot move to another customer" <"$T/err" || fail "the article: $(cat "$T/err")"
 # Built from the kind name elsewhere too: the help of 'add'.
 rove activity add --help | grep_q "^Create an activity " || fail "activity add --help: $(rove activity add --help)"

@@ -24,14 +24,6 @@ uscc() {
 }
 # rows FILE: data rows of a CSV file written here (no quoted line breaks).
 rows() { tail -n +2 "$1" | grep -c .; }
-# status CMD...: the exit status of a command, its stderr in $T/err.
-status() {
-	set +e
-	"$@" >"$T/out" 2>"$T/err"
-	local s=$?
-	set -e
-	echo "$s"
-}
 
 # ---- the old CRM's export ----
 cat >"$D/territories.csv" <<'EOF'
@@ -116,11 +108,11 @@ EOF
 
 # ---- bad files first: each refused whole, by line, nothing made ----
 printf 'code,name,parent\nsouth.gz,广州,south\nwest,西部,\nwest.cd,成都,west\n' >"$D/terr_bad.csv"
-eq "$(status rove -R "$T/admin" admin import territories "$D/terr_bad.csv")" 1 "a missing parent: exit status"
+eq "$(exit_status rove -R "$T/admin" admin import territories "$D/terr_bad.csv")" 1 "a missing parent: exit status"
 grep -q "terr_bad.csv:2: no parent territory 'south'" "$T/err" || fail "missing parent: $(cat "$T/err")"
 grep -q "nothing imported" "$T/err" || fail "no 'nothing imported': $(cat "$T/err")"
 printf 'code,name,parent\na,A,b\nb,B,a\n' >"$D/terr_loop.csv"
-eq "$(status rove -R "$T/admin" admin import territories "$D/terr_loop.csv")" 1 "a loop of parents"
+eq "$(exit_status rove -R "$T/admin" admin import territories "$D/terr_loop.csv")" 1 "a loop of parents"
 grep -q "terr_loop.csv:2: territory 'a' is under itself" "$T/err" || fail "loop: $(cat "$T/err")"
 
 # ---- territories, in any order; then users, tokens as CSV ----
@@ -129,18 +121,18 @@ r admin sync >/dev/null
 eq "$(r admin territory list --json | jq -c '[.[] | {code, parent}] | sort_by(.code)')" \
 	"$(awk -F, 'NR > 1 {printf "%s{\"code\":\"%s\",\"parent\":%s}", n++ ? "," : "[", $1, $3 == "" ? "null" : "\"" $3 "\""} END {print "]"}' \
 		"$D/territories.csv" | jq -c 'sort_by(.code)')" "the territory tree"
-eq "$(status rove -R "$T/admin" admin import territories "$D/territories.csv")" 1 "territories again"
+eq "$(exit_status rove -R "$T/admin" admin import territories "$D/territories.csv")" 1 "territories again"
 grep -q "territories.csv:2: territory 'east.sh' already exists" "$T/err" || fail "again: $(cat "$T/err")"
 
 printf 'login,role,territories\ngood,rep,east.sh\nbad,boss,east.sh\n' >"$D/users_bad.csv"
-eq "$(status rove -R "$T/admin" admin import users "$D/users_bad.csv")" 1 "an unknown role: exit status"
+eq "$(exit_status rove -R "$T/admin" admin import users "$D/users_bad.csv")" 1 "an unknown role: exit status"
 grep -q "users_bad.csv:3: invalid role 'boss'" "$T/err" || fail "unknown role: $(cat "$T/err")"
 [ ! -s "$T/out" ] || fail "a refused import printed tokens"
 # The server's own check (a territory it lacks), shown by the file's line.
 printf 'login,role,territories\ngood,rep,east.sh\nalso,rep,nowhere\n' >"$D/users_srv.csv"
-eq "$(status rove -R "$T/admin" admin import users "$D/users_srv.csv")" 1 "a territory the server lacks"
+eq "$(exit_status rove -R "$T/admin" admin import users "$D/users_srv.csv")" 1 "a territory the server lacks"
 grep -q "users_srv.csv:3: no territory 'nowhere'" "$T/err" || fail "server refusal by line: $(cat "$T/err")"
-eq "$(status rove -R "$T/admin" admin user show good)" 1 "nothing of a refused import was made"
+eq "$(exit_status rove -R "$T/admin" admin user show good)" 1 "nothing of a refused import was made"
 
 rove -R "$T/admin" admin import users "$D/users.csv" >"$D/tokens.csv"
 eq "$(head -n 1 "$D/tokens.csv")" "login,token" "the tokens' header"
@@ -246,27 +238,27 @@ admin_pending=$(r admin status --json | jq .pending)
 	echo "tax_id:$(tax 2),坏行,12x,lead,,,"
 	tail -n 2 "$D/opportunities.csv"
 } >"$D/bad_opps.csv"
-eq "$(status r admin import opportunities "$D/bad_opps.csv")" 1 "a bad line: exit status"
+eq "$(exit_status r admin import opportunities "$D/bad_opps.csv")" 1 "a bad line: exit status"
 grep -q "bad_opps.csv:4: invalid amount '12x'" "$T/err" || fail "bad line: $(cat "$T/err")"
 grep -q "bad_opps.csv: 1 bad row; nothing imported" "$T/err" || fail "summary: $(cat "$T/err")"
 unknown=$(uscc 91110000MA1XX9999)
 printf 'customer,number,amount\ntax_id:%s,HT-X,1\n' "$unknown" >"$D/unknown.csv"
-eq "$(status r admin import contracts "$D/unknown.csv")" 1 "an unknown tax id: exit status"
+eq "$(exit_status r admin import contracts "$D/unknown.csv")" 1 "an unknown tax id: exit status"
 grep -q "unknown.csv:2: no customer with tax_id '$unknown' in this replica" "$T/err" || fail "unknown: $(cat "$T/err")"
 printf 'customer,title,stage,closed_on\ntax_id:%s,未来,won,2098-01-01\n' "$(tax 1)" >"$D/future.csv"
-eq "$(status r admin import opportunities "$D/future.csv")" 1 "a closed_on in the future"
+eq "$(exit_status r admin import opportunities "$D/future.csv")" 1 "a closed_on in the future"
 grep -q "future.csv:2: closed_on 2098-01-01 is in the future" "$T/err" || fail "future: $(cat "$T/err")"
 eq "$(r admin opportunity list --json | jq length)" "$admin_opps" "no deal of a bad file was made"
 eq "$(r admin status --json | jq .pending)" "$admin_pending" "no op of a bad file was queued"
 
 # A rep: no dealers; nothing under the pool's customers; no past closes.
-eq "$(status r wang import dealers "$D/dealers.csv")" 1 "a rep's dealers: refused"
+eq "$(exit_status r wang import dealers "$D/dealers.csv")" 1 "a rep's dealers: refused"
 grep -q "forbidden: dealers are kept by managers and admins" "$T/err" || fail "rep dealers: $(cat "$T/err")"
 printf 'customer,title\ntax_id:%s,我的\ntax_id:%s,池中\n' "$(tax 1)" "$(tax 11)" >"$D/wang_opps.csv"
-eq "$(status r wang import opportunities "$D/wang_opps.csv" --dry-run)" 1 "a pool customer's deal"
+eq "$(exit_status r wang import opportunities "$D/wang_opps.csv" --dry-run)" 1 "a pool customer's deal"
 grep -q "wang_opps.csv:3: not_owner: customer .* is in the public pool" "$T/err" || fail "pool: $(cat "$T/err")"
 printf 'customer,title,stage,closed_on\ntax_id:%s,旧,won,2024-01-05\n' "$(tax 1)" >"$D/wang_old.csv"
-eq "$(status r wang import opportunities "$D/wang_old.csv")" 1 "a rep's past close"
+eq "$(exit_status r wang import opportunities "$D/wang_old.csv")" 1 "a rep's past close"
 grep -q "wang_old.csv:2: closed_on: a rep's deal closes the day the server hears of it" "$T/err" ||
 	fail "rep closed_on: $(cat "$T/err")"
 
@@ -274,7 +266,7 @@ grep -q "wang_old.csv:2: closed_on: a rep's deal closes the day the server hears
 for u in "admin import" "admin import things $D/users.csv" "admin import users" \
 	"import opportunities" "import widgets $D/dealers.csv" "import dealers $D/dealers.csv --bogus"; do
 	# shellcheck disable=SC2086
-	eq "$(status r admin $u)" 2 "rove $u"
+	eq "$(exit_status r admin $u)" 2 "rove $u"
 done
 r admin admin import --help | grep_q "login,token" || fail "admin import --help"
 r admin import --help | grep_q "activities" || fail "import --help"

@@ -153,8 +153,10 @@ static inline void srv_auth(const srv *s, const char *user, rove_auth *a)
 	snprintf(a->token, sizeof(a->token), "%s", srv_token(s, user));
 }
 
-/* An admin request by user; the first reply line goes to s->line. */
-static inline int srv_adminv(srv *s, const char *user, const char *cmd, const char *const *args, uint32_t n)
+/* An admin request by user, with request id (NULL: none); the reply's
+ * bytes into raw (reset first). ROVE_OK, or the ERROR's code. */
+static inline int srv_admin_req(srv *s, const char *user, const rove_uuid *id, const char *cmd,
+				const char *const *args, uint32_t n, rove_buf *raw)
 {
 	rove_buf req, reply;
 	rove_auth a;
@@ -164,11 +166,28 @@ static inline int srv_adminv(srv *s, const char *user, const char *cmd, const ch
 	srv_auth(s, user, &a);
 	rove_buf_init(&req);
 	rove_buf_init(&reply);
-	s->line[0] = '\0';
-	rc = rove_enc_admin(&req, &a, cmd, args, n);
+	rove_buf_reset(raw);
+	rc = rove_enc_admin_req(&req, &a, cmd, id, args, n);
 	if (rc == ROVE_OK)
 		rc = srv_call(s, &req, &reply, &m);
-	if (rc == ROVE_OK && m.type != ROVE_MSG_ADMIN_REPLY)
+	if (reply.len > 0 && rove_buf_append(raw, reply.data, reply.len) != ROVE_OK)
+		rc = ROVE_ENOMEM;
+	rove_buf_free(&req);
+	rove_buf_free(&reply);
+	return rc;
+}
+
+/* An admin request by user; the first reply line goes to s->line. */
+static inline int srv_adminv(srv *s, const char *user, const char *cmd, const char *const *args, uint32_t n)
+{
+	rove_buf raw;
+	rove_msg m;
+	int rc;
+
+	rove_buf_init(&raw);
+	s->line[0] = '\0';
+	rc = srv_admin_req(s, user, NULL, cmd, args, n, &raw);
+	if (rc == ROVE_OK && (rove_msg_decode(raw.data, raw.len, &m) != ROVE_OK || m.type != ROVE_MSG_ADMIN_REPLY))
 		rc = ROVE_EPROTO;
 	if (rc == ROVE_OK) {
 		const char *l;
@@ -176,8 +195,7 @@ static inline int srv_adminv(srv *s, const char *user, const char *cmd, const ch
 		if (rove_msg_next_str(&m, &l, &len) == ROVE_OK)
 			snprintf(s->line, sizeof(s->line), "%.*s", (int)len, l);
 	}
-	rove_buf_free(&req);
-	rove_buf_free(&reply);
+	rove_buf_free(&raw);
 	return rc;
 }
 

@@ -686,30 +686,6 @@ static void test_import_every_bad_row(void)
 
 /* ---- admin requests with an id: answered again, done once ---- */
 
-/* An admin request by user with request id (NULL: none); its whole
- * reply's bytes in raw (reset first). ROVE_OK or the ERROR's code. */
-static int admin_req(srv *s, const char *user, const rove_uuid *id, const char *cmd, const char *const *args,
-		     uint32_t n, rove_buf *raw)
-{
-	rove_buf req, reply;
-	rove_auth a;
-	rove_msg m;
-	int rc;
-
-	srv_auth(s, user, &a);
-	rove_buf_init(&req);
-	rove_buf_init(&reply);
-	rove_buf_reset(raw);
-	rc = rove_enc_admin_req(&req, &a, cmd, id, args, n);
-	if (rc == ROVE_OK)
-		rc = srv_call(s, &req, &reply, &m);
-	if (reply.len > 0 && rove_buf_append(raw, reply.data, reply.len) != ROVE_OK)
-		rc = ROVE_ENOMEM;
-	rove_buf_free(&req);
-	rove_buf_free(&reply);
-	return rc;
-}
-
 static bool same_bytes(const rove_buf *a, const rove_buf *b)
 {
 	return a->len == b->len && a->len > 0 && memcmp(a->data, b->data, a->len) == 0;
@@ -745,30 +721,30 @@ static void test_request_ids(void)
 
 	/* Done once: the same request again gets the same answer (the same
 	 * token), across a restart too; nothing is done again. */
-	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
 	CHECK(same_bytes(&first, &again));
 	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
 	CHECK(same_bytes(&first, &again));
 	/* Without an id, or with another, it is another request: refused. */
-	CHECK_EQ_INT(admin_req(s, "admin", NULL, "user.add", add, 3, &again), ROVE_EEXIST);
-	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.add", add, 3, &again), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", NULL, "user.add", add, 3, &again), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id2, "user.add", add, 3, &again), ROVE_EEXIST);
 	admreq_usage(s, &count, &bytes);
 	CHECK_EQ_INT(count, count0 + 2); /* the add and the refusal of id2 */
 	/* The answer is what is looked up, not the command: id1 with other
 	 * words is answered as id1 was (a client never does that). */
-	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.disable", who, 1, &again), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.disable", who, 1, &again), ROVE_OK);
 	CHECK(same_bytes(&first, &again));
 	CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
 	CHECK(!u->disabled);
 
 	/* A refusal is answered again as given, even once what it refused
 	 * is no longer so. */
-	CHECK_EQ_INT(admin_req(s, "admin", &id3, "assign", assign, 2, &first), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id4, "assign", assign, 2, &first), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id3, "assign", assign, 2, &first), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id4, "assign", assign, 2, &first), ROVE_EEXIST);
 	CHECK_EQ_INT(srv_admin(s, "admin", "unassign", "wu", "east.hz", NULL), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id4, "assign", assign, 2, &again), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id4, "assign", assign, 2, &again), ROVE_EEXIST);
 	CHECK(same_bytes(&first, &again));
 	CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
 	CHECK_EQ_INT(u->nterr, 1); /* east.sh alone: id4 did nothing */
@@ -776,16 +752,16 @@ static void test_request_ids(void)
 	/* Another user's request of the same id is another request: it
 	 * never gets the first one's answer (a token). */
 	CHECK_EQ_INT(srv_user(s, "root2", "admin", NULL), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "root2", &id1, "user.add", add, 3, &again), ROVE_EEXIST);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "root2", &id1, "user.add", add, 3, &again), ROVE_EEXIST);
 	CHECK(!same_bytes(&first, &again));
 	/* A manager's request of a command he may not run is refused and
 	 * not kept; reads are not kept. */
 	admreq_usage(s, &count0, &bytes0);
-	CHECK_EQ_INT(admin_req(s, "mike", &id2, "user.add", add, 3, &again), ROVE_EPERM);
+	CHECK_EQ_INT(srv_admin_req(s, "mike", &id2, "user.add", add, 3, &again), ROVE_EPERM);
 	rove_uuid_new(&id2);
-	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.list", NULL, 0, &again), ROVE_OK);
-	CHECK_EQ_INT(admin_req(s, "admin", &id2, "user.show", who, 1, &again), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id2, "user.list", NULL, 0, &again), ROVE_OK);
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id2, "user.show", who, 1, &again), ROVE_OK);
 	admreq_usage(s, &count, &bytes);
 	CHECK_EQ_INT(count, count0);
 	CHECK(bytes == bytes0 && bytes > 0);
