@@ -131,13 +131,24 @@ static void conn_close(conn *c)
  * dialling in the background), a new one dialled. ROVE_OK, ROVE_ELOST
  * when the server is not reached again (refused, or no answer within the
  * timeout), or rove_net_dial's other errors (a TLS failure: reported). */
+static uint64_t mono_ms(void);
+
 static int conn_redial(conn *c)
 {
 	int rv = nng_dialer_close(c->dialer), rc;
+	uint64_t until = mono_ms() + ROVE_LOST_REDIAL_MS;
+	uint32_t wait = ROVE_DIAL_RETRY_MS;
 
 	if (rv != 0) /* closed already: nothing left of it to stop */
 		rove_debug("closing the lost connection's dialer: %s", nng_strerror(rv));
-	rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer);
+	/* Refused: the server may be listening anew or restarting; asked
+	 * again for a short while (a killed one is not waited for long). */
+	while ((rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer)) == ROVE_EUNREACH &&
+	       mono_ms() + wait <= until) {
+		rove_debug("the connection to %s was lost and it refuses; dialling again in %u ms", c->url, wait);
+		nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
+		wait *= 2;
+	}
 	rove_debug("the connection to %s was lost; dialled again: %s", c->url, rove_strerror(rc));
 	if (rove_err_unreached(rc)) {
 		snprintf(c->errmsg, sizeof(c->errmsg), "the connection to the server was lost, and it %s",

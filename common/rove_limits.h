@@ -242,16 +242,22 @@
  * reopened with connections in its queue) is dialled again, within the
  * timeout, up to this many attempts in all, the first again after
  * ROVE_DIAL_RETRY_MS and each later one after twice the wait before. A
- * refused connection (nothing listens) is not dialled again. */
+ * refused connection (nothing listens) is not dialled again, but after a
+ * lost one (ROVE_LOST_REDIAL_MS). */
 #define ROVE_MAX_DIAL_ATTEMPTS 6
 #define ROVE_DIAL_RETRY_MS 50
 /* Client: a connection lost while a request waits for its answer (the
  * server killed or restarted, a network cut) is dialled again at once and
  * the request sent again - a push or a pull, never an admin command - up
  * to this many times for one request; a server that is not reached again
- * (refused at once when it is gone) ends the command, exit 3, rather than
- * a wait for the timeout. */
+ * ends the command, exit 3, rather than a wait for the timeout. */
 #define ROVE_MAX_RESENDS 3
+/* Client: after a lost connection, a dial that is refused (the server is
+ * listening anew, or being restarted: roved's guard closes and reopens
+ * a listener that stopped accepting) is tried again, the first time after
+ * ROVE_DIAL_RETRY_MS and each later one after twice the wait before, for
+ * at most this long; a killed server ends the command within it. */
+#define ROVE_LOST_REDIAL_MS 2000
 /* Client: once a connection was lost during a pull, each request from
  * then on (the lost one sent again first) asks for at most this many
  * items, not a reply of the largest size, which a link that drops

@@ -630,7 +630,9 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 		s->out_of_fds = false;
 		*checked_ms = now;
 		*errors = n;
-		if (listener_accepts(s))
+		/* Asked twice: on a loaded machine one connection may take
+		 * longer to arrive, and listening anew cuts every client. */
+		if (listener_accepts(s) || listener_accepts(s))
 			return;
 		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
 			  "handshake: nng 1.5.2 bug 1518); listening again",

@@ -28,7 +28,7 @@ cleanup() {
 	wait 2>/dev/null || true
 	if [ $rc -ne 0 ]; then
 		echo "--- test failed (status $rc); server log:" >&2
-		tail -n 30 "$T/roved.log" 2>/dev/null >&2 || true
+		tail -n 30 "$T/roved.log" >&2 2>/dev/null || true
 	fi
 	rm -rf "$T"
 	exit $rc

@@ -61,7 +61,8 @@ else
 fi
 # The guard may be listening anew just then (the flood's broken
 # handshakes stop nng's accept loop, bug 1518): a dial refused meanwhile
-# is not tried again (exit 3 at once), so the sync waits for the listener.
+# is not tried again when it is a sync's first (exit 3 at once), so the
+# sync waits for the listener.
 wait_for 20 "roved to listen again after the flood" server_listening
 eq "$(rove -R "$T/admin" --timeout 20000 sync --json | jq .pushed)" "0" "a sync after the flood"
 eq "$(rove -R "$T/admin" customer show "$id" --json | jq -r .name)" "Before the flood" "nothing lost"
