@@ -55,7 +55,10 @@ static const char targets_help[] =
 	"Each target of the month (default: this month, UTC) against the deals\n"
 	"the rep won that month (closed_on in it; a deal is credited to its\n"
 	"owner, whoever owns the customer now), with the percent reached, and\n"
-	"who is behind. CSV columns: user,period,target,won,percent,behind.\n";
+	"who is behind. CSV columns: user,period,target,won,percent,behind.\n"
+	"A rep's replica holds only his customers and their deals (rule 1): a\n"
+	"deal he won on a customer since given to another is credited to him in\n"
+	"his manager's, an analyst's and an admin's report, not in his own.\n";
 
 static const struct option targets_opts[] = {
 	REPORT_OPTS,

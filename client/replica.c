@@ -23,8 +23,13 @@
 
 /* The layout of a replica; one made with another is refused at open
  * (ROVE_EVERSION). 2: refused ops in proto's rejection encoding, the
- * last sync time in a file. 3: two bases, the journal, the server's run. */
-#define REPLICA_FORMAT 3
+ * last sync time in a file. 3: two bases, the journal, the server's run.
+ * 4: records written in record format 2 (proto.h); a replica of format 3
+ * is brought to 4 when it is opened to be written (only the number
+ * changes: its records are read as they are until written again), so
+ * that an older rove, which reads format 1 only, refuses it. */
+#define REPLICA_FORMAT 4
+#define REPLICA_FORMAT_RECORDS_1 3
 #define REPLICA_MAXDBS 16
 /* The time of the last sync: a file beside the database (see synced). */
 #define LAST_SYNC_FILE "last_sync"
@@ -180,6 +185,22 @@ static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_
 	return ROVE_OK;
 }
 
+/* A replica of format 3 about to be written: its number becomes 4 (its
+ * records are written in record format 2 from now on). */
+static int format_records_2(rove_replica *r)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
+	if (rc == ROVE_OK)
+		rc = rove_db_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 int rove_replica_open(const char *dir, rove_replica *r)
 {
 	char path[4096];
@@ -208,7 +229,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = open_dbis(r, txn, 0);
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, r->meta, "format", &format);
-	if (rc == ROVE_OK && format != REPLICA_FORMAT)
+	if (rc == ROVE_OK && format != REPLICA_FORMAT && format != REPLICA_FORMAT_RECORDS_1)
 		rc = ROVE_EVERSION;
 	if (rc == ROVE_OK)
 		rc = bases_get(r, txn);
@@ -234,6 +255,8 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
+	if (rc == ROVE_OK && format == REPLICA_FORMAT_RECORDS_1 && r->access == ROVE_DB_WRITABLE)
+		rc = format_records_2(r);
 	/* The indexes: opened, or built once for an older replica. */
 	if (rc == ROVE_OK)
 		rc = rpl_index_open(r);

@@ -571,6 +571,9 @@ typedef struct pull_ask {
 	 * rarely gets through whole, and one sent again as it was fails the
 	 * same way: the pull would make no progress. */
 	uint32_t limit;
+	/* Records in format 2 are asked for (the PULL's records element)
+	 * unless the server refused a PULL that asked. */
+	bool records;
 } pull_ask;
 
 static uint32_t pull_max(const pull_ask *a, uint32_t max)
@@ -585,6 +588,7 @@ static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 	rove_pull_state_request(a->ps, &a->r->id, pull_max(a, max), &q);
 	q.own = *a->own;
 	q.clock = clock;
+	q.records = a->records ? ROVE_RECORD_FORMAT : 1;
 	rove_buf_reset(a->req);
 	return rove_enc_pull(a->req, &a->r->auth, &q);
 }
@@ -647,7 +651,11 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
 	uint64_t sent_ms = 0;
-	pull_ask ask = {r, &req, &ps, &own, 0};
+	pull_ask ask = {r, &req, &ps, &own, 0, true};
+	/* The first request has the optional elements an older server
+	 * refuses (records, and clock if asked): refused, it is sent again
+	 * without them. */
+	bool first_req = true;
 	int rc;
 
 	progress_init(&prog, on);
@@ -670,18 +678,22 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 		bool more, p_snap;
 
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
-		if (clock && rc == ROVE_EPROTO && c->refused) {
-			/* A server older than the clock element refuses a PULL
-			 * that has it: asked again as it takes it, and this
-			 * sync learns nothing of the time. */
-			rove_debug("pull: the server does not say its time (%s)", c->errmsg);
+		if (first_req && (clock || ask.records) && rc == ROVE_EPROTO && c->refused) {
+			/* A server older than the clock or the records element
+			 * refuses a PULL that has it: asked again as it takes
+			 * it; this sync learns nothing of the time, and gets
+			 * records in format 1. */
+			rove_debug("pull: the server takes no optional element (%s)", c->errmsg);
 			clock = cp->ask = false;
+			ask.records = false;
+			first_req = false;
 			rc = pull_send(c, &ask, first, false);
 			if (rc == ROVE_OK)
 				continue;
 			report(c, rc, "pull");
 			break;
 		}
+		first_req = false;
 		if (clock && rc == ROVE_OK)
 			clock_heard(cp, sent_ms, rove_wall_ms(), m.u.pull_reply.time_ms);
 		clock = false;

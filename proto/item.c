@@ -26,8 +26,15 @@ void rove_item_put_op(rove_mp_writer *w, const rove_op *op)
 	}
 }
 
-/* Fields of an op (stamped st) or a record (with_stamps: per-field stamp). */
-static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove_stamp st)
+/* How a list of fields gives their stamps. */
+enum field_stamps {
+	STAMPS_NONE, /* [name, value]: an op's, all st */
+	STAMPS_EACH, /* [name, value, hlc, node]: a record of format 1 */
+	STAMPS_SOME  /* either: a record of format 2, st where none is given */
+};
+
+/* Fields of an op or a record (how: enum field_stamps). */
+static int get_fields(rove_mp_reader *r, rove_fields *fs, enum field_stamps how, rove_stamp st)
 {
 	uint32_t n;
 	int rc = rove_mp_get_array(r, ROVE_MAX_FIELDS, &n);
@@ -38,20 +45,29 @@ static int get_fields(rove_mp_reader *r, rove_fields *fs, bool with_stamps, rove
 	for (uint32_t i = 0; i < n; i++) {
 		char name[ROVE_MAX_FIELD_NAME + 1];
 		rove_value v;
+		rove_stamp fst = st;
+		uint32_t elems = 0;
 
-		rc = rove_mp_get_exact_array(r, with_stamps ? 4 : 2);
+		if (how == STAMPS_SOME) {
+			rc = rove_mp_get_array(r, 4, &elems);
+			if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && elems != 2 && elems != 4))
+				rc = ROVE_EPROTO;
+		} else {
+			elems = how == STAMPS_EACH ? 4 : 2;
+			rc = rove_mp_get_exact_array(r, elems);
+		}
 		if (rc == ROVE_OK)
 			rc = rove_mp_get_cstr(r, name, ROVE_MAX_FIELD_NAME);
 		if (rc == ROVE_OK && name[0] == '\0')
 			rc = ROVE_EPROTO;
 		if (rc == ROVE_OK)
 			rc = rove_mp_get_value(r, &v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rove_mp_get_u64(r, &st.hlc.v);
-		if (rc == ROVE_OK && with_stamps)
-			rc = rove_mp_get_u64(r, &st.node);
+		if (rc == ROVE_OK && elems == 4)
+			rc = rove_mp_get_u64(r, &fst.hlc.v);
+		if (rc == ROVE_OK && elems == 4)
+			rc = rove_mp_get_u64(r, &fst.node);
 		if (rc == ROVE_OK)
-			rc = rove_fields_add(fs, name, v, st);
+			rc = rove_fields_add(fs, name, v, fst);
 		if (rc == ROVE_EEXIST)
 			rc = ROVE_EPROTO; /* a field twice */
 		if (rc != ROVE_OK)
@@ -84,7 +100,7 @@ static int get_op(rove_mp_reader *r, rove_op *op)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_cstr(r, op->author, ROVE_MAX_NAME);
 	if (rc == ROVE_OK)
-		rc = get_fields(r, &op->fs, false, op->st);
+		rc = get_fields(r, &op->fs, STAMPS_NONE, op->st);
 	if (rc != ROVE_OK)
 		return rc;
 	op->kind = (uint8_t)kind;
@@ -92,18 +108,28 @@ static int get_op(rove_mp_reader *r, rove_op *op)
 	return ROVE_OK;
 }
 
+/* A record: [coll, id, [[name, value, hlc, node]...]] (format 1), or
+ * [coll, id, hlc, node, [[name, value(, hlc, node)]...]] (format 2): a
+ * field without a stamp of its own has the record's. */
 static int get_record(rove_mp_reader *r, rove_record *rec)
 {
 	uint64_t coll;
-	rove_stamp zero = {{0}, 0};
-	int rc = rove_mp_get_exact_array(r, 3);
+	rove_stamp st = {{0}, 0};
+	uint32_t elems = 0;
+	int rc = rove_mp_get_array(r, 5, &elems);
 
+	if (rc == ROVE_ETOOBIG || (rc == ROVE_OK && elems != 3 && elems != 5))
+		rc = ROVE_EPROTO;
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64_max(r, 255, &coll);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &rec->id);
+	if (rc == ROVE_OK && elems == 5)
+		rc = rove_mp_get_u64(r, &st.hlc.v);
+	if (rc == ROVE_OK && elems == 5)
+		rc = rove_mp_get_u64(r, &st.node);
 	if (rc == ROVE_OK)
-		rc = get_fields(r, &rec->fs, true, zero);
+		rc = get_fields(r, &rec->fs, elems == 5 ? STAMPS_SOME : STAMPS_EACH, st);
 	if (rc != ROVE_OK)
 		return rc;
 	rec->coll = (uint8_t)coll;
@@ -496,23 +522,85 @@ int rove_enc_op(rove_buf *out, const rove_op *op)
 	return rove_mp_writer_done(&w);
 }
 
+static bool stamp_eq(const rove_stamp *a, const rove_stamp *b)
+{
+	return a->hlc.v == b->hlc.v && a->node == b->node;
+}
+
+/* The stamp most of the fields have (the first of those that tie); a
+ * record without fields has a zero one. */
+static rove_stamp record_stamp(const rove_fields *fs)
+{
+	rove_stamp best = {{0}, 0};
+	uint32_t best_n = 0;
+
+	for (uint32_t i = 0; i < fs->n && best_n * 2 <= fs->n; i++) {
+		uint32_t n = 0;
+		if (i > 0 && stamp_eq(&fs->f[i].st, &best))
+			continue;
+		for (uint32_t j = i; j < fs->n; j++)
+			n += stamp_eq(&fs->f[j].st, &fs->f[i].st);
+		if (n > best_n) {
+			best_n = n;
+			best = fs->f[i].st;
+		}
+	}
+	return best;
+}
+
+/* A record in format 2, or in format 1 (v1) for a peer that reads no
+ * other. */
+static void put_record(rove_mp_writer *w, const rove_record *rec, bool v1)
+{
+	rove_stamp st = record_stamp(&rec->fs);
+
+	/* Format 2: the stamp most fields share, once; a field with another
+	 * carries its own. */
+	rove_mp_put_array(w, v1 ? 3 : 5);
+	rove_mp_put_u64(w, rec->coll);
+	rove_mp_put_bin(w, rec->id.b, 16);
+	if (!v1) {
+		rove_mp_put_u64(w, st.hlc.v);
+		rove_mp_put_u64(w, st.node);
+	}
+	rove_mp_put_array(w, rec->fs.n);
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field *f = &rec->fs.f[i];
+		bool own = v1 || !stamp_eq(&f->st, &st);
+		rove_mp_put_array(w, own ? 4 : 2);
+		rove_mp_put_str(w, f->name);
+		rove_mp_put_value(w, &f->v);
+		if (own) {
+			rove_mp_put_u64(w, f->st.hlc.v);
+			rove_mp_put_u64(w, f->st.node);
+		}
+	}
+}
+
 int rove_enc_record(rove_buf *out, const rove_record *rec)
 {
 	rove_mp_writer w;
 
 	rove_mp_writer_init(&w, out);
-	rove_mp_put_array(&w, 3);
-	rove_mp_put_u64(&w, rec->coll);
-	rove_mp_put_bin(&w, rec->id.b, 16);
-	rove_mp_put_array(&w, rec->fs.n);
-	for (uint32_t i = 0; i < rec->fs.n; i++) {
-		const rove_field *f = &rec->fs.f[i];
-		rove_mp_put_array(&w, 4);
-		rove_mp_put_str(&w, f->name);
-		rove_mp_put_value(&w, &f->v);
-		rove_mp_put_u64(&w, f->st.hlc.v);
-		rove_mp_put_u64(&w, f->st.node);
-	}
+	put_record(&w, rec, false);
+	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_entry_record_for(rove_buf *out, const void *rec, size_t len, int format, rove_record *scratch)
+{
+	rove_mp_writer w;
+	int rc;
+
+	/* Format 1's outer array has 3 elements (a fixarray: 0x93). */
+	if (format >= ROVE_RECORD_FORMAT || (len > 0 && *(const uint8_t *)rec == 0x93))
+		return rove_enc_entry_record_raw(out, rec, len);
+	rc = rove_dec_record(rec, len, scratch);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_mp_writer_init(&w, out);
+	rove_mp_put_array(&w, 2);
+	rove_mp_put_u64(&w, ROVE_ENTRY_RECORD);
+	put_record(&w, scratch, true);
 	return rove_mp_writer_done(&w);
 }
 
@@ -601,17 +689,23 @@ int rove_record_raw_outline(const void *data, size_t len, uint8_t *coll, rove_uu
 {
 	rove_mp_reader r;
 	uint64_t c = 0;
-	uint32_t n = 0;
+	uint32_t n = 0, elems = 0, fe = 0;
 	int rc;
 
 	*deleted = false;
 	rove_mp_reader_init(&r, data, len);
-	rc = rove_mp_get_exact_array(&r, 3);
+	rc = rove_mp_get_array(&r, 5, &elems);
+	if (rc == ROVE_OK && elems != 3 && elems != 5)
+		rc = ROVE_EPROTO;
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64_max(&r, 255, &c);
 	*coll = (uint8_t)c;
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(&r, id);
+	for (int i = 0; rc == ROVE_OK && elems == 5 && i < 2; i++) { /* the record's stamp */
+		uint64_t part;
+		rc = rove_mp_get_u64(&r, &part);
+	}
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_array(&r, ROVE_MAX_FIELDS, &n);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
@@ -620,14 +714,16 @@ int rove_record_raw_outline(const void *data, size_t len, uint8_t *coll, rove_uu
 		rove_value v;
 		uint64_t hlc, node;
 
-		rc = rove_mp_get_exact_array(&r, 4);
+		rc = rove_mp_get_array(&r, 4, &fe);
+		if (rc == ROVE_OK && (elems == 3 ? fe != 4 : fe != 2 && fe != 4))
+			rc = ROVE_EPROTO;
 		if (rc == ROVE_OK)
 			rc = rove_mp_get_text(&r, ROVE_MAX_FIELD_NAME, &name, &nlen);
 		if (rc == ROVE_OK)
 			rc = rove_mp_get_value(&r, &v);
-		if (rc == ROVE_OK)
+		if (rc == ROVE_OK && fe == 4)
 			rc = rove_mp_get_u64(&r, &hlc);
-		if (rc == ROVE_OK)
+		if (rc == ROVE_OK && fe == 4)
 			rc = rove_mp_get_u64(&r, &node);
 		if (rc == ROVE_OK && nlen == sizeof(ROVE_FIELD_DELETED) - 1 &&
 		    memcmp(name, ROVE_FIELD_DELETED, nlen) == 0)

@@ -17,9 +17,10 @@
 typedef struct msg_def msg_def;
 static const msg_def *msg_def_of(uint64_t type);
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
-static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, bool optional);
+static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, uint32_t optional);
 static void put_items(rove_mp_writer *w, int type, uint32_t n);
 static bool has_optional(const rove_msg *m);
+static uint32_t optional_present(const rove_msg *m);
 
 /* ERROR [3, 1, code, text] */
 
@@ -140,8 +141,9 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 }
 
 /* PULL [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *       server, run, ack_run, ack_seq, own(, clock)]: clock only when
- * true, so that a PULL without it is one an older server takes. */
+ *       server, run, ack_run, ack_seq, own(, clock(, records))]: clock
+ * only when true or records follows, records only when 2 or more, so
+ * that a PULL without them is one an older server takes. */
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
@@ -149,8 +151,10 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 
 	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
+	uint32_t opt = q->records >= 2 ? 2 : q->clock ? 1 : 0;
+
 	rove_mp_writer_init(&w, out);
-	put_start_opt(&w, ROVE_MSG_PULL, a, q->clock);
+	put_start_opt(&w, ROVE_MSG_PULL, a, opt);
 	rove_mp_put_bin(&w, q->replica.b, 16);
 	rove_mp_put_u64(&w, q->cursor);
 	rove_mp_put_u64(&w, q->snap_seq);
@@ -162,8 +166,10 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 	rove_mp_put_bin(&w, q->ack_run.b, 16);
 	rove_mp_put_u64(&w, q->ack_seq);
 	rove_mp_put_bool(&w, q->own);
-	if (q->clock)
-		rove_mp_put_bool(&w, true);
+	if (opt >= 1)
+		rove_mp_put_bool(&w, q->clock);
+	if (opt >= 2)
+		rove_mp_put_u64(&w, q->records);
 	return rove_mp_writer_done(&w);
 }
 
@@ -205,8 +211,18 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_bool(r, &q->own);
 	q->clock = false;
-	if (rc == ROVE_OK && has_optional(m))
+	q->records = 1;
+	if (rc == ROVE_OK && optional_present(m) >= 1)
 		rc = rove_mp_get_bool(r, &q->clock);
+	if (rc == ROVE_OK && optional_present(m) >= 2) {
+		/* A newer replica may read newer formats: this server sends
+		 * the newest it knows. */
+		uint64_t f = 0;
+		rc = rove_mp_get_u64(r, &f);
+		if (rc == ROVE_OK && f < 2)
+			rc = ROVE_EPROTO; /* sent only when 2 or more */
+		q->records = (uint8_t)(f > ROVE_RECORD_FORMAT ? ROVE_RECORD_FORMAT : f);
+	}
 	return rc;
 }
 
@@ -410,7 +426,7 @@ static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 			   head_push},
 	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, 0, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 16, 1, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 17, 2, ROVE_ITEM_NONE, 0, 0, head_pull},
 	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 15, 1, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
 				 COUNT(pull_reply), head_pull_reply},
 	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 7, 1, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
@@ -447,17 +463,17 @@ int rove_msg_reply(int type)
  * type, then a request's user and token (a is NULL for a reply). */
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a)
 {
-	put_start_opt(w, type, a, true);
+	put_start_opt(w, type, a, msg_def_of((uint64_t)type)->optional);
 }
 
-/* The same, with the type's optional elements (which the caller then
- * writes) or without them (the form an older peer takes). */
-static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, bool optional)
+/* The same, with the first `optional` of the type's optional elements
+ * (which the caller then writes; 0: the form an older peer takes). */
+static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, uint32_t optional)
 {
 	const msg_def *d = msg_def_of((uint64_t)type);
 
-	ROVE_ASSERT(d != NULL && (d->reply != 0) == (a != NULL));
-	rove_mp_put_array(w, optional ? d->arity : d->arity - d->optional);
+	ROVE_ASSERT(d != NULL && (d->reply != 0) == (a != NULL) && optional <= d->optional);
+	rove_mp_put_array(w, d->arity - d->optional + optional);
 	rove_mp_put_u64(w, ROVE_PROTO_VERSION);
 	rove_mp_put_u64(w, (uint64_t)type);
 	if (a != NULL) {
@@ -466,12 +482,18 @@ static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, bool 
 	}
 }
 
-/* Whether m, being decoded, has its type's optional elements. */
-static bool has_optional(const rove_msg *m)
+/* How many of its type's optional elements m, being decoded, has. */
+static uint32_t optional_present(const rove_msg *m)
 {
 	const msg_def *d = msg_def_of(m->type);
 
-	return d != NULL && d->optional > 0 && m->elems == d->arity;
+	return d != NULL ? (uint32_t)m->elems - (d->arity - d->optional) : 0;
+}
+
+/* Whether m, being decoded, has its type's (one) optional element. */
+static bool has_optional(const rove_msg *m)
+{
+	return optional_present(m) > 0;
 }
 
 /* The header of a message's n items, within the table's limit. */

@@ -21,7 +21,7 @@
  *   2 PUSH             [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
  *   3 PUSH_REPLY       [3, 3, server, run, [result...]]
  *   4 PULL             [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                       server, run, ack_run, ack_seq, own(, clock)]
+ *                       server, run, ack_run, ack_seq, own(, clock(, records))]
  *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *                       more, server, run(, time), [entry...]]
  *   6 ADMIN            [3, 6, user, token, command(, request), [arg...]]
@@ -30,8 +30,10 @@
  *   9 CONFLICTS_REPLY  [3, 9, more, [conflict...]]
  *
  * An element in parentheses is optional: a peer that predates it leaves
- * it out, and a peer that knows it sends it only to one that asked for it
- * (a PULL with clock true gets a PULL_REPLY with time, the server's wall
+ * it out (nested ones: the inner one goes first, never the outer alone),
+ * and a peer that knows it sends it only to one that asked for it (a PULL
+ * with records 2 gets records in format 2, one without only format 1; a
+ * PULL with clock true gets a PULL_REPLY with time, the server's wall
  * clock in Unix ms; an ADMIN with request, a 16-byte id the client made
  * for that one command, never all zero, which the server remembers with
  * its answer so that the command sent again after a lost connection is
@@ -157,8 +159,13 @@ typedef struct rove_pull_req {
 	bool own;            /* the replica's own ops, kept as their answers
 			      * said, may come as ROVE_ENTRY_MINE */
 	bool clock;          /* the reply is to say the server's time (time_ms);
-			      * sent only when true (optional: an older server
-			      * refuses a PULL that has it) */
+			      * sent only when true or with records
+			      * (optional: an older server refuses a PULL
+			      * that has it) */
+	uint8_t records;     /* the newest record format the replica reads
+			      * (ROVE_RECORD_FORMAT); sent only when 2 or
+			      * more (optional, after clock: a PULL without it
+			      * is of a replica that reads format 1 only) */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
@@ -260,6 +267,15 @@ int rove_enc_conflicts_reply(rove_buf *out, bool more, uint32_t n, const rove_bu
  * caller decoded it first); a record entry; an evict entry. */
 int rove_enc_entry_op_raw(rove_buf *out, const void *op, size_t len);
 int rove_enc_entry_record_raw(rove_buf *out, const void *rec, size_t len);
+/* The formats of a stored record (docs/PROTOCOL.md, "Items"): 1, every
+ * field with its stamp; 2, the stamp most fields share given once. This
+ * build writes ROVE_RECORD_FORMAT and reads both. */
+#define ROVE_RECORD_FORMAT 2
+/* A record entry for a peer that reads record formats up to format: a
+ * stored record (either format) as it is, or, for a peer of format 1
+ * given a record of format 2, decoded into scratch and written in
+ * format 1. ROVE_EPROTO if it must be decoded and does not. */
+int rove_enc_entry_record_for(rove_buf *out, const void *rec, size_t len, int format, rove_record *scratch);
 int rove_enc_entry_evict(rove_buf *out, uint8_t coll, const rove_uuid *id);
 /* The puller's own op seq (op_id, of record coll/id), sent by reference. */
 int rove_enc_entry_mine(rove_buf *out, uint8_t coll, const rove_uuid *id, uint64_t seq, const rove_uuid *op_id);

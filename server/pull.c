@@ -40,6 +40,10 @@ typedef struct pull_ctx {
 	uint32_t max;
 	uint32_t budget; /* the reply's bytes */
 	rove_record *rec; /* scratch */
+	/* The newest record format the replica reads; for one of format 1,
+	 * records stored in format 2 are written anew into conv. */
+	int records;
+	rove_record *conv;
 	rove_op *op;      /* scratch */
 	/* Ops: the records of the last two ops looked at (recs[last] the
 	 * latter, if has_last): the parent a child's scopes need is often
@@ -112,7 +116,7 @@ static int emit_record(pull_ctx *p, const uint8_t *reckey)
 	}
 	if (rove_record_deleted(p->rec))
 		return emit_evict(p, reckey);
-	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+	rc = rove_enc_entry_record_for(p->items, v.mv_data, v.mv_size, p->records, p->conv);
 	if (rc == ROVE_OK)
 		p->h->n++;
 	return rc;
@@ -207,7 +211,7 @@ static int snapshot_record(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *ra
 		return ROVE_EPROTO;
 	}
 	if (!deleted) {
-		rc = rove_enc_entry_record_raw(p->items, raw->mv_data, raw->mv_size);
+		rc = rove_enc_entry_record_for(p->items, raw->mv_data, raw->mv_size, p->records, p->conv);
 		if (rc != ROVE_OK)
 			return rc;
 		p->h->n++;
@@ -278,7 +282,7 @@ static int emit_scoped(pull_ctx *p, const uint8_t reckey[ROVE_RECORD_KEY], const
 	}
 	if (!live)
 		return ROVE_OK; /* a snapshot holds no tombstone */
-	rc = rove_enc_entry_record_raw(p->items, v.mv_data, v.mv_size);
+	rc = rove_enc_entry_record_for(p->items, v.mv_data, v.mv_size, p->records, p->conv);
 	if (rc == ROVE_OK)
 		p->h->n++;
 	return rc;
@@ -488,9 +492,11 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	p.us = malloc(sizeof(*p.us));
 	p.rec = malloc(sizeof(*p.rec));
 	p.op = malloc(sizeof(*p.op));
+	p.records = q->records;
+	p.conv = p.records < ROVE_RECORD_FORMAT ? malloc(sizeof(*p.conv)) : NULL;
 	rove_buf_init(&items);
 	p.items = &items;
-	if (p.us == NULL || p.rec == NULL || p.op == NULL)
+	if (p.us == NULL || p.rec == NULL || p.op == NULL || (p.records < ROVE_RECORD_FORMAT && p.conv == NULL))
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_policy_user_scopes(&p.pc, u, p.us);
@@ -544,5 +550,6 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	free(p.us);
 	free(p.rec);
 	free(p.op);
+	free(p.conv);
 	return rc;
 }

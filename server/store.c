@@ -233,8 +233,27 @@ static int upgrade_from_4(rove_store *st)
 	return rc;
 }
 
+/* Format 5 to 6: records already stored stay in record format 1, read as
+ * they are; each is written in format 2 when it is next written. */
+static int upgrade_from_5(rove_store *st)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, "format", 6);
+	if (rc == ROVE_OK)
+		rc = rove_db_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		rove_info("brought the database to format 6: records are written with one stamp for the fields "
+			  "that share it");
+	return rc;
+}
+
 /* upgrades[f - 3] brings format f to f + 1 (and writes f + 1). */
-static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4};
+static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4, upgrade_from_5};
 _Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == ROVE_STORE_FORMAT - 3,
 	       "an upgrade for each format from 3 up to ROVE_STORE_FORMAT");
 

@@ -81,8 +81,12 @@
  * policy says keep copies), refreshed with every write of the record; a database of format 4 is brought to 5 when it is
  * opened, its entries left empty (not covered) until their records are
  * written again. An older roved must not write it: it would leave the
- * copies behind the records. */
-#define ROVE_STORE_FORMAT 5
+ * copies behind the records.
+ * 6: records (and their copies) are written in record format 2
+ * (proto.h, ROVE_RECORD_FORMAT); those of format 1 are read as they are
+ * until written again. Only the number changes, so that an older roved,
+ * which reads format 1 only, refuses the database. */
+#define ROVE_STORE_FORMAT 6
 /* The meta key (u64 1) that says every scoperec entry of a scope that
  * keeps copies (rove_policy_scope_copies) covers its record:
  * set in a database made with format 5, and by the fill of an upgraded

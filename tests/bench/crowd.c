@@ -170,6 +170,7 @@ static int pull_all(nng_socket s, replica *r, rove_buf *req)
 			}
 		}
 		r->pull.max_items = ROVE_MAX_PULL_ITEMS;
+		r->pull.records = ROVE_RECORD_FORMAT; /* as rove asks */
 		nng_msg_free(reply);
 		if (!h->more)
 			return 0;
@@ -474,6 +475,7 @@ int main(int argc, char **argv)
 		rove_uuid_new(&r->id);
 		r->pull.replica = r->id;
 		r->pull.max_items = ROVE_MAX_PULL_ITEMS;
+		r->pull.records = ROVE_RECORD_FORMAT; /* as rove asks */
 	}
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv, NULL);

@@ -36,6 +36,7 @@ static int pull_once(rove_engine *e, const rove_auth *a, uint32_t first, uint64_
 
 	memset(&q, 0, sizeof(q));
 	q.max_items = first;
+	q.records = ROVE_RECORD_FORMAT; /* as rove asks */
 	rove_buf_init(&req);
 	memset(&job.peer, 0, sizeof(job.peer));
 	rove_buf_init(&job.reply);

@@ -237,6 +237,7 @@ static void rt_pull(const rove_msg *m)
 	CHECK(rove_uuid_cmp(&a->replica, &b->replica) == 0 && a->cursor == b->cursor && a->snap_seq == b->snap_seq);
 	CHECK(a->snap_keylen == b->snap_keylen && memcmp(a->snap_key, b->snap_key, a->snap_keylen) == 0);
 	CHECK(a->epoch == b->epoch && a->max_items == b->max_items);
+	CHECK(a->own == b->own && a->clock == b->clock && a->records == b->records);
 	check_done(&m2);
 	free(copy);
 	rove_buf_free(&out);

@@ -1065,6 +1065,7 @@ static int build_pull(fz_rd *r, const rove_auth *a, rove_buf *out)
 	q.epoch = fz_u8(r) % 4;
 	q.max_items = fz_u8(r) % 8;
 	q.own = (fz_u8(r) & 1) != 0; /* one's own ops by reference (protocol 3) */
+	q.records = fz_u8(r) % 4;      /* record formats: 1 only, or 2 and 3 */
 	return rove_enc_pull(out, a, &q);
 }
 

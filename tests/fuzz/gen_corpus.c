@@ -357,6 +357,11 @@ static void gen_proto(void)
 		rove_buf_reset(&m);
 		ok(rove_enc_pull(&m, &a, &q), "pull");
 		write_file("proto", "pull_clock.bin", m.data, m.len);
+		/* One that reads records of format 2 (the optional records). */
+		q.records = ROVE_RECORD_FORMAT;
+		rove_buf_reset(&m);
+		ok(rove_enc_pull(&m, &a, &q), "pull");
+		write_file("proto", "pull_records.bin", m.data, m.len);
 		memset(&h, 0, sizeof(h));
 		snprintf(h.role, sizeof(h.role), "%s", "rep");
 		h.mode = ROVE_PULL_OPS;

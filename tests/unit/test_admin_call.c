@@ -8,7 +8,9 @@
  * again with the same id; a server older than the id refuses it as
  * malformed, and the request is sent again without it, and then never
  * sent again after a lost connection (the server could not tell a
- * repeat from a new request).
+ * repeat from a new request). And a sync's PULL asks for records in
+ * format 2; a server older than that element refuses it as malformed,
+ * and the PULL is sent again without it (nor clock).
  */
 #include "check.h"
 
@@ -30,6 +32,7 @@ enum fake_mode {
 	FAKE_NEW,      /* takes the id; loses the first answer (lose > 0) */
 	FAKE_OLD,      /* refuses the id as malformed, as a roved before it */
 	FAKE_OLD_LOSE, /* the same, and loses the first answer to the older form */
+	FAKE_OLD_PULL, /* refuses a PULL with records as malformed, as a roved before it */
 };
 
 #define FAKE_MAX_SEEN 8
@@ -45,7 +48,36 @@ typedef struct fake {
 	int nseen;
 	bool with_id[FAKE_MAX_SEEN];
 	rove_uuid id[FAKE_MAX_SEEN];
+	/* the PULLs seen: their elements, the record format they ask */
+	int npulls;
+	uint8_t pull_elems[FAKE_MAX_SEEN], pull_records[FAKE_MAX_SEEN];
 } fake;
+
+/* A PULL answered with a whole (empty) snapshot for a new replica, and
+ * with no ops after it. */
+static int fake_pull(fake *f, const rove_msg *m, rove_buf *out)
+{
+	rove_pull_reply h;
+
+	if (f->npulls < FAKE_MAX_SEEN) {
+		f->pull_elems[f->npulls] = m->elems;
+		f->pull_records[f->npulls] = m->u.pull.records;
+		f->npulls++;
+	}
+	if (f->mode == FAKE_OLD_PULL && m->u.pull.records >= 2)
+		return rove_enc_error(out, ROVE_EPROTO, "malformed request");
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "rep");
+	h.mode = m->u.pull.cursor == 0 ? ROVE_PULL_SNAPSHOT : ROVE_PULL_OPS;
+	h.head = 50;
+	h.snap_seq = m->u.pull.cursor == 0 ? 50 : 0;
+	h.cursor = m->u.pull.cursor == 0 ? 0 : 50;
+	h.epoch = 1;
+	h.reset = m->u.pull.cursor == 0;
+	h.server = 7;
+	h.run.b[0] = 1;
+	return rove_enc_pull_reply(out, &h, NULL);
+}
 
 static void fake_answer(fake *f, nng_msg *req)
 {
@@ -56,6 +88,17 @@ static void fake_answer(fake *f, nng_msg *req)
 	int rc = rove_msg_decode(nng_msg_body(req), nng_msg_len(req), &m);
 
 	rove_buf_init(&out);
+	if (rc == ROVE_OK && m.type == ROVE_MSG_PULL) {
+		rc = fake_pull(f, &m, &out);
+		if (rc == ROVE_OK && nng_msg_alloc(&rep, 0) == 0 && nng_msg_append(rep, out.data, out.len) == 0 &&
+		    nng_sendmsg(f->sock, rep, 0) == 0)
+			rep = NULL;
+		if (rep != NULL)
+			nng_msg_free(rep);
+		nng_msg_free(req);
+		rove_buf_free(&out);
+		return;
+	}
 	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && f->nseen < FAKE_MAX_SEEN) {
 		f->with_id[f->nseen] = m.u.admin.has_request;
 		f->id[f->nseen] = m.u.admin.request;
@@ -157,6 +200,27 @@ static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen
 	return rc;
 }
 
+/* A sync of a new replica with the fake server at f's URL. */
+static int sync_fake(const char *dir, const fake *f)
+{
+	char rdir[256];
+	rove_replica r;
+	rove_sync_stats st;
+	int rc;
+
+	snprintf(rdir, sizeof(rdir), "%s/sync-%d", dir, f->mode);
+	rc = rove_replica_create(rdir, f->url, "wang",
+				 "0000000000000000000000000000000000000000000000000000000000000000", NULL);
+	if (rc == ROVE_OK)
+		rc = rove_replica_open(rdir, &r);
+	if (rc != ROVE_OK)
+		return rc;
+	memset(&st, 0, sizeof(st));
+	rc = rove_sync(&r, 3000, false, &st);
+	rove_replica_close(&r);
+	return rc;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rove-test-admin-call.XXXXXX";
@@ -204,6 +268,27 @@ int main(void)
 	CHECK(f.with_id[0] && !f.with_id[1]);
 	CHECK(strstr(err, "may or may not have been done") != NULL);
 	CHECK_EQ_INT(g.lines, 0);
+
+	/* A sync asks for records in format 2 (with clock before it). */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 0), 0);
+	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.npulls, 2); /* the snapshot, then the ops after it */
+	CHECK_EQ_INT(f.pull_elems[0], 17);
+	CHECK_EQ_INT(f.pull_records[0], ROVE_RECORD_FORMAT);
+	CHECK_EQ_INT(f.pull_elems[1], 17);
+	CHECK_EQ_INT(f.pull_records[1], ROVE_RECORD_FORMAT);
+
+	/* A server older than the element refuses the PULL as malformed:
+	 * it is sent again without it, and the sync goes on. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_OLD_PULL, 0), 0);
+	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.npulls, 3);
+	CHECK_EQ_INT(f.pull_elems[0], 17);
+	CHECK_EQ_INT(f.pull_elems[1], 15);
+	CHECK_EQ_INT(f.pull_records[1], 1);
+	CHECK_EQ_INT(f.pull_elems[2], 15);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);

@@ -149,12 +149,15 @@ static void test_every_write_refreshes(void)
  * records a chunk: resumes in and between scopes), each as raw bytes
  * appended to out with its length before it; *n counts them. Every
  * record sent must be its stored bytes. */
+static int snapshot_records = ROVE_RECORD_FORMAT; /* what the puller reads */
+
 static void snapshot(srv *s, const char *user, rove_buf *out, uint32_t *n)
 {
 	rove_pull_req q;
 	rove_auth a;
 
 	memset(&q, 0, sizeof(q));
+	q.records = (uint8_t)snapshot_records;
 	rove_uuid_new(&q.replica);
 	q.max_items = 2;
 	srv_auth(s, user, &a);
@@ -364,7 +367,7 @@ static void test_format_4_upgraded(void)
 	CHECK_EQ_INT(rove_store_meta_get(&s->e.st, txn, "format", &format), ROVE_OK);
 	rove_store_abort(txn);
 	CHECK_EQ_INT(format, ROVE_STORE_FORMAT);
-	CHECK_EQ_INT(ROVE_STORE_FORMAT, 5);
+	CHECK_EQ_INT(ROVE_STORE_FORMAT, 6);
 	snapshot(s, "bob", &got, &ngot);
 	CHECK_EQ_INT(ngot, nwant);
 	CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0);
@@ -381,6 +384,55 @@ static void test_format_4_upgraded(void)
 /* roved compact gives every entry that does not cover its record (an
  * upgraded database's) its record's bytes, in batches, and then leaves
  * them be. */
+/* A replica of an older rove (its PULL without records: format 1 only)
+ * is sent the same records in format 1, each written anew; a current one
+ * the stored bytes. */
+static void test_format_1_puller(void)
+{
+	srv *s = srv_world_or_exit();
+	company co;
+	rove_buf now, old;
+	uint32_t nnow, nold;
+	size_t a = 0, b = 0;
+	rove_record *r1 = malloc(sizeof(*r1)), *r2 = malloc(sizeof(*r2));
+
+	CHECK(r1 != NULL && r2 != NULL);
+	build(s, &co);
+	rove_buf_init(&now);
+	rove_buf_init(&old);
+	snapshot(s, "mike", &now, &nnow);
+	snapshot_is_records(s, &now);
+	snapshot_records = 1;
+	snapshot(s, "mike", &old, &nold);
+	snapshot_records = ROVE_RECORD_FORMAT;
+	CHECK_EQ_INT(nold, nnow);
+	CHECK(nnow >= 4);
+	while (a < now.len && b < old.len && r1 != NULL && r2 != NULL) {
+		uint32_t la, lb;
+		const uint8_t *pa = (const uint8_t *)now.data + a, *pb = (const uint8_t *)old.data + b;
+		memcpy(&la, pa, sizeof(la));
+		memcpy(&lb, pb, sizeof(lb));
+		CHECK_EQ_INT(pa[sizeof(la)], 0x95); /* [coll, id, hlc, node, fields] */
+		CHECK_EQ_INT(pb[sizeof(lb)], 0x93); /* [coll, id, fields] */
+		CHECK(lb >= la);                    /* a stamp for every field */
+		CHECK_EQ_INT(rove_dec_record(pa + sizeof(la), la, r1), ROVE_OK);
+		CHECK_EQ_INT(rove_dec_record(pb + sizeof(lb), lb, r2), ROVE_OK);
+		CHECK(r1->coll == r2->coll && rove_uuid_cmp(&r1->id, &r2->id) == 0 && r1->fs.n == r2->fs.n);
+		for (uint32_t i = 0; i < r1->fs.n && i < r2->fs.n; i++)
+			CHECK(strcmp(r1->fs.f[i].name, r2->fs.f[i].name) == 0 &&
+			      rove_value_eq(&r1->fs.f[i].v, &r2->fs.f[i].v) &&
+			      r1->fs.f[i].st.hlc.v == r2->fs.f[i].st.hlc.v && r1->fs.f[i].st.node == r2->fs.f[i].st.node);
+		a += sizeof(la) + la;
+		b += sizeof(lb) + lb;
+	}
+	CHECK(a == now.len && b == old.len);
+	rove_buf_free(&now);
+	rove_buf_free(&old);
+	free(r1);
+	free(r2);
+	srv_free(s);
+}
+
 static void test_compact_fills(void)
 {
 	srv *s = srv_world_or_exit();
@@ -425,6 +477,7 @@ int main(void)
 	test_every_write_refreshes();
 	test_snapshot_reads_covered_or_not();
 	test_format_4_upgraded();
+	test_format_1_puller();
 	test_compact_fills();
 	return check_done("test_cover");
 }

@@ -1251,6 +1251,57 @@ static void test_buf(void)
  * kind of value a record holds (integers at each boundary of each form,
  * strings of each head, 15, 16 and 32 fields), compared byte for byte
  * with the same record packed by msgpack-c. */
+static bool stamp_same(rove_stamp a, rove_stamp b)
+{
+	return a.hlc.v == b.hlc.v && a.node == b.node;
+}
+
+/* rec as msgpack-c packs it in record format 1 (every field with its
+ * stamp) or 2 (the stamp most fields share, the first of those that tie,
+ * once after the id; a field with another stamp carries it). */
+static void pack_record_ref(msgpack_packer *rp, const rove_record *rec, int format)
+{
+	rove_stamp st = {{0}, 0};
+	uint32_t best = 0;
+
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		uint32_t n = 0;
+		for (uint32_t j = 0; j < rec->fs.n; j++)
+			n += stamp_same(rec->fs.f[j].st, rec->fs.f[i].st);
+		if (n > best) {
+			best = n;
+			st = rec->fs.f[i].st;
+		}
+	}
+	msgpack_pack_array(rp, format == 1 ? 3 : 5);
+	msgpack_pack_uint64(rp, rec->coll);
+	msgpack_pack_bin(rp, 16);
+	msgpack_pack_bin_body(rp, rec->id.b, 16);
+	if (format != 1) {
+		msgpack_pack_uint64(rp, st.hlc.v);
+		msgpack_pack_uint64(rp, st.node);
+	}
+	msgpack_pack_array(rp, rec->fs.n);
+	for (uint32_t i = 0; i < rec->fs.n; i++) {
+		const rove_field *f = &rec->fs.f[i];
+		bool own = format == 1 || !stamp_same(f->st, st);
+		msgpack_pack_array(rp, own ? 4 : 2);
+		msgpack_pack_str(rp, strlen(f->name));
+		msgpack_pack_str_body(rp, f->name, strlen(f->name));
+		if (f->v.type == ROVE_V_INT)
+			msgpack_pack_int64(rp, f->v.i);
+		else if (f->v.type == ROVE_V_STR) {
+			msgpack_pack_str(rp, f->v.len);
+			msgpack_pack_str_body(rp, f->v.s, f->v.len);
+		} else
+			msgpack_pack_nil(rp);
+		if (own) {
+			msgpack_pack_uint64(rp, f->st.hlc.v);
+			msgpack_pack_uint64(rp, f->st.node);
+		}
+	}
+}
+
 static void test_writer_bytes(void)
 {
 	static const int64_t ints[] = {0, 1, 31, 127, 128, 255, 256, 65535, 65536, 4294967295ll, 4294967296ll,
@@ -1260,15 +1311,16 @@ static void test_writer_bytes(void)
 	static const uint64_t u64s[] = {0, 127, 128, 255, 256, 65535, 65536, 4294967295ull, 4294967296ull, UINT64_MAX};
 	static const uint32_t counts[] = {0, 1, 15, 16, ROVE_MAX_FIELDS};
 	static char text[4096];
-	rove_record *rec = malloc(sizeof(*rec));
+	rove_record *rec = malloc(sizeof(*rec)), *back = malloc(sizeof(*back));
 	msgpack_sbuffer ref;
 	msgpack_packer rp;
-	rove_buf b;
+	rove_buf b, e;
 	int round = 0;
 
-	CHECK(rec != NULL);
-	if (rec == NULL)
+	CHECK(rec != NULL && back != NULL);
+	if (rec == NULL || back == NULL)
 		return;
+	rove_buf_init(&e);
 	memset(text, 'x', sizeof(text));
 	msgpack_sbuffer_init(&ref);
 	msgpack_packer_init(&rp, &ref, msgpack_sbuffer_write);
@@ -1290,31 +1342,34 @@ static void test_writer_bytes(void)
 				snprintf(name, sizeof(name), "f%02u", i);
 				CHECK_EQ_INT(rove_fields_set(&rec->fs, name, v, st), ROVE_OK);
 			}
+			/* Every third record has most fields under one stamp. */
+			if (round % 3 == 2)
+				for (uint32_t i = 0; i + 1 < rec->fs.n; i++)
+					rec->fs.f[i].st = stamp(77, 5);
 			rove_buf_reset(&b);
 			CHECK_EQ_INT(rove_enc_record(&b, rec), ROVE_OK);
 			msgpack_sbuffer_clear(&ref);
-			msgpack_pack_array(&rp, 3);
-			msgpack_pack_uint64(&rp, rec->coll);
-			msgpack_pack_bin(&rp, 16);
-			msgpack_pack_bin_body(&rp, rec->id.b, 16);
-			msgpack_pack_array(&rp, rec->fs.n);
-			for (uint32_t i = 0; i < rec->fs.n; i++) {
-				const rove_field *f = &rec->fs.f[i];
-				msgpack_pack_array(&rp, 4);
-				msgpack_pack_str(&rp, strlen(f->name));
-				msgpack_pack_str_body(&rp, f->name, strlen(f->name));
-				if (f->v.type == ROVE_V_INT)
-					msgpack_pack_int64(&rp, f->v.i);
-				else if (f->v.type == ROVE_V_STR) {
-					msgpack_pack_str(&rp, f->v.len);
-					msgpack_pack_str_body(&rp, f->v.s, f->v.len);
-				} else
-					msgpack_pack_nil(&rp);
-				msgpack_pack_uint64(&rp, f->st.hlc.v);
-				msgpack_pack_uint64(&rp, f->st.node);
-			}
+			pack_record_ref(&rp, rec, 2);
 			CHECK_EQ_INT(b.len, ref.size);
 			CHECK(b.len == ref.size && memcmp(b.data, ref.data, b.len) == 0);
+			/* A record of format 1 (an older roved's or rove's, stored
+			 * or sent) reads the same, and is what a peer of format 1
+			 * is sent. */
+			msgpack_sbuffer_clear(&ref);
+			pack_record_ref(&rp, rec, 1);
+			CHECK_EQ_INT(rove_dec_record(ref.data, ref.size, back), ROVE_OK);
+			CHECK(record_eq(back, rec));
+			CHECK_EQ_INT(rove_dec_record(b.data, b.len, back), ROVE_OK);
+			CHECK(record_eq(back, rec));
+			rove_buf_reset(&e);
+			CHECK_EQ_INT(rove_enc_entry_record_for(&e, b.data, b.len, 1, back), ROVE_OK);
+			CHECK(e.len == ref.size + 2 && memcmp(e.data + 2, ref.data, ref.size) == 0);
+			rove_buf_reset(&e);
+			CHECK_EQ_INT(rove_enc_entry_record_for(&e, ref.data, ref.size, 1, back), ROVE_OK);
+			CHECK(e.len == ref.size + 2 && memcmp(e.data + 2, ref.data, ref.size) == 0);
+			rove_buf_reset(&e);
+			CHECK_EQ_INT(rove_enc_entry_record_for(&e, b.data, b.len, ROVE_RECORD_FORMAT, back), ROVE_OK);
+			CHECK(e.len == b.len + 2 && memcmp(e.data + 2, b.data, b.len) == 0);
 		}
 	}
 	/* Every integer in every form, alone in a record. */
@@ -1325,13 +1380,14 @@ static void test_writer_bytes(void)
 		rove_buf_reset(&b);
 		CHECK_EQ_INT(rove_enc_record(&b, rec), ROVE_OK);
 		msgpack_sbuffer_clear(&ref);
-		msgpack_pack_int64(&rp, ints[i]);
-		msgpack_pack_uint64(&rp, ints[i] < 0 ? 1 : (uint64_t)ints[i]);
-		CHECK(b.len > ref.size + 1 && memcmp(b.data + b.len - ref.size - 1, ref.data, ref.size) == 0);
+		pack_record_ref(&rp, rec, 2);
+		CHECK(b.len == ref.size && memcmp(b.data, ref.data, ref.size) == 0);
 	}
 	rove_buf_free(&b);
+	rove_buf_free(&e);
 	msgpack_sbuffer_destroy(&ref);
 	free(rec);
+	free(back);
 }
 
 /* ---- valid messages, for the truncation and mutation tests ----------- */

@@ -10,6 +10,7 @@
  * with ROVE_EINVAL and leave the stored position as it was.
  */
 #include "check.h"
+#include "db.h"
 #include "err.h"
 #include "replica.h"
 
@@ -72,6 +73,45 @@ static bool same_state(const rove_pull_state *a, const rove_pull_state *b)
 		CHECK(rove_replica_pull_state(&rep, &after_) == ROVE_OK);        \
 		CHECK(same_state(&before_, &after_));                            \
 	} while (0)
+
+/* The replica's meta format read into *out, then set to `set` if not 0,
+ * through LMDB alone (for a replica rove_replica_open refuses). */
+static int raw_format(const char *dir, uint64_t set, uint64_t *out)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta;
+	MDB_val k = {6, "format"}, v;
+	int rc = mdb_env_create(&env);
+
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, 16);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, 0, 0600);
+	if (rc == 0)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (rc == 0)
+		rc = mdb_get(txn, meta, &k, &v);
+	if (rc == 0 && v.mv_size != 8)
+		rc = MDB_CORRUPTED;
+	if (rc == 0)
+		*out = rove_be64_get(v.mv_data);
+	if (rc == 0 && set != 0) {
+		uint8_t be[8];
+		rove_be64_put(be, set);
+		v.mv_size = 8;
+		v.mv_data = be;
+		rc = mdb_put(txn, meta, &k, &v, 0);
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc;
+}
 
 int main(void)
 {
@@ -136,6 +176,38 @@ int main(void)
 	CHECK_EQ_INT(apply(S, true, false, 0, 90, 2, ""), ROVE_OK); /* after a compaction */
 	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
 	CHECK_EQ_INT(ps.cursor, 90);
+
+	/* Record format 2: a replica of format 3 (records of format 1) is
+	 * brought to 4 when opened to be written; a newer one is refused. */
+	{
+		static const struct {
+			uint64_t set, then;
+			int open;
+		} formats[] = {{3, 4, ROVE_OK}, {4, 4, ROVE_OK}, {5, 5, ROVE_EVERSION}, {2, 2, ROVE_EVERSION}};
+		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+			MDB_txn *txn = NULL;
+			uint64_t format = 0;
+			int rc;
+			CHECK_EQ_INT(mdb_txn_begin(rep.env, NULL, 0, &txn), 0);
+			CHECK_EQ_INT(rove_db_put_u64(txn, rep.meta, "format", formats[i].set), ROVE_OK);
+			CHECK_EQ_INT(rove_db_commit(txn), ROVE_OK);
+			rove_replica_close(&rep);
+			rc = rove_replica_open(dir, &rep);
+			CHECK_EQ_INT(rc, formats[i].open);
+			if (rc == ROVE_OK) {
+				CHECK_EQ_INT(mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn), 0);
+				CHECK_EQ_INT(rove_db_get_u64(txn, rep.meta, "format", &format), ROVE_OK);
+				mdb_txn_abort(txn);
+				CHECK_EQ_INT(format, formats[i].then);
+				continue;
+			}
+			/* Refused, and left as it was: put back through LMDB. */
+			CHECK_EQ_INT(raw_format(dir, 0, &format), 0);
+			CHECK_EQ_INT(format, formats[i].then);
+			CHECK_EQ_INT(raw_format(dir, 4, &format), 0);
+			CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
+		}
+	}
 
 	rove_replica_close(&rep);
 	{
