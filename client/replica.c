@@ -25,9 +25,9 @@
  * (ROVE_EVERSION). 2: refused ops in proto's rejection encoding, the
  * last sync time in a file. 3: two bases, the journal, the server's run.
  * 4: records written in record format 2 (proto.h); a replica of format 3
- * is brought to 4 when it is opened to be written (only the number
- * changes: its records are read as they are until written again), so
- * that an older rove, which reads format 1 only, refuses it. */
+ * is brought to 4 by its first write (only the number changes: its
+ * records are read as they are until written again), so that an older
+ * rove, which reads format 1 only, refuses it then and not before. */
 #define REPLICA_FORMAT 4
 #define REPLICA_FORMAT_RECORDS_1 3
 #define REPLICA_MAXDBS 16
@@ -82,6 +82,21 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 
 /* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
  * the base in it: every transaction on the replica begins here. */
+/* A write to a replica of format 3 (records in format 1): its number
+ * becomes 4 in the same transaction, so that it changes with the first
+ * record written in format 2 and not before (a new rove that only read
+ * it leaves it to an older one). Read in the transaction: another
+ * process may have raised it meanwhile. */
+static int format_records_2(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t format = 0;
+	int rc = rove_db_get_u64(txn, r->meta, "format", &format);
+
+	if (rc == ROVE_OK && format == REPLICA_FORMAT_RECORDS_1)
+		rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
+	return rc;
+}
+
 int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 {
 	int rc = (flags & MDB_RDONLY) != 0 ? ROVE_OK : rove_replica_writable(r);
@@ -91,6 +106,8 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
 	if (rc == ROVE_OK) {
 		rc = bases_get(r, *txn);
+		if (rc == ROVE_OK && (flags & MDB_RDONLY) == 0 && r->records_1)
+			rc = format_records_2(r, *txn);
 		if (rc != ROVE_OK) {
 			mdb_txn_abort(*txn);
 			*txn = NULL;
@@ -185,22 +202,6 @@ static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_
 	return ROVE_OK;
 }
 
-/* A replica of format 3 about to be written: its number becomes 4 (its
- * records are written in record format 2 from now on). */
-static int format_records_2(rove_replica *r)
-{
-	MDB_txn *txn = NULL;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
-
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
-	if (rc == ROVE_OK)
-		rc = rove_db_commit(txn);
-	else if (txn != NULL)
-		mdb_txn_abort(txn);
-	return rc;
-}
-
 int rove_replica_open(const char *dir, rove_replica *r)
 {
 	char path[4096];
@@ -255,8 +256,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
-	if (rc == ROVE_OK && format == REPLICA_FORMAT_RECORDS_1 && r->access == ROVE_DB_WRITABLE)
-		rc = format_records_2(r);
+	r->records_1 = format == REPLICA_FORMAT_RECORDS_1;
 	/* The indexes: opened, or built once for an older replica. */
 	if (rc == ROVE_OK)
 		rc = rpl_index_open(r);

@@ -77,6 +77,8 @@ typedef struct rove_replica {
 	 * dir); read without LMDB's lock file, read_txnid is the id of the
 	 * first transaction, checked at close (rove_db_changed_since). */
 	enum rove_db_access access;
+	bool records_1;      /* made before record format 2: its number is
+			      * raised with its first write (replica.c) */
 	uint64_t read_txnid;
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;

@@ -178,12 +178,13 @@ int main(void)
 	CHECK_EQ_INT(ps.cursor, 90);
 
 	/* Record format 2: a replica of format 3 (records of format 1) is
-	 * brought to 4 when opened to be written; a newer one is refused. */
+	 * opened as it is and brought to 4 by its first write (an older rove
+	 * can still open it until then); a newer one is refused. */
 	{
 		static const struct {
 			uint64_t set, then;
 			int open;
-		} formats[] = {{3, 4, ROVE_OK}, {4, 4, ROVE_OK}, {5, 5, ROVE_EVERSION}, {2, 2, ROVE_EVERSION}};
+		} formats[] = {{3, 3, ROVE_OK}, {4, 4, ROVE_OK}, {5, 5, ROVE_EVERSION}, {2, 2, ROVE_EVERSION}};
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 			MDB_txn *txn = NULL;
 			uint64_t format = 0;
@@ -199,6 +200,12 @@ int main(void)
 				CHECK_EQ_INT(rove_db_get_u64(txn, rep.meta, "format", &format), ROVE_OK);
 				mdb_txn_abort(txn);
 				CHECK_EQ_INT(format, formats[i].then);
+				/* A write (what a sync learned of the clocks). */
+				CHECK_EQ_INT(rove_replica_clock_learned(&rep, 120000), ROVE_OK);
+				CHECK_EQ_INT(mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn), 0);
+				CHECK_EQ_INT(rove_db_get_u64(txn, rep.meta, "format", &format), ROVE_OK);
+				mdb_txn_abort(txn);
+				CHECK_EQ_INT(format, 4);
 				continue;
 			}
 			/* Refused, and left as it was: put back through LMDB. */
