@@ -80,8 +80,6 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
-/* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
- * the base in it: every transaction on the replica begins here. */
 /* A write to a replica of format 3 (records in format 1): its number
  * becomes 4 in the same transaction, so that it changes with the first
  * record written in format 2 and not before (a new rove that only read
@@ -97,6 +95,8 @@ static int format_records_2(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
+/* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
+ * the base in it: every transaction on the replica begins here. */
 int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 {
 	int rc = (flags & MDB_RDONLY) != 0 ? ROVE_OK : rove_replica_writable(r);

@@ -127,12 +127,13 @@ static void conn_close(conn *c)
 	c->open = false;
 }
 
-/* The connection was lost: the old dialer closed (else it would go on
- * dialling in the background), a new one dialled. ROVE_OK, ROVE_ELOST
- * when the server is not reached again (refused, or no answer within the
- * timeout), or rove_net_dial's other errors (a TLS failure: reported). */
 static uint64_t mono_ms(void);
 
+/* The connection was lost: the old dialer closed (else it would go on
+ * dialling in the background), a new one dialled. ROVE_OK, ROVE_ELOST
+ * when the server is not reached again (refused for ROVE_LOST_REDIAL_MS,
+ * or no answer within the timeout), or rove_net_dial's other errors (a
+ * TLS failure: reported). */
 static int conn_redial(conn *c)
 {
 	int rv = nng_dialer_close(c->dialer), rc;
@@ -655,7 +656,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	/* The first request has the optional elements an older server
 	 * refuses (records, and clock if asked): refused, it is sent again
 	 * without them. */
-	bool first_req = true;
+	bool first_req = true, refused_opt;
 	int rc;
 
 	progress_init(&prog, on);
@@ -678,7 +679,9 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 		bool more, p_snap;
 
 		rc = conn_recv(c, ROVE_MSG_PULL_REPLY, &reply, &m);
-		if (first_req && (clock || ask.records) && rc == ROVE_EPROTO && c->refused) {
+		refused_opt = first_req && (clock || ask.records) && rc == ROVE_EPROTO && c->refused;
+		first_req = false;
+		if (refused_opt) {
 			/* A server older than the clock or the records element
 			 * refuses a PULL that has it: asked again as it takes
 			 * it; this sync learns nothing of the time, and gets
@@ -686,14 +689,12 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			rove_debug("pull: the server takes no optional element (%s)", c->errmsg);
 			clock = cp->ask = false;
 			ask.records = false;
-			first_req = false;
 			rc = pull_send(c, &ask, first, false);
 			if (rc == ROVE_OK)
 				continue;
 			report(c, rc, "pull");
 			break;
 		}
-		first_req = false;
 		if (clock && rc == ROVE_OK)
 			clock_heard(cp, sent_ms, rove_wall_ms(), m.u.pull_reply.time_ms);
 		clock = false;

@@ -27,8 +27,8 @@
 #define ROVE_MAX_REQUEST_BYTES 1048576
 
 /* Elements of a message's outer array: the longest message (PULL with
- * its optional clock and records, 17); a longer array is refused before anything in
- * it is read. */
+ * its optional clock and records, 17); a longer array is refused before
+ * anything in it is read. */
 #define ROVE_MAX_MSG_ARITY 17u
 
 /* Ops in one push; a client with more pending ops sends several batches. */

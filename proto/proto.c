@@ -147,12 +147,12 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
+	/* The optional elements sent: clock, then records. */
+	uint32_t opt = q->records >= 2 ? 2 : q->clock ? 1 : 0;
 	rove_mp_writer w;
 
 	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
-	uint32_t opt = q->records >= 2 ? 2 : q->clock ? 1 : 0;
-
 	rove_mp_writer_init(&w, out);
 	put_start_opt(&w, ROVE_MSG_PULL, a, opt);
 	rove_mp_put_bin(&w, q->replica.b, 16);

@@ -212,44 +212,39 @@ static int upgrade_from_3(rove_store *st)
 	return rc;
 }
 
+/* An upgrade that writes nothing but the format, to (what: what it
+ * means, logged). */
+static int format_only(rove_store *st, uint64_t to, const char *what)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, st->meta, "format", to);
+	if (rc == ROVE_OK)
+		rc = rove_db_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == ROVE_OK)
+		rove_info("brought the database to format %llu: %s", (unsigned long long)to, what);
+	return rc;
+}
+
 /* Format 4 to 5: scoperec's entries, all empty, stay so: empty means "not
  * covered" (the records table holds the record), and each fills when its
  * record is next written. Only the format changes, so that an older roved
  * refuses the database rather than leave copies behind their records. */
 static int upgrade_from_4(rove_store *st)
 {
-	MDB_txn *txn = NULL;
-	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
-
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, st->meta, "format", 5);
-	if (rc == ROVE_OK)
-		rc = rove_db_commit(txn);
-	else if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (rc == ROVE_OK)
-		rove_info("brought the database to format 5: scope entries hold their records, each filled when "
-			  "its record is next written");
-	return rc;
+	return format_only(st, 5,
+			   "scope entries hold their records, each filled when its record is next written");
 }
 
 /* Format 5 to 6: records already stored stay in record format 1, read as
  * they are; each is written in format 2 when it is next written. */
 static int upgrade_from_5(rove_store *st)
 {
-	MDB_txn *txn = NULL;
-	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
-
-	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, st->meta, "format", 6);
-	if (rc == ROVE_OK)
-		rc = rove_db_commit(txn);
-	else if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (rc == ROVE_OK)
-		rove_info("brought the database to format 6: records are written with one stamp for the fields "
-			  "that share it");
-	return rc;
+	return format_only(st, 6, "records are written with one stamp for the fields that share it");
 }
 
 /* upgrades[f - 3] brings format f to f + 1 (and writes f + 1). */

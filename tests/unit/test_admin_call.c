@@ -79,24 +79,30 @@ static int fake_pull(fake *f, const rove_msg *m, rove_buf *out)
 	return rove_enc_pull_reply(out, &h, NULL);
 }
 
+/* Sends out (when encoded: rc) as the answer to req; frees both. */
+static void fake_send(fake *f, nng_msg *req, rove_buf *out, int rc)
+{
+	nng_msg *rep = NULL;
+
+	if (rc == ROVE_OK && nng_msg_alloc(&rep, 0) == 0 && nng_msg_append(rep, out->data, out->len) == 0 &&
+	    nng_sendmsg(f->sock, rep, 0) == 0)
+		rep = NULL;
+	if (rep != NULL)
+		nng_msg_free(rep);
+	nng_msg_free(req);
+	rove_buf_free(out);
+}
+
 static void fake_answer(fake *f, nng_msg *req)
 {
 	rove_msg m;
 	rove_buf out;
-	nng_msg *rep = NULL;
 	const char *line = "done";
 	int rc = rove_msg_decode(nng_msg_body(req), nng_msg_len(req), &m);
 
 	rove_buf_init(&out);
 	if (rc == ROVE_OK && m.type == ROVE_MSG_PULL) {
-		rc = fake_pull(f, &m, &out);
-		if (rc == ROVE_OK && nng_msg_alloc(&rep, 0) == 0 && nng_msg_append(rep, out.data, out.len) == 0 &&
-		    nng_sendmsg(f->sock, rep, 0) == 0)
-			rep = NULL;
-		if (rep != NULL)
-			nng_msg_free(rep);
-		nng_msg_free(req);
-		rove_buf_free(&out);
+		fake_send(f, req, &out, fake_pull(f, &m, &out));
 		return;
 	}
 	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && f->nseen < FAKE_MAX_SEEN) {
@@ -117,13 +123,7 @@ static void fake_answer(fake *f, nng_msg *req)
 		rc = rove_enc_admin_reply(&out, &line, 1);
 	else
 		rc = rove_enc_error(&out, rc, "malformed request");
-	if (rc == ROVE_OK && nng_msg_alloc(&rep, 0) == 0 && nng_msg_append(rep, out.data, out.len) == 0 &&
-	    nng_sendmsg(f->sock, rep, 0) == 0)
-		rep = NULL;
-	if (rep != NULL)
-		nng_msg_free(rep);
-	nng_msg_free(req);
-	rove_buf_free(&out);
+	fake_send(f, req, &out, rc);
 }
 
 static void *fake_run(void *arg)
