@@ -21,10 +21,10 @@
  * the wait at once (NNG_ECONNRESET) instead of sending the request again
  * whenever its dialer gets a new connection - which, with the server
  * killed, is never, and the command waited out its timeout. conn_wait
- * dials again itself, with rove_net_dial (a refused connection is an
- * answer at once), and sends the request again if it may be
- * (resend_ok: it does the same however often it arrives - a push,
- * idempotent by op id, a pull, a read, an admin request with its id). */
+ * then waits, for a short while, for the dialer's own new connection
+ * (conn_redial), and sends the request again if it may be (resend_ok: it
+ * does the same however often it arrives - a push, idempotent by op id,
+ * a pull, a read, an admin request with its id). */
 typedef struct conn {
 	nng_socket sock;
 	nng_dialer dialer;
@@ -35,10 +35,13 @@ typedef struct conn {
 	/* The request waiting for its answer (the caller's buffer, which it
 	 * keeps until conn_recv returns), to send again; NULL: none. */
 	const rove_buf *sent;
-	/* The connections nng holds (from NNG_PIPE_EV_ADD_PRE, which every
-	 * connection with callbacks starts with, to NNG_PIPE_EV_REM_POST):
-	 * 0 before a request means the one there was is gone. */
-	atomic_int pipes;
+	/* The connection nng holds: the id of the pipe added last (at
+	 * NNG_PIPE_EV_ADD_PRE, which every connection with callbacks starts
+	 * with) until it is removed (NNG_PIPE_EV_REM_POST); 0: none. A dialer
+	 * holds one connection at a time. used: the one a request was sent
+	 * on (lost: the one to wait past). */
+	atomic_uint live;
+	unsigned used;
 	/* Called before a request is sent again on a new connection: it may
 	 * write the request anew into the same buffer (a pull asks for less
 	 * after a loss); NULL: sent again as it was. */
@@ -82,11 +85,12 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	conn *c = arg;
 
-	(void)p;
+	unsigned id = (unsigned)nng_pipe_id(p);
+
 	if (ev == NNG_PIPE_EV_ADD_PRE)
-		atomic_fetch_add(&c->pipes, 1);
+		atomic_store(&c->live, id);
 	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_sub(&c->pipes, 1);
+		atomic_compare_exchange_strong(&c->live, &id, 0u);
 }
 
 /* resend_ok: a request lost with its connection may be sent again. */
@@ -96,7 +100,7 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 	int rv;
 
 	memset(c, 0, sizeof(*c));
-	atomic_init(&c->pipes, 0);
+	atomic_init(&c->live, 0u);
 	c->url = r->server;
 	c->ca = ca != NULL && ca[0] != '\0' ? ca : r->tls_ca;
 	c->timeout_ms = timeout_ms;
@@ -129,27 +133,33 @@ static void conn_close(conn *c)
 
 static uint64_t mono_ms(void);
 
-/* The connection was lost: the old dialer closed (else it would go on
- * dialling in the background), a new one dialled. ROVE_OK, ROVE_ELOST
- * when the server is not reached again (refused for ROVE_LOST_REDIAL_MS,
- * or no answer within the timeout), or rove_net_dial's other errors (a
- * TLS failure: reported). */
-static int conn_redial(conn *c)
+/* The connection was lost (the pipe lost; 0: it is gone already). Its
+ * dialer dials again by itself (nng's reconnect, from ROVE_DIAL_RETRY_MS
+ * on): its new connection is waited for, up to ROVE_LOST_REDIAL_MS (the
+ * server may be restarting). It is not closed and replaced at once: a
+ * connection closed while the server sets it up can make an nng 1.5.2
+ * listener stop accepting for good (a write of its greeting fails with
+ * EPIPE, which ends its accept as NNG_ECLOSED), which roved's guard then
+ * mends by cutting every client. Not back by then: the dialer is closed
+ * and one dial made, which says why. ROVE_OK, ROVE_ELOST when the server
+ * is not reached again (refused, or no answer within the timeout), or
+ * rove_net_dial's other errors (a TLS failure: reported). */
+static int conn_redial(conn *c, unsigned lost)
 {
-	int rv = nng_dialer_close(c->dialer), rc;
 	uint64_t until = mono_ms() + ROVE_LOST_REDIAL_MS;
-	uint32_t wait = ROVE_DIAL_RETRY_MS;
+	unsigned now;
+	int rv, rc;
 
+	while (((now = atomic_load(&c->live)) == 0 || now == lost) && mono_ms() < until)
+		nanosleep(&(struct timespec){0, ROVE_REDIAL_POLL_MS * 1000000L}, NULL);
+	if (now != 0 && now != lost) {
+		rove_debug("the connection to %s was lost; its dialer has a new one", c->url);
+		return ROVE_OK;
+	}
+	rv = nng_dialer_close(c->dialer);
 	if (rv != 0) /* closed already: nothing left of it to stop */
 		rove_debug("closing the lost connection's dialer: %s", nng_strerror(rv));
-	/* Refused: the server may be listening anew or restarting; asked
-	 * again for a short while (a killed one is not waited for long). */
-	while ((rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer)) == ROVE_EUNREACH &&
-	       mono_ms() + wait <= until) {
-		rove_debug("the connection to %s was lost and it refuses; dialling again in %u ms", c->url, wait);
-		nanosleep(&(struct timespec){wait / 1000, (long)(wait % 1000) * 1000000L}, NULL);
-		wait *= 2;
-	}
+	rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer);
 	rove_debug("the connection to %s was lost; dialled again: %s", c->url, rove_strerror(rc));
 	if (rove_err_unreached(rc)) {
 		snprintf(c->errmsg, sizeof(c->errmsg), "the connection to the server was lost, and it %s",
@@ -180,6 +190,7 @@ static int conn_put(conn *c, const rove_buf *req)
 		return nng_to_rove(rv);
 	}
 	c->sent = req;
+	c->used = atomic_load(&c->live);
 	return ROVE_OK;
 }
 
@@ -192,8 +203,8 @@ static int conn_send(conn *c, const rove_buf *req)
 	/* The connection ended between two requests (the server stopped, or
 	 * cut it): nng would wait for its dialer to get a new one, up to the
 	 * timeout; nothing was sent yet, so it is dialled again now. */
-	if (atomic_load(&c->pipes) <= 0) {
-		int rc = conn_redial(c);
+	if (atomic_load(&c->live) == 0) {
+		int rc = conn_redial(c, 0);
 		if (rc != ROVE_OK)
 			return rc;
 	}
@@ -228,7 +239,7 @@ static int conn_wait(conn *c, nng_msg **msg)
 				 "the connection to the server was lost %u times while waiting for one answer", resends);
 			return ROVE_ELOST;
 		}
-		rc = conn_redial(c);
+		rc = conn_redial(c, c->used);
 		if (rc == ROVE_OK && c->resend_fn != NULL)
 			rc = c->resend_fn(c->resend_arg);
 		if (rc == ROVE_OK)

@@ -719,6 +719,13 @@ static int dialer_new(nng_socket sock, const char *url, const char *ca_file, cha
 		rove_error("invalid server URL '%s': %s", url, nng_strerror(rv));
 		return ROVE_EINVAL;
 	}
+	/* A connection lost later is dialled again by the dialer itself. */
+	if ((rv = nng_dialer_set_ms(*d, NNG_OPT_RECONNMINT, ROVE_DIAL_RETRY_MS)) != 0 ||
+	    (rv = nng_dialer_set_ms(*d, NNG_OPT_RECONNMAXT, ROVE_REDIAL_MAX_MS)) != 0) {
+		rove_error("cannot set up a connection: %s", nng_strerror(rv));
+		nng_dialer_close(*d);
+		return ROVE_EINVAL;
+	}
 	if (rove_net_is_tls(url)) {
 		if (ca_file == NULL || ca_file[0] == '\0') {
 			rove_error("%s needs a CA certificate (rove init --ca FILE, or $ROVE_TLS_CA)", url);

@@ -56,7 +56,8 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
  * a TLS one over tcp://: reported with the URL to use), ROVE_EINVAL for a
  * bad URL or TLS setup (reported). On success the dialer goes to *out
  * unless out is NULL (nng dials it again whenever its connection ends,
- * until it is closed). */
+ * first within ROVE_DIAL_RETRY_MS, then waiting twice as long each time
+ * up to ROVE_REDIAL_MAX_MS, until it is closed). */
 int rove_net_dial(nng_socket sock, const char *url, const char *ca_file, int timeout_ms, nng_dialer *out);
 
 /* A bare byte stream to url (no SP protocol, no certificate check for

@@ -252,12 +252,16 @@
  * to this many times for one request; a server that is not reached again
  * ends the command, exit 3, rather than a wait for the timeout. */
 #define ROVE_MAX_RESENDS 3
-/* Client: after a lost connection, a dial that is refused (the server is
- * listening anew, or being restarted: roved's guard closes and reopens
- * a listener that stopped accepting) is tried again, the first time after
- * ROVE_DIAL_RETRY_MS and each later one after twice the wait before, for
- * at most this long; a killed server ends the command within it. */
+/* Client: after a lost connection, the dialer's own new connection (nng
+ * dials again from ROVE_DIAL_RETRY_MS on, each wait twice the one before
+ * up to ROVE_REDIAL_MAX_MS: the server may be listening anew, or being
+ * restarted, and roved's guard closes and reopens a listener that stopped
+ * accepting) is waited for, looking every ROVE_REDIAL_POLL_MS, for at
+ * most ROVE_LOST_REDIAL_MS; then one dial says why not (a killed server
+ * ends the command within it). */
 #define ROVE_LOST_REDIAL_MS 2000
+#define ROVE_REDIAL_MAX_MS 400
+#define ROVE_REDIAL_POLL_MS 5
 /* Client: once a connection was lost during a pull, each request from
  * then on (the lost one sent again first) asks for at most this many
  * items, not a reply of the largest size, which a link that drops
