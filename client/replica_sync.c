@@ -553,12 +553,21 @@ static int aside_put(MDB_cursor *c, MDB_val *k, MDB_val *v)
 /* The clock follows every later stamp of fs (the wall clock joins once
  * per reply): a change made after seeing this one orders after it,
  * however wrong this laptop's clock is. The server bounds the stamps it
- * keeps by its own clock. */
-static void clock_follow(rove_hlc *clock, const rove_fields *fs)
+ * keeps by its own clock; one past ROVE_MAX_WALL_MS is a faulty or
+ * hostile server's, which would pin the clock there (or at the end of
+ * its range, where it cannot tick) for good: ROVE_EPROTO, the reply
+ * refused. */
+static int clock_follow(rove_hlc *clock, const rove_fields *fs)
 {
-	for (uint32_t i = 0; i < fs->n; i++)
+	for (uint32_t i = 0; i < fs->n; i++) {
+		if (rove_hlc_ms(fs->f[i].st.hlc) > ROVE_MAX_WALL_MS) {
+			rove_info("pull: the server sent a stamp past the year 9999");
+			return ROVE_EPROTO;
+		}
 		if (fs->f[i].st.hlc.v > clock->v)
 			clock->v = fs->f[i].st.hlc.v;
+	}
+	return ROVE_OK;
 }
 
 /* The records of one reply whose view copy went stale: their only pending
@@ -719,8 +728,9 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		rc = rove_kept_apply(kv.mv_data, kv.mv_size, &w->op, &changed);
 	if (rc != ROVE_OK)
 		return rc;
-	clock_follow(clock, &w->op.fs);
-	rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
+	rc = clock_follow(clock, &w->op.fs);
+	if (rc == ROVE_OK)
+		rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
 	if (rc == ROVE_OK)
 		rc = rpl_rec_put(r, txn, r->base, &w->a, &was, &w->buf);
 	if (rc != ROVE_OK || pending > 1) {
@@ -795,7 +805,9 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		return rc;
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
-	clock_follow(clock, fs);
+	rc = clock_follow(clock, fs);
+	if (rc != ROVE_OK)
+		return rc;
 	rove_record_key(key, e->coll, &e->id);
 	if (e->tag == ROVE_ENTRY_RECORD && e->raw != NULL) {
 		/* A whole record the replica does not have yet (a snapshot):

@@ -12,7 +12,11 @@
 #include "check.h"
 #include "db.h"
 #include "err.h"
+#include "hlc.h"
+#include "record.h"
 #include "replica.h"
+#include "rove_limits.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +25,10 @@
 
 static rove_replica rep;
 
-/* Applies a reply with no items and this header; returns the result. */
-static int apply(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t snap_seq, uint64_t epoch,
-		 const char *key)
+/* Applies a reply with this header and items (NULL: none); returns the
+ * result. */
+static int apply_items(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t snap_seq, uint64_t epoch,
+		       const char *key, const rove_buf *with)
 {
 	rove_pull_reply h;
 	rove_buf b, items;
@@ -44,6 +49,12 @@ static int apply(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t 
 	memcpy(h.snap_key, key, h.snap_keylen);
 	rove_buf_init(&b);
 	rove_buf_init(&items);
+	if (with != NULL) {
+		h.n = 1;
+		rc = rove_buf_append(&items, with->data, with->len);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	rc = rove_enc_pull_reply(&b, &h, &items);
 	if (rc == ROVE_OK)
 		rc = rove_msg_decode_lazy(b.data, b.len, &m);
@@ -52,6 +63,54 @@ static int apply(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t 
 	rove_buf_free(&b);
 	rove_buf_free(&items);
 	return rc;
+}
+
+static int apply(uint8_t mode, bool reset, bool more, uint64_t cursor, uint64_t snap_seq, uint64_t epoch,
+		 const char *key)
+{
+	return apply_items(mode, reset, more, cursor, snap_seq, epoch, key, NULL);
+}
+
+/* Applies an ops reply to cursor with one op, of another replica, on a
+ * customer's name stamped hlc; returns the result. */
+static int apply_stamped(uint64_t cursor, uint64_t hlc)
+{
+	rove_op op;
+	rove_uuid rid, oid;
+	rove_buf raw, entry;
+	int rc;
+
+	memset(rid.b, 7, sizeof(rid.b));
+	memset(oid.b, (int)(cursor & 0xff), sizeof(oid.b));
+	rove_op_init(&op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &rid, (rove_stamp){{hlc}, 99});
+	op.op_id = oid;
+	op.seq = cursor;
+	snprintf(op.author, sizeof(op.author), "wang");
+	rove_op_set(&op, "name", rove_vcstr("Acme"));
+	rove_buf_init(&raw);
+	rove_buf_init(&entry);
+	rc = rove_enc_op(&raw, &op);
+	if (rc == ROVE_OK)
+		rc = rove_enc_entry_op_raw(&entry, raw.data, raw.len);
+	if (rc == ROVE_OK)
+		rc = apply_items(ROVE_PULL_OPS, false, false, cursor, 0, 2, "", &entry);
+	rove_buf_free(&raw);
+	rove_buf_free(&entry);
+	return rc;
+}
+
+/* The replica's clock (meta hlc). */
+static uint64_t clock_of(void)
+{
+	MDB_txn *txn = NULL;
+	uint64_t v = 0;
+
+	if (mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (rove_db_get_u64(txn, rep.meta, "hlc", &v) != ROVE_OK)
+		v = 0;
+	mdb_txn_abort(txn);
+	return v;
 }
 
 static bool same_state(const rove_pull_state *a, const rove_pull_state *b)
@@ -176,6 +235,25 @@ int main(void)
 	CHECK_EQ_INT(apply(S, true, false, 0, 90, 2, ""), ROVE_OK); /* after a compaction */
 	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
 	CHECK_EQ_INT(ps.cursor, 90);
+
+	/* The clock follows the stamps pulled, but a stamp past the year
+	 * 9999 (ROVE_MAX_WALL_MS: a faulty or hostile server's) would pin it
+	 * there, or at the end of its range, for good: the reply is refused
+	 * whole. */
+	{
+		uint64_t was, ok = rove_hlc_from_ms(ROVE_MAX_WALL_MS).v;
+		CHECK_EQ_INT(apply_stamped(91, rove_hlc_from_ms(1700000000000ull).v), ROVE_OK);
+		was = clock_of();
+		CHECK(was >= rove_hlc_from_ms(1700000000000ull).v);
+		CHECK(apply_stamped(92, UINT64_MAX) != ROVE_OK);
+		CHECK(apply_stamped(92, rove_hlc_from_ms(ROVE_MAX_WALL_MS + 1).v) != ROVE_OK);
+		CHECK_EQ_INT(clock_of(), was);
+		CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
+		CHECK_EQ_INT(ps.cursor, 91);
+		/* The bound itself is a stamp still. */
+		CHECK_EQ_INT(apply_stamped(92, ok), ROVE_OK);
+		CHECK(clock_of() == ok);
+	}
 
 	/* Record format 2: a replica of format 3 (records of format 1) is
 	 * opened as it is and brought to 4 by its first write (an older rove
