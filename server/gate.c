@@ -36,6 +36,7 @@ typedef struct addr_slot {
 struct rove_gate {
 	pthread_mutex_t mu;
 	uint32_t max_pipes, npipes;
+	uint32_t idle_ms; /* rove_gate_set_idle */
 	uint32_t evicting; /* of npipes, evicted and not yet gone */
 	uint32_t mask; /* capacity - 1, for both tables */
 	uint64_t seed; /* addresses are chosen by peers: where they land is not */
@@ -64,10 +65,19 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	if (getrandom(&g->seed, sizeof(g->seed), GRND_NONBLOCK) != (ssize_t)sizeof(g->seed))
 		g->seed = (uint64_t)(uintptr_t)g; /* no entropy yet: still a valid table */
 	g->max_pipes = max_pipes;
+	g->idle_ms = ROVE_MAX_IDLE_MS;
 	g->mask = cap - 1;
 	pthread_mutex_init(&g->mu, NULL);
 	*out = g;
 	return ROVE_OK;
+}
+
+void rove_gate_set_idle(rove_gate *g, uint32_t idle_ms)
+{
+	ROVE_ASSERT(idle_ms > 0 && idle_ms <= ROVE_MAX_IDLE_MS);
+	pthread_mutex_lock(&g->mu);
+	g->idle_ms = idle_ms;
+	pthread_mutex_unlock(&g->mu);
 }
 
 void rove_gate_free(rove_gate *g)
@@ -328,8 +338,8 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 	pthread_mutex_lock(&g->mu);
 	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
 		pipe_slot *p = &g->pipes[i];
-		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= ROVE_MAX_IDLE_MS;
-		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= ROVE_MAX_IDLE_MS);
+		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms;
+		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= g->idle_ms);
 		if (p->id != 0 && (p->doomed || idle) && again) {
 			p->cut_ms = now_ms != 0 ? now_ms : 1;
 			if (p->first_cut_ms == 0)

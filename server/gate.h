@@ -34,6 +34,9 @@ typedef struct rove_gate rove_gate;
  * to free with rove_gate_free. ROVE_ENOMEM. */
 int rove_gate_new(rove_gate **out, uint32_t max_pipes);
 void rove_gate_free(rove_gate *g);
+/* The idle time after which rove_gate_to_cut gives a connection out:
+ * ROVE_MAX_IDLE_MS unless set (before any connection), 1 ms to that. */
+void rove_gate_set_idle(rove_gate *g, uint32_t idle_ms);
 
 /* Connection pipe (an nng pipe id, never 0) opened from peer: ROVE_OK,
  * or ROVE_ETOOBIG when it would pass ROVE_MAX_PIPES_PER_ADDR from one
@@ -71,8 +74,8 @@ void rove_gate_doom(rove_gate *g, uint32_t pipe);
 /* Writes up to max ids of connections to cut now into out and returns
  * how many: those marked by rove_gate_doom and those that have nothing
  * in flight and made no progress (connected, delivered a request or had
- * a reply sent) for ROVE_MAX_IDLE_MS. Each is returned once,
- * and again only if it is still open ROVE_MAX_IDLE_MS later. */
+ * a reply sent) for the idle time (rove_gate_set_idle). Each is returned
+ * once, and again only if it is still open the idle time later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 
 /* How many open connections were first given out to be cut (by

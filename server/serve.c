@@ -62,6 +62,7 @@ typedef struct server {
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
+	uint32_t idle_ms, linger_ms; /* knob_ms: ROVE_MAX_IDLE_MS, ROVE_MAX_CUT_LINGER_MS */
 	atomic_ullong pipes_seen; /* connections the listener handed over */
 	serve_counts counts;
 	pthread_mutex_t mu;
@@ -93,6 +94,21 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A bound a test may lower through the environment (docs/ENVIRONMENT.md:
+ * to make the guard's slow cases quick): $name if it is 1,000 to max,
+ * else max. */
+static uint32_t knob_ms(const char *name, uint32_t max)
+{
+	const char *env = getenv(name);
+	char *end = NULL;
+	long v = env != NULL ? strtol(env, &end, 10) : 0;
+
+	if (env == NULL || end == env || *end != '\0' || v < 1000 || v > (long)max)
+		return max;
+	rove_warn("%s=%ld: a test's setting, not for production", name, v);
+	return (uint32_t)v;
 }
 
 /* Wakes the guard early: a connection is to be cut. */
@@ -372,7 +388,7 @@ static void report_counts(server *s)
 			  s->max_pipes, evicted);
 	if (cut > 0)
 		rove_info("cut %u connection(s) not reading, idle for %u s or making room", cut,
-			  ROVE_MAX_IDLE_MS / 1000);
+			  s->idle_ms / 1000);
 }
 
 /* Cuts the connections the gate says to (not reading, or no progress).
@@ -390,12 +406,12 @@ static void cut_pipes(server *s, uint32_t *ids)
 
 	if (n > 0)
 		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
-	stuck = rove_gate_lingering(s->gate, now, ROVE_MAX_CUT_LINGER_MS);
+	stuck = rove_gate_lingering(s->gate, now, s->linger_ms);
 	if (stuck > 0) {
-		rove_error("%zu connection(s) cut over %d s ago are still open: nng (1.5.2) has stopped releasing "
+		rove_error("%zu connection(s) cut over %u s ago are still open: nng (1.5.2) has stopped releasing "
 			   "connections, and no descriptor would be freed again; exiting for the service manager to "
 			   "start roved anew (SECURITY.md)",
-			   stuck, ROVE_MAX_CUT_LINGER_MS / 1000);
+			   stuck, s->linger_ms / 1000);
 		_exit(1);
 	}
 }
@@ -849,6 +865,9 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES, opts->metrics != NULL);
 	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
 		return ROVE_ENOMEM;
+	s.idle_ms = knob_ms("ROVE_IDLE_MS", ROVE_MAX_IDLE_MS);
+	s.linger_ms = knob_ms("ROVE_CUT_LINGER_MS", ROVE_MAX_CUT_LINGER_MS);
+	rove_gate_set_idle(s.gate, s.idle_ms);
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {
 		rove_error("cannot open socket: %s", nng_strerror(rv));
 		rove_gate_free(s.gate);

@@ -11,6 +11,10 @@
 # Over TCP on loopback: the limit on failed logins counts per address, and
 # the probe connects from other 127.x addresses to play other machines.
 URL="tcp://127.0.0.1:$(free_port)"
+# The idle cut lowered from ROVE_MAX_IDLE_MS (a test knob, docs/ENVIRONMENT.md)
+# for the holders below to be dropped sooner (above the 8 s that the
+# capped connections further down hold theirs).
+export ROVE_IDLE_MS=12000
 server_setup
 territories east west
 users alice:rep:east bob:rep:west mallory:rep:west
@@ -124,7 +128,7 @@ serve_limit() {
 	[[ $v =~ ^[0-9]+$ ]] || fail "no plain number for $1 in rove_limits.h"
 	echo "$v"
 }
-recv_timeout_ms=$(serve_limit ROVE_MAX_IDLE_MS)
+recv_timeout_ms=$ROVE_IDLE_MS
 recv_timeout_s=$((recv_timeout_ms / 1000))
 roved_rss() { awk '/^VmRSS/ {print int($2 / 1024) " MiB"}' "/proc/$ROVED_PID/status"; }
 has_line() { [ -s "$2" ] && grep -q "$1" "$2"; }

@@ -97,14 +97,17 @@ static void test_inflight(void)
 	rove_gate_free(g);
 }
 
-static void test_cut(void)
+/* idle: the idle time set (a test knob of roved's); 0: the default. */
+static void test_cut(uint32_t idle)
 {
 	rove_gate *g;
 	rove_peer a = v4(192, 0, 2, 9);
 	uint32_t out[8];
-	const uint64_t t = ROVE_MAX_IDLE_MS;
+	const uint64_t t = idle != 0 ? idle : ROVE_MAX_IDLE_MS;
 
 	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
+	if (idle != 0)
+		rove_gate_set_idle(g, idle);
 	CHECK_EQ_INT(rove_gate_open(g, 1, &a, 1000, NULL), ROVE_OK); /* will idle */
 	CHECK_EQ_INT(rove_gate_open(g, 2, &a, 1000, NULL), ROVE_OK); /* busy */
 	CHECK_EQ_INT(rove_gate_open(g, 3, &a, 1000, NULL), ROVE_OK); /* doomed */
@@ -252,7 +255,8 @@ int main(void)
 	test_caps();
 	test_evict();
 	test_inflight();
-	test_cut();
+	test_cut(0);
+	test_cut(5000);
 	test_churn();
 	return check_done("test_gate");
 }
