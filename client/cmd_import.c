@@ -157,6 +157,7 @@ typedef struct importer {
 	import_user *users;
 	size_t nusers, users_cap;
 	key_set user_keys;
+	rove_record *customer; /* a deal row's customer (row_deal_owner), or NULL */
 	size_t ncols;
 	size_t id_col; /* an export's id column, or ncols: none */
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
@@ -755,13 +756,15 @@ static bool user_holds(const import_user *u, const char *code)
 	return false;
 }
 
-/* A customer row's owner, named by a manager or an admin: a user the
- * server showed this one, a rep holding the row's territory or a manager
- * holding it or one above it, enabled (SPEC rule 7, as the server checks
- * it on sync). The user's own name is theirs to check (the default). */
-static void row_owner(importer *im, const rove_op *op, unsigned long line)
+/* A row's owner, named by a manager or an admin, as the server checks it
+ * on sync: a user the server showed this one who may own, enabled,
+ * holding terr (a rep) or a territory at or above it (a manager) - a
+ * customer's (SPEC rule 7) or a deal's, with its customer's territory
+ * (rule 14). A closed deal's credit may go to one who left since
+ * (disabled); an admin's pick for it need only be a user who may own.
+ * The user's own name is theirs to check (the default). */
+static void row_owner(importer *im, unsigned long line, const char *owner, const char *terr, bool closed)
 {
-	const char *owner = rove_fields_str(&op->fs, "owner"), *terr = rove_fields_str(&op->fs, "territory");
 	char key[ROVE_MAX_STR + 3];
 	size_t len;
 	const key_slot *s;
@@ -783,11 +786,13 @@ static void row_owner(importer *im, const rove_op *op, unsigned long line)
 	}
 	u = &im->users[s->line - 1];
 	if (!rove_rules_role_may_own(u->role)) {
-		row_error(im, line, "owner: '%s' is %s; customers go to reps and managers", u->login,
-			  rove_role_with_article(u->role));
+		row_error(im, line, "owner: '%s' is %s; %s go to reps and managers", u->login,
+			  rove_role_with_article(u->role), im->c->id == ROVE_COLL_CUSTOMER ? "customers" : "deals");
 		return;
 	}
-	if (u->disabled) {
+	if (closed && im->role == ROVE_ROLE_ADMIN)
+		return;
+	if (u->disabled && !closed) {
 		row_error(im, line, "owner: %s is disabled; enable them first, or choose another user", u->login);
 		return;
 	}
@@ -803,6 +808,29 @@ static void row_owner(importer *im, const rove_op *op, unsigned long line)
 	}
 	if (!holds)
 		row_error(im, line, "owner: %s does not work in %s", u->login, terr);
+}
+
+/* A deal row's owner (row_owner), against its customer's territory as
+ * this replica holds it. */
+static int row_deal_owner(importer *im, const rove_op *op, unsigned long line)
+{
+	const char *owner = rove_fields_str(&op->fs, "owner"), *stage = rove_fields_str(&op->fs, "stage");
+	const char *cid = rove_fields_str(&op->fs, "customer");
+	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	rove_uuid id;
+	int rc;
+
+	if (owner == NULL || cid == NULL || rove_uuid_parse(cid, &id) != ROVE_OK)
+		return ROVE_OK; /* the default, or reported */
+	if (im->customer == NULL && (im->customer = malloc(sizeof(*im->customer))) == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_replica_get(im->r, ROVE_COLL_CUSTOMER, &id, im->customer);
+	if (rc == ROVE_ENOTFOUND) /* found by row_customer: gone since, the server's to say */
+		return ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	row_owner(im, line, owner, rove_fields_str(&im->customer->fs, "territory"), closed);
+	return ROVE_OK;
 }
 
 /* A dealer row's name: one per territory, in the file and among the
@@ -881,8 +909,11 @@ static int row_check(importer *im, const char *const *cells, unsigned long line,
 		if (rc == ROVE_OK && !im->row_bad)
 			row_pool_limit(im, op, line);
 		if (rc == ROVE_OK && !im->row_bad && im->boss)
-			row_owner(im, op, line);
+			row_owner(im, line, rove_fields_str(&op->fs, "owner"), rove_fields_str(&op->fs, "territory"),
+				  false);
 	}
+	if (rc == ROVE_OK && im->c->id == ROVE_COLL_OPPORTUNITY && !im->row_bad && im->boss)
+		rc = row_deal_owner(im, op, line);
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
 		rc = row_dealer_unique(im, op, line);
 	return rc;
@@ -1134,12 +1165,15 @@ static void import_help(FILE *f)
 	      "rest), but a row whose id is a record this replica holds is bad: it\n"
 	      "would be a second copy ('rove customer set' changes one). owner is\n"
 	      "ignored (with a note) but for managers and admins, who name the rep a\n"
-	      "customer goes to: before anything is imported the\n"
+	      "customer or a deal goes to: before anything is imported the\n"
 	      "server is asked for its users (offline, the import goes on with a\n"
 	      "warning and the server checks each owner on sync), and a row is\n"
 	      "bad when its owner is no user of your territories, not a rep or\n"
-	      "manager, disabled, or does not work in the row's territory (empty:\n"
-	      "a manager's own, an admin's the public pool). An empty cell leaves a\n"
+	      "manager, disabled, or does not work in the row's territory - a\n"
+	      "deal's: its customer's (empty: a manager's own, an admin's the\n"
+	      "public pool; a deal's, its customer's owner). A won or lost deal's\n"
+	      "owner may have left since (disabled); an admin's need only be a rep\n"
+	      "or a manager. An empty cell leaves a\n"
 	      "field unset; values are written as on the command line (money in\n"
 	      "units, dates as 2024-03-15, times as 2024-03-15T09:30 local or\n"
 	      "2024-03-15T01:30Z). Quoted cells may hold\n"
@@ -1307,6 +1341,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	key_set_free(&im->keys);
 	ref_index_free(&im->refs);
 	users_free(im);
+	free(im->customer);
 	free(im->tree);
 	free(im->terrs);
 	free(im->text);

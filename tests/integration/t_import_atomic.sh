@@ -136,6 +136,27 @@ eq "$(r mgr_sh customer list --json | jq -r '.[] | select(.name == "ForLi") | .o
 eq "$(r mgr_sh rejected --json | jq '[.[] | select(.fields.name == "ForGhostOffline")] | length')" "1" \
 	"the row naming nobody, kept under rove rejected"
 
+# A deal's owner column is checked the same way (rule 14), against its
+# customer's territory; a closed deal's may name one who left since.
+CD=$(r mgr_sh customer add --name "Deal Corp" --territory east.sh)
+r mgr_sh sync >/dev/null
+r admin sync >/dev/null
+printf 'customer,title,amount,stage,owner\n%s,Z,1,lead,zhao\n%s,L,1,lead,li\n%s,G,1,lead,ghost\n%s,H,1,won,hq\n' \
+	"$CD" "$CD" "$CD" "$CD" >"$T/d1.csv"
+deals=$(r mgr_sh opportunity list --json)
+eq "$(exit_status r mgr_sh import opportunities "$T/d1.csv")" "1" "a manager's deal owners: $(cat "$T/err")"
+grep_q "d1.csv:2: owner: no user 'zhao' in your territories" <"$T/err" || fail "zhao's deal: $(cat "$T/err")"
+grep_q "d1.csv:4: owner: no user 'ghost'" <"$T/err" || fail "ghost's deal: $(cat "$T/err")"
+grep_q "d1.csv:3:" <"$T/err" && fail "li's deal is good: $(cat "$T/err")"
+eq "$(r mgr_sh opportunity list --json)" "$deals" "a refused deal import wrote nothing"
+eq "$(exit_status r admin import opportunities "$T/d1.csv")" "1" "the admin's deal owners: $(cat "$T/err")"
+grep_q "d1.csv:2: owner: zhao does not work in east.sh" <"$T/err" || fail "zhao's deal (admin): $(cat "$T/err")"
+grep_q "d1.csv:5: owner: 'hq' is an analyst" <"$T/err" || fail "hq's won deal (admin): $(cat "$T/err")"
+printf 'customer,title,amount,stage,owner\n%s,L,1,lead,li\n' "$CD" >"$T/d2.csv"
+eq "$(exit_status r mgr_sh import opportunities "$T/d2.csv")" "0" "a good deal owner: $(cat "$T/err")"
+eq "$(r mgr_sh sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes the deal as checked"
+eq "$(r mgr_sh opportunity list --json | jq -r '.[] | select(.title == "L") | .owner')" "li" "the deal's owner"
+
 # ---- the article of a refusal built from a kind name.
 C1=$(r wang customer add --name "Deal Home")
 C2=$(r wang customer add --name "Deal Elsewhere")
