@@ -27,7 +27,9 @@
 #include "keyset.h"
 #include "log.h"
 #include "rove_assert.h"
+#include "lockfile.h"
 #include "rules.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -1055,8 +1057,9 @@ static int import_recheck(importer *im)
 /* Writes the kept rows in one transaction, one op in memory at a time,
  * onto the state of the replica they were checked against: checked
  * again first if it changed. ROVE_EINVAL once reported bad. */
-static int import_write(importer *im)
+static int import_write(importer *im, const rove_cli *cli)
 {
+	rove_lockfile lock = {-1};
 	int rc = ROVE_OK;
 
 	if (im->nrows == 0)
@@ -1071,11 +1074,22 @@ static int import_write(importer *im)
 				   im->file);
 			break;
 		}
+		/* A sync writes the replica chunk after chunk, each sooner
+		 * than a long file is checked again: its end is waited for
+		 * (up to the timeout), and no other starts, before that. */
+		if (lock.fd < 0) {
+			long holder = 0;
+			int lrc = rove_lockfile_take(&lock, cli->dir, ROVE_SYNC_LOCK_FILE,
+						     cli->timeout_ms > 0 ? cli->timeout_ms : 0, &holder);
+			if (lrc != ROVE_OK)
+				rove_debug("%s: checked again beside a sync (%s)", im->file, rove_strerror(lrc));
+		}
 		rove_debug("%s: the replica changed since the file was checked: checking it again", im->file);
 		rc = import_recheck(im);
 		if (rc != ROVE_OK)
 			break;
 	}
+	rove_lockfile_release(&lock);
 	return rc;
 }
 
@@ -1328,7 +1342,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 				rc = import_recheck(im);
 		}
 		if (rc == ROVE_OK && !dry_run)
-			rc = import_write(im);
+			rc = import_write(im, cli);
 		import_report(im, rc);
 		if (rc == ROVE_OK)
 			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,

@@ -283,7 +283,9 @@
  * command's duplicates and references, an import's rows) is checked again
  * when another process wrote the replica between the check and the write
  * (a sync, another command): then it gives up, nothing written. Each
- * round re-reads what the check needs (a whole import: seconds). */
+ * round re-reads what the check needs (a whole import: seconds); an
+ * import checks again only once it holds the sync lock (a sync running
+ * writes chunk after chunk: its end is waited for, up to the timeout). */
 #define ROVE_MAX_WRITE_RECHECKS 8u
 
 /* Client: the longest date range of `rove report daily`: ten years of

@@ -4,7 +4,9 @@
 # the rows the first made, as if run one after the other); a manager's
 # owner column naming nobody, or a rep of other territories, refused
 # before anything is written; a file 'rove export' wrote imports as it is
-# (its export-only columns ignored with a note); a refusal's article.
+# (its export-only columns ignored with a note); a deal's owner column
+# checked like a customer's; an import beside a sync that keeps writing;
+# a refusal's article.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -156,6 +158,25 @@ printf 'customer,title,amount,stage,owner\n%s,L,1,lead,li\n' "$CD" >"$T/d2.csv"
 eq "$(exit_status r mgr_sh import opportunities "$T/d2.csv")" "0" "a good deal owner: $(cat "$T/err")"
 eq "$(r mgr_sh sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes the deal as checked"
 eq "$(r mgr_sh opportunity list --json | jq -r '.[] | select(.title == "L") | .owner')" "li" "the deal's owner"
+
+# ---- An import beside a sync that writes the replica chunk after chunk
+# (each sooner than the file is checked again): the import waits for the
+# sync's end rather than give up after its rounds of checks.
+customers_csv "$T/pool.csv" 600 Pooled 1370
+sed -i '1s/$/,territory/; 2,$ s/$/,east.hz/' "$T/pool.csv"
+r admin import customers "$T/pool.csv" >/dev/null
+r admin sync >/dev/null
+customers_csv "$T/side.csv" 2000 Beside 1360
+ROVE_PULL_BATCH=1 rove -R "$T/zhao" --timeout 60000 sync >/dev/null 2>"$T/side.err" &
+side=$!
+BG_PIDS+=($side)
+named() { rove -R "$T/zhao" export customers --json | jq "[.[] | select(.name | startswith(\"$1\"))] | length"; }
+pulling() { [ "$(named Pooled)" -gt 0 ]; }
+wait_for 30 "the sync to start pulling" pulling
+eq "$(exit_status r zhao import customers "$T/side.csv")" "0" "an import beside a sync: $(cat "$T/err")"
+wait "$side" || fail "the sync beside the import: $(cat "$T/side.err")"
+eq "$(named Beside)" "2000" "every row imported"
+eq "$(named Pooled)" "600" "and everything pulled"
 
 # ---- the article of a refusal built from a kind name.
 C1=$(r wang customer add --name "Deal Home")
