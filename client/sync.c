@@ -201,8 +201,9 @@ static int conn_send(conn *c, const rove_buf *req)
 	c->errmsg[0] = '\0';
 	c->sent = NULL;
 	/* The connection ended between two requests (the server stopped, or
-	 * cut it): nng would wait for its dialer to get a new one, up to the
-	 * timeout; nothing was sent yet, so it is dialled again now. */
+	 * cut it): nothing was sent yet; the dialer's new connection is
+	 * waited for a short while, then one dial says why not (conn_redial),
+	 * rather than the request waiting in nng's queue up to the timeout. */
 	if (atomic_load(&c->live) == 0) {
 		int rc = conn_redial(c, 0);
 		if (rc != ROVE_OK)

@@ -525,6 +525,9 @@
  * again; roved exits so that its service manager starts it anew
  * (SECURITY.md). A cut connection normally ends within seconds. */
 #define ROVE_MAX_CUT_LINGER_MS 60000
+/* The least a test may lower the two bounds above to, through roved's
+ * environment (ROVE_IDLE_MS, ROVE_CUT_LINGER_MS: docs/ENVIRONMENT.md). */
+#define ROVE_MIN_TEST_KNOB_MS 1000u
 /* The guard dials its own listener to see whether it still accepts; a
  * connection it does not see arrive within this time means it does not. */
 #define ROVE_MAX_SELFCHECK_WAIT_MS 2000

@@ -97,16 +97,20 @@ static uint64_t mono_ns(void)
 }
 
 /* A bound a test may lower through the environment (docs/ENVIRONMENT.md:
- * to make the guard's slow cases quick): $name if it is 1,000 to max,
- * else max. */
+ * to make the guard's slow cases quick): $name if it is
+ * ROVE_MIN_TEST_KNOB_MS to max, else max (said when it is set). */
 static uint32_t knob_ms(const char *name, uint32_t max)
 {
 	const char *env = getenv(name);
 	char *end = NULL;
 	long v = env != NULL ? strtol(env, &end, 10) : 0;
 
-	if (env == NULL || end == env || *end != '\0' || v < 1000 || v > (long)max)
+	if (env == NULL)
 		return max;
+	if (end == env || *end != '\0' || v < (long)ROVE_MIN_TEST_KNOB_MS || v > (long)max) {
+		rove_warn("%s ignored: a test's setting of %u to %u ms", name, ROVE_MIN_TEST_KNOB_MS, max);
+		return max;
+	}
 	rove_warn("%s=%ld: a test's setting, not for production", name, v);
 	return (uint32_t)v;
 }
