@@ -311,7 +311,7 @@ static int import_load_ids(importer *im)
 }
 
 /* What the replica holds that rows are checked against: territories
- * (a customer's or dealer's), then customers (their tax ids and phones,
+ * (a customer's or dealer's, a deal owner's), then customers (their tax ids and phones,
  * or those child rows may name). */
 static int import_load(importer *im)
 {
@@ -324,7 +324,9 @@ static int import_load(importer *im)
 	im->boss = im->role == ROVE_ROLE_MANAGER || im->role == ROVE_ROLE_ADMIN;
 	im->now_ms = rove_replica_now_ms(im->r);
 	out_time(im->now_ms, im->today, sizeof(im->today));
-	if (top)
+	/* A deal's owner, a manager, may hold a territory above its
+	 * customer's (row_owner walks the tree up). */
+	if (top || (im->boss && im->c->id == ROVE_COLL_OPPORTUNITY))
 		rc = rove_replica_each(im->r, ROVE_COLL_TERRITORY, load_record, im);
 	if (rc == ROVE_OK && im->c->id != ROVE_COLL_DEALER)
 		rc = rove_replica_each(im->r, ROVE_COLL_CUSTOMER, load_record, im);
