@@ -980,7 +980,11 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	rove_hlc_observe(&clock, clock, now_ms);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);
-	if (rc == ROVE_OK && pulled.v > last_pulled)
+	/* A new snapshot starts the newest pulled anew: the one before may
+	 * be of another history (a server restored, or another server's,
+	 * whose clock was fast), which would hold this replica's "now" in
+	 * its future for good. */
+	if (rc == ROVE_OK && (pulled.v > last_pulled || (h->mode == ROVE_PULL_SNAPSHOT && h->reset)))
 		rc = rove_db_put_u64(txn, r->meta, "pulled_hlc", pulled.v);
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &next);

@@ -255,6 +255,32 @@ int main(void)
 		CHECK(clock_of() == ok);
 	}
 
+	/* The newest stamp pulled tells "now" when this laptop's clock is
+	 * behind; a new snapshot (another history: a fast-clocked server's
+	 * before, say) starts it anew, not below the future it held. */
+	{
+		rove_buf entry, raw;
+		rove_record rec;
+		uint64_t ms = 1700000000000ull;
+		CHECK(rove_replica_pulled_ms(&rep) > rove_wall_ms());
+		memset(&rec, 0, sizeof(rec));
+		rec.coll = ROVE_COLL_CUSTOMER;
+		memset(rec.id.b, 9, sizeof(rec.id.b));
+		rove_fields_init(&rec.fs);
+		CHECK_EQ_INT(rove_fields_set(&rec.fs, "name", rove_vcstr("Fresh"),
+					     (rove_stamp){rove_hlc_from_ms(ms), 3}),
+			     ROVE_OK);
+		rove_buf_init(&raw);
+		rove_buf_init(&entry);
+		CHECK_EQ_INT(rove_enc_record(&raw, &rec), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_entry_record_raw(&entry, raw.data, raw.len), ROVE_OK);
+		CHECK_EQ_INT(apply_items(S, true, false, 0, 120, 3, "", &entry), ROVE_OK);
+		rove_buf_free(&raw);
+		rove_buf_free(&entry);
+		CHECK_EQ_INT(rove_replica_pulled_ms(&rep), ms);
+		CHECK(rove_replica_now_ms(&rep) <= rove_wall_ms() + 1000);
+	}
+
 	/* Record format 2: a replica of format 3 (records of format 1) is
 	 * opened as it is and brought to 4 by its first write (an older rove
 	 * can still open it until then); a newer one is refused. */
