@@ -27,6 +27,14 @@ static int clock_load(rove_engine *e)
 	e->clock = e->clock_saved;
 	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
 	e->clock_start = e->clock;
+	/* The server's time never goes back (rove_engine_now_ms): a clock
+	 * set back is not taken - nor, the same way, one put right after a
+	 * run with a fast clock. Which one is wrong only the operator knows. */
+	if (rc == ROVE_OK && rove_hlc_ms(e->clock_saved) > rove_wall_ms() + ROVE_MAX_CLOCK_SKEW_MS)
+		rove_warn("this machine's clock is %llu minute(s) behind the changes stored: roved keeps the later "
+			  "time, and dates up to it are taken as not in the future. If the clock is right now, the "
+			  "database ran under a clock that was ahead (OPERATIONS.md, \"Clocks\")",
+			  (unsigned long long)((rove_hlc_ms(e->clock_saved) - rove_wall_ms()) / 60000u));
 	return rc;
 }
 
