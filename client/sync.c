@@ -877,7 +877,9 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	 * back, or its answer was tampered with) says nothing about now. */
 	if (rc == ROVE_OK && cp.known) {
 		uint64_t newest = rove_replica_pulled_ms(r);
-		if (newest > cp.server_ms + ROVE_MAX_CLOCK_SKEW_MS) {
+		/* A laptop's stamp may be the skew ahead of a server that
+		 * started the skew ahead of its clock (engine.c, stamp_op). */
+		if (newest > cp.server_ms + 2 * (uint64_t)ROVE_MAX_CLOCK_SKEW_MS) {
 			rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this laptop "
 				  "keeps its own time (the server's admin should set its clock)",
 				  (unsigned long long)((newest - cp.server_ms) / 60000u));

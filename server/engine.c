@@ -429,6 +429,13 @@ static void stamp_op(rove_engine *e, rove_op *op)
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
 
+	/* The clock it started with may hold a client's stamp up to the
+	 * skew ahead: taken whole, each restart would let the next client
+	 * go a skew further (a rep's laptop a few minutes fast, restart
+	 * after restart). So the start counts up to the skew past the wall. */
+	if (base > wall + ROVE_MAX_CLOCK_SKEW_MS)
+		base = wall + ROVE_MAX_CLOCK_SKEW_MS;
+
 	if (ms > base + ROVE_MAX_CLOCK_SKEW_MS || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);

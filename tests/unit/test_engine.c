@@ -124,6 +124,33 @@ static void test_clock_survives_restart(void)
 	srv_free(s);
 }
 
+/* A laptop a few minutes fast, restart after restart: each restart's
+ * clock holds its last accepted stamp, which must not let the next one
+ * go a skew further (the server's time crept ahead without bound). */
+static void test_fast_laptop_no_creep(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+
+	uint64_t last = rove_wall_ms();
+
+	CHECK(op != NULL);
+	for (int k = 1; k <= 4; k++) {
+		rove_uuid c = srv_id((uint8_t)(0xc0 + k));
+		CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Creep", NULL), ROVE_OK);
+		/* Just within the skew of the clock the server started with. */
+		rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000), 7});
+		CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+		CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+		last = rove_hlc_ms(r.st.hlc);
+		CHECK(last <= rove_wall_ms() + 2 * ROVE_MAX_CLOCK_SKEW_MS);
+		CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	}
+	free(op);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -540,6 +567,7 @@ int main(void)
 	test_refusal_is_not_error();
 	test_clock_survives_restart();
 	test_unset_clock_restamped();
+	test_fast_laptop_no_creep();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
 	test_attempts_kept_apart();
