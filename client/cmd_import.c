@@ -766,7 +766,8 @@ static bool user_holds(const import_user *u, const char *code)
  * customer's (SPEC rule 7) or a deal's, with its customer's territory
  * (rule 14). A closed deal's credit may go to one who left since
  * (disabled); an admin's pick for it need only be a user who may own.
- * The user's own name is theirs to check (the default). */
+ * A manager's own name is his to check (the default); an admin owns
+ * nothing. */
 static void row_owner(importer *im, unsigned long line, const char *owner, const char *terr, bool closed)
 {
 	char key[ROVE_MAX_STR + 3];
@@ -775,7 +776,7 @@ static void row_owner(importer *im, unsigned long line, const char *owner, const
 	const import_user *u;
 	bool holds = false;
 
-	if (owner == NULL || strcmp(owner, im->r->auth.user) == 0)
+	if (owner == NULL || (strcmp(owner, im->r->auth.user) == 0 && rove_rules_role_may_own(im->role)))
 		return;
 	if (!im->users_known) {
 		im->owners_named = true;

@@ -144,8 +144,8 @@ CD=$(r mgr_sh customer add --name "Deal Corp" --territory east.sh)
 r mgr_sh sync >/dev/null
 r admin sync >/dev/null
 users mgr_e:manager:east
-printf 'customer,title,amount,stage,owner\n%s,Z,1,lead,zhao\n%s,L,1,lead,li\n%s,G,1,lead,ghost\n%s,H,1,won,hq\n%s,E,1,lead,mgr_e\n' \
-	"$CD" "$CD" "$CD" "$CD" "$CD" >"$T/d1.csv"
+printf 'customer,title,amount,stage,owner\n%s,Z,1,lead,zhao\n%s,L,1,lead,li\n%s,G,1,lead,ghost\n%s,H,1,won,hq\n%s,E,1,lead,mgr_e\n%s,A,1,lead,admin\n' \
+	"$CD" "$CD" "$CD" "$CD" "$CD" "$CD" >"$T/d1.csv"
 deals=$(r mgr_sh opportunity list --json)
 eq "$(exit_status r mgr_sh import opportunities "$T/d1.csv")" "1" "a manager's deal owners: $(cat "$T/err")"
 grep_q "d1.csv:2: owner: no user 'zhao' in your territories" <"$T/err" || fail "zhao's deal: $(cat "$T/err")"
@@ -157,6 +157,8 @@ grep_q "d1.csv:2: owner: zhao does not work in east.sh" <"$T/err" || fail "zhao'
 grep_q "d1.csv:5: owner: 'hq' is an analyst" <"$T/err" || fail "hq's won deal (admin): $(cat "$T/err")"
 # A manager of the territory above the customer's may be given its deal.
 grep_q "d1.csv:6:" <"$T/err" && fail "mgr_e's deal is good: $(cat "$T/err")"
+# An admin owns nothing, even his own import's deals.
+grep_q "d1.csv:7: owner: 'admin' is an admin" <"$T/err" || fail "the admin as owner: $(cat "$T/err")"
 printf 'customer,title,amount,stage,owner\n%s,L,1,lead,li\n' "$CD" >"$T/d2.csv"
 eq "$(exit_status r mgr_sh import opportunities "$T/d2.csv")" "0" "a good deal owner: $(cat "$T/err")"
 eq "$(r mgr_sh sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes the deal as checked"
