@@ -880,8 +880,9 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		/* A laptop's stamp may be the skew ahead of a server that
 		 * started the skew ahead of its clock (engine.c, stamp_op). */
 		if (newest > cp.server_ms + 2 * (uint64_t)ROVE_MAX_CLOCK_SKEW_MS) {
-			rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this laptop "
-				  "keeps its own time (the server's admin should set its clock)",
+			rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this replica "
+				  "dates by this laptop's clock, or by that change's time when it is later (the "
+				  "server's admin should set its clock)",
 				  (unsigned long long)((newest - cp.server_ms) / 60000u));
 			cp.known = false;
 		}
