@@ -576,7 +576,7 @@ static int row_rules(importer *im, unsigned long line, rove_op *op)
 	if (im->c->id == ROVE_COLL_OPPORTUNITY) {
 		const char *stage = rove_fields_str(&op->fs, "stage");
 		const char *closed = rove_fields_str(&op->fs, "closed_on");
-		bool is_closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+		bool is_closed = rove_rules_deal_closed(stage);
 		if (closed != NULL && !is_closed)
 			row_error(im, line, "closed_on is for won or lost deals (stage is %s)", stage ? stage : "empty");
 		else if (closed != NULL && im->role == ROVE_ROLE_REP)
@@ -821,7 +821,7 @@ static int row_deal_owner(importer *im, const rove_op *op, unsigned long line)
 {
 	const char *owner = rove_fields_str(&op->fs, "owner"), *stage = rove_fields_str(&op->fs, "stage");
 	const char *cid = rove_fields_str(&op->fs, "customer");
-	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	bool closed = rove_rules_deal_closed(stage);
 	rove_uuid id;
 	int rc;
 

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "cli_opt.h"
 #include "hlc.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	args[n++] = "set";
 	args[n++] = argv[2];
 	args[n++] = stage;
-	if (strcmp(argv[3], "won") == 0 || strcmp(argv[3], "lost") == 0) {
+	if (rove_rules_deal_closed(argv[3])) {
 		char today[40];
 		rove_replica r;
 		uint64_t now = rove_wall_ms();

@@ -19,6 +19,7 @@
 #include "calendar.h"
 #include "err.h"
 #include "out.h"
+#include "rules.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -180,7 +181,7 @@ static int emit_closing(rec_list_ctx *lc, const rove_record *rec, bool pending)
 	rec_list_ctx row = *lc;
 
 	if (close == NULL || strncmp(close, t->month, 7) != 0 ||
-	    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)) || t->n >= ROVE_UI_CARD_ROWS)
+	    rove_rules_deal_closed(stage) || t->n >= ROVE_UI_CARD_ROWS)
 		return ROVE_OK;
 	t->n++;
 	row.arg = t->x;

@@ -143,6 +143,11 @@ int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t le
 	return ROVE_R_NONE;
 }
 
+bool rove_rules_deal_closed(const char *stage)
+{
+	return stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+}
+
 int rove_rules_check_closed_on(const char *closed_on, uint64_t now_ms, char *detail, size_t len)
 {
 	uint64_t ms;

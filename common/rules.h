@@ -69,6 +69,10 @@ bool rove_rules_deletes(const rove_op *op);
  * Returns ROVE_R_NONE or ROVE_R_INVALID with a detail. */
 int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t len);
 
+/* Whether a deal's stage (NULL: none) closes it: won or lost (SPEC rule
+ * 14: its credit is settled, its closed_on set). */
+bool rove_rules_deal_closed(const char *stage);
+
 /* A deal recorded as closed when a manager or admin creates it (a won
  * or lost deal of the past, imported; server/policy.c) keeps the closed_on it comes with, within the same
  * bound: a date not later than now_ms plus ROVE_MAX_TZ_AHEAD_MS (a date

@@ -438,7 +438,7 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 	const char *stage = rove_fields_str(&op->fs, "stage");
 	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
 	const char *kept = cur != NULL ? rove_fields_str(&cur->fs, "closed_on") : NULL;
-	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	bool closed = rove_rules_deal_closed(stage);
 	char today[ROVE_TIME_SIZE];
 
 	if (!touches(op, "stage"))
@@ -478,7 +478,7 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 	const char *terr = rove_fields_str(&customer->fs, "territory");
 	const char *owner = rove_fields_str(&customer->fs, "owner");
 	bool boss = u->role == ROVE_ROLE_ADMIN || u->role == ROVE_ROLE_MANAGER;
-	bool closed = stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);
+	bool closed = rove_rules_deal_closed(stage);
 	rove_user *t;
 	int rc;
 
@@ -518,7 +518,7 @@ static int check_deal(const pctx *pc, const rove_user *u, rove_op *op, const rov
 {
 	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "stage") : NULL;
 
-	if (u->role == ROVE_ROLE_REP && was != NULL && (strcmp(was, "won") == 0 || strcmp(was, "lost") == 0))
+	if (u->role == ROVE_ROLE_REP && rove_rules_deal_closed(was))
 		return refuse(v, ROVE_R_FORBIDDEN, "a %s deal is closed: managers and admins change it", was);
 	return check_deal_owner(pc, u, op, cur, customer, v);
 }

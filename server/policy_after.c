@@ -11,6 +11,7 @@
 #include "array.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "schema.h"
 
 #include <stdio.h>
@@ -163,7 +164,7 @@ static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record 
 		stage = rove_fields_str(&deal->fs, "stage");
 		owner = rove_fields_str(&deal->fs, "owner");
 		if (rc != ROVE_OK || rove_record_deleted(deal) || same_login(owner, to) ||
-		    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)))
+		    rove_rules_deal_closed(stage))
 			continue;
 		/* one id per deal and reassignment: a retry makes the same */
 		rove_uuid_format(&id, what + 5);

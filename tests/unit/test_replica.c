@@ -49,13 +49,10 @@ static int apply_items(uint8_t mode, bool reset, bool more, uint64_t cursor, uin
 	memcpy(h.snap_key, key, h.snap_keylen);
 	rove_buf_init(&b);
 	rove_buf_init(&items);
-	if (with != NULL) {
-		h.n = 1;
-		rc = rove_buf_append(&items, with->data, with->len);
-		if (rc != ROVE_OK)
-			return rc;
-	}
-	rc = rove_enc_pull_reply(&b, &h, &items);
+	h.n = with != NULL ? 1 : 0;
+	rc = with != NULL ? rove_buf_append(&items, with->data, with->len) : ROVE_OK;
+	if (rc == ROVE_OK)
+		rc = rove_enc_pull_reply(&b, &h, &items);
 	if (rc == ROVE_OK)
 		rc = rove_msg_decode_lazy(b.data, b.len, &m);
 	if (rc == ROVE_OK)
@@ -257,7 +254,7 @@ int main(void)
 
 	/* The newest stamp pulled tells "now" when this laptop's clock is
 	 * behind; a new snapshot (another history: a fast-clocked server's
-	 * before, say) starts it anew, not below the future it held. */
+	 * before, say) starts it anew, even below the future it held. */
 	{
 		rove_buf entry, raw;
 		rove_record rec;
