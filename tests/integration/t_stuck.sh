@@ -55,9 +55,11 @@ wait_for 150 "roved to free the flood's descriptors or exit" settled
 # sockets closed and the connections never released (seen in CI), and
 # roved says so only once a cut connection outlives the linger bound.
 # So the outcome is known only past that bound: the flood's connections
-# are cut an idle time after it ended at the latest, then may linger
-# (the guard looks once a second).
-until=$((flood_end + IDLE_S + LINGER_S + 4))
+# are cut an idle time after their last request (roved may still read
+# buffered ones for seconds after the flood closed them), then may
+# linger; the guard looks once a second. The wait ends early when roved
+# exits, the usual outcome.
+until=$((flood_end + IDLE_S + LINGER_S + 10))
 while kill -0 "$ROVED_PID" 2>/dev/null && [ "$SECONDS" -lt "$until" ]; do
 	sleep 0.2
 done
