@@ -30,6 +30,7 @@ typedef struct admin_ctx {
 	uint32_t nargs;
 	rove_buf *reply;
 	const char *cmd; /* the command's name */
+	bool refused;    /* the reply is a refusal (refuse) */
 } admin_ctx;
 
 /* Answers with a refusal; the request "succeeded" as a request. */
@@ -41,11 +42,13 @@ static int refuse(admin_ctx *a, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	rove_engine_verror(a->reply, code, fmt, ap);
 	va_end(ap);
+	a->refused = true;
 	return ROVE_OK;
 }
 
 static int answer(admin_ctx *a, const char *const *lines, uint32_t n)
 {
+	a->refused = false;
 	rove_buf_reset(a->reply);
 	return rove_enc_admin_reply(a->reply, lines, n);
 }
@@ -846,10 +849,35 @@ static const struct admin_cmd {
 	{"import.end", 1, 1, ROVE_ACT_ADMINISTER, cmd_import, false},
 };
 
+/* Runs a command that writes in a transaction of its own, nested in the
+ * request's: a refusal undoes whatever it wrote before it (a
+ * reassignment that moved the territory and then refused a customer
+ * leaves neither moved), as does an error; the oplog's head goes back
+ * with it. The batch's policy memo is not kept up to date by a nested
+ * transaction's writes (a territory's rules): it starts anew. */
+static int run_whole(admin_ctx *a, int (*fn)(admin_ctx *))
+{
+	MDB_txn *parent = a->txn, *child = NULL;
+	uint64_t head = a->e->head;
+	int rc = rove_db_err(mdb_txn_begin(a->e->st.env, parent, 0, &child), "begin nested");
+
+	if (rc != ROVE_OK)
+		return rc;
+	a->txn = child;
+	rc = fn(a);
+	a->txn = parent;
+	rove_policy_memo_reset(&a->e->memo);
+	if (rc == ROVE_OK && !a->refused)
+		return rove_db_err(mdb_txn_commit(child), "commit nested");
+	mdb_txn_abort(child);
+	a->e->head = head;
+	return rc;
+}
+
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
 {
 	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
-	admin_ctx a = {e, txn, u, args, 0, reply, m->u.admin.cmd};
+	admin_ctx a = {e, txn, u, args, 0, reply, m->u.admin.cmd, false};
 	const char *s;
 	uint32_t len;
 
@@ -884,9 +912,8 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 			return refuse(&a, ROVE_EPERM, "not allowed: %s (you are %s)", v.detail, rove_role_with_article(u->role));
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
-		rc = c->fn(&a);
-		/* Its answer, a refusal too (it may have been given after a
-		 * write), kept with what it did, in this transaction. */
+		rc = c->remember ? run_whole(&a, c->fn) : c->fn(&a);
+		/* Its answer, a refusal too, kept in this transaction. */
 		if (rc == ROVE_OK && c->remember && m->u.admin.has_request && reply->len > 0)
 			rc = rove_store_admreq_put(&e->st, txn, &m->u.admin.request, u->name, rove_engine_now_ms(e),
 						   reply->data, reply->len);
