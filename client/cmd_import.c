@@ -20,6 +20,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "import_ref.h"
+#include "rec.h"
 #include "out.h"
 #include "ident.h"
 #include "err.h"
@@ -748,33 +749,23 @@ static void users_free(importer *im)
 	key_set_free(&im->user_keys);
 }
 
-/* Whether user u holds territory code (one of theirs as the server showed
- * them). */
-static bool user_holds(const import_user *u, const char *code)
+static const char *import_parent(const char *code, void *arg)
 {
-	const char *p = u->terrs;
-
-	for (uint32_t i = 0; i < u->nterr; i++, p += strlen(p) + 1)
-		if (strcmp(p, code) == 0)
-			return true;
-	return false;
+	return tree_parent(arg, code);
 }
 
 /* A row's owner, named by a manager or an admin, as the server checks it
- * on sync: a user the server showed this one who may own, enabled,
- * holding terr (a rep) or a territory at or above it (a manager) - a
- * customer's (SPEC rule 7) or a deal's, with its customer's territory
- * (rule 14). A closed deal's credit may go to one who left since
- * (disabled); an admin's pick for it need only be a user who may own.
- * A manager's own name is his to check (the default); an admin owns
- * nothing. */
+ * on sync (rec_owner_rule), with a customer's territory or a deal's
+ * customer's. A manager's own name is his to check (the default); an
+ * admin owns nothing. */
 static void row_owner(importer *im, unsigned long line, const char *owner, const char *terr, bool closed)
 {
-	char key[ROVE_MAX_STR + 3];
+	char key[ROVE_MAX_STR + 3], detail[ROVE_MAX_ERRMSG];
 	size_t len;
 	const key_slot *s;
-	const import_user *u;
-	bool holds = false;
+	const import_user *iu;
+	rec_user u;
+	const char *p;
 
 	if (owner == NULL || (strcmp(owner, im->r->auth.user) == 0 && rove_rules_role_may_own(im->role)))
 		return;
@@ -789,30 +780,15 @@ static void row_owner(importer *im, unsigned long line, const char *owner, const
 			  im->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
 		return;
 	}
-	u = &im->users[s->line - 1];
-	if (!rove_rules_role_may_own(u->role)) {
-		row_error(im, line, "owner: '%s' is %s; %s go to reps and managers", u->login,
-			  rove_role_with_article(u->role), im->c->id == ROVE_COLL_CUSTOMER ? "customers" : "deals");
-		return;
-	}
-	if (closed && im->role == ROVE_ROLE_ADMIN)
-		return;
-	if (u->disabled && !closed) {
-		row_error(im, line, "owner: %s is disabled; enable them first, or choose another user", u->login);
-		return;
-	}
-	if (terr == NULL)
-		return; /* reported, or the server's to place */
-	if (u->role == ROVE_ROLE_REP) {
-		holds = user_holds(u, terr);
-	} else {
-		/* A manager holds the territories under his. */
-		const char *t = terr;
-		for (size_t depth = 0; t != NULL && !holds && depth <= im->ntree; depth++, t = tree_parent(im, t))
-			holds = user_holds(u, t);
-	}
-	if (!holds)
-		row_error(im, line, "owner: %s does not work in %s", u->login, terr);
+	iu = &im->users[s->line - 1];
+	u = (rec_user){iu->login, iu->role, iu->disabled,
+		       iu->nterr < ROVE_MAX_USER_TERRITORIES ? iu->nterr : ROVE_MAX_USER_TERRITORIES, {NULL}};
+	p = iu->terrs;
+	for (uint32_t i = 0; i < iu->nterr && i < ROVE_MAX_USER_TERRITORIES; i++, p += strlen(p) + 1)
+		u.terr[i] = p;
+	if (rec_owner_rule(im->role, &u, im->c->id != ROVE_COLL_CUSTOMER, closed, terr, import_parent, im, detail,
+			   sizeof(detail)) != ROVE_R_NONE)
+		row_error(im, line, "owner: %s", detail);
 }
 
 /* A deal row's owner (row_owner), against its customer's territory as

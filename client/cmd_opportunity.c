@@ -90,3 +90,140 @@ int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **
 	lc.parent = customer;
 	return rec_list_print(&r, &lc);
 }
+
+/* The owner the server showed, for opportunity_owner_check. */
+typedef struct owner_found {
+	const char *login;
+	bool found;
+	char role[ROVE_MAX_NAME + 1];
+	bool disabled;
+	uint32_t nterr;
+	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
+} owner_found;
+
+static void keep_owner(const cli_admin_user *u, void *arg)
+{
+	owner_found *o = arg;
+
+	if (o->found || strcmp(u->login, o->login) != 0)
+		return;
+	o->found = true;
+	snprintf(o->role, sizeof(o->role), "%s", u->role);
+	o->disabled = u->disabled;
+	o->nterr = u->nterr < ROVE_MAX_USER_TERRITORIES ? u->nterr : ROVE_MAX_USER_TERRITORIES;
+	for (uint32_t i = 0; i < o->nterr; i++)
+		snprintf(o->terr[i], sizeof(o->terr[i]), "%s", u->terr[i]);
+}
+
+/* The deal's customer's territory and those above it, as the replica
+ * holds them (chain[0] the customer's; n 0 if not known). */
+typedef struct terr_chain {
+	char code[ROVE_MAX_TREE_DEPTH + 1][ROVE_MAX_NAME + 1];
+	size_t n;
+} terr_chain;
+
+static const char *chain_parent(const char *code, void *arg)
+{
+	const terr_chain *ch = arg;
+
+	for (size_t i = 0; i + 1 < ch->n; i++)
+		if (strcmp(ch->code[i], code) == 0)
+			return ch->code[i + 1];
+	return NULL;
+}
+
+/* Reads what the check needs from the replica, closed again before the
+ * server is asked: the deal's stage (or the one args set), this user's
+ * role and login, and the customer's territory chain. *ask false: nothing
+ * to ask (a rep's change, the precheck's; one's own name). */
+static int owner_context(rove_cli *cli, const rove_coll_def *c, const char *ids, const char *owner,
+			 const char *stage, bool *ask, bool *closed, int *role, terr_chain *ch)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	const char *cid, *code;
+	rove_replica r;
+	rove_uuid id;
+	int rc;
+
+	*ask = false;
+	ch->n = 0;
+	if (rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rec_load(cli, c, ids, &r, rec);
+	if (rc != ROVE_OK) {
+		free(rec);
+		return rc; /* reported */
+	}
+	*role = rove_role_parse(r.role);
+	*closed = rove_rules_deal_closed(stage != NULL ? stage : rove_fields_str(&rec->fs, "stage"));
+	*ask = (*role == ROVE_ROLE_MANAGER || *role == ROVE_ROLE_ADMIN) &&
+	       !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(*role));
+	cid = rove_fields_str(&rec->fs, "customer");
+	if (*ask && cid != NULL && rove_uuid_parse(cid, &id) == ROVE_OK &&
+	    rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK &&
+	    (code = rove_fields_str(&rec->fs, "territory")) != NULL) {
+		snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
+		while (ch->n <= ROVE_MAX_TREE_DEPTH && rec_territory_by_code(&r, ch->code[ch->n - 1], rec) == ROVE_OK &&
+		       (code = rove_fields_str(&rec->fs, "parent")) != NULL && code[0] != '\0')
+			snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
+	}
+	rove_replica_close(&r);
+	free(rec);
+	return ROVE_OK;
+}
+
+int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args)
+{
+	const char *owner = NULL, *stage = NULL;
+	char detail[ROVE_MAX_ERRMSG];
+	owner_found *o;
+	terr_chain *ch;
+	rec_user u;
+	bool ask, closed;
+	int role = 0, rc, status, reason;
+
+	for (int i = 0; i < n; i++) {
+		if (strncmp(args[i], "owner=", 6) == 0)
+			owner = args[i] + 6;
+		else if (strncmp(args[i], "stage=", 6) == 0)
+			stage = args[i] + 6;
+	}
+	if (owner == NULL || owner[0] == '\0')
+		return ROVE_EXIT_OK; /* the precheck's */
+	o = calloc(1, sizeof(*o));
+	ch = malloc(sizeof(*ch));
+	rc = o != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = owner_context(cli, c, ids, owner, stage, &ask, &closed, &role, ch);
+	if (rc != ROVE_OK || !ask) {
+		free(o);
+		free(ch);
+		return rc == ROVE_ENOMEM ? (rove_error("out of memory"), ROVE_EXIT_FAIL) : cli_exit(rc);
+	}
+	o->login = owner;
+	status = cmd_admin_users(cli, NULL, keep_owner, o);
+	if (status != ROVE_EXIT_OK) {
+		rove_warn("owner %s not checked (the server could not be asked for its users); the server checks it on "
+			  "sync, and 'rove rejected' lists a refusal",
+			  owner);
+		free(o);
+		free(ch);
+		return ROVE_EXIT_OK;
+	}
+	if (!o->found) {
+		snprintf(detail, sizeof(detail), "no user '%s'%s", owner, role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+		reason = ROVE_R_INVALID;
+	} else {
+		u = (rec_user){o->login, rove_role_parse(o->role), o->disabled, o->nterr, {NULL}};
+		for (uint32_t i = 0; i < o->nterr; i++)
+			u.terr[i] = o->terr[i];
+		reason = rec_owner_rule(role, &u, true, closed, ch->n > 0 ? ch->code[0] : NULL, chain_parent, ch, detail,
+					sizeof(detail));
+	}
+	free(o);
+	free(ch);
+	if (reason == ROVE_R_NONE)
+		return ROVE_EXIT_OK;
+	rove_error("%s: owner: %s", rove_reason_name(reason), detail);
+	return cli_exit(ROVE_EPERM);
+}

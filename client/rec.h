@@ -85,6 +85,35 @@ int rec_territory_by_code(rove_replica *r, const char *code, rove_record *rec);
  * codes never differ by case alone: the server refuses it). */
 int rec_territory_by_code_nocase(rove_replica *r, const char *code, rove_record *rec);
 
+/* A user as the server showed them (`rove admin user list`): whom an
+ * owner names. */
+typedef struct rec_user {
+	const char *login;
+	int role; /* rove_role */
+	bool disabled;
+	uint32_t nterr;
+	const char *terr[ROVE_MAX_USER_TERRITORIES];
+} rec_user;
+/* The territory above code, or NULL at the top or if unknown. */
+typedef const char *(*rec_parent_fn)(const char *code, void *arg);
+/* Whether a user of role by may make u the owner of a customer of
+ * territory terr, or of a deal whose customer is there (deal; closed: won
+ * or lost), as the server checks it (SPEC rules 7 and 14): a user who may
+ * own, enabled, holding terr (a rep) or a territory at or above it (a
+ * manager; parent walks up). A closed deal's credit may go to one who
+ * left since (disabled), and an admin's pick for it need only be a user
+ * who may own. terr NULL: the territory is not checked. ROVE_R_NONE, or
+ * a reason with detail. */
+int rec_owner_rule(int by, const rec_user *u, bool deal, bool closed, const char *terr, rec_parent_fn parent,
+		   void *parg, char *detail, size_t len);
+/* `opportunity set ID owner=LOGIN ...` by a manager or admin: the owner
+ * asked of the server (the replica holds no users) and checked by
+ * rec_owner_rule against the deal's customer's territory; refused at
+ * once (exit 1) if the server would refuse it. Offline, a warning, and
+ * the server decides on sync. args: the FIELD=VALUE arguments. Returns
+ * the exit status (reported). */
+int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args);
+
 /* ---- loading and changing one record (rec_edit.c) ---- */
 
 /* Opens the replica and loads record ID of c (a territory: its code or

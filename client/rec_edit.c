@@ -135,6 +135,13 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 			return ROVE_EXIT_USAGE;
 		}
 	}
+	/* A deal given to someone: whom the server knows (asked first, the
+	 * replica closed meanwhile). */
+	if (!del && c->id == ROVE_COLL_OPPORTUNITY) {
+		int status = opportunity_owner_check(cli, c, argv[2], argc - 3, argv + 3);
+		if (status != ROVE_EXIT_OK)
+			return status;
+	}
 	rc = rec_edit_open(cli, c, argv[2], &ch);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);

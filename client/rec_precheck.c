@@ -61,6 +61,37 @@ int rec_territory_by_code_nocase(rove_replica *r, const char *code, rove_record 
 	return rc == ROVE_OK ? ROVE_ENOTFOUND : rc;
 }
 
+int rec_owner_rule(int by, const rec_user *u, bool deal, bool closed, const char *terr, rec_parent_fn parent,
+		   void *parg, char *detail, size_t len)
+{
+	const char *t = terr;
+	bool holds = false;
+
+	if (!rove_rules_role_may_own(u->role)) {
+		snprintf(detail, len, "'%s' is %s; %s go to reps and managers", u->login, rove_role_with_article(u->role),
+			 deal ? "deals" : "customers");
+		return ROVE_R_INVALID;
+	}
+	if (deal && closed && by == ROVE_ROLE_ADMIN)
+		return ROVE_R_NONE;
+	if (u->disabled && !(deal && closed)) {
+		snprintf(detail, len, "%s is disabled; enable them first, or choose another user", u->login);
+		return ROVE_R_INVALID;
+	}
+	if (terr == NULL)
+		return ROVE_R_NONE;
+	/* A rep holds terr itself; a manager the territories under his. */
+	for (size_t depth = 0; t != NULL && !holds && depth <= ROVE_MAX_TREE_DEPTH; depth++) {
+		for (uint32_t i = 0; i < u->nterr && !holds; i++)
+			holds = strcmp(u->terr[i], t) == 0;
+		t = u->role == ROVE_ROLE_MANAGER ? parent(t, parg) : NULL;
+	}
+	if (holds)
+		return ROVE_R_NONE;
+	snprintf(detail, len, "%s does not work in %s", u->login, terr);
+	return ROVE_R_NOT_IN_TERRITORY;
+}
+
 /* The customer's territory a create or update puts it in. Every customer
  * has one. A territory this replica does not hold (a rep's holds exactly
  * their territories, a manager's his subtree) is most likely one the

@@ -54,17 +54,26 @@ eq "$(r li opportunity history "$won" --json | jq -r '[.[].event] | join(",")')"
 eq "$(r li customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" \
 	"the customer's history holds the customer's owners only"
 
-# A manager gives a deal to another rep of his, not to one outside (his
-# replica cannot know who works where: the server refuses).
+# A manager gives a deal to another rep of his, not to one outside. His
+# replica holds no users: the command asks the server who works where,
+# and refuses at once what the server would refuse (exit 1, nothing
+# queued); the server refuses it too.
 r mike sync >/dev/null
 r mike opportunity set "$open2" owner=wang
 out=$(r mike sync --json)
 eq "$(jq .rejected <<<"$out")" "0" "mike's change accepted ($out)"
-r mike opportunity set "$open1" owner=walt
-r mike opportunity set "$open1" owner=nobody
-out=$(r mike sync --json)
-eq "$(jq .rejected <<<"$out")" "2" "to a rep outside, to nobody: refused ($out)"
-eq "$(r mike rejected --json | jq -r '[.[].reason] | join(",")')" "not_in_territory,invalid" "for these reasons"
+users eve:rep:east # his, but not of the customer's east.sh
+exits_as mike 1 opportunity set "$open1" owner=eve
+grep -q "not_in_territory: owner: eve does not work in east.sh" "$T/err" || fail "why eve is refused: $(cat "$T/err")"
+exits_as mike 1 opportunity set "$open1" owner=walt # outside his reach: no user to him
+grep -q "no user 'walt' in your territories" "$T/err" || fail "why walt is refused: $(cat "$T/err")"
+exits_as mike 1 opportunity set "$open1" owner=nobody
+grep -q "no user 'nobody' in your territories" "$T/err" || fail "why nobody is refused: $(cat "$T/err")"
+eq "$(r mike pending --json | jq length)" "0" "nothing queued"
+out=$(probe mike push update 4 "$open1" owner=walt)
+eq "$(jq -r .reason <<<"$out")" "not_in_territory" "the server refuses a rep outside ($out)"
+out=$(probe mike push update 4 "$open1" owner=nobody)
+eq "$(jq -r .reason <<<"$out")" "invalid" "the server refuses nobody ($out)"
 sync_all li
 eq "$(r li opportunity show "$open2" --json | jq -r .owner)" "wang" "mike gave the deal to wang"
 eq "$(r li opportunity history "$open2" --json | jq -r '.[-1] | .from + ">" + .to + ":" + .by')" "li>wang:mike" \
@@ -87,11 +96,17 @@ exits_as li 1 opportunity set "$won" amount=0.01
 out=$(probe li push update 4 "$won" stage=proposal)
 eq "$(jq -r .reason <<<"$out")" "forbidden" "the server refuses a rep's reopening ($out)"
 # A manager hands a closed deal's credit only to his people: not to a rep
-# of another territory, nor to a manager elsewhere.
+# of another territory, nor to a manager elsewhere. Offline the command
+# cannot ask: it says so and queues the change, and the server refuses.
 users wendy:rep:west nora:manager:west
 r mike sync >/dev/null
-r mike opportunity set "$won" owner=wendy
-r mike opportunity set "$lost" owner=nora
+exits_as mike 1 opportunity set "$won" owner=wendy
+grep -q "no user 'wendy' in your territories" "$T/err" || fail "why wendy is refused: $(cat "$T/err")"
+server_stop
+r mike opportunity set "$won" owner=wendy 2>"$T/err"
+grep -q "owner wendy not checked" "$T/err" || fail "offline, the owner is said to be unchecked: $(cat "$T/err")"
+r mike opportunity set "$lost" owner=nora 2>/dev/null
+server_start
 out=$(r mike sync --json)
 eq "$(jq .rejected <<<"$out")" "2" "a closed deal's credit outside mike's reach: refused ($out)"
 eq "$(r mike report targets --json | jq -c '[.[] | {user, won}]')" "$before" "credit unchanged"
