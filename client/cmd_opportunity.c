@@ -132,73 +132,37 @@ static const char *chain_parent(const char *code, void *arg)
 	return NULL;
 }
 
-/* Reads what the check needs from the replica, closed again before the
- * server is asked: the deal's stage (or the one args set), this user's
- * role and login, and the customer's territory chain. *ask false: nothing
- * to ask (a rep's change, the precheck's; one's own name). */
-static int owner_context(rove_cli *cli, const rove_coll_def *c, const char *ids, const char *owner,
-			 const char *stage, bool *ask, bool *closed, int *role, terr_chain *ch)
+/* The chain of customer cid's territory, as r holds it. */
+static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, terr_chain *ch)
 {
-	rove_record *rec = malloc(sizeof(*rec));
-	const char *cid, *code;
-	rove_replica r;
+	const char *code;
 	rove_uuid id;
-	int rc;
 
-	*ask = false;
 	ch->n = 0;
-	if (rec == NULL)
-		return ROVE_ENOMEM;
-	rc = rec_load(cli, c, ids, &r, rec);
-	if (rc != ROVE_OK) {
-		free(rec);
-		return rc; /* reported */
-	}
-	*role = rove_role_parse(r.role);
-	*closed = rove_rules_deal_closed(stage != NULL ? stage : rove_fields_str(&rec->fs, "stage"));
-	*ask = (*role == ROVE_ROLE_MANAGER || *role == ROVE_ROLE_ADMIN) &&
-	       !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(*role));
-	cid = rove_fields_str(&rec->fs, "customer");
-	if (*ask && cid != NULL && rove_uuid_parse(cid, &id) == ROVE_OK &&
-	    rove_replica_get(&r, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK &&
-	    (code = rove_fields_str(&rec->fs, "territory")) != NULL) {
+	if (cid == NULL || rove_uuid_parse(cid, &id) != ROVE_OK ||
+	    rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, scratch) != ROVE_OK ||
+	    (code = rove_fields_str(&scratch->fs, "territory")) == NULL)
+		return; /* the server's to say */
+	snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
+	while (ch->n <= ROVE_MAX_TREE_DEPTH && rec_territory_by_code(r, ch->code[ch->n - 1], scratch) == ROVE_OK &&
+	       (code = rove_fields_str(&scratch->fs, "parent")) != NULL && code[0] != '\0')
 		snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
-		while (ch->n <= ROVE_MAX_TREE_DEPTH && rec_territory_by_code(&r, ch->code[ch->n - 1], rec) == ROVE_OK &&
-		       (code = rove_fields_str(&rec->fs, "parent")) != NULL && code[0] != '\0')
-			snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
-	}
-	rove_replica_close(&r);
-	free(rec);
-	return ROVE_OK;
 }
 
-int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args)
+/* Whether owner, named by a user of role (this replica's, whose replica
+ * is closed now), is one the server would take for a deal (closed) of a
+ * customer of ch's territory: asked of the server (rec_owner_rule). The
+ * exit status, reported. */
+static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed, const terr_chain *ch)
 {
-	const char *owner = NULL, *stage = NULL;
 	char detail[ROVE_MAX_ERRMSG];
-	owner_found *o;
-	terr_chain *ch;
+	owner_found *o = calloc(1, sizeof(*o));
 	rec_user u;
-	bool ask, closed;
-	int role = 0, rc, status, reason;
+	int status, reason;
 
-	for (int i = 0; i < n; i++) {
-		if (strncmp(args[i], "owner=", 6) == 0)
-			owner = args[i] + 6;
-		else if (strncmp(args[i], "stage=", 6) == 0)
-			stage = args[i] + 6;
-	}
-	if (owner == NULL || owner[0] == '\0')
-		return ROVE_EXIT_OK; /* the precheck's */
-	o = calloc(1, sizeof(*o));
-	ch = malloc(sizeof(*ch));
-	rc = o != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
-	if (rc == ROVE_OK)
-		rc = owner_context(cli, c, ids, owner, stage, &ask, &closed, &role, ch);
-	if (rc != ROVE_OK || !ask) {
-		free(o);
-		free(ch);
-		return rc == ROVE_ENOMEM ? (rove_error("out of memory"), ROVE_EXIT_FAIL) : cli_exit(rc);
+	if (o == NULL) {
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
 	}
 	o->login = owner;
 	status = cmd_admin_users(cli, NULL, keep_owner, o);
@@ -207,7 +171,6 @@ int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *i
 			  "sync, and 'rove rejected' lists a refusal",
 			  owner);
 		free(o);
-		free(ch);
 		return ROVE_EXIT_OK;
 	}
 	if (!o->found) {
@@ -217,13 +180,89 @@ int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *i
 		u = (rec_user){o->login, rove_role_parse(o->role), o->disabled, o->nterr, {NULL}};
 		for (uint32_t i = 0; i < o->nterr; i++)
 			u.terr[i] = o->terr[i];
-		reason = rec_owner_rule(role, &u, true, closed, ch->n > 0 ? ch->code[0] : NULL, chain_parent, ch, detail,
-					sizeof(detail));
+		reason = rec_owner_rule(role, &u, true, closed, ch->n > 0 ? ch->code[0] : NULL, chain_parent,
+					(void *)ch, detail, sizeof(detail));
 	}
 	free(o);
-	free(ch);
 	if (reason == ROVE_R_NONE)
 		return ROVE_EXIT_OK;
 	rove_error("%s: owner: %s", rove_reason_name(reason), detail);
 	return cli_exit(ROVE_EPERM);
+}
+
+/* Whether a user of role with login me naming owner is to be checked:
+ * a manager's or admin's, other than his own name. */
+static bool owner_to_ask(int role, const char *me, const char *owner)
+{
+	return (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) &&
+	       !(strcmp(owner, me) == 0 && rove_rules_role_may_own(role));
+}
+
+int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args)
+{
+	const char *owner = NULL, *stage = NULL;
+	rove_record *rec;
+	terr_chain *ch;
+	rove_replica r;
+	bool ask = false, closed = false;
+	int role = 0, rc, status;
+
+	for (int i = 0; i < n; i++) {
+		if (strncmp(args[i], "owner=", 6) == 0)
+			owner = args[i] + 6;
+		else if (strncmp(args[i], "stage=", 6) == 0)
+			stage = args[i] + 6;
+	}
+	if (owner == NULL || owner[0] == '\0')
+		return ROVE_EXIT_OK; /* the precheck's */
+	rec = malloc(sizeof(*rec));
+	ch = malloc(sizeof(*ch));
+	rc = rec != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rec_load(cli, c, ids, &r, rec); /* reports */
+	if (rc == ROVE_OK) {
+		role = rove_role_parse(r.role);
+		ask = owner_to_ask(role, r.auth.user, owner);
+		closed = rove_rules_deal_closed(stage != NULL ? stage : rove_fields_str(&rec->fs, "stage"));
+		if (ask)
+			chain_of(&r, rove_fields_str(&rec->fs, "customer"), rec, ch);
+		rove_replica_close(&r);
+	}
+	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
+	free(rec);
+	free(ch);
+	return status;
+}
+
+int opportunity_owner_check_new(rove_cli *cli, const rove_coll_def *c, rove_op *op)
+{
+	const char *owner = rove_fields_str(&op->fs, "owner");
+	rove_record *rec;
+	terr_chain *ch;
+	rove_replica r;
+	bool ask = false, closed = false;
+	int role = 0, rc, status;
+
+	if (owner == NULL || owner[0] == '\0')
+		return ROVE_EXIT_OK; /* the precheck's */
+	rec = malloc(sizeof(*rec));
+	ch = malloc(sizeof(*ch));
+	rc = rec != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = cli_open(cli, &r);
+	if (rc == ROVE_OK) {
+		role = rove_role_parse(r.role);
+		ask = owner_to_ask(role, r.auth.user, owner);
+		/* a customer named by the start or end of its id: whole */
+		if (ask && rec_has_abbrev_ref(c, op))
+			rc = rec_resolve_refs(&r, c, op);
+		closed = rove_rules_deal_closed(rove_fields_str(&op->fs, "stage"));
+		if (ask && rc == ROVE_OK)
+			chain_of(&r, rove_fields_str(&op->fs, "customer"), rec, ch);
+		rove_replica_close(&r);
+	}
+	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
+	free(rec);
+	free(ch);
+	return status;
 }

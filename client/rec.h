@@ -113,6 +113,10 @@ int rec_owner_rule(int by, const rec_user *u, bool deal, bool closed, const char
  * the server decides on sync. args: the FIELD=VALUE arguments. Returns
  * the exit status (reported). */
 int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args);
+/* The same for a new deal op (`opportunity add --owner LOGIN`), with its
+ * customer; a customer named by the start or end of its id is made whole
+ * in op. */
+int opportunity_owner_check_new(rove_cli *cli, const rove_coll_def *c, rove_op *op);
 
 /* ---- loading and changing one record (rec_edit.c) ---- */
 

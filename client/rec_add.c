@@ -256,6 +256,15 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		free(op);
 		return status;
 	}
+	/* A deal given to someone: whom the server knows (asked first, the
+	 * replica closed meanwhile). */
+	if (c->id == ROVE_COLL_OPPORTUNITY) {
+		status = opportunity_owner_check_new(cli, c, op);
+		if (status != ROVE_EXIT_OK) {
+			free(op);
+			return status;
+		}
+	}
 	/* Checked before the replica is opened (unless a reference is the
 	 * start or end of an id, which the replica resolves first), and
 	 * again with what the replica adds just before the write. */

@@ -84,7 +84,11 @@ users gone:rep:east.sh
 r admin admin user disable gone >/dev/null
 r admin sync >/dev/null
 old=$(r admin opportunity add --customer "$c" --title "Old win" --amount 900 --stage won --owner gone)
-bad=$(r admin opportunity add --customer "$c" --title "Open for gone" --amount 1 --stage lead --owner gone)
+exits_as admin 1 opportunity add --customer "$c" --title "Open for gone" --amount 1 --stage lead --owner gone
+grep -q "gone is disabled" "$T/err" || fail "why gone is refused an open deal: $(cat "$T/err")"
+server_stop # offline, not checked: the server refuses it
+bad=$(r admin opportunity add --customer "$c" --title "Open for gone" --amount 1 --stage lead --owner gone 2>/dev/null)
+server_start
 out=$(r admin sync --json)
 eq "$(jq .rejected <<<"$out")" "1" "the open deal for a disabled rep refused ($out)"
 eq "$(r admin opportunity show "$old" --json | jq -r .owner)" "gone" "the old won deal keeps its owner"
