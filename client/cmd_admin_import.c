@@ -514,45 +514,70 @@ static void take_check(const char *s, uint32_t len, void *arg)
 	c->lines++;
 }
 
-/* Stages the rows (in order) on the server and commits them. */
-static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
+/* Stages the rows (in order) on the server: the import's id in a. */
+static int stage_rows(aimport *im, const rove_cli *cli, const size_t *order, const char **args, answer *a,
+		      char *err, size_t errlen)
 {
 	const uint32_t per = (ROVE_MAX_ADMIN_ARGS - 2) / ROVE_ADMIN_IMPORT_ARITY;
+	char first[24];
+	int rc;
+
+	args[0] = im->kind == KIND_TERRITORIES ? "territories" : "users";
+	a->id[0] = '\0';
+	a->lines = 0;
+	rc = rove_admin_call(im->r, cli->timeout_ms, "import.begin", args, 1, take_id, a, err, errlen);
+	if (rc == ROVE_OK && a->id[0] == '\0')
+		rc = ROVE_EPROTO;
+	for (size_t i = 0; rc == ROVE_OK && i < im->n; i += per) {
+		uint32_t n = 2;
+		snprintf(first, sizeof(first), "%zu", i);
+		args[0] = a->id;
+		args[1] = first;
+		for (size_t k = i; k < im->n && k < i + per; k++)
+			for (uint32_t c = 0; c < ROVE_ADMIN_IMPORT_ARITY; c++)
+				args[n++] = im->rows[order[k]].cell[c];
+		rc = rove_admin_call(im->r, cli->timeout_ms, "import.rows", args, n, take_id, a, err, errlen);
+	}
+	return rc;
+}
+
+/* Stages the rows (in order) on the server and commits them. The server
+ * keeps staged rows in memory: if it lost them before the commit (it was
+ * restarted meanwhile), nothing was imported, and they are staged once
+ * more. */
+static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
+{
 	const char *args[ROVE_MAX_ADMIN_ARGS];
-	char err[ROVE_MAX_ERRMSG + 1], first[24];
+	char err[ROVE_MAX_ERRMSG + 1];
 	answer a = {"", im->kind == KIND_USERS, 0, NULL};
 	cli_secret tokens;
 	bool unwritten = false; /* the tokens went to stderr */
 	int rc;
 
-	args[0] = im->kind == KIND_TERRITORIES ? "territories" : "users";
-	rc = rove_admin_call(im->r, cli->timeout_ms, "import.begin", args, 1, take_id, &a, err, sizeof(err));
-	if (rc == ROVE_OK && a.id[0] == '\0')
-		rc = ROVE_EPROTO;
-	for (size_t i = 0; rc == ROVE_OK && i < im->n; i += per) {
-		uint32_t n = 2;
-		snprintf(first, sizeof(first), "%zu", i);
-		args[0] = a.id;
-		args[1] = first;
-		for (size_t k = i; k < im->n && k < i + per; k++)
-			for (uint32_t c = 0; c < ROVE_ADMIN_IMPORT_ARITY; c++)
-				args[n++] = im->rows[order[k]].cell[c];
-		rc = rove_admin_call(im->r, cli->timeout_ms, "import.rows", args, n, take_id, &a, err, sizeof(err));
-	}
-	if (rc == ROVE_OK) {
-		args[0] = a.id;
-		a.lines = 0;
-		a.tokens = &tokens;
-		cli_secret_begin(&tokens);
-		rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err, sizeof(err));
-		unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") != ROVE_EXIT_OK;
-		if (rove_err_unreached(rc)) {
-			rove_error("no answer from the server at %s (%s) to the import's last step: it may or may not "
-				   "have been made; see 'rove territory list' after 'rove sync', or 'rove admin user "
-				   "list'",
-				   im->r->server, rove_strerror(rc));
-			return rc;
+	for (int attempt = 0;; attempt++) {
+		err[0] = '\0';
+		rc = stage_rows(im, cli, order, args, &a, err, sizeof(err));
+		if (rc == ROVE_OK) {
+			args[0] = a.id;
+			a.lines = 0;
+			a.tokens = &tokens;
+			cli_secret_begin(&tokens);
+			rc = rove_admin_call(im->r, cli->timeout_ms, "import.commit", args, 1, take_line, &a, err,
+					     sizeof(err));
+			unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") !=
+				    ROVE_EXIT_OK;
+			if (rove_err_unreached(rc)) {
+				rove_error("no answer from the server at %s (%s) to the import's last step: it may or "
+					   "may not have been made; see 'rove territory list' after 'rove sync', or "
+					   "'rove admin user list'",
+					   im->r->server, rove_strerror(rc));
+				return rc;
+			}
 		}
+		if (attempt > 0 || rc != ROVE_ENOTFOUND || strncmp(err, "no such import", 14) != 0)
+			break;
+		rove_warn("the server lost the staged rows (it was restarted, or another import replaced them): "
+			  "sending them again");
 	}
 	if (rc == ROVE_OK) {
 		/* The server may forget the staged rows now; if this does not

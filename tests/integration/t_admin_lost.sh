@@ -86,4 +86,32 @@ wait "$PROXY_PID" 2>/dev/null || true
 grep_q ", 2 cut" "$T/proxy.log" || fail "the proxy did not cut twice: $(cat "$T/proxy.log")"
 rove -R "$T/carol" init --server "$URL" --user carol --token "$(cat "$T/out")" 2>/dev/null
 r carol sync >/dev/null || fail "carol cannot sync with the token rove printed"
+
+# An import whose staged rows the server loses: roved restarted between
+# the import's first request and its commit (it keeps staged rows in
+# memory). Nothing was imported; rove stages the rows once more and
+# commits, and every user is made once. Each piece (4 rows) goes through
+# a slow proxy, so the restart falls among the 10 pieces.
+proxy_start proxy.log --delay-ms 150
+rove -R "$T/cut" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+{
+	echo "login,role,territories"
+	for i in $(seq 1 40); do echo "imp$i,rep,east"; done
+} >"$T/users.csv"
+r cut --timeout 20000 admin import users "$T/users.csv" >"$T/out" 2>"$T/err" &
+imp=$!
+sleep 1.5
+server_stop
+server_start
+set +e
+wait "$imp"
+status=$?
+set -e
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+eq "$status" "0" "an import across a restart ($(cat "$T/err"))"
+grep_q "the server lost the staged rows" "$T/err" || fail "the restart did not fall in the import: $(cat "$T/err")"
+eq "$(grep -c '^imp[0-9]*,' "$T/out")" "40" "a token for each new user"
+eq "$(r admin admin user list --json | jq '[.[] | select(.login | startswith("imp"))] | length')" "40" \
+	"every user made, once"
 echo "ok"
