@@ -190,22 +190,48 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 	return cli_exit(ROVE_EPERM);
 }
 
-/* Whether a user of role with login me naming owner is to be checked:
- * a manager's or admin's, other than his own name. */
-static bool owner_to_ask(int role, const char *me, const char *owner)
+/* The check of owner for deal ids (a change; stage: the one it sets, or
+ * NULL) or for the new deal op (ids NULL): what it needs read from the
+ * replica, closed again before the server is asked. */
+static int owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_op *op, const char *owner,
+		       const char *stage)
 {
-	return (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) &&
-	       !(strcmp(owner, me) == 0 && rove_rules_role_may_own(role));
+	rove_record *rec = malloc(sizeof(*rec));
+	terr_chain *ch = malloc(sizeof(*ch));
+	char cid[ROVE_UUID_STRLEN + 1] = "";
+	const char *s;
+	rove_replica r;
+	bool ask = false, closed = false;
+	int role = 0, rc = rec != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM, status;
+
+	if (rc == ROVE_OK)
+		rc = ids != NULL ? rec_load(cli, c, ids, &r, rec) : cli_open(cli, &r); /* report */
+	if (rc == ROVE_OK) {
+		role = rove_role_parse(r.role);
+		ask = (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) &&
+		      !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(role));
+		/* a new deal's customer named by the start or end of its id:
+		 * made whole */
+		if (ask && op != NULL && rec_has_abbrev_ref(c, op))
+			rc = rec_resolve_refs(&r, c, op);
+		if (stage == NULL)
+			stage = rove_fields_str(op != NULL ? &op->fs : &rec->fs, "stage");
+		closed = rove_rules_deal_closed(stage);
+		s = rove_fields_str(op != NULL ? &op->fs : &rec->fs, "customer");
+		snprintf(cid, sizeof(cid), "%s", s != NULL ? s : "");
+		if (ask && rc == ROVE_OK)
+			chain_of(&r, cid, rec, ch);
+		rove_replica_close(&r);
+	}
+	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
+	free(rec);
+	free(ch);
+	return status;
 }
 
 int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, int n, char *const *args)
 {
 	const char *owner = NULL, *stage = NULL;
-	rove_record *rec;
-	terr_chain *ch;
-	rove_replica r;
-	bool ask = false, closed = false;
-	int role = 0, rc, status;
 
 	for (int i = 0; i < n; i++) {
 		if (strncmp(args[i], "owner=", 6) == 0)
@@ -215,54 +241,17 @@ int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *i
 	}
 	if (owner == NULL || owner[0] == '\0')
 		return ROVE_EXIT_OK; /* the precheck's */
-	rec = malloc(sizeof(*rec));
-	ch = malloc(sizeof(*ch));
-	rc = rec != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
-	if (rc == ROVE_OK)
-		rc = rec_load(cli, c, ids, &r, rec); /* reports */
-	if (rc == ROVE_OK) {
-		role = rove_role_parse(r.role);
-		ask = owner_to_ask(role, r.auth.user, owner);
-		closed = rove_rules_deal_closed(stage != NULL ? stage : rove_fields_str(&rec->fs, "stage"));
-		if (ask)
-			chain_of(&r, rove_fields_str(&rec->fs, "customer"), rec, ch);
-		rove_replica_close(&r);
-	}
-	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
-	free(rec);
-	free(ch);
-	return status;
+	return owner_check(cli, c, ids, NULL, owner, stage);
 }
 
 int opportunity_owner_check_new(rove_cli *cli, const rove_coll_def *c, rove_op *op)
 {
-	const char *owner = rove_fields_str(&op->fs, "owner");
-	rove_record *rec;
-	terr_chain *ch;
-	rove_replica r;
-	bool ask = false, closed = false;
-	int role = 0, rc, status;
+	const char *given = rove_fields_str(&op->fs, "owner");
+	char owner[ROVE_MAX_NAME + 1];
 
-	if (owner == NULL || owner[0] == '\0')
+	if (given == NULL || given[0] == '\0')
 		return ROVE_EXIT_OK; /* the precheck's */
-	rec = malloc(sizeof(*rec));
-	ch = malloc(sizeof(*ch));
-	rc = rec != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
-	if (rc == ROVE_OK)
-		rc = cli_open(cli, &r);
-	if (rc == ROVE_OK) {
-		role = rove_role_parse(r.role);
-		ask = owner_to_ask(role, r.auth.user, owner);
-		/* a customer named by the start or end of its id: whole */
-		if (ask && rec_has_abbrev_ref(c, op))
-			rc = rec_resolve_refs(&r, c, op);
-		closed = rove_rules_deal_closed(rove_fields_str(&op->fs, "stage"));
-		if (ask && rc == ROVE_OK)
-			chain_of(&r, rove_fields_str(&op->fs, "customer"), rec, ch);
-		rove_replica_close(&r);
-	}
-	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
-	free(rec);
-	free(ch);
-	return status;
+	/* a copy: resolving the customer's reference writes op's fields */
+	snprintf(owner, sizeof(owner), "%s", given);
+	return owner_check(cli, c, NULL, op, owner, NULL);
 }
