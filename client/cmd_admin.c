@@ -54,7 +54,8 @@ static const char user_add_help[] =
 	"  NAME              the login: letters, digits and . _ - @, at most 64,\n"
 	"                    beginning with a letter or digit\n"
 	"  --role ROLE       rep, manager, analyst or admin\n"
-	"  --territory CODE  a territory the user holds (repeat for more)\n";
+	"  --territory CODE  a territory the user holds (repeat for more, at most 14;\n"
+	"                    more with `rove admin assign` or `rove admin import users`)\n";
 
 enum { OPT_ROLE = CLI_OPT_LONG, OPT_TERRITORY };
 
@@ -293,16 +294,32 @@ static bool parse(int argc, char **argv, int from, const struct option *table, c
 
 static int user_add(rove_cli *cli, int argc, char **argv)
 {
-	const char *role = NULL, *terr[ROVE_MAX_ADMIN_ARGS - 2], *pos[1];
+	const char *role = NULL, *terr[ROVE_MAX_USER_TERRITORIES + 1], *pos[1];
 	const char *args[ROVE_MAX_ADMIN_ARGS];
-	uint32_t nterr = 0, npos;
+	uint32_t nterr = 0, npos, n = 0;
 	const opt_dest dest[] = {
 		[OPT_ROLE - CLI_OPT_LONG] = {&role, NULL, NULL, 0},
-		[OPT_TERRITORY - CLI_OPT_LONG] = {NULL, terr, &nterr, ROVE_MAX_ADMIN_ARGS - 2},
+		[OPT_TERRITORY - CLI_OPT_LONG] = {NULL, terr, &nterr, ROVE_MAX_USER_TERRITORIES + 1},
 	};
 
 	if (!parse(argc, argv, 3, user_add_opts, dest, pos, &npos, 1) || npos != 1 || role == NULL)
 		return cli_usage(user_add_help, false);
+	/* A territory named twice is held once (the server does the same). */
+	for (uint32_t i = 0; i < nterr; i++) {
+		bool again = false;
+		for (uint32_t k = 0; k < n && !again; k++)
+			again = strcmp(terr[k], terr[i]) == 0;
+		if (!again)
+			terr[n++] = terr[i];
+	}
+	nterr = n;
+	if (nterr > ROVE_MAX_ADMIN_ARGS - 2) {
+		rove_error("user add names at most %u territories (one request holds %u arguments); add the user with "
+			   "some, then 'rove admin assign %s CODE' for each other, or use 'rove admin import users' "
+			   "(up to %u a user, all or nothing)",
+			   ROVE_MAX_ADMIN_ARGS - 2, ROVE_MAX_ADMIN_ARGS, pos[0], ROVE_MAX_USER_TERRITORIES);
+		return ROVE_EXIT_USAGE;
+	}
 	if (rove_role_parse(role) == 0) {
 		rove_error("invalid role '%s' (rep, manager, analyst or admin)", role);
 		return ROVE_EXIT_FAIL; /* an invalid value, as an invalid tier */

@@ -243,9 +243,10 @@ static int check_user(aimport *im, arow *w)
 								       : " (as of its last sync: 'rove sync' if it is new)",
 				  replica_code(im, code, true) != NULL ? replica_code(im, code, true) : "",
 				  replica_code(im, code, true) != NULL ? "')" : "");
-		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES)
-			row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
-		else if (code[0] != '\0')
+		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES) {
+			if (n == ROVE_MAX_USER_TERRITORIES + 1) /* said once a row */
+				row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
+		} else if (code[0] != '\0')
 			strcat(strcat(out, out[0] != '\0' ? ";" : ""), code);
 		free(code);
 	}

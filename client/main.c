@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"bounds every wait for the server: connecting, and each reply (default\n"
 	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3),\n"
 	"as is one whose connection was lost and that does not answer again.\n"
+	"Both may also follow the command: rove status -R DIR.\n"
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
@@ -98,6 +99,59 @@ static int list_commands(void)
 	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
 }
 
+/* Applies --timeout's value; false if it is none (said). */
+static bool set_timeout(rove_cli *cli, const char *arg)
+{
+	uint64_t ms;
+
+	if (!rove_text_uint(arg, ROVE_MAX_TIMEOUT_MS, &ms) || ms == 0) {
+		rove_error("invalid --timeout '%s': milliseconds, from 1 to %d (an hour)", arg, ROVE_MAX_TIMEOUT_MS);
+		return false;
+	}
+	cli->timeout_ms = (int)ms;
+	return true;
+}
+
+/* rove's own options written after the command ('rove status -R DIR'):
+ * taken as if written before it, and out of the command's words (which
+ * end at "--"). Only a word that is one of them exactly counts, so a
+ * value that looks like one is given as --name=-R. Returns the new argc;
+ * -1 after a usage error (said). */
+static int late_globals(rove_cli *cli, int argc, char **argv, int cmd)
+{
+	int out = cmd + 1;
+
+	for (int j = cmd + 1; j < argc; j++) {
+		const char *w = argv[j], *val = NULL;
+		bool dir = false;
+		if (strcmp(w, "--") == 0) {
+			while (j < argc)
+				argv[out++] = argv[j++];
+			break;
+		}
+		if (strcmp(w, "-R") == 0 || strcmp(w, "--replica") == 0 || strcmp(w, "--timeout") == 0) {
+			dir = w[1] == 'R' || w[2] == 'r';
+			if (j + 1 >= argc) {
+				rove_error("%s takes a value", w);
+				return -1;
+			}
+			val = argv[++j];
+		} else if (strncmp(w, "--replica=", 10) == 0 || strncmp(w, "--timeout=", 10) == 0) {
+			dir = w[2] == 'r';
+			val = w + 10;
+		} else {
+			argv[out++] = argv[j];
+			continue;
+		}
+		if (dir)
+			cli->dir = val;
+		else if (!set_timeout(cli, val))
+			return -1;
+	}
+	argv[out] = NULL;
+	return out;
+}
+
 static int run(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
@@ -120,16 +174,10 @@ static int run(int argc, char **argv)
 		case 'R':
 			cli.dir = o.arg;
 			break;
-		case OPT_TIMEOUT: {
-			uint64_t ms;
-			if (!rove_text_uint(o.arg, ROVE_MAX_TIMEOUT_MS, &ms) || ms == 0) {
-				rove_error("invalid --timeout '%s': milliseconds, from 1 to %d (an hour)", o.arg,
-					   ROVE_MAX_TIMEOUT_MS);
+		case OPT_TIMEOUT:
+			if (!set_timeout(&cli, o.arg))
 				return ROVE_EXIT_USAGE;
-			}
-			cli.timeout_ms = (int)ms;
 			break;
-		}
 		case CLI_OPT_NOVALUE: /* -R without its value; --timeout's is unknown */
 			if (o.opt == 'R')
 				return cli_usage(usage_text, false);
@@ -146,6 +194,8 @@ static int run(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
+	if ((argc = late_globals(&cli, argc, argv, i)) < 0)
+		return ROVE_EXIT_USAGE;
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].fn(&cli, argc - i, argv + i);

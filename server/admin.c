@@ -167,9 +167,13 @@ static int cmd_user_add(admin_ctx *a)
 			      rove_role_with_article(u.role));
 	for (uint32_t i = 2; i < a->nargs; i++) {
 		rove_uuid id;
+		bool again = false;
 		if (code_get(a, a->args[i], &id) != ROVE_OK)
 			return refuse(a, ROVE_ENOTFOUND, "no territory '%s'", a->args[i]);
-		snprintf(u.terr[u.nterr++], ROVE_MAX_NAME + 1, "%s", a->args[i]);
+		for (uint32_t k = 0; k < u.nterr && !again; k++)
+			again = strcmp(u.terr[k], a->args[i]) == 0;
+		if (!again) /* a territory named twice is held once, as an import's */
+			snprintf(u.terr[u.nterr++], ROVE_MAX_NAME + 1, "%s", a->args[i]);
 	}
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
@@ -330,8 +334,16 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 	} else {
 		if (at == u.nterr)
 			return ROVE_OK;
-		memmove(&u.terr[at], &u.terr[at + 1], (u.nterr - at - 1) * sizeof(u.terr[0]));
-		u.nterr--;
+		/* every copy (a user added with a territory named twice, before
+		 * user.add held it once) */
+		for (uint32_t k = at; k < u.nterr;) {
+			if (strcmp(u.terr[k], code) == 0) {
+				memmove(&u.terr[k], &u.terr[k + 1], (u.nterr - k - 1) * sizeof(u.terr[0]));
+				u.nterr--;
+			} else {
+				k++;
+			}
+		}
 	}
 	u.epoch++; /* their scope changed: their replica refetches it */
 	rc = rove_store_user_put(&a->e->st, a->txn, &u, hash);

@@ -424,6 +424,20 @@ for v in 604800.001 604800.00000000001; do
 	eq "$?" "2" "roved serve --recycle-interval '$v' ($(head -n 1 "$T/err"))"
 	set -e
 done
+# rove's own options after the command's name, as before it (an
+# attack's finding: 'rove status -R DIR' was a bare usage text).
+eq "$(rove status -R "$T/alice" --json | jq -r .user)" "alice" "status -R DIR"
+eq "$(rove status --json --replica="$T/alice" | jq -r .user)" "alice" "status --replica=DIR"
+eq "$(rove customer list --timeout 4000 -R "$T/alice" --limit 1 --json | jq length)" "1" "--timeout and -R after"
+set +e
+rove status -R >/dev/null 2>"$T/err"
+eq "$?" "2" "status -R without its value"
+grep -q -- "-R takes a value" "$T/err" || fail "status -R: $(cat "$T/err")"
+rove -R "$T/alice" status --timeout 0 >/dev/null 2>"$T/err"
+eq "$?" "2" "status --timeout 0"
+set -e
+id=$(r alice customer add --name=-R --territory east.sh)
+eq "$(r alice customer show "$id" --json | jq -r .name)" "-R" "a value written --name=-R is the name"
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"

@@ -148,4 +148,28 @@ for cmd in list show disable enable token; do
 	grep -qx "admin user $cmd" <<<"$(rove --list-commands)" || fail "--list-commands lacks admin user $cmd"
 	grep -q "rove admin user $cmd" <<<"$(rove admin --help)" || fail "rove admin --help lacks user $cmd"
 done
+
+# ---- territories named twice, or too many for one request (an attack's
+# findings: both territories were kept, and one unassign left one; 15
+# gave a bare usage text; one bad row's error came once per code) ----
+
+r admin admin user add twice --role rep --territory east --territory east --territory west >/dev/null
+eq "$(r admin admin user show twice --json | jq -c .territories)" '["east","west"]' "a territory named twice, held once"
+r admin admin unassign twice east >/dev/null
+eq "$(r admin admin user show twice --json | jq -c .territories)" '["west"]' "one unassign takes it away"
+many=()
+for i in $(seq 1 15); do
+	r admin admin territory add "m$i" --name "M $i" >/dev/null
+	many+=(--territory "m$i")
+done
+status 2 "user add with 15 territories" r admin admin user add fifteen --role rep "${many[@]}"
+grep -q "at most 14 territories" "$T/err" || fail "why 15 are refused: $(cat "$T/err")"
+status 0 "user add with 14 territories" r admin admin user add fourteen --role rep "${many[@]:0:28}"
+eq "$(r admin admin user show fourteen --json | jq '.territories | length')" "14" "fourteen's territories"
+{
+	echo "login,role,territories"
+	echo "crowded,rep,$(seq -s';' -f 't%g' 1 80)"
+} >"$T/crowded.csv"
+status 1 "an import row with 80 territories" r admin admin import users "$T/crowded.csv"
+eq "$(grep -c "at most 64 territories" "$T/err")" "1" "said once ($(head -c 300 "$T/err"))"
 echo "ok"

@@ -567,6 +567,26 @@ static void test_no_territories_for_analysts(void)
 	srv_free(s);
 }
 
+/* ---- a territory named twice is held once; unassign takes it away
+ * (an attack's finding: user.add kept both, and one unassign left one) ---- */
+
+static void test_territory_named_twice(void)
+{
+	srv *s = srv_world();
+	rove_user *u = malloc(sizeof(*u));
+
+	CHECK(s != NULL && u != NULL);
+	CHECK_EQ_INT(srv_user(s, "twice", "rep", "east", "east", "north", "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "twice", u), ROVE_OK);
+	CHECK_EQ_INT(u->nterr, 2);
+	CHECK_EQ_INT(srv_admin(s, "admin", "unassign", "twice", "east", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_user_get(s, "twice", u), ROVE_OK);
+	CHECK_EQ_INT(u->nterr, 1);
+	CHECK(u->nterr == 1 && strcmp(u->terr[0], "north") == 0);
+	free(u);
+	srv_free(s);
+}
+
 /* ---- an import refused: every bad row is listed (import.check) ---- */
 
 /* An admin request's reply lines into out (at most max); their count. */
@@ -847,6 +867,7 @@ int main(void)
 	test_pull_time();
 	test_upgrade_from_3();
 	test_no_territories_for_analysts();
+	test_territory_named_twice();
 	test_import_every_bad_row();
 	test_request_ids();
 	test_request_ids_bounded();
