@@ -298,8 +298,12 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
 			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
 		/* The server decides the owner; until then the replica shows
-		 * the author's, for those who can own customers. */
-		if (c->id == ROVE_COLL_CUSTOMER && rove_rules_role_may_own(rove_role_parse(r.role)))
+		 * the author's, for those who can own customers - and before
+		 * the first sync, when the replica does not know its role yet
+		 * (a rep's new customer is his at once, in 'list --mine' too;
+		 * an admin's goes to the pool on sync). */
+		if (c->id == ROVE_COLL_CUSTOMER &&
+		    (rove_rules_role_may_own(rove_role_parse(r.role)) || rove_role_parse(r.role) == 0))
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
 		/* A deal's likewise (rule 14): its customer's owner, or the
 		 * author for a pool customer, unless a manager named one. */

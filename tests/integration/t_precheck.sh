@@ -80,6 +80,10 @@ eq "$(r admin sync --json | jq .accepted)" "1" "the admin's create in a territor
 # ... and so does a replica that never synced (it knows no role yet).
 rove -R "$T/alice2" init --server "$URL" --user alice --token "$(token_of alice)" 2>/dev/null
 x=$(rove -R "$T/alice2" customer add --name "Far West 2" --territory west.cd)
+# Before its first sync, her new customer shows her as its owner, in
+# 'list --mine' too (it showed none).
+eq "$(rove -R "$T/alice2" customer show "$x" --json | jq -r .owner)" "alice" "the owner before the first sync"
+eq "$(rove -R "$T/alice2" customer list --mine --json | jq length)" "1" "list --mine before the first sync"
 eq "$(rove -R "$T/alice2" sync --json | jq .rejected)" "1" "a replica that never synced leaves it to the server"
 eq "$(rove -R "$T/alice2" rejected --json | jq -r --arg id "$x" '.[] | select(.id == $id) | .reason')" \
 	"not_in_territory" "and the server refuses it"
