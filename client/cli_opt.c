@@ -107,10 +107,45 @@ static void note_given(cli_opt *o, int k)
 			o->given |= UINT64_C(1) << i;
 }
 
+static cli_opt_global_fn global_fn;
+static void *global_arg;
+
+void cli_opt_globals(cli_opt_global_fn fn, void *arg)
+{
+	global_fn = fn;
+	global_arg = arg;
+}
+
+/* word at o->at, if it is one of rove's own options: handed to
+ * global_fn; *used the words it took. */
+static bool take_global(cli_opt *o, const char *word, int *used)
+{
+	const char *value;
+
+	*used = 1;
+	if (strcmp(word, "-R") == 0 || strcmp(word, "--replica") == 0 || strcmp(word, "--timeout") == 0) {
+		if (o->at + 1 >= o->argc) {
+			rove_error("%s takes a value", word);
+			return false;
+		}
+		value = o->argv[o->at + 1];
+		*used = 2;
+	} else {
+		value = word + strlen("--replica="); /* as long as "--timeout=" */
+	}
+	return global_fn(word, value, global_arg);
+}
+
+static bool is_global(const char *word)
+{
+	return strcmp(word, "-R") == 0 || strcmp(word, "--replica") == 0 || strcmp(word, "--timeout") == 0 ||
+	       strncmp(word, "--replica=", 10) == 0 || strncmp(word, "--timeout=", 10) == 0;
+}
+
 int cli_opt_next(cli_opt *o)
 {
 	const char *word;
-	int at = o->next, k;
+	int at = o->next, k, used;
 
 	o->arg = NULL;
 	o->opt = 0;
@@ -122,6 +157,15 @@ int cli_opt_next(cli_opt *o)
 		o->next = at + 1;
 		o->opt = 'h';
 		return 'h';
+	}
+	if (global_fn != NULL && is_global(word) && !names_option(o, word)) {
+		if (!take_global(o, word, &used)) {
+			o->arg = word;
+			o->next = at + used;
+			return CLI_OPT_UNKNOWN;
+		}
+		o->next = at + used;
+		return cli_opt_next(o);
 	}
 	if (word[0] == '-' && word[1] != '\0' && !names_option(o, word)) {
 		o->arg = word;

@@ -97,6 +97,16 @@ int cli_opt_next(cli_opt *o);
  * then prints the command's usage and exits 2. */
 void cli_opt_missing_error(const cli_opt *o);
 
+/* rove's own options after a command's name ('rove status -R DIR'):
+ * once set, cli_opt_next gives fn each of -R, --replica and --timeout
+ * (with its value: the next word, or after '=') that a command's table
+ * does not name, where an option of the table could stand (a word taken
+ * as another option's value is that value), and goes on with the next
+ * word. fn returns false when the value is bad (it said so): the word
+ * is then CLI_OPT_UNKNOWN. A missing value is said, and CLI_OPT_UNKNOWN. */
+typedef bool (*cli_opt_global_fn)(const char *name, const char *value, void *arg);
+void cli_opt_globals(cli_opt_global_fn fn, void *arg);
+
 /* True if -h or --help is among argv[first..argc - 1]: the commands that
  * print their help whatever else their line holds ask this first. */
 bool cli_opt_help(int argc, char **argv, int first);

@@ -210,6 +210,11 @@ static int owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, r
 		role = rove_role_parse(r.role);
 		ask = (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) &&
 		      !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(role));
+		if (ask && owner[0] == '\0') { /* a change's owner= (a rep's: the precheck's) */
+			rove_error("%s: owner: a deal needs an owner", rove_reason_name(ROVE_R_INVALID));
+			rc = ROVE_EPERM;
+			ask = false;
+		}
 		/* a new deal's customer named by the start or end of its id:
 		 * made whole */
 		if (ask && op != NULL && rec_has_abbrev_ref(c, op))
@@ -239,8 +244,8 @@ int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *i
 		else if (strncmp(args[i], "stage=", 6) == 0)
 			stage = args[i] + 6;
 	}
-	if (owner == NULL || owner[0] == '\0')
-		return ROVE_EXIT_OK; /* the precheck's */
+	if (owner == NULL)
+		return ROVE_EXIT_OK;
 	return owner_check(cli, c, ids, NULL, owner, stage);
 }
 

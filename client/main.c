@@ -112,44 +112,16 @@ static bool set_timeout(rove_cli *cli, const char *arg)
 	return true;
 }
 
-/* rove's own options written after the command ('rove status -R DIR'):
- * taken as if written before it, and out of the command's words (which
- * end at "--"). Only a word that is one of them exactly counts, so a
- * value that looks like one is given as --name=-R. Returns the new argc;
- * -1 after a usage error (said). */
-static int late_globals(rove_cli *cli, int argc, char **argv, int cmd)
+/* rove's own options after the command's name (cli_opt_globals). */
+static bool late_global(const char *name, const char *value, void *arg)
 {
-	int out = cmd + 1;
+	rove_cli *cli = arg;
 
-	for (int j = cmd + 1; j < argc; j++) {
-		const char *w = argv[j], *val = NULL;
-		bool dir = false;
-		if (strcmp(w, "--") == 0) {
-			while (j < argc)
-				argv[out++] = argv[j++];
-			break;
-		}
-		if (strcmp(w, "-R") == 0 || strcmp(w, "--replica") == 0 || strcmp(w, "--timeout") == 0) {
-			dir = w[1] == 'R' || w[2] == 'r';
-			if (j + 1 >= argc) {
-				rove_error("%s takes a value", w);
-				return -1;
-			}
-			val = argv[++j];
-		} else if (strncmp(w, "--replica=", 10) == 0 || strncmp(w, "--timeout=", 10) == 0) {
-			dir = w[2] == 'r';
-			val = w + 10;
-		} else {
-			argv[out++] = argv[j];
-			continue;
-		}
-		if (dir)
-			cli->dir = val;
-		else if (!set_timeout(cli, val))
-			return -1;
+	if (name[1] == 'R' || strncmp(name, "--replica", 9) == 0) {
+		cli->dir = value;
+		return true;
 	}
-	argv[out] = NULL;
-	return out;
+	return set_timeout(cli, value);
 }
 
 static int run(int argc, char **argv)
@@ -194,8 +166,7 @@ static int run(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
-	if ((argc = late_globals(&cli, argc, argv, i)) < 0)
-		return ROVE_EXIT_USAGE;
+	cli_opt_globals(late_global, &cli);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].fn(&cli, argc - i, argv + i);

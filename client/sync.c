@@ -909,22 +909,29 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
 		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
 {
+	rove_uuid request;
+
+	/* The request carries an id of its own, which the server keeps with
+	 * its answer: sent again after a lost connection, it is answered
+	 * again, not done twice (a user added once, the token made once). */
+	rove_uuid_new(&request);
+	return rove_admin_call_id(r, timeout_ms, cmd, args, nargs, &request, fn, arg, errmsg, errlen);
+}
+
+int rove_admin_call_id(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args, uint32_t nargs,
+		       const rove_uuid *request, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
+{
 	conn c;
 	rove_buf req;
-	rove_uuid request;
 	nng_msg *reply = NULL;
 	rove_msg m;
 	int rc;
 
 	errmsg[0] = '\0';
 	rove_buf_init(&req);
-	/* The request carries an id of its own, which the server keeps with
-	 * its answer: sent again after a lost connection, it is answered
-	 * again, not done twice (a user added once, the token made once). */
-	rove_uuid_new(&request);
 	rc = conn_open(&c, r, timeout_ms, true);
 	if (rc == ROVE_OK)
-		rc = rove_enc_admin_req(&req, &r->auth, cmd, &request, args, nargs);
+		rc = rove_enc_admin_req(&req, &r->auth, cmd, request, args, nargs);
 	if (rc == ROVE_OK)
 		rc = conn_call(&c, &req, ROVE_MSG_ADMIN_REPLY, &reply, &m);
 	if (rc == ROVE_EPROTO && c.refused) {

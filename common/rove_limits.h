@@ -260,6 +260,11 @@
  * most ROVE_LOST_REDIAL_MS; then one dial says why not (a killed server
  * ends the command within it). */
 #define ROVE_LOST_REDIAL_MS 2000
+/* How many times `rove admin import` asks for its last step (commit)
+ * while no answer comes, each within --timeout: the same request each
+ * time, done once, so a server that stalled a while still gives the new
+ * users' tokens. */
+#define ROVE_ADMIN_COMMIT_ASKS 3u
 #define ROVE_REDIAL_MAX_MS 400
 #define ROVE_REDIAL_POLL_MS 5
 /* Client: once a connection was lost during a pull, each request from

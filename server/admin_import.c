@@ -119,14 +119,11 @@ static int import_begin(rove_engine *e, const rove_user *u, char (*args)[ROVE_MA
 	if (kind == 0)
 		return refuse(reply, ROVE_EINVAL, "import.begin: import territories or users");
 	stage_find(e, u, "", now); /* drops the expired */
-	/* One import per admin at a time: a new one replaces theirs; else a
-	 * free slot, or the one left alone longest. */
+	/* A free slot, or the one left alone longest: an admin may run two
+	 * imports at once (two windows, a script), and one abandoned goes
+	 * first (it expires anyway). */
 	for (int i = 0; i < ROVE_MAX_ADMIN_IMPORTS; i++) {
 		stage *t = &stages[i];
-		if (t->e == e && strcmp(t->owner, u->name) == 0) {
-			s = t;
-			break;
-		}
 		if (s == NULL || (s->e != NULL && (t->e == NULL || t->touched_ms < s->touched_ms)))
 			s = t;
 	}

@@ -436,8 +436,11 @@ grep -q -- "-R takes a value" "$T/err" || fail "status -R: $(cat "$T/err")"
 rove -R "$T/alice" status --timeout 0 >/dev/null 2>"$T/err"
 eq "$?" "2" "status --timeout 0"
 set -e
-id=$(r alice customer add --name=-R --territory east.sh)
-eq "$(r alice customer show "$id" --json | jq -r .name)" "-R" "a value written --name=-R is the name"
+# A word another option takes as its value is that value, whatever it
+# looks like.
+id=$(r alice customer add --name -R --territory east.sh)
+eq "$(r alice customer show "$id" --json | jq -r .name)" "-R" "--name -R: the name"
+eq "$(r alice customer list --search -R --json | jq -r '.[0].name')" "-R" "--search -R: the text"
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"

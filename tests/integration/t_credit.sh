@@ -69,6 +69,8 @@ exits_as mike 1 opportunity set "$open1" owner=walt # outside his reach: no user
 grep -q "no user 'walt' in your territories" "$T/err" || fail "why walt is refused: $(cat "$T/err")"
 exits_as mike 1 opportunity set "$open1" owner=nobody
 grep -q "no user 'nobody' in your territories" "$T/err" || fail "why nobody is refused: $(cat "$T/err")"
+exits_as mike 1 opportunity set "$open1" owner=
+grep -q "a deal needs an owner" "$T/err" || fail "why no owner is refused: $(cat "$T/err")"
 eq "$(r mike pending --json | jq length)" "0" "nothing queued"
 out=$(probe mike push update 4 "$open1" owner=walt)
 eq "$(jq -r .reason <<<"$out")" "not_in_territory" "the server refuses a rep outside ($out)"
