@@ -201,8 +201,26 @@ static void check_territory(aimport *im, const arow *w)
 		row_error(im, w->line, "invalid parent territory code '%.64s'", parent);
 }
 
+/* Whether list ("a;b;c") holds code. */
+static bool list_has(const char *list, const char *code)
+{
+	size_t n = strlen(code);
+
+	for (const char *p = list; *p != '\0';) {
+		const char *end = strchr(p, ';');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, code, n) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
 /* A user row: a login, a role, territory codes separated by ';' (each
- * trimmed; stored back so). */
+ * trimmed; stored back so, a code named twice once, as the server holds
+ * it). */
 static int check_user(aimport *im, arow *w)
 {
 	const char *login = w->cell[0], *role = w->cell[1], *held;
@@ -243,6 +261,8 @@ static int check_user(aimport *im, arow *w)
 								       : " (as of its last sync: 'rove sync' if it is new)",
 				  replica_code(im, code, true) != NULL ? replica_code(im, code, true) : "",
 				  replica_code(im, code, true) != NULL ? "')" : "");
+		else if (code[0] != '\0' && list_has(out, code))
+			; /* named twice: held once */
 		else if (code[0] != '\0' && ++n > ROVE_MAX_USER_TERRITORIES) {
 			if (n == ROVE_MAX_USER_TERRITORIES + 1) /* said once a row */
 				row_error(im, w->line, "a user holds at most %u territories", ROVE_MAX_USER_TERRITORIES);
