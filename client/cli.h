@@ -176,6 +176,10 @@ typedef void (*cli_admin_user_fn)(const cli_admin_user *u, void *arg);
  * the same request and checks, each user to fn once the whole answer is
  * checked. The exit status; what failed is reported (rove_error). */
 int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg);
+/* The same for a command that goes on without the answer when the
+ * server cannot be reached (then ROVE_EXIT_UNREACH, and why it could
+ * not be asked is written into why, not reported). */
+int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen);
 int cmd_ui(rove_cli *cli, int argc, char **argv); /* ui_server.c */
 
 #endif

@@ -186,8 +186,10 @@ static void print_note(const char *s, uint32_t len, void *arg)
 /* Sends command cmd; a role that may not run it (act: enum
  * rove_rules_act) is told at once, with the server's words. fn gets the
  * lines of the answer. */
-static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, rove_line_fn fn,
-		   void *arg)
+/* call_fn's work; why not NULL: an unreachable server is not reported
+ * but said there (the caller goes on without the answer, saying so). */
+static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n,
+		       rove_line_fn fn, void *arg, char *why, size_t whylen)
 {
 	rove_replica r;
 	char err[ROVE_MAX_ERRMSG + 1];
@@ -210,7 +212,9 @@ static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *a
 		return ROVE_EXIT_FAIL;
 	}
 	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, fn, arg, err, sizeof(err));
-	if (rc == ROVE_ELOST)
+	if (why != NULL && (rc == ROVE_ELOST || rove_err_unreached(rc)))
+		snprintf(why, whylen, "the server at %s: %s", r.server, rc == ROVE_ELOST ? err : rove_strerror(rc));
+	else if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
@@ -218,6 +222,12 @@ static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *a
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);
 	return cli_exit(rc);
+}
+
+static int call_fn(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n, rove_line_fn fn,
+		   void *arg)
+{
+	return call_fn_why(cli, act, cmd, args, n, fn, arg, NULL, 0);
 }
 
 /* The lines of the answer go to stdout (a token), or with notes to
@@ -583,6 +593,11 @@ static int user_list_or_show(rove_cli *cli, int argc, char **argv)
 
 int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg)
 {
+	return cmd_admin_users_why(cli, login, fn, arg, NULL, 0);
+}
+
+int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen)
+{
 	kept_lines k = {{0}, 0, false};
 	user_row *u;
 	rove_buf copy;
@@ -594,8 +609,8 @@ int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void
 		return ROVE_EXIT_FAIL;
 	rove_buf_init(&k.text);
 	rove_buf_init(&copy);
-	rc = call_fn(cli, ROVE_ACT_SEE_USERS, login != NULL ? "user.show" : "user.list", &login, login != NULL ? 1 : 0,
-		     keep_line, &k);
+	rc = call_fn_why(cli, ROVE_ACT_SEE_USERS, login != NULL ? "user.show" : "user.list", &login,
+			 login != NULL ? 1 : 0, keep_line, &k, why, whylen);
 	if (rc == ROVE_EXIT_OK && !walk_users(&k, false, login != NULL, false)) {
 		rove_error("malformed reply from the server");
 		rc = ROVE_EXIT_FAIL;

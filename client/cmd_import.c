@@ -1079,7 +1079,8 @@ static int import_write(importer *im, const rove_cli *cli)
  * kept under 'rove rejected'. */
 static int import_ask_users(rove_cli *cli, importer *im)
 {
-	int status = cmd_admin_users(cli, NULL, keep_user, im);
+	char why[ROVE_MAX_ERRMSG + 256] = "";
+	int status = cmd_admin_users_why(cli, NULL, keep_user, im, why, sizeof(why));
 
 	if (status == ROVE_EXIT_OK && im->users_nomem) {
 		rove_error("out of memory");
@@ -1089,9 +1090,9 @@ static int import_ask_users(rove_cli *cli, importer *im)
 		im->users_known = true;
 		return ROVE_OK;
 	}
-	rove_warn("%s: owners not checked (the server could not be asked for its users); the server checks them "
-		  "on sync, and 'rove rejected' lists a row it refuses",
-		  im->file);
+	rove_warn("%s: owners not checked (%s); the server checks them on sync, and 'rove rejected' lists a row it "
+		  "refuses",
+		  im->file, why[0] != '\0' ? why : "the server could not be asked for its users");
 	return ROVE_OK;
 }
 

@@ -155,7 +155,7 @@ static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, ter
  * exit status, reported. */
 static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed, const terr_chain *ch)
 {
-	char detail[ROVE_MAX_ERRMSG];
+	char detail[ROVE_MAX_ERRMSG], why[ROVE_MAX_ERRMSG + 256];
 	owner_found *o = calloc(1, sizeof(*o));
 	rec_user u;
 	int status, reason;
@@ -165,11 +165,12 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 		return ROVE_EXIT_FAIL;
 	}
 	o->login = owner;
-	status = cmd_admin_users(cli, NULL, keep_owner, o);
+	why[0] = '\0';
+	status = cmd_admin_users_why(cli, NULL, keep_owner, o, why, sizeof(why));
 	if (status != ROVE_EXIT_OK) {
-		rove_warn("owner %s not checked (the server could not be asked for its users); the server checks it on "
-			  "sync, and 'rove rejected' lists a refusal",
-			  owner);
+		rove_warn("owner %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a "
+			  "refusal",
+			  owner, why[0] != '\0' ? why : "the server could not be asked for its users");
 		free(o);
 		return ROVE_EXIT_OK;
 	}

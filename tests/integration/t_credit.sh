@@ -110,7 +110,9 @@ exits_as mike 1 opportunity set "$won" owner=wendy
 grep -q "no user 'wendy' in your territories" "$T/err" || fail "why wendy is refused: $(cat "$T/err")"
 server_stop
 r mike opportunity set "$won" owner=wendy 2>"$T/err"
-grep -q "owner wendy not checked" "$T/err" || fail "offline, the owner is said to be unchecked: $(cat "$T/err")"
+grep -q "owner wendy not checked (the server at .*: server unreachable)" "$T/err" ||
+	fail "offline, the owner is said to be unchecked, and why: $(cat "$T/err")"
+! grep -q "error:" "$T/err" || fail "a command that goes on says no error: $(cat "$T/err")"
 r mike opportunity set "$lost" owner=nora 2>/dev/null
 server_start
 out=$(r mike sync --json)
