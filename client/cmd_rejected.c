@@ -467,6 +467,9 @@ static int rejected_retry(rove_cli *cli, int argc, char **argv)
 			rove_error("unknown %s field '%.*s' (see 'rove %s set --help')", c->name, (int)(eq - argv[i]),
 				   argv[i], c->name);
 			rc = CLI_EUSAGE;
+		} else if (rec_field_repeated(c, argv, 3, i)) {
+			rove_error("%.*s is given twice: give each field once", (int)(eq - argv[i]), argv[i]);
+			rc = CLI_EUSAGE;
 		}
 	}
 	/* The record as it is now: a create makes it again, anything else

@@ -55,6 +55,9 @@ int target_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);   
 /* "tax-id" or "tax_id" (len bytes of arg) -> the field named tax_id of c;
  * NULL if c has none. */
 const rove_field_def *rec_field_arg(const rove_coll_def *c, const char *arg, size_t len);
+/* Whether argv[i] (FIELD=VALUE, its field known) names a field that one of
+ * argv[from..i-1] names already ("tax-id" and "tax_id" are one). */
+bool rec_field_repeated(const rove_coll_def *c, char **argv, int from, int i);
 /* Sets field fd of op to a value written on the command line; says why
  * not (a system field, an invalid value: a rove error; an id that is not
  * one: CLI_EUSAGE). */

@@ -204,9 +204,18 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 	cli_opt_init(&o, argc, argv, 2, opts->table);
 	while (status == ROVE_EXIT_OK && (k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k >= CLI_OPT_LONG) {
-			fds[n] = &c->fields[k - CLI_OPT_LONG];
-			vals[n++] = o.arg;
-			continue;
+			const rove_field_def *fd = &c->fields[k - CLI_OPT_LONG];
+			bool twice = false;
+			for (int f = 0; f < n; f++)
+				twice = twice || fds[f] == fd;
+			if (!twice) {
+				fds[n] = fd;
+				vals[n++] = o.arg;
+				continue;
+			}
+			rove_error("--%s is given twice: give each field once", fd->name);
+			status = ROVE_EXIT_USAGE;
+			break;
 		}
 		if (k == CLI_OPT_NOVALUE)
 			rove_error("option '%s' needs a value", o.arg);

@@ -134,6 +134,10 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 				   c->name, names);
 			return ROVE_EXIT_USAGE;
 		}
+		if (rec_field_repeated(c, argv, 3, i)) {
+			rove_error("%.*s is given twice: give each field once", (int)(eq - argv[i]), argv[i]);
+			return ROVE_EXIT_USAGE;
+		}
 	}
 	/* A deal given to someone: whom the server knows (asked first, the
 	 * replica closed meanwhile). */

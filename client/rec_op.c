@@ -22,6 +22,19 @@ const rove_field_def *rec_field_arg(const rove_coll_def *c, const char *arg, siz
 	return rove_schema_field(c, name);
 }
 
+bool rec_field_repeated(const rove_coll_def *c, char **argv, int from, int i)
+{
+	const char *eq = strchr(argv[i], '=');
+	const rove_field_def *fd = rec_field_arg(c, argv[i], (size_t)(eq - argv[i]));
+
+	for (int j = from; j < i; j++) {
+		const char *e = strchr(argv[j], '=');
+		if (e != NULL && rec_field_arg(c, argv[j], (size_t)(e - argv[j])) == fd)
+			return true;
+	}
+	return false;
+}
+
 int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 {
 	char why[ROVE_MAX_ERRMSG];

@@ -71,6 +71,13 @@ exits_as mike 1 opportunity set "$open1" owner=nobody
 grep -q "no user 'nobody' in your territories" "$T/err" || fail "why nobody is refused: $(cat "$T/err")"
 exits_as mike 1 opportunity set "$open1" owner=
 grep -q "a deal needs an owner" "$T/err" || fail "why no owner is refused: $(cat "$T/err")"
+# One field twice is a usage error, not "the last one wins" (attack seven).
+exits_as mike 2 opportunity set "$open1" owner=wang owner=walt
+grep -q "owner is given twice" "$T/err" || fail "why two owners are refused: $(cat "$T/err")"
+exits_as mike 2 opportunity set "$open1" expected-close=2027-01-01 expected_close=2027-02-01
+grep -q "expected_close is given twice" "$T/err" || fail "why one field twice is refused: $(cat "$T/err")"
+exits_as mike 2 opportunity add --customer "$c" --title One --title Two
+grep -q -- "--title is given twice" "$T/err" || fail "why an option twice is refused: $(cat "$T/err")"
 eq "$(r mike pending --json | jq length)" "0" "nothing queued"
 out=$(probe mike push update 4 "$open1" owner=walt)
 eq "$(jq -r .reason <<<"$out")" "not_in_territory" "the server refuses a rep outside ($out)"
