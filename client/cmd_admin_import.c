@@ -579,7 +579,6 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 		err[0] = '\0';
 		rc = stage_rows(im, cli, order, args, &a, err, sizeof(err));
 		if (rc == ROVE_OK) {
-			rove_uuid request;
 			args[0] = a.id;
 			a.lines = 0;
 			a.tokens = &tokens;
@@ -587,15 +586,8 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 			/* The last step, asked again while no answer comes (the
 			 * same request: done once, answered as the first time,
 			 * with the new users' tokens). */
-			rove_uuid_new(&request);
-			for (uint32_t ask = 1;; ask++) {
-				rc = rove_admin_call_id(im->r, cli->timeout_ms, "import.commit", args, 1, &request,
-							take_line, &a, err, sizeof(err));
-				if (!rove_err_unreached(rc) || ask >= ROVE_ADMIN_COMMIT_ASKS)
-					break;
-				rove_warn("no answer from the server to the import's last step yet (%s): asking again "
-					  "(%u of %u)", rove_strerror(rc), ask + 1, ROVE_ADMIN_COMMIT_ASKS);
-			}
+			rc = rove_admin_call_asks(im->r, cli->timeout_ms, ROVE_ADMIN_COMMIT_ASKS, "import.commit", args,
+						  1, take_line, &a, err, sizeof(err));
 			unwritten = cli_secret_end(&tokens, ROVE_EXIT_OK, "the new users' tokens (login,token)") !=
 				    ROVE_EXIT_OK;
 			if (rove_err_unreached(rc)) {

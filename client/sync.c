@@ -906,20 +906,10 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	return rc;
 }
 
-int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
-		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
-{
-	rove_uuid request;
-
-	/* The request carries an id of its own, which the server keeps with
-	 * its answer: sent again after a lost connection, it is answered
-	 * again, not done twice (a user added once, the token made once). */
-	rove_uuid_new(&request);
-	return rove_admin_call_id(r, timeout_ms, cmd, args, nargs, &request, fn, arg, errmsg, errlen);
-}
-
-int rove_admin_call_id(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args, uint32_t nargs,
-		       const rove_uuid *request, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
+/* One ask of an admin command with the request's id; *idless: the
+ * server was too old for the id, and was asked without it. */
+static int admin_ask(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args, uint32_t nargs,
+		     const rove_uuid *request, rove_line_fn fn, void *arg, char *errmsg, size_t errlen, bool *idless)
 {
 	conn c;
 	rove_buf req;
@@ -941,6 +931,7 @@ int rove_admin_call_id(rove_replica *r, int timeout_ms, const char *cmd, const c
 		 * again: a connection lost before the answer is ROVE_ELOST. */
 		rove_debug("admin: the server takes no request id (%s)", c.errmsg);
 		c.resend_ok = false;
+		*idless = true;
 		rove_buf_reset(&req);
 		rc = rove_enc_admin(&req, &r->auth, cmd, args, nargs);
 		if (rc == ROVE_OK)
@@ -958,6 +949,34 @@ int rove_admin_call_id(rove_replica *r, int timeout_ms, const char *cmd, const c
 	conn_close(&c);
 	rove_buf_free(&req);
 	return rc;
+}
+
+int rove_admin_call_asks(rove_replica *r, int timeout_ms, uint32_t asks, const char *cmd, const char *const *args,
+			 uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
+{
+	rove_uuid request;
+	bool idless = false;
+	int rc;
+
+	ROVE_ASSERT(asks >= 1);
+	/* The request carries an id of its own, which the server keeps with
+	 * its answer: sent again after a lost connection or asked again, it
+	 * is answered again, not done twice (a user added once, the token
+	 * made once). */
+	rove_uuid_new(&request);
+	for (uint32_t ask = 1;; ask++) {
+		rc = admin_ask(r, timeout_ms, cmd, args, nargs, &request, fn, arg, errmsg, errlen, &idless);
+		if (!rove_err_unreached(rc) || idless || ask >= asks)
+			return rc;
+		rove_warn("no answer from the server to %s yet (%s): asking again (%u of %u)", cmd, rove_strerror(rc),
+			  ask + 1, asks);
+	}
+}
+
+int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
+		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen)
+{
+	return rove_admin_call_asks(r, timeout_ms, 1, cmd, args, nargs, fn, arg, errmsg, errlen);
 }
 
 int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, void *arg, char *errmsg,

@@ -54,11 +54,15 @@ void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg);
 typedef void (*rove_line_fn)(const char *s, uint32_t len, void *arg);
 int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
 		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);
-/* The same with the request's id given: a call that got no answer may be
- * made again with the same id, and is then answered as the first was
- * (the server keeps the answer), not done twice. */
-int rove_admin_call_id(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args, uint32_t nargs,
-		       const rove_uuid *request, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);
+/* The same, asked up to asks times (>= 1) while no answer comes
+ * (rove_err_unreached), each time within timeout_ms, with a warning
+ * before each ask after the first. Every ask carries the same request
+ * id, so the server does the command once and answers an ask again as it
+ * answered the first (the new users' tokens of an import). A server too
+ * old for the id is asked once. For a last step whose answer matters
+ * more than the time: the wait is up to asks times timeout_ms. */
+int rove_admin_call_asks(rove_replica *r, int timeout_ms, uint32_t asks, const char *cmd, const char *const *args,
+			 uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);
 
 /* Fetches the server's conflict list (in pages), calling fn for each. */
 typedef int (*rove_conflict_fn)(const rove_conflict *c, void *arg);

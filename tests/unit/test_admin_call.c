@@ -33,6 +33,9 @@ enum fake_mode {
 	FAKE_OLD,      /* refuses the id as malformed, as a roved before it */
 	FAKE_OLD_LOSE, /* the same, and loses the first answer to the older form */
 	FAKE_OLD_PULL, /* refuses a PULL with records as malformed, as a roved before it */
+	FAKE_STALL,    /* takes the id; leaves the first requests unanswered (lose > 0), as a stalled
+	                  server, then answers */
+	FAKE_OLD_STALL, /* refuses the id; leaves the older form unanswered (lose > 0) */
 };
 
 #define FAKE_MAX_SEEN 8
@@ -110,8 +113,15 @@ static void fake_answer(fake *f, nng_msg *req)
 		f->id[f->nseen] = m.u.admin.request;
 		f->nseen++;
 	}
-	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && m.u.admin.has_request && f->mode != FAKE_NEW)
+	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && m.u.admin.has_request &&
+	    (f->mode == FAKE_OLD || f->mode == FAKE_OLD_LOSE || f->mode == FAKE_OLD_STALL))
 		rc = ROVE_EPROTO; /* what a roved before the id decodes it as */
+	if (rc == ROVE_OK && f->lose > 0 && (f->mode == FAKE_STALL || f->mode == FAKE_OLD_STALL)) {
+		/* no answer: the request is dropped, the connection kept */
+		f->lose--;
+		nng_msg_free(req);
+		return;
+	}
 	if (rc == ROVE_OK && f->lose > 0 && (f->mode == FAKE_NEW || f->mode == FAKE_OLD_LOSE)) {
 		/* done, then the connection is lost before the answer */
 		f->lose--;
@@ -179,8 +189,9 @@ static void take(const char *s, uint32_t len, void *arg)
 		snprintf(g->first, sizeof(g->first), "%.*s", (int)len, s);
 }
 
-/* rove user.add through a replica of the fake server at f's URL. */
-static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen)
+/* rove user.add through a replica of the fake server at f's URL, asked
+ * up to asks times, each waiting timeout_ms. */
+static int call_asks(const char *dir, const fake *f, int timeout_ms, uint32_t asks, got *g, char *err, size_t errlen)
 {
 	const char *args[2] = {"bob", "rep"};
 	char rdir[256];
@@ -195,9 +206,15 @@ static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen
 		rc = rove_replica_open(rdir, &r);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_admin_call(&r, 3000, "user.add", args, 2, take, g, err, errlen);
+	rc = asks == 1 ? rove_admin_call(&r, timeout_ms, "user.add", args, 2, take, g, err, errlen)
+		       : rove_admin_call_asks(&r, timeout_ms, asks, "user.add", args, 2, take, g, err, errlen);
 	rove_replica_close(&r);
 	return rc;
+}
+
+static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen)
+{
+	return call_asks(dir, f, 3000, 1, g, err, errlen);
 }
 
 /* A sync of a new replica with the fake server at f's URL. */
@@ -268,6 +285,37 @@ int main(void)
 	CHECK(f.with_id[0] && !f.with_id[1]);
 	CHECK(strstr(err, "may or may not have been done") != NULL);
 	CHECK_EQ_INT(g.lines, 0);
+
+	/* A stalled server: one ask gives up after its timeout ... */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_STALL, 1), 0);
+	CHECK_EQ_INT(call_asks(dir, &f, 300, 1, &g, err, sizeof(err)), ROVE_ETIMEDOUT);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 1);
+	CHECK_EQ_INT(g.lines, 0);
+	/* ... asked up to three times, the same request is asked again,
+	 * and the answer comes on the third. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_STALL, 2), 0);
+	CHECK_EQ_INT(call_asks(dir, &f, 300, 3, &g, err, sizeof(err)), ROVE_OK);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 3);
+	CHECK(f.with_id[0] && f.with_id[1] && f.with_id[2]);
+	CHECK(memcmp(f.id[0].b, f.id[1].b, 16) == 0 && memcmp(f.id[0].b, f.id[2].b, 16) == 0);
+	CHECK(g.lines == 1 && strcmp(g.first, "done") == 0);
+	/* ... and no more than three times. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_STALL, 3), 0);
+	CHECK_EQ_INT(call_asks(dir, &f, 300, 3, &g, err, sizeof(err)), ROVE_ETIMEDOUT);
+	usleep(200 * 1000); /* a fourth ask would arrive meanwhile */
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 3);
+	CHECK_EQ_INT(g.lines, 0);
+	/* A server too old for the id cannot tell an ask again from a new
+	 * request: it is asked once. */
+	CHECK_EQ_INT(fake_start(&f, dir, FAKE_OLD_STALL, 1), 0);
+	CHECK_EQ_INT(call_asks(dir, &f, 300, 3, &g, err, sizeof(err)), ROVE_ETIMEDOUT);
+	usleep(200 * 1000);
+	fake_stop(&f);
+	CHECK_EQ_INT(f.nseen, 2);
+	CHECK(f.with_id[0] && !f.with_id[1]);
 
 	/* A sync asks for records in format 2 (with clock before it). */
 	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 0), 0);
