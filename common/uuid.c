@@ -132,6 +132,12 @@ void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what)
 	memcpy(out->b, from->b, 6); /* the source's milliseconds */
 }
 
+void rove_uuid_set_ms(rove_uuid *id, uint64_t ms)
+{
+	for (int i = 0; i < 6; i++)
+		id->b[i] = (uint8_t)(ms >> (40 - 8 * i));
+}
+
 void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what)
 {
 	rove_uuid_derive(a, from, what);

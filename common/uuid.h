@@ -32,6 +32,10 @@ void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what);
  * under a fixed bijection; for the two ids of one follow-up op (its
  * record's and its own), half the cost of two derivations. */
 void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what);
+/* Puts ms (the Unix time in milliseconds, 48 bits) in id's time prefix,
+ * its other bits kept: a derived id made to sort by when it was made
+ * rather than with the id it derives from. */
+void rove_uuid_set_ms(rove_uuid *id, uint64_t ms);
 /* Writes 36 characters and a NUL into out. */
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
 /* Parses the canonical 8-4-4-4-12 form; ROVE_EINVAL on anything else. */

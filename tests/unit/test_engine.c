@@ -8,6 +8,7 @@
 #include "srv.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Most tests start from srv_world_or_exit (srv.h): east > east.sh,
  * east.hz; north > north.bj; reps alice, bob (east.sh), carl (east.hz),
@@ -531,32 +532,107 @@ static void test_batch_memo_follows_territory(void)
 
 /* ---- A retried op makes no second follow-up ---- */
 
+/* The id of customer c's one ownership history entry (-1: none, or more
+ * than one). */
+static int history_id(srv *s, const rove_uuid *c, rove_uuid *out)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	char ids[ROVE_UUID_STRLEN + 1];
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int n = 0, mrc;
+
+	rove_uuid_format(c, ids);
+	if (rec == NULL || mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_cursor_open(txn, s->e.st.records, &cur) != 0)
+		n = -1;
+	for (mrc = n == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : -1; mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *cust;
+		if (((const uint8_t *)k.mv_data)[0] != ROVE_COLL_OWNERSHIP)
+			continue;
+		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
+			n = -1;
+			break;
+		}
+		cust = rove_fields_str(&rec->fs, "customer");
+		if (cust != NULL && strcmp(cust, ids) == 0) {
+			memcpy(out->b, (const uint8_t *)k.mv_data + 1, 16);
+			n++;
+		}
+	}
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(rec);
+	return n == 1 ? 0 : -1;
+}
+
+static uint64_t id_ms(const rove_uuid *id)
+{
+	uint64_t ms = 0;
+
+	for (int i = 0; i < 6; i++)
+		ms = ms << 8 | id->b[i];
+	return ms;
+}
+
 /* A new customer's ownership history entry has an id derived from the
- * op's id (rove_uuid_derive: the same on every server, old or new), and
+ * op's id (its hashed bits), with the server's time as its prefix, and
  * the retry of an op already applied is answered from opids without
  * deriving anything again: one entry, whatever ids the first try made. */
 static void test_retry_one_history(void)
 {
 	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
-	rove_record *rec = malloc(sizeof(*rec));
-	rove_uuid c = srv_id(0xc1), hid;
+	rove_uuid c = srv_id(0xc1), hid, want;
 	rove_push_result r1, r2;
+	uint64_t t0 = rove_wall_ms(), t1;
 
-	CHECK(op != NULL && rec != NULL);
+	CHECK(op != NULL);
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Retried", NULL), ROVE_OK);
 	CHECK_EQ_INT(srv_push(s, "alice", op, &r1), ROVE_OK);
+	t1 = rove_wall_ms();
 	CHECK_EQ_INT(r1.status, ROVE_PUSH_ACCEPTED);
 	CHECK(!r1.seen);
-	rove_uuid_derive(&hid, &op->op_id, "ownership");
-	CHECK_EQ_INT(srv_get(s, ROVE_COLL_OWNERSHIP, &hid, rec), ROVE_OK);
+	CHECK_EQ_INT(history_id(s, &c, &hid), 0);
+	rove_uuid_derive(&want, &op->op_id, "ownership");
+	CHECK(memcmp(hid.b + 6, want.b + 6, 10) == 0);
+	CHECK(id_ms(&hid) >= t0 && id_ms(&hid) <= t1);
 	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
 	CHECK_EQ_INT(srv_push(s, "alice", op, &r2), ROVE_OK);
 	CHECK(r2.seen);
 	CHECK_EQ_INT(r2.status, ROVE_PUSH_ACCEPTED);
 	CHECK_EQ_INT(r2.seq, r1.seq);
 	CHECK_EQ_INT(srv_history(s, &c, "create"), 1);
-	free(rec);
+	free(op);
+	srv_free(s);
+}
+
+/* History entries sort in the order the server makes them, not by their
+ * ops' ids: a later rep's change whose id is older (its laptop made it
+ * earlier) still gets an entry after the ones before it. */
+static void test_history_ids_in_order(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid c[3] = {srv_id(0xd1), srv_id(0xd2), srv_id(0xd3)}, hid[3];
+	rove_push_result r;
+
+	CHECK(op != NULL);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c[i], "name=In order", NULL), ROVE_OK);
+		/* op ids made a day apart, newest first */
+		rove_uuid_set_ms(&op->op_id, rove_wall_ms() - (uint64_t)i * 86400000u);
+		CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+		CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+		CHECK_EQ_INT(history_id(s, &c[i], &hid[i]), 0);
+		usleep(2000); /* the next one made in a later millisecond */
+	}
+	CHECK(rove_uuid_cmp(&hid[0], &hid[1]) < 0);
+	CHECK(rove_uuid_cmp(&hid[1], &hid[2]) < 0);
 	free(op);
 	srv_free(s);
 }
@@ -573,5 +649,6 @@ int main(void)
 	test_attempts_kept_apart();
 	test_batch_memo_follows_territory();
 	test_retry_one_history();
+	test_history_ids_in_order();
 	return check_done("test_engine");
 }
