@@ -260,6 +260,7 @@ typedef struct sort_key {
 	bool pending, null;
 	int64_t num;                 /* numbers, money, booleans */
 	char text[ROVE_MAX_NAME + 1]; /* text: its first bytes, lower case */
+	rove_stamp st;               /* the value's stamp: equal values in the order they were written */
 } sort_key;
 
 typedef struct sort_ctx {
@@ -287,6 +288,8 @@ static int collect_key(const rove_record *rec, bool pending, void *arg)
 	k->pending = pending;
 	f = rove_fields_get(&rec->fs, sc->fd->name);
 	k->null = f == NULL || f->v.type == ROVE_V_NULL;
+	if (f != NULL)
+		k->st = f->st;
 	if (!k->null && f->v.type == ROVE_V_INT)
 		k->num = f->v.i;
 	else if (!k->null && f->v.type == ROVE_V_STR) {
@@ -307,6 +310,11 @@ static int key_cmp(const void *pa, const void *pb)
 	if (a->null != b->null)
 		return a->null ? 1 : -1; /* no value last, either way */
 	c = a->num < b->num ? -1 : a->num > b->num ? 1 : strcmp(a->text, b->text);
+	/* Equal values: the one written first first (two history entries
+	 * the server dated alike, its clock held back, are in the order it
+	 * made them), then by id. */
+	if (c == 0)
+		c = rove_stamp_cmp(&a->st, &b->st);
 	if (c == 0)
 		c = rove_uuid_cmp(&a->id, &b->id);
 	return sort_desc ? -c : c;

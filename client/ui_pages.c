@@ -562,6 +562,8 @@ static void card_list(ui_ctx *x, rove_replica *r, uint8_t coll, const char *cid,
 		lc.sort = "at";
 		lc.desc = true;
 	}
+	if (history)
+		lc.sort = "at"; /* in time order, as 'rove customer history' */
 	lc.history = history;
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T(title));
