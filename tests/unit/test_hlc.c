@@ -365,12 +365,42 @@ static void test_uuid_time_order(void)
 	CHECK(memcmp(b.b, c.b, 6) < 0);
 	CHECK(rove_uuid_cmp(&b, &c) < 0);
 
-	/* Back to back: never earlier on the time prefix. */
+	/* Back to back: strictly increasing (many in one millisecond), and
+	 * never earlier on the time prefix. */
 	for (int i = 0; i < 1000; i++) {
 		rove_uuid_new(&b);
 		CHECK(memcmp(a.b, b.b, 6) <= 0);
+		CHECK(rove_uuid_cmp(&a, &b) < 0);
+		CHECK_EQ_INT(b.b[6] >> 4, 7);
+		CHECK_EQ_INT(b.b[8] >> 6, 2);
 		a = b;
 	}
+}
+
+/* Ids stamped with a time (rove_uuid_set_ms) increase strictly in a
+ * thread, in one millisecond or with the time set back, and keep their
+ * version and variant. */
+static void test_uuid_set_ms_order(void)
+{
+	rove_uuid a, b;
+	uint64_t ms = rove_wall_ms();
+
+	rove_uuid_new(&b);
+	rove_uuid_derive(&a, &b, "first");
+	rove_uuid_set_ms(&a, ms);
+	CHECK_EQ_INT((int)(uuid_ms(&a) >= ms), 1);
+	for (int i = 0; i < 1000; i++) {
+		rove_uuid_derive(&b, &a, i % 2 ? "odd" : "even");
+		rove_uuid_set_ms(&b, i < 900 ? ms : ms - 60000); /* the last hundred set back */
+		CHECK(rove_uuid_cmp(&a, &b) < 0);
+		CHECK_EQ_INT(b.b[6] >> 4, 5);
+		CHECK_EQ_INT(b.b[8] >> 6, 2);
+		a = b;
+	}
+	/* a later millisecond is taken as it is */
+	rove_uuid_derive(&b, &a, "later");
+	rove_uuid_set_ms(&b, ms + 5);
+	CHECK_EQ_INT((int)(uuid_ms(&b) == ms + 5), 1);
 }
 
 static void test_wall_ms(void)
@@ -399,6 +429,7 @@ int main(void)
 	test_uuid_format_parse();
 	test_uuid_parse_rejects();
 	test_uuid_time_order();
+	test_uuid_set_ms_order();
 	test_uuid_names();
 	test_wall_ms();
 	return check_done("test_hlc");
