@@ -99,7 +99,7 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	static const char set_help[] =
 		"usage: rove RECORD set ID FIELD=VALUE...\n"
 		"\n"
-		"Change fields (an empty VALUE clears one). Field names as in --json.\n";
+		"Change fields (an empty VALUE clears one; each field once). Field names as in --json.\n";
 	static const char del_help[] =
 		"usage: rove RECORD delete ID\n"
 		"\n"
@@ -109,8 +109,8 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	int rc;
 
 	if (cli_opt_help(argc, argv, 2) && !del) {
-		printf("usage: rove %s set ID FIELD=VALUE...\n\nChange fields (an empty VALUE clears one). Field names "
-		       "as in --json:\n",
+		printf("usage: rove %s set ID FIELD=VALUE...\n\nChange fields (an empty VALUE clears one; each field "
+		       "once). Field names as in --json:\n",
 		       c->name);
 		rec_fields_help(c, stdout, true);
 		return ROVE_EXIT_OK;
