@@ -497,8 +497,10 @@ static inline int srv_conflicts_about(srv *s, const char *user, const rove_uuid 
 }
 
 /* How many records of collection coll name customer c and have field
- * equal to value (-1: the store could not be read). */
-static inline int srv_records_named(srv *s, uint8_t coll, const rove_uuid *c, const char *field, const char *value)
+ * equal to value, any value with field NULL (-1: the store could not be
+ * read); *last (unless NULL) the id of the last one in key order. */
+static inline int srv_records_find(srv *s, uint8_t coll, const rove_uuid *c, const char *field, const char *value,
+				   rove_uuid *last)
 {
 	rove_record *rec = malloc(sizeof(*rec));
 	char ids[ROVE_UUID_STRLEN + 1];
@@ -521,9 +523,12 @@ static inline int srv_records_named(srv *s, uint8_t coll, const rove_uuid *c, co
 			break;
 		}
 		cust = rove_fields_str(&rec->fs, "customer");
-		f = rove_fields_str(&rec->fs, field);
-		if (cust != NULL && strcmp(cust, ids) == 0 && f != NULL && strcmp(f, value) == 0)
+		f = field != NULL ? rove_fields_str(&rec->fs, field) : NULL;
+		if (cust != NULL && strcmp(cust, ids) == 0 && (field == NULL || (f != NULL && strcmp(f, value) == 0))) {
 			n++;
+			if (last != NULL)
+				memcpy(last->b, (const uint8_t *)k.mv_data + 1, 16);
+		}
 	}
 	if (cur != NULL)
 		mdb_cursor_close(cur);
@@ -531,6 +536,11 @@ static inline int srv_records_named(srv *s, uint8_t coll, const rove_uuid *c, co
 		mdb_txn_abort(txn);
 	free(rec);
 	return n;
+}
+
+static inline int srv_records_named(srv *s, uint8_t coll, const rove_uuid *c, const char *field, const char *value)
+{
+	return srv_records_find(s, coll, c, field, value, NULL);
 }
 
 /* How many ownership history entries of customer c have this event. */

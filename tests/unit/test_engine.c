@@ -535,38 +535,7 @@ static void test_batch_memo_follows_territory(void)
  * than one). */
 static int history_id(srv *s, const rove_uuid *c, rove_uuid *out)
 {
-	rove_record *rec = malloc(sizeof(*rec));
-	char ids[ROVE_UUID_STRLEN + 1];
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int n = 0, mrc;
-
-	rove_uuid_format(c, ids);
-	if (rec == NULL || mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) != 0 ||
-	    mdb_cursor_open(txn, s->e.st.records, &cur) != 0)
-		n = -1;
-	for (mrc = n == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : -1; mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *cust;
-		if (((const uint8_t *)k.mv_data)[0] != ROVE_COLL_OWNERSHIP)
-			continue;
-		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-			n = -1;
-			break;
-		}
-		cust = rove_fields_str(&rec->fs, "customer");
-		if (cust != NULL && strcmp(cust, ids) == 0) {
-			memcpy(out->b, (const uint8_t *)k.mv_data + 1, 16);
-			n++;
-		}
-	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(rec);
-	return n == 1 ? 0 : -1;
+	return srv_records_find(s, ROVE_COLL_OWNERSHIP, c, NULL, NULL, out) == 1 ? 0 : -1;
 }
 
 /* A new customer's ownership history entry has an id with the server's
