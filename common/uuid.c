@@ -9,58 +9,54 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
-/* The id this thread made last, and its milliseconds. */
-static _Thread_local rove_uuid last_id;
-static _Thread_local uint64_t last_ms;
+/* Ids in order within a thread (RFC 9562, 6.2, method 1): the 12 bits
+ * after the version are a sequence within the millisecond, started at a
+ * random value below 2048 (the id's own bits) and counted up while the
+ * millisecond (or a clock set back) stays; at 4095 the next id takes the
+ * next millisecond. The bits after the sequence stay the id's own
+ * (random, or hashed), so ids made together differ from their tenth
+ * byte on, as before, and their ends are as random as ever. */
+typedef struct id_order {
+	uint64_t ms;  /* the last id's milliseconds (0: none yet) */
+	unsigned seq; /* and its sequence */
+} id_order;
 
-/* Adds a random step of 1 to 2^32 to id's last 7 bytes (56 of its random
- * bits); false if they would wrap. */
-static bool step_after(rove_uuid *id, const uint8_t rnd[4])
+static void put_in_order(rove_uuid *id, uint64_t ms, id_order *o)
 {
-	uint64_t low = 0, step = 1;
+	unsigned seq = (unsigned)((id->b[6] & 0x07) << 8 | id->b[7]);
 
-	for (int i = 9; i < 16; i++)
-		low = low << 8 | id->b[i];
-	for (int i = 0; i < 4; i++)
-		step += (uint64_t)rnd[i] << (8 * i);
-	if (low + step >= (uint64_t)1 << 56)
-		return false;
-	low += step;
-	for (int i = 15; i >= 9; i--, low >>= 8)
-		id->b[i] = (uint8_t)low;
-	return true;
+	if (o->ms != 0 && ms <= o->ms) {
+		ms = o->ms;
+		if (o->seq < 0xfff)
+			seq = o->seq + 1;
+		else
+			ms++;
+	}
+	o->ms = ms;
+	o->seq = seq;
+	for (int i = 0; i < 6; i++)
+		id->b[i] = (uint8_t)(ms >> (40 - 8 * i));
+	id->b[6] = (uint8_t)((id->b[6] & 0xf0) | (seq >> 8));
+	id->b[7] = (uint8_t)seq;
 }
+
+/* This thread's new ids. */
+static _Thread_local id_order made;
 
 void rove_uuid_new(rove_uuid *out)
 {
 	struct timespec ts;
-	uint8_t rnd[16];
 	uint64_t ms;
 
-	uuid_generate_random(rnd);
+	uuid_generate_random(out->b);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	/* Monotonic in a thread (RFC 9562, 6.2, method 3): within one
-	 * millisecond (or a clock set back) the next id is the last one
-	 * plus a random step, so ids a loop makes (an import's, a push's)
-	 * arrive in order and fill the B-trees' pages, where ids in random
-	 * order within a millisecond land mid-page and leave half-full
-	 * pages behind. */
-	if (last_ms != 0 && ms <= last_ms) {
-		*out = last_id;
-		if (step_after(out, rnd)) {
-			last_id = *out;
-			return;
-		}
-		ms = last_ms + 1;
-	}
-	memcpy(out->b, rnd, 16);
-	for (int i = 0; i < 6; i++)
-		out->b[i] = (uint8_t)(ms >> (40 - 8 * i));
 	out->b[6] = (uint8_t)(0x70 | (out->b[6] & 0x0f));
 	out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
-	last_id = *out;
-	last_ms = ms;
+	/* So that the ids a loop makes (an import's, a push's) arrive in
+	 * order and fill the B-trees' pages, where ids in random order
+	 * within a millisecond land mid-page and leave half-full pages. */
+	put_in_order(out, ms, &made);
 }
 
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1])
@@ -172,23 +168,12 @@ void rove_uuid_derive(rove_uuid *out, const rove_uuid *from, const char *what)
 	memcpy(out->b, from->b, 6); /* the source's milliseconds */
 }
 
-/* The id this thread stamped last (rove_uuid_set_ms). */
-static _Thread_local rove_uuid last_set;
+/* This thread's stamped ids (rove_uuid_set_ms). */
+static _Thread_local id_order stamped;
 
 void rove_uuid_set_ms(rove_uuid *id, uint64_t ms)
 {
-	uint8_t step[4];
-	rove_uuid next;
-
-	for (int i = 0; i < 6; i++)
-		id->b[i] = (uint8_t)(ms >> (40 - 8 * i));
-	/* Past the last one when the prefix is the same (or set back): the
-	 * last plus a step taken from id's own bits, as rove_uuid_new. */
-	memcpy(step, id->b + 12, 4);
-	next = last_set;
-	if (memcmp(id->b, last_set.b, 16) <= 0 && step_after(&next, step))
-		*id = next;
-	last_set = *id;
+	put_in_order(id, ms, &stamped);
 }
 
 void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, const char *what)

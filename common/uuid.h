@@ -4,9 +4,9 @@
  * Ids come from libuuid's random generator with the first 48 bits replaced
  * by the Unix time in milliseconds (the UUIDv7 layout), so ids created
  * later sort later and LMDB keys built from them arrive mostly in order.
- * In one thread they increase strictly: within a millisecond the next is
- * the last plus a random step (RFC 9562's monotonic random), and a clock
- * set back keeps the last millisecond until it passes it.
+ * In one thread they increase strictly: the 12 bits after the version
+ * count within a millisecond (RFC 9562's method 1), and a clock set back
+ * keeps the last millisecond until it passes it.
  */
 #ifndef ROVE_UUID_H
 #define ROVE_UUID_H
@@ -38,9 +38,8 @@ void rove_uuid_derive_pair(rove_uuid *a, rove_uuid *b, const rove_uuid *from, co
 /* Puts ms (the Unix time in milliseconds, 48 bits) in id's time prefix,
  * its other bits kept: a derived id made to sort by when it was made
  * rather than with the id it derives from. Ids a thread stamps so
- * increase strictly: one not past the last is made the last plus a step
- * taken from its own bits (the last one's version and variant kept: a
- * thread stamps ids of one version, rove_uuid_derive's). */
+ * increase strictly, as rove_uuid_new's (the 12 bits after the version
+ * count within a millisecond; a time set back keeps the last). */
 void rove_uuid_set_ms(rove_uuid *id, uint64_t ms);
 /* Writes 36 characters and a NUL into out. */
 void rove_uuid_format(const rove_uuid *id, char out[ROVE_UUID_STRLEN + 1]);
