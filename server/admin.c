@@ -8,6 +8,7 @@
  */
 #include "engine_int.h"
 #include "admin_import.h"
+#include "seal.h"
 #include "rove_assert.h"
 
 #include "array.h"
@@ -903,11 +904,22 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 	 * answer, nothing done. Looked up by id and user: another user's
 	 * request of the same id is another request. */
 	if (m->u.admin.has_request) {
-		int rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, u->name, reply);
+		rove_buf kept;
+		int rc;
+		rove_buf_init(&kept);
+		rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, u->name, &kept);
+		if (rc == ROVE_OK)
+			rc = rove_unseal(m->auth.token, &m->u.admin.request, kept.data, kept.len, reply);
+		rove_buf_free(&kept);
 		if (rc == ROVE_OK) {
 			rove_info("%s's admin request %s answered again (done once)", u->name, m->u.admin.cmd);
 			return ROVE_OK;
 		}
+		if (rc == ROVE_EPERM) /* kept under the token the user had then */
+			return refuse(&a, ROVE_EPERM,
+				      "%s: this request was done before, and its answer is kept for the token it was "
+				      "sent with; yours has changed since",
+				      m->u.admin.cmd);
 		if (rc != ROVE_ENOTFOUND)
 			return rc;
 	}
@@ -925,10 +937,17 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		if (a.nargs < c->min_args || a.nargs > c->max_args)
 			return refuse(&a, ROVE_EINVAL, "%s: wrong number of arguments", c->name);
 		rc = c->remember ? run_whole(&a, c->fn) : c->fn(&a);
-		/* Its answer, a refusal too, kept in this transaction. */
-		if (rc == ROVE_OK && c->remember && m->u.admin.has_request && reply->len > 0)
-			rc = rove_store_admreq_put(&e->st, txn, &m->u.admin.request, u->name, rove_engine_now_ms(e),
-						   reply->data, reply->len);
+		/* Its answer, a refusal too, kept in this transaction, sealed
+		 * (seal.h: it may hold new users' tokens). */
+		if (rc == ROVE_OK && c->remember && m->u.admin.has_request && reply->len > 0) {
+			rove_buf sealed;
+			rove_buf_init(&sealed);
+			rc = rove_seal(m->auth.token, &m->u.admin.request, reply->data, reply->len, &sealed);
+			if (rc == ROVE_OK)
+				rc = rove_store_admreq_put(&e->st, txn, &m->u.admin.request, u->name,
+							   rove_engine_now_ms(e), sealed.data, sealed.len);
+			rove_buf_free(&sealed);
+		}
 		return rc;
 	}
 	return refuse(&a, ROVE_EINVAL, "unknown admin command '%s'", m->u.admin.cmd);

@@ -166,6 +166,39 @@ static int repair(rove_engine *e)
 	return rc;
 }
 
+/* Admin answers kept by a roved before they were sealed (seal.h) may
+ * hold tokens in the clear: dropped once (a request sent again after
+ * the upgrade is done again, or refused as done). The pages they held
+ * keep their bytes until reused; a `roved backup` copy has none. */
+#define SEALED_KEY "admreqs:sealed"
+
+static int forget_clear_answers(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	uint64_t sealed = 0;
+	int rc = rove_store_begin(&e->st, NULL, false, &txn);
+
+	if (rc == ROVE_OK) {
+		rc = rove_store_meta_get(&e->st, txn, SEALED_KEY, &sealed);
+		rove_store_abort(txn);
+		txn = NULL;
+	}
+	if (rc == ROVE_OK && sealed == 1)
+		return ROVE_OK;
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_store_begin(&e->st, NULL, true, &txn);
+	if (rc == ROVE_OK && e->st.has_admreqs)
+		rc = rove_store_admreq_clear(&e->st, txn);
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_put(&e->st, txn, SEALED_KEY, 1);
+	if (rc == ROVE_OK)
+		return rove_store_commit(txn);
+	if (txn != NULL)
+		rove_store_abort(txn);
+	return rc;
+}
+
 int rove_engine_open(rove_engine *e, const char *dir)
 {
 	rove_db_table more[ROVE_PSTORE_TABLES];
@@ -185,6 +218,8 @@ int rove_engine_open(rove_engine *e, const char *dir)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = repair(e);
+	if (rc == ROVE_OK)
+		rc = forget_clear_answers(e);
 	if (rc != ROVE_OK) {
 		rove_seen_free(e->seen);
 		e->seen = NULL;

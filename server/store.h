@@ -205,6 +205,8 @@ int rove_store_admreq_get(rove_store *st, MDB_txn *txn, const rove_uuid *request
  * never this one. ROVE_EEXIST if one is kept already. */
 int rove_store_admreq_put(rove_store *st, MDB_txn *txn, const rove_uuid *request, const char *login,
 			  uint64_t now_ms, const void *answer, size_t len);
+/* Drops every kept answer. */
+int rove_store_admreq_clear(rove_store *st, MDB_txn *txn);
 /* How many answers are kept (admage's entries), and the count of their
  * bytes. */
 int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint64_t *bytes);

@@ -184,6 +184,17 @@ int rove_store_admreq_put(rove_store *st, MDB_txn *txn, const rove_uuid *request
 	return rc;
 }
 
+int rove_store_admreq_clear(rove_store *st, MDB_txn *txn)
+{
+	int rc = rove_db_err(mdb_drop(txn, st->admreqs, 0), "admreqs");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_drop(txn, st->admage, 0), "admage");
+	if (rc == ROVE_OK)
+		rc = rove_store_counter_put(st, txn, ADMREQ_BYTES, 0);
+	return rc;
+}
+
 int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint64_t *bytes)
 {
 	MDB_stat ms;

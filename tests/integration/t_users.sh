@@ -131,6 +131,13 @@ grep -q "authentication failed" "$T/err" || fail "unclear: $(cat "$T/err")"
 r bob config token "$tok" 2>/dev/null
 r bob sync >/dev/null
 status 1 "a manager makes a token" r mike admin user token bob
+# The server keeps the answer (to answer the request again), but no token
+# in the clear: not in its database, nor in a backup of it.
+"$ROVED_BIN" backup "$T/srv" "$T/backup" >/dev/null 2>&1 || fail "roved backup"
+for f in "$T/srv/data.mdb" "$T/backup/data.mdb"; do
+	! grep -q -a "$tok" "$f" || fail "bob's new token is in $f"
+	! grep -q -a "$(token_of mike)" "$f" || fail "mike's token (user add) is in $f"
+done
 
 # ---- what is not a user, or not a command ----
 
