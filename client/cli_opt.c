@@ -12,10 +12,36 @@ static bool short_form(int val)
 	return (val >= 'a' && val <= 'z') || (val >= 'A' && val <= 'Z');
 }
 
-/* An entry's val without its CLI_OPT_REQUIRED mark. */
+/* An entry's val without its CLI_OPT_REQUIRED and CLI_OPT_REPEAT marks. */
 static int plain(int val)
 {
-	return val & ~CLI_OPT_REQUIRED;
+	return val & ~(CLI_OPT_REQUIRED | CLI_OPT_REPEAT);
+}
+
+bool cli_opt_said(int k)
+{
+	return k == CLI_OPT_TWICE;
+}
+
+/* Whether option k (val raw as the table has it), given value, was given
+ * one before: said so. Noted otherwise. */
+static bool given_twice(cli_opt *o, int raw, const char *word)
+{
+	int k = plain(raw);
+
+	if (raw & CLI_OPT_REPEAT)
+		return false;
+	for (uint32_t i = 0; i < o->nseen; i++) {
+		if (o->seen[i] == k) {
+			const char *eq = strchr(word, '=');
+			rove_error("%.*s is given twice: give it once", eq != NULL ? (int)(eq - word) : (int)strlen(word),
+				   word);
+			return true;
+		}
+	}
+	if (o->nseen < CLI_OPT_MAX_SEEN)
+		o->seen[o->nseen++] = k;
+	return false;
 }
 
 /* Notes the required options of the table, one per val, in order. */
@@ -23,6 +49,7 @@ static void find_required(cli_opt *o)
 {
 	o->nreq = 0;
 	o->given = 0;
+	o->nseen = 0;
 	for (const struct option *e = o->table; e->name != NULL; e++) {
 		bool seen = false;
 		if (!(e->val & CLI_OPT_REQUIRED))
@@ -192,6 +219,11 @@ int cli_opt_next(cli_opt *o)
 		o->arg = word;
 		o->next = at + 1;
 		return CLI_OPT_UNKNOWN;
+	}
+	if (optarg != NULL && given_twice(o, k, word)) {
+		o->arg = word;
+		o->opt = plain(k);
+		return CLI_OPT_TWICE;
 	}
 	k = plain(k);
 	note_given(o, k);

@@ -51,6 +51,14 @@
  * it. Entries with the same val are one option (--tax-id and --tax_id):
  * either gives it. */
 #define CLI_OPT_REQUIRED (1 << 16)
+/* The mark of an option that may be given more than once, each time a
+ * value (--territory of admin user add). Any other option that takes a
+ * value, given twice, is CLI_OPT_TWICE: which of the two was meant is
+ * not the parser's to guess. */
+#define CLI_OPT_REPEAT (1 << 17)
+/* Options that take a value, told apart for CLI_OPT_TWICE (past these,
+ * a repeat goes unnoticed). */
+#define CLI_OPT_MAX_SEEN 64
 /* Required options in a table: record add's fields are the most. */
 #define CLI_OPT_MAX_REQUIRED ROVE_MAX_FIELDS
 _Static_assert(CLI_OPT_MAX_REQUIRED <= 64, "cli_opt.given holds a bit for each required option");
@@ -62,6 +70,8 @@ enum cli_opt_kind {
 	CLI_OPT_UNKNOWN = '?', /* a word that starts with - and names no option of the table exactly (or
 	                          gives a value to one that takes none); "--" is one too: o.arg */
 	CLI_OPT_NOVALUE = ':', /* an option that takes a value, last on the line: o.arg as written, o.opt its val */
+	CLI_OPT_TWICE = '2',   /* an option that takes a value (not marked CLI_OPT_REPEAT), given again: said
+	                          already ("--role is given twice"); o.arg the word, o.opt its val */
 	CLI_OPT_MISSING = '!', /* the words are over and none gave a required option: o.arg its name in the table
 	                          (no --), o.opt its val; one for each such option, in table order, then the end */
 };
@@ -83,6 +93,8 @@ typedef struct cli_opt {
 	int req[CLI_OPT_MAX_REQUIRED];
 	const char *req_name[CLI_OPT_MAX_REQUIRED];
 	uint64_t given;
+	uint32_t nseen; /* the options given a value so far */
+	int seen[CLI_OPT_MAX_SEEN];
 } cli_opt;
 
 /* Reads argv[first..argc - 1] (first >= 1) by table. */
@@ -107,6 +119,9 @@ void cli_opt_missing_error(const cli_opt *o);
 typedef bool (*cli_opt_global_fn)(const char *name, const char *value, void *arg);
 void cli_opt_globals(cli_opt_global_fn fn, void *arg);
 
+/* True for what cli_opt_next said already (CLI_OPT_TWICE): the command
+ * prints its usage and exits 2 without a message of its own. */
+bool cli_opt_said(int k);
 /* True if -h or --help is among argv[first..argc - 1]: the commands that
  * print their help whatever else their line holds ask this first. */
 bool cli_opt_help(int argc, char **argv, int first);

@@ -61,7 +61,7 @@ enum { OPT_ROLE = CLI_OPT_LONG, OPT_TERRITORY };
 
 static const struct option user_add_opts[] = {
 	{"role", required_argument, NULL, OPT_ROLE | CLI_OPT_REQUIRED},
-	{"territory", required_argument, NULL, OPT_TERRITORY},
+	{"territory", required_argument, NULL, OPT_TERRITORY | CLI_OPT_REPEAT},
 	{NULL, 0, NULL, 0},
 };
 

@@ -336,7 +336,8 @@ int cmd_feed(rove_cli *cli, int argc, char **argv)
 			rove_error("option '%s' needs a value", o.arg);
 			return cli_usage(help, false);
 		default:
-			rove_error("unknown option '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unknown option '%s'", o.arg);
 			return cli_usage(help, false);
 		}
 	}

@@ -54,7 +54,8 @@ int cmd_init(rove_cli *cli, int argc, char **argv)
 			cli_opt_missing_error(&o);
 			return cli_usage(help, false);
 		default:
-			rove_error("unknown option '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unknown option '%s'", o.arg);
 			return cli_usage(help, false);
 		}
 	}

@@ -227,7 +227,8 @@ static int refusal_options(int argc, char **argv, const char *help_text, const s
 			rove_error("option '%s' needs a value", o.arg);
 			return cli_usage(help_text, false);
 		default:
-			rove_error("unexpected argument '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(help_text, false);
 		}
 	}

@@ -481,7 +481,8 @@ static bool parse_args(const report_def *def, int argc, char **argv, report_args
 			*status = cli_usage(def->help, false);
 			return false;
 		default:
-			rove_error("unexpected argument '%s' for report %s", o.arg, def->name);
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s' for report %s", o.arg, def->name);
 			*status = cli_usage(def->help, false);
 			return false;
 		}

@@ -155,7 +155,8 @@ static int run(int argc, char **argv)
 				return cli_usage(usage_text, false);
 			/* fall through */
 		default:
-			rove_error("unknown option '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unknown option '%s'", o.arg);
 			return cli_usage(usage_text, false);
 		}
 	}

@@ -204,20 +204,13 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 	cli_opt_init(&o, argc, argv, 2, opts->table);
 	while (status == ROVE_EXIT_OK && (k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k >= CLI_OPT_LONG) {
-			const rove_field_def *fd = &c->fields[k - CLI_OPT_LONG];
-			bool twice = false;
-			for (int f = 0; f < n; f++)
-				twice = twice || fds[f] == fd;
-			if (!twice) {
-				fds[n] = fd;
-				vals[n++] = o.arg;
-				continue;
-			}
-			rove_error("--%s is given twice: give each field once", fd->name);
-			status = ROVE_EXIT_USAGE;
-			break;
+			fds[n] = &c->fields[k - CLI_OPT_LONG];
+			vals[n++] = o.arg;
+			continue;
 		}
-		if (k == CLI_OPT_NOVALUE)
+		if (cli_opt_said(k))
+			; /* a field given twice */
+		else if (k == CLI_OPT_NOVALUE)
 			rove_error("option '%s' needs a value", o.arg);
 		else if (k == CLI_OPT_MISSING)
 			cli_opt_missing_error(&o); /* a required option left out */

@@ -684,7 +684,8 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rove_error("option '%s' needs a value", o.arg);
 			return ROVE_EXIT_USAGE;
 		default:
-			rove_error("unexpected argument '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s'", o.arg);
 			return ROVE_EXIT_USAGE;
 		}
 		if (!ok)

@@ -711,7 +711,8 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 			rove_error("option '%s' needs a value", o.arg);
 			return cli_usage(help, false);
 		default:
-			rove_error("unexpected argument '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(help, false);
 		}
 	}

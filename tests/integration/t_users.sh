@@ -151,6 +151,12 @@ for cmd in show disable enable token; do
 done
 status 2 "list with a login" r admin admin user list bob
 status 2 "list with an unknown option" r admin admin user list --wide
+# An option given twice is not "the last one wins" (attack eight: a script
+# that appends its arguments made an admin of a rep).
+status 2 "a role given twice" r admin admin user add zz --role rep --role admin
+grep -q -- "--role is given twice" "$T/err" || fail "why: $(cat "$T/err")"
+status 1 "no user made" r admin admin user show zz
+status 2 "an amount given twice" r admin target set bob --period 2026-11 --amount 5 --amount 6
 for cmd in list show disable enable token; do
 	grep -qx "admin user $cmd" <<<"$(rove --list-commands)" || fail "--list-commands lacks admin user $cmd"
 	grep -q "rove admin user $cmd" <<<"$(rove admin --help)" || fail "rove admin --help lacks user $cmd"

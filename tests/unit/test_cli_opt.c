@@ -34,6 +34,7 @@ static void parse(char **argv, int first, char *out, size_t len)
 		const char *what = k == CLI_OPT_WORD      ? "W"
 				   : k == CLI_OPT_UNKNOWN ? "U"
 				   : k == CLI_OPT_NOVALUE ? "N"
+				   : k == CLI_OPT_TWICE   ? "T"
 				   : k == OPT_JSON        ? "json"
 				   : k == OPT_NAME        ? "name"
 				   : k == OPT_NAMES       ? "names"
@@ -78,6 +79,31 @@ int main(void)
 	/* A missing value. */
 	EXPECT("W:a N:--name", "a", "--name");
 	EXPECT("N:-R", "-R");
+	/* An option that takes a value, given twice (as the next word or
+	 * after '='): said, not the last one taken; its value is skipped.
+	 * A flag twice is harmless. */
+	EXPECT("name:x T:--name=y W:z", "--name", "x", "--name=y", "z");
+	EXPECT("R:a T:-R", "-R", "a", "-R", "b");
+	EXPECT("R:a T:--replica", "-R", "a", "--replica", "b"); /* one option, two names */
+	EXPECT("name:x names:y", "--name", "x", "--names", "y");
+	EXPECT("json:- json:-", "--json", "--json");
+	CHECK(cli_opt_said(CLI_OPT_TWICE) && !cli_opt_said(CLI_OPT_UNKNOWN));
+	/* ... unless marked as one that repeats. */
+	{
+		enum { OPT_T = CLI_OPT_LONG };
+		static const struct option rep[] = {
+			{"territory", required_argument, NULL, OPT_T | CLI_OPT_REPEAT},
+			{NULL, 0, NULL, 0},
+		};
+		char *argv[] = {"add", "--territory", "a", "--territory=b", NULL};
+		cli_opt o;
+		cli_opt_init(&o, 4, argv, 1, rep);
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_T);
+		CHECK(strcmp(o.arg, "a") == 0);
+		CHECK_EQ_INT(cli_opt_next(&o), OPT_T);
+		CHECK(strcmp(o.arg, "b") == 0);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+	}
 	/* Words from first on; one parse after another starts afresh. */
 	{
 		char *argv[] = {"rove", "-R", "d", "customer", "add", "--name", "n", NULL};
