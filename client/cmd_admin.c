@@ -687,6 +687,14 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
 			return cli_usage(territory_set_help, false);
 		}
+		/* a field given twice: which value was meant is not ours to guess */
+		for (int j = 4; i > 3 && j < i; j++) {
+			size_t len = (size_t)(strchr(argv[i], '=') - argv[i]);
+			if (strncmp(argv[j], argv[i], len + 1) == 0) {
+				rove_error("%.*s is given twice: give each field once", (int)len, argv[i]);
+				return cli_usage(territory_set_help, false);
+			}
+		}
 	}
 	if (!cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;

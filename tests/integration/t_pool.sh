@@ -11,6 +11,11 @@ territories east.sh east.hz
 users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz
 sync_all admin alice bob carl
 r admin admin territory set east.sh pool_limit=3 claim_limit=1 cooldown_days=2 release_reason=1
+# One field twice: refused, nothing set (attack eight: the last one won).
+code=0
+rove -R "$T/admin" admin territory set east.sh pool_limit=200 pool_limit=5 2>"$T/err" >/dev/null || code=$?
+eq "$code" "2" "pool_limit given twice ($(cat "$T/err"))"
+grep -q "pool_limit is given twice" "$T/err" || fail "why: $(cat "$T/err")"
 r admin sync >/dev/null
 
 reason_of() { r "$1" rejected --json | jq -r --arg id "$2" '[.[] | select(.id == $id)][-1].reason'; }
