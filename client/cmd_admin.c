@@ -216,6 +216,13 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 		snprintf(why, whylen, "the server at %s: %s", r.server, rc == ROVE_ELOST ? err : rove_strerror(rc));
 	else if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
+	else if (rc == ROVE_ETIMEDOUT && err[0] != '\0' && act != ROVE_ACT_SEE_USERS)
+		/* sent, perhaps done, its answer not come (a stalled server, or
+		 * one whose answer was lost): not "nothing happened" */
+		rove_error("no answer from the server at %s within the timeout: '%s' may or may not have been "
+			   "done; see 'rove admin user list' or 'rove territory list' after 'rove sync' before "
+			   "running it again",
+			   r.server, cmd);
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
 	else if (rc != ROVE_OK)

@@ -937,6 +937,8 @@ static int admin_ask(rove_replica *r, int timeout_ms, const char *cmd, const cha
 		if (rc == ROVE_OK)
 			rc = conn_call(&c, &req, ROVE_MSG_ADMIN_REPLY, &reply, &m);
 	}
+	if (rc == ROVE_ETIMEDOUT && c.used != 0 && c.errmsg[0] == '\0')
+		snprintf(c.errmsg, sizeof(c.errmsg), "the request reached the server, and no answer came in time");
 	if (rc != ROVE_OK && c.errmsg[0] != '\0')
 		snprintf(errmsg, errlen, "%s", c.errmsg);
 	if (rc == ROVE_OK) {

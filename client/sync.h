@@ -50,7 +50,9 @@ void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg);
 
 /* Sends one admin command; on success calls fn for each reply line.
  * A server-side refusal is returned as its error code, with the server's
- * message in errmsg. */
+ * message in errmsg. ROVE_ETIMEDOUT with errmsg set: the request was sent
+ * on a connection and no answer came (it may have been done); empty:
+ * no connection took it. */
 typedef void (*rove_line_fn)(const char *s, uint32_t len, void *arg);
 int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
 		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);

@@ -39,6 +39,21 @@ set -e
 eq "$status" "3" "a sync whose server never answered ($(cat "$T/err"))"
 grep_q "cannot reach the server" <"$T/err" || fail "unclear: $(cat "$T/err")"
 
+# An admin change sent on a connection, its answer never come: it may
+# have been done, and is said so, not "cannot reach" (attack eight: a
+# user made, and the command said the server was unreachable).
+kill -9 "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+proxy_start proxy3.log --stall-after 8
+rove -R "$T/admin2" init --server "tcp://127.0.0.1:$PPORT" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
+set +e
+"$ROVE_BIN" -R "$T/admin2" --timeout 1000 admin territory add west --name West >/dev/null 2>"$T/err"
+status=$?
+set -e
+eq "$status" "3" "an admin change with no answer ($(cat "$T/err"))"
+grep_q "may or may not have been done" <"$T/err" || fail "unclear: $(cat "$T/err")"
+if grep_q "cannot reach" <"$T/err"; then fail "called unreachable: $(cat "$T/err")"; fi
+
 # Straight to the server: the rest goes, once each.
 r alice config server "$URL" >/dev/null
 r alice sync >/dev/null
