@@ -967,9 +967,17 @@ int rove_admin_call_asks(rove_replica *r, int timeout_ms, uint32_t asks, const c
 	 * made once). */
 	rove_uuid_new(&request);
 	for (uint32_t ask = 1;; ask++) {
+		uint64_t t0 = mono_ms(), spent;
 		rc = admin_ask(r, timeout_ms, cmd, args, nargs, &request, fn, arg, errmsg, errlen, &idless);
 		if (!rove_err_unreached(rc) || idless || ask >= asks)
 			return rc;
+		/* Each ask gets its time: one refused at once (a server
+		 * restarting) is asked again once that time has passed. */
+		spent = mono_ms() - t0;
+		if (spent < (uint64_t)timeout_ms) {
+			uint64_t left = (uint64_t)timeout_ms - spent;
+			nanosleep(&(struct timespec){(time_t)(left / 1000u), (long)(left % 1000u) * 1000000L}, NULL);
+		}
 		rove_warn("no answer from the server to %s yet (%s): asking again (%u of %u)", cmd, rove_strerror(rc),
 			  ask + 1, asks);
 	}

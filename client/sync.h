@@ -57,8 +57,9 @@ typedef void (*rove_line_fn)(const char *s, uint32_t len, void *arg);
 int rove_admin_call(rove_replica *r, int timeout_ms, const char *cmd, const char *const *args,
 		    uint32_t nargs, rove_line_fn fn, void *arg, char *errmsg, size_t errlen);
 /* The same, asked up to asks times (>= 1) while no answer comes
- * (rove_err_unreached), each time within timeout_ms, with a warning
- * before each ask after the first. Every ask carries the same request
+ * (rove_err_unreached), each time within timeout_ms (one that fails
+ * sooner, a refused connection, waits out the rest first), with a
+ * warning before each ask after the first. Every ask carries the same request
  * id, so the server does the command once and answers an ask again as it
  * answered the first (the new users' tokens of an import). A server too
  * old for the id is asked once. For a last step whose answer matters

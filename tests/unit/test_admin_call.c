@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum fake_mode {
@@ -316,6 +317,24 @@ int main(void)
 	fake_stop(&f);
 	CHECK_EQ_INT(f.nseen, 2);
 	CHECK(f.with_id[0] && !f.with_id[1]);
+
+	/* No server at all (refused at once): each ask still gets its time
+	 * (a server restarting is back by the next), so three asks of 200 ms
+	 * wait two of them out. */
+	{
+		struct timespec t0, t1;
+		fake none;
+		long ms;
+		memset(&none, 0, sizeof(none));
+		snprintf(none.url, sizeof(none.url), "ipc://%s/nobody.sock", dir);
+		none.mode = 99;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(rove_err_unreached(call_asks(dir, &none, 200, 3, &g, err, sizeof(err))));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		CHECK(ms >= 390);
+		CHECK(ms < 3000);
+	}
 
 	/* A sync asks for records in format 2 (with clock before it). */
 	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 0), 0);
