@@ -159,12 +159,37 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	return rec_edit_close(&ch, rc);
 }
 
+/* rec_change on argv without rove's own options (-R DIR, --timeout MS),
+ * which may stand anywhere after the command's name: taken by the
+ * option parser's hook (cli_opt_globals), the other words kept in
+ * order. */
+static int change_words(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	char **words = calloc((size_t)argc + 1, sizeof(*words));
+	cli_opt o;
+	int n = 2, k, status;
+
+	if (words == NULL) {
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
+	}
+	words[0] = argv[0];
+	words[1] = argv[1];
+	cli_opt_init(&o, argc, argv, 2, none);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END)
+		words[n++] = o.arg != NULL ? (char *)o.arg : argv[o.at]; /* 'h' and the rest: as they were */
+	status = rec_change(cli, c, n, words, del);
+	free(words);
+	return status;
+}
+
 int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	return rec_change(cli, c, argc, argv, false);
+	return change_words(cli, c, argc, argv, false);
 }
 
 int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	return rec_change(cli, c, argc, argv, true);
+	return change_words(cli, c, argc, argv, true);
 }

@@ -441,6 +441,11 @@ set -e
 id=$(r alice customer add --name -R --territory east.sh)
 eq "$(r alice customer show "$id" --json | jq -r .name)" "-R" "--name -R: the name"
 eq "$(r alice customer list --search -R --json | jq -r '.[0].name')" "-R" "--search -R: the text"
+# set and delete take them too, after the fields or before the id
+# (attack eight: "expected FIELD=VALUE, got '-R'").
+rove customer set "$id" name=Dash -R "$T/alice"
+rove customer set -R "$T/alice" "$id" address="1 Dash Rd" --timeout 4000
+eq "$(r alice customer show "$id" --json | jq -c '[.name, .address]')" '["Dash","1 Dash Rd"]' "set with -R after"
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"
