@@ -23,8 +23,8 @@ bool cli_opt_said(int k)
 	return k == CLI_OPT_TWICE;
 }
 
-/* Whether option k (val raw as the table has it), given value, was given
- * one before: said so. Noted otherwise. */
+/* Whether the option of val raw (as the table has it, marks included),
+ * just given a value, was given one before: said so. Noted otherwise. */
 static bool given_twice(cli_opt *o, int raw, const char *word)
 {
 	int k = plain(raw);
@@ -150,15 +150,15 @@ static bool take_global(cli_opt *o, const char *word, int *used)
 	const char *value;
 
 	*used = 1;
-	if (strcmp(word, "-R") == 0 || strcmp(word, "--replica") == 0 || strcmp(word, "--timeout") == 0) {
-		if (o->at + 1 >= o->argc) {
-			rove_error("%s takes a value", word);
-			return false;
-		}
+	value = strchr(word, '=');
+	if (value != NULL) {
+		value++;
+	} else if (o->at + 1 >= o->argc) {
+		rove_error("%s takes a value", word);
+		return false;
+	} else {
 		value = o->argv[o->at + 1];
 		*used = 2;
-	} else {
-		value = word + strlen("--replica="); /* as long as "--timeout=" */
 	}
 	return global_fn(word, value, global_arg);
 }

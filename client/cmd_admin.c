@@ -185,9 +185,9 @@ static void print_note(const char *s, uint32_t len, void *arg)
 
 /* Sends command cmd; a role that may not run it (act: enum
  * rove_rules_act) is told at once, with the server's words. fn gets the
- * lines of the answer. */
-/* call_fn's work; why not NULL: an unreachable server is not reported
- * but said there (the caller goes on without the answer, saying so). */
+ * lines of the answer. why not NULL: an unreachable server is not
+ * reported but said there (the caller goes on without the answer, saying
+ * so); call_fn is this with why NULL. */
 static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *const *args, uint32_t n,
 		       rove_line_fn fn, void *arg, char *why, size_t whylen)
 {
@@ -695,7 +695,7 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 			return cli_usage(territory_set_help, false);
 		}
 		/* a field given twice: which value was meant is not ours to guess */
-		for (int j = 4; i > 3 && j < i; j++) {
+		for (int j = 4; j < i; j++) {
 			size_t len = (size_t)(strchr(argv[i], '=') - argv[i]);
 			if (strncmp(argv[j], argv[i], len + 1) == 0) {
 				rove_error("%.*s is given twice: give each field once", (int)len, argv[i]);

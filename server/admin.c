@@ -915,7 +915,9 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 			rove_info("%s's admin request %s answered again (done once)", u->name, m->u.admin.cmd);
 			return ROVE_OK;
 		}
-		if (rc == ROVE_EPERM) /* kept under the token the user had then */
+		/* kept under the token the user had then (or, after a
+		 * downgrade, in the clear by a roved before seals) */
+		if (rc == ROVE_EPERM || rc == ROVE_EPROTO)
 			return refuse(&a, ROVE_EPERM,
 				      "%s: this request was done before, and its answer is kept for the token it was "
 				      "sent with; yours has changed since",

@@ -176,26 +176,22 @@ static int forget_clear_answers(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
 	uint64_t sealed = 0;
-	int rc = rove_store_begin(&e->st, NULL, false, &txn);
+	int rc = rove_store_begin(&e->st, NULL, true, &txn);
 
-	if (rc == ROVE_OK) {
-		rc = rove_store_meta_get(&e->st, txn, SEALED_KEY, &sealed);
-		rove_store_abort(txn);
-		txn = NULL;
-	}
-	if (rc == ROVE_OK && sealed == 1)
-		return ROVE_OK;
-	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_store_begin(&e->st, NULL, true, &txn);
-	if (rc == ROVE_OK && e->st.has_admreqs)
+	rc = rove_store_meta_get(&e->st, txn, SEALED_KEY, &sealed);
+	if (rc == ROVE_OK && sealed == 1) {
+		rove_store_abort(txn); /* done before */
+		return ROVE_OK;
+	}
+	if (rc == ROVE_ENOTFOUND)
 		rc = rove_store_admreq_clear(&e->st, txn);
 	if (rc == ROVE_OK)
 		rc = rove_store_meta_put(&e->st, txn, SEALED_KEY, 1);
 	if (rc == ROVE_OK)
 		return rove_store_commit(txn);
-	if (txn != NULL)
-		rove_store_abort(txn);
+	rove_store_abort(txn);
 	return rc;
 }
 

@@ -49,8 +49,15 @@ static inline const char *srv_token(const srv *s, const char *name)
 	return "0000000000000000000000000000000000000000000000000000000000000000";
 }
 
+/* Keeps name's token (a new one replaces the one kept). */
 static inline void srv_remember(srv *s, const char *name, const char *token)
 {
+	for (uint32_t i = 0; i < s->nusers; i++) {
+		if (strcmp(s->names[i], name) == 0) {
+			snprintf(s->tokens[i], sizeof(s->tokens[0]), "%.*s", (int)ROVE_TOKEN_HEX, token);
+			return;
+		}
+	}
 	if (s->nusers < SRV_MAX_USERS) {
 		snprintf(s->names[s->nusers], sizeof(s->names[0]), "%s", name);
 		snprintf(s->tokens[s->nusers], sizeof(s->tokens[0]), "%.*s", (int)ROVE_TOKEN_HEX, token);

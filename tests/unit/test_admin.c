@@ -775,6 +775,19 @@ static void test_request_ids(void)
 	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &first), ROVE_OK);
 	CHECK_EQ_INT(srv_admin_req(s, "root2", &id1, "user.add", add, 3, &again), ROVE_EEXIST);
 	CHECK(!same_bytes(&first, &again));
+	/* The answer is kept for the token the request came with (seal.h):
+	 * once the user has another, the same request is refused, not
+	 * answered (nor done again). */
+	{
+		const char *add2[3] = {"wu2", "rep", "east.sh"}, *root2[1] = {"root2"};
+		rove_uuid id5;
+		rove_uuid_new(&id5);
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id5, "user.add", add2, 3, &first), ROVE_OK);
+		CHECK_EQ_INT(srv_adminv(s, "admin", "user.token", root2, 1), ROVE_OK);
+		srv_remember(s, "root2", s->line);
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id5, "user.add", add2, 3, &again), ROVE_EPERM);
+		CHECK(strstr(s->err, "done before") != NULL);
+	}
 	/* A manager's request of a command he may not run is refused and
 	 * not kept; reads are not kept. */
 	admreq_usage(s, &count0, &bytes0);
