@@ -256,6 +256,15 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	return rc;
 }
 
+rove_cli cli_advice(const rove_cli *cli)
+{
+	rove_cli c = *cli;
+
+	if (c.timeout_ms > ROVE_ADVICE_TIMEOUT_MS)
+		c.timeout_ms = ROVE_ADVICE_TIMEOUT_MS;
+	return c;
+}
+
 int cli_open(const rove_cli *cli, rove_replica *r)
 {
 	int rc = rove_replica_open(cli->dir, r);

@@ -49,6 +49,9 @@ typedef struct cli_cmd {
 	void (*subs)(FILE *f, const char *name);
 } cli_cmd;
 
+/* cli with its timeout bounded for a check that is only advice
+ * (ROVE_ADVICE_TIMEOUT_MS, or --timeout if shorter). */
+rove_cli cli_advice(const rove_cli *cli);
 /* Opens the replica, reporting a clear error; returns a rove error. */
 int cli_open(const rove_cli *cli, rove_replica *r);
 /* The exit status for a rove error or CLI_EUSAGE. */

@@ -1080,7 +1080,8 @@ static int import_write(importer *im, const rove_cli *cli)
 static int import_ask_users(rove_cli *cli, importer *im)
 {
 	char why[ROVE_MAX_ERRMSG + 256] = "";
-	int status = cmd_admin_users_why(cli, NULL, keep_user, im, why, sizeof(why));
+	rove_cli advice = cli_advice(cli);
+	int status = cmd_admin_users_why(&advice, NULL, keep_user, im, why, sizeof(why));
 
 	if (status == ROVE_EXIT_OK && im->users_nomem) {
 		rove_error("out of memory");

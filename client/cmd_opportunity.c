@@ -157,6 +157,7 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 {
 	char detail[ROVE_MAX_ERRMSG], why[ROVE_MAX_ERRMSG + 256];
 	owner_found *o = calloc(1, sizeof(*o));
+	rove_cli advice;
 	rec_user u;
 	int status, reason;
 
@@ -166,7 +167,8 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 	}
 	o->login = owner;
 	why[0] = '\0';
-	status = cmd_admin_users_why(cli, NULL, keep_owner, o, why, sizeof(why));
+	advice = cli_advice(cli);
+	status = cmd_admin_users_why(&advice, NULL, keep_owner, o, why, sizeof(why));
 	if (status != ROVE_EXIT_OK) {
 		rove_warn("owner %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a "
 			  "refusal",

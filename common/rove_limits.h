@@ -235,6 +235,12 @@
  * longest --timeout: an hour; a longer wait is a typing error. */
 #define ROVE_DEFAULT_TIMEOUT_MS 10000
 #define ROVE_MAX_TIMEOUT_MS 3600000
+/* Client: the longest wait of a check that is only advice, made before a
+ * change is queued (a deal's owner, an import's owners, asked of the
+ * server's users; the server decides on sync anyway): a server that takes
+ * the connection and never answers (stopped, a captive portal) holds the
+ * command this long, not the whole --timeout, before it goes on unchecked. */
+#define ROVE_ADVICE_TIMEOUT_MS 3000
 /* Client: a list's --limit at most (records): far past any replica, a
  * bound only so that the number stays a number. */
 #define ROVE_MAX_LIST_LIMIT 1000000000u

@@ -120,10 +120,22 @@ r mike opportunity set "$won" owner=wendy 2>"$T/err"
 grep -q "owner wendy not checked (the server at .*: server unreachable)" "$T/err" ||
 	fail "offline, the owner is said to be unchecked, and why: $(cat "$T/err")"
 ! grep -q "error:" "$T/err" || fail "a command that goes on says no error: $(cat "$T/err")"
+# A server that takes the connection and never answers (stopped; a
+# captive portal): the check is advice, so it gives up after its own
+# bound (3 s), not the sync's --timeout (10 s by default), and queues.
+server_start
+kill -STOP "$ROVED_PID"
+t0=$(date +%s%N)
+r mike opportunity set "$won" owner=wendy 2>"$T/err"
+waited=$(elapsed_ms "$t0")
+kill -CONT "$ROVED_PID"
+grep -q "owner wendy not checked (.*timed out)" "$T/err" || fail "a stopped server, the owner unchecked: $(cat "$T/err")"
+[ "$waited" -lt 6000 ] || fail "the owner check waited ${waited} ms for a stopped server"
+server_stop
 r mike opportunity set "$lost" owner=nora 2>/dev/null
 server_start
 out=$(r mike sync --json)
-eq "$(jq .rejected <<<"$out")" "2" "a closed deal's credit outside mike's reach: refused ($out)"
+eq "$(jq .rejected <<<"$out")" "3" "a closed deal's credit outside mike's reach, each time: refused ($out)"
 eq "$(r mike report targets --json | jq -c '[.[] | {user, won}]')" "$before" "credit unchanged"
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"

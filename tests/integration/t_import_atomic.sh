@@ -128,6 +128,17 @@ printf 'name,owner,territory\nForGhostOffline,ghost,east.sh\n' >"$T/m4.csv"
 server_stop
 eq "$(exit_status r mgr_sh import customers "$T/m2.csv" --dry-run)" "0" "a dry run offline: $(cat "$T/err")"
 grep_q "owners not checked" <"$T/err" || fail "the dry run's warning: $(cat "$T/err")"
+# A server that never answers (stopped): the same, after the check's own
+# bound (3 s), not the whole --timeout (10 s by default).
+server_start
+kill -STOP "$ROVED_PID"
+t0=$(date +%s%N)
+eq "$(exit_status r mgr_sh import customers "$T/m2.csv" --dry-run)" "0" "a dry run, server stopped"
+waited=$(elapsed_ms "$t0")
+kill -CONT "$ROVED_PID"
+grep_q "owners not checked (.*timed out)" <"$T/err" || fail "a stopped server's warning: $(cat "$T/err")"
+[ "$waited" -lt 8000 ] || fail "the owners' check waited ${waited} ms for a stopped server"
+server_stop
 eq "$(exit_status r mgr_sh import customers "$T/m2.csv")" "0" "an import offline: $(cat "$T/err")"
 grep_q "owners not checked" <"$T/err" || fail "the offline import's warning: $(cat "$T/err")"
 eq "$(exit_status r mgr_sh import customers "$T/m4.csv")" "0" "an offline import naming nobody: $(cat "$T/err")"
