@@ -189,7 +189,7 @@ int cli_opt_next(cli_opt *o)
 		if (!take_global(o, word, &used)) {
 			o->arg = word;
 			o->next = at + used;
-			return CLI_OPT_UNKNOWN;
+			return CLI_OPT_TWICE; /* said */
 		}
 		o->next = at + used;
 		return cli_opt_next(o);

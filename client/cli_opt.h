@@ -70,8 +70,9 @@ enum cli_opt_kind {
 	CLI_OPT_UNKNOWN = '?', /* a word that starts with - and names no option of the table exactly (or
 	                          gives a value to one that takes none); "--" is one too: o.arg */
 	CLI_OPT_NOVALUE = ':', /* an option that takes a value, last on the line: o.arg as written, o.opt its val */
-	CLI_OPT_TWICE = '2',   /* an option that takes a value (not marked CLI_OPT_REPEAT), given again: said
-	                          already ("--role is given twice"); o.arg the word, o.opt its val */
+	CLI_OPT_TWICE = '2',   /* an option that takes a value (not marked CLI_OPT_REPEAT), given again, or one
+	                          of rove's own refused (cli_opt_globals): said already ("--role is given
+	                          twice"); o.arg the word, o.opt its val (0 for rove's own) */
 	CLI_OPT_MISSING = '!', /* the words are over and none gave a required option: o.arg its name in the table
 	                          (no --), o.opt its val; one for each such option, in table order, then the end */
 };
@@ -114,8 +115,9 @@ void cli_opt_missing_error(const cli_opt *o);
  * (with its value: the next word, or after '=') that a command's table
  * does not name, where an option of the table could stand (a word taken
  * as another option's value is that value), and goes on with the next
- * word. fn returns false when the value is bad (it said so): the word
- * is then CLI_OPT_UNKNOWN. A missing value is said, and CLI_OPT_UNKNOWN. */
+ * word. fn returns false when the value is bad or the option was given
+ * already (it said so), and a missing value is said: either way the word
+ * is then CLI_OPT_TWICE, an error said already (cli_opt_said). */
 typedef bool (*cli_opt_global_fn)(const char *name, const char *value, void *arg);
 void cli_opt_globals(cli_opt_global_fn fn, void *arg);
 

@@ -700,7 +700,8 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		if (k == CLI_OPT_LONG) {
 			dry_run = true;
 		} else if (k != CLI_OPT_WORD) {
-			rove_error("unknown option '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unknown option '%s'", o.arg);
 			return cli_usage(usage, false);
 		} else if (what == NULL) {
 			what = o.arg;

@@ -124,7 +124,8 @@ int cmd_config(rove_cli *cli, int argc, char **argv)
 		} else if (got == CLI_OPT_WORD && o.arg[0] != '-') {
 			args[nargs++] = o.arg;
 		} else {
-			rove_error("unexpected argument '%s'", o.arg);
+			if (!cli_opt_said(got))
+				rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(help, false);
 		}
 	}

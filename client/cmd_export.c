@@ -113,7 +113,8 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			   export_kind(cli_io_coll(o.arg))) {
 			ex.c = cli_io_coll(o.arg);
 		} else {
-			rove_error("unexpected argument '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(usage, false);
 		}
 	}

@@ -1263,7 +1263,8 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		if (k == OPT_DRY_RUN) {
 			dry_run = true;
 		} else if (k != CLI_OPT_WORD) {
-			rove_error("unknown option '%s'", o.arg);
+			if (!cli_opt_said(k))
+				rove_error("unknown option '%s'", o.arg);
 			return cli_usage(import_usage, false);
 		} else if (what == NULL) {
 			what = o.arg;

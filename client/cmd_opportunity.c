@@ -22,12 +22,20 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		"Won and lost deals are closed today (closed_on).\n";
 	char *args[8];
 	char stage[64], closed[40];
-	int n = 0;
+	char **words;
+	int n = 0, nwords, rc, status;
 
 	if (cli_opt_help(argc, argv, 2))
 		return cli_usage(help, true);
-	if (argc != 4)
+	/* -R and --timeout may stand anywhere after the command's name */
+	rc = rec_words(argc, argv, 2, &words, &nwords);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (nwords != 4) {
+		free(words);
 		return cli_usage(help, false);
+	}
+	argv = words;
 	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);
 	args[n++] = argv[0];
 	args[n++] = "set";
@@ -51,7 +59,9 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		args[n++] = closed;
 	}
 	args[n] = NULL;
-	return rec_change(cli, c, n, args, false);
+	status = rec_change(cli, c, n, args, false);
+	free(words);
+	return status;
 }
 
 int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)

@@ -22,7 +22,7 @@ static const char usage_text[] =
 	"bounds every wait for the server: connecting, and each reply (default\n"
 	STR(ROVE_DEFAULT_TIMEOUT_MS) " ms); a server that does not answer in time is unreachable (exit 3),\n"
 	"as is one whose connection was lost and that does not answer again.\n"
-	"Both may also follow the command: rove status -R DIR.\n"
+	"Both may also follow the command (rove status -R DIR), each given once.\n"
 	"\n"
 	"commands:\n"
 	"  init --server URL --user NAME --token TOKEN   create a replica (offline)\n"
@@ -112,21 +112,37 @@ static bool set_timeout(rove_cli *cli, const char *arg)
 	return true;
 }
 
+/* rove's own options, as given so far: each at most once, before the
+ * command's name or after it. */
+typedef struct globals {
+	rove_cli *cli;
+	bool dir, timeout;
+} globals;
+
 /* rove's own options after the command's name (cli_opt_globals). */
 static bool late_global(const char *name, const char *value, void *arg)
 {
-	rove_cli *cli = arg;
+	globals *g = arg;
+	bool dir = name[1] == 'R' || strncmp(name, "--replica", 9) == 0;
+	bool *given = dir ? &g->dir : &g->timeout;
 
-	if (name[1] == 'R' || strncmp(name, "--replica", 9) == 0) {
-		cli->dir = value;
+	if (*given) {
+		int len = (int)strcspn(name, "=");
+		rove_error("%.*s is given twice: give it once", len, name);
+		return false;
+	}
+	*given = true;
+	if (dir) {
+		g->cli->dir = value;
 		return true;
 	}
-	return set_timeout(cli, value);
+	return set_timeout(g->cli, value);
 }
 
 static int run(int argc, char **argv)
 {
 	rove_cli cli = {NULL, ROVE_DEFAULT_TIMEOUT_MS};
+	globals g = {&cli, false, false};
 	const char *env = getenv("ROVE_REPLICA");
 	cli_opt o;
 	int i, k;
@@ -145,10 +161,12 @@ static int run(int argc, char **argv)
 			return list_commands();
 		case 'R':
 			cli.dir = o.arg;
+			g.dir = true;
 			break;
 		case OPT_TIMEOUT:
 			if (!set_timeout(&cli, o.arg))
 				return ROVE_EXIT_USAGE;
+			g.timeout = true;
 			break;
 		case CLI_OPT_NOVALUE: /* -R without its value; --timeout's is unknown */
 			if (o.opt == 'R')
@@ -167,7 +185,7 @@ static int run(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
-	cli_opt_globals(late_global, &cli);
+	cli_opt_globals(late_global, &g);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].fn(&cli, argc - i, argv + i);

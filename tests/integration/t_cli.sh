@@ -446,6 +446,26 @@ eq "$(r alice customer list --search -R --json | jq -r '.[0].name')" "-R" "--sea
 rove customer set "$id" name=Dash -R "$T/alice"
 rove customer set -R "$T/alice" "$id" address="1 Dash Rd" --timeout 4000
 eq "$(r alice customer show "$id" --json | jq -c '[.name, .address]')" '["Dash","1 Dash Rd"]' "set with -R after"
+# So does opportunity stage; and each of them once, before the command or
+# after it: the last of two was taken silently (which replica was meant
+# is not rove's to guess).
+deal=$(r alice opportunity add --customer "$id" --title "Dash deal" --amount 1 --stage lead)
+rove opportunity stage "$deal" qualified -R "$T/alice" --timeout 4000
+eq "$(r alice opportunity show "$deal" --json | jq -r .stage)" "qualified" "stage with -R after"
+for args in "-R $T/alice status -R $T/alice" "status -R $T/alice --replica=$T/alice" \
+	"-R $T/alice --timeout 4000 customer list --timeout=4000" "-R $T/alice customer set $id name=X -R $T/x" \
+	"-R $T/alice opportunity stage $deal won --timeout 1 --timeout 2"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$ROVE_BIN" $args >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "2" "rove $args"
+	grep -q -- "is given twice: give it once" "$T/err" || fail "rove $args: $(cat "$T/err")"
+	eq "$(grep -c "error:" "$T/err")" "1" "rove $args: one error ($(cat "$T/err"))"
+done
+eq "$(r alice customer show "$id" --json | jq -r .name)" "Dash" "nothing set"
+eq "$(r alice opportunity show "$deal" --json | jq -r .stage)" "qualified" "nothing staged"
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"

@@ -45,6 +45,16 @@ static void parse(char **argv, int first, char *out, size_t len)
 	}
 }
 
+/* A hook for rove's own options: refuses the value "bad". */
+static int hook_calls;
+static bool hook(const char *name, const char *value, void *arg)
+{
+	(void)name;
+	(void)arg;
+	hook_calls++;
+	return strcmp(value, "bad") != 0;
+}
+
 #define EXPECT(want, ...)                                                      \
 	do {                                                                   \
 		char *argv_[] = {"cmd", __VA_ARGS__, NULL};                    \
@@ -164,6 +174,30 @@ int main(void)
 		CHECK_EQ_INT(cli_opt_next(&o), OPT_TO);
 		CHECK_EQ_INT(cli_opt_next(&o), OPT_TAX);
 		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+	}
+	/* rove's own options after a command's name, through the hook: taken
+	 * where an option could stand, skipped; one the hook refuses (a bad
+	 * value, or given twice: said by the hook) is CLI_OPT_TWICE, said. */
+	{
+		static const struct option none[] = {{NULL, 0, NULL, 0}};
+		char *argv[] = {"x", "a", "--timeout", "5", "b", "--timeout=bad", "-R", "d", NULL};
+		cli_opt o;
+		int k;
+
+		hook_calls = 0;
+		cli_opt_globals(hook, NULL);
+		cli_opt_init(&o, 8, argv, 1, none);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_WORD);
+		CHECK(strcmp(o.arg, "a") == 0);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_WORD);
+		CHECK(strcmp(o.arg, "b") == 0);
+		k = cli_opt_next(&o);
+		CHECK_EQ_INT(k, CLI_OPT_TWICE);
+		CHECK(cli_opt_said(k));
+		CHECK(strcmp(o.arg, "--timeout=bad") == 0);
+		CHECK_EQ_INT(cli_opt_next(&o), CLI_OPT_END);
+		CHECK_EQ_INT(hook_calls, 3);
+		cli_opt_globals(NULL, NULL);
 	}
 	/* Help anywhere. */
 	{
