@@ -256,6 +256,34 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	return rc;
 }
 
+int cli_words(int argc, char **argv, int first, char ***out, int *n)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	char **words = calloc((size_t)argc + 1, sizeof(*words));
+	cli_opt o;
+	int k;
+
+	*out = NULL;
+	*n = 0;
+	if (words == NULL) {
+		rove_error("out of memory");
+		return ROVE_ENOMEM;
+	}
+	for (*n = 0; *n < first; (*n)++)
+		words[*n] = argv[*n];
+	cli_opt_init(&o, argc, argv, first, none);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (cli_opt_said(k)) { /* one of rove's own, refused */
+			free(words);
+			*n = 0;
+			return CLI_EUSAGE;
+		}
+		words[(*n)++] = o.arg != NULL ? (char *)o.arg : argv[o.at]; /* 'h' and the rest: as they were */
+	}
+	*out = words;
+	return ROVE_OK;
+}
+
 rove_cli cli_advice(const rove_cli *cli)
 {
 	rove_cli c = *cli;

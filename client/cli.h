@@ -49,6 +49,12 @@ typedef struct cli_cmd {
 	void (*subs)(FILE *f, const char *name);
 } cli_cmd;
 
+/* argv's words without rove's own options (-R DIR, --timeout MS), which
+ * may stand anywhere after the command's name argv[0..first - 1]: taken
+ * by the option parser's hook (cli_opt_globals), the others kept in
+ * order in *words (*n of them, then NULL; the caller frees it). ROVE_OK;
+ * CLI_EUSAGE if one of rove's own was refused, ROVE_ENOMEM: said. */
+int cli_words(int argc, char **argv, int first, char ***words, int *n);
 /* cli with its timeout bounded for a check that is only advice
  * (ROVE_ADVICE_TIMEOUT_MS, or --timeout if shorter). */
 rove_cli cli_advice(const rove_cli *cli);
@@ -179,9 +185,10 @@ typedef void (*cli_admin_user_fn)(const cli_admin_user *u, void *arg);
  * the same request and checks, each user to fn once the whole answer is
  * checked. The exit status; what failed is reported (rove_error). */
 int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg);
-/* The same for a command that goes on without the answer when the
- * server cannot be reached (then ROVE_EXIT_UNREACH, and why it could
- * not be asked is written into why, not reported). */
+/* The same for a command that goes on without the answer whenever it
+ * cannot be had: why (the server unreachable, or refusing the request: a
+ * token it does not know, a disabled user) is written into why, not
+ * reported; the exit status as above. */
 int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen);
 int cmd_ui(rove_cli *cli, int argc, char **argv); /* ui_server.c */
 

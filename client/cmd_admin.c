@@ -214,6 +214,8 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 	rc = rove_admin_call(&r, cli->timeout_ms, cmd, args, n, fn, arg, err, sizeof(err));
 	if (why != NULL && (rc == ROVE_ELOST || rove_err_unreached(rc)))
 		snprintf(why, whylen, "the server at %s: %s", r.server, rc == ROVE_ELOST ? err : rove_strerror(rc));
+	else if (why != NULL && rc != ROVE_OK) /* the caller says it, and goes on */
+		snprintf(why, whylen, "%s", err[0] ? err : rove_strerror(rc));
 	else if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
 	else if (rc == ROVE_ETIMEDOUT && err[0] != '\0' && act != ROVE_ACT_SEE_USERS)
@@ -685,7 +687,7 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.add", args, parent != NULL ? 3 : 2);
 }
 
-static int territory_set(rove_cli *cli, int argc, char **argv)
+static int territory_set_words(rove_cli *cli, int argc, char **argv)
 {
 	if (argc < 5 || (uint32_t)(argc - 3) > ROVE_MAX_ADMIN_ARGS)
 		return cli_usage(territory_set_help, false);
@@ -708,7 +710,27 @@ static int territory_set(rove_cli *cli, int argc, char **argv)
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 }
 
-static int assign(rove_cli *cli, int argc, char **argv)
+/* A command of words only (no options of its own) on argv without
+ * rove's own options, which may stand anywhere after the command's name
+ * argv[0..first - 1] (cli_words). */
+static int words_only(rove_cli *cli, int argc, char **argv, int first, int (*fn)(rove_cli *, int, char **))
+{
+	char **words;
+	int n, rc = cli_words(argc, argv, first, &words, &n), status;
+
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	status = fn(cli, n, words);
+	free(words);
+	return status;
+}
+
+static int territory_set(rove_cli *cli, int argc, char **argv)
+{
+	return words_only(cli, argc, argv, 3, territory_set_words);
+}
+
+static int assign_words(rove_cli *cli, int argc, char **argv)
 {
 	bool un = strcmp(argv[1], "unassign") == 0;
 	const char *args[2];
@@ -721,6 +743,11 @@ static int assign(rove_cli *cli, int argc, char **argv)
 	args[1] = argv[3];
 	/* The server says when there was nothing to take: a note. */
 	return call_to(cli, ROVE_ACT_ADMINISTER, argv[1], args, 2, un);
+}
+
+static int assign(rove_cli *cli, int argc, char **argv)
+{
+	return words_only(cli, argc, argv, 2, assign_words);
 }
 
 static int reassign(rove_cli *cli, int argc, char **argv)

@@ -118,24 +118,20 @@ int cmd_config(rove_cli *cli, int argc, char **argv)
 	if (cli_opt_help(argc, argv, 1))
 		return cli_usage(help, true);
 	cli_opt_init(&o, argc, argv, 1, opts);
-	while (nargs == 0 && (got = cli_opt_next(&o)) != CLI_OPT_END) {
-		if (got == OPT_JSON) {
+	while ((got = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (nargs == 1 && !cli_opt_said(got)) {
+			/* VALUE as it is: it may start with - (but rove's own
+			 * options, -R and --timeout, are taken as such anywhere) */
+			args[nargs++] = argv[o.at];
+		} else if (nargs == 0 && got == OPT_JSON) {
 			json = true;
-		} else if (got == CLI_OPT_WORD && o.arg[0] != '-') {
+		} else if (nargs == 0 && got == CLI_OPT_WORD && o.arg[0] != '-') {
 			args[nargs++] = o.arg;
 		} else {
 			if (!cli_opt_said(got))
-				rove_error("unexpected argument '%s'", o.arg);
+				rove_error("unexpected argument '%s'", argv[o.at]);
 			return cli_usage(help, false);
 		}
-	}
-	/* After KEY the words are taken as they are: a VALUE may start with -. */
-	for (int i = o.next; nargs > 0 && i < argc; i++) {
-		if (nargs == 2) {
-			rove_error("unexpected argument '%s'", argv[i]);
-			return cli_usage(help, false);
-		}
-		args[nargs++] = argv[i];
 	}
 	if (json && nargs > 0)
 		return cli_usage(help, false);

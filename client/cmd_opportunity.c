@@ -28,7 +28,7 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 	if (cli_opt_help(argc, argv, 2))
 		return cli_usage(help, true);
 	/* -R and --timeout may stand anywhere after the command's name */
-	rc = rec_words(argc, argv, 2, &words, &nwords);
+	rc = cli_words(argc, argv, 2, &words, &nwords);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
 	if (nwords != 4) {

@@ -39,12 +39,6 @@ int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv);    /*
 int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv); /* rec_edit.c */
 /* set (del false) or delete: argv[2] the record, argv[3..] FIELD=VALUE. */
 int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del);
-/* argv's words without rove's own options (-R DIR, --timeout MS), which
- * may stand anywhere after the command's name argv[0..first - 1]: taken
- * by the option parser's hook (cli_opt_globals), the others kept in
- * order in *words (*n of them, then NULL; the caller frees it). ROVE_OK;
- * CLI_EUSAGE if one of rove's own was refused, ROVE_ENOMEM: said. */
-int rec_words(int argc, char **argv, int first, char ***words, int *n);
 
 /* ---- the verbs of one collection ---- */
 

@@ -159,39 +159,11 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	return rec_edit_close(&ch, rc);
 }
 
-int rec_words(int argc, char **argv, int first, char ***out, int *n)
-{
-	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	char **words = calloc((size_t)argc + 1, sizeof(*words));
-	cli_opt o;
-	int k;
-
-	*out = NULL;
-	*n = 0;
-	if (words == NULL) {
-		rove_error("out of memory");
-		return ROVE_ENOMEM;
-	}
-	for (*n = 0; *n < first; (*n)++)
-		words[*n] = argv[*n];
-	cli_opt_init(&o, argc, argv, first, none);
-	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
-		if (cli_opt_said(k)) { /* one of rove's own, refused */
-			free(words);
-			*n = 0;
-			return CLI_EUSAGE;
-		}
-		words[(*n)++] = o.arg != NULL ? (char *)o.arg : argv[o.at]; /* 'h' and the rest: as they were */
-	}
-	*out = words;
-	return ROVE_OK;
-}
-
-/* rec_change on argv without rove's own options (rec_words). */
+/* rec_change on argv without rove's own options (cli_words). */
 static int change_words(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
 {
 	char **words;
-	int n, rc = rec_words(argc, argv, 2, &words, &n);
+	int n, rc = cli_words(argc, argv, 2, &words, &n);
 	int status;
 
 	if (rc != ROVE_OK)

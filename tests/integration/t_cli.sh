@@ -466,6 +466,26 @@ for args in "-R $T/alice status -R $T/alice" "status -R $T/alice --replica=$T/al
 done
 eq "$(r alice customer show "$id" --json | jq -r .name)" "Dash" "nothing set"
 eq "$(r alice opportunity show "$deal" --json | jq -r .stage)" "qualified" "nothing staged"
+# The commands of words only take them after their words too (attack
+# nine: assign, territory set and rejected retry refused them there).
+territory west
+rove admin assign alice west -R "$T/admin" --timeout 4000 >/dev/null
+rove admin territory set west -R "$T/admin" pool_limit=7 >/dev/null
+rove admin unassign -R "$T/admin" alice west >/dev/null
+r admin sync >/dev/null
+eq "$(r admin territory show west --json | jq -c '[.pool_limit, .name]')" '[7,"Territory west"]' "territory set, -R between"
+eq "$(r admin admin user show alice --json | jq -c .territories)" '["east.sh"]' "assigned and unassigned, -R after"
+rove config server "$URL" -R "$T/alice"
+eq "$(rove config server --replica="$T/alice")" "$URL" "config KEY VALUE -R"
+set +e
+rove rejected retry 0123456789ab name=Z -R "$T/alice" --timeout 4000 >/dev/null 2>"$T/err"
+eq "$?" "1" "rejected retry with -R after: read, and no such refusal ($(cat "$T/err"))"
+rove admin assign alice west -R "$T/admin" -R "$T/admin" >/dev/null 2>"$T/err"
+eq "$?" "2" "admin assign, -R twice"
+rove config server "$URL" -R "$T/alice" extra >/dev/null 2>"$T/err"
+eq "$?" "2" "config KEY VALUE and a word more"
+set -e
+grep -q "unexpected argument 'extra'" "$T/err" || fail "config's extra word: $(cat "$T/err")"
 # Good numbers still pass: leading zeros are digits too.
 eq "$(r alice --timeout 05000 status --json | jq -r .user)" "alice" "--timeout 05000"
 eq "$(r alice customer list --limit 01 --json | jq length)" "1" "--limit 01"

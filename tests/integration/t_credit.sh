@@ -120,10 +120,18 @@ r mike opportunity set "$won" owner=wendy 2>"$T/err"
 grep -q "owner wendy not checked (the server at .*: server unreachable)" "$T/err" ||
 	fail "offline, the owner is said to be unchecked, and why: $(cat "$T/err")"
 ! grep -q "error:" "$T/err" || fail "a command that goes on says no error: $(cat "$T/err")"
+server_start
+# A server that refuses the asker (a token it does not know): the same
+# warning, with the server's reason, and no "error:" on a command that
+# goes on (attack nine). On a copy of mike's replica, never synced.
+cp -r "$T/mike" "$T/mike2"
+rove -R "$T/mike2" config token "$(printf 'a%.0s' $(seq 64))"
+rove -R "$T/mike2" opportunity set "$won" owner=wendy 2>"$T/err" || fail "a refused asker's change: $(cat "$T/err")"
+grep -q "owner wendy not checked (authentication failed)" "$T/err" || fail "why not checked: $(cat "$T/err")"
+! grep -q "error:" "$T/err" || fail "a refused asker's command goes on, with no error: $(cat "$T/err")"
 # A server that takes the connection and never answers (stopped; a
 # captive portal): the check is advice, so it gives up after its own
 # bound (3 s), not the sync's --timeout (10 s by default), and queues.
-server_start
 kill -STOP "$ROVED_PID"
 t0=$(date +%s%N)
 r mike opportunity set "$won" owner=wendy 2>"$T/err"
