@@ -112,6 +112,17 @@ static bool set_timeout(rove_cli *cli, const char *arg)
 	return true;
 }
 
+/* Applies -R's value; false if it is empty (said). */
+static bool set_dir(rove_cli *cli, const char *value)
+{
+	if (value[0] == '\0') {
+		rove_error("-R (--replica) needs a directory, not an empty word");
+		return false;
+	}
+	cli->dir = value;
+	return true;
+}
+
 /* rove's own options, as given so far: each at most once, before the
  * command's name or after it. */
 typedef struct globals {
@@ -132,11 +143,7 @@ static bool late_global(const char *name, const char *value, void *arg)
 		return false;
 	}
 	*given = true;
-	if (dir) {
-		g->cli->dir = value;
-		return true;
-	}
-	return set_timeout(g->cli, value);
+	return dir ? set_dir(g->cli, value) : set_timeout(g->cli, value);
 }
 
 static int run(int argc, char **argv)
@@ -160,7 +167,8 @@ static int run(int argc, char **argv)
 		case OPT_LIST_COMMANDS:
 			return list_commands();
 		case 'R':
-			cli.dir = o.arg;
+			if (!set_dir(&cli, o.arg))
+				return ROVE_EXIT_USAGE;
 			g.dir = true;
 			break;
 		case OPT_TIMEOUT:

@@ -435,6 +435,12 @@ eq "$?" "2" "status -R without its value"
 grep -q -- "-R takes a value" "$T/err" || fail "status -R: $(cat "$T/err")"
 rove -R "$T/alice" status --timeout 0 >/dev/null 2>"$T/err"
 eq "$?" "2" "status --timeout 0"
+# An empty -R is a usage error too, not "no replica in ''" (attack nine).
+rove -R "" status >/dev/null 2>"$T/err"
+eq "$?" "2" "-R ''"
+rove status --replica= >/dev/null 2>"$T/err"
+eq "$?" "2" "status --replica="
+grep -q "needs a directory" "$T/err" || fail "--replica=: $(cat "$T/err")"
 set -e
 # A word another option takes as its value is that value, whatever it
 # looks like.
