@@ -44,8 +44,9 @@ typedef struct conn {
 	unsigned used;
 	/* Called before a request is sent again on a new connection: it may
 	 * write the request anew into the same buffer (a pull asks for less
-	 * after a loss); NULL: sent again as it was. */
-	int (*resend_fn)(void *arg);
+	 * after a loss), and says whether it made it smaller; NULL: sent
+	 * again as it was. */
+	int (*resend_fn)(void *arg, bool *smaller);
 	void *resend_arg;
 	bool refused; /* the last reply was an ERROR, with errmsg its text */
 	char errmsg[ROVE_MAX_ERRMSG + 1];
@@ -214,12 +215,12 @@ static int conn_send(conn *c, const rove_buf *req)
 
 /* Waits for the answer to the request sent last into *msg. When the
  * connection is lost meanwhile, it is dialled again and the request sent
- * again, up to ROVE_MAX_RESENDS times, if that is allowed; else
- * ROVE_ELOST (c->errmsg says it). An nng wait's other failures as rove
- * errors. */
+ * again, if that is allowed: as often as resend_fn makes it smaller, and
+ * ROVE_MAX_RESENDS times more; else ROVE_ELOST (c->errmsg says it). An
+ * nng wait's other failures as rove errors. */
 static int conn_wait(conn *c, nng_msg **msg)
 {
-	unsigned resends = 0;
+	unsigned resends = 0, lost = 0;
 	int rv, rc;
 
 	for (;;) {
@@ -235,14 +236,23 @@ static int conn_wait(conn *c, nng_msg **msg)
 				 "not have been done");
 			return ROVE_ELOST;
 		}
-		if (resends++ >= ROVE_MAX_RESENDS) {
+		lost++;
+		if (resends >= ROVE_MAX_RESENDS) {
 			snprintf(c->errmsg, sizeof(c->errmsg),
-				 "the connection to the server was lost %u times while waiting for one answer", resends);
+				 "the connection to the server was lost %u times while waiting for one answer", lost);
 			return ROVE_ELOST;
 		}
 		rc = conn_redial(c, c->used);
-		if (rc == ROVE_OK && c->resend_fn != NULL)
-			rc = c->resend_fn(c->resend_arg);
+		{
+			/* A request made smaller (it shrinks a bounded number of
+			 * times) is a new try on a link that drops big replies:
+			 * only one sent again as big as before counts. */
+			bool smaller = false;
+			if (rc == ROVE_OK && c->resend_fn != NULL)
+				rc = c->resend_fn(c->resend_arg, &smaller);
+			if (!smaller)
+				resends++;
+		}
 		if (rc == ROVE_OK)
 			rc = conn_put(c, c->sent);
 		if (rc != ROVE_OK)
@@ -362,13 +372,14 @@ typedef struct push_ask {
 
 /* conn's resend_fn: the request lost is sent again with its first ops
  * up to the new bound (the answers then cover those). */
-static int push_resend(void *arg)
+static int push_resend(void *arg, bool *smaller)
 {
 	push_ask *a = arg;
 
 	a->limit = a->limit == 0 ? ROVE_CLIENT_PUSH_OPS_LOST
 				 : a->limit / 2 > ROVE_CLIENT_PUSH_OPS_MIN ? a->limit / 2 : ROVE_CLIENT_PUSH_OPS_MIN;
-	if (*a->n <= a->limit)
+	*smaller = *a->n > a->limit;
+	if (!*smaller)
 		return ROVE_OK; /* sent again as it is */
 	*a->n = a->limit;
 	rove_buf_reset(a->req);
@@ -587,6 +598,7 @@ typedef struct pull_ask {
 	/* Records in format 2 are asked for (the PULL's records element)
 	 * unless the server refused a PULL that asked. */
 	bool records;
+	uint32_t asked; /* items the request in flight asks for at most (0: no bound) */
 } pull_ask;
 
 static uint32_t pull_max(const pull_ask *a, uint32_t max)
@@ -598,7 +610,8 @@ static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 {
 	rove_pull_req q;
 
-	rove_pull_state_request(a->ps, &a->r->id, pull_max(a, max), &q);
+	a->asked = pull_max(a, max);
+	rove_pull_state_request(a->ps, &a->r->id, a->asked, &q);
 	q.own = *a->own;
 	q.clock = clock;
 	q.records = a->records ? ROVE_RECORD_FORMAT : 1;
@@ -609,12 +622,13 @@ static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 /* conn's resend_fn: the request lost is asked again for fewer items, from
  * the same place (a->ps is the position of the request in flight: the
  * next one is sent only once its answer has come). */
-static int pull_resend(void *arg)
+static int pull_resend(void *arg, bool *smaller)
 {
 	pull_ask *a = arg;
 
 	a->limit = a->limit == 0 ? ROVE_CLIENT_PULL_ITEMS_LOST
 				 : a->limit / 2 > ROVE_CLIENT_PULL_ITEMS_MIN ? a->limit / 2 : ROVE_CLIENT_PULL_ITEMS_MIN;
+	*smaller = a->asked == 0 || a->limit < a->asked;
 	return pull_encode(a, a->limit, false);
 }
 
@@ -664,7 +678,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
 	uint64_t sent_ms = 0;
-	pull_ask ask = {r, &req, &ps, &own, 0, true};
+	pull_ask ask = {r, &req, &ps, &own, 0, true, 0};
 	/* The first request has the optional elements an older server
 	 * refuses (records, and clock if asked): refused, it is sent again
 	 * without them. */

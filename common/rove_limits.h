@@ -255,8 +255,11 @@
 /* Client: a connection lost while a request waits for its answer (the
  * server killed or restarted, a network cut) is dialled again at once and
  * the request sent again - a push or a pull, never an admin command - up
- * to this many times for one request; a server that is not reached again
- * ends the command, exit 3, rather than a wait for the timeout. */
+ * to this many times for one request, not counting the times it was sent
+ * smaller (a pull asking for fewer items, a push carrying fewer ops, down
+ * to their minimums below: a link that drops big replies still makes
+ * progress); a server that is not reached again ends the command, exit 3,
+ * rather than a wait for the timeout. */
 #define ROVE_MAX_RESENDS 3
 /* Client: after a lost connection, the dialer's own new connection (nng
  * dials again from ROVE_DIAL_RETRY_MS on, each wait twice the one before
