@@ -256,7 +256,11 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	return rc;
 }
 
-int cli_words(int argc, char **argv, int first, char ***out, int *n)
+/* argv's words without rove's own options, taken by the option
+ * parser's hook, the others kept in order in *out (*n of them, then
+ * NULL; the caller frees it). ROVE_OK; CLI_EUSAGE if one of rove's own
+ * was refused, ROVE_ENOMEM: said. */
+static int cli_words(int argc, char **argv, int first, char ***out, int *n)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	char **words = calloc((size_t)argc + 1, sizeof(*words));
@@ -282,6 +286,18 @@ int cli_words(int argc, char **argv, int first, char ***out, int *n)
 	}
 	*out = words;
 	return ROVE_OK;
+}
+
+int cli_on_words(rove_cli *cli, int argc, char **argv, int first, cli_words_fn fn, void *arg)
+{
+	char **words;
+	int n, rc = cli_words(argc, argv, first, &words, &n), status;
+
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	status = fn(cli, n, words, arg);
+	free(words);
+	return status;
 }
 
 rove_cli cli_advice(const rove_cli *cli)

@@ -49,12 +49,14 @@ typedef struct cli_cmd {
 	void (*subs)(FILE *f, const char *name);
 } cli_cmd;
 
-/* argv's words without rove's own options (-R DIR, --timeout MS), which
- * may stand anywhere after the command's name argv[0..first - 1]: taken
- * by the option parser's hook (cli_opt_globals), the others kept in
- * order in *words (*n of them, then NULL; the caller frees it). ROVE_OK;
- * CLI_EUSAGE if one of rove's own was refused, ROVE_ENOMEM: said. */
-int cli_words(int argc, char **argv, int first, char ***words, int *n);
+/* A command of words only (no options of its own: set, delete, stage,
+ * assign, territory set, rejected retry): fn(cli, argc, argv, arg) on
+ * argv without rove's own options (-R DIR, --timeout MS), which may stand
+ * anywhere after the command's name argv[0..first - 1], taken by the
+ * option parser's hook (cli_opt_globals). fn's exit status, or a usage
+ * error's (one of rove's own refused, said) or out of memory's. */
+typedef int (*cli_words_fn)(rove_cli *cli, int argc, char **argv, void *arg);
+int cli_on_words(rove_cli *cli, int argc, char **argv, int first, cli_words_fn fn, void *arg);
 /* cli with its timeout bounded for a check that is only advice
  * (ROVE_ADVICE_TIMEOUT_MS, or --timeout if shorter). */
 rove_cli cli_advice(const rove_cli *cli);

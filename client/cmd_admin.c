@@ -687,8 +687,9 @@ static int territory_add(rove_cli *cli, int argc, char **argv)
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.add", args, parent != NULL ? 3 : 2);
 }
 
-static int territory_set_words(rove_cli *cli, int argc, char **argv)
+static int territory_set_words(rove_cli *cli, int argc, char **argv, void *unused)
 {
+	(void)unused;
 	if (argc < 5 || (uint32_t)(argc - 3) > ROVE_MAX_ADMIN_ARGS)
 		return cli_usage(territory_set_help, false);
 	for (int i = 3; i < argc; i++) {
@@ -710,31 +711,17 @@ static int territory_set_words(rove_cli *cli, int argc, char **argv)
 	return call(cli, ROVE_ACT_ADMINISTER, "territory.set", (const char *const *)argv + 3, (uint32_t)(argc - 3));
 }
 
-/* A command of words only (no options of its own) on argv without
- * rove's own options, which may stand anywhere after the command's name
- * argv[0..first - 1] (cli_words). */
-static int words_only(rove_cli *cli, int argc, char **argv, int first, int (*fn)(rove_cli *, int, char **))
-{
-	char **words;
-	int n, rc = cli_words(argc, argv, first, &words, &n), status;
-
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	status = fn(cli, n, words);
-	free(words);
-	return status;
-}
-
 static int territory_set(rove_cli *cli, int argc, char **argv)
 {
-	return words_only(cli, argc, argv, 3, territory_set_words);
+	return cli_on_words(cli, argc, argv, 3, territory_set_words, NULL);
 }
 
-static int assign_words(rove_cli *cli, int argc, char **argv)
+static int assign_words(rove_cli *cli, int argc, char **argv, void *unused)
 {
 	bool un = strcmp(argv[1], "unassign") == 0;
 	const char *args[2];
 
+	(void)unused;
 	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
 		return cli_usage(un ? unassign_help : assign_help, false);
 	if (!cli_login_ok(argv[2]) || !cli_code_ok(argv[3]))
@@ -747,7 +734,7 @@ static int assign_words(rove_cli *cli, int argc, char **argv)
 
 static int assign(rove_cli *cli, int argc, char **argv)
 {
-	return words_only(cli, argc, argv, 2, assign_words);
+	return cli_on_words(cli, argc, argv, 2, assign_words, NULL);
 }
 
 static int reassign(rove_cli *cli, int argc, char **argv)

@@ -13,29 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+static const char stage_help[] = "usage: rove opportunity stage ID STAGE\n"
+				 "\n"
+				 "Move a deal: lead -> qualified -> proposal -> negotiation -> won / lost.\n"
+				 "Won and lost deals are closed today (closed_on).\n";
+
+/* opportunity stage ID STAGE, its words without rove's own options. */
+static int stage_words(rove_cli *cli, int argc, char **argv, void *coll)
 {
-	static const char help[] =
-		"usage: rove opportunity stage ID STAGE\n"
-		"\n"
-		"Move a deal: lead -> qualified -> proposal -> negotiation -> won / lost.\n"
-		"Won and lost deals are closed today (closed_on).\n";
 	char *args[8];
 	char stage[64], closed[40];
-	char **words;
-	int n = 0, nwords, rc, status;
+	int n = 0;
 
-	if (cli_opt_help(argc, argv, 2))
-		return cli_usage(help, true);
-	/* -R and --timeout may stand anywhere after the command's name */
-	rc = cli_words(argc, argv, 2, &words, &nwords);
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	if (nwords != 4) {
-		free(words);
-		return cli_usage(help, false);
-	}
-	argv = words;
+	if (argc != 4)
+		return cli_usage(stage_help, false);
 	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);
 	args[n++] = argv[0];
 	args[n++] = "set";
@@ -59,9 +50,14 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 		args[n++] = closed;
 	}
 	args[n] = NULL;
-	status = rec_change(cli, c, n, args, false);
-	free(words);
-	return status;
+	return rec_change(cli, coll, n, args, false);
+}
+
+int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
+{
+	if (cli_opt_help(argc, argv, 2))
+		return cli_usage(stage_help, true);
+	return cli_on_words(cli, argc, argv, 2, stage_words, (void *)c);
 }
 
 int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)

@@ -411,7 +411,7 @@ static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_
 }
 
 /* `rove rejected retry OP [FIELD=VALUE...]` */
-static int retry_words(rove_cli *cli, int argc, char **argv)
+static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 {
 	rove_stamp st0 = {{0}, 0};
 	const rove_coll_def *c;
@@ -422,6 +422,8 @@ static int retry_words(rove_cli *cli, int argc, char **argv)
 	bool dismissed = false;
 	uint64_t n;
 	int rc = ROVE_OK;
+
+	(void)unused;
 
 	if (orig == NULL || op == NULL || cur == NULL) {
 		rove_error("out of memory");
@@ -523,18 +525,9 @@ out:
 	return cli_exit(rc);
 }
 
-/* rejected retry OP FIELD=VALUE...: its words without rove's own options,
- * which may stand anywhere after the command's name (cli_words). */
 static int rejected_retry(rove_cli *cli, int argc, char **argv)
 {
-	char **words;
-	int n, rc = cli_words(argc, argv, 2, &words, &n), status;
-
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	status = retry_words(cli, n, words);
-	free(words);
-	return status;
+	return cli_on_words(cli, argc, argv, 2, retry_words, NULL);
 }
 
 void cmd_rejected_subs(FILE *f, const char *name)

@@ -159,26 +159,22 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	return rec_edit_close(&ch, rc);
 }
 
-/* rec_change on argv without rove's own options (cli_words). */
-static int change_words(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
+static int set_words(rove_cli *cli, int argc, char **argv, void *c)
 {
-	char **words;
-	int n, rc = cli_words(argc, argv, 2, &words, &n);
-	int status;
+	return rec_change(cli, c, argc, argv, false);
+}
 
-	if (rc != ROVE_OK)
-		return cli_exit(rc);
-	status = rec_change(cli, c, n, words, del);
-	free(words);
-	return status;
+static int delete_words(rove_cli *cli, int argc, char **argv, void *c)
+{
+	return rec_change(cli, c, argc, argv, true);
 }
 
 int rec_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	return change_words(cli, c, argc, argv, false);
+	return cli_on_words(cli, argc, argv, 2, set_words, (void *)c);
 }
 
 int rec_delete(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	return change_words(cli, c, argc, argv, true);
+	return cli_on_words(cli, argc, argv, 2, delete_words, (void *)c);
 }

@@ -221,6 +221,7 @@ static int conn_send(conn *c, const rove_buf *req)
 static int conn_wait(conn *c, nng_msg **msg)
 {
 	unsigned resends = 0, lost = 0;
+	bool smaller;
 	int rv, rc;
 
 	for (;;) {
@@ -243,16 +244,14 @@ static int conn_wait(conn *c, nng_msg **msg)
 			return ROVE_ELOST;
 		}
 		rc = conn_redial(c, c->used);
-		{
-			/* A request made smaller (it shrinks a bounded number of
-			 * times) is a new try on a link that drops big replies:
-			 * only one sent again as big as before counts. */
-			bool smaller = false;
-			if (rc == ROVE_OK && c->resend_fn != NULL)
-				rc = c->resend_fn(c->resend_arg, &smaller);
-			if (!smaller)
-				resends++;
-		}
+		smaller = false;
+		if (rc == ROVE_OK && c->resend_fn != NULL)
+			rc = c->resend_fn(c->resend_arg, &smaller);
+		/* A request made smaller (it shrinks a bounded number of
+		 * times) is a new try on a link that drops big replies: only
+		 * one sent again as big as before counts. */
+		if (!smaller)
+			resends++;
 		if (rc == ROVE_OK)
 			rc = conn_put(c, c->sent);
 		if (rc != ROVE_OK)
