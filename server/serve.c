@@ -472,78 +472,12 @@ static bool self_url(server *s, char *url, size_t len)
 	return false;
 }
 
-/* Lets aio's next operation run until the monotonic deadline at most. */
 /* The milliseconds left until the monotonic time until (at least 1). */
 static int left_ms(uint64_t until)
 {
 	uint64_t now = mono_ms();
 
 	return until > now ? (int)(until - now) : 1;
-}
-
-/* Whether the listener still hands over connections: the guard connects
- * to it and waits for a connection (its own, or anyone's) to arrive.
- * The probe is a bare stream that sends the SP header of a REQ socket
- * itself, not an nng socket: nng 1.5.2 never frees a socket's connection
- * that is still in its handshake when the socket closes, and a listener
- * that stopped accepting never finishes that handshake. A stream's
- * every part is ours to stop and free. */
-static bool listener_accepts(server *s)
-{
-	/* 0, "SP", 0, the protocol (REQ v0: 0x30) big-endian, 0, 0 */
-	static uint8_t sp_header[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
-	char url[512];
-	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
-	bool arrived = false;
-	rove_net_raw raw;
-	size_t sent;
-	int rv;
-
-	if (!self_url(s, url, sizeof(url)))
-		return true; /* cannot tell */
-	/* Only to see the connection arrive: no certificate to check. */
-	rv = rove_net_raw_open(&raw, url, left_ms(until));
-	if (rv == 0) {
-		rv = rove_net_raw_io(&raw, true, sp_header, sizeof(sp_header), left_ms(until), &sent);
-		if (rv == NNG_ETIMEDOUT)
-			rv = 0; /* a stopped listener never reads it: the wait below tells */
-	}
-	while (rv == 0 && !(arrived = atomic_load(&s->pipes_seen) != seen) && mono_ms() < until) {
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	rove_net_raw_close(&raw);
-	if (rv == NNG_ECONNREFUSED)
-		return false; /* nothing listens there any more */
-	if (rv != 0 && rv != NNG_ETIMEDOUT) {
-		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
-		return true;
-	}
-	return arrived;
-}
-
-/* Cuts every connection and gives them up to ROVE_MAX_CUT_WAIT_MS to
- * end by themselves, before nng closes what is left: nng 1.5.2 may not
- * survive closing connections that carry data (see cut.h). Their clients
- * reconnect and send again. */
-static void cut_all(server *s)
-{
-	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
-	uint64_t until = mono_ms() + ROVE_MAX_CUT_WAIT_MS;
-	rove_peer none;
-	uint32_t all = 0, local;
-
-	memset(&none, 0, sizeof(none));
-	if (ids != NULL)
-		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING));
-	free(ids);
-	for (;;) {
-		struct timespec ts = {0, 10 * 1000000L};
-		rove_gate_count(s->gate, &none, &all, &local);
-		if (all == 0 || mono_ms() >= until)
-			break;
-		nanosleep(&ts, NULL);
-	}
 }
 
 /* Whether the process is (nearly) out of file descriptors: then nng's
@@ -571,6 +505,101 @@ static bool fds_short(uint64_t *open_fds, uint64_t *limit)
 	closedir(dir);
 	*open_fds = *open_fds > 3 ? *open_fds - 3 : 0; /* ".", "..", the listing's own */
 	return *open_fds + ROVE_MIN_FREE_FDS > *limit;
+}
+
+/* Whether the descriptors are short now (fds_short), saying so when that
+ * changes: the guard's check of its listener then waits, as new
+ * connections do, until some close. */
+static bool out_of_fds(server *s)
+{
+	uint64_t open_fds = 0, limit = 0;
+
+	if (fds_short(&open_fds, &limit)) {
+		if (!s->out_of_fds)
+			rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
+				  "wait until some close",
+				  (unsigned long long)open_fds, (unsigned long long)limit);
+		s->out_of_fds = true;
+		return true;
+	}
+	if (s->out_of_fds)
+		rove_info("file descriptors to spare again (%llu open)", (unsigned long long)open_fds);
+	s->out_of_fds = false;
+	return false;
+}
+
+/* What the guard's check of its listener found. */
+typedef enum { LISTENER_ACCEPTS, LISTENER_STOPPED, LISTENER_FDS_SHORT } listener_state;
+
+/* Whether the listener still hands over connections: the guard connects
+ * to it and waits for a connection (its own, or anyone's) to arrive.
+ * The probe is a bare stream that sends the SP header of a REQ socket
+ * itself, not an nng socket: nng 1.5.2 never frees a socket's connection
+ * that is still in its handshake when the socket closes, and a listener
+ * that stopped accepting never finishes that handshake. A stream's
+ * every part is ours to stop and free. If the descriptors run out while
+ * it waits, its connection waits in the kernel's queue behind others
+ * until some close: that tells nothing (LISTENER_FDS_SHORT). */
+static listener_state listener_accepts(server *s)
+{
+	/* 0, "SP", 0, the protocol (REQ v0: 0x30) big-endian, 0, 0 */
+	static uint8_t sp_header[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
+	char url[512];
+	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
+	bool arrived = false, short_fds = false;
+	rove_net_raw raw;
+	size_t sent;
+	int rv;
+
+	if (!self_url(s, url, sizeof(url)))
+		return LISTENER_ACCEPTS; /* cannot tell */
+	/* Only to see the connection arrive: no certificate to check. */
+	rv = rove_net_raw_open(&raw, url, left_ms(until));
+	if (rv == 0) {
+		rv = rove_net_raw_io(&raw, true, sp_header, sizeof(sp_header), left_ms(until), &sent);
+		if (rv == NNG_ETIMEDOUT)
+			rv = 0; /* a stopped listener never reads it: the wait below tells */
+	}
+	for (unsigned i = 0; rv == 0 && !(arrived = atomic_load(&s->pipes_seen) != seen) && mono_ms() < until; i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		if (i % 10 == 0 && (short_fds = out_of_fds(s)))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	rove_net_raw_close(&raw);
+	if (short_fds || (!arrived && out_of_fds(s)))
+		return LISTENER_FDS_SHORT;
+	if (rv == NNG_ECONNREFUSED)
+		return LISTENER_STOPPED; /* nothing listens there any more */
+	if (rv != 0 && rv != NNG_ETIMEDOUT) {
+		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
+		return LISTENER_ACCEPTS;
+	}
+	return arrived ? LISTENER_ACCEPTS : LISTENER_STOPPED;
+}
+
+/* Cuts every connection and gives them up to ROVE_MAX_CUT_WAIT_MS to
+ * end by themselves, before nng closes what is left: nng 1.5.2 may not
+ * survive closing connections that carry data (see cut.h). Their clients
+ * reconnect and send again. */
+static void cut_all(server *s)
+{
+	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
+	uint64_t until = mono_ms() + ROVE_MAX_CUT_WAIT_MS;
+	rove_peer none;
+	uint32_t all = 0, local;
+
+	memset(&none, 0, sizeof(none));
+	if (ids != NULL)
+		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING));
+	free(ids);
+	for (;;) {
+		struct timespec ts = {0, 10 * 1000000L};
+		rove_gate_count(s->gate, &none, &all, &local);
+		if (all == 0 || mono_ms() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Lengthens the kernel's queue of connections not yet accepted on the
@@ -629,30 +658,26 @@ static void raise_backlog(server *s)
  * descriptors to spare. */
 static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 {
-	uint64_t now = mono_ms(), n = 0, open_fds = 0, limit = 0;
+	uint64_t now = mono_ms(), n = 0;
 	int rv = s->listening ? listener_errors(s, &n) : 0;
+	listener_state found;
 
 	if (s->listening) {
 		if (rv == 0 && n == *errors)
 			return;
 		if (rv != 0 && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
-		if (fds_short(&open_fds, &limit)) {
-			if (!s->out_of_fds)
-				rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
-					  "wait until some close",
-					  (unsigned long long)open_fds, (unsigned long long)limit);
-			s->out_of_fds = true;
+		if (out_of_fds(s))
 			return; /* *errors unchanged: checked again next period */
-		}
-		if (s->out_of_fds)
-			rove_info("file descriptors to spare again (%llu open)", (unsigned long long)open_fds);
-		s->out_of_fds = false;
-		*checked_ms = now;
-		*errors = n;
 		/* Asked twice: on a loaded machine one connection may take
 		 * longer to arrive, and listening anew cuts every client. */
-		if (listener_accepts(s) || listener_accepts(s))
+		if ((found = listener_accepts(s)) == LISTENER_STOPPED)
+			found = listener_accepts(s);
+		if (found == LISTENER_FDS_SHORT)
+			return; /* *errors unchanged: checked again next period */
+		*checked_ms = now;
+		*errors = n;
+		if (found == LISTENER_ACCEPTS)
 			return;
 		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
 			  "handshake: nng 1.5.2 bug 1518); listening again",
