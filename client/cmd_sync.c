@@ -18,7 +18,8 @@ static const char help[] =
 	"Push this replica's pending changes, then pull the server's changes.\n"
 	"Exit status 3 if the server cannot be reached, or the connection to it is\n"
 	"lost and it does not answer again (a server stopped or killed during the\n"
-	"sync); local data is untouched, and the next sync sends what the server\n"
+	"sync), or lost again and again while waiting for one answer (a lossy\n"
+	"link); local data is untouched, and the next sync sends what the server\n"
 	"did not confirm.\n"
 	"One sync at a time per replica: a second waits for the first (up to\n"
 	"the global --timeout MS: rove --timeout 10000 sync, or rove sync --timeout\n"
@@ -119,10 +120,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		rove_sync_set_progress(ui_progress, NULL);
 	rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
 	if (rc == ROVE_ELOST)
-		rove_error("the connection to the server at %s was lost during the sync, and the server does not "
-			   "answer again; your changes are kept: what it confirmed is recorded, and the next sync "
-			   "sends the rest",
-			   r.server);
+		rove_error("the connection to the server at %s was lost%s; your changes are kept: what it confirmed "
+			   "is recorded, and the next sync sends the rest",
+			   r.server, st.lost[0] != '\0' ? st.lost : " during the sync, and the server does not answer again");
 	else if (rove_err_unreached(rc) && st.pushed + st.pulled > 0)
 		/* It answered, then stopped: not "cannot reach". */
 		rove_error("the server at %s stopped answering during the sync (%s); your changes are kept: what it "

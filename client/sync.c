@@ -134,6 +134,10 @@ static void conn_close(conn *c)
 
 static uint64_t mono_ms(void);
 
+/* How a lost connection's message begins (in conn.errmsg); what follows
+ * is how (rove_sync_stats.lost). */
+#define LOST "the connection to the server was lost"
+
 /* The connection was lost (the pipe lost; 0: it is gone already). Its
  * dialer dials again by itself (nng's reconnect, from ROVE_DIAL_RETRY_MS
  * on): its new connection is waited for, up to ROVE_LOST_REDIAL_MS (the
@@ -163,7 +167,7 @@ static int conn_redial(conn *c, unsigned lost)
 	rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer);
 	rove_debug("the connection to %s was lost; dialled again: %s", c->url, rove_strerror(rc));
 	if (rove_err_unreached(rc)) {
-		snprintf(c->errmsg, sizeof(c->errmsg), "the connection to the server was lost, and it %s",
+		snprintf(c->errmsg, sizeof(c->errmsg), LOST ", and it %s",
 			 rc == ROVE_ETIMEDOUT ? "did not answer again in time" : "cannot be reached again");
 		return ROVE_ELOST;
 	}
@@ -233,14 +237,14 @@ static int conn_wait(conn *c, nng_msg **msg)
 			return nng_to_rove(rv);
 		if (!c->resend_ok || c->sent == NULL) {
 			snprintf(c->errmsg, sizeof(c->errmsg),
-				 "the connection to the server was lost before its answer: what was asked may or may "
+				 LOST " before its answer: what was asked may or may "
 				 "not have been done");
 			return ROVE_ELOST;
 		}
 		lost++;
 		if (resends >= ROVE_MAX_RESENDS) {
 			snprintf(c->errmsg, sizeof(c->errmsg),
-				 "the connection to the server was lost %u times while waiting for one answer", lost);
+				 LOST " %u times while waiting for one answer", lost);
 			return ROVE_ELOST;
 		}
 		rc = conn_redial(c, c->used);
@@ -880,6 +884,8 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		st->resent = (again ? st->resent : 0) + st->pushed - pushed;
 		again = true;
 	}
+	if (rc == ROVE_ELOST && strncmp(c.errmsg, LOST, strlen(LOST)) == 0)
+		snprintf(st->lost, sizeof(st->lost), "%s", c.errmsg + strlen(LOST));
 	conn_close(&c);
 	if (rc == ROVE_OK && again) {
 		int trc = rove_replica_resent(r);

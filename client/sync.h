@@ -31,6 +31,11 @@
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;
 	uint64_t resent; /* sent again: the server's history had changed */
+	/* How the connection was lost, when the sync ended so (ROVE_ELOST),
+	 * to follow "the connection ... was lost": ", and it cannot be
+	 * reached again", " 4 times while waiting for one answer"; "" if not
+	 * known. */
+	char lost[ROVE_MAX_ERRMSG + 1];
 } rove_sync_stats;
 
 /* Pushes then pulls. progress: show a pull of more than one chunk on

@@ -82,4 +82,24 @@ wait "$PROXY_PID" 2>/dev/null || true
 grep_q ", 5 cut" "$T/proxy3.log" || fail "the proxy did not cut 5 answers: $(cat "$T/proxy3.log")"
 eq "$(r hq customer list --json | jq '[.[] | select(.name == "After the cuts")] | length')" "1" \
 	"the pull arrived whole"
+
+# A link that loses every answer: the sync gives up (exit 3) and says
+# what happened, that the server answered and the link lost it each
+# time, not that the server does not answer again.
+proxy_start proxy4.log --cut-replies 1000
+rove -R "$T/bob" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+r bob customer add --name "Kept through the losses" --territory east >/dev/null
+set +e
+rove -R "$T/bob" --timeout 20000 sync >/dev/null 2>"$T/err"
+rc=$?
+set -e
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+eq "$rc" "3" "a sync whose every answer is lost: exit ($(cat "$T/err"))"
+grep_q "lost [0-9]* times while waiting for one answer" "$T/err" ||
+	fail "the error says how the connection was lost: $(cat "$T/err")"
+grep_q "your changes are kept" "$T/err" || fail "the error says the changes are kept: $(cat "$T/err")"
+eq "$(r bob customer list --json | jq '[.[] | select(.name == "Kept through the losses")] | length')" "1" \
+	"the change is kept"
+eq "$(r bob status --json | jq .pending)" "1" "the change waits to be confirmed"
 echo "ok"
