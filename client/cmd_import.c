@@ -1079,9 +1079,14 @@ static int import_write(importer *im, const rove_cli *cli)
  * kept under 'rove rejected'. */
 static int import_ask_users(rove_cli *cli, importer *im)
 {
-	char why[ROVE_MAX_ERRMSG + 256] = "";
+	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
 	rove_cli advice = cli_advice(cli);
-	int status = cmd_admin_users_why(&advice, NULL, keep_user, im, why, sizeof(why));
+	int status;
+
+	/* Advice: what the asking says as an error goes into the warning. */
+	rove_log_hold(said, sizeof(said));
+	status = cmd_admin_users_why(&advice, NULL, keep_user, im, why, sizeof(why));
+	rove_log_hold(NULL, 0);
 
 	if (status == ROVE_EXIT_OK && im->users_nomem) {
 		rove_error("out of memory");
@@ -1093,7 +1098,10 @@ static int import_ask_users(rove_cli *cli, importer *im)
 	}
 	rove_warn("%s: owners not checked (%s); the server checks them on sync, and 'rove rejected' lists a row it "
 		  "refuses",
-		  im->file, why[0] != '\0' ? why : "the server could not be asked for its users");
+		  im->file,
+		  said[0] != '\0' ? said
+		  : why[0] != '\0' ? why
+		  : "the server could not be asked for its users");
 	return ROVE_OK;
 }
 

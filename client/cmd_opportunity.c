@@ -161,7 +161,7 @@ static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, ter
  * exit status, reported. */
 static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed, const terr_chain *ch)
 {
-	char detail[ROVE_MAX_ERRMSG], why[ROVE_MAX_ERRMSG + 256];
+	char detail[ROVE_MAX_ERRMSG], why[ROVE_MAX_ERRMSG + 256], said[ROVE_MAX_ERRMSG + 256];
 	owner_found *o = calloc(1, sizeof(*o));
 	rove_cli advice;
 	rec_user u;
@@ -174,11 +174,18 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 	o->login = owner;
 	why[0] = '\0';
 	advice = cli_advice(cli);
+	/* Advice: what the asking says as an error (a TLS setup's reason)
+	 * goes into the warning. */
+	rove_log_hold(said, sizeof(said));
 	status = cmd_admin_users_why(&advice, NULL, keep_owner, o, why, sizeof(why));
+	rove_log_hold(NULL, 0);
 	if (status != ROVE_EXIT_OK) {
 		rove_warn("owner %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a "
 			  "refusal",
-			  owner, why[0] != '\0' ? why : "the server could not be asked for its users");
+			  owner,
+			  said[0] != '\0' ? said
+			  : why[0] != '\0' ? why
+			  : "the server could not be asked for its users");
 		free(o);
 		return ROVE_EXIT_OK;
 	}

@@ -13,6 +13,17 @@ static const char *log_prog = "rove";
 static int log_level = ROVE_LOG_WARN;
 static rove_log_sink_fn log_sink;
 static void *log_sink_arg;
+static char *log_held;
+static size_t log_held_len;
+
+void rove_log_hold(char *first, size_t len)
+{
+	ROVE_ASSERT(first == NULL || len > 0);
+	log_held = first;
+	log_held_len = len;
+	if (first != NULL)
+		first[0] = '\0';
+}
 
 void rove_log_set_sink(rove_log_sink_fn fn, void *arg)
 {
@@ -45,6 +56,11 @@ void rove_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (level == ROVE_LOG_ERROR && log_held != NULL) {
+		if (log_held[0] == '\0')
+			snprintf(log_held, log_held_len, "%s", line);
+		return;
+	}
 	if (log_sink != NULL)
 		log_sink(level, line, log_sink_arg);
 	if (level > log_level)

@@ -28,6 +28,14 @@ void rove_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 typedef void (*rove_log_sink_fn)(int level, const char *line, void *arg);
 void rove_log_set_sink(rove_log_sink_fn fn, void *arg);
 
+/* Holds error lines back while first is set: they are neither printed
+ * nor sunk, and the first one is kept in first (len bytes, "" if none
+ * comes). For work whose failure is only advice (an owner checked
+ * before a change is queued): its caller says the reason in its own
+ * warning and goes on. rove_log_hold(NULL, 0) prints them again. Not
+ * nested; the caller serialises, as for the sink. */
+void rove_log_hold(char *first, size_t len);
+
 #define rove_error(...) rove_log(ROVE_LOG_ERROR, __VA_ARGS__)
 #define rove_warn(...) rove_log(ROVE_LOG_WARN, __VA_ARGS__)
 #define rove_info(...) rove_log(ROVE_LOG_INFO, __VA_ARGS__)

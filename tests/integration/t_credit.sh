@@ -129,6 +129,13 @@ rove -R "$T/mike2" config token "$(printf 'a%.0s' $(seq 64))"
 rove -R "$T/mike2" opportunity set "$won" owner=wendy 2>"$T/err" || fail "a refused asker's change: $(cat "$T/err")"
 grep -q "owner wendy not checked (authentication failed)" "$T/err" || fail "why not checked: $(cat "$T/err")"
 ! grep -q "error:" "$T/err" || fail "a refused asker's command goes on, with no error: $(cat "$T/err")"
+# A server URL that TLS cannot reach (tls+tcp:// with no CA file): the
+# TLS layer's reason goes into the same warning, with no "error:" line.
+cp -r "$T/mike" "$T/mike3"
+rove -R "$T/mike3" config server "tls+tcp://127.0.0.1:$(free_port)" >/dev/null
+rove -R "$T/mike3" opportunity set "$won" owner=wendy 2>"$T/err" || fail "a TLS-less asker's change: $(cat "$T/err")"
+grep -q "owner wendy not checked (.*CA certificate" "$T/err" || fail "why not checked over TLS: $(cat "$T/err")"
+! grep -q "error:" "$T/err" || fail "a TLS-less asker's command goes on, with no error: $(cat "$T/err")"
 # A server that takes the connection and never answers (stopped; a
 # captive portal): the check is advice, so it gives up after its own
 # bound (3 s), not the sync's --timeout (10 s by default), and queues.

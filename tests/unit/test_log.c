@@ -1,4 +1,5 @@
-/* rove_log_quote: what a name from outside becomes in a log line. */
+/* rove_log_quote: what a name from outside becomes in a log line.
+ * rove_log_hold: error lines held back, the first one kept. */
 #include "check.h"
 #include "log.h"
 
@@ -14,6 +15,40 @@ static int quotes_to(const char *in, size_t len, const char *want)
 		return 0;
 	}
 	return 1;
+}
+
+static int sunk;
+
+static void count_sink(int level, const char *line, void *arg)
+{
+	(void)level;
+	(void)line;
+	(void)arg;
+	sunk++;
+}
+
+/* Held: errors reach neither stderr nor the sink, and the first is kept
+ * (cut to the room given); warnings still go through. Released: errors
+ * go through again. */
+static void held_lines(void)
+{
+	char first[16];
+
+	rove_log_init("test_log", ROVE_LOG_ERROR);
+	rove_log_set_sink(count_sink, NULL);
+	rove_log_hold(first, sizeof(first));
+	CHECK(first[0] == '\0');
+	rove_error("the first reason, longer than its room");
+	rove_error("a second");
+	CHECK(strcmp(first, "the first reaso") == 0);
+	CHECK(sunk == 0);
+	rove_warn("a warning");
+	CHECK(sunk == 1);
+	rove_log_hold(NULL, 0);
+	rove_error("released: printed and sunk");
+	CHECK(sunk == 2);
+	CHECK(strcmp(first, "the first reaso") == 0);
+	rove_log_set_sink(NULL, NULL);
 }
 
 int main(void)
@@ -47,5 +82,6 @@ int main(void)
 	CHECK(strcmp(ROVE_LOG_NAME(big), want) == 0);
 	memset(big, 0x01, ROVE_MAX_NAME);
 	CHECK(strlen(ROVE_LOG_NAME(big)) == 4 * ROVE_MAX_NAME + 2);
+	held_lines();
 	return check_done("test_log");
 }
