@@ -639,10 +639,18 @@ int rove_dec_op(const void *data, size_t len, rove_op *op)
 
 int rove_dec_op_head(const void *data, size_t len, rove_op_head *op)
 {
+	return rove_dec_op_head_author(data, len, op, NULL);
+}
+
+int rove_dec_op_head_author(const void *data, size_t len, rove_op_head *op, char author[ROVE_MAX_NAME + 1])
+{
 	rove_mp_reader r;
 	uint64_t kind, coll;
-	char author[ROVE_MAX_NAME + 1];
+	char checked[ROVE_MAX_NAME + 1];
 	int rc;
+
+	if (author == NULL)
+		author = checked;
 
 	/* Up to the author, as get_op reads it; the fields are left. */
 	rove_mp_reader_init(&r, data, len);

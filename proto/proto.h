@@ -309,6 +309,8 @@ int rove_dec_op(const void *data, size_t len, rove_op *op);
  * author is checked, not kept; the fields are left unread and unchecked):
  * for a stored op that goes on as it is. */
 int rove_dec_op_head(const void *data, size_t len, rove_op_head *op);
+/* The same, with the author kept in author (NULL: checked only). */
+int rove_dec_op_head_author(const void *data, size_t len, rove_op_head *op, char author[ROVE_MAX_NAME + 1]);
 int rove_dec_record(const void *data, size_t len, rove_record *rec);
 int rove_dec_rejection(const void *data, size_t len, rove_rejection *rj);
 /* Whether a stored record is deleted (rove_record_deleted), read without

@@ -44,7 +44,12 @@ typedef struct pull_ctx {
 	 * records stored in format 2 are written anew into conv. */
 	int records;
 	rove_record *conv;
-	rove_op *op;      /* scratch */
+	/* Ops: the one looked at, by its head (its fields go on as stored),
+	 * and its author. */
+	rove_op_head oh;
+	char author[ROVE_MAX_NAME + 1];
+	/* The look-ups of ops and records, in about key order (store.h). */
+	rove_store_reader rd;
 	/* Ops: the records of the last two ops looked at (recs[last] the
 	 * latter, if has_last): the parent a child's scopes need is often
 	 * the record of the op before (a customer, then its history). */
@@ -70,11 +75,11 @@ typedef struct pull_ctx {
 
 /* Sends op (at seq, stored as raw) as it is, or by reference when it is
  * the puller's own. */
-static int emit_op(pull_ctx *p, uint64_t seq, const rove_op *op, const MDB_val *raw)
+static int emit_op(pull_ctx *p, uint64_t seq, const rove_op_head *op, const char *author, const MDB_val *raw)
 {
 	int rc;
 
-	if (p->own && op->st.node == p->node && strcmp(op->author, p->u->name) == 0)
+	if (p->own && op->st.node == p->node && strcmp(author, p->u->name) == 0)
 		rc = rove_enc_entry_mine(p->items, op->coll, &op->rid, seq, &op->op_id);
 	else
 		rc = rove_enc_entry_op_raw(p->items, raw->mv_data, raw->mv_size);
@@ -91,10 +96,17 @@ static bool chunk_full(const pull_ctx *p)
 /* Loads a record by key; ROVE_ENOTFOUND if absent. */
 static int load(pull_ctx *p, const uint8_t *reckey, rove_record *rec)
 {
-	rove_uuid id;
+	MDB_val v;
+	int rc = rove_store_record_raw_at(&p->e->st, p->txn, &p->rd, reckey, &v);
 
-	memcpy(id.b, reckey + 1, 16);
-	return rove_store_record_get(&p->e->st, p->txn, reckey[0], &id, rec);
+	if (rc != ROVE_OK)
+		return rc;
+	if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK || rec->coll != reckey[0] ||
+	    memcmp(rec->id.b, reckey + 1, 16) != 0) {
+		rove_error("stored record is corrupt");
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
 }
 
 static int emit_evict(pull_ctx *p, const uint8_t *reckey);
@@ -106,7 +118,7 @@ static int emit_evict(pull_ctx *p, const uint8_t *reckey);
 static int emit_record(pull_ctx *p, const uint8_t *reckey)
 {
 	MDB_val v;
-	int rc = rove_store_record_raw(&p->e->st, p->txn, reckey, &v);
+	int rc = rove_store_record_raw_at(&p->e->st, p->txn, &p->rd, reckey, &v);
 
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
@@ -348,11 +360,11 @@ static int op_all(uint64_t seq, const MDB_val *raw, void *arg)
 		p->h->more = true;
 		return ROVE_EEXIST; /* the rest in the next chunk */
 	}
-	if (rove_dec_op(raw->mv_data, raw->mv_size, p->op) != ROVE_OK || p->op->seq != seq) {
+	if (rove_dec_op_head_author(raw->mv_data, raw->mv_size, &p->oh, p->author) != ROVE_OK || p->oh.seq != seq) {
 		rove_error("corrupt op in the oplog");
 		return ROVE_EPROTO;
 	}
-	rc = emit_op(p, seq, p->op, raw);
+	rc = emit_op(p, seq, &p->oh, p->author, raw);
 	if (rc != ROVE_OK)
 		return rc;
 	p->h->cursor = seq;
@@ -373,11 +385,11 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 	MDB_val raw;
 	uint8_t reckey[ROVE_RECORD_KEY];
 	rove_record *rec;
-	int rc = rove_store_oplog_get(&p->e->st, p->txn, seq, p->op, &raw);
+	int rc = rove_store_oplog_head(&p->e->st, p->txn, &p->rd, seq, &p->oh, p->author, &raw);
 
 	if (rc != ROVE_OK)
 		return rc;
-	rove_record_key(reckey, p->op->coll, &p->op->rid);
+	rove_record_key(reckey, p->oh.coll, &p->oh.rid);
 	rec = p->recs[!p->last];
 	rc = load(p, reckey, rec);
 	if (rc == ROVE_ENOTFOUND)
@@ -397,7 +409,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 		return emit_family(p, reckey, false, after);
 	if (after != NULL)
 		return ROVE_OK; /* the op was a family's; a later op decides it */
-	return emit_op(p, seq, p->op, &raw);
+	return emit_op(p, seq, &p->oh, p->author, &raw);
 }
 
 /* One op in the user's scopes (the merge of their scopelog ranges). */
@@ -491,12 +503,11 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	p.budget = ROVE_PULL_CHUNK_BYTES;
 	p.us = malloc(sizeof(*p.us));
 	p.rec = malloc(sizeof(*p.rec));
-	p.op = malloc(sizeof(*p.op));
 	p.records = q->records;
 	p.conv = p.records < ROVE_RECORD_FORMAT ? malloc(sizeof(*p.conv)) : NULL;
 	rove_buf_init(&items);
 	p.items = &items;
-	if (p.us == NULL || p.rec == NULL || p.op == NULL || (p.records < ROVE_RECORD_FORMAT && p.conv == NULL))
+	if (p.us == NULL || p.rec == NULL || (p.records < ROVE_RECORD_FORMAT && p.conv == NULL))
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_policy_user_scopes(&p.pc, u, p.us);
@@ -546,10 +557,10 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 		if (rc == ROVE_OK)
 			rove_metrics_pull(h.n, reply->len);
 	}
+	rove_store_reader_close(&p.rd);
 	rove_buf_free(&items);
 	free(p.us);
 	free(p.rec);
-	free(p.op);
 	free(p.conv);
 	return rc;
 }

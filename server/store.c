@@ -474,6 +474,53 @@ int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op
 	return ROVE_OK;
 }
 
+void rove_store_reader_close(rove_store_reader *rd)
+{
+	if (rd->oplog != NULL)
+		mdb_cursor_close(rd->oplog);
+	for (unsigned i = 0; i < ROVE_STORE_READER_COLLS; i++)
+		if (rd->records[i] != NULL)
+			mdb_cursor_close(rd->records[i]);
+	memset(rd, 0, sizeof(*rd));
+}
+
+/* The value of key in dbi through *c (opened on first use). */
+static int reader_get(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **c, MDB_val *k, MDB_val *v, const char *what)
+{
+	if (*c == NULL) {
+		int rc = rove_db_err(mdb_cursor_open(txn, dbi, c), "cursor");
+		if (rc != ROVE_OK)
+			return rc;
+	}
+	return rove_db_err(mdb_cursor_get(*c, k, v, MDB_SET), what);
+}
+
+int rove_store_oplog_head(rove_store *st, MDB_txn *txn, rove_store_reader *rd, uint64_t seq, rove_op_head *op,
+			  char author[ROVE_MAX_NAME + 1], MDB_val *raw)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key};
+	int rc;
+
+	rove_be64_put(key, seq);
+	rc = reader_get(txn, st->oplog, &rd->oplog, &k, raw, "oplog");
+	if (rc != ROVE_OK)
+		return rc;
+	if (rove_dec_op_head_author(raw->mv_data, raw->mv_size, op, author) != ROVE_OK || op->seq != seq) {
+		rove_error("corrupt op %llu in the oplog", (unsigned long long)seq);
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
+int rove_store_record_raw_at(rove_store *st, MDB_txn *txn, rove_store_reader *rd, const uint8_t key[ROVE_RECORD_KEY],
+			     MDB_val *raw)
+{
+	MDB_val k = {ROVE_RECORD_KEY, (void *)key};
+
+	return reader_get(txn, st->records, &rd->records[key[0] % ROVE_STORE_READER_COLLS], &k, raw, "records");
+}
+
 int rove_store_record_get(rove_store *st, MDB_txn *txn, uint8_t coll, const rove_uuid *id,
 			  rove_record *rec)
 {

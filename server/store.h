@@ -328,6 +328,27 @@ int rove_store_opid_put(rove_store *st, MDB_txn *txn, const rove_push_result *r)
 
 /* A stored op by sequence number (decoded into op) and its raw bytes. */
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw);
+
+/* A reader's cursors, for many look-ups in one transaction that go about
+ * in key order (a pull's ops and their records): each look-up starts
+ * from the page the last one of its table ended on, where LMDB finds a
+ * key close by without searching from the root. Records have a cursor
+ * per collection (a customer's op and its history entry's alternate
+ * between two ranges). Zeroed to start; cursors open on first use;
+ * rove_store_reader_close before the transaction ends. */
+#define ROVE_STORE_READER_COLLS 16
+typedef struct rove_store_reader {
+	MDB_cursor *oplog;
+	MDB_cursor *records[ROVE_STORE_READER_COLLS];
+} rove_store_reader;
+void rove_store_reader_close(rove_store_reader *rd);
+/* A stored op's head and author (rove_dec_op_head_author: its fields
+ * are not read) and its raw bytes, by sequence number. */
+int rove_store_oplog_head(rove_store *st, MDB_txn *txn, rove_store_reader *rd, uint64_t seq, rove_op_head *op,
+			  char author[ROVE_MAX_NAME + 1], MDB_val *raw);
+/* rove_store_record_raw through rd's cursor for the key's collection. */
+int rove_store_record_raw_at(rove_store *st, MDB_txn *txn, rove_store_reader *rd, const uint8_t key[ROVE_RECORD_KEY],
+			     MDB_val *raw);
 /* Calls fn with the sequence number and bytes (proto's op encoding) of
  * each op after `after`. */
 typedef int (*rove_raw_op_fn)(uint64_t seq, const MDB_val *raw, void *arg);
