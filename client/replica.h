@@ -265,9 +265,9 @@ int rove_replica_each_confirmed(rove_replica *r, const uint8_t *colls, size_t nc
 
 /* Up to max unacknowledged ops from the outbox, in order; *n set. */
 int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n);
-/* The same for a push, which sends the ops as stored: op i's encoding is
- * appended to raw, from at[i] to at[i + 1] (at has room for max + 1), and
- * ops[i] gets its head. */
+/* The same for a push, which sends the ops as stored: their encodings
+ * are appended to raw (after what it holds: the push's head), op i's from
+ * at[i] to at[i + 1] (at has room for max + 1), and ops[i] gets its head. */
 int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, size_t *at, uint32_t max,
 			     uint32_t *n);
 /* Applies the server's answers to a push (from the server's run): acks

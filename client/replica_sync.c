@@ -91,8 +91,7 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, 
 {
 	raw_ctx x = {ops, raw, at};
 
-	rove_buf_reset(raw);
-	at[0] = 0;
+	at[0] = raw->len;
 	return each_unacked(r, max, n, unacked_copy, &x);
 }
 

@@ -359,11 +359,10 @@ static uint32_t env_limit(const char *name, uint32_t def, uint32_t max)
  * after a lost connection (push_resend). */
 typedef struct push_ask {
 	rove_replica *r;
-	rove_buf *req;
-	const rove_buf *raw; /* the ops as stored, op i from at[i] to at[i + 1] */
+	rove_buf *req; /* the head, then the ops as stored, op i from at[i] to at[i + 1] */
 	const size_t *at;
-	const rove_seen *seen_by;
-	uint32_t *n; /* ops in the request */
+	size_t count_at; /* where req says how many ops it carries */
+	uint32_t *n;     /* ops in the request */
 	/* Ops a request carries at most, 0: no bound. Each connection lost
 	 * during this push sets it (ROVE_CLIENT_PUSH_OPS_LOST, then half as
 	 * many each further time, down to ROVE_CLIENT_PUSH_OPS_MIN) for the
@@ -385,8 +384,8 @@ static int push_resend(void *arg, bool *smaller)
 	if (!*smaller)
 		return ROVE_OK; /* sent again as it is */
 	*a->n = a->limit;
-	rove_buf_reset(a->req);
-	return rove_enc_push_raw(a->req, &a->r->auth, &a->r->id, a->seen_by, a->raw->data, a->at, *a->n);
+	a->req->len = a->at[*a->n];
+	return rove_enc_push_count(a->req, a->count_at, *a->n);
 }
 
 static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
@@ -396,14 +395,15 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_op_head *ops = malloc(batch * sizeof(*ops));
 	rove_push_result *res = malloc(batch * sizeof(*res));
 	size_t *at = malloc((batch + 1) * sizeof(*at));
-	rove_buf req, raw; /* raw: the ops as stored, sent as they are */
+	/* The request is built in place: its head, then the ops as stored
+	 * (sent as they are), read from the outbox after it. */
+	rove_buf req;
 	rove_seen seen_by;
 	uint32_t n = 0;
-	push_ask ask = {r, &req, &raw, at, &seen_by, &n, 0};
+	push_ask ask = {r, &req, at, 0, &n, 0};
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
-	rove_buf_init(&raw);
 	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
 	c->resend_fn = push_resend;
@@ -413,23 +413,23 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		rove_msg m;
 		uint32_t got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
 
-		rc = rove_replica_unacked_raw(r, ops, &raw, at, batch, &got);
-		if (rc == ROVE_OK && got > 0)
-			rc = rove_replica_seen(r, &seen_by);
+		rove_buf_reset(&req);
+		rc = rove_replica_seen(r, &seen_by);
+		if (rc == ROVE_OK)
+			rc = rove_enc_push_open(&req, &r->auth, &r->id, &seen_by, &ask.count_at);
+		if (rc == ROVE_OK)
+			rc = rove_replica_unacked_raw(r, ops, &req, at, batch, &got);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		if (rc != ROVE_OK || got == 0)
 			break;
 		n = ask.limit != 0 && got > ask.limit ? ask.limit : got;
-		rove_buf_reset(&req);
-		rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
-		while (rc == ROVE_OK && req.len > max_bytes && n > 1) {
+		while (at[n] > max_bytes && n > 1)
 			n /= 2;
-			rove_buf_reset(&req);
-			rc = rove_enc_push_raw(&req, &r->auth, &r->id, &seen_by, raw.data, at, n);
-		}
+		req.len = at[n];
+		rc = rove_enc_push_count(&req, ask.count_at, n);
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
 		if (rc == ROVE_EHISTORY)
@@ -470,7 +470,6 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	c->resend_fn = NULL;
 	c->resend_arg = NULL;
 	rove_buf_free(&req);
-	rove_buf_free(&raw);
 	free(ops);
 	free(res);
 	free(at);

@@ -19,6 +19,7 @@ static const msg_def *msg_def_of(uint64_t type);
 static void put_start(rove_mp_writer *w, int type, const rove_auth *a);
 static void put_start_opt(rove_mp_writer *w, int type, const rove_auth *a, uint32_t optional);
 static void put_items(rove_mp_writer *w, int type, uint32_t n);
+static uint32_t max_items_of(int type);
 static bool has_optional(const rove_msg *m);
 static uint32_t optional_present(const rove_msg *m);
 
@@ -84,16 +85,38 @@ int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, c
 	return rove_mp_writer_done(&w);
 }
 
-int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
-		      const void *raw, const size_t *at, uint32_t n)
+int rove_enc_push_open(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		       size_t *count_at)
 {
 	rove_mp_writer w;
+	size_t at;
 
 	rove_mp_writer_init(&w, out);
-	put_push_head(&w, a, replica, seen, n);
-	if (n > 0)
-		rove_mp_put_raw(&w, (const uint8_t *)raw + at[0], at[n] - at[0]);
+	put_push_head(&w, a, replica, seen, 0);
+	/* put_push_head ends with the count: a fixarray's one byte for 0,
+	 * replaced by 0xdd and four bytes. */
+	if (w.err == ROVE_OK) {
+		at = out->len - 1;
+		out->len = at;
+		rove_mp_put_raw(&w, (const uint8_t[5]){0xdd, 0, 0, 0, 0}, 5);
+		*count_at = at;
+	}
 	return rove_mp_writer_done(&w);
+}
+
+int rove_enc_push_count(rove_buf *out, size_t count_at, uint32_t n)
+{
+	uint8_t *p;
+
+	if (n > max_items_of(ROVE_MSG_PUSH))
+		return ROVE_ETOOBIG;
+	ROVE_ASSERT(count_at + 5 <= out->len && (uint8_t)out->data[count_at] == 0xdd);
+	p = (uint8_t *)out->data + count_at + 1;
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	return ROVE_OK;
 }
 
 static int head_push(rove_mp_reader *r, rove_msg *m)
@@ -497,6 +520,14 @@ static bool has_optional(const rove_msg *m)
 }
 
 /* The header of a message's n items, within the table's limit. */
+static uint32_t max_items_of(int type)
+{
+	const msg_def *d = msg_def_of((uint64_t)type);
+
+	ROVE_ASSERT(d != NULL && d->items != ROVE_ITEM_NONE);
+	return d->max_items;
+}
+
 static void put_items(rove_mp_writer *w, int type, uint32_t n)
 {
 	const msg_def *d = msg_def_of((uint64_t)type);

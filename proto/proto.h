@@ -243,10 +243,17 @@ int rove_enc_error_in(rove_buf *out, uint64_t version, int code, const char *tex
 /* seen may be NULL: nothing seen. */
 int rove_enc_push(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 		  const rove_op *ops, uint32_t n);
-/* The same with ops as stored (a replica's outbox): op i is raw's bytes
- * from at[i] to at[i + 1], each a whole op (rove_enc_op's). */
-int rove_enc_push_raw(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
-		      const void *raw, const size_t *at, uint32_t n);
+/* The same built in place, with the ops as stored (a replica's outbox):
+ * rove_enc_push_open appends the message up to its ops to out, with
+ * room for their count as a 32-bit array header (which decoders take for
+ * any count), and sets *count_at to it; the caller appends each op's
+ * encoding (rove_enc_op's) after that, and rove_enc_push_count says how
+ * many the message carries (the caller cuts out->len after them, which
+ * may be fewer than it appended). ROVE_ETOOBIG: more than a push may
+ * carry (the message is left as it was). */
+int rove_enc_push_open(rove_buf *out, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
+		       size_t *count_at);
+int rove_enc_push_count(rove_buf *out, size_t count_at, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);

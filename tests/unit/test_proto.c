@@ -4150,24 +4150,27 @@ static void test_kept_and_mine(void)
 	rove_buf_free(&items);
 }
 
-/* A push of ops as stored (rove_enc_push_raw) is the same message as of
- * the ops decoded (rove_enc_push); an op's head reads as the whole op's. */
-static void test_push_raw(void)
+/* A push built in place with ops as stored (rove_enc_push_open, the ops
+ * appended, rove_enc_push_count, cut after the n-th) is the message of
+ * the ops decoded (rove_enc_push) but for its count's header, which is
+ * always 32-bit, and decodes as it; an op's head reads as the whole op's. */
+static void test_push_in_place(void)
 {
 	static rove_op whole;
 	rove_op_head head;
 	rove_auth a;
 	rove_uuid replica;
 	rove_seen seen;
-	rove_buf b, raw, one;
-	size_t at[NOPS + 1];
+	rove_buf b, ops, one;
+	rove_msg m;
+	size_t at[NOPS + 1], count_at = 0;
 
 	make_auth(&a, "alice");
 	fixed_uuid(&replica, 77);
 	memset(&seen, 0, sizeof(seen));
 	seen.seq = 9;
 	rove_buf_init(&b);
-	rove_buf_init(&raw);
+	rove_buf_init(&ops);
 	rove_buf_init(&one);
 	at[0] = 0;
 	for (int i = 0; i < NOPS; i++) {
@@ -4178,19 +4181,39 @@ static void test_push_raw(void)
 		CHECK(rove_uuid_cmp(&head.op_id, &whole.op_id) == 0 && rove_uuid_cmp(&head.rid, &whole.rid) == 0);
 		CHECK(head.kind == whole.kind && head.coll == whole.coll && stamp_eq(&head.st, &whole.st));
 		CHECK(head.seq == whole.seq);
-		CHECK_EQ_INT(rove_buf_append(&raw, one.data, one.len), ROVE_OK);
-		at[i + 1] = raw.len;
+		CHECK_EQ_INT(rove_buf_append(&ops, one.data, one.len), ROVE_OK);
+		at[i + 1] = ops.len;
 	}
 	CHECK_EQ_INT(rove_dec_op_head(one.data, 3, &head), ROVE_EPROTO);
 	for (uint32_t n = 0; n <= NOPS; n++) {
+		size_t hl = n <= 15 ? 1 : n <= 0xffff ? 3 : 5, start;
+
 		rove_buf_reset(&b);
 		rove_buf_reset(&one);
 		CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, &seen, sample_ops, n), ROVE_OK);
-		CHECK_EQ_INT(rove_enc_push_raw(&one, &a, &replica, &seen, raw.data, at, n), ROVE_OK);
-		CHECK(b.len == one.len && memcmp(b.data, one.data, b.len) == 0);
+		CHECK_EQ_INT(rove_enc_push_open(&one, &a, &replica, &seen, &count_at), ROVE_OK);
+		start = one.len;
+		CHECK(start == count_at + 5);
+		/* Every op appended, the message cut after the n-th. */
+		CHECK_EQ_INT(rove_buf_append(&one, ops.data, ops.len), ROVE_OK);
+		one.len = start + at[n];
+		CHECK_EQ_INT(rove_enc_push_count(&one, count_at, n), ROVE_OK);
+		CHECK(b.len - hl == one.len - 5);
+		CHECK(memcmp(b.data, one.data, count_at) == 0);
+		CHECK(memcmp(b.data + count_at + hl, one.data + start, one.len - start) == 0);
+		CHECK_EQ_INT(rove_msg_decode(one.data, one.len, &m), ROVE_OK);
+		CHECK(m.type == ROVE_MSG_PUSH && m.u.push.n == n && m.u.push.seen.seq == 9);
+		for (uint32_t i = 0; i < n; i++) {
+			CHECK_EQ_INT(rove_msg_next_op(&m, &whole), ROVE_OK);
+			CHECK(rove_uuid_cmp(&whole.op_id, &sample_ops[i].op_id) == 0);
+		}
+		CHECK_EQ_INT(rove_msg_next_op(&m, &whole), ROVE_ENOTFOUND);
 	}
+	/* More than a push carries: refused, the count as it was. */
+	CHECK_EQ_INT(rove_enc_push_count(&one, count_at, ROVE_MAX_PUSH_OPS + 1), ROVE_ETOOBIG);
+	CHECK_EQ_INT(rove_msg_decode(one.data, one.len, &m), ROVE_OK);
 	rove_buf_free(&b);
-	rove_buf_free(&raw);
+	rove_buf_free(&ops);
 	rove_buf_free(&one);
 }
 
@@ -4219,7 +4242,7 @@ int main(void)
 	test_rejection_roundtrip();
 	test_raw_deleted();
 	test_kept_and_mine();
-	test_push_raw();
+	test_push_in_place();
 
 	make_seeds();
 	test_truncations();
