@@ -94,7 +94,21 @@ server_start() {
 server_listening() {
 	local url=${1:-$URL} hp
 	case "$url" in
-	ipc://*) [ -S "${url#ipc://}" ] ;;
+	ipc://*)
+		# The socket file appears at bind(), a moment before listen():
+		# a client that comes in between is refused (rove exits 3,
+		# "cannot reach the server"), and a loaded machine can stretch
+		# that moment. Listening is what /proc/net/unix says (the flag
+		# __SO_ACCEPTCON, 00010000, on the socket bound to the path); a
+		# connection is not tried (to nng a handshake broken off). A
+		# socket file left by a killed server is not listening either.
+		if [ -r /proc/net/unix ]; then
+			awk -v p="${url#ipc://}" '$4 == "00010000" && length($0) > length(p) &&
+				substr($0, length($0) - length(p)) == " " p { f = 1 } END { exit !f }' /proc/net/unix
+		else
+			[ -S "${url#ipc://}" ]
+		fi
+		;;
 	tcp://* | tls+tcp://*)
 		hp=${url#*://}
 		(exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
