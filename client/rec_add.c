@@ -163,7 +163,9 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 }
 
 /* Sets the owner a new deal shows until the server says: its customer's
- * owner, or this replica's user for a pool customer (the server's rule). */
+ * owner, or this replica's user for a pool customer if that user may own
+ * customers (a manager); an admin's deal on a pool customer has none
+ * (the server's rule: it refuses an admin named as owner). */
 static int deal_owner(rove_replica *r, rove_op *op)
 {
 	const char *pid = rove_fields_str(&op->fs, "customer"), *owner;
@@ -174,7 +176,10 @@ static int deal_owner(rove_replica *r, rove_op *op)
 	if (rc == ROVE_OK && pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK &&
 	    rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, rec) == ROVE_OK) {
 		owner = rove_fields_str(&rec->fs, "owner");
-		rc = rove_op_set(op, "owner", rove_vcstr(owner != NULL ? owner : r->auth.user));
+		if (owner == NULL && rove_rules_role_may_own(rove_role_parse(r->role)))
+			owner = r->auth.user;
+		if (owner != NULL)
+			rc = rove_op_set(op, "owner", rove_vcstr(owner));
 	}
 	free(rec);
 	return rc;

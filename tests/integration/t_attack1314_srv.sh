@@ -47,6 +47,14 @@ r admin report pipeline | grep_q '(pool)' || fail "pipeline text: $(r admin repo
 eq "$(r admin report pipeline --json | jq -c '[.. | objects | select(.key? == "(pool)" or .rep? == "(pool)")] | length > 0')" \
 	"true" "pipeline JSON: $(r admin report pipeline --json | head -c 600)"
 r admin report pipeline --csv | grep_q '^rep,(pool),1,66' || fail "pipeline CSV: $(r admin report pipeline --csv)"
+# The same made with `opportunity add` (attack ten): the replica named
+# the admin its owner, and the server refused the deal as invalid.
+pc=$(r admin customer list --json | jq -r '.[] | select(.name == "Pool Co") | .id')
+deal2=$(r admin opportunity add --customer "$pc" --title "Pool deal two" --amount 5 --stage lead)
+eq "$(r admin opportunity show "$deal2" --json | jq -r '.owner // "none"')" "none" "the admin's replica names no owner"
+out=$(r admin sync --json)
+eq "$(jq .rejected <<<"$out")" "0" "an admin's deal on a pool customer is taken ($out; $(r admin rejected 2>&1))"
+eq "$(r admin opportunity show "$deal2" --json | jq -r '.owner // "none"')" "none" "and has no owner"
 r li sync >/dev/null
 pc=$(r admin customer list --json | jq -r '.[] | select(.name == "Pool Co") | .id')
 r li customer claim "$pc" >/dev/null
