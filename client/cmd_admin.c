@@ -216,6 +216,13 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 		snprintf(why, whylen, "the server at %s: %s", r.server, rc == ROVE_ELOST ? err : rove_strerror(rc));
 	else if (why != NULL && rc != ROVE_OK) /* the caller says it, and goes on */
 		snprintf(why, whylen, "%s", err[0] ? err : rove_strerror(rc));
+	else if (rc == ROVE_ELOST && act != ROVE_ACT_SEE_USERS)
+		/* lost while it waited for the answer, the request perhaps
+		 * done (a change asked again is done once: the server knows
+		 * its request id) */
+		rove_error("the server at %s: %s: '%s' may or may not have been done; see 'rove admin user list' or "
+			   "'rove territory list' after 'rove sync' before running it again",
+			   r.server, err, cmd);
 	else if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
 	else if (rc == ROVE_ETIMEDOUT && err[0] != '\0' && act != ROVE_ACT_SEE_USERS)

@@ -87,6 +87,21 @@ grep_q ", 2 cut" "$T/proxy.log" || fail "the proxy did not cut twice: $(cat "$T/
 rove -R "$T/carol" init --server "$URL" --user carol --token "$(cat "$T/out")" 2>/dev/null
 r carol sync >/dev/null || fail "carol cannot sync with the token rove printed"
 
+# Every answer lost (attack ten): rove gives up (exit 3), and says that
+# what it asked may have been done - it was - and how to find out.
+proxy_start proxy.log --cut-replies 1000
+rove -R "$T/cut" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+set +e
+rove -R "$T/cut" admin user add gina --role rep --territory east >"$T/out" 2>"$T/err"
+status=$?
+set -e
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+eq "$status" "3" "every answer lost: exit 3 ($(cat "$T/err"))"
+grep_q "lost [0-9]* times while waiting for one answer" "$T/err" || fail "how it was lost: $(cat "$T/err")"
+grep_q "may or may not have been done" "$T/err" || fail "that it may have been done: $(cat "$T/err")"
+r admin admin user list | grep_q "^gina " || fail "the server made gina"
+
 # An import whose staged rows the server loses: roved restarted between
 # the import's first request and its commit (it keeps staged rows in
 # memory). Nothing was imported; rove stages the rows once more and
