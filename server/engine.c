@@ -842,6 +842,18 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 			rc = rove_store_oplog_get(&e->st, txn, r->seq, op, &raw);
 		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK;
+		if (rc == ROVE_OK && strcmp(op->author, u->name) != 0) {
+			/* Another user's op id: that op's answer (its place,
+			 * stamp and values) is not this user's to learn, and
+			 * this op is not done. */
+			rove_uuid id = r->op_id;
+			rove_info("push by %s: the id of another user's op, refused", ROVE_LOG_NAME(u->name));
+			memset(r, 0, sizeof(*r));
+			r->op_id = id;
+			r->status = ROVE_PUSH_REJECTED;
+			r->reason = ROVE_R_FORBIDDEN;
+			return ROVE_OK;
+		}
 		return rc == ROVE_OK ? kept_note(k, i, &op->fs, r) : rc;
 	}
 	if (rc != ROVE_ENOTFOUND)

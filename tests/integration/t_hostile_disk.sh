@@ -14,7 +14,7 @@
 command -v mdb_stat >/dev/null || fail "mdb_stat (lmdb-utils) is needed: run scripts/deps"
 server_setup
 territories east
-users wang:rep:east
+users wang:rep:east li:rep:east
 
 # entries TABLE: the entries of a table of the server's database.
 entries() {
@@ -42,6 +42,13 @@ again=$(probe wang push create 1 "$c" name=Good --op-id "$y")
 eq "$(jq -r '.status + " " + (.seq|tostring) + " " + (.seen|tostring)' <<<"$again")" \
 	"accepted $(jq -r .seq <<<"$first") true" "an accepted op sent again"
 eq "$(entries oplog)" "$ops" "an accepted op sent again is not applied again"
+# Another user's op id (attack ten): not that op's stored answer (its
+# sequence number, stamp and how it was kept), and nothing applied.
+c2=$(new_id)
+other=$(probe li push create 1 "$c2" name=Other --op-id "$y")
+eq "$(jq -r '.status + " " + .reason + " " + (.seen|tostring) + " " + (.seq|tostring)' <<<"$other")" \
+	"rejected forbidden false 0" "wang's op id pushed by li ($other)"
+eq "$(entries oplog)" "$ops" "li's op with wang's op id is not applied"
 
 # Three times the refusals kept per author: the answers kept stay within
 # the refusals kept (1000) and the accepted ops, not one per refused op.
