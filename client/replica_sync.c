@@ -14,6 +14,8 @@
 #include "err.h"
 #include "log.h"
 #include "report.h"
+#include "schema.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -655,6 +657,68 @@ static void mine_close(mine_cur *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* What a pull brought that no sound server holds: a record of a
+ * collection the schema lacks, a field its collection lacks, or a value
+ * the server would not take on write (`roved check` reports each of them
+ * on a server). None of it reaches the replica, so that nothing of the
+ * client reads a value its schema does not allow (a faulty or hostile
+ * server's); the sync goes on with the rest, and the first one is told,
+ * with their count, once the reply is applied. A null (a cleared value)
+ * always passes: clearing is any server's to do. */
+typedef struct pull_dropped {
+	uint32_t n;
+	char first[320];
+} pull_dropped;
+
+static void dropped_note(pull_dropped *d, uint8_t coll, const rove_uuid *id, const char *what)
+{
+	const rove_coll_def *c = rove_schema_coll(coll);
+	char ids[ROVE_UUID_STRLEN + 1], cn[8];
+
+	if (d->n++ > 0)
+		return;
+	rove_uuid_format(id, ids);
+	snprintf(cn, sizeof(cn), "%u", coll);
+	snprintf(d->first, sizeof(d->first), "%s %s: %s", c != NULL ? c->name : cn, ids, what);
+}
+
+/* Drops from fs (of a record of collection coll) what pull_dropped says;
+ * false if the collection itself is not the schema's. */
+static bool pulled_clean(uint8_t coll, const rove_uuid *id, rove_fields *fs, pull_dropped *d)
+{
+	const rove_coll_def *c = rove_schema_coll(coll);
+	char why[200], q[ROVE_TEXT_QUOTE_BUF];
+
+	if (c == NULL) {
+		dropped_note(d, coll, id, "not a collection of this rove's schema");
+		return false;
+	}
+	for (uint32_t i = 0; i < fs->n;) {
+		const rove_field *f = &fs->f[i];
+		const rove_field_def *fd;
+		bool ok;
+
+		if (strcmp(f->name, ROVE_FIELD_DELETED) == 0) {
+			ok = f->v.type == ROVE_V_INT || f->v.type == ROVE_V_NULL;
+			if (!ok)
+				snprintf(why, sizeof(why), "%s is not a number", f->name);
+		} else if ((fd = rove_schema_field(c, f->name)) == NULL) {
+			ok = false;
+			snprintf(why, sizeof(why), "field '%s' is not one of %s %s",
+				 rove_text_quote(f->name, strlen(f->name), q), rove_article(c->name), c->name);
+		} else {
+			ok = f->v.type == ROVE_V_NULL || rove_schema_check_value(fd, &f->v, why, sizeof(why)) == ROVE_OK;
+		}
+		if (ok) {
+			i++;
+			continue;
+		}
+		dropped_note(d, coll, id, why);
+		rove_fields_remove(fs, i);
+	}
+	return true;
+}
+
 /* One of this replica's own ops, named by the server (ROVE_ENTRY_MINE):
  * the outbox holds it as pushed (with the stamp the server kept) and its
  * pending entry how else the server kept it (kept_put), so it is applied
@@ -668,7 +732,7 @@ static void mine_close(mine_cur *m)
  * ROVE_ENOTFOUND: no such op here, or not known as kept (the sync asks
  * again without references). */
 static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_hlc *clock, rpl_work *w,
-		      mine_cur *m, view_gone *gone, uint32_t *journaled)
+		      mine_cur *m, view_gone *gone, uint32_t *journaled, pull_dropped *d)
 {
 	uint8_t pkey[RPL_PENDING_KEY], fkey[RPL_PENDING_KEY], okey[8];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
@@ -727,6 +791,8 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 		rc = rove_kept_apply(kv.mv_data, kv.mv_size, &w->op, &changed);
 	if (rc != ROVE_OK)
 		return rc;
+	/* (The collection is this replica's own op's: the schema's.) */
+	(void)pulled_clean(e->coll, &e->id, &w->op.fs, d);
 	rc = clock_follow(clock, &w->op.fs);
 	if (rc == ROVE_OK)
 		rc = rove_merge(&w->a.fs, &w->op.fs, NULL);
@@ -777,7 +843,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
  * chunk's cursor on it (aside_put); one of this replica's own ops, named
  * (apply_mine), from the outbox. */
 static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *clock, MDB_cursor *aside,
-		       rpl_work *w, mine_cur *m, view_gone *gone, uint32_t *journaled)
+		       rpl_work *w, mine_cur *m, view_gone *gone, uint32_t *journaled, pull_dropped *d)
 {
 	MDB_dbi base = aside != NULL ? r->aside : r->base;
 	uint8_t key[ROVE_RECORD_KEY];
@@ -790,7 +856,11 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 	if (aside != NULL && e->tag != ROVE_ENTRY_RECORD)
 		return ROVE_EPROTO;
 	if (e->tag == ROVE_ENTRY_MINE)
-		return apply_mine(r, txn, e, clock, w, m, gone, journaled);
+		return apply_mine(r, txn, e, clock, w, m, gone, journaled, d);
+	if (rove_schema_coll(e->coll) == NULL) {
+		dropped_note(d, e->coll, &e->id, "not a collection of this rove's schema");
+		return ROVE_OK;
+	}
 
 	if (e->tag == ROVE_ENTRY_EVICT) {
 		/* Out of this user's scope now: gone from the replica, except
@@ -802,6 +872,12 @@ static int apply_entry(rove_replica *r, MDB_txn *txn, rove_entry *e, rove_hlc *c
 		if (rc == ROVE_OK)
 			rc = rpl_view_rebuild(r, txn, e->coll, &e->id, w);
 		return rc;
+	}
+	{
+		uint32_t before = d->n;
+		(void)pulled_clean(e->coll, &e->id, e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs, d);
+		if (d->n != before)
+			e->raw = NULL; /* stored as cleaned, not as it came */
 	}
 	fs = e->tag == ROVE_ENTRY_OP ? &e->op.fs : &e->rec.fs;
 	rc = clock_follow(clock, fs);
@@ -904,6 +980,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	MDB_cursor *build = NULL; /* a snapshot chunk's cursor on the aside */
 	view_gone gone = {NULL, 0, 0};
 	mine_cur mine = {NULL, NULL, NULL};
+	pull_dropped dropped = {0, ""};
 	MDB_dbi base, aside;
 	int rc;
 
@@ -958,7 +1035,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 			break;
 		}
 		if (rc == ROVE_OK)
-			rc = apply_entry(r, txn, e, &pulled, build, w, &mine, &gone, &journaled);
+			rc = apply_entry(r, txn, e, &pulled, build, w, &mine, &gone, &journaled, &dropped);
 		/* One's own ops, answered already, are not counted as pulled. */
 		if (e->tag != ROVE_ENTRY_MINE)
 			(*items)++;
@@ -1005,6 +1082,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		r->base = base;
 		r->aside = aside;
 	}
+	if (rc == ROVE_OK && dropped.n > 0)
+		rove_warn("pull: the server sent %u value%s no sound server holds, not kept (the first: %s); its admin "
+			  "can run 'roved check'",
+			  dropped.n, dropped.n == 1 ? "" : "s", dropped.first);
 	free(gone.keys);
 	free(e);
 	rpl_work_free(w);

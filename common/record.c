@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include "err.h"
+#include "rove_assert.h"
 
 #include <string.h>
 
@@ -142,6 +143,15 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 int rove_fields_add(rove_fields *fs, const char *name, rove_value v, rove_stamp st)
 {
 	return fields_put(fs, name, v, st, true);
+}
+
+void rove_fields_remove(rove_fields *fs, uint32_t i)
+{
+	ROVE_ASSERT(i < fs->n);
+	if (fs->f[i].v.type == ROVE_V_STR)
+		fs->live -= fs->f[i].v.len + 1;
+	memmove(&fs->f[i], &fs->f[i + 1], (fs->n - i - 1) * sizeof(fs->f[0]));
+	fs->n--;
 }
 
 int rove_fields_copy(rove_fields *dst, const rove_fields *src)

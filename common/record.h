@@ -119,6 +119,8 @@ int rove_fields_set(rove_fields *fs, const char *name, rove_value v, rove_stamp 
 /* The same for a name fs does not have yet: ROVE_EEXIST if it has (and fs
  * is unchanged); one look-up where a check and a set take two. */
 int rove_fields_add(rove_fields *fs, const char *name, rove_value v, rove_stamp st);
+/* Removes field i (below fs->n); the others keep their order. */
+void rove_fields_remove(rove_fields *fs, uint32_t i);
 /* dst := a copy of src with its own strings. */
 int rove_fields_copy(rove_fields *dst, const rove_fields *src);
 /* The field or NULL; valid until fs changes. */

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "err.h"
 #include "hlc.h"
+#include "log.h"
 #include "record.h"
 #include "replica.h"
 #include "rove_limits.h"
@@ -94,6 +95,19 @@ static int apply_stamped(uint64_t cursor, uint64_t hlc)
 	rove_buf_free(&raw);
 	rove_buf_free(&entry);
 	return rc;
+}
+
+/* Warnings logged while a sink is set: their count and the last one. */
+static int warned;
+static char last_warning[512];
+
+static void warn_sink(int level, const char *line, void *arg)
+{
+	(void)arg;
+	if (level != ROVE_LOG_WARN)
+		return;
+	warned++;
+	snprintf(last_warning, sizeof(last_warning), "%s", line);
 }
 
 /* The replica's clock (meta hlc). */
@@ -276,6 +290,79 @@ int main(void)
 		rove_buf_free(&entry);
 		CHECK_EQ_INT(rove_replica_pulled_ms(&rep), ms);
 		CHECK(rove_replica_now_ms(&rep) <= rove_wall_ms() + 1000);
+	}
+
+	/* What no sound server holds (a field its collection lacks, a value
+	 * the server would not take, a collection the schema lacks) does not
+	 * reach the replica, and the sync goes on with the rest, warned of:
+	 * in an op, and in a snapshot's record (stored as it came when
+	 * clean). */
+	{
+		rove_op op;
+		rove_record rec, got;
+		rove_uuid rid, oid, other;
+		rove_buf raw, entry;
+		rove_stamp st = {rove_hlc_from_ms(1700000001000ull), 5};
+		memset(rid.b, 0x21, sizeof(rid.b));
+		memset(oid.b, 0x22, sizeof(oid.b));
+		rove_op_init(&op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &rid, st);
+		op.op_id = oid;
+		op.seq = 121;
+		snprintf(op.author, sizeof(op.author), "wang");
+		rove_op_set(&op, "name", rove_vcstr("Kept Ltd"));
+		rove_op_set(&op, "tier", rove_vcstr("\x1b[31mgold")); /* not a tier */
+		rove_op_set(&op, "phone", rove_vint(5)); /* not text */
+		rove_op_set(&op, "secret", rove_vcstr("x")); /* no such field */
+		rove_op_set(&op, "territory", rove_vcstr("north"));
+		rove_buf_init(&raw);
+		rove_buf_init(&entry);
+		warned = 0;
+		rove_log_set_sink(warn_sink, NULL);
+		CHECK_EQ_INT(rove_enc_op(&raw, &op), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_entry_op_raw(&entry, raw.data, raw.len), ROVE_OK);
+		CHECK_EQ_INT(apply_items(O, false, false, 121, 0, 3, "", &entry), ROVE_OK);
+		CHECK_EQ_INT(warned, 1);
+		CHECK(strstr(last_warning, "3 values") != NULL);
+		CHECK_EQ_INT(rove_replica_get(&rep, ROVE_COLL_CUSTOMER, &rid, &got), ROVE_OK);
+		CHECK(rove_fields_str(&got.fs, "name") != NULL && strcmp(rove_fields_str(&got.fs, "name"), "Kept Ltd") == 0);
+		CHECK(rove_fields_str(&got.fs, "territory") != NULL);
+		CHECK(rove_fields_get(&got.fs, "tier") == NULL);
+		CHECK(rove_fields_get(&got.fs, "phone") == NULL);
+		CHECK(rove_fields_get(&got.fs, "secret") == NULL);
+
+		/* A snapshot's record, and a record of no collection. */
+		memset(&rec, 0, sizeof(rec));
+		rec.coll = ROVE_COLL_CUSTOMER;
+		memset(rec.id.b, 0x23, sizeof(rec.id.b));
+		rove_fields_init(&rec.fs);
+		CHECK_EQ_INT(rove_fields_set(&rec.fs, "name", rove_vcstr("Snap Co"), st), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_set(&rec.fs, "owner", rove_vcstr("no such login!"), st), ROVE_OK);
+		rove_buf_reset(&raw);
+		rove_buf_reset(&entry);
+		CHECK_EQ_INT(rove_enc_record(&raw, &rec), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_entry_record_raw(&entry, raw.data, raw.len), ROVE_OK);
+		warned = 0;
+		CHECK_EQ_INT(apply_items(S, true, true, 0, 130, 4, "\x01" "bbbbbbbbbbbbbbbb", &entry), ROVE_OK);
+		CHECK_EQ_INT(warned, 1);
+		rec.coll = 200;
+		memset(other.b, 0x24, sizeof(other.b));
+		rec.id = other;
+		rove_buf_reset(&raw);
+		rove_buf_reset(&entry);
+		CHECK_EQ_INT(rove_enc_record(&raw, &rec), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_entry_record_raw(&entry, raw.data, raw.len), ROVE_OK);
+		warned = 0;
+		CHECK_EQ_INT(apply_items(S, false, false, 0, 130, 4, "", &entry), ROVE_OK);
+		CHECK_EQ_INT(warned, 1);
+		CHECK(strstr(last_warning, "200") != NULL);
+		rove_log_set_sink(NULL, NULL);
+		memset(rec.id.b, 0x23, sizeof(rec.id.b));
+		CHECK_EQ_INT(rove_replica_get(&rep, ROVE_COLL_CUSTOMER, &rec.id, &got), ROVE_OK);
+		CHECK(rove_fields_str(&got.fs, "name") != NULL);
+		CHECK(rove_fields_get(&got.fs, "owner") == NULL);
+		CHECK(rove_replica_get(&rep, 200, &other, &got) != ROVE_OK);
+		rove_buf_free(&raw);
+		rove_buf_free(&entry);
 	}
 
 	/* Record format 2: a replica of format 3 (records of format 1) is

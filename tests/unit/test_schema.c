@@ -205,6 +205,30 @@ static void test_text_check(void)
 	check_text("\xc0\xaf", 2, 0, ROVE_TEXT_NOT_UTF8, 0xc0);
 	check_text("\xed\xa0\x80", 3, 0, ROVE_TEXT_NOT_UTF8, 0xed);
 	check_text("\xe4\xb8", 2, ROVE_TEXT_ALLOW_LINES, ROVE_TEXT_NOT_UTF8, 0xe4);
+	/* Long text is read eight bytes at a time while it is printable
+	 * ASCII: every byte value at every place of 20 bytes is found, and
+	 * characters are counted across the chunks. */
+	for (int b = 0; b < 256; b++) {
+		for (size_t at = 0; at < 20; at++) {
+			char t[20];
+			int want = b >= 0x20 && b < 0x7f ? ROVE_TEXT_OK
+				   : b >= 0x80		   ? ROVE_TEXT_NOT_UTF8
+				   : b == '\n'		   ? ROVE_TEXT_LINE_BREAK
+							   : ROVE_TEXT_CONTROL;
+			memset(t, 'a', sizeof(t));
+			t[at] = (char)b;
+			check_text(t, sizeof(t), 0, want, (uint32_t)b);
+			if (want == ROVE_TEXT_OK) {
+				CHECK_EQ_INT(rove_text_check(t, sizeof(t), 0, NULL, &n), ROVE_TEXT_OK);
+				CHECK_EQ_INT(n, 20);
+			}
+		}
+	}
+	{
+		const char *mixed = "Shanghai Steel Co., 上海钢铁有限公司 Ltd. (Pudong)";
+		CHECK_EQ_INT(rove_text_check(mixed, strlen(mixed), 0, NULL, &n), ROVE_TEXT_OK);
+		CHECK_EQ_INT(n, 42);
+	}
 }
 
 /* ---- text shown ---- */
