@@ -160,8 +160,10 @@ static bool url_decode(const char *src, size_t n, char *dst, bool plus)
 
 /* name=value&... (n bytes of s) into x->params, decoded into arena
  * (advanced; room for n + count bytes). False when malformed or too
- * many. */
-static bool parse_params(ui_ctx *x, const char *s, size_t n, char **arena)
+ * many, or when a name comes twice (in the query or the form, or in
+ * both): no form of ours sends one twice, and taking either value would
+ * be a guess (*twice: that name). */
+static bool parse_params(ui_ctx *x, const char *s, size_t n, char **arena, const char **twice)
 {
 	size_t i = 0;
 
@@ -183,6 +185,10 @@ static bool parse_params(ui_ctx *x, const char *s, size_t n, char **arena)
 			if (!url_decode(s + (eq < end ? eq + 1 : end), eq < end ? end - eq - 1 : 0, value, true))
 				return false;
 			*arena += strlen(value) + 1;
+			if (ui_param_get(x, name) != NULL) {
+				*twice = name;
+				return false;
+			}
 			x->params[x->nparams].name = name;
 			x->params[x->nparams++].value = value;
 		}
@@ -280,6 +286,7 @@ static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req,
 {
 	ui_ctx *x = calloc(1, sizeof(*x));
 	char *arena = NULL, *a;
+	const char *twice = NULL; /* a parameter given twice */
 	const char *body = post ? req->body : "";
 	size_t blen = post ? req->body_len : 0;
 	const char *accept = rove_http1_header(req, "Accept-Language");
@@ -307,8 +314,13 @@ static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req,
 	x->lang = ui_lang_from_header(accept);
 	if (cookies != NULL && cookie_get(cookies, "rove_lang", lang, sizeof(lang)))
 		x->lang = strcmp(lang, "zh") == 0 ? UI_ZH : UI_EN;
-	if (!parse_params(x, query, qlen, &a) || (post && !parse_params(x, body, blen, &a))) {
-		rc = refuse(out, req, 400, "malformed parameters\n");
+	if (!parse_params(x, query, qlen, &a, &twice) || (post && !parse_params(x, body, blen, &a, &twice))) {
+		char why[ROVE_TEXT_QUOTE_BUF + 64], q[ROVE_TEXT_QUOTE_BUF];
+		if (twice != NULL)
+			snprintf(why, sizeof(why), "parameter '%s' given twice\n", rove_text_quote(twice, strlen(twice), q));
+		else
+			snprintf(why, sizeof(why), "malformed parameters\n");
+		rc = refuse(out, req, 400, why);
 		goto out;
 	}
 	if (post) {

@@ -132,6 +132,16 @@ eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=
 	--data-urlencode "note=$note" "$sb/customer/$cid/activity")" 303 "a long note through the form"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note | length')" 1000 "the long note, whole"
 
+# A field given twice (a form of ours never does): refused whole, not
+# one of the two values taken as a guess; in the query and the body too.
+n0=$(r alice activity list --customer "$cid" --json | jq length)
+eq "$(curl -s -o "$T/twice" -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
+	--data-urlencode "note=first" --data-urlencode "note=second" "$sb/customer/$cid/activity")" 400 "a field given twice"
+grep -q "parameter 'note' given twice" "$T/twice" || fail "the refusal does not name the field: $(cat "$T/twice")"
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
+	--data-urlencode "note=third" "$sb/customer/$cid/activity?kind=call")" 400 "a field in the query and the form"
+eq "$(r alice activity list --customer "$cid" --json | jq length)" "$n0" "activities after the fields given twice"
+
 # With few descriptors (ulimit -n 40), silent connections do not shut
 # the user out: the cap is sized from RLIMIT_NOFILE, so that at the cap
 # a newcomer can still be accepted and take the oldest idle one's place.
