@@ -1,6 +1,7 @@
 /*
- * cmd_export.c - `rove export`: the customers or contacts a replica holds,
- * as CSV (what `rove import` reads back) or as JSON.
+ * cmd_export.c - `rove export`: the records of one kind a replica holds
+ * (the kinds `rove import` takes), as CSV (what `rove import` reads back)
+ * or as JSON.
  */
 #include "cli.h"
 #include "cli_opt.h"
@@ -41,8 +42,14 @@ static int export_one(const rove_record *rec, void *arg)
 			f = rove_fields_get(&rec->fs, fd->name);
 			if (f == NULL)
 				continue;
-			if (f->v.type == ROVE_V_INT)
+			if (f->v.type == ROVE_V_INT && fd->type == ROVE_FT_MONEY) {
+				/* in units, as import (and the command line) reads it */
+				char units[OUT_MONEY_TEXT];
+				out_money(f->v.i, units, sizeof(units));
+				fputs(units, stdout);
+			} else if (f->v.type == ROVE_V_INT) {
 				printf("%" PRId64, f->v.i);
+			}
 			else if (f->v.type == ROVE_V_STR)
 				rove_csv_put(stdout, f->v.s, f->v.len);
 		}
@@ -53,34 +60,32 @@ static int export_one(const rove_record *rec, void *arg)
 }
 
 static const char help[] =
-	"usage: rove export customers|contacts [--csv|--json] [--bom]\n"
+	"usage: rove export KIND [--csv|--json] [--bom]\n"
 	"\n"
-	"Write every customer (or contact) this replica holds to standard output.\n"
+	"Write every record of one kind this replica holds to standard output.\n"
+	"KIND is one of those 'rove import' takes: customers, contacts,\n"
+	"opportunities, contracts, activities, dealers.\n"
 	"\n"
 	"  --csv   (the default) CSV as RFC 4180 has it: a header row of the JSON\n"
 	"          field names, id first, then a row per record, CRLF line ends,\n"
 	"          cells quoted when they hold a comma, a quote or a line break.\n"
-	"          A cell holds what --json prints (ids, ISO 8601 times, money in\n"
-	"          integer cents) and is empty for null, so 'rove import' reads\n"
-	"          the file back as it is: it ignores id, last_activity_at\n"
-	"          and created_at, saying so (an import makes new records),\n"
-	"          and owner but for managers and admins, whose import gives\n"
-	"          each customer to the rep it names (checked against the\n"
-	"          server's users). A cell starting with = + - @ or a tab gets a\n"
-	"          single quote in front, so that a spreadsheet shows it as\n"
+	"          A cell holds what --json prints (ids, ISO 8601 times) but for\n"
+	"          money, in units as on the command line (12000.50, where JSON\n"
+	"          has integer cents), and is empty for null, so 'rove import'\n"
+	"          reads the file back as it is: it ignores id, last_activity_at,\n"
+	"          created_at and author, saying so (an import makes new\n"
+	"          records), and owner but for managers and admins, whose import\n"
+	"          gives each customer or deal to the rep it names (checked\n"
+	"          against the server's users). A child's customer column holds\n"
+	"          its customer's id. A cell starting with = + - @ or a tab gets\n"
+	"          a single quote in front, so that a spreadsheet shows it as\n"
 	"          text instead of running it as a formula; import takes it off.\n"
-	"  --json  the array 'rove customer list --json' prints\n"
+	"  --json  the array the kind's 'list --json' prints\n"
 	"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 	"          shows Chinese text correctly\n";
 
-static const char usage[] = "usage: rove export customers|contacts [--csv|--json] [--bom]\n";
-/* What export writes: customers and contacts. (Other records' money is
- * written in cents, which import would read as units.) */
-static bool export_kind(const rove_coll_def *c)
-{
-	return c->id == ROVE_COLL_CUSTOMER || c->id == ROVE_COLL_CONTACT;
-}
-
+static const char usage[] =
+	"usage: rove export customers|contacts|opportunities|contracts|activities|dealers [--csv|--json] [--bom]\n";
 
 enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_BOM };
 
@@ -109,8 +114,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			csv = true;
 		} else if (k == OPT_BOM) {
 			bom = true;
-		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL &&
-			   export_kind(cli_io_coll(o.arg))) {
+		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
 			ex.c = cli_io_coll(o.arg);
 		} else {
 			if (!cli_opt_said(k))

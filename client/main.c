@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  report pipeline|targets|daily [--json|--csv]   reports on this replica\n"
 	"  import customers|contacts|opportunities|contracts|activities|dealers FILE.csv\n"
 	"                               all rows or none; --dry-run to check first\n"
-	"  export customers|contacts [--csv|--json]\n"
+	"  export KIND [--csv|--json]   the kinds import takes, back as import reads them\n"
 	"  notices [--json]             messages from the server (pool recycling)\n"
 	"  territory list|show          the territories this replica holds\n"
 	"  pending [--json]             changes not confirmed by the server yet\n"
