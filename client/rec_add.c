@@ -323,6 +323,11 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);
+		/* A new deal is a lead unless it says otherwise (SPEC: lead ->
+		 * qualified -> ...), so that it shows under 'list --stage lead'
+		 * as the pipeline counts it. */
+		if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY && rove_fields_get(&op->fs, "stage") == NULL)
+			rc = rove_op_set(op, "stage", rove_vcstr("lead"));
 		if (rc != ROVE_OK && rc != ROVE_EPERM)
 			rove_error("cannot save: %s", rove_strerror(rc));
 		else if (rc == ROVE_OK)

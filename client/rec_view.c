@@ -160,8 +160,12 @@ static bool wanted(const rec_list_ctx *lc, const rove_record *rec)
 	}
 	if ((lc->owner != NULL && (owner == NULL || strcmp(owner, lc->owner) != 0)) || (lc->pool && owner != NULL))
 		return false;
+	/* A deal with no stage (made by an older rove, or imported with the
+	 * cell empty) is a lead, as the pipeline report and the board count
+	 * it. */
 	if ((lc->tier != NULL && !field_is(rec, "tier", lc->tier)) ||
-	    (lc->stage != NULL && !field_is(rec, "stage", lc->stage)))
+	    (lc->stage != NULL && !field_is(rec, "stage", lc->stage) &&
+	     !(strcmp(lc->stage, "lead") == 0 && rove_fields_str(&rec->fs, "stage") == NULL)))
 		return false;
 	for (size_t i = 0; !in && terr != NULL && i < lc->nterrs; i++)
 		in = strcmp(terr, lc->terrs[i]) == 0;
