@@ -110,6 +110,22 @@ static void unmake_dir(const char *dir)
 		rove_warn("cannot remove '%s': %s", dir, strerror(errno));
 }
 
+/* Whether option c of opts (one that takes a value) was given before in
+ * this command line: said so. Which of two values was meant (two admins,
+ * two listen URLs) is not the parser's to guess. seen: one flag per c. */
+static bool given_twice(const struct option *opts, bool seen[256], int c)
+{
+	if (c < 0 || c > 255 || !seen[c]) {
+		if (c >= 0 && c <= 255)
+			seen[c] = true;
+		return false;
+	}
+	for (const struct option *o = opts; o->name != NULL; o++)
+		if (o->val == c)
+			rove_error("--%s is given twice: give it once", o->name);
+	return true;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,10 +135,12 @@ static int cmd_init(int argc, char **argv)
 	};
 	const char *admin = "admin";
 	char token[ROVE_TOKEN_HEX + 1];
-	bool made_dir = false;
+	bool made_dir = false, seen[256] = {false};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && c != ':' && given_twice(opts, seen, c))
+			return usage(stderr, EXIT_USAGE);
 		if (c == 'a')
 			admin = optarg;
 		else if (c == 'h')
@@ -187,9 +205,12 @@ static int cmd_serve(int argc, char **argv)
 	};
 	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL};
 	rove_engine e;
+	bool seen[256] = {false};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && c != ':' && given_twice(opts, seen, c))
+			return usage(stderr, EXIT_USAGE);
 		if (c == 'l') {
 			char why[128];
 			/* What a replica can dial (rove init refuses the rest): no
@@ -352,10 +373,12 @@ static int cmd_compact(int argc, char **argv)
 	rove_compact_stats cs;
 	char held[64]; /* "ops N to M": two numbers of 20 digits at most */
 	uint64_t days = 0;
-	bool have_days = false;
+	bool have_days = false, seen[256] = {false};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && c != ':' && given_twice(opts, seen, c))
+			return usage(stderr, EXIT_USAGE);
 		if (c == 'k') {
 			if (!rove_text_uint(optarg, ROVE_MAX_KEEP_DAYS, &days)) {
 				rove_error("invalid --keep-days '%s' (0 to %u)", optarg, ROVE_MAX_KEEP_DAYS);

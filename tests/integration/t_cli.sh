@@ -409,6 +409,23 @@ for u in "tcp://*:7411" "tcp://:7411" "tcp://[::1]:7411" "tcp://0.0.0.0:7411" "t
 	eq "$?" "1" "roved serve --listen '$u' meets the running server's lock ($(head -n 1 "$T/err"))"
 	set -e
 done
+# roved's options that take a value, given twice, are a usage error that
+# names the option, as rove's are: which of two admins or listen URLs was
+# meant is not the parser's to guess (before, the last one won).
+set +e
+"$ROVED_BIN" init "$T/twice" --admin a1 --admin a2 >"$T/out" 2>"$T/err"
+eq "$?" "2" "roved init --admin twice ($(head -n 1 "$T/err"))"
+grep -q "admin is given twice" "$T/err" || fail "roved init --admin twice: $(head -n 1 "$T/err")"
+[ ! -e "$T/twice" ] || fail "roved init --admin twice made a directory"
+eq "$(cat "$T/out")" "" "roved init --admin twice printed a token"
+timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/a.sock" --listen="ipc://$T/b.sock" >/dev/null 2>"$T/err"
+eq "$?" "2" "roved serve --listen twice ($(head -n 1 "$T/err"))"
+grep -q "listen is given twice" "$T/err" || fail "roved serve --listen twice: $(head -n 1 "$T/err")"
+timeout 10 "$ROVED_BIN" serve "$T/srv" --max-connections 5 --max-connections 6 >/dev/null 2>"$T/err"
+eq "$?" "2" "roved serve --max-connections twice ($(head -n 1 "$T/err"))"
+"$ROVED_BIN" compact "$T/srv" --keep-days 1 --keep-days 2 >/dev/null 2>"$T/err"
+eq "$?" "2" "roved compact --keep-days twice ($(head -n 1 "$T/err"))"
+set -e
 # Past the maximum however little, digits past milliseconds too (they
 # are not dropped before the range is checked).
 for v in 3600.001 3600.0000001 3600.000000000000000000001; do
