@@ -24,7 +24,8 @@ static const char help[] =
 	"One sync at a time per replica: a second waits for the first (up to\n"
 	"the global --timeout MS: rove --timeout 10000 sync, or rove sync --timeout\n"
 	"10000), then syncs, or exits 1 saying that a sync is running.\n"
-	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N,\"resent\":N}\n"
+	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
+	"\"resent\":N after them when changes were sent again (below).\n"
 	"pulled counts the changes that came from the server; this replica's own\n"
 	"accepted ones (counted in accepted) come back by reference, with what\n"
 	"the server set on them.\n"
@@ -151,7 +152,10 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		out_json_field_uint(&j, "rejected", st.rejected);
 		out_json_field_uint(&j, "pulled", st.pulled);
 		out_json_field_uint(&j, "cursor", st.cursor);
-		out_json_field_uint(&j, "resent", st.resent);
+		/* Only when there is something to say (SPEC.md's five fields
+		 * otherwise): a server restored from a backup. */
+		if (st.resent > 0)
+			out_json_field_uint(&j, "resent", st.resent);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {

@@ -154,7 +154,7 @@ eq "$(r carol customer list --json | jq length)" "$(r admin customer list --json
 
 # A replica that synced before the copy and never after goes on as usual.
 out=$(r carol sync --json)
-eq "$(jq .resent <<<"$out")" "0" "carol has nothing to send again"
+eq "$(jq -c 'has("resent")' <<<"$out")" "false" "carol has nothing to send again"
 
 # A user added after the copy is unknown to the restored server. The admin
 # adds them again, with a new token, which they give their replica with
