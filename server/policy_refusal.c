@@ -104,7 +104,7 @@ static int what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, c
  * whether an id exists, who holds it or what became of it. A duplicate
  * names the existing customer whoever asks (rule 3); a refusal by the
  * rules of the role and the op alone (rules.c) is the same for every
- * record and keeps its reason. */
+ * record and keeps its reason and detail. */
 int policy_say_only_what_u_knows(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
 				 bool by_role, rove_verdict *v)
 {
@@ -118,7 +118,10 @@ int policy_say_only_what_u_knows(const pctx *pc, const rove_user *u, const rove_
 		return rc;
 	if (known == KNOWN_NOT && !by_role)
 		v->reason = ROVE_R_NOT_OWNER;
-	if (known != KNOWN_SCOPE)
+	/* A refusal by the rules of the role and the op alone says what is
+	 * wrong with the op, which u wrote ("a delete carries the deletion
+	 * marker and nothing else"): nothing of the record. */
+	if (known != KNOWN_SCOPE && !by_role)
 		v->detail[0] = '\0';
 	return ROVE_OK;
 }

@@ -301,5 +301,23 @@ refused "a territory's name with an escape sequence" "name" admin admin territor
 refused "a territory's name of invalid UTF-8" "name" admin admin territory add t.utf --name $'\xff\xfe'
 r admin admin territory add t.ok --name "华北 North" >/dev/null || bad "a good territory name is refused"
 
+# A refusal by the rules of the op alone (a delete that is not one) keeps
+# its detail whoever's record it names: the detail is about the op, which
+# its author wrote, so it tells nothing of a record out of his reach (a
+# refusal about the record itself says not_owner alone there).
+territories west
+users wu:rep:west
+sync_all wu
+far=$(r wu customer add --name "Far West Co")
+r wu sync >/dev/null
+"$ROVE_FORGE" "$T/mike" delete 1 "$far" >/dev/null || bad "rove_forge wrote no delete"
+"$ROVE_FORGE" "$T/mike" delete 1 "$far" _deleted=#1 >/dev/null || bad "rove_forge wrote no delete"
+r mike sync >/dev/null
+r mike rejected --json >"$T/far.json"
+expect "a malformed delete and a delete out of reach" \
+	"$(jq -c --arg id "$far" '[.[] | select(.id == $id) | [.reason, .detail]] | sort' "$T/far.json")" \
+	'[["invalid","a delete carries the deletion marker and nothing else"],["not_owner",""]]'
+expect "the customer out of reach stays" "$(r wu customer show "$far" --json | jq -r .name)" "Far West Co"
+
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
 echo "ok"

@@ -389,8 +389,11 @@ static void test_refusal_details(void)
 			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, CONTACT, &kid, cust, "name=Spy", NULL));
 			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", DELETE, C, probes[i], "_deleted=#1", NULL));
 			CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nora", UPDATE, C, probes[i], "tier=loyal", NULL));
-			/* A rep's delete: refused by the role alone, the same for all. */
-			CHECK_ALONE(ROVE_R_FORBIDDEN, srv_reason(s, "nick", DELETE, C, probes[i], "_deleted=#1", NULL));
+			/* A rep's delete: refused by the role alone, the same for
+			 * all, with the rule's own words (about the op, not the
+			 * record). */
+			CHECK_EQ_INT(srv_reason(s, "nick", DELETE, C, probes[i], "_deleted=#1", NULL), ROVE_R_FORBIDDEN);
+			CHECK_EQ_INT(strcmp(s->line, "reps delete nothing"), 0);
 			if (probes[i] != &missing) /* a create with an existing id */
 				CHECK_ALONE(ROVE_R_NOT_OWNER, srv_reason(s, "nick", CREATE, C, probes[i], "name=x",
 									 "territory=north.bj", NULL));
