@@ -142,7 +142,10 @@ static void out_line(ui_run *u, const char *l)
 		rove_sync_stats st = {0};
 		u->have_st = json_u64(l, "pushed", &st.pushed) && json_u64(l, "accepted", &st.accepted) &&
 			     json_u64(l, "rejected", &st.rejected) && json_u64(l, "pulled", &st.pulled) &&
-			     json_u64(l, "cursor", &st.cursor) && json_u64(l, "resent", &st.resent);
+			     json_u64(l, "cursor", &st.cursor);
+		/* resent only when changes were sent again (cmd_sync.c) */
+		if (u->have_st && strstr(l, "\"resent\":") != NULL)
+			u->have_st = json_u64(l, "resent", &st.resent);
 		if (u->have_st)
 			u->st = st;
 	}
