@@ -155,9 +155,10 @@ static int rep_closed_on_rule(rove_replica *r, int role, const rove_op *op, char
 	return ROVE_R_FORBIDDEN;
 }
 
-/* Reps write under their own customers only (rule 4): a contact, deal,
- * visit... under a public-pool customer waits for its claim, as 'rove
- * import' says it. scratch is for the customer. */
+/* Reps write their own customers and under them only (rule 4): a
+ * contact, deal, visit... under a public-pool customer, or a change to
+ * the customer itself, waits for its claim, as 'rove import' says it.
+ * scratch is for the customer. */
 static int child_owner_rule(rove_replica *r, int role, const rove_op *op, const rove_record *cur,
 			    rove_record *scratch, char *detail, size_t len)
 {
@@ -167,6 +168,21 @@ static int child_owner_rule(rove_replica *r, int role, const rove_op *op, const 
 	rove_uuid id;
 	int rc;
 
+	/* A customer's own update likewise: a pool customer's fields wait
+	 * for its claim, as its children's do (the server says not_owner). */
+	if (role == ROVE_ROLE_REP && op->coll == ROVE_COLL_CUSTOMER && op->kind == ROVE_OP_UPDATE && cur != NULL) {
+		owner = rove_fields_str(&cur->fs, "owner");
+		rove_uuid_format(&op->rid, canon);
+		if (owner == NULL || owner[0] == '\0') {
+			snprintf(detail, len, "customer %s is in the public pool: claim it first", canon);
+			return ROVE_R_NOT_OWNER;
+		}
+		if (strcmp(owner, r->auth.user) != 0) {
+			snprintf(detail, len, "customer %s belongs to someone else", canon);
+			return ROVE_R_NOT_OWNER;
+		}
+		return ROVE_R_NONE;
+	}
 	if (role != ROVE_ROLE_REP || pf == NULL || strcmp(pf->name, "customer") != 0 ||
 	    (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))
 		return ROVE_R_NONE;

@@ -96,8 +96,15 @@ exits_as li 1 contact add --customer "$pc" --name "Ms Pool"
 grep -q "not_owner: customer $pc is in the public pool: claim it first" "$T/err" || fail "contact add: $(cat "$T/err")"
 exits_as li 1 activity add --customer "$pc" --kind call --note hi
 exits_as li 1 opportunity add --customer "$pc" --title t --amount 1
+# The customer's own fields too (attack eleven: queued, then refused on
+# sync), with nothing queued.
+pend=$(r li status --json | jq .pending)
+exits_as li 1 customer set "$pc" tier=loyal
+grep -q "not_owner: customer $pc is in the public pool: claim it first" "$T/err" || fail "customer set: $(cat "$T/err")"
+eq "$(r li status --json | jq .pending)" "$pend" "a refused set queued an op"
 r li customer claim "$pc" >/dev/null
 r li contact add --customer "$pc" --name "Ms Pool" >/dev/null || fail "contact add after the claim"
+r li customer set "$pc" tier=loyal >/dev/null || fail "customer set after the claim"
 
 # --- 6. an import ignores an export's id, created_at, last_activity_at
 # columns (with a note), but a row whose id names a customer the replica
