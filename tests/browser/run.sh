@@ -30,9 +30,9 @@ r bob sync >/dev/null
 r bob customer release "$hid" --reason "not mine" >/dev/null
 r bob sync >/dev/null
 r alice sync >/dev/null
-# A change the server refuses: alice edits bob's customer, which bob takes
-# back from the pool first.
-r alice customer set "$hid" phone=021-5555-0000 >/dev/null
+# A change the server refuses: alice claims the customer bob released,
+# which bob takes back from the pool first.
+r alice customer claim "$hid" >/dev/null
 r bob customer claim "$hid" >/dev/null
 r bob sync >/dev/null
 
