@@ -218,7 +218,7 @@ static int release_rule(rove_replica *r, const rove_op *op, const rove_record *c
 	int64_t required = 0;
 	int rc;
 
-	if (op->kind != ROVE_OP_RELEASE || terr == NULL || (reason != NULL && reason[0] != '\0'))
+	if (op->kind != ROVE_OP_RELEASE || terr == NULL || (reason != NULL && !rove_schema_blank(reason, strlen(reason))))
 		return ROVE_R_NONE;
 	rc = rec_territory_by_code(r, terr, scratch);
 	if (rc == ROVE_ENOTFOUND)

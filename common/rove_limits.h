@@ -585,6 +585,7 @@ _Static_assert(ROVE_DISK_FULL_SLACK >= 4ull * ROVE_SNAPSHOT_CHUNK_BYTES,
 _Static_assert(ROVE_SNAPSHOT_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,
 	       "a full snapshot chunk plus one item must fit in a message");
 _Static_assert(ROVE_MAX_SNAPSHOT_ITEMS >= ROVE_MAX_PULL_ITEMS, "a pull reply's limit holds an ops reply");
+_Static_assert(ROVE_LEN_NAME + 100 <= ROVE_LEN_REASON, "a pool notice holds a customer's whole name and its words");
 /* A pull reply closes once it holds ROVE_PULL_CHUNK_BYTES: one more item
  * must still fit in a message. */
 _Static_assert(ROVE_PULL_CHUNK_BYTES + ROVE_MAX_ITEM_BYTES <= ROVE_MAX_MSG_BYTES,

@@ -262,6 +262,13 @@ static bool invisible(uint32_t cp)
 }
 
 /* Nothing that shows: blank (a required text must show something). */
+static bool blank(const char *s, size_t len);
+
+bool rove_schema_blank(const char *s, size_t len)
+{
+	return blank(s, len);
+}
+
 static bool blank(const char *s, size_t len)
 {
 	uint32_t cp;

@@ -99,6 +99,10 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
  * ROVE_EINVAL with a message in why. */
 int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v, char *why, size_t whylen);
 
+/* Whether text s (len bytes of UTF-8) shows nothing: empty, or spaces
+ * and invisible characters alone. */
+bool rove_schema_blank(const char *s, size_t len);
+
 /* Checks one stored or received value against its definition, as it is
  * (a tax id must be normalised already). */
 int rove_schema_check_value(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen);

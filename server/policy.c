@@ -348,15 +348,20 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 {
 	const char *owner = rove_fields_str(&cur->fs, "owner");
 	const char *terr = rove_fields_str(&cur->fs, "territory");
-	char reason[ROVE_MAX_DETAIL + 1] = "";
+	/* The reason whole (the schema's ROVE_LEN_REASON characters, checked
+	 * before the rules), never cut inside a character. */
+	char reason[ROVE_LEN_REASON * 4 + 1] = "";
 	const char *given = rove_fields_str(&op->fs, "release_reason");
 	pool_rules rules;
 	bool ok;
 	int rc;
 
-	/* The op carries what the server writes, nothing else. */
-	if (given != NULL)
-		snprintf(reason, sizeof(reason), "%s", given);
+	/* The op carries what the server writes, nothing else. A reason
+	 * that shows nothing is none (rule 11: a reason, when required). */
+	if (given != NULL && strlen(given) >= sizeof(reason))
+		return refuse(v, ROVE_R_INVALID, "the release reason is too long");
+	if (given != NULL && !rove_schema_blank(given, strlen(given)))
+		memcpy(reason, given, strlen(given) + 1);
 	rove_fields_init(&op->fs);
 	if (op->kind == ROVE_OP_CLAIM) {
 		if (owner != NULL)

@@ -300,7 +300,10 @@ static int recycle_one(const pctx *pc, const rove_record *c, int64_t days, int64
 	const char *owner = rove_fields_str(&c->fs, "owner");
 	const char *name = rove_fields_str(&c->fs, "name");
 	const char *last = rove_fields_str(&c->fs, "last_activity_at");
-	char text[ROVE_MAX_DETAIL + 1], nname[ROVE_MAX_NAME + 160], ids[ROVE_UUID_STRLEN + 1];
+	/* A notice's text holds the customer's whole name (never cut inside
+	 * a character): ROVE_LEN_NAME characters and the words around it fit
+	 * in ROVE_LEN_REASON. */
+	char text[ROVE_LEN_REASON * 4 + 1], nname[ROVE_MAX_NAME + 160], ids[ROVE_UUID_STRLEN + 1];
 	rove_stamp unstamped = {{0}, 0};
 	owned_since_ctx since;
 	int64_t idle, warned;

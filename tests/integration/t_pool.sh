@@ -35,11 +35,22 @@ grep -q "invalid: a reason is required to release a customer in east.sh" "$T/err
 eq "$(probe alice push release 1 "$a1" owner=null | jq -r .reason)" "invalid" "release without a reason"
 r alice sync >/dev/null
 eq "$(r alice customer show "$a1" --json | jq -r .owner)" "alice" "still hers"
-r alice customer release "$a1" --reason "moved to another city"
+# A reason that shows nothing is none, here and on the server.
+set +e
+r alice customer release "$a1" --reason "   " 2>"$T/err"
+eq "$?" "1" "release with a blank reason, at once"
+set -e
+eq "$(probe alice push release 1 "$a1" owner=null release_reason="  " | jq -r .reason)" "invalid" \
+	"release with a blank reason"
+# A reason is kept whole, however long in bytes (attack twelve: cut at
+# 128 bytes inside a character, then dropped by every replica).
+long=$(printf '客户已搬迁到外地%.0s' 1 2 3 4 5 6)
+r alice customer release "$a1" --reason "$long"
 r alice customer release "$a2" --reason "no budget"
-eq "$(r alice sync --json | jq .accepted)" "2" "releases with a reason"
+eq "$(r alice sync --json 2>"$T/err" | jq .accepted)" "2" "releases with a reason"
+if grep -q "no sound server" "$T/err"; then fail "a sound server's values dropped: $(cat "$T/err")"; fi
 eq "$(r alice customer history "$a1" --json | jq -r '.[-1].event + ": " + .[-1].reason')" \
-	"release: moved to another city" "the reason is in the history"
+	"release: $long" "the reason is in the history"
 
 # Cooldown: alice may not take back what she released.
 r alice customer claim "$a1"
@@ -81,7 +92,9 @@ set +e
 r admin admin territory set east.hz recycle_days=5 2>/dev/null
 eq "$?" "1" "recycle_days down to the warning set"
 set -e
-idle=$(r carl customer add --name "Idle Co")
+# A name of more than 128 bytes, whole in the notices (attack twelve).
+idle_name="Idle $(printf '上海钢铁%.0s' 1 2 3 4 5 6 7 8 9 10 11) Co"
+idle=$(r carl customer add --name "$idle_name")
 soon=$(r carl customer add --name "Soon Idle Co")
 won=$(r carl customer add --name "Loyal Co" --tier loyal)
 r carl activity add --customer "$idle" --kind call --at "$(date -u -d '-40 days' +%Y-%m-%d)" >/dev/null
@@ -96,6 +109,8 @@ done
 notices=$(r carl notices --json)
 # Past due when first seen: a warning too, recycling only warn_days later.
 eq "$(jq -r --arg id "$idle" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned first"
+jq -r --arg id "$idle" '.[] | select(.customer == $id) | .text' <<<"$notices" | grep -qF "$idle_name returns to the public pool in" ||
+	fail "the warning's text: $(jq -c --arg id "$idle" '.[] | select(.customer == $id)' <<<"$notices")"
 eq "$(jq -r --arg id "$soon" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned in advance"
 eq "$(r carl customer show "$idle" --json | jq -r .owner)" "carl" "the idle customer is still carl's"
 eq "$(r carl customer show "$soon" --json | jq -r .owner)" "carl" "the soon-idle one is still carl's"
