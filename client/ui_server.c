@@ -158,6 +158,19 @@ static bool url_decode(const char *src, size_t n, char *dst, bool plus)
 	return true;
 }
 
+/* A browser sends a textarea's line breaks as CRLF (the HTML standard's
+ * form encoding): each becomes the LF that notes and addresses hold, in
+ * place. A CR alone stays, and a value's check refuses it. */
+static void crlf_to_lf(char *v)
+{
+	char *w = v;
+
+	for (const char *r = v; *r != '\0'; r++)
+		if (!(r[0] == '\r' && r[1] == '\n'))
+			*w++ = *r;
+	*w = '\0';
+}
+
 /* name=value&... (n bytes of s) into x->params, decoded into arena
  * (advanced; room for n + count bytes). False when malformed or too
  * many, or when a name comes twice (in the query or the form, or in
@@ -184,6 +197,7 @@ static bool parse_params(ui_ctx *x, const char *s, size_t n, char **arena, const
 			value = *arena;
 			if (!url_decode(s + (eq < end ? eq + 1 : end), eq < end ? end - eq - 1 : 0, value, true))
 				return false;
+			crlf_to_lf(value);
 			*arena += strlen(value) + 1;
 			if (ui_param_get(x, name) != NULL) {
 				*twice = name;

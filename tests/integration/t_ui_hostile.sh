@@ -141,6 +141,13 @@ grep -q "parameter 'note' given twice" "$T/twice" || fail "the refusal does not 
 eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data-urlencode "csrf=$csrf" --data-urlencode "kind=note" \
 	--data-urlencode "note=third" "$sb/customer/$cid/activity?kind=call")" 400 "a field in the query and the form"
 eq "$(r alice activity list --customer "$cid" --json | jq length)" "$n0" "activities after the fields given twice"
+# A textarea's line breaks as a browser sends them (CRLF) are the note's
+# lines (attack twelve: refused as a control character); a CR alone is one.
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data "csrf=$csrf&kind=note&note=line%20one%0D%0Aline%20two" \
+	"$sb/customer/$cid/activity")" 303 "a note with CRLF"
+eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note')" $'line one\nline two' "the note's lines"
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data "csrf=$csrf&kind=note&note=a%0Db" \
+	"$sb/customer/$cid/activity")" 422 "a note with a CR alone"
 
 # With few descriptors (ulimit -n 40), silent connections do not shut
 # the user out: the cap is sized from RLIMIT_NOFILE, so that at the cap
