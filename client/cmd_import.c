@@ -574,6 +574,12 @@ static int row_rules(importer *im, unsigned long line, rove_op *op)
 		if (rc != ROVE_OK)
 			return rc;
 	}
+	if (im->c->id == ROVE_COLL_OPPORTUNITY && rove_fields_str(&op->fs, "stage") == NULL) {
+		/* as 'opportunity add': a deal without a stage is a lead */
+		int rc = rove_op_set(op, "stage", rove_vcstr("lead"));
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	if (im->c->id == ROVE_COLL_OPPORTUNITY) {
 		const char *stage = rove_fields_str(&op->fs, "stage");
 		const char *closed = rove_fields_str(&op->fs, "closed_on");
