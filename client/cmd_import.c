@@ -885,7 +885,12 @@ static int row_check(importer *im, const char *const *cells, unsigned long line,
 		size_t len;
 		rove_uuid_format(&id, ids);
 		len = make_key(key, 'I', ids);
-		if (key_find(&im->keys, key, len, key_hash(key, len)) != NULL)
+		/* (Activities are append-only: nothing changes one.) */
+		if (key_find(&im->keys, key, len, key_hash(key, len)) != NULL &&
+		    (im->c->flags & ROVE_CF_APPEND_ONLY))
+			row_error(im, line, "id %s is %s %s this replica holds: an import makes new records",
+				  ids, rove_article(im->c->name), im->c->name);
+		else if (key_find(&im->keys, key, len, key_hash(key, len)) != NULL)
 			row_error(im, line,
 				  "id %s is %s %s this replica holds: an import makes new records (change it with "
 				  "'rove %s set')",

@@ -331,6 +331,13 @@ grep -qF ',HT-2026-001,99999.99,2026-11-02,' "$T/ex_contract.csv" || fail "a con
 grep -qF $',visit,' "$T/ex_activity.csv" && grep -qF "\"'=cmd" "$T/ex_activity.csv" ||
 	fail "an activity's row: $(cat "$T/ex_activity.csv")"
 grep -qF ',"East Dealer, Ltd.",east.sh,' "$T/ex_dealer.csv" || fail "a dealer's row: $(cat "$T/ex_dealer.csv")"
+# Its own export imported again is refused by id; an activity cannot be
+# changed, so no command to change it is named.
+set +e
+r alice import activities "$T/ex_activity.csv" >/dev/null 2>"$T/err"
+eq "$?" "1" "an activity export imported again"
+set -e
+grep -q "is an activity this replica holds: an import makes new records$" "$T/err" || fail "the activity's id: $(cat "$T/err")"
 # The manager holds alice's customers: her deals, imported as exported
 # (the ids left out, as a second copy of a held record is refused), come
 # back the same, given to alice by their owner column.
