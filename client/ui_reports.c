@@ -348,8 +348,14 @@ static void daily_section(ui_ctx *x, rove_report_data *d, const char *from, cons
 	ui_printf(&x->out, "<p class=\"muted\" id=\"daily-range\">%s – %s</p>", from, to);
 	if (rc != ROVE_OK) {
 		ui_put(&x->out, "<p class=\"banner bad\" id=\"daily-error\">");
-		ui_esc(&x->out, rc == ROVE_ETOOBIG ? T("The range is too long.") : rove_strerror(rc));
+		/* (valid dates, checked above, compare as text) */
+		bool after = rc == ROVE_EINVAL && strcmp(from, to) > 0;
+		ui_esc(&x->out, rc == ROVE_ETOOBIG ? T("The range is too long.")
+				: after		   ? T("From is after To.")
+						   : rove_strerror(rc));
 		ui_put(&x->out, "</p>");
+		if (after)
+			x->status = 400;
 		return;
 	}
 	ui_put(&x->out, "<div class=\"grid2\"><section>");

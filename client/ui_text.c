@@ -73,6 +73,7 @@ static const ui_word words[] = {
 	{"invalid", "无效的"},
 	{"unknown parameter", "未知参数"},
 	{"The range is too long.", "日期范围太长。"},
+	{"From is after To.", "开始日期晚于结束日期。"},
 	{"Stage", "阶段"},
 	{"Change stage", "更改阶段"},
 	{"Move", "变更"},

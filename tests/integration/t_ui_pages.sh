@@ -153,6 +153,10 @@ heads=$(sed -n 's/.*\(<thead>.*\)/\1/p' <<<"$page" | sed 's#</thead>.*##' | grep
 [ -z "$heads" ] || fail "the deals list names a column twice: $heads"
 eq "$(code '/reports?month=9999-99')" 400 "reports with an unknown parameter"
 eq "$(code '/reports?period=2020-01&from=2020-01-01&to=2020-01-02')" 200 "reports with their own parameters"
+# From after To: said in those words (attack twelve: "invalid argument").
+eq "$(code '/reports?from=2020-02-01&to=2020-01-01')" 400 "reports from after to"
+path='/reports?from=2020-02-01&to=2020-01-01' page=$(get)
+grep_q "From is after To." <<<"$page" || fail "the reports page does not say from is after to"
 path='/reports?month=9999-99' page=$(get)
 grep_q "month" <<<"$page" || fail "the reports page does not name the unknown parameter"
 echo "t_ui_pages: ok"
