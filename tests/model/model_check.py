@@ -554,6 +554,11 @@ class Harness:
         errors = []
         for attempt in range(3):
             rc, out, err = self.run_sync(login)
+            # The server here is a real roved: a value the replica drops
+            # as no sound server's (client/replica_sync.c) is one it
+            # should never have stored or sent.
+            if "no sound server holds" in err:
+                raise Violation("(1) a replica keeps all a sound server sends", login, [err.strip()])
             if rc == 0:
                 res = json.loads(out)
                 break
