@@ -620,12 +620,23 @@ static void page_customer(ui_ctx *x, const char *ids)
 		ui_esc(&x->out, T("Release"));
 		ui_put(&x->out, "</button></form>");
 	}
-	ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"customer/%s/edit\">", cid);
-	ui_esc(&x->out, T("Edit"));
-	ui_put(&x->out, "</a>");
+	/* A rep writes a pool customer, and under it, once it is his
+	 * (rule 4): the card offers the claim, not forms refused on save. */
+	bool pool_rep = owner == NULL && rove_role_parse(r.role) == ROVE_ROLE_REP;
+	if (!pool_rep) {
+		ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"customer/%s/edit\">", cid);
+		ui_esc(&x->out, T("Edit"));
+		ui_put(&x->out, "</a>");
+	}
 	ui_card_reassign(x, &r, cid);
 	ui_put(&x->out, "</p></section><section><h2>");
 	ui_esc(&x->out, T("Add an activity"));
+	if (pool_rep) {
+		ui_put(&x->out, "</h2><p class=\"muted\" id=\"claim-first\">");
+		ui_esc(&x->out, T("Claim this customer to add activities and edit it."));
+		ui_put(&x->out, "</p></section></div>");
+		goto lists;
+	}
 	ui_printf(&x->out, "</h2><form class=\"stack\" method=\"post\" action=\"customer/%s/activity\" id=\"activity-form\">",
 		  cid);
 	ui_csrf_field(x);
@@ -642,6 +653,7 @@ static void page_customer(ui_ctx *x, const char *ids)
 	ui_put(&x->out, "<textarea id=\"a-note\" name=\"note\" required></textarea></label><div><button id=\"add-activity\">");
 	ui_esc(&x->out, T("Save"));
 	ui_put(&x->out, "</button></div></form></section></div>");
+lists:
 	card_list(x, &r, ROVE_COLL_OPPORTUNITY, cid, "Deals", "deals", false);
 	card_list(x, &r, ROVE_COLL_ACTIVITY, cid, "Activities", "activities", false);
 	card_list(x, &r, ROVE_COLL_CONTACT, cid, "Contacts", "contacts", false);

@@ -74,6 +74,7 @@ static const ui_word words[] = {
 	{"unknown parameter", "未知参数"},
 	{"The range is too long.", "日期范围太长。"},
 	{"From is after To.", "开始日期晚于结束日期。"},
+	{"Claim this customer to add activities and edit it.", "认领此客户后才能添加活动和编辑。"},
 	{"Stage", "阶段"},
 	{"Change stage", "更改阶段"},
 	{"Move", "变更"},

@@ -42,6 +42,14 @@ eq "$(code "$url")" 303 "the token's URL"
 sb=$(ui_login "$T/jar" "$url") # the session's base URL, /s/SECRET
 grep -q "rove_ui_" "$T/jar" || fail "no cookie set"
 get() { curl -s -b "$T/jar" "$sb$1"; }
+# A pool customer's card, for a rep: the claim, and no form the rules
+# would refuse on save (attack twelve: an activity form that said
+# not_owner); her own customer's card has them.
+pcard=$(get "/customer/$hid")
+grep -q 'id="claim"' <<<"$pcard" || fail "no claim on a pool customer's card"
+grep -q 'id="claim-first"' <<<"$pcard" || fail "no word on claiming first"
+if grep -q 'id="activity-form"\|id="edit-link"' <<<"$pcard"; then fail "a pool customer's card offers forms"; fi
+grep -q 'id="activity-form"' <<<"$(get "/customer/$cid")" || fail "her own customer's card has no activity form"
 eq "$(code -b "$T/jar" "$sb/")" 200 "a page with the cookie"
 eq "$(code -b "$T/jar" -H 'Host: evil.example' "$sb/")" 403 "cookie but a foreign Host"
 eq "$(code -b "$T/jar" -X OPTIONS "$sb/")" 405 "OPTIONS (no CORS)"
