@@ -467,7 +467,13 @@ static void stamp_op(rove_engine *e, rove_op *op)
 	if (base > wall + ROVE_MAX_CLOCK_SKEW_MS)
 		base = wall + ROVE_MAX_CLOCK_SKEW_MS;
 
-	if (ms > base + ROVE_MAX_CLOCK_SKEW_MS || ms < ROVE_MIN_STAMP_MS) {
+	/* A stamp at or below the clock it started with moves that clock
+	 * nowhere: one the server gave or took before (a replica sends its
+	 * acknowledged ops again after a restore), taken as it is however
+	 * far the wall clock was set back since, so that it orders where it
+	 * did (rule 8; RULES.md, "The server's time"). Past it, a stamp more
+	 * than the skew ahead is a client's clock, and stamped anew. */
+	if ((ms > base + ROVE_MAX_CLOCK_SKEW_MS && op->st.hlc.v > e->clock_start.v) || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
 	} else {

@@ -151,6 +151,42 @@ static void test_fast_laptop_no_creep(void)
 	srv_free(s);
 }
 
+/* A server whose wall clock was set back (two days, say) still takes the
+ * stamps it gave before as they are: a replica sends its acknowledged
+ * ops again after a restore, and each must order where it did, before
+ * the writes made after seeing it (rule 8; the model check's seed 923992
+ * found them stamped anew, after those writes). A stamp past the clock
+ * it started with is still a client's to bound. */
+static void test_set_back_keeps_old_stamps(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+	uint64_t ahead = rove_wall_ms() + 2ull * 86400000u;
+	MDB_txn *txn = NULL;
+	rove_uuid c1 = srv_id(0xd1), c2 = srv_id(0xd2);
+
+	CHECK(op != NULL);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_clock_put(&s->e.st, txn, rove_hlc_from_ms(ahead)), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	/* One the server gave an hour before it stopped: kept. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=Old Stamp", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead - 3600000u), 7});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(r.st.hlc) == ahead - 3600000u);
+	/* One past where the clock started, beyond the skew: stamped anew. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Too New", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 3600000u), 7});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 3600000u);
+	free(op);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -599,6 +635,7 @@ int main(void)
 	test_refusal_is_not_error();
 	test_clock_survives_restart();
 	test_unset_clock_restamped();
+	test_set_back_keeps_old_stamps();
 	test_fast_laptop_no_creep();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
