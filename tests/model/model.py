@@ -228,6 +228,49 @@ class Model:
             total += len(entries)
         return kept, fewest, total - len(kept)
 
+    # ---- compaction (docs/OPERATIONS.md, "Compaction") ----
+
+    def forget_dropped(self, held):
+        """roved compact dropped deleted records with their deletes: a
+        deleted customer with its whole family, a deleted child of a live
+        customer. held: the record ids the server's database still holds.
+        The model forgets what is gone (a late change of it is then refused
+        as of an id the server never held); returns (the ids forgotten,
+        the deleted records still held, a deleted customer counted once,
+        the live records missing)."""
+        gone, kept, missing = [], [], []
+        for cid, c in list(self.s.customers.items()):
+            if not c.deleted:
+                if cid not in held:
+                    missing.append(cid)
+                continue
+            if cid in held:
+                kept.append(cid)
+                continue
+            for chid in c.children:
+                if self.s.children.pop(chid, None) is not None:
+                    gone.append(chid)
+            del self.s.customers[cid]
+            gone.append(cid)
+            self.note(cid, "dropped by roved compact with its family")
+        for chid, ch in list(self.s.children.items()):
+            c = self.s.customers.get(ch.customer)
+            if not ch.deleted:
+                if chid not in held:
+                    missing.append(chid)
+                continue
+            if c is not None and c.deleted:
+                continue  # goes with its customer's family
+            if chid in held:
+                kept.append(chid)
+                continue
+            del self.s.children[chid]
+            if c is not None:
+                c.children.discard(chid)
+            gone.append(chid)
+            self.note(chid, "dropped by roved compact")
+        return gone, kept, missing
+
     def note(self, rid, text):
         self.log.setdefault(rid, []).append((self.step, text))
 

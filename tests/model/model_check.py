@@ -5,7 +5,8 @@ Random schedules of reps, managers, an admin and an analyst drive the real
 `roved` and `rove` binaries; after every step the real system is compared
 with a reference model of SPEC.md's rules (model.py). Faults are part of
 the schedule: big families, killed syncs, server restarts, server restores
-from a copy, laptop and server clock jumps, rule-breaking clients.
+from a copy, compactions, laptop and server clock jumps, rule-breaking
+clients.
 
   model_check.py [--seed S] [--steps N] [--faults LIST] [--keep] [-v]
 
@@ -47,6 +48,7 @@ FAULTS = {
     "killsync": "rove sync SIGKILLed midway (small batches make syncs long)",
     "restart": "roved stopped (SIGTERM) or SIGKILLed between or during syncs",
     "restore": "roved's directory put back from a copy taken earlier",
+    "compact": "roved compact --keep-days 0-2 while it serves (replicas behind take a fresh copy)",
     "clock": "a laptop's clock jumps (-40d, -3d, +2d, +4m) under libfaketime",
     "srvclock": "roved restarted under libfaketime, days forward and back",
     "scope": "assign/unassign, new sub-territories, territory reassignment, moves",
@@ -128,7 +130,7 @@ class Harness:
         self.big_plan = []
         self.counter = 0
         self.step_desc = ""
-        self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0,
+        self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
                       "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
@@ -963,6 +965,29 @@ class Harness:
         self.stats["clock_jumps"] += 1
         self.act_server_restart(offset, days)
 
+    def act_compact(self):
+        """Drops old ops while roved serves. Nothing acknowledged may be
+        lost by it: a replica that last synced before the ops it drops
+        takes a fresh copy at its next sync, keeping its pending changes."""
+        days = self.rng.choice([0, 0, 1, 2])
+        rc, err = self.server.compact(days)
+        if rc != 0:
+            raise Violation("roved compact works while roved serves", "-",
+                            ["roved compact --keep-days %d exited %d: %s" % (days, rc, err.strip())])
+        self.stats["compactions"] += 1
+        gone, kept, missing = self.m.forget_dropped(self.server.held_records())
+        if missing:
+            raise Violation("compaction drops no live record", "-",
+                            ["roved compact --keep-days %d dropped live record(s): %s" % (days, ", ".join(missing))],
+                            missing)
+        # --keep-days 0 drops every op but the latest, so every tombstone
+        # but one (the latest op's) goes.
+        if days == 0 and len(kept) > 1:
+            raise Violation("compaction drops deleted records with their deletes", "-",
+                            ["roved compact --keep-days 0 kept %d deleted records: %s" % (len(kept), ", ".join(kept))],
+                            kept)
+        self.event("roved compact --keep-days %d while it serves (%d deleted records dropped)" % (days, len(gone)))
+
     def act_backup(self):
         self.server.stop(signal.SIGTERM)
         self.server.copy_to(self.copy_dir)
@@ -1011,6 +1036,8 @@ class Harness:
             menu += [(2, "restart", None), (2, "killserver", None)]
         if self.on("clock"):
             menu.append((3, "clock", None))
+        if self.on("compact"):
+            menu.append((2, "compact", None))
         if self.on("srvclock"):
             menu.append((1, "srvclock", None))
         if self.on("scope"):
@@ -1042,6 +1069,8 @@ class Harness:
             return "restart", self.act_server_restart, ()
         if name == "clock":
             return "clock", self.act_laptop_clock, ()
+        if name == "compact":
+            return "compact", self.act_compact, ()
         if name == "srvclock":
             return "srvclock", self.act_server_clock, ()
         if name == "reassign":
@@ -1258,9 +1287,11 @@ def main():
             h.close()
     s = h.stats
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
-          "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d clock jumps" %
+          "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
+          "%d clock jumps" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
-           s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["clock_jumps"]))
+           s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
+           s["clock_jumps"]))
     return 0
 
 

@@ -147,6 +147,32 @@ class Server:
         self.p = None
         return None if sig == signal.SIGKILL else rc
 
+    def compact(self, keep_days):
+        """roved compact while it serves, under the server's own clock;
+        returns (exit status, stderr)."""
+        r = subprocess.run([self.roved, "compact", self.dir, "--keep-days", str(keep_days)],
+                           capture_output=True, text=True, timeout=120,
+                           env=faketime_env(self.offset, server=True))
+        return r.returncode, r.stderr
+
+    def held_records(self):
+        """The ids (canonical UUID text) of every record in the database's
+        records table, read with mdb_dump while roved serves. Its keys are
+        a collection byte and the record's 16-byte id."""
+        r = subprocess.run(["mdb_dump", "-s", "records", self.dir], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise HarnessError("mdb_dump of records failed (lmdb-utils: scripts/deps): %s" % r.stderr.strip())
+        lines = r.stdout.split("HEADER=END\n", 1)[-1].splitlines()
+        ids = set()
+        for key in lines[0::2]:
+            key = key.strip()
+            if len(key) != 34:
+                continue
+            h = key[2:]
+            ids.add("%s-%s-%s-%s-%s" % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]))
+        return ids
+
     def copy_to(self, dest):
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(self.dir, dest)
