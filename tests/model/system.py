@@ -155,6 +155,19 @@ class Server:
                            env=faketime_env(self.offset, server=True))
         return r.returncode, r.stderr
 
+    def stored_clock_ms(self):
+        """The milliseconds of the clock roved stores with its writes (meta
+        "clock": a hybrid logical clock, 48 bits of milliseconds and a
+        16-bit counter, big-endian), read with mdb_dump."""
+        r = subprocess.run(["mdb_dump", "-s", "meta", self.dir], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise HarnessError("mdb_dump of meta failed (lmdb-utils: scripts/deps): %s" % r.stderr.strip())
+        lines = [l.strip() for l in r.stdout.split("HEADER=END\n", 1)[-1].splitlines() if l.strip() != "DATA=END"]
+        for k, v in zip(lines[0::2], lines[1::2]):
+            if bytes.fromhex(k) == b"clock" and len(v) == 16:
+                return int(v, 16) >> 16
+        raise HarnessError("roved's database stores no clock")
+
     def held_records(self):
         """The ids (canonical UUID text) of every record in the database's
         records table, read with mdb_dump while roved serves. Its keys are
