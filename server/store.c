@@ -863,9 +863,76 @@ static int backup_copy(rove_store *st, const char *dest, bool *made)
 	return rc;
 }
 
+/* The id of the latest transaction committed in st. */
+static int store_txnid(rove_store *st, uint64_t *txnid)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK) {
+		*txnid = (uint64_t)mdb_txn_id(txn);
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+/* backup_copy's status as a rove status, the error said. */
+static int copy_status(int rc, const char *dest)
+{
+	if (rc == 0)
+		return ROVE_OK;
+	if (rc == EEXIST)
+		return ROVE_EEXIST;
+	if (rc == ENOSPC || rc == EDQUOT) {
+		rove_error("no space left on the disk holding '%s' for the copy", dest);
+		return ROVE_ENOSPC;
+	}
+	rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
+	return ROVE_EIO;
+}
+
+/* Copies the database in dir into the new file dest/data.mdb (*made_file
+ * says whether it was made). */
+static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
+{
+	enum rove_db_access access = ROVE_DB_WRITABLE;
+	uint64_t txnid = 0;
+	rove_store st;
+	bool unlocked;
+	int rc;
+
+	/* Read only where its user may not write the database (a read-only
+	 * snapshot, a backup user who may only read it); else opened as the
+	 * server opens it, so that the copy has every table. */
+	rc = rove_store_open_ro(dir, &st, NULL, 0, &access);
+	if (access == ROVE_DB_WRITABLE && (rc == ROVE_OK || rc == ROVE_EVERSION)) {
+		if (rc == ROVE_OK)
+			rove_store_close(&st);
+		rc = rove_store_open(dir, &st, NULL, 0);
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	unlocked = access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED;
+	if (unlocked && (rc = store_txnid(&st, &txnid)) != ROVE_OK) {
+		rove_store_close(&st);
+		return rc;
+	}
+	rc = copy_status(backup_copy(&st, dest, made_file), dest);
+	/* Read without the lock file, the copy's reader is one no writer
+	 * sees: once a server commits twice it may reuse pages the copy
+	 * reads. A database that changed meanwhile may be copied torn. */
+	if (rc == ROVE_OK && unlocked && rove_db_changed_since(st.env, txnid)) {
+		rove_error("'%s' changed while it was copied without its lock file (this user may not write it), so "
+			   "the copy may be torn: back up as the server's user",
+			   dir);
+		rc = ROVE_EIO;
+	}
+	rove_store_close(&st);
+	return rc;
+}
+
 int rove_store_backup(const char *dir, const char *dest)
 {
-	rove_store st;
 	bool made_dir = false, made_file = false;
 	char path[4096];
 	int rc;
@@ -876,20 +943,7 @@ int rove_store_backup(const char *dir, const char *dest)
 		rove_error("cannot create '%s': %s", dest, strerror(errno));
 		return errno == ENOSPC || errno == EDQUOT ? ROVE_ENOSPC : ROVE_EIO;
 	}
-	rc = rove_store_open(dir, &st, NULL, 0); /* the copy has every table */
-	if (rc == ROVE_OK) {
-		rc = backup_copy(&st, dest, &made_file);
-		rove_store_close(&st);
-		if (rc == EEXIST) {
-			rc = ROVE_EEXIST;
-		} else if (rc == ENOSPC || rc == EDQUOT) {
-			rove_error("no space left on the disk holding '%s' for the copy", dest);
-			rc = ROVE_ENOSPC;
-		} else if (rc != 0) {
-			rove_error("cannot copy the database to '%s': %s", dest, mdb_strerror(rc));
-			rc = ROVE_EIO;
-		}
-	}
+	rc = backup_open_copy(dir, dest, &made_file);
 	/* A failed backup leaves nothing that looks like one: what it made
 	 * goes, and only that (DEST is new or empty; a data.mdb there before
 	 * is refused, EEXIST, and kept). */
