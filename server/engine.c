@@ -44,6 +44,7 @@ static int policy_open_once(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
 	bool rebuilt = false;
+	uint64_t head = 0;
 	int rc = rove_store_begin(&e->st, NULL, true, &txn);
 
 	if (rc == ROVE_OK) {
@@ -51,10 +52,14 @@ static int policy_open_once(rove_engine *e)
 		rc = rove_policy_open(&pc, &rebuilt);
 	}
 	if (rc == ROVE_OK && rebuilt)
+		rc = rove_store_head(&e->st, txn, &head);
+	if (rc == ROVE_OK && rebuilt)
 		rc = rove_store_commit(txn);
 	else
 		rove_store_abort(txn);
-	if (rc == ROVE_OK && rebuilt)
+	/* Said only where there was something to index: a new database's
+	 * first start builds its empty index, which alarms nobody. */
+	if (rc == ROVE_OK && rebuilt && head > 0)
 		rove_info("rebuilt the index of unique tax ids and phones");
 	return rc;
 }

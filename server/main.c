@@ -19,11 +19,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +89,7 @@ static int usage(FILE *f, int code)
 static int lock_dir(const char *dir)
 {
 	static rove_lockfile lock;
+	static int dirfd = -1;
 	long holder;
 	int rc = rove_lockfile_take(&lock, dir, ROVED_LOCK_FILE, 0, &holder);
 
@@ -94,7 +97,29 @@ static int lock_dir(const char *dir)
 		rove_error("'%s' is in use by another roved (pid %ld)", dir, holder);
 	else if (rc == ROVE_ELOCKED)
 		rove_error("'%s' is in use by another roved", dir);
-	return rc;
+	if (rc != ROVE_OK)
+		return rc;
+	/* The directory itself too: roved.lock, removed as "stale" after a
+	 * crash while a server runs, would let a second one in. A directory
+	 * holding a database is not removed under a server. */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		rove_error("cannot open '%s': %s", dir, strerror(errno));
+		return ROVE_EIO;
+	}
+	while (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			rove_error("'%s' is in use by another roved (its %s was removed while it ran)", dir,
+				   ROVED_LOCK_FILE);
+		else
+			rove_error("cannot lock '%s': %s", dir, strerror(errno));
+		close(dirfd);
+		dirfd = -1;
+		return ROVE_EIO;
+	}
+	return ROVE_OK;
 }
 
 /* Takes back a directory a failed init made: its lock file, then the
@@ -266,6 +291,8 @@ static int cmd_serve(int argc, char **argv)
 	rove_net_tune_malloc();
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		return EXIT_FAIL;
+	if (rc == ROVE_OK && rove_serve_probe(&so) != ROVE_OK)
 		return EXIT_FAIL;
 	rc = rove_engine_open(&e, argv[optind]);
 	if (rc != ROVE_OK) {

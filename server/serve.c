@@ -860,6 +860,20 @@ static void close_or_leave(nng_socket sock)
 	free(c);
 }
 
+int rove_serve_probe(const rove_serve_opts *opts)
+{
+	nng_socket sock;
+	int rv, rc;
+
+	if ((rv = nng_rep0_open(&sock)) != 0) {
+		rove_error("cannot open socket: %s", nng_strerror(rv));
+		return ROVE_EIO;
+	}
+	rc = rove_net_listen(sock, opts->url, opts->tls_cert, opts->tls_key, NULL);
+	nng_close(sock);
+	return rc;
+}
+
 int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 {
 	const char *url = opts->url;

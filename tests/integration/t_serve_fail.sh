@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# roved serve that cannot serve changes nothing, and one directory has
+# one server:
+#  - on an address in use (here the running server's own), serve exits 1
+#    before it opens the database: its data file is unchanged (before,
+#    the start wrote a run record and the index into it);
+#  - roved.lock removed while a server runs (as "stale"), a second serve
+#    on the same directory is still refused: the directory is locked too;
+#  - the first start of a new database does not say it rebuilt an index.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territory east
+users alice:rep:east
+r alice customer add --name "Steel" --phone 13800000001 >/dev/null
+r alice sync >/dev/null
+"$ROVED_BIN" backup "$T/srv" "$T/copy" 2>"$T/err" || fail "backup: $(cat "$T/err")"
+sum=$(md5sum <"$T/copy/data.mdb")
+
+rc=0
+"$ROVED_BIN" serve "$T/copy" --listen "$URL" 2>"$T/err" || rc=$?
+eq "$rc" "1" "serve on an address in use"
+grep -q "cannot listen" "$T/err" || fail "the refusal names the address: $(cat "$T/err")"
+eq "$(md5sum <"$T/copy/data.mdb")" "$sum" "the data file of a serve that failed"
+
+rm "$T/srv/roved.lock"
+rc=0
+timeout 10 "$ROVED_BIN" serve "$T/srv" --listen "ipc://$T/second.sock" 2>"$T/err" || rc=$?
+eq "$rc" "1" "a second serve on the directory after its roved.lock was removed"
+grep -q "in use by another roved" "$T/err" || fail "the refusal says why: $(cat "$T/err")"
+r alice customer add --name "Iron" --phone 13800000002 >/dev/null
+r alice sync >/dev/null || fail "the first server serves on"
+! grep -q "rebuilt the index" "$T/roved.log" || fail "a new database's first start: $(cat "$T/roved.log")"
+echo "ok"
