@@ -145,4 +145,15 @@ eq "$(md5sum <"$T/shared/lock.mdb")" "$lock_before" "the other user's lock file"
 # change is not there.
 rove -R "$T/admin" sync >/dev/null
 eq "$(rove -R "$T/admin" customer show "$b" --json | jq -r '.address // ""')" "" "a refused sync sent nothing"
+# 3. A replica this user may not read at all is not "no replica" (whose
+# advice, rove init, would then fail on files it did not make).
+if [ "$(id -u)" = 0 ]; then
+	cp -a "$T/alice" "$T/private"
+	chmod 700 "$T/private"
+	rc=0
+	as_other "$T/private" status >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" "1" "status of a replica this user may not read"
+	grep -q "Permission denied" "$T/err" || fail "the refusal says why: $(cat "$T/err")"
+	! grep -q "no replica" "$T/err" || fail "an unreadable replica called missing: $(cat "$T/err")"
+fi
 echo "ok"
