@@ -163,6 +163,14 @@ bool cli_id_maybe(const char *arg)
 	return cli_id_abbrev(arg, d);
 }
 
+bool cli_id_short(const char *arg)
+{
+	char d[33];
+
+	return !cli_id_abbrev(arg, d) && d[0] != '\0' && strlen(d) < ROVE_MIN_ID_ABBREV &&
+	       strspn(arg, "0123456789abcdefABCDEF-") == strlen(arg);
+}
+
 bool cli_id_abbrev_matches(const rove_uuid *id, const char *want)
 {
 	char ids[ROVE_UUID_STRLEN + 1], d[33];
@@ -225,7 +233,7 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 		rove_error("out of memory");
 		return ROVE_ENOMEM;
 	}
-	if (!cli_id_abbrev(arg, m->want)) {
+	if (!cli_id_abbrev(arg, m->want) && !cli_id_short(arg)) {
 		rove_error("invalid %s id '%s' (an id, or at least %d characters of its start or its end)", what, arg,
 			   ROVE_MIN_ID_ABBREV);
 		free(m);
@@ -234,6 +242,20 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 	rc = rove_replica_each(r, coll, id_match_one, m);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (strlen(m->want) < ROVE_MIN_ID_ABBREV) {
+		/* SPEC: a shorter one is a usage error listing the candidates. */
+		if (m->n == 0)
+			rove_error("'%s' is shorter than %d characters: give at least %d of an id's start or its end "
+				   "(no %s id starts or ends so)",
+				   arg, ROVE_MIN_ID_ABBREV, ROVE_MIN_ID_ABBREV, what);
+		else
+			rove_error("'%s' is shorter than %d characters: give at least %d of an id's start or its end; "
+				   "%s %zu %s id(s) it fits:",
+				   arg, ROVE_MIN_ID_ABBREV, ROVE_MIN_ID_ABBREV,
+				   m->n > ROVE_MAX_ID_CANDIDATES ? "some of the" : "the", m->n, what);
+		for (size_t i = 0; i < m->n && i < ROVE_MAX_ID_CANDIDATES; i++)
+			fprintf(stderr, "  %s\n", m->shown[i]);
+		rc = CLI_EUSAGE;
 	} else if (m->n == 0 && m->inside > 0) {
 		/* SPEC: an id's start or its end; a list's short form is its
 		 * end, and a user who typed the start of that is told so. */

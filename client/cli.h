@@ -73,6 +73,9 @@ int cli_id_arg(const char *arg, const char *what, rove_uuid *id);
 bool cli_id_maybe(const char *arg);
 /* The same, arg's hex digits (lower case, no dashes) into want. */
 bool cli_id_abbrev(const char *arg, char want[33]);
+/* Whether arg is hex digits (and dashes) too few to abbreviate an id:
+ * cli_id_find then lists the ids it fits, as a usage error. */
+bool cli_id_short(const char *arg);
 /* Whether want (from cli_id_abbrev) is the start or the end of id's
  * digits. */
 bool cli_id_abbrev_matches(const rove_uuid *id, const char *want);

@@ -28,7 +28,7 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 			return CLI_EUSAGE;
 		}
 		by_code = true;
-	} else if (!cli_id_maybe(ids)) {
+	} else if (!cli_id_maybe(ids) && !cli_id_short(ids)) {
 		return cli_id_arg(ids, c->name, &id); /* says why it is none */
 	}
 	rc = cli_open(cli, r);

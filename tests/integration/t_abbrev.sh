@@ -42,6 +42,13 @@ for bad in "${end_a: -5}" "zzzzzzzz"; do
 	eq "$?" "2" "'$bad' as an id"
 	set -e
 done
+# A shorter one lists the candidates too (SPEC): the start both share.
+set +e
+r wang customer show "${a:0:4}" >/dev/null 2>"$T/err"
+eq "$?" "2" "a 4-character start as an id"
+set -e
+grep -q "Alpha Co" "$T/err" && grep -q "Beta Co" "$T/err" ||
+	fail "a shorter abbreviation's candidates are not listed: $(cat "$T/err")"
 set +e
 r wang customer show "abcdef" >/dev/null 2>"$T/err"
 eq "$?" "1" "an abbreviation that matches nothing"
