@@ -126,6 +126,7 @@ static int lost_queue(lost_walk *lw)
 	lw->n++;
 	if (lw->count)
 		return ROVE_OK;
+	lw->q->op.seq = ROVE_SEQ_GIVEN; /* a stamp the server gave (the old base's) */
 	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, &lw->q->op, MDB_NOOVERWRITE, lw->q);
 }
 
@@ -295,6 +296,7 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 	rc = delete_of_gone(jb, &jb->w->op, &gone);
 	if (rc != ROVE_OK || gone)
 		return rc;
+	jb->w->op.seq = ROVE_SEQ_GIVEN; /* accepted: its stamp is the server's */
 	return rpl_outbox_queue(jb->r, jb->txn, rove_be64_get(k->mv_data), &jb->w->op, MDB_NOOVERWRITE, jb->w);
 }
 
@@ -313,9 +315,12 @@ int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known
 	return rc;
 }
 
-/* Marks every outbox op as not acknowledged; counts them. */
-static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rove_buf *scratch)
+/* Marks every outbox op as not acknowledged; counts them. One that was
+ * goes again marked as accepted before (ROVE_SEQ_GIVEN): it holds the
+ * stamp the server gave it, which the server then takes as it is. */
+static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rpl_work *w)
 {
+	rove_buf *scratch = &w->buf;
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
@@ -332,11 +337,15 @@ static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rove_buf *sc
 		}
 		if (rove_be64_get(v.mv_data) != 0) {
 			static const uint8_t none[8];
+			uint64_t acked;
 			MDB_val nv;
+			rc = rpl_outbox_decode(&v, &acked, &w->op);
+			w->op.seq = ROVE_SEQ_GIVEN;
 			rove_buf_reset(scratch);
-			rc = rove_buf_append(scratch, none, 8);
 			if (rc == ROVE_OK)
-				rc = rove_buf_append(scratch, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+				rc = rove_buf_append(scratch, none, 8);
+			if (rc == ROVE_OK)
+				rc = rove_enc_op(scratch, &w->op);
 			nv.mv_size = scratch->len;
 			nv.mv_data = scratch->data;
 			if (rc == ROVE_OK)
@@ -377,7 +386,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	else if (rc == ROVE_OK)
 		rc = rpl_journal_to_outbox(r, txn, w, false);
 	if (rc == ROVE_OK)
-		rc = outbox_unack(r, txn, resend, &w->buf);
+		rc = outbox_unack(r, txn, resend, w);
 	/* Until a sync ends whole, its pushes are sends again (a killed
 	 * recovery's next sync says so too). */
 	if (rc == ROVE_OK)

@@ -72,13 +72,21 @@ enum rove_op_kind {
 /* "create", "update", ...; "unknown" out of range. */
 const char *rove_op_kind_name(int kind);
 
+/* A pushed op's seq when the replica holds it as accepted: it is sent
+ * again (after a restore, docs/PROTOCOL.md "Runs") with the stamp the
+ * server gave it, which the server takes as it is (engine.c, stamp_op). */
+#define ROVE_SEQ_GIVEN 1u
+
 typedef struct rove_op {
 	rove_uuid op_id;
 	uint8_t kind;
 	uint8_t coll;
 	rove_uuid rid;
 	rove_stamp st;                  /* stamp of every field written */
-	uint64_t seq;                   /* server sequence; 0 before acceptance */
+	uint64_t seq;                   /* server sequence; 0 before acceptance;
+					 * in a push, ROVE_SEQ_GIVEN for an op
+					 * the server accepted before (sent again
+					 * after a restore) */
 	char author[ROVE_MAX_NAME + 1]; /* set by the server; "" before */
 	rove_fields fs;                 /* field stamps all equal st */
 } rove_op;

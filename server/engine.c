@@ -453,14 +453,16 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
 }
 
 /* A client's stamp too far ahead of the server's time is replaced by the
- * server's clock; otherwise the server's clock moves past it. "Ahead" is
+ * server's clock; otherwise the server's clock moves past it. given: the
+ * op is one the server accepted before, sent again after a restore with
+ * the stamp the server gave it (ROVE_SEQ_GIVEN). "Ahead" is
  * measured against the wall clock or, if that is behind, the clock as it
  * was when the server started (the stamps it had given, which a replica
  * sends again after a restore), never against the clock now: else each
  * accepted stamp would let the next one go further. A stamp from a clock
  * that was never set (before ROVE_MIN_STAMP_MS) is replaced too: it
  * would lose every merge, so the change would have no effect. */
-static void stamp_op(rove_engine *e, rove_op *op)
+static void stamp_op(rove_engine *e, rove_op *op, bool given)
 {
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
@@ -478,6 +480,20 @@ static void stamp_op(rove_engine *e, rove_op *op)
 	 * far the wall clock was set back since, so that it orders where it
 	 * did (rule 8; RULES.md, "The server's time"). Past it, a stamp more
 	 * than the skew ahead is a client's clock, and stamped anew. */
+	/* One the replica says the server gave (it sends its accepted ops
+	 * again, with the stamps they were given, after a restore) is taken
+	 * as it is up to the skew past that clock or the wall, whichever is
+	 * later: the restored copy's clock is older than the stamps given
+	 * after it, and while the clock ran ahead of the wall (set back
+	 * since) those share its millisecond. Re-stamped in the order the
+	 * replicas send them again, an earlier write could land after a
+	 * later one that had seen it (rule 8). A laptop's own stamps are
+	 * never marked given; a client that marks its own can go no further
+	 * than the skew past the clock the server started with. */
+	if (given && ms >= ROVE_MIN_STAMP_MS && ms <= (start > wall ? start : wall) + ROVE_MAX_CLOCK_SKEW_MS) {
+		rove_hlc_observe(&e->clock, op->st.hlc, wall);
+		return;
+	}
 	if ((ms > base + ROVE_MAX_CLOCK_SKEW_MS && op->st.hlc.v > e->clock_start.v) || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
@@ -770,6 +786,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	rove_policy_ctx pc;
 	bool exists;
 	int reason = ROVE_R_NONE;
+	bool given = op->seq == ROVE_SEQ_GIVEN;
 	int rc;
 
 	copy_cut(op->author, sizeof(op->author), u->name);
@@ -777,7 +794,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	if (system)
 		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
 	else
-		stamp_op(e, op);
+		stamp_op(e, op, given);
 	pc = rove_engine_policy(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)

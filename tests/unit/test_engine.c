@@ -187,6 +187,53 @@ static void test_set_back_keeps_old_stamps(void)
 	srv_free(s);
 }
 
+/* After a restore, a replica sends its accepted ops again with the
+ * stamps the server gave them (ROVE_SEQ_GIVEN). Those given after the
+ * copy lie past the restored clock; with the server's clock ahead of its
+ * wall clock (it ran fast once, or was set back since) they were stamped
+ * anew in the order they came again, so an earlier write could land
+ * after a later one that had seen it (rule 8; the model check's seeds 5
+ * and 272965). Taken as they are; the same stamp not marked given is a
+ * client's, bounded as before. */
+static void test_restore_keeps_given_stamps(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+	uint64_t ahead = rove_wall_ms() + 3ull * 86400000u;
+	MDB_txn *txn = NULL;
+	rove_uuid c1 = srv_id(0xd3), c2 = srv_id(0xd4), c3 = srv_id(0xd5);
+
+	CHECK(op != NULL);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_clock_put(&s->e.st, txn, rove_hlc_from_ms(ahead)), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	/* Given after the copy (past the clock it starts with): kept. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=Given Later", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{rove_hlc_from_ms(ahead).v + 40}, 7});
+	op->seq = ROVE_SEQ_GIVEN;
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(r.st.hlc.v == rove_hlc_from_ms(ahead).v + 40);
+	/* The same, a laptop's own (not marked): stamped anew. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Own Stamp", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 3600000u), 7});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 3600000u);
+	/* Marked given but a day past that clock: no server of this history
+	 * gave it (a client marking its own), stamped anew. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c3, "name=Forged Given", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 86400000u), 7});
+	op->seq = ROVE_SEQ_GIVEN;
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 86400000u);
+	free(op);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -636,6 +683,7 @@ int main(void)
 	test_clock_survives_restart();
 	test_unset_clock_restamped();
 	test_set_back_keeps_old_stamps();
+	test_restore_keeps_given_stamps();
 	test_fast_laptop_no_creep();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
