@@ -347,7 +347,11 @@ static int cmd_backup(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (rc == ROVE_EEXIST) {
-		rove_error("'%s' already holds a database", argv[2]);
+		/* A backup killed midway leaves its copy cut short: said as a
+		 * possibility, since a whole one is kept as well. */
+		rove_error("'%s' already holds a data.mdb (a backup, or one cut short by a kill: roved check '%s' "
+			   "says which); back up into a new or empty directory",
+			   argv[2], argv[2]);
 		return EXIT_FAIL;
 	}
 	if (rc != ROVE_OK) {

@@ -4,7 +4,8 @@
 # them (lock file included). Both copy, as roved check reads both; the
 # copy checks clean and serves the same customers. A copy read without
 # the lock file while the database changes is refused as maybe torn
-# (said, not tested here: it needs a commit to land inside the copy).
+# (said, not tested here: it needs a commit to land inside the copy). A
+# directory that holds a data.mdb is refused, naming roved check.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -14,6 +15,13 @@ for i in 1 2 3; do r alice customer add --name "Steel $i" --phone "1380000000$i"
 r alice sync >/dev/null
 "$ROVED_BIN" backup "$T/srv" "$T/snap" 2>"$T/err" || fail "a backup to read from: $(cat "$T/err")"
 sum=$(md5sum <"$T/snap/data.mdb")
+# Into a directory that holds a data.mdb (a backup, or one a kill cut
+# short): refused, naming the check that tells which.
+rc=0
+"$ROVED_BIN" backup "$T/srv" "$T/snap" 2>"$T/err" || rc=$?
+eq "$rc" "1" "a backup into a directory holding one"
+grep -q "roved check" "$T/err" || fail "the refusal says how to tell a whole copy: $(cat "$T/err")"
+eq "$(md5sum <"$T/snap/data.mdb")" "$sum" "the copy there is kept"
 
 # copied DIR: checks clean, and a server on it holds alice's customers.
 copied() {
