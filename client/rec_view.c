@@ -582,6 +582,30 @@ static int territory_subtree(rove_replica *r, const char *code, rec_list_ctx *lc
 	return rc;
 }
 
+/* A --territory this replica does not hold lists nothing: a typo is said
+ * on stderr, the list (and its exit status) left as asked, since the
+ * territory may be new since the last sync. */
+static int warn_unknown_territory(rove_replica *r, const char *code)
+{
+	terr_walk tw = {NULL, NULL, 0, 0};
+	int rc = rove_replica_each(r, ROVE_COLL_TERRITORY, collect_terr, &tw);
+	const char *near = NULL;
+	bool known = false;
+
+	for (size_t i = 0; rc == ROVE_OK && i < tw.n && !known; i++) {
+		known = strcmp(tw.codes[i], code) == 0;
+		if (strcasecmp(tw.codes[i], code) == 0)
+			near = tw.codes[i];
+	}
+	if (rc == ROVE_OK && !known)
+		rove_warn("no territory '%s' in this replica%s%s%s", code,
+			  near != NULL ? " (codes are exact: '" : " (as of its last sync)", near != NULL ? near : "",
+			  near != NULL ? "')" : "");
+	free(tw.codes);
+	free(tw.parents);
+	return rc;
+}
+
 int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 {
 	if (lc->search != NULL) {
@@ -708,6 +732,8 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	if (mine)
 		lc.owner = r.auth.user;
 	rc = rec_list_filters(&r, &lc, territory);
+	if (rc == ROVE_OK && territory != NULL)
+		rc = warn_unknown_territory(&r, territory);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the territories: %s", rove_strerror(rc));
 		rove_replica_close(&r);

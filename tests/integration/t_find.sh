@@ -39,6 +39,14 @@ eq "$(r mike customer list --pool --json | ids)" "$d" "--pool"
 eq "$(r mike customer list --tier loyal --json | jq -r '[.[].name] | sort | join(",")')" "Hangzhou Tea,上海钢铁 Steel" "--tier loyal"
 eq "$(r mike customer list --territory east.hz --json | jq length)" "2" "--territory east.hz"
 eq "$(r mike customer list --territory east --json | jq length)" "4" "--territory east takes its subtree"
+# A territory this replica does not hold: the list as asked (empty, exit
+# 0, JSON on stdout), the typo said on stderr, an exact code suggested.
+eq "$(r mike customer list --territory nowhere --json 2>"$T/err")" "[]" "--territory nowhere"
+grep -q "no territory 'nowhere' in this replica" "$T/err" || fail "an unknown territory is not said: $(cat "$T/err")"
+r mike customer list --territory EAST.HZ --json >/dev/null 2>"$T/err"
+grep -q "codes are exact: 'east.hz'" "$T/err" || fail "a code in capitals: $(cat "$T/err")"
+r mike customer list --territory east.hz --json >/dev/null 2>"$T/err"
+eq "$(cat "$T/err")" "" "a known territory warns of nothing"
 eq "$(r mike customer list --territory east --tier loyal --owner wang --json | ids)" "$a" "filters combine"
 # --sort and --limit.
 eq "$(r mike customer list --sort name --json | jq -r '[.[].name] | join(",")')" \
