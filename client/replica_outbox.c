@@ -210,14 +210,18 @@ int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op
 	return rc;
 }
 
-/* Queues one local op in txn, stamped by the replica's clock. */
-static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t *lseq, rove_op *op, rpl_work *w)
+/* Queues one local op in txn, stamped by the replica's clock, with the
+ * newest stamp pulled (pulled, 0: none) as its seq: what it was made
+ * after, which a stamp the server gives it goes past (ROVE_SEQ_SEEN_MIN). */
+static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t pulled, uint64_t *lseq, rove_op *op,
+		    rpl_work *w)
 {
 	rove_stamp st;
 
 	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
 	st.node = r->node;
 	rove_op_restamp(op, st);
+	op->seq = pulled >= ROVE_SEQ_SEEN_MIN ? pulled : 0;
 	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
 }
 
@@ -259,7 +263,7 @@ static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
-	uint64_t last_hlc = 0, lseq = 0;
+	uint64_t last_hlc = 0, lseq = 0, pulled = 0;
 	rove_hlc clock;
 	rpl_work *w = rpl_work_new();
 	int rc;
@@ -280,6 +284,10 @@ static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_
 	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
 	clock.v = last_hlc;
 	if (rc == ROVE_OK)
 		rc = clock_settle(r, txn, &clock);
@@ -288,7 +296,7 @@ static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = fill(&w->op, i, arg);
 		if (rc == ROVE_OK)
-			rc = write_op(r, txn, &clock, &lseq, &w->op, w);
+			rc = write_op(r, txn, &clock, pulled, &lseq, &w->op, w);
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);

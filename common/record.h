@@ -76,6 +76,12 @@ const char *rove_op_kind_name(int kind);
  * again (after a restore, docs/PROTOCOL.md "Runs") with the stamp the
  * server gave it, which the server takes as it is (engine.c, stamp_op). */
 #define ROVE_SEQ_GIVEN 1u
+/* A pushed op's seq from here up: the op is the replica's own, made after
+ * it had pulled that stamp (an hlc), which the server gave. Re-stamped,
+ * it goes past it: the server's clock may have gone back below it (a
+ * restore) while the replica that wrote it after that stamp has not sent
+ * it again yet (engine.c, stamp_op). */
+#define ROVE_SEQ_SEEN_MIN 2u
 
 typedef struct rove_op {
 	rove_uuid op_id;
@@ -86,7 +92,8 @@ typedef struct rove_op {
 	uint64_t seq;                   /* server sequence; 0 before acceptance;
 					 * in a push, ROVE_SEQ_GIVEN for an op
 					 * the server accepted before (sent again
-					 * after a restore) */
+					 * after a restore), or the newest stamp
+					 * the replica had pulled (ROVE_SEQ_SEEN_MIN) */
 	char author[ROVE_MAX_NAME + 1]; /* set by the server; "" before */
 	rove_fields fs;                 /* field stamps all equal st */
 } rove_op;

@@ -462,10 +462,11 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
  * accepted stamp would let the next one go further. A stamp from a clock
  * that was never set (before ROVE_MIN_STAMP_MS) is replaced too: it
  * would lose every merge, so the change would have no effect. */
-static void stamp_op(rove_engine *e, rove_op *op, bool given)
+static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen)
 {
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
+	uint64_t seen_ms = rove_hlc_ms(seen);
 
 	/* The clock it started with may hold a client's stamp up to the
 	 * skew ahead: taken whole, each restart would let the next client
@@ -495,7 +496,15 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given)
 		return;
 	}
 	if ((ms > base + ROVE_MAX_CLOCK_SKEW_MS && op->st.hlc.v > e->clock_start.v) || ms < ROVE_MIN_STAMP_MS) {
-		rove_stamp st = {rove_hlc_tick(&e->clock, wall), op->st.node};
+		rove_stamp st;
+		/* Stamped anew past the newest stamp the replica had pulled
+		 * when it made the change (a stamp this server gave, bounded
+		 * as a given one is): after a restore the clock may be behind
+		 * it until the replica that wrote it sends it again, and the
+		 * change made after it would land before it (rule 8). */
+		if (seen_ms >= ROVE_MIN_STAMP_MS && seen_ms <= (start > wall ? start : wall) + ROVE_MAX_CLOCK_SKEW_MS)
+			rove_hlc_observe(&e->clock, seen, wall);
+		st = (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
 	} else {
 		rove_hlc_observe(&e->clock, op->st.hlc, wall);
@@ -787,6 +796,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	bool exists;
 	int reason = ROVE_R_NONE;
 	bool given = op->seq == ROVE_SEQ_GIVEN;
+	rove_hlc seen = {op->seq >= ROVE_SEQ_SEEN_MIN ? op->seq : 0};
 	int rc;
 
 	copy_cut(op->author, sizeof(op->author), u->name);
@@ -794,7 +804,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	if (system)
 		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
 	else
-		stamp_op(e, op, given);
+		stamp_op(e, op, given, seen);
 	pc = rove_engine_policy(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
