@@ -76,6 +76,7 @@ typedef struct ui_ctx {
 	rove_cli *cli;
 	bool post;
 	const char *path;         /* decoded path, no query */
+	const char *query;        /* the query as it came, still encoded ("": none) */
 	int lang;
 	const char *csrf;         /* the token every form carries */
 	const char *base;         /* the session's path, "/s/SECRET/": the

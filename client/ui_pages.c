@@ -69,6 +69,13 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 		     "value=\"%s\"><input type=\"hidden\" name=\"back\" value=\"",
 		  x->csrf);
 	ui_esc(b, x->path);
+	/* with the page's query (its filters, its sort), where it fits in a
+	 * link back (ui_back_to's bound) */
+	if (!x->post && x->query != NULL && x->query[0] != '\0' &&
+	    strlen(x->path) + 1 + strlen(x->query) <= ROVE_UI_MAX_URL - 16 && strcspn(x->query, "\r\n") == strlen(x->query)) {
+		ui_put(b, "?");
+		ui_esc(b, x->query);
+	}
 	ui_printf(b, "\"><button class=\"quiet\" name=\"lang\" value=\"%s\" id=\"lang-switch\">%s</button></form>",
 		  x->lang == UI_ZH ? "en" : "zh", x->lang == UI_ZH ? "English" : "中文");
 	ui_put(b, "</div></header><main><h1>");

@@ -313,7 +313,7 @@ static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req,
 
 	if (x == NULL)
 		return refuse(out, req, 500, "out of memory\n");
-	arena = malloc(2 * (qlen + blen) + 2 * ROVE_UI_MAX_PARAMS + strlen(path) + 16);
+	arena = malloc(3 * qlen + 2 * blen + 2 * ROVE_UI_MAX_PARAMS + strlen(path) + 16);
 	if (arena == NULL) {
 		free(x);
 		return refuse(out, req, 500, "out of memory\n");
@@ -322,6 +322,12 @@ static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req,
 	x->cli = s->cli;
 	x->post = post;
 	x->path = path;
+	/* the query as it came (still encoded), for a link back to the page */
+	if (qlen > 0)
+		memcpy(a, query, qlen);
+	a[qlen] = '\0';
+	x->query = a;
+	a += qlen + 1;
 	x->csrf = se->csrf;
 	snprintf(base, sizeof(base), "/s/%s/", se->path);
 	x->base = base;

@@ -102,6 +102,18 @@ for lang in en zh-CN; do
 done
 grep_q '<label for="f-owner">负责人账号' <<<"$page" || fail "zh: the owner's login label"
 
+# ---- the language switch keeps the page's filters ----
+path='/customers?tier=loyal&q=%E5%8C%97' page=$(get)
+back=$(grep -o 'name="back" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"$//; s/&amp;/\&/g')
+eq "$back" "/customers?tier=loyal&q=%E5%8C%97" "the language switch's way back"
+csrf=$(grep -o 'name="csrf" value="[0-9a-f]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"//')
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" --data-urlencode "csrf=$csrf" --data-urlencode "lang=zh" \
+	--data-urlencode "back=$back" "$base/lang")
+case "$loc" in
+*"/customers?tier=loyal&q=%E5%8C%97") ;;
+*) fail "the language switch went to '$loc', not back to the filtered list" ;;
+esac
+
 # ---- the Sync page's retry, with field edits ----
 op=$(r alice rejected --json | jq -r '.[0].op')
 path=/sync page=$(get)
