@@ -480,29 +480,30 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen)
 	 * acknowledged ops again after a restore), taken as it is however
 	 * far the wall clock was set back since, so that it orders where it
 	 * did (rule 8; RULES.md, "The server's time"). Past it, a stamp more
-	 * than the skew ahead is a client's clock, and stamped anew. */
-	/* One the replica says the server gave (it sends its accepted ops
-	 * again, with the stamps they were given, after a restore) is taken
-	 * as it is up to the skew past that clock or the wall, whichever is
-	 * later: the restored copy's clock is older than the stamps given
-	 * after it, and while the clock ran ahead of the wall (set back
-	 * since) those share its millisecond. Re-stamped in the order the
+	 * than the skew ahead is a client's clock, and stamped anew.
+	 *
+	 * One the replica marks as given (an op accepted before, sent again
+	 * after a restore with the stamp it was given) counts by its
+	 * millisecond alone: while the server's clock ran ahead of the wall,
+	 * the stamps it gave after the restored copy share the copy clock's
+	 * millisecond with higher counters. Re-stamped in the order the
 	 * replicas send them again, an earlier write could land after a
-	 * later one that had seen it (rule 8). A laptop's own stamps are
-	 * never marked given; a client that marks its own can go no further
-	 * than the skew past the clock the server started with. */
-	if (given && ms >= ROVE_MIN_STAMP_MS && ms <= (start > wall ? start : wall) + ROVE_MAX_CLOCK_SKEW_MS) {
+	 * later one that had seen it. A mark moves the clock's millisecond
+	 * nowhere, so no client walks it forward with marks, restart after
+	 * restart. */
+	if (given && ms >= ROVE_MIN_STAMP_MS && ms <= start) {
 		rove_hlc_observe(&e->clock, op->st.hlc, wall);
 		return;
 	}
 	if ((ms > base + ROVE_MAX_CLOCK_SKEW_MS && op->st.hlc.v > e->clock_start.v) || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st;
 		/* Stamped anew past the newest stamp the replica had pulled
-		 * when it made the change (a stamp this server gave, bounded
-		 * as a given one is): after a restore the clock may be behind
-		 * it until the replica that wrote it sends it again, and the
+		 * when it made the change, within the bound a client's own
+		 * stamp has (so no further than it could go by its stamp):
+		 * after a restore the clock may be behind a stamp the server
+		 * gave, until the replica holding it sends it again, and the
 		 * change made after it would land before it (rule 8). */
-		if (seen_ms >= ROVE_MIN_STAMP_MS && seen_ms <= (start > wall ? start : wall) + ROVE_MAX_CLOCK_SKEW_MS)
+		if (seen_ms >= ROVE_MIN_STAMP_MS && seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS)
 			rove_hlc_observe(&e->clock, seen, wall);
 		st = (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);

@@ -151,6 +151,38 @@ static void test_fast_laptop_no_creep(void)
 	srv_free(s);
 }
 
+/* The same with the marks a push may carry (attack fourteen walked the
+ * clock 5 minutes a restart with them): a stamp marked given, or a seen
+ * stamp under a change stamped anew, each just past the clock the server
+ * started with, restart after restart. */
+static void test_marks_no_creep(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+	uint64_t last = rove_wall_ms();
+
+	CHECK(op != NULL);
+	for (int k = 1; k <= 6; k++) {
+		rove_uuid c = srv_id((uint8_t)(0xe0 + k));
+		CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Marked Creep", NULL), ROVE_OK);
+		if (k % 2 == 1) {
+			rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000), 7});
+			op->seq = ROVE_SEQ_GIVEN;
+		} else {
+			rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(rove_wall_ms() + 2ull * 86400000u), 7});
+			op->seq = rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000).v;
+		}
+		CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+		CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+		last = rove_hlc_ms(r.st.hlc);
+		CHECK(last <= rove_wall_ms() + 2 * ROVE_MAX_CLOCK_SKEW_MS);
+		CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	}
+	free(op);
+	srv_free(s);
+}
+
 /* A server whose wall clock was set back (two days, say) still takes the
  * stamps it gave before as they are: a replica sends its acknowledged
  * ops again after a restore, and each must order where it did, before
@@ -720,6 +752,7 @@ int main(void)
 	test_restore_keeps_given_stamps();
 	test_restamp_goes_past_seen();
 	test_fast_laptop_no_creep();
+	test_marks_no_creep();
 	test_refusals_bounded();
 	test_dropped_refusals_noted();
 	test_attempts_kept_apart();
