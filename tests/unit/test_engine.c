@@ -151,6 +151,32 @@ static void test_fast_laptop_no_creep(void)
 	srv_free(s);
 }
 
+/* The server's stored clock set to ms, then a restart: it starts there. */
+static void clock_at(srv *s, uint64_t ms)
+{
+	MDB_txn *txn = NULL;
+
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_clock_put(&s->e.st, txn, rove_hlc_from_ms(ms)), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+}
+
+/* alice pushes a new customer (id n) stamped hlc, with seq as pushed
+ * (0, ROVE_SEQ_GIVEN, or a seen stamp): accepted; the stamp it got. */
+static rove_hlc push_stamped(srv *s, rove_op *op, unsigned n, rove_hlc hlc, uint64_t seq)
+{
+	rove_uuid c = srv_id(n);
+	rove_push_result r;
+
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Stamped", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){hlc, 7});
+	op->seq = seq;
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	return r.st.hlc;
+}
+
 /* The same with the marks a push may carry (attack fourteen walked the
  * clock 5 minutes a restart with them): a stamp marked given, or a seen
  * stamp under a change stamped anew, each just past the clock the server
@@ -159,23 +185,16 @@ static void test_marks_no_creep(void)
 {
 	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
-	rove_push_result r;
 	uint64_t last = rove_wall_ms();
 
 	CHECK(op != NULL);
-	for (int k = 1; k <= 6; k++) {
-		rove_uuid c = srv_id((uint8_t)(0xe0 + k));
-		CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Marked Creep", NULL), ROVE_OK);
-		if (k % 2 == 1) {
-			rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000), 7});
-			op->seq = ROVE_SEQ_GIVEN;
-		} else {
-			rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(rove_wall_ms() + 2ull * 86400000u), 7});
-			op->seq = rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000).v;
-		}
-		CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-		CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-		last = rove_hlc_ms(r.st.hlc);
+	for (unsigned k = 1; k <= 6; k++) {
+		rove_hlc next = rove_hlc_from_ms(last + ROVE_MAX_CLOCK_SKEW_MS - 1000);
+		if (k % 2 == 1)
+			last = rove_hlc_ms(push_stamped(s, op, 0xe0 + k, next, ROVE_SEQ_GIVEN));
+		else
+			last = rove_hlc_ms(push_stamped(s, op, 0xe0 + k, rove_hlc_from_ms(rove_wall_ms() + 2ull * 86400000u),
+							next.v));
 		CHECK(last <= rove_wall_ms() + 2 * ROVE_MAX_CLOCK_SKEW_MS);
 		CHECK_EQ_INT(srv_restart(s), ROVE_OK);
 	}
@@ -193,28 +212,14 @@ static void test_set_back_keeps_old_stamps(void)
 {
 	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
-	rove_push_result r;
 	uint64_t ahead = rove_wall_ms() + 2ull * 86400000u;
-	MDB_txn *txn = NULL;
-	rove_uuid c1 = srv_id(0xd1), c2 = srv_id(0xd2);
 
 	CHECK(op != NULL);
-	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
-	CHECK_EQ_INT(rove_store_clock_put(&s->e.st, txn, rove_hlc_from_ms(ahead)), ROVE_OK);
-	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
-	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	clock_at(s, ahead);
 	/* One the server gave an hour before it stopped: kept. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=Old Stamp", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead - 3600000u), 7});
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(rove_hlc_ms(r.st.hlc) == ahead - 3600000u);
+	CHECK(rove_hlc_ms(push_stamped(s, op, 0xd1, rove_hlc_from_ms(ahead - 3600000u), 0)) == ahead - 3600000u);
 	/* One past where the clock started, beyond the skew: stamped anew. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Too New", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 3600000u), 7});
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 3600000u);
+	CHECK(rove_hlc_ms(push_stamped(s, op, 0xd2, rove_hlc_from_ms(ahead + 3600000u), 0)) < ahead + 3600000u);
 	free(op);
 	srv_free(s);
 }
@@ -231,37 +236,19 @@ static void test_restore_keeps_given_stamps(void)
 {
 	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
-	rove_push_result r;
 	uint64_t ahead = rove_wall_ms() + 3ull * 86400000u;
-	MDB_txn *txn = NULL;
-	rove_uuid c1 = srv_id(0xd3), c2 = srv_id(0xd4), c3 = srv_id(0xd5);
+	rove_hlc later = {rove_hlc_from_ms(ahead).v + 40}; /* the starting millisecond, a later counter */
 
 	CHECK(op != NULL);
-	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
-	CHECK_EQ_INT(rove_store_clock_put(&s->e.st, txn, rove_hlc_from_ms(ahead)), ROVE_OK);
-	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
-	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	clock_at(s, ahead);
 	/* Given after the copy (past the clock it starts with): kept. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=Given Later", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){{rove_hlc_from_ms(ahead).v + 40}, 7});
-	op->seq = ROVE_SEQ_GIVEN;
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(r.st.hlc.v == rove_hlc_from_ms(ahead).v + 40);
-	/* The same, a laptop's own (not marked): stamped anew. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Own Stamp", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 3600000u), 7});
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 3600000u);
+	CHECK(push_stamped(s, op, 0xd3, later, ROVE_SEQ_GIVEN).v == later.v);
+	/* A laptop's own an hour past it (not marked): stamped anew. */
+	CHECK(rove_hlc_ms(push_stamped(s, op, 0xd4, rove_hlc_from_ms(ahead + 3600000u), 0)) < ahead + 3600000u);
 	/* Marked given but a day past that clock: no server of this history
 	 * gave it (a client marking its own), stamped anew. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c3, "name=Forged Given", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(ahead + 86400000u), 7});
-	op->seq = ROVE_SEQ_GIVEN;
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(rove_hlc_ms(r.st.hlc) < ahead + 86400000u);
+	CHECK(rove_hlc_ms(push_stamped(s, op, 0xd5, rove_hlc_from_ms(ahead + 86400000u), ROVE_SEQ_GIVEN)) <
+	      ahead + 86400000u);
 	free(op);
 	srv_free(s);
 }
@@ -276,26 +263,17 @@ static void test_restamp_goes_past_seen(void)
 {
 	srv *s = srv_world_or_exit();
 	rove_op *op = malloc(sizeof(*op));
-	rove_push_result r;
 	uint64_t wall = rove_wall_ms();
-	rove_hlc seen = rove_hlc_from_ms(wall + 180000u); /* 3 minutes ahead: within the skew */
-	rove_uuid c1 = srv_id(0xd6), c2 = srv_id(0xd7);
+	rove_hlc fast = rove_hlc_from_ms(wall + 2ull * 86400000u); /* a laptop 2 days fast */
+	rove_hlc seen = rove_hlc_from_ms(wall + 180000u);          /* 3 minutes ahead: within the skew */
+	rove_hlc got;
 
 	CHECK(op != NULL);
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c1, "name=After Seen", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(wall + 2ull * 86400000u), 7}); /* a laptop 2 days fast */
-	op->seq = seen.v;
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(r.st.hlc.v > seen.v);
-	CHECK(rove_hlc_ms(r.st.hlc) < wall + 2ull * 86400000u);
+	got = push_stamped(s, op, 0xd6, fast, seen.v);
+	CHECK(got.v > seen.v);
+	CHECK(rove_hlc_ms(got) < wall + 2ull * 86400000u);
 	/* Seen a day ahead: no server gave that, stamped by the clock alone. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c2, "name=Seen Forged", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(wall + 2ull * 86400000u), 7});
-	op->seq = rove_hlc_from_ms(wall + 86400000u).v;
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(rove_hlc_ms(r.st.hlc) < wall + 86400000u);
+	CHECK(rove_hlc_ms(push_stamped(s, op, 0xd7, fast, rove_hlc_from_ms(wall + 86400000u).v)) < wall + 86400000u);
 	free(op);
 	srv_free(s);
 }
