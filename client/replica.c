@@ -218,9 +218,9 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	}
 	memcpy(r->dir, dir, strlen(dir) + 1);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	if (stat(path, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR))
-		return ROVE_ENOTFOUND;
 	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return ROVE_ENOTFOUND;
 		/* There, perhaps, but not for this user: not "no replica". */
 		rove_error("cannot read '%s': %s", path, strerror(errno));
 		return ROVE_EIO;

@@ -298,11 +298,13 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 			rove_error("cannot restrict '%s' to its owner: %s", dir, strerror(errno));
 			return ROVE_EIO;
 		}
-	} else if (stat(dir, &st) != 0 && errno != ENOENT && errno != ENOTDIR) {
+	} else if (stat(dir, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return ROVE_ENOTFOUND;
 		/* There, perhaps, but not for this user: not "no database". */
 		rove_error("cannot read '%s': %s", dir, strerror(errno));
 		return ROVE_EIO;
-	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	} else if (!S_ISDIR(st.st_mode)) {
 		return ROVE_ENOTFOUND;
 	} else {
 		/* An existing database only: LMDB would make a new one in place
