@@ -36,10 +36,31 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* An exclusive flock on fd (path names it in errors), tried again for up
+ * to wait_ms: ROVE_OK, ROVE_ELOCKED, or ROVE_EIO (logged). */
+static int flock_wait(int fd, const char *path, int wait_ms)
+{
+	int waited = 0;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			rove_error("cannot lock '%s': %s", path, strerror(errno));
+			return ROVE_EIO;
+		}
+		if (waited >= wait_ms)
+			return ROVE_ELOCKED;
+		sleep_ms(ROVE_LOCKFILE_POLL_MS);
+		waited += ROVE_LOCKFILE_POLL_MS;
+	}
+	return ROVE_OK;
+}
+
 int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int wait_ms, long *holder)
 {
 	char path[PATH_MAX], pid[32];
-	int fd, n, waited = 0;
+	int fd, n, rc;
 
 	l->fd = -1;
 	*holder = 0;
@@ -54,27 +75,36 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 		rove_error("cannot open '%s': %s", path, strerror(errno));
 		return ROVE_EIO;
 	}
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			rove_error("cannot lock '%s': %s", path, strerror(errno));
-			close(fd);
-			return ROVE_EIO;
-		}
-		if (waited >= wait_ms) {
+	rc = flock_wait(fd, path, wait_ms);
+	if (rc != ROVE_OK) {
+		if (rc == ROVE_ELOCKED)
 			*holder = holder_of(fd);
-			close(fd);
-			return ROVE_ELOCKED;
-		}
-		sleep_ms(ROVE_LOCKFILE_POLL_MS);
-		waited += ROVE_LOCKFILE_POLL_MS;
+		close(fd);
+		return rc;
 	}
 	/* The pid only names the holder in others' messages: failing to
 	 * write it (a full disk) is said, and the lock is kept. */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
 		rove_warn("cannot write the pid into '%s': %s", path, strerror(errno));
+	l->fd = fd;
+	return ROVE_OK;
+}
+
+int rove_lockfile_take_dir(rove_lockfile *l, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	l->fd = -1;
+	if (fd < 0) {
+		rove_error("cannot open '%s': %s", dir, strerror(errno));
+		return ROVE_EIO;
+	}
+	rc = flock_wait(fd, dir, 0);
+	if (rc != ROVE_OK) {
+		close(fd);
+		return rc;
+	}
 	l->fd = fd;
 	return ROVE_OK;
 }

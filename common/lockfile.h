@@ -32,7 +32,15 @@ typedef struct rove_lockfile {
  * ROVE_ENOTFOUND if DIR does not exist, or ROVE_EIO (logged). */
 int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int wait_ms, long *holder);
 
-/* Releases a lock taken by rove_lockfile_take; nothing if not held. */
+/* Takes the lock on DIR itself, without waiting: a lock file removed by
+ * hand (as "stale") while its holder runs lets the next process take a
+ * new one, while a directory holding a database is not removed under
+ * it. ROVE_OK, ROVE_ELOCKED, or ROVE_EIO (logged). roved serve and init
+ * take it after DIR/roved.lock. */
+int rove_lockfile_take_dir(rove_lockfile *l, const char *dir);
+
+/* Releases a lock taken by rove_lockfile_take or rove_lockfile_take_dir;
+ * nothing if not held. */
 void rove_lockfile_release(rove_lockfile *l);
 
 #endif

@@ -19,13 +19,11 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,7 +87,7 @@ static int usage(FILE *f, int code)
 static int lock_dir(const char *dir)
 {
 	static rove_lockfile lock;
-	static int dirfd = -1;
+	static rove_lockfile dirlock;
 	long holder;
 	int rc = rove_lockfile_take(&lock, dir, ROVED_LOCK_FILE, 0, &holder);
 
@@ -100,26 +98,11 @@ static int lock_dir(const char *dir)
 	if (rc != ROVE_OK)
 		return rc;
 	/* The directory itself too: roved.lock, removed as "stale" after a
-	 * crash while a server runs, would let a second one in. A directory
-	 * holding a database is not removed under a server. */
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		rove_error("cannot open '%s': %s", dir, strerror(errno));
-		return ROVE_EIO;
-	}
-	while (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EWOULDBLOCK)
-			rove_error("'%s' is in use by another roved (its %s was removed while it ran)", dir,
-				   ROVED_LOCK_FILE);
-		else
-			rove_error("cannot lock '%s': %s", dir, strerror(errno));
-		close(dirfd);
-		dirfd = -1;
-		return ROVE_EIO;
-	}
-	return ROVE_OK;
+	 * crash while a server runs, would let a second one in. */
+	rc = rove_lockfile_take_dir(&dirlock, dir);
+	if (rc == ROVE_ELOCKED)
+		rove_error("'%s' is in use by another roved (its %s was removed while it ran)", dir, ROVED_LOCK_FILE);
+	return rc;
 }
 
 /* Takes back a directory a failed init made: its lock file, then the
