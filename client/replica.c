@@ -801,9 +801,11 @@ static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 	if (rc != ROVE_OK)
 		return rc;
 	/* As good as known: no write (a sync with nothing new writes
-	 * nothing). A lead is anchored in the boot it is used in. */
+	 * nothing). A lead kept is anchored in the boot it is used in; none
+	 * kept needs no anchor, and a lead within the slack of none is half
+	 * a round trip's noise, not a lead. */
 	if ((ahead_ms > was ? ahead_ms - was : was - ahead_ms) <= ROVE_CLOCK_AHEAD_SLACK_MS &&
-	    (ahead_ms == 0 || anchored || !have_boot))
+	    (ahead_ms == 0 || was == 0 || anchored || !have_boot))
 		return ROVE_OK;
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc != ROVE_OK)
