@@ -393,8 +393,9 @@ static bool is_loopback(const struct sockaddr_storage *sa)
 	return false;
 }
 
-/* Listens on addr (HOST:PORT, valid): *lfd. */
-static int listen_on(const char *addr, int *lfd)
+/* Listens on addr (HOST:PORT, valid): *lfd. warn: say when addr is not
+ * a loopback address. */
+static int listen_on(const char *addr, bool warn, int *lfd)
 {
 	char host[ROVE_MAX_URL], port[8];
 	const char *colon;
@@ -443,11 +444,20 @@ static int listen_on(const char *addr, int *lfd)
 		rove_error("cannot serve metrics on %s: %s", addr, strerror(err));
 		return ROVE_EIO;
 	}
-	if (getsockname(*lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa))
+	if (warn && (getsockname(*lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa)))
 		rove_warn("the metrics on http://%s/metrics have no authentication: anyone who can reach %s reads "
 			  "them (serve them on 127.0.0.1, or keep the port behind a firewall)",
 			  addr, addr);
 	return ROVE_OK;
+}
+
+int rove_metrics_probe(const char *addr)
+{
+	int lfd = -1, rc = listen_on(addr, false, &lfd);
+
+	if (rc == ROVE_OK)
+		close(lfd);
+	return rc;
 }
 
 int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn conn, void *arg,
@@ -464,7 +474,7 @@ int rove_metrics_start(const char *addr, rove_engine *e, rove_metrics_conn_fn co
 	mh->conn = conn;
 	mh->arg = arg;
 	rove_buf_init(&mh->body);
-	rc = listen_on(addr, &lfd);
+	rc = listen_on(addr, true, &lfd);
 	if (rc == ROVE_OK) {
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.max_conns = ROVE_METRICS_MAX_CONNS;

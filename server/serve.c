@@ -871,6 +871,8 @@ int rove_serve_probe(const rove_serve_opts *opts)
 	}
 	rc = rove_net_listen(sock, opts->url, opts->tls_cert, opts->tls_key, NULL);
 	nng_close(sock);
+	if (rc == ROVE_OK && opts->metrics != NULL)
+		rc = rove_metrics_probe(opts->metrics);
 	return rc;
 }
 

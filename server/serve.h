@@ -37,10 +37,10 @@ typedef struct rove_serve_opts {
 	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
 } rove_serve_opts;
 
-/* Listens on opts' URL once and stops: whether serving could start there
- * (a port in use, TLS files that do not serve), said before the database
- * is opened, so that a serve that fails changes nothing. A rove error,
- * logged. */
+/* Listens on opts' URL (and its metrics address) once and stops: whether
+ * serving could start there (a port in use, TLS files that do not
+ * serve), said before the database is opened, so that a serve that fails
+ * changes nothing. A rove error, logged. */
 int rove_serve_probe(const rove_serve_opts *opts);
 
 /* Serves until SIGINT or SIGTERM arrives. Returns a rove error. */

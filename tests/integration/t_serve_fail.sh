@@ -3,7 +3,8 @@
 # one server:
 #  - on an address in use (here the running server's own), serve exits 1
 #    before it opens the database: its data file is unchanged (before,
-#    the start wrote a run record and the index into it);
+#    the start wrote a run record and the index into it); the same for
+#    a --metrics address in use;
 #  - roved.lock removed while a server runs (as "stale"), a second serve
 #    on the same directory is still refused: the directory is locked too;
 #  - the first start of a new database does not say it rebuilt an index.
@@ -22,6 +23,20 @@ rc=0
 eq "$rc" "1" "serve on an address in use"
 grep -q "cannot listen" "$T/err" || fail "the refusal names the address: $(cat "$T/err")"
 eq "$(md5sum <"$T/copy/data.mdb")" "$sum" "the data file of a serve that failed"
+# The same with --metrics on an address in use (a port held by a
+# listener of this test's own), its --listen free.
+mport=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("up", flush=True); time.sleep(60)' "$mport" >"$T/holder" &
+holder=$!
+for _ in $(seq 100); do grep -q up "$T/holder" && break; sleep 0.05; done
+rc=0
+timeout 10 "$ROVED_BIN" serve "$T/copy" --listen "ipc://$T/metrics.sock" --metrics "127.0.0.1:$mport" 2>"$T/err" || rc=$?
+kill "$holder"; wait "$holder" 2>/dev/null || true
+eq "$rc" "1" "serve with --metrics on an address in use"
+grep -q "cannot serve metrics" "$T/err" || fail "the refusal names the metrics address: $(cat "$T/err")"
+eq "$(md5sum <"$T/copy/data.mdb")" "$sum" "the data file of a serve whose metrics could not listen"
 
 rm "$T/srv/roved.lock"
 rc=0
