@@ -222,8 +222,9 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		if (errno == ENOENT || errno == ENOTDIR)
 			return ROVE_ENOTFOUND;
 		/* There, perhaps, but not for this user: not "no replica". */
-		rove_error("cannot read '%s': %s", path, strerror(errno));
-		return ROVE_EIO;
+		int err = errno;
+		rove_error("cannot read '%s': %s", path, strerror(err));
+		return rove_err_errno(err);
 	}
 	rc = rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r->env, &r->access);
 	if (rc != ROVE_OK)

@@ -36,6 +36,10 @@ int rove_db_err(int rc, const char *what)
 	case EDQUOT:
 		rove_error("%s: the disk is full; nothing was written", what);
 		return ROVE_ENOSPC;
+	case EACCES:
+	case EPERM:
+		rove_error("%s: %s", what, mdb_strerror(rc));
+		return ROVE_EACCES;
 	default:
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EDB;
@@ -89,8 +93,9 @@ static int data_file(const char *dir, char path[DATA_PATH_MAX], struct stat *st)
 		return ROVE_OK;
 	if (errno == ENOENT)
 		return ROVE_ENOTFOUND;
-	rove_error("cannot read '%s': %s", path, strerror(errno));
-	return ROVE_EIO;
+	int err = errno;
+	rove_error("cannot read '%s': %s", path, strerror(err));
+	return rove_err_errno(err);
 }
 
 /* Where check_length's walk of the freelist goes back to when a page it
@@ -289,21 +294,24 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			rove_error("cannot create '%s': %s", dir, strerror(errno));
-			return ROVE_EIO;
+			int err = errno;
+			rove_error("cannot create '%s': %s", dir, strerror(err));
+			return rove_err_errno(err);
 		}
 		/* Only its owner reads a database, also in a directory that was
 		 * there before. */
 		if (chmod(dir, 0700) != 0) {
-			rove_error("cannot restrict '%s' to its owner: %s", dir, strerror(errno));
-			return ROVE_EIO;
+			int err = errno;
+			rove_error("cannot restrict '%s' to its owner: %s", dir, strerror(err));
+			return rove_err_errno(err);
 		}
 	} else if (stat(dir, &st) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return ROVE_ENOTFOUND;
 		/* There, perhaps, but not for this user: not "no database". */
-		rove_error("cannot read '%s': %s", dir, strerror(errno));
-		return ROVE_EIO;
+		int err = errno;
+		rove_error("cannot read '%s': %s", dir, strerror(err));
+		return rove_err_errno(err);
 	} else if (!S_ISDIR(st.st_mode)) {
 		return ROVE_ENOTFOUND;
 	} else {
@@ -384,8 +392,9 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 	if (mkdir(dir, 0700) == 0)
 		made->dir = true;
 	else if (errno != EEXIST) {
-		rove_error("cannot create '%s': %s", dir, strerror(errno));
-		return ROVE_EIO;
+		int err = errno;
+		rove_error("cannot create '%s': %s", dir, strerror(err));
+		return rove_err_errno(err);
 	}
 	if (!dir_file(dir, LOCK_FILE, path))
 		rc = ROVE_EINVAL;

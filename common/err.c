@@ -1,5 +1,6 @@
 #include "err.h"
 
+#include <errno.h>
 #include <stddef.h>
 
 static const char *const err_text[ROVE_ERR_COUNT] = {
@@ -28,6 +29,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_ENOSPC] = "the disk is full",
 	[ROVE_ELOST] = "connection lost",
 	[ROVE_ECHANGED] = "changed by another process meanwhile",
+	[ROVE_EACCES] = "permission denied by the file system",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -56,7 +58,24 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_ENOSPC] = "nospc",
 	[ROVE_ELOST] = "lost",
 	[ROVE_ECHANGED] = "changed",
+	[ROVE_EACCES] = "access",
 };
+
+int rove_err_errno(int errnum)
+{
+	switch (errnum) {
+	case EACCES:
+	case EPERM:
+		return ROVE_EACCES;
+	case ENOSPC:
+	case EDQUOT:
+		return ROVE_ENOSPC;
+	case ENOMEM:
+		return ROVE_ENOMEM;
+	default:
+		return ROVE_EIO;
+	}
+}
 
 bool rove_err_unreached(int err)
 {

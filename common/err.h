@@ -38,6 +38,7 @@ enum rove_err {
 	ROVE_ENOSPC = 22,     /* the disk is full */
 	ROVE_ELOST = 23,      /* the connection was lost waiting for an answer, and the server is not reached again */
 	ROVE_ECHANGED = 24,   /* a replica changed since what a write was checked against was read */
+	ROVE_EACCES = 25,     /* a file or directory this user may not read or write */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 
@@ -46,6 +47,11 @@ enum rove_err {
  * ROVE_ELOST): nothing was lost, and trying again later may work (a
  * command's exit status 3). */
 bool rove_err_unreached(int err);
+
+/* The code for a failed system call's errno: ROVE_EACCES for EACCES and
+ * EPERM, ROVE_ENOSPC for ENOSPC and EDQUOT, ROVE_ENOMEM for ENOMEM, else
+ * ROVE_EIO. */
+int rove_err_errno(int errnum);
 
 /* The message for err ("authentication failed"); "unknown error" for a
  * number out of range. */

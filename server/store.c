@@ -940,8 +940,9 @@ int rove_store_backup(const char *dir, const char *dest)
 	if (mkdir(dest, 0700) == 0) {
 		made_dir = true;
 	} else if (errno != EEXIST) {
-		rove_error("cannot create '%s': %s", dest, strerror(errno));
-		return errno == ENOSPC || errno == EDQUOT ? ROVE_ENOSPC : ROVE_EIO;
+		int err = errno;
+		rove_error("cannot create '%s': %s", dest, strerror(err));
+		return rove_err_errno(err);
 	}
 	rc = backup_open_copy(dir, dest, &made_file);
 	/* A failed backup leaves nothing that looks like one: what it made

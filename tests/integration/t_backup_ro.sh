@@ -51,6 +51,26 @@ if [ "$(id -u)" = 0 ]; then
 		fail "backup by a user who may only read: $(cat "$T/err")"
 	copied "$T/nb/copy"
 	eq "$(md5sum <"$T/snap/data.mdb")" "$sum" "the database read is unchanged"
+	# A database this user may not read at all, and a backup directory
+	# it may not make: refused, and the last line says why (not
+	# "input/output error" or "storage error" after "Permission denied").
+	mkdir "$T/closed"
+	cp "$T/snap/data.mdb" "$T/closed/"
+	chmod 700 "$T/closed"
+	chmod 600 "$T/snap/data.mdb"
+	for args in "check $T/closed" "backup $T/closed $T/nb/copy2" "check $T/snap" "backup $T/snap $T/nb/copy3" \
+		"backup $T/nb/copy $T/closed/copy"; do
+		rc=0
+		# shellcheck disable=SC2086 # the words of args are the arguments
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/roved" $args 2>"$T/err" || rc=$?
+		eq "$rc" "1" "roved $args as a user without the permission"
+		last=$(tail -n 1 "$T/err")
+		case "$last" in
+		*": permission denied by the file system") ;;
+		*) fail "roved $args: the last line does not say why: $(cat "$T/err")" ;;
+		esac
+	done
+	chmod 444 "$T/snap/data.mdb"
 else
 	echo "skipped: another user's database (the test does not run as root)"
 fi
