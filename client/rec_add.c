@@ -162,10 +162,10 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	return rc;
 }
 
-/* Sets the owner a new deal shows until the server says: its customer's
- * owner, or this replica's user for a pool customer if that user may own
- * customers (a manager); an admin's deal on a pool customer has none
- * (the server's rule: it refuses an admin named as owner). */
+/* Sets the owner a rep's new deal shows until the server says: its
+ * customer's owner as this replica holds it (a rep writes only his own
+ * customers, so that is the rep; the server sets a rep's deal's owner by
+ * its rule, whatever the op says). */
 static int deal_owner(rove_replica *r, rove_op *op)
 {
 	const char *pid = rove_fields_str(&op->fs, "customer"), *owner;
@@ -312,14 +312,18 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (c->id == ROVE_COLL_CUSTOMER &&
 		    (rove_rules_role_may_own(rove_role_parse(r.role)) || rove_role_parse(r.role) == 0))
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
-		/* A deal's likewise (rule 14): its customer's owner, or the
-		 * author for a pool customer, unless a manager named one. */
+		/* A deal's likewise (rule 14): its customer's owner, shown
+		 * at once on a rep's replica (the server ignores a rep's). A
+		 * manager's or admin's names one only when asked to: the
+		 * server takes theirs as named, and the customer's owner it
+		 * credits is the one it holds when the deal arrives, which
+		 * this replica may not have seen yet. */
 		if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY && rove_fields_get(&op->fs, "owner") != NULL &&
 		    rove_role_parse(r.role) == ROVE_ROLE_REP) {
 			rove_error("a deal's owner is its customer's owner; managers and admins name another");
 			rc = ROVE_EPERM;
-		} else if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY) {
-			rc = rove_fields_get(&op->fs, "owner") == NULL ? deal_owner(&r, op) : ROVE_OK;
+		} else if (rc == ROVE_OK && c->id == ROVE_COLL_OPPORTUNITY && rove_role_parse(r.role) == ROVE_ROLE_REP) {
+			rc = deal_owner(&r, op);
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
 			rc = default_territory(&r, op);

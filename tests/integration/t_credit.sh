@@ -152,6 +152,24 @@ server_start
 out=$(r mike sync --json)
 eq "$(jq .rejected <<<"$out")" "3" "a closed deal's credit outside mike's reach, each time: refused ($out)"
 eq "$(r mike report targets --json | jq -c '[.[] | {user, won}]')" "$before" "credit unchanged"
+# A deal made without --owner on a replica that has not seen the
+# customer's latest owner: the server credits the customer's owner as it
+# stands (rule 14), not the one the replica showed (the model check's
+# first deals found a manager's and an admin's guess taken as named).
+sync_all admin li mike
+c3=$(r li customer add --name "Stale Steel")
+sync_all li mike admin
+r admin admin reassign --customer "$c3" --to wang
+d_mike=$(r mike opportunity add --customer "$c3" --title "Mike's" --amount 10 --stage lead)
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$d_mike" --json | jq -r .owner)" "wang" "a manager's stale deal goes to the owner now"
+r wang sync >/dev/null
+r wang customer release "$c3"
+r wang sync >/dev/null
+d_admin=$(r admin opportunity add --customer "$c3" --title "Admin's" --amount 10 --stage lead)
+r admin sync >/dev/null
+eq "$(r admin opportunity show "$d_admin" --json | jq -r '.owner // "none"')" "none" \
+	"an admin's stale deal on what is now a pool customer has no owner"
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

@@ -27,7 +27,11 @@ CUSTOMER_FIELDS = ("name", "phone", "address", "tier")
 CHILD_FIELDS = {
     "contact": ("name", "phone", "email", "title"),
     "activity": ("kind", "at", "note", "author"),  # append-only: never edited
+    "opportunity": ("title", "amount", "stage"),  # a deal; its owner is not a register (rule 14)
 }
+
+# Rule 13/14: a won or lost deal is closed.
+CLOSED_STAGES = ("won", "lost")
 
 
 def phone_key(phone):
@@ -72,6 +76,13 @@ class Refused(Exception):
         self.reasons = frozenset(reasons)
         self.detail = detail
         self.by_role = by_role
+
+
+class Uncertain(Exception):
+    """SPEC decides the op by a value the model cannot know yet: a rule
+    that reads a register whose candidates disagree (two writes neither
+    of whose authors saw the other). The harness learns the outcome from
+    the server's answer and then applies it (Model.settle)."""
 
 
 class Write:
@@ -169,6 +180,13 @@ class Child:
         self.customer = customer
         self.regs = {f: Register(fields.get(f)) for f in CHILD_FIELDS[coll]}
         self.deleted = False
+        self.owners = set()  # a deal's: the owners it may have (rule 14), one once a replica showed it
+
+    def closed(self):
+        """A deal's stage: True (closed), False (open) or None (the
+        register's candidates disagree)."""
+        vals = {v in CLOSED_STAGES for v in self.regs["stage"].values()}
+        return next(iter(vals)) if len(vals) == 1 else None
 
 
 class ServerState:
@@ -490,6 +508,22 @@ class Model:
         c.owner = u.name
         c.history.append(("claim", None, u.name, u.name))
         self.note(c.id, "claimed by %s" % u.name)
+        self.move_open_deals(c, u.name)
+
+    def move_open_deals(self, c, to):
+        """Rule 14: a customer's open deals go with it to its new owner (by
+        a claim or a reassignment); won and lost deals keep theirs. A deal
+        whose stage the model cannot tell may have either."""
+        for kid in c.children:
+            ch = self.s.children[kid]
+            if ch.coll != "opportunity" or ch.deleted:
+                continue
+            closed = ch.closed()
+            if closed is False:
+                ch.owners = {to}
+            elif closed is None:
+                ch.owners = ch.owners | {to}
+            self.note(ch.id, "customer %s now %s's: deal owner %s" % (c.id, to, sorted(ch.owners, key=str)))
 
     def op_release(self, u, op):
         c = self._customer(op["id"])
@@ -519,6 +553,10 @@ class Model:
             fields["author"] = u.name  # the server names the author (rule 10)
             fields["at"] = at_form(fields.get("at"))
         ch = Child(op["coll"], op["id"], c.id, fields)
+        if op["coll"] == "opportunity":
+            # Rule 14: the customer's owner; a pool customer's, its author
+            # if the author may own customers (an admin's has none).
+            ch.owners = {c.owner if c.owner is not None else u.name if u.role in ("rep", "manager") else None}
         self.s.children[ch.id] = ch
         c.children.add(ch.id)
         if op.get("bulk") is None:
@@ -534,6 +572,19 @@ class Model:
         c = self._customer(ch.customer)
         if not self.may_write(u, c):
             self.refuse_write(u, c)
+        if ch.coll == "opportunity" and u.role == "rep":
+            # Rule 14 (docs/RULES.md): a closed deal's credit is settled, a
+            # rep changes it no more; and a rep never changes a deal's owner.
+            if "owner" in op["fields"] or ch.closed() is True:
+                raise Refused({"forbidden"})
+            if ch.closed() is None:
+                raise Uncertain("deal %s: won/lost or open, by stamps the model does not know" % ch.id)
+        self.settle(u, op)
+
+    def settle(self, u, op):
+        """Applies an accepted update of a child (op_set_child's, or one
+        the server was seen to accept after Uncertain)."""
+        ch = self.s.children[op["id"]]
         for f, v in op["fields"].items():
             ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
         self.note(ch.id, "%s set %s" % (u.name, op["fields"]))
@@ -593,6 +644,7 @@ class Model:
         c.history.append(("reassign", c.owner, to, actor))
         self.note(cid, "reassigned by %s from %s to %s" % (actor, c.owner, to))
         c.owner = to
+        self.move_open_deals(c, to)
 
     def reassign_territory(self, actor, code, frm, to):
         a = self.s.users[actor]

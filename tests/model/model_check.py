@@ -40,7 +40,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from model import CHILD_FIELDS, CUSTOMER_FIELDS, Model, Refused, User, phone_key  # noqa: E402
+from model import (CHILD_FIELDS, CLOSED_STAGES, CUSTOMER_FIELDS, Model, Refused, Uncertain, User,  # noqa: E402
+                   phone_key)
 from system import HarnessError, Procs, Replica, Server  # noqa: E402
 
 FAULTS = {
@@ -53,7 +54,7 @@ FAULTS = {
     "srvclock": "roved restarted under libfaketime, days forward and back",
     "scope": "assign/unassign, new sub-territories, territory reassignment, moves",
     "delete": "reps try to delete: customers, contacts, an update carrying _deleted (rove_probe)",
-    "owner": "reps and managers try to change owner by an update",
+    "owner": "reps and managers try to change owner by an update (a customer's; reps a deal's too)",
     "foreign": "reassignments outside rule 7, creates outside one's territories, analysts writing",
     "dup": "the same customer created by two reps (phone reused)",
     "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
@@ -319,7 +320,16 @@ class Harness:
             return
         cid = self.rng.choice(ids)
         n = self.next_id()
-        if self.rng.random() < 0.5:
+        x = self.rng.random()
+        if x < 0.25:
+            # A deal (rule 14): its owner is the server's to set.
+            stage = self.rng.choice(["lead", "qualified", "proposal", "won"])
+            amount = self.rng.randint(1, 90000)
+            fields = {"customer": cid, "title": "D%d" % n, "amount": amount * 100, "stage": stage}
+            argv = ["opportunity", "add", "--customer", cid, "--title", fields["title"], "--amount", str(amount),
+                    "--stage", stage]
+            coll = "opportunity"
+        elif x < 0.6:
             fields = {"customer": cid, "name": "P%d" % n, "title": self.rng.choice(["Buyer", "CFO", "Boss"])}
             argv = ["contact", "add", "--customer", cid, "--name", fields["name"], "--title", fields["title"]]
             coll = "contact"
@@ -348,6 +358,30 @@ class Harness:
         op = self.write_op(login, "set_child", kid, {f: v})
         op["coll"] = "contact"
         self.queue(login, op, ["contact", "set", kid, "%s=%s" % (f, v)])
+
+    def act_deal(self, login):
+        """A deal moves on (rule 13: closed_on follows), is reopened, or -
+        by a rep, with the owner fault - is given to someone else by an
+        update (rule 14: forbidden)."""
+        u = self.user(login)
+        writable = set(self.writable(login))
+        deals = sorted(k for k, (coll, cid) in self.view[login]["k"].items()
+                       if coll == "opportunity" and cid in writable)
+        if not deals:
+            return
+        kid = self.rng.choice(deals)
+        if u.role == "rep" and self.on("owner") and self.rng.random() < 0.15:
+            other = self.rng.choice([x for x in REPS + MANAGERS if x != login])
+            op = self.write_op(login, "set_child", kid, {"owner": other})
+            op["coll"] = "opportunity"
+            self.queue(login, op, ["opportunity", "set", kid, "owner=%s" % other], may_refuse_locally=True)
+            return
+        stage = self.rng.choice(["lead", "qualified", "proposal", "negotiation", "won", "lost"])
+        op = self.write_op(login, "set_child", kid, {"stage": stage})
+        op["coll"] = "opportunity"
+        # A rep's replica may refuse at once a change of a deal it shows
+        # closed.
+        self.queue(login, op, ["opportunity", "stage", kid, stage], may_refuse_locally=u.role == "rep")
 
     def act_delete(self, login):
         """Managers and admins delete; a rep's attempt must be refused."""
@@ -462,17 +496,20 @@ class Harness:
     # ---- the model's side of a sync ----
 
     def decide(self, login, op):
-        """Decides one op in the model; returns None or the Refused."""
+        """Decides one op in the model; returns None, the Refused, or the
+        Uncertain (the server's answer tells)."""
         try:
             self.m.decide(login, op)
             return None
-        except Refused as r:
+        except (Refused, Uncertain) as r:
             return r
 
     def model_sync(self, login):
         """Decides login's re-sent ops (after a restore), then the pending
-        ones, in order. Returns the refusals expected, as (op, Refused)."""
-        refused = []
+        ones, in order. Returns the refusals expected, as (op, Refused,
+        re-sent), and the ops whose outcome the server's answer tells, as
+        (op, Uncertain, re-sent)."""
+        refused, uncertain = [], []
         todo = [(op, True) for op in self.replay[login]] + [(op, False) for op in self.pending[login]]
         self.replay[login] = []
         for op, resent in todo:
@@ -485,12 +522,14 @@ class Harness:
                 r = self.decide(login, sub)
                 if r is None:
                     any_ok = True
+                elif isinstance(r, Uncertain):
+                    uncertain.append((sub, r, resent))
                 else:
                     refused.append((sub, r, resent))
             if any_ok and self.copy is not None:
                 self.journal[login].append(op)
         self.pending[login] = []
-        return refused
+        return refused, uncertain
 
     def after_pull(self, login):
         """What login's replica holds after a complete sync, and which
@@ -524,7 +563,7 @@ class Harness:
                        op["kind"] in ("create_customer",)}
         n_pending = sum(len(op["items"]) if op.get("bulk") else 1 for op in self.pending[login])
         resending = bool(self.replay[login])
-        refused = self.model_sync(login)
+        refused, uncertain = self.model_sync(login)
         desc = "sync %s" % login
         if fault == "killsync":
             p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
@@ -571,14 +610,14 @@ class Harness:
                             ["the server is up; %d op(s) were pending" % n_pending])
         self.stats["syncs"] += 1
         self.after_pull(login)
-        self.check_rejections(login, refused)
+        n_refused = len(refused) + self.check_rejections(login, refused, uncertain)
         if fault is None and not resending:
-            exp_acc = n_pending - len(refused)
+            exp_acc = n_pending - n_refused
             got = (res.get("pushed"), res.get("accepted"), res.get("rejected"))
-            if got != (n_pending, exp_acc, len(refused)):
+            if got != (n_pending, exp_acc, n_refused):
                 raise Violation("(2) every change answered once", login,
                                 ["rove sync --json said pushed/accepted/rejected = %s/%s/%s, "
-                                 "the model expects %d/%d/%d" % (got + (n_pending, exp_acc, len(refused)))])
+                                 "the model expects %d/%d/%d" % (got + (n_pending, exp_acc, n_refused))])
         st = rep.ok("status", "--json").json()
         if st.get("pending") != 0:
             raise Violation("(4) a sync sends everything", login,
@@ -604,9 +643,11 @@ class Harness:
                                     "the sync (and still may see) are gone, e.g. %s" %
                                     (len(got), len(lost), ", ".join(lost[:3]))], lost[:3])
 
-    def check_rejections(self, login, refused):
+    def check_rejections(self, login, refused, uncertain=()):
         """(2): every change the model refuses is in `rove rejected` with a
-        reason the model agrees with; nothing else is refused."""
+        reason the model agrees with; nothing else is refused. An uncertain
+        op is refused `forbidden` or accepted, and the model then applies
+        it. Returns how many uncertain ops were refused."""
         rj = self.replica(login).ok("rejected", "--json").json()
         new = [e for e in rj if e["op"] not in self.rejected_seen[login]]
         self.rejected_seen[login].update(e["op"] for e in rj)
@@ -615,6 +656,21 @@ class Harness:
         self.stats["rejected"] += len(new)
         unmatched = list(new)
         problems = []
+        n_uncertain_refused = 0
+        for op, why, resent in uncertain:
+            e = self.match_rejection(op, unmatched)
+            if e is None:
+                self.m.settle(self.user(login), op)
+                self.log("%s: accepted (%s)" % (op["desc"], why))
+                if self.copy is not None:
+                    self.journal[login].append(op)
+                continue
+            unmatched.remove(e)
+            n_uncertain_refused += 1
+            self.log("%s: refused %s (%s)" % (op["desc"], e["reason"], why))
+            if e["reason"] != "forbidden":
+                problems.append("%s (step %d): refused %s (%s), the model says forbidden or accepted (%s)" %
+                                (op["desc"], op["step"], e["reason"], e.get("detail"), why))
         for op, why, resent in refused:
             e = self.match_rejection(op, unmatched)
             what = "%s (step %d%s)" % (op["desc"], op["step"], ", re-sent after a restore" if resent else "")
@@ -639,6 +695,7 @@ class Harness:
                 "(2)/(5) refusals agree with the rules"
             ids = [op["id"] for op, _, _ in refused] + [e["id"] for e in unmatched]
             raise Violation(inv, login, problems[:8], ids[:3])
+        return n_uncertain_refused
 
     @staticmethod
     def match_rejection(op, entries):
@@ -694,7 +751,7 @@ class Harness:
                                      " (%s)" % why if why else ""))
                     records.append(cid)
             self.check_created_at(login, c, g, problems)
-        for coll in ("contact", "activity"):
+        for coll in ("contact", "activity", "opportunity"):
             # Children of a deleted customer: SPEC does not say whether
             # the tombstone hides them, so they are not compared.
             got_k = {k["id"]: k for k in rep.ok(coll, "list", "--json").json()
@@ -721,6 +778,8 @@ class Harness:
                         problems.append("%s %s: %s is %r, expected %s" % (coll, kid, f, g.get(f), " or ".join(
                             repr(v) for v in sorted(ch.regs[f].values(), key=str))))
                         records.append(kid)
+                if coll == "opportunity":
+                    self.check_deal(ch, g, problems, records)
         got_t = {t["code"] for t in rep.ok("territory", "list", "--json").json()}
         if got_t != terrs:
             problems.append("territories %s, expected %s" % (sorted(got_t), sorted(terrs)))
@@ -728,6 +787,22 @@ class Harness:
             raise Violation("(1) every replica equals the model in its user's scope", login,
                             problems[:10] + (["... and %d more" % (len(problems) - 10)] if len(problems) > 10 else []),
                             records[:3])
+
+    @staticmethod
+    def check_deal(ch, g, problems, records):
+        """Rule 14: the deal's owner is the one the model gives it (of
+        those it may have, the first a replica shows decides for the
+        rest); rule 13: closed_on is set exactly while it is won or lost."""
+        if g.get("owner") not in ch.owners:
+            problems.append("opportunity %s (stage %s): owner is %r, expected %s" % (
+                ch.id, g.get("stage"), g.get("owner"), " or ".join(repr(o) for o in sorted(ch.owners, key=str))))
+            records += [ch.id, ch.customer]
+        else:
+            ch.owners = {g.get("owner")}
+        if (g.get("stage") in CLOSED_STAGES) != bool(g.get("closed_on")):
+            problems.append("opportunity %s: stage %s with closed_on %r (rule 13: set while won or lost only)" %
+                            (ch.id, g.get("stage"), g.get("closed_on")))
+            records.append(ch.id)
 
     def parent_deleted(self, cid):
         c = self.m.s.customers.get(cid)
@@ -1127,10 +1202,16 @@ class Harness:
             if to:
                 return "bigfamily", self.act_reassign, ("admin", self.big, self.rng.choice(to))
         if what == "release" and c.owner in REPS:
+            owner = c.owner
+
             def release():
-                self.sync_step(c.owner)
-                if self.queue(c.owner, {"kind": "release", "id": c.id}, ["customer", "release", c.id]):
-                    self.sync_step(c.owner)
+                self.sync_step(owner)
+                # The sync may have pushed a release of it queued earlier.
+                now = self.m.s.customers.get(c.id)
+                if now is None or now.owner != owner:
+                    return
+                if self.queue(owner, {"kind": "release", "id": c.id}, ["customer", "release", c.id]):
+                    self.sync_step(owner)
             return "bigfamily", release, ()
         if what == "claim" and c.owner is None:
             reps = sorted(r for r in REPS if c.territory in self.user(r).terrs)
@@ -1157,13 +1238,14 @@ class Harness:
                 self.act_hostile(login)
                 return
             if u.role == "rep":
-                acts = [(0.25, self.act_create_customer), (0.25, self.act_edit_customer),
-                        (0.08, self.act_claim), (0.06, self.act_release), (0.22, self.act_add_child),
-                        (0.08, self.act_edit_contact), (0.03, self.act_delete), (0.03, self.act_hostile)]
+                acts = [(0.23, self.act_create_customer), (0.23, self.act_edit_customer),
+                        (0.08, self.act_claim), (0.06, self.act_release), (0.2, self.act_add_child),
+                        (0.07, self.act_edit_contact), (0.07, self.act_deal), (0.03, self.act_delete),
+                        (0.03, self.act_hostile)]
             else:
-                acts = [(0.15, self.act_create_customer), (0.4, self.act_edit_customer),
-                        (0.2, self.act_add_child), (0.12, self.act_edit_contact), (0.08, self.act_delete),
-                        (0.05, self.act_hostile)]
+                acts = [(0.15, self.act_create_customer), (0.35, self.act_edit_customer),
+                        (0.2, self.act_add_child), (0.1, self.act_edit_contact), (0.07, self.act_deal),
+                        (0.08, self.act_delete), (0.05, self.act_hostile)]
             for w, fn in acts:
                 x -= w
                 if x <= 0:
