@@ -20,6 +20,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +201,17 @@ static int cmd_init(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Blocks SIGINT and SIGTERM in this thread and the threads it starts. */
+static void block_stop_signals(void)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -272,6 +285,11 @@ static int cmd_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rove_net_tune_malloc();
+	/* From here a stop signal waits for the server to be up and then
+	 * stops it cleanly (rove_serve's sigwait takes it): the address is
+	 * listened on once below, before the database is opened, and a
+	 * supervisor that takes that for "started" may stop it at once. */
+	block_stop_signals();
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return EXIT_FAIL;

@@ -900,6 +900,11 @@ class Harness:
                 pool = sorted(self.view[actor]["c"])
             if not pool:
                 return
+            # Often one with deals (rule 14: open ones move, closed stay).
+            dealt = [x for x in pool if x in self.m.s.customers and any(
+                self.m.s.children[k].coll == "opportunity" for k in self.m.s.customers[x].children)]
+            if dealt and self.rng.random() < 0.6:
+                pool = dealt
             cid = self.rng.choice(pool)
         c = self.m.s.customers.get(cid)
         if to is None:
