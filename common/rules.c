@@ -104,6 +104,17 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 		if (!plain_delete(op))
 			return refuse(detail, len, ROVE_R_INVALID, "a delete carries the deletion marker and nothing else");
 	}
+	/* A claim or a release changes the owner (and says why it is
+	 * released) and nothing else: another field in one would be answered
+	 * "accepted" and not written. */
+	for (uint32_t i = 0; (op->kind == ROVE_OP_CLAIM || op->kind == ROVE_OP_RELEASE) && i < op->fs.n; i++) {
+		const char *name = op->fs.f[i].name;
+		bool release = op->kind == ROVE_OP_RELEASE;
+		if (strcmp(name, "owner") != 0 && !(release && strcmp(name, "release_reason") == 0))
+			return refuse(detail, len, ROVE_R_INVALID,
+				      "a %s carries the owner%s and nothing else: %s is changed by an update",
+				      release ? "release" : "claim", release ? " and its reason" : "", name);
+	}
 	if (op->coll == ROVE_COLL_DEALER && role == ROVE_ROLE_REP)
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "dealers are kept by managers and admins");
 	if (op->coll == ROVE_COLL_TARGET && role == ROVE_ROLE_REP)

@@ -42,6 +42,17 @@ eq "$?" "1" "release with a blank reason, at once"
 set -e
 eq "$(probe alice push release 1 "$a1" owner=null release_reason="  " | jq -r .reason)" "invalid" \
 	"release with a blank reason"
+# A claim or a release carries the owner (a release its reason too) and
+# nothing else: another field in one is refused, not answered "accepted"
+# and left unwritten (attack fifteen).
+out=$(probe alice push release 1 "$a1" owner=null release_reason=moved name=Renamed tier=loyal)
+eq "$(jq -r .reason <<<"$out")" "invalid" "a release carrying other fields ($out)"
+grep -q "nothing else" <<<"$out" || fail "why it is refused: $out"
+out=$(probe alice push claim 1 "$a1" owner=alice phone=13812345678)
+eq "$(jq -r .reason <<<"$out")" "invalid" "a claim carrying other fields ($out)"
+r alice sync >/dev/null
+eq "$(r alice customer show "$a1" --json | jq -r .owner)" "alice" "the release was not done"
+[ "$(r alice customer show "$a1" --json | jq -r .name)" != "Renamed" ] || fail "the release's name was written"
 # A reason is kept whole, however long in bytes (attack twelve: cut at
 # 128 bytes inside a character, then dropped by every replica).
 long=$(printf '客户已搬迁到外地%.0s' 1 2 3 4 5 6)
