@@ -339,6 +339,8 @@ int cli_open(const rove_cli *cli, rove_replica *r)
 		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
 	else if (rc == ROVE_EVERSION)
 		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
+	else if (rc == ROVE_EINVAL || rc == ROVE_EIO) /* said where it was met, with why */
+		rove_error("cannot open replica '%s'", cli->dir);
 	else if (rc != ROVE_OK)
 		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
 	return rc;

@@ -70,7 +70,12 @@ int cmd_init(rove_cli *cli, int argc, char **argv)
 		return ROVE_EXIT_FAIL;
 	}
 	if (rc != ROVE_OK) {
-		rove_error("cannot create replica in '%s': %s", cli->dir, rove_strerror(rc));
+		/* A system call's failure was said, with its reason, where it
+		 * was met: "input/output error" would only mislead after it. */
+		if (rc == ROVE_EIO)
+			rove_error("cannot create replica in '%s'", cli->dir);
+		else
+			rove_error("cannot create replica in '%s': %s", cli->dir, rove_strerror(rc));
 		return ROVE_EXIT_FAIL;
 	}
 	fprintf(stderr, "rove: replica created in %s for %s; run 'rove sync' when online\n", cli->dir,

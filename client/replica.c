@@ -219,10 +219,15 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	memcpy(r->dir, dir, strlen(dir) + 1);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &sb) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		int err = errno;
+		if (err == ENOTDIR && stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			/* not "no replica": rove init would fail on it too */
+			rove_error("'%s' is a file, not a replica's directory", dir);
+			return ROVE_EINVAL;
+		}
+		if (err == ENOENT || err == ENOTDIR)
 			return ROVE_ENOTFOUND;
 		/* There, perhaps, but not for this user: not "no replica". */
-		int err = errno;
 		rove_error("cannot read '%s': %s", path, strerror(err));
 		return rove_err_errno(err);
 	}

@@ -37,6 +37,20 @@ sleep 0.01
 r alice sync >/dev/null
 cmp -s "$T/alice/data.mdb" "$T/data.before" || fail "a no-op sync changed data.mdb"
 [ "$(cat "$T/alice/last_sync")" -ge "$ms" ] || fail "last_sync went back"
+# A replica path that is a file is not "no replica" (whose advice, rove
+# init, fails there too); an init whose parent directory is missing
+# ends with no "input/output error" after the reason (attack fifteen).
+touch "$T/afile"
+rc=0
+rove -R "$T/afile" status 2>"$T/err" || rc=$?
+eq "$rc" "1" "status on a file"
+grep -q "is a file, not a replica's directory" "$T/err" || fail "status on a file: $(cat "$T/err")"
+! grep -q "run 'rove init'" "$T/err" || fail "status on a file advises init: $(cat "$T/err")"
+rc=0
+rove -R "$T/no/such/dir" init --server "$URL" --user alice --token "$(printf 'a%.0s' $(seq 64))" 2>"$T/err" || rc=$?
+eq "$rc" "1" "init under a missing directory"
+grep -q "No such file or directory" "$T/err" || fail "init under a missing directory: $(cat "$T/err")"
+! grep -q "input/output error" "$T/err" || fail "init's last line misleads: $(cat "$T/err")"
 # A file that is not a time reads as never, not as an error.
 good=$(cat "$T/alice/last_sync")
 for garbage in "" "abc" "12x" "-5" " 1700000000000" "1700000000000 " $'1700000000000\n' "0" "01700000000000" \
