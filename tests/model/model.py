@@ -155,6 +155,7 @@ class User:
         self.name = name
         self.role = role
         self.terrs = list(terrs)
+        self.disabled = False  # rove admin user disable: every request refused, nothing handed to them
 
 
 class Customer:
@@ -629,8 +630,8 @@ class Model:
         t = self.s.users.get(to)
         if a.role not in ("admin", "manager") or c is None or c.deleted or t is None:
             return False
-        if t.role not in ("rep", "manager"):
-            return False
+        if t.role not in ("rep", "manager") or a.disabled or t.disabled:
+            return False  # rule 7: a disabled user is handed nothing (docs/RULES.md)
         if a.role == "manager" and not self.in_reach(a, c.territory):
             return False  # outside his subtree
         if a.role == "manager" and not self.inside_subtree(a, t):
@@ -651,7 +652,7 @@ class Model:
         t = self.s.users.get(to)
         if code not in self.s.territories or frm not in self.s.users or t is None:
             return False
-        if t.role not in ("rep", "manager"):
+        if t.role not in ("rep", "manager") or a.disabled or t.disabled:
             return False
         if a.role == "manager" and not self.in_reach(a, code):
             return False

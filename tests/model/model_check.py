@@ -58,6 +58,7 @@ FAULTS = {
     "foreign": "reassignments outside rule 7, creates outside one's territories, analysts writing",
     "dup": "the same customer created by two reps (phone reused)",
     "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
+    "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
 }
 
 TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
@@ -413,6 +414,8 @@ class Harness:
         modified client would send it)."""
         u = self.user(login)
         choice = self.rng.random()
+        if u.disabled:
+            return  # its probe would be refused before any rule
         ids = sorted(self.view[login]["c"])
         if not ids:
             return
@@ -554,7 +557,35 @@ class Harness:
         self.procs.reap(p)
         return p.returncode, out, err
 
+    def disabled_sync(self, login):
+        """A disabled user's sync fails at once (exit 1, saying so) and
+        sends nothing: their pending work stays on their replica."""
+        rep = self.replica(login)
+        n_pending = sum(len(op["items"]) if op.get("bulk") else 1 for op in self.pending[login])
+        self.step_desc = "sync %s (disabled)" % login
+        self.log(self.step_desc)
+        rc, out, err = self.run_sync(login)
+        if rc != 1 or "is disabled" not in err:
+            raise Violation("(5) a disabled user's requests fail at once", login,
+                            ["rove sync exited %d: %s" % (rc, err.strip())])
+        st = rep.ok("status", "--json").json()
+        if st.get("pending") != n_pending:
+            raise Violation("(2) a disabled user's work waits on the replica", login,
+                            ["status says %s op(s) pending, the model %d" % (st.get("pending"), n_pending)])
+        self.stats["syncs"] += 1
+
+    def act_disable(self):
+        """The admin disables a rep or manager, or enables one again."""
+        login = self.rng.choice(REPS + MANAGERS)
+        u = self.user(login)
+        verb = "enable" if u.disabled else "disable"
+        self.admin_run("admin", ["user", verb, login], True, "%s %s" % (verb, login))
+        u.disabled = not u.disabled
+        self.event("%s %sd" % (login, verb))
+
     def sync_step(self, login, fault=None):
+        if login in self.m.s.users and self.user(login).disabled:
+            return self.disabled_sync(login)
         rep = self.replica(login)
         before = None
         if fault in ("killsync", "killserver"):
@@ -974,6 +1005,8 @@ class Harness:
         """A manager moves a customer to another territory of his subtree,
         online (synced before and after, so no one else wrote it since)."""
         mgr = self.rng.choice(["max", "mia", "admin"])
+        if self.user(mgr).disabled:
+            return  # decided online, and a disabled manager is not
         self.sync_step(mgr)
         ids = [c for c in self.writable(mgr) if c != self.big]
         if not ids:
@@ -1134,13 +1167,15 @@ class Harness:
             menu.append((1, "backup", None))
         if self.on("bigfamily") and self.big is None:
             menu.append((3, "bigfamily", None))
+        if self.on("disable"):
+            menu.append((1, "disable", None))
         total = sum(w for w, _, _ in menu)
         x = rng.uniform(0, total)
         for w, name, _ in menu:
             x -= w
             if x <= 0:
                 break
-        if self.copy is not None and name in ("reassign", "scope", "move"):
+        if self.copy is not None and name in ("reassign", "scope", "move", "disable"):
             name = "offline"  # admin actions would be lost with the restore
         if name == "offline":
             login = rng.choice(list(self.reps))
@@ -1170,6 +1205,8 @@ class Harness:
             return "move", self.act_move_territory, ()
         if name == "backup":
             return "backup", self.act_backup, ()
+        if name == "disable":
+            return "disable", self.act_disable, ()
         if name == "bigfamily":
             owner = rng.choice(REPS)
             return "bigfamily", self.big_family_start, (owner,)
