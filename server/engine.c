@@ -502,8 +502,12 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen)
 		 * stamp has (so no further than it could go by its stamp):
 		 * after a restore the clock may be behind a stamp the server
 		 * gave, until the replica holding it sends it again, and the
-		 * change made after it would land before it (rule 8). */
-		if (seen_ms >= ROVE_MIN_STAMP_MS && seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS)
+		 * change made after it would land before it (rule 8). One at
+		 * or below the clock's starting millisecond counts too, as a
+		 * given stamp does: while that clock is ahead of the wall, the
+		 * stamps given after the restored copy share its millisecond,
+		 * and it moves the millisecond nowhere. */
+		if (seen_ms >= ROVE_MIN_STAMP_MS && (seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS || seen_ms <= start))
 			rove_hlc_observe(&e->clock, seen, wall);
 		st = (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);

@@ -278,6 +278,33 @@ static void test_restamp_goes_past_seen(void)
 	srv_free(s);
 }
 
+/* The same when the server's clock is ahead of its wall (the wall set
+ * back two days): the stamps it gave after the restored copy share the
+ * copy clock's millisecond with higher counters, and a change stamped
+ * anew by the restored server, made after seeing one of them, must go
+ * past it. The seen stamp lies far past the wall, but no further than
+ * the clock the server started with, which moves nowhere by it (the
+ * model check's seed 5537642, a hunt of 2026-12-03). */
+static void test_restamp_goes_past_seen_set_back(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	uint64_t ahead = rove_wall_ms() + 2ull * 86400000u;
+	rove_hlc seen = {rove_hlc_from_ms(ahead).v + 40}; /* given after the copy */
+	rove_hlc own = rove_hlc_from_ms(ahead + 60000u);  /* a laptop of the right time */
+	rove_hlc got;
+
+	CHECK(op != NULL);
+	clock_at(s, ahead);
+	got = push_stamped(s, op, 0xd8, own, seen.v);
+	CHECK(got.v > seen.v);
+	CHECK(rove_hlc_ms(got) == ahead); /* past it by the counter, not the millisecond */
+	/* The one given comes back, marked: kept, below the change. */
+	CHECK(push_stamped(s, op, 0xd9, seen, ROVE_SEQ_GIVEN).v == seen.v);
+	free(op);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -729,6 +756,7 @@ int main(void)
 	test_set_back_keeps_old_stamps();
 	test_restore_keeps_given_stamps();
 	test_restamp_goes_past_seen();
+	test_restamp_goes_past_seen_set_back();
 	test_fast_laptop_no_creep();
 	test_marks_no_creep();
 	test_refusals_bounded();
