@@ -98,6 +98,54 @@ static const char history_help[] =
 	"The customer's ownership history: every create, claim, release,\n"
 	"recycle and reassignment, with who, when and why.\n";
 
+/* Counts an entry (the walk stops at the first: --limit 1). */
+static int count_entry(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	(void)rec;
+	(void)pending;
+	(*(size_t *)lc->arg)++;
+	return ROVE_OK;
+}
+
+/* The history of the customer with the whole id given, also one this
+ * replica no longer shows (deleted: rule 12 keeps its history, and the
+ * replica of an admin or analyst holds it). The exit status. */
+static int whole_id_history(rove_cli *cli, const rove_coll_def *c, rec_list_ctx *lc, const rove_uuid *id)
+{
+	char idtext[ROVE_UUID_STRLEN + 1];
+	rove_record *rec = malloc(sizeof(*rec));
+	rove_replica r;
+	int rc = rec == NULL ? ROVE_ENOMEM : cli_open(cli, &r);
+
+	if (rc != ROVE_OK) {
+		free(rec);
+		return cli_exit(rc);
+	}
+	rove_uuid_format(id, idtext); /* as stored, whatever case it was typed in */
+	lc->parent = idtext;
+	rc = rove_replica_get(&r, c->id, id, rec);
+	free(rec);
+	if (rc == ROVE_ENOTFOUND) {
+		rec_list_ctx probe = *lc;
+		size_t n = 0;
+		probe.emit = count_entry;
+		probe.arg = &n;
+		probe.limit = 1;
+		probe.sort = NULL;
+		rc = rec_list_walk(&r, &probe);
+		if (rc == ROVE_OK && n == 0) {
+			rove_error("no customer '%s' in this replica", idtext);
+			rc = ROVE_ENOTFOUND;
+		}
+	} else if (rc != ROVE_OK) {
+		rove_error("cannot read customer '%s': %s", idtext, rove_strerror(rc));
+	}
+	if (rc == ROVE_OK)
+		return rec_list_print(&r, lc);
+	rove_replica_close(&r);
+	return cli_exit(rc);
+}
+
 int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	const rove_coll_def *hc = rove_schema_coll(ROVE_COLL_OWNERSHIP);
@@ -105,6 +153,7 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	rove_replica r;
 	rove_record *rec;
 	char id[ROVE_UUID_STRLEN + 1]; /* as stored, whatever case it was typed in */
+	rove_uuid whole;
 	int rc;
 
 	switch (rec_id_args(argc, argv, &lc.parent, &lc.json)) {
@@ -113,6 +162,8 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	case REC_ARGS_USAGE:
 		return cli_usage(history_help, false);
 	}
+	if (rove_uuid_parse(lc.parent, &whole) == ROVE_OK)
+		return whole_id_history(cli, c, &lc, &whole);
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;

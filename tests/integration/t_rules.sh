@@ -154,6 +154,18 @@ for who in ana admin ana_fresh mike bob; do
 	if r "$who" opportunity show "$kd" >/dev/null 2>&1; then fail "$who still shows the deleted customer's deal"; fi
 done
 eq "$(r bob status --json | jq .rejected)" "$(r bob rejected --json | jq length)" "nothing new refused for bob"
+# Its ownership history stays (rule 12), and a replica that holds it
+# shows it by the customer's whole id, in any case (attack fifteen: "no
+# customer" once it was deleted).
+for who in admin ana ana_fresh; do
+	eq "$(r "$who" customer history "$k" --json | jq -r '[.[].event] | join(",")')" "create" \
+		"$who: the deleted customer's history"
+	eq "$(r "$who" customer history "${k^^}" --json | jq length)" "1" "$who: by the id in capitals"
+done
+rc=0
+r admin customer history 01a23abe-0000-7000-8000-000000000000 2>"$T/err" || rc=$?
+eq "$rc" "1" "the history of a customer nobody holds"
+grep -q "no customer" "$T/err" || fail "why: $(cat "$T/err")"
 
 # --- managers: their subtree; analysts: read only ---
 r carl sync >/dev/null

@@ -1243,7 +1243,7 @@ class Harness:
             to = sorted(r for r in REPS if r != c.owner and self.m.reassign_customer("admin", c.id, r))
             if to:
                 return "bigfamily", self.act_reassign, ("admin", self.big, self.rng.choice(to))
-        if what == "release" and c.owner in REPS:
+        if what == "release" and c.owner in REPS and not self.user(c.owner).disabled:
             owner = c.owner
 
             def release():
@@ -1256,7 +1256,7 @@ class Harness:
                     self.sync_step(owner)
             return "bigfamily", release, ()
         if what == "claim" and c.owner is None:
-            reps = sorted(r for r in REPS if c.territory in self.user(r).terrs)
+            reps = sorted(r for r in REPS if c.territory in self.user(r).terrs and not self.user(r).disabled)
             if reps:
                 who = self.rng.choice(reps)
 
