@@ -352,9 +352,20 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 	 * before the rules), never cut inside a character. */
 	char reason[ROVE_LEN_REASON * 4 + 1] = "";
 	const char *given = rove_fields_str(&op->fs, "release_reason");
+	const rove_field *named = rove_fields_get(&op->fs, "owner");
 	pool_rules rules;
 	bool ok;
 	int rc;
+
+	/* The owner a claim or release names, if any, is the one it makes:
+	 * its author, or nobody (else it would be answered "accepted" with
+	 * another owner written). */
+	if (named != NULL && op->kind == ROVE_OP_CLAIM &&
+	    (named->v.type != ROVE_V_STR || named->v.len != strlen(u->name) ||
+	     memcmp(named->v.s, u->name, named->v.len) != 0))
+		return refuse(v, ROVE_R_INVALID, "a claim makes its author the owner, no one else");
+	if (named != NULL && op->kind == ROVE_OP_RELEASE && named->v.type != ROVE_V_NULL)
+		return refuse(v, ROVE_R_INVALID, "a release leaves the customer with no owner");
 
 	/* The op carries what the server writes, nothing else. A reason
 	 * that shows nothing is none (rule 11: a reason, when required). */
@@ -494,6 +505,23 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 		 * the customer is claimed or given to someone) */
 		if (owner == NULL && rove_rules_role_may_own(u->role))
 			owner = u->name;
+		/* An open deal goes to one who can work it: not to the
+		 * customer's owner who was disabled (left, his customers not
+		 * yet reassigned), as a named one may not be either. */
+		if (owner != NULL && !closed && strcmp(owner, u->name) != 0) {
+			t = malloc(sizeof(*t));
+			if (t == NULL)
+				return ROVE_ENOMEM;
+			rc = policy_user_get(pc, owner, t, v);
+			if (rc == ROVE_OK && !REFUSED(v) && t->disabled)
+				rc = refuse(v, ROVE_R_INVALID,
+					    "the customer's owner %s is disabled: an open deal goes to one who can work it "
+					    "(reassign the customer first, or name its owner)",
+					    owner);
+			free(t);
+			if (rc != ROVE_OK || REFUSED(v))
+				return rc;
+		}
 		return op_put(op, "owner", owner != NULL ? rove_vcstr(owner) : rove_vnull(), v);
 	}
 	if (!boss)

@@ -170,6 +170,33 @@ d_admin=$(r admin opportunity add --customer "$c3" --title "Admin's" --amount 10
 r admin sync >/dev/null
 eq "$(r admin opportunity show "$d_admin" --json | jq -r '.owner // "none"')" "none" \
 	"an admin's stale deal on what is now a pool customer has no owner"
+# The customer's owner disabled (a rep who left, his customers not yet
+# reassigned): a new open deal made without --owner would go to someone
+# who cannot work it; refused, as it is with --owner (attack sixteen).
+# A closed one (the past, imported) may still be credited to him.
+c4=$(r wang customer add --name "Left Behind")
+sync_all wang mike
+r admin admin user disable wang >/dev/null
+d_open=$(r mike opportunity add --customer "$c4" --title "Open for a leaver" --amount 3 --stage lead)
+d_won=$(r mike opportunity add --customer "$c4" --title "Won by the leaver" --amount 3 --stage won --closed-on 2026-10-01)
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "an open deal for a disabled owner refused ($out)"
+eq "$(r mike rejected --json | jq -r --arg d "$d_open" '.[] | select(.id == $d) | .reason')" "invalid" \
+	"refused invalid"
+eq "$(r mike opportunity show "$d_won" --json | jq -r .owner)" "wang" "a closed deal keeps the leaver's credit"
+r admin admin user enable wang >/dev/null
+# A claim or release names its owner as the server would, or none: a
+# hand-made claim for someone else, or a release to someone, is refused
+# (it was accepted with the owner replaced).
+c5=$(r li customer add --name "Pool Five")
+r li customer release "$c5" >/dev/null
+r li sync >/dev/null
+out=$(probe li push claim 1 "$c5" owner=wang)
+eq "$(jq -r .reason <<<"$out")" "invalid" "a claim for another ($out)"
+out=$(probe li push claim 1 "$c5" owner=li)
+eq "$(jq -r .status <<<"$out")" "accepted" "a claim for oneself ($out)"
+out=$(probe li push release 1 "$c5" owner=wang)
+eq "$(jq -r .reason <<<"$out")" "invalid" "a release to another ($out)"
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

@@ -553,6 +553,11 @@ class Model:
         if op["coll"] == "activity":
             fields["author"] = u.name  # the server names the author (rule 10)
             fields["at"] = at_form(fields.get("at"))
+        if op["coll"] == "opportunity" and c.owner is not None and c.owner != u.name and \
+                self.s.users[c.owner].disabled and fields.get("stage") not in CLOSED_STAGES:
+            # Rule 14 (docs/RULES.md): an open deal goes to one who can
+            # work it, not to a disabled owner.
+            raise Refused({"invalid"})
         ch = Child(op["coll"], op["id"], c.id, fields)
         if op["coll"] == "opportunity":
             # Rule 14: the customer's owner; a pool customer's, its author
