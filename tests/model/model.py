@@ -639,9 +639,16 @@ class Model:
             return False  # rule 7: a disabled user is handed nothing (docs/RULES.md)
         if a.role == "manager" and not self.in_reach(a, c.territory):
             return False  # outside his subtree
-        if a.role == "manager" and not self.inside_subtree(a, t):
+        if a.role == "manager" and not self.inside_through(a, t, c.territory):
             return False
         return self.target_holds(t, c.territory)
+
+    def inside_through(self, mgr, t, code):
+        """Rule 7 (docs/RULES.md): the territory through which t holds
+        code (code itself for a rep, it or one above it for a manager)
+        lies in mgr's subtree."""
+        codes = [code] if t.role == "rep" else self.ancestors(code)
+        return any(x in t.terrs and self.in_reach(mgr, x) for x in codes)
 
     def apply_reassign(self, actor, cid, to):
         c = self.s.customers[cid]
