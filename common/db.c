@@ -181,8 +181,10 @@ static int check_length(MDB_env *env, const char *dir)
 	if (rc != 0)
 		return rove_db_err(rc, dir);
 	rc = data_file(dir, path, &st);
+	if (rc == ROVE_ENOTFOUND) /* it was opened: removed since */
+		rove_error("'%s' was removed while it was being opened", path);
 	if (rc != ROVE_OK)
-		return rc == ROVE_ENOTFOUND ? ROVE_EIO : rc; /* it was opened */
+		return rc == ROVE_ENOTFOUND ? ROVE_EIO : rc;
 	pages = (size_t)st.st_size / ms.ms_psize;
 	need = info.me_last_pgno + 1;
 	if (pages >= need || (pages >= 2 && free_from(env, pages, &nfree) && nfree >= need - pages))

@@ -220,15 +220,19 @@ class Harness:
         self.log("%s (offline): %s" % (login, r.cmd()))
         return r
 
-    def write_op(self, login, kind, rid, fields):
-        """An update of registers: remembers which writes its author saw."""
+    def write_op(self, login, kind, rid, fields, coll=None):
+        """An update of registers: remembers which writes its author saw.
+        coll: a child's collection (set_child)."""
         wid = "w%d" % self.next_id()
         past = {}
         for f in fields:
             key = (rid, f)
             past[f] = set(self.known[login].get(key, set())) | set(self.own.get((login,) + key, []))
             self.own.setdefault((login,) + key, []).append(wid + ":" + f)
-        return {"kind": kind, "id": rid, "fields": fields, "wid": wid, "past": past}
+        op = {"kind": kind, "id": rid, "fields": fields, "wid": wid, "past": past}
+        if coll is not None:
+            op["coll"] = coll
+        return op
 
     def writable(self, login):
         """Customers login's replica shows and login may write (by the
@@ -240,6 +244,12 @@ class Harness:
                     u.role == "manager" and self.m.in_reach(u, c["territory"])):
                 out.append(cid)
         return sorted(out)
+
+    def writable_kids(self, login, coll):
+        """Children of coll login's replica shows under customers login
+        may write."""
+        writable = set(self.writable(login))
+        return sorted(k for k, (c, cid) in self.view[login]["k"].items() if c == coll and cid in writable)
 
     def act_create_customer(self, login):
         u = self.user(login)
@@ -348,16 +358,13 @@ class Harness:
             self.view[login]["k"][op["id"]] = (coll, cid)
 
     def act_edit_contact(self, login):
-        writable = set(self.writable(login))
-        kids = sorted(k for k, (coll, cid) in self.view[login]["k"].items()
-                      if coll == "contact" and cid in writable)
+        kids = self.writable_kids(login, "contact")
         if not kids:
             return
         kid = self.rng.choice(kids)
         f = self.rng.choice(["title", "email", "name"])
         v = "%s%d" % (f, self.next_id()) if f != "email" else "x%d@example.com" % self.next_id()
-        op = self.write_op(login, "set_child", kid, {f: v})
-        op["coll"] = "contact"
+        op = self.write_op(login, "set_child", kid, {f: v}, "contact")
         self.queue(login, op, ["contact", "set", kid, "%s=%s" % (f, v)])
 
     def act_deal(self, login):
@@ -365,21 +372,17 @@ class Harness:
         by a rep, with the owner fault - is given to someone else by an
         update (rule 14: forbidden)."""
         u = self.user(login)
-        writable = set(self.writable(login))
-        deals = sorted(k for k, (coll, cid) in self.view[login]["k"].items()
-                       if coll == "opportunity" and cid in writable)
+        deals = self.writable_kids(login, "opportunity")
         if not deals:
             return
         kid = self.rng.choice(deals)
         if u.role == "rep" and self.on("owner") and self.rng.random() < 0.15:
             other = self.rng.choice([x for x in REPS + MANAGERS if x != login])
-            op = self.write_op(login, "set_child", kid, {"owner": other})
-            op["coll"] = "opportunity"
+            op = self.write_op(login, "set_child", kid, {"owner": other}, "opportunity")
             self.queue(login, op, ["opportunity", "set", kid, "owner=%s" % other], may_refuse_locally=True)
             return
         stage = self.rng.choice(["lead", "qualified", "proposal", "negotiation", "won", "lost"])
-        op = self.write_op(login, "set_child", kid, {"stage": stage})
-        op["coll"] = "opportunity"
+        op = self.write_op(login, "set_child", kid, {"stage": stage}, "opportunity")
         # A rep's replica may refuse at once a change of a deal it shows
         # closed.
         self.queue(login, op, ["opportunity", "stage", kid, stage], may_refuse_locally=u.role == "rep")
