@@ -413,6 +413,7 @@ rove_apply_work *rove_apply_work_new(void)
 
 	if (w != NULL) {
 		rove_buf_init(&w->scratch);
+		w->newer_than.v = 0;
 		w->next = NULL;
 	}
 	return w;
@@ -462,7 +463,7 @@ static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
  * accepted stamp would let the next one go further. A stamp from a clock
  * that was never set (before ROVE_MIN_STAMP_MS) is replaced too: it
  * would lose every merge, so the change would have no effect. */
-static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen)
+static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rove_hlc after)
 {
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
@@ -513,6 +514,16 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen)
 		rove_op_restamp(op, st);
 	} else {
 		rove_hlc_observe(&e->clock, op->st.hlc, wall);
+	}
+	/* A replica's changes keep the order it made them in (rule 8): one
+	 * of its changes stamped anew above took a stamp past its own clock,
+	 * and the answer that would have told it may have been lost. Its
+	 * next change, at or below that stamp, goes past it. (One stamped
+	 * anew just now is past it already: the clock is past every stamp
+	 * kept.) */
+	if (op->st.hlc.v <= after.v) {
+		rove_hlc_observe(&e->clock, after, wall);
+		rove_op_restamp(op, (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node});
 	}
 }
 
@@ -809,7 +820,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	if (system)
 		rove_op_restamp(op, rove_engine_stamp(e)); /* the server's own op */
 	else
-		stamp_op(e, op, given, seen);
+		stamp_op(e, op, given, seen, w->newer_than);
 	pc = rove_engine_policy(e, txn);
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
@@ -864,9 +875,39 @@ static int kept_note(push_kept *k, uint32_t i, const rove_fields *kept, rove_pus
 	return rc;
 }
 
+/* The newest stamp kept of a replica's ops (store.h: nodes), for the
+ * node one push's ops carry and its user: read once, written once. */
+typedef struct node_floor {
+	uint64_t node;
+	rove_hlc newest;
+	bool have, dirty;
+} node_floor;
+
+static int floor_flush(rove_engine *e, MDB_txn *txn, const rove_user *u, node_floor *nf)
+{
+	if (!nf->dirty)
+		return ROVE_OK;
+	nf->dirty = false;
+	return rove_store_node_put(&e->st, txn, nf->node, u->name, nf->newest);
+}
+
+static int floor_for(rove_engine *e, MDB_txn *txn, const rove_user *u, node_floor *nf, uint64_t node)
+{
+	int rc;
+
+	if (nf->have && nf->node == node)
+		return ROVE_OK;
+	rc = floor_flush(e, txn, u, nf);
+	if (rc == ROVE_OK)
+		rc = rove_store_node_get(&e->st, txn, node, u->name, &nf->newest);
+	nf->node = node;
+	nf->have = rc == ROVE_OK;
+	return rc;
+}
+
 /* Decides, stores and answers one pushed op (the i-th), once per op id. */
 static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, rove_apply_work *w,
-		    push_kept *k, uint32_t i, rove_push_result *r)
+		    push_kept *k, node_floor *nf, uint32_t i, rove_push_result *r)
 {
 	int rc;
 
@@ -903,7 +944,15 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 		return rc;
 	rc = rove_fields_copy(k->pushed, &op->fs);
 	if (rc == ROVE_OK)
+		rc = floor_for(e, txn, u, nf, op->st.node);
+	w->newer_than = rc == ROVE_OK ? nf->newest : (rove_hlc){0};
+	if (rc == ROVE_OK)
 		rc = rove_apply_op(e, txn, u, op, false, w, r);
+	w->newer_than.v = 0;
+	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED && r->st.hlc.v > nf->newest.v) {
+		nf->newest = r->st.hlc;
+		nf->dirty = true;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_store_opid_put(&e->st, txn, r);
 	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
@@ -919,6 +968,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_op *op;
 	rove_apply_work *w;
 	push_kept k;
+	node_floor nf = {0};
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
 
@@ -955,8 +1005,10 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = rove_msg_next_op(m, op);
 		if (rc == ROVE_OK)
-			rc = push_one(e, txn, u, op, w, &k, i, &res[i]);
+			rc = push_one(e, txn, u, op, w, &k, &nf, i, &res[i]);
 	}
+	if (rc == ROVE_OK)
+		rc = floor_flush(e, txn, u, &nf);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
 	if (rc == ROVE_OK) {

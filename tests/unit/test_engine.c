@@ -305,6 +305,63 @@ static void test_restamp_goes_past_seen_set_back(void)
 	srv_free(s);
 }
 
+/* A replica's changes, in the order it made them, keep that order
+ * whatever stamps the server gave: with the server's clock ahead of its
+ * wall, a create stamped anew took a counter past the replica's own
+ * stamps, and the answer was lost (roved killed after the commit). The
+ * replica's next change, stamped by its own clock below that counter,
+ * came after a restart whose clock started past both: taken as it was,
+ * it lost to the create it followed (rule 8; the model check's seed
+ * 4946008, a hunt of 2026-12-03). */
+static void test_replica_order_kept_across_restamp(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	uint64_t ahead = rove_wall_ms() + 3ull * 86400000u;
+	rove_uuid c = srv_id(0xda);
+	rove_push_result r;
+	rove_hlc mine = {rove_hlc_from_ms(ahead).v + 5}; /* the replica's clock, from a pull */
+	rove_hlc created;
+	char name[64];
+
+	CHECK(op != NULL);
+	clock_at(s, ahead);
+	/* Others' changes move the server's clock on by its counter. */
+	(void)push_stamped(s, op, 0xdb, rove_hlc_from_ms(ahead + 3600000u), rove_hlc_from_ms(ahead).v + 40);
+	/* The replica's create, past the clock the server started with:
+	 * stamped anew, past 40. Its answer is lost. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=First", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){mine, 0x5eed});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	created = r.st.hlc;
+	CHECK(created.v > mine.v);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	/* Its next change, by its own clock: below the create's stamp. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "name=Second", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{mine.v + 1}, 0x5eed});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(r.st.hlc.v > created.v);
+	CHECK(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "name", name, sizeof(name)), "Second") == 0);
+	/* Another replica's change is its own: taken as stamped. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "phone=13900000001", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{mine.v + 2}, 0xbeef});
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(r.st.hlc.v == mine.v + 2);
+	/* A node is the client's to say: another user's op naming this
+	 * replica's node is his own, and moves nothing of hers. */
+	c = srv_id(0xdc);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Bobs", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{mine.v + 3}, 0x5eed});
+	CHECK_EQ_INT(srv_push(s, "bob", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(r.st.hlc.v == mine.v + 3);
+	free(op);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -331,9 +388,10 @@ static void test_unset_clock_restamped(void)
 		CHECK(rove_hlc_ms(r.st.hlc) >= before);
 		CHECK_EQ_INT(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "address", addr, sizeof(addr)), val + 8), 0);
 	}
-	/* A stamp of 1980 on is a real (if old) clock: kept as it is. */
+	/* A stamp of 1980 on is a real (if old) clock: kept as it is (from
+	 * another replica: this one's were stamped later). */
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "tier=loyal", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(315532800000ull), 7});
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(315532800000ull), 8});
 	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
 	CHECK_EQ_INT(rove_hlc_ms(r.st.hlc), 315532800000ull);
 
@@ -757,6 +815,7 @@ int main(void)
 	test_restore_keeps_given_stamps();
 	test_restamp_goes_past_seen();
 	test_restamp_goes_past_seen_set_back();
+	test_replica_order_kept_across_restamp();
 	test_fast_laptop_no_creep();
 	test_marks_no_creep();
 	test_refusals_bounded();
