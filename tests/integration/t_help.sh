@@ -68,4 +68,21 @@ set +e
 "$ROVED_BIN" >/dev/null 2>&1
 eq "$?" "2" "roved without a command"
 set -e
+
+# The scripts too: --help says what each does and does nothing else (the
+# demo ran itself, building and serving, on --help); an argument it does
+# not take is a usage error, said before anything runs.
+scripts=$(cd "$(dirname "$0")/../../scripts" && pwd)
+for s in "$scripts"/*; do
+	name=scripts/$(basename "$s")
+	out=$(timeout 10 "$s" --help 2>"$T/err") || fail "$name --help exited $?: $(cat "$T/err")"
+	[ -n "$out" ] || fail "$name --help printed nothing"
+	[ "$(wc -l <<<"$out")" -le 60 ] || fail "$name --help printed more than a usage"
+	set +e
+	timeout 10 "$s" --no-such-option >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "2" "$name --no-such-option exit status"
+	grep_q "no-such-option" "$T/err" || fail "$name --no-such-option does not name it"
+done
 echo "ok"
