@@ -494,6 +494,20 @@ static bool has_field(const rove_coll_def *c, const char *field, const char *opt
 	return false;
 }
 
+/* A filter's login (or, code: territory code): one no user or territory
+ * can have - empty (a script's unset variable), a space in it - is a
+ * usage error, not a list that is always empty. */
+static bool name_value(const char *opt, const char *value, bool code, uint8_t coll)
+{
+	size_t len = strlen(value);
+
+	if (code ? rove_code_valid(value, len) : rove_login_valid(value, len))
+		return true;
+	rove_error("%s takes a %s ('%s')%s", opt, code ? "territory code" : "login", value,
+		   !code && coll == ROVE_COLL_CUSTOMER ? "; --pool lists the customers without an owner" : "");
+	return false;
+}
+
 /* A filter's value of field: one of the values an enum field takes,
  * else a usage error naming them (a list it can never match is no
  * answer). */
@@ -693,11 +707,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			lc.pool = true;
 			break;
 		case OPT_OWNER:
-			ok = has_field(c, "owner", "--owner");
+			ok = has_field(c, "owner", "--owner") && name_value("--owner", o.arg, false, c->id);
 			lc.owner = o.arg;
 			break;
 		case OPT_TERRITORY:
-			ok = has_field(c, "territory", "--territory");
+			ok = has_field(c, "territory", "--territory") && name_value("--territory", o.arg, true, c->id);
 			territory = o.arg;
 			break;
 		case OPT_TIER:

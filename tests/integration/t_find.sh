@@ -48,6 +48,14 @@ grep -q "codes are exact: 'east.hz'" "$T/err" || fail "a code in capitals: $(cat
 r mike customer list --territory east.hz --json >/dev/null 2>"$T/err"
 eq "$(cat "$T/err")" "" "a known territory warns of nothing"
 eq "$(r mike customer list --territory east --tier loyal --owner wang --json | ids)" "$a" "filters combine"
+# A value no login or code can be (an empty variable in a script, a
+# name with a space) is a usage error, not an empty list.
+exits_as mike 2 customer list --owner ''
+grep -q -- "--pool" "$T/err" || fail "--owner '' does not point at --pool: $(cat "$T/err")"
+exits_as mike 2 customer list --owner 'li wang'
+exits_as mike 2 opportunity list --owner ''
+exits_as mike 2 customer list --territory ''
+exits_as mike 2 customer list --territory 'east hz'
 # --sort and --limit.
 eq "$(r mike customer list --sort name --json | jq -r '[.[].name] | join(",")')" \
 	"Beta Trading,Hangzhou Tea,Pool Co,上海钢铁 Steel" "--sort name"
