@@ -354,6 +354,13 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 			   dir);
 		return ROVE_ENOSPC;
 	}
+	if (rc == EACCES || rc == EPERM) {
+		/* The files are another user's (roved's, say): said with what
+		 * was asked of them. */
+		rove_error("cannot open the database in '%s' for %s: %s", dir, access != NULL ? "reading" : "writing",
+			   strerror(rc));
+		return ROVE_EACCES;
+	}
 	if (rc != 0)
 		return rove_db_err(rc, dir);
 	rc = check_length(env, dir);

@@ -71,6 +71,13 @@ if [ "$(id -u)" = 0 ]; then
 		esac
 	done
 	chmod 444 "$T/snap/data.mdb"
+	# Compaction as that user: the first line says what was opened and
+	# for what, not "DIR: Permission denied" alone.
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/roved" compact "$T/snap" --keep-days 1 2>"$T/err" || rc=$?
+	eq "$rc" "1" "roved compact as a user who may only read"
+	grep -q "cannot open the database in '$T/snap' for writing: Permission denied" "$T/err" ||
+		fail "roved compact: the refusal does not say what was opened: $(cat "$T/err")"
 else
 	echo "skipped: another user's database (the test does not run as root)"
 fi
