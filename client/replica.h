@@ -4,7 +4,9 @@
  * Databases in one environment:
  *   meta      settings and sync state (server, user, token, replica id,
  *             cursor, snapshot progress, clock (hlc; pulled_hlc: the
- *             latest stamp pulled), role, the server's run,
+ *             latest stamp pulled; ack_floor: the latest stamp given an
+ *             acknowledged op, the seen stamp of those to send), role,
+ *             the server's run,
  *             which of base0/base1 is the base)
  *   base0/1   coll(1) id(16) -> record as the server confirmed it: one of
  *             the two is the base; the other is where a snapshot is built

@@ -27,7 +27,8 @@
  * them. Acknowledged ops wait for the cursor: not looked at. */
 typedef int (*unacked_fn)(const uint8_t *op, size_t len, uint32_t i, void *arg);
 
-static int each_unacked(rove_replica *r, uint32_t max, uint32_t *n, unacked_fn fn, void *arg)
+/* ... and *floor (if not NULL) gets meta's ack_floor, read with them. */
+static int each_unacked(rove_replica *r, uint32_t max, uint32_t *n, unacked_fn fn, void *arg, uint64_t *floor)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
@@ -38,7 +39,10 @@ static int each_unacked(rove_replica *r, uint32_t max, uint32_t *n, unacked_fn f
 	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (floor != NULL)
+		rc = rpl_meta_u64(txn, r->meta, "ack_floor", floor);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc == ROVE_OK) {
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == ROVE_OK && mrc == 0 && *n < max) {
@@ -67,22 +71,41 @@ static int unacked_decode(const uint8_t *op, size_t len, uint32_t i, void *arg)
 
 int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *n)
 {
-	return each_unacked(r, max, n, unacked_decode, ops);
+	return each_unacked(r, max, n, unacked_decode, ops, NULL);
 }
 
 typedef struct raw_ctx {
 	rove_op_head *ops;
 	rove_buf *raw;
 	size_t *at;
+	uint64_t floor; /* meta's ack_floor */
+	rove_op *op;    /* scratch, made when first needed */
 } raw_ctx;
 
 static int unacked_copy(const uint8_t *op, size_t len, uint32_t i, void *arg)
 {
 	raw_ctx *x = arg;
-	int rc = rove_dec_op_head(op, len, &x->ops[i]);
+	rove_op_head *h = &x->ops[i];
+	int rc = rove_dec_op_head(op, len, h);
 
-	if (rc == ROVE_OK)
+	/* Every op still to be acknowledged was made after every op that
+	 * was (the outbox's order), so it goes with a seen stamp at least
+	 * the newest stamp the server gave those (ack_floor): one stamped
+	 * anew past this replica's clock orders before it (rule 8). Rare:
+	 * an op's own stamp is past the floor unless the server stamped an
+	 * earlier one anew ahead of this replica's clock. */
+	if (rc == ROVE_OK && h->st.hlc.v <= x->floor && h->seq != ROVE_SEQ_GIVEN && h->seq < x->floor) {
+		if (x->op == NULL && (x->op = malloc(sizeof(*x->op))) == NULL)
+			return ROVE_ENOMEM;
+		rc = rove_dec_op(op, len, x->op);
+		if (rc == ROVE_OK) {
+			x->op->seq = x->floor;
+			h->seq = x->floor;
+			rc = rove_enc_op(x->raw, x->op);
+		}
+	} else if (rc == ROVE_OK) {
 		rc = rove_buf_append(x->raw, op, len);
+	}
 	if (rc == ROVE_OK)
 		x->at[i + 1] = x->raw->len;
 	return rc;
@@ -91,10 +114,13 @@ static int unacked_copy(const uint8_t *op, size_t len, uint32_t i, void *arg)
 int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, size_t *at, uint32_t max,
 			     uint32_t *n)
 {
-	raw_ctx x = {ops, raw, at};
+	raw_ctx x = {ops, raw, at, 0, NULL};
+	int rc;
 
 	at[0] = raw->len;
-	return each_unacked(r, max, n, unacked_copy, &x);
+	rc = each_unacked(r, max, n, unacked_copy, &x, &x.floor);
+	free(x.op);
+	return rc;
 }
 
 typedef struct find_ctx {
@@ -230,6 +256,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	rove_buf raw; /* an outbox entry as stored */
 	MDB_val ov;
 	uint64_t ack_seq = 0, last = 0;
+	rove_hlc given = {0}; /* the newest stamp given an op accepted here */
 	int rc;
 
 	*accepted = 0;
@@ -312,6 +339,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 				rc = kept_put(r, txn, &ops[i], lseq, &res[i]);
 			if (res[i].seq > ack_seq)
 				ack_seq = res[i].seq;
+			if (res[i].st.hlc.v > given.v)
+				given = res[i].st.hlc;
 			(*accepted)++;
 		} else {
 			rc = rpl_outbox_decode(&ov, &acked, &w->op);
@@ -341,6 +370,14 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", run->b, sizeof(run->b));
 	if (rc == ROVE_OK && *accepted > 0)
 		rc = rove_db_put_u64(txn, r->meta, "ack_seq", ack_seq);
+	/* The newest stamp the server gave an acknowledged op: the ops still
+	 * to send go after it (unacked_copy). */
+	if (rc == ROVE_OK && given.v > 0) {
+		uint64_t floor = 0;
+		rc = rpl_meta_u64(txn, r->meta, "ack_floor", &floor);
+		if (rc == ROVE_OK && given.v > floor)
+			rc = rove_db_put_u64(txn, r->meta, "ack_floor", given.v);
+	}
 	if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
 	rove_buf_free(&raw);

@@ -454,22 +454,6 @@ static int check_admin_answers(check *c)
 	return rc;
 }
 
-/* The newest stamp kept of each replica's ops (store.h: nodes): a node
- * and a login, and a stamp at or before the stored clock. */
-static int check_node(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	check *c = arg;
-
-	if (k->mv_size <= 8 || k->mv_size > 8 + ROVE_MAX_NAME || v->mv_size != 8)
-		check_problem(c, "nodes: an entry of %zu and %zu bytes (a node and a login, and 8 expected)",
-			      k->mv_size, v->mv_size);
-	else if (rove_be64_get(v->mv_data) > c->clock)
-		check_problem(c, "nodes %016llx: stamp %llu, past the stored clock %llu",
-			(unsigned long long)rove_be64_get(k->mv_data), (unsigned long long)rove_be64_get(v->mv_data),
-			(unsigned long long)c->clock);
-	return ROVE_OK;
-}
-
 /* Walks one table, a damaged one said as a problem rather than ending
  * the check (the walk stops at it). */
 /* Walks the store's table (rove_store_walk_raw), or with table NULL the
@@ -547,7 +531,6 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK) {
 		rove_hlc clock;
 		rc = rove_store_clock_get(&c.st, c.txn, &clock);
-		c.clock = clock.v;
 		if (rc == ROVE_OK && clock.v < c.max_hlc)
 			check_problem(&c, "meta clock: %llu, before the newest stamp held %llu (new ops would be stamped "
 				    "before old ones)",
@@ -557,8 +540,6 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 			rc = ROVE_OK;
 		}
 	}
-	if (rc == ROVE_OK)
-		rc = walk(&c, "nodes", 0, "nodes", check_node);
 	if (rc == ROVE_OK)
 		rc = walk(&c, "scoperec", 0, "scoperec", check_scoped);
 	if (rc == ROVE_OK)

@@ -37,7 +37,6 @@ typedef struct check {
 	} *nw;
 	size_t nwcap;
 	uint64_t max_hlc;        /* the newest stamp in ops and records */
-	uint64_t clock;          /* the stored clock */
 	uint64_t client_ops;     /* ops above the floor pushed by replicas */
 	uint64_t answered;       /* accepted answers naming one of those */
 	/* Refusals kept, by author. */

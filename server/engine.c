@@ -468,6 +468,7 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
 	uint64_t seen_ms = rove_hlc_ms(seen);
+	bool seen_ok;
 
 	/* The clock it started with may hold a client's stamp up to the
 	 * skew ahead: taken whole, each restart would let the next client
@@ -475,6 +476,13 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	 * after restart). So the start counts up to the skew past the wall. */
 	if (base > wall + ROVE_MAX_CLOCK_SKEW_MS)
 		base = wall + ROVE_MAX_CLOCK_SKEW_MS;
+	/* A seen stamp counts within the bound a client's own stamp has (so
+	 * that it takes the clock no further than a stamp could). One at or
+	 * below the clock's starting millisecond counts too, as a given stamp
+	 * does: while that clock is ahead of the wall, the stamps given after
+	 * a restored copy share its millisecond, and it moves the millisecond
+	 * nowhere. */
+	seen_ok = seen_ms >= ROVE_MIN_STAMP_MS && (seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS || seen_ms <= start);
 
 	/* A stamp at or below the clock it started with moves that clock
 	 * nowhere: one the server gave or took before (a replica sends its
@@ -499,28 +507,26 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	if ((ms > base + ROVE_MAX_CLOCK_SKEW_MS && op->st.hlc.v > e->clock_start.v) || ms < ROVE_MIN_STAMP_MS) {
 		rove_stamp st;
 		/* Stamped anew past the newest stamp the replica had pulled
-		 * when it made the change, within the bound a client's own
-		 * stamp has (so no further than it could go by its stamp):
-		 * after a restore the clock may be behind a stamp the server
-		 * gave, until the replica holding it sends it again, and the
-		 * change made after it would land before it (rule 8). One at
-		 * or below the clock's starting millisecond counts too, as a
-		 * given stamp does: while that clock is ahead of the wall, the
-		 * stamps given after the restored copy share its millisecond,
-		 * and it moves the millisecond nowhere. */
-		if (seen_ms >= ROVE_MIN_STAMP_MS && (seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS || seen_ms <= start))
+		 * when it made the change: after a restore the clock may be
+		 * behind a stamp the server gave, until the replica holding it
+		 * sends it again, and the change made after it would land
+		 * before it (rule 8). */
+		if (seen_ok)
 			rove_hlc_observe(&e->clock, seen, wall);
 		st = (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node};
 		rove_op_restamp(op, st);
-	} else {
-		rove_hlc_observe(&e->clock, op->st.hlc, wall);
+		return; /* past the clock, and so past every stamp kept */
 	}
-	/* A replica's changes keep the order it made them in (rule 8): one
-	 * of its changes stamped anew above took a stamp past its own clock,
-	 * and the answer that would have told it may have been lost. Its
-	 * next change, at or below that stamp, goes past it. (One stamped
-	 * anew just now is past it already: the clock is past every stamp
-	 * kept.) */
+	rove_hlc_observe(&e->clock, op->st.hlc, wall);
+	/* A change at or below what it was made after is stamped anew past
+	 * it (rule 8): its replica's earlier changes that the server stamped
+	 * past the replica's clock - the seen stamp, which a replica raises
+	 * to the newest stamp the server gave its acknowledged ops, or an
+	 * earlier op of the same push (push_floor), whose answer was lost.
+	 * A replica's own seen stamp is below its change's (its clock
+	 * follows what it pulls), so this takes only those. */
+	if (seen_ok && seen.v > after.v)
+		after = seen;
 	if (op->st.hlc.v <= after.v) {
 		rove_hlc_observe(&e->clock, after, wall);
 		rove_op_restamp(op, (rove_stamp){rove_hlc_tick(&e->clock, wall), op->st.node});
@@ -875,39 +881,22 @@ static int kept_note(push_kept *k, uint32_t i, const rove_fields *kept, rove_pus
 	return rc;
 }
 
-/* The newest stamp kept of a replica's ops (store.h: nodes), for the
- * node one push's ops carry and its user: read once, written once. */
-typedef struct node_floor {
-	uint64_t node;
-	rove_hlc newest;
-	bool have, dirty;
-} node_floor;
-
-static int floor_flush(rove_engine *e, MDB_txn *txn, const rove_user *u, node_floor *nf)
+/* A push's ops come in the order their replica made them, and each must
+ * order after the ones before it (rule 8), whatever stamp the server gave
+ * those: one stamped anew past the replica's clock, whose answer was lost
+ * (roved killed after the commit), comes again in the same push as the
+ * changes made after it. *floor: the newest stamp an earlier op of the
+ * push has; a later one at or below it is stamped anew past it
+ * (stamp_op's after). */
+static void push_floor(rove_hlc *floor, rove_hlc st)
 {
-	if (!nf->dirty)
-		return ROVE_OK;
-	nf->dirty = false;
-	return rove_store_node_put(&e->st, txn, nf->node, u->name, nf->newest);
-}
-
-static int floor_for(rove_engine *e, MDB_txn *txn, const rove_user *u, node_floor *nf, uint64_t node)
-{
-	int rc;
-
-	if (nf->have && nf->node == node)
-		return ROVE_OK;
-	rc = floor_flush(e, txn, u, nf);
-	if (rc == ROVE_OK)
-		rc = rove_store_node_get(&e->st, txn, node, u->name, &nf->newest);
-	nf->node = node;
-	nf->have = rc == ROVE_OK;
-	return rc;
+	if (st.v > floor->v)
+		*floor = st;
 }
 
 /* Decides, stores and answers one pushed op (the i-th), once per op id. */
 static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, rove_apply_work *w,
-		    push_kept *k, node_floor *nf, uint32_t i, rove_push_result *r)
+		    push_kept *k, rove_hlc *floor, uint32_t i, rove_push_result *r)
 {
 	int rc;
 
@@ -921,9 +910,14 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 		/* Answered before: how it was kept, from the oplog (unless
 		 * compaction dropped it: then no pull sends it again). */
 		MDB_val raw;
+		rove_hlc given = r->st.hlc;
 		rc = rove_fields_copy(k->pushed, &op->fs);
 		if (rc == ROVE_OK)
 			rc = rove_store_oplog_get(&e->st, txn, r->seq, op, &raw);
+		/* The replica's ops after it in this push were made after it
+		 * (push_floor). */
+		if ((rc == ROVE_OK && strcmp(op->author, u->name) == 0) || rc == ROVE_ENOTFOUND)
+			push_floor(floor, given);
 		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK;
 		if (rc == ROVE_OK && strcmp(op->author, u->name) != 0) {
@@ -943,16 +937,12 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
 	rc = rove_fields_copy(k->pushed, &op->fs);
-	if (rc == ROVE_OK)
-		rc = floor_for(e, txn, u, nf, op->st.node);
-	w->newer_than = rc == ROVE_OK ? nf->newest : (rove_hlc){0};
+	w->newer_than = *floor;
 	if (rc == ROVE_OK)
 		rc = rove_apply_op(e, txn, u, op, false, w, r);
 	w->newer_than.v = 0;
-	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED && r->st.hlc.v > nf->newest.v) {
-		nf->newest = r->st.hlc;
-		nf->dirty = true;
-	}
+	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
+		push_floor(floor, r->st.hlc);
 	if (rc == ROVE_OK)
 		rc = rove_store_opid_put(&e->st, txn, r);
 	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
@@ -968,7 +958,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_op *op;
 	rove_apply_work *w;
 	push_kept k;
-	node_floor nf = {0};
+	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
 
@@ -1005,10 +995,8 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = rove_msg_next_op(m, op);
 		if (rc == ROVE_OK)
-			rc = push_one(e, txn, u, op, w, &k, &nf, i, &res[i]);
+			rc = push_one(e, txn, u, op, w, &k, &floor, i, &res[i]);
 	}
-	if (rc == ROVE_OK)
-		rc = floor_flush(e, txn, u, &nf);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
 	if (rc == ROVE_OK) {

@@ -53,24 +53,6 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 	return rc;
 }
 
-/* The tables added after format 6 (store.h), by group: each group is
- * made at once, and a read-only open says whether it is there. */
-typedef struct added_group {
-	rove_db_table t[2];
-	size_t n;
-	bool *has;
-} added_group;
-
-#define ADDED_GROUPS 2
-
-static added_group added_group_of(rove_store *st, size_t i)
-{
-	ROVE_ASSERT(i < ADDED_GROUPS);
-	if (i == 0)
-		return (added_group){{{"admreqs", &st->admreqs}, {"admage", &st->admage}}, 2, &st->has_admreqs};
-	return (added_group){{{"nodes", &st->nodes}}, 1, &st->has_nodes};
-}
-
 static int store_env(const char *dir, rove_store *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -91,11 +73,11 @@ int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *mor
 	rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
 		rc = open_dbis(st, txn, more, nmore, 0);
-	/* The tables added later, where a roved made them. */
-	for (size_t i = 0; rc == ROVE_OK && i < ADDED_GROUPS; i++) {
-		added_group g = added_group_of(st, i);
-		rc = rove_db_open_tables(txn, g.t, g.n, 0);
-		*g.has = rc == ROVE_OK;
+	if (rc == ROVE_OK) {
+		/* The admin answers' tables, where a roved made them. */
+		const rove_db_table t[] = {{"admreqs", &st->admreqs}, {"admage", &st->admage}};
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
+		st->has_admreqs = rc == ROVE_OK;
 		if (rc == ROVE_ENOTFOUND)
 			rc = ROVE_OK;
 	}
@@ -270,35 +252,33 @@ static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4
 _Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == ROVE_STORE_FORMAT - 3,
 	       "an upgrade for each format from 3 up to ROVE_STORE_FORMAT");
 
-/* The tables a roved made before them lacks (store.h: admreqs and
- * admage, nodes), made where missing: an older roved leaves them alone,
- * so no format change is needed. */
+/* The tables a roved made before them lacks (store.h: admreqs, admage),
+ * made where missing: an older roved leaves them alone, so no format
+ * change is needed. */
 static int open_added_tables(rove_store *st)
 {
+	const rove_db_table t[] = {{"admreqs", &st->admreqs}, {"admage", &st->admage}};
 	MDB_txn *txn = NULL;
-	int rc = ROVE_OK;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 
-	for (size_t i = 0; rc == ROVE_OK && i < ADDED_GROUPS; i++) {
-		added_group g = added_group_of(st, i);
-		rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
-		if (rc == ROVE_OK)
-			rc = rove_db_open_tables(txn, g.t, g.n, 0);
-		if (rc == ROVE_ENOTFOUND) {
-			rove_store_abort(txn);
-			txn = NULL;
-			rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
-			if (rc == ROVE_OK)
-				rc = rove_db_open_tables(txn, g.t, g.n, MDB_CREATE);
-		}
-		/* Committed, not aborted: the handles outlive it only so. */
-		if (rc == ROVE_OK)
-			rc = rove_db_commit(txn);
-		else
-			rove_store_abort(txn);
-		txn = NULL;
-		if (rc == ROVE_OK)
-			*g.has = true;
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
+	if (rc == ROVE_OK) {
+		st->has_admreqs = true;
+		return rove_db_commit(txn); /* the handles outlive it only so */
 	}
+	rove_store_abort(txn);
+	txn = NULL;
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_db_err(mdb_txn_begin(st->env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), MDB_CREATE);
+	if (rc == ROVE_OK) {
+		st->has_admreqs = true;
+		return rove_db_commit(txn);
+	}
+	rove_store_abort(txn);
 	return rc;
 }
 
@@ -696,51 +676,6 @@ int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock)
 int rove_store_clock_put(rove_store *st, MDB_txn *txn, rove_hlc clock)
 {
 	return rove_db_put_u64(txn, st->meta, "clock", clock.v);
-}
-
-/* A nodes key: node(8) then the login (store.h). */
-static size_t node_key(uint8_t key[8 + ROVE_MAX_NAME], uint64_t node, const char *login)
-{
-	size_t n = strlen(login);
-
-	ROVE_ASSERT(n >= 1 && n <= ROVE_MAX_NAME);
-	rove_be64_put(key, node);
-	memcpy(key + 8, login, n);
-	return 8 + n;
-}
-
-int rove_store_node_get(rove_store *st, MDB_txn *txn, uint64_t node, const char *login, rove_hlc *hlc)
-{
-	uint8_t key[8 + ROVE_MAX_NAME];
-	MDB_val k = {0, key}, v;
-	int rc;
-
-	hlc->v = 0;
-	if (!st->has_nodes)
-		return ROVE_OK;
-	k.mv_size = node_key(key, node, login);
-	rc = mdb_get(txn, st->nodes, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (rc != 0)
-		return rove_db_err(rc, "nodes");
-	if (v.mv_size != 8) {
-		rove_error("corrupt entry in the nodes table (%zu bytes)", v.mv_size);
-		return ROVE_EPROTO;
-	}
-	hlc->v = rove_be64_get(v.mv_data);
-	return ROVE_OK;
-}
-
-int rove_store_node_put(rove_store *st, MDB_txn *txn, uint64_t node, const char *login, rove_hlc hlc)
-{
-	uint8_t key[8 + ROVE_MAX_NAME], val[8];
-	MDB_val k = {0, key}, v = {8, val};
-
-	ROVE_ASSERT(st->has_nodes);
-	k.mv_size = node_key(key, node, login);
-	rove_be64_put(val, hlc.v);
-	return rove_db_err(mdb_put(txn, st->nodes, &k, &v, 0), "nodes");
 }
 
 int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch)

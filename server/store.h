@@ -45,12 +45,6 @@
  *                                    counters sums their answers' bytes
  *                                    (made by a roved that knows them, on
  *                                    its first open: no format change)
- *   nodes    node(8) login        -> hlc(8): the newest stamp kept of an
- *                                    op the user pushed with that node (a
- *                                    replica's clock): its next change goes
- *                                    past it (made like admreqs). By login
- *                                    too: a node is the client's to say, and
- *                                    one user's ops name no other's floor
  * and the tables of the store's user, opened with these (the policy's
  * own: policy_store.h). Scopes are short strings the policy chooses
  * (policy.h); to the store they are names of index ranges. The sequence
@@ -135,8 +129,6 @@ typedef struct rove_store {
 	MDB_dbi scopelog, scoperec, children, counters, runs;
 	MDB_dbi admreqs, admage; /* opened by rove_store_open; by _ro where they exist */
 	bool has_admreqs;        /* they are open */
-	MDB_dbi nodes;           /* the same */
-	bool has_nodes;
 	uint64_t node; /* this server's node number, for its own stamps */
 	/* The writer's: the transaction of rove_store_batch_begin (NULL:
 	 * none) and its cursors on the index tables, oldest first. */
@@ -326,10 +318,6 @@ int rove_store_floor(rove_store *st, MDB_txn *txn, uint64_t *floor);
  * transaction of the ops it covers. */
 int rove_store_clock_get(rove_store *st, MDB_txn *txn, rove_hlc *clock);
 int rove_store_clock_put(rove_store *st, MDB_txn *txn, rove_hlc clock);
-/* The newest stamp kept of an op login pushed with node ({0}: none yet,
- * or a database opened read-only without the table); put it (a write). */
-int rove_store_node_get(rove_store *st, MDB_txn *txn, uint64_t node, const char *login, rove_hlc *hlc);
-int rove_store_node_put(rove_store *st, MDB_txn *txn, uint64_t node, const char *login, rove_hlc hlc);
 /* Sets op->seq to *head + 1, appends op to the oplog and advances *head
  * (the caller keeps the head of its transaction: rove_store_head). */
 int rove_store_oplog_append(rove_store *st, MDB_txn *txn, rove_op *op, uint64_t *head, rove_buf *scratch);

@@ -92,8 +92,6 @@ int rove_store_walk_raw(rove_store *st, MDB_txn *txn, const char *table, rove_db
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (strcmp(table, tables[i].name) == 0)
 			return rove_db_each(txn, tables[i].dbi, table, fn, arg);
-	if (strcmp(table, "nodes") == 0)
-		return st->has_nodes ? rove_db_each(txn, st->nodes, table, fn, arg) : ROVE_OK;
 	ROVE_ASSERT(!"a table the store does not have");
 	return ROVE_EINVAL;
 }

@@ -122,11 +122,6 @@ expect_problem admreqs del 0 '^admage [0-9]+: its answer is not in admreqs'
 expect_problem admage del 0 '^admreqs: [0-9]+ answer\(s\), admage lists [0-9]+'
 expect_problem counters put "$(hex admreqs:bytes)" 0000000000000001 \
 	'^counters admreqs:bytes: 1 byte\(s\) counted, [0-9]+ kept'
-# The newest stamp kept of a replica's ops past the clock, and an entry
-# of the wrong shape (store.h: nodes).
-expect_problem nodes put "00000000000000ff$(hex bob)" ffffffffffffff00 \
-	'^nodes 00000000000000ff: stamp [0-9]+, past the stored clock'
-expect_problem nodes put 0001 00 '^nodes: an entry of 2 and 1 bytes'
 # A table gone: named.
 rm -rf "$T/notable"
 cp -a "$T/srv" "$T/notable"

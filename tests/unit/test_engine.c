@@ -312,53 +312,69 @@ static void test_restamp_goes_past_seen_set_back(void)
  * replica's next change, stamped by its own clock below that counter,
  * came after a restart whose clock started past both: taken as it was,
  * it lost to the create it followed (rule 8; the model check's seed
- * 4946008, a hunt of 2026-12-03). */
+ * 4946008, a hunt of 2026-12-03). It goes past the create when it comes
+ * in the same push as the create sent again, or with a seen stamp the
+ * replica raised to the create's once it learned it; a change of a
+ * copied replica (the same node, neither) is taken as stamped. */
 static void test_replica_order_kept_across_restamp(void)
 {
 	srv *s = srv_world_or_exit();
-	rove_op *op = malloc(sizeof(*op));
+	rove_op *ops = calloc(2, sizeof(*ops)), *op = &ops[1];
 	uint64_t ahead = rove_wall_ms() + 3ull * 86400000u;
 	rove_uuid c = srv_id(0xda);
-	rove_push_result r;
+	rove_push_result r, two[2];
 	rove_hlc mine = {rove_hlc_from_ms(ahead).v + 5}; /* the replica's clock, from a pull */
-	rove_hlc created;
-	char name[64];
+	rove_hlc created, second, third;
+	char val[64];
 
-	CHECK(op != NULL);
+	CHECK(ops != NULL);
 	clock_at(s, ahead);
 	/* Others' changes move the server's clock on by its counter. */
 	(void)push_stamped(s, op, 0xdb, rove_hlc_from_ms(ahead + 3600000u), rove_hlc_from_ms(ahead).v + 40);
 	/* The replica's create, past the clock the server started with:
 	 * stamped anew, past 40. Its answer is lost. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=First", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){mine, 0x5eed});
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(srv_op(&ops[0], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=First", NULL), ROVE_OK);
+	rove_op_restamp(&ops[0], (rove_stamp){mine, 0x5eed});
+	CHECK_EQ_INT(srv_push(s, "alice", &ops[0], &r), ROVE_OK);
 	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
 	created = r.st.hlc;
 	CHECK(created.v > mine.v);
 	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
-	/* Its next change, by its own clock: below the create's stamp. */
+	/* The create again, and the change made after it, in one push. */
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "name=Second", NULL), ROVE_OK);
 	rove_op_restamp(op, (rove_stamp){{mine.v + 1}, 0x5eed});
+	CHECK_EQ_INT(srv_pushv(s, "alice", ops, 2, two), ROVE_OK);
+	CHECK_EQ_INT(two[0].status, ROVE_PUSH_ACCEPTED);
+	CHECK(two[0].st.hlc.v == created.v);
+	CHECK_EQ_INT(two[1].status, ROVE_PUSH_ACCEPTED);
+	second = two[1].st.hlc;
+	CHECK(second.v > created.v);
+	CHECK(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "name", val, sizeof(val)), "Second") == 0);
+	/* A later change alone, its seen stamp raised to the stamps given. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "address=Third", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{mine.v + 2}, 0x5eed});
+	op->seq = second.v;
 	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
 	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(r.st.hlc.v > created.v);
-	CHECK(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "name", name, sizeof(name)), "Second") == 0);
-	/* Another replica's change is its own: taken as stamped. */
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "phone=13900000001", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){{mine.v + 2}, 0xbeef});
-	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
-	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
-	CHECK(r.st.hlc.v == mine.v + 2);
-	/* A node is the client's to say: another user's op naming this
-	 * replica's node is his own, and moves nothing of hers. */
-	c = srv_id(0xdc);
-	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Bobs", NULL), ROVE_OK);
+	third = r.st.hlc;
+	CHECK(third.v > second.v);
+	/* A copy of the replica, which never saw those: its change is its
+	 * own, the earlier one, and loses to Third. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "address=Copy", NULL), ROVE_OK);
 	rove_op_restamp(op, (rove_stamp){{mine.v + 3}, 0x5eed});
-	CHECK_EQ_INT(srv_push(s, "bob", op, &r), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
 	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
 	CHECK(r.st.hlc.v == mine.v + 3);
-	free(op);
+	CHECK(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "address", val, sizeof(val)), "Third") == 0);
+	/* A seen stamp past the bound a client's own stamp has moves
+	 * nothing: the change is taken as stamped. */
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "phone=13900000001", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){{mine.v + 4}, 0x5eed});
+	op->seq = rove_hlc_from_ms(ahead + 86400000u).v;
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK(r.st.hlc.v == mine.v + 4);
+	free(ops);
 	srv_free(s);
 }
 
@@ -388,10 +404,9 @@ static void test_unset_clock_restamped(void)
 		CHECK(rove_hlc_ms(r.st.hlc) >= before);
 		CHECK_EQ_INT(strcmp(srv_field(s, ROVE_COLL_CUSTOMER, &c, "address", addr, sizeof(addr)), val + 8), 0);
 	}
-	/* A stamp of 1980 on is a real (if old) clock: kept as it is (from
-	 * another replica: this one's were stamped later). */
+	/* A stamp of 1980 on is a real (if old) clock: kept as it is. */
 	CHECK_EQ_INT(srv_op(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &c, "tier=loyal", NULL), ROVE_OK);
-	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(315532800000ull), 8});
+	rove_op_restamp(op, (rove_stamp){rove_hlc_from_ms(315532800000ull), 7});
 	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
 	CHECK_EQ_INT(rove_hlc_ms(r.st.hlc), 315532800000ull);
 

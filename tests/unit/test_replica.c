@@ -425,6 +425,59 @@ int main(void)
 		}
 	}
 
+	/* The server stamps an op anew past the replica's clock (its own
+	 * clock ahead of its wall): the ops queued after it, already stamped
+	 * below it, go with a seen stamp raised to it, so that the server
+	 * orders them after it (rule 8; the model check's seed 4946008). */
+	{
+		rove_op *op = malloc(sizeof(*op));
+		rove_op_head heads[4];
+		rove_push_result res[1];
+		rove_buf raw;
+		size_t at[5];
+		uint32_t n = 0, acc = 0, rej = 0;
+		rove_uuid cid, run;
+		rove_stamp second;
+		uint64_t floor;
+
+		CHECK(op != NULL);
+		rove_buf_init(&raw);
+		rove_uuid_new(&cid);
+		rove_uuid_new(&run);
+		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &cid, (rove_stamp){{0}, 0});
+		CHECK_EQ_INT(rove_op_set(op, "name", rove_vcstr("First")), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_write(&rep, op), ROVE_OK);
+		rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &cid, (rove_stamp){{0}, 0});
+		CHECK_EQ_INT(rove_op_set(op, "name", rove_vcstr("Second")), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_write(&rep, op), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_unacked_raw(&rep, heads, &raw, at, 4, &n), ROVE_OK);
+		CHECK_EQ_INT(n, 2);
+		second = heads[1].st;
+		CHECK(second.hlc.v > heads[0].st.hlc.v);
+		CHECK(heads[1].seq < second.hlc.v);
+		floor = second.hlc.v + 1000;
+		memset(res, 0, sizeof(res));
+		res[0].op_id = heads[0].op_id;
+		res[0].status = ROVE_PUSH_ACCEPTED;
+		res[0].seq = 100;
+		res[0].st = (rove_stamp){{floor}, heads[0].st.node};
+		CHECK_EQ_INT(rove_replica_pull_state(&rep, &ps), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_push_results(&rep, ps.server != 0 ? ps.server : 1, &run, heads, res, 1, &acc, &rej),
+			     ROVE_OK);
+		CHECK_EQ_INT(acc, 1);
+		rove_buf_reset(&raw);
+		CHECK_EQ_INT(rove_replica_unacked_raw(&rep, heads, &raw, at, 4, &n), ROVE_OK);
+		CHECK_EQ_INT(n, 1);
+		CHECK(heads[0].st.hlc.v == second.hlc.v);
+		CHECK(heads[0].seq == floor);
+		CHECK_EQ_INT(rove_dec_op((const uint8_t *)raw.data + at[0], at[1] - at[0], op), ROVE_OK);
+		CHECK(op->seq == floor);
+		CHECK(op->st.hlc.v == second.hlc.v);
+		CHECK(strcmp(rove_fields_str(&op->fs, "name"), "Second") == 0);
+		rove_buf_free(&raw);
+		free(op);
+	}
+
 	rove_replica_close(&rep);
 	{
 		char cmd[sizeof(dir) + 16];
