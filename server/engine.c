@@ -524,7 +524,12 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	 * to the newest stamp the server gave its acknowledged ops, or an
 	 * earlier op of the same push (push_floor), whose answer was lost.
 	 * A replica's own seen stamp is below its change's (its clock
-	 * follows what it pulls), so this takes only those. */
+	 * follows what it pulls), so this takes only those. Not one marked
+	 * given: it keeps the stamp it was given, which others may have
+	 * seen, wherever it comes in the push (a release took the server's
+	 * stamp, below its author's edit before it). */
+	if (given)
+		return;
 	if (seen_ok && seen.v > after.v)
 		after = seen;
 	if (op->st.hlc.v <= after.v) {

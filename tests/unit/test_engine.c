@@ -378,6 +378,37 @@ static void test_replica_order_kept_across_restamp(void)
 	srv_free(s);
 }
 
+/* Ops sent again after a restore, marked as accepted before, keep the
+ * stamps they were given, whatever their order in the push: a release
+ * took the server's stamp, below its author's edit just before it (his
+ * laptop a few minutes fast). Stamped anew past that edit, the release
+ * - and the stale edits after it - won over later writes that had seen
+ * them (the model check's seed 7546524, on the first version of the
+ * push's floor). */
+static void test_given_keep_stamps_in_any_order(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *ops = calloc(2, sizeof(*ops));
+	uint64_t wall = rove_wall_ms();
+	rove_uuid d = srv_id(0xdd);
+	rove_push_result two[2];
+
+	CHECK(ops != NULL);
+	CHECK_EQ_INT(srv_op(&ops[0], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &d, "name=Given", NULL), ROVE_OK);
+	rove_op_restamp(&ops[0], (rove_stamp){rove_hlc_from_ms(wall + 240000u), 0x5eed}); /* +4 minutes */
+	ops[0].seq = ROVE_SEQ_GIVEN;
+	CHECK_EQ_INT(srv_op(&ops[1], ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &d, "address=Given", NULL), ROVE_OK);
+	rove_op_restamp(&ops[1], (rove_stamp){rove_hlc_from_ms(wall + 1000u), 0x5eed}); /* the server's */
+	ops[1].seq = ROVE_SEQ_GIVEN;
+	CHECK_EQ_INT(srv_pushv(s, "alice", ops, 2, two), ROVE_OK);
+	CHECK_EQ_INT(two[0].status, ROVE_PUSH_ACCEPTED);
+	CHECK_EQ_INT(two[1].status, ROVE_PUSH_ACCEPTED);
+	CHECK(rove_hlc_ms(two[0].st.hlc) == wall + 240000u);
+	CHECK(rove_hlc_ms(two[1].st.hlc) == wall + 1000u);
+	free(ops);
+	srv_free(s);
+}
+
 /* A stamp from a clock that was never set (0, or before 1980: a laptop
  * whose clock reset to 1970, or 2^48 ms wrapped) would lose every merge:
  * the server gives the op its own stamp, as for one too far ahead. */
@@ -831,6 +862,7 @@ int main(void)
 	test_restamp_goes_past_seen();
 	test_restamp_goes_past_seen_set_back();
 	test_replica_order_kept_across_restamp();
+	test_given_keep_stamps_in_any_order();
 	test_fast_laptop_no_creep();
 	test_marks_no_creep();
 	test_refusals_bounded();
