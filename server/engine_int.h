@@ -18,9 +18,9 @@ typedef struct rove_apply_work {
 	rove_verdict verdict;
 	rove_reject_scopes rscopes; /* where a refusal is listed */
 	rove_buf scratch;
-	/* For a pushed op: the newest stamp kept of an op of its replica
-	 * (its node; rove_store_node_get): one at or below it, by the
-	 * replica's clock, is stamped anew past it. {0}: none. */
+	/* For a pushed op: the newest stamp of an earlier op of the same
+	 * push (engine.c's push_floor): one at or below it, not marked
+	 * given, is stamped anew past it. {0}: none. */
 	rove_hlc newer_than;
 	/* The work of the follow-up ops of the op this one applies (made
 	 * when first needed, freed with it): one level of follow-ups runs
