@@ -16,11 +16,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -321,6 +323,61 @@ static bool ipc_in_use(const char *url)
 	/* Refused or gone: a stale file, which nng replaces. A handshake that
 	 * timed out or was not permitted: something is there. */
 	return rv != NNG_ECONNREFUSED && rv != NNG_ENOENT && rv != NNG_EADDRINVAL;
+}
+
+int rove_net_listen_check(const char *url)
+{
+	const char *hp = NULL, *colon;
+	char host[256], port[16];
+	struct addrinfo hints, *res = NULL;
+	size_t hl;
+	int rv, fd, one = 1, err = 0;
+
+	if (strncmp(url, "ipc://", 6) == 0) {
+		if (!ipc_in_use(url))
+			return ROVE_OK;
+		rove_error("cannot listen: another server is listening on '%s'", url);
+		return ROVE_EIO;
+	}
+	if (strncmp(url, "tcp://", 6) == 0)
+		hp = url + 6;
+	else if (strncmp(url, "tls+tcp://", 10) == 0)
+		hp = url + 10;
+	colon = hp != NULL ? strrchr(hp, ':') : NULL;
+	if (colon == NULL || strlen(colon + 1) >= sizeof(port))
+		return ROVE_OK; /* rove_net_listen says what is wrong with it */
+	hl = (size_t)(colon - hp);
+	if (hl >= 2 && hp[0] == '[' && hp[hl - 1] == ']') {
+		hp++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return ROVE_OK;
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rv = getaddrinfo(hl == 0 || strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
+	if (rv != 0 || res == NULL)
+		return ROVE_OK;
+	/* Bound, not listened on, as nng binds it (SO_REUSEADDR: a port
+	 * left in TIME_WAIT is free): taken by another socket, it is in use. */
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0)
+			err = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	if (err == EADDRINUSE) {
+		rove_error("cannot listen on '%s': address in use", url);
+		return ROVE_EIO;
+	}
+	return ROVE_OK;
 }
 
 int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,

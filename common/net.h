@@ -45,6 +45,14 @@ int rove_net_tls_files_check(const char *cert_file, const char *key_file);
 int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, const char *key_file,
 		    nng_listener *out);
 
+/* Whether url could be listened on now, found without listening (a
+ * client that meets a listener takes the server for up): an ipc:// path
+ * where a server answers, or a tcp:// or tls+tcp:// address another
+ * socket holds, is refused (said, ROVE_EIO); ROVE_OK otherwise. What
+ * only the listen itself meets (a directory that may not be written, a
+ * name that does not resolve) is left to rove_net_listen. */
+int rove_net_listen_check(const char *url);
+
 /* Dials url, waiting until connected (the SP handshake, and TLS's, done)
  * or refused, but at most timeout_ms (0: as long as nng takes); ca_file
  * is required for TLS. Returns ROVE_EUNREACH when the server cannot be

@@ -37,10 +37,11 @@ typedef struct rove_serve_opts {
 	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
 } rove_serve_opts;
 
-/* Listens on opts' URL (and its metrics address) once and stops: whether
- * serving could start there (a port in use, TLS files that do not
- * serve), said before the database is opened, so that a serve that fails
- * changes nothing. A rove error, logged. */
+/* Whether serving could start at opts' URL (a server answering on the
+ * ipc:// path, a port another socket holds; rove_net_listen_check, which
+ * does not listen) and its metrics address: said before the database is
+ * opened, so that a serve that fails changes nothing. A rove error,
+ * logged. */
 int rove_serve_probe(const rove_serve_opts *opts);
 
 /* Serves until SIGINT or SIGTERM arrives. Returns a rove error. */

@@ -34,10 +34,17 @@ holder=$!
 for _ in $(seq 100); do grep -q up "$T/holder" && break; sleep 0.05; done
 rc=0
 timeout 10 "$ROVED_BIN" serve "$T/copy" --listen "ipc://$T/metrics.sock" --metrics "127.0.0.1:$mport" 2>"$T/err" || rc=$?
-kill "$holder"; wait "$holder" 2>/dev/null || true
 eq "$rc" "1" "serve with --metrics on an address in use"
 grep -q "cannot serve metrics" "$T/err" || fail "the refusal names the metrics address: $(cat "$T/err")"
 eq "$(md5sum <"$T/copy/data.mdb")" "$sum" "the data file of a serve whose metrics could not listen"
+# And a tcp:// --listen on that port: checked without listening on it (a
+# client that met a listener would take the server for up), refused.
+rc=0
+timeout 10 "$ROVED_BIN" serve "$T/copy" --listen "tcp://127.0.0.1:$mport" 2>"$T/err" || rc=$?
+kill "$holder"; wait "$holder" 2>/dev/null || true
+eq "$rc" "1" "serve on a tcp:// address in use"
+grep -q "cannot listen on 'tcp://127.0.0.1:$mport'" "$T/err" || fail "the refusal names the address: $(cat "$T/err")"
+eq "$(md5sum <"$T/copy/data.mdb")" "$sum" "the data file of a serve whose tcp:// address was in use"
 
 rm "$T/srv/roved.lock"
 rc=0
