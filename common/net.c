@@ -325,12 +325,32 @@ static bool ipc_in_use(const char *url)
 	return rv != NNG_ECONNREFUSED && rv != NNG_ENOENT && rv != NNG_EADDRINVAL;
 }
 
+/* The host of SCHEME://HOST:PORT (brackets of an IPv6 host taken off) into out. */
+static void url_host(const char *url, char *out, size_t len)
+{
+	const char *h = strstr(url, "://");
+	const char *end;
+	size_t n;
+
+	h = h ? h + 3 : url;
+	if (*h == '[') {
+		h++;
+		end = strchr(h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	n = end ? (size_t)(end - h) : strlen(h);
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+}
+
 int rove_net_listen_check(const char *url)
 {
-	const char *hp = NULL, *colon;
+	const char *scheme_end = strstr(url, "://"), *colon = strrchr(url, ':');
 	char host[256], port[16];
 	struct addrinfo hints, *res = NULL;
-	size_t hl;
 	int rv, fd, one = 1, err = 0;
 
 	if (strncmp(url, "ipc://", 6) == 0) {
@@ -339,28 +359,18 @@ int rove_net_listen_check(const char *url)
 		rove_error("cannot listen: another server is listening on '%s'", url);
 		return ROVE_EIO;
 	}
-	if (strncmp(url, "tcp://", 6) == 0)
-		hp = url + 6;
-	else if (strncmp(url, "tls+tcp://", 10) == 0)
-		hp = url + 10;
-	colon = hp != NULL ? strrchr(hp, ':') : NULL;
-	if (colon == NULL || strlen(colon + 1) >= sizeof(port))
-		return ROVE_OK; /* rove_net_listen says what is wrong with it */
-	hl = (size_t)(colon - hp);
-	if (hl >= 2 && hp[0] == '[' && hp[hl - 1] == ']') {
-		hp++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
+	/* Anything odd is left to rove_net_listen, which says what is wrong. */
+	if ((strncmp(url, "tcp://", 6) != 0 && strncmp(url, "tls+tcp://", 10) != 0) ||
+	    colon == NULL || colon < scheme_end + 3 || strlen(colon + 1) >= sizeof(port) ||
+	    strlen(url) >= sizeof(host))
 		return ROVE_OK;
-	memcpy(host, hp, hl);
-	host[hl] = '\0';
+	url_host(url, host, sizeof(host));
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rv = getaddrinfo(hl == 0 || strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
+	rv = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL : host, port, &hints, &res);
 	if (rv != 0 || res == NULL)
 		return ROVE_OK;
 	/* Bound, not listened on, as nng binds it (SO_REUSEADDR: a port
@@ -432,27 +442,6 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 	if (out != NULL)
 		*out = l;
 	return ROVE_OK;
-}
-
-/* The host of tls+tcp://HOST:PORT into out. */
-static void url_host(const char *url, char *out, size_t len)
-{
-	const char *h = strstr(url, "://");
-	const char *end;
-	size_t n;
-
-	h = h ? h + 3 : url;
-	if (*h == '[') {
-		h++;
-		end = strchr(h, ']');
-	} else {
-		end = strrchr(h, ':');
-	}
-	n = end ? (size_t)(end - h) : strlen(h);
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, h, n);
-	out[n] = '\0';
 }
 
 /* A dial that ends in time: nng 1.5.2's blocking nng_dialer_start waits

@@ -915,14 +915,14 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 		/* Answered before: how it was kept, from the oplog (unless
 		 * compaction dropped it: then no pull sends it again). */
 		MDB_val raw;
-		rove_hlc given = r->st.hlc;
+		rove_hlc kept = r->st.hlc;
 		rc = rove_fields_copy(k->pushed, &op->fs);
 		if (rc == ROVE_OK)
 			rc = rove_store_oplog_get(&e->st, txn, r->seq, op, &raw);
 		/* The replica's ops after it in this push were made after it
 		 * (push_floor). */
 		if ((rc == ROVE_OK && strcmp(op->author, u->name) == 0) || rc == ROVE_ENOTFOUND)
-			push_floor(floor, given);
+			push_floor(floor, kept);
 		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK;
 		if (rc == ROVE_OK && strcmp(op->author, u->name) != 0) {

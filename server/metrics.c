@@ -393,9 +393,10 @@ static bool is_loopback(const struct sockaddr_storage *sa)
 	return false;
 }
 
-/* Listens on addr (HOST:PORT, valid): *lfd. warn: say when addr is not
- * a loopback address. */
-static int listen_on(const char *addr, bool warn, int *lfd)
+/* Listens on addr (HOST:PORT, valid): *lfd, and says when addr is not a
+ * loopback address. serve false: only binds *lfd (whether the address can
+ * be had), so that nothing meets a listener before the server is up. */
+static int listen_on(const char *addr, bool serve, int *lfd)
 {
 	char host[ROVE_MAX_URL], port[8];
 	const char *colon;
@@ -432,7 +433,8 @@ static int listen_on(const char *addr, bool warn, int *lfd)
 			continue;
 		}
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, ROVE_METRICS_MAX_CONNS) != 0) {
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+		    (serve && listen(fd, ROVE_METRICS_MAX_CONNS) != 0)) {
 			err = errno;
 			close(fd);
 			continue;
@@ -444,7 +446,7 @@ static int listen_on(const char *addr, bool warn, int *lfd)
 		rove_error("cannot serve metrics on %s: %s", addr, strerror(err));
 		return ROVE_EIO;
 	}
-	if (warn && (getsockname(*lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa)))
+	if (serve && (getsockname(*lfd, (struct sockaddr *)&sa, &salen) != 0 || !is_loopback(&sa)))
 		rove_warn("the metrics on http://%s/metrics have no authentication: anyone who can reach %s reads "
 			  "them (serve them on 127.0.0.1, or keep the port behind a firewall)",
 			  addr, addr);

@@ -51,9 +51,10 @@ bool rove_metrics_addr_valid(const char *s);
  * most ROVE_METRICS_MAX_CONNS at once (ROVE_METRICS_FDS descriptors in
  * all). */
 typedef struct rove_metrics_http rove_metrics_http;
-/* Whether the endpoint could listen on addr (a valid HOST:PORT): listens
- * and closes again, saying why not (roved serve asks before it opens the
- * database). */
+/* Whether the endpoint could listen on addr (a valid HOST:PORT): binds
+ * and closes again, without listening (nothing must meet a listener
+ * before the server is up), saying why not (roved serve asks before it
+ * opens the database). */
 int rove_metrics_probe(const char *addr);
 /* Starts it (addr a valid HOST:PORT), warning once in the log if addr is
  * not a loopback address (the endpoint has no authentication); the

@@ -38,8 +38,8 @@ typedef struct rove_serve_opts {
 } rove_serve_opts;
 
 /* Whether serving could start at opts' URL (a server answering on the
- * ipc:// path, a port another socket holds; rove_net_listen_check, which
- * does not listen) and its metrics address: said before the database is
+ * ipc:// path, a port another socket holds; rove_net_listen_check) and its
+ * metrics address, neither listened on: said before the database is
  * opened, so that a serve that fails changes nothing. A rove error,
  * logged. */
 int rove_serve_probe(const rove_serve_opts *opts);

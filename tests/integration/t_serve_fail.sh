@@ -8,7 +8,10 @@
 #  - roved.lock removed while a server runs (as "stale"), a second serve
 #    on the same directory is still refused: the directory is locked too;
 #  - the first start of a new database does not say it rebuilt an index;
-#  - a stop signal during the start stops the server cleanly.
+#  - a stop signal during the start stops the server cleanly;
+#  - nothing listens before the database is open: not the address, not
+#    the --metrics one (a client or a supervisor that met a listener
+#    there would take the server for up, and then meet nothing).
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -80,4 +83,45 @@ if bad:
     print("\n".join(bad), file=sys.stderr)
     sys.exit(1)
 PY
+
+# The database's open made slow (1.5 s, tests/tools/rove_slow_open): the
+# serve's listen() calls all come after it, and a client that polls both
+# ports every millisecond first gets in once the database is open. Before,
+# serve listened on both once, and closed them, before the open.
+slow="$(dirname "$ROVE_RAW")/librove_slow_open.so"
+[ -f "$slow" ] || fail "no $slow"
+lport=$(free_port)
+mport=$(free_port)
+LD_PRELOAD="$slow" ROVE_TRACE_FILE="$T/trace" ROVE_SLOW_OPEN_MS=1500 \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	"$ROVED_BIN" serve "$T/srv" --listen "tcp://127.0.0.1:$lport" --metrics "127.0.0.1:$mport" \
+	>>"$T/roved.log" 2>&1 &
+slow_pid=$!
+python3 - "$lport" "$mport" "$T/trace" <<'PY' || fail "a port took connections before the database was open"
+import socket, sys, time
+ports, trace = [int(p) for p in sys.argv[1:3]], sys.argv[3]
+t0 = time.time()
+while time.time() - t0 < 60:
+    for p in ports:
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        seen = open(trace).read() if __import__("os").path.exists(trace) else ""
+        if "open data.mdb" not in seen:
+            sys.exit("port %d took a connection before the database was opened: %r" % (p, seen))
+        sys.exit(0)
+    time.sleep(0.001)
+sys.exit("no port took a connection in 60 s")
+PY
+kill -TERM "$slow_pid"
+rc=0
+wait "$slow_pid" || rc=$?
+eq "$rc" "0" "the slow-opening serve stopped"
+eq "$(head -1 "$T/trace")" "open data.mdb" "what serve did first (then: $(tr '\n' ' ' <"$T/trace"))"
+# (nng listens on its socket twice: 128, then 4096 connections queued.)
+[ "$(grep -c '^listen$' "$T/trace")" -ge 2 ] || fail "serve listened on both addresses: $(tr '\n' ' ' <"$T/trace")"
 echo "ok"
