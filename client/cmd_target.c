@@ -29,7 +29,6 @@ static const struct option opts[] = {
 int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	const char *user = NULL, *period = NULL, *amount = NULL;
-	char name[128];
 	rove_replica r;
 	rove_record *rec;
 	rove_op *op;
@@ -66,20 +65,27 @@ int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		free(op);
 		return ROVE_EXIT_FAIL;
 	}
-	/* One target per user and month, the same id everywhere. */
-	snprintf(name, sizeof(name), "target:%s:%s", user, period);
-	rove_uuid_from_name(&id, name);
-	rc = cli_open(cli, &r);
+	memset(&id, 0, sizeof(id));
+	rove_op_init(op, ROVE_OP_CREATE, c->id, &id, st0);
+	rc = rec_set_field(op, rove_schema_field(c, "user"), user);
+	if (rc == ROVE_OK)
+		rc = rec_set_field(op, rove_schema_field(c, "period"), period);
+	if (rc == ROVE_OK)
+		rc = rec_set_field(op, rove_schema_field(c, "amount"), amount);
+	/* One target per user and month, the same id everywhere; one
+	 * deleted is set again under it (the server makes it live again). */
+	if (rc == ROVE_OK && (rove_fields_str(&op->fs, "user") == NULL || rove_fields_str(&op->fs, "period") == NULL)) {
+		rove_error("a target needs a user and a month");
+		rc = ROVE_EINVAL;
+	}
 	if (rc == ROVE_OK) {
-		bool exists = rove_replica_get(&r, c->id, &id, rec) == ROVE_OK;
-		rove_op_init(op, exists ? ROVE_OP_UPDATE : ROVE_OP_CREATE, c->id, &id, st0);
-		rc = rec_set_field(op, rove_schema_field(c, "user"), user);
-		if (rc == ROVE_OK)
-			rc = rec_set_field(op, rove_schema_field(c, "period"), period);
-		if (rc == ROVE_OK)
-			rc = rec_set_field(op, rove_schema_field(c, "amount"), amount);
-		if (rc == ROVE_OK)
-			rc = rec_write_op(&r, op, exists ? rec : NULL);
+		rove_target_id(rove_fields_str(&op->fs, "user"), rove_fields_str(&op->fs, "period"), &op->rid);
+		rc = cli_open(cli, &r);
+	}
+	if (rc == ROVE_OK) {
+		bool exists = rove_replica_get(&r, c->id, &op->rid, rec) == ROVE_OK;
+		op->kind = exists ? ROVE_OP_UPDATE : ROVE_OP_CREATE;
+		rc = rec_write_op(&r, op, exists ? rec : NULL);
 		rove_replica_close(&r);
 	}
 	free(rec);

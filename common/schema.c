@@ -5,6 +5,7 @@
 #include "ident.h"
 #include "rove_assert.h"
 #include "text.h"
+#include "uuid.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -307,6 +308,14 @@ bool rove_login_valid(const char *s, size_t len)
 bool rove_code_valid(const char *s, size_t len)
 {
 	return valid_chars(s, len, "._-");
+}
+
+void rove_target_id(const char *user, const char *period, rove_uuid *out)
+{
+	char name[sizeof("target::") + ROVE_MAX_NAME + ROVE_MAX_NAME];
+
+	snprintf(name, sizeof(name), "target:%s:%s", user, period);
+	rove_uuid_from_name(out, name);
 }
 
 bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen)

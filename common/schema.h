@@ -140,6 +140,11 @@ bool rove_code_valid(const char *s, size_t len);
  * such are one name to a person, and refused as a new one. */
 bool rove_name_same(const char *a, size_t alen, const char *b, size_t blen);
 
+/* The id of user's target for period (YYYY-MM), as the op's fields hold
+ * them: one target per user and month, under the same id on every
+ * replica and the server (which refuses a target made under another). */
+void rove_target_id(const char *user, const char *period, rove_uuid *out);
+
 /* Roles of users; their names are part of the command-line contract. */
 /* Stored in the server's users table: never renumber. */
 enum rove_role { ROVE_ROLE_REP = 1, ROVE_ROLE_MANAGER = 2, ROVE_ROLE_ANALYST = 3, ROVE_ROLE_ADMIN = 4 };

@@ -642,6 +642,20 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 		return refuse(v, ROVE_R_FORBIDDEN, "a target cannot move to another user");
 	if (login == NULL)
 		return refuse(v, ROVE_R_INVALID, "a target needs a user");
+	if (cur != NULL && touches(op, "period") &&
+	    (rove_fields_str(&op->fs, "period") == NULL || rove_fields_str(&cur->fs, "period") == NULL ||
+	     strcmp(rove_fields_str(&op->fs, "period"), rove_fields_str(&cur->fs, "period")) != 0))
+		return refuse(v, ROVE_R_FORBIDDEN, "a target cannot move to another month");
+	if (cur == NULL) {
+		const char *period = rove_fields_str(&op->fs, "period");
+		rove_uuid want;
+		if (period == NULL)
+			return refuse(v, ROVE_R_INVALID, "a target needs a month");
+		rove_target_id(login, period, &want);
+		if (memcmp(&want, &op->rid, sizeof(want)) != 0)
+			return refuse(v, ROVE_R_INVALID,
+				      "a target's id is made from its user and month (one target per user and month)");
+	}
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
@@ -666,16 +680,31 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
+	bool again = false;
 
 	if (c == NULL)
 		return refuse(v, ROVE_R_INVALID, "unknown collection"); /* rules refuse it first */
-	if (op->kind == ROVE_OP_CREATE && cur != NULL && op->coll == ROVE_COLL_TARGET && !rove_record_deleted(cur))
-		op->kind = ROVE_OP_UPDATE; /* one target per user and month: set again */
+	if (cur != NULL && op->coll == ROVE_COLL_TARGET &&
+	    (op->kind == ROVE_OP_CREATE || op->kind == ROVE_OP_UPDATE)) {
+		/* One target per user and month (its id says which): set
+		 * again, also after a delete ("setting it again replaces
+		 * it"; a replica that saw the target sends an update). A
+		 * whole target over a deleted one makes it live again, as of
+		 * the op's stamp: a delete stamped later still wins. */
+		op->kind = ROVE_OP_UPDATE;
+		again = rove_record_deleted(cur) && touches(op, "user") && touches(op, "period") &&
+			touches(op, "amount") && !touches(op, ROVE_FIELD_DELETED);
+		if (again) {
+			int rc = op_put(op, ROVE_FIELD_DELETED, rove_vint(0), v);
+			if (rc != ROVE_OK || REFUSED(v))
+				return rc;
+		}
+	}
 	if (op->kind == ROVE_OP_CREATE && cur != NULL)
 		return refuse(v, ROVE_R_INVALID, "record already exists");
 	if (op->kind != ROVE_OP_CREATE && cur == NULL)
 		return refuse(v, ROVE_R_INVALID, "no such record");
-	if (cur != NULL && rove_record_deleted(cur))
+	if (cur != NULL && rove_record_deleted(cur) && !again)
 		return refuse(v, ROVE_R_DELETED, "the record was deleted");
 	if (op->coll == ROVE_COLL_DEALER)
 		return check_dealer(pc, u, op, cur, v);

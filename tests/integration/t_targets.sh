@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One target per user and month, kept by the server whatever a client
+# sends (attack nineteen):
+#  - a target deleted can be set again ("setting it again replaces it"),
+#    by the manager who deleted it, by one who set it offline meanwhile,
+#    and by an admin; every replica shows the new one;
+#  - a target is made under the id its user and month give: a create
+#    under another id is refused, and so is an update moving a target to
+#    another month, so no report lists a rep twice for a month.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east
+users mike:manager:east sun:rep:east
+user_replica ana analyst
+sync_all admin mike sun ana
+
+# Set, deleted, set again: the new amount, on every replica.
+r mike target set sun --period 2026-10 --amount 100
+r mike sync >/dev/null
+tid=$(r mike target list --json | jq -r '.[0].id')
+r mike target delete "$tid"
+r mike sync >/dev/null
+eq "$(r mike target list --json | jq length)" "0" "the target deleted"
+r mike target set sun --period 2026-10 --amount 200
+eq "$(r mike target list --json | jq -r '.[] | "\(.period) \(.amount)"')" "2026-10 20000" \
+	"set again, before the sync"
+out=$(r mike sync --json)
+eq "$(jq -r .rejected <<<"$out")" "0" "set again after a delete: refused ($(r mike rejected))"
+sync_all admin sun ana
+for u in mike sun ana admin; do
+	eq "$(r "$u" target list --json | jq -r '.[] | "\(.id) \(.user) \(.period) \(.amount)"')" \
+		"$tid sun 2026-10 20000" "$u's targets after the target was set again"
+done
+eq "$(r ana report targets --period 2026-10 --json | jq -c '[.[] | [.user, .target]]')" '[["sun",20000]]' \
+	"the report after the target was set again"
+
+# The admin deletes it while mike, offline, sets it again: his set comes
+# after the delete, so it stands (the later write wins, as everywhere).
+r admin target delete "$tid"
+r admin sync >/dev/null
+r mike target set sun --period 2026-10 --amount 300
+r mike sync >/dev/null
+eq "$(r mike rejected --json | jq length)" "0" "set offline over a delete: refused ($(r mike rejected))"
+sync_all admin sun
+for u in mike sun admin; do
+	eq "$(r "$u" target list --json | jq -r '.[] | "\(.user) \(.period) \(.amount)"')" "sun 2026-10 30000" \
+		"$u's targets after an offline set over a delete"
+done
+# And the admin sets one mike deleted.
+r mike target delete "$tid"
+r mike sync >/dev/null
+r admin sync >/dev/null
+r admin target set sun --period 2026-10 --amount 400
+r admin sync >/dev/null
+eq "$(r admin rejected --json | jq length)" "0" "the admin's set over a delete: refused ($(r admin rejected))"
+r mike sync >/dev/null
+eq "$(r mike target list --json | jq -r '.[].amount')" "40000" "mike sees the admin's target"
+
+# Not under another id, not moved to another month.
+r mike target set sun --period 2026-11 --amount 100
+r mike sync >/dev/null
+nov=$(r mike target list --json | jq -r '.[] | select(.period == "2026-11") | .id')
+other=$(python3 -c 'import uuid; print(uuid.uuid4())')
+out=$(probe mike push create 7 "$other" user=sun period=2026-10 amount=#5000000)
+eq "$(jq -r .reason <<<"$out")" "invalid" "a target created under another id ($out)"
+grep -q "user and month" <<<"$out" || fail "why: $out"
+out=$(probe mike push update 7 "$nov" period=2026-10)
+eq "$(jq -r .reason <<<"$out")" "forbidden" "a target moved to another month ($out)"
+r admin sync >/dev/null
+eq "$(r admin target list --json | jq -c '[.[] | [.user, .period, .amount]] | sort')" \
+	'[["sun","2026-10",40000],["sun","2026-11",10000]]' "one target per user and month"
+eq "$(r admin report targets --period 2026-10 --json | jq length)" "1" "the report lists sun once"
+"$ROVED_BIN" check "$T/srv" >/dev/null || fail "roved check: $("$ROVED_BIN" check "$T/srv" 2>&1)"
+echo "ok"
