@@ -576,6 +576,8 @@ class Hunt:
             if not isinstance(doc, want):
                 raise Finding("--json printed a %s, not a%s: %s" % (
                     type(doc).__name__, "n array" if want is list else "n object", where))
+            if kind == "json-list" and args[1:2] == ["list"]:
+                self.check_list(login, args, doc, where)
             if args[:1] == ["rejected"]:
                 for r in doc:
                     if isinstance(r, dict) and isinstance(r.get("op"), str):
@@ -588,6 +590,57 @@ class Hunt:
                 raise Finding("--csv printed no CSV table (%s): %s" % (e, where))
             if rows and any(len(r) != len(rows[0]) for r in rows):
                 raise Finding("a CSV table with rows of different widths: %s" % where)
+
+    def check_list(self, login, args, doc, where):
+        """What a list's filters, sort and limit promise (rove RECORD list
+        --help), of the list it printed."""
+        opts, i = {}, 2
+        while i < len(args):
+            a = args[i] if isinstance(args[i], str) else ""
+            if a in ("--mine", "--pool", "--json", "--wide"):
+                opts[a] = True
+            elif a.startswith("--") and i + 1 < len(args):
+                opts[a] = args[i + 1]
+                i += 1
+            i += 1
+
+        def bad(what):
+            raise Finding("a list that is not what its options say (%s): %s" % (what, where))
+        if "--limit" in opts and len(doc) > int(opts["--limit"]):
+            bad("%d records, --limit %s" % (len(doc), opts["--limit"]))
+        for rec in doc:
+            if "--mine" in opts and rec.get("owner") != login:
+                bad("--mine: %s is %s's" % (rec.get("id"), rec.get("owner")))
+            if "--pool" in opts and rec.get("owner") is not None:
+                bad("--pool: %s is %s's" % (rec.get("id"), rec.get("owner")))
+            if "--owner" in opts and rec.get("owner") != opts["--owner"]:
+                bad("--owner %s: %s is %s's" % (opts["--owner"], rec.get("id"), rec.get("owner")))
+            for o, f in (("--tier", "tier"), ("--stage", "stage")):
+                if o in opts and str(rec.get(f)).lower() != str(opts[o]).lower():
+                    bad("%s %s: %s has %s" % (o, opts[o], rec.get("id"), rec.get(f)))
+        if "--territory" in opts and doc:
+            terrs = {t["code"]: t["parent"] for t in self.json_of(login, ["territory", "list", "--json"])}
+            code = opts["--territory"]
+            for rec in doc:
+                t = rec.get("territory")
+                seen = set()
+                while t is not None and t != code and t not in seen:
+                    seen.add(t)
+                    t = terrs.get(t)
+                if t != code:
+                    bad("--territory %s: %s is in %s" % (code, rec.get("id"), rec.get("territory")))
+        if "--search" in opts and not re.search(r"[0-9+()]", str(opts["--search"])):
+            want = str(opts["--search"]).lower()
+            for rec in doc:
+                if not any(isinstance(v, str) and want in v.lower() for v in rec.values()):
+                    bad("--search %r: %s holds it nowhere" % (opts["--search"], rec.get("id")))
+        if opts.get("--sort") in ("name", "name:desc"):
+            def fold(v):
+                return "".join(c.lower() if c.isascii() else c for c in (v or ""))
+            names = [fold(r.get("name")) for r in doc]
+            want = sorted(names, reverse=opts["--sort"] == "name:desc")
+            if names != want:
+                bad("--sort %s: %s" % (opts["--sort"], names))
 
     def sync_round(self):
         logins = self.logins()
