@@ -645,6 +645,37 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 	return territory != NULL ? territory_subtree(r, territory, lc) : ROVE_OK;
 }
 
+/* Counts a record (the walk stops at the first: limit 1). */
+static int count_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
+{
+	(void)rec;
+	(void)pending;
+	(*(size_t *)lc->arg)++;
+	return ROVE_OK;
+}
+
+/* Whether customer id (text: idtext) is one r holds or one some record
+ * of c in r belongs to: ROVE_OK, else ROVE_ENOTFOUND, said. */
+static int names_something(rove_replica *r, const rove_coll_def *c, const rove_uuid *id, const char *idtext)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	int rc = rec == NULL ? ROVE_ENOMEM : rove_replica_get(r, ROVE_COLL_CUSTOMER, id, rec);
+
+	free(rec);
+	if (rc == ROVE_ENOTFOUND) {
+		size_t n = 0;
+		rec_list_ctx probe = {.c = c, .parent = idtext, .emit = count_one, .arg = &n, .limit = 1};
+		rc = rec_list_walk(r, &probe);
+		if (rc == ROVE_OK && n == 0) {
+			rove_error("no customer '%s' in this replica", idtext);
+			return ROVE_ENOTFOUND;
+		}
+	}
+	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+		rove_error("cannot read customer '%s': %s", idtext, rove_strerror(rc));
+	return rc;
+}
+
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rec_list_ctx lc = {.c = c};
@@ -755,11 +786,18 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		return cli_exit(rc);
 	}
 	if (lc.parent != NULL) {
-		/* A whole id: a customer this replica does not hold (any more)
-		 * has no children here, the list is empty. An abbreviation must
-		 * name one it holds. */
-		if (rove_uuid_parse(lc.parent, &pid) != ROVE_OK)
+		/* An abbreviation must name a customer this replica holds. A
+		 * whole id may name one it no longer holds whose records it
+		 * keeps (a won deal credited to its rep after the customer
+		 * moved on); one that names nothing here, neither a customer
+		 * nor a record of one, is said so (exit 1), as everywhere an
+		 * id is taken (attack nineteen: it printed an empty list). */
+		if (rove_uuid_parse(lc.parent, &pid) != ROVE_OK) {
 			rc = cli_id_find(&r, ROVE_COLL_CUSTOMER, lc.parent, "customer", &pid);
+		} else {
+			rove_uuid_format(&pid, pids);
+			rc = names_something(&r, c, &pid, pids);
+		}
 		if (rc != ROVE_OK) {
 			rove_replica_close(&r);
 			free(lc.terrs);

@@ -345,6 +345,16 @@ many_customers() {
 	eq "$(r "$user" sync --json | jq .accepted)" "$n" "the customers reached the server"
 }
 
+# holds_no_family NAME COLL CUSTOMER WHAT: NAME's replica holds neither
+# the customer nor any COLL record of it: `COLL list --customer` says so
+# (exit 1, "no customer ... in this replica").
+holds_no_family() {
+	local code=0
+	r "$1" "$2" list --customer "$3" --json >"$T/none.out" 2>"$T/none.err" || code=$?
+	eq "$code" "1" "$4 (the list printed: $(cat "$T/none.out"))"
+	grep -q "no customer '$3' in this replica" "$T/none.err" || fail "$4: $(cat "$T/none.err")"
+}
+
 # sync_all NAME...: syncs each replica in turn, quietly.
 sync_all() {
 	local u

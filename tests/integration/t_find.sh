@@ -115,4 +115,9 @@ for bad in "customer list --sort nosuchfield" "customer list --limit 0" "custome
 	eq "$?" "2" "rove $bad"
 	set -e
 done
+# A whole customer id that names nothing here is said so, as its
+# abbreviation is (attack nineteen: an empty list, exit 0).
+for coll in contact contract opportunity activity; do
+	holds_no_family mike "$coll" 01a23be3-0000-7000-8000-0000deadbeef "$coll list --customer, a whole id of nothing"
+done
 echo "ok"
