@@ -154,6 +154,34 @@ int policy_user_get(const pctx *pc, const char *login, rove_user *t, rove_verdic
 	return rc == ROVE_ENOTFOUND ? refuse(v, ROVE_R_INVALID, "no user '%s'", login) : rc;
 }
 
+/* The user named login, as author may name them: to a manager, a user
+ * outside his reach reads as no user at all (RULES.md, "People"), in
+ * the words his reassignments use, so that a refusal does not tell him
+ * who exists elsewhere, or their role (attack nineteen). */
+static int named_user_get(const pctx *pc, const rove_user *author, const char *login, rove_user *t,
+			  rove_verdict *v)
+{
+	rove_user *view;
+	bool visible = false;
+	int rc;
+
+	if (author->role != ROVE_ROLE_MANAGER)
+		return policy_user_get(pc, login, t, v);
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		return refuse(v, ROVE_R_INVALID, "no user '%s' in your territories", login);
+	if (rc != ROVE_OK)
+		return rc;
+	view = malloc(sizeof(*view));
+	if (view == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_policy_user_view(pc, author, t, &visible, view);
+	free(view);
+	if (rc == ROVE_OK && !visible)
+		rc = refuse(v, ROVE_R_INVALID, "no user '%s' in your territories", login);
+	return rc;
+}
+
 int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdict *v)
 {
 	int rc = policy_user_get(pc, login, t, v);
@@ -184,7 +212,7 @@ static int check_owner_at(const pctx *pc, const rove_user *author, const char *l
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = policy_user_get(pc, login, t, v);
+	rc = named_user_get(pc, author, login, t, v);
 	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
 		rc = refuse(v, ROVE_R_INVALID, "'%s' is %s; customers go to reps and managers", login,
 			    rove_role_with_article(t->role));
@@ -659,7 +687,7 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
-	rc = policy_user_get(pc, login, t, v);
+	rc = named_user_get(pc, u, login, t, v);
 	for (uint32_t i = 0; rc == ROVE_OK && !REFUSED(v) && i < t->nterr && terr == NULL; i++) {
 		bool in = u->role == ROVE_ROLE_ADMIN;
 		if (!in)

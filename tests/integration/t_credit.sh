@@ -80,7 +80,10 @@ exits_as mike 2 opportunity add --customer "$c" --title One --title Two
 grep -q -- "--title is given twice" "$T/err" || fail "why an option twice is refused: $(cat "$T/err")"
 eq "$(r mike pending --json | jq length)" "0" "nothing queued"
 out=$(probe mike push update 4 "$open1" owner=walt)
-eq "$(jq -r .reason <<<"$out")" "not_in_territory" "the server refuses a rep outside ($out)"
+# In the words it uses for nobody: to mike, walt is no user (attack
+# nineteen: not_in_territory told him walt exists).
+eq "$(jq -r '"\(.reason) \(.detail)"' <<<"$out")" "invalid no user 'walt' in your territories" \
+	"the server refuses a rep outside ($out)"
 out=$(probe mike push update 4 "$open1" owner=nobody)
 eq "$(jq -r .reason <<<"$out")" "invalid" "the server refuses nobody ($out)"
 sync_all li

@@ -6,12 +6,15 @@
 #    and by an admin; every replica shows the new one;
 #  - a target is made under the id its user and month give: a create
 #    under another id is refused, and so is an update moving a target to
-#    another month, so no report lists a rep twice for a month.
+#    another month, so no report lists a rep twice for a month;
+#  - to a manager, a user outside his reach reads as no user at all: a
+#    target or a customer for one is refused in the words used for a
+#    login that does not exist, whatever their role.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
-territories east
-users mike:manager:east sun:rep:east
+territories east west
+users mike:manager:east sun:rep:east zhao:rep:west
 user_replica ana analyst
 sync_all admin mike sun ana
 
@@ -71,5 +74,20 @@ r admin sync >/dev/null
 eq "$(r admin target list --json | jq -c '[.[] | [.user, .period, .amount]] | sort')" \
 	'[["sun","2026-10",40000],["sun","2026-11",10000]]' "one target per user and month"
 eq "$(r admin report targets --period 2026-10 --json | jq length)" "1" "the report lists sun once"
+# A manager's refusals name no one outside his reach.
+r mike target set zhao --period 2026-12 --amount 5
+r mike target set nosuch --period 2026-12 --amount 5
+r mike sync >/dev/null
+eq "$(r mike rejected --json | jq -r '.[] | select(.collection == "target") | "\(.reason) \(.detail)"' | sort)" \
+	"invalid no user 'nosuch' in your territories
+invalid no user 'zhao' in your territories" "targets for users outside mike's reach and for none"
+for o in ana admin zhao nosuch; do
+	out=$(probe mike push create 1 "$(python3 -c 'import uuid; print(uuid.uuid4())')" name=x territory=east owner=$o)
+	eq "$(jq -r '"\(.reason) \(.detail)"' <<<"$out")" "invalid no user '$o' in your territories" \
+		"a customer given to $o by a manager"
+done
+# An admin is told what is wrong.
+out=$(probe admin push create 1 "$(python3 -c 'import uuid; print(uuid.uuid4())')" name=x territory=east owner=ana)
+eq "$(jq -r .detail <<<"$out")" "'ana' is an analyst; customers go to reps and managers" "the admin's refusal"
 "$ROVED_BIN" check "$T/srv" >/dev/null || fail "roved check: $("$ROVED_BIN" check "$T/srv" 2>&1)"
 echo "ok"
