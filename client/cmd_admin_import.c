@@ -232,6 +232,8 @@ static int check_user(aimport *im, arow *w)
 	else if (!rove_login_valid(login, strlen(login)))
 		row_error(im, w->line, "invalid user name '%.64s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)", login,
 			  ROVE_MAX_NAME);
+	else if (rove_login_reserved(login))
+		row_error(im, w->line, "'%s' is the server's own name", login);
 	else if ((held = server_login(im, login)) != NULL)
 		row_error(im, w->line, "user '%s' already exists%s%s%s", login, strcmp(held, login) != 0 ? " as '" : "",
 			  strcmp(held, login) != 0 ? held : "", strcmp(held, login) != 0 ? "'" : "");
@@ -272,6 +274,10 @@ static int check_user(aimport *im, arow *w)
 	}
 	free(w->cell[2]);
 	w->cell[2] = out;
+	/* as the server says it: analysts and admins read everything and own nothing */
+	if (out[0] != '\0' && rove_role_parse(role) != 0 && !rove_rules_role_may_own(rove_role_parse(role)))
+		row_error(im, w->line, "%s is %s: territories are for reps and managers", login,
+			  rove_role_with_article(rove_role_parse(role)));
 	if (strlen(out) > ROVE_MAX_ADMIN_ARG)
 		row_error(im, w->line,
 			  "territories are longer than %u bytes, the most an administration request carries: give "

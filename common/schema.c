@@ -310,6 +310,11 @@ bool rove_code_valid(const char *s, size_t len)
 	return valid_chars(s, len, "._-");
 }
 
+bool rove_login_reserved(const char *login)
+{
+	return rove_name_same(login, strlen(login), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER));
+}
+
 void rove_target_id(const char *user, const char *period, rove_uuid *out)
 {
 	char name[sizeof("target::") + ROVE_MAX_NAME + ROVE_MAX_NAME];

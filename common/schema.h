@@ -132,6 +132,13 @@ bool rove_schema_time_ms(const char *iso, uint64_t *ms, bool *zoned);
  * the admin's user.add and the schema's LOGIN fields. */
 bool rove_login_valid(const char *s, size_t len);
 
+/* The name the server acts under for its own periodic work (recycling):
+ * no user may take it, in any case. */
+#define ROVE_SYSTEM_USER "roved"
+
+/* Whether login is ROVE_SYSTEM_USER, ignoring ASCII case: no user's. */
+bool rove_login_reserved(const char *login);
+
 /* Whether s (len bytes) is a territory code: 1 to ROVE_MAX_NAME ASCII
  * letters, digits and . _ -, the first a letter or digit (territory.add and the schema's CODE fields). */
 bool rove_code_valid(const char *s, size_t len);

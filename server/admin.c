@@ -142,7 +142,7 @@ static int cmd_user_add(admin_ctx *a)
 	if (!rove_login_valid(a->args[0], strlen(a->args[0])))
 		return refuse(a, ROVE_EINVAL, "invalid user name '%s' (letters, digits and . _ - @, beginning with a letter or digit, at most %u)",
 			      a->args[0], ROVE_MAX_NAME);
-	if (rove_policy_name_reserved(a->args[0]))
+	if (rove_login_reserved(a->args[0]))
 		return refuse(a, ROVE_EEXIST, "'%s' is the server's own name", a->args[0]);
 	memset(&u, 0, sizeof(u));
 	u.role = rove_role_parse(a->args[1]);

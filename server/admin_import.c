@@ -516,7 +516,7 @@ static int check_users(rove_engine *e, MDB_txn *txn, const stage *s, const char 
 			fault_add(fs, ROVE_EINVAL, i + 1, "invalid user name '%s'", login);
 			continue;
 		}
-		if (rove_policy_name_reserved(login)) {
+		if (rove_login_reserved(login)) {
 			fault_add(fs, ROVE_EEXIST, i + 1, "'%s' is the server's own name", login);
 			continue;
 		}

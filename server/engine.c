@@ -82,7 +82,7 @@ int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_H
 	size_t nmore = rove_pstore_tables(&ps, more);
 
 	/* The one rule for a login (user.add's too), and not the server's. */
-	if (!rove_login_valid(admin, strlen(admin)) || rove_policy_name_reserved(admin))
+	if (!rove_login_valid(admin, strlen(admin)) || rove_login_reserved(admin))
 		return ROVE_EINVAL;
 	return rove_store_init(dir, more, nmore, admin, token);
 }

@@ -49,10 +49,6 @@ typedef struct rove_user_scopes {
 	char s[ROVE_MAX_USER_SCOPES][ROVE_MAX_SCOPE_LEN + 1]; /* sorted */
 } rove_user_scopes;
 
-/* The name the server acts under for its own periodic work (recycling):
- * no user may take it, in any case. */
-#define ROVE_SYSTEM_USER "roved"
-
 /* A territory's pool policies (公海规则); 0 = no such rule. */
 typedef struct rove_pool_rules {
 	int64_t limit, claims, cooldown, reason, recycle, warn;
@@ -108,10 +104,6 @@ int rove_policy_open(const rove_policy_ctx *pc, bool *rebuilt);
 /* The user the server's own periodic ops are made by (ROVE_SYSTEM_USER,
  * an admin to the rules). */
 void rove_policy_system_user(rove_user *out);
-
-/* Whether login is a name no user may take (the server's own, in any
- * case). */
-bool rove_policy_name_reserved(const char *login);
 
 /* ---- ops ---- */
 

@@ -20,10 +20,6 @@ void rove_policy_system_user(rove_user *out)
 	out->role = ROVE_ROLE_ADMIN;
 }
 
-bool rove_policy_name_reserved(const char *login)
-{
-	return rove_name_same(login, strlen(login), ROVE_SYSTEM_USER, strlen(ROVE_SYSTEM_USER));
-}
 
 /* ---- administration ---- */
 

@@ -54,6 +54,17 @@ grep -q "bad.csv:3: user 'LI' already exists as 'li'" "$T/err" || fail "dry run:
 grep -q "bad.csv:4: no territory 'nowhere2'" "$T/err" || fail "dry run: the list: $(cat "$T/err")"
 grep -q "bad.csv:5" "$T/err" && fail "dry run: a good line named: $(cat "$T/err")"
 exits_as admin 1 admin import users "$T/bad.csv"
+# What only the server checked before (attack nineteen: the dry run said
+# "would import" rows the import then refused): the server's own name,
+# territories for an analyst or an admin.
+printf 'login,role,territories\nhq,analyst,east.sh\nboss2,admin,east.sh\nRoved,rep,east.sh\nok2,analyst,\n' >"$T/bad2.csv"
+exits_as admin 1 admin import users "$T/bad2.csv" --dry-run
+grep -q "bad2.csv:2: hq is an analyst: territories are for reps and managers" "$T/err" ||
+	fail "dry run: an analyst's territories: $(cat "$T/err")"
+grep -q "bad2.csv:3: boss2 is an admin: territories are for reps and managers" "$T/err" ||
+	fail "dry run: an admin's territories: $(cat "$T/err")"
+grep -q "bad2.csv:4: 'Roved' is the server's own name" "$T/err" || fail "dry run: roved: $(cat "$T/err")"
+grep -q "bad2.csv:5" "$T/err" && fail "dry run: a good line named: $(cat "$T/err")"
 printf 'login,role,territories\nnew1,rep,nowhere\n' >"$T/bad1.csv"
 exits_as admin 1 admin import users "$T/bad1.csv"
 # the real import leaves territories to the server (a new one arrives
