@@ -132,7 +132,10 @@ static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned
  * can still need it (one behind the floor takes a snapshot, which holds
  * no tombstone). Only if op is what deleted it (the marker carries op's
  * stamp): a record takes no change once deleted, so no later op names
- * it. */
+ * it - but a target, whose id its user and month make: set again, it is
+ * made anew here and carries the marker at 0 (the policy's
+ * check_target), which makes it live again on a replica that still
+ * holds the tombstone. */
 static int drop_tombstone(drop_ctx *d, const rove_op *op)
 {
 	uint8_t key[ROVE_RECORD_KEY];

@@ -683,6 +683,12 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 		if (memcmp(&want, &op->rid, sizeof(want)) != 0)
 			return refuse(v, ROVE_R_INVALID,
 				      "a target's id is made from its user and month (one target per user and month)");
+		/* A replica may still hold a target deleted under this id whose
+		 * tombstone compaction dropped here: live again there too
+		 * (attack twenty). */
+		rc = op_put(op, ROVE_FIELD_DELETED, rove_vint(0), v);
+		if (rc != ROVE_OK || REFUSED(v))
+			return rc;
 	}
 	t = malloc(sizeof(*t));
 	if (t == NULL)

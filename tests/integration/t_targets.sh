@@ -60,6 +60,26 @@ eq "$(r admin rejected --json | jq length)" "0" "the admin's set over a delete: 
 r mike sync >/dev/null
 eq "$(r mike target list --json | jq -r '.[].amount')" "40000" "mike sees the admin's target"
 
+# Compacted: the tombstone dropped from the server while replicas still
+# hold it, a target set again must reach them too (attack twenty: the
+# server took it for a new target, and the replicas holding the
+# tombstone kept it deleted).
+r mike target delete "$tid"
+r mike sync >/dev/null
+r mike target set sun --period 2026-09 --amount 7 # a later op: the delete falls below the floor
+sync_all mike admin sun ana
+"$ROVED_BIN" compact "$T/srv" --keep-days 0 >"$T/compact.out" 2>&1 || fail "compact: $(cat "$T/compact.out")"
+grep -q "dropped 1 deleted record" "$T/compact.out" || fail "the tombstone was not dropped: $(cat "$T/compact.out")"
+r mike target set sun --period 2026-10 --amount 500
+eq "$(r mike sync --json | jq .rejected)" "0" "set again after the tombstone was compacted"
+sync_all admin sun ana
+for u in mike sun ana admin; do
+	eq "$(r "$u" target list --json | jq -r '.[] | select(.period == "2026-10") | "\(.user) \(.amount)"')" \
+		"sun 50000" "$u's target after a compacted tombstone"
+done
+r mike target delete "$(r mike target list --json | jq -r '.[] | select(.period == "2026-09") | .id')"
+r mike sync >/dev/null
+
 # Not under another id, not moved to another month.
 r mike target set sun --period 2026-11 --amount 100
 r mike sync >/dev/null
@@ -72,7 +92,7 @@ out=$(probe mike push update 7 "$nov" period=2026-10)
 eq "$(jq -r .reason <<<"$out")" "forbidden" "a target moved to another month ($out)"
 r admin sync >/dev/null
 eq "$(r admin target list --json | jq -c '[.[] | [.user, .period, .amount]] | sort')" \
-	'[["sun","2026-10",40000],["sun","2026-11",10000]]' "one target per user and month"
+	'[["sun","2026-10",50000],["sun","2026-11",10000]]' "one target per user and month"
 eq "$(r admin report targets --period 2026-10 --json | jq length)" "1" "the report lists sun once"
 # A manager's refusals name no one outside his reach.
 r mike target set zhao --period 2026-12 --amount 5
