@@ -882,8 +882,8 @@ static void seed(void)
 	seed_set(&ops[1], "name", "Dealer One");
 	seed_set(&ops[1], "territory", "east.sh");
 	seed_op(&ops[2], seq++, ROVE_OP_CREATE, ROVE_COLL_TARGET, FZ_ID_TARGET);
-	seed_set(&ops[2], "user", "wang");
-	seed_set(&ops[2], "period", "2024-05");
+	seed_set(&ops[2], "user", FZ_TARGET_USER);
+	seed_set(&ops[2], "period", FZ_TARGET_PERIOD);
 	seed_seti(&ops[2], "amount", 5000000);
 	seed_push(FZ_ZHAO, ops, 3, ROVE_PUSH_ACCEPTED);
 

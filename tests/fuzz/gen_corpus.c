@@ -550,8 +550,8 @@ static void gen_server(void)
 	mkop(&ops[1], 10, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, FZ_ID_C1);
 	set_s(&ops[1], "territory", "east.bj");
 	mkop(&ops[2], 11, ROVE_OP_CREATE, ROVE_COLL_TARGET, FZ_ID_TARGET);
-	set_s(&ops[2], "user", "wang");
-	set_s(&ops[2], "period", "2024-05");
+	set_s(&ops[2], "user", FZ_TARGET_USER);
+	set_s(&ops[2], "period", FZ_TARGET_PERIOD);
 	set_i(&ops[2], "amount", 7000000);
 	mkop(&ops[3], 12, ROVE_OP_UPDATE, ROVE_COLL_DEALER, FZ_ID_DEALER);
 	set_s(&ops[3], "territory", "west");
