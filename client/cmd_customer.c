@@ -98,48 +98,20 @@ static const char history_help[] =
 	"The customer's ownership history: every create, claim, release,\n"
 	"recycle and reassignment, with who, when and why.\n";
 
-/* Counts an entry (the walk stops at the first: --limit 1). */
-static int count_entry(rec_list_ctx *lc, const rove_record *rec, bool pending)
-{
-	(void)rec;
-	(void)pending;
-	(*(size_t *)lc->arg)++;
-	return ROVE_OK;
-}
-
 /* The history of the customer with the whole id given, also one this
  * replica no longer shows (deleted: rule 12 keeps its history, and the
  * replica of an admin or analyst holds it). The exit status. */
-static int whole_id_history(rove_cli *cli, const rove_coll_def *c, rec_list_ctx *lc, const rove_uuid *id)
+static int whole_id_history(rove_cli *cli, rec_list_ctx *lc, const rove_uuid *id)
 {
 	char idtext[ROVE_UUID_STRLEN + 1];
-	rove_record *rec = malloc(sizeof(*rec));
 	rove_replica r;
-	int rc = rec == NULL ? ROVE_ENOMEM : cli_open(cli, &r);
+	int rc = cli_open(cli, &r);
 
-	if (rc != ROVE_OK) {
-		free(rec);
+	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	}
 	rove_uuid_format(id, idtext); /* as stored, whatever case it was typed in */
 	lc->parent = idtext;
-	rc = rove_replica_get(&r, c->id, id, rec);
-	free(rec);
-	if (rc == ROVE_ENOTFOUND) {
-		rec_list_ctx probe = *lc;
-		size_t n = 0;
-		probe.emit = count_entry;
-		probe.arg = &n;
-		probe.limit = 1;
-		probe.sort = NULL;
-		rc = rec_list_walk(&r, &probe);
-		if (rc == ROVE_OK && n == 0) {
-			rove_error("no customer '%s' in this replica", idtext);
-			rc = ROVE_ENOTFOUND;
-		}
-	} else if (rc != ROVE_OK) {
-		rove_error("cannot read customer '%s': %s", idtext, rove_strerror(rc));
-	}
+	rc = rec_customer_named(&r, lc->c, lc->history, id, idtext);
 	if (rc == ROVE_OK)
 		return rec_list_print(&r, lc);
 	rove_replica_close(&r);
@@ -163,7 +135,7 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 		return cli_usage(history_help, false);
 	}
 	if (rove_uuid_parse(lc.parent, &whole) == ROVE_OK)
-		return whole_id_history(cli, c, &lc, &whole);
+		return whole_id_history(cli, &lc, &whole);
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;

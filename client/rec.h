@@ -192,6 +192,14 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory);
  * (or printed). r stays open; lc->terrs is freed. A rove error. */
 int rec_list_walk(rove_replica *r, rec_list_ctx *lc);
 
+/* Whether the whole customer id (text: idtext, as stored) names something
+ * in r: a customer it holds, or one some record of c belongs to (a won
+ * deal kept after its customer moved on; history: the customer's own
+ * ownership history, as rec_list_ctx's history). ROVE_OK; else
+ * ROVE_ENOTFOUND or another error, said on stderr. */
+int rec_customer_named(rove_replica *r, const rove_coll_def *c, bool history, const rove_uuid *id,
+		       const char *idtext);
+
 /* The whole list: the header or the JSON array around the records of
  * lc->c in the open replica r, which it closes. The exit status. */
 int rec_list_print(rove_replica *r, rec_list_ctx *lc);

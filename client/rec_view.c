@@ -654,9 +654,8 @@ static int count_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 	return ROVE_OK;
 }
 
-/* Whether customer id (text: idtext) is one r holds or one some record
- * of c in r belongs to: ROVE_OK, else ROVE_ENOTFOUND, said. */
-static int names_something(rove_replica *r, const rove_coll_def *c, const rove_uuid *id, const char *idtext)
+int rec_customer_named(rove_replica *r, const rove_coll_def *c, bool history, const rove_uuid *id,
+		       const char *idtext)
 {
 	rove_record *rec = malloc(sizeof(*rec));
 	int rc = rec == NULL ? ROVE_ENOMEM : rove_replica_get(r, ROVE_COLL_CUSTOMER, id, rec);
@@ -664,7 +663,8 @@ static int names_something(rove_replica *r, const rove_coll_def *c, const rove_u
 	free(rec);
 	if (rc == ROVE_ENOTFOUND) {
 		size_t n = 0;
-		rec_list_ctx probe = {.c = c, .parent = idtext, .emit = count_one, .arg = &n, .limit = 1};
+		rec_list_ctx probe = {
+			.c = c, .parent = idtext, .history = history, .emit = count_one, .arg = &n, .limit = 1};
 		rc = rec_list_walk(r, &probe);
 		if (rc == ROVE_OK && n == 0) {
 			rove_error("no customer '%s' in this replica", idtext);
@@ -796,7 +796,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rc = cli_id_find(&r, ROVE_COLL_CUSTOMER, lc.parent, "customer", &pid);
 		} else {
 			rove_uuid_format(&pid, pids);
-			rc = names_something(&r, c, &pid, pids);
+			rc = rec_customer_named(&r, c, false, &pid, pids);
 		}
 		if (rc != ROVE_OK) {
 			rove_replica_close(&r);

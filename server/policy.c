@@ -661,6 +661,8 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 			rove_verdict *v)
 {
 	const char *login = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, "user");
+	const char *period = rove_fields_str(&op->fs, "period");
+	const char *was = cur != NULL ? rove_fields_str(&cur->fs, "period") : NULL;
 	const char *terr = NULL;
 	rove_user *t;
 	int rc;
@@ -671,11 +673,9 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	if (login == NULL)
 		return refuse(v, ROVE_R_INVALID, "a target needs a user");
 	if (cur != NULL && touches(op, "period") &&
-	    (rove_fields_str(&op->fs, "period") == NULL || rove_fields_str(&cur->fs, "period") == NULL ||
-	     strcmp(rove_fields_str(&op->fs, "period"), rove_fields_str(&cur->fs, "period")) != 0))
+	    (period == NULL || was == NULL || strcmp(period, was) != 0))
 		return refuse(v, ROVE_R_FORBIDDEN, "a target cannot move to another month");
 	if (cur == NULL) {
-		const char *period = rove_fields_str(&op->fs, "period");
 		rove_uuid want;
 		if (period == NULL)
 			return refuse(v, ROVE_R_INVALID, "a target needs a month");

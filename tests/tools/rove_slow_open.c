@@ -82,28 +82,31 @@ static void seen_path(const char *path)
 		}                                                                                  \
 	} while (0)
 
-int open(const char *path, int flags, ...)
+/* The C library's open or open64 (sym), after noting path. */
+static int next_open(const char *sym_name, const char *path, int flags, mode_t mode)
 {
 	int (*real)(const char *, int, ...);
-	void *sym = next_sym("open");
-	mode_t mode = 0;
+	void *sym = next_sym(sym_name);
 
-	OPEN_MODE(flags, mode);
 	memcpy(&real, &sym, sizeof(sym));
 	seen_path(path);
 	return real(path, flags, mode);
 }
 
-int open64(const char *path, int flags, ...)
+int open(const char *path, int flags, ...)
 {
-	int (*real)(const char *, int, ...);
-	void *sym = next_sym("open64");
 	mode_t mode = 0;
 
 	OPEN_MODE(flags, mode);
-	memcpy(&real, &sym, sizeof(sym));
-	seen_path(path);
-	return real(path, flags, mode);
+	return next_open("open", path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	return next_open("open64", path, flags, mode);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
