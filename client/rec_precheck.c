@@ -354,10 +354,52 @@ static int dealer_name_warning(rove_replica *r, const rove_op *op, const rove_re
 	return ROVE_OK;
 }
 
+/* A dealer some customer of this replica names is not deleted (rule 13):
+ * the server's words, naming the first such customer. A replica that may
+ * delete the dealer holds every customer of its territory and below. */
+typedef struct dealer_user {
+	char dealer[ROVE_UUID_STRLEN + 1];
+	rove_uuid customer;
+	bool found;
+} dealer_user;
+
+static int names_dealer(const rove_record *rec, void *arg)
+{
+	dealer_user *f = arg;
+	const char *d = rove_fields_str(&rec->fs, "dealer");
+
+	if (d == NULL || strcmp(d, f->dealer) != 0)
+		return ROVE_OK;
+	f->customer = rec->id;
+	f->found = true;
+	return ROVE_EEXIST; /* stops the walk */
+}
+
+static int dealer_delete_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
+{
+	dealer_user f;
+	char ids[ROVE_UUID_STRLEN + 1];
+	int rc;
+
+	if (op->coll != ROVE_COLL_DEALER || op->kind != ROVE_OP_DELETE)
+		return ROVE_R_NONE;
+	memset(&f, 0, sizeof(f));
+	rove_uuid_format(&op->rid, f.dealer);
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, names_dealer, &f);
+	if (rc != ROVE_OK && rc != ROVE_EEXIST)
+		return -rc;
+	if (!f.found)
+		return ROVE_R_NONE;
+	rove_uuid_format(&f.customer, ids);
+	snprintf(detail, len, "the dealer of customer %s; change its dealer first", ids);
+	return ROVE_R_INVALID;
+}
+
 /* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
- * future, a dealer that this replica knows is another kind of record, and
+ * future, a dealer that this replica knows is another kind of record, a
+ * dealer's delete while a customer of the replica names it, and
  * what the replica knows of the rules on the server's data: a customer
  * without a territory, a release without the reason its territory
  * requires, a tax id or phone another customer of the replica holds. A
@@ -405,6 +447,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 			}
 		}
 	}
+	if (reason == ROVE_R_NONE)
+		reason = dealer_delete_rule(r, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = duplicate_rule(r, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE) {

@@ -493,6 +493,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK)
 		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
 	if (rc == ROVE_OK)
+		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn);
+	if (rc == ROVE_OK)
 		txnid = (uint64_t)mdb_txn_id(c.txn);
 	if (rc == ROVE_OK) {
 		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
@@ -548,6 +550,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = walk(&c, NULL, c.ps.uniq, "uniq", check_uniq);
 	if (rc == ROVE_OK)
 		rc = walk(&c, NULL, c.ps.codes, "codes", check_code);
+	if (rc == ROVE_OK && c.ps.has_bydealer)
+		rc = walk(&c, NULL, c.ps.bydealer, "bydealer", check_bydealer);
 	if (rc == ROVE_OK)
 		rc = walk(&c, "scopelog", 0, "scopelog", check_scopelog);
 	if (rc == ROVE_OK)

@@ -69,5 +69,6 @@ int check_scoped(const MDB_val *k, const MDB_val *v, void *arg);
 int check_child(const MDB_val *k, const MDB_val *v, void *arg);
 int check_uniq(const MDB_val *k, const MDB_val *v, void *arg);
 int check_code(const MDB_val *k, const MDB_val *v, void *arg);
+int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg);
 
 #endif

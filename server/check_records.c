@@ -149,6 +149,33 @@ static int check_logged(check *c, const rove_record *rec, const uint8_t key[ROVE
 
 /* ---- records, and their entries in the indexes ---- */
 
+/* A live customer's dealer (rule 13): a live dealer of its territory or
+ * above, and the customer listed under it in bydealer (where the
+ * database has that index: a roved before it made none). */
+static int check_dealer_named(check *c, const rove_record *rec, const char *name)
+{
+	rove_policy_ctx pc = policy(c);
+	const char *d = rove_fields_str(&rec->fs, "dealer");
+	rove_verdict v;
+	rove_uuid did;
+	bool listed = false;
+	int rc;
+
+	if (d == NULL)
+		return ROVE_OK;
+	rc = rove_policy_dealer_ref(&pc, rec, &v);
+	if (rc != ROVE_OK)
+		return rc;
+	if (v.reason != ROVE_R_NONE)
+		check_problem(c, "records %s: %s", name, v.detail);
+	if (!c->ps.has_bydealer || rove_uuid_parse(d, &did) != ROVE_OK)
+		return ROVE_OK;
+	rc = rove_pstore_named_has(&c->ps, c->txn, &did, &rec->id, &listed);
+	if (rc == ROVE_OK && !listed)
+		check_problem(c, "bydealer %s %s: missing (the customer names that dealer)", d, name);
+	return rc;
+}
+
 int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
@@ -238,6 +265,8 @@ int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 				return rc;
 			}
 		}
+		if ((rc = check_dealer_named(c, rec, name)) != ROVE_OK)
+			return rc;
 	}
 	return ROVE_OK;
 }
@@ -382,3 +411,39 @@ int check_code(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
+
+/* bydealer: dealer id(16) customer id(16) -> (empty): a live customer
+ * naming that dealer. */
+int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	check *c = arg;
+	uint8_t key[ROVE_RECORD_KEY];
+	char b[160], dn[ROVE_UUID_STRLEN + 1], name[64];
+	const char *d;
+	rove_uuid id;
+	int rc;
+
+	(void)v;
+	if (k->mv_size != 32) {
+		check_problem(c, "bydealer %s: not two record ids", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
+		return ROVE_OK;
+	}
+	memcpy(id.b, k->mv_data, 16);
+	rove_uuid_format(&id, dn);
+	memcpy(id.b, (const uint8_t *)k->mv_data + 16, 16);
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
+	show_rec(key, name);
+	rc = get_record(c, key, c->rec);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(c->rec))) {
+		check_problem(c, "bydealer %s %s: %s", dn, name, rc == ROVE_OK ? "deleted" : "no record");
+		return ROVE_OK;
+	}
+	if (rc == ROVE_EPROTO)
+		return ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	d = rove_fields_str(&c->rec->fs, "dealer");
+	if (d == NULL || strcmp(d, dn) != 0)
+		check_problem(c, "bydealer %s %s: the customer names %s", dn, name, d != NULL ? "another dealer" : "none");
+	return ROVE_OK;
+}

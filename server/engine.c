@@ -39,28 +39,20 @@ static int clock_load(rove_engine *e)
 }
 
 /* The policy's indexes in the form this server keeps them (rebuilt once
- * after an upgrade that changed them), growing the map if they need it. */
+ * after an upgrade that changed them), growing the map if they need it.
+ * Committed even when nothing was written: the tables' handles live on
+ * only so. */
 static int policy_open_once(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
-	bool rebuilt = false;
-	uint64_t head = 0;
 	int rc = rove_store_begin(&e->st, NULL, true, &txn);
 
-	if (rc == ROVE_OK) {
-		rove_policy_ctx pc = rove_engine_policy(e, txn);
-		rc = rove_policy_open(&pc, &rebuilt);
-	}
-	if (rc == ROVE_OK && rebuilt)
-		rc = rove_store_head(&e->st, txn, &head);
-	if (rc == ROVE_OK && rebuilt)
+	if (rc == ROVE_OK)
+		rc = rove_policy_open(&e->ps, &e->st, txn);
+	if (rc == ROVE_OK)
 		rc = rove_store_commit(txn);
-	else
+	else if (txn != NULL)
 		rove_store_abort(txn);
-	/* Said only where there was something to index: a new database's
-	 * first start builds its empty index, which alarms nobody. */
-	if (rc == ROVE_OK && rebuilt && head > 0)
-		rove_info("rebuilt the index of unique tax ids and phones");
 	return rc;
 }
 

@@ -290,6 +290,12 @@ static int check_dealer_ref(const pctx *pc, const char *dealer, const char *terr
 	return rc;
 }
 
+int rove_policy_dealer_ref(const pctx *pc, const rove_record *c, rove_verdict *v)
+{
+	verdict_clear(v);
+	return check_dealer_ref(pc, rove_fields_str(&c->fs, "dealer"), rove_fields_str(&c->fs, "territory"), v);
+}
+
 /* For a manager, refuses unless territory code lies in his subtree; the
  * others' reach is not a question of the tree. */
 static int check_manager_reach(const pctx *pc, const rove_user *u, const char *code, rove_verdict *v)
@@ -631,6 +637,68 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 	return ROVE_OK;
 }
 
+/* What a dealer's delete or move asks of the customers naming it. */
+typedef struct named_walk {
+	const pctx *pc;
+	const char *terr; /* the dealer's new territory; NULL: it goes */
+	rove_record *c;
+	rove_verdict *v;
+} named_walk;
+
+static int named_one(const rove_uuid *customer, void *arg)
+{
+	named_walk *w = arg;
+	char ids[ROVE_UUID_STRLEN + 1];
+	const char *cterr;
+	bool ok = false;
+	int rc;
+
+	rove_uuid_format(customer, ids);
+	if (w->terr == NULL) {
+		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s; change its dealer first", ids);
+		return rc == ROVE_OK ? ROVE_EEXIST : rc;
+	}
+	rc = rove_store_record_get(w->pc->st, w->pc->txn, ROVE_COLL_CUSTOMER, customer, w->c);
+	if (rc != ROVE_OK)
+		return rc; /* listed, so held: anything else is a damaged index */
+	cterr = rove_fields_str(&w->c->fs, "territory");
+	if (cterr == NULL)
+		return ROVE_OK;
+	rc = policy_territory_under(w->pc, cterr, w->terr, &ok);
+	if (rc == ROVE_OK && !ok) {
+		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s of %s, not %s or below it", ids, cterr,
+			    w->terr);
+		return rc == ROVE_OK ? ROVE_EEXIST : rc;
+	}
+	return rc;
+}
+
+/* Rule 13 from the dealer's side: a dealer that live customers name is
+ * not deleted, nor moved to a territory that leaves one of them outside
+ * its line (a customer's dealer is one of its territory or above). The
+ * first such customer is named: within the dealer's territory, so within
+ * the reach of whoever may change the dealer. */
+static int check_dealer_named(const pctx *pc, const rove_op *op, const rove_record *cur, rove_verdict *v)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	const char *was = rove_fields_str(&cur->fs, "territory");
+	named_walk w = {pc, NULL, NULL, v};
+	int rc;
+
+	if (op->kind != ROVE_OP_DELETE &&
+	    (!touches(op, "territory") || terr == NULL || (was != NULL && strcmp(terr, was) == 0)))
+		return ROVE_OK;
+	if (op->kind != ROVE_OP_DELETE) {
+		w.terr = terr;
+		w.c = malloc(sizeof(*w.c));
+		if (w.c == NULL)
+			return ROVE_ENOMEM;
+	}
+	rc = rove_pstore_each_named(pc->ps, pc->txn, &cur->id, named_one, &w);
+	free(w.c);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
 /* Dealers: reference data a manager (in reach) or admin maintains. */
 static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
 			rove_verdict *v)
@@ -645,14 +713,16 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 		if (rc != ROVE_OK || REFUSED(v))
 			return rc;
 	}
-	if (u->role != ROVE_ROLE_MANAGER)
-		return ROVE_OK;
-	if (terr != NULL)
-		rc = rove_policy_in_reach(pc, u, terr, &ok);
-	if (rc == ROVE_OK && was != NULL)
-		rc = rove_policy_in_reach(pc, u, was, &was_ok);
-	if (rc == ROVE_OK && (!ok || !was_ok))
-		rc = refuse(v, ROVE_R_NOT_IN_TERRITORY, "outside your territories");
+	if (u->role == ROVE_ROLE_MANAGER) {
+		if (terr != NULL)
+			rc = rove_policy_in_reach(pc, u, terr, &ok);
+		if (rc == ROVE_OK && was != NULL)
+			rc = rove_policy_in_reach(pc, u, was, &was_ok);
+		if (rc == ROVE_OK && (!ok || !was_ok))
+			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "outside your territories");
+	}
+	if (rc == ROVE_OK && cur != NULL)
+		rc = check_dealer_named(pc, op, cur, v);
 	return rc;
 }
 

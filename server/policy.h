@@ -96,10 +96,12 @@ typedef struct rove_verdict {
 /* ---- the database ---- */
 
 /* Brings the policy's own indexes to the form this server keeps them in,
- * when it opens a database (in the caller's write transaction): the
- * unique tax ids and phones are rebuilt if they were made under other
- * rules of comparison. *rebuilt says whether anything was written. */
-int rove_policy_open(const rove_policy_ctx *pc, bool *rebuilt);
+ * when it opens a database (in the caller's write transaction, which the
+ * caller commits: it opens ps's tables): the unique tax ids and phones
+ * are rebuilt if they were made under other rules of comparison, the
+ * customers by dealer made where a roved before them left none; each is
+ * logged where the database held anything. */
+int rove_policy_open(rove_pstore *ps, rove_store *st, MDB_txn *txn);
 
 /* The user the server's own periodic ops are made by (ROVE_SYSTEM_USER,
  * an admin to the rules). */
@@ -171,6 +173,11 @@ int rove_policy_reads(const rove_policy_ctx *pc, const rove_user *u, const rove_
 /* *out: whether territory code lies in the subtree of one of u's
  * territories. A code that is not a territory is in nobody's. */
 int rove_policy_in_reach(const rove_policy_ctx *pc, const rove_user *u, const char *code, bool *out);
+
+/* Refuses (v: invalid, with the words an op naming it gets) unless the
+ * dealer customer c names, if any, is a live dealer of its territory or
+ * above it (rule 13): for roved check, of the records as stored. */
+int rove_policy_dealer_ref(const rove_policy_ctx *pc, const rove_record *c, rove_verdict *v);
 
 /* Calls fn(c, arg) for each live customer that the user named owner owns
  * in territory code (a copy in scratch memory, valid during the call);

@@ -18,9 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rove_policy_open(const pctx *pc, bool *rebuilt)
+int rove_policy_open(rove_pstore *ps, rove_store *st, MDB_txn *txn)
 {
-	return rove_pstore_open(pc->ps, pc->st, pc->txn, rebuilt);
+	unsigned rebuilt = 0;
+	uint64_t head = 0;
+	int rc = rove_pstore_open(ps, st, txn, &rebuilt);
+
+	if (rc == ROVE_OK && rebuilt != 0)
+		rc = rove_store_head(st, txn, &head);
+	/* Said only where there was something to index: a new database's
+	 * first start builds its empty indexes, which alarms nobody. */
+	if (rc == ROVE_OK && head > 0 && (rebuilt & ROVE_PSTORE_UNIQ))
+		rove_info("rebuilt the index of unique tax ids and phones");
+	if (rc == ROVE_OK && head > 0 && (rebuilt & ROVE_PSTORE_BYDEALER))
+		rove_info("made the index of customers by dealer");
+	return rc;
 }
 
 /* ---- after an op ---- */
@@ -260,6 +272,8 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 	char ids[ROVE_UUID_STRLEN + 1];
 	int rc = rove_pstore_uniq_update(pc->ps, pc->txn, before, after, pc->memo != NULL ? &pc->memo->uniq : NULL);
 
+	if (rc == ROVE_OK)
+		rc = rove_pstore_dealer_update(pc->ps, pc->txn, before, after);
 	if (rc != ROVE_OK)
 		return rc;
 	if (before != NULL && !rove_record_deleted(before) && rove_record_deleted(after)) {

@@ -3,6 +3,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "rove_assert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
  * another form is rebuilt when the server opens its database. */
 #define UNIQ_FORM     2
 #define UNIQ_FORM_KEY "uniq_form"
+/* bydealer is whole (filled from every live customer) once this is 1. */
+#define BYDEALER_FORM_KEY "bydealer_form"
+#define BYDEALER_NAME     "bydealer"
 
 size_t rove_pstore_tables(rove_pstore *ps, rove_db_table out[ROVE_PSTORE_TABLES])
 {
@@ -131,42 +135,161 @@ int rove_pstore_uniq_update(const rove_pstore *ps, MDB_txn *txn, const rove_reco
 	return ROVE_OK;
 }
 
+/* ---- bydealer: dealer id(16) customer id(16) -> (empty) ---- */
+
+/* The dealer a customer names while it is live; false for none. */
+static bool named_dealer(const rove_record *c, rove_uuid *dealer)
+{
+	const char *d = rove_record_deleted(c) ? NULL : rove_fields_str(&c->fs, "dealer");
+
+	return d != NULL && rove_uuid_parse(d, dealer) == ROVE_OK;
+}
+
+static void named_key(uint8_t key[32], const rove_uuid *dealer, const rove_uuid *customer)
+{
+	memcpy(key, dealer->b, 16);
+	memcpy(key + 16, customer->b, 16);
+}
+
+int rove_pstore_dealer_update(const rove_pstore *ps, MDB_txn *txn, const rove_record *before,
+			      const rove_record *after)
+{
+	rove_uuid was, now;
+	bool had = before != NULL && named_dealer(before, &was), has = named_dealer(after, &now);
+	uint8_t key[32];
+	MDB_val k = {sizeof(key), key}, v = {0, NULL};
+	int rc;
+
+	ROVE_ASSERT(ps->has_bydealer);
+	if (had && has && memcmp(was.b, now.b, 16) == 0)
+		return ROVE_OK;
+	if (had) {
+		named_key(key, &was, &after->id);
+		rc = mdb_del(txn, ps->bydealer, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rove_db_err(rc, BYDEALER_NAME);
+	}
+	if (!has)
+		return ROVE_OK;
+	named_key(key, &now, &after->id);
+	return rove_db_err(mdb_put(txn, ps->bydealer, &k, &v, 0), BYDEALER_NAME);
+}
+
+int rove_pstore_each_named(const rove_pstore *ps, MDB_txn *txn, const rove_uuid *dealer, rove_named_fn fn,
+			   void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k = {16, (void *)dealer->b}, v;
+	int rc;
+
+	ROVE_ASSERT(ps->has_bydealer);
+	rc = rove_db_err(mdb_cursor_open(txn, ps->bydealer, &cur), BYDEALER_NAME);
+	if (rc != ROVE_OK)
+		return rc;
+	for (int op = MDB_SET_RANGE;; op = MDB_NEXT) {
+		rove_uuid customer;
+		int mrc = mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)op);
+		if (mrc == MDB_NOTFOUND)
+			break;
+		if (mrc != 0) {
+			rc = rove_db_err(mrc, BYDEALER_NAME);
+			break;
+		}
+		if (k.mv_size < 16 || memcmp(k.mv_data, dealer->b, 16) != 0)
+			break;
+		if (k.mv_size != 32) {
+			rc = ROVE_EPROTO; /* rove_pstore_dealer_update writes none */
+			break;
+		}
+		memcpy(customer.b, (const uint8_t *)k.mv_data + 16, 16);
+		rc = fn(&customer, arg);
+		if (rc != ROVE_OK)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int rove_pstore_named_has(const rove_pstore *ps, MDB_txn *txn, const rove_uuid *dealer, const rove_uuid *customer,
+			  bool *has)
+{
+	uint8_t key[32];
+	MDB_val k = {sizeof(key), key}, v;
+	int rc;
+
+	ROVE_ASSERT(ps->has_bydealer);
+	named_key(key, dealer, customer);
+	rc = mdb_get(txn, ps->bydealer, &k, &v);
+	*has = rc == 0;
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, BYDEALER_NAME);
+}
+
+/* ---- made again on open ---- */
+
 typedef struct rebuild_ctx {
 	const rove_pstore *ps;
 	MDB_txn *txn;
 	rove_record *c;
+	unsigned what; /* ROVE_PSTORE_UNIQ, ROVE_PSTORE_BYDEALER */
 } rebuild_ctx;
 
 static int rebuild_one(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, void *arg)
 {
 	const rebuild_ctx *r = arg;
+	int rc = ROVE_OK;
 
 	if (key[0] != ROVE_COLL_CUSTOMER)
 		return ROVE_EEXIST; /* past the customers */
 	if (rove_dec_record(raw->mv_data, raw->mv_size, r->c) != ROVE_OK || r->c->coll != ROVE_COLL_CUSTOMER ||
 	    memcmp(r->c->id.b, key + 1, sizeof(r->c->id.b)) != 0) {
-		rove_error("stored record is corrupt: left out of the uniq index");
+		rove_error("stored record is corrupt: left out of the customers' indexes");
 		return ROVE_OK; /* one bad record must not keep the server from starting */
 	}
-	return rove_pstore_uniq_update(r->ps, r->txn, NULL, r->c, NULL);
+	if (r->what & ROVE_PSTORE_UNIQ)
+		rc = rove_pstore_uniq_update(r->ps, r->txn, NULL, r->c, NULL);
+	if (rc == ROVE_OK && (r->what & ROVE_PSTORE_BYDEALER))
+		rc = rove_pstore_dealer_update(r->ps, r->txn, NULL, r->c);
+	return rc;
 }
 
-int rove_pstore_open(const rove_pstore *ps, rove_store *st, MDB_txn *txn, bool *rebuilt)
+/* Whether meta's key holds want. */
+static int form_is(rove_store *st, MDB_txn *txn, const char *key, uint64_t want, bool *is)
+{
+	uint64_t form = 0;
+	int rc = rove_store_meta_get(st, txn, key, &form);
+
+	*is = rc == ROVE_OK && form == want;
+	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+}
+
+int rove_pstore_open(rove_pstore *ps, rove_store *st, MDB_txn *txn, unsigned *rebuilt)
 {
 	const uint8_t customers[1] = {ROVE_COLL_CUSTOMER};
-	rebuild_ctx r = {ps, txn, NULL};
-	uint64_t form = 0;
-	int rc = rove_store_meta_get(st, txn, UNIQ_FORM_KEY, &form);
+	rebuild_ctx r = {ps, txn, NULL, 0};
+	bool uniq_ok = false, bydealer_ok = false;
+	int rc = form_is(st, txn, UNIQ_FORM_KEY, UNIQ_FORM, &uniq_ok);
 
-	*rebuilt = false;
-	if (rc == ROVE_OK && form == UNIQ_FORM)
-		return ROVE_OK;
-	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+	*rebuilt = 0;
+	if (rc == ROVE_OK)
+		rc = form_is(st, txn, BYDEALER_FORM_KEY, 1, &bydealer_ok);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_dbi_open(txn, BYDEALER_NAME, MDB_CREATE, &ps->bydealer), BYDEALER_NAME);
+	if (rc != ROVE_OK)
 		return rc;
+	ps->has_bydealer = true;
+	if (uniq_ok && bydealer_ok)
+		return ROVE_OK;
 	/* Every live customer's keys again, in id order: where two now
 	 * share a key (two extensions of one switchboard), the older keeps
 	 * it, as if it had been created under these rules. */
-	rc = rove_db_err(mdb_drop(txn, ps->uniq, 0), "uniq");
+	if (!uniq_ok) {
+		r.what |= ROVE_PSTORE_UNIQ;
+		rc = rove_db_err(mdb_drop(txn, ps->uniq, 0), "uniq");
+	}
+	if (rc == ROVE_OK && !bydealer_ok) {
+		r.what |= ROVE_PSTORE_BYDEALER;
+		rc = rove_db_err(mdb_drop(txn, ps->bydealer, 0), BYDEALER_NAME);
+	}
 	if (rc != ROVE_OK)
 		return rc;
 	r.c = malloc(sizeof(*r.c));
@@ -176,8 +299,26 @@ int rove_pstore_open(const rove_pstore *ps, rove_store *st, MDB_txn *txn, bool *
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
 	free(r.c);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK && (r.what & ROVE_PSTORE_UNIQ))
 		rc = rove_store_meta_put(st, txn, UNIQ_FORM_KEY, UNIQ_FORM);
-	*rebuilt = rc == ROVE_OK;
+	if (rc == ROVE_OK && (r.what & ROVE_PSTORE_BYDEALER))
+		rc = rove_store_meta_put(st, txn, BYDEALER_FORM_KEY, 1);
+	if (rc == ROVE_OK)
+		*rebuilt = r.what;
 	return rc;
+}
+
+int rove_pstore_open_ro(rove_pstore *ps, rove_store *st, MDB_txn *txn)
+{
+	bool whole = false;
+	int rc = form_is(st, txn, BYDEALER_FORM_KEY, 1, &whole);
+
+	ps->has_bydealer = false;
+	if (rc != ROVE_OK || !whole)
+		return rc;
+	rc = mdb_dbi_open(txn, BYDEALER_NAME, 0, &ps->bydealer);
+	if (rc == MDB_NOTFOUND)
+		return ROVE_OK; /* its mark without it: the check says so */
+	ps->has_bydealer = rc == 0;
+	return rove_db_err(rc, BYDEALER_NAME);
 }

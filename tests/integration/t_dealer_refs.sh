@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A customer's dealer stays a live dealer of its territory or above
+# (rule 13) also when the dealer changes, not only when the customer
+# does (attack nineteen):
+#  - a dealer some live customer names is not deleted: refused `invalid`
+#    naming one such customer, by the CLI at once where the replica
+#    holds them and by the server whatever a client sends, also from a
+#    manager who deleted it offline while a rep chose it;
+#  - a dealer is not moved to a territory that leaves one of its
+#    customers outside its line;
+#  - once no live customer names it (its customers' dealer changed, or
+#    the customers deleted), it can be deleted and moved;
+#  - a database that holds such a dangling reference (made before this
+#    rule) is reported by `roved check`, and its index is made again on
+#    open.
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east east/east.sh east/east.hz west
+users mike:manager:east sun:rep:east.sh li:rep:east.hz
+sync_all admin mike sun li
+
+d=$(r mike dealer add --name "Suzhou Trading" --territory east)
+dsh=$(r mike dealer add --name "Shanghai Parts" --territory east.sh)
+r mike sync >/dev/null
+sync_all sun li
+c=$(r sun customer add --name "Acme" --territory east.sh)
+r sun customer set "$c" dealer="$d"
+c2=$(r li customer add --name "Hangzhou Mills" --territory east.hz)
+r li customer set "$c2" dealer="$d"
+out=$(r sun sync --json)
+eq "$(jq -r .rejected <<<"$out")" "0" "the customer and its dealer ($(r sun rejected))"
+r li sync >/dev/null
+r mike sync >/dev/null
+
+# The CLI refuses at once: mike's replica holds both customers.
+exits_as mike 1 dealer delete "$d"
+grep -q "invalid: the dealer of customer $c; change its dealer first" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+eq "$(r mike pending --json | jq length)" "0" "nothing queued by the refused delete"
+
+# The server refuses it, whatever a client sends.
+eq "$(probe mike push delete 6 "$d" _deleted=#1 | jq -r '"\(.reason) \(.detail)"')" "invalid the dealer of customer $c; change its dealer first" "a hand-made delete of a dealer customers name"
+eq "$(probe admin push delete 6 "$d" _deleted=#1 | jq -r .reason)" "invalid" "the admin's hand-made delete"
+# Moved where one of its customers falls outside its line: east.sh's
+# Acme names it, so it may not go to east.hz (nor west).
+eq "$(probe mike push update 6 "$dsh" territory=east | jq -r .status)" "accepted" \
+	"a dealer nobody names moves up"
+eq "$(probe mike push update 6 "$d" territory=east.hz | jq -r '"\(.reason) \(.detail)"')" \
+	"invalid the dealer of customer $c of east.sh, not east.hz or below it" \
+	"a dealer moved below one of its customers' territories"
+eq "$(probe admin push update 6 "$d" territory=west | jq -r '.detail | test("^the dealer of customer .* not west or below it$")')" "true" \
+	"a dealer moved to another branch"
+
+# Once no live customer names it, it goes, from the CLI too.
+r sun customer set "$c" dealer="$dsh"
+r li customer set "$c2" dealer="$dsh"
+sync_all sun li mike
+r mike dealer delete "$d" >/dev/null 2>"$T/err" || fail "the delete of a dealer nobody names: $(cat "$T/err")"
+out=$(r mike sync --json)
+eq "$(jq -r .rejected <<<"$out")" "0" "the delete once nobody names it ($(r mike rejected))"
+
+# A delete made offline, before a rep's choice of that dealer reached
+# the server, and sent after it: refused, and the dealer stays on every
+# replica, the customer's choice with it.
+d4=$(r mike dealer add --name "Ningbo Supply" --territory east)
+sync_all mike sun
+r mike dealer delete "$d4"
+r sun customer set "$c" dealer="$d4"
+r sun sync >/dev/null
+r mike sync >/dev/null
+eq "$(r mike rejected --json | jq -r '.[0].reason')" "invalid" "the offline delete of a dealer since chosen"
+eq "$(r mike dealer show "$d4" --json | jq -r .name)" "Ningbo Supply" "the dealer is back on mike's replica"
+sync_all sun
+eq "$(r sun customer show "$c" --json | jq -r .dealer)" "$d4" "the customer keeps its dealer"
+
+# Deleting the customer frees the dealer.
+r mike customer delete "$c"
+r mike sync >/dev/null
+out=$(probe mike push delete 6 "$d4" _deleted=#1)
+eq "$(jq -r .status <<<"$out")" "accepted" "a dealer whose customer was deleted ($out; $(r mike rejected))"
+
+# The index, checked and made again: an entry removed is reported by
+# roved check; a database without the index (made by an older roved)
+# gets it on open, and the rule holds on it.
+server_stop
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 || fail "roved check: $(cat "$T/check")"
+"$ROVE_CORRUPT" "$T/srv" bydealer del 0 >/dev/null || fail "no entry in the index of customers by dealer"
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses an entry removed from bydealer"
+grep -q "bydealer" "$T/check" || fail "roved check does not say which index: $(cat "$T/check")"
+"$ROVE_CORRUPT" "$T/srv" bydealer drop - >/dev/null || fail "could not drop bydealer"
+"$ROVE_CORRUPT" "$T/srv" meta delall "$(printf bydealer_form | od -An -tx1 | tr -d ' \n')" >/dev/null ||
+	fail "could not remove the index's mark"
+server_start
+eq "$(probe mike push delete 6 "$dsh" _deleted=#1 | jq -r .reason)" "invalid" "the rule on an index made again on open"
+server_stop
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 || fail "roved check after the index was made again: $(cat "$T/check")"
+echo "ok"
