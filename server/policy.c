@@ -512,6 +512,40 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
 
+/* A closed deal reopened (without naming its owner) is an open deal of
+ * its customer again: it goes to the customer's owner, as the customer's
+ * open deals went when it changed hands (rule 14), if that owner can work
+ * it (enabled); else it keeps its own. */
+static int reopened_owner(const pctx *pc, rove_op *op, const rove_record *cur, const char *owner, bool closed,
+			  rove_verdict *v)
+{
+	const char *was = rove_fields_str(&cur->fs, "owner");
+	const rove_field *stage = rove_fields_get(&cur->fs, "stage");
+	rove_verdict quiet;
+	rove_user *t;
+	bool able;
+	int rc;
+
+	if (closed || !touches(op, "stage") || stage == NULL ||
+	    !rove_rules_deal_closed(rove_fields_str(&cur->fs, "stage")) || owner == NULL ||
+	    (was != NULL && strcmp(was, owner) == 0))
+		return ROVE_OK;
+	/* A reopening made before the close it arrives after loses to it
+	 * (the later stamp wins): the deal stays closed, and its credit. */
+	if (rove_stamp_cmp(&op->st, &stage->st) <= 0)
+		return ROVE_OK;
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	verdict_clear(&quiet);
+	rc = policy_user_get(pc, owner, t, &quiet);
+	able = rc == ROVE_OK && !REFUSED(&quiet) && !t->disabled;
+	free(t);
+	if (rc != ROVE_OK || !able)
+		return rc;
+	return op_put(op, "owner", rove_vcstr(owner), v);
+}
+
 /* A deal's owner (rule 14), who is credited with it: on create the
  * customer's owner, or the author for a pool customer if the author may
  * own (a manager; an admin's has none, and goes to whoever claims or is
@@ -533,7 +567,7 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 	int rc;
 
 	if (cur != NULL && !touches(op, "owner"))
-		return ROVE_OK;
+		return reopened_owner(pc, op, cur, owner, closed, v);
 	if (cur == NULL && (!boss || given == NULL)) { /* the server's: whatever a replica showed */
 		/* a pool customer's: its author's, an admin's nobody's (until
 		 * the customer is claimed or given to someone) */

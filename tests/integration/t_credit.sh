@@ -200,6 +200,26 @@ out=$(probe li push claim 1 "$c5" owner=li)
 eq "$(jq -r .status <<<"$out")" "accepted" "a claim for oneself ($out)"
 out=$(probe li push release 1 "$c5" owner=wang)
 eq "$(jq -r .reason <<<"$out")" "invalid" "a release to another ($out)"
+# A closed deal reopened after its customer changed hands is open again:
+# it goes to the customer's owner now (as an open deal does when the
+# customer is reassigned), unless the reopening names another. wang's win
+# on li's Baosteel, reopened by mike, is li's; the history says so.
+sync_all mike li
+eq "$(r mike customer show "$c" --json | jq -r .owner)" "li" "(Baosteel is li's)"
+r mike opportunity stage "$won" proposal
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "0" "the reopening ($(r mike rejected))"
+eq "$(r mike opportunity show "$won" --json | jq -r '"\(.owner) \(.stage) \(.closed_on)"')" "li proposal null" \
+	"a deal reopened goes to the customer's owner"
+r li sync >/dev/null
+eq "$(r li opportunity history "$won" --json | jq -r '[.[] | "\(.event):\(.from // "")>\(.to)"] | join(",")')" \
+	"create:>wang,reassign:wang>li" "the reopened deal's history"
+# Named by the one who reopens it, within his reach: that one.
+r mike opportunity stage "$won" won
+r mike sync >/dev/null
+r mike opportunity set "$won" stage=lead owner=wang
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$won" --json | jq -r .owner)" "wang" "a reopening that names the owner"
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

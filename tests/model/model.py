@@ -585,7 +585,16 @@ class Model:
                 raise Refused({"forbidden"})
             if ch.closed() is None:
                 raise Uncertain("deal %s: won/lost or open, by stamps the model does not know" % ch.id)
+        was_closed = ch.closed() if ch.coll == "opportunity" else False
         self.settle(u, op)
+        stage = op["fields"].get("stage")
+        if was_closed is not False and stage is not None and stage not in CLOSED_STAGES and \
+                "owner" not in op["fields"] and c.owner is not None and not self.s.users[c.owner].disabled:
+            # docs/RULES.md, rule 14: a closed deal reopened goes to its
+            # customer's owner, if the reopening wins over the close (by
+            # stamps the model does not follow: either).
+            ch.owners = ch.owners | {c.owner}
+            self.note(ch.id, "reopened by %s: deal owner %s" % (u.name, sorted(ch.owners, key=str)))
 
     def settle(self, u, op):
         """Applies an accepted update of a child (op_set_child's, or one
