@@ -676,6 +676,25 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 				return rc;
 			continue;
 		}
+		if (fd != NULL && fd->type == ROVE_FT_REF && v->type == ROVE_V_STR && v->len == ROVE_UUID_STRLEN) {
+			/* A record's id as ids are written everywhere, in lower
+			 * case (what is no id, the check refuses): indexes read
+			 * it parsed, but lists and the feed compare it as text. */
+			rove_uuid id;
+			memcpy(norm, v->s, v->len);
+			norm[v->len] = '\0';
+			if (rove_uuid_parse(norm, &id) != ROVE_OK)
+				continue;
+			rove_uuid_format(&id, norm);
+			if (memcmp(norm, v->s, v->len) == 0)
+				continue;
+			rc = rove_op_set(op, fd->name, rove_vstr(norm, ROVE_UUID_STRLEN));
+			if (rc != ROVE_OK) {
+				rove_text_why(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+				return rc;
+			}
+			continue;
+		}
 		if (fd == NULL || fd->type != ROVE_FT_TAXID || v->type != ROVE_V_STR)
 			continue;
 		n = rove_taxid_normalise(v->s, v->len, norm, sizeof(norm));

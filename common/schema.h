@@ -113,7 +113,8 @@ int rove_schema_check_op(const rove_op *op, char *why, size_t whylen);
 
 /* The one check of an op, for the command line before it writes one and
  * for the server before its rules: normalises values in place (a tax id
- * to rove_taxid_normalise's form; a time to UTC with seconds,
+ * to rove_taxid_normalise's form; a reference, a record's id, to lower
+ * case as rove_uuid_format writes it; a time to UTC with seconds,
  * YYYY-MM-DDTHH:MM:SSZ, reading a time without a zone or a date alone -
  * its first minute - as local time in this process's zone, TZ), then
  * rove_schema_check_op. ROVE_EINVAL with the first problem in why

@@ -443,7 +443,7 @@ int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
 	if (rc != ROVE_OK)
 		return rc;
 	d = rove_fields_str(&c->rec->fs, "dealer");
-	if (d == NULL || strcmp(d, dn) != 0)
+	if (d == NULL || rove_uuid_parse(d, &id) != ROVE_OK || memcmp(id.b, k->mv_data, 16) != 0)
 		check_problem(c, "bydealer %s %s: the customer names %s", dn, name, d != NULL ? "another dealer" : "none");
 	return ROVE_OK;
 }

@@ -77,6 +77,7 @@ class Hunt:
         self.tokens = {}
         self.ids = {}  # login -> ids of records that login made or saw
         self.ops = {}  # login -> rejected op ids seen
+        self.held = {}  # (login, kind) -> ids of that kind the login's replica held at the last sync
         self.done = 0
         self.counts = {}
         self.wild = False  # this command's values may be hostile
@@ -318,7 +319,9 @@ class Hunt:
         its output on success: 'add', 'json-list', 'json-object', 'csv',
         or None."""
         rng = self.rng
-        c = rng.randrange(30)
+        c = rng.randrange(34)
+        if c >= 30:
+            return self.dealer_ref_command(login)
         fmt_all = rng.choice(["", "--json", "--csv", "--wide", "--json --csv"]).split()
 
         def fmt(*allowed):
@@ -454,6 +457,32 @@ class Hunt:
             return [rng.choice(["customer", "contact", "nope", "--help", "-x", ""]),
                     rng.choice(["", "list", "--help", "show", "bogus"]), self.text()], None, None
         return self.admin_command(login)
+
+    def dealer_ref_command(self, login):
+        """Well-formed changes of the references between customers and
+        dealers (rule 13: a customer's dealer is a live dealer of its
+        territory or above, from either side): a customer given a dealer
+        or none, a dealer deleted or moved, each by whoever runs it, on
+        what their replica held at the last sync. Between two syncs the
+        users work offline, so a dealer's delete or move races the
+        customers' choices; the syncs' checks (roved check among them)
+        find a customer left naming a dealer gone or out of its line."""
+        rng = self.rng
+        dealers = self.held.get((login, "dealers")) or self.held.get(("admin", "dealers")) or ["abcdef"]
+        customers = self.held.get((login, "customers")) or ["abcdef"]
+        r = rng.randrange(10)
+        if r < 5:
+            return ["customer", "set", rng.choice(customers), "dealer=" + rng.choice(dealers)], None, None
+        if r < 6:
+            return ["customer", "set", rng.choice(customers),
+                    rng.choice(["dealer=", "territory=" + rng.choice([t[0] for t in TERRITORIES])])], None, None
+        if r < 8:
+            return ["dealer", "delete", rng.choice(dealers)], None, None
+        if r < 9:
+            return ["dealer", "set", rng.choice(dealers), "territory=" + rng.choice([t[0] for t in TERRITORIES])], \
+                None, None
+        return ["dealer", "add", "--name", "D%d" % rng.randrange(1000), "--territory",
+                rng.choice([t[0] for t in TERRITORIES])], None, "add"
 
     def import_command(self, login):
         rng = self.rng
@@ -670,7 +699,8 @@ class Hunt:
         for login in self.logins():
             held = []
             for kind in KINDS:
-                held += [r["id"] for r in self.json_of(login, ["export", kind, "--json"])]
+                self.held[(login, kind)] = [r["id"] for r in self.json_of(login, ["export", kind, "--json"])]
+                held += self.held[(login, kind)]
             self.ids[login] = held
             self.ops[login] = [r["op"] for r in self.json_of(login, ["rejected", "--json"])]
         r = subprocess.run([self.roved, "check", self.srv.dir], capture_output=True, text=True, timeout=300,
