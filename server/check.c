@@ -475,6 +475,7 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	rove_db_table more[ROVE_PSTORE_TABLES];
 	enum rove_db_access access;
 	uint64_t txnid = 0;
+	bool lost = false;
 	check c;
 	int rc;
 
@@ -493,7 +494,9 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK)
 		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
 	if (rc == ROVE_OK)
-		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn);
+		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn, &lost);
+	if (rc == ROVE_OK && lost)
+		check_problem(&c, "bydealer: missing, though meta says it is whole (roved serve makes it again)");
 	if (rc == ROVE_OK)
 		txnid = (uint64_t)mdb_txn_id(c.txn);
 	if (rc == ROVE_OK) {

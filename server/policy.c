@@ -319,6 +319,20 @@ static const char *after_str(const rove_op *op, const rove_record *cur, const ch
 	return rove_fields_str(&cur->fs, field);
 }
 
+/* A field of the record as it will be once op is merged into cur (rule 8,
+ * field by field: the later stamp wins), where a rule reads two fields
+ * together: an op's value that loses to a later one written since does
+ * not pair with its other values. */
+static const char *merged_str(const rove_op *op, const rove_record *cur, const char *field)
+{
+	const rove_field *of = rove_fields_get(&op->fs, field);
+	const rove_field *cf = cur != NULL ? rove_fields_get(&cur->fs, field) : NULL;
+
+	if (of != NULL && (cf == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0))
+		return rove_fields_str(&op->fs, field);
+	return cur != NULL ? rove_fields_str(&cur->fs, field) : NULL;
+}
+
 static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_verdict *v)
 {
 	/* Copies: the op's strings may move as the op is adjusted below. */
@@ -470,7 +484,7 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 		}
 	}
 	if (touches(op, "territory") || touches(op, "dealer")) {
-		rc = check_dealer_ref(pc, after_str(op, cur, "dealer"), after_str(op, cur, "territory"), v);
+		rc = check_dealer_ref(pc, merged_str(op, cur, "dealer"), merged_str(op, cur, "territory"), v);
 		if (rc != ROVE_OK || REFUSED(v))
 			return rc;
 	}

@@ -272,8 +272,15 @@ int rove_pstore_open(rove_pstore *ps, rove_store *st, MDB_txn *txn, unsigned *re
 	*rebuilt = 0;
 	if (rc == ROVE_OK)
 		rc = form_is(st, txn, BYDEALER_FORM_KEY, 1, &bydealer_ok);
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_dbi_open(txn, BYDEALER_NAME, MDB_CREATE, &ps->bydealer), BYDEALER_NAME);
+	if (rc == ROVE_OK) {
+		/* Its mark without it (a damaged database): made again. */
+		int mrc = mdb_dbi_open(txn, BYDEALER_NAME, 0, &ps->bydealer);
+		if (mrc == MDB_NOTFOUND) {
+			bydealer_ok = false;
+			mrc = mdb_dbi_open(txn, BYDEALER_NAME, MDB_CREATE, &ps->bydealer);
+		}
+		rc = rove_db_err(mrc, BYDEALER_NAME);
+	}
 	if (rc != ROVE_OK)
 		return rc;
 	ps->has_bydealer = true;
@@ -308,17 +315,20 @@ int rove_pstore_open(rove_pstore *ps, rove_store *st, MDB_txn *txn, unsigned *re
 	return rc;
 }
 
-int rove_pstore_open_ro(rove_pstore *ps, rove_store *st, MDB_txn *txn)
+int rove_pstore_open_ro(rove_pstore *ps, rove_store *st, MDB_txn *txn, bool *lost)
 {
 	bool whole = false;
 	int rc = form_is(st, txn, BYDEALER_FORM_KEY, 1, &whole);
 
 	ps->has_bydealer = false;
+	*lost = false;
 	if (rc != ROVE_OK || !whole)
 		return rc;
 	rc = mdb_dbi_open(txn, BYDEALER_NAME, 0, &ps->bydealer);
-	if (rc == MDB_NOTFOUND)
-		return ROVE_OK; /* its mark without it: the check says so */
+	if (rc == MDB_NOTFOUND) {
+		*lost = true;
+		return ROVE_OK;
+	}
 	ps->has_bydealer = rc == 0;
 	return rove_db_err(rc, BYDEALER_NAME);
 }

@@ -45,8 +45,9 @@ size_t rove_pstore_tables(rove_pstore *ps, rove_db_table out[ROVE_PSTORE_TABLES]
  * were written (ROVE_PSTORE_UNIQ, ROVE_PSTORE_BYDEALER). */
 int rove_pstore_open(rove_pstore *ps, rove_store *st, MDB_txn *txn, unsigned *rebuilt);
 /* Opens bydealer in a read-only transaction where it exists and is whole
- * (ps->has_bydealer); a database no roved of today opened has none. */
-int rove_pstore_open_ro(rove_pstore *ps, rove_store *st, MDB_txn *txn);
+ * (ps->has_bydealer); a database no roved of today opened has none.
+ * *lost: marked whole, yet missing (damaged). */
+int rove_pstore_open_ro(rove_pstore *ps, rove_store *st, MDB_txn *txn, bool *lost);
 
 /* ---- territories by code ---- */
 

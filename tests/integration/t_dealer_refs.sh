@@ -90,6 +90,33 @@ r mike sync >/dev/null
 out=$(probe mike push delete 6 "$d4" _deleted=#1)
 eq "$(jq -r .status <<<"$out")" "accepted" "a dealer whose customer was deleted ($out; $(r mike rejected))"
 
+# Two fields merged one by one (rule 8) still pair up (attack twenty-one):
+# mike, offline, moves a customer to east.sh with east.sh's dealer; the
+# admin, later, moves it to east.hz. The admin's territory is the later
+# one and would stand beside mike's dealer: mike's change is refused.
+dsh_sh=$(r mike dealer add --name "Pudong Parts" --territory east.sh)
+d_e=$(r mike dealer add --name "East Wholesale" --territory east)
+c5=$(r mike customer add --name "Merge Works" --territory east)
+r mike sync >/dev/null
+r admin sync >/dev/null
+r mike customer set "$c5" territory=east.sh dealer="$dsh_sh"
+sleep 0.05
+r admin customer set "$c5" territory=east.hz
+r admin sync >/dev/null
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "an older move beside a later one, with a dealer of its own ($out)"
+sync_all admin mike
+eq "$(r admin customer show "$c5" --json | jq -r '"\(.territory) \(.dealer)"')" "east.hz null" "the customer after the merge"
+# Where the pair fits, both stand: mike, offline, moves it back to east
+# and clears its dealer; the admin, later, gives it east's dealer.
+r mike customer set "$c5" territory=east dealer=
+sleep 0.05
+r admin customer set "$c5" dealer="$d_e"
+r admin sync >/dev/null
+r mike sync >/dev/null
+sync_all admin
+eq "$(r admin customer show "$c5" --json | jq -r '"\(.territory) \(.dealer)"')" "east $d_e" "a later dealer beside an older move"
+
 # The index, checked and made again: an entry removed is reported by
 # roved check; a database without the index (made by an older roved)
 # gets it on open, and the rule holds on it.
@@ -98,6 +125,14 @@ server_stop
 "$ROVE_CORRUPT" "$T/srv" bydealer del 0 >/dev/null || fail "no entry in the index of customers by dealer"
 "$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses an entry removed from bydealer"
 grep -q "bydealer" "$T/check" || fail "roved check does not say which index: $(cat "$T/check")"
+"$ROVE_CORRUPT" "$T/srv" bydealer drop - >/dev/null || fail "could not drop bydealer"
+# Dropped, its mark kept (damage): reported, and made again on open.
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses bydealer dropped"
+grep -q "bydealer: missing" "$T/check" || fail "roved check does not say bydealer is missing: $(cat "$T/check")"
+server_start
+eq "$(probe mike push delete 6 "$dsh" _deleted=#1 | jq -r .reason)" "invalid" "the rule on an index dropped, made again"
+server_stop
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 || fail "roved check after bydealer was made again: $(cat "$T/check")"
 "$ROVE_CORRUPT" "$T/srv" bydealer drop - >/dev/null || fail "could not drop bydealer"
 "$ROVE_CORRUPT" "$T/srv" meta delall "$(printf bydealer_form | od -An -tx1 | tr -d ' \n')" >/dev/null ||
 	fail "could not remove the index's mark"

@@ -23,12 +23,15 @@ import time
 ROLES = ("rep", "manager", "analyst", "admin")
 
 # Editable fields with last-writer-wins registers (rule 8).
-CUSTOMER_FIELDS = ("name", "phone", "address", "tier")
+CUSTOMER_FIELDS = ("name", "phone", "address", "tier", "dealer")
 CHILD_FIELDS = {
     "contact": ("name", "phone", "email", "title"),
     "activity": ("kind", "at", "note", "author"),  # append-only: never edited
     "opportunity": ("title", "amount", "stage"),  # a deal; its owner is not a register (rule 14)
 }
+
+# Ops on dealers (reference data that managers and admins keep).
+DEALER_OPS = ("create_dealer", "delete_dealer", "move_dealer")
 
 # Rule 13/14: a won or lost deal is closed.
 CLOSED_STAGES = ("won", "lost")
@@ -82,7 +85,12 @@ class Uncertain(Exception):
     """SPEC decides the op by a value the model cannot know yet: a rule
     that reads a register whose candidates disagree (two writes neither
     of whose authors saw the other). The harness learns the outcome from
-    the server's answer and then applies it (Model.settle)."""
+    the server's answer and then applies it (Model.settle). reasons: what
+    a refusal of it may say."""
+
+    def __init__(self, text, reasons=("forbidden",)):
+        super().__init__(text)
+        self.reasons = frozenset(reasons)
 
 
 class Write:
@@ -190,6 +198,13 @@ class Child:
         return next(iter(vals)) if len(vals) == 1 else None
 
 
+class Dealer:
+    def __init__(self, did, territory):
+        self.id = did
+        self.territory = territory
+        self.deleted = False
+
+
 class ServerState:
     """Everything the server holds; copied whole for a restore."""
 
@@ -198,6 +213,7 @@ class ServerState:
         self.users = {}  # login -> User
         self.customers = {}  # id -> Customer
         self.children = {}  # id -> Child
+        self.dealers = {}  # id -> Dealer
         self.refusals = {}  # author -> class -> [(op id, bytes at most)], oldest first
 
     def clone(self):
@@ -272,6 +288,11 @@ class Model:
             del self.s.customers[cid]
             gone.append(cid)
             self.note(cid, "dropped by roved compact with its family")
+        for did, d in list(self.s.dealers.items()):
+            if d.deleted and did not in held:
+                del self.s.dealers[did]
+                gone.append(did)
+                self.note(did, "dropped by roved compact")
         for chid, ch in list(self.s.children.items()):
             c = self.s.customers.get(ch.customer)
             if not ch.deleted:
@@ -351,6 +372,33 @@ class Model:
             terrs = {t for t in self.s.territories if self.in_reach(u, t)}
         return custs, kids, terrs
 
+    def dealers_seen(self, login):
+        """Rule 1: the live dealers login's replica holds, id -> territory:
+        those of the territories it holds (a rep's own, a manager's
+        subtree, all for analysts and admins)."""
+        _, _, terrs = self.scope(login)
+        return {d.id: d.territory for d in self.s.dealers.values() if not d.deleted and d.territory in terrs}
+
+    # ---- rule 13: a customer's dealer ----
+
+    def dealer_fits(self, did, terr):
+        """A live dealer of terr or of a territory above it (None: none)."""
+        if did is None:
+            return True
+        d = self.s.dealers.get(did)
+        return d is not None and not d.deleted and terr is not None and d.territory in self.ancestors(terr)
+
+    def naming(self, did):
+        """The live customers whose dealer is (True) or may be (None: its
+        register's candidates disagree) dealer did."""
+        out = []
+        for c in self.s.customers.values():
+            vals = c.regs["dealer"].values()
+            if c.deleted or did not in vals:
+                continue
+            out.append((c, True if vals == {did} else None))
+        return out
+
     # ---- rule 4: who writes a customer ----
 
     def may_write(self, u, c):
@@ -420,7 +468,7 @@ class Model:
         try:
             fn(u, op)
         except Refused as r:
-            if r.by_role or "duplicate" in r.reasons or op["kind"] == "create_customer":
+            if r.by_role or "duplicate" in r.reasons or op["kind"] in ("create_customer",) + DEALER_OPS:
                 raise
             c = self.about(op)
             if c is None or not self.knows(u, c):
@@ -490,6 +538,28 @@ class Model:
             holder = self.live_phone_holder(fields["phone"], exclude=c.id)
             if holder is not None:
                 raise Refused({"duplicate"}, detail=holder)  # rule 3 (and 12)
+        if "territory" in fields or "dealer" in fields:
+            # Rule 13: a live dealer of its territory or above, checked
+            # when either changes (docs/RULES.md).
+            # The record as merged (rule 8, field by field): the op's
+            # dealer beside the candidates its author had not seen, any
+            # of which may hold the later stamp and stand instead.
+            terr = fields.get("territory", c.territory)
+            vals = c.regs["dealer"].values()
+            if "dealer" in fields:
+                unseen = {w.value for w in c.regs["dealer"].candidates()
+                          if w.wid not in op["past"].get("dealer", set())}
+                vals = {fields["dealer"]} | unseen
+            fits = {self.dealer_fits(v, terr) for v in vals}
+            if fits == {False}:
+                raise Refused({"invalid"})
+            if len(fits) > 1:
+                raise Uncertain("customer %s: its dealer by stamps the model does not know" % c.id, {"invalid"})
+        self.apply_set_customer(u, op)
+
+    def apply_set_customer(self, u, op):
+        fields = op["fields"]
+        c = self.s.customers[op["id"]]
         if "territory" in fields:
             c.territory = fields["territory"]  # decided online, see the harness
         for f, v in fields.items():
@@ -598,7 +668,14 @@ class Model:
 
     def settle(self, u, op):
         """Applies an accepted update of a child (op_set_child's, or one
-        the server was seen to accept after Uncertain)."""
+        the server was seen to accept after Uncertain), or another op the
+        server was seen to accept after Uncertain."""
+        if op["kind"] == "set_customer":
+            return self.apply_set_customer(u, op)
+        if op["kind"] == "delete_dealer":
+            return self.apply_delete_dealer(u, op)
+        if op["kind"] == "move_dealer":
+            return self.apply_move_dealer(u, op)
         ch = self.s.children[op["id"]]
         for f, v in op["fields"].items():
             ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
@@ -619,6 +696,73 @@ class Model:
             self.refuse_write(u, c)
         ch.deleted = True
         self.note(ch.id, "deleted by %s" % u.name)
+
+    # ---- dealers (rule 13; docs/RULES.md) ----
+
+    def _dealer(self, u, did):
+        """The dealer an update or delete of did by u is about; refusals as
+        the server words them to u (rule 9: about a dealer u's replica
+        does not hold, or never did, only not_owner)."""
+        if u.role == "rep":
+            raise Refused({"forbidden"}, by_role=True)  # dealers are kept by managers and admins
+        d = self.s.dealers.get(did)
+        if d is None:
+            raise Refused({"not_owner"})
+        sees = u.role == "admin" or self.in_reach(u, d.territory)
+        if d.deleted:
+            raise Refused({"deleted"} if sees else {"not_owner"})
+        if not sees:
+            raise Refused({"not_owner"})
+        return d
+
+    def op_create_dealer(self, u, op):
+        if u.role == "rep":
+            raise Refused({"forbidden"}, by_role=True)
+        t = op["territory"]
+        if t not in self.s.territories:
+            raise Refused({"invalid"})
+        if u.role == "manager" and not self.in_reach(u, t):
+            raise Refused({"not_in_territory"})
+        self.s.dealers[op["id"]] = Dealer(op["id"], t)
+        self.note(op["id"], "dealer made by %s in %s" % (u.name, t))
+
+    def check_named(self, d, terr):
+        """A dealer's delete (terr None) or move to terr: refused while a
+        live customer names it that would lose it; Uncertain where one
+        may."""
+        maybe = False
+        for c, sure in self.naming(d.id):
+            if terr is not None and c.territory is not None and terr in self.ancestors(c.territory):
+                continue
+            if sure:
+                raise Refused({"invalid"})
+            maybe = True
+        if maybe:
+            raise Uncertain("dealer %s: whether a customer names it, by stamps the model does not know" % d.id,
+                            {"invalid"})
+
+    def op_delete_dealer(self, u, op):
+        d = self._dealer(u, op["id"])
+        self.check_named(d, None)
+        self.apply_delete_dealer(u, op)
+
+    def apply_delete_dealer(self, u, op):
+        self.s.dealers[op["id"]].deleted = True
+        self.note(op["id"], "dealer deleted by %s" % u.name)
+
+    def op_move_dealer(self, u, op):
+        d = self._dealer(u, op["id"])
+        t = op["territory"]
+        if t not in self.s.territories:
+            raise Refused({"invalid"})
+        if u.role == "manager" and not self.in_reach(u, t):
+            raise Refused({"not_in_territory"})
+        self.check_named(d, t)
+        self.apply_move_dealer(u, op)
+
+    def apply_move_dealer(self, u, op):
+        self.s.dealers[op["id"]].territory = op["territory"]
+        self.note(op["id"], "dealer moved to %s by %s" % (op["territory"], u.name))
 
     # ---- administration (online, rule 7) ----
 
