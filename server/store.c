@@ -247,8 +247,15 @@ static int upgrade_from_5(rove_store *st)
 	return format_only(st, 6, "records are written with one stamp for the fields that share it");
 }
 
+/* Format 6 to 7: the policy makes its index of customers by dealer
+ * when it opens the database next (rove_pstore_open). */
+static int upgrade_from_6(rove_store *st)
+{
+	return format_only(st, 7, "customers are indexed by the dealer they name (made next)");
+}
+
 /* upgrades[f - 3] brings format f to f + 1 (and writes f + 1). */
-static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4, upgrade_from_5};
+static int (*const upgrades[])(rove_store *st) = {upgrade_from_3, upgrade_from_4, upgrade_from_5, upgrade_from_6};
 _Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == ROVE_STORE_FORMAT - 3,
 	       "an upgrade for each format from 3 up to ROVE_STORE_FORMAT");
 

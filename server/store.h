@@ -85,8 +85,12 @@
  * 6: records (and their copies) are written in record format 2
  * (proto.h, ROVE_RECORD_FORMAT); those of format 1 are read as they are
  * until written again. Only the number changes, so that an older roved,
- * which reads format 1 only, refuses the database. */
-#define ROVE_STORE_FORMAT 6
+ * which reads format 1 only, refuses the database.
+ * 7: the policy keeps the live customers by the dealer they name
+ * (policy_store.h, bydealer), made at the first start after the
+ * upgrade. Only the number changes, so that an older roved, which
+ * would write customers without it, refuses the database. */
+#define ROVE_STORE_FORMAT 7
 /* The meta key (u64 1) that says every scoperec entry of a scope that
  * keeps copies (rove_policy_scope_copies) covers its record:
  * set in a database made with format 5, and by the fill of an upgraded

@@ -367,7 +367,7 @@ static void test_format_4_upgraded(void)
 	CHECK_EQ_INT(rove_store_meta_get(&s->e.st, txn, "format", &format), ROVE_OK);
 	rove_store_abort(txn);
 	CHECK_EQ_INT(format, ROVE_STORE_FORMAT);
-	CHECK_EQ_INT(ROVE_STORE_FORMAT, 6);
+	CHECK_EQ_INT(ROVE_STORE_FORMAT, 7);
 	snapshot(s, "bob", &got, &ngot);
 	CHECK_EQ_INT(ngot, nwant);
 	CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0);
