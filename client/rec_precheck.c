@@ -358,8 +358,7 @@ static int dealer_name_warning(rove_replica *r, const rove_op *op, const rove_re
  * the server's words, naming the first such customer. A replica that may
  * delete the dealer holds every customer of its territory and below. */
 typedef struct dealer_user {
-	char dealer[ROVE_UUID_STRLEN + 1];
-	rove_uuid customer;
+	rove_uuid dealer, customer;
 	bool found;
 } dealer_user;
 
@@ -367,8 +366,11 @@ static int names_dealer(const rove_record *rec, void *arg)
 {
 	dealer_user *f = arg;
 	const char *d = rove_fields_str(&rec->fs, "dealer");
+	rove_uuid id;
 
-	if (d == NULL || strcmp(d, f->dealer) != 0)
+	/* By value, as the server's index: an id stored in capitals before
+	 * ids were written in lower case names the same dealer. */
+	if (d == NULL || rove_uuid_parse(d, &id) != ROVE_OK || rove_uuid_cmp(&id, &f->dealer) != 0)
 		return ROVE_OK;
 	f->customer = rec->id;
 	f->found = true;
@@ -384,7 +386,7 @@ static int dealer_delete_rule(rove_replica *r, const rove_op *op, char *detail, 
 	if (op->coll != ROVE_COLL_DEALER || op->kind != ROVE_OP_DELETE)
 		return ROVE_R_NONE;
 	memset(&f, 0, sizeof(f));
-	rove_uuid_format(&op->rid, f.dealer);
+	f.dealer = op->rid;
 	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, names_dealer, &f);
 	if (rc != ROVE_OK && rc != ROVE_EEXIST)
 		return -rc;

@@ -411,7 +411,6 @@ int check_code(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-
 /* bydealer: dealer id(16) customer id(16) -> (empty): a live customer
  * naming that dealer. */
 int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
