@@ -311,14 +311,6 @@ static int check_manager_reach(const pctx *pc, const rove_user *u, const char *c
 	return rc;
 }
 
-/* The op's value of field if it sets it, else the record's. */
-static const char *after_str(const rove_op *op, const rove_record *cur, const char *field)
-{
-	if (touches(op, field) || cur == NULL)
-		return rove_fields_str(&op->fs, field);
-	return rove_fields_str(&cur->fs, field);
-}
-
 /* A field of the record as it will be once op is merged into cur (rule 8,
  * field by field: the later stamp wins), where a rule reads two fields
  * together: an op's value that loses to a later one written since does
@@ -560,6 +552,38 @@ static int reopened_owner(const pctx *pc, rove_op *op, const rove_record *cur, c
 	return op_put(op, "owner", rove_vcstr(owner), v);
 }
 
+/* An owner an op gives an open deal may lose the merge to one written
+ * later (rule 8): a closed deal's credit corrected since, to someone
+ * who may not work the customer. The deal would be open with that one:
+ * refused, unless the one kept can work it (enabled, holding the
+ * customer's territory). */
+static int check_kept_owner(const pctx *pc, const rove_op *op, const rove_record *cur, const char *terr, bool closed,
+			    rove_verdict *v)
+{
+	const rove_field *of = rove_fields_get(&op->fs, "owner");
+	const rove_field *cf = rove_fields_get(&cur->fs, "owner");
+	const char *kept = rove_fields_str(&cur->fs, "owner");
+	rove_user *t;
+	bool able = false;
+	int rc;
+
+	if (closed || of == NULL || cf == NULL || kept == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0)
+		return ROVE_OK;
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, kept, t, NULL);
+	if (rc == ROVE_OK && !t->disabled)
+		rc = owner_works_in(pc, kept, terr, &able);
+	else if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	free(t);
+	if (rc == ROVE_OK && !able)
+		rc = refuse(v, ROVE_R_INVALID, "the deal's owner is %s since, who cannot work it open: name its owner",
+			    kept);
+	return rc;
+}
+
 /* A deal's owner (rule 14), who is credited with it: on create the
  * customer's owner, or the author for a pool customer if the author may
  * own (a manager; an admin's has none, and goes to whoever claims or is
@@ -572,7 +596,9 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 			    const rove_record *customer, rove_verdict *v)
 {
 	const char *given = rove_fields_str(&op->fs, "owner");
-	const char *stage = after_str(op, cur, "stage");
+	/* Open or closed as the deal will be once merged: a stage that loses
+	 * to a later one does not make the owner a closed deal's. */
+	const char *stage = merged_str(op, cur, "stage");
 	const char *terr = rove_fields_str(&customer->fs, "territory");
 	const char *owner = rove_fields_str(&customer->fs, "owner");
 	bool boss = u->role == ROVE_ROLE_ADMIN || u->role == ROVE_ROLE_MANAGER;
@@ -580,8 +606,12 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 	rove_user *t;
 	int rc;
 
-	if (cur != NULL && !touches(op, "owner"))
-		return reopened_owner(pc, op, cur, owner, closed, v);
+	if (cur != NULL && !touches(op, "owner")) {
+		rc = reopened_owner(pc, op, cur, owner, closed, v);
+		if (rc == ROVE_OK && !REFUSED(v))
+			rc = check_kept_owner(pc, op, cur, terr, closed, v);
+		return rc;
+	}
 	if (cur == NULL && (!boss || given == NULL)) { /* the server's: whatever a replica showed */
 		/* a pool customer's: its author's, an admin's nobody's (until
 		 * the customer is claimed or given to someone) */
@@ -610,8 +640,12 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 		return refuse(v, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");
 	if (given == NULL)
 		return refuse(v, ROVE_R_INVALID, "a deal needs an owner");
-	if (!closed)
-		return policy_check_owner(pc, u, given, terr, v);
+	if (!closed) {
+		rc = policy_check_owner(pc, u, given, terr, v);
+		if (rc == ROVE_OK && !REFUSED(v) && cur != NULL)
+			rc = check_kept_owner(pc, op, cur, terr, closed, v);
+		return rc;
+	}
 	if (u->role == ROVE_ROLE_MANAGER) /* his people only, who may have left since */
 		return check_owner_at(pc, u, given, terr, true, v);
 	t = malloc(sizeof(*t));
@@ -728,7 +762,9 @@ static int named_one(const rove_uuid *customer, void *arg)
  * the reach of whoever may change the dealer. */
 static int check_dealer_named(const pctx *pc, const rove_op *op, const rove_record *cur, rove_verdict *v)
 {
-	const char *terr = rove_fields_str(&op->fs, "territory");
+	/* Where it will be once merged: a move that loses to a later one
+	 * moves nothing. */
+	const char *terr = merged_str(op, cur, "territory");
 	const char *was = rove_fields_str(&cur->fs, "territory");
 	named_walk w = {pc, NULL, NULL, v};
 	int rc;

@@ -220,6 +220,35 @@ r mike sync >/dev/null
 r mike opportunity set "$won" stage=lead owner=wang
 r mike sync >/dev/null
 eq "$(r mike opportunity show "$won" --json | jq -r .owner)" "wang" "a reopening that names the owner"
+# The owner is checked on the deal as it will be merged (rule 8, field
+# by field; attack twenty-two). An older "won, credited to walt" arriving
+# after a later move of the deal on: its stage loses, its owner would
+# stand on an open deal, which walt (west) may not own: refused, as the
+# admin naming walt on the open deal is.
+w1=$(r li opportunity add --customer "$c" --title "Merge one" --amount 50 --stage proposal)
+r li sync >/dev/null
+t_old=$(($(date +%s%3N) - 2000))
+eq "$(probe mike push update 4 "$w1" stage=negotiation | jq -r .status)" "accepted" "(a later move on)"
+out=$(probe admin push update 4 "$w1" --hlc-ms "$t_old" stage=won owner=walt)
+eq "$(jq -r .reason <<<"$out")" "not_in_territory" "an older close beside a later move, with its credit ($out)"
+# A reopening beside a later correction of the closed deal's credit: the
+# reopening would give the deal to li, the correction keeps walt, and
+# the deal would be open with walt: refused.
+w2=$(r li opportunity add --customer "$c" --title "Merge two" --amount 50 --stage negotiation)
+r li sync >/dev/null
+eq "$(probe mike push update 4 "$w2" stage=won | jq -r .status)" "accepted" "(won)"
+t_reopen=$(date +%s%3N)
+sleep 0.05
+eq "$(probe admin push update 4 "$w2" owner=walt | jq -r .status)" "accepted" "(its credit corrected to walt)"
+out=$(probe mike push update 4 "$w2" --hlc-ms "$t_reopen" stage=proposal)
+eq "$(jq -r '"\(.reason) \(.detail)"' <<<"$out")" \
+	"invalid the deal's owner is walt since, who cannot work it open: name its owner" \
+	"a reopening older than a correction of its credit ($out)"
+sync_all admin li
+for d in "$w1" "$w2"; do
+	eq "$(r admin opportunity show "$d" --json | jq -r '"\(.stage) \(.owner)"')" \
+		"$([ "$d" = "$w1" ] && echo "negotiation li" || echo "won walt")" "deal $d after the merges"
+done
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

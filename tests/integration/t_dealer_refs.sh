@@ -117,6 +117,21 @@ r mike sync >/dev/null
 sync_all admin
 eq "$(r admin customer show "$c5" --json | jq -r '"\(.territory) \(.dealer)"')" "east $d_e" "a later dealer beside an older move"
 
+# From the dealer's side too, the move as merged: an older move that
+# loses to a later one moves nothing, so its other fields stand
+# (attack twenty-two: a rename was refused with its losing move).
+d6=$(r mike dealer add --name "Minhang Parts" --territory east.sh)
+r mike sync >/dev/null
+eq "$(probe mike push update 1 "$c5" territory=east.sh dealer="$d6" | jq -r .status)" "accepted" "(a customer of it)"
+sleep 0.05
+t_old=$(date +%s%3N)
+sleep 0.05
+eq "$(probe admin push update 6 "$d6" territory=east | jq -r .status)" "accepted" "(moved up, later)"
+out=$(probe mike push update 6 "$d6" --hlc-ms "$t_old" territory=east.hz name=Renamed)
+eq "$(jq -r .status <<<"$out")" "accepted" "an older move and rename beside a later move ($out)"
+sync_all admin
+eq "$(r admin dealer show "$d6" --json | jq -r '"\(.name) \(.territory)"')" "Renamed east" "the rename stands, the move not"
+
 # The index, checked and made again: an entry removed is reported by
 # roved check; a database without the index (made by an older roved)
 # gets it on open, and the rule holds on it.
