@@ -722,10 +722,33 @@ static int check_child(const pctx *pc, const rove_user *u, rove_op *op, const ro
 /* What a dealer's delete or move asks of the customers naming it. */
 typedef struct named_walk {
 	const pctx *pc;
-	const char *terr; /* the dealer's new territory; NULL: it goes */
+	const rove_user *u; /* who deletes or moves it */
+	const char *terr;   /* the dealer's new territory; NULL: it goes */
 	rove_record *c;
 	rove_verdict *v;
 } named_walk;
+
+/* Refuses w's op naming customer c (id ids) where u may know of it: a
+ * customer outside a manager's reach (left so by a roved before this
+ * rule) goes unnamed. */
+static int refuse_named(named_walk *w, const char *ids, const char *cterr)
+{
+	bool sees = w->u->role != ROVE_ROLE_MANAGER;
+	int rc = ROVE_OK;
+
+	if (!sees && cterr != NULL)
+		rc = rove_policy_in_reach(w->pc, w->u, cterr, &sees);
+	if (rc != ROVE_OK)
+		return rc;
+	if (!sees)
+		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of a customer outside your territories");
+	else if (w->terr == NULL)
+		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s; change its dealer first", ids);
+	else
+		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s of %s, not %s or below it", ids,
+			    cterr != NULL ? cterr : "no territory", w->terr);
+	return rc == ROVE_OK ? ROVE_EEXIST : rc;
+}
 
 static int named_one(const rove_uuid *customer, void *arg)
 {
@@ -736,22 +759,17 @@ static int named_one(const rove_uuid *customer, void *arg)
 	int rc;
 
 	rove_uuid_format(customer, ids);
-	if (w->terr == NULL) {
-		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s; change its dealer first", ids);
-		return rc == ROVE_OK ? ROVE_EEXIST : rc;
-	}
 	rc = rove_store_record_get(w->pc->st, w->pc->txn, ROVE_COLL_CUSTOMER, customer, w->c);
 	if (rc != ROVE_OK)
 		return rc; /* listed, so held: anything else is a damaged index */
 	cterr = rove_fields_str(&w->c->fs, "territory");
+	if (w->terr == NULL)
+		return refuse_named(w, ids, cterr);
 	if (cterr == NULL)
 		return ROVE_OK;
 	rc = policy_territory_under(w->pc, cterr, w->terr, &ok);
-	if (rc == ROVE_OK && !ok) {
-		rc = refuse(w->v, ROVE_R_INVALID, "the dealer of customer %s of %s, not %s or below it", ids, cterr,
-			    w->terr);
-		return rc == ROVE_OK ? ROVE_EEXIST : rc;
-	}
+	if (rc == ROVE_OK && !ok)
+		return refuse_named(w, ids, cterr);
 	return rc;
 }
 
@@ -759,25 +777,26 @@ static int named_one(const rove_uuid *customer, void *arg)
  * not deleted, nor moved to a territory that leaves one of them outside
  * its line (a customer's dealer is one of its territory or above). The
  * first such customer is named: within the dealer's territory, so within
- * the reach of whoever may change the dealer. */
-static int check_dealer_named(const pctx *pc, const rove_op *op, const rove_record *cur, rove_verdict *v)
+ * the reach of whoever may change the dealer (but for a customer a roved
+ * before this rule left out of its dealer's line: refuse_named). */
+static int check_dealer_named(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *cur,
+			      rove_verdict *v)
 {
 	/* Where it will be once merged: a move that loses to a later one
 	 * moves nothing. */
 	const char *terr = merged_str(op, cur, "territory");
 	const char *was = rove_fields_str(&cur->fs, "territory");
-	named_walk w = {pc, NULL, NULL, v};
+	named_walk w = {pc, u, NULL, NULL, v};
 	int rc;
 
 	if (op->kind != ROVE_OP_DELETE &&
 	    (!touches(op, "territory") || terr == NULL || (was != NULL && strcmp(terr, was) == 0)))
 		return ROVE_OK;
-	if (op->kind != ROVE_OP_DELETE) {
+	if (op->kind != ROVE_OP_DELETE)
 		w.terr = terr;
-		w.c = malloc(sizeof(*w.c));
-		if (w.c == NULL)
-			return ROVE_ENOMEM;
-	}
+	w.c = malloc(sizeof(*w.c));
+	if (w.c == NULL)
+		return ROVE_ENOMEM;
 	rc = rove_pstore_each_named(pc->ps, pc->txn, &cur->id, named_one, &w);
 	free(w.c);
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
@@ -806,7 +825,7 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 			return refuse(v, ROVE_R_NOT_IN_TERRITORY, "outside your territories");
 	}
 	if (rc == ROVE_OK && cur != NULL)
-		rc = check_dealer_named(pc, op, cur, v);
+		rc = check_dealer_named(pc, u, op, cur, v);
 	return rc;
 }
 

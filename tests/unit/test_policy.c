@@ -922,6 +922,41 @@ static void test_pool_deal_owner(void)
 	srv_free(s);
 }
 
+/* Rule 13 from the dealer's side, where a roved before the rule left a
+ * customer out of its dealer's line (the dealer moved below it): the
+ * dealer's delete is refused to the manager of its territory now without
+ * naming the customer, which lies outside his reach; the admin is told
+ * which (attack twenty-two). */
+static void test_dealer_named_outside(void)
+{
+	srv *s = world();
+	rove_uuid d = new_id(), c = new_id();
+	rove_record *rec = malloc(sizeof(*rec));
+	char ds[ROVE_UUID_STRLEN + 1], dealer[64], want[160];
+	MDB_txn *txn = NULL;
+
+	CHECK(rec != NULL);
+	rove_uuid_format(&d, ds);
+	snprintf(dealer, sizeof(dealer), "dealer=%s", ds);
+	CHECK_EQ_INT(srv_user(s, "hank", "manager", "east.hz", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d, "name=Parts", "territory=east.sh", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, C, &c, "name=Named", "territory=east.sh", dealer, NULL), ROVE_R_NONE);
+	/* The old roved's move, past the rules. */
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_record_get(&s->e.st, txn, DEALER, &d, rec), ROVE_OK);
+	CHECK_EQ_INT(rove_fields_set(&rec->fs, "territory", rove_vcstr("east.hz"), srv_client_stamp()), ROVE_OK);
+	CHECK_EQ_INT(rove_store_record_put(&s->e.st, txn, rec, NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "hank", DELETE, DEALER, &d, "_deleted=#1", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(strcmp(s->line, "the dealer of a customer outside your territories"), 0);
+	CHECK_EQ_INT(srv_reason(s, "admin", DELETE, DEALER, &d, "_deleted=#1", NULL), ROVE_R_INVALID);
+	rove_uuid_format(&c, ds);
+	snprintf(want, sizeof(want), "the dealer of customer %s; change its dealer first", ds);
+	CHECK_EQ_INT(strcmp(s->line, want), 0);
+	free(rec);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -938,5 +973,6 @@ int main(void)
 	test_rules();
 	test_recycle_warns_first();
 	test_pool_deal_owner();
+	test_dealer_named_outside();
 	return check_done("test_policy");
 }
