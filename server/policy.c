@@ -315,12 +315,17 @@ static int check_manager_reach(const pctx *pc, const rove_user *u, const char *c
  * field by field: the later stamp wins), where a rule reads two fields
  * together: an op's value that loses to a later one written since does
  * not pair with its other values. */
-static const char *merged_str(const rove_op *op, const rove_record *cur, const char *field)
+static bool op_wins(const rove_op *op, const rove_record *cur, const char *field)
 {
 	const rove_field *of = rove_fields_get(&op->fs, field);
 	const rove_field *cf = cur != NULL ? rove_fields_get(&cur->fs, field) : NULL;
 
-	if (of != NULL && (cf == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0))
+	return of != NULL && (cf == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0);
+}
+
+static const char *merged_str(const rove_op *op, const rove_record *cur, const char *field)
+{
+	if (op_wins(op, cur, field))
 		return rove_fields_str(&op->fs, field);
 	return cur != NULL ? rove_fields_str(&cur->fs, field) : NULL;
 }
@@ -464,9 +469,10 @@ static int check_customer_update(const pctx *pc, const rove_user *u, const rove_
 			return rc;
 		/* The owner must work where the customer is (rule 7): an owned
 		 * customer moves with a reassignment first, a pool customer
-		 * freely. */
+		 * freely. A move that loses the merge to a later one moves
+		 * nothing, and the op's other fields stand. */
 		owner = rove_fields_str(&cur->fs, "owner");
-		if (owner != NULL) {
+		if (owner != NULL && op_wins(op, cur, "territory")) {
 			rc = owner_works_in(pc, owner, t, &ok);
 			if (rc != ROVE_OK)
 				return rc;
@@ -518,66 +524,84 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 	return op_put(op, "closed_on", rove_vcstr(today), v);
 }
 
+int policy_deal_owner_able(const pctx *pc, const char *login, const char *terr, bool *able)
+{
+	rove_user *t = malloc(sizeof(*t));
+	int rc;
+
+	*able = false;
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	else if (rc == ROVE_OK && !t->disabled && t->role == ROVE_ROLE_REP)
+		*able = terr != NULL && policy_user_has_territory(t, terr);
+	else if (rc == ROVE_OK && !t->disabled && t->role == ROVE_ROLE_MANAGER)
+		rc = rove_policy_in_reach(pc, t, terr, able);
+	free(t);
+	return rc;
+}
+
 /* A closed deal reopened (without naming its owner) is an open deal of
- * its customer again: it goes to the customer's owner, as the customer's
- * open deals went when it changed hands (rule 14), if that owner can work
- * it (enabled); else it keeps its own. */
-static int reopened_owner(const pctx *pc, rove_op *op, const rove_record *cur, const char *owner, bool closed,
-			  rove_verdict *v)
+ * its customer again, and goes to one who can work it (rule 14): the
+ * customer's owner, as the customer's open deals went when it changed
+ * hands, if he can work it (enabled, holding its territory); else it
+ * keeps its own, if that one can. Else (or a deal without an owner where
+ * the customer has one) the reopening is refused: name its owner. */
+static int reopened_owner(const pctx *pc, rove_op *op, const rove_record *cur, const char *owner, const char *terr,
+			  bool closed, rove_verdict *v)
 {
 	const char *was = rove_fields_str(&cur->fs, "owner");
 	const rove_field *stage = rove_fields_get(&cur->fs, "stage");
-	rove_verdict quiet;
-	rove_user *t;
-	bool able;
-	int rc;
+	bool able = false;
+	int rc = ROVE_OK;
 
 	if (closed || !touches(op, "stage") || stage == NULL ||
-	    !rove_rules_deal_closed(rove_fields_str(&cur->fs, "stage")) || owner == NULL ||
-	    (was != NULL && strcmp(was, owner) == 0))
+	    !rove_rules_deal_closed(rove_fields_str(&cur->fs, "stage")))
 		return ROVE_OK;
 	/* A reopening made before the close it arrives after loses to it
 	 * (the later stamp wins): the deal stays closed, and its credit. */
 	if (rove_stamp_cmp(&op->st, &stage->st) <= 0)
 		return ROVE_OK;
-	t = malloc(sizeof(*t));
-	if (t == NULL)
-		return ROVE_ENOMEM;
-	verdict_clear(&quiet);
-	rc = policy_user_get(pc, owner, t, &quiet);
-	able = rc == ROVE_OK && !REFUSED(&quiet) && !t->disabled;
-	free(t);
-	if (rc != ROVE_OK || !able)
+	if (owner != NULL)
+		rc = policy_deal_owner_able(pc, owner, terr, &able);
+	if (rc != ROVE_OK)
 		return rc;
-	return op_put(op, "owner", rove_vcstr(owner), v);
+	if (able)
+		return was != NULL && strcmp(was, owner) == 0 ? ROVE_OK : op_put(op, "owner", rove_vcstr(owner), v);
+	if (was == NULL)
+		return owner == NULL ? ROVE_OK /* a pool customer's, as an admin's open deal */
+				     : refuse(v, ROVE_R_INVALID, "reopened without an owner, and %s cannot work it: name its owner",
+					      owner);
+	rc = policy_deal_owner_able(pc, was, terr, &able);
+	if (rc == ROVE_OK && !able)
+		rc = refuse(v, ROVE_R_INVALID, "reopened, its owner %s cannot work it open: name its owner", was);
+	return rc;
 }
 
-/* An owner an op gives an open deal may lose the merge to one written
- * later (rule 8): a closed deal's credit corrected since, to someone
- * who may not work the customer. The deal would be open with that one:
- * refused, unless the one kept can work it (enabled, holding the
- * customer's territory). */
+/* An owner an op gives a deal may lose the merge to one written later
+ * (rule 8): a closed deal's credit corrected since, a reassignment's. An
+ * owner the op names is refused then (its author meant that one: name it
+ * again); one the server gives a reopened deal, unless the one kept can
+ * work it open. */
 static int check_kept_owner(const pctx *pc, const rove_op *op, const rove_record *cur, const char *terr, bool closed,
-			    rove_verdict *v)
+			    bool named, rove_verdict *v)
 {
 	const rove_field *of = rove_fields_get(&op->fs, "owner");
 	const rove_field *cf = rove_fields_get(&cur->fs, "owner");
 	const char *kept = rove_fields_str(&cur->fs, "owner");
-	rove_user *t;
 	bool able = false;
 	int rc;
 
-	if (closed || of == NULL || cf == NULL || kept == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0)
+	if (of == NULL || cf == NULL || rove_stamp_cmp(&of->st, &cf->st) > 0)
 		return ROVE_OK;
-	t = malloc(sizeof(*t));
-	if (t == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_store_user_get(pc->st, pc->txn, kept, t, NULL);
-	if (rc == ROVE_OK && !t->disabled)
-		rc = owner_works_in(pc, kept, terr, &able);
-	else if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
-	free(t);
+	if (named)
+		return refuse(v, ROVE_R_INVALID, "the deal's owner was set to %s since: name its owner again",
+			      kept != NULL ? kept : "none");
+	if (closed || kept == NULL)
+		return ROVE_OK;
+	rc = policy_deal_owner_able(pc, kept, terr, &able);
 	if (rc == ROVE_OK && !able)
 		rc = refuse(v, ROVE_R_INVALID, "the deal's owner is %s since, who cannot work it open: name its owner",
 			    kept);
@@ -607,9 +631,9 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 	int rc;
 
 	if (cur != NULL && !touches(op, "owner")) {
-		rc = reopened_owner(pc, op, cur, owner, closed, v);
+		rc = reopened_owner(pc, op, cur, owner, terr, closed, v);
 		if (rc == ROVE_OK && !REFUSED(v))
-			rc = check_kept_owner(pc, op, cur, terr, closed, v);
+			rc = check_kept_owner(pc, op, cur, terr, closed, false, v);
 		return rc;
 	}
 	if (cur == NULL && (!boss || given == NULL)) { /* the server's: whatever a replica showed */
@@ -640,12 +664,13 @@ static int check_deal_owner(const pctx *pc, const rove_user *u, rove_op *op, con
 		return refuse(v, ROVE_R_FORBIDDEN, "a deal's owner is changed by managers and admins");
 	if (given == NULL)
 		return refuse(v, ROVE_R_INVALID, "a deal needs an owner");
-	if (!closed) {
-		rc = policy_check_owner(pc, u, given, terr, v);
-		if (rc == ROVE_OK && !REFUSED(v) && cur != NULL)
-			rc = check_kept_owner(pc, op, cur, terr, closed, v);
-		return rc;
+	if (cur != NULL) {
+		rc = check_kept_owner(pc, op, cur, terr, closed, true, v);
+		if (rc != ROVE_OK || REFUSED(v))
+			return rc;
 	}
+	if (!closed)
+		return policy_check_owner(pc, u, given, terr, v);
 	if (u->role == ROVE_ROLE_MANAGER) /* his people only, who may have left since */
 		return check_owner_at(pc, u, given, terr, true, v);
 	t = malloc(sizeof(*t));

@@ -161,9 +161,12 @@ static int collect_child(const uint8_t key[ROVE_RECORD_KEY], void *arg)
 /* A customer reassigned to (or claimed by) `to` takes its open deals with
  * it (rule 14);
  * won and lost ones keep their owner, the credit of whoever closed them.
- * The deals are listed first: moving them writes to the index walked. */
+ * With moved_to (a customer moved to that territory), only the open deals
+ * whose owners cannot work them there go, to `to` (NULL: to nobody, a
+ * pool customer's). The deals are listed first: moving them writes to
+ * the index walked. */
 static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record *customer, const char *to,
-			   rove_op *follow, rove_follow_fn apply, void *arg)
+			   const char *moved_to, rove_op *follow, rove_follow_fn apply, void *arg)
 {
 	uint8_t key[ROVE_RECORD_KEY];
 	record_keys d = {NULL, 0, 0};
@@ -188,12 +191,18 @@ static int move_open_deals(const pctx *pc, const rove_op *op, const rove_record 
 		if (rc != ROVE_OK || rove_record_deleted(deal) || same_login(owner, to) ||
 		    rove_rules_deal_closed(stage))
 			continue;
+		if (moved_to != NULL && owner != NULL) {
+			bool able = false;
+			rc = policy_deal_owner_able(pc, owner, moved_to, &able);
+			if (rc != ROVE_OK || able)
+				continue;
+		}
 		/* one id per deal and reassignment: a retry makes the same */
 		rove_uuid_format(&id, what + 5);
 		memcpy(what, "deal:", 5);
 		rove_uuid_derive(&fid, &op->op_id, what);
 		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, &id, op->st);
-		rc = rove_op_set(follow, "owner", rove_vcstr(to));
+		rc = rove_op_set(follow, "owner", to != NULL ? rove_vcstr(to) : rove_vnull());
 		if (rc == ROVE_OK)
 			rc = apply(arg, follow);
 	}
@@ -292,13 +301,25 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 	}
 	was = before ? rove_fields_str(&before->fs, "owner") : NULL;
 	now = rove_fields_str(&after->fs, "owner");
+	if (before != NULL && !rove_record_deleted(before)) {
+		/* Moved to another territory: its open deals whose owners
+		 * cannot work them there go to its owner (rule 14: an open
+		 * deal's owner is one who can work it), a pool customer's to
+		 * nobody. */
+		const char *tb = rove_fields_str(&before->fs, "territory");
+		const char *ta = rove_fields_str(&after->fs, "territory");
+		if (ta != NULL && (tb == NULL || strcmp(ta, tb) != 0))
+			rc = move_open_deals(pc, op, after, now, ta, follow, apply, arg);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	if (before != NULL && same_login(was, now))
 		return ROVE_OK;
 	rove_uuid_format(&after->id, ids);
 	rc = owner_history(pc, u, op, owner_event(u, op, before), ids, NULL, was, now, follow, apply, arg);
 	if (rc == ROVE_OK && before != NULL && (op->kind == ROVE_OP_REASSIGN || op->kind == ROVE_OP_CLAIM) &&
 	    now != NULL)
-		rc = move_open_deals(pc, op, after, now, follow, apply, arg);
+		rc = move_open_deals(pc, op, after, now, NULL, follow, apply, arg);
 	return rc;
 }
 

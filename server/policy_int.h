@@ -133,6 +133,9 @@ int policy_owner_get(const pctx *pc, const char *login, rove_user *t, rove_verdi
 /* Whether the user named login may own a customer of territory terr
  * when author gives it to them (rule 7). */
 int policy_check_owner(const pctx *pc, const rove_user *author, const char *login, const char *terr, rove_verdict *v);
+/* *able: whether login can work an open deal of a customer of territory
+ * terr: enabled, a rep holding terr or a manager reaching it. */
+int policy_deal_owner_able(const pctx *pc, const char *login, const char *terr, bool *able);
 
 /* ---- the pool (policy_pool.c) ---- */
 

@@ -227,7 +227,9 @@ eq "$(r mike opportunity show "$won" --json | jq -r .owner)" "wang" "a reopening
 # admin naming walt on the open deal is.
 w1=$(r li opportunity add --customer "$c" --title "Merge one" --amount 50 --stage proposal)
 r li sync >/dev/null
-t_old=$(($(date +%s%3N) - 2000))
+sleep 0.05
+t_old=$(date +%s%3N)
+sleep 0.05
 eq "$(probe mike push update 4 "$w1" stage=negotiation | jq -r .status)" "accepted" "(a later move on)"
 out=$(probe admin push update 4 "$w1" --hlc-ms "$t_old" stage=won owner=walt)
 eq "$(jq -r .reason <<<"$out")" "not_in_territory" "an older close beside a later move, with its credit ($out)"
@@ -249,6 +251,59 @@ for d in "$w1" "$w2"; do
 	eq "$(r admin opportunity show "$d" --json | jq -r '"\(.stage) \(.owner)"')" \
 		"$([ "$d" = "$w1" ] && echo "negotiation li" || echo "won walt")" "deal $d after the merges"
 done
+# Attack twenty-three. A reopened deal goes to one who can work it: a pool
+# customer's won deal credited to walt (west) since is not reopened with
+# walt; named, it is.
+c6=$(r li customer add --name "Reopen Pool")
+w3=$(r li opportunity add --customer "$c6" --title "Pool win" --amount 70 --stage negotiation)
+r li sync >/dev/null
+r li opportunity stage "$w3" won
+r li sync >/dev/null
+r admin sync >/dev/null
+r admin opportunity set "$w3" owner=walt
+r admin sync >/dev/null
+r li customer release "$c6"
+r li sync >/dev/null
+r mike sync >/dev/null
+r mike opportunity stage "$w3" proposal
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "a reopening that would leave walt an open deal in east.sh ($out)"
+eq "$(r mike rejected --json | jq -r --arg d "$w3" '[.[] | select(.id == $d)][0].detail')" \
+	"reopened, its owner walt cannot work it open: name its owner" "why"
+r mike opportunity set "$w3" stage=proposal owner=li
+out=$(r mike sync --json)
+eq "$(jq .rejected <<<"$out")" "0" "reopened, named ($out)"
+eq "$(r mike opportunity show "$w3" --json | jq -r '"\(.stage) \(.owner)"')" "proposal li" "the named reopening"
+# An owner named that loses the merge to one written later is refused:
+# its author meant that one.
+t_named=$(date +%s%3N)
+sleep 0.05
+r admin sync >/dev/null
+r admin opportunity set "$w3" owner=wang
+r admin sync >/dev/null
+out=$(probe mike push update 4 "$w3" --hlc-ms "$t_named" owner=li amount=#8000)
+eq "$(jq -r '"\(.reason) \(.detail)"' <<<"$out")" "invalid the deal's owner was set to wang since: name its owner again" \
+	"a named owner older than another ($out)"
+# A customer moved where the owner of one of its open deals cannot work
+# it: the deal goes to the customer's owner.
+c7=$(r mike customer add --name "Moving Mills" --territory east.sh)
+w4=$(r mike opportunity add --customer "$c7" --title "Moves along" --amount 90 --stage lead --owner li)
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$w4" --json | jq -r .owner)" "li" "(li's deal on mike's customer)"
+r mike customer set "$c7" territory=east
+r mike sync >/dev/null
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$w4" --json | jq -r .owner)" "mike" "a deal moved with its customer out of li's territory"
+# A move that loses the merge moves nothing, and the op's other fields
+# stand: an older move of li's customer to east (where li does not work)
+# with a phone, beside the admin's later write of its territory.
+t_old=$(date +%s%3N)
+sleep 0.05
+eq "$(probe admin push update 1 "$c" territory=east.sh | jq -r .status)" "accepted" "(its territory written, later)"
+out=$(probe mike push update 1 "$c" --hlc-ms "$t_old" territory=east phone=13900000077)
+eq "$(jq -r .status <<<"$out")" "accepted" "an older move beside a later one, with a phone ($out)"
+r mike sync >/dev/null
+eq "$(r mike customer show "$c" --json | jq -r '"\(.territory) \(.phone)"')" "east.sh 13900000077" "the phone stands, the move not"
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

@@ -14,6 +14,7 @@
 #    rule) is reported by `roved check`, and its index is made again on
 #    open.
 . "$(dirname "$0")/lib.sh"
+ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
 
 server_setup
 territories east east/east.sh east/east.hz west

@@ -560,8 +560,22 @@ class Model:
     def apply_set_customer(self, u, op):
         fields = op["fields"]
         c = self.s.customers[op["id"]]
-        if "territory" in fields:
+        if "territory" in fields and fields["territory"] != c.territory:
             c.territory = fields["territory"]  # decided online, see the harness
+            # Rule 14 (docs/RULES.md): its open deals whose owners cannot
+            # work them there go to its owner (a pool customer's to nobody).
+            for kid in c.children:
+                ch = self.s.children[kid]
+                if ch.coll != "opportunity" or ch.deleted or ch.closed() is True:
+                    continue
+                new = set()
+                for o in ch.owners:
+                    stays = o == c.owner or (o is not None and self.deal_owner_able(o, c.territory))
+                    new.add(o if stays else c.owner)
+                    if ch.closed() is None:
+                        new.add(o)
+                ch.owners = new
+                self.note(ch.id, "customer moved to %s: deal owner %s" % (c.territory, sorted(new, key=str)))
         for f, v in fields.items():
             if f in c.regs:
                 c.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
@@ -656,15 +670,36 @@ class Model:
             if ch.closed() is None:
                 raise Uncertain("deal %s: won/lost or open, by stamps the model does not know" % ch.id)
         was_closed = ch.closed() if ch.coll == "opportunity" else False
-        self.settle(u, op)
         stage = op["fields"].get("stage")
+        target = None
         if was_closed is not False and stage is not None and stage not in CLOSED_STAGES and \
-                "owner" not in op["fields"] and c.owner is not None and not self.s.users[c.owner].disabled:
-            # docs/RULES.md, rule 14: a closed deal reopened goes to its
-            # customer's owner, if the reopening wins over the close (by
-            # stamps the model does not follow: either).
-            ch.owners = ch.owners | {c.owner}
+                "owner" not in op["fields"]:
+            # docs/RULES.md, rule 14: a closed deal reopened (if the
+            # reopening wins over the close: by stamps the model does not
+            # always know) goes to its customer's owner if he can work
+            # it; else it keeps its own if that one can; else refused.
+            if c.owner is not None and self.deal_owner_able(c.owner, c.territory):
+                target = c.owner
+            else:
+                able = {(o is None and c.owner is None) or (o is not None and self.deal_owner_able(o, c.territory))
+                        for o in ch.owners}
+                wins = was_closed is True and all(w.wid in op["past"].get("stage", set())
+                                                  for w in ch.regs["stage"].candidates())
+                if able == {False} and wins:
+                    raise Refused({"invalid"})
+                if False in able:
+                    raise Uncertain("deal %s: reopened, by stamps the model does not know, with an owner who "
+                                    "cannot work it" % ch.id, {"invalid"})
+        self.settle(u, op)
+        if target is not None:
+            ch.owners = ch.owners | {target}
             self.note(ch.id, "reopened by %s: deal owner %s" % (u.name, sorted(ch.owners, key=str)))
+
+    def deal_owner_able(self, login, code):
+        """Rule 14: login can work an open deal of a customer of code:
+        enabled, a rep holding code or a manager reaching it."""
+        t = self.s.users.get(login)
+        return t is not None and not t.disabled and self.works_in(t, code)
 
     def settle(self, u, op):
         """Applies an accepted update of a child (op_set_child's, or one
