@@ -267,7 +267,9 @@ static int after_deal(const pctx *pc, const rove_user *u, const rove_op *op, con
 	const char *customer = rove_fields_str(&after->fs, "customer");
 	char ids[ROVE_UUID_STRLEN + 1];
 
-	if ((before != NULL && same_login(was, now)) || now == NULL || customer == NULL)
+	/* A change to nobody (a pool customer moved away: its deals go to
+	 * nobody) is one too; a deal made without an owner is not. */
+	if ((before != NULL && same_login(was, now)) || (before == NULL && now == NULL) || customer == NULL)
 		return ROVE_OK;
 	rove_uuid_format(&after->id, ids);
 	return owner_history(pc, u, op, before == NULL ? "create" : "reassign", customer, ids, was, now, follow,
@@ -304,12 +306,19 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 	if (before != NULL && !rove_record_deleted(before)) {
 		/* Moved to another territory: its open deals whose owners
 		 * cannot work them there go to its owner (rule 14: an open
-		 * deal's owner is one who can work it), a pool customer's to
-		 * nobody. */
+		 * deal's owner is one who can work it), a pool customer's (or
+		 * one whose owner cannot work them either) to nobody. */
 		const char *tb = rove_fields_str(&before->fs, "territory");
 		const char *ta = rove_fields_str(&after->fs, "territory");
-		if (ta != NULL && (tb == NULL || strcmp(ta, tb) != 0))
-			rc = move_open_deals(pc, op, after, now, ta, follow, apply, arg);
+		if (ta != NULL && (tb == NULL || strcmp(ta, tb) != 0)) {
+			/* Its owner, if he can work them there (not one
+			 * disabled, his customers not yet reassigned). */
+			bool able = false;
+			if (now != NULL)
+				rc = policy_deal_owner_able(pc, now, ta, &able);
+			if (rc == ROVE_OK)
+				rc = move_open_deals(pc, op, after, able ? now : NULL, ta, follow, apply, arg);
+		}
 		if (rc != ROVE_OK)
 			return rc;
 	}

@@ -304,6 +304,36 @@ out=$(probe mike push update 1 "$c" --hlc-ms "$t_old" territory=east phone=13900
 eq "$(jq -r .status <<<"$out")" "accepted" "an older move beside a later one, with a phone ($out)"
 r mike sync >/dev/null
 eq "$(r mike customer show "$c" --json | jq -r '"\(.territory) \(.phone)"')" "east.sh 13900000077" "the phone stands, the move not"
+# Attack twenty-four. A pool customer moved where its deal's owner cannot
+# work it: the deal goes to nobody, and its history says so.
+c8=$(r li customer add --name "Pool Mover")
+w5=$(r li opportunity add --customer "$c8" --title "Left open" --amount 30 --stage lead)
+r li sync >/dev/null
+r li customer release "$c8"
+r li sync >/dev/null
+r mike sync >/dev/null
+r mike customer set "$c8" territory=east
+r mike sync >/dev/null
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$w5" --json | jq -r '.owner // "none"')" "none" "a pool customer's deal moved away"
+eq "$(r mike opportunity history "$w5" --json | jq -r '[.[] | "\(.event):\(.from // "")>\(.to // "")"] | join(",")')" \
+	"create:>li,reassign:li>" "the deal's history"
+# Its owner disabled (left, his customers not yet reassigned): a customer
+# moved takes its open deals to nobody, not to him.
+r admin admin assign wang east >/dev/null
+c9=$(r wang customer add --name "Leaver Moves" --territory east.sh)
+r wang sync >/dev/null
+r mike sync >/dev/null
+w6=$(r mike opportunity add --customer "$c9" --title "Li's on wang's" --amount 40 --stage lead --owner li)
+r mike sync >/dev/null
+r admin admin user disable wang >/dev/null
+r admin sync >/dev/null
+r admin customer set "$c9" territory=east
+r admin sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin opportunity show "$w6" --json | jq -r '.owner // "none"')" "none" "a deal not handed to a disabled owner"
+r admin admin user enable wang >/dev/null
+r admin admin unassign wang east >/dev/null
 # Histories in time order, whatever the ids.
 eq "$(r li opportunity history "$open2" --json | jq -r '[.[].at] | . == sort')" "true" "history in time order"
 echo "ok"

@@ -563,15 +563,17 @@ class Model:
         if "territory" in fields and fields["territory"] != c.territory:
             c.territory = fields["territory"]  # decided online, see the harness
             # Rule 14 (docs/RULES.md): its open deals whose owners cannot
-            # work them there go to its owner (a pool customer's to nobody).
+            # work them there go to its owner if he can (else, and a pool
+            # customer's, to nobody).
             for kid in c.children:
                 ch = self.s.children[kid]
                 if ch.coll != "opportunity" or ch.deleted or ch.closed() is True:
                     continue
+                to = c.owner if c.owner is not None and self.deal_owner_able(c.owner, c.territory) else None
                 new = set()
                 for o in ch.owners:
-                    stays = o == c.owner or (o is not None and self.deal_owner_able(o, c.territory))
-                    new.add(o if stays else c.owner)
+                    stays = o == to or (o is not None and self.deal_owner_able(o, c.territory))
+                    new.add(o if stays else to)
                     if ch.closed() is None:
                         new.add(o)
                 ch.owners = new
