@@ -240,8 +240,8 @@ int policy_check_owner(const pctx *pc, const rove_user *author, const char *logi
 
 /* *out: whether the user named login may own customers of territory
  * terr as things stand: a rep holding it, a manager whose subtree holds
- * it (no such user: no). */
-static int owner_works_in(const pctx *pc, const char *login, const char *terr, bool *out)
+ * it (no such user: no); with enabled, one not disabled only. */
+static int user_works_in(const pctx *pc, const char *login, const char *terr, bool enabled, bool *out)
 {
 	rove_user *t = malloc(sizeof(*t));
 	int rc;
@@ -250,14 +250,19 @@ static int owner_works_in(const pctx *pc, const char *login, const char *terr, b
 	if (t == NULL)
 		return ROVE_ENOMEM;
 	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
-	if (rc == ROVE_ENOTFOUND)
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && enabled && t->disabled))
 		rc = ROVE_OK;
 	else if (rc == ROVE_OK && t->role == ROVE_ROLE_REP)
-		*out = policy_user_has_territory(t, terr);
+		*out = terr != NULL && policy_user_has_territory(t, terr);
 	else if (rc == ROVE_OK && t->role == ROVE_ROLE_MANAGER)
 		rc = rove_policy_in_reach(pc, t, terr, out);
 	free(t);
 	return rc;
+}
+
+static int owner_works_in(const pctx *pc, const char *login, const char *terr, bool *out)
+{
+	return user_works_in(pc, login, terr, false, out);
 }
 
 /* ---- customers ---- */
@@ -526,21 +531,7 @@ static int set_closed_on(const pctx *pc, const rove_user *u, rove_op *op, const 
 
 int policy_deal_owner_able(const pctx *pc, const char *login, const char *terr, bool *able)
 {
-	rove_user *t = malloc(sizeof(*t));
-	int rc;
-
-	*able = false;
-	if (t == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
-	else if (rc == ROVE_OK && !t->disabled && t->role == ROVE_ROLE_REP)
-		*able = terr != NULL && policy_user_has_territory(t, terr);
-	else if (rc == ROVE_OK && !t->disabled && t->role == ROVE_ROLE_MANAGER)
-		rc = rove_policy_in_reach(pc, t, terr, able);
-	free(t);
-	return rc;
+	return user_works_in(pc, login, terr, true, able);
 }
 
 /* A closed deal reopened (without naming its owner) is an open deal of
