@@ -351,14 +351,36 @@ int check_child(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
+/* The customer id an index entry names, read into c->rec, its name
+ * ("customer/ID") into name; *not_live: why it is no live customer ("no
+ * record", "deleted"), NULL if it is one. ROVE_EPROTO when it does not
+ * decode (said by the records walk). */
+static int live_customer(check *c, const rove_uuid *id, char name[64], const char **not_live)
+{
+	uint8_t key[ROVE_RECORD_KEY];
+	int rc;
+
+	rove_record_key(key, ROVE_COLL_CUSTOMER, id);
+	show_rec(key, name);
+	*not_live = NULL;
+	rc = get_record(c, key, c->rec);
+	if (rc == ROVE_ENOTFOUND) {
+		*not_live = "no record";
+		return ROVE_OK;
+	}
+	if (rc == ROVE_OK && rove_record_deleted(c->rec))
+		*not_live = "deleted";
+	return rc;
+}
+
 /* uniq: key -> the customer's id(16): a live customer with that key. */
 int check_uniq(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
-	uint8_t key[ROVE_RECORD_KEY];
 	rove_uniq_key uk[ROVE_UNIQ_KEYS];
 	rove_uuid id;
 	char b[160], name[64];
+	const char *live;
 	bool found = false;
 	int rc, n;
 
@@ -368,17 +390,11 @@ int check_uniq(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	}
 	memcpy(id.b, v->mv_data, 16);
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
-	show_rec(key, name);
-	rc = get_record(c, key, c->rec);
-	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(c->rec))) {
-		check_problem(c, "uniq %s: points at %s, %s", b, name, rc == ROVE_OK ? "deleted" : "no record");
-		return ROVE_OK;
-	}
-	if (rc == ROVE_EPROTO)
-		return ROVE_OK;
-	if (rc != ROVE_OK)
-		return rc;
+	rc = live_customer(c, &id, name, &live);
+	if (rc == ROVE_OK && live != NULL)
+		check_problem(c, "uniq %s: points at %s, %s", b, name, live);
+	if (rc != ROVE_OK || live != NULL)
+		return rc == ROVE_EPROTO ? ROVE_OK : rc;
 	n = rove_uniq_keys(&c->rec->fs, uk);
 	for (int i = 0; i < n; i++)
 		found |= uk[i].len == k->mv_size && memcmp(uk[i].key, k->mv_data, k->mv_size) == 0;
@@ -416,9 +432,8 @@ int check_code(const MDB_val *k, const MDB_val *v, void *arg)
 int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
-	uint8_t key[ROVE_RECORD_KEY];
 	char b[160], dn[ROVE_UUID_STRLEN + 1], name[64];
-	const char *d;
+	const char *d, *live;
 	rove_uuid id;
 	int rc;
 
@@ -430,17 +445,11 @@ int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
 	memcpy(id.b, k->mv_data, 16);
 	rove_uuid_format(&id, dn);
 	memcpy(id.b, (const uint8_t *)k->mv_data + 16, 16);
-	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
-	show_rec(key, name);
-	rc = get_record(c, key, c->rec);
-	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_record_deleted(c->rec))) {
-		check_problem(c, "bydealer %s %s: %s", dn, name, rc == ROVE_OK ? "deleted" : "no record");
-		return ROVE_OK;
-	}
-	if (rc == ROVE_EPROTO)
-		return ROVE_OK;
-	if (rc != ROVE_OK)
-		return rc;
+	rc = live_customer(c, &id, name, &live);
+	if (rc == ROVE_OK && live != NULL)
+		check_problem(c, "bydealer %s %s: %s", dn, name, live);
+	if (rc != ROVE_OK || live != NULL)
+		return rc == ROVE_EPROTO ? ROVE_OK : rc;
 	d = rove_fields_str(&c->rec->fs, "dealer");
 	if (d == NULL || rove_uuid_parse(d, &id) != ROVE_OK || memcmp(id.b, k->mv_data, 16) != 0)
 		check_problem(c, "bydealer %s %s: the customer names %s", dn, name, d != NULL ? "another dealer" : "none");

@@ -51,7 +51,7 @@ static int policy_open_once(rove_engine *e)
 		rc = rove_policy_open(&e->ps, &e->st, txn);
 	if (rc == ROVE_OK)
 		rc = rove_store_commit(txn);
-	else if (txn != NULL)
+	else
 		rove_store_abort(txn);
 	return rc;
 }

@@ -141,6 +141,12 @@ server_stop
 "$ROVE_CORRUPT" "$T/srv" bydealer del 0 >/dev/null || fail "no entry in the index of customers by dealer"
 "$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses an entry removed from bydealer"
 grep -q "bydealer" "$T/check" || fail "roved check does not say which index: $(cat "$T/check")"
+# An entry naming a customer the database does not hold.
+"$ROVE_CORRUPT" "$T/srv" bydealer put "$(printf '%s' "${dsh//-/}" "01a2000000007000800000000000c0de")" - >/dev/null ||
+	fail "could not add an entry to bydealer"
+"$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses an entry naming no customer"
+grep -q "bydealer $dsh customer/01a20000-0000-7000-8000-00000000c0de: no record" "$T/check" ||
+	fail "roved check does not say the entry names no record: $(cat "$T/check")"
 "$ROVE_CORRUPT" "$T/srv" bydealer drop - >/dev/null || fail "could not drop bydealer"
 # Dropped, its mark kept (damage): reported, and made again on open.
 "$ROVED_BIN" check "$T/srv" >"$T/check" 2>&1 && fail "roved check misses bydealer dropped"
