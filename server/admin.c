@@ -418,6 +418,31 @@ static int reassign_one(admin_ctx *a, const rove_uuid *id, const char *to, rove_
 	return rc;
 }
 
+/* Gives deal id to user `to`, as its author's change of owner: checked
+ * and kept in the deal's history as any. A refusal leaves the deal as it
+ * is, logged: the reassignment it follows has been made. */
+static int deal_owner_set(admin_ctx *a, const rove_uuid *id, const char *to)
+{
+	rove_op *op = malloc(sizeof(*op));
+	rove_stamp st = {{0}, a->e->st.node};
+	rove_push_result r;
+	char sid[ROVE_UUID_STRLEN + 1];
+	int rc;
+
+	if (op == NULL)
+		return ROVE_ENOMEM;
+	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, id, st); /* stamped when applied */
+	rc = rove_op_set(op, "owner", rove_vcstr(to));
+	if (rc == ROVE_OK)
+		rc = apply_system(a, op, &r);
+	if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED) {
+		rove_uuid_format(id, sid);
+		rove_warn("deal %s stays with its owner: %s", sid, r.detail);
+	}
+	free(op);
+	return rc;
+}
+
 /* Answers a policy's refusal as an error reply. */
 static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v)
 {
@@ -558,7 +583,7 @@ static int cmd_reassign_territory(admin_ctx *a)
 	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
 	char line[64];
 	const char *lines[1] = {line};
-	id_list moving = {NULL, 0, 0};
+	id_list moving = {NULL, 0, 0}, deals = {NULL, 0, 0};
 	rove_user fu;
 	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
@@ -615,6 +640,14 @@ static int cmd_reassign_territory(admin_ctx *a)
 		rove_push_result r;
 		rc = reassign_one(a, &moving.ids[i], to, &r);
 	}
+	/* from's open deals on others' customers there (a manager named him
+	 * their owner) go too: from no longer works there (rule 14). */
+	if (rc == ROVE_OK && a->reply->len == 0 && had) {
+		rc = rove_policy_each_open_deal(&pc, from, code, collect_id, &deals);
+		for (size_t i = 0; rc == ROVE_OK && i < deals.n; i++)
+			rc = deal_owner_set(a, &deals.ids[i], to);
+	}
+	free(deals.ids);
 	free(moving.ids);
 	if (rc != ROVE_OK || a->reply->len != 0)
 		return rc; /* a refusal from set_assignment is the answer */

@@ -188,6 +188,12 @@ typedef int (*rove_policy_customer_fn)(const rove_record *c, void *arg);
 int rove_policy_each_owned(const rove_policy_ctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
 			   void *arg);
 
+/* Calls fn(d, arg), as rove_policy_each_owned does, for each live open
+ * deal (not won or lost) that the user named owner owns on a customer of
+ * territory code, whoever owns the customer. fn must not write deals. */
+int rove_policy_each_open_deal(const rove_policy_ctx *pc, const char *owner, const char *code,
+			       rove_policy_customer_fn fn, void *arg);
+
 /* ---- administration ---- */
 
 /* Whether u's role may do act (enum rove_rules_act, common/rules.h) at

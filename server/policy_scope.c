@@ -383,3 +383,41 @@ int rove_policy_each_owned(const pctx *pc, const char *owner, const char *code, 
 
 	return policy_each_customer_in(pc, 'o', owner, owned_one, &o);
 }
+
+typedef struct deal_ctx {
+	const char *owner;
+	rove_policy_customer_fn fn;
+	void *arg;
+} deal_ctx;
+
+static int open_deal_one(const rove_record *d, void *arg)
+{
+	const deal_ctx *o = arg;
+	const char *owner = rove_fields_str(&d->fs, "owner");
+
+	if (rove_record_deleted(d) || owner == NULL || strcmp(owner, o->owner) != 0 ||
+	    rove_rules_deal_closed(rove_fields_str(&d->fs, "stage")))
+		return ROVE_OK;
+	return o->fn(d, o->arg);
+}
+
+int rove_policy_each_open_deal(const pctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
+			       void *arg)
+{
+	deal_ctx o = {owner, fn, arg};
+	record_walk w = {pc, ROVE_COLL_OPPORTUNITY, NULL, open_deal_one, &o};
+	rove_scopes one = {0};
+	int rc;
+
+	/* A deal is in its customer's scopes: t:CODE holds the deals of the
+	 * territory's customers, whoever owns them. */
+	scope_add(&one, 't', code);
+	if (one.n == 0)
+		return ROVE_OK;
+	w.rec = malloc(sizeof(*w.rec));
+	if (w.rec == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_each_scoped(pc->st, pc->txn, one.s[0], NULL, record_load, &w);
+	free(w.rec);
+	return rc;
+}

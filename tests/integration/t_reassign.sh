@@ -136,4 +136,32 @@ grep -q "alice neither holds west nor owns a customer there; nothing changed" "$
 	fail "from one who does not hold it: $(cat "$T/err")"
 exits_as admin 1 admin assign ana east.sh
 grep -q "ana is an analyst: territories are for reps and managers" "$T/err" || fail "an analyst: $(cat "$T/err")"
+
+# A territory handed over takes the leaver's open deals on others'
+# customers there with it: carl worked dan's customer's deal, named by
+# mike; once east.hz is walt's, carl cannot work it, so walt does. The
+# deal carl won stays his (rule 14), and so do his open deals elsewhere.
+users carl:rep:east.hz,east.sh dan:rep:east.hz
+sync_all dan carl
+d1=$(r dan customer add --name "Dan's customer" --territory east.hz)
+r dan sync >/dev/null
+r mike sync >/dev/null
+open=$(r mike opportunity add --customer "$d1" --title "Carl's open deal" --amount 100 --owner carl)
+won=$(r mike opportunity add --customer "$d1" --title "Carl's won deal" --amount 200 --owner carl)
+r mike opportunity stage "$won" won
+b1=$(r bob customer add --name "Bob's customer" --territory east.sh)
+r bob sync >/dev/null
+r mike sync >/dev/null
+other=$(r mike opportunity add --customer "$b1" --title "Carl's deal in east.sh" --amount 50 --owner carl)
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$open" --json | jq -r .owner)" "carl" "mike named carl"
+eq "$(r admin admin reassign --territory east.hz --from carl --to walt)" "0" "carl owned no customer there"
+sync_all mike carl walt
+eq "$(r mike opportunity show "$open" --json | jq -r .owner)" "walt" "carl's open deal in east.hz went to walt"
+eq "$(r mike opportunity show "$won" --json | jq -r .owner)" "carl" "his won deal stays his"
+eq "$(r mike opportunity show "$other" --json | jq -r .owner)" "carl" "his deal in east.sh stays his"
+eq "$(r mike report pipeline --json | jq -c '[.by_rep[] | select(.rep == "carl" or .rep == "walt") | {rep, amount}]')" \
+	'[{"rep":"carl","amount":5000},{"rep":"walt","amount":10000}]' "the pipeline follows"
+eq "$(r mike opportunity history "$open" --json | jq -r '.[-1] | .from + ">" + .to + " by " + .by')" \
+	"carl>walt by admin" "the deal's history says so"
 echo "ok"
