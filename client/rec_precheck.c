@@ -354,54 +354,124 @@ static int dealer_name_warning(rove_replica *r, const rove_op *op, const rove_re
 	return ROVE_OK;
 }
 
-/* A dealer some customer of this replica names is not deleted (rule 13):
- * the server's words, naming the first such customer. A replica that may
- * delete the dealer holds every customer of its territory and below. */
+/* A dealer some customer of this replica names is not deleted, nor moved
+ * to a territory that leaves one of them outside its line (rule 13): the
+ * server's words, naming the first such customer. A replica that may
+ * change the dealer holds every customer of its territory and below. The
+ * customers' territories are collected first (few: a dealer's customers
+ * lie in its subtree), each with the first customer there, then each
+ * walked up once. */
 typedef struct dealer_user {
-	rove_uuid dealer, customer;
-	bool found;
+	rove_uuid dealer;
+	bool moving; /* a move: the customers' territories are collected */
+	bool found;  /* a delete: a customer names it (customer[0]) */
+	size_t n;    /* a move: the territories collected */
+	rove_uuid customer[ROVE_MAX_DEALER_LINES];
+	char terr[ROVE_MAX_DEALER_LINES][ROVE_MAX_NAME + 1];
 } dealer_user;
 
 static int names_dealer(const rove_record *rec, void *arg)
 {
 	dealer_user *f = arg;
-	const char *d = rove_fields_str(&rec->fs, "dealer");
+	const char *d = rove_fields_str(&rec->fs, "dealer"), *t;
 	rove_uuid id;
 
 	/* By value, as the server's index: an id stored in capitals before
 	 * ids were written in lower case names the same dealer. */
 	if (d == NULL || rove_uuid_parse(d, &id) != ROVE_OK || rove_uuid_cmp(&id, &f->dealer) != 0)
 		return ROVE_OK;
-	f->customer = rec->id;
-	f->found = true;
-	return ROVE_EEXIST; /* stops the walk */
+	if (!f->moving) {
+		f->customer[0] = rec->id;
+		f->found = true;
+		return ROVE_EEXIST; /* stops the walk */
+	}
+	t = rove_fields_str(&rec->fs, "territory");
+	if (t == NULL)
+		return ROVE_OK;
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->terr[i], t) == 0)
+			return ROVE_OK;
+	if (f->n == ROVE_MAX_DEALER_LINES)
+		return ROVE_EEXIST; /* enough to tell: the server checks the rest */
+	f->customer[f->n] = rec->id;
+	snprintf(f->terr[f->n++], sizeof(f->terr[0]), "%s", t);
+	return ROVE_OK;
 }
 
-static int dealer_delete_rule(rove_replica *r, const rove_op *op, char *detail, size_t len)
+/* Whether territory code lies at or below `above`, as r holds the tree:
+ * ROVE_OK with *under, or ROVE_ENOTFOUND where the replica lacks a
+ * territory on the way (the server's to say). */
+static int territory_under(rove_replica *r, const char *code, const char *above, rove_record *scratch, bool *under)
 {
-	dealer_user f;
-	char ids[ROVE_UUID_STRLEN + 1];
+	char cur[ROVE_MAX_NAME + 1];
+	const char *p;
 	int rc;
 
-	if (op->coll != ROVE_COLL_DEALER || op->kind != ROVE_OP_DELETE)
+	*under = false;
+	snprintf(cur, sizeof(cur), "%s", code);
+	for (int depth = 0; depth <= ROVE_MAX_TREE_DEPTH; depth++) {
+		if (strcmp(cur, above) == 0) {
+			*under = true;
+			return ROVE_OK;
+		}
+		rc = rec_territory_by_code(r, cur, scratch);
+		if (rc != ROVE_OK)
+			return rc;
+		p = rove_fields_str(&scratch->fs, "parent");
+		if (p == NULL || p[0] == '\0')
+			return ROVE_OK; /* the top, not met */
+		snprintf(cur, sizeof(cur), "%s", p);
+	}
+	return ROVE_ENOTFOUND; /* a loop: not this check's to judge */
+}
+
+static int dealer_delete_rule(rove_replica *r, const rove_op *op, rove_record *scratch, char *detail, size_t len)
+{
+	const char *to = rove_fields_str(&op->fs, "territory");
+	dealer_user *f;
+	char ids[ROVE_UUID_STRLEN + 1];
+	int reason = ROVE_R_NONE, rc;
+
+	if (op->coll != ROVE_COLL_DEALER ||
+	    !(op->kind == ROVE_OP_DELETE || (op->kind == ROVE_OP_UPDATE && to != NULL && to[0] != '\0')))
 		return ROVE_R_NONE;
-	memset(&f, 0, sizeof(f));
-	f.dealer = op->rid;
-	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, names_dealer, &f);
-	if (rc != ROVE_OK && rc != ROVE_EEXIST)
-		return -rc;
-	if (!f.found)
-		return ROVE_R_NONE;
-	rove_uuid_format(&f.customer, ids);
-	snprintf(detail, len, "the dealer of customer %s; change its dealer first", ids);
-	return ROVE_R_INVALID;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ROVE_ENOMEM;
+	f->dealer = op->rid;
+	f->moving = op->kind != ROVE_OP_DELETE;
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, names_dealer, f);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && f->found) {
+		rove_uuid_format(&f->customer[0], ids);
+		snprintf(detail, len, "the dealer of customer %s; change its dealer first", ids);
+		reason = ROVE_R_INVALID;
+	}
+	for (size_t i = 0; rc == ROVE_OK && reason == ROVE_R_NONE && i < f->n; i++) {
+		bool under;
+		rc = territory_under(r, f->terr[i], to, scratch, &under);
+		if (rc == ROVE_ENOTFOUND) {
+			rc = ROVE_OK;
+			continue;
+		}
+		if (rc == ROVE_OK && !under) {
+			rove_uuid_format(&f->customer[i], ids);
+			snprintf(detail, len, "the dealer of customer %s of %s, not %s or below it", ids, f->terr[i],
+				 to);
+			reason = ROVE_R_INVALID;
+		}
+	}
+	free(f);
+	return rc != ROVE_OK ? -rc : reason;
 }
 
 /* Refuses at once (ROVE_EPERM: exit 1) what the server would certainly
  * refuse, with its reason code and words: the rules that need only the
  * user's role and the op (common/rules.h), an activity's time in the
  * future, a dealer that this replica knows is another kind of record, a
- * dealer's delete while a customer of the replica names it, and
+ * dealer's delete, or move out of its line, while a customer of the
+ * replica names it, and
  * what the replica knows of the rules on the server's data: a customer
  * without a territory, a release without the reason its territory
  * requires, a tax id or phone another customer of the replica holds. A
@@ -450,7 +520,7 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 		}
 	}
 	if (reason == ROVE_R_NONE)
-		reason = dealer_delete_rule(r, op, detail, sizeof(detail));
+		reason = dealer_delete_rule(r, op, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = duplicate_rule(r, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE) {

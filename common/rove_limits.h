@@ -432,6 +432,11 @@
  * hang the server. */
 #define ROVE_MAX_TREE_DEPTH 16
 
+/* `rove dealer set D territory=T` checks at once the territories of the
+ * customers its replica holds that name D (rule 13), this many distinct
+ * ones at most; the server checks every customer. */
+#define ROVE_MAX_DEALER_LINES 64
+
 /* Changes one run of the periodic rules (recycling, its notices) makes:
  * one write transaction, short enough that pushes queued behind it wait
  * little; what is left is done on the next run. */

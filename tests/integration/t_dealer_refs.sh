@@ -62,6 +62,13 @@ eq "$(probe mike push update 6 "$d" territory=east.hz | jq -r '"\(.reason) \(.de
 	"a dealer moved below one of its customers' territories"
 eq "$(probe admin push update 6 "$d" territory=west | jq -r '.detail | test("^the dealer of customer .* not west or below it$")')" "true" \
 	"a dealer moved to another branch"
+# The CLI refuses such a move at once where its replica holds the
+# customer (mike's holds both).
+exits_as mike 1 dealer set "$d" territory=east.hz
+grep -q "invalid: the dealer of customer $c of east.sh, not east.hz or below it" "$T/err" ||
+	fail "the CLI's refusal of a move: $(cat "$T/err")"
+exits_as mike 1 dealer set "$d" territory=west
+eq "$(r mike pending --json | jq length)" "0" "nothing queued by the refused moves"
 
 # Once no live customer names it, it goes, from the CLI too.
 r sun customer set "$c" dealer="$dsh"
