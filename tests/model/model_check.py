@@ -336,6 +336,14 @@ class Harness:
                               may_refuse_locally=True):
                     del held[did]
                 return
+            # Two users' offline moves of one dealer race by stamps
+            # (rule 8), which the model keeps only for customers' fields:
+            # one at a time (a delete racing a move is a tombstone's, and
+            # kept).
+            unsent = list(self.pending.items()) + list(self.replay.items())
+            if any(op.get("kind") == "move_dealer" and op.get("id") == did
+                   for other, ops in unsent if other != login for op in ops):
+                return
             terrs = sorted(t for t in self.m.s.territories if u.role == "admin" or self.m.in_reach(u, t))
             t = self.rng.choice(terrs)
             if self.queue(login, {"kind": "move_dealer", "id": did, "territory": t, "fields": {"territory": t}},
