@@ -164,8 +164,9 @@
 #define ROVE_TOKEN_BYTES 32u
 #define ROVE_TOKEN_HEX (2u * ROVE_TOKEN_BYTES)
 
-/* Failed logins: after this many for one user name within the window,
- * the server refuses that name until the window has passed. */
+/* Failed logins: after this many for one user name from one address
+ * within the window, the server answers further wrong tokens for it busy
+ * until the window has passed (the right token always logs in). */
 #define ROVE_AUTH_MAX_FAILURES 5u
 #define ROVE_AUTH_WINDOW_MS 60000u
 /* The (user name, address) pairs the server keeps failed-login counts for. */

@@ -40,7 +40,8 @@ typedef struct rove_peer {
 	uint8_t b[16];
 } rove_peer;
 
-/* Whether logins as user from peer are refused now. Thread-safe. */
+/* Whether user has failed too often from peer lately: a wrong token is
+ * then answered busy (the right one still logs in). Thread-safe. */
 bool rove_auth_limited(const char *user, const rove_peer *peer, uint64_t now_ms);
 /* Counts a failed login as user from peer. Thread-safe. */
 void rove_auth_failed(const char *user, const rove_peer *peer, uint64_t now_ms);

@@ -325,19 +325,22 @@ static int authenticate(rove_engine *e, MDB_txn *txn, const rove_auth *a, const 
 	bool ok;
 	int rc;
 
-	if (rove_auth_limited(a->user, peer, rove_wall_ms()))
-		return ROVE_EBUSY;
 	rc = rove_store_user_get(&e->st, txn, a->user, u, hash);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;
 	/* An unknown user costs the same work and gets the same answer as a
-	 * wrong token. */
+	 * wrong token. The right token always logs in: a name's failures are
+	 * counted per address, and every client behind a proxy (or local)
+	 * shares one, so refusing it would let anyone there keep the name's
+	 * owner out. Past the limit, a wrong token is answered busy. */
 	ok = rove_token_check(a->token, rc == ROVE_OK ? hash : zero) && rc == ROVE_OK;
 	if (!ok) {
-		rove_auth_failed(a->user, peer, rove_wall_ms());
+		bool limited = rove_auth_limited(a->user, peer, rove_wall_ms());
+		if (!limited)
+			rove_auth_failed(a->user, peer, rove_wall_ms());
 		rove_metrics_login_failed();
 		log_failed_login(a->user);
-		return ROVE_EAUTH;
+		return limited ? ROVE_EBUSY : ROVE_EAUTH;
 	}
 	/* Only who holds the token learns that the account is disabled. */
 	return u->disabled ? ROVE_EPERM : ROVE_OK;

@@ -77,12 +77,18 @@ alive "after an oversized batch"
 eq "$("$ROVE_PROBE" "$URL" alice "" pull | jq -r .name)" "auth" "no token"
 eq "$("$ROVE_PROBE" "$URL" nobody "$(token_of alice)" pull | jq -r .name)" "auth" "unknown user"
 eq "$("$ROVE_PROBE" "$URL" bob "$(token_of alice)" pull | jq -r .name)" "auth" "alice's token with bob's name"
+# Five wrong tokens for a name from one address: the next wrong ones are
+# answered "busy", but the right token still logs in (attack
+# twenty-five: every client behind a TLS proxy, or local, shares one
+# address, so a lock of the name locked its owner out, the admin too).
 for _ in 1 2 3 4 5; do "$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull >/dev/null; done
-eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | jq -r .name)" "busy" \
-	"a name is locked after 5 failures, even with the right token"
+eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull | jq -r .name)" "busy" \
+	"a sixth wrong token for a name is answered busy"
+eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | tail -n 1 | jq -r 'has("cursor")')" "true" \
+	"the right token logs in all the same"
+eq "$("$ROVE_PROBE" "$URL" mallory "$(token_of alice)" pull | jq -r .name)" "busy" \
+	"and wrong ones are still answered busy after it"
 eq "$(probe alice pull | tail -n 1 | jq -r 'has("cursor")')" "true" "alice is not affected"
-eq "$(ROVE_PROBE_SOURCE=127.0.0.2 "$ROVE_PROBE" "$URL" mallory "$(token_of mallory)" pull | tail -n 1 |
-	jq -r 'has("cursor")')" "true" "the locked name still logs in from another address"
 # Failures under other names, from the same address, lock nobody else out
 # (clients behind one NAT, or all local ones, share an address).
 for i in $(seq 1 30); do
