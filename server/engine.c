@@ -201,6 +201,7 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	e->runs = NULL;
 	e->nruns = 0;
 	e->seen = NULL;
+	atomic_init(&e->now_ms, 0);
 	if (rc == ROVE_OK)
 		rc = policy_open(e);
 	if (rc == ROVE_OK)
@@ -431,11 +432,22 @@ rove_stamp rove_engine_stamp(rove_engine *e)
 	return st;
 }
 
-uint64_t rove_engine_now_ms(const rove_engine *e)
+/* The wall clock, or the clock as the server started where that is
+ * later (a clock set back: the stored one never goes back), and never
+ * before a time given before. Not the clock now: it follows the stamps
+ * accepted, up to the skew ahead, and one rep's fast stamp would move
+ * every date the server writes for everyone (a win near midnight into
+ * the next month: attack twenty-five). */
+uint64_t rove_engine_now_ms(rove_engine *e)
 {
-	uint64_t wall = rove_wall_ms(), clock = rove_hlc_ms(e->clock);
+	uint64_t now = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
+	uint64_t last = atomic_load(&e->now_ms);
 
-	return clock > wall ? clock : wall;
+	if (start > now)
+		now = start;
+	while (now > last && !atomic_compare_exchange_weak(&e->now_ms, &last, now))
+		;
+	return now > last ? now : last;
 }
 
 /* Stores the clock in txn if it moved since it was last stored (once per

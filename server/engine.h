@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 /* The server's clock (e->clock) stamps the server's own ops and follows
@@ -37,6 +38,8 @@ typedef struct rove_engine {
 	rove_hlc clock_saved;   /* the value the database holds */
 	rove_hlc clock_start;   /* the clock when this server started: what a
 				 * client's stamp may be ahead of (stamp_op) */
+	_Atomic uint64_t now_ms; /* the latest rove_engine_now_ms: it never
+				  * goes back, the wall clock set back too */
 	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */

@@ -40,9 +40,10 @@ rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn);
 
 /* A new stamp of the server's clock, for an op the server makes. */
 rove_stamp rove_engine_stamp(rove_engine *e);
-/* The server's time: its clock's, which is never behind the wall clock
- * and never goes back. */
-uint64_t rove_engine_now_ms(const rove_engine *e);
+/* The server's time, for the dates it writes and the rules read: the
+ * wall clock, never before the clock it started with, never going back.
+ * Not its clock now, which follows clients' stamps. Thread-safe. */
+uint64_t rove_engine_now_ms(rove_engine *e);
 
 /* Decides (unless system), applies, indexes and logs one op by u; fills r
  * with the answer. Returns an error only for storage failures. System ops

@@ -70,7 +70,7 @@ typedef struct rove_policy_memo {
 void rove_policy_memo_reset(rove_policy_memo *m);
 
 /* What every question is asked in: the store, the policy's own tables,
- * the caller's transaction, and the server's time (its clock, which
+ * the caller's transaction, and the server's time (the wall clock, which
  * never goes back: the engine's rove_engine_now_ms), for every date and
  * time a rule reads or writes. Questions of scope read no time. memo:
  * the writer's batch's (above), NULL elsewhere. */

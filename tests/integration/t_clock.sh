@@ -16,6 +16,17 @@ c=01a22000-0000-7000-8000-00000000c10c
 res=$(probe alice push create 1 "$c" --hlc-ms $((now_ms + 4 * 60 * 1000)) name=Fast territory=east.sh)
 eq "$(jq -r .status <<<"$res")" "accepted" "a create 4 minutes ahead"
 [ "$(jq .hlc_ms <<<"$res")" -ge $((now_ms + 3 * 60 * 1000)) ] || fail "re-stamped although within the skew: $res"
+# The times the server writes (created_at, closed_on, a history's at)
+# are its wall clock's: one rep's stamp, however far ahead it may be,
+# moves them for nobody (attack twenty-five: a rep pushing a few minutes
+# ahead near midnight would move other reps' wins into the next month).
+r admin sync >/dev/null
+created=$(r admin customer show "$c" --json | jq -r .created_at)
+[ "$(date -u -d "$created" +%s)" -le $(($(date +%s) + 60)) ] || fail "created_at follows alice's fast stamp: $created"
+b1=$(r bob customer add --name "Bob's after")
+r bob sync >/dev/null
+created=$(r bob customer show "$b1" --json | jq -r .created_at)
+[ "$(date -u -d "$created" +%s)" -le $(($(date +%s) + 60)) ] || fail "bob's created_at follows alice's stamp: $created"
 
 # roved restarts; the admin moves the customer at once.
 server_stop

@@ -787,6 +787,8 @@ static void tick_on(srv *s, uint64_t start, int day)
 
 	if (at.v > s->e.clock.v)
 		s->e.clock = at;
+	if (rove_hlc_ms(at) > atomic_load(&s->e.now_ms))
+		atomic_store(&s->e.now_ms, rove_hlc_ms(at)); /* the server's time: days later */
 	CHECK_EQ_INT(rove_engine_tick(&s->e), ROVE_OK);
 }
 
