@@ -846,7 +846,9 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 }
 
 /* Targets: set by managers for users in their reach, and by admins. */
-static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur,
+/* revive: a whole target over a deleted one (decide), live again once
+ * taken. The marker is written only then: a refused op is kept as sent. */
+static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, bool revive,
 			rove_verdict *v)
 {
 	const char *login = rove_fields_str(cur != NULL ? &cur->fs : &op->fs, "user");
@@ -875,9 +877,7 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 		/* A replica may still hold a target deleted under this id whose
 		 * tombstone compaction dropped here: live again there too
 		 * (attack twenty). */
-		rc = op_put(op, ROVE_FIELD_DELETED, rove_vint(0), v);
-		if (rc != ROVE_OK || REFUSED(v))
-			return rc;
+		revive = true;
 	}
 	t = malloc(sizeof(*t));
 	if (t == NULL)
@@ -897,6 +897,8 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 			rc = op_put(op, "territory", rove_vcstr(terr), v);
 	}
 	free(t);
+	if (rc == ROVE_OK && !REFUSED(v) && revive)
+		rc = op_put(op, ROVE_FIELD_DELETED, rove_vint(0), v);
 	return rc;
 }
 
@@ -917,11 +919,6 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 		op->kind = ROVE_OP_UPDATE;
 		again = rove_record_deleted(cur) && touches(op, "user") && touches(op, "period") &&
 			touches(op, "amount") && !touches(op, ROVE_FIELD_DELETED);
-		if (again) {
-			int rc = op_put(op, ROVE_FIELD_DELETED, rove_vint(0), v);
-			if (rc != ROVE_OK || REFUSED(v))
-				return rc;
-		}
 	}
 	if (op->kind == ROVE_OP_CREATE && cur != NULL)
 		return refuse(v, ROVE_R_INVALID, "record already exists");
@@ -932,7 +929,7 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 	if (op->coll == ROVE_COLL_DEALER)
 		return check_dealer(pc, u, op, cur, v);
 	if (op->coll == ROVE_COLL_TARGET)
-		return check_target(pc, u, op, cur, v);
+		return check_target(pc, u, op, cur, again, v);
 	if (rove_schema_parent_field(c) != NULL)
 		return check_child(pc, u, op, c, cur, v);
 	if (op->coll != ROVE_COLL_CUSTOMER)

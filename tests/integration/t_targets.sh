@@ -101,6 +101,12 @@ r mike sync >/dev/null
 eq "$(r mike rejected --json | jq -r '.[] | select(.collection == "target") | "\(.reason) \(.detail)"' | sort)" \
 	"invalid no user 'nosuch' in your territories
 invalid no user 'zhao' in your territories" "targets for users outside mike's reach and for none"
+# The server keeps them as sent: the marker with which it makes a target
+# live again is written only into one it takes (attack twenty-five saw
+# "_deleted":0 in `rove conflicts`).
+eq "$(r mike conflicts --json | jq -c '[.[] | select(.collection == "target" and (.detail | startswith("no user"))) | .fields | keys] | unique')" \
+	"$(r mike rejected --json | jq -c '[.[] | select(.collection == "target") | .fields | keys] | unique')" \
+	"a refused target's fields on the server, as on the replica"
 for o in ana admin zhao nosuch; do
 	out=$(probe mike push create 1 "$(python3 -c 'import uuid; print(uuid.uuid4())')" name=x territory=east owner=$o)
 	eq "$(jq -r '"\(.reason) \(.detail)"' <<<"$out")" "invalid no user '$o' in your territories" \
