@@ -845,8 +845,8 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 	return rc;
 }
 
-/* Targets: set by managers for users in their reach, and by admins. */
-/* revive: a whole target over a deleted one (decide), live again once
+/* Targets: set by managers for users in their reach, and by admins.
+ * revive: a whole target over a deleted one (decide), live again once
  * taken. The marker is written only then: a refused op is kept as sent. */
 static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, bool revive,
 			rove_verdict *v)
