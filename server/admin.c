@@ -418,11 +418,12 @@ static int reassign_one(admin_ctx *a, const rove_uuid *id, const char *to, rove_
 	return rc;
 }
 
-/* Gives deal id to user `to`, as its author's change of owner: checked
- * and kept in the deal's history as any. A refusal leaves the deal as it
- * is, logged: the reassignment it follows has been made. */
-static int deal_owner_set(admin_ctx *a, const rove_uuid *id, const char *to)
+/* Gives deal id to user `to` (NULL: nobody), as the server's own change
+ * of owner by the one who reassigns (rove_policy_deals_left decided it):
+ * kept in the deal's history as any. */
+static int deal_owner_set(const rove_uuid *id, const char *to, void *arg)
 {
+	admin_ctx *a = arg;
 	rove_op *op = malloc(sizeof(*op));
 	rove_stamp st = {{0}, a->e->st.node};
 	rove_push_result r;
@@ -432,10 +433,10 @@ static int deal_owner_set(admin_ctx *a, const rove_uuid *id, const char *to)
 	if (op == NULL)
 		return ROVE_ENOMEM;
 	rove_op_init(op, ROVE_OP_UPDATE, ROVE_COLL_OPPORTUNITY, id, st); /* stamped when applied */
-	rc = rove_op_set(op, "owner", rove_vcstr(to));
+	rc = rove_op_set(op, "owner", to != NULL ? rove_vcstr(to) : rove_vnull());
 	if (rc == ROVE_OK)
 		rc = apply_system(a, op, &r);
-	if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED) {
+	if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED) { /* its record refuses it: logged, left */
 		rove_uuid_format(id, sid);
 		rove_warn("deal %s stays with its owner: %s", sid, r.detail);
 	}
@@ -577,13 +578,22 @@ static int collect_id(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
+static int count_deal(const rove_uuid *deal, const char *owner, void *arg)
+{
+	(void)deal;
+	(void)owner;
+	(*(size_t *)arg)++;
+	return ROVE_OK;
+}
+
 static int cmd_reassign_territory(admin_ctx *a)
 {
 	const char *code = a->args[0], *from = a->args[1], *to = a->args[2];
 	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
 	char line[64];
 	const char *lines[1] = {line};
-	id_list moving = {NULL, 0, 0}, deals = {NULL, 0, 0};
+	id_list moving = {NULL, 0, 0};
+	size_t ndeals = 0;
 	rove_user fu;
 	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
@@ -625,9 +635,12 @@ static int cmd_reassign_territory(admin_ctx *a)
 
 	/* The customers `from` owns in the territory: collect, then move. */
 	rc = rove_policy_each_owned(&pc, from, code, collect_id, &moving);
-	if (rc == ROVE_OK && !had && moving.n == 0) {
+	if (rc == ROVE_OK && !had && moving.n == 0) /* unassigned first: his deals there may be left */
+		rc = rove_policy_deals_left(&pc, from, code, to, count_deal, &ndeals);
+	if (rc == ROVE_OK && !had && moving.n == 0 && ndeals == 0) {
 		free(moving.ids);
-		return refuse(a, ROVE_ENOTFOUND, "%s neither holds %s nor owns a customer there; nothing changed", from,
+		return refuse(a, ROVE_ENOTFOUND,
+			      "%s neither holds %s nor owns a customer or an open deal there; nothing changed", from,
 			      code);
 	}
 	/* The territory's assignment moves with its customers. */
@@ -640,14 +653,11 @@ static int cmd_reassign_territory(admin_ctx *a)
 		rove_push_result r;
 		rc = reassign_one(a, &moving.ids[i], to, &r);
 	}
-	/* from's open deals on others' customers there (a manager named him
-	 * their owner) go too: from no longer works there (rule 14). */
-	if (rc == ROVE_OK && a->reply->len == 0 && had) {
-		rc = rove_policy_each_open_deal(&pc, from, code, collect_id, &deals);
-		for (size_t i = 0; rc == ROVE_OK && i < deals.n; i++)
-			rc = deal_owner_set(a, &deals.ids[i], to);
-	}
-	free(deals.ids);
+	/* from's open deals on others' customers there and below (a manager
+	 * named him their owner) go too where he no longer works (rule 14),
+	 * whether he held the territory until now or was unassigned first. */
+	if (rc == ROVE_OK && a->reply->len == 0)
+		rc = rove_policy_deals_left(&pc, from, code, to, deal_owner_set, a);
 	free(moving.ids);
 	if (rc != ROVE_OK || a->reply->len != 0)
 		return rc; /* a refusal from set_assignment is the answer */

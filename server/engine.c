@@ -14,27 +14,42 @@
 #include <string.h>
 #include <time.h>
 
+/* The meta key of the server's time as last stored (rove_engine_now_ms). */
+#define TIME_KEY "time"
+
 /* The clock starts where the database's left off, or at the wall clock
- * if that is later. */
+ * if that is later; so does the server's time (rove_engine_now_ms), from
+ * the time stored with the last write (TIME_KEY: the wall clock's, never
+ * a client's stamp), or in a database from before it, from the clock. */
 static int clock_load(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
+	uint64_t time = 0;
 	int rc = rove_store_begin(&e->st, NULL, false, &txn);
 
 	if (rc == ROVE_OK)
 		rc = rove_store_clock_get(&e->st, txn, &e->clock_saved);
+	if (rc == ROVE_OK) {
+		rc = rove_store_meta_get(&e->st, txn, TIME_KEY, &time);
+		if (rc == ROVE_ENOTFOUND) {
+			time = rove_hlc_ms(e->clock_saved);
+			rc = ROVE_OK;
+		}
+	}
 	rove_store_abort(txn);
 	e->clock = e->clock_saved;
 	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
 	e->clock_start = e->clock;
+	e->time_saved = time;
+	atomic_store(&e->now_ms, time);
 	/* The server's time never goes back (rove_engine_now_ms): a clock
 	 * set back is not taken - nor, the same way, one put right after a
 	 * run with a fast clock. Which one is wrong only the operator knows. */
-	if (rc == ROVE_OK && rove_hlc_ms(e->clock_saved) > rove_wall_ms() + ROVE_MAX_CLOCK_SKEW_MS)
-		rove_warn("this machine's clock is %llu minute(s) behind the changes stored: roved keeps the later "
+	if (rc == ROVE_OK && time > rove_wall_ms() + ROVE_MAX_CLOCK_SKEW_MS)
+		rove_warn("this machine's clock is %llu minute(s) behind the dates stored: roved keeps the later "
 			  "time, and dates up to it are taken as not in the future. If the clock is right now, the "
 			  "database ran under a clock that was ahead (OPERATIONS.md, \"Clocks\")",
-			  (unsigned long long)((rove_hlc_ms(e->clock_saved) - rove_wall_ms()) / 60000u));
+			  (unsigned long long)((time - rove_wall_ms()) / 60000u));
 	return rc;
 }
 
@@ -79,7 +94,14 @@ int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_H
 	return rove_store_init(dir, more, nmore, admin, token);
 }
 
-static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved);
+/* What a write transaction stores of the clocks (clock_save). */
+typedef struct engine_saved {
+	rove_hlc clock;
+	uint64_t time;
+} engine_saved;
+
+static int clock_save(rove_engine *e, MDB_txn *txn, engine_saved *saved);
+static void clock_saved(rove_engine *e, const engine_saved *saved);
 
 /* What the policy's repairs apply (rove_follow_fn): an op of the server's. */
 typedef struct repair_ctx {
@@ -115,7 +137,7 @@ static int system_ops_once(rove_engine *e, system_ops_fn gen, const char *what)
 	rove_user sys;
 	rove_apply_work *w = rove_apply_work_new();
 	MDB_txn *txn = NULL;
-	rove_hlc saved = {0};
+	engine_saved saved = {{0}, 0};
 	bool changed = false;
 	size_t n = 0;
 	int rc = w != NULL ? ROVE_OK : ROVE_ENOMEM;
@@ -132,7 +154,7 @@ static int system_ops_once(rove_engine *e, system_ops_fn gen, const char *what)
 	if (rc == ROVE_OK && (changed || n > 0)) {
 		rc = rove_store_commit(txn);
 		if (rc == ROVE_OK && n > 0)
-			e->clock_saved = saved;
+			clock_saved(e, &saved);
 	} else if (txn != NULL) {
 		rove_store_abort(txn);
 	}
@@ -202,6 +224,7 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	e->nruns = 0;
 	e->seen = NULL;
 	atomic_init(&e->now_ms, 0);
+	e->time_saved = 0;
 	if (rc == ROVE_OK)
 		rc = policy_open(e);
 	if (rc == ROVE_OK)
@@ -432,32 +455,44 @@ rove_stamp rove_engine_stamp(rove_engine *e)
 	return st;
 }
 
-/* The wall clock, or the clock as the server started where that is
- * later (a clock set back: the stored one never goes back), and never
- * before a time given before. Not the clock now: it follows the stamps
- * accepted, up to the skew ahead, and one rep's fast stamp would move
- * every date the server writes for everyone (a win near midnight into
- * the next month: attack twenty-five). */
+/* The wall clock, never before a time given before, in this run or (as
+ * stored: clock_save) an earlier one: a clock set back does not take the
+ * dates back. Not the clock: it follows the stamps accepted, up to the
+ * skew ahead, and one rep's fast stamp would move every date the server
+ * writes for everyone (a win near midnight into the next month: attacks
+ * twenty-five and twenty-six, the second across restarts). */
 uint64_t rove_engine_now_ms(rove_engine *e)
 {
-	uint64_t now = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
-	uint64_t last = atomic_load(&e->now_ms);
+	uint64_t now = rove_wall_ms(), last = atomic_load(&e->now_ms);
 
-	if (start > now)
-		now = start;
 	while (now > last && !atomic_compare_exchange_weak(&e->now_ms, &last, now))
 		;
 	return now > last ? now : last;
 }
 
-/* Stores the clock in txn if it moved since it was last stored (once per
- * write transaction); *saved gets the value to remember once txn commits. */
-static int clock_save(rove_engine *e, MDB_txn *txn, rove_hlc *saved)
+/* Stores the clock, and the server's time, in txn where they moved since
+ * they were last stored (once per write transaction); *saved gets the
+ * values to remember once txn commits (clock_saved). Every date written
+ * in txn is at or below the time stored with it. */
+static int clock_save(rove_engine *e, MDB_txn *txn, engine_saved *saved)
 {
-	*saved = e->clock;
-	if (e->clock.v == e->clock_saved.v)
-		return ROVE_OK;
-	return rove_store_clock_put(&e->st, txn, e->clock);
+	int rc = ROVE_OK;
+
+	saved->clock = e->clock;
+	saved->time = atomic_load(&e->now_ms);
+	if (e->clock.v != e->clock_saved.v)
+		rc = rove_store_clock_put(&e->st, txn, e->clock);
+	if (rc == ROVE_OK && saved->time > e->time_saved)
+		rc = rove_store_meta_put(&e->st, txn, TIME_KEY, saved->time);
+	return rc;
+}
+
+/* What clock_save stored, once its transaction committed. */
+static void clock_saved(rove_engine *e, const engine_saved *saved)
+{
+	e->clock_saved = saved->clock;
+	if (saved->time > e->time_saved)
+		e->time_saved = saved->time;
 }
 
 /* A client's stamp too far ahead of the server's time is replaced by the
@@ -1154,7 +1189,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 		      size_t nnotes, bool nested, int *early, bool *again)
 {
 	MDB_txn *txn = NULL;
-	rove_hlc saved;
+	engine_saved saved;
 	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
 	bool batch = rc == ROVE_OK;
 
@@ -1216,7 +1251,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 	if (rc == ROVE_OK) {
 		rc = rove_db_commit(txn);
 		if (rc == ROVE_OK)
-			e->clock_saved = saved;
+			clock_saved(e, &saved);
 		for (size_t i = 0; rc == ROVE_OK && i < n; i++)
 			if (jobs[i]->msg.type == ROVE_MSG_PUSH)
 				rove_metrics_ops(jobs[i]->ops);

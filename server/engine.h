@@ -40,6 +40,7 @@ typedef struct rove_engine {
 				 * client's stamp may be ahead of (stamp_op) */
 	_Atomic uint64_t now_ms; /* the latest rove_engine_now_ms: it never
 				  * goes back, the wall clock set back too */
+	uint64_t time_saved;    /* the writer's: the time the database holds */
 	uint64_t head;          /* the writer's: the oplog head in its txn */
 	pthread_rwlock_t map;   /* readers hold it shared; growing the map
 				 * (no transaction may be open) takes it alone */

@@ -188,11 +188,17 @@ typedef int (*rove_policy_customer_fn)(const rove_record *c, void *arg);
 int rove_policy_each_owned(const rove_policy_ctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
 			   void *arg);
 
-/* Calls fn(d, arg), as rove_policy_each_owned does, for each live open
- * deal (not won or lost) that the user named owner owns on a customer of
- * territory code, whoever owns the customer. fn must not write deals. */
-int rove_policy_each_open_deal(const rove_policy_ctx *pc, const char *owner, const char *code,
-			       rove_policy_customer_fn fn, void *arg);
+/* After territory code was handed over from user `from` to user `to`
+ * (`admin reassign --territory`): calls fn(deal, owner, arg) for each
+ * live open deal that from owns on a customer of code or of a territory
+ * below it, where from no longer works (a deal a manager named him the
+ * owner of, or one of a customer he left behind), with the owner it goes
+ * to: `to` if he works there, else the customer's owner if he can work
+ * it, else NULL (nobody), as for a customer moved. fn may write deals
+ * (called after the walks). */
+typedef int (*rove_policy_deal_fn)(const rove_uuid *deal, const char *owner, void *arg);
+int rove_policy_deals_left(const rove_policy_ctx *pc, const char *from, const char *code, const char *to,
+			   rove_policy_deal_fn fn, void *arg);
 
 /* ---- administration ---- */
 

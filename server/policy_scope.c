@@ -6,6 +6,7 @@
  */
 #include "policy_int.h"
 
+#include "array.h"
 #include "err.h"
 #include "log.h"
 #include "schema.h"
@@ -384,40 +385,119 @@ int rove_policy_each_owned(const pctx *pc, const char *owner, const char *code, 
 	return policy_each_customer_in(pc, 'o', owner, owned_one, &o);
 }
 
-typedef struct deal_ctx {
-	const char *owner;
-	rove_policy_customer_fn fn;
-	void *arg;
-} deal_ctx;
+/* The deals a handover leaves (rove_policy_deals_left), with where each
+ * goes; listed first, since giving them away writes to the index walked. */
+typedef struct deal_move {
+	rove_uuid id;
+	bool nobody;
+	char to[ROVE_MAX_NAME + 1];
+} deal_move;
 
-static int open_deal_one(const rove_record *d, void *arg)
+typedef struct deals_ctx {
+	const pctx *pc;
+	const char *from, *to, *code; /* code: the root of the subtree */
+	const char *terr;             /* the territory walked now */
+	bool to_able;                 /* whether `to` works in terr */
+	rove_record *customer;
+	deal_move *moves;
+	size_t n, cap;
+	/* the territories of the subtree */
+	char (*codes)[ROVE_MAX_NAME + 1];
+	size_t ncodes, codes_cap;
+} deals_ctx;
+
+static int subtree_code(const char *code, void *arg)
 {
-	const deal_ctx *o = arg;
-	const char *owner = rove_fields_str(&d->fs, "owner");
+	deals_ctx *d = arg;
+	char (*p)[ROVE_MAX_NAME + 1];
+	bool under = false;
+	int rc = policy_territory_under(d->pc, code, d->code, &under);
 
-	if (rove_record_deleted(d) || owner == NULL || strcmp(owner, o->owner) != 0 ||
-	    rove_rules_deal_closed(rove_fields_str(&d->fs, "stage")))
-		return ROVE_OK;
-	return o->fn(d, o->arg);
+	if (rc != ROVE_OK || !under)
+		return rc;
+	p = rove_array_grow(d->codes, &d->codes_cap, d->ncodes, 1, sizeof(*p), 8);
+	if (p == NULL)
+		return ROVE_ENOMEM;
+	d->codes = p;
+	snprintf(d->codes[d->ncodes++], sizeof(d->codes[0]), "%s", code);
+	return ROVE_OK;
 }
 
-int rove_policy_each_open_deal(const pctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
-			       void *arg)
+static int deal_left(const rove_record *deal, void *arg)
 {
-	deal_ctx o = {owner, fn, arg};
-	record_walk w = {pc, ROVE_COLL_OPPORTUNITY, NULL, open_deal_one, &o};
-	rove_scopes one = {0};
-	int rc;
+	deals_ctx *d = arg;
+	const char *owner = rove_fields_str(&deal->fs, "owner");
+	const char *cid = rove_fields_str(&deal->fs, "customer");
+	const char *cowner = NULL;
+	deal_move *m;
+	rove_uuid id;
+	bool able = d->to_able;
+	int rc = ROVE_OK;
 
-	/* A deal is in its customer's scopes: t:CODE holds the deals of the
-	 * territory's customers, whoever owns them. */
-	scope_add(&one, 't', code);
-	if (one.n == 0)
+	if (rove_record_deleted(deal) || owner == NULL || strcmp(owner, d->from) != 0 ||
+	    rove_rules_deal_closed(rove_fields_str(&deal->fs, "stage")))
 		return ROVE_OK;
-	w.rec = malloc(sizeof(*w.rec));
-	if (w.rec == NULL)
+	if (cid != NULL && rove_uuid_parse(cid, &id) == ROVE_OK) {
+		rc = rove_store_record_get(d->pc->st, d->pc->txn, ROVE_COLL_CUSTOMER, &id, d->customer);
+		if (rc == ROVE_OK)
+			cowner = rove_fields_str(&d->customer->fs, "owner");
+		else if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	/* A customer from still owns keeps its deals: they go with it when
+	 * it is reassigned (rule 14). */
+	if (rc != ROVE_OK || (cowner != NULL && strcmp(cowner, d->from) == 0))
+		return rc;
+	/* to if he works there, else the customer's owner if he can work it,
+	 * else nobody, as for a customer moved (policy_after.c) */
+	if (!able && cowner != NULL)
+		rc = policy_deal_owner_able(d->pc, cowner, d->terr, &able);
+	if (rc != ROVE_OK)
+		return rc;
+	m = rove_array_grow(d->moves, &d->cap, d->n, 1, sizeof(*m), 16);
+	if (m == NULL)
 		return ROVE_ENOMEM;
-	rc = rove_store_each_scoped(pc->st, pc->txn, one.s[0], NULL, record_load, &w);
+	d->moves = m;
+	m = &d->moves[d->n++];
+	memset(m, 0, sizeof(*m));
+	m->id = deal->id;
+	m->nobody = !able;
+	if (able)
+		snprintf(m->to, sizeof(m->to), "%s", d->to_able ? d->to : cowner);
+	return ROVE_OK;
+}
+
+int rove_policy_deals_left(const pctx *pc, const char *from, const char *code, const char *to,
+			   rove_policy_deal_fn fn, void *arg)
+{
+	deals_ctx d = {pc, from, to, code, NULL, false, malloc(sizeof(rove_record)), NULL, 0, 0, NULL, 0, 0};
+	record_walk w = {pc, ROVE_COLL_OPPORTUNITY, malloc(sizeof(rove_record)), deal_left, &d};
+	int rc = d.customer != NULL && w.rec != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = rove_pstore_each_code(pc->ps, pc->txn, subtree_code, &d);
+	for (size_t i = 0; rc == ROVE_OK && i < d.ncodes; i++) {
+		rove_scopes one = {0};
+		bool still = false;
+		d.terr = d.codes[i];
+		/* A deal stays with from where he still works (a manager
+		 * reaching it through another territory of his). */
+		rc = policy_deal_owner_able(pc, from, d.terr, &still);
+		if (rc == ROVE_OK && !still)
+			rc = policy_deal_owner_able(pc, to, d.terr, &d.to_able);
+		if (rc != ROVE_OK || still)
+			continue;
+		/* A deal is in its customer's scopes: t:CODE holds the deals
+		 * of the territory's customers, whoever owns them. */
+		scope_add(&one, 't', d.terr);
+		if (one.n == 1)
+			rc = rove_store_each_scoped(pc->st, pc->txn, one.s[0], NULL, record_load, &w);
+	}
+	for (size_t i = 0; rc == ROVE_OK && i < d.n; i++)
+		rc = fn(&d.moves[i].id, d.moves[i].nobody ? NULL : d.moves[i].to, arg);
+	free(d.moves);
+	free(d.codes);
+	free(d.customer);
 	free(w.rec);
 	return rc;
 }

@@ -31,6 +31,13 @@ created=$(r bob customer show "$b1" --json | jq -r .created_at)
 # roved restarts; the admin moves the customer at once.
 server_stop
 server_start
+# Nor across the restart: the clock stored holds alice's stamp, the
+# server's time is the wall clock's (attack twenty-six: 5 minutes ahead
+# after one restart, 10 after two).
+b2=$(r bob customer add --name "Bob's after the restart")
+r bob sync >/dev/null
+created=$(r bob customer show "$b2" --json | jq -r .created_at)
+[ "$(date -u -d "$created" +%s)" -le $(($(date +%s) + 60)) ] || fail "created_at after a restart: $created"
 r admin admin reassign --customer "$c" --to bob
 r admin sync >/dev/null
 eq "$(r admin customer show "$c" --json | jq -r .owner)" "bob" "the reassignment took effect"

@@ -98,7 +98,7 @@ r alice sync >/dev/null
 # every visit dated at the newest stamp pulled).
 server_stop
 server_start_at -730d
-grep_q "this machine's clock is .* minute(s) behind the changes stored" "$T/roved.log" ||
+grep_q "this machine's clock is .* minute(s) behind the dates stored" "$T/roved.log" ||
 	fail "roved does not say its clock is behind the stored changes: $(cat "$T/roved.log")"
 r alice sync >/dev/null 2>"$T/err"
 grep_q "the server's clock is .* behind the newest change it sent" "$T/err" ||

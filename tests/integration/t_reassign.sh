@@ -132,7 +132,7 @@ exits_as admin 1 admin reassign --customer "$m1" --to mike
 grep -q "nothing changed" "$T/err" || fail "a customer to its owner: $(cat "$T/err")"
 exits_as admin 1 admin reassign --territory east.sh --from bob --to bob
 exits_as admin 1 admin reassign --territory west --from alice --to walt
-grep -q "alice neither holds west nor owns a customer there; nothing changed" "$T/err" ||
+grep -q "alice neither holds west nor owns a customer or an open deal there; nothing changed" "$T/err" ||
 	fail "from one who does not hold it: $(cat "$T/err")"
 exits_as admin 1 admin assign ana east.sh
 grep -q "ana is an analyst: territories are for reps and managers" "$T/err" || fail "an analyst: $(cat "$T/err")"
@@ -164,4 +164,35 @@ eq "$(r mike report pipeline --json | jq -c '[.by_rep[] | select(.rep == "carl" 
 	'[{"rep":"carl","amount":5000},{"rep":"walt","amount":10000}]' "the pipeline follows"
 eq "$(r mike opportunity history "$open" --json | jq -r '.[-1] | .from + ">" + .to + " by " + .by')" \
 	"carl>walt by admin" "the deal's history says so"
+
+# The usual order when a rep leaves, unassigned first, then his book
+# handed over: his deals on others' customers go all the same (attack
+# twenty-six), also where he owns no customer there any more.
+users ed:rep:east.hz
+sync_all ed
+r mike sync >/dev/null
+eds=$(r mike opportunity add --customer "$d1" --title "Ed's deal" --amount 300 --owner ed)
+r mike sync >/dev/null
+r admin admin unassign ed east.hz
+eq "$(r admin admin reassign --territory east.hz --from ed --to dan)" "0" "ed owned no customer"
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$eds" --json | jq -r .owner)" "dan" "ed's deal went to dan though ed was unassigned first"
+exits_as admin 1 admin reassign --territory east.hz --from ed --to dan
+grep -q "nothing changed" "$T/err" || fail "once done: $(cat "$T/err")"
+
+# A manager handing over his territory leaves its subtree: his open deals
+# on customers of territories below it go to the new holder where he
+# works there, else to the customer's owner (bob works in east.sh only;
+# pd's customer of east.sh.pd keeps its deal with pd).
+territories east/east.sh/east.sh.pd
+users mgr2:manager:east.sh pd:rep:east.sh.pd
+sync_all mgr2 pd
+p1=$(r pd customer add --name "Pudong customer" --territory east.sh.pd)
+r pd sync >/dev/null
+r mike sync >/dev/null
+pdd=$(r mike opportunity add --customer "$p1" --title "mgr2's deal below" --amount 400 --owner mgr2)
+r mike sync >/dev/null
+r admin admin reassign --territory east.sh --from mgr2 --to bob >/dev/null
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$pdd" --json | jq -r .owner)" "pd" "a deal below the territory handed over"
 echo "ok"

@@ -868,24 +868,33 @@ class Model:
         for cid in moved:
             self.apply_reassign(actor, cid, to)
         f, t = self.s.users[frm], self.s.users[to]
-        if code in f.terrs:
-            # frm's open deals on others' customers there go to `to`
-            # (docs/RULES.md, rule 14): frm no longer works there.
-            for c in self.s.customers.values():
-                if c.deleted or c.territory != code:
-                    continue
-                for kid in c.children:
-                    ch = self.s.children[kid]
-                    if ch.coll != "opportunity" or ch.deleted or frm not in ch.owners:
-                        continue
-                    closed = ch.closed()
-                    if closed is False:
-                        ch.owners = (ch.owners - {frm}) | {to}
-                    elif closed is None:
-                        ch.owners = ch.owners | {to}
-                    self.note(ch.id, "%s handed %s: deal owner %s" % (frm, code, sorted(ch.owners, key=str)))
         if code in f.terrs:  # the territory's assignment moves with them
             f.terrs.remove(code)
             if code not in t.terrs:
                 t.terrs.append(code)
+        # frm's open deals on others' customers of code and below go where
+        # he no longer works (docs/RULES.md, rule 14): to `to` if he works
+        # there, else to the customer's owner if he can, else to nobody.
+        # A customer frm still owns keeps its deals.
+        for c in self.s.customers.values():
+            if c.deleted or c.territory is None or code not in self.ancestors(c.territory):
+                continue
+            if c.owner == frm or self.deal_owner_able(frm, c.territory):
+                continue
+            if self.deal_owner_able(to, c.territory):
+                new = to
+            elif c.owner is not None and self.deal_owner_able(c.owner, c.territory):
+                new = c.owner
+            else:
+                new = None
+            for kid in c.children:
+                ch = self.s.children[kid]
+                if ch.coll != "opportunity" or ch.deleted or frm not in ch.owners:
+                    continue
+                closed = ch.closed()
+                if closed is False:
+                    ch.owners = (ch.owners - {frm}) | {new}
+                elif closed is None:
+                    ch.owners = ch.owners | {new}
+                self.note(ch.id, "%s handed %s: deal owner %s" % (frm, code, sorted(ch.owners, key=str)))
         return moved
