@@ -949,6 +949,7 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 
 int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rove_record *cur, rove_verdict *v)
 {
+	uint8_t kind = op->kind;
 	bool by_role;
 	int rc;
 
@@ -959,6 +960,10 @@ int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rov
 	rc = by_role ? ROVE_OK : decide(pc, u, op, cur, v);
 	if (rc == ROVE_OK)
 		rc = policy_say_only_what_u_knows(pc, u, op, cur, by_role, v);
+	/* A refused op is kept as sent (rule 9): not as the update decide
+	 * reads a target set again as. */
+	if (REFUSED(v))
+		op->kind = kind;
 	/* Who owns a customer is decided here, in the order ops arrive: a
 	 * claim's or release's owner must not lose to an older value by the
 	 * client's clock (rule 5: first to reach the server wins). */

@@ -104,8 +104,8 @@ invalid no user 'zhao' in your territories" "targets for users outside mike's re
 # The server keeps them as sent: the marker with which it makes a target
 # live again is written only into one it takes (attack twenty-five saw
 # "_deleted":0 in `rove conflicts`).
-eq "$(r mike conflicts --json | jq -c '[.[] | select(.collection == "target" and (.detail | startswith("no user"))) | .fields | keys] | unique')" \
-	"$(r mike rejected --json | jq -c '[.[] | select(.collection == "target") | .fields | keys] | unique')" \
+eq "$(r mike conflicts --json | jq -c '[.[] | select(.collection == "target" and (.detail | startswith("no user"))) | [.kind, (.fields | keys)]] | unique')" \
+	"$(r mike rejected --json | jq -c '[.[] | select(.collection == "target") | [.kind, (.fields | keys)]] | unique')" \
 	"a refused target's fields on the server, as on the replica"
 for o in ana admin zhao nosuch; do
 	out=$(probe mike push create 1 "$(python3 -c 'import uuid; print(uuid.uuid4())')" name=x territory=east owner=$o)
@@ -115,5 +115,20 @@ done
 # An admin is told what is wrong.
 out=$(probe admin push create 1 "$(python3 -c 'import uuid; print(uuid.uuid4())')" name=x territory=east owner=ana)
 eq "$(jq -r .detail <<<"$out")" "'ana' is an analyst; customers go to reps and managers" "the admin's refusal"
+# A target set again, refused after its user left mike's reach, is kept
+# on the server as mike sent it: a create, not the update the server
+# reads it as (attack twenty-six).
+r mike target set sun --period 2027-01 --amount 5
+r mike sync >/dev/null
+r mike target delete "$(r mike target list --json | jq -r '.[] | select(.period == "2027-01") | .id')"
+r mike sync >/dev/null
+r admin sync >/dev/null
+r admin admin unassign sun east
+r admin admin assign sun west
+r mike target set sun --period 2027-01 --amount 6
+r mike sync >/dev/null
+eq "$(r mike conflicts --json | jq -r '[.[] | select(.collection == "target" and .fields.period == "2027-01") | .kind] | join(",")')" \
+	"$(r mike rejected --json | jq -r '[.[] | select(.collection == "target" and .fields.period == "2027-01") | .kind] | join(",")')" \
+	"a refused target's kind on the server, as on the replica"
 "$ROVED_BIN" check "$T/srv" >/dev/null || fail "roved check: $("$ROVED_BIN" check "$T/srv" 2>&1)"
 echo "ok"
