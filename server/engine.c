@@ -433,6 +433,7 @@ rove_apply_work *rove_apply_work_new(void)
 	if (w != NULL) {
 		rove_buf_init(&w->scratch);
 		w->newer_than.v = 0;
+		w->pushed = NULL;
 		w->next = NULL;
 	}
 	return w;
@@ -741,6 +742,11 @@ static int reject(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	r->reason = (uint8_t)reason;
 	rc = rove_policy_refusal_scopes(&pc, u, op, cur, &w->rscopes);
 	w->rscopes.apart = rove_policy_refusal_apart(reason);
+	/* Kept as sent: the fields pushed, not the ones the rules added or
+	 * changed before refusing it (listed above by the op as adjusted,
+	 * which names its territory where the server filled it in). */
+	if (rc == ROVE_OK && w->pushed != NULL)
+		rc = rove_fields_copy(&op->fs, w->pushed);
 	if (rc == ROVE_OK)
 		rc = rove_store_reject_put(&e->st, txn, op, reason, r->detail, pc.now_ms, &w->rscopes, &w->scratch);
 	return rc;
@@ -985,9 +991,11 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 		return rc;
 	rc = rove_fields_copy(k->pushed, &op->fs);
 	w->newer_than = *floor;
+	w->pushed = k->pushed;
 	if (rc == ROVE_OK)
 		rc = rove_apply_op(e, txn, u, op, false, w, r);
 	w->newer_than.v = 0;
+	w->pushed = NULL;
 	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
 		push_floor(floor, r->st.hlc);
 	if (rc == ROVE_OK)

@@ -22,6 +22,10 @@ typedef struct rove_apply_work {
 	 * push (engine.c's push_floor): one at or below it, not marked
 	 * given, is stamped anew past it. {0}: none. */
 	rove_hlc newer_than;
+	/* For a pushed op: its fields as pushed, before the rules adjusted
+	 * them (engine.c's push_kept); a refusal keeps them, so that the op
+	 * is kept as sent (rule 9). NULL: the op's own. */
+	const rove_fields *pushed;
 	/* The work of the follow-up ops of the op this one applies (made
 	 * when first needed, freed with it): one level of follow-ups runs
 	 * at a time, each on the level below. */

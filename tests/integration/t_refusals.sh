@@ -136,4 +136,17 @@ for bad in "--reason nope" "--since 2026-13-01" "--since yesterday" "--reason"; 
 	eq "$?" "2" "rove rejected $bad"
 	set -e
 done
+
+# A refused change is kept on the server as it was sent (rule 9), not
+# with what the server had added to it before it refused (attack
+# twenty-seven: a duplicate create kept with the server's created_at and
+# owner; a claim kept without the owner it carried).
+c1=$(r alice customer add --name "Kept as sent" --phone 13900000717)
+r alice sync >/dev/null
+dup=01a22000-0000-7000-8000-0000000d0717
+eq "$(probe alice push create 1 "$dup" name=Again phone=13900000717 territory=east.sh | jq -r .reason)" \
+	"duplicate" "a duplicate create"
+r mike sync >/dev/null
+eq "$(r mike conflicts --json | jq -c --arg id "$dup" '[.[] | select(.id == $id) | .fields | keys]')" \
+	'[["name","phone","territory"]]' "the duplicate as sent"
 echo "ok"
