@@ -578,6 +578,26 @@ static int collect_id(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
+/* A handover's customers below its territory (rove_policy_owned_below):
+ * those `to` may own join the list moved; the others are counted, the
+ * first one's territory kept for the refusal. */
+typedef struct below_list {
+	id_list *moving;
+	size_t stuck;
+	char where[ROVE_MAX_NAME + 1];
+} below_list;
+
+static int collect_below(const rove_record *c, bool to_may, void *arg)
+{
+	below_list *b = arg;
+
+	if (to_may)
+		return collect_id(c, b->moving);
+	if (b->stuck++ == 0)
+		snprintf(b->where, sizeof(b->where), "%s", rove_fields_str(&c->fs, "territory"));
+	return ROVE_OK;
+}
+
 static int count_deal(const rove_uuid *deal, const char *owner, void *arg)
 {
 	(void)deal;
@@ -593,8 +613,9 @@ static int cmd_reassign_territory(admin_ctx *a)
 	char line[64];
 	const char *lines[1] = {line};
 	id_list moving = {NULL, 0, 0};
+	below_list below = {&moving, 0, ""};
 	size_t ndeals = 0;
-	rove_user fu;
+	rove_user fu, tu = {0};
 	rove_verdict v;
 	uint8_t fhash[ROVE_HASH_BYTES];
 	bool had, seen;
@@ -622,7 +643,6 @@ static int cmd_reassign_territory(admin_ctx *a)
 	for (uint32_t i = 0; i < fu.nterr; i++)
 		had = had || strcmp(fu.terr[i], code) == 0;
 	if (had) { /* refused before anything is written, not half way */
-		rove_user tu;
 		bool has = false;
 		rc = get_user(a, to, &tu, NULL);
 		if (rc != ROVE_OK)
@@ -637,6 +657,18 @@ static int cmd_reassign_territory(admin_ctx *a)
 	rc = rove_policy_each_owned(&pc, from, code, collect_id, &moving);
 	if (rc == ROVE_OK && !had && moving.n == 0) /* unassigned first: his deals there may be left */
 		rc = rove_policy_deals_left(&pc, from, code, to, count_deal, &ndeals);
+	/* A manager's customers below it that he would no longer reach go
+	 * too where `to` may own them; else nothing is done (RULES.md, rule
+	 * 7: an owner works where his customers are). */
+	if (rc == ROVE_OK && had)
+		rc = rove_policy_owned_below(&pc, &fu, code, &tu, collect_below, &below);
+	if (rc == ROVE_OK && below.stuck > 0) {
+		free(moving.ids);
+		return refuse(a, ROVE_EINVAL,
+			      "%s owns %zu customer(s) below %s that he would no longer reach and %s may not own (in "
+			      "%s first): hand them over first ('rove admin reassign --territory %s --from %s --to USER')",
+			      from, below.stuck, code, to, below.where, below.where, from);
+	}
 	if (rc == ROVE_OK && !had && moving.n == 0 && ndeals == 0) {
 		free(moving.ids);
 		return refuse(a, ROVE_ENOTFOUND,

@@ -385,6 +385,68 @@ int rove_policy_each_owned(const pctx *pc, const char *owner, const char *code, 
 	return policy_each_customer_in(pc, 'o', owner, owned_one, &o);
 }
 
+/* What a handover of a territory asks of its holder's customers below it
+ * (rove_policy_owned_below). */
+typedef struct below_ctx {
+	const pctx *pc;
+	const char *code;
+	const rove_user *from, *to; /* as they will be: without code, with it */
+	rove_policy_below_fn fn;
+	void *arg;
+} below_ctx;
+
+/* Whether u (as given: not looked up) may own customers of terr. */
+static int may_own_in(const pctx *pc, const rove_user *u, const char *terr, bool *out)
+{
+	*out = false;
+	if (u->role == ROVE_ROLE_REP)
+		*out = policy_user_has_territory(u, terr);
+	else if (u->role == ROVE_ROLE_MANAGER)
+		return rove_policy_in_reach(pc, u, terr, out);
+	return ROVE_OK;
+}
+
+static int owned_below_one(const rove_record *c, void *arg)
+{
+	const below_ctx *b = arg;
+	const char *terr = rove_fields_str(&c->fs, "territory");
+	bool under = false, still = false, to_may = false;
+	int rc;
+
+	if (rove_record_deleted(c) || terr == NULL || strcmp(terr, b->code) == 0)
+		return ROVE_OK;
+	rc = policy_territory_under(b->pc, terr, b->code, &under);
+	if (rc == ROVE_OK && under)
+		rc = may_own_in(b->pc, b->from, terr, &still);
+	if (rc != ROVE_OK || !under || still)
+		return rc;
+	rc = may_own_in(b->pc, b->to, terr, &to_may);
+	return rc == ROVE_OK ? b->fn(c, to_may, b->arg) : rc;
+}
+
+int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *code, const rove_user *to,
+			    rove_policy_below_fn fn, void *arg)
+{
+	rove_user *u = malloc(2 * sizeof(*u)); /* from without code, to with it */
+	below_ctx b = {pc, code, u, u + 1, fn, arg};
+	uint32_t n = 0;
+	int rc;
+
+	if (u == NULL)
+		return ROVE_ENOMEM;
+	u[0] = *from;
+	for (uint32_t i = 0; i < from->nterr; i++)
+		if (strcmp(from->terr[i], code) != 0)
+			memcpy(u[0].terr[n++], from->terr[i], sizeof(u[0].terr[0]));
+	u[0].nterr = n;
+	u[1] = *to;
+	if (!policy_user_has_territory(to, code) && to->nterr < ROVE_MAX_USER_TERRITORIES)
+		snprintf(u[1].terr[u[1].nterr++], sizeof(u[1].terr[0]), "%s", code);
+	rc = policy_each_customer_in(pc, 'o', from->name, owned_below_one, &b);
+	free(u);
+	return rc;
+}
+
 /* The deals a handover leaves (rove_policy_deals_left), with where each
  * goes; listed first, since giving them away writes to the index walked. */
 typedef struct deal_move {

@@ -195,4 +195,20 @@ r mike sync >/dev/null
 r admin admin reassign --territory east.sh --from mgr2 --to bob >/dev/null
 r mike sync >/dev/null
 eq "$(r mike opportunity show "$pdd" --json | jq -r .owner)" "pd" "a deal below the territory handed over"
+
+# Nor does a manager keep customers of his own below the territory he
+# hands over, which he would no longer reach (attack twenty-seven): they
+# go with it to a manager who will reach them; to a rep who may not own
+# them there, nothing is done, and the refusal says what to do first.
+users mgr3:manager:east.sh mgr4:manager:west
+sync_all mgr3
+m3=$(r mgr3 customer add --name "mgr3's below" --territory east.sh.pd)
+r mgr3 sync >/dev/null
+exits_as admin 1 admin reassign --territory east.sh --from mgr3 --to bob
+grep -q "mgr3 owns 1 customer(s) below east.sh that he would no longer reach and bob may not own (in east.sh.pd first)" "$T/err" ||
+	fail "the refusal of a handover leaving customers below: $(cat "$T/err")"
+eq "$(r admin admin user show mgr3 --json | jq -r '.territories | join(",")')" "east.sh" "nothing was done"
+eq "$(r admin admin reassign --territory east.sh --from mgr3 --to mgr4)" "1" "to a manager who will reach it"
+r admin sync >/dev/null
+eq "$(r admin customer show "$m3" --json | jq -r .owner)" "mgr4" "the customer below went with the territory"
 echo "ok"
