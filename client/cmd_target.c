@@ -26,6 +26,50 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* The target's user as the server shows it to this replica's user. */
+typedef struct user_found {
+	const char *login;
+	bool found;
+} user_found;
+
+static void keep_user(const cli_admin_user *u, void *arg)
+{
+	user_found *f = arg;
+
+	f->found = f->found || strcmp(u->login, f->login) == 0;
+}
+
+/* A target for a user the server does not show a manager (one outside
+ * his territories) or an admin (none) is refused at once, in the words
+ * the server would refuse it with; the replica holds no users, so the
+ * server is asked, as `opportunity set owner=` does. Offline, or with no
+ * answer within the advice's wait: a warning, and the server decides on
+ * sync. The exit status (ROVE_EXIT_OK: go on). */
+static int target_user_check(rove_cli *cli, const char *user, int role)
+{
+	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
+	user_found f = {user, false};
+	rove_cli advice = cli_advice(cli);
+	int status;
+
+	rove_log_hold(said, sizeof(said));
+	status = cmd_admin_users_why(&advice, NULL, keep_user, &f, why, sizeof(why));
+	rove_log_hold(NULL, 0);
+	if (status != ROVE_EXIT_OK) {
+		rove_warn("user %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a refusal",
+			  user,
+			  said[0] != '\0' ? said
+			  : why[0] != '\0' ? why
+			  : "the server could not be asked for its users");
+		return ROVE_EXIT_OK;
+	}
+	if (f.found)
+		return ROVE_EXIT_OK;
+	rove_error("%s: no user '%s'%s", rove_reason_name(ROVE_R_INVALID), user,
+		   role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+	return cli_exit(ROVE_EPERM);
+}
+
 int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	const char *user = NULL, *period = NULL, *amount = NULL;
@@ -81,6 +125,22 @@ int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	if (rc == ROVE_OK) {
 		rove_target_id(rove_fields_str(&op->fs, "user"), rove_fields_str(&op->fs, "period"), &op->rid);
 		rc = cli_open(cli, &r);
+	}
+	/* Managers and admins: the user as the server sees it (the replica
+	 * closed while it is asked). Others are refused by the precheck. */
+	if (rc == ROVE_OK) {
+		int role = rove_role_parse(r.role);
+		if (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) {
+			int status;
+			rove_replica_close(&r);
+			status = target_user_check(cli, rove_fields_str(&op->fs, "user"), role);
+			if (status != ROVE_EXIT_OK) {
+				free(rec);
+				free(op);
+				return status;
+			}
+			rc = cli_open(cli, &r);
+		}
 	}
 	if (rc == ROVE_OK) {
 		bool exists = rove_replica_get(&r, c->id, &op->rid, rec) == ROVE_OK;

@@ -95,8 +95,21 @@ eq "$(r admin target list --json | jq -c '[.[] | [.user, .period, .amount]] | so
 	'[["sun","2026-10",50000],["sun","2026-11",10000]]' "one target per user and month"
 eq "$(r admin report targets --period 2026-10 --json | jq length)" "1" "the report lists sun once"
 # A manager's refusals name no one outside his reach.
-r mike target set zhao --period 2026-12 --amount 5
-r mike target set nosuch --period 2026-12 --amount 5
+# The CLI asks the server who mike may see and refuses at once, in the
+# server's words (attack twenty-five: it queued them); offline it cannot
+# ask, says so, and queues them for the server to refuse.
+for o in zhao nosuch; do
+	exits_as mike 1 target set "$o" --period 2026-12 --amount 5
+	grep -q "invalid: no user '$o' in your territories" "$T/err" || fail "the CLI's refusal of $o: $(cat "$T/err")"
+done
+eq "$(r mike pending --json | jq length)" "0" "nothing queued by the refused targets"
+server_stop
+for o in zhao nosuch; do
+	r mike target set "$o" --period 2026-12 --amount 5 2>"$T/err"
+	grep -q "user $o not checked (the server at .*: server unreachable)" "$T/err" ||
+		fail "offline, the user is said to be unchecked: $(cat "$T/err")"
+done
+server_start
 r mike sync >/dev/null
 eq "$(r mike rejected --json | jq -r '.[] | select(.collection == "target") | "\(.reason) \(.detail)"' | sort)" \
 	"invalid no user 'nosuch' in your territories
@@ -125,7 +138,9 @@ r mike sync >/dev/null
 r admin sync >/dev/null
 r admin admin unassign sun east
 r admin admin assign sun west
-r mike target set sun --period 2027-01 --amount 6
+server_stop # offline: the CLI cannot ask, and the server refuses it
+r mike target set sun --period 2027-01 --amount 6 2>/dev/null
+server_start
 r mike sync >/dev/null
 eq "$(r mike conflicts --json | jq -r '[.[] | select(.collection == "target" and .fields.period == "2027-01") | .kind] | join(",")')" \
 	"$(r mike rejected --json | jq -r '[.[] | select(.collection == "target" and .fields.period == "2027-01") | .kind] | join(",")')" \
