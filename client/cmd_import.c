@@ -459,9 +459,11 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 	if (im->nterr == 1)
 		return rove_op_set(op, "territory", rove_vcstr(im->one_terr));
 	/* The server puts a rep's create in their only territory; with
-	 * several, someone has to choose. */
-	if (im->nterr > 1 && (strcmp(im->r->role, "rep") == 0 || strcmp(im->r->role, "manager") == 0))
-		row_error(im, line, "territory is empty, and this replica holds %zu territories", im->nterr);
+	 * several, someone has to choose; with none (all taken away), the
+	 * server refuses it, as `customer add` does at once. */
+	if (im->role != 0 && im->nterr != 1 && (strcmp(im->r->role, "rep") == 0 || strcmp(im->r->role, "manager") == 0))
+		row_error(im, line, "territory is empty, and this replica holds %zu territories%s", im->nterr,
+			  im->nterr == 0 ? ": a customer needs one" : "");
 	return ROVE_OK;
 }
 

@@ -81,6 +81,13 @@ r admin admin reassign --territory east.sh --from alice --to walt
 sync_all alice walt admin
 eq "$(r alice customer list --json)" "[]" "alice holds nothing of east.sh any more"
 eq "$(r alice territory list --json)" "[]" "nor the territory"
+# Holding no territory, she can add no customer: an import says so at
+# once, as customer add does (attack twenty-eight: it queued them all).
+exits_as alice 1 customer add --name "Nowhere"
+printf 'name,phone\nNowhere,13900000901\n' >"$T/nowhere.csv"
+exits_as alice 1 import customers "$T/nowhere.csv"
+grep -q "territory is empty, and this replica holds 0 territories: a customer needs one" "$T/err" ||
+	fail "the import's refusal: $(cat "$T/err")"
 eq "$(r alice rejected --json | jq -r '.[-1].reason')" "reassigned" "her pending edit"
 walt_ids=$(ids_of walt)
 grep -q "$a3" <<<"$walt_ids" || fail "walt lacks alice's customer"
