@@ -329,6 +329,10 @@ static void report(const conn *c, int rc, const char *what)
 		return; /* the caller says it once */
 	if (rc == ROVE_EPERM && c->errmsg[0] != '\0') /* a disabled user: nothing was sent */
 		rove_error("%s; your changes are kept", c->errmsg);
+	else if (rc == ROVE_ENOSPC && c->refused) /* the server's answer: not this laptop's disk */
+		rove_error("%s: the server's disk is full: its operator must free space; your changes are kept, and "
+			   "the next sync sends what the server has not taken",
+			   what);
 	else if (c->errmsg[0] != '\0')
 		rove_error("%s: %s", what, c->errmsg);
 	else

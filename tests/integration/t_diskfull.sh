@@ -44,4 +44,35 @@ eq "$(cat "$T/list.rc")" 0 "a list on a full disk ($(cat "$T/list.err"))"
 eq "$(jq length "$T/list.out")" "$N" "every customer listed"
 grep -q "without its index until the disk has room" "$T/list.err" ||
 	fail "the list on a full disk did not say it read without the index: $(cat "$T/list.err")"
+
+# The server's disk fills up during alice's push: she is told it is the
+# server's disk, not hers, and that her changes are kept (attack
+# twenty-eight: "push: the disk is full" sent reps to clean their own
+# laptops). The server runs from a copy on a small tmpfs in the test's
+# own mount namespace; the test ends there (the copy goes with it).
+customers_csv "$T/more.csv" 3000 Later 1390 300
+r alice import customers "$T/more.csv" >/dev/null
+server_stop
+size=$(( $(du -sk "$T/srv" | cut -f1) + 256 ))
+cat >"$T/server_full.sh" <<INNER
+set -u
+mkdir -p "$T/small2"
+mount -t tmpfs -o size=${size}k tmpfs "$T/small2" || exit 99
+cp -a "$T/srv" "$T/small2/srv" || exit 98
+rm -f "$T/small2/srv/roved.lock"
+"$ROVED_BIN" serve "$T/small2/srv" --listen "$URL" >>"$T/roved.log" 2>&1 &
+pid=\$!
+for _ in \$(seq 1 100); do [ -S "${URL#ipc://}" ] && break; sleep 0.1; done
+"$ROVE_BIN" -R "$T/alice" sync >"$T/sfull.out" 2>"$T/sfull.err"
+echo \$? >"$T/sfull.rc"
+kill -TERM \$pid
+wait \$pid
+exit 0
+INNER
+rc=0
+unshare -m --propagation private bash "$T/server_full.sh" || rc=$?
+eq "$rc" 0 "the server's copy on a small filesystem, in a namespace of the test's own"
+eq "$(cat "$T/sfull.rc")" 1 "a push onto the server's full disk fails ($(cat "$T/sfull.err"))"
+grep -q "the server's disk is full" "$T/sfull.err" || fail "whose disk is full is not said: $(cat "$T/sfull.err")"
+grep -q "your changes are kept" "$T/sfull.err" || fail "the rep is not told her changes are kept: $(cat "$T/sfull.err")"
 echo "ok"
