@@ -116,6 +116,11 @@ class Harness:
         self.reps = {}
         self.tokens = {}
         self.pending = {}  # login -> ops made offline, in order
+        # Dealers' moves as sent, and each user's last pull, on one count
+        # (act_dealer: no move of a dealer over one its mover has not seen).
+        self.ticks = 0
+        self.dealer_moves_sent = {}  # dealer id -> [(login, tick)]
+        self.pulled_at = {}  # login -> tick
         self.journal = {}  # login -> ops acknowledged since the copy
         self.replay = {}  # login -> acknowledged ops a restore took away
         self.view = {}  # login -> what the replica holds (model at its last sync)
@@ -340,9 +345,14 @@ class Harness:
             # (rule 8), which the model keeps only for customers' fields:
             # one at a time (a delete racing a move is a tombstone's, and
             # kept).
+            # One unsent, or one sent since this user last pulled: neither
+            # seen here.
             unsent = list(self.pending.items()) + list(self.replay.items())
             if any(op.get("kind") == "move_dealer" and op.get("id") == did
                    for other, ops in unsent if other != login for op in ops):
+                return
+            if any(other != login and at > self.pulled_at.get(login, -1)
+                   for other, at in self.dealer_moves_sent.get(did, [])):
                 return
             terrs = sorted(t for t in self.m.s.territories if u.role == "admin" or self.m.in_reach(u, t))
             t = self.rng.choice(terrs)
@@ -575,6 +585,9 @@ class Harness:
         todo = [(op, True) for op in self.replay[login]] + [(op, False) for op in self.pending[login]]
         self.replay[login] = []
         for op, resent in todo:
+            if op["kind"] == "move_dealer":  # sent now (act_dealer)
+                self.ticks += 1
+                self.dealer_moves_sent.setdefault(op["id"], []).append((login, self.ticks))
             items = op["items"] if op.get("bulk") else [(op["id"], op.get("fields", {}))]
             any_ok = False
             for kid, fields in items:
@@ -602,6 +615,8 @@ class Harness:
             "k": {kid: (ch.coll, ch.customer) for kid, ch in kids.items()},
             "d": self.m.dealers_seen(login),
         }
+        self.ticks += 1
+        self.pulled_at[login] = self.ticks
         known = self.known[login]
         for rid, rec in list(custs.items()) + list(kids.items()):
             for f, reg in rec.regs.items():
