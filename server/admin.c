@@ -642,11 +642,11 @@ static int cmd_reassign_territory(admin_ctx *a)
 	had = false;
 	for (uint32_t i = 0; i < fu.nterr; i++)
 		had = had || strcmp(fu.terr[i], code) == 0;
+	rc = get_user(a, to, &tu, NULL);
+	if (rc != ROVE_OK)
+		return rc;
 	if (had) { /* refused before anything is written, not half way */
 		bool has = false;
-		rc = get_user(a, to, &tu, NULL);
-		if (rc != ROVE_OK)
-			return rc;
 		for (uint32_t i = 0; i < tu.nterr; i++)
 			has = has || strcmp(tu.terr[i], code) == 0;
 		if (!has && tu.nterr >= ROVE_MAX_USER_TERRITORIES)
@@ -655,17 +655,18 @@ static int cmd_reassign_territory(admin_ctx *a)
 
 	/* The customers `from` owns in the territory: collect, then move. */
 	rc = rove_policy_each_owned(&pc, from, code, collect_id, &moving);
+	/* A manager's customers below it that he will no longer reach go
+	 * too where `to` may own them; else nothing is done (RULES.md, rule
+	 * 7: an owner works where his customers are). So when he was
+	 * unassigned from the territory first, too. */
+	if (rc == ROVE_OK)
+		rc = rove_policy_owned_below(&pc, &fu, code, &tu, had, collect_below, &below);
 	if (rc == ROVE_OK && !had && moving.n == 0) /* unassigned first: his deals there may be left */
 		rc = rove_policy_deals_left(&pc, from, code, to, count_deal, &ndeals);
-	/* A manager's customers below it that he would no longer reach go
-	 * too where `to` may own them; else nothing is done (RULES.md, rule
-	 * 7: an owner works where his customers are). */
-	if (rc == ROVE_OK && had)
-		rc = rove_policy_owned_below(&pc, &fu, code, &tu, collect_below, &below);
 	if (rc == ROVE_OK && below.stuck > 0) {
 		free(moving.ids);
 		return refuse(a, ROVE_EINVAL,
-			      "%s owns %zu customer(s) below %s that he would no longer reach and %s may not own (in "
+			      "%s owns %zu customer(s) below %s that he does not reach without it and %s may not own (in "
 			      "%s first): hand them over first ('rove admin reassign --territory %s --from %s --to USER')",
 			      from, below.stuck, code, to, below.where, below.where, from);
 	}

@@ -188,14 +188,15 @@ typedef int (*rove_policy_customer_fn)(const rove_record *c, void *arg);
 int rove_policy_each_owned(const rove_policy_ctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
 			   void *arg);
 
-/* Before territory code, which user `from` holds, is handed over to user
- * `to` (`admin reassign --territory`): calls fn(c, to_may, arg) for each
- * live customer from owns in a territory below code (not code itself)
- * that he would no longer reach without code (a manager's), with whether
- * `to` may own it once he holds code. fn must not write customers. */
+/* Before territory code is handed over from user `from` to user `to`
+ * (`admin reassign --territory`): calls fn(c, to_may, arg) for each live
+ * customer from owns in a territory below code (not code itself) that he
+ * will not reach without code (a manager's; also one unassigned from
+ * code before), with whether `to` may own it then (holding code too if
+ * to_gets_code: from held it). fn must not write customers. */
 typedef int (*rove_policy_below_fn)(const rove_record *c, bool to_may, void *arg);
 int rove_policy_owned_below(const rove_policy_ctx *pc, const rove_user *from, const char *code, const rove_user *to,
-			    rove_policy_below_fn fn, void *arg);
+			    bool to_gets_code, rove_policy_below_fn fn, void *arg);
 
 /* After territory code was handed over from user `from` to user `to`
  * (`admin reassign --territory`): calls fn(deal, owner, arg) for each

@@ -425,7 +425,7 @@ static int owned_below_one(const rove_record *c, void *arg)
 }
 
 int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *code, const rove_user *to,
-			    rove_policy_below_fn fn, void *arg)
+			    bool to_gets_code, rove_policy_below_fn fn, void *arg)
 {
 	rove_user *u = malloc(2 * sizeof(*u)); /* from without code, to with it */
 	below_ctx b = {pc, code, u, u + 1, fn, arg};
@@ -440,7 +440,7 @@ int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *c
 			memcpy(u[0].terr[n++], from->terr[i], sizeof(u[0].terr[0]));
 	u[0].nterr = n;
 	u[1] = *to;
-	if (!policy_user_has_territory(to, code) && to->nterr < ROVE_MAX_USER_TERRITORIES)
+	if (to_gets_code && !policy_user_has_territory(to, code) && to->nterr < ROVE_MAX_USER_TERRITORIES)
 		snprintf(u[1].terr[u[1].nterr++], sizeof(u[1].terr[0]), "%s", code);
 	rc = policy_each_customer_in(pc, 'o', from->name, owned_below_one, &b);
 	free(u);

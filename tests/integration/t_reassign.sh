@@ -212,10 +212,24 @@ sync_all mgr3
 m3=$(r mgr3 customer add --name "mgr3's below" --territory east.sh.pd)
 r mgr3 sync >/dev/null
 exits_as admin 1 admin reassign --territory east.sh --from mgr3 --to bob
-grep -q "mgr3 owns 1 customer(s) below east.sh that he would no longer reach and bob may not own (in east.sh.pd first)" "$T/err" ||
+grep -q "mgr3 owns 1 customer(s) below east.sh that he does not reach without it and bob may not own (in east.sh.pd first)" "$T/err" ||
 	fail "the refusal of a handover leaving customers below: $(cat "$T/err")"
 eq "$(r admin admin user show mgr3 --json | jq -r '.territories | join(",")')" "east.sh" "nothing was done"
 eq "$(r admin admin reassign --territory east.sh --from mgr3 --to mgr4)" "1" "to a manager who will reach it"
 r admin sync >/dev/null
 eq "$(r admin customer show "$m3" --json | jq -r .owner)" "mgr4" "the customer below went with the territory"
+# The same when he was unassigned first (attack twenty-nine: his
+# customers below were left with him, and the handover said "nothing
+# changed").
+users mgr5:manager:east.sh
+sync_all mgr5
+m5=$(r mgr5 customer add --name "mgr5's below" --territory east.sh.pd)
+r mgr5 sync >/dev/null
+r admin admin unassign mgr5 east.sh
+exits_as admin 1 admin reassign --territory east.sh --from mgr5 --to bob
+grep -q "mgr5 owns 1 customer(s) below east.sh that he does not reach without it and bob may not own (in east.sh.pd first)" "$T/err" ||
+	fail "the refusal after an unassign: $(cat "$T/err")"
+eq "$(r admin admin reassign --territory east.sh --from mgr5 --to mgr4)" "1" "to one who reaches it, after an unassign"
+r admin sync >/dev/null
+eq "$(r admin customer show "$m5" --json | jq -r .owner)" "mgr4" "the customer below went to mgr4"
 echo "ok"
