@@ -7,6 +7,8 @@
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +32,17 @@ static const struct option opts[] = {
 typedef struct user_found {
 	const char *login;
 	bool found;
+	int role;
 } user_found;
 
 static void keep_user(const cli_admin_user *u, void *arg)
 {
 	user_found *f = arg;
 
-	f->found = f->found || strcmp(u->login, f->login) == 0;
+	if (f->found || strcmp(u->login, f->login) != 0)
+		return;
+	f->found = true;
+	f->role = rove_role_parse(u->role);
 }
 
 /* A target for a user the server does not show a manager (one outside
@@ -48,7 +54,7 @@ static void keep_user(const cli_admin_user *u, void *arg)
 static int target_user_check(rove_cli *cli, const char *user, int role)
 {
 	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
-	user_found f = {user, false};
+	user_found f = {user, false, 0};
 	rove_cli advice = cli_advice(cli);
 	int status;
 
@@ -63,10 +69,14 @@ static int target_user_check(rove_cli *cli, const char *user, int role)
 			  : "the server could not be asked for its users");
 		return ROVE_EXIT_OK;
 	}
-	if (f.found)
+	if (f.found && rove_rules_role_may_own(f.role))
 		return ROVE_EXIT_OK;
-	rove_error("%s: no user '%s'%s", rove_reason_name(ROVE_R_INVALID), user,
-		   role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+	if (f.found)
+		rove_error("%s: '%s' is %s; targets go to reps and managers", rove_reason_name(ROVE_R_INVALID), user,
+			   rove_role_with_article(f.role));
+	else
+		rove_error("%s: no user '%s'%s", rove_reason_name(ROVE_R_INVALID), user,
+			   role == ROVE_ROLE_ADMIN ? "" : " in your territories");
 	return cli_exit(ROVE_EPERM);
 }
 

@@ -103,6 +103,18 @@ for o in zhao nosuch; do
 	grep -q "invalid: no user '$o' in your territories" "$T/err" || fail "the CLI's refusal of $o: $(cat "$T/err")"
 done
 eq "$(r mike pending --json | jq length)" "0" "nothing queued by the refused targets"
+# A target measures sales work: not for an analyst or an admin, who own
+# nothing (attack twenty-nine: the admin's were taken); refused at once,
+# and by the server whatever a client sends.
+exits_as admin 1 target set ana --period 2026-12 --amount 5
+grep -q "invalid: 'ana' is an analyst; targets go to reps and managers" "$T/err" || fail "a target for an analyst: $(cat "$T/err")"
+exits_as admin 1 target set admin --period 2026-12 --amount 5
+server_stop
+r admin target set ana --period 2026-12 --amount 5 2>/dev/null
+server_start
+r admin sync >/dev/null
+eq "$(r admin rejected --json | jq -r '.[] | select(.collection == "target" and .fields.user == "ana") | "\(.reason) \(.detail)"')" \
+	"invalid 'ana' is an analyst; targets go to reps and managers" "the server refuses it"
 server_stop
 for o in zhao nosuch; do
 	r mike target set "$o" --period 2026-12 --amount 5 2>"$T/err"
