@@ -326,8 +326,11 @@ rove_cli cli_advice(const rove_cli *cli)
 {
 	rove_cli c = *cli;
 
-	if (c.timeout_ms > ROVE_ADVICE_TIMEOUT_MS)
-		c.timeout_ms = ROVE_ADVICE_TIMEOUT_MS;
+	/* The timeout bounds the connection and the answer each: half the
+	 * advice's wait for each, so that the two together stay within it
+	 * (attack twenty-nine: a slow server held the command 6 s). */
+	if (c.timeout_ms > ROVE_ADVICE_TIMEOUT_MS / 2)
+		c.timeout_ms = ROVE_ADVICE_TIMEOUT_MS / 2;
 	return c;
 }
 
