@@ -883,8 +883,9 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	if (t == NULL)
 		return ROVE_ENOMEM;
 	rc = named_user_get(pc, u, login, t, v);
-	/* A target measures sales work: analysts and admins own nothing. */
-	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role))
+	/* A target measures sales work: analysts and admins own nothing. One
+	 * set before this rule may still be deleted (attack thirty). */
+	if (rc == ROVE_OK && !REFUSED(v) && !rove_rules_role_may_own(t->role) && !rove_rules_deletes(op))
 		rc = refuse(v, ROVE_R_INVALID, "'%s' is %s; targets go to reps and managers", login,
 			    rove_role_with_article(t->role));
 	for (uint32_t i = 0; rc == ROVE_OK && !REFUSED(v) && i < t->nterr && terr == NULL; i++) {
