@@ -959,6 +959,40 @@ static void test_dealer_named_outside(void)
 	srv_free(s);
 }
 
+/* Targets go to reps and managers: one for an analyst is refused, but
+ * one a roved before the rule took (planted here as the server's own op,
+ * which skips the decision) can still be deleted, not edited. */
+static void test_target_of_one_who_owns_nothing(void)
+{
+	srv *s = world();
+	rove_apply_work *w = rove_apply_work_new();
+	rove_op *op = malloc(sizeof(*op));
+	rove_user sys;
+	rove_push_result r;
+	rove_uuid tid;
+	MDB_txn *txn = NULL;
+
+	CHECK(w != NULL && op != NULL);
+	rove_target_id("ana", "2026-10", &tid);
+	CHECK_EQ_INT(srv_reason(s, "admin", CREATE, ROVE_COLL_TARGET, &tid, "user=ana", "period=2026-10", "amount=#500",
+				NULL),
+		     ROVE_R_INVALID);
+	rove_policy_system_user(&sys);
+	CHECK_EQ_INT(srv_op(op, CREATE, ROVE_COLL_TARGET, &tid, "user=ana", "period=2026-10", "amount=#500", NULL),
+		     ROVE_OK);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_apply_op(&s->e, txn, &sys, op, true, w, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK(!is_deleted(s, ROVE_COLL_TARGET, &tid));
+	CHECK_EQ_INT(srv_reason(s, "admin", UPDATE, ROVE_COLL_TARGET, &tid, "amount=#600", NULL), ROVE_R_INVALID);
+	CHECK_EQ_INT(srv_reason(s, "admin", DELETE, ROVE_COLL_TARGET, &tid, "_deleted=#1", NULL), ROVE_R_NONE);
+	CHECK(is_deleted(s, ROVE_COLL_TARGET, &tid));
+	rove_apply_work_free(w);
+	free(op);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -974,6 +1008,7 @@ int main(void)
 	test_in_reach();
 	test_rules();
 	test_recycle_warns_first();
+	test_target_of_one_who_owns_nothing();
 	test_pool_deal_owner();
 	test_dealer_named_outside();
 	return check_done("test_policy");
