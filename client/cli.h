@@ -195,6 +195,23 @@ int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void
  * token it does not know, a disabled user) is written into why, not
  * reported; the exit status as above. */
 int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen);
+/* One user looked for by login in such an answer (cli_user_find as the
+ * callback, with login set and the rest zeroed): found, and as shown. */
+typedef struct cli_user_found {
+	const char *login;
+	bool found;
+	char role[ROVE_MAX_NAME + 1];
+	bool disabled;
+	uint32_t nterr;
+	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
+} cli_user_found;
+void cli_user_find(const cli_admin_user *u, void *arg);
+/* The users this replica's user may see, asked of the server as advice
+ * before a change is queued (cli_advice's wait), each to fn: true if the
+ * server answered. Else the warning "WHAT not checked (why); THEN" is
+ * said (nothing as an error: the command goes on, the server decides on
+ * sync) and false returned. */
+bool cmd_admin_users_advice(rove_cli *cli, cli_admin_user_fn fn, void *arg, const char *what, const char *then);
 int cmd_ui(rove_cli *cli, int argc, char **argv); /* ui_server.c */
 
 #endif

@@ -607,6 +607,41 @@ static int user_list_or_show(rove_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+void cli_user_find(const cli_admin_user *u, void *arg)
+{
+	cli_user_found *o = arg;
+
+	if (o->found || strcmp(u->login, o->login) != 0)
+		return;
+	o->found = true;
+	snprintf(o->role, sizeof(o->role), "%s", u->role);
+	o->disabled = u->disabled;
+	o->nterr = u->nterr < ROVE_MAX_USER_TERRITORIES ? u->nterr : ROVE_MAX_USER_TERRITORIES;
+	for (uint32_t i = 0; i < o->nterr; i++)
+		snprintf(o->terr[i], sizeof(o->terr[i]), "%s", u->terr[i]);
+}
+
+bool cmd_admin_users_advice(rove_cli *cli, cli_admin_user_fn fn, void *arg, const char *what, const char *then)
+{
+	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
+	rove_cli advice = cli_advice(cli);
+	int status;
+
+	/* Advice: what the asking says as an error (a TLS setup's reason)
+	 * goes into the warning, with no error line of its own. */
+	rove_log_hold(said, sizeof(said));
+	status = cmd_admin_users_why(&advice, NULL, fn, arg, why, sizeof(why));
+	rove_log_hold(NULL, 0);
+	if (status == ROVE_EXIT_OK)
+		return true;
+	rove_warn("%s not checked (%s); %s", what,
+		  said[0] != '\0' ? said
+		  : why[0] != '\0' ? why
+		  : "the server could not be asked for its users",
+		  then);
+	return false;
+}
+
 int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg)
 {
 	return cmd_admin_users_why(cli, login, fn, arg, NULL, 0);

@@ -33,6 +33,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1092,29 +1093,17 @@ static int import_write(importer *im, const rove_cli *cli)
  * kept under 'rove rejected'. */
 static int import_ask_users(rove_cli *cli, importer *im)
 {
-	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
-	rove_cli advice = cli_advice(cli);
-	int status;
+	char what[PATH_MAX + 16];
 
-	/* Advice: what the asking says as an error goes into the warning. */
-	rove_log_hold(said, sizeof(said));
-	status = cmd_admin_users_why(&advice, NULL, keep_user, im, why, sizeof(why));
-	rove_log_hold(NULL, 0);
-
-	if (status == ROVE_EXIT_OK && im->users_nomem) {
+	snprintf(what, sizeof(what), "%s: owners", im->file);
+	if (!cmd_admin_users_advice(cli, keep_user, im, what,
+				    "the server checks them on sync, and 'rove rejected' lists a row it refuses"))
+		return ROVE_OK;
+	if (im->users_nomem) {
 		rove_error("out of memory");
 		return ROVE_ENOMEM;
 	}
-	if (status == ROVE_EXIT_OK) {
-		im->users_known = true;
-		return ROVE_OK;
-	}
-	rove_warn("%s: owners not checked (%s); the server checks them on sync, and 'rove rejected' lists a row it "
-		  "refuses",
-		  im->file,
-		  said[0] != '\0' ? said
-		  : why[0] != '\0' ? why
-		  : "the server could not be asked for its users");
+	im->users_known = true;
 	return ROVE_OK;
 }
 

@@ -97,30 +97,6 @@ int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **
 	return rec_list_print(&r, &lc);
 }
 
-/* The owner the server showed, for opportunity_owner_check. */
-typedef struct owner_found {
-	const char *login;
-	bool found;
-	char role[ROVE_MAX_NAME + 1];
-	bool disabled;
-	uint32_t nterr;
-	char terr[ROVE_MAX_USER_TERRITORIES][ROVE_MAX_NAME + 1];
-} owner_found;
-
-static void keep_owner(const cli_admin_user *u, void *arg)
-{
-	owner_found *o = arg;
-
-	if (o->found || strcmp(u->login, o->login) != 0)
-		return;
-	o->found = true;
-	snprintf(o->role, sizeof(o->role), "%s", u->role);
-	o->disabled = u->disabled;
-	o->nterr = u->nterr < ROVE_MAX_USER_TERRITORIES ? u->nterr : ROVE_MAX_USER_TERRITORIES;
-	for (uint32_t i = 0; i < o->nterr; i++)
-		snprintf(o->terr[i], sizeof(o->terr[i]), "%s", u->terr[i]);
-}
-
 /* The deal's customer's territory and those above it, as the replica
  * holds them (chain[0] the customer's; n 0 if not known). */
 typedef struct terr_chain {
@@ -161,31 +137,19 @@ static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, ter
  * exit status, reported. */
 static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed, const terr_chain *ch)
 {
-	char detail[ROVE_MAX_ERRMSG], why[ROVE_MAX_ERRMSG + 256], said[ROVE_MAX_ERRMSG + 256];
-	owner_found *o = calloc(1, sizeof(*o));
-	rove_cli advice;
+	char detail[ROVE_MAX_ERRMSG], what[ROVE_MAX_NAME + 8];
+	cli_user_found *o = calloc(1, sizeof(*o));
 	rec_user u;
-	int status, reason;
+	int reason;
 
 	if (o == NULL) {
 		rove_error("out of memory");
 		return ROVE_EXIT_FAIL;
 	}
 	o->login = owner;
-	why[0] = '\0';
-	advice = cli_advice(cli);
-	/* Advice: what the asking says as an error (a TLS setup's reason)
-	 * goes into the warning. */
-	rove_log_hold(said, sizeof(said));
-	status = cmd_admin_users_why(&advice, NULL, keep_owner, o, why, sizeof(why));
-	rove_log_hold(NULL, 0);
-	if (status != ROVE_EXIT_OK) {
-		rove_warn("owner %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a "
-			  "refusal",
-			  owner,
-			  said[0] != '\0' ? said
-			  : why[0] != '\0' ? why
-			  : "the server could not be asked for its users");
+	snprintf(what, sizeof(what), "owner %s", owner);
+	if (!cmd_admin_users_advice(cli, cli_user_find, o, what,
+				    "the server checks it on sync, and 'rove rejected' lists a refusal")) {
 		free(o);
 		return ROVE_EXIT_OK;
 	}

@@ -28,23 +28,6 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The target's user as the server shows it to this replica's user. */
-typedef struct user_found {
-	const char *login;
-	bool found;
-	int role;
-} user_found;
-
-static void keep_user(const cli_admin_user *u, void *arg)
-{
-	user_found *f = arg;
-
-	if (f->found || strcmp(u->login, f->login) != 0)
-		return;
-	f->found = true;
-	f->role = rove_role_parse(u->role);
-}
-
 /* A target for a user the server does not show a manager (one outside
  * his territories) or an admin (none) is refused at once, in the words
  * the server would refuse it with; the replica holds no users, so the
@@ -53,31 +36,31 @@ static void keep_user(const cli_admin_user *u, void *arg)
  * sync. The exit status (ROVE_EXIT_OK: go on). */
 static int target_user_check(rove_cli *cli, const char *user, int role)
 {
-	char why[ROVE_MAX_ERRMSG + 256] = "", said[ROVE_MAX_ERRMSG + 256];
-	user_found f = {user, false, 0};
-	rove_cli advice = cli_advice(cli);
-	int status;
+	cli_user_found *f = calloc(1, sizeof(*f));
+	char what[ROVE_MAX_NAME + 8];
+	bool refused = false;
 
-	rove_log_hold(said, sizeof(said));
-	status = cmd_admin_users_why(&advice, NULL, keep_user, &f, why, sizeof(why));
-	rove_log_hold(NULL, 0);
-	if (status != ROVE_EXIT_OK) {
-		rove_warn("user %s not checked (%s); the server checks it on sync, and 'rove rejected' lists a refusal",
-			  user,
-			  said[0] != '\0' ? said
-			  : why[0] != '\0' ? why
-			  : "the server could not be asked for its users");
-		return ROVE_EXIT_OK;
+	if (f == NULL) {
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
 	}
-	if (f.found && rove_rules_role_may_own(f.role))
-		return ROVE_EXIT_OK;
-	if (f.found)
-		rove_error("%s: '%s' is %s; targets go to reps and managers", rove_reason_name(ROVE_R_INVALID), user,
-			   rove_role_with_article(f.role));
-	else
-		rove_error("%s: no user '%s'%s", rove_reason_name(ROVE_R_INVALID), user,
-			   role == ROVE_ROLE_ADMIN ? "" : " in your territories");
-	return cli_exit(ROVE_EPERM);
+	f->login = user;
+	snprintf(what, sizeof(what), "user %s", user);
+	if (cmd_admin_users_advice(cli, cli_user_find, f, what,
+				   "the server checks it on sync, and 'rove rejected' lists a refusal")) {
+		int urole = rove_role_parse(f->role);
+		refused = true;
+		if (!f->found)
+			rove_error("%s: no user '%s'%s", rove_reason_name(ROVE_R_INVALID), user,
+				   role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+		else if (!rove_rules_role_may_own(urole))
+			rove_error("%s: '%s' is %s; targets go to reps and managers", rove_reason_name(ROVE_R_INVALID),
+				   user, rove_role_with_article(urole));
+		else
+			refused = false;
+	}
+	free(f);
+	return refused ? cli_exit(ROVE_EPERM) : ROVE_EXIT_OK;
 }
 
 int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
