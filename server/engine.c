@@ -31,6 +31,11 @@ static int clock_load(rove_engine *e)
 		rc = rove_store_clock_get(&e->st, txn, &e->clock_saved);
 	if (rc == ROVE_OK) {
 		rc = rove_store_meta_get(&e->st, txn, TIME_KEY, &time);
+		if (rc == ROVE_OK && time > ROVE_MAX_WALL_MS) { /* no time this server wrote: damage */
+			rove_warn("the stored time (%llu ms) is past the year 9999: taken from the clock instead",
+				  (unsigned long long)time);
+			rc = ROVE_ENOTFOUND;
+		}
 		if (rc == ROVE_ENOTFOUND) {
 			time = rove_hlc_ms(e->clock_saved);
 			rc = ROVE_OK;

@@ -532,7 +532,7 @@ static int deal_left(const rove_record *deal, void *arg)
 int rove_policy_deals_left(const pctx *pc, const char *from, const char *code, const char *to,
 			   rove_policy_deal_fn fn, void *arg)
 {
-	deals_ctx d = {pc, from, to, code, NULL, false, malloc(sizeof(rove_record)), NULL, 0, 0, NULL, 0, 0};
+	deals_ctx d = {.pc = pc, .from = from, .to = to, .code = code, .customer = malloc(sizeof(rove_record))};
 	record_walk w = {pc, ROVE_COLL_OPPORTUNITY, malloc(sizeof(rove_record)), deal_left, &d};
 	int rc = d.customer != NULL && w.rec != NULL ? ROVE_OK : ROVE_ENOMEM;
 

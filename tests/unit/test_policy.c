@@ -993,6 +993,21 @@ static void test_target_of_one_who_owns_nothing(void)
 	srv_free(s);
 }
 
+/* The server's time stored with each write is read back checked: one
+ * past the year 9999 (damage) is not taken as the floor of every date. */
+static void test_stored_time_checked(void)
+{
+	srv *s = world();
+	MDB_txn *txn = NULL;
+
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	CHECK_EQ_INT(rove_store_meta_put(&s->e.st, txn, "time", UINT64_MAX - 5), ROVE_OK);
+	CHECK_EQ_INT(rove_store_commit(txn), ROVE_OK);
+	CHECK_EQ_INT(srv_restart(s), ROVE_OK);
+	CHECK(rove_engine_now_ms(&s->e) <= rove_wall_ms() + ROVE_DAY_MS);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_reps_delete_nothing();
@@ -1009,6 +1024,7 @@ int main(void)
 	test_rules();
 	test_recycle_warns_first();
 	test_target_of_one_who_owns_nothing();
+	test_stored_time_checked();
 	test_pool_deal_owner();
 	test_dealer_named_outside();
 	return check_done("test_policy");
