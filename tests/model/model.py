@@ -268,9 +268,11 @@ class Model:
     def forget_dropped(self, held):
         """roved compact dropped deleted records with their deletes: a
         deleted customer with its whole family, a deleted child of a live
-        customer. held: the record ids the server's database still holds.
-        The model forgets what is gone (a late change of it is then refused
-        as of an id the server never held); returns (the ids forgotten,
+        customer, and one of a deleted customer the server still keeps
+        (compaction drops each tombstone with the delete that made it).
+        held: the record ids the server's database still holds. The model
+        forgets what is gone (a late change of it is then refused as of an
+        id the server never held); returns (the ids forgotten,
         the deleted records still held, a deleted customer counted once,
         the live records missing)."""
         gone, kept, missing = [], [], []
@@ -299,8 +301,10 @@ class Model:
                 if chid not in held:
                     missing.append(chid)
                 continue
-            if c is not None and c.deleted:
-                continue  # goes with its customer's family
+            if c is not None and c.deleted and chid in held:
+                continue  # counted with its customer, goes with its family
+            # Else gone with its own delete (compact.c drops a tombstone
+            # with the op that made it), whatever its customer's state.
             if chid in held:
                 kept.append(chid)
                 continue
