@@ -458,15 +458,10 @@ static int refuse_verdict(admin_ctx *a, const char *what, const rove_verdict *v)
  * territory outside his subtree as no territory (RULES.md, "What a
  * refusal says"): the same words whether it exists or not. *seen false:
  * the refusal is written. Others see everything: *seen true. A user
- * who owns a customer in territory owns_in (not NULL: one the manager
- * reaches) is seen too: the customers say so (a rep who moved away). */
-static int found_one(const rove_record *rec, void *arg)
-{
-	(void)rec;
-	*(bool *)arg = true;
-	return ROVE_EEXIST; /* one is enough */
-}
-
+ * who owns a customer, or an open deal where he no longer works, in
+ * territory owns_in or below it (not NULL: one the manager reaches) is
+ * seen too: the records say so (one who moved away, or was unassigned
+ * before his book was handed over). */
 static int manager_sees_user(admin_ctx *a, const char *login, const char *owns_in, bool *seen)
 {
 	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
@@ -486,11 +481,8 @@ static int manager_sees_user(admin_ctx *a, const char *login, const char *owns_i
 	else if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
 	free(t);
-	if (rc == ROVE_OK && !visible && owns_in != NULL) {
-		rc = rove_policy_each_owned(&pc, login, owns_in, found_one, &visible);
-		if (rc == ROVE_EEXIST)
-			rc = ROVE_OK;
-	}
+	if (rc == ROVE_OK && !visible && owns_in != NULL)
+		rc = rove_policy_has_left(&pc, login, owns_in, &visible);
 	if (rc == ROVE_OK && !visible) {
 		*seen = false;
 		return refuse(a, ROVE_ENOTFOUND, "no user '%s' in your territories", login);

@@ -188,6 +188,12 @@ typedef int (*rove_policy_customer_fn)(const rove_record *c, void *arg);
 int rove_policy_each_owned(const rove_policy_ctx *pc, const char *owner, const char *code, rove_policy_customer_fn fn,
 			   void *arg);
 
+/* *any: whether the user named login owns a live customer of code or of
+ * a territory below it, or an open deal there where he no longer works
+ * (what `admin reassign --territory CODE --from LOGIN` would move): a
+ * manager reaching code sees him by it, though he holds no territory. */
+int rove_policy_has_left(const rove_policy_ctx *pc, const char *login, const char *code, bool *any);
+
 /* Before territory code is handed over from user `from` to user `to`
  * (`admin reassign --territory`): calls fn(c, to_may, arg) for each live
  * customer from owns in a territory below code (not code itself) that he

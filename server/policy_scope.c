@@ -447,6 +447,42 @@ int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *c
 	return rc;
 }
 
+/* Whether a live customer owned at or below code was found
+ * (rove_policy_has_left). */
+static int owned_under_one(const rove_record *c, void *arg)
+{
+	const owned_ctx *o = arg;
+	const char *terr = rove_fields_str(&c->fs, "territory");
+	bool under = false;
+	int rc;
+
+	if (rove_record_deleted(c) || terr == NULL)
+		return ROVE_OK;
+	rc = policy_territory_under(o->arg, terr, o->code, &under);
+	if (rc == ROVE_OK && under)
+		rc = ROVE_EEXIST; /* one is enough */
+	return rc;
+}
+
+static int deal_found(const rove_uuid *deal, const char *owner, void *arg)
+{
+	(void)deal;
+	(void)owner;
+	*(bool *)arg = true;
+	return ROVE_EEXIST;
+}
+
+int rove_policy_has_left(const pctx *pc, const char *login, const char *code, bool *any)
+{
+	owned_ctx o = {code, NULL, (void *)pc};
+	int rc = policy_each_customer_in(pc, 'o', login, owned_under_one, &o);
+
+	*any = rc == ROVE_EEXIST;
+	if (rc == ROVE_OK)
+		rc = rove_policy_deals_left(pc, login, code, login, deal_found, any);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
 /* The deals a handover leaves (rove_policy_deals_left), with where each
  * goes; listed first, since giving them away writes to the index walked. */
 typedef struct deal_move {

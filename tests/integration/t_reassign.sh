@@ -232,4 +232,28 @@ grep -q "mgr5 owns 1 customer(s) below east.sh that he does not reach without it
 eq "$(r admin admin reassign --territory east.sh --from mgr5 --to mgr4)" "1" "to one who reaches it, after an unassign"
 r admin sync >/dev/null
 eq "$(r admin customer show "$m5" --json | jq -r .owner)" "mgr4" "the customer below went to mgr4"
+
+# A manager may do the same handovers in his subtree after the admin
+# unassigned the leaver (the last stop's gap: to mike, a leaver whose
+# customers were all below the territory, or who had only deals there,
+# read as "no user").
+users mgr6:manager:east.sh mgr7:manager:east.sh fay:rep:east.hz
+sync_all mgr6 fay
+m6=$(r mgr6 customer add --name "mgr6's below" --territory east.sh.pd)
+r mgr6 sync >/dev/null
+r admin admin unassign mgr6 east.sh
+r mike sync >/dev/null
+eq "$(r mike admin reassign --territory east.sh --from mgr6 --to mgr7)" "1" "mike hands over mgr6's customers below"
+r mike sync >/dev/null
+eq "$(r mike customer show "$m6" --json | jq -r .owner)" "mgr7" "mgr6's customer below went to mgr7"
+fays=$(r mike opportunity add --customer "$d1" --title "Fay's deal" --amount 700 --owner fay)
+r mike sync >/dev/null
+r admin admin unassign fay east.hz
+eq "$(r mike admin reassign --territory east.hz --from fay --to dan)" "0" "mike hands over fay's deal"
+r mike sync >/dev/null
+eq "$(r mike opportunity show "$fays" --json | jq -r .owner)" "dan" "fay's deal went to dan"
+# ... while one with nothing there still reads as no user at all.
+users gil:rep:west
+eq "$(told gil --territory east.hz --from gil --to dan)" "$(told nosuch --territory east.hz --from nosuch --to dan)" \
+	"a user with nothing in the territory and none"
 echo "ok"
