@@ -93,6 +93,8 @@ typedef struct ui_ctx {
 	/* what rove_error said while this request ran (ui_server.c's sink) */
 	char errors[ROVE_UI_MAX_ERRORS];
 	size_t nerrors;
+	const char *errors_title; /* what the errors' banner says they are;
+				   * NULL: "Not saved" (a form's) */
 } ui_ctx;
 
 /* A parameter of the query or the form body; NULL if absent. */

@@ -83,7 +83,7 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 	ui_put(b, "</h1>");
 	if (x->nerrors > 0) {
 		ui_put(b, "<div class=\"banner bad\" role=\"alert\" id=\"error\"><b>");
-		ui_esc(b, T("Not saved"));
+		ui_esc(b, T(x->errors_title != NULL ? x->errors_title : "Not saved"));
 		ui_put(b, ":</b> ");
 		ui_escn(b, x->errors, x->nerrors);
 		ui_put(b, "</div>");

@@ -491,6 +491,7 @@ bool ui_sync_post(ui_sync *s, ui_ctx *x)
 		return true;
 	}
 	x->status = 502;
+	x->errors_title = "Sync failed"; /* nothing was to be saved: the Sync page says so */
 	memcpy(x->errors, u->err, u->nerr + 1);
 	x->nerrors = u->nerr;
 	free(u);

@@ -108,6 +108,13 @@ while kill -0 "$cli_pid" 2>/dev/null; do
 		eq "$(jq .done <<<"$st")" true "the UI's second sync ended at once: $st"
 		grep -q "a sync is already running" <<<"$(jq -r .error <<<"$st")" || fail "the UI's sync does not say one is running: $st"
 	fi
+	# the plain form (no script) says so too, as a failed sync, not as
+	# a form "Not saved"
+	if [ "$seen" -eq 4 ]; then
+		page=$(curl -s --max-time 10 -b "$T/jar" --data "csrf=$csrf" "$base/sync")
+		grep -q "Sync failed:</b> .*a sync is already running" <<<"$page" ||
+			fail "the Sync form during the command line's sync: $(grep -o 'id="error".*' <<<"$page" | head -c 300)"
+	fi
 done
 wait "$cli_pid" || fail "the command-line sync failed: $(cat "$T/cli.err")"
 [ "$seen" -ge 5 ] || fail "the command-line sync ended before 5 pages were asked for ($seen): too fast to tell"
