@@ -133,9 +133,11 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
 			   rove_strerror(rc));
-	else if (rc == ROVE_EAUTH) /* said as it failed; what to do: */
+	else if (rc == ROVE_EAUTH || rc == ROVE_EBUSY) /* said as it failed; what to do: */
 		/* (A disabled user with the right token is told so; a wrong
-		 * token learns nothing of the account.) */
+		 * token learns nothing of the account. Past the failed-login
+		 * limit only wrong tokens are answered busy: the right one
+		 * always logs in, so waiting is not the way out.) */
 		fputs("rove: note: the server does not take this replica's token: an admin may have replaced "
 		      "it; ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 		      stderr);

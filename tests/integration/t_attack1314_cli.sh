@@ -176,6 +176,11 @@ eq "$?" "1" "sync with a replaced token"
 set -e
 grep -q "authentication failed" "$T/err" || fail "sync: $(cat "$T/err")"
 grep -q "rove config token" "$T/err" || fail "sync: no hint: $(cat "$T/err")"
+# ... also once her tries pass the failed-login limit (5 a minute): the
+# right token is the way out, not waiting (attack twenty-six's note)
+for _ in 1 2 3 4 5 6; do r wang sync >/dev/null 2>"$T/err" || true; done
+grep -q "too many failed attempts" "$T/err" || fail "past the limit: $(cat "$T/err")"
+grep -q "rove config token" "$T/err" || fail "past the limit, no hint: $(cat "$T/err")"
 eq "$(r li territory show EAST.SH --json | jq -r .code)" "east.sh" "territory show EAST.SH"
 
 echo "ok"
