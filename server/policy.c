@@ -845,6 +845,36 @@ static int check_dealer(const pctx *pc, const rove_user *u, const rove_op *op, c
 	return rc;
 }
 
+/* A target set (a create, as pushed): what its op says, checked before
+ * anything stored is read, so that the answer is the same whether the
+ * user has a target that month, had one or never did (rule 9): its user
+ * and month, the id they make, and for a manager a user in his reach. */
+static int check_target_words(const pctx *pc, const rove_user *u, const rove_op *op, rove_verdict *v)
+{
+	const char *login = rove_fields_str(&op->fs, "user");
+	const char *period = rove_fields_str(&op->fs, "period");
+	rove_uuid want;
+	rove_user *t;
+	int rc;
+
+	if (login == NULL)
+		return refuse(v, ROVE_R_INVALID, "a target needs a user");
+	if (period == NULL)
+		return refuse(v, ROVE_R_INVALID, "a target needs a month");
+	rove_target_id(login, period, &want);
+	if (memcmp(&want, &op->rid, sizeof(want)) != 0)
+		return refuse(v, ROVE_R_INVALID,
+			      "a target's id is made from its user and month (one target per user and month)");
+	if (u->role != ROVE_ROLE_MANAGER)
+		return ROVE_OK;
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return ROVE_ENOMEM;
+	rc = named_user_get(pc, u, login, t, v);
+	free(t);
+	return rc;
+}
+
 /* Targets: set by managers for users in their reach, and by admins.
  * revive: a whole target over a deleted one (decide), live again once
  * taken. The marker is written only then: a refused op is kept as sent. */
@@ -866,19 +896,12 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	if (cur != NULL && touches(op, "period") &&
 	    (period == NULL || was == NULL || strcmp(period, was) != 0))
 		return refuse(v, ROVE_R_FORBIDDEN, "a target cannot move to another month");
-	if (cur == NULL) {
-		rove_uuid want;
-		if (period == NULL)
-			return refuse(v, ROVE_R_INVALID, "a target needs a month");
-		rove_target_id(login, period, &want);
-		if (memcmp(&want, &op->rid, sizeof(want)) != 0)
-			return refuse(v, ROVE_R_INVALID,
-				      "a target's id is made from its user and month (one target per user and month)");
-		/* A replica may still hold a target deleted under this id whose
-		 * tombstone compaction dropped here: live again there too
-		 * (attack twenty). */
+	/* Its user, month and id were checked (check_target_words): a
+	 * record is only made by a create. A replica may still hold a target
+	 * deleted under this id whose tombstone compaction dropped here:
+	 * live again there too (attack twenty). */
+	if (cur == NULL)
 		revive = true;
-	}
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return ROVE_ENOMEM;
@@ -962,7 +985,15 @@ int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rov
 	/* The rules of the role and the op first, then those of the data. */
 	v->reason = rove_rules_check_op(u->role, op, v->detail, sizeof(v->detail));
 	by_role = REFUSED(v);
-	rc = by_role ? ROVE_OK : decide(pc, u, op, cur, v);
+	rc = ROVE_OK;
+	/* A target set is refused for what it says alone, as the rules of
+	 * the role are: said whole, whatever is stored under its id. */
+	if (!by_role && op->coll == ROVE_COLL_TARGET && op->kind == ROVE_OP_CREATE) {
+		rc = check_target_words(pc, u, op, v);
+		by_role = REFUSED(v);
+	}
+	if (rc == ROVE_OK && !by_role)
+		rc = decide(pc, u, op, cur, v);
 	if (rc == ROVE_OK)
 		rc = policy_say_only_what_u_knows(pc, u, op, cur, by_role, v);
 	/* A refused op is kept as sent (rule 9): not as the update decide

@@ -115,6 +115,31 @@ server_start
 r admin sync >/dev/null
 eq "$(r admin rejected --json | jq -r '.[] | select(.collection == "target" and .fields.user == "ana") | "\(.reason) \(.detail)"')" \
 	"invalid 'ana' is an analyst; targets go to reps and managers" "the server refuses it"
+# Whether a user outside his reach has a target is not told either: the
+# admin sets zhao's for 2026-12 and 2027-03, then deletes the second;
+# mike's hand-made targets for zhao in those months and in one without
+# are answered alike (the last stop's note: one that existed came back
+# not_owner).
+r admin target set zhao --period 2026-12 --amount 9 >/dev/null
+r admin target set zhao --period 2027-03 --amount 9 >/dev/null
+r admin sync >/dev/null
+r admin target delete "$(r admin target list --json | jq -r '.[] | select(.user == "zhao" and .period == "2027-03") | .id')"
+r admin sync >/dev/null
+tid() { # USER PERIOD: a target's id, made from them (schema.c's rove_target_id)
+	python3 -c 'import sys, uuid; print(uuid.uuid5(uuid.UUID("6b1e2a4f-930c-4d5e-a177-3c580e29d4b6"), "target:%s:%s" % tuple(sys.argv[1:])))' "$1" "$2"
+}
+eq "$(tid zhao 2026-12)" "$(r admin target list --json | jq -r '.[] | select(.user == "zhao" and .period == "2026-12") | .id')" \
+	"the target's id as the replica makes it"
+said=""
+for p in 2026-12 2027-03 2027-04; do
+	out=$(probe mike push create 7 "$(tid zhao $p)" user=zhao period=$p amount=#5)
+	said+="$(jq -r '"\(.reason) \(.detail)"' <<<"$out");"
+	# one whose id is another month's: the same words whatever is there
+	out=$(probe mike push create 7 "$(tid zhao $p)" user=zhao period=2027-05 amount=#5)
+	said+="$(jq -r '"\(.reason) \(.detail)"' <<<"$out");"
+done
+eq "$said" "$(printf "invalid no user 'zhao' in your territories;invalid a target's id is made from its user and month (one target per user and month);%.0s" 1 2 3)" \
+	"mike's targets for zhao where one is, was and was not"
 server_stop
 for o in zhao nosuch; do
 	r mike target set "$o" --period 2026-12 --amount 5 2>"$T/err"
