@@ -523,14 +523,16 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc)
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
 	MDB_txn *txn;
-	bool pending;
+	bool pending, hidden = false;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rpl_visible_get(r, txn, coll, id, rec, &pending);
+	if (rc == ROVE_OK && !rove_record_deleted(rec))
+		rc = rpl_hidden_one(r, txn, rec, &hidden);
 	mdb_txn_abort(txn);
-	if (rc == ROVE_OK && rove_record_deleted(rec))
+	if (rc == ROVE_OK && (rove_record_deleted(rec) || hidden))
 		rc = ROVE_ENOTFOUND;
 	return rc;
 }
@@ -576,6 +578,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 {
 	MDB_txn *txn;
 	side base = {NULL, {0, NULL}, {0, NULL}, false}, view = base;
+	rpl_hidden h = {NULL, NULL, 0};
 	rove_record *rec = malloc(sizeof(*rec));
 	int rc;
 
@@ -586,7 +589,9 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 		free(rec);
 		return rc;
 	}
-	rc = rove_db_err(mdb_cursor_open(txn, r->base, &base.c), "cursor");
+	rc = rpl_hidden_load(r, txn, coll, &h);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->base, &base.c), "cursor");
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->view, &view.c), "cursor");
 	base.k.mv_size = view.k.mv_size = 1;
@@ -607,7 +612,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 		}
 		/* A view entry exists exactly while ops on the record are
 		 * pending. */
-		if (!rove_record_deleted(rec))
+		if (!rove_record_deleted(rec) && !rpl_hidden_has(&h, rec))
 			rc = fn(rec, cmp >= 0, arg);
 		if (rc == ROVE_OK && cmp <= 0)
 			rc = side_step(&base, coll, MDB_NEXT);
@@ -619,6 +624,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 	if (view.c != NULL)
 		mdb_cursor_close(view.c);
 	mdb_txn_abort(txn);
+	free(h.ids);
 	free(rec);
 	return rc;
 }

@@ -109,6 +109,24 @@ int rpl_rec_merge(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, cons
 int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec,
 		    bool *pending);
 
+/* The customers a pending op deleted: the server deletes a customer's
+ * family with it (rule 6), so until the sync says what became of the
+ * delete the user sees none of its children either (rpl_hidden_has).
+ * Loaded for a walk of coll, a child collection, from the view, which
+ * holds only the records with pending ops; the caller frees ids. */
+typedef struct rpl_hidden {
+	const char *field; /* coll's parent field; NULL: nothing hidden */
+	rove_uuid *ids;    /* in id order */
+	size_t n;
+} rpl_hidden;
+
+int rpl_hidden_load(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h);
+/* Whether rec (of the collection h was loaded for) belongs to a
+ * customer a pending op deleted. */
+bool rpl_hidden_has(const rpl_hidden *h, const rove_record *rec);
+/* The same for one record, read alone (rove_replica_get). */
+int rpl_hidden_one(rove_replica *r, MDB_txn *txn, const rove_record *rec, bool *hidden);
+
 /* meta values: a u64 (0 when absent); bytes (at most max; none: *len 0);
  * bytes set, or removed for len 0; a uuid (all zero when absent). */
 int rpl_meta_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *out);

@@ -140,6 +140,19 @@ sync_all alice bob
 for u in alice mike; do same "$u"; done
 r mike customer delete "$a"
 same mike
+# Until the sync, the replica shows the server's state with the delete
+# on top: the server deletes the family with the customer (rule 6), so
+# its children are in no list, export or card either (attack thirty-one:
+# the reports left them out, the lists and exports did not).
+holds_no_family mike contact "$a" "a customer deleted, not yet sent"
+for coll in contact:contacts opportunity:opportunities activity:activities; do
+	eq "$(r mike "${coll%%:*}" list --json | jq --arg a "$a" '[.[] | select(.customer == $a)] | length')" "0" \
+		"${coll%%:*} list after the delete of their customer"
+	eq "$(r mike export "${coll#*:}" --json | jq --arg a "$a" '[.[] | select(.customer == $a)] | length')" \
+		"0" "$coll export after the delete of their customer"
+done
+exits_as mike 1 contact show "$c1"
+grep -q "no contact" "$T/err" || fail "a deleted customer's contact shown: $(cat "$T/err")"
 r mike sync >/dev/null
 sync_all alice bob mike
 for u in alice mike; do same "$u"; done
