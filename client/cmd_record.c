@@ -181,12 +181,14 @@ int cmd_notices(rove_cli *cli, int argc, char **argv)
 		"usage: rove notices [--json]\n"
 		"\n"
 		"Messages from the server to you, such as customers about to return to\n"
-		"the public pool for lack of follow-up.\n";
-	char *args[4] = {argv[0], "list", "--json", NULL};
+		"the public pool for lack of follow-up, oldest first.\n";
+	/* In the order they were given (ties by id), read through the
+	 * replica's order of notices by time. */
+	char *args[6] = {argv[0], "list", "--sort", "at", "--json", NULL};
 	bool json = false;
 	int status;
 
 	if (!cli_parse_json_flag(argc, argv, help, &json, &status))
 		return status;
-	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), json ? 3 : 2, args);
+	return rec_list(cli, rove_schema_coll(ROVE_COLL_NOTICE), json ? 5 : 4, args);
 }

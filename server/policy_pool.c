@@ -103,10 +103,13 @@ static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_
 	return rove_policy_each_owned(pc, u->name, code, count_one, n);
 }
 
-/* The last day a user released a customer, from its history. */
+/* The last day a user released a customer, or the server recycled it
+ * from him, from its history: the cooldown counts from either (a rep
+ * does not take back at once a customer he let go idle). */
 typedef struct release_ctx {
 	const rove_user *u;
-	int64_t last; /* day number, -1: none */
+	int64_t last;  /* day number, -1: none */
+	bool recycled; /* that day's was a recycling */
 } release_ctx;
 
 static int history_release(const rove_record *h, void *arg)
@@ -118,19 +121,23 @@ static int history_release(const rove_record *h, void *arg)
 	if (ev != NULL && from != NULL && strcmp(from, r->u->name) == 0 &&
 	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
 		int64_t d = policy_day_number(rove_fields_str(&h->fs, "at"));
-		if (d > r->last)
+		if (d > r->last || (d == r->last && strcmp(ev, "recycle") != 0)) {
 			r->last = d;
+			r->recycled = strcmp(ev, "recycle") == 0;
+		}
 	}
 	return ROVE_OK;
 }
 
-/* *day: the last day u released customer id (from its history), or -1. */
-static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day)
+/* *day: the last day u released customer id or it was recycled from him
+ * (from its history), or -1; *recycled: that day's was a recycling. */
+static int released_on(const pctx *pc, const rove_user *u, const rove_uuid *id, int64_t *day, bool *recycled)
 {
-	release_ctx r = {u, -1};
+	release_ctx r = {u, -1, false};
 	int rc = policy_each_child(pc, id, ROVE_COLL_OWNERSHIP, history_release, &r);
 
 	*day = r.last;
+	*recycled = r.recycled;
 	return rc;
 }
 
@@ -166,11 +173,13 @@ int policy_check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 	}
 	if (rules.cooldown > 0) {
 		int64_t last;
-		rc = released_on(pc, u, &cur->id, &last);
+		bool recycled;
+		rc = released_on(pc, u, &cur->id, &last, &recycled);
 		if (rc != ROVE_OK)
 			return rc;
 		if (last >= 0 && today_number(pc) - last < rules.cooldown)
-			return refuse(v, ROVE_R_COOLDOWN, "you released it less than %lld days ago",
+			return refuse(v, ROVE_R_COOLDOWN, "%s less than %lld days ago",
+				      recycled ? "it was recycled from you for lack of follow-up" : "you released it",
 				      (long long)rules.cooldown);
 	}
 	return ROVE_OK;

@@ -67,6 +67,8 @@ eq "$(r alice customer history "$a1" --json | jq -r '.[-1].event + ": " + .[-1].
 r alice customer claim "$a1"
 r alice sync >/dev/null
 eq "$(reason_of alice "$a1")" "cooldown" "re-claim within the cooldown"
+eq "$(r alice rejected --json | jq -r --arg id "$a1" '[.[] | select(.id == $id)][-1].detail')" \
+	"you released it less than 2 days ago" "the cooldown's words"
 
 # Daily claim limit: bob's first claim passes, his second waits for tomorrow.
 r bob sync >/dev/null
@@ -147,4 +149,13 @@ eq "$(r carl customer history "$idle" --json | jq -r '.[-1].event + " by " + .[-
 sleep 0.7
 r carl sync >/dev/null
 eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
+eq "$(r carl notices --json | jq -c '[.[].at] == ([.[].at] | sort)')" "true" "the notices in time order"
+# A customer recycled from carl waits out the cooldown as a released one
+# does, and the refusal says which it was (attack thirty-one: "you
+# released it", which he never did).
+r admin admin territory set east.hz cooldown_days=3 >/dev/null
+r carl customer claim "$idle"
+r carl sync >/dev/null
+eq "$(r carl rejected --json | jq -r --arg id "$idle" '[.[] | select(.id == $id)][-1] | .reason + ": " + .detail')" \
+	"cooldown: it was recycled from you for lack of follow-up less than 3 days ago" "a recycled customer's cooldown"
 echo "ok"
