@@ -505,6 +505,19 @@ static bool takes(const report_def *def, int val)
 	return false;
 }
 
+/* Whether a date or month (valid) lies in the years rove keeps dates of
+ * (ROVE_DATE_MIN to ROVE_DATE_MAX): no record holds one outside, so a
+ * report asked for one is a typing mistake, said so. */
+static bool in_years(const char *s, const char *opt)
+{
+	size_t n = strlen(s);
+
+	if (strncmp(s, ROVE_DATE_MIN, n) >= 0 && strncmp(s, ROVE_DATE_MAX, n) <= 0)
+		return true;
+	rove_error("%s %s is outside the years rove keeps (%s to %s)", opt, s, ROVE_DATE_MIN, ROVE_DATE_MAX);
+	return false;
+}
+
 /* Fills in the default dates and checks them; false (reported) on a bad
  * one. The buffers hold the defaults a points to. */
 static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE_REPORT_DATE_SIZE],
@@ -521,6 +534,8 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 		} else if (!rove_report_month_valid(a->period)) {
 			rove_error("invalid --period '%s' (expected YYYY-MM)", a->period);
 			return false;
+		} else if (!in_years(a->period, "--period")) {
+			return false;
 		}
 	}
 	if (!takes(def, OPT_FROM))
@@ -533,6 +548,8 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 		rove_error("invalid --to '%s' (expected YYYY-MM-DD)", a->to);
 		return false;
 	}
+	if ((a->from != NULL && !in_years(a->from, "--from")) || (a->to != NULL && !in_years(a->to, "--to")))
+		return false;
 	if (a->to == NULL)
 		a->to = today;
 	if (a->from == NULL) {

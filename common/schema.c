@@ -525,6 +525,9 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		*v = rove_vnull();
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
+	if ((fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) && text[0] == '-' &&
+	    (isdigit((unsigned char)text[1]) || text[1] == '.'))
+		return rove_text_why(why, whylen, "%s cannot be negative", fd->name); /* "-0" too */
 	if (fd->type == ROVE_FT_MONEY) {
 		int64_t cents;
 		if (parse_money(text, &cents) != ROVE_OK)

@@ -194,4 +194,15 @@ for u in "report" "report frobnicate" "report pipeline --json --csv" "report pip
 	set -e
 	eq "$status" "2" "rove $u exit status"
 done
+# Outside the years rove keeps dates of (attack thirty-one: an empty
+# report, as if there were nothing that month).
+for u in "targets --period 1979-12" "targets --period 2100-01" "daily --from 1979-12-31 --to 1980-01-02" \
+	"daily --from 2099-12-30 --to 2100-01-01"; do
+	status=0
+	# shellcheck disable=SC2086
+	r mike report $u >/dev/null 2>"$T/err" || status=$?
+	eq "$status" "2" "rove report $u exit status"
+	grep -q "is outside the years rove keeps (1980-01-01 to 2099-12-31)" "$T/err" || fail "rove report $u: $(cat "$T/err")"
+done
+eq "$(r mike report targets --period 1980-01 --json)" "[]" "the first month rove keeps"
 echo "ok"

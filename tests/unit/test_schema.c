@@ -485,7 +485,8 @@ static void test_money(void)
 			check_parse(fd, "0.05", ROVE_OK, 5, NULL);
 			check_parse(fd, "007.10", ROVE_OK, 710, NULL);
 			check_parse(fd, "0", ROVE_OK, 0, NULL);
-			check_parse(fd, "-0", ROVE_OK, 0, NULL);
+			check_parse(fd, "-0", ROVE_EINVAL, 0, "cannot be negative"); /* no sign: not even on 0 */
+			check_parse(fd, "-0.00", ROVE_EINVAL, 0, "cannot be negative");
 			check_parse(fd, "100000000000", ROVE_OK, ROVE_MAX_MONEY_CENTS, NULL);
 			check_parse(fd, "100000000000.01", ROVE_EINVAL, 0, "more than");
 			check_parse(fd, "92233720368547", ROVE_EINVAL, 0, "more than");
