@@ -514,7 +514,8 @@ static bool in_years(const char *s, const char *opt)
 
 	if (strncmp(s, ROVE_DATE_MIN, n) >= 0 && strncmp(s, ROVE_DATE_MAX, n) <= 0)
 		return true;
-	rove_error("%s %s is outside the years rove keeps (%s to %s)", opt, s, ROVE_DATE_MIN, ROVE_DATE_MAX);
+	rove_error("%s %s is outside the years rove keeps (%.*s to %.*s)", opt, s, (int)n, ROVE_DATE_MIN, (int)n,
+		   ROVE_DATE_MAX);
 	return false;
 }
 

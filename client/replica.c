@@ -529,8 +529,13 @@ int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_re
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rpl_visible_get(r, txn, coll, id, rec, &pending);
-	if (rc == ROVE_OK && !rove_record_deleted(rec))
-		rc = rpl_hidden_one(r, txn, rec, &hidden);
+	if (rc == ROVE_OK && !rove_record_deleted(rec)) {
+		rpl_hidden h;
+		rc = rpl_hidden_begin(r, txn, coll, &h);
+		if (rc == ROVE_OK)
+			rc = rpl_hidden_test(&h, rec, &hidden);
+		rpl_hidden_end(&h);
+	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK && (rove_record_deleted(rec) || hidden))
 		rc = ROVE_ENOTFOUND;
@@ -578,7 +583,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 {
 	MDB_txn *txn;
 	side base = {NULL, {0, NULL}, {0, NULL}, false}, view = base;
-	rpl_hidden h = {NULL, NULL, 0};
+	rpl_hidden h = {0};
 	rove_record *rec = malloc(sizeof(*rec));
 	int rc;
 
@@ -589,7 +594,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 		free(rec);
 		return rc;
 	}
-	rc = rpl_hidden_load(r, txn, coll, &h);
+	rc = rpl_hidden_begin(r, txn, coll, &h);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->base, &base.c), "cursor");
 	if (rc == ROVE_OK)
@@ -612,8 +617,12 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 		}
 		/* A view entry exists exactly while ops on the record are
 		 * pending. */
-		if (!rove_record_deleted(rec) && !rpl_hidden_has(&h, rec))
-			rc = fn(rec, cmp >= 0, arg);
+		if (!rove_record_deleted(rec)) {
+			bool hidden;
+			rc = rpl_hidden_test(&h, rec, &hidden);
+			if (rc == ROVE_OK && !hidden)
+				rc = fn(rec, cmp >= 0, arg);
+		}
 		if (rc == ROVE_OK && cmp <= 0)
 			rc = side_step(&base, coll, MDB_NEXT);
 		if (rc == ROVE_OK && cmp >= 0)
@@ -624,7 +633,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 	if (view.c != NULL)
 		mdb_cursor_close(view.c);
 	mdb_txn_abort(txn);
-	free(h.ids);
+	rpl_hidden_end(&h);
 	free(rec);
 	return rc;
 }

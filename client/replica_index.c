@@ -600,96 +600,70 @@ int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid
 	return rc;
 }
 
-static int hidden_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(rove_uuid));
-}
-
-int rpl_hidden_load(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
+int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 {
 	const rove_coll_def *cd = rove_schema_coll(coll);
-	const rove_field_def *pf = cd != NULL && cd->parent == ROVE_COLL_CUSTOMER ? rove_schema_parent_field(cd) : NULL;
 	uint8_t first = ROVE_COLL_CUSTOMER;
 	MDB_val k = {1, &first}, v;
-	MDB_cursor *c = NULL;
-	rove_record *rec;
-	size_t cap = 0;
+	MDB_cursor *c;
 	int mrc, rc;
 
 	memset(h, 0, sizeof(*h));
-	if (pf == NULL)
+	h->r = r;
+	h->txn = txn;
+	if (cd == NULL || cd->parent != ROVE_COLL_CUSTOMER)
 		return ROVE_OK;
-	h->field = pf->name;
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL)
-		return ROVE_ENOMEM;
+	/* Whether the view holds a customer at all: else none is deleted. */
 	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
-	for (mrc = rc == ROVE_OK ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == ROVE_RECORD_KEY && ((uint8_t *)k.mv_data)[0] == first;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rove_uuid *p;
-		if (rove_dec_record(v.mv_data, v.mv_size, rec) != ROVE_OK) {
-			rove_error("corrupt record in the replica");
-			rc = ROVE_EPROTO;
-			break;
-		}
-		if (!rove_record_deleted(rec))
-			continue;
-		p = rove_array_room(h->ids, h->n, &cap, sizeof(*p));
-		if (p == NULL) {
-			rc = ROVE_ENOMEM;
-			break;
-		}
-		h->ids = p;
-		memcpy(h->ids[h->n++].b, (uint8_t *)k.mv_data + 1, 16); /* keys in id order */
-	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "cursor");
-	if (c != NULL)
-		mdb_cursor_close(c);
-	free(rec);
-	if (rc != ROVE_OK) {
-		free(h->ids);
-		memset(h, 0, sizeof(*h));
-	}
-	return rc;
+	if (rc != ROVE_OK)
+		return rc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(c);
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "cursor");
+	if (mrc != 0 || k.mv_size != ROVE_RECORD_KEY || ((uint8_t *)k.mv_data)[0] != first)
+		return ROVE_OK;
+	h->parent = malloc(sizeof(*h->parent));
+	if (h->parent == NULL)
+		return ROVE_ENOMEM;
+	h->field = rove_schema_parent_field(cd)->name;
+	return ROVE_OK;
 }
 
-bool rpl_hidden_has(const rpl_hidden *h, const rove_record *rec)
+int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 {
 	const char *pid;
-	rove_uuid id;
-
-	if (h->n == 0)
-		return false;
-	pid = rove_fields_str(&rec->fs, h->field);
-	return pid != NULL && rove_uuid_parse(pid, &id) == ROVE_OK &&
-	       bsearch(&id, h->ids, h->n, sizeof(id), hidden_cmp) != NULL;
-}
-
-int rpl_hidden_one(rove_replica *r, MDB_txn *txn, const rove_record *rec, bool *hidden)
-{
-	const rove_coll_def *cd = rove_schema_coll(rec->coll);
-	const char *pid = NULL;
-	rove_record *parent;
 	rove_uuid id;
 	int rc;
 
 	*hidden = false;
-	if (cd != NULL && cd->parent == ROVE_COLL_CUSTOMER)
-		pid = rove_fields_str(&rec->fs, rove_schema_parent_field(cd)->name);
+	if (h->field == NULL)
+		return ROVE_OK;
+	pid = rove_fields_str(&rec->fs, h->field);
 	if (pid == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
 		return ROVE_OK;
-	parent = malloc(sizeof(*parent));
-	if (parent == NULL)
-		return ROVE_ENOMEM;
-	rc = rpl_rec_get(txn, r->view, ROVE_COLL_CUSTOMER, &id, parent); /* pending ops only */
+	if (h->have_last && rove_uuid_cmp(&id, &h->last) == 0) {
+		*hidden = h->last_hidden;
+		return ROVE_OK;
+	}
+	rc = rpl_rec_get(h->txn, h->r->view, ROVE_COLL_CUSTOMER, &id, h->parent); /* pending ops only */
 	if (rc == ROVE_OK)
-		*hidden = rove_record_deleted(parent);
+		*hidden = rove_record_deleted(h->parent);
 	else if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
-	free(parent);
+	if (rc == ROVE_OK) {
+		h->last = id;
+		h->have_last = true;
+		h->last_hidden = *hidden;
+	}
 	return rc;
+}
+
+void rpl_hidden_end(rpl_hidden *h)
+{
+	free(h->parent);
+	h->parent = NULL;
+	h->field = NULL;
 }
 
 /* Walks the entries of rg in the base's index and the view's together,
@@ -701,7 +675,7 @@ static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *
 	ix_side b = {NULL, {0, NULL}, false}, v = b;
 	MDB_dbi bix = r->index[index_no(r, r->base)], vix = r->index[2];
 	rpl_hidden h;
-	int rc = rpl_hidden_load(r, txn, coll, &h);
+	int rc = rpl_hidden_begin(r, txn, coll, &h);
 
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, bix, &b.c), "cursor");
@@ -732,8 +706,12 @@ static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *
 		if (rc != ROVE_OK)
 			break;
 		rpl_ikeys_of(coll, &id, &rec->fs, &ks);
-		if (!rove_record_deleted(rec) && ikeys_has(&ks, key, rg->len) && !rpl_hidden_has(&h, rec))
-			rc = fn(rec, pending, arg);
+		if (!rove_record_deleted(rec) && ikeys_has(&ks, key, rg->len)) {
+			bool hidden;
+			rc = rpl_hidden_test(&h, rec, &hidden);
+			if (rc == ROVE_OK && !hidden)
+				rc = fn(rec, pending, arg);
+		}
 		if (rc == ROVE_OK && cmp <= 0)
 			rc = side_next(&b, rg);
 		if (rc == ROVE_OK && cmp >= 0)
@@ -743,7 +721,7 @@ static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *
 		mdb_cursor_close(b.c);
 	if (v.c != NULL)
 		mdb_cursor_close(v.c);
-	free(h.ids);
+	rpl_hidden_end(&h);
 	return rc;
 }
 

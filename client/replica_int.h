@@ -109,23 +109,28 @@ int rpl_rec_merge(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, cons
 int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rove_record *rec,
 		    bool *pending);
 
-/* The customers a pending op deleted: the server deletes a customer's
- * family with it (rule 6), so until the sync says what became of the
- * delete the user sees none of its children either (rpl_hidden_has).
- * Loaded for a walk of coll, a child collection, from the view, which
- * holds only the records with pending ops; the caller frees ids. */
+/* The children of customers a pending op deleted: the server deletes a
+ * customer's family with it (rule 6), so until the sync says what became
+ * of the delete the user sees none of its children either. A walk of a
+ * child collection tests each record it passes on (rpl_hidden_test):
+ * its customer's view entry, where it has one (the view holds only the
+ * records with pending ops), read once per run of children of the same
+ * customer; nothing at all when the view holds no customer. */
 typedef struct rpl_hidden {
-	const char *field; /* coll's parent field; NULL: nothing hidden */
-	rove_uuid *ids;    /* in id order */
-	size_t n;
+	rove_replica *r;
+	MDB_txn *txn;
+	const char *field;   /* the parent field; NULL: nothing hidden */
+	rove_record *parent; /* scratch */
+	rove_uuid last;      /* the customer tested last, and its answer */
+	bool have_last, last_hidden;
 } rpl_hidden;
 
-int rpl_hidden_load(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h);
-/* Whether rec (of the collection h was loaded for) belongs to a
+/* Begins the tests of a walk of coll in txn; rpl_hidden_end frees. */
+int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h);
+/* *hidden: whether rec (of the collection h began for) belongs to a
  * customer a pending op deleted. */
-bool rpl_hidden_has(const rpl_hidden *h, const rove_record *rec);
-/* The same for one record, read alone (rove_replica_get). */
-int rpl_hidden_one(rove_replica *r, MDB_txn *txn, const rove_record *rec, bool *hidden);
+int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden);
+void rpl_hidden_end(rpl_hidden *h);
 
 /* meta values: a u64 (0 when absent); bytes (at most max; none: *len 0);
  * bytes set, or removed for len 0; a uuid (all zero when absent). */

@@ -469,7 +469,10 @@ class Harness:
                           may_refuse_locally=rep):
                 self.view[login]["c"].pop(cid, None)  # the replica shows it deleted until answered
         else:
-            kids = sorted(k for k, (coll, cid) in self.view[login]["k"].items() if coll == "contact")
+            # (the replica hides the children of a customer it shows
+            # deleted: its delete pending, rule 6)
+            kids = sorted(k for k, (coll, cid) in self.view[login]["k"].items()
+                          if coll == "contact" and cid in self.view[login]["c"])
             if not kids:
                 return
             kid = self.rng.choice(kids)
