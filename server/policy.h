@@ -197,8 +197,9 @@ int rove_policy_has_left(const rove_policy_ctx *pc, const char *login, const cha
 /* Before territory code is handed over from user `from` to user `to`
  * (`admin reassign --territory`): calls fn(c, to_may, arg) for each live
  * customer from owns in a territory below code (not code itself) that he
- * will not reach without code (a manager's; also one unassigned from
- * code before), with whether `to` may own it then (holding code too if
+ * reaches by code and will not reach without it (a manager's; also one
+ * unassigned from code before; never a rep's, who works where he is
+ * assigned, not below), with whether `to` may own it then (holding code too if
  * to_gets_code: from held it). fn must not write customers. */
 typedef int (*rove_policy_below_fn)(const rove_record *c, bool to_may, void *arg);
 int rove_policy_owned_below(const rove_policy_ctx *pc, const rove_user *from, const char *code, const rove_user *to,

@@ -391,6 +391,7 @@ typedef struct below_ctx {
 	const pctx *pc;
 	const char *code;
 	const rove_user *from, *to; /* as they will be: without code, with it */
+	const rove_user *had;       /* from with code: as he was, or before his unassign */
 	rove_policy_below_fn fn;
 	void *arg;
 } below_ctx;
@@ -415,10 +416,17 @@ static int owned_below_one(const rove_record *c, void *arg)
 
 	if (rove_record_deleted(c) || terr == NULL || strcmp(terr, b->code) == 0)
 		return ROVE_OK;
+	bool by_code = false;
+
 	rc = policy_territory_under(b->pc, terr, b->code, &under);
+	/* Only those he owns by code: a manager's, whom code reaches (a
+	 * rep's below it are his by their own territories, or by none since
+	 * an unassign: their own handover moves them). */
 	if (rc == ROVE_OK && under)
+		rc = may_own_in(b->pc, b->had, terr, &by_code);
+	if (rc == ROVE_OK && by_code)
 		rc = may_own_in(b->pc, b->from, terr, &still);
-	if (rc != ROVE_OK || !under || still)
+	if (rc != ROVE_OK || !under || !by_code || still)
 		return rc;
 	rc = may_own_in(b->pc, b->to, terr, &to_may);
 	return rc == ROVE_OK ? b->fn(c, to_may, b->arg) : rc;
@@ -427,8 +435,8 @@ static int owned_below_one(const rove_record *c, void *arg)
 int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *code, const rove_user *to,
 			    bool to_gets_code, rove_policy_below_fn fn, void *arg)
 {
-	rove_user *u = malloc(2 * sizeof(*u)); /* from without code, to with it */
-	below_ctx b = {pc, code, u, u + 1, fn, arg};
+	rove_user *u = malloc(3 * sizeof(*u)); /* from without code, to with it, from with it */
+	below_ctx b = {pc, code, u, u + 1, u + 2, fn, arg};
 	uint32_t n = 0;
 	int rc;
 
@@ -442,6 +450,9 @@ int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *c
 	u[1] = *to;
 	if (to_gets_code && !policy_user_has_territory(to, code) && to->nterr < ROVE_MAX_USER_TERRITORIES)
 		snprintf(u[1].terr[u[1].nterr++], sizeof(u[1].terr[0]), "%s", code);
+	u[2] = *from;
+	if (!policy_user_has_territory(from, code) && from->nterr < ROVE_MAX_USER_TERRITORIES)
+		snprintf(u[2].terr[u[2].nterr++], sizeof(u[2].terr[0]), "%s", code);
 	rc = policy_each_customer_in(pc, 'o', from->name, owned_below_one, &b);
 	free(u);
 	return rc;

@@ -233,6 +233,21 @@ eq "$(r admin admin reassign --territory east.sh --from mgr5 --to mgr4)" "1" "to
 r admin sync >/dev/null
 eq "$(r admin customer show "$m5" --json | jq -r .owner)" "mgr4" "the customer below went to mgr4"
 
+# A rep's customers below the territory are not his by it (a rep works
+# where he is assigned, not below): those left in a territory he was
+# unassigned from do not hold up the handover of the one above (model
+# seed 36567421: "owns 1 customer(s) below east.sh ... bob may not own").
+users rip:rep:east.sh,east.sh.pd
+sync_all rip
+rp=$(r rip customer add --name "rip's below" --territory east.sh.pd)
+r rip customer add --name "rip's own" --territory east.sh >/dev/null
+r rip sync >/dev/null
+r admin admin unassign rip east.sh.pd
+eq "$(r admin admin reassign --territory east.sh --from rip --to bob)" "1" "rip's handover of east.sh"
+r admin sync >/dev/null
+eq "$(r admin customer show "$rp" --json | jq -r .owner)" "rip" "his customer below stays for its own handover"
+eq "$(r admin admin reassign --territory east.sh.pd --from rip --to pd)" "1" "which follows"
+
 # A manager may do the same handovers in his subtree after the admin
 # unassigned the leaver (the last stop's gap: to mike, a leaver whose
 # customers were all below the territory, or who had only deals there,
