@@ -9,6 +9,7 @@
 #include "policy_int.h"
 
 #include "err.h"
+#include "rove_assert.h"
 #include "log.h"
 #include "rules.h"
 #include "ident.h"
@@ -900,6 +901,7 @@ static int check_target(const pctx *pc, const rove_user *u, rove_op *op, const r
 	 * record is only made by a create. A replica may still hold a target
 	 * deleted under this id whose tombstone compaction dropped here:
 	 * live again there too (attack twenty). */
+	ROVE_ASSERT(cur != NULL || op->kind == ROVE_OP_CREATE); /* decide: none is updated */
 	if (cur == NULL)
 		revive = true;
 	t = malloc(sizeof(*t));

@@ -411,13 +411,11 @@ static int owned_below_one(const rove_record *c, void *arg)
 {
 	const below_ctx *b = arg;
 	const char *terr = rove_fields_str(&c->fs, "territory");
-	bool under = false, still = false, to_may = false;
+	bool under = false, by_code = false, still = false, to_may = false;
 	int rc;
 
 	if (rove_record_deleted(c) || terr == NULL || strcmp(terr, b->code) == 0)
 		return ROVE_OK;
-	bool by_code = false;
-
 	rc = policy_territory_under(b->pc, terr, b->code, &under);
 	/* Only those he owns by code: a manager's, whom code reaches (a
 	 * rep's below it are his by their own territories, or by none since
@@ -458,18 +456,23 @@ int rove_policy_owned_below(const pctx *pc, const rove_user *from, const char *c
 	return rc;
 }
 
-/* Whether a live customer owned at or below code was found
- * (rove_policy_has_left). */
+/* A live customer owned at or below code ends the walk (ROVE_EEXIST:
+ * rove_policy_has_left). */
+typedef struct under_ctx {
+	const pctx *pc;
+	const char *code;
+} under_ctx;
+
 static int owned_under_one(const rove_record *c, void *arg)
 {
-	const owned_ctx *o = arg;
+	const under_ctx *o = arg;
 	const char *terr = rove_fields_str(&c->fs, "territory");
 	bool under = false;
 	int rc;
 
 	if (rove_record_deleted(c) || terr == NULL)
 		return ROVE_OK;
-	rc = policy_territory_under(o->arg, terr, o->code, &under);
+	rc = policy_territory_under(o->pc, terr, o->code, &under);
 	if (rc == ROVE_OK && under)
 		rc = ROVE_EEXIST; /* one is enough */
 	return rc;
@@ -485,7 +488,7 @@ static int deal_found(const rove_uuid *deal, const char *owner, void *arg)
 
 int rove_policy_has_left(const pctx *pc, const char *login, const char *code, bool *any)
 {
-	owned_ctx o = {code, NULL, (void *)pc};
+	under_ctx o = {pc, code};
 	int rc = policy_each_customer_in(pc, 'o', login, owned_under_one, &o);
 
 	*any = rc == ROVE_EEXIST;
