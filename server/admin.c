@@ -547,6 +547,8 @@ static int cmd_reassign_customer(admin_ctx *a)
 	if (same)
 		return refuse(a, ROVE_EEXIST, "customer %s is %s's already; nothing changed", a->args[0], a->args[1]);
 	rc = reassign_one(a, &id, a->args[1], &r);
+	if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED) /* decided above: said if not */
+		return refuse(a, ROVE_EPERM, "%s: %s", what, r.detail);
 	if (rc == ROVE_OK)
 		rc = answer(a, NULL, 0);
 	return rc;
@@ -676,7 +678,12 @@ static int cmd_reassign_territory(admin_ctx *a)
 	}
 	for (size_t i = 0; rc == ROVE_OK && a->reply->len == 0 && i < moving.n; i++) {
 		rove_push_result r;
+		char sid[ROVE_UUID_STRLEN + 1];
 		rc = reassign_one(a, &moving.ids[i], to, &r);
+		if (rc == ROVE_OK && r.status != ROVE_PUSH_ACCEPTED) { /* all or nothing (run_whole) */
+			rove_uuid_format(&moving.ids[i], sid);
+			rc = refuse(a, ROVE_EPERM, "customer %s: %s; nothing changed", sid, r.detail);
+		}
 	}
 	/* from's open deals on others' customers there and below (a manager
 	 * named him their owner) go too where he no longer works (rule 14),
