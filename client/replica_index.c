@@ -623,18 +623,17 @@ int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 		return rove_db_err(mrc, "cursor");
 	if (mrc != 0 || k.mv_size != ROVE_RECORD_KEY || ((uint8_t *)k.mv_data)[0] != first)
 		return ROVE_OK;
-	h->parent = malloc(sizeof(*h->parent));
-	if (h->parent == NULL)
-		return ROVE_ENOMEM;
 	h->field = rove_schema_parent_field(cd)->name;
 	return ROVE_OK;
 }
 
 int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 {
+	uint8_t key[ROVE_RECORD_KEY];
+	MDB_val k = {sizeof(key), key}, v;
 	const char *pid;
 	rove_uuid id;
-	int rc;
+	int mrc, rc;
 
 	*hidden = false;
 	if (h->field == NULL)
@@ -646,11 +645,16 @@ int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 		*hidden = h->last_hidden;
 		return ROVE_OK;
 	}
-	rc = rpl_rec_get(h->txn, h->r->view, ROVE_COLL_CUSTOMER, &id, h->parent); /* pending ops only */
-	if (rc == ROVE_OK)
-		*hidden = rove_record_deleted(h->parent);
-	else if (rc == ROVE_ENOTFOUND)
+	/* The view's entry, if the customer has pending ops: whether it is
+	 * deleted, read from its outline (the replica wrote it, checked). */
+	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
+	mrc = mdb_get(h->txn, h->r->view, &k, &v);
+	if (mrc == MDB_NOTFOUND)
 		rc = ROVE_OK;
+	else if (mrc != 0)
+		rc = rove_db_err(mrc, "view");
+	else if ((rc = rove_record_raw_deleted(v.mv_data, v.mv_size, hidden)) != ROVE_OK)
+		rove_error("corrupt record in the replica");
 	if (rc == ROVE_OK) {
 		h->last = id;
 		h->have_last = true;
@@ -661,8 +665,6 @@ int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 
 void rpl_hidden_end(rpl_hidden *h)
 {
-	free(h->parent);
-	h->parent = NULL;
 	h->field = NULL;
 }
 

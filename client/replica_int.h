@@ -114,18 +114,18 @@ int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid
  * of the delete the user sees none of its children either. A walk of a
  * child collection tests each record it passes on (rpl_hidden_test):
  * its customer's view entry, where it has one (the view holds only the
- * records with pending ops), read once per run of children of the same
- * customer; nothing at all when the view holds no customer. */
+ * records with pending ops), its deletion read from the record's outline
+ * once per run of children of the same customer; nothing at all when the
+ * view holds no customer. */
 typedef struct rpl_hidden {
 	rove_replica *r;
 	MDB_txn *txn;
 	const char *field;   /* the parent field; NULL: nothing hidden */
-	rove_record *parent; /* scratch */
 	rove_uuid last;      /* the customer tested last, and its answer */
 	bool have_last, last_hidden;
 } rpl_hidden;
 
-/* Begins the tests of a walk of coll in txn; rpl_hidden_end frees. */
+/* Begins the tests of a walk of coll in txn; rpl_hidden_end ends them. */
 int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h);
 /* *hidden: whether rec (of the collection h began for) belongs to a
  * customer a pending op deleted. */
