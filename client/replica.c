@@ -534,7 +534,6 @@ int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_re
 		rc = rpl_hidden_begin(r, txn, coll, &h);
 		if (rc == ROVE_OK)
 			rc = rpl_hidden_test(&h, rec, &hidden);
-		rpl_hidden_end(&h);
 	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK && (rove_record_deleted(rec) || hidden))
@@ -633,7 +632,6 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 	if (view.c != NULL)
 		mdb_cursor_close(view.c);
 	mdb_txn_abort(txn);
-	rpl_hidden_end(&h);
 	free(rec);
 	return rc;
 }

@@ -663,11 +663,6 @@ int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 	return rc;
 }
 
-void rpl_hidden_end(rpl_hidden *h)
-{
-	h->field = NULL;
-}
-
 /* Walks the entries of rg in the base's index and the view's together,
  * and calls fn with each record the user sees that has the entry (coll:
  * the records'; id: a key's last 16 bytes). */
@@ -723,7 +718,6 @@ static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *
 		mdb_cursor_close(b.c);
 	if (v.c != NULL)
 		mdb_cursor_close(v.c);
-	rpl_hidden_end(&h);
 	return rc;
 }
 

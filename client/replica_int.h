@@ -125,12 +125,12 @@ typedef struct rpl_hidden {
 	bool have_last, last_hidden;
 } rpl_hidden;
 
-/* Begins the tests of a walk of coll in txn; rpl_hidden_end ends them. */
+/* Begins the tests of a walk of coll in txn (nothing to free: h holds no
+ * memory of its own, and lives as long as txn). */
 int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h);
 /* *hidden: whether rec (of the collection h began for) belongs to a
  * customer a pending op deleted. */
 int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden);
-void rpl_hidden_end(rpl_hidden *h);
 
 /* meta values: a u64 (0 when absent); bytes (at most max; none: *len 0);
  * bytes set, or removed for len 0; a uuid (all zero when absent). */
