@@ -603,6 +603,7 @@ int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid
 int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 {
 	const rove_coll_def *cd = rove_schema_coll(coll);
+	const rove_field_def *f = NULL;
 	uint8_t first = ROVE_COLL_CUSTOMER;
 	MDB_val k = {1, &first}, v;
 	MDB_cursor *c;
@@ -611,7 +612,13 @@ int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 	memset(h, 0, sizeof(*h));
 	h->r = r;
 	h->txn = txn;
-	if (cd == NULL || cd->parent != ROVE_COLL_CUSTOMER)
+	/* A customer's children, and the notices about one (not its
+	 * children: the server writes them to its owner, not with it). */
+	if (cd != NULL && cd->parent == ROVE_COLL_CUSTOMER)
+		f = rove_schema_parent_field(cd);
+	else if (coll == ROVE_COLL_NOTICE)
+		f = rove_schema_field(cd, "customer");
+	if (f == NULL)
 		return ROVE_OK;
 	/* Whether the view holds a customer at all: else none is deleted. */
 	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
@@ -623,7 +630,7 @@ int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 		return rove_db_err(mrc, "cursor");
 	if (mrc != 0 || k.mv_size != ROVE_RECORD_KEY || ((uint8_t *)k.mv_data)[0] != first)
 		return ROVE_OK;
-	h->field = rove_schema_parent_field(cd)->name;
+	h->field = f->name;
 	return ROVE_OK;
 }
 

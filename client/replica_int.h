@@ -116,11 +116,12 @@ int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid
  * its customer's view entry, where it has one (the view holds only the
  * records with pending ops), its deletion read from the record's outline
  * once per run of children of the same customer; nothing at all when the
- * view holds no customer. */
+ * view holds no customer. The notices about such a customer are hidden
+ * the same way, by their customer field. */
 typedef struct rpl_hidden {
 	rove_replica *r;
 	MDB_txn *txn;
-	const char *field;   /* the parent field; NULL: nothing hidden */
+	const char *field;   /* the customer's id field; NULL: nothing hidden */
 	rove_uuid last;      /* the customer tested last, and its answer */
 	bool have_last, last_hidden;
 } rpl_hidden;

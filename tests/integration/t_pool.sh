@@ -8,8 +8,8 @@
 ROVED_ARGS="--recycle-interval 0.3"
 server_setup
 territories east.sh east.hz
-users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz
-sync_all admin alice bob carl
+users alice:rep:east.sh bob:rep:east.sh carl:rep:east.hz mara:manager:east.hz
+sync_all admin alice bob carl mara
 r admin admin territory set east.sh pool_limit=3 claim_limit=1 cooldown_days=2 release_reason=1
 # One field twice: refused, nothing set (attack eight: the last one won).
 code=0
@@ -114,6 +114,10 @@ r carl activity add --customer "$idle" --kind call --at "$(date -u -d '-40 days'
 r carl activity add --customer "$soon" --kind call --at "$(date -u -d '-27 days' +%Y-%m-%d)" >/dev/null
 r carl activity add --customer "$won" --kind call --at "$(date -u -d '-90 days' +%Y-%m-%d)" >/dev/null
 r carl sync >/dev/null
+# A manager's own idle customer: warned too.
+mine=$(r mara customer add --name "Mara Idle Co")
+r mara activity add --customer "$mine" --kind call --at "$(date -u -d '-40 days' +%Y-%m-%d)" >/dev/null
+r mara sync >/dev/null
 for _ in $(seq 1 50); do
 	sleep 0.1
 	r carl sync >/dev/null
@@ -127,6 +131,19 @@ jq -r --arg id "$idle" '.[] | select(.customer == $id) | .text' <<<"$notices" | 
 eq "$(jq -r --arg id "$soon" '.[] | select(.customer == $id) | .kind' <<<"$notices")" "recycle_warning" "warned in advance"
 eq "$(r carl customer show "$idle" --json | jq -r .owner)" "carl" "the idle customer is still carl's"
 eq "$(r carl customer show "$soon" --json | jq -r .owner)" "carl" "the soon-idle one is still carl's"
+# A customer deleted here but not yet sent takes its notices out of sight
+# with its children; they come back if the server refuses the delete.
+for _ in $(seq 1 50); do
+	[ "$(r mara notices --json | jq --arg id "$mine" '[.[] | select(.customer == $id)] | length')" -ge 1 ] && break
+	sleep 0.1
+	r mara sync >/dev/null
+done
+eq "$(r mara notices --json | jq -r --arg id "$mine" '.[] | select(.customer == $id) | .kind')" "recycle_warning" \
+	"a manager's idle customer"
+r mara customer delete "$mine"
+eq "$(r mara notices --json | jq --arg id "$mine" '[.[] | select(.customer == $id)] | length')" "0" \
+	"the notices of a customer deleted here"
+eq "$(r mara notices | grep -c "Mara Idle Co" || true)" "0" "nor in the plain list"
 sleep 0.7
 r carl sync >/dev/null
 eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
