@@ -853,19 +853,6 @@ int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
 	return rc;
 }
 
-/* Counts an outbox entry the server acknowledged. */
-static int count_sent(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	uint64_t *sent = arg, acked;
-
-	if (k->mv_size != 8 || rpl_outbox_acked(v, &acked) != ROVE_OK) {
-		rove_error("corrupt entry in the replica's outbox");
-		return ROVE_EPROTO;
-	}
-	*sent += acked != 0;
-	return ROVE_OK;
-}
-
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
@@ -881,7 +868,7 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && s->pending > 0)
-		rc = rove_db_each(txn, r->outbox, "outbox", count_sent, &s->sent);
+		rc = rpl_outbox_sent(txn, r, s->pending, &s->sent);
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	if (rc == ROVE_OK) {

@@ -194,7 +194,8 @@ typedef bool (*rove_search_fn)(const uint8_t *fields, size_t len, void *arg);
 int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match, void *marg,
 			     rove_record_pending_fn fn, void *arg);
 /* Compares the indexes with the records they index (a consistency
- * check, as roved check does on the server): each difference is said on
+ * check, as roved check does on the server), and that the outbox's
+ * acknowledged ops come first (rove status counts on it): each problem is said on
  * stderr and counted in *problems. ROVE_OK when it could read them all,
  * whatever it found. */
 int rove_replica_check_index(rove_replica *r, uint64_t *problems);

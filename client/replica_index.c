@@ -1178,6 +1178,9 @@ int rove_replica_check_index(rove_replica *r, uint64_t *problems)
 		if (rc == ROVE_OK)
 			rc = check_entries(txn, stores[i], r->index[i], rec, &cx);
 	}
+	/* And the outbox's order, which rove status counts on. */
+	if (rc == ROVE_OK)
+		rc = rpl_outbox_check(txn, r, &cx.problems);
 	mdb_txn_abort(txn);
 	free(rec);
 	*problems = cx.problems;

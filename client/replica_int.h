@@ -145,6 +145,18 @@ int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op);
 /* An outbox entry's acknowledgement alone (its first 8 bytes, not the op):
  * ROVE_EPROTO if it has none. */
 int rpl_outbox_acked(const MDB_val *v, uint64_t *acked);
+/* How many of the outbox's pending entries the server acknowledged.
+ * They come first: a push sends the unacknowledged ops in outbox order,
+ * its answers acknowledge (or remove) them from the first one sent on,
+ * new ops take higher lseqs, and a recovery marks them all
+ * unacknowledged (rove_replica_check_index says where that fails). So
+ * the count is where the run of acknowledged entries ends, found from
+ * both ends at once: about twice the smaller of the two counts in steps,
+ * not a walk of the whole table. */
+int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *sent);
+/* Counts in *problems (each said on stderr) the acknowledged entries that
+ * follow one not acknowledged: what rpl_outbox_sent assumes never is. */
+int rpl_outbox_check(MDB_txn *txn, rove_replica *r, uint64_t *problems);
 int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
 		   rove_buf *scratch, unsigned flags);
 /* Removes outbox entry lseq (holding op) and its pending entry. */

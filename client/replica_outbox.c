@@ -11,6 +11,8 @@
 #include "log.h"
 #include "rove_assert.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,83 @@ int rpl_outbox_acked(const MDB_val *v, uint64_t *acked)
 		return ROVE_EPROTO;
 	*acked = rove_be64_get(v->mv_data);
 	return ROVE_OK;
+}
+
+/* One step of a cursor on the outbox: *acked whether the entry it comes
+ * to is acknowledged; *end at the table's end. */
+static int outbox_step(MDB_cursor *c, MDB_cursor_op how, bool *acked, bool *end)
+{
+	MDB_val k, v;
+	uint64_t seq;
+	int mrc = mdb_cursor_get(c, &k, &v, how);
+
+	*end = mrc == MDB_NOTFOUND;
+	if (*end)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, "outbox");
+	if (k.mv_size != 8 || rpl_outbox_acked(&v, &seq) != ROVE_OK) {
+		rove_error("corrupt entry in the replica's outbox");
+		return ROVE_EPROTO;
+	}
+	*acked = seq != 0;
+	return ROVE_OK;
+}
+
+int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *sent)
+{
+	MDB_cursor *front = NULL, *back = NULL;
+	uint64_t nf = 0, nb = 0; /* acknowledged from the front, not from the back */
+	bool acked = false, end = false;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &front), "cursor");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &back), "cursor");
+	/* A step from each end in turn, until one of them meets the other
+	 * kind of entry or the table's end. */
+	for (bool first = true; rc == ROVE_OK; first = false) {
+		rc = outbox_step(front, first ? MDB_FIRST : MDB_NEXT, &acked, &end);
+		if (rc != ROVE_OK || end || !acked) {
+			*sent = nf;
+			break;
+		}
+		nf++;
+		rc = outbox_step(back, first ? MDB_LAST : MDB_PREV, &acked, &end);
+		if (rc != ROVE_OK || end || acked) {
+			*sent = pending > nb ? pending - nb : 0;
+			break;
+		}
+		nb++;
+	}
+	if (front != NULL)
+		mdb_cursor_close(front);
+	if (back != NULL)
+		mdb_cursor_close(back);
+	return rc;
+}
+
+int rpl_outbox_check(MDB_txn *txn, rove_replica *r, uint64_t *problems)
+{
+	MDB_cursor *c;
+	MDB_val k;
+	bool acked = false, end = false, unacked_seen = false;
+	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+
+	for (bool first = true; rc == ROVE_OK; first = false) {
+		rc = outbox_step(c, first ? MDB_FIRST : MDB_NEXT, &acked, &end);
+		if (rc != ROVE_OK || end)
+			break;
+		if (acked && unacked_seen) {
+			rc = rove_db_err(mdb_cursor_get(c, &k, NULL, MDB_GET_CURRENT), "outbox");
+			if (rc == ROVE_OK)
+				fprintf(stderr, "outbox problem: op %" PRIu64 " acknowledged after one that is not\n",
+					rove_be64_get(k.mv_data));
+			(*problems)++;
+		}
+		unacked_seen |= !acked;
+	}
+	mdb_cursor_close(c);
+	return rc;
 }
 
 int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)

@@ -41,6 +41,22 @@ r wang pending | grep_q "create  customer $a  (sent)" || fail "sent not shown: $
 eq "$(r wang status --json | jq .pending)" "3" "sent changes are still pending"
 r wang status | grep_q -x "pending:   3 op(s), 3 of them sent: the next sync confirms them" ||
 	fail "rove status does not say they were sent: $(r wang status)"
+# Changes made after them wait behind the sent ones: the count of those
+# sent (read from both ends of the outbox, not by a walk of it all).
+r wang customer set "$a" tier=prospect
+r wang customer add --name "After the cut" >/dev/null
+eq "$(r wang status --json | jq .pending)" "5" "two more made after the cut sync"
+r wang status | grep_q -x "pending:   5 op(s), 3 of them sent: the next sync confirms them" ||
+	fail "rove status with sent and unsent changes: $(r wang status)"
+eq "$(r wang pending --json | jq -c '[.[].sent]')" "[true,true,true,false,false]" "the sent ones first"
+"${ROVE_INDEX_CHECK:?}" "$T/wang" || fail "the replica's check found problems"
+# The check says when an acknowledged op follows one that is not (what
+# the count counts on): an entry put at the outbox's end on purpose, in
+# a copy of the replica.
+cp -r "$T/wang" "$T/wang-broken"
+"${ROVE_CORRUPT:?}" "$T/wang-broken" outbox put ffffffffffffffff 0000000000000001c0 >/dev/null
+if "$ROVE_INDEX_CHECK" "$T/wang-broken" 2>"$T/check.err"; then fail "the check missed an outbox out of order"; fi
+grep_q "acknowledged after one that is not" <"$T/check.err" || fail "what the check said: $(cat "$T/check.err")"
 r wang sync >/dev/null
 eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
 r wang status | grep_q -x "pending:   0 op(s)" || fail "rove status after the sync: $(r wang status)"

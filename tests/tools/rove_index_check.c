@@ -1,7 +1,8 @@
 /*
  * rove_index_check - compares a replica's indexes with its records
- * (rove_replica_check_index), as roved check does for a server: for the
- * tests that the indexes stay right through every kind of write.
+ * (rove_replica_check_index), as roved check does for a server, and
+ * checks that its outbox's acknowledged ops come first: for the tests
+ * that the indexes stay right through every kind of write.
  *
  *   rove_index_check DIR           checks; each problem on stderr
  *   rove_index_check DIR --forget  removes the index tables and their
