@@ -107,6 +107,7 @@ class Harness:
         self.rove = os.environ.get("ROVE_BIN")
         self.roved = os.environ.get("ROVED_BIN")
         self.probe = os.environ.get("ROVE_PROBE")
+        self.index_check = os.environ.get("ROVE_INDEX_CHECK")  # optional
         if not self.rove or not self.roved:
             raise HarnessError("set ROVE_BIN and ROVED_BIN to the rove and roved binaries")
         self.tmp = tempfile.mkdtemp(prefix="rove-model.")
@@ -743,6 +744,7 @@ class Harness:
             raise Violation("(3) a killed sync leaves a usable replica", login,
                             ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
         got = {c["id"] for c in r.json()}
+        self.check_replica(login, "after a killed sync")
         custs, _, _ = self.m.scope(login)
         must = (before & set(custs)) | (pending_ids & set(custs))
         lost = sorted(must - got)
@@ -1396,6 +1398,20 @@ class Harness:
             self.act_restore()
         self.checkpoint()
         self.check_server_db()
+        for login in sorted(self.reps):
+            self.check_replica(login, "at the end")
+
+    def check_replica(self, login, when):
+        """rove_index_check on a replica (when ROVE_INDEX_CHECK names it):
+        its indexes agree with its records, and its outbox's acknowledged
+        ops come first (what rove status counts on)."""
+        if not self.index_check:
+            return
+        rep = self.replica(login)
+        r = subprocess.run([self.index_check, rep.dir], capture_output=True, text=True, env=rep.env(), timeout=120)
+        if r.returncode != 0:
+            raise Violation("(3) a replica's indexes and outbox stay consistent (%s)" % when, login,
+                            (r.stdout + r.stderr).strip().splitlines()[:20])
 
     def check_server_db(self):
         """roved check on the server's database at the end, while it
