@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -124,7 +125,9 @@ class Server:
                                   stdout=logf, stderr=logf, env=faketime_env(offset, server=True))
         logf.close()
         for _ in range(200):
-            if os.path.exists(self.sock):
+            # The socket's file appears when roved binds it, a moment
+            # before it listens: a connection taken is the sign.
+            if os.path.exists(self.sock) and self.accepts():
                 return
             if self.p.poll() is not None:
                 self.procs.reap(self.p)
@@ -132,6 +135,14 @@ class Server:
                 raise HarnessError("roved exited at start (see %s)" % self.log)
             time.sleep(0.025)
         raise HarnessError("roved did not start listening")
+
+    def accepts(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as so:
+            try:
+                so.connect(self.sock)
+                return True
+            except OSError:
+                return False
 
     def stop(self, sig=signal.SIGTERM):
         """Stops roved; returns its exit status (None after SIGKILL)."""
