@@ -72,7 +72,7 @@ static const char daily_help[] =
 	"Per day: new customers, activities (visits, calls, notes) and the amount\n"
 	"of deals won, each with its change from the day before. The default is\n"
 	"the last 14 days up to today (UTC); with only --from, up to today; with\n"
-	"only --to, the 14 days ending then. At most " STRINGIFY(ROVE_REPORT_MAX_DAYS) " days.\n";
+	"only --to, the 14 days ending then (from 1980 on). At most " STRINGIFY(ROVE_REPORT_MAX_DAYS) " days.\n";
 
 static const struct option daily_opts[] = {
 	REPORT_OPTS,
@@ -80,9 +80,6 @@ static const struct option daily_opts[] = {
 	{"to", required_argument, NULL, OPT_TO},
 	{NULL, 0, NULL, 0},
 };
-
-/* Days in the default daily range, today included. */
-#define DAILY_DEFAULT_DAYS 14
 
 /* Width of the funnel's widest bar, in terminal columns. */
 #define FUNNEL_WIDTH 30
@@ -512,7 +509,7 @@ static bool in_years(const char *s, const char *opt)
 {
 	size_t n = strlen(s);
 
-	if (strncmp(s, ROVE_DATE_MIN, n) >= 0 && strncmp(s, ROVE_DATE_MAX, n) <= 0)
+	if (rove_report_in_years(s))
 		return true;
 	rove_error("%s %s is outside the years rove keeps (%.*s to %.*s)", opt, s, (int)n, ROVE_DATE_MIN, (int)n,
 		   ROVE_DATE_MAX);
@@ -554,8 +551,8 @@ static bool resolve_dates(const report_def *def, report_args *a, char today[ROVE
 	if (a->to == NULL)
 		a->to = today;
 	if (a->from == NULL) {
-		if (rove_report_date_add(a->to, 1 - DAILY_DEFAULT_DAYS, from) != ROVE_OK) {
-			rove_error("no %d days end on %s", DAILY_DEFAULT_DAYS, a->to);
+		if (rove_report_default_from(a->to, from) != ROVE_OK) {
+			rove_error("no %d days end on %s", ROVE_REPORT_DEFAULT_DAYS, a->to);
 			return false;
 		}
 		a->from = from;

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "array.h"
 #include "rove_assert.h"
+#include "rove_limits.h"
 #include "schema.h"
 
 #include <stdio.h>
@@ -151,6 +152,26 @@ int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_S
 		return ROVE_EINVAL;
 	rove_cal_date(dn, out);
 	return ROVE_OK;
+}
+
+bool rove_report_in_years(const char *s)
+{
+	size_t n = strlen(s);
+
+	return strncmp(s, ROVE_DATE_MIN, n) >= 0 && strncmp(s, ROVE_DATE_MAX, n) <= 0;
+}
+
+int rove_report_default_from(const char *to, char from[ROVE_REPORT_DATE_SIZE])
+{
+	int rc = rove_report_date_add(to, 1 - ROVE_REPORT_DEFAULT_DAYS, from);
+
+	/* (valid dates compare as text) */
+	if ((rc == ROVE_OK && strcmp(from, ROVE_DATE_MIN) < 0) ||
+	    (rc == ROVE_EINVAL && rove_report_date_valid(to))) {
+		snprintf(from, ROVE_REPORT_DATE_SIZE, "%s", ROVE_DATE_MIN);
+		rc = ROVE_OK;
+	}
+	return rc;
 }
 
 void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE])

@@ -136,6 +136,14 @@ bool rove_report_month_valid(const char *s);
 /* The date days after (or before, if negative) date into out;
  * ROVE_EINVAL if date is not valid. */
 int rove_report_date_add(const char *date, int days, char out[ROVE_REPORT_DATE_SIZE]);
+/* True if a valid date or month (above) lies in the years rove keeps
+ * dates of (ROVE_DATE_MIN to ROVE_DATE_MAX): no record holds one outside,
+ * so a report asked for one is a typing mistake. */
+bool rove_report_in_years(const char *s);
+/* The start of a daily report ending on to that is given none: the
+ * ROVE_REPORT_DEFAULT_DAYS days up to to, but not before ROVE_DATE_MIN.
+ * ROVE_EINVAL if to is not a valid date. */
+int rove_report_default_from(const char *to, char from[ROVE_REPORT_DATE_SIZE]);
 /* Today's date in UTC from Unix milliseconds into out. */
 void rove_report_today(uint64_t wall_ms, char out[ROVE_REPORT_DATE_SIZE]);
 

@@ -19,6 +19,7 @@
 #include "hlc.h"
 #include "out.h"
 #include "report.h"
+#include "rove_limits.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -27,9 +28,6 @@
 #include <string.h>
 
 #define T(k) ui_t(x->lang, (k))
-
-/* Days of the default daily range, today included (as rove report's). */
-#define UI_DAILY_DEFAULT_DAYS 14
 
 /* The charts' coordinate space (the viewBox; CSS scales it to the
  * column): its width, and the left column of a bar chart's labels. */
@@ -388,10 +386,17 @@ static const char *checked(ui_ctx *x, const char *name, bool (*valid)(const char
 
 	if (v == NULL || v[0] == '\0')
 		return def;
-	if (valid(v))
+	if (valid(v) && rove_report_in_years(v))
 		return v;
 	x->status = 400;
 	ui_put(&x->out, "<p class=\"banner bad\" role=\"alert\" id=\"error\">");
+	if (valid(v)) {
+		/* as rove report says it */
+		ui_printf(&x->out, "%s %s ", name, v);
+		ui_esc(&x->out, T("is outside the years rove keeps"));
+		ui_printf(&x->out, " (%.*s – %.*s)</p>", (int)strlen(v), ROVE_DATE_MIN, (int)strlen(v), ROVE_DATE_MAX);
+		return def;
+	}
 	ui_esc(&x->out, T("invalid"));
 	ui_printf(&x->out, " %s '", name);
 	ui_esc(&x->out, v);
@@ -431,7 +436,7 @@ void ui_page_reports(ui_ctx *x)
 	to = checked(x, "to", rove_report_date_valid, today, "YYYY-MM-DD");
 	from = checked(x, "from", rove_report_date_valid, NULL, "YYYY-MM-DD");
 	if (from == NULL) {
-		if (rove_report_date_add(to, 1 - UI_DAILY_DEFAULT_DAYS, back) != ROVE_OK)
+		if (rove_report_default_from(to, back) != ROVE_OK)
 			snprintf(back, sizeof(back), "%s", to);
 		from = back;
 	}

@@ -71,6 +71,7 @@ static const ui_word words[] = {
 	{"To", "到"},
 	{"Show", "显示"},
 	{"invalid", "无效的"},
+	{"is outside the years rove keeps", "超出了 rove 保存的年份"},
 	{"unknown parameter", "未知参数"},
 	{"The range is too long.", "日期范围太长。"},
 	{"From is after To.", "开始日期晚于结束日期。"},

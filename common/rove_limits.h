@@ -307,6 +307,9 @@
  * rows is already more than anyone reads; a longer one is a mistake on
  * the command line. */
 #define ROVE_REPORT_MAX_DAYS 3660
+/* Client: the days `rove report daily` (and rove ui's Reports page)
+ * shows when no --from is given: two weeks, ending with --to. */
+#define ROVE_REPORT_DEFAULT_DAYS 14
 
 /* While the report sums of a base are built, each customer's territory
  * and owner are kept in memory (client/report_agg.c), as two indexes

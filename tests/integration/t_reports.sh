@@ -206,4 +206,10 @@ for u in "targets --period 1979-12" "targets --period 2100-01" "daily --from 197
 		fail "rove report $u: $(cat "$T/err")"
 done
 eq "$(r mike report targets --period 1980-01 --json)" "[]" "the first month rove keeps"
+# Without --from, the two weeks up to --to start no earlier than rove's
+# first day (attack thirty-four: days of 1979 shown, which --from refuses).
+eq "$(r mike report daily --to 1980-01-05 --json | jq -c '[.[0].date, length]')" '["1980-01-01",5]' \
+	"the default range near the first day"
+eq "$(r mike report daily --to 1980-01-20 --json | jq -c '[.[0].date, length]')" '["1980-01-07",14]' \
+	"the default range"
 echo "ok"

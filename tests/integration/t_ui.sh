@@ -144,6 +144,14 @@ cmp -s <(get "/reports/daily.csv?from=2020-01-01&to=2020-01-03") <(r alice repor
 	fail "the daily CSV differs from the command's"
 eq "$(code -b "$T/jar" "$sb/reports/daily.csv?from=2020-01-05&to=2020-01-03")" 400 "a range backwards"
 eq "$(code -b "$T/jar" "$sb/reports?period=2020-13")" 400 "a month that is not one"
+# Outside the years rove keeps: refused as rove report refuses it, not an
+# empty month whose own CSV link then fails (attack thirty-four).
+for q in "period=2100-01" "period=1979-12" "from=1970-01-01" "to=2100-01-01"; do
+	eq "$(curl -s -b "$T/jar" -o "$T/years.html" -w "%{http_code}" "$sb/reports?$q")" 400 "reports?$q"
+	grep -q "is outside the years rove keeps" "$T/years.html" || fail "reports?$q: $(grep -o 'id="error">[^<]*' "$T/years.html")"
+done
+get "/reports?to=1980-01-05" | grep -q 'id="daily-range">1980-01-01 – 1980-01-05<' ||
+	fail "the default range near rove's first day: $(get "/reports?to=1980-01-05" | grep -o 'id="daily-range">[^<]*')"
 eq "$(code -b "$T/jar" "$sb/reports/nosuch.csv")" 404 "no such report"
 
 # Edit forms: `rove customer|contact|opportunity set` with the fields
