@@ -157,9 +157,13 @@ int policy_check_pool_take(const pctx *pc, const rove_user *u, const char *terr,
 		rc = held_in(pc, u, terr, &n);
 	if (rc != ROVE_OK)
 		return rc;
-	if (rules.limit > 0 && n >= (uint64_t)rules.limit)
-		return refuse(v, ROVE_R_LIMIT, "you hold %lld customers in %s, the most allowed",
-			      (long long)rules.limit, terr);
+	/* (An admin's reassignment may have given him more than the cap.) */
+	if (rules.limit > 0 && n == (uint64_t)rules.limit)
+		return refuse(v, ROVE_R_LIMIT, "you hold %llu customers in %s, the most allowed", (unsigned long long)n,
+			      terr);
+	if (rules.limit > 0 && n > (uint64_t)rules.limit)
+		return refuse(v, ROVE_R_LIMIT, "you hold %llu customers in %s, more than the %lld allowed",
+			      (unsigned long long)n, terr, (long long)rules.limit);
 	if (cur == NULL)
 		return ROVE_OK; /* the rest is about claims */
 	if (rules.claims > 0) {

@@ -86,6 +86,20 @@ b4=$(r bob customer add --name "B4")
 out=$(r bob sync --json)
 eq "$(jq .accepted <<<"$out")" "2" "up to the cap"
 eq "$(reason_of bob "$b4")" "limit" "over the cap"
+eq "$(r bob rejected --json | jq -r --arg id "$b4" '[.[] | select(.id == $id)][-1].detail')" \
+	"you hold 3 customers in east.sh, the most allowed" "the cap's words"
+# Given more by an admin (a reassignment passes over the cap): the count
+# he holds, not the cap, is what the refusal says (attack thirty-four).
+r alice customer add --name "A3" >/dev/null
+a3=$(r alice customer list --json | jq -r '.[] | select(.name == "A3") | .id')
+r alice sync >/dev/null
+r admin sync >/dev/null
+r admin admin reassign --customer "$a3" --to bob >/dev/null
+r bob sync >/dev/null
+b5=$(r bob customer add --name "B5")
+r bob sync >/dev/null
+eq "$(r bob rejected --json | jq -r --arg id "$b5" '[.[] | select(.id == $id)][-1].detail')" \
+	"you hold 4 customers in east.sh, more than the 3 allowed" "over the cap after a reassignment"
 
 # Other territories have no such rules.
 for i in 1 2 3 4; do r carl customer add --name "C$i" >/dev/null; done
