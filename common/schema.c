@@ -495,8 +495,12 @@ static int parse_money(const char *text, int64_t *out)
 	if (!isdigit((unsigned char)*p))
 		return ROVE_EINVAL;
 	while (isdigit((unsigned char)*p)) {
-		if (units > (INT64_MAX / 100 - 9) / 10)
-			return ROVE_EINVAL;
+		if (units > (INT64_MAX / 100 - 9) / 10) {
+			while (isdigit((unsigned char)*p))
+				p++;
+			/* a number too large to hold, or no number at all */
+			return *p == '\0' || (*p == '.' && isdigit((unsigned char)p[1])) ? ROVE_ETOOBIG : ROVE_EINVAL;
+		}
 		units = units * 10 + (*p++ - '0');
 	}
 	if (*p == '.') {
@@ -526,11 +530,20 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	if ((fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT || fd->type == ROVE_FT_BOOL) && text[0] == '-' &&
-	    (isdigit((unsigned char)text[1]) || text[1] == '.'))
-		return rove_text_why(why, whylen, "%s cannot be negative", fd->name); /* "-0" too */
+	    (isdigit((unsigned char)text[1]) || text[1] == '.')) {
+		/* "-0" is no negative number, but a sign rove never writes */
+		if (strspn(text + 1, "0.") == strlen(text + 1) && strchr(text + 1, '0') != NULL)
+			return rove_text_why(why, whylen, "%s '%s' has a minus sign: write 0", fd->name,
+					     rove_text_quote(text, strlen(text), q));
+		return rove_text_why(why, whylen, "%s cannot be negative", fd->name);
+	}
 	if (fd->type == ROVE_FT_MONEY) {
 		int64_t cents;
-		if (parse_money(text, &cents) != ROVE_OK)
+		int prc = parse_money(text, &cents);
+		if (prc == ROVE_ETOOBIG)
+			return rove_text_why(why, whylen, "%s is more than %lld.%02lld", fd->name, ROVE_MAX_MONEY_CENTS / 100,
+					     ROVE_MAX_MONEY_CENTS % 100);
+		if (prc != ROVE_OK)
 			return rove_text_why(why, whylen, "invalid %s '%s' (write units, e.g. 12000.50)", fd->name,
 				     rove_text_quote(text, strlen(text), q));
 		*v = rove_vint(cents);

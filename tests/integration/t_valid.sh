@@ -114,8 +114,10 @@ big=$(r alice opportunity add --customer "$base" --title "Biggest" --amount 1000
 	bad "an amount of exactly 10^13 cents"
 refused "a negative amount set" "cannot be negative" alice opportunity set "$big" amount=-1
 # "-0" is no number rove writes either (attack thirty-one: taken as 0)
-refused "an amount of -0" "cannot be negative" alice opportunity add --customer "$base" --title Deal --amount -0
-refused "an amount of -0.00" "cannot be negative" alice opportunity set "$big" amount=-0.00
+refused "an amount of -0" "amount '-0' has a minus sign: write 0" alice opportunity add --customer "$base" --title Deal --amount -0
+refused "an amount of -0.00" "has a minus sign" alice opportunity set "$big" amount=-0.00
+refused "an amount past any number" "more than 100000000000.00" alice opportunity add --customer "$base" --title Deal \
+	--amount 99999999999999999999
 next_id
 invalid "a negative deal by hand" alice push create 4 "$ID" customer="$base" title=X amount=#-500
 next_id

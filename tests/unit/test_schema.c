@@ -462,7 +462,7 @@ static void check_parse(const rove_field_def *fd, const char *text, int want, in
 static void test_money(void)
 {
 	static const char *const bad_syntax[] = {"1.234", "abc", "12.", ".5", "-", "--1", "+1", "1,5", "1 ",
-						 " 1", "1e3", "12.5x", "99999999999999999999"};
+						 " 1", "1e3", "12.5x", "99999999999999999999x"};
 	int nmoney = 0;
 
 	/* Every money field of every collection: deals, contracts, targets. */
@@ -485,8 +485,15 @@ static void test_money(void)
 			check_parse(fd, "0.05", ROVE_OK, 5, NULL);
 			check_parse(fd, "007.10", ROVE_OK, 710, NULL);
 			check_parse(fd, "0", ROVE_OK, 0, NULL);
-			check_parse(fd, "-0", ROVE_EINVAL, 0, "cannot be negative"); /* no sign: not even on 0 */
-			check_parse(fd, "-0.00", ROVE_EINVAL, 0, "cannot be negative");
+			/* no sign, not even on 0 (said as a sign, not as a negative) */
+			check_parse(fd, "-0", ROVE_EINVAL, 0, "'-0' has a minus sign: write 0");
+			check_parse(fd, "-0.00", ROVE_EINVAL, 0, "has a minus sign");
+			check_parse(fd, "-.", ROVE_EINVAL, 0, "cannot be negative");
+			/* digits past any amount: too large, not "invalid" */
+			check_parse(fd, "99999999999999999999", ROVE_EINVAL, 0, "more than 100000000000.00");
+			check_parse(fd, "99999999999999999999.50", ROVE_EINVAL, 0, "more than");
+			check_parse(fd, "99999999999999999999x", ROVE_EINVAL, 0, "write units");
+			check_parse(fd, "99999999999999999999.", ROVE_EINVAL, 0, "write units");
 			check_parse(fd, "100000000000", ROVE_OK, ROVE_MAX_MONEY_CENTS, NULL);
 			check_parse(fd, "100000000000.01", ROVE_EINVAL, 0, "more than");
 			check_parse(fd, "92233720368547", ROVE_EINVAL, 0, "more than");
