@@ -138,9 +138,11 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		 * token learns nothing of the account. Past the failed-login
 		 * limit only wrong tokens are answered busy: the right one
 		 * always logs in, so waiting is not the way out.) */
-		fputs("rove: note: the server does not take this replica's token: an admin may have replaced "
-		      "it; ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
-		      stderr);
+		fprintf(stderr,
+			"rove: note: the server does not take this replica's login '%s' with its token. Check "
+			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
+			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
+			r.auth.user);
 	rove_replica_close(&r);
 	rove_lockfile_release(&lock);
 	if (rc != ROVE_OK)

@@ -83,6 +83,11 @@ r alice2 config token "$(printf '0%.0s' $(seq 64))" 2>/dev/null
 status 1 "a wrong token for a disabled user" r alice2 sync
 grep -q "authentication failed" "$T/err" || fail "unclear: $(cat "$T/err")"
 if grep -q disabled "$T/err"; then fail "a wrong token is told the user is disabled"; fi
+# A login in the wrong case is another login: the note says to check it,
+# not only that the token may have been replaced (attack thirty-four).
+rove -R "$T/alice-caps" init --server "$URL" --user Alice --token "$(token_of alice)" 2>/dev/null
+status 1 "a login in the wrong case" r alice-caps sync
+grep -q "login 'Alice' with its token. Check the login (case counts" "$T/err" || fail "the note: $(cat "$T/err")"
 
 # Her customers stay hers until a manager moves them; nobody may give her
 # more while she is disabled.
