@@ -114,16 +114,11 @@ static const char *chain_parent(const char *code, void *arg)
 	return NULL;
 }
 
-/* The chain of customer cid's territory, as r holds it. */
-static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, terr_chain *ch)
+/* The chain of territory code (NULL: none known), as r holds it. */
+static void chain_from(rove_replica *r, const char *code, rove_record *scratch, terr_chain *ch)
 {
-	const char *code;
-	rove_uuid id;
-
 	ch->n = 0;
-	if (cid == NULL || rove_uuid_parse(cid, &id) != ROVE_OK ||
-	    rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, scratch) != ROVE_OK ||
-	    (code = rove_fields_str(&scratch->fs, "territory")) == NULL)
+	if (code == NULL)
 		return; /* the server's to say */
 	snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
 	while (ch->n <= ROVE_MAX_TREE_DEPTH && rec_territory_by_code(r, ch->code[ch->n - 1], scratch) == ROVE_OK &&
@@ -131,11 +126,22 @@ static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, ter
 		snprintf(ch->code[ch->n++], sizeof(ch->code[0]), "%s", code);
 }
 
+/* The chain of customer cid's territory, as r holds it. */
+static void chain_of(rove_replica *r, const char *cid, rove_record *scratch, terr_chain *ch)
+{
+	rove_uuid id;
+
+	ch->n = 0;
+	if (cid != NULL && rove_uuid_parse(cid, &id) == ROVE_OK &&
+	    rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, scratch) == ROVE_OK)
+		chain_from(r, rove_fields_str(&scratch->fs, "territory"), scratch, ch);
+}
+
 /* Whether owner, named by a user of role (this replica's, whose replica
- * is closed now), is one the server would take for a deal (closed) of a
- * customer of ch's territory: asked of the server (rec_owner_rule). The
- * exit status, reported. */
-static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed, const terr_chain *ch)
+ * is closed now), is one the server would take for a customer of ch's
+ * territory, or a deal (closed) of one: asked of the server
+ * (rec_owner_rule). The exit status, reported. */
+static int owner_verdict(rove_cli *cli, const char *owner, int role, bool deal, bool closed, const terr_chain *ch)
 {
 	char detail[ROVE_MAX_ERRMSG], what[ROVE_MAX_NAME + 8];
 	cli_user_found *o = calloc(1, sizeof(*o));
@@ -160,7 +166,7 @@ static int owner_verdict(rove_cli *cli, const char *owner, int role, bool closed
 		u = (rec_user){o->login, rove_role_parse(o->role), o->disabled, o->nterr, {NULL}};
 		for (uint32_t i = 0; i < o->nterr; i++)
 			u.terr[i] = o->terr[i];
-		reason = rec_owner_rule(role, &u, true, closed, ch->n > 0 ? ch->code[0] : NULL, chain_parent,
+		reason = rec_owner_rule(role, &u, deal, closed, ch->n > 0 ? ch->code[0] : NULL, chain_parent,
 					(void *)ch, detail, sizeof(detail));
 	}
 	free(o);
@@ -208,7 +214,7 @@ static int owner_check(rove_cli *cli, const rove_coll_def *c, const char *ids, r
 			chain_of(&r, cid, rec, ch);
 		rove_replica_close(&r);
 	}
-	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, closed, ch) : cli_exit(rc);
+	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, true, closed, ch) : cli_exit(rc);
 	free(rec);
 	free(ch);
 	return status;
@@ -239,4 +245,46 @@ int opportunity_owner_check_new(rove_cli *cli, const rove_coll_def *c, rove_op *
 	/* a copy: resolving the customer's reference writes op's fields */
 	snprintf(owner, sizeof(owner), "%s", given);
 	return owner_check(cli, c, NULL, op, owner, NULL);
+}
+
+int customer_owner_check_new(rove_cli *cli, rove_op *op)
+{
+	const rove_field *given = rove_fields_get(&op->fs, "owner");
+	const char *s;
+	char owner[ROVE_MAX_NAME + 1];
+	rove_record *scratch;
+	terr_chain *ch;
+	rove_replica r;
+	bool ask = false;
+	int role = 0, rc, status;
+
+	if (given == NULL)
+		return ROVE_EXIT_OK;
+	s = rove_fields_str(&op->fs, "owner");
+	snprintf(owner, sizeof(owner), "%s", s != NULL ? s : ""); /* "": the pool */
+	scratch = malloc(sizeof(*scratch));
+	ch = malloc(sizeof(*ch));
+	rc = scratch != NULL && ch != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = cli_open(cli, &r); /* report */
+	if (rc == ROVE_OK) {
+		role = rove_role_parse(r.role);
+		if (role == ROVE_ROLE_REP && strcmp(owner, r.auth.user) != 0) {
+			rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name "
+				   "another",
+				   rove_reason_name(ROVE_R_FORBIDDEN));
+			rc = ROVE_EPERM;
+		}
+		ask = rc == ROVE_OK && (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) && owner[0] != '\0' &&
+		      !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(role));
+		if (ask && rove_fields_get(&op->fs, "territory") == NULL)
+			rc = rec_default_territory(&r, op);
+		if (ask && rc == ROVE_OK)
+			chain_from(&r, rove_fields_str(&op->fs, "territory"), scratch, ch);
+		rove_replica_close(&r);
+	}
+	status = rc == ROVE_OK && ask ? owner_verdict(cli, owner, role, false, false, ch) : cli_exit(rc);
+	free(scratch);
+	free(ch);
+	return status;
 }

@@ -120,6 +120,15 @@ int opportunity_owner_check(rove_cli *cli, const rove_coll_def *c, const char *i
  * customer; a customer named by the start or end of its id is made whole
  * in op. */
 int opportunity_owner_check_new(rove_cli *cli, const rove_coll_def *c, rove_op *op);
+/* The same for a new customer op that names its owner (`customer add
+ * --owner LOGIN`, a manager's or admin's; "" the public pool), against
+ * its territory (the replica's only one if it names none, which it then
+ * names): a rep naming another is refused at once (he owns what he
+ * creates). */
+int customer_owner_check_new(rove_cli *cli, rove_op *op);
+/* A replica that holds exactly one territory creates customers in it:
+ * sets op's territory to it (nothing otherwise). */
+int rec_default_territory(rove_replica *r, rove_op *op);
 
 /* ---- loading and changing one record (rec_edit.c) ---- */
 

@@ -69,13 +69,21 @@ void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable)
 	}
 }
 
+/* The one system field an add takes: a new customer's owner, which only
+ * a create names (rule 7: a manager's or admin's choice; a rep owns what
+ * he creates); after that it changes by claim, release and reassignment. */
+static bool new_owner_field(const rove_coll_def *c, const rove_field_def *fd)
+{
+	return c->id == ROVE_COLL_CUSTOMER && strcmp(fd->name, "owner") == 0;
+}
+
 static void add_help(const rove_coll_def *c, FILE *f)
 {
 	fprintf(f, "usage: rove %s add", c->name);
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
 		char opt[ROVE_MAX_FIELD_NAME + 1];
-		if (fd->flags & ROVE_FF_SYSTEM)
+		if ((fd->flags & ROVE_FF_SYSTEM) && !new_owner_field(c, fd))
 			continue;
 		option_name(fd, opt);
 		fprintf(f, (fd->flags & ROVE_FF_REQUIRED) ? " --%s VALUE" : " [--%s VALUE]", opt);
@@ -83,6 +91,11 @@ static void add_help(const rove_coll_def *c, FILE *f)
 	fprintf(f, "\n\nCreate %s %s (offline; sent on the next sync) and print its id.\n", rove_article(c->name),
 		c->name);
 	rec_fields_help(c, f, false);
+	if (c->id == ROVE_COLL_CUSTOMER)
+		fputs("  owner: (managers, admins) a login, the rep or manager who owns it, or \"\" for\n"
+		      "    the public pool; by default a manager owns what he creates, an admin's\n"
+		      "    goes to the pool, and a rep owns his own\n",
+		      f);
 }
 
 /* The options of `COLLECTION add`, as add_help shows them: one per field,
@@ -125,8 +138,7 @@ static int count_territory(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
-/* A replica that holds exactly one territory creates customers in it. */
-static int default_territory(rove_replica *r, rove_op *op)
+int rec_default_territory(rove_replica *r, rove_op *op)
 {
 	struct {
 		int n;
@@ -228,8 +240,17 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 	free(opts);
 	/* A required option given an empty or bad value is an invalid
 	 * value. */
-	for (int f = 0; f < n && status == ROVE_EXIT_OK && rc == ROVE_OK; f++)
-		rc = rec_set_field(op, fds[f], vals[f]);
+	for (int f = 0; f < n && status == ROVE_EXIT_OK && rc == ROVE_OK; f++) {
+		char why[ROVE_MAX_ERRMSG];
+		rove_value v;
+		if (!new_owner_field(c, fds[f])) {
+			rc = rec_set_field(op, fds[f], vals[f]);
+		} else if ((rc = rove_schema_parse(fds[f], vals[f], &v, why, sizeof(why))) != ROVE_OK) {
+			rove_error("%s", why);
+		} else if ((rc = rove_op_set(op, fds[f]->name, v)) != ROVE_OK) {
+			rove_error("%s: %s", fds[f]->name, rove_strerror(rc));
+		}
+	}
 	free(fds);
 	free(vals);
 	return status != ROVE_EXIT_OK ? status : rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
@@ -263,10 +284,11 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		free(op);
 		return status;
 	}
-	/* A deal given to someone: whom the server knows (asked first, the
-	 * replica closed meanwhile). */
-	if (c->id == ROVE_COLL_OPPORTUNITY) {
-		status = opportunity_owner_check_new(cli, c, op);
+	/* A deal or customer given to someone: whom the server knows (asked
+	 * first, the replica closed meanwhile). */
+	if (c->id == ROVE_COLL_OPPORTUNITY || c->id == ROVE_COLL_CUSTOMER) {
+		status = c->id == ROVE_COLL_OPPORTUNITY ? opportunity_owner_check_new(cli, c, op)
+							: customer_owner_check_new(cli, op);
 		if (status != ROVE_EXIT_OK) {
 			free(op);
 			return status;
@@ -309,7 +331,7 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		 * the first sync, when the replica does not know its role yet
 		 * (a rep's new customer is his at once, in 'list --mine' too;
 		 * an admin's goes to the pool on sync). */
-		if (c->id == ROVE_COLL_CUSTOMER &&
+		if (c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "owner") == NULL &&
 		    (rove_rules_role_may_own(rove_role_parse(r.role)) || rove_role_parse(r.role) == 0))
 			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
 		/* A deal's likewise (rule 14): its customer's owner, shown
@@ -326,7 +348,7 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rc = deal_owner(&r, op);
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_CUSTOMER && rove_fields_get(&op->fs, "territory") == NULL)
-			rc = default_territory(&r, op);
+			rc = rec_default_territory(&r, op);
 		/* A new deal is a lead unless it says otherwise (SPEC: lead ->
 		 * qualified -> ...), so that it shows under 'list --stage lead'
 		 * as the pipeline counts it. */

@@ -12,7 +12,7 @@
 
 server_setup
 territories east east/east.sh east/east.hz west west/west.cd
-users alice:rep:east.sh bob:rep:east.sh mike:manager:east admin2:admin
+users alice:rep:east.sh bob:rep:east.sh mike:manager:east admin2:admin wendy:rep:west.cd
 r admin admin territory set east.sh release_reason=1 >/dev/null
 sync_all admin alice bob mike admin2
 
@@ -123,4 +123,31 @@ refused alice duplicate import customers "$T/dup.csv"
 grep -q "dup.csv:2: duplicate: tax_id '91310000MA1FL0001R' belongs to customer $t1" "$T/err" ||
 	fail "the import names the customer: $(cat "$T/err")"
 eq "$(r alice sync --json | jq .rejected)" "0" "nothing refused was sent"
+
+# --- a new customer's owner (rule 7): a manager or admin names one, asked
+# of the server at once (attack thirty-four: RULES said so, and
+# `customer add --owner` answered "owner cannot be set here") ---
+refused alice forbidden customer add --name "For Bob" --owner bob
+refused mike not_in_territory customer add --name "For Bob" --territory east.hz --owner bob
+grep -q "bob does not work in east.hz" "$T/err" || fail "why: $(cat "$T/err")"
+refused mike invalid customer add --name "For Wendy" --territory east.sh --owner wendy
+grep -q "no user 'wendy' in your territories" "$T/err" || fail "why: $(cat "$T/err")"
+refused mike invalid customer add --name "For HQ" --territory east.sh --owner admin2
+refused mike invalid customer add --name "For Nobody" --territory east.sh --owner nosuch
+mine=$(r alice customer add --name "Alice's Own" --owner alice)
+forbob=$(r mike customer add --name "For Bob" --territory east.sh --owner bob)
+topool=$(r mike customer add --name "For the Pool" --territory east.sh --owner "")
+forwendy=$(r admin customer add --name "HQ Lead" --territory west.cd --owner wendy)
+eq "$(r mike customer show "$forbob" --json | jq -r .owner)" "bob" "the named owner, shown before the sync"
+eq "$(r mike customer show "$topool" --json | jq -r .owner)" "null" "the pool, named"
+eq "$(r alice sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "a rep naming himself"
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[2,0]" "a manager's named owners"
+eq "$(r admin sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "an admin's named owner"
+r bob sync >/dev/null
+eq "$(r bob customer show "$forbob" --json | jq -r .owner)" "bob" "bob owns what mike made for him"
+eq "$(r bob customer history "$forbob" --json | jq -r '.[0] | .event + " to " + .to + " by " + .by')" \
+	"create to bob by mike" "its history"
+eq "$(r admin customer show "$topool" --json | jq -r .owner)" "null" "in the pool"
+eq "$(r admin customer show "$forwendy" --json | jq -r .owner)" "wendy" "the admin's lead is wendy's"
+eq "$(r alice customer show "$mine" --json | jq -r .owner)" "alice" "alice's own"
 echo "ok"

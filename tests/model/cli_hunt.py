@@ -329,8 +329,9 @@ class Hunt:
         if c < 4:
             args = ["customer", "add"] + self.opt("--name", self.field_value("name"))
             for o, f in (("--phone", "phone"), ("--tax-id", "tax_id"), ("--territory", "territory"),
-                         ("--tier", "tier"), ("--address", "address"), ("--dealer", "dealer")):
-                if self.maybe(0.8 if f == "territory" else 0.1 if f == "dealer" else 0.3):
+                         ("--tier", "tier"), ("--address", "address"), ("--dealer", "dealer"),
+                         ("--owner", "owner")):
+                if self.maybe(0.8 if f == "territory" else 0.1 if f in ("dealer", "owner") else 0.3):
                     args += self.opt(o, self.field_value(f))
             return args, None, "add"
         if c < 7:
