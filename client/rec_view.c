@@ -29,6 +29,8 @@ static int column_width(const rove_field_def *fd)
 		return ROVE_TIME_SIZE - 1; /* whole: 2026-11-30T09:15:00Z */
 	if (fd->type == ROVE_FT_REF && (fd->flags & ROVE_FF_PARENT))
 		return 28; /* the customer's name */
+	if (fd->type == ROVE_FT_MONEY)
+		return 15; /* the largest amount, ROVE_MAX_MONEY_CENTS: 100000000000.00 */
 	return fd->type == ROVE_FT_DATE ? 10 : 14;
 }
 
@@ -229,7 +231,8 @@ static int print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 			else
 				out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			fputs("  ", stdout);
-			if (lc->wide)
+			/* (a number is never cut: a cut one reads as another) */
+			if (lc->wide || fd->type == ROVE_FT_MONEY || fd->type == ROVE_FT_INT)
 				out_cell_whole(stdout, text, column_width(fd));
 			else
 				out_cell(stdout, text, column_width(fd));

@@ -112,6 +112,8 @@ refused "a negative target" "cannot be negative" mike target set alice --period 
 refused "a deal over the limit" "more than" alice opportunity add --customer "$base" --title Big --amount 100000000000.01
 big=$(r alice opportunity add --customer "$base" --title "Biggest" --amount 100000000000) ||
 	bad "an amount of exactly 10^13 cents"
+# Shown whole in a list (attack thirty-four: "100000000000.…").
+r alice opportunity list | grep -q "  100000000000\.00  " || fail "the largest amount in a list: $(r alice opportunity list)"
 refused "a negative amount set" "cannot be negative" alice opportunity set "$big" amount=-1
 # "-0" is no number rove writes either (attack thirty-one: taken as 0)
 refused "an amount of -0" "amount '-0' has a minus sign: write 0" alice opportunity add --customer "$base" --title Deal --amount -0
