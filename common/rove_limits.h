@@ -579,9 +579,12 @@
  * rest are counted (a file of 3,000 bad rows is one mistake, not 6,000
  * lines on a terminal). */
 #define ROVE_MAX_IMPORT_SHOWN 100u
-/* Without nng's statistics (which tell when an accept failed) the guard
- * dials its own listener this often. */
-#define ROVE_LISTEN_CHECK_PERIOD_MS 10000
+/* When no connection was handed over for this long (or nng's statistics,
+ * which tell when an accept failed, are missing), the guard dials its own
+ * listener: nng 1.5.2's accept loop can also stop without a trace in the
+ * statistics. A client waits about this long at most for it to listen
+ * again; an idle server makes one local connection this often. */
+#define ROVE_LISTEN_CHECK_PERIOD_MS 3000
 
 /* ---- how the limits relate (checked when compiling) ---- */
 

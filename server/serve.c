@@ -651,21 +651,27 @@ static void raise_backlog(server *s)
  * failure shows in the listener's statistics; the guard then dials the
  * listener, and if the connection never arrives closes the listener
  * (its connections too: their clients reconnect and resend) and listens
- * anew. Without statistics it dials every ROVE_LISTEN_CHECK_PERIOD_MS.
+ * anew. An accept loop can also stop with nothing in the statistics (a
+ * client that connects over ipc:// and closes at once, having sent
+ * nothing, left it waiting for good): so the guard also dials when no
+ * connection was handed over for ROVE_LISTEN_CHECK_PERIOD_MS (a busy
+ * server is never dialled; an idle one about that often).
  * Accepts that fail for want of descriptors are not that bug: nng backs
  * off and accepts again once some close, and closing the listener would
  * only cut every live connection; the guard checks again once there are
  * descriptors to spare. */
-static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
+static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms, uint64_t *seen_then)
 {
-	uint64_t now = mono_ms(), n = 0;
+	uint64_t now = mono_ms(), n = 0, seen = atomic_load(&s->pipes_seen);
 	int rv = s->listening ? listener_errors(s, &n) : 0;
 	listener_state found;
 
 	if (s->listening) {
-		if (rv == 0 && n == *errors)
-			return;
-		if (rv != 0 && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
+		if (seen != *seen_then) { /* it hands connections over */
+			*seen_then = seen;
+			*checked_ms = now;
+		}
+		if ((rv != 0 || n == *errors) && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
 		if (out_of_fds(s))
 			return; /* *errors unchanged: checked again next period */
@@ -677,6 +683,7 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms)
 			return; /* *errors unchanged: checked again next period */
 		*checked_ms = now;
 		*errors = n;
+		*seen_then = atomic_load(&s->pipes_seen); /* the check's own too */
 		if (found == LISTENER_ACCEPTS)
 			return;
 		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
@@ -701,7 +708,7 @@ static void *guard_main(void *arg)
 {
 	server *s = arg;
 	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
-	uint64_t errors = 0, checked_ms = mono_ms(), next = mono_ms() + ROVE_GUARD_PERIOD_MS;
+	uint64_t errors = 0, checked_ms = mono_ms(), seen_then = 0, next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 
 	if (ids == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
@@ -722,7 +729,7 @@ static void *guard_main(void *arg)
 		pthread_mutex_unlock(&s->gmu);
 		cut_pipes(s, ids);
 		if (!woken || mono_ms() >= next) {
-			check_listener(s, &errors, &checked_ms);
+			check_listener(s, &errors, &checked_ms, &seen_then);
 			report_counts(s);
 			next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 		}

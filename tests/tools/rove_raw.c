@@ -15,6 +15,9 @@
  *   rove_raw URL abort [N]   N times (default 1): connects, closes its
  *                            sending side, then resets the connection,
  *                            before the server's handshake reaches it
+ *   rove_raw URL close [N]   N times (default 1): connects and closes at
+ *                            once, having sent nothing (a port scanner, a
+ *                            health check that only connects)
  *
  * URL is tcp://HOST:PORT or ipc:///PATH. $ROVE_PROBE_SOURCE=A.B.C.D
  * connects from that local IPv4 address; $ROVE_PROBE_TIMEOUT_MS (default
@@ -27,7 +30,7 @@
  * {"sent":n,"dropped":true|false,"ms":t}: n requests (flood) or bytes
  * (hold) written, whether the server closed the connection, and the
  * milliseconds from the start (flood) or from {"held"} (hold) to the
- * drop or the timeout. abort prints {"aborted":N}.
+ * drop or the timeout. abort prints {"aborted":N}, close {"closed":N}.
  * Exit status 0, 2 for a usage error, 3 when it cannot connect.
  */
 #define _GNU_SOURCE /* POLLRDHUP: the server closed while replies are unread */
@@ -326,9 +329,22 @@ static int do_abort(const char *url, unsigned long n)
 	return 0;
 }
 
+/* Connects and closes at once, n times, sending nothing. */
+static int do_close(const char *url, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		int fd = dial(url);
+		if (fd < 0)
+			return 3;
+		close(fd);
+	}
+	printf("{\"closed\":%lu}\n", n);
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | abort [N]\n");
+	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | abort [N] | close [N]\n");
 	return 2;
 }
 
@@ -362,6 +378,11 @@ int main(int argc, char **argv)
 		if ((argc == 4 && *end != '\0') || n == 0)
 			return usage();
 		return do_abort(argv[1], n);
+	} else if (strcmp(argv[2], "close") == 0 && (argc == 3 || argc == 4)) {
+		unsigned long n = argc == 4 ? strtoul(argv[3], &end, 10) : 1;
+		if ((argc == 4 && *end != '\0') || n == 0)
+			return usage();
+		return do_close(argv[1], n);
 	} else {
 		return usage();
 	}
