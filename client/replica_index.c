@@ -620,6 +620,11 @@ int rpl_hidden_begin(rove_replica *r, MDB_txn *txn, uint8_t coll, rpl_hidden *h)
 		f = rove_schema_field(cd, "customer");
 	if (f == NULL)
 		return ROVE_OK;
+	if (coll == ROVE_COLL_NOTICE) {
+		h->field = f->name;
+		h->gone_hides = true;
+		return ROVE_OK;
+	}
 	/* Whether the view holds a customer at all: else none is deleted. */
 	rc = rove_db_err(mdb_cursor_open(txn, r->view, &c), "cursor");
 	if (rc != ROVE_OK)
@@ -656,10 +661,14 @@ int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 	 * deleted, read from its outline (the replica wrote it, checked). */
 	rove_record_key(key, ROVE_COLL_CUSTOMER, &id);
 	mrc = mdb_get(h->txn, h->r->view, &k, &v);
+	if (mrc == MDB_NOTFOUND && h->gone_hides) {
+		mrc = mdb_get(h->txn, h->r->base, &k, &v);
+		*hidden = mrc == MDB_NOTFOUND;
+	}
 	if (mrc == MDB_NOTFOUND)
 		rc = ROVE_OK;
 	else if (mrc != 0)
-		rc = rove_db_err(mrc, "view");
+		rc = rove_db_err(mrc, "replica");
 	else if ((rc = rove_record_raw_deleted(v.mv_data, v.mv_size, hidden)) != ROVE_OK)
 		rove_error("corrupt record in the replica");
 	if (rc == ROVE_OK) {

@@ -117,11 +117,14 @@ int rpl_visible_get(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid
  * records with pending ops), its deletion read from the record's outline
  * once per run of children of the same customer; nothing at all when the
  * view holds no customer. The notices about such a customer are hidden
- * the same way, by their customer field. */
+ * the same way, by their customer field, and so are those about a
+ * customer the replica no longer holds (deleted, or moved out of scope,
+ * since they came): nothing here could be done about them. */
 typedef struct rpl_hidden {
 	rove_replica *r;
 	MDB_txn *txn;
 	const char *field;   /* the customer's id field; NULL: nothing hidden */
+	bool gone_hides;     /* a customer in neither view nor base hides too */
 	rove_uuid last;      /* the customer tested last, and its answer */
 	bool have_last, last_hidden;
 } rpl_hidden;

@@ -158,6 +158,13 @@ r mara customer delete "$mine"
 eq "$(r mara notices --json | jq --arg id "$mine" '[.[] | select(.customer == $id)] | length')" "0" \
 	"the notices of a customer deleted here"
 eq "$(r mara notices | grep -c "Mara Idle Co" || true)" "0" "nor in the plain list"
+# Sent and applied, the customer leaves the replica; its notices stay out
+# of sight (the server keeps them, and nothing here says what they were
+# about any more).
+r mara sync >/dev/null
+eq "$(r mara customer show "$mine" >/dev/null 2>&1; echo $?)" "1" "the deleted customer is gone after the sync"
+eq "$(r mara notices --json | jq --arg id "$mine" '[.[] | select(.customer == $id)] | length')" "0" \
+	"the notices of a customer deleted and synced"
 sleep 0.7
 r carl sync >/dev/null
 eq "$(r carl notices --json | jq length)" "$(jq length <<<"$notices")" "no repeated notices"
