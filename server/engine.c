@@ -513,17 +513,24 @@ static void clock_saved(rove_engine *e, const engine_saved *saved)
  * would lose every merge, so the change would have no effect. */
 static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rove_hlc after)
 {
-	uint64_t wall = rove_wall_ms(), start = rove_hlc_ms(e->clock_start);
-	uint64_t base = start > wall ? start : wall, ms = rove_hlc_ms(op->st.hlc);
+	/* now: the server's time, the wall clock's and never back (a wall
+	 * clock set back does not take it back; no client's stamp moves
+	 * it). Measured against the wall alone, the stamps the server gave
+	 * while its wall ran days ahead counted as a client's days ahead
+	 * once the wall was set back, and after a restore a change made
+	 * after one of them was stamped anew below it (seed 944408420). */
+	uint64_t wall = rove_wall_ms(), now = rove_engine_now_ms(e), start = rove_hlc_ms(e->clock_start);
+	uint64_t base = start > now ? start : now, ms = rove_hlc_ms(op->st.hlc);
 	uint64_t seen_ms = rove_hlc_ms(seen);
 	bool seen_ok;
 
 	/* The clock it started with may hold a client's stamp up to the
 	 * skew ahead: taken whole, each restart would let the next client
 	 * go a skew further (a rep's laptop a few minutes fast, restart
-	 * after restart). So the start counts up to the skew past the wall. */
-	if (base > wall + ROVE_MAX_CLOCK_SKEW_MS)
-		base = wall + ROVE_MAX_CLOCK_SKEW_MS;
+	 * after restart). So the start counts up to the skew past the
+	 * server's time. */
+	if (base > now + ROVE_MAX_CLOCK_SKEW_MS)
+		base = now + ROVE_MAX_CLOCK_SKEW_MS;
 	/* A seen stamp counts within the bound a client's own stamp has (so
 	 * that it takes the clock no further than a stamp could). One at or
 	 * below the clock's starting millisecond counts too, as a given stamp
