@@ -9,8 +9,8 @@
  * limits taken from the next three bytes (1 to 16 cells, 1 to 64 bytes a
  * cell, 1 to 256 a record), to its end. Checked for every record:
  *   - the reader ends: at most one record per byte of input, plus one;
- *   - a good record has 1 to max_cells cells, each valid UTF-8 (rove's
- *     own decoder says so) of at most max_cell bytes and no NUL inside,
+ *   - a good record has 1 to max_cells cells, each well-formed UTF-8
+ *     (rove_text_check says so) of at most max_cell bytes,
  *     max_record bytes in all;
  *   - a bad one says why (rove_csv_error not empty);
  *   - line numbers never go back and never pass the input's line count.
@@ -20,8 +20,9 @@
  * record (as `rove export` writes one first) every record is written with
  * rove_csv_put, cells separated by commas and records ended with
  * ROVE_CSV_EOL, and the file is read back under limits it fits in:
- *   - a record of cells that valid data may hold (UTF-8 with no control
- *     character but line feeds and tabs) reads back as the same cells,
+ *   - a record of cells that stored values may hold (rove_text_check:
+ *     UTF-8, no control character but line feeds and tabs, no NUL) reads
+ *     back as the same cells,
  *     once rove_csv_unguard takes the formula guard off;
  *   - any other record still reads back as a good record of as many
  *     cells (what no valid record holds is written as U+FFFD);
@@ -53,30 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SEP_CELL 0xffu
 #define SEP_RECORD 0xfeu
 
+/* Well-formed UTF-8, whatever characters it holds. */
 static bool utf8_ok(const char *s, size_t len)
 {
-	uint32_t cp;
-
-	for (size_t i = 0, k; i < len; i += k) {
-		k = rove_utf8_next(s + i, len - i, &cp);
-		if (cp == ROVE_UTF8_BAD)
-			return false;
-	}
-	return true;
+	return rove_text_check(s, len, ROVE_TEXT_ALLOW_LINES, NULL, NULL) != ROVE_TEXT_NOT_UTF8;
 }
 
-/* Whether valid data may hold s (len bytes): what rove_csv_put writes as
- * it is. */
+/* Whether a stored value may hold s (len bytes): text with no control
+ * character but line feeds and tabs, which rove_csv_put writes as it is. */
 static bool storable(const uint8_t *s, size_t len)
 {
-	uint32_t cp;
-
-	for (size_t i = 0, k; i < len; i += k) {
-		k = rove_utf8_next((const char *)s + i, len - i, &cp);
-		if (cp == ROVE_UTF8_BAD || (rove_text_is_control(cp) && cp != '\n' && cp != '\t'))
-			return false;
-	}
-	return true;
+	return rove_text_check((const char *)s, len, ROVE_TEXT_ALLOW_LINES, NULL, NULL) == ROVE_TEXT_OK;
 }
 
 static void read_any(const uint8_t *data, size_t size)
