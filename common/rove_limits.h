@@ -579,12 +579,16 @@
  * rest are counted (a file of 3,000 bad rows is one mistake, not 6,000
  * lines on a terminal). */
 #define ROVE_MAX_IMPORT_SHOWN 100u
-/* When no connection was handed over for this long (or nng's statistics,
- * which tell when an accept failed, are missing), the guard dials its own
- * listener: nng 1.5.2's accept loop can also stop without a trace in the
- * statistics. A client waits about this long at most for it to listen
- * again; an idle server makes one local connection this often. */
+/* When no connection was handed over for this long, the guard dials its
+ * own listener: nng 1.5.2's accept loop can stop for good (bug 1518). A
+ * client waits about this long at most for it to listen again; an idle
+ * server makes one local connection this often. */
 #define ROVE_LISTEN_CHECK_PERIOD_MS 3000
+/* After listening anew this many times, roved starts anew in place
+ * instead (an exec of itself, after a clean stop): each listener nng
+ * 1.5.2 closes keeps its descriptor and those of connections it never
+ * handed over, a few at a time (server/serve.c, check_listener). */
+#define ROVE_MAX_RELISTENS 16u
 
 /* ---- how the limits relate (checked when compiling) ---- */
 

@@ -19,6 +19,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -202,6 +203,9 @@ static int cmd_init(int argc, char **argv)
 }
 
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts. */
+/* main's arguments, for `roved serve` to start anew in place. */
+static char **roved_argv;
+
 static void block_stop_signals(void)
 {
 	sigset_t sigs;
@@ -210,6 +214,26 @@ static void block_stop_signals(void)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
+/* Marks every descriptor past stderr close-on-exec. */
+static void cloexec_all(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *ent;
+
+	if (d == NULL) {
+		rove_warn("cannot list this process's descriptors (%s): some may stay open past the restart",
+			  strerror(errno));
+		return;
+	}
+	while ((ent = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(ent->d_name, &end, 10);
+		if (*end == '\0' && end != ent->d_name && fd > 2 && fd != dirfd(d))
+			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -226,7 +250,7 @@ static int cmd_serve(int argc, char **argv)
 	};
 	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL};
 	rove_engine e;
-	bool seen[256] = {false};
+	bool seen[256] = {false}, restart = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -302,8 +326,18 @@ static int cmd_serve(int argc, char **argv)
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}
-	rc = rove_serve(&e, &so);
+	rc = rove_serve(&e, &so, &restart);
 	rove_engine_close(&e);
+	if (rc == ROVE_OK && restart) {
+		/* The same process anew: its pid, its output and its blocked
+		 * stop signals (until its sigwait) stay; every other
+		 * descriptor closes (the directory's locks, taken again, and
+		 * what nng leaked: not all of nng's are close-on-exec). */
+		cloexec_all();
+		execv("/proc/self/exe", roved_argv);
+		rove_error("cannot start roved anew in place: %s; stopping", strerror(errno));
+		return EXIT_FAIL;
+	}
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -460,6 +494,7 @@ static int cmd_compact(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	roved_argv = argv;
 	rove_log_init("roved", ROVE_LOG_INFO);
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);

@@ -76,6 +76,12 @@ typedef struct server {
 	pthread_cond_t gcv;
 	bool gstop;
 	bool gwake;        /* a connection is to be cut before the period ends */
+	uint32_t relistens, max_relistens; /* the guard's: listened anew, and how often before a restart */
+	/* While the guard dials its listener (probing), the address its
+	 * connection comes from: not counted in the metrics' connections. */
+	atomic_bool probing;
+	rove_peer probe_peer;
+	atomic_bool restart; /* the guard asked for roved to start anew in place */
 } server;
 
 /* Milliseconds of a clock that never goes back. */
@@ -99,7 +105,7 @@ static uint64_t mono_ns(void)
 /* A bound a test may lower through the environment (docs/ENVIRONMENT.md:
  * to make the guard's slow cases quick): $name if it is
  * ROVE_MIN_TEST_KNOB_MS to max, else max (said when it is set). */
-static uint32_t knob_ms(const char *name, uint32_t max)
+static uint32_t knob(const char *name, uint32_t min, uint32_t max, const char *unit)
 {
 	const char *env = getenv(name);
 	char *end = NULL;
@@ -107,12 +113,17 @@ static uint32_t knob_ms(const char *name, uint32_t max)
 
 	if (env == NULL)
 		return max;
-	if (end == env || *end != '\0' || v < (long)ROVE_MIN_TEST_KNOB_MS || v > (long)max) {
-		rove_warn("%s ignored: a test's setting of %u to %u ms", name, ROVE_MIN_TEST_KNOB_MS, max);
+	if (end == env || *end != '\0' || v < (long)min || v > (long)max) {
+		rove_warn("%s ignored: a test's setting of %u to %u%s", name, min, max, unit);
 		return max;
 	}
 	rove_warn("%s=%ld: a test's setting, not for production", name, v);
 	return (uint32_t)v;
+}
+
+static uint32_t knob_ms(const char *name, uint32_t max)
+{
+	return knob(name, ROVE_MIN_TEST_KNOB_MS, max, " ms");
 }
 
 /* Wakes the guard early: a connection is to be cut. */
@@ -361,7 +372,10 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 			nng_pipe_close(pipe);
 			return;
 		}
-		rove_metrics_connection(false);
+		/* The guard's own check is not a client's connection. */
+		if (!(atomic_load(&s->probing) && peer.len == s->probe_peer.len &&
+		      memcmp(peer.b, s->probe_peer.b, peer.len) == 0 && atomic_exchange(&s->probing, false)))
+			rove_metrics_connection(false);
 		if (evicted != 0) {
 			/* The cap is reached: an unauthenticated connection
 			 * makes room, cut by the guard. */
@@ -420,36 +434,15 @@ static void cut_pipes(server *s, uint32_t *ids)
 	}
 }
 
-/* The accept errors of the listener so far ("other" and "canceled" in
- * nng's statistics: where an accept loop that stopped is counted). */
-static int listener_errors(server *s, uint64_t *out)
-{
-	nng_stat *root, *l, *st;
-	int rv = nng_stats_get(&root);
-
-	if (rv != 0)
-		return rv;
-	*out = 0;
-	if ((l = nng_stat_find_listener(root, s->listener)) == NULL) {
-		rv = NNG_ENOENT;
-	} else {
-		if ((st = nng_stat_find(l, "other")) != NULL)
-			*out += nng_stat_value(st);
-		if ((st = nng_stat_find(l, "canceled")) != NULL)
-			*out += nng_stat_value(st);
-	}
-	nng_stats_free(root);
-	return rv;
-}
-
 /* A URL that reaches the listener from this machine, into url; false if
  * there is none (an abstract socket, an unknown family). */
-static bool self_url(server *s, char *url, size_t len)
+static bool self_url(server *s, char *url, size_t len, rove_peer *peer)
 {
 	const char *scheme = rove_net_is_tls(s->opts->url) ? "tls+tcp" : "tcp";
 	char host[INET6_ADDRSTRLEN];
 	nng_sockaddr sa;
 
+	memset(peer, 0, sizeof(*peer));
 	if (nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &sa) != 0)
 		return false;
 	if (sa.s_family == NNG_AF_IPC)
@@ -458,6 +451,8 @@ static bool self_url(server *s, char *url, size_t len)
 		struct in_addr a = {sa.s_in.sa_addr};
 		if (a.s_addr == htonl(INADDR_ANY))
 			a.s_addr = htonl(INADDR_LOOPBACK);
+		peer->len = 4;
+		memcpy(peer->b, &a.s_addr, 4);
 		inet_ntop(AF_INET, &a, host, sizeof(host));
 		return snprintf(url, len, "%s://%s:%u", scheme, host, ntohs(sa.s_in.sa_port)) < (int)len;
 	}
@@ -466,6 +461,8 @@ static bool self_url(server *s, char *url, size_t len)
 		memcpy(&a, sa.s_in6.sa_addr, sizeof(a));
 		if (IN6_IS_ADDR_UNSPECIFIED(&a))
 			a = in6addr_loopback;
+		peer->len = 16;
+		memcpy(peer->b, a.s6_addr, 16);
 		inet_ntop(AF_INET6, &a, host, sizeof(host));
 		return snprintf(url, len, "%s://[%s]:%u", scheme, host, ntohs(sa.s_in6.sa_port)) < (int)len;
 	}
@@ -551,8 +548,9 @@ static listener_state listener_accepts(server *s)
 	size_t sent;
 	int rv;
 
-	if (!self_url(s, url, sizeof(url)))
+	if (!self_url(s, url, sizeof(url), &s->probe_peer))
 		return LISTENER_ACCEPTS; /* cannot tell */
+	atomic_store(&s->probing, true);
 	/* Only to see the connection arrive: no certificate to check. */
 	rv = rove_net_raw_open(&raw, url, left_ms(until));
 	if (rv == 0) {
@@ -567,6 +565,7 @@ static listener_state listener_accepts(server *s)
 		nanosleep(&ts, NULL);
 	}
 	rove_net_raw_close(&raw);
+	atomic_store(&s->probing, false);
 	if (short_fds || (!arrived && out_of_fds(s)))
 		return LISTENER_FDS_SHORT;
 	if (rv == NNG_ECONNREFUSED)
@@ -647,23 +646,31 @@ static void raise_backlog(server *s)
  * failed SP handshake on to the listener's accept, and an accept that
  * fails with NNG_ECLOSED (a peer that sent a FIN, then a reset, before
  * the server's handshake went out) ends its loop for good: connections
- * are still taken but never served (nng bug 1518, fixed in 1.6). The
- * failure shows in the listener's statistics; the guard then dials the
- * listener, and if the connection never arrives closes the listener
- * (its connections too: their clients reconnect and resend) and listens
- * anew. An accept loop can also stop with nothing in the statistics (a
- * client that connects over ipc:// and closes at once, having sent
- * nothing, left it waiting for good): so the guard also dials when no
+ * are still taken but never served (nng bug 1518, fixed in 1.6). A loop
+ * can also stop with nothing in nng's statistics (a client that connects
+ * over ipc:// and closes at once, having sent nothing). So when no
  * connection was handed over for ROVE_LISTEN_CHECK_PERIOD_MS (a busy
- * server is never dialled; an idle one about that often).
+ * server is never dialled; an idle one about that often) the guard dials
+ * the listener, and if the connection never arrives closes the listener
+ * (its connections too: their clients reconnect and resend) and listens
+ * anew. (It no longer also dials at every new accept error in the
+ * statistics: a client closing its connection counts there too, and
+ * an idle server dialled itself every second, its own closes counted.)
+ *
+ * A listener closed so keeps, in nng 1.5.2, its descriptor and those of
+ * the connections that finished their handshake after its accept loop
+ * stopped (never handed over, never freed): a client could leak a few
+ * descriptors every few seconds until none were left. After
+ * max_relistens of them the guard asks instead for roved to start anew
+ * in place (rove_serve's caller execs it), which frees them all.
+ *
  * Accepts that fail for want of descriptors are not that bug: nng backs
  * off and accepts again once some close, and closing the listener would
  * only cut every live connection; the guard checks again once there are
  * descriptors to spare. */
-static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms, uint64_t *seen_then)
+static void check_listener(server *s, uint64_t *checked_ms, uint64_t *seen_then)
 {
-	uint64_t now = mono_ms(), n = 0, seen = atomic_load(&s->pipes_seen);
-	int rv = s->listening ? listener_errors(s, &n) : 0;
+	uint64_t now = mono_ms(), seen = atomic_load(&s->pipes_seen);
 	listener_state found;
 
 	if (s->listening) {
@@ -671,21 +678,30 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms, ui
 			*seen_then = seen;
 			*checked_ms = now;
 		}
-		if ((rv != 0 || n == *errors) && now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
+		if (now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
 		if (out_of_fds(s))
-			return; /* *errors unchanged: checked again next period */
+			return; /* checked again next period */
 		/* Asked twice: on a loaded machine one connection may take
 		 * longer to arrive, and listening anew cuts every client. */
 		if ((found = listener_accepts(s)) == LISTENER_STOPPED)
 			found = listener_accepts(s);
 		if (found == LISTENER_FDS_SHORT)
-			return; /* *errors unchanged: checked again next period */
+			return; /* checked again next period */
 		*checked_ms = now;
-		*errors = n;
 		*seen_then = atomic_load(&s->pipes_seen); /* the check's own too */
 		if (found == LISTENER_ACCEPTS)
 			return;
+		if (++s->relistens >= s->max_relistens) {
+			rove_warn("the listener on %s stopped accepting connections (a client broke off its "
+				  "handshake: nng 1.5.2 bug 1518), %u times now: starting roved anew in place, to "
+				  "free the descriptors nng keeps of the listeners it closed",
+				  s->opts->url, s->relistens);
+			atomic_store(&s->restart, true);
+			kill(getpid(), SIGUSR2); /* rove_serve's sigwait takes it */
+			s->relistens = 0;  /* asked once */
+			return;
+		}
 		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
 			  "handshake: nng 1.5.2 bug 1518); listening again",
 			  s->opts->url);
@@ -700,22 +716,18 @@ static void check_listener(server *s, uint64_t *errors, uint64_t *checked_ms, ui
 	}
 	s->listening = true;
 	raise_backlog(s);
-	if (listener_errors(s, errors) != 0)
-		*errors = 0;
 }
 
 static void *guard_main(void *arg)
 {
 	server *s = arg;
 	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
-	uint64_t errors = 0, checked_ms = mono_ms(), seen_then = 0, next = mono_ms() + ROVE_GUARD_PERIOD_MS;
+	uint64_t checked_ms = mono_ms(), seen_then = 0, next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 
 	if (ids == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
 		return NULL;
 	}
-	if (listener_errors(s, &errors) != 0)
-		errors = 0;
 	pthread_mutex_lock(&s->gmu);
 	while (!s->gstop) {
 		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
@@ -729,7 +741,7 @@ static void *guard_main(void *arg)
 		pthread_mutex_unlock(&s->gmu);
 		cut_pipes(s, ids);
 		if (!woken || mono_ms() >= next) {
-			check_listener(s, &errors, &checked_ms, &seen_then);
+			check_listener(s, &checked_ms, &seen_then);
 			report_counts(s);
 			next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 		}
@@ -879,7 +891,7 @@ int rove_serve_probe(const rove_serve_opts *opts)
 	return rc;
 }
 
-int rove_serve(rove_engine *e, const rove_serve_opts *opts)
+int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 {
 	const char *url = opts->url;
 	uint64_t tick_ms = opts->tick_ms;
@@ -907,14 +919,17 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR2); /* the guard's: start anew in place */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	*restart = false;
 
 	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES, opts->metrics != NULL);
 	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
 		return ROVE_ENOMEM;
 	s.idle_ms = knob_ms("ROVE_IDLE_MS", ROVE_MAX_IDLE_MS);
 	s.linger_ms = knob_ms("ROVE_CUT_LINGER_MS", ROVE_MAX_CUT_LINGER_MS);
+	s.max_relistens = knob("ROVE_RELISTENS", 1, ROVE_MAX_RELISTENS, "");
 	rove_gate_set_idle(s.gate, s.idle_ms);
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {
 		rove_error("cannot open socket: %s", nng_strerror(rv));
@@ -962,8 +977,14 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts)
 		rc = rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics);
 	if (rc == ROVE_OK) {
 		rove_info("serving on %s", url);
-		sigwait(&sigs, &sig);
-		rove_info("stopping on signal %d", sig);
+		do
+			sigwait(&sigs, &sig);
+		while (sig == SIGUSR2 && !atomic_load(&s.restart)); /* none of ours */
+		*restart = sig == SIGUSR2;
+		if (*restart)
+			rove_info("stopping, to start anew in place");
+		else
+			rove_info("stopping on signal %d", sig);
 	}
 
 	rove_metrics_stop(metrics);

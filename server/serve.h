@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "rove_limits.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Its limits (contexts, batches, connections, timeouts) are in
@@ -44,7 +45,10 @@ typedef struct rove_serve_opts {
  * logged. */
 int rove_serve_probe(const rove_serve_opts *opts);
 
-/* Serves until SIGINT or SIGTERM arrives. Returns a rove error. */
-int rove_serve(rove_engine *e, const rove_serve_opts *opts);
+/* Serves until SIGINT or SIGTERM arrives, or until the server should
+ * start anew in place (*restart true: the caller execs roved again with
+ * the same arguments, which frees what nng 1.5.2 leaks; see serve.c,
+ * check_listener). Returns a rove error. */
+int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart);
 
 #endif

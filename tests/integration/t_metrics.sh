@@ -65,6 +65,12 @@ rove -R "$T/mallory" init --server "$URL" --user alice --token "$(printf '0%.0s'
 rove -R "$T/mallory" sync >/dev/null 2>&1 && fail "a wrong token synced"
 eq "$(metric roved_login_failures_total)" "1.0" "the failed login counted"
 [ "$(int "$(metric roved_connections_total)")" -ge 5 ] || fail "connections not counted"
+# An idle server: its listener guard dials itself about every 3 s, and
+# counts none of that among the clients' connections (attack thirty-five:
+# an idle roved counted one a second).
+conns=$(int "$(metric roved_connections_total)")
+sleep 8
+eq "$(int "$(metric roved_connections_total)")" "$conns" "connections while idle (the guard's own not counted)"
 
 # The options.
 server_stop
