@@ -53,7 +53,8 @@ static const char retry_help[] =
 	"Make a refused change again as a new change, optionally edited: the\n"
 	"same kind of change to the same record, with each FIELD=VALUE given\n"
 	"replacing or adding a field as 'set' would (and a release's\n"
-	"release_reason). It is checked as a new\n"
+	"release_reason, a new customer's owner as 'customer add --owner'\n"
+	"names it). It is checked as a new\n"
 	"change is, queued, and sent by the next 'rove sync'; its op id is\n"
 	"printed alone on stdout. The refusal is dismissed: a dismissed one is\n"
 	"not made again (a retry refused in turn has an op of its own).\n";
@@ -389,7 +390,8 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 
 /* Applies FIELD=VALUE (checked by the caller: it has a '=' and names a
  * field of c) to op as `set` would: no field the server keeps, but a
- * release's reason; a deal's owner not by a rep. */
+ * release's reason and a new customer's owner; a deal's owner not by a
+ * rep. */
 static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_op *orig, rove_op *op,
 		      const char *arg)
 {
@@ -406,6 +408,24 @@ static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_
 	    rove_role_parse(r->role) == ROVE_ROLE_REP) {
 		rove_error("a deal's owner is its customer's owner; managers and admins name another");
 		return ROVE_EPERM;
+	}
+	/* A new customer's owner, as `customer add --owner` names it (""
+	 * for the pool): a refused create is made again with another. */
+	if (c->id == ROVE_COLL_CUSTOMER && orig->kind == ROVE_OP_CREATE && strcmp(fd->name, "owner") == 0) {
+		char why[ROVE_MAX_ERRMSG];
+		rove_value v;
+		int rc;
+		if (rove_role_parse(r->role) == ROVE_ROLE_REP && strcmp(eq + 1, r->auth.user) != 0) {
+			rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name "
+				   "another",
+				   rove_reason_name(ROVE_R_FORBIDDEN));
+			return ROVE_EPERM;
+		}
+		if ((rc = rove_schema_parse(fd, eq + 1, &v, why, sizeof(why))) != ROVE_OK)
+			rove_error("%s", why);
+		else if ((rc = rove_op_set(op, fd->name, v)) != ROVE_OK)
+			rove_error("%s: %s", fd->name, rove_strerror(rc));
+		return rc;
 	}
 	return rec_set_field(op, fd, eq + 1);
 }

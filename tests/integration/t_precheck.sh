@@ -150,4 +150,24 @@ eq "$(r bob customer history "$forbob" --json | jq -r '.[0] | .event + " to " + 
 eq "$(r admin customer show "$topool" --json | jq -r .owner)" "null" "in the pool"
 eq "$(r admin customer show "$forwendy" --json | jq -r .owner)" "wendy" "the admin's lead is wendy's"
 eq "$(r alice customer show "$mine" --json | jq -r .owner)" "alice" "alice's own"
+# A create refused for its owner is made again with another (attack
+# thirty-five: retry said "owner cannot be set here" and sent the refused
+# owner again); a rep names no other owner there either.
+late=$(r mike customer add --name "Late For Bob" --territory east.sh --owner bob)
+r admin admin user disable bob
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[0,1]" "bob was disabled before the sync"
+op=$(r mike rejected --json | jq -r --arg id "$late" '.[] | select(.id == $id) | .op')
+[ -n "$op" ] || fail "the refused create: $(r mike rejected --json)"
+r mike rejected retry "$op" owner= >/dev/null
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "made again for the pool"
+r admin sync >/dev/null
+eq "$(r admin customer show "$late" --json | jq -r .owner)" "null" "in the pool now"
+r admin admin user enable bob
+# Owners change through their own commands, which the error names.
+set +e
+r mike customer set "$forbob" owner=mike 2>"$T/err"
+status=$?
+set -e
+eq "$status" "1" "customer set owner=: exit status"
+grep -q "rove admin reassign --customer ID --to USER" "$T/err" || fail "the way to move it: $(cat "$T/err")"
 echo "ok"
