@@ -411,22 +411,8 @@ static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_
 	}
 	/* A new customer's owner, as `customer add --owner` names it (""
 	 * for the pool): a refused create is made again with another. */
-	if (c->id == ROVE_COLL_CUSTOMER && orig->kind == ROVE_OP_CREATE && strcmp(fd->name, "owner") == 0) {
-		char why[ROVE_MAX_ERRMSG];
-		rove_value v;
-		int rc;
-		if (rove_role_parse(r->role) == ROVE_ROLE_REP && strcmp(eq + 1, r->auth.user) != 0) {
-			rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name "
-				   "another",
-				   rove_reason_name(ROVE_R_FORBIDDEN));
-			return ROVE_EPERM;
-		}
-		if ((rc = rove_schema_parse(fd, eq + 1, &v, why, sizeof(why))) != ROVE_OK)
-			rove_error("%s", why);
-		else if ((rc = rove_op_set(op, fd->name, v)) != ROVE_OK)
-			rove_error("%s: %s", fd->name, rove_strerror(rc));
-		return rc;
-	}
+	if (c->id == ROVE_COLL_CUSTOMER && orig->kind == ROVE_OP_CREATE && strcmp(fd->name, "owner") == 0)
+		return rec_set_new_owner(op, fd, eq + 1, rove_role_parse(r->role), r->auth.user);
 	return rec_set_field(op, fd, eq + 1);
 }
 

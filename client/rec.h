@@ -62,6 +62,10 @@ bool rec_field_repeated(const rove_coll_def *c, char **argv, int from, int i);
  * not (a system field, an invalid value: a rove error; an id that is not
  * one: CLI_EUSAGE). */
 int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text);
+/* Sets a new customer's owner (fd, a system field) of op to text as a
+ * user of role (this replica's, login me) names it: "" for the pool; a
+ * rep names only himself (else ROVE_EPERM, said). */
+int rec_set_new_owner(rove_op *op, const rove_field_def *fd, const char *text, int role, const char *me);
 /* The fields of c a user gives, a line each with what a value may be, for
  * help: those of add, or those set may change (settable). */
 void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable);

@@ -77,6 +77,24 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	return rc;
 }
 
+int rec_set_new_owner(rove_op *op, const rove_field_def *fd, const char *text, int role, const char *me)
+{
+	char why[ROVE_MAX_ERRMSG];
+	rove_value v;
+	int rc;
+
+	if (role == ROVE_ROLE_REP && strcmp(text, me) != 0) {
+		rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name another",
+			   rove_reason_name(ROVE_R_FORBIDDEN));
+		return ROVE_EPERM;
+	}
+	if ((rc = rove_schema_parse(fd, text, &v, why, sizeof(why))) != ROVE_OK)
+		rove_error("%s", why);
+	else if ((rc = rove_op_set(op, fd->name, v)) != ROVE_OK)
+		rove_error("%s: %s", fd->name, rove_strerror(rc));
+	return rc;
+}
+
 /* The collection a reference field names records of. */
 static uint8_t ref_coll(const rove_field_def *fd)
 {
