@@ -59,6 +59,7 @@ FAULTS = {
     "dup": "the same customer created by two reps (phone reused)",
     "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
     "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
+    "relisten": "bare connections stop roved's listener (nng bug 1518): it listens anew, restarts in place",
 }
 
 TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
@@ -140,6 +141,7 @@ class Harness:
         self.counter = 0
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
+                      "relistens": 0, "inplace": 0,
                       "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
@@ -173,6 +175,8 @@ class Harness:
 
     def setup(self):
         admin_token = self.server.init()
+        if self.on("relisten"):
+            self.server.extra_env["ROVE_RELISTENS"] = "2"
         self.server.start()
         self.tokens["admin"] = admin_token
         self.add_replica("admin", admin_token)
@@ -1163,6 +1167,38 @@ class Harness:
         self.event("roved restarted (%s) with clock %s" % ("SIGTERM" if sig == signal.SIGTERM else "SIGKILL",
                                                              offset or "real"))
 
+    def act_relisten(self):
+        """Bare connections to roved's socket, which can stop its accept
+        loop (its transport still answers the SP header, so only a
+        request would tell): its guard dials its listener when no
+        connection came for 3 s, listens anew if that one never arrives,
+        and every second time (ROVE_RELISTENS=2) starts anew in place
+        instead. Then a sync, checked as every other: it gets through,
+        and finds every acknowledged change."""
+        n = self.rng.randint(1, 6)
+        log = self.server.log_count
+        before = (log("listening again"), log("starting roved anew in place"), log("serving on"))
+        self.server.bare_closes(n)
+        t0 = time.monotonic()
+        # The guard's period and checks, 3-8 s; a restart in place
+        # is over when the new image serves.
+        while time.monotonic() - t0 < 30:
+            after = (log("listening again"), log("starting roved anew in place"), log("serving on"))
+            if after[1] > before[1] and after[2] > before[2]:
+                break
+            if after[1] == before[1] and (after[0] > before[0] or time.monotonic() - t0 > 10):
+                break
+            time.sleep(0.05)
+        else:
+            raise Violation("(4) roved serves again after bare connections", "-",
+                            ["it started anew in place and did not serve within 30 s; the end of its log:"] +
+                            ["  " + l for l in self.server.log_tail(20).splitlines()])
+        self.stats["relistens"] += after[0] - before[0]
+        self.stats["inplace"] += after[1] - before[1]
+        self.event("%d bare connection(s): roved listened anew %d, started anew in place %d time(s)" %
+                   (n, after[0] - before[0], after[1] - before[1]))
+        self.sync_step(self.rng.choice(list(self.reps)))
+
     def act_server_clock(self):
         offset, days = self.rng.choice(SERVER_CLOCKS)
         self.stats["clock_jumps"] += 1
@@ -1259,6 +1295,8 @@ class Harness:
             menu.append((3, "bigfamily", None))
         if self.on("disable"):
             menu.append((1, "disable", None))
+        if self.on("relisten"):
+            menu.append((1, "relisten", None))
         total = sum(w for w, _, _ in menu)
         x = rng.uniform(0, total)
         for w, name, _ in menu:
@@ -1297,6 +1335,8 @@ class Harness:
             return "backup", self.act_backup, ()
         if name == "disable":
             return "disable", self.act_disable, ()
+        if name == "relisten":
+            return "relisten", self.act_relisten, ()
         if name == "bigfamily":
             owner = rng.choice(REPS)
             return "bigfamily", self.big_family_start, (owner,)
@@ -1542,10 +1582,10 @@ def main():
     s = h.stats
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
-          "%d clock jumps" %
+          "%d clock jumps, %d listens anew, %d restarts in place" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
-           s["clock_jumps"]))
+           s["clock_jumps"], s["relistens"], s["inplace"]))
     return 0
 
 

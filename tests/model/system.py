@@ -106,6 +106,7 @@ class Server:
         self.offset = None  # faketime offset of the running roved
         self.offset_days = 0
         self.max_offset_days = 0  # the furthest ahead it ever ran
+        self.extra_env = {}  # for every start (ROVE_RELISTENS with the relisten fault)
 
     def init(self):
         r = subprocess.run([self.roved, "init", self.dir, "--admin", "admin"],
@@ -121,8 +122,10 @@ class Server:
         self.offset, self.offset_days = offset, days
         self.max_offset_days = max(self.max_offset_days, days)
         logf = open(self.log, "ab")
+        env = faketime_env(offset, server=True)
+        env.update(self.extra_env)
         self.p = self.procs.spawn([self.roved, "serve", self.dir, "--listen", self.url],
-                                  stdout=logf, stderr=logf, env=faketime_env(offset, server=True))
+                                  stdout=logf, stderr=logf, env=env)
         logf.close()
         for _ in range(200):
             # The socket's file appears when roved binds it, a moment
@@ -155,6 +158,22 @@ class Server:
                 return got[:4] == b"\x00SP\x00"
             except OSError:
                 return False
+
+    def bare_closes(self, n):
+        """n connections to roved's socket, each closed at once, having
+        sent nothing: what can stop nng 1.5.2's accept loop for good
+        (docs/SECURITY.md)."""
+        for _ in range(n):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as so:
+                try:
+                    so.connect(self.sock)
+                except OSError:
+                    pass
+
+    def log_count(self, text):
+        """How many lines of roved's log hold text."""
+        with open(self.log, "rb") as f:
+            return sum(1 for line in f if text.encode() in line)
 
     def stop(self, sig=signal.SIGTERM):
         """Stops roved; returns its exit status (None after SIGKILL)."""
