@@ -41,15 +41,14 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	rove_value v;
 	int rc;
 
-	if (fd->flags & ROVE_FF_SYSTEM && strcmp(fd->name, "owner") == 0) {
-		rove_error("owner cannot be set here: a customer's owner changes through 'rove customer "
-			   "claim|release' or, by managers and admins, 'rove admin reassign --customer ID --to "
-			   "USER'");
-		return ROVE_EINVAL;
-	}
 	if (fd->flags & ROVE_FF_SYSTEM) {
-		rove_error("%s cannot be set here (it is set by the server or by a dedicated command)",
-			   fd->name);
+		if (strcmp(fd->name, "owner") == 0) /* a customer's: the commands that move one */
+			rove_error("owner cannot be set here: a customer's owner changes through 'rove customer "
+				   "claim|release' or, by managers and admins, 'rove admin reassign --customer ID "
+				   "--to USER'");
+		else
+			rove_error("%s cannot be set here (it is set by the server or by a dedicated command)",
+				   fd->name);
 		return ROVE_EINVAL;
 	}
 	if (fd->type == ROVE_FT_REF && text[0] != '\0') {

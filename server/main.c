@@ -202,10 +202,10 @@ static int cmd_init(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Blocks SIGINT and SIGTERM in this thread and the threads it starts. */
 /* main's arguments, for `roved serve` to start anew in place. */
 static char **roved_argv;
 
+/* Blocks SIGINT and SIGTERM in this thread and the threads it starts. */
 static void block_stop_signals(void)
 {
 	sigset_t sigs;

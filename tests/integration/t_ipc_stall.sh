@@ -5,8 +5,8 @@
 # roved's guard, which listened anew only when those showed a failed
 # accept, never noticed, and every sync after timed out (found
 # 2026-12-04 from the model check's harness; an unchanged roved stalled
-# within 2-5 such rounds, over TCP never in 975). The guard now also
-# dials its listener when no connection came for a while
+# within 2-5 such rounds, over TCP never in 975). The guard now dials its
+# listener whenever no connection came for a while
 # (ROVE_LISTEN_CHECK_PERIOD_MS, server/serve.c): each round's next sync
 # gets through.
 . "$(dirname "$0")/lib.sh"
