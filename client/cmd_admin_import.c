@@ -606,10 +606,12 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 				return rc;
 			}
 		}
-		if (attempt > 0 || rc != ROVE_ENOTFOUND || strncmp(err, "no such import", 14) != 0)
+		if (attempt + 1 >= ROVE_MAX_IMPORT_TRIES || rc != ROVE_ENOTFOUND ||
+		    strncmp(err, "no such import", 14) != 0)
 			break;
-		rove_warn("the server lost the staged rows (it was restarted, or another import replaced them): "
-			  "sending them again");
+		rove_warn("the server lost the staged rows (%s): sending them again",
+			  strstr(err, "started anew") != NULL ? "it started anew"
+							      : "another import replaced them, or they expired");
 	}
 	if (rc == ROVE_OK) {
 		/* The server may forget the staged rows now; if this does not

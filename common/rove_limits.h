@@ -128,6 +128,10 @@
 #define ROVE_MAX_ADMIN_IMPORTS 4
 #define ROVE_ADMIN_IMPORT_TTL_MS (10u * 60u * 1000u)
 #define ROVE_MAX_ADMIN_IMPORT_BYTES (8u * 1024u * 1024u)
+/* How often `rove admin import` stages its rows before it gives up, when
+ * the server lost them (it started anew, or a newer import replaced
+ * them) before the import was committed. */
+#define ROVE_MAX_IMPORT_TRIES 4
 
 /* Admin requests remembered: an ADMIN that carries a request id (one per
  * command a client runs) and changes something has its answer kept by the

@@ -49,6 +49,10 @@
 enum { KIND_TERRITORIES = 1, KIND_USERS = 2 };
 
 #define IMPORT_ID_HEX 32
+/* An import's ID begins with this process's own prefix (boot): an ID
+ * with another one was given before the server started anew, and the
+ * rows staged with it went with that process. */
+#define IMPORT_BOOT_HEX 8
 
 typedef struct stage {
 	const rove_engine *e; /* NULL: a free slot */
@@ -62,6 +66,8 @@ typedef struct stage {
 } stage;
 
 static stage stages[ROVE_MAX_ADMIN_IMPORTS];
+static char boot[IMPORT_BOOT_HEX + 1]; /* "" until the first import */
+_Static_assert(IMPORT_ID_HEX + IMPORT_BOOT_HEX <= ROVE_TOKEN_HEX, "an import ID and a prefix from one token");
 
 static void stage_free(stage *s)
 {
@@ -86,6 +92,17 @@ static int refuse(rove_buf *reply, int code, const char *fmt, ...)
 	rove_engine_verror(reply, code, fmt, ap);
 	va_end(ap);
 	return ROVE_OK;
+}
+
+/* The refusal for an import ID not staged: why it is not, as far as
+ * the server can tell. */
+static int lost(rove_buf *reply, const char *id)
+{
+	if (strlen(id) == IMPORT_ID_HEX && strncmp(id, boot, IMPORT_BOOT_HEX) != 0)
+		return refuse(reply, ROVE_ENOTFOUND, "no such import: the server started anew since it began, "
+				 "and its staged rows went with it: run it again");
+	return refuse(reply, ROVE_ENOTFOUND, "no such import (it was replaced, or is older than %u minutes): "
+			 "run it again", ROVE_ADMIN_IMPORT_TTL_MS / 60000u);
 }
 
 /* The staged import ID of u, on e; NULL if none (or it expired). */
@@ -134,9 +151,12 @@ static int import_begin(rove_engine *e, const rove_user *u, char (*args)[ROVE_MA
 	rc = rove_token_new(token);
 	if (rc != ROVE_OK)
 		return rc;
+	if (boot[0] == '\0')
+		memcpy(boot, token + IMPORT_ID_HEX, IMPORT_BOOT_HEX);
 	s->e = e;
 	snprintf(s->owner, sizeof(s->owner), "%s", u->name);
-	memcpy(s->id, token, IMPORT_ID_HEX);
+	memcpy(s->id, boot, IMPORT_BOOT_HEX);
+	memcpy(s->id + IMPORT_BOOT_HEX, token, IMPORT_ID_HEX - IMPORT_BOOT_HEX);
 	s->id[IMPORT_ID_HEX] = '\0';
 	s->kind = kind;
 	s->touched_ms = now;
@@ -156,8 +176,7 @@ static int import_rows(rove_engine *e, const rove_user *u, char (*args)[ROVE_MAX
 	char *text;
 
 	if (s == NULL)
-		return refuse(reply, ROVE_ENOTFOUND, "no such import (it was replaced, or is older than %u minutes): "
-				 "run it again", ROVE_ADMIN_IMPORT_TTL_MS / 60000u);
+		return lost(reply, nargs >= 1 ? args[0] : "");
 	if (nargs < 2 + ROVE_ADMIN_IMPORT_ARITY || (nargs - 2) % ROVE_ADMIN_IMPORT_ARITY != 0)
 		return refuse(reply, ROVE_EINVAL, "import.rows: %u arguments a row", ROVE_ADMIN_IMPORT_ARITY);
 	first = strtoull(args[1], &end, 10);
@@ -601,8 +620,7 @@ static int import_commit(rove_engine *e, MDB_txn *txn, const rove_user *u, char 
 	int rc;
 
 	if (s == NULL)
-		return refuse(reply, ROVE_ENOTFOUND, "no such import (it was replaced, or is older than %u minutes): "
-				 "run it again", ROVE_ADMIN_IMPORT_TTL_MS / 60000u);
+		return lost(reply, nargs >= 1 ? args[0] : "");
 	rc = stage_args(s, &a);
 	rove_buf_reset(reply);
 	if (rc == ROVE_OK && s->kind == KIND_TERRITORIES)
@@ -629,8 +647,7 @@ static int import_check(rove_engine *e, MDB_txn *txn, const rove_user *u, char (
 	int rc;
 
 	if (s == NULL)
-		return refuse(reply, ROVE_ENOTFOUND, "no such import (it was replaced, or is older than %u minutes): "
-				 "run it again", ROVE_ADMIN_IMPORT_TTL_MS / 60000u);
+		return lost(reply, nargs >= 1 ? args[0] : "");
 	fs.f = malloc(ROVE_MAX_IMPORT_SHOWN * sizeof(*fs.f));
 	rc = fs.f != NULL ? stage_args(s, &a) : ROVE_ENOMEM;
 	if (rc == ROVE_OK)
