@@ -593,6 +593,14 @@
  * 1.5.2 closes keeps its descriptor and those of connections it never
  * handed over, a few at a time (server/serve.c, check_listener). */
 #define ROVE_MAX_RELISTENS 16u
+/* When the descriptors stay short this long and no connection is handed
+ * over meanwhile, roved starts anew in place too: the guard cannot dial
+ * its listener without a descriptor to spare, and connections a stopped
+ * accept loop took are never freed, so the server would stay out of
+ * them, and out of reach, for good. Twice ROVE_MAX_IDLE_MS: by then
+ * every idle connection was cut, and a server merely full of clients
+ * has handed new ones over. */
+#define ROVE_MAX_FDS_SHORT_MS (2u * ROVE_MAX_IDLE_MS)
 
 /* ---- how the limits relate (checked when compiling) ---- */
 

@@ -77,6 +77,8 @@ typedef struct server {
 	bool gstop;
 	bool gwake;        /* a connection is to be cut before the period ends */
 	uint32_t relistens, max_relistens; /* the guard's: listened anew, and how often before a restart */
+	uint64_t short_since;  /* the guard's: descriptors short since (mono ms, 0: they are not) */
+	uint32_t max_short_ms; /* and for how long before a restart (knob_ms: ROVE_MAX_FDS_SHORT_MS) */
 	/* While the guard dials its listener (probing), the address its
 	 * connection comes from: not counted in the metrics' connections. */
 	atomic_bool probing;
@@ -668,6 +670,34 @@ static void raise_backlog(server *s)
  * off and accepts again once some close, and closing the listener would
  * only cut every live connection; the guard checks again once there are
  * descriptors to spare. */
+/* Asks for roved to start anew in place (rove_serve's sigwait takes the
+ * signal, stops cleanly, and its caller execs roved). */
+static void restart_in_place(server *s)
+{
+	atomic_store(&s->restart, true);
+	kill(getpid(), SIGUSR2);
+	s->relistens = 0; /* asked once */
+	s->short_since = 0;
+}
+
+/* The descriptors are short and no connection was handed over since the
+ * last check: past max_short_ms of that, start anew in place (what a
+ * stopped accept loop took is never freed, and the guard cannot dial
+ * to find out without a descriptor). */
+static void check_fds_short(server *s, uint64_t now)
+{
+	if (s->short_since == 0) {
+		s->short_since = now;
+		return;
+	}
+	if (now - s->short_since < s->max_short_ms)
+		return;
+	rove_warn("out of file descriptors for %llu s, and no connection came in meanwhile: starting roved "
+		  "anew in place, to free what nng keeps of connections it never handed over",
+		  (unsigned long long)((now - s->short_since) / 1000));
+	restart_in_place(s);
+}
+
 static void check_listener(server *s, uint64_t *checked_ms, uint64_t *seen_then)
 {
 	uint64_t now = mono_ms(), seen = atomic_load(&s->pipes_seen);
@@ -677,17 +707,23 @@ static void check_listener(server *s, uint64_t *checked_ms, uint64_t *seen_then)
 		if (seen != *seen_then) { /* it hands connections over */
 			*seen_then = seen;
 			*checked_ms = now;
+			s->short_since = 0;
 		}
 		if (now - *checked_ms < ROVE_LISTEN_CHECK_PERIOD_MS)
 			return;
-		if (out_of_fds(s))
+		if (out_of_fds(s)) {
+			check_fds_short(s, now);
 			return; /* checked again next period */
+		}
 		/* Asked twice: on a loaded machine one connection may take
 		 * longer to arrive, and listening anew cuts every client. */
 		if ((found = listener_accepts(s)) == LISTENER_STOPPED)
 			found = listener_accepts(s);
-		if (found == LISTENER_FDS_SHORT)
+		if (found == LISTENER_FDS_SHORT) {
+			check_fds_short(s, now);
 			return; /* checked again next period */
+		}
+		s->short_since = 0;
 		*checked_ms = now;
 		*seen_then = atomic_load(&s->pipes_seen); /* the check's own too */
 		if (found == LISTENER_ACCEPTS)
@@ -697,9 +733,7 @@ static void check_listener(server *s, uint64_t *checked_ms, uint64_t *seen_then)
 				  "handshake: nng 1.5.2 bug 1518), %u times now: starting roved anew in place, to "
 				  "free the descriptors nng keeps of the listeners it closed",
 				  s->opts->url, s->relistens);
-			atomic_store(&s->restart, true);
-			kill(getpid(), SIGUSR2); /* rove_serve's sigwait takes it */
-			s->relistens = 0;  /* asked once */
+			restart_in_place(s);
 			return;
 		}
 		rove_warn("the listener on %s stopped accepting connections (a client broke off its "
@@ -795,7 +829,10 @@ static uint32_t fit_fd_limit(uint32_t max_pipes, bool metrics)
 	if (rl.rlim_cur >= want)
 		return max_pipes;
 	if (rl.rlim_cur <= 2 * extra) {
-		uint32_t n = max_pipes < ROVE_SPARE_FDS ? max_pipes : ROVE_SPARE_FDS;
+		/* half for connections, half for the rest (a smaller share
+		 * than ROVE_SPARE_FDS would leave none) */
+		uint32_t half = rl.rlim_cur / 2 > 0 ? (uint32_t)(rl.rlim_cur / 2) : 1;
+		uint32_t n = max_pipes < half ? max_pipes : half;
 		rove_warn("only %llu file descriptors; serving at most %u connections", (unsigned long long)rl.rlim_cur,
 			  n);
 		return n;
@@ -930,6 +967,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	s.idle_ms = knob_ms("ROVE_IDLE_MS", ROVE_MAX_IDLE_MS);
 	s.linger_ms = knob_ms("ROVE_CUT_LINGER_MS", ROVE_MAX_CUT_LINGER_MS);
 	s.max_relistens = knob("ROVE_RELISTENS", 1, ROVE_MAX_RELISTENS, "");
+	s.max_short_ms = knob_ms("ROVE_FDS_SHORT_MS", ROVE_MAX_FDS_SHORT_MS);
 	rove_gate_set_idle(s.gate, s.idle_ms);
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {
 		rove_error("cannot open socket: %s", nng_strerror(rv));
