@@ -269,12 +269,7 @@ int customer_owner_check_new(rove_cli *cli, rove_op *op)
 		rc = cli_open(cli, &r); /* report */
 	if (rc == ROVE_OK) {
 		role = rove_role_parse(r.role);
-		if (role == ROVE_ROLE_REP && strcmp(owner, r.auth.user) != 0) {
-			rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name "
-				   "another",
-				   rove_reason_name(ROVE_R_FORBIDDEN));
-			rc = ROVE_EPERM;
-		}
+		rc = rec_new_owner_allowed(owner, role, r.auth.user);
 		ask = rc == ROVE_OK && (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) && owner[0] != '\0' &&
 		      !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(role));
 		if (ask && rove_fields_get(&op->fs, "territory") == NULL)

@@ -66,6 +66,9 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text);
  * user of role (this replica's, login me) names it: "" for the pool; a
  * rep names only himself (else ROVE_EPERM, said). */
 int rec_set_new_owner(rove_op *op, const rove_field_def *fd, const char *text, int role, const char *me);
+/* Whether a user of role (login me) may name owner as a new customer's
+ * owner here: a rep names only himself (else ROVE_EPERM, said). */
+int rec_new_owner_allowed(const char *owner, int role, const char *me);
 /* The fields of c a user gives, a line each with what a value may be, for
  * help: those of add, or those set may change (settable). */
 void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable);

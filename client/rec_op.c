@@ -76,17 +76,24 @@ int rec_set_field(rove_op *op, const rove_field_def *fd, const char *text)
 	return rc;
 }
 
+int rec_new_owner_allowed(const char *owner, int role, const char *me)
+{
+	if (role == ROVE_ROLE_REP && strcmp(owner, me) != 0) {
+		rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name another",
+			   rove_reason_name(ROVE_R_FORBIDDEN));
+		return ROVE_EPERM;
+	}
+	return ROVE_OK;
+}
+
 int rec_set_new_owner(rove_op *op, const rove_field_def *fd, const char *text, int role, const char *me)
 {
 	char why[ROVE_MAX_ERRMSG];
 	rove_value v;
 	int rc;
 
-	if (role == ROVE_ROLE_REP && strcmp(text, me) != 0) {
-		rove_error("%s: owner: a rep owns the customers he creates; a manager or admin may name another",
-			   rove_reason_name(ROVE_R_FORBIDDEN));
-		return ROVE_EPERM;
-	}
+	if ((rc = rec_new_owner_allowed(text, role, me)) != ROVE_OK)
+		return rc;
 	if ((rc = rove_schema_parse(fd, text, &v, why, sizeof(why))) != ROVE_OK)
 		rove_error("%s", why);
 	else if ((rc = rove_op_set(op, fd->name, v)) != ROVE_OK)

@@ -82,6 +82,7 @@ typedef struct server {
 	/* While the guard dials its listener (probing), the address its
 	 * connection comes from: not counted in the metrics' connections. */
 	atomic_bool probing;
+	pthread_mutex_t probe_mu; /* guards probe_peer: the guard writes it, nng's callbacks read it */
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
 } server;
@@ -356,6 +357,19 @@ static void *writer_main(void *arg)
 	}
 }
 
+/* Whether peer is the address the guard's check of its listener comes
+ * from (a client on the same host may share it: then one connection of
+ * theirs goes uncounted while the check runs). */
+static bool is_probe(server *s, const rove_peer *peer)
+{
+	bool same;
+
+	pthread_mutex_lock(&s->probe_mu);
+	same = peer->len == s->probe_peer.len && memcmp(peer->b, s->probe_peer.b, peer->len) == 0;
+	pthread_mutex_unlock(&s->probe_mu);
+	return same;
+}
+
 /* nng's pipe notifications: the gate counts every connection the
  * listener hands over and refuses those over its caps. */
 static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
@@ -375,8 +389,7 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 			return;
 		}
 		/* The guard's own check is not a client's connection. */
-		if (!(atomic_load(&s->probing) && peer.len == s->probe_peer.len &&
-		      memcmp(peer.b, s->probe_peer.b, peer.len) == 0 && atomic_exchange(&s->probing, false)))
+		if (!(atomic_load(&s->probing) && is_probe(s, &peer) && atomic_exchange(&s->probing, false)))
 			rove_metrics_connection(false);
 		if (evicted != 0) {
 			/* The cap is reached: an unauthenticated connection
@@ -545,12 +558,15 @@ static listener_state listener_accepts(server *s)
 	static uint8_t sp_header[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
 	char url[512];
 	uint64_t seen = atomic_load(&s->pipes_seen), until = mono_ms() + ROVE_MAX_SELFCHECK_WAIT_MS;
-	bool arrived = false, short_fds = false;
+	bool arrived = false, short_fds = false, ok;
 	rove_net_raw raw;
 	size_t sent;
 	int rv;
 
-	if (!self_url(s, url, sizeof(url), &s->probe_peer))
+	pthread_mutex_lock(&s->probe_mu);
+	ok = self_url(s, url, sizeof(url), &s->probe_peer);
+	pthread_mutex_unlock(&s->probe_mu);
+	if (!ok)
 		return LISTENER_ACCEPTS; /* cannot tell */
 	atomic_store(&s->probing, true);
 	/* Only to see the connection arrive: no certificate to check. */
@@ -946,6 +962,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	pthread_mutex_init(&s.gmu, NULL);
+	pthread_mutex_init(&s.probe_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s.gcv, &ca);
@@ -1060,6 +1077,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
 	pthread_mutex_destroy(&s.gmu);
+	pthread_mutex_destroy(&s.probe_mu);
 	pthread_cond_destroy(&s.gcv);
 	return rc;
 }
