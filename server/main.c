@@ -236,6 +236,18 @@ static void cloexec_all(void)
 	closedir(d);
 }
 
+/* Starts roved anew in place, returning only if it cannot (said). The
+ * same process anew: its pid, its output and its blocked stop signals
+ * (until its sigwait) stay; every other descriptor closes (the
+ * directory's locks, taken again, and what nng leaked: not all of nng's
+ * are close-on-exec). */
+static void start_anew(void)
+{
+	cloexec_all();
+	execv("/proc/self/exe", roved_argv);
+	rove_error("cannot start roved anew in place: %s; stopping", strerror(errno));
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -248,7 +260,7 @@ static int cmd_serve(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL};
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL, NULL};
 	rove_engine e;
 	bool seen[256] = {false}, restart = false;
 	int c, rc;
@@ -326,16 +338,11 @@ static int cmd_serve(int argc, char **argv)
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}
+	so.restart_now = start_anew;
 	rc = rove_serve(&e, &so, &restart);
 	rove_engine_close(&e);
 	if (rc == ROVE_OK && restart) {
-		/* The same process anew: its pid, its output and its blocked
-		 * stop signals (until its sigwait) stay; every other
-		 * descriptor closes (the directory's locks, taken again, and
-		 * what nng leaked: not all of nng's are close-on-exec). */
-		cloexec_all();
-		execv("/proc/self/exe", roved_argv);
-		rove_error("cannot start roved anew in place: %s; stopping", strerror(errno));
+		start_anew();
 		return EXIT_FAIL;
 	}
 	return rc == ROVE_OK ? EXIT_OK : EXIT_FAIL;

@@ -79,6 +79,7 @@ typedef struct server {
 	uint32_t relistens, max_relistens; /* the guard's: listened anew, and how often before a restart */
 	uint64_t short_since;  /* the guard's: descriptors short since (mono ms, 0: they are not) */
 	uint32_t max_short_ms; /* and for how long before a restart (knob_ms: ROVE_MAX_FDS_SHORT_MS) */
+	bool short_at_start;   /* short before any connection: a restart would not help */
 	/* While the guard dials its listener (probing), the address its
 	 * connection comes from: not counted in the metrics' connections. */
 	atomic_bool probing;
@@ -702,6 +703,8 @@ static void restart_in_place(server *s)
  * to find out without a descriptor). */
 static void check_fds_short(server *s, uint64_t now)
 {
+	if (s->short_at_start)
+		return; /* the limit is too small for roved at rest (said at start): starting anew frees nothing */
 	if (s->short_since == 0) {
 		s->short_since = now;
 		return;
@@ -879,12 +882,18 @@ static void *closer_main(void *arg)
 }
 
 /* Closes sock, the writer being done (every acknowledged change is on
- * disk). nng 1.5.2 may wait for ever: a listener closed after its accept
- * loop stopped (bug 1518, check_listener) keeps connections its transport
- * took and never frees, and closing the socket waits for them. Past
- * ROVE_MAX_CLOSE_WAIT_MS the process ends here, at once and with status
- * 0: nothing is left to write, and the lock on DIR goes with it. */
-static void close_or_leave(nng_socket sock)
+ * disk) and every context stopped. nng 1.5.2 may wait for ever: a
+ * listener closed after its accept loop stopped (bug 1518,
+ * check_listener) keeps connections its transport took and never frees,
+ * and closing the socket waits for them. Past ROVE_MAX_CLOSE_WAIT_MS the
+ * process ends here, at once: nothing is left to write, and the lock on
+ * DIR goes with it. Stopping on a signal it exits with status 0; starting
+ * anew in place (restart_now not NULL) it starts anew here, the database
+ * left open (no transaction is, and the new process opens it again),
+ * since that restart is most likely exactly when the close hangs: an
+ * exit 0 left it down for good under Restart=on-failure (attack
+ * thirty-seven). If restart_now returns (it could not), status 1. */
+static void close_or_leave(nng_socket sock, void (*restart_now)(void))
 {
 	closer *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -920,10 +929,13 @@ static void close_or_leave(nng_socket sock)
 		pthread_mutex_unlock(&c->mu);
 		if (!done) {
 			rove_warn("nng did not close every connection within %u ms (connections a stalled listener "
-				  "took, nng 1.5.2); every change is on disk: stopping now",
-				  ROVE_MAX_CLOSE_WAIT_MS);
+				  "took, nng 1.5.2); every change is on disk: %s now",
+				  ROVE_MAX_CLOSE_WAIT_MS, restart_now != NULL ? "starting anew in place" : "stopping");
 			fflush(stderr);
-			_exit(0);
+			if (restart_now == NULL)
+				_exit(0);
+			restart_now();
+			_exit(1);
 		}
 		pthread_join(t, NULL);
 	}
@@ -952,6 +964,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	sigset_t sigs;
 	int sig = 0, rv, rc = ROVE_OK;
 	int writer_started = 0, guard_started = 0;
+	uint64_t open_fds = 0, fd_limit = 0;
 	rove_metrics_http *metrics = NULL;
 	pthread_condattr_t ca;
 
@@ -1021,6 +1034,13 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	if (rc == ROVE_OK) {
 		s.listening = true;
 		raise_backlog(&s);
+		if (fds_short(&open_fds, &fd_limit)) {
+			s.short_at_start = true;
+			rove_warn("only %llu file descriptors, %llu in use before any connection: fewer than %u to "
+				  "spare, so new connections will wait at times; raise the limit (ulimit -n, "
+				  "LimitNOFILE)",
+				  (unsigned long long)fd_limit, (unsigned long long)open_fds, ROVE_MIN_FREE_FDS);
+		}
 		for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 			work_recv(&s.works[i]);
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
@@ -1063,7 +1083,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(s.writer, NULL);
 	}
-	close_or_leave(s.sock);
+	close_or_leave(s.sock, *restart ? opts->restart_now : NULL);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++) {
 		work *w = &s.works[i];
 		if (w->aio != NULL)

@@ -9,13 +9,32 @@
 # loop stopped: every sync failed, minutes after the attacker left
 # (attack thirty-six). Now, when the descriptors stay short with no
 # connection handed over for ROVE_FDS_SHORT_MS (60 s; here 4 s), roved
-# starts anew in place. Checked: after the attack a sync gets through,
+# starts anew in place (unless they were short before any connection). Checked: after the attack a sync gets through,
 # roved said why it started anew, and it is the same process.
 . "$(dirname "$0")/lib.sh"
 ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw binary}
 
 server_init
 URL="ipc://$T/roved.sock"
+
+# A limit too small for roved at rest (fewer than 16 descriptors to
+# spare before any connection) is said at start, and is no reason to
+# start anew: that frees nothing, and an idle roved restarted every
+# ROVE_FDS_SHORT_MS, cutting whatever it served (attack thirty-seven).
+(
+	ulimit -n 24
+	ROVE_FDS_SHORT_MS=1000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
+) >>"$T/small.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" roved
+sleep 6
+grep -q "fewer than 16 to spare, so new connections will wait" "$T/small.log" ||
+	fail "the small limit was not said: $(cat "$T/small.log")"
+if grep -q "anew in place" "$T/small.log"; then
+	fail "an idle roved started anew: $(grep 'anew in place' "$T/small.log" | head -2)"
+fi
+server_stop
+
 (
 	ulimit -n 64
 	ROVE_FDS_SHORT_MS=4000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
