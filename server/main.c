@@ -248,6 +248,14 @@ static void start_anew(void)
 	rove_error("cannot start roved anew in place: %s; stopping", strerror(errno));
 }
 
+/* rove_serve's restart_now: nng could not close its socket on the way
+ * to a restart (nothing else runs any more). */
+static void close_and_start_anew(void *engine)
+{
+	rove_engine_close(engine);
+	start_anew();
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -260,7 +268,7 @@ static int cmd_serve(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL, NULL};
+	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL, NULL, NULL};
 	rove_engine e;
 	bool seen[256] = {false}, restart = false;
 	int c, rc;
@@ -338,7 +346,8 @@ static int cmd_serve(int argc, char **argv)
 			   rc == ROVE_ENOTFOUND ? " (run 'roved init' first)" : "");
 		return EXIT_FAIL;
 	}
-	so.restart_now = start_anew;
+	so.restart_now = close_and_start_anew;
+	so.restart_arg = &e;
 	rc = rove_serve(&e, &so, &restart);
 	rove_engine_close(&e);
 	if (rc == ROVE_OK && restart) {

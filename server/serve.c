@@ -887,13 +887,13 @@ static void *closer_main(void *arg)
  * check_listener) keeps connections its transport took and never frees,
  * and closing the socket waits for them. Past ROVE_MAX_CLOSE_WAIT_MS the
  * process ends here, at once: nothing is left to write, and the lock on
- * DIR goes with it. Stopping on a signal it exits with status 0; starting
- * anew in place (restart_now not NULL) it starts anew here, the database
- * left open (no transaction is, and the new process opens it again),
- * since that restart is most likely exactly when the close hangs: an
- * exit 0 left it down for good under Restart=on-failure (attack
- * thirty-seven). If restart_now returns (it could not), status 1. */
-static void close_or_leave(nng_socket sock, void (*restart_now)(void))
+ * DIR goes with it. Stopping on a signal it exits with status 0; on the
+ * way to a restart in place (restart not NULL) it starts anew here
+ * (restart->restart_now), since that restart is most likely exactly when
+ * the close hangs: an exit 0 left it down for good under
+ * Restart=on-failure (attack thirty-seven). If that returns (it could
+ * not), status 1. */
+static void close_or_leave(nng_socket sock, const rove_serve_opts *restart)
 {
 	closer *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -930,11 +930,12 @@ static void close_or_leave(nng_socket sock, void (*restart_now)(void))
 		if (!done) {
 			rove_warn("nng did not close every connection within %u ms (connections a stalled listener "
 				  "took, nng 1.5.2); every change is on disk: %s now",
-				  ROVE_MAX_CLOSE_WAIT_MS, restart_now != NULL ? "starting anew in place" : "stopping");
+				  ROVE_MAX_CLOSE_WAIT_MS,
+				  restart != NULL && restart->restart_now != NULL ? "starting anew in place" : "stopping");
 			fflush(stderr);
-			if (restart_now == NULL)
+			if (restart == NULL || restart->restart_now == NULL)
 				_exit(0);
-			restart_now();
+			restart->restart_now(restart->restart_arg);
 			_exit(1);
 		}
 		pthread_join(t, NULL);
@@ -1083,7 +1084,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(s.writer, NULL);
 	}
-	close_or_leave(s.sock, *restart ? opts->restart_now : NULL);
+	close_or_leave(s.sock, *restart ? opts : NULL);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++) {
 		work *w = &s.works[i];
 		if (w->aio != NULL)

@@ -36,11 +36,13 @@ typedef struct rove_serve_opts {
 	uint64_t tick_ms;     /* periodic rules every tick_ms (0: never) */
 	uint32_t max_pipes;   /* the cap on connections in all (0: ROVE_MAX_PIPES) */
 	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
-	/* Starts roved anew in place at once, returning only if it cannot:
-	 * called instead of returning when, on the way to a restart, nng
-	 * cannot close its socket (NULL: rove_serve returns, and exits 0 on
-	 * such a hang). */
-	void (*restart_now)(void);
+	/* Closes the engine and starts roved anew in place at once,
+	 * returning only if it cannot: called with restart_arg instead of
+	 * returning when, on the way to a restart, nng cannot close its
+	 * socket (nothing but that close runs any more). NULL: rove_serve
+	 * exits 0 on such a hang. */
+	void (*restart_now)(void *restart_arg);
+	void *restart_arg;
 } rove_serve_opts;
 
 /* Whether serving could start at opts' URL (a server answering on the
