@@ -79,7 +79,7 @@ typedef struct server {
 	uint32_t relistens, max_relistens; /* the guard's: listened anew, and how often before a restart */
 	uint64_t short_since;  /* the guard's: descriptors short since (mono ms, 0: they are not) */
 	uint32_t max_short_ms; /* and for how long before a restart (knob_ms: ROVE_MAX_FDS_SHORT_MS) */
-	bool short_at_start;   /* short before any connection: a restart would not help */
+	uint64_t min_free;     /* descriptors kept spare (ROVE_MIN_FREE_FDS, or less under a tiny limit) */
 	/* While the guard dials its listener (probing), the address its
 	 * connection comes from: not counted in the metrics' connections. */
 	atomic_bool probing;
@@ -497,7 +497,7 @@ static int left_ms(uint64_t until)
  * accept fails and backs off until some close (its loop goes on), and
  * the guard's own dial cannot arrive either, so that is no sign of a
  * stopped accept loop. false if it cannot tell (no /proc). */
-static bool fds_short(uint64_t *open_fds, uint64_t *limit)
+static bool fds_short(uint64_t min_free, uint64_t *open_fds, uint64_t *limit)
 {
 	struct rlimit rl;
 	DIR *dir;
@@ -517,7 +517,7 @@ static bool fds_short(uint64_t *open_fds, uint64_t *limit)
 		(*open_fds)++;
 	closedir(dir);
 	*open_fds = *open_fds > 3 ? *open_fds - 3 : 0; /* ".", "..", the listing's own */
-	return *open_fds + ROVE_MIN_FREE_FDS > *limit;
+	return *open_fds + min_free > *limit;
 }
 
 /* Whether the descriptors are short now (fds_short), saying so when that
@@ -527,7 +527,7 @@ static bool out_of_fds(server *s)
 {
 	uint64_t open_fds = 0, limit = 0;
 
-	if (fds_short(&open_fds, &limit)) {
+	if (fds_short(s->min_free, &open_fds, &limit)) {
 		if (!s->out_of_fds)
 			rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
 				  "wait until some close",
@@ -703,8 +703,6 @@ static void restart_in_place(server *s)
  * to find out without a descriptor). */
 static void check_fds_short(server *s, uint64_t now)
 {
-	if (s->short_at_start)
-		return; /* the limit is too small for roved at rest (said at start): starting anew frees nothing */
 	if (s->short_since == 0) {
 		s->short_since = now;
 		return;
@@ -999,6 +997,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	s.linger_ms = knob_ms("ROVE_CUT_LINGER_MS", ROVE_MAX_CUT_LINGER_MS);
 	s.max_relistens = knob("ROVE_RELISTENS", 1, ROVE_MAX_RELISTENS, "");
 	s.max_short_ms = knob_ms("ROVE_FDS_SHORT_MS", ROVE_MAX_FDS_SHORT_MS);
+	s.min_free = ROVE_MIN_FREE_FDS;
 	rove_gate_set_idle(s.gate, s.idle_ms);
 	if ((rv = nng_rep0_open(&s.sock)) != 0) {
 		rove_error("cannot open socket: %s", nng_strerror(rv));
@@ -1035,8 +1034,14 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	if (rc == ROVE_OK) {
 		s.listening = true;
 		raise_backlog(&s);
-		if (fds_short(&open_fds, &fd_limit)) {
-			s.short_at_start = true;
+		if (fds_short(s.min_free, &open_fds, &fd_limit)) {
+			/* Half of what is left counts as spare: else roved at
+			 * rest counted as short, its guard never checked the
+			 * listener, and it started anew every max_short_ms
+			 * (attacks thirty-seven and thirty-eight). */
+			s.min_free = open_fds < fd_limit ? (fd_limit - open_fds) / 2 : 0;
+			if (s.min_free < 2)
+				s.min_free = 2;
 			rove_warn("only %llu file descriptors, %llu in use before any connection: fewer than %u to "
 				  "spare, so new connections will wait at times; raise the limit (ulimit -n, "
 				  "LimitNOFILE)",
