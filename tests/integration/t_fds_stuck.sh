@@ -9,8 +9,9 @@
 # loop stopped: every sync failed, minutes after the attacker left
 # (attack thirty-six). Now, when the descriptors stay short with no
 # connection handed over for ROVE_FDS_SHORT_MS (60 s; here 4 s), roved
-# starts anew in place (unless they were short before any connection). Checked: after the attack a sync gets through,
-# roved said why it started anew, and it is the same process.
+# starts anew in place. Checked: after the attack a sync gets through,
+# roved said why it started anew, and it is the same process; then the
+# same under a limit too small for roved at rest (below).
 . "$(dirname "$0")/lib.sh"
 ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw binary}
 
