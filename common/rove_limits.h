@@ -601,6 +601,10 @@
  * every idle connection was cut, and a server merely full of clients
  * has handed new ones over. */
 #define ROVE_MAX_FDS_SHORT_MS (2u * ROVE_MAX_IDLE_MS)
+/* A roved started anew in place that cannot serve yet (its TLS files
+ * mid-renewal, its port taken meanwhile) tries again after 1 s, then
+ * twice as long each time, up to this. */
+#define ROVE_MAX_ANEW_WAIT_MS 60000u
 
 /* ---- how the limits relate (checked when compiling) ---- */
 

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ROVED_DEFAULT_URL "tcp://127.0.0.1:7411"
@@ -202,6 +203,10 @@ static int cmd_init(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Set in the environment of a roved started anew in place (start_anew),
+ * and taken out of it at once by the new process. */
+#define ROVED_ANEW_ENV "ROVED_STARTED_ANEW"
+
 /* main's arguments, for `roved serve` to start anew in place. */
 static char **roved_argv;
 
@@ -244,8 +249,48 @@ static void cloexec_all(void)
 static void start_anew(void)
 {
 	cloexec_all();
+	if (setenv(ROVED_ANEW_ENV, "1", 1) != 0)
+		rove_warn("cannot mark the start anew in place (%s): a failure to serve then ends roved",
+			  strerror(errno));
 	execv("/proc/self/exe", roved_argv);
 	rove_error("cannot start roved anew in place: %s; stopping", strerror(errno));
+}
+
+/* Whether roved may serve now as so says: its TLS files match, and
+ * nothing else serves its addresses (each failure said). *usage: the
+ * failure is the command line's (the TLS files). */
+static bool may_serve(const rove_serve_opts *so, bool *usage)
+{
+	*usage = rove_net_is_tls(so->url) && rove_net_tls_files_check(so->tls_cert, so->tls_key) != ROVE_OK;
+	return !*usage && rove_serve_probe(so) == ROVE_OK;
+}
+
+/* Started anew in place (the listener guard's restart, not the
+ * operator's), roved waits out what a fresh start refuses for good: TLS
+ * files caught mid-renewal, a port another process took in the moment
+ * between the two processes. Exiting, it was never started again
+ * (status 2 under RestartPreventExitStatus) or started into the taken
+ * port over and over (attack thirty-eight). Tries again after 1 s,
+ * doubling up to ROVE_MAX_ANEW_WAIT_MS, until it may serve (true) or a
+ * stop signal comes (false; they are blocked, as across the exec). */
+static bool wait_to_serve(const rove_serve_opts *so)
+{
+	uint32_t wait_ms = 1000;
+	sigset_t sigs;
+	bool usage;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	for (;;) {
+		struct timespec ts = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
+		rove_warn("started anew in place and cannot serve yet (above): trying again in %u s", wait_ms / 1000);
+		if (sigtimedwait(&sigs, NULL, &ts) >= 0)
+			return false;
+		if (may_serve(so, &usage))
+			return true;
+		wait_ms = wait_ms * 2 > ROVE_MAX_ANEW_WAIT_MS ? ROVE_MAX_ANEW_WAIT_MS : wait_ms * 2;
+	}
 }
 
 /* rove_serve's restart_now: nng could not close its socket on the way
@@ -270,7 +315,7 @@ static int cmd_serve(int argc, char **argv)
 	};
 	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL, NULL, NULL};
 	rove_engine e;
-	bool seen[256] = {false}, restart = false;
+	bool seen[256] = {false}, restart = false, anew, tls_bad = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -315,10 +360,12 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
+	anew = getenv(ROVED_ANEW_ENV) != NULL;
+	(void)unsetenv(ROVED_ANEW_ENV);
 	/* The certificate and key are checked before anything starts: nng
 	 * takes a key of another certificate, and clients would only see
 	 * their handshakes fail. What is wrong is the command line's. */
-	if (rove_net_is_tls(so.url) && rove_net_tls_files_check(so.tls_cert, so.tls_key) != ROVE_OK)
+	if (!anew && rove_net_is_tls(so.url) && rove_net_tls_files_check(so.tls_cert, so.tls_key) != ROVE_OK)
 		return EXIT_USAGE;
 	/* Files given for a plain URL would be left unused: the server would
 	 * run without the TLS its operator asked for. */
@@ -337,8 +384,12 @@ static int cmd_serve(int argc, char **argv)
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return EXIT_FAIL;
-	if (rc == ROVE_OK && rove_serve_probe(&so) != ROVE_OK)
-		return EXIT_FAIL;
+	if (rc == ROVE_OK && !may_serve(&so, &tls_bad)) {
+		if (!anew)
+			return tls_bad ? EXIT_USAGE : EXIT_FAIL;
+		if (!wait_to_serve(&so))
+			return EXIT_OK;
+	}
 	rc = rove_engine_open(&e, argv[optind]);
 	if (rc != ROVE_OK) {
 		rove_error("cannot open database in '%s': %s%s", argv[optind],
