@@ -189,7 +189,25 @@ class Child:
         self.customer = customer
         self.regs = {f: Register(fields.get(f)) for f in CHILD_FIELDS[coll]}
         self.deleted = False
+        # A deal's owners ever (rule 14): those it surely had (its owner
+        # set was one of them alone), and those it may have had. The
+        # server writes an ownership record under the customer for each
+        # owner a deal gets, and a refusal tells one named in any of them
+        # what it tells a past owner of the customer (docs/RULES.md,
+        # "What a refusal says").
+        self.owned_surely, self.owned_maybe = set(), set()
         self.owners = set()  # a deal's: the owners it may have (rule 14), one once a replica showed it
+
+    @property
+    def owners(self):
+        return self._owners
+
+    @owners.setter
+    def owners(self, value):
+        self._owners = set(value)
+        self.owned_maybe |= self._owners
+        if len(self._owners) == 1:
+            self.owned_surely |= self._owners
 
     def closed(self):
         """A deal's stage: True (closed), False (open) or None (the
@@ -448,12 +466,19 @@ class Model:
 
     def knows(self, u, c):
         """docs/RULES.md "What a refusal says": whether u held customer c -
-        it is (or was until deleted) in u's scope, u owned it once, or it
-        was in the public pool of a territory the rep holds."""
+        it is (or was until deleted) in u's scope, u owned it (or one of
+        its deals) once, or it was in the public pool of a territory the
+        rep holds; None if the model cannot tell (a deal's owner not
+        known for sure)."""
         if self.sees_customer(u, c, as_live=True):
             return True
         if any(u.name in (h[1], h[2]) for h in c.history):
             return True
+        deals = [self.s.children[k] for k in c.children if self.s.children[k].coll == "opportunity"]
+        if any(u.name in ch.owned_surely for ch in deals):
+            return True  # it owned a deal of the customer: named in its ownership history
+        if any(u.name in ch.owned_maybe for ch in deals):
+            return None  # it may have (the deal's owner is not known for sure)
         return u.role == "rep" and c.territory in u.terrs and any(h[2] is None for h in c.history)
 
     # ---- ops pushed by replicas ----
@@ -475,7 +500,11 @@ class Model:
             if r.by_role or "duplicate" in r.reasons or op["kind"] in ("create_customer",) + DEALER_OPS:
                 raise
             c = self.about(op)
-            if c is None or not self.knows(u, c):
+            knows = self.knows(u, c) if c is not None else False
+            if knows is None:
+                raise Uncertain("customer %s: whether %s ever owned one of its deals" % (c.id, u.name),
+                                r.reasons | {"not_owner"})
+            if not knows:
                 raise Refused({"not_owner"})
             raise
 
