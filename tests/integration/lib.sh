@@ -89,6 +89,40 @@ server_start() {
 	wait_listening "$URL" "$ROVED_PID" roved
 }
 
+# server_start_limited LIMIT [NAME=VALUE...]: as server_start, under
+# `ulimit -n LIMIT` (soft and hard), with these in roved's environment;
+# its output to ${ROVED_LOG:-$T/roved.log}.
+server_start_limited() {
+	local limit=$1
+	shift
+	(
+		ulimit -n "$limit"
+		# shellcheck disable=SC2086
+		exec env "$@" "$ROVED_BIN" serve "$T/srv" --listen "$URL" ${ROVED_ARGS:-}
+	) >>"${ROVED_LOG:-$T/roved.log}" 2>&1 &
+	ROVED_PID=$!
+	wait_listening "$URL" "$ROVED_PID" roved
+}
+
+# silent_sockets PORT N SECS: N TCP connections to 127.0.0.1:PORT that
+# send nothing, held SECS seconds, then closed (in the foreground).
+silent_sockets() {
+	python3 - "$@" <<'PY'
+import socket, sys, time
+port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(('127.0.0.1', port))
+    except BlockingIOError:
+        pass
+    socks.append(s)
+time.sleep(hold)
+PY
+}
+
 # server_listening [URL]: whether something listens at URL (default $URL:
 # ipc://, tcp:// or tls+tcp://).
 server_listening() {

@@ -18,12 +18,7 @@ ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw binary}
 server_init
 URL="ipc://$T/roved.sock"
 
-(
-	ulimit -n 64
-	ROVE_FDS_SHORT_MS=4000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
-) >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+server_start_limited 64 ROVE_FDS_SHORT_MS=4000
 admin_replica
 territory east
 user_replica alice rep east
@@ -83,12 +78,7 @@ server_stop
 # guard never checked the listener, so two broken-off handshakes left it
 # deaf for good (attack thirty-eight). Checked under `ulimit -n 28`: no
 # restart while idle, and a sync gets through after the listener stopped.
-(
-	ulimit -n 28
-	ROVE_FDS_SHORT_MS=1000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
-) >>"$T/small.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+ROVED_LOG=$T/small.log server_start_limited 28 ROVE_FDS_SHORT_MS=1000
 sleep 5
 grep -q "fewer than 16 to spare, so new connections will wait" "$T/small.log" ||
 	fail "the small limit was not said: $(cat "$T/small.log")"

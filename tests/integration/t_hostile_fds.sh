@@ -10,12 +10,7 @@ port=$(free_port)
 URL="tcp://127.0.0.1:$port"
 server_init
 # A small descriptor limit (soft and hard), so that 200 sockets exhaust it.
-(
-	ulimit -n 128
-	ROVE_LOG=info exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
-) >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+server_start_limited 128 ROVE_LOG=info
 admin_replica
 rove -R "$T/admin" sync >/dev/null
 echo "roved: $(ls /proc/$ROVED_PID/fd | wc -l) descriptors open of $(awk '/open files/ {print $4}' /proc/$ROVED_PID/limits)" >&2
@@ -28,20 +23,7 @@ wait_for 10 "the live connection" grep -q held "$T/live"
 
 # 200 connections that send nothing, held for 4 s (past the guard's
 # check of its listener), then closed.
-python3 - "$port" 200 4 <<'PY'
-import socket, sys, time
-port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-socks = []
-for _ in range(n):
-    s = socket.socket()
-    s.setblocking(False)
-    try:
-        s.connect(('127.0.0.1', port))
-    except BlockingIOError:
-        pass
-    socks.append(s)
-time.sleep(hold)
-PY
+silent_sockets "$port" 200 4
 echo "after the silent sockets: $(ls /proc/$ROVED_PID/fd | wc -l) descriptors open" >&2
 
 wait "$live" || true

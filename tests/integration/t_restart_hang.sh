@@ -18,12 +18,7 @@ ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw binary}
 port=$(free_port)
 URL="tcp://127.0.0.1:$port"
 server_init
-(
-	ulimit -n 64
-	ROVE_RELISTENS=1 ROVE_FDS_SHORT_MS=4000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL"
-) >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+server_start_limited 64 ROVE_RELISTENS=1 ROVE_FDS_SHORT_MS=4000
 admin_replica
 territory east
 user_replica alice rep east

@@ -29,13 +29,7 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/other.ke
 port=$(free_port)
 URL="tls+tcp://127.0.0.1:$port"
 server_init
-(
-	ulimit -n 64
-	ROVE_FDS_SHORT_MS=2000 exec "$ROVED_BIN" serve "$T/srv" --listen "$URL" \
-		--tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
-) >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
+ROVED_ARGS="--tls-cert $pki/server.pem --tls-key $pki/server.key" server_start_limited 64 ROVE_FDS_SHORT_MS=2000
 pid=$ROVED_PID
 rove -R "$T/admin" init --server "$URL" --user admin --token "$ADMIN_TOKEN" --ca "$pki/ca.pem" >/dev/null
 rove -R "$T/admin" sync >/dev/null
@@ -43,25 +37,11 @@ rove -R "$T/admin" sync >/dev/null
 # Renewal, step 1 of 2: the new key, its certificate not yet. Then 200
 # silent connections hold the descriptors until roved starts anew.
 cp "$pki/other.key" "$pki/server.key"
-python3 - "$port" 200 12 <<'PY' &
-import socket, sys, time
-port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-socks = []
-for _ in range(n):
-    s = socket.socket()
-    s.setblocking(False)
-    try:
-        s.connect(('127.0.0.1', port))
-    except BlockingIOError:
-        pass
-    socks.append(s)
-time.sleep(hold)
-PY
+silent_sockets "$port" 200 12 &
 silent=$!
 BG_PIDS+=($silent)
 wait_for 40 "roved waiting after its restart" grep -q "started anew in place and cannot serve yet" "$T/roved.log"
-kill "$silent" 2>/dev/null || true
-wait "$silent" 2>/dev/null || true
+wait "$silent" 2>/dev/null || true # they close after their 12 s
 grep -q "does not match the certificate" "$T/roved.log" || fail "why it waits: $(tail -3 "$T/roved.log")"
 sleep 2
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "roved waits, the same process, with the key of another certificate"
