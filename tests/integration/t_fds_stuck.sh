@@ -71,7 +71,7 @@ echo "restarts: $(grep -c 'to start anew in place' "$T/roved.log" || true); desc
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "the same roved process serves"
 server_stop
 
-# A limit too small for roved at rest (fewer than 16 descriptors to
+# A limit too small for roved at rest (fewer than 32 descriptors to
 # spare before any connection) is said at start. Half of what is left
 # then counts as spare: an idle roved counted as short, restarted every
 # ROVE_FDS_SHORT_MS (attack thirty-seven), and once that was stopped its
@@ -80,7 +80,7 @@ server_stop
 # restart while idle, and a sync gets through after the listener stopped.
 ROVED_LOG=$T/small.log server_start_limited 28 ROVE_FDS_SHORT_MS=1000
 sleep 5
-grep -q "fewer than 16 to spare, so new connections will wait" "$T/small.log" ||
+grep -q "fewer than 32 to spare, so new connections will wait" "$T/small.log" ||
 	fail "the small limit was not said: $(cat "$T/small.log")"
 if grep -q "anew in place" "$T/small.log"; then
 	fail "an idle roved started anew: $(grep 'anew in place' "$T/small.log" | head -2)"
