@@ -19,7 +19,7 @@ cd "$src"
 	grep -rhoE 'process\.env\.[A-Z][A-Z0-9_]*' tests --include='*.js' --exclude-dir=node_modules | sed 's/process\.env\.//'
 } | sort -u >"$T/names"
 # Shell variables the tests set for themselves, not read from outside.
-grep -v -x -e FEED_REPLICA -e ROVED_ARGS "$T/names" >"$T/read" || true
+grep -v -x -e FEED_REPLICA -e ROVED_ARGS -e ROVED_LOG "$T/names" >"$T/read" || true
 n=$(wc -l <"$T/read")
 [ "$n" -ge 30 ] || fail "only $n variable names found in the sources: $(tr '\n' ' ' <"$T/read")"
 missing=
