@@ -5,7 +5,9 @@
  *   meta      settings and sync state (server, user, token, replica id,
  *             cursor, snapshot progress, clock (hlc; pulled_hlc: the
  *             latest stamp pulled; ack_floor: the latest stamp given an
- *             acknowledged op, the seen stamp of those to send), role,
+ *             acknowledged op, the seen stamp of those to send;
+ *             clock_proof: the newest proof of the server's clock
+ *             given, sent back with each push), role,
  *             the server's run,
  *             which of base0/base1 is the base)
  *   base0/1   coll(1) id(16) -> record as the server confirmed it: one of
@@ -274,9 +276,12 @@ int rove_replica_unacked(rove_replica *r, rove_op *ops, uint32_t max, uint32_t *
 int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, size_t *at, uint32_t max,
 			     uint32_t *n);
 /* Applies the server's answers to a push (from the server's run): acks
- * and rejections. */
-int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
-			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected);
+ * and rejections; keeps clock, the reply's proof of the server's clock
+ * (NULL or hlc 0: none), if it is the newest (rove_replica_seen sends it
+ * back). */
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
+			      const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
+			      uint32_t *rejected);
 
 /* Where a replica's pull stands: after the op at cursor; inside a
  * snapshot (snap_seq != 0) after snap_key; or, with snap_seq 0 and a

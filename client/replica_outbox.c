@@ -290,9 +290,10 @@ int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op
 }
 
 /* Queues one local op in txn, stamped by the replica's clock, with the
- * newest stamp pulled (pulled, 0: none) as its seq: what it was made
- * after, which a stamp the server gives it goes past (ROVE_SEQ_SEEN_MIN). */
-static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t pulled, uint64_t *lseq, rove_op *op,
+ * newest stamp pulled or proof of the server's clock (seen, 0: none) as
+ * its seq: what it was made after, which a stamp the server gives it goes
+ * past (ROVE_SEQ_SEEN_MIN). */
+static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t seen, uint64_t *lseq, rove_op *op,
 		    rpl_work *w)
 {
 	rove_stamp st;
@@ -300,30 +301,25 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t pul
 	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
 	st.node = r->node;
 	rove_op_restamp(op, st);
-	op->seq = pulled >= ROVE_SEQ_SEEN_MIN ? pulled : 0;
+	op->seq = seen >= ROVE_SEQ_SEEN_MIN ? seen : 0;
 	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
 }
 
 /* The replica's clock for a new local change, from the stored one in
- * *clock: brought back to the later of the laptop's clock and the newest
- * stamp pulled from the server (which bounds every stamp the replica
- * holds) when it is more than ROVE_MAX_CLOCK_SKEW_MS ahead of both and
- * nothing is pending. Such a clock is one a laptop's clock that ran ahead
- * once left behind: every change stamped by it would be re-stamped on
- * arrival with the server's time and win over others' later changes
- * (SPEC rule 8). With changes pending it stays, so that they and the new
- * one keep their order. */
-static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
+ * *clock: brought back to the later of the laptop's clock and seen (the
+ * newest stamp pulled from the server, or proof of its clock, which
+ * bound every stamp the replica holds) when it is more than
+ * ROVE_MAX_CLOCK_SKEW_MS ahead of both and nothing is pending. Such a
+ * clock is one a laptop's clock that ran ahead once left behind: every
+ * change stamped by it would be re-stamped on arrival with the server's
+ * time and win over others' later changes (SPEC rule 8). With changes
+ * pending it stays, so that they and the new one keep their order. */
+static int clock_settle(rove_replica *r, MDB_txn *txn, uint64_t seen, rove_hlc *clock)
 {
-	uint64_t pulled = 0, ref, wall = rove_wall_ms();
+	uint64_t ref = rove_hlc_ms((rove_hlc){seen}), wall = rove_wall_ms();
 	MDB_stat st;
-	int rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
+	int rc;
 
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
-	if (rc != ROVE_OK)
-		return rc;
-	ref = rove_hlc_ms((rove_hlc){pulled});
 	if (wall > ref)
 		ref = wall;
 	if (rove_hlc_ms(*clock) <= ref + ROVE_MAX_CLOCK_SKEW_MS)
@@ -331,8 +327,8 @@ static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 	rc = rove_db_err(mdb_stat(txn, r->pending, &st), "pending");
 	if (rc == ROVE_OK && st.ms_entries == 0) {
 		rove_hlc back = rove_hlc_from_ms(ref);
-		if (back.v < pulled)
-			back.v = pulled;
+		if (back.v < seen)
+			back.v = seen;
 		*clock = back;
 	}
 	return rc;
@@ -342,8 +338,9 @@ static int clock_settle(rove_replica *r, MDB_txn *txn, rove_hlc *clock)
 static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_fill_fn fill, void *arg)
 {
 	MDB_txn *txn = NULL;
-	uint64_t last_hlc = 0, lseq = 0, pulled = 0;
+	uint64_t last_hlc = 0, lseq = 0, pulled = 0, seen;
 	rove_hlc clock;
+	rove_proof proof;
 	rpl_work *w = rpl_work_new();
 	int rc;
 
@@ -367,15 +364,26 @@ static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_
 		rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
 	if (rc == ROVE_ENOTFOUND)
 		rc = ROVE_OK;
+	seen = pulled;
+	/* What the change was made after: the newest stamp pulled, or the
+	 * newest proof of the server's clock, when later. A snapshot taken
+	 * anew from a restored copy starts the newest pulled anew, but the
+	 * changes made after it were made after all this replica had seen
+	 * (attack thirty-six: a manager's change, made after seeing a rep's,
+	 * went before it). */
+	if (rc == ROVE_OK)
+		rc = rpl_proof_get(r, txn, &proof);
+	if (rc == ROVE_OK && proof.hlc.v > seen)
+		seen = proof.hlc.v;
 	clock.v = last_hlc;
 	if (rc == ROVE_OK)
-		rc = clock_settle(r, txn, &clock);
+		rc = clock_settle(r, txn, seen, &clock);
 	if (rc == ROVE_OK)
 		rc = rpl_last_lseq(r, txn, &lseq);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = fill(&w->op, i, arg);
 		if (rc == ROVE_OK)
-			rc = write_op(r, txn, &clock, pulled, &lseq, &w->op, w);
+			rc = write_op(r, txn, &clock, seen, &lseq, &w->op, w);
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);

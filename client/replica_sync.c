@@ -247,8 +247,62 @@ static int kept_put(rove_replica *r, MDB_txn *txn, const rove_op_head *op, uint6
 	return rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
 }
 
-static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
-			     const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
+/* The newest proof of the server's clock this replica was given (proto.h,
+ * "A proof"), in meta: the hlc (8 bytes, big-endian) then the MAC. */
+#define PROOF_META "clock_proof"
+
+/* One that is not a proof (a damaged meta) counts as none: a proof only
+ * helps a restored server order stamps. */
+int rpl_proof_get(rove_replica *r, MDB_txn *txn, rove_proof *p)
+{
+	MDB_val k = {sizeof(PROOF_META) - 1, (void *)PROOF_META}, v;
+	int mrc = mdb_get(txn, r->meta, &k, &v);
+
+	memset(p, 0, sizeof(*p));
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, PROOF_META);
+	if (v.mv_size != 8 + ROVE_PROOF_MAC) {
+		rove_warn("the replica's proof of the server's clock is damaged: not sent");
+		return ROVE_OK;
+	}
+	p->hlc.v = rove_be64_get(v.mv_data);
+	memcpy(p->mac, (const uint8_t *)v.mv_data + 8, ROVE_PROOF_MAC);
+	return ROVE_OK;
+}
+
+/* The replica's clock follows it as it follows a stamp pulled: a change
+ * made after it is stamped past it, and so needs no new stamp from the
+ * server when it goes with it as its seen stamp (write_op). */
+int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
+{
+	rove_proof held;
+	uint8_t b[8 + ROVE_PROOF_MAC];
+	MDB_val k = {sizeof(PROOF_META) - 1, (void *)PROOF_META}, v = {sizeof(b), b};
+	uint64_t clock = 0;
+	int rc;
+
+	if (p->hlc.v == 0)
+		return ROVE_OK;
+	rc = rpl_proof_get(r, txn, &held);
+	if (rc != ROVE_OK || held.hlc.v >= p->hlc.v)
+		return rc;
+	rove_be64_put(b, p->hlc.v);
+	memcpy(b + 8, p->mac, ROVE_PROOF_MAC);
+	rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), PROOF_META);
+	if (rc == ROVE_OK)
+		rc = rove_db_get_u64(txn, r->meta, "hlc", &clock);
+	if (rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	if (rc == ROVE_OK && clock < p->hlc.v)
+		rc = rove_db_put_u64(txn, r->meta, "hlc", p->hlc.v);
+	return rc;
+}
+
+static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
+			     const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
+			     uint32_t *rejected)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL; /* on the outbox, along the answers (outbox_next) */
@@ -269,6 +323,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = server_check(r, txn, server);
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
+	if (rc == ROVE_OK && clock != NULL)
+		rc = rpl_proof_keep(r, txn, clock);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq = 0, acked = 0;
 		bool along = false; /* c is on the op's entry */
@@ -1100,6 +1156,8 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (rc == ROVE_OK && (pulled.v > last_pulled || (h->mode == ROVE_PULL_SNAPSHOT && h->reset)))
 		rc = rove_db_put_u64(txn, r->meta, "pulled_hlc", pulled.v);
 	if (rc == ROVE_OK)
+		rc = rpl_proof_keep(r, txn, &h->clock);
+	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &next);
 	/* Past a snapshot, acknowledged ops the cursor passed are done. */
 	if (rc == ROVE_OK && next.snap_seq == 0 && next.cursor != 0)
@@ -1129,12 +1187,13 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	return rc;
 }
 
-int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_op_head *ops,
-			      const rove_push_result *res, uint32_t n, uint32_t *accepted, uint32_t *rejected)
+int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
+			      const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
+			      uint32_t *rejected)
 {
 	int rc;
 
-	RPL_WITH_GROWTH(r, push_results_once(r, server, run, ops, res, n, accepted, rejected));
+	RPL_WITH_GROWTH(r, push_results_once(r, server, run, clock, ops, res, n, accepted, rejected));
 	return rc;
 }
 
@@ -1180,9 +1239,16 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 int rove_replica_seen(rove_replica *r, rove_seen *seen)
 {
 	rove_pull_state ps;
-	int rc = rove_replica_pull_state(r, &ps);
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	memset(seen, 0, sizeof(*seen));
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_pull_state_get(r, txn, &ps);
+	if (rc == ROVE_OK)
+		rc = rpl_proof_get(r, txn, &seen->clock);
+	mdb_txn_abort(txn);
 	if (rc != ROVE_OK)
 		return rc;
 	seen->server = ps.server;

@@ -405,6 +405,10 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_seen seen_by;
 	uint32_t n = 0;
 	push_ask ask = {r, &req, at, 0, &n, 0};
+	/* The proof of the server's clock goes with each push, unless the
+	 * server refused a push as malformed with one: a roved from before
+	 * proofs (put back after an upgrade) takes the push without it. */
+	bool proof = true;
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
@@ -419,6 +423,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 
 		rove_buf_reset(&req);
 		rc = rove_replica_seen(r, &seen_by);
+		if (!proof)
+			seen_by.clock.hlc.v = 0;
 		if (rc == ROVE_OK)
 			rc = rove_enc_push_open(&req, &r->auth, &r->id, &seen_by, &ask.count_at);
 		if (rc == ROVE_OK)
@@ -436,6 +442,12 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		rc = rove_enc_push_count(&req, ask.count_at, n);
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
+		if (rc == ROVE_EPROTO && c->refused && proof && seen_by.clock.hlc.v != 0) {
+			rove_debug("push: the server takes no proof of its clock (%s)", c->errmsg);
+			proof = false;
+			rc = ROVE_OK;
+			continue; /* sent again without it */
+		}
 		if (rc == ROVE_EHISTORY)
 			break; /* the caller recovers */
 		if (rc == ROVE_EWRONGSERVER)
@@ -456,7 +468,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		/* The results point into the reply (their kept lists): freed
 		 * once they are recorded. */
 		if (rc == ROVE_OK) {
-			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run, ops, res, n, &acc, &rej);
+			rc = rove_replica_push_results(r, m.u.push_reply.server, &m.u.push_reply.run,
+						       &m.u.push_reply.clock, ops, res, n, &acc, &rej);
 			if (rc == ROVE_EWRONGSERVER)
 				wrong_server(r);
 			else if (rc != ROVE_OK)
@@ -621,6 +634,7 @@ static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 	q.own = *a->own;
 	q.clock = clock;
 	q.records = a->records ? ROVE_RECORD_FORMAT : 1;
+	q.proofs = a->records; /* with records (the element after it) */
 	rove_buf_reset(a->req);
 	return rove_enc_pull(a->req, &a->r->auth, &q);
 }

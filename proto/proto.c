@@ -56,6 +56,38 @@ static int head_error(rove_mp_reader *r, rove_msg *m)
 
 /* PUSH [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]:
  * all but the ops, n of them to come; seen NULL: none. */
+/* A proof: bin 24, the hlc (big-endian) then the MAC. */
+#define PROOF_BYTES (8 + ROVE_PROOF_MAC)
+
+static void put_proof(rove_mp_writer *w, const rove_proof *p)
+{
+	uint8_t b[PROOF_BYTES];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(p->hlc.v >> (56 - 8 * i));
+	memcpy(b + 8, p->mac, ROVE_PROOF_MAC);
+	rove_mp_put_bin(w, b, sizeof(b));
+}
+
+/* A proof as sent: exactly PROOF_BYTES, its hlc not 0 (a peer sends
+ * none rather than an empty one). */
+static int get_proof(rove_mp_reader *r, rove_proof *p)
+{
+	const uint8_t *b;
+	uint32_t len;
+	int rc = rove_mp_get_bin(r, PROOF_BYTES, &b, &len);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (len != PROOF_BYTES)
+		return ROVE_EPROTO;
+	p->hlc.v = 0;
+	for (int i = 0; i < 8; i++)
+		p->hlc.v = p->hlc.v << 8 | b[i];
+	memcpy(p->mac, b + 8, ROVE_PROOF_MAC);
+	return p->hlc.v != 0 ? ROVE_OK : ROVE_EPROTO;
+}
+
 static void put_push_head(rove_mp_writer *w, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,
 			  uint32_t n)
 {
@@ -63,13 +95,15 @@ static void put_push_head(rove_mp_writer *w, const rove_auth *a, const rove_uuid
 
 	if (seen == NULL)
 		seen = &nothing;
-	put_start(w, ROVE_MSG_PUSH, a);
+	put_start_opt(w, ROVE_MSG_PUSH, a, seen->clock.hlc.v != 0);
 	rove_mp_put_bin(w, replica->b, 16);
 	rove_mp_put_u64(w, seen->server);
 	rove_mp_put_bin(w, seen->run.b, 16);
 	rove_mp_put_u64(w, seen->seq);
 	rove_mp_put_bin(w, seen->ack_run.b, 16);
 	rove_mp_put_u64(w, seen->ack_seq);
+	if (seen->clock.hlc.v != 0)
+		put_proof(w, &seen->clock);
 	put_items(w, ROVE_MSG_PUSH, n);
 }
 
@@ -134,20 +168,33 @@ static int head_push(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_uuid(r, &s->ack_run);
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_u64(r, &s->ack_seq);
+	s->clock.hlc.v = 0;
+	if (rc == ROVE_OK && has_optional(m))
+		rc = get_proof(r, &s->clock);
 	return rc;
 }
 
-/* PUSH_REPLY [3, 3, server, run, [result...]] */
+/* PUSH_REPLY [3, 3, server, run(, proof), [result...]]: proof only for a
+ * PUSH that had one. */
 
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n)
 {
+	return rove_enc_push_reply_proof(out, server, run, NULL, res, n);
+}
+
+int rove_enc_push_reply_proof(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_proof *clock,
+			      const rove_push_result *res, uint32_t n)
+{
+	bool proof = clock != NULL && clock->hlc.v != 0;
 	rove_mp_writer w;
 
 	rove_mp_writer_init(&w, out);
-	put_start(&w, ROVE_MSG_PUSH_REPLY, NULL);
+	put_start_opt(&w, ROVE_MSG_PUSH_REPLY, NULL, proof);
 	rove_mp_put_u64(&w, server);
 	rove_mp_put_bin(&w, run->b, 16);
+	if (proof)
+		put_proof(&w, clock);
 	put_items(&w, ROVE_MSG_PUSH_REPLY, n);
 	for (uint32_t i = 0; i < n && w.err == ROVE_OK; i++)
 		rove_item_put_result(&w, &res[i]);
@@ -160,22 +207,28 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &m->u.push_reply.run);
+	m->u.push_reply.clock.hlc.v = 0;
+	if (rc == ROVE_OK && has_optional(m))
+		rc = get_proof(r, &m->u.push_reply.clock);
 	return rc;
 }
 
 /* PULL [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *       server, run, ack_run, ack_seq, own(, clock(, records))]: clock
- * only when true or records follows, records only when 2 or more, so
- * that a PULL without them is one an older server takes. */
+ *       server, run, ack_run, ack_seq, own(, clock(, records(, proofs)))]:
+ * clock only when true or records follows, records only when 2 or more
+ * or proofs follows, proofs only when true, so that a PULL without them
+ * is one an older server takes. */
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
-	/* The optional elements sent: clock, then records. */
-	uint32_t opt = q->records >= 2 ? 2 : q->clock ? 1 : 0;
+	/* The optional elements sent: clock, then records, then proofs. */
+	uint32_t opt = q->proofs ? 3 : q->records >= 2 ? 2 : q->clock ? 1 : 0;
 	rove_mp_writer w;
 
 	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
+	if (q->proofs && q->records < 2)
+		return ROVE_EINVAL; /* proofs come after records, sent only when 2 or more */
 	rove_mp_writer_init(&w, out);
 	put_start_opt(&w, ROVE_MSG_PULL, a, opt);
 	rove_mp_put_bin(&w, q->replica.b, 16);
@@ -193,6 +246,8 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 		rove_mp_put_bool(&w, q->clock);
 	if (opt >= 2)
 		rove_mp_put_u64(&w, q->records);
+	if (opt >= 3)
+		rove_mp_put_bool(&w, q->proofs);
 	return rove_mp_writer_done(&w);
 }
 
@@ -235,6 +290,7 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_bool(r, &q->own);
 	q->clock = false;
 	q->records = 1;
+	q->proofs = false;
 	if (rc == ROVE_OK && optional_present(m) >= 1)
 		rc = rove_mp_get_bool(r, &q->clock);
 	if (rc == ROVE_OK && optional_present(m) >= 2) {
@@ -246,12 +302,18 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 			rc = ROVE_EPROTO; /* sent only when 2 or more */
 		q->records = (uint8_t)(f > ROVE_RECORD_FORMAT ? ROVE_RECORD_FORMAT : f);
 	}
+	if (rc == ROVE_OK && optional_present(m) >= 3) {
+		rc = rove_mp_get_bool(r, &q->proofs);
+		if (rc == ROVE_OK && !q->proofs)
+			rc = ROVE_EPROTO; /* sent only when true */
+	}
 	return rc;
 }
 
 /* PULL_REPLY [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *             more, server, run(, time), [entry...]]: time only when it is
- * known (not 0), which is only for a PULL that asked for it. */
+ *             more, server, run(, time(, proof)), [entry...]]: time only
+ * when it is known (not 0), which is only for a PULL that asked for it
+ * (clock or proofs), proof only for one that asked for it (proofs). */
 
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf *items)
 {
@@ -260,7 +322,10 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	if (h->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	rove_mp_writer_init(&w, out);
-	put_start_opt(&w, ROVE_MSG_PULL_REPLY, NULL, h->time_ms != 0);
+	/* A proof needs the time before it. */
+	if (h->clock.hlc.v != 0 && h->time_ms == 0)
+		return ROVE_EINVAL;
+	put_start_opt(&w, ROVE_MSG_PULL_REPLY, NULL, h->clock.hlc.v != 0 ? 2 : h->time_ms != 0);
 	rove_mp_put_str(&w, h->role);
 	rove_mp_put_u64(&w, h->mode);
 	rove_mp_put_u64(&w, h->head);
@@ -274,6 +339,8 @@ int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *h, const rove_buf 
 	rove_mp_put_bin(&w, h->run.b, 16);
 	if (h->time_ms != 0)
 		rove_mp_put_u64(&w, h->time_ms);
+	if (h->clock.hlc.v != 0)
+		put_proof(&w, &h->clock);
 	put_items(&w, ROVE_MSG_PULL_REPLY, h->n);
 	if (items != NULL)
 		rove_mp_put_raw(&w, items->data, items->len);
@@ -310,8 +377,14 @@ static int head_pull_reply(rove_mp_reader *r, rove_msg *m)
 	if (rc == ROVE_OK)
 		rc = rove_mp_get_uuid(r, &h->run);
 	h->time_ms = 0;
-	if (rc == ROVE_OK && has_optional(m))
+	h->clock.hlc.v = 0;
+	if (rc == ROVE_OK && has_optional(m)) {
 		rc = rove_mp_get_u64(r, &h->time_ms);
+		if (rc == ROVE_OK && h->time_ms == 0)
+			rc = ROVE_EPROTO; /* sent only when not 0 */
+	}
+	if (rc == ROVE_OK && optional_present(m) >= 2)
+		rc = get_proof(r, &h->clock);
 	return rc;
 }
 
@@ -445,12 +518,12 @@ struct msg_def {
 static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 	/* name, reply, arity, optional, items, max_items, count, head */
 	[ROVE_MSG_ERROR] = {"ERROR", 0, 4, 0, ROVE_ITEM_NONE, 0, 0, head_error},
-	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 11, 0, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push),
+	[ROVE_MSG_PUSH] = {"PUSH", ROVE_MSG_PUSH_REPLY, 12, 1, ROVE_ITEM_OP, ROVE_MAX_PUSH_OPS, COUNT(push),
 			   head_push},
-	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 5, 0, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
+	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 6, 1, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 17, 2, ROVE_ITEM_NONE, 0, 0, head_pull},
-	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 15, 1, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 18, 3, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 16, 2, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
 				 COUNT(pull_reply), head_pull_reply},
 	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 7, 1, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),
 			    head_admin},

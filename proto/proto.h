@@ -18,12 +18,13 @@
  * ERROR when it fails as a whole:
  *
  *   1 ERROR            [3, 1, code, text]
- *   2 PUSH             [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq, [op...]]
- *   3 PUSH_REPLY       [3, 3, server, run, [result...]]
+ *   2 PUSH             [3, 2, user, token, replica, server, run, seq, ack_run, ack_seq(, proof),
+ *                       [op...]]
+ *   3 PUSH_REPLY       [3, 3, server, run(, proof), [result...]]
  *   4 PULL             [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                       server, run, ack_run, ack_seq, own(, clock(, records))]
+ *                       server, run, ack_run, ack_seq, own(, clock(, records(, proofs)))]
  *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
- *                       more, server, run(, time), [entry...]]
+ *                       more, server, run(, time(, proof)), [entry...]]
  *   6 ADMIN            [3, 6, user, token, command(, request), [arg...]]
  *   7 ADMIN_REPLY      [3, 7, [line...]]
  *   8 CONFLICTS        [3, 8, user, token, after, max]
@@ -37,8 +38,18 @@
  * clock in Unix ms; an ADMIN with request, a 16-byte id the client made
  * for that one command, never all zero, which the server remembers with
  * its answer so that the command sent again after a lost connection is
- * answered again and not done twice), so that older peers are never sent
- * a form they would refuse. The table in proto.c says how many such elements each type
+ * answered again and not done twice; a PUSH with proof, or a PULL with
+ * proofs true, gets a reply with proof), so that older peers are never
+ * sent a form they would refuse.
+ *
+ * A proof (bin 24: an hlc, 8 bytes big-endian, then a MAC of 16) says
+ * that the server's clock reached that hlc: the server makes it under a
+ * key kept in its database (server/proof.h), so that a restored copy can
+ * check the proofs its replicas send back, and no client can make one.
+ * A replica keeps the newest it was given and sends it with every push
+ * (once it has one); the server then takes the stamps the replica's ops
+ * were given, and the stamps it had seen, up to that hlc as its own
+ * (docs/PROTOCOL.md, "Proofs of the clock"). The table in proto.c says how many such elements each type
  * has; any other length is refused.
  *
  * To add a message: give it the next number in rove_msg_type (numbers
@@ -110,12 +121,21 @@ enum rove_msg_type {
 /* What a replica has seen of the server's history: up to seq (its cursor,
  * or the snapshot it is taking) in run, and its acknowledged ops up to
  * ack_seq in ack_run. All zero: nothing. */
+/* A proof of the server's clock (see the top of this file); hlc 0: none. */
+#define ROVE_PROOF_MAC 16
+typedef struct rove_proof {
+	rove_hlc hlc;
+	uint8_t mac[ROVE_PROOF_MAC];
+} rove_proof;
+
 typedef struct rove_seen {
 	uint64_t server; /* the server's number (0: not known yet) */
 	rove_uuid run;
 	uint64_t seq;
 	rove_uuid ack_run;
 	uint64_t ack_seq;
+	rove_proof clock; /* the newest proof of the server's clock held (a
+			   * PUSH's optional proof, sent when hlc is not 0) */
 } rove_seen;
 
 typedef struct rove_auth {
@@ -166,6 +186,9 @@ typedef struct rove_pull_req {
 			      * (ROVE_RECORD_FORMAT); sent only when 2 or
 			      * more (optional, after clock: a PULL without it
 			      * is of a replica that reads format 1 only) */
+	bool proofs;         /* the reply is to carry a proof of the server's
+			      * clock; sent only when true (optional, after
+			      * records, which it needs) */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };
@@ -184,8 +207,11 @@ typedef struct rove_pull_reply {
 	uint64_t server;     /* the server's number (its database's) */
 	rove_uuid run;       /* the server's current run */
 	uint64_t time_ms;    /* the server's wall clock as it answered, in Unix
-			      * ms, for a PULL that asked (clock); 0: not said
-			      * (optional: sent only when not 0) */
+			      * ms, for a PULL that asked (clock, or proofs);
+			      * 0: not said (optional: sent only when not 0) */
+	rove_proof clock;    /* for a PULL that asked (proofs): the server's
+			      * clock as of the data sent (optional, after
+			      * time, which it needs: sent when hlc is not 0) */
 	uint32_t n;          /* items in this reply */
 } rove_pull_reply;
 
@@ -256,6 +282,10 @@ int rove_enc_push_open(rove_buf *out, const rove_auth *a, const rove_uuid *repli
 int rove_enc_push_count(rove_buf *out, size_t count_at, uint32_t n);
 int rove_enc_push_reply(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_push_result *res,
 			uint32_t n);
+/* The same with a proof of the server's clock (NULL, or hlc 0: none),
+ * for a PUSH that carried one. */
+int rove_enc_push_reply_proof(rove_buf *out, uint64_t server, const rove_uuid *run, const rove_proof *clock,
+			      const rove_push_result *res, uint32_t n);
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *req);
 /* items holds hdr->n entries (rove_enc_entry_*). */
 int rove_enc_pull_reply(rove_buf *out, const rove_pull_reply *hdr, const rove_buf *items);
@@ -343,6 +373,7 @@ typedef struct rove_msg {
 		struct {
 			uint64_t server;
 			rove_uuid run;
+			rove_proof clock; /* hlc 0: none sent */
 			uint32_t n;
 		} push_reply;
 		rove_pull_req pull;

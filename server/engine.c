@@ -45,6 +45,7 @@ static int clock_load(rove_engine *e)
 	e->clock = e->clock_saved;
 	rove_hlc_observe(&e->clock, e->clock_saved, rove_wall_ms());
 	e->clock_start = e->clock;
+	e->proven.v = 0;
 	e->time_saved = time;
 	atomic_store(&e->now_ms, time);
 	/* The server's time never goes back (rove_engine_now_ms): a clock
@@ -196,6 +197,32 @@ static int repair(rove_engine *e)
  * keep their bytes until reused; a `roved backup` copy has none. */
 #define SEALED_KEY "admreqs:sealed"
 
+/* The key of proofs of the clock (proof.h), made once and kept in the
+ * database, so that a copy of it has it too. */
+#define PROOF_KEY "clock:proof-key"
+
+static int proof_key_load(rove_engine *e)
+{
+	MDB_txn *txn = NULL;
+	int rc = rove_store_begin(&e->st, NULL, false, &txn);
+
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_bytes_get(&e->st, txn, PROOF_KEY, e->proof_key, ROVE_PROOF_KEY);
+	rove_store_abort(txn);
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rove_proof_key_new(e->proof_key);
+	if (rc == ROVE_OK)
+		rc = rove_store_begin(&e->st, NULL, true, &txn);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_store_meta_bytes_put(&e->st, txn, PROOF_KEY, e->proof_key, ROVE_PROOF_KEY);
+	if (rc == ROVE_OK)
+		return rove_store_commit(txn);
+	rove_store_abort(txn);
+	return rc;
+}
+
 static int forget_clear_answers(rove_engine *e)
 {
 	MDB_txn *txn = NULL;
@@ -242,6 +269,8 @@ int rove_engine_open(rove_engine *e, const char *dir)
 		rc = repair(e);
 	if (rc == ROVE_OK)
 		rc = forget_clear_answers(e);
+	if (rc == ROVE_OK)
+		rc = proof_key_load(e);
 	if (rc != ROVE_OK) {
 		rove_seen_free(e->seen);
 		e->seen = NULL;
@@ -522,6 +551,12 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	uint64_t wall = rove_wall_ms(), now = rove_engine_now_ms(e), start = rove_hlc_ms(e->clock_start);
 	uint64_t base = start > now ? start : now, ms = rove_hlc_ms(op->st.hlc);
 	uint64_t seen_ms = rove_hlc_ms(seen);
+	/* Up to here a stamp is one this server's clock reached before: the
+	 * clock it started with, or the newest proof of it a replica sent
+	 * back (take_proof). A restored copy's clock may be hours behind the
+	 * stamps it gave after the copy was taken, which the replicas that
+	 * hold them send again (attack thirty-six). */
+	uint64_t known = start > rove_hlc_ms(e->proven) ? start : rove_hlc_ms(e->proven);
 	bool seen_ok;
 
 	/* The clock it started with may hold a client's stamp up to the
@@ -537,7 +572,7 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	 * does: while that clock is ahead of the wall, the stamps given after
 	 * a restored copy share its millisecond, and it moves the millisecond
 	 * nowhere. */
-	seen_ok = seen_ms >= ROVE_MIN_STAMP_MS && (seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS || seen_ms <= start);
+	seen_ok = seen_ms >= ROVE_MIN_STAMP_MS && (seen_ms <= base + ROVE_MAX_CLOCK_SKEW_MS || seen_ms <= known);
 
 	/* A stamp at or below the clock it started with moves that clock
 	 * nowhere: one the server gave or took before (a replica sends its
@@ -555,7 +590,7 @@ static void stamp_op(rove_engine *e, rove_op *op, bool given, rove_hlc seen, rov
 	 * later one that had seen it. A mark moves the clock's millisecond
 	 * nowhere, so no client walks it forward with marks, restart after
 	 * restart. */
-	if (given && ms >= ROVE_MIN_STAMP_MS && ms <= start) {
+	if (given && ms >= ROVE_MIN_STAMP_MS && ms <= known) {
 		rove_hlc_observe(&e->clock, op->st.hlc, wall);
 		return;
 	}
@@ -959,6 +994,27 @@ static void push_floor(rove_hlc *floor, rove_hlc st)
 		*floor = st;
 }
 
+/* A proof of this server's clock a replica sent back (proof.h): past the
+ * newest one taken, and made under this database's key, it is where the
+ * clock was before, which a restored copy's clock may be far behind:
+ * stamps up to it are taken as this server's (stamp_op). The clock
+ * itself is not moved: the stamps the replicas send again move it. One
+ * that does not check (a copy from before the keys, a forgery) is
+ * ignored. */
+static void take_proof(rove_engine *e, const rove_proof *p)
+{
+	uint64_t ms = rove_hlc_ms(p->hlc);
+
+	if (p->hlc.v <= e->proven.v || p->hlc.v <= e->clock_start.v)
+		return; /* nothing new: the MAC is not computed */
+	if (ms < ROVE_MIN_STAMP_MS || ms > ROVE_MAX_WALL_MS ||
+	    !rove_proof_valid(e->proof_key, e->st.node, p)) {
+		rove_debug("a proof of the clock that does not check, ignored");
+		return;
+	}
+	e->proven = p->hlc;
+}
+
 /* Decides, stores and answers one pushed op (the i-th), once per op id. */
 static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, rove_apply_work *w,
 		    push_kept *k, rove_hlc *floor, uint32_t i, rove_push_result *r)
@@ -1026,6 +1082,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_apply_work *w;
 	push_kept k;
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
+	rove_proof clock = {{0}, {0}};
 	uint32_t n = m->u.push.n;
 	int rc = ROVE_OK;
 
@@ -1045,6 +1102,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 				  "this server's history is not the one the replica synced with");
 		return ROVE_OK;
 	}
+	take_proof(e, &seen->clock);
 	op = malloc(sizeof(*op));
 	w = rove_apply_work_new();
 	rove_buf_init(&k.buf);
@@ -1066,9 +1124,13 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
+	/* A push that sent a proof gets one: the clock past every stamp it
+	 * was given. */
+	if (rc == ROVE_OK && seen->clock.hlc.v != 0)
+		rc = rove_proof_make(e->proof_key, e->st.node, e->clock, &clock);
 	if (rc == ROVE_OK) {
 		rove_buf_reset(&job->reply);
-		rc = rove_enc_push_reply(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, res, n);
+		rc = rove_enc_push_reply_proof(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, &clock, res, n);
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		if (!res[i].seen)

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "policy.h"
 #include "policy_store.h"
+#include "proof.h"
 #include "proto.h"
 #include "seen.h"
 #include "store.h"
@@ -38,6 +39,10 @@ typedef struct rove_engine {
 	rove_hlc clock_saved;   /* the value the database holds */
 	rove_hlc clock_start;   /* the clock when this server started: what a
 				 * client's stamp may be ahead of (stamp_op) */
+	rove_hlc proven;        /* the writer's: the newest proof of this
+				 * server's clock a replica sent back (after a
+				 * restore, past clock_start; stamp_op) */
+	uint8_t proof_key[ROVE_PROOF_KEY]; /* proof.h; fixed after open */
 	_Atomic uint64_t now_ms; /* the latest rove_engine_now_ms: it never
 				  * goes back, the wall clock set back too */
 	uint64_t time_saved;    /* the writer's: the time the database holds */

@@ -461,6 +461,17 @@ static int ops_scoped(pull_ctx *p, uint64_t cursor)
 	return rc;
 }
 
+/* Frees what a pull held; rc is its result. */
+static int pull_done(pull_ctx *p, rove_buf *items, int rc)
+{
+	rove_store_reader_close(&p->rd);
+	rove_buf_free(items);
+	free(p->us);
+	free(p->rec);
+	free(p->conv);
+	return rc;
+}
+
 int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply)
 {
 	rove_pull_reply h;
@@ -545,22 +556,30 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	}
 	if (rc == ROVE_EINVAL) {
 		rove_engine_error(reply, ROVE_EINVAL, "invalid snapshot position");
-		rc = ROVE_OK;
-	} else if (rc == ROVE_OK) {
+		return pull_done(&p, &items, ROVE_OK);
+	}
+	if (rc == ROVE_OK) {
 		/* Asked for, the time as the reply leaves: the replica learns
 		 * from it how far its laptop's clock is from this one. The wall
 		 * clock (a reader may not read the writer's): never after the
 		 * time an activity's is checked against (rove_engine_now_ms). */
-		h.time_ms = q->clock ? rove_wall_ms() : 0;
+		h.time_ms = q->clock || q->proofs ? rove_wall_ms() : 0;
+		/* Asked for, a proof of the clock as stored with the data
+		 * read (past every stamp sent): the replica sends it back, so
+		 * that a copy of this database put back later takes the stamps
+		 * up to it as its own (engine.c, take_proof). */
+		if (q->proofs) {
+			rove_hlc clock;
+			rc = rove_store_clock_get(&p.e->st, p.txn, &clock);
+			if (rc == ROVE_OK && clock.v != 0)
+				rc = rove_proof_make(p.e->proof_key, p.e->st.node, clock, &h.clock);
+		}
+	}
+	if (rc == ROVE_OK) {
 		rove_buf_reset(reply);
 		rc = rove_enc_pull_reply(reply, &h, &items);
 		if (rc == ROVE_OK)
 			rove_metrics_pull(h.n, reply->len);
 	}
-	rove_store_reader_close(&p.rd);
-	rove_buf_free(&items);
-	free(p.us);
-	free(p.rec);
-	free(p.conv);
-	return rc;
+	return pull_done(&p, &items, rc);
 }

@@ -653,6 +653,26 @@ int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t 
 	return rove_db_put_u64(txn, st->meta, key, v);
 }
 
+int rove_store_meta_bytes_get(rove_store *st, MDB_txn *txn, const char *key, void *out, size_t len)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc != 0)
+		return rove_db_err(rc, key);
+	if (v.mv_size != len)
+		return ROVE_EPROTO;
+	memcpy(out, v.mv_data, len);
+	return ROVE_OK;
+}
+
+int rove_store_meta_bytes_put(rove_store *st, MDB_txn *txn, const char *key, const void *v, size_t len)
+{
+	MDB_val k = {strlen(key), (void *)key}, d = {len, (void *)v};
+
+	return rove_db_err(mdb_put(txn, st->meta, &k, &d, 0), key);
+}
+
 int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v)
 {
 	int rc = rove_db_get_u64(txn, st->counters, name, v);

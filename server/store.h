@@ -226,6 +226,10 @@ int rove_store_admreq_each(rove_store *st, MDB_txn *txn, rove_admreq_fn fn, void
 /* A u64 under key in meta. */
 int rove_store_meta_get(rove_store *st, MDB_txn *txn, const char *key, uint64_t *v);
 int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t v);
+/* len bytes under key in meta: ROVE_ENOTFOUND when there are none,
+ * ROVE_EPROTO when what is there is not len bytes. */
+int rove_store_meta_bytes_get(rove_store *st, MDB_txn *txn, const char *key, void *out, size_t len);
+int rove_store_meta_bytes_put(rove_store *st, MDB_txn *txn, const char *key, const void *v, size_t len);
 /* A named counter: 0 until it is put. */
 int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v);
 int rove_store_counter_put(rove_store *st, MDB_txn *txn, const char *name, uint64_t v);

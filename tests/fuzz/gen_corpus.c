@@ -372,6 +372,30 @@ static void gen_proto(void)
 		rove_buf_reset(&m);
 		ok(rove_enc_pull_reply(&m, &h, NULL), "pull reply");
 		write_file("proto", "pull_reply_time.bin", m.data, m.len);
+		/* Proofs of the clock: asked for, given, sent back. */
+		{
+			rove_seen seen;
+			rove_uuid replica;
+			rove_op none[1];
+			q.proofs = true;
+			rove_buf_reset(&m);
+			ok(rove_enc_pull(&m, &a, &q), "pull");
+			write_file("proto", "pull_proofs.bin", m.data, m.len);
+			h.clock.hlc.v = FZ_HLC;
+			memset(h.clock.mac, 0x5c, sizeof(h.clock.mac));
+			rove_buf_reset(&m);
+			ok(rove_enc_pull_reply(&m, &h, NULL), "pull reply");
+			write_file("proto", "pull_reply_proof.bin", m.data, m.len);
+			memset(&seen, 0, sizeof(seen));
+			seen.clock = h.clock;
+			fz_id(&replica, 0);
+			rove_buf_reset(&m);
+			ok(rove_enc_push(&m, &a, &replica, &seen, none, 0), "push");
+			write_file("proto", "push_proof.bin", m.data, m.len);
+			rove_buf_reset(&m);
+			ok(rove_enc_push_reply_proof(&m, 0x5e, &fz_run, &h.clock, NULL, 0), "push reply");
+			write_file("proto", "push_reply_proof.bin", m.data, m.len);
+		}
 	}
 
 	/* A snapshot chunk: two records, reset, more to come. */

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "proto.h"
 #include "replica.h"
+#include "schema.h"
 #include "sync.h"
 
 #include <nng/nng.h>
@@ -34,6 +35,8 @@ enum fake_mode {
 	FAKE_OLD,      /* refuses the id as malformed, as a roved before it */
 	FAKE_OLD_LOSE, /* the same, and loses the first answer to the older form */
 	FAKE_OLD_PULL, /* refuses a PULL with records as malformed, as a roved before it */
+	FAKE_OLD_PUSH, /* gives proofs of its clock, then refuses a PUSH with one, as a roved
+			* before proofs put back after an upgrade */
 	FAKE_STALL,    /* takes the id; leaves the first requests unanswered (lose > 0), as a stalled
 	                  server, then answers */
 	FAKE_OLD_STALL, /* refuses the id; leaves the older form unanswered (lose > 0) */
@@ -55,7 +58,37 @@ typedef struct fake {
 	/* the PULLs seen: their elements, the record format they ask */
 	int npulls;
 	uint8_t pull_elems[FAKE_MAX_SEEN], pull_records[FAKE_MAX_SEEN];
+	/* the PUSHes seen: whether each carried a proof */
+	int npushes;
+	bool push_proof[FAKE_MAX_SEEN];
 } fake;
+
+/* A PUSH: refused with a proof (FAKE_OLD_PUSH), else each op accepted. */
+static int fake_push(fake *f, rove_msg *m, rove_buf *out)
+{
+	rove_push_result res[4];
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid run = {{1}};
+	uint32_t n = 0;
+	int rc = op == NULL ? ROVE_ENOMEM : ROVE_OK;
+
+	if (f->npushes < FAKE_MAX_SEEN)
+		f->push_proof[f->npushes++] = m->u.push.seen.clock.hlc.v != 0;
+	if (rc == ROVE_OK && m->u.push.seen.clock.hlc.v != 0) {
+		free(op);
+		return rove_enc_error(out, ROVE_EPROTO, "malformed request");
+	}
+	memset(res, 0, sizeof(res));
+	while (rc == ROVE_OK && n < 4 && rove_msg_next_op(m, op) == ROVE_OK) {
+		res[n].op_id = op->op_id;
+		res[n].status = ROVE_PUSH_ACCEPTED;
+		res[n].seq = 51 + n;
+		res[n].st = op->st;
+		n++;
+	}
+	free(op);
+	return rc == ROVE_OK ? rove_enc_push_reply(out, 7, &run, res, n) : rc;
+}
 
 /* A PULL answered with a whole (empty) snapshot for a new replica, and
  * with no ops after it. */
@@ -80,6 +113,10 @@ static int fake_pull(fake *f, const rove_msg *m, rove_buf *out)
 	h.reset = m->u.pull.cursor == 0;
 	h.server = 7;
 	h.run.b[0] = 1;
+	if (f->mode == FAKE_OLD_PUSH && m->u.pull.proofs) {
+		h.time_ms = rove_wall_ms();
+		h.clock.hlc = rove_hlc_from_ms(h.time_ms);
+	}
 	return rove_enc_pull_reply(out, &h, NULL);
 }
 
@@ -107,6 +144,10 @@ static void fake_answer(fake *f, nng_msg *req)
 	rove_buf_init(&out);
 	if (rc == ROVE_OK && m.type == ROVE_MSG_PULL) {
 		fake_send(f, req, &out, fake_pull(f, &m, &out));
+		return;
+	}
+	if (rc == ROVE_OK && m.type == ROVE_MSG_PUSH) {
+		fake_send(f, req, &out, fake_push(f, &m, &out));
 		return;
 	}
 	if (rc == ROVE_OK && m.type == ROVE_MSG_ADMIN && f->nseen < FAKE_MAX_SEEN) {
@@ -219,7 +260,9 @@ static int call(const char *dir, const fake *f, got *g, char *err, size_t errlen
 }
 
 /* A sync of a new replica with the fake server at f's URL. */
-static int sync_fake(const char *dir, const fake *f)
+/* A new replica syncs with f; then, given one (not NULL), it writes op
+ * and syncs again: *pushed gets how many ops that sync pushed. */
+static int sync_fake_op(const char *dir, const fake *f, rove_op *op, uint32_t *pushed)
 {
 	char rdir[256];
 	rove_replica r;
@@ -235,8 +278,20 @@ static int sync_fake(const char *dir, const fake *f)
 		return rc;
 	memset(&st, 0, sizeof(st));
 	rc = rove_sync(&r, 3000, false, &st);
+	if (rc == ROVE_OK && op != NULL) {
+		rc = rove_replica_write(&r, op);
+		memset(&st, 0, sizeof(st));
+		if (rc == ROVE_OK)
+			rc = rove_sync(&r, 3000, false, &st);
+		*pushed = st.accepted;
+	}
 	rove_replica_close(&r);
 	return rc;
+}
+
+static int sync_fake(const char *dir, const fake *f)
+{
+	return sync_fake_op(dir, f, NULL, NULL);
 }
 
 int main(void)
@@ -336,14 +391,15 @@ int main(void)
 		CHECK(ms < 3000);
 	}
 
-	/* A sync asks for records in format 2 (with clock before it). */
+	/* A sync asks for records in format 2 (with clock before it) and
+	 * for proofs of the clock after it. */
 	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 0), 0);
 	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
 	fake_stop(&f);
 	CHECK_EQ_INT(f.npulls, 2); /* the snapshot, then the ops after it */
-	CHECK_EQ_INT(f.pull_elems[0], 17);
+	CHECK_EQ_INT(f.pull_elems[0], 18);
 	CHECK_EQ_INT(f.pull_records[0], ROVE_RECORD_FORMAT);
-	CHECK_EQ_INT(f.pull_elems[1], 17);
+	CHECK_EQ_INT(f.pull_elems[1], 18);
 	CHECK_EQ_INT(f.pull_records[1], ROVE_RECORD_FORMAT);
 
 	/* A server older than the element refuses the PULL as malformed:
@@ -352,10 +408,29 @@ int main(void)
 	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
 	fake_stop(&f);
 	CHECK_EQ_INT(f.npulls, 3);
-	CHECK_EQ_INT(f.pull_elems[0], 17);
+	CHECK_EQ_INT(f.pull_elems[0], 18);
 	CHECK_EQ_INT(f.pull_elems[1], 15);
 	CHECK_EQ_INT(f.pull_records[1], 1);
 	CHECK_EQ_INT(f.pull_elems[2], 15);
+
+	/* A roved from before proofs put back after an upgrade: the replica
+	 * holds a proof of the clock, its push is refused as malformed with
+	 * it, and goes again without it. */
+	{
+		rove_op *op = malloc(sizeof(*op));
+		rove_uuid cid = {{9}};
+		uint32_t pushed = 0;
+		CHECK(op != NULL);
+		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &cid, (rove_stamp){{0}, 0});
+		CHECK_EQ_INT(rove_op_set(op, "name", rove_vcstr("Kept")), ROVE_OK);
+		CHECK_EQ_INT(fake_start(&f, dir, FAKE_OLD_PUSH, 0), 0);
+		CHECK_EQ_INT(sync_fake_op(dir, &f, op, &pushed), ROVE_OK);
+		fake_stop(&f);
+		CHECK_EQ_INT(pushed, 1);
+		CHECK_EQ_INT(f.npushes, 2);
+		CHECK(f.push_proof[0] && !f.push_proof[1]);
+		free(op);
+	}
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);

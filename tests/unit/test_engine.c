@@ -253,6 +253,78 @@ static void test_restore_keeps_given_stamps(void)
 	srv_free(s);
 }
 
+/* alice pushes a new customer (id n) stamped hlc with seq, and the proof
+ * *clock (hlc 0: none): accepted; the stamp it got, and *clock the
+ * reply's proof (hlc 0 when none came). */
+static rove_hlc push_proven(srv *s, rove_op *op, unsigned n, rove_hlc hlc, uint64_t seq, rove_proof *clock)
+{
+	rove_uuid c = srv_id(n), replica;
+	rove_seen seen;
+	rove_push_result r;
+	rove_buf req, reply;
+	rove_auth a;
+	rove_msg m;
+
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Proven", NULL), ROVE_OK);
+	rove_op_restamp(op, (rove_stamp){hlc, 7});
+	op->seq = seq;
+	memset(&seen, 0, sizeof(seen));
+	seen.clock = *clock;
+	srv_auth(s, "alice", &a);
+	rove_uuid_new(&replica);
+	rove_buf_init(&req);
+	rove_buf_init(&reply);
+	CHECK_EQ_INT(rove_enc_push(&req, &a, &replica, &seen, op, 1), ROVE_OK);
+	CHECK_EQ_INT(srv_call(s, &req, &reply, &m), ROVE_OK);
+	CHECK_EQ_INT(m.type, ROVE_MSG_PUSH_REPLY);
+	CHECK_EQ_INT(rove_msg_next_result(&m, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	*clock = m.u.push_reply.clock;
+	rove_buf_free(&req);
+	rove_buf_free(&reply);
+	return r.st.hlc;
+}
+
+/* A copy put back hours behind the stamps the server gave after it
+ * (attack thirty-six): a replica sends back the newest proof of the
+ * clock it was given, and the server then takes the stamps up to it as
+ * its own - an op marked given kept as it is, a change made after a seen
+ * stamp stamped past it - where, without the proof, both were taken for
+ * a laptop's clock far ahead and stamped anew below the given ones. A
+ * proof altered by one bit is ignored; a push without one gets none. */
+static void test_proof_after_restore(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	uint64_t ahead = rove_wall_ms() + 3ull * 86400000u, later = ahead + 2ull * 3600000u;
+	rove_proof none = {{0}, {0}}, p = none, forged;
+	rove_hlc given;
+
+	CHECK(op != NULL);
+	/* The server, its clock 2 hours past the copy, gives a stamp and a
+	 * proof of its clock. */
+	clock_at(s, later);
+	p.hlc.v = 1; /* any proof asks for one back: this one does not check */
+	given = push_proven(s, op, 0xa1, rove_hlc_from_ms(1), 0, &p); /* a clock never set: stamped anew */
+	CHECK(p.hlc.v >= given.v && rove_hlc_ms(given) >= later);
+	push_proven(s, op, 0xa2, rove_hlc_from_ms(rove_wall_ms()), 0, &none);
+	CHECK_EQ_INT(none.hlc.v, 0);
+	/* The copy put back: its clock 2 hours behind. */
+	clock_at(s, ahead);
+	forged = p;
+	forged.mac[3] ^= 0x10;
+	CHECK(rove_hlc_ms(push_proven(s, op, 0xa3, given, ROVE_SEQ_GIVEN, &forged)) < later);
+	CHECK(push_proven(s, op, 0xa4, given, ROVE_SEQ_GIVEN, &p).v == given.v);
+	/* A change made after seeing it, by a laptop's clock far ahead: past
+	 * it, though the restored clock is 2 hours behind. */
+	CHECK(push_proven(s, op, 0xa5, rove_hlc_from_ms(later + 3600000u), given.v, &p).v > given.v);
+	/* Not past the proof, for a client's own stamp not marked. */
+	CHECK(rove_hlc_ms(push_proven(s, op, 0xa6, rove_hlc_from_ms(rove_hlc_ms(p.hlc) + 86400000u), ROVE_SEQ_GIVEN,
+				      &p)) < rove_hlc_ms(p.hlc) + 86400000u);
+	free(op);
+	srv_free(s);
+}
+
 /* A change a server stamps anew (its laptop's clock ahead) goes past
  * the newest stamp its replica had pulled when it was made (the op's
  * seq, ROVE_SEQ_SEEN_MIN up): after a restore the server's clock may be
@@ -859,6 +931,7 @@ int main(void)
 	test_unset_clock_restamped();
 	test_set_back_keeps_old_stamps();
 	test_restore_keeps_given_stamps();
+	test_proof_after_restore();
 	test_restamp_goes_past_seen();
 	test_restamp_goes_past_seen_set_back();
 	test_replica_order_kept_across_restamp();

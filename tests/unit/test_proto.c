@@ -428,6 +428,101 @@ static void test_push_limits(void)
 	free(many);
 }
 
+/* Where the 24 bytes of a proof of hlc 0x0102030405060708 (bin 8, 0xc4
+ * 0x18) begin in b: its header's offset, or SIZE_MAX. */
+static size_t proof_at(const rove_buf *b)
+{
+	static const uint8_t head[] = {0xc4, 0x18, 1, 2, 3, 4, 5, 6, 7, 8};
+
+	for (size_t i = 0; i + sizeof(head) <= b->len; i++)
+		if (memcmp((const uint8_t *)b->data + i, head, sizeof(head)) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Proofs of the server's clock: an optional element of PUSH, PUSH_REPLY
+ * (after the head), PULL_REPLY (after time) and, asked for, of PULL (a
+ * flag after records); each read back as sent, and refused when it is not
+ * 24 bytes or proves hlc 0. */
+static void test_proofs_roundtrip(void)
+{
+	rove_proof p;
+	rove_seen seen;
+	rove_auth a;
+	rove_uuid replica, run;
+	rove_pull_req q;
+	rove_pull_reply h;
+	rove_buf b;
+	rove_msg m;
+	uint8_t *d;
+	size_t at;
+
+	p.hlc.v = 0x0102030405060708ull;
+	for (int i = 0; i < ROVE_PROOF_MAC; i++)
+		p.mac[i] = (uint8_t)(0xa0 + i);
+	make_auth(&a, "alice");
+	fixed_uuid(&replica, 7);
+	fixed_uuid(&run, 8);
+	memset(&seen, 0, sizeof(seen));
+	seen.clock = p;
+	rove_buf_init(&b);
+
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, &seen, sample_ops, 1), ROVE_OK);
+	d = dup_bytes(b.data, b.len);
+	CHECK_EQ_INT(rove_msg_decode(d, b.len, &m), ROVE_OK);
+	CHECK(m.u.push.seen.clock.hlc.v == p.hlc.v);
+	CHECK(memcmp(m.u.push.seen.clock.mac, p.mac, ROVE_PROOF_MAC) == 0);
+	free(d);
+	at = proof_at(&b);
+	CHECK(at != SIZE_MAX);
+	if (at != SIZE_MAX) {
+		memset((uint8_t *)b.data + at + 2, 0, 8); /* hlc 0 */
+		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
+		((uint8_t *)b.data)[at + 1] = 0x17; /* 23 bytes */
+		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
+	}
+	/* Without one: none read. */
+	rove_buf_reset(&b);
+	seen.clock.hlc.v = 0;
+	CHECK_EQ_INT(rove_enc_push(&b, &a, &replica, &seen, sample_ops, 1), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+	CHECK(m.u.push.seen.clock.hlc.v == 0);
+
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push_reply_proof(&b, 9, &run, &p, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+	CHECK(m.u.push_reply.clock.hlc.v == p.hlc.v);
+	CHECK(memcmp(m.u.push_reply.clock.mac, p.mac, ROVE_PROOF_MAC) == 0);
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_push_reply(&b, 9, &run, NULL, 0), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+	CHECK(m.u.push_reply.clock.hlc.v == 0);
+
+	memset(&q, 0, sizeof(q));
+	q.records = ROVE_RECORD_FORMAT;
+	q.proofs = true;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &q), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+	CHECK_EQ_INT(m.elems, 18);
+	CHECK(m.u.pull.proofs && !m.u.pull.clock && m.u.pull.records == ROVE_RECORD_FORMAT);
+	q.records = 1; /* proofs come after records, sent only when 2 or more */
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &q), ROVE_EINVAL);
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.role, sizeof(h.role), "rep");
+	h.mode = ROVE_PULL_OPS;
+	h.clock = p;
+	rove_buf_reset(&b);
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_EINVAL); /* a proof needs the time */
+	h.time_ms = 1764800000000ull;
+	CHECK_EQ_INT(rove_enc_pull_reply(&b, &h, NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+	CHECK(m.u.pull_reply.time_ms == h.time_ms && m.u.pull_reply.clock.hlc.v == p.hlc.v);
+	CHECK(memcmp(m.u.pull_reply.clock.mac, p.mac, ROVE_PROOF_MAC) == 0);
+	rove_buf_free(&b);
+}
+
 static void test_push_reply_roundtrip(void)
 {
 	rove_buf b;
@@ -4229,6 +4324,7 @@ int main(void)
 	test_push_roundtrip();
 	test_push_limits();
 	test_push_reply_roundtrip();
+	test_proofs_roundtrip();
 	test_pull_roundtrip();
 	test_pull_reply_roundtrip();
 	test_pull_optional();
