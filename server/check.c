@@ -6,6 +6,7 @@
  */
 #include "check.h"
 #include "check_int.h"
+#include "proof.h"
 #include "rove_assert.h"
 
 #include "array.h"
@@ -544,6 +545,18 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 			check_problem(&c, "meta clock: does not decode");
 			rc = ROVE_OK;
 		}
+	}
+	/* The key of proofs of the clock: absent (roved serve makes it) or
+	 * whole; a damaged one is replaced at the next start. */
+	if (rc == ROVE_OK) {
+		uint8_t key[ROVE_PROOF_KEY];
+		rc = rove_store_meta_bytes_get(&c.st, c.txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
+		if (rc == ROVE_EPROTO)
+			check_problem(&c, "meta %s: not a key of %d bytes (roved serve makes a new one; proofs of the "
+				    "clock given before count for nothing)",
+				ROVE_STORE_PROOF_KEY, ROVE_PROOF_KEY);
+		if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
 	}
 	if (rc == ROVE_OK)
 		rc = walk(&c, "scoperec", 0, "scoperec", check_scoped);

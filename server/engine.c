@@ -198,8 +198,8 @@ static int repair(rove_engine *e)
 #define SEALED_KEY "admreqs:sealed"
 
 /* The key of proofs of the clock (proof.h), made once and kept in the
- * database, so that a copy of it has it too. */
-#define PROOF_KEY "clock:proof-key"
+ * database, so that a copy of it has it too. check.c reads it too. */
+#define PROOF_KEY ROVE_STORE_PROOF_KEY
 
 static int proof_key_load(rove_engine *e)
 {
@@ -209,7 +209,14 @@ static int proof_key_load(rove_engine *e)
 	if (rc == ROVE_OK)
 		rc = rove_store_meta_bytes_get(&e->st, txn, PROOF_KEY, e->proof_key, ROVE_PROOF_KEY);
 	rove_store_abort(txn);
-	if (rc != ROVE_ENOTFOUND)
+	/* A damaged key costs only the proofs given under it: replaced, as
+	 * a missing one is made, rather than no server at all (attack
+	 * thirty-nine; roved check names it). */
+	if (rc == ROVE_EPROTO)
+		rove_warn("the key of proofs of the clock (meta %s) is damaged: a new one is made, and the proofs "
+			  "replicas hold count for nothing after a restore until they sync again",
+			  PROOF_KEY);
+	else if (rc != ROVE_ENOTFOUND)
 		return rc;
 	rc = rove_proof_key_new(e->proof_key);
 	if (rc == ROVE_OK)
@@ -1007,8 +1014,8 @@ static void take_proof(rove_engine *e, const rove_proof *p)
 
 	if (p->hlc.v <= e->proven.v || p->hlc.v <= e->clock_start.v)
 		return; /* nothing new: the MAC is not computed */
-	if (ms < ROVE_MIN_STAMP_MS || ms > ROVE_MAX_WALL_MS ||
-	    !rove_proof_valid(e->proof_key, e->st.node, p)) {
+	ROVE_ASSERT(ms <= ROVE_MAX_WALL_MS); /* the decoder refuses one past it */
+	if (ms < ROVE_MIN_STAMP_MS || !rove_proof_valid(e->proof_key, e->st.node, p)) {
 		rove_debug("a proof of the clock that does not check, ignored");
 		return;
 	}

@@ -96,6 +96,9 @@
  * set in a database made with format 5, and by the fill of an upgraded
  * one once it found nothing more to fill (rove_store_scoped_fill). */
 #define ROVE_STORE_COVERED "scoperec_covered"
+/* meta: the key of proofs of the server's clock (proof.h), made by the
+ * engine once (ROVE_PROOF_KEY bytes). */
+#define ROVE_STORE_PROOF_KEY "clock:proof-key"
 
 /* The index scopes a refused op is listed under, chosen by the policy
  * (territories: "t:CODE"); the store adds its own by author ("a:LOGIN",

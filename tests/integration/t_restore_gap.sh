@@ -48,4 +48,18 @@ sync_all admin cat max
 got=$(r admin customer show "$c" --json | jq -r .address)
 eq "$got" "address-max" "rule 8: max's write, made after seeing cat's, wins"
 eq "$(r cat customer show "$c" --json | jq -r .address)" "address-max" "cat holds max's write"
+
+# A damaged key (cut short) costs only the proofs given under it: roved
+# says so and serves with a new one (attack thirty-nine: it refused to
+# start, "malformed data"); a sync after it gets through.
+ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
+server_stop
+"$ROVE_CORRUPT" "$T/srv" meta put "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" 01020304 >/dev/null
+server_start
+grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged: a new one is made" "$T/roved.log" ||
+	fail "no word of the damaged key: $(cat "$T/roved.log")"
+r max customer set "$c" address=address-max-2
+r max sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin customer show "$c" --json | jq -r .address)" "address-max-2" "a sync with a new key"
 echo "ok: max's later write wins after a restore 2 hours back"

@@ -476,9 +476,13 @@ static void test_proofs_roundtrip(void)
 	at = proof_at(&b);
 	CHECK(at != SIZE_MAX);
 	if (at != SIZE_MAX) {
+		memset((uint8_t *)b.data + at + 2, 0xff, 8); /* past the year 9999 */
+		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
 		memset((uint8_t *)b.data + at + 2, 0, 8); /* hlc 0 */
 		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
 		((uint8_t *)b.data)[at + 1] = 0x17; /* 23 bytes */
+		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
+		((uint8_t *)b.data)[at + 1] = 0x19; /* 25 bytes: malformed too */
 		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_EPROTO);
 	}
 	/* Without one: none read. */
