@@ -157,7 +157,8 @@ static void on_push_reply(rove_msg *m, uint8_t sel)
 	}
 	for (uint32_t i = 0; i < k; i++)
 		heads[i] = head_of(&ops[i]);
-	rc = rove_replica_push_results(&rep, m->u.push_reply.server, &m->u.push_reply.run, heads, res, k, &acc, &rej);
+	rc = rove_replica_push_results(&rep, m->u.push_reply.server, &m->u.push_reply.run, &m->u.push_reply.clock,
+				       heads, res, k, &acc, &rej);
 	if (internal_error(rc))
 		die("rove_replica_push_results", rc);
 	CHECK(acc + rej <= k);
@@ -559,7 +560,7 @@ static void seed(void)
 	res.seq = 12;
 	res.st = op.st;
 	head = head_of(&op);
-	CHECK(rove_replica_push_results(&rep, 0x5e, &run, &head, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
+	CHECK(rove_replica_push_results(&rep, 0x5e, &run, NULL, &head, &res, 1, &acc, &rej) == ROVE_OK && acc == 1);
 
 	rove_buf_free(&items);
 	rove_buf_free(&tmp);

@@ -462,7 +462,8 @@ int main(void)
 		res[0].seq = 100;
 		res[0].st = (rove_stamp){{floor}, heads[0].st.node};
 		CHECK_EQ_INT(rove_replica_pull_state(&rep, &ps), ROVE_OK);
-		CHECK_EQ_INT(rove_replica_push_results(&rep, ps.server != 0 ? ps.server : 1, &run, NULL, heads, res, 1, &acc, &rej),
+		CHECK_EQ_INT(rove_replica_push_results(&rep, ps.server != 0 ? ps.server : 1, &run, NULL, heads, res, 1,
+						       &acc, &rej),
 			     ROVE_OK);
 		CHECK_EQ_INT(acc, 1);
 		rove_buf_reset(&raw);
