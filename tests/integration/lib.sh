@@ -323,6 +323,23 @@ need_faketime() {
 	FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
 	[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
 }
+# restore_scene: the start of the tests of a restore under a clock ahead
+# (t_restore_wall, t_restore_gap): roved's clock 3 days ahead, rep cat
+# (her laptop as fast) and manager max of territory east; cat adds a
+# customer (its id in $c) and syncs, max syncs; then roved is stopped
+# and its database copied to $T/copy. need_faketime and server_init first.
+restore_scene() {
+	server_start_at +3d
+	admin_replica
+	territories east
+	users cat:rep:east max:manager:east
+	sync_all admin cat max
+	c=$(at +3d cat customer add --name "C1" --phone 13900000001)
+	at +3d cat sync >/dev/null
+	r max sync >/dev/null
+	server_stop
+	cp -a "$T/srv" "$T/copy"
+}
 # server_start_at OFFSET: roved started on $URL with its clock moved by
 # OFFSET (libfaketime syntax, e.g. +4d; after server_stop); need_faketime
 # first. Its monotonic clock is moved too: with FAKETIME_DONT_FAKE_MONOTONIC

@@ -17,18 +17,8 @@
 . "$(dirname "$0")/lib.sh"
 need_faketime
 server_init
-server_start_at +3d
-admin_replica
-territories east
-users cat:rep:east max:manager:east
-sync_all admin cat max
-c=$(at +3d cat customer add --name "C1" --phone 13900000001)
-at +3d cat sync >/dev/null
-r max sync >/dev/null
-
-# The copy, then two hours on, work the copy lacks.
-server_stop
-cp -a "$T/srv" "$T/copy"
+restore_scene # the copy taken at +3d
+# Then two hours on, work the copy lacks.
 server_start_at +74h
 at +74h cat customer set "$c" address=address-cat
 at +74h cat sync >/dev/null
