@@ -277,8 +277,8 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, 
 			     uint32_t *n);
 /* Applies the server's answers to a push (from the server's run): acks
  * and rejections; keeps clock, the reply's proof of the server's clock
- * (NULL or hlc 0: none), if it is the newest (rove_replica_seen sends it
- * back). */
+ * (NULL or hlc 0: none), in place of the one held, which it answers
+ * (rove_replica_seen sends it). */
 int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
 			      const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
 			      uint32_t *rejected);

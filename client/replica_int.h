@@ -49,8 +49,9 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc);
 	} while (0)
 
 /* The newest proof of the server's clock held (meta clock_proof; hlc 0:
- * none), and keeping one the server gave if it is newer, which the
- * replica's clock (meta hlc) then follows (replica_sync.c). */
+ * none), and keeping one a pull answer gave if it is newer, which the
+ * replica's clock (meta hlc) then follows (replica_sync.c; a push
+ * answer's replaces the one held). */
 int rpl_proof_get(rove_replica *r, MDB_txn *txn, rove_proof *p);
 int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p);
 

@@ -272,22 +272,17 @@ int rpl_proof_get(rove_replica *r, MDB_txn *txn, rove_proof *p)
 	return ROVE_OK;
 }
 
-/* The replica's clock follows it as it follows a stamp pulled: a change
- * made after it is stamped past it, and so needs no new stamp from the
- * server when it goes with it as its seen stamp (write_op). */
-int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
+/* Keeps p (hlc not 0) in meta in place of the proof held. The replica's
+ * clock follows it as it follows a stamp pulled: a change made after it
+ * is stamped past it, and so needs no new stamp from the server when it
+ * goes with it as its seen stamp (write_op). */
+static int proof_put(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 {
-	rove_proof held;
 	uint8_t b[8 + ROVE_PROOF_MAC];
 	MDB_val k = {sizeof(PROOF_META) - 1, (void *)PROOF_META}, v = {sizeof(b), b};
 	uint64_t clock = 0;
 	int rc;
 
-	if (p->hlc.v == 0)
-		return ROVE_OK;
-	rc = rpl_proof_get(r, txn, &held);
-	if (rc != ROVE_OK || held.hlc.v >= p->hlc.v)
-		return rc;
 	rove_be64_put(b, p->hlc.v);
 	memcpy(b + 8, p->mac, ROVE_PROOF_MAC);
 	rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), PROOF_META);
@@ -298,6 +293,31 @@ int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 	if (rc == ROVE_OK && clock < p->hlc.v)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", p->hlc.v);
 	return rc;
+}
+
+int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
+{
+	rove_proof held;
+	int rc;
+
+	if (p->hlc.v == 0)
+		return ROVE_OK;
+	rc = rpl_proof_get(r, txn, &held);
+	if (rc != ROVE_OK || held.hlc.v >= p->hlc.v)
+		return rc;
+	return proof_put(r, txn, p);
+}
+
+/* A push answer's proof (hlc 0: none) is kept whatever the one held: the
+ * server signs the later of its clock and the proof it was sent, when it
+ * could check that one; a lower one says it could not (made under a key
+ * since replaced, by a restore from a copy without it, or given by a
+ * faulty server), and the replica goes on with this server's (attack
+ * forty: such a proof, kept for good, stood in for what the replica had
+ * seen, which a later restore then could not check). */
+static int proof_answered(rove_replica *r, MDB_txn *txn, const rove_proof *p)
+{
+	return p->hlc.v != 0 ? proof_put(r, txn, p) : ROVE_OK;
 }
 
 static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
@@ -324,7 +344,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ack_seq);
 	if (rc == ROVE_OK && clock != NULL)
-		rc = rpl_proof_keep(r, txn, clock);
+		rc = proof_answered(r, txn, clock);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq = 0, acked = 0;
 		bool along = false; /* c is on the op's entry */

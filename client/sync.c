@@ -408,7 +408,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	/* The proof of the server's clock goes with each push, unless the
 	 * server refused a push as malformed with one: a roved from before
 	 * proofs (put back after an upgrade) takes the push without it. */
-	bool proof = true;
+	bool proof = true, first = true;
 	int rc = ROVE_OK;
 
 	rove_buf_init(&req);
@@ -431,8 +431,13 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			rc = rove_replica_unacked_raw(r, ops, &req, at, batch, &got);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
-		if (rc != ROVE_OK || got == 0)
+		/* After a restore the proof held goes to the server even with
+		 * nothing to push: its answer says whether the restored server
+		 * can check it (a copy without its key cannot), so that the
+		 * replica holds one it can before the next restore. */
+		if (rc != ROVE_OK || (got == 0 && !(resend && first && proof && seen_by.clock.hlc.v != 0)))
 			break;
+		first = false;
 		n = ask.limit != 0 && got > ask.limit ? ask.limit : got;
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */

@@ -71,9 +71,11 @@ static void put_proof(rove_mp_writer *w, const rove_proof *p)
 
 /* A proof as sent: exactly PROOF_BYTES (a longer one is malformed too,
  * not "too big"), its hlc not 0 (a peer sends none rather than an empty
- * one) and not past the year 9999 (ROVE_MAX_WALL_MS), as no stamp an
- * honest server gives is: a replica's clock follows a proof, and one at
- * the end of its range could no longer tick (attack thirty-nine). */
+ * one) and before the last millisecond of the year 9999
+ * (ROVE_MAX_WALL_MS), as no stamp an honest server gives is: a replica's
+ * clock follows a proof, and one at the end of its range could no longer
+ * tick (attack thirty-nine), one in that millisecond would tick past it
+ * (attack forty). */
 static int get_proof(rove_mp_reader *r, rove_proof *p)
 {
 	const uint8_t *b;
@@ -88,7 +90,7 @@ static int get_proof(rove_mp_reader *r, rove_proof *p)
 	for (int i = 0; i < 8; i++)
 		p->hlc.v = p->hlc.v << 8 | b[i];
 	memcpy(p->mac, b + 8, ROVE_PROOF_MAC);
-	return p->hlc.v != 0 && rove_hlc_ms(p->hlc) <= ROVE_MAX_WALL_MS ? ROVE_OK : ROVE_EPROTO;
+	return p->hlc.v != 0 && rove_hlc_ms(p->hlc) < ROVE_MAX_WALL_MS ? ROVE_OK : ROVE_EPROTO;
 }
 
 static void put_push_head(rove_mp_writer *w, const rove_auth *a, const rove_uuid *replica, const rove_seen *seen,

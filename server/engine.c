@@ -1014,7 +1014,7 @@ static void take_proof(rove_engine *e, const rove_proof *p)
 
 	if (p->hlc.v <= e->proven.v || p->hlc.v <= e->clock_start.v)
 		return; /* nothing new: the MAC is not computed */
-	ROVE_ASSERT(ms <= ROVE_MAX_WALL_MS); /* the decoder refuses one past it */
+	ROVE_ASSERT(ms < ROVE_MAX_WALL_MS); /* the decoder refuses one at or past it */
 	if (ms < ROVE_MIN_STAMP_MS || !rove_proof_valid(e->proof_key, e->st.node, p)) {
 		rove_debug("a proof of the clock that does not check, ignored");
 		return;
@@ -1132,9 +1132,13 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
 	/* A push that sent a proof gets one: the clock past every stamp it
-	 * was given. */
+	 * was given, or the proof taken when later (its own, which it
+	 * checked), so that the answer's is below the one sent only when
+	 * that one did not check: the replica then keeps this server's
+	 * instead (attack forty: one made under a key since replaced, or
+	 * given by a faulty server, was kept for good). */
 	if (rc == ROVE_OK && seen->clock.hlc.v != 0)
-		rc = rove_proof_make(e->proof_key, e->st.node, e->clock, &clock);
+		rc = rove_proof_make(e->proof_key, e->st.node, e->proven.v > e->clock.v ? e->proven : e->clock, &clock);
 	if (rc == ROVE_OK) {
 		rove_buf_reset(&job->reply);
 		rc = rove_enc_push_reply_proof(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, &clock, res, n);

@@ -52,4 +52,41 @@ r max customer set "$c" address=address-max-2
 r max sync >/dev/null
 r admin sync >/dev/null
 eq "$(r admin customer show "$c" --json | jq -r .address)" "address-max-2" "a sync with a new key"
-echo "ok: max's later write wins after a restore 2 hours back"
+
+# Two restores, the first from a copy whose key is damaged (as a backup
+# from before the keys): the replicas hold proofs under the old key,
+# which the restored server cannot check, days past its clock. They
+# kept them, dropping every lower proof of the new key, so that at the
+# second restore (copy B, made under the new key) what max had seen
+# could not be checked and his change lost to cat's again (attack forty).
+# Now a push answer's proof replaces the one sent when that one did not
+# check, and a recovery sends its proof even with nothing to push.
+server_stop
+rm -rf "$T/srv"
+cp -a "$T/copy" "$T/srv"
+"$ROVE_CORRUPT" "$T/srv" meta put "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" 0102 >/dev/null
+server_start
+for u in admin cat max; do r "$u" sync >/dev/null 2>&1 || r "$u" sync >/dev/null; done
+server_stop
+cp -a "$T/srv" "$T/copyB"
+server_start
+sleep 1
+for i in 1 2 3 4 5; do r cat customer add --name "Other $i" >/dev/null; done
+r cat sync >/dev/null
+r cat customer set "$c" address=address-cat-b
+r cat sync >/dev/null
+r max sync >/dev/null
+eq "$(r max customer show "$c" --json | jq -r .address)" "address-cat-b" "max has seen cat's write on copy A's server"
+server_stop
+rm -rf "$T/srv"
+cp -a "$T/copyB" "$T/srv"
+server_start
+r max sync >/dev/null 2>&1 || true
+r max customer set "$c" address=address-max-b # made after seeing cat's write
+r max sync >/dev/null
+r cat sync >/dev/null 2>&1 || true # sends its acknowledged write again
+sync_all admin cat max
+for u in admin cat max; do
+	eq "$(r "$u" customer show "$c" --json | jq -r .address)" "address-max-b" "rule 8 after two restores, on $u's replica"
+done
+echo "ok: max's later write wins after a restore 2 hours back, and after two restores"
