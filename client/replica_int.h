@@ -49,11 +49,8 @@ int rpl_commit_or_abort(MDB_txn *txn, int rc);
 	} while (0)
 
 /* The newest proof of the server's clock held (meta clock_proof; hlc 0:
- * none), and keeping one a pull answer gave if it is newer, which the
- * replica's clock (meta hlc) then follows (replica_sync.c; a push
- * answer's replaces the one held). */
+ * none; replica_sync.c keeps those the server gives). */
 int rpl_proof_get(rove_replica *r, MDB_txn *txn, rove_proof *p);
-int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p);
 
 /* How many refused changes the user dismissed (replica_rejected.c). */
 int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n);

@@ -295,7 +295,9 @@ static int proof_put(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 	return rc;
 }
 
-int rpl_proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
+/* A pull answer's proof (hlc 0: none) is kept when it is newer than the
+ * one held. */
+static int proof_keep(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 {
 	rove_proof held;
 	int rc;
@@ -1176,7 +1178,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	if (rc == ROVE_OK && (pulled.v > last_pulled || (h->mode == ROVE_PULL_SNAPSHOT && h->reset)))
 		rc = rove_db_put_u64(txn, r->meta, "pulled_hlc", pulled.v);
 	if (rc == ROVE_OK)
-		rc = rpl_proof_keep(r, txn, &h->clock);
+		rc = proof_keep(r, txn, &h->clock);
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_put(r, txn, &prev, &next);
 	/* Past a snapshot, acknowledged ops the cursor passed are done. */
