@@ -46,10 +46,12 @@
  * that the server's clock reached that hlc: the server makes it under a
  * key kept in its database (server/proof.h), so that a restored copy can
  * check the proofs its replicas send back, and no client can make one.
- * A replica keeps the newest it was given and sends it with every push
- * (once it has one); the server then takes the stamps the replica's ops
- * were given, and the stamps it had seen, up to that hlc as its own
- * (docs/PROTOCOL.md, "Proofs of the clock"). The table in proto.c says how many such elements each type
+ * A replica keeps the newest it was given (a push answer's in place of
+ * the one it sent: below it only when the server could not check that
+ * one) and sends it with every push (once it has one); the server then
+ * takes the stamps the replica's ops were given, and the stamps it had
+ * seen, up to that hlc as its own (docs/PROTOCOL.md, "Proofs of the
+ * clock"). The table in proto.c says how many such elements each type
  * has; any other length is refused.
  *
  * To add a message: give it the next number in rove_msg_type (numbers
