@@ -15,9 +15,20 @@
 # clock back from it, so the stamps it gave order where they did.
 # t_restore_wall covers a copy within 5 minutes of the stamps after it.
 . "$(dirname "$0")/lib.sh"
+ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
 need_faketime
 server_init
 restore_scene # the copy taken at +3d
+# put_back COPY: roved stopped, its database replaced by COPY's (not
+# started again). damage_key HEX: its proof key replaced by those bytes.
+put_back() {
+	server_stop
+	rm -rf "$T/srv"
+	cp -a "$1" "$T/srv"
+}
+damage_key() {
+	"$ROVE_CORRUPT" "$T/srv" meta put "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" "$1" >/dev/null
+}
 # Then two hours on, work the copy lacks.
 server_start_at +74h
 at +74h cat customer set "$c" address=address-cat
@@ -26,9 +37,7 @@ r max sync >/dev/null
 eq "$(r max customer show "$c" --json | jq -r .address)" "address-cat" "max has seen cat's write"
 
 # The copy put back under the right clock.
-server_stop
-rm -rf "$T/srv"
-cp -a "$T/copy" "$T/srv"
+put_back "$T/copy"
 server_start
 r max sync >/dev/null 2>&1 || true
 r max customer set "$c" address=address-max # made after seeing cat's write
@@ -42,9 +51,8 @@ eq "$(r cat customer show "$c" --json | jq -r .address)" "address-max" "cat hold
 # A damaged key (cut short) costs only the proofs given under it: roved
 # says so and serves with a new one (attack thirty-nine: it refused to
 # start, "malformed data"); a sync after it gets through.
-ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
 server_stop
-"$ROVE_CORRUPT" "$T/srv" meta put "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" 01020304 >/dev/null
+damage_key 01020304
 server_start
 grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged: a new one is made" "$T/roved.log" ||
 	fail "no word of the damaged key: $(cat "$T/roved.log")"
@@ -61,10 +69,8 @@ eq "$(r admin customer show "$c" --json | jq -r .address)" "address-max-2" "a sy
 # could not be checked and his change lost to cat's again (attack forty).
 # Now a push answer's proof replaces the one sent when that one did not
 # check, and a recovery sends its proof even with nothing to push.
-server_stop
-rm -rf "$T/srv"
-cp -a "$T/copy" "$T/srv"
-"$ROVE_CORRUPT" "$T/srv" meta put "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" 0102 >/dev/null
+put_back "$T/copy"
+damage_key 0102
 server_start
 for u in admin cat max; do r "$u" sync >/dev/null 2>&1 || r "$u" sync >/dev/null; done
 server_stop
@@ -77,9 +83,7 @@ r cat customer set "$c" address=address-cat-b
 r cat sync >/dev/null
 r max sync >/dev/null
 eq "$(r max customer show "$c" --json | jq -r .address)" "address-cat-b" "max has seen cat's write on copy A's server"
-server_stop
-rm -rf "$T/srv"
-cp -a "$T/copyB" "$T/srv"
+put_back "$T/copyB"
 server_start
 r max sync >/dev/null 2>&1 || true
 r max customer set "$c" address=address-max-b # made after seeing cat's write
