@@ -22,6 +22,7 @@
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "random.h"
 #include "rove_assert.h"
 #include "text.h"
 
@@ -40,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -90,28 +91,6 @@ typedef struct ui_server {
 	char cookie[24];      /* the cookie's name: rove_ui_PORT */
 	ui_sync sync;         /* the Sync button's run (ui_sync.h) */
 } ui_server;
-
-static int random_hex(char out[UI_TOKEN_HEX + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[UI_TOKEN_HEX / 2];
-	size_t got = 0;
-
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ROVE_EIO;
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[UI_TOKEN_HEX] = '\0';
-	return ROVE_OK;
-}
 
 /* Whether a (len bytes) is the secret s, in time that does not depend on
  * where they differ. */
@@ -436,7 +415,9 @@ static int session_new(ui_server *s, ui_session *out)
 	ui_session n = {.used = true};
 	ui_session *slot = NULL;
 
-	if (random_hex(n.path) != ROVE_OK || random_hex(n.cookie) != ROVE_OK || random_hex(n.csrf) != ROVE_OK)
+	if (rove_random_hex(n.path, UI_TOKEN_HEX / 2) != ROVE_OK ||
+	    rove_random_hex(n.cookie, UI_TOKEN_HEX / 2) != ROVE_OK ||
+	    rove_random_hex(n.csrf, UI_TOKEN_HEX / 2) != ROVE_OK)
 		return ROVE_EIO;
 	pthread_mutex_lock(&s->slock);
 	for (size_t i = 0; i < ROVE_UI_MAX_SESSIONS; i++) {
@@ -756,7 +737,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
-	if (random_hex(s.token) != ROVE_OK) {
+	if (rove_random_hex(s.token, UI_TOKEN_HEX / 2) != ROVE_OK) {
 		rove_error("cannot draw a random access token");
 		return ROVE_EXIT_FAIL;
 	}

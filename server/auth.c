@@ -2,31 +2,16 @@
 
 #include "err.h"
 #include "hash.h"
+#include "random.h"
 
 #include <mbedtls/sha256.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 int rove_token_new(char out[ROVE_TOKEN_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t raw[ROVE_TOKEN_BYTES];
-	size_t got = 0;
-
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-		if (n < 0)
-			return ROVE_EIO;
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[ROVE_TOKEN_HEX] = '\0';
-	return ROVE_OK;
+	return rove_random_hex(out, ROVE_TOKEN_BYTES);
 }
 
 void rove_token_hash(const char *token, uint8_t out[ROVE_HASH_BYTES])
@@ -69,10 +54,7 @@ static uint32_t auth_home(const char *user, const rove_peer *peer)
 	uint64_t h;
 
 	if (!auth_seeded) {
-		uint64_t s = 0;
-		if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
-			s = (uint64_t)(uintptr_t)&s; /* no entropy yet: still a valid table */
-		auth_seed = s;
+		auth_seed = rove_random_seed();
 		auth_seeded = true;
 	}
 	h = rove_fnv1a(ROVE_FNV_BASIS ^ auth_seed, user, strlen(user));

@@ -3,13 +3,13 @@
 
 #include "err.h"
 #include "hash.h"
+#include "random.h"
 #include "rove_limits.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* Two open-addressing tables with linear probing and backward-shift
  * deletion (no tombstones), each at most half full: connections by pipe
@@ -62,8 +62,7 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 		free(g);
 		return ROVE_ENOMEM;
 	}
-	if (getrandom(&g->seed, sizeof(g->seed), GRND_NONBLOCK) != (ssize_t)sizeof(g->seed))
-		g->seed = (uint64_t)(uintptr_t)g; /* no entropy yet: still a valid table */
+	g->seed = rove_random_seed();
 	g->max_pipes = max_pipes;
 	g->idle_ms = ROVE_MAX_IDLE_MS;
 	g->mask = cap - 1;

@@ -1,22 +1,14 @@
 #include "proof.h"
 
 #include "err.h"
+#include "random.h"
 
 #include <mbedtls/md.h>
 #include <string.h>
-#include <sys/random.h>
 
 int rove_proof_key_new(uint8_t key[ROVE_PROOF_KEY])
 {
-	size_t got = 0;
-
-	while (got < ROVE_PROOF_KEY) {
-		ssize_t n = getrandom(key + got, ROVE_PROOF_KEY - got, 0);
-		if (n <= 0)
-			return ROVE_EIO;
-		got += (size_t)n;
-	}
-	return ROVE_OK;
+	return rove_random_bytes(key, ROVE_PROOF_KEY);
 }
 
 /* HMAC-SHA-256(key, label, server, hlc), both numbers big-endian. */

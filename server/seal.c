@@ -1,12 +1,12 @@
 #include "seal.h"
 
 #include "err.h"
+#include "random.h"
 #include "rove_assert.h"
 
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* The mark of a sealed answer: no answer (a whole message, which starts
  * with an array) starts with a zero byte. */
@@ -53,7 +53,7 @@ int rove_seal(const char *token, const rove_uuid *request, const void *answer, s
 		return rc;
 	p = (uint8_t *)out->data;
 	memcpy(p, mark, sizeof(mark));
-	if (getrandom(p + sizeof(mark), NONCE, 0) != NONCE)
+	if (rove_random_bytes(p + sizeof(mark), NONCE) != ROVE_OK)
 		return ROVE_EIO;
 	mbedtls_gcm_init(&g);
 	rc = mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, 256);

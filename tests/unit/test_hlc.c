@@ -1,10 +1,12 @@
 /*
- * test_hlc.c - the hybrid logical clock, stamp ordering and record ids.
+ * test_hlc.c - the hybrid logical clock, stamp ordering, record ids and the
+ * random bytes of secrets (common/random.h).
  */
 #include "check.h"
 
 #include "err.h"
 #include "hlc.h"
+#include "random.h"
 #include "uuid.h"
 
 #include <stdint.h>
@@ -416,6 +418,27 @@ static void test_wall_ms(void)
 	CHECK(b >= a + 1);
 }
 
+/* Secrets in hex: every digit written, lowercase, the NUL in place, no
+ * byte past it touched; longer than one chunk of the kernel's bytes. */
+static void test_random_hex(void)
+{
+	char a[2 * 45 + 2], b[2 * 45 + 2];
+	uint8_t key[32] = {0}, zero[32] = {0};
+
+	memset(a, 'X', sizeof(a));
+	CHECK_EQ_INT(rove_random_hex(a, 45), ROVE_OK);
+	CHECK_EQ_INT(strlen(a), 90);
+	CHECK(a[91] == 'X');
+	CHECK(strspn(a, "0123456789abcdef") == 90);
+	CHECK_EQ_INT(rove_random_hex(b, 45), ROVE_OK);
+	CHECK(strcmp(a, b) != 0);
+	CHECK_EQ_INT(rove_random_hex(a, 0), ROVE_OK);
+	CHECK(a[0] == '\0');
+	CHECK_EQ_INT(rove_random_bytes(key, sizeof(key)), ROVE_OK);
+	CHECK(memcmp(key, zero, sizeof(key)) != 0);
+	CHECK(rove_random_seed() != rove_random_seed());
+}
+
 int main(void)
 {
 	test_hlc_ms();
@@ -432,5 +455,6 @@ int main(void)
 	test_uuid_set_ms_order();
 	test_uuid_names();
 	test_wall_ms();
+	test_random_hex();
 	return check_done("test_hlc");
 }
