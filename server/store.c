@@ -5,6 +5,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "proof.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -918,6 +919,26 @@ static int copy_status(int rc, const char *dest)
 	return ROVE_EIO;
 }
 
+/* A copy holds the key of proofs of the clock as it was: a damaged one
+ * (roved serve replaces it, check names it) is said, since a server
+ * restored from the copy makes a new one and replicas' proofs from
+ * before count for nothing (attack forty: backed up without a word). */
+static void backup_key_said(rove_store *st, const char *dir)
+{
+	uint8_t key[ROVE_PROOF_KEY];
+	MDB_txn *txn = NULL;
+	int rc = rove_store_begin(st, NULL, false, &txn);
+
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_bytes_get(st, txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
+	rove_store_abort(txn);
+	if (rc == ROVE_EPROTO)
+		rove_warn("the key of proofs of the clock (meta %s) is damaged in '%s' and so in the copy: a server "
+			  "restored from it makes a new one, and the proofs replicas hold count for nothing until they "
+			  "sync again (roved check names it)",
+			  ROVE_STORE_PROOF_KEY, dir);
+}
+
 /* Copies the database in dir into the new file dest/data.mdb (*made_file
  * says whether it was made). */
 static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
@@ -945,6 +966,8 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 		return rc;
 	}
 	rc = copy_status(backup_copy(&st, dest, made_file), dest);
+	if (rc == ROVE_OK)
+		backup_key_said(&st, dir);
 	/* Read without the lock file, the copy's reader is one no writer
 	 * sees: once a server commits twice it may reuse pages the copy
 	 * reads. A database that changed meanwhile may be copied torn. */

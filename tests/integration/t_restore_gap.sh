@@ -53,6 +53,10 @@ eq "$(r cat customer show "$c" --json | jq -r .address)" "address-max" "cat hold
 # start, "malformed data"); a sync after it gets through.
 server_stop
 damage_key 01020304
+# A backup of it copies it as it is, saying so (attack forty: silent).
+"$ROVED_BIN" backup "$T/srv" "$T/dmg" 2>"$T/backup.err" || fail "backup: $(cat "$T/backup.err")"
+grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged" "$T/backup.err" ||
+	fail "backup said nothing of the damaged key: $(cat "$T/backup.err")"
 server_start
 grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged: a new one is made" "$T/roved.log" ||
 	fail "no word of the damaged key: $(cat "$T/roved.log")"
