@@ -1283,7 +1283,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 {
 	MDB_txn *txn = NULL;
 	engine_saved saved;
-	int rc = rove_db_err(mdb_txn_begin(e->st.env, NULL, 0, &txn), "begin");
+	int rc = rove_store_begin(&e->st, NULL, true, &txn);
 	bool batch = rc == ROVE_OK;
 
 	/* The requests' index puts keep their cursors until the loop ends
@@ -1435,6 +1435,16 @@ static int periodic_ops(rove_engine *e, MDB_txn *txn, const rove_user *sys, rove
 		rc = rove_apply_op(e, txn, sys, &ops[i], true, w, &r);
 	}
 	free(ops);
+	return rc;
+}
+
+int rove_engine_watch(rove_engine *e, rove_store_watched *w, const char **why)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&e->map); /* a reader, as any */
+	rc = rove_store_watch(&e->st, w, why);
+	pthread_rwlock_unlock(&e->map);
 	return rc;
 }
 

@@ -116,6 +116,10 @@ int rove_engine_tick(rove_engine *e);
  * least every ROVE_SYNC_NOTE_MS. Writes nothing when there are none. */
 int rove_engine_flush(rove_engine *e);
 
+/* Whether the database is still the one opened (rove_store_watch):
+ * for the guard, which stops the server when it is not. */
+int rove_engine_watch(rove_engine *e, rove_store_watched *w, const char **why);
+
 /* Replaces out's contents with an error message. */
 void rove_engine_error(rove_buf *out, int code, const char *text);
 /* The same with the text made by vprintf (cut at ROVE_MAX_ERRMSG); for

@@ -769,11 +769,32 @@ static void check_listener(server *s, uint64_t *checked_ms, uint64_t *seen_then)
 	raise_backlog(s);
 }
 
+/* A database changed under the server (a copy restored while it
+ * serves: put in its place, or written over it) is one it can no longer
+ * write safely: what it wrote would go to a file no longer there, or
+ * damage the copy. Nothing acknowledged is at risk from stopping (a
+ * restored server's replicas send again what it lacks), so it exits at
+ * once with status 1, for the service manager to start roved anew on
+ * what is there now (attack forty-one: it went on serving, every login
+ * refused). */
+static void watch_database(server *s, rove_store_watched *w)
+{
+	const char *why = NULL;
+
+	if (rove_engine_watch(s->e, w, &why) == ROVE_OK)
+		return;
+	rove_error("the database changed under roved: %s; exiting for the service manager to start roved anew on "
+		   "what is there now (restore a copy with the server stopped: OPERATIONS.md, \"Restore\")",
+		   why);
+	_exit(1);
+}
+
 static void *guard_main(void *arg)
 {
 	server *s = arg;
 	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
 	uint64_t checked_ms = mono_ms(), seen_then = 0, next = mono_ms() + ROVE_GUARD_PERIOD_MS;
+	rove_store_watched watched = {0, 0};
 
 	if (ids == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
@@ -794,6 +815,7 @@ static void *guard_main(void *arg)
 		if (!woken || mono_ms() >= next) {
 			check_listener(s, &checked_ms, &seen_then);
 			report_counts(s);
+			watch_database(s, &watched);
 			next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 		}
 		pthread_mutex_lock(&s->gmu);

@@ -332,8 +332,24 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 
 int rove_store_begin(rove_store *st, MDB_txn *parent, bool write, MDB_txn **txn)
 {
+	MDB_envinfo info;
+	int rc;
+
 	*txn = NULL;
-	return rove_db_err(mdb_txn_begin(st->env, parent, write ? 0 : MDB_RDONLY, txn), "begin");
+	rc = rove_db_err(mdb_txn_begin(st->env, parent, write ? 0 : MDB_RDONLY, txn), "begin");
+	/* A write follows the last commit (the lock file's), which the file's
+	 * meta pages hold: unless a copy was written over the file. Nothing
+	 * is written into it then (it would be damaged); rove_store_watch
+	 * says so. */
+	if (rc == ROVE_OK && write && parent == NULL && mdb_env_info(st->env, &info) == 0 &&
+	    (uint64_t)info.me_last_txnid + 1 != (uint64_t)mdb_txn_id(*txn)) {
+		mdb_txn_abort(*txn);
+		*txn = NULL;
+		atomic_store(&st->overwritten, true);
+		rove_error("the database file changed under this process (a copy written over it): not written");
+		return ROVE_EDB;
+	}
+	return rc;
 }
 
 int rove_store_commit(MDB_txn *txn)
@@ -1006,4 +1022,42 @@ int rove_store_backup(const char *dir, const char *dest)
 	if (rc != ROVE_OK && made_dir && rmdir(dest) != 0)
 		rove_warn("cannot remove '%s': %s", dest, strerror(errno));
 	return rc;
+}
+
+int rove_store_watch(rove_store *st, rove_store_watched *w, const char **why)
+{
+	const char *dir = NULL;
+	char path[4096];
+	struct stat open_now, there;
+	MDB_envinfo info;
+	mdb_filehandle_t fd;
+
+	*why = NULL;
+	if (mdb_env_get_path(st->env, &dir) != 0 || mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &open_now) != 0 ||
+	    snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+		return ROVE_OK;
+	if (stat(path, &there) != 0 ? errno == ENOENT
+				    : there.st_dev != open_now.st_dev || there.st_ino != open_now.st_ino) {
+		*why = "its data.mdb was removed or another file put in its place";
+		return ROVE_EIO;
+	}
+	if (atomic_load(&st->overwritten)) {
+		*why = "its data.mdb went back to an older state (a copy written over it)";
+		return ROVE_EIO;
+	}
+	if ((uint64_t)open_now.st_size < w->size) {
+		*why = "its data.mdb shrank (a copy written over it)";
+		return ROVE_EIO;
+	}
+	w->size = (uint64_t)open_now.st_size;
+	/* The meta pages' own, as the file holds them now (a read
+	 * transaction would take the lock file's, which a copy leaves). */
+	if (mdb_env_info(st->env, &info) != 0)
+		return ROVE_OK;
+	if ((uint64_t)info.me_last_txnid < w->txnid) {
+		*why = "its data.mdb went back to an older state (a copy written over it)";
+		return ROVE_EIO;
+	}
+	w->txnid = (uint64_t)info.me_last_txnid;
+	return ROVE_OK;
 }

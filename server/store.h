@@ -69,6 +69,7 @@
 #include "record.h"
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -143,6 +144,9 @@ typedef struct rove_store {
 	uint32_t ncursors;
 	rove_store_cursor cursors[ROVE_STORE_CURSORS];
 	rove_buf enc; /* the batch's records are encoded here */
+	/* Set when a write found the file older than the last commit (a
+	 * copy written over it while open); read by rove_store_watch. */
+	atomic_bool overwritten;
 } rove_store;
 
 /* A run: the stretch of the server's history written between one start
@@ -199,6 +203,20 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
 /* Copies the database, consistent as of one moment, into the directory
  * dest (created, or empty), while servers may be writing to it. */
 int rove_store_backup(const char *dir, const char *dest);
+
+/* What rove_store_watch saw of the database file last (zeroed at
+ * first): LMDB's file never goes back or shrinks while it is open. */
+typedef struct rove_store_watched {
+	uint64_t txnid; /* its latest transaction, as its meta pages say */
+	uint64_t size;  /* its size in bytes */
+} rove_store_watched;
+
+/* Whether the database st has open is still the one in its directory:
+ * ROVE_OK, or ROVE_EIO with *why saying what changed under it - its file
+ * removed or another put in its place, or it shrunk or went back to an
+ * older transaction (a copy written over it; a write by the server since
+ * may hide the latter). What cannot be looked at counts as unchanged. */
+int rove_store_watch(rove_store *st, rove_store_watched *w, const char **why);
 
 /* ---- admin requests remembered ---- */
 
