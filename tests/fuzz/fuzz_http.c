@@ -38,7 +38,10 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +50,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -78,18 +82,17 @@ static const uint8_t *cur;
 static size_t cur_len;
 static atomic_int handled;
 
-/* Where the input's head ends (after its empty line), 0 if it does not. */
+/* Where the input's head ends (after its empty line), 0 if it does not:
+ * the earlier of the first LF LF and the first LF CR LF (found otherwise
+ * than the server finds it). */
 static size_t ref_head_end(const uint8_t *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] != '\n')
-			continue;
-		if (i >= 1 && b[i - 1] == '\n')
-			return i + 1;
-		if (i >= 2 && b[i - 1] == '\r' && b[i - 2] == '\n')
-			return i + 1;
-	}
-	return 0;
+	const uint8_t *lf = memmem(b, n, "\n\n", 2), *crlf = memmem(b, n, "\n\r\n", 3);
+	size_t a = lf != NULL ? (size_t)(lf - b) + 2 : 0, c = crlf != NULL ? (size_t)(crlf - b) + 3 : 0;
+
+	if (a == 0 || (c != 0 && c < a))
+		return c;
+	return a;
 }
 
 static bool has_blank_ends(const char *s)
@@ -145,6 +148,8 @@ static int handle(void *arg, const rove_http1_req *req, rove_buf *out)
 
 static void start(void)
 {
+	sigset_t alrm;
+
 	for (int i = 0; i < 2; i++) {
 		rove_http1_cfg cfg = {
 		    .max_conns = 4,
@@ -161,12 +166,20 @@ static void start(void)
 		CHECK(rove_http1_listen_loopback(0, &fd, &servers[i].port) == 0);
 		CHECK(rove_http1_start(&cfg, fd, &servers[i].h) == ROVE_OK);
 	}
+	/* libFuzzer's timer (SIGALRM, for -timeout) goes to the servers'
+	 * threads, which take EINTR in their stride; this thread's calls
+	 * would see it too (a poll cut short is no hang). */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	CHECK(pthread_sigmask(SIG_BLOCK, &alrm, NULL) == 0);
 }
 
 static void send_all(int fd, const uint8_t *b, size_t n)
 {
 	while (n > 0) {
 		ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
 		if (k < 0)
 			return; /* the server may close early (an error answered) */
 		b += k;
@@ -174,17 +187,38 @@ static void send_all(int fd, const uint8_t *b, size_t n)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 /* The whole answer on fd into buf (cap bytes at most), until the server
  * closes; its length. */
 static size_t read_all(int fd, char *buf, size_t cap)
 {
+	uint64_t deadline = now_ms() + ANSWER_MS;
 	size_t got = 0;
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint64_t now = now_ms();
 		ssize_t k;
-		CHECK(poll(&p, 1, ANSWER_MS) == 1); /* else the server hung */
+		int r = now < deadline ? poll(&p, 1, (int)(deadline - now)) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1) {
+			/* Slow, or hung for good: said apart. */
+			int late = poll(&p, 1, 4 * ANSWER_MS);
+			fprintf(stderr, "fuzz_http: no answer in %d ms (%s; %zu bytes read)\n", ANSWER_MS,
+				late == 1 ? "it came later" : "none later either", got);
+			abort();
+		}
 		k = recv(fd, buf + got, cap - got, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
 		if (k <= 0)
 			return got;
 		got += (size_t)k;
