@@ -1252,6 +1252,17 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
 		}
 	}
+	/* What the replica holds now was read at the server's head (a
+	 * snapshot's chunk, a family sent whole): until the cursor passes
+	 * it, the server vouches for its history up to there, as for
+	 * acknowledged pushes (a later run holds the earlier ones). A server
+	 * restored from a copy older than that cannot, and the replica
+	 * recovers (attack forty-one: a snapshot cut short across a restore
+	 * kept for good what the copy lacked). */
+	if (h->head > n.ack_seq) {
+		n.ack_run = h->run;
+		n.ack_seq = h->head;
+	}
 	/* Acknowledged ops the cursor has passed are vouched for by it. */
 	if (n.snap_seq == 0 && n.cursor >= n.ack_seq)
 		n.ack_seq = 0;
