@@ -102,9 +102,9 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * written again with its own stamp, so that a later write by anyone else
  * still wins (deletes are never forgotten by the journal, and follow).
  * Fields the server sets
- * (owner, times) are not sent, but for the owner a record created anew
- * was given by this replica (lost_owner); records the server alone
- * writes, and those others deleted, are left. The server decides these
+ * (owner, times) are not sent, but for the owner of a record created
+ * anew (lost_owner); records the server alone writes, and those others
+ * deleted, are left. The server decides these
  * ops like any other. */
 typedef struct lost_walk {
 	rove_replica *r;
@@ -123,17 +123,14 @@ static bool lost_own(const lost_walk *lw, const rove_field *f, const rove_coll_d
 	return f->st.node == lw->r->node && f->st.hlc.v < lw->floor && fd != NULL && !(fd->flags & ROVE_FF_SYSTEM);
 }
 
-/* A customer's owner as this replica last set it, when that write is
- * one the server lacks; NULL if none. Rule 2: a manager's or admin's
- * create names the owner (someone, or the pool), a rep owns what she
- * creates and gives it up by a release. The owner is otherwise the
- * server's to set and not sent (attack forty-one: customers created
- * anew came back with their author's default owner). */
-static const rove_field *lost_owner(const lost_walk *lw, const rove_record *old)
+/* A customer's owner as the old base knew it (a value, or null: the
+ * pool); NULL when the record is no customer or holds none. A record
+ * created anew keeps it (attacks forty-one and forty-three: left out, as
+ * the server sets owners, each came back with its author's default
+ * owner - a manager's, a rep's again after others released it). */
+static const rove_field *lost_owner(const rove_record *old)
 {
-	const rove_field *f = old->coll == ROVE_COLL_CUSTOMER ? rove_fields_get(&old->fs, "owner") : NULL;
-
-	return f != NULL && f->st.node == lw->r->node && f->st.hlc.v < lw->floor ? f : NULL;
+	return old->coll == ROVE_COLL_CUSTOMER ? rove_fields_get(&old->fs, "owner") : NULL;
 }
 
 static int lost_queue(lost_walk *lw)
@@ -179,8 +176,15 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		/* Gone: created anew as the old base knew it, stamped as its
 		 * oldest write by this replica (its delete, if this replica
 		 * deleted it, is in the journal, which follows). */
-		const rove_field *owner = lost_owner(lw, old);
+		const rove_field *owner = lost_owner(old);
 		bool rep = strcmp(lw->r->role, "rep") == 0;
+		bool pool = owner != NULL && owner->v.type == ROVE_V_NULL;
+		/* Rule 2: a rep owns what she creates, and gives it up by a
+		 * release; one someone else owns is not hers to make again. */
+		if (rep && owner != NULL && !pool &&
+		    (owner->v.type != ROVE_V_STR || owner->v.len != strlen(lw->r->auth.user) ||
+		     memcmp(owner->v.s, lw->r->auth.user, owner->v.len) != 0))
+			return ROVE_OK;
 		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
 		rc = ROVE_OK;
 		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
@@ -188,15 +192,19 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
 				rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
 		}
+		/* A manager's or admin's create names the owner (the pool too). */
 		if (rc == ROVE_OK && owner != NULL && !rep)
 			rc = rove_op_set(&lw->q->op, "owner", owner->v);
 		if (rc == ROVE_OK)
 			rc = lost_queue(lw);
-		/* A rep's customer she released: the release after it. */
-		if (rc == ROVE_OK && owner != NULL && rep && owner->v.type == ROVE_V_NULL &&
-		    rove_stamp_cmp(&owner->st, &first) > 0) {
+		/* A rep's customer that was in the pool: the release after it,
+		 * at the stamp of hers that put it there, else just after. */
+		if (rc == ROVE_OK && rep && pool) {
 			const rove_field *why = rove_fields_get(&old->fs, "release_reason");
-			rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, owner->st);
+			rove_stamp at = {{first.hlc.v + 1}, first.node};
+			if (owner->st.node == lw->r->node && rove_stamp_cmp(&owner->st, &first) > 0)
+				at = owner->st;
+			rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, at);
 			rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
 			if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
 				rc = rove_op_set(&lw->q->op, "release_reason", why->v);
