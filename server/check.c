@@ -551,6 +551,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	if (rc == ROVE_OK) {
 		uint8_t key[ROVE_PROOF_KEY];
 		rc = rove_store_meta_bytes_get(&c.st, c.txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
+		if (rc == ROVE_OK && !rove_proof_key_sound(key))
+			rc = ROVE_EPROTO;
 		if (rc == ROVE_EPROTO)
 			check_problem(&c, "meta %s: not a key of %d bytes (roved serve makes a new one; proofs of the "
 				    "clock given before count for nothing)",

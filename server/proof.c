@@ -11,6 +11,15 @@ int rove_proof_key_new(uint8_t key[ROVE_PROOF_KEY])
 	return rove_random_bytes(key, ROVE_PROOF_KEY);
 }
 
+bool rove_proof_key_sound(const uint8_t key[ROVE_PROOF_KEY])
+{
+	uint8_t any = 0;
+
+	for (size_t i = 0; i < ROVE_PROOF_KEY; i++)
+		any |= key[i];
+	return any != 0;
+}
+
 /* HMAC-SHA-256(key, label, server, hlc), both numbers big-endian. */
 static int proof_mac(const uint8_t key[ROVE_PROOF_KEY], uint64_t server, rove_hlc hlc, uint8_t out[32])
 {

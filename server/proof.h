@@ -19,6 +19,9 @@
 
 /* A new random key: ROVE_EIO when none can be had. */
 int rove_proof_key_new(uint8_t key[ROVE_PROOF_KEY]);
+/* Whether a stored key can be one rove_proof_key_new made: not all
+ * zeros, a key anyone could know (attack forty-three). */
+bool rove_proof_key_sound(const uint8_t key[ROVE_PROOF_KEY]);
 /* The proof that server's clock reached hlc, into *out. ROVE_EIO if the
  * MAC cannot be computed. */
 int rove_proof_make(const uint8_t key[ROVE_PROOF_KEY], uint64_t server, rove_hlc hlc, rove_proof *out);

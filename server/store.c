@@ -936,9 +936,10 @@ static int copy_status(int rc, const char *dest)
 }
 
 /* A copy holds the key of proofs of the clock as it was: a damaged one
- * (roved serve replaces it, check names it) is said, since a server
- * restored from the copy makes a new one and replicas' proofs from
- * before count for nothing (attack forty: backed up without a word). */
+ * (roved serve replaces it, check names it) or none is said, since a
+ * server restored from the copy makes a new one and replicas' proofs
+ * from before count for nothing (attacks forty, forty-three: backed up
+ * without a word). */
 static void backup_key_said(rove_store *st, const char *dir)
 {
 	uint8_t key[ROVE_PROOF_KEY];
@@ -948,6 +949,13 @@ static void backup_key_said(rove_store *st, const char *dir)
 	if (rc == ROVE_OK)
 		rc = rove_store_meta_bytes_get(st, txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
 	rove_store_abort(txn);
+	if (rc == ROVE_OK && !rove_proof_key_sound(key))
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_ENOTFOUND)
+		rove_warn("'%s' holds no key of proofs of the clock (meta %s; a database roved has not served since "
+			  "2026-12-04, or the key removed): a server restored from the copy makes one, and the proofs "
+			  "replicas hold count for nothing until they sync again",
+			  dir, ROVE_STORE_PROOF_KEY);
 	if (rc == ROVE_EPROTO)
 		rove_warn("the key of proofs of the clock (meta %s) is damaged in '%s' and so in the copy: a server "
 			  "restored from it makes a new one, and the proofs replicas hold count for nothing until they "

@@ -57,6 +57,22 @@ damage_key 01020304
 "$ROVED_BIN" backup "$T/srv" "$T/dmg" 2>"$T/backup.err" || fail "backup: $(cat "$T/backup.err")"
 grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged" "$T/backup.err" ||
 	fail "backup said nothing of the damaged key: $(cat "$T/backup.err")"
+# A key of zeros is one anyone can know: damaged too (attack forty-three);
+# and a copy with none is said as well.
+damage_key "$(printf '00%.0s' $(seq 1 32))"
+"$ROVED_BIN" backup "$T/srv" "$T/zero" 2>"$T/backup.err" || fail "backup: $(cat "$T/backup.err")"
+grep -q "is damaged" "$T/backup.err" || fail "backup said nothing of a key of zeros: $(cat "$T/backup.err")"
+set +e
+"$ROVED_BIN" check "$T/srv" >"$T/check.out" 2>&1
+status=$?
+set -e
+eq "$status" "1" "roved check of a key of zeros"
+grep -q "clock:proof-key" "$T/check.out" || fail "check did not name the key: $(cat "$T/check.out")"
+"$ROVE_CORRUPT" "$T/srv" meta delall "$(printf 'clock:proof-key' | od -An -tx1 | tr -d ' \n')" >/dev/null
+"$ROVED_BIN" backup "$T/srv" "$T/none" 2>"$T/backup.err" || fail "backup: $(cat "$T/backup.err")"
+grep -q "holds no key of proofs of the clock" "$T/backup.err" ||
+	fail "backup said nothing of a missing key: $(cat "$T/backup.err")"
+damage_key 01020304
 server_start
 grep -q "the key of proofs of the clock (meta clock:proof-key) is damaged: a new one is made" "$T/roved.log" ||
 	fail "no word of the damaged key: $(cat "$T/roved.log")"
