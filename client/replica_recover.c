@@ -101,10 +101,9 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * the record created anew from what the old base held of it, a field
  * written again with its own stamp, so that a later write by anyone else
  * still wins (deletes are never forgotten by the journal, and follow).
- * Fields the server sets
- * (owner, times) are not sent, but for the owner of a record created
- * anew (lost_owner); records the server alone writes, and those others
- * deleted, are left. The server decides these
+ * Fields the server sets (owner, times) are not sent, but for the owner
+ * of a record created anew (lost_owner); records the server alone
+ * writes, and those others deleted, are left. The server decides these
  * ops like any other. */
 typedef struct lost_walk {
 	rove_replica *r;
