@@ -20,33 +20,27 @@ ids=()
 for i in $(seq 1 30); do ids+=("$(r alice customer add --name "Customer $i")"); done
 r alice sync >/dev/null
 
-# cut_sync LOG: ana's sync through a proxy that forwards one answer.
+# cut_sync USER LOG: USER's sync through a proxy that forwards one answer.
 cut_sync() {
 	local status
-	proxy_start "$1" --stall-after 9
-	r ana config server "tcp://127.0.0.1:$PPORT" >/dev/null
+	proxy_start "$2" --stall-after 9
+	r "$1" config server "tcp://127.0.0.1:$PPORT" >/dev/null
 	set +e
-	ROVE_PULL_BATCH=5 "$ROVE_BIN" -R "$T/ana" --timeout 1500 sync >/dev/null 2>"$T/err"
+	ROVE_PULL_BATCH=5 "$ROVE_BIN" -R "$T/$1" --timeout 1500 sync >/dev/null 2>"$T/err"
 	status=$?
 	set -e
-	eq "$status" "3" "ana's sync, cut ($(cat "$T/err"))"
+	eq "$status" "3" "$1's sync, cut ($(cat "$T/err"))"
 	kill -9 "$PROXY_PID"
 	wait "$PROXY_PID" 2>/dev/null || true
 }
-cut_sync proxy1.log # customers 1-5, aside
+cut_sync ana proxy1.log # customers 1-5, aside
 
 # First, what must not change: a snapshot cut, then roved restarted (a
 # new run of the same history), resumes where it was, not from the start
 # (the reply's head it was read at is in the restarted server's history):
 # ada's sync pulls 5 fewer than ida's whole first one.
 users ada:analyst
-set +e
-proxy_start proxy0.log --stall-after 9
-r ada config server "tcp://127.0.0.1:$PPORT" >/dev/null
-ROVE_PULL_BATCH=5 "$ROVE_BIN" -R "$T/ada" --timeout 1500 sync >/dev/null 2>&1
-set -e
-kill -9 "$PROXY_PID"
-wait "$PROXY_PID" 2>/dev/null || true
+cut_sync ada proxy0.log
 server_stop
 server_start
 r ada config server "$URL" >/dev/null
@@ -60,7 +54,7 @@ eq "$(r ada customer list --json | jq length)" "$total" "ada holds every custome
 "$ROVED_BIN" backup "$T/srv" "$T/copy" 2>>"$T/roved.log" # while it serves: the same run
 r admin sync >/dev/null
 for i in 5 6 7 8 9; do r admin admin reassign --customer "${ids[$i]}" --to bob >/dev/null; done
-cut_sync proxy2.log # customers 6-10, bob's, aside
+cut_sync ana proxy2.log # customers 6-10, bob's, aside
 
 # The copy put back; ana syncs again, straight to the server.
 server_stop
