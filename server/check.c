@@ -554,9 +554,10 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		if (rc == ROVE_OK && !rove_proof_key_sound(key))
 			rc = ROVE_EPROTO;
 		if (rc == ROVE_EPROTO)
-			check_problem(&c, "meta %s: not a key of %d bytes (roved serve makes a new one; proofs of the "
-				    "clock given before count for nothing)",
-				ROVE_STORE_PROOF_KEY, ROVE_PROOF_KEY);
+			check_problem(&c,
+				      "meta %s: not a key of %d random bytes (the wrong size, or zeros; roved serve makes "
+				      "a new one; proofs of the clock given before count for nothing)",
+				      ROVE_STORE_PROOF_KEY, ROVE_PROOF_KEY);
 		if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND)
 			rc = ROVE_OK;
 	}

@@ -98,7 +98,7 @@ expect_problem scopelog put "$(hex 't:east')00$(printf '%016x' 999999)" 00 \
 	'^scopelog t:east 999999: points at no op'
 # The key of proofs of the clock cut short (attack thirty-nine: roved
 # serve refused to start with "malformed data", and check said nothing).
-expect_problem meta put "$(hex 'clock:proof-key')" 01020304 '^meta clock:proof-key: not a key of 32 bytes'
+expect_problem meta put "$(hex 'clock:proof-key')" 01020304 '^meta clock:proof-key: not a key of 32 random bytes'
 # A user's scope log gone: their replica would never pull those ops.
 expect_problem scopelog delall "$(hex 'o:bob')00" '^scopelog o:bob [0-9]+: missing \(op [0-9]+, the newest on customer/'
 # One bit flipped in a scope's name: entries under a user who is not.
