@@ -550,9 +550,7 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	 * whole; a damaged one is replaced at the next start. */
 	if (rc == ROVE_OK) {
 		uint8_t key[ROVE_PROOF_KEY];
-		rc = rove_store_meta_bytes_get(&c.st, c.txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
-		if (rc == ROVE_OK && !rove_proof_key_sound(key))
-			rc = ROVE_EPROTO;
+		rc = rove_store_proof_key_get(&c.st, c.txn, key);
 		if (rc == ROVE_EPROTO)
 			check_problem(&c,
 				      "meta %s: not a key of %d random bytes (the wrong size, or zeros; roved serve makes "

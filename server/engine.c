@@ -207,10 +207,8 @@ static int proof_key_load(rove_engine *e)
 	int rc = rove_store_begin(&e->st, NULL, false, &txn);
 
 	if (rc == ROVE_OK)
-		rc = rove_store_meta_bytes_get(&e->st, txn, PROOF_KEY, e->proof_key, ROVE_PROOF_KEY);
+		rc = rove_store_proof_key_get(&e->st, txn, e->proof_key);
 	rove_store_abort(txn);
-	if (rc == ROVE_OK && !rove_proof_key_sound(e->proof_key))
-		rc = ROVE_EPROTO;
 	/* A damaged key costs only the proofs given under it: replaced, as
 	 * a missing one is made, rather than no server at all (attack
 	 * thirty-nine; roved check names it). */

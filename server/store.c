@@ -683,6 +683,13 @@ int rove_store_meta_bytes_get(rove_store *st, MDB_txn *txn, const char *key, voi
 	return ROVE_OK;
 }
 
+int rove_store_proof_key_get(rove_store *st, MDB_txn *txn, uint8_t key[ROVE_PROOF_KEY])
+{
+	int rc = rove_store_meta_bytes_get(st, txn, ROVE_STORE_PROOF_KEY, key, ROVE_PROOF_KEY);
+
+	return rc == ROVE_OK && !rove_proof_key_sound(key) ? ROVE_EPROTO : rc;
+}
+
 int rove_store_meta_bytes_put(rove_store *st, MDB_txn *txn, const char *key, const void *v, size_t len)
 {
 	MDB_val k = {strlen(key), (void *)key}, d = {len, (void *)v};
@@ -947,10 +954,8 @@ static void backup_key_said(rove_store *st, const char *dir)
 	int rc = rove_store_begin(st, NULL, false, &txn);
 
 	if (rc == ROVE_OK)
-		rc = rove_store_meta_bytes_get(st, txn, ROVE_STORE_PROOF_KEY, key, sizeof(key));
+		rc = rove_store_proof_key_get(st, txn, key);
 	rove_store_abort(txn);
-	if (rc == ROVE_OK && !rove_proof_key_sound(key))
-		rc = ROVE_EPROTO;
 	if (rc == ROVE_ENOTFOUND)
 		rove_warn("'%s' holds no key of proofs of the clock (meta %s; a database roved has not served since "
 			  "2026-12-04, or the key removed): a server restored from the copy makes one, and the proofs "

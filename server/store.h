@@ -65,6 +65,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "proof.h"
 #include "proto.h"
 #include "record.h"
 
@@ -250,6 +251,10 @@ int rove_store_meta_put(rove_store *st, MDB_txn *txn, const char *key, uint64_t 
 /* len bytes under key in meta: ROVE_ENOTFOUND when there are none,
  * ROVE_EPROTO when what is there is not len bytes. */
 int rove_store_meta_bytes_get(rove_store *st, MDB_txn *txn, const char *key, void *out, size_t len);
+/* The key of proofs of the clock (meta ROVE_STORE_PROOF_KEY, proof.h)
+ * into key: ROVE_OK, ROVE_ENOTFOUND (none), ROVE_EPROTO (damaged: the
+ * wrong size, or zeros), or the store's error. */
+int rove_store_proof_key_get(rove_store *st, MDB_txn *txn, uint8_t key[ROVE_PROOF_KEY]);
 int rove_store_meta_bytes_put(rove_store *st, MDB_txn *txn, const char *key, const void *v, size_t len);
 /* A named counter: 0 until it is put. */
 int rove_store_counter_get(rove_store *st, MDB_txn *txn, const char *name, uint64_t *v);

@@ -22,14 +22,10 @@ r alice import customers "$T/many.csv" >/dev/null
 r alice sync >/dev/null
 
 # waits_exit WHAT: roved exits 1 within 10 s, saying what changed.
+roved_gone() { ! kill -0 "$ROVED_PID" 2>/dev/null; }
 waits_exit() {
-	local i rc
-	for i in $(seq 1 100); do
-		kill -0 "$ROVED_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$ROVED_PID" 2>/dev/null && fail "roved still serves 10 s after $1"
-	rc=0
+	local rc=0
+	wait_for 10 "roved to exit after $1" roved_gone
 	wait "$ROVED_PID" || rc=$?
 	ROVED_PID=
 	eq "$rc" "1" "roved's exit status after $1"
