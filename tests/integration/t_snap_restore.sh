@@ -22,14 +22,10 @@ r alice sync >/dev/null
 
 # cut_sync USER LOG: USER's sync through a proxy that forwards one answer.
 cut_sync() {
-	local status
 	proxy_start "$2" --stall-after 9
 	r "$1" config server "tcp://127.0.0.1:$PPORT" >/dev/null
-	set +e
-	ROVE_PULL_BATCH=5 "$ROVE_BIN" -R "$T/$1" --timeout 1500 sync >/dev/null 2>"$T/err"
-	status=$?
-	set -e
-	eq "$status" "3" "$1's sync, cut ($(cat "$T/err"))"
+	eq "$(exit_status env ROVE_PULL_BATCH=5 "$ROVE_BIN" -R "$T/$1" --timeout 1500 sync)" "3" \
+		"$1's sync, cut ($(cat "$T/err"))"
 	kill -9 "$PROXY_PID"
 	wait "$PROXY_PID" 2>/dev/null || true
 }
