@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,11 +217,31 @@ void ui_page_edit(ui_ctx *x, const char *ids)
  * without them, from rec as the replica holds it now. A field of c the
  * form does not offer (the owner, the parent, the server's) is refused
  * as `set` refuses it: ROVE_EINVAL, reported. */
+/* Whether the edit form of c could have sent a parameter so named: its
+ * CSRF token, the record's id, a field of c or the value it showed
+ * (was_FIELD). Any other is refused, as `set` refuses an unknown field
+ * (attack forty-five: it was dropped without a word). */
+static bool form_param(const rove_coll_def *c, const char *name)
+{
+	if (strcmp(name, "csrf") == 0 || strcmp(name, "rid") == 0)
+		return true;
+	if (strncmp(name, "was_", 4) == 0)
+		name += 4;
+	return rove_schema_field(c, name) != NULL;
+}
+
 static int changed_fields(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, char **argv, int *argc, int max)
 {
-	char *now = malloc(ROVE_MAX_STR + 64);
-	char wn[ROVE_MAX_FIELD_NAME + 8];
+	char *now;
+	char wn[ROVE_MAX_FIELD_NAME + 8], q[ROVE_TEXT_QUOTE_BUF];
 
+	for (size_t i = 0; i < x->nparams; i++)
+		if (!form_param(c, x->params[i].name)) {
+			rove_error("unknown %s field '%s'", c->name,
+				   rove_text_quote(x->params[i].name, strlen(x->params[i].name), q));
+			return ROVE_EINVAL;
+		}
+	now = malloc(ROVE_MAX_STR + 64);
 	if (now == NULL)
 		return ROVE_ENOMEM;
 	for (size_t i = 0; i < c->nfields; i++) {

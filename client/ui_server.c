@@ -359,6 +359,8 @@ static int answer(ui_server *s, const ui_session *se, const rove_http1_req *req,
 				ui_putn(&x->out, (const char *)ui_assets[i].data, ui_assets[i].len);
 			}
 	} else {
+		if (!post && strcmp(path, "/sync") == 0 && ui_param_get(x, "warned") != NULL)
+			ui_sync_warnings(&s->sync, x);
 		ui_route(x);
 	}
 	if (!sync_req)

@@ -375,6 +375,33 @@ static int run_child(const rove_cli *cli, ui_run *u)
 
 /* ---- the Sync button's run in the background ---- */
 
+/* A run that ended with the result page loc (ui_sync_location): what
+ * it said on stderr is kept for that page, which is told so. Under
+ * s->plock. */
+static void keep_warnings(ui_sync *s, int rc, const ui_run *u, char *loc, size_t len)
+{
+	size_t n = strlen(loc);
+
+	s->nwarn = 0;
+	s->warn[0] = '\0';
+	if (rc != ROVE_OK || u->nerr == 0 || n + sizeof("&warned=1") > len)
+		return; /* offline is said by its page */
+	memcpy(s->warn, u->err, u->nerr + 1);
+	s->nwarn = u->nerr;
+	memcpy(loc + n, "&warned=1", sizeof("&warned=1"));
+}
+
+void ui_sync_warnings(ui_sync *s, ui_ctx *x)
+{
+	pthread_mutex_lock(&s->plock);
+	if (s->nwarn > 0 && s->nwarn < sizeof(x->errors)) {
+		memcpy(x->errors, s->warn, s->nwarn + 1);
+		x->nerrors = s->nwarn;
+		x->errors_title = "Said by the sync";
+	}
+	pthread_mutex_unlock(&s->plock);
+}
+
 static void *sync_worker(void *arg)
 {
 	ui_sync *s = arg;
@@ -392,9 +419,10 @@ static void *sync_worker(void *arg)
 	if (u == NULL) {
 		snprintf(s->prog.error, sizeof(s->prog.error), "out of memory\n");
 		s->prog.nerror = strlen(s->prog.error);
+	} else if (shown) {
+		s->prog.pulled = u->st.pulled;
+		keep_warnings(s, rc, u, loc, sizeof(loc));
 	} else {
-		if (shown)
-			s->prog.pulled = u->st.pulled;
 		memcpy(s->prog.error, u->err, u->nerr + 1);
 		s->prog.nerror = u->nerr;
 	}
@@ -487,6 +515,9 @@ bool ui_sync_post(ui_sync *s, ui_ctx *x)
 	}
 	rc = run_child(s->cli, u);
 	if (ui_sync_location(rc, &u->st, x->location, sizeof(x->location))) {
+		pthread_mutex_lock(&s->plock);
+		keep_warnings(s, rc, u, x->location, sizeof(x->location));
+		pthread_mutex_unlock(&s->plock);
 		free(u);
 		return true;
 	}

@@ -36,6 +36,10 @@ typedef struct ui_sync {
 		char error[ROVE_UI_MAX_ERRORS]; /* done without a location */
 		size_t nerror;
 	} prog;
+	/* what the last run that succeeded said on stderr (a restored
+	 * server's recovery, ...): its result page ("warned") shows it */
+	char warn[ROVE_UI_MAX_ERRORS];
+	size_t nwarn;
 	pid_t child;
 	/* the thread that waits for the run; only the request that sets
 	 * prog.running starts (and joins the last) */
@@ -65,5 +69,8 @@ bool ui_sync_post(ui_sync *sy, ui_ctx *x);
 /* The page a sync that returned rc leads to (its result, or offline)
  * into loc; false when rc is a failure to show instead. */
 bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len);
+/* GET /sync?...&warned=1 (a result page): what that run said beside its
+ * result, into x->errors under its own title. */
+void ui_sync_warnings(ui_sync *sy, ui_ctx *x);
 
 #endif

@@ -148,6 +148,7 @@ static const ui_word words[] = {
 	{"of", "/"},
 	{"items", "条"},
 	{"Sync failed", "同步失败"},
+	{"Said by the sync", "同步提示"},
 	/* field names */
 	{"name", "名称"},
 	{"tax_id", "统一社会信用代码"},

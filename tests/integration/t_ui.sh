@@ -196,6 +196,14 @@ eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .name')" "021-
 	"the manager's phone kept, alice's name saved"
 # A field the form does not offer is refused, not silently dropped.
 eq "$(post --data "csrf=$csrf&rid=$cid&owner=bob" "$sb/edit/customer/$cid")" 422 "an owner sent through the form"
+# So is a field no customer has, which `set` refuses (attack forty-five:
+# dropped without a word, the edit seemingly saved).
+pending=$(r alice status --json | jq .pending)
+eq "$(post --data "csrf=$csrf&rid=$cid&was_deleted=&deleted=true&phone=021-8888-0000" "$sb/edit/customer/$cid")" 422 \
+	"a field no customer has sent through the form"
+curl -s -b "$T/jar" --data "csrf=$csrf&rid=$cid&deleted=true" "$sb/edit/customer/$cid" |
+	grep_q "unknown customer field &#39;deleted&#39;" || fail "the form's refusal does not name the field"
+eq "$(r alice status --json | jq .pending)" "$pending" "changes queued by refused forms"
 
 # The deals board: a column per stage, moved by a select and a button.
 board=$(get "/deals/board")
