@@ -54,6 +54,7 @@ struct rove_http1 {
 	pthread_t thread;
 	atomic_bool stopping;
 	uint64_t accept_after_ms; /* out of descriptors: accept again at this */
+	int spare;                /* a descriptor held back (spare_take); -1: none */
 	pthread_mutex_t mu;       /* answered, busy */
 	pthread_cond_t idle;      /* busy fell to 0 */
 	int busy;                 /* answer threads running */
@@ -265,11 +266,23 @@ static int body_length(const rove_http1 *h, const rove_http1_req *r, size_t *len
 	return 0;
 }
 
+/* Closes a connection's descriptor, or, while no spare is held, makes it
+ * the spare in the same step (a copy of the wake pipe's end put in its
+ * place by dup2), so that no other thread's accept takes it between. */
+static void fd_release(rove_http1 *h, int fd)
+{
+	if (h->spare < 0 && dup2(h->wake[0], fd) == fd) {
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		h->spare = fd;
+		return;
+	}
+	close(fd);
+}
+
 static void conn_close(rove_http1 *h, hconn *c)
 {
-	(void)h;
 	ROVE_ASSERT(c->state != C_FREE && c->state != C_HANDLE);
-	close(c->fd);
+	fd_release(h, c->fd);
 	c->fd = -1;
 	c->state = C_FREE;
 	rove_buf_free(&c->reply);
@@ -462,6 +475,19 @@ static hconn *evictable(rove_http1 *h)
 	return best;
 }
 
+/* A descriptor held back for the listener: when the process has used up
+ * its descriptors (a flood of connections elsewhere in it, as at roved's
+ * sync port), accept closes it to take one connection, so that /metrics
+ * still answers the monitoring that is to see the flood (attack
+ * thirty-eight: about half the scrapes failed). Taken again from the
+ * next connection closed (fd_release), or once one is free (each turn of
+ * the loop, while none is held). */
+static void spare_take(rove_http1 *h)
+{
+	if (h->spare < 0)
+		h->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 /* Accepts what waits on the listener: into a free slot, or in the place
  * of an idle one (evict_idle), or answered 503 and closed. */
 static void accept_some(rove_http1 *h, uint64_t now)
@@ -475,6 +501,11 @@ static void accept_some(rove_http1 *h, uint64_t now)
 
 		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EPROTO))
 			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && h->spare >= 0) {
+			close(h->spare); /* one connection in its place */
+			h->spare = -1;
+			fd = accept(h->lfd, NULL, NULL);
+		}
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
 			h->accept_after_ms = now + ACCEPT_BACKOFF_MS;
 			return;
@@ -504,7 +535,7 @@ static void accept_some(rove_http1 *h, uint64_t now)
 		if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			/* best effort: it is closed either way */
 		}
-		close(fd);
+		fd_release(h, fd);
 		count(h->cfg.refused);
 	}
 }
@@ -517,9 +548,15 @@ static void *serve_main(void *arg)
 
 	for (;;) {
 		uint64_t now = mono_ms(), next = UINT64_MAX;
-		bool listening = now >= h->accept_after_ms;
+		bool listening;
 		nfds_t n = 0, first;
 		int timeout = -1, r;
+
+		spare_take(h);
+		/* with a spare again, the listener need not wait out its backoff */
+		if (h->spare >= 0 && h->accept_after_ms > now)
+			h->accept_after_ms = now;
+		listening = now >= h->accept_after_ms;
 
 		pf[n++] = (struct pollfd){.fd = h->wake[0], .events = POLLIN};
 		if (listening)
@@ -596,6 +633,8 @@ static void *serve_main(void *arg)
  * and the thread has ended (or never began). */
 static void server_free(rove_http1 *h)
 {
+	if (h->spare >= 0)
+		close(h->spare);
 	if (h->wake[0] >= 0)
 		close(h->wake[0]);
 	if (h->wake[1] >= 0)
@@ -621,6 +660,7 @@ int rove_http1_start(const rove_http1_cfg *cfg, int lfd, rove_http1 **out)
 	h->cfg = *cfg;
 	h->lfd = lfd;
 	h->wake[0] = h->wake[1] = -1;
+	h->spare = -1;
 	atomic_init(&h->stopping, false);
 	for (int i = 0; i < cfg->max_conns; i++) {
 		h->c[i].state = C_FREE;
