@@ -24,8 +24,10 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void check_problem(check *c, const char *fmt, ...)
 {
@@ -471,12 +473,74 @@ static int walk(check *c, const char *table, MDB_dbi dbi, const char *what, rove
 	return rc;
 }
 
+/* ---- a database read without its lock file ----
+ * Without LMDB's lock file (a user who may read the files but not it, or
+ * a read-only mount) this reader is in no readers' table: a server
+ * writing meanwhile may reuse the pages being read. What such a read
+ * finds wrong may be a writer's new pages, not damage (attack
+ * forty-six: hundreds of invented problems, then LMDB's assertions,
+ * exit 134, on a healthy serving database): the problems are held until
+ * the end and said only if nothing changed meanwhile; an error, and an
+ * assertion of LMDB's, are said as the change when there was one. */
+static struct {
+	const char *dir;
+	MDB_env *env;
+	uint64_t txnid; /* the read transaction's; 0: none yet */
+	bool unlocked;
+	FILE *held, *out; /* held: the problems not yet said, to go to out */
+	char **buf;
+	size_t *len;
+} reading;
+
+static void say_changed(const char *dir)
+{
+	rove_error("'%s' changed while it was read without its lock file (a server writing to it): what was read "
+		   "may be torn; check it as the server's user, or check a backup",
+		   dir);
+}
+
+/* Whether what was read may be torn: read without the lock file while a
+ * writer committed past the read's snapshot (rove_db_changed_since). */
+static bool torn(void)
+{
+	return reading.unlocked && reading.txnid != 0 && rove_db_changed_since(reading.env, reading.txnid);
+}
+
+/* The problems held, to out (and the hold ended). */
+static void release_held(void)
+{
+	if (reading.held == NULL)
+		return;
+	if (fclose(reading.held) == 0 && *reading.len > 0)
+		fwrite(*reading.buf, 1, *reading.len, reading.out);
+	reading.held = NULL;
+}
+
+/* LMDB's assertion (a page that cannot be): after a writer's change read
+ * without the lock, that; else the database is damaged. Said, then exit
+ * 1 (LMDB would abort). */
+static void check_assert(MDB_env *env, const char *msg)
+{
+	(void)env;
+	if (torn()) {
+		say_changed(reading.dir);
+	} else {
+		release_held();
+		fflush(reading.out);
+		rove_error("'%s' is damaged: LMDB stopped at an impossible page (%s); restore a backup", reading.dir,
+			   msg);
+	}
+	fflush(stderr);
+	_exit(1);
+}
+
 int rove_check(const char *dir, FILE *out, uint64_t *problems)
 {
 	rove_db_table more[ROVE_PSTORE_TABLES];
 	enum rove_db_access access;
-	uint64_t txnid = 0;
 	bool lost = false;
+	char *held = NULL;
+	size_t nheld = 0;
 	check c;
 	int rc;
 
@@ -487,19 +551,29 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	rc = rove_store_open_ro(dir, &c.st, more, rove_pstore_tables(&c.ps, more), &access);
 	if (rc != ROVE_OK)
 		return rc;
+	memset(&reading, 0, sizeof(reading));
+	reading.dir = dir;
+	reading.env = c.st.env;
+	reading.out = out;
+	reading.buf = &held;
+	reading.len = &nheld;
+	reading.unlocked = access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED;
+	(void)mdb_env_set_assert(c.st.env, check_assert);
+	if (reading.unlocked && (reading.held = open_memstream(&held, &nheld)) != NULL)
+		c.out = reading.held;
 	c.rec = malloc(sizeof(*c.rec));
 	c.other = malloc(sizeof(*c.other));
 	c.op = malloc(sizeof(*c.op));
-	if (c.rec == NULL || c.other == NULL || c.op == NULL)
+	if (c.rec == NULL || c.other == NULL || c.op == NULL || (reading.unlocked && reading.held == NULL))
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
 	if (rc == ROVE_OK)
+		reading.txnid = (uint64_t)mdb_txn_id(c.txn);
+	if (rc == ROVE_OK)
 		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn, &lost);
 	if (rc == ROVE_OK && lost)
 		check_problem(&c, "bydealer: missing, though meta says it is whole (roved serve makes it again)");
-	if (rc == ROVE_OK)
-		txnid = (uint64_t)mdb_txn_id(c.txn);
 	if (rc == ROVE_OK) {
 		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
 		if (rc == ROVE_EPROTO) {
@@ -597,13 +671,20 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 				(unsigned long long)c.head);
 		}
 	}
-	if (rc == ROVE_OK && (access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED) &&
-	    rove_db_changed_since(c.st.env, txnid)) {
-		rove_error("'%s' changed while it was read without its lock file; what was read may be torn: "
-			   "check a backup instead",
-			   dir);
+	/* Whatever was found, a torn read is said as such (its problems and
+	 * errors may be a writer's pages). */
+	if (torn()) {
+		say_changed(dir);
+		c.problems = 0;
 		rc = ROVE_EIO;
+	} else {
+		release_held();
 	}
+	if (reading.held != NULL) {
+		fclose(reading.held);
+		reading.held = NULL;
+	}
+	free(held);
 	if (rc == ROVE_OK && c.problems > ROVE_MAX_CHECK_PROBLEMS)
 		fprintf(out, "... and %llu more\n", (unsigned long long)(c.problems - ROVE_MAX_CHECK_PROBLEMS));
 	rove_store_abort(c.txn);
