@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "rove_limits.h"
 
@@ -244,6 +245,7 @@ static int lock_file_ready(MDB_env *env, const char *dir)
 	}
 	if (fd < 0)
 		return errno == ENOSPC || errno == EDQUOT ? errno : 0;
+	rove_lockfile_follow_dir(dir, fd, path);
 	need = (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES;
 	if (fstat(fd, &st) != 0) {
 		rc = errno;
@@ -286,13 +288,35 @@ static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned f
 	return 0;
 }
 
+/* After EACCES: " (FILE is uid N's; this process runs as uid M)" for the
+ * first of the database's files this process may not open as asked (for
+ * writing too when write), else ""; in buf. Attack forty-six: a lock.mdb
+ * of root's beside a data.mdb and directory of the service's, the error
+ * named neither. */
+static const char *denied_file(const char *dir, bool write, char *buf, size_t len)
+{
+	static const char *const files[] = {DATA_FILE, LOCK_FILE};
+	char path[DATA_PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (dir_file(dir, files[i], path) && stat(path, &st) == 0 &&
+		    access(path, write ? R_OK | W_OK : R_OK) != 0) {
+			snprintf(buf, len, " (%s is uid %lu's, mode %03o; this process runs as uid %lu)", files[i],
+				 (unsigned long)st.st_uid, (unsigned)(st.st_mode & 0777), (unsigned long)geteuid());
+			return buf;
+		}
+	return "";
+}
+
 /* rove_db_open and rove_db_open_any: access NULL for read and write only. */
 static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp,
 		   enum rove_db_access *access)
 {
 	MDB_env *env = NULL;
 	struct stat st;
-	int rc;
+	char path[DATA_PATH_MAX];
+	int rc, fd;
 
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -320,7 +344,6 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 		/* An existing database only: LMDB would make a new one in place
 		 * of a missing or empty file (a failed copy), and a failed
 		 * command changes nothing. */
-		char path[DATA_PATH_MAX];
 		rc = data_file(dir, path, &st);
 		if (rc != ROVE_OK)
 			return rc;
@@ -356,9 +379,9 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 	}
 	if (rc == EACCES || rc == EPERM) {
 		/* The files are another user's (roved's, say): said with what
-		 * was asked of them. */
-		rove_error("cannot open the database in '%s' for %s: %s", dir, access != NULL ? "reading" : "writing",
-			   strerror(rc));
+		 * was asked of them, and which file it is. */
+		rove_error("cannot open the database in '%s' for %s: %s%s", dir, access != NULL ? "reading" : "writing",
+			   strerror(rc), denied_file(dir, access == NULL, path, sizeof(path)));
 		return ROVE_EACCES;
 	}
 	if (rc != 0)
@@ -368,6 +391,10 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 		mdb_env_close(env);
 		return rc;
 	}
+	/* Made by root for the directory's owner (rove_lockfile_follow_dir). */
+	if ((access == NULL || *access == ROVE_DB_WRITABLE) && mdb_env_get_fd(env, &fd) == 0 &&
+	    dir_file(dir, DATA_FILE, path))
+		rove_lockfile_follow_dir(dir, fd, path);
 	*envp = env;
 	return ROVE_OK;
 }

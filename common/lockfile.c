@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 		rove_error("cannot open '%s': %s", path, strerror(errno));
 		return ROVE_EIO;
 	}
+	rove_lockfile_follow_dir(dir, fd, path);
 	rc = flock_wait(fd, path, wait_ms);
 	if (rc != ROVE_OK) {
 		if (rc == ROVE_ELOCKED)
@@ -117,4 +119,16 @@ void rove_lockfile_release(rove_lockfile *l)
 	 * (removing it would race with a process opening it to wait). */
 	close(l->fd);
 	l->fd = -1;
+}
+
+void rove_lockfile_follow_dir(const char *dir, int fd, const char *path)
+{
+	struct stat d, f;
+
+	if (geteuid() != 0 || stat(dir, &d) != 0 || d.st_uid == 0 || fstat(fd, &f) != 0 || !S_ISREG(f.st_mode) ||
+	    f.st_uid != 0)
+		return;
+	if (fchown(fd, d.st_uid, d.st_gid) != 0)
+		rove_warn("cannot give '%s' to the owner of '%s' (uid %lu): %s", path, dir, (unsigned long)d.st_uid,
+			  strerror(errno));
 }

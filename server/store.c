@@ -4,6 +4,7 @@
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "proof.h"
 #include "schema.h"
@@ -904,6 +905,7 @@ static int backup_copy(rove_store *st, const char *dest, bool *made)
 	if (fd < 0)
 		return errno;
 	*made = true;
+	rove_lockfile_follow_dir(dest, fd, path);
 	/* One read transaction inside: a consistent copy while writers go on;
 	 * compacted, so free pages are left behind. */
 	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Commands an operator types in a root shell on the service's database
+# (roved check of a backup, a start, a backup into the service's
+# directory) leave no file of root's there: the service user could not
+# open it, and the service would fail to start after the restore
+# (attack forty-six: a lock.mdb of root's, copied with a checked backup
+# into place; the error named neither the file nor its owner). A file
+# of root's that is there anyway is named in the refusal.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || {
+	echo "skipped: needs root"
+	exit 0
+}
+chmod a+x "$T"
+mkdir -p "$T/bin" "$T/svc"
+cp "$ROVED_BIN" "$T/bin/roved"
+chmod -R a+rx "$T/bin"
+chown 65534:65534 "$T/svc"
+as_svc() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# owners DIR: the files of DIR not the service user's, or nothing.
+not_svc() { find "$1" -mindepth 1 ! -uid 65534 -printf '%f(uid %U) '; }
+
+as_svc "$T/bin/roved" init "$T/svc/db" >/dev/null 2>"$T/err" || fail "init as the service user: $(cat "$T/err")"
+as_svc "$T/bin/roved" backup "$T/svc/db" "$T/svc/b1" 2>"$T/err" || fail "backup as the service user: $(cat "$T/err")"
+eq "$(not_svc "$T/svc")" "" "files of another user after the service user's own commands"
+
+# 1. root checks the backup (LMDB makes its lock file there).
+"$ROVED_BIN" check "$T/svc/b1" >"$T/out" 2>&1 || fail "root's check: $(cat "$T/out")"
+eq "$(not_svc "$T/svc/b1")" "" "files of root's after root's check of the backup"
+
+# 2. root starts the server on it (the Restore's last line in a root
+# shell), then stops it; the service starts after.
+URL="ipc://$T/svc/root.sock"
+"$ROVED_BIN" serve "$T/svc/b1" --listen "$URL" >>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" roved
+server_stop
+rm -f "$T/svc/root.sock"
+eq "$(not_svc "$T/svc/b1")" "" "files of root's after root's start"
+URL="ipc://$T/svc/svc.sock"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/roved" serve "$T/svc/b1" --listen "$URL" \
+	>>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" "roved as the service user"
+server_stop
+
+# 3. root backs up into a directory of the service's.
+mkdir "$T/svc/b2"
+chown 65534:65534 "$T/svc/b2"
+"$ROVED_BIN" backup "$T/svc/b1" "$T/svc/b2" 2>"$T/err" || fail "root's backup: $(cat "$T/err")"
+eq "$(not_svc "$T/svc/b2")" "" "files of root's after root's backup into the service's directory"
+
+# 4. A lock file of root's there anyway (an older roved): the refusal
+# names it and its owner.
+chown 0:0 "$T/svc/b1/lock.mdb"
+rc=0
+as_svc "$T/bin/roved" serve "$T/svc/b1" --listen "$URL" 2>"$T/err" || rc=$?
+eq "$rc" 1 "the service's start beside a lock file of root's"
+grep_q "lock.mdb is uid 0's" "$T/err" || fail "the refusal does not name the file: $(cat "$T/err")"
+echo ok
