@@ -241,11 +241,15 @@ static int lock_file_ready(MDB_env *env, const char *dir)
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		made = false;
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		/* Not through a link: LMDB would write its table into what
+		 * it points at (a root's file, for a root's command in a
+		 * directory someone else owns). */
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0)
-		return errno == ENOSPC || errno == EDQUOT ? errno : 0;
-	rove_lockfile_follow_dir(dir, fd, path);
+		return errno == ENOSPC || errno == EDQUOT || errno == ELOOP ? errno : 0;
+	if (made)
+		rove_lockfile_follow_dir(dir, fd, path);
 	need = (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES;
 	if (fstat(fd, &st) != 0) {
 		rc = errno;
@@ -316,7 +320,7 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 	MDB_env *env = NULL;
 	struct stat st;
 	char path[DATA_PATH_MAX];
-	int rc, fd;
+	int rc;
 
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -377,6 +381,11 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 			   dir);
 		return ROVE_ENOSPC;
 	}
+	if (rc == ELOOP) {
+		rove_error("'%s/%s' is a symbolic link: not written through; remove it (LMDB makes the file anew)", dir,
+			   LOCK_FILE);
+		return ROVE_EACCES;
+	}
 	if (rc == EACCES || rc == EPERM) {
 		/* The files are another user's (roved's, say): said with what
 		 * was asked of them, and which file it is. */
@@ -391,10 +400,6 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 		mdb_env_close(env);
 		return rc;
 	}
-	/* Made by root for the directory's owner (rove_lockfile_follow_dir). */
-	if ((access == NULL || *access == ROVE_DB_WRITABLE) && mdb_env_get_fd(env, &fd) == 0 &&
-	    dir_file(dir, DATA_FILE, path))
-		rove_lockfile_follow_dir(dir, fd, path);
 	*envp = env;
 	return ROVE_OK;
 }

@@ -69,14 +69,18 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 		rove_error("path too long: '%s/%s'", dir, name);
 		return ROVE_EIO;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Made here (O_EXCL: a link there is not followed), or opened. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		rove_lockfile_follow_dir(dir, fd, path);
+	else if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* not what a link there points at */
 	if (fd < 0 && errno == ENOENT)
 		return ROVE_ENOTFOUND;
 	if (fd < 0) {
 		rove_error("cannot open '%s': %s", path, strerror(errno));
 		return ROVE_EIO;
 	}
-	rove_lockfile_follow_dir(dir, fd, path);
 	rc = flock_wait(fd, path, wait_ms);
 	if (rc != ROVE_OK) {
 		if (rc == ROVE_ELOCKED)
@@ -126,7 +130,7 @@ void rove_lockfile_follow_dir(const char *dir, int fd, const char *path)
 	struct stat d, f;
 
 	if (geteuid() != 0 || stat(dir, &d) != 0 || d.st_uid == 0 || fstat(fd, &f) != 0 || !S_ISREG(f.st_mode) ||
-	    f.st_uid != 0)
+	    f.st_uid != 0 || f.st_nlink != 1)
 		return;
 	if (fchown(fd, d.st_uid, d.st_gid) != 0)
 		rove_warn("cannot give '%s' to the owner of '%s' (uid %lu): %s", path, dir, (unsigned long)d.st_uid,

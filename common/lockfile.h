@@ -43,12 +43,15 @@ int rove_lockfile_take_dir(rove_lockfile *l, const char *dir);
  * nothing if not held. */
 void rove_lockfile_release(rove_lockfile *l);
 
-/* A file root holds open (fd, at path) in a directory another user owns
- * (the service's): given to the directory's owner, so that a command
- * run as root (roved check of a backup, a start typed in a root shell)
- * does not leave a lock file that locks the service out (attack
- * forty-six). Nothing for a process not root, a directory of root's, or
- * a file of another user's; a failure is warned about. */
+/* A file this process has just created (O_CREAT | O_EXCL: never one a
+ * symlink led to) and holds open (fd, at path), in a directory another
+ * user owns (the service's): given to the directory's owner when this
+ * process is root, so that a command run as root (roved check of a
+ * backup, a start typed in a root shell) does not leave a lock file that
+ * locks the service out (attack forty-six). Nothing for a process not
+ * root, a directory of root's, or a file of another user's; a failure is
+ * warned about. Never call it for a file opened that was there: the
+ * directory's owner may have put a link to root's files there. */
 void rove_lockfile_follow_dir(const char *dir, int fd, const char *path);
 
 #endif

@@ -58,4 +58,22 @@ rc=0
 as_svc "$T/bin/roved" serve "$T/svc/b1" --listen "$URL" 2>"$T/err" || rc=$?
 eq "$rc" 1 "the service's start beside a lock file of root's"
 grep_q "lock.mdb is uid 0's" "$T/err" || fail "the refusal does not name the file: $(cat "$T/err")"
+
+# 5. Links the directory's owner put there: root's commands neither
+# write through them nor give away what they point at.
+printf 'root only\n' >"$T/secret"
+chmod 600 "$T/secret"
+sum=$(md5sum <"$T/secret")
+as_svc "$T/bin/roved" backup "$T/svc/db" "$T/svc/b3" 2>"$T/err" || fail "backup as the service user: $(cat "$T/err")"
+as_svc ln -s "$T/secret" "$T/svc/b3/lock.mdb"
+rc=0
+"$ROVED_BIN" check "$T/svc/b3" >"$T/out" 2>&1 || rc=$?
+eq "$rc" 1 "root's check beside a lock.mdb that is a link"
+grep_q "lock.mdb' is a symbolic link" "$T/out" || fail "the refusal does not say why: $(cat "$T/out")"
+as_svc rm "$T/svc/b3/lock.mdb"
+as_svc ln -s "$T/secret" "$T/svc/b3/roved.lock"
+rc=0
+"$ROVED_BIN" serve "$T/svc/b3" --listen "ipc://$T/svc/b3.sock" >"$T/out" 2>&1 || rc=$?
+eq "$rc" 1 "root's start beside a roved.lock that is a link"
+eq "$(md5sum <"$T/secret") $(stat -c %u "$T/secret")" "$sum 0" "the file the links pointed at"
 echo ok
