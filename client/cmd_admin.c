@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_opt.h"
 #include "err.h"
+#include "net.h"
 #include "log.h"
 #include "out.h"
 #include "rove_assert.h"
@@ -192,7 +193,7 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 		       rove_line_fn fn, void *arg, char *why, size_t whylen)
 {
 	rove_replica r;
-	char err[ROVE_MAX_ERRMSG + 1];
+	char err[ROVE_MAX_ERRMSG + 1], hint[ROVE_NET_HINT_BUF];
 	int role, rc;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -233,7 +234,8 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 			   "running it again",
 			   r.server, cmd);
 	else if (rove_err_unreached(rc))
-		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
+		rove_error("cannot reach the server at %s (%s%s)", r.server, rove_strerror(rc),
+			   rove_net_why_unreached(r.server, hint, sizeof(hint)));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);

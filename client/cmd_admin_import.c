@@ -20,6 +20,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
+#include "net.h"
 #include "log.h"
 #include "array.h"
 #include "rules.h"
@@ -575,7 +576,7 @@ static int stage_rows(aimport *im, const rove_cli *cli, const size_t *order, con
 static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 {
 	const char *args[ROVE_MAX_ADMIN_ARGS];
-	char err[ROVE_MAX_ERRMSG + 1];
+	char err[ROVE_MAX_ERRMSG + 1], hint[ROVE_NET_HINT_BUF];
 	answer a = {"", im->kind == KIND_USERS, 0, NULL};
 	cli_secret tokens;
 	bool unwritten = false; /* the tokens went to stderr */
@@ -624,7 +625,8 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 		return unwritten ? ROVE_EIO : ROVE_OK; /* EIO: said */
 	}
 	if (rove_err_unreached(rc)) {
-		rove_error("cannot reach the server at %s (%s)", im->r->server, rove_strerror(rc));
+		rove_error("cannot reach the server at %s (%s%s)", im->r->server, rove_strerror(rc),
+			   rove_net_why_unreached(im->r->server, hint, sizeof(hint)));
 	} else if (strncmp(err, "row ", 4) == 0) {
 		/* commit names the first bad row; import.check names them all
 		 * (a server without it: the first alone) */

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_opt.h"
 #include "err.h"
+#include "net.h"
 #include "array.h"
 #include "log.h"
 #include "rules.h"
@@ -618,7 +619,7 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 {
 	rj_ctx ctx = {.json = false};
 	rove_replica r;
-	char err[ROVE_MAX_ERRMSG + 1];
+	char err[ROVE_MAX_ERRMSG + 1], hint[ROVE_NET_HINT_BUF];
 	bool help;
 	int rc, code = refusal_options(argc, argv, conflicts_help, conflicts_opts, &ctx, &help);
 
@@ -639,7 +640,8 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
 	else if (rove_err_unreached(rc))
-		rove_error("cannot reach the server at %s (%s)", r.server, rove_strerror(rc));
+		rove_error("cannot reach the server at %s (%s%s)", r.server, rove_strerror(rc),
+			   rove_net_why_unreached(r.server, hint, sizeof(hint)));
 	else if (rc != ROVE_OK)
 		rove_error("%s", err[0] ? err : rove_strerror(rc));
 	rove_replica_close(&r);

@@ -1,6 +1,7 @@
 /* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
 #include "err.h"
+#include "net.h"
 #include "lockfile.h"
 #include "log.h"
 #include "out.h"
@@ -99,6 +100,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_lockfile lock;
 	rove_sync_stats st;
+	char hint[ROVE_NET_HINT_BUF];
 	bool json = false, ui = for_ui();
 	int rc, code;
 
@@ -131,8 +133,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			   "from there",
 			   r.server, rove_strerror(rc), (unsigned long long)st.pushed, (unsigned long long)st.pulled);
 	else if (rove_err_unreached(rc))
-		rove_error("cannot reach the server at %s (%s); your changes are kept", r.server,
-			   rove_strerror(rc));
+		rove_error("cannot reach the server at %s (%s%s); your changes are kept", r.server,
+			   rove_strerror(rc), rove_net_why_unreached(r.server, hint, sizeof(hint)));
 	else if (rc == ROVE_EAUTH || rc == ROVE_EBUSY) /* said as it failed; what to do: */
 		/* (A disabled user with the right token is told so; a wrong
 		 * token learns nothing of the account. Past the failed-login

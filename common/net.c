@@ -548,6 +548,28 @@ static int tls_client(nng_dialer d, const char *ca_file, const char *host)
 	return rv;
 }
 
+const char *rove_net_why_unreached(const char *url, char *buf, size_t len)
+{
+	const char *path = strncmp(url, "ipc://", 6) == 0 ? url + 6 : NULL;
+	struct stat st;
+
+	if (path == NULL || path[0] == '\0')
+		return "";
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return "";
+		snprintf(buf, len, "; no socket at %s (is roved serving there?)", path);
+	} else if (!S_ISSOCK(st.st_mode)) {
+		snprintf(buf, len, "; %s is not a socket", path);
+	} else if (access(path, W_OK) != 0) {
+		snprintf(buf, len, "; the socket %s is uid %lu's, mode %03o: uid %lu may not connect to it", path,
+			 (unsigned long)st.st_uid, (unsigned)(st.st_mode & 0777), (unsigned long)geteuid());
+	} else {
+		return "";
+	}
+	return buf;
+}
+
 int rove_net_err(int nng_rv)
 {
 	switch (nng_rv) {

@@ -89,6 +89,13 @@ void rove_net_raw_close(rove_net_raw *raw);
  * else ROVE_EUNREACH (0: ROVE_OK). */
 int rove_net_err(int nng_rv);
 
+/* Why url may be unreachable, where the local system can tell: for an
+ * ipc:// path, "; no socket at PATH" (no server made it), "; PATH is not
+ * a socket", or "; the socket PATH is uid N's, mode M: uid U may not
+ * connect to it" (attack forty-six: only "server unreachable"); else "".
+ * Into buf, which it returns (or a constant ""). */
+const char *rove_net_why_unreached(const char *url, char *buf, size_t len);
+
 /* Makes message-sized buffers (up to ROVE_MAX_MSG_BYTES: pull chunks,
  * their nng messages) come from malloc's heap and be reused after they
  * are freed, instead of being mapped anew and faulted in page by page

@@ -163,6 +163,8 @@
 /* A server's URL (tcp://HOST:PORT, tls+tcp://HOST:PORT, ipc:///PATH) and
  * a CA file's path, as a replica keeps them. */
 #define ROVE_MAX_URL 512
+/* What the local system tells of an unreachable URL (rove_net_why_unreached). */
+#define ROVE_NET_HINT_BUF (ROVE_MAX_URL + 128)
 
 /* Tokens are 32 random bytes, written as 64 hex characters. */
 #define ROVE_TOKEN_BYTES 32u

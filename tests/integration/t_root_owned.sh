@@ -15,13 +15,14 @@
 chmod a+x "$T"
 mkdir -p "$T/bin" "$T/svc"
 cp "$ROVED_BIN" "$T/bin/roved"
+cp "$ROVE_BIN" "$T/bin/rove"
 chmod -R a+rx "$T/bin"
 chown 65534:65534 "$T/svc"
 as_svc() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # owners DIR: the files of DIR not the service user's, or nothing.
 not_svc() { find "$1" -mindepth 1 ! -uid 65534 -printf '%f(uid %U) '; }
 
-as_svc "$T/bin/roved" init "$T/svc/db" >/dev/null 2>"$T/err" || fail "init as the service user: $(cat "$T/err")"
+token=$(as_svc "$T/bin/roved" init "$T/svc/db" 2>"$T/err") || fail "init as the service user: $(cat "$T/err")"
 as_svc "$T/bin/roved" backup "$T/svc/db" "$T/svc/b1" 2>"$T/err" || fail "backup as the service user: $(cat "$T/err")"
 eq "$(not_svc "$T/svc")" "" "files of another user after the service user's own commands"
 
@@ -76,4 +77,23 @@ rc=0
 "$ROVED_BIN" serve "$T/svc/b3" --listen "ipc://$T/svc/b3.sock" >"$T/out" 2>&1 || rc=$?
 eq "$rc" 1 "root's start beside a roved.lock that is a link"
 eq "$(md5sum <"$T/secret") $(stat -c %u "$T/secret")" "$sum 0" "the file the links pointed at"
+
+# 6. A user who may not connect to roved's ipc socket is told so, not
+# only "server unreachable" (attack forty-six); none there, that too.
+mkdir -m 755 "$T/rootsock"
+URL="ipc://$T/rootsock/s.sock"
+"$ROVED_BIN" serve "$T/svc/db" --listen "$URL" >>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" roved
+as_svc "$T/bin/rove" -R "$T/svc/r" init --server "$URL" --user admin --token "$token" 2>/dev/null
+rc=0
+as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
+eq "$rc" 3 "a sync through a socket this user may not connect to"
+grep_q "the socket $T/rootsock/s.sock is uid 0's, mode 755: uid 65534 may not connect to it" "$T/err" ||
+	fail "the sync's error does not say why: $(cat "$T/err")"
+server_stop
+rc=0
+as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
+eq "$rc" 3 "a sync with no server"
+grep_q "no socket at $T/rootsock/s.sock" "$T/err" || fail "the sync's error does not say why: $(cat "$T/err")"
 echo ok
