@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "report.h"
 
@@ -927,7 +928,11 @@ int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 	/* Rewritten in place: a rename over it would make ext4 start writing
 	 * the file out at once (its replace-by-rename safeguard), which every
 	 * no-op sync would pay for. */
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		rove_lockfile_follow_dir(dir, fd, path); /* made by root: the replica's owner's */
+	else if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		rove_error("cannot write '%s': %s", path, strerror(errno));
 		return ROVE_EIO;

@@ -430,9 +430,15 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 		return ROVE_EEXIST;
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
-	if (mkdir(dir, 0700) == 0)
+	/* A link there that leads nowhere: LMDB would make its target. */
+	if (dir_file(dir, DATA_FILE, path) && lstat(path, &st) == 0) {
+		rove_error("'%s' is there and is no database (a symbolic link?): not made through it", path);
+		return ROVE_EINVAL;
+	}
+	if (mkdir(dir, 0700) == 0) {
 		made->dir = true;
-	else if (errno != EEXIST) {
+		rove_lockfile_made_dir(dir);
+	} else if (errno != EEXIST) {
 		int err = errno;
 		rove_error("cannot create '%s': %s", dir, strerror(err));
 		return rove_err_errno(err);
@@ -443,6 +449,13 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 		made->lock = stat(path, &st) != 0 && errno == ENOENT;
 	if (rc == ROVE_ENOTFOUND)
 		rc = db_open(dir, 1, maxdbs, mapsize, envp, NULL);
+	/* The data file LMDB just made: root's, for the directory's owner
+	 * (rove_lockfile_follow_dir). */
+	if (rc == ROVE_OK) {
+		int fd;
+		if (mdb_env_get_fd(*envp, &fd) == 0 && dir_file(dir, DATA_FILE, path))
+			rove_lockfile_follow_dir(dir, fd, path);
+	}
 	if (rc != ROVE_OK)
 		rove_db_unmake(dir, made);
 	return rc;

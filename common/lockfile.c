@@ -129,10 +129,34 @@ void rove_lockfile_follow_dir(const char *dir, int fd, const char *path)
 {
 	struct stat d, f;
 
-	if (geteuid() != 0 || stat(dir, &d) != 0 || d.st_uid == 0 || fstat(fd, &f) != 0 || !S_ISREG(f.st_mode) ||
-	    f.st_uid != 0 || f.st_nlink != 1)
+	if (geteuid() != 0 || stat(dir, &d) != 0 || d.st_uid == 0 || fstat(fd, &f) != 0 || f.st_uid != 0 ||
+	    !((S_ISREG(f.st_mode) && f.st_nlink == 1) || S_ISDIR(f.st_mode)))
 		return;
 	if (fchown(fd, d.st_uid, d.st_gid) != 0)
 		rove_warn("cannot give '%s' to the owner of '%s' (uid %lu): %s", path, dir, (unsigned long)d.st_uid,
 			  strerror(errno));
+}
+
+void rove_lockfile_made_dir(const char *path)
+{
+	char parent[PATH_MAX];
+	size_t n = strlen(path);
+	int fd;
+
+	if (geteuid() != 0 || n == 0 || n >= sizeof(parent))
+		return;
+	memcpy(parent, path, n + 1);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = '\0'; /* "db/" is db */
+	while (n > 0 && parent[n - 1] != '/')
+		n--;
+	if (n == 0)
+		snprintf(parent, sizeof(parent), ".");
+	else
+		parent[n > 1 ? n - 1 : 1] = '\0'; /* "/db": "/" */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	rove_lockfile_follow_dir(parent, fd, path);
+	close(fd);
 }

@@ -53,5 +53,8 @@ void rove_lockfile_release(rove_lockfile *l);
  * warned about. Never call it for a file opened that was there: the
  * directory's owner may have put a link to root's files there. */
 void rove_lockfile_follow_dir(const char *dir, int fd, const char *path);
+/* The same for the directory path this process has just made (mkdir):
+ * given to the owner of the directory it is in. */
+void rove_lockfile_made_dir(const char *path);
 
 #endif

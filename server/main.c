@@ -165,6 +165,7 @@ static int cmd_init(int argc, char **argv)
 	/* The directory first, so that two inits meet at its lock. */
 	if (mkdir(argv[optind], 0700) == 0) {
 		made_dir = true;
+		rove_lockfile_made_dir(argv[optind]);
 	} else if (errno != EEXIST) {
 		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
 		return EXIT_FAIL;

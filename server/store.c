@@ -1020,6 +1020,7 @@ int rove_store_backup(const char *dir, const char *dest)
 
 	if (mkdir(dest, 0700) == 0) {
 		made_dir = true;
+		rove_lockfile_made_dir(dest);
 	} else if (errno != EEXIST) {
 		int err = errno;
 		rove_error("cannot create '%s': %s", dest, strerror(err));

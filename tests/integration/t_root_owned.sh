@@ -51,6 +51,18 @@ mkdir "$T/svc/b2"
 chown 65534:65534 "$T/svc/b2"
 "$ROVED_BIN" backup "$T/svc/b1" "$T/svc/b2" 2>"$T/err" || fail "root's backup: $(cat "$T/err")"
 eq "$(not_svc "$T/svc/b2")" "" "files of root's after root's backup into the service's directory"
+# ... and into a directory it makes there, and an init there.
+"$ROVED_BIN" backup "$T/svc/b1" "$T/svc/b4" 2>"$T/err" || fail "root's backup: $(cat "$T/err")"
+"$ROVED_BIN" init "$T/svc/db2" >/dev/null 2>"$T/err" || fail "root's init: $(cat "$T/err")"
+eq "$(stat -c %u "$T/svc/b4" "$T/svc/db2" | tr '\n' ' ')$(not_svc "$T/svc/b4")$(not_svc "$T/svc/db2")" \
+	"65534 65534 " "what root's backup and init made in the service's directory"
+# A data.mdb that is a link leading nowhere: no init makes its target.
+as_svc mkdir "$T/svc/db3"
+as_svc ln -s "$T/made-by-root" "$T/svc/db3/data.mdb"
+rc=0
+"$ROVED_BIN" init "$T/svc/db3" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "root's init beside a data.mdb that is a dangling link"
+[ ! -e "$T/made-by-root" ] || fail "root's init made the link's target"
 
 # 4. A lock file of root's there anyway (an older roved): the refusal
 # names it and its owner.
@@ -91,6 +103,9 @@ as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
 eq "$rc" 3 "a sync through a socket this user may not connect to"
 grep_q "the socket $T/rootsock/s.sock is uid 0's, mode 755: uid 65534 may not connect to it" "$T/err" ||
 	fail "the sync's error does not say why: $(cat "$T/err")"
+# root's sync of that user's replica leaves no file of root's in it.
+"$ROVE_BIN" -R "$T/svc/r" sync >/dev/null 2>"$T/err" || fail "root's sync: $(cat "$T/err")"
+eq "$(not_svc "$T/svc/r")" "" "files of root's after root's sync of another user's replica"
 server_stop
 rc=0
 as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
