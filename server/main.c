@@ -483,6 +483,8 @@ static int cmd_check(int argc, char **argv)
 		rove_error("no database in '%s'", argv[1]);
 		return EXIT_FAIL;
 	}
+	if (rc == ROVE_ECHANGED)
+		return EXIT_FAIL; /* said: it changed while it was read */
 	if (rc != ROVE_OK) {
 		rove_error("cannot check '%s': %s%s", argv[1],
 			   rc == ROVE_EVERSION ? "it was made by another version of roved" : rove_strerror(rc),
