@@ -292,7 +292,7 @@ static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned f
 	return 0;
 }
 
-/* After EACCES: " (FILE is uid N's; this process runs as uid M)" for the
+/* After EACCES: " (FILE is uid N's, mode M; this process runs as uid U)" for the
  * first of the database's files this process may not open as asked (for
  * writing too when write), else ""; in buf. Attack forty-six: a lock.mdb
  * of root's beside a data.mdb and directory of the service's, the error
