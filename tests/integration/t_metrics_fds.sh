@@ -20,16 +20,18 @@ silent_sockets "$port" 200 8 &
 flood=$!
 BG_PIDS+=($flood)
 wait_for 5 "the descriptors used up" grep -q "out of file descriptors" "$T/roved.log"
-ok=0
-for i in $(seq 1 12); do
+ok=0 tried=0
+# Scrapes while the flood lasts (a slow machine fits fewer in).
+while [ "$tried" -lt 12 ] && kill -0 "$flood" 2>/dev/null; do
+	tried=$((tried + 1))
 	if curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" >"$T/scrape" && grep_q '^roved_' "$T/scrape"; then
 		ok=$((ok + 1))
 	fi
 	sleep 0.2
 done
-echo "$ok of 12 scrapes answered while the descriptors were used up"
-kill -0 "$flood" 2>/dev/null || fail "the flood ended before the scrapes did (a slow machine?)"
-eq "$ok" 12 "scrapes answered during the flood"
+echo "$ok of $tried scrapes answered while the descriptors were used up"
+eq "$ok" "$tried" "scrapes answered during the flood"
+[ "$tried" -ge 4 ] || fail "only $tried scrapes during the flood (a slow machine?)"
 wait "$flood"
 # Syncs work again (within nng's 10 s for a handshake).
 rove -R "$T/admin" --timeout 15000 sync >/dev/null || fail "no sync after the flood"
