@@ -118,7 +118,7 @@ server_start
 for round in 1 2 3; do
 	cp "$T/alice/data.mdb" "$T/base.mdb"
 	: >"$T/trace"
-	rm -f "$T/stop"
+	rm -f "$T/stop" "$T/cur"
 	(
 		i=0
 		while [ ! -e "$T/stop" ]; do
@@ -137,7 +137,7 @@ for round in 1 2 3; do
 	loop=$!
 	sleep "$((RANDOM % 2)).$((RANDOM % 10))5"
 	touch "$T/stop"
-	kill -9 "$(cat "$T/cur")" 2>/dev/null || true
+	[ ! -s "$T/cur" ] || kill -9 "$(cat "$T/cur")" 2>/dev/null || true
 	wait "$loop" || true
 	echo "laptop round $round: $(wc -l <"$T/local.acked") adds returned"
 	power_cut "$T/alice/data.mdb" "$((SEED + 100 + round))"
