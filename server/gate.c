@@ -24,6 +24,7 @@ typedef struct pipe_slot {
 	bool doomed;      /* to be cut: its client does not read, or evicted */
 	bool authed;      /* a request of it authenticated */
 	bool evicted;     /* to be cut to make room for a newcomer */
+	bool closing;     /* given out by rove_gate_to_close */
 	rove_peer peer;
 } pipe_slot;
 
@@ -360,6 +361,23 @@ size_t rove_gate_lingering(rove_gate *g, uint64_t now_ms, uint64_t linger_ms)
 		if (p->id != 0 && p->first_cut_ms != 0 && now_ms >= p->first_cut_ms &&
 		    now_ms - p->first_cut_ms >= linger_ms)
 			n++;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+size_t rove_gate_to_close(rove_gate *g, uint64_t now_ms, uint64_t after_ms, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->mu);
+	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
+		pipe_slot *p = &g->pipes[i];
+		if (p->id != 0 && !p->closing && p->first_cut_ms != 0 && now_ms >= p->first_cut_ms &&
+		    now_ms - p->first_cut_ms >= after_ms) {
+			p->closing = true;
+			out[n++] = p->id;
+		}
 	}
 	pthread_mutex_unlock(&g->mu);
 	return n;

@@ -84,6 +84,10 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
  * stopped releasing connections. */
 size_t rove_gate_lingering(rove_gate *g, uint64_t now_ms, uint64_t linger_ms);
 
+/* Writes up to max ids of open connections first given out to be cut at
+ * least after_ms before now_ms into out, each once; returns how many. */
+size_t rove_gate_to_close(rove_gate *g, uint64_t now_ms, uint64_t after_ms, uint32_t *out, size_t max);
+
 /* Writes up to max ids of the open connections into out; returns how
  * many. */
 size_t rove_gate_all(rove_gate *g, uint32_t *out, size_t max);

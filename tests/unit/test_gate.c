@@ -132,6 +132,14 @@ static void test_cut(uint32_t idle)
 	CHECK_EQ_INT(rove_gate_lingering(g, 1001 + t, t + 1), 0);
 	CHECK_EQ_INT(rove_gate_lingering(g, 1001 + t, t), 1);
 	CHECK_EQ_INT(rove_gate_lingering(g, 1000 + 2 * t, t), 2);
+	/* Closed through nng (rove_gate_to_close): those first cut at least
+	 * the time given before, each once. */
+	CHECK_EQ_INT(rove_gate_to_close(g, 1001 + t, t + 1, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_close(g, 1001 + t, t, out, 8), 1);
+	CHECK_EQ_INT(out[0], 3);
+	CHECK_EQ_INT(rove_gate_to_close(g, 1001 + t, t, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_close(g, 1000 + 2 * t, t, out, 8), 1);
+	CHECK_EQ_INT(out[0], 1);
 	rove_gate_close(g, 3);
 	CHECK_EQ_INT(rove_gate_lingering(g, 1000 + 2 * t, t), 1);
 	rove_gate_free(g);
