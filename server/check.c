@@ -504,7 +504,8 @@ static void say_changed(const char *dir)
  * writer committed past the read's snapshot (rove_db_changed_since). */
 static bool torn(void)
 {
-	return reading.env != NULL && reading.unlocked && reading.txnid != 0 && rove_db_changed_since(reading.env, reading.txnid);
+	return reading.env != NULL && reading.unlocked && reading.txnid != 0 &&
+	       rove_db_changed_since(reading.env, reading.txnid);
 }
 
 /* The problems held, to out (and the hold ended). */
