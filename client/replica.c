@@ -8,7 +8,6 @@
 
 #include "db.h"
 #include "err.h"
-#include "lockfile.h"
 #include "log.h"
 #include "report.h"
 
@@ -659,7 +658,7 @@ static uint64_t last_sync_read(rove_replica *r)
 
 	if (mdb_env_get_path(r->env, &dir) != 0 || replica_path(dir, LAST_SYNC_FILE, path) != ROVE_OK)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* not a FIFO's writer, waited for */
 	if (fd < 0) {
 		if (errno != ENOENT)
 			rove_warn("cannot read '%s': %s", path, strerror(errno));
@@ -928,11 +927,7 @@ int rove_replica_synced(rove_replica *r, uint64_t wall_ms)
 	/* Rewritten in place: a rename over it would make ext4 start writing
 	 * the file out at once (its replace-by-rename safeguard), which every
 	 * no-op sync would pay for. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		rove_lockfile_follow_dir(dir, fd, path); /* made by root: the replica's owner's */
-	else if (errno == EEXIST)
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		rove_error("cannot write '%s': %s", path, strerror(errno));
 		return ROVE_EIO;

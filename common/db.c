@@ -248,8 +248,6 @@ static int lock_file_ready(MDB_env *env, const char *dir)
 	}
 	if (fd < 0)
 		return errno == ENOSPC || errno == EDQUOT || errno == ELOOP ? errno : 0;
-	if (made)
-		rove_lockfile_follow_dir(dir, fd, path);
 	need = (off_t)(readers + ROVE_LMDB_LOCK_HEADER_SLOTS) * ROVE_LMDB_LOCK_SLOT_BYTES;
 	if (fstat(fd, &st) != 0) {
 		rc = errno;
@@ -269,6 +267,24 @@ static int lock_file_ready(MDB_env *env, const char *dir)
 	return rc;
 }
 
+/* LMDB's assertion (a page that cannot be: a damaged file): said, and
+ * exit 1 instead of LMDB's abort (attack forty-eight: rove status, list,
+ * report and sync on a damaged replica, roved serve and compact on a
+ * damaged database, died with SIGABRT and LMDB's words alone). roved
+ * check says more (check.c sets its own). */
+static void db_assert(MDB_env *env, const char *msg)
+{
+	const char *dir = NULL;
+
+	if (mdb_env_get_path(env, &dir) != 0 || dir == NULL)
+		dir = "?";
+	rove_error("the database in '%s' is damaged: LMDB stopped at an impossible page (%s); restore a backup "
+		   "(a replica: move its directory aside and 'rove init' anew; its changes not synced are lost)",
+		   dir, msg);
+	fflush(stderr);
+	_exit(1);
+}
+
 /* mdb_env_open of dir with flags, in a new environment into *envp; the
  * LMDB status (the environment is closed again on failure). */
 static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, MDB_env **envp)
@@ -276,6 +292,8 @@ static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned f
 	MDB_env *env = NULL;
 	int rc = mdb_env_create(&env);
 
+	if (rc == 0)
+		(void)mdb_env_set_assert(env, db_assert);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(env, maxdbs);
 	if (rc == 0)
@@ -322,6 +340,8 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 	char path[DATA_PATH_MAX];
 	int rc;
 
+	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
+		return ROVE_EPERM; /* said */
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			int err = errno;
@@ -422,10 +442,13 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 {
 	char path[DATA_PATH_MAX];
 	struct stat st;
-	int rc = data_file(dir, path, &st);
+	int rc;
 
 	made->dir = false;
 	made->lock = false;
+	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
+		return ROVE_EPERM; /* said */
+	rc = data_file(dir, path, &st);
 	if (rc == ROVE_OK)
 		return ROVE_EEXIST;
 	if (rc != ROVE_ENOTFOUND)
@@ -437,7 +460,6 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 	}
 	if (mkdir(dir, 0700) == 0) {
 		made->dir = true;
-		rove_lockfile_made_dir(dir);
 	} else if (errno != EEXIST) {
 		int err = errno;
 		rove_error("cannot create '%s': %s", dir, strerror(err));
@@ -449,13 +471,6 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 		made->lock = stat(path, &st) != 0 && errno == ENOENT;
 	if (rc == ROVE_ENOTFOUND)
 		rc = db_open(dir, 1, maxdbs, mapsize, envp, NULL);
-	/* The data file LMDB just made: root's, for the directory's owner
-	 * (rove_lockfile_follow_dir). */
-	if (rc == ROVE_OK) {
-		int fd;
-		if (mdb_env_get_fd(*envp, &fd) == 0 && dir_file(dir, DATA_FILE, path))
-			rove_lockfile_follow_dir(dir, fd, path);
-	}
 	if (rc != ROVE_OK)
 		rove_db_unmake(dir, made);
 	return rc;

@@ -69,11 +69,11 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 		rove_error("path too long: '%s/%s'", dir, name);
 		return ROVE_EIO;
 	}
+	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
+		return ROVE_EIO; /* said */
 	/* Made here (O_EXCL: a link there is not followed), or opened. */
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		rove_lockfile_follow_dir(dir, fd, path);
-	else if (errno == EEXIST)
+	if (fd < 0 && errno == EEXIST)
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* not what a link there points at */
 	if (fd < 0 && errno == ENOENT)
 		return ROVE_ENOTFOUND;
@@ -125,38 +125,73 @@ void rove_lockfile_release(rove_lockfile *l)
 	l->fd = -1;
 }
 
-void rove_lockfile_follow_dir(const char *dir, int fd, const char *path)
+/* rove_lockfile_dir_trusted of the absolute path abs; depth counts the
+ * links resolved on the way. */
+static int trusted(const char *abs, int depth)
 {
-	struct stat d, f;
+	char path[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(abs), at = 0;
 
-	if (geteuid() != 0 || stat(dir, &d) != 0 || d.st_uid == 0 || fstat(fd, &f) != 0 || f.st_uid != 0 ||
-	    !((S_ISREG(f.st_mode) && f.st_nlink == 1) || S_ISDIR(f.st_mode)))
-		return;
-	if (fchown(fd, d.st_uid, d.st_gid) != 0)
-		rove_warn("cannot give '%s' to the owner of '%s' (uid %lu): %s", path, dir, (unsigned long)d.st_uid,
-			  strerror(errno));
+	if (n >= sizeof(path) || depth > 40)
+		return ROVE_OK; /* the open says what is wrong */
+	memcpy(path, abs, n + 1);
+	while (at < n) {
+		char keep;
+		/* the next prefix: "/", "/a", "/a/b", ... */
+		at = at == 0 ? 1 : at + 1;
+		while (at < n && path[at] != '/')
+			at++;
+		keep = path[at];
+		path[at] = '\0';
+		if (lstat(path, &st) != 0) {
+			path[at] = keep;
+			return ROVE_OK; /* not there yet: made by this process, under a trusted parent */
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (st.st_uid != 0) {
+				rove_error("as root, this command works only where root alone controls the way: '%s' is "
+					   "a symbolic link of uid %lu's; run it as that user (sudo -u)",
+					   path, (unsigned long)st.st_uid);
+				return ROVE_EPERM;
+			}
+			/* root's link: what it leads to, then the rest */
+			if (realpath(path, real) == NULL)
+				return ROVE_OK;
+			path[at] = keep;
+			if (strlen(real) + strlen(path + at) >= sizeof(real))
+				return ROVE_OK;
+			strcat(real, path + at);
+			return trusted(real, depth + 1);
+		}
+		if (S_ISDIR(st.st_mode) && st.st_uid != 0) {
+			rove_error("as root, this command works only where root alone controls the way: '%s' is "
+				   "uid %lu's; run it as that user (sudo -u)",
+				   path, (unsigned long)st.st_uid);
+			return ROVE_EPERM;
+		}
+		if (S_ISDIR(st.st_mode) && (st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX)) {
+			rove_error("as root, this command works only where root alone controls the way: others may "
+				   "write to '%s' (mode %03o)",
+				   path, (unsigned)(st.st_mode & 0777));
+			return ROVE_EPERM;
+		}
+		path[at] = keep;
+	}
+	return ROVE_OK;
 }
 
-void rove_lockfile_made_dir(const char *path)
+int rove_lockfile_dir_trusted(const char *dir)
 {
-	char parent[PATH_MAX];
-	size_t n = strlen(path);
-	int fd;
+	char abs[PATH_MAX];
 
-	if (geteuid() != 0 || n == 0 || n >= sizeof(parent))
-		return;
-	memcpy(parent, path, n + 1);
-	while (n > 1 && parent[n - 1] == '/')
-		parent[--n] = '\0'; /* "db/" is db */
-	while (n > 0 && parent[n - 1] != '/')
-		n--;
-	if (n == 0)
-		snprintf(parent, sizeof(parent), ".");
-	else
-		parent[n > 1 ? n - 1 : 1] = '\0'; /* "/db": "/" */
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	rove_lockfile_follow_dir(parent, fd, path);
-	close(fd);
+	if (geteuid() != 0)
+		return ROVE_OK;
+	if (dir[0] == '/')
+		return trusted(dir, 0);
+	if (getcwd(abs, sizeof(abs)) == NULL || strlen(abs) + 1 + strlen(dir) >= sizeof(abs))
+		return ROVE_OK; /* the open says what is wrong */
+	strcat(abs, "/");
+	strcat(abs, dir);
+	return trusted(abs, 0);
 }

@@ -43,18 +43,18 @@ int rove_lockfile_take_dir(rove_lockfile *l, const char *dir);
  * nothing if not held. */
 void rove_lockfile_release(rove_lockfile *l);
 
-/* A file this process has just created (O_CREAT | O_EXCL: never one a
- * symlink led to) and holds open (fd, at path), in a directory another
- * user owns (the service's): given to the directory's owner when this
- * process is root, so that a command run as root (roved check of a
- * backup, a start typed in a root shell) does not leave a lock file that
- * locks the service out (attack forty-six). Nothing for a process not
- * root, a directory of root's, or a file of another user's; a failure is
- * warned about. Never call it for a file opened that was there: the
- * directory's owner may have put a link to root's files there. */
-void rove_lockfile_follow_dir(const char *dir, int fd, const char *path);
-/* The same for the directory path this process has just made (mkdir):
- * given to the owner of the directory it is in. */
-void rove_lockfile_made_dir(const char *path);
+/* Whether this process may work in dir (a database's, a replica's, a
+ * backup's destination): any process but root may; root only where root
+ * alone controls the way - every directory from / to dir, and dir as far
+ * as it exists, owned by root and writable by nobody else (a sticky one,
+ * as /tmp, aside), no symbolic link of another user's on the way. A
+ * command run as root in a directory another user owns would follow
+ * what that user puts there or swaps in meanwhile (links to root's
+ * files, a directory renamed under it: attacks forty-seven and
+ * forty-eight) and leave files that user could not open (attack
+ * forty-six); LMDB opens paths, so no open here can be pinned. ROVE_OK,
+ * or ROVE_EPERM said (naming the directory and its owner, and to run the
+ * command as that user). */
+int rove_lockfile_dir_trusted(const char *dir);
 
 #endif

@@ -163,9 +163,10 @@ static int cmd_init(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
 	/* The directory first, so that two inits meet at its lock. */
+	if (rove_lockfile_dir_trusted(argv[optind]) != ROVE_OK)
+		return EXIT_FAIL; /* said */
 	if (mkdir(argv[optind], 0700) == 0) {
 		made_dir = true;
-		rove_lockfile_made_dir(argv[optind]);
 	} else if (errno != EEXIST) {
 		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
 		return EXIT_FAIL;

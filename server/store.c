@@ -905,7 +905,6 @@ static int backup_copy(rove_store *st, const char *dest, bool *made)
 	if (fd < 0)
 		return errno;
 	*made = true;
-	rove_lockfile_follow_dir(dest, fd, path);
 	/* One read transaction inside: a consistent copy while writers go on;
 	 * compacted, so free pages are left behind. */
 	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
@@ -1018,9 +1017,10 @@ int rove_store_backup(const char *dir, const char *dest)
 	char path[4096];
 	int rc;
 
+	if (rove_lockfile_dir_trusted(dest) != ROVE_OK)
+		return ROVE_EPERM; /* said */
 	if (mkdir(dest, 0700) == 0) {
 		made_dir = true;
-		rove_lockfile_made_dir(dest);
 	} else if (errno != EEXIST) {
 		int err = errno;
 		rove_error("cannot create '%s': %s", dest, strerror(err));

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Commands an operator types in a root shell on the service's database
-# (roved check of a backup, a start, a backup into the service's
-# directory) leave no file of root's there: the service user could not
-# open it, and the service would fail to start after the restore
-# (attack forty-six: a lock.mdb of root's, copied with a checked backup
-# into place; the error named neither the file nor its owner). A file
-# of root's that is there anyway is named in the refusal.
+# Commands run as root work only where root alone controls the way: in a
+# directory another user owns (the service's), that user could put links
+# to root's files there, or swap the directory meanwhile, and root's
+# command would write through them (attacks forty-seven and forty-eight:
+# LMDB's readers' table written into a root file, root's other database
+# rewritten, a root directory made 0700), or leave files of root's that
+# lock the service out (attack forty-six). So roved and rove refuse as
+# root there, saying whose it is and to run as that user; nothing is
+# made or changed. The service user's own commands, and root's in root's
+# directories, are as before; a refusal to open names the file and its
+# owner; rove through an ipc:// socket it may not open says so.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || {
@@ -19,96 +23,102 @@ cp "$ROVE_BIN" "$T/bin/rove"
 chmod -R a+rx "$T/bin"
 chown 65534:65534 "$T/svc"
 as_svc() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-# owners DIR: the files of DIR not the service user's, or nothing.
-not_svc() { find "$1" -mindepth 1 ! -uid 65534 -printf '%f(uid %U) '; }
+# listing DIR: what is in DIR, with owners and sizes (to see nothing changed).
+listing() { find "$1" -printf '%P %U %s\n' | sort; }
 
 token=$(as_svc "$T/bin/roved" init "$T/svc/db" 2>"$T/err") || fail "init as the service user: $(cat "$T/err")"
 as_svc "$T/bin/roved" backup "$T/svc/db" "$T/svc/b1" 2>"$T/err" || fail "backup as the service user: $(cat "$T/err")"
-eq "$(not_svc "$T/svc")" "" "files of another user after the service user's own commands"
+as_svc "$T/bin/roved" check "$T/svc/b1" >"$T/out" 2>&1 || fail "check as the service user: $(cat "$T/out")"
 
-# 1. root checks the backup (LMDB makes its lock file there).
-"$ROVED_BIN" check "$T/svc/b1" >"$T/out" 2>&1 || fail "root's check: $(cat "$T/out")"
-eq "$(not_svc "$T/svc/b1")" "" "files of root's after root's check of the backup"
+"$ROVED_BIN" init "$T/srvroot" >/dev/null 2>"$T/err" || fail "root's init in root's directory: $(cat "$T/err")"
 
-# 2. root starts the server on it (the Restore's last line in a root
-# shell), then stops it; the service starts after.
-URL="ipc://$T/svc/root.sock"
-"$ROVED_BIN" serve "$T/svc/b1" --listen "$URL" >>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" roved
-server_stop
-rm -f "$T/svc/root.sock"
-eq "$(not_svc "$T/svc/b1")" "" "files of root's after root's start"
-URL="ipc://$T/svc/svc.sock"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/roved" serve "$T/svc/b1" --listen "$URL" \
-	>>"$T/roved.log" 2>&1 &
-ROVED_PID=$!
-wait_listening "$URL" "$ROVED_PID" "roved as the service user"
-server_stop
+# refused_as_root WHAT ARGS...: roved or rove (ARGS) as root exits 1,
+# saying whose the directory is, and nothing in $T/svc changed.
+refused_as_root() {
+	local what=$1 before rc=0
+	shift
+	before=$(listing "$T/svc")
+	timeout 20 "$@" >"$T/out" 2>"$T/err" || rc=$?
+	eq "$rc" 1 "$what as root in the service's directory"
+	grep_q "is uid 65534's; run it as that user" "$T/err" || fail "$what: the refusal does not say why: $(cat "$T/err")"
+	eq "$(listing "$T/svc")" "$before" "the service's directory after root's $what"
+}
+refused_as_root "check of a backup" "$ROVED_BIN" check "$T/svc/b1"
+refused_as_root "serve" "$ROVED_BIN" serve "$T/svc/b1" --listen "ipc://$T/root.sock"
+refused_as_root "compact" "$ROVED_BIN" compact "$T/svc/b1" --keep-days 1
+refused_as_root "backup from it" "$ROVED_BIN" backup "$T/svc/b1" "$T/rootcopy"
+refused_as_root "backup into it" "$ROVED_BIN" backup "$T/srvroot" "$T/svc/b2"
+refused_as_root "init" "$ROVED_BIN" init "$T/svc/db2"
+# A link of the service user's on the way to a directory of root's: the
+# same (attack forty-eight: `ln -s /etc SVC/newdb; roved init SVC/newdb`
+# made /etc 0700 and wrote into it).
+mkdir -m 755 "$T/rootdir"
+as_svc ln -s "$T/rootdir" "$T/svc/newdb"
+refused_as_root "init through a link" "$ROVED_BIN" init "$T/svc/newdb"
+eq "$(stat -c %a "$T/rootdir") $(ls -A "$T/rootdir" | wc -l)" "755 0" "root's directory behind the link"
 
-# 3. root backs up into a directory of the service's.
-mkdir "$T/svc/b2"
-chown 65534:65534 "$T/svc/b2"
-"$ROVED_BIN" backup "$T/svc/b1" "$T/svc/b2" 2>"$T/err" || fail "root's backup: $(cat "$T/err")"
-eq "$(not_svc "$T/svc/b2")" "" "files of root's after root's backup into the service's directory"
-# ... and into a directory it makes there, and an init there.
-"$ROVED_BIN" backup "$T/svc/b1" "$T/svc/b4" 2>"$T/err" || fail "root's backup: $(cat "$T/err")"
-"$ROVED_BIN" init "$T/svc/db2" >/dev/null 2>"$T/err" || fail "root's init: $(cat "$T/err")"
-eq "$(stat -c %u "$T/svc/b4" "$T/svc/db2" | tr '\n' ' ')$(not_svc "$T/svc/b4")$(not_svc "$T/svc/db2")" \
-	"65534 65534 " "what root's backup and init made in the service's directory"
+# Root's own directories, and a link of root's to one: as before.
+ln -s "$T/srvroot" "$T/srvlink"
+"$ROVED_BIN" check "$T/srvlink" >"$T/out" 2>&1 || fail "root's check through root's link: $(cat "$T/out")"
+
 # A data.mdb that is a link leading nowhere: no init makes its target.
-as_svc mkdir "$T/svc/db3"
-as_svc ln -s "$T/made-by-root" "$T/svc/db3/data.mdb"
+mkdir "$T/db3"
+ln -s "$T/made-by-init" "$T/db3/data.mdb"
 rc=0
-"$ROVED_BIN" init "$T/svc/db3" >/dev/null 2>"$T/err" || rc=$?
-eq "$rc" 1 "root's init beside a data.mdb that is a dangling link"
-[ ! -e "$T/made-by-root" ] || fail "root's init made the link's target"
+"$ROVED_BIN" init "$T/db3" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "init beside a data.mdb that is a dangling link"
+[ ! -e "$T/made-by-init" ] || fail "init made the link's target"
 
-# 4. A lock file of root's there anyway (an older roved): the refusal
-# names it and its owner.
+# A lock file of root's in the service's directory (an older roved, or
+# root's commands before this rule): the service's start names it.
+as_svc cp "$T/svc/db/lock.mdb" "$T/svc/b1/lock.mdb" 2>/dev/null || true
+as_svc "$T/bin/roved" check "$T/svc/b1" >/dev/null 2>&1
 chown 0:0 "$T/svc/b1/lock.mdb"
+URL="ipc://$T/svc/svc.sock"
 rc=0
 as_svc "$T/bin/roved" serve "$T/svc/b1" --listen "$URL" 2>"$T/err" || rc=$?
 eq "$rc" 1 "the service's start beside a lock file of root's"
 grep_q "lock.mdb is uid 0's" "$T/err" || fail "the refusal does not name the file: $(cat "$T/err")"
+chown 65534:65534 "$T/svc/b1/lock.mdb"
 
-# 5. Links the directory's owner put there: root's commands neither
-# write through them nor give away what they point at.
-printf 'root only\n' >"$T/secret"
-chmod 600 "$T/secret"
-sum=$(md5sum <"$T/secret")
-as_svc "$T/bin/roved" backup "$T/svc/db" "$T/svc/b3" 2>"$T/err" || fail "backup as the service user: $(cat "$T/err")"
-as_svc ln -s "$T/secret" "$T/svc/b3/lock.mdb"
-rc=0
-"$ROVED_BIN" check "$T/svc/b3" >"$T/out" 2>&1 || rc=$?
-eq "$rc" 1 "root's check beside a lock.mdb that is a link"
-grep_q "lock.mdb' is a symbolic link" "$T/out" || fail "the refusal does not say why: $(cat "$T/out")"
-as_svc rm "$T/svc/b3/lock.mdb"
-as_svc ln -s "$T/secret" "$T/svc/b3/roved.lock"
-rc=0
-"$ROVED_BIN" serve "$T/svc/b3" --listen "ipc://$T/svc/b3.sock" >"$T/out" 2>&1 || rc=$?
-eq "$rc" 1 "root's start beside a roved.lock that is a link"
-eq "$(md5sum <"$T/secret") $(stat -c %u "$T/secret")" "$sum 0" "the file the links pointed at"
-
-# 6. A user who may not connect to roved's ipc socket is told so, not
-# only "server unreachable" (attack forty-six); none there, that too.
+# The service user's server, and its replica: root's sync of that
+# replica is refused like the rest; a user who may not connect to
+# root's ipc socket is told so, not only "server unreachable" (attack
+# forty-six); none there, that too.
+URL="ipc://$T/svc/svc.sock"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/roved" serve "$T/svc/db" --listen "$URL" \
+	>>"$T/roved.log" 2>&1 &
+ROVED_PID=$!
+wait_listening "$URL" "$ROVED_PID" "roved as the service user"
+as_svc "$T/bin/rove" -R "$T/svc/r" init --server "$URL" --user admin --token "$token" 2>/dev/null
+as_svc "$T/bin/rove" -R "$T/svc/r" sync >/dev/null 2>"$T/err" || fail "the service user's sync: $(cat "$T/err")"
+refused_as_root "sync of the service user's replica" "$ROVE_BIN" -R "$T/svc/r" sync
+refused_as_root "status of the service user's replica" "$ROVE_BIN" -R "$T/svc/r" status
+server_stop
 mkdir -m 755 "$T/rootsock"
 URL="ipc://$T/rootsock/s.sock"
-"$ROVED_BIN" serve "$T/svc/db" --listen "$URL" >>"$T/roved.log" 2>&1 &
+"$ROVED_BIN" serve "$T/srvroot" --listen "$URL" >>"$T/roved.log" 2>&1 &
 ROVED_PID=$!
 wait_listening "$URL" "$ROVED_PID" roved
-as_svc "$T/bin/rove" -R "$T/svc/r" init --server "$URL" --user admin --token "$token" 2>/dev/null
+as_svc "$T/bin/rove" -R "$T/svc/r2" init --server "$URL" --user admin --token "$token" 2>/dev/null
 rc=0
-as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
+as_svc "$T/bin/rove" -R "$T/svc/r2" sync 2>"$T/err" || rc=$?
 eq "$rc" 3 "a sync through a socket this user may not connect to"
 grep_q "the socket $T/rootsock/s.sock is uid 0's, mode 755: uid 65534 may not connect to it" "$T/err" ||
 	fail "the sync's error does not say why: $(cat "$T/err")"
-# root's sync of that user's replica leaves no file of root's in it.
-"$ROVE_BIN" -R "$T/svc/r" sync >/dev/null 2>"$T/err" || fail "root's sync: $(cat "$T/err")"
-eq "$(not_svc "$T/svc/r")" "" "files of root's after root's sync of another user's replica"
 server_stop
 rc=0
-as_svc "$T/bin/rove" -R "$T/svc/r" sync 2>"$T/err" || rc=$?
+as_svc "$T/bin/rove" -R "$T/svc/r2" sync 2>"$T/err" || rc=$?
 eq "$rc" 3 "a sync with no server"
 grep_q "no socket at $T/rootsock/s.sock" "$T/err" || fail "the sync's error does not say why: $(cat "$T/err")"
+
+# A FIFO the replica's owner put as last_sync: rove neither waits on it
+# nor writes through it (attack forty-eight: status and sync hung).
+as_svc mkfifo "$T/svc/r/last_sync.fifo"
+as_svc rm -f "$T/svc/r/last_sync"
+as_svc mv "$T/svc/r/last_sync.fifo" "$T/svc/r/last_sync"
+rc=0
+timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/rove" -R "$T/svc/r" status >/dev/null 2>&1 ||
+	rc=$?
+[ "$rc" != 124 ] || fail "rove status waited on a FIFO as last_sync"
 echo ok
