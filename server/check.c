@@ -551,8 +551,9 @@ static void check_assert(MDB_env *env, const char *msg)
  * when it happens, so saying it and exiting is safe enough. */
 static void check_fault(int sig)
 {
-	stop_damaged(sig == SIGBUS ? "reading it faulted past the file's end (SIGBUS)"
-				   : "reading it faulted on a damaged page (SIGSEGV)");
+	stop_damaged(sig == SIGBUS   ? "reading it faulted past the file's end (SIGBUS)"
+		     : sig == SIGFPE ? "a meta page gives a page size of 0 (SIGFPE)"
+				     : "reading it faulted on a damaged page (SIGSEGV)");
 }
 
 int rove_check(const char *dir, FILE *out, uint64_t *problems)
@@ -562,7 +563,7 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	bool lost = false;
 	char *held = NULL, first_err[ROVE_MAX_ERRMSG] = "";
 	size_t nheld = 0;
-	struct sigaction fault, old_segv, old_bus;
+	struct sigaction fault, old_segv, old_bus, old_fpe;
 	check c;
 	int rc;
 
@@ -580,11 +581,13 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	fault.sa_flags = SA_RESETHAND; /* a fault in the handler: the default */
 	(void)sigaction(SIGSEGV, &fault, &old_segv);
 	(void)sigaction(SIGBUS, &fault, &old_bus);
+	(void)sigaction(SIGFPE, &fault, &old_fpe);
 	/* Read only: a copy the user may not write is checked all the same. */
 	rc = rove_store_open_ro(dir, &c.st, more, rove_pstore_tables(&c.ps, more), &access);
 	if (rc != ROVE_OK) {
 		(void)sigaction(SIGSEGV, &old_segv, NULL);
 		(void)sigaction(SIGBUS, &old_bus, NULL);
+		(void)sigaction(SIGFPE, &old_fpe, NULL);
 		return rc;
 	}
 	reading.env = c.st.env;
@@ -720,6 +723,7 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	}
 	(void)sigaction(SIGSEGV, &old_segv, NULL);
 	(void)sigaction(SIGBUS, &old_bus, NULL);
+	(void)sigaction(SIGFPE, &old_fpe, NULL);
 	/* A table or record that the database's own pages point at and that
 	 * is not there: damage, not "no database" (attack forty-seven). */
 	if (rc == ROVE_ENOTFOUND)

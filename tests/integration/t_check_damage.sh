@@ -50,6 +50,36 @@ checked() {
 # The second meta page overwritten (attack forty-seven: SIGBUS).
 damage "$T/d" 4136 8
 checked "$T/d" "the second meta page"
+# put FILE OFFSET BYTES: BYTES (printf's escapes) at OFFSET of FILE, in
+# both meta pages (pages of 4,096: OFFSET and 4,096 + OFFSET).
+put() {
+	printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	printf "$3" | dd of="$1" bs=1 seek="$((4096 + $2))" conv=notrunc status=none
+}
+# A page size of 0 in both meta pages (attack forty-eight: SIGFPE), and
+# the main tree's root at page 1 (LMDB's assertion, SIGABRT): damage,
+# said, exit 1.
+rm -rf "$T/d" && cp -r "$T/good" "$T/d"
+put "$T/d/data.mdb" 40 '\0\0\0\0'
+checked "$T/d" "a page size of 0"
+rm -rf "$T/d" && cp -r "$T/good" "$T/d"
+put "$T/d/data.mdb" 128 '\1\0\0\0\0\0\0\0'
+checked "$T/d" "the main tree's root at page 1"
+grep_q "is damaged" "$T/err" || fail "the root at page 1 was not called damage: $(cat "$T/err")"
+# So for a replica and rove (attack forty-eight: status, list, report and
+# sync died with SIGABRT), and roved serve.
+cp -r "$T/alice" "$T/ra"
+put "$T/ra/data.mdb" 128 '\1\0\0\0\0\0\0\0'
+for args in status "customer list" "report pipeline"; do
+	rc=0
+	# shellcheck disable=SC2086 # the words of args are the arguments
+	rove -R "$T/ra" $args >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "rove $args on a damaged replica ($(tail -c 300 "$T/err"))"
+	grep_q "is damaged" "$T/err" || fail "rove $args: not called damage: $(cat "$T/err")"
+done
+rc=0
+timeout 20 "$ROVED_BIN" serve "$T/d" --listen "ipc://$T/d.sock" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "roved serve of a damaged database ($(tail -c 300 "$T/err"))"
 for i in $(seq 1 "$copies"); do
 	# $RANDOM is 15 bits: two make an offset anywhere in the file.
 	off=$(((RANDOM * 32768 + RANDOM) % size))
@@ -57,5 +87,5 @@ for i in $(seq 1 "$copies"); do
 	damage "$T/d" "$off" "$n"
 	checked "$T/d" "copy $i ($n bytes at $off)"
 done
-echo "$((copies + 1)) damaged copies: $clean checked clean, $damaged found damaged"
+echo "$((copies + 3)) damaged copies: $clean checked clean, $damaged found damaged"
 echo ok
