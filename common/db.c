@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -331,6 +332,46 @@ static const char *denied_file(const char *dir, bool write, char *buf, size_t le
 	return "";
 }
 
+/* LMDB's magic number at the start of each meta page's body, and where in
+ * the page it and the page size (the free tree's md_pad) lie. */
+#define META_MAGIC 0xBEEFC0DEu
+#define META_MAGIC_AT 16
+#define META_PSIZE_AT 40
+
+/* Whether the meta pages of the data file at path give a page size LMDB
+ * can use: LMDB divides by it and reads the second meta page at it
+ * unchecked (attack forty-nine: a page size of 0 killed serve, backup,
+ * compact and rove with SIGFPE, a huge one with SIGBUS). A page without
+ * LMDB's magic is left to LMDB, which refuses it. ROVE_OK, or
+ * ROVE_EPROTO said. */
+static int meta_sane(const char *path)
+{
+	uint32_t magic, psize[2] = {0, 0};
+	uint8_t b[META_PSIZE_AT + 4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = ROVE_OK;
+
+	if (fd < 0)
+		return ROVE_OK; /* LMDB's open says why */
+	for (int i = 0; i < 2 && rc == ROVE_OK; i++) {
+		off_t at = i == 0 ? 0 : (off_t)psize[0];
+		if (pread(fd, b, sizeof(b), at) != (ssize_t)sizeof(b))
+			break; /* short: check_length's */
+		memcpy(&magic, b + META_MAGIC_AT, 4);
+		if (magic != META_MAGIC)
+			break;
+		memcpy(&psize[i], b + META_PSIZE_AT, 4);
+		if (psize[i] < 512 || psize[i] > 65536 || (psize[i] & (psize[i] - 1)) != 0 ||
+		    (i == 1 && psize[1] != psize[0])) {
+			rove_error("'%s' is damaged: its meta page %d gives a page size of %lu; restore a backup (a "
+				   "replica: move its directory aside and 'rove init' anew)",
+				   path, i, (unsigned long)psize[i]);
+			rc = ROVE_EPROTO;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
 /* rove_db_open and rove_db_open_any: access NULL for read and write only. */
 static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize, MDB_env **envp,
 		   enum rove_db_access *access)
@@ -375,6 +416,9 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 			rove_error("'%s' is empty (a failed copy?); put back a whole copy or a backup", path);
 			return ROVE_EPROTO;
 		}
+		rc = meta_sane(path);
+		if (rc != ROVE_OK)
+			return rc;
 	}
 	/* $ROVE_MAPSIZE_MB starts with a smaller map (tests of map growth). */
 	if (getenv("ROVE_MAPSIZE_MB") != NULL && atol(getenv("ROVE_MAPSIZE_MB")) > 0)
@@ -464,6 +508,12 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 		int err = errno;
 		rove_error("cannot create '%s': %s", dir, strerror(err));
 		return rove_err_errno(err);
+	}
+	/* Again, now that it is there: another user may have made it in
+	 * the moment between (attack forty-nine). */
+	if (rove_lockfile_dir_trusted(dir) != ROVE_OK) {
+		rove_db_unmake(dir, made);
+		return ROVE_EPERM; /* said */
 	}
 	if (!dir_file(dir, LOCK_FILE, path))
 		rc = ROVE_EINVAL;

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -125,56 +126,68 @@ void rove_lockfile_release(rove_lockfile *l)
 	l->fd = -1;
 }
 
+/* What rove_lockfile_dir_trusted refuses, said. */
+static int untrusted(const char *path, const char *why)
+{
+	rove_error("as root, this command works only where root alone controls the way: %s '%s'; run it as the "
+		   "directory's owner (sudo -u), or give the directories to root",
+		   why, path);
+	return ROVE_EPERM;
+}
+
 /* rove_lockfile_dir_trusted of the absolute path abs; depth counts the
- * links resolved on the way. */
+ * links resolved on the way. Whatever cannot be told is refused. */
 static int trusted(const char *abs, int depth)
 {
-	char path[PATH_MAX], real[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX], why[64];
 	struct stat st;
 	size_t n = strlen(abs), at = 0;
 
 	if (n >= sizeof(path) || depth > 40)
-		return ROVE_OK; /* the open says what is wrong */
+		return untrusted(abs, "cannot follow the way (too long, or too many links) to");
 	memcpy(path, abs, n + 1);
 	while (at < n) {
 		char keep;
+		bool last;
 		/* the next prefix: "/", "/a", "/a/b", ... */
 		at = at == 0 ? 1 : at + 1;
 		while (at < n && path[at] != '/')
 			at++;
+		last = strspn(path + at, "/") == n - at; /* the directory worked in itself */
 		keep = path[at];
 		path[at] = '\0';
 		if (lstat(path, &st) != 0) {
+			if (errno != ENOENT)
+				return untrusted(path, "cannot look at");
 			path[at] = keep;
 			return ROVE_OK; /* not there yet: made by this process, under a trusted parent */
 		}
 		if (S_ISLNK(st.st_mode)) {
 			if (st.st_uid != 0) {
-				rove_error("as root, this command works only where root alone controls the way: '%s' is "
-					   "a symbolic link of uid %lu's; run it as that user (sudo -u)",
-					   path, (unsigned long)st.st_uid);
-				return ROVE_EPERM;
+				snprintf(why, sizeof(why), "a symbolic link of uid %lu's is on the way:",
+					 (unsigned long)st.st_uid);
+				return untrusted(path, why);
 			}
 			/* root's link: what it leads to, then the rest */
 			if (realpath(path, real) == NULL)
-				return ROVE_OK;
+				return untrusted(path, "cannot follow the link");
 			path[at] = keep;
 			if (strlen(real) + strlen(path + at) >= sizeof(real))
-				return ROVE_OK;
+				return untrusted(path, "cannot follow the way (too long) to");
 			strcat(real, path + at);
 			return trusted(real, depth + 1);
 		}
 		if (S_ISDIR(st.st_mode) && st.st_uid != 0) {
-			rove_error("as root, this command works only where root alone controls the way: '%s' is "
-				   "uid %lu's; run it as that user (sudo -u)",
-				   path, (unsigned long)st.st_uid);
-			return ROVE_EPERM;
+			snprintf(why, sizeof(why), "uid %lu owns", (unsigned long)st.st_uid);
+			return untrusted(path, why);
 		}
-		if (S_ISDIR(st.st_mode) && (st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX)) {
-			rove_error("as root, this command works only where root alone controls the way: others may "
-				   "write to '%s' (mode %03o)",
-				   path, (unsigned)(st.st_mode & 0777));
-			return ROVE_EPERM;
+		/* Others may write to it: on the way only if sticky (as /tmp:
+		 * none may move or replace root's entries there); the
+		 * directory worked in, never (what they put there would be
+		 * opened: attack forty-nine). */
+		if (S_ISDIR(st.st_mode) && (st.st_mode & 022) != 0 && (last || !(st.st_mode & S_ISVTX))) {
+			snprintf(why, sizeof(why), "others may write (mode %04o) to", (unsigned)(st.st_mode & 07777));
+			return untrusted(path, why);
 		}
 		path[at] = keep;
 	}
@@ -189,8 +202,10 @@ int rove_lockfile_dir_trusted(const char *dir)
 		return ROVE_OK;
 	if (dir[0] == '/')
 		return trusted(dir, 0);
+	/* A current directory past PATH_MAX cannot be told: refused
+	 * (attack forty-nine: the check was skipped). */
 	if (getcwd(abs, sizeof(abs)) == NULL || strlen(abs) + 1 + strlen(dir) >= sizeof(abs))
-		return ROVE_OK; /* the open says what is wrong */
+		return untrusted(dir, "cannot tell the way (the current directory) to");
 	strcat(abs, "/");
 	strcat(abs, dir);
 	return trusted(abs, 0);

@@ -171,6 +171,12 @@ static int cmd_init(int argc, char **argv)
 		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
 		return EXIT_FAIL;
 	}
+	/* Again, now that it is there (another user may have made it). */
+	if (rove_lockfile_dir_trusted(argv[optind]) != ROVE_OK) {
+		if (made_dir && rmdir(argv[optind]) != 0)
+			rove_warn("cannot remove '%s': %s", argv[optind], strerror(errno));
+		return EXIT_FAIL;
+	}
 	if (lock_dir(argv[optind]) != ROVE_OK)
 		return EXIT_FAIL;
 	rc = rove_engine_init(argv[optind], admin, token);

@@ -1017,7 +1017,10 @@ int rove_store_backup(const char *dir, const char *dest)
 	char path[4096];
 	int rc;
 
-	if (rove_lockfile_dir_trusted(dest) != ROVE_OK)
+	/* Both ways before anything is made (the source's is checked again
+	 * at its open), DEST again once it is there: another user may have
+	 * made it in the moment between (attack forty-nine). */
+	if (rove_lockfile_dir_trusted(dir) != ROVE_OK || rove_lockfile_dir_trusted(dest) != ROVE_OK)
 		return ROVE_EPERM; /* said */
 	if (mkdir(dest, 0700) == 0) {
 		made_dir = true;
@@ -1025,6 +1028,11 @@ int rove_store_backup(const char *dir, const char *dest)
 		int err = errno;
 		rove_error("cannot create '%s': %s", dest, strerror(err));
 		return rove_err_errno(err);
+	}
+	if (rove_lockfile_dir_trusted(dest) != ROVE_OK) {
+		if (made_dir && rmdir(dest) != 0)
+			rove_warn("cannot remove '%s': %s", dest, strerror(errno));
+		return ROVE_EPERM; /* said */
 	}
 	rc = backup_open_copy(dir, dest, &made_file);
 	/* A failed backup leaves nothing that looks like one: what it made

@@ -80,6 +80,26 @@ done
 rc=0
 timeout 20 "$ROVED_BIN" serve "$T/d" --listen "ipc://$T/d.sock" >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" 1 "roved serve of a damaged database ($(tail -c 300 "$T/err"))"
+# A page size of 0 (attack forty-nine: SIGFPE in serve, backup, compact
+# and rove; a backup's destination left behind) or past LMDB's largest:
+# refused at open, saying so, exit 1.
+for psize in '\0\0\0\0' '\0\0\0\200'; do
+	rm -rf "$T/d" "$T/dbk" && cp -r "$T/good" "$T/d"
+	put "$T/d/data.mdb" 40 "$psize"
+	for args in "serve $T/d --listen ipc://$T/d.sock" "backup $T/d $T/dbk" "compact $T/d --keep-days 1"; do
+		rc=0
+		# shellcheck disable=SC2086 # the words of args are the arguments
+		timeout 20 "$ROVED_BIN" $args >/dev/null 2>"$T/err" || rc=$?
+		eq "$rc" 1 "roved ${args%% *} with a page size of $psize ($(tail -c 300 "$T/err"))"
+		grep_q "gives a page size of" "$T/err" || fail "roved ${args%% *}: not said: $(cat "$T/err")"
+	done
+	[ ! -e "$T/dbk" ] || fail "the refused backup left its destination"
+	rm -rf "$T/rb" && cp -r "$T/alice" "$T/rb"
+	put "$T/rb/data.mdb" 40 "$psize"
+	rc=0
+	rove -R "$T/rb" status >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "rove status with a page size of $psize ($(tail -c 300 "$T/err"))"
+done
 for i in $(seq 1 "$copies"); do
 	# $RANDOM is 15 bits: two make an offset anywhere in the file.
 	off=$(((RANDOM * 32768 + RANDOM) % size))

@@ -40,7 +40,7 @@ refused_as_root() {
 	before=$(listing "$T/svc")
 	timeout 20 "$@" >"$T/out" 2>"$T/err" || rc=$?
 	eq "$rc" 1 "$what as root in the service's directory"
-	grep_q "is uid 65534's; run it as that user" "$T/err" || fail "$what: the refusal does not say why: $(cat "$T/err")"
+	grep_q "${REFUSAL:-uid 65534 owns}" "$T/err" || fail "$what: the refusal does not say why: $(cat "$T/err")"
 	eq "$(listing "$T/svc")" "$before" "the service's directory after root's $what"
 }
 refused_as_root "check of a backup" "$ROVED_BIN" check "$T/svc/b1"
@@ -56,6 +56,49 @@ mkdir -m 755 "$T/rootdir"
 as_svc ln -s "$T/rootdir" "$T/svc/newdb"
 refused_as_root "init through a link" "$ROVED_BIN" init "$T/svc/newdb"
 eq "$(stat -c %a "$T/rootdir") $(ls -A "$T/rootdir" | wc -l)" "755 0" "root's directory behind the link"
+
+# A directory of root's that others may write to, sticky as /tmp: fine
+# on the way, never as the one worked in (attack forty-nine: root's
+# check wrote its table into the user's lock.mdb there, root's init its
+# pid into the user's roved.lock).
+mkdir -m 1777 "$T/svc/../sticky"
+cp -r "$T/srvroot" "$T/sticky/db"
+rm -f "$T/sticky/db/lock.mdb" "$T/sticky/db/roved.lock"
+chmod 1777 "$T/sticky/db"
+as_svc touch "$T/sticky/db/lock.mdb"
+REFUSAL="others may write (mode 1777) to '$T/sticky/db'" refused_as_root "check of a sticky directory" \
+	"$ROVED_BIN" check "$T/sticky/db"
+eq "$(stat -c '%s %U' "$T/sticky/db/lock.mdb")" "0 nobody" "the user's lock.mdb in the sticky directory"
+chmod 700 "$T/sticky/db"
+rm "$T/sticky/db/lock.mdb"
+"$ROVED_BIN" check "$T/sticky/db" >"$T/out" 2>&1 || fail "root's check of its directory in a sticky one: $(cat "$T/out")"
+# A current directory past PATH_MAX, a relative path: what cannot be
+# told is refused (attack forty-nine: the check was skipped).
+deep=$(cd "$T" && python3 -c '
+import os
+for i in range(25):
+    d = "d%d" % i + "x" * 200
+    os.mkdir(d)
+    os.chdir(d)
+print(i)')
+[ -n "$deep" ] || fail "no deep directory"
+rc=0
+(
+	cd "$T"
+	for d in d*; do :; done
+	python3 - "$ROVED_BIN" <<'PY' >"$T/out" 2>"$T/err" || rc=$?
+import os, subprocess, sys
+while True:
+    subs = [d for d in os.listdir(".") if d.startswith("d")]
+    if not subs:
+        break
+    os.chdir(subs[0])
+sys.exit(subprocess.call([sys.argv[1], "init", "deepdb"], stdout=subprocess.DEVNULL))
+PY
+	exit "$rc"
+) || rc=$?
+eq "$rc" 1 "root's init with a current directory past PATH_MAX"
+grep_q "cannot tell the way" "$T/err" || fail "the deep init's refusal does not say why: $(cat "$T/err")"
 
 # Root's own directories, and a link of root's to one: as before.
 ln -s "$T/srvroot" "$T/srvlink"
