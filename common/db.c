@@ -381,8 +381,9 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 	char path[DATA_PATH_MAX];
 	int rc;
 
-	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
-		return ROVE_EPERM; /* said */
+	rc = rove_lockfile_dir_trusted(dir, false);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_ENOTFOUND : ROVE_EPERM; /* EPERM: said */
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			int err = errno;
@@ -490,7 +491,7 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 
 	made->dir = false;
 	made->lock = false;
-	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
+	if (rove_lockfile_dir_trusted(dir, true) != ROVE_OK)
 		return ROVE_EPERM; /* said */
 	rc = data_file(dir, path, &st);
 	if (rc == ROVE_OK)
@@ -511,7 +512,8 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 	}
 	/* Again, now that it is there: another user may have made it in
 	 * the moment between (attack forty-nine). */
-	if (rove_lockfile_dir_trusted(dir) != ROVE_OK) {
+	if (rove_lockfile_dir_trusted(dir, false) != ROVE_OK) {
+		rove_error("'%s' is not the directory this command made or found a moment ago: not used", dir);
 		rove_db_unmake(dir, made);
 		return ROVE_EPERM; /* said */
 	}

@@ -70,8 +70,9 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 		rove_error("path too long: '%s/%s'", dir, name);
 		return ROVE_EIO;
 	}
-	if (rove_lockfile_dir_trusted(dir) != ROVE_OK)
-		return ROVE_EIO; /* said */
+	rc = rove_lockfile_dir_trusted(dir, false);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_ENOTFOUND : ROVE_EIO; /* EIO: said */
 	/* Made here (O_EXCL: a link there is not followed), or opened. */
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST)
@@ -137,7 +138,7 @@ static int untrusted(const char *path, const char *why)
 
 /* rove_lockfile_dir_trusted of the absolute path abs; depth counts the
  * links resolved on the way. Whatever cannot be told is refused. */
-static int trusted(const char *abs, int depth)
+static int trusted(const char *abs, bool to_make, int depth)
 {
 	char path[PATH_MAX], real[PATH_MAX], why[64];
 	struct stat st;
@@ -159,8 +160,10 @@ static int trusted(const char *abs, int depth)
 		if (lstat(path, &st) != 0) {
 			if (errno != ENOENT)
 				return untrusted(path, "cannot look at");
-			path[at] = keep;
-			return ROVE_OK; /* not there yet: made by this process, under a trusted parent */
+			/* Not there: to be made by this process, under a trusted
+			 * parent (its mkdir fails when a parent is missing);
+			 * else nothing to work in, said by the caller. */
+			return to_make ? ROVE_OK : ROVE_ENOTFOUND;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			if (st.st_uid != 0) {
@@ -175,8 +178,10 @@ static int trusted(const char *abs, int depth)
 			if (strlen(real) + strlen(path + at) >= sizeof(real))
 				return untrusted(path, "cannot follow the way (too long) to");
 			strcat(real, path + at);
-			return trusted(real, depth + 1);
+			return trusted(real, to_make, depth + 1);
 		}
+		if (last && !S_ISDIR(st.st_mode))
+			return untrusted(path, "not a directory:");
 		if (S_ISDIR(st.st_mode) && st.st_uid != 0) {
 			snprintf(why, sizeof(why), "uid %lu owns", (unsigned long)st.st_uid);
 			return untrusted(path, why);
@@ -194,19 +199,19 @@ static int trusted(const char *abs, int depth)
 	return ROVE_OK;
 }
 
-int rove_lockfile_dir_trusted(const char *dir)
+int rove_lockfile_dir_trusted(const char *dir, bool to_make)
 {
 	char abs[PATH_MAX];
 
 	if (geteuid() != 0)
 		return ROVE_OK;
 	if (dir[0] == '/')
-		return trusted(dir, 0);
+		return trusted(dir, to_make, 0);
 	/* A current directory past PATH_MAX cannot be told: refused
 	 * (attack forty-nine: the check was skipped). */
 	if (getcwd(abs, sizeof(abs)) == NULL || strlen(abs) + 1 + strlen(dir) >= sizeof(abs))
 		return untrusted(dir, "cannot tell the way (the current directory) to");
 	strcat(abs, "/");
 	strcat(abs, dir);
-	return trusted(abs, 0);
+	return trusted(abs, to_make, 0);
 }

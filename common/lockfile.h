@@ -16,6 +16,8 @@
 #ifndef ROVE_LOCKFILE_H
 #define ROVE_LOCKFILE_H
 
+#include <stdbool.h>
+
 /* How often a waiting process tries the lock again: short enough that a
  * second `rove sync` starts promptly after the first ends, long enough to
  * cost nothing while it waits. */
@@ -52,9 +54,13 @@ void rove_lockfile_release(rove_lockfile *l);
  * what that user puts there or swaps in meanwhile (links to root's
  * files, a directory renamed under it: attacks forty-seven and
  * forty-eight) and leave files that user could not open (attack
- * forty-six); LMDB opens paths, so no open here can be pinned. ROVE_OK,
- * or ROVE_EPERM said (naming the directory and its owner, and to run the
- * command as that user). */
-int rove_lockfile_dir_trusted(const char *dir);
+ * forty-six); LMDB opens paths, so no open here can be pinned. dir
+ * must be there, a directory, unless to_make (about to be made: then
+ * its parent must be; check again once it is made, as another user may
+ * make it or a link there in the moment between, attack fifty). ROVE_OK;
+ * ROVE_ENOTFOUND, not said, when dir (or a parent) is not there and not
+ * to_make; or ROVE_EPERM said (naming the directory and its owner, and
+ * to run the command as that user). */
+int rove_lockfile_dir_trusted(const char *dir, bool to_make);
 
 #endif

@@ -1,6 +1,7 @@
 #include "net.h"
 
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 #include "rove_assert.h"
 #include "rove_limits.h"
@@ -16,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -325,6 +327,35 @@ static bool ipc_in_use(const char *url)
 	return rv != NNG_ECONNREFUSED && rv != NNG_ENOENT && rv != NNG_EADDRINVAL;
 }
 
+/* Whether a listener may take the ipc:// path of url: nng removes what
+ * is there when nothing answers on it (a stale socket), by path, and
+ * again at the end, so a regular file there would go (attack fifty: root's
+ * roved deleted a root file through the socket path), and as root the
+ * directory must be one root alone controls (rove_lockfile_dir_trusted:
+ * else another user could swap it under the removal). ROVE_OK, or an
+ * error said. */
+static int ipc_path_ok(const char *url)
+{
+	const char *path = url + strlen("ipc://");
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int rc;
+
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		rove_error("cannot listen on '%s': '%s' is there and is not a socket (not removed)", url, path);
+		return ROVE_EIO;
+	}
+	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+		return ROVE_OK; /* nng says what is wrong */
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash == path ? 1 : slash - path] = '\0'; /* "/s.sock": "/" */
+	rc = rove_lockfile_dir_trusted(dir, false);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK; /* nng says there is no such directory */
+	return rc == ROVE_OK ? ROVE_OK : ROVE_EIO; /* said */
+}
+
 /* The host of SCHEME://HOST:PORT (brackets of an IPv6 host taken off) into out. */
 static void url_host(const char *url, char *out, size_t len)
 {
@@ -354,10 +385,11 @@ int rove_net_listen_check(const char *url)
 	int rv, fd, one = 1, err = 0;
 
 	if (strncmp(url, "ipc://", 6) == 0) {
-		if (!ipc_in_use(url))
-			return ROVE_OK;
-		rove_error("cannot listen: another server is listening on '%s'", url);
-		return ROVE_EIO;
+		if (ipc_in_use(url)) {
+			rove_error("cannot listen: another server is listening on '%s'", url);
+			return ROVE_EIO;
+		}
+		return ipc_path_ok(url);
 	}
 	/* Anything odd is left to rove_net_listen, which says what is wrong. */
 	if ((strncmp(url, "tcp://", 6) != 0 && strncmp(url, "tls+tcp://", 10) != 0) ||
@@ -402,6 +434,8 @@ int rove_net_listen(nng_socket sock, const char *url, const char *cert_file, con
 		rove_error("cannot listen: another server is listening on '%s'", url);
 		return ROVE_EIO;
 	}
+	if (strncmp(url, "ipc://", 6) == 0 && ipc_path_ok(url) != ROVE_OK)
+		return ROVE_EIO; /* said */
 	rv = nng_listener_create(&l, sock, url);
 	if (rv != 0) {
 		rove_error("cannot listen on '%s': %s", url, nng_strerror(rv));

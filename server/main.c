@@ -163,7 +163,7 @@ static int cmd_init(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
 	/* The directory first, so that two inits meet at its lock. */
-	if (rove_lockfile_dir_trusted(argv[optind]) != ROVE_OK)
+	if (rove_lockfile_dir_trusted(argv[optind], true) != ROVE_OK)
 		return EXIT_FAIL; /* said */
 	if (mkdir(argv[optind], 0700) == 0) {
 		made_dir = true;
@@ -172,7 +172,8 @@ static int cmd_init(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* Again, now that it is there (another user may have made it). */
-	if (rove_lockfile_dir_trusted(argv[optind]) != ROVE_OK) {
+	if (rove_lockfile_dir_trusted(argv[optind], false) != ROVE_OK) {
+		rove_error("'%s' is not the directory this command made or found a moment ago: not used", argv[optind]);
 		if (made_dir && rmdir(argv[optind]) != 0)
 			rove_warn("cannot remove '%s': %s", argv[optind], strerror(errno));
 		return EXIT_FAIL;

@@ -1020,8 +1020,11 @@ int rove_store_backup(const char *dir, const char *dest)
 	/* Both ways before anything is made (the source's is checked again
 	 * at its open), DEST again once it is there: another user may have
 	 * made it in the moment between (attack forty-nine). */
-	if (rove_lockfile_dir_trusted(dir) != ROVE_OK || rove_lockfile_dir_trusted(dest) != ROVE_OK)
-		return ROVE_EPERM; /* said */
+	rc = rove_lockfile_dir_trusted(dir, false);
+	if (rc == ROVE_OK)
+		rc = rove_lockfile_dir_trusted(dest, true);
+	if (rc != ROVE_OK)
+		return rc; /* ROVE_ENOTFOUND: no source; ROVE_EPERM: said */
 	if (mkdir(dest, 0700) == 0) {
 		made_dir = true;
 	} else if (errno != EEXIST) {
@@ -1029,7 +1032,8 @@ int rove_store_backup(const char *dir, const char *dest)
 		rove_error("cannot create '%s': %s", dest, strerror(err));
 		return rove_err_errno(err);
 	}
-	if (rove_lockfile_dir_trusted(dest) != ROVE_OK) {
+	if (rove_lockfile_dir_trusted(dest, false) != ROVE_OK) {
+		rove_error("'%s' is not the directory this command made or found a moment ago: not used", dest);
 		if (made_dir && rmdir(dest) != 0)
 			rove_warn("cannot remove '%s': %s", dest, strerror(errno));
 		return ROVE_EPERM; /* said */

@@ -100,6 +100,19 @@ PY
 eq "$rc" 1 "root's init with a current directory past PATH_MAX"
 grep_q "cannot tell the way" "$T/err" || fail "the deep init's refusal does not say why: $(cat "$T/err")"
 
+# An ipc:// socket path: nng removes what is there by path when nothing
+# answers, and at the end (attack fifty: root's serve deleted a root file
+# through a socket path in the user's directory). A regular file there
+# is refused and kept; as root, the socket's directory too must be
+# root's alone.
+echo keep >"$T/notsock"
+rc=0
+timeout 20 "$ROVED_BIN" serve "$T/srvroot" --listen "ipc://$T/notsock" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "serve on a socket path that is a regular file ($(cat "$T/err"))"
+eq "$(cat "$T/notsock")" keep "the regular file at the socket path"
+refused_as_root "serve on a socket in the user's directory" "$ROVED_BIN" serve "$T/srvroot" \
+	--listen "ipc://$T/svc/root.sock"
+
 # Root's own directories, and a link of root's to one: as before.
 ln -s "$T/srvroot" "$T/srvlink"
 "$ROVED_BIN" check "$T/srvlink" >"$T/out" 2>&1 || fail "root's check through root's link: $(cat "$T/out")"
