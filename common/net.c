@@ -348,8 +348,12 @@ static int ipc_path_ok(const char *url)
 	}
 	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
 		return ROVE_OK; /* nng says what is wrong */
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash == path ? 1 : slash - path] = '\0'; /* "/s.sock": "/" */
+	if (slash == path) {
+		snprintf(dir, sizeof(dir), "/"); /* "/s.sock" */
+	} else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
 	rc = rove_lockfile_dir_trusted(dir, false);
 	if (rc == ROVE_ENOTFOUND)
 		return ROVE_OK; /* nng says there is no such directory */
