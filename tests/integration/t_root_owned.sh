@@ -40,7 +40,7 @@ refused_as_root() {
 	before=$(listing "$T/svc")
 	timeout 20 "$@" >"$T/out" 2>"$T/err" || rc=$?
 	eq "$rc" 1 "$what as root in the service's directory"
-	grep_q "${REFUSAL:-uid 65534 owns}" "$T/err" || fail "$what: the refusal does not say why: $(cat "$T/err")"
+	grep_q "${refusal:-uid 65534 owns}" "$T/err" || fail "$what: the refusal does not say why: $(cat "$T/err")"
 	eq "$(listing "$T/svc")" "$before" "the service's directory after root's $what"
 }
 refused_as_root "check of a backup" "$ROVED_BIN" check "$T/svc/b1"
@@ -66,7 +66,7 @@ cp -r "$T/srvroot" "$T/sticky/db"
 rm -f "$T/sticky/db/lock.mdb" "$T/sticky/db/roved.lock"
 chmod 1777 "$T/sticky/db"
 as_svc touch "$T/sticky/db/lock.mdb"
-REFUSAL="others may write (mode 1777) to '$T/sticky/db'" refused_as_root "check of a sticky directory" \
+refusal="others may write (mode 1777) to '$T/sticky/db'" refused_as_root "check of a sticky directory" \
 	"$ROVED_BIN" check "$T/sticky/db"
 eq "$(stat -c '%s %U' "$T/sticky/db/lock.mdb")" "0 nobody" "the user's lock.mdb in the sticky directory"
 chmod 700 "$T/sticky/db"
