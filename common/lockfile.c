@@ -73,10 +73,8 @@ int rove_lockfile_take(rove_lockfile *l, const char *dir, const char *name, int 
 	rc = rove_lockfile_dir_trusted(dir, false);
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND ? ROVE_ENOTFOUND : ROVE_EIO; /* EIO: said */
-	/* Made here (O_EXCL: a link there is not followed), or opened. */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST)
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* not what a link there points at */
+	/* Not what a link there points at: ELOOP, said below. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == ENOENT)
 		return ROVE_ENOTFOUND;
 	if (fd < 0) {

@@ -117,6 +117,16 @@ refused_as_root "serve on a socket in the user's directory" "$ROVED_BIN" serve "
 ln -s "$T/srvroot" "$T/srvlink"
 "$ROVED_BIN" check "$T/srvlink" >"$T/out" 2>&1 || fail "root's check through root's link: $(cat "$T/out")"
 
+# Lock files are not opened through links (a roved.lock linked to a
+# file: refused, the file as it was).
+echo keep >"$T/lockvictim"
+ln -s "$T/lockvictim" "$T/srvroot/roved.lock.new" && mv -f "$T/srvroot/roved.lock.new" "$T/srvroot/roved.lock"
+rc=0
+timeout 20 "$ROVED_BIN" serve "$T/srvroot" --listen "ipc://$T/lk.sock" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "serve beside a roved.lock that is a link ($(cat "$T/err"))"
+eq "$(cat "$T/lockvictim")" keep "the file roved.lock linked to"
+rm "$T/srvroot/roved.lock"
+
 # A data.mdb that is a link leading nowhere: no init makes its target.
 mkdir "$T/db3"
 ln -s "$T/made-by-init" "$T/db3/data.mdb"
