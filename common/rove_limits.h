@@ -639,6 +639,13 @@ _Static_assert(ROVE_ADMIN_IMPORT_ARITY + 2u <= ROVE_MAX_ADMIN_ARGS, "a request c
 _Static_assert(ROVE_MAX_CLOCK_SKEW_MS < ROVE_MAX_TZ_AHEAD_MS, "a zoned time is allowed less skew than a local one");
 _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 	       "one address holds at most half of the server's contexts");
+/* LMDB's deepest tree (its cursors' stack): roved check's walk of the
+ * pages (rove_db_pages_check) takes a deeper one for damage. */
+#define ROVE_MAX_DB_DEPTH 32
+/* roved check walks the pages from its read's meta page, which a writer
+ * committing twice meanwhile rewrites: it begins again this many times. */
+#define ROVE_CHECK_PAGE_TRIES 5
+
 /* roved check lists at most this many problems, then counts the rest: a
  * damaged index can make one per record, and the first thousand say
  * what is wrong as well as a million would. */

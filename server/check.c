@@ -458,8 +458,43 @@ static int check_admin_answers(check *c)
 	return rc;
 }
 
-/* Walks one table, a damaged one said as a problem rather than ending
- * the check (the walk stops at it). */
+/* A fault in the file's pages (rove_db_pages_check), as a problem. */
+static void page_fault(void *arg, uint64_t page, const char *what)
+{
+	if (page == 0)
+		check_problem(arg, "pages: %s", what);
+	else
+		check_problem(arg, "pages %llu: %s", (unsigned long long)page, what);
+}
+
+/* The file's pages, walked from c->txn's meta page before LMDB follows
+ * them: a free list naming a page in use (which LMDB reads clean and a
+ * writer then overwrites), pages two trees hold, and pages lost. When a
+ * writer committed twice since the transaction began (its meta page
+ * rewritten), the transaction is renewed and the walk made again. */
+static int check_pages(check *c, uint64_t *txnid)
+{
+	uint64_t npages = 0;
+	int rc = ROVE_ECHANGED;
+
+	for (int tries = 0; rc == ROVE_ECHANGED && tries < ROVE_CHECK_PAGE_TRIES; tries++) {
+		if (tries > 0) {
+			mdb_txn_reset(c->txn);
+			rc = rove_db_err(mdb_txn_renew(c->txn), "begin");
+			if (rc != ROVE_OK)
+				return rc;
+			*txnid = (uint64_t)mdb_txn_id(c->txn);
+		}
+		rc = rove_db_pages_check(c->st.env, c->txn, page_fault, c, &npages);
+	}
+	if (rc == ROVE_ECHANGED) {
+		rove_warn("the pages of the database were not walked: a server committed while each of %d walks began",
+			  ROVE_CHECK_PAGE_TRIES);
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
 /* Walks the store's table (rove_store_walk_raw), or with table NULL the
  * policy's dbi (its own storage), raw: a damaged table is a problem. */
 static int walk(check *c, const char *table, MDB_dbi dbi, const char *what, rove_db_fn fn)
@@ -607,6 +642,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = rove_store_begin(&c.st, NULL, false, &c.txn);
 	if (rc == ROVE_OK)
 		reading.txnid = (uint64_t)mdb_txn_id(c.txn);
+	if (rc == ROVE_OK)
+		rc = check_pages(&c, &reading.txnid);
 	if (rc == ROVE_OK)
 		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn, &lost);
 	if (rc == ROVE_OK && lost)

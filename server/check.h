@@ -3,7 +3,9 @@
  * read transaction (so it runs beside a serving roved, which it never
  * blocks, and sees one moment of the database).
  *
- * What it checks: every stored value decodes (records, ops, answers,
+ * What it checks: first the file's pages (rove_db_pages_check: every
+ * tree whole, every page in one tree or free, the free list naming no
+ * page in use); then every stored value decodes (records, ops, answers,
  * refusals, users); the oplog has no holes between the compaction floor
  * and the head; every index entry points at a live record it belongs to
  * (scoperec, children, uniq, codes, rejidx, scopelog) and every live

@@ -1,0 +1,534 @@
+/*
+ * db_pages.c - rove_db_pages_check: a walk of an LMDB file's pages, read
+ * from the file itself (never through LMDB's map), as one read
+ * transaction's snapshot holds them.
+ *
+ * Why: LMDB trusts its pages. A free list naming a page still in use
+ * reads clean through every cursor (attack forty-eight), and the next
+ * writer hands that page out again and overwrites live data; a page
+ * number past the file's end, or a node past its page, is followed
+ * without a check. The walk reads each page once with pread, checks
+ * what it holds before following it, and accounts for every page: each
+ * page from 2 to the meta page's last one belongs to exactly one tree
+ * (the main one, a named table in it, a table's duplicates) or is listed
+ * once in the free list - the same sum LMDB's own debug audit makes.
+ *
+ * The layout read here is LMDB's on-disk format (0.9, 64-bit, little
+ * endian), documented in its lmdb.h and mdb.c:
+ *   page header (16 bytes): the page's number (8), a pad (2; a LEAF2
+ *     page's key size), flags (2), then lower and upper (2 each; the end
+ *     of the node offsets and the start of the nodes), or, for overflow
+ *     pages, their count (4);
+ *   node (8 bytes then the key and the value): the value's size, or in a
+ *     branch the child's page number, in lo/hi (2 each) with flags (2;
+ *     in a branch the page number's high bits), the key's size (2);
+ *   a tree's header (48 bytes): pad, flags (2), depth (2), its branch,
+ *     leaf and overflow pages, its entries and root (8 each);
+ *   the meta page, after the header: magic, version (4 each), address,
+ *     map size (8 each), the free list's tree header then the main one's,
+ *     the last page in use and the transaction id (8 each).
+ */
+#include "db.h"
+#include "err.h"
+#include "log.h"
+#include "rove_assert.h"
+#include "rove_limits.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PG_HDR 16
+#define PG_FLAGS_AT 10
+#define PG_LOWER_AT 12
+#define PG_UPPER_AT 14
+#define PG_OVPAGES_AT 12
+#define PG_BRANCH 0x01u
+#define PG_LEAF 0x02u
+#define PG_OVERFLOW 0x04u
+#define PG_LEAF2 0x20u
+#define PG_SUBP 0x40u
+
+#define NODE_HDR 8
+#define NODE_BIG 0x01u /* the value is on overflow pages */
+#define NODE_SUB 0x02u /* the value is a tree's header */
+#define NODE_DUP 0x04u /* the value holds duplicates */
+
+#define TREE_SIZE 48
+#define TREE_FLAGS_AT 4
+#define TREE_DEPTH_AT 6
+#define TREE_BRANCH_AT 8
+#define TREE_LEAF_AT 16
+#define TREE_OVERFLOW_AT 24
+#define TREE_ENTRIES_AT 32
+#define TREE_ROOT_AT 40
+#define TREE_DUPSORT 0x04u
+#define TREE_DUPFIXED 0x10u
+#define NO_ROOT UINT64_MAX
+
+#define META_AT PG_HDR
+#define META_MAGIC 0xBEEFC0DEu
+#define META_PSIZE_AT (META_AT + 24)
+#define META_FREE_AT (META_AT + 24)
+#define META_MAIN_AT (META_FREE_AT + TREE_SIZE)
+#define META_LAST_AT (META_MAIN_AT + TREE_SIZE)
+#define META_TXNID_AT (META_LAST_AT + 8)
+#define META_SIZE (META_TXNID_AT + 8)
+
+/* Page buffers: a tree's levels, three trees deep (the main one, a named
+ * table, a table's duplicates). */
+#define LEVELS (3 * (ROVE_MAX_DB_DEPTH + 1))
+
+enum tree_kind { KIND_MAIN, KIND_FREE, KIND_TABLE, KIND_DUPS };
+
+typedef struct pages {
+	int fd;
+	uint64_t psize, last, txnid, filepages;
+	uint8_t *used, *freed; /* bitmaps of pages 0..last */
+	uint8_t *buf[LEVELS];
+	rove_db_page_fault_fn fn;
+	void *arg;
+	int err; /* an I/O or memory error: the walk cannot go on */
+} pages;
+
+/* One tree being walked, and what its pages add up to. */
+typedef struct tree {
+	char name[ROVE_MAX_NAME * 4 + 1];
+	enum tree_kind kind;
+	unsigned depth;
+	bool dupfixed;
+	uint64_t branch, leaf, overflow, entries;
+} tree;
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)le16(p) | ((uint32_t)le16(p + 2) << 16);
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | ((uint64_t)le32(p + 4) << 32);
+}
+
+static bool bit(const uint8_t *map, uint64_t n)
+{
+	return (map[n / 8] >> (n % 8)) & 1u;
+}
+
+static void set_bit(uint8_t *map, uint64_t n)
+{
+	map[n / 8] |= (uint8_t)(1u << (n % 8));
+}
+
+__attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t page, const char *fmt, ...)
+{
+	char what[ROVE_MAX_ERRMSG];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	w->fn(w->arg, page, what);
+}
+
+/* Reads n bytes of the file from byte at (within page pg, for what is
+ * said) into out; false (said, or an error kept in w->err) when they are
+ * not all there. */
+static bool read_at(pages *w, uint64_t at, uint64_t pg, uint8_t *out, size_t n, const char *name)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t got = pread(w->fd, out + done, n - done, (off_t)(at + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int err = errno;
+			rove_error("cannot read page %llu of the database: %s", (unsigned long long)pg, strerror(err));
+			w->err = rove_err_errno(err);
+			return false;
+		}
+		if (got == 0) {
+			fault(w, pg, "%s: past the file's end", name);
+			return false;
+		}
+		done += (size_t)got;
+	}
+	return true;
+}
+
+/* Page pg into the buffer of level, or NULL (said). */
+static const uint8_t *read_page(pages *w, int level, uint64_t pg, const char *name)
+{
+	ROVE_ASSERT(level >= 0 && level < LEVELS);
+	if (w->buf[level] == NULL && (w->buf[level] = malloc(w->psize)) == NULL) {
+		w->err = ROVE_ENOMEM;
+		return NULL;
+	}
+	return read_at(w, pg * w->psize, pg, w->buf[level], w->psize, name) ? w->buf[level] : NULL;
+}
+
+/* Claims pages pg..pg+n-1 for tree t; false when one cannot be its (said:
+ * past the last page, or already another tree's). */
+static bool claim(pages *w, const tree *t, uint64_t pg, uint64_t n)
+{
+	if (pg < 2 || pg > w->last || n > w->last - pg + 1) {
+		fault(w, pg, "%s: names page %llu%s, past the last page in use (%llu)", t->name, (unsigned long long)pg,
+		      n > 1 ? " and on" : "", (unsigned long long)w->last);
+		return false;
+	}
+	for (uint64_t i = pg; i < pg + n; i++) {
+		if (bit(w->used, i)) {
+			fault(w, i, "%s: a page another tree holds too (or this one twice)", t->name);
+			return false;
+		}
+		if (bit(w->freed, i))
+			fault(w, i, "%s: in use, and in the free list (a writer would hand it out and overwrite it)",
+			      t->name);
+		set_bit(w->used, i);
+	}
+	return true;
+}
+
+/* Lists page pg as free (from the free list's entry of txn). */
+static void list_free(pages *w, uint64_t txn, uint64_t pg)
+{
+	if (pg < 2 || pg > w->last) {
+		fault(w, pg, "free list: entry %llu lists page %llu, past the last page in use (%llu)",
+		      (unsigned long long)txn, (unsigned long long)pg, (unsigned long long)w->last);
+		return;
+	}
+	if (bit(w->freed, pg))
+		fault(w, pg, "free list: listed twice");
+	else if (bit(w->used, pg))
+		fault(w, pg, "free list: lists a page in use (a writer would hand it out and overwrite it)");
+	set_bit(w->freed, pg);
+}
+
+/* A free list entry: key txn, value an ID list (a count, then as many
+ * page numbers). */
+static void free_entry(pages *w, uint64_t txn, const uint8_t *v, uint64_t size)
+{
+	uint64_t n;
+
+	if (txn > w->txnid)
+		fault(w, 0, "free list: an entry of transaction %llu, after the last one (%llu)",
+		      (unsigned long long)txn, (unsigned long long)w->txnid);
+	/* LMDB reserves an entry's room before it fills it: a count below
+	 * what the room holds (0 in one reserved and left unused) is whole. */
+	if (size < 8 || size % 8 != 0 || (n = le64(v)) > size / 8 - 1) {
+		fault(w, 0, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)txn,
+		      (unsigned long long)size);
+		return;
+	}
+	for (uint64_t i = 1; i <= n; i++)
+		list_free(w, txn, le64(v + 8 * i));
+}
+
+static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uint8_t *hdr, int level);
+
+/* A value of size bytes on the overflow pages from ov (node of page pg,
+ * key the node's): claimed for t; for the free list, read and listed. */
+static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_t size, uint64_t ov, int level)
+{
+	uint64_t need = (PG_HDR - 1 + size) / w->psize + 1, n;
+	const uint8_t *p;
+	uint8_t *v;
+
+	if (ov < 2 || ov > w->last) {
+		fault(w, pg, "%s: a value on page %llu, past the last page in use", t->name, (unsigned long long)ov);
+		return;
+	}
+	if ((p = read_page(w, level, ov, t->name)) == NULL)
+		return;
+	n = le32(p + PG_OVPAGES_AT);
+	if (le64(p) != ov || !(le16(p + PG_FLAGS_AT) & PG_OVERFLOW) || n < need) {
+		fault(w, ov, "%s: not the overflow pages a value of %llu bytes needs (page %llu's node says so)",
+		      t->name, (unsigned long long)size, (unsigned long long)pg);
+		return;
+	}
+	if (!claim(w, t, ov, n))
+		return;
+	t->overflow += n;
+	if (t->kind != KIND_FREE)
+		return;
+	if ((v = malloc(size)) == NULL) {
+		w->err = ROVE_ENOMEM;
+		return;
+	}
+	if (read_at(w, ov * w->psize + PG_HDR, ov, v, size, t->name))
+		free_entry(w, le64(key), v, size);
+	free(v);
+}
+
+static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level)
+{
+	const uint8_t *p;
+	unsigned flags, lower, upper, nkeys;
+	bool leaf = depth == t->depth;
+
+	if (w->err != ROVE_OK || !claim(w, t, pg, 1) || (p = read_page(w, level, pg, t->name)) == NULL)
+		return;
+	flags = le16(p + PG_FLAGS_AT);
+	lower = le16(p + PG_LOWER_AT);
+	upper = le16(p + PG_UPPER_AT);
+	if (le64(p) != pg) {
+		fault(w, pg, "%s: holds the header of page %llu", t->name, (unsigned long long)le64(p));
+		return;
+	}
+	if (leaf ? !(flags & (PG_LEAF | PG_LEAF2)) : !(flags & PG_BRANCH)) {
+		fault(w, pg, "%s: not a %s page where the tree has one (flags 0x%x)", t->name, leaf ? "leaf" : "branch",
+		      flags);
+		return;
+	}
+	if (lower < PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0 || lower == PG_HDR) {
+		fault(w, pg, "%s: a page whose bounds cannot be (lower %u, upper %u)", t->name, lower, upper);
+		return;
+	}
+	nkeys = (lower - PG_HDR) / 2;
+	if (leaf)
+		t->leaf++;
+	else
+		t->branch++;
+	if (flags & PG_LEAF2) {
+		/* keys of one size, one after the other (duplicates of a fixed
+		 * size) */
+		unsigned ksize = le16(p + 8);
+		if (t->kind != KIND_DUPS || !t->dupfixed || ksize == 0 ||
+		    PG_HDR + (uint64_t)nkeys * ksize > w->psize)
+			fault(w, pg, "%s: a page of fixed-size keys that cannot be here", t->name);
+		else
+			t->entries += nkeys;
+		return;
+	}
+	for (unsigned i = 0; i < nkeys && w->err == ROVE_OK; i++) {
+		unsigned off = le16(p + PG_HDR + 2 * i), nflags, ksize;
+		uint64_t lohi;
+		const uint8_t *n = p + off, *v;
+
+		if (off < upper || off + NODE_HDR > w->psize ||
+		    off + NODE_HDR + (ksize = le16(n + 6)) > w->psize) {
+			fault(w, pg, "%s: node %u lies outside its page", t->name, i);
+			return;
+		}
+		lohi = le32(n);
+		nflags = le16(n + 4);
+		v = n + NODE_HDR + ksize;
+		if (!leaf) {
+			walk_page(w, t, lohi | ((uint64_t)nflags << 32), depth + 1, level + 1);
+			continue;
+		}
+		if (nflags & NODE_BIG) {
+			if (off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))) {
+				fault(w, pg, "%s: node %u's value cannot be on overflow pages", t->name, i);
+				return;
+			}
+			if (t->kind == KIND_FREE && ksize != 8) {
+				fault(w, pg, "free list: a key of %u bytes, not a transaction's id", ksize);
+				return;
+			}
+			walk_big(w, t, pg, n + NODE_HDR, lohi, le64(v), level + 1);
+			t->entries++;
+			continue;
+		}
+		if (off + NODE_HDR + ksize + lohi > w->psize) {
+			fault(w, pg, "%s: node %u's value lies outside its page", t->name, i);
+			return;
+		}
+		if (t->kind == KIND_FREE) {
+			if (ksize != 8 || nflags != 0) {
+				fault(w, pg, "free list: an entry that is not a transaction's list of pages");
+				return;
+			}
+			free_entry(w, le64(n + NODE_HDR), v, lohi);
+			t->entries++;
+		} else if ((nflags & NODE_SUB) && lohi != TREE_SIZE) {
+			fault(w, pg, "%s: node %u names a tree with a header of %llu bytes", t->name, i,
+			      (unsigned long long)lohi);
+			return;
+		} else if ((nflags & (NODE_SUB | NODE_DUP)) == (NODE_SUB | NODE_DUP)) {
+			/* a key's duplicates in a tree of their own */
+			if (t->kind != KIND_TABLE) {
+				fault(w, pg, "%s: duplicates where the tree takes none", t->name);
+				return;
+			}
+			walk_tree(w, t->name, KIND_DUPS, v, level + 1);
+			t->entries += le64(v + TREE_ENTRIES_AT);
+		} else if (nflags & NODE_SUB) {
+			/* a named table (in the main tree only) */
+			char nm[sizeof(t->name)];
+			size_t o = 0;
+			if (t->kind != KIND_MAIN) {
+				fault(w, pg, "%s: a named table inside a table", t->name);
+				return;
+			}
+			for (unsigned k = 0; k < ksize && o + 5 < sizeof(nm); k++) {
+				uint8_t c = n[NODE_HDR + k];
+				o += (size_t)snprintf(nm + o, sizeof(nm) - o, c >= 0x21 && c < 0x7f ? "%c" : "\\x%02x", c);
+			}
+			nm[o] = '\0';
+			walk_tree(w, nm, KIND_TABLE, v, level + 1);
+			t->entries++;
+		} else if (nflags & NODE_DUP) {
+			/* a key's few duplicates in a page within the node */
+			if (t->kind != KIND_TABLE || lohi < PG_HDR || le16(v + PG_LOWER_AT) < PG_HDR ||
+			    le16(v + PG_LOWER_AT) > le16(v + PG_UPPER_AT) || le16(v + PG_UPPER_AT) > lohi) {
+				fault(w, pg, "%s: node %u's duplicates cannot be", t->name, i);
+				return;
+			}
+			t->entries += (le16(v + PG_LOWER_AT) - PG_HDR) / 2u;
+		} else if (nflags != 0) {
+			fault(w, pg, "%s: node %u has flags 0x%x", t->name, i, nflags);
+			return;
+		} else {
+			t->entries++;
+		}
+	}
+}
+
+/* Walks the tree whose header is hdr, then checks its header's counts
+ * against what its pages hold. */
+static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uint8_t *hdr, int level)
+{
+	tree t;
+	uint64_t root = le64(hdr + TREE_ROOT_AT);
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	t.kind = kind;
+	t.depth = le16(hdr + TREE_DEPTH_AT);
+	t.dupfixed = (le16(hdr + TREE_FLAGS_AT) & TREE_DUPFIXED) != 0;
+	if (level + (int)t.depth >= LEVELS || t.depth > ROVE_MAX_DB_DEPTH) {
+		fault(w, 0, "%s: a tree %u levels deep", t.name, t.depth);
+		return;
+	}
+	if (kind == KIND_TABLE && (le16(hdr + TREE_FLAGS_AT) & TREE_DUPSORT) == 0)
+		t.kind = KIND_TABLE; /* plain: nodes with duplicates are faults below */
+	if (root == NO_ROOT) {
+		if (t.depth != 0 || le64(hdr + TREE_ENTRIES_AT) != 0)
+			fault(w, 0, "%s: no pages, yet its header says %llu entries %u levels deep", t.name,
+			      (unsigned long long)le64(hdr + TREE_ENTRIES_AT), t.depth);
+		return;
+	}
+	if (t.depth == 0) {
+		fault(w, root, "%s: a root page in a tree of no levels", t.name);
+		return;
+	}
+	walk_page(w, &t, root, 1, level);
+	if (w->err != ROVE_OK)
+		return;
+	if (t.branch != le64(hdr + TREE_BRANCH_AT) || t.leaf != le64(hdr + TREE_LEAF_AT) ||
+	    t.overflow != le64(hdr + TREE_OVERFLOW_AT) || t.entries != le64(hdr + TREE_ENTRIES_AT))
+		fault(w, 0,
+		      "%s: its pages hold %llu branch, %llu leaf and %llu overflow page(s) and %llu entries; its "
+		      "header says %llu, %llu, %llu and %llu",
+		      t.name, (unsigned long long)t.branch, (unsigned long long)t.leaf, (unsigned long long)t.overflow,
+		      (unsigned long long)t.entries, (unsigned long long)le64(hdr + TREE_BRANCH_AT),
+		      (unsigned long long)le64(hdr + TREE_LEAF_AT), (unsigned long long)le64(hdr + TREE_OVERFLOW_AT),
+		      (unsigned long long)le64(hdr + TREE_ENTRIES_AT));
+}
+
+/* Reads meta page i (its first META_SIZE bytes) into out. */
+static int read_meta(pages *w, int i, uint8_t out[META_SIZE])
+{
+	ssize_t got;
+
+	do
+		got = pread(w->fd, out, META_SIZE, (off_t)(i * w->psize));
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		int err = errno;
+		rove_error("cannot read the database's meta page %d: %s", i, strerror(err));
+		return rove_err_errno(err);
+	}
+	if (got != META_SIZE || le32(out + META_AT) != META_MAGIC)
+		return ROVE_EPROTO;
+	return ROVE_OK;
+}
+
+int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, void *arg, uint64_t *npages)
+{
+	pages w;
+	uint8_t meta[2][META_SIZE], *m = NULL;
+	struct stat st;
+	uint64_t lost = 0;
+	int rc, fd;
+
+	memset(&w, 0, sizeof(w));
+	w.fn = fn;
+	w.arg = arg;
+	w.txnid = (uint64_t)mdb_txn_id(txn);
+	*npages = 0;
+	if ((rc = mdb_env_get_fd(env, &fd)) != 0)
+		return rove_db_err(rc, "the database's file");
+	w.fd = fd;
+	/* The page size, from meta page 0 (rove_db_open checked both's) */
+	{
+		uint8_t b[META_PSIZE_AT + 4];
+		if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
+			return ROVE_EPROTO;
+		w.psize = le32(b + META_PSIZE_AT);
+		if (w.psize < 512 || w.psize > 65536 || (w.psize & (w.psize - 1)) != 0)
+			return ROVE_EPROTO;
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = read_meta(&w, i, meta[i]);
+		if (rc == ROVE_OK && le64(meta[i] + META_TXNID_AT) == w.txnid)
+			m = meta[i];
+		else if (rc != ROVE_OK && rc != ROVE_EPROTO)
+			return rc;
+	}
+	if (m == NULL)
+		return ROVE_ECHANGED; /* a writer committed twice since txn began */
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		rove_error("cannot read the database's file: %s", strerror(err));
+		return rove_err_errno(err);
+	}
+	w.last = le64(m + META_LAST_AT);
+	w.filepages = (uint64_t)st.st_size / w.psize;
+	if (w.last < 1 || w.last >= w.filepages) {
+		fn(arg, w.last, "meta: its last page in use is past the file's end");
+		return ROVE_OK;
+	}
+	w.used = calloc(w.last / 8 + 1, 1);
+	w.freed = calloc(w.last / 8 + 1, 1);
+	if (w.used == NULL || w.freed == NULL) {
+		rc = ROVE_ENOMEM;
+		goto out;
+	}
+	set_bit(w.used, 0);
+	set_bit(w.used, 1);
+	walk_tree(&w, "main", KIND_MAIN, m + META_MAIN_AT, 0);
+	if (w.err == ROVE_OK)
+		walk_tree(&w, "free list", KIND_FREE, m + META_FREE_AT, 0);
+	rc = w.err;
+	if (rc != ROVE_OK)
+		goto out;
+	for (uint64_t i = 2; i <= w.last; i++)
+		lost += !bit(w.used, i) && !bit(w.freed, i);
+	if (lost > 0) {
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "%llu page(s) neither in a tree nor in the free list (of %llu; space lost, or pages a tree "
+			 "lost)",
+			 (unsigned long long)lost, (unsigned long long)w.last + 1);
+		fn(arg, 0, what);
+	}
+	*npages = w.last + 1;
+out:
+	for (int i = 0; i < LEVELS; i++)
+		free(w.buf[i]);
+	free(w.used);
+	free(w.freed);
+	return rc;
+}
