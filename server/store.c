@@ -112,7 +112,7 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rove_db_made made;
 	MDB_txn *txn = NULL;
 	rove_user u;
-	uint8_t hash[ROVE_HASH_BYTES];
+	uint8_t hash[ROVE_HASH_BYTES], key[ROVE_PROOF_KEY];
 	rove_uuid node;
 	int rc;
 
@@ -142,6 +142,17 @@ int rove_store_init(const char *dir, const rove_db_table *more, size_t nmore, co
 	rove_token_hash(token, hash);
 	if (rc == ROVE_OK)
 		rc = rove_store_user_put(&st, txn, &u, hash);
+	/* What a serving roved would make at its start, made now: a database
+	 * no roved served yet is whole, and its first backup (which never
+	 * writes its source) copies all of it. */
+	if (rc == ROVE_OK) {
+		const rove_db_table added[] = {{"admreqs", &st.admreqs}, {"admage", &st.admage}};
+		rc = rove_db_open_tables(txn, added, sizeof(added) / sizeof(added[0]), MDB_CREATE);
+	}
+	if (rc == ROVE_OK)
+		rc = rove_proof_key_new(key);
+	if (rc == ROVE_OK)
+		rc = rove_store_meta_bytes_put(&st, txn, ROVE_STORE_PROOF_KEY, key, ROVE_PROOF_KEY);
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
@@ -976,17 +987,21 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 	enum rove_db_access access = ROVE_DB_WRITABLE;
 	uint64_t txnid = 0;
 	rove_store st;
-	bool unlocked;
+	bool unlocked, other_format = false;
 	int rc;
 
-	/* Read only where its user may not write the database (a read-only
-	 * snapshot, a backup user who may only read it); else opened as the
-	 * server opens it, so that the copy has every table. */
+	/* Read only, always: a backup never writes its source. Before, a
+	 * user who could write it opened it as the server does, which brought
+	 * an older format to this roved's (the backup taken before an upgrade
+	 * was of the upgraded database, its source upgraded in place) and
+	 * added the tables a serving roved makes. A database of another
+	 * format is copied as it is: a server restored from the copy brings
+	 * it to its own. */
 	rc = rove_store_open_ro(dir, &st, NULL, 0, &access);
-	if (access == ROVE_DB_WRITABLE && (rc == ROVE_OK || rc == ROVE_EVERSION)) {
-		if (rc == ROVE_OK)
-			rove_store_close(&st);
-		rc = rove_store_open(dir, &st, NULL, 0);
+	if (rc == ROVE_EVERSION) {
+		memset(&st, 0, sizeof(st));
+		rc = rove_db_open_any(dir, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st.env, &access);
+		other_format = rc == ROVE_OK;
 	}
 	if (rc != ROVE_OK)
 		return rc;
@@ -996,7 +1011,11 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 		return rc;
 	}
 	rc = copy_status(backup_copy(&st, dest, made_file), dest);
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK && other_format)
+		rove_info("'%s' is of another format than this roved's: copied as it is (the roved that serves the "
+			  "copy brings it to its own)",
+			  dir);
+	else if (rc == ROVE_OK)
 		backup_key_said(&st, dir);
 	/* Read without the lock file, the copy's reader is one no writer
 	 * sees: once a server commits twice it may reuse pages the copy
