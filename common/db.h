@@ -101,21 +101,26 @@ static inline uint64_t rove_be64_get(const uint8_t in[8])
 	return v;
 }
 
-/* A fault rove_db_pages_check found: the page it is on (0: the file as a
- * whole) and what is wrong, one line without the page's number. */
-typedef void (*rove_db_page_fault_fn)(void *arg, uint64_t page, const char *what);
+/* A fault rove_db_pages_check found: the page it is on (NULL: the file,
+ * or a tree, as a whole) and what is wrong, one line without the page's
+ * number. */
+typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, const char *what);
 /* Walks the pages of env's file as read transaction txn's snapshot holds
  * them, reading the file (not the map) and checking each page before it
  * follows it: every tree's pages (the main one, the named tables, their
- * duplicates) are whole and held by that tree alone, their headers' counts
- * are what the pages hold, and every page to the last in use is in
- * exactly one tree or listed once in the free list (a free list naming a
- * page in use reads clean through LMDB, and the next writer overwrites
- * it). Each fault goes to fn; *npages says how many pages the file holds
- * in use or free. Returns ROVE_ECHANGED when txn's meta page is no longer
- * in the file (a writer committed twice since txn began: renew txn and
- * walk again); a rove error when the walk could not run (I/O, memory). */
-int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, void *arg, uint64_t *npages);
+ * duplicates) are whole, hold only the flags a page at rest has, keep
+ * their keys in order and are held by that tree alone; their headers'
+ * counts are what the pages hold; every named table's header says the
+ * LMDB flags table_flags (its program opens every table so; -1: any);
+ * and every page to the last in use is in exactly one tree or listed
+ * once, in order, in the free list (a free list naming a page in use
+ * reads clean through LMDB, and the next writer overwrites it). Each
+ * fault goes to fn; *npages says how many pages the file holds in use or
+ * free. Returns ROVE_ECHANGED when txn's meta page is no longer in the
+ * file (a writer committed twice since txn began: renew txn and walk
+ * again); a rove error when the walk could not run (I/O, memory). */
+int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+			uint64_t *npages);
 
 /* Get/put a uint64 value under a string key in a meta database. */
 int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);

@@ -50,6 +50,7 @@
 #define PG_BRANCH 0x01u
 #define PG_LEAF 0x02u
 #define PG_OVERFLOW 0x04u
+#define PG_DIRTY 0x10u
 #define PG_LEAF2 0x20u
 #define PG_SUBP 0x40u
 
@@ -66,8 +67,13 @@
 #define TREE_OVERFLOW_AT 24
 #define TREE_ENTRIES_AT 32
 #define TREE_ROOT_AT 40
+#define TREE_REVERSEKEY 0x02u
 #define TREE_DUPSORT 0x04u
+#define TREE_INTEGERKEY 0x08u
 #define TREE_DUPFIXED 0x10u
+#define TREE_INTEGERDUP 0x20u
+#define TREE_REVERSEDUP 0x40u
+#define TREE_FLAGS_KNOWN 0x7eu
 #define NO_ROOT UINT64_MAX
 
 #define META_AT PG_HDR
@@ -84,12 +90,16 @@
 #define LEVELS (3 * (ROVE_MAX_DB_DEPTH + 1))
 
 enum tree_kind { KIND_MAIN, KIND_FREE, KIND_TABLE, KIND_DUPS };
+/* How a tree's keys are ordered: bytes (shorter first on a tie), native
+ * unsigned integers, or reversed (not checked). */
+enum key_order { ORDER_MEMN, ORDER_INT, ORDER_NONE };
 
 typedef struct pages {
 	int fd;
 	uint64_t psize, last, txnid, filepages;
 	uint8_t *used, *freed; /* bitmaps of pages 0..last */
 	uint8_t *buf[LEVELS];
+	int table_flags; /* what every named table's header says; -1: any */
 	rove_db_page_fault_fn fn;
 	void *arg;
 	int err; /* an I/O or memory error: the walk cannot go on */
@@ -100,7 +110,8 @@ typedef struct tree {
 	char name[ROVE_MAX_NAME * 4 + 1];
 	enum tree_kind kind;
 	unsigned depth;
-	bool dupfixed;
+	bool dupsort, dupfixed;
+	enum key_order order;
 	uint64_t branch, leaf, overflow, entries;
 } tree;
 
@@ -129,7 +140,9 @@ static void set_bit(uint8_t *map, uint64_t n)
 	map[n / 8] |= (uint8_t)(1u << (n % 8));
 }
 
-__attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t page, const char *fmt, ...)
+/* A fault on page pg (NO_PAGE: of the file, or of a tree, as a whole). */
+#define NO_PAGE UINT64_MAX
+__attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t pg, const char *fmt, ...)
 {
 	char what[ROVE_MAX_ERRMSG];
 	va_list ap;
@@ -137,7 +150,7 @@ __attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t page,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	w->fn(w->arg, page, what);
+	w->fn(w->arg, pg == NO_PAGE ? NULL : &pg, what);
 }
 
 /* Reads n bytes of the file from byte at (within page pg, for what is
@@ -181,7 +194,11 @@ static const uint8_t *read_page(pages *w, int level, uint64_t pg, const char *na
  * past the last page, or already another tree's). */
 static bool claim(pages *w, const tree *t, uint64_t pg, uint64_t n)
 {
-	if (pg < 2 || pg > w->last || n > w->last - pg + 1) {
+	if (pg < 2) {
+		fault(w, pg, "%s: names meta page %llu as one of its own", t->name, (unsigned long long)pg);
+		return false;
+	}
+	if (pg > w->last || n > w->last - pg + 1) {
 		fault(w, pg, "%s: names page %llu%s, past the last page in use (%llu)", t->name, (unsigned long long)pg,
 		      n > 1 ? " and on" : "", (unsigned long long)w->last);
 		return false;
@@ -202,7 +219,11 @@ static bool claim(pages *w, const tree *t, uint64_t pg, uint64_t n)
 /* Lists page pg as free (from the free list's entry of txn). */
 static void list_free(pages *w, uint64_t txn, uint64_t pg)
 {
-	if (pg < 2 || pg > w->last) {
+	if (pg < 2) {
+		fault(w, pg, "free list: entry %llu lists meta page %llu", (unsigned long long)txn, (unsigned long long)pg);
+		return;
+	}
+	if (pg > w->last) {
 		fault(w, pg, "free list: entry %llu lists page %llu, past the last page in use (%llu)",
 		      (unsigned long long)txn, (unsigned long long)pg, (unsigned long long)w->last);
 		return;
@@ -219,19 +240,30 @@ static void list_free(pages *w, uint64_t txn, uint64_t pg)
 static void free_entry(pages *w, uint64_t txn, const uint8_t *v, uint64_t size)
 {
 	uint64_t n;
+	bool disorder = false;
 
 	if (txn > w->txnid)
-		fault(w, 0, "free list: an entry of transaction %llu, after the last one (%llu)",
+		fault(w, NO_PAGE, "free list: an entry of transaction %llu, after the last one (%llu)",
 		      (unsigned long long)txn, (unsigned long long)w->txnid);
 	/* LMDB reserves an entry's room before it fills it: a count below
 	 * what the room holds (0 in one reserved and left unused) is whole. */
 	if (size < 8 || size % 8 != 0 || (n = le64(v)) > size / 8 - 1) {
-		fault(w, 0, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)txn,
+		fault(w, NO_PAGE, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)txn,
 		      (unsigned long long)size);
 		return;
 	}
-	for (uint64_t i = 1; i <= n; i++)
+	/* LMDB's lists go from the largest page down; it merges them and
+	 * looks for runs of pages on that order (attack fifty-two: an entry
+	 * out of order checked clean). */
+	for (uint64_t i = 1; i <= n; i++) {
+		if (i > 1 && le64(v + 8 * i) >= le64(v + 8 * (i - 1)) && !disorder) {
+			fault(w, NO_PAGE, "free list: entry %llu's pages are not in order (page %llu after %llu)",
+			      (unsigned long long)txn, (unsigned long long)le64(v + 8 * i),
+			      (unsigned long long)le64(v + 8 * (i - 1)));
+			disorder = true;
+		}
 		list_free(w, txn, le64(v + 8 * i));
+	}
 }
 
 static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uint8_t *hdr, int level);
@@ -270,11 +302,88 @@ static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_
 	free(v);
 }
 
-static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level)
+/* A key, or no bound (p NULL). */
+typedef struct key {
+	const uint8_t *p;
+	size_t n;
+} key;
+
+/* Orders a and b as tree t's keys are ordered: <0, 0, >0. */
+static int key_cmp(const tree *t, key a, key b)
+{
+	if (t->order == ORDER_INT) {
+		/* native unsigned integers of one size (4 or 8 bytes) */
+		uint64_t x = a.n == 8 ? le64(a.p) : le32(a.p), y = b.n == 8 ? le64(b.p) : le32(b.p);
+		return x < y ? -1 : x > y;
+	}
+	int c = memcmp(a.p, b.p, a.n < b.n ? a.n : b.n);
+	return c != 0 ? c : a.n < b.n ? -1 : a.n > b.n;
+}
+
+/* Whether k may come after prev (none: p NULL) and lie in [lo, hi) in
+ * tree t (keys rise strictly; a key of an integer order has its size). */
+static bool key_fits(const tree *t, key k, key prev, key lo, key hi)
+{
+	if (t->order == ORDER_NONE)
+		return true;
+	if (t->order == ORDER_INT && k.n != 4 && k.n != 8)
+		return false;
+	if (t->order == ORDER_INT && ((prev.p != NULL && prev.n != k.n) || (lo.p != NULL && lo.n != k.n) ||
+				      (hi.p != NULL && hi.n != k.n)))
+		return false;
+	return (prev.p == NULL || key_cmp(t, prev, k) < 0) && (lo.p == NULL || key_cmp(t, lo, k) <= 0) &&
+	       (hi.p == NULL || key_cmp(t, k, hi) < 0);
+}
+
+/* A leaf's node i at n (its key checked), value v of size lohi. */
+static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t *n, unsigned nflags, unsigned ksize,
+		      uint64_t lohi, int level)
+{
+	const uint8_t *v = n + NODE_HDR + ksize;
+
+	if (nflags & NODE_BIG) {
+		walk_big(w, t, pg, n + NODE_HDR, lohi, le64(v), level + 1);
+		t->entries++;
+	} else if (t->kind == KIND_FREE) {
+		free_entry(w, le64(n + NODE_HDR), v, lohi);
+		t->entries++;
+	} else if ((nflags & (NODE_SUB | NODE_DUP)) == (NODE_SUB | NODE_DUP)) {
+		/* a key's duplicates in a tree of their own */
+		walk_tree(w, t->name, KIND_DUPS, v, level + 1);
+		t->entries += le64(v + TREE_ENTRIES_AT);
+	} else if (nflags & NODE_SUB) {
+		/* a named table (in the main tree only) */
+		char nm[sizeof(t->name)];
+		size_t o = 0;
+		for (unsigned k = 0; k < ksize && o + 5 < sizeof(nm); k++) {
+			uint8_t c = n[NODE_HDR + k];
+			o += (size_t)snprintf(nm + o, sizeof(nm) - o, c >= 0x21 && c < 0x7f ? "%c" : "\\x%02x", c);
+		}
+		nm[o] = '\0';
+		walk_tree(w, nm, KIND_TABLE, v, level + 1);
+		t->entries++;
+	} else if (nflags & NODE_DUP) {
+		/* a key's few duplicates in a page within the node (LMDB leaves
+		 * its dirty mark on such a page) */
+		unsigned f = le16(v + PG_FLAGS_AT), lo = le16(v + PG_LOWER_AT), up = le16(v + PG_UPPER_AT);
+		if ((f & (PG_LEAF | PG_SUBP)) != (PG_LEAF | PG_SUBP) || (f & ~(PG_LEAF | PG_SUBP | PG_LEAF2 | PG_DIRTY)) ||
+		    lo < PG_HDR || lo > up || up > lohi || (lo - PG_HDR) % 2 != 0) {
+			fault(w, pg, "%s: node %u's duplicates cannot be", t->name, i);
+			return;
+		}
+		t->entries += (lo - PG_HDR) / 2u;
+	} else {
+		t->entries++;
+	}
+}
+
+/* Page pg of tree t, depth levels from its root, its keys in [lo, hi). */
+static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level, key lo, key hi)
 {
 	const uint8_t *p;
 	unsigned flags, lower, upper, nkeys;
 	bool leaf = depth == t->depth;
+	key prev = {NULL, 0};
 
 	if (w->err != ROVE_OK || !claim(w, t, pg, 1) || (p = read_page(w, level, pg, t->name)) == NULL)
 		return;
@@ -285,7 +394,12 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level)
 		fault(w, pg, "%s: holds the header of page %llu", t->name, (unsigned long long)le64(p));
 		return;
 	}
-	if (leaf ? !(flags & (PG_LEAF | PG_LEAF2)) : !(flags & PG_BRANCH)) {
+	/* Exactly the flags a page at rest has: a mark LMDB keeps in memory
+	 * only (dirty, loose, kept) makes it write into the map (attack
+	 * fifty-two: a root page marked dirty checked clean, then roved
+	 * serve died of SIGSEGV). */
+	if (flags != (leaf ? (t->kind == KIND_DUPS && t->dupfixed ? PG_LEAF | PG_LEAF2 : PG_LEAF) : PG_BRANCH) &&
+	    !(leaf && flags == PG_LEAF && t->kind == KIND_DUPS)) {
 		fault(w, pg, "%s: not a %s page where the tree has one (flags 0x%x)", t->name, leaf ? "leaf" : "branch",
 		      flags);
 		return;
@@ -303,95 +417,72 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level)
 		/* keys of one size, one after the other (duplicates of a fixed
 		 * size) */
 		unsigned ksize = le16(p + 8);
-		if (t->kind != KIND_DUPS || !t->dupfixed || ksize == 0 ||
-		    PG_HDR + (uint64_t)nkeys * ksize > w->psize)
-			fault(w, pg, "%s: a page of fixed-size keys that cannot be here", t->name);
-		else
-			t->entries += nkeys;
+		if (ksize == 0 || PG_HDR + (uint64_t)nkeys * ksize > w->psize) {
+			fault(w, pg, "%s: a page of fixed-size keys that cannot be", t->name);
+			return;
+		}
+		for (unsigned i = 0; i < nkeys; i++) {
+			key k = {p + PG_HDR + (size_t)i * ksize, ksize};
+			if (!key_fits(t, k, prev, lo, hi)) {
+				fault(w, pg, "%s: its keys are out of order (key %u)", t->name, i);
+				return;
+			}
+			prev = k;
+		}
+		t->entries += nkeys;
 		return;
 	}
 	for (unsigned i = 0; i < nkeys && w->err == ROVE_OK; i++) {
 		unsigned off = le16(p + PG_HDR + 2 * i), nflags, ksize;
 		uint64_t lohi;
-		const uint8_t *n = p + off, *v;
+		const uint8_t *n = p + off;
+		key k;
 
-		if (off < upper || off + NODE_HDR > w->psize ||
-		    off + NODE_HDR + (ksize = le16(n + 6)) > w->psize) {
+		if (off < upper || off + NODE_HDR > w->psize || off + NODE_HDR + (ksize = le16(n + 6)) > w->psize) {
 			fault(w, pg, "%s: node %u lies outside its page", t->name, i);
 			return;
 		}
 		lohi = le32(n);
 		nflags = le16(n + 4);
-		v = n + NODE_HDR + ksize;
+		k.p = n + NODE_HDR;
+		k.n = ksize;
+		/* A branch's first key is no bound: its parent's is. */
+		if (!(!leaf && i == 0) && !key_fits(t, k, prev, lo, hi)) {
+			fault(w, pg, "%s: its keys are out of order (key %u)", t->name, i);
+			return;
+		}
 		if (!leaf) {
-			walk_page(w, t, lohi | ((uint64_t)nflags << 32), depth + 1, level + 1);
+			key clo = i == 0 ? lo : k, chi = hi;
+			if (i + 1 < nkeys) {
+				unsigned o2 = le16(p + PG_HDR + 2 * (i + 1));
+				if (o2 < upper || o2 + NODE_HDR > w->psize || o2 + NODE_HDR + le16(p + o2 + 6) > w->psize) {
+					fault(w, pg, "%s: node %u lies outside its page", t->name, i + 1);
+					return;
+				}
+				chi.p = p + o2 + NODE_HDR;
+				chi.n = le16(p + o2 + 6);
+			}
+			if (i > 0)
+				prev = k;
+			walk_page(w, t, lohi | ((uint64_t)nflags << 32), depth + 1, level + 1, clo, chi);
 			continue;
 		}
-		if (nflags & NODE_BIG) {
-			if (off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))) {
-				fault(w, pg, "%s: node %u's value cannot be on overflow pages", t->name, i);
-				return;
-			}
-			if (t->kind == KIND_FREE && ksize != 8) {
-				fault(w, pg, "free list: a key of %u bytes, not a transaction's id", ksize);
-				return;
-			}
-			walk_big(w, t, pg, n + NODE_HDR, lohi, le64(v), level + 1);
-			t->entries++;
-			continue;
-		}
-		if (off + NODE_HDR + ksize + lohi > w->psize) {
+		prev = k;
+		if ((nflags & NODE_BIG) ? off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))
+					: off + NODE_HDR + ksize + lohi > w->psize) {
 			fault(w, pg, "%s: node %u's value lies outside its page", t->name, i);
 			return;
 		}
-		if (t->kind == KIND_FREE) {
-			if (ksize != 8 || nflags != 0) {
-				fault(w, pg, "free list: an entry that is not a transaction's list of pages");
-				return;
-			}
-			free_entry(w, le64(n + NODE_HDR), v, lohi);
-			t->entries++;
-		} else if ((nflags & NODE_SUB) && lohi != TREE_SIZE) {
-			fault(w, pg, "%s: node %u names a tree with a header of %llu bytes", t->name, i,
-			      (unsigned long long)lohi);
+		/* what each kind of tree may hold */
+		if ((t->kind == KIND_FREE && (ksize != 8 || (nflags & ~NODE_BIG))) ||
+		    (t->kind == KIND_DUPS && nflags != 0) || (t->kind == KIND_MAIN && nflags != 0 && nflags != NODE_SUB) ||
+		    (t->kind == KIND_TABLE && (nflags & NODE_SUB) && !(nflags & NODE_DUP)) ||
+		    (t->kind == KIND_TABLE && (nflags & NODE_DUP) && !t->dupsort) || (nflags & ~(NODE_BIG | NODE_SUB | NODE_DUP)) ||
+		    ((nflags & NODE_SUB) && lohi != TREE_SIZE)) {
+			fault(w, pg, "%s: node %u is of a kind this tree cannot hold (flags 0x%x)", t->name, i, nflags);
 			return;
-		} else if ((nflags & (NODE_SUB | NODE_DUP)) == (NODE_SUB | NODE_DUP)) {
-			/* a key's duplicates in a tree of their own */
-			if (t->kind != KIND_TABLE) {
-				fault(w, pg, "%s: duplicates where the tree takes none", t->name);
-				return;
-			}
-			walk_tree(w, t->name, KIND_DUPS, v, level + 1);
-			t->entries += le64(v + TREE_ENTRIES_AT);
-		} else if (nflags & NODE_SUB) {
-			/* a named table (in the main tree only) */
-			char nm[sizeof(t->name)];
-			size_t o = 0;
-			if (t->kind != KIND_MAIN) {
-				fault(w, pg, "%s: a named table inside a table", t->name);
-				return;
-			}
-			for (unsigned k = 0; k < ksize && o + 5 < sizeof(nm); k++) {
-				uint8_t c = n[NODE_HDR + k];
-				o += (size_t)snprintf(nm + o, sizeof(nm) - o, c >= 0x21 && c < 0x7f ? "%c" : "\\x%02x", c);
-			}
-			nm[o] = '\0';
-			walk_tree(w, nm, KIND_TABLE, v, level + 1);
-			t->entries++;
-		} else if (nflags & NODE_DUP) {
-			/* a key's few duplicates in a page within the node */
-			if (t->kind != KIND_TABLE || lohi < PG_HDR || le16(v + PG_LOWER_AT) < PG_HDR ||
-			    le16(v + PG_LOWER_AT) > le16(v + PG_UPPER_AT) || le16(v + PG_UPPER_AT) > lohi) {
-				fault(w, pg, "%s: node %u's duplicates cannot be", t->name, i);
-				return;
-			}
-			t->entries += (le16(v + PG_LOWER_AT) - PG_HDR) / 2u;
-		} else if (nflags != 0) {
-			fault(w, pg, "%s: node %u has flags 0x%x", t->name, i, nflags);
-			return;
-		} else {
-			t->entries++;
 		}
+		walk_node(w, t, pg, i, n, nflags, ksize, lohi, level);
 	}
 }
 
@@ -401,21 +492,43 @@ static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uin
 {
 	tree t;
 	uint64_t root = le64(hdr + TREE_ROOT_AT);
+	unsigned flags = le16(hdr + TREE_FLAGS_AT);
+	key none = {NULL, 0};
 
 	memset(&t, 0, sizeof(t));
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	t.kind = kind;
 	t.depth = le16(hdr + TREE_DEPTH_AT);
-	t.dupfixed = (le16(hdr + TREE_FLAGS_AT) & TREE_DUPFIXED) != 0;
-	if (level + (int)t.depth >= LEVELS || t.depth > ROVE_MAX_DB_DEPTH) {
-		fault(w, 0, "%s: a tree %u levels deep", t.name, t.depth);
+	/* the free list's flags hold the environment's too: only its
+	 * integer keys matter here */
+	if (kind == KIND_FREE)
+		flags = TREE_INTEGERKEY;
+	if (kind == KIND_TABLE && w->table_flags >= 0 && flags != (unsigned)w->table_flags) {
+		/* a table whose flags say duplicates (or integer keys) where its
+		 * program opens it without: LMDB would take its entries for
+		 * what they are not (attack fifty-two: duplicate records) */
+		fault(w, NO_PAGE, "%s: its header says LMDB flags 0x%x, where its tables have 0x%x", t.name, flags,
+		      (unsigned)w->table_flags);
 		return;
 	}
-	if (kind == KIND_TABLE && (le16(hdr + TREE_FLAGS_AT) & TREE_DUPSORT) == 0)
-		t.kind = KIND_TABLE; /* plain: nodes with duplicates are faults below */
+	if ((kind == KIND_MAIN && flags != 0) || (flags & ~TREE_FLAGS_KNOWN)) {
+		fault(w, NO_PAGE, "%s: its header says LMDB flags 0x%x", t.name, flags);
+		return;
+	}
+	t.dupsort = (flags & TREE_DUPSORT) != 0;
+	if (kind == KIND_DUPS) {
+		t.dupfixed = (flags & TREE_DUPFIXED) != 0;
+		t.order = flags & TREE_REVERSEDUP ? ORDER_NONE : flags & TREE_INTEGERDUP ? ORDER_INT : ORDER_MEMN;
+	} else {
+		t.order = flags & TREE_REVERSEKEY ? ORDER_NONE : flags & TREE_INTEGERKEY ? ORDER_INT : ORDER_MEMN;
+	}
+	if (level + (int)t.depth >= LEVELS || t.depth > ROVE_MAX_DB_DEPTH) {
+		fault(w, NO_PAGE, "%s: a tree %u levels deep", t.name, t.depth);
+		return;
+	}
 	if (root == NO_ROOT) {
 		if (t.depth != 0 || le64(hdr + TREE_ENTRIES_AT) != 0)
-			fault(w, 0, "%s: no pages, yet its header says %llu entries %u levels deep", t.name,
+			fault(w, NO_PAGE, "%s: no pages, yet its header says %llu entries %u levels deep", t.name,
 			      (unsigned long long)le64(hdr + TREE_ENTRIES_AT), t.depth);
 		return;
 	}
@@ -423,12 +536,12 @@ static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uin
 		fault(w, root, "%s: a root page in a tree of no levels", t.name);
 		return;
 	}
-	walk_page(w, &t, root, 1, level);
+	walk_page(w, &t, root, 1, level, none, none);
 	if (w->err != ROVE_OK)
 		return;
 	if (t.branch != le64(hdr + TREE_BRANCH_AT) || t.leaf != le64(hdr + TREE_LEAF_AT) ||
 	    t.overflow != le64(hdr + TREE_OVERFLOW_AT) || t.entries != le64(hdr + TREE_ENTRIES_AT))
-		fault(w, 0,
+		fault(w, NO_PAGE,
 		      "%s: its pages hold %llu branch, %llu leaf and %llu overflow page(s) and %llu entries; its "
 		      "header says %llu, %llu, %llu and %llu",
 		      t.name, (unsigned long long)t.branch, (unsigned long long)t.leaf, (unsigned long long)t.overflow,
@@ -455,7 +568,8 @@ static int read_meta(pages *w, int i, uint8_t out[META_SIZE])
 	return ROVE_OK;
 }
 
-int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, void *arg, uint64_t *npages)
+int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+			uint64_t *npages)
 {
 	pages w;
 	uint8_t meta[2][META_SIZE], *m = NULL;
@@ -466,6 +580,7 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, vo
 	memset(&w, 0, sizeof(w));
 	w.fn = fn;
 	w.arg = arg;
+	w.table_flags = table_flags;
 	w.txnid = (uint64_t)mdb_txn_id(txn);
 	*npages = 0;
 	if ((rc = mdb_env_get_fd(env, &fd)) != 0)
@@ -497,7 +612,7 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, vo
 	w.last = le64(m + META_LAST_AT);
 	w.filepages = (uint64_t)st.st_size / w.psize;
 	if (w.last < 1 || w.last >= w.filepages) {
-		fn(arg, w.last, "meta: its last page in use is past the file's end");
+		fn(arg, NULL, "meta: its last page in use is past the file's end");
 		return ROVE_OK;
 	}
 	w.used = calloc(w.last / 8 + 1, 1);
@@ -522,7 +637,7 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, rove_db_page_fault_fn fn, vo
 			 "%llu page(s) neither in a tree nor in the free list (of %llu; space lost, or pages a tree "
 			 "lost)",
 			 (unsigned long long)lost, (unsigned long long)w.last + 1);
-		fn(arg, 0, what);
+		fn(arg, NULL, what);
 	}
 	*npages = w.last + 1;
 out:

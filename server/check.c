@@ -459,12 +459,12 @@ static int check_admin_answers(check *c)
 }
 
 /* A fault in the file's pages (rove_db_pages_check), as a problem. */
-static void page_fault(void *arg, uint64_t page, const char *what)
+static void page_fault(void *arg, const uint64_t *page, const char *what)
 {
-	if (page == 0)
+	if (page == NULL)
 		check_problem(arg, "pages: %s", what);
 	else
-		check_problem(arg, "pages %llu: %s", (unsigned long long)page, what);
+		check_problem(arg, "pages %llu: %s", (unsigned long long)*page, what);
 }
 
 /* The file's pages, walked from c->txn's meta page before LMDB follows
@@ -485,7 +485,7 @@ static int check_pages(check *c, uint64_t *txnid)
 				return rc;
 			*txnid = (uint64_t)mdb_txn_id(c->txn);
 		}
-		rc = rove_db_pages_check(c->st.env, c->txn, page_fault, c, &npages);
+		rc = rove_db_pages_check(c->st.env, c->txn, 0 /* roved's tables: plain */, page_fault, c, &npages);
 	}
 	if (rc == ROVE_ECHANGED) {
 		rove_warn("the pages of the database were not walked: a server committed while each of %d walks began",
@@ -493,6 +493,25 @@ static int check_pages(check *c, uint64_t *txnid)
 		rc = ROVE_OK;
 	}
 	return rc;
+}
+
+/* The pages of the database in dir, which the store could not open: its
+ * environment opened alone, its pages walked, the faults said as
+ * problems (what could not be opened is the caller's to say). */
+static void walk_unopened(const char *dir, check *c)
+{
+	enum rove_db_access access;
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	uint64_t npages = 0;
+
+	if (rove_db_open_any(dir, 0, ROVE_SERVER_MAPSIZE, &env, &access) != ROVE_OK)
+		return;
+	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		(void)rove_db_pages_check(env, txn, 0, page_fault, c, &npages);
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
 }
 
 /* Walks the store's table (rove_store_walk_raw), or with table NULL the
@@ -619,6 +638,13 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	(void)sigaction(SIGFPE, &fault, &old_fpe);
 	/* Read only: a copy the user may not write is checked all the same. */
 	rc = rove_store_open_ro(dir, &c.st, more, rove_pstore_tables(&c.ps, more), &access);
+	if (rc == ROVE_EDB) {
+		/* LMDB failed on the tables themselves: the pages say where
+		 * (attack fifty-two: a main tree's root past the file gave only
+		 * "storage error") */
+		walk_unopened(dir, &c);
+		*problems = c.problems;
+	}
 	if (rc != ROVE_OK) {
 		(void)sigaction(SIGSEGV, &old_segv, NULL);
 		(void)sigaction(SIGBUS, &old_bus, NULL);

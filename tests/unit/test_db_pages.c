@@ -46,12 +46,12 @@ typedef struct faults {
 	char first[256];
 } faults;
 
-static void on_fault(void *arg, uint64_t page, const char *what)
+static void on_fault(void *arg, const uint64_t *page, const char *what)
 {
 	faults *f = arg;
 
 	if (f->n++ == 0)
-		snprintf(f->first, sizeof(f->first), "page %llu: %s", (unsigned long long)page, what);
+		snprintf(f->first, sizeof(f->first), "page %lld: %s", page != NULL ? (long long)*page : -1LL, what);
 	if (strstr(what, "free list") != NULL)
 		f->freelist = true;
 }
@@ -64,7 +64,7 @@ static int walk(MDB_env *env, faults *f, uint64_t *npages)
 
 	memset(f, 0, sizeof(*f));
 	CHECK_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	rc = rove_db_pages_check(env, txn, on_fault, f, npages);
+	rc = rove_db_pages_check(env, txn, -1, on_fault, f, npages);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -179,7 +179,7 @@ static void changed(MDB_env *env)
 		CHECK_EQ_INT(mdb_txn_commit(w), 0);
 	}
 	memset(&f, 0, sizeof(f));
-	CHECK_EQ_INT(rove_db_pages_check(env, txn, on_fault, &f, &npages), ROVE_ECHANGED);
+	CHECK_EQ_INT(rove_db_pages_check(env, txn, -1, on_fault, &f, &npages), ROVE_ECHANGED);
 	mdb_txn_abort(txn);
 }
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""lmdb_damage.py - damages an LMDB file on purpose, the way LMDB itself
+would not notice, for the tests of roved check's walk of the pages (run
+it while nothing writes to the file).
+
+  lmdb_damage.py FILE inuse     the first page the free list lists becomes
+                                the main tree's root (a page in use)
+  lmdb_damage.py FILE twice     the first page listed becomes the second
+                                one (listed twice, and one page lost)
+  lmdb_damage.py FILE unsorted  an entry's first two pages swap places
+                                (LMDB keeps them largest first)
+  lmdb_damage.py FILE dirty     the main tree's root page marked dirty
+                                (a mark LMDB keeps in memory only)
+  lmdb_damage.py FILE dupsort   the first named table's header says its
+                                keys hold sorted duplicates
+  lmdb_damage.py FILE swapkeys  the main tree's root page's first two
+                                keys swap places (out of order)
+  lmdb_damage.py FILE rootpast  both meta pages name a main tree's root
+                                past the last page in use
+
+The layout is LMDB's on-disk format (64-bit, little endian): a page's
+header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
+(value size or child page in lo/hi, flags, key size) then key and value,
+and the meta pages 0 and 1 with the free list's and the main tree's
+headers (48 bytes each: pad, flags, depth, branch, leaf and overflow
+pages, entries, root). Prints the page it wrote to. Exit 0 when done, 1
+when the file offers nothing to damage so, 2 on usage.
+"""
+import struct
+import sys
+
+BRANCH = 0x01
+MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast")
+
+
+def node_at(data, off, i):
+    return off + struct.unpack_from("<H", data, off + 16 + 2 * i)[0]
+
+
+def first_leaf(data, psize, pg):
+    while True:
+        off = pg * psize
+        flags, lower = struct.unpack_from("<HH", data, off + 10)
+        if not flags & BRANCH:
+            return pg, off, (lower - 16) // 2
+        lo, hi, nflags = struct.unpack_from("<HHH", data, node_at(data, off, 0))
+        pg = lo | (hi << 16) | (nflags << 32)
+
+
+def damage(data, mode):
+    psize = struct.unpack_from("<I", data, 16 + 24)[0]
+    metas = []
+    for i in (0, 1):
+        base = i * psize + 16
+        free_root = struct.unpack_from("<Q", data, base + 24 + 40)[0]
+        main_root = struct.unpack_from("<Q", data, base + 24 + 48 + 40)[0]
+        txnid = struct.unpack_from("<Q", data, base + 24 + 96 + 8)[0]
+        metas.append((txnid, free_root, main_root))
+    _, free_root, main_root = max(metas)
+    if mode == "rootpast":
+        for i in (0, 1):
+            base = i * psize + 16
+            last = struct.unpack_from("<Q", data, base + 24 + 96)[0]
+            struct.pack_into("<Q", data, base + 24 + 48 + 40, last + 5)
+        return last + 5
+    if mode == "dirty":
+        off = main_root * psize
+        struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
+        return main_root
+    if mode in ("dupsort", "swapkeys"):
+        pg, off, nkeys = first_leaf(data, psize, main_root)
+        if nkeys < 2:
+            return None
+        if mode == "swapkeys":
+            a, b = struct.unpack_from("<HH", data, off + 16)
+            struct.pack_into("<HH", data, off + 16, b, a)
+            return pg
+        node = node_at(data, off, 0)
+        ksize = struct.unpack_from("<H", data, node + 6)[0]
+        struct.pack_into("<H", data, node + 8 + ksize + 4, 0x04)
+        return pg
+    pg, off, nkeys = first_leaf(data, psize, free_root)
+    for i in range(nkeys):
+        node = node_at(data, off, i)
+        lo, hi, nflags, ksize = struct.unpack_from("<HHHH", data, node)
+        size = lo | (hi << 16)
+        val = node + 8 + ksize
+        if nflags != 0 or size < 24 or struct.unpack_from("<Q", data, val)[0] < 2:
+            continue
+        first, second = struct.unpack_from("<QQ", data, val + 8)
+        if mode == "inuse":
+            struct.pack_into("<Q", data, val + 8, main_root)
+        elif mode == "twice":
+            struct.pack_into("<Q", data, val + 8, second)
+        else:
+            struct.pack_into("<QQ", data, val + 8, second, first)
+        return pg
+    return None
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in MODES:
+        sys.stderr.write("usage: lmdb_damage.py FILE " + "|".join(MODES) + "\n")
+        return 2
+    with open(sys.argv[1], "r+b") as f:
+        data = bytearray(f.read())
+        pg = damage(data, sys.argv[2])
+        if pg is None:
+            sys.stderr.write("lmdb_damage.py: nothing to damage so in this file\n")
+            return 1
+        f.seek(0)
+        f.write(data)
+        print(pg)
+    return 0
+
+
+sys.exit(main())
