@@ -741,6 +741,24 @@ static int territory_set_words(rove_cli *cli, int argc, char **argv, void *unuse
 			rove_error("expected FIELD=VALUE, got '%s'", argv[i]);
 			return cli_usage(territory_set_help, false);
 		}
+		/* an unknown field: a usage error, as `customer set`'s (the
+		 * server refuses it too; before, exit 1 from its refusal) */
+		if (i > 3) {
+			size_t len = (size_t)(strchr(argv[i], '=') - argv[i]);
+			char name[ROVE_MAX_FIELD_NAME + 1];
+			const rove_field_def *fd = NULL;
+			if (len <= ROVE_MAX_FIELD_NAME) {
+				memcpy(name, argv[i], len);
+				name[len] = '\0';
+				fd = rove_schema_field(rove_schema_coll(ROVE_COLL_TERRITORY), name);
+			}
+			if (fd == NULL || strcmp(fd->name, "code") == 0 || strcmp(fd->name, "parent") == 0) {
+				rove_error("unknown territory field '%.*s' (territory fields: name, pool_limit, "
+					   "claim_limit, cooldown_days, release_reason, recycle_days, warn_days)",
+					   (int)(len < 64 ? len : 64), argv[i]);
+				return cli_usage(territory_set_help, false);
+			}
+		}
 		/* a field given twice: which value was meant is not ours to guess */
 		for (int j = 4; j < i; j++) {
 			size_t len = (size_t)(strchr(argv[i], '=') - argv[i]);

@@ -269,7 +269,17 @@ int customer_owner_check_new(rove_cli *cli, rove_op *op)
 		rc = cli_open(cli, &r); /* report */
 	if (rc == ROVE_OK) {
 		role = rove_role_parse(r.role);
-		rc = rec_new_owner_allowed(owner, role, r.auth.user);
+		/* A rep's named owner is ignored, as the server ignores it (rule
+		 * 2: "the server sets the owner to the rep; a client-supplied
+		 * owner is ignored"); before, refused, exit 1. */
+		if (role == ROVE_ROLE_REP && strcmp(owner, r.auth.user) != 0) {
+			rove_warn("owner: ignored: a rep owns the customers he creates (a manager or admin may name "
+				  "another)");
+			snprintf(owner, sizeof(owner), "%s", r.auth.user);
+			rc = rove_op_set(op, "owner", rove_vcstr(r.auth.user));
+		}
+		if (rc == ROVE_OK)
+			rc = rec_new_owner_allowed(owner, role, r.auth.user);
 		ask = rc == ROVE_OK && (role == ROVE_ROLE_MANAGER || role == ROVE_ROLE_ADMIN) && owner[0] != '\0' &&
 		      !(strcmp(owner, r.auth.user) == 0 && rove_rules_role_may_own(role));
 		if (ask && rove_fields_get(&op->fs, "territory") == NULL)

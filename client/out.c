@@ -179,12 +179,8 @@ void out_json_field_bool(out_json *j, const char *key, bool b)
 	out_json_bool(j, b);
 }
 
-void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec)
-{
-	out_record_json_marked(j, c, rec, false);
-}
-
-void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_record *rec, bool pending)
+/* A record's object; mark: with "pending" (true or false). */
+static void record_json(out_json *j, const rove_coll_def *c, const rove_record *rec, bool mark, bool pending)
 {
 	char id[ROVE_UUID_STRLEN + 1];
 
@@ -199,9 +195,19 @@ void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_reco
 		out_json_key(j, c->fields[i].name);
 		out_json_value(j, fld != NULL ? &fld->v : &null);
 	}
-	if (pending)
-		out_json_field_bool(j, "pending", true);
+	if (mark)
+		out_json_field_bool(j, "pending", pending);
 	out_json_end_object(j);
+}
+
+void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec)
+{
+	record_json(j, c, rec, false, false);
+}
+
+void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_record *rec, bool pending)
+{
+	record_json(j, c, rec, true, pending);
 }
 
 void out_refusal_json(out_json *j, const out_refusal *rf)

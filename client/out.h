@@ -74,8 +74,9 @@ void out_json_field_bool(out_json *j, const char *key, bool b);
 
 /* {"id": ..., one key per shown schema field} */
 void out_record_json(out_json *j, const rove_coll_def *c, const rove_record *rec);
-/* The same, with "pending": true when pending (a list's mark of a record
- * with changes the server has not confirmed). */
+/* The same, with "pending": true when pending, false when not (a list's
+ * mark of a record with changes the server has not confirmed; a script
+ * reads .pending as a boolean in every object). */
 void out_record_json_marked(out_json *j, const rove_coll_def *c, const rove_record *rec, bool pending);
 
 /* A refused change, as printed. */

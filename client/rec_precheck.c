@@ -105,7 +105,15 @@ static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_rec
 	char shown[ROVE_MAX_NAME + 8];
 	int rc;
 
-	if (op->coll != ROVE_COLL_CUSTOMER || (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER))
+	if (op->coll != ROVE_COLL_CUSTOMER)
+		return ROVE_R_NONE;
+	/* An admin's too, refused as the server refuses it (rule 13: "and by
+	 * the CLI before it is sent"; before, queued and refused at sync). */
+	if (op->kind == ROVE_OP_CREATE && terr == NULL && role == ROVE_ROLE_ADMIN) {
+		snprintf(detail, len, "a customer needs a territory");
+		return ROVE_R_INVALID;
+	}
+	if (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER)
 		return ROVE_R_NONE;
 	if (op->kind == ROVE_OP_CREATE && terr == NULL) {
 		snprintf(detail, len, "a customer needs a territory");

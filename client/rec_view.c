@@ -293,6 +293,8 @@ static int collect_key(const rove_record *rec, bool pending, void *arg)
 	memset(k, 0, sizeof(*k));
 	k->id = rec->id;
 	k->pending = pending;
+	if (sc->fd == NULL)
+		return ROVE_OK; /* --sort id: by the id alone (key_cmp's last word) */
 	f = rove_fields_get(&rec->fs, sc->fd->name);
 	k->null = f == NULL || f->v.type == ROVE_V_NULL;
 	if (f != NULL)
@@ -719,10 +721,12 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			if (ok) {
 				memcpy(sortf, o.arg, len);
 				sortf[len] = '\0';
-				ok = rove_schema_field(c, sortf) != NULL;
+				/* its JSON's fields: the id too (SPEC: --sort FIELD) */
+				ok = rove_schema_field(c, sortf) != NULL || strcmp(sortf, "id") == 0;
 			}
 			if (!ok)
-				rove_error("--sort takes a field of %s, then :desc if it goes down ('%s')", c->name, o.arg);
+				rove_error("--sort takes a field of %s (or id), then :desc if it goes down ('%s')", c->name,
+					   o.arg);
 			lc.sort = sortf;
 			break;
 		}

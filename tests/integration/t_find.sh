@@ -62,6 +62,12 @@ eq "$(r mike customer list --sort name --json | jq -r '[.[].name] | join(",")')"
 eq "$(r mike customer list --sort name:desc --limit 2 --json | jq -r '[.[].name] | join(",")')" \
 	"上海钢铁 Steel,Pool Co" "--sort name:desc --limit 2"
 eq "$(r mike customer list --limit 1 --json | jq length)" "1" "--limit 1"
+# --sort id, a field of every record's JSON (refused before, exit 2).
+eq "$(r mike customer list --sort id --json | jq -r '.[].id')" "$(r mike customer list --json | jq -r '.[].id' | sort)" \
+	"--sort id"
+eq "$(r mike customer list --sort id:desc --json | jq -r '.[].id')" \
+	"$(r mike customer list --json | jq -r '.[].id' | sort -r)" "--sort id:desc"
+eq "$(r mike contact list --sort id --json | jq length)" "$(r mike contact list --json | jq length)" "contacts --sort id"
 # Opportunities by stage; a text list too.
 o1=$(r wang opportunity add --customer "$a" --title "Coil order" --amount 1000 --stage proposal)
 r wang opportunity add --customer "$b" --title "Pipes" --amount 2000 --stage lead >/dev/null

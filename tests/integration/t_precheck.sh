@@ -127,7 +127,12 @@ eq "$(r alice sync --json | jq .rejected)" "0" "nothing refused was sent"
 # --- a new customer's owner (rule 7): a manager or admin names one, asked
 # of the server at once (attack thirty-four: RULES said so, and
 # `customer add --owner` answered "owner cannot be set here") ---
-refused alice forbidden customer add --name "For Bob" --owner bob
+# A rep's named owner is ignored, as the server ignores it (SPEC rule 2),
+# and said; before, refused (exit 1) where the server would have
+# accepted the customer as hers.
+forher=$(r alice customer add --name "For Bob" --owner bob 2>"$T/err")
+grep -q "owner: ignored: a rep owns the customers he creates" "$T/err" || fail "not said: $(cat "$T/err")"
+eq "$(r alice customer show "$forher" --json | jq -r .owner)" "alice" "a rep's customer named for bob"
 refused mike not_in_territory customer add --name "For Bob" --territory east.hz --owner bob
 grep -q "bob does not work in east.hz" "$T/err" || fail "why: $(cat "$T/err")"
 refused mike invalid customer add --name "For Wendy" --territory east.sh --owner wendy
@@ -138,9 +143,14 @@ mine=$(r alice customer add --name "Alice's Own" --owner alice)
 forbob=$(r mike customer add --name "For Bob" --territory east.sh --owner bob)
 topool=$(r mike customer add --name "For the Pool" --territory east.sh --owner "")
 forwendy=$(r admin customer add --name "HQ Lead" --territory west.cd --owner wendy)
+# An admin's customer without a territory: refused before it is sent, as
+# the server refuses it (rule 13; before, queued and refused at sync).
+refused admin invalid customer add --name "Nowhere Co"
+grep -q "a customer needs a territory" "$T/err" || fail "why: $(cat "$T/err")"
 eq "$(r mike customer show "$forbob" --json | jq -r .owner)" "bob" "the named owner, shown before the sync"
 eq "$(r mike customer show "$topool" --json | jq -r .owner)" "null" "the pool, named"
-eq "$(r alice sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "a rep naming himself"
+eq "$(r alice sync --json | jq -c '[.accepted, .rejected]')" "[2,0]" "a rep naming himself, and bob"
+eq "$(r alice customer show "$forher" --json | jq -r .owner)" "alice" "the server's owner of a rep's customer named for bob"
 eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[2,0]" "a manager's named owners"
 eq "$(r admin sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "an admin's named owner"
 r bob sync >/dev/null
