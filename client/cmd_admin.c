@@ -4,6 +4,7 @@
  * server checks who may do what.
  */
 #include "cli.h"
+#include "array.h"
 #include "cli_opt.h"
 #include "err.h"
 #include "net.h"
@@ -15,6 +16,7 @@
 #include "sync.h"
 #include "text.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +69,18 @@ static const struct option user_add_opts[] = {
 };
 
 static const char user_list_help[] =
-	"usage: rove admin user list [--json]\n"
+	"usage: rove admin user list [--json] [--search TEXT] [--sort FIELD[:desc]] [--limit N]\n"
 	"\n"
 	"(admins, managers) The users: login, role, whether disabled, when they\n"
 	"last synced (to the minute) and their territories. Admins see everyone;\n"
 	"a manager sees himself and the users who hold a territory in his\n"
 	"territories, and of their territories only those.\n"
-	"JSON: [{\"login\":L,\"role\":R,\"territories\":[CODE...],\"disabled\":B,\n"
-	"        \"last_sync\":TIME|null}...]\n";
+	"  --search TEXT  users whose login, role or a territory holds TEXT\n"
+	"  --sort FIELD   login (the default), role, disabled or last_sync;\n"
+	"                 FIELD:desc the other way\n"
+	"  --limit N      the first N\n"
+	"JSON: [{\"login\":L,\"name\":L,\"role\":R,\"territories\":[CODE...],\n"
+	"        \"disabled\":B,\"last_sync\":TIME|null}...]\n";
 
 static const char user_show_help[] =
 	"usage: rove admin user show LOGIN [--json]\n"
@@ -442,6 +448,7 @@ static void user_json(out_json *j, const user_row *u)
 		out_time(u->synced_ms, when, sizeof(when));
 	out_json_begin_object(j);
 	out_json_field_str(j, "login", u->login);
+	out_json_field_str(j, "name", u->login); /* SPEC's user: "name (unique login)" */
 	out_json_field_str(j, "role", u->role);
 	out_json_key(j, "territories");
 	out_json_begin_array(j);
@@ -488,10 +495,110 @@ static void user_text(const user_row *u)
  * if out prints them: a list (a JSON array, or a table), or the one user
  * of a show. False if the lines are not users (or not one, for a show),
  * or memory ran out. */
-static bool walk_users(const kept_lines *k, bool json, bool one, bool out)
+/* What `admin user list` keeps and in which order (SPEC: every list
+ * takes --search, --sort, --limit): search NULL, sort NULL (the server's
+ * order, by login) and limit 0 keep them all. */
+typedef struct user_find {
+	const char *search;
+	char sort[16];
+	bool desc;
+	uint64_t limit;
+} user_find;
+
+/* The fields a list of users sorts by (its JSON's). */
+static const char *const user_sort_fields[] = {"login", "name", "role", "disabled", "last_sync"};
+
+/* Whether s holds what, letters of ASCII in either case (logins, roles
+ * and codes are ASCII). */
+static bool holds_fold(const char *s, const char *what)
 {
-	user_row *u = malloc(sizeof(*u));
+	size_t n = strlen(what);
+
+	for (; *s != '\0'; s++) {
+		size_t i = 0;
+		while (i < n && s[i] != '\0' && tolower((unsigned char)s[i]) == tolower((unsigned char)what[i]))
+			i++;
+		if (i == n)
+			return true;
+	}
+	return n == 0;
+}
+
+static bool user_found(const user_row *u, const char *search)
+{
+	if (search == NULL || holds_fold(u->login, search) || holds_fold(u->role, search))
+		return true;
+	for (uint32_t t = 0; t < u->nterr; t++)
+		if (holds_fold(u->terr[t], search))
+			return true;
+	return false;
+}
+
+/* One finding option of `admin user list` into f (what: 's' --search,
+ * 'o' --sort, 'l' --limit); false on a bad value (said). */
+static bool user_find_opt(user_find *f, char what, const char *arg)
+{
+	uint64_t n = 0;
+
+	if (what == 's') {
+		f->search = arg;
+		return true;
+	}
+	if (what == 'l') {
+		if (rove_text_uint(arg, ROVE_MAX_LIST_LIMIT, &n) && n > 0) {
+			f->limit = n;
+			return true;
+		}
+		rove_error("--limit takes a number of users, 1 to %u ('%s')", ROVE_MAX_LIST_LIMIT, arg);
+		return false;
+	}
+	const char *colon = strchr(arg, ':');
+	size_t len = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	f->desc = colon != NULL && strcmp(colon, ":desc") == 0;
+	if (colon == NULL || f->desc || strcmp(colon, ":asc") == 0)
+		for (size_t i = 0; i < sizeof(user_sort_fields) / sizeof(user_sort_fields[0]); i++)
+			if (strlen(user_sort_fields[i]) == len && strncmp(user_sort_fields[i], arg, len) == 0) {
+				snprintf(f->sort, sizeof(f->sort), "%s", user_sort_fields[i]);
+				return true;
+			}
+	rove_error("--sort takes a field of a user (login, name, role, disabled, last_sync), then :desc if it goes "
+		   "down ('%s')",
+		   arg);
+	return false;
+}
+
+static const user_find *user_order; /* qsort takes no context */
+
+static int user_cmp(const void *pa, const void *pb)
+{
+	const user_row *a = pa, *b = pb;
+	const char *f = user_order->sort;
+	int c;
+
+	if (strcmp(f, "last_sync") == 0 && (a->synced_ms == 0) != (b->synced_ms == 0))
+		return a->synced_ms == 0 ? 1 : -1; /* never synced last, either way */
+	if (strcmp(f, "role") == 0)
+		c = strcmp(a->role, b->role);
+	else if (strcmp(f, "disabled") == 0)
+		c = (int)a->disabled - (int)b->disabled;
+	else if (strcmp(f, "last_sync") == 0)
+		c = a->synced_ms < b->synced_ms ? -1 : a->synced_ms > b->synced_ms;
+	else
+		c = 0;
+	if (c == 0)
+		c = strcmp(a->login, b->login);
+	return user_order->desc ? -c : c;
+}
+
+/* Walks the users of k (one: exactly one), printing them when out (as
+ * JSON or text; a list found, sorted and cut as f says). False when the
+ * answer is malformed. */
+static bool walk_users(const kept_lines *k, bool json, bool one, bool out, const user_find *f)
+{
+	user_row *u = malloc(sizeof(*u)), *rows = NULL;
 	uint32_t i = 0, count = 0;
+	size_t nrows = 0, cap = 0;
+	bool ok = true;
 	rove_buf copy;
 	out_json j;
 	char *p;
@@ -503,46 +610,65 @@ static bool walk_users(const kept_lines *k, bool json, bool one, bool out)
 		return false;
 	}
 	p = (char *)copy.data;
-	if (out && json && !one) {
+	while (i < k->n && next_user(k, &i, &p, u)) {
+		count++;
+		if (!out || !user_found(u, one ? NULL : f->search))
+			continue;
+		user_row *grown = rove_array_grow(rows, &cap, nrows, 1, sizeof(*rows), 16);
+		if (grown == NULL) {
+			ok = false;
+			break;
+		}
+		rows = grown;
+		rows[nrows++] = *u; /* its strings point into copy */
+	}
+	if (out && ok && !one && f->sort[0] != '\0' && nrows > 1) {
+		user_order = f;
+		qsort(rows, nrows, sizeof(*rows), user_cmp);
+	}
+	if (out && ok && !one && f->limit > 0 && nrows > f->limit)
+		nrows = (size_t)f->limit;
+	if (out && ok && json && !one) {
 		out_json_init(&j, stdout);
 		out_json_begin_array(&j);
 	}
-	while (i < k->n && next_user(k, &i, &p, u)) {
-		count++;
-		if (!out)
-			continue;
+	for (size_t r = 0; out && ok && r < nrows; r++) {
 		if (json && one) {
 			out_json_init(&j, stdout);
-			user_json(&j, u);
+			user_json(&j, &rows[r]);
 			out_json_finish(&j);
 		} else if (json) {
-			user_json(&j, u);
+			user_json(&j, &rows[r]);
 		} else if (one) {
-			user_text(u);
+			user_text(&rows[r]);
 		} else {
-			if (count == 1)
+			if (r == 0)
 				printf("%-16s %-8s %-9s %-20s %s\n", "LOGIN", "ROLE", "STATE", "LAST SYNC", "TERRITORIES");
-			user_line(u);
+			user_line(&rows[r]);
 		}
 	}
-	if (out && json && !one) {
+	if (out && ok && json && !one) {
 		out_json_end_array(&j);
 		out_json_finish(&j);
 	}
+	free(rows);
 	free(u);
 	rove_buf_free(&copy);
-	return i == k->n && (!one || count == 1);
+	return ok && i == k->n && (!one || count == 1);
 }
 
 /* Prints the users of k, checked whole first: a malformed answer prints
  * nothing. */
-static int print_users(const kept_lines *k, bool json, bool one)
+static int print_users(const kept_lines *k, bool json, bool one, const user_find *f)
 {
-	if (!walk_users(k, json, one, false)) {
+	if (!walk_users(k, json, one, false, f)) {
 		rove_error("malformed reply from the server");
 		return ROVE_EXIT_FAIL;
 	}
-	walk_users(k, json, one, true);
+	if (!walk_users(k, json, one, true, f)) {
+		rove_error("out of memory");
+		return ROVE_EXIT_FAIL;
+	}
 	return fflush(stdout) == 0 ? ROVE_EXIT_OK : ROVE_EXIT_FAIL;
 }
 
@@ -550,23 +676,33 @@ static int print_users(const kept_lines *k, bool json, bool one)
  * (when want_login), and --json when json is not NULL. False on a usage
  * error or --help, *status the exit status. */
 static bool parse_user_args(int argc, char **argv, const char *usage, bool want_login, const char **login, bool *json,
-			    int *status)
+			    int *status, user_find *f)
 {
-	static const struct option with_json[] = {
-		{"json", no_argument, NULL, CLI_OPT_LONG},
+	enum { OPT_JSON = CLI_OPT_LONG, OPT_SEARCH, OPT_SORT, OPT_LIMIT };
+	static const struct option finding[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"search", required_argument, NULL, OPT_SEARCH},
+		{"sort", required_argument, NULL, OPT_SORT},
+		{"limit", required_argument, NULL, OPT_LIMIT},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct option only_json[] = {{"json", no_argument, NULL, OPT_JSON}, {NULL, 0, NULL, 0}};
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	cli_opt o;
 	int k, nwords = 0;
 
-	cli_opt_init(&o, argc, argv, 3, json != NULL ? with_json : none);
+	cli_opt_init(&o, argc, argv, 3, json == NULL ? none : f != NULL ? finding : only_json);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k == 'h') {
 			*status = cli_usage(usage, true);
 			return false;
 		}
-		if (k == CLI_OPT_LONG && json != NULL) {
+		if (f != NULL && (k == OPT_SEARCH || k == OPT_SORT || k == OPT_LIMIT)) {
+			if (!user_find_opt(f, k == OPT_SEARCH ? 's' : k == OPT_SORT ? 'o' : 'l', o.arg)) {
+				*status = cli_usage(usage, false);
+				return false;
+			}
+		} else if (k == OPT_JSON && json != NULL) {
 			*json = true;
 		} else if (k == CLI_OPT_WORD && want_login && nwords == 0) {
 			*login = o.arg;
@@ -597,14 +733,16 @@ static int user_list_or_show(rove_cli *cli, int argc, char **argv)
 	bool show = strcmp(argv[2], "show") == 0, json = false;
 	const char *login = NULL;
 	kept_lines k = {{0}, 0, false};
+	user_find find = {NULL, "", false, 0};
 	int status, rc;
 
-	if (!parse_user_args(argc, argv, show ? user_show_help : user_list_help, show, &login, &json, &status))
+	if (!parse_user_args(argc, argv, show ? user_show_help : user_list_help, show, &login, &json, &status,
+			     show ? NULL : &find))
 		return status;
 	rove_buf_init(&k.text);
 	rc = call_fn(cli, ROVE_ACT_SEE_USERS, show ? "user.show" : "user.list", &login, show ? 1 : 0, keep_line, &k);
 	if (rc == ROVE_EXIT_OK)
-		rc = print_users(&k, json, show);
+		rc = print_users(&k, json, show, &find);
 	rove_buf_free(&k.text);
 	return rc;
 }
@@ -651,6 +789,7 @@ int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void
 
 int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen)
 {
+	static const user_find no_find = {NULL, "", false, 0};
 	kept_lines k = {{0}, 0, false};
 	user_row *u;
 	rove_buf copy;
@@ -664,7 +803,7 @@ int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, 
 	rove_buf_init(&copy);
 	rc = call_fn_why(cli, ROVE_ACT_SEE_USERS, login != NULL ? "user.show" : "user.list", &login,
 			 login != NULL ? 1 : 0, keep_line, &k, why, whylen);
-	if (rc == ROVE_EXIT_OK && !walk_users(&k, false, login != NULL, false)) {
+	if (rc == ROVE_EXIT_OK && !walk_users(&k, false, login != NULL, false, &no_find)) {
 		rove_error("malformed reply from the server");
 		rc = ROVE_EXIT_FAIL;
 	}
@@ -700,7 +839,7 @@ static int user_state_or_token(rove_cli *cli, int argc, char **argv)
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
 		if (strcmp(argv[2], verbs[v].verb) != 0)
 			continue;
-		if (!parse_user_args(argc, argv, verbs[v].usage, true, &login, NULL, &status))
+		if (!parse_user_args(argc, argv, verbs[v].usage, true, &login, NULL, &status, NULL))
 			return status;
 		/* token: the new token alone on stdout */
 		if (strcmp(verbs[v].verb, "token") == 0)

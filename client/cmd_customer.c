@@ -93,10 +93,11 @@ int customer_release(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 }
 
 static const char history_help[] =
-	"usage: rove customer history ID [--json]\n"
+	"usage: rove customer history ID [--json] [--search TEXT] [--sort FIELD[:desc]] [--limit N]\n"
 	"\n"
 	"The customer's ownership history: every create, claim, release,\n"
-	"recycle and reassignment, with who, when and why.\n";
+	"recycle and reassignment, with who, when and why; in time order\n"
+	"unless --sort names another field of its entries.\n";
 
 /* The history of the customer with the whole id given, also one this
  * replica no longer shows (deleted: rule 12 keeps its history, and the
@@ -125,15 +126,17 @@ int customer_history(rove_cli *cli, const rove_coll_def *c, int argc, char **arg
 	rove_replica r;
 	rove_record *rec;
 	char id[ROVE_UUID_STRLEN + 1]; /* as stored, whatever case it was typed in */
+	char sortf[ROVE_MAX_FIELD_NAME + 1];
 	rove_uuid whole;
 	int rc;
 
-	switch (rec_id_args(argc, argv, &lc.parent, &lc.json)) {
+	switch (rec_history_args(&lc, argc, argv, sortf)) {
 	case REC_ARGS_HELP:
 		return cli_usage(history_help, true);
 	case REC_ARGS_USAGE:
 		return cli_usage(history_help, false);
 	}
+	(void)rec_list_filters(NULL, &lc, NULL); /* the search's forms; no territory: no replica read */
 	if (rove_uuid_parse(lc.parent, &whole) == ROVE_OK)
 		return whole_id_history(cli, &lc, &whole);
 	rec = malloc(sizeof(*rec));

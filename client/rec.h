@@ -225,5 +225,9 @@ int rec_list_print(rove_replica *r, rec_list_ctx *lc);
  * or another word). Any word that is no option is the ID. */
 enum rec_args { REC_ARGS_OK, REC_ARGS_HELP, REC_ARGS_USAGE };
 int rec_id_args(int argc, char **argv, const char **id, bool *json);
+/* The same for `customer history ID`, which also takes --search, --sort
+ * and --limit (SPEC: every record list does) into lc (a sort's field
+ * copied into sortf); ID into lc->parent. */
+int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MAX_FIELD_NAME + 1]);
 
 #endif

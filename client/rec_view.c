@@ -681,6 +681,85 @@ int rec_customer_named(rove_replica *r, const rove_coll_def *c, bool history, co
 	return rc;
 }
 
+/* --sort FIELD[:desc] into lc (FIELD copied into sortf); false when it
+ * names no field of lc's collection (said). */
+static bool sort_arg(rec_list_ctx *lc, const char *arg, char sortf[ROVE_MAX_FIELD_NAME + 1])
+{
+	const char *colon = strchr(arg, ':');
+	size_t len = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	bool ok;
+
+	lc->desc = colon != NULL && strcmp(colon, ":desc") == 0;
+	ok = len <= ROVE_MAX_FIELD_NAME && (colon == NULL || lc->desc || strcmp(colon, ":asc") == 0);
+	if (ok) {
+		memcpy(sortf, arg, len);
+		sortf[len] = '\0';
+		/* its JSON's fields: the id too (SPEC: --sort FIELD) */
+		ok = rove_schema_field(lc->c, sortf) != NULL || strcmp(sortf, "id") == 0;
+	}
+	if (!ok)
+		rove_error("--sort takes a field of %s (or id), then :desc if it goes down ('%s')", lc->c->name, arg);
+	lc->sort = sortf;
+	return ok;
+}
+
+/* --limit N into lc; false when it is not 1 to ROVE_MAX_LIST_LIMIT (said). */
+static bool limit_arg(rec_list_ctx *lc, const char *arg)
+{
+	uint64_t n = 0;
+
+	if (!rove_text_uint(arg, ROVE_MAX_LIST_LIMIT, &n) || n == 0) {
+		rove_error("--limit takes a number of records, 1 to %u ('%s')", ROVE_MAX_LIST_LIMIT, arg);
+		return false;
+	}
+	lc->limit = (size_t)n;
+	return true;
+}
+
+int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MAX_FIELD_NAME + 1])
+{
+	static const struct option history_opts[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"search", required_argument, NULL, OPT_SEARCH},
+		{"sort", required_argument, NULL, OPT_SORT},
+		{"limit", required_argument, NULL, OPT_LIMIT},
+		{NULL, 0, NULL, 0},
+	};
+	cli_opt o;
+	int k;
+
+	lc->parent = NULL;
+	cli_opt_init(&o, argc, argv, 2, history_opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		switch (k) {
+		case 'h':
+			return REC_ARGS_HELP;
+		case OPT_JSON:
+			lc->json = true;
+			break;
+		case OPT_SEARCH:
+			lc->search = o.arg;
+			break;
+		case OPT_SORT:
+			if (!sort_arg(lc, o.arg, sortf))
+				return REC_ARGS_USAGE;
+			break;
+		case OPT_LIMIT:
+			if (!limit_arg(lc, o.arg))
+				return REC_ARGS_USAGE;
+			break;
+		case CLI_OPT_WORD:
+			if (lc->parent != NULL)
+				return REC_ARGS_USAGE;
+			lc->parent = o.arg;
+			break;
+		default:
+			return REC_ARGS_USAGE; /* an unknown option, one without its value */
+		}
+	}
+	return lc->parent != NULL ? REC_ARGS_OK : REC_ARGS_USAGE;
+}
+
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
 	rec_list_ctx lc = {.c = c};
@@ -692,7 +771,6 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	char pids[ROVE_UUID_STRLEN + 1], sortf[ROVE_MAX_FIELD_NAME + 1];
 	cli_opt o;
 	int k, rc;
-	uint64_t n = 0;
 
 	cli_opt_init(&o, argc, argv, 2, pf != NULL ? list_opts : list_opts + 1);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
@@ -713,28 +791,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		case OPT_SEARCH:
 			lc.search = o.arg;
 			break;
-		case OPT_SORT: {
-			const char *colon = strchr(o.arg, ':');
-			size_t len = colon != NULL ? (size_t)(colon - o.arg) : strlen(o.arg);
-			lc.desc = colon != NULL && strcmp(colon, ":desc") == 0;
-			ok = len <= ROVE_MAX_FIELD_NAME && (colon == NULL || lc.desc || strcmp(colon, ":asc") == 0);
-			if (ok) {
-				memcpy(sortf, o.arg, len);
-				sortf[len] = '\0';
-				/* its JSON's fields: the id too (SPEC: --sort FIELD) */
-				ok = rove_schema_field(c, sortf) != NULL || strcmp(sortf, "id") == 0;
-			}
-			if (!ok)
-				rove_error("--sort takes a field of %s (or id), then :desc if it goes down ('%s')", c->name,
-					   o.arg);
-			lc.sort = sortf;
+		case OPT_SORT:
+			ok = sort_arg(&lc, o.arg, sortf);
 			break;
-		}
 		case OPT_LIMIT:
-			ok = rove_text_uint(o.arg, ROVE_MAX_LIST_LIMIT, &n) && n > 0;
-			if (!ok)
-				rove_error("--limit takes a number of records, 1 to %u ('%s')", ROVE_MAX_LIST_LIMIT, o.arg);
-			lc.limit = (size_t)n;
+			ok = limit_arg(&lc, o.arg);
 			break;
 		case OPT_MINE:
 			ok = has_field(c, "owner", "--mine");

@@ -32,7 +32,7 @@ eq "$(jq -c '.[] | select(.login == "mike") | [.role, .territories]' <<<"$list")
 eq "$(jq -r '.[] | select(.login == "ana") | .last_sync' <<<"$list")" "null" "ana never synced"
 alice_sync=$(jq -r '.[] | select(.login == "alice") | .last_sync' <<<"$list")
 [[ $alice_sync =~ ^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T ]] || fail "alice's last sync is no time: '$alice_sync'"
-eq "$(jq -c '[.[] | keys] | unique' <<<"$list")" '[["disabled","last_sync","login","role","territories"]]' \
+eq "$(jq -c '[.[] | keys] | unique' <<<"$list")" '[["disabled","last_sync","login","name","role","territories"]]' \
 	"the same fields for everyone"
 show=$(r admin admin user show alice --json)
 eq "$(jq -c . <<<"$show")" "$(jq -c '.[] | select(.login == "alice")' <<<"$list")" \
