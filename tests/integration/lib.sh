@@ -26,6 +26,23 @@ cleanup() {
 		kill -9 "$ROVED_PID" 2>/dev/null || true
 	fi
 	wait 2>/dev/null || true
+	# ROVE_CHECK_AT_END=1 (scripts/test's release runs): a test that
+	# passed ends with `roved check` of every server database it left, its
+	# servers stopped - any scenario that leaves an index out of step with
+	# its records fails, not only the tests that look. A test that damages
+	# a database on purpose sets check_at_end=no.
+	if [ $rc -eq 0 ] && [ "${ROVE_CHECK_AT_END:-0}" = 1 ] && [ "${check_at_end:-yes}" != no ]; then
+		local lk db
+		while IFS= read -r lk; do
+			db=$(dirname "$lk")
+			[ -f "$db/data.mdb" ] || continue
+			if ! "$ROVED_BIN" check "$db" >"$T/.check-at-end" 2>&1; then
+				echo "FAIL: roved check of $db at the end of the test:" >&2
+				head -c 3000 "$T/.check-at-end" >&2
+				rc=1
+			fi
+		done < <(find "$T" -name roved.lock 2>/dev/null)
+	fi
 	if [ $rc -ne 0 ]; then
 		echo "--- test failed (status $rc); server log:" >&2
 		tail -n 30 "$T/roved.log" >&2 2>/dev/null || true

@@ -4,6 +4,7 @@
 # A database file cut short (a partial copy, a disk that filled) is refused
 # with a message, never read past its end (a SIGBUS).
 . "$(dirname "$0")/lib.sh"
+check_at_end=no # it damages databases on purpose
 
 export ROVE_MAPSIZE_MB=1
 server_setup
