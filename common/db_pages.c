@@ -277,13 +277,14 @@ static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_
 	uint8_t *v;
 
 	if (ov < 2 || ov > w->last) {
-		fault(w, pg, "%s: a value on page %llu, past the last page in use", t->name, (unsigned long long)ov);
+		fault(w, pg, "%s: a value on page %llu, %s", t->name, (unsigned long long)ov,
+		      ov < 2 ? "a meta page" : "past the last page in use");
 		return;
 	}
 	if ((p = read_page(w, level, ov, t->name)) == NULL)
 		return;
 	n = le32(p + PG_OVPAGES_AT);
-	if (le64(p) != ov || !(le16(p + PG_FLAGS_AT) & PG_OVERFLOW) || n < need) {
+	if (le64(p) != ov || le16(p + PG_FLAGS_AT) != PG_OVERFLOW || n < need) {
 		fault(w, ov, "%s: not the overflow pages a value of %llu bytes needs (page %llu's node says so)",
 		      t->name, (unsigned long long)size, (unsigned long long)pg);
 		return;
@@ -293,6 +294,11 @@ static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_
 	t->overflow += n;
 	if (t->kind != KIND_FREE)
 		return;
+	if (size < 8) {
+		fault(w, pg, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)le64(key),
+		      (unsigned long long)size);
+		return;
+	}
 	if ((v = malloc(size)) == NULL) {
 		w->err = ROVE_ENOMEM;
 		return;
