@@ -77,6 +77,7 @@ void cli_opt_init(cli_opt *o, int argc, char **argv, int first, const struct opt
 	o->arg = NULL;
 	o->opt = 0;
 	o->first = first;
+	o->words_only = false;
 	find_required(o);
 	/* "-": words that are no option come back in order, as 1; ":": a
 	 * missing value comes back as ':', and getopt_long prints nothing. */
@@ -180,6 +181,18 @@ int cli_opt_next(cli_opt *o)
 	if (at >= o->argc)
 		return missing(o);
 	word = o->argv[at];
+	/* "--" ends the options: the words after it are words, whatever
+	 * they start with (an id, a name, "-h") */
+	if (o->words_only) {
+		o->next = at + 1;
+		o->arg = word;
+		return CLI_OPT_WORD;
+	}
+	if (strcmp(word, "--") == 0) {
+		o->words_only = true;
+		o->next = at + 1;
+		return cli_opt_next(o);
+	}
 	if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
 		o->next = at + 1;
 		o->opt = 'h';
@@ -219,6 +232,17 @@ int cli_opt_next(cli_opt *o)
 		o->arg = word;
 		o->next = at + 1;
 		return CLI_OPT_UNKNOWN;
+	}
+	/* A value taken from the next word that is itself one of this
+	 * command's options (`--name --phone 138...`: a value forgotten) is
+	 * no value: said as missing (attack fifty-three: a customer named
+	 * "--phone"). --name=--phone gives that text. */
+	if (optarg != NULL && strchr(word, '=') == NULL && optarg == o->argv[at + 1] && optarg[0] == '-' &&
+	    optarg[1] == '-' && names_option(o, optarg)) {
+		o->arg = word;
+		o->opt = plain(k);
+		o->next = at + 1;
+		return CLI_OPT_NOVALUE;
 	}
 	if (optarg != NULL && given_twice(o, k, word)) {
 		o->arg = word;

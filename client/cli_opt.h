@@ -96,6 +96,7 @@ typedef struct cli_opt {
 	uint64_t given;
 	uint32_t nseen; /* the options given a value so far */
 	int seen[CLI_OPT_MAX_SEEN];
+	bool words_only; /* after "--": every word is a word, none an option */
 } cli_opt;
 
 /* Reads argv[first..argc - 1] (first >= 1) by table. */

@@ -62,24 +62,30 @@ int opportunity_stage(rove_cli *cli, const rove_coll_def *c, int argc, char **ar
 
 int opportunity_history(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 {
-	static const char help[] = "usage: rove opportunity history ID [--json]\n"
+	static const char help[] = "usage: rove opportunity history ID [--json] [--search TEXT] [--sort FIELD[:desc]] "
+				   "[--limit N]\n"
 				   "\n"
 				   "The deal's owners (who is credited with it): its create and every\n"
 				   "change of owner - a manager's, or its customer's reassignment - with\n"
 				   "who, when and by whom.\n";
 	rec_list_ctx lc = {.c = rove_schema_coll(ROVE_COLL_OWNERSHIP), .history = true, .sort = "at"};
-	char deal[ROVE_UUID_STRLEN + 1], customer[ROVE_UUID_STRLEN + 1];
+	char deal[ROVE_UUID_STRLEN + 1], customer[ROVE_UUID_STRLEN + 1], sortf[ROVE_MAX_FIELD_NAME + 1];
 	const char *cid;
 	rove_replica r;
 	rove_record *rec;
 	int rc;
 
-	switch (rec_id_args(argc, argv, &lc.deal, &lc.json)) {
+	/* the finding options as customer history's (SPEC: every record
+	 * list); the id it reads is the deal's */
+	switch (rec_history_args(&lc, argc, argv, sortf)) {
 	case REC_ARGS_HELP:
 		return cli_usage(help, true);
 	case REC_ARGS_USAGE:
 		return cli_usage(help, false);
 	}
+	lc.deal = lc.parent;
+	lc.parent = NULL;
+	(void)rec_list_filters(NULL, &lc, NULL); /* the search's forms; no territory: no replica read */
 	rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return ROVE_EXIT_FAIL;

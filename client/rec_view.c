@@ -293,8 +293,12 @@ static int collect_key(const rove_record *rec, bool pending, void *arg)
 	memset(k, 0, sizeof(*k));
 	k->id = rec->id;
 	k->pending = pending;
-	if (sc->fd == NULL)
-		return ROVE_OK; /* --sort id: by the id alone (key_cmp's last word) */
+	if (sc->fd == NULL) {
+		/* --sort pending: confirmed first (false < true); --sort id: by
+		 * the id alone (key_cmp's last word) */
+		k->num = strcmp(sc->lc->sort, "pending") == 0 && pending;
+		return ROVE_OK;
+	}
 	f = rove_fields_get(&rec->fs, sc->fd->name);
 	k->null = f == NULL || f->v.type == ROVE_V_NULL;
 	if (f != NULL)
@@ -694,11 +698,13 @@ static bool sort_arg(rec_list_ctx *lc, const char *arg, char sortf[ROVE_MAX_FIEL
 	if (ok) {
 		memcpy(sortf, arg, len);
 		sortf[len] = '\0';
-		/* its JSON's fields: the id too (SPEC: --sort FIELD) */
-		ok = rove_schema_field(lc->c, sortf) != NULL || strcmp(sortf, "id") == 0;
+		/* its JSON's fields: the id and the pending mark too (SPEC:
+		 * --sort FIELD) */
+		ok = rove_schema_field(lc->c, sortf) != NULL || strcmp(sortf, "id") == 0 || strcmp(sortf, "pending") == 0;
 	}
 	if (!ok)
-		rove_error("--sort takes a field of %s (or id), then :desc if it goes down ('%s')", lc->c->name, arg);
+		rove_error("--sort takes a field of %s (or id, pending), then :desc if it goes down ('%s')", lc->c->name,
+			   arg);
 	lc->sort = sortf;
 	return ok;
 }

@@ -173,6 +173,8 @@ usage=(
 	"admin territory add east.x"
 	"admin territory set east.sh"
 	"admin territory set east.sh bogus=1"
+	"customer add --name --phone 13800000000"
+	"customer list --search --mine"
 	"admin user add"
 	"admin user add bob"
 	"admin assign"

@@ -51,6 +51,11 @@ eq "$(r mike report pipeline --json | jq -c '[.by_rep[] | {rep, amount}]')" '[{"
 eq "$(r li opportunity history "$open1" --json | jq -r '[.[] | .event + ":" + (.from // "") + ">" + .to + ":" + .by] | join(",")')" \
 	"create:>wang:wang,reassign:wang>li:admin" "the deal's history"
 eq "$(r li opportunity history "$won" --json | jq -r '[.[].event] | join(",")')" "create" "a won deal's history"
+# Its finding options, as every record list's (attack fifty-three: refused).
+eq "$(r li opportunity history "$open1" --sort at:desc --limit 1 --json | jq -r '.[].event')" "reassign" \
+	"the deal's history, newest first, one"
+eq "$(r li opportunity history "$open1" --search admin --json | jq -r '[.[].event] | join(",")')" "reassign" \
+	"the deal's history searched"
 eq "$(r li customer history "$c" --json | jq -r '[.[].event] | join(",")')" "create,reassign" \
 	"the customer's history holds the customer's owners only"
 

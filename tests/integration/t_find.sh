@@ -68,6 +68,11 @@ eq "$(r mike customer list --sort id --json | jq -r '.[].id')" "$(r mike custome
 eq "$(r mike customer list --sort id:desc --json | jq -r '.[].id')" \
 	"$(r mike customer list --json | jq -r '.[].id' | sort -r)" "--sort id:desc"
 eq "$(r mike contact list --sort id --json | jq length)" "$(r mike contact list --json | jq length)" "contacts --sort id"
+# --sort pending: a field of every list's JSON too (attack fifty-three).
+r wang sync >/dev/null
+r wang customer set "$b" tier=loyal >/dev/null
+eq "$(r wang customer list --sort pending:desc --json | jq -c '[.[0].id, .[0].pending, .[-1].pending]')" \
+	"[\"$b\",true,false]" "--sort pending:desc"
 # The lists beyond the collections take them too (SPEC: every record
 # list; before, exit 2): a customer's ownership history, and the users.
 r mike sync >/dev/null

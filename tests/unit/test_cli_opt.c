@@ -70,7 +70,13 @@ int main(void)
 	/* Options by name, values after = or as the next word, in order. */
 	EXPECT("json:- W:a name:x names:y W:b", "--json", "a", "--name", "x", "--names=y", "b");
 	EXPECT("name:", "--name=");
-	EXPECT("name:--json W:z", "--name", "--json", "z"); /* a value is the next word, whatever it is */
+	/* A value is the next word, unless it names one of the options
+	 * (a value forgotten, attack fifty-three: a customer named
+	 * "--phone"): then the option has none; after '=' it is the value. */
+	EXPECT("N:--name json:- W:z", "--name", "--json", "z");
+	EXPECT("name:--json W:z", "--name=--json", "z");
+	EXPECT("name:--jso W:z", "--name", "--jso", "z");
+	EXPECT("name:-x", "--name", "-x");
 	EXPECT("R:dir h:-", "-R", "dir", "-h"); /* -h and --help are every table's */
 	EXPECT("h:- W:x", "--help", "x");
 	EXPECT("U:--help=1 U:--hel", "--help=1", "--hel");
@@ -83,7 +89,9 @@ int main(void)
 	EXPECT("U:-x", "-x");
 	EXPECT("U:--bogus=1", "--bogus=1");
 	EXPECT("U:--json=1 json:-", "--json=1", "--json");
-	EXPECT("U:-- W:a", "--", "a"); /* no end of options: -- is an unknown word */
+	/* "--" ends the options: what follows is words, "-h" too. */
+	EXPECT("W:a", "--", "a");
+	EXPECT("json:- W:--name W:-h", "--json", "--", "--name", "-h");
 	/* "-" is a word (standard input, say). */
 	EXPECT("W:- json:-", "-", "--json");
 	/* A missing value. */
