@@ -102,9 +102,11 @@ static inline uint64_t rove_be64_get(const uint8_t in[8])
 }
 
 /* A fault rove_db_pages_check found: the page it is on (NULL: the file,
- * or a tree, as a whole) and what is wrong, one line without the page's
- * number. */
-typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, const char *what);
+ * or a tree, as a whole), whether it is the free list's alone (its tree,
+ * its entries, pages in it that a tree holds, pages in neither: a
+ * compacting copy, which writes a new free list from the trees, leaves it
+ * behind), and what is wrong, one line without the page's number. */
+typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free_list, const char *what);
 /* Walks the pages of env's file as read transaction txn's snapshot holds
  * them, reading the file (not the map) and checking each page before it
  * follows it: every tree's pages (the main one, the named tables, their

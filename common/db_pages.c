@@ -100,6 +100,7 @@ typedef struct pages {
 	uint8_t *used, *freed; /* bitmaps of pages 0..last */
 	uint8_t *buf[LEVELS];
 	int table_flags; /* what every named table's header says; -1: any */
+	bool in_free;    /* walking the free list's tree: its faults are the free list's */
 	rove_db_page_fault_fn fn;
 	void *arg;
 	int err; /* an I/O or memory error: the walk cannot go on */
@@ -140,17 +141,33 @@ static void set_bit(uint8_t *map, uint64_t n)
 	map[n / 8] |= (uint8_t)(1u << (n % 8));
 }
 
-/* A fault on page pg (NO_PAGE: of the file, or of a tree, as a whole). */
+/* A fault on page pg (NO_PAGE: of the file, or of a tree, as a whole);
+ * free_list: one of the free list alone (rove_db_page_fault_fn). */
 #define NO_PAGE UINT64_MAX
-__attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t pg, const char *fmt, ...)
+static void vfault(pages *w, bool free_list, uint64_t pg, const char *fmt, va_list ap)
 {
 	char what[ROVE_MAX_ERRMSG];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	w->fn(w->arg, pg == NO_PAGE ? NULL : &pg, free_list, what);
+}
+
+__attribute__((format(printf, 3, 4))) static void fault(pages *w, uint64_t pg, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vfault(w, w->in_free, pg, fmt, ap);
 	va_end(ap);
-	w->fn(w->arg, pg == NO_PAGE ? NULL : &pg, what);
+}
+
+__attribute__((format(printf, 3, 4))) static void free_fault(pages *w, uint64_t pg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfault(w, true, pg, fmt, ap);
+	va_end(ap);
 }
 
 /* Reads n bytes of the file from byte at (within page pg, for what is
@@ -209,7 +226,7 @@ static bool claim(pages *w, const tree *t, uint64_t pg, uint64_t n)
 			return false;
 		}
 		if (bit(w->freed, i))
-			fault(w, i, "%s: in use, and in the free list (a writer would hand it out and overwrite it)",
+			free_fault(w, i, "%s: in use, and in the free list (a writer would hand it out and overwrite it)",
 			      t->name);
 		set_bit(w->used, i);
 	}
@@ -220,18 +237,18 @@ static bool claim(pages *w, const tree *t, uint64_t pg, uint64_t n)
 static void list_free(pages *w, uint64_t txn, uint64_t pg)
 {
 	if (pg < 2) {
-		fault(w, pg, "free list: entry %llu lists meta page %llu", (unsigned long long)txn, (unsigned long long)pg);
+		free_fault(w, pg, "free list: entry %llu lists meta page %llu", (unsigned long long)txn, (unsigned long long)pg);
 		return;
 	}
 	if (pg > w->last) {
-		fault(w, pg, "free list: entry %llu lists page %llu, past the last page in use (%llu)",
+		free_fault(w, pg, "free list: entry %llu lists page %llu, past the last page in use (%llu)",
 		      (unsigned long long)txn, (unsigned long long)pg, (unsigned long long)w->last);
 		return;
 	}
 	if (bit(w->freed, pg))
-		fault(w, pg, "free list: listed twice");
+		free_fault(w, pg, "free list: listed twice");
 	else if (bit(w->used, pg))
-		fault(w, pg, "free list: lists a page in use (a writer would hand it out and overwrite it)");
+		free_fault(w, pg, "free list: lists a page in use (a writer would hand it out and overwrite it)");
 	set_bit(w->freed, pg);
 }
 
@@ -243,12 +260,12 @@ static void free_entry(pages *w, uint64_t txn, const uint8_t *v, uint64_t size)
 	bool disorder = false;
 
 	if (txn > w->txnid)
-		fault(w, NO_PAGE, "free list: an entry of transaction %llu, after the last one (%llu)",
+		free_fault(w, NO_PAGE, "free list: an entry of transaction %llu, after the last one (%llu)",
 		      (unsigned long long)txn, (unsigned long long)w->txnid);
 	/* LMDB reserves an entry's room before it fills it: a count below
 	 * what the room holds (0 in one reserved and left unused) is whole. */
 	if (size < 8 || size % 8 != 0 || (n = le64(v)) > size / 8 - 1) {
-		fault(w, NO_PAGE, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)txn,
+		free_fault(w, NO_PAGE, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)txn,
 		      (unsigned long long)size);
 		return;
 	}
@@ -257,7 +274,7 @@ static void free_entry(pages *w, uint64_t txn, const uint8_t *v, uint64_t size)
 	 * out of order checked clean). */
 	for (uint64_t i = 1; i <= n; i++) {
 		if (i > 1 && le64(v + 8 * i) >= le64(v + 8 * (i - 1)) && !disorder) {
-			fault(w, NO_PAGE, "free list: entry %llu's pages are not in order (page %llu after %llu)",
+			free_fault(w, NO_PAGE, "free list: entry %llu's pages are not in order (page %llu after %llu)",
 			      (unsigned long long)txn, (unsigned long long)le64(v + 8 * i),
 			      (unsigned long long)le64(v + 8 * (i - 1)));
 			disorder = true;
@@ -295,7 +312,7 @@ static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_
 	if (t->kind != KIND_FREE)
 		return;
 	if (size < 8) {
-		fault(w, pg, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)le64(key),
+		free_fault(w, pg, "free list: entry %llu is not a list of pages (%llu bytes)", (unsigned long long)le64(key),
 		      (unsigned long long)size);
 		return;
 	}
@@ -618,7 +635,7 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 	w.last = le64(m + META_LAST_AT);
 	w.filepages = (uint64_t)st.st_size / w.psize;
 	if (w.last < 1 || w.last >= w.filepages) {
-		fn(arg, NULL, "meta: its last page in use is past the file's end");
+		fn(arg, NULL, false, "meta: its last page in use is past the file's end");
 		return ROVE_OK;
 	}
 	w.used = calloc(w.last / 8 + 1, 1);
@@ -630,8 +647,11 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 	set_bit(w.used, 0);
 	set_bit(w.used, 1);
 	walk_tree(&w, "main", KIND_MAIN, m + META_MAIN_AT, 0);
-	if (w.err == ROVE_OK)
+	if (w.err == ROVE_OK) {
+		w.in_free = true;
 		walk_tree(&w, "free list", KIND_FREE, m + META_FREE_AT, 0);
+		w.in_free = false;
+	}
 	rc = w.err;
 	if (rc != ROVE_OK)
 		goto out;
@@ -643,7 +663,7 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 			 "%llu page(s) neither in a tree nor in the free list (of %llu; space lost, or pages a tree "
 			 "lost)",
 			 (unsigned long long)lost, (unsigned long long)w.last + 1);
-		fn(arg, NULL, what);
+		fn(arg, NULL, true, what); /* the space's accounting: a new free list mends it */
 	}
 	*npages = w.last + 1;
 out:

@@ -980,6 +980,77 @@ static void backup_key_said(rove_store *st, const char *dir)
 			  ROVE_STORE_PROOF_KEY, dir);
 }
 
+/* What the walk of a backup's source found: faults in the trees, and in
+ * the free list alone; the first of each, for the words. */
+typedef struct backup_faults {
+	uint64_t tree, free_list;
+	char first_tree[ROVE_MAX_ERRMSG], first_free[ROVE_MAX_ERRMSG];
+} backup_faults;
+
+static void backup_fault(void *arg, const uint64_t *page, bool free_list, const char *what)
+{
+	backup_faults *f = arg;
+	char *first = free_list ? f->first_free : f->first_tree;
+
+	if ((free_list ? f->free_list++ : f->tree++) == 0) {
+		if (page != NULL)
+			snprintf(first, ROVE_MAX_ERRMSG, "page %llu: %s", (unsigned long long)*page, what);
+		else
+			snprintf(first, ROVE_MAX_ERRMSG, "%s", what);
+	}
+}
+
+/* The source's pages, walked before LMDB's copy follows them (as roved
+ * check walks them): damage in a tree is refused - the copy would carry
+ * it, or LMDB's copy crash on it - and said; damage to the free list
+ * alone is said and copied, since the compacting copy writes a new free
+ * list from the trees: the copy is whole, the source is not (a server
+ * writing to it would hand out pages in use). Read without the lock
+ * file (txnid: the read's first), faults met while a writer committed
+ * are a torn read, said so. */
+static int backup_pages(rove_store *st, const char *dir, bool unlocked, uint64_t txnid)
+{
+	backup_faults f;
+	MDB_txn *txn = NULL;
+	uint64_t npages = 0;
+	int rc = ROVE_ECHANGED;
+
+	for (int tries = 0; rc == ROVE_ECHANGED && tries < ROVE_CHECK_PAGE_TRIES; tries++) {
+		memset(&f, 0, sizeof(f));
+		rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+		if (rc != ROVE_OK)
+			return rc;
+		rc = rove_db_pages_check(st->env, txn, 0 /* roved's tables: plain */, backup_fault, &f, &npages);
+		mdb_txn_abort(txn);
+	}
+	if (rc == ROVE_ECHANGED) {
+		rove_warn("the pages of '%s' were not walked before the copy: a server committed while each of %d walks "
+			  "began; roved check the copy",
+			  dir, ROVE_CHECK_PAGE_TRIES);
+		return ROVE_OK;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	if (f.tree + f.free_list > 0 && unlocked && rove_db_changed_since(st->env, txnid)) {
+		rove_error("'%s' changed while it was read without its lock file (this user may not write it): back up "
+			   "as the server's user",
+			   dir);
+		return ROVE_EIO;
+	}
+	if (f.tree > 0) {
+		rove_error("'%s' is damaged (%s%s): not backed up, as the copy would carry it; 'roved check %s' lists "
+			   "all of it; restore an earlier backup",
+			   dir, f.first_tree, f.tree > 1 ? "; and more" : "", dir);
+		return ROVE_EPROTO;
+	}
+	if (f.free_list > 0)
+		rove_warn("'%s': its free list is damaged (%s%s), which a server writing to it would act on, "
+			  "overwriting pages in use; the copy, whose free list is made anew, is whole: serve the copy, "
+			  "not this database",
+			  dir, f.first_free, f.free_list > 1 ? "; and more" : "");
+	return ROVE_OK;
+}
+
 /* Copies the database in dir into the new file dest/data.mdb (*made_file
  * says whether it was made). */
 static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
@@ -1010,7 +1081,9 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 		rove_store_close(&st);
 		return rc;
 	}
-	rc = copy_status(backup_copy(&st, dest, made_file), dest);
+	rc = backup_pages(&st, dir, unlocked, txnid);
+	if (rc == ROVE_OK)
+		rc = copy_status(backup_copy(&st, dest, made_file), dest);
 	if (rc == ROVE_OK && other_format)
 		rove_info("'%s' is of another format than this roved's: copied as it is (the roved that serves the "
 			  "copy brings it to its own)",

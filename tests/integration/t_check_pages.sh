@@ -8,7 +8,9 @@
 # of order, a page marked dirty (roved serve then died of SIGSEGV), a
 # table whose header says duplicates (roved then kept two versions of a
 # record), and keys out of order in a page. A main tree's root past the
-# file, where LMDB cannot open the tables: the pages name it.
+# file, where LMDB cannot open the tables: the pages name it. roved
+# backup refuses each damage to a tree, and copies a database whose free
+# list alone is damaged into a whole copy.
 . "$(dirname "$0")/lib.sh"
 check_at_end=no # it damages databases on purpose
 
@@ -43,5 +45,22 @@ for how in inuse twice unsorted dirty dupsort swapkeys rootpast; do
 	grep -q "^$said" "$T/out" || fail "$how: not said as '$said': $(cat "$T/out" "$T/err")"
 	[ "$how" != twice ] || grep_q "neither in a tree nor in the free list" "$T/out" ||
 		fail "twice: the lost page: $(cat "$T/out")"
+	# roved backup walks the pages too: damage in a tree is not copied
+	# (before, it was, or LMDB's copy died on it); a free list damaged
+	# alone is said and copied, since the copy's free list is made anew.
+	rc=0
+	"$ROVED_BIN" backup "$T/d" "$T/bk-$how" 2>"$T/err" || rc=$?
+	case $how in
+	inuse | twice | unsorted)
+		eq "$rc" 0 "backup of a copy whose free list alone is damaged ($how): $(cat "$T/err")"
+		grep_q "its free list is damaged" "$T/err" || fail "$how: the backup did not say so: $(cat "$T/err")"
+		"$ROVED_BIN" check "$T/bk-$how" >"$T/out" 2>&1 || fail "$how: the backup's copy: $(cat "$T/out")"
+		;;
+	*)
+		eq "$rc" 1 "backup of a damaged copy ($how): $(cat "$T/err")"
+		[ ! -e "$T/bk-$how" ] || fail "$how: the refused backup left its destination"
+		[ "$how" = rootpast ] || grep_q "is damaged (.*): not backed up" "$T/err" || fail "$how: not said: $(cat "$T/err")"
+		;;
+	esac
 done
 echo ok

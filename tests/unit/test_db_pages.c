@@ -46,9 +46,12 @@ typedef struct faults {
 	char first[256];
 } faults;
 
-static void on_fault(void *arg, const uint64_t *page, const char *what)
+static void on_fault(void *arg, const uint64_t *page, bool free_list, const char *what)
 {
 	faults *f = arg;
+
+	/* said as the free list's exactly when it names it (or the space) */
+	CHECK_EQ_INT(free_list, strncmp(what, "free list", 9) == 0 || strstr(what, "in the free list") != NULL);
 
 	if (f->n++ == 0)
 		snprintf(f->first, sizeof(f->first), "page %lld: %s", page != NULL ? (long long)*page : -1LL, what);
