@@ -381,6 +381,12 @@ int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
 		rc = ROVE_ENOMEM;
 		goto out;
 	}
+	/* Its pages first, before anything is written (the open may make a
+	 * table): compaction writes where the free list says, and follows
+	 * pages as LMDB finds them (a damaged one could crash it). */
+	rc = rove_store_pages_sound_dir(dir);
+	if (rc != ROVE_OK)
+		goto out;
 	rc = rove_store_open(dir, &st, more, rove_pstore_tables(&ps, more));
 	if (rc != ROVE_OK)
 		goto out;

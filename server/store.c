@@ -1000,15 +1000,7 @@ static void backup_fault(void *arg, const uint64_t *page, bool free_list, const 
 	}
 }
 
-/* The source's pages, walked before LMDB's copy follows them (as roved
- * check walks them): damage in a tree is refused - the copy would carry
- * it, or LMDB's copy crash on it - and said; damage to the free list
- * alone is said and copied, since the compacting copy writes a new free
- * list from the trees: the copy is whole, the source is not (a server
- * writing to it would hand out pages in use). Read without the lock
- * file (txnid: the read's first), faults met while a writer committed
- * are a torn read, said so. */
-static int backup_pages(rove_store *st, const char *dir, bool unlocked, uint64_t txnid)
+int rove_store_pages_sound(rove_store *st, const char *dir, bool backup, bool unlocked, uint64_t txnid)
 {
 	backup_faults f;
 	MDB_txn *txn = NULL;
@@ -1024,8 +1016,8 @@ static int backup_pages(rove_store *st, const char *dir, bool unlocked, uint64_t
 		mdb_txn_abort(txn);
 	}
 	if (rc == ROVE_ECHANGED) {
-		rove_warn("the pages of '%s' were not walked before the copy: a server committed while each of %d walks "
-			  "began; roved check the copy",
+		rove_warn("the pages of '%s' were not walked first: a server committed while each of %d walks began; "
+			  "roved check it",
 			  dir, ROVE_CHECK_PAGE_TRIES);
 		return ROVE_OK;
 	}
@@ -1038,9 +1030,15 @@ static int backup_pages(rove_store *st, const char *dir, bool unlocked, uint64_t
 		return ROVE_EIO;
 	}
 	if (f.tree > 0) {
-		rove_error("'%s' is damaged (%s%s): not backed up, as the copy would carry it; 'roved check %s' lists "
-			   "all of it; restore an earlier backup",
-			   dir, f.first_tree, f.tree > 1 ? "; and more" : "", dir);
+		rove_error("'%s' is damaged (%s%s): not %s; 'roved check %s' lists all of it; restore an earlier backup",
+			   dir, f.first_tree, f.tree > 1 ? "; and more" : "",
+			   backup ? "backed up, as the copy would carry it" : "compacted", dir);
+		return ROVE_EPROTO;
+	}
+	if (f.free_list > 0 && !backup) {
+		rove_error("'%s': its free list is damaged (%s%s): not compacted, as compaction would write over pages "
+			   "in use; back it up (the copy's free list is made anew) and serve the copy",
+			   dir, f.first_free, f.free_list > 1 ? "; and more" : "");
 		return ROVE_EPROTO;
 	}
 	if (f.free_list > 0)
@@ -1049,6 +1047,27 @@ static int backup_pages(rove_store *st, const char *dir, bool unlocked, uint64_t
 			  "not this database",
 			  dir, f.first_free, f.free_list > 1 ? "; and more" : "");
 	return ROVE_OK;
+}
+
+int rove_store_pages_sound_dir(const char *dir)
+{
+	enum rove_db_access access = ROVE_DB_WRITABLE;
+	uint64_t txnid = 0;
+	rove_store st;
+	bool unlocked;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = rove_db_open_any(dir, STORE_MAXDBS, ROVE_SERVER_MAPSIZE, &st.env, &access);
+	if (rc != ROVE_OK)
+		return rc;
+	unlocked = access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED;
+	if (unlocked)
+		rc = store_txnid(&st, &txnid);
+	if (rc == ROVE_OK)
+		rc = rove_store_pages_sound(&st, dir, false, unlocked, txnid);
+	mdb_env_close(st.env);
+	return rc;
 }
 
 /* Copies the database in dir into the new file dest/data.mdb (*made_file
@@ -1081,7 +1100,7 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 		rove_store_close(&st);
 		return rc;
 	}
-	rc = backup_pages(&st, dir, unlocked, txnid);
+	rc = rove_store_pages_sound(&st, dir, true, unlocked, txnid);
 	if (rc == ROVE_OK)
 		rc = copy_status(backup_copy(&st, dest, made_file), dest);
 	if (rc == ROVE_OK && other_format)

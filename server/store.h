@@ -204,6 +204,17 @@ int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
 /* Copies the database, consistent as of one moment, into the directory
  * dest (created, or empty), while servers may be writing to it. */
 int rove_store_backup(const char *dir, const char *dest);
+/* The pages of st's file (in dir, for the words), walked as roved check
+ * walks them, before a command follows them: damage in a tree is said
+ * and ROVE_EPROTO; damage to the free list alone is said and, for a
+ * backup (whose compacting copy writes a new free list), let through,
+ * else ROVE_EPROTO (compaction would write where the free list says).
+ * Read without the lock file (unlocked; txnid the read's first), faults
+ * met while a writer committed are said as a torn read (ROVE_EIO). */
+int rove_store_pages_sound(rove_store *st, const char *dir, bool backup, bool unlocked, uint64_t txnid);
+/* The same for the database in dir, opened alone (no table read, nothing
+ * written: a command that writes walks first). */
+int rove_store_pages_sound_dir(const char *dir);
 
 /* What rove_store_watch saw of the database file last (zeroed at
  * first): LMDB's file never goes back or shrinks while it is open. */

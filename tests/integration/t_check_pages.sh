@@ -10,7 +10,7 @@
 # record), and keys out of order in a page. A main tree's root past the
 # file, where LMDB cannot open the tables: the pages name it. roved
 # backup refuses each damage to a tree, and copies a database whose free
-# list alone is damaged into a whole copy.
+# list alone is damaged into a whole copy; roved compact refuses both.
 . "$(dirname "$0")/lib.sh"
 check_at_end=no # it damages databases on purpose
 
@@ -62,5 +62,12 @@ for how in inuse twice unsorted dirty dupsort swapkeys rootpast; do
 		[ "$how" = rootpast ] || grep_q "is damaged (.*): not backed up" "$T/err" || fail "$how: not said: $(cat "$T/err")"
 		;;
 	esac
+	# roved compact writes where the free list says: any of it refused
+	# (before, each compacted, exit 0, writing over pages in use).
+	sum=$(md5sum <"$T/d/data.mdb")
+	rc=0
+	"$ROVED_BIN" compact "$T/d" --keep-days 3650 >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "compaction of a damaged copy ($how): $(cat "$T/err")"
+	eq "$(md5sum <"$T/d/data.mdb")" "$sum" "$how: the refused compaction wrote nothing"
 done
 echo ok
