@@ -234,11 +234,12 @@ int cli_opt_next(cli_opt *o)
 		return CLI_OPT_UNKNOWN;
 	}
 	/* A value taken from the next word that is itself one of this
-	 * command's options (`--name --phone 138...`: a value forgotten) is
-	 * no value: said as missing (attack fifty-three: a customer named
-	 * "--phone"). --name=--phone gives that text. */
+	 * command's options (`--name --phone 138...`: a value forgotten), or
+	 * the end of the options ("--"), is no value: said as missing
+	 * (attack fifty-three: a customer named "--phone"; fifty-four: one
+	 * named "--"). --name=--phone gives that text. */
 	if (optarg != NULL && strchr(word, '=') == NULL && optarg == o->argv[at + 1] && optarg[0] == '-' &&
-	    optarg[1] == '-' && names_option(o, optarg)) {
+	    optarg[1] == '-' && (optarg[2] == '\0' || names_option(o, optarg))) {
 		o->arg = word;
 		o->opt = plain(k);
 		o->next = at + 1;
@@ -273,7 +274,8 @@ void cli_opt_missing_error(const cli_opt *o)
 
 bool cli_opt_help(int argc, char **argv, int first)
 {
-	for (int i = first; i < argc; i++)
+	/* up to "--": what follows it is words (attack fifty-four) */
+	for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;

@@ -384,7 +384,7 @@ int rove_compact(const char *dir, uint64_t keep_ms, rove_compact_stats *out)
 	/* Its pages first, before anything is written (the open may make a
 	 * table): compaction writes where the free list says, and follows
 	 * pages as LMDB finds them (a damaged one could crash it). */
-	rc = rove_store_pages_sound_dir(dir);
+	rc = rove_store_pages_sound_dir(dir, false);
 	if (rc != ROVE_OK)
 		goto out;
 	rc = rove_store_open(dir, &st, more, rove_pstore_tables(&ps, more));

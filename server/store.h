@@ -214,7 +214,7 @@ int rove_store_backup(const char *dir, const char *dest);
 int rove_store_pages_sound(rove_store *st, const char *dir, bool backup, bool unlocked, uint64_t txnid);
 /* The same for the database in dir, opened alone (no table read, nothing
  * written: a command that writes walks first). */
-int rove_store_pages_sound_dir(const char *dir);
+int rove_store_pages_sound_dir(const char *dir, bool backup);
 
 /* What rove_store_watch saw of the database file last (zeroed at
  * first): LMDB's file never goes back or shrinks while it is open. */

@@ -138,9 +138,10 @@ rove_json() {
 				r "${FEED_REPLICA:-ana}" opportunity history "$id" --json
 			done
 		} | jq -s -S -c --slurpfile live <(r "${FEED_REPLICA:-ana}" customer list --json | jq -c 'map(.id)') \
-			'add | unique_by(.id) | map(select(.customer as $c | $live[0] | index($c)))'
+			'add | unique_by(.id) | map(select(.customer as $c | $live[0] | index($c)) | del(.pending))'
 	else
-		r "${FEED_REPLICA:-ana}" "$1" list --json | jq -S -c 'sort_by(.id)'
+		# a list's pending mark is the replica's, not a column of the feed
+		r "${FEED_REPLICA:-ana}" "$1" list --json | jq -S -c 'map(del(.pending)) | sort_by(.id)'
 	fi
 }
 KINDS="customer contact contract opportunity activity dealer target territory ownership"

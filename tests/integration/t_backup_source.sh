@@ -42,4 +42,18 @@ r alice sync >/dev/null
 eq "$(r alice customer list --json | jq length)" 1 "alice's customers from the restored old copy"
 server_stop
 "$ROVED_BIN" check "$T/srv" >"$T/out" 2>&1 || fail "check after the upgrade: $(cat "$T/out")"
+
+# A fault in the middle of LMDB's copy (a source cut or written over, or
+# a page a writer reused under a read without the lock file; attack
+# fifty-four: SIGSEGV, exit 139, a partial data.mdb left that looked
+# like a backup): raised here at the copy's first write. Said, exit 1,
+# nothing left in DEST.
+die="$(dirname "$ROVE_RAW")/librove_die_meta.so"
+[ -f "$die" ] || fail "no $die (built with the tests)"
+rc=0
+LD_PRELOAD="$die" ROVE_FAULT_AFTER_WRITES=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	"$ROVED_BIN" backup "$T/srv" "$T/bk3" 2>"$T/err" || rc=$?
+eq "$rc" 1 "a backup whose copy faulted ($(cat "$T/err"))"
+grep_q "faulted during the copy" "$T/err" || fail "not said: $(cat "$T/err")"
+[ ! -e "$T/bk3" ] || fail "the faulted backup left $(ls -la "$T/bk3")"
 echo ok

@@ -48,7 +48,8 @@ wait_for 20 "the slow connections" grep -q '^open' "$T/slow"
 echo "roved: $(ls /proc/$ROVED_PID/fd | wc -l) descriptors open under attack" >&2
 
 # Syncs go on during the attack...
-r admin customer add --name "Acme" >/dev/null
+r admin admin territory add north --name North >/dev/null
+r admin customer add --name "Acme" --territory north >/dev/null
 rove -R "$T/admin" --timeout 3000 sync >/dev/null || fail "no sync while the metrics port is attacked"
 kill -0 "$ROVED_PID" || fail "roved died"
 # ... every slow or silent connection is cut by the deadline ...

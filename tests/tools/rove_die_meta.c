@@ -8,6 +8,11 @@
  * is there, while a reader that starts a transaction sees the one before
  * until the next writer takes up the dead one's lock. A kill -9 of
  * roved compact lands there now and then; this lands there every time.
+ *
+ * With $ROVE_FAULT_AFTER_WRITES=N instead, the Nth write() to a data.mdb
+ * raises SIGBUS in the writing thread: a fault in the middle of LMDB's
+ * copy (roved backup's), as a source cut or written over, or a page a
+ * writer reused under a read without the lock file, makes it.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 
@@ -55,4 +60,30 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 	if (r >= 0 && after != NULL && is_meta_write(fd, off) && ++writes >= atoi(after))
 		raise(SIGKILL);
 	return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t count)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+	static int writes;
+	const char *after = getenv("ROVE_FAULT_AFTER_WRITES");
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+
+	if (real == NULL) {
+		void *sym = dlsym(RTLD_NEXT, "write");
+		if (sym == NULL)
+			abort();
+		memcpy(&real, &sym, sizeof(sym));
+	}
+	if (after != NULL && fd > 2) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n >= 8) {
+			path[n] = '\0';
+			if (strcmp(path + n - 8, "data.mdb") == 0 && __atomic_add_fetch(&writes, 1, __ATOMIC_SEQ_CST) >= atoi(after))
+				raise(SIGBUS);
+		}
+	}
+	return real(fd, buf, count);
 }

@@ -77,6 +77,8 @@ int main(void)
 	EXPECT("name:--json W:z", "--name=--json", "z");
 	EXPECT("name:--jso W:z", "--name", "--jso", "z");
 	EXPECT("name:-x", "--name", "-x");
+	EXPECT("N:--name W:z", "--name", "--", "z"); /* attack fifty-four: a customer named "--" */
+	EXPECT("name:--", "--name=--");
 	EXPECT("R:dir h:-", "-R", "dir", "-h"); /* -h and --help are every table's */
 	EXPECT("h:- W:x", "--help", "x");
 	EXPECT("U:--help=1 U:--hel", "--help=1", "--hel");
@@ -213,6 +215,12 @@ int main(void)
 		CHECK(cli_opt_help(4, argv, 1));
 		CHECK(!cli_opt_help(4, argv, 4));
 		CHECK(!cli_opt_help(3, argv, 1));
+	}
+	/* ... but after "--", which ends the options (attack fifty-four:
+	 * `config -- --help` printed help where `status -- --help` refused). */
+	{
+		char *argv[] = {"x", "a", "--", "--help", NULL};
+		CHECK(!cli_opt_help(4, argv, 1));
 	}
 	return check_done("cli_opt");
 }
