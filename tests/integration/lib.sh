@@ -336,6 +336,14 @@ need_private_mounts() {
 }
 
 # need_faketime: libfaketime's library in FAKETIME_LIB, or the test fails.
+# faketime_asan: what a sanitized process under libfaketime needs in
+# ASAN_OPTIONS. ASan's allocator reads the monotonic clock the first time
+# it fills a size class, holding its lock; libfaketime's clock_gettime
+# looks its own symbols up then, which allocates: a deadlock (seen on
+# 2026-12-05: every sanitized roved under libfaketime, `roved --help`
+# too, hung at start). Without the periodic release of memory to the OS
+# the allocator reads no clock.
+faketime_asan="verify_asan_link_order=0:allocator_release_to_os_interval_ms=-1"
 need_faketime() {
 	FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
 	[ -f "$FAKETIME_LIB" ] || fail "libfaketime is missing (scripts/deps installs the faketime package)"
@@ -366,7 +374,7 @@ restore_scene() {
 # cut). Checked: the idle roved uses under a quarter of a core.
 server_start_at() {
 	local t0 t1
-	server_start ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	server_start ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$faketime_asan" \
 		LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$1"
 	t0=$(cpu_ticks "$ROVED_PID")
 	sleep 0.5
@@ -385,7 +393,7 @@ at() {
 	local off=$1
 	shift
 	LD_PRELOAD=$FAKETIME_LIB FAKETIME="$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 r "$@"
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}$faketime_asan r "$@"
 }
 # customers_csv FILE N NAME PHONE [PAD]: a CSV of N customers named
 # "NAME i", their phones PHONE then i in 7 digits (lists with distinct

@@ -28,7 +28,7 @@ grep -q "dropped 0 op(s)" "$T/err" || fail "ops dropped at 30 days: $(cat "$T/er
 # which never goes back, so nothing is dropped.
 need_faketime
 for at in "@1970-01-01 00:00:00" "@1970-03-01 00:00:00"; do
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}$faketime_asan \
 		LD_PRELOAD=$FAKETIME_LIB FAKETIME="$at" "$ROVED_BIN" compact "$T/srv" --keep-days 90 2>"$T/err" ||
 		fail "compact with the clock at $at: $(cat "$T/err")"
 	grep -q "dropped 0 op(s)" "$T/err" || fail "ops dropped with the clock at $at: $(cat "$T/err")"
