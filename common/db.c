@@ -1,4 +1,5 @@
 #include "db.h"
+#include "db_int.h"
 
 #include "err.h"
 #include "lockfile.h"
@@ -332,12 +333,6 @@ static const char *denied_file(const char *dir, bool write, char *buf, size_t le
 	return "";
 }
 
-/* LMDB's magic number at the start of each meta page's body, and where in
- * the page it and the page size (the free tree's md_pad) lie. */
-#define META_MAGIC 0xBEEFC0DEu
-#define META_MAGIC_AT 16
-#define META_PSIZE_AT 40
-
 /* Whether the meta pages of the data file at path give a page size LMDB
  * can use: LMDB divides by it and reads the second meta page at it
  * unchecked (attack forty-nine: a page size of 0 killed serve, backup,
@@ -347,7 +342,7 @@ static const char *denied_file(const char *dir, bool write, char *buf, size_t le
 static int meta_sane(const char *path)
 {
 	uint32_t magic, psize[2] = {0, 0};
-	uint8_t b[META_PSIZE_AT + 4];
+	uint8_t b[ROVE_LMDB_META_PSIZE_AT + 4];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = ROVE_OK;
 
 	if (fd < 0)
@@ -356,12 +351,11 @@ static int meta_sane(const char *path)
 		off_t at = i == 0 ? 0 : (off_t)psize[0];
 		if (pread(fd, b, sizeof(b), at) != (ssize_t)sizeof(b))
 			break; /* short: check_length's */
-		memcpy(&magic, b + META_MAGIC_AT, 4);
-		if (magic != META_MAGIC)
+		memcpy(&magic, b + ROVE_LMDB_META_MAGIC_AT, 4);
+		if (magic != ROVE_LMDB_META_MAGIC)
 			break;
-		memcpy(&psize[i], b + META_PSIZE_AT, 4);
-		if (psize[i] < 512 || psize[i] > 65536 || (psize[i] & (psize[i] - 1)) != 0 ||
-		    (i == 1 && psize[1] != psize[0])) {
+		memcpy(&psize[i], b + ROVE_LMDB_META_PSIZE_AT, 4);
+		if (!rove_lmdb_psize_ok(psize[i]) || (i == 1 && psize[1] != psize[0])) {
 			rove_error("'%s' is damaged: its meta page %d gives a page size of %lu; restore a backup (a "
 				   "replica: move its directory aside and 'rove init' anew)",
 				   path, i, (unsigned long)psize[i]);
@@ -503,20 +497,10 @@ int rove_db_create(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **e
 		rove_error("'%s' is there and is no database (a symbolic link?): not made through it", path);
 		return ROVE_EINVAL;
 	}
-	if (mkdir(dir, 0700) == 0) {
-		made->dir = true;
-	} else if (errno != EEXIST) {
-		int err = errno;
-		rove_error("cannot create '%s': %s", dir, strerror(err));
-		return rove_err_errno(err);
-	}
-	/* Again, now that it is there: another user may have made it in
-	 * the moment between (attack forty-nine). */
-	if (rove_lockfile_dir_trusted(dir, false) != ROVE_OK) {
-		rove_error("'%s' is not the directory this command made or found a moment ago: not used", dir);
-		rove_db_unmake(dir, made);
-		return ROVE_EPERM; /* said */
-	}
+	rc = rove_lockfile_make_dir(dir, &made->dir);
+	if (rc != ROVE_OK)
+		return rc; /* said; a directory it made is gone again */
+	rc = ROVE_ENOTFOUND; /* no data file: made next */
 	if (!dir_file(dir, LOCK_FILE, path))
 		rc = ROVE_EINVAL;
 	else

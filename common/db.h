@@ -118,9 +118,11 @@ typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free
  * once, in order, in the free list (a free list naming a page in use
  * reads clean through LMDB, and the next writer overwrites it). Each
  * fault goes to fn; *npages says how many pages the file holds in use or
- * free. Returns ROVE_ECHANGED when txn's meta page is no longer in the
- * file (a writer committed twice since txn began: renew txn and walk
- * again); a rove error when the walk could not run (I/O, memory). */
+ * free. When txn's meta page is no longer in the file (a writer
+ * committed twice since txn began), txn is renewed (a later snapshot:
+ * mdb_txn_id tells which was walked), up to ROVE_PAGE_WALK_TRIES times,
+ * then ROVE_ECHANGED; a rove error when the walk could not run (I/O,
+ * memory). */
 int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			uint64_t *npages);
 

@@ -29,6 +29,7 @@
  *     the last page in use and the transaction id (8 each).
  */
 #include "db.h"
+#include "db_int.h"
 #include "err.h"
 #include "log.h"
 #include "rove_assert.h"
@@ -77,9 +78,7 @@
 #define NO_ROOT UINT64_MAX
 
 #define META_AT PG_HDR
-#define META_MAGIC 0xBEEFC0DEu
-#define META_PSIZE_AT (META_AT + 24)
-#define META_FREE_AT (META_AT + 24)
+#define META_FREE_AT (META_AT + 24) /* its md_pad: the page size (db_int.h) */
 #define META_MAIN_AT (META_FREE_AT + TREE_SIZE)
 #define META_LAST_AT (META_MAIN_AT + TREE_SIZE)
 #define META_TXNID_AT (META_LAST_AT + 8)
@@ -586,7 +585,7 @@ static int read_meta(pages *w, int i, uint8_t out[META_SIZE])
 		rove_error("cannot read the database's meta page %d: %s", i, strerror(err));
 		return rove_err_errno(err);
 	}
-	if (got != META_SIZE || le32(out + META_AT) != META_MAGIC)
+	if (got != META_SIZE || le32(out + ROVE_LMDB_META_MAGIC_AT) != ROVE_LMDB_META_MAGIC)
 		return ROVE_EPROTO;
 	return ROVE_OK;
 }
@@ -611,22 +610,32 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 	w.fd = fd;
 	/* The page size, from meta page 0 (rove_db_open checked both's) */
 	{
-		uint8_t b[META_PSIZE_AT + 4];
+		uint8_t b[ROVE_LMDB_META_PSIZE_AT + 4];
 		if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return ROVE_EPROTO;
-		w.psize = le32(b + META_PSIZE_AT);
-		if (w.psize < 512 || w.psize > 65536 || (w.psize & (w.psize - 1)) != 0)
+		w.psize = le32(b + ROVE_LMDB_META_PSIZE_AT);
+		if (!rove_lmdb_psize_ok((uint32_t)w.psize))
 			return ROVE_EPROTO;
 	}
-	for (int i = 0; i < 2; i++) {
-		rc = read_meta(&w, i, meta[i]);
-		if (rc == ROVE_OK && le64(meta[i] + META_TXNID_AT) == w.txnid)
-			m = meta[i];
-		else if (rc != ROVE_OK && rc != ROVE_EPROTO)
-			return rc;
+	/* txn's meta page: gone when a writer committed twice since txn
+	 * began (its slot rewritten); txn renewed then, a few times. */
+	for (int tries = 1; m == NULL; tries++) {
+		for (int i = 0; i < 2; i++) {
+			rc = read_meta(&w, i, meta[i]);
+			if (rc == ROVE_OK && le64(meta[i] + META_TXNID_AT) == w.txnid)
+				m = meta[i];
+			else if (rc != ROVE_OK && rc != ROVE_EPROTO)
+				return rc;
+		}
+		if (m == NULL && tries == ROVE_PAGE_WALK_TRIES)
+			return ROVE_ECHANGED;
+		if (m == NULL) {
+			mdb_txn_reset(txn);
+			if ((rc = mdb_txn_renew(txn)) != 0)
+				return rove_db_err(rc, "begin");
+			w.txnid = (uint64_t)mdb_txn_id(txn);
+		}
 	}
-	if (m == NULL)
-		return ROVE_ECHANGED; /* a writer committed twice since txn began */
 	if (fstat(fd, &st) != 0) {
 		int err = errno;
 		rove_error("cannot read the database's file: %s", strerror(err));

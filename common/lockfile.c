@@ -213,3 +213,30 @@ int rove_lockfile_dir_trusted(const char *dir, bool to_make)
 	strcat(abs, dir);
 	return trusted(abs, to_make, 0);
 }
+
+int rove_lockfile_make_dir(const char *dir, bool *made)
+{
+	int rc;
+
+	*made = false;
+	rc = rove_lockfile_dir_trusted(dir, true);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_EPERM : rc; /* not to_make's: cannot be; EPERM said */
+	if (mkdir(dir, 0700) == 0) {
+		*made = true;
+	} else if (errno != EEXIST) {
+		int err = errno;
+		rove_error("cannot create '%s': %s", dir, strerror(err));
+		return rove_err_errno(err);
+	}
+	/* Again, now that it is there: another user may have made it, or a
+	 * link there, in the moment between (attacks forty-nine, fifty). */
+	if (rove_lockfile_dir_trusted(dir, false) != ROVE_OK) {
+		rove_error("'%s' is not the directory this command made or found a moment ago: not used", dir);
+		if (*made && rmdir(dir) != 0)
+			rove_warn("cannot remove '%s': %s", dir, strerror(errno));
+		*made = false;
+		return ROVE_EPERM;
+	}
+	return ROVE_OK;
+}

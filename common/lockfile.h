@@ -62,5 +62,11 @@ void rove_lockfile_release(rove_lockfile *l);
  * to_make; or ROVE_EPERM said (naming the directory and its owner, and
  * to run the command as that user). */
 int rove_lockfile_dir_trusted(const char *dir, bool to_make);
+/* Makes the directory dir (mode 0700) unless it is there, where this
+ * process may work: rove_lockfile_dir_trusted before the mkdir (to_make)
+ * and again once it is there, when a directory it made is removed again.
+ * *made: whether it made dir (and kept it). ROVE_OK, or an error said
+ * (ROVE_EPERM: not where root alone controls the way). */
+int rove_lockfile_make_dir(const char *dir, bool *made);
 
 #endif

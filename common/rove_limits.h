@@ -642,10 +642,11 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
 /* LMDB's deepest tree (its cursors' stack): roved check's walk of the
  * pages (rove_db_pages_check) takes a deeper one for damage. */
 #define ROVE_MAX_DB_DEPTH 32
-/* roved check and roved backup walk the pages from their read's meta
- * page, which a writer committing twice meanwhile rewrites: they begin
- * again this many times. */
-#define ROVE_CHECK_PAGE_TRIES 5
+/* The walk of a file's pages (roved check, backup, compact) starts from
+ * its read's meta page, which a writer committing twice meanwhile
+ * rewrites: the read is renewed and the walk begun again, this many
+ * times at most. */
+#define ROVE_PAGE_WALK_TRIES 5
 
 /* roved check lists at most this many problems, then counts the rest: a
  * damaged index can make one per record, and the first thousand say

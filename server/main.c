@@ -163,21 +163,8 @@ static int cmd_init(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
 	/* The directory first, so that two inits meet at its lock. */
-	if (rove_lockfile_dir_trusted(argv[optind], true) != ROVE_OK)
+	if (rove_lockfile_make_dir(argv[optind], &made_dir) != ROVE_OK)
 		return EXIT_FAIL; /* said */
-	if (mkdir(argv[optind], 0700) == 0) {
-		made_dir = true;
-	} else if (errno != EEXIST) {
-		rove_error("cannot create '%s': %s", argv[optind], strerror(errno));
-		return EXIT_FAIL;
-	}
-	/* Again, now that it is there (another user may have made it). */
-	if (rove_lockfile_dir_trusted(argv[optind], false) != ROVE_OK) {
-		rove_error("'%s' is not the directory this command made or found a moment ago: not used", argv[optind]);
-		if (made_dir && rmdir(argv[optind]) != 0)
-			rove_warn("cannot remove '%s': %s", argv[optind], strerror(errno));
-		return EXIT_FAIL;
-	}
 	if (lock_dir(argv[optind]) != ROVE_OK)
 		return EXIT_FAIL;
 	rc = rove_engine_init(argv[optind], admin, token);

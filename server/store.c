@@ -956,6 +956,34 @@ static int backup_copy(rove_store *st, const char *dest, bool *made)
 	return rc;
 }
 
+/* backup_copy of dir's st with a fault inside LMDB's copy said and what
+ * the backup made removed (copy_fault), not a crash that leaves a partial
+ * copy behind. */
+static int backup_copy_guarded(rove_store *st, const char *dir, const char *dest, bool unlocked, bool *made)
+{
+	struct sigaction fault, old_segv, old_bus;
+	int rc;
+
+	snprintf(copying.said, sizeof(copying.said),
+		 unlocked ? "roved: error: '%s' changed while it was copied without its lock file (this user may not "
+			    "write it): the copy read a page a writer reused, and is removed; back up as the server's "
+			    "user\n"
+			  : "roved: error: reading '%s' faulted during the copy (its file damaged, cut or written over "
+			    "meanwhile): the copy is removed; roved check '%s'\n",
+		 dir, dir);
+	memset(&fault, 0, sizeof(fault));
+	fault.sa_handler = copy_fault;
+	sigemptyset(&fault.sa_mask);
+	fault.sa_flags = SA_RESETHAND;
+	(void)sigaction(SIGSEGV, &fault, &old_segv);
+	(void)sigaction(SIGBUS, &fault, &old_bus);
+	rc = backup_copy(st, dest, made);
+	(void)sigaction(SIGSEGV, &old_segv, NULL);
+	(void)sigaction(SIGBUS, &old_bus, NULL);
+	copying.file[0] = '\0';
+	return rc;
+}
+
 /* The id of the latest transaction committed in st. */
 static int store_txnid(rove_store *st, uint64_t *txnid)
 {
@@ -1035,20 +1063,17 @@ int rove_store_pages_sound(rove_store *st, const char *dir, bool backup, bool un
 	backup_faults f;
 	MDB_txn *txn = NULL;
 	uint64_t npages = 0;
-	int rc = ROVE_ECHANGED;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
 
-	for (int tries = 0; rc == ROVE_ECHANGED && tries < ROVE_CHECK_PAGE_TRIES; tries++) {
-		memset(&f, 0, sizeof(f));
-		rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
-		if (rc != ROVE_OK)
-			return rc;
-		rc = rove_db_pages_check(st->env, txn, 0 /* roved's tables: plain */, backup_fault, &f, &npages);
-		mdb_txn_abort(txn);
-	}
+	memset(&f, 0, sizeof(f));
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_pages_check(st->env, txn, 0 /* roved's tables: plain */, backup_fault, &f, &npages);
+	mdb_txn_abort(txn);
 	if (rc == ROVE_ECHANGED) {
 		rove_warn("the pages of '%s' were not walked first: a server committed while each of %d walks began; "
 			  "roved check it",
-			  dir, ROVE_CHECK_PAGE_TRIES);
+			  dir, ROVE_PAGE_WALK_TRIES);
 		return ROVE_OK;
 	}
 	if (rc != ROVE_OK)
@@ -1138,32 +1163,16 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 	}
 	rc = rove_store_pages_sound(&st, dir, true, unlocked, txnid);
 	if (rc == ROVE_OK) {
-		struct sigaction fault, old_segv, old_bus;
-		int mrc;
-
-		snprintf(copying.said, sizeof(copying.said),
-			 unlocked ? "roved: error: '%s' changed while it was copied without its lock file (this user may "
-				    "not write it): the copy read a page a writer reused, and is removed; back up as the "
-				    "server's user\n"
-				  : "roved: error: reading '%s' faulted during the copy (its file damaged, cut or written "
-				    "over meanwhile): the copy is removed; roved check '%s'\n",
-			 dir, dir);
-		memset(&fault, 0, sizeof(fault));
-		fault.sa_handler = copy_fault;
-		sigemptyset(&fault.sa_mask);
-		fault.sa_flags = SA_RESETHAND;
-		(void)sigaction(SIGSEGV, &fault, &old_segv);
-		(void)sigaction(SIGBUS, &fault, &old_bus);
-		mrc = backup_copy(&st, dest, made_file);
-		(void)sigaction(SIGSEGV, &old_segv, NULL);
-		(void)sigaction(SIGBUS, &old_bus, NULL);
-		copying.file[0] = '\0';
-		/* LMDB's own error on a torn read (MDB_PAGE_NOTFOUND, say): the
-		 * change said, not LMDB's words */
-		if (mrc != 0 && unlocked && rove_db_changed_since(st.env, txnid)) {
+		int mrc = backup_copy_guarded(&st, dir, dest, unlocked, made_file);
+		/* Read without the lock file, the copy's reader is one no
+		 * writer sees: once a server commits twice it may reuse pages
+		 * the copy reads. A database that changed meanwhile may be
+		 * copied torn, and LMDB's error on such a read (MDB_PAGE_NOTFOUND,
+		 * say) is that change. */
+		if (unlocked && rove_db_changed_since(st.env, txnid)) {
 			rove_error("'%s' changed while it was copied without its lock file (this user may not write it), "
-				   "so the copy was torn (%s): back up as the server's user",
-				   dir, mdb_strerror(mrc));
+				   "so the copy may be torn%s%s%s: back up as the server's user",
+				   dir, mrc != 0 ? " (" : "", mrc != 0 ? mdb_strerror(mrc) : "", mrc != 0 ? ")" : "");
 			rc = ROVE_EIO;
 		} else {
 			rc = copy_status(mrc, dest);
@@ -1175,15 +1184,6 @@ static int backup_open_copy(const char *dir, const char *dest, bool *made_file)
 			  dir);
 	else if (rc == ROVE_OK)
 		backup_key_said(&st, dir);
-	/* Read without the lock file, the copy's reader is one no writer
-	 * sees: once a server commits twice it may reuse pages the copy
-	 * reads. A database that changed meanwhile may be copied torn. */
-	if (rc == ROVE_OK && unlocked && rove_db_changed_since(st.env, txnid)) {
-		rove_error("'%s' changed while it was copied without its lock file (this user may not write it), so "
-			   "the copy may be torn: back up as the server's user",
-			   dir);
-		rc = ROVE_EIO;
-	}
 	rove_store_close(&st);
 	return rc;
 }
@@ -1194,27 +1194,13 @@ int rove_store_backup(const char *dir, const char *dest)
 	char path[4096];
 	int rc;
 
-	/* Both ways before anything is made (the source's is checked again
-	 * at its open), DEST again once it is there: another user may have
-	 * made it in the moment between (attack forty-nine). */
+	/* The source's way before DEST is made (it is checked again at its
+	 * open, attack forty-nine). */
 	rc = rove_lockfile_dir_trusted(dir, false);
 	if (rc == ROVE_OK)
-		rc = rove_lockfile_dir_trusted(dest, true);
+		rc = rove_lockfile_make_dir(dest, &made_dir);
 	if (rc != ROVE_OK)
-		return rc; /* ROVE_ENOTFOUND: no source; ROVE_EPERM: said */
-	if (mkdir(dest, 0700) == 0) {
-		made_dir = true;
-	} else if (errno != EEXIST) {
-		int err = errno;
-		rove_error("cannot create '%s': %s", dest, strerror(err));
-		return rove_err_errno(err);
-	}
-	if (rove_lockfile_dir_trusted(dest, false) != ROVE_OK) {
-		rove_error("'%s' is not the directory this command made or found a moment ago: not used", dest);
-		if (made_dir && rmdir(dest) != 0)
-			rove_warn("cannot remove '%s': %s", dest, strerror(errno));
-		return ROVE_EPERM; /* said */
-	}
+		return rc; /* ROVE_ENOTFOUND: no source; the others said */
 	copying.file[0] = '\0';
 	snprintf(copying.dir, sizeof(copying.dir), "%s", made_dir ? dest : "");
 	rc = backup_open_copy(dir, dest, &made_file);

@@ -25,22 +25,28 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* LMDB's meta pages are its first two, of the OS page size. */
-static int is_meta_write(int fd, off_t off)
+/* Whether fd is open on a file named data.mdb (an LMDB data file). */
+static int is_data_file(int fd)
 {
 	char link[64], path[PATH_MAX];
 	ssize_t n;
-	size_t len;
 
-	if (off >= 2 * sysconf(_SC_PAGESIZE))
-		return 0;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
-	if (n < 0)
+	if (n < 8)
 		return 0;
 	path[n] = '\0';
-	len = (size_t)n;
-	return len >= 8 && strcmp(path + len - 8, "data.mdb") == 0;
+	return strcmp(path + n - 8, "data.mdb") == 0;
+}
+
+/* The next definition of the libc function name (the one interposed). */
+static void *next_fn(const char *name)
+{
+	void *sym = dlsym(RTLD_NEXT, name);
+
+	if (sym == NULL)
+		abort();
+	return sym;
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
@@ -51,13 +57,12 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 	ssize_t r;
 
 	if (real == NULL) {
-		void *sym = dlsym(RTLD_NEXT, "pwrite");
-		if (sym == NULL)
-			abort();
+		void *sym = next_fn("pwrite");
 		memcpy(&real, &sym, sizeof(sym));
 	}
 	r = real(fd, buf, count, off);
-	if (r >= 0 && after != NULL && is_meta_write(fd, off) && ++writes >= atoi(after))
+	/* LMDB's meta pages are its first two, of the OS page size. */
+	if (r >= 0 && after != NULL && off < 2 * sysconf(_SC_PAGESIZE) && is_data_file(fd) && ++writes >= atoi(after))
 		raise(SIGKILL);
 	return r;
 }
@@ -67,23 +72,12 @@ ssize_t write(int fd, const void *buf, size_t count)
 	static ssize_t (*real)(int, const void *, size_t);
 	static int writes;
 	const char *after = getenv("ROVE_FAULT_AFTER_WRITES");
-	char link[64], path[PATH_MAX];
-	ssize_t n;
 
 	if (real == NULL) {
-		void *sym = dlsym(RTLD_NEXT, "write");
-		if (sym == NULL)
-			abort();
+		void *sym = next_fn("write");
 		memcpy(&real, &sym, sizeof(sym));
 	}
-	if (after != NULL && fd > 2) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, path, sizeof(path) - 1);
-		if (n >= 8) {
-			path[n] = '\0';
-			if (strcmp(path + n - 8, "data.mdb") == 0 && __atomic_add_fetch(&writes, 1, __ATOMIC_SEQ_CST) >= atoi(after))
-				raise(SIGBUS);
-		}
-	}
+	if (after != NULL && fd > 2 && is_data_file(fd) && __atomic_add_fetch(&writes, 1, __ATOMIC_SEQ_CST) >= atoi(after))
+		raise(SIGBUS);
 	return real(fd, buf, count);
 }

@@ -8,7 +8,7 @@
  * overflow pages, aborted transactions and a reader held across commits
  * (a long free list): after every commit the walk finds no fault and
  * accounts for every page. A writer committing twice after a read began:
- * ROVE_ECHANGED. Then copies damaged at random: the walk ends (under the
+ * the read renewed and walked. Then copies damaged at random: the walk ends (under the
  * sanitizers: without reading past what it read), and damage to the
  * free list is found.
  */
@@ -165,16 +165,19 @@ static void clean_walks(MDB_env *env, unsigned txns)
 		mdb_txn_abort(reader);
 }
 
-/* A read that began before two commits: its meta page is gone. */
+/* A read that began before two commits: its meta page is gone; the walk
+ * renews it and walks the latest snapshot, every page accounted for. */
 static void changed(MDB_env *env)
 {
 	MDB_txn *txn, *w;
 	MDB_dbi dbi;
 	MDB_val k = {1, "z"}, v = {1, "z"};
+	MDB_envinfo info;
 	faults f;
-	uint64_t npages;
+	uint64_t npages, before;
 
 	CHECK_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	before = (uint64_t)mdb_txn_id(txn);
 	for (int i = 0; i < 2; i++) {
 		CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &w), 0);
 		CHECK_EQ_INT(mdb_dbi_open(w, "plain", 0, &dbi), 0);
@@ -182,7 +185,11 @@ static void changed(MDB_env *env)
 		CHECK_EQ_INT(mdb_txn_commit(w), 0);
 	}
 	memset(&f, 0, sizeof(f));
-	CHECK_EQ_INT(rove_db_pages_check(env, txn, -1, on_fault, &f, &npages), ROVE_ECHANGED);
+	CHECK_EQ_INT(rove_db_pages_check(env, txn, -1, on_fault, &f, &npages), ROVE_OK);
+	CHECK_EQ_INT(f.n, 0);
+	CHECK_EQ_INT((uint64_t)mdb_txn_id(txn), before + 2);
+	CHECK_EQ_INT(mdb_env_info(env, &info), 0);
+	CHECK_EQ_INT(npages, (uint64_t)info.me_last_pgno + 1);
 	mdb_txn_abort(txn);
 }
 
