@@ -776,17 +776,24 @@ static uint64_t pulled_ms(MDB_txn *txn, MDB_dbi meta)
 	return rove_hlc_ms((rove_hlc){hlc});
 }
 
+uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t wall = rove_wall_ms(), pulled = pulled_ms(txn, r->meta);
+
+	wall = server_now(txn, r->meta, wall);
+	return pulled > wall ? pulled : wall;
+}
+
 uint64_t rove_replica_now_ms(rove_replica *r)
 {
-	uint64_t wall = rove_wall_ms(), pulled;
+	uint64_t now;
 	MDB_txn *txn;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
-		return wall;
-	pulled = pulled_ms(txn, r->meta);
-	wall = server_now(txn, r->meta, wall);
+		return rove_wall_ms();
+	now = rpl_now_ms(r, txn);
 	mdb_txn_abort(txn);
-	return pulled > wall ? pulled : wall;
+	return now;
 }
 
 uint64_t rove_replica_pulled_ms(rove_replica *r)

@@ -213,4 +213,15 @@ int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known
  * before the journal's first lseq. */
 int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor);
 
+/* rove_replica_now_ms, inside txn (a transaction begun meanwhile would
+ * read the bases' places as last committed). */
+uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn);
+/* Forgets the orphan of a record (replica_recover.c): this user deleted
+ * it. */
+int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);
+/* Whether an orphan of op's record is held (*held); if so op's writes join
+ * it, where later than its own: an op sent again after a restore, refused
+ * as its record is missing, goes with the orphan when it is sent. */
+int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held);
+
 #endif

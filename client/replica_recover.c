@@ -111,15 +111,21 @@ typedef struct lost_walk {
 	uint64_t floor, lseq;
 	uint64_t n;  /* ops queued (or, counting, that would be) */
 	bool count;  /* only count them */
+	bool all;    /* every write the server lacks, whoever made it (orphans) */
 	rpl_work *w; /* a: the old record, b: the new one */
 	rpl_work *q; /* the op being queued, and the queue's scratch */
 } lost_walk;
 
-static bool lost_own(const lost_walk *lw, const rove_field *f, const rove_coll_def *c)
+/* Whether f (of a record of c) is a write the server may have lost that
+ * this replica sends again: its own stamped before the floor (later ones
+ * are in the journal), or anyone's (lw->all: an orphan, below). */
+static bool lost_field(const lost_walk *lw, const rove_field *f, const rove_coll_def *c)
 {
 	const rove_field_def *fd = rove_schema_field(c, f->name);
 
-	return f->st.node == lw->r->node && f->st.hlc.v < lw->floor && fd != NULL && !(fd->flags & ROVE_FF_SYSTEM);
+	if (fd == NULL || (fd->flags & ROVE_FF_SYSTEM))
+		return false;
+	return lw->all || (f->st.node == lw->r->node && f->st.hlc.v < lw->floor);
 }
 
 /* A customer's owner as the old base knew it (a value, or null: the
@@ -139,6 +145,45 @@ static int lost_queue(lost_walk *lw)
 		return ROVE_OK;
 	lw->q->op.seq = ROVE_SEQ_GIVEN; /* a stamp the server gave (the old base's) */
 	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, &lw->q->op, MDB_NOOVERWRITE, lw->q);
+}
+
+/* Queues each write of old (a record of c) the server lacks - now, the
+ * record in the new base, holds none of it or an older one - one op per
+ * stamp (per op it came from), oldest first; after: up to first is sent
+ * already (a create). */
+static int lost_updates(lost_walk *lw, const rove_record *old, const rove_record *now, const rove_coll_def *c,
+			rove_stamp first, bool after)
+{
+	int rc = ROVE_OK;
+
+	for (bool have = after; rc == ROVE_OK;) {
+		rove_stamp next = {{0}, 0};
+		bool found = false;
+		for (uint32_t i = 0; i < old->fs.n; i++) {
+			const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
+			if (!lost_field(lw, f, c) || (g != NULL && rove_stamp_cmp(&g->st, &f->st) >= 0))
+				continue; /* the server has it, or a later write */
+			if (have && rove_stamp_cmp(&f->st, &first) <= 0)
+				continue; /* sent already */
+			if (!found || rove_stamp_cmp(&f->st, &next) < 0) {
+				next = f->st;
+				found = true;
+			}
+		}
+		if (!found)
+			break;
+		rove_op_init(&lw->q->op, ROVE_OP_UPDATE, old->coll, &old->id, next);
+		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
+			const rove_field *f = &old->fs.f[i];
+			if (lost_field(lw, f, c) && rove_stamp_cmp(&f->st, &next) == 0)
+				rc = rove_op_set(&lw->q->op, f->name, f->v);
+		}
+		if (rc == ROVE_OK)
+			rc = lost_queue(lw);
+		first = next;
+		have = true;
+	}
+	return rc;
 }
 
 static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
@@ -163,7 +208,7 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	for (uint32_t i = 0; i < old->fs.n; i++) {
 		const rove_field *f = &old->fs.f[i];
-		if (lost_own(lw, f, c) && (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
+		if (lost_field(lw, f, c) && (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
 			first = f->st;
 			any = true;
 		}
@@ -214,35 +259,304 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	}
 	if (rc != ROVE_OK || del != NULL)
 		return rc; /* deleted here: the journal has the delete */
-	/* There: each write the server lacks, one op per stamp (per op it
-	 * came from), oldest first. */
-	for (bool have = false; rc == ROVE_OK;) {
-		rove_stamp next = {{0}, 0};
-		bool found = false;
-		for (uint32_t i = 0; i < old->fs.n; i++) {
-			const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
-			if (!lost_own(lw, f, c) || (g != NULL && rove_stamp_cmp(&g->st, &f->st) >= 0))
-				continue; /* the server has it, or a later write */
-			if (have && rove_stamp_cmp(&f->st, &first) <= 0)
-				continue; /* sent already */
-			if (!found || rove_stamp_cmp(&f->st, &next) < 0) {
-				next = f->st;
-				found = true;
-			}
+	return lost_updates(lw, old, now, c, first, false);
+}
+
+/* ---- others' writes a restored server lacks: orphans ---- */
+
+/* A manager's or an admin's replica may hold what others wrote that the
+ * restored server lacks: a rep's laptop lost with the changes she alone
+ * had synced (attack fifty-three), which SPEC's recovery "sends again
+ * what it holds that the server lacks" asks for. Sent at once, they
+ * would be this user's changes (rule 10: the server names the author),
+ * decided under this user's rules, before their authors (whose laptops
+ * are mostly not lost) send their own again: a restore's outcome would
+ * hang on who synced first. So the recovery notes them (orphans: meta
+ * "orphan/" + the record's key -> the record as the old base held it,
+ * and "orphans_at" -> when), and each later sync, before it pushes,
+ * settles them (rove_replica_orphans_settle): one whose writes the
+ * server holds now (its author sent them) is forgotten; one still lacking
+ * any after ROVE_ORPHAN_WAIT_MS is sent as this user's change, with the
+ * stamps the server gave its writes, so that they merge where they did:
+ * a record gone created anew (naming the owner it had, the pool too),
+ * then a write for each later stamp of its fields. A rep's replica notes
+ * none: a rep's create of another's customer would make it hers. */
+
+#define ORPHAN_PREFIX "orphan/"
+#define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1)
+#define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
+
+static void orphan_key(uint8_t key[ORPHAN_KEY], uint8_t coll, const rove_uuid *id)
+{
+	memcpy(key, ORPHAN_PREFIX, ORPHAN_PLEN);
+	rove_record_key(key + ORPHAN_PLEN, coll, id);
+}
+
+/* Whether this replica's user may write others' records within reach,
+ * naming any owner: a manager or an admin. */
+static bool writes_for_others(const rove_replica *r)
+{
+	return strcmp(r->role, "manager") == 0 || strcmp(r->role, "admin") == 0;
+}
+
+/* How long the authors have to send their writes again: $ROVE_ORPHAN_WAIT
+ * seconds (docs/ENVIRONMENT.md), else ROVE_ORPHAN_WAIT_MS. */
+static uint64_t orphan_wait_ms(void)
+{
+	const char *env = getenv("ROVE_ORPHAN_WAIT");
+	char *end;
+	unsigned long long sec;
+
+	if (env == NULL || *env == '\0')
+		return ROVE_ORPHAN_WAIT_MS;
+	sec = strtoull(env, &end, 10);
+	if (*end != '\0' || sec > UINT64_MAX / 1000)
+		return ROVE_ORPHAN_WAIT_MS;
+	return (uint64_t)sec * 1000;
+}
+
+typedef struct orphan_walk {
+	rove_replica *r;
+	MDB_txn *txn;
+	rpl_work *w;
+	uint64_t n;
+} orphan_walk;
+
+/* One record of the old base (r->aside): noted when another's write of
+ * it is missing from the new base (r->base). */
+static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	orphan_walk *ow = arg;
+	rove_record *old = &ow->w->a, *now = &ow->w->b;
+	const rove_coll_def *c;
+	uint8_t key[ORPHAN_KEY];
+	MDB_val ok = {ORPHAN_KEY, key}, ov = *v;
+	bool lacks = false;
+	int rc;
+
+	(void)k;
+	if (rove_dec_record(v->mv_data, v->mv_size, old) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	c = rove_schema_coll(old->coll);
+	/* Deleted (by anyone): not brought back. */
+	if (c == NULL || (c->flags & ROVE_CF_SERVER) || rove_fields_get(&old->fs, ROVE_FIELD_DELETED) != NULL)
+		return ROVE_OK;
+	rc = rpl_rec_get(ow->txn, ow->r->base, old->coll, &old->id, now);
+	if (rc == ROVE_ENOTFOUND)
+		rove_fields_init(&now->fs);
+	else if (rc != ROVE_OK)
+		return rc;
+	for (uint32_t i = 0; i < old->fs.n && !lacks; i++) {
+		const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
+		const rove_field_def *fd = rove_schema_field(c, f->name);
+		lacks = fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && f->st.node != ow->r->node &&
+			(g == NULL || rove_stamp_cmp(&g->st, &f->st) < 0);
+	}
+	if (!lacks)
+		return ROVE_OK;
+	ow->n++;
+	orphan_key(key, old->coll, &old->id);
+	return rove_db_err(mdb_put(ow->txn, ow->r->meta, &ok, &ov, 0), "meta");
+}
+
+/* With the bases just swapped by a recovery: notes the orphans (above). */
+static int orphans_note(rove_replica *r, MDB_txn *txn)
+{
+	orphan_walk ow = {r, txn, rpl_work_new(), 0};
+	uint64_t at = 0;
+	int rc = ow.w != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	if (rc == ROVE_OK)
+		rc = rove_db_each(txn, r->aside, "base", orphan_note_one, &ow);
+	if (rc == ROVE_OK && ow.n > 0)
+		rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
+	if (rc == ROVE_OK && ow.n > 0 && at == 0)
+		rc = rove_db_put_u64(txn, r->meta, "orphans_at", rpl_now_ms(r, txn));
+	if (rc == ROVE_OK && ow.n > 0)
+		rove_warn("the server lacks %" PRIu64 " record%s others wrote that this replica holds: sent again "
+			  "as yours by a sync %" PRIu64 " hours from now, unless their authors' replicas send them "
+			  "first",
+			  ow.n, ow.n == 1 ? "" : "s", (orphan_wait_ms() + 3599999) / 3600000);
+	rpl_work_free(ow.w);
+	return rc;
+}
+
+int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key};
+	int mrc;
+
+	orphan_key(key, coll, id);
+	mrc = mdb_del(txn, r->meta, &k, NULL);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
+int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	int rc, mrc;
+
+	*held = false;
+	orphan_key(key, op->coll, &op->rid);
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return ROVE_OK;
+	if (mrc != 0)
+		return rove_db_err(mrc, "meta");
+	if (rove_dec_record(v.mv_data, v.mv_size, &w->a) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	rc = ROVE_OK;
+	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
+		const rove_field *f = &op->fs.f[i], *g = rove_fields_get(&w->a.fs, f->name);
+		if (g == NULL || rove_stamp_cmp(&g->st, &op->st) < 0)
+			rc = rove_fields_set(&w->a.fs, f->name, f->v, op->st);
+	}
+	rove_buf_reset(&w->buf);
+	if (rc == ROVE_OK)
+		rc = rove_enc_record(&w->buf, &w->a);
+	v.mv_size = w->buf.len;
+	v.mv_data = w->buf.data;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+	*held = rc == ROVE_OK;
+	return rc;
+}
+
+/* Settles the orphan old (its meta entry just read): *done when it is to
+ * be forgotten (the server holds it all, or it was queued now). */
+static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *done)
+{
+	rove_record *now = &lw->w->b;
+	const rove_coll_def *c = rove_schema_coll(old->coll);
+	rove_stamp first = {{0}, 0};
+	bool any = false, gone;
+	int rc;
+
+	*done = true;
+	if (c == NULL)
+		return ROVE_OK;
+	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
+	gone = rc == ROVE_ENOTFOUND;
+	if (gone) {
+		rove_fields_init(&now->fs);
+		rc = ROVE_OK;
+	} else if (rc != ROVE_OK)
+		return rc;
+	else if (rove_record_deleted(now))
+		return ROVE_OK; /* deleted since: not brought back */
+	for (uint32_t i = 0; i < old->fs.n; i++) {
+		const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
+		if (lost_field(lw, f, c) && (g == NULL || rove_stamp_cmp(&g->st, &f->st) < 0) &&
+		    (!any || rove_stamp_cmp(&f->st, &first) < 0)) {
+			first = f->st;
+			any = true;
 		}
-		if (!found)
-			break;
-		rove_op_init(&lw->q->op, ROVE_OP_UPDATE, old->coll, &old->id, next);
+	}
+	if (!any)
+		return ROVE_OK; /* the server holds it all */
+	if (!due) {
+		*done = false;
+		return ROVE_OK;
+	}
+	if (gone) {
+		const rove_field *owner = lost_owner(old);
+		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
 		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
-			const rove_field *f = &old->fs.f[i];
-			if (lost_own(lw, f, c) && rove_stamp_cmp(&f->st, &next) == 0)
-				rc = rove_op_set(&lw->q->op, f->name, f->v);
+			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
+			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
+				rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
 		}
+		/* A manager's or admin's create names the owner (the pool too). */
+		if (rc == ROVE_OK && owner != NULL)
+			rc = rove_op_set(&lw->q->op, "owner", owner->v);
 		if (rc == ROVE_OK)
 			rc = lost_queue(lw);
-		first = next;
-		have = true;
 	}
+	if (rc == ROVE_OK)
+		rc = lost_updates(lw, old, now, c, first, gone);
+	return rc;
+}
+
+static int orphans_settle_once(rove_replica *r, uint64_t *sent, uint64_t *waiting)
+{
+	MDB_txn *txn = NULL;
+	lost_walk lw = {r, NULL, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
+	uint8_t key[ORPHAN_KEY];
+	uint64_t at = 0, wait = orphan_wait_ms(), now = 0;
+	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
+	int mrc = 0;
+
+	*sent = *waiting = 0;
+	if (rc == ROVE_OK)
+		rc = rpl_txn_begin(r, 0, &txn);
+	lw.txn = txn;
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
+	if (rc == ROVE_OK && at != 0)
+		rc = rpl_last_lseq(r, txn, &lw.lseq);
+	if (rc == ROVE_OK)
+		now = rpl_now_ms(r, txn);
+	memcpy(key, ORPHAN_PREFIX, ORPHAN_PLEN);
+	memset(key + ORPHAN_PLEN, 0, ROVE_RECORD_KEY);
+	for (bool more = at != 0; rc == ROVE_OK && more;) {
+		MDB_cursor *c;
+		MDB_val k = {ORPHAN_KEY, key}, v;
+		bool done;
+		rc = rove_db_err(mdb_cursor_open(txn, r->meta, &c), "cursor");
+		if (rc != ROVE_OK)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		mdb_cursor_close(c);
+		if (mrc == MDB_NOTFOUND || (mrc == 0 && (k.mv_size < ORPHAN_PLEN ||
+							 memcmp(k.mv_data, ORPHAN_PREFIX, ORPHAN_PLEN) != 0)))
+			break;
+		rc = rove_db_err(mrc, "meta");
+		if (rc == ROVE_OK && (k.mv_size != ORPHAN_KEY || rove_dec_record(v.mv_data, v.mv_size, &lw.w->a) != ROVE_OK)) {
+			rove_error("corrupt record in the replica");
+			rc = ROVE_EPROTO;
+		}
+		if (rc != ROVE_OK)
+			break;
+		memcpy(key, k.mv_data, ORPHAN_KEY);
+		rc = orphan_settle_one(&lw, &lw.w->a, now >= at && now - at >= wait, &done);
+		if (rc == ROVE_OK && done)
+			rc = rove_db_err(mdb_del(txn, r->meta, &k, NULL), "meta");
+		if (rc == ROVE_OK && !done)
+			(*waiting)++;
+		/* on to the next key (none after the last possible one) */
+		more = false;
+		for (size_t i = ORPHAN_KEY; i > ORPHAN_PLEN && !more; i--)
+			more = ++key[i - 1] != 0;
+	}
+	if (rc == ROVE_OK && at != 0 && *waiting == 0)
+		rc = rove_db_put_u64(txn, r->meta, "orphans_at", 0);
+	*sent = lw.n;
+	if (txn != NULL && at == 0)
+		mdb_txn_abort(txn);
+	else if (txn != NULL)
+		rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(lw.w);
+	rpl_work_free(lw.q);
+	return rc;
+}
+
+static int meta_set(rove_replica *r, const char *key, bool *yes);
+
+int rove_replica_orphans_settle(rove_replica *r, uint64_t *sent, uint64_t *waiting)
+{
+	bool any = false;
+	int rc = meta_set(r, "orphans_at", &any); /* most syncs: a read */
+
+	*sent = *waiting = 0;
+	if (rc != ROVE_OK || !any)
+		return rc;
+	RPL_WITH_GROWTH(r, orphans_settle_once(r, sent, waiting));
 	return rc;
 }
 
@@ -253,7 +567,7 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  * them). */
 int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
 {
-	lost_walk lw = {r, txn, floor, 0, 0, true, rpl_work_new(), rpl_work_new()};
+	lost_walk lw = {r, txn, floor, 0, 0, true, false, rpl_work_new(), rpl_work_new()};
 	uint64_t first = 0;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 
@@ -277,6 +591,8 @@ int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
 		rove_warn("the server lacked %" PRIu64 " older change%s of this replica (beyond its journal): "
 			  "sent again",
 			  lw.n, lw.n == 1 ? "" : "s");
+	if (rc == ROVE_OK && writes_for_others(r))
+		rc = orphans_note(r, txn);
 	rpl_work_free(lw.w);
 	rpl_work_free(lw.q);
 	return rc;
@@ -317,6 +633,9 @@ static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
 	*gone = rc == ROVE_OK && !queued;
+	/* nor is an orphan of it sent again: this user deleted it */
+	if (*gone)
+		rc = rpl_orphan_forget(jb->r, jb->txn, op->coll, &op->rid);
 	return rc;
 }
 
@@ -418,8 +737,9 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	 * and the sync pulls before it pushes (rove_replica_recovering). */
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &floor);
-	if (rc == ROVE_OK && floor != 0)
-		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor);
+	/* 1: none of its own forgotten, others' writes compared (orphans) */
+	if (rc == ROVE_OK && (floor != 0 || writes_for_others(r)))
+		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor != 0 ? floor : 1);
 	else if (rc == ROVE_OK)
 		rc = rpl_journal_to_outbox(r, txn, w, false);
 	if (rc == ROVE_OK)

@@ -6,6 +6,7 @@
 #include "net.h"
 #include "rove_assert.h"
 
+#include <inttypes.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdatomic.h>
@@ -850,6 +851,22 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	return rc;
 }
 
+/* Others' writes a restored server lacked (rove_replica_orphans_settle),
+ * queued before the push when their authors had their time. */
+static int orphans_settle(rove_replica *r)
+{
+	uint64_t sent = 0, waiting = 0;
+	int rc = rove_replica_orphans_settle(r, &sent, &waiting);
+
+	if (rc != ROVE_OK)
+		rove_error("cannot settle what the restored server lacked of others' records: %s", rove_strerror(rc));
+	else if (sent > 0)
+		rove_warn("the server still lacks records others wrote that this replica holds: sending %" PRIu64
+			  " change%s of them again as yours",
+			  sent, sent == 1 ? "" : "s");
+	return rc;
+}
+
 /* Push, then pull; or, while a recovery waits for its fresh snapshot
  * (rove_replica_recovering), pull first: what is pushed then follows the
  * older changes the snapshot shows the server lacks. */
@@ -862,6 +879,8 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK && waiting)
 		rc = pull_all(r, c, progress, st, cp);
+	if (rc == ROVE_OK)
+		rc = orphans_settle(r);
 	if (rc == ROVE_OK)
 		rc = push_all(r, c, resend || waiting, st);
 	if (rc == ROVE_OK)

@@ -75,6 +75,11 @@ enum rove_reason {
 	ROVE_R_COUNT /* one past the last; never renumber the reasons above */
 };
 
+/* The detail of an `invalid` refusal of a create whose record the server
+ * holds: a replica tells by it that another got there first with a
+ * record both sent again after a restore (replica_sync.c). */
+#define ROVE_DETAIL_EXISTS "record already exists"
+
 /* The reason's JSON name ("duplicate", ...); "none" for ROVE_R_NONE and
  * "unknown" for a value out of range. */
 const char *rove_reason_name(int reason);

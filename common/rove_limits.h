@@ -222,6 +222,11 @@
  * again if the server is restored from a copy that lacks them: about a
  * year of a busy rep's work, a few MB. Older ones are forgotten. */
 #define ROVE_REPLICA_JOURNAL_OPS 100000u
+/* After a restore, how long a manager's or admin's replica waits before
+ * it sends, as its own, others' writes the server still lacks (their
+ * authors send their own first: replica_recover.c, "orphans"): a day,
+ * as reps sync at least daily. */
+#define ROVE_ORPHAN_WAIT_MS (24u * 3600u * 1000u)
 
 /* Client: the longest replica directory (as given with -R): a path the
  * kernel takes (PATH_MAX 4096) with room for the names of the files in

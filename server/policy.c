@@ -951,7 +951,7 @@ static int decide(const pctx *pc, const rove_user *u, rove_op *op, const rove_re
 			touches(op, "amount") && !touches(op, ROVE_FIELD_DELETED);
 	}
 	if (op->kind == ROVE_OP_CREATE && cur != NULL)
-		return refuse(v, ROVE_R_INVALID, "record already exists");
+		return refuse(v, ROVE_R_INVALID, ROVE_DETAIL_EXISTS);
 	if (op->kind != ROVE_OP_CREATE && cur == NULL)
 		return refuse(v, ROVE_R_INVALID, "no such record");
 	if (cur != NULL && rove_record_deleted(cur) && !again)
