@@ -219,9 +219,10 @@ uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn);
 /* Forgets the orphan of a record (replica_recover.c): this user deleted
  * it. */
 int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);
-/* Whether an orphan of op's record is held (*held); if so op's writes join
- * it, where later than its own: an op sent again after a restore, refused
- * as its record is missing, goes with the orphan when it is sent. */
+/* Whether an orphan of op's record is held and the server lacks the
+ * record (*held); if so op's writes join the orphan, where later than its
+ * own: an op sent again after a restore, refused as its record is
+ * missing, goes with the orphan when it is sent. */
 int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held);
 
 #endif

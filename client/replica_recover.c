@@ -186,6 +186,35 @@ static int lost_updates(lost_walk *lw, const rove_record *old, const rove_record
 	return rc;
 }
 
+/* Queues old (a record of c) created anew as it is, stamped first: its
+ * fields but those the server sets, and, named (a manager's or admin's
+ * create names it, the pool too), a customer's owner. */
+static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_def *c, rove_stamp first,
+		       const rove_field *owner)
+{
+	int rc = ROVE_OK;
+
+	rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
+	for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
+		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
+			rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
+	}
+	if (rc == ROVE_OK && owner != NULL)
+		rc = rove_op_set(&lw->q->op, "owner", owner->v);
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
+/* A record of a base, decoded into rec; a damaged one is said. */
+static int base_record(const MDB_val *v, rove_record *rec)
+{
+	if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
+		rove_error("corrupt record in the replica");
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
 static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	lost_walk *lw = arg;
@@ -197,10 +226,9 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)k;
-	if (rove_dec_record(v->mv_data, v->mv_size, old) != ROVE_OK) {
-		rove_error("corrupt record in the replica");
-		return ROVE_EPROTO;
-	}
+	rc = base_record(v, old);
+	if (rc != ROVE_OK)
+		return rc;
 	c = rove_schema_coll(old->coll);
 	del = rove_fields_get(&old->fs, ROVE_FIELD_DELETED);
 	/* Deleted by someone else: not brought back. */
@@ -229,18 +257,8 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		    (owner->v.type != ROVE_V_STR || owner->v.len != strlen(lw->r->auth.user) ||
 		     memcmp(owner->v.s, lw->r->auth.user, owner->v.len) != 0))
 			return ROVE_OK;
-		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
-		rc = ROVE_OK;
-		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
-			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
-			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
-				rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
-		}
 		/* A manager's or admin's create names the owner (the pool too). */
-		if (rc == ROVE_OK && owner != NULL && !rep)
-			rc = rove_op_set(&lw->q->op, "owner", owner->v);
-		if (rc == ROVE_OK)
-			rc = lost_queue(lw);
+		rc = lost_create(lw, old, c, first, rep ? NULL : owner);
 		/* A rep's customer that was in the pool: the release after it,
 		 * at the stamp of hers that put it there, else just after. */
 		if (rc == ROVE_OK && rep && pool) {
@@ -335,10 +353,9 @@ static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)k;
-	if (rove_dec_record(v->mv_data, v->mv_size, old) != ROVE_OK) {
-		rove_error("corrupt record in the replica");
-		return ROVE_EPROTO;
-	}
+	rc = base_record(v, old);
+	if (rc != ROVE_OK)
+		return rc;
 	c = rove_schema_coll(old->coll);
 	/* Deleted (by anyone): not brought back. */
 	if (c == NULL || (c->flags & ROVE_CF_SERVER) || rove_fields_get(&old->fs, ROVE_FIELD_DELETED) != NULL)
@@ -401,17 +418,17 @@ int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work
 	int rc, mrc;
 
 	*held = false;
+	/* One the server holds was refused by the rules: kept as refused. */
+	rc = rpl_rec_get(txn, r->base, op->coll, &op->rid, &w->a);
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
 	orphan_key(key, op->coll, &op->rid);
 	mrc = mdb_get(txn, r->meta, &k, &v);
 	if (mrc == MDB_NOTFOUND)
 		return ROVE_OK;
 	if (mrc != 0)
 		return rove_db_err(mrc, "meta");
-	if (rove_dec_record(v.mv_data, v.mv_size, &w->a) != ROVE_OK) {
-		rove_error("corrupt record in the replica");
-		return ROVE_EPROTO;
-	}
-	rc = ROVE_OK;
+	rc = base_record(&v, &w->a);
 	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i], *g = rove_fields_get(&w->a.fs, f->name);
 		if (g == NULL || rove_stamp_cmp(&g->st, &op->st) < 0)
@@ -464,20 +481,8 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *do
 		*done = false;
 		return ROVE_OK;
 	}
-	if (gone) {
-		const rove_field *owner = lost_owner(old);
-		rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
-		for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
-			const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
-			if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
-				rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
-		}
-		/* A manager's or admin's create names the owner (the pool too). */
-		if (rc == ROVE_OK && owner != NULL)
-			rc = rove_op_set(&lw->q->op, "owner", owner->v);
-		if (rc == ROVE_OK)
-			rc = lost_queue(lw);
-	}
+	if (gone)
+		rc = lost_create(lw, old, c, first, lost_owner(old));
 	if (rc == ROVE_OK)
 		rc = lost_updates(lw, old, now, c, first, gone);
 	return rc;
@@ -517,10 +522,12 @@ static int orphans_settle_once(rove_replica *r, uint64_t *sent, uint64_t *waitin
 							 memcmp(k.mv_data, ORPHAN_PREFIX, ORPHAN_PLEN) != 0)))
 			break;
 		rc = rove_db_err(mrc, "meta");
-		if (rc == ROVE_OK && (k.mv_size != ORPHAN_KEY || rove_dec_record(v.mv_data, v.mv_size, &lw.w->a) != ROVE_OK)) {
-			rove_error("corrupt record in the replica");
+		if (rc == ROVE_OK && k.mv_size != ORPHAN_KEY) {
+			rove_error("corrupt key in the replica's meta");
 			rc = ROVE_EPROTO;
 		}
+		if (rc == ROVE_OK)
+			rc = base_record(&v, &lw.w->a);
 		if (rc != ROVE_OK)
 			break;
 		memcpy(key, k.mv_data, ORPHAN_KEY);
