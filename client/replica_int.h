@@ -206,19 +206,21 @@ int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *pre
 int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* Puts the journal's ops back into the outbox at their lseqs and empties
  * it; known: the base is a fresh snapshot of the server, and deletes of
- * records it lacks that nothing queued creates again are left out. */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known);
+ * records it lacks that nothing queued creates again are kept aside
+ * (rpl_gone_delete_keep; now_ms: the server's time). */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t now_ms);
 /* With the bases just swapped (the old one in r->aside): queues again this
  * replica's writes stamped before floor that the new base lacks, just
  * before the journal's first lseq. */
-int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor);
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms);
 
 /* rove_replica_now_ms, inside txn (a transaction begun meanwhile would
  * read the bases' places as last committed). */
 uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn);
-/* Forgets the orphan of a record (replica_recover.c): this user deleted
- * it. */
-int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);
+/* Keeps op, this user's delete of a record the restored server lacks,
+ * to be sent again if the record comes back before the orphans' wait is
+ * over (replica_recover.c); an orphan of the record is forgotten. */
+int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, uint64_t now_ms);
 /* Whether an orphan of op's record is held and the server lacks the
  * record (*held); if so op's writes join the orphan, where later than its
  * own: an op sent again after a restore, refused as its record is

@@ -291,23 +291,45 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  * are mostly not lost) send their own again: a restore's outcome would
  * hang on who synced first. So the recovery notes them (orphans: meta
  * "orphan/" + the record's key -> the record as the old base held it,
- * and "orphans_at" -> when), and each later sync, before it pushes,
- * settles them (rove_replica_orphans_settle): one whose writes the
- * server holds now (its author sent them) is forgotten; one still lacking
- * any after ROVE_ORPHAN_WAIT_MS is sent as this user's change, with the
+ * and "orphans_at" -> when, by the server's time), and each later sync,
+ * after it pulled, settles them (rove_replica_orphans_settle): one whose
+ * writes the server holds now (its author sent them) is forgotten; one
+ * still lacking any ROVE_ORPHAN_WAIT_MS later (by the server's time, as
+ * the sync measured it) is sent as this user's change, with the
  * stamps the server gave its writes, so that they merge where they did:
  * a record gone created anew (naming the owner it had, the pool too),
  * then a write for each later stamp of its fields. A rep's replica notes
- * none: a rep's create of another's customer would make it hers. */
+ * none: a rep's create of another's customer would make it hers.
+ *
+ * This user's own delete of a record the restored server lacks (made
+ * after the copy, the delete too) waits the same way ("delete/" + the
+ * record's key -> the delete op): sent again when the record comes back
+ * (its author's replica sends it again), else forgotten when the wait
+ * is over (attack fifty-five: a manager's delete was dropped, and the
+ * record came back alive when its rep synced after him). */
 
 #define ORPHAN_PREFIX "orphan/"
-#define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1)
+#define GONEDEL_PREFIX "delete/"
+#define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* both the same length */
 #define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
+_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX), "orphan prefixes");
 
-static void orphan_key(uint8_t key[ORPHAN_KEY], uint8_t coll, const rove_uuid *id)
+static void orphan_key(uint8_t key[ORPHAN_KEY], const char *prefix, uint8_t coll, const rove_uuid *id)
 {
-	memcpy(key, ORPHAN_PREFIX, ORPHAN_PLEN);
+	memcpy(key, prefix, ORPHAN_PLEN);
 	rove_record_key(key + ORPHAN_PLEN, coll, id);
+}
+
+/* Notes the time orphans wait from (the server's time, now_ms), unless
+ * some wait already. */
+static int orphans_since(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
+{
+	uint64_t at = 0;
+	int rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
+
+	if (rc == ROVE_OK && at == 0)
+		rc = rove_db_put_u64(txn, r->meta, "orphans_at", now_ms != 0 ? now_ms : 1);
+	return rc;
 }
 
 /* Whether this replica's user may write others' records within reach,
@@ -374,23 +396,20 @@ static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
 	if (!lacks)
 		return ROVE_OK;
 	ow->n++;
-	orphan_key(key, old->coll, &old->id);
+	orphan_key(key, ORPHAN_PREFIX, old->coll, &old->id);
 	return rove_db_err(mdb_put(ow->txn, ow->r->meta, &ok, &ov, 0), "meta");
 }
 
 /* With the bases just swapped by a recovery: notes the orphans (above). */
-static int orphans_note(rove_replica *r, MDB_txn *txn)
+static int orphans_note(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
 {
 	orphan_walk ow = {r, txn, rpl_work_new(), 0};
-	uint64_t at = 0;
 	int rc = ow.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK)
 		rc = rove_db_each(txn, r->aside, "base", orphan_note_one, &ow);
 	if (rc == ROVE_OK && ow.n > 0)
-		rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
-	if (rc == ROVE_OK && ow.n > 0 && at == 0)
-		rc = rove_db_put_u64(txn, r->meta, "orphans_at", rpl_now_ms(r, txn));
+		rc = orphans_since(r, txn, now_ms);
 	if (rc == ROVE_OK && ow.n > 0)
 		rove_warn("the server lacks %" PRIu64 " record%s others wrote that this replica holds: sent again "
 			  "as yours by a sync %" PRIu64 " hours from now, unless their authors' replicas send them "
@@ -400,15 +419,27 @@ static int orphans_note(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
-int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id)
+int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, uint64_t now_ms)
 {
 	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key};
-	int mrc;
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	int mrc, rc;
 
-	orphan_key(key, coll, id);
+	/* no orphan of it is sent again: this user deleted it */
+	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
 	mrc = mdb_del(txn, r->meta, &k, NULL);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	orphan_key(key, GONEDEL_PREFIX, op->coll, &op->rid);
+	rove_buf_reset(&w->buf);
+	if (rc == ROVE_OK)
+		rc = rove_enc_op(&w->buf, op);
+	v.mv_size = w->buf.len;
+	v.mv_data = w->buf.data;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+	if (rc == ROVE_OK)
+		rc = orphans_since(r, txn, now_ms);
+	return rc;
 }
 
 int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held)
@@ -422,7 +453,7 @@ int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work
 	rc = rpl_rec_get(txn, r->base, op->coll, &op->rid, &w->a);
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
-	orphan_key(key, op->coll, &op->rid);
+	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
 	mrc = mdb_get(txn, r->meta, &k, &v);
 	if (mrc == MDB_NOTFOUND)
 		return ROVE_OK;
@@ -488,14 +519,86 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *do
 	return rc;
 }
 
-static int orphans_settle_once(rove_replica *r, uint64_t *sent, uint64_t *waiting)
+/* Settles the held delete op (its meta entry just read): *done when it is
+ * to be forgotten (queued now: its record came back; or the wait is
+ * over; or the record is deleted already). */
+static int gonedel_settle_one(lost_walk *lw, rove_op *op, bool due, bool *done)
+{
+	int rc = rpl_rec_get(lw->txn, lw->r->base, op->coll, &op->rid, &lw->w->b);
+
+	*done = true;
+	if (rc == ROVE_ENOTFOUND) {
+		*done = due;
+		return ROVE_OK;
+	}
+	if (rc != ROVE_OK || rove_record_deleted(&lw->w->b))
+		return rc;
+	lw->n++;
+	op->seq = ROVE_SEQ_GIVEN; /* accepted before: its stamp the server's */
+	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, op, MDB_NOOVERWRITE, lw->q);
+}
+
+/* Settles every entry under prefix (ORPHAN_PREFIX or GONEDEL_PREFIX). */
+static int settle_prefix(lost_walk *lw, const char *prefix, bool due, uint64_t *waiting)
+{
+	uint8_t key[ORPHAN_KEY];
+	int rc = ROVE_OK;
+
+	memcpy(key, prefix, ORPHAN_PLEN);
+	memset(key + ORPHAN_PLEN, 0, ROVE_RECORD_KEY);
+	for (bool more = true; rc == ROVE_OK && more;) {
+		MDB_cursor *c;
+		MDB_val k = {ORPHAN_KEY, key}, v;
+		bool done;
+		int mrc;
+		rc = rove_db_err(mdb_cursor_open(lw->txn, lw->r->meta, &c), "cursor");
+		if (rc != ROVE_OK)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		mdb_cursor_close(c);
+		if (mrc == MDB_NOTFOUND ||
+		    (mrc == 0 && (k.mv_size < ORPHAN_PLEN || memcmp(k.mv_data, prefix, ORPHAN_PLEN) != 0)))
+			break;
+		rc = rove_db_err(mrc, "meta");
+		if (rc == ROVE_OK && k.mv_size != ORPHAN_KEY) {
+			rove_error("corrupt key in the replica's meta");
+			rc = ROVE_EPROTO;
+		}
+		if (rc != ROVE_OK)
+			break;
+		memcpy(key, k.mv_data, ORPHAN_KEY);
+		/* decoded into the walk's own memory before anything is written */
+		if (strcmp(prefix, ORPHAN_PREFIX) == 0) {
+			rc = base_record(&v, &lw->w->a);
+			if (rc == ROVE_OK)
+				rc = orphan_settle_one(lw, &lw->w->a, due, &done);
+		} else if (rove_dec_op(v.mv_data, v.mv_size, &lw->w->op) != ROVE_OK) {
+			rove_error("corrupt entry in the replica's meta");
+			rc = ROVE_EPROTO;
+		} else {
+			rc = gonedel_settle_one(lw, &lw->w->op, due, &done);
+		}
+		k.mv_size = ORPHAN_KEY;
+		k.mv_data = key;
+		if (rc == ROVE_OK && done)
+			rc = rove_db_err(mdb_del(lw->txn, lw->r->meta, &k, NULL), "meta");
+		if (rc == ROVE_OK && !done)
+			(*waiting)++;
+		/* on to the next key (none after the last possible one) */
+		more = false;
+		for (size_t i = ORPHAN_KEY; i > ORPHAN_PLEN && !more; i--)
+			more = ++key[i - 1] != 0;
+	}
+	return rc;
+}
+
+static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting)
 {
 	MDB_txn *txn = NULL;
 	lost_walk lw = {r, NULL, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
-	uint8_t key[ORPHAN_KEY];
-	uint64_t at = 0, wait = orphan_wait_ms(), now = 0;
+	uint64_t at = 0, wait = orphan_wait_ms();
+	bool due;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
-	int mrc = 0;
 
 	*sent = *waiting = 0;
 	if (rc == ROVE_OK)
@@ -505,42 +608,12 @@ static int orphans_settle_once(rove_replica *r, uint64_t *sent, uint64_t *waitin
 		rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
 	if (rc == ROVE_OK && at != 0)
 		rc = rpl_last_lseq(r, txn, &lw.lseq);
-	if (rc == ROVE_OK)
-		now = rpl_now_ms(r, txn);
-	memcpy(key, ORPHAN_PREFIX, ORPHAN_PLEN);
-	memset(key + ORPHAN_PLEN, 0, ROVE_RECORD_KEY);
-	for (bool more = at != 0; rc == ROVE_OK && more;) {
-		MDB_cursor *c;
-		MDB_val k = {ORPHAN_KEY, key}, v;
-		bool done;
-		rc = rove_db_err(mdb_cursor_open(txn, r->meta, &c), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		mdb_cursor_close(c);
-		if (mrc == MDB_NOTFOUND || (mrc == 0 && (k.mv_size < ORPHAN_PLEN ||
-							 memcmp(k.mv_data, ORPHAN_PREFIX, ORPHAN_PLEN) != 0)))
-			break;
-		rc = rove_db_err(mrc, "meta");
-		if (rc == ROVE_OK && k.mv_size != ORPHAN_KEY) {
-			rove_error("corrupt key in the replica's meta");
-			rc = ROVE_EPROTO;
-		}
-		if (rc == ROVE_OK)
-			rc = base_record(&v, &lw.w->a);
-		if (rc != ROVE_OK)
-			break;
-		memcpy(key, k.mv_data, ORPHAN_KEY);
-		rc = orphan_settle_one(&lw, &lw.w->a, now >= at && now - at >= wait, &done);
-		if (rc == ROVE_OK && done)
-			rc = rove_db_err(mdb_del(txn, r->meta, &k, NULL), "meta");
-		if (rc == ROVE_OK && !done)
-			(*waiting)++;
-		/* on to the next key (none after the last possible one) */
-		more = false;
-		for (size_t i = ORPHAN_KEY; i > ORPHAN_PLEN && !more; i--)
-			more = ++key[i - 1] != 0;
-	}
+	/* now_ms 0: the server's time is not known, and nothing is due */
+	due = now_ms != 0 && now_ms >= at && now_ms - at >= wait;
+	if (rc == ROVE_OK && at != 0)
+		rc = settle_prefix(&lw, ORPHAN_PREFIX, due, waiting);
+	if (rc == ROVE_OK && at != 0)
+		rc = settle_prefix(&lw, GONEDEL_PREFIX, due, waiting);
 	if (rc == ROVE_OK && at != 0 && *waiting == 0)
 		rc = rove_db_put_u64(txn, r->meta, "orphans_at", 0);
 	*sent = lw.n;
@@ -555,7 +628,7 @@ static int orphans_settle_once(rove_replica *r, uint64_t *sent, uint64_t *waitin
 
 static int meta_set(rove_replica *r, const char *key, bool *yes);
 
-int rove_replica_orphans_settle(rove_replica *r, uint64_t *sent, uint64_t *waiting)
+int rove_replica_orphans_settle(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting)
 {
 	bool any = false;
 	int rc = meta_set(r, "orphans_at", &any); /* most syncs: a read */
@@ -563,7 +636,7 @@ int rove_replica_orphans_settle(rove_replica *r, uint64_t *sent, uint64_t *waiti
 	*sent = *waiting = 0;
 	if (rc != ROVE_OK || !any)
 		return rc;
-	RPL_WITH_GROWTH(r, orphans_settle_once(r, sent, waiting));
+	RPL_WITH_GROWTH(r, orphans_settle_once(r, now_ms, sent, waiting));
 	return rc;
 }
 
@@ -572,7 +645,7 @@ int rove_replica_orphans_settle(rove_replica *r, uint64_t *sent, uint64_t *waiti
  * the numbers (lseq) just below the journal's first, so that they go out
  * before it, in the order of the walk (customers before what belongs to
  * them). */
-int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms)
 {
 	lost_walk lw = {r, txn, floor, 0, 0, true, false, rpl_work_new(), rpl_work_new()};
 	uint64_t first = 0;
@@ -599,7 +672,7 @@ int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor)
 			  "sent again",
 			  lw.n, lw.n == 1 ? "" : "s");
 	if (rc == ROVE_OK && writes_for_others(r))
-		rc = orphans_note(r, txn);
+		rc = orphans_note(r, txn, now_ms);
 	rpl_work_free(lw.w);
 	rpl_work_free(lw.q);
 	return rc;
@@ -612,6 +685,7 @@ typedef struct journal_back {
 	MDB_txn *txn;
 	rpl_work *w;
 	bool known; /* the base is the server's now (a recovery's fresh snapshot) */
+	uint64_t now_ms; /* the server's time (when known) */
 } journal_back;
 
 static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
@@ -640,9 +714,9 @@ static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
 	*gone = rc == ROVE_OK && !queued;
-	/* nor is an orphan of it sent again: this user deleted it */
+	/* kept, to be sent again if the record comes back */
 	if (*gone)
-		rc = rpl_orphan_forget(jb->r, jb->txn, op->coll, &op->rid);
+		rc = rpl_gone_delete_keep(jb->r, jb->txn, op, jb->w, jb->now_ms);
 	return rc;
 }
 
@@ -668,9 +742,9 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
  * snapshot of the server (a recovery that waited for it): a delete of a
  * record it lacks, which nothing queued creates again, is left out. The
  * walk only reads the journal: the writes go to other tables. */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known)
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t now_ms)
 {
-	journal_back jb = {r, txn, w, known};
+	journal_back jb = {r, txn, w, known, now_ms};
 	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
 	if (rc == ROVE_OK)
@@ -748,7 +822,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	if (rc == ROVE_OK && (floor != 0 || writes_for_others(r)))
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor != 0 ? floor : 1);
 	else if (rc == ROVE_OK)
-		rc = rpl_journal_to_outbox(r, txn, w, false);
+		rc = rpl_journal_to_outbox(r, txn, w, false, 0);
 	if (rc == ROVE_OK)
 		rc = outbox_unack(r, txn, resend, w);
 	/* Until a sync ends whole, its pushes are sends again (a killed

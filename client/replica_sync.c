@@ -669,7 +669,7 @@ static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * anew from the new base and the pending ops. In the transaction of the
  * snapshot's last chunk: until it commits, the replica shows what it
  * showed before. */
-static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
+static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t server_ms)
 {
 	MDB_dbi old = r->base;
 	uint64_t next = r->aside == r->bases[1] ? 1 : 0, floor = 0;
@@ -687,10 +687,14 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rpl_meta_u64(txn, r->meta, "recover_floor", &floor);
+	/* when: the server's time, as the snapshot said it (else as this
+	 * replica knows it) */
+	if (server_ms == 0)
+		server_ms = rpl_now_ms(r, txn);
 	if (rc == ROVE_OK && floor != 0)
-		rc = rpl_lost_requeue(r, txn, floor);
+		rc = rpl_lost_requeue(r, txn, floor, server_ms);
 	if (rc == ROVE_OK && floor != 0)
-		rc = rpl_journal_to_outbox(r, txn, w, true);
+		rc = rpl_journal_to_outbox(r, txn, w, true, server_ms);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", 0);
 	if (rc == ROVE_OK)
@@ -1214,7 +1218,7 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	 * written otherwise (outbox_trim, rpl_journal_bound). */
 	mine_close(&mine);
 	if (rc == ROVE_OK && h->mode == ROVE_PULL_SNAPSHOT && !h->more)
-		rc = bases_swap(r, txn, w);
+		rc = bases_swap(r, txn, w, h->time_ms);
 	/* The clock follows every stamp pulled; the latest pulled, which the
 	 * server bounded by its own clock, also tells the time when this
 	 * laptop's clock is behind (rove_replica_now_ms). */

@@ -851,28 +851,38 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	return rc;
 }
 
-/* Others' writes a restored server lacked (rove_replica_orphans_settle),
- * queued before the push when their authors had their time. */
-static int orphans_settle(rove_replica *r)
+/* Others' writes a restored server lacked, and own deletes of records it
+ * lacked (rove_replica_orphans_settle), settled once the pull brought
+ * what their authors sent again, by the server's time as this sync
+ * measured it (a laptop's clock set ahead makes nothing due); *sent:
+ * changes queued. */
+static int orphans_settle(rove_replica *r, const clock_probe *cp, uint64_t *sent)
 {
-	uint64_t sent = 0, waiting = 0;
-	int rc = rove_replica_orphans_settle(r, &sent, &waiting);
+	uint64_t waiting = 0, now = 0, wall = rove_wall_ms();
+	int rc;
 
+	if (cp->known && cp->ahead_ms <= 0)
+		now = wall + (uint64_t)(-cp->ahead_ms);
+	else if (cp->known && (uint64_t)cp->ahead_ms < wall)
+		now = wall - (uint64_t)cp->ahead_ms;
+	rc = rove_replica_orphans_settle(r, now, sent, &waiting);
 	if (rc != ROVE_OK)
 		rove_error("cannot settle what the restored server lacked of others' records: %s", rove_strerror(rc));
-	else if (sent > 0)
-		rove_warn("the server still lacks records others wrote that this replica holds: sending %" PRIu64
-			  " change%s of them again as yours",
-			  sent, sent == 1 ? "" : "s");
+	else if (*sent > 0)
+		rove_warn("the server still lacks records others wrote that this replica holds, or has back one "
+			  "this replica deleted: sending %" PRIu64 " change%s of them again as yours",
+			  *sent, *sent == 1 ? "" : "s");
 	return rc;
 }
 
 /* Push, then pull; or, while a recovery waits for its fresh snapshot
  * (rove_replica_recovering), pull first: what is pushed then follows the
- * older changes the snapshot shows the server lacks. */
+ * older changes the snapshot shows the server lacks. Then what a restore
+ * left waiting is settled, and pushed when any is due. */
 static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st, clock_probe *cp)
 {
 	bool waiting = false;
+	uint64_t sent = 0;
 	int rc = rove_replica_recovering(r, &waiting);
 
 	if (rc != ROVE_OK)
@@ -880,10 +890,14 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 	if (rc == ROVE_OK && waiting)
 		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
-		rc = orphans_settle(r);
-	if (rc == ROVE_OK)
 		rc = push_all(r, c, resend || waiting, st);
 	if (rc == ROVE_OK)
+		rc = pull_all(r, c, progress, st, cp);
+	if (rc == ROVE_OK)
+		rc = orphans_settle(r, cp, &sent);
+	if (rc == ROVE_OK && sent > 0)
+		rc = push_all(r, c, false, st);
+	if (rc == ROVE_OK && sent > 0)
 		rc = pull_all(r, c, progress, st, cp);
 	return rc;
 }
