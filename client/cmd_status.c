@@ -14,7 +14,9 @@ static const char help[] =
 	"sync confirms them ('rove pending' marks them). When the last sync\n"
 	"found this computer's clock ahead of the server's, it says by how\n"
 	"much: times made here (a visit's, a deal's closing day) follow the\n"
-	"server's clock.\n";
+	"server's clock. After a restore of the server, a manager's or admin's\n"
+	"replica says how many records others wrote that the server lacks it\n"
+	"holds (orphans; \"orphans\" in JSON, only then).\n";
 
 /* How far ahead, rounded, in the largest unit of which that makes two or
  * more (minutes up to two hours, hours up to two days). */
@@ -64,6 +66,8 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		out_json_field_uint(&j, "rejected", s.rejected);
 		out_json_field_uint(&j, "cursor", s.cursor);
 		out_json_field_str(&j, "last_sync", s.last_sync_ms != 0 ? when : NULL);
+		if (s.orphans > 0) /* only after a restore */
+			out_json_field_uint(&j, "orphans", s.orphans);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {
@@ -81,6 +85,10 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		printf("rejected:  %" PRIu64 "\n", s.rejected);
 		printf("cursor:    %" PRIu64 "\n", s.cursor);
 		printf("last sync: %s\n", when);
+		if (s.orphans > 0)
+			printf("orphans:   %" PRIu64 " record(s) others wrote that the restored server lacks: sent as "
+			       "yours a day after the recovery unless their authors send them first\n",
+			       s.orphans);
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
 			print_ahead(s.clock_ahead_ms);
 	}

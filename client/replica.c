@@ -883,6 +883,8 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		rc = rpl_dismissed_count(txn, r, &gone);
 		s->rejected -= gone < s->rejected ? gone : s->rejected;
 	}
+	if (rc == ROVE_OK)
+		rc = rpl_orphans_count(txn, r, &s->orphans);
 	if (rc == ROVE_OK) {
 		/* The lead as it stands now (the wall clock may have been put
 		 * right since it was learned). */

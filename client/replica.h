@@ -95,6 +95,8 @@ typedef struct rove_replica_status {
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
 	uint64_t clock_ahead_ms; /* this laptop's clock ahead of the server's, as
 				  * the last sync found it (rove_replica_clock_learned) */
+	uint64_t orphans; /* others' records a restored server lacks, waiting
+			   * (rove_replica_orphans_settle) */
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be

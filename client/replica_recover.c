@@ -301,18 +301,31 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  * then a write for each later stamp of its fields. A rep's replica notes
  * none: a rep's create of another's customer would make it hers.
  *
+ * An orphan seen on the server after the recovery and gone again was
+ * deleted there since: forgotten ("orphon/", attack fifty-six: after a
+ * compaction dropped its tombstone, a manager made it anew). This
+ * replica's own create the server refused for a record it lacks (a
+ * child of an orphan: its customer is missing) becomes an orphan too.
+ *
  * This user's own delete of a record the restored server lacks (made
- * after the copy, the delete too) waits the same way ("delete/" + the
- * record's key -> the delete op): sent again when the record comes back
- * (its author's replica sends it again), else forgotten when the wait
- * is over (attack fifty-five: a manager's delete was dropped, and the
- * record came back alive when its rep synced after him). */
+ * after the copy, the delete too) is kept ("delete/" + the record's key
+ * -> the delete op), and sent again whenever the record comes back (its
+ * author's replica, or another's orphans, send it again: attacks fifty-
+ * five and fifty-six, where it came back alive). */
 
-#define ORPHAN_PREFIX "orphan/"
+#define ORPHAN_PREFIX "orphan/" /* not seen on the server since the recovery */
+#define ORPHON_PREFIX "orphon/" /* seen there since: gone again, it was deleted */
 #define GONEDEL_PREFIX "delete/"
-#define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* both the same length */
+#define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* all the same length */
 #define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
-_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX), "orphan prefixes");
+_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX),
+	       "orphan prefixes");
+
+/* The order orphans are sent in: what others refer to first (a
+ * customer's dealer, a child's customer). */
+static const uint8_t orphan_colls[] = {ROVE_COLL_DEALER,      ROVE_COLL_CUSTOMER, ROVE_COLL_CONTACT,
+				       ROVE_COLL_CONTRACT,    ROVE_COLL_OPPORTUNITY, ROVE_COLL_ACTIVITY,
+				       ROVE_COLL_TARGET};
 
 static void orphan_key(uint8_t key[ORPHAN_KEY], const char *prefix, uint8_t coll, const rove_uuid *id)
 {
@@ -344,15 +357,18 @@ static bool writes_for_others(const rove_replica *r)
 static uint64_t orphan_wait_ms(void)
 {
 	const char *env = getenv("ROVE_ORPHAN_WAIT");
-	char *end;
-	unsigned long long sec;
+	uint64_t sec = 0;
 
 	if (env == NULL || *env == '\0')
 		return ROVE_ORPHAN_WAIT_MS;
-	sec = strtoull(env, &end, 10);
-	if (*end != '\0' || sec > UINT64_MAX / 1000)
-		return ROVE_ORPHAN_WAIT_MS;
-	return (uint64_t)sec * 1000;
+	for (const char *p = env; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || sec > (UINT64_MAX / 1000 - 9) / 10) {
+			rove_warn("ROVE_ORPHAN_WAIT=%s is not a number of seconds: ignored", env);
+			return ROVE_ORPHAN_WAIT_MS;
+		}
+		sec = sec * 10 + (uint64_t)(*p - '0');
+	}
+	return sec * 1000;
 }
 
 typedef struct orphan_walk {
@@ -408,8 +424,10 @@ static int orphans_note(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
 
 	if (rc == ROVE_OK)
 		rc = rove_db_each(txn, r->aside, "base", orphan_note_one, &ow);
+	/* a restore anew: its orphans wait from now (deletes kept from an
+	 * earlier one keep "orphans_at" set) */
 	if (rc == ROVE_OK && ow.n > 0)
-		rc = orphans_since(r, txn, now_ms);
+		rc = rove_db_put_u64(txn, r->meta, "orphans_at", now_ms != 0 ? now_ms : 1);
 	if (rc == ROVE_OK && ow.n > 0)
 		rove_warn("the server lacks %" PRIu64 " record%s others wrote that this replica holds: sent again "
 			  "as yours by a sync %" PRIu64 " hours from now, unless their authors' replicas send them "
@@ -428,6 +446,10 @@ int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_w
 	/* no orphan of it is sent again: this user deleted it */
 	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
 	mrc = mdb_del(txn, r->meta, &k, NULL);
+	if (mrc == 0 || mrc == MDB_NOTFOUND) {
+		orphan_key(key, ORPHON_PREFIX, op->coll, &op->rid);
+		mrc = mdb_del(txn, r->meta, &k, NULL);
+	}
 	rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
 	orphan_key(key, GONEDEL_PREFIX, op->coll, &op->rid);
 	rove_buf_reset(&w->buf);
@@ -449,17 +471,27 @@ int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work
 	int rc, mrc;
 
 	*held = false;
+	if (!writes_for_others(r))
+		return ROVE_OK;
 	/* One the server holds was refused by the rules: kept as refused. */
 	rc = rpl_rec_get(txn, r->base, op->coll, &op->rid, &w->a);
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
 	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
 	mrc = mdb_get(txn, r->meta, &k, &v);
-	if (mrc == MDB_NOTFOUND)
-		return ROVE_OK;
-	if (mrc != 0)
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return rove_db_err(mrc, "meta");
-	rc = base_record(&v, &w->a);
+	if (mrc == MDB_NOTFOUND && op->kind != ROVE_OP_CREATE)
+		return ROVE_OK; /* nothing to join */
+	if (mrc == MDB_NOTFOUND) {
+		/* a create: the record whole, an orphan of its own */
+		w->a.coll = op->coll;
+		w->a.id = op->rid;
+		rove_fields_init(&w->a.fs);
+		rc = orphans_since(r, txn, rpl_now_ms(r, txn));
+	} else {
+		rc = base_record(&v, &w->a);
+	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
 		const rove_field *f = &op->fs.f[i], *g = rove_fields_get(&w->a.fs, f->name);
 		if (g == NULL || rove_stamp_cmp(&g->st, &op->st) < 0)
@@ -478,7 +510,7 @@ int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work
 
 /* Settles the orphan old (its meta entry just read): *done when it is to
  * be forgotten (the server holds it all, or it was queued now). */
-static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *done)
+static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool seen, bool *done, bool *present)
 {
 	rove_record *now = &lw->w->b;
 	const rove_coll_def *c = rove_schema_coll(old->coll);
@@ -487,10 +519,13 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *do
 	int rc;
 
 	*done = true;
+	*present = false;
 	if (c == NULL)
 		return ROVE_OK;
 	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
 	gone = rc == ROVE_ENOTFOUND;
+	if (gone && seen)
+		return ROVE_OK; /* deleted since it came back: not brought back */
 	if (gone) {
 		rove_fields_init(&now->fs);
 		rc = ROVE_OK;
@@ -498,6 +533,7 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *do
 		return rc;
 	else if (rove_record_deleted(now))
 		return ROVE_OK; /* deleted since: not brought back */
+	*present = !gone;
 	for (uint32_t i = 0; i < old->fs.n; i++) {
 		const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
 		if (lost_field(lw, f, c) && (g == NULL || rove_stamp_cmp(&g->st, &f->st) < 0) &&
@@ -520,15 +556,16 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool *do
 }
 
 /* Settles the held delete op (its meta entry just read): *done when it is
- * to be forgotten (queued now: its record came back; or the wait is
- * over; or the record is deleted already). */
+ * to be forgotten (queued now: its record came back; or the record is
+ * deleted already). */
 static int gonedel_settle_one(lost_walk *lw, rove_op *op, bool due, bool *done)
 {
 	int rc = rpl_rec_get(lw->txn, lw->r->base, op->coll, &op->rid, &lw->w->b);
 
+	(void)due; /* kept as long as the record may come back */
 	*done = true;
 	if (rc == ROVE_ENOTFOUND) {
-		*done = due;
+		*done = false;
 		return ROVE_OK;
 	}
 	if (rc != ROVE_OK || rove_record_deleted(&lw->w->b))
@@ -538,18 +575,22 @@ static int gonedel_settle_one(lost_walk *lw, rove_op *op, bool due, bool *done)
 	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, op, MDB_NOOVERWRITE, lw->q);
 }
 
-/* Settles every entry under prefix (ORPHAN_PREFIX or GONEDEL_PREFIX). */
-static int settle_prefix(lost_walk *lw, const char *prefix, bool due, uint64_t *waiting)
+/* Settles every entry under prefix (ORPHAN_PREFIX, ORPHON_PREFIX or
+ * GONEDEL_PREFIX) of records of coll; *changed when it wrote anything. */
+static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool due, uint64_t *waiting,
+			 bool *changed)
 {
+	bool seen = strcmp(prefix, ORPHON_PREFIX) == 0;
 	uint8_t key[ORPHAN_KEY];
 	int rc = ROVE_OK;
 
 	memcpy(key, prefix, ORPHAN_PLEN);
 	memset(key + ORPHAN_PLEN, 0, ROVE_RECORD_KEY);
+	key[ORPHAN_PLEN] = coll; /* a record key begins with its collection */
 	for (bool more = true; rc == ROVE_OK && more;) {
 		MDB_cursor *c;
 		MDB_val k = {ORPHAN_KEY, key}, v;
-		bool done;
+		bool done, present = false;
 		int mrc;
 		rc = rove_db_err(mdb_cursor_open(lw->txn, lw->r->meta, &c), "cursor");
 		if (rc != ROVE_OK)
@@ -557,7 +598,8 @@ static int settle_prefix(lost_walk *lw, const char *prefix, bool due, uint64_t *
 		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		mdb_cursor_close(c);
 		if (mrc == MDB_NOTFOUND ||
-		    (mrc == 0 && (k.mv_size < ORPHAN_PLEN || memcmp(k.mv_data, prefix, ORPHAN_PLEN) != 0)))
+		    (mrc == 0 && (k.mv_size <= ORPHAN_PLEN || memcmp(k.mv_data, prefix, ORPHAN_PLEN) != 0 ||
+				  ((const uint8_t *)k.mv_data)[ORPHAN_PLEN] != coll)))
 			break;
 		rc = rove_db_err(mrc, "meta");
 		if (rc == ROVE_OK && k.mv_size != ORPHAN_KEY) {
@@ -568,22 +610,40 @@ static int settle_prefix(lost_walk *lw, const char *prefix, bool due, uint64_t *
 			break;
 		memcpy(key, k.mv_data, ORPHAN_KEY);
 		/* decoded into the walk's own memory before anything is written */
-		if (strcmp(prefix, ORPHAN_PREFIX) == 0) {
+		if (strcmp(prefix, GONEDEL_PREFIX) != 0) {
 			rc = base_record(&v, &lw->w->a);
 			if (rc == ROVE_OK)
-				rc = orphan_settle_one(lw, &lw->w->a, due, &done);
+				rc = orphan_settle_one(lw, &lw->w->a, due, seen, &done, &present);
 		} else if (rove_dec_op(v.mv_data, v.mv_size, &lw->w->op) != ROVE_OK) {
 			rove_error("corrupt entry in the replica's meta");
 			rc = ROVE_EPROTO;
 		} else {
 			rc = gonedel_settle_one(lw, &lw->w->op, due, &done);
 		}
+		/* An orphan waiting that the server holds now: seen (a copy of
+		 * it under ORPHON_PREFIX, from the walk's memory) */
+		if (rc == ROVE_OK && !done && present && !seen) {
+			uint8_t seen_key[ORPHAN_KEY];
+			MDB_val sk = {ORPHAN_KEY, seen_key}, sv;
+			memcpy(seen_key, ORPHON_PREFIX, ORPHAN_PLEN);
+			memcpy(seen_key + ORPHAN_PLEN, key + ORPHAN_PLEN, ROVE_RECORD_KEY);
+			rove_buf_reset(&lw->q->buf);
+			rc = rove_enc_record(&lw->q->buf, &lw->w->a);
+			sv.mv_size = lw->q->buf.len;
+			sv.mv_data = lw->q->buf.data;
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_put(lw->txn, lw->r->meta, &sk, &sv, 0), "meta");
+			done = true; /* this entry goes */
+			(*waiting)++;
+		} else if (rc == ROVE_OK && !done) {
+			(*waiting)++;
+		}
 		k.mv_size = ORPHAN_KEY;
 		k.mv_data = key;
-		if (rc == ROVE_OK && done)
+		if (rc == ROVE_OK && done) {
 			rc = rove_db_err(mdb_del(lw->txn, lw->r->meta, &k, NULL), "meta");
-		if (rc == ROVE_OK && !done)
-			(*waiting)++;
+			*changed = true;
+		}
 		/* on to the next key (none after the last possible one) */
 		more = false;
 		for (size_t i = ORPHAN_KEY; i > ORPHAN_PLEN && !more; i--)
@@ -597,7 +657,7 @@ static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent,
 	MDB_txn *txn = NULL;
 	lost_walk lw = {r, NULL, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
 	uint64_t at = 0, wait = orphan_wait_ms();
-	bool due;
+	bool due, changed = false;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	*sent = *waiting = 0;
@@ -610,19 +670,50 @@ static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent,
 		rc = rpl_last_lseq(r, txn, &lw.lseq);
 	/* now_ms 0: the server's time is not known, and nothing is due */
 	due = now_ms != 0 && now_ms >= at && now_ms - at >= wait;
-	if (rc == ROVE_OK && at != 0)
-		rc = settle_prefix(&lw, ORPHAN_PREFIX, due, waiting);
-	if (rc == ROVE_OK && at != 0)
-		rc = settle_prefix(&lw, GONEDEL_PREFIX, due, waiting);
-	if (rc == ROVE_OK && at != 0 && *waiting == 0)
+	for (size_t i = 0; rc == ROVE_OK && at != 0 && i < sizeof(orphan_colls); i++) {
+		rc = settle_prefix(&lw, ORPHAN_PREFIX, orphan_colls[i], due, waiting, &changed);
+		if (rc == ROVE_OK)
+			rc = settle_prefix(&lw, ORPHON_PREFIX, orphan_colls[i], due, waiting, &changed);
+	}
+	for (size_t i = 0; rc == ROVE_OK && at != 0 && i < sizeof(orphan_colls); i++)
+		rc = settle_prefix(&lw, GONEDEL_PREFIX, orphan_colls[i], due, waiting, &changed);
+	if (rc == ROVE_OK && at != 0 && *waiting == 0) {
 		rc = rove_db_put_u64(txn, r->meta, "orphans_at", 0);
+		changed = true;
+	}
 	*sent = lw.n;
-	if (txn != NULL && at == 0)
+	/* most syncs settle nothing: no commit then */
+	if (txn != NULL && rc == ROVE_OK && !changed && lw.n == 0)
 		mdb_txn_abort(txn);
 	else if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
 	rpl_work_free(lw.w);
 	rpl_work_free(lw.q);
+	return rc;
+}
+
+int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
+{
+	static const char *const prefixes[] = {ORPHAN_PREFIX, ORPHON_PREFIX};
+	int rc = ROVE_OK;
+
+	*n = 0;
+	for (size_t i = 0; rc == ROVE_OK && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		MDB_cursor *c;
+		MDB_val k = {ORPHAN_PLEN, (void *)prefixes[i]}, v;
+		int mrc;
+		rc = rove_db_err(mdb_cursor_open(txn, r->meta, &c), "cursor");
+		if (rc != ROVE_OK)
+			break;
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size != ORPHAN_KEY || memcmp(k.mv_data, prefixes[i], ORPHAN_PLEN) != 0)
+				break;
+			(*n)++;
+		}
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "meta");
+		mdb_cursor_close(c);
+	}
 	return rc;
 }
 

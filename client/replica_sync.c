@@ -325,11 +325,12 @@ static int proof_answered(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 /* Whether a refused op, one sent again after a restore (an op the server
  * had accepted: ROVE_SEQ_GIVEN), has its end met otherwise: a create that
  * found its record made already (another replica holding it sent it
- * again first: two managers or admins recovering at once), or a change
- * of a record this replica holds as an orphan (the server lacked it: its
- * writes join the orphan's, decided again when that is sent, and a
- * refusal then is kept: replica_recover.c). Nothing to keep or show
- * now. */
+ * again first: two managers or admins recovering at once), or, on a
+ * manager's or admin's replica, a change of a record the server lacks
+ * that this replica holds as an orphan, or a create of one (the server
+ * lacked its customer: it becomes an orphan itself): its writes join the
+ * orphan's, decided again when that is sent, and a refusal then is kept
+ * (replica_recover.c). Nothing to keep or show now. */
 static int end_met(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res, rpl_work *w,
 		   bool *met)
 {
@@ -343,7 +344,7 @@ static int end_met(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_
 	 * says not_owner alone: policy_refusal.c.) */
 	if (op->kind == ROVE_OP_CREATE && res->reason == ROVE_R_INVALID && strcmp(res->detail, ROVE_DETAIL_EXISTS) == 0)
 		*met = true;
-	else if (op->kind != ROVE_OP_CREATE)
+	else
 		rc = rpl_orphan_absorb(r, txn, op, w, met);
 	if (rc == ROVE_OK && *met) {
 		rove_uuid_format(&op->rid, id);

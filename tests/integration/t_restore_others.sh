@@ -79,16 +79,24 @@ at +3d admin sync 2>"$T/ahead.err" >/dev/null
 grep_q "records others wrote" "$T/ahead.err" && fail "a laptop clock ahead sent them: $(cat "$T/ahead.err")"
 r lee sync >/dev/null 2>&1 || r lee sync >/dev/null
 eq "$(r lee status --json | jq .pending)" "0" "lee: nothing pending after the recovery"
-# Within the day the authors have: nothing sent for them.
+# Within the day the authors have: nothing sent for them; status says
+# what waits.
+eq "$(r admin status --json | jq .orphans)" "5" "the admin's orphans waiting"
+r admin status | grep_q "^orphans:   5 record" || fail "status does not say what waits: $(r admin status)"
+eq "$(r wang status --json | jq .orphans)" "null" "a rep's: none (left out)"
 eq "$(r admin customer show "$own" --json 2>/dev/null | jq -r .owner)" "" "zhao's customer waits for zhao's laptop"
 r admin sync 2>"$T/wait.err" >/dev/null
 grep_q "records others wrote" "$T/wait.err" && fail "the admin sent them before the day was out"
+ROVE_ORPHAN_WAIT=-0 r admin sync 2>"$T/bad.err" >/dev/null
+grep_q "ROVE_ORPHAN_WAIT=-0 is not a number of seconds" "$T/bad.err" || fail "a bad ROVE_ORPHAN_WAIT passed: $(cat "$T/bad.err")"
+eq "$(r admin status --json | jq .orphans)" "5" "nothing sent by a bad ROVE_ORPHAN_WAIT"
 # The day is out: the admin's replica sends them (and mike's, later,
 # finds them there).
 ROVE_ORPHAN_WAIT=0 r admin sync 2>"$T/sent.err" >/dev/null
 grep_q "sending [0-9]* changes of them again as yours" "$T/sent.err" || fail "no word of what was sent: $(cat "$T/sent.err")"
 ROVE_ORPHAN_WAIT=0 r mike sync >/dev/null
 sync_all wang ana mike admin wang ana mike
+eq "$(r admin status --json | jq .orphans)" "null" "the admin's orphans sent"
 
 for u in admin mike ana; do
 	eq "$(r "$u" customer show "$own" --json 2>/dev/null | jq -r .owner)" "zhao" "$u: zhao's customer, still zhao's"

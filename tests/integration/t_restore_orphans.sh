@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# What a manager's or admin's replica keeps after a restore ("orphans":
+# others' writes the restored server lacks, sent as its own a day later,
+# ROVE_ORPHAN_WAIT here; t_restore_others), against attack fifty-six:
+# 1. a manager's delete of a customer made and deleted after the copy,
+#    kept only for his day: the admin's orphans, sent after it, made the
+#    customer again, alive for good;
+# 2. an orphan seen on the server after the recovery, then deleted there
+#    and its tombstone compacted away: made anew a day later;
+# 3. the manager's own contact, deal and note on an orphan customer,
+#    refused as the server lacked it, stayed refused (only his edits of
+#    it went with it);
+# 4. an orphan customer sent before the dealer it names: refused (lee,
+#    another manager, made both; his laptop is lost too).
+. "$(dirname "$0")/lib.sh"
+
+server_setup
+territories east
+users wang:rep:east mike:manager:east lee:manager:east
+k1=$(r wang customer add --name "Before the copy" --phone 13900000001)
+sync_all wang mike admin
+server_stop
+cp -a "$T/srv" "$T/copy"
+server_start
+
+# 1: wang's customer, deleted by mike; the admin last synced before that.
+gone=$(r wang customer add --name "Deleted by mike" --phone 13900000002)
+# 2: wang's edit of a customer the copy holds.
+r wang customer set "$k1" address="Wang's address" >/dev/null
+# 3: wang's customer, on which mike works.
+c3=$(r wang customer add --name "Mike works on it" --phone 13900000003)
+r wang sync >/dev/null
+# 4: a dealer and a customer naming it, by lee.
+dealer=$(r lee dealer add --name "Lee's dealer" --territory east)
+c4=$(r lee customer add --name "With a dealer" --territory east --owner wang --phone 13900000004)
+r lee customer set "$c4" dealer="$dealer" >/dev/null
+r lee sync >/dev/null
+sync_all mike admin
+r mike customer delete "$gone" >/dev/null
+r mike contact add --customer "$c3" --name "Mike's contact" >/dev/null
+r mike activity add --customer "$c3" --kind note --note "Mike's note" >/dev/null
+deal=$(r mike opportunity add --customer "$c3" --title "Mike's deal" --amount 10)
+r mike sync >/dev/null
+r mike opportunity stage "$deal" won >/dev/null
+r mike sync >/dev/null
+
+# wang's and lee's laptops are lost; the server is restored from the copy.
+rm -rf "$T/wang" "$T/lee"
+server_stop
+rm -rf "$T/srv"
+cp -a "$T/copy" "$T/srv"
+server_start
+r mike sync >/dev/null 2>&1 || r mike sync >/dev/null
+r admin sync >/dev/null 2>&1 || r admin sync >/dev/null
+# 2: the admin deletes the customer wang edited; the tombstone goes.
+r admin customer delete "$k1" >/dev/null
+r admin sync >/dev/null
+r admin customer add --name "After it" --territory east --owner mike >/dev/null
+r admin sync >/dev/null
+"$ROVED_BIN" compact "$T/srv" --keep-days 0 2>"$T/err" || fail "compact: $(cat "$T/err")"
+# mike's day ends first, then the admin's; mike syncs after it.
+ROVE_ORPHAN_WAIT=0 r mike sync >/dev/null
+ROVE_ORPHAN_WAIT=0 r admin sync >/dev/null
+ROVE_ORPHAN_WAIT=0 r mike sync >/dev/null
+ROVE_ORPHAN_WAIT=0 r admin sync >/dev/null
+r mike sync >/dev/null
+
+r admin customer show "$gone" >/dev/null 2>&1 && fail "1: mike's delete undone: the customer is alive"
+r admin customer show "$k1" >/dev/null 2>&1 && fail "2: the admin's delete undone: the customer is alive"
+eq "$(r admin customer show "$c3" --json | jq -r .owner)" "wang" "3: wang's customer made again"
+eq "$(r admin contact list --customer "$c3" --json | jq -r '.[].name')" "Mike's contact" "3: mike's contact on it"
+eq "$(r admin activity list --customer "$c3" --json | jq -r '.[].note')" "Mike's note" "3: mike's note on it"
+eq "$(r admin opportunity show "$deal" --json | jq -r .stage)" "won" "3: mike's deal on it, won"
+eq "$(r admin dealer list --json | jq -r '.[].name')" "Lee's dealer" "4: lee's dealer"
+eq "$(r admin customer show "$c4" --json | jq -r .dealer)" "$dealer" "4: the customer with its dealer"
+for u in mike admin; do
+	eq "$(r "$u" rejected --json | jq -c '[.[] | "\(.kind) \(.collection) \(.reason)"]')" "[]" "$u: nothing refused"
+	eq "$(r "$u" status --json | jq .pending)" "0" "$u: nothing pending"
+done
+echo "ok"
