@@ -14,6 +14,7 @@
 #include "schema.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,7 +231,8 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	if (rc != ROVE_OK)
 		return rc;
 	c = rove_schema_coll(old->coll);
-	del = rove_fields_get(&old->fs, ROVE_FIELD_DELETED);
+	/* (a target set again over a deleted one holds the mark at 0) */
+	del = rove_record_deleted(old) ? rove_fields_get(&old->fs, ROVE_FIELD_DELETED) : NULL;
 	/* Deleted by someone else: not brought back. */
 	if (c == NULL || (c->flags & ROVE_CF_SERVER) || (del != NULL && del->st.node != lw->r->node))
 		return ROVE_OK;
@@ -395,8 +397,10 @@ static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
 	if (rc != ROVE_OK)
 		return rc;
 	c = rove_schema_coll(old->coll);
-	/* Deleted (by anyone): not brought back. */
-	if (c == NULL || (c->flags & ROVE_CF_SERVER) || rove_fields_get(&old->fs, ROVE_FIELD_DELETED) != NULL)
+	/* Deleted (by anyone): not brought back. (A target set again over a
+	 * deleted one holds the mark at 0: attack fifty-six, targets were
+	 * left out.) */
+	if (c == NULL || (c->flags & ROVE_CF_SERVER) || rove_record_deleted(old))
 		return ROVE_OK;
 	rc = rpl_rec_get(ow->txn, ow->r->base, old->coll, &old->id, now);
 	if (rc == ROVE_ENOTFOUND)

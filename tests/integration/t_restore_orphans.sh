@@ -11,7 +11,9 @@
 #    refused as the server lacked it, stayed refused (only his edits of
 #    it went with it);
 # 4. an orphan customer sent before the dealer it names: refused (lee,
-#    another manager, made both; his laptop is lost too).
+#    another manager, made both; his laptop is lost too);
+# 5. targets left out (one set again holds the deletion mark at 0, which
+#    was taken as deleted).
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -34,6 +36,8 @@ r wang sync >/dev/null
 dealer=$(r lee dealer add --name "Lee's dealer" --territory east)
 c4=$(r lee customer add --name "With a dealer" --territory east --owner wang --phone 13900000004)
 r lee customer set "$c4" dealer="$dealer" >/dev/null
+# 5: lee's target for wang.
+r lee target set wang --period 2026-12 --amount 9000 >/dev/null
 r lee sync >/dev/null
 sync_all mike admin
 r mike customer delete "$gone" >/dev/null
@@ -72,6 +76,7 @@ eq "$(r admin contact list --customer "$c3" --json | jq -r '.[].name')" "Mike's 
 eq "$(r admin activity list --customer "$c3" --json | jq -r '.[].note')" "Mike's note" "3: mike's note on it"
 eq "$(r admin opportunity show "$deal" --json | jq -r .stage)" "won" "3: mike's deal on it, won"
 eq "$(r admin dealer list --json | jq -r '.[].name')" "Lee's dealer" "4: lee's dealer"
+eq "$(r admin target list --json | jq -c '[.[] | [.user, .amount]]')" '[["wang",900000]]' "5: lee's target"
 eq "$(r admin customer show "$c4" --json | jq -r .dealer)" "$dealer" "4: the customer with its dealer"
 for u in mike admin; do
 	eq "$(r "$u" rejected --json | jq -c '[.[] | "\(.kind) \(.collection) \(.reason)"]')" "[]" "$u: nothing refused"
