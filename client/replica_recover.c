@@ -514,6 +514,24 @@ int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work
 
 /* Settles the orphan old (its meta entry just read): *done when it is to
  * be forgotten (the server holds it all, or it was queued now). */
+/* Whether old is an open deal whose customer, as the server holds it now,
+ * has another owner than the deal (attack fifty-six: made anew with its
+ * old owner on a customer another rep had claimed since). */
+static bool deal_follows(lost_walk *lw, const rove_record *old)
+{
+	const char *stage = rove_fields_str(&old->fs, "stage"), *owner = rove_fields_str(&old->fs, "owner");
+	const char *cust = rove_fields_str(&old->fs, "customer"), *now;
+	rove_uuid cid;
+
+	if (old->coll != ROVE_COLL_OPPORTUNITY || owner == NULL || cust == NULL ||
+	    (stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0)) ||
+	    rove_uuid_parse(cust, &cid) != ROVE_OK ||
+	    rpl_rec_get(lw->txn, lw->r->base, ROVE_COLL_CUSTOMER, &cid, &lw->q->b) != ROVE_OK)
+		return false;
+	now = rove_fields_str(&lw->q->b.fs, "owner"); /* (scratch: the queue's) */
+	return now == NULL || strcmp(now, owner) != 0;
+}
+
 static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool seen, bool *done, bool *present)
 {
 	rove_record *now = &lw->w->b;
@@ -551,6 +569,13 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool see
 	if (!due) {
 		*done = false;
 		return ROVE_OK;
+	}
+	if (gone && deal_follows(lw, old)) {
+		/* an open deal's owner is its customer's (rule 14), which may
+		 * have changed since (claimed by another): left to the server */
+		const rove_field *o = rove_fields_get(&old->fs, "owner");
+		if (o != NULL)
+			rove_fields_remove(&old->fs, (uint32_t)(o - old->fs.f));
 	}
 	if (gone)
 		rc = lost_create(lw, old, c, first, lost_owner(old));

@@ -957,6 +957,15 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 				rove_op_restamp(op, st);
 			}
 		}
+		/* A create sent again after a restore (given) of a record made
+		 * already - another replica holding it sent it first - is done:
+		 * its replica drops the answer, and no refusal is kept. */
+		if (reason == ROVE_R_INVALID && given && op->kind == ROVE_OP_CREATE && exists &&
+		    strcmp(r->detail, ROVE_DETAIL_EXISTS) == 0) {
+			r->status = ROVE_PUSH_REJECTED;
+			r->reason = (uint8_t)reason;
+			return ROVE_OK;
+		}
 		if (reason != ROVE_R_NONE)
 			return reject(e, txn, u, op, exists ? &w->cur : NULL, reason, w, r);
 	}

@@ -13,14 +13,17 @@
 # 4. an orphan customer sent before the dealer it names: refused (lee,
 #    another manager, made both; his laptop is lost too);
 # 5. targets left out (one set again holds the deletion mark at 0, which
-#    was taken as deleted).
+#    was taken as deleted);
+# 6. an open deal made anew with its old owner on a customer another rep
+#    claimed since (rule 14: an open deal is its customer's owner's).
 . "$(dirname "$0")/lib.sh"
 
 server_setup
 territories east
-users wang:rep:east mike:manager:east lee:manager:east
+users wang:rep:east li:rep:east mike:manager:east lee:manager:east
 k1=$(r wang customer add --name "Before the copy" --phone 13900000001)
-sync_all wang mike admin
+pool=$(r mike customer add --name "In the pool" --territory east --owner "" --phone 13900000005)
+sync_all wang li mike admin
 server_stop
 cp -a "$T/srv" "$T/copy"
 server_start
@@ -31,6 +34,10 @@ gone=$(r wang customer add --name "Deleted by mike" --phone 13900000002)
 r wang customer set "$k1" address="Wang's address" >/dev/null
 # 3: wang's customer, on which mike works.
 c3=$(r wang customer add --name "Mike works on it" --phone 13900000003)
+# 6: wang claims the pool's customer and opens a deal on it.
+r wang sync >/dev/null
+r wang customer claim "$pool" >/dev/null
+open_deal=$(r wang opportunity add --customer "$pool" --title "Wang's open deal" --amount 5 --stage proposal)
 r wang sync >/dev/null
 # 4: a dealer and a customer naming it, by lee.
 dealer=$(r lee dealer add --name "Lee's dealer" --territory east)
@@ -56,6 +63,10 @@ cp -a "$T/copy" "$T/srv"
 server_start
 r mike sync >/dev/null 2>&1 || r mike sync >/dev/null
 r admin sync >/dev/null 2>&1 || r admin sync >/dev/null
+# 6: li claims it (the copy has it in the pool).
+r li sync >/dev/null 2>&1 || r li sync >/dev/null
+r li customer claim "$pool" >/dev/null
+r li sync >/dev/null
 # 2: the admin deletes the customer wang edited; the tombstone goes.
 r admin customer delete "$k1" >/dev/null
 r admin sync >/dev/null
@@ -77,6 +88,8 @@ eq "$(r admin activity list --customer "$c3" --json | jq -r '.[].note')" "Mike's
 eq "$(r admin opportunity show "$deal" --json | jq -r .stage)" "won" "3: mike's deal on it, won"
 eq "$(r admin dealer list --json | jq -r '.[].name')" "Lee's dealer" "4: lee's dealer"
 eq "$(r admin target list --json | jq -c '[.[] | [.user, .amount]]')" '[["wang",900000]]' "5: lee's target"
+eq "$(r admin opportunity show "$open_deal" --json | jq -r '"\(.title) \(.owner)"')" "Wang's open deal li" \
+	"6: the open deal, its customer's owner's"
 eq "$(r admin customer show "$c4" --json | jq -r .dealer)" "$dealer" "4: the customer with its dealer"
 for u in mike admin; do
 	eq "$(r "$u" rejected --json | jq -c '[.[] | "\(.kind) \(.collection) \(.reason)"]')" "[]" "$u: nothing refused"

@@ -143,6 +143,8 @@ out=$(r mike3 sync --json)
 eq "$(jq -r .rejected <<<"$out")" "0" "the second to send them: nothing refused"
 sync_all mike3 admin2
 eq "$(r mike3 rejected --json | jq length)" "0" "mike's second replica: nothing refused"
+eq "$(r admin2 conflicts --json | jq -c '[.[] | select(.detail == "record already exists") | .id]')" "[]" \
+	"nor on the server (attack fifty-six: listed in rove conflicts)"
 eq "$(r mike3 customer show "$own" --json | jq -r '"\(.owner) \(.tier)"')" "zhao loyal" "zhao's customer, once"
 eq "$(r admin2 customer list --json | jq --arg n "Zhao's own" '[.[] | select(.name == $n)] | length')" "1" \
 	"one customer of that name"
