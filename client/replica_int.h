@@ -223,10 +223,5 @@ int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
  * to be sent again if the record comes back before the orphans' wait is
  * over (replica_recover.c); an orphan of the record is forgotten. */
 int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, uint64_t now_ms);
-/* Whether an orphan of op's record is held and the server lacks the
- * record (*held); if so op's writes join the orphan, where later than its
- * own: an op sent again after a restore, refused as its record is
- * missing, goes with the orphan when it is sent. */
-int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held);
 
 #endif

@@ -306,8 +306,11 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  * An orphan seen on the server after the recovery and gone again was
  * deleted there since: forgotten ("orphon/", attack fifty-six: after a
  * compaction dropped its tombstone, a manager made it anew). This
- * replica's own create the server refused for a record it lacks (a
- * child of an orphan: its customer is missing) becomes an orphan too.
+ * user's own changes the server refuses as it lacks their record (a
+ * contact on an orphan customer) are refused as any change that came
+ * before what it depends on (OPERATIONS.md): kept in `rove rejected`,
+ * to be retried once the record is back (the model check holds them to
+ * that).
  *
  * This user's own delete of a record the restored server lacks (made
  * after the copy, the delete too) is kept ("delete/" + the record's key
@@ -465,50 +468,6 @@ int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_w
 		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
 	if (rc == ROVE_OK)
 		rc = orphans_since(r, txn, now_ms);
-	return rc;
-}
-
-int rpl_orphan_absorb(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, bool *held)
-{
-	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key}, v;
-	int rc, mrc;
-
-	*held = false;
-	if (!writes_for_others(r))
-		return ROVE_OK;
-	/* One the server holds was refused by the rules: kept as refused. */
-	rc = rpl_rec_get(txn, r->base, op->coll, &op->rid, &w->a);
-	if (rc != ROVE_ENOTFOUND)
-		return rc;
-	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return rove_db_err(mrc, "meta");
-	if (mrc == MDB_NOTFOUND && op->kind != ROVE_OP_CREATE)
-		return ROVE_OK; /* nothing to join */
-	if (mrc == MDB_NOTFOUND) {
-		/* a create: the record whole, an orphan of its own */
-		w->a.coll = op->coll;
-		w->a.id = op->rid;
-		rove_fields_init(&w->a.fs);
-		rc = orphans_since(r, txn, rpl_now_ms(r, txn));
-	} else {
-		rc = base_record(&v, &w->a);
-	}
-	for (uint32_t i = 0; rc == ROVE_OK && i < op->fs.n; i++) {
-		const rove_field *f = &op->fs.f[i], *g = rove_fields_get(&w->a.fs, f->name);
-		if (g == NULL || rove_stamp_cmp(&g->st, &op->st) < 0)
-			rc = rove_fields_set(&w->a.fs, f->name, f->v, op->st);
-	}
-	rove_buf_reset(&w->buf);
-	if (rc == ROVE_OK)
-		rc = rove_enc_record(&w->buf, &w->a);
-	v.mv_size = w->buf.len;
-	v.mv_data = w->buf.data;
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
-	*held = rc == ROVE_OK;
 	return rc;
 }
 

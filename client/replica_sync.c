@@ -322,36 +322,22 @@ static int proof_answered(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 	return p->hlc.v != 0 ? proof_put(r, txn, p) : ROVE_OK;
 }
 
-/* Whether a refused op, one sent again after a restore (an op the server
- * had accepted: ROVE_SEQ_GIVEN), has its end met otherwise: a create that
- * found its record made already (another replica holding it sent it
- * again first: two managers or admins recovering at once), or, on a
- * manager's or admin's replica, a change of a record the server lacks
- * that this replica holds as an orphan, or a create of one (the server
- * lacked its customer: it becomes an orphan itself): its writes join the
- * orphan's, decided again when that is sent, and a refusal then is kept
- * (replica_recover.c). Nothing to keep or show now. */
-static int end_met(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res, rpl_work *w,
-		   bool *met)
+/* Whether a refused op is a create sent again after a restore (an op
+ * the server had accepted: ROVE_SEQ_GIVEN) that found its record made
+ * already: another replica holding it sent it again first (two managers
+ * or admins recovering at once, or a rep's laptop back after another's
+ * orphans went: replica_recover.c). Its end is met: nothing to keep or
+ * show (the server keeps no refusal of it either). */
+static bool made_already(const rove_op *op, const rove_push_result *res)
 {
 	char id[ROVE_UUID_STRLEN + 1];
-	int rc = ROVE_OK;
 
-	*met = false;
-	if (op->seq != ROVE_SEQ_GIVEN)
-		return ROVE_OK;
-	/* (A refusal about a record the user cannot see, one missing too,
-	 * says not_owner alone: policy_refusal.c.) */
-	if (op->kind == ROVE_OP_CREATE && res->reason == ROVE_R_INVALID && strcmp(res->detail, ROVE_DETAIL_EXISTS) == 0)
-		*met = true;
-	else
-		rc = rpl_orphan_absorb(r, txn, op, w, met);
-	if (rc == ROVE_OK && *met) {
-		rove_uuid_format(&op->rid, id);
-		rove_info("%s, sent again: %s", id, op->kind == ROVE_OP_CREATE ? "made again already by another replica"
-								       : "goes with the record when it is sent again");
-	}
-	return rc;
+	if (op->seq != ROVE_SEQ_GIVEN || op->kind != ROVE_OP_CREATE || res->reason != ROVE_R_INVALID ||
+	    strcmp(res->detail, ROVE_DETAIL_EXISTS) != 0)
+		return false;
+	rove_uuid_format(&op->rid, id);
+	rove_info("%s, sent again: made again already by another replica", id);
+	return true;
 }
 
 static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work *w);
@@ -464,7 +450,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			bool made = false; /* its end met otherwise: counted as accepted */
 			rc = rpl_outbox_decode(&ov, &acked, &w->op);
 			if (rc == ROVE_OK)
-				rc = end_met(r, txn, &w->op, &res[i], w, &made);
+				made = made_already(&w->op, &res[i]);
 			if (rc == ROVE_OK && !made)
 				rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
 			if (rc == ROVE_OK)
