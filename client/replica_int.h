@@ -217,6 +217,10 @@ int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now
 /* rove_replica_now_ms, inside txn (a transaction begun meanwhile would
  * read the bases' places as last committed). */
 uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn);
+/* Keeps op as refused (reason, detail) in the rejected table
+ * (replica_rejected.c); scratch: its encoding. */
+int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
+		     rove_buf *scratch);
 /* How many orphans wait to be sent (replica_recover.c). */
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
 /* Keeps op, this user's delete of a record the restored server lacks,

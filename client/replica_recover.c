@@ -111,6 +111,7 @@ typedef struct lost_walk {
 	MDB_txn *txn;
 	uint64_t floor, lseq;
 	uint64_t n;  /* ops queued (or, counting, that would be) */
+	uint64_t refused; /* orphans kept as refused (someone else's customer) */
 	bool count;  /* only count them */
 	bool all;    /* every write the server lacks, whoever made it (orphans) */
 	rpl_work *w; /* a: the old record, b: the new one */
@@ -190,8 +191,8 @@ static int lost_updates(lost_walk *lw, const rove_record *old, const rove_record
 /* Queues old (a record of c) created anew as it is, stamped first: its
  * fields but those the server sets, and, named (a manager's or admin's
  * create names it, the pool too), a customer's owner. */
-static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_def *c, rove_stamp first,
-		       const rove_field *owner)
+static int lost_create_op(lost_walk *lw, const rove_record *old, const rove_coll_def *c, rove_stamp first,
+			  const rove_field *owner)
 {
 	int rc = ROVE_OK;
 
@@ -203,6 +204,14 @@ static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_de
 	}
 	if (rc == ROVE_OK && owner != NULL)
 		rc = rove_op_set(&lw->q->op, "owner", owner->v);
+	return rc;
+}
+
+static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_def *c, rove_stamp first,
+		       const rove_field *owner)
+{
+	int rc = lost_create_op(lw, old, c, first, owner);
+
 	return rc == ROVE_OK ? lost_queue(lw) : rc;
 }
 
@@ -305,7 +314,14 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  *
  * An orphan seen on the server after the recovery and gone again was
  * deleted there since: forgotten ("orphon/", attack fifty-six: after a
- * compaction dropped its tombstone, a manager made it anew). This
+ * compaction dropped its tombstone, a manager made it anew). An orphan
+ * customer first seen there with another owner than this replica knew
+ * was made under its id by someone else (attack fifty-seven: a rep who
+ * knew the id of one the restore lost, with a modified client), or
+ * claimed since its author sent it again: nothing of it, nor of what
+ * belongs to it, is sent; each is kept in `rove rejected` as a create
+ * refused, to be seen and settled by hand ("othown/" marks the
+ * customer for its children). This
  * user's own changes the server refuses as it lacks their record (a
  * contact on an orphan customer) are refused as any change that came
  * before what it depends on (OPERATIONS.md): kept in `rove rejected`,
@@ -321,9 +337,11 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 #define ORPHAN_PREFIX "orphan/" /* not seen on the server since the recovery */
 #define ORPHON_PREFIX "orphon/" /* seen there since: gone again, it was deleted */
 #define GONEDEL_PREFIX "delete/"
+#define TAKEN_PREFIX "othown/" /* an orphan customer found with another owner */
 #define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* all the same length */
 #define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
-_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX),
+_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX) &&
+		       sizeof(ORPHAN_PREFIX) == sizeof(TAKEN_PREFIX),
 	       "orphan prefixes");
 
 /* The order orphans are sent in: what others refer to first (a
@@ -491,6 +509,46 @@ static bool deal_follows(lost_walk *lw, const rove_record *old)
 	return now == NULL || strcmp(now, owner) != 0;
 }
 
+/* Whether a and b name the same owner (both none: the pool). */
+static bool same_owner(const rove_record *a, const rove_record *b)
+{
+	const char *x = rove_fields_str(&a->fs, "owner"), *y = rove_fields_str(&b->fs, "owner");
+
+	return x == NULL || y == NULL ? x == y : strcmp(x, y) == 0;
+}
+
+/* Whether an orphan customer of the id old's field "customer" names was
+ * found with another owner (TAKEN_PREFIX). */
+static int parent_taken(lost_walk *lw, const rove_record *old, bool *taken)
+{
+	const char *cust = rove_fields_str(&old->fs, "customer");
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	rove_uuid cid;
+	int mrc;
+
+	*taken = false;
+	if (cust == NULL || rove_uuid_parse(cust, &cid) != ROVE_OK)
+		return ROVE_OK;
+	orphan_key(key, TAKEN_PREFIX, ROVE_COLL_CUSTOMER, &cid);
+	mrc = mdb_get(lw->txn, lw->r->meta, &k, &v);
+	*taken = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
+/* Keeps the orphan old (a record of c) in `rove rejected` as its create
+ * refused: someone else holds its customer (above). */
+static int orphan_refused(lost_walk *lw, const rove_record *old, const rove_coll_def *c, rove_stamp first)
+{
+	int rc = lost_create_op(lw, old, c, first, lost_owner(old));
+
+	if (rc == ROVE_OK)
+		rc = rpl_rejected_add(lw->r, lw->txn, &lw->q->op, ROVE_R_INVALID, ROVE_DETAIL_EXISTS_OTHER, &lw->q->buf);
+	if (rc == ROVE_OK)
+		lw->refused++;
+	return rc;
+}
+
 static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool seen, bool *done, bool *present)
 {
 	rove_record *now = &lw->w->b;
@@ -522,6 +580,24 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool see
 			first = f->st;
 			any = true;
 		}
+	}
+	/* First seen with another owner: someone else's (above). */
+	if (!gone && !seen && old->coll == ROVE_COLL_CUSTOMER && !same_owner(old, now)) {
+		uint8_t key[ORPHAN_KEY];
+		MDB_val k = {ORPHAN_KEY, key}, v = {1, (void *)"1"};
+		orphan_key(key, TAKEN_PREFIX, old->coll, &old->id);
+		rc = rove_db_err(mdb_put(lw->txn, lw->r->meta, &k, &v, 0), "meta");
+		if (rc == ROVE_OK && !any)
+			first = old->fs.n > 0 ? old->fs.f[0].st : first;
+		return rc == ROVE_OK ? orphan_refused(lw, old, c, first) : rc;
+	}
+	if (c->parent != 0) {
+		bool taken;
+		rc = parent_taken(lw, old, &taken);
+		if (rc == ROVE_OK && taken && !any)
+			first = old->fs.n > 0 ? old->fs.f[0].st : first;
+		if (rc != ROVE_OK || taken)
+			return rc == ROVE_OK ? orphan_refused(lw, old, c, first) : rc;
 	}
 	if (!any)
 		return ROVE_OK; /* the server holds it all */
@@ -643,7 +719,7 @@ static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool d
 static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting)
 {
 	MDB_txn *txn = NULL;
-	lost_walk lw = {r, NULL, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
+	lost_walk lw = {r, NULL, 0, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
 	uint64_t at = 0, wait = orphan_wait_ms();
 	bool due, changed = false;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
@@ -670,6 +746,11 @@ static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent,
 		changed = true;
 	}
 	*sent = lw.n;
+	if (rc == ROVE_OK && lw.refused > 0)
+		rove_warn("the server holds %" PRIu64 " record%s others wrote, which it lacked after the restore, "
+			  "under another owner now (made under their ids since, or claimed): not sent, kept in "
+			  "'rove rejected'",
+			  lw.refused, lw.refused == 1 ? "" : "s");
 	/* most syncs settle nothing: no commit then */
 	if (txn != NULL && rc == ROVE_OK && !changed && lw.n == 0)
 		mdb_txn_abort(txn);
@@ -726,7 +807,7 @@ int rove_replica_orphans_settle(rove_replica *r, uint64_t now_ms, uint64_t *sent
  * them). */
 int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms)
 {
-	lost_walk lw = {r, txn, floor, 0, 0, true, false, rpl_work_new(), rpl_work_new()};
+	lost_walk lw = {r, txn, floor, 0, 0, 0, true, false, rpl_work_new(), rpl_work_new()};
 	uint64_t first = 0;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 

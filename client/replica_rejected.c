@@ -36,6 +36,26 @@ static int is_dismissed(MDB_txn *txn, rove_replica *r, const uint8_t n[8], bool 
 	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
 }
 
+int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
+		     rove_buf *scratch)
+{
+	uint8_t key[8];
+	uint64_t last;
+	MDB_val k = {8, key}, v;
+	int rc = rove_db_last_u64(txn, r->rejected, &last);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_buf_reset(scratch);
+	rc = rove_enc_rejection(scratch, rove_wall_ms(), reason, detail, op);
+	if (rc != ROVE_OK)
+		return rc;
+	rove_be64_put(key, last + 1);
+	v.mv_size = scratch->len;
+	v.mv_data = scratch->data;
+	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
+}
+
 int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
 {
 	MDB_cursor *c;

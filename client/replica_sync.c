@@ -210,26 +210,6 @@ static int server_check(rove_replica *r, MDB_txn *txn, uint64_t server)
 	return mine == server ? ROVE_OK : ROVE_EWRONGSERVER;
 }
 
-static int reject_put(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
-		      rove_buf *scratch)
-{
-	uint8_t key[8];
-	uint64_t last;
-	MDB_val k = {8, key}, v;
-	int rc = rove_db_last_u64(txn, r->rejected, &last);
-
-	if (rc != ROVE_OK)
-		return rc;
-	rove_buf_reset(scratch);
-	rc = rove_enc_rejection(scratch, rove_wall_ms(), res->reason, res->detail, op);
-	if (rc != ROVE_OK)
-		return rc;
-	rove_be64_put(key, last + 1);
-	v.mv_size = scratch->len;
-	v.mv_data = scratch->data;
-	return rove_db_err(mdb_put(txn, r->rejected, &k, &v, MDB_APPEND), "rejected");
-}
-
 /* The pending entry of an acknowledged op holds how the server kept it:
  * its result's kept list, or nil when the server could not tell (an
  * unacknowledged op's holds nothing). */
@@ -452,7 +432,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			if (rc == ROVE_OK)
 				made = made_already(&w->op, &res[i]);
 			if (rc == ROVE_OK && !made)
-				rc = reject_put(r, txn, &w->op, &res[i], &w->buf);
+				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, res[i].detail, &w->buf);
 			if (rc == ROVE_OK)
 				rc = rpl_outbox_remove(r, txn, lseq, &w->op);
 			if (rc == ROVE_OK)

@@ -79,6 +79,8 @@ enum rove_reason {
  * holds: a replica tells by it that another got there first with a
  * record both sent again after a restore (replica_sync.c). */
 #define ROVE_DETAIL_EXISTS "record already exists"
+/* ... held by another owner than the create names: kept as a refusal. */
+#define ROVE_DETAIL_EXISTS_OTHER "record already exists, with another owner"
 
 /* The reason's JSON name ("duplicate", ...); "none" for ROVE_R_NONE and
  * "unknown" for a value out of range. */

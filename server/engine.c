@@ -918,6 +918,19 @@ static int follow_up(rove_engine *e, MDB_txn *txn, const rove_user *u, const rov
 	return rove_policy_after(&pc, u, op, before, &w->rec, apply_follow, &fc);
 }
 
+/* Whether cur (a record op would create, held already) has the owner op
+ * names, or, naming none, its author (u) - true of all but customers. */
+static bool same_owner(const rove_user *u, const rove_op *op, const rove_record *cur)
+{
+	const char *held = rove_fields_str(&cur->fs, "owner"), *named = u->name;
+
+	if (op->coll != ROVE_COLL_CUSTOMER)
+		return true;
+	if (rove_fields_get(&op->fs, "owner") != NULL)
+		named = rove_fields_str(&op->fs, "owner"); /* NULL: the pool */
+	return held == NULL || named == NULL ? held == named : strcmp(held, named) == 0;
+}
+
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
 		  rove_apply_work *w, rove_push_result *r)
 {
@@ -959,9 +972,18 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		}
 		/* A create sent again after a restore (given) of a record made
 		 * already - another replica holding it sent it first - is done:
-		 * its replica drops the answer, and no refusal is kept. */
+		 * its replica drops the answer, and no refusal is kept. Not a
+		 * customer held by another owner than the create names (its
+		 * author, when it names none): someone else made one under its
+		 * id since the restore (attack fifty-seven: a rep who knew the
+		 * id of a customer the restore lost took it so), which is said
+		 * and kept. */
 		if (reason == ROVE_R_INVALID && given && op->kind == ROVE_OP_CREATE && exists &&
 		    strcmp(r->detail, ROVE_DETAIL_EXISTS) == 0) {
+			if (!same_owner(u, op, &w->cur)) {
+				copy_cut(r->detail, sizeof(r->detail), ROVE_DETAIL_EXISTS_OTHER);
+				return reject(e, txn, u, op, &w->cur, reason, w, r);
+			}
 			r->status = ROVE_PUSH_REJECTED;
 			r->reason = (uint8_t)reason;
 			return ROVE_OK;
