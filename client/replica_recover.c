@@ -517,6 +517,18 @@ static bool same_owner(const rove_record *a, const rove_record *b)
 	return x == NULL || y == NULL ? x == y : strcmp(x, y) == 0;
 }
 
+/* Whether now holds one of old's writes (a field of c with its stamp). */
+static bool shares_a_write(const rove_record *old, const rove_record *now, const rove_coll_def *c)
+{
+	for (uint32_t i = 0; i < old->fs.n; i++) {
+		const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
+		const rove_field_def *fd = rove_schema_field(c, f->name);
+		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && g != NULL && rove_stamp_cmp(&g->st, &f->st) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Whether an orphan customer of the id old's field "customer" names was
  * found with another owner (TAKEN_PREFIX). */
 static int parent_taken(lost_walk *lw, const rove_record *old, bool *taken)
@@ -581,8 +593,11 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool see
 			any = true;
 		}
 	}
-	/* First seen with another owner: someone else's (above). */
-	if (!gone && !seen && old->coll == ROVE_COLL_CUSTOMER && !same_owner(old, now)) {
+	/* First seen with another owner, and none of the writes this
+	 * replica held (its author's, sent again, keep their stamps; a
+	 * claim or reassignment since changes the owner alone): someone
+	 * else's (above). */
+	if (!gone && !seen && old->coll == ROVE_COLL_CUSTOMER && !same_owner(old, now) && !shares_a_write(old, now, c)) {
 		uint8_t key[ORPHAN_KEY];
 		MDB_val k = {ORPHAN_KEY, key}, v = {1, (void *)"1"};
 		orphan_key(key, TAKEN_PREFIX, old->coll, &old->id);

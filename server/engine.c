@@ -919,16 +919,25 @@ static int follow_up(rove_engine *e, MDB_txn *txn, const rove_user *u, const rov
 }
 
 /* Whether cur (a record op would create, held already) has the owner op
- * names, or, naming none, its author (u) - true of all but customers. */
-static bool same_owner(const rove_user *u, const rove_op *op, const rove_record *cur)
+ * names - true of all but customers, and of a create naming none (a
+ * rep's own: the owner may have changed since by the rules). */
+static bool same_owner(const rove_op *op, const rove_record *cur)
 {
-	const char *held = rove_fields_str(&cur->fs, "owner"), *named = u->name;
+	const char *held = rove_fields_str(&cur->fs, "owner"), *named;
 
-	if (op->coll != ROVE_COLL_CUSTOMER)
+	if (op->coll != ROVE_COLL_CUSTOMER || rove_fields_get(&op->fs, "owner") == NULL)
 		return true;
-	if (rove_fields_get(&op->fs, "owner") != NULL)
-		named = rove_fields_str(&op->fs, "owner"); /* NULL: the pool */
+	named = rove_fields_str(&op->fs, "owner"); /* NULL: the pool */
 	return held == NULL || named == NULL ? held == named : strcmp(held, named) == 0;
+}
+
+/* Whether a field of rec holds the write stamped st. */
+static bool holds_stamp(const rove_record *rec, rove_stamp st)
+{
+	for (uint32_t i = 0; i < rec->fs.n; i++)
+		if (rove_stamp_cmp(&rec->fs.f[i].st, &st) == 0)
+			return true;
+	return false;
 }
 
 int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op, bool system,
@@ -973,14 +982,15 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		/* A create sent again after a restore (given) of a record made
 		 * already - another replica holding it sent it first - is done:
 		 * its replica drops the answer, and no refusal is kept. Not a
-		 * customer held by another owner than the create names (its
-		 * author, when it names none): someone else made one under its
-		 * id since the restore (attack fifty-seven: a rep who knew the
-		 * id of a customer the restore lost took it so), which is said
-		 * and kept. */
+		 * customer held by another owner than the create names and
+		 * with no field of the create's write (its author's create
+		 * sent again keeps its stamp; a claim since changes the owner
+		 * alone): someone else made one under its id since the restore
+		 * (attack fifty-seven: a rep who knew the id of a customer the
+		 * restore lost took it so), which is said and kept. */
 		if (reason == ROVE_R_INVALID && given && op->kind == ROVE_OP_CREATE && exists &&
 		    strcmp(r->detail, ROVE_DETAIL_EXISTS) == 0) {
-			if (!same_owner(u, op, &w->cur)) {
+			if (!same_owner(op, &w->cur) && !holds_stamp(&w->cur, op->st)) {
 				copy_cut(r->detail, sizeof(r->detail), ROVE_DETAIL_EXISTS_OTHER);
 				return reject(e, txn, u, op, &w->cur, reason, w, r);
 			}
