@@ -331,10 +331,9 @@ int rove_replica_history_lost(rove_replica *r, uint64_t *resend);
  * what the next sync pushes is sent again (also after a killed one). */
 int rove_replica_resending(rove_replica *r, bool *yes);
 /* Others' writes a restored server lacked that this replica held (a
- * manager's or an admin's: replica_recover.c, "orphans"), and this user's
- * deletes of records it lacked, settled after a pull: those the server
- * holds now are forgotten (a delete whose record is back is queued),
- * those it still lacks ROVE_ORPHAN_WAIT_MS after the recovery by now_ms
+ * manager's or an admin's: replica_recover.c, "orphans"), settled after a
+ * pull: those the server holds now are forgotten, those it still lacks
+ * ROVE_ORPHAN_WAIT_MS after the recovery by now_ms
  * (the server's time; 0: not known, nothing is due) are queued as this
  * user's changes (*sent: ops queued; *waiting: entries left). */
 int rove_replica_orphans_settle(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting);

@@ -205,10 +205,10 @@ int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *pre
  * $ROVE_JOURNAL_OPS), noting meta journal_floor when it forgets some. */
 int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* Puts the journal's ops back into the outbox at their lseqs and empties
- * it; known: the base is a fresh snapshot of the server, and deletes of
- * records it lacks that nothing queued creates again are kept aside
- * (rpl_gone_delete_keep; now_ms: the server's time). */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t now_ms);
+ * it; known: the base is a fresh snapshot of the server, and, when the
+ * journal had forgotten ops (floor above 1), deletes of records it lacks
+ * that nothing queued creates again are left out. */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor);
 /* With the bases just swapped (the old one in r->aside): queues again this
  * replica's writes stamped before floor that the new base lacks, just
  * before the journal's first lseq. */
@@ -223,9 +223,8 @@ int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reaso
 		     rove_buf *scratch);
 /* How many orphans wait to be sent (replica_recover.c). */
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
-/* Keeps op, this user's delete of a record the restored server lacks,
- * to be sent again if the record comes back before the orphans' wait is
- * over (replica_recover.c); an orphan of the record is forgotten. */
-int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, uint64_t now_ms);
+/* Forgets the orphan of a record, if any (replica_recover.c): this user
+ * deleted it. */
+int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);
 
 #endif

@@ -329,19 +329,19 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
  * that).
  *
  * This user's own delete of a record the restored server lacks (made
- * after the copy, the delete too) is kept ("delete/" + the record's key
- * -> the delete op), and sent again whenever the record comes back (its
- * author's replica, or another's orphans, send it again: attacks fifty-
- * five and fifty-six, where it came back alive). */
+ * after the copy, the delete too) forgets the record's orphan, and is
+ * sent again like any change: refused as it came before the record, and
+ * kept in `rove rejected` to be retried when its author sends the record
+ * again (attack fifty-five found it dropped without a word; kept aside
+ * and sent when the record came back, it went against the rules the
+ * model check holds the replicas to, seed 855892871). */
 
 #define ORPHAN_PREFIX "orphan/" /* not seen on the server since the recovery */
 #define ORPHON_PREFIX "orphon/" /* seen there since: gone again, it was deleted */
-#define GONEDEL_PREFIX "delete/"
 #define TAKEN_PREFIX "othown/" /* an orphan customer found with another owner */
 #define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* all the same length */
 #define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
-_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(GONEDEL_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX) &&
-		       sizeof(ORPHAN_PREFIX) == sizeof(TAKEN_PREFIX),
+_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(TAKEN_PREFIX),
 	       "orphan prefixes");
 
 /* The order orphans are sent in: what others refer to first (a
@@ -354,18 +354,6 @@ static void orphan_key(uint8_t key[ORPHAN_KEY], const char *prefix, uint8_t coll
 {
 	memcpy(key, prefix, ORPHAN_PLEN);
 	rove_record_key(key + ORPHAN_PLEN, coll, id);
-}
-
-/* Notes the time orphans wait from (the server's time, now_ms), unless
- * some wait already. */
-static int orphans_since(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
-{
-	uint64_t at = 0;
-	int rc = rpl_meta_u64(txn, r->meta, "orphans_at", &at);
-
-	if (rc == ROVE_OK && at == 0)
-		rc = rove_db_put_u64(txn, r->meta, "orphans_at", now_ms != 0 ? now_ms : 1);
-	return rc;
 }
 
 /* Whether this replica's user may write others' records within reach,
@@ -449,8 +437,8 @@ static int orphans_note(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
 
 	if (rc == ROVE_OK)
 		rc = rove_db_each(txn, r->aside, "base", orphan_note_one, &ow);
-	/* a restore anew: its orphans wait from now (deletes kept from an
-	 * earlier one keep "orphans_at" set) */
+	/* a restore anew: its orphans wait from now (with those of an
+	 * earlier one still waiting) */
 	if (rc == ROVE_OK && ow.n > 0)
 		rc = rove_db_put_u64(txn, r->meta, "orphans_at", now_ms != 0 ? now_ms : 1);
 	if (rc == ROVE_OK && ow.n > 0)
@@ -462,31 +450,19 @@ static int orphans_note(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
 	return rc;
 }
 
-int rpl_gone_delete_keep(rove_replica *r, MDB_txn *txn, const rove_op *op, rpl_work *w, uint64_t now_ms)
+int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id)
 {
 	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key}, v;
-	int mrc, rc;
+	MDB_val k = {ORPHAN_KEY, key};
+	int mrc;
 
-	/* no orphan of it is sent again: this user deleted it */
-	orphan_key(key, ORPHAN_PREFIX, op->coll, &op->rid);
+	orphan_key(key, ORPHAN_PREFIX, coll, id);
 	mrc = mdb_del(txn, r->meta, &k, NULL);
 	if (mrc == 0 || mrc == MDB_NOTFOUND) {
-		orphan_key(key, ORPHON_PREFIX, op->coll, &op->rid);
+		orphan_key(key, ORPHON_PREFIX, coll, id);
 		mrc = mdb_del(txn, r->meta, &k, NULL);
 	}
-	rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
-	orphan_key(key, GONEDEL_PREFIX, op->coll, &op->rid);
-	rove_buf_reset(&w->buf);
-	if (rc == ROVE_OK)
-		rc = rove_enc_op(&w->buf, op);
-	v.mv_size = w->buf.len;
-	v.mv_data = w->buf.data;
-	if (rc == ROVE_OK)
-		rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
-	if (rc == ROVE_OK)
-		rc = orphans_since(r, txn, now_ms);
-	return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
 }
 
 /* Settles the orphan old (its meta entry just read): *done when it is to
@@ -634,28 +610,8 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool see
 	return rc;
 }
 
-/* Settles the held delete op (its meta entry just read): *done when it is
- * to be forgotten (queued now: its record came back; or the record is
- * deleted already). */
-static int gonedel_settle_one(lost_walk *lw, rove_op *op, bool due, bool *done)
-{
-	int rc = rpl_rec_get(lw->txn, lw->r->base, op->coll, &op->rid, &lw->w->b);
-
-	(void)due; /* kept as long as the record may come back */
-	*done = true;
-	if (rc == ROVE_ENOTFOUND) {
-		*done = false;
-		return ROVE_OK;
-	}
-	if (rc != ROVE_OK || rove_record_deleted(&lw->w->b))
-		return rc;
-	lw->n++;
-	op->seq = ROVE_SEQ_GIVEN; /* accepted before: its stamp the server's */
-	return rpl_outbox_queue(lw->r, lw->txn, ++lw->lseq, op, MDB_NOOVERWRITE, lw->q);
-}
-
-/* Settles every entry under prefix (ORPHAN_PREFIX, ORPHON_PREFIX or
- * GONEDEL_PREFIX) of records of coll; *changed when it wrote anything. */
+/* Settles every entry under prefix (ORPHAN_PREFIX or ORPHON_PREFIX) of
+ * records of coll; *changed when it wrote anything. */
 static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool due, uint64_t *waiting,
 			 bool *changed)
 {
@@ -689,16 +645,9 @@ static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool d
 			break;
 		memcpy(key, k.mv_data, ORPHAN_KEY);
 		/* decoded into the walk's own memory before anything is written */
-		if (strcmp(prefix, GONEDEL_PREFIX) != 0) {
-			rc = base_record(&v, &lw->w->a);
-			if (rc == ROVE_OK)
-				rc = orphan_settle_one(lw, &lw->w->a, due, seen, &done, &present);
-		} else if (rove_dec_op(v.mv_data, v.mv_size, &lw->w->op) != ROVE_OK) {
-			rove_error("corrupt entry in the replica's meta");
-			rc = ROVE_EPROTO;
-		} else {
-			rc = gonedel_settle_one(lw, &lw->w->op, due, &done);
-		}
+		rc = base_record(&v, &lw->w->a);
+		if (rc == ROVE_OK)
+			rc = orphan_settle_one(lw, &lw->w->a, due, seen, &done, &present);
 		/* An orphan waiting that the server holds now: seen (a copy of
 		 * it under ORPHON_PREFIX, from the walk's memory) */
 		if (rc == ROVE_OK && !done && present && !seen) {
@@ -754,8 +703,6 @@ static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent,
 		if (rc == ROVE_OK)
 			rc = settle_prefix(&lw, ORPHON_PREFIX, orphan_colls[i], due, waiting, &changed);
 	}
-	for (size_t i = 0; rc == ROVE_OK && at != 0 && i < sizeof(orphan_colls); i++)
-		rc = settle_prefix(&lw, GONEDEL_PREFIX, orphan_colls[i], due, waiting, &changed);
 	if (rc == ROVE_OK && at != 0 && *waiting == 0) {
 		rc = rove_db_put_u64(txn, r->meta, "orphans_at", 0);
 		changed = true;
@@ -860,7 +807,7 @@ typedef struct journal_back {
 	MDB_txn *txn;
 	rpl_work *w;
 	bool known; /* the base is the server's now (a recovery's fresh snapshot) */
-	uint64_t now_ms; /* the server's time (when known) */
+	bool drop;  /* deletes of records gone are left out (delete_of_gone) */
 } journal_back;
 
 static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
@@ -873,7 +820,9 @@ static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
 
 /* Whether op deletes a record the server does not hold (not in the fresh
  * base) and nothing queued creates again: a delete that would only come
- * back refused, its record already gone. */
+ * back refused, its record already gone - left out when the journal had
+ * forgotten older ops (jb->drop). An orphan of the record is forgotten:
+ * this user deleted it. */
 static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 {
 	bool queued = false;
@@ -885,13 +834,12 @@ static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 	rc = rpl_rec_get(jb->txn, jb->r->base, op->coll, &op->rid, &jb->w->b);
 	if (rc != ROVE_ENOTFOUND)
 		return rc;
-	rc = rpl_pending_each(jb->r, jb->txn, op->coll, &op->rid, any_pending, &queued);
+	rc = rpl_orphan_forget(jb->r, jb->txn, op->coll, &op->rid);
+	if (rc == ROVE_OK)
+		rc = rpl_pending_each(jb->r, jb->txn, op->coll, &op->rid, any_pending, &queued);
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
-	*gone = rc == ROVE_OK && !queued;
-	/* kept, to be sent again if the record comes back */
-	if (*gone)
-		rc = rpl_gone_delete_keep(jb->r, jb->txn, op, jb->w, jb->now_ms);
+	*gone = rc == ROVE_OK && !queued && jb->drop;
 	return rc;
 }
 
@@ -917,9 +865,11 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
  * snapshot of the server (a recovery that waited for it): a delete of a
  * record it lacks, which nothing queued creates again, is left out. The
  * walk only reads the journal: the writes go to other tables. */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t now_ms)
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor)
 {
-	journal_back jb = {r, txn, w, known, now_ms};
+	/* floor 1: none of the journal forgotten (a recovery that compares
+	 * for orphans alone): its deletes go as they would have */
+	journal_back jb = {r, txn, w, known, floor > 1};
 	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
 	if (rc == ROVE_OK)

@@ -851,8 +851,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	return rc;
 }
 
-/* Others' writes a restored server lacked, and own deletes of records it
- * lacked (rove_replica_orphans_settle), settled once the pull brought
+/* Others' writes a restored server lacked (rove_replica_orphans_settle),
+ * settled once the pull brought
  * what their authors sent again, by the server's time as this sync
  * measured it (a laptop's clock set ahead makes nothing due); *sent:
  * changes queued. */
@@ -869,8 +869,8 @@ static int orphans_settle(rove_replica *r, const clock_probe *cp, uint64_t *sent
 	if (rc != ROVE_OK)
 		rove_error("cannot settle what the restored server lacked of others' records: %s", rove_strerror(rc));
 	else if (*sent > 0)
-		rove_warn("the server still lacks records others wrote that this replica holds, or has back one "
-			  "this replica deleted: sending %" PRIu64 " change%s of them again as yours",
+		rove_warn("the server still lacks records others wrote that this replica holds: sending %" PRIu64
+			  " change%s of them again as yours",
 			  *sent, *sent == 1 ? "" : "s");
 	return rc;
 }

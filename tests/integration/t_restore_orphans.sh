@@ -2,9 +2,9 @@
 # What a manager's or admin's replica keeps after a restore ("orphans":
 # others' writes the restored server lacks, sent as its own a day later,
 # ROVE_ORPHAN_WAIT here; t_restore_others), against attack fifty-six:
-# 1. a manager's delete of a customer made and deleted after the copy,
-#    kept only for his day: the admin's orphans, sent after it, made the
-#    customer again, alive for good;
+# 1. a manager's delete of a customer made and deleted after the copy:
+#    the admin's orphans made the customer again, alive; the delete, which
+#    came before it, is refused and kept, and retried it deletes it;
 # 2. an orphan seen on the server after the recovery, then deleted there
 #    and its tombstone compacted away: made anew a day later;
 # 3. the manager's own contact, deal and note on an orphan customer,
@@ -90,10 +90,11 @@ ROVE_ORPHAN_WAIT=0 r admin sync >/dev/null
 ROVE_ORPHAN_WAIT=0 r mike sync >/dev/null
 ROVE_ORPHAN_WAIT=0 r admin sync >/dev/null
 r mike sync >/dev/null
-# 3: mike's refused contact, note, deal and its stage, retried in order.
+# 1, 3: mike's refused delete, contact, note, deal and its stage,
+# retried in order.
 eq "$(r mike rejected --json | jq -c '[.[] | select(.reason == "not_owner") | "\(.kind) \(.collection) \(.reason)"]')" \
-	'["create contact not_owner","create activity not_owner","create opportunity not_owner","update opportunity not_owner"]' \
-	"3: mike's changes that came before the customer"
+	'["delete customer not_owner","create contact not_owner","create activity not_owner","create opportunity not_owner","update opportunity not_owner"]' \
+	"1, 3: mike's changes that came before their customers"
 for op in $(r mike rejected --json | jq -r '.[] | select(.reason == "not_owner") | .op'); do
 	r mike rejected retry "$op" >/dev/null
 done
