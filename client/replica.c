@@ -487,6 +487,27 @@ int rpl_meta_bytes(MDB_txn *txn, MDB_dbi meta, const char *key, void *out, uint3
 }
 
 /* Sets bytes of meta, or removes the key for none. */
+int rpl_meta_prefix_count(MDB_txn *txn, MDB_dbi meta, const char *prefix, size_t keylen, uint64_t *n)
+{
+	size_t plen = strlen(prefix);
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)prefix}, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, meta, &c), "cursor");
+
+	*n = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != keylen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		(*n)++;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "meta");
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int rpl_meta_bytes_put(MDB_txn *txn, MDB_dbi meta, const char *key, const void *data, uint32_t len)
 {
 	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)data};

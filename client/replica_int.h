@@ -146,6 +146,9 @@ int rpl_meta_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *out);
 int rpl_meta_bytes(MDB_txn *txn, MDB_dbi meta, const char *key, void *out, uint32_t max, uint32_t *len);
 int rpl_meta_bytes_put(MDB_txn *txn, MDB_dbi meta, const char *key, const void *data, uint32_t len);
 int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id);
+/* How many meta keys of keylen bytes begin with prefix (they run in a
+ * row, counted until the first that does not). */
+int rpl_meta_prefix_count(MDB_txn *txn, MDB_dbi meta, const char *prefix, size_t keylen, uint64_t *n);
 
 /* The outbox: lseq(8) -> acked seq(8) op. */
 int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op);

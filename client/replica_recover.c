@@ -725,26 +725,12 @@ static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent,
 
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
 {
-	static const char *const prefixes[] = {ORPHAN_PREFIX, ORPHON_PREFIX};
-	int rc = ROVE_OK;
+	uint64_t seen = 0;
+	int rc = rpl_meta_prefix_count(txn, r->meta, ORPHAN_PREFIX, ORPHAN_KEY, n);
 
-	*n = 0;
-	for (size_t i = 0; rc == ROVE_OK && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		MDB_cursor *c;
-		MDB_val k = {ORPHAN_PLEN, (void *)prefixes[i]}, v;
-		int mrc;
-		rc = rove_db_err(mdb_cursor_open(txn, r->meta, &c), "cursor");
-		if (rc != ROVE_OK)
-			break;
-		for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (k.mv_size != ORPHAN_KEY || memcmp(k.mv_data, prefixes[i], ORPHAN_PLEN) != 0)
-				break;
-			(*n)++;
-		}
-		if (mrc != 0 && mrc != MDB_NOTFOUND)
-			rc = rove_db_err(mrc, "meta");
-		mdb_cursor_close(c);
-	}
+	if (rc == ROVE_OK)
+		rc = rpl_meta_prefix_count(txn, r->meta, ORPHON_PREFIX, ORPHAN_KEY, &seen);
+	*n += seen;
 	return rc;
 }
 

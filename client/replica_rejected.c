@@ -58,22 +58,7 @@ int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reaso
 
 int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
 {
-	MDB_cursor *c;
-	MDB_val k = {DISMISSED_PLEN, (void *)DISMISSED_PREFIX}, v;
-	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->meta, &c), "cursor");
-
-	*n = 0;
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != DISMISSED_PLEN + 8 || memcmp(k.mv_data, DISMISSED_PREFIX, DISMISSED_PLEN) != 0)
-			break;
-		(*n)++;
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "meta");
-	mdb_cursor_close(c);
-	return rc;
+	return rpl_meta_prefix_count(txn, r->meta, DISMISSED_PREFIX, DISMISSED_PLEN + 8, n);
 }
 
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
