@@ -337,6 +337,11 @@ int rove_replica_resending(rove_replica *r, bool *yes);
  * (the server's time; 0: not known, nothing is due) are queued as this
  * user's changes (*sent: ops queued; *waiting: entries left). */
 int rove_replica_orphans_settle(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting);
+/* Changes sent again after a restore and refused because the restored
+ * server lacked their record (or its customer) that this replica's base
+ * holds now, settled after a pull: each sent again once, as it was
+ * (replica_rejected.c; *sent: ops queued). */
+int rove_replica_waiting_settle(rove_replica *r, uint64_t *sent);
 /* The recovery's sends are over (a sync ended whole after it). */
 int rove_replica_resent(rove_replica *r);
 /* Whether a recovery (above) waits for its fresh snapshot before anything

@@ -221,9 +221,18 @@ int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now
  * read the bases' places as last committed). */
 uint64_t rpl_now_ms(rove_replica *r, MDB_txn *txn);
 /* Keeps op as refused (reason, detail) in the rejected table
- * (replica_rejected.c); scratch: its encoding. */
+ * (replica_rejected.c); scratch: its encoding; *n (if not NULL): its
+ * number there. */
 int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
-		     rove_buf *scratch);
+		     rove_buf *scratch, uint64_t *n);
+/* After rpl_rejected_add of op as refusal n: a change sent again after a
+ * restore, refused not_owner, whose record or customer may be what the
+ * restored server lacks, waits for it (rove_replica_waiting_settle);
+ * scratch: a record's room. */
+int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, uint64_t n,
+		       rove_record *scratch);
+/* op_id was answered: accepted, it was no waiting refusal's send. */
+int rpl_rejected_answered(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id);
 /* How many orphans wait to be sent (replica_recover.c). */
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
 /* Forgets the orphan of a record, if any (replica_recover.c): this user

@@ -531,7 +531,8 @@ static int orphan_refused(lost_walk *lw, const rove_record *old, const rove_coll
 	int rc = lost_create_op(lw, old, c, first, lost_owner(old));
 
 	if (rc == ROVE_OK)
-		rc = rpl_rejected_add(lw->r, lw->txn, &lw->q->op, ROVE_R_INVALID, ROVE_DETAIL_EXISTS_OTHER, &lw->q->buf);
+		rc = rpl_rejected_add(lw->r, lw->txn, &lw->q->op, ROVE_R_INVALID, ROVE_DETAIL_EXISTS_OTHER, &lw->q->buf,
+				      NULL);
 	if (rc == ROVE_OK)
 		lw->refused++;
 	return rc;

@@ -419,6 +419,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			 * (ROVE_ENTRY_MINE) is enough to apply it as kept. */
 			if (rc == ROVE_OK)
 				rc = kept_put(r, txn, &ops[i], lseq, &res[i]);
+			if (rc == ROVE_OK && ops[i].seq == ROVE_SEQ_GIVEN)
+				rc = rpl_rejected_answered(r, txn, &ops[i].op_id);
 			if (res[i].seq > ack_seq)
 				ack_seq = res[i].seq;
 			if (ps.snap_seq == 0 && res[i].seq <= ps.cursor)
@@ -428,11 +430,15 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			(*accepted)++;
 		} else {
 			bool made = false; /* its end met otherwise: counted as accepted */
+			uint64_t nrej = 0;
 			rc = rpl_outbox_decode(&ov, &acked, &w->op);
 			if (rc == ROVE_OK)
 				made = made_already(&w->op, &res[i]);
 			if (rc == ROVE_OK && !made)
-				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, res[i].detail, &w->buf);
+				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, res[i].detail, &w->buf, &nrej);
+			/* one the restored server may lack the record of waits */
+			if (rc == ROVE_OK && !made)
+				rc = rpl_rejected_waits(r, txn, &w->op, res[i].reason, nrej, &w->b);
 			if (rc == ROVE_OK)
 				rc = rpl_outbox_remove(r, txn, lseq, &w->op);
 			if (rc == ROVE_OK)

@@ -875,6 +875,23 @@ static int orphans_settle(rove_replica *r, const clock_probe *cp, uint64_t *sent
 	return rc;
 }
 
+/* Changes refused after a restore for want of their record, sent again
+ * once the base holds it (rove_replica_waiting_settle); *sent: adds the
+ * ops queued. */
+static int waiting_settle(rove_replica *r, uint64_t *sent)
+{
+	uint64_t n = 0;
+	int rc = rove_replica_waiting_settle(r, &n);
+
+	if (rc != ROVE_OK)
+		rove_error("cannot send again the changes refused after the restore: %s", rove_strerror(rc));
+	else if (n > 0)
+		rove_info("sending again %" PRIu64 " change%s refused after the restore, now that %s record%s back",
+			  n, n == 1 ? "" : "s", n == 1 ? "its" : "their", n == 1 ? " is" : "s are");
+	*sent += n;
+	return rc;
+}
+
 /* Push, then pull; or, while a recovery waits for its fresh snapshot
  * (rove_replica_recovering), pull first: what is pushed then follows the
  * older changes the snapshot shows the server lacks. Then what a restore
@@ -895,10 +912,17 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
 		rc = orphans_settle(r, cp, &sent);
-	if (rc == ROVE_OK && sent > 0)
+	if (rc == ROVE_OK)
+		rc = waiting_settle(r, &sent);
+	/* what the sends make may be what a waiting refusal needs: once more */
+	for (int round = 0; rc == ROVE_OK && sent > 0 && round < 2; round++) {
 		rc = push_all(r, c, false, st);
-	if (rc == ROVE_OK && sent > 0)
-		rc = pull_all(r, c, progress, st, cp);
+		if (rc == ROVE_OK)
+			rc = pull_all(r, c, progress, st, cp);
+		sent = 0;
+		if (rc == ROVE_OK && round == 0)
+			rc = waiting_settle(r, &sent);
+	}
 	return rc;
 }
 

@@ -125,6 +125,10 @@ class Harness:
         self.pulled_at = {}  # login -> tick
         self.journal = {}  # login -> ops acknowledged since the copy
         self.replay = {}  # login -> acknowledged ops a restore took away
+        # login -> ops refused for want of a record a restore took away,
+        # sent again once the replica holds it (docs/OPERATIONS.md,
+        # "Restore": refusals that wait for their record)
+        self.waiting = {}
         self.view = {}  # login -> what the replica holds (model at its last sync)
         self.known = {}  # login -> {(record, field): wids seen}
         self.own = {}  # (login, record, field) -> wids the user wrote
@@ -142,7 +146,7 @@ class Harness:
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
                       "relistens": 0, "inplace": 0,
-                      "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0}
+                      "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
     # ---- helpers ----
@@ -206,6 +210,7 @@ class Harness:
         self.pending[login] = []
         self.journal[login] = []
         self.replay[login] = []
+        self.waiting[login] = []
         self.view[login] = {"c": {}, "k": {}, "d": {}}
         self.known[login] = {}
         self.rejected_seen[login] = set()
@@ -614,6 +619,56 @@ class Harness:
         self.pending[login] = []
         return refused, uncertain
 
+    def needed_held(self, login, op):
+        """Whether login's replica, after a whole sync, holds the record op
+        changes and the customer it belongs to (None: op needs none, a
+        customer's or dealer's create)."""
+        kind = op["kind"]
+        if kind in ("create_customer", "create_dealer"):
+            return None
+        custs, kids, _ = self.m.scope(login)
+        if kind == "create_child":
+            return op["fields"]["customer"] in custs
+        if kind in ("set_child", "delete_child"):
+            ch = kids.get(op["id"])
+            return ch is not None and ch.customer in custs
+        if kind in ("delete_dealer", "move_dealer"):
+            return op["id"] in self.m.dealers_seen(login)
+        return op["id"] in custs
+
+    def settle_waiting(self, login, refused, uncertain):
+        """A change sent again after a restore (accepted before) and
+        refused not_owner for want of its record waits; once the replica
+        holds what it needs, after a pull, the sync sends it again, once,
+        as it was (client/replica_rejected.c). Decides those sent now,
+        adding to refused and uncertain; returns how many."""
+        u = self.m.s.users.get(login)
+        if u is None or u.disabled:
+            return 0
+        for op, why, resent in refused:
+            if "not_owner" in why.reasons and resent and \
+                    self.needed_held(login, op) is False and not op.get("retried"):
+                self.waiting[login].append(op)
+        n = 0
+        for _ in range(2):  # what a send makes may be what another needs
+            due = [op for op in self.waiting[login] if self.needed_held(login, op)]
+            if not due:
+                break
+            self.waiting[login] = [op for op in self.waiting[login] if op not in due]
+            for op in due:
+                op = dict(op, retried=True)
+                n += 1
+                self.stats["waited"] += 1
+                r = self.decide(login, op)
+                self.log("%s: sent again, its record back: %s" % (login, "accepted" if r is None else r))
+                if isinstance(r, Uncertain):
+                    uncertain.append((op, r, True))
+                elif r is not None:
+                    refused.append((op, r, True))
+                elif self.copy is not None:
+                    self.journal[login].append(op)
+        return n
+
     def after_pull(self, login):
         """What login's replica holds after a complete sync, and which
         writes its clock has now seen (rule 8)."""
@@ -678,6 +733,7 @@ class Harness:
         n_pending = sum(len(op["items"]) if op.get("bulk") else 1 for op in self.pending[login])
         resending = bool(self.replay[login])
         refused, uncertain = self.model_sync(login)
+        n_retried = self.settle_waiting(login, refused, uncertain)
         desc = "sync %s" % login
         if fault == "killsync":
             p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
@@ -726,12 +782,13 @@ class Harness:
         self.after_pull(login)
         n_refused = len(refused) + self.check_rejections(login, refused, uncertain)
         if fault is None and not resending:
-            exp_acc = n_pending - n_refused
+            n_sent = n_pending + n_retried
+            exp_acc = n_sent - n_refused
             got = (res.get("pushed"), res.get("accepted"), res.get("rejected"))
-            if got != (n_pending, exp_acc, n_refused):
+            if got != (n_sent, exp_acc, n_refused):
                 raise Violation("(2) every change answered once", login,
                                 ["rove sync --json said pushed/accepted/rejected = %s/%s/%s, "
-                                 "the model expects %d/%d/%d" % (got + (n_pending, exp_acc, n_refused))])
+                                 "the model expects %d/%d/%d" % (got + (n_sent, exp_acc, n_refused))])
         st = rep.ok("status", "--json").json()
         if st.get("pending") != 0:
             raise Violation("(4) a sync sends everything", login,
@@ -763,7 +820,9 @@ class Harness:
         reason the model agrees with; nothing else is refused. An uncertain
         op is refused `forbidden` or accepted, and the model then applies
         it. Returns how many uncertain ops were refused."""
-        rj = self.replica(login).ok("rejected", "--json").json()
+        # --all: a refusal sent again once its record came back is
+        # dismissed in the same sync (settle_waiting)
+        rj = self.replica(login).ok("rejected", "--all", "--json").json()
         new = [e for e in rj if e["op"] not in self.rejected_seen[login]]
         self.rejected_seen[login].update(e["op"] for e in rj)
         for e in new:  # in the order the server refused them
@@ -1588,10 +1647,10 @@ def main():
     s = h.stats
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
-          "%d clock jumps, %d listens anew, %d restarts in place" %
+          "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
-           s["clock_jumps"], s["relistens"], s["inplace"]))
+           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"]))
     return 0
 
 
