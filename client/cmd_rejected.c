@@ -29,7 +29,9 @@ static const char rejected_help[] =
 	"(duplicate, not_owner, not_in_territory, already_claimed, deleted,\n"
 	"reassigned, forbidden, invalid, limit, cooldown) and the full change.\n"
 	"Each is named by its op (the last characters of its id shown, or 6+\n"
-	"characters of its start or end).\n"
+	"characters of its start or end). One refused after a server restore\n"
+	"because the record it needs was missing there waits for it (\"waiting\"\n"
+	"in JSON): a sync sends it again, once, when the record is back.\n"
 	"\n"
 	"  --reason R          only those refused for reason R\n"
 	"  --since YYYY-MM-DD  only those refused on that day (local time) or later\n"
@@ -147,12 +149,12 @@ static bool wanted(const rj_ctx *ctx, uint64_t time_ms, int reason, const char *
 	       (ctx->user == NULL || (author != NULL && strcmp(author, ctx->user) == 0));
 }
 
-static int print_rejection(const rove_rejection *rj, bool dismissed, void *arg)
+static int print_rejection(const rove_rejection *rj, const rove_rejection_state *st, void *arg)
 {
 	rj_ctx *ctx = arg;
-	out_refusal rf = {rj->time_ms, rj->reason, rj->detail, NULL, &rj->op, true, dismissed};
+	out_refusal rf = {rj->time_ms, rj->reason, rj->detail, NULL, &rj->op, true, st->dismissed, st->waiting};
 
-	if (wanted(ctx, rj->time_ms, rj->reason, NULL) && (ctx->all || !dismissed))
+	if (wanted(ctx, rj->time_ms, rj->reason, NULL) && (ctx->all || !st->dismissed))
 		print_refusal(ctx, &rf);
 	return ROVE_OK;
 }
@@ -249,8 +251,10 @@ typedef struct rj_find {
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + 64];
 } rj_find;
 
-static int find_one(const rove_rejection *rj, bool dismissed, void *arg)
+static int find_one(const rove_rejection *rj, const rove_rejection_state *st, void *arg)
 {
+	bool dismissed = st->dismissed;
+
 	rj_find *f = arg;
 	char opid[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1];
 	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
@@ -595,7 +599,7 @@ static int note_dropped(rj_ctx *ctx, const rove_conflict *c)
 
 static int print_conflict(const rove_conflict *c, void *arg)
 {
-	out_refusal rf = {c->time_ms, c->reason, c->detail, c->op.author, &c->op, false, false};
+	out_refusal rf = {c->time_ms, c->reason, c->detail, c->op.author, &c->op, false, false, false};
 
 	if (!wanted(arg, c->time_ms, c->reason, c->op.author))
 		return ROVE_OK;

@@ -231,6 +231,8 @@ void out_refusal_json(out_json *j, const out_refusal *rf)
 	out_json_field_str(j, "at", when);
 	if (rf->mine)
 		out_json_field_bool(j, "dismissed", rf->dismissed);
+	if (rf->mine)
+		out_json_field_bool(j, "waiting", rf->waiting);
 	out_op_fields_json(j, op);
 	out_json_end_object(j);
 }
@@ -343,6 +345,8 @@ void out_refusal_text(FILE *f, const out_refusal *rf)
 	}
 	if (rf->mine && rf->dismissed)
 		fputs("  [dismissed]", f);
+	else if (rf->mine && rf->waiting)
+		fputs("  [waits for its record: sent again once it is back]", f);
 	fputc('\n', f);
 	out_op_fields_text(f, op);
 }

@@ -88,6 +88,7 @@ typedef struct out_refusal {
 	const rove_op *op;
 	bool mine;            /* the replica's own: it says if it is dismissed */
 	bool dismissed;
+	bool waiting;         /* waits for its record (rove_rejection_state) */
 } out_refusal;
 
 /* A refused change as one object. */

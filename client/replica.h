@@ -227,8 +227,14 @@ int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms);
 
 /* The changes the server refused, oldest first (rove_rejection is in
  * proto.h; rj and what it points to are valid during the call only);
- * dismissed: the user said they dealt with it (replica_rejected.c). */
-typedef int (*rove_rejection_fn)(const rove_rejection *rj, bool dismissed, void *arg);
+ * dismissed: the user said they dealt with it; waiting: refused after a
+ * restore for want of its record, to be sent again once it is back
+ * (replica_rejected.c). */
+typedef struct rove_rejection_state {
+	bool dismissed;
+	bool waiting;
+} rove_rejection_state;
+typedef int (*rove_rejection_fn)(const rove_rejection *rj, const rove_rejection_state *st, void *arg);
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
 /* Marks the refused change whose op id is op_id (NULL: every one) as
  * dismissed: kept, but no longer counted by status nor listed by default.

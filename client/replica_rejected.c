@@ -23,6 +23,7 @@
 #define WAITS_PREFIX "waits/"
 #define WAITS_KEY (sizeof(WAITS_PREFIX) - 1 + 8)
 /* An op sent again when its record came: "waitr/" op id(16) -> "". */
+static void waits_key(uint8_t key[WAITS_KEY], uint64_t n);
 #define WAITR_PREFIX "waitr/"
 #define WAITR_KEY (sizeof(WAITR_PREFIX) - 1 + 16)
 
@@ -69,19 +70,18 @@ int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reaso
 
 /* ---- refusals that wait for their record ----
  *
- * A change the server had accepted, sent again after a restore
- * (ROVE_SEQ_GIVEN), comes back not_owner when the restored server lacks
- * the record it changes or the customer it belongs to: another's, which
- * its author's replica sends again later, or another's orphan
- * (replica_recover.c). (One never accepted, made before the restore, is
- * refused as any change that came before its record: which of a
- * replica's changes a recovery's syncs send is not the rules' to say.) Rule 9 keeps the server from saying which: the
+ * A change sent again after a restore (one the server had accepted,
+ * ROVE_SEQ_GIVEN, or any the recovery's syncs send: made before it was
+ * found) comes back not_owner when the restored server lacks the record
+ * it changes or the customer it belongs to: another's, which its
+ * author's replica sends again later, or another's orphan
+ * (replica_recover.c). Rule 9 keeps the server from saying which: the
  * refusal is kept and waits (WAITS_PREFIX). Each sync after its pull
  * (rove_replica_waiting_settle) sends it again, once, as it was (its
  * stamp, a new op id), when this replica's base holds what it needs; the
  * refusal is then dismissed. Refused again, that op is kept for good
  * (WAITR_PREFIX marks it). A refusal dismissed or retried by hand waits
- * no more. */
+ * no more; `rove rejected` says which wait. */
 
 static void waits_key(uint8_t key[WAITS_KEY], uint64_t n)
 {
@@ -148,9 +148,16 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 	bool again = false, needs = false, holds = true;
 	int rc;
 
+	uint64_t resending = 0;
+
 	waitr_key(key, &op->op_id);
 	rc = meta_del(r, txn, key, WAITR_KEY, &again);
-	if (rc != ROVE_OK || again || reason != ROVE_R_NOT_OWNER || op->seq != ROVE_SEQ_GIVEN)
+	if (rc != ROVE_OK || again || reason != ROVE_R_NOT_OWNER)
+		return rc;
+	/* accepted before the restore, or sent by the recovery's syncs */
+	if (op->seq != ROVE_SEQ_GIVEN)
+		rc = rpl_meta_u64(txn, r->meta, "resending", &resending);
+	if (rc != ROVE_OK || (op->seq != ROVE_SEQ_GIVEN && resending == 0))
 		return rc;
 	rc = base_holds_needs(r, txn, op, scratch, &needs, &holds);
 	if (rc != ROVE_OK || !needs)
@@ -327,13 +334,26 @@ int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
 	return rpl_meta_prefix_count(txn, r->meta, DISMISSED_PREFIX, DISMISSED_PLEN + 8, n);
 }
 
+/* Whether the refusal with key n (8 bytes) waits for its record. */
+static int is_waiting(MDB_txn *txn, rove_replica *r, const uint8_t n[8], bool *yes)
+{
+	uint8_t key[WAITS_KEY];
+	MDB_val k = {WAITS_KEY, key}, v;
+	int mrc;
+
+	waits_key(key, rove_be64_get(n));
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	*yes = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *c;
 	MDB_val k, v;
 	rove_rejection *rj = malloc(sizeof(*rj));
-	bool dismissed = false;
+	rove_rejection_state st = {false, false};
 	int rc, mrc;
 
 	if (rj == NULL)
@@ -349,9 +369,11 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 				rc = ROVE_EPROTO;
 				break;
 			}
-			rc = is_dismissed(txn, r, k.mv_data, &dismissed);
+			rc = is_dismissed(txn, r, k.mv_data, &st.dismissed);
 			if (rc == ROVE_OK)
-				rc = fn(rj, dismissed, arg);
+				rc = is_waiting(txn, r, k.mv_data, &st.waiting);
+			if (rc == ROVE_OK)
+				rc = fn(rj, &st, arg);
 			if (rc == ROVE_OK)
 				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}

@@ -23,14 +23,14 @@ typedef struct rj_page {
 	size_t n;
 } rj_page;
 
-static int emit_rejection(const rove_rejection *rj, bool dismissed, void *arg)
+static int emit_rejection(const rove_rejection *rj, const rove_rejection_state *st, void *arg)
 {
 	rj_page *p = arg;
 	ui_ctx *x = p->x;
 	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
 	char op[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1], when[40];
 
-	if (dismissed)
+	if (st->dismissed)
 		return ROVE_OK;
 	p->n++;
 	rove_uuid_format(&rj->op.op_id, op);

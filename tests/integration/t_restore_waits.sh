@@ -44,9 +44,10 @@ cp -a "$T/copy" "$T/srv"
 server_start
 out=$(r max sync --json 2>/dev/null)
 eq "$(jq -c '[.pushed, .accepted, .rejected]' <<<"$out")" "[5,0,5]" "max's recovery: all five refused"
-eq "$(r max rejected --json | jq -c '[.[] | [.kind, .collection, .reason]] | sort')" \
-	'[["create","contact","not_owner"],["create","opportunity","not_owner"],["create","opportunity","not_owner"],["update","customer","not_owner"],["update","customer","not_owner"]]' \
-	"max's refusals while the records are missing"
+eq "$(r max rejected --json | jq -c '[.[] | [.kind, .collection, .reason, .waiting]] | sort')" \
+	'[["create","contact","not_owner",true],["create","opportunity","not_owner",true],["create","opportunity","not_owner",true],["update","customer","not_owner",true],["update","customer","not_owner",true]]' \
+	"max's refusals while the records are missing: waiting"
+eq "$(r max rejected | grep -c 'waits for its record: sent again once it is back')" "5" "rove rejected says they wait"
 # 2: max dismisses the contact's refusal.
 op=$(r max rejected --json | jq -r --arg id "$contact" '.[] | select(.id == $id) | .op')
 r max rejected dismiss "$op" 2>/dev/null
@@ -64,9 +65,9 @@ r admin admin user disable bo >/dev/null
 out=$(r max sync --json 2>/dev/null)
 eq "$(jq -c '[.pushed, .accepted, .rejected]' <<<"$out")" "[2,1,1]" "max: the deals sent again"
 eq "$(r max opportunity show "$deal" --json | jq -r '"\(.title) \(.owner)"')" "Max's deal ann" "1: the deal made"
-eq "$(r max rejected --json | jq -c '[.[] | [.kind, .id, .reason]] | sort')" \
+eq "$(r max rejected --json | jq -c '[.[] | [.kind, .id, .reason, .waiting]] | sort')" \
 	"$(jq -cn --arg c3 "$c3" --arg c4 "$c4" --arg d5 "$d5" \
-		'[["update",$c3,"not_owner"],["update",$c4,"not_owner"],["create",$d5,"invalid"]] | sort')" \
+		'[["update",$c3,"not_owner",true],["update",$c4,"not_owner",true],["create",$d5,"invalid",false]] | sort')" \
 	"3, 4: the deal on the disabled owner's customer refused; c3's and c4's edits wait"
 eq "$(r max rejected --all --json | jq -c --arg id "$deal" '[.[] | select(.id == $id) | .dismissed]')" "[true]" \
 	"1: the deal's refusal dismissed"

@@ -636,38 +636,70 @@ class Harness:
             return op["id"] in self.m.dealers_seen(login)
         return op["id"] in custs
 
-    def settle_waiting(self, login, refused, uncertain):
-        """A change sent again after a restore (accepted before) and
-        refused not_owner for want of its record waits; once the replica
-        holds what it needs, after a pull, the sync sends it again, once,
-        as it was (client/replica_rejected.c). Decides those sent now,
-        adding to refused and uncertain; returns how many."""
-        u = self.m.s.users.get(login)
-        if u is None or u.disabled:
-            return 0
-        for op, why, resent in refused:
-            if "not_owner" in why.reasons and resent and \
-                    self.needed_held(login, op) is False and not op.get("retried"):
-                self.waiting[login].append(op)
-        n = 0
-        for _ in range(2):  # what a send makes may be what another needs
-            due = [op for op in self.waiting[login] if self.needed_held(login, op)]
-            if not due:
-                break
-            self.waiting[login] = [op for op in self.waiting[login] if op not in due]
-            for op in due:
-                op = dict(op, retried=True)
-                n += 1
-                self.stats["waited"] += 1
-                r = self.decide(login, op)
-                self.log("%s: sent again, its record back: %s" % (login, "accepted" if r is None else r))
-                if isinstance(r, Uncertain):
-                    uncertain.append((op, r, True))
-                elif r is not None:
-                    refused.append((op, r, True))
-                elif self.copy is not None:
-                    self.journal[login].append(op)
-        return n
+    def settle_waiting(self, login, matched, rj, unmatched, problems):
+        """A change sent again after a restore (or by a recovery's sync)
+        and refused not_owner for want of its record waits (`rove
+        rejected` says "waiting"); once the replica holds what it needs,
+        after a pull, the sync sends it again, once, as it was, and
+        dismisses the refusal (client/replica_rejected.c). Which changes
+        a recovery's sync sent the model cannot know (a replica that did
+        not sync between the copy and the restore never learns of it), so
+        it follows the entries: each one waiting is checked against the
+        rules of waiting, each dismissed in this sync was sent again, and
+        is decided here. matched: (op, entry, re-sent) of this sync's
+        refusals; unmatched: entries not matched yet (a refused send's
+        takes one). Returns (sent again, refused of them)."""
+        by_op = {e["op"]: e for e in rj}
+        due = []
+        for op, e, resent in matched:
+            held = self.needed_held(login, op)
+            # (the model dismisses nothing by hand: dismissed is sent again)
+            if e.get("waiting") or e.get("dismissed"):
+                if e["reason"] != "not_owner" or held is None:
+                    problems.append("%s: refused %s, yet it waits for a record" % (op["desc"], e["reason"]))
+                    continue
+                self.waiting[login].append((op, e["op"]))
+            elif resent and e["reason"] == "not_owner" and held is False and not op.get("retried"):
+                problems.append("%s (sent again after a restore): refused not_owner, its record missing "
+                                "from the replica, but it does not wait for it" % op["desc"])
+        still = []
+        for op, op_id in self.waiting[login]:
+            e = by_op.get(op_id)
+            if e is not None and e.get("dismissed"):
+                due.append(op)
+            elif e is not None and e.get("waiting"):
+                still.append((op, op_id))
+        self.waiting[login] = still
+        n = n_refused = 0
+        for op in due:
+            if not self.needed_held(login, op):
+                problems.append("%s: sent again though the replica lacks its record" % op["desc"])
+                continue
+            op = dict(op, retried=True)
+            n += 1
+            self.stats["waited"] += 1
+            r = self.decide(login, op)
+            e = self.match_rejection(op, unmatched)
+            self.log("%s: sent again, its record back: %s" % (op["desc"], "accepted" if r is None else r))
+            if isinstance(r, Uncertain) and e is None:
+                self.m.settle(self.user(login), op)
+                r = None
+            if r is None and e is not None and not isinstance(r, Uncertain):
+                problems.append("%s, sent again: refused %s (%s), the model accepts it" %
+                                (op["desc"], e["reason"], e.get("detail")))
+                unmatched.remove(e)
+            elif r is not None and e is None:
+                problems.append("%s, sent again: the model refuses it (%s) but the server accepted it" %
+                                (op["desc"], "/".join(sorted(r.reasons))))
+            elif r is not None:
+                unmatched.remove(e)
+                n_refused += 1
+                if e["reason"] not in r.reasons:
+                    problems.append("%s, sent again: refused %s, the model says %s" %
+                                    (op["desc"], e["reason"], "/".join(sorted(r.reasons))))
+            if r is None and self.copy is not None:
+                self.journal[login].append(op)
+        return n, n_refused
 
     def after_pull(self, login):
         """What login's replica holds after a complete sync, and which
@@ -733,7 +765,6 @@ class Harness:
         n_pending = sum(len(op["items"]) if op.get("bulk") else 1 for op in self.pending[login])
         resending = bool(self.replay[login])
         refused, uncertain = self.model_sync(login)
-        n_retried = self.settle_waiting(login, refused, uncertain)
         desc = "sync %s" % login
         if fault == "killsync":
             p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
@@ -780,7 +811,8 @@ class Harness:
                             ["the server is up; %d op(s) were pending" % n_pending])
         self.stats["syncs"] += 1
         self.after_pull(login)
-        n_refused = len(refused) + self.check_rejections(login, refused, uncertain)
+        n_more_refused, n_retried = self.check_rejections(login, refused, uncertain)
+        n_refused = len(refused) + n_more_refused
         if fault is None and not resending:
             n_sent = n_pending + n_retried
             exp_acc = n_sent - n_refused
@@ -819,7 +851,8 @@ class Harness:
         """(2): every change the model refuses is in `rove rejected` with a
         reason the model agrees with; nothing else is refused. An uncertain
         op is refused `forbidden` or accepted, and the model then applies
-        it. Returns how many uncertain ops were refused."""
+        it. Returns (how many uncertain ops and changes sent again were
+        refused, how many changes were sent again: settle_waiting)."""
         # --all: a refusal sent again once its record came back is
         # dismissed in the same sync (settle_waiting)
         rj = self.replica(login).ok("rejected", "--all", "--json").json()
@@ -830,9 +863,12 @@ class Harness:
         self.stats["rejected"] += len(new)
         unmatched = list(new)
         problems = []
+        matched = []  # (op, entry, re-sent): for the waiting ones
         n_uncertain_refused = 0
         for op, why, resent in uncertain:
             e = self.match_rejection(op, unmatched)
+            if e is not None:
+                matched.append((op, e, resent))
             if e is None:
                 self.m.settle(self.user(login), op)
                 self.log("%s: accepted (%s)" % (op["desc"], why))
@@ -855,11 +891,13 @@ class Harness:
                                                                self.describe_record(op["id"])))
                 continue
             unmatched.remove(e)
+            matched.append((op, e, resent))
             if e["reason"] not in why.reasons:
                 problems.append("%s: refused %s (%s), the model says %s" %
                                 (what, e["reason"], e.get("detail"), "/".join(sorted(why.reasons))))
             elif why.detail and e["reason"] == "duplicate" and e.get("detail") != why.detail:
                 problems.append("%s: duplicate of %s, the model says of %s" % (what, e.get("detail"), why.detail))
+        n_retried, n_retry_refused = self.settle_waiting(login, matched, rj, unmatched, problems)
         for e in unmatched:
             problems.append("%s %s %s refused %s (%s), but the model accepts it%s" %
                             (e["kind"], e["collection"], e["id"], e["reason"], e.get("detail"),
@@ -870,7 +908,7 @@ class Harness:
                 "(2)/(5) refusals agree with the rules"
             ids = [op["id"] for op, _, _ in refused] + [e["id"] for e in unmatched]
             raise Violation(inv, login, problems[:8], ids[:3])
-        return n_uncertain_refused
+        return n_uncertain_refused + n_retry_refused, n_retried
 
     @staticmethod
     def match_rejection(op, entries):
