@@ -23,9 +23,10 @@
 #define WAITS_PREFIX "waits/"
 #define WAITS_KEY (sizeof(WAITS_PREFIX) - 1 + 8)
 /* An op sent again when its record came: "waitr/" op id(16) -> "". */
-static void waits_key(uint8_t key[WAITS_KEY], uint64_t n);
 #define WAITR_PREFIX "waitr/"
 #define WAITR_KEY (sizeof(WAITR_PREFIX) - 1 + 16)
+
+static void waits_key(uint8_t key[WAITS_KEY], uint64_t n);
 
 static void dismissed_key(uint8_t key[DISMISSED_PLEN + 8], const uint8_t n[8])
 {
@@ -33,17 +34,23 @@ static void dismissed_key(uint8_t key[DISMISSED_PLEN + 8], const uint8_t n[8])
 	memcpy(key + DISMISSED_PLEN, n, 8);
 }
 
+/* Whether meta holds key (klen bytes). */
+static int meta_has(MDB_txn *txn, rove_replica *r, const uint8_t *key, size_t klen, bool *yes)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int mrc = mdb_get(txn, r->meta, &k, &v);
+
+	*yes = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
 /* Whether the refusal with key n (8 bytes) is dismissed. */
 static int is_dismissed(MDB_txn *txn, rove_replica *r, const uint8_t n[8], bool *yes)
 {
 	uint8_t key[DISMISSED_PLEN + 8];
-	MDB_val k = {sizeof(key), key}, v;
-	int mrc;
 
 	dismissed_key(key, n);
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	*yes = mrc == 0;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	return meta_has(txn, r, key, sizeof(key), yes);
 }
 
 int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, const char *detail,
@@ -78,7 +85,8 @@ int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reaso
  * (replica_recover.c). Rule 9 keeps the server from saying which: the
  * refusal is kept and waits (WAITS_PREFIX). Each sync after its pull
  * (rove_replica_waiting_settle) sends it again, once, as it was (its
- * stamp, a new op id), when this replica's base holds what it needs; the
+ * stamp and seq, a new op id), when this replica's base holds what it
+ * needs; the
  * refusal is then dismissed. Refused again, that op is kept for good
  * (WAITR_PREFIX marks it). A refusal dismissed or retried by hand waits
  * no more; `rove rejected` says which wait. */
@@ -146,9 +154,8 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 	uint8_t key[WAITR_KEY > WAITS_KEY ? WAITR_KEY : WAITS_KEY];
 	MDB_val k = {WAITS_KEY, key}, v = {0, ""};
 	bool again = false, needs = false, holds = true;
-	int rc;
-
 	uint64_t resending = 0;
+	int rc;
 
 	waitr_key(key, &op->op_id);
 	rc = meta_del(r, txn, key, WAITR_KEY, &again);
@@ -207,9 +214,10 @@ static int waiting_one(rove_replica *r, MDB_txn *txn, uint64_t n, const MDB_val 
 	if (rc != ROVE_OK || !holds)
 		return rc;
 	*done = *sent = true;
+	/* its seq as it went: accepted before (ROVE_SEQ_GIVEN), the stamp
+	 * is the server's; else what it was made after */
 	rove_uuid_new(&op_id);
 	rj->op.op_id = op_id;
-	rj->op.seq = ROVE_SEQ_GIVEN; /* accepted before: its stamp is the server's */
 	rj->op.author[0] = '\0';
 	rc = rpl_outbox_queue(r, txn, ++*lseq, &rj->op, MDB_NOOVERWRITE, w);
 	waitr_key(key, &op_id);
@@ -338,13 +346,9 @@ int rpl_dismissed_count(MDB_txn *txn, rove_replica *r, uint64_t *n)
 static int is_waiting(MDB_txn *txn, rove_replica *r, const uint8_t n[8], bool *yes)
 {
 	uint8_t key[WAITS_KEY];
-	MDB_val k = {WAITS_KEY, key}, v;
-	int mrc;
 
 	waits_key(key, rove_be64_get(n));
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	*yes = mrc == 0;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	return meta_has(txn, r, key, sizeof(key), yes);
 }
 
 int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
