@@ -42,7 +42,13 @@ static int emit_rejection(const rove_rejection *rj, const rove_rejection_state *
 	ui_esc(&x->out, rove_reason_name(rj->reason));
 	ui_put(&x->out, "</b><br><span class=\"detail\">");
 	ui_esc(&x->out, rj->detail);
-	ui_put(&x->out, "</span></td><td>");
+	ui_put(&x->out, "</span>");
+	if (st->waiting) {
+		ui_put(&x->out, "<br><span class=\"waiting\">");
+		ui_esc(&x->out, T("Waits for its record: sent again once it is back"));
+		ui_put(&x->out, "</span>");
+	}
+	ui_put(&x->out, "</td><td>");
 	ui_esc(&x->out, c != NULL ? T(c->name) : "?");
 	ui_put(&x->out, " ");
 	ui_esc(&x->out, rove_op_kind_name(rj->op.kind));

@@ -32,6 +32,7 @@ static const ui_word words[] = {
 	{"Owner's login", "负责人账号"},
 	{"Bad request", "请求有误"},
 	{"Edit before retrying", "重试前修改"},
+	{"Waits for its record: sent again once it is back", "等待其记录：记录恢复后自动重新发送"},
 	{"FIELD=VALUE, one a line", "字段=值，每行一项"},
 	{"Sort by", "排序"},
 	{"Descending", "降序"},

@@ -48,6 +48,12 @@ eq "$(r max rejected --json | jq -c '[.[] | [.kind, .collection, .reason, .waiti
 	'[["create","contact","not_owner",true],["create","opportunity","not_owner",true],["create","opportunity","not_owner",true],["update","customer","not_owner",true],["update","customer","not_owner",true]]' \
 	"max's refusals while the records are missing: waiting"
 eq "$(r max rejected | grep -c 'waits for its record: sent again once it is back')" "5" "rove rejected says they wait"
+# and so does rove ui's Sync page, with its refused changes
+start_ui ui max
+base=$(ui_login "$T/jar" "$(cat "$T/ui.out")")
+eq "$(curl -s -b "$T/jar" "$base/sync" | grep -o 'class="waiting"' | wc -l)" "5" "rove ui says they wait"
+kill "$UI_STARTED"
+wait "$UI_STARTED" 2>/dev/null || true
 # 2: max dismisses the contact's refusal.
 op=$(r max rejected --json | jq -r --arg id "$contact" '.[] | select(.id == $id) | .op')
 r max rejected dismiss "$op" 2>/dev/null
