@@ -248,13 +248,13 @@ typedef struct rj_find {
 	size_t n;        /* matches */
 	rove_op *op;     /* a copy of the first match's op (the caller's) */
 	bool dismissed;  /* the first match's */
+	bool waiting;    /* the first match's */
 	char shown[ROVE_MAX_ID_CANDIDATES][ROVE_UUID_STRLEN + 64];
 } rj_find;
 
 static int find_one(const rove_rejection *rj, const rove_rejection_state *st, void *arg)
 {
 	bool dismissed = st->dismissed;
-
 	rj_find *f = arg;
 	char opid[ROVE_UUID_STRLEN + 1], rid[ROVE_UUID_STRLEN + 1];
 	const rove_coll_def *c = rove_schema_coll(rj->op.coll);
@@ -264,6 +264,7 @@ static int find_one(const rove_rejection *rj, const rove_rejection_state *st, vo
 		return ROVE_OK;
 	if (f->n == 0) {
 		f->dismissed = dismissed;
+		f->waiting = st->waiting;
 		rove_op_init_id(f->op, &rj->op.op_id, rj->op.kind, rj->op.coll, &rj->op.rid, rj->op.st);
 		rc = rove_fields_copy(&f->op->fs, &rj->op.fs);
 		if (rc != ROVE_OK)
@@ -280,10 +281,10 @@ static int find_one(const rove_rejection *rj, const rove_rejection_state *st, vo
 }
 
 /* The refused change OP (arg: a whole op id, or 6+ characters of its
- * start or end) into *op (its id, kind, record and fields) and whether it
- * is dismissed (dismissed may be NULL). ROVE_OK; ROVE_ENOTFOUND or
- * CLI_EUSAGE (reported). */
-static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *dismissed)
+ * start or end) into *op (its id, kind, record and fields), whether it
+ * is dismissed and whether it waits for its record (either may be NULL).
+ * ROVE_OK; ROVE_ENOTFOUND or CLI_EUSAGE (reported). */
+static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *dismissed, bool *waiting)
 {
 	rj_find *f = calloc(1, sizeof(*f));
 	int rc;
@@ -312,8 +313,11 @@ static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *d
 		for (size_t i = 0; i < f->n && i < ROVE_MAX_ID_CANDIDATES; i++)
 			fprintf(stderr, "  %s\n", f->shown[i]);
 		rc = CLI_EUSAGE;
-	} else if (dismissed != NULL) {
-		*dismissed = f->dismissed;
+	} else {
+		if (dismissed != NULL)
+			*dismissed = f->dismissed;
+		if (waiting != NULL)
+			*waiting = f->waiting;
 	}
 	free(f);
 	return rc;
@@ -376,7 +380,7 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 	if (!all && (op = malloc(sizeof(*op))) == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK && !all)
-		rc = find_rejection(&r, arg, op, NULL);
+		rc = find_rejection(&r, arg, op, NULL, NULL);
 	if (rc == ROVE_OK) {
 		rc = rove_replica_dismiss(&r, all ? NULL : &op->op_id, &n);
 		if (rc == ROVE_EEXIST)
@@ -430,7 +434,7 @@ static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 	rove_op *orig = malloc(sizeof(*orig)), *op = malloc(sizeof(*op));
 	rove_record *cur = malloc(sizeof(*cur));
 	char opid[ROVE_UUID_STRLEN + 1];
-	bool dismissed = false;
+	bool dismissed = false, waiting = false;
 	uint64_t n;
 	int rc = ROVE_OK;
 
@@ -462,8 +466,16 @@ static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		goto out;
-	rc = find_rejection(&r, argv[2], orig, &dismissed);
-	if (rc == ROVE_OK && dismissed) {
+	rc = find_rejection(&r, argv[2], orig, &dismissed, &waiting);
+	/* made again now, it would only come back refused (attack
+	 * fifty-eight: a waiting create retried by hand went for good) */
+	if (rc == ROVE_OK && waiting && !dismissed) {
+		rove_error("refused change '%s' waits for its record, which the server lacks since it was restored: "
+			   "a sync sends it again on its own once the record is back ('rove rejected dismiss' it if "
+			   "you no longer want it)",
+			   argv[2]);
+		rc = ROVE_EEXIST;
+	} else if (rc == ROVE_OK && dismissed) {
 		rove_error("refused change '%s' was dismissed (retried already, or dealt with): it is not made "
 			   "again; its retry, if refused, has an op of its own",
 			   argv[2]);

@@ -235,6 +235,10 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 int rpl_rejected_answered(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id);
 /* How many orphans wait to be sent (replica_recover.c). */
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
+/* Whether the orphan customer with that id was found on the server under
+ * another owner, holding none of the writes this replica held: made
+ * under its id by someone else (replica_recover.c). */
+int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, const rove_uuid *customer, bool *taken);
 /* Forgets the orphan of a record, if any (replica_recover.c): this user
  * deleted it. */
 int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);

@@ -120,14 +120,17 @@ typedef struct lost_walk {
 
 /* Whether f (of a record of c) is a write the server may have lost that
  * this replica sends again: its own stamped before the floor (later ones
- * are in the journal), or anyone's (lw->all: an orphan, below). */
+ * are in the journal), or another's (lw->all: an orphan, below; its own
+ * go as its journal sends them, and wait for the record when refused:
+ * attack fifty-eight found them sent again by the orphans, a write
+ * refused for good or dismissed by hand among them). */
 static bool lost_field(const lost_walk *lw, const rove_field *f, const rove_coll_def *c)
 {
 	const rove_field_def *fd = rove_schema_field(c, f->name);
 
 	if (fd == NULL || (fd->flags & ROVE_FF_SYSTEM))
 		return false;
-	return lw->all || (f->st.node == lw->r->node && f->st.hlc.v < lw->floor);
+	return lw->all ? f->st.node != lw->r->node : f->st.node == lw->r->node && f->st.hlc.v < lw->floor;
 }
 
 /* A customer's owner as the old base knew it (a value, or null: the
@@ -199,7 +202,8 @@ static int lost_create_op(lost_walk *lw, const rove_record *old, const rove_coll
 	rove_op_init(&lw->q->op, ROVE_OP_CREATE, old->coll, &old->id, first);
 	for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
 		const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
-		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
+		/* an orphan's: others' writes alone (lost_field) */
+		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && (!lw->all || lost_field(lw, &old->fs.f[i], c)))
 			rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
 	}
 	if (rc == ROVE_OK && owner != NULL)
@@ -505,23 +509,29 @@ static bool shares_a_write(const rove_record *old, const rove_record *now, const
 	return false;
 }
 
+int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, const rove_uuid *customer, bool *taken)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	int mrc;
+
+	orphan_key(key, TAKEN_PREFIX, ROVE_COLL_CUSTOMER, customer);
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	*taken = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
 /* Whether an orphan customer of the id old's field "customer" names was
  * found with another owner (TAKEN_PREFIX). */
 static int parent_taken(lost_walk *lw, const rove_record *old, bool *taken)
 {
 	const char *cust = rove_fields_str(&old->fs, "customer");
-	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key}, v;
 	rove_uuid cid;
-	int mrc;
 
 	*taken = false;
 	if (cust == NULL || rove_uuid_parse(cust, &cid) != ROVE_OK)
 		return ROVE_OK;
-	orphan_key(key, TAKEN_PREFIX, ROVE_COLL_CUSTOMER, &cid);
-	mrc = mdb_get(lw->txn, lw->r->meta, &k, &v);
-	*taken = mrc == 0;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	return rpl_orphan_taken(lw->r, lw->txn, &cid, taken);
 }
 
 /* Keeps the orphan old (a record of c) in `rove rejected` as its create

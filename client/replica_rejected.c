@@ -105,18 +105,32 @@ static void waitr_key(uint8_t key[WAITR_KEY], const rove_uuid *op_id)
 
 /* Whether base holds what op needs: the record it changes, and the
  * record that one (or a child's create) names as its parent. *needs:
- * whether op needs any (a create of a top-level record needs none). */
+ * whether op needs any (a create of a top-level record needs none);
+ * *taken: the customer it needs was made by someone else under the id
+ * of one this replica held (rpl_orphan_taken): it is not held. */
 static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch, bool *needs,
-			    bool *holds)
+			    bool *holds, bool *taken_out)
 {
 	const rove_coll_def *c = rove_schema_coll(op->coll);
 	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
 	const char *parent = NULL;
 	rove_uuid pid;
+	bool dummy, *taken = taken_out != NULL ? taken_out : &dummy;
 	int rc = ROVE_OK;
 
 	*needs = op->kind != ROVE_OP_CREATE || pf != NULL;
 	*holds = true;
+	*taken = false;
+	/* a customer made under the id of one this replica held, by someone
+	 * else, holds none of it: its changes are not written to it (attack
+	 * fifty-eight: a manager's waiting note went into a rep's customer
+	 * made under a lost one's id) */
+	if (op->coll == ROVE_COLL_CUSTOMER)
+		rc = rpl_orphan_taken(r, txn, &op->rid, taken);
+	if (rc != ROVE_OK || *taken) {
+		*holds = false;
+		return rc;
+	}
 	if (op->kind != ROVE_OP_CREATE) {
 		rc = rpl_rec_get(txn, r->base, op->coll, &op->rid, scratch);
 		if (rc == ROVE_ENOTFOUND) {
@@ -130,6 +144,12 @@ static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, ro
 	}
 	if (rc != ROVE_OK || parent == NULL || rove_uuid_parse(parent, &pid) != ROVE_OK)
 		return rc;
+	if (c->parent == ROVE_COLL_CUSTOMER)
+		rc = rpl_orphan_taken(r, txn, &pid, taken);
+	if (rc != ROVE_OK || *taken) {
+		*holds = false;
+		return rc;
+	}
 	rc = rpl_rec_get(txn, r->base, c->parent, &pid, scratch);
 	if (rc == ROVE_ENOTFOUND) {
 		*holds = false;
@@ -159,14 +179,17 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 
 	waitr_key(key, &op->op_id);
 	rc = meta_del(r, txn, key, WAITR_KEY, &again);
-	if (rc != ROVE_OK || again || reason != ROVE_R_NOT_OWNER)
+	/* a claim or a release is of the pool as it is when it arrives: one
+	 * that waited would take a customer days later (attack fifty-eight) */
+	if (rc != ROVE_OK || again || reason != ROVE_R_NOT_OWNER || op->kind == ROVE_OP_CLAIM ||
+	    op->kind == ROVE_OP_RELEASE)
 		return rc;
 	/* accepted before the restore, or sent by the recovery's syncs */
 	if (op->seq != ROVE_SEQ_GIVEN)
 		rc = rpl_meta_u64(txn, r->meta, "resending", &resending);
 	if (rc != ROVE_OK || (op->seq != ROVE_SEQ_GIVEN && resending == 0))
 		return rc;
-	rc = base_holds_needs(r, txn, op, scratch, &needs, &holds);
+	rc = base_holds_needs(r, txn, op, scratch, &needs, &holds, NULL);
 	if (rc != ROVE_OK || !needs)
 		return rc;
 	waits_key(key, n);
@@ -189,7 +212,7 @@ static int waiting_one(rove_replica *r, MDB_txn *txn, uint64_t n, const MDB_val 
 {
 	uint8_t nk[8], key[WAITR_KEY > DISMISSED_PLEN + 8 ? WAITR_KEY : DISMISSED_PLEN + 8], when[8];
 	MDB_val k = {0, key}, v = {0, ""};
-	bool needs = false, holds = false, dismissed = false;
+	bool needs = false, holds = false, dismissed = false, taken = false;
 	rove_uuid op_id;
 	int rc;
 
@@ -210,7 +233,9 @@ static int waiting_one(rove_replica *r, MDB_txn *txn, uint64_t n, const MDB_val 
 		*done = true;
 		return ROVE_OK;
 	}
-	rc = base_holds_needs(r, txn, &rj->op, scratch, &needs, &holds);
+	rc = base_holds_needs(r, txn, &rj->op, scratch, &needs, &holds, &taken);
+	if (rc == ROVE_OK && taken)
+		*done = true; /* someone else's: refused for good */
 	if (rc != ROVE_OK || !holds)
 		return rc;
 	*done = *sent = true;

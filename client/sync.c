@@ -910,18 +910,18 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 		rc = push_all(r, c, resend || waiting, st);
 	if (rc == ROVE_OK)
 		rc = pull_all(r, c, progress, st, cp);
-	if (rc == ROVE_OK)
+	/* what the sends make may be what a waiting refusal needs, and
+	 * settles orphans: once more (each is sent once: two rounds) */
+	for (int round = 0; rc == ROVE_OK && round < 2; round++) {
+		sent = 0;
 		rc = orphans_settle(r, cp, &sent);
-	if (rc == ROVE_OK)
-		rc = waiting_settle(r, &sent);
-	/* what the sends make may be what a waiting refusal needs: once more */
-	for (int round = 0; rc == ROVE_OK && sent > 0 && round < 2; round++) {
+		if (rc == ROVE_OK)
+			rc = waiting_settle(r, &sent);
+		if (rc != ROVE_OK || sent == 0)
+			break;
 		rc = push_all(r, c, false, st);
 		if (rc == ROVE_OK)
 			rc = pull_all(r, c, progress, st, cp);
-		sent = 0;
-		if (rc == ROVE_OK && round == 0)
-			rc = waiting_settle(r, &sent);
 	}
 	return rc;
 }
