@@ -235,10 +235,16 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 int rpl_rejected_answered(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id);
 /* How many orphans wait to be sent (replica_recover.c). */
 int rpl_orphans_count(MDB_txn *txn, rove_replica *r, uint64_t *n);
-/* Whether the orphan customer with that id was found on the server under
- * another owner, holding none of the writes this replica held: made
- * under its id by someone else (replica_recover.c). */
-int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, const rove_uuid *customer, bool *taken);
+/* Whether the record (coll, id) this replica held was found on the server
+ * made under its id by someone else since a restore (replica_recover.c:
+ * under another owner holding none of the writes held, newer writes
+ * alone, or a child under another customer). */
+int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *taken);
+/* After a recovery's swap and its orphans noted: the outbox's changes of
+ * records someone else made under their ids since the restore (or of
+ * what belongs to them) are not sent but kept refused (replica_recover.c,
+ * attack fifty-nine). */
+int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* Forgets the orphan of a record, if any (replica_recover.c): this user
  * deleted it. */
 int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);

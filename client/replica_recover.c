@@ -7,6 +7,8 @@
  */
 #include "replica_int.h"
 
+#include "array.h"
+
 #include "db.h"
 #include "err.h"
 #include "log.h"
@@ -360,6 +362,62 @@ static void orphan_key(uint8_t key[ORPHAN_KEY], const char *prefix, uint8_t coll
 	rove_record_key(key + ORPHAN_PLEN, coll, id);
 }
 
+int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *taken)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	int mrc;
+
+	orphan_key(key, TAKEN_PREFIX, coll, id);
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	*taken = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
+static int taken_mark(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v = {1, (void *)"1"};
+
+	orphan_key(key, TAKEN_PREFIX, coll, id);
+	return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+}
+
+/* Whether now (the server's record) is another's made under the id of
+ * old (this replica's, a record of c) since the restore: a child under
+ * another customer (a child never moves), or a record holding none of
+ * old's writes and only writes newer than all of them (a version older
+ * than this replica's holds older ones; attack fifty-nine: a rep who
+ * knew a lost customer's id made one under it before a manager's
+ * recovery, and his journal's changes went into hers). */
+static bool squatted(const rove_record *old, const rove_record *now, const rove_coll_def *c)
+{
+	const rove_field_def *pf = rove_schema_parent_field(c);
+	rove_stamp newest = {{0}, 0};
+	bool any = false;
+
+	if (pf != NULL) {
+		const char *a = rove_fields_str(&old->fs, pf->name), *b = rove_fields_str(&now->fs, pf->name);
+		if (a != NULL && b != NULL && strcmp(a, b) != 0)
+			return true;
+	}
+	for (uint32_t i = 0; i < old->fs.n; i++) {
+		const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
+		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && rove_stamp_cmp(&old->fs.f[i].st, &newest) > 0)
+			newest = old->fs.f[i].st;
+	}
+	for (uint32_t i = 0; i < now->fs.n; i++) {
+		const rove_field *g = &now->fs.f[i], *f = rove_fields_get(&old->fs, g->name);
+		const rove_field_def *fd = rove_schema_field(c, g->name);
+		if (fd == NULL || (fd->flags & ROVE_FF_SYSTEM))
+			continue;
+		if ((f != NULL && rove_stamp_cmp(&f->st, &g->st) == 0) || rove_stamp_cmp(&g->st, &newest) <= 0)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 /* Whether this replica's user may write others' records within reach,
  * naming any owner: a manager or an admin. */
 static bool writes_for_others(const rove_replica *r)
@@ -420,6 +478,13 @@ static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
 		rove_fields_init(&now->fs);
 	else if (rc != ROVE_OK)
 		return rc;
+	/* made under its id by someone else since the restore: its own
+	 * changes are not sent to it either (journal_op_back) */
+	if (rc == ROVE_OK && !rove_record_deleted(now) && squatted(old, now, c)) {
+		rc = taken_mark(ow->r, ow->txn, old->coll, &old->id);
+		if (rc != ROVE_OK)
+			return rc;
+	}
 	for (uint32_t i = 0; i < old->fs.n && !lacks; i++) {
 		const rove_field *f = &old->fs.f[i], *g = rove_fields_get(&now->fs, f->name);
 		const rove_field_def *fd = rove_schema_field(c, f->name);
@@ -509,18 +574,6 @@ static bool shares_a_write(const rove_record *old, const rove_record *now, const
 	return false;
 }
 
-int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, const rove_uuid *customer, bool *taken)
-{
-	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key}, v;
-	int mrc;
-
-	orphan_key(key, TAKEN_PREFIX, ROVE_COLL_CUSTOMER, customer);
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	*taken = mrc == 0;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
-}
-
 /* Whether an orphan customer of the id old's field "customer" names was
  * found with another owner (TAKEN_PREFIX). */
 static int parent_taken(lost_walk *lw, const rove_record *old, bool *taken)
@@ -531,7 +584,7 @@ static int parent_taken(lost_walk *lw, const rove_record *old, bool *taken)
 	*taken = false;
 	if (cust == NULL || rove_uuid_parse(cust, &cid) != ROVE_OK)
 		return ROVE_OK;
-	return rpl_orphan_taken(lw->r, lw->txn, &cid, taken);
+	return rpl_orphan_taken(lw->r, lw->txn, ROVE_COLL_CUSTOMER, &cid, taken);
 }
 
 /* Keeps the orphan old (a record of c) in `rove rejected` as its create
@@ -584,14 +637,20 @@ static int orphan_settle_one(lost_walk *lw, rove_record *old, bool due, bool see
 	 * replica held (its author's, sent again, keep their stamps; a
 	 * claim or reassignment since changes the owner alone): someone
 	 * else's (above). */
-	if (!gone && !seen && old->coll == ROVE_COLL_CUSTOMER && !same_owner(old, now) && !shares_a_write(old, now, c)) {
-		uint8_t key[ORPHAN_KEY];
-		MDB_val k = {ORPHAN_KEY, key}, v = {1, (void *)"1"};
-		orphan_key(key, TAKEN_PREFIX, old->coll, &old->id);
-		rc = rove_db_err(mdb_put(lw->txn, lw->r->meta, &k, &v, 0), "meta");
-		if (rc == ROVE_OK && !any)
-			first = old->fs.n > 0 ? old->fs.f[0].st : first;
-		return rc == ROVE_OK ? orphan_refused(lw, old, c, first) : rc;
+	{
+		bool marked = false; /* found made under its id at the recovery */
+		if (!gone)
+			rc = rpl_orphan_taken(lw->r, lw->txn, old->coll, &old->id, &marked);
+		if (rc != ROVE_OK)
+			return rc;
+		if (!gone && (marked || (!seen && ((old->coll == ROVE_COLL_CUSTOMER && !same_owner(old, now) &&
+						    !shares_a_write(old, now, c)) ||
+						   squatted(old, now, c))))) {
+			rc = taken_mark(lw->r, lw->txn, old->coll, &old->id);
+			if (rc == ROVE_OK && !any)
+				first = old->fs.n > 0 ? old->fs.f[0].st : first;
+			return rc == ROVE_OK ? orphan_refused(lw, old, c, first) : rc;
+		}
 	}
 	if (c->parent != 0) {
 		bool taken;
@@ -853,6 +912,7 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 	rc = delete_of_gone(jb, &jb->w->op, &gone);
 	if (rc != ROVE_OK || gone)
 		return rc;
+
 	jb->w->op.seq = ROVE_SEQ_GIVEN; /* accepted: its stamp is the server's */
 	return rpl_outbox_queue(jb->r, jb->txn, rove_be64_get(k->mv_data), &jb->w->op, MDB_NOOVERWRITE, jb->w);
 }
@@ -871,6 +931,88 @@ int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known
 
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
+	return rc;
+}
+
+/* Whether op changes a record that someone else made under its id since
+ * the restore (rpl_orphan_taken), or belongs to such a customer: the
+ * record as this replica held it (r->aside, the old base) names it. */
+static int op_taken(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch, bool *taken)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	const char *parent = NULL;
+	rove_uuid pid;
+	int rc = rpl_orphan_taken(r, txn, op->coll, &op->rid, taken);
+
+	if (rc != ROVE_OK || *taken || pf == NULL)
+		return rc;
+	parent = rove_fields_str(&op->fs, pf->name);
+	if (parent == NULL) {
+		rc = rpl_rec_get(txn, r->aside, op->coll, &op->rid, scratch);
+		if (rc == ROVE_ENOTFOUND)
+			return ROVE_OK;
+		if (rc != ROVE_OK)
+			return rc;
+		parent = rove_fields_str(&scratch->fs, pf->name);
+	}
+	if (parent == NULL || rove_uuid_parse(parent, &pid) != ROVE_OK)
+		return ROVE_OK;
+	return rpl_orphan_taken(r, txn, c->parent, &pid, taken);
+}
+
+int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t *lseqs = NULL;
+	size_t n = 0, cap = 0;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t acked, *more;
+		bool taken = false;
+		if (k.mv_size != 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		rc = rpl_outbox_decode(&v, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = op_taken(r, txn, &w->op, &w->a, &taken);
+		if (rc != ROVE_OK || !taken)
+			continue;
+		more = rove_array_room(lseqs, n, &cap, sizeof(*lseqs));
+		if (more == NULL) {
+			rc = ROVE_ENOMEM;
+			break;
+		}
+		lseqs = more;
+		lseqs[n++] = rove_be64_get(k.mv_data);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
+		uint8_t key[8];
+		MDB_val lk = {8, key};
+		uint64_t acked;
+		rove_be64_put(key, lseqs[i]);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &v), "outbox");
+		if (rc == ROVE_OK)
+			rc = rpl_outbox_decode(&v, &acked, &w->op);
+		if (rc == ROVE_OK)
+			rc = rpl_rejected_add(r, txn, &w->op, ROVE_R_INVALID, ROVE_DETAIL_EXISTS_OTHER, &w->buf, NULL);
+		if (rc == ROVE_OK)
+			rc = rpl_outbox_remove(r, txn, lseqs[i], &w->op);
+	}
+	if (rc == ROVE_OK && n > 0)
+		rove_warn("%zu change%s of records someone else made under their ids since the restore: not sent, "
+			  "kept in 'rove rejected'",
+			  n, n == 1 ? "" : "s");
+	free(lseqs);
 	return rc;
 }
 

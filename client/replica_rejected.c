@@ -125,8 +125,7 @@ static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, ro
 	 * else, holds none of it: its changes are not written to it (attack
 	 * fifty-eight: a manager's waiting note went into a rep's customer
 	 * made under a lost one's id) */
-	if (op->coll == ROVE_COLL_CUSTOMER)
-		rc = rpl_orphan_taken(r, txn, &op->rid, taken);
+	rc = rpl_orphan_taken(r, txn, op->coll, &op->rid, taken);
 	if (rc != ROVE_OK || *taken) {
 		*holds = false;
 		return rc;
@@ -144,8 +143,7 @@ static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, ro
 	}
 	if (rc != ROVE_OK || parent == NULL || rove_uuid_parse(parent, &pid) != ROVE_OK)
 		return rc;
-	if (c->parent == ROVE_COLL_CUSTOMER)
-		rc = rpl_orphan_taken(r, txn, &pid, taken);
+	rc = rpl_orphan_taken(r, txn, c->parent, &pid, taken);
 	if (rc != ROVE_OK || *taken) {
 		*holds = false;
 		return rc;

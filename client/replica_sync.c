@@ -669,6 +669,8 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t serve
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_journal_to_outbox(r, txn, w, true, floor);
 	if (rc == ROVE_OK && floor != 0)
+		rc = rpl_taken_held_back(r, txn, w);
+	if (rc == ROVE_OK && floor != 0)
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", 0);
 	if (rc == ROVE_OK)
 		rc = rpl_store_drop(r, txn, r->aside);

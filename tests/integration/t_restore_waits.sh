@@ -18,7 +18,10 @@
 #    client: max's waiting edit of it is not written into hers, and waits
 #    no more;
 # 6. attack fifty-eight: a rep's claim, refused while the pool customer
-#    was missing, does not wait: it would take the customer days later.
+#    was missing, does not wait: it would take the customer days later;
+# 7. attack fifty-nine: a rep makes a customer under a lost one's id
+#    before max's recovery: max's journal changes of it are not sent
+#    (they were written into hers), but kept refused.
 # (The orphan hunt found them left refused for good: orphan_hunt seed 3.)
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +38,7 @@ c2=$(r ann customer add --name "Ann's, with max's contact" --phone 13900000002)
 c3=$(r ann customer add --name "Ann's, deleted later" --phone 13900000003)
 c4=$(r cy customer add --name "Cy's, lost" --phone 13900000004)
 c5=$(r bo customer add --name "Bo's, on a disabled owner" --phone 13900000005)
+c7=$(r cy customer add --name "Cy's, squatted early" --phone 13900000007)
 p6=$(r admin customer add --name "In the pool" --territory east --owner "" --phone 13900000006)
 r admin sync >/dev/null
 sync_all bo cy ann max
@@ -46,6 +50,8 @@ contact=$(r max contact add --customer "$c2" --name "Max's contact")
 r max customer set "$c3" address="Max's address" >/dev/null
 r max customer set "$c4" tier=loyal >/dev/null
 d5=$(r max opportunity add --customer "$c5" --title "On bo's" --amount 5 --stage proposal)
+r max customer set "$c7" tier=customer >/dev/null
+k7=$(r max contact add --customer "$c7" --name "Max's, on cy's")
 r max sync >/dev/null
 
 # The restore; cy's laptop is lost with c4, which max holds (an orphan).
@@ -54,9 +60,15 @@ server_stop
 rm -rf "$T/srv"
 cp -a "$T/copy" "$T/srv"
 server_start
+# 7: bo makes a customer under c7's id before max recovers.
+probe bo push create 1 "$c7" name=Squat territory=east >/dev/null
 out=$(r max sync --json 2>/dev/null)
-eq "$(jq -c '[.pushed, .accepted, .rejected]' <<<"$out")" "[6,0,6]" "max's recovery: all six refused"
-eq "$(r max rejected --json | jq -c '[.[] | [.kind, .collection, .reason, .waiting]] | sort')" \
+eq "$(jq -c '[.pushed, .accepted, .rejected]' <<<"$out")" "[6,0,6]" "max's recovery: six refused, c7's two not sent"
+eq "$(r max rejected --json | jq -c --arg c7 "$c7" --arg k7 "$k7" \
+	'[.[] | select(.id == $c7 or .id == $k7) | [.kind, .collection, .detail, .waiting]] | sort')" \
+	'[["create","contact","record already exists, with another owner",false],["create","customer","record already exists, with another owner",false],["update","customer","record already exists, with another owner",false]]' \
+	"7: max's changes of c7, made by bo under its id, kept refused"
+eq "$(r max rejected --json | jq -c '[.[] | select(.waiting) | [.kind, .collection, .reason, .waiting]] | sort')" \
 	'[["create","contact","not_owner",true],["create","opportunity","not_owner",true],["create","opportunity","not_owner",true],["update","customer","not_owner",true],["update","customer","not_owner",true],["update","customer","not_owner",true]]' \
 	"max's refusals while the records are missing: waiting"
 eq "$(r max rejected | grep -c 'waits for its record: sent again once it is back')" "6" "rove rejected says they wait"
@@ -94,7 +106,8 @@ probe ann push create 1 "$c4" name=Bait >/dev/null
 out=$(r max sync --json 2>/dev/null)
 eq "$(jq -c '[.pushed, .accepted, .rejected]' <<<"$out")" "[2,1,1]" "max: the deals sent again"
 eq "$(r max opportunity show "$deal" --json | jq -r '"\(.title) \(.owner)"')" "Max's deal ann" "1: the deal made"
-eq "$(r max rejected --json | jq -c '[.[] | [.kind, .id, .reason, .waiting]] | sort')" \
+eq "$(r max rejected --json | jq -c --arg c7 "$c7" --arg k7 "$k7" \
+	'[.[] | select(.id != $c7 and .id != $k7) | [.kind, .id, .reason, .waiting]] | sort')" \
 	"$(jq -cn --arg c3 "$c3" --arg c4 "$c4" --arg d5 "$d5" \
 		'[["update",$c3,"not_owner",true],["update",$c4,"not_owner",false],["create",$d5,"invalid",false],["create",$c4,"invalid",false]] | sort')" \
 	"3, 4, 5: the deal on the disabled owner's customer refused; c3's edit waits; c4, taken, is not written to"
@@ -112,8 +125,8 @@ for i in 1 2; do
 done
 r max contact show "$contact" >/dev/null 2>&1 && fail "2: the contact whose refusal max dismissed was sent"
 eq "$(r max customer show "$c1" --json | jq -r .address)" "null" "2: max's dismissed edit of c1 not sent"
-eq "$(r max status --json | jq -c '[.pending, .rejected, .orphans]')" "[0,4,null]" \
-	"max: nothing pending, four refused, no orphans left"
+eq "$(r max status --json | jq -c '[.pending, .rejected, .orphans]')" "[0,7,null]" \
+	"max: nothing pending, seven refused, no orphans left"
 r ann sync >/dev/null
 eq "$(r ann customer show "$c4" --json | jq -c '[.name, .tier, .owner]')" '["Bait",null,"ann"]' \
 	"5: nothing of max's written into ann's customer"
@@ -121,4 +134,7 @@ eq "$(r ann customer show "$p6" --json | jq -r .owner)" "null" "6: ann's old cla
 r admin sync >/dev/null
 eq "$(r admin customer show "$c1" --json | jq -r .owner)" "ann" "ann's customer, hers"
 r admin customer show "$c3" >/dev/null 2>&1 && fail "4: c3, deleted, brought back"
+eq "$(r admin customer show "$c7" --json | jq -c '[.name, .tier, .owner]')" '["Squat",null,"bo"]' \
+	"7: nothing of max's written into bo's customer"
+r admin contact show "$k7" >/dev/null 2>&1 && fail "7: max's contact made under bo's customer"
 echo "ok"

@@ -17,7 +17,9 @@ checks what must hold whatever the order, on random schedules:
   (3) every replica equals a fresh copy of the same user's scope, and
       nothing stays pending;
   (4) a rep's own changes are never refused, and roved check is clean;
-  (5) nothing a manager or the admin deleted is alive.
+  (5) nothing a manager or the admin deleted is alive;
+  (6) a customer a rep made with a modified client under the id of one
+      a lost laptop's rep had made holds nothing of it (attacks 57, 58).
 
 Syncs are SIGKILLed now and then (then run whole), before and after the
 restore and while the orphans go.
@@ -28,7 +30,7 @@ restore and while the orphans go.
              default: random)
   --steps N  its length (env ROVE_ORPHAN_STEPS; default 120)
 
-Binaries: env ROVE_BIN, ROVED_BIN. Exit status 0: every check held; 1: a
+Binaries: env ROVE_BIN, ROVED_BIN (ROVE_PROBE, if set, for (6)). Exit status 0: every check held; 1: a
 check failed (what, and how to replay); 2: usage; 4: the harness failed.
 """
 
@@ -74,6 +76,7 @@ class Hunt:
         self.rng = random.Random(seed)
         self.rove = os.environ.get("ROVE_BIN")
         self.roved = os.environ.get("ROVED_BIN")
+        self.probe = os.environ.get("ROVE_PROBE")  # optional: the hijacks
         if not self.rove or not self.roved:
             raise HarnessError("set ROVE_BIN and ROVED_BIN")
         self.tmp = tempfile.mkdtemp(prefix="rove-orphans-")
@@ -88,6 +91,7 @@ class Hunt:
         self.kills = 0
         self.parent = {}  # a child made here -> its customer
         self.kept_refused = 0  # changes never accepted that came before their record
+        self.hijacked = {}  # a lost customer's id -> (the rep who made one under it, its children held)
         self.lost = []
         self.phase = "before the copy"
         self.env_now = {}  # a sync's environment now (the day passed)
@@ -260,6 +264,29 @@ class Hunt:
                 if r.get("customer") == rid:
                     self.deleted.setdefault(r["id"], login)
 
+    def hijack(self, held, lost):
+        """Attacks fifty-seven and fifty-eight: a surviving rep who knows
+        the id of a customer a lost laptop's rep made makes one under it
+        with a modified client (rove_probe) before anyone sends it again."""
+        on_server = self.server.held_records()
+        made_by_lost = sorted({rid for recs in held.values() for rid, rec in recs.items()
+                               if rec["_coll"] == "customer" and rec.get("owner") in lost and
+                               rid not in self.deleted and rid not in on_server})
+        reps = [u for u in REPS if u not in lost]
+        if not made_by_lost or not reps:
+            return
+        rid, rep = self.rng.choice(made_by_lost), self.rng.choice(reps)
+        terr = dict((u, t) for u, _, t in USERS)[rep][0]
+        import subprocess
+        r = subprocess.run([self.probe, self.server.url, rep, self.tokens[rep], "push", "create", "1", rid,
+                            "name=Bait-%s" % rep, "territory=%s" % terr], capture_output=True, text=True,
+                           timeout=60)
+        self.log("%s makes a customer under %s's id %s: %s" % (rep, "a lost laptop", rid, r.stdout.strip()))
+        if '"accepted"' in r.stdout:
+            # the lost customer's children as the survivors held them
+            kids = {k for recs in held.values() for k, rec in recs.items() if rec.get("customer") == rid}
+            self.hijacked[rid] = (rep, kids)
+
     def killed_sync(self, login):
         """A sync SIGKILLed midway (small batches make it long), then one
         that ends."""
@@ -344,6 +371,8 @@ class Hunt:
         for login in lost:
             shutil.rmtree(self.reps[login].dir)
             self.reps[login] = self.replica(login)
+        if self.probe and self.rng.random() < 0.4:
+            self.hijack(held, lost)
         # The day: everyone but an absent rep or two syncs, and works.
         away = [u for u in REPS if u not in lost and self.rng.random() < 0.2]
         present = [u for u in everyone if u not in away]
@@ -395,10 +424,23 @@ class Hunt:
         for rid, who in sorted(self.deleted.items()):
             if rid in final:
                 problems.append("(5) %s %s, deleted by %s, is alive" % (final[rid]["_coll"], rid, who))
+        for rid, (rep, lost_kids) in sorted(self.hijacked.items()):
+            # nothing of the lost customer, nor anything under it, in hers
+            got = final.get(rid)
+            if got is not None and got.get("owner") == rep and got.get("name") != "Bait-%s" % rep:
+                problems.append("(6) customer %s, made by %s under a lost one's id: its name is %r" %
+                                (rid, rep, got.get("name")))
+            for k in final.values():
+                if k["id"] in lost_kids and k.get("customer") == rid and got is not None and \
+                        got.get("owner") == rep:
+                    problems.append("(6) %s %s of the lost customer written under %s's customer %s "
+                                    "(made under its id)" % (k["_coll"], k["id"], rep, rid))
         for rid, holders in sorted(expected.items()):
             coll = holders[0][1]["_coll"]
             if rid in self.deleted or holders[0][1].get("customer") in self.deleted:
                 continue
+            if rid in self.hijacked or holders[0][1].get("customer") in self.hijacked:
+                continue  # its id taken: (6)
             if rid not in final and all(rec["_pending"] for _, rec in holders) and \
                     any(x.endswith("refused not_owner") for x in refused.get(rid, [])):
                 # a change never accepted, made before the restore, that
