@@ -91,7 +91,7 @@ class Hunt:
         self.kills = 0
         self.parent = {}  # a child made here -> its customer
         self.kept_refused = 0  # changes never accepted that came before their record
-        self.hijacked = {}  # a lost customer's id -> (the rep who made one under it, its children held)
+        self.hijacked = {}  # a lost customer's id -> (the rep who made one under it, its children and values held)
         self.lost = []
         self.phase = "before the copy"
         self.env_now = {}  # a sync's environment now (the day passed)
@@ -283,9 +283,12 @@ class Hunt:
                            timeout=60)
         self.log("%s makes a customer under %s's id %s: %s" % (rep, "a lost laptop", rid, r.stdout.strip()))
         if '"accepted"' in r.stdout:
-            # the lost customer's children as the survivors held them
+            # the lost customer's children, and its values, as the
+            # survivors held them
             kids = {k for recs in held.values() for k, rec in recs.items() if rec.get("customer") == rid}
-            self.hijacked[rid] = (rep, kids)
+            values = {(f, recs[rid].get(f)) for recs in held.values() if rid in recs
+                      for f in ("name", "phone", "address", "tier") if recs[rid].get(f) is not None}
+            self.hijacked[rid] = (rep, kids, values)
 
     def killed_sync(self, login):
         """A sync SIGKILLed midway (small batches make it long), then one
@@ -424,12 +427,15 @@ class Hunt:
         for rid, who in sorted(self.deleted.items()):
             if rid in final:
                 problems.append("(5) %s %s, deleted by %s, is alive" % (final[rid]["_coll"], rid, who))
-        for rid, (rep, lost_kids) in sorted(self.hijacked.items()):
+        for rid, (rep, lost_kids, lost_values) in sorted(self.hijacked.items()):
             # nothing of the lost customer, nor anything under it, in hers
+            # (what she wrote since is hers)
             got = final.get(rid)
-            if got is not None and got.get("owner") == rep and got.get("name") != "Bait-%s" % rep:
-                problems.append("(6) customer %s, made by %s under a lost one's id: its name is %r" %
-                                (rid, rep, got.get("name")))
+            for f, v in sorted(lost_values, key=str):
+                if got is not None and got.get("owner") == rep and got.get(f) == v and \
+                        v not in self.written.get((rid, f), set()):
+                    problems.append("(6) customer %s, made by %s under a lost one's id: its %s is the lost "
+                                    "one's %r" % (rid, rep, f, v))
             for k in final.values():
                 if k["id"] in lost_kids and k.get("customer") == rid and got is not None and \
                         got.get("owner") == rep:
