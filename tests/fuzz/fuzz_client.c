@@ -236,9 +236,9 @@ static int count_record(const rove_record *rec, void *arg)
 	return ROVE_OK;
 }
 
-static int count_rejection(const rove_rejection *rj, bool dismissed, void *arg)
+static int count_rejection(const rove_rejection *rj, const rove_rejection_state *st, void *arg)
 {
-	(void)dismissed;
+	(void)st;
 	(void)rj;
 	(*(uint64_t *)arg)++;
 	return ROVE_OK;
