@@ -600,6 +600,12 @@
  * 1.5.2 closes keeps its descriptor and those of connections it never
  * handed over, a few at a time (server/serve.c, check_listener). */
 #define ROVE_MAX_RELISTENS 16u
+/* After a listen anew, nng 1.5.2's poll thread can spin on a connection
+ * the closed listener kept (its client gone: EPOLLHUP without end), a
+ * core whole until roved starts anew. The guard starts roved anew in
+ * place when that thread used at least this share (percent) of a guard
+ * period, once roved listened anew (server/serve.c, check_spin). */
+#define ROVE_MAX_POLL_BUSY_PCT 50u
 /* When the descriptors stay short this long and no connection is handed
  * over meanwhile, roved starts anew in place too: the guard cannot dial
  * its listener without a descriptor to spare, and connections a stopped

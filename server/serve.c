@@ -86,6 +86,8 @@ typedef struct server {
 	pthread_mutex_t probe_mu; /* guards probe_peer: the guard writes it, nng's callbacks read it */
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
+	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
+	uint64_t poll_ms, poll_at; /* its CPU ms, and when read (mono ms) */
 } server;
 
 /* Milliseconds of a clock that never goes back. */
@@ -562,6 +564,86 @@ static bool out_of_fds(server *s)
 	return false;
 }
 
+static void restart_in_place(server *s);
+
+/* The CPU time nng's poll thread has used, in ms: false when it cannot
+ * be read (not found, or another nng that names its threads otherwise:
+ * the spin check is off then). */
+static bool poll_cpu_ms(server *s, uint64_t *ms)
+{
+	char path[64], buf[512], *p;
+	unsigned long long ut, st;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+
+	if (s->poll_tid == 0) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *de;
+		s->poll_tid = -1;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			snprintf(path, sizeof(path), "/proc/self/task/%.16s/comm", de->d_name);
+			if ((f = fopen(path, "r")) == NULL)
+				continue;
+			if (fgets(buf, sizeof(buf), f) != NULL && strncmp(buf, "nng:poll", 8) == 0)
+				s->poll_tid = (pid_t)atol(de->d_name);
+			fclose(f);
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	if (s->poll_tid <= 0 || hz <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)s->poll_tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* after "(comm) ": state, then 10 fields, then utime and stime */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) != 2)
+		return false;
+	*ms = (ut + st) * 1000u / (unsigned long long)hz;
+	return true;
+}
+
+/* Once roved listened anew, the listener it closed keeps (nng 1.5.2)
+ * the connections it never handed over, and nng's poll thread can spin
+ * on one whose client is gone (EPOLLHUP, reported again at once, without
+ * end): a core whole, until a later listen anew happens to end it, or
+ * for good (found 2026-12-05: 49 s of CPU in 128 s of t_ipc_stall). A
+ * stopped accept loop's connections do it too, before any listen anew.
+ * roved cannot close what nng keeps; starting anew in place frees it
+ * all. Busy half the time since the last look (at least half a second)
+ * is taken for the spin once roved listened anew, or while no client's
+ * connection is open (nothing for that thread to do): a crowd right
+ * after a listen anew costs its clients a reconnect. Returns whether it
+ * asked for the restart. */
+static bool check_spin(server *s)
+{
+	uint64_t now = mono_ms(), ms, was = s->poll_ms, at = s->poll_at;
+	uint32_t all = 0, local = 0;
+	rove_peer none;
+
+	if (atomic_load(&s->restart) || !poll_cpu_ms(s, &ms))
+		return false;
+	if (at != 0 && now - at < ROVE_GUARD_PERIOD_MS / 2)
+		return false;
+	s->poll_ms = ms;
+	s->poll_at = now;
+	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u)
+		return false;
+	memset(&none, 0, sizeof(none));
+	rove_gate_count(s->gate, &none, &all, &local);
+	if (s->relistens == 0 && all > 0)
+		return false;
+	rove_warn("nng's poll thread was busy %llu ms of the last %llu ms with %s (nng 1.5.2 polls a connection "
+		  "it never handed over, without end): starting roved anew in place, to free it",
+		  (unsigned long long)(ms - was), (unsigned long long)(now - at),
+		  all > 0 ? "the listener closed and opened anew" : "no connection open");
+	restart_in_place(s);
+	return true;
+}
+
 /* What the guard's check of its listener found. */
 typedef enum { LISTENER_ACCEPTS, LISTENER_STOPPED, LISTENER_FDS_SHORT } listener_state;
 
@@ -602,10 +684,14 @@ static listener_state listener_accepts(server *s)
 		struct timespec ts = {0, 10 * 1000000L};
 		if (i % 10 == 0 && (short_fds = out_of_fds(s)))
 			break;
+		if (i % 50 == 49 && check_spin(s))
+			break; /* starting anew: nothing more to find out */
 		nanosleep(&ts, NULL);
 	}
 	rove_net_raw_close(&raw);
 	atomic_store(&s->probing, false);
+	if (atomic_load(&s->restart))
+		return LISTENER_ACCEPTS; /* nothing to do before the restart */
 	if (short_fds || (!arrived && out_of_fds(s)))
 		return LISTENER_FDS_SHORT;
 	if (rv == NNG_ECONNREFUSED)
@@ -835,6 +921,7 @@ static void *guard_main(void *arg)
 		cut_pipes(s, ids);
 		if (!woken || mono_ms() >= next) {
 			check_listener(s, &checked_ms, &seen_then);
+			check_spin(s);
 			report_counts(s);
 			watch_database(s, &watched);
 			next = mono_ms() + ROVE_GUARD_PERIOD_MS;

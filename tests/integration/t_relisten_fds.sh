@@ -64,6 +64,10 @@ echo "events: $(events) ($restarts restarts, ${#made[@]} customers made); descri
 [ "$fds_after" -le $((fds_before + 4)) ] ||
 	fail "roved holds $fds_after descriptors, $fds_before before $(events) listens anew: they leak"
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "the same roved process serves"
-eq "$restarts" "$((want / 3))" "roved started anew at every third of $want listens anew"
+# At every third listen anew at the latest (the guard also starts anew
+# when nng's poll thread spins after one: t_ipc_stall).
+run=$(awk '/listening again/ { n++; if (n > m) m = n } /starting roved anew in place/ { n = 0 } END { print m + 0 }' "$T/roved.log")
+[ "$run" -le 2 ] || fail "roved listened anew $run times in a row (ROVE_RELISTENS=3)"
+[ "$restarts" -ge "$((want / 3))" ] || fail "roved started anew $restarts times in $want listens anew"
 server_stop
 echo "ok"
