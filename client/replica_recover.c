@@ -205,7 +205,7 @@ static int lost_create_op(lost_walk *lw, const rove_record *old, const rove_coll
 	for (uint32_t i = 0; rc == ROVE_OK && i < old->fs.n; i++) {
 		const rove_field_def *fd = rove_schema_field(c, old->fs.f[i].name);
 		/* an orphan's: others' writes alone (lost_field) */
-		if (fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && (!lw->all || lost_field(lw, &old->fs.f[i], c)))
+		if (lw->all ? lost_field(lw, &old->fs.f[i], c) : fd != NULL && !(fd->flags & ROVE_FF_SYSTEM))
 			rc = rove_op_set(&lw->q->op, old->fs.f[i].name, old->fs.f[i].v);
 	}
 	if (rc == ROVE_OK && owner != NULL)

@@ -39,6 +39,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -277,7 +278,6 @@ class Hunt:
             return
         rid, rep = self.rng.choice(made_by_lost), self.rng.choice(reps)
         terr = dict((u, t) for u, _, t in USERS)[rep][0]
-        import subprocess
         r = subprocess.run([self.probe, self.server.url, rep, self.tokens[rep], "push", "create", "1", rid,
                             "name=Bait-%s" % rep, "territory=%s" % terr], capture_output=True, text=True,
                            timeout=60)
@@ -517,7 +517,6 @@ class Hunt:
         return parent is not None and parent.get("owner") == login
 
     def server_check(self):
-        import subprocess
         r = subprocess.run([self.roved, "check", self.server.dir], capture_output=True, text=True)
         return None if r.returncode == 0 else (r.stdout + r.stderr).strip()[:800]
 
