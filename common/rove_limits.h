@@ -606,6 +606,11 @@
  * place when that thread used at least this share (percent) of a guard
  * period, once roved listened anew (server/serve.c, check_spin). */
 #define ROVE_MAX_POLL_BUSY_PCT 50u
+/* ... and waited for events at most this many times a second meanwhile:
+ * a spinning thread waits only when another of nng's threads holds a
+ * lock it needs (0-20 times a second seen), one busy with a flood of
+ * connections waits thousands of times a second between them. */
+#define ROVE_MAX_POLL_SPIN_WAITS 200u
 /* When the descriptors stay short this long and no connection is handed
  * over meanwhile, roved starts anew in place too: the guard cannot dial
  * its listener without a descriptor to spare, and connections a stopped

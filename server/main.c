@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -358,6 +359,13 @@ static int cmd_serve(int argc, char **argv)
 		return usage(stderr, EXIT_USAGE);
 	anew = getenv(ROVED_ANEW_ENV) != NULL;
 	(void)unsetenv(ROVED_ANEW_ENV);
+	/* Started through /proc/self/exe, the process is named "exe":
+	 * `pgrep -x roved`, `pidof` and `ps -C roved` found it no more
+	 * (attack sixty). Its name again, as it was started. */
+	if (anew && roved_argv != NULL && roved_argv[0] != NULL) {
+		const char *slash = strrchr(roved_argv[0], '/');
+		(void)prctl(PR_SET_NAME, slash != NULL ? slash + 1 : roved_argv[0], 0, 0, 0);
+	}
 	/* The certificate and key are checked before anything starts: nng
 	 * takes a key of another certificate, and clients would only see
 	 * their handshakes fail. What is wrong is the command line's. */

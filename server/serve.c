@@ -87,7 +87,7 @@ typedef struct server {
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
-	uint64_t poll_ms, poll_at; /* its CPU ms, and when read (mono ms) */
+	uint64_t poll_ms, poll_at, poll_waits; /* its CPU ms, when read (mono ms), its waits */
 } server;
 
 /* Milliseconds of a clock that never goes back. */
@@ -566,13 +566,15 @@ static bool out_of_fds(server *s)
 
 static void restart_in_place(server *s);
 
-/* The CPU time nng's poll thread has used, in ms: false when it cannot
- * be read (not found, or another nng that names its threads otherwise:
- * the spin check is off then). */
-static bool poll_cpu_ms(server *s, uint64_t *ms)
+/* The CPU time nng's poll thread has used, in ms, and how many times it
+ * waited (its voluntary context switches: epoll_wait with nothing to
+ * report blocks): false when it cannot be read (not found, or another
+ * nng that names its threads otherwise: the spin check is off then). */
+static bool poll_cpu_ms(server *s, uint64_t *ms, uint64_t *waits)
 {
 	char path[64], buf[512], *p;
-	unsigned long long ut, st;
+	unsigned long long ut, st, vol;
+	bool got = false;
 	long hz = sysconf(_SC_CLK_TCK);
 	FILE *f;
 
@@ -603,7 +605,14 @@ static bool poll_cpu_ms(server *s, uint64_t *ms)
 	    sscanf(p + 1, " %*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) != 2)
 		return false;
 	*ms = (ut + st) * 1000u / (unsigned long long)hz;
-	return true;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)s->poll_tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	while (!got && fgets(buf, sizeof(buf), f) != NULL)
+		got = sscanf(buf, "voluntary_ctxt_switches: %llu", &vol) == 1;
+	fclose(f);
+	*waits = got ? vol : 0;
+	return got;
 }
 
 /* Once roved listened anew, the listener it closed keeps (nng 1.5.2)
@@ -613,32 +622,39 @@ static bool poll_cpu_ms(server *s, uint64_t *ms)
  * for good (found 2026-12-05: 49 s of CPU in 128 s of t_ipc_stall). A
  * stopped accept loop's connections do it too, before any listen anew.
  * roved cannot close what nng keeps; starting anew in place frees it
- * all. Busy half the time since the last look (at least half a second)
- * is taken for the spin once roved listened anew, or while no client's
- * connection is open (nothing for that thread to do): a crowd right
- * after a listen anew costs its clients a reconnect. Returns whether it
- * asked for the restart. */
+ * all. The spin is told by the thread being busy half the time since
+ * the last look (at least half a second) without ever waiting for an
+ * event (`ROVE_MAX_POLL_SPIN_WAITS`): a flood of connections that close
+ * at once keeps it as busy, but it waits between them thousands of
+ * times a second (attack sixty: taken for the spin, its restarts cut
+ * everyone and freed nothing). Taken so once roved listened anew, or
+ * while no client's connection is open (nothing for that thread to do):
+ * a crowd right after a listen anew costs its clients a reconnect.
+ * Returns whether it asked for the restart. */
 static bool check_spin(server *s)
 {
-	uint64_t now = mono_ms(), ms, was = s->poll_ms, at = s->poll_at;
+	uint64_t now = mono_ms(), ms, waits, was = s->poll_ms, at = s->poll_at, waited = s->poll_waits;
 	uint32_t all = 0, local = 0;
 	rove_peer none;
 
-	if (atomic_load(&s->restart) || !poll_cpu_ms(s, &ms))
+	if (atomic_load(&s->restart) || !poll_cpu_ms(s, &ms, &waits))
 		return false;
 	if (at != 0 && now - at < ROVE_GUARD_PERIOD_MS / 2)
 		return false;
 	s->poll_ms = ms;
 	s->poll_at = now;
-	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u)
+	s->poll_waits = waits;
+	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u ||
+	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS)
 		return false;
 	memset(&none, 0, sizeof(none));
 	rove_gate_count(s->gate, &none, &all, &local);
 	if (s->relistens == 0 && all > 0)
 		return false;
-	rove_warn("nng's poll thread was busy %llu ms of the last %llu ms with %s (nng 1.5.2 polls a connection "
-		  "it never handed over, without end): starting roved anew in place, to free it",
-		  (unsigned long long)(ms - was), (unsigned long long)(now - at),
+	rove_warn("nng's poll thread was busy %llu ms of the last %llu ms, waiting %llu times, with %s (nng "
+		  "1.5.2 polls a connection it never handed over, without end): starting roved anew in place, "
+		  "to free it",
+		  (unsigned long long)(ms - was), (unsigned long long)(now - at), (unsigned long long)(waits - waited),
 		  all > 0 ? "the listener closed and opened anew" : "no connection open");
 	restart_in_place(s);
 	return true;

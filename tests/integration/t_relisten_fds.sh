@@ -64,6 +64,8 @@ echo "events: $(events) ($restarts restarts, ${#made[@]} customers made); descri
 [ "$fds_after" -le $((fds_before + 4)) ] ||
 	fail "roved holds $fds_after descriptors, $fds_before before $(events) listens anew: they leak"
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "the same roved process serves"
+# under its name (it was "exe" after a start anew: attack sixty)
+eq "$(cat /proc/"$pid"/comm)" "$(basename "$ROVED_BIN" | cut -c1-15)" "roved's process name after $restarts starts anew"
 # At every third listen anew at the latest (the guard also starts anew
 # when nng's poll thread spins after one: t_ipc_stall).
 run=$(awk '/listening again/ { n++; if (n > m) m = n } /starting roved anew in place/ { n = 0 } END { print m + 0 }' "$T/roved.log")
