@@ -608,9 +608,10 @@
 #define ROVE_MAX_POLL_BUSY_PCT 50u
 /* ... and waited for events at most this many times a second meanwhile:
  * a spinning thread waits only when another of nng's threads holds a
- * lock it needs (0-20 times a second seen), one busy with a flood of
- * connections waits thousands of times a second between them. */
-#define ROVE_MAX_POLL_SPIN_WAITS 200u
+ * lock it needs (0-12 times a second seen), one busy with a flood of
+ * connections waits between them (thousands of times a second; 96
+ * under the sanitizers on a loaded machine). */
+#define ROVE_MAX_POLL_SPIN_WAITS 30u
 /* When the descriptors stay short this long and no connection is handed
  * over meanwhile, roved starts anew in place too: the guard cannot dial
  * its listener without a descriptor to spare, and connections a stopped

@@ -87,7 +87,7 @@ typedef struct server {
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
-	uint64_t poll_ms, poll_at, poll_waits; /* its CPU ms, when read (mono ms), its waits */
+	uint64_t poll_ms, poll_at, poll_waits, poll_pipes; /* its CPU ms, when read (mono ms), its waits, pipes_seen */
 } server;
 
 /* Milliseconds of a clock that never goes back. */
@@ -623,17 +623,20 @@ static bool poll_cpu_ms(server *s, uint64_t *ms, uint64_t *waits)
  * stopped accept loop's connections do it too, before any listen anew.
  * roved cannot close what nng keeps; starting anew in place frees it
  * all. The spin is told by the thread being busy half the time since
- * the last look (at least half a second) without ever waiting for an
- * event (`ROVE_MAX_POLL_SPIN_WAITS`): a flood of connections that close
- * at once keeps it as busy, but it waits between them thousands of
- * times a second (attack sixty: taken for the spin, its restarts cut
- * everyone and freed nothing). Taken so once roved listened anew, or
+ * the last look (at least half a second), hardly ever waiting for an
+ * event (`ROVE_MAX_POLL_SPIN_WAITS`) and with no connection handed over
+ * meanwhile: a flood of connections that close
+ * at once keeps it as busy, but it waits between them, and hands
+ * connections over (attack sixty: taken for the spin, its restarts cut
+ * everyone and freed nothing; under the sanitizers on a loaded machine
+ * such a flood waited 96 times a second). Taken so once roved listened anew, or
  * while no client's connection is open (nothing for that thread to do):
  * a crowd right after a listen anew costs its clients a reconnect.
  * Returns whether it asked for the restart. */
 static bool check_spin(server *s)
 {
 	uint64_t now = mono_ms(), ms, waits, was = s->poll_ms, at = s->poll_at, waited = s->poll_waits;
+	uint64_t pipes = atomic_load(&s->pipes_seen), pipes_then = s->poll_pipes;
 	uint32_t all = 0, local = 0;
 	rove_peer none;
 
@@ -644,8 +647,9 @@ static bool check_spin(server *s)
 	s->poll_ms = ms;
 	s->poll_at = now;
 	s->poll_waits = waits;
+	s->poll_pipes = pipes;
 	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u ||
-	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS)
+	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS || pipes != pipes_then)
 		return false;
 	memset(&none, 0, sizeof(none));
 	rove_gate_count(s->gate, &none, &all, &local);
