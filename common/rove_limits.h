@@ -600,11 +600,12 @@
  * 1.5.2 closes keeps its descriptor and those of connections it never
  * handed over, a few at a time (server/serve.c, check_listener). */
 #define ROVE_MAX_RELISTENS 16u
-/* After a listen anew, nng 1.5.2's poll thread can spin on a connection
- * the closed listener kept (its client gone: EPOLLHUP without end), a
- * core whole until roved starts anew. The guard starts roved anew in
- * place when that thread used at least this share (percent) of a guard
- * period, once roved listened anew (server/serve.c, check_spin). */
+/* After a listen anew (or with its accept loop stopped), nng 1.5.2's poll
+ * thread can spin on a connection it never handed over (its client gone:
+ * EPOLLHUP without end), a core whole until roved starts anew. The guard
+ * starts roved anew in place when that thread used at least this share
+ * (percent) of the time since its last look, after a listen anew or with
+ * no connection open (server/serve.c, check_spin). */
 #define ROVE_MAX_POLL_BUSY_PCT 50u
 /* ... and waited for events at most this many times a second meanwhile:
  * a spinning thread waits only when another of nng's threads holds a

@@ -78,7 +78,7 @@ typedef struct server {
 	bool gwake;        /* a connection is to be cut before the period ends */
 	uint32_t relistens, max_relistens; /* the guard's: listened anew, and how often before a restart */
 	uint64_t short_since;  /* the guard's: descriptors short since (mono ms, 0: they are not) */
-	uint32_t max_short_ms; /* and for how long before a restart (knob_ms: ROVE_MAX_FDS_SHORT_MS) */
+	uint32_t max_short_ms; /* and for how long before a restart (ROVE_FDS_SHORT_MS, at most ROVE_MAX_FDS_SHORT_MS) */
 	uint64_t min_free;     /* descriptors kept spare (ROVE_MIN_FREE_FDS, or less under a tiny limit) */
 	/* While the guard dials its listener (probing), the address its
 	 * connection comes from: not counted in the metrics' connections. */
@@ -570,7 +570,7 @@ static void restart_in_place(server *s);
  * waited (its voluntary context switches: epoll_wait with nothing to
  * report blocks): false when it cannot be read (not found, or another
  * nng that names its threads otherwise: the spin check is off then). */
-static bool poll_cpu_ms(server *s, uint64_t *ms, uint64_t *waits)
+static bool poll_thread_usage(server *s, uint64_t *ms, uint64_t *waits)
 {
 	char path[64], buf[512], *p;
 	unsigned long long ut, st, vol;
@@ -625,14 +625,13 @@ static bool poll_cpu_ms(server *s, uint64_t *ms, uint64_t *waits)
  * all. The spin is told by the thread being busy half the time since
  * the last look (at least half a second), hardly ever waiting for an
  * event (`ROVE_MAX_POLL_SPIN_WAITS`) and with no connection handed over
- * meanwhile: a flood of connections that close
- * at once keeps it as busy, but it waits between them, and hands
- * connections over (attack sixty: taken for the spin, its restarts cut
- * everyone and freed nothing; under the sanitizers on a loaded machine
- * such a flood waited 96 times a second). Taken so once roved listened anew, or
- * while no client's connection is open (nothing for that thread to do):
- * a crowd right after a listen anew costs its clients a reconnect.
- * Returns whether it asked for the restart. */
+ * meanwhile: a flood of connections that close at once keeps it as
+ * busy, but it waits between them and hands connections over (attack
+ * sixty: taken for the spin, its restarts cut everyone and freed
+ * nothing). Taken so once roved listened anew, or while no client's
+ * connection is open (nothing for that thread to do): a crowd right
+ * after a listen anew costs its clients a reconnect. Returns whether it
+ * asked for the restart. */
 static bool check_spin(server *s)
 {
 	uint64_t now = mono_ms(), ms, waits, was = s->poll_ms, at = s->poll_at, waited = s->poll_waits;
@@ -640,7 +639,7 @@ static bool check_spin(server *s)
 	uint32_t all = 0, local = 0;
 	rove_peer none;
 
-	if (atomic_load(&s->restart) || !poll_cpu_ms(s, &ms, &waits))
+	if (atomic_load(&s->restart) || !poll_thread_usage(s, &ms, &waits))
 		return false;
 	if (at != 0 && now - at < ROVE_GUARD_PERIOD_MS / 2)
 		return false;
