@@ -227,10 +227,8 @@ int rpl_rejected_add(rove_replica *r, MDB_txn *txn, const rove_op *op, int reaso
 		     rove_buf *scratch, uint64_t *n);
 /* After rpl_rejected_add of op as refusal n: a change sent again after a
  * restore, refused not_owner, whose record or customer may be what the
- * restored server lacks, waits for it (rove_replica_waiting_settle);
- * scratch: a record's room. */
-int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, uint64_t n,
-		       rove_record *scratch);
+ * restored server lacks, waits for it (rove_replica_waiting_settle). */
+int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, uint64_t n);
 /* op_id was answered: accepted, it was no waiting refusal's send. */
 int rpl_rejected_answered(rove_replica *r, MDB_txn *txn, const rove_uuid *op_id);
 /* How many orphans wait to be sent (replica_recover.c). */

@@ -103,10 +103,18 @@ static void waitr_key(uint8_t key[WAITR_KEY], const rove_uuid *op_id)
 	memcpy(key + WAITR_KEY - 16, op_id->b, 16);
 }
 
+/* Whether op needs records in the base at all: a create of a top-level
+ * record needs none. */
+static bool op_needs_base(const rove_op *op)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+
+	return op->kind != ROVE_OP_CREATE || (c != NULL && rove_schema_parent_field(c) != NULL);
+}
+
 /* Whether base holds what op needs: the record it changes, and the
  * record that one (or a child's create) names as its parent. *needs:
- * whether op needs any (a create of a top-level record needs none);
- * *taken: the customer it needs was made by someone else under the id
+ * op_needs_base; *taken: the customer it needs was made by someone else under the id
  * of one this replica held (rpl_orphan_taken): it is not held. */
 static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch, bool *needs,
 			    bool *holds, bool *taken_out)
@@ -118,7 +126,7 @@ static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, ro
 	bool dummy, *taken = taken_out != NULL ? taken_out : &dummy;
 	int rc = ROVE_OK;
 
-	*needs = op->kind != ROVE_OP_CREATE || pf != NULL;
+	*needs = op_needs_base(op);
 	*holds = true;
 	*taken = false;
 	/* a customer made under the id of one this replica held, by someone
@@ -166,12 +174,11 @@ static int meta_del(rove_replica *r, MDB_txn *txn, const uint8_t *key, size_t kl
 	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
 }
 
-int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, uint64_t n,
-		       rove_record *scratch)
+int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int reason, uint64_t n)
 {
 	uint8_t key[WAITR_KEY > WAITS_KEY ? WAITR_KEY : WAITS_KEY];
 	MDB_val k = {WAITS_KEY, key}, v = {0, ""};
-	bool again = false, needs = false, holds = true;
+	bool again = false;
 	uint64_t resending = 0;
 	int rc;
 
@@ -187,8 +194,7 @@ int rpl_rejected_waits(rove_replica *r, MDB_txn *txn, const rove_op *op, int rea
 		rc = rpl_meta_u64(txn, r->meta, "resending", &resending);
 	if (rc != ROVE_OK || (op->seq != ROVE_SEQ_GIVEN && resending == 0))
 		return rc;
-	rc = base_holds_needs(r, txn, op, scratch, &needs, &holds, NULL);
-	if (rc != ROVE_OK || !needs)
+	if (rc != ROVE_OK || !op_needs_base(op))
 		return rc;
 	waits_key(key, n);
 	return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");

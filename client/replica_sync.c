@@ -438,7 +438,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, res[i].detail, &w->buf, &nrej);
 			/* one the restored server may lack the record of waits */
 			if (rc == ROVE_OK && !made)
-				rc = rpl_rejected_waits(r, txn, &w->op, res[i].reason, nrej, &w->b);
+				rc = rpl_rejected_waits(r, txn, &w->op, res[i].reason, nrej);
 			if (rc == ROVE_OK)
 				rc = rpl_outbox_remove(r, txn, lseq, &w->op);
 			if (rc == ROVE_OK)
