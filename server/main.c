@@ -204,7 +204,9 @@ static int cmd_init(int argc, char **argv)
  * and taken out of it at once by the new process. */
 #define ROVED_ANEW_ENV "ROVED_STARTED_ANEW"
 
-/* main's arguments, for `roved serve` to start anew in place. */
+/* main's arguments as given, for `roved serve` to start anew in place
+ * (a copy of the array: getopt reorders argv's; its strings are main's
+ * and live as long as the process). */
 static char **roved_argv;
 
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts. */
@@ -567,8 +569,12 @@ static int cmd_compact(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	roved_argv = argv;
 	rove_log_init("roved", ROVE_LOG_INFO);
+	roved_argv = malloc(((size_t)argc + 1) * sizeof(*roved_argv));
+	if (roved_argv != NULL)
+		memcpy(roved_argv, argv, ((size_t)argc + 1) * sizeof(*roved_argv));
+	else
+		roved_argv = argv; /* reordered by then, but the same */
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

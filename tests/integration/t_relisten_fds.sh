@@ -22,6 +22,7 @@ user_replica alice rep east
 r admin sync >/dev/null
 r alice sync >/dev/null
 pid=$ROVED_PID
+cmdline_before=$(tr '\0' ' ' </proc/"$pid"/cmdline)
 sleep 1
 fds_before=$(ls /proc/"$pid"/fd | wc -l)
 
@@ -66,6 +67,8 @@ echo "events: $(events) ($restarts restarts, ${#made[@]} customers made); descri
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "the same roved process serves"
 # under its name (it was "exe" after a start anew: attack sixty)
 eq "$(cat /proc/"$pid"/comm)" "$(basename "$ROVED_BIN" | cut -c1-15)" "roved's process name after $restarts starts anew"
+# and its command line as it was given (not as getopt reordered it)
+eq "$(tr '\0' ' ' </proc/"$pid"/cmdline)" "$cmdline_before" "roved's command line after $restarts starts anew"
 # At every third listen anew at the latest (the guard also starts anew
 # when nng's poll thread spins after one: t_ipc_stall).
 run=$(awk '/listening again/ { n++; if (n > m) m = n } /starting roved anew in place/ { n = 0 } END { print m + 0 }' "$T/roved.log")
