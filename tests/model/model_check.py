@@ -60,6 +60,7 @@ FAULTS = {
     "phonefmt": "a duplicate phone written another way (+86, 0086, spaces)",
     "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
     "relisten": "bare connections stop roved's listener (nng bug 1518): it listens anew, restarts in place",
+    "laptop": "a laptop lost after offline work: its replica gone with what it had not sent, a new one set up",
 }
 
 TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
@@ -145,7 +146,7 @@ class Harness:
         self.counter = 0
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
-                      "relistens": 0, "inplace": 0,
+                      "relistens": 0, "inplace": 0, "laptops": 0,
                       "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
@@ -1334,6 +1335,29 @@ class Harness:
                             kept)
         self.event("roved compact --keep-days %d while it serves (%d deleted records dropped)" % (days, len(gone)))
 
+    def act_laptop_lost(self, login):
+        """login works offline, and the laptop is lost: its replica goes
+        with the changes it had not sent; login sets up a new one with
+        their token and syncs. What the server acknowledged is all there
+        and in the new replica's scope as the model has it; what was never
+        sent is gone, and nothing else (a sync first: a killed one leaves
+        changes the server may have taken, which the model cannot tell)."""
+        if self.user(login).disabled:
+            return self.offline(login)
+        self.sync_step(login)
+        for _ in range(self.rng.choice([1, 2, 3])):
+            self.offline(login)
+        lost = self.pending[login]
+        n = sum(len(op["items"]) if op.get("bulk") else 1 for op in lost)
+        lost_wids = {op["wid"] for op in lost if op.get("wid")}
+        for key in [k for k in self.own if k[0] == login]:
+            self.own[key] = [w for w in self.own[key] if w.split(":")[0] not in lost_wids]
+        shutil.rmtree(self.replica(login).dir)
+        self.add_replica(login, self.tokens[login])
+        self.stats["laptops"] += 1
+        self.event("%s's laptop lost with %d unsent op(s); a new replica" % (login, n))
+        self.sync_step(login)
+
     def act_backup(self):
         self.server.stop(signal.SIGTERM)
         self.server.copy_to(self.copy_dir)
@@ -1396,6 +1420,8 @@ class Harness:
             menu.append((1, "disable", None))
         if self.on("relisten"):
             menu.append((1, "relisten", None))
+        if self.on("laptop"):
+            menu.append((1, "laptop", None))
         total = sum(w for w, _, _ in menu)
         x = rng.uniform(0, total)
         for w, name, _ in menu:
@@ -1404,6 +1430,8 @@ class Harness:
                 break
         if self.copy is not None and name in ("reassign", "scope", "move", "disable"):
             name = "offline"  # admin actions would be lost with the restore
+        if name == "laptop" and (self.copy is not None or any(self.replay.values())):
+            name = "offline"  # what a restore takes away is re-sent from the laptops
         if name == "offline":
             login = rng.choice(list(self.reps))
             return "offline", self.offline, (login,)
@@ -1436,6 +1464,8 @@ class Harness:
             return "disable", self.act_disable, ()
         if name == "relisten":
             return "relisten", self.act_relisten, ()
+        if name == "laptop":
+            return "laptop", self.act_laptop_lost, (rng.choice(REPS + MANAGERS),)
         if name == "bigfamily":
             owner = rng.choice(REPS)
             return "bigfamily", self.big_family_start, (owner,)
@@ -1687,10 +1717,11 @@ def main():
     s = h.stats
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
-          "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back" %
+          "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back, "
+          "%d laptops lost" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
-           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"]))
+           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"]))
     return 0
 
 
