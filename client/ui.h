@@ -112,6 +112,9 @@ void ui_page_head(ui_ctx *x, const rove_replica *r, const char *title, const cha
 void ui_page_foot(ui_ctx *x);
 /* A whole page saying what went wrong, with status. */
 void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail);
+/* When rc is an error: a banner in the page saying it (what a part of
+ * the page could not read is never shown as nothing to show). */
+void ui_read_failed(ui_ctx *x, int rc);
 /* Opens the replica for a page; false with an error page made. */
 bool ui_open_replica(ui_ctx *x, rove_replica *r);
 /* The record of collection coll whose id is the text ids, for a page:

@@ -107,11 +107,7 @@ void ui_page_board(ui_ctx *x)
 	lc.arg = &b;
 	rc = rec_list_walk(&r, &lc);
 	rove_replica_close(&r);
-	if (rc != ROVE_OK) {
-		ui_put(&x->out, "<p class=\"banner bad\">");
-		ui_esc(&x->out, rove_strerror(rc));
-		ui_put(&x->out, "</p>");
-	}
+	ui_read_failed(x, rc);
 	ui_put(&x->out, "<div class=\"board\" id=\"board\">");
 	for (size_t k = 0; k < b.nstages; k++) {
 		char amount[64];

@@ -110,6 +110,15 @@ void ui_csrf_field(ui_ctx *x)
 	ui_printf(&x->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", x->csrf);
 }
 
+void ui_read_failed(ui_ctx *x, int rc)
+{
+	if (rc == ROVE_OK)
+		return;
+	ui_put(&x->out, "<p class=\"banner bad\" role=\"alert\">");
+	ui_esc(&x->out, rove_strerror(rc));
+	ui_put(&x->out, "</p>");
+}
+
 /* A page that could not be made: status and what went wrong. */
 void ui_page_error(ui_ctx *x, int status, const char *title, const char *detail)
 {
@@ -546,11 +555,7 @@ static void page_customers(ui_ctx *x)
 	} else {
 		free(lc.terrs);
 	}
-	if (rc != ROVE_OK) {
-		ui_put(&x->out, "<p class=\"banner bad\">");
-		ui_esc(&x->out, rove_strerror(rc));
-		ui_put(&x->out, "</p>");
-	}
+	ui_read_failed(x, rc);
 	pager(x, "customers", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
 	ui_page_foot(x);
@@ -576,11 +581,7 @@ static void card_list(ui_ctx *x, rove_replica *r, uint8_t coll, const char *cid,
 	ui_esc(&x->out, T(title));
 	ui_put(&x->out, "</h2>");
 	rc = ui_list_table(x, r, &lc, id);
-	if (rc != ROVE_OK) {
-		ui_put(&x->out, "<p class=\"banner bad\">");
-		ui_esc(&x->out, rove_strerror(rc));
-		ui_put(&x->out, "</p>");
-	}
+	ui_read_failed(x, rc);
 }
 
 static void page_customer(ui_ctx *x, const char *ids)
@@ -703,11 +704,7 @@ static void page_deals(ui_ctx *x)
 	lc.offset = (page - 1) * ROVE_UI_PAGE_ROWS;
 	lc.limit = UI_PROBE_LIMIT;
 	rc = ui_list_table(x, &r, &lc, "deals");
-	if (rc != ROVE_OK) {
-		ui_put(&x->out, "<p class=\"banner bad\">");
-		ui_esc(&x->out, rove_strerror(rc));
-		ui_put(&x->out, "</p>");
-	}
+	ui_read_failed(x, rc);
 	pager(x, "deals", page, lc.n > ROVE_UI_PAGE_ROWS);
 	rove_replica_close(&r);
 	ui_page_foot(x);

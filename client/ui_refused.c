@@ -90,6 +90,7 @@ void ui_page_sync(ui_ctx *x)
 	rove_replica_status st;
 	rj_page p = {x, 0};
 	rove_replica r;
+	int rc;
 
 	if (!ui_open_replica(x, &r))
 		return;
@@ -126,13 +127,14 @@ void ui_page_sync(ui_ctx *x)
 	ui_put(&x->out, "</th><th scope=\"col\">");
 	ui_esc(&x->out, T("Change"));
 	ui_put(&x->out, "</th><th scope=\"col\"></th></tr></thead><tbody>");
-	(void)rove_replica_each_rejection(&r, emit_rejection, &p);
-	if (p.n == 0) {
+	rc = rove_replica_each_rejection(&r, emit_rejection, &p);
+	if (p.n == 0 && rc == ROVE_OK) {
 		ui_put(&x->out, "<tr><td colspan=\"4\" class=\"muted\">");
 		ui_esc(&x->out, T("No records."));
 		ui_put(&x->out, "</td></tr>");
 	}
 	ui_put(&x->out, "</tbody></table>");
+	ui_read_failed(x, rc);
 	rove_replica_close(&r);
 	ui_page_foot(x);
 }

@@ -257,6 +257,7 @@ void ui_page_today(ui_ctx *x)
 	today_ctx t = {x, "", NULL, 0};
 	char now[40];
 	rove_replica r;
+	int rc = ROVE_OK;
 
 	if (!ui_open_replica(x, &r))
 		return;
@@ -267,7 +268,7 @@ void ui_page_today(ui_ctx *x)
 	ui_put(&x->out, "</h2>");
 	lc.sort = "at";
 	lc.desc = true;
-	(void)ui_list_table(x, &r, &lc, "notices");
+	ui_read_failed(x, ui_list_table(x, &r, &lc, "notices"));
 	ui_today_days_left(x, &r);
 
 	out_time(rove_replica_now_ms(&r), now, sizeof(now));
@@ -285,29 +286,35 @@ void ui_page_today(ui_ctx *x)
 	{
 		char next[MONTH_AFTER_SIZE];
 		month_after(t.month, next);
-		(void)rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
-						&lc);
+		rc = rove_replica_each_ordered(&r, lc.c->id, "expected_close", false, t.month, next, closing_one,
+					       &lc);
+		if (rc == ROVE_EEXIST)
+			rc = ROVE_OK; /* the table is full */
 	}
 	lc.n = t.n;
 	ui_table_foot(x, &lc, ui_ncolumns(lc.c) + 2);
+	ui_read_failed(x, rc);
 
 	lc = (rec_list_ctx){.c = rove_schema_coll(ROVE_COLL_ACTIVITY), .sort = "at", .desc = true, .limit = 10};
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T("Recent activities"));
 	ui_put(&x->out, "</h2>");
-	(void)ui_list_table(x, &r, &lc, "recent");
+	ui_read_failed(x, ui_list_table(x, &r, &lc, "recent"));
 
 	ui_put(&x->out, "<h2>");
 	ui_esc(&x->out, T("Pending changes"));
 	ui_put(&x->out, "</h2><table id=\"pending\"><tbody>");
 	t.n = 0;
-	(void)rove_replica_each_pending(&r, emit_pending, &t);
-	if (t.n == 0) {
+	rc = rove_replica_each_pending(&r, emit_pending, &t);
+	if (rc == ROVE_EEXIST)
+		rc = ROVE_OK; /* the table is full */
+	if (t.n == 0 && rc == ROVE_OK) {
 		ui_put(&x->out, "<tr><td class=\"muted\">");
 		ui_esc(&x->out, T("No records."));
 		ui_put(&x->out, "</td></tr>");
 	}
 	ui_put(&x->out, "</tbody></table>");
+	ui_read_failed(x, rc);
 	rove_replica_close(&r);
 	ui_page_foot(x);
 }

@@ -7,7 +7,8 @@
 # asking for a user outside his reach gets 404, as for a missing user;
 # the Sync page's retry of a refused change takes field edits, as
 # `rove rejected retry OP FIELD=VALUE...` does; sorted and searched
-# customer lists equal the command line's.
+# customer lists equal the command line's; a page that cannot read its
+# replica's pending or refused changes says so ("No records." before).
 source "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -171,4 +172,23 @@ path='/reports?from=2020-02-01&to=2020-01-01' page=$(get)
 grep_q "From is after To." <<<"$page" || fail "the reports page does not say from is after to"
 path='/reports?month=9999-99' page=$(get)
 grep_q "month" <<<"$page" || fail "the reports page does not name the unknown parameter"
+
+# ---- what cannot be read is said, never shown as nothing ----
+# Today's pending changes from an outbox whose entries cannot be read (a
+# damaged copy): "No records." was shown.
+r alice customer add --name "Pending Co" >/dev/null
+n=0
+while "${ROVE_CORRUPT:?}" "$T/alice" outbox garble "$n" >/dev/null 2>&1; do n=$((n + 1)); done
+[ "$n" -gt 0 ] || fail "no outbox entry to damage"
+if r alice pending >/dev/null 2>&1; then fail "rove pending read a damaged outbox"; fi
+path=/ page=$(get)
+pending=$(sed -n 's/.*\(<table id="pending">.*\)/\1/p' <<<"$page")
+grep_q "No records." <<<"${pending%%</table>*}" && fail "Today shows no pending change where it could not read them"
+grep_q 'class="banner bad" role="alert"' <<<"$pending" || fail "Today does not say it could not read the pending changes: $pending"
+# the Sync page's refused changes, likewise
+"$ROVE_CORRUPT" "$T/alice" rejected garble 0 >/dev/null || fail "no refused change to damage"
+path=/sync page=$(get)
+refused=$(sed -n 's/.*\(<table id="refused">.*\)/\1/p' <<<"$page")
+grep_q "No records." <<<"${refused%%</table>*}" && fail "the Sync page shows no refused change where it could not read them"
+grep_q 'class="banner bad" role="alert"' <<<"$refused" || fail "the Sync page does not say it could not read the refused changes: $refused"
 echo "t_ui_pages: ok"
