@@ -500,7 +500,9 @@ static void walk_unopened(const char *dir, check *c)
 	if (rove_db_open_any(dir, 0, ROVE_SERVER_MAPSIZE, &env, &access) != ROVE_OK)
 		return;
 	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
-		(void)rove_db_pages_check(env, txn, 0, page_fault, c, &npages);
+		int rc = rove_db_pages_check(env, txn, 0, page_fault, c, &npages);
+		if (rc != ROVE_OK && rc != ROVE_ECHANGED)
+			check_problem(c, "pages: not walked: %s", rove_strerror(rc));
 		mdb_txn_abort(txn);
 	}
 	mdb_env_close(env);
