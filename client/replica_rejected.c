@@ -114,8 +114,9 @@ static bool op_needs_base(const rove_op *op)
 
 /* Whether base holds what op needs: the record it changes, and the
  * record that one (or a child's create) names as its parent. *needs:
- * op_needs_base; *taken: the customer it needs was made by someone else under the id
- * of one this replica held (rpl_orphan_taken): it is not held. */
+ * op_needs_base; *taken: the customer it needs was made by someone else
+ * under the id of one this replica held (rpl_orphan_taken): it is not
+ * held. */
 static int base_holds_needs(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch, bool *needs,
 			    bool *holds, bool *taken_out)
 {

@@ -649,8 +649,11 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 	/* The file may end before the last page in use: pages a transaction
 	 * took and freed again are never written. Those past the end must be
 	 * free; a tree's page there is a fault when the walk reads it. */
-	if (w.last < 1 || w.filepages < 2 || w.last >= (uint64_t)info.me_mapsize / w.psize) {
-		fn(arg, NULL, false, "meta: its last page in use is past the end of the file's map");
+	if (w.last < 1 || w.last >= (uint64_t)info.me_mapsize / w.psize) {
+		char what[120];
+		snprintf(what, sizeof(what), "meta: its last page in use, %llu, is not in the map (%llu pages)",
+			 (unsigned long long)w.last, (unsigned long long)(info.me_mapsize / w.psize));
+		fn(arg, NULL, false, what);
 		return ROVE_OK;
 	}
 	w.used = calloc(w.last / 8 + 1, 1);
