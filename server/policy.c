@@ -369,9 +369,14 @@ static int check_create(const pctx *pc, const rove_user *u, rove_op *op, rove_ve
 	/* The server sets the owner (rule 2, rule 7): a rep owns what they
 	 * create, whatever the op says; a manager or admin may name an owner
 	 * who may own it there, or the pool (owner null); by default the
-	 * author owns it if they can (a manager), else it goes to the pool. */
+	 * author owns it if they can (a manager), else it goes to the pool.
+	 * An author who can own nothing named as its owner is that default
+	 * too: a replica names its author before its first sync, when it
+	 * does not know its role yet (an admin's new laptop). */
 	if (u->role == ROVE_ROLE_REP) {
 		named = u->name;
+	} else if (named != NULL && strcmp(named, u->name) == 0 && !rove_rules_role_may_own(u->role)) {
+		named = NULL;
 	} else if (named != NULL) {
 		rc = policy_check_owner(pc, u, named, terr, v);
 		if (rc != ROVE_OK || REFUSED(v))

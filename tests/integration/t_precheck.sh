@@ -7,7 +7,8 @@
 # (invalid), a tax id or phone another customer of the replica holds,
 # compared normalised (duplicate, naming it). What the replica cannot know,
 # the server decides: a territory the replica does not hold is only warned
-# about.
+# about. An admin's customer made before the replica's first sync goes to
+# the pool, as any admin's.
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -180,4 +181,12 @@ status=$?
 set -e
 eq "$status" "1" "customer set owner=: exit status"
 grep -q "rove admin reassign --customer ID --to USER" "$T/err" || fail "the way to move it: $(cat "$T/err")"
+# An admin's new laptop, before its first sync, does not know its role
+# yet: its customer was shown as the admin's, sent so, and refused
+# invalid ("'admin2' is an admin; customers go to reps and managers";
+# attack sixty-one). An admin's goes to the pool, as the help says.
+rove -R "$T/admin2-new" init --server "$URL" --user admin2 --token "$(token_of admin2)" 2>/dev/null
+first=$(r admin2-new customer add --name "First Of Admin2" --territory east.hz)
+eq "$(r admin2-new sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "an admin's first customer, before its first sync"
+eq "$(r admin2-new customer show "$first" --json | jq -r .owner)" "null" "an admin's first customer: in the pool"
 echo "ok"
