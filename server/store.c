@@ -56,6 +56,17 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 	return rc;
 }
 
+/* A database file that opened, without a table or key every roved
+ * database has: damaged (or another program's), never one to make with
+ * 'roved init' (attack sixty-one: its message said so). */
+static int lacks_roved(const char *dir)
+{
+	rove_error("'%s' is damaged: its database lacks tables or keys every roved database has; restore a "
+		   "backup (OPERATIONS.md, \"Restore\")",
+		   dir);
+	return ROVE_EPROTO;
+}
+
 static int store_env(const char *dir, rove_store *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -91,7 +102,7 @@ int rove_store_open_ro(const char *dir, rove_store *st, const rove_db_table *mor
 	if (rc == ROVE_OK)
 		rc = rove_db_get_u64(txn, st->meta, "node", &st->node);
 	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_EPROTO; /* an environment without format or node */
+		rc = lacks_roved(dir); /* an environment without format or node */
 	/* Committed, not aborted: the tables' handles outlive it only so. */
 	if (rc == ROVE_OK)
 		rc = rove_db_commit(txn);
@@ -336,6 +347,8 @@ int rove_store_open(const char *dir, rove_store *st, const rove_db_table *more, 
 		mdb_txn_abort(txn);
 	if (rc == ROVE_OK)
 		rc = open_added_tables(st);
+	if (rc == ROVE_ENOTFOUND)
+		rc = lacks_roved(dir);
 	if (rc != ROVE_OK) {
 		mdb_env_close(st->env);
 		st->env = NULL;

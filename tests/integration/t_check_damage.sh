@@ -4,8 +4,9 @@
 # (the damage missed what it reads, or hit free pages) or exit 1 saying
 # what is wrong - never a crash (attack forty-seven: 10 of 150 such
 # copies died of SIGSEGV or SIGBUS), never "no database" for a database
-# that is there. Under the sanitizers it is also a hunt for reads past
-# what a damaged page holds.
+# that is there (nor, for one without its format key, "run roved init").
+# Under the sanitizers it is also a hunt for reads past what a damaged
+# page holds.
 . "$(dirname "$0")/lib.sh"
 check_at_end=no # it damages databases on purpose
 
@@ -100,6 +101,19 @@ for psize in '\0\0\0\0' '\0\0\0\200'; do
 	rc=0
 	rove -R "$T/rb" status >/dev/null 2>"$T/err" || rc=$?
 	eq "$rc" 1 "rove status with a page size of $psize ($(tail -c 300 "$T/err"))"
+done
+# A database without its format key: every command says it is damaged,
+# none that it is missing and wants 'roved init' (attack sixty-one).
+rm -rf "$T/nf"
+cp -r "$T/good" "$T/nf"
+"${ROVE_CORRUPT:?}" "$T/nf" meta delall "$(printf format | od -An -tx1 | tr -d ' \n')" >/dev/null
+for cmd in "serve $T/nf --listen ipc://$T/nf.sock" "compact $T/nf --keep-days 1" "check $T/nf" "backup $T/nf $T/nf2"; do
+	rc=0
+	# shellcheck disable=SC2086 # the words of cmd
+	"$ROVED_BIN" $cmd >"$T/out" 2>&1 || rc=$?
+	eq "$rc" 1 "roved $cmd without the format key: exit status"
+	grep_q "is damaged" <"$T/out" || fail "roved $cmd without the format key: $(cat "$T/out")"
+	grep_q "roved init\|no database" <"$T/out" && fail "roved $cmd without the format key: $(cat "$T/out")"
 done
 for i in $(seq 1 "$copies"); do
 	# $RANDOM is 15 bits: two make an offset anywhere in the file.
