@@ -263,6 +263,7 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	e->nruns = 0;
 	e->seen = NULL;
 	atomic_init(&e->now_ms, 0);
+	atomic_init(&e->said_damaged, false);
 	e->time_saved = 0;
 	if (rc == ROVE_OK)
 		rc = policy_open(e);
@@ -336,6 +337,24 @@ void rove_engine_error(rove_buf *out, int code, const char *text)
 	rove_buf_reset(out);
 	if (rove_enc_error(out, code, text) != ROVE_OK)
 		rove_error("cannot encode an error reply");
+}
+
+/* A request that failed in the engine, answered with rc: what the
+ * client shows. A stored record or op that does not decode (the
+ * request itself was decoded before) is the database's damage, not the
+ * client's: said so, on both sides (attack sixty-one: "pull: malformed
+ * data", and in the log only "corrupt record in the store"). */
+static void failed_reply(rove_engine *e, rove_buf *out, int rc)
+{
+	if (rc != ROVE_EPROTO) {
+		rove_engine_error(out, rc, rove_strerror(rc));
+		return;
+	}
+	if (!atomic_exchange(&e->said_damaged, true))
+		rove_error("the database is damaged: a stored record or op does not decode, and requests that read "
+			   "it fail; stop roved and run 'roved check' on its directory (OPERATIONS.md, \"Check\")");
+	rove_engine_error(out, rc, "the server's database is damaged (its operator must run 'roved check'); your "
+				   "changes are kept");
 }
 
 void rove_engine_verror(rove_buf *out, int code, const char *fmt, va_list ap)
@@ -1394,7 +1413,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 	}
 	if (rc != ROVE_OK && rc != ROVE_EMAPFULL) {
 		for (size_t i = 0; i < n; i++)
-			rove_engine_error(&jobs[i]->reply, rc, rove_strerror(rc));
+			failed_reply(e, &jobs[i]->reply, rc);
 	}
 	return rc;
 }
@@ -1454,7 +1473,7 @@ void rove_engine_read(rove_engine *e, rove_job *job)
 	}
 	pthread_rwlock_unlock(&e->map);
 	if (rc != ROVE_OK)
-		rove_engine_error(&job->reply, rc, rove_strerror(rc));
+		failed_reply(e, &job->reply, rc);
 }
 
 /* The periodic rules (rove_policy_periodic): at most ROVE_MAX_TICK_OPS. */

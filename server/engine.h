@@ -53,6 +53,8 @@ typedef struct rove_engine {
 				 * last being this one; fixed after open */
 	size_t nruns;
 	rove_seen *seen;        /* users' syncs not stored yet (seen.h) */
+	atomic_bool said_damaged; /* a request failed on stored data that does
+				   * not decode: logged once */
 } rove_engine;
 
 /* One request: the decoded message (its bytes owned by the caller and

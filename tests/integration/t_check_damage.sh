@@ -115,6 +115,24 @@ for cmd in "serve $T/nf --listen ipc://$T/nf.sock" "compact $T/nf --keep-days 1"
 	grep_q "is damaged" <"$T/out" || fail "roved $cmd without the format key: $(cat "$T/out")"
 	grep_q "roved init\|no database" <"$T/out" && fail "roved $cmd without the format key: $(cat "$T/out")"
 done
+# A record that does not decode, served: a sync that reads it said only
+# "pull: malformed data", and roved's log "corrupt record in the store"
+# (attack sixty-one). Both now say the server's database is damaged.
+rm -rf "$T/gr"
+cp -r "$T/good" "$T/gr"
+"$ROVE_CORRUPT" "$T/gr" records garble 3 >/dev/null
+"$ROVED_BIN" serve "$T/gr" --listen "ipc://$T/gr.sock" 2>"$T/gr.log" &
+gr_pid=$!
+BG_PIDS+=("$gr_pid")
+wait_for 10 "the damaged copy served" grep_q "serving on" "$T/gr.log"
+rove -R "$T/gr-admin" init --server "ipc://$T/gr.sock" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
+rc=0
+rove -R "$T/gr-admin" sync >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a sync that reads a damaged record: exit status ($(cat "$T/err"))"
+grep_q "the server's database is damaged" <"$T/err" || fail "what the sync said: $(cat "$T/err")"
+grep_q "the database is damaged" <"$T/gr.log" || fail "what roved said: $(cat "$T/gr.log")"
+kill "$gr_pid"
+wait "$gr_pid" 2>/dev/null || true
 for i in $(seq 1 "$copies"); do
 	# $RANDOM is 15 bits: two make an offset anywhere in the file.
 	off=$(((RANDOM * 32768 + RANDOM) % size))
