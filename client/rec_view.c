@@ -838,6 +838,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 		if (!ok)
 			return ROVE_EXIT_USAGE;
 	}
+	/* Alternatives: together they printed nothing (attack sixty-one) */
+	if ((mine ? 1 : 0) + (lc.pool ? 1 : 0) + (lc.owner != NULL ? 1 : 0) > 1) {
+		rove_error("--mine, --pool and --owner are alternatives: give one");
+		return ROVE_EXIT_USAGE;
+	}
 	/* Activities newest first unless sorted otherwise: a timeline. */
 	if (lc.sort == NULL && c->id == ROVE_COLL_ACTIVITY) {
 		lc.sort = "at";
