@@ -80,7 +80,8 @@ static const char help[] =
 	"          its customer's id. A cell starting with = + - @ or a tab gets\n"
 	"          a single quote in front, so that a spreadsheet shows it as\n"
 	"          text instead of running it as a formula; import takes it off.\n"
-	"  --json  the array the kind's 'list --json' prints\n"
+	"  --json  the array the kind's 'list --json' prints, without its\n"
+	"          \"pending\" mark (what this replica has not sent yet)\n"
 	"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
 	"          shows Chinese text correctly\n";
 
@@ -117,7 +118,9 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
 			ex.c = cli_io_coll(o.arg);
 		} else {
-			if (!cli_opt_said(k))
+			if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-')
+				rove_error("no kind of record '%s' to export", o.arg);
+			else if (!cli_opt_said(k))
 				rove_error("unexpected argument '%s'", o.arg);
 			return cli_usage(usage, false);
 		}

@@ -96,18 +96,17 @@ static void field_names(const rove_coll_def *c, char *out, size_t len)
 
 int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, bool del)
 {
-	static const char set_help[] =
-		"usage: rove RECORD set ID FIELD=VALUE...\n"
-		"\n"
-		"Change fields (an empty VALUE clears one; each field once). Field names as in --json.\n";
-	static const char del_help[] =
-		"usage: rove RECORD delete ID\n"
-		"\n"
-		"Delete a record (managers and admins; reps delete nothing).\n";
+	char set_help[160], del_help[160];
 	rove_stamp st0 = {{0}, 0};
 	rec_edit ch;
 	int rc;
 
+	snprintf(set_help, sizeof(set_help),
+		 "usage: rove %s set ID FIELD=VALUE...\n\nChange fields (an empty VALUE clears one; each field "
+		 "once). Field names as in --json.\n",
+		 c->name);
+	snprintf(del_help, sizeof(del_help),
+		 "usage: rove %s delete ID\n\nDelete a record (managers and admins; reps delete nothing).\n", c->name);
 	if (cli_opt_help(argc, argv, 2) && !del) {
 		printf("usage: rove %s set ID FIELD=VALUE...\n\nChange fields (an empty VALUE clears one; each field "
 		       "once). Field names as in --json:\n",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every command answers --help with its usage on stdout and status 0, and a
-# usage error with status 2. The commands are those `rove --list-commands`
+# usage error with status 2; the usage names the command. The commands are those `rove --list-commands`
 # prints from the command tables themselves, so a command added to a table
 # is checked here without anyone adding it to a list.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +18,8 @@ for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086
 	out=$("$ROVE_BIN" $c --help) || fail "rove $c --help exited $?"
 	grep -q "usage:" <<<"$out" || fail "rove $c --help printed no usage"
+	# naming the command itself (delete and set said "rove RECORD")
+	grep -qF "rove $c" <<<"$(grep -m1 "usage:" <<<"$out")" || fail "rove $c --help: $(head -n 1 <<<"$out")"
 	# shellcheck disable=SC2086
 	out=$("$ROVE_BIN" $c -h) || fail "rove $c -h exited $?"
 	grep -q "usage:" <<<"$out" || fail "rove $c -h printed no usage"

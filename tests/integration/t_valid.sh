@@ -181,6 +181,8 @@ expect "every activity in one form" \
 TZ=UTC0 r alice activity add --customer "$base" --kind note --at 2026-03-03 >"$T/id"
 expect "the command line: local time where it runs" \
 	"$(r alice activity show "$(cat "$T/id")" --json | jq -r .at)" "2026-03-03T00:00:00Z"
+# and its help says so (it said "a UTC time": attack sixty-one)
+expect "activity add --help on --at" "$(rove activity add --help | grep -c "local time")" "1"
 res=$(r alice sync --json)
 expect "the good changes above are accepted" "$(jq .rejected <<<"$res")" "0"
 
