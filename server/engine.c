@@ -1390,7 +1390,7 @@ static int write_once(rove_engine *e, rove_job *const *jobs, size_t n, const rov
 		} else if (jrc != ROVE_OK) {
 			if (!ran)
 				early[i] = jrc;
-			rove_engine_error(&job->reply, jrc, rove_strerror(jrc));
+			failed_reply(e, &job->reply, jrc);
 		}
 	}
 	if (batch)

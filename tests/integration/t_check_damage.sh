@@ -120,7 +120,7 @@ done
 # (attack sixty-one). Both now say the server's database is damaged.
 rm -rf "$T/gr"
 cp -r "$T/good" "$T/gr"
-"$ROVE_CORRUPT" "$T/gr" records garble 3 >/dev/null
+gkey=$("$ROVE_CORRUPT" "$T/gr" records garble 3)
 "$ROVED_BIN" serve "$T/gr" --listen "ipc://$T/gr.sock" 2>"$T/gr.log" &
 gr_pid=$!
 BG_PIDS+=("$gr_pid")
@@ -131,6 +131,17 @@ rove -R "$T/gr-admin" sync >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" 1 "a sync that reads a damaged record: exit status ($(cat "$T/err"))"
 grep_q "the server's database is damaged" <"$T/err" || fail "what the sync said: $(cat "$T/err")"
 grep_q "the database is damaged" <"$T/gr.log" || fail "what roved said: $(cat "$T/gr.log")"
+# A push that changes that record: the same ("push: malformed data").
+gid=${gkey: -32}
+gid="${gid:0:8}-${gid:8:4}-${gid:12:4}-${gid:16:4}-${gid:20:12}"
+r admin sync >/dev/null
+cp -r "$T/admin" "$T/gr-admin2"
+rove -R "$T/gr-admin2" config server "ipc://$T/gr.sock" >/dev/null
+rove -R "$T/gr-admin2" customer set "$gid" tier=loyal >/dev/null
+rc=0
+rove -R "$T/gr-admin2" sync >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a push that changes a damaged record: exit status ($(cat "$T/err"))"
+grep_q "push: the server's database is damaged" <"$T/err" || fail "what the push said: $(cat "$T/err")"
 kill "$gr_pid"
 wait "$gr_pid" 2>/dev/null || true
 for i in $(seq 1 "$copies"); do
