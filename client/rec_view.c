@@ -478,10 +478,22 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 
 	fprintf(f, "usage: rove %s list%s [--search TEXT] [--sort FIELD[:desc]] [--limit N] [--wide|--json]\n",
 		c->name, pf ? " [--customer ID]" : "");
-	if (rove_schema_field(c, "owner") != NULL)
-		fprintf(f, "         [--mine | --pool | --owner LOGIN] [--territory CODE] [--tier T]\n");
-	if (rove_schema_field(c, "stage") != NULL)
-		fprintf(f, "         [--stage S]\n");
+	/* the options its fields take (has_field, list_parse) */
+	if (rove_schema_field(c, "owner") != NULL || rove_schema_field(c, "stage") != NULL ||
+	    rove_schema_field(c, "territory") != NULL || rove_schema_field(c, "tier") != NULL) {
+		fputs("        ", f);
+		if (rove_schema_field(c, "owner") != NULL)
+			fputs(rove_schema_field(c, "territory") != NULL ? " [--mine | --pool | --owner LOGIN]"
+									: " [--mine | --owner LOGIN]",
+			      f);
+		if (rove_schema_field(c, "territory") != NULL)
+			fputs(" [--territory CODE]", f);
+		if (rove_schema_field(c, "tier") != NULL)
+			fputs(" [--tier T]", f);
+		if (rove_schema_field(c, "stage") != NULL)
+			fputs(" [--stage S]", f);
+		fputc('\n', f);
+	}
 	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
 		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
@@ -489,9 +501,13 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		   "  --wide          whole ids (else the last %d characters, which any\n"
 		   "                  command taking an id accepts) and no cell cut short\n",
 		(int)(strlen(c->name) - (ies ? 1 : 0)), c->name, ies ? "ies" : "s", SHORT_ID_LEN);
-	if (rove_schema_field(c, "owner") != NULL)
+	if (rove_schema_field(c, "owner") != NULL && rove_schema_field(c, "territory") != NULL)
 		fprintf(f, "  --mine, --pool, --owner LOGIN   yours, the pool's, LOGIN's\n"
 			   "  --territory CODE                in CODE or a territory under it\n");
+	else if (rove_schema_field(c, "owner") != NULL)
+		fprintf(f, "  --mine, --owner LOGIN           yours, LOGIN's\n");
+	else if (rove_schema_field(c, "territory") != NULL)
+		fprintf(f, "  --territory CODE                in CODE or a territory under it\n");
 }
 
 /* Whether c has the field an option filters by; reported if not. */
@@ -807,8 +823,8 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			ok = has_field(c, "owner", "--mine");
 			mine = true;
 			break;
-		case OPT_POOL:
-			ok = has_field(c, "owner", "--pool");
+		case OPT_POOL: /* a customer's: a deal always has an owner */
+			ok = has_field(c, "owner", "--pool") && has_field(c, "territory", "--pool");
 			lc.pool = true;
 			break;
 		case OPT_OWNER:

@@ -219,6 +219,28 @@ for u in "${usage[@]}"; do
 	# shellcheck disable=SC2086
 	exits 2 $u
 done
+# Every option a list's usage names, it takes (opportunity list named
+# --territory and --tier, and refused them: attack sixty-two).
+for kind in customer contact contract opportunity activity dealer target; do
+	opts=$(rove "$kind" list --help | sed -n '1,3p' | grep -oE -- '--[a-z]+( [A-Z]+)?' | sort -u)
+	while read -r opt arg; do
+		case $opt in --help | --wide | --json) continue ;; esac
+		case $arg in
+		"") set -- "$opt" ;;
+		ID) set -- "$opt" "$id" ;;
+		T) set -- "$opt" loyal ;;
+		S) set -- "$opt" won ;;
+		N) set -- "$opt" 3 ;;
+		FIELD) set -- "$opt" id ;;
+		CODE) set -- "$opt" east.sh ;;
+		*) set -- "$opt" alice ;;
+		esac
+		rc=0
+		r alice "$kind" list "$@" >/dev/null 2>"$T/err" || rc=$?
+		[ "$rc" != 2 ] || fail "rove $kind list $*, named in its usage, is a usage error: $(cat "$T/err")"
+	done <<<"$opts"
+done
+exits 2 opportunity list --pool
 for b in "${invalid[@]}"; do
 	# shellcheck disable=SC2086
 	exits 1 $b
