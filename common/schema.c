@@ -564,6 +564,12 @@ int rove_schema_parse(const rove_field_def *fd, const char *text, rove_value *v,
 		return rove_schema_check_value(fd, v, why, whylen);
 	}
 	len = strlen(text);
+	/* over in characters too (a character is at most 4 bytes): said as
+	 * the field's own limit, as a shorter value over it is */
+	if (len > ROVE_MAX_STR && fd->maxlen > 0 && len > 4u * (size_t)fd->maxlen &&
+	    (fd->type == ROVE_FT_STR || fd->type == ROVE_FT_PHONE || fd->type == ROVE_FT_EMAIL ||
+	     fd->type == ROVE_FT_CODE || fd->type == ROVE_FT_LOGIN))
+		return rove_text_why(why, whylen, "%s is longer than %u characters", fd->name, fd->maxlen);
 	if (len > ROVE_MAX_STR)
 		return rove_text_why(why, whylen, "%s is longer than %u bytes", fd->name, ROVE_MAX_STR);
 	*v = rove_vstr(text, (uint32_t)len);

@@ -183,6 +183,13 @@ expect "the command line: local time where it runs" \
 	"$(r alice activity show "$(cat "$T/id")" --json | jq -r .at)" "2026-03-03T00:00:00Z"
 # and its help says so (it said "a UTC time": attack sixty-one)
 expect "activity add --help on --at" "$(rove activity add --help | grep -c "local time")" "1"
+# A value past 4096 bytes is past its field's own limit too: said as that
+# limit, as a shorter one over it is ("4096 bytes": attack sixty-two).
+long=$(printf '街%.0s' $(seq 1400))
+rc=0
+r alice customer set "$base" address="$long" 2>"$T/err" || rc=$?
+expect "an address of 1,400 characters: exit status" "$rc" "1"
+expect "an address of 1,400 characters: the limit said" "$(grep -c "longer than 500 characters" "$T/err")" "1"
 res=$(r alice sync --json)
 expect "the good changes above are accepted" "$(jq .rejected <<<"$res")" "0"
 
