@@ -266,6 +266,8 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	atomic_init(&e->said_damaged, false);
 	e->time_saved = 0;
 	if (rc == ROVE_OK)
+		rc = rove_store_sound(&e->st, dir);
+	if (rc == ROVE_OK)
 		rc = policy_open(e);
 	if (rc == ROVE_OK)
 		rc = clock_load(e);

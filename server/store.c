@@ -878,6 +878,33 @@ static int runs_load(rove_store *st, MDB_txn *txn, rove_run **out, size_t *n)
 	return ROVE_OK;
 }
 
+int rove_store_sound(rove_store *st, const char *dir)
+{
+	MDB_txn *txn = NULL;
+	MDB_stat users, records;
+	uint64_t head = 0;
+	int rc = rove_db_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_stat(txn, st->users, &users), "users");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_stat(txn, st->records, &records), "records");
+	if (rc == ROVE_OK)
+		rc = rove_store_head(st, txn, &head);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK)
+		return rc;
+	if (users.ms_entries == 0 || (head == 0) != (records.ms_entries == 0)) {
+		rove_error("'%s' is damaged: %s; restore a backup (OPERATIONS.md, \"Restore\")", dir,
+			   users.ms_entries == 0 ? "it holds no user, not even its admin"
+			   : head == 0		 ? "it holds records but no op"
+						 : "it holds ops but no record");
+		return ROVE_EPROTO;
+	}
+	return ROVE_OK;
+}
+
 int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n)
 {
 	MDB_txn *txn = NULL;

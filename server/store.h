@@ -200,6 +200,12 @@ void rove_store_batch_end(rove_store *st);
  * *runs (the caller frees it); *n is at least 1, the last being the new
  * one. */
 int rove_store_run_start(rove_store *st, rove_run **runs, size_t *n);
+/* What a database to serve must hold, checked at once when it opens
+ * (roved check reads it all): users, and records exactly when it has
+ * ops (compaction keeps the latest op and its record). ROVE_EPROTO,
+ * said, for a table emptied by damage; a served one would answer every
+ * login "authentication failed", or every pull with nothing. */
+int rove_store_sound(rove_store *st, const char *dir);
 
 /* Copies the database, consistent as of one moment, into the directory
  * dest (created, or empty), while servers may be writing to it. */

@@ -115,6 +115,18 @@ for cmd in "serve $T/nf --listen ipc://$T/nf.sock" "compact $T/nf --keep-days 1"
 	grep_q "is damaged" <"$T/out" || fail "roved $cmd without the format key: $(cat "$T/out")"
 	grep_q "roved init\|no database" <"$T/out" && fail "roved $cmd without the format key: $(cat "$T/out")"
 done
+# A table emptied by damage: served, every login failed "authentication
+# failed" (users), every pull gave nothing (records) or every replica
+# was told its server's history had changed (oplog) (attack sixty-two).
+for table in users records oplog; do
+	rm -rf "$T/et"
+	cp -r "$T/good" "$T/et"
+	"$ROVE_CORRUPT" "$T/et" "$table" delall - >/dev/null
+	rc=0
+	timeout 10 "$ROVED_BIN" serve "$T/et" --listen "ipc://$T/et.sock" >"$T/out" 2>&1 || rc=$? # (it served: 124)
+	eq "$rc" 1 "roved serve with its $table emptied: exit status ($(cat "$T/out"))"
+	grep_q "is damaged" <"$T/out" || fail "roved serve with its $table emptied: $(cat "$T/out")"
+done
 # A record that does not decode, served: a sync that reads it said only
 # "pull: malformed data", and roved's log "corrupt record in the store"
 # (attack sixty-one). Both now say the server's database is damaged.
