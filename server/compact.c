@@ -208,6 +208,14 @@ static int drop_front(uint64_t seq, const MDB_val *raw, void *arg)
 
 	if (seq >= f->head)
 		return ROVE_EEXIST; /* the head stays: it is where the next op goes */
+	/* The ops from the floor on follow on one another: dropping past a
+	 * gap would hide the damage for good (attack sixty-two) */
+	if (seq != f->floor + 1) {
+		rove_error("the oplog lacks ops %llu to %llu: the database is damaged; not compacted further (roved "
+			   "check it)",
+			   (unsigned long long)f->floor + 1, (unsigned long long)seq - 1);
+		return ROVE_EPROTO;
+	}
 	if ((rc = rove_dec_op(raw->mv_data, raw->mv_size, f->op)) != ROVE_OK)
 		return rc;
 	if (rove_hlc_ms(f->op->st.hlc) >= f->horizon_ms)

@@ -364,6 +364,14 @@ static int op_all(uint64_t seq, const MDB_val *raw, void *arg)
 		rove_error("corrupt op in the oplog");
 		return ROVE_EPROTO;
 	}
+	/* From a cursor at or past the floor the ops follow on one another:
+	 * a gap is ops lost to damage, which the replica would never get
+	 * (attack sixty-two: served, the pull skipped them). */
+	if (seq != p->h->cursor + 1) {
+		rove_error("the oplog lacks ops %llu to %llu", (unsigned long long)p->h->cursor + 1,
+			   (unsigned long long)seq - 1);
+		return ROVE_EPROTO;
+	}
 	rc = emit_op(p, seq, &p->oh, p->author, raw);
 	if (rc != ROVE_OK)
 		return rc;

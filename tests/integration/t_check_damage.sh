@@ -18,6 +18,8 @@ RANDOM=$SEED
 server_setup
 territory east
 users alice:rep:east
+r admin sync >/dev/null
+cp -r "$T/admin" "$T/admin-early" # its cursor before alice's customers
 many_customers alice 3000 40
 "$ROVED_BIN" backup "$T/srv" "$T/good" 2>"$T/err" || fail "backup: $(cat "$T/err")"
 "$ROVED_BIN" check "$T/good" >"$T/out" 2>&1 || fail "the copy before any damage: $(cat "$T/out")"
@@ -127,6 +129,29 @@ for table in users records oplog; do
 	eq "$rc" 1 "roved serve with its $table emptied: exit status ($(cat "$T/out"))"
 	grep_q "is damaged" <"$T/out" || fail "roved serve with its $table emptied: $(cat "$T/out")"
 done
+# Ops lost from the middle of the oplog: served, a pull of every op
+# skipped them with exit 0 and the replica kept what they changed, and a
+# compaction then dropped the ops around the gap, hiding it for good
+# (attack sixty-two). The pull now says the server's database is
+# damaged; the compaction stops at the gap.
+rm -rf "$T/hole"
+cp -r "$T/good" "$T/hole"
+"$ROVE_CORRUPT" "$T/hole" oplog del 1000 >/dev/null
+"$ROVED_BIN" serve "$T/hole" --listen "ipc://$T/hole.sock" 2>"$T/hole.log" &
+hole_pid=$!
+BG_PIDS+=("$hole_pid")
+wait_for 10 "the copy with a gap served" grep_q "serving on" "$T/hole.log"
+rove -R "$T/admin-early" config server "ipc://$T/hole.sock" >/dev/null
+rc=0
+rove -R "$T/admin-early" sync >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a pull across a gap in the oplog: exit status ($(cat "$T/err"))"
+grep_q "the server's database is damaged" <"$T/err" || fail "what the pull said: $(cat "$T/err")"
+kill "$hole_pid"
+wait "$hole_pid" 2>/dev/null || true
+rc=0
+"$ROVED_BIN" compact "$T/hole" --keep-days 0 >"$T/out" 2>&1 || rc=$?
+eq "$rc" 1 "roved compact across a gap in the oplog: exit status ($(cat "$T/out"))"
+grep_q "the oplog lacks ops" <"$T/out" || fail "what roved compact said: $(cat "$T/out")"
 # A record that does not decode, served: a sync that reads it said only
 # "pull: malformed data", and roved's log "corrupt record in the store"
 # (attack sixty-one). Both now say the server's database is damaged.
