@@ -51,7 +51,7 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
 				break;
 			}
 		}
-		rc = ROVE_EPROTO;
+		rc = ROVE_ENOTFOUND; /* the callers say it is damaged (lacks_roved) */
 	}
 	return rc;
 }
@@ -61,8 +61,8 @@ static int open_dbis(rove_store *st, MDB_txn *txn, const rove_db_table *more, si
  * 'roved init' (attack sixty-one: its message said so). */
 static int lacks_roved(const char *dir)
 {
-	rove_error("'%s' is damaged: its database lacks tables or keys every roved database has; restore a "
-		   "backup (OPERATIONS.md, \"Restore\")",
+	rove_error("'%s' is damaged, or not a server's: its database lacks tables or keys every roved database "
+		   "has; restore a backup (OPERATIONS.md, \"Restore\")",
 		   dir);
 	return ROVE_EPROTO;
 }

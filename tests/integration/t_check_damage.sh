@@ -117,6 +117,15 @@ for cmd in "serve $T/nf --listen ipc://$T/nf.sock" "compact $T/nf --keep-days 1"
 	grep_q "is damaged" <"$T/out" || fail "roved $cmd without the format key: $(cat "$T/out")"
 	grep_q "roved init\|no database" <"$T/out" && fail "roved $cmd without the format key: $(cat "$T/out")"
 done
+# A replica's file in a server's directory: the same (it said "malformed
+# data": attack sixty-two).
+rm -rf "$T/rf"
+mkdir "$T/rf"
+cp "$T/admin/data.mdb" "$T/rf/"
+rc=0
+timeout 10 "$ROVED_BIN" serve "$T/rf" --listen "ipc://$T/rf.sock" >"$T/out" 2>&1 || rc=$?
+eq "$rc" 1 "roved serve of a replica's file: exit status ($(cat "$T/out"))"
+grep_q "is damaged, or not a server's" <"$T/out" || fail "roved serve of a replica's file: $(cat "$T/out")"
 # A table emptied by damage: served, every login failed "authentication
 # failed" (users), every pull gave nothing (records) or every replica
 # was told its server's history had changed (oplog) (attack sixty-two).
