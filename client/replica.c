@@ -267,6 +267,15 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		rc = rove_db_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
+	/* Its file is there: a table or key missing is damage, not "no
+	 * replica" (rove init then refused the directory as holding one,
+	 * attack sixty-two: a loop with no way out). */
+	if (rc == ROVE_ENOTFOUND) {
+		rove_error("'%s' is damaged: it lacks tables or keys every replica has; set up a new replica in "
+			   "another directory with 'rove init', and sync",
+			   dir);
+		rc = ROVE_EPROTO;
+	}
 	r->records_1 = format == REPLICA_FORMAT_RECORDS_1;
 	/* The indexes: opened, or built once for an older replica. */
 	if (rc == ROVE_OK)

@@ -62,4 +62,14 @@ eq "$(r wang pending --json)" "[]" "nothing pending after a sync"
 r wang status | grep_q -x "pending:   0 op(s)" || fail "rove status after the sync: $(r wang status)"
 eq "$(r wang customer list --json | jq '[.[] | select(.pending != false)] | length')" "0" \
 	"pending false in every object once confirmed"
+# A replica whose meta table was emptied: "no replica (run 'rove init'
+# first)", and rove init then refused the directory as holding one
+# (attack sixty-two). It is said to be damaged, with the way out.
+cp -r "$T/wang" "$T/wang-nometa"
+"$ROVE_CORRUPT" "$T/wang-nometa" meta delall - >/dev/null
+rc=0
+rove -R "$T/wang-nometa" status >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "status of a replica without its meta: exit status ($(cat "$T/err"))"
+grep_q "is damaged" <"$T/err" || fail "status of a replica without its meta: $(cat "$T/err")"
+grep_q "run 'rove init' first" <"$T/err" && fail "status of a replica without its meta: $(cat "$T/err")"
 echo "ok"
