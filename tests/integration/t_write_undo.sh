@@ -27,7 +27,7 @@ r alice customer set "$bad" tier=customer >/dev/null
 rc=0
 r alice sync >"$T/out" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "the push that failed inside the writer was reported a success: $(cat "$T/out")"
-grep -q "malformed data" "$T/out" || fail "not the store's error: $(cat "$T/out")"
+grep -q "the server.s database is damaged" "$T/out" || fail "not the store's error: $(cat "$T/out")"
 if probe admin pull | grep_q "$new"; then fail "an op of the failed push was kept"; fi
 
 # The server goes on: bob's push in a batch of its own is kept.
