@@ -613,6 +613,12 @@
  * connections waits between them (thousands of times a second; 96
  * under the sanitizers on a loaded machine). */
 #define ROVE_MAX_POLL_SPIN_WAITS 30u
+/* ... but not within this long of a flood: the guard saw the descriptors
+ * short, or a quarter of them open, or its own probe refused for a full
+ * backlog. On a machine short of CPU a flooded poll thread hardly waits
+ * either (0-3 times a second, CI 2026-12-05), while a spin is on one
+ * stray connection and needs no descriptors. */
+#define ROVE_SPIN_AFTER_FLOOD_MS 3000u
 /* When the descriptors stay short this long and no connection is handed
  * over meanwhile, roved starts anew in place too: the guard cannot dial
  * its listener without a descriptor to spare, and connections a stopped

@@ -59,6 +59,7 @@ typedef struct server {
 	nng_listener listener;
 	bool listening;    /* the guard's: listener is open */
 	bool out_of_fds;   /* the guard's: it said the descriptors ran out */
+	uint64_t flood_at; /* the guard's: when it last saw a flood (mono ms; check_spin) */
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
@@ -550,7 +551,11 @@ static bool out_of_fds(server *s)
 {
 	uint64_t open_fds = 0, limit = 0;
 
-	if (fds_short(s->min_free, &open_fds, &limit)) {
+	bool short_now = fds_short(s->min_free, &open_fds, &limit);
+
+	if (short_now || open_fds > limit / 4)
+		s->flood_at = mono_ms(); /* connections pile up: no spin (check_spin) */
+	if (short_now) {
 		if (!s->out_of_fds)
 			rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
 				  "wait until some close",
@@ -650,6 +655,9 @@ static bool check_spin(server *s)
 	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u ||
 	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS || pipes != pipes_then)
 		return false;
+	(void)out_of_fds(s); /* (its answer is in flood_at) */
+	if (s->flood_at != 0 && now - s->flood_at < ROVE_SPIN_AFTER_FLOOD_MS)
+		return false;
 	memset(&none, 0, sizeof(none));
 	rove_gate_count(s->gate, &none, &all, &local);
 	if (s->relistens == 0 && all > 0)
@@ -715,6 +723,8 @@ static listener_state listener_accepts(server *s)
 		return LISTENER_FDS_SHORT;
 	if (rv == NNG_ECONNREFUSED)
 		return LISTENER_STOPPED; /* nothing listens there any more */
+	if (rv == NNG_EAGAIN)
+		s->flood_at = mono_ms(); /* its backlog full: a flood (check_spin) */
 	if (rv != 0 && rv != NNG_ETIMEDOUT) {
 		rove_warn("cannot check the listener on %s (%s): %s", s->opts->url, url, nng_strerror(rv));
 		return LISTENER_ACCEPTS;
