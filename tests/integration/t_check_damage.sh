@@ -143,20 +143,29 @@ done
 # compaction then dropped the ops around the gap, hiding it for good
 # (attack sixty-two). The pull now says the server's database is
 # damaged; the compaction stops at the gap.
+# serve_damaged NAME: roved serving $T/NAME (a damaged copy) on
+# ipc://$T/NAME.sock, its log in $T/NAME.log; its pid in SERVED.
+serve_damaged() {
+	"$ROVED_BIN" serve "$T/$1" --listen "ipc://$T/$1.sock" 2>"$T/$1.log" &
+	SERVED=$!
+	BG_PIDS+=("$SERVED")
+	wait_for 10 "the damaged copy $1 served" grep_q "serving on" "$T/$1.log"
+}
+# sync_says REPLICA WHAT TEXT: rove sync of REPLICA exits 1 saying TEXT.
+sync_says() {
+	local rc=0
+	rove -R "$T/$1" sync >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "$2: exit status ($(cat "$T/err"))"
+	grep_q "$3" <"$T/err" || fail "what $2 said: $(cat "$T/err")"
+}
 rm -rf "$T/hole"
 cp -r "$T/good" "$T/hole"
 "$ROVE_CORRUPT" "$T/hole" oplog del 1000 >/dev/null
-"$ROVED_BIN" serve "$T/hole" --listen "ipc://$T/hole.sock" 2>"$T/hole.log" &
-hole_pid=$!
-BG_PIDS+=("$hole_pid")
-wait_for 10 "the copy with a gap served" grep_q "serving on" "$T/hole.log"
+serve_damaged hole
 rove -R "$T/admin-early" config server "ipc://$T/hole.sock" >/dev/null
-rc=0
-rove -R "$T/admin-early" sync >/dev/null 2>"$T/err" || rc=$?
-eq "$rc" 1 "a pull across a gap in the oplog: exit status ($(cat "$T/err"))"
-grep_q "the server's database is damaged" <"$T/err" || fail "what the pull said: $(cat "$T/err")"
-kill "$hole_pid"
-wait "$hole_pid" 2>/dev/null || true
+sync_says admin-early "a pull across a gap in the oplog" "the server's database is damaged"
+kill "$SERVED"
+wait "$SERVED" 2>/dev/null || true
 rc=0
 "$ROVED_BIN" compact "$T/hole" --keep-days 0 >"$T/out" 2>&1 || rc=$?
 eq "$rc" 1 "roved compact across a gap in the oplog: exit status ($(cat "$T/out"))"
@@ -167,15 +176,9 @@ grep_q "the oplog lacks ops" <"$T/out" || fail "what roved compact said: $(cat "
 rm -rf "$T/gr"
 cp -r "$T/good" "$T/gr"
 gkey=$("$ROVE_CORRUPT" "$T/gr" records garble 3)
-"$ROVED_BIN" serve "$T/gr" --listen "ipc://$T/gr.sock" 2>"$T/gr.log" &
-gr_pid=$!
-BG_PIDS+=("$gr_pid")
-wait_for 10 "the damaged copy served" grep_q "serving on" "$T/gr.log"
+serve_damaged gr
 rove -R "$T/gr-admin" init --server "ipc://$T/gr.sock" --user admin --token "$ADMIN_TOKEN" 2>/dev/null
-rc=0
-rove -R "$T/gr-admin" sync >/dev/null 2>"$T/err" || rc=$?
-eq "$rc" 1 "a sync that reads a damaged record: exit status ($(cat "$T/err"))"
-grep_q "the server's database is damaged" <"$T/err" || fail "what the sync said: $(cat "$T/err")"
+sync_says gr-admin "a sync that reads a damaged record" "the server's database is damaged"
 grep_q "the database is damaged" <"$T/gr.log" || fail "what roved said: $(cat "$T/gr.log")"
 # A push that changes that record: the same ("push: malformed data").
 gid=${gkey: -32}
@@ -184,12 +187,9 @@ r admin sync >/dev/null
 cp -r "$T/admin" "$T/gr-admin2"
 rove -R "$T/gr-admin2" config server "ipc://$T/gr.sock" >/dev/null
 rove -R "$T/gr-admin2" customer set "$gid" tier=loyal >/dev/null
-rc=0
-rove -R "$T/gr-admin2" sync >/dev/null 2>"$T/err" || rc=$?
-eq "$rc" 1 "a push that changes a damaged record: exit status ($(cat "$T/err"))"
-grep_q "push: the server's database is damaged" <"$T/err" || fail "what the push said: $(cat "$T/err")"
-kill "$gr_pid"
-wait "$gr_pid" 2>/dev/null || true
+sync_says gr-admin2 "a push that changes a damaged record" "push: the server's database is damaged"
+kill "$SERVED"
+wait "$SERVED" 2>/dev/null || true
 for i in $(seq 1 "$copies"); do
 	# $RANDOM is 15 bits: two make an offset anywhere in the file.
 	off=$(((RANDOM * 32768 + RANDOM) % size))
