@@ -633,7 +633,11 @@ static bool poll_thread_usage(server *s, uint64_t *ms, uint64_t *waits)
  * meanwhile: a flood of connections that close at once keeps it as
  * busy, but it waits between them and hands connections over (attack
  * sixty: taken for the spin, its restarts cut everyone and freed
- * nothing). Taken so once roved listened anew, or while no client's
+ * nothing). On a machine short of CPU a flooded thread hardly waits
+ * either, so no spin is taken within ROVE_SPIN_AFTER_FLOOD_MS of the
+ * guard seeing a flood (flood_at: descriptors short or a quarter of
+ * them open, in out_of_fds; its probe refused for a full backlog): a
+ * spin is on one stray connection. Taken so once roved listened anew, or while no client's
  * connection is open (nothing for that thread to do): a crowd right
  * after a listen anew costs its clients a reconnect. Returns whether it
  * asked for the restart. */
