@@ -73,8 +73,9 @@ static size_t nw_slot(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 	return (size_t)rove_fnv1a(ROVE_FNV_BASIS, key, ROVE_RECORD_KEY) & (c->nwcap - 1);
 }
 
-/* Notes seq as the newest op on the record key (the walk goes up). */
-static void nw_put(check *c, const uint8_t key[ROVE_RECORD_KEY], uint64_t seq)
+/* Notes seq as the newest op on the record key (the walk goes up), and
+ * hlc, its stamp, if the newest of them. */
+static void nw_put(check *c, const uint8_t key[ROVE_RECORD_KEY], uint64_t seq, uint64_t hlc)
 {
 	size_t i = nw_slot(c, key);
 
@@ -82,19 +83,34 @@ static void nw_put(check *c, const uint8_t key[ROVE_RECORD_KEY], uint64_t seq)
 		i = (i + 1) & (c->nwcap - 1);
 	memcpy(c->nw[i].key, key, ROVE_RECORD_KEY);
 	c->nw[i].seq = seq;
+	if (hlc > c->nw[i].hlc)
+		c->nw[i].hlc = hlc;
 }
 
-/* The newest op on the record key above the floor; 0 if none. */
-uint64_t check_nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+static const struct newest *nw_find(const check *c, const uint8_t key[ROVE_RECORD_KEY])
 {
 	size_t i = nw_slot(c, key);
 
 	while (c->nw[i].key[0] != 0) {
 		if (memcmp(c->nw[i].key, key, ROVE_RECORD_KEY) == 0)
-			return c->nw[i].seq;
+			return &c->nw[i];
 		i = (i + 1) & (c->nwcap - 1);
 	}
-	return 0;
+	return NULL;
+}
+
+uint64_t check_nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+{
+	const struct newest *n = nw_find(c, key);
+
+	return n != NULL ? n->seq : 0;
+}
+
+uint64_t check_nw_hlc(const check *c, const uint8_t key[ROVE_RECORD_KEY])
+{
+	const struct newest *n = nw_find(c, key);
+
+	return n != NULL ? n->hlc : 0;
 }
 
 /* ---- the oplog and what names its ops ---- */
@@ -123,7 +139,7 @@ static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
 		char why[256], b[160];
 		rove_record_key(key, c->op->coll, &c->op->rid);
 		if (key[0] != 0 && c->nw != NULL)
-			nw_put(c, key, seq);
+			nw_put(c, key, seq, c->op->st.hlc.v);
 		if (c->op->st.hlc.v > c->max_hlc)
 			c->max_hlc = c->op->st.hlc.v;
 		if (c->op->st.node != c->st.node)
@@ -201,9 +217,10 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 			c->last_scope_ok = check_is_user(c, c->last_scope + 2);
 		} else if (p[0] == 'r' || p[0] == 't') {
 			rc = rove_pstore_code_get(&c->ps, c->txn, c->last_scope + 2, &tid);
-			if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
+			if (rc != ROVE_OK && rc != ROVE_ENOTFOUND && rc != ROVE_EPROTO)
 				return rc;
-			c->last_scope_ok = rc == ROVE_OK;
+			/* (a code whose value is no id: said by the codes walk) */
+			c->last_scope_ok = rc != ROVE_ENOTFOUND;
 		} else {
 			c->last_scope_ok = false;
 		}
@@ -308,21 +325,46 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-/* rejidx: scope NUL number(8) -> (the refusal's class). */
+/* Whether v is what rejidx keeps under an author's scope ("a:" or
+ * "x:"): the bytes the refusal counts (8), then each scope it is listed
+ * under, NUL-terminated. */
+static bool author_entry(const MDB_val *v)
+{
+	const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
+	uint32_t n = 0;
+
+	if (v->mv_size < 8)
+		return false;
+	while (p < end) {
+		const char *nul = memchr(p, 0, (size_t)(end - p));
+		if (nul == NULL || nul - p < 3 || nul - p > ROVE_MAX_SCOPE_LEN || p[1] != ':' ||
+		    ++n > ROVE_MAX_REJECT_SCOPES)
+			return false;
+		p = nul + 1;
+	}
+	return true;
+}
+
+/* rejidx: scope NUL number(8) -> empty, or under the author's scope what
+ * author_entry takes. */
 static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
 	const uint8_t *p = k->mv_data;
 	const uint8_t *nul = memchr(p, 0, k->mv_size);
 	char b[160];
-	bool held = false;
+	bool held = false, author;
 	int rc;
 
-	(void)v;
 	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8) {
 		check_problem(c, "rejidx %s: not a scope and a number", check_show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
+	author = nul - p > 2 && (p[0] == 'a' || p[0] == 'x') && p[1] == ':';
+	if (author ? !author_entry(v) : v->mv_size != 0)
+		check_problem(c, "rejidx %s %llu: a value of %zu byte(s), %s", check_show(p, (size_t)(nul - p), b, sizeof(b)),
+			(unsigned long long)rove_be64_get(nul + 1), v->mv_size,
+			author ? "not a size and the scopes the refusal is listed under" : "where none is kept");
 	if ((rc = rove_store_reject_has(&c->st, c->txn, rove_be64_get(nul + 1), &held)) != ROVE_OK)
 		return rc;
 	if (!held)
@@ -331,27 +373,37 @@ static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-static int check_user(const char *login, int role, void *arg)
+/* users: login -> the user. A user whose entry does not decode is still
+ * one: what names them is not blamed for it (attack sixty-two: a garbled
+ * user stopped the walk, and every op of the users after it was "made by
+ * a user who is not"). */
+static int check_user(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
 	rove_user u;
 	uint8_t hash[ROVE_HASH_BYTES];
-	int rc = rove_store_user_get(&c->st, c->txn, login, &u, hash);
+	char login[ROVE_MAX_NAME + 1], b[160];
 	char (*p)[ROVE_MAX_NAME + 1];
+	int rc;
 
-	(void)role;
-	if (rc == ROVE_EPROTO) {
-		check_problem(c, "users %s: the stored user does not decode", login);
+	(void)v;
+	if (k->mv_size == 0 || k->mv_size > ROVE_MAX_NAME || memchr(k->mv_data, 0, k->mv_size) != NULL) {
+		check_problem(c, "users %s: not a login", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
-	if (rc != ROVE_OK)
-		return rc;
+	memcpy(login, k->mv_data, k->mv_size);
+	login[k->mv_size] = '\0';
 	p = rove_array_room(c->users, c->nusers, &c->userscap, sizeof(*p));
 	if (p == NULL)
 		return ROVE_ENOMEM;
 	c->users = p;
 	snprintf(c->users[c->nusers++], ROVE_MAX_NAME + 1, "%s", login);
-	return ROVE_OK;
+	rc = rove_store_user_get(&c->st, c->txn, login, &u, hash);
+	if (rc == ROVE_EPROTO) {
+		check_problem(c, "users %s: the stored user does not decode", check_show(login, strlen(login), b, sizeof(b)));
+		return ROVE_OK;
+	}
+	return rc;
 }
 
 /* The counters of each user's refusals say how many are kept. */
@@ -648,11 +700,13 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	reading.env = c.st.env;
 	reading.unlocked = access == ROVE_DB_READ_ROFS || access == ROVE_DB_READ_UNLOCKED;
 	(void)mdb_env_set_assert(c.st.env, check_assert);
-	if (reading.unlocked && (reading.held = open_memstream(&held, &nheld)) != NULL) {
+	if (reading.unlocked && (reading.held = open_memstream(&held, &nheld)) != NULL)
 		c.out = reading.held;
-		/* errors too: a writer's page read may fail to decode */
-		rove_log_hold(first_err, sizeof(first_err));
-	}
+	/* The errors the store logs on the way (a damaged record, read again
+	 * by each walk that meets it: attack sixty-two saw one said 15 times)
+	 * are held: the problems say what is damaged, once each. Read
+	 * without the lock, a writer's page may fail to decode too. */
+	rove_log_hold(first_err, sizeof(first_err));
 	c.rec = malloc(sizeof(*c.rec));
 	c.other = malloc(sizeof(*c.other));
 	c.op = malloc(sizeof(*c.op));
@@ -668,13 +722,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn, &lost);
 	if (rc == ROVE_OK && lost)
 		check_problem(&c, "bydealer: missing, though meta says it is whole (roved serve makes it again)");
-	if (rc == ROVE_OK) {
-		rc = rove_store_each_user(&c.st, c.txn, check_user, &c);
-		if (rc == ROVE_EPROTO) {
-			check_problem(&c, "users: damaged; the walk stopped");
-			rc = ROVE_OK;
-		}
-	}
+	if (rc == ROVE_OK)
+		rc = walk(&c, "users", 0, "users", check_user);
 	if (rc == ROVE_OK) {
 		uint64_t nops = 0;
 		rc = rove_store_oplog_count(&c.st, c.txn, &nops);
@@ -704,8 +753,14 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	 * would stamp new ops before old ones, and they would lose. */
 	if (rc == ROVE_OK) {
 		rove_hlc clock;
+		uint64_t v = 0;
+		bool missing = rove_store_meta_get(&c.st, c.txn, "clock", &v) == ROVE_ENOTFOUND;
+		if (missing && c.max_hlc > 0)
+			check_problem(&c, "meta clock: missing, yet stamps up to %llu are held (new ops would be stamped "
+				    "by the wall clock alone, before old ones if it is behind)",
+				(unsigned long long)c.max_hlc);
 		rc = rove_store_clock_get(&c.st, c.txn, &clock);
-		if (rc == ROVE_OK && clock.v < c.max_hlc)
+		if (rc == ROVE_OK && !missing && clock.v < c.max_hlc)
 			check_problem(&c, "meta clock: %llu, before the newest stamp held %llu (new ops would be stamped "
 				    "before old ones)",
 				(unsigned long long)clock.v, (unsigned long long)c.max_hlc);
@@ -767,15 +822,18 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 	}
 	/* Whatever was found, a torn read is said as such (its problems and
 	 * errors may be a writer's pages). */
-	if (reading.held != NULL)
-		rove_log_hold(NULL, 0);
+	rove_log_hold(NULL, 0);
 	if (torn()) {
 		say_changed(dir);
 		c.problems = 0;
 		rc = ROVE_ECHANGED;
 	} else {
-		if (first_err[0] != '\0')
+		/* An error held: said when the check failed; a problem when
+		 * no walk named what it met (never "consistent" after one). */
+		if (first_err[0] != '\0' && rc != ROVE_OK)
 			rove_error("%s", first_err);
+		else if (first_err[0] != '\0' && c.problems == 0)
+			check_problem(&c, "met on the way, in no walk's table: %s", first_err);
 		release_held();
 	}
 	(void)sigaction(SIGSEGV, &old_segv, NULL);

@@ -29,11 +29,12 @@ typedef struct check {
 	/* Logins, in LMDB's (byte) order: what records and ops may name. */
 	char (*users)[ROVE_MAX_NAME + 1];
 	size_t nusers, userscap;
-	/* Each record's newest op above the floor (an open-addressed table
-	 * filled by the oplog walk; cap a power of two, key[0] 0: empty). */
+	/* Each record's newest op above the floor, and the newest stamp of
+	 * its ops there (an open-addressed table filled by the oplog walk;
+	 * cap a power of two, key[0] 0: empty). */
 	struct newest {
 		uint8_t key[ROVE_RECORD_KEY];
-		uint64_t seq;
+		uint64_t seq, hlc;
 	} *nw;
 	size_t nwcap;
 	uint64_t max_hlc;        /* the newest stamp in ops and records */
@@ -61,6 +62,9 @@ bool check_is_user(const check *c, const char *login);
 /* The newest op on the record key above the floor, as the oplog walk
  * found it; 0 if none. */
 uint64_t check_nw_get(const check *c, const uint8_t key[ROVE_RECORD_KEY]);
+/* The newest stamp of the ops on the record key above the floor; 0 if
+ * none. */
+uint64_t check_nw_hlc(const check *c, const uint8_t key[ROVE_RECORD_KEY]);
 
 /* The walks of the records and the indexes (check_records.c), each a
  * rove_db_fn over its table with c as arg. */

@@ -87,6 +87,7 @@ int rove_store_walk_raw(rove_store *st, MDB_txn *txn, const char *table, rove_db
 		{"records", st->records}, {"oplog", st->oplog},	    {"opids", st->opids},
 		{"rejects", st->rejects}, {"rejidx", st->rejidx},   {"scopelog", st->scopelog},
 		{"scoperec", st->scoperec}, {"children", st->children}, {"runs", st->runs},
+		{"users", st->users},
 	};
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)

@@ -53,7 +53,7 @@ server_stop
 # database (rove_corrupt DIR TABLE ACTION ARG...) and checks that roved
 # check exits 1 naming the table and the key.
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-n=0
+n=0 not_like=
 expect_problem() {
 	local pattern=${*: -1} rc=0 key
 	local -a what=("${@:1:$#-1}")
@@ -65,6 +65,16 @@ expect_problem() {
 	eq "$rc" "1" "check exits 1 after ${what[*]}"
 	grep -qE "$pattern" "$T/out" || fail "${what[*]} (key $key): no line like '$pattern' in: $(cat "$T/out")"
 	grep -qE "^roved: error: [0-9]+ problem\(s\) in" "$T/err" || fail "no count: $(cat "$T/err")"
+	# Each walk goes on past what it cannot read, and blames its own
+	# table only; nothing said twice; with not_like set, no line like it
+	# (a problem that only follows from the damage).
+	if [[ $pattern != *"walk stopped"* ]] && grep -q "the walk stopped" "$T/out"; then
+		fail "${what[*]}: a walk stopped: $(cat "$T/out")"
+	fi
+	[ -z "$(sort "$T/err" | uniq -d)" ] || fail "${what[*]}: an error said again and again: $(cat "$T/err")"
+	if [ -n "$not_like" ] && grep -qE "$not_like" "$T/out"; then
+		fail "${what[*]}: a line like '$not_like': $(cat "$T/out")"
+	fi
 }
 # A record's scope entry removed: the record is named as missing from it.
 expect_problem scoperec del 0 '^scoperec [^ ]+ [a-z]+/[0-9a-f-]{36}: missing'
@@ -109,6 +119,22 @@ expect_problem opids delall - '^opids [0-9a-f-]{36}: missing \(op [0-9]+ was pus
 # A user who owns customers and made ops, gone.
 expect_problem users delall "$(hex bob)" '^records customer/[0-9a-f-]{36}: owned by bob, who is not a user'
 expect_problem users delall "$(hex bob)" '^oplog [0-9]+: made by bob, who is not a user'
+# A value garbled in an index, or in a table of users: named there, and
+# the walks that read it on the way go on (attack sixty-two: a garbled
+# uniq value stopped the records walk, blamed for it; a garbled code the
+# scopelog's; a garbled user the users', and every op of every user after
+# it was "made by a user who is not").
+expect_problem uniq garble 0 '^uniq [^ ]+: a value of 8 bytes, not a record id'
+expect_problem codes garble 0 '^codes [^ ]+: a value of 8 bytes, not a record id'
+not_like='who is not a user'
+expect_problem users garble 0 '^users [^ ]+: the stored user does not decode'
+not_like=
+# A value where an index keeps none (attack sixty-two: not seen).
+expect_problem children set 0 01 '^children [a-z]+/[0-9a-f-]{36} [a-z]+/[0-9a-f-]{36}: a value of 1 byte'
+expect_problem rejidx set 0 01 '^rejidx [^ ]+ [0-9]+: a value of 1 byte'
+# The newest op gone (attack sixty-two: not seen), and the clock.
+expect_problem oplog del -1 '^records [a-z]+/[0-9a-f-]{36}: (a field stamped [0-9]+, after its every op|no op in the oplog made it)'
+expect_problem meta delall "$(hex clock)" '^meta clock: missing'
 # No run, though the server served.
 expect_problem runs delall - '^runs: none, yet the server wrote'
 # The clock set back below the stamps it gave.

@@ -3,9 +3,12 @@
  * the tests of roved check (run it while no roved writes to DIR).
  *
  *   rove_corrupt DIR TABLE del N       deletes the Nth entry (from 0) of
- *                                      TABLE
+ *                                      TABLE (from the end when N is
+ *                                      negative: -1 is the last)
  *   rove_corrupt DIR TABLE garble N    replaces the Nth entry's value with
  *                                      bytes that decode as nothing
+ *   rove_corrupt DIR TABLE set N VAL   replaces the Nth entry's value with
+ *                                      VAL (hex)
  *   rove_corrupt DIR TABLE put KEY VAL adds an entry (KEY and VAL in hex;
  *                                      "-" for an empty value)
  *   rove_corrupt DIR TABLE delall PRE  deletes every entry whose key starts
@@ -143,11 +146,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	int two = argc > 3 && (strcmp(argv[3], "put") == 0 || strcmp(argv[3], "rename") == 0 ||
-			       strcmp(argv[3], "subst") == 0);
+			       strcmp(argv[3], "subst") == 0 || strcmp(argv[3], "set") == 0);
 
 	if (argc < 5 || (two ? argc != 6 : argc != 5)) {
-		fputs("usage: rove_corrupt DIR TABLE del|garble N | delall PRE | put KEY VAL | rename PRE NEW | subst "
-		      "OLD NEW\n",
+		fputs("usage: rove_corrupt DIR TABLE del|garble N | set N VAL | delall PRE | put KEY VAL | rename PRE "
+		      "NEW | subst OLD NEW\n",
 		      stderr);
 		return 2;
 	}
@@ -189,24 +192,31 @@ int main(int argc, char **argv)
 			return fail("put", rc);
 	} else {
 		long n = strtol(argv[4], NULL, 10);
-		int garble = strcmp(argv[3], "garble") == 0;
+		int set = strcmp(argv[3], "set") == 0;
+		int garble = set || strcmp(argv[3], "garble") == 0;
+		size_t vl = 8;
 		if (!garble && strcmp(argv[3], "del") != 0) {
 			fprintf(stderr, "rove_corrupt: unknown action '%s'\n", argv[3]);
 			return 2;
 		}
+		if (set && unhex(argv[5], val, sizeof(val), &vl) != 0) {
+			fputs("rove_corrupt: VAL is hex\n", stderr);
+			return 2;
+		}
+		if (!set)
+			memset(val, 0xc1, 8); /* 0xc1: a byte MessagePack never uses */
 		if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 			return fail("cursor", rc);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		for (long i = 0; rc == 0 && i < n; i++)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		/* N from the end when negative: -1 the last entry. */
+		rc = mdb_cursor_get(cur, &k, &v, n < 0 ? MDB_LAST : MDB_FIRST);
+		for (long i = 0; rc == 0 && i < (n < 0 ? -n - 1 : n); i++)
+			rc = mdb_cursor_get(cur, &k, &v, n < 0 ? MDB_PREV : MDB_NEXT);
 		if (rc != 0)
 			return fail("no such entry", rc);
 		memcpy(key, k.mv_data, k.mv_size);
 		k.mv_data = key;
 		if (garble) {
-			/* 0xc1: a byte MessagePack never uses. */
-			memset(val, 0xc1, 8);
-			v.mv_size = 8;
+			v.mv_size = vl;
 			v.mv_data = val;
 			rc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
 		} else {
