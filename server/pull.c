@@ -395,6 +395,13 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 	rove_record *rec;
 	int rc = rove_store_oplog_head(&p->e->st, p->txn, &p->rd, seq, &p->oh, p->author, &raw);
 
+	if (rc == ROVE_ENOTFOUND) {
+		/* The scopes' log names ops past the floor only (a cursor
+		 * below it gets a snapshot): an op lost to damage (attack
+		 * sixty-two: the pull said "not found"). */
+		rove_error("the oplog lacks op %llu, which the scope log names", (unsigned long long)seq);
+		return ROVE_EPROTO;
+	}
 	if (rc != ROVE_OK)
 		return rc;
 	rove_record_key(reckey, p->oh.coll, &p->oh.rid);

@@ -19,7 +19,9 @@ server_setup
 territory east
 users alice:rep:east
 r admin sync >/dev/null
+r alice sync >/dev/null
 cp -r "$T/admin" "$T/admin-early" # its cursor before alice's customers
+cp -r "$T/alice" "$T/alice-early" # the same, of a rep (a scoped pull)
 many_customers alice 3000 40
 "$ROVED_BIN" backup "$T/srv" "$T/good" 2>"$T/err" || fail "backup: $(cat "$T/err")"
 "$ROVED_BIN" check "$T/good" >"$T/out" 2>&1 || fail "the copy before any damage: $(cat "$T/out")"
@@ -164,6 +166,10 @@ cp -r "$T/good" "$T/hole"
 serve_damaged hole
 rove -R "$T/admin-early" config server "ipc://$T/hole.sock" >/dev/null
 sync_says admin-early "a pull across a gap in the oplog" "the server's database is damaged"
+# A rep's pull reads the ops its scopes' log names: the same (attack
+# sixty-two: not seen).
+rove -R "$T/alice-early" config server "ipc://$T/hole.sock" >/dev/null
+sync_says alice-early "a rep's pull across a gap in the oplog" "the server's database is damaged"
 kill "$SERVED"
 wait "$SERVED" 2>/dev/null || true
 rc=0
