@@ -614,11 +614,18 @@
  * under the sanitizers on a loaded machine). */
 #define ROVE_MAX_POLL_SPIN_WAITS 30u
 /* ... but not within this long of a flood: the guard saw the descriptors
- * short, or a quarter of them open, or its own probe refused for a full
- * backlog. On a machine short of CPU a flooded poll thread hardly waits
- * either (0-3 times a second, CI 2026-12-05), while a spin is on one
- * stray connection and needs no descriptors. */
+ * short, or a quarter of them open, or their count move by more than
+ * ROVE_SPIN_FDS_SLACK between two looks, or its own probe refused for a
+ * full backlog. On a machine short of CPU a flooded poll thread hardly
+ * waits either (0-3 times a second, CI 2026-12-05), while a spin is on
+ * one stray connection and needs no descriptors. */
 #define ROVE_SPIN_AFTER_FLOOD_MS 3000u
+/* ... the descriptors' count may move this much between two of the
+ * guard's looks in a spin (its own probe, a metrics scrape): more is
+ * connections coming and going. nng draining 18,000 connections of a
+ * flood that had used up the descriptors kept its poll thread busy with
+ * none handed over, and was taken for a spin (CI, 2026-12-05). */
+#define ROVE_SPIN_FDS_SLACK 8u
 /* When the descriptors stay short this long and no connection is handed
  * over meanwhile, roved starts anew in place too: the guard cannot dial
  * its listener without a descriptor to spare, and connections a stopped

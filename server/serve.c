@@ -60,6 +60,7 @@ typedef struct server {
 	bool listening;    /* the guard's: listener is open */
 	bool out_of_fds;   /* the guard's: it said the descriptors ran out */
 	uint64_t flood_at; /* the guard's: when it last saw a flood (mono ms; check_spin) */
+	uint64_t fds_seen; /* the guard's: descriptors open at its last count (0: none yet) */
 	work *works;
 	rove_gate *gate;
 	uint32_t max_pipes;
@@ -553,8 +554,13 @@ static bool out_of_fds(server *s)
 
 	bool short_now = fds_short(s->min_free, &open_fds, &limit);
 
-	if (short_now || open_fds > limit / 4)
-		s->flood_at = mono_ms(); /* connections pile up: no spin (check_spin) */
+	/* Connections pile up, or come and go by the many: no spin
+	 * (check_spin). */
+	if (short_now || open_fds > limit / 4 ||
+	    (s->fds_seen != 0 && open_fds != 0 &&
+	     (open_fds > s->fds_seen + ROVE_SPIN_FDS_SLACK || open_fds + ROVE_SPIN_FDS_SLACK < s->fds_seen)))
+		s->flood_at = mono_ms();
+	s->fds_seen = open_fds;
 	if (short_now) {
 		if (!s->out_of_fds)
 			rove_warn("out of file descriptors (%llu open, the limit is %llu): new connections "
@@ -635,9 +641,10 @@ static bool poll_thread_usage(server *s, uint64_t *ms, uint64_t *waits)
  * sixty: taken for the spin, its restarts cut everyone and freed
  * nothing). On a machine short of CPU a flooded thread hardly waits
  * either, so no spin is taken within ROVE_SPIN_AFTER_FLOOD_MS of the
- * guard seeing a flood (flood_at: descriptors short or a quarter of
- * them open, in out_of_fds; its probe refused for a full backlog): a
- * spin is on one stray connection. Taken so once roved listened anew, or while no client's
+ * guard seeing a flood (flood_at: descriptors short, a quarter of them
+ * open, or their count moving by the many between two counts, in
+ * out_of_fds, which counts at each look; its probe refused for a full
+ * backlog): a spin is on one stray connection. Taken so once roved listened anew, or while no client's
  * connection is open (nothing for that thread to do): a crowd right
  * after a listen anew costs its clients a reconnect. Returns whether it
  * asked for the restart. */
@@ -652,6 +659,7 @@ static bool check_spin(server *s)
 		return false;
 	if (at != 0 && now - at < ROVE_GUARD_PERIOD_MS / 2)
 		return false;
+	(void)out_of_fds(s); /* a count at each look (its answer is in flood_at) */
 	s->poll_ms = ms;
 	s->poll_at = now;
 	s->poll_waits = waits;
@@ -659,7 +667,6 @@ static bool check_spin(server *s)
 	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u ||
 	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS || pipes != pipes_then)
 		return false;
-	(void)out_of_fds(s); /* (its answer is in flood_at) */
 	if (s->flood_at != 0 && now - s->flood_at < ROVE_SPIN_AFTER_FLOOD_MS)
 		return false;
 	memset(&none, 0, sizeof(none));
