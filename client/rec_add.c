@@ -42,8 +42,10 @@ void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable)
 		} else if (fd->type == ROVE_FT_TIME) {
 			fprintf(f,
 				"  %s: a date or a time, YYYY-MM-DD[THH:MM[:SS][Z]], %s to %s,\n"
-				"    in this computer's local time (a date: its midnight), or in UTC ending in Z\n",
-				fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX);
+				"    in this computer's local time (a date: its midnight), or in UTC ending in Z;\n"
+				"    not later than the server's time when it arrives (up to %u minutes later\n"
+				"    is taken: a laptop's clock may be that fast)\n",
+				fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX, ROVE_MAX_CLOCK_SKEW_MS / 60000u);
 		} else if (fd->type == ROVE_FT_TAXID) {
 			fprintf(f, "  %s: a 统一社会信用代码, 18 characters with its check character\n"
 				   "    (spaces and hyphens are dropped, letters made capitals)\n", fd->name);
