@@ -1,5 +1,6 @@
 /* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "net.h"
 #include "lockfile.h"
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: rove sync [--json]\n"
+	"usage: rove sync [--json] [--repair]\n"
 	"\n"
 	"Push this replica's pending changes, then pull the server's changes.\n"
 	"Exit status 3 if the server cannot be reached, or the connection to it is\n"
@@ -35,6 +36,12 @@ static const char help[] =
 	"replica holds, the replica sends its changes again (resent: how many;\n"
 	"the server decides those it lacks anew, and any it refuses show in\n"
 	"'rove rejected'), then takes a fresh copy of its data.\n"
+	"\n"
+	"--repair: take every record of this replica's scope anew from the\n"
+	"server, as a first sync does, and make the local copies of records with\n"
+	"pending changes anew from them and those changes (which are kept, and\n"
+	"sent first): the way out when a read says the replica is damaged. A\n"
+	"repair cut short (the server unreachable) goes on at the next sync.\n"
 	"\n"
 	"A long pull (a first sync) shows its progress on stderr when stderr is a\n"
 	"terminal; ROVE_PROGRESS=1 shows it anyway (a line a second), 0 never.\n";
@@ -71,6 +78,39 @@ static void ui_progress(uint64_t pulled, uint64_t cursor, uint64_t head, bool sn
 	fflush(stdout);
 }
 
+/* rove sync's options: --json, --repair. false with *status set when
+ * the command ends here (help, usage). */
+static bool parse(int argc, char **argv, bool *json, bool *repair, int *status)
+{
+	enum { OPT_JSON = CLI_OPT_LONG, OPT_REPAIR };
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"repair", no_argument, NULL, OPT_REPAIR},
+		{NULL, 0, NULL, 0},
+	};
+	cli_opt o;
+	int k;
+
+	cli_opt_init(&o, argc, argv, 1, opts);
+	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
+		if (k == 'h') {
+			*status = cli_usage(help, true);
+			return false;
+		}
+		if (k == OPT_JSON) {
+			*json = true;
+		} else if (k == OPT_REPAIR) {
+			*repair = true;
+		} else {
+			if (!cli_opt_said(k))
+				rove_error("unexpected argument '%s'", argv[o.at]);
+			*status = cli_usage(help, false);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Takes the replica's sync lock, waiting (if wait) up to timeout_ms for a
  * sync already running (said on a terminal). Returns a rove error,
  * reported. */
@@ -101,11 +141,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_lockfile lock;
 	rove_sync_stats st;
 	char hint[ROVE_NET_HINT_BUF];
-	bool json = false, ui = for_ui();
+	bool json = false, repair = false, ui = for_ui();
 	int rc, code;
 
-	if (!cli_open_json(cli, argc, argv, help, &json, &r, &code))
+	if (!parse(argc, argv, &json, &repair, &code))
 		return code;
+	rc = cli_open(cli, &r);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
 	/* A replica that cannot record what the server answers sends nothing. */
 	rc = rove_replica_writable(&r);
 	if (rc != ROVE_OK) {
@@ -121,7 +164,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	}
 	if (ui)
 		rove_sync_set_progress(ui_progress, NULL);
-	rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
+	/* (Under the sync lock: no sync meanwhile takes the old epoch.) */
+	rc = repair ? rove_replica_repair(&r) : ROVE_OK;
+	if (rc != ROVE_OK)
+		rove_error("cannot mark the replica for repair: %s", rove_strerror(rc));
+	else
+		rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
 	if (rc == ROVE_ELOST)
 		rove_error("the connection to the server at %s was lost%s; your changes are kept: what it confirmed "
 			   "is recorded, and the next sync sends the rest",

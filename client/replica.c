@@ -350,6 +350,12 @@ void rove_replica_close(rove_replica *r)
 
 /* ---- records ---- */
 
+void rpl_say_corrupt(void)
+{
+	rove_error("a record this replica holds does not decode: the replica is damaged; 'rove sync --repair' "
+		   "takes the server's records anew, keeping your pending changes");
+}
+
 int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
 	uint8_t key[ROVE_RECORD_KEY];
@@ -362,7 +368,7 @@ int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, ro
 		return rove_db_err(rc, "record");
 	rc = rove_dec_record(v.mv_data, v.mv_size, rec);
 	if (rc != ROVE_OK || rec->coll != coll || rove_uuid_cmp(&rec->id, id) != 0) {
-		rove_error("corrupt record in the replica");
+		rpl_say_corrupt();
 		return ROVE_EPROTO;
 	}
 	return ROVE_OK;
@@ -640,7 +646,7 @@ int rove_replica_each_marked(rove_replica *r, uint8_t coll, rove_record_pending_
 		const MDB_val *v = cmp < 0 ? &base.v : &view.v;
 
 		if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
-			rove_error("corrupt record in the replica");
+			rpl_say_corrupt();
 			rc = ROVE_EPROTO;
 			break;
 		}

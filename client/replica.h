@@ -309,6 +309,12 @@ typedef struct rove_pull_state {
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
+/* Marks the replica to take every record of its scope anew at its next
+ * pull (a snapshot, built aside and swapped in: its local copies of
+ * pending records made anew from it and the outbox, which is kept), and
+ * drops its bases' indexes (built again at the next read): the way out
+ * of damage to what it holds of the server's (`rove sync --repair`). */
+int rove_replica_repair(rove_replica *r);
 /* What this replica has seen of the server's history, for a push. */
 int rove_replica_seen(rove_replica *r, rove_seen *seen);
 /* The request that asks for what comes after ps (at most max items). */

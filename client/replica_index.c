@@ -343,6 +343,20 @@ int rpl_store_drop(rove_replica *r, MDB_txn *txn, MDB_dbi store)
 	return rc;
 }
 
+int rpl_index_forget(rove_replica *r, MDB_txn *txn)
+{
+	int rc = ROVE_OK;
+
+	for (int i = 0; rc == ROVE_OK && r->indexed && i < 2; i++) {
+		rc = rove_db_err(mdb_drop(txn, r->index[i], 0), "index");
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, kept_key[i], 0);
+		if (rc == ROVE_OK)
+			r->base_indexed[i] = false;
+	}
+	return rc;
+}
+
 /* ---- opening, creating, building ---- */
 
 static int open_tables(rove_replica *r, MDB_txn *txn, unsigned flags)
@@ -386,7 +400,7 @@ static int ix_walk_one(const MDB_val *k, const MDB_val *v, void *arg)
 	if (k->mv_size != ROVE_RECORD_KEY || !coll_indexed(((const uint8_t *)k->mv_data)[0]))
 		return ROVE_OK; /* customers and the like: nothing to index, nothing decoded */
 	if (rove_dec_record(v->mv_data, v->mv_size, w->rec) != ROVE_OK) {
-		rove_error("corrupt record in the replica");
+		rpl_say_corrupt();
 		return ROVE_EPROTO;
 	}
 	rpl_ikeys_of(w->rec->coll, &w->rec->id, &w->rec->fs, &ks);
@@ -670,7 +684,7 @@ int rpl_hidden_test(rpl_hidden *h, const rove_record *rec, bool *hidden)
 	else if (mrc != 0)
 		rc = rove_db_err(mrc, "replica");
 	else if ((rc = rove_record_raw_deleted(v.mv_data, v.mv_size, hidden)) != ROVE_OK)
-		rove_error("corrupt record in the replica");
+		rpl_say_corrupt();
 	if (rc == ROVE_OK) {
 		h->last = id;
 		h->have_last = true;

@@ -92,6 +92,12 @@ int rpl_index_open(rove_replica *r);
 int rpl_index_flags(rove_replica *r, MDB_txn *txn);
 /* Creates the (empty) index tables of a new replica in txn. */
 int rpl_index_create(rove_replica *r, MDB_txn *txn);
+/* Empties both bases' indexes, marked not kept (built again when a read
+ * needs one), in txn. */
+int rpl_index_forget(rove_replica *r, MDB_txn *txn);
+/* Says that a record the replica holds does not decode, and the way out
+ * (for ROVE_EPROTO from a read of one). */
+void rpl_say_corrupt(void);
 
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
  * an empty record of coll/id instead); merge creates the record. Every

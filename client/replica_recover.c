@@ -225,7 +225,7 @@ static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_de
 static int base_record(const MDB_val *v, rove_record *rec)
 {
 	if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
-		rove_error("corrupt record in the replica");
+		rpl_say_corrupt();
 		return ROVE_EPROTO;
 	}
 	return ROVE_OK;

@@ -488,6 +488,31 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	return rc;
 }
 
+static int repair_once(rove_replica *r)
+{
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, 0, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rpl_index_forget(r, txn);
+	/* An epoch no user has (they count up from 0, the first admin's,
+	 * or 1): the server answers with a snapshot, which follows any
+	 * replica in another epoch (pull_reply_follows). Kept until one is
+	 * whole: a repair cut short goes on at the next sync. */
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "epoch", UINT64_MAX);
+	return rpl_commit_or_abort(txn, rc);
+}
+
+int rove_replica_repair(rove_replica *r)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, repair_once(r));
+	return rc;
+}
+
 /* The pull position as stored in meta, read in txn. */
 int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 {

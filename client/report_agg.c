@@ -870,7 +870,7 @@ static int build_one(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	rc = rove_dec_record(v->mv_data, v->mv_size, b->rec);
 	if (rc != ROVE_OK) {
-		rove_error("corrupt record in the replica");
+		rpl_say_corrupt();
 		return ROVE_EPROTO;
 	}
 	if (b->view) {

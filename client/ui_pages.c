@@ -115,7 +115,12 @@ void ui_read_failed(ui_ctx *x, int rc)
 	if (rc == ROVE_OK)
 		return;
 	ui_put(&x->out, "<p class=\"banner bad\" role=\"alert\">");
+	/* (What malformed data read from the replica means, and the way
+	 * out: attack sixty-two saw a list stop at a damaged record.) */
 	ui_esc(&x->out, rove_strerror(rc));
+	if (rc == ROVE_EPROTO)
+		ui_put(&x->out, ": this replica is damaged. 'rove sync --repair' takes the server's records anew "
+				"(your pending changes are kept).");
 	ui_put(&x->out, "</p>");
 }
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# rove sync --repair: a replica whose copies of the server's records are
+# damaged (a stored record that does not decode, an index emptied, a
+# pending record's local copy garbled) takes them all anew from the
+# server and rebuilds its local copies of pending records from its
+# outbox, keeping every change not yet sent. Before it a damaged replica
+# had one way out, a new replica, which lost its pending changes (attack
+# sixty-two: lists cut short or empty). A read that meets such damage
+# says to repair.
+. "$(dirname "$0")/lib.sh"
+ROVE_CORRUPT=${ROVE_CORRUPT:?set ROVE_CORRUPT to the rove_corrupt binary}
+ROVE_INDEX_CHECK=${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK to the rove_index_check binary}
+
+server_setup
+territories east
+users wang:rep:east
+sync_all admin wang
+ids=()
+for i in 1 2 3 4 5 6; do
+	ids+=("$(r wang customer add --name "Repair $i" --phone "1370000100$i")")
+done
+for id in "${ids[@]:0:3}"; do
+	r wang contact add --customer "$id" --name "Ann $i" >/dev/null
+	r wang activity add --customer "$id" --kind visit --note "seen" >/dev/null
+done
+r wang sync >/dev/null
+# The base's index is built at the first read that needs it (one
+# customer's activities).
+want_first=$(r wang activity list --customer "${ids[0]}" --json | jq -c '[.[] | .id]')
+[ "$(r wang status --json | jq -r .pending)" = 0 ] || fail "wang's replica has changes pending"
+cp -r "$T/wang" "$T/wang-good"
+want_customers=$(r wang customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')
+want_activities=$(r wang activity list --json | jq -c '[.[] | .id] | sort')
+
+# fresh COPY: wang's replica as synced, with one change pending (offline).
+fresh() {
+	rm -rf "$T/$1"
+	cp -r "$T/wang-good" "$T/$1"
+	r "$1" customer set "${ids[0]}" tier=loyal >/dev/null
+}
+# repaired COPY WHAT: rove sync --repair of COPY exits 0; then every
+# customer and activity is listed, the pending change reached the
+# server, and the replica's indexes are sound.
+repaired() {
+	local out rc=0
+	out=$(r "$1" sync --repair --json 2>"$T/err") || rc=$?
+	eq "$rc" 0 "$2: rove sync --repair ($(cat "$T/err"))"
+	eq "$(jq -r .pushed <<<"$out")" 1 "$2: the pending change was sent"
+	eq "$(r "$1" customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')" "$want_customers" \
+		"$2: every customer listed after the repair"
+	eq "$(r "$1" activity list --json | jq -c '[.[] | .id] | sort')" "$want_activities" \
+		"$2: every activity listed after the repair"
+	eq "$(r "$1" activity list --customer "${ids[0]}" --json | jq -c '[.[] | .id]')" "$want_first" \
+		"$2: a customer's activities listed after the repair"
+	eq "$(r "$1" customer show "${ids[0]}" --json | jq -r .tier)" loyal "$2: the change kept"
+	eq "$(r "$1" pending --json)" "[]" "$2: nothing left pending"
+	"$ROVE_INDEX_CHECK" "$T/$1" || fail "$2: the replica's check found problems after the repair"
+}
+
+# 1. A record of the server's garbled: reads fail, saying to repair.
+fresh g
+for b in base0 base1; do "$ROVE_CORRUPT" "$T/g" "$b" garble 2 >/dev/null 2>&1 || true; done
+rc=0
+r g customer list >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a list over a garbled record"
+grep_q "rove sync --repair" <"$T/err" || fail "a damaged record's read does not say to repair: $(cat "$T/err")"
+repaired g "a garbled record"
+
+# 2. An index emptied: the activity list was empty, exit 0.
+fresh ix
+for t in index0 index1; do "$ROVE_CORRUPT" "$T/ix" "$t" delall - >/dev/null 2>&1 || true; done
+[ "$(r ix activity list --customer "${ids[0]}" --json | jq -c '[.[] | .id]')" = "[]" ] ||
+	fail "the emptied indexes left the customer's activities listed: no damage to repair"
+if "$ROVE_INDEX_CHECK" "$T/ix" 2>/dev/null; then fail "the replica's check missed the emptied indexes"; fi
+repaired ix "the indexes emptied"
+
+# 3. The local copy of the record with the pending change garbled.
+fresh v
+"$ROVE_CORRUPT" "$T/v" view garble 0 >/dev/null
+rc=0
+r v customer list >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a list over a garbled local copy"
+repaired v "a garbled local copy"
+
+# 4. Offline, the repair changes nothing and says the server is
+# unreachable (exit 3); the next one repairs.
+fresh off
+for b in base0 base1; do "$ROVE_CORRUPT" "$T/off" "$b" garble 2 >/dev/null 2>&1 || true; done
+r off config server "ipc://$T/nothing.sock" >/dev/null
+rc=0
+r off --timeout 2000 sync --repair >/dev/null 2>&1 || rc=$?
+eq "$rc" 3 "a repair with the server unreachable"
+r off config server "$URL" >/dev/null
+repaired off "a repair after one that could not reach the server"
+# 5. The first admin's replica (the server gives that user epoch 0).
+r admin sync >/dev/null
+r admin customer list >/dev/null
+cp -r "$T/admin" "$T/admin-bad"
+for b in base0 base1; do "$ROVE_CORRUPT" "$T/admin-bad" "$b" garble 1 >/dev/null 2>&1 || true; done
+rc=0
+r admin-bad customer list >/dev/null 2>&1 || rc=$?
+eq "$rc" 1 "the admin's list over a garbled record"
+r admin-bad sync --repair >/dev/null 2>"$T/err" || fail "the admin's repair: $(cat "$T/err")"
+eq "$(r admin-bad customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')" \
+	"$(r admin customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')" "the admin's customers after the repair"
+echo "ok"
