@@ -330,11 +330,13 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
  * under, NUL-terminated. */
 static bool author_entry(const MDB_val *v)
 {
-	const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
+	const char *p, *end;
 	uint32_t n = 0;
 
 	if (v->mv_size < 8)
 		return false;
+	p = (const char *)v->mv_data + 8;
+	end = (const char *)v->mv_data + v->mv_size;
 	while (p < end) {
 		const char *nul = memchr(p, 0, (size_t)(end - p));
 		if (nul == NULL || nul - p < 3 || nul - p > ROVE_MAX_SCOPE_LEN || p[1] != ':' ||
