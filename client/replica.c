@@ -350,10 +350,16 @@ void rove_replica_close(rove_replica *r)
 
 /* ---- records ---- */
 
+void rpl_say_damaged(const char *what)
+{
+	rove_error("the replica is damaged (%s): 'rove sync --repair' takes the server's records anew, keeping "
+		   "your pending changes",
+		   what);
+}
+
 void rpl_say_corrupt(void)
 {
-	rove_error("a record this replica holds does not decode: the replica is damaged; 'rove sync --repair' "
-		   "takes the server's records anew, keeping your pending changes");
+	rpl_say_damaged("a record it holds does not decode");
 }
 
 int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)

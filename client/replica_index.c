@@ -726,7 +726,7 @@ static int ix_walk(rove_replica *r, MDB_txn *txn, uint8_t coll, const ix_range *
 		memcpy(id.b, key + rg->len - 16, 16);
 		rc = rpl_visible_get(r, txn, coll, &id, rec, &pending);
 		if (rc == ROVE_ENOTFOUND) {
-			rove_error("the replica's index names a record it does not hold");
+			rpl_say_damaged("its index names a record it does not hold");
 			rc = ROVE_EPROTO;
 			break;
 		}
@@ -1048,7 +1048,7 @@ int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match
 			memcpy(id.b, kb + 2, 16);
 			rc = rpl_visible_get(r, txn, coll, &id, rec, &pending);
 			if (rc == ROVE_ENOTFOUND) {
-				rove_error("the replica's index names a record it does not hold");
+				rpl_say_damaged("its index names a record it does not hold");
 				rc = ROVE_EPROTO;
 				break;
 			}

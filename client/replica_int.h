@@ -96,8 +96,10 @@ int rpl_index_create(rove_replica *r, MDB_txn *txn);
  * needs one), in txn. */
 int rpl_index_forget(rove_replica *r, MDB_txn *txn);
 /* Says that a record the replica holds does not decode, and the way out
- * (for ROVE_EPROTO from a read of one). */
+ * (for ROVE_EPROTO from a read of one); _damaged: that the replica is
+ * damaged as what says, and the way out. */
 void rpl_say_corrupt(void);
+void rpl_say_damaged(const char *what);
 
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:
  * an empty record of coll/id instead); merge creates the record. Every
