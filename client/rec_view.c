@@ -183,19 +183,26 @@ static bool shown_column(const rec_list_ctx *lc, const rove_field_def *fd)
 
 /* The name of the customer f (a parent field) names, or its id if this
  * replica does not hold it. */
-static void parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t len)
+static int parent_name(rec_list_ctx *lc, const rove_field *f, char *out, size_t len)
 {
 	const char *ids = f->v.type == ROVE_V_STR ? f->v.s : NULL;
 	rove_uuid id;
 	const char *name;
+	int rc;
 
 	snprintf(out, len, "%.*s", ids != NULL ? (int)f->v.len : 1, ids != NULL ? ids : "-");
-	if (ids == NULL || lc->scratch == NULL || rove_uuid_parse(out, &id) != ROVE_OK ||
-	    rove_replica_get(lc->r, ROVE_COLL_CUSTOMER, &id, lc->scratch) != ROVE_OK)
-		return;
+	if (ids == NULL || lc->scratch == NULL || rove_uuid_parse(out, &id) != ROVE_OK)
+		return ROVE_OK;
+	/* One this replica does not hold keeps its id; one it cannot read
+	 * (damage, said) fails the list (attack sixty-four: exit 0 after
+	 * the error). */
+	rc = rove_replica_get(lc->r, ROVE_COLL_CUSTOMER, &id, lc->scratch);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
 	name = rove_fields_str(&lc->scratch->fs, "name");
 	if (name != NULL)
 		snprintf(out, len, "%s", name);
+	return ROVE_OK;
 }
 
 /* A table's id column: the whole id with --wide, else its last group,
@@ -226,9 +233,14 @@ static int print_one(rec_list_ctx *lc, const rove_record *rec, bool pending)
 			if (!shown_column(lc, fd))
 				continue;
 			f = rove_fields_get(&rec->fs, fd->name);
-			if ((fd->flags & ROVE_FF_PARENT) && f != NULL && lc->r != NULL)
-				parent_name(lc, f, text, sizeof(text)); /* a name says more than an id */
-			else
+			if ((fd->flags & ROVE_FF_PARENT) && f != NULL && lc->r != NULL) {
+				/* a name says more than an id */
+				int rc = parent_name(lc, f, text, sizeof(text));
+				if (rc != ROVE_OK) {
+					putchar('\n');
+					return rc;
+				}
+			} else
 				out_value_text(fd, f ? &f->v : &null, text, sizeof(text));
 			fputs("  ", stdout);
 			/* (a number is never cut: a cut one reads as another) */

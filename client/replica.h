@@ -315,6 +315,11 @@ int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);
  * drops its bases' indexes (built again at the next read): the way out
  * of damage to what it holds of the server's (`rove sync --repair`). */
 int rove_replica_repair(rove_replica *r);
+/* Whether the replica is marked so and its snapshot not yet whole: a
+ * sync then pulls before it pushes (the answers to its pushes are
+ * recorded in local copies made anew from the snapshot, not in damaged
+ * ones). */
+int rove_replica_repairing(rove_replica *r, bool *yes);
 /* What this replica has seen of the server's history, for a push. */
 int rove_replica_seen(rove_replica *r, rove_seen *seen);
 /* The request that asks for what comes after ps (at most max items). */

@@ -488,6 +488,10 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	return rc;
 }
 
+/* The epoch of a replica marked for repair: one no user has (they count
+ * up from 0, the first admin's, or 1). */
+#define REPAIR_EPOCH UINT64_MAX
+
 static int repair_once(rove_replica *r)
 {
 	MDB_txn *txn;
@@ -496,13 +500,21 @@ static int repair_once(rove_replica *r)
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rpl_index_forget(r, txn);
-	/* An epoch no user has (they count up from 0, the first admin's,
-	 * or 1): the server answers with a snapshot, which follows any
-	 * replica in another epoch (pull_reply_follows). Kept until one is
-	 * whole: a repair cut short goes on at the next sync. */
+	/* An epoch no user has: the server answers with a snapshot, which
+	 * follows any replica in another epoch (pull_reply_follows). Kept
+	 * until one is whole: a repair cut short goes on at the next sync. */
 	if (rc == ROVE_OK)
-		rc = rove_db_put_u64(txn, r->meta, "epoch", UINT64_MAX);
+		rc = rove_db_put_u64(txn, r->meta, "epoch", REPAIR_EPOCH);
 	return rpl_commit_or_abort(txn, rc);
+}
+
+int rove_replica_repairing(rove_replica *r, bool *yes)
+{
+	rove_pull_state ps;
+	int rc = rove_replica_pull_state(r, &ps);
+
+	*yes = rc == ROVE_OK && ps.epoch == REPAIR_EPOCH;
+	return rc;
 }
 
 int rove_replica_repair(rove_replica *r)

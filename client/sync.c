@@ -898,13 +898,18 @@ static int waiting_settle(rove_replica *r, uint64_t *sent)
  * left waiting is settled, and pushed when any is due. */
 static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st, clock_probe *cp)
 {
-	bool waiting = false;
+	bool waiting = false, repairing = false;
 	uint64_t sent = 0;
 	int rc = rove_replica_recovering(r, &waiting);
 
+	if (rc == ROVE_OK)
+		rc = rove_replica_repairing(r, &repairing);
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
-	if (rc == ROVE_OK && waiting)
+	/* A repair's snapshot first: the answers to the pushes are then
+	 * recorded in local copies made anew from it (attack sixty-four: a
+	 * pending claim on a damaged copy failed every sync). */
+	if (rc == ROVE_OK && (waiting || repairing))
 		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
 		rc = push_all(r, c, resend || waiting, st);
