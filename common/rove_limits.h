@@ -683,6 +683,13 @@ _Static_assert(ROVE_MAX_ADDR_INFLIGHT * 2 <= ROVE_MAX_CONTEXTS,
  * damaged index can make one per record, and the first thousand say
  * what is wrong as well as a million would. */
 #define ROVE_MAX_CHECK_PROBLEMS 1000u
+/* ... and at most this many of one kind (one message), then counts the
+ * rest of that kind: one damaged key can make a problem per op (a server
+ * node garbled: every op "missing" its answer; attack sixty-four saw
+ * 15,062 such lines hide the key itself), and kinds past the first few
+ * would not be seen. The kinds told apart: at most ROVE_CHECK_KINDS. */
+#define ROVE_MAX_CHECK_SAME 20u
+#define ROVE_CHECK_KINDS 128u
 
 /* roved compact drops at most this many ops (and their scopelog entries)
  * per write transaction: a serving roved's writer waits for each, so each

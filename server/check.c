@@ -32,14 +32,47 @@
 
 void check_problem(check *c, const char *fmt, ...)
 {
+	struct check_kind *k = NULL;
+	char line[512];
 	va_list ap;
 
-	if (c->problems++ >= ROVE_MAX_CHECK_PROBLEMS)
+	c->problems++;
+	for (size_t i = 0; i < c->nkinds && k == NULL; i++)
+		if (c->kinds[i].fmt == fmt)
+			k = &c->kinds[i];
+	if (k == NULL && c->nkinds < ROVE_CHECK_KINDS) {
+		k = &c->kinds[c->nkinds++];
+		k->fmt = fmt;
+	}
+	if (k != NULL && k->n++ >= ROVE_MAX_CHECK_SAME) {
+		k->more++;
 		return;
+	}
+	if (c->printed >= ROVE_MAX_CHECK_PROBLEMS)
+		return;
+	c->printed++;
 	va_start(ap, fmt);
-	vfprintf(c->out, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', c->out);
+	fprintf(c->out, "%s\n", line);
+	if (k != NULL && k->n == 1)
+		snprintf(k->first, sizeof(k->first), "%.*s", (int)sizeof(k->first) - 1, line); /* (cut if longer) */
+}
+
+/* After the problems listed: how many of each kind were not, and of
+ * the rest. */
+static void say_unlisted(const check *c, FILE *out)
+{
+	uint64_t more = c->problems - c->printed;
+
+	for (size_t i = 0; i < c->nkinds; i++) {
+		if (c->kinds[i].more == 0)
+			continue;
+		fprintf(out, "... and %llu more like: %s\n", (unsigned long long)c->kinds[i].more, c->kinds[i].first);
+		more -= c->kinds[i].more;
+	}
+	if (more > 0)
+		fprintf(out, "... and %llu more\n", (unsigned long long)more);
 }
 
 const char *check_show(const void *p, size_t n, char *out, size_t outlen)
@@ -724,6 +757,14 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = rove_pstore_open_ro(&c.ps, &c.st, c.txn, &lost);
 	if (rc == ROVE_OK && lost)
 		check_problem(&c, "bydealer: missing, though meta says it is whole (roved serve makes it again)");
+	/* The marks of the indexes' forms: one that is no number is made
+	 * anew with its index when roved serve opens the database. */
+	for (size_t i = 0; rc == ROVE_OK && i < 2; i++) {
+		const char *key = i == 0 ? ROVE_PSTORE_UNIQ_FORM_KEY : ROVE_PSTORE_BYDEALER_FORM_KEY;
+		uint64_t v;
+		if (rove_store_meta_get(&c.st, c.txn, key, &v) == ROVE_EPROTO)
+			check_problem(&c, "meta %s: not a number of 8 bytes (roved serve makes its index anew)", key);
+	}
 	if (rc == ROVE_OK)
 		rc = walk(&c, "users", 0, "users", check_user);
 	if (rc == ROVE_OK) {
@@ -850,8 +891,8 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		reading.held = NULL;
 	}
 	free(held);
-	if (rc == ROVE_OK && c.problems > ROVE_MAX_CHECK_PROBLEMS)
-		fprintf(out, "... and %llu more\n", (unsigned long long)(c.problems - ROVE_MAX_CHECK_PROBLEMS));
+	if (rc == ROVE_OK)
+		say_unlisted(&c, out);
 	rove_store_abort(c.txn);
 	rove_store_close(&c.st);
 	free(c.rec);

@@ -20,7 +20,16 @@ typedef struct check {
 	rove_pstore ps;
 	MDB_txn *txn;
 	FILE *out;
-	uint64_t problems;
+	uint64_t problems; /* all found */
+	uint64_t printed;  /* of them, listed */
+	/* Each kind of problem (its message), the first listed of it and
+	 * how many of it were not (ROVE_MAX_CHECK_SAME). */
+	struct check_kind {
+		const char *fmt;
+		uint64_t n, more;
+		char first[160];
+	} kinds[ROVE_CHECK_KINDS];
+	size_t nkinds;
 	uint64_t head, floor;
 	uint64_t next_seq;   /* the oplog walk's: the number expected next */
 	rove_record *rec;    /* scratch, one record */

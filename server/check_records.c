@@ -279,6 +279,26 @@ int check_record(const MDB_val *k, const MDB_val *v, void *arg)
 			}
 		}
 	}
+	/* A live territory's code names it in codes: else the server takes
+	 * a second territory with that code (attack sixty-four). */
+	if (rec->coll == ROVE_COLL_TERRITORY) {
+		const char *code = rove_fields_str(&rec->fs, "code");
+		rove_uuid holder;
+		char b[160], other[64];
+		rc = code != NULL ? rove_pstore_code_get(&c->ps, c->txn, code, &holder) : ROVE_OK;
+		if (code != NULL && rc == ROVE_ENOTFOUND) {
+			check_problem(c, "codes %s: missing (%s has that code; the server would take another territory "
+				      "with it)",
+				check_show(code, strlen(code), b, sizeof(b)), name);
+		} else if (code != NULL && rc == ROVE_OK && rove_uuid_cmp(&holder, &rec->id) != 0) {
+			uint8_t hk[ROVE_RECORD_KEY];
+			rove_record_key(hk, ROVE_COLL_TERRITORY, &holder);
+			check_problem(c, "codes %s: names %s, not %s, which has that code",
+				check_show(code, strlen(code), b, sizeof(b)), show_rec(hk, other), name);
+		} else if (rc != ROVE_OK && rc != ROVE_ENOTFOUND && rc != ROVE_EPROTO) {
+			return rc; /* (a value that is no id: said by the codes walk) */
+		}
+	}
 	/* A live customer's unique keys are held: by it, or by another live
 	 * customer (the uniq walk checks the holder). */
 	if (rec->coll == ROVE_COLL_CUSTOMER) {
@@ -454,6 +474,12 @@ int check_code(const MDB_val *k, const MDB_val *v, void *arg)
 		check_problem(c, "codes %s: points at no record %s", b, show_rec(key, name));
 	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
 		return rc;
+	if (rc == ROVE_OK) {
+		const char *code = rove_fields_str(&c->rec->fs, "code");
+		if (code == NULL || strlen(code) != k->mv_size || memcmp(code, k->mv_data, k->mv_size) != 0)
+			check_problem(c, "codes %s: points at %s, whose code is %s", b, show_rec(key, name),
+				code != NULL ? "another" : "none");
+	}
 	return ROVE_OK;
 }
 
@@ -467,7 +493,6 @@ int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
 	rove_uuid id;
 	int rc;
 
-	(void)v;
 	if (k->mv_size != 32) {
 		check_problem(c, "bydealer %s: not two record ids", check_show(k->mv_data, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
@@ -476,6 +501,8 @@ int check_bydealer(const MDB_val *k, const MDB_val *v, void *arg)
 	rove_uuid_format(&id, dn);
 	memcpy(id.b, (const uint8_t *)k->mv_data + 16, 16);
 	rc = live_customer(c, &id, name, &live);
+	if (v->mv_size != 0)
+		check_problem(c, "bydealer %s %s: a value of %zu byte(s), where none is kept", dn, name, v->mv_size);
 	if (rc == ROVE_OK && live != NULL)
 		check_problem(c, "bydealer %s %s: %s", dn, name, live);
 	if (rc != ROVE_OK || live != NULL)

@@ -12,9 +12,9 @@
  * their extension and with every country prefix gone. An index made in
  * another form is rebuilt when the server opens its database. */
 #define UNIQ_FORM     2
-#define UNIQ_FORM_KEY "uniq_form"
+#define UNIQ_FORM_KEY ROVE_PSTORE_UNIQ_FORM_KEY
 /* bydealer is whole (filled from every live customer) once this is 1. */
-#define BYDEALER_FORM_KEY "bydealer_form"
+#define BYDEALER_FORM_KEY ROVE_PSTORE_BYDEALER_FORM_KEY
 #define BYDEALER_NAME     "bydealer"
 
 size_t rove_pstore_tables(rove_pstore *ps, rove_db_table out[ROVE_PSTORE_TABLES])
@@ -252,14 +252,16 @@ static int rebuild_one(const uint8_t key[ROVE_RECORD_KEY], const MDB_val *raw, v
 	return rc;
 }
 
-/* Whether meta's key holds want. */
+/* Whether meta's key holds want. One that is no number (damaged) is
+ * not it: the index it marks is made anew, and the mark with it (attack
+ * sixty-four: roved serve refused the database, "malformed data"). */
 static int form_is(rove_store *st, MDB_txn *txn, const char *key, uint64_t want, bool *is)
 {
 	uint64_t form = 0;
 	int rc = rove_store_meta_get(st, txn, key, &form);
 
 	*is = rc == ROVE_OK && form == want;
-	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+	return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
 }
 
 int rove_pstore_open(rove_pstore *ps, rove_store *st, MDB_txn *txn, unsigned *rebuilt)

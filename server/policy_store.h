@@ -19,6 +19,10 @@
 #ifndef ROVE_POLICY_STORE_H
 #define ROVE_POLICY_STORE_H
 
+/* The meta keys above (numbers, 8 bytes; roved check reads them). */
+#define ROVE_PSTORE_UNIQ_FORM_KEY "uniq_form"
+#define ROVE_PSTORE_BYDEALER_FORM_KEY "bydealer_form"
+
 #include "ident.h"
 #include "schema.h"
 #include "store.h"

@@ -129,12 +129,26 @@ expect_problem codes garble 0 '^codes [^ ]+: a value of 8 bytes, not a record id
 not_like='who is not a user'
 expect_problem users garble 0 '^users [^ ]+: the stored user does not decode'
 not_like=
+# A territory's code gone from codes: the server then took a second
+# territory with that code (attack sixty-four: only the scope log's
+# entries were named).
+expect_problem codes del 0 '^codes [^ ]+: missing \(territory/[0-9a-f-]{36} has that code'
 # A value where an index keeps none (attack sixty-two: not seen).
 expect_problem children set 0 01 '^children [a-z]+/[0-9a-f-]{36} [a-z]+/[0-9a-f-]{36}: a value of 1 byte'
 expect_problem rejidx set 0 01 '^rejidx [^ ]+ [0-9]+: a value of 1 byte'
 # The newest op gone (attack sixty-two: not seen), and the clock.
 expect_problem oplog del -1 '^records [a-z]+/[0-9a-f-]{36}: (a field stamped [0-9]+, after its every op|no op in the oplog made it)'
 expect_problem meta delall "$(hex clock)" '^meta clock: missing'
+# The server's node garbled: every op it made looks pushed without its
+# answer. One kind of problem is listed 20 times, then counted (attack
+# sixty-four: 15,062 lines of it hid the rest).
+expect_problem meta put "$(hex node)" 0102030405060708 '^\.\.\. and [0-9]+ more like: opids [0-9a-f-]{36}: missing'
+[ "$(grep -c '^opids ' "$T/out")" = 20 ] || fail "not 20 lines of one kind: $(grep -c '^opids ' "$T/out")"
+# The mark of the uniq index's form garbled: serve refused the database
+# ("malformed data") and check said it was consistent (attack
+# sixty-four). Check names it; serve makes the index anew (below).
+expect_problem meta put "$(hex uniq_form)" 01 '^meta uniq_form: not a number of 8 bytes'
+cp -r "$T/bad$n" "$T/uf"
 # No run, though the server served.
 expect_problem runs delall - '^runs: none, yet the server wrote'
 # The clock set back below the stamps it gave.
@@ -152,6 +166,12 @@ expect_problem admreqs del 0 '^admage [0-9]+: its answer is not in admreqs'
 expect_problem admage del 0 '^admreqs: [0-9]+ answer\(s\), admage lists [0-9]+'
 expect_problem counters put "$(hex admreqs:bytes)" 0000000000000001 \
 	'^counters admreqs:bytes: 1 byte\(s\) counted, [0-9]+ kept'
+"$ROVED_BIN" serve "$T/uf" --listen "ipc://$T/uf.sock" >"$T/uf.log" 2>&1 &
+BG_PIDS+=($!)
+wait_for 10 "a database with its uniq form garbled served" grep_q "serving on" "$T/uf.log"
+kill "${BG_PIDS[-1]}"
+wait "${BG_PIDS[-1]}" 2>/dev/null || true
+"$ROVED_BIN" check "$T/uf" >"$T/out" 2>&1 || fail "after serve made the uniq index anew: $(cat "$T/out")"
 # A table gone: named.
 rm -rf "$T/notable"
 cp -a "$T/srv" "$T/notable"
