@@ -92,6 +92,12 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
 			print_ahead(s.clock_ahead_ms);
 	}
+	if (!json) {
+		bool repairing = false;
+		/* (a repair cut short: attack sixty-four found no sign of it) */
+		if (rove_replica_repairing(&r, &repairing) == ROVE_OK && repairing)
+			puts("repair:    under way: the next sync takes the server's records anew");
+	}
 	rove_replica_close(&r);
 	return ROVE_EXIT_OK;
 }

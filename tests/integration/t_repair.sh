@@ -55,6 +55,7 @@ repaired() {
 	eq "$(r "$1" customer show "${ids[0]}" --json | jq -r .tier)" loyal "$2: the change kept"
 	eq "$(r "$1" pending --json)" "[]" "$2: nothing left pending"
 	"$ROVE_INDEX_CHECK" "$T/$1" || fail "$2: the replica's check found problems after the repair"
+	if r "$1" status | grep_q "^repair:"; then fail "$2: rove status still says a repair is under way"; fi
 }
 
 # 1. A record of the server's garbled: reads fail, saying to repair.
@@ -99,6 +100,7 @@ r off config server "ipc://$T/nothing.sock" >/dev/null
 rc=0
 r off --timeout 2000 sync --repair >/dev/null 2>&1 || rc=$?
 eq "$rc" 3 "a repair with the server unreachable"
+r off status | grep_q "^repair: *under way" || fail "rove status does not say a repair is under way: $(r off status)"
 r off config server "$URL" >/dev/null
 repaired off "a repair after one that could not reach the server"
 # 5. A pending release (the server sets the owner: its answer is
