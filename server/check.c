@@ -322,6 +322,40 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 
 /* ---- refusals and users ---- */
 
+/* The rejidx entry of scope for refusal nb: *v its value, *found
+ * whether there is one. */
+static int rejidx_get(check *c, const char *scope, size_t len, uint64_t nb, MDB_val *v, bool *found)
+{
+	uint8_t key[ROVE_MAX_SCOPE_LEN + 1 + 8];
+	MDB_val k = {len + 1 + 8, key};
+	int rc;
+
+	*found = false;
+	if (len > ROVE_MAX_SCOPE_LEN)
+		return ROVE_OK;
+	memcpy(key, scope, len);
+	key[len] = 0;
+	rove_be64_put(key + len + 1, nb);
+	rc = mdb_get(c->txn, c->st.rejidx, &k, v);
+	*found = rc == 0;
+	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "rejidx");
+}
+
+/* The entry of refusal nb under its author's scope ("a:" or "x:"). */
+static int author_get(check *c, const char *author, uint64_t nb, MDB_val *v, bool *found)
+{
+	char scope[ROVE_MAX_SCOPE_LEN + 1];
+	int rc = ROVE_OK;
+
+	*found = false;
+	for (int i = 0; rc == ROVE_OK && !*found && i < 2; i++) {
+		int n = snprintf(scope, sizeof(scope), "%s:%s", i == 0 ? "a" : "x", author);
+		if (n > 0 && (size_t)n < sizeof(scope))
+			rc = rejidx_get(c, scope, (size_t)n, nb, v, found);
+	}
+	return rc;
+}
+
 static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
@@ -340,6 +374,17 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 			check_show(rj->op.author, strlen(rj->op.author), b, sizeof(b)));
 	else {
 		size_t i = 0;
+		MDB_val av;
+		bool found = false;
+		int rc = author_get(c, rj->op.author, rove_be64_get(k->mv_data), &av, &found);
+		if (rc != ROVE_OK) {
+			free(rj);
+			return rc;
+		}
+		if (!found)
+			check_problem(c, "rejidx a:%s %llu: missing (the refusal's entry under its author)",
+				check_show(rj->op.author, strlen(rj->op.author), b, sizeof(b)),
+				(unsigned long long)rove_be64_get(k->mv_data));
 		while (i < c->nrej && strcmp(c->rej[i].author, rj->op.author) != 0)
 			i++;
 		if (i == c->nrej) {
@@ -380,6 +425,72 @@ static bool author_entry(const MDB_val *v)
 	return true;
 }
 
+/* Whether an author's entry (author_entry's form) lists scope. */
+static bool author_lists(const MDB_val *v, const char *scope, size_t len)
+{
+	const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
+
+	while (p < end) {
+		const char *nul = memchr(p, 0, (size_t)(end - p));
+		if (nul == NULL)
+			return false;
+		if ((size_t)(nul - p) == len && memcmp(p, scope, len) == 0)
+			return true;
+		p = nul + 1;
+	}
+	return false;
+}
+
+/* A refusal kept is listed under its author's scope, and under each
+ * scope that entry names; an entry under a scope is one its author's
+ * entry names (attack sixty-four: a territory's entries deleted went
+ * unseen, and its managers no longer saw the refusals). */
+static int check_rejidx_links(check *c, const uint8_t *scope, size_t len, uint64_t nb, const MDB_val *v,
+			      bool author)
+{
+	char b[160], a[160];
+	MDB_val av;
+	bool found;
+	int rc;
+
+	if (author) {
+		const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
+		while (p < end) {
+			const char *nul = memchr(p, 0, (size_t)(end - p));
+			MDB_val sv;
+			if ((rc = rejidx_get(c, p, (size_t)(nul - p), nb, &sv, &found)) != ROVE_OK)
+				return rc;
+			if (!found)
+				check_problem(c, "rejidx %s %llu: missing (refusal %llu is listed under it by its author's "
+					      "entry, %s)",
+					check_show(p, (size_t)(nul - p), b, sizeof(b)), (unsigned long long)nb,
+					(unsigned long long)nb, check_show(scope, len, a, sizeof(a)));
+			p = nul + 1;
+		}
+		return ROVE_OK;
+	}
+	{
+		rove_rejection *rj = malloc(sizeof(*rj));
+		MDB_val rv;
+		uint8_t nbk[8];
+		MDB_val k = {8, nbk};
+		if (rj == NULL)
+			return ROVE_ENOMEM;
+		rove_be64_put(nbk, nb);
+		rc = mdb_get(c->txn, c->st.rejects, &k, &rv);
+		if (rc != 0 || rove_dec_rejection(rv.mv_data, rv.mv_size, rj) != ROVE_OK) {
+			free(rj);
+			return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "rejects"); /* said */
+		}
+		rc = author_get(c, rj->op.author, nb, &av, &found);
+		if (rc == ROVE_OK && found && author_entry(&av) && !author_lists(&av, (const char *)scope, len))
+			check_problem(c, "rejidx %s %llu: its author's entry does not list this scope",
+				check_show(scope, len, b, sizeof(b)), (unsigned long long)nb);
+		free(rj);
+		return rc;
+	}
+}
+
 /* rejidx: scope NUL number(8) -> empty, or under the author's scope what
  * author_entry takes. */
 static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
@@ -405,7 +516,9 @@ static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 	if (!held)
 		check_problem(c, "rejidx %s %llu: points at no refusal", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)rove_be64_get(nul + 1));
-	return ROVE_OK;
+	else if (!author || author_entry(v))
+		rc = check_rejidx_links(c, p, (size_t)(nul - p), rove_be64_get(nul + 1), v, author);
+	return rc;
 }
 
 /* users: login -> the user. A user whose entry does not decode is still

@@ -129,6 +129,12 @@ expect_problem codes garble 0 '^codes [^ ]+: a value of 8 bytes, not a record id
 not_like='who is not a user'
 expect_problem users garble 0 '^users [^ ]+: the stored user does not decode'
 not_like=
+# A refusal's entries under its scopes gone, or under its author, or
+# the author's entry garbled: the managers of those scopes no longer saw
+# it (attack sixty-four: checked clean).
+expect_problem rejidx delall "$(hex 't:')" '^rejidx t:[^ ]+ [0-9]+: missing \(refusal [0-9]+ is listed under it'
+expect_problem rejidx delall "$(hex 'a:')" '^rejidx a:walt [0-9]+: missing \(the refusal.s entry under its author'
+expect_problem rejidx garble 0 '^rejidx [^ ]+ [0-9]+: its author.s entry does not list this scope'
 # A territory's code gone from codes: the server then took a second
 # territory with that code (attack sixty-four: only the scope log's
 # entries were named).
