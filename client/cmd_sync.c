@@ -40,8 +40,9 @@ static const char help[] =
 	"--repair: take every record of this replica's scope anew from the\n"
 	"server, as a first sync does, and make the local copies of records with\n"
 	"pending changes anew from them and those changes (which are kept, and\n"
-	"sent first): the way out when a read says the replica is damaged. A\n"
-	"repair cut short (the server unreachable) goes on at the next sync.\n"
+	"sent once the new copies are in): the way out when a read says the\n"
+	"replica is damaged. A repair cut short (the server unreachable) goes on\n"
+	"at the next sync; 'rove status' says so meanwhile.\n"
 	"\n"
 	"A long pull (a first sync) shows its progress on stderr when stderr is a\n"
 	"terminal; ROVE_PROGRESS=1 shows it anyway (a line a second), 0 never.\n";
