@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "net.h"
+#include "rove_assert.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -81,28 +82,38 @@ bool cli_is_help(const char *arg)
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
-bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
+bool cli_parse_flags(int argc, char **argv, const char *help, const char *const *names, bool *given, int *status)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, CLI_OPT_LONG},
-		{NULL, 0, NULL, 0},
-	};
+	struct option opts[CLI_MAX_FLAGS + 1];
+	size_t n = 0;
 	cli_opt o;
 	int k;
 
+	for (; names[n] != NULL; n++) {
+		ROVE_ASSERT(n < CLI_MAX_FLAGS);
+		opts[n] = (struct option){names[n], no_argument, NULL, CLI_OPT_LONG + (int)n};
+	}
+	opts[n] = (struct option){NULL, 0, NULL, 0};
 	cli_opt_init(&o, argc, argv, 1, opts);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k == 'h') {
 			*status = cli_usage(help, true);
 			return false;
 		}
-		if (k != CLI_OPT_LONG) {
+		if (k < CLI_OPT_LONG || k >= CLI_OPT_LONG + (int)n) {
 			*status = cli_usage(help, false);
 			return false;
 		}
-		*json = true;
+		given[k - CLI_OPT_LONG] = true;
 	}
 	return true;
+}
+
+bool cli_parse_json_flag(int argc, char **argv, const char *help, bool *json, int *status)
+{
+	static const char *const names[] = {"json", NULL};
+
+	return cli_parse_flags(argc, argv, help, names, json, status);
 }
 
 bool cli_open_json(const rove_cli *cli, int argc, char **argv, const char *help, bool *json, rove_replica *r,

@@ -111,6 +111,13 @@ int cli_secret_end(cli_secret *s, int status, const char *what);
 int cli_stdout_close(int status);
 /* True if arg is -h or --help. */
 bool cli_is_help(const char *arg);
+/* Parses argv[1..] of a command whose options are flags, no value: names
+ * (NULL-ended, at most CLI_MAX_FLAGS; "json" for --json), given[i] set
+ * when names[i] is given. False when the command is over: help printed
+ * (for -h or --help anywhere before an unknown argument) or a usage
+ * error reported, and *status is the exit status. */
+#define CLI_MAX_FLAGS 4
+bool cli_parse_flags(int argc, char **argv, const char *help, const char *const *names, bool *given, int *status);
 /* Parses argv[1..] of a command whose only option is --json, setting *json
  * when it is given. False when the command is over: help printed (for -h or
  * --help anywhere before an unknown argument) or a usage error reported, and

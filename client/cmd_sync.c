@@ -1,6 +1,5 @@
 /* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
-#include "cli_opt.h"
 #include "err.h"
 #include "net.h"
 #include "lockfile.h"
@@ -79,39 +78,6 @@ static void ui_progress(uint64_t pulled, uint64_t cursor, uint64_t head, bool sn
 	fflush(stdout);
 }
 
-/* rove sync's options: --json, --repair. false with *status set when
- * the command ends here (help, usage). */
-static bool parse(int argc, char **argv, bool *json, bool *repair, int *status)
-{
-	enum { OPT_JSON = CLI_OPT_LONG, OPT_REPAIR };
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"repair", no_argument, NULL, OPT_REPAIR},
-		{NULL, 0, NULL, 0},
-	};
-	cli_opt o;
-	int k;
-
-	cli_opt_init(&o, argc, argv, 1, opts);
-	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
-		if (k == 'h') {
-			*status = cli_usage(help, true);
-			return false;
-		}
-		if (k == OPT_JSON) {
-			*json = true;
-		} else if (k == OPT_REPAIR) {
-			*repair = true;
-		} else {
-			if (!cli_opt_said(k))
-				rove_error("unexpected argument '%s'", argv[o.at]);
-			*status = cli_usage(help, false);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Takes the replica's sync lock, waiting (if wait) up to timeout_ms for a
  * sync already running (said on a terminal). Returns a rove error,
  * reported. */
@@ -142,11 +108,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_lockfile lock;
 	rove_sync_stats st;
 	char hint[ROVE_NET_HINT_BUF];
-	bool json = false, repair = false, ui = for_ui();
+	static const char *const flags[] = {"json", "repair", NULL};
+	bool given[2] = {false, false}, json, repair, ui = for_ui();
 	int rc, code;
 
-	if (!parse(argc, argv, &json, &repair, &code))
+	if (!cli_parse_flags(argc, argv, help, flags, given, &code))
 		return code;
+	json = given[0];
+	repair = given[1];
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);

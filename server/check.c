@@ -322,38 +322,66 @@ static int check_opid(const MDB_val *k, const MDB_val *v, void *arg)
 
 /* ---- refusals and users ---- */
 
-/* The rejidx entry of scope for refusal nb: *v its value, *found
- * whether there is one. */
-static int rejidx_get(check *c, const char *scope, size_t len, uint64_t nb, MDB_val *v, bool *found)
+/* Refusal n by author is listed under its author and under each scope
+ * that entry names (attack sixty-four: a territory's entries deleted
+ * went unseen, and its managers no longer saw the refusals). */
+static int check_listed(check *c, const char *author, uint64_t n)
 {
-	uint8_t key[ROVE_MAX_SCOPE_LEN + 1 + 8];
-	MDB_val k = {len + 1 + 8, key};
+	rove_reject_scopes *ls = malloc(sizeof(*ls));
+	char b[160], a[160];
+	uint64_t bytes;
 	int rc;
 
-	*found = false;
-	if (len > ROVE_MAX_SCOPE_LEN)
-		return ROVE_OK;
-	memcpy(key, scope, len);
-	key[len] = 0;
-	rove_be64_put(key + len + 1, nb);
-	rc = mdb_get(c->txn, c->st.rejidx, &k, v);
-	*found = rc == 0;
-	return rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "rejidx");
+	if (ls == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_store_reject_author_get(&c->st, c->txn, author, n, &bytes, ls);
+	if (rc == ROVE_ENOTFOUND)
+		check_problem(c, "rejidx a:%s %llu: missing (the refusal's entry under its author)",
+			check_show(author, strlen(author), b, sizeof(b)), (unsigned long long)n);
+	for (uint32_t i = 0; rc == ROVE_OK && i < ls->n; i++) {
+		bool listed = false;
+		rc = rove_store_reject_listed(&c->st, c->txn, ls->s[i], n, &listed);
+		if (rc == ROVE_OK && !listed)
+			check_problem(c, "rejidx %s %llu: missing (refusal %llu is listed under it by its author's entry, "
+				      "%s:%s)",
+				check_show(ls->s[i], strlen(ls->s[i]), b, sizeof(b)), (unsigned long long)n,
+				(unsigned long long)n, ls->apart ? "x" : "a", check_show(author, strlen(author), a, sizeof(a)));
+	}
+	free(ls);
+	/* (an entry that does not decode: said by the rejidx walk) */
+	return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
 }
 
-/* The entry of refusal nb under its author's scope ("a:" or "x:"). */
-static int author_get(check *c, const char *author, uint64_t nb, MDB_val *v, bool *found)
+/* Refusal n, listed under scope (not its author's), is one its author's
+ * entry names. */
+static int check_lister(check *c, const char *scope, uint64_t n)
 {
-	char scope[ROVE_MAX_SCOPE_LEN + 1];
-	int rc = ROVE_OK;
+	rove_rejection *rj = malloc(sizeof(*rj));
+	rove_reject_scopes *ls = malloc(sizeof(*ls));
+	uint8_t nb[8];
+	MDB_val k = {8, nb}, v;
+	uint64_t bytes;
+	bool named = false;
+	int rc = rj == NULL || ls == NULL ? ROVE_ENOMEM : ROVE_OK;
 
-	*found = false;
-	for (int i = 0; rc == ROVE_OK && !*found && i < 2; i++) {
-		int n = snprintf(scope, sizeof(scope), "%s:%s", i == 0 ? "a" : "x", author);
-		if (n > 0 && (size_t)n < sizeof(scope))
-			rc = rejidx_get(c, scope, (size_t)n, nb, v, found);
+	rove_be64_put(nb, n);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_get(c->txn, c->st.rejects, &k, &v), "rejects");
+	if (rc == ROVE_OK && rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK)
+		rc = ROVE_EPROTO; /* said by the rejects walk */
+	if (rc == ROVE_OK)
+		rc = rove_store_reject_author_get(&c->st, c->txn, rj->op.author, n, &bytes, ls);
+	for (uint32_t i = 0; rc == ROVE_OK && !named && i < ls->n; i++)
+		named = strcmp(ls->s[i], scope) == 0;
+	if (rc == ROVE_OK && !named) {
+		char b[160];
+		check_problem(c, "rejidx %s %llu: its author's entry does not list this scope",
+			check_show(scope, strlen(scope), b, sizeof(b)), (unsigned long long)n);
 	}
-	return rc;
+	free(rj);
+	free(ls);
+	/* (what is missing or does not decode: said by the other walks) */
+	return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
 }
 
 static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
@@ -374,17 +402,11 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 			check_show(rj->op.author, strlen(rj->op.author), b, sizeof(b)));
 	else {
 		size_t i = 0;
-		MDB_val av;
-		bool found = false;
-		int rc = author_get(c, rj->op.author, rove_be64_get(k->mv_data), &av, &found);
+		int rc = check_listed(c, rj->op.author, rove_be64_get(k->mv_data));
 		if (rc != ROVE_OK) {
 			free(rj);
 			return rc;
 		}
-		if (!found)
-			check_problem(c, "rejidx a:%s %llu: missing (the refusal's entry under its author)",
-				check_show(rj->op.author, strlen(rj->op.author), b, sizeof(b)),
-				(unsigned long long)rove_be64_get(k->mv_data));
 		while (i < c->nrej && strcmp(c->rej[i].author, rj->op.author) != 0)
 			i++;
 		if (i == c->nrej) {
@@ -403,121 +425,42 @@ static int check_reject(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
-/* Whether v is what rejidx keeps under an author's scope ("a:" or
- * "x:"): the bytes the refusal counts (8), then each scope it is listed
- * under, NUL-terminated. */
-static bool author_entry(const MDB_val *v)
-{
-	const char *p, *end;
-	uint32_t n = 0;
-
-	if (v->mv_size < 8)
-		return false;
-	p = (const char *)v->mv_data + 8;
-	end = (const char *)v->mv_data + v->mv_size;
-	while (p < end) {
-		const char *nul = memchr(p, 0, (size_t)(end - p));
-		if (nul == NULL || nul - p < 3 || nul - p > ROVE_MAX_SCOPE_LEN || p[1] != ':' ||
-		    ++n > ROVE_MAX_REJECT_SCOPES)
-			return false;
-		p = nul + 1;
-	}
-	return true;
-}
-
-/* Whether an author's entry (author_entry's form) lists scope. */
-static bool author_lists(const MDB_val *v, const char *scope, size_t len)
-{
-	const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
-
-	while (p < end) {
-		const char *nul = memchr(p, 0, (size_t)(end - p));
-		if (nul == NULL)
-			return false;
-		if ((size_t)(nul - p) == len && memcmp(p, scope, len) == 0)
-			return true;
-		p = nul + 1;
-	}
-	return false;
-}
-
-/* A refusal kept is listed under its author's scope, and under each
- * scope that entry names; an entry under a scope is one its author's
- * entry names (attack sixty-four: a territory's entries deleted went
- * unseen, and its managers no longer saw the refusals). */
-static int check_rejidx_links(check *c, const uint8_t *scope, size_t len, uint64_t nb, const MDB_val *v,
-			      bool author)
-{
-	char b[160], a[160];
-	MDB_val av;
-	bool found;
-	int rc;
-
-	if (author) {
-		const char *p = (const char *)v->mv_data + 8, *end = (const char *)v->mv_data + v->mv_size;
-		while (p < end) {
-			const char *nul = memchr(p, 0, (size_t)(end - p));
-			MDB_val sv;
-			if ((rc = rejidx_get(c, p, (size_t)(nul - p), nb, &sv, &found)) != ROVE_OK)
-				return rc;
-			if (!found)
-				check_problem(c, "rejidx %s %llu: missing (refusal %llu is listed under it by its author's "
-					      "entry, %s)",
-					check_show(p, (size_t)(nul - p), b, sizeof(b)), (unsigned long long)nb,
-					(unsigned long long)nb, check_show(scope, len, a, sizeof(a)));
-			p = nul + 1;
-		}
-		return ROVE_OK;
-	}
-	{
-		rove_rejection *rj = malloc(sizeof(*rj));
-		MDB_val rv;
-		uint8_t nbk[8];
-		MDB_val k = {8, nbk};
-		if (rj == NULL)
-			return ROVE_ENOMEM;
-		rove_be64_put(nbk, nb);
-		rc = mdb_get(c->txn, c->st.rejects, &k, &rv);
-		if (rc != 0 || rove_dec_rejection(rv.mv_data, rv.mv_size, rj) != ROVE_OK) {
-			free(rj);
-			return rc == 0 || rc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(rc, "rejects"); /* said */
-		}
-		rc = author_get(c, rj->op.author, nb, &av, &found);
-		if (rc == ROVE_OK && found && author_entry(&av) && !author_lists(&av, (const char *)scope, len))
-			check_problem(c, "rejidx %s %llu: its author's entry does not list this scope",
-				check_show(scope, len, b, sizeof(b)), (unsigned long long)nb);
-		free(rj);
-		return rc;
-	}
-}
-
-/* rejidx: scope NUL number(8) -> empty, or under the author's scope what
- * author_entry takes. */
+/* rejidx: scope NUL number(8) -> empty, or under the author's scope
+ * what rove_store_reject_author_dec takes. */
 static int check_rejidx(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
 	const uint8_t *p = k->mv_data;
 	const uint8_t *nul = memchr(p, 0, k->mv_size);
-	char b[160];
-	bool held = false, author;
+	char b[160], scope[ROVE_MAX_SCOPE_LEN + 1];
+	rove_reject_scopes *ls = NULL;
+	uint64_t n, bytes;
+	bool held = false, author, valued;
 	int rc;
 
-	if (nul == NULL || k->mv_size - (size_t)(nul - p) - 1 != 8) {
+	if (nul == NULL || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || k->mv_size - (size_t)(nul - p) - 1 != 8) {
 		check_problem(c, "rejidx %s: not a scope and a number", check_show(p, k->mv_size, b, sizeof(b)));
 		return ROVE_OK;
 	}
+	memcpy(scope, p, (size_t)(nul - p));
+	scope[nul - p] = '\0';
+	n = rove_be64_get(nul + 1);
 	author = nul - p > 2 && (p[0] == 'a' || p[0] == 'x') && p[1] == ':';
-	if (author ? !author_entry(v) : v->mv_size != 0)
-		check_problem(c, "rejidx %s %llu: a value of %zu byte(s), %s", check_show(p, (size_t)(nul - p), b, sizeof(b)),
-			(unsigned long long)rove_be64_get(nul + 1), v->mv_size,
+	if (author && (ls = malloc(sizeof(*ls))) == NULL)
+		return ROVE_ENOMEM;
+	valued = author ? rove_store_reject_author_dec(v, &bytes, ls) == ROVE_OK : v->mv_size == 0;
+	free(ls);
+	if (!valued)
+		check_problem(c, "rejidx %s %llu: a value of %zu byte(s), %s", check_show(scope, strlen(scope), b, sizeof(b)),
+			(unsigned long long)n, v->mv_size,
 			author ? "not a size and the scopes the refusal is listed under" : "where none is kept");
-	if ((rc = rove_store_reject_has(&c->st, c->txn, rove_be64_get(nul + 1), &held)) != ROVE_OK)
+	if ((rc = rove_store_reject_has(&c->st, c->txn, n, &held)) != ROVE_OK)
 		return rc;
 	if (!held)
-		check_problem(c, "rejidx %s %llu: points at no refusal", check_show(p, (size_t)(nul - p), b, sizeof(b)),
-			(unsigned long long)rove_be64_get(nul + 1));
-	else if (!author || author_entry(v))
-		rc = check_rejidx_links(c, p, (size_t)(nul - p), rove_be64_get(nul + 1), v, author);
+		check_problem(c, "rejidx %s %llu: points at no refusal", check_show(scope, strlen(scope), b, sizeof(b)),
+			(unsigned long long)n);
+	else if (!author)
+		rc = check_lister(c, scope, n);
 	return rc;
 }
 

@@ -440,11 +440,21 @@ int rove_store_reject_each(rove_store *st, MDB_txn *txn, const char (*scopes)[RO
  * grew meanwhile is taken up first. */
 int rove_store_begin_beside(rove_store *st, MDB_txn **txn);
 /* Whether an entry is there (*out; ROVE_OK either way): child under
- * parent in children, the op at seq under scope in scopelog, refusal n. */
+ * parent in children, the op at seq under scope in scopelog, refusal n
+ * under scope in rejidx, refusal n. */
 int rove_store_child_has(rove_store *st, MDB_txn *txn, const uint8_t parent[ROVE_RECORD_KEY],
 			 const uint8_t child[ROVE_RECORD_KEY], bool *out);
 int rove_store_scopelog_has(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool *out);
+int rove_store_reject_listed(rove_store *st, MDB_txn *txn, const char *scope, uint64_t n, bool *out);
 int rove_store_reject_has(rove_store *st, MDB_txn *txn, uint64_t n, bool *out);
+/* The value rejidx keeps under a refusal's author ("a:" or "x:" LOGIN)
+ * decoded: the bytes it was counted for and the scopes it is listed
+ * under (out->apart unset). ROVE_EPROTO if it is not one. */
+int rove_store_reject_author_dec(const MDB_val *v, uint64_t *bytes, rove_reject_scopes *out);
+/* Refusal n's entry under its author: ROVE_ENOTFOUND if neither "a:" nor
+ * "x:" holds one, ROVE_EPROTO if it does not decode. */
+int rove_store_reject_author_get(rove_store *st, MDB_txn *txn, const char *author, uint64_t n, uint64_t *bytes,
+				 rove_reject_scopes *out);
 /* The bytes of the op at seq as stored (not decoded: the check says
  * what does not decode); ROVE_ENOTFOUND if the oplog lacks it. */
 int rove_store_oplog_raw(rove_store *st, MDB_txn *txn, uint64_t seq, MDB_val *raw);

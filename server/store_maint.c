@@ -52,6 +52,14 @@ int rove_store_scopelog_has(rove_store *st, MDB_txn *txn, const char *scope, uin
 	return has_key(txn, st->scopelog, "scopelog", key, store_scope_key(key, scope, nb, 8), out);
 }
 
+int rove_store_reject_listed(rove_store *st, MDB_txn *txn, const char *scope, uint64_t n, bool *out)
+{
+	uint8_t key[STORE_KEY_MAX], nb[8];
+
+	rove_be64_put(nb, n);
+	return has_key(txn, st->rejidx, "rejidx", key, store_scope_key(key, scope, nb, 8), out);
+}
+
 int rove_store_reject_has(rove_store *st, MDB_txn *txn, uint64_t n, bool *out)
 {
 	uint8_t nb[8];

@@ -108,6 +108,47 @@ static int forget_answer(rove_store *st, MDB_txn *txn, const uint8_t nb[8], rove
 	return store_opid_forget_refused(st, txn, &rj->op.op_id);
 }
 
+int rove_store_reject_author_dec(const MDB_val *v, uint64_t *bytes, rove_reject_scopes *out)
+{
+	const uint8_t *p, *end;
+
+	out->n = 0;
+	out->apart = false;
+	if (v->mv_size < 8)
+		return ROVE_EPROTO;
+	*bytes = rove_be64_get(v->mv_data);
+	for (p = (const uint8_t *)v->mv_data + 8, end = (const uint8_t *)v->mv_data + v->mv_size; p < end;) {
+		const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
+		if (nul == NULL || nul - p < 3 || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || out->n == ROVE_MAX_REJECT_SCOPES)
+			return ROVE_EPROTO;
+		memcpy(out->s[out->n++], p, (size_t)(nul - p) + 1);
+		p = nul + 1;
+	}
+	return ROVE_OK;
+}
+
+int rove_store_reject_author_get(rove_store *st, MDB_txn *txn, const char *author, uint64_t n, uint64_t *bytes,
+				 rove_reject_scopes *out)
+{
+	char scope[ROVE_MAX_SCOPE_LEN + 1];
+	uint8_t key[STORE_KEY_MAX], nb[8];
+	int rc = ROVE_ENOTFOUND;
+
+	rove_be64_put(nb, n);
+	for (int i = 0; rc == ROVE_ENOTFOUND && i < 2; i++) {
+		MDB_val k, v;
+		if (snprintf(scope, sizeof(scope), "%s:%s", i == 0 ? "a" : "x", author) >= (int)sizeof(scope))
+			return ROVE_ENOTFOUND; /* no author so long */
+		k.mv_size = store_scope_key(key, scope, nb, 8);
+		k.mv_data = key;
+		rc = rove_db_err(mdb_get(txn, st->rejidx, &k, &v), "rejidx");
+		if (rc == ROVE_OK)
+			rc = rove_store_reject_author_dec(&v, bytes, out);
+		out->apart = i == 1;
+	}
+	return rc;
+}
+
 /* Drops the author's oldest refusal of a class (the first of its "a:" or
  * "x:" range, ascope) and the
  * answer kept for its op; *bytes gets what it was counted for. */
@@ -115,38 +156,29 @@ static int drop_oldest(rove_store *st, MDB_txn *txn, const char *ascope, rove_re
 {
 	uint8_t key[STORE_KEY_MAX], nb[8];
 	size_t plen = store_scope_key(key, ascope, NULL, 0);
-	const uint8_t *p, *end;
-	char scopes[ROVE_MAX_REJECT_SCOPES][ROVE_MAX_SCOPE_LEN + 1];
-	uint32_t ns = 0;
+	rove_reject_scopes *scopes = malloc(sizeof(*scopes));
 	MDB_cursor *c;
 	MDB_val k = {plen, key}, v;
-	int rc = rove_db_err(mdb_cursor_open(txn, st->rejidx, &c), "cursor");
+	int rc = scopes == NULL ? ROVE_ENOMEM : rove_db_err(mdb_cursor_open(txn, st->rejidx, &c), "cursor");
 
-	if (rc != ROVE_OK)
+	if (rc != ROVE_OK) {
+		free(scopes);
 		return rc;
+	}
 	rc = rove_db_err(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE), "rejidx");
-	if (rc == ROVE_OK && (k.mv_size != plen + 8 || memcmp(k.mv_data, key, plen) != 0 || v.mv_size < 8))
+	if (rc == ROVE_OK && (k.mv_size != plen + 8 || memcmp(k.mv_data, key, plen) != 0))
 		rc = ROVE_EPROTO; /* the counters say there is one */
 	if (rc == ROVE_OK) {
 		memcpy(nb, (const uint8_t *)k.mv_data + plen, 8);
-		*bytes = rove_be64_get(v.mv_data);
-		/* Copy out the other scopes before any write moves the map. */
-		for (p = (const uint8_t *)v.mv_data + 8, end = (const uint8_t *)v.mv_data + v.mv_size; p < end;) {
-			const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
-			if (nul == NULL || nul == p || (size_t)(nul - p) > ROVE_MAX_SCOPE_LEN ||
-			    ns == ROVE_MAX_REJECT_SCOPES) {
-				rc = ROVE_EPROTO;
-				break;
-			}
-			memcpy(scopes[ns++], p, (size_t)(nul - p) + 1);
-			p = nul + 1;
-		}
+		/* The other scopes copied out before any write moves the map. */
+		rc = rove_store_reject_author_dec(&v, bytes, scopes);
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_del(c, 0), "rejidx");
 	mdb_cursor_close(c);
-	for (uint32_t i = 0; rc == ROVE_OK && i < ns; i++)
-		rc = index_del(st, txn, scopes[i], nb);
+	for (uint32_t i = 0; rc == ROVE_OK && i < scopes->n; i++)
+		rc = index_del(st, txn, scopes->s[i], nb);
+	free(scopes);
 	if (rc == ROVE_OK)
 		rc = forget_answer(st, txn, nb, rj);
 	if (rc == ROVE_OK) {
