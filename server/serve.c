@@ -667,7 +667,10 @@ static bool check_spin(server *s)
 	if (at == 0 || ms - was < (now - at) * ROVE_MAX_POLL_BUSY_PCT / 100u ||
 	    (waits - waited) * 1000u > (now - at) * ROVE_MAX_POLL_SPIN_WAITS || pipes != pipes_then)
 		return false;
-	if (s->flood_at != 0 && now - s->flood_at < ROVE_SPIN_AFTER_FLOOD_MS)
+	/* (flood_at may be after now: out_of_fds above sets it at this
+	 * look; now - flood_at then wrapped and a flood passed for a spin,
+	 * CI 2026-12-05 twice) */
+	if (s->flood_at != 0 && s->flood_at + ROVE_SPIN_AFTER_FLOOD_MS > now)
 		return false;
 	memset(&none, 0, sizeof(none));
 	rove_gate_count(s->gate, &none, &all, &local);
