@@ -362,7 +362,9 @@ void rpl_say_corrupt(void)
 	rpl_say_damaged("a record it holds does not decode");
 }
 
-int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
+/* rpl_rec_get without a word: ROVE_EPROTO for a record that does not
+ * decode (or is not the one its key names). */
+static int rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
 {
 	uint8_t key[ROVE_RECORD_KEY];
 	MDB_val k = {ROVE_RECORD_KEY, key}, v;
@@ -373,11 +375,41 @@ int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, ro
 	if (rc != 0)
 		return rove_db_err(rc, "record");
 	rc = rove_dec_record(v.mv_data, v.mv_size, rec);
-	if (rc != ROVE_OK || rec->coll != coll || rove_uuid_cmp(&rec->id, id) != 0) {
-		rpl_say_corrupt();
+	if (rc != ROVE_OK || rec->coll != coll || rove_uuid_cmp(&rec->id, id) != 0)
 		return ROVE_EPROTO;
-	}
 	return ROVE_OK;
+}
+
+int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	int rc = rec_get(txn, dbi, coll, id, rec);
+
+	if (rc == ROVE_EPROTO)
+		rpl_say_corrupt();
+	return rc;
+}
+
+/* A damaged record met by a recovery: absent, counted; else said. */
+static int damaged(rove_replica *r)
+{
+	if (r->damage_as_absent) {
+		r->damage_skipped++;
+		return ROVE_ENOTFOUND;
+	}
+	rpl_say_corrupt();
+	return ROVE_EPROTO;
+}
+
+int rpl_rec_read(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec)
+{
+	int rc = rec_get(txn, dbi, coll, id, rec);
+
+	return rc == ROVE_EPROTO ? damaged(r) : rc;
+}
+
+int rpl_rec_decode(rove_replica *r, const MDB_val *v, rove_record *rec)
+{
+	return rove_dec_record(v->mv_data, v->mv_size, rec) == ROVE_OK ? ROVE_OK : damaged(r);
 }
 
 /* Gets a record or an empty one for coll/id. */

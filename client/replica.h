@@ -84,6 +84,12 @@ typedef struct rove_replica {
 	bool records_1;      /* made before record format 2: its number is
 			      * raised with its first write (replica.c) */
 	uint64_t read_txnid;
+	/* While a recovery from a server's lost history runs: a record of a
+	 * base or of the view that does not decode reads as absent (the
+	 * fresh snapshot replaces it, the view is made anew from it),
+	 * counted in damage_skipped (replica_recover.c). */
+	bool damage_as_absent;
+	uint64_t damage_skipped;
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 

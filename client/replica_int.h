@@ -108,6 +108,14 @@ void rpl_say_damaged(const char *what);
  * stored record's, rpl_ikeys_of; none if it was absent); rpl_rec_was
  * reads them (into tmp). */
 int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
+/* rpl_rec_read: rpl_rec_get, but while r->damage_as_absent a record that
+ * does not decode is ROVE_ENOTFOUND, counted (nothing said);
+ * rpl_rec_decode: the same for a stored value v read by a walk. */
+int rpl_rec_read(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
+int rpl_rec_decode(rove_replica *r, const MDB_val *v, rove_record *rec);
+/* Warns of the damaged records a recovery passed over (r->damage_skipped),
+ * if any, and counts anew. */
+void rpl_say_passed_over(rove_replica *r);
 int rpl_rec_get_or_empty(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
 int rpl_rec_was(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *tmp, rpl_ikeys *was);
 int rpl_rec_put(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, const rove_record *rec, const rpl_ikeys *was,

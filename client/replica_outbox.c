@@ -233,12 +233,18 @@ int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const ro
 			      const rove_fields *fs, rpl_work *w)
 {
 	rpl_ikeys was = {0};
-	int rc = rpl_rec_get(txn, r->view, coll, id, &w->a);
+	int rc = rpl_rec_read(r, txn, r->view, coll, id, &w->a);
 
 	if (rc == ROVE_OK)
 		rpl_ikeys_of(coll, id, &w->a.fs, &was);
 	else if (rc == ROVE_ENOTFOUND)
-		rc = rpl_rec_get_or_empty(txn, r->base, coll, id, &w->a);
+		rc = rpl_rec_read(r, txn, r->base, coll, id, &w->a);
+	if (rc == ROVE_ENOTFOUND) {
+		w->a.coll = coll;
+		w->a.id = *id;
+		rove_fields_init(&w->a.fs);
+		rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_merge(&w->a.fs, fs, NULL);
 	if (rc == ROVE_OK)

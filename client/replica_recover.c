@@ -221,16 +221,6 @@ static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_de
 	return rc == ROVE_OK ? lost_queue(lw) : rc;
 }
 
-/* A record of a base, decoded into rec; a damaged one is said. */
-static int base_record(const MDB_val *v, rove_record *rec)
-{
-	if (rove_dec_record(v->mv_data, v->mv_size, rec) != ROVE_OK) {
-		rpl_say_corrupt();
-		return ROVE_EPROTO;
-	}
-	return ROVE_OK;
-}
-
 static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	lost_walk *lw = arg;
@@ -242,9 +232,9 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)k;
-	rc = base_record(v, old);
+	rc = rpl_rec_decode(lw->r, v, old);
 	if (rc != ROVE_OK)
-		return rc;
+		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc; /* damaged: its copy comes anew */
 	c = rove_schema_coll(old->coll);
 	/* (a target set again over a deleted one holds the mark at 0) */
 	del = rove_record_deleted(old) ? rove_fields_get(&old->fs, ROVE_FIELD_DELETED) : NULL;
@@ -464,9 +454,9 @@ static int orphan_note_one(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)k;
-	rc = base_record(v, old);
+	rc = rpl_rec_decode(ow->r, v, old);
 	if (rc != ROVE_OK)
-		return rc;
+		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc; /* damaged: its copy comes anew */
 	c = rove_schema_coll(old->coll);
 	/* Deleted (by anyone): not brought back. (A target set again over a
 	 * deleted one holds the mark at 0: attack fifty-six, targets were
@@ -715,7 +705,7 @@ static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool d
 			break;
 		memcpy(key, k.mv_data, ORPHAN_KEY);
 		/* decoded into the walk's own memory before anything is written */
-		rc = base_record(&v, &lw->w->a);
+		rc = rpl_rec_decode(lw->r, &v, &lw->w->a);
 		if (rc == ROVE_OK)
 			rc = orphan_settle_one(lw, &lw->w->a, due, seen, &done, &present);
 		/* An orphan waiting that the server holds now: seen (a copy of
@@ -949,7 +939,7 @@ static int op_taken(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_recor
 		return rc;
 	parent = rove_fields_str(&op->fs, pf->name);
 	if (parent == NULL) {
-		rc = rpl_rec_get(txn, r->aside, op->coll, &op->rid, scratch);
+		rc = rpl_rec_read(r, txn, r->aside, op->coll, &op->rid, scratch);
 		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK;
 		if (rc != ROVE_OK)
@@ -1072,6 +1062,11 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 
 	if (w == NULL)
 		return ROVE_ENOMEM;
+	/* The records this replica holds go anew with the fresh snapshot:
+	 * one that does not decode is passed over, not a recovery stopped
+	 * for good (attack sixty-four). */
+	r->damage_as_absent = true;
+	r->damage_skipped = 0;
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_get(r, txn, &prev);
@@ -1105,8 +1100,20 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 
 	if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
+	r->damage_as_absent = false;
+	if (rc == ROVE_OK)
+		rpl_say_passed_over(r);
 	rpl_work_free(w);
 	return rc;
+}
+
+void rpl_say_passed_over(rove_replica *r)
+{
+	if (r->damage_skipped > 0)
+		rove_warn("%" PRIu64 " damaged record%s of this replica did not decode: taken anew from the server "
+			  "(what only %s held is lost)",
+			  r->damage_skipped, r->damage_skipped == 1 ? "" : "s", r->damage_skipped == 1 ? "it" : "they");
+	r->damage_skipped = 0;
 }
 
 int rove_replica_history_lost(rove_replica *r, uint64_t *resend)

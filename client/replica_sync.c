@@ -701,12 +701,19 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t serve
 	 * replica knows it) */
 	if (server_ms == 0)
 		server_ms = rpl_now_ms(r, txn);
+	/* The old base's records that do not decode are passed over: the
+	 * new one holds the server's copies. */
+	r->damage_as_absent = true;
+	r->damage_skipped = 0;
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_lost_requeue(r, txn, floor, server_ms);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_journal_to_outbox(r, txn, w, true, floor);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_taken_held_back(r, txn, w);
+	r->damage_as_absent = false;
+	if (rc == ROVE_OK)
+		rpl_say_passed_over(r);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", 0);
 	if (rc == ROVE_OK)
