@@ -95,9 +95,11 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	if (!json) {
 		bool repairing = false;
 		/* (a repair cut short: attack sixty-four found no sign of it) */
-		if (rove_replica_repairing(&r, &repairing) == ROVE_OK && repairing)
+		rc = rove_replica_repairing(&r, &repairing);
+		if (rc == ROVE_OK && repairing)
 			puts("repair:    under way: the next sync takes the server's records anew");
 	}
 	rove_replica_close(&r);
-	return ROVE_EXIT_OK;
+	/* (a damaged record of the sync's state, said as it was read) */
+	return rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
 }

@@ -40,8 +40,9 @@ static const char help[] =
 	"server, as a first sync does, and make the local copies of records with\n"
 	"pending changes anew from them and those changes (which are kept, and\n"
 	"sent once the new copies are in): the way out when a read says the\n"
-	"replica is damaged. A repair cut short (the server unreachable) goes on\n"
-	"at the next sync; 'rove status' says so meanwhile.\n"
+	"replica is damaged. What of the sync's own records does not read (a\n"
+	"command names it) is set anew first. A repair cut short (the server\n"
+	"unreachable) goes on at the next sync; 'rove status' says so meanwhile.\n"
 	"\n"
 	"A long pull (a first sync) shows its progress on stderr when stderr is a\n"
 	"terminal; ROVE_PROGRESS=1 shows it anyway (a line a second), 0 never.\n";
@@ -116,6 +117,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		return code;
 	json = given[0];
 	repair = given[1];
+	/* What of the sync's own state does not read is set anew first: the
+	 * repair takes it from the server (attack sixty-four: a damaged base
+	 * number left the replica unopenable, repair or not). */
+	rc = repair ? rove_replica_meta_fix(cli->dir) : ROVE_OK;
+	if (rc != ROVE_OK) {
+		rove_error("cannot repair the replica's records of its sync: %s", rove_strerror(rc));
+		return cli_exit(rc);
+	}
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);

@@ -8,8 +8,11 @@
 
 #include "db.h"
 #include "err.h"
+#include "hlc.h"
 #include "log.h"
 #include "report.h"
+#include "rove_assert.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
  * rove, which reads format 1 only, refuses it then and not before. */
 #define REPLICA_FORMAT 4
 #define REPLICA_FORMAT_RECORDS_1 3
+#define REPLICA_FORMAT_DAMAGED 255 /* a number past it is damage */
 #define REPLICA_MAXDBS 16
 /* The time of the last sync: a file beside the database (see synced). */
 #define LAST_SYNC_FILE "last_sync"
@@ -59,18 +63,218 @@ static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 }
 
+/* ---- meta keys that may be damaged ----
+ * A meta value of the wrong size (LMDB keeps no checksum: a disk's or a
+ * hand's damage) is named, with the way out (attack sixty-four: syncs
+ * blamed the outbox, the server or the token, or the replica would not
+ * open). What the key holds decides the way out:
+ *   META_REPAIR  the sync's own state, kept again by 'rove sync --repair'
+ *                (rove_replica_meta_fix sets it as below first);
+ *   META_CONFIG  a setting of 'rove config': read as empty meanwhile
+ *                (r->bad_setting), the server not called until set;
+ *   META_NEW     what makes the replica itself (format, id, user): a new
+ *                replica. */
+enum meta_way { META_NEW, META_CONFIG, META_REPAIR };
+/* How META_REPAIR keys are set anew. */
+enum meta_fix { FIX_DROP, FIX_ZERO, FIX_CLOCK, FIX_NOW, FIX_ROLE };
+
+static const struct meta_key {
+	const char *key;
+	enum meta_way way;
+	enum meta_fix fix;
+	const char *setting; /* META_CONFIG: rove config's name for it */
+} meta_keys[] = {
+	{"format", META_NEW, FIX_DROP, NULL},
+	{"id", META_NEW, FIX_DROP, NULL},
+	{"user", META_NEW, FIX_DROP, NULL},
+	{"server", META_CONFIG, FIX_DROP, "server"},
+	{"token", META_CONFIG, FIX_DROP, "token"},
+	{"tls_ca", META_CONFIG, FIX_DROP, "ca"},
+	/* the base shown until the repair's snapshot replaces it */
+	{"base", META_REPAIR, FIX_ZERO, NULL},
+	{"role", META_REPAIR, FIX_ROLE, NULL}, /* the next pull says it */
+	/* the indexes: built anew */
+	{"index", META_REPAIR, FIX_ZERO, NULL},
+	{"indexed/0", META_REPAIR, FIX_ZERO, NULL},
+	{"indexed/1", META_REPAIR, FIX_ZERO, NULL},
+	/* the pull's position and the server's history: the repair's
+	 * snapshot, or a recovery that sends again what the server lacks */
+	{"cursor", META_REPAIR, FIX_DROP, NULL},
+	{"epoch", META_REPAIR, FIX_DROP, NULL},
+	{"snap_seq", META_REPAIR, FIX_DROP, NULL},
+	{"snap_key", META_REPAIR, FIX_DROP, NULL},
+	{"run", META_REPAIR, FIX_DROP, NULL},
+	{"ack_run", META_REPAIR, FIX_DROP, NULL},
+	{"ack_seq", META_REPAIR, FIX_DROP, NULL},
+	{"ack_floor", META_REPAIR, FIX_DROP, NULL},
+	{"server_id", META_REPAIR, FIX_DROP, NULL},
+	{"pulled_hlc", META_REPAIR, FIX_DROP, NULL},
+	{"resending", META_REPAIR, FIX_DROP, NULL},
+	/* clocks: past every stamp this replica made, so that a change
+	 * made next orders after its pending ones, and the journal counts
+	 * as forgetting them all (a recovery then compares every record) */
+	{"hlc", META_REPAIR, FIX_CLOCK, NULL},
+	{"journal_floor", META_REPAIR, FIX_CLOCK, NULL},
+	{"recover_floor", META_REPAIR, FIX_CLOCK, NULL},
+	/* orphans wait from now */
+	{"orphans_at", META_REPAIR, FIX_NOW, NULL},
+};
+
+static const struct meta_key *meta_key_of(const char *key)
+{
+	for (size_t i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++)
+		if (strcmp(meta_keys[i].key, key) == 0)
+			return &meta_keys[i];
+	return NULL;
+}
+
+/* The size a meta value must have (its largest for strings and bytes). */
+static bool meta_size_ok(const char *key, size_t n)
+{
+	if (strcmp(key, "run") == 0 || strcmp(key, "ack_run") == 0 || strcmp(key, "id") == 0)
+		return n == 16;
+	if (strcmp(key, "snap_key") == 0)
+		return n <= ROVE_MAX_SNAP_KEY;
+	if (strcmp(key, "server") == 0 || strcmp(key, "tls_ca") == 0)
+		return n <= ROVE_MAX_URL;
+	if (strcmp(key, "token") == 0)
+		return n == ROVE_TOKEN_HEX;
+	if (strcmp(key, "user") == 0 || strcmp(key, "role") == 0)
+		return n >= 1 && n <= ROVE_MAX_NAME;
+	return n == 8;
+}
+
+int rpl_meta_damaged(const char *key)
+{
+	const struct meta_key *m = meta_key_of(key);
+
+	if (m != NULL && m->way == META_REPAIR)
+		rpl_say_damaged_key(key);
+	else if (m != NULL && m->way == META_CONFIG)
+		rove_error("the replica's setting '%s' is damaged: set it anew with 'rove config %s VALUE'", m->setting,
+			   m->setting);
+	else
+		rove_error("the replica is damaged (its '%s' does not read): set up a new replica in another "
+			   "directory with 'rove init', and sync",
+			   key);
+	return ROVE_EPROTO;
+}
+
+/* The newest stamp of the ops in table t (outbox: after their 8-byte
+ * acknowledgement; journal: as they are), into *max. One that does not
+ * decode is passed over. */
+static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_t *max)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, t, &c), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t acked;
+		int drc = outbox ? rpl_outbox_decode(&v, &acked, &w->op) : rove_dec_op(v.mv_data, v.mv_size, &w->op);
+		for (uint32_t i = 0; drc == ROVE_OK && i < w->op.fs.n; i++)
+			if (w->op.fs.f[i].st.hlc.v > *max)
+				*max = w->op.fs.f[i].st.hlc.v;
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "replica");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Sets the damaged META_REPAIR key m anew in txn (r's tables open). */
+static int meta_fix_one(rove_replica *r, MDB_txn *txn, const struct meta_key *m, rpl_work *w)
+{
+	MDB_val k = {strlen(m->key), (void *)m->key};
+	uint64_t v = 0;
+	MDB_stat s0, s1;
+	int rc = ROVE_OK;
+
+	switch (m->fix) {
+	case FIX_DROP:
+		return rove_db_err(mdb_del(txn, r->meta, &k, NULL), "meta");
+	case FIX_ROLE:
+		return rove_db_put_str(txn, r->meta, m->key, "unknown");
+	case FIX_NOW:
+		return rove_db_put_u64(txn, r->meta, m->key, rove_wall_ms());
+	case FIX_CLOCK:
+		v = rove_hlc_from_ms(rove_wall_ms()).v;
+		rc = ops_newest(txn, r->outbox, true, w, &v);
+		if (rc == ROVE_OK)
+			rc = ops_newest(txn, r->journal, false, w, &v);
+		return rc == ROVE_OK ? rove_db_put_u64(txn, r->meta, m->key, v + 1) : rc;
+	case FIX_ZERO:
+		/* the base: the one that holds records (the other is emptied
+		 * at each swap), 0 if both or neither do (the repair's
+		 * snapshot replaces it) */
+		if (strcmp(m->key, "base") == 0) {
+			rc = rove_db_err(mdb_stat(txn, r->bases[0], &s0), "base0");
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_stat(txn, r->bases[1], &s1), "base1");
+			v = rc == ROVE_OK && s0.ms_entries == 0 && s1.ms_entries > 0;
+		}
+		return rc == ROVE_OK ? rove_db_put_u64(txn, r->meta, m->key, v) : rc;
+	}
+	ROVE_ASSERT(!"a meta key without a fix");
+	return ROVE_EPROTO;
+}
+
+int rove_replica_meta_fix(const char *dir)
+{
+	char path[REPLICA_PATH_MAX];
+	struct stat sb;
+	rove_replica r;
+	MDB_txn *txn = NULL;
+	rpl_work *w;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (replica_path(dir, "data.mdb", path) != ROVE_OK || stat(path, &sb) != 0)
+		return ROVE_OK; /* none: the open says so */
+	if (rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r.env, &r.access) != ROVE_OK)
+		return ROVE_OK; /* the open says why */
+	w = rpl_work_new();
+	rc = w == NULL ? ROVE_ENOMEM : ROVE_OK;
+	if (rc == ROVE_OK && r.access == ROVE_DB_WRITABLE)
+		rc = rove_db_err(mdb_txn_begin(r.env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK && txn != NULL && open_dbis(&r, txn, 0) != ROVE_OK) {
+		mdb_txn_abort(txn); /* not a whole replica: the open says so */
+		txn = NULL;
+	}
+	for (size_t i = 0; rc == ROVE_OK && txn != NULL && i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
+		const struct meta_key *m = &meta_keys[i];
+		MDB_val k = {strlen(m->key), (void *)m->key}, v;
+		int mrc;
+		if (m->way != META_REPAIR)
+			continue;
+		mrc = mdb_get(txn, r.meta, &k, &v);
+		if (mrc == MDB_NOTFOUND)
+			continue;
+		rc = rove_db_err(mrc, "meta");
+		if (rc != ROVE_OK || (meta_size_ok(m->key, v.mv_size) &&
+				      (strcmp(m->key, "base") != 0 || rove_be64_get(v.mv_data) <= 1)))
+			continue;
+		rc = meta_fix_one(&r, txn, m, w);
+		if (rc == ROVE_OK)
+			rove_warn("the replica's record of '%s' was damaged: set anew", m->key);
+	}
+	if (txn != NULL)
+		rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(w);
+	mdb_env_close(r.env);
+	return rc;
+}
+
 /* Which of the two bases is the base: meta "base", 0 (or absent) or 1. */
 static int bases_get(rove_replica *r, MDB_txn *txn)
 {
 	uint64_t i = 0;
-	int rc = rove_db_get_u64(txn, r->meta, "base", &i);
+	int rc = rpl_meta_u64(txn, r->meta, "base", &i);
 
-	if (rc == ROVE_ENOTFOUND) {
-		i = 0;
-		rc = ROVE_OK;
-	}
 	if (rc == ROVE_OK && i > 1)
-		rc = ROVE_EPROTO;
+		rc = rpl_meta_damaged("base");
 	if (rc == ROVE_OK) {
 		r->base = r->bases[i];
 		r->aside = r->bases[1 - i];
@@ -202,6 +406,35 @@ static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_
 	return ROVE_OK;
 }
 
+/* A setting of 'rove config' (server, token, tls_ca): one that is missing
+ * or does not read is empty, noted in r->bad_setting (the server is not
+ * called until it is set anew), so that 'rove config' and every local
+ * read still open the replica. */
+static int setting_get(rove_replica *r, MDB_txn *txn, const char *key, char *out, size_t max)
+{
+	int rc = meta_str(txn, r->meta, key, out, max);
+
+	if (rc == ROVE_OK && !meta_size_ok(key, strlen(out)))
+		rc = ROVE_EPROTO;
+	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
+		const struct meta_key *m = meta_key_of(key);
+		out[0] = '\0';
+		if (r->bad_setting == NULL && m != NULL)
+			r->bad_setting = m->setting;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
+int rove_replica_settings_ok(const rove_replica *r)
+{
+	if (r->bad_setting == NULL)
+		return ROVE_OK;
+	rove_error("the replica's setting '%s' is damaged or missing: set it anew with 'rove config %s VALUE'",
+		   r->bad_setting, r->bad_setting);
+	return ROVE_EPROTO;
+}
+
 int rove_replica_open(const char *dir, rove_replica *r)
 {
 	char path[4096];
@@ -209,6 +442,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	MDB_txn *txn = NULL;
 	MDB_val k = {2, "id"}, v;
 	uint64_t format = 0;
+	const char *missing = NULL; /* the key read when ROVE_ENOTFOUND */
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -239,26 +473,34 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		r->read_txnid = mdb_txn_id(txn);
 	if (rc == ROVE_OK)
 		rc = open_dbis(r, txn, 0);
-	if (rc == ROVE_OK)
-		rc = rove_db_get_u64(txn, r->meta, "format", &format);
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, missing = "format", &format);
+		/* (a number no version of rove will reach: damage) */
+		if (rc == ROVE_EPROTO || (rc == ROVE_OK && format > REPLICA_FORMAT_DAMAGED))
+			rc = rpl_meta_damaged("format");
+	}
 	if (rc == ROVE_OK && format != REPLICA_FORMAT && format != REPLICA_FORMAT_RECORDS_1)
 		rc = ROVE_EVERSION;
 	if (rc == ROVE_OK)
 		rc = bases_get(r, txn);
 	if (rc == ROVE_OK)
-		rc = meta_str(txn, r->meta, "server", r->server, ROVE_MAX_URL);
-	if (rc == ROVE_OK)
-		rc = meta_str(txn, r->meta, "user", r->auth.user, ROVE_MAX_NAME);
-	if (rc == ROVE_OK)
-		rc = meta_str(txn, r->meta, "token", r->auth.token, ROVE_TOKEN_HEX);
-	if (rc == ROVE_OK)
-		rc = meta_str(txn, r->meta, "role", r->role, ROVE_MAX_NAME);
-	if (rc == ROVE_OK)
-		rc = meta_str(txn, r->meta, "tls_ca", r->tls_ca, ROVE_MAX_URL);
+		rc = setting_get(r, txn, "server", r->server, ROVE_MAX_URL);
 	if (rc == ROVE_OK) {
-		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), "meta id");
+		rc = meta_str(txn, r->meta, missing = "user", r->auth.user, ROVE_MAX_NAME);
+		if (rc == ROVE_EPROTO || (rc == ROVE_OK && !rove_login_valid(r->auth.user, strlen(r->auth.user))))
+			rc = rpl_meta_damaged("user");
+	}
+	if (rc == ROVE_OK)
+		rc = setting_get(r, txn, "token", r->auth.token, ROVE_TOKEN_HEX);
+	/* (the next pull says it) */
+	if (rc == ROVE_OK && meta_str(txn, r->meta, "role", r->role, ROVE_MAX_NAME) != ROVE_OK)
+		snprintf(r->role, sizeof(r->role), "unknown");
+	if (rc == ROVE_OK)
+		rc = setting_get(r, txn, "tls_ca", r->tls_ca, ROVE_MAX_URL);
+	if (rc == ROVE_OK) {
+		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), missing = "id");
 		if (rc == ROVE_OK && v.mv_size != 16)
-			rc = ROVE_EPROTO;
+			rc = rpl_meta_damaged("id");
 		if (rc == ROVE_OK)
 			memcpy(r->id.b, v.mv_data, 16);
 	}
@@ -271,9 +513,10 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	 * replica" (rove init then refused the directory as holding one,
 	 * attack sixty-two: a loop with no way out). */
 	if (rc == ROVE_ENOTFOUND) {
-		rove_error("'%s' is damaged: it lacks tables or keys every replica has; set up a new replica in "
-			   "another directory with 'rove init', and sync",
-			   dir);
+		rove_error("'%s' is damaged: it lacks %s%s%s; set up a new replica in another directory with 'rove "
+			   "init', and sync",
+			   dir, missing != NULL ? "its '" : "tables or keys every replica has",
+			   missing != NULL ? missing : "", missing != NULL ? "' (every replica has one)" : "");
 		rc = ROVE_EPROTO;
 	}
 	r->records_1 = format == REPLICA_FORMAT_RECORDS_1;
@@ -355,6 +598,14 @@ void rpl_say_damaged(const char *what)
 	rove_error("the replica is damaged (%s): 'rove sync --repair' takes the server's records anew, keeping "
 		   "your pending changes",
 		   what);
+}
+
+void rpl_say_damaged_key(const char *key)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "its record of '%s' does not read", key);
+	rpl_say_damaged(what);
 }
 
 void rpl_say_corrupt(void)
@@ -518,7 +769,7 @@ int rpl_meta_u64(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *out)
 		*out = 0;
 		rc = ROVE_OK;
 	}
-	return rc;
+	return rc == ROVE_EPROTO ? rpl_meta_damaged(key) : rc;
 }
 
 /* Bytes of meta (at most max; absent: none, *len 0). */
@@ -533,7 +784,7 @@ int rpl_meta_bytes(MDB_txn *txn, MDB_dbi meta, const char *key, void *out, uint3
 	if (mrc != 0)
 		return rove_db_err(mrc, "meta");
 	if (v.mv_size > max)
-		return ROVE_EPROTO;
+		return rpl_meta_damaged(key);
 	memcpy(out, v.mv_data, v.mv_size);
 	*len = (uint32_t)v.mv_size;
 	return ROVE_OK;
@@ -578,7 +829,7 @@ int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id)
 	int rc = rpl_meta_bytes(txn, meta, key, id->b, sizeof(id->b), &len);
 
 	if (rc == ROVE_OK && len != 0 && len != sizeof(id->b))
-		rc = ROVE_EPROTO;
+		rc = rpl_meta_damaged(key);
 	if (rc == ROVE_OK && len == 0)
 		memset(id->b, 0, sizeof(id->b));
 	return rc;
@@ -943,9 +1194,7 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	if (rc != ROVE_OK)
 		return rc;
 	memset(s, 0, sizeof(*s));
-	rc = rove_db_get_u64(txn, r->meta, "cursor", &s->cursor);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+	rc = rpl_meta_u64(txn, r->meta, "cursor", &s->cursor);
 	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && s->pending > 0)

@@ -90,6 +90,9 @@ typedef struct rove_replica {
 	 * counted in damage_skipped (replica_recover.c). */
 	bool damage_as_absent;
 	uint64_t damage_skipped;
+	/* A setting of 'rove config' that is damaged or missing: its name
+	 * (static), read as empty; NULL when all read (rove_replica_open). */
+	const char *bad_setting;
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 
@@ -113,6 +116,16 @@ int rove_replica_create(const char *dir, const char *server, const char *user, c
  * only read (a read-only file system, another user's files) opens read
  * only: reads work, writes are refused (rove_replica_writable). */
 int rove_replica_open(const char *dir, rove_replica *r);
+/* ROVE_OK if r's settings (server, token, CA) all read; else says which
+ * to set anew with 'rove config' and returns ROVE_EPROTO. Checked before
+ * the server is called. */
+int rove_replica_settings_ok(const rove_replica *r);
+/* Before 'rove sync --repair' opens the replica in dir: every meta value
+ * of the sync's own state that does not read (the wrong size) is set
+ * anew, each said (the pull's position dropped, clocks past every stamp
+ * made, the base the one that holds records). Nothing there, or not
+ * writable: ROVE_OK, left to the open to say. */
+int rove_replica_meta_fix(const char *dir);
 /* ROVE_OK if r may be written; else ROVE_EREADONLY, reported ("the
  * replica in DIR is read-only: why"). Every write checks it; a command
  * that would write checks it first, before any other work. */

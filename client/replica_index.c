@@ -298,8 +298,12 @@ int rpl_index_flags(rove_replica *r, MDB_txn *txn)
 
 	for (int i = 0; rc == ROVE_OK && i < 2; i++) {
 		uint64_t v = 0;
-		rc = rpl_meta_u64(txn, r->meta, kept_key[i], &v);
+		/* one that does not read: not kept (built anew, the key
+		 * with it) */
+		rc = rove_db_get_u64(txn, r->meta, kept_key[i], &v);
 		r->base_indexed[i] = rc == ROVE_OK && v == 1;
+		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+			rc = ROVE_OK;
 	}
 	return rc;
 }
@@ -431,6 +435,19 @@ static int build_store(MDB_txn *txn, MDB_dbi store, MDB_dbi ix, rove_record *rec
 	return ix_walk_records(&w, store);
 }
 
+/* The layout of the index tables; one that does not read is 0 (they are
+ * built anew, the key with them). */
+static int layout_get(rove_replica *r, MDB_txn *txn, uint64_t *layout)
+{
+	int rc = rove_db_get_u64(txn, r->meta, "index", layout);
+
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
+		*layout = 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
 /* The tables of an older replica: made empty, the view's index built, the
  * bases' left for when a read needs them. */
 static int build_once(rove_replica *r)
@@ -448,7 +465,7 @@ static int build_once(rove_replica *r)
 		return rc;
 	}
 	/* Another process may have built them since this one looked. */
-	rc = rpl_meta_u64(txn, r->meta, "index", &layout);
+	rc = layout_get(r, txn, &layout);
 	if (rc == ROVE_OK)
 		rc = open_tables(r, txn, MDB_CREATE);
 	if (rc == ROVE_OK && layout != IX_LAYOUT) {
@@ -530,7 +547,7 @@ int rpl_index_open(rove_replica *r)
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rpl_meta_u64(txn, r->meta, "index", &layout);
+	rc = layout_get(r, txn, &layout);
 	if (rc == ROVE_OK && layout == IX_LAYOUT) {
 		rc = open_tables(r, txn, 0);
 		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */

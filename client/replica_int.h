@@ -99,6 +99,10 @@ int rpl_index_forget(rove_replica *r, MDB_txn *txn);
  * (for ROVE_EPROTO from a read of one); _damaged: that the replica is
  * damaged as what says, and the way out. */
 void rpl_say_corrupt(void);
+/* Says that meta key's value does not read, with the way out (repair,
+ * 'rove config', or a new replica, by what it holds); ROVE_EPROTO. */
+int rpl_meta_damaged(const char *key);
+void rpl_say_damaged_key(const char *key);
 void rpl_say_damaged(const char *what);
 
 /* Records of a base or the view: ROVE_ENOTFOUND if absent (_or_empty:

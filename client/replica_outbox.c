@@ -363,13 +363,9 @@ static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_
 		rpl_work_free(w);
 		return ROVE_ECHANGED;
 	}
-	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+	rc = rpl_meta_u64(txn, r->meta, "hlc", &last_hlc);
 	if (rc == ROVE_OK)
-		rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &pulled);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+		rc = rpl_meta_u64(txn, r->meta, "pulled_hlc", &pulled);
 	seen = pulled;
 	/* What the change was made after: the newest stamp pulled, or the
 	 * newest proof of the server's clock, when later. A snapshot taken

@@ -267,9 +267,7 @@ static int proof_put(rove_replica *r, MDB_txn *txn, const rove_proof *p)
 	memcpy(b + 8, p->mac, ROVE_PROOF_MAC);
 	rc = rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), PROOF_META);
 	if (rc == ROVE_OK)
-		rc = rove_db_get_u64(txn, r->meta, "hlc", &clock);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+		rc = rpl_meta_u64(txn, r->meta, "hlc", &clock);
 	if (rc == ROVE_OK && clock < p->hlc.v)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", p->hlc.v);
 	return rc;
@@ -1188,14 +1186,10 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 	}
 	base = r->base;
 	aside = r->aside;
-	rc = rove_db_get_u64(txn, r->meta, "hlc", &last_hlc);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+	rc = rpl_meta_u64(txn, r->meta, "hlc", &last_hlc);
 	clock.v = last_hlc;
 	if (rc == ROVE_OK)
-		rc = rove_db_get_u64(txn, r->meta, "pulled_hlc", &last_pulled);
-	if (rc == ROVE_ENOTFOUND)
-		rc = ROVE_OK;
+		rc = rpl_meta_u64(txn, r->meta, "pulled_hlc", &last_pulled);
 	/* Where this reply leaves the replica: the one rule the sync also
 	 * uses to ask for the next chunk before this one is applied. */
 	if (rc == ROVE_OK)

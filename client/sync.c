@@ -103,6 +103,8 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 
 	memset(c, 0, sizeof(*c));
 	atomic_init(&c->live, 0u);
+	if (rove_replica_settings_ok(r) != ROVE_OK)
+		return ROVE_EPROTO;
 	c->url = r->server;
 	c->ca = ca != NULL && ca[0] != '\0' ? ca : r->tls_ca;
 	c->timeout_ms = timeout_ms;

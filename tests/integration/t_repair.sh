@@ -127,6 +127,41 @@ r admin-bad sync --repair >/dev/null 2>"$T/err" || fail "the admin's repair: $(c
 eq "$(r admin-bad customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')" \
 	"$(r admin customer list --json | jq -c '[.[] | {id, name}] | sort_by(.id)')" "the admin's customers after the repair"
 
+# 8. A damaged record of the sync's own state (a meta value of the wrong
+# size): syncs failed blaming the outbox, the server or the token, or
+# the replica would not open, repair or not (attack sixty-four). The key
+# is named with the way out, and the repair sets it anew.
+for key in cursor base hlc run ack_seq ack_floor epoch pulled_hlc server_id; do
+	fresh "m-$key"
+	"$ROVE_CORRUPT" "$T/m-$key" meta put "$(printf %s "$key" | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
+	rc=0
+	r "m-$key" sync >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "a sync with its '$key' damaged"
+	grep_q "its record of '$key' does not read.*rove sync --repair" <"$T/err" ||
+		fail "a sync with its '$key' damaged does not name it: $(cat "$T/err")"
+	# (the pull reads pulled_hlc: that sync's push was through)
+	[ "$key" = pulled_hlc ] && sent=0 || sent=1
+	repaired "m-$key" "'$key' damaged" "$sent"
+done
+# A setting: read as empty, the server not called until it is set anew.
+fresh m-token
+"$ROVE_CORRUPT" "$T/m-token" meta put "$(printf token | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
+rc=0
+r m-token sync >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a sync with its token damaged"
+grep_q "setting 'token' is damaged or missing: set it anew with 'rove config token" <"$T/err" ||
+	fail "a sync with its token damaged: $(cat "$T/err")"
+r m-token customer list >/dev/null || fail "a list with the token damaged"
+r m-token config token "$(token_of wang)" >/dev/null
+repaired m-token "the token damaged"
+# What makes the replica itself: named, and a new replica the way out.
+fresh m-user
+"$ROVE_CORRUPT" "$T/m-user" meta put "$(printf user | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
+rc=0
+r m-user status >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "status with its user damaged"
+grep_q "its 'user' does not read): set up a new replica" <"$T/err" || fail "status with its user damaged: $(cat "$T/err")"
+
 # 7. A server restored from an older backup, and replicas whose copies of
 # the records written since are garbled: the recovery (changes sent
 # again, a fresh copy taken) read them and every sync, repair or not,
