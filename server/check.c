@@ -177,6 +177,8 @@ static int check_op(uint64_t seq, const MDB_val *raw, void *arg)
 			c->max_hlc = c->op->st.hlc.v;
 		if (c->op->st.node != c->st.node)
 			c->client_ops++;
+		else
+			c->server_ops++;
 		if (!check_is_user(c, c->op->author) && strcmp(c->op->author, ROVE_SYSTEM_USER) != 0)
 			check_problem(c, "oplog %llu: made by %s, who is not a user", (unsigned long long)seq,
 				check_show(c->op->author, strlen(c->op->author), b, sizeof(b)));
@@ -199,10 +201,14 @@ static int check_answered(uint64_t seq, const MDB_val *raw, void *arg)
 		return ROVE_OK;
 	rove_uuid_format(&c->op->op_id, id);
 	rc = rove_store_opid_get(&c->st, c->txn, &c->op->op_id, &r);
-	if (rc == ROVE_ENOTFOUND)
+	if (rc == ROVE_ENOTFOUND) {
 		check_problem(c, "opids %s: missing (op %llu was pushed with that id; sent again it would be applied "
 			   "twice)",
 			id, (unsigned long long)seq);
+		c->unanswered_one = c->unanswered == 0 || (c->unanswered_one && c->unanswered_node == c->op->st.node);
+		c->unanswered_node = c->op->st.node;
+		c->unanswered++;
+	}
 	else if (rc == ROVE_OK && (r.status != ROVE_PUSH_ACCEPTED || r.seq != seq))
 		check_problem(c, "opids %s: not the answer to op %llu, which has that id", id, (unsigned long long)seq);
 	else if (rc != ROVE_OK && rc != ROVE_EPROTO)
@@ -899,6 +905,16 @@ int rove_check(const char *dir, FILE *out, uint64_t *problems)
 		rc = rove_store_each_op(&c.st, c.txn, c.floor, check_answered, &c);
 	if (rc == ROVE_EPROTO)
 		rc = ROVE_OK; /* said by the oplog walk */
+	/* The server's own ops (stamped with its node) have no answers: a
+	 * node no op carries, while every op without one shares another,
+	 * is most likely the node damaged (attack sixty-four: only the
+	 * opids were named). */
+	if (rc == ROVE_OK && c.server_ops == 0 && c.unanswered > 1 && c.unanswered_one)
+		check_problem(&c,
+			      "meta node: %016llx, which no op carries, while the %llu ops without an answer all carry "
+			      "%016llx: if the server made them, its node is damaged",
+			      (unsigned long long)c.st.node, (unsigned long long)c.unanswered,
+			      (unsigned long long)c.unanswered_node);
 	if (rc == ROVE_OK)
 		rc = walk(&c, "rejects", 0, "rejects", check_reject);
 	if (rc == ROVE_OK)

@@ -49,6 +49,11 @@ typedef struct check {
 	uint64_t max_hlc;        /* the newest stamp in ops and records */
 	uint64_t client_ops;     /* ops above the floor pushed by replicas */
 	uint64_t answered;       /* accepted answers naming one of those */
+	uint64_t server_ops;     /* ops above the floor stamped by its node */
+	/* Ops pushed without an answer kept (check_answered): how many, and
+	 * their node while they all share one (unanswered_one). */
+	uint64_t unanswered, unanswered_node;
+	bool unanswered_one;
 	/* Refusals kept, by author. */
 	struct rej_count {
 		char author[ROVE_MAX_NAME + 1];

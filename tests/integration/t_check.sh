@@ -150,6 +150,9 @@ expect_problem meta delall "$(hex clock)" '^meta clock: missing'
 # sixty-four: 15,062 lines of it hid the rest).
 expect_problem meta put "$(hex node)" 0102030405060708 '^\.\.\. and [0-9]+ more like: opids [0-9a-f-]{36}: missing'
 [ "$(grep -c '^opids ' "$T/out")" = 20 ] || fail "not 20 lines of one kind: $(grep -c '^opids ' "$T/out")"
+# ... and the node named as their likely cause (attack sixty-four: not).
+grep_q "^meta node: 0102030405060708, which no op carries, while the [0-9]* ops without an answer all carry" <"$T/out" ||
+	fail "the garbled node not named: $(grep -v '^opids' "$T/out")"
 # The mark of the uniq index's form garbled: serve refused the database
 # ("malformed data") and check said it was consistent (attack
 # sixty-four). Check names it; serve makes the index anew (below).
