@@ -568,7 +568,9 @@ static int check_admreq(uint64_t n, uint64_t size, int64_t held, void *arg)
 
 	w->n++;
 	w->bytes += size;
-	if (held < 0)
+	if (held == ROVE_ADMREQ_DAMAGED)
+		check_problem(w->c, "admage %llu: does not decode", (unsigned long long)n);
+	else if (held < 0)
 		check_problem(w->c, "admage %llu: its answer is not in admreqs", (unsigned long long)n);
 	else if ((uint64_t)held != size)
 		check_problem(w->c, "admreqs: an answer of %lld bytes, admage %llu says %llu", (long long)held,
@@ -586,10 +588,6 @@ static int check_admin_answers(check *c)
 	if (!c->st.has_admreqs)
 		return ROVE_OK; /* made by a roved from before them */
 	rc = rove_store_admreq_each(&c->st, c->txn, check_admreq, &w);
-	if (rc == ROVE_EPROTO) {
-		check_problem(c, "admage: damaged; the walk stopped");
-		return ROVE_OK;
-	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_stat(c->txn, c->st.admreqs, &ms), "admreqs");
 	if (rc == ROVE_OK && ms.ms_entries != w.n)

@@ -254,9 +254,10 @@ int rove_store_admreq_clear(rove_store *st, MDB_txn *txn);
  * bytes. */
 int rove_store_admreq_usage(rove_store *st, MDB_txn *txn, uint64_t *count, uint64_t *bytes);
 /* Calls fn for each kept answer in admage's order: its number there, the
- * answer's size admage says, and the size admreqs holds (-1: none there).
- * ROVE_EPROTO at an entry that is not one (the walk stops). None for a
- * database from before the tables. */
+ * answer's size admage says, and the size admreqs holds (-1: none there;
+ * ROVE_ADMREQ_DAMAGED: the entry is not one, size 0, and the walk goes
+ * on). None for a database from before the tables. */
+#define ROVE_ADMREQ_DAMAGED (-2)
 typedef int (*rove_admreq_fn)(uint64_t n, uint64_t size, int64_t held, void *arg);
 int rove_store_admreq_each(rove_store *st, MDB_txn *txn, rove_admreq_fn fn, void *arg);
 

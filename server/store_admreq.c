@@ -222,7 +222,7 @@ static int each_one(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	if (!admage_entry(k, v, &when, &size, &rk))
-		return ROVE_EPROTO;
+		return x->fn(k->mv_size == 8 ? rove_be64_get(k->mv_data) : 0, 0, ROVE_ADMREQ_DAMAGED, x->arg);
 	rc = rove_db_err(mdb_get(x->txn, x->st->admreqs, &rk, &rv), "admreqs");
 	if (rc == ROVE_ENOTFOUND)
 		return x->fn(rove_be64_get(k->mv_data), size, -1, x->arg);

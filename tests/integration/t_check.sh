@@ -173,6 +173,9 @@ expect_problem counters put "$(hex rejects:walt)" "$(printf 'ff%.0s' $(seq 24))"
 # order, the count of their bytes off.
 expect_problem admreqs del 0 '^admage [0-9]+: its answer is not in admreqs'
 expect_problem admage del 0 '^admreqs: [0-9]+ answer\(s\), admage lists [0-9]+'
+# An entry of the order garbled: named, the walk goes on (attack
+# sixty-four: "admage: damaged; the walk stopped").
+expect_problem admage garble 0 '^admage [0-9]+: does not decode'
 expect_problem counters put "$(hex admreqs:bytes)" 0000000000000001 \
 	'^counters admreqs:bytes: 1 byte\(s\) counted, [0-9]+ kept'
 "$ROVED_BIN" serve "$T/uf" --listen "ipc://$T/uf.sock" >"$T/uf.log" 2>&1 &
