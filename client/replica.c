@@ -116,6 +116,11 @@ static const struct meta_key {
 	{"hlc", META_REPAIR, FIX_CLOCK, NULL},
 	{"journal_floor", META_REPAIR, FIX_CLOCK, NULL},
 	{"recover_floor", META_REPAIR, FIX_CLOCK, NULL},
+	/* report sums: not kept (made anew; report_agg.c reads these as
+	 * not kept meanwhile) */
+	{"report_sums", META_REPAIR, FIX_DROP, NULL},
+	{"report_sums/0", META_REPAIR, FIX_DROP, NULL},
+	{"report_sums/1", META_REPAIR, FIX_DROP, NULL},
 	/* orphans wait from now */
 	{"orphans_at", META_REPAIR, FIX_NOW, NULL},
 };

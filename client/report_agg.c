@@ -689,6 +689,20 @@ static rove_replica *replica_of(MDB_txn *txn)
 	return r;
 }
 
+/* A mark of sums kept: 1 kept, 0 absent, MARK_DAMAGED a value that does
+ * not read (the sums are then not trusted: not kept, the mark dropped). */
+#define MARK_DAMAGED UINT64_MAX
+static int mark_get(MDB_txn *txn, MDB_dbi meta, const char *key, uint64_t *mark)
+{
+	int rc = rove_db_get_u64(txn, meta, key, mark);
+
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) {
+		*mark = rc == ROVE_EPROTO ? MARK_DAMAGED : 0;
+		rc = ROVE_OK;
+	}
+	return rc;
+}
+
 /* Whether the base's sums are kept in txn (report.h). A replica from
  * before the marks by base (meta SUMS_MARK 1) kept both bases' sums:
  * read only, its base's are read as kept; writable, it was moved to the
@@ -696,11 +710,11 @@ static rove_replica *replica_of(MDB_txn *txn)
 static int base_kept(rove_replica *r, MDB_txn *txn, bool *kept)
 {
 	uint64_t mark = 0;
-	int rc = rpl_meta_u64(txn, r->meta, kept_key[sums_index(r, r->base)], &mark);
+	int rc = mark_get(txn, r->meta, kept_key[sums_index(r, r->base)], &mark);
 
 	if (rc == ROVE_OK && mark == 0)
-		rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
-	*kept = rc == ROVE_OK && mark != 0;
+		rc = mark_get(txn, r->meta, SUMS_MARK, &mark);
+	*kept = rc == ROVE_OK && mark == 1;
 	return rc;
 }
 
@@ -714,7 +728,7 @@ static int sums_forget(rove_replica *r, MDB_txn *txn)
 
 	for (int i = 0; rc == ROVE_OK && i < 3; i++) {
 		uint64_t mark = 0;
-		rc = rpl_meta_u64(txn, r->meta, keys[i], &mark);
+		rc = mark_get(txn, r->meta, keys[i], &mark);
 		if (rc == ROVE_OK && mark != 0)
 			rc = rpl_meta_bytes_put(txn, r->meta, keys[i], NULL, 0);
 	}
@@ -959,8 +973,13 @@ static int attach_write(rove_replica *r)
 		return rc;
 	rc = rove_db_open_tables(txn, t, 2, MDB_CREATE);
 	if (rc == ROVE_OK)
-		rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
-	if (rc == ROVE_OK && mark != 0) {
+		rc = mark_get(txn, r->meta, SUMS_MARK, &mark);
+	/* damaged: neither base's sums trusted */
+	if (rc == ROVE_OK && mark == MARK_DAMAGED) {
+		rc = sums_forget(r, txn);
+		for (int i = 0; rc == ROVE_OK && i < 2; i++)
+			rc = rove_db_err(mdb_drop(txn, r->sums[i], 0), "report sums");
+	} else if (rc == ROVE_OK && mark != 0) {
 		rc = rove_db_put_u64(txn, r->meta, kept_key[sums_index(r, r->base)], 1);
 		if (rc == ROVE_OK)
 			rc = rpl_meta_bytes_put(txn, r->meta, kept_key[sums_index(r, r->aside)], NULL, 0);
@@ -984,7 +1003,7 @@ int rove_report_sums_attach(rove_replica *r)
 	rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rpl_meta_u64(txn, r->meta, SUMS_MARK, &mark);
+	rc = mark_get(txn, r->meta, SUMS_MARK, &mark);
 	if (rc == ROVE_OK && (mark == 0 || r->access != ROVE_DB_WRITABLE)) {
 		rc = rove_db_open_tables(txn, t, 2, 0);
 		if (rc == ROVE_OK) {

@@ -161,6 +161,18 @@ rc=0
 r m-user status >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" 1 "status with its user damaged"
 grep_q "its 'user' does not read): set up a new replica" <"$T/err" || fail "status with its user damaged: $(cat "$T/err")"
+# What is made anew from the records (the marks of the report sums kept,
+# the indexes'): read as not kept, made anew; nothing to repair.
+for key in report_sums report_sums/0 report_sums/1 index indexed/0 indexed/1; do
+	fresh m-sums
+	r m-sums report pipeline >/dev/null
+	want=$(r m-sums report pipeline --json)
+	"$ROVE_CORRUPT" "$T/m-sums" meta put "$(printf %s "$key" | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
+	eq "$(r m-sums report pipeline --json)" "$want" "the pipeline report with its '$key' damaged"
+	eq "$(r m-sums activity list --customer "${ids[0]}" --json | jq -c '[.[] | .id]')" "$want_first" \
+		"a customer's activities with its '$key' damaged"
+	"$ROVE_INDEX_CHECK" "$T/m-sums" || fail "the replica's check after its '$key' was damaged"
+done
 
 # 7. A server restored from an older backup, and replicas whose copies of
 # the records written since are garbled: the recovery (changes sent
