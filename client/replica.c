@@ -121,6 +121,8 @@ static const struct meta_key {
 	{"report_sums", META_REPAIR, FIX_DROP, NULL},
 	{"report_sums/0", META_REPAIR, FIX_DROP, NULL},
 	{"report_sums/1", META_REPAIR, FIX_DROP, NULL},
+	/* the laptop's clock's lead: learned anew at the next sync */
+	{"clock_ahead", META_REPAIR, FIX_DROP, NULL},
 	/* orphans wait from now */
 	{"orphans_at", META_REPAIR, FIX_NOW, NULL},
 };
@@ -1149,7 +1151,7 @@ static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 	if (rc != ROVE_OK)
 		return rc;
 	rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &was);
-	if (rc == ROVE_ENOTFOUND)
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) /* (damaged: learned anew) */
 		rc = ROVE_OK;
 	anchored = rc == ROVE_OK && anchor_get(txn, r->meta, &stored) == ROVE_OK && have_boot &&
 		   rove_uuid_cmp(&stored.boot, &now.boot) == 0;
