@@ -80,51 +80,52 @@ enum meta_fix { FIX_DROP, FIX_ZERO, FIX_CLOCK, FIX_NOW, FIX_ROLE };
 
 static const struct meta_key {
 	const char *key;
+	uint32_t min, max; /* the sizes its value may have */
 	enum meta_way way;
 	enum meta_fix fix;
 	const char *setting; /* META_CONFIG: rove config's name for it */
 } meta_keys[] = {
-	{"format", META_NEW, FIX_DROP, NULL},
-	{"id", META_NEW, FIX_DROP, NULL},
-	{"user", META_NEW, FIX_DROP, NULL},
-	{"server", META_CONFIG, FIX_DROP, "server"},
-	{"token", META_CONFIG, FIX_DROP, "token"},
-	{"tls_ca", META_CONFIG, FIX_DROP, "ca"},
+	{"format", 8, 8, META_NEW, FIX_DROP, NULL},
+	{"id", 16, 16, META_NEW, FIX_DROP, NULL},
+	{"user", 1, ROVE_MAX_NAME, META_NEW, FIX_DROP, NULL},
+	{"server", 0, ROVE_MAX_URL, META_CONFIG, FIX_DROP, "server"},
+	{"token", ROVE_TOKEN_HEX, ROVE_TOKEN_HEX, META_CONFIG, FIX_DROP, "token"},
+	{"tls_ca", 0, ROVE_MAX_URL, META_CONFIG, FIX_DROP, "ca"},
 	/* the base shown until the repair's snapshot replaces it */
-	{"base", META_REPAIR, FIX_ZERO, NULL},
-	{"role", META_REPAIR, FIX_ROLE, NULL}, /* the next pull says it */
+	{"base", 8, 8, META_REPAIR, FIX_ZERO, NULL},
+	{"role", 1, ROVE_MAX_NAME, META_REPAIR, FIX_ROLE, NULL}, /* the next pull says it */
 	/* the indexes: built anew */
-	{"index", META_REPAIR, FIX_ZERO, NULL},
-	{"indexed/0", META_REPAIR, FIX_ZERO, NULL},
-	{"indexed/1", META_REPAIR, FIX_ZERO, NULL},
+	{"index", 8, 8, META_REPAIR, FIX_ZERO, NULL},
+	{"indexed/0", 8, 8, META_REPAIR, FIX_ZERO, NULL},
+	{"indexed/1", 8, 8, META_REPAIR, FIX_ZERO, NULL},
 	/* the pull's position and the server's history: the repair's
 	 * snapshot, or a recovery that sends again what the server lacks */
-	{"cursor", META_REPAIR, FIX_DROP, NULL},
-	{"epoch", META_REPAIR, FIX_DROP, NULL},
-	{"snap_seq", META_REPAIR, FIX_DROP, NULL},
-	{"snap_key", META_REPAIR, FIX_DROP, NULL},
-	{"run", META_REPAIR, FIX_DROP, NULL},
-	{"ack_run", META_REPAIR, FIX_DROP, NULL},
-	{"ack_seq", META_REPAIR, FIX_DROP, NULL},
-	{"ack_floor", META_REPAIR, FIX_DROP, NULL},
-	{"server_id", META_REPAIR, FIX_DROP, NULL},
-	{"pulled_hlc", META_REPAIR, FIX_DROP, NULL},
-	{"resending", META_REPAIR, FIX_DROP, NULL},
+	{"cursor", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"epoch", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"snap_seq", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"snap_key", 0, ROVE_MAX_SNAP_KEY, META_REPAIR, FIX_DROP, NULL},
+	{"run", 16, 16, META_REPAIR, FIX_DROP, NULL},
+	{"ack_run", 16, 16, META_REPAIR, FIX_DROP, NULL},
+	{"ack_seq", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"ack_floor", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"server_id", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"pulled_hlc", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"resending", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* clocks: past every stamp this replica made, so that a change
 	 * made next orders after its pending ones, and the journal counts
 	 * as forgetting them all (a recovery then compares every record) */
-	{"hlc", META_REPAIR, FIX_CLOCK, NULL},
-	{"journal_floor", META_REPAIR, FIX_CLOCK, NULL},
-	{"recover_floor", META_REPAIR, FIX_CLOCK, NULL},
+	{"hlc", 8, 8, META_REPAIR, FIX_CLOCK, NULL},
+	{"journal_floor", 8, 8, META_REPAIR, FIX_CLOCK, NULL},
+	{"recover_floor", 8, 8, META_REPAIR, FIX_CLOCK, NULL},
 	/* report sums: not kept (made anew; report_agg.c reads these as
 	 * not kept meanwhile) */
-	{"report_sums", META_REPAIR, FIX_DROP, NULL},
-	{"report_sums/0", META_REPAIR, FIX_DROP, NULL},
-	{"report_sums/1", META_REPAIR, FIX_DROP, NULL},
+	{"report_sums", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"report_sums/0", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"report_sums/1", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* the laptop's clock's lead: learned anew at the next sync */
-	{"clock_ahead", META_REPAIR, FIX_DROP, NULL},
+	{"clock_ahead", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* orphans wait from now */
-	{"orphans_at", META_REPAIR, FIX_NOW, NULL},
+	{"orphans_at", 8, 8, META_REPAIR, FIX_NOW, NULL},
 };
 
 static const struct meta_key *meta_key_of(const char *key)
@@ -135,20 +136,13 @@ static const struct meta_key *meta_key_of(const char *key)
 	return NULL;
 }
 
-/* The size a meta value must have (its largest for strings and bytes). */
+/* Whether a value of n bytes may be key's (of a key the table lacks:
+ * whatever its reader checks). */
 static bool meta_size_ok(const char *key, size_t n)
 {
-	if (strcmp(key, "run") == 0 || strcmp(key, "ack_run") == 0 || strcmp(key, "id") == 0)
-		return n == 16;
-	if (strcmp(key, "snap_key") == 0)
-		return n <= ROVE_MAX_SNAP_KEY;
-	if (strcmp(key, "server") == 0 || strcmp(key, "tls_ca") == 0)
-		return n <= ROVE_MAX_URL;
-	if (strcmp(key, "token") == 0)
-		return n == ROVE_TOKEN_HEX;
-	if (strcmp(key, "user") == 0 || strcmp(key, "role") == 0)
-		return n >= 1 && n <= ROVE_MAX_NAME;
-	return n == 8;
+	const struct meta_key *m = meta_key_of(key);
+
+	return m == NULL || (n >= m->min && n <= m->max);
 }
 
 int rpl_meta_damaged(const char *key)
