@@ -267,6 +267,11 @@ int rove_replica_dismiss(rove_replica *r, const rove_uuid *op_id, uint64_t *n);
  * the call only. */
 typedef int (*rove_pending_fn)(const rove_op *op, bool sent, void *arg);
 int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg);
+/* Drops the pending changes that do not decode (damage: they can never
+ * be sent, and a sync that met one failed for good), with their index
+ * entries; their records' local copies are made anew from the rest.
+ * *dropped: how many. Most calls only read. */
+int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped);
 
 /* ---- for a reader that keeps another store in step (rove feed;
  * replica_read.c) ---- */

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "array.h"
 #include "log.h"
 #include "rove_assert.h"
 
@@ -445,6 +446,7 @@ typedef struct pending_walk {
 	rove_pending_fn fn;
 	void *arg;
 	rove_op *op;
+	uint64_t damaged; /* entries that do not decode, passed over */
 } pending_walk;
 
 static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
@@ -453,16 +455,144 @@ static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
 	uint64_t acked;
 	int rc = k->mv_size == 8 ? rpl_outbox_decode(v, &acked, pw->op) : ROVE_EPROTO;
 
+	/* one that does not decode: counted, the rest shown (the next sync
+	 * drops it, saying so: rove_replica_outbox_sweep) */
 	if (rc != ROVE_OK) {
-		rove_error("corrupt entry in the replica's outbox");
-		return rc;
+		pw->damaged++;
+		return ROVE_OK;
 	}
 	return pw->fn(pw->op, acked != 0, pw->arg);
 }
 
+/* ---- pending changes that do not decode ---- */
+
+/* The outbox entries that do not decode, by key (8 bytes each, or none
+ * for a key of another size: all of those are dropped). */
+typedef struct sweep_ctx {
+	rpl_work *w;
+	uint64_t *bad;
+	size_t n, cap;
+	bool odd_keys;
+} sweep_ctx;
+
+static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	sweep_ctx *x = arg;
+	uint64_t acked, *more;
+
+	if (k->mv_size != 8) {
+		x->odd_keys = true;
+		return ROVE_OK;
+	}
+	if (rpl_outbox_decode(v, &acked, &x->w->op) == ROVE_OK)
+		return ROVE_OK;
+	more = rove_array_room(x->bad, x->n, &x->cap, sizeof(*x->bad));
+	if (more == NULL)
+		return ROVE_ENOMEM;
+	x->bad = more;
+	x->bad[x->n++] = rove_be64_get(k->mv_data);
+	return ROVE_OK;
+}
+
+/* Drops the entries of x from the outbox in txn, with their pending
+ * index entries; the view copies of their records are made anew. */
+static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = ROVE_OK;
+
+	for (size_t i = 0; rc == ROVE_OK && i < x->n; i++) {
+		uint8_t key[8];
+		MDB_val lk = {8, key};
+		rove_be64_put(key, x->bad[i]);
+		rc = rove_db_err(mdb_del(txn, r->outbox, &lk, NULL), "outbox");
+	}
+	/* keys of another size: not an entry the outbox ever held */
+	if (rc == ROVE_OK && x->odd_keys) {
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+		if (rc != ROVE_OK)
+			return rc;
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			if (k.mv_size != 8)
+				rc = rove_db_err(mdb_cursor_del(c, 0), "outbox");
+		mdb_cursor_close(c);
+	}
+	/* the pending index's entries of those: found by their lseq (the
+	 * op that named the record is gone) */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t coll;
+		rove_uuid id;
+		uint64_t lseq;
+		uint8_t ok[8];
+		MDB_val lk = {8, ok}, ov;
+		if (k.mv_size != RPL_PENDING_KEY)
+			continue;
+		lseq = rove_be64_get((const uint8_t *)k.mv_data + ROVE_RECORD_KEY);
+		rove_be64_put(ok, lseq);
+		if (mdb_get(txn, r->outbox, &lk, &ov) != MDB_NOTFOUND)
+			continue; /* its op is there */
+		coll = ((const uint8_t *)k.mv_data)[0];
+		memcpy(id.b, (const uint8_t *)k.mv_data + 1, 16);
+		rc = rove_db_err(mdb_cursor_del(c, 0), "pending");
+		if (rc == ROVE_OK)
+			rc = rpl_view_rebuild(r, txn, coll, &id, x->w);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int sweep_once(rove_replica *r, uint64_t *dropped)
+{
+	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false};
+	MDB_txn *txn = NULL;
+	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	*dropped = 0;
+	/* Read first: most syncs find nothing, and write nothing. */
+	if (rc == ROVE_OK)
+		rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc == ROVE_OK) {
+		rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
+		mdb_txn_abort(txn);
+		txn = NULL;
+	}
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys)) {
+		x.n = 0;
+		x.odd_keys = false;
+		rc = rpl_txn_begin(r, 0, &txn);
+		if (rc == ROVE_OK)
+			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
+		if (rc == ROVE_OK)
+			rc = sweep_drop(r, txn, &x);
+		if (rc == ROVE_OK)
+			*dropped = x.n + (x.odd_keys ? 1 : 0);
+		rc = rpl_commit_or_abort(txn, rc);
+	}
+	free(x.bad);
+	rpl_work_free(x.w);
+	return rc;
+}
+
+int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped)
+{
+	int rc;
+
+	RPL_WITH_GROWTH(r, sweep_once(r, dropped));
+	return rc;
+}
+
 int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg)
 {
-	pending_walk pw = {fn, arg, malloc(sizeof(rove_op))};
+	pending_walk pw = {fn, arg, malloc(sizeof(rove_op)), 0};
 	MDB_txn *txn;
 	int rc = pw.op != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 
@@ -470,6 +600,10 @@ int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg)
 		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
 		mdb_txn_abort(txn);
 	}
+	if (rc == ROVE_OK && pw.damaged > 0)
+		rove_warn("%" PRIu64 " pending change%s of this replica do%s not decode (damaged): not shown; the next "
+			  "sync drops %s, saying so",
+			  pw.damaged, pw.damaged == 1 ? "" : "s", pw.damaged == 1 ? "es" : "", pw.damaged == 1 ? "it" : "them");
 	free(pw.op);
 	return rc;
 }

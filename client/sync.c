@@ -937,13 +937,21 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 {
 	conn c;
 	clock_probe cp = {true, false, 0, 0};
-	uint64_t pushed;
+	uint64_t pushed, dropped = 0;
 	bool again = false;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
 	memset(&c, 0, sizeof(c));
-	rc = rove_replica_resending(r, &again);
+	rc = rove_replica_outbox_sweep(r, &dropped);
+	if (rc != ROVE_OK)
+		rove_error("cannot read this replica's pending changes: %s", rove_strerror(rc));
+	else if (dropped > 0)
+		rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never to be "
+			  "sent (lost); the others are sent",
+			  dropped, dropped == 1 ? "" : "s");
+	if (rc == ROVE_OK)
+		rc = rove_replica_resending(r, &again);
 	if (rc != ROVE_OK)
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK)
