@@ -525,24 +525,29 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 		rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t coll;
+	/* (each found from the key after the last one dropped: a cursor's
+	 * place moves under writes) */
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;) {
+		uint8_t ok[8], at[RPL_PENDING_KEY];
+		MDB_val lk = {8, ok}, ov, pk = {RPL_PENDING_KEY, at};
 		rove_uuid id;
-		uint64_t lseq;
-		uint8_t ok[8];
-		MDB_val lk = {8, ok}, ov;
-		if (k.mv_size != RPL_PENDING_KEY)
+		if (k.mv_size != RPL_PENDING_KEY) {
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
-		lseq = rove_be64_get((const uint8_t *)k.mv_data + ROVE_RECORD_KEY);
-		rove_be64_put(ok, lseq);
-		if (mdb_get(txn, r->outbox, &lk, &ov) != MDB_NOTFOUND)
+		}
+		memcpy(at, k.mv_data, RPL_PENDING_KEY);
+		memcpy(ok, at + ROVE_RECORD_KEY, 8);
+		if (mdb_get(txn, r->outbox, &lk, &ov) != MDB_NOTFOUND) {
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue; /* its op is there */
-		coll = ((const uint8_t *)k.mv_data)[0];
-		memcpy(id.b, (const uint8_t *)k.mv_data + 1, 16);
-		rc = rove_db_err(mdb_cursor_del(c, 0), "pending");
+		}
+		memcpy(id.b, at + 1, 16);
+		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
 		if (rc == ROVE_OK)
-			rc = rpl_view_rebuild(r, txn, coll, &id, x->w);
+			rc = rpl_view_rebuild(r, txn, at[0], &id, x->w);
+		k = pk;
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");

@@ -33,6 +33,83 @@ static size_t journal_cap(void)
 	return n >= 1 && n <= (long)ROVE_REPLICA_JOURNAL_OPS ? (size_t)n : ROVE_REPLICA_JOURNAL_OPS;
 }
 
+/* Entries of the journal that do not decode (damage) are dropped, and
+ * count as forgotten: meta "journal_floor" is raised to the stamp of the
+ * first op that reads after the last of them (past every stamp when none
+ * does), and the ops before it that read go too (but deletes, which a
+ * comparison cannot find): a recovery then compares records for all of
+ * them (attack sixty-five: a recovery after a restore, and the journal's
+ * bound, failed on such an entry for good). *n: how many were dropped. */
+static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t last_bad = 0, floor = 0, old = 0, newest = 0;
+	bool any = false, after = false;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+
+	*n = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	/* the last entry that does not decode; the first that does after it */
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		bool ok = k.mv_size == 8 && rove_dec_op(v.mv_data, v.mv_size, &w->op) == ROVE_OK;
+		if (!ok) {
+			any = true;
+			after = false;
+			last_bad = k.mv_size == 8 ? rove_be64_get(k.mv_data) : last_bad;
+			continue;
+		}
+		if (w->op.st.hlc.v > newest)
+			newest = w->op.st.hlc.v;
+		if (any && !after) {
+			after = true;
+			floor = w->op.st.hlc.v;
+		}
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
+	if (rc == ROVE_OK && any && !after) {
+		/* none reads after the damage: past every stamp */
+		rc = rpl_meta_u64(txn, r->meta, "hlc", &floor);
+		if (floor < newest)
+			floor = newest;
+		floor++;
+	}
+	/* drop the damaged, and what reads before the last of them: each
+	 * found from the key after the last one dropped (a cursor's place
+	 * moves under a delete) */
+	for (mrc = rc == ROVE_OK && any ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && mrc == 0;) {
+		bool ok = k.mv_size == 8 && rove_dec_op(v.mv_data, v.mv_size, &w->op) == ROVE_OK;
+		uint8_t at[8];
+		if (ok && (rove_be64_get(k.mv_data) > last_bad || w->op.kind == ROVE_OP_DELETE || w->op.st.hlc.v >= floor)) {
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		memset(at, 0, sizeof(at));
+		memcpy(at, k.mv_data, k.mv_size < 8 ? k.mv_size : 8);
+		rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+		*n += !ok;
+		k.mv_size = 8;
+		k.mv_data = at;
+		if (rc == ROVE_OK)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK && any)
+		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &old);
+	if (rc == ROVE_OK && any && floor > old)
+		rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
+	if (rc == ROVE_OK && any)
+		rove_warn("%" PRIu64 " entr%s of this replica's journal of changes the server accepted did not decode "
+			  "(damaged): dropped; should the server lack those changes (restored from a backup), this "
+			  "replica's records are compared with the server's",
+			  *n, *n == 1 ? "y" : "ies");
+	return rc;
+}
+
 /* Keeps the journal to its latest journal_cap() ops: older ones are
  * forgotten, and meta "journal_floor" keeps a clock past the newest one
  * forgotten. This replica's writes stamped before it are no longer in the
@@ -51,6 +128,12 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
 	int mrc;
 
+	if (rc != ROVE_OK || ms.ms_entries <= cap)
+		return rc;
+	rc = journal_sweep(r, txn, w, &old);
+	if (rc == ROVE_OK && old > 0)
+		rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
+	old = 0;
 	if (rc != ROVE_OK || ms.ms_entries <= cap)
 		return rc;
 	extra = ms.ms_entries - cap;
@@ -1057,7 +1140,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	MDB_txn *txn = NULL;
 	rove_pull_state prev, none;
 	rpl_work *w = rpl_work_new();
-	uint64_t floor = 0;
+	uint64_t floor = 0, dropped = 0;
 	int rc;
 
 	if (w == NULL)
@@ -1070,6 +1153,9 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc == ROVE_OK)
 		rc = rpl_pull_state_get(r, txn, &prev);
+	/* (damaged entries count as forgotten) */
+	if (rc == ROVE_OK)
+		rc = journal_sweep(r, txn, w, &dropped);
 	/* When the journal has forgotten older ops, own writes older than it
 	 * are found when the fresh snapshot replaces the base (rpl_lost_requeue),
 	 * and must reach the server before the journal's later ops on the
