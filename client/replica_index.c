@@ -450,7 +450,7 @@ static int layout_get(rove_replica *r, MDB_txn *txn, uint64_t *layout)
 
 /* The tables of an older replica: made empty, the view's index built, the
  * bases' left for when a read needs them. */
-static int build_once(rove_replica *r)
+static int build_once(rove_replica *r, bool anew)
 {
 	rove_record *rec = malloc(sizeof(*rec));
 	uint64_t layout = 0;
@@ -468,7 +468,7 @@ static int build_once(rove_replica *r)
 	rc = layout_get(r, txn, &layout);
 	if (rc == ROVE_OK)
 		rc = open_tables(r, txn, MDB_CREATE);
-	if (rc == ROVE_OK && layout != IX_LAYOUT) {
+	if (rc == ROVE_OK && (layout != IX_LAYOUT || anew)) {
 		for (int i = 0; rc == ROVE_OK && i < 3; i++)
 			rc = rove_db_err(mdb_drop(txn, r->index[i], 0), "index");
 		for (int i = 0; rc == ROVE_OK && i < 2; i++)
@@ -542,6 +542,7 @@ static int base_ready(rove_replica *r, bool *ready)
 int rpl_index_open(rove_replica *r)
 {
 	uint64_t layout = 0;
+	bool anew = false;
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
@@ -551,20 +552,28 @@ int rpl_index_open(rove_replica *r)
 	if (rc == ROVE_OK && layout == IX_LAYOUT) {
 		rc = open_tables(r, txn, 0);
 		/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
-		if (rc == ROVE_OK)
+		if (rc == ROVE_OK) {
 			rc = rove_db_commit(txn);
-		else
-			mdb_txn_abort(txn);
-		r->indexed = rc == ROVE_OK;
-		return rc;
+			r->indexed = rc == ROVE_OK;
+			return rc;
+		}
+		mdb_txn_abort(txn);
+		if (rc != ROVE_ENOTFOUND)
+			return rc;
+		/* a table of them gone (damage): built anew, as when none
+		 * were (attack sixty-five: "no replica", and 'rove init'
+		 * refused the directory as holding one) */
+		anew = true;
+		rc = ROVE_OK;
+	} else {
+		mdb_txn_abort(txn);
 	}
-	mdb_txn_abort(txn);
 	if (rc != ROVE_OK)
 		return rc;
 	if (r->access != ROVE_DB_WRITABLE)
 		return ROVE_OK; /* read only: read by scanning */
 	r->indexed = true;
-	RPL_WITH_GROWTH(r, build_once(r));
+	RPL_WITH_GROWTH(r, build_once(r, anew));
 	if (rc != ROVE_OK)
 		r->indexed = false;
 	return rc;

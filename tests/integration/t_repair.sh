@@ -173,6 +173,15 @@ for key in report_sums report_sums/0 report_sums/1 index indexed/0 indexed/1; do
 		"a customer's activities with its '$key' damaged"
 	"$ROVE_INDEX_CHECK" "$T/m-sums" || fail "the replica's check after its '$key' was damaged"
 done
+# A table of the indexes gone: "no replica", and 'rove init' refused the
+# directory as holding one (attack sixty-five). Built anew.
+for t in index0 index1 indexv; do
+	fresh "ix-$t"
+	"$ROVE_CORRUPT" "$T/ix-$t" "$t" drop - >/dev/null
+	eq "$(r "ix-$t" activity list --customer "${ids[0]}" --json | jq -c '[.[] | .id]')" "$want_first" \
+		"a customer's activities with the table $t gone"
+	"$ROVE_INDEX_CHECK" "$T/ix-$t" || fail "the replica's check with the table $t gone"
+done
 
 # 9. A pending change that does not decode: 'rove pending' showed
 # nothing (exit 1), a sync pushed the rest and dropped it without a word,
