@@ -268,6 +268,19 @@ int rove_replica_meta_fix(const char *dir)
 	return rc;
 }
 
+/* The tables a replica cannot do without (tables_anew makes the others). */
+static int open_dbis_some(rove_replica *r, MDB_txn *txn)
+{
+	const rove_db_table t[] = {
+		{"meta", &r->meta},
+		{"base0", &r->bases[0]},
+		{"base1", &r->bases[1]},
+		{"outbox", &r->outbox},
+	};
+
+	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), 0);
+}
+
 /* Which of the two bases is the base: meta "base", 0 (or absent) or 1. */
 static int bases_get(rove_replica *r, MDB_txn *txn)
 {
@@ -407,6 +420,99 @@ static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_
 	return ROVE_OK;
 }
 
+/* The pending index and the view of the ops in the outbox, in txn (the
+ * view's index is made anew with the rest: meta "index" 0). */
+static int pending_anew(rove_replica *r, MDB_txn *txn, rpl_work *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t pkey[RPL_PENDING_KEY];
+		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
+		uint64_t acked;
+		if (k.mv_size != 8 || rpl_outbox_decode(&v, &acked, &w->op) != ROVE_OK)
+			continue; /* (the next sync drops it, saying so) */
+		rpl_pending_key(pkey, w->op.coll, &w->op.rid, rove_be64_get(k.mv_data));
+		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+		if (rc == ROVE_OK)
+			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, "index", 0);
+	return rc;
+}
+
+/* Tables made from others or kept for the user's sake, gone (damage: a
+ * replica then said "set up a new replica", losing its pending changes,
+ * attack sixty-five): made anew, each said. The view and the pending
+ * index from the outbox; the journal empty, counted as forgotten (a
+ * recovery after a restore compares records); the refusals empty. The
+ * tables that hold what nothing else does (meta, the bases, the outbox)
+ * are not: their loss is the open's to say. */
+static int tables_anew(rove_replica *r)
+{
+	static const char *const names[] = {"view", "pending", "journal", "rejected"};
+	MDB_dbi *dbis[] = {&r->view, &r->pending, &r->journal, &r->rejected};
+	bool gone[4] = {false, false, false, false}, any = false;
+	MDB_txn *txn;
+	rpl_work *w = NULL;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	for (int i = 0; rc == ROVE_OK && i < 4; i++) {
+		int mrc = mdb_dbi_open(txn, names[i], 0, dbis[i]);
+		gone[i] = mrc == MDB_NOTFOUND;
+		any = any || gone[i];
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK || !any)
+		return rc;
+	/* the others must be there: else the open says what is missing */
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc == ROVE_OK && open_dbis_some(r, txn) != ROVE_OK) {
+		mdb_txn_abort(txn);
+		return ROVE_OK;
+	}
+	for (int i = 0; rc == ROVE_OK && i < 4; i++)
+		rc = rove_db_err(mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]), names[i]);
+	if (rc == ROVE_OK)
+		rc = bases_get(r, txn);
+	/* (the report sums' hooks find r there; not open yet, they are
+	 * marked not kept, and made anew) */
+	mdb_env_set_userctx(r->env, r);
+	if (rc == ROVE_OK && (gone[0] || gone[1])) {
+		w = rpl_work_new();
+		rc = w == NULL ? ROVE_ENOMEM : rove_db_err(mdb_drop(txn, r->view, 0), "view");
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_drop(txn, r->pending, 0), "pending");
+		if (rc == ROVE_OK)
+			rc = pending_anew(r, txn, w);
+	}
+	/* the journal empty: everything in it counts as forgotten */
+	if (rc == ROVE_OK && gone[2]) {
+		uint64_t floor = 0;
+		rc = rpl_meta_u64(txn, r->meta, "hlc", &floor);
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor + 1);
+	}
+	rc = rpl_commit_or_abort(txn, rc);
+	rpl_work_free(w);
+	for (int i = 0; rc == ROVE_OK && i < 4; i++)
+		if (gone[i])
+			rove_warn("the replica's table '%s' was gone (damaged): made anew%s", names[i],
+				  i < 2 ? " from the pending changes" : i == 2 ? " (a recovery compares records)"
+									 : "; the refusals it kept are lost");
+	return rc;
+}
+
 /* A setting of 'rove config' (server, token, tls_ca): one that is missing
  * or does not read is empty, noted in r->bad_setting (the server is not
  * called until it is set anew), so that 'rove config' and every local
@@ -469,7 +575,10 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	rc = rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &r->env, &r->access);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	/* (tables made from others, gone: made anew first) */
+	rc = r->access == ROVE_DB_WRITABLE ? tables_anew(r) : ROVE_OK;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
 	if (rc == ROVE_OK)
 		r->read_txnid = mdb_txn_id(txn);
 	if (rc == ROVE_OK)

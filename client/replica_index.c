@@ -289,7 +289,8 @@ bool rpl_index_kept(const rove_replica *r, MDB_dbi store)
 {
 	MDB_dbi ix;
 
-	return index_kept(r, store, &ix);
+	/* (not yet open: tables made anew at open, the indexes after) */
+	return r->indexed && index_kept(r, store, &ix);
 }
 
 int rpl_index_flags(rove_replica *r, MDB_txn *txn)
