@@ -14,6 +14,7 @@
 #include "schema.h"
 #include "uuid.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -388,6 +389,7 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	MDB_val k, v;
 	rove_rejection *rj = malloc(sizeof(*rj));
 	rove_rejection_state st = {false, false};
+	uint64_t damaged = 0;
 	int rc, mrc;
 
 	if (rj == NULL)
@@ -398,10 +400,12 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	if (rc == ROVE_OK) {
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == ROVE_OK && mrc == 0) {
+			/* one that does not decode: counted, the rest shown
+			 * (attack sixty-five: it hid them all) */
 			if (k.mv_size != 8 || rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK) {
-				rove_error("corrupt entry in the replica's rejected table");
-				rc = ROVE_EPROTO;
-				break;
+				damaged++;
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+				continue;
 			}
 			rc = is_dismissed(txn, r, k.mv_data, &st.dismissed);
 			if (rc == ROVE_OK)
@@ -418,6 +422,10 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(rj);
+	if (rc == ROVE_OK && damaged > 0)
+		rove_warn("%" PRIu64 " refused change%s kept by this replica do%s not decode (damaged): not shown; "
+			  "'rove rejected dismiss --all' drops %s",
+			  damaged, damaged == 1 ? "" : "s", damaged == 1 ? "es" : "", damaged == 1 ? "it" : "them");
 	return rc;
 }
 
@@ -429,6 +437,8 @@ static int dismiss_once(rove_replica *r, const rove_uuid *op_id, uint64_t *n)
 	rove_rejection *rj = malloc(sizeof(*rj));
 	bool found = false, already = false, yes;
 	uint8_t when[8];
+	uint64_t *bad = NULL; /* keys of entries that do not decode: --all drops them */
+	size_t nbad = 0, badcap = 0;
 	int rc, mrc;
 
 	*n = 0;
@@ -443,9 +453,17 @@ static int dismiss_once(rove_replica *r, const rove_uuid *op_id, uint64_t *n)
 		uint8_t key[DISMISSED_PLEN + 8];
 		MDB_val dk = {sizeof(key), key}, dv = {8, when};
 		if (k.mv_size != 8 || rove_dec_rejection(v.mv_data, v.mv_size, rj) != ROVE_OK) {
-			rove_error("corrupt entry in the replica's rejected table");
-			rc = ROVE_EPROTO;
-			break;
+			uint64_t *more;
+			if (op_id != NULL || k.mv_size != 8)
+				continue;
+			more = rove_array_room(bad, nbad, &badcap, sizeof(*bad));
+			if (more == NULL) {
+				rc = ROVE_ENOMEM;
+				break;
+			}
+			bad = more;
+			bad[nbad++] = rove_be64_get(k.mv_data);
+			continue;
 		}
 		if (op_id != NULL && rove_uuid_cmp(&rj->op.op_id, op_id) != 0)
 			continue;
@@ -464,6 +482,15 @@ static int dismiss_once(rove_replica *r, const rove_uuid *op_id, uint64_t *n)
 		rc = rove_db_err(mrc, "rejected");
 	if (c != NULL)
 		mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < nbad; i++) {
+		uint8_t key[8];
+		MDB_val bk = {8, key};
+		rove_be64_put(key, bad[i]);
+		rc = rove_db_err(mdb_del(txn, r->rejected, &bk, NULL), "rejected");
+		if (rc == ROVE_OK)
+			(*n)++;
+	}
+	free(bad);
 	if (rc == ROVE_OK && op_id != NULL && !found)
 		rc = ROVE_ENOTFOUND;
 	else if (rc == ROVE_OK && op_id != NULL && *n == 0 && already)
