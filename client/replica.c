@@ -63,6 +63,27 @@ static int open_dbis(rove_replica *r, MDB_txn *txn, unsigned flags)
 	return rove_db_open_tables(txn, t, sizeof(t) / sizeof(t[0]), flags);
 }
 
+/* Whether meta "base" is missing where it cannot be: it is absent (0)
+ * until the first snapshot is swapped in, which writes it, and the
+ * cursor with it (attack sixty-five: deleted, the replica showed the
+ * empty base, saying nothing). */
+static int base_gone(MDB_txn *txn, MDB_dbi meta, bool *gone)
+{
+	MDB_val k = {4, "base"}, v;
+	uint64_t cursor = 0;
+	int mrc = mdb_get(txn, meta, &k, &v), rc = ROVE_OK;
+
+	*gone = false;
+	if (mrc == 0)
+		return ROVE_OK;
+	if (mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "meta");
+	/* (a cursor that does not read is said by its readers) */
+	if (rove_db_get_u64(txn, meta, "cursor", &cursor) == ROVE_OK)
+		*gone = cursor != 0;
+	return rc;
+}
+
 /* ---- meta keys that may be damaged ----
  * A meta value of the wrong size (LMDB keeps no checksum: a disk's or a
  * hand's damage) is named, with the way out (attack sixty-four: syncs
@@ -251,6 +272,15 @@ int rove_replica_meta_fix(const char *dir)
 		if (m->way != META_REPAIR)
 			continue;
 		mrc = mdb_get(txn, r.meta, &k, &v);
+		if (mrc == MDB_NOTFOUND && strcmp(m->key, "base") == 0) {
+			bool gone = false;
+			rc = base_gone(txn, r.meta, &gone);
+			if (rc == ROVE_OK && gone)
+				rc = meta_fix_one(&r, txn, m, w);
+			if (rc == ROVE_OK && gone)
+				rove_warn("the replica's record of 'base' was gone: set anew");
+			continue;
+		}
 		if (mrc == MDB_NOTFOUND)
 			continue;
 		rc = rove_db_err(mrc, "meta");
@@ -285,8 +315,13 @@ static int open_dbis_some(rove_replica *r, MDB_txn *txn)
 static int bases_get(rove_replica *r, MDB_txn *txn)
 {
 	uint64_t i = 0;
-	int rc = rpl_meta_u64(txn, r->meta, "base", &i);
+	bool gone = false;
+	int rc = base_gone(txn, r->meta, &gone);
 
+	if (rc == ROVE_OK && gone)
+		rc = rpl_meta_damaged("base");
+	if (rc == ROVE_OK)
+		rc = rpl_meta_u64(txn, r->meta, "base", &i);
 	if (rc == ROVE_OK && i > 1)
 		rc = rpl_meta_damaged("base");
 	if (rc == ROVE_OK) {

@@ -143,6 +143,15 @@ for key in cursor base hlc run ack_seq ack_floor epoch pulled_hlc server_id; do
 	[ "$key" = pulled_hlc ] && sent=0 || sent=1
 	repaired "m-$key" "'$key' damaged" "$sent"
 done
+# The base's number deleted: the replica showed the other, empty base,
+# saying nothing (attack sixty-five).
+fresh m-nobase
+"$ROVE_CORRUPT" "$T/m-nobase" meta delall "$(printf base | od -An -tx1 | tr -d ' \n')" >/dev/null
+rc=0
+r m-nobase customer list >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a list with the base's number deleted"
+grep_q "its record of 'base' does not read.*rove sync --repair" <"$T/err" || fail "the base's number deleted: $(cat "$T/err")"
+repaired m-nobase "the base's number deleted"
 # A setting: read as empty, the server not called until it is set anew.
 fresh m-token
 "$ROVE_CORRUPT" "$T/m-token" meta put "$(printf token | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
