@@ -371,6 +371,13 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 
 int rove_replica_writable(const rove_replica *r)
 {
+	if (r->bad_self != NULL) {
+		rove_error("the replica is damaged (its '%s' does not read): nothing was changed; set up a new replica "
+			   "in another directory with 'rove init', and make the changes 'rove pending' lists again "
+			   "there",
+			   r->bad_self);
+		return ROVE_EREADONLY;
+	}
 	if (r->access == ROVE_DB_WRITABLE)
 		return ROVE_OK;
 	rove_error("the replica in '%s' is read-only: %s; nothing was changed", r->dir,
@@ -631,9 +638,13 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	if (rc == ROVE_OK)
 		rc = setting_get(r, txn, "server", r->server, ROVE_MAX_URL);
 	if (rc == ROVE_OK) {
-		rc = meta_str(txn, r->meta, missing = "user", r->auth.user, ROVE_MAX_NAME);
-		if (rc == ROVE_EPROTO || (rc == ROVE_OK && !rove_login_valid(r->auth.user, strlen(r->auth.user))))
-			rc = rpl_meta_damaged("user");
+		rc = meta_str(txn, r->meta, "user", r->auth.user, ROVE_MAX_NAME);
+		if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND ||
+		    (rc == ROVE_OK && !rove_login_valid(r->auth.user, strlen(r->auth.user)))) {
+			r->auth.user[0] = '\0';
+			r->bad_self = "user";
+			rc = ROVE_OK;
+		}
 	}
 	if (rc == ROVE_OK)
 		rc = setting_get(r, txn, "token", r->auth.token, ROVE_TOKEN_HEX);
@@ -643,11 +654,24 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	if (rc == ROVE_OK)
 		rc = setting_get(r, txn, "tls_ca", r->tls_ca, ROVE_MAX_URL);
 	if (rc == ROVE_OK) {
-		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), missing = "id");
-		if (rc == ROVE_OK && v.mv_size != 16)
-			rc = rpl_meta_damaged("id");
-		if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_get(txn, r->meta, &k, &v), "meta id");
+		if (rc == ROVE_OK && v.mv_size == 16)
 			memcpy(r->id.b, v.mv_data, 16);
+		else if (rc == ROVE_OK || rc == ROVE_ENOTFOUND)
+			r->bad_self = r->bad_self != NULL ? r->bad_self : "id";
+		if (rc == ROVE_ENOTFOUND)
+			rc = ROVE_OK;
+	}
+	/* What makes the replica itself damaged: read only, so that what it
+	 * holds (the pending changes among it) can still be read and made
+	 * again in a new replica (attack sixty-five: every command failed,
+	 * 'rove pending' too). The indexes and sums are then read by
+	 * scanning, as for any replica read only. */
+	if (rc == ROVE_OK && r->bad_self != NULL) {
+		rove_warn("the replica is damaged (its '%s' does not read): it is read only; set up a new replica in "
+			  "another directory with 'rove init', and make the changes 'rove pending' lists again there",
+			  r->bad_self);
+		r->access = ROVE_DB_READ_LOCKED;
 	}
 	/* Commit, not abort: dbi handles opened in an aborted txn are closed. */
 	if (rc == ROVE_OK)

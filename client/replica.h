@@ -93,6 +93,10 @@ typedef struct rove_replica {
 	/* A setting of 'rove config' that is damaged or missing: its name
 	 * (static), read as empty; NULL when all read (rove_replica_open). */
 	const char *bad_setting;
+	/* What makes the replica itself (its "user" or "id") damaged or
+	 * missing: its name (static); the replica opens read only, every
+	 * write refused saying so (rove_replica_open). NULL when sound. */
+	const char *bad_self;
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 

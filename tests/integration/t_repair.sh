@@ -163,13 +163,25 @@ grep_q "setting 'token' is damaged or missing: set it anew with 'rove config tok
 r m-token customer list >/dev/null || fail "a list with the token damaged"
 r m-token config token "$(token_of wang)" >/dev/null
 repaired m-token "the token damaged"
-# What makes the replica itself: named, and a new replica the way out.
-fresh m-user
-"$ROVE_CORRUPT" "$T/m-user" meta put "$(printf user | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
-rc=0
-r m-user status >/dev/null 2>"$T/err" || rc=$?
-eq "$rc" 1 "status with its user damaged"
-grep_q "its 'user' does not read): set up a new replica" <"$T/err" || fail "status with its user damaged: $(cat "$T/err")"
+# What makes the replica itself (its user, its id): named, a new replica
+# the way out, and it reads still, read only, so that the pending changes
+# can be seen to be made again (attack sixty-five: every command failed,
+# 'rove pending' too).
+for key in user id; do
+	fresh "m-$key"
+	"$ROVE_CORRUPT" "$T/m-$key" meta put "$(printf %s "$key" | od -An -tx1 | tr -d ' \n')" 00 >/dev/null
+	out=$(r "m-$key" pending --json 2>"$T/err") || fail "rove pending with its $key damaged: $(cat "$T/err")"
+	eq "$(jq length <<<"$out")" 1 "the pending change listed with its $key damaged"
+	grep_q "its '$key' does not read): it is read only; set up a new replica" <"$T/err" ||
+		fail "its $key damaged: $(cat "$T/err")"
+	rc=0
+	r "m-$key" customer add --name "Not taken" >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "a write with its $key damaged"
+	grep_q "its '$key' does not read): nothing was changed" <"$T/err" || fail "a write with its $key damaged: $(cat "$T/err")"
+	rc=0
+	r "m-$key" sync >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 1 "a sync with its $key damaged"
+done
 # What is made anew from the records (the marks of the report sums kept,
 # the indexes'): read as not kept, made anew; nothing to repair.
 for key in report_sums report_sums/0 report_sums/1 index indexed/0 indexed/1; do
