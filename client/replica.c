@@ -762,8 +762,17 @@ void rove_replica_close(rove_replica *r)
 
 /* ---- records ---- */
 
+/* How many times this process said the replica is damaged. */
+static unsigned long damage_said;
+
+unsigned long rove_replica_damage_said(void)
+{
+	return damage_said;
+}
+
 void rpl_say_damaged(const char *what)
 {
+	damage_said++;
 	rove_error("the replica is damaged (%s): 'rove sync --repair' takes the server's records anew, keeping "
 		   "your pending changes",
 		   what);

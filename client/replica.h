@@ -124,6 +124,10 @@ int rove_replica_open(const char *dir, rove_replica *r);
  * to set anew with 'rove config' and returns ROVE_EPROTO. Checked before
  * the server is called. */
 int rove_replica_settings_ok(const rove_replica *r);
+/* How many times this process has said that a replica is damaged (a
+ * read met a value that does not decode): a caller that gets
+ * ROVE_EPROTO tells the replica's damage from a peer's malformed data. */
+unsigned long rove_replica_damage_said(void);
 /* Before 'rove sync --repair' opens the replica in dir: every meta value
  * of the sync's own state that does not read (the wrong size) is set
  * anew, each said (the pull's position dropped, clocks past every stamp

@@ -711,6 +711,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	 * refuses (records, and clock if asked): refused, it is sent again
 	 * without them. */
 	bool first_req = true, refused_opt;
+	unsigned long said = 0; /* damage said before a chunk's apply */
 	int rc;
 
 	progress_init(&prog, on);
@@ -776,6 +777,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 					 env_limit("ROVE_PULL_BATCH", ROVE_MAX_SNAPSHOT_ITEMS, ROVE_MAX_SNAPSHOT_ITEMS),
 					 false);
 		}
+		said = rove_replica_damage_said();
 		rc = rove_replica_apply_pull(r, &m, &items);
 		if (rc == ROVE_ENOTFOUND && own) {
 			/* An op named as this replica's that it does not hold (a
@@ -808,10 +810,13 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 		if (rc == ROVE_OK && (more || prog.drawn))
 			progress_draw(&prog, &m.u.pull_reply, st->pulled + items, !more);
 		nng_msg_free(reply);
-		if (rc == ROVE_EPROTO) {
+		/* (the replica's own damage was said as it was met) */
+		if (rc == ROVE_EPROTO && rove_replica_damage_said() == said) {
 			rove_error("pull: malformed reply from the server; nothing of it was applied");
 			break;
 		}
+		if (rc == ROVE_EPROTO)
+			break;
 		if (rc != ROVE_OK) {
 			if (rc == ROVE_EWRONGSERVER)
 				wrong_server(r);

@@ -91,6 +91,13 @@ rc=0
 r v customer list >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" 1 "a list over a garbled local copy"
 repaired v "a garbled local copy"
+# A sync that meets it says the replica is damaged, and does not blame
+# the server ("pull: malformed reply from the server" followed: attack
+# sixty-five).
+fresh v2
+"$ROVE_CORRUPT" "$T/v2" view garble 0 >/dev/null
+r v2 sync >/dev/null 2>"$T/err" || true
+if grep_q "malformed reply from the server" <"$T/err"; then fail "the replica's damage blamed on the server: $(cat "$T/err")"; fi
 
 # 4. Offline, the repair changes nothing and says the server is
 # unreachable (exit 3); the next one repairs.
