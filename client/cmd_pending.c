@@ -62,7 +62,7 @@ int cmd_pending(rove_cli *cli, int argc, char **argv)
 		return code;
 	if (ctx.json)
 		out_json_begin_list(&ctx.j, stdout);
-	rc = rove_replica_each_pending(&r, print_pending, &ctx);
+	rc = rove_replica_each_pending(&r, print_pending, &ctx, NULL);
 	rove_replica_close(&r);
 	if (ctx.json)
 		out_json_end_list(&ctx.j);

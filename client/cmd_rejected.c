@@ -302,7 +302,7 @@ static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *d
 		free(f);
 		return CLI_EUSAGE;
 	}
-	rc = rove_replica_each_rejection(r, find_one, f);
+	rc = rove_replica_each_rejection(r, find_one, f, NULL);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	} else if (f->n == 0) {
@@ -576,7 +576,7 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
-	rc = rove_replica_each_rejection(&r, print_rejection, &ctx);
+	rc = rove_replica_each_rejection(&r, print_rejection, &ctx, NULL);
 	rove_replica_close(&r);
 	if (ctx.json)
 		print_end(&ctx);

@@ -262,7 +262,9 @@ typedef struct rove_rejection_state {
 	bool waiting;
 } rove_rejection_state;
 typedef int (*rove_rejection_fn)(const rove_rejection *rj, const rove_rejection_state *st, void *arg);
-int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg);
+/* Entries that do not decode (damage) are passed over: counted in
+ * *damaged, or, damaged NULL, said (as for rove_replica_each_pending). */
+int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg, uint64_t *damaged);
 /* Marks the refused change whose op id is op_id (NULL: every one) as
  * dismissed: kept, but no longer counted by status nor listed by default.
  * *n: how many were newly dismissed. ROVE_ENOTFOUND if op_id names no
@@ -274,7 +276,9 @@ int rove_replica_dismiss(rove_replica *r, const rove_uuid *op_id, uint64_t *n);
  * (it then waits for the pull that brings it back). op is valid during
  * the call only. */
 typedef int (*rove_pending_fn)(const rove_op *op, bool sent, void *arg);
-int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg);
+/* Entries that do not decode (damage) are passed over: counted in
+ * *damaged, or, damaged NULL, said (a warning; the next sync drops them). */
+int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, uint64_t *damaged);
 /* Drops the pending changes that do not decode (damage: they can never
  * be sent, and a sync that met one failed for good), with their index
  * entries; their records' local copies are made anew from the rest.

@@ -595,7 +595,7 @@ int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped)
 	return rc;
 }
 
-int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg)
+int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, uint64_t *damaged)
 {
 	pending_walk pw = {fn, arg, malloc(sizeof(rove_op)), 0};
 	MDB_txn *txn;
@@ -605,7 +605,9 @@ int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg)
 		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
 		mdb_txn_abort(txn);
 	}
-	if (rc == ROVE_OK && pw.damaged > 0)
+	if (damaged != NULL)
+		*damaged = pw.damaged;
+	else if (rc == ROVE_OK && pw.damaged > 0)
 		rove_warn("%" PRIu64 " pending change%s of this replica do%s not decode (damaged): not shown; the next "
 			  "sync drops %s, saying so",
 			  pw.damaged, pw.damaged == 1 ? "" : "s", pw.damaged == 1 ? "es" : "", pw.damaged == 1 ? "it" : "them");

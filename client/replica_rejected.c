@@ -382,7 +382,7 @@ static int is_waiting(MDB_txn *txn, rove_replica *r, const uint8_t n[8], bool *y
 	return meta_has(txn, r, key, sizeof(key), yes);
 }
 
-int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg)
+int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg, uint64_t *out)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *c;
@@ -422,7 +422,9 @@ int rove_replica_each_rejection(rove_replica *r, rove_rejection_fn fn, void *arg
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(rj);
-	if (rc == ROVE_OK && damaged > 0)
+	if (out != NULL)
+		*out = damaged;
+	else if (rc == ROVE_OK && damaged > 0)
 		rove_warn("%" PRIu64 " refused change%s kept by this replica do%s not decode (damaged): not shown; "
 			  "'rove rejected dismiss --all' drops %s",
 			  damaged, damaged == 1 ? "" : "s", damaged == 1 ? "es" : "", damaged == 1 ? "it" : "them");

@@ -90,6 +90,7 @@ void ui_page_sync(ui_ctx *x)
 	rove_replica_status st;
 	rj_page p = {x, 0};
 	rove_replica r;
+	uint64_t damaged = 0;
 	int rc;
 
 	if (!ui_open_replica(x, &r))
@@ -127,7 +128,10 @@ void ui_page_sync(ui_ctx *x)
 	ui_put(&x->out, "</th><th scope=\"col\">");
 	ui_esc(&x->out, T("Change"));
 	ui_put(&x->out, "</th><th scope=\"col\"></th></tr></thead><tbody>");
-	rc = rove_replica_each_rejection(&r, emit_rejection, &p);
+	rc = rove_replica_each_rejection(&r, emit_rejection, &p, &damaged);
+	/* (some that do not decode: shown as not read) */
+	if (rc == ROVE_OK && damaged > 0)
+		rc = ROVE_EPROTO;
 	if (p.n == 0 && rc == ROVE_OK) {
 		ui_put(&x->out, "<tr><td colspan=\"4\" class=\"muted\">");
 		ui_esc(&x->out, T("No records."));

@@ -257,6 +257,7 @@ void ui_page_today(ui_ctx *x)
 	today_ctx t = {x, "", NULL, 0};
 	char now[40];
 	rove_replica r;
+	uint64_t damaged = 0;
 	int rc = ROVE_OK;
 
 	if (!ui_open_replica(x, &r))
@@ -305,9 +306,12 @@ void ui_page_today(ui_ctx *x)
 	ui_esc(&x->out, T("Pending changes"));
 	ui_put(&x->out, "</h2><table id=\"pending\"><tbody>");
 	t.n = 0;
-	rc = rove_replica_each_pending(&r, emit_pending, &t);
+	rc = rove_replica_each_pending(&r, emit_pending, &t, &damaged);
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK; /* the table is full */
+	/* (some that do not decode: shown as not read) */
+	if (rc == ROVE_OK && damaged > 0)
+		rc = ROVE_EPROTO;
 	if (t.n == 0 && rc == ROVE_OK) {
 		ui_put(&x->out, "<tr><td class=\"muted\">");
 		ui_esc(&x->out, T("No records."));

@@ -269,7 +269,7 @@ static void check_replica(void)
 	rc = rove_replica_each(&rep, 255, count_record, &n);
 	if (rc != ROVE_OK)
 		die("rove_replica_each", rc);
-	rc = rove_replica_each_rejection(&rep, count_rejection, &nrej);
+	rc = rove_replica_each_rejection(&rep, count_rejection, &nrej, NULL);
 	if (rc != ROVE_OK)
 		die("rove_replica_each_rejection", rc);
 	CHECK(nrej == st.rejected);

@@ -180,7 +180,7 @@ r alice customer add --name "Pending Co" >/dev/null
 n=0
 while "${ROVE_CORRUPT:?}" "$T/alice" outbox garble "$n" >/dev/null 2>&1; do n=$((n + 1)); done
 [ "$n" -gt 0 ] || fail "no outbox entry to damage"
-if r alice pending >/dev/null 2>&1; then fail "rove pending read a damaged outbox"; fi
+# (rove pending shows what reads, counting the rest: t_repair)
 path=/ page=$(get)
 pending=$(sed -n 's/.*\(<table id="pending">.*\)/\1/p' <<<"$page")
 grep_q "No records." <<<"${pending%%</table>*}" && fail "Today shows no pending change where it could not read them"
