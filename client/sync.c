@@ -1000,7 +1000,8 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (newest > cp.server_ms + 2 * (uint64_t)ROVE_MAX_CLOCK_SKEW_MS) {
 			rove_warn("the server's clock is %llu minute(s) behind the newest change it sent: this replica "
 				  "dates by this laptop's clock, or by that change's time when it is later (the "
-				  "server's admin should set its clock)",
+				  "server's admin should set its clock; if the server's is right, this replica's "
+				  "record of that change's time is damaged: 'rove sync --repair' takes it anew)",
 				  (unsigned long long)((newest - cp.server_ms) / 60000u));
 			cp.known = false;
 		}

@@ -150,6 +150,17 @@ for key in cursor base hlc run ack_seq ack_floor epoch pulled_hlc server_id; do
 	[ "$key" = pulled_hlc ] && sent=0 || sent=1
 	repaired "m-$key" "'$key' damaged" "$sent"
 done
+# The newest stamp pulled set far ahead (of the right size: nothing
+# tells it from a server's clock set back): the warning blamed the
+# server's clock alone (attack sixty-five); it names the repair too,
+# which takes it anew.
+fresh m-ahead
+"$ROVE_CORRUPT" "$T/m-ahead" meta put "$(printf pulled_hlc | od -An -tx1 | tr -d ' \n')" 7fc1c1c1c1c1c1c1 >/dev/null
+r m-ahead sync >/dev/null 2>"$T/err" || fail "a sync with the newest stamp pulled far ahead: $(cat "$T/err")"
+grep_q "record of that change's time is damaged: 'rove sync --repair'" <"$T/err" || fail "pulled_hlc far ahead: $(cat "$T/err")"
+repaired m-ahead "the newest stamp pulled far ahead" 0
+r m-ahead sync >/dev/null 2>"$T/err"
+if grep_q "behind the newest change" <"$T/err"; then fail "the repair left pulled_hlc far ahead: $(cat "$T/err")"; fi
 # The base's number deleted: the replica showed the other, empty base,
 # saying nothing (attack sixty-five).
 fresh m-nobase
