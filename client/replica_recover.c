@@ -349,6 +349,14 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 			return ROVE_OK;
 		/* A manager's or admin's create names the owner (the pool too). */
 		rc = lost_create(lw, old, c, first, rep ? NULL : owner);
+		/* Its later writes again with their own stamps: the create
+		 * holds them at its own, which an older write of another's
+		 * would beat (attack sixty-six: a rep's acknowledged edit lost
+		 * to a manager's earlier one). */
+		if (rc == ROVE_OK) {
+			rove_fields_init(&now->fs);
+			rc = lost_updates(lw, old, now, c, first, true);
+		}
 		/* A rep's customer that was in the pool: the release after it,
 		 * at the stamp of hers that put it there, else just after. */
 		if (rc == ROVE_OK && rep && pool) {

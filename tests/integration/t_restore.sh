@@ -96,6 +96,17 @@ for i in 1 2 3 4 5 6; do
 done
 ROVE_JOURNAL_OPS=3 r carol customer set "${old[0]}" address="C1's address, edited"
 ROVE_JOURNAL_OPS=3 r carol customer set "${old[1]}" tier=loyal
+# C3: mike (on a second laptop, offline) writes its tier, then carol
+# writes it after him, acknowledged; mike's write reaches the restored
+# server after carol's is sent again, which must keep its own stamp and
+# win (attack sixty-six: the create sent again held every field at the
+# create's stamp, and mike's earlier write won).
+ROVE_JOURNAL_OPS=3 r carol sync >/dev/null
+rove -R "$T/mike2" init --server "$URL" --user mike --token "$(token_of mike)" 2>/dev/null
+r mike2 sync >/dev/null
+r mike2 customer set "${old[2]}" tier=customer
+ROVE_JOURNAL_OPS=3 r carol customer set "${old[2]}" tier=loyal
+ROVE_JOURNAL_OPS=3 r carol sync >/dev/null
 for i in 1 2 3 4; do
 	ROVE_JOURNAL_OPS=3 r carol customer add --name "C-late$i" >/dev/null
 	ROVE_JOURNAL_OPS=3 r carol sync >/dev/null
@@ -138,6 +149,9 @@ r admin sync >/dev/null
 for id in "${old[@]}"; do
 	eq "$(r admin customer show "$id" --json | jq -r .owner)" "carol" "carol's customer $id is on the restored server"
 done
+r mike2 sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin customer show "${old[2]}" --json | jq -r .tier)" "loyal" "carol's later write sent again with its own stamp"
 eq "$(r admin customer show "${old[0]}" --json | jq -r .address)" "C1's address, edited" "carol's old edit is back"
 eq "$(r admin customer show "${old[1]}" --json | jq -r .tier)" "prospect" "mike's later edit still wins"
 ROVE_JOURNAL_OPS=3 r mike sync >/dev/null 2>&1
