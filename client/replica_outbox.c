@@ -6,9 +6,9 @@
  */
 #include "replica_int.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
-#include "array.h"
 #include "log.h"
 #include "rove_assert.h"
 
@@ -494,6 +494,43 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 	return ROVE_OK;
 }
 
+/* Whether the pending index's entry at (a key of RPL_PENDING_KEY bytes)
+ * names an op of the outbox on its record (lk: the op's key, ov: room). */
+static bool pending_sound(MDB_txn *txn, rove_replica *r, const uint8_t *at, MDB_val *lk, MDB_val *ov)
+{
+	rove_op_head h;
+
+	return mdb_get(txn, r->outbox, lk, ov) == 0 && ov->mv_size > 8 &&
+	       rove_dec_op_head((const uint8_t *)ov->mv_data + 8, ov->mv_size - 8, &h) == ROVE_OK && h.coll == at[0] &&
+	       memcmp(h.rid.b, at + 1, 16) == 0;
+}
+
+/* Whether the pending index holds an entry that names no op of the
+ * outbox on its record (attack sixty-six: every sync then failed for
+ * good, blaming the server). */
+static int pending_stray(rove_replica *r, MDB_txn *txn, bool *any)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+
+	*any = false;
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !*any; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t ok[8];
+		MDB_val lk = {8, ok}, ov;
+		if (k.mv_size != RPL_PENDING_KEY)
+			continue;
+		memcpy(ok, (const uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
+		*any = !pending_sound(txn, r, k.mv_data, &lk, &ov);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	mdb_cursor_close(c);
+	return rc;
+}
+
 /* Drops the entries of x from the outbox in txn, with their pending
  * index entries; the view copies of their records are made anew. */
 static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
@@ -537,7 +574,7 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 		}
 		memcpy(at, k.mv_data, RPL_PENDING_KEY);
 		memcpy(ok, at + ROVE_RECORD_KEY, 8);
-		if (mdb_get(txn, r->outbox, &lk, &ov) != MDB_NOTFOUND) {
+		if (pending_sound(txn, r, at, &lk, &ov)) {
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue; /* its op is there */
 		}
@@ -559,6 +596,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
 	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false};
 	MDB_txn *txn = NULL;
+	bool stray = false;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	*dropped = 0;
@@ -567,10 +605,14 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 	if (rc == ROVE_OK) {
 		rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
+		if (rc == ROVE_OK)
+			rc = pending_stray(r, txn, &stray);
 		mdb_txn_abort(txn);
 		txn = NULL;
 	}
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys)) {
+	if (rc == ROVE_OK && stray)
+		rove_warn("the replica's index of pending changes named changes it does not hold (damaged): made anew");
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray)) {
 		x.n = 0;
 		x.odd_keys = false;
 		rc = rpl_txn_begin(r, 0, &txn);

@@ -253,6 +253,30 @@ r rj rejected dismiss --all >/dev/null || fail "dismiss --all over a garbled ref
 r rj rejected --json 2>"$T/err" >/dev/null
 if grep_q "does not decode" <"$T/err"; then fail "the garbled refusal left after dismiss --all"; fi
 
+# An entry of the pending index naming no change the outbox holds (or
+# another record's): every sync and repair failed "malformed reply from
+# the server" for good, the change made after never sent (attack
+# sixty-six). The index is made anew, said.
+for how in none other; do
+	fresh "px-$how"
+	# none: no such change; other: the pending change of another record
+	if [ "$how" = none ]; then
+		key="01$(tr -d - <<<"${ids[0]}")0000000000000063"
+	else
+		key="01$(tr -d - <<<"${ids[1]}")$(mdb_dump -s pending "$T/px-$how" | sed -n '/HEADER=END/{n;p}' | tr -d ' ' | tail -c 17)"
+	fi
+	lseq=$how
+	"$ROVE_CORRUPT" "$T/px-$how" pending put "$key" "" >/dev/null
+	rc=0
+	r "px-$lseq" sync >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" 0 "a sync with a stray pending index entry ($(cat "$T/err"))"
+	grep_q "index of pending changes named changes it does not hold" <"$T/err" || fail "the stray entry unsaid: $(cat "$T/err")"
+	r "px-$lseq" customer set "${ids[1]}" tier=customer >/dev/null
+	r "px-$lseq" sync >/dev/null || fail "the sync after a stray pending index entry"
+	eq "$(r "px-$lseq" pending --json)" "[]" "nothing left pending after a stray index entry"
+	"$ROVE_INDEX_CHECK" "$T/px-$lseq" || fail "the replica's check after a stray pending index entry"
+done
+
 # 9. A pending change that does not decode: 'rove pending' showed
 # nothing (exit 1), a sync pushed the rest and dropped it without a word,
 # then every sync and repair failed "malformed reply from the server"
