@@ -10,6 +10,7 @@
 #include "err.h"
 #include "hlc.h"
 #include "log.h"
+#include "net.h"
 #include "report.h"
 #include "rove_assert.h"
 #include "schema.h"
@@ -561,9 +562,14 @@ static int tables_anew(rove_replica *r)
  * read still open the replica. */
 static int setting_get(rove_replica *r, MDB_txn *txn, const char *key, char *out, size_t max)
 {
+	char why[ROVE_MAX_ERRMSG];
 	int rc = meta_str(txn, r->meta, key, out, max);
 
 	if (rc == ROVE_OK && !meta_size_ok(key, strlen(out)))
+		rc = ROVE_EPROTO;
+	/* (a server's URL that is none: damage, as 'rove config' and 'rove
+	 * init' take no other) */
+	if (rc == ROVE_OK && strcmp(key, "server") == 0 && !rove_net_url_valid(out, why, sizeof(why)))
 		rc = ROVE_EPROTO;
 	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
 		const struct meta_key *m = meta_key_of(key);

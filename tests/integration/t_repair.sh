@@ -181,6 +181,17 @@ grep_q "setting 'token' is damaged or missing: set it anew with 'rove config tok
 r m-token customer list >/dev/null || fail "a list with the token damaged"
 r m-token config token "$(token_of wang)" >/dev/null
 repaired m-token "the token damaged"
+# The server's URL garbled: "invalid server URL" (attack sixty-six): the
+# same way out.
+fresh m-server
+"$ROVE_CORRUPT" "$T/m-server" meta put "$(printf server | od -An -tx1 | tr -d ' \n')" c1c1c1 >/dev/null
+rc=0
+r m-server sync >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" 1 "a sync with its server's URL garbled"
+grep_q "setting 'server' is damaged or missing: set it anew with 'rove config server" <"$T/err" ||
+	fail "a sync with its server's URL garbled: $(cat "$T/err")"
+r m-server config server "$URL" >/dev/null
+repaired m-server "the server's URL garbled"
 # What makes the replica itself (its user, its id): named, a new replica
 # the way out, and it reads still, read only, so that the pending changes
 # can be seen to be made again (attack sixty-five: every command failed,
