@@ -493,6 +493,24 @@ static int pending_anew(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	return rc;
 }
 
+/* Whether the tables a replica cannot do without are there, and one that
+ * tables_anew makes is not. */
+static bool tables_gone(rove_replica *r)
+{
+	static const char *const names[] = {"view", "pending", "journal", "rejected"};
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	bool gone = false;
+
+	if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0)
+		return false;
+	if (open_dbis_some(r, txn) == ROVE_OK)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !gone; i++)
+			gone = mdb_dbi_open(txn, names[i], 0, &dbi) == MDB_NOTFOUND;
+	mdb_txn_abort(txn);
+	return gone;
+}
+
 /* Tables made from others or kept for the user's sake, gone (damage: a
  * replica then said "set up a new replica", losing its pending changes,
  * attack sixty-five): made anew, each said. The view and the pending
@@ -687,6 +705,13 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	/* Its file is there: a table or key missing is damage, not "no
 	 * replica" (rove init then refused the directory as holding one,
 	 * attack sixty-two: a loop with no way out). */
+	/* (read only: a table a writer makes anew is not made here) */
+	if (rc == ROVE_ENOTFOUND && missing == NULL && r->access != ROVE_DB_WRITABLE && tables_gone(r)) {
+		rove_error("'%s' is damaged: a table of it made from the others is gone; a rove command by a user who "
+			   "may write it makes it anew (this one may only read it)",
+			   dir);
+		rc = ROVE_EPROTO;
+	}
 	if (rc == ROVE_ENOTFOUND) {
 		rove_error("'%s' is damaged: it lacks %s%s%s; set up a new replica in another directory with 'rove "
 			   "init', and sync",

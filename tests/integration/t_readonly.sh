@@ -145,6 +145,20 @@ eq "$(md5sum <"$T/shared/lock.mdb")" "$lock_before" "the other user's lock file"
 # change is not there.
 rove -R "$T/admin" sync >/dev/null
 eq "$(rove -R "$T/admin" customer show "$b" --json | jq -r '.address // ""')" "" "a refused sync sent nothing"
+# 2b. A table made from the others gone (the view): a writer makes it
+# anew; read only, it said "set up a new replica" (attack sixty-six),
+# losing the pending changes. It says who makes it anew.
+if [ "$(id -u)" = 0 ]; then
+	cp -a "$T/alice" "$T/noview"
+	"${ROVE_CORRUPT:?}" "$T/noview" view drop - >/dev/null
+	chmod -R a+rX,a-w "$T/noview"
+	rc=0
+	as_other "$T/noview" customer list >/dev/null 2>"$T/err" || rc=$?
+	eq "$rc" "1" "a read-only replica's list with its view gone"
+	grep -q "a rove command by a user who may write it makes it anew" "$T/err" ||
+		fail "a read-only replica with its view gone: $(cat "$T/err")"
+	r noview customer list >/dev/null 2>&1 || fail "its owner's list with the view gone"
+fi
 # 3. A replica this user may not read at all is not "no replica" (whose
 # advice, rove init, would then fail on files it did not make).
 if [ "$(id -u)" = 0 ]; then
