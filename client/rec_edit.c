@@ -59,6 +59,13 @@ int rec_edit_open(rove_cli *cli, const rove_coll_def *c, const char *ids, rec_ed
 		rc = ROVE_ENOMEM;
 	} else {
 		rc = rec_load(cli, c, ids, &ch->r, ch->rec);
+		/* A replica whose user or id is damaged: said before any check
+		 * that reads them (attack sixty-six: "you do not own this
+		 * customer") */
+		if (rc == ROVE_OK && ch->r.bad_self != NULL) {
+			rc = rove_replica_writable(&ch->r);
+			rove_replica_close(&ch->r);
+		}
 	}
 	if (rc != ROVE_OK) {
 		free(ch->rec);

@@ -203,10 +203,12 @@ for key in user id; do
 	eq "$(jq length <<<"$out")" 1 "the pending change listed with its $key damaged"
 	grep_q "its '$key' does not read): it is read only; set up a new replica" <"$T/err" ||
 		fail "its $key damaged: $(cat "$T/err")"
-	rc=0
-	r "m-$key" customer add --name "Not taken" >/dev/null 2>"$T/err" || rc=$?
-	eq "$rc" 1 "a write with its $key damaged"
-	grep_q "its '$key' does not read): nothing was changed" <"$T/err" || fail "a write with its $key damaged: $(cat "$T/err")"
+	for w in "customer add --name Not-taken" "customer release ${ids[1]}" "customer set ${ids[1]} tier=loyal"; do
+		rc=0
+		r "m-$key" $w >/dev/null 2>"$T/err" || rc=$?
+		eq "$rc" 1 "$w with its $key damaged"
+		grep_q "its '$key' does not read): nothing was changed" <"$T/err" || fail "$w with its $key damaged: $(cat "$T/err")"
+	done
 	rc=0
 	r "m-$key" sync >/dev/null 2>"$T/err" || rc=$?
 	eq "$rc" 1 "a sync with its $key damaged"
