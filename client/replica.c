@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,12 @@ static bool meta_size_ok(const char *key, size_t n)
 	return m == NULL || (n >= m->min && n <= m->max);
 }
 
+static void say_bad_setting(const char *setting)
+{
+	rove_error("the replica's setting '%s' is damaged or missing: set it anew with 'rove config %s VALUE'", setting,
+		   setting);
+}
+
 int rpl_meta_damaged(const char *key)
 {
 	const struct meta_key *m = meta_key_of(key);
@@ -174,8 +181,7 @@ int rpl_meta_damaged(const char *key)
 	if (m != NULL && m->way == META_REPAIR)
 		rpl_say_damaged_key(key);
 	else if (m != NULL && m->way == META_CONFIG)
-		rove_error("the replica's setting '%s' is damaged: set it anew with 'rove config %s VALUE'", m->setting,
-			   m->setting);
+		say_bad_setting(m->setting);
 	else
 		rove_error("the replica is damaged (its '%s' does not read): set up a new replica in another "
 			   "directory with 'rove init', and sync",
@@ -207,6 +213,23 @@ static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_
 	return rc;
 }
 
+int rpl_clock_past_all(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *v)
+{
+	uint64_t hlc = 0;
+	int rc;
+
+	*v = rove_hlc_from_ms(rove_wall_ms()).v;
+	/* (the replica's clock, if it reads: it follows every stamp seen) */
+	if (rove_db_get_u64(txn, r->meta, "hlc", &hlc) == ROVE_OK && hlc > *v)
+		*v = hlc;
+	rc = ops_newest(txn, r->outbox, true, w, v);
+	if (rc == ROVE_OK)
+		rc = ops_newest(txn, r->journal, false, w, v);
+	if (rc == ROVE_OK)
+		(*v)++;
+	return rc;
+}
+
 /* Sets the damaged META_REPAIR key m anew in txn (r's tables open). */
 static int meta_fix_one(rove_replica *r, MDB_txn *txn, const struct meta_key *m, rpl_work *w)
 {
@@ -223,11 +246,8 @@ static int meta_fix_one(rove_replica *r, MDB_txn *txn, const struct meta_key *m,
 	case FIX_NOW:
 		return rove_db_put_u64(txn, r->meta, m->key, rove_wall_ms());
 	case FIX_CLOCK:
-		v = rove_hlc_from_ms(rove_wall_ms()).v;
-		rc = ops_newest(txn, r->outbox, true, w, &v);
-		if (rc == ROVE_OK)
-			rc = ops_newest(txn, r->journal, false, w, &v);
-		return rc == ROVE_OK ? rove_db_put_u64(txn, r->meta, m->key, v + 1) : rc;
+		rc = rpl_clock_past_all(r, txn, w, &v);
+		return rc == ROVE_OK ? rove_db_put_u64(txn, r->meta, m->key, v) : rc;
 	case FIX_ZERO:
 		/* the base: the one that holds records (the other is emptied
 		 * at each swap), 0 if both or neither do (the repair's
@@ -463,52 +483,65 @@ static int meta_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_
 	return ROVE_OK;
 }
 
+typedef struct anew_ctx {
+	rove_replica *r;
+	MDB_txn *txn;
+	rpl_work *w;
+} anew_ctx;
+
+/* One op of the outbox: its pending index entry, merged into the view
+ * (the walk reads the outbox; the writes go to other tables). */
+static int pending_anew_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	anew_ctx *x = arg;
+	uint8_t pkey[RPL_PENDING_KEY];
+	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
+	uint64_t acked;
+	int rc;
+
+	if (k->mv_size != 8 || rpl_outbox_decode(v, &acked, &x->w->op) != ROVE_OK)
+		return ROVE_OK; /* (the next sync drops it, saying so) */
+	rpl_pending_key(pkey, x->w->op.coll, &x->w->op.rid, rove_be64_get(k->mv_data));
+	rc = rove_db_err(mdb_put(x->txn, x->r->pending, &pk, &pv, 0), "pending");
+	if (rc == ROVE_OK)
+		rc = rpl_view_merge_pending(x->r, x->txn, x->w->op.coll, &x->w->op.rid, &x->w->op.fs, x->w);
+	return rc;
+}
+
 /* The pending index and the view of the ops in the outbox, in txn (the
  * view's index is made anew with the rest: meta "index" 0). */
 static int pending_anew(rove_replica *r, MDB_txn *txn, rpl_work *w)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	anew_ctx x = {r, txn, w};
+	int rc = rove_db_each(txn, r->outbox, "outbox", pending_anew_one, &x);
 
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t pkey[RPL_PENDING_KEY];
-		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
-		uint64_t acked;
-		if (k.mv_size != 8 || rpl_outbox_decode(&v, &acked, &w->op) != ROVE_OK)
-			continue; /* (the next sync drops it, saying so) */
-		rpl_pending_key(pkey, w->op.coll, &w->op.rid, rove_be64_get(k.mv_data));
-		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
-		if (rc == ROVE_OK)
-			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
-	}
-	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "outbox");
-	mdb_cursor_close(c);
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "index", 0);
 	return rc;
 }
 
-/* Whether the tables a replica cannot do without are there, and one that
- * tables_anew makes is not. */
-static bool tables_gone(rove_replica *r)
+/* The tables tables_anew makes when gone, in this order. */
+#define MADE_TABLES 4
+static const char *const made_tables[MADE_TABLES] = {"view", "pending", "journal", "rejected"};
+
+/* Whether the tables a replica cannot do without are there and one of
+ * made_tables is not (gone[i]: which). Read only; false if it cannot
+ * tell (the open then says what it meets). */
+static bool tables_gone(rove_replica *r, bool gone[MADE_TABLES])
 {
-	static const char *const names[] = {"view", "pending", "journal", "rejected"};
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	bool gone = false;
+	bool any = false;
 
 	if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0)
 		return false;
 	if (open_dbis_some(r, txn) == ROVE_OK)
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !gone; i++)
-			gone = mdb_dbi_open(txn, names[i], 0, &dbi) == MDB_NOTFOUND;
+		for (int i = 0; i < MADE_TABLES; i++) {
+			gone[i] = mdb_dbi_open(txn, made_tables[i], 0, &dbi) == MDB_NOTFOUND;
+			any = any || gone[i];
+		}
 	mdb_txn_abort(txn);
-	return gone;
+	return any;
 }
 
 /* Tables made from others or kept for the user's sake, gone (damage: a
@@ -520,30 +553,21 @@ static bool tables_gone(rove_replica *r)
  * are not: their loss is the open's to say. */
 static int tables_anew(rove_replica *r)
 {
-	static const char *const names[] = {"view", "pending", "journal", "rejected"};
-	MDB_dbi *dbis[] = {&r->view, &r->pending, &r->journal, &r->rejected};
-	bool gone[4] = {false, false, false, false}, any = false;
+	MDB_dbi *dbis[MADE_TABLES] = {&r->view, &r->pending, &r->journal, &r->rejected};
+	bool gone[MADE_TABLES] = {false, false, false, false};
 	MDB_txn *txn;
 	rpl_work *w = NULL;
-	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+	int rc;
 
-	for (int i = 0; rc == ROVE_OK && i < 4; i++) {
-		int mrc = mdb_dbi_open(txn, names[i], 0, dbis[i]);
-		gone[i] = mrc == MDB_NOTFOUND;
-		any = any || gone[i];
-	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (rc != ROVE_OK || !any)
-		return rc;
-	/* the others must be there: else the open says what is missing */
-	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
-	if (rc == ROVE_OK && open_dbis_some(r, txn) != ROVE_OK) {
-		mdb_txn_abort(txn);
+	/* (the others must be there: else the open says what is missing) */
+	if (!tables_gone(r, gone))
 		return ROVE_OK;
-	}
-	for (int i = 0; rc == ROVE_OK && i < 4; i++)
-		rc = rove_db_err(mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]), names[i]);
+	rc = rove_db_err(mdb_txn_begin(r->env, NULL, 0, &txn), "begin");
+	if (rc != ROVE_OK)
+		return rc;
+	rc = open_dbis_some(r, txn);
+	for (int i = 0; rc == ROVE_OK && i < MADE_TABLES; i++)
+		rc = rove_db_err(mdb_dbi_open(txn, made_tables[i], MDB_CREATE, dbis[i]), made_tables[i]);
 	if (rc == ROVE_OK)
 		rc = bases_get(r, txn);
 	/* (the report sums' hooks find r there; not open yet, they are
@@ -560,15 +584,18 @@ static int tables_anew(rove_replica *r)
 	/* the journal empty: everything in it counts as forgotten */
 	if (rc == ROVE_OK && gone[2]) {
 		uint64_t floor = 0;
-		rc = rpl_meta_u64(txn, r->meta, "hlc", &floor);
+		if (w == NULL && (w = rpl_work_new()) == NULL)
+			rc = ROVE_ENOMEM;
 		if (rc == ROVE_OK)
-			rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor + 1);
+			rc = rpl_clock_past_all(r, txn, w, &floor);
+		if (rc == ROVE_OK)
+			rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
 	}
 	rc = rpl_commit_or_abort(txn, rc);
 	rpl_work_free(w);
-	for (int i = 0; rc == ROVE_OK && i < 4; i++)
+	for (int i = 0; rc == ROVE_OK && i < MADE_TABLES; i++)
 		if (gone[i])
-			rove_warn("the replica's table '%s' was gone (damaged): made anew%s", names[i],
+			rove_warn("the replica's table '%s' was gone (damaged): made anew%s", made_tables[i],
 				  i < 2 ? " from the pending changes" : i == 2 ? " (a recovery compares records)"
 									 : "; the refusals it kept are lost");
 	return rc;
@@ -603,8 +630,7 @@ int rove_replica_settings_ok(const rove_replica *r)
 {
 	if (r->bad_setting == NULL)
 		return ROVE_OK;
-	rove_error("the replica's setting '%s' is damaged or missing: set it anew with 'rove config %s VALUE'",
-		   r->bad_setting, r->bad_setting);
+	say_bad_setting(r->bad_setting);
 	return ROVE_EPROTO;
 }
 
@@ -616,6 +642,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	MDB_val k = {2, "id"}, v;
 	uint64_t format = 0;
 	const char *missing = NULL; /* the key read when ROVE_ENOTFOUND */
+	bool gone[MADE_TABLES];
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -706,7 +733,7 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	 * replica" (rove init then refused the directory as holding one,
 	 * attack sixty-two: a loop with no way out). */
 	/* (read only: a table a writer makes anew is not made here) */
-	if (rc == ROVE_ENOTFOUND && missing == NULL && r->access != ROVE_DB_WRITABLE && tables_gone(r)) {
+	if (rc == ROVE_ENOTFOUND && missing == NULL && r->access != ROVE_DB_WRITABLE && tables_gone(r, gone)) {
 		rove_error("'%s' is damaged: a table of it made from the others is gone; a rove command by a user who "
 			   "may write it makes it anew (this one may only read it)",
 			   dir);
@@ -793,8 +820,9 @@ void rove_replica_close(rove_replica *r)
 
 /* ---- records ---- */
 
-/* How many times this process said the replica is damaged. */
-static unsigned long damage_said;
+/* How many times this process said the replica is damaged (atomic: the
+ * web UI syncs on a thread of its own). */
+static atomic_ulong damage_said;
 
 unsigned long rove_replica_damage_said(void)
 {

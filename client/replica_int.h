@@ -117,6 +117,10 @@ int rpl_rec_get(MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, ro
  * rpl_rec_decode: the same for a stored value v read by a walk. */
 int rpl_rec_read(rove_replica *r, MDB_txn *txn, MDB_dbi dbi, uint8_t coll, const rove_uuid *id, rove_record *rec);
 int rpl_rec_decode(rove_replica *r, const MDB_val *v, rove_record *rec);
+/* A clock past every stamp this replica made or holds, in txn: the later
+ * of the wall clock, its clock (if that reads) and its ops' stamps
+ * (outbox and journal), plus one; w: scratch. */
+int rpl_clock_past_all(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *v);
 /* Warns of the damaged records a recovery passed over (r->damage_skipped),
  * if any, and counts anew. */
 void rpl_say_passed_over(rove_replica *r);

@@ -505,30 +505,34 @@ static bool pending_sound(MDB_txn *txn, rove_replica *r, const uint8_t *at, MDB_
 	       memcmp(h.rid.b, at + 1, 16) == 0;
 }
 
+typedef struct stray_ctx {
+	rove_replica *r;
+	MDB_txn *txn;
+} stray_ctx;
+
+static int stray_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	const stray_ctx *x = arg;
+	uint8_t ok[8];
+	MDB_val lk = {8, ok}, ov;
+
+	(void)v;
+	if (k->mv_size != RPL_PENDING_KEY)
+		return ROVE_OK;
+	memcpy(ok, (const uint8_t *)k->mv_data + ROVE_RECORD_KEY, 8);
+	return pending_sound(x->txn, x->r, k->mv_data, &lk, &ov) ? ROVE_OK : ROVE_EEXIST; /* one is enough */
+}
+
 /* Whether the pending index holds an entry that names no op of the
  * outbox on its record (attack sixty-six: every sync then failed for
  * good, blaming the server). */
 static int pending_stray(rove_replica *r, MDB_txn *txn, bool *any)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	stray_ctx x = {r, txn};
+	int rc = rove_db_each(txn, r->pending, "pending", stray_one, &x);
 
-	*any = false;
-	if (rc != ROVE_OK)
-		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !*any; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t ok[8];
-		MDB_val lk = {8, ok}, ov;
-		if (k.mv_size != RPL_PENDING_KEY)
-			continue;
-		memcpy(ok, (const uint8_t *)k.mv_data + ROVE_RECORD_KEY, 8);
-		*any = !pending_sound(txn, r, k.mv_data, &lk, &ov);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "pending");
-	mdb_cursor_close(c);
-	return rc;
+	*any = rc == ROVE_EEXIST;
+	return *any ? ROVE_OK : rc;
 }
 
 /* Drops the entries of x from the outbox in txn, with their pending

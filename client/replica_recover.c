@@ -44,7 +44,7 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint64_t last_bad = 0, floor = 0, old = 0, newest = 0;
+	uint64_t last_bad = 0, floor = 0, old = 0;
 	bool any = false, after = false;
 	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
 
@@ -60,8 +60,6 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 			last_bad = k.mv_size == 8 ? rove_be64_get(k.mv_data) : last_bad;
 			continue;
 		}
-		if (w->op.st.hlc.v > newest)
-			newest = w->op.st.hlc.v;
 		if (any && !after) {
 			after = true;
 			floor = w->op.st.hlc.v;
@@ -69,13 +67,9 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 	}
 	if (mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "journal");
-	if (rc == ROVE_OK && any && !after) {
-		/* none reads after the damage: past every stamp */
-		rc = rpl_meta_u64(txn, r->meta, "hlc", &floor);
-		if (floor < newest)
-			floor = newest;
-		floor++;
-	}
+	/* none reads after the damage: past every stamp */
+	if (rc == ROVE_OK && any && !after)
+		rc = rpl_clock_past_all(r, txn, w, &floor);
 	/* drop the damaged, and what reads before the last of them: each
 	 * found from the key after the last one dropped (a cursor's place
 	 * moves under a delete) */
