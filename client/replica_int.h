@@ -270,5 +270,9 @@ int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* Forgets the orphan of a record, if any (replica_recover.c): this user
  * deleted it. */
 int rpl_orphan_forget(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id);
+/* rpl_delete_note: a local op that deletes a record someone else wrote,
+ * noted (with the view as it was) for a recovery (replica_recover.c);
+ * scratch is overwritten. */
+int rpl_delete_note(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch);
 
 #endif

@@ -304,12 +304,14 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t see
 		    rpl_work *w)
 {
 	rove_stamp st;
+	int rc;
 
 	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
 	st.node = r->node;
 	rove_op_restamp(op, st);
 	op->seq = seen >= ROVE_SEQ_SEEN_MIN ? seen : 0;
-	return rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w);
+	rc = rpl_delete_note(r, txn, op, &w->a);
+	return rc == ROVE_OK ? rpl_outbox_queue(r, txn, ++*lseq, op, MDB_APPEND, w) : rc;
 }
 
 /* The replica's clock for a new local change, from the stored one in

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "report.h"
+#include "rules.h"
 #include "schema.h"
 
 #include <inttypes.h>
@@ -195,6 +196,7 @@ typedef struct lost_walk {
 	bool all;    /* every write the server lacks, whoever made it (orphans) */
 	rpl_work *w; /* a: the old record, b: the new one */
 	rpl_work *q; /* the op being queued, and the queue's scratch */
+	enum lost_pass { LOST_DEALERS, LOST_REST, LOST_RELEASES } pass; /* lost_walks */
 } lost_walk;
 
 /* Whether f (of a record of c) is a write the server may have lost that
@@ -298,6 +300,90 @@ static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_de
 	return rc == ROVE_OK ? lost_queue(lw) : rc;
 }
 
+/* A rep's customer old that was in the pool (owner: null), created anew
+ * (stamped first): the release, at the stamp of hers that put it there,
+ * else just after. Queued by a second walk, after every record and what
+ * belongs to them: her contacts, deals and notes of it, made before she
+ * released it, would come after the release and be refused (the model
+ * check with a journal of 3, seed 303). */
+static int lost_release(lost_walk *lw, const rove_record *old, const rove_field *owner, rove_stamp first)
+{
+	const rove_field *why = rove_fields_get(&old->fs, "release_reason");
+	rove_stamp at = {{first.hlc.v + 1}, first.node};
+	int rc;
+
+	/* hers, and the journal holds it: it goes from there (sent twice,
+	 * the second came back refused, and with the numbers below the
+	 * journal's first too few, every op found went after it all:
+	 * the model check with a journal of 3, seed 1000) */
+	if (owner->st.node == lw->r->node && owner->st.hlc.v >= lw->floor)
+		return ROVE_OK;
+	if (owner->st.node == lw->r->node && rove_stamp_cmp(&owner->st, &first) > 0)
+		at = owner->st;
+	rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, at);
+	rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
+	if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
+		rc = rove_op_set(&lw->q->op, "release_reason", why->v);
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
+/* A customer this user claimed (old: as the old base held it, its
+ * owner this user's, written by this replica before the floor) that the
+ * server holds in the pool (now): the claim again, at its stamp, before
+ * the writes that followed it, which a rep may only make to a customer
+ * she owns (the model check with a journal of 3, seed 1028: left out as
+ * the server sets owners, her later edits came back refused). Someone
+ * else's claim since comes first (SPEC rule 5): refused already_claimed,
+ * as it would have been. */
+static bool claimed_here(const lost_walk *lw, const rove_record *old)
+{
+	const rove_field *was = lost_owner(old);
+	const char *me = lw->r->auth.user;
+
+	return was != NULL && was->v.type == ROVE_V_STR && was->st.node == lw->r->node &&
+	       was->st.hlc.v < lw->floor && was->v.len == strlen(me) && memcmp(was->v.s, me, was->v.len) == 0;
+}
+
+/* A customer this user released (old: in the pool, by this replica's
+ * write before the floor) that the server holds with an older owner
+ * (now): the release again, at its stamp, with its reason - in the last
+ * walk, after this user's writes of it and of what belongs to it (the
+ * model check with a journal of 3, seed 1008: left out, the customer
+ * stayed hers). */
+static bool released_here(const lost_walk *lw, const rove_record *old)
+{
+	const rove_field *was = lost_owner(old);
+
+	return was != NULL && was->v.type == ROVE_V_NULL && was->st.node == lw->r->node && was->st.hlc.v < lw->floor;
+}
+
+static int lost_release_again(lost_walk *lw, const rove_record *old, const rove_record *now)
+{
+	const rove_field *was = lost_owner(old), *is = lost_owner(now);
+	const rove_field *why = rove_fields_get(&old->fs, "release_reason");
+	int rc;
+
+	if (!released_here(lw, old) || is == NULL || is->v.type == ROVE_V_NULL || rove_stamp_cmp(&is->st, &was->st) >= 0)
+		return ROVE_OK;
+	rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, was->st);
+	rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
+	if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
+		rc = rove_op_set(&lw->q->op, "release_reason", why->v);
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
+static int lost_claim(lost_walk *lw, const rove_record *old, const rove_record *now)
+{
+	const rove_field *was = lost_owner(old), *is = lost_owner(now);
+	int rc;
+
+	if (!claimed_here(lw, old) || is == NULL || is->v.type != ROVE_V_NULL || rove_stamp_cmp(&is->st, &was->st) >= 0)
+		return ROVE_OK;
+	rove_op_init(&lw->q->op, ROVE_OP_CLAIM, old->coll, &old->id, was->st);
+	rc = rove_op_set(&lw->q->op, "owner", was->v);
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
 static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	lost_walk *lw = arg;
@@ -308,7 +394,10 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 	bool any = false;
 	int rc;
 
-	(void)k;
+	/* (a record's key starts with its collection) */
+	if (k->mv_size < 1 || (lw->pass == LOST_DEALERS) != (((const uint8_t *)k->mv_data)[0] == ROVE_COLL_DEALER) ||
+	    (lw->pass == LOST_RELEASES && ((const uint8_t *)k->mv_data)[0] != ROVE_COLL_CUSTOMER))
+		return ROVE_OK;
 	rc = rpl_rec_decode(lw->r, v, old);
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc; /* damaged: its copy comes anew */
@@ -325,9 +414,14 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 			any = true;
 		}
 	}
-	if (!any)
+	if (!any && (del != NULL || (lw->pass == LOST_REST ? !claimed_here(lw, old)
+							   : lw->pass != LOST_RELEASES || !released_here(lw, old))))
 		return ROVE_OK;
 	rc = rpl_rec_get(lw->txn, lw->r->base, old->coll, &old->id, now);
+	if (!any && rc == ROVE_OK) /* a claim or a release alone */
+		return lw->pass == LOST_REST ? lost_claim(lw, old, now) : lost_release_again(lw, old, now);
+	if (!any)
+		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
 	if (rc == ROVE_ENOTFOUND) {
 		/* Gone: created anew as the old base knew it, stamped as its
 		 * oldest write by this replica (its delete, if this replica
@@ -341,6 +435,8 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		    (owner->v.type != ROVE_V_STR || owner->v.len != strlen(lw->r->auth.user) ||
 		     memcmp(owner->v.s, lw->r->auth.user, owner->v.len) != 0))
 			return ROVE_OK;
+		if (lw->pass == LOST_RELEASES)
+			return rep && pool ? lost_release(lw, old, owner, first) : ROVE_OK;
 		/* A manager's or admin's create names the owner (the pool too). */
 		rc = lost_create(lw, old, c, first, rep ? NULL : owner);
 		/* Its later writes again with their own stamps: the create
@@ -351,25 +447,14 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 			rove_fields_init(&now->fs);
 			rc = lost_updates(lw, old, now, c, first, true);
 		}
-		/* A rep's customer that was in the pool: the release after it,
-		 * at the stamp of hers that put it there, else just after. */
-		if (rc == ROVE_OK && rep && pool) {
-			const rove_field *why = rove_fields_get(&old->fs, "release_reason");
-			rove_stamp at = {{first.hlc.v + 1}, first.node};
-			if (owner->st.node == lw->r->node && rove_stamp_cmp(&owner->st, &first) > 0)
-				at = owner->st;
-			rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, at);
-			rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
-			if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
-				rc = rove_op_set(&lw->q->op, "release_reason", why->v);
-			if (rc == ROVE_OK)
-				rc = lost_queue(lw);
-		}
 		return rc;
 	}
 	if (rc != ROVE_OK || del != NULL)
 		return rc; /* deleted here: the journal has the delete */
-	return lost_updates(lw, old, now, c, first, false);
+	if (lw->pass == LOST_RELEASES)
+		return lost_release_again(lw, old, now);
+	rc = lost_claim(lw, old, now);
+	return rc == ROVE_OK ? lost_updates(lw, old, now, c, first, false) : rc;
 }
 
 /* ---- others' writes a restored server lacks: orphans ---- */
@@ -420,9 +505,11 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 #define ORPHAN_PREFIX "orphan/" /* not seen on the server since the recovery */
 #define ORPHON_PREFIX "orphon/" /* seen there since: gone again, it was deleted */
 #define TAKEN_PREFIX "othown/" /* an orphan customer found with another owner */
+#define DELOTH_PREFIX "deloth/" /* this user deleted it, someone else wrote it (rpl_delete_note) */
 #define ORPHAN_PLEN (sizeof(ORPHAN_PREFIX) - 1) /* all the same length */
 #define ORPHAN_KEY (ORPHAN_PLEN + ROVE_RECORD_KEY)
-_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(TAKEN_PREFIX),
+_Static_assert(sizeof(ORPHAN_PREFIX) == sizeof(ORPHON_PREFIX) && sizeof(ORPHAN_PREFIX) == sizeof(TAKEN_PREFIX) &&
+		       sizeof(ORPHAN_PREFIX) == sizeof(DELOTH_PREFIX),
 	       "orphan prefixes");
 
 /* The order orphans are sent in: what others refer to first (a
@@ -456,6 +543,49 @@ static int taken_mark(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uu
 
 	orphan_key(key, TAKEN_PREFIX, coll, id);
 	return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+}
+
+/* A delete of a record someone else wrote (or made) is noted when it is
+ * made (meta DELOTH_PREFIX + the record's key), as a deleted record
+ * leaves the replica: a recovery whose journal forgot older ops leaves
+ * out a delete of a record the restored server lacks - its create, by
+ * this replica, may be among those forgotten, and the delete would wait
+ * for it in vain - but not one of another's record, which its author's
+ * replica may send again (delete_of_gone). One entry per such delete,
+ * kept as long as the journal keeps deletes. */
+int rpl_delete_note(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_record *scratch)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll);
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v = {1, (void *)"1"};
+	bool others = false, pending;
+	int rc;
+
+	if (c == NULL || !rove_rules_deletes(op))
+		return ROVE_OK;
+	rc = rpl_visible_get(r, txn, op->coll, &op->rid, scratch, &pending);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	for (uint32_t i = 0; rc == ROVE_OK && i < scratch->fs.n && !others; i++) {
+		const rove_field_def *fd = rove_schema_field(c, scratch->fs.f[i].name);
+		others = fd != NULL && !(fd->flags & ROVE_FF_SYSTEM) && scratch->fs.f[i].st.node != r->node;
+	}
+	if (rc != ROVE_OK || !others)
+		return rc;
+	orphan_key(key, DELOTH_PREFIX, op->coll, &op->rid);
+	return rove_db_err(mdb_put(txn, r->meta, &k, &v, 0), "meta");
+}
+
+static int deleted_others(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *yes)
+{
+	uint8_t key[ORPHAN_KEY];
+	MDB_val k = {ORPHAN_KEY, key}, v;
+	int mrc;
+
+	orphan_key(key, DELOTH_PREFIX, coll, id);
+	mrc = mdb_get(txn, r->meta, &k, &v);
+	*yes = mrc == 0;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
 }
 
 /* Whether now (the server's record) is another's made under the id of
@@ -585,11 +715,16 @@ static int orphans_note(rove_replica *r, MDB_txn *txn, uint64_t now_ms)
 	 * earlier one still waiting) */
 	if (rc == ROVE_OK && ow.n > 0)
 		rc = rove_db_put_u64(txn, r->meta, "orphans_at", now_ms != 0 ? now_ms : 1);
-	if (rc == ROVE_OK && ow.n > 0)
+	if (rc == ROVE_OK && ow.n > 0) {
+		/* in hours (rounded up), or seconds when shorter
+		 * (ROVE_ORPHAN_WAIT): attack sixty-six saw "1 hours" for 2 s */
+		uint64_t ms = orphan_wait_ms(), n = ms >= 3600000 ? (ms + 3599999) / 3600000 : (ms + 999) / 1000;
+		const char *unit = ms >= 3600000 ? "hour" : "second";
 		rove_warn("the server lacks %" PRIu64 " record%s others wrote that this replica holds: sent again "
-			  "as yours by a sync %" PRIu64 " hours from now, unless their authors' replicas send them "
+			  "as yours by a sync %" PRIu64 " %s%s from now, unless their authors' replicas send them "
 			  "first",
-			  ow.n, ow.n == 1 ? "" : "s", (orphan_wait_ms() + 3599999) / 3600000);
+			  ow.n, ow.n == 1 ? "" : "s", n, unit, n == 1 ? "" : "s");
+	}
 	rpl_work_free(ow.w);
 	return rc;
 }
@@ -828,7 +963,7 @@ static int settle_prefix(lost_walk *lw, const char *prefix, uint8_t coll, bool d
 static int orphans_settle_once(rove_replica *r, uint64_t now_ms, uint64_t *sent, uint64_t *waiting)
 {
 	MDB_txn *txn = NULL;
-	lost_walk lw = {r, NULL, 0, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new()};
+	lost_walk lw = {r, NULL, 0, 0, 0, 0, false, true, rpl_work_new(), rpl_work_new(), LOST_DEALERS};
 	uint64_t at = 0, wait = orphan_wait_ms();
 	bool due, changed = false;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
@@ -893,32 +1028,83 @@ int rove_replica_orphans_settle(rove_replica *r, uint64_t now_ms, uint64_t *sent
 	return rc;
 }
 
+/* The old base's dealers (customers name them: a customer created anew
+ * before its dealer came back refused, the model check with a journal
+ * of 3, seed 1025), then its other records (a customer before what
+ * belongs to it, in key order), then a rep's releases (lost_release). */
+static int lost_walks(lost_walk *lw)
+{
+	int rc = ROVE_OK;
+
+	for (lw->pass = LOST_DEALERS; rc == ROVE_OK && lw->pass <= LOST_RELEASES; lw->pass++)
+		rc = rove_db_each(lw->txn, lw->r->aside, "base", lost_one, lw);
+	return rc;
+}
+
+/* The journal's tail: the number *tail of its first op stamped at or
+ * past floor (the ops it keeps by count; one past its last if none), and
+ * how many come before it (*old: deletes, which it never forgets,
+ * stamped before the floor). An op that does not decode starts the tail
+ * (journal_op_back refuses it). */
+static int journal_tail(rove_replica *r, MDB_txn *txn, uint64_t floor, rpl_work *w, uint64_t *tail, uint64_t *old)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+
+	*tail = 1;
+	*old = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = ROVE_EPROTO;
+			break;
+		}
+		*tail = rove_be64_get(k.mv_data);
+		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK || w->op.st.hlc.v >= floor)
+			break;
+		(*old)++;
+		(*tail)++;
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "journal");
+	mdb_cursor_close(c);
+	return rc;
+}
+
 /* Walks the old base (r->aside, just swapped out) against the new one
  * (r->base), see above: first counting the ops, then queueing them with
- * the numbers (lseq) just below the journal's first, so that they go out
- * before it, in the order of the walk (customers before what belongs to
- * them). */
+ * the numbers (lseq) just below the journal's tail (journal_tail), past
+ * its deletes older than the floor, which take the first numbers
+ * (rpl_journal_to_outbox), so that they go out before the ops the
+ * journal kept by count, in the order of the walk (dealers, customers
+ * before what belongs to them, releases). Deletes it never forgets held
+ * its first number down, and the ops found went after everything, the
+ * pending ones too (the model check with a journal of 3, seed 1008). */
 int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms)
 {
-	lost_walk lw = {r, txn, floor, 0, 0, 0, true, false, rpl_work_new(), rpl_work_new()};
-	uint64_t first = 0;
+	lost_walk lw = {r, txn, floor, 0, 0, 0, true, false, rpl_work_new(), rpl_work_new(), LOST_DEALERS};
+	uint64_t tail = 0, old = 0;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK)
-		rc = rove_db_each(txn, r->aside, "base", lost_one, &lw);
+		rc = lost_walks(&lw);
 	if (rc == ROVE_OK && lw.n > 0)
-		rc = rove_db_first_u64(txn, r->journal, &first);
+		rc = journal_tail(r, txn, floor, lw.q, &tail, &old);
 	if (rc == ROVE_OK && lw.n > 0) {
-		/* The numbers below the journal's first are those of ops it
-		 * forgot: free, and at least as many as the ops found. */
-		if (first > lw.n)
-			lw.lseq = first - lw.n - 1;
+		/* The numbers below the tail are those of the ops the journal
+		 * forgot and of its old deletes: free but for the deletes'
+		 * (renumbered 1...), and as many as the ops found but for
+		 * releases made up (lost_release). */
+		if (tail > old + lw.n)
+			lw.lseq = old;
 		else
 			rc = rpl_last_lseq(r, txn, &lw.lseq); /* not expected: after all */
 		lw.count = false;
 		lw.n = 0;
 		if (rc == ROVE_OK)
-			rc = rove_db_each(txn, r->aside, "base", lost_one, &lw);
+			rc = lost_walks(&lw);
 	}
 	if (rc == ROVE_OK && lw.n > 0)
 		rove_warn("the server lacked %" PRIu64 " older change%s of this replica (beyond its journal): "
@@ -939,6 +1125,8 @@ typedef struct journal_back {
 	rpl_work *w;
 	bool known; /* the base is the server's now (a recovery's fresh snapshot) */
 	bool drop;  /* deletes of records gone are left out (delete_of_gone) */
+	uint64_t first; /* (when drop) the journal's tail (journal_tail), */
+	uint64_t renum; /* ... and the last number given to an old delete */
 } journal_back;
 
 static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
@@ -952,11 +1140,14 @@ static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
 /* Whether op deletes a record the server does not hold (not in the fresh
  * base) and nothing queued creates again: a delete that would only come
  * back refused, its record already gone - left out when the journal had
- * forgotten older ops (jb->drop). An orphan of the record is forgotten:
- * this user deleted it. */
+ * forgotten older ops (jb->drop: its create may be among them), unless
+ * someone else wrote the record (rpl_delete_note): its author's replica
+ * may send it again, and the delete, refused meanwhile, waits for it
+ * (attack sixty-six: left out, the record came back). An orphan of the
+ * record is forgotten: this user deleted it. */
 static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 {
-	bool queued = false;
+	bool queued = false, others = false;
 	int rc;
 
 	*gone = false;
@@ -970,13 +1161,49 @@ static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 		rc = rpl_pending_each(jb->r, jb->txn, op->coll, &op->rid, any_pending, &queued);
 	if (rc == ROVE_EEXIST)
 		rc = ROVE_OK;
-	*gone = rc == ROVE_OK && !queued && jb->drop;
+	if (rc != ROVE_OK || queued || !jb->drop)
+		return rc;
+	rc = deleted_others(jb->r, jb->txn, op->coll, &op->rid, &others);
+	*gone = rc == ROVE_OK && !others;
 	return rc;
+}
+
+static int below(uint64_t lseq, const MDB_val *ov, void *arg)
+{
+	journal_back *jb = arg;
+
+	(void)ov;
+	return lseq < jb->first ? ROVE_EEXIST : ROVE_OK;
+}
+
+/* Whether op, a claim or (not a rep's) a release, is of a record the
+ * server does not hold that the comparison made anew (rpl_lost_requeue:
+ * its ops go just below the journal's tail): made with the owner the
+ * old base knew, after the journal's ops, it needs none of them - a
+ * claim would come back already_claimed, a manager's release "already in
+ * the pool" (the model check with a journal of 3, seed 1008). A rep's
+ * creates make her the owner: her release in the journal goes
+ * (lost_release leaves it to the journal). */
+static int owner_op_done(journal_back *jb, const rove_op *op, bool *done)
+{
+	int rc;
+
+	*done = false;
+	if (!jb->known || !jb->drop ||
+	    !(op->kind == ROVE_OP_CLAIM || (op->kind == ROVE_OP_RELEASE && strcmp(jb->r->role, "rep") != 0)))
+		return ROVE_OK;
+	rc = rpl_rec_get(jb->txn, jb->r->base, op->coll, &op->rid, &jb->w->b);
+	if (rc != ROVE_ENOTFOUND)
+		return rc;
+	rc = rpl_pending_each(jb->r, jb->txn, op->coll, &op->rid, below, jb);
+	*done = rc == ROVE_EEXIST;
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
 static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	journal_back *jb = arg;
+	uint64_t lseq;
 	bool gone;
 	int rc;
 
@@ -985,24 +1212,37 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_EPROTO;
 	}
 	rc = delete_of_gone(jb, &jb->w->op, &gone);
+	if (rc == ROVE_OK && !gone)
+		rc = owner_op_done(jb, &jb->w->op, &gone);
 	if (rc != ROVE_OK || gone)
 		return rc;
 
+	lseq = rove_be64_get(k->mv_data);
+	/* an old delete: the first numbers, the ops found next (rpl_lost_requeue) */
+	if (jb->drop && lseq < jb->first)
+		lseq = ++jb->renum;
 	jb->w->op.seq = ROVE_SEQ_GIVEN; /* accepted: its stamp is the server's */
-	return rpl_outbox_queue(jb->r, jb->txn, rove_be64_get(k->mv_data), &jb->w->op, MDB_NOOVERWRITE, jb->w);
+	return rpl_outbox_queue(jb->r, jb->txn, lseq, &jb->w->op, MDB_NOOVERWRITE, jb->w);
 }
 
 /* Puts every journal op back into the outbox, where it was (its lseq), as
  * not acknowledged; the journal is emptied. known: the base is a fresh
  * snapshot of the server (a recovery that waited for it): a delete of a
- * record it lacks, which nothing queued creates again, is left out. The
- * walk only reads the journal: the writes go to other tables. */
+ * record it lacks, which nothing queued creates again, is left out
+ * (delete_of_gone), and with floor past 1 (the journal forgot ops) so is
+ * a claim or release owner_op_done finds done, and its old deletes take
+ * the numbers from 1 (rpl_lost_requeue). The walk only reads the
+ * journal: the writes go to other tables. */
 int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor)
 {
 	/* floor 1: none of the journal forgotten (a recovery that compares
 	 * for orphans alone): its deletes go as they would have */
-	journal_back jb = {r, txn, w, known, floor > 1};
-	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
+	journal_back jb = {r, txn, w, known, floor > 1, 0, 0};
+	uint64_t old = 0;
+	int rc = floor > 1 ? journal_tail(r, txn, floor, w, &jb.first, &old) : ROVE_OK;
+
+	if (rc == ROVE_OK)
+		rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
