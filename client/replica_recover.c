@@ -524,16 +524,22 @@ static void orphan_key(uint8_t key[ORPHAN_KEY], const char *prefix, uint8_t coll
 	rove_record_key(key + ORPHAN_PLEN, coll, id);
 }
 
-int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *taken)
+/* Whether meta holds prefix + the record's key. */
+static int marked(rove_replica *r, MDB_txn *txn, const char *prefix, uint8_t coll, const rove_uuid *id, bool *yes)
 {
 	uint8_t key[ORPHAN_KEY];
 	MDB_val k = {ORPHAN_KEY, key}, v;
 	int mrc;
 
-	orphan_key(key, TAKEN_PREFIX, coll, id);
+	orphan_key(key, prefix, coll, id);
 	mrc = mdb_get(txn, r->meta, &k, &v);
-	*taken = mrc == 0;
+	*yes = mrc == 0;
 	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+}
+
+int rpl_orphan_taken(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *taken)
+{
+	return marked(r, txn, TAKEN_PREFIX, coll, id, taken);
 }
 
 static int taken_mark(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id)
@@ -578,14 +584,7 @@ int rpl_delete_note(rove_replica *r, MDB_txn *txn, const rove_op *op, rove_recor
 
 static int deleted_others(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, bool *yes)
 {
-	uint8_t key[ORPHAN_KEY];
-	MDB_val k = {ORPHAN_KEY, key}, v;
-	int mrc;
-
-	orphan_key(key, DELOTH_PREFIX, coll, id);
-	mrc = mdb_get(txn, r->meta, &k, &v);
-	*yes = mrc == 0;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	return marked(r, txn, DELOTH_PREFIX, coll, id, yes);
 }
 
 /* Whether now (the server's record) is another's made under the id of
