@@ -300,6 +300,19 @@ static int lost_create(lost_walk *lw, const rove_record *old, const rove_coll_de
 	return rc == ROVE_OK ? lost_queue(lw) : rc;
 }
 
+/* Whether this replica made rec: its oldest write is this replica's (a
+ * create writes every field it sets at its stamp, and a later write,
+ * made after seeing the record, is stamped later). */
+static bool made_here(const rove_replica *r, const rove_record *rec)
+{
+	const rove_field *oldest = NULL;
+
+	for (uint32_t i = 0; i < rec->fs.n; i++)
+		if (oldest == NULL || rove_stamp_cmp(&rec->fs.f[i].st, &oldest->st) < 0)
+			oldest = &rec->fs.f[i];
+	return oldest != NULL && oldest->st.node == r->node;
+}
+
 /* A rep's customer old that was in the pool (owner: null), created anew
  * (stamped first): the release, at the stamp of hers that put it there,
  * else just after. Queued by a second walk, after every record and what
@@ -435,6 +448,18 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		    (owner->v.type != ROVE_V_STR || owner->v.len != strlen(lw->r->auth.user) ||
 		     memcmp(owner->v.s, lw->r->auth.user, owner->v.len) != 0))
 			return ROVE_OK;
+		/* One a rep did not make (her writes to a customer reassigned
+		 * to her since the copy, say): her writes alone, as her journal
+		 * would have sent them - refused while the server lacks the
+		 * record or it is not hers there, they wait for it (the
+		 * reassignment redone). Made anew, her create of another's
+		 * customer came back refused, for good (attack sixty-seven). */
+		if (rep && !made_here(lw->r, old)) {
+			if (lw->pass == LOST_RELEASES)
+				return ROVE_OK;
+			rove_fields_init(&now->fs);
+			return lost_updates(lw, old, now, c, first, false);
+		}
 		if (lw->pass == LOST_RELEASES)
 			return rep && pool ? lost_release(lw, old, owner, first) : ROVE_OK;
 		/* A manager's or admin's create names the owner (the pool too). */

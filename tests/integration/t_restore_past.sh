@@ -24,16 +24,21 @@
 #    the release goes again (seed 1008: it stayed hers);
 # 7. a manager's pool customer made after the copy, his claim of it in
 #    his journal, its create forgotten: made anew as his, the claim
-#    is not sent again (seed 1008: it came back already_claimed).
+#    is not sent again (seed 1008: it came back already_claimed);
+# 8. a rep's edit of a customer reassigned to her after the copy: the
+#    reassignment is lost, her edit waits, and goes once the admin
+#    redoes it (attack sixty-seven: sent as her create of another's
+#    customer, refused for good).
 . "$(dirname "$0")/lib.sh"
 
 server_setup
 territories east
-users ann:rep:east bo:rep:east max:manager:east
+users ann:rep:east bo:rep:east cy:rep:east max:manager:east
+c10=$(r ann customer add --name "Ann's, to be cy's" --phone 13900000011)
 p1=$(r admin customer add --name "In the pool" --territory east --owner "" --phone 13900000008)
 p2=$(r bo customer add --name "Bo's, before the copy" --phone 13900000009)
 r bo sync >/dev/null
-sync_all admin ann bo max
+sync_all admin ann bo cy max
 server_stop
 cp -a "$T/srv" "$T/copy"
 server_start
@@ -78,6 +83,13 @@ b customer release "$c5" >/dev/null
 c6=$(b customer add --name "Bo's, released last" --phone 13900000006)
 b customer release "$c6" >/dev/null
 b sync >/dev/null
+# 8
+r admin admin reassign --customer "$c10" --to cy >/dev/null
+cj() { ROVE_JOURNAL_OPS=3 r cy "$@"; }
+cj sync >/dev/null
+cj customer set "$c10" address="Cy's address" >/dev/null
+for i in 1 2 3 4; do cj customer add --name "Cy$i" >/dev/null; done
+cj sync >/dev/null
 
 server_stop
 rm -rf "$T/srv"
@@ -122,4 +134,13 @@ eq "$(r admin customer show "$p1" --json | jq -c '[.owner, .address]')" '["bo","
 eq "$(r admin customer show "$p2" --json | jq -r .owner)" "null" "6: bo's release back"
 eq "$(r admin customer history "$p2" --json | jq -r '[.[] | select(.event == "release")] | last | .reason')" \
 	"gone quiet" "6: with its reason"
+
+# 8: cy's edit waits for the reassignment, lost with the restore
+cj sync >/dev/null 2>&1 || cj sync >/dev/null
+eq "$(cj rejected --json | jq -c '[.[] | [.kind, .collection, .reason, .waiting]]')" '[["update","customer","not_owner",true]]' \
+	"8: cy's edit waits"
+r admin admin reassign --customer "$c10" --to cy >/dev/null
+cj sync >/dev/null
+eq "$(cj customer show "$c10" --json | jq -c '[.owner, .address]')" '["cy","Cy'"'"'s address"]' \
+	"8: the reassignment redone, cy's edit made"
 echo "ok"
