@@ -435,10 +435,17 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		return lw->pass == LOST_REST ? lost_claim(lw, old, now) : lost_release_again(lw, old, now);
 	if (!any)
 		return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
+	/* Gone, and deleted here: not made anew. The server holds it deleted
+	 * (a fresh copy leaves deleted records out), or it was made and
+	 * deleted after the copy; the journal keeps the delete, which goes,
+	 * or waits for the record, when someone else wrote it
+	 * (delete_of_gone). Made anew, it came back refused "deleted" with
+	 * its edits (the model check with a journal of 3, seed 1012). */
+	if (rc == ROVE_ENOTFOUND && del != NULL)
+		return ROVE_OK;
 	if (rc == ROVE_ENOTFOUND) {
 		/* Gone: created anew as the old base knew it, stamped as its
-		 * oldest write by this replica (its delete, if this replica
-		 * deleted it, is in the journal, which follows). */
+		 * oldest write by this replica. */
 		const rove_field *owner = lost_owner(old);
 		bool rep = strcmp(lw->r->role, "rep") == 0;
 		bool pool = owner != NULL && owner->v.type == ROVE_V_NULL;
@@ -1099,32 +1106,35 @@ static int journal_tail(rove_replica *r, MDB_txn *txn, uint64_t floor, rpl_work 
 
 /* Walks the old base (r->aside, just swapped out) against the new one
  * (r->base), see above: first counting the ops, then queueing them with
- * the numbers (lseq) just below the journal's tail (journal_tail), past
- * its deletes older than the floor, which take the first numbers
- * (rpl_journal_to_outbox), so that they go out before the ops the
- * journal kept by count, in the order of the walk (dealers, customers
- * before what belongs to them, releases). Deletes it never forgets held
- * its first number down, and the ops found went after everything, the
- * pending ones too (the model check with a journal of 3, seed 1008). */
-int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms)
+ * the numbers (lseq) from 1, so that they go out before the journal's
+ * ops, in the order of the walk (dealers, customers before what belongs
+ * to them, releases): its deletes older than the floor take the numbers
+ * next, below its tail (journal_tail, rpl_journal_to_outbox) - a record
+ * this replica deleted, made anew here, is deleted again after. Those
+ * deletes, which it never forgets, held its first number down, and the
+ * ops found went after everything, the pending ones too (the model
+ * check with a journal of 3, seeds 1008 and 1012). */
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms, uint64_t *found)
 {
 	lost_walk lw = {r, txn, floor, 0, 0, 0, true, false, rpl_work_new(), rpl_work_new(), LOST_DEALERS};
 	uint64_t tail = 0, old = 0;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 
+	*found = 0;
 	if (rc == ROVE_OK)
 		rc = lost_walks(&lw);
 	if (rc == ROVE_OK && lw.n > 0)
 		rc = journal_tail(r, txn, floor, lw.q, &tail, &old);
 	if (rc == ROVE_OK && lw.n > 0) {
 		/* The numbers below the tail are those of the ops the journal
-		 * forgot and of its old deletes: free but for the deletes'
-		 * (renumbered 1...), and as many as the ops found but for
-		 * releases made up (lost_release). */
+		 * forgot and of its old deletes (renumbered after the ops
+		 * found): as many as both but for releases made up
+		 * (lost_release). */
 		if (tail > old + lw.n)
-			lw.lseq = old;
+			lw.lseq = 0;
 		else
 			rc = rpl_last_lseq(r, txn, &lw.lseq); /* not expected: after all */
+		*found = tail > old + lw.n ? lw.n : 0;
 		lw.count = false;
 		lw.n = 0;
 		if (rc == ROVE_OK)
@@ -1242,7 +1252,7 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 		return rc;
 
 	lseq = rove_be64_get(k->mv_data);
-	/* an old delete: the first numbers, the ops found next (rpl_lost_requeue) */
+	/* an old delete: after the ops found (rpl_lost_requeue) */
 	if (jb->drop && lseq < jb->first)
 		lseq = ++jb->renum;
 	jb->w->op.seq = ROVE_SEQ_GIVEN; /* accepted: its stamp is the server's */
@@ -1255,13 +1265,13 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
  * record it lacks, which nothing queued creates again, is left out
  * (delete_of_gone), and with floor past 1 (the journal forgot ops) so is
  * a claim or release owner_op_done finds done, and its old deletes take
- * the numbers from 1 (rpl_lost_requeue). The walk only reads the
- * journal: the writes go to other tables. */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor)
+ * the numbers past found (rpl_lost_requeue's ops). The walk only reads
+ * the journal: the writes go to other tables. */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor, uint64_t found)
 {
 	/* floor 1: none of the journal forgotten (a recovery that compares
 	 * for orphans alone): its deletes go as they would have */
-	journal_back jb = {r, txn, w, known, floor > 1, 0, 0};
+	journal_back jb = {r, txn, w, known, floor > 1, 0, found};
 	uint64_t old = 0;
 	int rc = floor > 1 ? journal_tail(r, txn, floor, w, &jb.first, &old) : ROVE_OK;
 
@@ -1433,7 +1443,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	if (rc == ROVE_OK && (floor != 0 || writes_for_others(r)))
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor != 0 ? floor : 1);
 	else if (rc == ROVE_OK)
-		rc = rpl_journal_to_outbox(r, txn, w, false, 0);
+		rc = rpl_journal_to_outbox(r, txn, w, false, 0, 0);
 	if (rc == ROVE_OK)
 		rc = outbox_unack(r, txn, resend, w);
 	/* Until a sync ends whole, its pushes are sends again (a killed
