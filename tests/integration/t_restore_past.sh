@@ -28,7 +28,13 @@
 # 8. a rep's edit of a customer reassigned to her after the copy: the
 #    reassignment is lost, her edit waits, and goes once the admin
 #    redoes it (attack sixty-seven: sent as her create of another's
-#    customer, refused for good).
+#    customer, refused for good);
+# 9. the admin's edit of ann's customer, made after the restore before
+#    her recovery, waits for it; the customer comes back, then a manager
+#    deletes it: the edit goes on waiting (OPERATIONS.md, item 5), not
+#    sent again into the deleted copy the admin's replica keeps (the
+#    model check with a journal of 3, seed 1014: refused "deleted" for
+#    good).
 . "$(dirname "$0")/lib.sh"
 
 server_setup
@@ -90,11 +96,17 @@ cj sync >/dev/null
 cj customer set "$c10" address="Cy's address" >/dev/null
 for i in 1 2 3 4; do cj customer add --name "Cy$i" >/dev/null; done
 cj sync >/dev/null
+r admin sync >/dev/null
 
 server_stop
 rm -rf "$T/srv"
 cp -a "$T/copy" "$T/srv"
 server_start
+# 9
+r admin customer set "$c1" address="The admin's address" >/dev/null
+r admin sync >/dev/null 2>&1 || r admin sync >/dev/null
+eq "$(r admin rejected --json | jq -c --arg c1 "$c1" '[.[] | select(.id == $c1) | [.kind, .reason, .waiting]]')" \
+	'[["update","not_owner",true]]' "9: the admin's edit waits"
 ROVE_ORPHAN_WAIT=2 m sync --json >"$T/out" 2>"$T/err" || fail "max's recovery failed: $(cat "$T/err")"
 # (the wait for the others' records he holds, in seconds when shorter
 # than an hour: attack sixty-six saw "1 hours")
@@ -116,6 +128,13 @@ r ann sync >/dev/null
 eq "$(r ann contact list --customer "$c1" --json | jq -c '[.[].id]')" "[\"$k3\"]" \
 	"the contacts max deleted are gone again"
 eq "$(m rejected --json | jq length)" "0" "max: nothing refused left"
+# 9: max deletes ann's customer, back; the admin's edit goes on waiting
+m customer delete "$c1" >/dev/null
+m sync >/dev/null
+r admin sync >/dev/null
+r admin sync >/dev/null
+eq "$(r admin rejected --json | jq -c --arg c1 "$c1" '[.[] | select(.id == $c1) | [.kind, .reason, .waiting]]')" \
+	'[["update","not_owner",true]]' "9: the admin's edit waits, its customer deleted"
 
 # 2: bo's recovery sends his customer, its contact and deal, then the
 # release: nothing refused; 3: and his claim of c5, made meanwhile.
