@@ -235,13 +235,17 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w);
  * it; known: the base is a fresh snapshot of the server, and, when the
  * journal had forgotten ops (floor above 1), deletes of records it lacks
  * that nothing queued creates again are left out, and its old deletes
- * take the numbers past found (rpl_lost_requeue's). */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor, uint64_t found);
+ * (those below below) take the numbers past found (rpl_lost_requeue's). */
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor, uint64_t found,
+			  uint64_t below);
 /* With the bases just swapped (the old one in r->aside): queues again this
  * replica's writes stamped before floor that the new base lacks, with the
- * numbers from 1 (*found: the last one; 0 when none, or when they went
- * after everything, there being too few). */
-int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms, uint64_t *found);
+ * numbers from 1 (*found: the last one, and *below: the first number
+ * the journal keeps, the old deletes' renumbered below it; both 0 when
+ * none were found, or when they went after everything, there being too
+ * few numbers). */
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms, uint64_t *found,
+		     uint64_t *below);
 
 /* rove_replica_now_ms, inside txn (a transaction begun meanwhile would
  * read the bases' places as last committed). */

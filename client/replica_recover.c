@@ -1073,30 +1073,39 @@ static int lost_walks(lost_walk *lw)
 }
 
 /* The journal's tail: the number *tail of its first op stamped at or
- * past floor (the ops it keeps by count; one past its last if none), and
- * how many come before it (*old: deletes, which it never forgets,
- * stamped before the floor). An op that does not decode starts the tail
- * (journal_op_back refuses it). */
+ * past floor (the ops it keeps by count), or of the outbox's first op
+ * when that comes first (one a recovery before queued and nothing has
+ * acknowledged yet: no number of it is taken), or none (UINT64_MAX);
+ * and how many of the journal's ops come before it (*old: deletes, which
+ * it never forgets, stamped before the floor). An op that does not
+ * decode starts the tail (journal_op_back refuses it). */
 static int journal_tail(rove_replica *r, MDB_txn *txn, uint64_t floor, rpl_work *w, uint64_t *tail, uint64_t *old)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
+	uint64_t ofirst = 0;
+	int mrc, rc = rove_db_first_u64(txn, r->outbox, &ofirst);
 
-	*tail = 1;
+	*tail = ofirst != 0 ? ofirst : UINT64_MAX;
 	*old = 0;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t key;
 		if (k.mv_size != 8) {
 			rc = ROVE_EPROTO;
 			break;
 		}
-		*tail = rove_be64_get(k.mv_data);
-		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK || w->op.st.hlc.v >= floor)
+		key = rove_be64_get(k.mv_data);
+		if (key >= *tail)
 			break;
+		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK || w->op.st.hlc.v >= floor) {
+			*tail = key;
+			break;
+		}
 		(*old)++;
-		(*tail)++;
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "journal");
@@ -1109,18 +1118,18 @@ static int journal_tail(rove_replica *r, MDB_txn *txn, uint64_t floor, rpl_work 
  * the numbers (lseq) from 1, so that they go out before the journal's
  * ops, in the order of the walk (dealers, customers before what belongs
  * to them, releases): its deletes older than the floor take the numbers
- * next, below its tail (journal_tail, rpl_journal_to_outbox) - a record
- * this replica deleted, made anew here, is deleted again after. Those
- * deletes, which it never forgets, held its first number down, and the
- * ops found went after everything, the pending ones too (the model
- * check with a journal of 3, seeds 1008 and 1012). */
-int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms, uint64_t *found)
+ * next, below its tail and the outbox's first op (journal_tail,
+ * rpl_journal_to_outbox). Those deletes, which it never forgets, held
+ * its first number down, and the ops found went after everything, the
+ * pending ones too (the model check with a journal of 3, seed 1008). */
+int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now_ms, uint64_t *found,
+		     uint64_t *below)
 {
 	lost_walk lw = {r, txn, floor, 0, 0, 0, true, false, rpl_work_new(), rpl_work_new(), LOST_DEALERS};
 	uint64_t tail = 0, old = 0;
 	int rc = lw.w != NULL && lw.q != NULL ? ROVE_OK : ROVE_ENOMEM;
 
-	*found = 0;
+	*found = *below = 0;
 	if (rc == ROVE_OK)
 		rc = lost_walks(&lw);
 	if (rc == ROVE_OK && lw.n > 0)
@@ -1135,6 +1144,7 @@ int rpl_lost_requeue(rove_replica *r, MDB_txn *txn, uint64_t floor, uint64_t now
 		else
 			rc = rpl_last_lseq(r, txn, &lw.lseq); /* not expected: after all */
 		*found = tail > old + lw.n ? lw.n : 0;
+		*below = tail > old + lw.n ? tail : 0;
 		lw.count = false;
 		lw.n = 0;
 		if (rc == ROVE_OK)
@@ -1159,7 +1169,7 @@ typedef struct journal_back {
 	rpl_work *w;
 	bool known; /* the base is the server's now (a recovery's fresh snapshot) */
 	bool drop;  /* deletes of records gone are left out (delete_of_gone) */
-	uint64_t first; /* (when drop) the journal's tail (journal_tail), */
+	uint64_t first; /* (when drop) the journal's tail (journal_tail; 0: none found), */
 	uint64_t renum; /* ... and the last number given to an old delete */
 } journal_back;
 
@@ -1253,7 +1263,7 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 
 	lseq = rove_be64_get(k->mv_data);
 	/* an old delete: after the ops found (rpl_lost_requeue) */
-	if (jb->drop && lseq < jb->first)
+	if (jb->drop && jb->first != 0 && lseq < jb->first)
 		lseq = ++jb->renum;
 	jb->w->op.seq = ROVE_SEQ_GIVEN; /* accepted: its stamp is the server's */
 	return rpl_outbox_queue(jb->r, jb->txn, lseq, &jb->w->op, MDB_NOOVERWRITE, jb->w);
@@ -1267,16 +1277,14 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
  * a claim or release owner_op_done finds done, and its old deletes take
  * the numbers past found (rpl_lost_requeue's ops). The walk only reads
  * the journal: the writes go to other tables. */
-int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor, uint64_t found)
+int rpl_journal_to_outbox(rove_replica *r, MDB_txn *txn, rpl_work *w, bool known, uint64_t floor, uint64_t found,
+			  uint64_t below)
 {
 	/* floor 1: none of the journal forgotten (a recovery that compares
 	 * for orphans alone): its deletes go as they would have */
-	journal_back jb = {r, txn, w, known, floor > 1, 0, found};
-	uint64_t old = 0;
-	int rc = floor > 1 ? journal_tail(r, txn, floor, w, &jb.first, &old) : ROVE_OK;
+	journal_back jb = {r, txn, w, known, floor > 1, below, found};
+	int rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
-	if (rc == ROVE_OK)
-		rc = rove_db_each(txn, r->journal, "journal", journal_op_back, &jb);
 
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_drop(txn, r->journal, 0), "journal");
@@ -1443,7 +1451,7 @@ static int history_lost_once(rove_replica *r, uint64_t *resend)
 	if (rc == ROVE_OK && (floor != 0 || writes_for_others(r)))
 		rc = rove_db_put_u64(txn, r->meta, "recover_floor", floor != 0 ? floor : 1);
 	else if (rc == ROVE_OK)
-		rc = rpl_journal_to_outbox(r, txn, w, false, 0, 0);
+		rc = rpl_journal_to_outbox(r, txn, w, false, 0, 0, 0);
 	if (rc == ROVE_OK)
 		rc = outbox_unack(r, txn, resend, w);
 	/* Until a sync ends whole, its pushes are sends again (a killed

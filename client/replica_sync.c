@@ -680,7 +680,7 @@ static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
 static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t server_ms)
 {
 	MDB_dbi old = r->base;
-	uint64_t next = r->aside == r->bases[1] ? 1 : 0, floor = 0, found = 0;
+	uint64_t next = r->aside == r->bases[1] ? 1 : 0, floor = 0, found = 0, below = 0;
 	int rc = rove_db_put_u64(txn, r->meta, "base", next);
 
 	if (rc != ROVE_OK)
@@ -704,9 +704,9 @@ static int bases_swap(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t serve
 	r->damage_as_absent = true;
 	r->damage_skipped = 0;
 	if (rc == ROVE_OK && floor != 0)
-		rc = rpl_lost_requeue(r, txn, floor, server_ms, &found);
+		rc = rpl_lost_requeue(r, txn, floor, server_ms, &found, &below);
 	if (rc == ROVE_OK && floor != 0)
-		rc = rpl_journal_to_outbox(r, txn, w, true, floor, found);
+		rc = rpl_journal_to_outbox(r, txn, w, true, floor, found, below);
 	if (rc == ROVE_OK && floor != 0)
 		rc = rpl_taken_held_back(r, txn, w);
 	r->damage_as_absent = false;
