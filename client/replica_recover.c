@@ -41,11 +41,20 @@ static size_t journal_cap(void)
  * comparison cannot find): a recovery then compares records for all of
  * them (attack sixty-five: a recovery after a restore, and the journal's
  * bound, failed on such an entry for good). *n: how many were dropped. */
+/* Raises meta "journal_floor" to floor (never lowers it). */
+static int journal_floor_raise(rove_replica *r, MDB_txn *txn, uint64_t floor)
+{
+	uint64_t old = 0;
+	int rc = rpl_meta_u64(txn, r->meta, "journal_floor", &old);
+
+	return rc == ROVE_OK && floor > old ? rove_db_put_u64(txn, r->meta, "journal_floor", floor) : rc;
+}
+
 static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint64_t last_bad = 0, floor = 0, old = 0;
+	uint64_t last_bad = 0, floor = 0;
 	bool any = false, after = false;
 	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->journal, &c), "cursor");
 
@@ -76,27 +85,18 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 	 * moves under a delete) */
 	for (mrc = rc == ROVE_OK && any ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && mrc == 0;) {
 		bool ok = k.mv_size == 8 && rove_dec_op(v.mv_data, v.mv_size, &w->op) == ROVE_OK;
-		uint8_t at[8];
 		if (ok && (rove_be64_get(k.mv_data) > last_bad || w->op.kind == ROVE_OP_DELETE || w->op.st.hlc.v >= floor)) {
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
 		}
-		memset(at, 0, sizeof(at));
-		memcpy(at, k.mv_data, k.mv_size < 8 ? k.mv_size : 8);
-		rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+		rc = rove_db_del_next(c, &k, &v, &mrc, "journal");
 		*n += !ok;
-		k.mv_size = 8;
-		k.mv_data = at;
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "journal");
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK && any)
-		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &old);
-	if (rc == ROVE_OK && any && floor > old)
-		rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
+		rc = journal_floor_raise(r, txn, floor);
 	if (rc == ROVE_OK && any)
 		rove_warn("%" PRIu64 " entr%s of this replica's journal of changes the server accepted did not decode "
 			  "(damaged): dropped; should the server lack those changes (restored from a backup), this "
@@ -118,17 +118,15 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	MDB_cursor *c;
 	MDB_val k, v;
 	size_t extra, cap = journal_cap();
-	uint64_t floor = 0, old = 0;
-	uint8_t key[8];
+	uint64_t floor = 0, dropped = 0;
 	int rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
 	int mrc;
 
 	if (rc != ROVE_OK || ms.ms_entries <= cap)
 		return rc;
-	rc = journal_sweep(r, txn, w, &old);
-	if (rc == ROVE_OK && old > 0)
+	rc = journal_sweep(r, txn, w, &dropped);
+	if (rc == ROVE_OK && dropped > 0)
 		rc = rove_db_err(mdb_stat(txn, r->journal, &ms), "journal");
-	old = 0;
 	if (rc != ROVE_OK || ms.ms_entries <= cap)
 		return rc;
 	extra = ms.ms_entries - cap;
@@ -152,22 +150,14 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 			rc = ROVE_EPROTO;
 			break;
 		}
-		memcpy(key, k.mv_data, 8);
-		rc = rove_db_err(mdb_cursor_del(c, 0), "journal");
+		rc = rove_db_del_next(c, &k, &v, &mrc, "journal");
 		extra--;
-		/* on to the entry after the one deleted */
-		k.mv_size = 8;
-		k.mv_data = key;
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "journal");
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK && floor != 0)
-		rc = rpl_meta_u64(txn, r->meta, "journal_floor", &old);
-	if (rc == ROVE_OK && floor > old)
-		rc = rove_db_put_u64(txn, r->meta, "journal_floor", floor);
+		rc = journal_floor_raise(r, txn, floor);
 	return rc;
 }
 
@@ -319,11 +309,23 @@ static bool made_here(const rove_replica *r, const rove_record *rec)
  * belongs to them: her contacts, deals and notes of it, made before she
  * released it, would come after the release and be refused (the model
  * check with a journal of 3, seed 303). */
-static int lost_release(lost_walk *lw, const rove_record *old, const rove_field *owner, rove_stamp first)
+/* Queues the release of old (a customer) stamped at, with the reason the
+ * old base holds. */
+static int queue_release(lost_walk *lw, const rove_record *old, rove_stamp at)
 {
 	const rove_field *why = rove_fields_get(&old->fs, "release_reason");
-	rove_stamp at = {{first.hlc.v + 1}, first.node};
 	int rc;
+
+	rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, at);
+	rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
+	if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
+		rc = rove_op_set(&lw->q->op, "release_reason", why->v);
+	return rc == ROVE_OK ? lost_queue(lw) : rc;
+}
+
+static int lost_release(lost_walk *lw, const rove_record *old, const rove_field *owner, rove_stamp first)
+{
+	rove_stamp at = {{first.hlc.v + 1}, first.node};
 
 	/* hers, and the journal holds it: it goes from there (sent twice,
 	 * the second came back refused, and with the numbers below the
@@ -333,11 +335,7 @@ static int lost_release(lost_walk *lw, const rove_record *old, const rove_field 
 		return ROVE_OK;
 	if (owner->st.node == lw->r->node && rove_stamp_cmp(&owner->st, &first) > 0)
 		at = owner->st;
-	rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, at);
-	rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
-	if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
-		rc = rove_op_set(&lw->q->op, "release_reason", why->v);
-	return rc == ROVE_OK ? lost_queue(lw) : rc;
+	return queue_release(lw, old, at);
 }
 
 /* A customer this user claimed (old: as the old base held it, its
@@ -348,13 +346,18 @@ static int lost_release(lost_walk *lw, const rove_record *old, const rove_field 
  * the server sets owners, her later edits came back refused). Someone
  * else's claim since comes first (SPEC rule 5): refused already_claimed,
  * as it would have been. */
+/* Whether f (an owner) names this replica's user. */
+static bool names_me(const rove_replica *r, const rove_field *f)
+{
+	return f != NULL && f->v.type == ROVE_V_STR && f->v.len == strlen(r->auth.user) &&
+	       memcmp(f->v.s, r->auth.user, f->v.len) == 0;
+}
+
 static bool claimed_here(const lost_walk *lw, const rove_record *old)
 {
 	const rove_field *was = lost_owner(old);
-	const char *me = lw->r->auth.user;
 
-	return was != NULL && was->v.type == ROVE_V_STR && was->st.node == lw->r->node &&
-	       was->st.hlc.v < lw->floor && was->v.len == strlen(me) && memcmp(was->v.s, me, was->v.len) == 0;
+	return names_me(lw->r, was) && was->st.node == lw->r->node && was->st.hlc.v < lw->floor;
 }
 
 /* A customer this user released (old: in the pool, by this replica's
@@ -373,16 +376,10 @@ static bool released_here(const lost_walk *lw, const rove_record *old)
 static int lost_release_again(lost_walk *lw, const rove_record *old, const rove_record *now)
 {
 	const rove_field *was = lost_owner(old), *is = lost_owner(now);
-	const rove_field *why = rove_fields_get(&old->fs, "release_reason");
-	int rc;
 
 	if (!released_here(lw, old) || is == NULL || is->v.type == ROVE_V_NULL || rove_stamp_cmp(&is->st, &was->st) >= 0)
 		return ROVE_OK;
-	rove_op_init(&lw->q->op, ROVE_OP_RELEASE, old->coll, &old->id, was->st);
-	rc = rove_op_set(&lw->q->op, "owner", rove_vnull());
-	if (rc == ROVE_OK && why != NULL && why->v.type == ROVE_V_STR)
-		rc = rove_op_set(&lw->q->op, "release_reason", why->v);
-	return rc == ROVE_OK ? lost_queue(lw) : rc;
+	return queue_release(lw, old, was->st);
 }
 
 static int lost_claim(lost_walk *lw, const rove_record *old, const rove_record *now)
@@ -451,9 +448,7 @@ static int lost_one(const MDB_val *k, const MDB_val *v, void *arg)
 		bool pool = owner != NULL && owner->v.type == ROVE_V_NULL;
 		/* Rule 2: a rep owns what she creates, and gives it up by a
 		 * release; one someone else owns is not hers to make again. */
-		if (rep && owner != NULL && !pool &&
-		    (owner->v.type != ROVE_V_STR || owner->v.len != strlen(lw->r->auth.user) ||
-		     memcmp(owner->v.s, lw->r->auth.user, owner->v.len) != 0))
+		if (rep && owner != NULL && !pool && !names_me(lw->r, owner))
 			return ROVE_OK;
 		/* One a rep did not make (her writes to a customer reassigned
 		 * to her since the copy, say): her writes alone, as her journal

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "lockfile.h"
 #include "log.h"
+#include "rove_assert.h"
 #include "rove_limits.h"
 
 #include <errno.h>
@@ -605,6 +606,19 @@ bool rove_db_grow_retry(MDB_env *env, int rc, int *grows)
 		return false;
 	(*grows)++;
 	return grow(env) == ROVE_OK;
+}
+
+int rove_db_del_next(MDB_cursor *c, MDB_val *k, MDB_val *v, int *mrc, const char *what)
+{
+	uint8_t at[ROVE_DB_MAX_KEY];
+	int rc;
+
+	ROVE_ASSERT(k->mv_size <= sizeof(at));
+	memcpy(at, k->mv_data, k->mv_size);
+	k->mv_data = at;
+	rc = rove_db_err(mdb_cursor_del(c, 0), what);
+	*mrc = rc == ROVE_OK ? mdb_cursor_get(c, k, v, MDB_SET_RANGE) : MDB_NOTFOUND;
+	return rc;
 }
 
 int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg)

@@ -136,6 +136,13 @@ int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
 typedef int (*rove_db_fn)(const MDB_val *k, const MDB_val *v, void *arg);
 int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg);
 
+/* Deletes the entry cursor c is on and puts c on the one after it (found
+ * again from the deleted key: a cursor's place moves under a delete),
+ * into k and v; *mrc: the cursor's answer (MDB_NOTFOUND past the last).
+ * Keys of up to ROVE_DB_MAX_KEY bytes; what names the table in errors. */
+#define ROVE_DB_MAX_KEY 511u /* LMDB's default key size limit */
+int rove_db_del_next(MDB_cursor *c, MDB_val *k, MDB_val *v, int *mrc, const char *what);
+
 /* The last and the first key of a table keyed by big-endian u64s (0 when
  * it is empty). */
 int rove_db_last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *out);

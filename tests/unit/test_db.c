@@ -2,7 +2,7 @@
  * test_db.c - opening an LMDB environment (common/db.c): a file cut short
  * is refused with a message, not read to a SIGBUS; a whole one opens;
  * a reader without the lock file learns when writers may have reused its
- * pages.
+ * pages; deleting along a cursor visits every entry once.
  */
 #include "check.h"
 
@@ -170,6 +170,47 @@ static void lock_file(void)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* rove_db_del_next: a walk deleting every odd key, and the last, keeps
+ * the even ones and meets every key once. */
+static void del_next(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	uint8_t key[8];
+	MDB_val k = {8, key}, v = {1, "v"};
+	int mrc, seen = 0;
+
+	CHECK_EQ_INT(rove_db_open(dir, 1, 4, 64u << 20, &env), ROVE_OK);
+	CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_EQ_INT(mdb_dbi_open(txn, "d", MDB_CREATE, &dbi), 0);
+	for (uint64_t i = 1; i <= 9; i++) {
+		rove_be64_put(key, i);
+		CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	CHECK_EQ_INT(mdb_cursor_open(txn, dbi, &c), 0);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;) {
+		uint64_t i = rove_be64_get(k.mv_data);
+		CHECK_EQ_INT((int)i, ++seen);
+		if (i % 2 == 1)
+			CHECK_EQ_INT(rove_db_del_next(c, &k, &v, &mrc, "d"), ROVE_OK);
+		else
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	CHECK_EQ_INT(mrc, MDB_NOTFOUND);
+	CHECK_EQ_INT(seen, 9);
+	mdb_cursor_close(c);
+	CHECK_EQ_INT(mdb_cursor_open(txn, dbi, &c), 0);
+	seen = 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		CHECK_EQ_INT((int)rove_be64_get(k.mv_data), 2 * ++seen);
+	CHECK_EQ_INT(seen, 4);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
 int main(void)
 {
 	MDB_env *env;
@@ -182,6 +223,7 @@ int main(void)
 	mdb_env_close(env);
 	changed_since();
 	lock_file();
+	del_next();
 	/* Pages in use past the end (cut to its two meta pages and one
 	 * more): refused, not a SIGBUS. */
 	truncate_to(3 * 4096);
