@@ -105,7 +105,9 @@ static int held_in(const pctx *pc, const rove_user *u, const char *code, uint64_
 
 /* The last day a user released a customer, or the server recycled it
  * from him, from its history: the cooldown counts from either (a rep
- * does not take back at once a customer he let go idle). */
+ * does not take back at once a customer he let go idle). A release by
+ * someone else (his manager) is not his: SPEC rule 11's wait is for "a
+ * customer they released" (attack sixty-eight). */
 typedef struct release_ctx {
 	const rove_user *u;
 	int64_t last;  /* day number, -1: none */
@@ -117,9 +119,10 @@ static int history_release(const rove_record *h, void *arg)
 	release_ctx *r = arg;
 	const char *ev = rove_fields_str(&h->fs, "event");
 	const char *from = rove_fields_str(&h->fs, "from");
+	const char *by = rove_fields_str(&h->fs, "by");
 
 	if (ev != NULL && from != NULL && strcmp(from, r->u->name) == 0 &&
-	    (strcmp(ev, "release") == 0 || strcmp(ev, "recycle") == 0)) {
+	    ((strcmp(ev, "release") == 0 && by != NULL && strcmp(by, from) == 0) || strcmp(ev, "recycle") == 0)) {
 		int64_t d = policy_day_number(rove_fields_str(&h->fs, "at"));
 		if (d > r->last || (d == r->last && strcmp(ev, "recycle") != 0)) {
 			r->last = d;

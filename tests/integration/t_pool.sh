@@ -196,4 +196,22 @@ r carl customer claim "$idle"
 r carl sync >/dev/null
 eq "$(r carl rejected --json | jq -r --arg id "$idle" '[.[] | select(.id == $id)][-1] | .reason + ": " + .detail')" \
 	"cooldown: it was recycled from you for lack of follow-up less than 3 days ago" "a recycled customer's cooldown"
+# One his manager released is not one he released (rule 11: the wait is
+# for "a customer they released"): he may claim it back at once (attack
+# sixty-eight: refused "you released it", which he never did).
+c3=$(r carl customer add --name "C3")
+r carl sync >/dev/null
+r mara sync >/dev/null
+r mara customer release "$c3"
+r mara sync >/dev/null
+r carl sync >/dev/null
+r carl customer claim "$c3"
+eq "$(r carl sync --json | jq .rejected)" "0" "a claim of one his manager released"
+eq "$(r carl customer show "$c3" --json | jq -r .owner)" "carl" "claimed back"
+# His own release of it still starts the wait.
+r carl customer release "$c3"
+r carl sync >/dev/null
+r carl customer claim "$c3"
+r carl sync >/dev/null
+eq "$(reason_of carl "$c3")" "cooldown" "a re-claim of one he released"
 echo "ok"
