@@ -108,6 +108,15 @@ int rove_policy_reassign_territory(const pctx *pc, const rove_user *u, const cha
 	}
 	if (!policy_user_has_territory(from, code)) /* nothing to hand over: to must work there already */
 		return policy_check_owner(pc, u, to, code, v);
+	/* A manager hands over a rep's assignment (rule 7); his own, or
+	 * another manager's, is the admin's to change: handing his own
+	 * territory to a rep shut him out of it, undoable by an admin alone
+	 * (attack sixty-eight). */
+	if (u->role == ROVE_ROLE_MANAGER && strcmp(from->name, u->name) == 0)
+		return refuse(v, ROVE_R_FORBIDDEN, "your own territories are an admin's to change");
+	if (u->role == ROVE_ROLE_MANAGER && from->role != ROVE_ROLE_REP)
+		return refuse(v, ROVE_R_FORBIDDEN, "a manager's territories are an admin's to change (%s is one)",
+			      from->name);
 	/* from's assignment moves to `to`, who will then hold code: enough for
 	 * an admin; a manager hands it only to one of his people. */
 	t = malloc(sizeof(*t));

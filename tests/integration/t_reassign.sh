@@ -271,4 +271,16 @@ eq "$(r mike opportunity show "$fays" --json | jq -r .owner)" "dan" "fay's deal 
 users gil:rep:west
 eq "$(told gil --territory east.hz --from gil --to dan)" "$(told nosuch --territory east.hz --from nosuch --to dan)" \
 	"a user with nothing in the territory and none"
+# A manager hands over his reps' assignments, not his own (attack
+# sixty-eight: mike gave east to bob and was shut out of it, for an admin
+# alone to undo) nor another manager's.
+users mgr8:manager:west
+sync_all mgr8
+exits_as mgr8 1 admin reassign --territory west --from mgr8 --to walt
+grep -q "your own territories are an admin's to change" "$T/err" || fail "his own: $(cat "$T/err")"
+eq "$(r admin admin user show mgr8 --json | jq -r '.territories | join(",")')" "west" "mgr8 keeps west"
+exits_as mike 1 admin reassign --territory east.sh --from mgr7 --to bob
+grep -q "a manager's territories are an admin's to change (mgr7 is one)" "$T/err" ||
+	fail "another manager's: $(cat "$T/err")"
+eq "$(r admin admin user show mgr7 --json | jq -r '.territories | join(",")')" "east.sh" "mgr7 keeps east.sh"
 echo "ok"
