@@ -381,6 +381,36 @@ static int cmd_assign(admin_ctx *a)
 	return rc;
 }
 
+static int count_owned(const rove_record *c, void *arg)
+{
+	(void)c;
+	(*(uint64_t *)arg)++;
+	return ROVE_OK;
+}
+
+/* Unassign's answer: a note when login still owns customers of code,
+ * which stay his (the data stays when a user leaves) until handed over,
+ * as the owner of a territory's customers should work there (rule 7;
+ * attack sixty-eight: nothing said, they were easily forgotten). */
+static int answer_left(admin_ctx *a, const char *login, const char *code)
+{
+	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+	char note[ROVE_MAX_NAME * 3 + 200];
+	const char *line = note;
+	uint64_t n = 0;
+	int rc = rove_policy_each_owned(&pc, login, code, count_owned, &n);
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (n == 0)
+		return answer(a, NULL, 0);
+	snprintf(note, sizeof(note),
+		 "%s still owns %llu customer(s) in %s, where he no longer works: hand them over "
+		 "('rove admin reassign --territory %s --from %s --to USER')",
+		 login, (unsigned long long)n, code, code, login);
+	return answer(a, &line, 1);
+}
+
 static int cmd_unassign(admin_ctx *a)
 {
 	rove_uuid id;
@@ -397,7 +427,7 @@ static int cmd_unassign(admin_ctx *a)
 	if (rc == ROVE_OK && a->reply->len == 0)
 		rc = set_assignment(a, a->args[0], a->args[1], false);
 	if (rc == ROVE_OK && a->reply->len == 0)
-		rc = answer(a, NULL, 0);
+		rc = answer_left(a, a->args[0], a->args[1]);
 	return rc;
 }
 

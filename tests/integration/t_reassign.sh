@@ -180,7 +180,8 @@ sync_all ed
 r mike sync >/dev/null
 eds=$(r mike opportunity add --customer "$d1" --title "Ed's deal" --amount 300 --owner ed)
 r mike sync >/dev/null
-r admin admin unassign ed east.hz
+r admin admin unassign ed east.hz 2>"$T/err"
+eq "$(cat "$T/err")" "" "an unassign leaving no customer says nothing"
 eq "$(r admin admin reassign --territory east.hz --from ed --to dan)" "0" "ed owned no customer"
 r mike sync >/dev/null
 eq "$(r mike opportunity show "$eds" --json | jq -r .owner)" "dan" "ed's deal went to dan though ed was unassigned first"
@@ -242,7 +243,11 @@ sync_all rip
 rp=$(r rip customer add --name "rip's below" --territory east.sh.pd)
 r rip customer add --name "rip's own" --territory east.sh >/dev/null
 r rip sync >/dev/null
-r admin admin unassign rip east.sh.pd
+# The unassign says what he still owns there (attack sixty-eight: it said
+# nothing, and they were easily forgotten).
+r admin admin unassign rip east.sh.pd 2>"$T/err"
+grep -q "note: rip still owns 1 customer(s) in east.sh.pd, where he no longer works: hand them over ('rove admin reassign --territory east.sh.pd --from rip --to USER')" "$T/err" ||
+	fail "the unassign's note: $(cat "$T/err")"
 eq "$(r admin admin reassign --territory east.sh --from rip --to bob)" "1" "rip's handover of east.sh"
 r admin sync >/dev/null
 eq "$(r admin customer show "$rp" --json | jq -r .owner)" "rip" "his customer below stays for its own handover"
