@@ -41,8 +41,9 @@ void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable)
 			fprintf(f, "  %s: a date, YYYY-MM-DD, %s to %s\n", fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX);
 		} else if (fd->type == ROVE_FT_TIME) {
 			fprintf(f,
-				"  %s: a date or a time, YYYY-MM-DD[THH:MM[:SS][Z]], %s to %s,\n"
-				"    in this computer's local time (a date: its midnight), or in UTC ending in Z;\n"
+				"  %s: a date or a time, YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM]], %s to %s,\n"
+				"    in this computer's local time (a date: its midnight), in UTC ending in Z,\n"
+				"    or with its offset from UTC (+08:00);\n"
 				"    not later than the server's time when it arrives (up to %u minutes later\n"
 				"    is taken: a laptop's clock may be that fast)\n",
 				fd->name, ROVE_DATE_MIN, ROVE_DATE_MAX, ROVE_MAX_CLOCK_SKEW_MS / 60000u);

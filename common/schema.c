@@ -353,6 +353,33 @@ static int check_number(const rove_field_def *fd, const rove_value *v, char *why
 	return ROVE_OK;
 }
 
+/* A time with its offset from UTC (ISO 8601): YYYY-MM-DDTHH:MM[:SS]
+ * then +HH:MM, +HHMM or +HH (or -), the offset at most 14 hours (the
+ * world's zones span -12 to +14): *ms gets the time in UTC. False for
+ * anything else. */
+static bool offset_time(const char *s, size_t len, int64_t *ms)
+{
+	size_t base = len > 19 && (s[19] == '+' || s[19] == '-') ? 19 : 16;
+	const char *o = s + base;
+	size_t olen = len - base;
+	int64_t t;
+	int oh, om = 0;
+	bool zoned;
+
+	if (len <= base || (o[0] != '+' && o[0] != '-') || (olen != 3 && olen != 5 && olen != 6))
+		return false;
+	for (size_t i = 1; i < olen; i++)
+		if (!(olen == 6 && i == 3 ? o[i] == ':' : o[i] >= '0' && o[i] <= '9'))
+			return false;
+	oh = (o[1] - '0') * 10 + (o[2] - '0');
+	if (olen > 3)
+		om = (o[olen - 2] - '0') * 10 + (o[olen - 1] - '0');
+	if (oh > 14 || om > 59 || !rove_cal_parse_time(s, base, &t, &zoned) || zoned)
+		return false;
+	*ms = t - (o[0] == '-' ? -1 : 1) * ((int64_t)oh * 60 + om) * 60000;
+	return true;
+}
+
 /* A date, time or month. */
 static int check_when(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
@@ -361,8 +388,18 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 	int f;
 
 	if (fd->type == ROVE_FT_TIME) {
-		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]; Z for UTC, else local time";
+		int64_t ms;
+		char utc[TIME_LEN + 1];
+		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]; Z for UTC, +HH:MM or -HH:MM its offset from "
+			"UTC, else local time";
 		f = time_fault(v->s, v->len);
+		if (f == DATE_SHAPE && offset_time(v->s, v->len, &ms)) {
+			f = DATE_RANGE;
+			if (ms >= 0) {
+				rove_cal_time((uint64_t)ms, utc);
+				f = time_fault(utc, TIME_LEN);
+			}
+		}
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
 		f = v->len == 7 ? date_fault(v->s, 7) : DATE_SHAPE;
@@ -686,6 +723,22 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 		size_t n;
 		int rc;
 
+		int64_t ms;
+		if (fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR && offset_time(v->s, v->len, &ms)) {
+			/* With its offset: stored in UTC, as the rest. */
+			char q[ROVE_TEXT_QUOTE_BUF];
+			if (ms >= 0)
+				rove_cal_time((uint64_t)ms, norm);
+			if (ms < 0 || time_fault(norm, TIME_LEN) != DATE_OK)
+				return rove_text_why(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name,
+						     rove_text_quote(v->s, v->len, q), ROVE_DATE_MIN, ROVE_DATE_MAX);
+			rc = rove_op_set(op, fd->name, rove_vstr(norm, TIME_LEN));
+			if (rc != ROVE_OK) {
+				rove_text_why(why, whylen, "cannot store the normalised %s: %s", fd->name, rove_strerror(rc));
+				return rc;
+			}
+			continue;
+		}
 		if (fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR &&
 		    time_fault(v->s, v->len) == DATE_OK) {
 			/* Times in one form (what is no time, the check refuses). */

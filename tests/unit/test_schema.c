@@ -549,15 +549,19 @@ static void test_dates(void)
 	};
 	static const char *const good_times[] = {
 		"2024-02-29T23:59", "2024-02-29T23:59Z", "2024-02-29T00:00:00", "2024-02-29T23:59:59Z",
-		"1980-01-01T00:00:00Z", "2099-12-31T23:59:59Z",
+		"1980-01-01T00:00:00Z", "2099-12-31T23:59:59Z", "2024-02-29T23:59+08:00", "2024-02-29T23:59:59-0530",
+		"2024-02-29T10:00+14",
 	};
 	static const char *const shape_times[] = {
 		"2023-02-29T10:00",      "2024-02-30T10:00",   "2024-+1-01T10:00",   "2024-02-29T24:00",
 		"2024-02-29T23:60",      "2024-02-29T23:59:60", "2024-02-29 23:59",  "2024-02-29T+1:00",
 		"2024-02-29T1:00",       "2024-02-29T10:00:0", "2024-02-29T10:00:00+", "2024-02-29T10:00X",
-		"2024-02-29T10:0 ",      "2024-02-29T",        "2024-02-29T10:00:00ZZ",
+		"2024-02-29T10:0 ",      "2024-02-29T",        "2024-02-29T10:00:00ZZ", "2024-02-29T10:00+15:00",
+		"2024-02-29T10:00+08:5", "2024-02-29T10:00+8",  "2024-02-29+08:00",   "2024-02-29T10:00Z+08:00",
+		"2024-02-29T10:00+08:0x",
 	};
-	static const char *const range_times[] = {"1900-01-01T10:00", "1979-12-31T23:59:59Z", "2100-01-01T00:00Z"};
+	static const char *const range_times[] = {"1900-01-01T10:00", "1979-12-31T23:59:59Z", "2100-01-01T00:00Z",
+						  "1980-01-01T07:59+08:00"};
 	int nwhen = 0;
 
 	for (uint8_t id = 1; id < 255; id++) {
@@ -1141,6 +1145,19 @@ static void test_times(void)
 	check_at("CST-8", "1980-01-01T07:59", ROVE_EINVAL, NULL);
 	check_at("CST-8", "1980-01-01T08:00", ROVE_OK, "1980-01-01T00:00:00Z");
 	check_at("EST5", "2099-12-31T20:00", ROVE_EINVAL, NULL);
+	/* With its offset from UTC (ISO 8601), whatever the zone here
+	 * (attack sixty-eight: refused as no time). */
+	check_at("EST5", "2026-12-05T10:00+08:00", ROVE_OK, "2026-12-05T02:00:00Z");
+	check_at("UTC0", "2026-12-05T10:00:30-05:30", ROVE_OK, "2026-12-05T15:30:30Z");
+	check_at("UTC0", "2026-12-05T10:00+0800", ROVE_OK, "2026-12-05T02:00:00Z");
+	check_at("UTC0", "2026-12-05T01:00+08", ROVE_OK, "2026-12-04T17:00:00Z");
+	check_at("UTC0", "2026-12-05T10:00+15:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2026-12-05T10:00+08:60", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2026-12-05T10:00+8:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2026-12-05+08:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2026-12-05T10:00Z+08:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "1980-01-01T07:59+08:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2099-12-31T20:00-05:00", ROVE_EINVAL, NULL);
 	if (saved != NULL)
 		setenv("TZ", saved, 1);
 	else
