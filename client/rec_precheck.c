@@ -433,6 +433,48 @@ static int territory_under(rove_replica *r, const char *code, const char *above,
 	return ROVE_ENOTFOUND; /* a loop: not this check's to judge */
 }
 
+/* A customer's dealer is a dealer of its territory or above (SPEC rule
+ * 13, "and by the CLI before it is sent"): checked where the replica
+ * holds the dealer and the tree between (attack sixty-eight: a manager's
+ * 'customer set ID dealer=...' of another territory's dealer went, to
+ * come back refused). An op that sets the dealer or the territory; what
+ * the replica does not hold is the server's to judge. Returns a reason,
+ * or minus a storage error. */
+static int dealer_reach_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
+			     char *detail, size_t len)
+{
+	const char *dealer = rove_fields_str(&op->fs, "dealer"), *terr = rove_fields_str(&op->fs, "territory");
+	char dterr[ROVE_MAX_NAME + 1], cterr[ROVE_MAX_NAME + 1];
+	rove_uuid id;
+	bool under;
+	int rc;
+
+	if (op->coll != ROVE_COLL_CUSTOMER || (dealer == NULL && terr == NULL))
+		return ROVE_R_NONE;
+	if (dealer == NULL && cur != NULL && rove_fields_get(&op->fs, "dealer") == NULL)
+		dealer = rove_fields_str(&cur->fs, "dealer");
+	if (terr == NULL && cur != NULL)
+		terr = rove_fields_str(&cur->fs, "territory");
+	if (dealer == NULL || dealer[0] == '\0' || terr == NULL || rove_uuid_parse(dealer, &id) != ROVE_OK)
+		return ROVE_R_NONE;
+	snprintf(cterr, sizeof(cterr), "%s", terr);
+	rc = rove_replica_get(r, ROVE_COLL_DEALER, &id, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_R_NONE;
+	if (rc != ROVE_OK)
+		return -rc;
+	if (rove_record_deleted(scratch) || rove_fields_str(&scratch->fs, "territory") == NULL)
+		return ROVE_R_NONE;
+	snprintf(dterr, sizeof(dterr), "%s", rove_fields_str(&scratch->fs, "territory"));
+	rc = territory_under(r, cterr, dterr, scratch, &under);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && under))
+		return ROVE_R_NONE;
+	if (rc != ROVE_OK)
+		return -rc;
+	snprintf(detail, len, "%s is not a dealer of %s or above (it is %s's)", dealer, cterr, dterr);
+	return ROVE_R_INVALID;
+}
+
 static int dealer_delete_rule(rove_replica *r, const rove_op *op, rove_record *scratch, char *detail, size_t len)
 {
 	const char *to = rove_fields_str(&op->fs, "territory");
@@ -527,6 +569,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 			}
 		}
 	}
+	if (reason == ROVE_R_NONE)
+		reason = dealer_reach_rule(r, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = dealer_delete_rule(r, op, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

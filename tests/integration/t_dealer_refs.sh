@@ -34,6 +34,22 @@ eq "$(jq -r .rejected <<<"$out")" "0" "the customer and its dealer ($(r sun reje
 r li sync >/dev/null
 r mike sync >/dev/null
 
+# A dealer of another territory's line is refused by the CLI at once
+# where the replica holds the dealer (rule 13, attack sixty-eight: mike's
+# set went, to come back refused), on a set of the dealer and on a move
+# of the customer alike; nothing is queued.
+before=$(r mike status --json | jq .pending)
+exits_as mike 1 customer set "$c2" dealer="$dsh"
+grep -q "invalid: $dsh is not a dealer of east.hz or above (it is east.sh's)" "$T/err" ||
+	fail "a dealer out of line: $(cat "$T/err")"
+r mike customer set "$c2" dealer="$d" >/dev/null # its own: fine
+chk=$(r mike customer add --name "Line check" --territory east.sh)
+r mike customer set "$chk" dealer="$dsh"
+exits_as mike 1 customer set "$chk" territory=east.hz
+grep -q "is not a dealer of east.hz or above" "$T/err" || fail "a move out of the dealer's line: $(cat "$T/err")"
+eq "$(r mike status --json | jq .pending)" "$((before + 3))" "the refused ones were not queued"
+eq "$(r mike sync --json | jq .rejected)" "0" "what went is taken"
+
 # An id typed in capitals is stored as ids are written, in lower case,
 # from the CLI and from a hand-made op alike (the cli_hunt found one kept
 # as typed: lists, the feed and the index's check compare ids as text).
