@@ -120,6 +120,14 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	/* What of the sync's own state does not read is set anew first: the
 	 * repair takes it from the server (attack sixty-four: a damaged base
 	 * number left the replica unopenable, repair or not). */
+	/* A free list damaged first (a write would crash on it, or write over
+	 * pending changes: attack sixty-nine), made anew from the records. */
+	if (repair) {
+		bool fixed;
+		rc = rove_replica_pages_fix(cli->dir, &fixed);
+		if (rc != ROVE_OK)
+			return cli_exit(rc);
+	}
 	rc = repair ? rove_replica_meta_fix(cli->dir) : ROVE_OK;
 	if (rc != ROVE_OK) {
 		rove_error("cannot repair the replica's records of its sync: %s", rove_strerror(rc));

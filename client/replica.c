@@ -264,6 +264,219 @@ static int meta_fix_one(rove_replica *r, MDB_txn *txn, const struct meta_key *m,
 	return ROVE_EPROTO;
 }
 
+/* ---- a damaged free list: made anew by a copy of the records ---- */
+
+typedef struct pages_faults {
+	uint64_t free_list; /* faults of the free list alone */
+	uint64_t trees;     /* the rest */
+} pages_faults;
+
+static void pages_fault(void *arg, const uint64_t *page, bool free_list, const char *what)
+{
+	pages_faults *f = arg;
+
+	(void)page;
+	if (free_list)
+		f->free_list++;
+	else
+		f->trees++;
+	if (f->free_list + f->trees <= 3)
+		rove_warn("the replica's file: %s", what);
+}
+
+/* Whether another process has the LMDB environment in dir open: LMDB
+ * holds a shared lock on the first byte of its lock file while it does
+ * (and takes it exclusively to find itself alone). *fd: the lock file,
+ * still locked by this process when no one else has it (-1: none). */
+static int others_open(const char *dir, bool *others, int *fd)
+{
+	char path[REPLICA_PATH_MAX];
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	int rc = replica_path(dir, "lock.mdb", path);
+
+	*others = false;
+	*fd = -1;
+	if (rc != ROVE_OK)
+		return rc;
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? ROVE_OK : rove_err_errno(errno);
+	if (fcntl(*fd, F_SETLK, &lk) == 0)
+		return ROVE_OK;
+	rc = errno;
+	close(*fd);
+	*fd = -1;
+	if (rc == EAGAIN || rc == EACCES) {
+		*others = true;
+		return ROVE_OK;
+	}
+	return rove_err_errno(rc);
+}
+
+/* Table name (a key of src's main tree) of read txn rt, entry by entry
+ * in key order, into write txn wt. */
+static int copy_table(MDB_txn *rt, MDB_txn *wt, const MDB_val *name)
+{
+	char n[64];
+	MDB_dbi s, d;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int g, rc;
+
+	if (name->mv_size == 0 || name->mv_size >= sizeof(n) || memchr(name->mv_data, '\0', name->mv_size) != NULL)
+		return ROVE_EPROTO; /* no table of a replica's */
+	memcpy(n, name->mv_data, name->mv_size);
+	n[name->mv_size] = '\0';
+	rc = rove_db_err(mdb_dbi_open(rt, n, 0, &s), n);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_dbi_open(wt, n, MDB_CREATE, &d), n);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(rt, s, &c), n);
+	for (g = rc == ROVE_OK ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && g == 0;
+	     g = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		rc = rove_db_err(mdb_put(wt, d, &k, &v, MDB_APPEND), n);
+	if (rc == ROVE_OK && g != MDB_NOTFOUND)
+		rc = rove_db_err(g, n);
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return rc;
+}
+
+/* Every table of src, entry by entry, into the new environment dst: what
+ * is read is the trees alone, never the free list, which dst makes anew
+ * (LMDB's own compacting copy counts the old list's pages first). */
+static int copy_tables(MDB_env *src, MDB_env *dst)
+{
+	MDB_txn *rt = NULL, *wt = NULL;
+	MDB_cursor *names = NULL;
+	MDB_dbi main;
+	MDB_val k, v;
+	int g = MDB_NOTFOUND, rc = rove_db_err(mdb_txn_begin(src, NULL, MDB_RDONLY, &rt), "begin");
+
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &wt), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_dbi_open(rt, NULL, 0, &main), "main");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(rt, main, &names), "main");
+	for (g = rc == ROVE_OK ? mdb_cursor_get(names, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && g == 0;
+	     g = mdb_cursor_get(names, &k, &v, MDB_NEXT))
+		rc = copy_table(rt, wt, &k);
+	if (rc == ROVE_OK && g != MDB_NOTFOUND)
+		rc = rove_db_err(g, "main");
+	if (names != NULL)
+		mdb_cursor_close(names);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(wt), "commit");
+	else if (wt != NULL)
+		mdb_txn_abort(wt);
+	if (rt != NULL)
+		mdb_txn_abort(rt);
+	return rc;
+}
+
+/* The tables of env (dir's replica), copied into a new environment in
+ * dir/repair.tmp whose file then replaces dir's, made durable. */
+static int copy_over(MDB_env *env, const char *dir)
+{
+	char tmp[REPLICA_PATH_MAX], made_file[REPLICA_PATH_MAX], path[REPLICA_PATH_MAX], lock[REPLICA_PATH_MAX];
+	rove_db_made made;
+	MDB_env *dst = NULL;
+	int dfd, rc = replica_path(dir, "repair.tmp", tmp);
+
+	if (rc == ROVE_OK)
+		rc = replica_path(tmp, "data.mdb", made_file);
+	if (rc == ROVE_OK)
+		rc = replica_path(tmp, "lock.mdb", lock);
+	if (rc == ROVE_OK)
+		rc = replica_path(dir, "data.mdb", path);
+	if (rc != ROVE_OK)
+		return rc;
+	/* (What a repair cut short left there.) */
+	(void)unlink(made_file);
+	(void)unlink(lock);
+	(void)rmdir(tmp);
+	rc = rove_db_create(tmp, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &dst, &made);
+	if (rc != ROVE_OK)
+		return rc;
+	rc = copy_tables(env, dst);
+	mdb_env_close(dst);
+	if (rc == ROVE_OK && rename(made_file, path) != 0)
+		rc = rove_err_errno(errno);
+	if (rc == ROVE_OK) {
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) != 0)
+			rc = rove_err_errno(errno);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	(void)unlink(made_file);
+	(void)unlink(lock);
+	(void)rmdir(tmp);
+	return rc;
+}
+
+int rove_replica_pages_fix(const char *dir, bool *fixed)
+{
+	char path[REPLICA_PATH_MAX];
+	struct stat sb;
+	enum rove_db_access access;
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	pages_faults f = {0, 0};
+	uint64_t npages = 0;
+	bool others = false;
+	int lfd = -1, rc;
+
+	*fixed = false;
+	if (replica_path(dir, "data.mdb", path) != ROVE_OK || stat(path, &sb) != 0)
+		return ROVE_OK; /* none: the open says so */
+	if (rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env, &access) != ROVE_OK)
+		return ROVE_OK; /* the open says why */
+	if (access != ROVE_DB_WRITABLE) {
+		mdb_env_close(env);
+		return ROVE_OK; /* nothing is written: the open says why */
+	}
+	rc = rove_db_err(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_pages_check(env, txn, 0 /* the replica's tables: plain */, pages_fault, &f, &npages);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != ROVE_OK || f.free_list == 0) {
+		mdb_env_close(env);
+		return rc;
+	}
+	/* Its next writer would hand out pages in use, or fault on the list:
+	 * a crash, or pending changes overwritten (attack sixty-nine). The
+	 * copy reads the trees alone. Swapped in only while no other process
+	 * maps the old file (its writes would go to a file no longer there). */
+	rove_warn("the replica's free list is damaged (%" PRIu64 " fault(s) of %" PRIu64 " pages): making it anew "
+		  "by a copy of the records",
+		  f.free_list, npages);
+	mdb_env_close(env); /* (drops this process's lock on the lock file) */
+	env = NULL;
+	rc = others_open(dir, &others, &lfd);
+	if (rc == ROVE_OK && others) {
+		rove_error("another rove process (rove ui, a feed?) has the replica in %s open: stop it and run "
+			   "'rove sync --repair' again", dir);
+		return ROVE_EBUSY;
+	}
+	if (rc == ROVE_OK)
+		rc = rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env, &access);
+	if (rc == ROVE_OK)
+		rc = copy_over(env, dir);
+	if (env != NULL)
+		mdb_env_close(env);
+	if (lfd >= 0)
+		close(lfd);
+	if (rc != ROVE_OK) {
+		rove_error("cannot make the replica's file anew: %s", rove_strerror(rc));
+		return rc;
+	}
+	*fixed = true;
+	return ROVE_OK;
+}
+
 int rove_replica_meta_fix(const char *dir)
 {
 	char path[REPLICA_PATH_MAX];

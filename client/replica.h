@@ -134,6 +134,13 @@ unsigned long rove_replica_damage_said(void);
  * made, the base the one that holds records). Nothing there, or not
  * writable: ROVE_OK, left to the open to say. */
 int rove_replica_meta_fix(const char *dir);
+/* Before 'rove sync --repair' opens the replica in dir: a walk of its
+ * file's pages (roved check's); a free list found damaged (the next write
+ * would crash on it or overwrite pages in use) is made anew by a
+ * compacting copy of the records, swapped in for the file (*fixed), said
+ * on stderr. ROVE_EBUSY, said, while another process has the replica
+ * open. Damage in the records' trees is left to the repair. */
+int rove_replica_pages_fix(const char *dir, bool *fixed);
 /* ROVE_OK if r may be written; else ROVE_EREADONLY, reported ("the
  * replica in DIR is read-only: why"). Every write checks it; a command
  * that would write checks it first, before any other work. */

@@ -17,6 +17,8 @@ it while nothing writes to the file).
                                 keys swap places (out of order)
   lmdb_damage.py FILE rootpast  both meta pages name a main tree's root
                                 past the last page in use
+  lmdb_damage.py FILE count     a bit flipped in the count of a free-list
+                                entry's pages (2^58 more: attack 69)
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -30,7 +32,7 @@ import struct
 import sys
 
 BRANCH = 0x01
-MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast")
+MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count")
 
 
 def node_at(data, off, i):
@@ -88,7 +90,9 @@ def damage(data, mode):
         if nflags != 0 or size < 24 or struct.unpack_from("<Q", data, val)[0] < 2:
             continue
         first, second = struct.unpack_from("<QQ", data, val + 8)
-        if mode == "inuse":
+        if mode == "count":
+            struct.pack_into("<Q", data, val, struct.unpack_from("<Q", data, val)[0] | (1 << 58))
+        elif mode == "inuse":
             struct.pack_into("<Q", data, val + 8, main_root)
         elif mode == "twice":
             struct.pack_into("<Q", data, val + 8, second)
