@@ -26,7 +26,9 @@ static const char help[] =
 	"the global --timeout MS: rove --timeout 10000 sync, or rove sync --timeout\n"
 	"10000), then syncs, or exits 1 saying that a sync is running.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
-	"\"resent\":N after them when changes were sent again (below).\n"
+	"\"resent\":N after them when changes were sent again (below), and\n"
+	"\"confirmed\":N when changes an earlier sync sent, cut short before it\n"
+	"heard back, were found taken.\n"
 	"pulled counts the changes that came from the server; this replica's own\n"
 	"accepted ones (counted in accepted) come back by reference, with what\n"
 	"the server set on them.\n"
@@ -107,7 +109,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 {
 	rove_replica r;
 	rove_lockfile lock;
-	rove_sync_stats st;
+	rove_sync_stats st = {0};
+	uint64_t before = 0, after = 0, confirmed = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
 	bool given[2] = {false, false}, json, repair, ui = for_ui();
@@ -156,7 +159,17 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK)
 		rove_error("cannot mark the replica for repair: %s", rove_strerror(rc));
 	else
+		rc = rove_replica_pending_count(&r, &before);
+	if (rc == ROVE_OK)
 		rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
+	/* The changes an earlier sync sent and this one found confirmed,
+	 * beside its own answers: a sync killed after its push (attack
+	 * sixty-eight: "pushed 0, accepted 0" where 6,000 pending changes
+	 * were confirmed; the user could not tell). Changes made meanwhile
+	 * by another command only make it fewer. */
+	if (rc == ROVE_OK && rove_replica_pending_count(&r, &after) == ROVE_OK &&
+	    before > after + st.accepted + st.rejected)
+		confirmed = before - after - st.accepted - st.rejected;
 	if (rc == ROVE_ELOST)
 		rove_error("the connection to the server at %s was lost%s; your changes are kept: what it confirmed "
 			   "is recorded, and the next sync sends the rest",
@@ -197,6 +210,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		 * otherwise): a server restored from a backup. */
 		if (st.resent > 0)
 			out_json_field_uint(&j, "resent", st.resent);
+		if (confirmed > 0)
+			out_json_field_uint(&j, "confirmed", confirmed);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {
@@ -205,6 +220,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
 		if (st.resent > 0)
 			printf("%" PRIu64 " change(s) sent again to a server restored from a backup\n", st.resent);
+		if (confirmed > 0)
+			printf("%" PRIu64 " change(s) an earlier sync sent (cut short before it heard back) confirmed\n",
+			       confirmed);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
 	}
