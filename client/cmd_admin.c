@@ -34,6 +34,7 @@ static const char help[] =
 	"       rove admin unassign USER CODE\n"
 	"       rove admin reassign --customer ID --to USER\n"
 	"       rove admin reassign --territory CODE --from USER --to USER\n"
+	"       rove admin import territories|users FILE.csv [--dry-run]\n"
 	"\n"
 	"Administration, sent to the server at once (needs the network).\n"
 	"  user add        add a user (role: rep, manager, analyst or admin) and\n"
@@ -48,6 +49,8 @@ static const char help[] =
 	"  reassign        move one customer, or all of a rep's customers in a\n"
 	"                  territory together with the territory, to another user\n"
 	"                  (admins anywhere, managers inside their territories)\n"
+	"  import          add territories or users from a CSV file (users: their\n"
+	"                  tokens printed as login,token CSV)\n"
 	"Run 'rove admin COMMAND --help' for one command.\n";
 
 static const char user_add_help[] =

@@ -520,6 +520,18 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		fprintf(f, "  --mine, --owner LOGIN           yours, LOGIN's\n");
 	else if (rove_schema_field(c, "territory") != NULL)
 		fprintf(f, "  --territory CODE                in CODE or a territory under it\n");
+	/* The enum filters, with their values (attack sixty-eight: --tier
+	 * was in the usage line alone). */
+	for (size_t i = 0; i < 2; i++) {
+		const char *name = i == 0 ? "tier" : "stage";
+		const rove_field_def *fd = rove_schema_field(c, name);
+		if (fd == NULL || fd->type != ROVE_FT_ENUM)
+			continue;
+		fprintf(f, "  --%s %c%*s", name, i == 0 ? 'T' : 'S', (int)(28 - strlen(name)), "");
+		for (const char *const *e = fd->values; *e; e++)
+			fprintf(f, "%s%s", e == fd->values ? "" : e[1] == NULL ? " or " : ", ", *e);
+		fputc('\n', f);
+	}
 }
 
 /* Whether c has the field an option filters by; reported if not. */
