@@ -102,6 +102,16 @@ bool rove_taxid_valid(const char *s, size_t len, char *why, size_t whylen)
 		rove_text_why(why, whylen, "its check character does not match");
 		return false;
 	}
+	/* GB 32100-2015's first character names the registering authority
+	 * (1, 5, 9, Y, ...), never 0: 000000000000000000, whose check
+	 * character matches, is a placeholder, and once one customer held
+	 * it every later one was refused as its duplicate (attack
+	 * sixty-eight). */
+	if (s[0] == '0') {
+		rove_text_why(why, whylen, "its first character, the registering authority's code, is never 0 "
+				   "(a placeholder? leave tax_id empty)");
+		return false;
+	}
 	return true;
 }
 

@@ -680,6 +680,10 @@ static void test_taxid(void)
 	check_cstr(fd, "9131 0000MA1FL0001R", ROVE_EINVAL, "19 characters");
 	check_cstr(fd, "91310000MA1FL0001上", ROVE_EINVAL, "'上' is not one");
 	check_cstr(fd, "9131000\x1b" "MA1FL0001R", ROVE_EINVAL, "control character");
+	/* The all-zero placeholder's check character matches; its first
+	 * character names no registering authority (attack sixty-eight). */
+	CHECK_EQ_INT(rove_taxid_check_char("00000000000000000"), '0');
+	check_cstr(fd, "000000000000000000", ROVE_EINVAL, "registering authority's code, is never 0");
 
 	/* Normalised: spaces (U+3000 too), hyphens and dashes gone, upper
 	 * case, full-width read as ASCII. */
