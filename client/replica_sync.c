@@ -320,6 +320,38 @@ static bool made_already(const rove_op *op, const rove_push_result *res)
 
 static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work *w);
 
+/* A refusal with no detail (rule 9 says no more of records out of
+ * reach) of a child's create whose customer this replica does not hold
+ * at all, confirmed or pending: that customer's creation was refused (a
+ * duplicate, say) or never came here. Said from what this replica knows
+ * (attack sixty-eight: "not_owner" and nothing, which read as someone
+ * else's customer). why: "" otherwise. */
+static int parent_gone_detail(rove_replica *r, MDB_txn *txn, const rove_op *op, const rove_push_result *res,
+			      rove_record *scratch, char *why, size_t len)
+{
+	const rove_coll_def *c = rove_schema_coll(op->coll), *pc;
+	const rove_field_def *pf = c != NULL ? rove_schema_parent_field(c) : NULL;
+	const char *pid;
+	rove_uuid id;
+	int rc;
+
+	why[0] = '\0';
+	if (res->reason != ROVE_R_NOT_OWNER || res->detail[0] != '\0' || pf == NULL || op->kind != ROVE_OP_CREATE)
+		return ROVE_OK;
+	pid = rove_fields_str(&op->fs, pf->name);
+	pc = rove_schema_coll(c->parent);
+	if (pid == NULL || pc == NULL || rove_uuid_parse(pid, &id) != ROVE_OK)
+		return ROVE_OK;
+	rc = rpl_rec_get(txn, r->base, c->parent, &id, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		rc = rpl_rec_get(txn, r->view, c->parent, &id, scratch);
+	if (rc != ROVE_ENOTFOUND)
+		return rc; /* held (or a storage error) */
+	snprintf(why, len,
+		 "its %s %s is not in this replica (its creation refused? see 'rove rejected')", pc->name, pid);
+	return ROVE_OK;
+}
+
 static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *run, const rove_proof *clock,
 			     const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
 			     uint32_t *rejected)
@@ -333,6 +365,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 	rove_hlc given = {0}; /* the newest stamp given an op accepted here */
 	rove_pull_state ps;
 	bool passed = false; /* an op accepted at a number the cursor passed */
+	char why[ROVE_MAX_DETAIL + 1];
 	int rc;
 
 	*accepted = 0;
@@ -433,7 +466,10 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			if (rc == ROVE_OK)
 				made = made_already(&w->op, &res[i]);
 			if (rc == ROVE_OK && !made)
-				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, res[i].detail, &w->buf, &nrej);
+				rc = parent_gone_detail(r, txn, &w->op, &res[i], &w->b, why, sizeof(why));
+			if (rc == ROVE_OK && !made)
+				rc = rpl_rejected_add(r, txn, &w->op, res[i].reason, why[0] != '\0' ? why : res[i].detail,
+						      &w->buf, &nrej);
 			/* one the restored server may lack the record of waits */
 			if (rc == ROVE_OK && !made)
 				rc = rpl_rejected_waits(r, txn, &w->op, res[i].reason, nrej);

@@ -79,6 +79,17 @@ dup=$(r nick customer add --name Probe --phone "+86 139 1234 5678")
 r nick sync >/dev/null
 eq "$(r nick rejected --json | jq -r --arg id "$dup" '.[] | select(.id == $id) | .reason + " " + .detail')" \
 	"duplicate $owned" "a duplicate names the existing customer"
+# A contact made with such a customer offline is refused too, saying no
+# more (rule 9); the replica says why from what it holds itself (attack
+# sixty-eight: "not_owner" and nothing, which read as someone else's).
+users pia:rep:north.bj
+sync_all pia
+dup2=$(r pia customer add --name Probe2 --phone "139 1234 5678")
+kid=$(r pia contact add --customer "$dup2" --name "Ms Probe")
+r pia sync >/dev/null
+eq "$(r pia rejected --json | jq -r --arg id "$kid" '.[] | select(.id == $id) | .reason + ": " + .detail')" \
+	"not_owner: its customer $dup2 is not in this replica (its creation refused? see 'rove rejected')" \
+	"a contact of a customer refused as a duplicate"
 none=01a22000-0000-7000-8000-00000000dddd
 answers() { # answers USER ID: the reasons and details of four ops about ID
 	local u=$1 id=$2
