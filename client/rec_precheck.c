@@ -109,14 +109,16 @@ static int territory_rule(rove_replica *r, int role, const rove_op *op, rove_rec
 		return ROVE_R_NONE;
 	/* An admin's too, refused as the server refuses it (rule 13: "and by
 	 * the CLI before it is sent"; before, queued and refused at sync). */
+	/* (The add names the one territory a replica holds when it holds
+	 * one: so here it holds none, or several, and the user must say.) */
 	if (op->kind == ROVE_OP_CREATE && terr == NULL && role == ROVE_ROLE_ADMIN) {
-		snprintf(detail, len, "a customer needs a territory");
+		snprintf(detail, len, "a customer needs a territory: give --territory CODE");
 		return ROVE_R_INVALID;
 	}
 	if (role != ROVE_ROLE_REP && role != ROVE_ROLE_MANAGER)
 		return ROVE_R_NONE;
 	if (op->kind == ROVE_OP_CREATE && terr == NULL) {
-		snprintf(detail, len, "a customer needs a territory");
+		snprintf(detail, len, "a customer needs a territory: give --territory CODE (see 'rove territory list')");
 		return ROVE_R_NOT_IN_TERRITORY;
 	}
 	if (terr == NULL || (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_UPDATE))

@@ -40,7 +40,9 @@ refused() {
 # queued with a warning (it may have been assigned since the last sync, and
 # a rep on the road must be able to work in it) and the server decides ---
 refused mike not_in_territory customer add --name "No Territory"
-grep -q "a customer needs a territory" "$T/err" || fail "the words: $(cat "$T/err")"
+# (what to do, attack sixty-eight: the rep did not see it was an option)
+grep -q "a customer needs a territory: give --territory CODE (see 'rove territory list')" "$T/err" ||
+	fail "the words: $(cat "$T/err")"
 # warned NAME ARGS...: rove ARGS on NAME's replica is queued (exit 0, the
 # id on stdout) with a warning naming the territory; the id is left in $x.
 warned() {
