@@ -33,6 +33,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,6 +178,13 @@ typedef struct importer {
 	size_t text_len, text_cap;
 	import_row *rows;
 	size_t nrows, rows_cap;
+	/* Child rows that repeat a record this replica holds, or a row
+	 * before them, in every column the file has (content_key). */
+	size_t repeats;
+	unsigned long repeat_line; /* the first such row */
+	unsigned long repeat_of;   /* the row it repeats, or 0: a record held */
+	rove_uuid *custs;          /* the customers child rows name, once each */
+	size_t ncusts, custs_cap;
 } importer;
 
 __attribute__((format(printf, 3, 4))) static void row_error(importer *im, unsigned long line, const char *fmt,
@@ -307,9 +315,101 @@ static int load_id(const rove_record *rec, void *arg)
 	return key_put(&im->keys, key, make_key(key, 'I', ids), 0, &rec->id, &dup);
 }
 
+/* FNV-1a over len bytes at p, on from h. */
+static uint64_t fnv_more(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211u;
+	return h;
+}
+
+/* The key of what fs holds in the file's columns (but an id column):
+ * "R:" and a 64-bit hash of each column's value in turn, so that a row
+ * and a record are compared on what the file says. */
+static size_t content_key(const importer *im, const rove_fields *fs, char out[ROVE_MAX_STR + 3])
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (size_t j = 0; j < im->ncols; j++) {
+		const rove_field *f;
+		char num[24];
+		if (im->col[j] == NULL || j == im->id_col)
+			continue;
+		f = rove_fields_get(fs, im->col[j]->name);
+		if (f != NULL && f->v.type == ROVE_V_STR)
+			h = fnv_more(h, f->v.s, f->v.len);
+		else if (f != NULL && f->v.type == ROVE_V_INT)
+			h = fnv_more(h, num, (size_t)snprintf(num, sizeof(num), "#%" PRId64, f->v.i));
+		h = fnv_more(h, "\x1f", 1);
+	}
+	return (size_t)snprintf(out, ROVE_MAX_STR + 3, "R:%016" PRIx64, h);
+}
+
 static int import_load_ids(importer *im)
 {
 	return im->id_col < im->ncols ? rove_replica_each(im->r, im->c->id, load_id, im) : ROVE_OK;
+}
+
+/* A child row that repeats a row before it, in every column the file
+ * has: counted (said once the file is read: imported all the same, as
+ * two visits or contacts alike may be meant); its key kept for
+ * repeats_held, its customer noted ("K:" key, once). */
+static int row_repeat(importer *im, const rove_op *op, unsigned long line)
+{
+	char key[ROVE_MAX_STR + 3];
+	const char *cust = rove_fields_str(&op->fs, rove_schema_parent_field(im->c)->name);
+	const key_slot *dup = NULL;
+	rove_uuid id;
+	int rc = key_put(&im->keys, key, content_key(im, &op->fs, key), line, NULL, &dup);
+
+	if (rc == ROVE_OK && dup != NULL && im->repeats++ == 0) {
+		im->repeat_line = line;
+		im->repeat_of = dup->line;
+	}
+	if (rc == ROVE_OK && dup == NULL && cust != NULL && rove_uuid_parse(cust, &id) == ROVE_OK) {
+		size_t len = make_key(key, 'K', cust);
+		if (key_find(&im->keys, key, len, key_hash(key, len)) == NULL) {
+			rove_uuid *c = rove_array_room(im->custs, im->ncusts, &im->custs_cap, sizeof(*c));
+			if (c == NULL)
+				return ROVE_ENOMEM;
+			im->custs = c;
+			im->custs[im->ncusts++] = id;
+			rc = key_put(&im->keys, key, len, line, &id, &dup);
+		}
+	}
+	return rc;
+}
+
+static int held_repeat(const rove_record *rec, bool pending, void *arg)
+{
+	importer *im = arg;
+	char key[ROVE_MAX_STR + 3];
+	size_t len = content_key(im, &rec->fs, key);
+	key_slot *s = key_find(&im->keys, key, len, key_hash(key, len));
+
+	(void)pending;
+	if (s != NULL && s->line > 0) {
+		if (im->repeats++ == 0 || im->repeat_of > 0) {
+			im->repeat_line = s->line;
+			im->repeat_of = 0;
+		}
+		s->line = 0; /* counted once */
+	}
+	return ROVE_OK;
+}
+
+/* Child rows that repeat a record this replica holds (a file imported
+ * twice, attack sixty-eight: every contact made again, without a word):
+ * the children of the file's customers alone, through the index. */
+static int repeats_held(importer *im)
+{
+	int rc = ROVE_OK;
+
+	for (size_t i = 0; rc == ROVE_OK && rove_schema_parent_field(im->c) != NULL && i < im->ncusts; i++)
+		rc = rove_replica_each_child(im->r, im->c->id, &im->custs[i], held_repeat, im);
+	return rc;
 }
 
 /* What the replica holds that rows are checked against: territories
@@ -911,6 +1011,8 @@ static int row_check(importer *im, const char *const *cells, unsigned long line,
 		rc = row_deal_owner(im, op, line);
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_DEALER)
 		rc = row_dealer_unique(im, op, line);
+	if (rc == ROVE_OK && !im->row_bad && rove_schema_parent_field(im->c) != NULL)
+		rc = row_repeat(im, op, line);
 	return rc;
 }
 
@@ -1030,7 +1132,7 @@ static int import_recheck(importer *im)
 	key_set_free(&im->keys);
 	ref_index_free(&im->refs);
 	im->nterrs = im->nterr = im->ntree = 0;
-	im->shown = im->bad_rows = 0;
+	im->shown = im->bad_rows = im->repeats = im->ncusts = 0;
 	if (rc == ROVE_OK)
 		rc = import_load(im);
 	for (size_t i = 0; rc == ROVE_OK && i < im->nrows; i++) {
@@ -1222,6 +1324,9 @@ static void import_help(FILE *f)
 	      "reason and whole row under 'rove rejected' (fix it there with 'rove\n"
 	      "rejected retry'), and the other rows stand. A rep's imported customers\n"
 	      "are the rep's.\n"
+	      "A contact, deal, contract or activity row that repeats, in every column\n"
+	      "the file has, a row above it or one this replica holds of its customer\n"
+	      "is imported all the same, and said on stderr (a file imported twice?).\n"
 	      "\n"
 	      "  --dry-run   check the file and report what would be refused, but\n"
 	      "              import nothing (works on a read-only replica)\n",
@@ -1333,9 +1438,22 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			if (rc == ROVE_OK && im->users_known)
 				rc = import_recheck(im);
 		}
+		if (rc == ROVE_OK)
+			rc = repeats_held(im);
 		if (rc == ROVE_OK && !dry_run)
 			rc = import_write(im, cli);
 		import_report(im, rc);
+		if (rc == ROVE_OK && im->repeats > 0 && im->repeat_of > 0)
+			rove_warn("%s: %zu row(s) repeat what a row above them or a record held says in every column "
+				  "(line %lu repeats line %lu): %s all the same",
+				  im->file, im->repeats, im->repeat_line, im->repeat_of,
+				  dry_run ? "they would be imported" : "imported");
+		else if (rc == ROVE_OK && im->repeats > 0)
+			rove_warn("%s: %zu row(s) repeat what a row above them or a record held says in every column "
+				  "(line %lu repeats %s %s this replica holds: was the file imported before?): %s all "
+				  "the same",
+				  im->file, im->repeats, im->repeat_line, rove_article(im->c->name), im->c->name,
+				  dry_run ? "they would be imported" : "imported");
 		if (rc == ROVE_OK)
 			printf("%s %zu %s\n", dry_run ? "would import" : "imported", im->nrows,
 			       im->nrows == 1 ? im->c->name : cli_io_plural(im->c));
@@ -1352,6 +1470,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	free(im->terrs);
 	free(im->text);
 	free(im->rows);
+	free(im->custs);
 	free(im);
 	return cli_exit(rc);
 }

@@ -157,6 +157,18 @@ eq "$(r alice contact list --customer "$shanghai" --json | jq -r '.[0].name')" "
 	"an upper-case customer id is stored as the id"
 eq "$(r alice contact list --customer "$acme" --json | jq -r '.[0].name + "|" + .[0].title')" \
 	"Wang, Li|采购经理" "contact fields"
+# The same file again would make them all again: said, as is a row that
+# repeats one above it in every column (attack sixty-eight: silently made
+# twice); made all the same (two contacts alike may be meant).
+eq "$(r alice import contacts - --dry-run <"$T/contacts.csv" 2>"$T/err")" "would import 2 contacts" "a file again"
+grep -q "2 row(s) repeat what a row above them or a record held says in every column (line 2 repeats a contact this replica holds: was the file imported before?): they would be imported all the same" "$T/err" ||
+	fail "a file imported again: $(cat "$T/err")"
+printf 'customer,name\n%s,Twice\n%s,Once\n%s,Twice\n' "$acme" "$acme" "$acme" >"$T/twice.csv"
+eq "$(r alice import contacts "$T/twice.csv" --dry-run 2>"$T/err")" "would import 3 contacts" "a row twice"
+grep -q "twice.csv: 1 row(s) repeat .* (line 4 repeats line 2): they would be imported all the same" "$T/err" ||
+	fail "a row twice: $(cat "$T/err")"
+printf 'customer,name\n%s,Fresh One\n%s,Fresh Two\n' "$acme" "$acme" >"$T/fresh.csv"
+eq "$(r alice import contacts "$T/fresh.csv" --dry-run 2>&1)" "would import 2 contacts" "rows alike in no column: nothing said"
 printf 'customer,name\n%s,Nobody\n' "01234567-89ab-7cde-8f01-23456789abcd" >"$T/orphan.csv"
 import_fails alice contact "$T/orphan.csv"
 grep -q "orphan.csv:2: no customer '01234567-89ab-7cde-8f01-23456789abcd' in this replica" "$T/err" ||
