@@ -448,8 +448,15 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	}
 	/* Its next writer would hand out pages in use, or fault on the list:
 	 * a crash, or pending changes overwritten (attack sixty-nine). The
-	 * copy reads the trees alone. Swapped in only while no other process
-	 * maps the old file (its writes would go to a file no longer there). */
+	 * copy reads the trees alone. It is swapped in only while no other
+	 * process has the replica open, and none may open it meanwhile: its
+	 * writes would go to the file swapped out, lost (attack seventy).
+	 * LMDB holds the lock file's first byte shared while it has the
+	 * environment open, and waits for it while another holds it alone:
+	 * this process holds it alone from here to the swap, reading the old
+	 * file without LMDB's lock file, and then opens the new one as its
+	 * first user, which sets the lock file up anew for it (its state was
+	 * the old file's), before the commands that waited go on. */
 	rove_warn("the replica's free list is damaged (%" PRIu64 " fault(s) of %" PRIu64 " pages): making it anew "
 		  "by a copy of the records",
 		  f.free_list, npages);
@@ -457,15 +464,23 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	env = NULL;
 	rc = others_open(dir, &others, &lfd);
 	if (rc == ROVE_OK && others) {
-		rove_error("another rove process (rove ui, a feed?) has the replica in %s open: stop it and run "
+		rove_error("another rove process (a sync, a feed?) has the replica in %s open: stop it and run "
 			   "'rove sync --repair' again", dir);
 		return ROVE_EBUSY;
 	}
+	if (rc == ROVE_OK && lfd < 0)
+		rc = ROVE_EPROTO; /* no lock file beside a data file LMDB opened */
 	if (rc == ROVE_OK)
-		rc = rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env, &access);
+		rc = rove_db_open_alone(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env);
 	if (rc == ROVE_OK)
 		rc = copy_over(env, dir);
 	if (env != NULL)
+		mdb_env_close(env); /* (without the lock file: this process's lock stays) */
+	env = NULL;
+	/* The lock file set up for the new file (or the old one still), the
+	 * waiting ones let go by LMDB sharing it; closing the environment
+	 * drops every lock of this process on the file. */
+	if (lfd >= 0 && rove_db_open_first(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env) == ROVE_OK)
 		mdb_env_close(env);
 	if (lfd >= 0)
 		close(lfd);

@@ -1390,8 +1390,18 @@ static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rpl_work *w)
 		}
 		if (rove_be64_get(v.mv_data) != 0) {
 			static const uint8_t none[8];
+			uint8_t kb[8];
 			uint64_t acked;
-			MDB_val nv;
+			MDB_val nv, kk = {sizeof(kb), kb};
+			/* The key copied out of the map: a value of another
+			 * size is written as a node removed and added again,
+			 * which moves what the page holds, the key read from it
+			 * too (attack seventy: garbage keys, the outbox stuck). */
+			if (k.mv_size != sizeof(kb)) {
+				rc = ROVE_EPROTO;
+				break;
+			}
+			memcpy(kb, k.mv_data, sizeof(kb));
 			rc = rpl_outbox_decode(&v, &acked, &w->op);
 			w->op.seq = ROVE_SEQ_GIVEN;
 			rove_buf_reset(scratch);
@@ -1402,7 +1412,7 @@ static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rpl_work *w)
 			nv.mv_size = scratch->len;
 			nv.mv_data = scratch->data;
 			if (rc == ROVE_OK)
-				rc = rove_db_err(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), "outbox");
+				rc = rove_db_err(mdb_cursor_put(c, &kk, &nv, MDB_CURRENT), "outbox");
 		}
 		(*n)++;
 		if (rc == ROVE_OK)

@@ -290,7 +290,19 @@ static void db_assert(MDB_env *env, const char *msg)
 
 /* mdb_env_open of dir with flags, in a new environment into *envp; the
  * LMDB status (the environment is closed again on failure). */
+static int env_open_as(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, bool ready,
+		       MDB_env **envp);
+
 static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, MDB_env **envp)
+{
+	return env_open_as(dir, maxdbs, mapsize, flags, true, envp);
+}
+
+/* env_open; ready: give the lock file its blocks first (lock_file_ready,
+ * which opens and closes it: a close drops every lock this process holds
+ * on it). */
+static int env_open_as(const char *dir, unsigned maxdbs, size_t mapsize, unsigned flags, bool ready,
+		       MDB_env **envp)
 {
 	MDB_env *env = NULL;
 	int rc = mdb_env_create(&env);
@@ -301,7 +313,7 @@ static int env_open(const char *dir, unsigned maxdbs, size_t mapsize, unsigned f
 		rc = mdb_env_set_maxdbs(env, maxdbs);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(env, mapsize);
-	if (rc == 0 && (flags & MDB_NOLOCK) == 0)
+	if (rc == 0 && (flags & MDB_NOLOCK) == 0 && ready)
 		rc = lock_file_ready(env, dir);
 	if (rc == 0)
 		rc = mdb_env_open(env, dir, flags, 0600);
@@ -525,6 +537,20 @@ void rove_db_unmake(const char *dir, const rove_db_made *made)
 int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **envp, enum rove_db_access *access)
 {
 	return db_open(dir, 0, maxdbs, mapsize, envp, access);
+}
+
+int rove_db_open_alone(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env)
+{
+	int rc = env_open(dir, maxdbs, mapsize, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK, env);
+
+	return rc == 0 ? ROVE_OK : rove_db_err(rc, "open");
+}
+
+int rove_db_open_first(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env)
+{
+	int rc = env_open_as(dir, maxdbs, mapsize, MDB_NOTLS, false, env);
+
+	return rc == 0 ? ROVE_OK : rove_db_err(rc, "open");
 }
 
 bool rove_db_changed_since(MDB_env *env, uint64_t txnid)

@@ -57,6 +57,18 @@ enum rove_db_access {
  * been overwritten (read again, or say so). */
 int rove_db_open_any(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env, enum rove_db_access *access);
 bool rove_db_changed_since(MDB_env *env, uint64_t txnid);
+/* Opens the existing environment in dir to read, without LMDB's lock
+ * file (MDB_NOLOCK): for a caller that keeps every other process out by
+ * holding that file's first byte alone itself, as LMDB's users wait for
+ * it (rove sync --repair's swap of a file). */
+int rove_db_open_alone(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env);
+/* Opens the environment in dir as LMDB's first user while this process
+ * holds the lock file's first byte alone (after rove_db_open_alone's
+ * work): LMDB sets its lock file up anew for the data file as it is now,
+ * then shares the byte, letting the processes that wait for it go on.
+ * The lock file is not touched before (a close of it would drop the
+ * caller's lock). */
+int rove_db_open_first(const char *dir, unsigned maxdbs, size_t mapsize, MDB_env **env);
 
 /* A named database and where its handle goes. */
 typedef struct rove_db_table {

@@ -60,17 +60,47 @@ cp -a "$T/pristine" "$T/wang"
 python3 "$edit" "$T/wang/data.mdb" count >/dev/null
 before=$(md5sum <"$T/wang/data.mdb")
 kill -STOP "$ROVED_PID"
-rove -R "$T/wang" sync --timeout 30000 >/dev/null 2>&1 &
+"$ROVE_BIN" -R "$T/wang" sync --timeout 30000 >/dev/null 2>&1 &
 waiting=$!
 BG_PIDS+=("$waiting")
 sleep 1
 kill -0 "$waiting" || fail "the waiting sync ended"
 exits_as wang 1 sync --repair
-grep -q "another rove process (rove ui, a feed?) has the replica in .* open" "$T/err" ||
+grep -q "another rove process (a sync, a feed?) has the replica in .* open" "$T/err" ||
 	fail "the open replica: $(cat "$T/err")"
 eq "$(md5sum <"$T/wang/data.mdb")" "$before" "the file left as it was"
 kill -9 "$waiting"
 wait "$waiting" 2>/dev/null || true
 kill -CONT "$ROVED_PID"
 eq "$(r wang sync --repair --json | jq .accepted)" "3" "repaired once it ended"
+
+# Commands that start while the repair copies wait for it, and what they
+# write is in the new file (attack seventy: they wrote into the old one,
+# swapped out under them: acknowledged ids lost, or "damaged" said).
+rm -rf "$T/wang"
+cp -a "$T/pristine" "$T/wang"
+python3 "$edit" "$T/wang/data.mdb" count >/dev/null
+cust=${mine[0]}
+(
+	for i in $(seq 1 25); do
+		id=$("$ROVE_BIN" -R "$T/wang" activity add --customer "$cust" --kind note --note "race $i" 2>>"$T/race.err") &&
+			echo "$id"
+	done >"$T/race.ids"
+) &
+adds=$!
+BG_PIDS+=("$adds")
+st=0
+r wang sync --repair >/dev/null 2>"$T/err" || st=$?
+wait "$adds"
+if [ "$st" != 0 ]; then
+	grep -q "another rove process" "$T/err" || fail "the repair beside the adds: $(cat "$T/err")"
+	r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair once they ended: $(cat "$T/err")"
+fi
+if grep -q "damaged\|malformed" "$T/race.err"; then fail "an add beside the repair: $(cat "$T/race.err")"; fi
+eq "$(wc -l <"$T/race.ids")" "25" "every add done ($(cat "$T/race.err"))"
+while read -r id; do
+	r wang activity show "$id" >/dev/null 2>&1 || fail "activity $id, added beside the repair, is lost"
+done <"$T/race.ids"
+r wang sync >/dev/null
+"$ROVED_BIN" check "$T/srv" >/dev/null || fail "the server's check after the race"
 echo "ok"
