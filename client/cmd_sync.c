@@ -27,8 +27,8 @@ static const char help[] =
 	"10000), then syncs, or exits 1 saying that a sync is running.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
 	"\"resent\":N after them when changes were sent again (below), and\n"
-	"\"confirmed\":N when changes an earlier sync sent, cut short before it\n"
-	"heard back, were found taken.\n"
+	"\"confirmed\":N when changes an earlier sync (or connection) sent, cut\n"
+	"short before it heard back, were found taken (not after a restore).\n"
 	"pulled counts the changes that came from the server; this replica's own\n"
 	"accepted ones (counted in accepted) come back by reference, with what\n"
 	"the server set on them.\n"
@@ -170,6 +170,12 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc == ROVE_OK && rove_replica_pending_count(&r, &after) == ROVE_OK &&
 	    before > after + st.accepted + st.rejected)
 		confirmed = before - after - st.accepted - st.rejected;
+	/* and those sent again that the server had already (cut short
+	 * before their answers were recorded); none after a restore, whose
+	 * changes sent again say so (resent) */
+	confirmed += st.taken;
+	if (st.resent > 0)
+		confirmed = 0;
 	if (rc == ROVE_ELOST)
 		rove_error("the connection to the server at %s was lost%s; your changes are kept: what it confirmed "
 			   "is recorded, and the next sync sends the rest",

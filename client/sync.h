@@ -31,6 +31,8 @@
 typedef struct rove_sync_stats {
 	uint64_t pushed, accepted, rejected, pulled, cursor;
 	uint64_t resent; /* sent again: the server's history had changed */
+	uint64_t taken;  /* of accepted: the server had them already (an
+			  * earlier sync sent them and was cut short) */
 	/* How the connection was lost, when the sync ended so (ROVE_ELOST),
 	 * to follow "the connection ... was lost": ", and it cannot be
 	 * reached again", " 4 times while waiting for one answer"; "" if not
