@@ -108,8 +108,7 @@ bool rove_taxid_valid(const char *s, size_t len, char *why, size_t whylen)
 	 * it every later one was refused as its duplicate (attack
 	 * sixty-eight). */
 	if (s[0] == '0') {
-		rove_text_why(why, whylen, "its first character, the registering authority's code, is never 0 "
-				   "(a placeholder? leave tax_id empty)");
+		rove_text_why(why, whylen, "it starts with 0, no registering authority's code (leave it empty)");
 		return false;
 	}
 	return true;

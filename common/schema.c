@@ -374,7 +374,7 @@ static bool offset_time(const char *s, size_t len, int64_t *ms)
 	oh = (o[1] - '0') * 10 + (o[2] - '0');
 	if (olen > 3)
 		om = (o[olen - 2] - '0') * 10 + (o[olen - 1] - '0');
-	if (oh > 14 || om > 59 || !rove_cal_parse_time(s, base, &t, &zoned) || zoned)
+	if (oh * 60 + om > 14 * 60 || om > 59 || !rove_cal_parse_time(s, base, &t, &zoned) || zoned)
 		return false;
 	*ms = t - (o[0] == '-' ? -1 : 1) * ((int64_t)oh * 60 + om) * 60000;
 	return true;

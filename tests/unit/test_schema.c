@@ -683,7 +683,8 @@ static void test_taxid(void)
 	/* The all-zero placeholder's check character matches; its first
 	 * character names no registering authority (attack sixty-eight). */
 	CHECK_EQ_INT(rove_taxid_check_char("00000000000000000"), '0');
-	check_cstr(fd, "000000000000000000", ROVE_EINVAL, "registering authority's code, is never 0");
+	check_cstr(fd, "000000000000000000", ROVE_EINVAL,
+		   "is not a 统一社会信用代码: it starts with 0, no registering authority's code (leave it empty)");
 
 	/* Normalised: spaces (U+3000 too), hyphens and dashes gone, upper
 	 * case, full-width read as ASCII. */
@@ -1156,6 +1157,8 @@ static void test_times(void)
 	check_at("UTC0", "2026-12-05T10:00+0800", ROVE_OK, "2026-12-05T02:00:00Z");
 	check_at("UTC0", "2026-12-05T01:00+08", ROVE_OK, "2026-12-04T17:00:00Z");
 	check_at("UTC0", "2026-12-05T10:00+15:00", ROVE_EINVAL, NULL);
+	check_at("UTC0", "2026-12-05T10:00+14:01", ROVE_EINVAL, NULL); /* (attack seventy) */
+	check_at("UTC0", "2026-12-05T10:00+14:00", ROVE_OK, "2026-12-04T20:00:00Z");
 	check_at("UTC0", "2026-12-05T10:00+08:60", ROVE_EINVAL, NULL);
 	check_at("UTC0", "2026-12-05T10:00+8:00", ROVE_EINVAL, NULL);
 	check_at("UTC0", "2026-12-05+08:00", ROVE_EINVAL, NULL);
