@@ -398,16 +398,28 @@ static int answer_left(admin_ctx *a, const char *login, const char *code)
 	char note[ROVE_MAX_NAME * 3 + 200];
 	const char *line = note;
 	uint64_t n = 0;
+	bool any = false;
 	int rc = rove_policy_each_owned(&pc, login, code, count_owned, &n);
 
 	if (rc != ROVE_OK)
 		return rc;
+	/* None there: a manager's customers below it that he no longer
+	 * reaches, or open deals where he no longer works, all the same
+	 * (attack seventy: a manager unassigned from his root, nothing said). */
 	if (n == 0)
-		return answer(a, NULL, 0);
-	snprintf(note, sizeof(note),
-		 "%s still owns %llu customer(s) in %s, where he no longer works: hand them over "
-		 "('rove admin reassign --territory %s --from %s --to USER')",
-		 login, (unsigned long long)n, code, code, login);
+		rc = rove_policy_has_left(&pc, login, code, &any);
+	if (rc != ROVE_OK || (n == 0 && !any))
+		return rc != ROVE_OK ? rc : answer(a, NULL, 0);
+	if (n == 0)
+		snprintf(note, sizeof(note),
+			 "%s still owns customers or open deals in or below %s, where he no longer works: hand them "
+			 "over ('rove admin reassign --territory %s --from %s --to USER')",
+			 login, code, code, login);
+	else
+		snprintf(note, sizeof(note),
+			 "%s still owns %llu customer(s) in %s, where he no longer works: hand them over "
+			 "('rove admin reassign --territory %s --from %s --to USER')",
+			 login, (unsigned long long)n, code, code, login);
 	return answer(a, &line, 1);
 }
 

@@ -181,7 +181,8 @@ r mike sync >/dev/null
 eds=$(r mike opportunity add --customer "$d1" --title "Ed's deal" --amount 300 --owner ed)
 r mike sync >/dev/null
 r admin admin unassign ed east.hz 2>"$T/err"
-eq "$(cat "$T/err")" "" "an unassign leaving no customer says nothing"
+grep -q "note: ed still owns customers or open deals in or below east.hz" "$T/err" ||
+	fail "an unassign leaving an open deal: $(cat "$T/err")"
 eq "$(r admin admin reassign --territory east.hz --from ed --to dan)" "0" "ed owned no customer"
 r mike sync >/dev/null
 eq "$(r mike opportunity show "$eds" --json | jq -r .owner)" "dan" "ed's deal went to dan though ed was unassigned first"
@@ -226,7 +227,10 @@ users mgr5:manager:east.sh
 sync_all mgr5
 m5=$(r mgr5 customer add --name "mgr5's below" --territory east.sh.pd)
 r mgr5 sync >/dev/null
-r admin admin unassign mgr5 east.sh
+# (said, though none is in east.sh itself: attack seventy)
+r admin admin unassign mgr5 east.sh 2>"$T/err"
+grep -q "note: mgr5 still owns customers or open deals in or below east.sh, where he no longer works" "$T/err" ||
+	fail "a manager's customers below, at the unassign: $(cat "$T/err")"
 exits_as admin 1 admin reassign --territory east.sh --from mgr5 --to bob
 grep -q "mgr5 owns 1 customer(s) below east.sh that he does not reach without it and bob may not own (in east.sh.pd first)" "$T/err" ||
 	fail "the refusal after an unassign: $(cat "$T/err")"
