@@ -974,6 +974,39 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 	return ROVE_OK;
 }
 
+/* A customer row's dealer is a dealer of its territory or above (rule
+ * 13): checked where the replica holds the dealer and the tree between,
+ * as 'customer add' does (attack seventy: a dry run said "would import",
+ * the server then refused it). */
+static int row_dealer_reach(importer *im, const rove_op *op, unsigned long line)
+{
+	const char *dealer = rove_fields_str(&op->fs, "dealer"), *terr = rove_fields_str(&op->fs, "territory");
+	char dterr[ROVE_MAX_NAME + 1];
+	const char *at;
+	rove_uuid id;
+	int rc;
+
+	if (dealer == NULL || terr == NULL || rove_uuid_parse(dealer, &id) != ROVE_OK)
+		return ROVE_OK;
+	if (im->customer == NULL && (im->customer = malloc(sizeof(*im->customer))) == NULL)
+		return ROVE_ENOMEM;
+	rc = rove_replica_get(im->r, ROVE_COLL_DEALER, &id, im->customer);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_fields_str(&im->customer->fs, "territory") == NULL))
+		return ROVE_OK; /* the server's to say */
+	if (rc != ROVE_OK)
+		return rc;
+	snprintf(dterr, sizeof(dterr), "%s", rove_fields_str(&im->customer->fs, "territory"));
+	at = terr;
+	for (int depth = 0; at != NULL && depth <= ROVE_MAX_TREE_DEPTH; depth++, at = tree_parent(im, at))
+		if (strcmp(at, dterr) == 0)
+			return ROVE_OK;
+	/* (a territory the replica does not hold: the server's to say) */
+	if (!key_has(&im->keys, 'T', terr))
+		return ROVE_OK;
+	row_error(im, line, "invalid: %s is not a dealer of %s or above (it is %s's)", dealer, terr, dterr);
+	return ROVE_OK;
+}
+
 /* Checks the cells of one row (op is scratch space), against the file's
  * rows before it and what the replica holds. */
 static int row_check(importer *im, const char *const *cells, unsigned long line, rove_op *op)
@@ -1006,6 +1039,8 @@ static int row_check(importer *im, const char *const *cells, unsigned long line,
 		if (rc == ROVE_OK && !im->row_bad && im->boss)
 			row_owner(im, line, rove_fields_str(&op->fs, "owner"), rove_fields_str(&op->fs, "territory"),
 				  false);
+		if (rc == ROVE_OK && !im->row_bad)
+			rc = row_dealer_reach(im, op, line);
 	}
 	if (rc == ROVE_OK && im->c->id == ROVE_COLL_OPPORTUNITY && !im->row_bad && im->boss)
 		rc = row_deal_owner(im, op, line);

@@ -47,6 +47,11 @@ chk=$(r mike customer add --name "Line check" --territory east.sh)
 r mike customer set "$chk" dealer="$dsh"
 exits_as mike 1 customer set "$chk" territory=east.hz
 grep -q "is not a dealer of east.hz or above" "$T/err" || fail "a move out of the dealer's line: $(cat "$T/err")"
+printf 'name,territory,dealer\nOut of line,east.hz,%s\nIn line,east.hz,%s\n' "$dsh" "$d" >"$T/dl.csv"
+exits_as mike 1 import customers "$T/dl.csv" --dry-run
+grep -q "dl.csv:2: invalid: $dsh is not a dealer of east.hz or above (it is east.sh's)" "$T/err" ||
+	fail "an import's dealer out of line: $(cat "$T/err")"
+grep -q "dl.csv:3" "$T/err" && fail "a dealer in line refused: $(cat "$T/err")"
 eq "$(r mike status --json | jq .pending)" "$((before + 3))" "the refused ones were not queued"
 eq "$(r mike sync --json | jq .rejected)" "0" "what went is taken"
 
