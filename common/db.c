@@ -394,7 +394,8 @@ static int db_open(const char *dir, int create, unsigned maxdbs, size_t mapsize,
 	if (create) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			int err = errno;
-			rove_error("cannot create '%s': %s", dir, strerror(err));
+			rove_error("cannot create '%s': %s%s", dir, strerror(err),
+			   err == ENOENT ? " (a directory above it is missing: create it first)" : "");
 			return rove_err_errno(err);
 		}
 		/* Only its owner reads a database, also in a directory that was

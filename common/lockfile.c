@@ -226,7 +226,8 @@ int rove_lockfile_make_dir(const char *dir, bool *made)
 		*made = true;
 	} else if (errno != EEXIST) {
 		int err = errno;
-		rove_error("cannot create '%s': %s", dir, strerror(err));
+		rove_error("cannot create '%s': %s%s", dir, strerror(err),
+			   err == ENOENT ? " (a directory above it is missing: create it first)" : "");
 		return rove_err_errno(err);
 	}
 	/* Again, now that it is there: another user may have made it, or a

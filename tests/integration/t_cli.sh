@@ -49,7 +49,8 @@ grep -q "is a file, not a replica's directory" "$T/err" || fail "status on a fil
 rc=0
 rove -R "$T/no/such/dir" init --server "$URL" --user alice --token "$(printf 'a%.0s' $(seq 64))" 2>"$T/err" || rc=$?
 eq "$rc" "1" "init under a missing directory"
-grep -q "No such file or directory" "$T/err" || fail "init under a missing directory: $(cat "$T/err")"
+grep -q "No such file or directory (a directory above it is missing: create it first)" "$T/err" ||
+	fail "init under a missing directory: $(cat "$T/err")"
 ! grep -q "input/output error" "$T/err" || fail "init's last line misleads: $(cat "$T/err")"
 # A file that is not a time reads as never, not as an error.
 good=$(cat "$T/alice/last_sync")
