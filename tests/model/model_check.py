@@ -18,7 +18,10 @@ clients.
   --keep        keep the temporary directory (replicas, server, log)
   -v            print every step
 
-Binaries: env ROVE_BIN, ROVED_BIN (and ROVE_PROBE for the delete class).
+Binaries: env ROVE_BIN, ROVED_BIN (and ROVE_PROBE for the delete class);
+ROVE_DIE_META (librove_die_meta.so, built with the tests): half the killed
+syncs die right after their 1st to 4th commit (a push's recorded answers,
+before the pull) instead of after a random delay.
 Exit status 0: every check held; 1: a check failed (the report says which
 step, user, record, expected and got, and how to replay); 2: usage;
 4: the harness itself failed.
@@ -106,6 +109,13 @@ class Harness:
         self.seed, self.steps, self.faults = seed, steps, faults
         self.verbose, self.keep = verbose, keep
         self.rng = random.Random(seed)
+        # ROVE_DIE_META (librove_die_meta.so): some killed syncs die right
+        # after their Nth commit instead of after a random delay - between
+        # a push's recorded answers and the pull, say, which the delay
+        # rarely hits (attack seventy: a restore after such a kill left the
+        # replica stuck). Its own generator: the schedule stays the seed's.
+        self.die_meta = os.environ.get("ROVE_DIE_META")
+        self.die_rng = random.Random(seed ^ 0x5EED)
         self.rove = os.environ.get("ROVE_BIN")
         self.roved = os.environ.get("ROVED_BIN")
         self.probe = os.environ.get("ROVE_PROBE")
@@ -225,6 +235,7 @@ class Harness:
         r = self.replica(login).run(*argv, input=stdin)
         if r.rc == 1 and may_refuse_locally:
             self.log("%s: %s refused locally (%s)" % (login, r.cmd(), r.err.strip()))
+            self.last_refusal = r
             return None
         if r.rc != 0:
             raise Violation("(5) a legitimate offline change was refused by the CLI", login,
@@ -379,8 +390,36 @@ class Harness:
         cid = self.rng.choice(ids)
         did = self.rng.choice(sorted(held)) if held and self.rng.random() < 0.85 else None
         op = self.write_op(login, "set_customer", cid, {"dealer": did})
-        if self.queue(login, op, ["customer", "set", cid, "dealer=%s" % (did or "")]) and did is not None:
+        if self.queue(login, op, ["customer", "set", cid, "dealer=%s" % (did or "")],
+                      may_refuse_locally=did is not None) and did is not None:
             self.hot_dealers = (self.hot_dealers + [did])[-8:]
+        elif did is not None and op not in self.pending[login]:
+            self.dealer_refused(login, cid, did, op)
+
+    def dealer_refused(self, login, cid, did, op):
+        """Rule 13, by the CLI at once: a dealer outside the customer's
+        territory's line as login's replica holds them (the customer, the
+        dealer and the tree between) - refused so, and only so."""
+        r = self.last_refusal
+        for key in op["fields"]:
+            own = self.own.get((login, op["id"], key), [])
+            if own and own[-1].startswith(op["wid"] + ":"):
+                own.pop()
+        rep = self.replica(login)
+        ct = rep.ok("customer", "show", cid, "--json").json().get("territory")
+        dt = rep.ok("dealer", "show", did, "--json").json().get("territory")
+        code, seen = ct, set()
+        while code and code not in seen:
+            if code == dt:
+                raise Violation("(5) a legitimate offline change was refused by the CLI", login,
+                                ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip()),
+                                 "the dealer's territory %s is at or above the customer's %s here" % (dt, ct)])
+            seen.add(code)
+            t = rep.run("territory", "show", code, "--json")
+            code = t.json().get("parent") if t.rc == 0 else None
+        if "is not a dealer of" not in r.err:
+            raise Violation("(5) a legitimate offline change was refused by the CLI", login,
+                            ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
 
     def act_claim(self, login):
         u = self.user(login)
@@ -770,16 +809,31 @@ class Harness:
         refused, uncertain = self.model_sync(login)
         desc = "sync %s" % login
         if fault == "killsync":
-            p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
-            delay = self.rng.uniform(0.002, 0.06)
-            time.sleep(delay)
-            killed = p.poll() is None
-            if killed:
-                p.send_signal(signal.SIGKILL)
-                self.stats["kills_rove"] += 1
+            env = {"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"}
+            die = self.die_rng.randint(1, 4) if self.die_meta and self.die_rng.random() < 0.5 else 0
+            if die:
+                env.update({"LD_PRELOAD": self.die_meta, "ROVE_DIE_AFTER_META": str(die),
+                            "ASAN_OPTIONS": "detect_leaks=0:verify_asan_link_order=0"})
+            p = rep.spawn_sync(env)
+            delay = self.rng.uniform(0.002, 0.06)  # (drawn either way: the schedule stays the seed's)
+            if die:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.send_signal(signal.SIGKILL)
+            else:
+                time.sleep(delay)
+                if p.poll() is None:
+                    p.send_signal(signal.SIGKILL)
             p.communicate()
             self.procs.reap(p)
-            desc += " (SIGKILLed after %.0f ms)" % (delay * 1000) if killed else " (finished before the kill)"
+            killed = p.returncode == -signal.SIGKILL
+            if killed:
+                self.stats["kills_rove"] += 1
+            if die:
+                desc += " (died after its commit %d)" % die if killed else " (ended before its commit %d)" % die
+            else:
+                desc += " (SIGKILLed after %.0f ms)" % (delay * 1000) if killed else " (finished before the kill)"
             if killed:
                 self.check_after_kill(login, before, pending_ids)
         elif fault == "killserver":
