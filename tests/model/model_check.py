@@ -836,6 +836,10 @@ class Harness:
                 desc += " (SIGKILLed after %.0f ms)" % (delay * 1000) if killed else " (finished before the kill)"
             if killed:
                 self.check_after_kill(login, before, pending_ids)
+            # A restore right after such a kill, now and then: the replica
+            # then holds answered changes the pull never confirmed.
+            if die and killed and self.copy is not None and self.die_rng.random() < 0.5:
+                self.restore_due = self.m.step + 1
         elif fault == "killserver":
             p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
             delay = self.rng.uniform(0.005, 0.1)
