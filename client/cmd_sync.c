@@ -110,7 +110,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_lockfile lock;
 	rove_sync_stats st = {0};
-	uint64_t before = 0, after = 0, confirmed = 0;
+	rove_replica_status before, after;
+	uint64_t confirmed = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
 	bool given[2] = {false, false}, json, repair, ui = for_ui();
@@ -120,9 +121,6 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		return code;
 	json = given[0];
 	repair = given[1];
-	/* What of the sync's own state does not read is set anew first: the
-	 * repair takes it from the server (attack sixty-four: a damaged base
-	 * number left the replica unopenable, repair or not). */
 	/* A free list damaged first (a write would crash on it, or write over
 	 * pending changes: attack sixty-nine), made anew from the records. */
 	if (repair) {
@@ -131,6 +129,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		if (rc != ROVE_OK)
 			return cli_exit(rc);
 	}
+	/* What of the sync's own state does not read is set anew first: the
+	 * repair takes it from the server (attack sixty-four: a damaged base
+	 * number left the replica unopenable, repair or not). */
 	rc = repair ? rove_replica_meta_fix(cli->dir) : ROVE_OK;
 	if (rc != ROVE_OK) {
 		rove_error("cannot repair the replica's records of its sync: %s", rove_strerror(rc));
@@ -159,23 +160,20 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK)
 		rove_error("cannot mark the replica for repair: %s", rove_strerror(rc));
 	else
-		rc = rove_replica_pending_count(&r, &before);
+		rc = rove_replica_status_get(&r, &before);
 	if (rc == ROVE_OK)
 		rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
-	/* The changes an earlier sync sent and this one found confirmed,
-	 * beside its own answers: a sync killed after its push (attack
-	 * sixty-eight: "pushed 0, accepted 0" where 6,000 pending changes
-	 * were confirmed; the user could not tell). Changes made meanwhile
-	 * by another command only make it fewer. */
-	if (rc == ROVE_OK && rove_replica_pending_count(&r, &after) == ROVE_OK &&
-	    before > after + st.accepted + st.rejected)
-		confirmed = before - after - st.accepted - st.rejected;
-	/* and those sent again that the server had already (cut short
-	 * before their answers were recorded); none after a restore, whose
-	 * changes sent again say so (resent) */
-	confirmed += st.taken;
-	if (st.resent > 0)
-		confirmed = 0;
+	/* The changes an earlier sync sent and this one found confirmed (a
+	 * sync killed after its push, attack sixty-eight: "pushed 0, accepted
+	 * 0" where 6,000 were confirmed): those its pull settled beyond its
+	 * own answers (changes made meanwhile by another command only make it
+	 * fewer), and those the server answered it had already. None after a
+	 * restore: its changes sent again say so (resent). */
+	if (rc == ROVE_OK && st.resent == 0 && rove_replica_status_get(&r, &after) == ROVE_OK) {
+		confirmed = st.taken;
+		if (before.pending > after.pending + st.accepted + st.rejected)
+			confirmed += before.pending - after.pending - st.accepted - st.rejected;
+	}
 	if (rc == ROVE_ELOST)
 		rove_error("the connection to the server at %s was lost%s; your changes are kept: what it confirmed "
 			   "is recorded, and the next sync sends the rest",

@@ -239,8 +239,6 @@ int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match
 int rove_replica_check_index(rove_replica *r, uint64_t *problems);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
-/* *n: the changes in the outbox (pending, sent ones included). */
-int rove_replica_pending_count(rove_replica *r, uint64_t *n);
 
 /* The time of what the user does now, in Unix ms - what a visit's `at`,
  * a won deal's day, an import's "today" are made of, which the server

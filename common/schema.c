@@ -380,6 +380,21 @@ static bool offset_time(const char *s, size_t len, int64_t *ms)
 	return true;
 }
 
+/* A time with its offset from UTC (offset_time) in the stored form, UTC
+ * with seconds, into out: DATE_OK, DATE_RANGE (out of range in UTC), or
+ * DATE_SHAPE (no such time). */
+static int offset_utc(const char *s, size_t len, char out[TIME_LEN + 1])
+{
+	int64_t ms;
+
+	if (!offset_time(s, len, &ms))
+		return DATE_SHAPE;
+	if (ms < 0)
+		return DATE_RANGE;
+	rove_cal_time((uint64_t)ms, out);
+	return time_fault(out, TIME_LEN) == DATE_OK ? DATE_OK : DATE_RANGE;
+}
+
 /* A date, time or month. */
 static int check_when(const rove_field_def *fd, const rove_value *v, char *why, size_t whylen)
 {
@@ -388,18 +403,12 @@ static int check_when(const rove_field_def *fd, const rove_value *v, char *why, 
 	int f;
 
 	if (fd->type == ROVE_FT_TIME) {
-		int64_t ms;
 		char utc[TIME_LEN + 1];
 		shape = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]; Z for UTC, +HH:MM or -HH:MM its offset from "
 			"UTC, else local time";
 		f = time_fault(v->s, v->len);
-		if (f == DATE_SHAPE && offset_time(v->s, v->len, &ms)) {
-			f = DATE_RANGE;
-			if (ms >= 0) {
-				rove_cal_time((uint64_t)ms, utc);
-				f = time_fault(utc, TIME_LEN);
-			}
-		}
+		if (f == DATE_SHAPE)
+			f = offset_utc(v->s, v->len, utc);
 	} else if (fd->type == ROVE_FT_MONTH) {
 		shape = "YYYY-MM";
 		f = v->len == 7 ? date_fault(v->s, 7) : DATE_SHAPE;
@@ -723,13 +732,12 @@ int rove_schema_clean_op(rove_op *op, char *why, size_t whylen)
 		size_t n;
 		int rc;
 
-		int64_t ms;
-		if (fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR && offset_time(v->s, v->len, &ms)) {
+		int f = fd != NULL && fd->type == ROVE_FT_TIME && v->type == ROVE_V_STR ? offset_utc(v->s, v->len, norm)
+											: DATE_SHAPE;
+		if (f != DATE_SHAPE) {
 			/* With its offset: stored in UTC, as the rest. */
 			char q[ROVE_TEXT_QUOTE_BUF];
-			if (ms >= 0)
-				rove_cal_time((uint64_t)ms, norm);
-			if (ms < 0 || time_fault(norm, TIME_LEN) != DATE_OK)
+			if (f != DATE_OK)
 				return rove_text_why(why, whylen, "%s '%s' is out of range in UTC (%s to %s)", fd->name,
 						     rove_text_quote(v->s, v->len, q), ROVE_DATE_MIN, ROVE_DATE_MAX);
 			rc = rove_op_set(op, fd->name, rove_vstr(norm, TIME_LEN));

@@ -395,7 +395,7 @@ static int count_owned(const rove_record *c, void *arg)
 static int answer_left(admin_ctx *a, const char *login, const char *code)
 {
 	rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
-	char note[ROVE_MAX_NAME * 3 + 200];
+	char what[ROVE_MAX_NAME + 64], note[ROVE_MAX_NAME * 4 + 200];
 	const char *line = note;
 	uint64_t n = 0;
 	bool any = false;
@@ -411,15 +411,13 @@ static int answer_left(admin_ctx *a, const char *login, const char *code)
 	if (rc != ROVE_OK || (n == 0 && !any))
 		return rc != ROVE_OK ? rc : answer(a, NULL, 0);
 	if (n == 0)
-		snprintf(note, sizeof(note),
-			 "%s still owns customers or open deals in or below %s, where he no longer works: hand them "
-			 "over ('rove admin reassign --territory %s --from %s --to USER')",
-			 login, code, code, login);
+		snprintf(what, sizeof(what), "customers or open deals in or below %s", code);
 	else
-		snprintf(note, sizeof(note),
-			 "%s still owns %llu customer(s) in %s, where he no longer works: hand them over "
-			 "('rove admin reassign --territory %s --from %s --to USER')",
-			 login, (unsigned long long)n, code, code, login);
+		snprintf(what, sizeof(what), "%llu customer(s) in %s", (unsigned long long)n, code);
+	snprintf(note, sizeof(note),
+		 "%s still owns %s, where he no longer works: hand them over ('rove admin reassign --territory %s "
+		 "--from %s --to USER')",
+		 login, what, code, login);
 	return answer(a, &line, 1);
 }
 
