@@ -13,10 +13,17 @@ ROVE_INDEX_CHECK=${ROVE_INDEX_CHECK:?set ROVE_INDEX_CHECK to the rove_index_chec
 ROVE_FORGE=${ROVE_FORGE:?set ROVE_FORGE to the rove_forge binary}
 
 # same NAME: replica NAME's indexes match its records, and its lists read
-# through them match full scans.
+# through them match full scans. Under the sanitizers (ROVE_SANITIZED=1)
+# the lists are compared at every other call (each comparison is some
+# forty commands: this test was the suite's costliest there); the index
+# check runs at each, and the optimised build's run (labelled "release")
+# compares them all.
+sames=0
 same() {
 	local u=$1 c coll by scan
 	"$ROVE_INDEX_CHECK" "$T/$u" || fail "$u: the index check found problems"
+	sames=$((sames + 1))
+	[ "${ROVE_SANITIZED:-0}" = 1 ] && [ $((sames % 2)) = 0 ] && return 0
 	_same "$u"
 	# (The lists built the base's index if a snapshot had left none.)
 	"$ROVE_INDEX_CHECK" "$T/$u" || fail "$u: the index check found problems after the lists"
