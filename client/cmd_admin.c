@@ -109,7 +109,8 @@ static const char user_token_help[] =
 	"usage: rove admin user token LOGIN\n"
 	"\n"
 	"(admins) Print a new token for user LOGIN alone on stdout; their old\n"
-	"token stops working at once. They go on with 'rove config token NEW'.\n";
+	"token stops working at once. They go on with 'rove config token NEW'.\n"
+	"A new token of your own is this replica's at once (said on stderr).\n";
 
 static const char territory_add_help[] =
 	"usage: rove admin territory add CODE --name NAME [--parent CODE]\n"
@@ -274,17 +275,76 @@ static void print_secret(const char *s, uint32_t len, void *arg)
 	cli_secret_line(arg, s, len);
 }
 
-/* A call whose answer is a new token, shown once: on stderr if stdout
- * cannot be written (the server made it all the same). */
-static int call_token(rove_cli *cli, const char *cmd, const char *const *args, uint32_t n)
-{
-	cli_secret sec;
+/* The answer to user.token, passed on to fn and kept: the token. */
+typedef struct token_answer {
+	rove_line_fn fn;
+	void *arg;
+	char token[ROVE_TOKEN_HEX + 1];
+	uint32_t lines;
+} token_answer;
 
-	if (line_out != NULL) /* rove ui's page */
-		return call(cli, ROVE_ACT_ADMINISTER, cmd, args, n);
-	cli_secret_begin(&sec);
-	return cli_secret_end(&sec, call_fn(cli, ROVE_ACT_ADMINISTER, cmd, args, n, print_secret, &sec),
-			      "the new token");
+static void token_line(const char *s, uint32_t len, void *arg)
+{
+	token_answer *a = arg;
+
+	if (a->lines++ == 0 && len == ROVE_TOKEN_HEX) {
+		memcpy(a->token, s, len);
+		a->token[len] = '\0';
+	}
+	a->fn(s, len, a->arg);
+}
+
+/* A new token for the replica's own user (an admin's own, from the CLI or
+ * rove ui's user page) is this replica's from now on: the old one stopped
+ * working, and kept it locked the replica out; an only admin whose
+ * printed token was lost could never get in again (attack seventy-two:
+ * rove ui showed "no such user", and the token nowhere). */
+static void keep_own_token(rove_cli *cli, const char *login, const token_answer *a)
+{
+	char token[ROVE_TOKEN_HEX + 1];
+	rove_replica r;
+	int rc = cli_open(cli, &r);
+
+	if (rc != ROVE_OK) {
+		rove_error("the new token may be your own, and this replica could not be opened to keep it (%s): if "
+			   "it is, run 'rove config token NEW' with the token printed",
+			   rove_strerror(rc));
+		return;
+	}
+	if (strcmp(r.auth.user, login) == 0) {
+		rc = a->lines == 1 && cli_token_ok(a->token, token) ? rove_replica_set(&r, ROVE_SET_TOKEN, token)
+								     : ROVE_EPROTO;
+		if (rc == ROVE_OK)
+			fputs("rove: note: the new token is your own: this replica uses it from now on\n", stderr);
+		else
+			rove_error("the new token is your own, and this replica could not keep it (%s): run 'rove "
+				   "config token NEW' with the token printed, or this replica cannot sync",
+				   rove_strerror(rc));
+	}
+	rove_replica_close(&r);
+}
+
+/* A call whose answer is a new token, shown once: on stderr if stdout
+ * cannot be written (the server made it all the same). login: the user
+ * whose token it is, if it may be this replica's (NULL: a new user). */
+static int call_token(rove_cli *cli, const char *cmd, const char *const *args, uint32_t n, const char *login)
+{
+	token_answer a = {print_line, NULL, {0}, 0};
+	cli_secret sec;
+	int status;
+
+	if (line_out != NULL) { /* rove ui's page */
+		status = call_fn(cli, ROVE_ACT_ADMINISTER, cmd, args, n, token_line, &a);
+	} else {
+		cli_secret_begin(&sec);
+		a.fn = print_secret;
+		a.arg = &sec;
+		status = cli_secret_end(&sec, call_fn(cli, ROVE_ACT_ADMINISTER, cmd, args, n, token_line, &a),
+					"the new token");
+	}
+	if (status == ROVE_EXIT_OK && login != NULL)
+		keep_own_token(cli, login, &a);
+	return status;
 }
 
 /* Where parse puts the value of option CLI_OPT_LONG + i: dest[i]. A
@@ -372,7 +432,7 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 	args[1] = role;
 	for (uint32_t i = 0; i < nterr; i++)
 		args[2 + i] = terr[i];
-	return call_token(cli, "user.add", args, 2 + nterr);
+	return call_token(cli, "user.add", args, 2 + nterr, NULL);
 }
 
 /* ---- users: list, show, disable, enable, token ---- */
@@ -846,7 +906,7 @@ static int user_state_or_token(rove_cli *cli, int argc, char **argv)
 			return status;
 		/* token: the new token alone on stdout */
 		if (strcmp(verbs[v].verb, "token") == 0)
-			return call_token(cli, verbs[v].cmd, &login, 1);
+			return call_token(cli, verbs[v].cmd, &login, 1, login);
 		return call(cli, ROVE_ACT_ADMINISTER, verbs[v].cmd, &login, 1);
 	}
 	ROVE_ASSERT(!"a user verb without its row");

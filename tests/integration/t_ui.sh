@@ -300,6 +300,13 @@ tok=$(curl -s -b "$T/jar2" --data "csrf=$csrf2&verb=token&login=bob" "$sb2/admin
 exits_as bob 1 sync
 r bob config token "$tok" >/dev/null
 r bob sync >/dev/null || fail "the new token does not work"
+# The admin's own new token: shown, and this replica's from now on (it
+# showed "no such user", the token nowhere, and the only admin was out).
+tok=$(curl -s -b "$T/jar2" --data "csrf=$csrf2&verb=token&login=admin" "$sb2/admin/user" |
+	grep -o 'id="new-token">[^<]*<' | sed 's/.*>//; s/<$//')
+[[ $tok =~ ^[0-9a-f]{64}$ ]] || fail "the admin's own new token not shown: '$tok'"
+eq "$(r admin config token)" "$(printf '%060d' 0 | tr 0 '*')${tok:60}" "the replica keeps the admin's new token"
+r admin sync >/dev/null || fail "the admin's replica cannot sync after its own new token"
 eq "$(post2 --data "csrf=$csrf2&verb=assign&user=bob&territory=evil.x" "$sb2/admin/assign")" 303 "assign a territory"
 eq "$(r admin admin user show bob --json | jq -c .territories)" '["evil.x"]' "bob holds evil.x (east.sh went with his customers)"
 eq "$(post2 --data "csrf=$csrf2&verb=unassign&user=bob&territory=evil.x&back=/admin/user?login=bob" "$sb2/admin/assign")" 303 "unassign it"

@@ -136,6 +136,13 @@ grep -q "authentication failed" "$T/err" || fail "unclear: $(cat "$T/err")"
 r bob config token "$tok" 2>/dev/null
 r bob sync >/dev/null
 status 1 "a manager makes a token" r mike admin user token bob
+# An admin's own new token is the replica's too: the old one no longer
+# works (the next sync failed; a lost printout locked an only admin out).
+r admin sync >/dev/null
+own=$(r admin admin user token admin 2>"$T/err")
+[[ $own =~ ^[0-9a-f]{64}$ ]] || fail "no token alone on stdout: '$own'"
+grep -q "this replica uses it" "$T/err" || fail "not said: $(cat "$T/err")"
+r admin sync >/dev/null || fail "the admin's replica cannot sync after its own new token"
 # The server keeps the answer (to answer the request again), but no token
 # in the clear: not in its database, nor in a backup of it.
 "$ROVED_BIN" backup "$T/srv" "$T/backup" >/dev/null 2>&1 || fail "roved backup"
