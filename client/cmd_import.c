@@ -521,8 +521,8 @@ static int import_header(importer *im, rove_csv *csv)
 		}
 	}
 	if (exported[0] != '\0' && !im->row_bad)
-		rove_warn("%s: column%s %s ignored (an import makes new records, with new ids; the server sets the "
-			  "rest)",
+		rove_warn("%s: column%s %s ignored (an import makes new records, with new ids: a row whose id is a "
+			  "record this replica holds is refused, as a second copy; the server sets the rest)",
 			  im->file, strchr(exported, ',') != NULL ? "s" : "", exported);
 	if (boss[0] != '\0' && !im->row_bad)
 		rove_warn("%s: column %s ignored (%s)", im->file, boss,
