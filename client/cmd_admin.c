@@ -295,8 +295,8 @@ static void token_line(const char *s, uint32_t len, void *arg)
 }
 
 /* A new token for the replica's own user (an admin's own, from the CLI or
- * rove ui's user page) is this replica's from now on: the old one stopped
- * working, and kept it locked the replica out; an only admin whose
+ * rove ui's user page) is this replica's from now on: the old one stops
+ * working, and a replica that kept it was locked out; an only admin whose
  * printed token was lost could never get in again (attack seventy-two:
  * rove ui showed "no such user", and the token nowhere). */
 static void keep_own_token(rove_cli *cli, const char *login, const token_answer *a)

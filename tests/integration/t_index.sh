@@ -15,9 +15,9 @@ ROVE_FORGE=${ROVE_FORGE:?set ROVE_FORGE to the rove_forge binary}
 # same NAME: replica NAME's indexes match its records, and its lists read
 # through them match full scans. Under the sanitizers (ROVE_SANITIZED=1)
 # the lists are compared at every other call (each comparison is some
-# forty commands: this test was the suite's costliest there); the index
-# check runs at each, and the optimised build's run (labelled "release")
-# compares them all.
+# forty commands and as many jq runs: this test was the suite's costliest
+# there; CI runs it there alone); the index check runs at each. The
+# release build's whole suite (scripts/test) compares them all.
 sames=0
 same() {
 	local u=$1 c coll by scan

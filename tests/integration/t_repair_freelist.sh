@@ -81,17 +81,37 @@ rm -rf "$T/wang"
 cp -a "$T/pristine" "$T/wang"
 python3 "$edit" "$T/wang/data.mdb" count >/dev/null
 cust=${mine[0]}
-(
-	for i in $(seq 1 25); do
-		id=$("$ROVE_BIN" -R "$T/wang" activity add --customer "$cust" --kind note --note "race $i" 2>>"$T/race.err") &&
-			echo "$id"
-	done >"$T/race.ids"
-) &
-adds=$!
-BG_PIDS+=("$adds")
 st=0
-r wang sync --repair >/dev/null 2>"$T/err" || st=$?
-wait "$adds"
+(r wang sync --repair >/dev/null 2>"$T/err") &
+repair=$!
+BG_PIDS+=("$repair")
+# The adds start once the repair said it makes the file anew, the moment
+# before it takes the lock file's first byte alone for the copy and the
+# swap (an add starts in milliseconds: it waits for the lock): one started
+# before would write to the damaged free list itself, which crashes a
+# write (what --repair is for; CI run 104: the last add died so under the
+# sanitizers). If the repair ended first, they run after it.
+when="after the repair"
+for _ in $(seq 1 3000); do
+	if grep -q "making it anew" "$T/err" 2>/dev/null; then
+		when="while the repair copied"
+		break
+	fi
+	kill -0 "$repair" 2>/dev/null || break
+	sleep 0.01
+done
+adds=()
+: >"$T/race.ids"
+for i in $(seq 1 25); do
+	(id=$("$ROVE_BIN" -R "$T/wang" activity add --customer "$cust" --kind note --note "race $i" 2>>"$T/race.err") &&
+		echo "$id" >>"$T/race.ids") &
+	adds+=($!)
+	BG_PIDS+=($!)
+	sleep 0.01
+done
+wait "$repair" || st=$?
+for p in "${adds[@]}"; do wait "$p" || true; done
+echo "25 adds started $when"
 if [ "$st" != 0 ]; then
 	grep -q "another rove process" "$T/err" || fail "the repair beside the adds: $(cat "$T/err")"
 	r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair once they ended: $(cat "$T/err")"
