@@ -498,6 +498,8 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 	}
 	said = x->nerrors;
 	x->nerrors = mark; /* said below the user, not as "not saved" */
+	/* nobody disables himself (the server's rule): no button for it */
+	bool self = strcmp(login, r.auth.user) == 0;
 	ui_page_head(x, &r, "User", "Admin");
 	(void)read_territories(x, &r, &l);
 	rove_replica_close(&r);
@@ -522,14 +524,17 @@ static void user_page_of(ui_ctx *x, const char *login, const char *token)
 	ui_buf_free(&enc);
 	if (p.found && p.administer) {
 		ui_put(&x->out, "<div class=\"actions\">");
-		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"admin/user\" id=\"state-form\">");
-		ui_csrf_field(x);
-		ui_put(&x->out, "<input type=\"hidden\" name=\"login\" value=\"");
-		ui_esc(&x->out, login);
-		ui_printf(&x->out, "\"><button id=\"%s\" name=\"verb\" value=\"%s\">", p.disabled ? "enable" : "disable",
-			  p.disabled ? "enable" : "disable");
-		ui_esc(&x->out, T(p.disabled ? "Enable" : "Disable"));
-		ui_put(&x->out, "</button></form> <form class=\"inline\" method=\"post\" action=\"admin/user\" "
+		if (!self) {
+			ui_put(&x->out, "<form class=\"inline\" method=\"post\" action=\"admin/user\" id=\"state-form\">");
+			ui_csrf_field(x);
+			ui_put(&x->out, "<input type=\"hidden\" name=\"login\" value=\"");
+			ui_esc(&x->out, login);
+			ui_printf(&x->out, "\"><button id=\"%s\" name=\"verb\" value=\"%s\">",
+				  p.disabled ? "enable" : "disable", p.disabled ? "enable" : "disable");
+			ui_esc(&x->out, T(p.disabled ? "Enable" : "Disable"));
+			ui_put(&x->out, "</button></form> ");
+		}
+		ui_put(&x->out, "<form class=\"inline\" method=\"post\" action=\"admin/user\" "
 				"id=\"token-form\" data-confirm=\"");
 		ui_esc(&x->out, T("Make a new token? The old one stops working at once."));
 		ui_put(&x->out, "\">");

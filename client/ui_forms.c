@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "rules.h"
 #include "text.h"
 
 #include <stdio.h>
@@ -78,10 +79,16 @@ static const char *was_name(const char *field, char *out, size_t len)
 }
 
 /* The form of record rec of c. refill: the values the user sent (a form
- * refused), not the record's. */
-static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, bool refill)
+ * refused), not the record's. A field the rules let no user of role
+ * change by an update (a customer's owner; a rep's customer's territory,
+ * his deal's owner; a deal's closed_on) is shown, disabled, with the
+ * rules' reason as its title: a browser sends nothing for it, and the
+ * form is not refused on save for a field its user left alone. Role 0
+ * (a replica not yet synced): every field; the server decides. */
+static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *rec, bool refill, int role)
 {
-	char id[ROVE_UUID_STRLEN + 1], wn[ROVE_MAX_FIELD_NAME + 8];
+	char id[ROVE_UUID_STRLEN + 1], wn[ROVE_MAX_FIELD_NAME + 8], why[ROVE_MAX_ERRMSG + 1];
+	const char *off;
 	char *text = malloc(ROVE_MAX_STR + 64);
 
 	if (text == NULL) {
@@ -99,19 +106,30 @@ static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *re
 		if (!in_form(c, fd))
 			continue;
 		field_text(fd, rec, text, ROVE_MAX_STR + 64);
-		/* the value the user saw: a POST writes what the user changed,
-		 * not what a colleague changed since the form was made */
-		ui_printf(&x->out, "<input type=\"hidden\" name=\"was_%s\" value=\"", fd->name);
-		ui_esc(&x->out, refill && ui_param_get(x, was_name(fd->name, wn, sizeof(wn))) != NULL
-				     ? ui_param_get(x, wn)
-				     : text);
-		ui_put(&x->out, "\">");
-		now = refill && ui_param_get(x, fd->name) != NULL ? ui_param_get(x, fd->name) : text;
-		ui_printf(&x->out, "<label for=\"e-%s-%s\"%s>", id, fd->name, (fd->flags & ROVE_FF_LINES) ? " class=\"wide\"" : "");
+		off = role != 0 && rove_rules_may_set(role, c->id, fd->name, why, sizeof(why)) != ROVE_R_NONE ? " disabled"
+														: "";
+		if (off[0] == '\0') {
+			/* the value the user saw: a POST writes what the user
+			 * changed, not what a colleague changed since the form
+			 * was made */
+			ui_printf(&x->out, "<input type=\"hidden\" name=\"was_%s\" value=\"", fd->name);
+			ui_esc(&x->out, refill && ui_param_get(x, was_name(fd->name, wn, sizeof(wn))) != NULL
+					     ? ui_param_get(x, wn)
+					     : text);
+			ui_put(&x->out, "\">");
+		}
+		now = refill && off[0] == '\0' && ui_param_get(x, fd->name) != NULL ? ui_param_get(x, fd->name) : text;
+		ui_printf(&x->out, "<label for=\"e-%s-%s\"%s", id, fd->name, (fd->flags & ROVE_FF_LINES) ? " class=\"wide\"" : "");
+		if (off[0] != '\0') {
+			ui_put(&x->out, " title=\"");
+			ui_esc(&x->out, why);
+			ui_put(&x->out, "\"");
+		}
+		ui_put(&x->out, ">");
 		ui_esc(&x->out, T(fd->name));
 		if (fd->type == ROVE_FT_ENUM) {
-			ui_printf(&x->out, "<select id=\"e-%s-%s\" name=\"%s\"><option value=\"\"></option>", id, fd->name,
-				  fd->name);
+			ui_printf(&x->out, "<select id=\"e-%s-%s\" name=\"%s\"%s><option value=\"\"></option>", id,
+				  fd->name, fd->name, off);
 			for (const char *const *v = fd->values; *v != NULL; v++) {
 				ui_printf(&x->out, "<option value=\"%s\"%s>", *v, strcmp(now, *v) == 0 ? " selected" : "");
 				ui_esc(&x->out, T(*v));
@@ -119,13 +137,13 @@ static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *re
 			}
 			ui_put(&x->out, "</select>");
 		} else if (fd->flags & ROVE_FF_LINES) {
-			ui_printf(&x->out, "<textarea id=\"e-%s-%s\" name=\"%s\">", id, fd->name, fd->name);
+			ui_printf(&x->out, "<textarea id=\"e-%s-%s\" name=\"%s\"%s>", id, fd->name, fd->name, off);
 			ui_esc(&x->out, now);
 			ui_put(&x->out, "</textarea>");
 		} else {
 			const char *type = fd->type == ROVE_FT_DATE ? "date" : fd->type == ROVE_FT_EMAIL ? "email" : "text";
-			ui_printf(&x->out, "<input type=\"%s\" id=\"e-%s-%s\" name=\"%s\"%s value=\"", type, id, fd->name,
-				  fd->name, fd->type == ROVE_FT_MONEY ? " inputmode=\"decimal\"" : "");
+			ui_printf(&x->out, "<input type=\"%s\" id=\"e-%s-%s\" name=\"%s\"%s%s value=\"", type, id, fd->name,
+				  fd->name, fd->type == ROVE_FT_MONEY ? " inputmode=\"decimal\"" : "", off);
 			ui_esc(&x->out, now);
 			ui_put(&x->out, "\">");
 		}
@@ -140,6 +158,7 @@ static void record_form(ui_ctx *x, const rove_coll_def *c, const rove_record *re
 typedef struct forms_ctx {
 	ui_ctx *x;
 	const char *refill; /* the id of the record whose form was refused */
+	int role;           /* the replica's (enum rove_role; 0: not known yet) */
 } forms_ctx;
 
 static int emit_form(rec_list_ctx *lc, const rove_record *rec, bool pending)
@@ -154,7 +173,7 @@ static int emit_form(rec_list_ctx *lc, const rove_record *rec, bool pending)
 				   ? rove_fields_str(&rec->fs, lc->c->fields[1].name)
 				   : id);
 	ui_put(&f->x->out, "</h3>");
-	record_form(f->x, lc->c, rec, f->refill != NULL && strcmp(f->refill, id) == 0);
+	record_form(f->x, lc->c, rec, f->refill != NULL && strcmp(f->refill, id) == 0, f->role);
 	return ROVE_OK;
 }
 
@@ -169,7 +188,7 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 		{ROVE_COLL_OPPORTUNITY, "Deals"},
 	};
 	const rove_coll_def *c = rove_schema_coll(ROVE_COLL_CUSTOMER);
-	forms_ctx f = {x, NULL};
+	forms_ctx f = {x, NULL, 0};
 	rove_record *rec;
 	rove_replica r;
 	char cid[ROVE_UUID_STRLEN + 1];
@@ -179,6 +198,17 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 		f.refill = ui_param_get(x, "rid");
 	if (!ui_open_record(x, ROVE_COLL_CUSTOMER, ids, &r, &rec, cid))
 		return;
+	f.role = rove_role_parse(r.role);
+	if (f.role != 0 && !rove_rules_role_writes(f.role)) {
+		/* an analyst's: every form would be refused */
+		char why[ROVE_MAX_ERRMSG + 1];
+		rove_rules_may_set(f.role, ROVE_COLL_CUSTOMER, "name", why, sizeof(why));
+		rove_replica_close(&r);
+		free(rec);
+		x->nerrors = 0;
+		ui_page_error(x, 403, "Forbidden", why);
+		return;
+	}
 	name = rove_fields_str(&rec->fs, "name");
 	ui_page_head(x, &r, "Edit", "Customers");
 	ui_printf(&x->out, "<h2 id=\"customer-name\"><a href=\"customer/%s\">", cid);
@@ -186,7 +216,7 @@ void ui_page_edit(ui_ctx *x, const char *ids)
 	ui_put(&x->out, "</a></h2><h3>");
 	ui_esc(&x->out, T("Details"));
 	ui_put(&x->out, "</h3>");
-	record_form(x, c, rec, f.refill != NULL && strcmp(f.refill, cid) == 0);
+	record_form(x, c, rec, f.refill != NULL && strcmp(f.refill, cid) == 0, f.role);
 	for (size_t k = 0; k < sizeof(kids) / sizeof(kids[0]); k++) {
 		rec_list_ctx lc = {.c = rove_schema_coll(kids[k].coll), .parent = cid, .limit = ROVE_UI_CARD_ROWS};
 		int rc;

@@ -616,15 +616,19 @@ static void page_customer(ui_ctx *x, const char *ids)
 		ui_put(&x->out, "</dd>");
 	}
 	ui_put(&x->out, "</dl><p>");
+	/* What the role writes: an analyst nothing, an admin owns no
+	 * customer (the rules; role 0, not synced yet: the server decides). */
+	int role = rove_role_parse(r.role);
+	bool writes = role == 0 || rove_rules_role_writes(role);
 	/* Claim (a pool customer) or release (one's own), as the policy
 	 * asks: a reason to release. */
-	if (owner == NULL) {
+	if (owner == NULL && (role == 0 || rove_rules_role_may_own(role))) {
 		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"customer/%s/claim\">", cid);
 		ui_csrf_field(x);
 		ui_put(&x->out, "<button id=\"claim\">");
 		ui_esc(&x->out, T("Claim"));
 		ui_put(&x->out, "</button></form>");
-	} else if (strcmp(owner, r.auth.user) == 0) {
+	} else if (owner != NULL && strcmp(owner, r.auth.user) == 0) {
 		ui_printf(&x->out, "<form class=\"inline\" method=\"post\" action=\"customer/%s/release\">", cid);
 		ui_csrf_field(x);
 		ui_put(&x->out, "<label for=\"release-reason\">");
@@ -635,13 +639,21 @@ static void page_customer(ui_ctx *x, const char *ids)
 	}
 	/* A rep writes a pool customer, and under it, once it is his
 	 * (rule 4): the card offers the claim, not forms refused on save. */
-	bool pool_rep = owner == NULL && rove_role_parse(r.role) == ROVE_ROLE_REP;
-	if (!pool_rep) {
+	bool pool_rep = owner == NULL && role == ROVE_ROLE_REP;
+	if (!pool_rep && writes) {
 		ui_printf(&x->out, " <a class=\"button quiet\" id=\"edit-link\" href=\"customer/%s/edit\">", cid);
 		ui_esc(&x->out, T("Edit"));
 		ui_put(&x->out, "</a>");
 	}
 	ui_card_reassign(x, &r, cid);
+	if (!writes) {
+		char why[ROVE_MAX_ERRMSG + 1];
+		rove_rules_may_set(role, ROVE_COLL_ACTIVITY, "note", why, sizeof(why));
+		ui_put(&x->out, "</p><p class=\"muted\" id=\"read-only\">");
+		ui_esc(&x->out, T(why));
+		ui_put(&x->out, "</p></section></div>");
+		goto lists;
+	}
 	ui_put(&x->out, "</p></section><section><h2>");
 	ui_esc(&x->out, T("Add an activity"));
 	if (pool_rep) {

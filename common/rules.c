@@ -29,6 +29,26 @@ bool rove_rules_role_may_own(int role)
 	return role == ROVE_ROLE_REP || role == ROVE_ROLE_MANAGER;
 }
 
+bool rove_rules_role_writes(int role)
+{
+	return role != ROVE_ROLE_ANALYST;
+}
+
+int rove_rules_may_set(int role, uint8_t coll, const char *field, char *detail, size_t len)
+{
+	rove_op op; /* 17 KB: its arena holds one name */
+	int rc;
+
+	memset(&op, 0, offsetof(rove_op, fs));
+	op.kind = ROVE_OP_UPDATE;
+	op.coll = coll;
+	rove_fields_init(&op.fs);
+	rc = rove_fields_set(&op.fs, field, (rove_value){.type = ROVE_V_NULL}, op.st);
+	if (rc != ROVE_OK)
+		return refuse(detail, len, ROVE_R_INVALID, "no field '%.64s'", field);
+	return rove_rules_check_op(role, &op, detail, len);
+}
+
 int rove_rules_may(int role, int act, char *detail, size_t len)
 {
 	bool boss = role == ROVE_ROLE_ADMIN || role == ROVE_ROLE_MANAGER;
@@ -85,7 +105,7 @@ int rove_rules_check_op(int role, const rove_op *op, char *detail, size_t len)
 	const rove_field_def *pf;
 
 	detail[0] = '\0';
-	if (role == ROVE_ROLE_ANALYST)
+	if (!rove_rules_role_writes(role))
 		return refuse(detail, len, ROVE_R_FORBIDDEN, "analysts are read-only");
 	if (c == NULL)
 		return refuse(detail, len, ROVE_R_INVALID, "unknown collection %u", op->coll);

@@ -58,6 +58,14 @@ int rove_rules_may(int role, int act, char *detail, size_t len);
 /* Whether users of role may own customers (reps and managers). */
 bool rove_rules_role_may_own(int role);
 
+/* Whether users of role write anything at all (all but analysts). */
+bool rove_rules_role_writes(int role);
+
+/* Whether users of role may change field of coll's records by an update
+ * that touches it alone (rove_rules_check_op on such an op): what an
+ * edit form offers. Returns ROVE_R_NONE or the reason, with a detail. */
+int rove_rules_may_set(int role, uint8_t coll, const char *field, char *detail, size_t len);
+
 /* Whether the deletion marker is set by op (a delete, or a marker in any
  * other op). */
 bool rove_rules_deletes(const rove_op *op);

@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 ROVED_ARGS="--recycle-interval 0.3"
 server_setup
 territories east east/east.sh
-users alice:rep:east.sh bob:rep:east.sh mike:manager:east
+users alice:rep:east.sh bob:rep:east.sh mike:manager:east ana:analyst
 r alice sync >/dev/null
 r bob sync >/dev/null
 cid=$(r alice customer add --name "Acme Trading" --phone 13800001111)
@@ -163,6 +163,19 @@ for f in "edit-$cid" "edit-$ctid" "edit-$vid"; do
 	grep -q "id=\"$f\"" <<<"$edit" || fail "no form $f on the edit page"
 done
 grep -q "name=\"stage\"" <<<"$edit" && fail "the deal's stage is in the edit form (it has its own verb)"
+# What the rules let no rep change is shown, disabled, with the reason
+# (attack seventy-two: the form offered them and was refused on save):
+# her customer's territory, her deal's owner and closed_on.
+for f in "e-$cid-territory" "e-$vid-owner" "e-$vid-closed_on"; do
+	grep -q "id=\"$f\" name=\"[a-z_]*\" disabled\|id=\"$f\" name=\"[a-z_]*\"[^>]* disabled" <<<"$edit" ||
+		fail "$f is not disabled in a rep's form: $(grep -o "id=\"$f\"[^>]*>" <<<"$edit")"
+done
+grep -q 'title="reps cannot move a customer to another territory"' <<<"$edit" || fail "no reason for the territory"
+grep -q "name=\"was_owner\"" <<<"$edit" && fail "a disabled field's value is sent back"
+for f in "e-$cid-name" "e-$cid-phone" "e-$vid-amount" "e-$ctid-phone"; do
+	grep -q "id=\"$f\"[^>]*disabled" <<<"$edit" && fail "$f is disabled in a rep's form"
+	grep -q "id=\"$f\"" <<<"$edit" || fail "$f is not in the form"
+done
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "rid=$cid" --data-urlencode "name=Acme Trading" \
 	--data-urlencode "phone=021-6666-1234" --data-urlencode "address=1 Bund Rd" "$sb/edit/customer/$cid")" 303 "edit the details"
 eq "$(r alice customer show "$cid" --json | jq -r '.phone + "|" + .address + "|" + .name')" "021-6666-1234|1 Bund Rd|Acme Trading" \
@@ -286,9 +299,19 @@ grep -q 'id="error"' <<<"$out" && grep -q 'nosuch' <<<"$out" || fail "the refusa
 eq "$(post2 --data "csrf=$csrf2&territory=east.sh&from=bob&to=alice" "$sb2/admin/reassign")" 303 "reassign the territory"
 r alice sync >/dev/null
 eq "$(r alice customer show "$cid" --json | jq -r .owner)" alice "the territory's customers went to alice"
+# Admins own no customers: no claim on a pool customer's card; the edit
+# link and the activity form are there (admins write).
+acard=$(get2 "/customer/$hid")
+grep -q 'id="claim"' <<<"$acard" && fail "an admin's card offers the claim (admins own no customers)"
+grep -q 'id="edit-link"' <<<"$acard" || fail "no edit link on an admin's card"
 # Users: disable, enable, a new token shown once; assign, unassign.
 user=$(get2 "/admin/user?login=bob")
 grep -q 'id="user-login">bob<' <<<"$user" || fail "no user page"
+grep -q 'id="disable"' <<<"$user" || fail "no disable button for bob"
+# Nobody disables himself (the server refuses it): no button for it.
+own=$(get2 "/admin/user?login=admin")
+grep -q 'id="new-token-button"' <<<"$own" || fail "no new token on the admin's own page"
+grep -q 'id="disable"' <<<"$own" && fail "a disable button on the admin's own page"
 eq "$(post2 --data "csrf=$csrf2&verb=disable&login=bob" "$sb2/admin/user")" 303 "disable bob"
 eq "$(r admin admin user show bob --json | jq .disabled)" true "bob disabled"
 grep -q 'id="enable"' <<<"$(get2 "/admin/user?login=bob")" || fail "no enable button for a disabled user"
@@ -314,6 +337,20 @@ eq "$(r admin admin user show bob --json | jq -c .territories)" '[]' "bob no lon
 eq "$(post2 --data "csrf=$csrf2&verb=assign&user=-x&territory=evil.x" "$sb2/admin/assign")" 422 "a login like an option"
 kill -TERM "$UI2_PID"
 wait "$UI2_PID" || fail "the admin's rove ui did not stop cleanly"
+
+# An analyst reads: no claim, edit or activity form on a card, the reason
+# instead; the edit page is forbidden, in the rules' words.
+r ana sync >/dev/null
+start_ui ui3 ana
+UI3_PID=$UI_STARTED
+sb3=$(ui_login "$T/jar3" "$(cat "$T/ui3.out")")
+card3=$(curl -s -b "$T/jar3" "$sb3/customer/$hid")
+grep -q 'id="customer-name"' <<<"$card3" || fail "no card for the analyst"
+if grep -q 'id="claim"\|id="edit-link"\|id="activity-form"' <<<"$card3"; then fail "an analyst's card offers forms"; fi
+grep -q 'id="read-only">analysts are read-only<' <<<"$card3" || fail "the analyst's card does not say why"
+eq "$(code -b "$T/jar3" "$sb3/customer/$hid/edit")" 403 "an analyst's edit page"
+kill -TERM "$UI3_PID"
+wait "$UI3_PID" || fail "the analyst's rove ui did not stop cleanly"
 
 # Offline is a state: the server stopped, Sync says offline, nothing lost.
 server_stop

@@ -772,6 +772,22 @@ static void test_rules(void)
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_MANAGER, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
 	CHECK_EQ_INT(srv_op(op, CLAIM, C, &id, "owner=admin", NULL), ROVE_OK);
 	CHECK_EQ_INT(rove_rules_check_op(ROVE_ROLE_ADMIN, op, detail, sizeof(detail)), ROVE_R_FORBIDDEN);
+	/* What an edit form offers: the same rules on one field. */
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_REP, ROVE_COLL_CUSTOMER, "territory", detail, sizeof(detail)),
+		     ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(strcmp(detail, "reps cannot move a customer to another territory"), 0);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_MANAGER, ROVE_COLL_CUSTOMER, "territory", detail, sizeof(detail)),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_REP, ROVE_COLL_CUSTOMER, "phone", detail, sizeof(detail)), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_REP, ROVE_COLL_OPPORTUNITY, "owner", detail, sizeof(detail)),
+		     ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_MANAGER, ROVE_COLL_OPPORTUNITY, "owner", detail, sizeof(detail)),
+		     ROVE_R_NONE);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_ADMIN, ROVE_COLL_OPPORTUNITY, "closed_on", detail, sizeof(detail)),
+		     ROVE_R_FORBIDDEN);
+	CHECK_EQ_INT(rove_rules_may_set(ROVE_ROLE_ANALYST, ROVE_COLL_CONTACT, "phone", detail, sizeof(detail)),
+		     ROVE_R_FORBIDDEN);
+	CHECK(!rove_rules_role_writes(ROVE_ROLE_ANALYST) && rove_rules_role_writes(ROVE_ROLE_REP));
 	free(op);
 }
 
