@@ -7,6 +7,7 @@
 #include "err.h"
 #include "cli_opt.h"
 #include "hlc.h"
+#include "log.h"
 #include "rules.h"
 
 #include <stdio.h>
@@ -23,10 +24,34 @@ static int stage_words(rove_cli *cli, int argc, char **argv, void *coll)
 {
 	char *args[8];
 	char stage[64], closed[40];
-	int n = 0;
+	rove_record *rec;
+	rove_replica r;
+	uint64_t now = 0;
+	bool same = false;
+	int n = 0, rc;
 
 	if (argc != 4)
 		return cli_usage(stage_help, false);
+	/* A deal at that stage already: nothing queued (attack seventy-two:
+	 * a change was, which could undo a colleague's move made meanwhile,
+	 * and a won deal's closed_on moved to today). */
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return cli_exit(ROVE_ENOMEM);
+	rc = rec_load(cli, coll, argv[2], &r, rec); /* reports errors */
+	if (rc == ROVE_OK) {
+		const char *was = rove_fields_str(&rec->fs, "stage");
+		same = was != NULL && strcmp(was, argv[3]) == 0;
+		now = rove_replica_now_ms(&r); /* today, by the replica's clock */
+		rove_replica_close(&r);
+	}
+	free(rec);
+	if (rc != ROVE_OK)
+		return cli_exit(rc);
+	if (same) {
+		rove_warn("the deal is at %s already: nothing changed", argv[3]);
+		return ROVE_EXIT_OK;
+	}
 	snprintf(stage, sizeof(stage), "stage=%s", argv[3]);
 	args[n++] = argv[0];
 	args[n++] = "set";
@@ -34,21 +59,12 @@ static int stage_words(rove_cli *cli, int argc, char **argv, void *coll)
 	args[n++] = stage;
 	if (rove_rules_deal_closed(argv[3])) {
 		char today[40];
-		rove_replica r;
-		uint64_t now = rove_wall_ms();
-		/* today by the replica's clock (rove_replica_now_ms); a replica
-		 * that does not open is said so by rec_change below */
-		if (rove_replica_open(cli->dir, &r) == ROVE_OK) {
-			now = rove_replica_now_ms(&r);
-			rove_replica_close(&r);
-		}
 		out_time(now, today, sizeof(today));
 		snprintf(closed, sizeof(closed), "closed_on=%.10s", today);
-		args[n++] = closed;
 	} else {
 		snprintf(closed, sizeof(closed), "closed_on=");
-		args[n++] = closed;
 	}
+	args[n++] = closed;
 	args[n] = NULL;
 	return rec_change(cli, coll, n, args, false);
 }

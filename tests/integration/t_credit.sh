@@ -23,6 +23,12 @@ r wang sync >/dev/null
 r wang opportunity stage "$won" won
 r wang opportunity stage "$lost" lost
 r wang sync >/dev/null
+# A deal moved to the stage it is at: nothing queued (attack seventy-two:
+# a change was, which would undo a colleague's move made meanwhile, and
+# a won deal's closed_on would become today's).
+r wang opportunity stage "$won" won 2>"$T/err"
+grep -q "the deal is at won already: nothing changed" "$T/err" || fail "not said: $(cat "$T/err")"
+eq "$(r wang status --json | jq .pending)" "0" "a move to the same stage queued a change"
 for d in "$open1" "$won"; do
 	eq "$(r wang opportunity show "$d" --json | jq -r .owner)" "wang" "the server made wang the owner"
 done
