@@ -425,6 +425,29 @@ static int retry_edit(const rove_replica *r, const rove_coll_def *c, const rove_
 	return rec_set_field(op, fd, eq + 1);
 }
 
+/* Whether the record op (a create of c) names as its parent is in r;
+ * scratch is room for it. Says why not. */
+static int parent_held(rove_replica *r, const rove_coll_def *c, const rove_op *op, rove_record *scratch)
+{
+	const rove_field_def *pf = rove_schema_parent_field(c);
+	const rove_coll_def *pc;
+	const char *ps;
+	rove_uuid pid;
+	int rc;
+
+	if (pf == NULL || (ps = rove_fields_str(&op->fs, pf->name)) == NULL || rove_uuid_parse(ps, &pid) != ROVE_OK)
+		return ROVE_OK; /* none, or not an id: the precheck and the server say */
+	pc = rove_schema_coll(ROVE_COLL_CUSTOMER);
+	rc = rove_replica_get(r, pc->id, &pid, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("%s %s is not in this replica any more (reassigned, deleted or out of your reach): the %s "
+			   "would be refused again ('rove rejected dismiss' it)",
+			   pc->name, ps, c->name);
+	else if (rc != ROVE_OK)
+		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	return rc;
+}
+
 /* `rove rejected retry OP [FIELD=VALUE...]` */
 static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 {
@@ -527,6 +550,11 @@ static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 	}
 	for (int i = 3; rc == ROVE_OK && i < argc; i++)
 		rc = retry_edit(&r, c, orig, op, argv[i]);
+	/* A record created under a customer the replica no longer holds
+	 * (reassigned away, deleted): the server would refuse it again
+	 * (attack seventy-two: it was queued). */
+	if (rc == ROVE_OK && op->kind == ROVE_OP_CREATE)
+		rc = parent_held(&r, c, op, cur);
 	if (rc == ROVE_OK)
 		rc = rec_write_op(&r, op, orig->kind == ROVE_OP_CREATE ? NULL : cur);
 	if (rc == ROVE_OK) {

@@ -60,6 +60,22 @@ exits_as li 1 rejected retry "$dup" tax_id=
 grep -q "was dismissed" "$T/err" || fail "a dismissed refusal is not made again: $(cat "$T/err")"
 exits_as li 1 rejected dismiss "$dup"
 
+# A refused activity whose customer has left the replica (reassigned to
+# li meanwhile): a retry would only be refused again (attack
+# seventy-two: it was queued). Said, nothing queued, the refusal kept.
+gone=$(r wang customer add --name "Moving Co" --phone 13700000077)
+r wang sync >/dev/null
+r wang activity add --customer "$gone" --kind call --note "offline call" >/dev/null
+r admin sync >/dev/null
+r admin admin reassign --customer "$gone" --to li >/dev/null
+r wang sync >/dev/null || true
+act=$(r wang rejected --json | jq -r '.[] | select(.collection == "activity") | .op')
+[ -n "$act" ] || fail "the activity was not refused: $(r wang rejected --json)"
+exits_as wang 1 rejected retry "$act"
+grep -q "customer $gone is not in this replica any more" "$T/err" || fail "not said: $(cat "$T/err")"
+eq "$(r wang status --json | jq .pending)" "0" "a retry of an activity whose customer left was queued"
+eq "$(r wang rejected --json | jq length)" "1" "the refusal is kept"
+
 # dismiss OP and dismiss --all.
 r wang customer add --name "Wang C" --tax-id 91310000MA1BD0002C >/dev/null
 r wang customer add --name "Wang D" --tax-id 91310000MA1BD0003F >/dev/null
