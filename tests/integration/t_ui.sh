@@ -87,6 +87,11 @@ eq "$(r alice activity list --customer "$cid" --json | jq length)" 0 "refused re
 out=$(curl -s -b "$T/jar" --data "csrf=$csrf&kind=party&note=x" "$sb/customer/$cid/activity")
 grep -q 'id="error"' <<<"$out" || fail "an invalid kind was not refused on the page"
 grep -q "kind" <<<"$out" || fail "the refusal does not say why"
+# A field the form does not send is refused, not dropped (attack
+# seventy-two: an activity's `at` was ignored and the time was now's).
+out=$(curl -s -b "$T/jar" --data "csrf=$csrf&kind=visit&note=x&at=2020-01-01" "$sb/customer/$cid/activity")
+grep -q "unknown field &#39;at&#39;\|unknown field 'at'" <<<"$out" || fail "an unknown field was not refused: $(grep -o 'id="error".\{0,200\}' <<<"$out")"
+eq "$(r alice activity list --customer "$cid" --json | jq length)" 0 "a refused form added an activity"
 eq "$(post --data-urlencode "csrf=$csrf" --data-urlencode "kind=visit" --data-urlencode "note=Met the buyer <b>" \
 	--data-urlencode "location=Shanghai" "$sb/customer/$cid/activity")" 303 "add an activity"
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note')" "Met the buyer <b>" "the activity's note"
