@@ -482,6 +482,9 @@ static const char big_head_page[] =
  * a page in the user's language, since the likely cause is not the
  * user's doing. Cookies on 127.0.0.1 are shared by every local site, and
  * one that sets many makes the browser evict this session's. */
+#define UI_STR(x) #x
+#define UI_XSTR(x) UI_STR(x) /* a limit's digits, in a page's text */
+
 static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
 {
 	const char *accept = rove_http1_header(req, "Accept-Language");
@@ -492,7 +495,9 @@ static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
 		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rove: session gone</title></head>\n"
 		"<body><h1>This session's cookie is gone</h1>\n"
 		"<p>Your browser did not send the cookie of this rove ui session (or sent another). Cookies on 127.0.0.1 "
-		"are shared by every local site and port: another local program or page may have pushed it out. Or rove ui "
+		"are shared by every local site and port: another local program or page may have pushed it out. Or the URL "
+		"rove ui printed was opened in " UI_XSTR(ROVE_UI_MAX_SESSIONS) " more tabs or browsers since this session was last used: "
+		"each makes a session, and the least recently used one is closed to make room. Or rove ui "
 		"was restarted, which ends every session.</p>\n"
 		"<p>Open the URL rove ui printed again (the one with <code>?token=</code>) to start a new session.</p>\n"
 		"</body></html>\n";
@@ -500,7 +505,8 @@ static int no_session(ui_server *s, const rove_http1_req *req, rove_buf *out)
 		"<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>rove：会话已失效</title></head>\n"
 		"<body><h1>本会话的 Cookie 已不在</h1>\n"
 		"<p>浏览器没有发送本 rove ui 会话的 Cookie（或发送了别的）。127.0.0.1 的 Cookie 由本机所有站点和端口共享，"
-		"可能被本机别的程序或网页挤掉了；或者 rove ui 已重新启动，所有会话随之结束。</p>\n"
+		"可能被本机别的程序或网页挤掉了；或者自本会话上次使用以来，rove ui 打印的网址又在 " UI_XSTR(ROVE_UI_MAX_SESSIONS)
+		" 个标签页或浏览器中打开过：每次打开都建立一个会话，最久未用的会话随之关闭；或者 rove ui 已重新启动，所有会话随之结束。</p>\n"
 		"<p>请重新打开 rove ui 打印的网址（带 <code>?token=</code> 的那个），开始新的会话。</p>\n"
 		"</body></html>\n";
 

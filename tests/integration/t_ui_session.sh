@@ -110,6 +110,14 @@ eq "$(code -H "Cookie: $ck" "$sess/customers")" 200 "the first session, still"
 eq "$(code -H "Cookie: rove_ui_$port=$cookie2" "$sess/customers")" 403 "a session's cookie on another's path"
 # A wrong token opens nothing.
 eq "$(code "$base/?token=${wrong}")" 403 "a wrong token"
+# Sixteen more logins: the least recently used session (the second) is
+# closed to make room, and its page says that this may be why (attack
+# seventy-two: it said only that the cookie was gone).
+eq "$(code -H "Cookie: $ck" "$sess/customers")" 200 "the first session, used last"
+for _ in $(seq 1 16); do eq "$(code "$url")" 303 "another login"; done
+curl -s -o "$T/gone2.html" -H "Cookie: rove_ui_$port=$cookie2" "$base/s/$secret2/customers"
+grep_q '<title>rove: session gone</title>' "$T/gone2.html" || fail "the closed session has no page: $(head -c 200 "$T/gone2.html")"
+grep_q 'opened in 16 more tabs or browsers' "$T/gone2.html" || fail "the page does not say sessions make room"
 
 # --open: the token is in no argv (/proc/PID/cmdline is readable by every
 # local user); xdg-open gets the path of a page, mode 0600, that leads to
