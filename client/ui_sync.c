@@ -155,7 +155,7 @@ static void out_line(ui_run *u, const char *l)
  * the "rove: error: " the terminal shows (as the page's own are). */
 static void err_line(ui_run *u, const char *l)
 {
-	static const char *const tags[] = {"error: ", "warning: "};
+	static const char *const tags[] = {"error: ", "warning: ", "note: "}; /* a note: what to do */
 
 	if (strncmp(l, "rove: ", 6) != 0)
 		return; /* not a message of rove's (a sanitizer's report) */

@@ -357,6 +357,13 @@ eq "$(code -b "$T/jar3" "$sb3/customer/$hid/edit")" 403 "an analyst's edit page"
 kill -TERM "$UI3_PID"
 wait "$UI3_PID" || fail "the analyst's rove ui did not stop cleanly"
 
+# A sync the server refuses for the login says what to do, as the
+# command line's does (attack seventy-two: the page had the error alone).
+r alice config token "$(printf '%064d' 7)" >/dev/null
+curl -s -b "$T/jar" -L --data "csrf=$csrf" "$sb/sync" >"$T/authfail.html"
+grep -q "rove config token NEW" "$T/authfail.html" || fail "the failed sync's page does not say what to do: $(grep -o 'id="error".\{0,300\}' "$T/authfail.html")"
+r alice config token "$(token_of alice)" >/dev/null
+
 # Offline is a state: the server stopped, Sync says offline, nothing lost.
 server_stop
 curl -s -b "$T/jar" --data "csrf=$csrf&kind=call&note=offline" "$sb/customer/$cid/activity" >/dev/null
