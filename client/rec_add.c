@@ -27,7 +27,12 @@ void rec_fields_help(const rove_coll_def *c, FILE *f, bool settable)
 {
 	for (size_t i = 0; i < c->nfields; i++) {
 		const rove_field_def *fd = &c->fields[i];
+		char why[ROVE_MAX_ERRMSG + 1];
 		if ((fd->flags & ROVE_FF_SYSTEM) || (settable && (fd->flags & ROVE_FF_PARENT)))
+			continue;
+		/* what no update by anyone may set (a deal's closed_on) */
+		if (settable && rove_rules_may_set(ROVE_ROLE_ADMIN, c->id, fd->name, why, sizeof(why)) == ROVE_R_FORBIDDEN &&
+		    rove_rules_may_set(ROVE_ROLE_MANAGER, c->id, fd->name, why, sizeof(why)) == ROVE_R_FORBIDDEN)
 			continue;
 		if (fd->type == ROVE_FT_ENUM) {
 			fprintf(f, "  %s: one of", fd->name);

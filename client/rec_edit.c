@@ -167,6 +167,19 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 
 static int set_words(rove_cli *cli, int argc, char **argv, void *c)
 {
+	const rove_coll_def *coll = c;
+
+	/* A deal's closed_on is the server's (SPEC rule 13: the day it is
+	 * won or lost): given with a stage it was accepted and replaced
+	 * without a word (attack seventy-three); `opportunity stage` sets
+	 * it for the replica's view, the server for good. */
+	for (int i = 3; coll->id == ROVE_COLL_OPPORTUNITY && i < argc; i++)
+		if (strncmp(argv[i], "closed_on=", 10) == 0) {
+			rove_error("closed_on is the server's: it becomes the day a deal is won or lost, and is "
+				   "cleared when it is reopened (use 'rove opportunity stage ID won'; a deal won in "
+				   "the past is imported or added with its closed_on)");
+			return ROVE_EXIT_FAIL;
+		}
 	return rec_change(cli, c, argc, argv, false);
 }
 

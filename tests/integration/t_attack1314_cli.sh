@@ -92,7 +92,12 @@ exits_as li 1 opportunity add --customer "$c" --title backdated --amount 1000 --
 grep -q "forbidden: closed_on: a rep's deal closes the day the server hears of it" "$T/err" || fail "add: $(cat "$T/err")"
 o=$(r li opportunity add --customer "$c" --title later --amount 1 --stage lead)
 exits_as li 1 opportunity set "$o" stage=won closed_on=2025-01-01
-grep -q "forbidden: closed_on: a rep's deal closes" "$T/err" || fail "set: $(cat "$T/err")"
+grep -q "closed_on is the server's" "$T/err" || fail "set: $(cat "$T/err")"
+# A manager's too: it was accepted and replaced by the day of the sync
+# without a word (attack seventy-three).
+exits_as mgr 1 opportunity set "$o" stage=won closed_on=2025-01-01
+grep -q "closed_on is the server's" "$T/err" || fail "a manager's set: $(cat "$T/err")"
+"$ROVE_BIN" opportunity set --help | grep_q "closed_on" && fail "set --help offers closed_on"
 r li opportunity stage "$o" won >/dev/null # today's, as the command sends it
 sync_all li mgr
 r mgr opportunity add --customer "$c" --title "past deal" --amount 5 --stage won --closed-on 2025-01-01 >/dev/null ||
