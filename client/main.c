@@ -16,7 +16,7 @@
 
 static const char usage_text[] =
 	"usage: rove [-R DIR | --replica DIR] [--timeout MS] COMMAND [ARGS]\n"
-	"       rove --list-commands\n"
+	"       rove --list-commands | --version\n"
 	"\n"
 	"The replica directory is DIR, else $ROVE_REPLICA, else ./.rove. --timeout\n"
 	"bounds every wait for the server: connecting, and each reply (default\n"
@@ -53,12 +53,13 @@ static const char usage_text[] =
 	"every command and subcommand, one a line.\n"
 	"Exit status: 0 ok, 1 failed (nothing changed), 2 usage, 3 server unreachable.\n";
 
-enum { OPT_TIMEOUT = CLI_OPT_LONG, OPT_LIST_COMMANDS };
+enum { OPT_TIMEOUT = CLI_OPT_LONG, OPT_LIST_COMMANDS, OPT_VERSION };
 
 static const struct option global_opts[] = {
 	{"replica", required_argument, NULL, 'R'},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"list-commands", no_argument, NULL, OPT_LIST_COMMANDS},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
@@ -166,6 +167,10 @@ static int run(int argc, char **argv)
 			return cli_usage(usage_text, true);
 		case OPT_LIST_COMMANDS:
 			return list_commands();
+		case OPT_VERSION:
+			/* what a bug report names; the protocol a server must speak */
+			printf("rove %s (protocol %d)\n", ROVE_VERSION, ROVE_PROTO_VERSION);
+			return ROVE_EXIT_OK;
 		case 'R':
 			if (!set_dir(&cli, o.arg))
 				return ROVE_EXIT_USAGE;

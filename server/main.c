@@ -46,6 +46,7 @@ static const char usage_text[] =
 	"       roved backup DIR DEST\n"
 	"       roved check DIR\n"
 	"       roved compact DIR --keep-days N\n"
+	"       roved --version\n"
 	"\n"
 	"  init DIR        create a server database in DIR and print the admin's\n"
 	"                  token alone on stdout (--admin NAME, default 'admin')\n"
@@ -580,6 +581,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
 		return usage(stdout, EXIT_OK);
+	if (strcmp(argv[1], "--version") == 0 && argc == 2) {
+		printf("roved %s (protocol %d)\n", ROVE_VERSION, ROVE_PROTO_VERSION);
+		return EXIT_OK;
+	}
 	if (strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)

@@ -7,6 +7,9 @@
 
 mapfile -t commands < <("$ROVE_BIN" --list-commands)
 [ "${#commands[@]}" -ge 60 ] || fail "rove --list-commands printed ${#commands[@]} lines"
+# What a bug report names (attack seventy-three: there was no --version).
+[[ $("$ROVE_BIN" --version) =~ ^rove\ [0-9]+\.[0-9]+\.[0-9]+\ \(protocol\ [0-9]+\)$ ]] || fail "rove --version: $("$ROVE_BIN" --version 2>&1)"
+[[ $("$ROVED_BIN" --version) =~ ^roved\ [0-9]+\.[0-9]+\.[0-9]+\ \(protocol\ [0-9]+\)$ ]] || fail "roved --version: $("$ROVED_BIN" --version 2>&1)"
 for c in init config sync status "customer add" "customer claim" "contact list" "opportunity stage" \
 	"target set" "territory show" notices "report daily" import export rejected conflicts \
 	"admin user add" "admin territory set" "admin reassign"; do
