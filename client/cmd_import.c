@@ -485,7 +485,10 @@ static int import_header(importer *im, rove_csv *csv)
 			row_error(im, line, "unknown column '%.*s'", shown(cell), cell);
 			continue;
 		}
-		memcpy(names[j], cell, len);
+		/* Field names are lower case; a spreadsheet's "Name" is name
+		 * (attack seventy-three: an unknown column). */
+		for (size_t k = 0; k < len; k++)
+			names[j][k] = (char)(cell[k] >= 'A' && cell[k] <= 'Z' ? cell[k] - 'A' + 'a' : cell[k]);
 		names[j][len] = '\0';
 		for (size_t k = 0; k < j; k++) {
 			if (strcmp(names[k], names[j]) == 0) {

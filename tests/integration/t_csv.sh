@@ -129,6 +129,9 @@ grep -q "h2.csv:1: column 'release_reason' cannot be imported" "$T/err" || fail 
 printf 'name,phone,name\nX,1,Y\n' >"$T/h3.csv"
 import_fails alice customer "$T/h3.csv"
 grep -q "h3.csv:1: column 'name' appears twice" "$T/err" || fail "duplicate column: $(cat "$T/err")"
+printf 'Name,name\nX,Y\n' >"$T/h3b.csv"
+import_fails alice customer "$T/h3b.csv"
+grep -q "h3b.csv:1: column 'name' appears twice" "$T/err" || fail "duplicate column in two cases: $(cat "$T/err")"
 printf 'phone,tier\n1,loyal\n' >"$T/h4.csv"
 import_fails alice customer "$T/h4.csv"
 grep -q "h4.csv:1: missing column 'name'" "$T/err" || fail "missing column: $(cat "$T/err")"
@@ -147,6 +150,9 @@ import_fails alice customer "$T/none.csv"
 # --dry-run checks and writes nothing.
 printf 'name\nDry Co\n' >"$T/dry.csv"
 eq "$(r alice import customers "$T/dry.csv" --dry-run)" "would import 1 customer" "dry run"
+# A spreadsheet's capitals in the header are the same columns.
+printf 'Name, Phone ,TIER\nCaps Co,13800005555,prospect\n' >"$T/caps.csv"
+eq "$(r alice import customers "$T/caps.csv" --dry-run)" "would import 1 customer" "a header in capitals"
 eq "$(r alice customer list --json | jq length)" "4" "dry run imported nothing"
 
 # ---- contacts, from standard input.

@@ -200,7 +200,7 @@ eq "$(grep -c "at most 64 territories" "$T/err")" "1" "said once ($(head -c 300 
 
 # A territory named 70 times in a row is held once, not "too many".
 {
-	echo "login,role,territories"
+	echo "Login,Role,Territories" # a spreadsheet's capitals: the same columns
 	echo "dupe,rep,$(yes east | head -n 70 | paste -sd';')"
 } >"$T/dupe.csv"
 status 0 "an import row naming one territory 70 times" r admin admin import users "$T/dupe.csv"
