@@ -11,14 +11,18 @@
 # TCP under `ulimit -n 64` with restarts made frequent (ROVE_RELISTENS=1,
 # ROVE_FDS_SHORT_MS=4000): the close hung at least once, roved is the
 # same process, serving, and the changes made before, during and after
-# are all on the server.
+# are all on the server. nng's hang comes under this attack on some
+# machines within a minute and on others not in two (2026-12-06: not
+# once in three runs, old and new builds alike): ROVE_CLOSE_HANG=1 makes
+# every close hang as nng's does, so that the start anew is checked on
+# every machine.
 . "$(dirname "$0")/lib.sh"
 ROVE_RAW=${ROVE_RAW:?set ROVE_RAW to the rove_raw binary}
 
 port=$(free_port)
 URL="tcp://127.0.0.1:$port"
 server_init
-server_start_limited 64 ROVE_RELISTENS=1 ROVE_FDS_SHORT_MS=4000
+server_start_limited 64 ROVE_RELISTENS=1 ROVE_FDS_SHORT_MS=4000 ROVE_CLOSE_HANG=1
 admin_replica
 territory east
 user_replica alice rep east
