@@ -605,6 +605,22 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 
 	if (rc != ROVE_OK)
 		return rc;
+	if ((flags & MDB_RDONLY) == 0 && !r->free_list_ok) {
+		/* A free list damaged on the disk: said, not a crash of this
+		 * write (attack sixty-nine: every write died of SIGSEGV until
+		 * the repair). Once a process: a few reads. */
+		char why[128];
+		rc = rove_db_free_list_ok(r->env, why, sizeof(why));
+		if (rc == ROVE_EPROTO)
+			rove_error("the replica's free list is damaged (%s): nothing was changed; 'rove sync --repair' "
+				   "makes it anew, keeping your pending changes",
+				   why);
+		else if (rc != ROVE_OK)
+			rove_error("cannot read the replica's free list: %s", rove_strerror(rc));
+		r->free_list_ok = rc == ROVE_OK;
+		if (rc != ROVE_OK)
+			return rc == ROVE_EPROTO ? ROVE_EREADONLY : rc; /* reported, as a replica not to write */
+	}
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
 	if (rc == ROVE_OK) {
 		rc = bases_get(r, *txn);

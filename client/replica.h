@@ -97,6 +97,7 @@ typedef struct rove_replica {
 	 * missing: its name (static); the replica opens read only, every
 	 * write refused saying so (rove_replica_open). NULL when sound. */
 	const char *bad_self;
+	bool free_list_ok; /* its free list read whole, at the first write */
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 

@@ -648,6 +648,61 @@ int rove_db_del_next(MDB_cursor *c, MDB_val *k, MDB_val *v, int *mrc, const char
 	return rc;
 }
 
+int rove_db_free_list_ok(MDB_env *env, char *why, size_t len)
+{
+	MDB_envinfo info;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "begin");
+
+	/* (the last page in use as of the snapshot: read after it began) */
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_env_info(env, &info), "env info");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, 0 /* FREE_DBI */, &c), "free list cursor");
+	if (rc != ROVE_OK) {
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		return rc;
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint64_t n, prev = UINT64_MAX;
+		if (v.mv_size < sizeof(uint64_t) || v.mv_size % sizeof(uint64_t) != 0) {
+			snprintf(why, len, "an entry of %zu bytes, not a count and page numbers", v.mv_size);
+			rc = ROVE_EPROTO;
+			break;
+		}
+		memcpy(&n, p, sizeof(n));
+		if (n != v.mv_size / sizeof(uint64_t) - 1) {
+			snprintf(why, len, "an entry counts %llu pages and holds %zu", (unsigned long long)n,
+				 v.mv_size / sizeof(uint64_t) - 1);
+			rc = ROVE_EPROTO;
+			break;
+		}
+		for (uint64_t i = 1; i <= n; i++) {
+			uint64_t pg;
+			memcpy(&pg, p + i * sizeof(uint64_t), sizeof(pg));
+			if (pg < 2 || pg > info.me_last_pgno || pg >= prev) {
+				snprintf(why, len, "an entry lists page %llu (%s)", (unsigned long long)pg,
+					 pg < 2		       ? "a meta page"
+					 : pg > info.me_last_pgno ? "past the last page in use"
+								  : "out of order");
+				rc = ROVE_EPROTO;
+				break;
+			}
+			prev = pg;
+		}
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "free list");
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, void *arg)
 {
 	MDB_cursor *c;

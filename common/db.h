@@ -138,6 +138,17 @@ typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free
 int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			uint64_t *npages);
 
+/* Whether the free list of env reads whole, as a read transaction of
+ * its own sees it (LMDB reads it in no write transaction; a writer calls
+ * this before it begins): each entry a count then
+ * that many page numbers, largest first, each past the meta pages and
+ * not past the last page in use. LMDB trusts it: a count damaged on the
+ * disk made the next writer read past its entry and crash (attack
+ * sixty-nine). A walk of the list alone, not of the pages it names (a
+ * page in use listed as free takes rove_db_pages_check). ROVE_OK;
+ * ROVE_EPROTO with what is wrong in why; or a storage error. */
+int rove_db_free_list_ok(MDB_env *env, char *why, size_t len);
+
 /* Get/put a uint64 value under a string key in a meta database. */
 int rove_db_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
 int rove_db_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v);
