@@ -845,8 +845,14 @@ static void do_customer(ui_ctx *x, const char *cid, const char *verb)
 static void do_stage(ui_ctx *x, const char *did)
 {
 	char *argv[] = {"opportunity", "stage", (char *)did, (char *)param_or_empty(x, "stage"), NULL};
+	size_t said = x->nerrors;
 	int status = opportunity_stage(x->cli, rove_schema_coll(ROVE_COLL_OPPORTUNITY), 4, argv);
 
+	if (status == ROVE_EXIT_OK && x->nerrors > said) {
+		/* "at that stage already: nothing changed": no "saved" */
+		snprintf(x->location, sizeof(x->location), "%s", ui_back_to(x, "/deals"));
+		return;
+	}
 	if (status == ROVE_EXIT_OK) {
 		redirect_saved(x, ui_back_to(x, "/deals"));
 		return;

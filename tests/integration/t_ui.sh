@@ -98,6 +98,9 @@ eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].note')" "Met 
 eq "$(r alice activity list --customer "$cid" --json | jq -r '.[0].pending')" true "the activity waits in the outbox"
 eq "$(post --data "csrf=$csrf&stage=won&back=/customer/$cid" "$sb/deal/$did/stage")" 303 "move the deal to won"
 eq "$(r alice opportunity show "$did" --json | jq -r .stage)" won "the deal's stage"
+# Moved to the stage it is at: nothing queued, and no "saved" said.
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/jar" --data "csrf=$csrf&stage=won&back=/customer/$cid" "$sb/deal/$did/stage")
+[[ $loc == */customer/$cid ]] || fail "a move to the same stage said: '$loc'"
 # ... then Sync, and their manager's replica has them.
 eq "$(post --data "csrf=$csrf" "$sb/sync")" 303 "sync"
 grep -q 'id="sync-result"' <<<"$(get "/sync?pushed=1")" || fail "no sync result"
