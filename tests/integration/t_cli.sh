@@ -310,6 +310,22 @@ for c in "${commands[@]}"; do
 done
 [ "$nreq" -ge 20 ] || fail "only $nreq required options found in the commands' usage"
 
+# A table's columns line up whatever the names: wide (CJK) characters
+# take two columns, a combining mark none (attack seventy-three: a name
+# with e and U+0301 came out a column short).
+r alice customer add --name "上海东方贸易有限公司" >/dev/null
+r alice customer add --name "$(printf 'Cafe\xcc\x81 Ame\xcc\x81lie')" >/dev/null
+r alice customer add --name "Plain Trading" >/dev/null
+r alice customer list >"$T/table"
+python3 - "$T/table" <<'PY' || fail "the table's lines differ in width: $(cat "$T/table")"
+import sys, unicodedata
+def width(line):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+ws = {width(l) for l in lines}
+sys.exit(0 if len(lines) >= 3 and len(ws) == 1 else 1)
+PY
+
 # Territories are named by code (and by id).
 eq "$(r alice territory show east.sh --json | jq -r .code)" "east.sh" "territory show CODE"
 r alice territory show east.sh | grep_q "^code: *east.sh$" || fail "territory show CODE as text"
