@@ -429,18 +429,28 @@ static void report_counts(server *s)
 			  s->idle_ms / 1000);
 }
 
+static void restart_in_place(server *s);
+
 /* Cuts the connections the gate says to (not reading, or no progress).
  * If connections cut long ago are still open, nng no longer releases
  * any (its reaper hung, ROVE_MAX_CUT_LINGER_MS): every connection from
- * then on would keep its descriptor until none are left, and stopping
- * would hang too. Nothing committed is at risk (a request in the middle
- * of its commit is as after a kill: its client sends it again), so the
- * process ends at once with status 1, for the service manager to start
- * it anew (roved.service: Restart=on-failure). */
+ * then on would keep its descriptor until none are left. Nothing
+ * committed is at risk (a request in the middle of its commit is as
+ * after a kill: its client sends it again), so roved starts anew in
+ * place: it stops serving, and execs itself once the socket is closed
+ * or its close gave up (close_or_leave), which frees every descriptor.
+ * It exited with status 1 for a service manager to start it anew, and
+ * without one the server was gone - after a single unauthenticated
+ * connection's few pipelined requests, closed unread (attack
+ * seventy-four). */
 static void cut_pipes(server *s, uint32_t *ids)
 {
 	uint64_t now = mono_ms();
-	size_t n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING), stuck;
+	size_t n, stuck;
+
+	if (atomic_load(&s->restart))
+		return; /* stopping, to start anew */
+	n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
 
 	if (n > 0)
 		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
@@ -468,10 +478,10 @@ static void cut_pipes(server *s, uint32_t *ids)
 	stuck = rove_gate_lingering(s->gate, now, s->linger_ms);
 	if (stuck > 0) {
 		rove_error("%zu connection(s) cut over %u s ago are still open: nng (1.5.2) has stopped releasing "
-			   "connections, and no descriptor would be freed again; exiting for the service manager to "
-			   "start roved anew (SECURITY.md)",
+			   "connections, and no descriptor would be freed again: starting roved anew in place "
+			   "(SECURITY.md)",
 			   stuck, s->linger_ms / 1000);
-		_exit(1);
+		restart_in_place(s);
 	}
 }
 
@@ -574,8 +584,6 @@ static bool out_of_fds(server *s)
 	s->out_of_fds = false;
 	return false;
 }
-
-static void restart_in_place(server *s);
 
 /* The CPU time nng's poll thread has used, in ms, and how many times it
  * waited (its voluntary context switches: epoll_wait with nothing to
