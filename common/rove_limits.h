@@ -516,6 +516,11 @@
  * limit to the hard limit, and lowers the cap to fit if that is below
  * this plus ROVE_SPARE_FDS. */
 #define ROVE_MAX_PIPES 4096
+/* Connections one user may hold open authenticated: one more marks that
+ * user's least recently used one to be cut (attack seventy-four: one
+ * rep's token held every slot, and 300 connections each with two pulls
+ * unread held 1.6 GB). A user runs a sync, a UI's, a feed: a few. */
+#define ROVE_MAX_USER_PIPES 32
 /* The listening socket's queue of connections the kernel has set up and
  * roved has not yet accepted. nng 1.5.2 listens with a fixed 128: when a
  * thousand replicas connect at once (the Monday 9:00 of SPEC.md), the

@@ -4,6 +4,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "hash.h"
 #include "log.h"
 #include "metrics.h"
 #include "schema.h"
@@ -1302,6 +1303,7 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 		if (rc != ROVE_OK)
 			return rc;
 		job->authed = true;
+		job->user = rove_fnv1a(ROVE_FNV_BASIS, u.name, strlen(u.name)) | 1;
 		user = &u;
 		/* Once a minute at most per user: a sync with nothing to do
 		 * writes nothing (the writer stores the note later). */

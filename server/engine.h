@@ -65,6 +65,7 @@ typedef struct rove_job {
 	rove_peer peer;
 	rove_buf reply;
 	bool authed; /* its credentials were checked, and good */
+	uint64_t user; /* then, a hash of the user's login (never 0), for the gate */
 	uint32_t ops[ROVE_R_COUNT]; /* a push's new ops: accepted ([0]) and
 				     * refused by reason, for the metrics */
 } rove_job;

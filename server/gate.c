@@ -25,6 +25,7 @@ typedef struct pipe_slot {
 	bool authed;      /* a request of it authenticated */
 	bool evicted;     /* to be cut to make room for a newcomer */
 	bool closing;     /* given out by rove_gate_to_close */
+	uint64_t user;    /* rove_gate_authed's (0: none yet) */
 	rove_peer peer;
 } pipe_slot;
 
@@ -39,6 +40,7 @@ struct rove_gate {
 	uint32_t max_pipes, npipes;
 	uint32_t idle_ms; /* rove_gate_set_idle */
 	uint32_t evicting; /* of npipes, evicted and not yet gone */
+	uint32_t max_user; /* connections one user may hold (rove_gate_authed) */
 	uint32_t mask; /* capacity - 1, for both tables */
 	uint64_t seed; /* addresses are chosen by peers: where they land is not */
 	pipe_slot *pipes;
@@ -65,6 +67,9 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	}
 	g->seed = rove_random_seed();
 	g->max_pipes = max_pipes;
+	/* a quarter of the slots at most, so that one user never holds
+	 * them all under a low --max-connections; two at least */
+	g->max_user = max_pipes / 4 < ROVE_MAX_USER_PIPES ? (max_pipes / 4 > 2 ? max_pipes / 4 : 2) : ROVE_MAX_USER_PIPES;
 	g->idle_ms = ROVE_MAX_IDLE_MS;
 	g->mask = cap - 1;
 	pthread_mutex_init(&g->mu, NULL);
@@ -309,15 +314,35 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 	pthread_mutex_unlock(&g->mu);
 }
 
-void rove_gate_authed(rove_gate *g, uint32_t pipe)
+bool rove_gate_authed(rove_gate *g, uint32_t pipe, uint64_t user)
 {
-	pipe_slot *p;
+	pipe_slot *p, *lru = NULL;
+	uint32_t held = 0;
+	bool doomed = false;
 
+	ROVE_ASSERT(user != 0);
 	pthread_mutex_lock(&g->mu);
 	p = pipe_find(g, pipe);
-	if (p->id == pipe && pipe != 0)
+	if (p->id == pipe && pipe != 0 && p->user != user) {
 		p->authed = true;
+		p->user = user;
+		/* (a walk of the table, once a connection: at its first
+		 * request, or when it logs in as another user) */
+		for (uint32_t i = 0; i <= g->mask; i++) {
+			pipe_slot *q = &g->pipes[i];
+			if (q->id == 0 || q->user != user || q->doomed)
+				continue;
+			held++;
+			if (lru == NULL || q->last_ms < lru->last_ms)
+				lru = q;
+		}
+		if (held > g->max_user && lru != NULL) {
+			lru->doomed = true;
+			doomed = true;
+		}
+	}
 	pthread_mutex_unlock(&g->mu);
+	return doomed;
 }
 
 void rove_gate_doom(rove_gate *g, uint32_t pipe)

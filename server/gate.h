@@ -49,9 +49,13 @@ void rove_gate_set_idle(rove_gate *g, uint32_t idle_ms);
  * counts until it is gone, up to ROVE_MAX_EVICTING such at once.
  * Connections that authenticated are never taken for a newcomer. */
 int rove_gate_open(rove_gate *g, uint32_t pipe, const rove_peer *peer, uint64_t now_ms, uint32_t *evicted);
-/* A request on pipe authenticated: its connection is a user's, never
- * cut to make room. Nothing if the connection is gone. */
-void rove_gate_authed(rove_gate *g, uint32_t pipe);
+/* A request on pipe authenticated as the user user (a hash of the
+ * login, never 0): its connection is a user's, never cut to make room
+ * for a newcomer. With it the user holds more than ROVE_MAX_USER_PIPES
+ * connections that are not marked to be cut (or a quarter of
+ * max_pipes, at least 2, if that is fewer): the one of them used least
+ * recently is marked (returns true). Nothing if the connection is gone. */
+bool rove_gate_authed(rove_gate *g, uint32_t pipe, uint64_t user);
 /* Connection pipe is gone; what it had in flight no longer counts. An
  * unknown pipe (refused by rove_gate_open) is ignored. */
 void rove_gate_close(rove_gate *g, uint32_t pipe);

@@ -50,6 +50,7 @@ typedef struct serve_counts {
 	atomic_uint unread;  /* replies dropped: their client does not read */
 	atomic_uint cut;     /* connections cut (not reading, or no progress) */
 	atomic_uint evicted; /* unauthenticated connections cut for newcomers */
+	atomic_uint over_user; /* a user's connections cut past ROVE_MAX_USER_PIPES */
 } serve_counts;
 
 typedef struct server {
@@ -169,8 +170,8 @@ static void work_send(work *w)
 		w->req = NULL;
 	}
 	rove_metrics_request(w->type, mono_ns() - w->t0_ns);
-	if (w->job.authed && w->pipe != 0)
-		rove_gate_authed(w->srv->gate, w->pipe);
+	if (w->job.authed && w->pipe != 0 && rove_gate_authed(w->srv->gate, w->pipe, w->job.user))
+		atomic_fetch_add(&w->srv->counts.over_user, 1); /* said by the guard */
 	if (nng_msg_alloc(&msg, 0) != 0 ||
 	    nng_msg_append(msg, w->job.reply.data, w->job.reply.len) != 0) {
 		rove_error("out of memory for a reply");
@@ -416,6 +417,7 @@ static void report_counts(server *s)
 	unsigned unread = atomic_exchange(&s->counts.unread, 0);
 	unsigned cut = atomic_exchange(&s->counts.cut, 0);
 	unsigned evicted = atomic_exchange(&s->counts.evicted, 0);
+	unsigned over_user = atomic_exchange(&s->counts.over_user, 0);
 
 	if (refused + piled + unread > 0)
 		rove_warn("refused %u connection(s) over the caps on connections; dropped %u request(s) "
@@ -424,6 +426,10 @@ static void report_counts(server *s)
 	if (evicted > 0)
 		rove_warn("all %u connections in use: cut %u that never logged in to make room for newcomers",
 			  s->max_pipes, evicted);
+	if (over_user > 0)
+		rove_warn("cut %u connection(s) of users holding too many at once (%u, or a quarter of the "
+			  "connections: their least recently used)",
+			  over_user, ROVE_MAX_USER_PIPES);
 	if (cut > 0)
 		rove_info("cut %u connection(s) not reading, idle for %u s or making room", cut,
 			  s->idle_ms / 1000);

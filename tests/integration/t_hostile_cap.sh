@@ -72,4 +72,69 @@ eq "$ok" "$n" "syncs that got in while idle connections filled the cap"
 grep -q "make room" "$T/roved.log" || fail "the cap was never full: $(tail -n 3 "$T/roved.log")"
 wait "$attack" || true
 echo "attacker: $(cat "$T/attack"); roved: $(grep -c 'make room' "$T/roved.log") line(s) on making room" >&2
+
+# One user's token on every connection (attack seventy-four: 20 of 20
+# held by one rep, pulling every 0.5 s, and every other sync failed):
+# a user holds at most a quarter of the connections (4 of 16 here), the
+# least recently used of the rest cut; another user's syncs get in.
+python3 - "$port" 16 8 "$(token_of wang)" >"$T/attack2" 2>&1 <<'PY' &
+import socket, struct, sys, time
+port, n, dur, token = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+def s(x):
+    b = x.encode()
+    return (bytes([0xa0 | len(b)]) if len(b) < 32 else b'\xd9' + bytes([len(b)])) + b
+def bn(b):
+    return b'\xc4' + bytes([len(b)]) + b
+# a PULL (PROTOCOL.md) with wang's token
+m = (b'\x9f\x03\x04' + s('wang') + s(token) + bn(b'\0' * 16) + b'\x00\x00' + bn(b'') + b'\x00\xcd\x03\xe8\x00' +
+     bn(b'\0' * 16) + bn(b'\0' * 16) + b'\x00\xc2')
+def frame(i):
+    body = struct.pack('>I', 0x80000000 | i) + m
+    return struct.pack('>Q', len(body)) + body
+socks, k, cut = [], 1, 0
+end = time.time() + dur
+while time.time() < end:
+    while len(socks) < n:  # the slots, taken again as they are cut
+        try:
+            c = socket.create_connection(('127.0.0.1', port), timeout=2)
+            c.sendall(bytes.fromhex('0053500000300000'))
+            c.setblocking(False)
+            socks.append(c)
+        except OSError:
+            break
+    for c in list(socks):
+        try:
+            c.send(frame(k))
+            k += 1
+            while c.recv(65536):
+                pass
+            cut += 1  # end of stream: cut
+            socks.remove(c)
+            c.close()
+        except BlockingIOError:
+            pass
+        except OSError:
+            cut += 1
+            socks.remove(c)
+            c.close()
+    time.sleep(0.5)
+print('cut', cut)
+PY
+attack=$!
+BG_PIDS+=("$attack")
+sleep 2
+ok=0 n=0
+for _ in 1 2 3 4 5; do
+	n=$((n + 1))
+	if r admin --timeout 3000 sync >/dev/null 2>"$T/err"; then
+		ok=$((ok + 1))
+	else
+		echo "admin's sync $n failed: $(cat "$T/err")" >&2
+	fi
+	sleep 0.3
+done
+eq "$ok" "$n" "another user's syncs while one user's token held every connection"
+grep -q "connection(s) of users holding too many at once" "$T/roved.log" || fail "no user's connections cut: $(tail -n 3 "$T/roved.log")"
+wait "$attack" || true
+echo "one user: $(cat "$T/attack2")" >&2
 echo ok

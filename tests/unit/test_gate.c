@@ -29,7 +29,7 @@ static int open_authed(rove_gate *g, uint32_t id, const rove_peer *peer, uint64_
 
 	CHECK_EQ_INT(evicted, 0);
 	if (rc == ROVE_OK)
-		rove_gate_authed(g, id);
+		rove_gate_authed(g, id, id);
 	return rc;
 }
 
@@ -201,7 +201,7 @@ static void test_evict(void)
 		CHECK_EQ_INT(rove_gate_open(g, id, &p, 100 * id, &evicted), ROVE_OK);
 		CHECK_EQ_INT(evicted, 0);
 	}
-	rove_gate_authed(g, 1);
+	rove_gate_authed(g, 1, 1);
 	CHECK_EQ_INT(rove_gate_request(g, 2, 500), ROVE_OK);
 	p.b[3] = 5;
 	CHECK_EQ_INT(rove_gate_open(g, 5, &p, 1000, &evicted), ROVE_OK);
@@ -215,11 +215,11 @@ static void test_evict(void)
 	p.b[3] = 6;
 	CHECK_EQ_INT(rove_gate_open(g, 6, &p, 1100, &evicted), ROVE_OK);
 	CHECK_EQ_INT(evicted, 4);
-	rove_gate_authed(g, 6);
+	rove_gate_authed(g, 6, 6);
 	p.b[3] = 7;
 	CHECK_EQ_INT(rove_gate_open(g, 7, &p, 1200, &evicted), ROVE_OK);
 	CHECK_EQ_INT(evicted, 5);
-	rove_gate_authed(g, 7);
+	rove_gate_authed(g, 7, 7);
 	/* Now 1, 2, 6, 7 are authenticated or busy: the newcomer is refused. */
 	p.b[3] = 8;
 	CHECK_EQ_INT(rove_gate_open(g, 8, &p, 1300, &evicted), ROVE_ETOOBIG);
@@ -258,8 +258,44 @@ static void test_evict(void)
 	rove_gate_free(g);
 }
 
+/* One user holds at most ROVE_MAX_USER_PIPES connections: each past it
+ * marks that user's least recently used one to be cut; other users' are
+ * not touched (attack seventy-four: one token held every slot). */
+static void test_user_cap(void)
+{
+	rove_gate *g;
+	rove_peer lo = v4(127, 0, 0, 1);
+	uint32_t evicted, cut[64];
+	size_t n;
+
+	CHECK_EQ_INT(rove_gate_new(&g, 4 * ROVE_MAX_USER_PIPES + 16), ROVE_OK);
+	for (uint32_t id = 1; id <= 3; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, 1000 + id, &lo, 1, &evicted), ROVE_OK);
+		CHECK(!rove_gate_authed(g, 1000 + id, 5));
+	}
+	for (uint32_t id = 1; id <= ROVE_MAX_USER_PIPES + 8; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, id, &lo, 10 * id, &evicted), ROVE_OK);
+		CHECK(rove_gate_authed(g, id, 77) == (id > ROVE_MAX_USER_PIPES));
+		CHECK(!rove_gate_authed(g, id, 77)); /* once a connection */
+	}
+	n = rove_gate_to_cut(g, 10 * (ROVE_MAX_USER_PIPES + 8), cut, 64);
+	CHECK_EQ_INT(n, 8);
+	for (size_t i = 0; i < n; i++)
+		CHECK(cut[i] >= 1 && cut[i] <= 8); /* the least recently used */
+	rove_gate_free(g);
+	/* Under a low cap on connections, a quarter of them: 4 of 16. */
+	CHECK_EQ_INT(rove_gate_new(&g, 16), ROVE_OK);
+	for (uint32_t id = 1; id <= 6; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, id, &lo, 10 * id, &evicted), ROVE_OK);
+		CHECK(rove_gate_authed(g, id, 77) == (id > 4));
+	}
+	CHECK_EQ_INT(rove_gate_to_cut(g, 100, cut, 64), 2);
+	rove_gate_free(g);
+}
+
 int main(void)
 {
+	test_user_cap();
 	test_caps();
 	test_evict();
 	test_inflight();
