@@ -80,8 +80,8 @@ static const char *was_name(const char *field, char *out, size_t len)
 
 /* The form of record rec of c. refill: the values the user sent (a form
  * refused), not the record's. A field the rules let no user of role
- * change by an update (a customer's owner; a rep's customer's territory,
- * his deal's owner; a deal's closed_on) is shown, disabled, with the
+ * change by an update (a rep's customer's territory, his deal's owner;
+ * anyone's deal's closed_on) is shown, disabled, with the
  * rules' reason as its title: a browser sends nothing for it, and the
  * form is not refused on save for a field its user left alone. Role 0
  * (a replica not yet synced): every field; the server decides. */
