@@ -115,3 +115,127 @@ size_t rove_cut(const uint32_t *ids, size_t n)
 	free(ts);
 	return cut;
 }
+
+/* ---- connections that never finish their TLS handshake ---- */
+
+struct rove_cut_sock {
+	uint64_t ino;
+	uint64_t first_ms;
+};
+
+bool rove_cut_seen_open(rove_cut_seen *seen)
+{
+	seen->dir = opendir("/proc/self/fd");
+	if (seen->dir == NULL)
+		rove_error("cannot list this process's descriptors: %s; TLS handshakes that never end will not be cut",
+			   strerror(errno));
+	return seen->dir != NULL;
+}
+
+void rove_cut_seen_free(rove_cut_seen *seen)
+{
+	if (seen->dir != NULL)
+		closedir(seen->dir);
+	seen->dir = NULL;
+	free(seen->v);
+	seen->v = NULL;
+	seen->n = 0;
+}
+
+static int by_ino(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rove_cut_sock *)a)->ino, y = ((const struct rove_cut_sock *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+/* When socket ino was first seen (seen sorted by inode), or now_ms. */
+static uint64_t first_seen(const rove_cut_seen *seen, uint64_t ino, uint64_t now_ms)
+{
+	struct rove_cut_sock key = {ino, 0}, *hit;
+
+	hit = seen->n > 0 ? bsearch(&key, seen->v, seen->n, sizeof(*seen->v), by_ino) : NULL;
+	return hit != NULL ? hit->first_ms : now_ms;
+}
+
+/* The port of an nng TCP address (network order), 0 if it is none. */
+static uint16_t nng_port(const nng_sockaddr *a)
+{
+	return a->s_family == NNG_AF_INET ? a->s_in.sa_port : a->s_family == NNG_AF_INET6 ? a->s_in6.sa_port : 0;
+}
+
+static uint16_t sys_port(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+	       : a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+					  : 0;
+}
+
+size_t rove_cut_setups(rove_cut_seen *seen, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
+		       uint64_t now_ms, uint64_t after_ms)
+{
+	target *ts = npipes > 0 ? calloc(npipes, sizeof(*ts)) : NULL;
+	struct rove_cut_sock *now = NULL;
+	size_t nt = 0, nnow = 0, cap = 0, cut = 0;
+	uint16_t port = nng_port(lis);
+	struct dirent *de;
+	DIR *dir;
+
+	if (port == 0 || (npipes > 0 && ts == NULL)) {
+		free(ts);
+		return 0; /* (out of memory: tried again next time) */
+	}
+	for (size_t i = 0; i < npipes; i++)
+		if (target_of(pipes[i], &ts[nt]))
+			nt++;
+	dir = seen->dir;
+	if (dir == NULL) {
+		free(ts);
+		return 0;
+	}
+	rewinddir(dir); /* /proc lists the descriptors open now */
+	while ((de = readdir(dir)) != NULL) {
+		struct sockaddr_storage loc, rem;
+		socklen_t len = sizeof(loc), rlen = sizeof(rem);
+		struct stat st;
+		bool pipe = false;
+		uint64_t first;
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		memset(&loc, 0, sizeof(loc));
+		if (*end != '\0' || fd < 0 || fd == dirfd(dir) || fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+		    getsockname((int)fd, (struct sockaddr *)&loc, &len) != 0 || sys_port(&loc) != port ||
+		    (loc.ss_family == AF_INET) != (lis->s_family == NNG_AF_INET) ||
+		    getpeername((int)fd, (struct sockaddr *)&rem, &rlen) != 0)
+			continue; /* not a connection accepted on the listener */
+		for (size_t i = 0; i < nt && !pipe; i++)
+			pipe = same_inet(&ts[i].rem, &rem);
+		if (pipe)
+			continue;
+		first = first_seen(seen, (uint64_t)st.st_ino, now_ms);
+		if (now_ms >= first && now_ms - first >= after_ms) {
+			if (shutdown((int)fd, SHUT_RDWR) == 0)
+				cut++;
+			continue; /* (seen anew if it is still there next time) */
+		}
+		if (nnow == cap) {
+			size_t ncap = cap > 0 ? 2 * cap : 64;
+			struct rove_cut_sock *v = realloc(now, ncap * sizeof(*v));
+			if (v == NULL)
+				continue; /* not kept: seen as new next time */
+			now = v;
+			cap = ncap;
+		}
+		now[nnow].ino = (uint64_t)st.st_ino;
+		now[nnow].first_ms = first;
+		nnow++;
+	}
+	free(ts);
+	if (nnow > 1)
+		qsort(now, nnow, sizeof(*now), by_ino);
+	free(seen->v);
+	seen->v = now;
+	seen->n = nnow;
+	return cut;
+}

@@ -22,11 +22,36 @@
 #ifndef ROVE_CUT_H
 #define ROVE_CUT_H
 
+#include <nng/nng.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Cuts the connections of the pipes ids[0..n) of this process; returns
  * how many sockets were shut down (pipes already gone are skipped). */
 size_t rove_cut(const uint32_t *ids, size_t n);
+
+/* The sockets rove_cut_setups saw, by inode, with when each was first
+ * seen, and the listing of this process's descriptors it reads them
+ * from, opened at the start (rove_cut_seen_open: at the descriptor
+ * limit, which such connections reach, no directory opens); zeroed to
+ * begin, freed by rove_cut_seen_free. */
+typedef struct rove_cut_seen {
+	struct rove_cut_sock *v;
+	size_t n;
+	void *dir; /* DIR * of /proc/self/fd, or NULL */
+} rove_cut_seen;
+/* Opens the listing; false (said) if it does not open. */
+bool rove_cut_seen_open(rove_cut_seen *seen);
+void rove_cut_seen_free(rove_cut_seen *seen);
+
+/* Shuts down (both ways) the sockets of this process accepted on the
+ * listening address lis (a TCP one: its family and port) that are no
+ * pipe's of pipes[0..npipes) and were first seen at least after_ms
+ * before now_ms (seen keeps that from one call to the next): connections
+ * whose TLS handshake never ended, which nng then fails and closes.
+ * Returns how many were shut down. */
+size_t rove_cut_setups(rove_cut_seen *seen, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
+		       uint64_t now_ms, uint64_t after_ms);
 
 #endif

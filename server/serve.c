@@ -89,6 +89,7 @@ typedef struct server {
 	pthread_mutex_t probe_mu; /* guards probe_peer: the guard writes it, nng's callbacks read it */
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
+	rove_cut_seen setups; /* the guard's: sockets of TLS handshakes seen (rove_cut_setups) */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
 	uint64_t poll_ms, poll_at, poll_waits, poll_pipes; /* its CPU ms, when read (mono ms), its waits, pipes_seen */
 } server;
@@ -591,6 +592,25 @@ static bool out_of_fds(server *s)
 	return false;
 }
 
+/* Over TLS: connections whose handshake did not end within
+ * ROVE_MAX_TLS_SETUP_MS are shut down (nng 1.5.2 waits for ever on one;
+ * attack seventy-four held 500 that sent part of a ClientHello, and at
+ * the descriptor limit every sync failed). ids: room for the pipes. */
+static void cut_setups(server *s, uint32_t *ids)
+{
+	nng_sockaddr lis;
+	size_t n, cut;
+
+	if (!rove_net_is_tls(s->opts->url) || !s->listening ||
+	    nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &lis) != 0)
+		return;
+	n = rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING);
+	cut = rove_cut_setups(&s->setups, &lis, ids, n, mono_ms(), ROVE_MAX_TLS_SETUP_MS);
+	if (cut > 0)
+		rove_warn("closed %zu connection(s) whose TLS handshake did not end within %u s", cut,
+			  ROVE_MAX_TLS_SETUP_MS / 1000);
+}
+
 /* The CPU time nng's poll thread has used, in ms, and how many times it
  * waited (its voluntary context switches: epoll_wait with nothing to
  * report blocks): false when it cannot be read (not found, or another
@@ -979,6 +999,7 @@ static void *guard_main(void *arg)
 		if (!woken || mono_ms() >= next) {
 			check_listener(s, &checked_ms, &seen_then);
 			check_spin(s);
+			cut_setups(s, ids);
 			report_counts(s);
 			watch_database(s, &watched);
 			next = mono_ms() + ROVE_GUARD_PERIOD_MS;
@@ -1248,6 +1269,8 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		}
 		for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 			work_recv(&s.works[i]);
+		if (rove_net_is_tls(opts->url))
+			(void)rove_cut_seen_open(&s.setups); /* the guard's (said if it fails) */
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
 			guard_started = 1;
 		else
@@ -1278,6 +1301,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		pthread_join(s.guard, NULL);
 		cut_all(&s);
 	}
+	rove_cut_seen_free(&s.setups);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 		if (s.works[i].aio != NULL)
 			nng_aio_stop(s.works[i].aio);

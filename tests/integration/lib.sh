@@ -479,6 +479,24 @@ start_ui() {
 	done
 }
 
+# mkcert DIR [NAMES]: a test CA (DIR/ca.pem) and a server certificate it
+# signs (DIR/server.pem, DIR/server.key) for NAMES, subjectAltName entries
+# (default IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost; the common name is
+# the last one's). Needs openssl.
+mkcert() {
+	local dir=$1 names=${2:-IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost}
+	command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=${names##*:}" \
+		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+	# mbedtls matches the host against DNS names only, so 127.0.0.1 is one too.
+	printf 'subjectAltName=%s\n' "$names" >"$dir/ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 2 -extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
+}
+
 # ui_login JAR URL: opens the URL rove ui printed with curl, keeping the
 # session's cookie in JAR; prints the session's base URL
 # (http://127.0.0.1:PORT/s/SECRET, pages below it).

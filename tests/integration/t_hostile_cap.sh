@@ -6,6 +6,21 @@
 # longest without logging in; connections that logged in are kept.
 . "$(dirname "$0")/lib.sh"
 
+# syncs_in USER: of five syncs of USER's replica 0.3 s apart, how many got
+# in (each failure said on stderr).
+syncs_in() {
+	local ok=0 n
+	for n in 1 2 3 4 5; do
+		if r "$1" --timeout 3000 sync >/dev/null 2>"$T/err"; then
+			ok=$((ok + 1))
+		else
+			echo "$1's sync $n failed: $(cat "$T/err")" >&2
+		fi
+		sleep 0.3
+	done
+	echo "$ok"
+}
+
 port=$(free_port)
 URL="tcp://127.0.0.1:$port"
 server_init
@@ -58,17 +73,7 @@ BG_PIDS+=($attack)
 sleep 2
 # The cap is full (16 of the attacker's 40 get in, the rest are refused
 # or cut and come back): syncs from another address still get in.
-ok=0 n=0
-for _ in 1 2 3 4 5; do
-	n=$((n + 1))
-	if r wang --timeout 3000 sync >/dev/null 2>"$T/err"; then
-		ok=$((ok + 1))
-	else
-		echo "sync $n failed: $(cat "$T/err")" >&2
-	fi
-	sleep 0.3
-done
-eq "$ok" "$n" "syncs that got in while idle connections filled the cap"
+eq "$(syncs_in wang)" 5 "syncs that got in while idle connections filled the cap"
 grep -q "make room" "$T/roved.log" || fail "the cap was never full: $(tail -n 3 "$T/roved.log")"
 wait "$attack" || true
 echo "attacker: $(cat "$T/attack"); roved: $(grep -c 'make room' "$T/roved.log") line(s) on making room" >&2
@@ -123,17 +128,7 @@ PY
 attack=$!
 BG_PIDS+=("$attack")
 sleep 2
-ok=0 n=0
-for _ in 1 2 3 4 5; do
-	n=$((n + 1))
-	if r admin --timeout 3000 sync >/dev/null 2>"$T/err"; then
-		ok=$((ok + 1))
-	else
-		echo "admin's sync $n failed: $(cat "$T/err")" >&2
-	fi
-	sleep 0.3
-done
-eq "$ok" "$n" "another user's syncs while one user's token held every connection"
+eq "$(syncs_in admin)" 5 "another user's syncs while one user's token held every connection"
 grep -q "connection(s) of users holding too many at once" "$T/roved.log" || fail "no user's connections cut: $(tail -n 3 "$T/roved.log")"
 wait "$attack" || true
 echo "one user: $(cat "$T/attack2")" >&2

@@ -16,13 +16,7 @@
 command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
 
 pki=$T/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
-	-keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" -out "$pki/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\n' >"$pki/ext"
-openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 2 \
-	-extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
+mkcert "$pki" IP:127.0.0.1,DNS:127.0.0.1
 cp "$pki/server.key" "$pki/good.key"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/other.key" 2>/dev/null
 

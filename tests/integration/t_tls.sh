@@ -7,18 +7,6 @@ command -v openssl >/dev/null || fail "openssl is needed to make test certificat
 
 # A CA, and a server certificate it signs for 127.0.0.1 (or for the
 # host names given).
-mkcert() {
-	local dir=$1 names=${2:-IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost}
-	mkdir -p "$dir"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
-		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=${names##*:}" \
-		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-	# mbedtls matches the host against DNS names only, so 127.0.0.1 is one too.
-	printf 'subjectAltName=%s\n' "$names" >"$dir/ext"
-	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-		-CAcreateserial -days 2 -extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
-}
 mkcert "$T/pki"
 mkcert "$T/other"
 # A certificate the trusted CA signs, but for another host.

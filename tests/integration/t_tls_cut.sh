@@ -11,15 +11,7 @@
 # and roved stays up.
 . "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl is needed to make test certificates"
-mkdir -p "$T/pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rove test CA" \
-	-keyout "$T/pki/ca.key" -out "$T/pki/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-	-keyout "$T/pki/server.key" -out "$T/pki/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\n' >"$T/pki/ext"
-openssl x509 -req -in "$T/pki/server.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" \
-	-CAcreateserial -days 2 -extfile "$T/pki/ext" -out "$T/pki/server.pem" 2>/dev/null
+mkcert "$T/pki" IP:127.0.0.1,DNS:127.0.0.1
 
 port=$(free_port)
 URL="tls+tcp://127.0.0.1:$port"
