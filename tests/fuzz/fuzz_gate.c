@@ -355,7 +355,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3: /* a login, in a request the gate counted */
 			if ((p = ref_pick(&r, &in)) != NULL && p->inflight > 0) {
-				rove_gate_authed(g, p->id);
+				/* one user a connection: the cap per user is
+				 * unit_gate's (this model knows no users) */
+				CHECK(!rove_gate_authed(g, p->id, p->id));
 				p->authed = true;
 			}
 			break;
