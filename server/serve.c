@@ -607,7 +607,7 @@ static void cut_setups(server *s, uint32_t *ids)
 	n = rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING);
 	cut = rove_cut_setups(&s->setups, &lis, ids, n, mono_ms(), ROVE_MAX_TLS_SETUP_MS);
 	if (cut > 0)
-		rove_warn("closed %zu connection(s) whose TLS handshake did not end within %u s", cut,
+		rove_warn("closed %zu connection(s) not set up within %u s (their TLS handshake and SP header)", cut,
 			  ROVE_MAX_TLS_SETUP_MS / 1000);
 }
 
