@@ -24,6 +24,7 @@
 #include "log.h"
 #include "array.h"
 #include "rules.h"
+#include "schema.h"
 #include "sync.h"
 #include "text.h"
 
@@ -31,7 +32,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum { KIND_TERRITORIES = 1, KIND_USERS = 2 };
 
@@ -147,7 +147,7 @@ static int read_header(aimport *im, const rove_csv *csv)
 		for (len = strlen(cell); len > 0 && (cell[len - 1] == ' ' || cell[len - 1] == '\t'); len--)
 			;
 		for (k = 0; k < (int)ROVE_ADMIN_IMPORT_ARITY; k++)
-			if (strlen(columns[im->kind][k]) == len && strncasecmp(columns[im->kind][k], cell, len) == 0)
+			if (rove_name_same(columns[im->kind][k], strlen(columns[im->kind][k]), cell, len))
 				break; /* "Login" is login, as import's columns */
 		if (k == (int)ROVE_ADMIN_IMPORT_ARITY)
 			row_error(im, line, "unknown column '%.*s' (columns: %s, %s, %s)", (int)(len > 64 ? 64 : len),

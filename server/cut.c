@@ -70,26 +70,48 @@ static bool is_target(int fd, const struct sockaddr_storage *loc, const target *
 	return false;
 }
 
-size_t rove_cut(const uint32_t *ids, size_t n)
-{
-	target *ts = n > 0 ? calloc(n, sizeof(*ts)) : NULL;
-	size_t nt = 0, cut = 0;
-	struct dirent *de;
-	DIR *dir;
+/* ---- this process's sockets ---- */
 
-	if (n == 0)
-		return 0;
-	if (ts == NULL) {
-		rove_error("out of memory cutting %zu connection(s)", n);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (target_of(ids[i], &ts[nt]))
-			nt++;
-	dir = nt > 0 ? opendir("/proc/self/fd") : NULL;
-	if (nt > 0 && dir == NULL)
+struct rove_cut_sock {
+	uint64_t ino;
+	uint64_t first_ms;
+};
+
+bool rove_cut_fds_open(rove_cut_fds *f)
+{
+	f->dir = opendir("/proc/self/fd");
+	if (f->dir == NULL)
+		rove_error("cannot list this process's descriptors: %s; each cut opens the list anew (which fails "
+			   "at the descriptor limit)",
+			   strerror(errno));
+	return f->dir != NULL;
+}
+
+void rove_cut_fds_free(rove_cut_fds *f)
+{
+	if (f->dir != NULL)
+		closedir(f->dir);
+	f->dir = NULL;
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+/* Calls fn(fd, its local address, st, arg) for each socket of this
+ * process, listed through f's directory (rewound: /proc lists the
+ * descriptors open now), or one opened for the walk if f has none. */
+typedef void (*socket_fn)(int fd, const struct sockaddr_storage *loc, const struct stat *st, void *arg);
+static void each_socket(rove_cut_fds *f, socket_fn fn, void *arg)
+{
+	DIR *dir = f->dir != NULL ? f->dir : opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (dir == NULL) {
 		rove_error("cannot list this process's descriptors: %s", strerror(errno));
-	while (dir != NULL && (de = readdir(dir)) != NULL) {
+		return;
+	}
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL) {
 		struct sockaddr_storage loc;
 		socklen_t len = sizeof(loc);
 		struct stat st;
@@ -102,60 +124,60 @@ size_t rove_cut(const uint32_t *ids, size_t n)
 		if (*end != '\0' || fd < 0 || fd == dirfd(dir) || fstat((int)fd, &st) != 0 ||
 		    !S_ISSOCK(st.st_mode) || getsockname((int)fd, (struct sockaddr *)&loc, &len) != 0)
 			continue;
-		for (size_t i = 0; i < nt; i++) {
-			if (is_target((int)fd, &loc, &ts[i])) {
-				if (shutdown((int)fd, SHUT_RD) == 0)
-					cut++;
-				break;
-			}
+		fn((int)fd, &loc, &st, arg);
+	}
+	if (dir != f->dir)
+		closedir(dir);
+}
+
+/* ---- the pipes the gate gives out ---- */
+
+typedef struct cut_ctx {
+	const target *ts;
+	size_t nt, cut;
+} cut_ctx;
+
+static void cut_one(int fd, const struct sockaddr_storage *loc, const struct stat *st, void *arg)
+{
+	cut_ctx *c = arg;
+
+	(void)st;
+	for (size_t i = 0; i < c->nt; i++) {
+		if (is_target(fd, loc, &c->ts[i])) {
+			if (shutdown(fd, SHUT_RD) == 0)
+				c->cut++;
+			return;
 		}
 	}
-	if (dir != NULL)
-		closedir(dir);
+}
+
+size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n)
+{
+	target *ts = n > 0 ? calloc(n, sizeof(*ts)) : NULL;
+	cut_ctx c = {ts, 0, 0};
+
+	if (n == 0)
+		return 0;
+	if (ts == NULL) {
+		rove_error("out of memory cutting %zu connection(s)", n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (target_of(ids[i], &ts[c.nt]))
+			c.nt++;
+	if (c.nt > 0)
+		each_socket(f, cut_one, &c);
 	free(ts);
-	return cut;
+	return c.cut;
 }
 
 /* ---- connections that never finish their TLS handshake ---- */
-
-struct rove_cut_sock {
-	uint64_t ino;
-	uint64_t first_ms;
-};
-
-bool rove_cut_seen_open(rove_cut_seen *seen)
-{
-	seen->dir = opendir("/proc/self/fd");
-	if (seen->dir == NULL)
-		rove_error("cannot list this process's descriptors: %s; TLS handshakes that never end will not be cut",
-			   strerror(errno));
-	return seen->dir != NULL;
-}
-
-void rove_cut_seen_free(rove_cut_seen *seen)
-{
-	if (seen->dir != NULL)
-		closedir(seen->dir);
-	seen->dir = NULL;
-	free(seen->v);
-	seen->v = NULL;
-	seen->n = 0;
-}
 
 static int by_ino(const void *a, const void *b)
 {
 	uint64_t x = ((const struct rove_cut_sock *)a)->ino, y = ((const struct rove_cut_sock *)b)->ino;
 
 	return x < y ? -1 : x > y;
-}
-
-/* When socket ino was first seen (seen sorted by inode), or now_ms. */
-static uint64_t first_seen(const rove_cut_seen *seen, uint64_t ino, uint64_t now_ms)
-{
-	struct rove_cut_sock key = {ino, 0}, *hit;
-
-	hit = seen->n > 0 ? bsearch(&key, seen->v, seen->n, sizeof(*seen->v), by_ino) : NULL;
-	return hit != NULL ? hit->first_ms : now_ms;
 }
 
 /* The port of an nng TCP address (network order), 0 if it is none. */
@@ -171,71 +193,69 @@ static uint16_t sys_port(const struct sockaddr_storage *a)
 					  : 0;
 }
 
-size_t rove_cut_setups(rove_cut_seen *seen, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
+typedef struct setups_ctx {
+	const rove_cut_fds *f;  /* the sockets seen before, sorted by inode */
+	const nng_sockaddr *lis;
+	const target *ts;       /* the pipes' */
+	size_t nt, cut;
+	uint64_t now_ms, after_ms;
+	struct rove_cut_sock *v; /* the sockets seen now */
+	size_t n, cap;
+} setups_ctx;
+
+static void setup_one(int fd, const struct sockaddr_storage *loc, const struct stat *st, void *arg)
+{
+	setups_ctx *c = arg;
+	struct rove_cut_sock key = {(uint64_t)st->st_ino, 0}, *hit;
+	struct sockaddr_storage rem;
+	socklen_t rlen = sizeof(rem);
+	uint64_t first;
+
+	if (sys_port(loc) != nng_port(c->lis) || (loc->ss_family == AF_INET) != (c->lis->s_family == NNG_AF_INET) ||
+	    getpeername(fd, (struct sockaddr *)&rem, &rlen) != 0)
+		return; /* not a connection accepted on the listener */
+	for (size_t i = 0; i < c->nt; i++)
+		if (same_inet(&c->ts[i].rem, &rem))
+			return; /* a pipe's */
+	hit = c->f->n > 0 ? bsearch(&key, c->f->v, c->f->n, sizeof(*c->f->v), by_ino) : NULL;
+	first = hit != NULL ? hit->first_ms : c->now_ms;
+	if (c->now_ms >= first && c->now_ms - first >= c->after_ms) {
+		if (shutdown(fd, SHUT_RDWR) == 0)
+			c->cut++;
+		return; /* (seen anew if it is still there next time) */
+	}
+	if (c->n == c->cap) {
+		size_t ncap = c->cap > 0 ? 2 * c->cap : 64;
+		struct rove_cut_sock *v = realloc(c->v, ncap * sizeof(*v));
+		if (v == NULL)
+			return; /* not kept: seen as new next time */
+		c->v = v;
+		c->cap = ncap;
+	}
+	c->v[c->n].ino = key.ino;
+	c->v[c->n].first_ms = first;
+	c->n++;
+}
+
+size_t rove_cut_setups(rove_cut_fds *f, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
 		       uint64_t now_ms, uint64_t after_ms)
 {
 	target *ts = npipes > 0 ? calloc(npipes, sizeof(*ts)) : NULL;
-	struct rove_cut_sock *now = NULL;
-	size_t nt = 0, nnow = 0, cap = 0, cut = 0;
-	uint16_t port = nng_port(lis);
-	struct dirent *de;
-	DIR *dir;
+	setups_ctx c = {f, lis, ts, 0, 0, now_ms, after_ms, NULL, 0, 0};
 
-	if (port == 0 || (npipes > 0 && ts == NULL)) {
+	if (nng_port(lis) == 0 || (npipes > 0 && ts == NULL)) {
 		free(ts);
 		return 0; /* (out of memory: tried again next time) */
 	}
 	for (size_t i = 0; i < npipes; i++)
-		if (target_of(pipes[i], &ts[nt]))
-			nt++;
-	dir = seen->dir;
-	if (dir == NULL) {
-		free(ts);
-		return 0;
-	}
-	rewinddir(dir); /* /proc lists the descriptors open now */
-	while ((de = readdir(dir)) != NULL) {
-		struct sockaddr_storage loc, rem;
-		socklen_t len = sizeof(loc), rlen = sizeof(rem);
-		struct stat st;
-		bool pipe = false;
-		uint64_t first;
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		memset(&loc, 0, sizeof(loc));
-		if (*end != '\0' || fd < 0 || fd == dirfd(dir) || fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-		    getsockname((int)fd, (struct sockaddr *)&loc, &len) != 0 || sys_port(&loc) != port ||
-		    (loc.ss_family == AF_INET) != (lis->s_family == NNG_AF_INET) ||
-		    getpeername((int)fd, (struct sockaddr *)&rem, &rlen) != 0)
-			continue; /* not a connection accepted on the listener */
-		for (size_t i = 0; i < nt && !pipe; i++)
-			pipe = same_inet(&ts[i].rem, &rem);
-		if (pipe)
-			continue;
-		first = first_seen(seen, (uint64_t)st.st_ino, now_ms);
-		if (now_ms >= first && now_ms - first >= after_ms) {
-			if (shutdown((int)fd, SHUT_RDWR) == 0)
-				cut++;
-			continue; /* (seen anew if it is still there next time) */
-		}
-		if (nnow == cap) {
-			size_t ncap = cap > 0 ? 2 * cap : 64;
-			struct rove_cut_sock *v = realloc(now, ncap * sizeof(*v));
-			if (v == NULL)
-				continue; /* not kept: seen as new next time */
-			now = v;
-			cap = ncap;
-		}
-		now[nnow].ino = (uint64_t)st.st_ino;
-		now[nnow].first_ms = first;
-		nnow++;
-	}
+		if (target_of(pipes[i], &ts[c.nt]))
+			c.nt++;
+	each_socket(f, setup_one, &c);
 	free(ts);
-	if (nnow > 1)
-		qsort(now, nnow, sizeof(*now), by_ino);
-	free(seen->v);
-	seen->v = now;
-	seen->n = nnow;
-	return cut;
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), by_ino);
+	free(f->v);
+	f->v = c.v;
+	f->n = c.n;
+	return c.cut;
 }

@@ -27,31 +27,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Cuts the connections of the pipes ids[0..n) of this process; returns
- * how many sockets were shut down (pipes already gone are skipped). */
-size_t rove_cut(const uint32_t *ids, size_t n);
-
-/* The sockets rove_cut_setups saw, by inode, with when each was first
- * seen, and the listing of this process's descriptors it reads them
- * from, opened at the start (rove_cut_seen_open: at the descriptor
- * limit, which such connections reach, no directory opens); zeroed to
- * begin, freed by rove_cut_seen_free. */
-typedef struct rove_cut_seen {
+/* The listing of this process's descriptors the cuts read, opened once
+ * at the start (rove_cut_fds_open: at the descriptor limit, which the
+ * floods that need cutting reach, no directory opens; without it each
+ * cut opens one for itself), and the sockets rove_cut_setups saw, by
+ * inode, with when each was first seen. Zeroed to begin, freed by
+ * rove_cut_fds_free; one thread at a time. */
+typedef struct rove_cut_fds {
 	struct rove_cut_sock *v;
 	size_t n;
 	void *dir; /* DIR * of /proc/self/fd, or NULL */
-} rove_cut_seen;
+} rove_cut_fds;
 /* Opens the listing; false (said) if it does not open. */
-bool rove_cut_seen_open(rove_cut_seen *seen);
-void rove_cut_seen_free(rove_cut_seen *seen);
+bool rove_cut_fds_open(rove_cut_fds *f);
+void rove_cut_fds_free(rove_cut_fds *f);
+
+/* Cuts the connections of the pipes ids[0..n) of this process; returns
+ * how many sockets were shut down (pipes already gone are skipped). */
+size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n);
 
 /* Shuts down (both ways) the sockets of this process accepted on the
  * listening address lis (a TCP one: its family and port) that are no
  * pipe's of pipes[0..npipes) and were first seen at least after_ms
- * before now_ms (seen keeps that from one call to the next): connections
+ * before now_ms (f keeps that from one call to the next): connections
  * whose TLS handshake never ended, which nng then fails and closes.
  * Returns how many were shut down. */
-size_t rove_cut_setups(rove_cut_seen *seen, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
+size_t rove_cut_setups(rove_cut_fds *f, const nng_sockaddr *lis, const uint32_t *pipes, size_t npipes,
 		       uint64_t now_ms, uint64_t after_ms);
 
 #endif

@@ -69,7 +69,9 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	g->max_pipes = max_pipes;
 	/* a quarter of the slots at most, so that one user never holds
 	 * them all under a low --max-connections; two at least */
-	g->max_user = max_pipes / 4 < ROVE_MAX_USER_PIPES ? (max_pipes / 4 > 2 ? max_pipes / 4 : 2) : ROVE_MAX_USER_PIPES;
+	g->max_user = max_pipes / 4 > ROVE_MAX_USER_PIPES ? ROVE_MAX_USER_PIPES : max_pipes / 4;
+	if (g->max_user < 2)
+		g->max_user = 2;
 	g->idle_ms = ROVE_MAX_IDLE_MS;
 	g->mask = cap - 1;
 	pthread_mutex_init(&g->mu, NULL);

@@ -89,7 +89,7 @@ typedef struct server {
 	pthread_mutex_t probe_mu; /* guards probe_peer: the guard writes it, nng's callbacks read it */
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
-	rove_cut_seen setups; /* the guard's: sockets of TLS handshakes seen (rove_cut_setups) */
+	rove_cut_fds fds; /* the cuts' listing of descriptors (the guard's, then the stop's) */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
 	uint64_t poll_ms, poll_at, poll_waits, poll_pipes; /* its CPU ms, when read (mono ms), its waits, pipes_seen */
 } server;
@@ -460,7 +460,7 @@ static void cut_pipes(server *s, uint32_t *ids)
 	n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
 
 	if (n > 0)
-		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(ids, n));
+		atomic_fetch_add(&s->counts.cut, (unsigned)rove_cut(&s->fds, ids, n));
 	/* Over TLS a cut can miss: nng 1.5.2's TLS layer reads the socket
 	 * ahead of nng, and a peer's end of stream met there (a client that
 	 * closes without TLS's goodbye: killed, or one that only checked the
@@ -605,7 +605,7 @@ static void cut_setups(server *s, uint32_t *ids)
 	    nng_listener_get_addr(s->listener, NNG_OPT_LOCADDR, &lis) != 0)
 		return;
 	n = rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING);
-	cut = rove_cut_setups(&s->setups, &lis, ids, n, mono_ms(), ROVE_MAX_TLS_SETUP_MS);
+	cut = rove_cut_setups(&s->fds, &lis, ids, n, mono_ms(), ROVE_MAX_TLS_SETUP_MS);
 	if (cut > 0)
 		rove_warn("closed %zu connection(s) not set up within %u s (their TLS handshake and SP header)", cut,
 			  ROVE_MAX_TLS_SETUP_MS / 1000);
@@ -793,7 +793,7 @@ static void cut_all(server *s)
 
 	memset(&none, 0, sizeof(none));
 	if (ids != NULL)
-		rove_cut(ids, rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING));
+		rove_cut(&s->fds, ids, rove_gate_all(s->gate, ids, s->max_pipes + ROVE_MAX_EVICTING));
 	free(ids);
 	for (;;) {
 		struct timespec ts = {0, 10 * 1000000L};
@@ -1117,7 +1117,8 @@ static void close_or_leave(nng_socket sock, const rove_serve_opts *restart)
 		return;
 	}
 	c->sock = sock;
-	c->hang = getenv("ROVE_CLOSE_HANG") != NULL && strcmp(getenv("ROVE_CLOSE_HANG"), "1") == 0;
+	const char *hang = getenv("ROVE_CLOSE_HANG");
+	c->hang = hang != NULL && strcmp(hang, "1") == 0;
 	if (c->hang)
 		rove_warn("ROVE_CLOSE_HANG=1: a test's setting, not for production: the close hangs");
 	pthread_mutex_init(&c->mu, NULL);
@@ -1269,8 +1270,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		}
 		for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 			work_recv(&s.works[i]);
-		if (rove_net_is_tls(opts->url))
-			(void)rove_cut_seen_open(&s.setups); /* the guard's (said if it fails) */
+		(void)rove_cut_fds_open(&s.fds); /* said if it fails */
 		if (pthread_create(&s.guard, NULL, guard_main, &s) == 0)
 			guard_started = 1;
 		else
@@ -1301,7 +1301,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		pthread_join(s.guard, NULL);
 		cut_all(&s);
 	}
-	rove_cut_seen_free(&s.setups);
+	rove_cut_fds_free(&s.fds);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++)
 		if (s.works[i].aio != NULL)
 			nng_aio_stop(s.works[i].aio);
