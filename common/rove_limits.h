@@ -521,6 +521,23 @@
  * rep's token held every slot, and 300 connections each with two pulls
  * unread held 1.6 GB). A user runs a sync, a UI's, a feed: a few. */
 #define ROVE_MAX_USER_PIPES 32
+/* Replies in nng's hands (handed to it, not yet written to a socket) in
+ * all, past which roved sheds (gate.h): nng writes a reply whole from
+ * memory, and a connection that never reads keeps its last one there
+ * until it is cut (attack seventy-five: one token's connections, churned
+ * past ROVE_MAX_USER_PIPES, took roved to 2.2 GB). Past it, pull replies
+ * hold at most ROVE_LEAN_CHUNK_BYTES (every client still makes progress,
+ * in more round trips), and a connection whose replies have waited
+ * ROVE_MAX_QUEUED_WAIT_MS without one being written is cut. What nng
+ * has written is read from its statistics at most every
+ * ROVE_WRITTEN_POLL_MS, and every guard period while any is queued. */
+#define ROVE_MAX_QUEUED_REPLY_BYTES (256u * 1024u * 1024u)
+#define ROVE_LEAN_CHUNK_BYTES (64u * 1024u)
+#define ROVE_MAX_QUEUED_WAIT_MS 10000
+#define ROVE_WRITTEN_POLL_MS 100
+/* Once the replies queued have reached this and fallen to a quarter of
+ * it, roved gives the memory freed back to the system (serve.c). */
+#define ROVE_TRIM_AFTER_BYTES (64u * 1024u * 1024u)
 /* The listening socket's queue of connections the kernel has set up and
  * roved has not yet accepted. nng 1.5.2 listens with a fixed 128: when a
  * thousand replicas connect at once (the Monday 9:00 of SPEC.md), the

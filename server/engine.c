@@ -1222,7 +1222,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 
 static int handle_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
 {
-	return rove_pull(e, txn, u, &job->msg.u.pull, &job->reply);
+	return rove_pull(e, txn, u, &job->msg.u.pull, job->lean, &job->reply);
 }
 
 static int handle_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)

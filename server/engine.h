@@ -66,6 +66,8 @@ typedef struct rove_job {
 	rove_buf reply;
 	bool authed; /* its credentials were checked, and good */
 	uint64_t user; /* then, a hash of the user's login (never 0), for the gate */
+	bool lean;     /* set by the caller: the server sheds, pull replies are
+			* cut to ROVE_LEAN_CHUNK_BYTES (gate.h) */
 	uint32_t ops[ROVE_R_COUNT]; /* a push's new ops: accepted ([0]) and
 				     * refused by reason, for the metrics */
 } rove_job;

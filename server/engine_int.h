@@ -61,8 +61,10 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
  * to seq, seq coming from run (see rove_run); head is the oplog's. */
 bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_t seq, uint64_t head);
 
-/* Read path (pull.c). */
-int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply);
+/* Read path (pull.c). lean: the reply holds at most ROVE_LEAN_CHUNK_BYTES
+ * of items (the server sheds: rove_job.lean). */
+int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, bool lean,
+	      rove_buf *reply);
 
 /* Admin commands and conflicts (admin.c): the handlers of ADMIN and
  * CONFLICTS requests (engine.c's requests[], which has checked that u

@@ -26,6 +26,9 @@ typedef struct pipe_slot {
 	bool evicted;     /* to be cut to make room for a newcomer */
 	bool closing;     /* given out by rove_gate_to_close */
 	uint64_t user;    /* rove_gate_authed's (0: none yet) */
+	uint64_t handed;  /* bytes of replies handed to nng (rove_gate_sent) */
+	uint64_t written; /* of those, written (rove_gate_written) */
+	uint64_t waiting_ms; /* since when replies wait with none written (0: none wait) */
 	rove_peer peer;
 } pipe_slot;
 
@@ -43,6 +46,8 @@ struct rove_gate {
 	uint32_t max_user; /* connections one user may hold (rove_gate_authed) */
 	uint32_t mask; /* capacity - 1, for both tables */
 	uint64_t seed; /* addresses are chosen by peers: where they land is not */
+	uint64_t queued; /* the sum of handed - written over the open connections */
+	uint64_t queue_cap; /* rove_gate_set_queue_cap */
 	pipe_slot *pipes;
 	addr_slot *addrs;
 };
@@ -73,6 +78,7 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 	if (g->max_user < 2)
 		g->max_user = 2;
 	g->idle_ms = ROVE_MAX_IDLE_MS;
+	g->queue_cap = ROVE_MAX_QUEUED_REPLY_BYTES;
 	g->mask = cap - 1;
 	pthread_mutex_init(&g->mu, NULL);
 	*out = g;
@@ -84,6 +90,14 @@ void rove_gate_set_idle(rove_gate *g, uint32_t idle_ms)
 	ROVE_ASSERT(idle_ms > 0 && idle_ms <= ROVE_MAX_IDLE_MS);
 	pthread_mutex_lock(&g->mu);
 	g->idle_ms = idle_ms;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void rove_gate_set_queue_cap(rove_gate *g, uint64_t bytes)
+{
+	ROVE_ASSERT(bytes > 0);
+	pthread_mutex_lock(&g->mu);
+	g->queue_cap = bytes;
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -264,6 +278,8 @@ void rove_gate_close(rove_gate *g, uint32_t pipe)
 			ROVE_ASSERT(g->evicting > 0);
 			g->evicting--;
 		}
+		ROVE_ASSERT(p->written <= p->handed && g->queued >= p->handed - p->written);
+		g->queued -= p->handed - p->written;
 		pipe_remove(g, p);
 		g->npipes--;
 	}
@@ -347,6 +363,75 @@ bool rove_gate_authed(rove_gate *g, uint32_t pipe, uint64_t user)
 	return doomed;
 }
 
+void rove_gate_sent(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0 && bytes > 0) {
+		if (p->handed == p->written)
+			p->waiting_ms = now_ms != 0 ? now_ms : 1;
+		p->handed += bytes;
+		g->queued += bytes;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+void rove_gate_unsent(rove_gate *g, uint32_t pipe, uint64_t bytes)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0) {
+		/* never below what nng says it wrote */
+		uint64_t back = p->handed - p->written < bytes ? p->handed - p->written : bytes;
+		p->handed -= back;
+		g->queued -= back;
+		if (p->handed == p->written)
+			p->waiting_ms = 0;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+void rove_gate_written(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0 && bytes > p->written) {
+		/* A reply taken back after nng wrote it cannot be: clamped,
+		 * so that the count never goes below zero. */
+		uint64_t now = bytes < p->handed ? bytes : p->handed;
+		g->queued -= now - p->written;
+		p->written = now;
+		p->waiting_ms = p->handed == p->written ? 0 : (now_ms != 0 ? now_ms : 1);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+uint64_t rove_gate_queued(rove_gate *g)
+{
+	uint64_t q;
+
+	pthread_mutex_lock(&g->mu);
+	q = g->queued;
+	pthread_mutex_unlock(&g->mu);
+	return q;
+}
+
+bool rove_gate_over(rove_gate *g)
+{
+	bool over;
+
+	pthread_mutex_lock(&g->mu);
+	over = g->queued > g->queue_cap;
+	pthread_mutex_unlock(&g->mu);
+	return over;
+}
+
 void rove_gate_doom(rove_gate *g, uint32_t pipe)
 {
 	pipe_slot *p;
@@ -361,13 +446,17 @@ void rove_gate_doom(rove_gate *g, uint32_t pipe)
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max)
 {
 	size_t n = 0;
+	bool over;
 
 	pthread_mutex_lock(&g->mu);
+	over = g->queued > g->queue_cap;
 	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
 		pipe_slot *p = &g->pipes[i];
 		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms;
 		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= g->idle_ms);
-		if (p->id != 0 && (p->doomed || idle) && again) {
+		bool stalled = over && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
+			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS;
+		if (p->id != 0 && (p->doomed || idle || stalled) && again) {
 			p->cut_ms = now_ms != 0 ? now_ms : 1;
 			if (p->first_cut_ms == 0)
 				p->first_cut_ms = p->cut_ms;

@@ -25,6 +25,7 @@
 
 #include "auth.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,11 +76,31 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms);
  * further requests are dropped. Nothing if the connection is gone. */
 void rove_gate_doom(rove_gate *g, uint32_t pipe);
 
+/* Replies in nng's hands (ROVE_MAX_QUEUED_REPLY_BYTES): a reply of
+ * bytes bytes was handed to nng on pipe (rove_gate_sent), or taken back
+ * (rove_gate_unsent: its send failed); nng has written bytes of pipe's
+ * replies in all (rove_gate_written: its statistics, which count a reply
+ * once it is written whole). Nothing if the connection is gone; what a
+ * connection had queued stops counting when it closes (nng frees it).
+ * rove_gate_queued: the bytes handed and not yet written, in all; an
+ * estimate that is never under, as what was written is learnt late. */
+void rove_gate_sent(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms);
+void rove_gate_unsent(rove_gate *g, uint32_t pipe, uint64_t bytes);
+void rove_gate_written(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms);
+uint64_t rove_gate_queued(rove_gate *g);
+/* The bytes queued past which the gate sheds: ROVE_MAX_QUEUED_REPLY_BYTES
+ * unless set (UINT64_MAX: never, when what nng wrote cannot be known). */
+void rove_gate_set_queue_cap(rove_gate *g, uint64_t bytes);
+/* Whether the replies queued are past that cap. */
+bool rove_gate_over(rove_gate *g);
+
 /* Writes up to max ids of connections to cut now into out and returns
- * how many: those marked by rove_gate_doom and those that have nothing
+ * how many: those marked by rove_gate_doom, those that have nothing
  * in flight and made no progress (connected, delivered a request or had
- * a reply sent) for the idle time (rove_gate_set_idle). Each is returned
- * once, and again only if it is still open the idle time later. */
+ * a reply sent) for the idle time (rove_gate_set_idle), and, while the
+ * replies queued are past the cap, those whose replies have waited
+ * ROVE_MAX_QUEUED_WAIT_MS with none written. Each is returned once, and
+ * again only if it is still open the idle time later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 
 /* How many open connections were first given out to be cut (by

@@ -199,10 +199,10 @@ static int emit_family(pull_ctx *p, const uint8_t *reckey, bool evict, const uin
 
 /* A snapshot's chunks are larger than an ops reply's: each is a durable
  * commit on the replica (rove_limits.h). */
-static void snapshot_budget(pull_ctx *p, uint32_t asked)
+static void snapshot_budget(pull_ctx *p, uint32_t asked, bool lean)
 {
 	p->max = asked == 0 || asked > ROVE_MAX_SNAPSHOT_ITEMS ? ROVE_MAX_SNAPSHOT_ITEMS : asked;
-	p->budget = ROVE_SNAPSHOT_CHUNK_BYTES;
+	p->budget = lean ? ROVE_LEAN_CHUNK_BYTES : ROVE_SNAPSHOT_CHUNK_BYTES;
 }
 
 /* Everything (analysts, admins): the records table in key order. */
@@ -487,7 +487,8 @@ static int pull_done(pull_ctx *p, rove_buf *items, int rc)
 	return rc;
 }
 
-int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, rove_buf *reply)
+int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_req *q, bool lean,
+	      rove_buf *reply)
 {
 	rove_pull_reply h;
 	rove_buf items;
@@ -526,7 +527,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	p.own = q->own;
 	p.node = rove_uuid_node(&q->replica);
 	p.max = q->max_items == 0 || q->max_items > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max_items;
-	p.budget = ROVE_PULL_CHUNK_BYTES;
+	p.budget = lean ? ROVE_LEAN_CHUNK_BYTES : ROVE_PULL_CHUNK_BYTES;
 	p.us = malloc(sizeof(*p.us));
 	p.rec = malloc(sizeof(*p.rec));
 	p.records = q->records;
@@ -551,12 +552,12 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 			h.mode = ROVE_PULL_SNAPSHOT;
 			h.reset = true;
 			h.snap_seq = h.head;
-			snapshot_budget(&p, q->max_items);
+			snapshot_budget(&p, q->max_items, lean);
 			rc = p.us->all ? snapshot_all(&p, &start) : snapshot_scoped(&p, &start);
 		} else if (q->snap_seq != 0) {
 			h.mode = ROVE_PULL_SNAPSHOT;
 			h.snap_seq = q->snap_seq;
-			snapshot_budget(&p, q->max_items);
+			snapshot_budget(&p, q->max_items, lean);
 			rc = p.us->all ? snapshot_all(&p, q) : snapshot_scoped(&p, q);
 		} else if (q->snap_keylen != 0 && (q->snap_keylen != ROVE_RECORD_KEY || p.us->all)) {
 			rc = ROVE_EINVAL; /* a family resumes after one record key */

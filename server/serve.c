@@ -18,6 +18,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -37,6 +40,7 @@ typedef struct work {
 	uint32_t pipe;    /* its connection, while the gate counts it (else 0) */
 	uint64_t t0_ns;   /* when the request arrived (mono_ns) */
 	int type;         /* its type, for the metrics (0: no request) */
+	uint64_t sent_len; /* the reply being sent: its bytes, counted by the gate */
 	rove_job job;
 	struct server *srv;
 	struct work *next; /* writer queue */
@@ -91,6 +95,8 @@ typedef struct server {
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
 	rove_cut_fds fds; /* the cuts' listing of descriptors (the guard's, then the stop's) */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
+	atomic_ullong written_at; /* when nng's statistics were last read for what it wrote (mono ms) */
+	uint64_t queued_peak; /* the guard's: the most replies queued since it last trimmed */
 	uint64_t poll_ms, poll_at, poll_waits, poll_pipes; /* its CPU ms, when read (mono ms), its waits, pipes_seen */
 } server;
 
@@ -189,6 +195,14 @@ static void work_send(work *w)
 	else
 		rove_buf_reset(&w->job.reply);
 	w->state = W_SEND;
+	w->sent_len = nng_msg_len(msg);
+	if (w->pipe != 0) {
+		uint64_t now = mono_ms();
+		rove_gate_sent(w->srv->gate, w->pipe, w->sent_len, now);
+		/* past the cap: the guard learns soon what nng wrote */
+		if (rove_gate_over(w->srv->gate) && now >= atomic_load(&w->srv->written_at) + ROVE_WRITTEN_POLL_MS)
+			wake_guard(w->srv);
+	}
 	nng_aio_set_msg(w->aio, msg);
 	nng_aio_set_timeout(w->aio, ROVE_MAX_SEND_WAIT_MS);
 	nng_ctx_send(w->ctx, w->aio);
@@ -234,6 +248,7 @@ static void handle(work *w)
 	const rove_request *rq = rove_engine_accept(job, nng_msg_body(w->req), nng_msg_len(w->req));
 
 	job->authed = false;
+	job->lean = rove_gate_over(w->srv->gate);
 	w->type = rq != NULL ? job->msg.type : 0;
 	peer_of(nng_msg_get_pipe(w->req), &job->peer);
 	if (rq != NULL && rq->write) {
@@ -283,6 +298,8 @@ static void work_cb(void *arg)
 		if (rv != 0) {
 			nng_msg_free(nng_aio_get_msg(w->aio));
 			nng_aio_set_msg(w->aio, NULL);
+			if (w->pipe != 0)
+				rove_gate_unsent(w->srv->gate, w->pipe, w->sent_len);
 			if (rv == NNG_ETIMEDOUT) {
 				/* Its client does not read: the reply is dropped
 				 * and the guard cuts the connection. */
@@ -973,6 +990,64 @@ static void watch_database(server *s, rove_store_watched *w)
 	_exit(1);
 }
 
+/* What nng has written of each connection's replies, from its
+ * statistics (a pipe's tx_bytes counts a reply once written whole), for
+ * the gate's count of replies queued (ROVE_MAX_QUEUED_REPLY_BYTES). At
+ * most every ROVE_WRITTEN_POLL_MS, and only while any is queued. */
+static void poll_written(server *s)
+{
+	uint64_t now = mono_ms(), q = rove_gate_queued(s->gate);
+	int sock = nng_socket_id(s->sock);
+	nng_stat *root = NULL;
+
+	if (q > s->queued_peak)
+		s->queued_peak = q; /* for trim_memory */
+	if (now < atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS || q == 0)
+		return;
+	atomic_store(&s->written_at, now);
+	if (nng_stats_get(&root) != 0) {
+		/* nng built without statistics: what it wrote is never
+		 * known, so no connection is taken for one not reading */
+		rove_warn("nng gives no statistics: replies never read are bounded only by the connections");
+		rove_gate_set_queue_cap(s->gate, UINT64_MAX);
+		atomic_store(&s->written_at, UINT64_MAX - ROVE_WRITTEN_POLL_MS);
+		return;
+	}
+	for (nng_stat *st = nng_stat_child(root); st != NULL; st = nng_stat_next(st)) {
+		nng_stat *id, *of, *tx;
+		if (strcmp(nng_stat_name(st), "pipe") != 0)
+			continue;
+		id = nng_stat_find(st, "id");
+		of = nng_stat_find(st, "socket");
+		tx = nng_stat_find(st, "tx_bytes");
+		if (id == NULL || of == NULL || tx == NULL || nng_stat_value(of) != (uint64_t)sock ||
+		    nng_stat_value(id) > UINT32_MAX)
+			continue;
+		rove_gate_written(s->gate, (uint32_t)nng_stat_value(id), nng_stat_value(tx), now);
+	}
+	nng_stats_free(root);
+}
+
+/* Gives the memory of replies that were queued back to the system once
+ * they are gone: glibc keeps what was freed in its arenas (nng's many
+ * threads have one each), and after an attack of replies never read
+ * roved held about 500 MB with none queued. Once the queue's peak since
+ * the last trim passed ROVE_TRIM_AFTER_BYTES and it fell to a quarter of
+ * that. */
+static void trim_memory(server *s)
+{
+	uint64_t q = rove_gate_queued(s->gate);
+
+	if (q > s->queued_peak)
+		s->queued_peak = q;
+	if (s->queued_peak < ROVE_TRIM_AFTER_BYTES || q > s->queued_peak / 4)
+		return;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+	s->queued_peak = q;
+}
+
 static void *guard_main(void *arg)
 {
 	server *s = arg;
@@ -986,17 +1061,21 @@ static void *guard_main(void *arg)
 	}
 	pthread_mutex_lock(&s->gmu);
 	while (!s->gstop) {
-		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
-		bool woken;
+		/* past the cap on replies queued, sooner: what was written */
+		uint64_t at = rove_gate_over(s->gate) && atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS < next
+				      ? atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS
+				      : next;
+		struct timespec until = {(time_t)(at / 1000), (long)(at % 1000) * 1000000L};
 		if (!s->gwake && pthread_cond_timedwait(&s->gcv, &s->gmu, &until) == 0 && !s->gwake)
 			continue; /* spurious, or stopping */
 		if (s->gstop)
 			break;
-		woken = s->gwake;
 		s->gwake = false;
 		pthread_mutex_unlock(&s->gmu);
+		poll_written(s);
 		cut_pipes(s, ids);
-		if (!woken || mono_ms() >= next) {
+		if (mono_ms() >= next) {
+			trim_memory(s);
 			check_listener(s, &checked_ms, &seen_then);
 			check_spin(s);
 			cut_setups(s, ids);

@@ -7,8 +7,10 @@
  * IPv6, one IPv4-mapped IPv6) under pipe ids from a small range (so that
  * they collide in the gate's table and ids are reused after a close),
  * logins, requests received and answered, connections marked or closed,
- * the guard asking what to cut (and cutting it), and time moving on by
- * small steps and by the idle timeout. The first byte sizes the gate
+ * replies handed to nng, taken back and written (under a small cap on
+ * the bytes queued), the guard asking what to cut (and cutting it), and
+ * time moving on by small steps, by the idle timeout and by the wait of
+ * a queued reply. The first byte sizes the gate
  * (1 to 96 connections, so that the cap in all, eviction and the cap per
  * address are all reached).
  *
@@ -20,6 +22,8 @@
  *     flight, is not being cut, and waited longest;
  *   - rove_gate_all and rove_gate_count list exactly the open connections:
  *     one a caller closed, or that was refused, is never counted;
+ *   - rove_gate_queued is the bytes handed and not written over the open
+ *     connections, rove_gate_over whether that passes the cap;
  *   - no cap is ever passed: connections in all (max, plus at most
  *     ROVE_MAX_EVICTING being evicted), per address, requests in flight
  *     per connection and per address; no count goes below zero (the
@@ -63,11 +67,13 @@ typedef struct ref_pipe {
 	uint32_t inflight;
 	uint64_t last_ms; /* connected, or last request received or answered */
 	uint64_t cut_ms;  /* last given out by to_cut (0: never) */
+	uint64_t handed, written, waiting_ms; /* replies queued (rove_gate_sent) */
 	bool authed, doomed, evicted;
 } ref_pipe;
 
 typedef struct ref {
 	uint32_t max;
+	uint64_t cap; /* on the bytes queued */
 	uint32_t n;
 	uint32_t evicting;
 	ref_pipe p[MAX_OPEN];
@@ -175,12 +181,23 @@ static bool evictable(const ref_pipe *p)
 	return !p->authed && !p->doomed && p->cut_ms == 0 && p->inflight == 0;
 }
 
-/* Whether to_cut at now must give p out (rove_gate_to_cut). */
-static bool to_cut(const ref_pipe *p, uint64_t now)
+static uint64_t ref_queued(const ref *r)
+{
+	uint64_t q = 0;
+	for (uint32_t i = 0; i < r->n; i++)
+		q += r->p[i].handed - r->p[i].written;
+	return q;
+}
+
+/* Whether to_cut at now must give p out (rove_gate_to_cut); over: the
+ * bytes queued pass the cap. */
+static bool to_cut(const ref_pipe *p, uint64_t now, bool over)
 {
 	bool idle = p->inflight == 0 && now >= p->last_ms && now - p->last_ms >= ROVE_MAX_IDLE_MS;
 	bool again = p->cut_ms == 0 || (now >= p->cut_ms && now - p->cut_ms >= ROVE_MAX_IDLE_MS);
-	return (p->doomed || idle) && again;
+	bool stalled = over && p->waiting_ms != 0 && now >= p->waiting_ms &&
+		       now - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS;
+	return (p->doomed || idle || stalled) && again;
 }
 
 /* ---- the checks after every event ---- */
@@ -198,6 +215,8 @@ static void check_all(rove_gate *g, const ref *r)
 	uint32_t all, from;
 
 	CHECK(n == r->n);
+	CHECK(rove_gate_queued(g) == ref_queued(r));
+	CHECK(rove_gate_over(g) == (ref_queued(r) > r->cap));
 	for (uint32_t i = 0; i < r->n; i++)
 		want[i] = r->p[i].id;
 	qsort(got, n, sizeof(got[0]), cmp_u32);
@@ -305,15 +324,15 @@ static void ev_cut(rove_gate *g, ref *r, input *in, uint64_t now)
 {
 	static uint32_t out[MAX_OPEN];
 	size_t max = 1 + byte(in) % MAX_OPEN, n, due = 0;
-	bool close_them = byte(in) & 1;
+	bool close_them = byte(in) & 1, over = ref_queued(r) > r->cap;
 
 	for (uint32_t i = 0; i < r->n; i++)
-		due += to_cut(&r->p[i], now);
+		due += to_cut(&r->p[i], now, over);
 	n = rove_gate_to_cut(g, now, out, max);
 	CHECK(n == (due < max ? due : max));
 	for (size_t i = 0; i < n; i++) {
 		ref_pipe *p = ref_find(r, out[i]);
-		CHECK(p != NULL && to_cut(p, now));
+		CHECK(p != NULL && to_cut(p, now, over));
 		p->cut_ms = now != 0 ? now : 1;
 	}
 	if (close_them)
@@ -323,6 +342,41 @@ static void ev_cut(rove_gate *g, ref *r, input *in, uint64_t now)
 		}
 }
 
+/* Replies queued: handed (kind 0), taken back (1), written by nng (2),
+ * as the header says each counts; on a connection that is gone, nothing. */
+static void ev_queue(rove_gate *g, ref *r, input *in, uint64_t now, int kind)
+{
+	ref_pipe *p = ref_pick(r, in);
+	uint64_t bytes = (uint64_t)byte(in) * 16;
+	uint32_t id = p != NULL ? p->id : 1 + u16(in) % MAX_ID;
+
+	if (kind == 0) {
+		rove_gate_sent(g, id, bytes, now);
+		if (p != NULL && bytes > 0) {
+			if (p->handed == p->written)
+				p->waiting_ms = now != 0 ? now : 1;
+			p->handed += bytes;
+		}
+	} else if (kind == 1) {
+		rove_gate_unsent(g, id, bytes);
+		if (p != NULL) {
+			uint64_t back = p->handed - p->written < bytes ? p->handed - p->written : bytes;
+			p->handed -= back;
+			if (p->handed == p->written)
+				p->waiting_ms = 0;
+		}
+	} else {
+		/* nng's count only grows: from what it had */
+		if (p != NULL)
+			bytes += p->written;
+		rove_gate_written(g, id, bytes, now);
+		if (p != NULL && bytes > p->written) {
+			p->written = bytes < p->handed ? bytes : p->handed;
+			p->waiting_ms = p->handed == p->written ? 0 : (now != 0 ? now : 1);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static ref r;
@@ -330,17 +384,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rove_gate *g;
 	uint64_t now;
 
-	if (size < 2)
+	if (size < 3)
 		return 0;
 	peers_init();
 	memset(&r, 0, sizeof(r));
 	r.max = 1 + byte(&in) % MAX_GATE;
 	now = (uint64_t)byte(&in) * 1000; /* a monotonic clock may start at 0 */
+	r.cap = 1 + (uint64_t)byte(&in) * 64;
 	CHECK(rove_gate_new(&g, r.max) == ROVE_OK);
+	rove_gate_set_queue_cap(g, r.cap);
 	while (more(&in)) {
 		uint8_t ev = byte(&in);
 		ref_pipe *p;
-		switch (ev % 12) {
+		switch (ev % 15) {
 		case 0:
 		case 1:
 			ev_open(g, &r, &in, now);
@@ -398,11 +454,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ev_request(g, &r, &one, now);
 			}
 			break;
+		case 12:
+		case 13:
+		case 14:
+			ev_queue(g, &r, &in, now, ev % 15 - 12);
+			break;
 		default: {
-			static const uint64_t steps[] = {0, 1, 999, ROVE_MAX_IDLE_MS - 1, ROVE_MAX_IDLE_MS,
-							 ROVE_MAX_IDLE_MS + 1};
+			static const uint64_t steps[] = {0,
+							 1,
+							 999,
+							 ROVE_MAX_IDLE_MS - 1,
+							 ROVE_MAX_IDLE_MS,
+							 ROVE_MAX_IDLE_MS + 1,
+							 ROVE_MAX_QUEUED_WAIT_MS - 1,
+							 ROVE_MAX_QUEUED_WAIT_MS};
 			uint8_t b = byte(&in);
-			now += b < 192 ? steps[b % 6] : (uint64_t)(b - 191) * 1000;
+			now += b < 192 ? steps[b % 8] : (uint64_t)(b - 191) * 1000;
 			break;
 		}
 		}

@@ -14,6 +14,9 @@
  *       every entry until done, one JSON object a line:
  *       {"tag":"op|record|evict","coll":N,"id":".."} then {"cursor":N,"resets":N}
  *       (resets: replies that restarted the pull with a snapshot)
+ *   rove_probe URL USER TOKEN pull-request
+ *       prints, as hex, the first request of a bootstrap pull (cursor 0)
+ *       without connecting: for rove_raw send, a client that never reads
  *   rove_probe URL USER TOKEN raw HEX | raw-file PATH
  *       sends the bytes; prints the reply's type or error {"error":code,"text":..}
  *   push also takes --author NAME (an author claimed by the client),
@@ -362,6 +365,21 @@ int main(int argc, char **argv)
 	}
 	snprintf(a.user, sizeof(a.user), "%s", argv[2]);
 	snprintf(a.token, sizeof(a.token), "%s", argv[3]);
+	if (strcmp(argv[4], "pull-request") == 0 && argc == 5) {
+		rove_pull_req q;
+		rove_buf req;
+
+		memset(&q, 0, sizeof(q));
+		rove_uuid_new(&q.replica);
+		rove_buf_init(&req);
+		if (rove_enc_pull(&req, &a, &q) != ROVE_OK)
+			return 2;
+		for (size_t i = 0; i < req.len; i++)
+			printf("%02x", (unsigned char)req.data[i]);
+		printf("\n");
+		rove_buf_free(&req);
+		return 0;
+	}
 	if ((rv = nng_req0_open(&sock)) != 0) {
 		fprintf(stderr, "rove_probe: %s\n", nng_strerror(rv));
 		return 3;

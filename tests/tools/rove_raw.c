@@ -12,6 +12,10 @@
  *                            announces a message of TOTAL bytes (default
  *                            ROVE_MAX_REQUEST_BYTES), sends BYTES of it and
  *                            waits, never reading
+ *   rove_raw URL send HEX N [CONNS]
+ *                            opens CONNS connections (default 1), sends on
+ *                            each the request HEX (without its request
+ *                            id) N times, and never reads a reply
  *   rove_raw URL abort [N]   N times (default 1): connects, closes its
  *                            sending side, then resets the connection,
  *                            before the server's handshake reaches it
@@ -30,7 +34,9 @@
  * {"sent":n,"dropped":true|false,"ms":t}: n requests (flood) or bytes
  * (hold) written, whether the server closed the connection, and the
  * milliseconds from the start (flood) or from {"held"} (hold) to the
- * drop or the timeout. abort prints {"aborted":N}, close {"closed":N}.
+ * drop or the timeout. send prints {"sent":n,"dropped":d,"ms":t}: the
+ * requests written in all, the connections the server closed within the
+ * timeout (counted from the last write). abort prints {"aborted":N}, close {"closed":N}.
  * Exit status 0, 2 for a usage error, 3 when it cannot connect.
  */
 #define _GNU_SOURCE /* POLLRDHUP: the server closed while replies are unread */
@@ -307,6 +313,77 @@ static int do_hold(int fd, uint64_t bytes, uint64_t total)
 	return 0;
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Sends the request hex n times on each of conns connections, reading
+ * nothing; then waits for the server to close them. */
+static int do_send(const char *url, const char *hex, unsigned long n, unsigned long conns)
+{
+	size_t hl = strlen(hex), len, mlen;
+	uint8_t *msg;
+	int *fds;
+	unsigned long sent = 0, dropped = 0;
+	uint64_t start;
+	int rc = 0;
+
+	if (hl == 0 || hl % 2 != 0)
+		return 2;
+	len = hl / 2;
+	if ((msg = malloc(9 + 4 + len)) == NULL || (fds = calloc(conns, sizeof(*fds))) == NULL) {
+		fprintf(stderr, "rove_raw: out of memory\n");
+		return 3;
+	}
+	for (size_t i = 0; i < len; i++) {
+		int h = hex_value(hex[2 * i]), l = hex_value(hex[2 * i + 1]);
+		if (h < 0 || l < 0) {
+			fprintf(stderr, "rove_raw: send: HEX is not hexadecimal\n");
+			return 2;
+		}
+		msg[9 + 4 + i] = (uint8_t)(h * 16 + l);
+	}
+	for (unsigned long c = 0; c < conns; c++) {
+		if ((fds[c] = dial(url)) < 0)
+			return 3;
+		rc = write_all(fds[c], handshake, sizeof(handshake), timeout_ms());
+		for (unsigned long k = 0; rc == 0 && k < n; k++) {
+			uint8_t head[9];
+			size_t hlen = frame(head, 4 + len), off = 9 - hlen;
+			uint32_t id = 0x80000000u | (uint32_t)k;
+			memcpy(msg + off, head, hlen);
+			for (int i = 3; i >= 0; i--)
+				msg[9 + 3 - i] = (uint8_t)(id >> (8 * i));
+			rc = write_all(fds[c], msg + off, hlen + 4 + len, timeout_ms());
+			if (rc == 0)
+				sent++;
+		}
+		if (rc == 1)
+			dropped++;
+		rc = 0;
+	}
+	mlen = conns;
+	start = now_ms();
+	for (size_t c = 0; c < mlen; c++) {
+		uint64_t now = now_ms(), until = start + (uint64_t)timeout_ms();
+		if (wait_dropped(fds[c], now < until ? (int)(until - now) : 0))
+			dropped++;
+		close(fds[c]);
+	}
+	printf("{\"sent\":%lu,\"dropped\":%lu,\"ms\":%llu}\n", sent, dropped,
+	       (unsigned long long)(now_ms() - start));
+	free(fds);
+	free(msg);
+	return 0;
+}
+
 /* Ends the connection with a FIN, then a reset: the server, which speaks
  * first, then fails to send its handshake (EPIPE) if both arrive before
  * it does, which back-to-back connections make likely. */
@@ -344,7 +421,8 @@ static int do_close(const char *url, unsigned long n)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | abort [N] | close [N]\n");
+	fprintf(stderr, "usage: rove_raw URL flood N | hold BYTES [TOTAL] | send HEX N [CONNS] | abort [N] | "
+			"close [N]\n");
 	return 2;
 }
 
@@ -373,6 +451,15 @@ int main(int argc, char **argv)
 		if ((fd = dial(argv[1])) < 0)
 			return 3;
 		rc = do_hold(fd, bytes, total);
+	} else if (strcmp(argv[2], "send") == 0 && (argc == 5 || argc == 6)) {
+		unsigned long n = strtoul(argv[4], &end, 10);
+		unsigned long conns = 1;
+		if (*end != '\0' || n == 0)
+			return usage();
+		if (argc == 6 && ((conns = strtoul(argv[5], &end, 10)) == 0 || *end != '\0'))
+			return usage();
+		rc = do_send(argv[1], argv[3], n, conns);
+		return rc == 2 ? usage() : rc;
 	} else if (strcmp(argv[2], "abort") == 0 && (argc == 3 || argc == 4)) {
 		unsigned long n = argc == 4 ? strtoul(argv[3], &end, 10) : 1;
 		if ((argc == 4 && *end != '\0') || n == 0)

@@ -293,8 +293,68 @@ static void test_user_cap(void)
 	rove_gate_free(g);
 }
 
+/* Replies queued in nng: counted when handed, taken back when a send
+ * fails, gone as nng writes them or their connection closes; past the cap
+ * the gate says so, and cuts the connections whose replies have waited
+ * ROVE_MAX_QUEUED_WAIT_MS with none written - only then. */
+static void test_queued(void)
+{
+	rove_gate *g;
+	rove_peer a = v4(192, 0, 2, 9);
+	uint32_t out[8];
+	const uint64_t w = ROVE_MAX_QUEUED_WAIT_MS;
+
+	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
+	rove_gate_set_queue_cap(g, 1000);
+	for (uint32_t id = 1; id <= 4; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, id, &a, 1, NULL), ROVE_OK);
+		CHECK_EQ_INT(rove_gate_request(g, id, 1), ROVE_OK);
+	}
+	rove_gate_sent(g, 1, 600, 10); /* never read */
+	rove_gate_sent(g, 2, 300, 10); /* read, in two replies */
+	rove_gate_sent(g, 2, 300, 20);
+	rove_gate_sent(g, 99, 5000, 10); /* gone: not counted */
+	CHECK_EQ_INT(rove_gate_queued(g), 1200);
+	CHECK(rove_gate_over(g));
+	rove_gate_written(g, 2, 300, 30); /* the first written: progress */
+	CHECK_EQ_INT(rove_gate_queued(g), 900);
+	CHECK(!rove_gate_over(g));
+	rove_gate_sent(g, 3, 400, 40); /* its send fails: taken back */
+	CHECK(rove_gate_over(g));
+	rove_gate_unsent(g, 3, 400);
+	CHECK_EQ_INT(rove_gate_queued(g), 900);
+	rove_gate_sent(g, 4, 200, 50);
+	CHECK(rove_gate_over(g));
+	/* Over the cap: 1 has waited w since 10, 2 since 30 (its last
+	 * progress), 4 since 50. Done with their requests, none is idle. */
+	for (uint32_t id = 1; id <= 4; id++)
+		rove_gate_done(g, id, 10 + w - 1);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 10 + w - 1, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 10 + w, out, 8), 1);
+	CHECK_EQ_INT(out[0], 1);
+	/* Under the cap no connection is cut for waiting: 1 closes (nng
+	 * frees its reply), and 2 and 4 wait on. */
+	rove_gate_close(g, 1);
+	CHECK_EQ_INT(rove_gate_queued(g), 500);
+	CHECK(!rove_gate_over(g));
+	CHECK_EQ_INT(rove_gate_to_cut(g, 50 + w, out, 8), 0);
+	/* Statistics never pass what was handed, nor go back. */
+	rove_gate_written(g, 2, 10000, 60);
+	rove_gate_written(g, 2, 100, 61);
+	CHECK_EQ_INT(rove_gate_queued(g), 200);
+	rove_gate_written(g, 4, 200, 70);
+	CHECK_EQ_INT(rove_gate_queued(g), 0);
+	rove_gate_unsent(g, 4, 200); /* after it was written: nothing */
+	CHECK_EQ_INT(rove_gate_queued(g), 0);
+	rove_gate_close(g, 2);
+	rove_gate_close(g, 4);
+	CHECK_EQ_INT(rove_gate_queued(g), 0);
+	rove_gate_free(g);
+}
+
 int main(void)
 {
+	test_queued();
 	test_user_cap();
 	test_caps();
 	test_evict();
