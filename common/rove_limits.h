@@ -667,6 +667,10 @@
  * mid-renewal, its port taken meanwhile) tries again after 1 s, then
  * twice as long each time, up to this. */
 #define ROVE_MAX_ANEW_WAIT_MS 60000u
+/* Started anew and the metrics' address taken, roved serves syncs and
+ * tries the metrics again after this, then twice as long each time, up to
+ * ROVE_MAX_ANEW_WAIT_MS. */
+#define ROVE_METRICS_RETRY_MS 2000u
 
 /* ---- how the limits relate (checked when compiling) ---- */
 

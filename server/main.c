@@ -313,7 +313,7 @@ static int cmd_serve(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	rove_serve_opts so = {ROVED_DEFAULT_URL, NULL, NULL, 3600 * 1000, 0, NULL, NULL, NULL};
+	rove_serve_opts so = {.url = ROVED_DEFAULT_URL, .tick_ms = 3600 * 1000};
 	rove_engine e;
 	bool seen[256] = {false}, restart = false, anew, tls_bad = false;
 	int c, rc;
@@ -391,6 +391,9 @@ static int cmd_serve(int argc, char **argv)
 	rc = lock_dir(argv[optind]);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return EXIT_FAIL;
+	/* Started anew, syncs come before the metrics (a port taken in
+	 * the moment between kept syncs out too: attack seventy-five). */
+	so.metrics_later = anew;
 	if (rc == ROVE_OK && !may_serve(&so, &tls_bad)) {
 		if (!anew)
 			return tls_bad ? EXIT_USAGE : EXIT_FAIL;

@@ -1246,8 +1246,9 @@ int rove_serve_probe(const rove_serve_opts *opts)
 	 * while the database opens (t_clock's restart, now and then). */
 	int rc = rove_net_listen_check(opts->url);
 
-	if (rc == ROVE_OK && opts->metrics != NULL)
-		rc = rove_metrics_probe(opts->metrics);
+	if (rc == ROVE_OK && opts->metrics != NULL && rove_metrics_probe(opts->metrics) != ROVE_OK &&
+	    !opts->metrics_later)
+		rc = ROVE_EIO; /* said */
 	return rc;
 }
 
@@ -1357,11 +1358,31 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	}
 	if (rc == ROVE_OK && opts->metrics != NULL)
 		rc = rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics);
+	if (rc != ROVE_OK && metrics == NULL && opts->metrics_later && guard_started) {
+		rove_warn("serving syncs without the metrics for now; trying %s again in %u s", opts->metrics,
+			  ROVE_METRICS_RETRY_MS / 1000);
+		rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK) {
+		uint32_t retry_ms = ROVE_METRICS_RETRY_MS;
 		rove_info("serving on %s", url);
-		do
-			sigwait(&sigs, &sig);
-		while (sig == SIGUSR2 && !atomic_load(&s.restart)); /* none of ours */
+		do {
+			if (opts->metrics != NULL && metrics == NULL) {
+				/* The metrics' address, taken at the restart,
+				 * tried again now and then (1 s apart it was 8,000
+				 * lines a day of "cannot serve metrics"). */
+				struct timespec ts = {(time_t)(retry_ms / 1000), (long)(retry_ms % 1000) * 1000000L};
+				sig = sigtimedwait(&sigs, NULL, &ts);
+				if (sig < 0 && rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics) != ROVE_OK) {
+					retry_ms = retry_ms * 2 > ROVE_MAX_ANEW_WAIT_MS ? ROVE_MAX_ANEW_WAIT_MS
+											 : retry_ms * 2;
+					rove_warn("trying the metrics' address %s again in %u s", opts->metrics,
+						  retry_ms / 1000);
+				}
+			} else {
+				sigwait(&sigs, &sig);
+			}
+		} while (sig < 0 || (sig == SIGUSR2 && !atomic_load(&s.restart))); /* none of ours */
 		*restart = sig == SIGUSR2;
 		if (*restart)
 			rove_info("stopping, to start anew in place");

@@ -36,6 +36,10 @@ typedef struct rove_serve_opts {
 	uint64_t tick_ms;     /* periodic rules every tick_ms (0: never) */
 	uint32_t max_pipes;   /* the cap on connections in all (0: ROVE_MAX_PIPES) */
 	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
+	/* Started anew in place: a metrics address that cannot be listened
+	 * on (another process took the port in the moment between) does
+	 * not keep syncs out; it is tried again while they are served. */
+	bool metrics_later;
 	/* Closes the engine and starts roved anew in place at once,
 	 * returning only if it cannot: called with restart_arg instead of
 	 * returning when, on the way to a restart, nng cannot close its
@@ -47,9 +51,9 @@ typedef struct rove_serve_opts {
 
 /* Whether serving could start at opts' URL (a server answering on the
  * ipc:// path, a port another socket holds; rove_net_listen_check) and its
- * metrics address, neither listened on: said before the database is
- * opened, so that a serve that fails changes nothing. A rove error,
- * logged. */
+ * metrics address (unless metrics_later), neither listened on: said
+ * before the database is opened, so that a serve that fails changes
+ * nothing. A rove error, logged. */
 int rove_serve_probe(const rove_serve_opts *opts);
 
 /* Serves until SIGINT or SIGTERM arrives, or until the server should
