@@ -55,7 +55,8 @@ static const char targets_help[] =
 	"Each target of the month (default: this month, UTC) against the deals\n"
 	"the rep won that month (closed_on in it; a deal is credited to its\n"
 	"owner, whoever owns the customer now), with the percent reached, and\n"
-	"who is behind. CSV columns: user,period,target,won,percent,behind.\n"
+	"who is behind (a target of 0 has no percent: '-' here, 0 in JSON and\n"
+	"CSV). CSV columns: user,period,target,won,percent,behind.\n"
 	"A rep's replica holds only his customers and their deals (rule 1): a\n"
 	"deal he won on a customer since given to another is credited to him in\n"
 	"his manager's, an analyst's and an admin's report, not in his own.\n";
@@ -373,7 +374,10 @@ static int run_targets(rove_report_data *d, const report_args *a)
 			out_money(t[i].target, tt, sizeof(tt));
 			out_money(t[i].won, wt, sizeof(wt));
 			out_cell(out, t[i].user, KEY_WIDTH);
-			fprintf(out, " %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
+			if (t[i].target > 0)
+				fprintf(out, " %18s %18s %6" PRId64 "%%", tt, wt, t[i].percent);
+			else /* a target of nothing: no share of it (JSON: percent 0) */
+				fprintf(out, " %18s %18s %7s", tt, wt, "-");
 			if (t[i].behind) {
 				out_money(t[i].target - t[i].won, gap, sizeof(gap));
 				fprintf(out, "  BEHIND by %s", gap);

@@ -103,6 +103,7 @@ r mike customer delete "$b3"
 r mike target set alice --period "$MONTH" --amount 5000
 r mike target set bob --period "$MONTH" --amount 3200 # 37.5%: floor, not rounding
 r mike target set alice --period 2025-01 --amount 0.01
+r mike target set bob --period 2025-01 --amount 0 # met by nothing: no percent
 synced mike
 sync_all alice bob mike ana admin
 eq "$(r alice opportunity show "$pr" --json | jq -r .closed_on)" "$TODAY" "closed by the server, today"
@@ -149,7 +150,9 @@ targets=$(norm "[
 eq "$(report mike targets)" "$targets" "targets of this month (the default)"
 eq "$(report ana targets --period "$MONTH")" "$targets" "targets with --period"
 eq "$(report mike targets --period 2025-01)" \
-	'[{"behind":true,"percent":0,"period":"2025-01","target":1,"user":"alice","won":0}]' "another month"
+	'[{"behind":true,"percent":0,"period":"2025-01","target":1,"user":"alice","won":0},{"behind":false,"percent":0,"period":"2025-01","target":0,"user":"bob","won":0}]' "another month"
+r mike report targets --period 2025-01 >"$T/targets0.txt"
+grep -q "^bob .* 0.00 .* 0.00  *-$" "$T/targets0.txt" || fail "a target of 0 reads no percent: $(cat "$T/targets0.txt")"
 eq "$(r mike report targets --csv)" "user,period,target,won,percent,behind
 alice,$MONTH,500000,605000,121,false
 bob,$MONTH,320000,120000,37,true" "targets as CSV"
