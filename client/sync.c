@@ -909,6 +909,7 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 {
 	bool waiting = false, repairing = false;
 	uint64_t sent = 0;
+	int held = ROVE_OK; /* the push stopped by the server's rate */
 	int rc = rove_replica_recovering(r, &waiting);
 
 	if (rc == ROVE_OK)
@@ -922,11 +923,18 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
 		rc = push_all(r, c, resend || waiting, st);
+	/* Over the server's rate for this user (rate.h): the rest stays
+	 * pending, for a later sync; what others changed is pulled all the
+	 * same, and the sync then fails with it. */
+	if (rc == ROVE_ERATE) {
+		held = rc;
+		rc = ROVE_OK;
+	}
 	if (rc == ROVE_OK)
 		rc = pull_all(r, c, progress, st, cp);
 	/* what the sends make may be what a waiting refusal needs, and
 	 * settles orphans: once more (each is sent once: two rounds) */
-	for (int round = 0; rc == ROVE_OK && round < 2; round++) {
+	for (int round = 0; rc == ROVE_OK && held == ROVE_OK && round < 2; round++) {
 		sent = 0;
 		rc = orphans_settle(r, cp, &sent);
 		if (rc == ROVE_OK)
@@ -937,7 +945,7 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 		if (rc == ROVE_OK)
 			rc = pull_all(r, c, progress, st, cp);
 	}
-	return rc;
+	return rc != ROVE_OK ? rc : held;
 }
 
 int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *st)

@@ -30,6 +30,7 @@ static const char *const err_text[ROVE_ERR_COUNT] = {
 	[ROVE_ELOST] = "connection lost",
 	[ROVE_ECHANGED] = "changed by another process meanwhile",
 	[ROVE_EACCES] = "permission denied by the file system",
+	[ROVE_ERATE] = "too many changes in a short time; the next sync sends the rest",
 };
 
 static const char *const err_names[ROVE_ERR_COUNT] = {
@@ -59,6 +60,7 @@ static const char *const err_names[ROVE_ERR_COUNT] = {
 	[ROVE_ELOST] = "lost",
 	[ROVE_ECHANGED] = "changed",
 	[ROVE_EACCES] = "access",
+	[ROVE_ERATE] = "rate",
 };
 
 int rove_err_errno(int errnum)

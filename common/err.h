@@ -39,6 +39,7 @@ enum rove_err {
 	ROVE_ELOST = 23,      /* the connection was lost waiting for an answer, and the server is not reached again */
 	ROVE_ECHANGED = 24,   /* a replica changed since what a write was checked against was read */
 	ROVE_EACCES = 25,     /* a file or directory this user may not read or write */
+	ROVE_ERATE = 26,      /* too many changes from one user in a while; sent again later */
 	ROVE_ERR_COUNT /* one past the last; never renumber the codes above */
 };
 

@@ -33,6 +33,14 @@
 
 /* Ops in one push; a client with more pending ops sends several batches. */
 #define ROVE_MAX_PUSH_OPS 1000u
+/* Ops one user (other than an admin) may push at once, and how many more
+ * a second after (server/rate.h): a rep's import of 50,000 customers
+ * passes in one sync, and a flood of updates is held to 180,000 an hour
+ * (one rep sent 779,000 in 20 s, which every replica in scope pulled).
+ * Buckets of at most ROVE_RATE_USERS users are kept (5,000 reps fit). */
+#define ROVE_USER_OPS_BURST 50000u
+#define ROVE_USER_OPS_PER_S 50u
+#define ROVE_RATE_USERS 8192u
 
 /* Items (ops or snapshot records) the server puts in one pull reply, and the
  * byte budget it fills before closing the chunk. */

@@ -263,6 +263,7 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	e->runs = NULL;
 	e->nruns = 0;
 	e->seen = NULL;
+	e->rate = NULL;
 	atomic_init(&e->now_ms, 0);
 	atomic_init(&e->said_damaged, false);
 	e->time_saved = 0;
@@ -277,6 +278,8 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	if (rc == ROVE_OK && (e->seen = rove_seen_new()) == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK)
+		rc = rove_engine_set_rate(e, ROVE_USER_OPS_BURST, ROVE_USER_OPS_PER_S);
+	if (rc == ROVE_OK)
 		rc = repair(e);
 	if (rc == ROVE_OK)
 		rc = forget_clear_answers(e);
@@ -285,12 +288,28 @@ int rove_engine_open(rove_engine *e, const char *dir)
 	if (rc != ROVE_OK) {
 		rove_seen_free(e->seen);
 		e->seen = NULL;
+		rove_rate_free(e->rate);
+		e->rate = NULL;
 		rove_store_close(&e->st);
 		free(e->runs);
 		e->runs = NULL;
 		return rc;
 	}
 	pthread_rwlock_init(&e->map, NULL);
+	return ROVE_OK;
+}
+
+int rove_engine_set_rate(rove_engine *e, uint32_t burst, uint32_t per_s)
+{
+	rove_rate *r;
+	int rc = rove_rate_new(&r, burst, per_s);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rove_rate_free(e->rate);
+	e->rate = r;
+	e->rate_burst = burst;
+	e->rate_per_s = per_s;
 	return ROVE_OK;
 }
 
@@ -302,6 +321,8 @@ void rove_engine_close(rove_engine *e)
 		rove_warn("the users' last syncs of the last minute were not stored: %s", rove_strerror(rc));
 	rove_seen_free(e->seen);
 	e->seen = NULL;
+	rove_rate_free(e->rate);
+	e->rate = NULL;
 	rove_admin_import_forget(e);
 	rove_store_close(&e->st);
 	pthread_rwlock_destroy(&e->map);
@@ -1171,6 +1192,21 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		rove_engine_error(&job->reply, ROVE_EHISTORY,
 				  "this server's history is not the one the replica synced with");
 		return ROVE_OK;
+	}
+	/* A user's changes in a while (rate.h): admins load data. */
+	if (u->role != ROVE_ROLE_ADMIN && n > 0) {
+		uint64_t wait_ms;
+		if (!rove_rate_take(e->rate, rove_fnv1a(ROVE_FNV_BASIS, u->name, strlen(u->name)) | 1, n,
+				    rove_engine_now_ms(e), &wait_ms)) {
+			char text[ROVE_MAX_ERRMSG + 1];
+			snprintf(text, sizeof(text),
+				 "too many changes from %s in a short time (the server takes %u at once, then %u a "
+				 "second): none of these %u were taken; they stay on the replica and a sync in about "
+				 "%llu s sends them",
+				 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000);
+			rove_engine_error(&job->reply, ROVE_ERATE, text);
+			return ROVE_OK;
+		}
 	}
 	take_proof(e, &seen->clock);
 	op = malloc(sizeof(*op));

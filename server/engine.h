@@ -19,6 +19,7 @@
 #include "policy_store.h"
 #include "proof.h"
 #include "proto.h"
+#include "rate.h"
 #include "seen.h"
 #include "store.h"
 
@@ -53,6 +54,8 @@ typedef struct rove_engine {
 				 * last being this one; fixed after open */
 	size_t nruns;
 	rove_seen *seen;        /* users' syncs not stored yet (seen.h) */
+	rove_rate *rate;        /* each user's changes in a while (rate.h) */
+	uint32_t rate_burst, rate_per_s; /* its bounds (rove_engine_set_rate) */
 	atomic_bool said_damaged; /* a request failed on stored data that does
 				   * not decode: logged once */
 } rove_engine;
@@ -78,6 +81,10 @@ typedef struct rove_job {
 int rove_engine_init(const char *dir, const char *admin, char token[ROVE_TOKEN_HEX + 1]);
 /* Opens the database in dir and begins a new run of its history. */
 int rove_engine_open(rove_engine *e, const char *dir);
+/* Each user (but admins) pushes at most burst ops at once, then per_s a
+ * second (rate.h; ROVE_USER_OPS_BURST and ROVE_USER_OPS_PER_S unless
+ * set: a test's setting). Before serving. ROVE_ENOMEM. */
+int rove_engine_set_rate(rove_engine *e, uint32_t burst, uint32_t per_s);
 /* Stores the users' syncs noted in memory (rove_engine_flush), then
  * closes. */
 void rove_engine_close(rove_engine *e);

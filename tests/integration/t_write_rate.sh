@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One user's flood of changes is held to a rate: one rep sent 779,000
+# updates of one customer in 20 s, which every replica in scope pulled
+# (attack seventy-four). Each user but an admin pushes at most
+# ROVE_USER_OPS_BURST ops at once, then ROVE_USER_OPS_PER_S a second
+# (here 3,000 and 50). A sync over it is refused with the reason, keeps
+# the rest pending, still pulls what others changed, and exits 1; a later
+# sync sends the rest, nothing lost. Another rep and the admin are not
+# held by it.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+server_start ROVE_USER_OPS_BURST=3000 ROVE_USER_OPS_PER_S=50
+admin_replica
+territories east
+users wang:rep:east li:rep:east
+r wang sync >/dev/null
+r li sync >/dev/null
+
+# The admin gives wang a customer he has not pulled yet.
+x=$(r admin customer add --name "Given Co" --phone 13900000001 --territory east)
+r admin sync >/dev/null
+r admin admin reassign --customer "$x" --to wang >/dev/null
+
+# wang imports 3,500 customers: 3,000 pass, 500 wait.
+customers_csv "$T/wang.csv" 3500 Wang 1380
+r wang import customers "$T/wang.csv" >/dev/null
+code=0
+r wang sync --json >"$T/out" 2>"$T/err" || code=$?
+eq "$code" 1 "a sync over the rate fails (stdout: $(cat "$T/out"); stderr: $(cat "$T/err"))"
+grep -q "too many changes from wang in a short time" "$T/err" || fail "why it failed: $(cat "$T/err")"
+r wang customer show "$x" >/dev/null || fail "the held sync pulled nothing: $(cat "$T/err")"
+eq "$(r wang status --json | jq .pending)" 500 "the rest is pending"
+
+# Another rep, and the admin, are not held by wang's rate.
+customers_csv "$T/li.csv" 10 Li 1370
+r li import customers "$T/li.csv" >/dev/null
+eq "$(r li sync --json | jq .accepted)" 10 "li's changes pass"
+awk 'BEGIN { print "name,phone,territory"; for (i = 1; i <= 4000; i++) printf "Admin %d,1360%07d,east\n", i, i }' \
+	>"$T/admin.csv"
+r admin import customers "$T/admin.csv" >/dev/null
+eq "$(r admin sync --json | jq .accepted)" 4000 "an admin's load is not held"
+
+# The rest goes once the bucket holds it again (500 at 50 a second).
+deadline=$((SECONDS + 40))
+until r wang sync >/dev/null 2>"$T/err"; do
+	[ $SECONDS -lt $deadline ] || fail "wang's last changes never went: $(cat "$T/err")"
+	grep -q "too many changes from wang" "$T/err" || fail "another failure: $(cat "$T/err")"
+	sleep 2
+done
+eq "$(r wang status --json | jq .pending)" 0 "nothing pending"
+r admin sync >/dev/null
+eq "$(r admin customer list --json | jq '[.[] | select(.name | startswith("Wang "))] | length')" 3500 \
+	"every one of wang's customers reached the server"
+echo ok

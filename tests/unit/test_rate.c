@@ -1,0 +1,61 @@
+/* Each user's bucket of changes (server/rate.h): a burst at once, then a
+ * rate; users apart; the table bounded. */
+#include "check.h"
+#include "err.h"
+#include "rate.h"
+#include "rove_limits.h"
+
+static void test_bucket(void)
+{
+	rove_rate *r;
+	uint64_t wait;
+
+	CHECK_EQ_INT(rove_rate_new(&r, 3000, 50), ROVE_OK);
+	CHECK(rove_rate_take(r, 7, 1000, 1000, &wait));
+	CHECK(rove_rate_take(r, 7, 2000, 1000, &wait));
+	CHECK_EQ_INT(wait, 0);
+	/* empty: 1,000 more need 20 s at 50 a second */
+	CHECK(!rove_rate_take(r, 7, 1000, 1000, &wait));
+	CHECK_EQ_INT(wait, 20000);
+	/* another user has a bucket of his own */
+	CHECK(rove_rate_take(r, 8, 3000, 1000, &wait));
+	/* 19.99 s later: 999.5 ops, not enough; nothing taken by asking */
+	CHECK(!rove_rate_take(r, 7, 1000, 20990, &wait));
+	CHECK_EQ_INT(wait, 10);
+	CHECK(rove_rate_take(r, 7, 1000, 21000, &wait));
+	CHECK(!rove_rate_take(r, 7, 1, 21000, &wait));
+	CHECK_EQ_INT(wait, 20);
+	/* refilled, never past the burst */
+	CHECK(rove_rate_take(r, 7, 3000, 21000 + 3600000, &wait));
+	CHECK(!rove_rate_take(r, 7, 1, 21000 + 3600000, &wait));
+	rove_rate_free(r);
+}
+
+/* Users past the table's size: those refilled make room; when none can,
+ * a newcomer passes unmetered. */
+static void test_many(void)
+{
+	rove_rate *r;
+	uint64_t wait;
+
+	CHECK_EQ_INT(rove_rate_new(&r, ROVE_MAX_PUSH_OPS, 1), ROVE_OK);
+	for (uint64_t u = 1; u <= ROVE_RATE_USERS; u++)
+		CHECK(rove_rate_take(r, u * 0x9e3779b97f4a7c15ull | 1, ROVE_MAX_PUSH_OPS, 0, &wait));
+	/* each of them empty: the next one finds no room, and passes */
+	CHECK(!rove_rate_take(r, 1 * 0x9e3779b97f4a7c15ull | 1, 1, 0, &wait));
+	CHECK(rove_rate_take(r, 12345, ROVE_MAX_PUSH_OPS, 0, &wait));
+	CHECK(rove_rate_take(r, 12345, ROVE_MAX_PUSH_OPS, 0, &wait));
+	/* once they have refilled, they are dropped to make room, and the
+	 * newcomer is metered again */
+	CHECK(rove_rate_take(r, 12345, ROVE_MAX_PUSH_OPS, 1000000, &wait));
+	CHECK(!rove_rate_take(r, 12345, 1, 1000000, &wait));
+	CHECK(rove_rate_take(r, 1 * 0x9e3779b97f4a7c15ull | 1, ROVE_MAX_PUSH_OPS, 1000000, &wait));
+	rove_rate_free(r);
+}
+
+int main(void)
+{
+	test_bucket();
+	test_many();
+	return check_done("test_rate");
+}
