@@ -70,12 +70,6 @@ static int same_name(const char *name, taken_ctx *t)
 	return ROVE_EEXIST; /* found: stop */
 }
 
-static int login_taken(const char *login, int role, void *arg)
-{
-	(void)role;
-	return same_name(login, arg);
-}
-
 static int code_taken(const char *code, void *arg)
 {
 	return same_name(code, arg);
@@ -84,11 +78,20 @@ static int code_taken(const char *code, void *arg)
 /* A user whose login is name but for case, into found (empty if none). */
 static int user_like(admin_ctx *a, const char *name, char found[ROVE_MAX_NAME + 1])
 {
-	taken_ctx t = {name, ""};
-	int rc = rove_store_each_user(&a->e->st, a->txn, login_taken, &t);
+	return rove_store_user_like(&a->e->st, a->txn, name, found);
+}
 
-	snprintf(found, ROVE_MAX_NAME + 1, "%s", t.found);
-	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+/* Refuses login, which names no user (in_terr: none the requester may
+ * see), saying to an admin the login it differs from only in case:
+ * logins are exact ('WANG' is no user when 'wang' is one). */
+static int no_user(admin_ctx *a, const char *login, bool in_terr)
+{
+	char like[ROVE_MAX_NAME + 1] = "";
+
+	if (a->u->role == ROVE_ROLE_ADMIN && user_like(a, login, like) != ROVE_OK)
+		like[0] = '\0';
+	return refuse(a, ROVE_ENOTFOUND, "no user '%s'%s%s%s%s", login, in_terr ? " in your territories" : "",
+		      like[0] != '\0' ? " (logins are exact: '" : "", like, like[0] != '\0' ? "')" : "");
 }
 
 /* A territory whose code is name but for case, into found. */
@@ -313,7 +316,7 @@ static int set_assignment(admin_ctx *a, const char *login, const char *code, boo
 	int rc = get_user(a, login, &u, hash);
 
 	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", login);
+		return no_user(a, login, false);
 	if (rc != ROVE_OK)
 		return rc;
 	if (code_get(a, code, &id) != ROVE_OK)
@@ -360,7 +363,7 @@ static int holds(admin_ctx *a, const char *login, const char *code, bool *held)
 
 	*held = false;
 	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", login);
+		return no_user(a, login, false);
 	for (uint32_t i = 0; rc == ROVE_OK && i < u.nterr && !*held; i++)
 		*held = strcmp(u.terr[i], code) == 0;
 	return rc;
@@ -525,7 +528,7 @@ static int manager_sees_user(admin_ctx *a, const char *login, const char *owns_i
 		rc = rove_policy_has_left(&pc, login, owns_in, &visible);
 	if (rc == ROVE_OK && !visible) {
 		*seen = false;
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s' in your territories", login);
+		return no_user(a, login, true);
 	}
 	return rc;
 }
@@ -666,7 +669,7 @@ static int cmd_reassign_territory(admin_ctx *a)
 		return rc;
 	rc = get_user(a, from, &fu, fhash);
 	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", from);
+		return no_user(a, from, false);
 	if (rc == ROVE_OK)
 		rc = rove_policy_reassign_territory(&pc, a->u, code, &fu, to, &v);
 	if (rc != ROVE_OK)
@@ -852,8 +855,7 @@ static int visible_user(admin_ctx *a, const char *login, rove_user *t, uint8_t h
 	if (rc == ROVE_OK)
 		rc = user_view(a, t, &visible, view);
 	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !visible))
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'%s", login,
-			      a->u->role == ROVE_ROLE_ADMIN ? "" : " in your territories");
+		return no_user(a, login, a->u->role != ROVE_ROLE_ADMIN);
 	return rc;
 }
 
@@ -886,7 +888,7 @@ static int set_disabled(admin_ctx *a, bool disable)
 	int rc = get_user(a, a->args[0], &t, hash);
 
 	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", a->args[0]);
+		return no_user(a, a->args[0], false);
 	if (rc != ROVE_OK)
 		return rc;
 	if (t.disabled == disable)
@@ -925,7 +927,7 @@ static int cmd_user_token(admin_ctx *a)
 	int rc = get_user(a, a->args[0], &t, hash);
 
 	if (rc == ROVE_ENOTFOUND)
-		return refuse(a, ROVE_ENOTFOUND, "no user '%s'", a->args[0]);
+		return no_user(a, a->args[0], false);
 	if (rc == ROVE_OK)
 		rc = rove_token_new(token);
 	if (rc != ROVE_OK)

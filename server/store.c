@@ -507,6 +507,32 @@ int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *ar
 	return rc;
 }
 
+typedef struct like_ctx {
+	const char *name;
+	char *found;
+} like_ctx;
+
+static int login_like(const char *login, int role, void *arg)
+{
+	like_ctx *l = arg;
+
+	(void)role;
+	if (!rove_name_same(login, strlen(login), l->name, strlen(l->name)))
+		return ROVE_OK;
+	snprintf(l->found, ROVE_MAX_NAME + 1, "%s", login);
+	return ROVE_EEXIST; /* found: stop */
+}
+
+int rove_store_user_like(rove_store *st, MDB_txn *txn, const char *name, char found[ROVE_MAX_NAME + 1])
+{
+	like_ctx l = {name, found};
+	int rc;
+
+	found[0] = '\0';
+	rc = rove_store_each_user(st, txn, login_like, &l);
+	return rc == ROVE_EEXIST ? ROVE_OK : rc;
+}
+
 int rove_store_oplog_get(rove_store *st, MDB_txn *txn, uint64_t seq, rove_op *op, MDB_val *raw)
 {
 	uint8_t key[8];

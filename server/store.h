@@ -288,6 +288,10 @@ int rove_store_user_put(rove_store *st, MDB_txn *txn, const rove_user *u,
  * order; the logins are read first, so fn may write users. */
 typedef int (*rove_user_fn)(const char *login, int role, void *arg);
 int rove_store_each_user(rove_store *st, MDB_txn *txn, rove_user_fn fn, void *arg);
+/* The login of a user whose login is name but for ASCII case, into found
+ * (empty if none): logins are unique ignoring case, and exact otherwise.
+ * A walk of the users (administration and refusals are rare). */
+int rove_store_user_like(rove_store *st, MDB_txn *txn, const char *name, char found[ROVE_MAX_NAME + 1]);
 
 /* ---- records ---- */
 

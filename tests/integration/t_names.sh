@@ -35,6 +35,19 @@ expect_refused "roved init as the server's own name" "invalid admin name 'roved'
 	"$ROVED_BIN" init "$T/srv3" --admin roved
 tok=$("$ROVED_BIN" init "$T/srv4" --admin "li.wei@hq" 2>/dev/null)
 eq "${#tok}" "64" "roved init with a login user.add takes"
+# Logins are exact: 'WANG' names no user, and an admin is told the one
+# it differs from only in case (a manager is not: he may not see wang).
+expect_refused "an admin's request naming WANG" "no user 'WANG' (logins are exact: 'wang')" \
+	r admin admin user show WANG
+c=$(r admin customer add --name "Pool Co" --phone 13800000077 --territory east.sh)
+r admin sync >/dev/null
+expect_refused "a reassignment to WANG" "no user 'WANG' (logins are exact: 'wang')" \
+	r admin admin reassign --customer "$c" --to WANG
+users mike:manager:east
+r mike sync >/dev/null
+expect_refused "a manager's reassignment to WANG" "no user 'WANG' in your territories" \
+	r mike admin reassign --customer "$c" --to WANG
+grep -q "exact" "$T/err" && fail "a manager was told of wang: $(cat "$T/err")"
 # Different names are still welcome.
 r admin admin user add wang2 --role rep --territory east.sh >/dev/null
 r admin admin territory add east.sz --name Suzhou --parent east >/dev/null
