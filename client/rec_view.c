@@ -507,7 +507,8 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
-		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format)\n"
+		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format;\n"
+		   "                  full-width letters and digits as their ASCII)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
 		   "  --limit N       at most N\n"
 		   "  --wide          whole ids (else the last %d characters, which any\n"
@@ -672,7 +673,13 @@ static int warn_unknown_territory(rove_replica *r, const char *code)
 int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 {
 	if (lc->search != NULL) {
-		size_t d = 0;
+		size_t d = 0, len = strlen(lc->search);
+		/* "ＡＣＭＥ １３８" typed in an input method's full-width
+		 * mode finds ACME 138 (attack seventy-three) */
+		if (len < sizeof(lc->search_folded)) {
+			rove_text_fold_width(lc->search, len, lc->search_folded, sizeof(lc->search_folded));
+			lc->search = lc->search_folded;
+		}
 		for (const char *p = lc->search; *p != '\0' && d < ROVE_MAX_STR; p++)
 			if (isdigit((unsigned char)*p))
 				lc->search_digits[d++] = *p;

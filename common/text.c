@@ -48,6 +48,29 @@ size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	(void)outlen; /* the check below only */
+	assert(outlen > len);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = rove_utf8_next(s + i, len - i, &cp);
+		if (cp >= 0xff01 && cp <= 0xff5e) {
+			out[o++] = (char)(cp - 0xfee0);
+		} else if (cp == 0x3000) {
+			out[o++] = ' ';
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 bool rove_text_is_control(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||

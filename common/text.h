@@ -32,6 +32,13 @@
  * Unicode recommends. */
 size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp);
 
+/* s (len bytes) with the full-width forms of ASCII (U+FF01 to U+FF5E:
+ * what a Chinese input method types in its full-width mode, "１３８" for
+ * "138") and the ideographic space (U+3000) made their ASCII, into out
+ * (outlen bytes, at least len + 1: the result is never longer); the rest
+ * as it is. Returns the result's length. */
+size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen);
+
 /* True for what text must not hold: C0 controls, DEL, C1 controls, the
  * line and paragraph separators and the bidirectional embedding,
  * override and isolate controls (text that reads other than it is). */

@@ -1373,8 +1373,8 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		do {
 			if (opts->metrics != NULL && metrics == NULL) {
 				/* The metrics' address, taken at the restart,
-				 * tried again now and then (1 s apart it was 8,000
-				 * lines a day of "cannot serve metrics"). */
+				 * tried again 2 s, 4 s ... up to a minute apart
+				 * (each failure is a line of the log). */
 				struct timespec ts = {(time_t)(retry_ms / 1000), (long)(retry_ms % 1000) * 1000000L};
 				sig = sigtimedwait(&sigs, NULL, &ts);
 				if (sig < 0 && rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics) != ROVE_OK) {

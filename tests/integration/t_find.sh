@@ -31,6 +31,9 @@ eq "$(r mike customer list --search "+86 21 5555 0101" --json | ids)" "$b" "--se
 r wang customer set "$a" tax_id=91310000MA1BD00019
 eq "$(r wang customer list --search "9131-0000-ma1b" --json | ids)" "$a" "--search of a tax id as people write it"
 eq "$(r mike customer list --search "5555 0101" --json | ids)" "$b" "--search finds a phone by its digits"
+# typed in an input method's full-width mode (attack seventy-three)
+eq "$(r mike customer list --search ＳＴＥＥＬ --json | ids)" "$a" "--search of full-width letters"
+eq "$(r mike customer list --search "１３８　００００　１１１１" --json | ids)" "$a" "--search of full-width digits and spaces"
 eq "$(r mike customer list --search nothing-like-it --json)" "[]" "--search with no match"
 # --mine, --owner, --pool, --tier, --territory (a subtree), combined.
 eq "$(r wang customer list --mine --json | jq length)" "2" "wang's own"

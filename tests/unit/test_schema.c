@@ -1249,8 +1249,33 @@ static void test_numbers(void)
 	CHECK(rove_text_seconds_ms("18446744073709551.6150", UINT64_MAX, &v) && v == UINT64_MAX);
 }
 
+/* Full-width ASCII forms and the ideographic space made ASCII; the rest,
+ * ill-formed bytes too, kept as they are. */
+static void test_fold_width(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"ＡＣＭＥ", "ACME"},
+		{"１３８　００００", "138 0000"},
+		{"！～", "!~"},                    /* U+FF01 and U+FF5E, the ends */
+		{"\xef\xbc\x80\xef\xbd\x9f", "\xef\xbc\x80\xef\xbd\x9f"}, /* U+FF00 and U+FF5F: outside */
+		{"钢铁 Steel", "钢铁 Steel"},
+		{"a\xef\xbc", "a\xef\xbc"}, /* truncated: kept */
+		{"", ""},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = rove_text_fold_width(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+		CHECK_EQ_INT(n, strlen(cases[i].out));
+		CHECK(strcmp(out, cases[i].out) == 0);
+	}
+}
+
 int main(void)
 {
+	test_fold_width();
 	test_numbers();
 	test_utf8();
 	test_text_check();
