@@ -538,11 +538,15 @@
  * in more round trips), and a connection whose replies have waited
  * ROVE_MAX_QUEUED_WAIT_MS without one being written is cut. What nng
  * has written is read from its statistics at most every
- * ROVE_WRITTEN_POLL_MS, and every guard period while any is queued. */
+ * ROVE_WRITTEN_POLL_MS, and every guard period while a quarter of the
+ * cap or more is queued. */
 #define ROVE_MAX_QUEUED_REPLY_BYTES (256u * 1024u * 1024u)
 #define ROVE_LEAN_CHUNK_BYTES (64u * 1024u)
 #define ROVE_MAX_QUEUED_WAIT_MS 10000
 #define ROVE_WRITTEN_POLL_MS 100
+/* ... and only from this many bytes queued: below it, a reply counts
+ * until its connection closes (serve.c, poll_written). */
+#define ROVE_WRITTEN_POLL_FROM_BYTES (ROVE_MAX_QUEUED_REPLY_BYTES / 4)
 /* Once the replies queued have reached this and fallen to a quarter of
  * it, roved gives the memory freed back to the system (serve.c). */
 #define ROVE_TRIM_AFTER_BYTES (64u * 1024u * 1024u)
