@@ -563,6 +563,7 @@ static void user_text(const user_row *u)
  * order, by login) and limit 0 keep them all. */
 typedef struct user_find {
 	const char *search;
+	char folded[ROVE_MAX_STR + 1]; /* search, full-width forms made ASCII (logins are ASCII) */
 	char sort[16];
 	bool desc;
 	uint64_t limit;
@@ -604,7 +605,12 @@ static bool user_find_opt(user_find *f, char what, const char *arg)
 	uint64_t n = 0;
 
 	if (what == 's') {
+		size_t len = strlen(arg);
 		f->search = arg;
+		if (len < sizeof(f->folded)) {
+			rove_text_fold_width(arg, len, f->folded, sizeof(f->folded));
+			f->search = f->folded;
+		}
 		return true;
 	}
 	if (what == 'l') {
@@ -796,7 +802,7 @@ static int user_list_or_show(rove_cli *cli, int argc, char **argv)
 	bool show = strcmp(argv[2], "show") == 0, json = false;
 	const char *login = NULL;
 	kept_lines k = {{0}, 0, false};
-	user_find find = {NULL, "", false, 0};
+	user_find find = {.search = NULL};
 	int status, rc;
 
 	if (!parse_user_args(argc, argv, show ? user_show_help : user_list_help, show, &login, &json, &status,
@@ -852,7 +858,7 @@ int cmd_admin_users(rove_cli *cli, const char *login, cli_admin_user_fn fn, void
 
 int cmd_admin_users_why(rove_cli *cli, const char *login, cli_admin_user_fn fn, void *arg, char *why, size_t whylen)
 {
-	static const user_find no_find = {NULL, "", false, 0};
+	static const user_find no_find = {.search = NULL};
 	kept_lines k = {{0}, 0, false};
 	user_row *u;
 	rove_buf copy;

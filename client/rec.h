@@ -168,6 +168,8 @@ typedef struct rec_list_ctx {
 	/* list's filters (rec_list; NULL, false or 0: none) */
 	const char *search;      /* lower case: a substring of a text field */
 	char search_folded[ROVE_MAX_STR + 1]; /* search as given, full-width forms made ASCII */
+	const char *search_given; /* as given, when folding changed it (else NULL): matched too */
+	char search_given_low[ROVE_MAX_STR + 1]; /* that in ASCII lower case ("" if none) */
 	char search_digits[ROVE_MAX_STR + 1]; /* its digits: in a phone, any format */
 	char search_phone[ROVE_MAX_STR + 1];  /* the digits of its phone form
 					       * (rove_phone_normalise): +86 or 0086 */

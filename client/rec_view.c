@@ -82,7 +82,7 @@ static void phone_digits(const char *phone, char *out)
  * letters. */
 static bool value_match(const rec_list_ctx *lc, int type, const char *v)
 {
-	if (text_has(v, lc->search))
+	if (text_has(v, lc->search) || (lc->search_given != NULL && text_has(v, lc->search_given)))
 		return true;
 	if (type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
 		char d[ROVE_MAX_STR + 1];
@@ -131,6 +131,7 @@ static bool kept_match(const uint8_t *fields, size_t len, void *arg)
 	const rec_list_ctx *lc = arg;
 
 	return bytes_have(fields, len, lc->search_low, NULL) ||
+	       (lc->search_given_low[0] != '\0' && bytes_have(fields, len, lc->search_given_low, NULL)) ||
 	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits, lc->search_low)) ||
 	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone, lc->search_digits)) ||
 	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low, lc->search_low));
@@ -508,7 +509,7 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 	}
 	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
 		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format;\n"
-		   "                  full-width letters and digits as their ASCII)\n"
+		   "                  full-width letters, digits and signs found as ASCII too)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
 		   "  --limit N       at most N\n"
 		   "  --wide          whole ids (else the last %d characters, which any\n"
@@ -675,9 +676,16 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 	if (lc->search != NULL) {
 		size_t d = 0, len = strlen(lc->search);
 		/* "ＡＣＭＥ １３８" typed in an input method's full-width
-		 * mode finds ACME 138 (attack seventy-three) */
-		if (len < sizeof(lc->search_folded)) {
-			rove_text_fold_width(lc->search, len, lc->search_folded, sizeof(lc->search_folded));
+		 * mode finds ACME 138 (attack seventy-three), and still what
+		 * is stored in full-width forms, as given (attack
+		 * seventy-eight: "（集团）" found nothing) */
+		lc->search_given = NULL;
+		lc->search_given_low[0] = '\0';
+		if (len < sizeof(lc->search_folded) &&
+		    rove_text_fold_width(lc->search, len, lc->search_folded, sizeof(lc->search_folded)) != len) {
+			lc->search_given = lc->search;
+			for (size_t i = 0; i <= len; i++)
+				lc->search_given_low[i] = (char)tolower((unsigned char)lc->search[i]);
 			lc->search = lc->search_folded;
 		}
 		for (const char *p = lc->search; *p != '\0' && d < ROVE_MAX_STR; p++)
@@ -769,6 +777,23 @@ static bool limit_arg(rec_list_ctx *lc, const char *arg)
 	return true;
 }
 
+/* A --search: text, not bytes that are no UTF-8 (which matched any
+ * stored character holding them, attack seventy-eight). Said. */
+static bool search_arg(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		i += rove_utf8_next(arg + i, len - i, &cp);
+		if (cp == ROVE_UTF8_BAD) {
+			rove_error("--search takes UTF-8 text; '%s' is not", rove_text_quote(arg, len, (char[ROVE_TEXT_QUOTE_BUF]){0}));
+			return false;
+		}
+	}
+	return true;
+}
+
 int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MAX_FIELD_NAME + 1])
 {
 	static const struct option history_opts[] = {
@@ -791,6 +816,8 @@ int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MA
 			lc->json = true;
 			break;
 		case OPT_SEARCH:
+			if (!search_arg(o.arg))
+				return REC_ARGS_USAGE;
 			lc->search = o.arg;
 			break;
 		case OPT_SORT:
@@ -842,6 +869,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			lc.parent = o.arg;
 			break;
 		case OPT_SEARCH:
+			ok = search_arg(o.arg);
 			lc.search = o.arg;
 			break;
 		case OPT_SORT:
