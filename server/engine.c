@@ -1164,6 +1164,56 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 	return rc;
 }
 
+/* Milliseconds of a clock that never goes back, for the rate's
+ * buckets: the server's own time (rove_engine_now_ms) stands still after
+ * the wall clock was set back, and so would their refill (attack
+ * seventy-eight). */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t rate_key(const rove_user *u)
+{
+	return rove_fnv1a(ROVE_FNV_BASIS, u->name, strlen(u->name)) | 1;
+}
+
+bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, rove_buf *reply)
+{
+	char text[ROVE_MAX_ERRMSG + 1];
+	uint64_t wait_ms;
+
+	if (u->role == ROVE_ROLE_ADMIN || n == 0 || rove_rate_take(e->rate, rate_key(u), n, mono_ms(), &wait_ms))
+		return true;
+	if (n == 1)
+		snprintf(text, sizeof(text),
+			 "too many changes from %s in a short time (the server takes %u at once, then %u a second; "
+			 "a reassignment counts every change it makes): refused; try again in about %llu s",
+			 u->name, e->rate_burst, e->rate_per_s, (unsigned long long)(wait_ms + 999) / 1000);
+	else
+		snprintf(text, sizeof(text),
+			 "too many changes from %s in a short time (the server takes %u at once, then %u a second): "
+			 "none of these %u was taken; they stay on the replica, and a sync in about %llu s sends "
+			 "them (the next %u)",
+			 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000, n);
+	rove_engine_error(reply, ROVE_ERATE, text);
+	return false;
+}
+
+void rove_engine_rate_start_empty(rove_engine *e)
+{
+	rove_rate_start_empty(e->rate, mono_ms());
+}
+
+void rove_engine_rate_charge(rove_engine *e, const rove_user *u, uint64_t n)
+{
+	if (u->role != ROVE_ROLE_ADMIN && n > 0)
+		rove_rate_charge(e->rate, rate_key(u), n, mono_ms());
+}
+
 static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
 {
 	rove_msg *m = &job->msg;
@@ -1194,20 +1244,8 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		return ROVE_OK;
 	}
 	/* A user's changes in a while (rate.h): admins load data. */
-	if (u->role != ROVE_ROLE_ADMIN && n > 0) {
-		uint64_t wait_ms;
-		if (!rove_rate_take(e->rate, rove_fnv1a(ROVE_FNV_BASIS, u->name, strlen(u->name)) | 1, n,
-				    rove_engine_now_ms(e), &wait_ms)) {
-			char text[ROVE_MAX_ERRMSG + 1];
-			snprintf(text, sizeof(text),
-				 "too many changes from %s in a short time (the server takes %u at once, then %u a "
-				 "second): none of these %u were taken; they stay on the replica and a sync in about "
-				 "%llu s sends them",
-				 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000);
-			rove_engine_error(&job->reply, ROVE_ERATE, text);
-			return ROVE_OK;
-		}
-	}
+	if (!rove_engine_rate_take(e, u, n, &job->reply))
+		return ROVE_OK;
 	take_proof(e, &seen->clock);
 	op = malloc(sizeof(*op));
 	w = rove_apply_work_new();

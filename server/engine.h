@@ -85,6 +85,10 @@ int rove_engine_open(rove_engine *e, const char *dir);
  * second (rate.h; ROVE_USER_OPS_BURST and ROVE_USER_OPS_PER_S unless
  * set: a test's setting). Before serving. ROVE_ENOMEM. */
 int rove_engine_set_rate(rove_engine *e, uint32_t burst, uint32_t per_s);
+/* Started anew in place: every user's bucket starts as if emptied now
+ * (rate.h, rove_rate_start_empty), so that a restart a client forces
+ * gives no one a fresh burst (attack seventy-eight). */
+void rove_engine_rate_start_empty(rove_engine *e);
 /* Stores the users' syncs noted in memory (rove_engine_flush), then
  * closes. */
 void rove_engine_close(rove_engine *e);

@@ -30,9 +30,17 @@ typedef struct rove_rate rove_rate;
 int rove_rate_new(rove_rate **out, uint32_t burst, uint32_t per_s);
 void rove_rate_free(rove_rate *r);
 
-/* Takes n ops from user's bucket at now_ms (a clock that never goes
- * back): true if it held them; else false, nothing taken, and *wait_ms
- * says when it will hold them. */
+/* Takes n ops from user's bucket at now_ms (a monotonic clock's ms:
+ * the wall clock set back would stop the refill): true if it held them;
+ * else false, nothing taken, and *wait_ms says when it will hold them. */
 bool rove_rate_take(rove_rate *r, uint64_t user, uint32_t n, uint64_t now_ms, uint64_t *wait_ms);
+/* Charges n ops written for user (a manager's reassignment: how many is
+ * known only once it is done) to the bucket, below empty if need be: the
+ * debt is paid at the rate before the next take passes. */
+void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms);
+/* From now_ms on, a bucket made anew holds what it would had it been
+ * emptied at now_ms (roved started anew in place: what its users had
+ * taken is not known, and a client can cause such a restart). */
+void rove_rate_start_empty(rove_rate *r, uint64_t now_ms);
 
 #endif

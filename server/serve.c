@@ -1295,6 +1295,8 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	    rove_engine_set_rate(e, knob("ROVE_USER_OPS_BURST", ROVE_MAX_PUSH_OPS, ROVE_USER_OPS_BURST, " ops"),
 				 knob("ROVE_USER_OPS_PER_S", 1, ROVE_USER_OPS_PER_S, " ops a second")) != ROVE_OK)
 		return ROVE_ENOMEM;
+	if (opts->anew)
+		rove_engine_rate_start_empty(e);
 	s.max_pipes = fit_fd_limit(opts->max_pipes != 0 ? opts->max_pipes : ROVE_MAX_PIPES, opts->metrics != NULL);
 	if (rove_gate_new(&s.gate, s.max_pipes) != ROVE_OK)
 		return ROVE_ENOMEM;

@@ -40,6 +40,8 @@ typedef struct rove_serve_opts {
 	 * on (another process took the port in the moment between) does
 	 * not keep syncs out; it is tried again while they are served. */
 	bool metrics_later;
+	/* Started anew in place: the users' rate buckets start empty. */
+	bool anew;
 	/* Closes the engine and starts roved anew in place at once,
 	 * returning only if it cannot: called with restart_arg instead of
 	 * returning when, on the way to a restart, nng cannot close its

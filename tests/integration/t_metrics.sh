@@ -78,6 +78,13 @@ rc=0
 "$ROVED_BIN" serve "$T/srv" --listen "$URL" --metrics nohost >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" "2" "--metrics without a port: exit 2"
 grep -q "invalid --metrics 'nohost'" "$T/err" || fail "no clear error: $(cat "$T/err")"
+# The sync port given to the metrics too: a usage error (exit 1 was
+# restarted by a service manager into the same clash for ever).
+sp=$(free_port)
+rc=0
+"$ROVED_BIN" serve "$T/srv" --listen "tcp://0.0.0.0:$sp" --metrics "127.0.0.1:$sp" >/dev/null 2>"$T/err" || rc=$?
+eq "$rc" "2" "--metrics on the sync port: exit 2"
+grep -q "are one address" "$T/err" || fail "no clear error: $(cat "$T/err")"
 "$PY" -c 'import socket,time,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$MPORT" &
 holder=$!
 sleep 0.3

@@ -4,18 +4,26 @@
 # metrics once the port is free. It waited with syncs kept out until the
 # port was free (attack seventy-five: a busy metrics port kept the
 # reps' syncs down). The restart is forced as in t_restart_wait: silent
-# connections hold the descriptors under `ulimit -n 64`.
+# connections hold the descriptors under `ulimit -n 64`. Such a restart,
+# a client's doing, also gives no one a fresh burst of changes: the
+# users' rate buckets start empty (attack seventy-eight: each forced
+# restart refilled them).
 . "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
 mport=$(free_port)
 URL="tcp://127.0.0.1:$port"
 server_init
-ROVED_ARGS="--metrics 127.0.0.1:$mport" server_start_limited 64 ROVE_FDS_SHORT_MS=2000
+ROVED_ARGS="--metrics 127.0.0.1:$mport" server_start_limited 64 ROVE_FDS_SHORT_MS=2000 \
+	ROVE_USER_OPS_BURST=1000 ROVE_USER_OPS_PER_S=1
 pid=$ROVED_PID
 admin_replica
+territories east
+users wang:rep:east
 rove -R "$T/admin" sync >/dev/null
-curl -sf "http://127.0.0.1:$mport/metrics" | grep -q "^roved_" || fail "no metrics before the restart"
+# (read whole first: grep -q leaving early would fail curl's write, and
+# the pipe with it)
+grep -q "^roved_" <<<"$(curl -sf "http://127.0.0.1:$mport/metrics")" || fail "no metrics before the restart"
 
 # The squatter: binds the metrics port as soon as it is free, and holds
 # it (accepting nothing) until $T/squat.stop appears.
@@ -50,6 +58,10 @@ until r admin --timeout 3000 sync >/dev/null 2>"$T/err"; do
 	sleep 0.5
 done
 eq "$(kill -0 "$pid" 2>/dev/null && echo alive)" "alive" "the same roved process serves syncs"
+# wang, who pushed nothing before, finds his bucket as if emptied at the
+# restart: 1,000 ops (a whole burst) are refused.
+probe wang push create 1 01a24b00-0000-7000-8000-000000000001 name=X --repeat 1000 >"$T/burst" || true
+grep -q '"error":26' "$T/burst" || fail "a fresh burst after a forced restart: $(cat "$T/burst")"
 grep -q "serving syncs without the metrics for now" "$T/roved.log" || fail "roved did not say why: $(tail -5 "$T/roved.log")"
 [ -e "$T/squat.ready" ] && kill -0 "$squat" 2>/dev/null || fail "the squatter let go too early"
 

@@ -6,14 +6,14 @@
 # (here 3,000 and 50). A sync over it is refused with the reason, keeps
 # the rest pending, still pulls what others changed, and exits 1; a later
 # sync sends the rest, nothing lost. Another rep and the admin are not
-# held by it.
+# held by it; a manager's reassignments are.
 . "$(dirname "$0")/lib.sh"
 
 server_init
 server_start ROVE_USER_OPS_BURST=3000 ROVE_USER_OPS_PER_S=50
 admin_replica
 territories east
-users wang:rep:east li:rep:east
+users wang:rep:east li:rep:east zhao:rep:east mike:manager:east
 r wang sync >/dev/null
 r li sync >/dev/null
 
@@ -52,4 +52,17 @@ eq "$(r wang status --json | jq .pending)" 0 "nothing pending"
 r admin sync >/dev/null
 eq "$(r admin customer list --json | jq '[.[] | select(.name | startswith("Wang "))] | length')" 3500 \
 	"every one of wang's customers reached the server"
+# A manager's reassignments are held to his rate too (attack
+# seventy-eight: 156,000 ops in 5 s, moving 2,000 customers back and
+# forth): the first passes and leaves him in debt for what it wrote; the
+# next is refused, saying why.
+r mike sync >/dev/null
+r mike admin reassign --territory east --from wang --to li >/dev/null
+code=0
+r mike admin reassign --territory east --from li --to zhao >"$T/out" 2>"$T/err" || code=$?
+eq "$code" 1 "a second reassignment past the rate (stdout: $(cat "$T/out"))"
+grep -q "too many changes from mike in a short time" "$T/err" || fail "why: $(cat "$T/err")"
+r admin sync >/dev/null
+eq "$(r admin customer list --owner li --json | jq '[.[] | select(.name | startswith("Wang "))] | length')" 3500 \
+	"the first reassignment moved them all, the second none"
 echo ok

@@ -53,8 +53,30 @@ static void test_many(void)
 	rove_rate_free(r);
 }
 
+/* A charge past empty is a debt paid at the rate; after a start anew,
+ * a new bucket holds what it would had it been emptied then. */
+static void test_charge_and_empty(void)
+{
+	rove_rate *r;
+	uint64_t wait;
+
+	CHECK_EQ_INT(rove_rate_new(&r, 3000, 50), ROVE_OK);
+	rove_rate_charge(r, 9, 5000, 1000); /* a reassignment of 5,000 */
+	CHECK(!rove_rate_take(r, 9, 1, 1000, &wait));
+	CHECK_EQ_INT(wait, 40020); /* 2,001 ops at 50 a second */
+	CHECK(!rove_rate_take(r, 9, 1, 1000 + 40019, &wait));
+	CHECK(rove_rate_take(r, 9, 1, 1000 + 40020, &wait));
+	rove_rate_start_empty(r, 100000);
+	CHECK(!rove_rate_take(r, 10, 1, 100000, &wait)); /* new since: empty */
+	CHECK_EQ_INT(wait, 20);
+	CHECK(!rove_rate_take(r, 11, 3000, 100000 + 59999, &wait));
+	CHECK(rove_rate_take(r, 11, 3000, 100000 + 60000, &wait)); /* a minute on: full */
+	rove_rate_free(r);
+}
+
 int main(void)
 {
+	test_charge_and_empty();
 	test_bucket();
 	test_many();
 	return check_done("test_rate");
