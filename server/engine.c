@@ -1183,22 +1183,22 @@ static uint64_t rate_key(const rove_user *u)
 
 bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, rove_buf *reply)
 {
-	char text[ROVE_MAX_ERRMSG + 1];
+	/* (at most ROVE_MAX_ERRMSG bytes go out: a login of 64 fits) */
+	char text[2 * ROVE_MAX_ERRMSG + 1];
 	uint64_t wait_ms;
 
 	if (u->role == ROVE_ROLE_ADMIN || n == 0 || rove_rate_take(e->rate, rate_key(u), n, mono_ms(), &wait_ms))
 		return true;
 	if (n == 1)
 		snprintf(text, sizeof(text),
-			 "too many changes from %s in a short time (the server takes %u at once, then %u a second; "
-			 "a reassignment counts every change it makes): refused; try again in about %llu s",
+			 "too many changes from %s in a short time (%u at once, then %u a second; a reassignment "
+			 "counts each change it makes): refused; try again in about %llu s",
 			 u->name, e->rate_burst, e->rate_per_s, (unsigned long long)(wait_ms + 999) / 1000);
 	else
 		snprintf(text, sizeof(text),
-			 "too many changes from %s in a short time (the server takes %u at once, then %u a second): "
-			 "none of these %u was taken; they stay on the replica, and a sync in about %llu s sends "
-			 "them (the next %u)",
-			 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000, n);
+			 "too many changes from %s in a short time (%u at once, then %u a second): none of these "
+			 "%u was taken; they stay pending, and a sync in about %llu s sends them",
+			 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000);
 	rove_engine_error(reply, ROVE_ERATE, text);
 	return false;
 }
