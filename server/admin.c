@@ -1089,6 +1089,7 @@ typedef struct conflicts_ctx {
 	MDB_txn *txn;
 	rove_buf items;
 	uint32_t n, max;
+	uint32_t budget; /* the reply's bytes of items */
 	bool more;
 	rove_rejection *rj;
 	char author[ROVE_MAX_NAME + 1]; /* the last item's, and its drops */
@@ -1101,7 +1102,7 @@ static int add_conflict(uint64_t num, const MDB_val *v, void *arg)
 	rove_reject_usage usage;
 	int rc;
 
-	if (cc->n >= cc->max || cc->items.len >= ROVE_PULL_CHUNK_BYTES) {
+	if (cc->n >= cc->max || cc->items.len >= cc->budget) {
 		cc->more = true;
 		return ROVE_EEXIST; /* full: the client asks again after the last */
 	}
@@ -1124,7 +1125,7 @@ static int add_conflict(uint64_t num, const MDB_val *v, void *arg)
 	return rc;
 }
 
-int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q,
+int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q, bool lean,
 		   rove_buf *reply)
 {
 	conflicts_ctx cc;
@@ -1135,6 +1136,10 @@ int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_
 	cc.e = e;
 	cc.txn = txn;
 	cc.max = q->max == 0 || q->max > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max;
+	/* past the cap on replies queued, lean as a pull's (attack
+	 * seventy-seven: 4 MiB lists of conflicts never read took roved to
+	 * 2.9 GB) */
+	cc.budget = lean ? ROVE_LEAN_CHUNK_BYTES : ROVE_PULL_CHUNK_BYTES;
 	rove_buf_init(&cc.items);
 	cc.rj = malloc(sizeof(*cc.rj));
 	us = malloc(sizeof(*us));

@@ -1306,7 +1306,7 @@ static int handle_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_j
 
 static int handle_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
 {
-	return rove_conflicts(e, txn, u, &job->msg.u.conflicts, &job->reply);
+	return rove_conflicts(e, txn, u, &job->msg.u.conflicts, job->lean, &job->reply);
 }
 
 /* Every request the server answers, by type (proto.h's table says which

@@ -77,7 +77,9 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
  * CONFLICTS requests (engine.c's requests[], which has checked that u
  * may list conflicts at all: ROVE_ACT_CONFLICTS). */
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply);
-int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q,
+/* lean: the reply holds at most ROVE_LEAN_CHUNK_BYTES of items, as a
+ * pull's (rove_job.lean). */
+int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q, bool lean,
 		   rove_buf *reply);
 
 #endif
