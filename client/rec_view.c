@@ -777,21 +777,19 @@ static bool limit_arg(rec_list_ctx *lc, const char *arg)
 	return true;
 }
 
-/* A --search: text, not bytes that are no UTF-8 (which matched any
- * stored character holding them, attack seventy-eight). Said. */
+/* A --search: text as stored text can be (rove_text_check: well-formed
+ * UTF-8, no control characters but line feeds and tabs), which alone
+ * can match; bytes that are no UTF-8 matched any stored character
+ * holding them (attack seventy-eight). Said. */
 static bool search_arg(const char *arg)
 {
-	size_t len = strlen(arg);
+	char shown[ROVE_TEXT_QUOTE_BUF];
 
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		i += rove_utf8_next(arg + i, len - i, &cp);
-		if (cp == ROVE_UTF8_BAD) {
-			rove_error("--search takes UTF-8 text; '%s' is not", rove_text_quote(arg, len, (char[ROVE_TEXT_QUOTE_BUF]){0}));
-			return false;
-		}
-	}
-	return true;
+	if (rove_text_check(arg, strlen(arg), ROVE_TEXT_ALLOW_LINES, NULL, NULL) == ROVE_TEXT_OK)
+		return true;
+	rove_error("--search takes text (UTF-8, no control characters); '%s' is not",
+		   rove_text_quote(arg, strlen(arg), shown));
+	return false;
 }
 
 int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MAX_FIELD_NAME + 1])

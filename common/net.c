@@ -91,6 +91,28 @@ static bool host_unspecified(const char *h, size_t len)
 	return inet_aton(s, &a4) != 0 && a4.s_addr == htonl(INADDR_ANY);
 }
 
+/* Every address: empty, "*" or unspecified. */
+static bool host_any(const char *h, size_t len)
+{
+	return len == 0 || (len == 1 && h[0] == '*') || host_unspecified(h, len);
+}
+
+bool rove_net_same_port(const char *url, const char *host_port)
+{
+	const char *hp = NULL, *uc, *mc = strrchr(host_port, ':');
+	size_t ul, ml;
+
+	for (size_t i = 0; i < sizeof(tcp) / sizeof(tcp[0]); i++)
+		if (strncmp(url, tcp[i], strlen(tcp[i])) == 0)
+			hp = url + strlen(tcp[i]);
+	uc = hp != NULL ? strrchr(hp, ':') : NULL;
+	if (uc == NULL || mc == NULL || strcmp(uc, mc) != 0)
+		return false;
+	ul = (size_t)(uc - hp);
+	ml = (size_t)(mc - host_port);
+	return (ul == ml && strncmp(hp, host_port, ul) == 0) || host_any(hp, ul) || host_any(host_port, ml);
+}
+
 /* rove_net_url_valid and rove_net_listen_url_valid: listen takes an
  * unspecified host (every address). */
 static bool url_valid(const char *url, bool listen, char *why, size_t whylen)

@@ -28,6 +28,11 @@ bool rove_net_url_valid(const char *url, char *why, size_t whylen);
 /* The same for a URL a server listens on, where the host may also be
  * unspecified, "*" or empty (every address). */
 bool rove_net_listen_url_valid(const char *url, char *why, size_t whylen);
+/* Whether listening on url (tcp:// or tls+tcp://, valid) and on
+ * host_port (HOST:PORT, valid) would take one port: the same port, on
+ * the same host or with either host every address (unspecified, "*" or
+ * empty). */
+bool rove_net_same_port(const char *url, const char *host_port);
 
 /* Checks what a TLS listener is given before it starts: cert_file must
  * be a readable PEM certificate (a chain after it is allowed), key_file a

@@ -1176,7 +1176,9 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint64_t rate_key(const rove_user *u)
+/* A user as the gate and the rate know them: a hash of the login, never
+ * 0. */
+static uint64_t user_key(const rove_user *u)
 {
 	return rove_fnv1a(ROVE_FNV_BASIS, u->name, strlen(u->name)) | 1;
 }
@@ -1187,7 +1189,7 @@ bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, rove_
 	char text[2 * ROVE_MAX_ERRMSG + 1];
 	uint64_t wait_ms;
 
-	if (u->role == ROVE_ROLE_ADMIN || n == 0 || rove_rate_take(e->rate, rate_key(u), n, mono_ms(), &wait_ms))
+	if (u->role == ROVE_ROLE_ADMIN || n == 0 || rove_rate_take(e->rate, user_key(u), n, mono_ms(), &wait_ms))
 		return true;
 	if (n == 1)
 		snprintf(text, sizeof(text),
@@ -1211,7 +1213,7 @@ void rove_engine_rate_start_empty(rove_engine *e)
 void rove_engine_rate_charge(rove_engine *e, const rove_user *u, uint64_t n)
 {
 	if (u->role != ROVE_ROLE_ADMIN && n > 0)
-		rove_rate_charge(e->rate, rate_key(u), n, mono_ms());
+		rove_rate_charge(e->rate, user_key(u), n, mono_ms());
 }
 
 static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
@@ -1377,7 +1379,7 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 		if (rc != ROVE_OK)
 			return rc;
 		job->authed = true;
-		job->user = rove_fnv1a(ROVE_FNV_BASIS, u.name, strlen(u.name)) | 1;
+		job->user = user_key(&u);
 		user = &u;
 		/* Once a minute at most per user: a sync with nothing to do
 		 * writes nothing (the writer stores the note later). */

@@ -259,34 +259,6 @@ static void start_anew(void)
 /* Whether roved may serve now as so says: its TLS files match, and
  * nothing else serves its addresses (each failure said). *usage: the
  * failure is the command line's (the TLS files). */
-/* Whether the host of len bytes at h is every address (empty, *,
- * 0.0.0.0, ::). */
-static bool any_host(const char *h, size_t len)
-{
-	static const char *const any[] = {"", "*", "0.0.0.0", "::", "[::]"};
-
-	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
-		if (strlen(any[i]) == len && strncmp(h, any[i], len) == 0)
-			return true;
-	return false;
-}
-
-/* Whether the metrics' HOST:PORT takes the port of the TCP (or TLS)
- * URL the server listens on, on the same host or either on every
- * address. */
-static bool same_port(const char *url, const char *metrics)
-{
-	const char *hp = strncmp(url, "tcp://", 6) == 0 ? url + 6 : strncmp(url, "tls+tcp://", 10) == 0 ? url + 10 : NULL;
-	const char *uc = hp != NULL ? strrchr(hp, ':') : NULL, *mc = strrchr(metrics, ':');
-	size_t ul, ml;
-
-	if (uc == NULL || mc == NULL || strcmp(uc, mc) != 0)
-		return false;
-	ul = (size_t)(uc - hp);
-	ml = (size_t)(mc - metrics);
-	return (ul == ml && strncmp(hp, metrics, ul) == 0) || any_host(hp, ul) || any_host(metrics, ml);
-}
-
 static bool may_serve(const rove_serve_opts *so, bool *usage)
 {
 	*usage = rove_net_is_tls(so->url) && rove_net_tls_files_check(so->tls_cert, so->tls_key) != ROVE_OK;
@@ -391,7 +363,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr, EXIT_USAGE);
-	if (so.metrics != NULL && same_port(so.url, so.metrics)) {
+	if (so.metrics != NULL && rove_net_same_port(so.url, so.metrics)) {
 		/* it would fail to listen, exit 1, and be started again into
 		 * the same clash for ever (attack seventy-eight) */
 		rove_error("--metrics %s and --listen %s are one address: give the metrics a port of their own",
@@ -431,7 +403,6 @@ static int cmd_serve(int argc, char **argv)
 		return EXIT_FAIL;
 	/* Started anew, syncs come before the metrics (a port taken in
 	 * the moment between kept syncs out too: attack seventy-five). */
-	so.metrics_later = anew;
 	so.anew = anew;
 	if (rc == ROVE_OK && !may_serve(&so, &tls_bad)) {
 		if (!anew)

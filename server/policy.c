@@ -166,18 +166,16 @@ static int named_user_get(const pctx *pc, const rove_user *author, const char *l
 	bool visible = false;
 	int rc;
 
-	if (author->role == ROVE_ROLE_ADMIN) {
+	if (author->role != ROVE_ROLE_MANAGER) {
+		char like[ROVE_MAX_NAME + 1];
+		rc = policy_user_get(pc, login, t, v);
 		/* to an admin, who sees every user: the login it differs
 		 * from only in case, as the admin requests say it */
-		char like[ROVE_MAX_NAME + 1];
-		rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
-		if (rc == ROVE_ENOTFOUND && rove_store_user_like(pc->st, pc->txn, login, like) == ROVE_OK &&
-		    like[0] != '\0')
-			return refuse(v, ROVE_R_INVALID, "no user '%s' (logins are exact: '%s')", login, like);
-		return rc == ROVE_ENOTFOUND ? refuse(v, ROVE_R_INVALID, "no user '%s'", login) : rc;
+		if (rc == ROVE_OK && v->reason == ROVE_R_INVALID && author->role == ROVE_ROLE_ADMIN &&
+		    rove_store_user_like(pc->st, pc->txn, login, like) == ROVE_OK && like[0] != '\0')
+			rc = refuse(v, ROVE_R_INVALID, "no user '%s' (logins are exact: '%s')", login, like);
+		return rc;
 	}
-	if (author->role != ROVE_ROLE_MANAGER)
-		return policy_user_get(pc, login, t, v);
 	rc = rove_store_user_get(pc->st, pc->txn, login, t, NULL);
 	if (rc == ROVE_ENOTFOUND)
 		return refuse(v, ROVE_R_INVALID, "no user '%s' in your territories", login);

@@ -1250,9 +1250,8 @@ int rove_serve_probe(const rove_serve_opts *opts)
 	 * while the database opens (t_clock's restart, now and then). */
 	int rc = rove_net_listen_check(opts->url);
 
-	if (rc == ROVE_OK && opts->metrics != NULL && rove_metrics_probe(opts->metrics) != ROVE_OK &&
-	    !opts->metrics_later)
-		rc = ROVE_EIO; /* said */
+	if (rc == ROVE_OK && opts->metrics != NULL && !opts->anew)
+		rc = rove_metrics_probe(opts->metrics);
 	return rc;
 }
 
@@ -1368,7 +1367,7 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 	}
 	if (rc == ROVE_OK && opts->metrics != NULL)
 		rc = rove_metrics_start(opts->metrics, e, open_pipes, &s, &metrics);
-	if (rc != ROVE_OK && metrics == NULL && opts->metrics_later && guard_started) {
+	if (rc != ROVE_OK && metrics == NULL && opts->anew && guard_started) {
 		rove_warn("serving syncs without the metrics for now; trying %s again in %u s", opts->metrics,
 			  ROVE_METRICS_RETRY_MS / 1000);
 		rc = ROVE_OK;

@@ -36,11 +36,11 @@ typedef struct rove_serve_opts {
 	uint64_t tick_ms;     /* periodic rules every tick_ms (0: never) */
 	uint32_t max_pipes;   /* the cap on connections in all (0: ROVE_MAX_PIPES) */
 	const char *metrics;  /* HOST:PORT to serve metrics on over HTTP (NULL: none) */
-	/* Started anew in place: a metrics address that cannot be listened
-	 * on (another process took the port in the moment between) does
-	 * not keep syncs out; it is tried again while they are served. */
-	bool metrics_later;
-	/* Started anew in place: the users' rate buckets start empty. */
+	/* Started anew in place (the guard's restart, which a client can
+	 * cause): a metrics address that cannot be listened on (another
+	 * process took the port in the moment between) does not keep syncs
+	 * out, it is tried again while they are served; and the users' rate
+	 * buckets start empty. */
 	bool anew;
 	/* Closes the engine and starts roved anew in place at once,
 	 * returning only if it cannot: called with restart_arg instead of
@@ -53,7 +53,7 @@ typedef struct rove_serve_opts {
 
 /* Whether serving could start at opts' URL (a server answering on the
  * ipc:// path, a port another socket holds; rove_net_listen_check) and its
- * metrics address (unless metrics_later), neither listened on: said
+ * metrics address (unless started anew), neither listened on: said
  * before the database is opened, so that a serve that fails changes
  * nothing. A rove error, logged. */
 int rove_serve_probe(const rove_serve_opts *opts);

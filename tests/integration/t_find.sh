@@ -161,5 +161,5 @@ eq "$(r wang customer list --search "（集团）" --json | ids)" "$fw" "full-wi
 code=0
 r wang customer list --search $'\xef\xbc' >"$T/out" 2>"$T/err" || code=$?
 eq "$code" 2 "a --search that is no UTF-8 is a usage error"
-grep -q "takes UTF-8 text" "$T/err" || fail "why: $(cat "$T/err")"
+grep -q "takes text (UTF-8" "$T/err" || fail "why: $(cat "$T/err")"
 echo "ok"
