@@ -550,6 +550,8 @@
 /* Once the replies queued have reached this and fallen to a quarter of
  * it, roved gives the memory freed back to the system (serve.c). */
 #define ROVE_TRIM_AFTER_BYTES (64u * 1024u * 1024u)
+/* ... in that guard period and the next ones, this many in all. */
+#define ROVE_TRIM_PERIODS 5u
 /* The listening socket's queue of connections the kernel has set up and
  * roved has not yet accepted. nng 1.5.2 listens with a fixed 128: when a
  * thousand replicas connect at once (the Monday 9:00 of SPEC.md), the
