@@ -504,6 +504,14 @@
  * reading its last reply. Generous for a slow link (a 1 MiB push needs
  * 300 kbit/s), and three times rove's default wait for one reply. */
 #define ROVE_MAX_IDLE_MS 30000
+/* ... where a reply on its way counts as progress while the client's end
+ * acknowledges at least this many bytes a second of it (TCP and TLS:
+ * the socket's count; ipc:// has none): a slow mobile link (GPRS carries
+ * 5,000 and more) gets its reply however long it takes, a client that
+ * stops reading is cut as before (server/gate.h, rove_gate_acked). */
+#define ROVE_MIN_READ_BYTES_PER_S 1000u
+/* ... sampled by one walk of roved's descriptors at most this often. */
+#define ROVE_PROBE_PERIOD_MS 250
 /* Requests of one connection in flight (being answered, or answered and
  * waiting to be sent). rove has one at a time (nng's req0 may resend
  * one); more are dropped unanswered: a client piling up requests holds

@@ -6,7 +6,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (Linux 4.1) */
 #include <netinet/in.h>
+#include <stddef.h>
 #include <nng/nng.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -51,23 +53,41 @@ static bool same_inet(const nng_sockaddr *a, const struct sockaddr_storage *b)
 	return false;
 }
 
-/* Whether descriptor fd is the socket of target t. */
-static bool is_target(int fd, const struct sockaddr_storage *loc, const target *t)
+/* Which of ts[0..nt) descriptor fd (local address loc) is the socket
+ * of, or -1: its peer is asked once, whatever the count of targets (a
+ * guard's walk may look for thousands among thousands). */
+static long find_target(int fd, const struct sockaddr_storage *loc, const target *ts, size_t nt)
 {
 	if (loc->ss_family == AF_UNIX) {
 		const struct sockaddr_un *un = (const struct sockaddr_un *)loc;
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		return t->loc.s_family == NNG_AF_IPC && strcmp(un->sun_path, t->loc.s_ipc.sa_path) == 0 &&
-		       getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 &&
-		       (uint64_t)cred.pid == t->pid;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0)
+			return -1;
+		for (size_t i = 0; i < nt; i++)
+			if (ts[i].loc.s_family == NNG_AF_IPC && strcmp(un->sun_path, ts[i].loc.s_ipc.sa_path) == 0 &&
+			    (uint64_t)cred.pid == ts[i].pid)
+				return (long)i;
+		return -1;
 	}
-	if (same_inet(&t->loc, loc)) {
+	if (loc->ss_family == AF_INET || loc->ss_family == AF_INET6) {
 		struct sockaddr_storage rem;
 		socklen_t len = sizeof(rem);
-		return getpeername(fd, (struct sockaddr *)&rem, &len) == 0 && same_inet(&t->rem, &rem);
+		bool asked = false;
+		for (size_t i = 0; i < nt; i++) {
+			if (!same_inet(&ts[i].loc, loc))
+				continue;
+			if (!asked) {
+				memset(&rem, 0, sizeof(rem));
+				if (getpeername(fd, (struct sockaddr *)&rem, &len) != 0)
+					return -1;
+				asked = true;
+			}
+			if (same_inet(&ts[i].rem, &rem))
+				return (long)i;
+		}
 	}
-	return false;
+	return -1;
 }
 
 /* ---- this process's sockets ---- */
@@ -142,13 +162,8 @@ static void cut_one(int fd, const struct sockaddr_storage *loc, const struct sta
 	cut_ctx *c = arg;
 
 	(void)st;
-	for (size_t i = 0; i < c->nt; i++) {
-		if (is_target(fd, loc, &c->ts[i])) {
-			if (shutdown(fd, SHUT_RD) == 0)
-				c->cut++;
-			return;
-		}
-	}
+	if (find_target(fd, loc, c->ts, c->nt) >= 0 && shutdown(fd, SHUT_RD) == 0)
+		c->cut++;
 }
 
 size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n)
@@ -169,6 +184,70 @@ size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n)
 		each_socket(f, cut_one, &c);
 	free(ts);
 	return c.cut;
+}
+
+/* ---- what each pipe's peer took ---- */
+
+typedef struct acked_ctx {
+	const target *ts;
+	const size_t *at; /* ts[i] is the pipe ids[at[i]] */
+	size_t nt;
+	uint64_t *acked;
+} acked_ctx;
+
+/* The bytes the peer of TCP socket fd acknowledged; UINT64_MAX if the
+ * kernel does not say. */
+static uint64_t bytes_acked(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked) ||
+	    ti.tcpi_bytes_acked == UINT64_MAX)
+		return UINT64_MAX;
+	return ti.tcpi_bytes_acked;
+}
+
+static void acked_one(int fd, const struct sockaddr_storage *loc, const struct stat *st, void *arg)
+{
+	acked_ctx *c = arg;
+	long i;
+
+	(void)st;
+	if (loc->ss_family != AF_INET && loc->ss_family != AF_INET6)
+		return; /* ipc: no count; left unknown */
+	i = find_target(fd, loc, c->ts, c->nt);
+	if (i >= 0)
+		c->acked[c->at[i]] = bytes_acked(fd);
+}
+
+void rove_cut_acked(rove_cut_fds *f, const uint32_t *ids, size_t n, uint64_t *acked)
+{
+	target *ts = n > 0 ? calloc(n, sizeof(*ts)) : NULL;
+	size_t *at = n > 0 ? calloc(n, sizeof(*at)) : NULL;
+	acked_ctx c = {ts, at, 0, acked};
+
+	for (size_t i = 0; i < n; i++)
+		acked[i] = UINT64_MAX;
+	if (n == 0 || ts == NULL || at == NULL) {
+		if (n > 0)
+			rove_error("out of memory sampling %zu connection(s)", n);
+		free(ts);
+		free(at);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (target_of(ids[i], &ts[c.nt]) && ts[c.nt].loc.s_family != NNG_AF_IPC) {
+			at[c.nt] = i;
+			c.nt++;
+		}
+	}
+	if (c.nt > 0)
+		each_socket(f, acked_one, &c);
+	free(ts);
+	free(at);
 }
 
 /* ---- connections that never finish their TLS handshake ---- */

@@ -46,6 +46,12 @@ void rove_cut_fds_free(rove_cut_fds *f);
  * how many sockets were shut down (pipes already gone are skipped). */
 size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n);
 
+/* For each of the pipes ids[0..n) of this process, the bytes its peer
+ * has acknowledged so far (TCP and TLS: the socket's count, from the
+ * kernel) into acked[i]; UINT64_MAX where that is not known (ipc://, a
+ * pipe gone, out of memory). */
+void rove_cut_acked(rove_cut_fds *f, const uint32_t *ids, size_t n, uint64_t *acked);
+
 /* Shuts down (both ways) the sockets of this process accepted on the
  * listening address lis (a TCP one: its family and port) that are no
  * pipe's of pipes[0..npipes) and were first seen at least after_ms

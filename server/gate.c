@@ -29,6 +29,13 @@ typedef struct pipe_slot {
 	uint64_t handed;  /* bytes of replies handed to nng (rove_gate_sent) */
 	uint64_t written; /* of those, written (rove_gate_written) */
 	uint64_t waiting_ms; /* since when replies wait with none written (0: none wait) */
+	/* What the peer acknowledged of the bytes sent (rove_gate_acked): the
+	 * last sample and when it was taken (0: none since the last request
+	 * or reply), when the connection was last given out to be sampled,
+	 * and whether the last two samples showed too little progress (or
+	 * none could be taken). */
+	uint64_t acked, acked_ms, probe_ms;
+	bool stuck;
 	rove_peer peer;
 } pipe_slot;
 
@@ -305,6 +312,8 @@ int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 		} else {
 			p->inflight++;
 			p->last_ms = now_ms;
+			p->acked_ms = 0;
+			p->stuck = false;
 			if (a != NULL)
 				a->inflight++;
 		}
@@ -323,6 +332,8 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 		ROVE_ASSERT(p->inflight > 0);
 		p->inflight--;
 		p->last_ms = now_ms;
+		p->acked_ms = 0;
+		p->stuck = false;
 		if (!is_local(&p->peer)) {
 			addr_slot *a = addr_find(g, &p->peer);
 			ROVE_ASSERT(a->pipes > 0 && a->inflight > 0);
@@ -407,6 +418,7 @@ void rove_gate_written(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now
 		uint64_t now = bytes < p->handed ? bytes : p->handed;
 		g->queued -= now - p->written;
 		p->written = now;
+		p->stuck = false;
 		p->waiting_ms = p->handed == p->written ? 0 : (now_ms != 0 ? now_ms : 1);
 	}
 	pthread_mutex_unlock(&g->mu);
@@ -452,10 +464,15 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 	over = g->queued > g->queue_cap;
 	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
 		pipe_slot *p = &g->pipes[i];
-		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms;
+		/* After a reply, the time runs out only once the peer was seen
+		 * to take too little of it (rove_gate_acked), or twice over. */
+		bool unsure = p->handed > 0 && !p->stuck;
+		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms &&
+			    (!unsure || now_ms - p->last_ms >= 2ull * g->idle_ms);
 		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= g->idle_ms);
 		bool stalled = over && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
-			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS;
+			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS &&
+			       (!unsure || now_ms - p->waiting_ms >= 2ull * ROVE_MAX_QUEUED_WAIT_MS);
 		if (p->id != 0 && (p->doomed || idle || stalled) && again) {
 			p->cut_ms = now_ms != 0 ? now_ms : 1;
 			if (p->first_cut_ms == 0)
@@ -465,6 +482,58 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 	}
 	pthread_mutex_unlock(&g->mu);
 	return n;
+}
+
+size_t rove_gate_to_probe(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+	bool over;
+
+	pthread_mutex_lock(&g->mu);
+	over = g->queued > g->queue_cap;
+	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
+		pipe_slot *p = &g->pipes[i];
+		bool idling = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms / 2;
+		bool waiting = over && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
+			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS / 2;
+		uint64_t every = (waiting && ROVE_MAX_QUEUED_WAIT_MS < g->idle_ms ? ROVE_MAX_QUEUED_WAIT_MS : g->idle_ms) / 2;
+		if (p->id == 0 || p->doomed || p->cut_ms != 0 || p->handed == 0 || !(idling || waiting))
+			continue;
+		if (p->probe_ms != 0 && now_ms >= p->probe_ms && now_ms - p->probe_ms < every)
+			continue;
+		p->probe_ms = now_ms != 0 ? now_ms : 1;
+		out[n++] = p->id;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+void rove_gate_acked(rove_gate *g, uint32_t pipe, uint64_t acked, uint64_t now_ms)
+{
+	pipe_slot *p;
+
+	pthread_mutex_lock(&g->mu);
+	p = pipe_find(g, pipe);
+	if (p->id == pipe && pipe != 0) {
+		if (acked == UINT64_MAX) {
+			p->stuck = true; /* not known: as before there was a way */
+		} else if (p->acked_ms != 0 && now_ms > p->acked_ms) {
+			uint64_t least = (now_ms - p->acked_ms) * ROVE_MIN_READ_BYTES_PER_S / 1000;
+			if (acked > p->acked && acked - p->acked >= (least > 0 ? least : 1)) {
+				p->last_ms = now_ms;
+				if (p->waiting_ms != 0)
+					p->waiting_ms = now_ms;
+				p->stuck = false;
+			} else {
+				p->stuck = true;
+			}
+		}
+		if (acked != UINT64_MAX) {
+			p->acked = acked;
+			p->acked_ms = now_ms != 0 ? now_ms : 1;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
 }
 
 size_t rove_gate_lingering(rove_gate *g, uint64_t now_ms, uint64_t linger_ms)

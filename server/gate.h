@@ -94,12 +94,28 @@ void rove_gate_set_queue_cap(rove_gate *g, uint64_t bytes);
 /* Whether the replies queued are past that cap. */
 bool rove_gate_over(rove_gate *g);
 
+/* A reply handed to nng may take long to cross a slow link (attack
+ * seventy-seven: a 4 MiB reply needs 30 s at 1.1 Mbit/s), and only the
+ * socket knows how it goes. rove_gate_to_probe writes up to max ids of
+ * connections to sample into out and returns how many: those that were
+ * sent a reply and have been idle for half the idle time, or (past the
+ * cap) whose replies waited half of ROVE_MAX_QUEUED_WAIT_MS, each at
+ * most every half of that time. The caller gives each one's bytes
+ * acknowledged by its peer so far to rove_gate_acked (UINT64_MAX: not
+ * known). A sample at least ROVE_MIN_READ_BYTES_PER_S over the one
+ * before is progress; less is a peer that does not read. */
+size_t rove_gate_to_probe(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
+void rove_gate_acked(rove_gate *g, uint32_t pipe, uint64_t acked, uint64_t now_ms);
+
 /* Writes up to max ids of connections to cut now into out and returns
  * how many: those marked by rove_gate_doom, those that have nothing
- * in flight and made no progress (connected, delivered a request or had
- * a reply sent) for the idle time (rove_gate_set_idle), and, while the
- * replies queued are past the cap, those whose replies have waited
- * ROVE_MAX_QUEUED_WAIT_MS with none written. Each is returned once, and
+ * in flight and made no progress (connected, delivered a request, had
+ * a reply sent, or its peer took enough of one: rove_gate_acked) for
+ * the idle time (rove_gate_set_idle), and, while the replies queued are
+ * past the cap, those whose replies have waited ROVE_MAX_QUEUED_WAIT_MS
+ * with none written nor enough taken. A connection that was sent a
+ * reply must also have been sampled taking too little of it (or could
+ * not be), else the time is twice as long. Each is returned once, and
  * again only if it is still open the idle time later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 

@@ -97,6 +97,7 @@ typedef struct server {
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
 	atomic_ullong written_at; /* when nng's statistics were last read for what it wrote (mono ms) */
 	uint64_t queued_peak; /* the guard's: the most replies queued since it last trimmed */
+	uint64_t probed_at; /* the guard's: when it last sampled what peers took (sample_acked) */
 	unsigned trims_left;  /* the guard's: periods it still gives memory back in (trim_memory) */
 	uint64_t poll_ms, poll_at, poll_waits, poll_pipes; /* its CPU ms, when read (mono ms), its waits, pipes_seen */
 } server;
@@ -456,6 +457,34 @@ static void report_counts(server *s)
 
 static void restart_in_place(server *s);
 
+/* What the peers of connections idle after a reply, or whose replies
+ * wait past the cap, have taken of them (gate.h, rove_gate_to_probe): a
+ * reply crossing a slow link is progress. One walk of the descriptors
+ * for all of them, at most every ROVE_PROBE_PERIOD_MS. */
+static void sample_acked(server *s, uint32_t *ids, uint64_t now)
+{
+	uint64_t *acked;
+	size_t n;
+
+	if (now < s->probed_at + ROVE_PROBE_PERIOD_MS)
+		return;
+	s->probed_at = now;
+	n = rove_gate_to_probe(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
+	if (n == 0)
+		return;
+	acked = malloc(n * sizeof(*acked));
+	if (acked == NULL) {
+		/* unknown: each is cut as if it took nothing */
+		for (size_t i = 0; i < n; i++)
+			rove_gate_acked(s->gate, ids[i], UINT64_MAX, now);
+		return;
+	}
+	rove_cut_acked(&s->fds, ids, n, acked);
+	for (size_t i = 0; i < n; i++)
+		rove_gate_acked(s->gate, ids[i], acked[i], now);
+	free(acked);
+}
+
 /* Cuts the connections the gate says to (not reading, or no progress).
  * If connections cut long ago are still open, nng no longer releases
  * any (its reaper hung, ROVE_MAX_CUT_LINGER_MS): every connection from
@@ -475,6 +504,7 @@ static void cut_pipes(server *s, uint32_t *ids)
 
 	if (atomic_load(&s->restart))
 		return; /* stopping, to start anew */
+	sample_acked(s, ids, now);
 	n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
 
 	if (n > 0)

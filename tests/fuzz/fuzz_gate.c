@@ -8,7 +8,9 @@
  * they collide in the gate's table and ids are reused after a close),
  * logins, requests received and answered, connections marked or closed,
  * replies handed to nng, taken back and written (under a small cap on
- * the bytes queued), the guard asking what to cut (and cutting it), and
+ * the bytes queued), the guard sampling what peers took of replies
+ * (rove_gate_to_probe, rove_gate_acked: too little, enough, or not
+ * known), the guard asking what to cut (and cutting it), and
  * time moving on by small steps, by the idle timeout and by the wait of
  * a queued reply. The first byte sizes the gate
  * (1 to 96 connections, so that the cap in all, eviction and the cap per
@@ -68,6 +70,8 @@ typedef struct ref_pipe {
 	uint64_t last_ms; /* connected, or last request received or answered */
 	uint64_t cut_ms;  /* last given out by to_cut (0: never) */
 	uint64_t handed, written, waiting_ms; /* replies queued (rove_gate_sent) */
+	uint64_t acked, acked_ms, probe_ms; /* the last sample of what its peer took */
+	bool stuck; /* the last samples showed too little, or none was known */
 	bool authed, doomed, evicted;
 } ref_pipe;
 
@@ -193,11 +197,26 @@ static uint64_t ref_queued(const ref *r)
  * bytes queued pass the cap. */
 static bool to_cut(const ref_pipe *p, uint64_t now, bool over)
 {
-	bool idle = p->inflight == 0 && now >= p->last_ms && now - p->last_ms >= ROVE_MAX_IDLE_MS;
+	/* sent a reply and not seen taking too little of it: twice the time */
+	uint64_t idle_ms = p->handed > 0 && !p->stuck ? 2ull * ROVE_MAX_IDLE_MS : ROVE_MAX_IDLE_MS;
+	uint64_t wait_ms = p->handed > 0 && !p->stuck ? 2ull * ROVE_MAX_QUEUED_WAIT_MS : ROVE_MAX_QUEUED_WAIT_MS;
+	bool idle = p->inflight == 0 && now >= p->last_ms && now - p->last_ms >= idle_ms;
 	bool again = p->cut_ms == 0 || (now >= p->cut_ms && now - p->cut_ms >= ROVE_MAX_IDLE_MS);
-	bool stalled = over && p->waiting_ms != 0 && now >= p->waiting_ms &&
-		       now - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS;
+	bool stalled = over && p->waiting_ms != 0 && now >= p->waiting_ms && now - p->waiting_ms >= wait_ms;
 	return (p->doomed || idle || stalled) && again;
+}
+
+/* Whether to_probe at now must give p out (rove_gate_to_probe). */
+static bool to_probe(const ref_pipe *p, uint64_t now, bool over)
+{
+	bool idling = p->inflight == 0 && now >= p->last_ms && now - p->last_ms >= ROVE_MAX_IDLE_MS / 2;
+	bool waiting = over && p->waiting_ms != 0 && now >= p->waiting_ms &&
+		       now - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS / 2;
+	uint64_t every = (waiting ? ROVE_MAX_QUEUED_WAIT_MS : ROVE_MAX_IDLE_MS) / 2;
+
+	if (p->doomed || p->cut_ms != 0 || p->handed == 0 || !(idling || waiting))
+		return false;
+	return p->probe_ms == 0 || now < p->probe_ms || now - p->probe_ms >= every;
 }
 
 /* ---- the checks after every event ---- */
@@ -301,6 +320,8 @@ static void ev_request(rove_gate *g, ref *r, input *in, uint64_t now)
 		CHECK(rc == ROVE_OK);
 		p->inflight++;
 		p->last_ms = now;
+		p->acked_ms = 0;
+		p->stuck = false;
 	}
 }
 
@@ -318,6 +339,48 @@ static void ev_done(rove_gate *g, ref *r, input *in, uint64_t now)
 	rove_gate_done(g, p->id, now);
 	p->inflight--;
 	p->last_ms = now;
+	p->acked_ms = 0;
+	p->stuck = false;
+}
+
+/* The guard samples what peers took: each sample a number of bytes
+ * over the last (0: too little) or not known. */
+static void ev_probe(rove_gate *g, ref *r, input *in, uint64_t now)
+{
+	static uint32_t out[MAX_OPEN];
+	size_t max = 1 + byte(in) % MAX_OPEN, n, due = 0;
+	bool over = ref_queued(r) > r->cap;
+
+	for (uint32_t i = 0; i < r->n; i++)
+		due += to_probe(&r->p[i], now, over);
+	n = rove_gate_to_probe(g, now, out, max);
+	CHECK(n == (due < max ? due : max));
+	for (size_t i = 0; i < n; i++) {
+		ref_pipe *p = ref_find(r, out[i]);
+		uint8_t b = byte(in);
+		uint64_t acked;
+		CHECK(p != NULL && to_probe(p, now, over));
+		p->probe_ms = now != 0 ? now : 1;
+		acked = b == 255 ? UINT64_MAX : p->acked + (uint64_t)b * 1000;
+		rove_gate_acked(g, p->id, acked, now);
+		if (acked == UINT64_MAX) {
+			p->stuck = true;
+			continue;
+		}
+		if (p->acked_ms != 0 && now > p->acked_ms) {
+			uint64_t least = (now - p->acked_ms) * ROVE_MIN_READ_BYTES_PER_S / 1000;
+			if (acked > p->acked && acked - p->acked >= (least > 0 ? least : 1)) {
+				p->last_ms = now;
+				if (p->waiting_ms != 0)
+					p->waiting_ms = now;
+				p->stuck = false;
+			} else {
+				p->stuck = true;
+			}
+		}
+		p->acked = acked;
+		p->acked_ms = now != 0 ? now : 1;
+	}
 }
 
 static void ev_cut(rove_gate *g, ref *r, input *in, uint64_t now)
@@ -371,6 +434,7 @@ static void ev_queue(rove_gate *g, ref *r, input *in, uint64_t now, int kind)
 			bytes += p->written;
 		rove_gate_written(g, id, bytes, now);
 		if (p != NULL && bytes > p->written) {
+			p->stuck = false;
 			p->written = bytes < p->handed ? bytes : p->handed;
 			p->waiting_ms = p->handed == p->written ? 0 : (now != 0 ? now : 1);
 		}
@@ -396,7 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (more(&in)) {
 		uint8_t ev = byte(&in);
 		ref_pipe *p;
-		switch (ev % 15) {
+		switch (ev % 16) {
 		case 0:
 		case 1:
 			ev_open(g, &r, &in, now);
@@ -433,6 +497,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			ev_cut(g, &r, &in, now);
 			break;
+		case 9:
+			ev_probe(g, &r, &in, now);
+			break;
 		case 10: { /* a crowd from one address: n connections */
 			input burst;
 			uint8_t b[4];
@@ -457,7 +524,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 12:
 		case 13:
 		case 14:
-			ev_queue(g, &r, &in, now, ev % 15 - 12);
+			ev_queue(g, &r, &in, now, ev % 16 - 12);
 			break;
 		default: {
 			static const uint64_t steps[] = {0,
@@ -467,9 +534,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							 ROVE_MAX_IDLE_MS,
 							 ROVE_MAX_IDLE_MS + 1,
 							 ROVE_MAX_QUEUED_WAIT_MS - 1,
-							 ROVE_MAX_QUEUED_WAIT_MS};
+							 ROVE_MAX_QUEUED_WAIT_MS,
+							 ROVE_MAX_IDLE_MS / 2,
+							 ROVE_MAX_QUEUED_WAIT_MS / 2,
+							 2 * ROVE_MAX_IDLE_MS};
 			uint8_t b = byte(&in);
-			now += b < 192 ? steps[b % 8] : (uint64_t)(b - 191) * 1000;
+			now += b < 192 ? steps[b % 11] : (uint64_t)(b - 191) * 1000;
 			break;
 		}
 		}

@@ -5,7 +5,7 @@
  *
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
  *                    [--seed S] [--reset-first N] [--cut-replies N]
- *                    [--stall-after BYTES]
+ *                    [--stall-after BYTES] [--rate BYTES_PER_S]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
  * connection are closed instead. --reset-first: the first N connections
@@ -18,7 +18,10 @@
  * server acted but before the client heard of it. N counts down across
  * connections. --stall-after: once a connection has brought BYTES or
  * more from the server, it forwards nothing more either way and stays
- * open (a server that stops answering in the middle of a sync). Runs
+ * open (a server that stops answering in the middle of a sync). --rate:
+ * the server's bytes are read and forwarded at most this fast (a slow
+ * mobile link; its socket's receive buffer is kept small, so what is not
+ * read waits in the server's send buffer, as behind a slow link). Runs
  * until killed; prints its counters on SIGTERM. One thread, poll(); at
  * most MAX_CONNS connection pairs.
  */
@@ -38,9 +41,12 @@
 #define CHUNK 16384
 /* The SP handshake each side sends first (nng's TCP transport). */
 #define SP_HEADER 8
+/* --rate: the receive buffer of the socket to the server. */
+#define RATE_RCVBUF 4096
 
 static volatile sig_atomic_t stop;
 static unsigned long forwarded, cuts, accepted;
+static int upstream_rcvbuf; /* set before connecting, if not 0 */
 
 static void on_term(int sig)
 {
@@ -65,7 +71,9 @@ static int tcp_socket(int port, int listening)
 			close(fd);
 			return -1;
 		}
-	} else if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+	} else if ((upstream_rcvbuf > 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &upstream_rcvbuf, sizeof(upstream_rcvbuf)) != 0) ||
+		   connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -82,7 +90,9 @@ static int stalled(long stall_after, size_t from_server)
 int main(int argc, char **argv)
 {
 	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0, cut_replies = 0;
-	long stall_after = -1;
+	long stall_after = -1, rate = 0;
+	double credit[MAX_CONNS]; /* --rate: bytes pair i may read now */
+	struct timespec last;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
 	size_t from_server[MAX_CONNS]; /* bytes the server sent on pair i */
@@ -103,15 +113,19 @@ int main(int argc, char **argv)
 			cut_replies = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--stall-after") == 0)
 			stall_after = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--rate") == 0)
+			rate = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
 				"[--cut-percent P] [--seed S] [--reset-first N] [--cut-replies N] "
-				"[--stall-after BYTES]\n");
+				"[--stall-after BYTES] [--rate BYTES_PER_S]\n");
 		return 2;
 	}
+	if (rate > 0)
+		upstream_rcvbuf = RATE_RCVBUF;
 	srand(seed);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
@@ -121,9 +135,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rove_chaos_proxy: cannot listen on %d: %s\n", lport, strerror(errno));
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!stop) {
 		struct pollfd p[1 + 2 * MAX_CONNS];
 		int np = 1;
+
+		if (rate > 0) {
+			struct timespec now;
+			double dt;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9;
+			last = now;
+			for (int i = 0; i < n; i++) {
+				credit[i] += dt * (double)rate;
+				if (credit[i] > CHUNK)
+					credit[i] = CHUNK;
+			}
+		}
 
 		p[0].fd = lfd;
 		p[0].events = POLLIN;
@@ -133,9 +161,10 @@ int main(int argc, char **argv)
 			p[np].fd = pairs[i][0];
 			p[np++].events = ev;
 			p[np].fd = pairs[i][1];
-			p[np++].events = ev;
+			/* --rate: the server's side waits for its credit */
+			p[np++].events = rate > 0 && credit[i] < 1 ? 0 : ev;
 		}
-		if (poll(p, (nfds_t)np, 200) < 0)
+		if (poll(p, (nfds_t)np, rate > 0 ? 10 : 200) < 0)
 			continue;
 		if ((p[0].revents & POLLIN) && n < MAX_CONNS) {
 			int c = accept(lfd, NULL, NULL);
@@ -148,6 +177,7 @@ int main(int argc, char **argv)
 				accepted++;
 				cuts++;
 			} else if (c >= 0 && t >= 0) {
+				credit[n] = 0;
 				pairs[n][0] = c;
 				pairs[n][1] = t;
 				from_server[n] = 0;
@@ -171,7 +201,12 @@ int main(int argc, char **argv)
 						continue;
 					got = 0; /* reset: dropped, not read */
 				} else {
-					got = read(pairs[i][side], buf, sizeof(buf));
+					size_t want = sizeof(buf);
+					if (side == 1 && rate > 0 && credit[i] < (double)want)
+						want = credit[i] < 1 ? 1 : (size_t)credit[i];
+					got = read(pairs[i][side], buf, want);
+					if (side == 1 && rate > 0 && got > 0)
+						credit[i] -= (double)got;
 				}
 				if (got <= 0)
 					drop = 1;
@@ -200,6 +235,7 @@ int main(int argc, char **argv)
 					pairs[i][0] = pairs[n - 1][0];
 					pairs[i][1] = pairs[n - 1][1];
 					from_server[i] = from_server[n - 1];
+					credit[i] = credit[n - 1];
 					n--;
 					break;
 				}

@@ -329,7 +329,18 @@ static void test_queued(void)
 	 * progress), 4 since 50. Done with their requests, none is idle. */
 	for (uint32_t id = 1; id <= 4; id++)
 		rove_gate_done(g, id, 10 + w - 1);
+	/* Sampled at half the wait and at the wait: 1's peer took nothing. */
+	CHECK_EQ_INT(rove_gate_to_probe(g, 10 + w / 2, out, 8), 1);
+	CHECK_EQ_INT(out[0], 1);
+	rove_gate_acked(g, 1, 100, 10 + w / 2);
+	/* 2 and 4 first sampled (1 was, less than 0.5 w ago) */
+	CHECK_EQ_INT(rove_gate_to_probe(g, 10 + w - 1, out, 8), 2);
+	for (int i = 0; i < 2; i++)
+		rove_gate_acked(g, out[i], 100, 10 + w - 1);
 	CHECK_EQ_INT(rove_gate_to_cut(g, 10 + w - 1, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 10 + w, out, 8), 1);
+	CHECK_EQ_INT(out[0], 1);
+	rove_gate_acked(g, 1, 100, 10 + w);
 	CHECK_EQ_INT(rove_gate_to_cut(g, 10 + w, out, 8), 1);
 	CHECK_EQ_INT(out[0], 1);
 	/* Under the cap no connection is cut for waiting: 1 closes (nng
@@ -352,8 +363,73 @@ static void test_queued(void)
 	rove_gate_free(g);
 }
 
+/* A reply on its way over a slow link is progress (rove_gate_acked);
+ * a peer that takes too little of it, or one whose count is not known,
+ * is cut at the idle time; one never sampled, at twice that. */
+static void test_acked(void)
+{
+	rove_gate *g;
+	rove_peer a = v4(192, 0, 2, 10);
+	uint32_t out[8];
+	const uint64_t t = 4000, least = ROVE_MIN_READ_BYTES_PER_S * (t / 2) / 1000;
+
+	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
+	rove_gate_set_idle(g, (uint32_t)t);
+	for (uint32_t id = 1; id <= 5; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, id, &a, 1, NULL), ROVE_OK);
+		CHECK_EQ_INT(rove_gate_request(g, id, 1), ROVE_OK);
+		if (id != 5) /* 5 was never answered: nothing to sample */
+			rove_gate_sent(g, id, 4 << 20, 1000);
+		rove_gate_done(g, id, 1000);
+	}
+	/* Nothing before half the idle time. */
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + t / 2 - 1, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + t / 2, out, 8), 4);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + t / 2, out, 8), 0); /* once */
+	/* 1 reads slowly, 2 not at all, 3 a byte too little, 4 is ipc:// */
+	rove_gate_acked(g, 1, 8, 1000 + t / 2);
+	rove_gate_acked(g, 2, 8, 1000 + t / 2);
+	rove_gate_acked(g, 3, 8, 1000 + t / 2);
+	rove_gate_acked(g, 4, UINT64_MAX, 1000 + t / 2);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + t, out, 8), 4);
+	rove_gate_acked(g, 1, 8 + least, 1000 + t);
+	rove_gate_acked(g, 2, 8, 1000 + t);
+	rove_gate_acked(g, 3, 8 + least - 1, 1000 + t);
+	rove_gate_acked(g, 4, UINT64_MAX, 1000 + t);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 1000 + t, out, 8), 4); /* 2, 3, 4, 5 idle; 1 moved */
+	for (int i = 0; i < 4; i++) {
+		CHECK(out[i] >= 2 && out[i] <= 5);
+		rove_gate_close(g, out[i]); /* as nng does once cut */
+	}
+	/* 1 goes on reading: not cut while it moves, then cut once it stops. */
+	CHECK_EQ_INT(rove_gate_to_cut(g, 1000 + 2 * t - 1, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + 3 * t / 2, out, 8), 1);
+	rove_gate_acked(g, 1, 8 + 3 * least, 1000 + 3 * t / 2);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 1000 + 2 * t, out, 8), 1);
+	rove_gate_acked(g, 1, 8 + 3 * least, 1000 + 2 * t);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 1000 + 2 * t, out, 8), 0); /* idle since 1.5 t */
+	CHECK_EQ_INT(rove_gate_to_cut(g, 1000 + 5 * t / 2, out, 8), 1);
+	CHECK_EQ_INT(out[0], 1);
+	rove_gate_close(g, 1);
+	/* A request and its reply start the samples anew. */
+	CHECK_EQ_INT(rove_gate_open(g, 6, &a, 100000, NULL), ROVE_OK);
+	CHECK_EQ_INT(rove_gate_request(g, 6, 100000), ROVE_OK);
+	rove_gate_sent(g, 6, 100, 100000);
+	rove_gate_done(g, 6, 100000);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 100000 + t / 2, out, 8), 1);
+	rove_gate_acked(g, 6, 50, 100000 + t / 2);
+	CHECK_EQ_INT(rove_gate_request(g, 6, 100000 + t / 2 + 1), ROVE_OK);
+	rove_gate_done(g, 6, 100000 + t / 2 + 2);
+	/* never sampled since: cut at twice the idle time */
+	CHECK_EQ_INT(rove_gate_to_cut(g, 100000 + t / 2 + 2 + t, out, 8), 0);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 100000 + t / 2 + 2 + 2 * t, out, 8), 1);
+	CHECK_EQ_INT(out[0], 6);
+	rove_gate_free(g);
+}
+
 int main(void)
 {
+	test_acked();
 	test_queued();
 	test_user_cap();
 	test_caps();

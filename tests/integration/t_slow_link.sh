@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A sync over a slow link (a mobile network in a poor area) is not cut
+# while its reply is still on its way. roved cuts a connection with
+# nothing in flight that made no progress for the idle time; it counted
+# a reply as progress when handing it to nng, so a reply that took
+# longer than that to cross the link was cut half-way (attack
+# seventy-seven: under about 1.1 Mbit/s a 4 MiB reply never arrived
+# within the 30 s; at 40 kbit/s a bootstrap never completed). Progress
+# now includes the bytes the client's end acknowledged (TCP), at
+# ROVE_MIN_READ_BYTES_PER_S at least. Here the idle time is 1 s and the
+# link about 300 KB/s: an HQ bootstrap of some 3 MB takes several
+# seconds in one big reply, and must complete in one run with no
+# connection cut and none lost. A client that stops reading is still
+# cut after the idle time.
+. "$(dirname "$0")/lib.sh"
+
+server_init
+SPORT=$(free_port)
+URL="tcp://127.0.0.1:$SPORT"
+server_start ROVE_IDLE_MS=1000
+admin_replica
+territory east
+user_replica alice rep east
+user_replica hq analyst
+N=5000
+many_customers alice "$N" 300
+
+proxy_start proxy.log --rate 300000
+rove -R "$T/hq" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+start=$(date +%s%N)
+ROVE_LOG=debug "$ROVE_BIN" -R "$T/hq" --timeout 60000 sync --json >"$T/out" 2>"$T/err" ||
+	fail "the bootstrap over a slow link failed: $(tail -n 3 "$T/err")"
+took=$(elapsed_ms "$start")
+echo "bootstrap over the slow link: $took ms"
+[ "$took" -gt 3000 ] || fail "the link was not slow: $took ms (the test proves nothing)"
+eq "$(r hq customer list --json | jq length)" "$N" "every customer arrived"
+if grep_q "connection to .* was lost" "$T/err"; then
+	fail "the connection was lost during the bootstrap: $(grep "was lost" "$T/err" | head -n 3)"
+fi
+if grep_q "cut [0-9]* connection(s) not reading, idle" "$T/roved.log"; then
+	fail "roved cut a connection whose reply was on its way: $(grep "cut [0-9]* connection" "$T/roved.log")"
+fi
+
+# A client that asks for a big pull and never reads its reply is still
+# cut: the proxy stops forwarding after the first bytes of the reply.
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+proxy_start proxy2.log --stall-after 20000
+rove -R "$T/hq2" init --server "tcp://127.0.0.1:$PPORT" --user hq --token "$(token_of hq)" 2>/dev/null
+set +e
+"$ROVE_BIN" -R "$T/hq2" --timeout 6000 sync >/dev/null 2>"$T/err2"
+set -e
+wait_for 10 "roved cut the connection that stopped reading" \
+	grep -q "cut [0-9]* connection(s) not reading, idle" "$T/roved.log"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+echo "ok"
