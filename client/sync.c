@@ -765,6 +765,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			report(c, rc, "pull");
 			break;
 		}
+		rove_debug("pull: a reply of %zu bytes%s", nng_msg_len(reply), m.u.pull_reply.more ? ", more to come" : "");
 		more = m.u.pull_reply.more;
 		/* for the watcher, read before the reply is freed */
 		p_cursor = m.u.pull_reply.cursor;

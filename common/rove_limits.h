@@ -549,6 +549,11 @@
  * ROVE_WRITTEN_POLL_MS, and every guard period while a quarter of the
  * cap or more is queued. */
 #define ROVE_MAX_QUEUED_REPLY_BYTES (256u * 1024u * 1024u)
+/* ... of which one user's connections may hold 1 / this (32 MiB: eight
+ * full replies; a user runs a sync, a UI, a feed) before that user's
+ * replies are lean and its waiting connections cut: one token's hoard
+ * then slows itself, not every bootstrap (gate.h). */
+#define ROVE_USER_QUEUED_SHARE 8u
 #define ROVE_LEAN_CHUNK_BYTES (64u * 1024u)
 #define ROVE_MAX_QUEUED_WAIT_MS 10000
 #define ROVE_WRITTEN_POLL_MS 100

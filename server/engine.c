@@ -1381,6 +1381,8 @@ static int run_request(rove_engine *e, MDB_txn *txn, const rove_request *rq, rov
 		job->authed = true;
 		job->user = user_key(&u);
 		user = &u;
+		if (!job->lean && job->lean_for != NULL)
+			job->lean = job->lean_for(job->lean_arg, job->user);
 		/* Once a minute at most per user: a sync with nothing to do
 		 * writes nothing (the writer stores the note later). */
 		if (rq->sync) {

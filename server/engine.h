@@ -71,6 +71,10 @@ typedef struct rove_job {
 	uint64_t user; /* then, a hash of the user's login (never 0), for the gate */
 	bool lean;     /* set by the caller: the server sheds, pull replies are
 			* cut to ROVE_LEAN_CHUNK_BYTES (gate.h) */
+	/* If set, asked once the user is known (lean not set): whether
+	 * that user's replies are to be lean (gate.h, rove_gate_user_over). */
+	bool (*lean_for)(void *arg, uint64_t user);
+	void *lean_arg;
 	uint32_t ops[ROVE_R_COUNT]; /* a push's new ops: accepted ([0]) and
 				     * refused by reason, for the metrics */
 } rove_job;

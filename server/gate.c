@@ -45,6 +45,14 @@ typedef struct addr_slot {
 	rove_peer peer;
 } addr_slot;
 
+/* A user's open connections (rove_gate_authed) and the bytes of replies
+ * queued on them. */
+typedef struct user_slot {
+	uint64_t user; /* 0: empty */
+	uint32_t pipes;
+	uint64_t queued;
+} user_slot;
+
 struct rove_gate {
 	pthread_mutex_t mu;
 	uint32_t max_pipes, npipes;
@@ -55,8 +63,11 @@ struct rove_gate {
 	uint64_t seed; /* addresses are chosen by peers: where they land is not */
 	uint64_t queued; /* the sum of handed - written over the open connections */
 	uint64_t queue_cap; /* rove_gate_set_queue_cap */
+	uint64_t user_cap;  /* of it, one user's: queue_cap / ROVE_USER_QUEUED_SHARE */
+	uint32_t users_over; /* users whose queued passes user_cap */
 	pipe_slot *pipes;
 	addr_slot *addrs;
+	user_slot *users;
 };
 
 int rove_gate_new(rove_gate **out, uint32_t max_pipes)
@@ -71,9 +82,11 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 		return ROVE_ENOMEM;
 	g->pipes = calloc(cap, sizeof(*g->pipes));
 	g->addrs = calloc(cap, sizeof(*g->addrs));
-	if (g->pipes == NULL || g->addrs == NULL) {
+	g->users = calloc(cap, sizeof(*g->users));
+	if (g->pipes == NULL || g->addrs == NULL || g->users == NULL) {
 		free(g->pipes);
 		free(g->addrs);
+		free(g->users);
 		free(g);
 		return ROVE_ENOMEM;
 	}
@@ -86,6 +99,7 @@ int rove_gate_new(rove_gate **out, uint32_t max_pipes)
 		g->max_user = 2;
 	g->idle_ms = ROVE_MAX_IDLE_MS;
 	g->queue_cap = ROVE_MAX_QUEUED_REPLY_BYTES;
+	g->user_cap = ROVE_MAX_QUEUED_REPLY_BYTES / ROVE_USER_QUEUED_SHARE;
 	g->mask = cap - 1;
 	pthread_mutex_init(&g->mu, NULL);
 	*out = g;
@@ -105,6 +119,11 @@ void rove_gate_set_queue_cap(rove_gate *g, uint64_t bytes)
 	ROVE_ASSERT(bytes > 0);
 	pthread_mutex_lock(&g->mu);
 	g->queue_cap = bytes;
+	g->user_cap = bytes / ROVE_USER_QUEUED_SHARE > 0 ? bytes / ROVE_USER_QUEUED_SHARE : 1;
+	g->users_over = 0;
+	for (uint32_t i = 0; i <= g->mask; i++)
+		if (g->users[i].user != 0 && g->users[i].queued > g->user_cap)
+			g->users_over++;
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -115,6 +134,7 @@ void rove_gate_free(rove_gate *g)
 	pthread_mutex_destroy(&g->mu);
 	free(g->pipes);
 	free(g->addrs);
+	free(g->users);
 	free(g);
 }
 
@@ -146,6 +166,13 @@ static bool same_peer(const rove_peer *a, const rove_peer *b)
 	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
 }
 
+static uint32_t user_home(const rove_gate *g, uint64_t user)
+{
+	uint64_t h = (user ^ g->seed) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) & g->mask;
+}
+
 /* The slot of pipe id, or of the empty slot where it would go. */
 static pipe_slot *pipe_find(rove_gate *g, uint32_t id)
 {
@@ -163,6 +190,15 @@ static addr_slot *addr_find(rove_gate *g, const rove_peer *p)
 	while (g->addrs[i].pipes != 0 && !same_peer(&g->addrs[i].peer, p))
 		i = (i + 1) & g->mask;
 	return &g->addrs[i];
+}
+
+static user_slot *user_find(rove_gate *g, uint64_t user)
+{
+	uint32_t i = user_home(g, user);
+
+	while (g->users[i].user != 0 && g->users[i].user != user)
+		i = (i + 1) & g->mask;
+	return &g->users[i];
 }
 
 /* Whether the entry at j, whose home is h, may move back to the hole
@@ -204,6 +240,70 @@ static void addr_remove(rove_gate *g, addr_slot *s)
 		}
 	}
 	memset(&g->addrs[i], 0, sizeof(g->addrs[i]));
+}
+
+static void user_remove(rove_gate *g, user_slot *s)
+{
+	uint32_t i = (uint32_t)(s - g->users), j = i;
+
+	for (;;) {
+		j = (j + 1) & g->mask;
+		if (g->users[j].user == 0)
+			break;
+		if (may_fill(g, i, j, user_home(g, g->users[j].user))) {
+			g->users[i] = g->users[j];
+			i = j;
+		}
+	}
+	memset(&g->users[i], 0, sizeof(g->users[i]));
+}
+
+/* The bytes queued on p's connection count for its user too: add (up)
+ * or take (!up) n of them. */
+static void user_queued(rove_gate *g, const pipe_slot *p, uint64_t n, bool up)
+{
+	user_slot *u;
+	bool was;
+
+	if (p->user == 0 || n == 0)
+		return;
+	u = user_find(g, p->user);
+	ROVE_ASSERT(u->user == p->user && u->pipes > 0);
+	was = u->queued > g->user_cap;
+	ROVE_ASSERT(up || u->queued >= n);
+	u->queued = up ? u->queued + n : u->queued - n;
+	if (was != (u->queued > g->user_cap)) {
+		ROVE_ASSERT(was ? g->users_over > 0 : true);
+		g->users_over = was ? g->users_over - 1 : g->users_over + 1;
+	}
+}
+
+/* p's connection leaves its user (closed, or logged in as another). */
+static void user_leave(rove_gate *g, pipe_slot *p)
+{
+	user_slot *u;
+
+	if (p->user == 0)
+		return;
+	user_queued(g, p, p->handed - p->written, false);
+	u = user_find(g, p->user);
+	ROVE_ASSERT(u->user == p->user && u->pipes > 0);
+	if (--u->pipes == 0) {
+		ROVE_ASSERT(u->queued == 0);
+		user_remove(g, u);
+	}
+	p->user = 0;
+}
+
+/* Whether p's user has more queued than a user may. */
+static bool user_over(rove_gate *g, const pipe_slot *p)
+{
+	const user_slot *u;
+
+	if (p->user == 0 || g->users_over == 0)
+		return false;
+	u = user_find(g, p->user);
+	return u->user == p->user && u->queued > g->user_cap;
 }
 
 /* The connection to cut for a newcomer: of those that never
@@ -286,6 +386,7 @@ void rove_gate_close(rove_gate *g, uint32_t pipe)
 			g->evicting--;
 		}
 		ROVE_ASSERT(p->written <= p->handed && g->queued >= p->handed - p->written);
+		user_leave(g, p);
 		g->queued -= p->handed - p->written;
 		pipe_remove(g, p);
 		g->npipes--;
@@ -353,8 +454,15 @@ bool rove_gate_authed(rove_gate *g, uint32_t pipe, uint64_t user)
 	pthread_mutex_lock(&g->mu);
 	p = pipe_find(g, pipe);
 	if (p->id == pipe && pipe != 0 && p->user != user) {
+		user_slot *u;
+		user_leave(g, p);
 		p->authed = true;
 		p->user = user;
+		u = user_find(g, user);
+		if (u->user == 0)
+			u->user = user;
+		u->pipes++;
+		user_queued(g, p, p->handed - p->written, true);
 		/* (a walk of the table, once a connection: at its first
 		 * request, or when it logs in as another user) */
 		for (uint32_t i = 0; i <= g->mask; i++) {
@@ -385,6 +493,7 @@ void rove_gate_sent(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms
 			p->waiting_ms = now_ms != 0 ? now_ms : 1;
 		p->handed += bytes;
 		g->queued += bytes;
+		user_queued(g, p, bytes, true);
 	}
 	pthread_mutex_unlock(&g->mu);
 }
@@ -398,6 +507,7 @@ void rove_gate_unsent(rove_gate *g, uint32_t pipe, uint64_t bytes)
 	if (p->id == pipe && pipe != 0) {
 		/* never below what nng says it wrote */
 		uint64_t back = p->handed - p->written < bytes ? p->handed - p->written : bytes;
+		user_queued(g, p, back, false);
 		p->handed -= back;
 		g->queued -= back;
 		if (p->handed == p->written)
@@ -417,6 +527,7 @@ void rove_gate_written(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now
 		 * so that the count never goes below zero. */
 		uint64_t now = bytes < p->handed ? bytes : p->handed;
 		g->queued -= now - p->written;
+		user_queued(g, p, now - p->written, false);
 		p->written = now;
 		p->stuck = false;
 		p->waiting_ms = p->handed == p->written ? 0 : (now_ms != 0 ? now_ms : 1);
@@ -440,6 +551,29 @@ bool rove_gate_over(rove_gate *g)
 
 	pthread_mutex_lock(&g->mu);
 	over = g->queued > g->queue_cap;
+	pthread_mutex_unlock(&g->mu);
+	return over;
+}
+
+bool rove_gate_user_over(rove_gate *g, uint64_t user)
+{
+	bool over = false;
+
+	pthread_mutex_lock(&g->mu);
+	if (user != 0 && g->users_over > 0) {
+		const user_slot *u = user_find(g, user);
+		over = u->user == user && u->queued > g->user_cap;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return over;
+}
+
+bool rove_gate_any_user_over(rove_gate *g)
+{
+	bool over;
+
+	pthread_mutex_lock(&g->mu);
+	over = g->users_over > 0;
 	pthread_mutex_unlock(&g->mu);
 	return over;
 }
@@ -470,7 +604,7 @@ size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max
 		bool idle = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms &&
 			    (!unsure || now_ms - p->last_ms >= 2ull * g->idle_ms);
 		bool again = p->cut_ms == 0 || (now_ms >= p->cut_ms && now_ms - p->cut_ms >= g->idle_ms);
-		bool stalled = over && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
+		bool stalled = (over || user_over(g, p)) && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
 			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS &&
 			       (!unsure || now_ms - p->waiting_ms >= 2ull * ROVE_MAX_QUEUED_WAIT_MS);
 		if (p->id != 0 && (p->doomed || idle || stalled) && again) {
@@ -494,7 +628,7 @@ size_t rove_gate_to_probe(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t m
 	for (uint32_t i = 0; i <= g->mask && n < max; i++) {
 		pipe_slot *p = &g->pipes[i];
 		bool idling = p->inflight == 0 && now_ms >= p->last_ms && now_ms - p->last_ms >= g->idle_ms / 2;
-		bool waiting = over && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
+		bool waiting = (over || user_over(g, p)) && p->waiting_ms != 0 && now_ms >= p->waiting_ms &&
 			       now_ms - p->waiting_ms >= ROVE_MAX_QUEUED_WAIT_MS / 2;
 		uint64_t every = (waiting && ROVE_MAX_QUEUED_WAIT_MS < g->idle_ms ? ROVE_MAX_QUEUED_WAIT_MS : g->idle_ms) / 2;
 		if (p->id == 0 || p->doomed || p->cut_ms != 0 || p->handed == 0 || !(idling || waiting))

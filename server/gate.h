@@ -89,7 +89,8 @@ void rove_gate_unsent(rove_gate *g, uint32_t pipe, uint64_t bytes);
 void rove_gate_written(rove_gate *g, uint32_t pipe, uint64_t bytes, uint64_t now_ms);
 uint64_t rove_gate_queued(rove_gate *g);
 /* The bytes queued past which the gate sheds: ROVE_MAX_QUEUED_REPLY_BYTES
- * unless set (UINT64_MAX: never, when what nng wrote cannot be known). */
+ * unless set (UINT64_MAX: never, when what nng wrote cannot be known),
+ * and one user's share of it (below). */
 void rove_gate_set_queue_cap(rove_gate *g, uint64_t bytes);
 /* Whether the replies queued are past that cap. */
 bool rove_gate_over(rove_gate *g);
@@ -107,16 +108,27 @@ bool rove_gate_over(rove_gate *g);
 size_t rove_gate_to_probe(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 void rove_gate_acked(rove_gate *g, uint32_t pipe, uint64_t acked, uint64_t now_ms);
 
+/* One user's share of that cap (ROVE_USER_QUEUED_SHARE): whether the
+ * replies queued on user's connections (those rove_gate_authed gave to
+ * user) pass it, and whether any user's do. Past it that user's pull
+ * replies are lean, and its connections whose replies wait are cut as
+ * past the cap in all, so that one token's hoard slows only itself
+ * (attack seventy-seven: one rep's token kept the server past the cap
+ * half the time, and everyone's bootstraps lean). */
+bool rove_gate_user_over(rove_gate *g, uint64_t user);
+bool rove_gate_any_user_over(rove_gate *g);
+
 /* Writes up to max ids of connections to cut now into out and returns
  * how many: those marked by rove_gate_doom, those that have nothing
  * in flight and made no progress (connected, delivered a request, had
  * a reply sent, or its peer took enough of one: rove_gate_acked) for
  * the idle time (rove_gate_set_idle), and, while the replies queued are
- * past the cap, those whose replies have waited ROVE_MAX_QUEUED_WAIT_MS
- * with none written nor enough taken. A connection that was sent a
- * reply must also have been sampled taking too little of it (or could
- * not be), else the time is twice as long. Each is returned once, and
- * again only if it is still open the idle time later. */
+ * past the cap (in all, or its user's), those whose replies have waited
+ * ROVE_MAX_QUEUED_WAIT_MS with none written nor enough taken. A
+ * connection that was sent a reply must also have been sampled taking
+ * too little of it (or could not be), else the time is twice as long.
+ * Each is returned once, and again only if it is still open the idle
+ * time later. */
 size_t rove_gate_to_cut(rove_gate *g, uint64_t now_ms, uint32_t *out, size_t max);
 
 /* How many open connections were first given out to be cut (by

@@ -202,7 +202,8 @@ static void work_send(work *w)
 		uint64_t now = mono_ms();
 		rove_gate_sent(w->srv->gate, w->pipe, w->sent_len, now);
 		/* past the cap: the guard learns soon what nng wrote */
-		if (rove_gate_over(w->srv->gate) && now >= atomic_load(&w->srv->written_at) + ROVE_WRITTEN_POLL_MS)
+		if ((rove_gate_over(w->srv->gate) || rove_gate_any_user_over(w->srv->gate)) &&
+		    now >= atomic_load(&w->srv->written_at) + ROVE_WRITTEN_POLL_MS)
 			wake_guard(w->srv);
 	}
 	nng_aio_set_msg(w->aio, msg);
@@ -241,6 +242,15 @@ static void peer_of(nng_pipe pipe, rove_peer *peer)
 	}
 }
 
+/* Whether user's replies are lean: its share of the replies queued is
+ * used up (gate.h). */
+static bool user_lean(void *arg, uint64_t user)
+{
+	server *s = arg;
+
+	return rove_gate_user_over(s->gate, user);
+}
+
 /* A request arrived: writes wait for the writer, reads are answered
  * here, anything else is answered with the error rove_engine_accept
  * wrote. */
@@ -251,6 +261,8 @@ static void handle(work *w)
 
 	job->authed = false;
 	job->lean = rove_gate_over(w->srv->gate);
+	job->lean_for = user_lean;
+	job->lean_arg = w->srv;
 	w->type = rq != NULL ? job->msg.type : 0;
 	peer_of(nng_msg_get_pipe(w->req), &job->peer);
 	if (rq != NULL && rq->write) {
@@ -1025,10 +1037,12 @@ static void watch_database(server *s, rove_store_watched *w)
  * statistics (a pipe's tx_bytes counts a reply once written whole), for
  * the gate's count of replies queued (ROVE_MAX_QUEUED_REPLY_BYTES). At
  * most every ROVE_WRITTEN_POLL_MS, and only once the count is within
- * sight of the cap: nng_stats_get copies every statistic of every pipe
- * under the lock a new pipe takes, and polled every second under a
- * thousand syncs at once it slowed their connecting by a third. Below
- * that, replies count until their connection closes. */
+ * sight of the cap, or some user's passes its share: nng_stats_get
+ * copies every statistic of every pipe under the lock a new pipe takes,
+ * and polled every second under a thousand syncs at once it slowed
+ * their connecting by a third. Below that, replies count until their
+ * connection closes (a user's bootstrap passes its share every 32 MiB,
+ * and this poll then finds most of it written). */
 static void poll_written(server *s)
 {
 	uint64_t now = mono_ms(), q = rove_gate_queued(s->gate);
@@ -1037,7 +1051,8 @@ static void poll_written(server *s)
 
 	if (q > s->queued_peak)
 		s->queued_peak = q; /* for trim_memory */
-	if (now < atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS || q < ROVE_WRITTEN_POLL_FROM_BYTES)
+	if (now < atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS ||
+	    (q < ROVE_WRITTEN_POLL_FROM_BYTES && !rove_gate_any_user_over(s->gate)))
 		return;
 	atomic_store(&s->written_at, now);
 	if (nng_stats_get(&root) != 0) {
@@ -1104,7 +1119,8 @@ static void *guard_main(void *arg)
 	pthread_mutex_lock(&s->gmu);
 	while (!s->gstop) {
 		/* past the cap on replies queued, sooner: what was written */
-		uint64_t at = rove_gate_over(s->gate) && atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS < next
+		bool over = rove_gate_over(s->gate) || rove_gate_any_user_over(s->gate);
+		uint64_t at = over && atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS < next
 				      ? atomic_load(&s->written_at) + ROVE_WRITTEN_POLL_MS
 				      : next;
 		struct timespec until = {(time_t)(at / 1000), (long)(at % 1000) * 1000000L};

@@ -24,6 +24,10 @@
  *     flight, is not being cut, and waited longest;
  *   - rove_gate_all and rove_gate_count list exactly the open connections:
  *     one a caller closed, or that was refused, is never counted;
+ *   - rove_gate_user_over says whether a user's connections (here one
+ *     a user) queue more than its share of the cap, and
+ *     rove_gate_any_user_over whether any do, which to_probe and to_cut
+ *     treat as past the cap for that user's connections;
  *   - rove_gate_queued is the bytes handed and not written over the open
  *     connections, rove_gate_over whether that passes the cap;
  *   - no cap is ever passed: connections in all (max, plus at most
@@ -193,8 +197,19 @@ static uint64_t ref_queued(const ref *r)
 	return q;
 }
 
+/* One user's share of the cap (a user a connection here: its id). */
+static uint64_t user_cap(const ref *r)
+{
+	return r->cap / ROVE_USER_QUEUED_SHARE > 0 ? r->cap / ROVE_USER_QUEUED_SHARE : 1;
+}
+
+static bool user_over(const ref *r, const ref_pipe *p)
+{
+	return p->authed && p->handed - p->written > user_cap(r);
+}
+
 /* Whether to_cut at now must give p out (rove_gate_to_cut); over: the
- * bytes queued pass the cap. */
+ * bytes queued pass the cap in all or p's user's share. */
 static bool to_cut(const ref_pipe *p, uint64_t now, bool over)
 {
 	/* sent a reply and not seen taking too little of it: twice the time */
@@ -253,6 +268,14 @@ static void check_all(rove_gate *g, const ref *r)
 			CHECK(from <= ROVE_MAX_PIPES_PER_ADDR);
 			CHECK(addr_inflight(r, k) <= ROVE_MAX_ADDR_INFLIGHT);
 		}
+	}
+	{
+		bool any = false;
+		for (uint32_t i = 0; i < r->n; i++) {
+			CHECK(rove_gate_user_over(g, r->p[i].id) == (r->p[i].authed && user_over(r, &r->p[i])));
+			any |= user_over(r, &r->p[i]);
+		}
+		CHECK(rove_gate_any_user_over(g) == any);
 	}
 	for (uint32_t i = 0; i < r->n; i++) {
 		CHECK(r->p[i].inflight <= ROVE_MAX_PIPE_INFLIGHT);
@@ -352,14 +375,14 @@ static void ev_probe(rove_gate *g, ref *r, input *in, uint64_t now)
 	bool over = ref_queued(r) > r->cap;
 
 	for (uint32_t i = 0; i < r->n; i++)
-		due += to_probe(&r->p[i], now, over);
+		due += to_probe(&r->p[i], now, over || user_over(r, &r->p[i]));
 	n = rove_gate_to_probe(g, now, out, max);
 	CHECK(n == (due < max ? due : max));
 	for (size_t i = 0; i < n; i++) {
 		ref_pipe *p = ref_find(r, out[i]);
 		uint8_t b = byte(in);
 		uint64_t acked;
-		CHECK(p != NULL && to_probe(p, now, over));
+		CHECK(p != NULL && to_probe(p, now, over || user_over(r, p)));
 		p->probe_ms = now != 0 ? now : 1;
 		acked = b == 255 ? UINT64_MAX : p->acked + (uint64_t)b * 1000;
 		rove_gate_acked(g, p->id, acked, now);
@@ -390,12 +413,12 @@ static void ev_cut(rove_gate *g, ref *r, input *in, uint64_t now)
 	bool close_them = byte(in) & 1, over = ref_queued(r) > r->cap;
 
 	for (uint32_t i = 0; i < r->n; i++)
-		due += to_cut(&r->p[i], now, over);
+		due += to_cut(&r->p[i], now, over || user_over(r, &r->p[i]));
 	n = rove_gate_to_cut(g, now, out, max);
 	CHECK(n == (due < max ? due : max));
 	for (size_t i = 0; i < n; i++) {
 		ref_pipe *p = ref_find(r, out[i]);
-		CHECK(p != NULL && to_cut(p, now, over));
+		CHECK(p != NULL && to_cut(p, now, over || user_over(r, p)));
 		p->cut_ms = now != 0 ? now : 1;
 	}
 	if (close_them)

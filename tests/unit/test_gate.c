@@ -427,8 +427,65 @@ static void test_acked(void)
 	rove_gate_free(g);
 }
 
+/* One user's share of the cap on replies queued: past it that user is
+ * lean and its waiting connections cut; another user is not. */
+static void test_user_share(void)
+{
+	rove_gate *g;
+	rove_peer a = v4(192, 0, 2, 11);
+	uint32_t out[8];
+	const uint64_t w = ROVE_MAX_QUEUED_WAIT_MS, share = 800 / ROVE_USER_QUEUED_SHARE;
+	const uint64_t ua = 0xa, ub = 0xb;
+
+	CHECK_EQ_INT(rove_gate_new(&g, 8), ROVE_OK);
+	rove_gate_set_queue_cap(g, 800);
+	for (uint32_t id = 1; id <= 3; id++) {
+		CHECK_EQ_INT(rove_gate_open(g, id, &a, 1, NULL), ROVE_OK);
+		CHECK_EQ_INT(rove_gate_request(g, id, 1), ROVE_OK);
+		CHECK(!rove_gate_authed(g, id, id == 3 ? ub : ua));
+	}
+	rove_gate_sent(g, 1, share / 2 + 1, 10);
+	CHECK(!rove_gate_user_over(g, ua) && !rove_gate_any_user_over(g));
+	rove_gate_sent(g, 2, share / 2, 10);
+	rove_gate_sent(g, 3, share, 10); /* b: at its share, not past it */
+	CHECK(rove_gate_user_over(g, ua) && rove_gate_any_user_over(g));
+	CHECK(!rove_gate_user_over(g, ub) && !rove_gate_user_over(g, 0x77));
+	CHECK(!rove_gate_over(g)); /* in all: far from the cap */
+	for (uint32_t id = 1; id <= 3; id++)
+		rove_gate_done(g, id, 10);
+	/* a's connections wait w, sampled taking nothing: cut; b's not */
+	CHECK_EQ_INT(rove_gate_to_probe(g, 10 + w / 2, out, 8), 2);
+	rove_gate_acked(g, out[0], 5, 10 + w / 2);
+	rove_gate_acked(g, out[1], 5, 10 + w / 2);
+	CHECK_EQ_INT(rove_gate_to_probe(g, 10 + w, out, 8), 2);
+	rove_gate_acked(g, out[0], 5, 10 + w);
+	rove_gate_acked(g, out[1], 5, 10 + w);
+	CHECK_EQ_INT(rove_gate_to_cut(g, 10 + w, out, 8), 2);
+	CHECK(out[0] != 3 && out[1] != 3);
+	/* written: no longer past; a connection moving to another user
+	 * takes what it has queued along */
+	rove_gate_written(g, 1, share / 2 + 1, 20 + w);
+	CHECK(!rove_gate_user_over(g, ua) && !rove_gate_any_user_over(g));
+	CHECK_EQ_INT(rove_gate_request(g, 3, 30 + w), ROVE_OK); /* b's was never cut */
+	rove_gate_done(g, 3, 30 + w);
+	CHECK(!rove_gate_authed(g, 2, ub)); /* 2 (share / 2 queued) logs in as b */
+	CHECK(rove_gate_user_over(g, ub) && !rove_gate_user_over(g, ua));
+	rove_gate_close(g, 2);
+	CHECK(!rove_gate_user_over(g, ub) && !rove_gate_any_user_over(g));
+	/* a cap set anew counts users anew */
+	rove_gate_sent(g, 3, 1, 40 + w);
+	CHECK(rove_gate_user_over(g, ub));
+	rove_gate_set_queue_cap(g, 100000);
+	CHECK(!rove_gate_user_over(g, ub) && !rove_gate_any_user_over(g));
+	rove_gate_close(g, 1);
+	rove_gate_close(g, 3);
+	CHECK_EQ_INT(rove_gate_queued(g), 0);
+	rove_gate_free(g);
+}
+
 int main(void)
 {
+	test_user_share();
 	test_acked();
 	test_queued();
 	test_user_cap();
