@@ -26,8 +26,9 @@ static const char help[] =
 	"the global --timeout MS: rove --timeout 10000 sync, or rove sync --timeout\n"
 	"10000), then syncs, or exits 1 saying that a sync is running.\n"
 	"The server takes at most 50,000 changes from one user at once, then 50\n"
-	"a second (admins are not held): past that the sync still pulls, then\n"
-	"exits 1 saying when the rest can go; they stay pending until then.\n"
+	"a second (admins are not held): past that the sync still pulls, prints\n"
+	"what it did as usual (JSON too), then exits 1 saying when the rest can\n"
+	"go and how many wait; they stay pending until then.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
 	"\"resent\":N after them when changes were sent again (below), and\n"
 	"\"confirmed\":N when changes an earlier sync (or connection) sent, cut\n"
@@ -174,7 +175,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	 * own answers (changes made meanwhile by another command only make it
 	 * fewer), and those the server answered it had already. None after a
 	 * restore: its changes sent again say so (resent). */
-	if (rc == ROVE_OK && st.resent == 0 && rove_replica_status_get(&r, &after) == ROVE_OK) {
+	if ((rc == ROVE_OK || rc == ROVE_ERATE) && st.resent == 0 && rove_replica_status_get(&r, &after) == ROVE_OK) {
 		confirmed = st.taken;
 		if (before.pending > after.pending + st.accepted + st.rejected)
 			confirmed += before.pending - after.pending - st.accepted - st.rejected;
@@ -202,9 +203,17 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
 			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 			r.auth.user);
+	if (rc == ROVE_ERATE && rove_replica_status_get(&r, &after) == ROVE_OK)
+		/* The server's text names the batch it refused; the rest waits too. */
+		fprintf(stderr,
+			"rove: note: %" PRIu64 " change(s) of this replica still pending in all; what this sync pulled "
+			"is recorded, and later syncs send them as the server's rate allows\n",
+			after.pending);
 	rove_replica_close(&r);
 	rove_lockfile_release(&lock);
-	if (rc != ROVE_OK)
+	/* Held by the server's rate, the sync still did what it says (its
+	 * pull went through): said, then it fails (exit 1, why on stderr). */
+	if (rc != ROVE_OK && rc != ROVE_ERATE)
 		return cli_exit(rc);
 	if (json) {
 		out_json j;
@@ -235,5 +244,5 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
 	}
-	return ROVE_EXIT_OK;
+	return rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
 }

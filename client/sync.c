@@ -954,7 +954,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	conn c;
 	clock_probe cp = {true, false, 0, 0};
 	uint64_t pushed, dropped = 0;
-	bool again = false;
+	bool again = false, synced;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -1002,9 +1002,12 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (trc != ROVE_OK)
 			rove_warn("synced, but the end of the recovery could not be noted: %s", rove_strerror(trc));
 	}
+	/* A push held by the server's rate (ROVE_ERATE) still pulled all:
+	 * that is a sync as far as the time and the clock go. */
+	synced = rc == ROVE_OK || rc == ROVE_ERATE;
 	/* The server's clock behind the changes it stamped itself (it was set
 	 * back, or its answer was tampered with) says nothing about now. */
-	if (rc == ROVE_OK && cp.known) {
+	if (synced && cp.known) {
 		uint64_t newest = rove_replica_pulled_ms(r);
 		/* A laptop's stamp may be the skew ahead of a server that
 		 * started the skew ahead of its clock (engine.c, stamp_op). */
@@ -1017,7 +1020,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 			cp.known = false;
 		}
 	}
-	if (rc == ROVE_OK && cp.known) {
+	if (synced && cp.known) {
 		/* From now on "now" on this replica is the server's (a laptop
 		 * whose clock is fast dates nothing in the server's future);
 		 * failing to note it leaves the last one measured. */
@@ -1026,7 +1029,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 			rove_warn("synced, but how far this laptop's clock is from the server's could not be noted: %s",
 				  rove_strerror(trc));
 	}
-	if (rc == ROVE_OK) {
+	if (synced) {
 		/* The data is synced and stored; the time of the sync is only
 		 * shown by `rove status`, so failing to note it is a warning. */
 		int trc = rove_replica_synced(r, rove_replica_now_ms(r)); /* a laptop's clock may be wrong */

@@ -26,11 +26,20 @@ r admin admin reassign --customer "$x" --to wang >/dev/null
 customers_csv "$T/wang.csv" 3500 Wang 1380
 r wang import customers "$T/wang.csv" >/dev/null
 code=0
+was=$(r wang status --json | jq -r .last_sync)
+sleep 1 # last_sync is to the second
 r wang sync --json >"$T/out" 2>"$T/err" || code=$?
 eq "$code" 1 "a sync over the rate fails (stdout: $(cat "$T/out"); stderr: $(cat "$T/err"))"
 grep -q "too many changes from wang in a short time" "$T/err" || fail "why it failed: $(cat "$T/err")"
 r wang customer show "$x" >/dev/null || fail "the held sync pulled nothing: $(cat "$T/err")"
 eq "$(r wang status --json | jq .pending)" 500 "the rest is pending"
+# What it did is said as a sync's (attack seventy-eight: no JSON, and
+# "last sync" not moved though the pull went through).
+eq "$(jq -c '[.pushed, .accepted, .rejected]' "$T/out" 2>&1)" "[3000,3000,0]" "the held sync's JSON"
+[ "$(jq .pulled "$T/out")" -ge 1 ] || fail "the held sync's JSON says nothing pulled: $(cat "$T/out")"
+grep -q "500 change(s) of this replica still pending in all" "$T/err" || fail "how many wait: $(cat "$T/err")"
+now=$(r wang status --json | jq -r .last_sync)
+[ "$now" != "$was" ] || fail "the held sync's pull is not its last sync ($was)"
 
 # Another rep, and the admin, are not held by wang's rate.
 customers_csv "$T/li.csv" 10 Li 1370
