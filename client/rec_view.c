@@ -508,8 +508,9 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
-		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format;\n"
-		   "                  full-width letters, digits and signs found as ASCII too)\n"
+		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format,\n"
+		   "                  when TEXT is digits and + - ( ) . only; full-width letters,\n"
+		   "                  digits and signs found as ASCII too)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
 		   "  --limit N       at most N\n"
 		   "  --wide          whole ids (else the last %d characters, which any\n"
@@ -688,9 +689,13 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 				lc->search_given_low[i] = (char)tolower((unsigned char)lc->search[i]);
 			lc->search = lc->search_folded;
 		}
-		for (const char *p = lc->search; *p != '\0' && d < ROVE_MAX_STR; p++)
-			if (isdigit((unsigned char)*p))
-				lc->search_digits[d++] = *p;
+		/* Its digits are a phone's only when it is written as one (digits
+		 * and a phone's marks): "Room 101" is no part of 021-5555-0101
+		 * (attack seventy-eight), though the address holding it is found. */
+		if (strspn(lc->search, "0123456789 +-().") == strlen(lc->search))
+			for (const char *p = lc->search; *p != '\0' && d < ROVE_MAX_STR; p++)
+				if (isdigit((unsigned char)*p))
+					lc->search_digits[d++] = *p;
 		lc->search_digits[d] = '\0';
 		if (d >= 3)
 			phone_digits(lc->search, lc->search_phone);

@@ -31,10 +31,16 @@ eq "$(r mike customer list --search "+86 21 5555 0101" --json | ids)" "$b" "--se
 r wang customer set "$a" tax_id=91310000MA1BD00019
 eq "$(r wang customer list --search "9131-0000-ma1b" --json | ids)" "$a" "--search of a tax id as people write it"
 eq "$(r mike customer list --search "5555 0101" --json | ids)" "$b" "--search finds a phone by its digits"
+# Words with a number in them are no phone: "Room 101" is not b's
+# 021-5555-0101 (attack seventy-eight), "Zone 138" none of the 138s.
+eq "$(r mike customer list --search "Room 101" --json)" "[]" "--search of words and a number: no phone by its digits"
+eq "$(r mike customer list --search "Zone 138" --json)" "[]" "--search of a word and digits: no phone"
+eq "$(r mike customer list --search "(021) 5555.0101" --json | ids)" "$b" "--search of a phone with brackets and dots"
 # typed in an input method's full-width mode (attack seventy-three);
 # text stored in full-width forms is found as written (at the end)
 eq "$(r mike customer list --search ＳＴＥＥＬ --json | ids)" "$a" "--search of full-width letters"
 eq "$(r mike customer list --search "１３８　００００　１１１１" --json | ids)" "$a" "--search of full-width digits and spaces"
+eq "$(r mike customer list --search "（０２１）５５５５－０１０１" --json | ids)" "$b" "--search of a full-width phone"
 eq "$(r mike customer list --search nothing-like-it --json)" "[]" "--search with no match"
 # --mine, --owner, --pool, --tier, --territory (a subtree), combined.
 eq "$(r wang customer list --mine --json | jq length)" "2" "wang's own"
