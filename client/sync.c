@@ -624,6 +624,10 @@ typedef struct pull_ask {
 	 * rarely gets through whole, and one sent again as it was fails the
 	 * same way: the pull would make no progress. */
 	uint32_t limit;
+	/* Items a request asks for at most on a slow link, 0: no bound
+	 * (pull_pace). */
+	uint32_t pace;
+	uint64_t sent_ms; /* when the request in flight was sent (mono ms) */
 	/* Records in format 2 are asked for (the PULL's records element)
 	 * unless the server refused a PULL that asked. */
 	bool records;
@@ -632,7 +636,31 @@ typedef struct pull_ask {
 
 static uint32_t pull_max(const pull_ask *a, uint32_t max)
 {
-	return a->limit != 0 && max > a->limit ? a->limit : max;
+	if (a->limit != 0 && max > a->limit)
+		max = a->limit;
+	return a->pace != 0 && max > a->pace ? a->pace : max;
+}
+
+/* A reply of bytes bytes holding n items came took_ms after its request
+ * was sent: over a slow link the next requests ask for as many items as
+ * came at that pace in a third of the wait for a reply (timeout_ms), so
+ * that each reply comes well within it. Before, after the first reply
+ * (1,000 items) a pull asked for the most a reply holds (4 MiB), which
+ * under about 3.4 Mbit/s took longer than the default 10 s: every sync
+ * ended there. Measured on replies of ROVE_CLIENT_PACE_BYTES or more
+ * (a small one says more of the round trip than of the link); a fast
+ * link sets no bound. */
+static void pull_pace(pull_ask *a, size_t bytes, uint32_t n, uint64_t took_ms, int timeout_ms)
+{
+	uint64_t items;
+
+	if (bytes < ROVE_CLIENT_PACE_BYTES || n == 0 || timeout_ms <= 0)
+		return;
+	items = (uint64_t)n * ((uint64_t)timeout_ms / 3) / (took_ms > 0 ? took_ms : 1);
+	if (items >= ROVE_MAX_SNAPSHOT_ITEMS)
+		a->pace = 0;
+	else
+		a->pace = items > ROVE_CLIENT_PULL_ITEMS_MIN ? (uint32_t)items : ROVE_CLIENT_PULL_ITEMS_MIN;
 }
 
 static int pull_encode(pull_ask *a, uint32_t max, bool clock)
@@ -659,6 +687,7 @@ static int pull_resend(void *arg, bool *smaller)
 	a->limit = a->limit == 0 ? ROVE_CLIENT_PULL_ITEMS_LOST
 				 : a->limit / 2 > ROVE_CLIENT_PULL_ITEMS_MIN ? a->limit / 2 : ROVE_CLIENT_PULL_ITEMS_MIN;
 	*smaller = a->asked == 0 || a->limit < a->asked;
+	a->sent_ms = mono_ms();
 	return pull_encode(a, a->limit, false);
 }
 
@@ -666,6 +695,7 @@ static int pull_send(conn *c, pull_ask *a, uint32_t max, bool clock)
 {
 	int rc = pull_encode(a, max, clock);
 
+	a->sent_ms = mono_ms();
 	return rc == ROVE_OK ? conn_send(c, a->req) : rc;
 }
 
@@ -708,7 +738,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
 	uint64_t sent_ms = 0;
-	pull_ask ask = {r, &req, &ps, &own, 0, true, 0};
+	pull_ask ask = {r, &req, &ps, &own, 0, 0, 0, true, 0};
 	/* The first request has the optional elements an older server
 	 * refuses (records, and clock if asked): refused, it is sent again
 	 * without them. */
@@ -765,7 +795,11 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			report(c, rc, "pull");
 			break;
 		}
-		rove_debug("pull: a reply of %zu bytes%s", nng_msg_len(reply), m.u.pull_reply.more ? ", more to come" : "");
+		pull_pace(&ask, nng_msg_len(reply), m.u.pull_reply.n, mono_ms() - ask.sent_ms, c->timeout_ms);
+		rove_debug("pull: a reply of %zu bytes, %u items, in %llu ms%s", nng_msg_len(reply), m.u.pull_reply.n,
+			   (unsigned long long)(mono_ms() - ask.sent_ms), m.u.pull_reply.more ? ", more to come" : "");
+		if (ask.pace != 0)
+			rove_debug("pull: the link is slow; the next requests ask for %u items at most", ask.pace);
 		more = m.u.pull_reply.more;
 		/* for the watcher, read before the reply is freed */
 		p_cursor = m.u.pull_reply.cursor;

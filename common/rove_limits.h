@@ -303,6 +303,10 @@
  * each further loss, down to the minimum. */
 #define ROVE_CLIENT_PULL_ITEMS_LOST 1000u
 #define ROVE_CLIENT_PULL_ITEMS_MIN 50u
+/* A pull reply at least this big measures the link: rove then asks for
+ * as many items as come in a third of its --timeout (client/sync.c,
+ * pull_pace). */
+#define ROVE_CLIENT_PACE_BYTES (64u * 1024u)
 /* The same for a push: ops in each request once a connection was lost
  * (a request of 1,000 ops may take 1 MB). */
 #define ROVE_CLIENT_PUSH_OPS_LOST 100u

@@ -11,7 +11,8 @@
 # link about 300 KB/s: an HQ bootstrap of some 3 MB takes several
 # seconds in one big reply, and must complete in one run with no
 # connection cut and none lost. A client that stops reading is still
-# cut after the idle time.
+# cut after the idle time. And rove sizes its requests to the link, so
+# that each reply comes within its --timeout.
 . "$(dirname "$0")/lib.sh"
 
 server_init
@@ -40,6 +41,18 @@ fi
 if grep_q "cut [0-9]* connection(s) not reading, idle" "$T/roved.log"; then
 	fail "roved cut a connection whose reply was on its way: $(grep "cut [0-9]* connection" "$T/roved.log")"
 fi
+
+# rove paces its requests to the link: each reply is asked for as many
+# items as the last ones came at in a third of --timeout. Before, after
+# the first reply (1,000 items) it asked for the most a reply holds, and
+# over this link that reply of the remaining 2.5 MB took longer than a
+# 4 s --timeout: exit 3, every time.
+rove -R "$T/hq3" init --server "tcp://127.0.0.1:$PPORT" --user hq --token "$(token_of hq)" 2>/dev/null
+ROVE_LOG=debug "$ROVE_BIN" -R "$T/hq3" --timeout 4000 sync >"$T/out3" 2>"$T/err3" ||
+	fail "a bootstrap over the slow link with a 4 s --timeout: $(grep -v debug "$T/err3" | tail -n 3)"
+echo "paced: $(grep -c "pull: a reply of" "$T/err3") replies, the largest $(grep -o "a reply of [0-9]*" "$T/err3" |
+	awk '{ print $4 }' | sort -n | tail -1) bytes"
+eq "$(r hq3 customer list --json | jq length)" "$N" "every customer arrived, paced"
 
 # A client that asks for a big pull and never reads its reply is still
 # cut: the proxy stops forwarding after the first bytes of the reply.
