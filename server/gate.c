@@ -208,54 +208,83 @@ static bool may_fill(const rove_gate *g, uint32_t i, uint32_t j, uint32_t h)
 	return ((j - h) & g->mask) >= ((j - i) & g->mask);
 }
 
-/* Empties a slot and moves back the entries after it that would no
+/* One of the gate's tables: its slots of size bytes, whether a slot is
+ * empty, and where an entry's probe starts. */
+typedef struct table {
+	void *slots;
+	size_t size;
+	bool (*empty)(const void *slot);
+	uint32_t (*home)(const rove_gate *g, const void *slot);
+} table;
+
+/* Empties slot i of t and moves back the entries after it that would no
  * longer be found (backward-shift deletion: no tombstones). */
-static void pipe_remove(rove_gate *g, pipe_slot *s)
+static void slot_remove(const rove_gate *g, const table *t, uint32_t i)
 {
-	uint32_t i = (uint32_t)(s - g->pipes), j = i;
+	uint8_t *v = t->slots;
+	uint32_t j = i;
 
 	for (;;) {
 		j = (j + 1) & g->mask;
-		if (g->pipes[j].id == 0)
+		if (t->empty(v + (size_t)j * t->size))
 			break;
-		if (may_fill(g, i, j, pipe_home(g, g->pipes[j].id))) {
-			g->pipes[i] = g->pipes[j];
+		if (may_fill(g, i, j, t->home(g, v + (size_t)j * t->size))) {
+			memcpy(v + (size_t)i * t->size, v + (size_t)j * t->size, t->size);
 			i = j;
 		}
 	}
-	memset(&g->pipes[i], 0, sizeof(g->pipes[i]));
+	memset(v + (size_t)i * t->size, 0, t->size);
+}
+
+static bool pipe_empty(const void *s)
+{
+	return ((const pipe_slot *)s)->id == 0;
+}
+
+static uint32_t pipe_slot_home(const rove_gate *g, const void *s)
+{
+	return pipe_home(g, ((const pipe_slot *)s)->id);
+}
+
+static bool addr_empty(const void *s)
+{
+	return ((const addr_slot *)s)->pipes == 0;
+}
+
+static uint32_t addr_slot_home(const rove_gate *g, const void *s)
+{
+	return addr_home(g, &((const addr_slot *)s)->peer);
+}
+
+static bool user_empty(const void *s)
+{
+	return ((const user_slot *)s)->user == 0;
+}
+
+static uint32_t user_slot_home(const rove_gate *g, const void *s)
+{
+	return user_home(g, ((const user_slot *)s)->user);
+}
+
+static void pipe_remove(rove_gate *g, pipe_slot *s)
+{
+	const table t = {g->pipes, sizeof(*s), pipe_empty, pipe_slot_home};
+
+	slot_remove(g, &t, (uint32_t)(s - g->pipes));
 }
 
 static void addr_remove(rove_gate *g, addr_slot *s)
 {
-	uint32_t i = (uint32_t)(s - g->addrs), j = i;
+	const table t = {g->addrs, sizeof(*s), addr_empty, addr_slot_home};
 
-	for (;;) {
-		j = (j + 1) & g->mask;
-		if (g->addrs[j].pipes == 0)
-			break;
-		if (may_fill(g, i, j, addr_home(g, &g->addrs[j].peer))) {
-			g->addrs[i] = g->addrs[j];
-			i = j;
-		}
-	}
-	memset(&g->addrs[i], 0, sizeof(g->addrs[i]));
+	slot_remove(g, &t, (uint32_t)(s - g->addrs));
 }
 
 static void user_remove(rove_gate *g, user_slot *s)
 {
-	uint32_t i = (uint32_t)(s - g->users), j = i;
+	const table t = {g->users, sizeof(*s), user_empty, user_slot_home};
 
-	for (;;) {
-		j = (j + 1) & g->mask;
-		if (g->users[j].user == 0)
-			break;
-		if (may_fill(g, i, j, user_home(g, g->users[j].user))) {
-			g->users[i] = g->users[j];
-			i = j;
-		}
-	}
-	memset(&g->users[i], 0, sizeof(g->users[i]));
+	slot_remove(g, &t, (uint32_t)(s - g->users));
 }
 
 /* The bytes queued on p's connection count for its user too: add (up)
