@@ -679,7 +679,7 @@ void rove_gate_acked(rove_gate *g, uint32_t pipe, uint64_t acked, uint64_t now_m
 	p = pipe_find(g, pipe);
 	if (p->id == pipe && pipe != 0) {
 		if (acked == UINT64_MAX) {
-			p->stuck = true; /* not known: as before there was a way */
+			p->stuck = true; /* not known (ipc://): cut at the idle time, as ever */
 		} else if (p->acked_ms != 0 && now_ms > p->acked_ms) {
 			uint64_t least = (now_ms - p->acked_ms) * ROVE_MIN_READ_BYTES_PER_S / 1000;
 			if (acked > p->acked && acked - p->acked >= (least > 0 ? least : 1)) {
