@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from model import (CHILD_FIELDS, CLOSED_STAGES, CUSTOMER_FIELDS, Model, Refused, Uncertain, User,  # noqa: E402
                    phone_key)
-from system import HarnessError, Procs, Replica, Server  # noqa: E402
+from system import HarnessError, LossyLink, Procs, Replica, Server  # noqa: E402
 
 FAULTS = {
     "bigfamily": "a customer with 4,100 contacts, then reassigned, released, claimed",
@@ -64,6 +64,7 @@ FAULTS = {
     "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
     "relisten": "bare connections stop roved's listener (nng bug 1518): it listens anew, restarts in place",
     "laptop": "a laptop lost after offline work: its replica gone with what it had not sent, a new one set up",
+    "link": "a sync through a link that loses connections mid-request and mid-answer, run again until through",
 }
 
 TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
@@ -116,6 +117,9 @@ class Harness:
         # replica stuck). Its own generator: the schedule stays the seed's.
         self.die_meta = os.environ.get("ROVE_DIE_META")
         self.die_rng = random.Random(seed ^ 0x5EED)
+        # The link fault: which syncs go first through a lossy link, and
+        # where it cuts; its own generator too.
+        self.link_rng = random.Random(seed ^ 0x11C)
         self.rove = os.environ.get("ROVE_BIN")
         self.roved = os.environ.get("ROVED_BIN")
         self.probe = os.environ.get("ROVE_PROBE")
@@ -156,7 +160,7 @@ class Harness:
         self.counter = 0
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
-                      "relistens": 0, "inplace": 0, "laptops": 0,
+                      "relistens": 0, "inplace": 0, "laptops": 0, "link_cuts": 0,
                       "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
@@ -856,6 +860,11 @@ class Harness:
             self.server.start(self.server.offset, self.server.offset_days)
             desc += " (roved SIGKILLed after %.0f ms and restarted)" % (delay * 1000)
             self.check_after_kill(login, before, pending_ids)
+        if fault is None and self.on("link") and self.link_rng.random() < 0.2:
+            fault = "link"
+            before = {c["id"] for c in rep.ok("customer", "list", "--json").json()}
+            self.step_desc = desc + " (through a lossy link)"
+            desc += " (%s)" % self.lossy_sync(login, before, pending_ids)
         self.step_desc = desc
         self.log(desc)
         res = None
@@ -893,6 +902,39 @@ class Harness:
                             ["status says %s op(s) pending after a complete sync" % st.get("pending")])
         self.compare(login)
         return res
+
+    def lossy_sync(self, login, before, pending_ids):
+        """The link fault: login's sync, in small batches, through a link
+        that cuts its first connections at random points; run again (a
+        lost connection is exit 3) until one gets through, at most 8 runs.
+        Whatever it did is checked as after a kill, and the sync that
+        follows as any other's."""
+        rep = self.replica(login)
+        lossy = self.link_rng.randint(1, 16)
+        link = LossyLink(os.path.join(self.tmp, "link.sock"), self.server.sock, self.link_rng, lossy)
+        rep.ok("config", "server", "ipc://" + link.path)
+        runs, codes = 0, []
+        try:
+            for runs in range(1, 9):
+                p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
+                out, err = p.communicate(timeout=300)
+                self.procs.reap(p)
+                codes.append(p.returncode)
+                if "no sound server holds" in err:
+                    raise Violation("(1) a replica keeps all a sound server sends", login, [err.strip()])
+                if p.returncode == 0:
+                    break
+                if p.returncode != 3:
+                    raise Violation("(4) rove sync never gets stuck", login,
+                                    ["through a lossy link rove sync exited %d (a lost connection is 3): %s" %
+                                     (p.returncode, err.strip())])
+        finally:
+            link.close()
+            rep.ok("config", "server", self.server.url)
+        self.stats["link_cuts"] += link.cuts
+        self.check_after_kill(login, before, pending_ids)
+        return "through a link cutting %d of its first %d connections: %d run(s), exits %s" % (
+            link.cuts, lossy, runs, ",".join(str(c) for c in codes))
 
     def check_after_kill(self, login, before, pending_ids):
         """(3): a killed sync leaves a usable replica in a consistent state:
@@ -1781,10 +1823,10 @@ def main():
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
           "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back, "
-          "%d laptops lost" %
+          "%d laptops lost, %d connections cut by a lossy link" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
-           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"]))
+           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"], s["link_cuts"]))
     return 0
 
 

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
@@ -261,6 +262,92 @@ class Result:
 
     def cmd(self):
         return "rove " + " ".join(self.args)
+
+
+class LossyLink:
+    """An ipc:// proxy between a replica and roved that loses connections,
+    as a phone's link does: each of the first `lossy` connections is cut
+    (both ends closed) once the server sent it a number of bytes, or the
+    client a number, drawn from rng (after the 8-byte SP greetings: a
+    broken greeting is the relisten fault's). Later connections pass
+    whole, so a sync that retries gets through. cuts: how many it cut."""
+
+    GREETING = 8
+
+    def __init__(self, path, target, rng, lossy):
+        self.path, self.target, self.rng, self.lossy = path, target, rng, lossy
+        self.cuts = 0
+        self.n = 0
+        self.stop = False
+        self.lock = threading.Lock()
+        if os.path.exists(path):
+            os.unlink(path)
+        self.ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ls.bind(path)
+        self.ls.listen(16)
+        self.ls.settimeout(0.1)
+        self.threads = [threading.Thread(target=self.serve, daemon=True)]
+        self.threads[0].start()
+
+    def plan(self):
+        """(direction, bytes) for the next connection, or None: whole."""
+        with self.lock:
+            self.n += 1
+            if self.n > self.lossy:
+                return None
+            k = self.rng.choice([self.rng.randint(0, 64), self.rng.randint(0, 2000), self.rng.randint(0, 40000)])
+            return (self.rng.choice(["down", "down", "up"]), self.GREETING + k)
+
+    def serve(self):
+        while not self.stop:
+            try:
+                c, _ = self.ls.accept()
+            except (socket.timeout, OSError):
+                continue
+            t = threading.Thread(target=self.pump, args=(c, self.plan()), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def pump(self, c, plan):
+        import select
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.target)
+        except OSError:
+            c.close()
+            return
+        sent = {"down": 0, "up": 0}
+        try:
+            while not self.stop:
+                r, _, _ = select.select([c, s], [], [], 0.1)
+                for src in r:
+                    way, dst = ("up", s) if src is c else ("down", c)
+                    data = src.recv(16384)
+                    if not data:
+                        return
+                    if plan is not None and plan[0] == way and sent[way] + len(data) >= plan[1]:
+                        dst.sendall(data[:plan[1] - sent[way]])
+                        with self.lock:
+                            self.cuts += 1
+                        return
+                    dst.sendall(data)
+                    sent[way] += len(data)
+        except OSError:
+            return
+        finally:
+            for x in (c, s):
+                try:
+                    x.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop = True
+        for t in self.threads:
+            t.join(timeout=5)
+        self.ls.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 class Replica:
