@@ -38,7 +38,7 @@ static int pull_once(rove_engine *e, const rove_auth *a, uint32_t first, uint64_
 	q.max_items = first;
 	q.records = ROVE_RECORD_FORMAT; /* as rove asks */
 	rove_buf_init(&req);
-	memset(&job.peer, 0, sizeof(job.peer));
+	memset(&job, 0, sizeof(job)); /* not lean, no lean_for: a whole pull */
 	rove_buf_init(&job.reply);
 	for (;;) {
 		rove_msg m;
