@@ -34,7 +34,8 @@ static const char help[] =
 	"\"confirmed\":N when changes an earlier sync (or connection) sent, cut\n"
 	"short before it heard back, were found taken (not after a restore); it\n"
 	"is not a further count: those this sync sent again are in pushed and\n"
-	"accepted too, those its pull found taken in neither.\n"
+	"accepted too, those its pull found taken in neither; and \"held\":N,\n"
+	"last, when the server's rate held changes (all still pending).\n"
 	"pulled counts the changes that came from the server; this replica's own\n"
 	"accepted ones (counted in accepted) come back by reference, with what\n"
 	"the server set on them.\n"
@@ -111,12 +112,17 @@ static int lock_sync(const rove_cli *cli, bool wait, rove_lockfile *lock)
 	return rc;
 }
 
+/* What a wait that ran out may be, said after it. */
+#define SLOW_LINK                                                                                             \
+	" (over a slow link an answer may still have been on its way: a longer --timeout gives it time, "     \
+	"e.g. rove --timeout 120000 sync)"
+
 int cmd_sync(rove_cli *cli, int argc, char **argv)
 {
 	rove_replica r;
 	rove_lockfile lock;
 	rove_sync_stats st = {0};
-	rove_replica_status before, after;
+	rove_replica_status before, after = {0};
 	uint64_t confirmed = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
@@ -188,8 +194,15 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		/* It answered, then stopped: not "cannot reach". */
 		rove_error("the server at %s stopped answering during the sync (%s); your changes are kept: what it "
 			   "answered is recorded (%llu change(s) sent, %llu item(s) pulled), and the next sync goes on "
-			   "from there",
-			   r.server, rove_strerror(rc), (unsigned long long)st.pushed, (unsigned long long)st.pulled);
+			   "from there%s",
+			   r.server, rove_strerror(rc), (unsigned long long)st.pushed, (unsigned long long)st.pulled,
+			   rc == ROVE_ETIMEDOUT ? SLOW_LINK : "");
+	else if (rc == ROVE_ETIMEDOUT && st.reached)
+		/* Connected, and no answer in time: a slow link as likely as a
+		 * server that hangs (attack seventy-nine: "cannot reach" while
+		 * a reply was arriving at 160 kbit/s). */
+		rove_error("the server at %s was reached but did not answer within %d ms; your changes are kept%s",
+			   r.server, cli->timeout_ms, SLOW_LINK);
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s%s); your changes are kept", r.server,
 			   rove_strerror(rc), rove_net_why_unreached(r.server, hint, sizeof(hint)));
@@ -230,6 +243,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			out_json_field_uint(&j, "resent", st.resent);
 		if (confirmed > 0)
 			out_json_field_uint(&j, "confirmed", confirmed);
+		/* held by the server's rate: the changes still waiting, in all */
+		if (rc == ROVE_ERATE)
+			out_json_field_uint(&j, "held", after.pending);
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {
@@ -243,6 +259,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			       confirmed);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
+		if (rc == ROVE_ERATE)
+			printf("%" PRIu64 " change(s) held by the server's rate: still pending\n", after.pending);
 	}
 	return rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);
 }

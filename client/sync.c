@@ -1006,6 +1006,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK)
 		rc = conn_open(&c, r, timeout_ms, true);
+	st->reached = rc == ROVE_OK;
 	if (rc == ROVE_OK)
 		rc = exchange(r, &c, false, progress, st, &cp);
 	/* A recovery a killed sync began: this one's pushes are its sends. */

@@ -38,6 +38,7 @@ typedef struct rove_sync_stats {
 	 * reached again", " 4 times while waiting for one answer"; "" if not
 	 * known. */
 	char lost[ROVE_MAX_ERRMSG + 1];
+	bool reached; /* a connection to the server was made */
 } rove_sync_stats;
 
 /* Pushes then pulls. progress: show a pull of more than one chunk on

@@ -54,6 +54,19 @@ echo "paced: $(grep -c "pull: a reply of" "$T/err3") replies, the largest $(grep
 	awk '{ print $4 }' | sort -n | tail -1) bytes"
 eq "$(r hq3 customer list --json | jq length)" "$N" "every customer arrived, paced"
 
+# Slower than a first reply can come within --timeout: exit 3, saying
+# the server was reached and what to do, not "cannot reach the server"
+# (attack seventy-nine: every default sync at 160 kbit/s said so).
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+proxy_start proxy3.log --rate 20000
+rove -R "$T/hq4" init --server "tcp://127.0.0.1:$PPORT" --user hq --token "$(token_of hq)" 2>/dev/null
+code=0
+"$ROVE_BIN" -R "$T/hq4" --timeout 2000 sync >/dev/null 2>"$T/err4" || code=$?
+eq "$code" 3 "a sync whose first reply cannot come in time ($(cat "$T/err4"))"
+grep_q "was reached but did not answer within 2000 ms" "$T/err4" || fail "what happened: $(cat "$T/err4")"
+grep_q "a longer --timeout" "$T/err4" || fail "what to do: $(cat "$T/err4")"
+
 # A client that asks for a big pull and never reads its reply is still
 # cut: the proxy stops forwarding after the first bytes of the reply.
 kill -TERM "$PROXY_PID"

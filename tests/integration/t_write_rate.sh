@@ -35,7 +35,7 @@ r wang customer show "$x" >/dev/null || fail "the held sync pulled nothing: $(ca
 eq "$(r wang status --json | jq .pending)" 500 "the rest is pending"
 # What it did is said as a sync's (attack seventy-eight: no JSON, and
 # "last sync" not moved though the pull went through).
-eq "$(jq -c '[.pushed, .accepted, .rejected]' "$T/out" 2>&1)" "[3000,3000,0]" "the held sync's JSON"
+eq "$(jq -c '[.pushed, .accepted, .rejected, .held]' "$T/out" 2>&1)" "[3000,3000,0,500]" "the held sync's JSON"
 [ "$(jq .pulled "$T/out")" -ge 1 ] || fail "the held sync's JSON says nothing pulled: $(cat "$T/out")"
 grep -q "500 change(s) of this replica still pending in all" "$T/err" || fail "how many wait: $(cat "$T/err")"
 now=$(r wang status --json | jq -r .last_sync)
