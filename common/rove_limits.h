@@ -566,7 +566,7 @@
 #define ROVE_WRITTEN_POLL_FROM_BYTES (ROVE_MAX_QUEUED_REPLY_BYTES / 4)
 /* Once the replies queued have reached this and fallen to a quarter of
  * it, roved gives the memory freed back to the system (serve.c). */
-#define ROVE_TRIM_AFTER_BYTES (64u * 1024u * 1024u)
+#define ROVE_TRIM_AFTER_BYTES (16u * 1024u * 1024u)
 /* ... in that guard period and the next ones, this many in all. */
 #define ROVE_TRIM_PERIODS 5u
 /* The listening socket's queue of connections the kernel has set up and
