@@ -606,6 +606,12 @@
  * every connection has; meanwhile the listener is stopped anyway (to
  * listen again) or the server is stopping. */
 #define ROVE_MAX_CUT_WAIT_MS 10000
+/* On the way to a start anew because nng stopped releasing connections
+ * (ROVE_MAX_CUT_LINGER_MS), the wait for the connections cut then and
+ * for nng's close, each: neither can end, and each second of them is a
+ * second without service (attack seventy-five: 5 s, a client can force
+ * such a restart). */
+#define ROVE_HUNG_STOP_WAIT_MS 1000u
 /* A connection the guard cut that is still open this long after: nng
  * 1.5.2's reaper has hung (it closed a connection while a reply was being
  * written to it) and will never release a connection or descriptor

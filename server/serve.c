@@ -93,6 +93,8 @@ typedef struct server {
 	pthread_mutex_t probe_mu; /* guards probe_peer: the guard writes it, nng's callbacks read it */
 	rove_peer probe_peer;
 	atomic_bool restart; /* the guard asked for roved to start anew in place */
+	atomic_bool nng_hung; /* ... because nng stopped releasing connections: its
+			       * close cannot end, nor the connections cut long ago */
 	rove_cut_fds fds; /* the cuts' listing of descriptors (the guard's, then the stop's) */
 	pid_t poll_tid;      /* the guard's: nng's poll thread (0: not found yet, -1: none) */
 	atomic_ullong written_at; /* when nng's statistics were last read for what it wrote (mono ms) */
@@ -548,6 +550,7 @@ static void cut_pipes(server *s, uint32_t *ids)
 			   "connections, and no descriptor would be freed again: starting roved anew in place "
 			   "(SECURITY.md)",
 			   stuck, s->linger_ms / 1000);
+		atomic_store(&s->nng_hung, true);
 		restart_in_place(s);
 	}
 }
@@ -847,7 +850,8 @@ static listener_state listener_accepts(server *s)
 static void cut_all(server *s)
 {
 	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
-	uint64_t until = mono_ms() + ROVE_MAX_CUT_WAIT_MS;
+	/* nng hung: what it has not released by now it never will */
+	uint64_t until = mono_ms() + (atomic_load(&s->nng_hung) ? ROVE_HUNG_STOP_WAIT_MS : ROVE_MAX_CUT_WAIT_MS);
 	rove_peer none;
 	uint32_t all = 0, local;
 
@@ -1241,7 +1245,7 @@ static void *closer_main(void *arg)
  * the close hangs: an exit 0 left it down for good under
  * Restart=on-failure (attack thirty-seven). If that returns (it could
  * not), status 1. */
-static void close_or_leave(nng_socket sock, const rove_serve_opts *restart)
+static void close_or_leave(nng_socket sock, const rove_serve_opts *restart, uint32_t wait_ms)
 {
 	closer *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -1268,8 +1272,8 @@ static void close_or_leave(nng_socket sock, const rove_serve_opts *restart)
 		c->done = true;
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += ROVE_MAX_CLOSE_WAIT_MS / 1000;
-		until.tv_nsec += (long)(ROVE_MAX_CLOSE_WAIT_MS % 1000) * 1000000L;
+		until.tv_sec += wait_ms / 1000;
+		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
@@ -1282,7 +1286,7 @@ static void close_or_leave(nng_socket sock, const rove_serve_opts *restart)
 		if (!done) {
 			rove_warn("nng did not close every connection within %u ms (connections a stalled listener "
 				  "took, nng 1.5.2); every change is on disk: %s now",
-				  ROVE_MAX_CLOSE_WAIT_MS,
+				  wait_ms,
 				  restart != NULL && restart->restart_now != NULL ? "starting anew in place" : "stopping");
 			fflush(stderr);
 			if (restart == NULL || restart->restart_now == NULL)
@@ -1475,7 +1479,8 @@ int rove_serve(rove_engine *e, const rove_serve_opts *opts, bool *restart)
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(s.writer, NULL);
 	}
-	close_or_leave(s.sock, *restart ? opts : NULL);
+	close_or_leave(s.sock, *restart ? opts : NULL,
+		       atomic_load(&s.nng_hung) ? ROVE_HUNG_STOP_WAIT_MS : ROVE_MAX_CLOSE_WAIT_MS);
 	for (int i = 0; i < ROVE_MAX_CONTEXTS; i++) {
 		work *w = &s.works[i];
 		if (w->aio != NULL)
