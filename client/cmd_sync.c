@@ -126,7 +126,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	uint64_t confirmed = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
-	bool given[2] = {false, false}, json, repair, ui = for_ui();
+	bool given[2] = {false, false}, json, repair, ui = for_ui(), got_after;
 	int rc, code;
 
 	if (!cli_parse_flags(argc, argv, help, flags, given, &code))
@@ -181,7 +181,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	 * own answers (changes made meanwhile by another command only make it
 	 * fewer), and those the server answered it had already. None after a
 	 * restore: its changes sent again say so (resent). */
-	if ((rc == ROVE_OK || rc == ROVE_ERATE) && st.resent == 0 && rove_replica_status_get(&r, &after) == ROVE_OK) {
+	/* (held by the rate, what still waits is said from it below) */
+	got_after = (rc == ROVE_OK || rc == ROVE_ERATE) && rove_replica_status_get(&r, &after) == ROVE_OK;
+	if (got_after && st.resent == 0) {
 		confirmed = st.taken;
 		if (before.pending > after.pending + st.accepted + st.rejected)
 			confirmed += before.pending - after.pending - st.accepted - st.rejected;
@@ -216,7 +218,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
 			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 			r.auth.user);
-	if (rc == ROVE_ERATE && rove_replica_status_get(&r, &after) == ROVE_OK)
+	if (rc == ROVE_ERATE && got_after)
 		/* The server's text names the batch it refused; the rest waits too. */
 		fprintf(stderr,
 			"rove: note: %" PRIu64 " change(s) of this replica still pending in all; what this sync pulled "
@@ -244,7 +246,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		if (confirmed > 0)
 			out_json_field_uint(&j, "confirmed", confirmed);
 		/* held by the server's rate: the changes still waiting, in all */
-		if (rc == ROVE_ERATE)
+		if (rc == ROVE_ERATE && got_after)
 			out_json_field_uint(&j, "held", after.pending);
 		out_json_end_object(&j);
 		out_json_finish(&j);
@@ -259,7 +261,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			       confirmed);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
-		if (rc == ROVE_ERATE)
+		if (rc == ROVE_ERATE && got_after)
 			printf("%" PRIu64 " change(s) held by the server's rate: still pending\n", after.pending);
 	}
 	return rc == ROVE_OK ? ROVE_EXIT_OK : cli_exit(rc);

@@ -22,6 +22,7 @@
 typedef struct target {
 	nng_sockaddr loc, rem;
 	uint64_t pid; /* ipc: the peer's pid */
+	size_t at;    /* its pipe's place among the ids asked about */
 } target;
 
 static bool target_of(uint32_t id, target *t)
@@ -36,6 +37,21 @@ static bool target_of(uint32_t id, target *t)
 		return nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &t->pid) == 0 && t->pid > 0;
 	return (t->loc.s_family == NNG_AF_INET || t->loc.s_family == NNG_AF_INET6) &&
 	       nng_pipe_get_addr(p, NNG_OPT_REMADDR, &t->rem) == 0 && t->rem.s_family == t->loc.s_family;
+}
+
+/* The targets of those of the pipes ids[0..n) still open (only TCP and
+ * TLS ones if tcp), into ts (room for n); returns how many. */
+static size_t targets_of(const uint32_t *ids, size_t n, bool tcp, target *ts)
+{
+	size_t nt = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (target_of(ids[i], &ts[nt]) && !(tcp && ts[nt].loc.s_family == NNG_AF_IPC)) {
+			ts[nt].at = i;
+			nt++;
+		}
+	}
+	return nt;
 }
 
 /* Whether an nng address is the same as a system one. */
@@ -177,9 +193,7 @@ size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n)
 		rove_error("out of memory cutting %zu connection(s)", n);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (target_of(ids[i], &ts[c.nt]))
-			c.nt++;
+	c.nt = targets_of(ids, n, false, ts);
 	if (c.nt > 0)
 		each_socket(f, cut_one, &c);
 	free(ts);
@@ -190,9 +204,8 @@ size_t rove_cut(rove_cut_fds *f, const uint32_t *ids, size_t n)
 
 typedef struct acked_ctx {
 	const target *ts;
-	const size_t *at; /* ts[i] is the pipe ids[at[i]] */
 	size_t nt;
-	uint64_t *acked;
+	uint64_t *acked; /* by the targets' places (target.at) */
 } acked_ctx;
 
 /* The bytes the peer of TCP socket fd acknowledged; UINT64_MAX if the
@@ -220,34 +233,23 @@ static void acked_one(int fd, const struct sockaddr_storage *loc, const struct s
 		return; /* ipc: no count; left unknown */
 	i = find_target(fd, loc, c->ts, c->nt);
 	if (i >= 0)
-		c->acked[c->at[i]] = bytes_acked(fd);
+		c->acked[c->ts[i].at] = bytes_acked(fd);
 }
 
 void rove_cut_acked(rove_cut_fds *f, const uint32_t *ids, size_t n, uint64_t *acked)
 {
 	target *ts = n > 0 ? calloc(n, sizeof(*ts)) : NULL;
-	size_t *at = n > 0 ? calloc(n, sizeof(*at)) : NULL;
-	acked_ctx c = {ts, at, 0, acked};
+	acked_ctx c = {ts, 0, acked};
 
 	for (size_t i = 0; i < n; i++)
 		acked[i] = UINT64_MAX;
-	if (n == 0 || ts == NULL || at == NULL) {
-		if (n > 0)
-			rove_error("out of memory sampling %zu connection(s)", n);
-		free(ts);
-		free(at);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (target_of(ids[i], &ts[c.nt]) && ts[c.nt].loc.s_family != NNG_AF_IPC) {
-			at[c.nt] = i;
-			c.nt++;
-		}
-	}
+	if (n > 0 && ts == NULL)
+		rove_error("out of memory sampling %zu connection(s)", n);
+	if (ts != NULL)
+		c.nt = targets_of(ids, n, true, ts);
 	if (c.nt > 0)
 		each_socket(f, acked_one, &c);
 	free(ts);
-	free(at);
 }
 
 /* ---- connections that never finish their TLS handshake ---- */

@@ -423,6 +423,15 @@ void rove_gate_close(rove_gate *g, uint32_t pipe)
 	pthread_mutex_unlock(&g->mu);
 }
 
+/* p's client went on (a request delivered, a reply sent): progress, and
+ * what its peer took is sampled anew from then (rove_gate_acked). */
+static void went_on(pipe_slot *p, uint64_t now_ms)
+{
+	p->last_ms = now_ms;
+	p->acked_ms = 0;
+	p->stuck = false;
+}
+
 int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 {
 	pipe_slot *p;
@@ -441,9 +450,7 @@ int rove_gate_request(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 			rc = ROVE_ETOOBIG;
 		} else {
 			p->inflight++;
-			p->last_ms = now_ms;
-			p->acked_ms = 0;
-			p->stuck = false;
+			went_on(p, now_ms);
 			if (a != NULL)
 				a->inflight++;
 		}
@@ -461,9 +468,7 @@ void rove_gate_done(rove_gate *g, uint32_t pipe, uint64_t now_ms)
 	if (p->id == pipe && pipe != 0) {
 		ROVE_ASSERT(p->inflight > 0);
 		p->inflight--;
-		p->last_ms = now_ms;
-		p->acked_ms = 0;
-		p->stuck = false;
+		went_on(p, now_ms);
 		if (!is_local(&p->peer)) {
 			addr_slot *a = addr_find(g, &p->peer);
 			ROVE_ASSERT(a->pipes > 0 && a->inflight > 0);

@@ -475,28 +475,17 @@ static void restart_in_place(server *s);
  * wait past the cap, have taken of them (gate.h, rove_gate_to_probe): a
  * reply crossing a slow link is progress. One walk of the descriptors
  * for all of them, at most every ROVE_PROBE_PERIOD_MS. */
-static void sample_acked(server *s, uint32_t *ids, uint64_t now)
+static void sample_acked(server *s, uint32_t *ids, uint64_t *acked, uint64_t now)
 {
-	uint64_t *acked;
 	size_t n;
 
 	if (now < s->probed_at + ROVE_PROBE_PERIOD_MS)
 		return;
 	s->probed_at = now;
 	n = rove_gate_to_probe(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
-	if (n == 0)
-		return;
-	acked = malloc(n * sizeof(*acked));
-	if (acked == NULL) {
-		/* unknown: each is cut as if it took nothing */
-		for (size_t i = 0; i < n; i++)
-			rove_gate_acked(s->gate, ids[i], UINT64_MAX, now);
-		return;
-	}
 	rove_cut_acked(&s->fds, ids, n, acked);
 	for (size_t i = 0; i < n; i++)
 		rove_gate_acked(s->gate, ids[i], acked[i], now);
-	free(acked);
 }
 
 /* Cuts the connections the gate says to (not reading, or no progress).
@@ -511,14 +500,14 @@ static void sample_acked(server *s, uint32_t *ids, uint64_t now)
  * without one the server was gone - after a single unauthenticated
  * connection's few pipelined requests, closed unread (attack
  * seventy-four). */
-static void cut_pipes(server *s, uint32_t *ids)
+static void cut_pipes(server *s, uint32_t *ids, uint64_t *acked)
 {
 	uint64_t now = mono_ms();
 	size_t n, stuck;
 
 	if (atomic_load(&s->restart))
 		return; /* stopping, to start anew */
-	sample_acked(s, ids, now);
+	sample_acked(s, ids, acked, now);
 	n = rove_gate_to_cut(s->gate, now, ids, s->max_pipes + ROVE_MAX_EVICTING);
 
 	if (n > 0)
@@ -1112,12 +1101,16 @@ static void trim_memory(server *s)
 static void *guard_main(void *arg)
 {
 	server *s = arg;
+	/* the connections the gate gives out, and what each peer took */
 	uint32_t *ids = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*ids));
+	uint64_t *acked = malloc((s->max_pipes + ROVE_MAX_EVICTING) * sizeof(*acked));
 	uint64_t checked_ms = mono_ms(), seen_then = 0, next = mono_ms() + ROVE_GUARD_PERIOD_MS;
 	rove_store_watched watched = {0, 0};
 
-	if (ids == NULL) {
+	if (ids == NULL || acked == NULL) {
 		rove_error("out of memory for the guard: idle connections will not be cut");
+		free(ids);
+		free(acked);
 		return NULL;
 	}
 	pthread_mutex_lock(&s->gmu);
@@ -1135,7 +1128,7 @@ static void *guard_main(void *arg)
 		s->gwake = false;
 		pthread_mutex_unlock(&s->gmu);
 		poll_written(s);
-		cut_pipes(s, ids);
+		cut_pipes(s, ids, acked);
 		if (mono_ms() >= next) {
 			trim_memory(s);
 			check_listener(s, &checked_ms, &seen_then);
@@ -1149,6 +1142,7 @@ static void *guard_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->gmu);
 	free(ids);
+	free(acked);
 	return NULL;
 }
 
