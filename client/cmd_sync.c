@@ -218,6 +218,11 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
 			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 			r.auth.user);
+	if (st.push_paced != 0)
+		fprintf(stderr,
+			"rove: note: a request of changes was not answered within %d ms; the next sync sends at most "
+			"%u changes a request\n",
+			cli->timeout_ms, st.push_paced);
 	if (rc == ROVE_ERATE && got_after)
 		/* The server's text names the batch it refused; the rest waits too. */
 		fprintf(stderr,

@@ -1399,6 +1399,60 @@ int rove_replica_seen(rove_replica *r, rove_seen *seen)
 	return ROVE_OK;
 }
 
+/* The meta key of rove_replica_push_pace (absent: 0, no bound). */
+#define PUSH_PACE_KEY "push_pace"
+
+int rove_replica_push_pace(rove_replica *r, uint32_t *ops)
+{
+	uint64_t v = 0;
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	*ops = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_get_u64(txn, r->meta, PUSH_PACE_KEY, &v);
+	mdb_txn_abort(txn);
+	/* Absent, or damaged (a hint: the push finds the pace anew). */
+	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+		return ROVE_OK;
+	if (rc == ROVE_OK && v < ROVE_MAX_PUSH_OPS)
+		*ops = (uint32_t)v;
+	return rc;
+}
+
+static int push_pace_set_once(rove_replica *r, uint32_t ops)
+{
+	MDB_val k = {sizeof(PUSH_PACE_KEY) - 1, (void *)PUSH_PACE_KEY};
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, 0, &txn), mrc;
+
+	if (rc != ROVE_OK)
+		return rc;
+	if (ops != 0) {
+		rc = rove_db_put_u64(txn, r->meta, PUSH_PACE_KEY, ops);
+	} else {
+		mrc = mdb_del(txn, r->meta, &k, NULL);
+		rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+	}
+	return rpl_commit_or_abort(txn, rc);
+}
+
+int rove_replica_push_pace_set(rove_replica *r, uint32_t ops)
+{
+	uint32_t was;
+	int rc = rove_replica_push_pace(r, &was);
+
+	if (ops >= ROVE_MAX_PUSH_OPS)
+		ops = 0;
+	if (rc != ROVE_OK || ops == was)
+		return rc;
+	rc = rove_replica_writable(r);
+	if (rc == ROVE_OK)
+		RPL_WITH_GROWTH(r, push_pace_set_once(r, ops));
+	return rc;
+}
+
 void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica, uint32_t max,
 			     rove_pull_req *q)
 {

@@ -377,7 +377,53 @@ typedef struct push_ask {
 	 * rarely gets through whole a link that drops connections now and
 	 * then, and one sent again as it was fails the same way. */
 	uint32_t limit;
+	/* Ops a request carries at most on a slow uplink, 0: no bound
+	 * (push_pace; from the replica's hint at first). */
+	uint32_t pace;
 } push_ask;
+
+/* A push request of bytes bytes carrying n ops was answered took_ms
+ * after it was sent: the next ones carry as many ops as went up at that
+ * pace in a third of the wait for an answer (timeout_ms). Before, a
+ * request carried up to ROVE_CLIENT_PUSH_BATCH ops whatever the link;
+ * one that took longer than --timeout to go up timed out on every sync,
+ * and the changes never got through (attack eighty). Unbounded, only a
+ * request of ROVE_CLIENT_PACE_BYTES or more is measured (a small one says
+ * more of the round trip than of the link); bounded, every answer moves
+ * the bound: up by at most four times a request, to none on a fast link;
+ * down when the link was slower. A request under the bound (the outbox
+ * had fewer) answered within it leaves it. */
+static void push_pace(push_ask *a, size_t bytes, uint32_t n, uint64_t took_ms, int timeout_ms, uint32_t batch)
+{
+	uint64_t ops;
+
+	if (n == 0 || timeout_ms <= 0 || (a->pace == 0 && bytes < ROVE_CLIENT_PACE_BYTES))
+		return;
+	ops = (uint64_t)n * ((uint64_t)timeout_ms / 3) / (took_ms > 0 ? took_ms : 1);
+	if (ops > (uint64_t)(n > a->pace ? n : a->pace) * 4)
+		ops = (uint64_t)(n > a->pace ? n : a->pace) * 4;
+	if (ops >= batch)
+		a->pace = 0;
+	else if (n < a->pace && ops >= n && ops < a->pace)
+		return; /* a request under the bound, in time: it stays */
+	else
+		a->pace = ops > ROVE_CLIENT_PUSH_OPS_MIN ? (uint32_t)ops : ROVE_CLIENT_PUSH_OPS_MIN;
+}
+
+/* The push's request of n ops was sent and no answer came within the
+ * timeout: the replica keeps a bound of a quarter as many for the next
+ * sync, whose answers let it grow back (push_pace). */
+static uint32_t push_timed_out(rove_replica *r, uint32_t n)
+{
+	uint32_t next = n / 4 > ROVE_CLIENT_PUSH_OPS_MIN ? n / 4 : ROVE_CLIENT_PUSH_OPS_MIN;
+	int rc = rove_replica_push_pace_set(r, next);
+
+	if (rc != ROVE_OK) {
+		rove_error("push: cannot keep a smaller size for the next sync's requests: %s", rove_strerror(rc));
+		return 0;
+	}
+	return next;
+}
 
 /* conn's resend_fn: the request lost is sent again with its first ops
  * up to the new bound (the answers then cover those). */
@@ -406,8 +452,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	 * (sent as they are), read from the outbox after it. */
 	rove_buf req;
 	rove_seen seen_by;
-	uint32_t n = 0;
-	push_ask ask = {r, &req, at, 0, &n, 0};
+	uint32_t n = 0, hint = 0;
+	push_ask ask = {r, &req, at, 0, &n, 0, 0};
 	/* The proof of the server's clock goes with each push, unless the
 	 * server refused a push as malformed with one: a roved from before
 	 * proofs (put back after an upgrade) takes the push without it. */
@@ -417,12 +463,16 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_buf_init(&req);
 	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_replica_push_pace(r, &hint);
+	ask.pace = hint;
 	c->resend_fn = push_resend;
 	c->resend_arg = &ask;
 	while (rc == ROVE_OK) {
 		nng_msg *reply = NULL;
 		rove_msg m;
 		uint32_t got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
+		uint64_t sent_ms;
 
 		rove_buf_reset(&req);
 		rc = rove_replica_seen(r, &seen_by);
@@ -442,14 +492,19 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			break;
 		first = false;
 		n = ask.limit != 0 && got > ask.limit ? ask.limit : got;
+		if (ask.pace != 0 && n > ask.pace)
+			n = ask.pace;
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
 		while (at[n] > max_bytes && n > 1)
 			n /= 2;
 		req.len = at[n];
 		rc = rove_enc_push_count(&req, ask.count_at, n);
+		sent_ms = mono_ms();
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
+		if (rc == ROVE_ETIMEDOUT && c->used != 0)
+			st->push_paced = push_timed_out(r, n);
 		if (rc == ROVE_EPROTO && c->refused && proof && seen_by.clock.hlc.v != 0) {
 			rove_debug("push: the server takes no proof of its clock (%s)", c->errmsg);
 			proof = false;
@@ -487,12 +542,25 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		}
 		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
+			uint64_t took = mono_ms() - sent_ms;
+			push_pace(&ask, req.len, n, took, c->timeout_ms, batch);
+			rove_debug("push: %u ops in a request of %zu bytes, answered in %llu ms%s", n, req.len,
+				   (unsigned long long)took, ask.pace != 0 ? ", a slow link" : "");
 			st->pushed += n - seen[0] - seen[1];
 			st->accepted += acc - seen[0];
 			st->rejected += rej - seen[1];
 		}
 		if (got < batch && n == got)
 			break; /* the outbox had no more */
+	}
+	/* A hint from a timed-out push is refined for the next sync (none:
+	 * it goes). Without one, a bound found is this sync's only: a slow
+	 * answer from a busy server says nothing of the link, and no sync
+	 * should write for it. */
+	if (rc == ROVE_OK && hint != 0 && ask.pace != hint) {
+		rc = rove_replica_push_pace_set(r, ask.pace);
+		if (rc != ROVE_OK)
+			rove_error("push: cannot keep the size of the next sync's requests: %s", rove_strerror(rc));
 	}
 	c->resend_fn = NULL;
 	c->resend_arg = NULL;

@@ -39,6 +39,9 @@ typedef struct rove_sync_stats {
 	 * known. */
 	char lost[ROVE_MAX_ERRMSG + 1];
 	bool reached; /* a connection to the server was made */
+	/* A push timed out: ops the next sync's requests carry at most (0:
+	 * the push did not time out). */
+	uint32_t push_paced;
 } rove_sync_stats;
 
 /* Pushes then pulls. progress: show a pull of more than one chunk on

@@ -6,6 +6,7 @@
  *   rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] [--cut-percent P]
  *                    [--seed S] [--reset-first N] [--cut-replies N]
  *                    [--stall-after BYTES] [--rate BYTES_PER_S]
+ *                    [--up-rate BYTES_PER_S]
  *
  * --cut-percent: chance, for each chunk forwarded, that both sides of the
  * connection are closed instead. --reset-first: the first N connections
@@ -21,7 +22,10 @@
  * open (a server that stops answering in the middle of a sync). --rate:
  * the server's bytes are read and forwarded at most this fast (a slow
  * mobile link; its socket's receive buffer is kept small, so what is not
- * read waits in the server's send buffer, as behind a slow link). Runs
+ * read waits in the server's send buffer, as behind a slow link).
+ * --up-rate: the same for the client's bytes (a slow uplink: a big push
+ * crosses it slowly; what is not read waits in the client's send
+ * buffer). Runs
  * until killed; prints its counters on SIGTERM. One thread, poll(); at
  * most MAX_CONNS connection pairs.
  */
@@ -41,7 +45,7 @@
 #define CHUNK 16384
 /* The SP handshake each side sends first (nng's TCP transport). */
 #define SP_HEADER 8
-/* --rate: the receive buffer of the socket to the server. */
+/* --rate, --up-rate: the receive buffer of the socket read slowly. */
 #define RATE_RCVBUF 4096
 
 static volatile sig_atomic_t stop;
@@ -90,8 +94,10 @@ static int stalled(long stall_after, size_t from_server)
 int main(int argc, char **argv)
 {
 	int lport = 0, tport = 0, delay_ms = 0, cut = 0, reset_first = 0, cut_replies = 0;
-	long stall_after = -1, rate = 0;
-	double credit[MAX_CONNS]; /* --rate: bytes pair i may read now */
+	long stall_after = -1, rate = 0, up_rate = 0;
+	/* --rate, --up-rate: bytes pair i may read now from the server [1],
+	 * from the client [0] */
+	double credit[MAX_CONNS][2];
 	struct timespec last;
 	unsigned seed = (unsigned)time(NULL);
 	int pairs[MAX_CONNS][2];
@@ -115,13 +121,15 @@ int main(int argc, char **argv)
 			stall_after = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--rate") == 0)
 			rate = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--up-rate") == 0)
+			up_rate = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)strtoul(argv[i + 1], NULL, 10);
 	}
 	if (lport <= 0 || tport <= 0) {
 		fprintf(stderr, "usage: rove_chaos_proxy --listen PORT --to PORT [--delay-ms N] "
 				"[--cut-percent P] [--seed S] [--reset-first N] [--cut-replies N] "
-				"[--stall-after BYTES] [--rate BYTES_PER_S]\n");
+				"[--stall-after BYTES] [--rate BYTES_PER_S] [--up-rate BYTES_PER_S]\n");
 		return 2;
 	}
 	if (rate > 0)
@@ -131,6 +139,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);
 	lfd = tcp_socket(lport, 1);
+	if (lfd >= 0 && up_rate > 0) { /* accepted sockets inherit it */
+		int small = RATE_RCVBUF;
+		setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	}
 	if (lfd < 0) {
 		fprintf(stderr, "rove_chaos_proxy: cannot listen on %d: %s\n", lport, strerror(errno));
 		return 1;
@@ -140,17 +152,18 @@ int main(int argc, char **argv)
 		struct pollfd p[1 + 2 * MAX_CONNS];
 		int np = 1;
 
-		if (rate > 0) {
+		if (rate > 0 || up_rate > 0) {
 			struct timespec now;
 			double dt;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9;
 			last = now;
-			for (int i = 0; i < n; i++) {
-				credit[i] += dt * (double)rate;
-				if (credit[i] > CHUNK)
-					credit[i] = CHUNK;
-			}
+			for (int i = 0; i < n; i++)
+				for (int side = 0; side < 2; side++) {
+					credit[i][side] += dt * (double)(side == 1 ? rate : up_rate);
+					if (credit[i][side] > CHUNK)
+						credit[i][side] = CHUNK;
+				}
 		}
 
 		p[0].fd = lfd;
@@ -159,12 +172,12 @@ int main(int argc, char **argv)
 			/* A stalled pair is not read: its data waits. */
 			short ev = stalled(stall_after, from_server[i]) ? 0 : POLLIN;
 			p[np].fd = pairs[i][0];
-			p[np++].events = ev;
+			/* --up-rate, --rate: a side waits for its credit */
+			p[np++].events = up_rate > 0 && credit[i][0] < 1 ? 0 : ev;
 			p[np].fd = pairs[i][1];
-			/* --rate: the server's side waits for its credit */
-			p[np++].events = rate > 0 && credit[i] < 1 ? 0 : ev;
+			p[np++].events = rate > 0 && credit[i][1] < 1 ? 0 : ev;
 		}
-		if (poll(p, (nfds_t)np, rate > 0 ? 10 : 200) < 0)
+		if (poll(p, (nfds_t)np, rate > 0 || up_rate > 0 ? 10 : 200) < 0)
 			continue;
 		if ((p[0].revents & POLLIN) && n < MAX_CONNS) {
 			int c = accept(lfd, NULL, NULL);
@@ -177,7 +190,7 @@ int main(int argc, char **argv)
 				accepted++;
 				cuts++;
 			} else if (c >= 0 && t >= 0) {
-				credit[n] = 0;
+				credit[n][0] = credit[n][1] = 0;
 				pairs[n][0] = c;
 				pairs[n][1] = t;
 				from_server[n] = 0;
@@ -202,11 +215,12 @@ int main(int argc, char **argv)
 					got = 0; /* reset: dropped, not read */
 				} else {
 					size_t want = sizeof(buf);
-					if (side == 1 && rate > 0 && credit[i] < (double)want)
-						want = credit[i] < 1 ? 1 : (size_t)credit[i];
+					long lim = side == 1 ? rate : up_rate;
+					if (lim > 0 && credit[i][side] < (double)want)
+						want = credit[i][side] < 1 ? 1 : (size_t)credit[i][side];
 					got = read(pairs[i][side], buf, want);
-					if (side == 1 && rate > 0 && got > 0)
-						credit[i] -= (double)got;
+					if (lim > 0 && got > 0)
+						credit[i][side] -= (double)got;
 				}
 				if (got <= 0)
 					drop = 1;
@@ -235,7 +249,8 @@ int main(int argc, char **argv)
 					pairs[i][0] = pairs[n - 1][0];
 					pairs[i][1] = pairs[n - 1][1];
 					from_server[i] = from_server[n - 1];
-					credit[i] = credit[n - 1];
+					credit[i][0] = credit[n - 1][0];
+					credit[i][1] = credit[n - 1][1];
 					n--;
 					break;
 				}
