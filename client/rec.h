@@ -166,16 +166,15 @@ typedef struct rec_list_ctx {
 	bool json;
 	const char *parent; /* the customer's id, as stored */
 	/* list's filters (rec_list; NULL, false or 0: none) */
-	const char *search;      /* lower case: a substring of a text field */
-	char search_folded[ROVE_MAX_STR + 1]; /* search as given, full-width forms made ASCII */
-	const char *search_given; /* as given, when folding changed it (else NULL): matched too */
-	char search_given_low[ROVE_MAX_STR + 1]; /* that in ASCII lower case ("" if none) */
+	const char *search;      /* a substring of a text field, any case */
+	char search_folded[ROVE_MAX_STR + 1]; /* search, full-width forms made ASCII */
 	char search_digits[ROVE_MAX_STR + 1]; /* its digits: in a phone, any format */
 	char search_phone[ROVE_MAX_STR + 1];  /* the digits of its phone form
 					       * (rove_phone_normalise): +86 or 0086 */
 	char search_tax[ROVE_MAX_STR + 1];    /* its tax id form: "" if none */
-	/* search and search_tax in ASCII lower case, for the replica's kept
-	 * text (rec_list_filters; "": every record is read and checked) */
+	/* search in a search's form (rove_text_fold_search), as the
+	 * replica keeps its records' text and value_match compares, and
+	 * search_tax in ASCII lower case (rec_list_filters) */
 	char search_low[ROVE_MAX_STR + 1], search_tax_low[ROVE_MAX_STR + 1];
 	const char *owner;       /* owner is this login */
 	bool pool;               /* no owner */

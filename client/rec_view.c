@@ -48,17 +48,17 @@ static void rec_list_end(rec_list_ctx *lc)
 		out_json_end_list(&lc->j);
 }
 
-static bool text_has(const char *hay, const char *needle)
+/* Whether text v, in a search's form (rove_text_fold_search), holds
+ * needle (in that form already; "" is in every text). */
+static bool text_has(const char *v, const char *needle)
 {
-	size_t n = strlen(needle);
-	int first = tolower((unsigned char)needle[0]);
+	char folded[ROVE_MAX_STR + 1];
+	size_t len = strlen(v), n = strlen(needle);
 
-	/* The first character checked before the whole needle: a search
-	 * walks every text of every record (t_find, scripts/bench case 6). */
-	for (const char *p = hay; *p != '\0'; p++)
-		if (tolower((unsigned char)*p) == first && strncasecmp(p, needle, n) == 0)
-			return true;
-	return n == 0;
+	if (len > ROVE_MAX_STR) /* (no stored value is longer) */
+		len = ROVE_MAX_STR;
+	len = rove_text_fold_search(v, len, folded, sizeof(folded));
+	return memmem(folded, len, needle, n) != NULL;
 }
 
 /* The digits of a phone in the form all its spellings share (+86 138...,
@@ -76,13 +76,13 @@ static void phone_digits(const char *phone, char *out)
 	out[k] = '\0';
 }
 
-/* Whether a text value v of a field of type holds lc->search (ASCII case
- * ignored), a phone holds its digits whatever the punctuation or country
- * prefix, or a tax id holds it written with spaces, hyphens or small
- * letters. */
+/* Whether a text value v of a field of type holds lc->search (case and
+ * full-width forms ignored: rove_text_fold_search), a phone holds its
+ * digits whatever the punctuation or country prefix, or a tax id holds it
+ * written with spaces, hyphens or small letters. */
 static bool value_match(const rec_list_ctx *lc, int type, const char *v)
 {
-	if (text_has(v, lc->search) || (lc->search_given != NULL && text_has(v, lc->search_given)))
+	if (text_has(v, lc->search_low))
 		return true;
 	if (type == ROVE_FT_PHONE && strlen(lc->search_digits) >= 3) {
 		char d[ROVE_MAX_STR + 1];
@@ -131,7 +131,6 @@ static bool kept_match(const uint8_t *fields, size_t len, void *arg)
 	const rec_list_ctx *lc = arg;
 
 	return bytes_have(fields, len, lc->search_low, NULL) ||
-	       (lc->search_given_low[0] != '\0' && bytes_have(fields, len, lc->search_given_low, NULL)) ||
 	       (strlen(lc->search_digits) >= 3 && bytes_have(fields, len, lc->search_digits, lc->search_low)) ||
 	       (lc->search_phone[0] != '\0' && bytes_have(fields, len, lc->search_phone, lc->search_digits)) ||
 	       (lc->search_tax_low[0] != '\0' && bytes_have(fields, len, lc->search_tax_low, lc->search_low));
@@ -508,9 +507,10 @@ static void list_usage(const rove_coll_def *c, FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "\nList the %.*s%s this replica holds (a * marks changes not confirmed yet).\n"
-		   "  --search TEXT   a text field holds TEXT (case ignored; a phone in any format,\n"
-		   "                  when TEXT is digits and + - ( ) . only; full-width letters,\n"
-		   "                  digits and signs found as ASCII too)\n"
+		   "  --search TEXT   a text field holds TEXT (case ignored, also of accented,\n"
+		   "                  Greek and Cyrillic letters; a phone in any format, when\n"
+		   "                  TEXT is digits and + - ( ) . only; full-width letters,\n"
+		   "                  digits and signs match their ASCII either way)\n"
 		   "  --sort FIELD    sorted by a field (FIELD:desc: descending)\n"
 		   "  --limit N       at most N\n"
 		   "  --wide          whole ids (else the last %d characters, which any\n"
@@ -677,18 +677,16 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 	if (lc->search != NULL) {
 		size_t d = 0, len = strlen(lc->search);
 		/* "ＡＣＭＥ １３８" typed in an input method's full-width
-		 * mode finds ACME 138 (attack seventy-three), and still what
-		 * is stored in full-width forms, as given (attack
-		 * seventy-eight: "（集团）" found nothing) */
-		lc->search_given = NULL;
-		lc->search_given_low[0] = '\0';
-		if (len < sizeof(lc->search_folded) &&
-		    rove_text_fold_width(lc->search, len, lc->search_folded, sizeof(lc->search_folded)) != len) {
-			lc->search_given = lc->search;
-			for (size_t i = 0; i <= len; i++)
-				lc->search_given_low[i] = (char)tolower((unsigned char)lc->search[i]);
+		 * mode finds ACME 138 (attack seventy-three), and "acme" what
+		 * is stored in full-width forms: both sides are compared in a
+		 * search's form (rove_text_fold_search: also case beyond
+		 * ASCII, "émile" finds Émile), as the replica keeps its
+		 * records' search text. */
+		if (len > ROVE_MAX_STR)
+			len = ROVE_MAX_STR;
+		rove_text_fold_search(lc->search, len, lc->search_low, sizeof(lc->search_low));
+		if (rove_text_fold_width(lc->search, len, lc->search_folded, sizeof(lc->search_folded)) != len)
 			lc->search = lc->search_folded;
-		}
 		/* Its digits are a phone's only when it is written as one (digits
 		 * and a phone's marks): "Room 101" is no part of 021-5555-0101
 		 * (attack seventy-eight), though the address holding it is found. */
@@ -702,11 +700,7 @@ int rec_list_filters(rove_replica *r, rec_list_ctx *lc, const char *territory)
 		/* a tax id's start or part, as people write it (4 or more) */
 		if (rove_taxid_normalise(lc->search, strlen(lc->search), lc->search_tax, sizeof(lc->search_tax)) < 4)
 			lc->search_tax[0] = '\0';
-		/* the kept text's forms (kept_match) */
-		for (size_t i = 0; i < sizeof(lc->search_low); i++)
-			if ((lc->search_low[i] = (char)tolower((unsigned char)lc->search[i])) == '\0')
-				break;
-		lc->search_low[ROVE_MAX_STR] = '\0';
+		/* the tax id's form in the kept text (kept_match) */
 		for (size_t i = 0; i < sizeof(lc->search_tax_low); i++)
 			if ((lc->search_tax_low[i] = (char)tolower((unsigned char)lc->search_tax[i])) == '\0')
 				break;

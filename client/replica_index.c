@@ -65,13 +65,14 @@
 #include "log.h"
 #include "rove_assert.h"
 #include "schema.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The layout of the index tables (meta "index"); 0: none built. */
-#define IX_LAYOUT 2
+#define IX_LAYOUT 3
 #define IX_PARENT 1
 #define IX_ORDER 2
 #define IX_SEARCH 3
@@ -154,15 +155,18 @@ static void order_value(uint8_t *out, const ix_order *o, const char *v)
 			out[i] = (uint8_t)(out[i] - 'A' + 'a');
 }
 
-/* Appends text (n bytes; ASCII lower case if fold) and a NUL to a search
- * key at *at; false if it does not fit. */
+/* Appends text (n bytes; in a search's form if fold: never longer) and a
+ * NUL to a search key at *at; false if it does not fit. */
 static bool search_put(uint8_t *k, size_t *at, const char *text, size_t n, bool fold)
 {
 	if (*at + n + 1 > IX_SEARCH_HEAD + ROVE_REPLICA_SEARCH_BYTES)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		k[*at + i] = fold && text[i] >= 'A' && text[i] <= 'Z' ? (uint8_t)(text[i] - 'A' + 'a') : (uint8_t)text[i];
-	k[*at + n] = '\0';
+	if (fold) {
+		n = rove_text_fold_search(text, n, (char *)k + *at, n + 1);
+	} else {
+		memcpy(k + *at, text, n);
+		k[*at + n] = '\0';
+	}
 	*at += n + 1;
 	return true;
 }

@@ -71,6 +71,70 @@ size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen)
 	return o;
 }
 
+/* The lower case of a letter of the scripts rove_text_fold_search folds
+ * (two bytes in UTF-8, as is its lower case), else cp. */
+static uint32_t lower_2byte(uint32_t cp)
+{
+	if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2) ||
+	    (cp >= 0x410 && cp <= 0x42f))
+		return cp + 0x20;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 0x50;
+	if (cp == 0x3c2) /* final sigma */
+		return 0x3c3;
+	if (cp == 0x386) /* Greek capitals with tonos */
+		return 0x3ac;
+	if (cp >= 0x388 && cp <= 0x38a)
+		return cp + 0x25;
+	if (cp == 0x38c)
+		return 0x3cc;
+	if (cp == 0x38e || cp == 0x38f)
+		return cp + 0x3f;
+	if (cp == 0x178)
+		return 0xff;
+	/* Latin Extended-A: pairs, the capital first (even, or odd in two
+	 * runs); U+0130, U+0131, U+0138, U+0149 and U+017F are no pair's. */
+	if ((cp >= 0x100 && cp <= 0x12f) || (cp >= 0x132 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
+		return cp | 1u;
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
+		return (cp & 1u) ? cp + 1 : cp;
+	return cp;
+}
+
+size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	(void)outlen; /* the check below only */
+	assert(outlen > len);
+	for (size_t i = 0; i < len;) {
+		unsigned char b = (unsigned char)s[i];
+		uint32_t cp;
+		size_t n;
+		if (b < 0x80) { /* ASCII, most text: no decoding */
+			out[o++] = (char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+			i++;
+			continue;
+		}
+		n = rove_utf8_next(s + i, len - i, &cp);
+		if (cp >= 0xff01 && cp <= 0xff5e) {
+			cp -= 0xfee0;
+			out[o++] = (char)(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp);
+		} else if (cp == 0x3000) {
+			out[o++] = ' ';
+		} else if (n == 2 && cp != ROVE_UTF8_BAD && (cp = lower_2byte(cp)) < 0x800) {
+			out[o++] = (char)(0xc0 | (cp >> 6));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 bool rove_text_is_control(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||

@@ -39,6 +39,15 @@ size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp);
  * as it is. Returns the result's length. */
 size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen);
 
+/* The form of s (len bytes) a search compares, into out (outlen bytes,
+ * at least len + 1: the result is never longer): rove_text_fold_width's,
+ * with letters in lower case - ASCII, Latin-1 and Latin Extended-A
+ * (Émile, ŁÓDŹ), Greek (a final sigma as any other) and Cyrillic - so
+ * that a search ignores case beyond ASCII too. Characters written as a
+ * letter and a combining mark are not made one: é typed so is not é
+ * typed as one character. Returns the result's length. */
+size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen);
+
 /* True for what text must not hold: C0 controls, DEL, C1 controls, the
  * line and paragraph separators and the bidirectional embedding,
  * override and isolate controls (text that reads other than it is). */

@@ -37,7 +37,7 @@ eq "$(r mike customer list --search "Room 101" --json)" "[]" "--search of words 
 eq "$(r mike customer list --search "Zone 138" --json)" "[]" "--search of a word and digits: no phone"
 eq "$(r mike customer list --search "(021) 5555.0101" --json | ids)" "$b" "--search of a phone with brackets and dots"
 # typed in an input method's full-width mode (attack seventy-three);
-# text stored in full-width forms is found as written (at the end)
+# text stored in full-width forms is found too (at the end)
 eq "$(r mike customer list --search ＳＴＥＥＬ --json | ids)" "$a" "--search of full-width letters"
 eq "$(r mike customer list --search "１３８　００００　１１１１" --json | ids)" "$a" "--search of full-width digits and spaces"
 eq "$(r mike customer list --search "（０２１）５５５５－０１０１" --json | ids)" "$b" "--search of a full-width phone"
@@ -164,6 +164,21 @@ done
 fw=$(r wang customer add --name "ＡＢＣ钢铁（集团）有限公司" --phone 13800009999)
 eq "$(r wang customer list --search "ＡＢＣ钢铁" --json | ids)" "$fw" "full-width text found as written"
 eq "$(r wang customer list --search "（集团）" --json | ids)" "$fw" "full-width brackets found as written"
+# ... and as typed in ASCII, any case: both sides are compared folded
+# (before, "abc" and "(集团)" found nothing: attack seventy-eight).
+eq "$(r wang customer list --search "abc钢铁" --json | ids)" "$fw" "full-width text found by its ASCII"
+eq "$(r wang customer list --search "(集团)" --json | ids)" "$fw" "full-width brackets found by ASCII ones"
+# Case is ignored beyond ASCII: Latin, Greek, Cyrillic letters.
+em=$(r wang customer add --name "Émile Łódź SARL" --phone 13800009998)
+ru=$(r wang customer add --name "ООО Москва" --phone 13800009997)
+eq "$(r wang customer list --search "ÉMILE ŁÓDŹ" --json | ids)" "$em" "--search ignores the case of accented letters"
+eq "$(r wang customer list --search "émile" --json | ids)" "$em" "--search of a capital's small letter"
+eq "$(r wang customer list --search "ооо москва" --json | ids)" "$ru" "--search ignores the case of Cyrillic"
+eq "$(r wang customer list --search "emile" --json)" "[]" "an accent still counts (é is not e)"
+# The same once synced (the base's search text, not the pending view's).
+r wang sync >/dev/null
+eq "$(r wang customer list --search "МОСКВА" --json | ids)" "$ru" "--search of Cyrillic, synced"
+eq "$(r wang customer list --search "abc钢铁" --json | ids)" "$fw" "full-width text by its ASCII, synced"
 code=0
 r wang customer list --search $'\xef\xbc' >"$T/out" 2>"$T/err" || code=$?
 eq "$code" 2 "a --search that is no UTF-8 is a usage error"

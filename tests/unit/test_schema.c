@@ -1273,9 +1273,51 @@ static void test_fold_width(void)
 	}
 }
 
+/* A search's form: full-width made ASCII, letters of the folded scripts
+ * in lower case, never longer, the rest (and bad bytes) as they are. */
+static void test_fold_search(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"ＡＣＭＥ Trading", "acme trading"},
+		{"１３８　００００", "138 0000"},
+		{"Émile ÀÞ × ß", "émile àþ × ß"},       /* U+00D7 and U+00DF: no pair */
+		{"ŁÓDŹ Ĳssel Ŋ Ÿ", "łódź ĳssel ŋ ÿ"},   /* Latin Extended-A's runs, U+0178 */
+		{"İı ĸ ŉ ſ", "İı ĸ ŉ ſ"},               /* no pair: as they are */
+		{"ΟΔΟΣ οδος Ά Ώ", "οδοσ οδοσ ά ώ"},     /* final sigma as any other */
+		{"МОСКВА Ёж Ђ", "москва ёж ђ"},
+		{"钢铁 Steel（集团）", "钢铁 steel(集团)"},
+		{"a\xef\xbc", "a\xef\xbc"}, /* truncated: kept */
+		{"\xc3\x28", "\xc3\x28"},   /* ill-formed: kept */
+		{"", ""},
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = rove_text_fold_search(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+		CHECK_EQ_INT(n, strlen(cases[i].out));
+		CHECK(strcmp(out, cases[i].out) == 0);
+		CHECK(n <= strlen(cases[i].in));
+	}
+	/* Every two-byte character folds to two bytes: U+0080 to U+07FF. */
+	for (uint32_t cp = 0x80; cp < 0x800; cp++) {
+		char in[3] = {(char)(0xc0 | (cp >> 6)), (char)(0x80 | (cp & 0x3f)), 0};
+		uint32_t back;
+		CHECK_EQ_INT(rove_text_fold_search(in, 2, out, sizeof(out)), 2);
+		CHECK_EQ_INT(rove_utf8_next(out, 2, &back), 2);
+		CHECK(back != ROVE_UTF8_BAD);
+		/* folding is idempotent */
+		char again[3];
+		rove_text_fold_search(out, 2, again, sizeof(again));
+		CHECK(memcmp(again, out, 2) == 0);
+	}
+}
+
 int main(void)
 {
 	test_fold_width();
+	test_fold_search();
 	test_numbers();
 	test_utf8();
 	test_text_check();
