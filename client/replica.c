@@ -622,6 +622,7 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 			return rc == ROVE_EPROTO ? ROVE_EREADONLY : rc; /* reported, as a replica not to write */
 	}
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
+	r->txn_gen++; /* (what a transaction before read is not this one's) */
 	if (rc == ROVE_OK) {
 		rc = bases_get(r, *txn);
 		if (rc == ROVE_OK && (flags & MDB_RDONLY) == 0 && r->records_1)

@@ -65,6 +65,14 @@ typedef struct rove_replica {
 	/* The report sums beside each base, while sums_open (report.h). */
 	MDB_dbi sums[2];
 	bool sums_open;
+	/* Whether the base's sums are kept, as last read in the transaction
+	 * sums_txn (its id sums_txnid, begun as the txn_gen'th, the base
+	 * bases[sums_base]; sums_txn NULL: none): every record written asks
+	 * (report_agg.c, base_kept). txn_gen counts rpl_txn_begin's. */
+	MDB_txn *sums_txn;
+	uint64_t sums_txnid, txn_gen, sums_gen;
+	int sums_base;
+	bool sums_kept;
 	MDB_dbi index[3];    /* of bases[0], bases[1] and view */
 	bool base_indexed[2]; /* whether bases[i]'s index is kept, as of the
 			       * last transaction begun (replica_index.c) */

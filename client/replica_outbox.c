@@ -468,13 +468,23 @@ static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
 
 /* ---- pending changes that do not decode ---- */
 
+/* An outbox entry that decodes: its key (lseq) and its record's key
+ * (what the pending index names it by). */
+typedef struct sweep_sound {
+	uint64_t lseq;
+	uint8_t rec[ROVE_RECORD_KEY];
+} sweep_sound;
+
 /* The outbox entries that do not decode, by key (8 bytes each, or none
- * for a key of another size: all of those are dropped). */
+ * for a key of another size: all of those are dropped); while sound is
+ * not NULL, those that do, in the outbox's order (by lseq). */
 typedef struct sweep_ctx {
 	rpl_work *w;
 	uint64_t *bad;
 	size_t n, cap;
 	bool odd_keys;
+	sweep_sound *sound;
+	size_t nsound, capsound;
 } sweep_ctx;
 
 static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
@@ -486,8 +496,19 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 		x->odd_keys = true;
 		return ROVE_OK;
 	}
-	if (rpl_outbox_decode(v, &acked, &x->w->op) == ROVE_OK)
+	if (rpl_outbox_decode(v, &acked, &x->w->op) == ROVE_OK) {
+		sweep_sound *s;
+		if (x->sound == NULL)
+			return ROVE_OK;
+		s = rove_array_room(x->sound, x->nsound, &x->capsound, sizeof(*x->sound));
+		if (s == NULL)
+			return ROVE_ENOMEM;
+		x->sound = s;
+		s = &x->sound[x->nsound++];
+		s->lseq = rove_be64_get(k->mv_data);
+		rove_record_key(s->rec, x->w->op.coll, &x->w->op.rid);
 		return ROVE_OK;
+	}
 	more = rove_array_room(x->bad, x->n, &x->cap, sizeof(*x->bad));
 	if (more == NULL)
 		return ROVE_ENOMEM;
@@ -507,31 +528,39 @@ static bool pending_sound(MDB_txn *txn, rove_replica *r, const uint8_t *at, MDB_
 	       memcmp(h.rid.b, at + 1, 16) == 0;
 }
 
-typedef struct stray_ctx {
-	rove_replica *r;
-	MDB_txn *txn;
-} stray_ctx;
-
+/* Whether an entry of the pending index (key k) names a sound entry of
+ * the outbox (x's list, by lseq) on its record; ROVE_EEXIST if not. */
 static int stray_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
-	const stray_ctx *x = arg;
-	uint8_t ok[8];
-	MDB_val lk = {8, ok}, ov;
+	const sweep_ctx *x = arg;
+	const uint8_t *key = k->mv_data;
+	uint64_t lseq;
+	size_t lo = 0, hi = x->nsound;
 
 	(void)v;
 	if (k->mv_size != RPL_PENDING_KEY)
 		return ROVE_OK;
-	memcpy(ok, (const uint8_t *)k->mv_data + ROVE_RECORD_KEY, 8);
-	return pending_sound(x->txn, x->r, k->mv_data, &lk, &ov) ? ROVE_OK : ROVE_EEXIST; /* one is enough */
+	lseq = rove_be64_get(key + ROVE_RECORD_KEY);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->sound[mid].lseq < lseq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < x->nsound && x->sound[lo].lseq == lseq && memcmp(x->sound[lo].rec, key, ROVE_RECORD_KEY) == 0)
+		return ROVE_OK;
+	return ROVE_EEXIST; /* one is enough */
 }
 
 /* Whether the pending index holds an entry that names no op of the
  * outbox on its record (attack sixty-six: every sync then failed for
- * good, blaming the server). */
-static int pending_stray(rove_replica *r, MDB_txn *txn, bool *any)
+ * good, blaming the server), found in x's list of the outbox's sound
+ * entries, which the walk just made: a search in memory, not a read of
+ * the outbox and a decode for each (3 % of a 1,000-op sync, issue 17). */
+static int pending_stray(rove_replica *r, MDB_txn *txn, const sweep_ctx *x, bool *any)
 {
-	stray_ctx x = {r, txn};
-	int rc = rove_db_each(txn, r->pending, "pending", stray_one, &x);
+	int rc = rove_db_each(txn, r->pending, "pending", stray_one, (void *)x);
 
 	*any = rc == ROVE_EEXIST;
 	return *any ? ROVE_OK : rc;
@@ -600,22 +629,27 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false};
+	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0};
 	MDB_txn *txn = NULL;
 	bool stray = false;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	*dropped = 0;
 	/* Read first: most syncs find nothing, and write nothing. */
-	if (rc == ROVE_OK)
-		rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+	if (rc == ROVE_OK) {
+		x.sound = malloc(sizeof(*x.sound));
+		x.capsound = 1;
+		rc = x.sound != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
+	}
 	if (rc == ROVE_OK) {
 		rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
-			rc = pending_stray(r, txn, &stray);
+			rc = pending_stray(r, txn, &x, &stray);
 		mdb_txn_abort(txn);
 		txn = NULL;
 	}
+	free(x.sound);
+	x.sound = NULL;
 	if (rc == ROVE_OK && stray)
 		rove_warn("the replica's index of pending changes named changes it does not hold (damaged): made anew");
 	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray)) {

@@ -196,11 +196,21 @@ static int get_kept(rove_mp_reader *r, rove_push_result *res)
 
 int rove_kept_apply(const void *kept, size_t len, rove_op *op, bool *changed)
 {
+	uint32_t set = 0;
+	int rc = rove_kept_apply_named(kept, len, op, NULL, &set);
+
+	*changed = set > 0;
+	return rc;
+}
+
+int rove_kept_apply_named(const void *kept, size_t len, rove_op *op, char (*names)[ROVE_MAX_FIELD_NAME + 1],
+			  uint32_t *set)
+{
 	rove_mp_reader r;
 	uint32_t n;
 	int rc;
 
-	*changed = false;
+	*set = 0;
 	rove_mp_reader_init(&r, kept, len);
 	rc = rove_mp_get_array(&r, ROVE_MAX_FIELDS, &n);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
@@ -222,7 +232,10 @@ int rove_kept_apply(const void *kept, size_t len, rove_op *op, bool *changed)
 		rc = rove_op_set(op, name, v);
 		if (rc == ROVE_EINVAL)
 			rc = ROVE_EPROTO;
-		*changed = true;
+		/* (n is at most ROVE_MAX_FIELDS: names has room) */
+		if (names != NULL)
+			memcpy(names[*set], name, sizeof(name));
+		(*set)++;
 	}
 	if (rc == ROVE_OK && !rove_mp_reader_at_end(&r))
 		rc = ROVE_EPROTO;

@@ -328,6 +328,11 @@ int rove_enc_kept(rove_buf *out, const rove_fields *pushed, const rove_fields *k
  * kept, as received and stored); *changed: whether any value differed.
  * ROVE_EPROTO for a malformed list, ROVE_ETOOBIG if op cannot take them. */
 int rove_kept_apply(const void *kept, size_t len, rove_op *op, bool *changed);
+/* The same, saying which: *set fields of op it set (a value that
+ * differed), their names in names (room for ROVE_MAX_FIELDS) unless
+ * NULL. */
+int rove_kept_apply_named(const void *kept, size_t len, rove_op *op, char (*names)[ROVE_MAX_FIELD_NAME + 1],
+			  uint32_t *set);
 /* One conflict item, the op given by its stored encoding; detail is cut
  * to ROVE_MAX_DETAIL bytes. */
 int rove_enc_conflict_raw(rove_buf *out, uint64_t n, uint64_t time_ms, int reason, const char *detail,

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 static rove_replica rep;
+/* The server id replies name (0 until a push bound the replica to one). */
+static uint64_t reply_server;
 
 /* Applies a reply with this header and items (NULL: none); returns the
  * result. */
@@ -46,6 +48,7 @@ static int apply_items(uint8_t mode, bool reset, bool more, uint64_t cursor, uin
 	h.cursor = cursor;
 	h.snap_seq = snap_seq;
 	h.epoch = epoch;
+	h.server = reply_server;
 	h.snap_keylen = (uint32_t)strlen(key);
 	memcpy(h.snap_key, key, h.snap_keylen);
 	rove_buf_init(&b);
@@ -477,6 +480,75 @@ int main(void)
 		CHECK(strcmp(rove_fields_str(&op->fs, "name"), "Second") == 0);
 		rove_buf_free(&raw);
 		free(op);
+	}
+
+	/* One's own op named back by the server (ROVE_ENTRY_MINE): the values
+	 * as pushed are not checked again (the server took them, issue 17),
+	 * but those it kept otherwise are, as any value a pull brings: a
+	 * faulty server's phone that is no phone never reaches the replica. */
+	{
+		rove_op *op = malloc(sizeof(*op));
+		rove_record *rec = malloc(sizeof(*rec));
+		rove_fields *kept = malloc(sizeof(*kept));
+		rove_op_head heads[4];
+		rove_push_result res[1];
+		rove_buf raw, kl, entry;
+		size_t at[5];
+		uint32_t n = 0, acc = 0, rej = 0;
+		rove_uuid cid, run;
+		bool known = false;
+
+		CHECK(op != NULL && rec != NULL && kept != NULL);
+		rove_buf_init(&raw);
+		rove_buf_init(&kl);
+		rove_buf_init(&entry);
+		rove_uuid_new(&cid);
+		rove_uuid_new(&run);
+		rove_op_init(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &cid, (rove_stamp){{0}, 0});
+		CHECK_EQ_INT(rove_op_set(op, "name", rove_vcstr("Own Co")), ROVE_OK);
+		CHECK_EQ_INT(rove_op_set(op, "phone", rove_vcstr("13800001111")), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_write(&rep, op), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_unacked_raw(&rep, heads, &raw, at, 4, &n), ROVE_OK);
+		CHECK(n >= 1);
+		CHECK_EQ_INT(rove_dec_op((const uint8_t *)raw.data + at[n - 1], at[n] - at[n - 1], op), ROVE_OK);
+		/* kept: a tier (good) and a phone that is no phone (bad) */
+		memset(kept, 0, sizeof(*kept));
+		CHECK_EQ_INT(rove_fields_add(kept, "name", rove_vcstr("Own Co"), op->st), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_add(kept, "phone", rove_vcstr("not a phone!"), op->st), ROVE_OK);
+		CHECK_EQ_INT(rove_fields_add(kept, "tier", rove_vcstr("loyal"), op->st), ROVE_OK);
+		CHECK_EQ_INT(rove_enc_kept(&kl, &op->fs, kept, &known), ROVE_OK);
+		CHECK(known);
+		memset(res, 0, sizeof(res));
+		res[0].op_id = heads[n - 1].op_id;
+		res[0].status = ROVE_PUSH_ACCEPTED;
+		res[0].seq = 500;
+		res[0].st = heads[n - 1].st;
+		res[0].kept_known = true;
+		res[0].kept = (const uint8_t *)kl.data;
+		res[0].keptlen = (uint32_t)kl.len;
+		CHECK_EQ_INT(rove_replica_pull_state(&rep, &ps), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_push_results(&rep, ps.server != 0 ? ps.server : 1, &run, NULL, &heads[n - 1],
+						       res, 1, &acc, &rej),
+			     ROVE_OK);
+		CHECK_EQ_INT(acc, 1);
+		CHECK_EQ_INT(rove_enc_entry_mine(&entry, ROVE_COLL_CUSTOMER, &cid, 500, &heads[n - 1].op_id), ROVE_OK);
+		reply_server = ps.server != 0 ? ps.server : 1; /* (the push bound it) */
+		warned = 0;
+		rove_log_set_sink(warn_sink, NULL);
+		CHECK_EQ_INT(apply_items(O, false, false, ps.cursor + 1, 0, ps.epoch, "", &entry), ROVE_OK);
+		rove_log_set_sink(NULL, NULL);
+		CHECK_EQ_INT(rove_replica_get(&rep, ROVE_COLL_CUSTOMER, &cid, rec), ROVE_OK);
+		CHECK(strcmp(rove_fields_str(&rec->fs, "name"), "Own Co") == 0);
+		CHECK(rove_fields_str(&rec->fs, "tier") != NULL && strcmp(rove_fields_str(&rec->fs, "tier"), "loyal") == 0);
+		CHECK(rove_fields_str(&rec->fs, "phone") == NULL ||
+		      strcmp(rove_fields_str(&rec->fs, "phone"), "not a phone!") != 0);
+		CHECK(warned >= 1);
+		rove_buf_free(&raw);
+		rove_buf_free(&kl);
+		rove_buf_free(&entry);
+		free(op);
+		free(rec);
+		free(kept);
 	}
 
 	rove_replica_close(&rep);
