@@ -410,19 +410,31 @@ static void push_pace(push_ask *a, size_t bytes, uint32_t n, uint64_t took_ms, i
 		a->pace = ops > ROVE_CLIENT_PUSH_OPS_MIN ? (uint32_t)ops : ROVE_CLIENT_PUSH_OPS_MIN;
 }
 
+/* The most ops a's next request carries. */
+static uint32_t push_bound(const push_ask *a, uint32_t batch)
+{
+	uint32_t b = batch;
+
+	if (a->limit != 0 && a->limit < b)
+		b = a->limit;
+	return a->pace != 0 && a->pace < b ? a->pace : b;
+}
+
 /* The push's request of n ops was sent and no answer came within the
  * timeout: the replica keeps a bound of a quarter as many for the next
- * sync, whose answers let it grow back (push_pace). */
-static uint32_t push_timed_out(rove_replica *r, uint32_t n)
+ * sync, whose answers let it grow back (push_pace); st says so. A request
+ * of the fewest ops already: st says that only a longer timeout helps. */
+static void push_timed_out(rove_replica *r, uint32_t n, rove_sync_stats *st)
 {
 	uint32_t next = n / 4 > ROVE_CLIENT_PUSH_OPS_MIN ? n / 4 : ROVE_CLIENT_PUSH_OPS_MIN;
 	int rc = rove_replica_push_pace_set(r, next);
 
 	if (rc != ROVE_OK) {
 		rove_error("push: cannot keep a smaller size for the next sync's requests: %s", rove_strerror(rc));
-		return 0;
+		return;
 	}
-	return next;
+	st->push_paced = next;
+	st->push_floor = n <= ROVE_CLIENT_PUSH_OPS_MIN;
 }
 
 /* conn's resend_fn: the request lost is sent again with its first ops
@@ -491,9 +503,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		if (rc != ROVE_OK || (got == 0 && !(resend && first && proof && seen_by.clock.hlc.v != 0)))
 			break;
 		first = false;
-		n = ask.limit != 0 && got > ask.limit ? ask.limit : got;
-		if (ask.pace != 0 && n > ask.pace)
-			n = ask.pace;
+		n = push_bound(&ask, got);
 		/* A push must fit in one message: big ops go fewer at a time (the
 		 * rest follow in the next request). */
 		while (at[n] > max_bytes && n > 1)
@@ -504,7 +514,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		if (rc == ROVE_OK)
 			rc = conn_call(c, &req, ROVE_MSG_PUSH_REPLY, &reply, &m);
 		if (rc == ROVE_ETIMEDOUT && c->used != 0)
-			st->push_paced = push_timed_out(r, n);
+			push_timed_out(r, n, st);
 		if (rc == ROVE_EPROTO && c->refused && proof && seen_by.clock.hlc.v != 0) {
 			rove_debug("push: the server takes no proof of its clock (%s)", c->errmsg);
 			proof = false;
@@ -544,8 +554,14 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		if (rc == ROVE_OK) {
 			uint64_t took = mono_ms() - sent_ms;
 			push_pace(&ask, req.len, n, took, c->timeout_ms, batch);
-			rove_debug("push: %u ops in a request of %zu bytes, answered in %llu ms%s", n, req.len,
-				   (unsigned long long)took, ask.pace != 0 ? ", a slow link" : "");
+			/* A bound set by a lost connection grows back as answers
+			 * come: twice as many each time, to none (attack
+			 * eighty-one: a fast link that dropped a connection now
+			 * and then went on at ten ops a request). */
+			if (ask.limit != 0)
+				ask.limit = (uint64_t)ask.limit * 2 >= batch ? 0 : ask.limit * 2;
+			rove_debug("push: %u ops in a request of %zu bytes, answered in %llu ms; the next at most %u", n,
+				   req.len, (unsigned long long)took, push_bound(&ask, batch));
 			st->pushed += n - seen[0] - seen[1];
 			st->accepted += acc - seen[0];
 			st->rejected += rej - seen[1];

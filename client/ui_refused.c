@@ -100,6 +100,11 @@ void ui_page_sync(ui_ctx *x)
 		ui_put(&x->out, "<div class=\"banner off\" role=\"status\" id=\"sync-result\">");
 		ui_esc(&x->out, T("Offline: the server cannot be reached. Your changes are kept."));
 		ui_put(&x->out, "</div>");
+	} else if (ui_param_get(x, "slow") != NULL) {
+		ui_put(&x->out, "<div class=\"banner off\" role=\"status\" id=\"sync-result\">");
+		ui_esc(&x->out, T("The server was reached but did not answer in time (a slow link?). Your changes are "
+				  "kept, and the next sync goes on from there."));
+		ui_put(&x->out, "</div>");
 	} else if (ui_param_get(x, "pushed") != NULL) {
 		ui_put(&x->out, "<div class=\"banner ok\" role=\"status\" id=\"sync-result\">");
 		for (size_t i = 0; i < 4; i++) {

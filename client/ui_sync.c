@@ -79,8 +79,8 @@ bool ui_sync_unlocked(bool post, const char *path)
 bool ui_sync_location(int rc, const rove_sync_stats *st, char *loc, size_t len)
 {
 	if (rove_err_unreached(rc)) {
-		/* offline is a state, not an error */
-		snprintf(loc, len, "/sync?offline=1");
+		/* offline is a state, not an error; nor is a slow link */
+		snprintf(loc, len, st->reached ? "/sync?slow=1" : "/sync?offline=1");
 		return true;
 	}
 	if (rc == ROVE_OK) {
@@ -357,8 +357,14 @@ static int run_child(const rove_cli *cli, ui_run *u)
 	status = reap(u, pid);
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == ROVE_EXIT_OK && u->have_st)
 		return ROVE_OK;
-	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == ROVE_EXIT_UNREACH)
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == ROVE_EXIT_UNREACH) {
+		/* Reached, and no answer in time (a slow link): not offline
+		 * (attack eighty-one: a push that timed out showed "Offline",
+		 * and not what the next sync does). cmd_sync.c's words. */
+		u->st.reached = strstr(u->err, "was reached but did not answer") != NULL ||
+				strstr(u->err, "stopped answering during the sync") != NULL;
 		return ROVE_EUNREACH;
+	}
 	if (u->nerr == 0) {
 		if (status >= 0 && WIFSIGNALED(status))
 			snprintf(msg, sizeof(msg), "the sync was ended by signal %d", WTERMSIG(status));
@@ -384,8 +390,9 @@ static void keep_warnings(ui_sync *s, int rc, const ui_run *u, char *loc, size_t
 
 	s->nwarn = 0;
 	s->warn[0] = '\0';
-	if (rc != ROVE_OK || u->nerr == 0 || n + sizeof("&warned=1") > len)
-		return; /* offline is said by its page */
+	if ((rc != ROVE_OK && !(rove_err_unreached(rc) && u->st.reached)) || u->nerr == 0 ||
+	    n + sizeof("&warned=1") > len)
+		return; /* offline is said by its page; a slow link's words are kept */
 	memcpy(s->warn, u->err, u->nerr + 1);
 	s->nwarn = u->nerr;
 	memcpy(loc + n, "&warned=1", sizeof("&warned=1"));

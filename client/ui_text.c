@@ -83,6 +83,9 @@ static const ui_word words[] = {
 	{"Saved; sent on the next sync.", "已保存，下次同步时发送。"},
 	{"Not saved", "未保存"},
 	{"Offline: the server cannot be reached. Your changes are kept.", "离线：无法连接服务器。您的更改已保留。"},
+	{"The server was reached but did not answer in time (a slow link?). Your changes are kept, and the next sync "
+	 "goes on from there.",
+	 "已连接到服务器，但它没有及时回复（网络较慢？）。您的更改已保留，下次同步将从此处继续。"},
 	{"Last sync", "上次同步"},
 	{"never", "从未"},
 	{"Pending changes", "待同步的更改"},

@@ -61,4 +61,62 @@ r alice import customers "$T/last.csv" >/dev/null
 ROVE_LOG=debug "$ROVE_BIN" -R "$T/alice" sync >/dev/null 2>"$T/err.next" || fail "the next sync: $(tail -n 3 "$T/err.next")"
 eq "$(grep -o "push: [0-9]* ops in a request" "$T/err.next" | awk '{ print $2 }' | tr '\n' ' ')" "1000 " \
 	"the next sync sent its 1,000 changes in one request"
+
+# A link too slow for even the fewest changes a request carries within
+# --timeout: the note says that only a longer --timeout helps (attack
+# eighty-one: it promised a smaller next request for ever).
+customers_csv "$T/big.csv" 12 Big 1410 470
+r alice import customers "$T/big.csv" >/dev/null
+proxy_start proxy2.log --up-rate 2000
+rove -R "$T/alice" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+# The first sync from rove ui's Sync button: not "Offline" (attack
+# eighty-one), but a server that did not answer in time, and what the
+# sync said (the next one sends fewer).
+"$ROVE_BIN" -R "$T/alice" --timeout 1000 ui >"$T/ui.out" 2>"$T/ui.err" &
+UI_PID=$!
+BG_PIDS+=("$UI_PID")
+ui_up() { [ -s "$T/ui.out" ]; }
+wait_for 5 "rove ui to start" ui_up
+base=$(ui_login "$T/jar" "$(cat "$T/ui.out")")
+csrf=$(curl -s -b "$T/jar" "$base/sync" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+[ ${#csrf} -eq 64 ] || fail "no CSRF token on the Sync page"
+eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" --data "csrf=$csrf" "$base/sync/start")" 202 "the UI's sync starts"
+ui_done() { curl -s -b "$T/jar" "$base/sync/status" | jq -e .done >/dev/null; }
+wait_for 20 "the UI's sync to end" ui_done
+loc=$(curl -s -b "$T/jar" "$base/sync/status" | jq -r .location)
+eq "$loc" "/sync?slow=1&warned=1" "the UI's sync over a link too slow for its timeout"
+page=$(curl -s -b "$T/jar" "$base$loc")
+grep_q "did not answer in time" <<<"$page" || fail "the Sync page does not say the server was slow"
+grep_q "the next sync sends at most 10 changes a request" <<<"$page" || fail "the Sync page does not say what comes next"
+kill -TERM "$UI_PID"
+wait "$UI_PID" 2>/dev/null || true
+code=0
+"$ROVE_BIN" -R "$T/alice" --timeout 1000 sync >/dev/null 2>"$T/floor.2" || code=$?
+eq "$code" 3 "a sync over a 2 KB/s link with a 1 s timeout"
+grep_q "the fewest a request carries, was not answered within 1000 ms: only a longer --timeout" "$T/floor.2" ||
+	fail "at the fewest: $(cat "$T/floor.2")"
+"$ROVE_BIN" -R "$T/alice" --timeout 20000 sync >/dev/null 2>"$T/floor.3" || fail "with a longer timeout: $(cat "$T/floor.3")"
+eq "$(pending)" 0 "a longer --timeout got the big changes through"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+
+# A link that drops a connection now and then: each loss halves the
+# request, and answers let it grow back (before, it stayed at 100, then
+# 50, 25, ... for the rest of the sync: attack eighty-one).
+customers_csv "$T/lossy.csv" 4000 Lossy 1420 200
+r alice import customers "$T/lossy.csv" >/dev/null
+proxy_start proxy3.log --cut-percent 3 --seed 5
+rove -R "$T/alice" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+for i in 1 2 3 4 5; do
+	ROVE_LOG=debug "$ROVE_BIN" -R "$T/alice" sync >/dev/null 2>>"$T/lossy.err" || true
+	[ "$(pending)" -gt 0 ] || break
+done
+eq "$(pending)" 0 "the changes went up the lossy link"
+grep_q "was lost" "$T/lossy.err" || fail "no connection was lost: the test proves nothing"
+awk '/was lost/ { lost = 1 }
+	lost && match($0, /push: [0-9]+ ops in a request/) { if (substr($0, RSTART + 6) + 0 > 100) grew = 1 }
+	END { exit grew ? 0 : 1 }' "$T/lossy.err" ||
+	fail "after a lost connection no request carried more than 100 ops: $(grep -o "push: [0-9]* ops\\|was lost" "$T/lossy.err" | tr "\\n" " ")"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
 echo "ok"
