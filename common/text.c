@@ -48,29 +48,6 @@ size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	(void)outlen; /* the check below only */
-	assert(outlen > len);
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		size_t n = rove_utf8_next(s + i, len - i, &cp);
-		if (cp >= 0xff01 && cp <= 0xff5e) {
-			out[o++] = (char)(cp - 0xfee0);
-		} else if (cp == 0x3000) {
-			out[o++] = ' ';
-		} else {
-			memcpy(out + o, s + i, n);
-			o += n;
-		}
-		i += n;
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* The lower case of a letter of the scripts rove_text_fold_search folds
  * (two bytes in UTF-8, as is its lower case), else cp. */
 static uint32_t lower_2byte(uint32_t cp)
@@ -101,7 +78,8 @@ static uint32_t lower_2byte(uint32_t cp)
 	return cp;
 }
 
-size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen)
+/* rove_text_fold_width's folding, and with lower rove_text_fold_search's. */
+static size_t fold(const char *s, size_t len, char *out, size_t outlen, bool lower)
 {
 	size_t o = 0;
 
@@ -112,17 +90,17 @@ size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen
 		uint32_t cp;
 		size_t n;
 		if (b < 0x80) { /* ASCII, most text: no decoding */
-			out[o++] = (char)(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+			out[o++] = (char)(lower && b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
 			i++;
 			continue;
 		}
 		n = rove_utf8_next(s + i, len - i, &cp);
 		if (cp >= 0xff01 && cp <= 0xff5e) {
 			cp -= 0xfee0;
-			out[o++] = (char)(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp);
+			out[o++] = (char)(lower && cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp);
 		} else if (cp == 0x3000) {
 			out[o++] = ' ';
-		} else if (n == 2 && cp != ROVE_UTF8_BAD && (cp = lower_2byte(cp)) < 0x800) {
+		} else if (lower && n == 2 && cp != ROVE_UTF8_BAD && (cp = lower_2byte(cp)) < 0x800) {
 			out[o++] = (char)(0xc0 | (cp >> 6));
 			out[o++] = (char)(0x80 | (cp & 0x3f));
 		} else {
@@ -133,6 +111,16 @@ size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen)
+{
+	return fold(s, len, out, outlen, false);
+}
+
+size_t rove_text_fold_search(const char *s, size_t len, char *out, size_t outlen)
+{
+	return fold(s, len, out, outlen, true);
 }
 
 bool rove_text_is_control(uint32_t cp)
