@@ -218,11 +218,11 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
 			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 			r.auth.user);
-	if (st.push_floor)
+	if (st.push_floor != 0)
 		fprintf(stderr,
-			"rove: note: a request of %u changes, the fewest a request carries, was not answered within %d "
-			"ms: only a longer --timeout gets them through (e.g. rove --timeout 120000 sync)\n",
-			st.push_paced, cli->timeout_ms);
+			"rove: note: a request of only %u change%s was not answered within %d ms: only a longer "
+			"--timeout gets them through (e.g. rove --timeout 120000 sync)\n",
+			st.push_floor, st.push_floor == 1 ? "" : "s", cli->timeout_ms);
 	else if (st.push_paced != 0)
 		fprintf(stderr,
 			"rove: note: a request of changes was not answered within %d ms; the next sync sends at most "

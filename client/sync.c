@@ -434,7 +434,7 @@ static void push_timed_out(rove_replica *r, uint32_t n, rove_sync_stats *st)
 		return;
 	}
 	st->push_paced = next;
-	st->push_floor = n <= ROVE_CLIENT_PUSH_OPS_MIN;
+	st->push_floor = n <= ROVE_CLIENT_PUSH_OPS_MIN ? n : 0;
 }
 
 /* conn's resend_fn: the request lost is sent again with its first ops
@@ -475,8 +475,11 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_buf_init(&req);
 	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
-	if (rc == ROVE_OK)
+	if (rc == ROVE_OK) {
 		rc = rove_replica_push_pace(r, &hint);
+		if (rc != ROVE_OK)
+			rove_error("push: cannot read the replica: %s", rove_strerror(rc));
+	}
 	ask.pace = hint;
 	c->resend_fn = push_resend;
 	c->resend_arg = &ask;

@@ -42,7 +42,8 @@ typedef struct rove_sync_stats {
 	/* A push timed out: ops the next sync's requests carry at most (0:
 	 * the push did not time out). */
 	uint32_t push_paced;
-	bool push_floor; /* ... and it carried the fewest a request does */
+	uint32_t push_floor; /* ... and it carried so few (this many) that only
+			      * a longer timeout helps; else 0 */
 } rove_sync_stats;
 
 /* Pushes then pulls. progress: show a pull of more than one chunk on

@@ -93,7 +93,7 @@ wait "$UI_PID" 2>/dev/null || true
 code=0
 "$ROVE_BIN" -R "$T/alice" --timeout 1000 sync >/dev/null 2>"$T/floor.2" || code=$?
 eq "$code" 3 "a sync over a 2 KB/s link with a 1 s timeout"
-grep_q "the fewest a request carries, was not answered within 1000 ms: only a longer --timeout" "$T/floor.2" ||
+grep_q "a request of only 10 changes was not answered within 1000 ms: only a longer --timeout" "$T/floor.2" ||
 	fail "at the fewest: $(cat "$T/floor.2")"
 "$ROVE_BIN" -R "$T/alice" --timeout 20000 sync >/dev/null 2>"$T/floor.3" || fail "with a longer timeout: $(cat "$T/floor.3")"
 eq "$(pending)" 0 "a longer --timeout got the big changes through"
