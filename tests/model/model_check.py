@@ -64,7 +64,8 @@ FAULTS = {
     "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
     "relisten": "bare connections stop roved's listener (nng bug 1518): it listens anew, restarts in place",
     "laptop": "a laptop lost after offline work: its replica gone with what it had not sent, a new one set up",
-    "link": "a sync through a link that loses connections mid-request and mid-answer, run again until through",
+    "link": "a sync through a link that loses connections mid-request and mid-answer, or holds them past "
+            "rove's --timeout (a push applied after rove gave up on it), run again until through",
 }
 
 TERRITORIES = [("n", None), ("n.a", "n"), ("n.b", "n"), ("s", None), ("s.a", "s")]
@@ -160,7 +161,7 @@ class Harness:
         self.counter = 0
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
-                      "relistens": 0, "inplace": 0, "laptops": 0, "link_cuts": 0,
+                      "relistens": 0, "inplace": 0, "laptops": 0, "link_cuts": 0, "link_stalls": 0,
                       "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
@@ -910,13 +911,22 @@ class Harness:
         Whatever it did is checked as after a kill, and the sync that
         follows as any other's."""
         rep = self.replica(login)
-        lossy = self.link_rng.randint(1, 16)
-        link = LossyLink(os.path.join(self.tmp, "link.sock"), self.server.sock, self.link_rng, lossy)
+        # Cut, or held past a short --timeout (a slow link: rove gives up
+        # on a push the server then applies, and keeps a smaller size
+        # for the next sync's requests; a pull answer comes too late).
+        timeout_ms, stall = 20000, 0.0
+        if self.link_rng.random() < 0.4:
+            timeout_ms = 3000 if os.environ.get("ROVE_SANITIZED") == "1" else 1500
+            stall = timeout_ms / 1000 + self.link_rng.uniform(0.3, 1.0)
+            lossy = self.link_rng.randint(1, 3)
+        else:
+            lossy = self.link_rng.randint(1, 16)
+        link = LossyLink(os.path.join(self.tmp, "link.sock"), self.server.sock, self.link_rng, lossy, stall)
         rep.ok("config", "server", "ipc://" + link.path)
         runs, codes = 0, []
         try:
             for runs in range(1, 9):
-                p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"})
+                p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"}, timeout_ms)
                 out, err = p.communicate(timeout=300)
                 self.procs.reap(p)
                 codes.append(p.returncode)
@@ -932,9 +942,11 @@ class Harness:
             link.close()
             rep.ok("config", "server", self.server.url)
         self.stats["link_cuts"] += link.cuts
+        self.stats["link_stalls"] += link.stalls
         self.check_after_kill(login, before, pending_ids)
-        return "through a link cutting %d of its first %d connections: %d run(s), exits %s" % (
-            link.cuts, lossy, runs, ",".join(str(c) for c in codes))
+        return "through a link %s %d of its first %d connections: %d run(s), exits %s" % (
+            "holding for %.1f s" % stall if stall > 0 else "cutting", link.stalls + link.cuts, lossy, runs,
+            ",".join(str(c) for c in codes))
 
     def check_after_kill(self, login, before, pending_ids):
         """(3): a killed sync leaves a usable replica in a consistent state:
@@ -1825,10 +1837,11 @@ def main():
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
           "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back, "
-          "%d laptops lost, %d connections cut by a lossy link" %
+          "%d laptops lost, %d connections cut by a lossy link and %d held past rove's timeout" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
-           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"], s["link_cuts"]))
+           s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"], s["link_cuts"],
+           s["link_stalls"]))
     return 0
 
 

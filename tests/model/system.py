@@ -270,12 +270,19 @@ class LossyLink:
     (both ends closed) once the server sent it a number of bytes, or the
     client a number, drawn from rng (after the 8-byte SP greetings: a
     broken greeting is the relisten fault's). Later connections pass
-    whole, so a sync that retries gets through. cuts: how many it cut."""
+    whole, so a sync that retries gets through. cuts: how many it cut.
+    With `stall` seconds, each of those connections is instead held that
+    long, once, before a chunk of the client's or the server's bytes goes
+    on (a link too slow for rove's --timeout: a push the server applies
+    after rove gave up on it, a pull answer that comes too late); stalls:
+    how many it held."""
 
     GREETING = 8
 
-    def __init__(self, path, target, rng, lossy):
+    def __init__(self, path, target, rng, lossy, stall=0.0):
         self.path, self.target, self.rng, self.lossy = path, target, rng, lossy
+        self.stall = stall
+        self.stalls = 0
         self.cuts = 0
         self.n = 0
         self.stop = False
@@ -296,7 +303,8 @@ class LossyLink:
             if self.n > self.lossy:
                 return None
             k = self.rng.choice([self.rng.randint(0, 64), self.rng.randint(0, 2000), self.rng.randint(0, 40000)])
-            return (self.rng.choice(["down", "down", "up"]), self.GREETING + k)
+            return (self.rng.choice(["down", "down", "up"]), self.GREETING + k,
+                    "stall" if self.stall > 0 else "cut")
 
     def serve(self):
         while not self.stop:
@@ -326,10 +334,18 @@ class LossyLink:
                     if not data:
                         return
                     if plan is not None and plan[0] == way and sent[way] + len(data) >= plan[1]:
-                        dst.sendall(data[:plan[1] - sent[way]])
-                        with self.lock:
-                            self.cuts += 1
-                        return
+                        if plan[2] == "stall":
+                            # held once, then passed on (the other end
+                            # may have given up meanwhile)
+                            with self.lock:
+                                self.stalls += 1
+                            time.sleep(self.stall)
+                            plan = None
+                        else:
+                            dst.sendall(data[:plan[1] - sent[way]])
+                            with self.lock:
+                                self.cuts += 1
+                            return
                     dst.sendall(data)
                     sent[way] += len(data)
         except OSError:
@@ -387,9 +403,9 @@ class Replica:
                                                                   r.err.strip()))
         return r
 
-    def spawn_sync(self, extra_env):
+    def spawn_sync(self, extra_env, timeout_ms=20000):
         # A generous timeout: a loaded machine (CI runs tests side by side)
         # must not pass for a stuck sync.
-        argv = [self.rove, "-R", self.dir, "--timeout", "20000", "sync", "--json"]
+        argv = [self.rove, "-R", self.dir, "--timeout", str(timeout_ms), "sync", "--json"]
         return self.procs.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=self.env(extra_env))
