@@ -1210,10 +1210,68 @@ void rove_engine_rate_start_empty(rove_engine *e)
 	rove_rate_start_empty(e->rate, mono_ms());
 }
 
+/* Gives n ops back to u's bucket (rate.h, rove_rate_refund). */
+static void rate_refund(rove_engine *e, const rove_user *u, uint64_t n)
+{
+	if (u->role != ROVE_ROLE_ADMIN && n > 0)
+		rove_rate_refund(e->rate, user_key(u), n, mono_ms());
+}
+
 void rove_engine_rate_charge(rove_engine *e, const rove_user *u, uint64_t n)
 {
 	if (u->role != ROVE_ROLE_ADMIN && n > 0)
 		rove_rate_charge(e->rate, user_key(u), n, mono_ms());
+}
+
+/* How many of a push's ops (m's, not yet read) this server has not
+ * answered before; all of them when one does not decode (the push then
+ * fails as it would have). */
+static uint32_t push_fresh(rove_engine *e, MDB_txn *txn, const rove_msg *m)
+{
+	rove_msg probe = *m; /* read from a copy: m's ops are read again */
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+	uint32_t fresh = 0;
+	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	for (uint32_t i = 0; rc == ROVE_OK && i < m->u.push.n; i++) {
+		rc = rove_msg_next_op(&probe, op);
+		if (rc == ROVE_OK) {
+			int got = rove_store_opid_get(&e->st, txn, &op->op_id, &r);
+			if (got == ROVE_ENOTFOUND)
+				fresh++;
+			else if (got != ROVE_OK)
+				rc = got;
+		}
+	}
+	free(op);
+	return rc == ROVE_OK ? fresh : m->u.push.n;
+}
+
+/* A push's ops taken from its user's rate (rate.h): true, with *charged
+ * how many, or false with the refusal in reply. A push the bucket cannot
+ * hold whole is looked at again for the ops this server answered before
+ * (sent again because their answer was lost: attack seventy-eight found
+ * them charged again): those cost nothing. */
+static bool push_rate_take(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_msg *m, rove_buf *reply,
+			   uint32_t *charged)
+{
+	uint32_t n = m->u.push.n, fresh;
+
+	*charged = 0;
+	if (u->role == ROVE_ROLE_ADMIN || n == 0)
+		return true;
+	if (rove_engine_rate_take(e, u, n, reply)) {
+		*charged = n;
+		return true;
+	}
+	fresh = push_fresh(e, txn, m);
+	if (fresh < n && (fresh == 0 || rove_engine_rate_take(e, u, fresh, reply))) {
+		rove_buf_reset(reply); /* the refusal written above */
+		*charged = fresh;
+		return true;
+	}
+	return false;
 }
 
 static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_job *job)
@@ -1226,7 +1284,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	push_kept k;
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	rove_proof clock = {{0}, {0}};
-	uint32_t n = m->u.push.n;
+	uint32_t n = m->u.push.n, charged = 0, again = 0; /* again: ops answered before */
 	int rc = ROVE_OK;
 
 	/* The decoder let through only a push within its limits. */
@@ -1246,7 +1304,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		return ROVE_OK;
 	}
 	/* A user's changes in a while (rate.h): admins load data. */
-	if (!rove_engine_rate_take(e, u, n, &job->reply))
+	if (!push_rate_take(e, txn, u, m, &job->reply, &charged))
 		return ROVE_OK;
 	take_proof(e, &seen->clock);
 	op = malloc(sizeof(*op));
@@ -1282,9 +1340,16 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		rove_buf_reset(&job->reply);
 		rc = rove_enc_push_reply_proof(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, &clock, res, n);
 	}
-	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
+	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		if (!res[i].seen)
 			job->ops[res[i].reason]++;
+		else
+			again++;
+	}
+	/* Ops answered before (sent again after a lost answer) wrote
+	 * nothing: what was taken for them goes back. */
+	if (rc == ROVE_OK && charged > n - again)
+		rate_refund(e, u, charged - (n - again));
 	free(res);
 	free(op);
 	free(k.pushed);

@@ -159,6 +159,22 @@ void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
 	pthread_mutex_unlock(&r->mu);
 }
 
+void rove_rate_refund(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
+{
+	bucket *b;
+
+	ROVE_ASSERT(user != 0);
+	pthread_mutex_lock(&r->mu);
+	if ((b = find(r, user, now_ms)) != NULL) {
+		int64_t level = level_at(r, b, now_ms);
+		b->level = n >= (uint64_t)(r->full / 1000) || level + (int64_t)n * 1000 >= r->full
+				   ? r->full
+				   : level + (int64_t)n * 1000;
+		b->at_ms = now_ms > b->at_ms ? now_ms : b->at_ms;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
 bool rove_rate_take(rove_rate *r, uint64_t user, uint32_t n, uint64_t now_ms, uint64_t *wait_ms)
 {
 	int64_t want = (int64_t)n * 1000, level;

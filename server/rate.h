@@ -38,6 +38,10 @@ bool rove_rate_take(rove_rate *r, uint64_t user, uint32_t n, uint64_t now_ms, ui
  * known only once it is done) to the bucket, below empty if need be: the
  * debt is paid at the rate before the next take passes. */
 void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms);
+/* Gives back n ops taken from user's bucket at now_ms, up to a full one:
+ * ops of a push that the server had answered before (sent again after
+ * their answer was lost, they wrote nothing). */
+void rove_rate_refund(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms);
 /* From now_ms on, a bucket made anew holds what it would had it been
  * emptied at now_ms (roved started anew in place: what its users had
  * taken is not known, and a client can cause such a restart). */

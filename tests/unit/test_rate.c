@@ -5,6 +5,8 @@
 #include "rate.h"
 #include "rove_limits.h"
 
+#include <stdint.h>
+
 static void test_bucket(void)
 {
 	rove_rate *r;
@@ -74,8 +76,33 @@ static void test_charge_and_empty(void)
 	rove_rate_free(r);
 }
 
+/* What is given back fills the bucket again, never past full; a debt
+ * is paid by it first. */
+static void test_refund(void)
+{
+	rove_rate *r;
+	uint64_t wait;
+
+	CHECK_EQ_INT(rove_rate_new(&r, 3000, 50), ROVE_OK);
+	CHECK(rove_rate_take(r, 7, 3000, 1000, &wait));
+	rove_rate_refund(r, 7, 1000, 1000); /* 1,000 of them answered before */
+	CHECK(rove_rate_take(r, 7, 1000, 1000, &wait));
+	CHECK(!rove_rate_take(r, 7, 1, 1000, &wait));
+	rove_rate_refund(r, 7, 10000, 1000); /* never past full */
+	CHECK(rove_rate_take(r, 7, 3000, 1000, &wait));
+	CHECK(!rove_rate_take(r, 7, 1, 1000, &wait));
+	rove_rate_refund(r, 7, UINT64_MAX, 1000); /* no overflow */
+	CHECK(rove_rate_take(r, 7, 3000, 1000, &wait));
+	rove_rate_charge(r, 8, 5000, 1000); /* 2,000 in debt */
+	rove_rate_refund(r, 8, 2500, 1000);
+	CHECK(rove_rate_take(r, 8, 500, 1000, &wait));
+	CHECK(!rove_rate_take(r, 8, 1, 1000, &wait));
+	rove_rate_free(r);
+}
+
 int main(void)
 {
+	test_refund();
 	test_charge_and_empty();
 	test_bucket();
 	test_many();
