@@ -1004,6 +1004,25 @@ static int run_whole(admin_ctx *a, int (*fn)(admin_ctx *))
 	return rc;
 }
 
+/* What an admin request asks, which its kept answer is bound to (seal.h):
+ * the command and each argument, each after its length (4 bytes, big
+ * endian), into out. */
+static int asked_of(const char *cmd, const arg_t *args, uint32_t nargs, rove_buf *out)
+{
+	int rc = ROVE_OK;
+
+	rove_buf_reset(out);
+	for (uint32_t i = 0; rc == ROVE_OK && i <= nargs; i++) {
+		const char *s = i == 0 ? cmd : args[i - 1];
+		size_t len = strlen(s);
+		uint8_t n[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+		rc = rove_buf_append(out, n, sizeof(n));
+		if (rc == ROVE_OK)
+			rc = rove_buf_append(out, s, len);
+	}
+	return rc;
+}
+
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
 {
 	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
@@ -1021,23 +1040,30 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 	 * answer, nothing done. Looked up by id and user: another user's
 	 * request of the same id is another request. */
 	if (m->u.admin.has_request) {
-		rove_buf kept;
+		rove_buf kept, asked;
 		int rc;
 		rove_buf_init(&kept);
+		rove_buf_init(&asked);
 		rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, u->name, &kept);
 		if (rc == ROVE_OK)
-			rc = rove_unseal(m->auth.token, &m->u.admin.request, kept.data, kept.len, reply);
+			rc = asked_of(m->u.admin.cmd, args, a.nargs, &asked);
+		if (rc == ROVE_OK)
+			rc = rove_unseal(m->auth.token, &m->u.admin.request, asked.data, asked.len, kept.data, kept.len,
+					 reply);
 		rove_buf_free(&kept);
+		rove_buf_free(&asked);
 		if (rc == ROVE_OK) {
 			rove_info("%s's admin request %s answered again (done once)", u->name, m->u.admin.cmd);
 			return ROVE_OK;
 		}
-		/* kept under the token the user had then (or, after a
-		 * downgrade, in the clear by a roved before seals) */
+		/* kept under the token the user had then, for what was asked
+		 * then (attack seventy-four: an id used again for another
+		 * command got the first one's answer), or, after a
+		 * downgrade, in the clear by a roved before seals */
 		if (rc == ROVE_EPERM || rc == ROVE_EPROTO)
 			return refuse(&a, ROVE_EPERM,
-				      "%s: this request was done before, and its answer is kept for the token it was "
-				      "sent with; yours has changed since",
+				      "%s: a request of this id was done before, with another token or for another "
+				      "command or arguments; nothing was done now",
 				      m->u.admin.cmd);
 		if (rc != ROVE_ENOTFOUND)
 			return rc;
@@ -1071,7 +1097,13 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		if (rc == ROVE_OK && c->remember && m->u.admin.has_request && reply->len > 0) {
 			rove_buf sealed;
 			rove_buf_init(&sealed);
-			rc = rove_seal(m->auth.token, &m->u.admin.request, reply->data, reply->len, &sealed);
+			rove_buf asked;
+			rove_buf_init(&asked);
+			rc = asked_of(m->u.admin.cmd, args, a.nargs, &asked);
+			if (rc == ROVE_OK)
+				rc = rove_seal(m->auth.token, &m->u.admin.request, asked.data, asked.len, reply->data,
+					       reply->len, &sealed);
+			rove_buf_free(&asked);
 			if (rc == ROVE_OK)
 				rc = rove_store_admreq_put(&e->st, txn, &m->u.admin.request, u->name,
 							   rove_engine_now_ms(e), sealed.data, sealed.len);

@@ -752,12 +752,23 @@ static void test_request_ids(void)
 	CHECK_EQ_INT(srv_admin_req(s, "admin", &id2, "user.add", add, 3, &again), ROVE_EEXIST);
 	admreq_usage(s, &count, &bytes);
 	CHECK_EQ_INT(count, count0 + 2); /* the add and the refusal of id2 */
-	/* The answer is what is looked up, not the command: id1 with other
-	 * words is answered as id1 was (a client never does that). */
-	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.disable", who, 1, &again), ROVE_OK);
-	CHECK(same_bytes(&first, &again));
+	/* The answer is bound to what was asked (seal.h): id1 with another
+	 * command, or other arguments, is refused, and nothing is done
+	 * (attack seventy-four: it got id1's answer, as if done). */
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.disable", who, 1, &again), ROVE_EPERM);
+	CHECK(strstr(s->err, "for another command or arguments") != NULL);
+	CHECK(!same_bytes(&first, &again));
 	CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
 	CHECK(!u->disabled);
+	{
+		const char *other[3] = {"wu", "manager", "east.sh"};
+		CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", other, 3, &again), ROVE_EPERM);
+		CHECK_EQ_INT(srv_user_get(s, "wu", u), ROVE_OK);
+		CHECK_EQ_INT(u->role, ROVE_ROLE_REP);
+	}
+	/* ... and the same request still gets its answer */
+	CHECK_EQ_INT(srv_admin_req(s, "admin", &id1, "user.add", add, 3, &again), ROVE_OK);
+	CHECK(same_bytes(&first, &again));
 
 	/* A refusal is answered again as given, even once what it refused
 	 * is no longer so. */
@@ -786,7 +797,7 @@ static void test_request_ids(void)
 		CHECK_EQ_INT(srv_adminv(s, "admin", "user.token", root2, 1), ROVE_OK);
 		srv_remember(s, "root2", s->line);
 		CHECK_EQ_INT(srv_admin_req(s, "root2", &id5, "user.add", add2, 3, &again), ROVE_EPERM);
-		CHECK(strstr(s->err, "done before") != NULL);
+		CHECK(strstr(s->err, "with another token") != NULL);
 	}
 	/* A manager's request of a command he may not run is refused and
 	 * not kept; reads are not kept. */
