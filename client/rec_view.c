@@ -106,7 +106,7 @@ static bool search_match(const rec_list_ctx *lc, const rove_record *rec)
 	for (uint32_t i = 0; i < rec->fs.n; i++) {
 		const rove_field_def *fd = rove_schema_field(lc->c, rec->fs.f[i].name);
 		const char *v = rec->fs.f[i].v.type == ROVE_V_STR ? rec->fs.f[i].v.s : NULL;
-		if (fd == NULL || v == NULL || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
+		if (fd == NULL || v == NULL || !rove_schema_field_searched(fd))
 			continue;
 		if (value_match(lc, fd->type, v))
 			return true;

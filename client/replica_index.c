@@ -184,8 +184,8 @@ static size_t digits_of(const char *text, char *out)
 }
 
 /* The search entry of a record of c: the fields a search reads
- * (rec_view.c's: text values, neither hidden nor references) in ASCII
- * lower case, and a phone's digits as typed and as rove_phone_normalise
+ * (rove_schema_field_searched, as rec_view.c's) in a search's form
+ * (rove_text_fold_search), and a phone's digits as typed and as rove_phone_normalise
  * writes them, each followed by a NUL: a search's every way to match is
  * a substring of this text (rove_search_fn). The flag byte says 1, and
  * the text is left out, when it does not fit (the record is then read
@@ -201,7 +201,7 @@ static void search_key(const rove_coll_def *c, const rove_uuid *id, const rove_f
 	for (uint32_t i = 0; fits && i < fs->n; i++) {
 		const rove_field_def *fd = rove_schema_field(c, fs->f[i].name);
 		const rove_value *v = &fs->f[i].v;
-		if (fd == NULL || v->type != ROVE_V_STR || (fd->flags & ROVE_FF_HIDDEN) || fd->type == ROVE_FT_REF)
+		if (fd == NULL || v->type != ROVE_V_STR || !rove_schema_field_searched(fd))
 			continue;
 		fits = search_put(k, &at, v->s, v->len, true);
 		if (fits && fd->type == ROVE_FT_PHONE) {

@@ -182,6 +182,24 @@ const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name
 	return NULL;
 }
 
+bool rove_schema_field_searched(const rove_field_def *fd)
+{
+	if (fd->flags & ROVE_FF_HIDDEN)
+		return false;
+	switch (fd->type) {
+	case ROVE_FT_STR:
+	case ROVE_FT_ENUM:
+	case ROVE_FT_CODE:
+	case ROVE_FT_LOGIN:
+	case ROVE_FT_TAXID:
+	case ROVE_FT_PHONE:
+	case ROVE_FT_EMAIL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- dates and times ---- */
 
 enum date_fault { DATE_OK, DATE_SHAPE, DATE_RANGE };

@@ -92,6 +92,13 @@ const rove_field_def *rove_schema_parent_field(const rove_coll_def *c);
 const rove_coll_def *rove_schema_coll(uint8_t id);
 const rove_coll_def *rove_schema_coll_by_name(const char *name);
 const rove_field_def *rove_schema_field(const rove_coll_def *c, const char *name);
+/* Whether a search (`--search`) reads fd's values: words - text people
+ * write (names, addresses, notes, titles), phones, tax ids, e-mail
+ * addresses, logins, territory codes, a list's fixed values (a stage, an
+ * event) - not hidden fields, references, dates, times, numbers or
+ * amounts, which lists filter and sort by (attack eighty-two: "z",
+ * "t1" or "2026" found every customer, by its created_at). */
+bool rove_schema_field_searched(const rove_field_def *fd);
 
 /* Parses a command-line value for a field into v. String values point into
  * text (or are NULL for an empty text, which clears the field); a tax id
