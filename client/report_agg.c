@@ -360,7 +360,14 @@ static void facts_add(cust_map *f, const rpt_cust *c)
 		return;
 	if (f->n > 0) {
 		const fact *last = &f->block[(f->n - 1) / FACTS_BLOCK][(f->n - 1) % FACTS_BLOCK];
-		ROVE_ASSERT(memcmp(c->id.b, last->id, 16) > 0); /* a table walked in key order */
+		/* A table walked in key order gives ids in order, unless the
+		 * file is damaged (a record's id is not its key's, keys out of
+		 * order): then the map is not used, rather than an abort on
+		 * bytes from the disk (attack eighty-two). */
+		if (memcmp(c->id.b, last->id, 16) <= 0) {
+			f->whole = false;
+			return;
+		}
 	}
 	if (f->n == f->nblock * FACTS_BLOCK) {
 		fact **b = realloc(f->block, (f->nblock + 1) * sizeof(*b));

@@ -19,6 +19,9 @@ it while nothing writes to the file).
                                 past the last page in use
   lmdb_damage.py FILE count     a bit flipped in the count of a free-list
                                 entry's pages (2^58 more: attack 69)
+  lmdb_damage.py FILE swaptable the first named table with two keys or
+                                more: its first leaf's first two keys
+                                swap places (out of order)
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -32,7 +35,8 @@ import struct
 import sys
 
 BRANCH = 0x01
-MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count")
+MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable")
+SUBDATA = 0x02
 
 
 def node_at(data, off, i):
@@ -69,6 +73,22 @@ def damage(data, mode):
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
+    if mode == "swaptable":
+        pg, off, nkeys = first_leaf(data, psize, main_root)
+        for i in range(nkeys):
+            node = node_at(data, off, i)
+            lo, hi, nflags, ksize = struct.unpack_from("<HHHH", data, node)
+            if not nflags & SUBDATA or (lo | (hi << 16)) != 48:
+                continue
+            root = struct.unpack_from("<Q", data, node + 8 + ksize + 40)[0]
+            if root == 0xFFFFFFFFFFFFFFFF:
+                continue  # an empty table
+            tpg, toff, tkeys = first_leaf(data, psize, root)
+            if tkeys >= 2:
+                a, b = struct.unpack_from("<HH", data, toff + 16)
+                struct.pack_into("<HH", data, toff + 16, b, a)
+                return tpg
+        return None
     if mode in ("dupsort", "swapkeys"):
         pg, off, nkeys = first_leaf(data, psize, main_root)
         if nkeys < 2:
