@@ -284,6 +284,19 @@ static void pages_fault(void *arg, const uint64_t *page, bool free_list, const c
 		rove_warn("the replica's file: %s", what);
 }
 
+/* The same, said once already: counted only. */
+static void pages_fault_quiet(void *arg, const uint64_t *page, bool free_list, const char *what)
+{
+	pages_faults *f = arg;
+
+	(void)page;
+	(void)what;
+	if (free_list)
+		f->free_list++;
+	else
+		f->trees++;
+}
+
 /* Whether another process has the LMDB environment in dir open: LMDB
  * holds a shared lock on the first byte of its lock file while it does
  * (and takes it exclusively to find itself alone). *fd: the lock file,
@@ -383,9 +396,88 @@ static int copy_tables(MDB_env *src, MDB_env *dst)
 	return rc;
 }
 
+/* A salvage's copy: each entry read whole, into its table of wt. */
+typedef struct salvage_ctx {
+	MDB_txn *wt;
+	char table[ROVE_MAX_NAME * 4 + 1]; /* the table dbi is (none: "") */
+	MDB_dbi dbi;
+	uint64_t copied, passed; /* entries put, and left out (a key LMDB cannot take) */
+	uint64_t outbox_said, outbox_copied; /* the pending changes' table: its header's count, entries put */
+} salvage_ctx;
+
+static int salvage_one(void *arg, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	salvage_ctx *x = arg;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	int mrc;
+
+	/* A name the walk had to escape is a damaged one's: no table of a
+	 * replica's. */
+	if (strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
+		x->passed++;
+		return ROVE_OK;
+	}
+	if (strcmp(x->table, table) != 0) {
+		int rc = rove_db_err(mdb_dbi_open(x->wt, table, MDB_CREATE, &x->dbi), table);
+		if (rc != ROVE_OK)
+			return rc;
+		snprintf(x->table, sizeof(x->table), "%s", table);
+	}
+	if (key == NULL) { /* the table, made even when it is empty */
+		if (strcmp(table, "outbox") == 0 && vlen == sizeof(x->outbox_said))
+			memcpy(&x->outbox_said, val, sizeof(x->outbox_said));
+		return ROVE_OK;
+	}
+	mrc = mdb_put(x->wt, x->dbi, &k, &v, 0);
+	if (mrc == MDB_BAD_VALSIZE) { /* an empty key, or one past LMDB's size */
+		x->passed++;
+		return ROVE_OK;
+	}
+	if (mrc == 0) {
+		x->copied++;
+		if (strcmp(table, "outbox") == 0)
+			x->outbox_copied++;
+	}
+	return rove_db_err(mrc, table);
+}
+
+/* What of src's tables reads whole from its file (rove_db_pages_salvage:
+ * pages checked before they are read, never through LMDB's cursors,
+ * which a damaged page can crash), into the new environment dst. */
+static int salvage_tables(MDB_env *src, MDB_env *dst)
+{
+	MDB_txn *rt = NULL;
+	salvage_ctx x;
+	pages_faults f = {0, 0};
+	uint64_t npages = 0;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	rc = rove_db_err(mdb_txn_begin(src, NULL, MDB_RDONLY, &rt), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
+	if (rc == ROVE_OK)
+		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_txn_commit(x.wt), "commit");
+	else if (x.wt != NULL)
+		mdb_txn_abort(x.wt);
+	if (rt != NULL)
+		mdb_txn_abort(rt);
+	if (rc == ROVE_OK)
+		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
+			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
+	if (rc == ROVE_OK && x.outbox_said > x.outbox_copied)
+		rove_warn("about %" PRIu64 " pending change%s of this replica could not be read (damaged): lost, never "
+			  "to be sent; the others are kept",
+			  x.outbox_said - x.outbox_copied, x.outbox_said - x.outbox_copied == 1 ? "" : "s");
+	return rc;
+}
+
 /* The tables of env (dir's replica), copied into a new environment in
- * dir/repair.tmp whose file then replaces dir's, made durable. */
-static int copy_over(MDB_env *env, const char *dir)
+ * dir/repair.tmp whose file then replaces dir's, made durable; salvage:
+ * by rove_db_pages_salvage, from a file whose trees are damaged. */
+static int copy_over(MDB_env *env, const char *dir, bool salvage)
 {
 	char tmp[REPLICA_PATH_MAX], made_file[REPLICA_PATH_MAX], path[REPLICA_PATH_MAX], lock[REPLICA_PATH_MAX];
 	rove_db_made made;
@@ -407,7 +499,7 @@ static int copy_over(MDB_env *env, const char *dir)
 	rc = rove_db_create(tmp, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &dst, &made);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = copy_tables(env, dst);
+	rc = salvage ? salvage_tables(env, dst) : copy_tables(env, dst);
 	mdb_env_close(dst);
 	if (rc == ROVE_OK && rename(made_file, path) != 0)
 		rc = rove_err_errno(errno);
@@ -450,7 +542,7 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 		rc = rove_db_pages_check(env, txn, 0 /* the replica's tables: plain */, pages_fault, &f, &npages);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	if (rc != ROVE_OK || f.free_list == 0) {
+	if (rc != ROVE_OK || (f.free_list == 0 && f.trees == 0)) {
 		mdb_env_close(env);
 		return rc;
 	}
@@ -465,9 +557,19 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	 * file without LMDB's lock file, and then opens the new one as its
 	 * first user, which sets the lock file up anew for it (its state was
 	 * the old file's), before the commands that waited go on. */
-	rove_warn("the replica's free list is damaged (%" PRIu64 " fault(s) of %" PRIu64 " pages): making it anew "
-		  "by a copy of the records",
-		  f.free_list, npages);
+	if (f.trees > 0)
+		/* A damaged tree: LMDB reads its pages as they are, and a
+		 * command crashed on one, the repair too, for good (attack
+		 * eighty-two: a damaged outbox kept 60 changes from ever
+		 * going). What reads whole is copied, by rove's own walk. */
+		rove_warn("the replica's file is damaged (%" PRIu64 " fault(s) in its tables, %" PRIu64
+			  " in its free list, of %" PRIu64 " pages): making it anew from what of it reads whole; "
+			  "records lost come again from the server, pending changes lost are said",
+			  f.trees, f.free_list, npages);
+	else
+		rove_warn("the replica's free list is damaged (%" PRIu64 " fault(s) of %" PRIu64
+			  " pages): making it anew by a copy of the records",
+			  f.free_list, npages);
 	mdb_env_close(env); /* (drops this process's lock on the lock file) */
 	env = NULL;
 	rc = others_open(dir, &others, &lfd);
@@ -481,7 +583,7 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	if (rc == ROVE_OK)
 		rc = rove_db_open_alone(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env);
 	if (rc == ROVE_OK)
-		rc = copy_over(env, dir);
+		rc = copy_over(env, dir, f.trees > 0);
 	if (env != NULL)
 		mdb_env_close(env); /* (without the lock file: this process's lock stays) */
 	env = NULL;

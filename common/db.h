@@ -138,6 +138,20 @@ typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free
 int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			uint64_t *npages);
 
+/* An entry of a named table (its name as rove_db_pages_check's faults
+ * write it; key of klen bytes, value of vlen) read whole from the file,
+ * or (key NULL) the table itself, before its entries, val then the
+ * count of entries its header says (a uint64_t); anything but ROVE_OK
+ * stops the walk with that error. */
+typedef int (*rove_db_entry_fn)(void *arg, const char *table, const void *key, size_t klen, const void *val,
+				size_t vlen);
+/* rove_db_pages_check's walk, which also gives entry every entry of a
+ * named table whose page, and value's pages, check whole (a salvage of
+ * a damaged file: what a fault keeps the walk from reading is not
+ * given; an entry before the fault on its page is). */
+int rove_db_pages_salvage(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+			  rove_db_entry_fn entry, void *entry_arg, uint64_t *npages);
+
 /* Whether the free list of env reads whole, as a read transaction of
  * its own sees it (LMDB reads it in no write transaction; a writer calls
  * this before it begins): each entry a count then

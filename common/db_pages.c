@@ -102,6 +102,8 @@ typedef struct pages {
 	bool in_free;    /* walking the free list's tree: its faults are the free list's */
 	rove_db_page_fault_fn fn;
 	void *arg;
+	rove_db_entry_fn entry; /* a salvage: each entry of a named table read whole (NULL: none) */
+	void *entry_arg;
 	int err; /* an I/O or memory error: the walk cannot go on */
 } pages;
 
@@ -284,9 +286,28 @@ static void free_entry(pages *w, uint64_t txn, const uint8_t *v, uint64_t size)
 
 static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uint8_t *hdr, int level);
 
+/* Entry (key, ksize bytes) of a named table read whole, its value of
+ * size bytes at ov's pages: to the salvage (w->entry), read first. */
+static void salvage_big(pages *w, const tree *t, const uint8_t *key, unsigned ksize, uint64_t size, uint64_t ov)
+{
+	uint8_t *v = malloc(size > 0 ? size : 1);
+	int rc;
+
+	if (v == NULL) {
+		w->err = ROVE_ENOMEM;
+		return;
+	}
+	if (read_at(w, ov * w->psize + PG_HDR, ov, v, size, t->name) &&
+	    (rc = w->entry(w->entry_arg, t->name, key, ksize, v, size)) != ROVE_OK)
+		w->err = rc;
+	free(v);
+}
+
 /* A value of size bytes on the overflow pages from ov (node of page pg,
- * key the node's): claimed for t; for the free list, read and listed. */
-static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_t size, uint64_t ov, int level)
+ * key the node's, of ksize bytes): claimed for t; for the free list,
+ * read and listed; in a salvage, a named table's is read and given. */
+static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, unsigned ksize, uint64_t size, uint64_t ov,
+		     int level)
 {
 	uint64_t need = (PG_HDR - 1 + size) / w->psize + 1, n;
 	const uint8_t *p;
@@ -308,6 +329,8 @@ static void walk_big(pages *w, tree *t, uint64_t pg, const uint8_t *key, uint64_
 	if (!claim(w, t, ov, n))
 		return;
 	t->overflow += n;
+	if (t->kind == KIND_TABLE && w->entry != NULL)
+		salvage_big(w, t, key, ksize, size, ov);
 	if (t->kind != KIND_FREE)
 		return;
 	if (size < 8) {
@@ -364,7 +387,7 @@ static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t 
 	const uint8_t *v = n + NODE_HDR + ksize;
 
 	if (nflags & NODE_BIG) {
-		walk_big(w, t, pg, n + NODE_HDR, lohi, le64(v), level + 1);
+		walk_big(w, t, pg, n + NODE_HDR, ksize, lohi, le64(v), level + 1);
 		t->entries++;
 	} else if (t->kind == KIND_FREE) {
 		free_entry(w, le64(n + NODE_HDR), v, lohi);
@@ -382,6 +405,13 @@ static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t 
 			o += (size_t)snprintf(nm + o, sizeof(nm) - o, c >= 0x21 && c < 0x7f ? "%c" : "\\x%02x", c);
 		}
 		nm[o] = '\0';
+		if (w->entry != NULL) {
+			/* the table itself, empty or not, first, with the
+			 * count of entries its header says */
+			uint64_t said = le64(v + TREE_ENTRIES_AT);
+			if ((w->err = w->entry(w->entry_arg, nm, NULL, 0, &said, sizeof(said))) != ROVE_OK)
+				return;
+		}
 		walk_tree(w, nm, KIND_TABLE, v, level + 1);
 		t->entries++;
 	} else if (nflags & NODE_DUP) {
@@ -395,6 +425,10 @@ static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t 
 		}
 		t->entries += (lo - PG_HDR) / 2u;
 	} else {
+		int rc;
+		if (t->kind == KIND_TABLE && w->entry != NULL &&
+		    (rc = w->entry(w->entry_arg, t->name, n + NODE_HDR, ksize, v, lohi)) != ROVE_OK)
+			w->err = rc;
 		t->entries++;
 	}
 }
@@ -590,8 +624,8 @@ static int read_meta(pages *w, int i, uint8_t out[META_SIZE])
 	return ROVE_OK;
 }
 
-int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
-			uint64_t *npages)
+static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+		      rove_db_entry_fn entry, void *entry_arg, uint64_t *npages)
 {
 	pages w;
 	uint8_t meta[2][META_SIZE], *m = NULL;
@@ -603,6 +637,8 @@ int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_pag
 	memset(&w, 0, sizeof(w));
 	w.fn = fn;
 	w.arg = arg;
+	w.entry = entry;
+	w.entry_arg = entry_arg;
 	w.table_flags = table_flags;
 	w.txnid = (uint64_t)mdb_txn_id(txn);
 	*npages = 0;
@@ -704,4 +740,16 @@ out:
 	free(w.used);
 	free(w.freed);
 	return rc;
+}
+
+int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+			uint64_t *npages)
+{
+	return pages_walk(env, txn, table_flags, fn, arg, NULL, NULL, npages);
+}
+
+int rove_db_pages_salvage(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
+			  rove_db_entry_fn entry, void *entry_arg, uint64_t *npages)
+{
+	return pages_walk(env, txn, table_flags, fn, arg, entry, entry_arg, npages);
 }

@@ -22,6 +22,9 @@ it while nothing writes to the file).
   lmdb_damage.py FILE swaptable the first named table with two keys or
                                 more: its first leaf's first two keys
                                 swap places (out of order)
+  lmdb_damage.py FILE badnode TABLE  named table TABLE's first leaf:
+                                its middle node's place points past the
+                                page (what a bit flipped there does)
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -35,7 +38,7 @@ import struct
 import sys
 
 BRANCH = 0x01
-MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable")
+MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode")
 SUBDATA = 0x02
 
 
@@ -53,7 +56,19 @@ def first_leaf(data, psize, pg):
         pg = lo | (hi << 16) | (nflags << 32)
 
 
-def damage(data, mode):
+def table_root(data, psize, main_root, name):
+    """The root page of named table name, or None."""
+    pg, off, nkeys = first_leaf(data, psize, main_root)
+    for i in range(nkeys):
+        node = node_at(data, off, i)
+        lo, hi, nflags, ksize = struct.unpack_from("<HHHH", data, node)
+        if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == name.encode():
+            root = struct.unpack_from("<Q", data, node + 8 + ksize + 40)[0]
+            return None if root == 0xFFFFFFFFFFFFFFFF else root
+    return None
+
+
+def damage(data, mode, arg=None):
     psize = struct.unpack_from("<I", data, 16 + 24)[0]
     metas = []
     for i in (0, 1):
@@ -73,6 +88,15 @@ def damage(data, mode):
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
+    if mode == "badnode":
+        root = table_root(data, psize, main_root, arg)
+        if root is None:
+            return None
+        pg, off, nkeys = first_leaf(data, psize, root)
+        if nkeys < 3:
+            return None
+        struct.pack_into("<H", data, off + 16 + 2 * (nkeys // 2), psize - 4)
+        return pg
     if mode == "swaptable":
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
@@ -123,12 +147,12 @@ def damage(data, mode):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in MODES:
-        sys.stderr.write("usage: lmdb_damage.py FILE " + "|".join(MODES) + "\n")
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in MODES or (len(sys.argv) == 4) != (sys.argv[2] == "badnode"):
+        sys.stderr.write("usage: lmdb_damage.py FILE " + "|".join(MODES) + " [TABLE]\n")
         return 2
     with open(sys.argv[1], "r+b") as f:
         data = bytearray(f.read())
-        pg = damage(data, sys.argv[2])
+        pg = damage(data, sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None)
         if pg is None:
             sys.stderr.write("lmdb_damage.py: nothing to damage so in this file\n")
             return 1
