@@ -4,6 +4,7 @@
  * written through ui_esc.
  */
 #include "ui.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,21 +77,33 @@ void ui_printf(ui_buf *b, const char *fmt, ...)
 
 void ui_escn(ui_buf *b, const char *s, size_t n)
 {
-	size_t from = 0;
+	size_t from = 0, len;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i += len) {
 		const char *ent;
+		uint32_t cp;
+		len = 1;
 		switch (s[i]) {
 		case '&': ent = "&amp;"; break;
 		case '<': ent = "&lt;"; break;
 		case '>': ent = "&gt;"; break;
 		case '"': ent = "&quot;"; break;
 		case '\'': ent = "&#39;"; break;
-		default: continue;
+		default:
+			if ((unsigned char)s[i] < 0x80)
+				continue;
+			/* Bytes that are not UTF-8 (a URL's %FF%FE echoed in a
+			 * form) go out as U+FFFD, not as they came into a page
+			 * said to be UTF-8 (attack eighty-two). */
+			len = rove_utf8_next(s + i, n - i, &cp);
+			if (cp != ROVE_UTF8_BAD)
+				continue;
+			ent = "\xef\xbf\xbd";
+			break;
 		}
 		ui_putn(b, s + from, i - from);
 		ui_put(b, ent);
-		from = i + 1;
+		from = i + len;
 	}
 	ui_putn(b, s + from, n - from);
 }

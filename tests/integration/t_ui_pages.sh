@@ -92,6 +92,17 @@ path="/customers?q=%2B86%20138-0000-2222"
 eq "$(names)" "beta Works" "a search by phone in another format"
 path="/customers?q=WORKS&sort=name"
 eq "$(names)" "beta Works" "a search, case ignored, sorted"
+# Bytes that are not UTF-8 in the query are echoed in the search box as
+# U+FFFD, not as they came, in a page said to be UTF-8 (attack
+# eighty-two); the page decodes whole.
+path="/customers?q=a%FF%FEb%C0%BC%ED%A0%80"
+get >"$T/bad.html"
+python3 - "$T/bad.html" <<'PY' || fail "the page with a query not UTF-8: $(grep -ao 'name="q"[^>]*' "$T/bad.html")"
+import re, sys
+page = open(sys.argv[1], "rb").read().decode("utf-8")  # raises if not UTF-8
+m = re.search(r'name="q" value="([^"]*)"', page)
+sys.exit(0 if m and m.group(1).startswith("a\ufffd") and m.group(1).endswith("b" + "\ufffd" * 5) else 1)
+PY
 
 # ---- the owner filters' labels, both languages ----
 for lang in en zh-CN; do
