@@ -49,7 +49,7 @@ size_t rove_utf8_next(const char *s, size_t len, uint32_t *cp)
 }
 
 /* The lower case of a letter of the scripts rove_text_fold_search folds
- * (two bytes in UTF-8, as is its lower case), else cp. */
+ * (two bytes in UTF-8, as is its lower case but İ's i), else cp. */
 static uint32_t lower_2byte(uint32_t cp)
 {
 	if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2) ||
@@ -69,6 +69,16 @@ static uint32_t lower_2byte(uint32_t cp)
 		return cp + 0x3f;
 	if (cp == 0x178)
 		return 0xff;
+	if (cp == 0x130) /* İ: i (its dot is i's) */
+		return 'i';
+	/* Cyrillic beyond Russian's (Ukrainian Ґ, Kazakh Қ Ң Ү, ...): pairs,
+	 * the capital first, even but for one odd run; U+04C0 (palochka) */
+	if ((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48a && cp <= 0x4bf) || (cp >= 0x4d0 && cp <= 0x52f))
+		return cp | 1u;
+	if (cp >= 0x4c1 && cp <= 0x4ce)
+		return (cp & 1u) ? cp + 1 : cp;
+	if (cp == 0x4c0)
+		return 0x4cf;
 	/* Latin Extended-A: pairs, the capital first (even, or odd in two
 	 * runs); U+0130, U+0131, U+0138, U+0149 and U+017F are no pair's. */
 	if ((cp >= 0x100 && cp <= 0x12f) || (cp >= 0x132 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
@@ -100,9 +110,11 @@ static size_t fold(const char *s, size_t len, char *out, size_t outlen, bool low
 			out[o++] = (char)(lower && cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp);
 		} else if (cp == 0x3000) {
 			out[o++] = ' ';
-		} else if (lower && n == 2 && cp != ROVE_UTF8_BAD && (cp = lower_2byte(cp)) < 0x800) {
-			out[o++] = (char)(0xc0 | (cp >> 6));
-			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else if (lower && n == 2 && cp != ROVE_UTF8_BAD) {
+			cp = lower_2byte(cp); /* two bytes, or İ's i one */
+			if (cp >= 0x80)
+				out[o++] = (char)(0xc0 | (cp >> 6));
+			out[o++] = (char)(cp >= 0x80 ? 0x80 | (cp & 0x3f) : cp);
 		} else {
 			memcpy(out + o, s + i, n);
 			o += n;

@@ -42,7 +42,8 @@ size_t rove_text_fold_width(const char *s, size_t len, char *out, size_t outlen)
 /* The form of s (len bytes) a search compares, into out (outlen bytes,
  * at least len + 1: the result is never longer): rove_text_fold_width's,
  * with letters in lower case - ASCII, Latin-1 and Latin Extended-A
- * (Émile, ŁÓDŹ), Greek (a final sigma as any other) and Cyrillic - so
+ * (Émile, ŁÓDŹ, İ as i), Greek (a final sigma as any other) and
+ * Cyrillic (Ukrainian's, Kazakh's and the like's too) - so
  * that a search ignores case beyond ASCII too. Characters written as a
  * letter and a combining mark are not made one: é typed so is not é
  * typed as one character. Returns the result's length. */
