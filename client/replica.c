@@ -403,7 +403,14 @@ typedef struct salvage_ctx {
 	MDB_dbi dbi;
 	uint64_t copied, passed; /* entries put, and left out (a key LMDB cannot take) */
 	uint64_t outbox_said, outbox_copied; /* the pending changes' table: its header's count, entries put */
+	uint64_t meta_said, meta_copied;     /* the same for meta, the replica's own state */
+	unsigned tables;                     /* of salvage_tables[], those met (a bit each) */
 } salvage_ctx;
+
+/* The tables every replica has (open_dbis'): a salvage that misses one,
+ * or any of meta's entries, would swap in a file that does not open. */
+static const char *const salvage_needed[] = {"meta",    "base0",   "base1",    "view",
+					     "outbox",  "pending", "rejected", "journal"};
 
 static int salvage_one(void *arg, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
 {
@@ -428,8 +435,13 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 		snprintf(x->table, sizeof(x->table), "%s", table);
 	}
 	if (key == NULL) { /* the table, made even when it is empty */
+		for (unsigned i = 0; i < sizeof(salvage_needed) / sizeof(salvage_needed[0]); i++)
+			if (strcmp(table, salvage_needed[i]) == 0)
+				x->tables |= 1u << i;
 		if (strcmp(table, "outbox") == 0 && vlen == sizeof(x->outbox_said))
 			memcpy(&x->outbox_said, val, sizeof(x->outbox_said));
+		if (strcmp(table, "meta") == 0 && vlen == sizeof(x->meta_said))
+			memcpy(&x->meta_said, val, sizeof(x->meta_said));
 		return ROVE_OK;
 	}
 	mrc = mdb_put(x->wt, x->dbi, &k, &v, 0);
@@ -441,6 +453,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 		x->copied++;
 		if (strcmp(table, "outbox") == 0)
 			x->outbox_copied++;
+		if (strcmp(table, "meta") == 0)
+			x->meta_copied++;
 	}
 	return rove_db_err(mrc, table);
 }
@@ -462,6 +476,14 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
+	/* Never a file that does not open in place of one that may still
+	 * be read (attack eighty-three: a damaged main tree or meta lost
+	 * tables or the replica's user, and every pending change with them):
+	 * ROVE_EPROTO, and the file stays as it is. */
+	if (rc == ROVE_OK && (x.tables != (1u << (sizeof(salvage_needed) / sizeof(salvage_needed[0]))) - 1 ||
+			      x.meta_copied < x.meta_said)) {
+		rc = ROVE_EPROTO; /* (said by copy_over) */
+	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_commit(x.wt), "commit");
 	else if (x.wt != NULL)
@@ -471,17 +493,25 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	if (rc == ROVE_OK)
 		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
 			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
-	if (rc == ROVE_OK && x.outbox_said > x.outbox_copied)
+	/* (a header's count is the file's too: one past what its pages
+	 * could hold says nothing of how many) */
+	if (rc == ROVE_OK && x.outbox_said > x.outbox_copied && x.outbox_said - x.outbox_copied <= npages * 1000)
 		rove_warn("about %" PRIu64 " pending change%s of this replica could not be read (damaged): lost, never "
 			  "to be sent; the others are kept",
 			  x.outbox_said - x.outbox_copied, x.outbox_said - x.outbox_copied == 1 ? "" : "s");
+	else if (rc == ROVE_OK && x.outbox_said > x.outbox_copied)
+		rove_warn("some pending changes of this replica may not have been read (its count of them is damaged "
+			  "too): those are lost; the others are kept");
 	return rc;
 }
 
 /* The tables of env (dir's replica), copied into a new environment in
  * dir/repair.tmp whose file then replaces dir's, made durable; salvage:
- * by rove_db_pages_salvage, from a file whose trees are damaged. */
-static int copy_over(MDB_env *env, const char *dir, bool salvage)
+ * by rove_db_pages_salvage, from a file whose trees are damaged, and
+ * when that refuses (ROVE_EPROTO: the damage is in what makes the
+ * replica one) and the free list is damaged too (free_list), by LMDB's
+ * reads as before, which a free list's damage needs. */
+static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list)
 {
 	char tmp[REPLICA_PATH_MAX], made_file[REPLICA_PATH_MAX], path[REPLICA_PATH_MAX], lock[REPLICA_PATH_MAX];
 	rove_db_made made;
@@ -504,6 +534,13 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage)
 	if (rc != ROVE_OK)
 		return rc;
 	rc = salvage ? salvage_tables(env, dst) : copy_tables(env, dst);
+	if (salvage && rc == ROVE_EPROTO)
+		rove_warn("the replica's damage is in what makes it a replica (its list of tables, or its own "
+			  "settings): %s",
+			  free_list ? "its file is made anew by a copy of the records as LMDB reads them"
+				    : "it is not made anew, and the repair goes on with the file as it is");
+	if (salvage && rc == ROVE_EPROTO && free_list)
+		rc = copy_tables(env, dst); /* (the salvage committed nothing) */
 	mdb_env_close(dst);
 	if (rc == ROVE_OK && rename(made_file, path) != 0)
 		rc = rove_err_errno(errno);
@@ -587,7 +624,7 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	if (rc == ROVE_OK)
 		rc = rove_db_open_alone(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env);
 	if (rc == ROVE_OK)
-		rc = copy_over(env, dir, f.trees > 0);
+		rc = copy_over(env, dir, f.trees > 0, f.free_list > 0);
 	if (env != NULL)
 		mdb_env_close(env); /* (without the lock file: this process's lock stays) */
 	env = NULL;
@@ -598,6 +635,8 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 		mdb_env_close(env);
 	if (lfd >= 0)
 		close(lfd);
+	if (rc == ROVE_EPROTO && f.trees > 0)
+		return ROVE_OK; /* the salvage refused (said): left as it is */
 	if (rc != ROVE_OK) {
 		rove_error("cannot make the replica's file anew: %s", rove_strerror(rc));
 		return rc;

@@ -458,7 +458,13 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 	    !(leaf && flags == PG_LEAF && t->kind == KIND_DUPS)) {
 		fault(w, pg, "%s: not a %s page where the tree has one (flags 0x%x)", t->name, leaf ? "leaf" : "branch",
 		      flags);
-		return;
+		/* A salvage reads on past a mark LMDB keeps in memory only
+		 * (the page is read here, never written): the rest of the
+		 * flags must be right (attack eighty-three: a dirty mark on
+		 * the main tree's root lost every table). */
+		if (w->entry == NULL || (flags & ~(unsigned)PG_DIRTY) != (leaf ? PG_LEAF : PG_BRANCH))
+			return;
+		flags &= ~(unsigned)PG_DIRTY;
 	}
 	if (lower < PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0 || lower == PG_HDR) {
 		fault(w, pg, "%s: a page whose bounds cannot be (lower %u, upper %u)", t->name, lower, upper);
@@ -496,6 +502,8 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 
 		if (off < upper || off + NODE_HDR > w->psize || off + NODE_HDR + (ksize = le16(n + 6)) > w->psize) {
 			fault(w, pg, "%s: node %u lies outside its page", t->name, i);
+			if (w->entry != NULL)
+				continue; /* a salvage: this node alone is lost */
 			return;
 		}
 		lohi = le32(n);
@@ -505,7 +513,10 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		/* A branch's first key is no bound: its parent's is. */
 		if (!(!leaf && i == 0) && !key_fits(t, k, prev, lo, hi)) {
 			fault(w, pg, "%s: its keys are out of order (key %u)", t->name, i);
-			return;
+			/* a salvage reads on: its copy puts each key where it
+			 * belongs */
+			if (w->entry == NULL)
+				return;
 		}
 		if (!leaf) {
 			key clo = i == 0 ? lo : k, chi = hi;
@@ -513,10 +524,13 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 				unsigned o2 = le16(p + PG_HDR + 2 * (i + 1));
 				if (o2 < upper || o2 + NODE_HDR > w->psize || o2 + NODE_HDR + le16(p + o2 + 6) > w->psize) {
 					fault(w, pg, "%s: node %u lies outside its page", t->name, i + 1);
-					return;
+					if (w->entry == NULL)
+						return;
+					chi = hi; /* a salvage: the next bound is unknown */
+				} else {
+					chi.p = p + o2 + NODE_HDR;
+					chi.n = le16(p + o2 + 6);
 				}
-				chi.p = p + o2 + NODE_HDR;
-				chi.n = le16(p + o2 + 6);
 			}
 			if (i > 0)
 				prev = k;
@@ -527,6 +541,8 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		if ((nflags & NODE_BIG) ? off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))
 					: off + NODE_HDR + ksize + lohi > w->psize) {
 			fault(w, pg, "%s: node %u's value lies outside its page", t->name, i);
+			if (w->entry != NULL)
+				continue;
 			return;
 		}
 		/* what each kind of tree may hold */
@@ -536,6 +552,8 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		    (t->kind == KIND_TABLE && (nflags & NODE_DUP) && !t->dupsort) || (nflags & ~(NODE_BIG | NODE_SUB | NODE_DUP)) ||
 		    ((nflags & NODE_SUB) && lohi != TREE_SIZE)) {
 			fault(w, pg, "%s: node %u is of a kind this tree cannot hold (flags 0x%x)", t->name, i, nflags);
+			if (w->entry != NULL)
+				continue;
 			return;
 		}
 		walk_node(w, t, pg, i, n, nflags, ksize, lohi, level);
