@@ -142,7 +142,10 @@ static bucket *find(rove_rate *r, uint64_t user, uint64_t now_ms)
 	return b;
 }
 
-void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
+/* n ops off user's bucket at now_ms (charged: below empty if need be,
+ * a debt beyond any write no more of a bound), or back on it (given back:
+ * never past full). */
+static void move(rove_rate *r, uint64_t user, uint64_t n, bool back, uint64_t now_ms)
 {
 	bucket *b;
 
@@ -150,29 +153,27 @@ void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
 	pthread_mutex_lock(&r->mu);
 	if ((b = find(r, user, now_ms)) != NULL) {
 		int64_t level = level_at(r, b, now_ms);
-		/* a debt beyond any write is no more of a bound */
-		b->level = n > (uint64_t)INT32_MAX ? INT64_MIN / 2 : level - (int64_t)n * 1000;
-		if (b->level < INT64_MIN / 2)
-			b->level = INT64_MIN / 2;
+		if (back)
+			b->level = n >= (uint64_t)(r->full / 1000) || level + (int64_t)n * 1000 >= r->full
+					   ? r->full
+					   : level + (int64_t)n * 1000;
+		else
+			b->level = n > (uint64_t)INT32_MAX || level - (int64_t)n * 1000 < INT64_MIN / 2
+					   ? INT64_MIN / 2
+					   : level - (int64_t)n * 1000;
 		b->at_ms = now_ms > b->at_ms ? now_ms : b->at_ms;
 	}
 	pthread_mutex_unlock(&r->mu);
 }
 
+void rove_rate_charge(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
+{
+	move(r, user, n, false, now_ms);
+}
+
 void rove_rate_refund(rove_rate *r, uint64_t user, uint64_t n, uint64_t now_ms)
 {
-	bucket *b;
-
-	ROVE_ASSERT(user != 0);
-	pthread_mutex_lock(&r->mu);
-	if ((b = find(r, user, now_ms)) != NULL) {
-		int64_t level = level_at(r, b, now_ms);
-		b->level = n >= (uint64_t)(r->full / 1000) || level + (int64_t)n * 1000 >= r->full
-				   ? r->full
-				   : level + (int64_t)n * 1000;
-		b->at_ms = now_ms > b->at_ms ? now_ms : b->at_ms;
-	}
-	pthread_mutex_unlock(&r->mu);
+	move(r, user, n, true, now_ms);
 }
 
 bool rove_rate_take(rove_rate *r, uint64_t user, uint32_t n, uint64_t now_ms, uint64_t *wait_ms)
