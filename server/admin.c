@@ -1023,6 +1023,62 @@ static int asked_of(const char *cmd, const arg_t *args, uint32_t nargs, rove_buf
 	return rc;
 }
 
+/* The kept answer of login's request m (id and what it asks: args),
+ * opened with the token it came with, into reply: ROVE_OK; ROVE_ENOTFOUND
+ * when none is kept; ROVE_EPERM or ROVE_EPROTO when one is kept that does
+ * not open so (another token, another request under that id). */
+static int answered_before(rove_engine *e, MDB_txn *txn, const char *login, const rove_msg *m, const arg_t *args,
+			   uint32_t nargs, rove_buf *reply)
+{
+	rove_buf kept, asked;
+	int rc;
+
+	rove_buf_init(&kept);
+	rove_buf_init(&asked);
+	rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, login, &kept);
+	if (rc == ROVE_OK)
+		rc = asked_of(m->u.admin.cmd, args, nargs, &asked);
+	if (rc == ROVE_OK)
+		rc = rove_unseal(m->auth.token, &m->u.admin.request, asked.data, asked.len, kept.data, kept.len, reply);
+	rove_buf_free(&kept);
+	rove_buf_free(&asked);
+	return rc;
+}
+
+/* m's arguments into args (at most ROVE_MAX_ADMIN_ARGS: the decoder's
+ * bound), read from a copy of m (m's are read again); their count. */
+static uint32_t args_of(const rove_msg *m, arg_t *args)
+{
+	rove_msg copy = *m;
+	const char *s;
+	uint32_t len, n = 0;
+
+	while (n < ROVE_MAX_ADMIN_ARGS && rove_msg_next_str(&copy, &s, &len) == ROVE_OK) {
+		memcpy(args[n], s, len);
+		args[n][len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+int rove_admin_replay(rove_engine *e, MDB_txn *txn, const rove_msg *m, rove_buf *reply)
+{
+	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
+	uint32_t nargs;
+	int rc;
+
+	if (m->type != ROVE_MSG_ADMIN || !m->u.admin.has_request)
+		return ROVE_ENOTFOUND;
+	nargs = args_of(m, args);
+	rc = answered_before(e, txn, m->auth.user, m, args, nargs, reply);
+	if (rc == ROVE_OK)
+		rove_info("%s's admin request %s answered again (done once, with the token it came with)",
+			  ROVE_LOG_NAME(m->auth.user), m->u.admin.cmd);
+	else
+		rove_buf_reset(reply);
+	return rc == ROVE_OK ? ROVE_OK : ROVE_ENOTFOUND;
+}
+
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply)
 {
 	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
@@ -1040,18 +1096,7 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 	 * answer, nothing done. Looked up by id and user: another user's
 	 * request of the same id is another request. */
 	if (m->u.admin.has_request) {
-		rove_buf kept, asked;
-		int rc;
-		rove_buf_init(&kept);
-		rove_buf_init(&asked);
-		rc = rove_store_admreq_get(&e->st, txn, &m->u.admin.request, u->name, &kept);
-		if (rc == ROVE_OK)
-			rc = asked_of(m->u.admin.cmd, args, a.nargs, &asked);
-		if (rc == ROVE_OK)
-			rc = rove_unseal(m->auth.token, &m->u.admin.request, asked.data, asked.len, kept.data, kept.len,
-					 reply);
-		rove_buf_free(&kept);
-		rove_buf_free(&asked);
+		int rc = answered_before(e, txn, u->name, m, args, a.nargs, reply);
 		if (rc == ROVE_OK) {
 			rove_info("%s's admin request %s answered again (done once)", u->name, m->u.admin.cmd);
 			return ROVE_OK;

@@ -77,6 +77,15 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
  * CONFLICTS requests (engine.c's requests[], which has checked that u
  * may list conflicts at all: ROVE_ACT_CONFLICTS). */
 int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, rove_buf *reply);
+/* An ADMIN request whose answer is kept (sent again: its answer was
+ * lost), answered from it before its token is checked: ROVE_OK, reply
+ * set; else ROVE_ENOTFOUND, reply empty. The kept answer opens only with
+ * the token the request came with and what it asked (seal.h), so this
+ * answers whoever holds that token the same request's answer again: a
+ * user who renewed his own token, the answer lost, would otherwise be
+ * refused with the token he sent, the new one never learnt (attack
+ * eighty-three: a sole admin locked out). */
+int rove_admin_replay(rove_engine *e, MDB_txn *txn, const rove_msg *m, rove_buf *reply);
 /* lean: the reply holds at most ROVE_LEAN_CHUNK_BYTES of items, as a
  * pull's (rove_job.lean). */
 int rove_conflicts(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_conflicts_req *q, bool lean,

@@ -799,6 +799,28 @@ static void test_request_ids(void)
 		CHECK_EQ_INT(srv_admin_req(s, "root2", &id5, "user.add", add2, 3, &again), ROVE_EPERM);
 		CHECK(strstr(s->err, "with another token") != NULL);
 	}
+	/* A user who renews his own token and loses the answer sends the
+	 * request again with the token he had: its kept answer opened with
+	 * it (the new token), not a failed login (attack eighty-three: a
+	 * sole admin locked out). Only that request, with that token: the
+	 * old token logs in for nothing else. */
+	{
+		const char *me[1] = {"root2"};
+		rove_buf tok1, tok2;
+		rove_uuid id6, id7;
+		rove_buf_init(&tok1);
+		rove_buf_init(&tok2);
+		rove_uuid_new(&id6);
+		rove_uuid_new(&id7);
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id6, "user.token", me, 1, &tok1), ROVE_OK);
+		/* (the harness still sends root2's old token) */
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id6, "user.token", me, 1, &tok2), ROVE_OK);
+		CHECK(same_bytes(&tok1, &tok2));
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id7, "user.list", NULL, 0, &again), ROVE_EAUTH);
+		CHECK_EQ_INT(srv_admin_req(s, "root2", &id6, "user.disable", me, 1, &again), ROVE_EAUTH);
+		rove_buf_free(&tok1);
+		rove_buf_free(&tok2);
+	}
 	/* A manager's request of a command he may not run is refused and
 	 * not kept; reads are not kept. */
 	admreq_usage(s, &count0, &bytes0);
