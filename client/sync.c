@@ -50,9 +50,6 @@ typedef struct conn {
 	int (*resend_fn)(void *arg, bool *smaller);
 	void *resend_arg;
 	bool refused; /* the last reply was an ERROR, with errmsg its text */
-	/* A reply did not come in time: it may still be arriving, and the
-	 * socket is left to the process's exit (conn_close). */
-	bool timed_out;
 	char errmsg[ROVE_MAX_ERRMSG + 1];
 } conn;
 
@@ -133,15 +130,7 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 
 static void conn_close(conn *c)
 {
-	/* After a reply that did not come in time, nng 1.5.2's close can
-	 * wait for ever on the connection that still carries it (CI run 123:
-	 * a sync over a 20 KB/s link, timed out, then stuck 7 minutes in
-	 * nng_close, its pipe's stop waiting on the pipe's task): the socket
-	 * is left open, for the process's exit to close (rove ui runs each
-	 * sync in a child of its own). */
-	if (c->open && c->timed_out)
-		rove_debug("the connection whose reply did not come in time is left to the exit");
-	else if (c->open)
+	if (c->open)
 		nng_close(c->sock);
 	c->open = false;
 }
@@ -247,8 +236,6 @@ static int conn_wait(conn *c, nng_msg **msg)
 		if (rv == 0)
 			break;
 		rove_debug("reply: %s", nng_strerror(rv));
-		if (rv == NNG_ETIMEDOUT)
-			c->timed_out = true;
 		if (rv != NNG_ECONNRESET && rv != NNG_ECONNSHUT)
 			return nng_to_rove(rv);
 		if (!c->resend_ok || c->sent == NULL) {
