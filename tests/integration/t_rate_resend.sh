@@ -18,20 +18,28 @@ territory east
 users qian:rep:east
 r qian sync >/dev/null
 
+# sync_answer_lost NAME WHAT: qian syncs through a proxy that loses the
+# server's first answer; the sync must succeed with nothing left pending,
+# and an answer must have been lost (else the test proves nothing).
+sync_answer_lost() {
+	local code=0
+	proxy_start "proxy.$1.log" --cut-replies 1
+	rove -R "$T/qian" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+	r qian sync --json >"$T/out.$1" 2>"$T/err.$1" || code=$?
+	eq "$code" 0 "$2 (stderr: $(cat "$T/err.$1"))"
+	eq "$(r qian status --json | jq .pending)" 0 "$2: nothing pending"
+	kill -TERM "$PROXY_PID"
+	wait "$PROXY_PID" 2>/dev/null || true
+	grep_q " 1 cut" "$T/proxy.$1.log" || fail "$2: no answer was lost ($(cat "$T/proxy.$1.log"))"
+	rove -R "$T/qian" config server "$URL" >/dev/null
+}
+
 # 2,500 changes, the first answer lost: 1,000 + 1,000 + 500 are taken,
 # the 1,000 sent again (answered as before) give theirs back. Before,
 # 3,500 were asked for, and the last 500 refused.
 customers_csv "$T/a.csv" 2500 Qian 1380
 r qian import customers "$T/a.csv" >/dev/null
-proxy_start proxy.log --cut-replies 1
-rove -R "$T/qian" config server "tcp://127.0.0.1:$PPORT" >/dev/null
-code=0
-r qian sync --json >"$T/out" 2>"$T/err" || code=$?
-eq "$code" 0 "a sync whose first answer was lost (stderr: $(cat "$T/err"))"
-eq "$(r qian status --json | jq .pending)" 0 "nothing pending"
-kill -TERM "$PROXY_PID"
-wait "$PROXY_PID" 2>/dev/null || true
-grep_q " 1 cut" "$T/proxy.log" || fail "no answer was lost: the test proves nothing ($(cat "$T/proxy.log"))"
+sync_answer_lost a "a sync whose first answer was lost"
 
 # 400 more with 500 left: 400 taken, the answer lost, and sent again
 # when only 100 are left. The server looks at the push again: all 400
@@ -39,16 +47,7 @@ grep_q " 1 cut" "$T/proxy.log" || fail "no answer was lost: the test proves noth
 # the server had shown as pending).
 customers_csv "$T/b.csv" 400 Later 1390
 r qian import customers "$T/b.csv" >/dev/null
-proxy_start proxy2.log --cut-replies 1
-rove -R "$T/qian" config server "tcp://127.0.0.1:$PPORT" >/dev/null
-code=0
-r qian sync --json >"$T/out2" 2>"$T/err2" || code=$?
-eq "$code" 0 "a resend near the end of the bucket (stderr: $(cat "$T/err2"))"
-eq "$(r qian status --json | jq .pending)" 0 "nothing pending after it"
-kill -TERM "$PROXY_PID"
-wait "$PROXY_PID" 2>/dev/null || true
-grep_q " 1 cut" "$T/proxy2.log" || fail "no answer was lost: the test proves nothing ($(cat "$T/proxy2.log"))"
-rove -R "$T/qian" config server "$URL" >/dev/null
+sync_answer_lost b "a resend near the end of the bucket"
 
 # The rate still holds: 200 new changes find about 100 left.
 customers_csv "$T/c.csv" 200 Last 1400
