@@ -1083,18 +1083,14 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 {
 	static arg_t args[ROVE_MAX_ADMIN_ARGS]; /* the writer thread only */
 	admin_ctx a = {e, txn, u, args, 0, reply, m->u.admin.cmd, false};
-	const char *s;
-	uint32_t len;
 
 	rove_buf_reset(reply);
-	while (rove_msg_next_str(m, &s, &len) == ROVE_OK) {
-		memcpy(args[a.nargs], s, len);
-		args[a.nargs][len] = '\0';
-		a.nargs++;
-	}
+	a.nargs = args_of(m, args);
 	/* A request answered before (its answer lost on the way): the same
 	 * answer, nothing done. Looked up by id and user: another user's
-	 * request of the same id is another request. */
+	 * request of the same id is another request. (rove_admin_replay
+	 * answered it already unless its look-up failed; here a kept
+	 * answer that does not open is refused, saying why.) */
 	if (m->u.admin.has_request) {
 		int rc = answered_before(e, txn, u->name, m, args, a.nargs, reply);
 		if (rc == ROVE_OK) {
