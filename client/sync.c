@@ -6,9 +6,11 @@
 #include "net.h"
 #include "rove_assert.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +28,36 @@
  * (conn_redial), and sends the request again if it may be (resend_ok: it
  * does the same however often it arrives - a push, idempotent by op id,
  * a pull, a read, an admin request with its id). */
+
+/* What may outlive a conn: its socket's close runs on a thread of its
+ * own (conn_close), which a close that does not finish is left to, with
+ * nng's pipe callbacks writing live until nng_close returns. Freed by
+ * whichever of conn_close and that thread is the last to use it. */
+typedef struct conn_shared {
+	nng_socket sock;
+	/* The connection nng holds: the id of the pipe added last (at
+	 * NNG_PIPE_EV_ADD_PRE, which every connection with callbacks starts
+	 * with) until it is removed (NNG_PIPE_EV_REM_POST); 0: none. A
+	 * dialer holds one connection at a time. */
+	atomic_uint live;
+	pthread_mutex_t mu;
+	pthread_cond_t done_cv;
+	bool done;	/* nng_close returned */
+	bool left;	/* conn_close stopped waiting: the thread frees this */
+} conn_shared;
+
 typedef struct conn {
 	nng_socket sock;
 	nng_dialer dialer;
-	bool open;
+	conn_shared *sh; /* NULL: no socket was opened */
 	bool resend_ok;
 	const char *url, *ca;
 	int timeout_ms;
 	/* The request waiting for its answer (the caller's buffer, which it
 	 * keeps until conn_recv returns), to send again; NULL: none. */
 	const rove_buf *sent;
-	/* The connection nng holds: the id of the pipe added last (at
-	 * NNG_PIPE_EV_ADD_PRE, which every connection with callbacks starts
-	 * with) until it is removed (NNG_PIPE_EV_REM_POST); 0: none. A dialer
-	 * holds one connection at a time. used: the one a request was sent
-	 * on (lost: the one to wait past). */
-	atomic_uint live;
+	/* The connection (sh->live) a request was sent on (lost: the one
+	 * to wait past). */
 	unsigned used;
 	/* Called before a request is sent again on a new connection: it may
 	 * write the request anew into the same buffer (a pull asks for less
@@ -85,14 +101,54 @@ static int nng_to_rove(int rv)
 /* nng_pipe_notify's callback (on an nng thread). */
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	conn *c = arg;
+	conn_shared *sh = arg;
 
 	unsigned id = (unsigned)nng_pipe_id(p);
 
 	if (ev == NNG_PIPE_EV_ADD_PRE)
-		atomic_store(&c->live, id);
+		atomic_store(&sh->live, id);
 	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_compare_exchange_strong(&c->live, &id, 0u);
+		atomic_compare_exchange_strong(&sh->live, &id, 0u);
+}
+
+static void conn_shared_free(conn_shared *sh)
+{
+	pthread_cond_destroy(&sh->done_cv);
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
+}
+
+static conn_shared *conn_shared_new(void)
+{
+	conn_shared *sh = calloc(1, sizeof(*sh));
+	pthread_condattr_t ca;
+
+	if (sh == NULL)
+		return NULL;
+	atomic_init(&sh->live, 0u);
+	if (pthread_condattr_init(&ca) != 0) {
+		free(sh);
+		return NULL;
+	}
+	/* conn_close waits by the monotonic clock, as every timeout here. */
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_mutex_init(&sh->mu, NULL) != 0) {
+		pthread_condattr_destroy(&ca);
+		free(sh);
+		return NULL;
+	}
+	if (pthread_cond_init(&sh->done_cv, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		pthread_mutex_destroy(&sh->mu);
+		free(sh);
+		return NULL;
+	}
+	pthread_condattr_destroy(&ca);
+	return sh;
+}
+
+static unsigned conn_live(const conn *c)
+{
+	return atomic_load(&c->sh->live);
 }
 
 /* resend_ok: a request lost with its connection may be sent again. */
@@ -102,7 +158,6 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 	int rv;
 
 	memset(c, 0, sizeof(*c));
-	atomic_init(&c->live, 0u);
 	if (rove_replica_settings_ok(r) != ROVE_OK)
 		return ROVE_EPROTO;
 	c->url = r->server;
@@ -110,16 +165,22 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 	c->timeout_ms = timeout_ms;
 	c->resend_ok = resend_ok;
 	rove_net_tune_malloc_client();
+	c->sh = conn_shared_new();
+	if (c->sh == NULL)
+		return ROVE_ENOMEM;
 	rv = nng_req0_open(&c->sock);
-	if (rv != 0)
+	if (rv != 0) {
+		conn_shared_free(c->sh);
+		c->sh = NULL;
 		return nng_to_rove(rv);
-	c->open = true;
+	}
+	c->sh->sock = c->sock;
 	if ((rv = nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, ROVE_MAX_MSG_BYTES + 1024)) != 0 ||
-	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c)) != 0 ||
-	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)) != 0) {
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c->sh)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c->sh)) != 0) {
 		rove_error("cannot set up a connection: %s", nng_strerror(rv));
 		return nng_to_rove(rv);
 	}
@@ -128,11 +189,63 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 	return rove_net_dial(c->sock, c->url, c->ca, timeout_ms, &c->dialer);
 }
 
+static void *conn_closer(void *arg)
+{
+	conn_shared *sh = arg;
+	bool left;
+
+	nng_close(sh->sock);
+	pthread_mutex_lock(&sh->mu);
+	sh->done = true;
+	left = sh->left;
+	pthread_cond_signal(&sh->done_cv);
+	pthread_mutex_unlock(&sh->mu);
+	if (left)
+		conn_shared_free(sh);
+	return NULL;
+}
+
+/* Closes the socket, waiting at most ROVE_CLOSE_WAIT_MS for it: a close
+ * stuck in nng (once seen after a timed-out sync over a slow link, for
+ * minutes) must not keep a command from ending. Past that, the close is
+ * left to its thread, which frees what it shares at its end (if ever);
+ * nothing of the replica depends on it. */
 static void conn_close(conn *c)
 {
-	if (c->open)
-		nng_close(c->sock);
-	c->open = false;
+	conn_shared *sh = c->sh;
+	pthread_t thr;
+	struct timespec until;
+	bool left;
+	int rv = 0;
+
+	if (sh == NULL)
+		return;
+	c->sh = NULL;
+	if (pthread_create(&thr, NULL, conn_closer, sh) != 0) {
+		nng_close(sh->sock); /* no thread: closed here, however long */
+		conn_shared_free(sh);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ROVE_CLOSE_WAIT_MS / 1000;
+	until.tv_nsec += (ROVE_CLOSE_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&sh->mu);
+	while (!sh->done && rv != ETIMEDOUT)
+		rv = pthread_cond_timedwait(&sh->done_cv, &sh->mu, &until);
+	left = sh->left = !sh->done;
+	pthread_mutex_unlock(&sh->mu);
+	if (left) { /* sh is the thread's now */
+		rove_debug("closing the connection to %s did not end within %d ms: left to end by itself", c->url,
+			   ROVE_CLOSE_WAIT_MS);
+		pthread_detach(thr);
+		return;
+	}
+	pthread_join(thr, NULL);
+	conn_shared_free(sh);
 }
 
 static uint64_t mono_ms(void);
@@ -158,7 +271,7 @@ static int conn_redial(conn *c, unsigned lost)
 	unsigned now;
 	int rv, rc;
 
-	while (((now = atomic_load(&c->live)) == 0 || now == lost) && mono_ms() < until)
+	while (((now = conn_live(c)) == 0 || now == lost) && mono_ms() < until)
 		nanosleep(&(struct timespec){0, ROVE_REDIAL_POLL_MS * 1000000L}, NULL);
 	if (now != 0 && now != lost) {
 		rove_debug("the connection to %s was lost; its dialer has a new one", c->url);
@@ -198,7 +311,7 @@ static int conn_put(conn *c, const rove_buf *req)
 		return nng_to_rove(rv);
 	}
 	c->sent = req;
-	c->used = atomic_load(&c->live);
+	c->used = conn_live(c);
 	return ROVE_OK;
 }
 
@@ -212,7 +325,7 @@ static int conn_send(conn *c, const rove_buf *req)
 	 * cut it): nothing was sent yet; the dialer's new connection is
 	 * waited for a short while, then one dial says why not (conn_redial),
 	 * rather than the request waiting in nng's queue up to the timeout. */
-	if (atomic_load(&c->live) == 0) {
+	if (conn_live(c) == 0) {
 		int rc = conn_redial(c, 0);
 		if (rc != ROVE_OK)
 			return rc;

@@ -289,6 +289,10 @@
  * most ROVE_LOST_REDIAL_MS; then one dial says why not (a killed server
  * ends the command within it). */
 #define ROVE_LOST_REDIAL_MS 2000
+/* Client: how long a command waits for its connection's close before it
+ * leaves the close to finish by itself and ends (client/sync.c's
+ * conn_close); a close normally takes a few milliseconds. */
+#define ROVE_CLOSE_WAIT_MS 3000
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new
