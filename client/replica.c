@@ -404,13 +404,19 @@ typedef struct salvage_ctx {
 	uint64_t copied, passed; /* entries put, and left out (a key LMDB cannot take) */
 	uint64_t outbox_said, outbox_copied; /* the pending changes' table: its header's count, entries put */
 	uint64_t meta_said, meta_copied;     /* the same for meta, the replica's own state */
-	unsigned tables;                     /* of salvage_tables[], those met (a bit each) */
+	unsigned tables;                     /* of salvage_needed[], those met (a bit each) */
+	unsigned self;                       /* of salvage_self[], those copied whole (a bit each) */
 } salvage_ctx;
 
-/* The tables every replica has (open_dbis'): a salvage that misses one,
- * or any of meta's entries, would swap in a file that does not open. */
-static const char *const salvage_needed[] = {"meta",    "base0",   "base1",    "view",
-					     "outbox",  "pending", "rejected", "journal"};
+/* The tables a salvage must meet: the replica's own state and its
+ * pending changes (none of which the server holds). The bases, made
+ * empty when gone, come again from the server; the open makes the rest
+ * anew (tables_anew). */
+static const char *const salvage_needed[] = {"meta", "outbox", "base0", "base1"};
+#define SALVAGE_MUST 3u /* meta and outbox */
+/* What makes the replica itself (META_NEW); its other meta entries, when
+ * lost, are set anew or asked for (rove_replica_meta_fix, rove config). */
+static const char *const salvage_self[] = {"format", "id", "user"};
 
 static int salvage_one(void *arg, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
 {
@@ -455,6 +461,11 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 			x->outbox_copied++;
 		if (strcmp(table, "meta") == 0)
 			x->meta_copied++;
+		for (unsigned i = 0; strcmp(table, "meta") == 0 && i < sizeof(salvage_self) / sizeof(salvage_self[0]);
+		     i++)
+			if (klen == strlen(salvage_self[i]) && memcmp(key, salvage_self[i], klen) == 0 &&
+			    meta_size_ok(salvage_self[i], vlen))
+				x->self |= 1u << i;
 	}
 	return rove_db_err(mrc, table);
 }
@@ -479,11 +490,21 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	/* Never a file that does not open in place of one that may still
 	 * be read (attack eighty-three: a damaged main tree or meta lost
 	 * tables or the replica's user, and every pending change with them):
-	 * ROVE_EPROTO, and the file stays as it is. */
-	if (rc == ROVE_OK && (x.tables != (1u << (sizeof(salvage_needed) / sizeof(salvage_needed[0]))) - 1 ||
-			      x.meta_copied < x.meta_said)) {
+	 * ROVE_EPROTO, and the file stays as it is. Meta's other entries
+	 * lost do not make it so (flip 48: one of the pull's lost refused
+	 * the salvage, and a damaged base then failed every repair). */
+	if (rc == ROVE_OK && ((x.tables & SALVAGE_MUST) != SALVAGE_MUST ||
+			      x.self != (1u << (sizeof(salvage_self) / sizeof(salvage_self[0]))) - 1)) {
 		rc = ROVE_EPROTO; /* (said by copy_over) */
 	}
+	for (unsigned i = 0; rc == ROVE_OK && i < sizeof(salvage_needed) / sizeof(salvage_needed[0]); i++) {
+		MDB_dbi dbi;
+		if (!(x.tables & (1u << i)))
+			rc = rove_db_err(mdb_dbi_open(x.wt, salvage_needed[i], MDB_CREATE, &dbi), salvage_needed[i]);
+	}
+	if (rc == ROVE_OK && x.meta_copied < x.meta_said)
+		rove_warn("%" PRIu64 " of the replica's own records could not be read: the repair sets them anew",
+			  x.meta_said - x.meta_copied);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_commit(x.wt), "commit");
 	else if (x.wt != NULL)
@@ -681,6 +702,23 @@ int rove_replica_meta_fix(const char *dir)
 				rc = meta_fix_one(&r, txn, m, w);
 			if (rc == ROVE_OK && gone)
 				rove_warn("the replica's record of 'base' was gone: set anew");
+			continue;
+		}
+		/* The clock gone (a salvage lost it) while the replica holds
+		 * stamps: past every one, as when it is damaged (a replica
+		 * that never made or pulled one has none). Others gone are as
+		 * never set. */
+		if (mrc == MDB_NOTFOUND && strcmp(m->key, "hlc") == 0) {
+			uint64_t newest = 0, wall = rove_hlc_from_ms(rove_wall_ms()).v;
+			rc = ops_newest(txn, r.outbox, true, w, &newest);
+			if (rc == ROVE_OK)
+				rc = ops_newest(txn, r.journal, false, w, &newest);
+			/* (behind this laptop's clock: the clock read as 0 is
+			 * past them already) */
+			if (rc == ROVE_OK && newest >= wall)
+				rc = rove_db_put_u64(txn, r.meta, m->key, newest + 1);
+			if (rc == ROVE_OK && newest >= wall)
+				rove_warn("the replica's record of '%s' was gone: set anew", m->key);
 			continue;
 		}
 		if (mrc == MDB_NOTFOUND)

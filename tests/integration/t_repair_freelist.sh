@@ -95,11 +95,20 @@ if grep -q "free list\|out of order" "$T/err"; then fail "still damaged: $(cat "
 # A mark LMDB keeps in memory only on the main tree's root (dirty) is
 # read through: a first salvage dropped every table there, and with them
 # every pending change (attack eighty-three).
-for table in outbox base0 base1 dirty; do
+# meta+base1: a page of the replica's own state damaged too, so that
+# one of its entries (the pull's, which the repair sets anew) is lost:
+# the salvage was refused ("what makes it a replica"), and with base1
+# damaged as well the repair failed for good (attack eighty-three,
+# flip 48). Only what makes the replica itself (its format, id, user),
+# and its pending changes' table, must be there.
+for table in outbox base0 base1 dirty meta+base1; do
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
 	if [ "$table" = dirty ]; then
 		python3 "$edit" "$T/wang/data.mdb" dirty >/dev/null || fail "dirty: nothing to damage"
+	elif [ "$table" = meta+base1 ]; then
+		python3 "$edit" "$T/wang/data.mdb" badnode meta >/dev/null || fail "meta: nothing to damage"
+		python3 "$edit" "$T/wang/data.mdb" badnode base1 >/dev/null || fail "base1: nothing to damage"
 	else
 		# (base0 may hold too few records to damage; the outbox, with
 		# its pending changes, always has them)
