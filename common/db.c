@@ -640,7 +640,12 @@ int rove_db_del_next(MDB_cursor *c, MDB_val *k, MDB_val *v, int *mrc, const char
 	uint8_t at[ROVE_DB_MAX_KEY];
 	int rc;
 
-	ROVE_ASSERT(k->mv_size <= sizeof(at));
+	/* Longer than LMDB takes: a damaged file's (a node's size). */
+	if (k->mv_size > sizeof(at)) {
+		rove_error("%s: a key of %zu bytes (damaged)", what, k->mv_size);
+		*mrc = MDB_NOTFOUND;
+		return ROVE_EPROTO;
+	}
 	memcpy(at, k->mv_data, k->mv_size);
 	k->mv_data = at;
 	rc = rove_db_err(mdb_cursor_del(c, 0), what);

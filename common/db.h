@@ -176,7 +176,8 @@ int rove_db_each(MDB_txn *txn, MDB_dbi dbi, const char *what, rove_db_fn fn, voi
 /* Deletes the entry cursor c is on and puts c on the one after it (found
  * again from the deleted key: a cursor's place moves under a delete),
  * into k and v; *mrc: the cursor's answer (MDB_NOTFOUND past the last).
- * Keys of up to ROVE_DB_MAX_KEY bytes; what names the table in errors. */
+ * Keys of up to ROVE_DB_MAX_KEY bytes: a longer one (a damaged file's)
+ * is ROVE_EPROTO, nothing deleted; what names the table in errors. */
 #define ROVE_DB_MAX_KEY 511u /* LMDB's default key size limit */
 int rove_db_del_next(MDB_cursor *c, MDB_val *k, MDB_val *v, int *mrc, const char *what);
 
