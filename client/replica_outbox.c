@@ -493,6 +493,13 @@ typedef struct sweep_ctx {
 	bool odd_keys;
 	sweep_sound *sound;
 	size_t nsound, capsound;
+	/* The highest number the server can have given an op of this
+	 * replica (its pull position, or the highest it acknowledged past
+	 * it), and the entries (by lseq) that say the server gave them a
+	 * higher one: their record of its answer is damaged. */
+	uint64_t bound;
+	uint64_t *far;
+	size_t nfar, capfar;
 } sweep_ctx;
 
 static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
@@ -508,6 +515,13 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 		sweep_sound *s;
 		if (x->sound == NULL)
 			return ROVE_OK;
+		if (acked > x->bound) {
+			uint64_t *f = rove_array_room(x->far, x->nfar, &x->capfar, sizeof(*x->far));
+			if (f == NULL)
+				return ROVE_ENOMEM;
+			x->far = f;
+			x->far[x->nfar++] = rove_be64_get(k->mv_data);
+		}
 		s = rove_array_room(x->sound, x->nsound, &x->capsound, sizeof(*x->sound));
 		if (s == NULL)
 			return ROVE_ENOMEM;
@@ -635,10 +649,38 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 	return rc;
 }
 
+/* The entries of x.far marked not sent (their answer's number zeroed),
+ * in txn: sent again, the server answers them as it did, or takes them
+ * (attack eighty-three, flip 8: one stayed "sent" for good, never sent
+ * nor settled; a bit flipped in an unsent one's would have kept it from
+ * the server for good). */
+static int sweep_unsend(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
+{
+	int rc = ROVE_OK;
+
+	for (size_t i = 0; rc == ROVE_OK && i < x->nfar; i++) {
+		uint8_t key[8];
+		MDB_val lk = {8, key}, ov;
+		rove_be64_put(key, x->far[i]);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &ov), "outbox");
+		if (rc == ROVE_OK && ov.mv_size > 8) {
+			rove_buf_reset(&x->w->buf);
+			rc = rove_buf_append(&x->w->buf, ov.mv_data, ov.mv_size);
+			if (rc == ROVE_OK) {
+				memset(x->w->buf.data, 0, 8);
+				ov.mv_data = x->w->buf.data;
+				rc = rove_db_err(mdb_put(txn, r->outbox, &lk, &ov, 0), "outbox");
+			}
+		}
+	}
+	return rc;
+}
+
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0};
+	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0};
 	MDB_txn *txn = NULL;
+	rove_pull_state ps;
 	bool stray = false;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
@@ -650,7 +692,12 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		rc = x.sound != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 	}
 	if (rc == ROVE_OK) {
-		rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
+		rc = rpl_pull_state_get(r, txn, &ps);
+		x.bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
+		if (ps.snap_seq > x.bound)
+			x.bound = ps.snap_seq;
+		if (rc == ROVE_OK)
+			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
 			rc = pending_stray(r, txn, &x, &stray);
 		mdb_txn_abort(txn);
@@ -660,6 +707,17 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	x.sound = NULL;
 	if (rc == ROVE_OK && stray)
 		rove_warn("the replica's index of pending changes named changes it does not hold (damaged): made anew");
+	if (rc == ROVE_OK && x.nfar > 0)
+		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
+			  "(damaged): sent again",
+			  x.nfar, x.nfar == 1 ? "" : "s", x.nfar == 1 ? "s" : "");
+	if (rc == ROVE_OK && x.nfar > 0 && x.n == 0 && !x.odd_keys && !stray) {
+		rc = rpl_txn_begin(r, 0, &txn);
+		if (rc == ROVE_OK)
+			rc = sweep_unsend(r, txn, &x);
+		rc = rpl_commit_or_abort(txn, rc);
+		txn = NULL;
+	}
 	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray)) {
 		x.n = 0;
 		x.odd_keys = false;
@@ -669,9 +727,12 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		if (rc == ROVE_OK)
 			rc = sweep_drop(r, txn, &x);
 		if (rc == ROVE_OK)
+			rc = sweep_unsend(r, txn, &x);
+		if (rc == ROVE_OK)
 			*dropped = x.n + (x.odd_keys ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
 	}
+	free(x.far);
 	free(x.bad);
 	rpl_work_free(x.w);
 	return rc;
