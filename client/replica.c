@@ -86,6 +86,10 @@ static int base_gone(MDB_txn *txn, MDB_dbi meta, bool *gone)
 	return rc;
 }
 
+/* How many times this process said the replica is damaged (atomic: the
+ * web UI syncs on a thread of its own; rove_replica_damage_said). */
+static atomic_ulong damage_said;
+
 /* ---- meta keys that may be damaged ----
  * A meta value of the wrong size (LMDB keeps no checksum: a disk's or a
  * hand's damage) is named, with the way out (attack sixty-four: syncs
@@ -575,6 +579,31 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list
 	(void)unlink(made_file);
 	(void)unlink(lock);
 	(void)rmdir(tmp);
+	return rc;
+}
+
+int rove_replica_pages_sound(rove_replica *r)
+{
+	/* (the bases and indexes, which may be most of the file, are not
+	 * walked: a sync's pull writes them, a fault there is rove's fault
+	 * handler's) */
+	static const char *const written[] = {"meta", "outbox", "pending", "view", "rejected", "journal", NULL};
+	pages_faults f = {0, 0};
+	MDB_txn *txn;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, written, pages_fault, &f);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_OK && f.trees > 0) {
+		damage_said++;
+		rove_error("the replica's file is damaged where a sync writes (%" PRIu64 " fault(s) in the tables of "
+			   "its pending changes and its own state): nothing was sent or written; 'rove sync --repair' "
+			   "makes it anew from what of it reads whole",
+			   f.trees);
+		rc = ROVE_EPROTO;
+	}
 	return rc;
 }
 
@@ -1255,10 +1284,6 @@ void rove_replica_close(rove_replica *r)
 }
 
 /* ---- records ---- */
-
-/* How many times this process said the replica is damaged (atomic: the
- * web UI syncs on a thread of its own). */
-static atomic_ulong damage_said;
 
 unsigned long rove_replica_damage_said(void)
 {

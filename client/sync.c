@@ -1193,10 +1193,15 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 
 	memset(st, 0, sizeof(*st));
 	memset(&c, 0, sizeof(c));
-	rc = rove_replica_outbox_sweep(r, &dropped);
-	if (rc != ROVE_OK)
-		rove_error("cannot read this replica's pending changes: %s", rove_strerror(rc));
-	else if (dropped > 0)
+	/* Before anything is written: a damaged page of a table the sync
+	 * writes, written through LMDB, corrupted the heap (damage_hunt). */
+	rc = rove_replica_pages_sound(r);
+	if (rc == ROVE_OK) {
+		rc = rove_replica_outbox_sweep(r, &dropped);
+		if (rc != ROVE_OK)
+			rove_error("cannot read this replica's pending changes: %s", rove_strerror(rc));
+	}
+	if (rc == ROVE_OK && dropped > 0)
 		rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never to be "
 			  "sent (lost); the others are sent",
 			  dropped, dropped == 1 ? "" : "s");

@@ -138,6 +138,14 @@ typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free
 int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			uint64_t *npages);
 
+/* rove_db_pages_check of the main tree and the named tables in tables
+ * (a NULL-ended list) alone: no free list, and no sum of every page
+ * (the other trees are not walked). What a writer checks, cheaply, of
+ * the small tables it is about to write: LMDB trusts a page's nodes, and
+ * a damaged one written corrupts the process's heap. */
+int rove_db_pages_check_tables(MDB_env *env, MDB_txn *txn, int table_flags, const char *const *tables,
+			       rove_db_page_fault_fn fn, void *arg);
+
 /* An entry of a named table (its name as rove_db_pages_check's faults
  * write it; key of klen bytes, value of vlen) read whole from the file,
  * or (key NULL) the table itself, before its entries, val then the

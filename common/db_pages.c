@@ -104,6 +104,7 @@ typedef struct pages {
 	void *arg;
 	rove_db_entry_fn entry; /* a salvage: each entry of a named table read whole (NULL: none) */
 	void *entry_arg;
+	const char *const *only; /* the named tables walked (NULL-ended); NULL: all, and the free list */
 	int err; /* an I/O or memory error: the walk cannot go on */
 } pages;
 
@@ -381,6 +382,14 @@ static bool key_fits(const tree *t, key k, key prev, key lo, key hi)
 }
 
 /* A leaf's node i at n (its key checked), value v of size lohi. */
+static bool named_in(const char *const *names, const char *name)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
 static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t *n, unsigned nflags, unsigned ksize,
 		      uint64_t lohi, int level)
 {
@@ -405,6 +414,10 @@ static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t 
 			o += (size_t)snprintf(nm + o, sizeof(nm) - o, c >= 0x21 && c < 0x7f ? "%c" : "\\x%02x", c);
 		}
 		nm[o] = '\0';
+		if (w->only != NULL && !named_in(w->only, nm)) {
+			t->entries++;
+			return;
+		}
 		if (w->entry != NULL) {
 			/* the table itself, empty or not, first, with the
 			 * count of entries its header says */
@@ -642,8 +655,8 @@ static int read_meta(pages *w, int i, uint8_t out[META_SIZE])
 	return ROVE_OK;
 }
 
-static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
-		      rove_db_entry_fn entry, void *entry_arg, uint64_t *npages)
+static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, const char *const *only, rove_db_page_fault_fn fn,
+		      void *arg, rove_db_entry_fn entry, void *entry_arg, uint64_t *npages)
 {
 	pages w;
 	uint8_t meta[2][META_SIZE], *m = NULL;
@@ -658,6 +671,7 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_
 	w.entry = entry;
 	w.entry_arg = entry_arg;
 	w.table_flags = table_flags;
+	w.only = only;
 	w.txnid = (uint64_t)mdb_txn_id(txn);
 	*npages = 0;
 	if ((rc = mdb_env_get_fd(env, &fd)) != 0)
@@ -719,6 +733,11 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_
 	set_bit(w.used, 0);
 	set_bit(w.used, 1);
 	walk_tree(&w, "main", KIND_MAIN, m + META_MAIN_AT, 0);
+	/* Some tables only: no sum of every page (the others unwalked). */
+	if (only != NULL) {
+		rc = w.err;
+		goto out;
+	}
 	if (w.err == ROVE_OK) {
 		w.in_free = true;
 		walk_tree(&w, "free list", KIND_FREE, m + META_FREE_AT, 0);
@@ -763,11 +782,19 @@ out:
 int rove_db_pages_check(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			uint64_t *npages)
 {
-	return pages_walk(env, txn, table_flags, fn, arg, NULL, NULL, npages);
+	return pages_walk(env, txn, table_flags, NULL, fn, arg, NULL, NULL, npages);
+}
+
+int rove_db_pages_check_tables(MDB_env *env, MDB_txn *txn, int table_flags, const char *const *tables,
+			       rove_db_page_fault_fn fn, void *arg)
+{
+	uint64_t npages;
+
+	return pages_walk(env, txn, table_flags, tables, fn, arg, NULL, NULL, &npages);
 }
 
 int rove_db_pages_salvage(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			  rove_db_entry_fn entry, void *entry_arg, uint64_t *npages)
 {
-	return pages_walk(env, txn, table_flags, fn, arg, entry, entry_arg, npages);
+	return pages_walk(env, txn, table_flags, NULL, fn, arg, entry, entry_arg, npages);
 }
