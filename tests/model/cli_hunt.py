@@ -583,6 +583,11 @@ class Hunt:
             raise Finding("an exit status outside the contract: %s" % where)
         if SANITIZER.search(err):
             raise Finding("the sanitizers reported: %s" % where)
+        # rove's fault handler (not in the sanitizers' build) turns a
+        # SIGSEGV into exit 1 with a word on the replica's damage: nothing
+        # here damages a replica, so a fault is rove's own.
+        if b"stopped on a fault" in err:
+            raise Finding("a fault (rove's handler said it): %s" % where)
         if rc != 0:
             if not etext.strip():
                 raise Finding("failed without a word on stderr: %s" % where)
