@@ -454,8 +454,10 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 			memcpy(&x->meta_said, val, sizeof(x->meta_said));
 		return ROVE_OK;
 	}
-	mrc = mdb_put(x->wt, x->dbi, &k, &v, 0);
-	if (mrc == MDB_BAD_VALSIZE) { /* an empty key, or one past LMDB's size */
+	/* (a key met twice, one damaged into the other's: the first kept,
+	 * the other left out, not written over it unsaid) */
+	mrc = mdb_put(x->wt, x->dbi, &k, &v, MDB_NOOVERWRITE);
+	if (mrc == MDB_BAD_VALSIZE || mrc == MDB_KEYEXIST) { /* an empty key, or one past LMDB's size */
 		x->passed++;
 		return ROVE_OK;
 	}
@@ -472,6 +474,36 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 				x->self |= 1u << i;
 	}
 	return rove_db_err(mrc, table);
+}
+
+/* Meta's entries the walk could not read (a node it refuses ends its
+ * page for it) that LMDB still reads, by key, from rt into x's copy:
+ * what makes the replica itself among them (damage_hunt seed 12514: a
+ * node's flags lost the entries after it, the replica's format with
+ * them, while every command read it). Each is checked as any meta value. */
+static int salvage_meta_fill(MDB_txn *rt, salvage_ctx *x)
+{
+	MDB_dbi sm, dm;
+	int rc = ROVE_OK;
+
+	if (mdb_dbi_open(rt, "meta", 0, &sm) != 0)
+		return ROVE_OK; /* LMDB cannot find it either */
+	rc = rove_db_err(mdb_dbi_open(x->wt, "meta", MDB_CREATE, &dm), "meta");
+	for (size_t i = 0; rc == ROVE_OK && i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
+		const char *key = meta_keys[i].key;
+		MDB_val k = {strlen(key), (void *)key}, v, had;
+		if (mdb_get(x->wt, dm, &k, &had) == 0 || mdb_get(rt, sm, &k, &v) != 0 || !meta_size_ok(key, v.mv_size))
+			continue;
+		rc = rove_db_err(mdb_put(x->wt, dm, &k, &v, 0), "meta");
+		if (rc != ROVE_OK)
+			break;
+		x->meta_copied++;
+		for (unsigned j = 0; j < sizeof(salvage_self) / sizeof(salvage_self[0]); j++)
+			if (strcmp(key, salvage_self[j]) == 0)
+				x->self |= 1u << j;
+	}
+	x->table[0] = '\0'; /* (x->dbi's name no longer the one open) */
+	return rc;
 }
 
 /* What of src's tables reads whole from its file (rove_db_pages_salvage:
@@ -491,6 +523,8 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
+	if (rc == ROVE_OK && (x.tables & 1u) && x.meta_copied < x.meta_said)
+		rc = salvage_meta_fill(rt, &x);
 	/* Never a file that does not open in place of one that may still
 	 * be read (attack eighty-three: a damaged main tree or meta lost
 	 * tables or the replica's user, and every pending change with them):
@@ -687,6 +721,14 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 		close(lfd);
 	if (rc == ROVE_EPROTO && f.trees > 0)
 		return ROVE_OK; /* the salvage refused (said): left as it is */
+	/* (what makes it a replica lost, and LMDB's own copy failed too:
+	 * there is nothing a repair can make a replica of) */
+	if (rc != ROVE_OK && rc != ROVE_EBUSY && rc != ROVE_ENOSPC && rc != ROVE_ENOMEM) {
+		rove_error("cannot make the replica's file anew (%s): set up a new replica in another directory with "
+			   "'rove init', and sync; changes of this one still pending are lost with it",
+			   rove_strerror(rc));
+		return rc;
+	}
 	if (rc != ROVE_OK) {
 		rove_error("cannot make the replica's file anew: %s", rove_strerror(rc));
 		return rc;
@@ -1081,6 +1123,12 @@ static int setting_get(rove_replica *r, MDB_txn *txn, const char *key, char *out
 	 * init' take no other) */
 	if (rc == ROVE_OK && strcmp(key, "server") == 0 && !rove_net_url_valid(out, why, sizeof(why)))
 		rc = ROVE_EPROTO;
+	/* No CA kept (a repair's salvage lost its entry): none, as for a
+	 * replica made without one; a tls:// server then asks for it. */
+	if (rc == ROVE_ENOTFOUND && strcmp(key, "tls_ca") == 0) {
+		out[0] = '\0';
+		rc = ROVE_OK;
+	}
 	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND) {
 		const struct meta_key *m = meta_key_of(key);
 		out[0] = '\0';
@@ -1144,7 +1192,8 @@ int rove_replica_open(const char *dir, rove_replica *r)
 	if (rc == ROVE_OK) {
 		rc = rove_db_get_u64(txn, r->meta, missing = "format", &format);
 		/* (a number no version of rove will reach: damage) */
-		if (rc == ROVE_EPROTO || (rc == ROVE_OK && format > REPLICA_FORMAT_DAMAGED))
+		/* (a storage error: meta's pages do not read) */
+		if (rc == ROVE_EPROTO || rc == ROVE_EDB || (rc == ROVE_OK && format > REPLICA_FORMAT_DAMAGED))
 			rc = rpl_meta_damaged("format");
 	}
 	if (rc == ROVE_OK && format != REPLICA_FORMAT && format != REPLICA_FORMAT_RECORDS_1)

@@ -250,6 +250,19 @@ static void conn_close(conn *c)
 
 static uint64_t mono_ms(void);
 
+/* What a failure to write the server's reply into the replica adds: an
+ * LMDB answer a sound file does not give (a key that must be there and
+ * is not, one there twice, a storage error) points at the replica's
+ * file, not at the server (attack eighty-three: "cannot apply the
+ * server's changes: not found"). */
+static const char *local_hint(int rc)
+{
+	return rc == ROVE_ENOTFOUND || rc == ROVE_EEXIST || rc == ROVE_EDB
+		       ? " (this replica's file may be damaged: 'rove sync --repair' checks it and takes the server's "
+			 "records anew, keeping your pending changes)"
+		       : "";
+}
+
 /* How a lost connection's message begins (in conn.errmsg); what follows
  * is how (rove_sync_stats.lost). */
 #define LOST "the connection to the server was lost"
@@ -664,7 +677,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			if (rc == ROVE_EWRONGSERVER)
 				wrong_server(r);
 			else if (rc != ROVE_OK)
-				rove_error("push: cannot record the server's answers: %s", rove_strerror(rc));
+				rove_error("push: cannot record the server's answers in this replica: %s%s",
+					   rove_strerror(rc), local_hint(rc));
 		}
 		nng_msg_free(reply);
 		if (rc == ROVE_OK) {
@@ -1058,7 +1072,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			if (rc == ROVE_EWRONGSERVER)
 				wrong_server(r);
 			else
-				rove_error("pull: cannot apply the server's changes: %s", rove_strerror(rc));
+				rove_error("pull: cannot apply the server's changes to this replica: %s%s",
+					   rove_strerror(rc), local_hint(rc));
 			break;
 		}
 		st->pulled += items;

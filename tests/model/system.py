@@ -394,6 +394,12 @@ class Replica:
         t0 = time.monotonic()
         r = subprocess.run(argv, capture_output=True, text=True, input=input,
                            timeout=timeout, env=self.env(extra_env))
+        # rove's fault handler turns a SIGSEGV, SIGBUS or SIGABRT (an
+        # assertion) into exit 1 with a word on the replica's damage:
+        # nothing here damages a replica, so it is rove's own fault.
+        if "rove: stopped on a fault" in r.stderr:
+            raise HarnessError("rove %s (as %s) stopped on a fault: %s" % (
+                " ".join(args), self.login, r.stderr.strip()[-1500:]))
         return Result(list(args), r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
 
     def ok(self, *args, **kw):
