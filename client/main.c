@@ -6,6 +6,7 @@
 #include "cli_opt.h"
 #include "err.h"
 #include "log.h"
+#include "sync.h"
 #include "text.h"
 
 #include <signal.h>
@@ -201,6 +202,8 @@ static int run(int argc, char **argv)
 	if (strcmp(argv[i], "help") == 0)
 		return cli_usage(usage_text, true);
 	cli_opt_globals(late_global, &g);
+	if (strcmp(argv[i], "ui") != 0)
+		rove_sync_watchdog();
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].fn(&cli, argc - i, argv + i);

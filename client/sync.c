@@ -98,6 +98,64 @@ static int nng_to_rove(int rv)
 	}
 }
 
+/* ---- the watchdog on the network's waits (rove_sync_watchdog) ---- */
+
+static struct {
+	atomic_bool on;
+	atomic_bool started;
+	atomic_uint_fast64_t until; /* the monotonic ms past which the process ends; 0: none */
+} watch;
+
+static uint64_t mono_ms(void);
+
+static void *watch_thread(void *arg)
+{
+	static const char said[] =
+		"rove: a network wait did not end within its timeout and a few seconds more (a connection stuck "
+		"closing?): stopped; what this command saved stays, and the next sync goes on from there\n";
+
+	(void)arg;
+	for (;;) {
+		uint64_t until = atomic_load(&watch.until);
+		if (until != 0 && mono_ms() > until) {
+			if (write(STDERR_FILENO, said, sizeof(said) - 1) < 0) {
+				/* nothing more can be said */
+			}
+			_exit(3); /* ROVE_EXIT_UNREACH */
+		}
+		nanosleep(&(struct timespec){0, ROVE_WATCH_POLL_MS * 1000000L}, NULL);
+	}
+	return NULL;
+}
+
+void rove_sync_watchdog(void)
+{
+	atomic_store(&watch.on, true);
+}
+
+/* Arms the watchdog for a wait bounded by ms (its own timeout), or
+ * disarms it (ms < 0). */
+static void watch_arm(int ms)
+{
+	pthread_t t;
+	pthread_attr_t a;
+
+	if (ms < 0 || !atomic_load(&watch.on)) {
+		atomic_store(&watch.until, 0);
+		return;
+	}
+	if (!atomic_exchange(&watch.started, true)) {
+		if (pthread_attr_init(&a) != 0 || pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) != 0 ||
+		    pthread_create(&t, &a, watch_thread, NULL) != 0) {
+			rove_debug("no watchdog on the network's waits");
+			atomic_store(&watch.on, false);
+			return;
+		}
+		pthread_attr_destroy(&a);
+	}
+	atomic_store(&watch.until, mono_ms() + (uint64_t)ms + ROVE_CLOSE_WAIT_MS);
+}
+
 /* nng_pipe_notify's callback (on an nng thread). */
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -186,7 +244,10 @@ static int conn_open(conn *c, const rove_replica *r, int timeout_ms, bool resend
 	}
 	/* Every wait is bounded by timeout_ms: connecting, each request's
 	 * send (which waits for the connection) and each reply. */
-	return rove_net_dial(c->sock, c->url, c->ca, timeout_ms, &c->dialer);
+	watch_arm(timeout_ms);
+	rv = rove_net_dial(c->sock, c->url, c->ca, timeout_ms, &c->dialer);
+	watch_arm(-1);
+	return rv;
 }
 
 static void *conn_closer(void *arg)
@@ -248,7 +309,6 @@ static void conn_close(conn *c)
 	conn_shared_free(sh);
 }
 
-static uint64_t mono_ms(void);
 
 /* What a failure to write the server's reply into the replica adds: an
  * LMDB answer a sound file does not give (a key that must be there and
@@ -290,10 +350,13 @@ static int conn_redial(conn *c, unsigned lost)
 		rove_debug("the connection to %s was lost; its dialer has a new one", c->url);
 		return ROVE_OK;
 	}
+	watch_arm(0);
 	rv = nng_dialer_close(c->dialer);
 	if (rv != 0) /* closed already: nothing left of it to stop */
 		rove_debug("closing the lost connection's dialer: %s", nng_strerror(rv));
+	watch_arm(c->timeout_ms);
 	rc = rove_net_dial(c->sock, c->url, c->ca, c->timeout_ms, &c->dialer);
+	watch_arm(-1);
 	rove_debug("the connection to %s was lost; dialled again: %s", c->url, rove_strerror(rc));
 	if (rove_err_unreached(rc)) {
 		snprintf(c->errmsg, sizeof(c->errmsg), LOST ", and it %s",
@@ -313,7 +376,9 @@ static int conn_put(conn *c, const rove_buf *req)
 	if (rv == 0)
 		rv = nng_msg_append(msg, req->data, req->len);
 	if (rv == 0) {
+		watch_arm(c->timeout_ms);
 		rv = nng_sendmsg(c->sock, msg, 0);
+		watch_arm(-1);
 		if (rv == 0)
 			msg = NULL;
 	}
@@ -358,7 +423,9 @@ static int conn_wait(conn *c, nng_msg **msg)
 	int rv, rc;
 
 	for (;;) {
+		watch_arm(c->timeout_ms);
 		rv = nng_recvmsg(c->sock, msg, 0);
+		watch_arm(-1);
 		if (rv == 0)
 			break;
 		rove_debug("reply: %s", nng_strerror(rv));

@@ -60,6 +60,13 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
  * nothing until it ends). One watcher per process; NULL: none. */
 typedef void (*rove_sync_progress_fn)(uint64_t pulled, uint64_t cursor, uint64_t head, bool snapshot, void *arg);
 void rove_sync_set_progress(rove_sync_progress_fn fn, void *arg);
+/* For a one-shot command (not rove ui, a long-lived process with other
+ * work): from now on each of the network's waits (a dial, a send, an
+ * answer, a lost connection's dialer closed) that runs more than
+ * ROVE_CLOSE_WAIT_MS past its own bound ends the process, exit 3, said:
+ * nng stuck closing a connection held commands for minutes. The main
+ * thread waits in nng then, outside any write to the replica. */
+void rove_sync_watchdog(void);
 
 /* Sends one admin command; on success calls fn for each reply line.
  * A server-side refusal is returned as its error code, with the server's

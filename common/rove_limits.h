@@ -293,6 +293,10 @@
  * leaves the close to finish by itself and ends (client/sync.c's
  * conn_close); a close normally takes a few milliseconds. */
 #define ROVE_CLOSE_WAIT_MS 3000
+/* Client: how often the watchdog on the network's waits looks at the
+ * clock (rove_sync_watchdog): a wait stuck past its bound ends the
+ * command within this much more. */
+#define ROVE_WATCH_POLL_MS 100
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new
