@@ -509,6 +509,7 @@ typedef struct sweep_ctx {
 	uint64_t bound;
 	uint64_t *far;
 	size_t nfar, capfar;
+	size_t gone; /* index entries whose change the outbox lacks: changes lost */
 } sweep_ctx;
 
 static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
@@ -597,6 +598,21 @@ static int pending_stray(rove_replica *r, MDB_txn *txn, const sweep_ctx *x, bool
 	return *any ? ROVE_OK : rc;
 }
 
+/* Whether lseq is among x's entries dropped (x->bad, in key order). */
+static bool is_dropped(const sweep_ctx *x, uint64_t lseq)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->bad[mid] < lseq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && x->bad[lo] == lseq;
+}
+
 /* Drops the entries of x from the outbox in txn, with their pending
  * index entries; the view copies of their records are made anew. */
 static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
@@ -644,6 +660,12 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue; /* its op is there */
 		}
+		/* No change at all where the index names one, and not one
+		 * dropped above: a change lost from the outbox (its entry or
+		 * page damaged), to be said (attack eighty-four: lost without a
+		 * word but "index ... made anew"). */
+		if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !is_dropped(x, rove_be64_get(ok)))
+			x->gone++;
 		memcpy(id.b, at + 1, 16);
 		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
 		if (rc == ROVE_OK)
@@ -687,7 +709,7 @@ static int sweep_unsend(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0};
+	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0};
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
 	bool stray = false, repairing = false;
@@ -748,6 +770,10 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		if (rc == ROVE_OK)
 			*dropped = x.n + (x.odd_keys ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
+		if (rc == ROVE_OK && x.gone > 0)
+			rove_warn("%zu pending change%s of this replica %s gone from its file (damaged): lost, never to "
+				  "be sent; the others are sent",
+				  x.gone, x.gone == 1 ? "" : "s", x.gone == 1 ? "is" : "are");
 		r->damage_as_absent = false;
 		if (rc == ROVE_OK)
 			rpl_say_passed_over(r);

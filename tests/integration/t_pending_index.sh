@@ -49,4 +49,14 @@ eq "$(jq .accepted "$T/out")" 1 "the change was sent and taken"
 eq "$(r li status --json | jq .pending)" 0 "nothing left pending"
 r admin sync >/dev/null
 eq "$(r admin customer show "$id" --json | jq -r .name)" "Never Sent Ltd" "the server has it"
+
+# A pending change's outbox entry gone (its page damaged), its index
+# entry left: the sync made the index anew and the change was lost
+# without a word of it (attack eighty-four). It is said lost.
+r li customer add --name "Gone Ltd" --phone 13900004444 >/dev/null
+"$ROVE_CORRUPT" "$T/li" outbox del 0 >/dev/null
+r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
+grep_q "1 pending change of this replica is gone from its file (damaged): lost" "$T/err" ||
+	fail "the lost change not said: $(cat "$T/err")"
+eq "$(r li status --json | jq .pending)" 0 "nothing left pending"
 echo ok

@@ -65,7 +65,8 @@ SANITIZER = re.compile(r"AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitiz
 SANITIZER_FAULT = re.compile(r"AddressSanitizer: (SEGV|BUS) on unknown address")
 FAULT_SAID = "'rove sync --repair'"
 LOST_SAID = [re.compile(r"about (\d+) pending change\S* of this replica could not be read"),
-             re.compile(r"(\d+) pending change\S* of this replica did not decode")]
+             re.compile(r"(\d+) pending change\S* of this replica did not decode"),
+             re.compile(r"(\d+) pending change\S* of this replica (?:is|are) gone from its file")]
 LOST_UNCOUNTED = "some pending changes of this replica may not have been read"
 COMMANDS = [["status"], ["customer", "list", "--search", "x"], ["pending"], ["report", "pipeline"],
             ["sync"], ["sync", "--repair"], ["sync", "--repair"], ["status", "--json"]]
