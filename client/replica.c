@@ -476,36 +476,6 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	return rove_db_err(mrc, table);
 }
 
-/* Meta's entries the walk could not read (a node it refuses ends its
- * page for it) that LMDB still reads, by key, from rt into x's copy:
- * what makes the replica itself among them (damage_hunt seed 12514: a
- * node's flags lost the entries after it, the replica's format with
- * them, while every command read it). Each is checked as any meta value. */
-static int salvage_meta_fill(MDB_txn *rt, salvage_ctx *x)
-{
-	MDB_dbi sm, dm;
-	int rc = ROVE_OK;
-
-	if (mdb_dbi_open(rt, "meta", 0, &sm) != 0)
-		return ROVE_OK; /* LMDB cannot find it either */
-	rc = rove_db_err(mdb_dbi_open(x->wt, "meta", MDB_CREATE, &dm), "meta");
-	for (size_t i = 0; rc == ROVE_OK && i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
-		const char *key = meta_keys[i].key;
-		MDB_val k = {strlen(key), (void *)key}, v, had;
-		if (mdb_get(x->wt, dm, &k, &had) == 0 || mdb_get(rt, sm, &k, &v) != 0 || !meta_size_ok(key, v.mv_size))
-			continue;
-		rc = rove_db_err(mdb_put(x->wt, dm, &k, &v, 0), "meta");
-		if (rc != ROVE_OK)
-			break;
-		x->meta_copied++;
-		for (unsigned j = 0; j < sizeof(salvage_self) / sizeof(salvage_self[0]); j++)
-			if (strcmp(key, salvage_self[j]) == 0)
-				x->self |= 1u << j;
-	}
-	x->table[0] = '\0'; /* (x->dbi's name no longer the one open) */
-	return rc;
-}
-
 /* What of src's tables reads whole from its file (rove_db_pages_salvage:
  * pages checked before they are read, never through LMDB's cursors,
  * which a damaged page can crash), into the new environment dst. */
@@ -523,8 +493,6 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
-	if (rc == ROVE_OK && (x.tables & 1u) && x.meta_copied < x.meta_said)
-		rc = salvage_meta_fill(rt, &x);
 	/* Never a file that does not open in place of one that may still
 	 * be read (attack eighty-three: a damaged main tree or meta lost
 	 * tables or the replica's user, and every pending change with them):
