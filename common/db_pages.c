@@ -520,6 +520,14 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 	    !(leaf && flags == PG_LEAF && t->kind == KIND_DUPS)) {
 		fault(w, pg, "%s: not a %s page where the tree has one (flags 0x%x)", t->name, leaf ? "leaf" : "branch",
 		      flags);
+		/* A salvage reads a leaf where its tree's header says there
+		 * are more levels (the header's depth damaged: LMDB goes by
+		 * the pages, and read the replica's own state while the
+		 * salvage lost it all: damage_hunt seed 30321). */
+		if (w->entry != NULL && !leaf && (flags & ~(unsigned)PG_DIRTY) == PG_LEAF && t->kind != KIND_DUPS) {
+			leaf = true;
+			flags = PG_LEAF;
+		}
 		/* A salvage reads on past a mark LMDB keeps in memory only
 		 * (the page is read here, never written): the rest of the
 		 * flags must be right (attack eighty-three: a dirty mark on
