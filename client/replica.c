@@ -153,6 +153,8 @@ static const struct meta_key {
 	{"clock_ahead", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* orphans wait from now */
 	{"orphans_at", 8, 8, META_REPAIR, FIX_NOW, NULL},
+	/* the whole file's pages: walked again at the next sync */
+	{"pages_checked", 8, 8, META_REPAIR, FIX_DROP, NULL},
 };
 
 static const struct meta_key *meta_key_of(const char *key)
@@ -586,25 +588,37 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list
 
 int rove_replica_pages_sound(rove_replica *r)
 {
-	/* (the bases and indexes, which may be most of the file, are not
-	 * walked: a sync's pull writes them, a fault there is rove's fault
-	 * handler's) */
+	/* (the bases and indexes, which may be most of the file, are
+	 * walked once every ROVE_PAGES_CHECK_EVERY_MS: a damaged page LMDB
+	 * writes through damages the process's memory) */
 	static const char *const written[] = {"meta", "outbox", "pending", "view", "rejected", "journal", NULL};
 	pages_faults f = {0, 0};
+	uint64_t checked = 0, npages = 0, now = rove_wall_ms();
+	bool whole;
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, written, pages_fault, &f);
+	/* (a value that does not read: walked now, and written anew) */
+	if (rpl_meta_u64(txn, r->meta, "pages_checked", &checked) != ROVE_OK)
+		checked = 0;
+	whole = checked > now || now - checked >= ROVE_PAGES_CHECK_EVERY_MS;
+	rc = whole ? rove_db_pages_check(r->env, txn, 0 /* plain */, pages_fault, &f, &npages)
+		   : rove_db_pages_check_tables(r->env, txn, 0 /* plain */, written, pages_fault, &f);
 	mdb_txn_abort(txn);
-	if (rc == ROVE_OK && f.trees > 0) {
+	if (rc == ROVE_OK && f.trees + f.free_list > 0) {
 		damage_said++;
-		rove_error("the replica's file is damaged where a sync writes (%" PRIu64 " fault(s) in the tables of "
-			   "its pending changes and its own state): nothing was sent or written; 'rove sync --repair' "
-			   "makes it anew from what of it reads whole",
-			   f.trees);
-		rc = ROVE_EPROTO;
+		rove_error("the replica's file is damaged (%" PRIu64 " fault(s) in %s): nothing was sent or written; "
+			   "'rove sync --repair' makes it anew from what of it reads whole",
+			   f.trees + f.free_list,
+			   whole ? "its pages" : "the tables of its pending changes and its own state");
+		return ROVE_EPROTO;
+	}
+	if (rc == ROVE_OK && whole) {
+		rc = rpl_txn_begin(r, 0, &txn);
+		if (rc == ROVE_OK)
+			rc = rpl_commit_or_abort(txn, rove_db_put_u64(txn, r->meta, "pages_checked", now));
 	}
 	return rc;
 }

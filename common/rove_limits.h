@@ -297,6 +297,10 @@
  * clock (rove_sync_watchdog): a wait stuck past its bound ends the
  * command within this much more. */
 #define ROVE_WATCH_POLL_MS 100
+/* Client: a sync walks the pages of the tables it writes besides the
+ * bases and indexes every time, and the whole file's once in this long
+ * (a day: bit rot at rest; an HQ replica of gigabytes takes seconds). */
+#define ROVE_PAGES_CHECK_EVERY_MS (24ull * 3600 * 1000)
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new
