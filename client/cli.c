@@ -355,6 +355,11 @@ int cli_open(const rove_cli *cli, rove_replica *r)
 		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
 	else if (rc == ROVE_EINVAL || rc == ROVE_EIO) /* said where it was met, with why */
 		rove_error("cannot open replica '%s'", cli->dir);
+	else if (rc == ROVE_EDB) /* LMDB cannot read its own pages: damage */
+		rove_error("cannot open replica '%s': %s; its file may be damaged: 'rove sync --repair' makes it anew "
+			   "from what of it reads whole; if it cannot, set up a new replica in another directory with "
+			   "'rove init', and sync",
+			   cli->dir, rove_strerror(rc));
 	else if (rc != ROVE_OK)
 		rove_error("cannot open replica '%s': %s", cli->dir, rove_strerror(rc));
 	return rc;

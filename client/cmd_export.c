@@ -154,7 +154,8 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	}
 	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
-	if (ex.json) {
+	/* (a failed walk: left unclosed, as rec_list_print's) */
+	if (ex.json && rc == ROVE_OK) {
 		out_json_end_list(&ex.j);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

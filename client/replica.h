@@ -98,6 +98,11 @@ typedef struct rove_replica {
 	 * counted in damage_skipped (replica_recover.c). */
 	bool damage_as_absent;
 	uint64_t damage_skipped;
+	/* When a sync walked the whole file and found it sound
+	 * (rove_replica_pages_sound), kept in meta "pages_checked" by the
+	 * sync's next pull, in its transaction (no commit of its own: the
+	 * commits a killed sync makes stay where they were); 0: none. */
+	uint64_t pages_walked_ms;
 	/* A setting of 'rove config' that is damaged or missing: its name
 	 * (static), read as empty; NULL when all read (rove_replica_open). */
 	const char *bad_setting;

@@ -1317,7 +1317,12 @@ static int apply_pull_once(rove_replica *r, rove_msg *reply, uint32_t *items)
 		snprintf(r->role, sizeof(r->role), "%s", h->role);
 		rc = rove_db_put_str(txn, r->meta, "role", r->role);
 	}
+	/* (the whole file walked sound by this sync: rove_replica_pages_sound) */
+	if (rc == ROVE_OK && r->pages_walked_ms != 0)
+		rc = rove_db_put_u64(txn, r->meta, "pages_checked", r->pages_walked_ms);
 	rc = rpl_commit_or_abort(txn, rc);
+	if (rc == ROVE_OK)
+		r->pages_walked_ms = 0;
 	if (rc != ROVE_OK) {
 		/* A swap of the bases was undone with the transaction. */
 		r->base = base;

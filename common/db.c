@@ -281,8 +281,9 @@ static void db_assert(MDB_env *env, const char *msg)
 
 	if (mdb_env_get_path(env, &dir) != 0 || dir == NULL)
 		dir = "?";
-	rove_error("the database in '%s' is damaged: LMDB stopped at an impossible page (%s); restore a backup "
-		   "(a replica: move its directory aside and 'rove init' anew; its changes not synced are lost)",
+	rove_error("the database in '%s' is damaged: LMDB stopped at an impossible page (%s); a replica: 'rove "
+		   "sync --repair' makes it anew from what of it reads whole (if it cannot: move its directory "
+		   "aside and 'rove init' anew, its changes not synced lost); a server's: restore a backup",
 		   dir, msg);
 	fflush(stderr);
 	_exit(1);

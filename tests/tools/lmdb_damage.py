@@ -25,6 +25,10 @@ it while nothing writes to the file).
   lmdb_damage.py FILE badnode TABLE  named table TABLE's first leaf:
                                 its middle node's place points past the
                                 page (what a bit flipped there does)
+  lmdb_damage.py FILE keybyte TABLE  named table TABLE's first leaf:
+                                its middle key's first byte becomes 0xfe
+                                (out of order: keys after it hidden from
+                                a walk of their prefix)
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -38,7 +42,9 @@ import struct
 import sys
 
 BRANCH = 0x01
-MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode")
+MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
+         "keybyte")
+TABLE_MODES = ("badnode", "keybyte")
 SUBDATA = 0x02
 
 
@@ -97,6 +103,16 @@ def damage(data, mode, arg=None):
             return None
         struct.pack_into("<H", data, off + 16 + 2 * (nkeys // 2), psize - 4)
         return pg
+    if mode == "keybyte":
+        root = table_root(data, psize, main_root, arg)
+        if root is None:
+            return None
+        pg, off, nkeys = first_leaf(data, psize, root)
+        if nkeys < 3:
+            return None
+        node = node_at(data, off, nkeys // 2)
+        data[node + 8] = 0xFE
+        return pg
     if mode == "swaptable":
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
@@ -147,7 +163,7 @@ def damage(data, mode, arg=None):
 
 
 def main():
-    if len(sys.argv) not in (3, 4) or sys.argv[2] not in MODES or (len(sys.argv) == 4) != (sys.argv[2] == "badnode"):
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in MODES or (len(sys.argv) == 4) != (sys.argv[2] in TABLE_MODES):
         sys.stderr.write("usage: lmdb_damage.py FILE " + "|".join(MODES) + " [TABLE]\n")
         return 2
     with open(sys.argv[1], "r+b") as f:
