@@ -218,6 +218,11 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			"the login (case counts: it was given at 'rove init'); or an admin may have replaced the "
 			"token: ask them for the new one, then 'rove config token NEW'. Your changes are kept.\n",
 			r.auth.user);
+	if (st.pull_paced != 0)
+		fprintf(stderr,
+			"rove: note: a request for the server's changes was not answered within %d ms; the next sync "
+			"asks for at most %u items a request\n",
+			cli->timeout_ms, st.pull_paced);
 	if (st.push_floor != 0)
 		fprintf(stderr,
 			"rove: note: a request of only %u change%s was not answered within %d ms: only a longer "

@@ -354,12 +354,13 @@ int rove_replica_push_results(rove_replica *r, uint64_t server, const rove_uuid 
 			      const rove_op_head *ops, const rove_push_result *res, uint32_t n, uint32_t *accepted,
 			      uint32_t *rejected);
 
-/* The ops a push request carries at most on this replica's link, 0: no
- * bound (kept in meta: a push that timed out on a slow uplink leaves a
- * smaller one for the next sync). _set writes only a change; a value
- * of ROVE_MAX_PUSH_OPS or more is stored as 0. */
-int rove_replica_push_pace(rove_replica *r, uint32_t *ops);
-int rove_replica_push_pace_set(rove_replica *r, uint32_t ops);
+/* The ops a push request carries (pull: the items a pull request asks
+ * for) at most on this replica's link, 0: no bound (kept in meta: a
+ * request that timed out on a slow link leaves a smaller one for the
+ * next sync). _set writes only a change; a value of ROVE_MAX_PUSH_OPS
+ * (pull: ROVE_MAX_SNAPSHOT_ITEMS) or more is stored as 0. */
+int rove_replica_pace(rove_replica *r, bool pull, uint32_t *n);
+int rove_replica_pace_set(rove_replica *r, bool pull, uint32_t n);
 
 /* Where a replica's pull stands: after the op at cursor; inside a
  * snapshot (snap_seq != 0) after snap_key; or, with snap_seq 0 and a

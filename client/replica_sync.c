@@ -1423,38 +1423,48 @@ int rove_replica_seen(rove_replica *r, rove_seen *seen)
 	return ROVE_OK;
 }
 
-/* The meta key of rove_replica_push_pace (absent: 0, no bound). */
-#define PUSH_PACE_KEY "push_pace"
+/* The meta keys of rove_replica_pace (absent: 0, no bound), and the
+ * bound a value must be under. */
+static const char *pace_key(bool pull)
+{
+	return pull ? "pull_pace" : "push_pace";
+}
 
-int rove_replica_push_pace(rove_replica *r, uint32_t *ops)
+static uint32_t pace_max(bool pull)
+{
+	return pull ? ROVE_MAX_SNAPSHOT_ITEMS : ROVE_MAX_PUSH_OPS;
+}
+
+int rove_replica_pace(rove_replica *r, bool pull, uint32_t *n)
 {
 	uint64_t v = 0;
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
-	*ops = 0;
+	*n = 0;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_get_u64(txn, r->meta, PUSH_PACE_KEY, &v);
+	rc = rove_db_get_u64(txn, r->meta, pace_key(pull), &v);
 	mdb_txn_abort(txn);
-	/* Absent, or damaged (a hint: the push finds the pace anew). */
+	/* Absent, or damaged (a hint: the sync finds the pace anew). */
 	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
 		return ROVE_OK;
-	if (rc == ROVE_OK && v < ROVE_MAX_PUSH_OPS)
-		*ops = (uint32_t)v;
+	if (rc == ROVE_OK && v < pace_max(pull))
+		*n = (uint32_t)v;
 	return rc;
 }
 
-static int push_pace_set_once(rove_replica *r, uint32_t ops)
+static int pace_set_once(rove_replica *r, bool pull, uint32_t n)
 {
-	MDB_val k = {sizeof(PUSH_PACE_KEY) - 1, (void *)PUSH_PACE_KEY};
+	const char *key = pace_key(pull);
+	MDB_val k = {strlen(key), (void *)key};
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, 0, &txn), mrc;
 
 	if (rc != ROVE_OK)
 		return rc;
-	if (ops != 0) {
-		rc = rove_db_put_u64(txn, r->meta, PUSH_PACE_KEY, ops);
+	if (n != 0) {
+		rc = rove_db_put_u64(txn, r->meta, key, n);
 	} else {
 		mrc = mdb_del(txn, r->meta, &k, NULL);
 		rc = mrc == 0 || mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
@@ -1462,18 +1472,18 @@ static int push_pace_set_once(rove_replica *r, uint32_t ops)
 	return rpl_commit_or_abort(txn, rc);
 }
 
-int rove_replica_push_pace_set(rove_replica *r, uint32_t ops)
+int rove_replica_pace_set(rove_replica *r, bool pull, uint32_t n)
 {
 	uint32_t was;
-	int rc = rove_replica_push_pace(r, &was);
+	int rc = rove_replica_pace(r, pull, &was);
 
-	if (ops >= ROVE_MAX_PUSH_OPS)
-		ops = 0;
-	if (rc != ROVE_OK || ops == was)
+	if (n >= pace_max(pull))
+		n = 0;
+	if (rc != ROVE_OK || n == was)
 		return rc;
 	rc = rove_replica_writable(r);
 	if (rc == ROVE_OK)
-		RPL_WITH_GROWTH(r, push_pace_set_once(r, ops));
+		RPL_WITH_GROWTH(r, pace_set_once(r, pull, n));
 	return rc;
 }
 

@@ -620,7 +620,7 @@ static uint32_t push_bound(const push_ask *a, uint32_t batch)
 static void push_timed_out(rove_replica *r, uint32_t n, rove_sync_stats *st)
 {
 	uint32_t next = n / 4 > ROVE_CLIENT_PUSH_OPS_MIN ? n / 4 : ROVE_CLIENT_PUSH_OPS_MIN;
-	int rc = rove_replica_push_pace_set(r, next);
+	int rc = rove_replica_pace_set(r, false, next);
 
 	if (rc != ROVE_OK) {
 		rove_error("push: cannot keep a smaller size for the next sync's requests: %s", rove_strerror(rc));
@@ -669,7 +669,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	if (ops == NULL || res == NULL || at == NULL)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK) {
-		rc = rove_replica_push_pace(r, &hint);
+		rc = rove_replica_pace(r, false, &hint);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the replica: %s", rove_strerror(rc));
 	}
@@ -771,7 +771,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	 * answer from a busy server says nothing of the link, and no sync
 	 * should write for it. */
 	if (rc == ROVE_OK && hint != 0 && ask.pace != hint) {
-		rc = rove_replica_push_pace_set(r, ask.pace);
+		rc = rove_replica_pace_set(r, false, ask.pace);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot keep the size of the next sync's requests: %s", rove_strerror(rc));
 	}
@@ -972,6 +972,26 @@ static int pull_resend(void *arg, bool *smaller)
 	return pull_encode(a, a->limit, false);
 }
 
+/* A pull's request of n items (0: no bound, first: what it asked for)
+ * got no reply within the timeout: the replica keeps a bound of a
+ * quarter as many for the next sync, whose replies refine it (an
+ * analyst's bootstrap over a slow link timed out the same way at every
+ * sync: attack eighty-five). */
+static void pull_timed_out(rove_replica *r, uint32_t n, rove_sync_stats *st)
+{
+	uint32_t next = n / 4 > ROVE_CLIENT_PULL_ITEMS_MIN ? n / 4 : ROVE_CLIENT_PULL_ITEMS_MIN;
+	int rc;
+
+	if (n <= ROVE_CLIENT_PULL_ITEMS_MIN)
+		return; /* the fewest already: only a longer timeout helps */
+	rc = rove_replica_pace_set(r, true, next);
+	if (rc != ROVE_OK) {
+		rove_error("pull: cannot keep a smaller size for the next sync's requests: %s", rove_strerror(rc));
+		return;
+	}
+	st->pull_paced = next;
+}
+
 static int pull_send(conn *c, pull_ask *a, uint32_t max, bool clock)
 {
 	int rc = pull_encode(a, max, clock);
@@ -1018,6 +1038,7 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	 * said it yet in this sync. */
 	bool clock = cp->ask;
 	uint32_t first = env_limit("ROVE_PULL_BATCH", pull_first_items(st), ROVE_MAX_SNAPSHOT_ITEMS);
+	uint32_t hint = 0; /* the bound a pull that timed out left (rove_replica_pace) */
 	uint64_t sent_ms = 0;
 	pull_ask ask = {r, &req, &ps, &own, 0, 0, 0, true, 0};
 	/* The first request has the optional elements an older server
@@ -1032,6 +1053,9 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	c->resend_fn = pull_resend;
 	c->resend_arg = &ask;
 	rc = rove_replica_pull_state(r, &ps);
+	if (rc == ROVE_OK)
+		rc = rove_replica_pace(r, true, &hint);
+	ask.pace = hint;
 	if (rc == ROVE_OK) {
 		sent_ms = rove_wall_ms();
 		rc = pull_send(c, &ask, first, clock);
@@ -1072,6 +1096,8 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 			wrong_server(r);
 			break;
 		}
+		if (rc == ROVE_ETIMEDOUT)
+			pull_timed_out(r, ask.asked != 0 ? ask.asked : first, st);
 		if (rc != ROVE_OK) {
 			report(c, rc, "pull");
 			break;
@@ -1173,6 +1199,13 @@ static int pull_all(rove_replica *r, conn *c, bool on, rove_sync_stats *st, cloc
 	if (rc == ROVE_OK) {
 		rc = rove_replica_pull_state(r, &ps);
 		st->cursor = ps.cursor;
+	}
+	/* A hint from a timed-out pull is refined by this one's replies
+	 * (none: it goes); without one, a pace found is this sync's only. */
+	if (rc == ROVE_OK && hint != 0 && ask.pace != hint) {
+		rc = rove_replica_pace_set(r, true, ask.pace);
+		if (rc != ROVE_OK)
+			rove_error("pull: cannot keep the size of the next sync's requests: %s", rove_strerror(rc));
 	}
 	return rc;
 }

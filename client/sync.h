@@ -42,6 +42,9 @@ typedef struct rove_sync_stats {
 	/* A push timed out: ops the next sync's requests carry at most (0:
 	 * the push did not time out). */
 	uint32_t push_paced;
+	/* A pull request of items timed out: the next sync asks for at most
+	 * this many a request (0: none). */
+	uint32_t pull_paced;
 	uint32_t push_floor; /* ... and it carried so few (this many) that only
 			      * a longer timeout helps; else 0 */
 } rove_sync_stats;
