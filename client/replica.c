@@ -589,10 +589,12 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list
 
 int rove_replica_pages_sound(rove_replica *r)
 {
-	/* (the bases and indexes, which may be most of the file, are
-	 * walked once every ROVE_PAGES_CHECK_EVERY_MS: a damaged page LMDB
-	 * writes through damages the process's memory) */
-	static const char *const written[] = {"meta", "outbox", "pending", "view", "rejected", "journal", NULL};
+	/* (the bases, indexes and journal, which may be most of the file -
+	 * a journal keeps up to ROVE_REPLICA_JOURNAL_OPS ops, megabytes -
+	 * are walked once every ROVE_PAGES_CHECK_EVERY_MS: a damaged page
+	 * LMDB writes through damages the process's memory; the tables
+	 * walked at each sync hold what is pending, a few pages) */
+	static const char *const written[] = {"meta", "outbox", "pending", "view", "rejected", NULL};
 	pages_faults f = {0, 0};
 	uint64_t checked = 0, npages = 0, now = rove_wall_ms();
 	bool whole;

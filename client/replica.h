@@ -155,11 +155,12 @@ int rove_replica_meta_fix(const char *dir);
  * on stderr. ROVE_EBUSY, said, while another process has the replica
  * open. Damage in the records' trees is left to the repair. */
 int rove_replica_pages_fix(const char *dir, bool *fixed);
-/* Whether the pages of the tables a sync writes besides the bases and
- * indexes (meta, the pending changes and their index, the local copies,
- * refusals, journal) read whole (rove_db_pages_check_tables): a damaged
- * one written through LMDB corrupts the process's heap. ROVE_EPROTO,
- * said with the way out ('rove sync --repair'), when one does not. */
+/* Whether the pages of the small tables a sync writes (meta, the
+ * pending changes and their index, the local copies, refusals) read
+ * whole (rove_db_pages_check_tables), and once every
+ * ROVE_PAGES_CHECK_EVERY_MS those of the whole file: a damaged page
+ * written through LMDB corrupts the process's heap. ROVE_EPROTO, said
+ * with the way out ('rove sync --repair'), when one does not. */
 int rove_replica_pages_sound(rove_replica *r);
 /* ROVE_OK if r may be written; else ROVE_EREADONLY, reported ("the
  * replica in DIR is read-only: why"). Every write checks it; a command
