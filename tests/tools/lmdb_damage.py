@@ -94,24 +94,18 @@ def damage(data, mode, arg=None):
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
-    if mode == "badnode":
+    if mode in ("badnode", "keybyte"):
+        # named table arg's first leaf, its middle node
         root = table_root(data, psize, main_root, arg)
         if root is None:
             return None
         pg, off, nkeys = first_leaf(data, psize, root)
         if nkeys < 3:
             return None
-        struct.pack_into("<H", data, off + 16 + 2 * (nkeys // 2), psize - 4)
-        return pg
-    if mode == "keybyte":
-        root = table_root(data, psize, main_root, arg)
-        if root is None:
-            return None
-        pg, off, nkeys = first_leaf(data, psize, root)
-        if nkeys < 3:
-            return None
-        node = node_at(data, off, nkeys // 2)
-        data[node + 8] = 0xFE
+        if mode == "badnode":
+            struct.pack_into("<H", data, off + 16 + 2 * (nkeys // 2), psize - 4)
+        else:
+            data[node_at(data, off, nkeys // 2) + 8] = 0xFE
         return pg
     if mode == "swaptable":
         pg, off, nkeys = first_leaf(data, psize, main_root)
