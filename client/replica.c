@@ -220,6 +220,15 @@ static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_
 	return rc;
 }
 
+/* The newest stamp this replica made that it still holds (its pending
+ * ops and its journal), into *max where it is larger. */
+static int stamps_newest(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *max)
+{
+	int rc = ops_newest(txn, r->outbox, true, w, max);
+
+	return rc == ROVE_OK ? ops_newest(txn, r->journal, false, w, max) : rc;
+}
+
 int rpl_clock_past_all(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *v)
 {
 	uint64_t hlc = 0;
@@ -229,9 +238,7 @@ int rpl_clock_past_all(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *v)
 	/* (the replica's clock, if it reads: it follows every stamp seen) */
 	if (rove_db_get_u64(txn, r->meta, "hlc", &hlc) == ROVE_OK && hlc > *v)
 		*v = hlc;
-	rc = ops_newest(txn, r->outbox, true, w, v);
-	if (rc == ROVE_OK)
-		rc = ops_newest(txn, r->journal, false, w, v);
+	rc = stamps_newest(r, txn, w, v);
 	if (rc == ROVE_OK)
 		(*v)++;
 	return rc;
@@ -278,20 +285,7 @@ typedef struct pages_faults {
 	uint64_t trees;     /* the rest */
 } pages_faults;
 
-static void pages_fault(void *arg, const uint64_t *page, bool free_list, const char *what)
-{
-	pages_faults *f = arg;
-
-	(void)page;
-	if (free_list)
-		f->free_list++;
-	else
-		f->trees++;
-	if (f->free_list + f->trees <= 3)
-		rove_warn("the replica's file: %s", what);
-}
-
-/* The same, said once already: counted only. */
+/* Counts a fault (a walk's said once already: the salvage's). */
 static void pages_fault_quiet(void *arg, const uint64_t *page, bool free_list, const char *what)
 {
 	pages_faults *f = arg;
@@ -302,6 +296,16 @@ static void pages_fault_quiet(void *arg, const uint64_t *page, bool free_list, c
 		f->free_list++;
 	else
 		f->trees++;
+}
+
+/* Counts a fault and says the first three. */
+static void pages_fault(void *arg, const uint64_t *page, bool free_list, const char *what)
+{
+	const pages_faults *f = arg;
+
+	pages_fault_quiet(arg, page, free_list, what);
+	if (f->free_list + f->trees <= 3)
+		rove_warn("the replica's file: %s", what);
 }
 
 /* Whether another process has the LMDB environment in dir open: LMDB
@@ -460,7 +464,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	/* (a key met twice, one damaged into the other's: the first kept,
 	 * the other left out, not written over it unsaid) */
 	mrc = mdb_put(x->wt, x->dbi, &k, &v, MDB_NOOVERWRITE);
-	if (mrc == MDB_BAD_VALSIZE || mrc == MDB_KEYEXIST) { /* an empty key, or one past LMDB's size */
+	/* (or an empty key, or one past LMDB's size) */
+	if (mrc == MDB_BAD_VALSIZE || mrc == MDB_KEYEXIST) {
 		x->passed++;
 		return ROVE_OK;
 	}
@@ -763,9 +768,7 @@ int rove_replica_meta_fix(const char *dir)
 		 * never set. */
 		if (mrc == MDB_NOTFOUND && strcmp(m->key, "hlc") == 0) {
 			uint64_t newest = 0, wall = rove_hlc_from_ms(rove_wall_ms()).v;
-			rc = ops_newest(txn, r.outbox, true, w, &newest);
-			if (rc == ROVE_OK)
-				rc = ops_newest(txn, r.journal, false, w, &newest);
+			rc = stamps_newest(&r, txn, w, &newest);
 			/* (behind this laptop's clock: the clock read as 0 is
 			 * past them already) */
 			if (rc == ROVE_OK && newest >= wall)

@@ -742,20 +742,13 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
 			  "(damaged): sent again",
 			  x.nfar, x.nfar == 1 ? "" : "s", x.nfar == 1 ? "s" : "");
-	if (rc == ROVE_OK && x.nfar > 0 && x.n == 0 && !x.odd_keys && !stray) {
-		rc = rpl_txn_begin(r, 0, &txn);
-		if (rc == ROVE_OK)
-			rc = sweep_unsend(r, txn, &x);
-		rc = rpl_commit_or_abort(txn, rc);
-		txn = NULL;
-	}
 	/* A repair's: the local copies of records made anew here may not
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray))
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar > 0))
 		rc = rove_replica_repairing(r, &repairing);
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray)) {
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar > 0)) {
 		x.n = 0;
 		x.odd_keys = false;
 		r->damage_as_absent = repairing;
