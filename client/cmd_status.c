@@ -1,6 +1,7 @@
 /* cmd_status.c - `rove status`: the replica's user, server, pending and refused work, last sync. */
 #include "cli.h"
 #include "err.h"
+#include "log.h"
 #include "out.h"
 
 #include <inttypes.h>
@@ -92,6 +93,17 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
 			print_ahead(s.clock_ahead_ms);
 	}
+	/* (before a sync, which drops them and says so: attack eighty-four
+	 * found changes lost with no word of it until then) */
+	if (s.damaged > 0)
+		rove_warn("%" PRIu64 " pending change%s of this replica do%s not read whole (damaged on the disk): the "
+			  "next sync drops %s, never sent; make %s again after it",
+			  s.damaged, s.damaged == 1 ? "" : "s", s.damaged == 1 ? "es" : "", s.damaged == 1 ? "it" : "them",
+			  s.damaged == 1 ? "it" : "them");
+	if (s.gone > 0)
+		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
+			  "never to be sent; the next sync says so",
+			  s.gone, s.gone == 1 ? "" : "s", s.gone == 1 ? "is" : "are");
 	if (!json) {
 		bool repairing = false;
 		/* (a repair cut short: attack sixty-four found no sign of it) */

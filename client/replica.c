@@ -32,9 +32,13 @@
  * 4: records written in record format 2 (proto.h); a replica of format 3
  * is brought to 4 by its first write (only the number changes: its
  * records are read as they are until written again), so that an older
- * rove, which reads format 1 only, refuses it then and not before. */
-#define REPLICA_FORMAT 4
-#define REPLICA_FORMAT_RECORDS_1 3
+ * rove, which reads format 1 only, refuses it then and not before.
+ * 5: each outbox entry with its sum (replica.h); a replica of format 3 or
+ * 4 is brought to 5 by its first write, which gives its outbox's entries
+ * their sums in the same transaction (until then, read without). */
+#define REPLICA_FORMAT 5
+#define REPLICA_FORMAT_OLDEST 3 /* the oldest this rove opens */
+#define REPLICA_FORMAT_SUMS 5
 #define REPLICA_FORMAT_DAMAGED 255 /* a number past it is damage */
 #define REPLICA_MAXDBS 16
 /* The time of the last sync: a file beside the database (see synced). */
@@ -199,7 +203,7 @@ int rpl_meta_damaged(const char *key)
 /* The newest stamp of the ops in table t (outbox: after their 8-byte
  * acknowledgement; journal: as they are), into *max. One that does not
  * decode is passed over. */
-static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_t *max)
+static int ops_newest(const rove_replica *r, MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_t *max)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -209,7 +213,7 @@ static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_
 		return rc;
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		uint64_t acked;
-		int drc = outbox ? rpl_outbox_decode(&v, &acked, &w->op) : rove_dec_op(v.mv_data, v.mv_size, &w->op);
+		int drc = outbox ? rpl_outbox_decode(r, &k, &v, &acked, &w->op) : rove_dec_op(v.mv_data, v.mv_size, &w->op);
 		for (uint32_t i = 0; drc == ROVE_OK && i < w->op.fs.n; i++)
 			if (w->op.fs.f[i].st.hlc.v > *max)
 				*max = w->op.fs.f[i].st.hlc.v;
@@ -224,9 +228,9 @@ static int ops_newest(MDB_txn *txn, MDB_dbi t, bool outbox, rpl_work *w, uint64_
  * ops and its journal), into *max where it is larger. */
 static int stamps_newest(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *max)
 {
-	int rc = ops_newest(txn, r->outbox, true, w, max);
+	int rc = ops_newest(r, txn, r->outbox, true, w, max);
 
-	return rc == ROVE_OK ? ops_newest(txn, r->journal, false, w, max) : rc;
+	return rc == ROVE_OK ? ops_newest(r, txn, r->journal, false, w, max) : rc;
 }
 
 int rpl_clock_past_all(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *v)
@@ -724,6 +728,26 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	return ROVE_OK;
 }
 
+/* Whether the outbox's entries carry sums, as meta's format in txn
+ * says (r->outbox_sums; sticky once seen: a format is only raised). A
+ * format that does not read is the newest's (the open refuses it: the
+ * repair's tools read it so). */
+static int sums_learn(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t format = REPLICA_FORMAT;
+	int rc;
+
+	if (r->sums_known) {
+		r->outbox_sums = true;
+		return ROVE_OK;
+	}
+	rc = rove_db_get_u64(txn, r->meta, "format", &format);
+	if (rc == ROVE_EPROTO || rc == ROVE_ENOTFOUND)
+		rc = ROVE_OK;
+	r->outbox_sums = r->sums_known = format >= REPLICA_FORMAT_SUMS;
+	return rc;
+}
+
 int rove_replica_meta_fix(const char *dir)
 {
 	char path[REPLICA_PATH_MAX];
@@ -746,6 +770,8 @@ int rove_replica_meta_fix(const char *dir)
 		mdb_txn_abort(txn); /* not a whole replica: the open says so */
 		txn = NULL;
 	}
+	if (rc == ROVE_OK && txn != NULL)
+		rc = sums_learn(&r, txn);
 	for (size_t i = 0; rc == ROVE_OK && txn != NULL && i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {
 		const struct meta_key *m = &meta_keys[i];
 		MDB_val k = {strlen(m->key), (void *)m->key}, v;
@@ -829,18 +855,22 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
-/* A write to a replica of format 3 (records in format 1): its number
- * becomes 4 in the same transaction, so that it changes with the first
- * record written in format 2 and not before (a new rove that only read
- * it leaves it to an older one). Read in the transaction: another
- * process may have raised it meanwhile. */
-static int format_records_2(rove_replica *r, MDB_txn *txn)
+/* A write to a replica of format 3 or 4: its outbox's entries get their
+ * sums, and its number becomes 5, in the same transaction, so that it
+ * changes with the first write and not before (a new rove that only read
+ * it leaves it to an older one; format 3's records are read as they are
+ * until written again). r->outbox_sums holds for this transaction; the
+ * next one reads the format again (this one may be aborted). */
+static int format_raise(rove_replica *r, MDB_txn *txn)
 {
-	uint64_t format = 0;
-	int rc = rove_db_get_u64(txn, r->meta, "format", &format);
+	rpl_work *w = rpl_work_new();
+	int rc = w != NULL ? rpl_outbox_add_sums(r, txn, &w->buf) : ROVE_ENOMEM;
 
-	if (rc == ROVE_OK && format == REPLICA_FORMAT_RECORDS_1)
+	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
+	if (rc == ROVE_OK)
+		r->outbox_sums = true;
+	rpl_work_free(w);
 	return rc;
 }
 
@@ -872,8 +902,10 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 	r->txn_gen++; /* (what a transaction before read is not this one's) */
 	if (rc == ROVE_OK) {
 		rc = bases_get(r, *txn);
-		if (rc == ROVE_OK && (flags & MDB_RDONLY) == 0 && r->records_1)
-			rc = format_records_2(r, *txn);
+		if (rc == ROVE_OK && !r->sums_known)
+			rc = sums_learn(r, *txn);
+		if (rc == ROVE_OK && (flags & MDB_RDONLY) == 0 && !r->outbox_sums)
+			rc = format_raise(r, *txn);
 		if (rc != ROVE_OK) {
 			mdb_txn_abort(*txn);
 			*txn = NULL;
@@ -991,7 +1023,7 @@ static int pending_anew_one(const MDB_val *k, const MDB_val *v, void *arg)
 	uint64_t acked;
 	int rc;
 
-	if (k->mv_size != 8 || rpl_outbox_decode(v, &acked, &x->w->op) != ROVE_OK)
+	if (rpl_outbox_decode(x->r, k, v, &acked, &x->w->op) != ROVE_OK)
 		return ROVE_OK; /* (the next sync drops it, saying so) */
 	rpl_pending_key(pkey, x->w->op.coll, &x->w->op.rid, rove_be64_get(k->mv_data));
 	rc = rove_db_err(mdb_put(x->txn, x->r->pending, &pk, &pv, 0), "pending");
@@ -1062,6 +1094,8 @@ static int tables_anew(rove_replica *r)
 		rc = rove_db_err(mdb_dbi_open(txn, made_tables[i], MDB_CREATE, dbis[i]), made_tables[i]);
 	if (rc == ROVE_OK)
 		rc = bases_get(r, txn);
+	if (rc == ROVE_OK)
+		rc = sums_learn(r, txn);
 	/* (the report sums' hooks find r there; not open yet, they are
 	 * marked not kept, and made anew) */
 	mdb_env_set_userctx(r->env, r);
@@ -1181,8 +1215,10 @@ int rove_replica_open(const char *dir, rove_replica *r)
 		if (rc == ROVE_EPROTO || rc == ROVE_EDB || (rc == ROVE_OK && format > REPLICA_FORMAT_DAMAGED))
 			rc = rpl_meta_damaged("format");
 	}
-	if (rc == ROVE_OK && format != REPLICA_FORMAT && format != REPLICA_FORMAT_RECORDS_1)
+	if (rc == ROVE_OK && (format < REPLICA_FORMAT_OLDEST || format > REPLICA_FORMAT))
 		rc = ROVE_EVERSION;
+	if (rc == ROVE_OK)
+		rc = sums_learn(r, txn);
 	if (rc == ROVE_OK)
 		rc = bases_get(r, txn);
 	if (rc == ROVE_OK)
@@ -1248,7 +1284,6 @@ int rove_replica_open(const char *dir, rove_replica *r)
 			   missing != NULL ? missing : "", missing != NULL ? "' (every replica has one)" : "");
 		rc = ROVE_EPROTO;
 	}
-	r->records_1 = format == REPLICA_FORMAT_RECORDS_1;
 	/* The indexes: opened, or built once for an older replica. */
 	if (rc == ROVE_OK)
 		rc = rpl_index_open(r);
@@ -1966,6 +2001,8 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && s->pending > 0)
 		rc = rpl_outbox_sent(txn, r, s->pending, &s->sent);
+	if (rc == ROVE_OK)
+		rc = rpl_outbox_damage(txn, r, &s->damaged, &s->gone);
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	if (rc == ROVE_OK) {

@@ -16,8 +16,11 @@
  *             its last chunk (a reset applies atomically)
  *   view      coll(1) id(16) -> record as the user sees it: base with the
  *             pending ops merged on top (kept materialised for fast reads)
- *   outbox    lseq(8) -> acked seq(8) op: local ops in the order made; an
- *             op acked by the server stays until the cursor passes its seq
+ *   outbox    lseq(8) -> acked seq(8) sum(8) op: local ops in the order
+ *             made; an op acked by the server stays until the cursor
+ *             passes its seq; sum: FNV-1a of the lseq, acked seq and op
+ *             (replica_outbox.c), so that a pending change damaged on the
+ *             disk is found, not sent altered nor settled unsent
  *   pending   coll(1) id(16) lseq(8) -> (empty): outbox ops by record
  *   rejected  n(8) -> rejection (proto.h: time, reason, detail, op);
  *             meta "dismissed/" n(8) -> time(8): the user dealt with it
@@ -89,8 +92,10 @@ typedef struct rove_replica {
 	 * dir); read without LMDB's lock file, read_txnid is the id of the
 	 * first transaction, checked at close (rove_db_changed_since). */
 	enum rove_db_access access;
-	bool records_1;      /* made before record format 2: its number is
-			      * raised with its first write (replica.c) */
+	/* Whether the outbox's entries carry their sum (format 5 on), as of
+	 * the transaction begun last; sums_known: seen so in one (a format is
+	 * only ever raised), after which it is not read again (replica.c). */
+	bool outbox_sums, sums_known;
 	uint64_t read_txnid;
 	/* While a recovery from a server's lost history runs: a record of a
 	 * base or of the view that does not decode reads as absent (the
@@ -124,6 +129,11 @@ typedef struct rove_replica_status {
 				  * the last sync found it (rove_replica_clock_learned) */
 	uint64_t orphans; /* others' records a restored server lacks, waiting
 			   * (rove_replica_orphans_settle) */
+	/* Damage the next sync says and drops (rove_replica_outbox_sweep):
+	 * pending changes that do not read whole (their sum not their
+	 * bytes'), and those gone from the file (named by the pending index,
+	 * not in the outbox: at least this many). */
+	uint64_t damaged, gone;
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be

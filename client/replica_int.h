@@ -174,11 +174,35 @@ int rpl_meta_uuid(MDB_txn *txn, MDB_dbi meta, const char *key, rove_uuid *id);
  * row, counted until the first that does not). */
 int rpl_meta_prefix_count(MDB_txn *txn, MDB_dbi meta, const char *prefix, size_t keylen, uint64_t *n);
 
-/* The outbox: lseq(8) -> acked seq(8) op. */
-int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op);
-/* An outbox entry's acknowledgement alone (its first 8 bytes, not the op):
- * ROVE_EPROTO if it has none. */
-int rpl_outbox_acked(const MDB_val *v, uint64_t *acked);
+/* The outbox: lseq(8) -> acked seq(8) sum(8) op (replica.h; a replica
+ * of format 4 or older: no sum, until its first write adds them). An
+ * entry's parts, read by rpl_outbox_entry: ROVE_EPROTO for a key or value
+ * of the wrong size, or one whose sum is not its bytes' (damaged: the
+ * sweep of the next sync drops it, saying so). */
+typedef struct rpl_entry {
+	uint64_t acked;    /* the server's number for the op; 0: not sent */
+	const uint8_t *op; /* the op's bytes, in the value read */
+	size_t len;
+} rpl_entry;
+int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e);
+/* The entry decoded (rpl_outbox_entry, then the op). */
+int rpl_outbox_decode(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked, rove_op *op);
+/* An outbox entry's acknowledgement alone (checked as rpl_outbox_entry). */
+int rpl_outbox_acked(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked);
+/* The entry (lseq key, op bytes op/len, as rpl_outbox_entry gave them)
+ * laid out in out with acknowledgement acked, its sum made anew. */
+int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len,
+		   rove_buf *out);
+/* An entry's value (len bytes at val, as rpl_outbox_entry took it, key
+ * lseq's) marked with acknowledgement acked in place, its sum made anew. */
+void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked);
+/* The outbox of a replica of format 4 or older given sums: every entry
+ * laid out anew (one whose value is too short to hold an op is left as it
+ * is, for the sweep to drop), in txn. */
+int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rove_buf *scratch);
+/* The outbox's damage in txn: *damaged entries that do not read whole,
+ * *gone changes the pending index names past the outbox's count. */
+int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t *gone);
 /* How many of the outbox's pending entries the server acknowledged.
  * They come first: a push sends the unacknowledged ops in outbox order,
  * its answers acknowledge (or remove) them from the first one sent on,
@@ -206,11 +230,11 @@ int rpl_last_lseq(rove_replica *r, MDB_txn *txn, uint64_t *lseq);
 int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op *op, unsigned flags,
 		     rpl_work *w);
 
-/* Calls fn(lseq, stored outbox value, arg) for each outbox op pending on
+/* Calls fn(outbox key, stored outbox value, arg) for each outbox op pending on
  * coll/id, in outbox order (through the pending index). fn returns
  * ROVE_OK to go on; any other code ends the walk and is returned. An index
  * entry without its outbox op is a corrupt replica: ROVE_EPROTO. */
-typedef int (*rpl_pending_fn)(uint64_t lseq, const MDB_val *ov, void *arg);
+typedef int (*rpl_pending_fn)(const MDB_val *ok, const MDB_val *ov, void *arg);
 int rpl_pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_pending_fn fn,
 		     void *arg);
 

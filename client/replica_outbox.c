@@ -9,6 +9,7 @@
 #include "array.h"
 #include "db.h"
 #include "err.h"
+#include "hash.h"
 #include "log.h"
 #include "rove_assert.h"
 
@@ -19,20 +20,78 @@
 
 /* ---- outbox ---- */
 
-int rpl_outbox_acked(const MDB_val *v, uint64_t *acked)
+#define OUTBOX_HEAD 8 /* acked seq */
+#define OUTBOX_SUM 8
+
+/* An entry's sum: FNV-1a of its key, acknowledgement and op, from a basis
+ * of the outbox's own (a sum of zeroes is not zero). FNV-1a tells any one
+ * byte changed, a bit flipped among them, for certain (each step is
+ * one-to-one); more bytes changed, all but one time in 2^64. It is no
+ * defence against someone who writes the file: they can write the sum. */
+static uint64_t outbox_sum(const uint8_t key[8], const uint8_t head[OUTBOX_HEAD], const uint8_t *op, size_t len)
 {
-	if (v->mv_size < 8)
+	uint64_t h = rove_fnv1a(ROVE_FNV_BASIS ^ 0x6f7574626f78ull /* "outbox" */, key, 8);
+
+	h = rove_fnv1a(h, head, OUTBOX_HEAD);
+	return rove_fnv1a(h, op, len);
+}
+
+int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+	size_t head = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
+
+	if (k->mv_size != 8 || v->mv_size <= head)
 		return ROVE_EPROTO;
-	*acked = rove_be64_get(v->mv_data);
+	e->acked = rove_be64_get(p);
+	e->op = p + head;
+	e->len = v->mv_size - head;
+	if (r->outbox_sums && rove_be64_get(p + OUTBOX_HEAD) != outbox_sum(k->mv_data, p, e->op, e->len))
+		return ROVE_EPROTO;
 	return ROVE_OK;
 }
 
+int rpl_outbox_acked(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked)
+{
+	rpl_entry e;
+	int rc = rpl_outbox_entry(r, k, v, &e);
+
+	if (rc == ROVE_OK)
+		*acked = e.acked;
+	return rc;
+}
+
+int rpl_outbox_decode(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked, rove_op *op)
+{
+	rpl_entry e;
+	int rc = rpl_outbox_entry(r, k, v, &e);
+
+	if (rc == ROVE_OK)
+		*acked = e.acked;
+	return rc == ROVE_OK ? rove_dec_op(e.op, e.len, op) : rc;
+}
+
+int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len,
+		   rove_buf *out)
+{
+	uint8_t head[OUTBOX_HEAD + OUTBOX_SUM];
+	int rc;
+
+	rove_be64_put(head, acked);
+	rove_be64_put(head + OUTBOX_HEAD, outbox_sum(key, head, op, len));
+	rove_buf_reset(out);
+	rc = rove_buf_append(out, head, OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0));
+	return rc == ROVE_OK ? rove_buf_append(out, op, len) : rc;
+}
+
 /* One step of a cursor on the outbox: *acked whether the entry it comes
- * to is acknowledged; *end at the table's end. */
-static int outbox_step(MDB_cursor *c, MDB_cursor_op how, bool *acked, bool *end)
+ * to is acknowledged (one damaged is not: the sweep of the next sync
+ * drops it, saying so, and until then it counts as pending, not sent);
+ * *end at the table's end. */
+static int outbox_step(const rove_replica *r, MDB_cursor *c, MDB_cursor_op how, bool *acked, bool *end)
 {
 	MDB_val k, v;
-	uint64_t seq;
+	uint64_t seq = 0;
 	int mrc = mdb_cursor_get(c, &k, &v, how);
 
 	*end = mrc == MDB_NOTFOUND;
@@ -40,12 +99,35 @@ static int outbox_step(MDB_cursor *c, MDB_cursor_op how, bool *acked, bool *end)
 		return ROVE_OK;
 	if (mrc != 0)
 		return rove_db_err(mrc, "outbox");
-	if (k.mv_size != 8 || rpl_outbox_acked(&v, &seq) != ROVE_OK) {
-		rove_error("corrupt entry in the replica's outbox");
-		return ROVE_EPROTO;
-	}
-	*acked = seq != 0;
+	*acked = rpl_outbox_acked(r, &k, &v, &seq) == ROVE_OK && seq != 0;
 	return ROVE_OK;
+}
+
+int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t *gone)
+{
+	MDB_cursor *c;
+	MDB_stat so, sp;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
+
+	*damaged = *gone = 0;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_stat(txn, r->pending, &sp), "pending");
+	if (rc == ROVE_OK && sp.ms_entries > so.ms_entries)
+		*gone = sp.ms_entries - so.ms_entries;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		rpl_entry e;
+		if (rpl_outbox_entry(r, &k, &v, &e) != ROVE_OK)
+			(*damaged)++;
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	mdb_cursor_close(c);
+	return rc;
 }
 
 int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *sent)
@@ -60,13 +142,13 @@ int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *s
 	/* A step from each end in turn, until one of them meets the other
 	 * kind of entry or the table's end. */
 	for (bool first = true; rc == ROVE_OK; first = false) {
-		rc = outbox_step(front, first ? MDB_FIRST : MDB_NEXT, &acked, &end);
+		rc = outbox_step(r, front, first ? MDB_FIRST : MDB_NEXT, &acked, &end);
 		if (rc != ROVE_OK || end || !acked) {
 			*sent = nf;
 			break;
 		}
 		nf++;
-		rc = outbox_step(back, first ? MDB_LAST : MDB_PREV, &acked, &end);
+		rc = outbox_step(r, back, first ? MDB_LAST : MDB_PREV, &acked, &end);
 		if (rc != ROVE_OK || end || acked) {
 			*sent = pending > nb ? pending - nb : 0;
 			break;
@@ -83,52 +165,102 @@ int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *s
 int rpl_outbox_check(MDB_txn *txn, rove_replica *r, uint64_t *problems)
 {
 	MDB_cursor *c;
-	MDB_val k;
-	bool acked = false, end = false, unacked_seen = false;
-	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	MDB_val k, v;
+	bool unacked_seen = false;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 
-	for (bool first = true; rc == ROVE_OK; first = false) {
-		rc = outbox_step(c, first ? MDB_FIRST : MDB_NEXT, &acked, &end);
-		if (rc != ROVE_OK || end)
-			break;
-		if (acked && unacked_seen) {
-			rc = rove_db_err(mdb_cursor_get(c, &k, NULL, MDB_GET_CURRENT), "outbox");
-			if (rc == ROVE_OK)
-				fprintf(stderr, "outbox problem: op %" PRIu64 " acknowledged after one that is not\n",
-					rove_be64_get(k.mv_data));
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t acked = 0;
+		if (rpl_outbox_acked(r, &k, &v, &acked) != ROVE_OK) {
+			fprintf(stderr, "outbox problem: an entry (key of %zu bytes%s) does not read whole (damaged)\n",
+				k.mv_size, k.mv_size == 8 ? ", its sum not its bytes'" : "");
+			(*problems)++;
+			continue;
+		}
+		if (acked != 0 && unacked_seen) {
+			fprintf(stderr, "outbox problem: op %" PRIu64 " acknowledged after one that is not\n",
+				rove_be64_get(k.mv_data));
 			(*problems)++;
 		}
-		unacked_seen |= !acked;
+		unacked_seen |= acked == 0;
 	}
+	if (mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
 	mdb_cursor_close(c);
 	return rc;
 }
 
-int rpl_outbox_decode(const MDB_val *v, uint64_t *acked, rove_op *op)
-{
-	int rc = rpl_outbox_acked(v, acked);
-
-	return rc == ROVE_OK ? rove_dec_op((const uint8_t *)v->mv_data + 8, v->mv_size - 8, op) : rc;
-}
-
 int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked, const rove_op *op,
-		      rove_buf *scratch, unsigned flags)
+		   rove_buf *scratch, unsigned flags)
 {
-	uint8_t key[8], head[8];
+	uint8_t key[8], head[OUTBOX_HEAD + OUTBOX_SUM], *p;
+	size_t at = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
 	MDB_val k = {8, key}, v;
 	int rc;
 
+	/* (the op encoded after room for the head, whose sum is then made
+	 * from the bytes in place: no second copy) */
+	memset(head, 0, sizeof(head));
 	rove_be64_put(key, lseq);
-	rove_be64_put(head, acked);
 	rove_buf_reset(scratch);
-	rc = rove_buf_append(scratch, head, 8);
+	rc = rove_buf_append(scratch, head, at);
 	if (rc == ROVE_OK)
 		rc = rove_enc_op(scratch, op);
 	if (rc != ROVE_OK)
 		return rc;
+	p = (uint8_t *)scratch->data;
+	rove_be64_put(p, acked);
+	if (r->outbox_sums)
+		rove_be64_put(p + OUTBOX_HEAD, outbox_sum(key, p, p + at, scratch->len - at));
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	return rove_db_err(mdb_put(txn, r->outbox, &k, &v, flags), "outbox");
+}
+
+void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked)
+{
+	size_t at = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
+
+	ROVE_ASSERT(len > at);
+	rove_be64_put(val, acked);
+	if (r->outbox_sums)
+		rove_be64_put(val + OUTBOX_HEAD, outbox_sum(key, val, val + at, len - at));
+}
+
+int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rove_buf *scratch)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+
+	ROVE_ASSERT(!r->outbox_sums);
+	for (mrc = rc == ROVE_OK ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t key[8];
+		rpl_entry e;
+		MDB_val nv;
+		if (rpl_outbox_entry(r, &k, &v, &e) != ROVE_OK)
+			continue; /* (the sweep's to drop, as it would have) */
+		memcpy(key, k.mv_data, 8);
+		r->outbox_sums = true;
+		rc = rpl_outbox_lay(r, key, e.acked, e.op, e.len, scratch);
+		r->outbox_sums = false;
+		nv.mv_size = scratch->len;
+		nv.mv_data = scratch->data;
+		/* (the key copied out of the page: a value of another size
+		 * moves what the page holds; attack seventy) */
+		k.mv_size = 8;
+		k.mv_data = key;
+		if (rc == ROVE_OK)
+			rc = rove_db_err(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), "outbox");
+	}
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return rc;
 }
 
 void rpl_pending_key(uint8_t key[RPL_PENDING_KEY], uint8_t coll, const rove_uuid *id, uint64_t lseq)
@@ -179,7 +311,7 @@ int rpl_pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uui
 		else if (mrc != 0)
 			rc = rove_db_err(mrc, "outbox");
 		else
-			rc = fn(rove_be64_get(okey), &ov, arg);
+			rc = fn(&ok, &ov, arg);
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
@@ -190,17 +322,17 @@ int rpl_pending_each(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uui
 }
 
 typedef struct rebuild_ctx {
+	const rove_replica *r;
 	rpl_work *w;
 	bool any;
 } rebuild_ctx;
 
-static int rebuild_one(uint64_t lseq, const MDB_val *ov, void *arg)
+static int rebuild_one(const MDB_val *ok, const MDB_val *ov, void *arg)
 {
 	rebuild_ctx *b = arg;
 	uint64_t acked;
-	int rc = rpl_outbox_decode(ov, &acked, &b->w->op);
+	int rc = rpl_outbox_decode(b->r, ok, ov, &acked, &b->w->op);
 
-	(void)lseq;
 	if (rc == ROVE_OK)
 		rc = rove_merge(&b->w->a.fs, &b->w->op.fs, NULL);
 	b->any = true;
@@ -211,7 +343,7 @@ static int rebuild_one(uint64_t lseq, const MDB_val *ov, void *arg)
  * no view entry at all when no op is pending on the record. */
 int rpl_view_rebuild(rove_replica *r, MDB_txn *txn, uint8_t coll, const rove_uuid *id, rpl_work *w)
 {
-	rebuild_ctx b = {w, false};
+	rebuild_ctx b = {r, w, false};
 	const rove_uuid rid = *id; /* id may point into w, which the walk reuses */
 	rpl_ikeys was = {0};
 	/* The view's entry as it was, for its index entries; then the base's.
@@ -462,6 +594,7 @@ int rove_replica_write_at(rove_replica *r, uint64_t version, rove_op *op)
 }
 
 typedef struct pending_walk {
+	const rove_replica *r;
 	rove_pending_fn fn;
 	void *arg;
 	rove_op *op;
@@ -472,7 +605,7 @@ static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	pending_walk *pw = arg;
 	uint64_t acked;
-	int rc = k->mv_size == 8 ? rpl_outbox_decode(v, &acked, pw->op) : ROVE_EPROTO;
+	int rc = rpl_outbox_decode(pw->r, k, v, &acked, pw->op);
 
 	/* one that does not decode: counted, the rest shown (the next sync
 	 * drops it, saying so: rove_replica_outbox_sweep) */
@@ -492,10 +625,44 @@ typedef struct sweep_sound {
 	uint8_t rec[ROVE_RECORD_KEY];
 } sweep_sound;
 
+/* An entry whose sum is not its bytes' (rpl_outbox_entry refused it):
+ * whether one bit flipped in its answer's number or in its sum explains
+ * it, the op then read whole; *e: the entry as it was written. A number
+ * of the server's damaged settled a pending change unsent, or kept one
+ * from ever going (attack eighty-three, flip 8), and that damage alone
+ * need not cost the change. */
+static bool outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+	uint8_t head[OUTBOX_HEAD];
+	uint64_t got, diff;
+
+	if (!r->outbox_sums || k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
+		return false;
+	e->op = p + OUTBOX_HEAD + OUTBOX_SUM;
+	e->len = v->mv_size - OUTBOX_HEAD - OUTBOX_SUM;
+	e->acked = rove_be64_get(p);
+	got = rove_be64_get(p + OUTBOX_HEAD);
+	memcpy(head, p, OUTBOX_HEAD);
+	diff = got ^ outbox_sum(k->mv_data, head, e->op, e->len);
+	if (diff != 0 && (diff & (diff - 1)) == 0)
+		return true; /* the sum's own bit */
+	for (unsigned bit = 0; bit < 8 * OUTBOX_HEAD; bit++) {
+		head[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		if (outbox_sum(k->mv_data, head, e->op, e->len) == got) {
+			e->acked = rove_be64_get(head);
+			return true;
+		}
+		head[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	return false;
+}
+
 /* The outbox entries that do not decode, by key (8 bytes each, or none
  * for a key of another size: all of those are dropped); while sound is
  * not NULL, those that do, in the outbox's order (by lseq). */
 typedef struct sweep_ctx {
+	const rove_replica *r;
 	rpl_work *w;
 	uint64_t *bad;
 	size_t n, cap;
@@ -504,11 +671,14 @@ typedef struct sweep_ctx {
 	size_t nsound, capsound;
 	/* The highest number the server can have given an op of this
 	 * replica (its pull position, or the highest it acknowledged past
-	 * it), and the entries (by lseq) that say the server gave them a
-	 * higher one: their record of its answer is damaged. */
+	 * it), and the entries to write anew: those that say the server
+	 * gave them a higher one (their record of its answer is damaged:
+	 * sent again; nfar of them), and those outbox_mend mended (nmended). */
 	uint64_t bound;
-	uint64_t *far;
-	size_t nfar, capfar;
+	struct sweep_fix {
+		uint64_t lseq, acked;
+	} *fix;
+	size_t nfar, nmended, capfix;
 	size_t gone; /* index entries whose change the outbox lacks: changes lost */
 } sweep_ctx;
 
@@ -516,21 +686,33 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	sweep_ctx *x = arg;
 	uint64_t acked, *more;
+	rpl_entry e;
+	bool whole, mended = false;
 
 	if (k->mv_size != 8) {
 		x->odd_keys = true;
 		return ROVE_OK;
 	}
-	if (rpl_outbox_decode(v, &acked, &x->w->op) == ROVE_OK) {
+	whole = rpl_outbox_entry(x->r, k, v, &e) == ROVE_OK;
+	if (!whole)
+		mended = outbox_mend(x->r, k, v, &e);
+	if ((whole || mended) && rove_dec_op(e.op, e.len, &x->w->op) == ROVE_OK) {
 		sweep_sound *s;
+		acked = e.acked;
 		if (x->sound == NULL)
 			return ROVE_OK;
-		if (acked > x->bound) {
-			uint64_t *f = rove_array_room(x->far, x->nfar, &x->capfar, sizeof(*x->far));
+		if (acked > x->bound || mended) {
+			struct sweep_fix *f = rove_array_room(x->fix, x->nfar + x->nmended, &x->capfix, sizeof(*x->fix));
 			if (f == NULL)
 				return ROVE_ENOMEM;
-			x->far = f;
-			x->far[x->nfar++] = rove_be64_get(k->mv_data);
+			x->fix = f;
+			f = &x->fix[x->nfar + x->nmended];
+			f->lseq = rove_be64_get(k->mv_data);
+			f->acked = acked > x->bound ? 0 : acked;
+			if (acked > x->bound)
+				x->nfar++;
+			else
+				x->nmended++;
 		}
 		s = rove_array_room(x->sound, x->nsound, &x->capsound, sizeof(*x->sound));
 		if (s == NULL)
@@ -554,9 +736,10 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 static bool pending_sound(MDB_txn *txn, rove_replica *r, const uint8_t *at, MDB_val *lk, MDB_val *ov)
 {
 	rove_op_head h;
+	rpl_entry e;
 
-	return mdb_get(txn, r->outbox, lk, ov) == 0 && ov->mv_size > 8 &&
-	       rove_dec_op_head((const uint8_t *)ov->mv_data + 8, ov->mv_size - 8, &h) == ROVE_OK && h.coll == at[0] &&
+	return mdb_get(txn, r->outbox, lk, ov) == 0 && rpl_outbox_entry(r, lk, ov, &e) == ROVE_OK &&
+	       rove_dec_op_head(e.op, e.len, &h) == ROVE_OK && h.coll == at[0] &&
 	       memcmp(h.rid.b, at + 1, 16) == 0;
 }
 
@@ -680,28 +863,28 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 	return rc;
 }
 
-/* The entries of x.far marked not sent (their answer's number zeroed),
- * in txn: sent again, the server answers them as it did, or takes them
- * (attack eighty-three, flip 8: one stayed "sent" for good, never sent
- * nor settled; a bit flipped in an unsent one's would have kept it from
- * the server for good). */
-static int sweep_unsend(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
+/* The entries of x.fix written anew, in txn: those of x.far marked not
+ * sent (their answer's number zeroed: sent again, the server answers them
+ * as it did, or takes them; attack eighty-three, flip 8: one stayed
+ * "sent" for good, never sent nor settled; a bit flipped in an unsent
+ * one's would have kept it from the server for good), those mended with
+ * the number they had, and a sum that is theirs. */
+static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 {
 	int rc = ROVE_OK;
 
-	for (size_t i = 0; rc == ROVE_OK && i < x->nfar; i++) {
+	for (size_t i = 0; rc == ROVE_OK && i < x->nfar + x->nmended; i++) {
 		uint8_t key[8];
 		MDB_val lk = {8, key}, ov;
-		rove_be64_put(key, x->far[i]);
+		rpl_entry e;
+		rove_be64_put(key, x->fix[i].lseq);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &ov), "outbox");
-		if (rc == ROVE_OK && ov.mv_size > 8) {
-			rove_buf_reset(&x->w->buf);
-			rc = rove_buf_append(&x->w->buf, ov.mv_data, ov.mv_size);
-			if (rc == ROVE_OK) {
-				memset(x->w->buf.data, 0, 8);
-				ov.mv_data = x->w->buf.data;
+		if (rc == ROVE_OK && (rpl_outbox_entry(r, &lk, &ov, &e) == ROVE_OK || outbox_mend(r, &lk, &ov, &e))) {
+			rc = rpl_outbox_lay(r, key, x->fix[i].acked, e.op, e.len, &x->w->buf);
+			ov.mv_size = x->w->buf.len;
+			ov.mv_data = x->w->buf.data;
+			if (rc == ROVE_OK)
 				rc = rove_db_err(mdb_put(txn, r->outbox, &lk, &ov, 0), "outbox");
-			}
 		}
 	}
 	return rc;
@@ -709,7 +892,7 @@ static int sweep_unsend(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0};
+	sweep_ctx x = {r, rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0, 0};
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
 	bool stray = false, repairing = false;
@@ -742,24 +925,30 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
 			  "(damaged): sent again",
 			  x.nfar, x.nfar == 1 ? "" : "s", x.nfar == 1 ? "s" : "");
+	if (rc == ROVE_OK && x.nmended > 0)
+		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk in %s record of the "
+			  "server's answer: mended, the change itself read whole",
+			  x.nmended, x.nmended == 1 ? "" : "s", x.nmended == 1 ? "its" : "their");
 	/* A repair's: the local copies of records made anew here may not
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar > 0))
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended > 0))
 		rc = rove_replica_repairing(r, &repairing);
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar > 0)) {
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended > 0)) {
 		x.n = 0;
 		x.odd_keys = false;
 		r->damage_as_absent = repairing;
 		r->damage_skipped = 0;
 		rc = rpl_txn_begin(r, 0, &txn);
+		/* (the mended first: the drop keeps the index entries of
+		 * changes that read whole) */
+		if (rc == ROVE_OK)
+			rc = sweep_rewrite(r, txn, &x);
 		if (rc == ROVE_OK)
 			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
 			rc = sweep_drop(r, txn, &x);
-		if (rc == ROVE_OK)
-			rc = sweep_unsend(r, txn, &x);
 		if (rc == ROVE_OK)
 			*dropped = x.n + (x.odd_keys ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
@@ -772,7 +961,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			rpl_say_passed_over(r);
 		r->damage_skipped = 0;
 	}
-	free(x.far);
+	free(x.fix);
 	free(x.bad);
 	rpl_work_free(x.w);
 	return rc;
@@ -788,14 +977,21 @@ int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped)
 
 int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, uint64_t *damaged)
 {
-	pending_walk pw = {fn, arg, malloc(sizeof(rove_op)), 0};
+	pending_walk pw = {r, fn, arg, malloc(sizeof(rove_op)), 0};
 	MDB_txn *txn;
+	uint64_t bad = 0, gone = 0;
 	int rc = pw.op != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK) {
 		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
+		if (rc == ROVE_OK && damaged == NULL)
+			rc = rpl_outbox_damage(txn, r, &bad, &gone);
 		mdb_txn_abort(txn);
 	}
+	if (rc == ROVE_OK && gone > 0)
+		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
+			  "never to be sent; the next sync says so",
+			  gone, gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
 	if (damaged != NULL)
 		*damaged = pw.damaged;
 	else if (rc == ROVE_OK && pw.damaged > 0)

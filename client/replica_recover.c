@@ -1168,9 +1168,9 @@ typedef struct journal_back {
 	uint64_t renum; /* ... and the last number given to an old delete */
 } journal_back;
 
-static int any_pending(uint64_t lseq, const MDB_val *ov, void *arg)
+static int any_pending(const MDB_val *ok, const MDB_val *ov, void *arg)
 {
-	(void)lseq;
+	(void)ok;
 	(void)ov;
 	*(bool *)arg = true;
 	return ROVE_EEXIST; /* one is enough */
@@ -1207,12 +1207,12 @@ static int delete_of_gone(journal_back *jb, const rove_op *op, bool *gone)
 	return rc;
 }
 
-static int below(uint64_t lseq, const MDB_val *ov, void *arg)
+static int below(const MDB_val *ok, const MDB_val *ov, void *arg)
 {
 	journal_back *jb = arg;
 
 	(void)ov;
-	return lseq < jb->first ? ROVE_EEXIST : ROVE_OK;
+	return rove_be64_get(ok->mv_data) < jb->first ? ROVE_EEXIST : ROVE_OK;
 }
 
 /* Whether op, a claim or (not a rep's) a release, is of a record the
@@ -1331,7 +1331,7 @@ int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w)
 			rc = ROVE_EPROTO;
 			break;
 		}
-		rc = rpl_outbox_decode(&v, &acked, &w->op);
+		rc = rpl_outbox_decode(r, &k, &v, &acked, &w->op);
 		if (rc == ROVE_OK)
 			rc = op_taken(r, txn, &w->op, &w->a, &taken);
 		if (rc != ROVE_OK || !taken)
@@ -1354,7 +1354,7 @@ int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w)
 		rove_be64_put(key, lseqs[i]);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &v), "outbox");
 		if (rc == ROVE_OK)
-			rc = rpl_outbox_decode(&v, &acked, &w->op);
+			rc = rpl_outbox_decode(r, &lk, &v, &acked, &w->op);
 		if (rc == ROVE_OK)
 			rc = rpl_rejected_add(r, txn, &w->op, ROVE_R_INVALID, ROVE_DETAIL_EXISTS_OTHER, &w->buf, NULL);
 		if (rc == ROVE_OK)
@@ -1373,54 +1373,52 @@ int rpl_taken_held_back(rove_replica *r, MDB_txn *txn, rpl_work *w)
  * stamp the server gave it, which the server then takes as it is. */
 static int outbox_unack(rove_replica *r, MDB_txn *txn, uint64_t *n, rpl_work *w)
 {
-	rove_buf *scratch = &w->buf;
 	MDB_cursor *c;
 	MDB_val k, v;
+	uint64_t *acked_ones = NULL;
+	size_t nacked = 0, cap = 0;
 	int rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	int mrc;
 
 	*n = 0;
 	if (rc != ROVE_OK)
 		return rc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == ROVE_OK && mrc == 0) {
-		if (v.mv_size < 8) {
-			rc = ROVE_EPROTO;
+	/* First collected, then written (by key, not through the cursor: a
+	 * value of another size is a node removed and added again, which
+	 * moves what the page holds; attack seventy: garbage keys, the
+	 * outbox stuck). */
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t acked = 0, *more;
+		(*n)++;
+		/* (one damaged: the sweep drops it, saying so) */
+		if (rpl_outbox_acked(r, &k, &v, &acked) != ROVE_OK || acked == 0)
+			continue;
+		more = rove_array_room(acked_ones, nacked, &cap, sizeof(*acked_ones));
+		if (more == NULL) {
+			rc = ROVE_ENOMEM;
 			break;
 		}
-		if (rove_be64_get(v.mv_data) != 0) {
-			static const uint8_t none[8];
-			uint8_t kb[8];
-			uint64_t acked;
-			MDB_val nv, kk = {sizeof(kb), kb};
-			/* The key copied out of the map: a value of another
-			 * size is written as a node removed and added again,
-			 * which moves what the page holds, the key read from it
-			 * too (attack seventy: garbage keys, the outbox stuck). */
-			if (k.mv_size != sizeof(kb)) {
-				rc = ROVE_EPROTO;
-				break;
-			}
-			memcpy(kb, k.mv_data, sizeof(kb));
-			rc = rpl_outbox_decode(&v, &acked, &w->op);
-			w->op.seq = ROVE_SEQ_GIVEN;
-			rove_buf_reset(scratch);
-			if (rc == ROVE_OK)
-				rc = rove_buf_append(scratch, none, 8);
-			if (rc == ROVE_OK)
-				rc = rove_enc_op(scratch, &w->op);
-			nv.mv_size = scratch->len;
-			nv.mv_data = scratch->data;
-			if (rc == ROVE_OK)
-				rc = rove_db_err(mdb_cursor_put(c, &kk, &nv, MDB_CURRENT), "outbox");
-		}
-		(*n)++;
-		if (rc == ROVE_OK)
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		acked_ones = more;
+		acked_ones[nacked++] = rove_be64_get(k.mv_data);
 	}
 	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "outbox");
 	mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < nacked; i++) {
+		uint8_t kb[8];
+		MDB_val kk = {sizeof(kb), kb};
+		uint64_t acked;
+		rove_be64_put(kb, acked_ones[i]);
+		rc = rove_db_err(mdb_get(txn, r->outbox, &kk, &v), "outbox");
+		if (rc == ROVE_OK)
+			rc = rpl_outbox_decode(r, &kk, &v, &acked, &w->op);
+		if (rc == ROVE_OK) {
+			w->op.seq = ROVE_SEQ_GIVEN;
+			rc = rpl_outbox_put(txn, r, acked_ones[i], 0, &w->op, &w->buf, 0);
+		}
+	}
+	free(acked_ones);
 	return rc;
 }
 

@@ -46,12 +46,13 @@ static int each_unacked(rove_replica *r, uint32_t max, uint32_t *n, unacked_fn f
 	if (rc == ROVE_OK) {
 		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == ROVE_OK && mrc == 0 && *n < max) {
-			if (v.mv_size < 8) {
-				rc = ROVE_EPROTO;
+			rpl_entry e;
+			/* (one damaged: the sweep before each push drops it) */
+			rc = rpl_outbox_entry(r, &k, &v, &e);
+			if (rc != ROVE_OK)
 				break;
-			}
-			if (rove_be64_get(v.mv_data) == 0) {
-				rc = fn((const uint8_t *)v.mv_data + 8, v.mv_size - 8, *n, arg);
+			if (e.acked == 0) {
+				rc = fn(e.op, e.len, *n, arg);
 				if (rc == ROVE_OK)
 					(*n)++;
 			}
@@ -123,26 +124,34 @@ int rove_replica_unacked_raw(rove_replica *r, rove_op_head *ops, rove_buf *raw, 
 	return rc;
 }
 
+/* Whether outbox entry k/v is op id's: its id sits at a fixed place in
+ * the op, after the array tag (1) and the bin header (2). A damaged
+ * entry is none's (the sweep before the push dropped those). */
+static bool entry_is(const rove_replica *r, const MDB_val *k, const MDB_val *v, const rove_uuid *id)
+{
+	rpl_entry e;
+
+	return rpl_outbox_entry(r, k, v, &e) == ROVE_OK && e.len > 3 + 16 && memcmp(e.op + 3, id->b, 16) == 0;
+}
+
 typedef struct find_ctx {
+	const rove_replica *r;
 	const rove_op_head *want;
 	uint64_t *lseq;
 	rove_buf *raw;
 } find_ctx;
 
-static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
+static int find_one(const MDB_val *ok, const MDB_val *ov, void *arg)
 {
 	const find_ctx *f = arg;
-	const uint8_t *p = ov->mv_data;
 	int rc;
 
-	/* The op id sits at a fixed place: after acked(8), the array tag (1)
-	 * and the bin header (2). */
-	if (ov->mv_size <= 27 || memcmp(p + 11, f->want->op_id.b, 16) != 0)
+	if (!entry_is(f->r, ok, ov, &f->want->op_id))
 		return ROVE_OK;
 	rove_buf_reset(f->raw);
 	rc = rove_buf_append(f->raw, ov->mv_data, ov->mv_size);
 	if (rc == ROVE_OK) {
-		*f->lseq = lseq;
+		*f->lseq = rove_be64_get(ok->mv_data);
 		rc = ROVE_EEXIST; /* found: stop */
 	}
 	return rc;
@@ -153,7 +162,7 @@ static int find_one(uint64_t lseq, const MDB_val *ov, void *arg)
  * a copy of its stored value goes to raw (acked(8), then the op). */
 static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op_head *want, uint64_t *lseq, rove_buf *raw)
 {
-	find_ctx f = {want, lseq, raw};
+	find_ctx f = {r, want, lseq, raw};
 	int rc = rpl_pending_each(r, txn, want->coll, &want->rid, find_one, &f);
 
 	if (rc == ROVE_EEXIST)
@@ -168,7 +177,8 @@ static int outbox_find(rove_replica *r, MDB_txn *txn, const rove_op_head *want, 
  * (within the page it is on, no descent from the root nor a walk of the
  * record's pending ops). A copy of its stored value goes to raw.
  * ROVE_ENOTFOUND: that entry is another op (outbox_find looks further). */
-static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op_head *want, uint64_t *lseq, rove_buf *raw)
+static int outbox_next(const rove_replica *r, MDB_cursor *c, uint64_t after, const rove_op_head *want,
+		       uint64_t *lseq, rove_buf *raw)
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
@@ -177,9 +187,10 @@ static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op_head *want, 
 	rove_be64_put(key, after + 1);
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	while (mrc == 0) {
-		if (k.mv_size != 8 || v.mv_size < 8)
+		uint64_t acked;
+		if (k.mv_size != 8)
 			return ROVE_EPROTO;
-		if (rove_be64_get(v.mv_data) == 0)
+		if (rpl_outbox_acked(r, &k, &v, &acked) != ROVE_OK || acked == 0)
 			break;
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
@@ -187,8 +198,7 @@ static int outbox_next(MDB_cursor *c, uint64_t after, const rove_op_head *want, 
 		return ROVE_ENOTFOUND;
 	if (mrc != 0)
 		return rove_db_err(mrc, "outbox");
-	/* The op id at its fixed place (see find_one). */
-	if (v.mv_size <= 27 || memcmp((const uint8_t *)v.mv_data + 11, want->op_id.b, 16) != 0)
+	if (!entry_is(r, &k, &v, &want->op_id))
 		return ROVE_ENOTFOUND;
 	rove_buf_reset(raw);
 	*lseq = rove_be64_get(k.mv_data);
@@ -384,6 +394,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = proof_answered(r, txn, clock);
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		uint64_t lseq = 0, acked = 0;
+		uint8_t okey[8];
+		MDB_val ok = {8, okey};
 		bool along = false; /* c is on the op's entry */
 
 		if (rove_uuid_cmp(&res[i].op_id, &ops[i].op_id) != 0) {
@@ -394,7 +406,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		if (c == NULL)
 			rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 		if (rc == ROVE_OK)
-			rc = outbox_next(c, last, &ops[i], &lseq, &raw);
+			rc = outbox_next(r, c, last, &ops[i], &lseq, &raw);
 		if (rc == ROVE_OK)
 			along = true;
 		else if (rc == ROVE_ENOTFOUND)
@@ -406,6 +418,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		if (rc != ROVE_OK)
 			break;
 		last = lseq;
+		rove_be64_put(okey, lseq);
 		ov.mv_size = raw.len;
 		ov.mv_data = raw.data;
 		if (res[i].status == ROVE_PUSH_ACCEPTED) {
@@ -422,23 +435,20 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 			 * in its stored bytes. */
 			restamped = rove_stamp_cmp(&ops[i].st, &res[i].st) != 0;
 			if (restamped) {
-				rc = rpl_outbox_decode(&ov, &acked, &w->op);
+				rc = rpl_outbox_decode(r, &ok, &ov, &acked, &w->op);
 				if (rc == ROVE_OK) {
 					rove_op_restamp(&w->op, res[i].st);
 					rc = rpl_outbox_put(txn, r, lseq, res[i].seq, &w->op, &w->buf, 0);
 				}
 				along = false;
 			} else {
-				uint8_t key[8];
-				MDB_val k = {8, key};
-				rove_be64_put(key, lseq);
-				rove_be64_put(ov.mv_data, res[i].seq);
+				rpl_outbox_mark(r, okey, (uint8_t *)raw.data, raw.len, res[i].seq);
 				/* The same size: rewritten where it is, through the
 				 * cursor on it when it is. */
 				if (along)
-					rc = rove_db_err(mdb_cursor_put(c, &k, &ov, MDB_CURRENT), "outbox");
+					rc = rove_db_err(mdb_cursor_put(c, &ok, &ov, MDB_CURRENT), "outbox");
 				else
-					rc = rove_db_err(mdb_put(txn, r->outbox, &k, &ov, 0), "outbox");
+					rc = rove_db_err(mdb_put(txn, r->outbox, &ok, &ov, 0), "outbox");
 			}
 			/* The view merged the op with its old stamp. */
 			if (rc == ROVE_OK && restamped)
@@ -462,7 +472,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		} else {
 			bool made = false; /* its end met otherwise: counted as accepted */
 			uint64_t nrej = 0;
-			rc = rpl_outbox_decode(&ov, &acked, &w->op);
+			rc = rpl_outbox_decode(r, &ok, &ov, &acked, &w->op);
 			if (rc == ROVE_OK)
 				made = made_already(&w->op, &res[i]);
 			if (rc == ROVE_OK && !made)
@@ -635,13 +645,13 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work 
 	/* First collect, then delete: no cursor survives our own writes. */
 	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (mrc == 0) {
-		uint64_t acked;
-		if (k.mv_size != 8 || v.mv_size < 8) {
+		uint64_t acked = 0;
+		if (k.mv_size != 8) {
 			rc = ROVE_EPROTO;
 			break;
 		}
-		acked = rove_be64_get(v.mv_data);
-		if (acked != 0 && acked <= cursor) {
+		/* (one damaged is the sweep's, at the next sync: left) */
+		if (rpl_outbox_acked(r, &k, &v, &acked) == ROVE_OK && acked != 0 && acked <= cursor) {
 			uint64_t *p = rove_array_room(done, ndone, &cap, sizeof(*done));
 			if (p == NULL) {
 				rc = ROVE_ENOMEM;
@@ -656,15 +666,17 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work 
 	for (size_t i = 0; rc == ROVE_OK && i < ndone; i++) {
 		uint8_t key[8];
 		MDB_val ok = {8, key}, ov;
-		uint64_t acked;
+		rpl_entry e;
 
 		rove_be64_put(key, done[i]);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &ok, &ov), "outbox");
 		if (rc == ROVE_OK)
-			rc = rpl_outbox_decode(&ov, &acked, &w->op);
+			rc = rpl_outbox_entry(r, &ok, &ov, &e);
+		if (rc == ROVE_OK)
+			rc = rove_dec_op(e.op, e.len, &w->op);
 		if (rc == ROVE_OK) {
 			/* Kept in the journal, as it was sent (see rpl_journal_bound). */
-			MDB_val jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+			MDB_val jv = {e.len, (void *)e.op};
 			rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
 		}
 		if (rc == ROVE_OK)
@@ -696,7 +708,7 @@ static int view_reset(rove_replica *r, MDB_txn *txn, rpl_work *w)
 	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == ROVE_OK && mrc == 0) {
 		uint64_t acked;
-		rc = rpl_outbox_decode(&v, &acked, &w->op);
+		rc = rpl_outbox_decode(r, &k, &v, &acked, &w->op);
 		if (rc == ROVE_OK)
 			rc = rpl_view_merge_pending(r, txn, w->op.coll, &w->op.rid, &w->op.fs, w);
 		if (rc == ROVE_OK)
@@ -975,7 +987,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	uint8_t pkey[RPL_PENDING_KEY], fkey[RPL_PENDING_KEY], okey[8];
 	MDB_val pk = {RPL_PENDING_KEY, pkey}, pv, ok = {8, okey}, ov = {0, NULL}, kv = {0, NULL};
 	uint32_t pending = 0, nkept = 0;
-	uint64_t acked;
+	rpl_entry oe;
 	bool found = false, known = false;
 	char kept[ROVE_MAX_FIELDS][ROVE_MAX_FIELD_NAME + 1]; /* the fields the server kept otherwise */
 	rpl_ikeys was = {0};
@@ -985,7 +997,8 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	if (rc != ROVE_OK)
 		return rc;
 	/* The record's pending ops: counted, and the one named found (its
-	 * id sits after acked(8), the array tag (1) and the bin header (2)). */
+	 * id sits after the array tag (1) and the bin header (2); one
+	 * damaged is none, left to the sweep). */
 	rpl_pending_key(pkey, e->coll, &e->id, 0);
 	mrc = mdb_cursor_get(m->pending, &pk, &pv, MDB_SET_RANGE);
 	while (rc == ROVE_OK && mrc == 0 && pk.mv_size == RPL_PENDING_KEY &&
@@ -1000,11 +1013,11 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 				rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "outbox");
 				break;
 			}
-			if (ov.mv_size > 27 && rove_be64_get(ov.mv_data) == e->seq &&
-			    memcmp((uint8_t *)ov.mv_data + 11, e->op_id.b, 16) == 0) {
+			if (rpl_outbox_entry(r, &ok, &ov, &oe) == ROVE_OK && oe.acked == e->seq && oe.len > 3 + 16 &&
+			    memcmp(oe.op + 3, e->op_id.b, 16) == 0) {
 				found = true;
 				memcpy(fkey, pk.mv_data, RPL_PENDING_KEY);
-				rc = rpl_outbox_decode(&ov, &acked, &w->op);
+				rc = rove_dec_op(oe.op, oe.len, &w->op);
 				/* How it was kept: a list, unless not known. */
 				known = pv.mv_size > 0 && *(const uint8_t *)pv.mv_data != 0xc0;
 				kv = pv;
@@ -1055,10 +1068,10 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	 * others. */
 	mrc = mdb_cursor_get(m->outbox, &ok, &ov, MDB_SET);
 	rc = mrc == MDB_NOTFOUND ? ROVE_EPROTO : rove_db_err(mrc, "outbox");
-	if (rc == ROVE_OK && ov.mv_size < 8)
-		rc = ROVE_EPROTO;
+	if (rc == ROVE_OK)
+		rc = rpl_outbox_entry(r, &ok, &ov, &oe);
 	if (rc == ROVE_OK) {
-		MDB_val jk = {8, okey}, jv = {ov.mv_size - 8, (uint8_t *)ov.mv_data + 8};
+		MDB_val jk = {8, okey}, jv = {oe.len, (void *)oe.op};
 		mrc = mdb_cursor_put(m->journal, &jk, &jv, MDB_APPEND);
 		if (mrc == MDB_KEYEXIST)
 			mrc = mdb_cursor_put(m->journal, &jk, &jv, 0);

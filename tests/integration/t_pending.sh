@@ -52,11 +52,24 @@ eq "$(r wang pending --json | jq -c '[.[].sent]')" "[true,true,true,false,false]
 "${ROVE_INDEX_CHECK:?}" "$T/wang" || fail "the replica's check found problems"
 # The check says when an acknowledged op follows one that is not (what
 # the count counts on): an entry put at the outbox's end on purpose, in
-# a copy of the replica.
+# a copy of the replica, with its sum (replica.h: FNV-1a of key, answer
+# and op, from the outbox's basis), made here apart from rove's code.
 cp -r "$T/wang" "$T/wang-broken"
-"${ROVE_CORRUPT:?}" "$T/wang-broken" outbox put ffffffffffffffff 0000000000000001c0 >/dev/null
+entry=$(python3 -c '
+import sys
+k, head, op = bytes.fromhex("ffffffffffffffff"), bytes.fromhex("0000000000000001"), bytes.fromhex("c0")
+h = 14695981039346656037 ^ 0x6f7574626f78
+for b in k + head + op:
+    h = ((h ^ b) * 1099511628211) % 2**64
+print((head + h.to_bytes(8, "big") + op).hex())')
+"${ROVE_CORRUPT:?}" "$T/wang-broken" outbox put ffffffffffffffff "$entry" >/dev/null
 if "$ROVE_INDEX_CHECK" "$T/wang-broken" 2>"$T/check.err"; then fail "the check missed an outbox out of order"; fi
 grep_q "acknowledged after one that is not" <"$T/check.err" || fail "what the check said: $(cat "$T/check.err")"
+# ... and when an entry's sum is not its bytes' (the same, one bit off).
+cp -r "$T/wang" "$T/wang-broken2"
+"$ROVE_CORRUPT" "$T/wang-broken2" outbox put ffffffffffffffff "${entry%?}$(printf '%x' $(( 0x${entry: -1} ^ 1 )))" >/dev/null
+if "$ROVE_INDEX_CHECK" "$T/wang-broken2" 2>"$T/check.err"; then fail "the check missed a damaged entry"; fi
+grep_q "does not read whole (damaged)" <"$T/check.err" || fail "what the check said: $(cat "$T/check.err")"
 # The sync says how many the cut one sent were found taken, beside its own
 # (attack sixty-eight: "pushed 0, accepted 0" for thousands confirmed).
 cp -r "$T/wang" "$T/wang-text"

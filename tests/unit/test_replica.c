@@ -186,6 +186,133 @@ static int raw_format(const char *dir, uint64_t set, uint64_t *out)
 	return rc;
 }
 
+static int count_one(const rove_op *op, bool sent, void *arg)
+{
+	(void)op;
+	(void)sent;
+	(*(uint64_t *)arg)++;
+	return ROVE_OK;
+}
+
+/* The pending changes that read whole, and those damaged. */
+static int count_pending(uint64_t *n, uint64_t *damaged)
+{
+	*n = 0;
+	return rove_replica_each_pending(&rep, count_one, n, damaged);
+}
+
+/* Byte at of outbox entry lseq xored with mask, through LMDB alone. */
+static int outbox_flip(uint64_t lseq, size_t at, uint8_t mask)
+{
+	uint8_t key[8], val[4096];
+	MDB_val k = {8, key}, v;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rove_be64_put(key, lseq);
+	rc = mdb_txn_begin(rep.env, NULL, 0, &txn);
+	if (rc == 0)
+		rc = mdb_get(txn, rep.outbox, &k, &v);
+	if (rc == 0 && (v.mv_size > sizeof(val) || at >= v.mv_size))
+		rc = MDB_BAD_VALSIZE;
+	if (rc == 0) {
+		memcpy(val, v.mv_data, v.mv_size);
+		val[at] ^= mask;
+		v.mv_data = val;
+		rc = mdb_put(txn, rep.outbox, &k, &v, 0);
+	}
+	if (rc == 0)
+		return mdb_txn_commit(txn);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Outbox entry lseq's size, and its acknowledgement (its first 8 bytes). */
+static int outbox_get(uint64_t lseq, uint64_t *size, uint64_t *acked)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rove_be64_put(key, lseq);
+	rc = mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0)
+		rc = mdb_get(txn, rep.outbox, &k, &v);
+	if (rc == 0 && v.mv_size < 8)
+		rc = MDB_BAD_VALSIZE;
+	if (rc == 0 && size != NULL)
+		*size = v.mv_size;
+	if (rc == 0 && acked != NULL)
+		*acked = rove_be64_get(v.mv_data);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+static int outbox_size(uint64_t lseq, uint64_t *size)
+{
+	return outbox_get(lseq, size, NULL);
+}
+
+static int outbox_acked(uint64_t lseq, uint64_t *acked)
+{
+	return outbox_get(lseq, NULL, acked);
+}
+
+/* dir's replica (closed) made one of format 4: each outbox entry without
+ * its sum (bytes 8 to 16); *n: the entries. Through LMDB alone. */
+static int outbox_strip(const char *dir, uint64_t *n)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi outbox;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t format;
+	uint8_t val[4096];
+	int rc = mdb_env_create(&env);
+
+	*n = 0;
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, 16);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(env, ROVE_REPLICA_MAPSIZE);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, 0, 0600);
+	if (rc == 0)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "outbox", 0, &outbox);
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, outbox, &c);
+	for (int mrc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == 0 && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t key[8];
+		if (v.mv_size <= 16 || v.mv_size > sizeof(val) || k.mv_size != 8) {
+			rc = MDB_BAD_VALSIZE;
+			break;
+		}
+		memcpy(key, k.mv_data, 8);
+		memcpy(val, v.mv_data, 8);
+		memcpy(val + 8, (const uint8_t *)v.mv_data + 16, v.mv_size - 16);
+		k.mv_data = key;
+		v.mv_size -= 8;
+		v.mv_data = val;
+		rc = mdb_cursor_put(c, &k, &v, MDB_CURRENT);
+		(*n)++;
+	}
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc == 0 ? raw_format(dir, 4, &format) : rc;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rove-test-replica.XXXXXX";
@@ -368,14 +495,15 @@ int main(void)
 		rove_buf_free(&entry);
 	}
 
-	/* Record format 2: a replica of format 3 (records of format 1) is
-	 * opened as it is and brought to 4 by its first write (an older rove
-	 * can still open it until then); a newer one is refused. */
+	/* Record format 2, outbox sums: a replica of format 3 (records of
+	 * format 1) or 4 (outbox entries without sums) is opened as it is and
+	 * brought to 5 by its first write (an older rove can still open it
+	 * until then); a newer one is refused. */
 	{
 		static const struct {
 			uint64_t set, then;
 			int open;
-		} formats[] = {{3, 3, ROVE_OK}, {4, 4, ROVE_OK}, {5, 5, ROVE_EVERSION}, {2, 2, ROVE_EVERSION}};
+		} formats[] = {{3, 3, ROVE_OK}, {4, 4, ROVE_OK}, {5, 5, ROVE_OK}, {6, 6, ROVE_EVERSION}, {2, 2, ROVE_EVERSION}};
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 			MDB_txn *txn = NULL;
 			uint64_t format = 0;
@@ -392,17 +520,17 @@ int main(void)
 				mdb_txn_abort(txn);
 				CHECK_EQ_INT(format, formats[i].then);
 				/* A write (what a sync learned of the clocks). */
-				CHECK_EQ_INT(rove_replica_clock_learned(&rep, 120000), ROVE_OK);
+				CHECK_EQ_INT(rove_replica_clock_learned(&rep, 120000 + (uint64_t)i * (ROVE_CLOCK_AHEAD_SLACK_MS + 1000)), ROVE_OK);
 				CHECK_EQ_INT(mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn), 0);
 				CHECK_EQ_INT(rove_db_get_u64(txn, rep.meta, "format", &format), ROVE_OK);
 				mdb_txn_abort(txn);
-				CHECK_EQ_INT(format, 4);
+				CHECK_EQ_INT(format, 5);
 				continue;
 			}
 			/* Refused, and left as it was: put back through LMDB. */
 			CHECK_EQ_INT(raw_format(dir, 0, &format), 0);
 			CHECK_EQ_INT(format, formats[i].then);
-			CHECK_EQ_INT(raw_format(dir, 4, &format), 0);
+			CHECK_EQ_INT(raw_format(dir, 5, &format), 0);
 			CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
 		}
 	}
@@ -549,6 +677,98 @@ int main(void)
 		free(op);
 		free(rec);
 		free(kept);
+	}
+
+	/* Each outbox entry carries a sum of its bytes: a change damaged on
+	 * the disk is found (counted by the lists, dropped by the sweep,
+	 * said), never sent altered; one whose damage is a bit of its
+	 * answer's number or of its sum alone is mended, the change kept. A
+	 * replica of format 4 (no sums) reads as it is until its first write
+	 * gives its entries their sums. */
+	{
+		rove_op *op = malloc(sizeof(*op));
+		rove_uuid cid;
+		uint64_t lseq[3], n = 0, damaged = 0, dropped = 0;
+		size_t len[3];
+		MDB_txn *txn = NULL;
+		MDB_cursor *c = NULL;
+		MDB_val k, v;
+
+		CHECK(op != NULL);
+		rove_replica_close(&rep);
+		CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		rove_uuid_new(&cid);
+		for (int i = 0; i < 3; i++) {
+			rove_op_init(op, i == 0 ? ROVE_OP_CREATE : ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &cid,
+				     (rove_stamp){{0}, 0});
+			CHECK_EQ_INT(rove_op_set(op, "name", rove_vcstr(i == 0 ? "Sum Co" : i == 1 ? "Sum Co 2" : "Sum Co 3")),
+				     ROVE_OK);
+			CHECK_EQ_INT(rove_replica_write(&rep, op), ROVE_OK);
+		}
+		CHECK_EQ_INT(mdb_txn_begin(rep.env, NULL, MDB_RDONLY, &txn), 0);
+		CHECK_EQ_INT(mdb_cursor_open(txn, rep.outbox, &c), 0);
+		for (int i = 2; i >= 0; i--) {
+			CHECK_EQ_INT(mdb_cursor_get(c, &k, &v, i == 2 ? MDB_LAST : MDB_PREV), 0);
+			lseq[i] = rove_be64_get(k.mv_data);
+			len[i] = v.mv_size;
+		}
+		mdb_cursor_close(c);
+		mdb_txn_abort(txn);
+		/* a byte of the third's name: found, dropped, said */
+		uint64_t n0 = 0, n1 = 0;
+		CHECK_EQ_INT(count_pending(&n0, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(outbox_flip(lseq[2], len[2] - 2, 0x01), 0);
+		CHECK_EQ_INT(count_pending(&n1, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 1);
+		CHECK_EQ_INT(n1, n0 - 1);
+		warned = 0;
+		rove_log_set_sink(warn_sink, NULL);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		rove_log_set_sink(NULL, NULL);
+		CHECK_EQ_INT(dropped, 1);
+		CHECK_EQ_INT(count_pending(&n1, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(n1, n0 - 1);
+		/* a bit of the second's answer (not sent: 0) and one of the
+		 * first's sum: both mended, nothing dropped, still unsent */
+		CHECK_EQ_INT(outbox_flip(lseq[1], 5, 0x10), 0);
+		CHECK_EQ_INT(outbox_flip(lseq[0], 8 + 3, 0x80), 0);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 2);
+		warned = 0;
+		last_warning[0] = '\0';
+		rove_log_set_sink(warn_sink, NULL);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		rove_log_set_sink(NULL, NULL);
+		CHECK_EQ_INT(dropped, 0);
+		CHECK(strstr(last_warning, "2 pending changes") != NULL && strstr(last_warning, "mended") != NULL);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(n, n1);
+		CHECK_EQ_INT(outbox_acked(lseq[1], &n), 0);
+		CHECK_EQ_INT(n, 0);
+		/* format 4: the sums taken out; read as it is, then given them
+		 * by the first write */
+		rove_replica_close(&rep);
+		CHECK_EQ_INT(outbox_strip(dir, &n), 0);
+		CHECK(n >= 2);
+		CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(n, n1);
+		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
+		CHECK_EQ_INT(n, len[0] - 8);
+		CHECK_EQ_INT(rove_replica_clock_learned(&rep, 130000), ROVE_OK);
+		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
+		CHECK_EQ_INT(n, len[0]);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(n, n1);
+		CHECK_EQ_INT(raw_format(dir, 0, &n), 0);
+		CHECK_EQ_INT(n, 5);
+		free(op);
 	}
 
 	rove_replica_close(&rep);
