@@ -64,6 +64,12 @@ rove_cli cli_advice(const rove_cli *cli);
 int cli_open(const rove_cli *cli, rove_replica *r);
 /* The exit status for a rove error or CLI_EUSAGE. */
 int cli_exit(int rove_err);
+/* What a command that reached the server and got no answer in time
+ * (cmd: its words, for the example) adds: the answer may have been on
+ * its way, and a longer --timeout gives it time. */
+#define CLI_SLOW_LINK(cmd)                                                                                    \
+	" (over a slow link an answer may still have been on its way: a longer --timeout gives it time, "     \
+	"e.g. rove --timeout 120000 " cmd ")"
 /* Parses an id given on the command line; a usage error (CLI_EUSAGE,
  * reported as "invalid WHAT id 'ARG'", what being "customer", say) if it
  * is not one. */

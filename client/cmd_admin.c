@@ -243,6 +243,11 @@ static int call_fn_why(rove_cli *cli, int act, const char *cmd, const char *cons
 			   "done; see 'rove admin user list' or 'rove territory list' after 'rove sync' before "
 			   "running it again",
 			   r.server, cmd);
+	else if (rc == ROVE_ETIMEDOUT && err[0] != '\0')
+		/* a read (the list of users): reached, and no answer in time,
+		 * as a sync says it (attack eighty-two: "cannot reach") */
+		rove_error("the server at %s was reached but did not answer within %d ms%s", r.server, cli->timeout_ms,
+			   CLI_SLOW_LINK("admin user list"));
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s%s)", r.server, rove_strerror(rc),
 			   rove_net_why_unreached(r.server, hint, sizeof(hint)));

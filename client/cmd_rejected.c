@@ -683,6 +683,9 @@ int cmd_conflicts(rove_cli *cli, int argc, char **argv)
 	rc = rove_conflicts_fetch(&r, cli->timeout_ms, print_conflict, &ctx, err, sizeof(err));
 	if (rc == ROVE_ELOST)
 		rove_error("the server at %s: %s", r.server, err);
+	else if (rc == ROVE_ETIMEDOUT && err[0] != '\0')
+		rove_error("the server at %s was reached but did not answer within %d ms%s", r.server, cli->timeout_ms,
+			   CLI_SLOW_LINK("conflicts"));
 	else if (rove_err_unreached(rc))
 		rove_error("cannot reach the server at %s (%s%s)", r.server, rove_strerror(rc),
 			   rove_net_why_unreached(r.server, hint, sizeof(hint)));

@@ -113,9 +113,7 @@ static int lock_sync(const rove_cli *cli, bool wait, rove_lockfile *lock)
 }
 
 /* What a wait that ran out may be, said after it. */
-#define SLOW_LINK                                                                                             \
-	" (over a slow link an answer may still have been on its way: a longer --timeout gives it time, "     \
-	"e.g. rove --timeout 120000 sync)"
+#define SLOW_LINK CLI_SLOW_LINK("sync")
 
 int cmd_sync(rove_cli *cli, int argc, char **argv)
 {

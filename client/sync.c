@@ -1500,6 +1500,8 @@ int rove_conflicts_fetch(rove_replica *r, int timeout_ms, rove_conflict_fn fn, v
 		rc = rove_enc_conflicts(&req, &r->auth, &q);
 		if (rc == ROVE_OK)
 			rc = conn_call(&c, &req, ROVE_MSG_CONFLICTS_REPLY, &reply, &m);
+		if (rc == ROVE_ETIMEDOUT && c.used != 0 && c.errmsg[0] == '\0')
+			snprintf(c.errmsg, sizeof(c.errmsg), "the request reached the server, and no answer came in time");
 		if (rc != ROVE_OK) {
 			snprintf(errmsg, errlen, "%s", c.errmsg);
 			break;

@@ -103,4 +103,21 @@ cut_since() { [ "$(cuts)" -gt "$1" ]; }
 wait_for 10 "roved cut the connection that stopped reading" cut_since "$before"
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" 2>/dev/null || true
+
+# The admin's reads that get no answer in time over a link that carries
+# nothing past the handshake say the server was reached, as the sync
+# does: they said "cannot reach the server" (left by attack eighty-two).
+proxy_start proxy6.log --stall-after 8
+cp -r "$T/admin" "$T/admin6"
+rove -R "$T/admin6" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+for cmd in "admin user list" conflicts; do
+	code=0
+	# shellcheck disable=SC2086 # (the command's words)
+	"$ROVE_BIN" -R "$T/admin6" --timeout 1000 $cmd >/dev/null 2>"$T/err6" || code=$?
+	eq "$code" 3 "rove $cmd over a stalled link ($(cat "$T/err6"))"
+	grep_q "was reached but did not answer within 1000 ms" "$T/err6" || fail "rove $cmd said: $(cat "$T/err6")"
+	grep_q "a longer --timeout" "$T/err6" || fail "rove $cmd, what to do: $(cat "$T/err6")"
+done
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
 echo "ok"
