@@ -112,7 +112,8 @@ static void *watch_thread(void *arg)
 {
 	static const char said[] =
 		"rove: a network wait did not end within its timeout and a few seconds more (a connection stuck "
-		"closing?): stopped; what this command saved stays, and the next sync goes on from there\n";
+		"closing?): stopped; your changes are kept: what the server confirmed is recorded, and the next "
+		"sync sends the rest\n";
 
 	(void)arg;
 	for (;;) {

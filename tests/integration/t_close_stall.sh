@@ -76,6 +76,10 @@ stalled 30 "$ROVE_BIN" -R "$T/qian" --timeout 1000 sync
 echo "a sync whose dial times out, its close stalled: exit $STATUS in $TOOK ms"
 eq "$STATUS" 3 "the sync ended as unreachable (stderr: $(tail -n 3 "$T/err"))"
 [ "$TOOK" -lt 15000 ] || fail "it took $TOOK ms"
+# (what the watchdog says holds whether or not anything was saved:
+# "what this command saved stays" read oddly when nothing was, attack 85)
+grep_q "stopped; your changes are kept: what the server confirmed is recorded" "$T/err" ||
+	fail "the watchdog's words: $(cat "$T/err")"
 rove -R "$T/qian" config server "$URL" >/dev/null
 eq "$(r qian sync --json | jq .accepted)" 1 "the change taken by the next sync"
 
