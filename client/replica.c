@@ -864,7 +864,7 @@ static int bases_get(rove_replica *r, MDB_txn *txn)
 static int format_raise(rove_replica *r, MDB_txn *txn)
 {
 	rpl_work *w = rpl_work_new();
-	int rc = w != NULL ? rpl_outbox_add_sums(r, txn, &w->buf) : ROVE_ENOMEM;
+	int rc = w != NULL ? rpl_outbox_add_sums(r, txn, w) : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);

@@ -197,9 +197,9 @@ int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, 
  * lseq's) marked with acknowledgement acked in place, its sum made anew. */
 void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked);
 /* The outbox of a replica of format 4 or older given sums: every entry
- * laid out anew (one whose value is too short to hold an op is left as it
- * is, for the sweep to drop), in txn. */
-int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rove_buf *scratch);
+ * laid out anew (one whose op does not decode is left as it is, which
+ * then reads damaged, for the sweep to drop), in txn; w: scratch. */
+int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* The outbox's damage in txn: *damaged entries that do not read whole,
  * *gone changes the pending index names past the outbox's count. */
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t *gone);
