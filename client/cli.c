@@ -352,7 +352,10 @@ int cli_open(const rove_cli *cli, rove_replica *r)
 	if (rc == ROVE_ENOTFOUND)
 		rove_error("no replica in '%s' (run 'rove init' first, or pass -R DIR)", cli->dir);
 	else if (rc == ROVE_EVERSION)
-		rove_error("cannot open replica '%s': it was made by another version of rove", cli->dir);
+		rove_error("cannot open replica '%s': it was made by another version of rove; if no other was used on "
+			   "it, its record of its format is damaged: 'rove sync --repair' sets it anew where its pending "
+			   "changes show it",
+			   cli->dir);
 	else if (rc == ROVE_EINVAL || rc == ROVE_EIO) /* said where it was met, with why */
 		rove_error("cannot open replica '%s'", cli->dir);
 	else if (rc == ROVE_EDB) /* LMDB cannot read its own pages: damage */

@@ -95,11 +95,21 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	}
 	/* (before a sync, which drops them and says so: attack eighty-four
 	 * found changes lost with no word of it until then) */
-	if (s.damaged > 0)
+	if (s.damaged > s.damaged_sent)
 		rove_warn("%" PRIu64 " pending change%s of this replica do%s not read whole (damaged on the disk): the "
 			  "next sync drops %s, never sent; make %s again after it",
-			  s.damaged, s.damaged == 1 ? "" : "s", s.damaged == 1 ? "es" : "", s.damaged == 1 ? "it" : "them",
-			  s.damaged == 1 ? "it" : "them");
+			  s.damaged - s.damaged_sent, s.damaged - s.damaged_sent == 1 ? "" : "s",
+			  s.damaged - s.damaged_sent == 1 ? "es" : "", s.damaged - s.damaged_sent == 1 ? "it" : "them",
+			  s.damaged - s.damaged_sent == 1 ? "it" : "them");
+	/* (one marked sent may be on the server: made again, it was twice,
+	 * attack eighty-six) */
+	if (s.damaged_sent > 0)
+		rove_warn("%" PRIu64 " pending change%s of this replica that %s sent do%s not read whole (damaged on "
+			  "the disk): the next sync drops %s; the server may hold %s: look after the sync before making "
+			  "%s again",
+			  s.damaged_sent, s.damaged_sent == 1 ? "" : "s", s.damaged_sent == 1 ? "was" : "were",
+			  s.damaged_sent == 1 ? "es" : "", s.damaged_sent == 1 ? "it" : "them",
+			  s.damaged_sent == 1 ? "it" : "them", s.damaged_sent == 1 ? "it" : "them");
 	if (s.gone > 0)
 		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
 			  "never to be sent; the next sync says so",

@@ -748,6 +748,46 @@ static int sums_learn(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
+/* A format number this rove does not read, one bit from its own, where
+ * every pending change holds its format-5 sum (at least one): the number
+ * is damaged, not another rove's (attack eighty-six: one bit of "format"
+ * made every command say "made by another version", the repair too, with
+ * the pending changes whole). Set to 5, said. */
+static int format_fix(rove_replica *r, MDB_txn *txn)
+{
+	uint64_t format = 0, n = 0, bit;
+	MDB_cursor *c;
+	MDB_val k, v;
+	bool all = true, was = r->outbox_sums;
+	int mrc, rc = rove_db_get_u64(txn, r->meta, "format", &format);
+
+	bit = format ^ REPLICA_FORMAT;
+	if (rc != ROVE_OK || (format >= REPLICA_FORMAT_OLDEST && format <= REPLICA_FORMAT) || bit == 0 ||
+	    (bit & (bit - 1)) != 0)
+		return ROVE_OK; /* (one missing or of another size: the open says so) */
+	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	r->outbox_sums = true; /* (sums alone) */
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && all; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		rpl_entry e;
+		all = rpl_outbox_entry(r, &k, &v, &e) == ROVE_OK;
+		n++;
+	}
+	r->outbox_sums = was;
+	mdb_cursor_close(c);
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return rove_db_err(mrc, "outbox");
+	if (!all || n == 0)
+		return ROVE_OK;
+	rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
+	if (rc == ROVE_OK)
+		rove_warn("the replica's record of its format was damaged (it read %" PRIu64 "): set anew to %d, as its "
+			  "%" PRIu64 " pending change%s show%s",
+			  format, REPLICA_FORMAT, n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	return rc;
+}
+
 int rove_replica_meta_fix(const char *dir)
 {
 	char path[REPLICA_PATH_MAX];
@@ -813,6 +853,8 @@ int rove_replica_meta_fix(const char *dir)
 		if (rc == ROVE_OK)
 			rove_warn("the replica's record of '%s' was damaged: set anew", m->key);
 	}
+	if (rc == ROVE_OK && txn != NULL)
+		rc = format_fix(&r, txn);
 	if (txn != NULL)
 		rc = rpl_commit_or_abort(txn, rc);
 	rpl_work_free(w);
@@ -2001,8 +2043,11 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		s->pending = ms.ms_entries;
 	if (rc == ROVE_OK && s->pending > 0)
 		rc = rpl_outbox_sent(txn, r, s->pending, &s->sent);
-	if (rc == ROVE_OK)
-		rc = rpl_outbox_damage(txn, r, &s->damaged, &s->gone);
+	if (rc == ROVE_OK) {
+		rove_op *op = malloc(sizeof(*op));
+		rc = op != NULL ? rpl_outbox_damage(txn, r, op, &s->damaged, &s->damaged_sent, &s->gone) : ROVE_ENOMEM;
+		free(op);
+	}
 	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
 		s->rejected = ms.ms_entries;
 	if (rc == ROVE_OK) {

@@ -134,6 +134,7 @@ typedef struct rove_replica_status {
 	 * bytes'), and those gone from the file (named by the pending index,
 	 * not in the outbox: at least this many). */
 	uint64_t damaged, gone;
+	uint64_t damaged_sent; /* of damaged: marked sent (the server may hold them) */
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be

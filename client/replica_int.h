@@ -185,6 +185,17 @@ typedef struct rpl_entry {
 	size_t len;
 } rpl_entry;
 int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e);
+/* An entry rpl_outbox_entry refused, read all the same where that is
+ * sure (*e: the entry as it was written; scratch: room for a decode):
+ * RPL_MEND_BIT, one bit flipped in its answer's number or its sum, the op
+ * then read whole; RPL_MEND_OLDER, one of format 4 (no sum) in a replica
+ * of format 5, written by an older rove that opened it before this one
+ * raised its format; RPL_MEND_NONE: damaged. */
+enum { RPL_MEND_NONE, RPL_MEND_BIT, RPL_MEND_OLDER };
+int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch);
+/* rpl_outbox_entry, or else rpl_outbox_mend: what lists show, and what
+ * the sweep before each push keeps (and writes anew). */
+int rpl_outbox_read(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch);
 /* The entry decoded (rpl_outbox_entry, then the op). */
 int rpl_outbox_decode(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked, rove_op *op);
 /* An outbox entry's acknowledgement alone (checked as rpl_outbox_entry). */
@@ -200,9 +211,12 @@ void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, 
  * laid out anew (one whose op does not decode is left as it is, which
  * then reads damaged, for the sweep to drop), in txn; w: scratch. */
 int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
-/* The outbox's damage in txn: *damaged entries that do not read whole,
- * *gone changes the pending index names past the outbox's count. */
-int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t *gone);
+/* The outbox's damage in txn: *damaged entries that do not read whole
+ * (nor would be mended), *sent of them marked sent (their first 8 bytes
+ * not 0: the server may hold them), *gone changes the pending index names past the
+ * outbox's count; op: room for a decode. */
+int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
+		      uint64_t *gone);
 /* How many of the outbox's pending entries the server acknowledged.
  * They come first: a push sends the unacknowledged ops in outbox order,
  * its answers acknowledge (or remove) them from the first one sent on,

@@ -36,18 +36,28 @@ static uint64_t outbox_sum(const uint8_t key[8], const uint8_t head[OUTBOX_HEAD]
 	return rove_fnv1a(h, op, len);
 }
 
+/* Each entry is read by its own layout, not by the replica's format
+ * number alone: one whose sum holds is of format 5 (one of format 4 holds
+ * one by chance once in 2^64), so that a format number damaged into 4
+ * loses nothing (attack eighty-six: every pending change dropped); one
+ * that does not is of format 4 in a replica of that format. */
 int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
 {
 	const uint8_t *p = v->mv_data;
-	size_t head = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
 
-	if (k->mv_size != 8 || v->mv_size <= head)
+	if (k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD)
 		return ROVE_EPROTO;
 	e->acked = rove_be64_get(p);
-	e->op = p + head;
-	e->len = v->mv_size - head;
-	if (r->outbox_sums && rove_be64_get(p + OUTBOX_HEAD) != outbox_sum(k->mv_data, p, e->op, e->len))
+	if (v->mv_size > OUTBOX_HEAD + OUTBOX_SUM) {
+		e->op = p + OUTBOX_HEAD + OUTBOX_SUM;
+		e->len = v->mv_size - OUTBOX_HEAD - OUTBOX_SUM;
+		if (rove_be64_get(p + OUTBOX_HEAD) == outbox_sum(k->mv_data, p, e->op, e->len))
+			return ROVE_OK;
+	}
+	if (r->outbox_sums)
 		return ROVE_EPROTO;
+	e->op = p + OUTBOX_HEAD;
+	e->len = v->mv_size - OUTBOX_HEAD;
 	return ROVE_OK;
 }
 
@@ -103,14 +113,15 @@ static int outbox_step(const rove_replica *r, MDB_cursor *c, MDB_cursor_op how, 
 	return ROVE_OK;
 }
 
-int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t *gone)
+int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
+		      uint64_t *gone)
 {
 	MDB_cursor *c;
 	MDB_stat so, sp;
 	MDB_val k, v;
 	int mrc, rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
 
-	*damaged = *gone = 0;
+	*damaged = *sent = *gone = 0;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_stat(txn, r->pending, &sp), "pending");
 	if (rc == ROVE_OK && sp.ms_entries > so.ms_entries)
@@ -119,10 +130,16 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, uint64_t *damaged, uint64_t
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
+	/* (as the sweep will: mended ones are not damaged, and one whose
+	 * op does not decode is) */
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rpl_entry e;
-		if (rpl_outbox_entry(r, &k, &v, &e) != ROVE_OK)
-			(*damaged)++;
+		rove_op_head h;
+		if (rpl_outbox_read(r, &k, &v, &e, op) == ROVE_OK && rove_dec_op_head(e.op, e.len, &h) == ROVE_OK)
+			continue;
+		(*damaged)++;
+		if (v.mv_size >= 8 && rove_be64_get(v.mv_data) != 0)
+			(*sent)++;
 	}
 	if (mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "outbox");
@@ -246,6 +263,10 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w)
 		 * sweep's to drop, as it would have been; a sum vouches for an
 		 * op that reads) */
 		if (rpl_outbox_entry(r, &k, &v, &e) != ROVE_OK || rove_dec_op(e.op, e.len, &w->op) != ROVE_OK)
+			continue;
+		/* (one with its sum already: a replica whose format number was
+		 * damaged into an older one's) */
+		if (e.op == (const uint8_t *)v.mv_data + OUTBOX_HEAD + OUTBOX_SUM)
 			continue;
 		memcpy(key, k.mv_data, 8);
 		r->outbox_sums = true;
@@ -608,16 +629,20 @@ typedef struct pending_walk {
 static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	pending_walk *pw = arg;
-	uint64_t acked;
-	int rc = rpl_outbox_decode(pw->r, k, v, &acked, pw->op);
+	rpl_entry e;
+	/* (one the sweep mends is shown as it will be sent: attack
+	 * eighty-six, told to make it again, the rep sent it twice) */
+	int rc = rpl_outbox_read(pw->r, k, v, &e, pw->op);
 
+	if (rc == ROVE_OK)
+		rc = rove_dec_op(e.op, e.len, pw->op);
 	/* one that does not decode: counted, the rest shown (the next sync
 	 * drops it, saying so: rove_replica_outbox_sweep) */
 	if (rc != ROVE_OK) {
 		pw->damaged++;
 		return ROVE_OK;
 	}
-	return pw->fn(pw->op, acked != 0, pw->arg);
+	return pw->fn(pw->op, e.acked != 0, pw->arg);
 }
 
 /* ---- pending changes that do not decode ---- */
@@ -629,20 +654,29 @@ typedef struct sweep_sound {
 	uint8_t rec[ROVE_RECORD_KEY];
 } sweep_sound;
 
-/* An entry whose sum is not its bytes' (rpl_outbox_entry refused it):
- * whether one bit flipped in its answer's number or in its sum explains
- * it, the op then read whole; *e: the entry as it was written. A number
- * of the server's damaged settled a pending change unsent, or kept one
- * from ever going (attack eighty-three, flip 8), and that damage alone
- * need not cost the change. */
-static bool outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
+/* (rpl_outbox_mend: a number of the server's damaged settled a pending
+ * change unsent, or kept one from ever going (attack eighty-three, flip
+ * 8), and that damage alone need not cost the change.) */
+int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch)
 {
 	const uint8_t *p = v->mv_data;
 	uint8_t head[OUTBOX_HEAD];
 	uint64_t got, diff;
 
-	if (!r->outbox_sums || k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
-		return false;
+	if (!r->outbox_sums || k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD)
+		return RPL_MEND_NONE;
+	/* An entry of format 4 in a replica of format 5: written by an older
+	 * rove that opened the replica before this one raised its format
+	 * (attack eighty-six: its changes, "saved", then dropped). Its bytes
+	 * past the answer's number decode whole as an op, which damage to
+	 * one of format 5 (its sum first) does not make. */
+	e->acked = rove_be64_get(p);
+	e->op = p + OUTBOX_HEAD;
+	e->len = v->mv_size - OUTBOX_HEAD;
+	if (rove_dec_op(e->op, e->len, scratch) == ROVE_OK)
+		return RPL_MEND_OLDER;
+	if (v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
+		return RPL_MEND_NONE;
 	e->op = p + OUTBOX_HEAD + OUTBOX_SUM;
 	e->len = v->mv_size - OUTBOX_HEAD - OUTBOX_SUM;
 	e->acked = rove_be64_get(p);
@@ -650,16 +684,23 @@ static bool outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *
 	memcpy(head, p, OUTBOX_HEAD);
 	diff = got ^ outbox_sum(k->mv_data, head, e->op, e->len);
 	if (diff != 0 && (diff & (diff - 1)) == 0)
-		return true; /* the sum's own bit */
+		return RPL_MEND_BIT; /* the sum's own bit */
 	for (unsigned bit = 0; bit < 8 * OUTBOX_HEAD; bit++) {
 		head[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		if (outbox_sum(k->mv_data, head, e->op, e->len) == got) {
 			e->acked = rove_be64_get(head);
-			return true;
+			return RPL_MEND_BIT;
 		}
 		head[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	return false;
+	return RPL_MEND_NONE;
+}
+
+int rpl_outbox_read(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch)
+{
+	if (rpl_outbox_entry(r, k, v, e) == ROVE_OK)
+		return ROVE_OK;
+	return rpl_outbox_mend(r, k, v, e, scratch) != RPL_MEND_NONE ? ROVE_OK : ROVE_EPROTO;
 }
 
 /* The outbox entries that do not decode, by key (8 bytes each, or none
@@ -670,6 +711,7 @@ typedef struct sweep_ctx {
 	rpl_work *w;
 	uint64_t *bad;
 	size_t n, cap;
+	size_t bad_sent; /* of bad: marked sent (the server may hold them) */
 	bool odd_keys;
 	sweep_sound *sound;
 	size_t nsound, capsound;
@@ -677,12 +719,13 @@ typedef struct sweep_ctx {
 	 * replica (its pull position, or the highest it acknowledged past
 	 * it), and the entries to write anew: those that say the server
 	 * gave them a higher one (their record of its answer is damaged:
-	 * sent again; nfar of them), and those outbox_mend mended (nmended). */
+	 * sent again; nfar of them), and those rpl_outbox_mend read all the
+	 * same (nmended a bit flipped, nolder an older rove's). */
 	uint64_t bound;
 	struct sweep_fix {
 		uint64_t lseq, acked;
 	} *fix;
-	size_t nfar, nmended, capfix;
+	size_t nfar, nmended, nolder, capfix;
 	size_t gone; /* index entries whose change the outbox lacks: changes lost */
 } sweep_ctx;
 
@@ -712,7 +755,8 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 	uint64_t acked, *more;
 	rpl_entry e;
 	uint8_t rec[ROVE_RECORD_KEY];
-	bool whole, mended = false;
+	bool whole;
+	int mended = RPL_MEND_NONE;
 
 	if (k->mv_size != 8) {
 		x->odd_keys = true;
@@ -720,24 +764,27 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 	}
 	whole = rpl_outbox_entry(x->r, k, v, &e) == ROVE_OK;
 	if (!whole)
-		mended = outbox_mend(x->r, k, v, &e);
-	if ((whole || mended) && sweep_reads(x, &e, rec)) {
+		mended = rpl_outbox_mend(x->r, k, v, &e, &x->w->op);
+	if ((whole || mended != RPL_MEND_NONE) && sweep_reads(x, &e, rec)) {
 		sweep_sound *s;
 		acked = e.acked;
 		if (x->sound == NULL)
 			return ROVE_OK;
-		if (acked > x->bound || mended) {
-			struct sweep_fix *f = rove_array_room(x->fix, x->nfar + x->nmended, &x->capfix, sizeof(*x->fix));
+		if (acked > x->bound || mended != RPL_MEND_NONE) {
+			size_t nfix = x->nfar + x->nmended + x->nolder;
+			struct sweep_fix *f = rove_array_room(x->fix, nfix, &x->capfix, sizeof(*x->fix));
 			if (f == NULL)
 				return ROVE_ENOMEM;
 			x->fix = f;
-			f = &x->fix[x->nfar + x->nmended];
+			f = &x->fix[nfix];
 			f->lseq = rove_be64_get(k->mv_data);
 			f->acked = acked > x->bound ? 0 : acked;
 			if (acked > x->bound)
 				x->nfar++;
-			else
+			else if (mended == RPL_MEND_BIT)
 				x->nmended++;
+			else
+				x->nolder++;
 		}
 		s = rove_array_room(x->sound, x->nsound, &x->capsound, sizeof(*x->sound));
 		if (s == NULL)
@@ -753,6 +800,8 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_ENOMEM;
 	x->bad = more;
 	x->bad[x->n++] = rove_be64_get(k->mv_data);
+	if (v->mv_size >= 8 && rove_be64_get(v->mv_data) != 0)
+		x->bad_sent++;
 	return ROVE_OK;
 }
 
@@ -898,13 +947,13 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 {
 	int rc = ROVE_OK;
 
-	for (size_t i = 0; rc == ROVE_OK && i < x->nfar + x->nmended; i++) {
+	for (size_t i = 0; rc == ROVE_OK && i < x->nfar + x->nmended + x->nolder; i++) {
 		uint8_t key[8];
 		MDB_val lk = {8, key}, ov;
 		rpl_entry e;
 		rove_be64_put(key, x->fix[i].lseq);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &ov), "outbox");
-		if (rc == ROVE_OK && (rpl_outbox_entry(r, &lk, &ov, &e) == ROVE_OK || outbox_mend(r, &lk, &ov, &e))) {
+		if (rc == ROVE_OK && rpl_outbox_read(r, &lk, &ov, &e, &x->w->op) == ROVE_OK) {
 			rc = rpl_outbox_lay(r, key, x->fix[i].acked, e.op, e.len, &x->w->buf);
 			ov.mv_size = x->w->buf.len;
 			ov.mv_data = x->w->buf.data;
@@ -917,7 +966,7 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {r, rpl_work_new(), NULL, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0, 0};
+	sweep_ctx x = {r, rpl_work_new(), NULL, 0, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, 0};
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
 	bool stray = false, repairing = false;
@@ -951,17 +1000,23 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			  "(damaged): sent again",
 			  x.nfar, x.nfar == 1 ? "" : "s", x.nfar == 1 ? "s" : "");
 	if (rc == ROVE_OK && x.nmended > 0)
-		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk in %s record of the "
-			  "server's answer: mended, the change itself read whole",
-			  x.nmended, x.nmended == 1 ? "" : "s", x.nmended == 1 ? "its" : "their");
+		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk beside %s (in %s record "
+			  "of the server's answer, or %s sum): mended, the change itself read whole",
+			  x.nmended, x.nmended == 1 ? "" : "s", x.nmended == 1 ? "it" : "them",
+			  x.nmended == 1 ? "its" : "their", x.nmended == 1 ? "its" : "their");
+	if (rc == ROVE_OK && x.nolder > 0)
+		rove_warn("%zu pending change%s of this replica %s written by an older rove (its format before this "
+			  "rove's) after this one had upgraded it: kept, and sent; use one rove on a replica",
+			  x.nolder, x.nolder == 1 ? "" : "s", x.nolder == 1 ? "was" : "were");
 	/* A repair's: the local copies of records made anew here may not
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended > 0))
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0))
 		rc = rove_replica_repairing(r, &repairing);
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended > 0)) {
+	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0)) {
 		x.n = 0;
+		x.bad_sent = 0;
 		x.odd_keys = false;
 		r->damage_as_absent = repairing;
 		r->damage_skipped = 0;
@@ -981,6 +1036,13 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			rove_warn("%zu pending change%s of this replica %s gone from its file (damaged): lost, never to "
 				  "be sent; the others are sent",
 				  x.gone, x.gone == 1 ? "" : "s", x.gone == 1 ? "is" : "are");
+		/* (attack eighty-six: one sent before the damage, said "never
+		 * to be sent (lost)", was on the server; made again, twice) */
+		if (rc == ROVE_OK && x.bad_sent > 0)
+			rove_warn("%zu of the pending changes dropped as damaged had been sent before: the server may "
+				  "hold %s; look for %s before making %s again",
+				  x.bad_sent, x.bad_sent == 1 ? "it" : "them", x.bad_sent == 1 ? "it" : "them",
+				  x.bad_sent == 1 ? "it" : "them");
 		r->damage_as_absent = false;
 		if (rc == ROVE_OK)
 			rpl_say_passed_over(r);
@@ -1004,13 +1066,13 @@ int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, ui
 {
 	pending_walk pw = {r, fn, arg, malloc(sizeof(rove_op)), 0};
 	MDB_txn *txn;
-	uint64_t bad = 0, gone = 0;
+	uint64_t bad = 0, sent = 0, gone = 0;
 	int rc = pw.op != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK) {
 		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
 		if (rc == ROVE_OK && damaged == NULL)
-			rc = rpl_outbox_damage(txn, r, &bad, &gone);
+			rc = rpl_outbox_damage(txn, r, pw.op, &bad, &sent, &gone);
 		mdb_txn_abort(txn);
 	}
 	if (rc == ROVE_OK && gone > 0)

@@ -528,13 +528,16 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 			leaf = true;
 			flags = PG_LEAF;
 		}
-		/* A salvage reads on past a mark LMDB keeps in memory only
-		 * (the page is read here, never written): the rest of the
-		 * flags must be right (attack eighty-three: a dirty mark on
-		 * the main tree's root lost every table). */
-		if (w->entry == NULL || (flags & ~(unsigned)PG_DIRTY) != (leaf ? PG_LEAF : PG_BRANCH))
+		/* A salvage reads on past one flag bit more than the page's
+		 * kind (the page is read here, never written): a mark LMDB
+		 * keeps in memory only (attack eighty-three: a dirty mark on
+		 * the main tree's root lost every table), or another bit
+		 * flipped (damage_hunt seed 23926: the main tree's leaf marked
+		 * an overflow page too, and the pending changes lost). */
+		unsigned want = leaf ? PG_LEAF : PG_BRANCH, extra = flags & ~want;
+		if (w->entry == NULL || t->kind == KIND_DUPS || !(flags & want) || (extra & (extra - 1)) != 0)
 			return;
-		flags &= ~(unsigned)PG_DIRTY;
+		flags = want;
 	}
 	if (lower < PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0 || lower == PG_HDR) {
 		fault(w, pg, "%s: a page whose bounds cannot be (lower %u, upper %u)", t->name, lower, upper);
@@ -616,6 +619,15 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 			continue;
 		}
 		prev = k;
+		/* A salvage takes a named table's record whose size alone is
+		 * wrong (a bit flipped in it) as the record it is: meta's 48
+		 * read 112, the salvage lost meta and refused, and the pending
+		 * changes were lost with the replica (damage_hunt seed 23232). */
+		if (w->entry != NULL && t->kind == KIND_MAIN && nflags == NODE_SUB && lohi != TREE_SIZE &&
+		    off + NODE_HDR + ksize + TREE_SIZE <= w->psize) {
+			fault(w, pg, "%s: node %u's size is not a table's (%llu)", t->name, i, (unsigned long long)lohi);
+			lohi = TREE_SIZE;
+		}
 		if ((nflags & NODE_BIG) ? off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))
 					: off + NODE_HDR + ksize + lohi > w->psize) {
 			fault(w, pg, "%s: node %u's value lies outside its page", t->name, i);

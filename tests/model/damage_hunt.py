@@ -36,9 +36,11 @@ damage:
 The hunt found what the replica's own tests did not: see
 docs/RELIABILITY.md, "Damaged replica files".
 
-  damage_hunt.py [--seed S] [--trials N] [--keep] [-v]
+  damage_hunt.py [--seed S] [--trials N] [--also S,S...] [--keep] [-v]
 
-Trial i damages with seed S + i. Binaries: env ROVE_BIN, ROVED_BIN.
+Trial i damages with seed S + i; --also runs those seeds after them (the
+seeds that once found something: CTest's list, env
+ROVE_DAMAGE_HUNT_ALSO). Binaries: env ROVE_BIN, ROVED_BIN.
 Exit status 0: every check held; 1: a check failed (the trial's seed to
 replay); 2: usage; 4: the harness itself failed.
 """
@@ -278,6 +280,7 @@ def main():
                                                     os.environ.get("ROVE_DAMAGE_HUNT_DEFAULT_SEED") or
                                                     random.randrange(10**7)))
     ap.add_argument("--trials", type=int, default=int(os.environ.get("ROVE_DAMAGE_HUNT_TRIALS") or 20))
+    ap.add_argument("--also", default=os.environ.get("ROVE_DAMAGE_HUNT_ALSO") or "")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("-v", action="store_true", dest="verbose")
     a = ap.parse_args()
@@ -291,14 +294,19 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     try:
         h.setup()
-        for i in range(a.trials):
-            seed = a.seed + i
+        try:
+            also = [int(s) for s in a.also.split(",") if s.strip()]
+        except ValueError:
+            print("damage_hunt: --also takes seeds, comma-separated: %r" % a.also, file=sys.stderr)
+            return 2
+        for seed in [a.seed + i for i in range(a.trials)] + also:
             what = h.trial(seed)
             if a.verbose:
                 print("damage_hunt: seed %d: %s" % (seed, what))
         failed = False
-        print("damage_hunt: seeds %d-%d, every check held (%s)" % (
-            a.seed, a.seed + a.trials - 1, ", ".join("%s: %d" % kv for kv in sorted(h.outcomes.items()))))
+        print("damage_hunt: seeds %d-%d%s, every check held (%s)" % (
+            a.seed, a.seed + a.trials - 1, " and " + ",".join(map(str, also)) if also else "",
+            ", ".join("%s: %d" % kv for kv in sorted(h.outcomes.items()))))
         return 0
     except Finding as f:
         print("damage_hunt: FAILED: %s\nreplay: damage_hunt.py --seed %d --trials 1" % (f, seed), file=sys.stderr)
