@@ -916,6 +916,27 @@ static int format_raise(rove_replica *r, MDB_txn *txn)
 	return rc;
 }
 
+/* Whether the main tree's pages (the list of tables) read whole: said
+ * with the way out, ROVE_EPROTO, when not. */
+static int main_tree_ok(rove_replica *r)
+{
+	static const char *const none[] = {NULL};
+	pages_faults f = {0, 0};
+	MDB_txn *txn;
+	int rc = rove_db_err(mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn), "begin");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, none, pages_fault, &f);
+	mdb_txn_abort(txn);
+	if (rc == ROVE_OK && f.trees + f.free_list > 0) {
+		rove_error("the replica's list of tables is damaged: nothing was changed; 'rove sync --repair' makes "
+			   "the file anew from what of it reads whole");
+		rc = ROVE_EPROTO;
+	}
+	return rc;
+}
+
 /* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
  * the base in it: every transaction on the replica begins here. */
 int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
@@ -936,6 +957,12 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 				   why);
 		else if (rc != ROVE_OK)
 			rove_error("cannot read the replica's free list: %s", rove_strerror(rc));
+		/* The main tree too (a page or two): every commit writes its
+		 * table records, and LMDB wrote through a damaged one into the
+		 * heap when a search built an index (damage_hunt seed 23926
+		 * under ASan). */
+		if (rc == ROVE_OK)
+			rc = main_tree_ok(r);
 		r->free_list_ok = rc == ROVE_OK;
 		if (rc != ROVE_OK)
 			return rc == ROVE_EPROTO ? ROVE_EREADONLY : rc; /* reported, as a replica not to write */
