@@ -121,4 +121,22 @@ grep_q "record of its format was damaged (it read 7): set anew to 5" "$T/err" ||
 eq "$(jq .accepted "$T/out")" 1 "the change sent after the repair"
 r admin sync >/dev/null
 eq "$(r admin customer show "$id" --json | jq -r .name)" "Seven Ltd" "the server has it"
+
+# A change under lseq 0, which no change is given (they start at 1), its
+# sum made for that key: a key damaged before the replica had sums. It
+# was sent, and its answers never found: pending for ever (attack 86).
+r li customer add --name "Zero Ltd" --phone 13900009999 >/dev/null
+val=$(mdb_dump -s outbox "$T/li" | sed -n '/^HEADER=END/,/^DATA=END/p' | sed -n 3p | tr -d ' ')
+entry=$(python3 -c '
+import sys
+v = bytes.fromhex(sys.argv[1])
+head, op = v[:8], v[16:]
+h = 14695981039346656037 ^ 0x6f7574626f78
+for b in bytes(8) + head + op:
+    h = ((h ^ b) * 1099511628211) % 2**64
+print((head + h.to_bytes(8, "big") + op).hex())' "$val")
+"$ROVE_CORRUPT" "$T/li" outbox put 0000000000000000 "$entry" >/dev/null
+r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
+eq "$(jq .accepted "$T/out")" 1 "the change sent once"
+eq "$(r li status --json | jq .pending)" 0 "nothing left pending after the entry under lseq 0"
 echo ok
