@@ -213,7 +213,7 @@ static int ops_newest(const rove_replica *r, MDB_txn *txn, MDB_dbi t, bool outbo
 		return rc;
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		uint64_t acked;
-		int drc = outbox ? rpl_outbox_decode(r, &k, &v, &acked, &w->op) : rove_dec_op(v.mv_data, v.mv_size, &w->op);
+		int drc = outbox ? rpl_outbox_decode(r, &k, &v, &acked, &w->op) : rpl_journal_dec(&k, &v, &w->op);
 		for (uint32_t i = 0; drc == ROVE_OK && i < w->op.fs.n; i++)
 			if (w->op.fs.f[i].st.hlc.v > *max)
 				*max = w->op.fs.f[i].st.hlc.v;

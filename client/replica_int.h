@@ -217,6 +217,14 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
  * outbox's count; op: room for a decode. */
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
 		      uint64_t *gone);
+/* A journal entry (lseq(8) -> the outbox's entry as it left it, sum
+ * and all; or, kept before the outbox had sums, the op alone) decoded
+ * into op: one whose sum does not hold is read as an op alone, which it
+ * then is not (ROVE_EPROTO; so is a key not of 8 bytes): a damaged one
+ * is never sent again altered after a restore. */
+int rpl_journal_dec(const MDB_val *k, const MDB_val *v, rove_op *op);
+/* The value the journal keeps for outbox entry v (e: as read from it). */
+MDB_val rpl_journal_val(const MDB_val *v, const rpl_entry *e);
 /* How many of the outbox's pending entries the server acknowledged.
  * They come first: a push sends the unacknowledged ops in outbox order,
  * its answers acknowledge (or remove) them from the first one sent on,

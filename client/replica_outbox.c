@@ -236,6 +236,28 @@ int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked,
 	return rove_db_err(mdb_put(txn, r->outbox, &k, &v, flags), "outbox");
 }
 
+int rpl_journal_dec(const MDB_val *k, const MDB_val *v, rove_op *op)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (k->mv_size != 8)
+		return ROVE_EPROTO;
+	if (v->mv_size > OUTBOX_HEAD + OUTBOX_SUM &&
+	    rove_be64_get(p + OUTBOX_HEAD) ==
+		    outbox_sum(k->mv_data, p, p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM))
+		return rove_dec_op(p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM, op);
+	return rove_dec_op(p, v->mv_size, op);
+}
+
+MDB_val rpl_journal_val(const MDB_val *v, const rpl_entry *e)
+{
+	/* (one with its sum: kept whole under the same key, the sum holds;
+	 * an older rove's, without: its op alone, as before) */
+	if (e->op == (const uint8_t *)v->mv_data + OUTBOX_HEAD + OUTBOX_SUM)
+		return *v;
+	return (MDB_val){e->len, (void *)e->op};
+}
+
 void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked)
 {
 	size_t at = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);

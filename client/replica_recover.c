@@ -63,7 +63,7 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 		return rc;
 	/* the last entry that does not decode; the first that does after it */
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		bool ok = k.mv_size == 8 && rove_dec_op(v.mv_data, v.mv_size, &w->op) == ROVE_OK;
+		bool ok = rpl_journal_dec(&k, &v, &w->op) == ROVE_OK;
 		if (!ok) {
 			any = true;
 			after = false;
@@ -84,7 +84,7 @@ static int journal_sweep(rove_replica *r, MDB_txn *txn, rpl_work *w, uint64_t *n
 	 * found from the key after the last one dropped (a cursor's place
 	 * moves under a delete) */
 	for (mrc = rc == ROVE_OK && any ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == ROVE_OK && mrc == 0;) {
-		bool ok = k.mv_size == 8 && rove_dec_op(v.mv_data, v.mv_size, &w->op) == ROVE_OK;
+		bool ok = rpl_journal_dec(&k, &v, &w->op) == ROVE_OK;
 		if (ok && (rove_be64_get(k.mv_data) > last_bad || w->op.kind == ROVE_OP_DELETE || w->op.st.hlc.v >= floor)) {
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
@@ -135,7 +135,7 @@ int rpl_journal_bound(rove_replica *r, MDB_txn *txn, rpl_work *w)
 		return rc;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == ROVE_OK && mrc == 0 && extra > 0) {
-		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK) {
+		if (rpl_journal_dec(&k, &v, &w->op) != ROVE_OK) {
 			rove_error("corrupt entry in the replica's journal");
 			rc = ROVE_EPROTO;
 			break;
@@ -1096,7 +1096,7 @@ static int journal_tail(rove_replica *r, MDB_txn *txn, uint64_t floor, rpl_work 
 		key = rove_be64_get(k.mv_data);
 		if (key >= *tail)
 			break;
-		if (rove_dec_op(v.mv_data, v.mv_size, &w->op) != ROVE_OK || w->op.st.hlc.v >= floor) {
+		if (rpl_journal_dec(&k, &v, &w->op) != ROVE_OK || w->op.st.hlc.v >= floor) {
 			*tail = key;
 			break;
 		}
@@ -1246,7 +1246,7 @@ static int journal_op_back(const MDB_val *k, const MDB_val *v, void *arg)
 	bool gone;
 	int rc;
 
-	if (k->mv_size != 8 || rove_dec_op(v->mv_data, v->mv_size, &jb->w->op) != ROVE_OK) {
+	if (k->mv_size != 8 || rpl_journal_dec(k, v, &jb->w->op) != ROVE_OK) {
 		rove_error("corrupt entry in the replica's journal");
 		return ROVE_EPROTO;
 	}

@@ -676,7 +676,7 @@ static int outbox_trim(rove_replica *r, MDB_txn *txn, uint64_t cursor, rpl_work 
 			rc = rove_dec_op(e.op, e.len, &w->op);
 		if (rc == ROVE_OK) {
 			/* Kept in the journal, as it was sent (see rpl_journal_bound). */
-			MDB_val jv = {e.len, (void *)e.op};
+			MDB_val jv = rpl_journal_val(&ov, &e);
 			rc = rove_db_err(mdb_put(txn, r->journal, &ok, &jv, 0), "journal");
 		}
 		if (rc == ROVE_OK)
@@ -1071,7 +1071,7 @@ static int apply_mine(rove_replica *r, MDB_txn *txn, const rove_entry *e, rove_h
 	if (rc == ROVE_OK)
 		rc = rpl_outbox_entry(r, &ok, &ov, &oe);
 	if (rc == ROVE_OK) {
-		MDB_val jk = {8, okey}, jv = {oe.len, (void *)oe.op};
+		MDB_val jk = {8, okey}, jv = rpl_journal_val(&ov, &oe);
 		mrc = mdb_cursor_put(m->journal, &jk, &jv, MDB_APPEND);
 		if (mrc == MDB_KEYEXIST)
 			mrc = mdb_cursor_put(m->journal, &jk, &jv, 0);
