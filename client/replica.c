@@ -749,16 +749,19 @@ static int sums_learn(rove_replica *r, MDB_txn *txn)
 }
 
 /* A format number this rove does not read, one bit from its own, where
- * every pending change holds its format-5 sum (at least one): the number
- * is damaged, not another rove's (attack eighty-six: one bit of "format"
- * made every command say "made by another version", the repair too, with
- * the pending changes whole). Set to 5, said. */
+ * a pending change holds its format-5 sum: the number is damaged, not
+ * another rove's (attack eighty-six: one bit of "format" made every
+ * command say "made by another version", the repair too, with the
+ * pending changes whole). Set to 5, said; others damaged, mended or an
+ * older rove's are the sweep's, as ever (attack eighty-seven: any of
+ * them kept the number as it was, for good). Without such a change, the
+ * way out is said. */
 static int format_fix(rove_replica *r, MDB_txn *txn)
 {
-	uint64_t format = 0, n = 0, bit;
+	uint64_t format = 0, n = 0, nsum = 0, bit;
 	MDB_cursor *c;
 	MDB_val k, v;
-	bool all = true, was = r->outbox_sums;
+	bool was = r->outbox_sums;
 	int mrc, rc = rove_db_get_u64(txn, r->meta, "format", &format);
 
 	bit = format ^ REPLICA_FORMAT;
@@ -769,22 +772,29 @@ static int format_fix(rove_replica *r, MDB_txn *txn)
 	if (rc != ROVE_OK)
 		return rc;
 	r->outbox_sums = true; /* (sums alone) */
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && all; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rpl_entry e;
-		all = rpl_outbox_entry(r, &k, &v, &e) == ROVE_OK;
+		nsum += rpl_outbox_entry(r, &k, &v, &e) == ROVE_OK;
 		n++;
 	}
 	r->outbox_sums = was;
 	mdb_cursor_close(c);
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return rove_db_err(mrc, "outbox");
-	if (!all || n == 0)
+	if (nsum == 0) {
+		rove_error("the replica's record of its format reads %" PRIu64 ", which this rove does not read, and %s: "
+			   "if no other version of rove was used on it, set up a new replica in another directory with "
+			   "'rove init', and sync%s",
+			   format, n == 0 ? "it holds no pending change to show which it is" :
+					    "none of its pending changes shows which it is",
+			   n == 0 ? " (nothing of this one is lost)" : "; its pending changes are lost with it");
 		return ROVE_OK;
+	}
 	rc = rove_db_put_u64(txn, r->meta, "format", REPLICA_FORMAT);
 	if (rc == ROVE_OK)
-		rove_warn("the replica's record of its format was damaged (it read %" PRIu64 "): set anew to %d, as its "
-			  "%" PRIu64 " pending change%s show%s",
-			  format, REPLICA_FORMAT, n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+		rove_warn("the replica's record of its format was damaged (it read %" PRIu64 "): set anew to %d, as %" PRIu64
+			  " of its %" PRIu64 " pending change%s show%s",
+			  format, REPLICA_FORMAT, nsum, n, n == 1 ? "" : "s", nsum == 1 ? "s" : "");
 	return rc;
 }
 

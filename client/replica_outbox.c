@@ -685,17 +685,20 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 	uint8_t head[OUTBOX_HEAD];
 	uint64_t got, diff;
 
-	if (!r->outbox_sums || k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD)
+	if (k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD)
 		return RPL_MEND_NONE;
 	/* An entry of format 4 in a replica of format 5: written by an older
 	 * rove that opened the replica before this one raised its format
 	 * (attack eighty-six: its changes, "saved", then dropped). Its bytes
 	 * past the answer's number decode whole as an op, which damage to
-	 * one of format 5 (its sum first) does not make. */
-	e->acked = rove_be64_get(p);
+	 * one of format 5 (its sum first) does not make. Its answer's number
+	 * has no sum to vouch for it: it goes as not sent (the server answers
+	 * one it has as before), not settled on its word (attack eighty-seven:
+	 * a flipped one settled it unsent). */
+	e->acked = 0;
 	e->op = p + OUTBOX_HEAD;
 	e->len = v->mv_size - OUTBOX_HEAD;
-	if (rove_dec_op(e->op, e->len, scratch) == ROVE_OK)
+	if (r->outbox_sums && rove_dec_op(e->op, e->len, scratch) == ROVE_OK)
 		return RPL_MEND_OLDER;
 	if (v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
 		return RPL_MEND_NONE;
@@ -720,7 +723,12 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 
 int rpl_outbox_read(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch)
 {
-	if (rpl_outbox_entry(r, k, v, e) == ROVE_OK)
+	rove_op_head h;
+
+	/* (read as one of format 4 where the format number says so, its op
+	 * must read too: one of format 5 with a bit flipped, in a replica
+	 * whose number was damaged into 4, is mended; attack eighty-seven) */
+	if (rpl_outbox_entry(r, k, v, e) == ROVE_OK && rove_dec_op_head(e->op, e->len, &h) == ROVE_OK)
 		return ROVE_OK;
 	return rpl_outbox_mend(r, k, v, e, scratch) != RPL_MEND_NONE ? ROVE_OK : ROVE_EPROTO;
 }
@@ -787,11 +795,16 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 	/* (no change is given lseq 0, they start at 1: an entry there has a
 	 * damaged key, and stayed pending for ever, its answers never
 	 * found; attack eighty-six) */
-	if (rove_be64_get(k->mv_data) == 0)
-		whole = false;
-	else if (!(whole = rpl_outbox_entry(x->r, k, v, &e) == ROVE_OK))
+	whole = rove_be64_get(k->mv_data) != 0 && rpl_outbox_entry(x->r, k, v, &e) == ROVE_OK && sweep_reads(x, &e, rec);
+	/* (one read as of format 4 whose op does not read may be of format 5
+	 * with a bit flipped, in a replica whose format number was damaged
+	 * into 4: mended, not dropped; attack eighty-seven) */
+	if (!whole && rove_be64_get(k->mv_data) != 0) {
 		mended = rpl_outbox_mend(x->r, k, v, &e, &x->w->op);
-	if ((whole || mended != RPL_MEND_NONE) && sweep_reads(x, &e, rec)) {
+		if (mended != RPL_MEND_NONE && !sweep_reads(x, &e, rec))
+			mended = RPL_MEND_NONE;
+	}
+	if (whole || mended != RPL_MEND_NONE) {
 		sweep_sound *s;
 		acked = e.acked;
 		if (x->sound == NULL)

@@ -139,4 +139,13 @@ print((head + h.to_bytes(8, "big") + op).hex())' "$val")
 r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
 eq "$(jq .accepted "$T/out")" 1 "the change sent once"
 eq "$(r li status --json | jq .pending)" 0 "nothing left pending after the entry under lseq 0"
+
+# A format number one bit from 5 with nothing pending to show which it
+# is: the repair said to run the repair, for good (attack eighty-seven).
+"$ROVE_CORRUPT" "$T/li" meta put "$fmt" 0000000000000007 >/dev/null
+code=0
+r li sync --repair >/dev/null 2>"$T/err" || code=$?
+eq "$code" 1 "the repair of a format number nothing shows"
+grep_q "set up a new replica in another directory with 'rove init', and sync (nothing of this one is lost)" \
+	"$T/err" || fail "the way out: $(cat "$T/err")"
 echo ok

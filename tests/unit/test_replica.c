@@ -801,6 +801,17 @@ int main(void)
 		CHECK(strstr(last_warning, "written by an older rove") != NULL);
 		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
 		CHECK_EQ_INT(n, len[0]);
+		/* ... its answer's number, which no sum vouches for, flipped to
+		 * one the cursor passed: sent again, not settled unsent (attack
+		 * eighty-seven: confirmed, never on the server) */
+		CHECK_EQ_INT(outbox_unsum(lseq[0]), 0);
+		CHECK_EQ_INT(outbox_flip(lseq[0], 7, 0x01), 0);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(dropped, 0);
+		CHECK_EQ_INT(outbox_acked(lseq[0], &n), 0);
+		CHECK_EQ_INT(n, 0);
+		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
+		CHECK_EQ_INT(n, len[0]);
 		/* the format number damaged into 4 (one bit of 5): each entry
 		 * still reads by its sum (attack eighty-six: all dropped) */
 		rove_replica_close(&rep);
@@ -817,6 +828,30 @@ int main(void)
 		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
 		CHECK_EQ_INT(damaged, 0);
 		CHECK_EQ_INT(n, n1);
+		/* ... and with a bit of an entry's answer flipped too: listed and
+		 * mended as in a replica of format 5 (attack eighty-seven: called
+		 * damaged, and the first sync failed) */
+		CHECK_EQ_INT(outbox_flip(lseq[1], 6, 0x04), 0);
+		rove_replica_close(&rep);
+		CHECK_EQ_INT(raw_format(dir, 4, &n), 0);
+		CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
+		CHECK_EQ_INT(damaged, 0);
+		CHECK_EQ_INT(n, n1);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(dropped, 0);
+		CHECK_EQ_INT(outbox_acked(lseq[1], &n), 0);
+		CHECK_EQ_INT(n, 0);
+		{
+			rove_op_head heads[8];
+			rove_buf raw;
+			size_t at[9];
+			uint32_t nu = 0;
+			rove_buf_init(&raw);
+			CHECK_EQ_INT(rove_replica_unacked_raw(&rep, heads, &raw, at, 8, &nu), ROVE_OK);
+			CHECK_EQ_INT(nu, n1);
+			rove_buf_free(&raw);
+		}
 		/* format 4: the sums taken out; read as it is, then given them
 		 * by the first write */
 		rove_replica_close(&rep);
