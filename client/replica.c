@@ -441,14 +441,19 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 
 	/* A name the walk had to escape is a damaged one's: no table of a
 	 * replica's. */
-	if (strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
+	if (table[0] == '\0' || strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
 		x->passed++;
 		return ROVE_OK;
 	}
 	if (strcmp(x->table, table) != 0) {
 		int orc = mdb_dbi_open(x->wt, table, MDB_CREATE, &x->dbi);
-		if (orc == MDB_DBS_FULL) { /* more tables than a replica has: a damaged name's */
+		/* (more tables than a replica has, or a name LMDB cannot take,
+		 * an empty one: a damaged name's; the table it was is made anew
+		 * by the open, or its loss said: attack eighty-seven, a name's
+		 * size flipped to 0 failed the repair for good) */
+		if (orc == MDB_DBS_FULL || orc == MDB_BAD_VALSIZE) {
 			x->passed++;
+			x->table[0] = '\0';
 			return ROVE_OK;
 		}
 		if (orc != 0)

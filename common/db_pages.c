@@ -541,7 +541,16 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 	}
 	if (lower < PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0 || lower == PG_HDR) {
 		fault(w, pg, "%s: a page whose bounds cannot be (lower %u, upper %u)", t->name, lower, upper);
-		return;
+		/* A salvage counts the nodes' places itself, where the page's
+		 * end of them is damaged: each lies past upper, in the page
+		 * (one bit of the main tree's lower lost every table, and every
+		 * command died of SIGBUS: attack eighty-seven). */
+		if (w->entry == NULL || upper > w->psize || upper <= PG_HDR)
+			return;
+		for (lower = PG_HDR; lower + 2 <= upper && le16(p + lower) >= upper && (uint64_t)le16(p + lower) + NODE_HDR <= w->psize;)
+			lower += 2;
+		if (lower == PG_HDR)
+			return;
 	}
 	nkeys = (lower - PG_HDR) / 2;
 	if (leaf)
@@ -651,6 +660,14 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 			if (w->entry != NULL && t->kind == KIND_TABLE && !(nflags & NODE_BIG) &&
 			    off + NODE_HDR + ksize + lohi <= w->psize)
 				walk_node(w, t, pg, i, n, 0, ksize, lohi, level);
+			/* ... and a table's record in the main tree with one flag
+			 * bit more as the table's record it is (a "duplicates" bit
+			 * there: LMDB died of SIGSEGV in every command, the repair
+			 * too: attack eighty-seven) */
+			unsigned extra = nflags & ~NODE_SUB;
+			if (w->entry != NULL && t->kind == KIND_MAIN && (nflags & NODE_SUB) && (extra & (extra - 1)) == 0 &&
+			    off + NODE_HDR + ksize + TREE_SIZE <= w->psize)
+				walk_node(w, t, pg, i, n, NODE_SUB, ksize, TREE_SIZE, level);
 			if (w->entry != NULL)
 				continue;
 			return;

@@ -29,6 +29,12 @@ it while nothing writes to the file).
                                 its middle key's first byte becomes 0xfe
                                 (out of order: keys after it hidden from
                                 a walk of their prefix)
+  lmdb_damage.py FILE dupflag TABLE  the main tree's record of TABLE
+                                gets the "duplicates" node flag (one bit)
+  lmdb_damage.py FILE namesize TABLE the size of TABLE's name in the main
+                                tree with its bit 2 flipped ("view": 0)
+  lmdb_damage.py FILE lowerbit  the main tree's root page's end of node
+                                places (lower) with its bit 5 flipped
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -43,8 +49,8 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte")
-TABLE_MODES = ("badnode", "keybyte")
+         "keybyte", "dupflag", "namesize", "lowerbit")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize")
 SUBDATA = 0x02
 
 
@@ -90,6 +96,22 @@ def damage(data, mode, arg=None):
             last = struct.unpack_from("<Q", data, base + 24 + 96)[0]
             struct.pack_into("<Q", data, base + 24 + 48 + 40, last + 5)
         return last + 5
+    if mode == "lowerbit":
+        off = main_root * psize
+        struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
+        return main_root
+    if mode in ("dupflag", "namesize"):
+        pg, off, nkeys = first_leaf(data, psize, main_root)
+        for i in range(nkeys):
+            node = node_at(data, off, i)
+            nflags, ksize = struct.unpack_from("<HH", data, node + 4)
+            if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
+                if mode == "dupflag":
+                    struct.pack_into("<H", data, node + 4, nflags | 0x04)
+                else:
+                    struct.pack_into("<H", data, node + 6, ksize ^ 0x04)
+                return pg
+        return None
     if mode == "dirty":
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
