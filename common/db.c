@@ -44,6 +44,14 @@ int rove_db_err(int rc, const char *what)
 	case EPERM:
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EACCES;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_BAD_TXN: /* (what follows a page not found in the transaction) */
+	case MDB_INCOMPATIBLE:
+		/* LMDB met a page or record that cannot be: said as damage
+		 * (attack eighty-seven: a bare "cursor: MDB_BAD_TXN") */
+		rove_error("%s: %s: the database's file may be damaged", what, mdb_strerror(rc));
+		return ROVE_EDB;
 	default:
 		rove_error("%s: %s", what, mdb_strerror(rc));
 		return ROVE_EDB;
