@@ -356,7 +356,10 @@ int cli_open(const rove_cli *cli, rove_replica *r)
 			   "it, its record of its format is damaged: 'rove sync --repair' sets it anew where its pending "
 			   "changes show it",
 			   cli->dir);
-	else if (rc == ROVE_EINVAL || rc == ROVE_EIO) /* said where it was met, with why */
+	else if (rc == ROVE_EINVAL || rc == ROVE_EIO || rc == ROVE_EREADONLY) /* said where it was met, with why */
+		/* (read-only: a write the open needs was refused, saying why;
+		 * "cannot open replica: read-only" read as a file permission,
+		 * attack eighty-seven) */
 		rove_error("cannot open replica '%s'", cli->dir);
 	else if (rc == ROVE_EDB) /* LMDB cannot read its own pages: damage */
 		rove_error("cannot open replica '%s': %s; its file may be damaged: 'rove sync --repair' makes it anew "
