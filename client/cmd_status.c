@@ -110,10 +110,7 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			  s.damaged_sent, s.damaged_sent == 1 ? "" : "s", s.damaged_sent == 1 ? "was" : "were",
 			  s.damaged_sent == 1 ? "es" : "", s.damaged_sent == 1 ? "it" : "them",
 			  s.damaged_sent == 1 ? "it" : "them", s.damaged_sent == 1 ? "it" : "them");
-	if (s.gone > 0)
-		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
-			  "never to be sent; the next sync says so",
-			  s.gone, s.gone == 1 ? "" : "s", s.gone == 1 ? "is" : "are");
+	rove_replica_say_gone(s.gone);
 	if (!json) {
 		bool repairing = false;
 		/* (a repair cut short: attack sixty-four found no sign of it) */

@@ -766,7 +766,6 @@ static int format_fix(rove_replica *r, MDB_txn *txn)
 	uint64_t format = 0, n = 0, nsum = 0, bit;
 	MDB_cursor *c;
 	MDB_val k, v;
-	bool was = r->outbox_sums;
 	int mrc, rc = rove_db_get_u64(txn, r->meta, "format", &format);
 
 	bit = format ^ REPLICA_FORMAT;
@@ -776,13 +775,10 @@ static int format_fix(rove_replica *r, MDB_txn *txn)
 	rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
-	r->outbox_sums = true; /* (sums alone) */
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rpl_entry e;
-		nsum += rpl_outbox_entry(r, &k, &v, &e) == ROVE_OK;
+		nsum += rpl_outbox_summed(&k, &v);
 		n++;
 	}
-	r->outbox_sums = was;
 	mdb_cursor_close(c);
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return rove_db_err(mrc, "outbox");

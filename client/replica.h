@@ -318,6 +318,9 @@ typedef int (*rove_pending_fn)(const rove_op *op, bool sent, void *arg);
 /* Entries that do not decode (damage) are passed over: counted in
  * *damaged, or, damaged NULL, said (a warning; the next sync drops them). */
 int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, uint64_t *damaged);
+/* Says (a warning) that gone pending changes were lost from the file,
+ * as rove_replica_status found them (nothing when 0). */
+void rove_replica_say_gone(uint64_t gone);
 /* Drops the pending changes that do not decode (damage: they can never
  * be sent, and a sync that met one failed for good), with their index
  * entries; their records' local copies are made anew from the rest.

@@ -185,6 +185,9 @@ typedef struct rpl_entry {
 	size_t len;
 } rpl_entry;
 int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e);
+/* Whether outbox (or journal) entry k/v holds its sum: one of format 5,
+ * read whole. */
+bool rpl_outbox_summed(const MDB_val *k, const MDB_val *v);
 /* An entry rpl_outbox_entry refused, read all the same where that is
  * sure (*e: the entry as it was written; scratch: room for a decode):
  * RPL_MEND_BIT, one bit flipped in its answer's number or its sum, the op
@@ -201,12 +204,13 @@ int rpl_outbox_decode(const rove_replica *r, const MDB_val *k, const MDB_val *v,
 /* An outbox entry's acknowledgement alone (checked as rpl_outbox_entry). */
 int rpl_outbox_acked(const rove_replica *r, const MDB_val *k, const MDB_val *v, uint64_t *acked);
 /* The entry (lseq key, op bytes op/len, as rpl_outbox_entry gave them)
- * laid out in out with acknowledgement acked, its sum made anew. */
-int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len,
-		   rove_buf *out);
-/* An entry's value (len bytes at val, as rpl_outbox_entry took it, key
- * lseq's) marked with acknowledgement acked in place, its sum made anew. */
-void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked);
+ * laid out in out as format 5 with acknowledgement acked, its sum made
+ * anew. Entries are written only so: a write transaction raises an older
+ * replica's format first (rpl_txn_begin). */
+int rpl_outbox_lay(const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len, rove_buf *out);
+/* A format-5 entry's value (len bytes at val, key lseq's) marked with
+ * acknowledgement acked in place, its sum made anew. */
+void rpl_outbox_mark(const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked);
 /* The outbox of a replica of format 4 or older given sums: every entry
  * laid out anew (one whose op does not decode is left as it is, which
  * then reads damaged, for the sweep to drop), in txn; w: scratch. */

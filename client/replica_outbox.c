@@ -41,23 +41,30 @@ static uint64_t outbox_sum(const uint8_t key[8], const uint8_t head[OUTBOX_HEAD]
  * one by chance once in 2^64), so that a format number damaged into 4
  * loses nothing (attack eighty-six: every pending change dropped); one
  * that does not is of format 4 in a replica of that format. */
-int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
+bool rpl_outbox_summed(const MDB_val *k, const MDB_val *v)
 {
 	const uint8_t *p = v->mv_data;
 
+	return k->mv_size == 8 && v->mv_size > OUTBOX_HEAD + OUTBOX_SUM &&
+	       rove_be64_get(p + OUTBOX_HEAD) ==
+		       outbox_sum(k->mv_data, p, p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM);
+}
+
+int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+	size_t head = OUTBOX_HEAD + OUTBOX_SUM;
+
 	if (k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD)
 		return ROVE_EPROTO;
-	e->acked = rove_be64_get(p);
-	if (v->mv_size > OUTBOX_HEAD + OUTBOX_SUM) {
-		e->op = p + OUTBOX_HEAD + OUTBOX_SUM;
-		e->len = v->mv_size - OUTBOX_HEAD - OUTBOX_SUM;
-		if (rove_be64_get(p + OUTBOX_HEAD) == outbox_sum(k->mv_data, p, e->op, e->len))
-			return ROVE_OK;
+	if (!rpl_outbox_summed(k, v)) {
+		if (r->outbox_sums)
+			return ROVE_EPROTO;
+		head = OUTBOX_HEAD;
 	}
-	if (r->outbox_sums)
-		return ROVE_EPROTO;
-	e->op = p + OUTBOX_HEAD;
-	e->len = v->mv_size - OUTBOX_HEAD;
+	e->acked = rove_be64_get(p);
+	e->op = p + head;
+	e->len = v->mv_size - head;
 	return ROVE_OK;
 }
 
@@ -81,8 +88,7 @@ int rpl_outbox_decode(const rove_replica *r, const MDB_val *k, const MDB_val *v,
 	return rc == ROVE_OK ? rove_dec_op(e.op, e.len, op) : rc;
 }
 
-int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len,
-		   rove_buf *out)
+int rpl_outbox_lay(const uint8_t key[8], uint64_t acked, const uint8_t *op, size_t len, rove_buf *out)
 {
 	uint8_t head[OUTBOX_HEAD + OUTBOX_SUM];
 	int rc;
@@ -90,7 +96,7 @@ int rpl_outbox_lay(const rove_replica *r, const uint8_t key[8], uint64_t acked, 
 	rove_be64_put(head, acked);
 	rove_be64_put(head + OUTBOX_HEAD, outbox_sum(key, head, op, len));
 	rove_buf_reset(out);
-	rc = rove_buf_append(out, head, OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0));
+	rc = rove_buf_append(out, head, sizeof(head));
 	return rc == ROVE_OK ? rove_buf_append(out, op, len) : rc;
 }
 
@@ -113,19 +119,37 @@ static int outbox_step(const rove_replica *r, MDB_cursor *c, MDB_cursor_op how, 
 	return ROVE_OK;
 }
 
-int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
-		      uint64_t *gone)
+/* The changes the pending index names past the outbox's count, in *gone
+ * (each change has one index entry): two counts, no walk. */
+static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 {
-	MDB_cursor *c;
 	MDB_stat so, sp;
-	MDB_val k, v;
-	int mrc, rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
+	int rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
 
-	*damaged = *sent = *gone = 0;
+	*gone = 0;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_stat(txn, r->pending, &sp), "pending");
 	if (rc == ROVE_OK && sp.ms_entries > so.ms_entries)
 		*gone = sp.ms_entries - so.ms_entries;
+	return rc;
+}
+
+void rove_replica_say_gone(uint64_t gone)
+{
+	if (gone > 0)
+		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
+			  "never to be sent; the next sync says so",
+			  gone, gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
+}
+
+int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
+		      uint64_t *gone)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = outbox_gone(txn, r, gone);
+
+	*damaged = *sent = 0;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
@@ -213,10 +237,13 @@ int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked,
 		   rove_buf *scratch, unsigned flags)
 {
 	uint8_t key[8], head[OUTBOX_HEAD + OUTBOX_SUM], *p;
-	size_t at = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
+	size_t at = sizeof(head);
 	MDB_val k = {8, key}, v;
 	int rc;
 
+	/* (a write transaction raised an older replica's format first:
+	 * rpl_txn_begin) */
+	ROVE_ASSERT(r->outbox_sums);
 	/* (the op encoded after room for the head, whose sum is then made
 	 * from the bytes in place: no second copy) */
 	memset(head, 0, sizeof(head));
@@ -229,8 +256,7 @@ int rpl_outbox_put(MDB_txn *txn, rove_replica *r, uint64_t lseq, uint64_t acked,
 		return rc;
 	p = (uint8_t *)scratch->data;
 	rove_be64_put(p, acked);
-	if (r->outbox_sums)
-		rove_be64_put(p + OUTBOX_HEAD, outbox_sum(key, p, p + at, scratch->len - at));
+	rove_be64_put(p + OUTBOX_HEAD, outbox_sum(key, p, p + at, scratch->len - at));
 	v.mv_size = scratch->len;
 	v.mv_data = scratch->data;
 	return rove_db_err(mdb_put(txn, r->outbox, &k, &v, flags), "outbox");
@@ -242,9 +268,7 @@ int rpl_journal_dec(const MDB_val *k, const MDB_val *v, rove_op *op)
 
 	if (k->mv_size != 8)
 		return ROVE_EPROTO;
-	if (v->mv_size > OUTBOX_HEAD + OUTBOX_SUM &&
-	    rove_be64_get(p + OUTBOX_HEAD) ==
-		    outbox_sum(k->mv_data, p, p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM))
+	if (rpl_outbox_summed(k, v))
 		return rove_dec_op(p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM, op);
 	return rove_dec_op(p, v->mv_size, op);
 }
@@ -258,14 +282,13 @@ MDB_val rpl_journal_val(const MDB_val *v, const rpl_entry *e)
 	return (MDB_val){e->len, (void *)e->op};
 }
 
-void rpl_outbox_mark(const rove_replica *r, const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked)
+void rpl_outbox_mark(const uint8_t key[8], uint8_t *val, size_t len, uint64_t acked)
 {
-	size_t at = OUTBOX_HEAD + (r->outbox_sums ? OUTBOX_SUM : 0);
+	size_t at = OUTBOX_HEAD + OUTBOX_SUM;
 
 	ROVE_ASSERT(len > at);
 	rove_be64_put(val, acked);
-	if (r->outbox_sums)
-		rove_be64_put(val + OUTBOX_HEAD, outbox_sum(key, val, val + at, len - at));
+	rove_be64_put(val + OUTBOX_HEAD, outbox_sum(key, val, val + at, len - at));
 }
 
 int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w)
@@ -288,12 +311,10 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w)
 			continue;
 		/* (one with its sum already: a replica whose format number was
 		 * damaged into an older one's) */
-		if (e.op == (const uint8_t *)v.mv_data + OUTBOX_HEAD + OUTBOX_SUM)
+		if (rpl_outbox_summed(&k, &v))
 			continue;
 		memcpy(key, k.mv_data, 8);
-		r->outbox_sums = true;
-		rc = rpl_outbox_lay(r, key, e.acked, e.op, e.len, scratch);
-		r->outbox_sums = false;
+		rc = rpl_outbox_lay(key, e.acked, e.op, e.len, scratch);
 		nv.mv_size = scratch->len;
 		nv.mv_data = scratch->data;
 		/* (the key copied out of the page: a value of another size
@@ -993,7 +1014,7 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 		rove_be64_put(key, x->fix[i].lseq);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &ov), "outbox");
 		if (rc == ROVE_OK && rpl_outbox_read(r, &lk, &ov, &e, &x->w->op) == ROVE_OK) {
-			rc = rpl_outbox_lay(r, key, x->fix[i].acked, e.op, e.len, &x->w->buf);
+			rc = rpl_outbox_lay(key, x->fix[i].acked, e.op, e.len, &x->w->buf);
 			ov.mv_size = x->w->buf.len;
 			ov.mv_data = x->w->buf.data;
 			if (rc == ROVE_OK)
@@ -1005,10 +1026,10 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
-	sweep_ctx x = {r, rpl_work_new(), NULL, 0, 0, 0, false, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, 0};
+	sweep_ctx x = {.r = r, .w = rpl_work_new()};
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
-	bool stray = false, repairing = false;
+	bool stray = false, repairing = false, write;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	*dropped = 0;
@@ -1051,9 +1072,10 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0))
+	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0;
+	if (rc == ROVE_OK && write)
 		rc = rove_replica_repairing(r, &repairing);
-	if (rc == ROVE_OK && (x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0)) {
+	if (rc == ROVE_OK && write) {
 		x.n = 0;
 		x.bad_sent = 0;
 		x.odd_keys = false;
@@ -1105,19 +1127,17 @@ int rove_replica_each_pending(rove_replica *r, rove_pending_fn fn, void *arg, ui
 {
 	pending_walk pw = {r, fn, arg, malloc(sizeof(rove_op)), 0};
 	MDB_txn *txn;
-	uint64_t bad = 0, sent = 0, gone = 0;
+	uint64_t gone = 0;
 	int rc = pw.op != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 
 	if (rc == ROVE_OK) {
 		rc = rove_db_each(txn, r->outbox, "outbox", pending_one, &pw);
 		if (rc == ROVE_OK && damaged == NULL)
-			rc = rpl_outbox_damage(txn, r, pw.op, &bad, &sent, &gone);
+			rc = outbox_gone(txn, r, &gone);
 		mdb_txn_abort(txn);
 	}
-	if (rc == ROVE_OK && gone > 0)
-		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
-			  "never to be sent; the next sync says so",
-			  gone, gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
+	if (rc == ROVE_OK)
+		rove_replica_say_gone(gone);
 	if (damaged != NULL)
 		*damaged = pw.damaged;
 	else if (rc == ROVE_OK && pw.damaged > 0)

@@ -442,7 +442,7 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 				}
 				along = false;
 			} else {
-				rpl_outbox_mark(r, okey, (uint8_t *)raw.data, raw.len, res[i].seq);
+				rpl_outbox_mark(okey, (uint8_t *)raw.data, raw.len, res[i].seq);
 				/* The same size: rewritten where it is, through the
 				 * cursor on it when it is. */
 				if (along)
