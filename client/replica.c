@@ -421,6 +421,8 @@ typedef struct salvage_ctx {
 	uint64_t meta_said, meta_copied;     /* the same for meta, the replica's own state */
 	unsigned tables;                     /* of salvage_needed[], those met (a bit each) */
 	unsigned self;                       /* of salvage_self[], those copied whole (a bit each) */
+	rove_buf strays; /* pending changes met outside the outbox: lseq(8) size(4) value, one after another */
+	int strays_err;  /* no room for one (ROVE_ENOMEM: said after the walk) */
 } salvage_ctx;
 
 /* The tables a salvage must meet: the replica's own state and its
@@ -439,6 +441,22 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 	int mrc;
 
+	/* A pending change's bytes, sum and all, outside the outbox: on a
+	 * page the outbox's tree lost (its root's number damaged), or in a
+	 * table whose name is damaged ("outbox" read as "ou"): kept aside
+	 * for salvage_strays (attack eighty-seven: every pending change
+	 * lost, or the repair refused, while their pages read whole). */
+	if (key != NULL && klen == 8 && strcmp(table, "outbox") != 0 && strcmp(table, "journal") != 0 &&
+	    vlen <= UINT32_MAX && rpl_outbox_summed(&k, &v) && x->strays_err == ROVE_OK) {
+		uint8_t head[12];
+		uint32_t size = (uint32_t)vlen;
+		memcpy(head, key, 8);
+		memcpy(head + 8, &size, 4);
+		if ((x->strays_err = rove_buf_append(&x->strays, head, sizeof(head))) == ROVE_OK)
+			x->strays_err = rove_buf_append(&x->strays, val, vlen);
+	}
+	if (strcmp(table, ROVE_DB_LOST_PAGES) == 0)
+		return ROVE_OK; /* (none of them is copied as it is) */
 	/* A name the walk had to escape is a damaged one's: no table of a
 	 * replica's. */
 	if (table[0] == '\0' || strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
@@ -493,6 +511,62 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	return rove_db_err(mrc, table);
 }
 
+/* The pending changes salvage_one met outside the outbox, put in it
+ * (made when its name was lost) when the salvaged index of pending
+ * changes names them and the outbox lacks them: a page of no tree may
+ * be an old one (a change settled since, or refused), which the index
+ * no longer names. *adopted: how many. */
+static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
+{
+	const uint8_t *p = (const uint8_t *)x->strays.data, *end = p + x->strays.len;
+	MDB_dbi pending, outbox;
+	bool have_outbox = (x->tables & 2u) != 0;
+	int rc;
+
+	*adopted = 0;
+	if (x->strays_err != ROVE_OK) {
+		rove_warn("pending changes met outside their table could not be kept (no memory): lost");
+		return ROVE_OK;
+	}
+	if (x->strays.len == 0)
+		return ROVE_OK;
+	rc = mdb_dbi_open(x->wt, "pending", 0, &pending);
+	if (rc == MDB_NOTFOUND)
+		return ROVE_OK; /* (nothing names them: none is sure) */
+	if (rc == 0 && have_outbox)
+		rc = mdb_dbi_open(x->wt, "outbox", 0, &outbox);
+	if (rc != 0)
+		return rove_db_err(rc, "pending");
+	x->table[0] = '\0'; /* (salvage_one's dbi no longer said) */
+	while (p < end) {
+		uint8_t pkey[RPL_PENDING_KEY];
+		uint32_t size;
+		memcpy(&size, p + 8, 4);
+		MDB_val k = {8, (void *)p}, v = {size, (void *)(p + 12)}, pk = {sizeof(pkey), pkey}, pv;
+		ROVE_ASSERT(p + 12 + v.mv_size <= end);
+		p += 12 + v.mv_size;
+		if (rpl_outbox_pending_key(&k, &v, pkey) != ROVE_OK)
+			continue;
+		rc = mdb_get(x->wt, pending, &pk, &pv);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc == 0 && !have_outbox) {
+			rc = mdb_dbi_open(x->wt, "outbox", MDB_CREATE, &outbox);
+			have_outbox = rc == 0;
+		}
+		if (rc == 0)
+			rc = mdb_put(x->wt, outbox, &k, &v, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			continue;
+		if (rc != 0)
+			return rove_db_err(rc, "outbox");
+		(*adopted)++;
+	}
+	if (have_outbox)
+		x->tables |= 2u;
+	return ROVE_OK;
+}
+
 /* What of src's tables reads whole from its file (rove_db_pages_salvage:
  * pages checked before they are read, never through LMDB's cursors,
  * which a damaged page can crash), into the new environment dst. */
@@ -501,15 +575,19 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	MDB_txn *rt = NULL;
 	salvage_ctx x;
 	pages_faults f = {0, 0};
-	uint64_t npages = 0;
+	uint64_t npages = 0, adopted = 0;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
+	rove_buf_init(&x.strays);
 	rc = rove_db_err(mdb_txn_begin(src, NULL, MDB_RDONLY, &rt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
+	if (rc == ROVE_OK)
+		rc = salvage_strays(&x, &adopted);
+	rove_buf_free(&x.strays);
 	/* Never a file that does not open in place of one that may still
 	 * be read (attack eighty-three: a damaged main tree or meta lost
 	 * tables or the replica's user, and every pending change with them):
@@ -537,6 +615,11 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	if (rc == ROVE_OK)
 		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
 			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
+	if (rc == ROVE_OK && adopted > 0)
+		rove_warn("%" PRIu64 " pending change%s found whole on pages their table had lost (its record damaged): "
+			  "kept, to be sent",
+			  adopted, adopted == 1 ? "" : "s");
+	x.outbox_copied += adopted;
 	/* (a header's count is the file's too: one past what its pages
 	 * could hold says nothing of how many) */
 	if (rc == ROVE_OK && x.outbox_said > x.outbox_copied && x.outbox_said - x.outbox_copied <= npages * 1000)

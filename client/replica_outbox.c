@@ -273,6 +273,18 @@ int rpl_journal_dec(const MDB_val *k, const MDB_val *v, rove_op *op)
 	return rove_dec_op(p, v->mv_size, op);
 }
 
+int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_PENDING_KEY])
+{
+	const uint8_t *p = v->mv_data;
+	rove_op_head h;
+
+	if (!rpl_outbox_summed(k, v) ||
+	    rove_dec_op_head(p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM, &h) != ROVE_OK)
+		return ROVE_EPROTO;
+	rpl_pending_key(key, h.coll, &h.rid, rove_be64_get(k->mv_data));
+	return ROVE_OK;
+}
+
 MDB_val rpl_journal_val(const MDB_val *v, const rpl_entry *e)
 {
 	/* (one with its sum: kept whole under the same key, the sum holds;

@@ -495,6 +495,54 @@ static bool nodes_tile(pages *w, const uint8_t *p, unsigned upper, unsigned nkey
 	return at == psize;
 }
 
+/* A salvage: page pg, in no tree and not free, read as a lost leaf of a
+ * named table; each of its entries that reads whole (its value on the
+ * page, or on overflow pages in no tree either) given under
+ * ROVE_DB_LOST_PAGES. A page that is no such leaf is passed. */
+static void salvage_lost(pages *w, uint64_t pg)
+{
+	tree t;
+	const uint8_t *p;
+	unsigned lower, upper, nkeys;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", ROVE_DB_LOST_PAGES);
+	t.kind = KIND_TABLE;
+	if ((p = read_page(w, 0, pg, t.name)) == NULL || le64(p) != pg || le16(p + PG_FLAGS_AT) != PG_LEAF)
+		return;
+	lower = le16(p + PG_LOWER_AT);
+	upper = le16(p + PG_UPPER_AT);
+	if (lower <= PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0)
+		return;
+	nkeys = (lower - PG_HDR) / 2;
+	if (!nodes_tile(w, p, upper, nkeys, true))
+		return;
+	for (unsigned i = 0; i < nkeys && w->err == ROVE_OK; i++) {
+		const uint8_t *n = p + le16(p + PG_HDR + 2 * i); /* (in the page: nodes_tile) */
+		unsigned nflags = le16(n + 4), ksize = le16(n + 6);
+		uint64_t size = le32(n), ov;
+		const uint8_t *q;
+		int rc;
+
+		if (nflags == 0) {
+			if ((rc = w->entry(w->entry_arg, t.name, n + NODE_HDR, ksize, n + NODE_HDR + ksize, size)) != ROVE_OK)
+				w->err = rc;
+			continue;
+		}
+		if (nflags != NODE_BIG)
+			continue;
+		ov = le64(n + NODE_HDR + ksize);
+		if (ov < 2 || ov > w->last || ov >= w->filepages || bit(w->used, ov) || bit(w->freed, ov) ||
+		    (q = read_page(w, 1, ov, t.name)) == NULL)
+			continue;
+		if (le64(q) != ov || le16(q + PG_FLAGS_AT) != PG_OVERFLOW ||
+		    le32(q + PG_OVPAGES_AT) < (PG_HDR - 1 + size) / w->psize + 1 ||
+		    ov + le32(q + PG_OVPAGES_AT) > w->last + 1 || ov + le32(q + PG_OVPAGES_AT) > w->filepages)
+			continue;
+		salvage_big(w, &t, n + NODE_HDR, ksize, size, ov);
+	}
+}
+
 /* Page pg of tree t, depth levels from its root, its keys in [lo, hi). */
 static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level, key lo, key hi)
 {
@@ -849,14 +897,20 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, const char *c
 	rc = w.err;
 	if (rc != ROVE_OK)
 		goto out;
-	for (uint64_t i = 2; i <= w.last; i++) {
+	for (uint64_t i = 2; i <= w.last && w.err == ROVE_OK; i++) {
 		if (bit(w.used, i) || bit(w.freed, i))
 			continue;
-		if (i < w.filepages)
-			lost++;
-		else
+		if (i >= w.filepages) {
 			cut++;
+			continue;
+		}
+		lost++;
+		if (entry != NULL)
+			salvage_lost(&w, i);
 	}
+	rc = w.err;
+	if (rc != ROVE_OK)
+		goto out;
 	if (cut > 0) {
 		char what[160];
 		snprintf(what, sizeof(what),

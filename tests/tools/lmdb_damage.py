@@ -35,6 +35,13 @@ it while nothing writes to the file).
                                 tree with its bit 2 flipped ("view": 0)
   lmdb_damage.py FILE lowerbit  the main tree's root page's end of node
                                 places (lower) with its bit 5 flipped
+  lmdb_damage.py FILE freeroot  both meta pages name a free list's root
+                                past the last page in use (every free
+                                page then in no tree)
+  lmdb_damage.py FILE rootbit TABLE  the root page's number in the main
+                                tree's record of TABLE with its bit 30
+                                flipped (past the file: the table's own
+                                pages then held by no tree)
 
 The layout is LMDB's on-disk format (64-bit, little endian): a page's
 header of 16 bytes (number, pad, flags, lower, upper), nodes of 8 bytes
@@ -49,8 +56,8 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte", "dupflag", "namesize", "lowerbit")
-TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize")
+         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit")
 SUBDATA = 0x02
 
 
@@ -90,17 +97,17 @@ def damage(data, mode, arg=None):
         txnid = struct.unpack_from("<Q", data, base + 24 + 96 + 8)[0]
         metas.append((txnid, free_root, main_root))
     _, free_root, main_root = max(metas)
-    if mode == "rootpast":
+    if mode in ("rootpast", "freeroot"):
         for i in (0, 1):
             base = i * psize + 16
             last = struct.unpack_from("<Q", data, base + 24 + 96)[0]
-            struct.pack_into("<Q", data, base + 24 + 48 + 40, last + 5)
+            struct.pack_into("<Q", data, base + 24 + (48 if mode == "rootpast" else 0) + 40, last + 5)
         return last + 5
     if mode == "lowerbit":
         off = main_root * psize
         struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
         return main_root
-    if mode in ("dupflag", "namesize"):
+    if mode in ("dupflag", "namesize", "rootbit"):
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
             node = node_at(data, off, i)
@@ -108,6 +115,9 @@ def damage(data, mode, arg=None):
             if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
                 if mode == "dupflag":
                     struct.pack_into("<H", data, node + 4, nflags | 0x04)
+                elif mode == "rootbit":
+                    at = node + 8 + ksize + 40
+                    struct.pack_into("<Q", data, at, struct.unpack_from("<Q", data, at)[0] ^ (1 << 30))
                 else:
                     struct.pack_into("<H", data, node + 6, ksize ^ 0x04)
                 return pg
