@@ -684,40 +684,65 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list
 	return rc;
 }
 
-int rove_replica_pages_sound(rove_replica *r)
+/* The walk of rove_replica_pages_sound (pull: the whole file's, before a
+ * pull's records are written, its words saying so). */
+static int pages_sound(rove_replica *r, bool pull)
 {
 	/* (the bases, indexes and journal, which may be most of the file -
 	 * a journal keeps up to ROVE_REPLICA_JOURNAL_OPS ops, megabytes -
-	 * are walked once every ROVE_PAGES_CHECK_EVERY_MS: a damaged page
-	 * LMDB writes through damages the process's memory; the tables
-	 * walked at each sync hold what is pending, a few pages) */
+	 * are walked once every ROVE_PAGES_CHECK_EVERY_MS, or before a
+	 * pull writes records to a small file: a damaged page LMDB writes
+	 * through damages the process's memory; the tables walked at each
+	 * sync hold what is pending, a few pages) */
 	static const char *const written[] = {"meta", "outbox", "pending", "view", "rejected", NULL};
 	pages_faults f = {0, 0};
 	uint64_t checked = 0, npages = 0, now = rove_wall_ms();
-	bool whole;
+	bool whole = pull;
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
 	/* (a value that does not read: walked now, and written anew) */
-	if (rpl_meta_u64(txn, r->meta, "pages_checked", &checked) != ROVE_OK)
+	if (!pull && rpl_meta_u64(txn, r->meta, "pages_checked", &checked) != ROVE_OK)
 		checked = 0;
-	whole = checked > now || now - checked >= ROVE_PAGES_CHECK_EVERY_MS;
+	if (!pull)
+		whole = checked > now || now - checked >= ROVE_PAGES_CHECK_EVERY_MS;
 	rc = whole ? rove_db_pages_check(r->env, txn, 0 /* plain */, pages_fault, &f, &npages)
 		   : rove_db_pages_check_tables(r->env, txn, 0 /* plain */, written, pages_fault, &f);
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK && f.trees + f.free_list > 0) {
 		damage_said++;
-		rove_error("the replica's file is damaged (%" PRIu64 " fault(s) in %s): nothing was sent or written; "
-			   "'rove sync --repair' makes it anew from what of it reads whole",
+		rove_error("the replica's file is damaged (%" PRIu64 " fault(s) in %s): %s; 'rove sync --repair' makes "
+			   "it anew from what of it reads whole",
 			   f.trees + f.free_list,
-			   whole ? "its pages" : "the tables of its pending changes and its own state");
+			   whole ? "its pages" : "the tables of its pending changes and its own state",
+			   pull ? "the server's changes were not written (what this sync sent and was told is kept)"
+				: "nothing was sent or written");
 		return ROVE_EPROTO;
 	}
 	if (rc == ROVE_OK && whole)
 		r->pages_walked_ms = now;
 	return rc;
+}
+
+int rove_replica_pages_sound(rove_replica *r)
+{
+	return pages_sound(r, false);
+}
+
+int rove_replica_pages_sound_pull(rove_replica *r)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	/* (walked whole already in this sync, or too big: the day's walk) */
+	if (r->pages_walked_ms != 0)
+		return ROVE_OK;
+	if (mdb_env_info(r->env, &info) != 0 || mdb_env_stat(r->env, &st) != 0 ||
+	    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize > ROVE_PAGES_CHECK_WHOLE_BYTES)
+		return ROVE_OK;
+	return pages_sound(r, true);
 }
 
 int rove_replica_pages_fix(const char *dir, bool *fixed)

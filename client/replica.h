@@ -173,6 +173,10 @@ int rove_replica_pages_fix(const char *dir, bool *fixed);
  * written through LMDB corrupts the process's heap. ROVE_EPROTO, said
  * with the way out ('rove sync --repair'), when one does not. */
 int rove_replica_pages_sound(rove_replica *r);
+/* Before a pull's records are written: the whole file's pages, when it
+ * is at most ROVE_PAGES_CHECK_WHOLE_BYTES and no walk of it was made
+ * since this sync began (rove_replica_apply_pull calls it). */
+int rove_replica_pages_sound_pull(rove_replica *r);
 /* ROVE_OK if r may be written; else ROVE_EREADONLY, reported ("the
  * replica in DIR is read-only: why"). Every write checks it; a command
  * that would write checks it first, before any other work. */

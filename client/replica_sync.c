@@ -1561,6 +1561,10 @@ int rove_replica_apply_pull(rove_replica *r, rove_msg *reply, uint32_t *items)
 		}
 	}
 
+	/* (a damaged page of a base or an index, written through LMDB by
+	 * the records this brings, corrupts the process's memory) */
+	if (h->n > 0 && (rc = rove_replica_pages_sound_pull(r)) != ROVE_OK)
+		return rc;
 	RPL_WITH_GROWTH(r, (*reply = start, apply_pull_once(r, reply, items)));
 	if (rc == ROVE_OK && *items > 0)
 		rc = map_release(r);
