@@ -511,16 +511,39 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	return rove_db_err(mrc, table);
 }
 
+/* A stray pending change the salvaged index names: its number, its op's
+ * stamp, and where it is in salvage_ctx's strays. */
+typedef struct stray {
+	uint64_t lseq;
+	rove_stamp st;
+	const uint8_t *at;
+} stray;
+
+/* By number, then the latest stamp first. */
+static int stray_cmp(const void *a, const void *b)
+{
+	const stray *x = a, *y = b;
+
+	if (x->lseq != y->lseq)
+		return x->lseq < y->lseq ? -1 : 1;
+	return -rove_stamp_cmp(&x->st, &y->st);
+}
+
 /* The pending changes salvage_one met outside the outbox, put in it
  * (made when its name was lost) when the salvaged index of pending
  * changes names them and the outbox lacks them: a page of no tree may
  * be an old one (a change settled since, or refused), which the index
- * no longer names. *adopted: how many. */
+ * no longer names. A number met twice is one a refused change had and
+ * a later change took again (attack eighty-eight: the refused claim sent
+ * again, the pending one lost): the latest stamp is the later change.
+ * *adopted: how many. */
 static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 {
 	const uint8_t *p = (const uint8_t *)x->strays.data, *end = p + x->strays.len;
 	MDB_dbi pending, outbox;
 	bool have_outbox = (x->tables & 2u) != 0;
+	stray *named = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	*adopted = 0;
@@ -541,27 +564,54 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 	while (p < end) {
 		uint8_t pkey[RPL_PENDING_KEY];
 		uint32_t size;
+		rove_stamp st;
 		memcpy(&size, p + 8, 4);
 		MDB_val k = {8, (void *)p}, v = {size, (void *)(p + 12)}, pk = {sizeof(pkey), pkey}, pv;
+		const uint8_t *at = p;
 		ROVE_ASSERT(p + 12 + v.mv_size <= end);
 		p += 12 + v.mv_size;
-		if (rpl_outbox_pending_key(&k, &v, pkey) != ROVE_OK)
+		if (rpl_outbox_pending_key(&k, &v, pkey, &st) != ROVE_OK)
 			continue;
 		rc = mdb_get(x->wt, pending, &pk, &pv);
 		if (rc == MDB_NOTFOUND)
 			continue;
-		if (rc == 0 && !have_outbox) {
+		if (rc != 0) {
+			free(named);
+			return rove_db_err(rc, "pending");
+		}
+		if (n == cap) {
+			stray *more = realloc(named, (cap = cap ? 2 * cap : 64) * sizeof(*named));
+			if (more == NULL) {
+				free(named);
+				return ROVE_ENOMEM;
+			}
+			named = more;
+		}
+		named[n++] = (stray){rove_be64_get(at), st, at};
+	}
+	if (n > 0)
+		qsort(named, n, sizeof(*named), stray_cmp);
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint32_t size;
+		if (i > 0 && named[i].lseq == named[i - 1].lseq)
+			continue; /* (an older change that had its number) */
+		memcpy(&size, named[i].at + 8, 4);
+		MDB_val k = {8, (void *)named[i].at}, v = {size, (void *)(named[i].at + 12)};
+		if (!have_outbox) {
 			rc = mdb_dbi_open(x->wt, "outbox", MDB_CREATE, &outbox);
 			have_outbox = rc == 0;
 		}
 		if (rc == 0)
 			rc = mdb_put(x->wt, outbox, &k, &v, MDB_NOOVERWRITE);
+		if (rc == 0)
+			(*adopted)++;
 		if (rc == MDB_KEYEXIST)
-			continue;
-		if (rc != 0)
-			return rove_db_err(rc, "outbox");
-		(*adopted)++;
+			rc = 0;
 	}
+	free(named);
+	if (rc != 0)
+		return rove_db_err(rc, "outbox");
 	if (have_outbox)
 		x->tables |= 2u;
 	return ROVE_OK;

@@ -222,9 +222,9 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
 		      uint64_t *gone);
 /* The pending index's key (rpl_pending_key) of entry k/v, which holds
- * its sum (rpl_outbox_summed): ROVE_EPROTO when it does not, or when
- * its op's head does not decode. */
-int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_PENDING_KEY]);
+ * its sum (rpl_outbox_summed), and its op's stamp: ROVE_EPROTO when it
+ * does not, or when its op's head does not decode. */
+int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_PENDING_KEY], rove_stamp *st);
 /* A journal entry (lseq(8) -> the outbox's entry as it left it, sum
  * and all; or, kept before the outbox had sums, the op alone) decoded
  * into op: one whose sum does not hold is read as an op alone, which it

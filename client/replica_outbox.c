@@ -273,7 +273,7 @@ int rpl_journal_dec(const MDB_val *k, const MDB_val *v, rove_op *op)
 	return rove_dec_op(p, v->mv_size, op);
 }
 
-int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_PENDING_KEY])
+int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_PENDING_KEY], rove_stamp *st)
 {
 	const uint8_t *p = v->mv_data;
 	rove_op_head h;
@@ -282,6 +282,7 @@ int rpl_outbox_pending_key(const MDB_val *k, const MDB_val *v, uint8_t key[RPL_P
 	    rove_dec_op_head(p + OUTBOX_HEAD + OUTBOX_SUM, v->mv_size - OUTBOX_HEAD - OUTBOX_SUM, &h) != ROVE_OK)
 		return ROVE_EPROTO;
 	rpl_pending_key(key, h.coll, &h.rid, rove_be64_get(k->mv_data));
+	*st = h.st;
 	return ROVE_OK;
 }
 

@@ -125,7 +125,9 @@ typedef void (*rove_db_page_fault_fn)(void *arg, const uint64_t *page, bool free
  * duplicates) are whole, hold only the flags a page at rest has, keep
  * their keys in order and are held by that tree alone; their headers'
  * counts are what the pages hold; every named table's header says the
- * LMDB flags table_flags (its program opens every table so; -1: any);
+ * LMDB flags table_flags (its program opens every table so, and keeps
+ * nothing but tables in the main tree; -1: any, and plain entries there
+ * too);
  * and every page to the last in use is in exactly one tree or listed
  * once, in order, in the free list (a free list naming a page in use
  * reads clean through LMDB, and the next writer overwrites it). Each

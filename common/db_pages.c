@@ -543,6 +543,37 @@ static void salvage_lost(pages *w, uint64_t pg)
 	}
 }
 
+/* A salvage: the size of the key of main-tree node at off on page p (of
+ * nkeys nodes), from the room the page's nodes leave it (to the next
+ * node's start, or the page's end: a table's record is the node's header,
+ * the name and the table's header, to an even size), when the size the
+ * node says is one bit from that (a bit flipped in it: "outbox" read as
+ * "ou", meta's name as "met", the table's header then read from the
+ * wrong bytes: the pending changes lost, or the replica's own settings,
+ * attack eighty-seven's hunt of the main tree); else ksize. */
+static unsigned main_ksize(const pages *w, const uint8_t *p, unsigned nkeys, unsigned off, unsigned ksize)
+{
+	uint64_t next = w->psize, room;
+
+	for (unsigned j = 0; j < nkeys; j++) {
+		unsigned o = le16(p + PG_HDR + 2 * j);
+		if (o > off && o < next)
+			next = o;
+	}
+	room = next - off;
+	for (uint64_t pad = 0; pad < 2; pad++) {
+		uint64_t k;
+		unsigned x;
+		if (room < NODE_HDR + TREE_SIZE + 1 + pad)
+			continue;
+		k = room - NODE_HDR - TREE_SIZE - pad;
+		x = (unsigned)k ^ ksize;
+		if (k <= 0xffff && x != 0 && (x & (x - 1)) == 0 && ((NODE_HDR + k + TREE_SIZE + 1) & ~(uint64_t)1) == room)
+			return (unsigned)k;
+	}
+	return ksize;
+}
+
 /* Page pg of tree t, depth levels from its root, its keys in [lo, hi). */
 static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level, key lo, key hi)
 {
@@ -581,9 +612,11 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		 * keeps in memory only (attack eighty-three: a dirty mark on
 		 * the main tree's root lost every table), or another bit
 		 * flipped (damage_hunt seed 23926: the main tree's leaf marked
-		 * an overflow page too, and the pending changes lost). */
-		unsigned want = leaf ? PG_LEAF : PG_BRANCH, extra = flags & ~want;
-		if (w->entry == NULL || t->kind == KIND_DUPS || !(flags & want) || (extra & (extra - 1)) != 0)
+		 * an overflow page too, and the pending changes lost); or past
+		 * its kind's bit lost (flags 0 on the main tree's page: every
+		 * table lost, a new replica; attack eighty-seven's hunt, seed 1). */
+		unsigned want = leaf ? PG_LEAF : PG_BRANCH, extra = flags ^ want;
+		if (w->entry == NULL || t->kind == KIND_DUPS || (extra & (extra - 1)) != 0)
 			return;
 		flags = want;
 	}
@@ -624,7 +657,8 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		t->entries += nkeys;
 		return;
 	}
-	if (!nodes_tile(w, p, upper, nkeys, leaf)) {
+	bool tiled = nodes_tile(w, p, upper, nkeys, leaf);
+	if (!tiled) {
 		fault(w, pg, "%s: its nodes overlap, or leave room between them", t->name);
 		/* LMDB moves a page's nodes by their sizes when it writes one
 		 * (mdb_node_del): through such a page, past its buffer, into
@@ -638,7 +672,15 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		const uint8_t *n = p + off;
 		key k;
 
-		if (off < upper || off + NODE_HDR > w->psize || off + NODE_HDR + (ksize = le16(n + 6)) > w->psize) {
+		bool placed = off >= upper && off + NODE_HDR <= w->psize;
+		ksize = placed ? le16(n + 6) : 0;
+		if (placed && w->entry != NULL && t->kind == KIND_MAIN && leaf && !tiled) {
+			unsigned was = ksize;
+			ksize = main_ksize(w, p, nkeys, off, ksize);
+			if (ksize != was)
+				fault(w, pg, "%s: node %u's key is %u bytes long, not %u", t->name, i, ksize, was);
+		}
+		if (!placed || off + NODE_HDR + ksize > w->psize) {
 			fault(w, pg, "%s: node %u lies outside its page", t->name, i);
 			if (w->entry != NULL)
 				continue; /* a salvage: this node alone is lost */
@@ -685,6 +727,20 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 			fault(w, pg, "%s: node %u's size is not a table's (%llu)", t->name, i, (unsigned long long)lohi);
 			lohi = TREE_SIZE;
 		}
+		/* ... and one whose flags are one bit from a table's: one
+		 * more ("duplicates": every command died of SIGSEGV, the repair
+		 * too, attack eighty-seven; "on overflow pages": meta lost,
+		 * a new replica, its hunt's seed 2864), or the table's own lost,
+		 * a plain entry of a table record's size in a main tree of
+		 * tables only (LMDB says MDB_INCOMPATIBLE, and the repair failed
+		 * for good: its seed 3329) */
+		unsigned extra = nflags ^ NODE_SUB;
+		if (w->entry != NULL && t->kind == KIND_MAIN && extra != 0 && (extra & (extra - 1)) == 0 &&
+		    lohi == TREE_SIZE && (nflags & NODE_SUB || w->table_flags >= 0) &&
+		    off + NODE_HDR + ksize + TREE_SIZE <= w->psize) {
+			fault(w, pg, "%s: node %u is of a kind this tree cannot hold (flags 0x%x)", t->name, i, nflags);
+			nflags = NODE_SUB;
+		}
 		if ((nflags & NODE_BIG) ? off + NODE_HDR + ksize + 8 > w->psize || (nflags & (NODE_SUB | NODE_DUP))
 					: off + NODE_HDR + ksize + lohi > w->psize) {
 			fault(w, pg, "%s: node %u's value lies outside its page", t->name, i);
@@ -695,6 +751,7 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		/* what each kind of tree may hold */
 		if ((t->kind == KIND_FREE && (ksize != 8 || (nflags & ~NODE_BIG))) ||
 		    (t->kind == KIND_DUPS && nflags != 0) || (t->kind == KIND_MAIN && nflags != 0 && nflags != NODE_SUB) ||
+		    (t->kind == KIND_MAIN && w->table_flags >= 0 && nflags != NODE_SUB) ||
 		    (t->kind == KIND_TABLE && (nflags & NODE_SUB) && !(nflags & NODE_DUP)) ||
 		    (t->kind == KIND_TABLE && (nflags & NODE_DUP) && !t->dupsort) || (nflags & ~(NODE_BIG | NODE_SUB | NODE_DUP)) ||
 		    ((nflags & NODE_SUB) && lohi != TREE_SIZE)) {
@@ -708,14 +765,6 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 			if (w->entry != NULL && t->kind == KIND_TABLE && !(nflags & NODE_BIG) &&
 			    off + NODE_HDR + ksize + lohi <= w->psize)
 				walk_node(w, t, pg, i, n, 0, ksize, lohi, level);
-			/* ... and a table's record in the main tree with one flag
-			 * bit more as the table's record it is (a "duplicates" bit
-			 * there: LMDB died of SIGSEGV in every command, the repair
-			 * too: attack eighty-seven) */
-			unsigned extra = nflags & ~NODE_SUB;
-			if (w->entry != NULL && t->kind == KIND_MAIN && (nflags & NODE_SUB) && (extra & (extra - 1)) == 0 &&
-			    off + NODE_HDR + ksize + TREE_SIZE <= w->psize)
-				walk_node(w, t, pg, i, n, NODE_SUB, ksize, TREE_SIZE, level);
 			if (w->entry != NULL)
 				continue;
 			return;

@@ -38,6 +38,11 @@ it while nothing writes to the file).
   lmdb_damage.py FILE freeroot  both meta pages name a free list's root
                                 past the last page in use (every free
                                 page then in no tree)
+  lmdb_damage.py FILE kindbit   the main tree's root page loses its kind
+                                (leaf or branch) flag: flags 0
+  lmdb_damage.py FILE subflag TABLE  the main tree's record of TABLE
+                                loses its "table" node flag (one bit: a
+                                plain entry of 48 bytes then)
   lmdb_damage.py FILE rootbit TABLE  the root page's number in the main
                                 tree's record of TABLE with its bit 30
                                 flipped (past the file: the table's own
@@ -56,8 +61,8 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot")
-TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit")
+         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag")
 SUBDATA = 0x02
 
 
@@ -107,7 +112,7 @@ def damage(data, mode, arg=None):
         off = main_root * psize
         struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
         return main_root
-    if mode in ("dupflag", "namesize", "rootbit"):
+    if mode in ("dupflag", "namesize", "rootbit", "subflag"):
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
             node = node_at(data, off, i)
@@ -115,6 +120,8 @@ def damage(data, mode, arg=None):
             if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
                 if mode == "dupflag":
                     struct.pack_into("<H", data, node + 4, nflags | 0x04)
+                elif mode == "subflag":
+                    struct.pack_into("<H", data, node + 4, nflags & ~SUBDATA)
                 elif mode == "rootbit":
                     at = node + 8 + ksize + 40
                     struct.pack_into("<Q", data, at, struct.unpack_from("<Q", data, at)[0] ^ (1 << 30))
@@ -122,6 +129,10 @@ def damage(data, mode, arg=None):
                     struct.pack_into("<H", data, node + 6, ksize ^ 0x04)
                 return pg
         return None
+    if mode == "kindbit":
+        off = main_root * psize
+        struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] & ~0x03)
+        return main_root
     if mode == "dirty":
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
