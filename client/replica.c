@@ -411,6 +411,16 @@ static int copy_tables(MDB_env *src, MDB_env *dst)
 	return rc;
 }
 
+/* The tables a salvage must meet: the replica's own state and its
+ * pending changes (none of which the server holds). The bases, made
+ * empty when gone, come again from the server; the open makes the rest
+ * anew (tables_anew). */
+static const char *const salvage_needed[] = {"meta", "outbox", "base0", "base1"};
+#define SALVAGE_MUST 3u /* meta and outbox */
+/* What makes the replica itself (META_NEW); its other meta entries, when
+ * lost, are set anew or asked for (rove_replica_meta_fix, rove config). */
+static const char *const salvage_self[] = {"format", "id", "user"};
+
 /* A salvage's copy: each entry read whole, into its table of wt. */
 typedef struct salvage_ctx {
 	MDB_txn *wt;
@@ -423,17 +433,49 @@ typedef struct salvage_ctx {
 	unsigned self;                       /* of salvage_self[], those copied whole (a bit each) */
 	rove_buf strays; /* pending changes met outside the outbox: lseq(8) size(4) value, one after another */
 	int strays_err;  /* no room for one (ROVE_ENOMEM: said after the walk) */
+	/* Pages no tree holds (ROVE_DB_LOST_PAGES): the one being given, its
+	 * entries as key size(4) value size(4) key value, one after another,
+	 * and which of salvage_self[] it holds (a bit each); the first whole
+	 * page holding them all (meta's own, lost with its table's record),
+	 * and how many such pages were met. */
+	rove_buf page, meta_page;
+	unsigned page_self;
+	unsigned meta_pages;
 } salvage_ctx;
 
-/* The tables a salvage must meet: the replica's own state and its
- * pending changes (none of which the server holds). The bases, made
- * empty when gone, come again from the server; the open makes the rest
- * anew (tables_anew). */
-static const char *const salvage_needed[] = {"meta", "outbox", "base0", "base1"};
-#define SALVAGE_MUST 3u /* meta and outbox */
-/* What makes the replica itself (META_NEW); its other meta entries, when
- * lost, are set anew or asked for (rove_replica_meta_fix, rove config). */
-static const char *const salvage_self[] = {"format", "id", "user"};
+/* The page of no tree being given ends: kept when it holds what makes
+ * the replica itself. */
+static int lost_page_end(salvage_ctx *x)
+{
+	if (x->page_self == (1u << (sizeof(salvage_self) / sizeof(salvage_self[0]))) - 1 && x->meta_pages++ == 0) {
+		rove_buf t = x->meta_page;
+		x->meta_page = x->page;
+		x->page = t;
+	}
+	rove_buf_reset(&x->page);
+	x->page_self = 0;
+	return ROVE_OK;
+}
+
+/* Entry key/val of a page of no tree, kept with its page's. */
+static int lost_page_entry(salvage_ctx *x, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	uint32_t sizes[2] = {(uint32_t)klen, (uint32_t)vlen};
+	int rc;
+
+	if (klen > UINT32_MAX || vlen > UINT32_MAX)
+		return ROVE_OK;
+	for (unsigned i = 0; i < sizeof(salvage_self) / sizeof(salvage_self[0]); i++)
+		if (klen == strlen(salvage_self[i]) && memcmp(key, salvage_self[i], klen) == 0 &&
+		    meta_size_ok(salvage_self[i], vlen))
+			x->page_self |= 1u << i;
+	rc = rove_buf_append(&x->page, sizes, sizeof(sizes));
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(&x->page, key, klen);
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(&x->page, val, vlen);
+	return rc;
+}
 
 static int salvage_one(void *arg, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
 {
@@ -455,8 +497,9 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 		if ((x->strays_err = rove_buf_append(&x->strays, head, sizeof(head))) == ROVE_OK)
 			x->strays_err = rove_buf_append(&x->strays, val, vlen);
 	}
+	/* (none of them is copied as it is: meta's own page, below) */
 	if (strcmp(table, ROVE_DB_LOST_PAGES) == 0)
-		return ROVE_OK; /* (none of them is copied as it is) */
+		return key == NULL ? lost_page_end(x) : lost_page_entry(x, key, klen, val, vlen);
 	/* A name the walk had to escape is a damaged one's: no table of a
 	 * replica's. */
 	if (table[0] == '\0' || strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
@@ -617,6 +660,45 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 	return ROVE_OK;
 }
 
+/* The replica's own settings, lost with meta's record in the main tree
+ * (its root's number damaged: a new replica, its pending changes lost,
+ * attack eighty-seven's hunt, seeds 100015, 100246) but whole on a page
+ * of no tree: put in meta when that is the only such page (two may be
+ * an old one and the latest: neither is sure). *kept: how many. */
+static int salvage_meta_page(salvage_ctx *x, uint64_t *kept)
+{
+	const uint8_t *p = (const uint8_t *)x->meta_page.data, *end = p + x->meta_page.len;
+	MDB_dbi meta;
+	int rc;
+
+	*kept = 0;
+	if (x->meta_pages != 1 || x->self == (1u << (sizeof(salvage_self) / sizeof(salvage_self[0]))) - 1)
+		return ROVE_OK;
+	rc = rove_db_err(mdb_dbi_open(x->wt, "meta", MDB_CREATE, &meta), "meta");
+	x->table[0] = '\0'; /* (salvage_one's dbi no longer said) */
+	while (rc == ROVE_OK && p < end) {
+		uint32_t sizes[2];
+		memcpy(sizes, p, sizeof(sizes));
+		MDB_val k = {sizes[0], (void *)(p + 8)}, v = {sizes[1], (void *)(p + 8 + sizes[0])};
+		ROVE_ASSERT(p + 8 + k.mv_size + v.mv_size <= end);
+		p += 8 + k.mv_size + v.mv_size;
+		int mrc = mdb_put(x->wt, meta, &k, &v, MDB_NOOVERWRITE);
+		if (mrc == MDB_KEYEXIST || mrc == MDB_BAD_VALSIZE)
+			continue;
+		rc = rove_db_err(mrc, "meta");
+		if (rc != ROVE_OK)
+			break;
+		(*kept)++;
+		x->meta_copied++;
+		for (unsigned i = 0; i < sizeof(salvage_self) / sizeof(salvage_self[0]); i++)
+			if (k.mv_size == strlen(salvage_self[i]) && memcmp(k.mv_data, salvage_self[i], k.mv_size) == 0)
+				x->self |= 1u << i;
+	}
+	if (rc == ROVE_OK)
+		x->tables |= 1u;
+	return rc;
+}
+
 /* What of src's tables reads whole from its file (rove_db_pages_salvage:
  * pages checked before they are read, never through LMDB's cursors,
  * which a damaged page can crash), into the new environment dst. */
@@ -625,19 +707,27 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	MDB_txn *rt = NULL;
 	salvage_ctx x;
 	pages_faults f = {0, 0};
-	uint64_t npages = 0, adopted = 0;
+	uint64_t npages = 0, adopted = 0, meta_kept = 0;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
 	rove_buf_init(&x.strays);
+	rove_buf_init(&x.page);
+	rove_buf_init(&x.meta_page);
 	rc = rove_db_err(mdb_txn_begin(src, NULL, MDB_RDONLY, &rt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_begin(dst, NULL, 0, &x.wt), "begin");
 	if (rc == ROVE_OK)
 		rc = rove_db_pages_salvage(src, rt, 0, pages_fault_quiet, &f, salvage_one, &x, &npages);
 	if (rc == ROVE_OK)
+		rc = lost_page_end(&x);
+	if (rc == ROVE_OK)
 		rc = salvage_strays(&x, &adopted);
+	if (rc == ROVE_OK)
+		rc = salvage_meta_page(&x, &meta_kept);
 	rove_buf_free(&x.strays);
+	rove_buf_free(&x.page);
+	rove_buf_free(&x.meta_page);
 	/* Never a file that does not open in place of one that may still
 	 * be read (attack eighty-three: a damaged main tree or meta lost
 	 * tables or the replica's user, and every pending change with them):
@@ -665,6 +755,9 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	if (rc == ROVE_OK)
 		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
 			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
+	if (rc == ROVE_OK && meta_kept > 0)
+		rove_warn("the replica's own settings found whole on a page their table had lost (its record damaged): "
+			  "kept");
 	if (rc == ROVE_OK && adopted > 0)
 		rove_warn("%" PRIu64 " pending change%s found whole on pages their table had lost (its record damaged): "
 			  "kept, to be sent",

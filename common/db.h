@@ -162,8 +162,9 @@ typedef int (*rove_db_entry_fn)(void *arg, const char *table, const void *key, s
  * are in no tree nor in the free list (a tree lost them: its root's
  * number or its record in the main tree damaged), the entries of each
  * such page that reads whole as a leaf, under table ROVE_DB_LOST_PAGES
- * (a name no walk gives: it escapes a space): what they were is the
- * entry fn's to judge, by their bytes alone. */
+ * (a name no walk gives: it escapes a space), each page's after a call
+ * without a key whose value is the page's number (a uint64_t): what
+ * they were is the entry fn's to judge, by their bytes alone. */
 #define ROVE_DB_LOST_PAGES "pages of no tree"
 int rove_db_pages_salvage(MDB_env *env, MDB_txn *txn, int table_flags, rove_db_page_fault_fn fn, void *arg,
 			  rove_db_entry_fn entry, void *entry_arg, uint64_t *npages);

@@ -119,9 +119,11 @@ if grep -q "free list\|out of order" "$T/err"; then fail "still damaged: $(cat "
 # name's size one bit off ("meta" read as ""; "ou" above) is read from the
 # room its node takes; the main tree's page with its kind's flag lost
 # (flags 0) is read as the leaf it is (the same hunt: every table lost,
-# a new replica, the pending changes with it).
+# a new replica, the pending changes with it). Meta's root page number
+# flipped: its page, whole, is taken when it is the only page of no tree
+# holding the replica's format, id and user (the same hunt).
 for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta lowerbit namesize:view namesize:outbox \
-	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit; do
+	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit rootbit:meta; do
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
 	if [ "$table" = dirty ] || [ "$table" = lowerbit ] || [ "$table" = kindbit ]; then
