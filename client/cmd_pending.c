@@ -64,8 +64,12 @@ int cmd_pending(rove_cli *cli, int argc, char **argv)
 		out_json_begin_list(&ctx.j, stdout);
 	rc = rove_replica_each_pending(&r, print_pending, &ctx, NULL);
 	rove_replica_close(&r);
-	if (ctx.json)
+	/* (a list cut short is left unclosed: never a whole "[]" that a
+	 * script would read as nothing pending; attack eighty-eight) */
+	if (ctx.json && rc == ROVE_OK)
 		out_json_end_list(&ctx.j);
+	else if (ctx.json)
+		fflush(stdout);
 	else if (rc == ROVE_OK && ctx.n == 0)
 		printf("nothing pending\n");
 	if (rc != ROVE_OK)

@@ -1,5 +1,6 @@
 /* cmd_sync.c - `rove sync`: push, then pull, one sync at a time per replica. */
 #include "cli.h"
+#include "db.h"
 #include "err.h"
 #include "net.h"
 #include "lockfile.h"
@@ -131,6 +132,8 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		return code;
 	json = given[0];
 	repair = given[1];
+	if (repair)
+		rove_db_damage_hint(NULL); /* (the repair says its own way on) */
 	/* A free list damaged first (a write would crash on it, or write over
 	 * pending changes: attack sixty-nine), made anew from the records. */
 	if (repair) {

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cli_opt.h"
+#include "db.h"
 #include "err.h"
 #include "log.h"
 #include "sync.h"
@@ -159,6 +160,8 @@ static int run(int argc, char **argv)
 	int i, k;
 
 	rove_log_init("rove", ROVE_LOG_WARN);
+	/* (a bare LMDB damage code said no way out: attack eighty-eight) */
+	rove_db_damage_hint("; 'rove sync --repair' makes it anew from what of it reads whole");
 	cli.dir = env != NULL && env[0] != '\0' ? env : ".rove";
 	/* The global options, up to the command's name. */
 	cli_opt_init(&o, argc, argv, 1, global_opts);

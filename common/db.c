@@ -20,6 +20,15 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+/* What mends a damaged file, said after LMDB's damage codes (NULL:
+ * nothing; rove_db_damage_hint). */
+static const char *damage_hint;
+
+void rove_db_damage_hint(const char *hint)
+{
+	damage_hint = hint;
+}
+
 int rove_db_err(int rc, const char *what)
 {
 	switch (rc) {
@@ -50,7 +59,8 @@ int rove_db_err(int rc, const char *what)
 	case MDB_INCOMPATIBLE:
 		/* LMDB met a page or record that cannot be: said as damage
 		 * (attack eighty-seven: a bare "cursor: MDB_BAD_TXN") */
-		rove_error("%s: %s: the database's file may be damaged", what, mdb_strerror(rc));
+		rove_error("%s: %s: the database's file may be damaged%s", what, mdb_strerror(rc),
+			   damage_hint != NULL ? damage_hint : "");
 		return ROVE_EDB;
 	default:
 		rove_error("%s: %s", what, mdb_strerror(rc));

@@ -89,8 +89,14 @@ int rove_db_open_tables(MDB_txn *txn, const rove_db_table *t, size_t n, unsigned
  *     do rc = write_all(...); while (rove_db_grow_retry(env, rc, &grows)); */
 bool rove_db_grow_retry(MDB_env *env, int rc, int *grows);
 
-/* Maps an LMDB status to a rove error; logs unexpected ones with what. */
+/* Maps an LMDB status to a rove error; logs unexpected ones with what,
+ * and after LMDB's damage codes (a page or record that cannot be) the
+ * hint set last, when one is. */
 int rove_db_err(int mdb_rc, const char *what);
+/* The words said after a damage code (a static string: "; 'rove sync
+ * --repair' ..."), or NULL for none: what mends the file is the
+ * program's to say (not thread-safe: set it before any thread). */
+void rove_db_damage_hint(const char *hint);
 /* Commits txn (it is gone either way): rove_db_err of the result, a
  * disk that filled up during the commit (LMDB: EIO) said to be full
  * (ROVE_ENOSPC) rather than failing. */

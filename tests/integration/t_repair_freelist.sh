@@ -140,6 +140,19 @@ for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta low
 			{ [ "$table" != outbox ] || fail "outbox: nothing to damage"; continue; }
 	fi
 	echo "$table: a damaged page"
+	# LMDB's damage codes name the way out (a bare "cursor: MDB_BAD_TXN
+	# ... may be damaged" did not), and a list cut short is no whole
+	# JSON list ("[]" with exit 1 read as nothing pending: attack
+	# eighty-eight).
+	if [ "$table" = rootbit:outbox ]; then
+		exits_as wang 1 status
+		grep -q "may be damaged; 'rove sync --repair' makes it anew" "$T/err" ||
+			fail "the damage's way out not said: $(cat "$T/err")"
+		st=0
+		r wang pending --json >"$T/out" 2>"$T/err" || st=$?
+		eq "$st" "1" "pending on a lost outbox"
+		! jq -e . "$T/out" >/dev/null 2>&1 || fail "a whole JSON list of a cut list: $(cat "$T/out")"
+	fi
 	# A command that faults on it says what mends it (it died of
 	# SIGSEGV, saying nothing); the sanitizers' runtime reports it
 	# itself.
