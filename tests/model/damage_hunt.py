@@ -36,7 +36,13 @@ damage:
 The hunt found what the replica's own tests did not: see
 docs/RELIABILITY.md, "Damaged replica files".
 
-  damage_hunt.py [--seed S] [--trials N] [--also S,S...] [--keep] [-v]
+With --main-tree, each trial flips one bit of the main tree's page (the
+file's list of tables: the page's header, its node places, each table's
+node and record), which one bit can make lose a whole table; a pending
+change lost, said or not, or a new replica, is then a failure too: one
+bit there leaves every pending change's page whole.
+
+  damage_hunt.py [--seed S] [--trials N] [--also S,S...] [--main-tree] [--keep] [-v]
 
 Trial i damages with seed S + i; --also runs those seeds after them (the
 seeds that once found something: CTest's list, env
@@ -52,6 +58,7 @@ import random
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -94,6 +101,7 @@ class Hunt:
         self.srv = Server(self.roved, self.tmp, self.procs)
         self.trials = 0
         self.outcomes = {}
+        self.main_tree = False
 
     def close(self, failed):
         self.procs.stop_all()
@@ -174,9 +182,38 @@ class Hunt:
 
     # -- one trial ---------------------------------------------------------
 
+    def main_tree_bits(self, data):
+        """(offset, bit) of each bit that says something on the main
+        tree's root page (the latest meta page's): the page's flags,
+        lower and upper, each node's place, header and table record."""
+        best = None
+        for m in (0, 1):
+            dbs = m * PAGE + 16 + 24
+            root, txnid = struct.unpack_from("<Q", data, dbs + 48 + 40)[0], struct.unpack_from("<Q", data, dbs + 104)[0]
+            if best is None or txnid > best[0]:
+                best = (txnid, root)
+        po = best[1] * PAGE
+        bits = [(po + 10 + b // 8, b % 8) for b in range(48)]
+        lower = struct.unpack_from("<H", data, po + 12)[0]
+        for i in range((lower - 16) // 2):
+            bits += [(po + 16 + 2 * i + b // 8, b % 8) for b in range(16)]
+            node = po + struct.unpack_from("<H", data, po + 16 + 2 * i)[0]
+            ksize = struct.unpack_from("<H", data, node + 6)[0]
+            bits += [(node + b // 8, b % 8) for b in range(64)]
+            bits += [(node + 8 + ksize + b // 8, b % 8) for b in range(48 * 8)]
+        return bits
+
     def damage(self, seed):
         rng = random.Random(seed)
         path = os.path.join(self.rdir("wang"), "data.mdb")
+        if self.main_tree:
+            with open(path, "r+b") as f:
+                data = bytearray(f.read())
+                off, bit = rng.choice(self.main_tree_bits(data))
+                data[off] ^= 1 << bit
+                f.seek(0)
+                f.write(data)
+            return 1
         with open(path, "r+b") as f:
             data = bytearray(f.read())
             pages = len(data) // PAGE
@@ -225,6 +262,9 @@ class Hunt:
                 rc, out, err = self.checked(["sync", "--json"])
                 said += err
                 outcome = "settings set anew"
+            if rc != 0 and "rove init" in err and self.main_tree:
+                raise Finding("one bit of the main tree's page made a new replica, its pending changes lost:\n%s"
+                              % said[-3000:])
             if rc != 0 and "rove init" in err:
                 self.outcomes["a new replica"] = self.outcomes.get("a new replica", 0) + 1
                 return "a new replica"
@@ -260,6 +300,11 @@ class Hunt:
             raise Finding("%d pending change(s) reached the server altered (made, held): %s" % (
                 len(altered), altered[:3]))
         missing = self.pending_ids - held
+        # (one bit of the list of tables leaves every pending change's
+        # page whole: none may be lost, said or not)
+        if missing and self.main_tree:
+            raise Finding("one bit of the main tree's page lost %d pending change(s): %s\n%s" % (
+                len(missing), sorted(missing)[:3], said[-3000:]))
         if not missing or LOST_UNCOUNTED in said:
             return
         rejected = json.loads(self.ok("wang", ["rejected", "--json"]))
@@ -281,10 +326,12 @@ def main():
                                                     random.randrange(10**7)))
     ap.add_argument("--trials", type=int, default=int(os.environ.get("ROVE_DAMAGE_HUNT_TRIALS") or 20))
     ap.add_argument("--also", default=os.environ.get("ROVE_DAMAGE_HUNT_ALSO") or "")
+    ap.add_argument("--main-tree", action="store_true", dest="main_tree")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("-v", action="store_true", dest="verbose")
     a = ap.parse_args()
     h = Hunt(a.verbose, a.keep)
+    h.main_tree = a.main_tree
     failed = True
     seed = a.seed
 
