@@ -121,7 +121,10 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_lockfile lock;
 	rove_sync_stats st = {0};
-	rove_replica_status before, after = {0};
+	/* the changes pending before and after (the confirmed ones) */
+	struct {
+		uint64_t pending;
+	} before = {0}, after = {0};
 	uint64_t confirmed = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
@@ -173,7 +176,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (rc != ROVE_OK)
 		rove_error("cannot mark the replica for repair: %s", rove_strerror(rc));
 	else
-		rc = rove_replica_status_get(&r, &before);
+		rc = rove_replica_pending_count(&r, &before.pending);
 	if (rc == ROVE_OK)
 		rc = rove_sync(&r, cli->timeout_ms, !ui && want_progress(), &st);
 	/* The changes an earlier sync sent and this one found confirmed (a
@@ -183,7 +186,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	 * fewer), and those the server answered it had already. None after a
 	 * restore: its changes sent again say so (resent). */
 	/* (held by the rate, what still waits is said from it below) */
-	got_after = (rc == ROVE_OK || rc == ROVE_ERATE) && rove_replica_status_get(&r, &after) == ROVE_OK;
+	got_after = (rc == ROVE_OK || rc == ROVE_ERATE) && rove_replica_pending_count(&r, &after.pending) == ROVE_OK;
 	if (got_after && st.resent == 0) {
 		confirmed = st.taken;
 		/* (those dropped as damaged are not: attack eighty-six saw

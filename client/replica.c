@@ -2318,6 +2318,22 @@ int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
 	return rc;
 }
 
+int rove_replica_pending_count(rove_replica *r, uint64_t *pending)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
+
+	*pending = 0;
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_stat(txn, r->outbox, &ms), "outbox");
+	if (rc == ROVE_OK)
+		*pending = ms.ms_entries;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;

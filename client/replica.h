@@ -275,6 +275,10 @@ int rove_replica_each_search(rove_replica *r, uint8_t coll, rove_search_fn match
 int rove_replica_check_index(rove_replica *r, uint64_t *problems);
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
+/* How many changes are pending (the outbox's entries, damaged or not):
+ * status_get's pending alone, without its walk of the outbox for damage
+ * (a sync counts its changes before and after). */
+int rove_replica_pending_count(rove_replica *r, uint64_t *pending);
 
 /* The time of what the user does now, in Unix ms - what a visit's `at`,
  * a won deal's day, an import's "today" are made of, which the server

@@ -105,7 +105,7 @@ typedef struct pages {
 	rove_db_entry_fn entry; /* a salvage: each entry of a named table read whole (NULL: none) */
 	void *entry_arg;
 	const char *const *only; /* the named tables walked (NULL-ended); NULL: all, and the free list */
-	uint32_t (*spans)[2];    /* nodes_tile's room: a page's nodes, offset and size */
+	uint64_t *tiles;         /* nodes_tile's room: a map of a page, a bit per 2 bytes */
 	int err; /* an I/O or memory error: the walk cannot go on */
 } pages;
 
@@ -447,52 +447,52 @@ static void walk_node(pages *w, tree *t, uint64_t pg, unsigned i, const uint8_t 
 	}
 }
 
-static int cmp_span(const void *a, const void *b)
-{
-	const uint32_t *x = a, *y = b;
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 /* Whether the nkeys nodes of page p (whose node offsets are in bounds
  * or not: checked here too) fill [upper, psize) exactly, one after the
  * other, each its size as LMDB makes it: the header, the key and, on a
  * leaf, the value on the page (a page number for one on overflow pages),
  * rounded up to an even size. LMDB keeps them so, and its writes rely
- * on it. */
+ * on it. Each node marks the 2-byte units it takes in a map of the page:
+ * none taken twice, and as many taken as [upper, psize) holds, is that
+ * (a sort of the nodes by place was most of a walk's time: 6 of a sync's
+ * 61 million instructions). */
 static bool nodes_tile(pages *w, const uint8_t *p, unsigned upper, unsigned nkeys, bool leaf)
 {
-	uint64_t psize = w->psize, at = upper;
-	uint32_t (*span)[2];
+	uint64_t psize = w->psize, taken = 0, words = psize / 128;
+	uint64_t *map;
 
-	/* (room for a page's most nodes, made once) */
-	if (w->spans == NULL && (w->spans = malloc((size_t)psize / 2 * sizeof(*w->spans))) == NULL) {
+	/* (room for a page's map, made once) */
+	if (w->tiles == NULL && (w->tiles = malloc((size_t)words * sizeof(*w->tiles))) == NULL) {
 		w->err = ROVE_ENOMEM;
 		return true;
 	}
-	span = w->spans;
-	if (nkeys > psize / 2)
+	map = w->tiles;
+	if (nkeys > psize / 2 || upper % 2 != 0)
 		return false;
+	memset(map, 0, (size_t)words * sizeof(*map));
 	for (unsigned i = 0; i < nkeys; i++) {
 		unsigned off = le16(p + PG_HDR + 2 * i);
-		uint64_t size;
-		if (off < upper || off + NODE_HDR > psize)
+		uint64_t size, from, to;
+		if (off < upper || off % 2 != 0 || off + NODE_HDR > psize)
 			return false;
 		size = NODE_HDR + (uint64_t)le16(p + off + 6);
 		if (leaf)
 			size += le16(p + off + 4) & NODE_BIG ? 8 : le32(p + off);
-		span[i][0] = off;
-		span[i][1] = (uint32_t)((size + 1) & ~(uint64_t)1);
+		size = (size + 1) & ~(uint64_t)1;
 		if (off + size > psize)
 			return false;
+		/* units [from, to) of 2 bytes, a word of the map at a time */
+		for (from = off / 2, to = (off + size) / 2; from < to;) {
+			uint64_t n = 64 - from % 64 < to - from ? 64 - from % 64 : to - from;
+			uint64_t mask = (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1) << (from % 64);
+			if (map[from / 64] & mask)
+				return false;
+			map[from / 64] |= mask;
+			from += n;
+		}
+		taken += size;
 	}
-	qsort(span, nkeys, sizeof(span[0]), cmp_span);
-	for (unsigned i = 0; i < nkeys; i++) {
-		if (span[i][0] != at)
-			return false;
-		at += span[i][1];
-	}
-	return at == psize;
+	return taken == psize - upper;
 }
 
 /* A salvage: page pg, in no tree and not free, read as a lost leaf of a
@@ -989,7 +989,7 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, const char *c
 	}
 	*npages = w.last + 1;
 out:
-	free(w.spans);
+	free(w.tiles);
 	for (int i = 0; i < LEVELS; i++)
 		free(w.buf[i]);
 	free(w.used);
