@@ -19,6 +19,7 @@
 #include "replica.h"
 #include "schema.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -178,6 +179,11 @@ int cmd_export(rove_cli *cli, int argc, char **argv);
 int cmd_rejected(rove_cli *cli, int argc, char **argv);
 void cmd_rejected_subs(FILE *f, const char *name);
 int cmd_pending(rove_cli *cli, int argc, char **argv);
+/* Set while `rove sync --repair` makes the replica's file anew
+ * (cmd_sync.c): a fault then is the repair's own, on a file it cannot
+ * read, and main's fault handler says so instead of naming the repair
+ * again (attack eighty-nine: a crash loop). */
+extern volatile sig_atomic_t cli_repairing;
 int cmd_conflicts(rove_cli *cli, int argc, char **argv);
 int cmd_admin(rove_cli *cli, int argc, char **argv);
 int cmd_feed(rove_cli *cli, int argc, char **argv);

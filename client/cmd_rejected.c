@@ -606,10 +606,19 @@ int cmd_rejected(rove_cli *cli, int argc, char **argv)
 		return cli_exit(rc);
 	rc = rove_replica_each_rejection(&r, print_rejection, &ctx, NULL);
 	rove_replica_close(&r);
-	if (ctx.json)
+	/* (a list cut short says nothing of "none", and its JSON is left
+	 * unclosed: attack eighty-nine, "no rejected changes" and "[]" with
+	 * exit 1 on a damaged replica) */
+	if (rc != ROVE_OK) {
+		if (ctx.json && ctx.n == 0)
+			out_json_begin_list(&ctx.j, stdout);
+		fflush(stdout);
+		rove_error("cannot read the replica's refused changes: %s", rove_strerror(rc));
+	} else if (ctx.json) {
 		print_end(&ctx);
-	else if (ctx.n == 0)
+	} else if (ctx.n == 0) {
 		printf("no rejected changes\n");
+	}
 	return cli_exit(rc);
 }
 

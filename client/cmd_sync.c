@@ -116,6 +116,8 @@ static int lock_sync(const rove_cli *cli, bool wait, rove_lockfile *lock)
 /* What a wait that ran out may be, said after it. */
 #define SLOW_LINK CLI_SLOW_LINK("sync")
 
+volatile sig_atomic_t cli_repairing;
+
 int cmd_sync(rove_cli *cli, int argc, char **argv)
 {
 	rove_replica r;
@@ -141,7 +143,9 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	 * pending changes: attack sixty-nine), made anew from the records. */
 	if (repair) {
 		bool fixed;
+		cli_repairing = 1;
 		rc = rove_replica_pages_fix(cli->dir, &fixed);
+		cli_repairing = 0;
 		if (rc != ROVE_OK)
 			return cli_exit(rc);
 	}

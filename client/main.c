@@ -236,8 +236,17 @@ static void on_fault(int sig)
 	static const char abrt[] = "rove: stopped on a fault (SIGABRT: damaged memory, or a failed check, said above): "
 				   "what the command had saved stays, the rest of it was not done; if the replica's file is "
 				   "damaged, 'rove sync --repair' checks it and makes it anew from what of it reads whole\n";
+	static const char repair[] = "rove: the repair stopped on a fault reading the damaged file: it cannot make it "
+				     "anew, and its changes still pending cannot be read; move the directory aside (keep "
+				     "it: its changes may still be recovered from it), set up a new replica with 'rove "
+				     "init', and sync\n";
 	const char *m = sig == SIGBUS ? bus : sig == SIGABRT ? abrt : segv;
 	size_t n = sig == SIGBUS ? sizeof(bus) - 1 : sig == SIGABRT ? sizeof(abrt) - 1 : sizeof(segv) - 1;
+
+	if (cli_repairing) {
+		m = repair;
+		n = sizeof(repair) - 1;
+	}
 
 	if (write(STDERR_FILENO, m, n) < 0) {
 		/* nothing more can be said */

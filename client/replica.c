@@ -429,6 +429,7 @@ typedef struct salvage_ctx {
 	uint64_t copied, passed; /* entries put, and left out (a key LMDB cannot take) */
 	uint64_t outbox_said, outbox_copied; /* the pending changes' table: its header's count, entries put */
 	uint64_t meta_said, meta_copied;     /* the same for meta, the replica's own state */
+	uint64_t rejected_said, rejected_copied; /* and for the refused changes' list */
 	unsigned tables;                     /* of salvage_needed[], those met (a bit each) */
 	unsigned self;                       /* of salvage_self[], those copied whole (a bit each) */
 	rove_buf strays; /* pending changes met outside the outbox: lseq(8) size(4) value, one after another */
@@ -529,6 +530,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 			memcpy(&x->outbox_said, val, sizeof(x->outbox_said));
 		if (strcmp(table, "meta") == 0 && vlen == sizeof(x->meta_said))
 			memcpy(&x->meta_said, val, sizeof(x->meta_said));
+		if (strcmp(table, "rejected") == 0 && vlen == sizeof(x->rejected_said))
+			memcpy(&x->rejected_said, val, sizeof(x->rejected_said));
 		return ROVE_OK;
 	}
 	/* (a key met twice, one damaged into the other's: the first kept,
@@ -545,6 +548,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 			x->outbox_copied++;
 		if (strcmp(table, "meta") == 0)
 			x->meta_copied++;
+		if (strcmp(table, "rejected") == 0)
+			x->rejected_copied++;
 		for (unsigned i = 0; strcmp(table, "meta") == 0 && i < sizeof(salvage_self) / sizeof(salvage_self[0]);
 		     i++)
 			if (klen == strlen(salvage_self[i]) && memcmp(key, salvage_self[i], klen) == 0 &&
@@ -755,6 +760,13 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	if (rc == ROVE_OK)
 		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
 			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
+	/* (refusals are this replica's record of what the server refused,
+	 * kept for the rep to act on: one lost unsaid left 'rove rejected'
+	 * empty, attack eighty-nine; the server keeps them a while) */
+	if (rc == ROVE_OK && x.rejected_said > x.rejected_copied && x.rejected_said - x.rejected_copied <= npages * 1000)
+		rove_warn("%" PRIu64 " refused change%s of this replica's list could not be read (damaged): gone from "
+			  "'rove rejected'; a manager still sees the server's copies with 'rove conflicts'",
+			  x.rejected_said - x.rejected_copied, x.rejected_said - x.rejected_copied == 1 ? "" : "s");
 	if (rc == ROVE_OK && meta_kept > 0)
 		rove_warn("the replica's own settings found whole on a page their table had lost (its record damaged): "
 			  "kept");

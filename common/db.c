@@ -384,8 +384,17 @@ static int meta_sane(const char *path)
 		if (pread(fd, b, sizeof(b), at) != (ssize_t)sizeof(b))
 			break; /* short: check_length's */
 		memcpy(&magic, b + ROVE_LMDB_META_MAGIC_AT, 4);
-		if (magic != ROVE_LMDB_META_MAGIC)
+		/* (LMDB refuses a file with either meta page unmarked: said so,
+		 * with what to do, not "MDB_INVALID" three times and a repair
+		 * that cannot be; attack eighty-eight) */
+		if (magic != ROVE_LMDB_META_MAGIC) {
+			rove_error("'%s' is not a whole database file: its meta page %d is not LMDB's (damaged, or "
+				   "another file put there); restore a backup (a replica: move its directory aside and "
+				   "'rove init' anew, its pending changes lost)",
+				   path, i);
+			rc = ROVE_EPROTO;
 			break;
+		}
 		memcpy(&psize[i], b + ROVE_LMDB_META_PSIZE_AT, 4);
 		if (!rove_lmdb_psize_ok(psize[i]) || (i == 1 && psize[1] != psize[0])) {
 			rove_error("'%s' is damaged: its meta page %d gives a page size of %lu; restore a backup (a "

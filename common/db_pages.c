@@ -106,6 +106,7 @@ typedef struct pages {
 	void *entry_arg;
 	const char *const *only; /* the named tables walked (NULL-ended); NULL: all, and the free list */
 	uint64_t *tiles;         /* nodes_tile's room: a map of a page, a bit per 2 bytes */
+	uint16_t *places;        /* a salvage's room for the main tree's nodes' places (main_places) */
 	int err; /* an I/O or memory error: the walk cannot go on */
 } pages;
 
@@ -546,20 +547,20 @@ static void salvage_lost(pages *w, uint64_t pg)
 	}
 }
 
-/* A salvage: the size of the key of main-tree node at off on page p (of
- * nkeys nodes), from the room the page's nodes leave it (to the next
+/* A salvage: the size of the key of main-tree node at off on a page of
+ * nkeys nodes at places, from the room the page's nodes leave it (to the next
  * node's start, or the page's end: a table's record is the node's header,
  * the name and the table's header, to an even size), when the size the
  * node says is one bit from that (a bit flipped in it: "outbox" read as
  * "ou", meta's name as "met", the table's header then read from the
  * wrong bytes: the pending changes lost, or the replica's own settings,
  * attack eighty-seven's hunt of the main tree); else ksize. */
-static unsigned main_ksize(const pages *w, const uint8_t *p, unsigned nkeys, unsigned off, unsigned ksize)
+static unsigned main_ksize(const pages *w, const uint16_t *places, unsigned nkeys, unsigned off, unsigned ksize)
 {
 	uint64_t next = w->psize, room;
 
 	for (unsigned j = 0; j < nkeys; j++) {
-		unsigned o = le16(p + PG_HDR + 2 * j);
+		unsigned o = places[j];
 		if (o > off && o < next)
 			next = o;
 	}
@@ -575,6 +576,51 @@ static unsigned main_ksize(const pages *w, const uint8_t *p, unsigned nkeys, uns
 			return (unsigned)k;
 	}
 	return ksize;
+}
+
+/* Whether a table's record, as LMDB lays one out (its flags, its
+ * value's size, and a node of its key's size filling the room to the
+ * next node's start), lies at off on main-tree page p for node i of
+ * nkeys: no other node's place is off. */
+static bool main_record_at(const pages *w, const uint8_t *p, unsigned nkeys, unsigned upper, unsigned i, unsigned off)
+{
+	uint64_t next = w->psize;
+	unsigned ksize;
+
+	if (off < upper || off % 2 != 0 || off + NODE_HDR > w->psize)
+		return false;
+	for (unsigned j = 0; j < nkeys; j++) {
+		unsigned o = le16(p + PG_HDR + 2 * j);
+		if (j == i)
+			continue;
+		if (o == off)
+			return false;
+		if (o > off && o < next)
+			next = o;
+	}
+	ksize = le16(p + off + 6);
+	return le16(p + off + 4) == NODE_SUB && le32(p + off) == TREE_SIZE && ksize > 0 &&
+	       ((NODE_HDR + ksize + TREE_SIZE + 1) & ~1u) == next - off;
+}
+
+/* A salvage: the places of main-tree page p's nkeys nodes into places,
+ * each as the page says, or, when no table's record lies there and one
+ * does at a place one bit from it, that place (a bit of one node's place
+ * flipped: its table read from another's bytes, the pages of others
+ * claimed by it, and every pending change lost, attack eighty-nine). */
+static void main_places(const pages *w, const uint8_t *p, unsigned nkeys, unsigned upper, uint16_t *places)
+{
+	for (unsigned i = 0; i < nkeys; i++) {
+		unsigned off = le16(p + PG_HDR + 2 * i);
+		places[i] = (uint16_t)off;
+		if (main_record_at(w, p, nkeys, upper, i, off))
+			continue;
+		for (unsigned b = 1; b < 16; b++)
+			if (main_record_at(w, p, nkeys, upper, i, off ^ (1u << b))) {
+				places[i] = (uint16_t)(off ^ (1u << b));
+				break;
+			}
+	}
 }
 
 /* Page pg of tree t, depth levels from its root, its keys in [lo, hi). */
@@ -660,7 +706,7 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		t->entries += nkeys;
 		return;
 	}
-	bool tiled = nodes_tile(w, p, upper, nkeys, leaf);
+	bool tiled = nodes_tile(w, p, upper, nkeys, leaf), fixing;
 	if (!tiled) {
 		fault(w, pg, "%s: its nodes overlap, or leave room between them", t->name);
 		/* LMDB moves a page's nodes by their sizes when it writes one
@@ -669,17 +715,28 @@ static void walk_page(pages *w, tree *t, uint64_t pg, unsigned depth, int level,
 		if (w->entry == NULL)
 			return;
 	}
+	/* (a salvage of the main tree's leaf: its nodes' places, each one bit
+	 * from what it says read where a table's record lies) */
+	fixing = w->entry != NULL && t->kind == KIND_MAIN && leaf && !tiled;
+	if (fixing && w->places == NULL && (w->places = malloc((size_t)w->psize / 2 * sizeof(*w->places))) == NULL) {
+		w->err = ROVE_ENOMEM;
+		return;
+	}
+	if (fixing)
+		main_places(w, p, nkeys, upper, w->places);
 	for (unsigned i = 0; i < nkeys && w->err == ROVE_OK; i++) {
-		unsigned off = le16(p + PG_HDR + 2 * i), nflags, ksize;
+		unsigned off = fixing ? w->places[i] : le16(p + PG_HDR + 2 * i), nflags, ksize;
 		uint64_t lohi;
 		const uint8_t *n = p + off;
 		key k;
 
 		bool placed = off >= upper && off + NODE_HDR <= w->psize;
 		ksize = placed ? le16(n + 6) : 0;
-		if (placed && w->entry != NULL && t->kind == KIND_MAIN && leaf && !tiled) {
+		if (placed && fixing) {
 			unsigned was = ksize;
-			ksize = main_ksize(w, p, nkeys, off, ksize);
+			if (off != le16(p + PG_HDR + 2 * i))
+				fault(w, pg, "%s: node %u's place is %u, not %u", t->name, i, off, le16(p + PG_HDR + 2 * i));
+			ksize = main_ksize(w, w->places, nkeys, off, ksize);
 			if (ksize != was)
 				fault(w, pg, "%s: node %u's key is %u bytes long, not %u", t->name, i, ksize, was);
 		}
@@ -990,6 +1047,7 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, const char *c
 	*npages = w.last + 1;
 out:
 	free(w.tiles);
+	free(w.places);
 	for (int i = 0; i < LEVELS; i++)
 		free(w.buf[i]);
 	free(w.used);

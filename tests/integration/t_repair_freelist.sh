@@ -121,9 +121,12 @@ if grep -q "free list\|out of order" "$T/err"; then fail "still damaged: $(cat "
 # (flags 0) is read as the leaf it is (the same hunt: every table lost,
 # a new replica, the pending changes with it). Meta's root page number
 # flipped: its page, whole, is taken when it is the only page of no tree
-# holding the replica's format, id and user (the same hunt).
+# holding the replica's format, id and user (the same hunt). A node's
+# place on the main tree's page one bit off: its table was read from
+# another's bytes, and every pending change lost (attack eighty-nine);
+# read where a table's record lies, one bit from it.
 for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta lowerbit namesize:view namesize:outbox \
-	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit rootbit:meta; do
+	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit rootbit:meta placebit:outbox placebit:meta; do
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
 	if [ "$table" = dirty ] || [ "$table" = lowerbit ] || [ "$table" = kindbit ]; then
@@ -235,6 +238,22 @@ eq "$(jq .accepted "$T/out")" "1" "the pending claim accepted"
 r admin sync >/dev/null
 eq "$(r admin customer show "$x" --json | jq -r .owner)" "wang" "the customer claimed by the pending claim"
 
+# The list of refused changes' root page lost: `rove rejected` said "no
+# rejected changes" (and --json a whole "[]") with exit 1, and the repair
+# lost the refusal without a word (attack eighty-nine).
+eq "$(r wang rejected --json | jq length)" "1" "the refused claim listed"
+python3 "$edit" "$T/wang/data.mdb" rootbit rejected >/dev/null || fail "rootbit rejected: nothing to damage"
+st=0
+r wang rejected --json >"$T/out" 2>"$T/err" || st=$?
+eq "$st" "1" "rejected on a lost list"
+! jq -e . "$T/out" >/dev/null 2>&1 || fail "a whole JSON list of refusals cut short: $(cat "$T/out")"
+st=0
+r wang rejected >"$T/out" 2>"$T/err" || st=$?
+if grep -q "no rejected changes" "$T/out"; then fail "'no rejected changes' said of a list that cannot be read"; fi
+r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair of a lost list of refusals: $(cat "$T/err")"
+grep -q "1 refused change of this replica's list could not be read" "$T/err" ||
+	fail "the lost refusal not said: $(cat "$T/err")"
+
 # Another process has the replica open (a sync waiting on a server that
 # does not answer): said, nothing changed.
 rm -rf "$T/wang"
@@ -341,6 +360,23 @@ grep -q "the replica's file is damaged ([0-9]* fault(s) in its pages): the serve
 r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair after the pull's walk: $(cat "$T/err")"
 eq "$(r wang customer list --json --limit 100000 | jq '[.[] | select(.name == "From the office")] | length')" "1" \
 	"the server's change after the repair"
+
+# Two bits of the main tree's page (its start of nodes and end of node
+# places): the salvage reads no table, and LMDB's own copy, the repair's
+# last way, stops on SIGBUS; the fault said to run the repair again, for
+# good (attack eighty-nine). It says the repair cannot, and what to do.
+if [ "${ROVE_SANITIZED:-0}" != 1 ]; then
+	rm -rf "$T/wang"
+	cp -a "$T/pristine" "$T/wang"
+	python3 "$edit" "$T/wang/data.mdb" upperlower >/dev/null || fail "upperlower: nothing to damage"
+	st=0
+	r wang sync --repair >/dev/null 2>"$T/err" || st=$?
+	if [ "$st" != 0 ]; then
+		grep -q "the repair stopped on a fault reading the damaged file: it cannot make it anew" "$T/err" ||
+			fail "the repair's own fault not said so: $(cat "$T/err")"
+		if tail -1 "$T/err" | grep -q "'rove sync --repair'"; then fail "the repair names itself: $(cat "$T/err")"; fi
+	fi
+fi
 
 # A key of a base whose first byte was flipped (another collection's):
 # LMDB reads on, and a list of customers ended at it, the rest unshown

@@ -43,6 +43,11 @@ it while nothing writes to the file).
   lmdb_damage.py FILE subflag TABLE  the main tree's record of TABLE
                                 loses its "table" node flag (one bit: a
                                 plain entry of 48 bytes then)
+  lmdb_damage.py FILE upperlower the main tree's root page's start of
+                                nodes (upper) with its bit 12 flipped and
+                                its end of node places (lower) its bit 5
+  lmdb_damage.py FILE placebit TABLE  the place of TABLE's node on the
+                                main tree's page with its bit 4 flipped
   lmdb_damage.py FILE rootbit TABLE  the root page's number in the main
                                 tree's record of TABLE with its bit 30
                                 flipped (past the file: the table's own
@@ -61,8 +66,8 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit")
-TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag")
+         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit", "placebit", "upperlower")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag", "placebit")
 SUBDATA = 0x02
 
 
@@ -108,10 +113,25 @@ def damage(data, mode, arg=None):
             last = struct.unpack_from("<Q", data, base + 24 + 96)[0]
             struct.pack_into("<Q", data, base + 24 + (48 if mode == "rootpast" else 0) + 40, last + 5)
         return last + 5
+    if mode == "upperlower":
+        off = main_root * psize
+        struct.pack_into("<H", data, off + 14, struct.unpack_from("<H", data, off + 14)[0] ^ 0x1000)
+        struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
+        return main_root
     if mode == "lowerbit":
         off = main_root * psize
         struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
         return main_root
+    if mode == "placebit":
+        pg, off, nkeys = first_leaf(data, psize, main_root)
+        for i in range(nkeys):
+            node = node_at(data, off, i)
+            nflags, ksize = struct.unpack_from("<HH", data, node + 4)
+            if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
+                at = off + 16 + 2 * i
+                struct.pack_into("<H", data, at, struct.unpack_from("<H", data, at)[0] ^ 0x10)
+                return pg
+        return None
     if mode in ("dupflag", "namesize", "rootbit", "subflag"):
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
