@@ -388,10 +388,14 @@ static int meta_sane(const char *path)
 		 * with what to do, not "MDB_INVALID" three times and a repair
 		 * that cannot be; attack eighty-eight) */
 		if (magic != ROVE_LMDB_META_MAGIC) {
-			rove_error("'%s' is not a whole database file: its meta page %d is not LMDB's (damaged, or "
-				   "another file put there); restore a backup (a replica: move its directory aside and "
-				   "'rove init' anew, its pending changes lost)",
-				   path, i);
+			/* (said once a process: a repair opens it three ways) */
+			static char said[DATA_PATH_MAX];
+			if (strcmp(said, path) != 0)
+				rove_error("'%s' is not a whole database file: its meta page %d is not LMDB's (damaged, "
+					   "or another file put there); restore a backup (a replica: move its directory "
+					   "aside and 'rove init' anew, its pending changes lost)",
+					   path, i);
+			snprintf(said, sizeof(said), "%s", path);
 			rc = ROVE_EPROTO;
 			break;
 		}

@@ -399,4 +399,14 @@ r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair of a key out of o
 r admin sync >/dev/null
 eq "$(r wang customer list --json --limit 100000 | jq length)" \
 	"$(r admin customer list --owner wang --json --limit 100000 | jq length)" "every customer listed after the repair"
+# A file of other bytes in the replica's place (its meta pages not
+# LMDB's): "MDB_INVALID" three times, and advice to repair what no repair
+# can read (attack eighty-eight). Said once, with what to do.
+rm -rf "$T/wang"
+cp -a "$T/pristine" "$T/wang"
+head -c 200000 /dev/urandom >"$T/wang/data.mdb"
+exits_as wang 1 sync --repair
+eq "$(grep -c "is not a whole database file: its meta page 0 is not LMDB's" "$T/err")" "1" \
+	"the file said once ($(cat "$T/err"))"
+if grep -q "MDB_INVALID\|'rove sync --repair'" "$T/err"; then fail "a repair advised on other bytes: $(cat "$T/err")"; fi
 echo "ok"
