@@ -183,6 +183,7 @@ typedef struct rpl_entry {
 	uint64_t acked;    /* the server's number for the op; 0: not sent */
 	const uint8_t *op; /* the op's bytes, in the value read */
 	size_t len;
+	uint64_t home; /* RPL_MEND_KEY: the number it was queued under, one bit from its key's; else 0 */
 } rpl_entry;
 int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e);
 /* Whether outbox (or journal) entry k/v holds its sum: one of format 5,
@@ -191,10 +192,11 @@ bool rpl_outbox_summed(const MDB_val *k, const MDB_val *v);
 /* An entry rpl_outbox_entry refused, read all the same where that is
  * sure (*e: the entry as it was written; scratch: room for a decode):
  * RPL_MEND_BIT, one bit flipped in its answer's number or its sum, the op
- * then read whole; RPL_MEND_OLDER, one of format 4 (no sum) in a replica
+ * then read whole; RPL_MEND_KEY, one bit flipped in its key (e->home: the
+ * number it was queued under, which the pending index names); RPL_MEND_OLDER, one of format 4 (no sum) in a replica
  * of format 5, written by an older rove that opened it before this one
  * raised its format; RPL_MEND_NONE: damaged. */
-enum { RPL_MEND_NONE, RPL_MEND_BIT, RPL_MEND_OLDER };
+enum { RPL_MEND_NONE, RPL_MEND_BIT, RPL_MEND_OLDER, RPL_MEND_KEY };
 int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch);
 /* rpl_outbox_entry, or else rpl_outbox_mend: what lists show, and what
  * the sweep before each push keeps (and writes anew). */

@@ -65,6 +65,7 @@ int rpl_outbox_entry(const rove_replica *r, const MDB_val *k, const MDB_val *v, 
 	e->acked = rove_be64_get(p);
 	e->op = p + head;
 	e->len = v->mv_size - head;
+	e->home = 0;
 	return ROVE_OK;
 }
 
@@ -732,6 +733,7 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 	e->acked = 0;
 	e->op = p + OUTBOX_HEAD;
 	e->len = v->mv_size - OUTBOX_HEAD;
+	e->home = 0;
 	if (r->outbox_sums && rove_dec_op(e->op, e->len, scratch) == ROVE_OK)
 		return RPL_MEND_OLDER;
 	if (v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
@@ -751,6 +753,19 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 			return RPL_MEND_BIT;
 		}
 		head[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	/* One bit of its key, its number (the sum covers it: the entry was
+	 * dropped whole, said lost twice and unnamed; attack eighty-nine):
+	 * it belongs under the number it was queued with. */
+	memcpy(head, p, OUTBOX_HEAD);
+	for (unsigned bit = 0; bit < 64; bit++) {
+		uint8_t key[8];
+		memcpy(key, k->mv_data, 8);
+		key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		if (rove_be64_get(key) != 0 && outbox_sum(key, head, e->op, e->len) == got) {
+			e->home = rove_be64_get(key);
+			return RPL_MEND_KEY;
+		}
 	}
 	return RPL_MEND_NONE;
 }
@@ -788,8 +803,12 @@ typedef struct sweep_ctx {
 	uint64_t bound;
 	struct sweep_fix {
 		uint64_t lseq, acked;
+		uint64_t home; /* one whose key had a bit flipped: the number it goes back under; else 0 */
 	} *fix;
 	size_t nfar, nmended, nolder, capfix;
+	size_t nmoved;         /* of nmended, those put back under their number */
+	bool sound_unsorted;   /* sound holds a number out of the outbox's order (one put back) */
+	size_t moved_lost;     /* put back where another change is: dropped */
 	size_t gone; /* index entries whose change the outbox lacks: changes lost */
 } sweep_ctx;
 
@@ -852,19 +871,24 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 			f = &x->fix[nfix];
 			f->lseq = rove_be64_get(k->mv_data);
 			f->acked = acked > x->bound ? 0 : acked;
+			f->home = mended == RPL_MEND_KEY ? e.home : 0;
 			if (acked > x->bound)
 				x->nfar++;
-			else if (mended == RPL_MEND_BIT)
+			else if (mended == RPL_MEND_BIT || mended == RPL_MEND_KEY)
 				x->nmended++;
 			else
 				x->nolder++;
+			if (mended == RPL_MEND_KEY)
+				x->nmoved++;
 		}
 		s = rove_array_room(x->sound, x->nsound, &x->capsound, sizeof(*x->sound));
 		if (s == NULL)
 			return ROVE_ENOMEM;
 		x->sound = s;
 		s = &x->sound[x->nsound++];
-		s->lseq = rove_be64_get(k->mv_data);
+		s->lseq = mended == RPL_MEND_KEY ? e.home : rove_be64_get(k->mv_data);
+		if (mended == RPL_MEND_KEY)
+			x->sound_unsorted = true;
 		memcpy(s->rec, rec, ROVE_RECORD_KEY);
 		return ROVE_OK;
 	}
@@ -920,9 +944,21 @@ static int stray_one(const MDB_val *k, const MDB_val *v, void *arg)
  * good, blaming the server), found in x's list of the outbox's sound
  * entries, which the walk just made: a search in memory, not a read of
  * the outbox and a decode for each (3 % of a 1,000-op sync, issue 17). */
-static int pending_stray(rove_replica *r, MDB_txn *txn, const sweep_ctx *x, bool *any)
+static int sound_cmp(const void *a, const void *b)
 {
-	int rc = rove_db_each(txn, r->pending, "pending", stray_one, (void *)x);
+	const sweep_sound *x = a, *y = b;
+
+	return x->lseq < y->lseq ? -1 : x->lseq > y->lseq;
+}
+
+static int pending_stray(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool *any)
+{
+	int rc;
+
+	/* (one put back under its number is listed where its key was) */
+	if (x->sound_unsorted)
+		qsort(x->sound, x->nsound, sizeof(*x->sound), sound_cmp);
+	rc = rove_db_each(txn, r->pending, "pending", stray_one, (void *)x);
 
 	*any = rc == ROVE_EEXIST;
 	return *any ? ROVE_OK : rc;
@@ -1016,7 +1052,7 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
  * "sent" for good, never sent nor settled; a bit flipped in an unsent
  * one's would have kept it from the server for good), those mended with
  * the number they had, and a sum that is theirs. */
-static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
+static int sweep_rewrite(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 {
 	int rc = ROVE_OK;
 
@@ -1027,11 +1063,28 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, const sweep_ctx *x)
 		rove_be64_put(key, x->fix[i].lseq);
 		rc = rove_db_err(mdb_get(txn, r->outbox, &lk, &ov), "outbox");
 		if (rc == ROVE_OK && rpl_outbox_read(r, &lk, &ov, &e, &x->w->op) == ROVE_OK) {
-			rc = rpl_outbox_lay(key, x->fix[i].acked, e.op, e.len, &x->w->buf);
+			uint8_t home[8];
+			MDB_val hk = {8, home};
+			int mrc;
+			rove_be64_put(home, x->fix[i].home != 0 ? x->fix[i].home : x->fix[i].lseq);
+			rc = rpl_outbox_lay(home, x->fix[i].acked, e.op, e.len, &x->w->buf);
 			ov.mv_size = x->w->buf.len;
 			ov.mv_data = x->w->buf.data;
-			if (rc == ROVE_OK)
+			if (rc != ROVE_OK)
+				break;
+			if (x->fix[i].home == 0) {
 				rc = rove_db_err(mdb_put(txn, r->outbox, &lk, &ov, 0), "outbox");
+				continue;
+			}
+			/* put back under its number, the damaged key gone (where
+			 * another change is already: dropped, said) */
+			mrc = mdb_put(txn, r->outbox, &hk, &ov, MDB_NOOVERWRITE);
+			if (mrc == MDB_KEYEXIST)
+				x->moved_lost++;
+			else
+				rc = rove_db_err(mrc, "outbox");
+			if (rc == ROVE_OK)
+				rc = rove_db_err(mdb_del(txn, r->outbox, &lk, NULL), "outbox");
 		}
 	}
 	return rc;
@@ -1077,6 +1130,9 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			  "of the server's answer, or %s sum): mended, the change itself read whole",
 			  x.nmended, x.nmended == 1 ? "" : "s", x.nmended == 1 ? "it" : "them",
 			  x.nmended == 1 ? "its" : "their", x.nmended == 1 ? "its" : "their");
+	if (rc == ROVE_OK && x.nmoved > 0)
+		rove_warn("(%zu of them in %s number: put back under the number %s had)", x.nmoved,
+			  x.nmoved == 1 ? "its" : "their", x.nmoved == 1 ? "it" : "they");
 	if (rc == ROVE_OK && x.nolder > 0)
 		rove_warn("%zu pending change%s of this replica %s written by an older rove (its format before this "
 			  "rove's) after this one had upgraded it: kept, and sent; use one rove on a replica",
@@ -1106,6 +1162,10 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		if (rc == ROVE_OK)
 			*dropped = x.n + (x.odd_keys ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
+		if (rc == ROVE_OK && x.moved_lost > 0)
+			rove_warn("%zu pending change%s of this replica had a bit of %s number flipped onto another's: "
+				  "lost, never to be sent",
+				  x.moved_lost, x.moved_lost == 1 ? "" : "s", x.moved_lost == 1 ? "its" : "their");
 		if (rc == ROVE_OK && x.gone > 0)
 			rove_warn("%zu pending change%s of this replica %s gone from its file (damaged): lost, never to "
 				  "be sent; the others are sent",

@@ -46,6 +46,10 @@ it while nothing writes to the file).
   lmdb_damage.py FILE upperlower the main tree's root page's start of
                                 nodes (upper) with its bit 12 flipped and
                                 its end of node places (lower) its bit 5
+  lmdb_damage.py FILE keybit TABLE  named table TABLE's first leaf: its
+                                last key's byte 6 with its bit 0 flipped
+                                (a number 256 higher: the keys still in
+                                order)
   lmdb_damage.py FILE placebit TABLE  the place of TABLE's node on the
                                 main tree's page with its bit 4 flipped
   lmdb_damage.py FILE rootbit TABLE  the root page's number in the main
@@ -66,8 +70,8 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit", "placebit", "upperlower")
-TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag", "placebit")
+         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit", "placebit", "upperlower", "keybit")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag", "placebit", "keybit")
 SUBDATA = 0x02
 
 
@@ -157,6 +161,18 @@ def damage(data, mode, arg=None):
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
+    if mode == "keybit":
+        root = table_root(data, psize, main_root, arg)
+        if root is None:
+            return None
+        pg, off, nkeys = first_leaf(data, psize, root)
+        if nkeys < 1:
+            return None
+        node = node_at(data, off, nkeys - 1)
+        if struct.unpack_from("<H", data, node + 6)[0] != 8:
+            return None
+        data[node + 8 + 6] ^= 0x01
+        return pg
     if mode in ("badnode", "keybyte"):
         # named table arg's first leaf, its middle node
         root = table_root(data, psize, main_root, arg)
