@@ -6,6 +6,7 @@
  */
 #include "replica_int.h"
 
+#include "array.h"
 #include "db.h"
 #include "err.h"
 #include "hlc.h"
@@ -421,25 +422,66 @@ static const char *const salvage_needed[] = {"meta", "outbox", "base0", "base1"}
  * lost, are set anew or asked for (rove_replica_meta_fix, rove config). */
 static const char *const salvage_self[] = {"format", "id", "user"};
 
+/* The tables whose entries a salvage counts against their headers', to
+ * say what it lost: meta, the pending changes, the refused ones. */
+#define SALVAGE_COUNTED 3
+enum { COUNT_META, COUNT_OUTBOX, COUNT_REJECTED };
+static const char *const salvage_counted[SALVAGE_COUNTED] = {"meta", "outbox", "rejected"};
+
+static int counted_index(const char *table)
+{
+	for (int i = 0; i < SALVAGE_COUNTED; i++)
+		if (strcmp(table, salvage_counted[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* An entry kept aside in b: key size(4) value size(4) key value; and the
+ * entry at *p of such a buffer ending at end, *p moved past it. */
+static int salvage_kv_put(rove_buf *b, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	uint32_t sizes[2] = {(uint32_t)klen, (uint32_t)vlen};
+	int rc;
+
+	ROVE_ASSERT(klen <= UINT32_MAX && vlen <= UINT32_MAX); /* (LMDB's sizes) */
+	rc = rove_buf_append(b, sizes, sizeof(sizes));
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(b, key, klen);
+	if (rc == ROVE_OK)
+		rc = rove_buf_append(b, val, vlen);
+	return rc;
+}
+
+static void salvage_kv_next(const uint8_t **p, const uint8_t *end, MDB_val *k, MDB_val *v)
+{
+	uint32_t sizes[2];
+
+	ROVE_ASSERT(*p + sizeof(sizes) <= end);
+	memcpy(sizes, *p, sizeof(sizes));
+	k->mv_size = sizes[0];
+	k->mv_data = (void *)(*p + sizeof(sizes));
+	v->mv_size = sizes[1];
+	v->mv_data = (void *)(*p + sizeof(sizes) + sizes[0]);
+	*p += sizeof(sizes) + sizes[0] + sizes[1];
+	ROVE_ASSERT(*p <= end);
+}
+
 /* A salvage's copy: each entry read whole, into its table of wt. */
 typedef struct salvage_ctx {
 	MDB_txn *wt;
 	char table[ROVE_MAX_NAME * 4 + 1]; /* the table dbi is (none: "") */
 	MDB_dbi dbi;
 	uint64_t copied, passed; /* entries put, and left out (a key LMDB cannot take) */
-	uint64_t outbox_said, outbox_copied; /* the pending changes' table: its header's count, entries put */
-	uint64_t meta_said, meta_copied;     /* the same for meta, the replica's own state */
-	uint64_t rejected_said, rejected_copied; /* and for the refused changes' list */
-	unsigned tables;                     /* of salvage_needed[], those met (a bit each) */
-	unsigned self;                       /* of salvage_self[], those copied whole (a bit each) */
-	rove_buf strays; /* pending changes met outside the outbox: lseq(8) size(4) value, one after another */
-	int strays_err;  /* no room for one (ROVE_ENOMEM: said after the walk) */
-	/* Pages no tree holds (ROVE_DB_LOST_PAGES): the one being given, its
-	 * entries as key size(4) value size(4) key value, one after another,
-	 * and which of salvage_self[] it holds (a bit each); the first whole
-	 * page holding them all (meta's own, lost with its table's record),
-	 * and how many such pages were met. */
-	rove_buf page, meta_page;
+	/* of salvage_counted[]: each table's header's count, entries put */
+	uint64_t said[SALVAGE_COUNTED], put[SALVAGE_COUNTED];
+	unsigned tables; /* of salvage_needed[], those met (a bit each) */
+	unsigned self;   /* of salvage_self[], those copied whole (a bit each) */
+	/* Entries kept aside (salvage_kv): pending changes met outside the
+	 * outbox; the page of no tree (ROVE_DB_LOST_PAGES) being given, and
+	 * which of salvage_self[] it holds (a bit each); the first whole page
+	 * holding them all (meta's own, lost with its table's record), and
+	 * how many such pages were met. */
+	rove_buf strays, page, meta_page;
 	unsigned page_self;
 	unsigned meta_pages;
 } salvage_ctx;
@@ -461,28 +503,18 @@ static int lost_page_end(salvage_ctx *x)
 /* Entry key/val of a page of no tree, kept with its page's. */
 static int lost_page_entry(salvage_ctx *x, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	uint32_t sizes[2] = {(uint32_t)klen, (uint32_t)vlen};
-	int rc;
-
-	if (klen > UINT32_MAX || vlen > UINT32_MAX)
-		return ROVE_OK;
 	for (unsigned i = 0; i < sizeof(salvage_self) / sizeof(salvage_self[0]); i++)
 		if (klen == strlen(salvage_self[i]) && memcmp(key, salvage_self[i], klen) == 0 &&
 		    meta_size_ok(salvage_self[i], vlen))
 			x->page_self |= 1u << i;
-	rc = rove_buf_append(&x->page, sizes, sizeof(sizes));
-	if (rc == ROVE_OK)
-		rc = rove_buf_append(&x->page, key, klen);
-	if (rc == ROVE_OK)
-		rc = rove_buf_append(&x->page, val, vlen);
-	return rc;
+	return salvage_kv_put(&x->page, key, klen, val, vlen);
 }
 
 static int salvage_one(void *arg, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	salvage_ctx *x = arg;
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-	int mrc;
+	int mrc, c;
 
 	/* A pending change's bytes, sum and all, outside the outbox: on a
 	 * page the outbox's tree lost (its root's number damaged), or in a
@@ -490,14 +522,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	 * for salvage_strays (attack eighty-seven: every pending change
 	 * lost, or the repair refused, while their pages read whole). */
 	if (key != NULL && klen == 8 && strcmp(table, "outbox") != 0 && strcmp(table, "journal") != 0 &&
-	    vlen <= UINT32_MAX && rpl_outbox_summed(&k, &v) && x->strays_err == ROVE_OK) {
-		uint8_t head[12];
-		uint32_t size = (uint32_t)vlen;
-		memcpy(head, key, 8);
-		memcpy(head + 8, &size, 4);
-		if ((x->strays_err = rove_buf_append(&x->strays, head, sizeof(head))) == ROVE_OK)
-			x->strays_err = rove_buf_append(&x->strays, val, vlen);
-	}
+	    rpl_outbox_summed(&k, &v) && (mrc = salvage_kv_put(&x->strays, key, klen, val, vlen)) != ROVE_OK)
+		return mrc; /* (no room: the repair fails, the file stays as it is) */
 	/* (none of them is copied as it is: meta's own page, below) */
 	if (strcmp(table, ROVE_DB_LOST_PAGES) == 0)
 		return key == NULL ? lost_page_end(x) : lost_page_entry(x, key, klen, val, vlen);
@@ -526,12 +552,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 		for (unsigned i = 0; i < sizeof(salvage_needed) / sizeof(salvage_needed[0]); i++)
 			if (strcmp(table, salvage_needed[i]) == 0)
 				x->tables |= 1u << i;
-		if (strcmp(table, "outbox") == 0 && vlen == sizeof(x->outbox_said))
-			memcpy(&x->outbox_said, val, sizeof(x->outbox_said));
-		if (strcmp(table, "meta") == 0 && vlen == sizeof(x->meta_said))
-			memcpy(&x->meta_said, val, sizeof(x->meta_said));
-		if (strcmp(table, "rejected") == 0 && vlen == sizeof(x->rejected_said))
-			memcpy(&x->rejected_said, val, sizeof(x->rejected_said));
+		if ((c = counted_index(table)) >= 0 && vlen == sizeof(x->said[c]))
+			memcpy(&x->said[c], val, sizeof(x->said[c]));
 		return ROVE_OK;
 	}
 	/* (a key met twice, one damaged into the other's: the first kept,
@@ -544,12 +566,8 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	}
 	if (mrc == 0) {
 		x->copied++;
-		if (strcmp(table, "outbox") == 0)
-			x->outbox_copied++;
-		if (strcmp(table, "meta") == 0)
-			x->meta_copied++;
-		if (strcmp(table, "rejected") == 0)
-			x->rejected_copied++;
+		if ((c = counted_index(table)) >= 0)
+			x->put[c]++;
 		for (unsigned i = 0; strcmp(table, "meta") == 0 && i < sizeof(salvage_self) / sizeof(salvage_self[0]);
 		     i++)
 			if (klen == strlen(salvage_self[i]) && memcmp(key, salvage_self[i], klen) == 0 &&
@@ -560,11 +578,11 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 }
 
 /* A stray pending change the salvaged index names: its number, its op's
- * stamp, and where it is in salvage_ctx's strays. */
+ * stamp, and its key and value in salvage_ctx's strays. */
 typedef struct stray {
 	uint64_t lseq;
 	rove_stamp st;
-	const uint8_t *at;
+	MDB_val k, v;
 } stray;
 
 /* By number, then the latest stamp first. */
@@ -595,10 +613,6 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 	int rc;
 
 	*adopted = 0;
-	if (x->strays_err != ROVE_OK) {
-		rove_warn("pending changes met outside their table could not be kept (no memory): lost");
-		return ROVE_OK;
-	}
 	if (x->strays.len == 0)
 		return ROVE_OK;
 	rc = mdb_dbi_open(x->wt, "pending", 0, &pending);
@@ -608,50 +622,42 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 		rc = mdb_dbi_open(x->wt, "outbox", 0, &outbox);
 	if (rc != 0)
 		return rove_db_err(rc, "pending");
-	x->table[0] = '\0'; /* (salvage_one's dbi no longer said) */
-	while (p < end) {
+	while (rc == 0 && p < end) {
 		uint8_t pkey[RPL_PENDING_KEY];
-		uint32_t size;
+		MDB_val k, v, pk = {sizeof(pkey), pkey}, pv;
 		rove_stamp st;
-		memcpy(&size, p + 8, 4);
-		MDB_val k = {8, (void *)p}, v = {size, (void *)(p + 12)}, pk = {sizeof(pkey), pkey}, pv;
-		const uint8_t *at = p;
-		ROVE_ASSERT(p + 12 + v.mv_size <= end);
-		p += 12 + v.mv_size;
-		if (rpl_outbox_pending_key(&k, &v, pkey, &st) != ROVE_OK)
+		stray *more;
+		salvage_kv_next(&p, end, &k, &v);
+		if (rpl_outbox_pending_key(&k, &v, pkey, &st) != ROVE_OK ||
+		    (rc = mdb_get(x->wt, pending, &pk, &pv)) == MDB_NOTFOUND) {
+			rc = 0;
 			continue;
-		rc = mdb_get(x->wt, pending, &pk, &pv);
-		if (rc == MDB_NOTFOUND)
-			continue;
-		if (rc != 0) {
+		}
+		if (rc == 0 && (more = rove_array_room(named, n, &cap, sizeof(*named))) == NULL) {
 			free(named);
-			return rove_db_err(rc, "pending");
+			return ROVE_ENOMEM;
 		}
-		if (n == cap) {
-			stray *more = realloc(named, (cap = cap ? 2 * cap : 64) * sizeof(*named));
-			if (more == NULL) {
-				free(named);
-				return ROVE_ENOMEM;
-			}
+		if (rc == 0) {
 			named = more;
+			named[n++] = (stray){rove_be64_get(k.mv_data), st, k, v};
 		}
-		named[n++] = (stray){rove_be64_get(at), st, at};
+	}
+	if (rc != 0) {
+		free(named);
+		return rove_db_err(rc, "pending");
 	}
 	if (n > 0)
 		qsort(named, n, sizeof(*named), stray_cmp);
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint32_t size;
 		if (i > 0 && named[i].lseq == named[i - 1].lseq)
 			continue; /* (an older change that had its number) */
-		memcpy(&size, named[i].at + 8, 4);
-		MDB_val k = {8, (void *)named[i].at}, v = {size, (void *)(named[i].at + 12)};
 		if (!have_outbox) {
 			rc = mdb_dbi_open(x->wt, "outbox", MDB_CREATE, &outbox);
 			have_outbox = rc == 0;
 		}
 		if (rc == 0)
-			rc = mdb_put(x->wt, outbox, &k, &v, MDB_NOOVERWRITE);
+			rc = mdb_put(x->wt, outbox, &named[i].k, &named[i].v, MDB_NOOVERWRITE);
 		if (rc == 0)
 			(*adopted)++;
 		if (rc == MDB_KEYEXIST)
@@ -663,6 +669,17 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 	if (have_outbox)
 		x->tables |= 2u;
 	return ROVE_OK;
+}
+
+/* How many entries of counted table c a salvage did not put: its
+ * header's count past those put, or 0 when none, or when that count is
+ * past what npages pages could hold (damaged too: it says nothing of how
+ * many). */
+static uint64_t salvage_lost(const salvage_ctx *x, int c, uint64_t npages)
+{
+	uint64_t lost = x->said[c] > x->put[c] ? x->said[c] - x->put[c] : 0;
+
+	return lost <= npages * 1000 ? lost : 0;
 }
 
 /* The replica's own settings, lost with meta's record in the main tree
@@ -680,13 +697,9 @@ static int salvage_meta_page(salvage_ctx *x, uint64_t *kept)
 	if (x->meta_pages != 1 || x->self == (1u << (sizeof(salvage_self) / sizeof(salvage_self[0]))) - 1)
 		return ROVE_OK;
 	rc = rove_db_err(mdb_dbi_open(x->wt, "meta", MDB_CREATE, &meta), "meta");
-	x->table[0] = '\0'; /* (salvage_one's dbi no longer said) */
 	while (rc == ROVE_OK && p < end) {
-		uint32_t sizes[2];
-		memcpy(sizes, p, sizeof(sizes));
-		MDB_val k = {sizes[0], (void *)(p + 8)}, v = {sizes[1], (void *)(p + 8 + sizes[0])};
-		ROVE_ASSERT(p + 8 + k.mv_size + v.mv_size <= end);
-		p += 8 + k.mv_size + v.mv_size;
+		MDB_val k, v;
+		salvage_kv_next(&p, end, &k, &v);
 		int mrc = mdb_put(x->wt, meta, &k, &v, MDB_NOOVERWRITE);
 		if (mrc == MDB_KEYEXIST || mrc == MDB_BAD_VALSIZE)
 			continue;
@@ -694,7 +707,7 @@ static int salvage_meta_page(salvage_ctx *x, uint64_t *kept)
 		if (rc != ROVE_OK)
 			break;
 		(*kept)++;
-		x->meta_copied++;
+		x->put[COUNT_META]++;
 		for (unsigned i = 0; i < sizeof(salvage_self) / sizeof(salvage_self[0]); i++)
 			if (k.mv_size == strlen(salvage_self[i]) && memcmp(k.mv_data, salvage_self[i], k.mv_size) == 0)
 				x->self |= 1u << i;
@@ -712,7 +725,7 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	MDB_txn *rt = NULL;
 	salvage_ctx x;
 	pages_faults f = {0, 0};
-	uint64_t npages = 0, adopted = 0, meta_kept = 0;
+	uint64_t npages = 0, adopted = 0, meta_kept = 0, lost;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
@@ -748,9 +761,9 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		if (!(x.tables & (1u << i)))
 			rc = rove_db_err(mdb_dbi_open(x.wt, salvage_needed[i], MDB_CREATE, &dbi), salvage_needed[i]);
 	}
-	if (rc == ROVE_OK && x.meta_copied < x.meta_said)
+	if (rc == ROVE_OK && x.put[COUNT_META] < x.said[COUNT_META])
 		rove_warn("%" PRIu64 " of the replica's own records could not be read: the repair sets them anew",
-			  x.meta_said - x.meta_copied);
+			  x.said[COUNT_META] - x.put[COUNT_META]);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_txn_commit(x.wt), "commit");
 	else if (x.wt != NULL)
@@ -760,13 +773,6 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	if (rc == ROVE_OK)
 		rove_warn("the replica's file made anew from what of it reads whole: %" PRIu64 " entr%s kept%s", x.copied,
 			  x.copied == 1 ? "y" : "ies", x.passed > 0 ? ", some that cannot be stored left out" : "");
-	/* (refusals are this replica's record of what the server refused,
-	 * kept for the rep to act on: one lost unsaid left 'rove rejected'
-	 * empty, attack eighty-nine; the server keeps them a while) */
-	if (rc == ROVE_OK && x.rejected_said > x.rejected_copied && x.rejected_said - x.rejected_copied <= npages * 1000)
-		rove_warn("%" PRIu64 " refused change%s of this replica's list could not be read (damaged): gone from "
-			  "'rove rejected'; a manager still sees the server's copies with 'rove conflicts'",
-			  x.rejected_said - x.rejected_copied, x.rejected_said - x.rejected_copied == 1 ? "" : "s");
 	if (rc == ROVE_OK && meta_kept > 0)
 		rove_warn("the replica's own settings found whole on a page their table had lost (its record damaged): "
 			  "kept");
@@ -774,14 +780,19 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		rove_warn("%" PRIu64 " pending change%s found whole on pages their table had lost (its record damaged): "
 			  "kept, to be sent",
 			  adopted, adopted == 1 ? "" : "s");
-	x.outbox_copied += adopted;
-	/* (a header's count is the file's too: one past what its pages
-	 * could hold says nothing of how many) */
-	if (rc == ROVE_OK && x.outbox_said > x.outbox_copied && x.outbox_said - x.outbox_copied <= npages * 1000)
+	x.put[COUNT_OUTBOX] += adopted;
+	/* (refusals are this replica's record of what the server refused,
+	 * kept for the rep to act on: one lost unsaid left 'rove rejected'
+	 * empty, attack eighty-nine; the server keeps them a while) */
+	if (rc == ROVE_OK && (lost = salvage_lost(&x, COUNT_REJECTED, npages)) > 0)
+		rove_warn("%" PRIu64 " refused change%s of this replica's list could not be read (damaged): gone from "
+			  "'rove rejected'; a manager still sees the server's copies with 'rove conflicts'",
+			  lost, lost == 1 ? "" : "s");
+	if (rc == ROVE_OK && (lost = salvage_lost(&x, COUNT_OUTBOX, npages)) > 0)
 		rove_warn("about %" PRIu64 " pending change%s of this replica could not be read (damaged): lost, never "
 			  "to be sent; the others are kept",
-			  x.outbox_said - x.outbox_copied, x.outbox_said - x.outbox_copied == 1 ? "" : "s");
-	else if (rc == ROVE_OK && x.outbox_said > x.outbox_copied)
+			  lost, lost == 1 ? "" : "s");
+	else if (rc == ROVE_OK && x.said[COUNT_OUTBOX] > x.put[COUNT_OUTBOX])
 		rove_warn("some pending changes of this replica may not have been read (its count of them is damaged "
 			  "too): those are lost; the others are kept");
 	return rc;
@@ -2330,18 +2341,25 @@ int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
 	return rc;
 }
 
+/* The entries of table dbi (name: what is said) in txn. */
+static int table_entries(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *n)
+{
+	MDB_stat ms;
+	int rc = rove_db_err(mdb_stat(txn, dbi, &ms), name);
+
+	*n = rc == ROVE_OK ? ms.ms_entries : 0;
+	return rc;
+}
+
 int rove_replica_pending_count(rove_replica *r, uint64_t *pending)
 {
 	MDB_txn *txn;
-	MDB_stat ms;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	*pending = 0;
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_err(mdb_stat(txn, r->outbox, &ms), "outbox");
-	if (rc == ROVE_OK)
-		*pending = ms.ms_entries;
+	rc = table_entries(txn, r->outbox, "outbox", pending);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -2349,15 +2367,14 @@ int rove_replica_pending_count(rove_replica *r, uint64_t *pending)
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
 	MDB_txn *txn;
-	MDB_stat ms;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
 	if (rc != ROVE_OK)
 		return rc;
 	memset(s, 0, sizeof(*s));
 	rc = rpl_meta_u64(txn, r->meta, "cursor", &s->cursor);
-	if (rc == ROVE_OK && mdb_stat(txn, r->outbox, &ms) == 0)
-		s->pending = ms.ms_entries;
+	if (rc == ROVE_OK)
+		rc = table_entries(txn, r->outbox, "outbox", &s->pending);
 	if (rc == ROVE_OK && s->pending > 0)
 		rc = rpl_outbox_sent(txn, r, s->pending, &s->sent);
 	if (rc == ROVE_OK) {
@@ -2365,8 +2382,8 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		rc = op != NULL ? rpl_outbox_damage(txn, r, op, &s->damaged, &s->damaged_sent, &s->gone) : ROVE_ENOMEM;
 		free(op);
 	}
-	if (rc == ROVE_OK && mdb_stat(txn, r->rejected, &ms) == 0)
-		s->rejected = ms.ms_entries;
+	if (rc == ROVE_OK)
+		rc = table_entries(txn, r->rejected, "rejected", &s->rejected);
 	if (rc == ROVE_OK) {
 		uint64_t gone = 0;
 		rc = rpl_dismissed_count(txn, r, &gone);

@@ -547,24 +547,37 @@ static void salvage_lost(pages *w, uint64_t pg)
 	}
 }
 
+/* Where the node at off on a page of psize bytes ends, as the places of
+ * its nkeys nodes say: the next node's start, or the page's end; node
+ * skip's place (one judged now) left out. */
+static uint64_t node_room_end(uint64_t psize, const uint16_t *places, unsigned nkeys, unsigned skip, unsigned off)
+{
+	uint64_t next = psize;
+
+	for (unsigned j = 0; j < nkeys; j++)
+		if (j != skip && places[j] > off && places[j] < next)
+			next = places[j];
+	return next;
+}
+
+/* The size of a table's record node whose key is ksize bytes (LMDB keeps
+ * nodes at even sizes). */
+static uint64_t record_node_size(uint64_t ksize)
+{
+	return (NODE_HDR + ksize + TREE_SIZE + 1) & ~(uint64_t)1;
+}
+
 /* A salvage: the size of the key of main-tree node at off on a page of
- * nkeys nodes at places, from the room the page's nodes leave it (to the next
- * node's start, or the page's end: a table's record is the node's header,
- * the name and the table's header, to an even size), when the size the
- * node says is one bit from that (a bit flipped in it: "outbox" read as
- * "ou", meta's name as "met", the table's header then read from the
- * wrong bytes: the pending changes lost, or the replica's own settings,
- * attack eighty-seven's hunt of the main tree); else ksize. */
+ * nkeys nodes at places, from the room the page's nodes leave it, when
+ * the size the node says is one bit from that (a bit flipped in it:
+ * "outbox" read as "ou", meta's name as "met", the table's header then
+ * read from the wrong bytes: the pending changes lost, or the replica's
+ * own settings, attack eighty-seven's hunt of the main tree); else
+ * ksize. */
 static unsigned main_ksize(const pages *w, const uint16_t *places, unsigned nkeys, unsigned off, unsigned ksize)
 {
-	uint64_t next = w->psize, room;
+	uint64_t room = node_room_end(w->psize, places, nkeys, nkeys, off) - off;
 
-	for (unsigned j = 0; j < nkeys; j++) {
-		unsigned o = places[j];
-		if (o > off && o < next)
-			next = o;
-	}
-	room = next - off;
 	for (uint64_t pad = 0; pad < 2; pad++) {
 		uint64_t k;
 		unsigned x;
@@ -572,7 +585,7 @@ static unsigned main_ksize(const pages *w, const uint16_t *places, unsigned nkey
 			continue;
 		k = room - NODE_HDR - TREE_SIZE - pad;
 		x = (unsigned)k ^ ksize;
-		if (k <= 0xffff && x != 0 && (x & (x - 1)) == 0 && ((NODE_HDR + k + TREE_SIZE + 1) & ~(uint64_t)1) == room)
+		if (k <= 0xffff && x != 0 && (x & (x - 1)) == 0 && record_node_size(k) == room)
 			return (unsigned)k;
 	}
 	return ksize;
@@ -580,27 +593,21 @@ static unsigned main_ksize(const pages *w, const uint16_t *places, unsigned nkey
 
 /* Whether a table's record, as LMDB lays one out (its flags, its
  * value's size, and a node of its key's size filling the room to the
- * next node's start), lies at off on main-tree page p for node i of
- * nkeys: no other node's place is off. */
-static bool main_record_at(const pages *w, const uint8_t *p, unsigned nkeys, unsigned upper, unsigned i, unsigned off)
+ * next node's start), lies at off on main-tree page p for node i of the
+ * nkeys at places: no other node's place is off. */
+static bool main_record_at(const pages *w, const uint8_t *p, const uint16_t *places, unsigned nkeys, unsigned upper,
+			   unsigned i, unsigned off)
 {
-	uint64_t next = w->psize;
 	unsigned ksize;
 
 	if (off < upper || off % 2 != 0 || off + NODE_HDR > w->psize)
 		return false;
-	for (unsigned j = 0; j < nkeys; j++) {
-		unsigned o = le16(p + PG_HDR + 2 * j);
-		if (j == i)
-			continue;
-		if (o == off)
+	for (unsigned j = 0; j < nkeys; j++)
+		if (j != i && places[j] == off)
 			return false;
-		if (o > off && o < next)
-			next = o;
-	}
 	ksize = le16(p + off + 6);
 	return le16(p + off + 4) == NODE_SUB && le32(p + off) == TREE_SIZE && ksize > 0 &&
-	       ((NODE_HDR + ksize + TREE_SIZE + 1) & ~1u) == next - off;
+	       record_node_size(ksize) == node_room_end(w->psize, places, nkeys, i, off) - off;
 }
 
 /* A salvage: the places of main-tree page p's nkeys nodes into places,
@@ -610,13 +617,14 @@ static bool main_record_at(const pages *w, const uint8_t *p, unsigned nkeys, uns
  * claimed by it, and every pending change lost, attack eighty-nine). */
 static void main_places(const pages *w, const uint8_t *p, unsigned nkeys, unsigned upper, uint16_t *places)
 {
+	for (unsigned i = 0; i < nkeys; i++)
+		places[i] = le16(p + PG_HDR + 2 * i);
 	for (unsigned i = 0; i < nkeys; i++) {
-		unsigned off = le16(p + PG_HDR + 2 * i);
-		places[i] = (uint16_t)off;
-		if (main_record_at(w, p, nkeys, upper, i, off))
+		unsigned off = places[i];
+		if (main_record_at(w, p, places, nkeys, upper, i, off))
 			continue;
 		for (unsigned b = 1; b < 16; b++)
-			if (main_record_at(w, p, nkeys, upper, i, off ^ (1u << b))) {
+			if (main_record_at(w, p, places, nkeys, upper, i, off ^ (1u << b))) {
 				places[i] = (uint16_t)(off ^ (1u << b));
 				break;
 			}

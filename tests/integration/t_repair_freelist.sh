@@ -10,6 +10,17 @@
 # nothing.
 . "$(dirname "$0")/lib.sh"
 edit="$(dirname "$0")/../tools/lmdb_damage.py"
+# damage MODE [TABLE]: wang's replica damaged so (lmdb_damage.py).
+damage() {
+	python3 "$edit" "$T/wang/data.mdb" "$@" >/dev/null || fail "$*: nothing to damage"
+}
+# repair_json WHAT: wang's `sync --repair --json` into $T/out and $T/err,
+# which must succeed.
+repair_json() {
+	local st=0
+	r wang sync --repair --json >"$T/out" 2>"$T/err" || st=$?
+	eq "$st" "0" "$1 ($(head -c 800 "$T/err"))"
+}
 
 server_setup
 territory east.sh
@@ -33,7 +44,7 @@ after=0 # customers added after a repair, on the server
 for mode in count inuse; do
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
-	python3 "$edit" "$T/wang/data.mdb" "$mode" >/dev/null || fail "$mode: nothing to damage"
+	damage "$mode"
 	if [ "$mode" = count ]; then
 		# An ordinary write says so and changes nothing (it died of
 		# SIGSEGV in LMDB's allocator); reads go on.
@@ -70,15 +81,13 @@ done
 rm -rf "$T/wang"
 cp -a "$T/pristine" "$T/wang"
 python3 "$edit" "$T/wang/data.mdb" count >/dev/null
-python3 "$edit" "$T/wang/data.mdb" swaptable >/dev/null || fail "swaptable: nothing to damage"
+damage swaptable
 # A report reads the records as they come (it aborted on an assertion
 # that they come in order, and took rove ui down with it).
 st=0
 r wang report pipeline >/dev/null 2>"$T/err" || st=$?
 [ "$st" -le 3 ] || fail "a report on a table out of order died (exit $st): $(cat "$T/err")"
-st=0
-r wang sync --repair --json >"$T/out" 2>"$T/err" || st=$?
-eq "$st" "0" "the repair of a list and a table's order ($(head -c 600 "$T/err"))"
+repair_json "the repair of a list and a table's order"
 grep -q "keys are out of order" "$T/err" || fail "the order not said: $(cat "$T/err")"
 r wang customer add --name "After the order" >/dev/null || fail "a write after the repair"
 after=$((after + 1))
@@ -133,12 +142,12 @@ for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta low
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
 	if [ "$table" = dirty ] || [ "$table" = lowerbit ] || [ "$table" = kindbit ]; then
-		python3 "$edit" "$T/wang/data.mdb" "$table" >/dev/null || fail "$table: nothing to damage"
+		damage "$table"
 	elif [ "${table%%:*}" != "$table" ]; then
-		python3 "$edit" "$T/wang/data.mdb" "${table%%:*}" "${table#*:}" >/dev/null || fail "$table: nothing to damage"
+		damage "${table%%:*}" "${table#*:}"
 	elif [ "$table" = meta+base1 ]; then
-		python3 "$edit" "$T/wang/data.mdb" badnode meta >/dev/null || fail "meta: nothing to damage"
-		python3 "$edit" "$T/wang/data.mdb" badnode base1 >/dev/null || fail "base1: nothing to damage"
+		damage badnode meta
+		damage badnode base1
 	else
 		# (base0 may hold too few records to damage; the outbox, with
 		# its pending changes, always has them)
@@ -197,11 +206,9 @@ rm -rf "$T/wang"
 cp -a "$T/pristine" "$T/wang"
 eq "$(r wang sync --json | jq .accepted)" "3" "the pending changes settled"
 r wang customer add --name "Pending after" >/dev/null
-python3 "$edit" "$T/wang/data.mdb" freeroot >/dev/null || fail "freeroot: nothing to damage"
-python3 "$edit" "$T/wang/data.mdb" badnode base1 >/dev/null || fail "base1: nothing to damage"
-st=0
-r wang sync --repair --json >"$T/out" 2>"$T/err" || st=$?
-eq "$st" "0" "the repair of a free list's root and a base ($(head -c 800 "$T/err"))"
+damage freeroot
+damage badnode base1
+repair_json "the repair of a free list's root and a base"
 grep -q "making it anew from what of it reads whole" "$T/err" || fail "no salvage: $(cat "$T/err")"
 if grep -q "found whole on pages" "$T/err"; then fail "settled changes taken again: $(cat "$T/err")"; fi
 eq "$(jq .accepted "$T/out")" "1" "only the change pending was sent"
@@ -231,11 +238,9 @@ r li customer release "$x" --reason moved >/dev/null
 r li sync >/dev/null
 r wang sync >/dev/null
 r wang customer claim "$x" >/dev/null
-python3 "$edit" "$T/wang/data.mdb" freeroot >/dev/null || fail "freeroot: nothing to damage"
-python3 "$edit" "$T/wang/data.mdb" rootbit outbox >/dev/null || fail "rootbit: nothing to damage"
-st=0
-r wang sync --repair --json >"$T/out" 2>"$T/err" || st=$?
-eq "$st" "0" "the repair of a number taken twice ($(head -c 800 "$T/err"))"
+damage freeroot
+damage rootbit outbox
+repair_json "the repair of a number taken twice"
 grep -q "1 pending change found whole on pages" "$T/err" || fail "the claim not found: $(cat "$T/err")"
 eq "$(jq .accepted "$T/out")" "1" "the pending claim accepted"
 r admin sync >/dev/null
@@ -245,7 +250,7 @@ eq "$(r admin customer show "$x" --json | jq -r .owner)" "wang" "the customer cl
 # rejected changes" (and --json a whole "[]") with exit 1, and the repair
 # lost the refusal without a word (attack eighty-nine).
 eq "$(r wang rejected --json | jq length)" "1" "the refused claim listed"
-python3 "$edit" "$T/wang/data.mdb" rootbit rejected >/dev/null || fail "rootbit rejected: nothing to damage"
+damage rootbit rejected
 st=0
 r wang rejected --json >"$T/out" 2>"$T/err" || st=$?
 eq "$st" "1" "rejected on a lost list"
@@ -336,7 +341,7 @@ r wang sync >/dev/null
 # small tables it writes.
 rm -rf "$T/wang"
 cp -a "$T/pristine" "$T/wang"
-python3 "$edit" "$T/wang/data.mdb" badnode base1 >/dev/null || fail "base1: nothing to damage"
+damage badnode base1
 "$ROVE_CORRUPT" "$T/wang" meta put "$(printf pages_checked | od -An -tx1 | tr -d ' \n')" 0000000000000001 >/dev/null
 cp "$T/wang/data.mdb" "$T/before.mdb"
 exits_as wang 1 sync
@@ -356,7 +361,7 @@ cp -a "$T/pristine" "$T/wang"
 r wang sync >/dev/null
 r admin customer add --name "From the office" --territory east.sh --owner wang >/dev/null
 r admin sync >/dev/null
-python3 "$edit" "$T/wang/data.mdb" badnode base1 >/dev/null || fail "base1: nothing to damage"
+damage badnode base1
 exits_as wang 1 sync
 grep -q "the replica's file is damaged ([0-9]* fault(s) in its pages): the server's changes were not written" \
 	"$T/err" || fail "the pull's walk did not say the damage: $(cat "$T/err")"
@@ -371,7 +376,7 @@ eq "$(r wang customer list --json --limit 100000 | jq '[.[] | select(.name == "F
 if [ "${ROVE_SANITIZED:-0}" != 1 ]; then
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
-	python3 "$edit" "$T/wang/data.mdb" upperlower >/dev/null || fail "upperlower: nothing to damage"
+	damage upperlower
 	st=0
 	r wang sync --repair >/dev/null 2>"$T/err" || st=$?
 	if [ "$st" != 0 ]; then

@@ -101,6 +101,11 @@ def table_root(data, psize, main_root, name):
     return None
 
 
+def xor(data, fmt, at, mask):
+    """The field of struct format fmt at byte at XORed with mask."""
+    struct.pack_into(fmt, data, at, struct.unpack_from(fmt, data, at)[0] ^ mask)
+
+
 def damage(data, mode, arg=None):
     psize = struct.unpack_from("<I", data, 16 + 24)[0]
     metas = []
@@ -117,71 +122,53 @@ def damage(data, mode, arg=None):
             last = struct.unpack_from("<Q", data, base + 24 + 96)[0]
             struct.pack_into("<Q", data, base + 24 + (48 if mode == "rootpast" else 0) + 40, last + 5)
         return last + 5
-    if mode == "upperlower":
+    if mode in ("upperlower", "lowerbit", "kindbit"):
         off = main_root * psize
-        struct.pack_into("<H", data, off + 14, struct.unpack_from("<H", data, off + 14)[0] ^ 0x1000)
-        struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
+        if mode == "upperlower":
+            xor(data, "<H", off + 14, 0x1000)
+        if mode in ("upperlower", "lowerbit"):
+            xor(data, "<H", off + 12, 0x20)
+        else:
+            xor(data, "<H", off + 10, struct.unpack_from("<H", data, off + 10)[0] & 0x03)
         return main_root
-    if mode == "lowerbit":
-        off = main_root * psize
-        struct.pack_into("<H", data, off + 12, struct.unpack_from("<H", data, off + 12)[0] ^ 0x20)
-        return main_root
-    if mode == "placebit":
+    if mode in ("dupflag", "namesize", "rootbit", "subflag", "placebit"):
+        # the main tree's record of table arg
         pg, off, nkeys = first_leaf(data, psize, main_root)
         for i in range(nkeys):
             node = node_at(data, off, i)
             nflags, ksize = struct.unpack_from("<HH", data, node + 4)
-            if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
-                at = off + 16 + 2 * i
-                struct.pack_into("<H", data, at, struct.unpack_from("<H", data, at)[0] ^ 0x10)
-                return pg
+            if not nflags & SUBDATA or bytes(data[node + 8:node + 8 + ksize]) != arg.encode():
+                continue
+            if mode == "dupflag":
+                struct.pack_into("<H", data, node + 4, nflags | 0x04)
+            elif mode == "subflag":
+                xor(data, "<H", node + 4, SUBDATA)
+            elif mode == "rootbit":
+                xor(data, "<Q", node + 8 + ksize + 40, 1 << 30)
+            elif mode == "placebit":
+                xor(data, "<H", off + 16 + 2 * i, 0x10)
+            else:
+                xor(data, "<H", node + 6, 0x04)
+            return pg
         return None
-    if mode in ("dupflag", "namesize", "rootbit", "subflag"):
-        pg, off, nkeys = first_leaf(data, psize, main_root)
-        for i in range(nkeys):
-            node = node_at(data, off, i)
-            nflags, ksize = struct.unpack_from("<HH", data, node + 4)
-            if nflags & SUBDATA and bytes(data[node + 8:node + 8 + ksize]) == arg.encode():
-                if mode == "dupflag":
-                    struct.pack_into("<H", data, node + 4, nflags | 0x04)
-                elif mode == "subflag":
-                    struct.pack_into("<H", data, node + 4, nflags & ~SUBDATA)
-                elif mode == "rootbit":
-                    at = node + 8 + ksize + 40
-                    struct.pack_into("<Q", data, at, struct.unpack_from("<Q", data, at)[0] ^ (1 << 30))
-                else:
-                    struct.pack_into("<H", data, node + 6, ksize ^ 0x04)
-                return pg
-        return None
-    if mode == "kindbit":
-        off = main_root * psize
-        struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] & ~0x03)
-        return main_root
     if mode == "dirty":
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
-    if mode == "keybit":
+    if mode in ("badnode", "keybyte", "keybit"):
+        # named table arg's first leaf: its middle node, or its last key
         root = table_root(data, psize, main_root, arg)
         if root is None:
             return None
         pg, off, nkeys = first_leaf(data, psize, root)
-        if nkeys < 1:
+        if nkeys < (1 if mode == "keybit" else 3):
             return None
-        node = node_at(data, off, nkeys - 1)
-        if struct.unpack_from("<H", data, node + 6)[0] != 8:
-            return None
-        data[node + 8 + 6] ^= 0x01
-        return pg
-    if mode in ("badnode", "keybyte"):
-        # named table arg's first leaf, its middle node
-        root = table_root(data, psize, main_root, arg)
-        if root is None:
-            return None
-        pg, off, nkeys = first_leaf(data, psize, root)
-        if nkeys < 3:
-            return None
-        if mode == "badnode":
+        if mode == "keybit":
+            node = node_at(data, off, nkeys - 1)
+            if struct.unpack_from("<H", data, node + 6)[0] != 8:
+                return None
+            data[node + 8 + 6] ^= 0x01
+        elif mode == "badnode":
             struct.pack_into("<H", data, off + 16 + 2 * (nkeys // 2), psize - 4)
         else:
             data[node_at(data, off, nkeys // 2) + 8] = 0xFE

@@ -201,6 +201,15 @@ static int count_pending(uint64_t *n, uint64_t *damaged)
 	return rove_replica_each_pending(&rep, count_one, n, damaged);
 }
 
+/* The pending changes listed (into n and damaged, in the caller's scope):
+ * want of them, none damaged. A macro, for the caller's line. */
+#define CHECK_LISTED_WHOLE(want)                                          \
+	do {                                                              \
+		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);       \
+		CHECK_EQ_INT(damaged, 0);                                 \
+		CHECK_EQ_INT(n, (want));                                  \
+	} while (0)
+
 /* Outbox entry lseq edited through LMDB alone: without its sum (bytes 8
  * to 16), as a rove of format 4 writes it (unsum), or its byte at xored
  * with mask. */
@@ -764,9 +773,7 @@ int main(void)
 		 * them again, a rep sent them twice: attack eighty-six) */
 		CHECK_EQ_INT(outbox_flip(lseq[1], 5, 0x10), 0);
 		CHECK_EQ_INT(outbox_flip(lseq[0], 8 + 3, 0x80), 0);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		{
 			rove_replica_status st;
 			CHECK_EQ_INT(rove_replica_status_get(&rep, &st), ROVE_OK);
@@ -779,18 +786,14 @@ int main(void)
 		rove_log_set_sink(NULL, NULL);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK(strstr(last_warning, "2 pending changes") != NULL && strstr(last_warning, "mended") != NULL);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		CHECK_EQ_INT(outbox_acked(lseq[1], &n), 0);
 		CHECK_EQ_INT(n, 0);
 		/* an entry an older rove wrote (no sum) after this one raised
 		 * the format: read, kept and given its sum (attack eighty-six:
 		 * dropped as damaged) */
 		CHECK_EQ_INT(outbox_unsum(lseq[0]), 0);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		last_warning[0] = '\0';
 		rove_log_set_sink(warn_sink, NULL);
 		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
@@ -813,25 +816,19 @@ int main(void)
 		/* the format number damaged into 4 (one bit of 5): each entry
 		 * still reads by its sum (attack eighty-six: all dropped) */
 		CHECK_EQ_INT(reopen_as_format(dir, 4), ROVE_OK);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK_EQ_INT(rove_replica_clock_learned(&rep, 140000), ROVE_OK);
 		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
 		CHECK_EQ_INT(n, len[0]);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		/* ... and with a bit of an entry's answer flipped too: listed and
 		 * mended as in a replica of format 5 (attack eighty-seven: called
 		 * damaged, and the first sync failed) */
 		CHECK_EQ_INT(outbox_flip(lseq[1], 6, 0x04), 0);
 		CHECK_EQ_INT(reopen_as_format(dir, 4), ROVE_OK);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK_EQ_INT(outbox_acked(lseq[1], &n), 0);
@@ -852,17 +849,13 @@ int main(void)
 		CHECK_EQ_INT(outbox_strip(dir, &n), 0);
 		CHECK(n >= 2);
 		CHECK_EQ_INT(rove_replica_open(dir, &rep), ROVE_OK);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
 		CHECK_EQ_INT(n, len[0] - 8);
 		CHECK_EQ_INT(rove_replica_clock_learned(&rep, 130000), ROVE_OK);
 		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
 		CHECK_EQ_INT(n, len[0]);
-		CHECK_EQ_INT(count_pending(&n, &damaged), ROVE_OK);
-		CHECK_EQ_INT(damaged, 0);
-		CHECK_EQ_INT(n, n1);
+		CHECK_LISTED_WHOLE(n1);
 		CHECK_EQ_INT(raw_format(dir, 0, &n), 0);
 		CHECK_EQ_INT(n, 5);
 		free(op);
