@@ -127,7 +127,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	struct {
 		uint64_t pending;
 	} before = {0}, after = {0};
-	uint64_t confirmed = 0;
+	uint64_t confirmed = 0, lost_said = 0;
 	char hint[ROVE_NET_HINT_BUF];
 	static const char *const flags[] = {"json", "repair", NULL};
 	bool given[2] = {false, false}, json, repair, ui = for_ui(), got_after;
@@ -144,7 +144,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	if (repair) {
 		bool fixed;
 		cli_repairing = 1;
-		rc = rove_replica_pages_fix(cli->dir, &fixed);
+		rc = rove_replica_pages_fix(cli->dir, &fixed, &lost_said);
 		cli_repairing = 0;
 		if (rc != ROVE_OK)
 			return cli_exit(rc);
@@ -160,6 +160,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	r.lost_said = lost_said;
 	/* A replica that cannot record what the server answers sends nothing. */
 	rc = rove_replica_writable(&r);
 	if (rc != ROVE_OK) {

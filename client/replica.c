@@ -719,8 +719,9 @@ static int salvage_meta_page(salvage_ctx *x, uint64_t *kept)
 
 /* What of src's tables reads whole from its file (rove_db_pages_salvage:
  * pages checked before they are read, never through LMDB's cursors,
- * which a damaged page can crash), into the new environment dst. */
-static int salvage_tables(MDB_env *src, MDB_env *dst)
+ * which a damaged page can crash), into the new environment dst; *said:
+ * the pending changes it said lost by a count. */
+static int salvage_tables(MDB_env *src, MDB_env *dst, uint64_t *said)
 {
 	MDB_txn *rt = NULL;
 	salvage_ctx x;
@@ -728,6 +729,7 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 	uint64_t npages = 0, adopted = 0, meta_kept = 0, lost;
 	int rc;
 
+	*said = 0;
 	memset(&x, 0, sizeof(x));
 	rove_buf_init(&x.strays);
 	rove_buf_init(&x.page);
@@ -788,11 +790,12 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
 		rove_warn("%" PRIu64 " refused change%s of this replica's list could not be read (damaged): gone from "
 			  "'rove rejected'; a manager still sees the server's copies with 'rove conflicts'",
 			  lost, lost == 1 ? "" : "s");
-	if (rc == ROVE_OK && (lost = salvage_lost(&x, COUNT_OUTBOX, npages)) > 0)
+	if (rc == ROVE_OK && (lost = salvage_lost(&x, COUNT_OUTBOX, npages)) > 0) {
+		*said = lost;
 		rove_warn("about %" PRIu64 " pending change%s of this replica could not be read (damaged): lost, never "
 			  "to be sent; the others are kept",
 			  lost, lost == 1 ? "" : "s");
-	else if (rc == ROVE_OK && x.said[COUNT_OUTBOX] > x.put[COUNT_OUTBOX])
+	} else if (rc == ROVE_OK && x.said[COUNT_OUTBOX] > x.put[COUNT_OUTBOX])
 		rove_warn("some pending changes of this replica may not have been read (its count of them is damaged "
 			  "too): those are lost; the others are kept");
 	return rc;
@@ -803,8 +806,9 @@ static int salvage_tables(MDB_env *src, MDB_env *dst)
  * by rove_db_pages_salvage, from a file whose trees are damaged, and
  * when that refuses (ROVE_EPROTO: the damage is in what makes the
  * replica one) and the free list is damaged too (free_list), by LMDB's
- * reads as before, which a free list's damage needs. */
-static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list)
+ * reads as before, which a free list's damage needs. *lost: the pending
+ * changes the salvage said lost. */
+static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list, uint64_t *lost)
 {
 	char tmp[REPLICA_PATH_MAX], made_file[REPLICA_PATH_MAX], path[REPLICA_PATH_MAX], lock[REPLICA_PATH_MAX];
 	rove_db_made made;
@@ -826,7 +830,7 @@ static int copy_over(MDB_env *env, const char *dir, bool salvage, bool free_list
 	rc = rove_db_create(tmp, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &dst, &made);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = salvage ? salvage_tables(env, dst) : copy_tables(env, dst);
+	rc = salvage ? salvage_tables(env, dst, lost) : copy_tables(env, dst);
 	if (salvage && rc == ROVE_EPROTO)
 		rove_warn("the replica's damage is in what makes it a replica (its list of tables, or its own "
 			  "settings): %s",
@@ -911,7 +915,7 @@ int rove_replica_pages_sound_pull(rove_replica *r)
 	return pages_sound(r, true);
 }
 
-int rove_replica_pages_fix(const char *dir, bool *fixed)
+int rove_replica_pages_fix(const char *dir, bool *fixed, uint64_t *lost)
 {
 	char path[REPLICA_PATH_MAX];
 	struct stat sb;
@@ -924,6 +928,7 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	int lfd = -1, rc;
 
 	*fixed = false;
+	*lost = 0;
 	if (replica_path(dir, "data.mdb", path) != ROVE_OK || stat(path, &sb) != 0)
 		return ROVE_OK; /* none: the open says so */
 	if (rove_db_open_any(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env, &access) != ROVE_OK)
@@ -978,7 +983,7 @@ int rove_replica_pages_fix(const char *dir, bool *fixed)
 	if (rc == ROVE_OK)
 		rc = rove_db_open_alone(dir, REPLICA_MAXDBS, ROVE_REPLICA_MAPSIZE, &env);
 	if (rc == ROVE_OK)
-		rc = copy_over(env, dir, f.trees > 0, f.free_list > 0);
+		rc = copy_over(env, dir, f.trees > 0, f.free_list > 0, lost);
 	if (env != NULL)
 		mdb_env_close(env); /* (without the lock file: this process's lock stays) */
 	env = NULL;

@@ -116,6 +116,10 @@ typedef struct rove_replica {
 	 * write refused saying so (rove_replica_open). NULL when sound. */
 	const char *bad_self;
 	bool free_list_ok; /* its free list read whole, at the first write */
+	/* Pending changes a repair's salvage said lost in this process
+	 * (rove_replica_pages_fix's *lost): the sync's sweep then names
+	 * those the index of them names without counting them again. */
+	uint64_t lost_said;
 	char dir[ROVE_REPLICA_DIR_MAX + 1];
 } rove_replica;
 
@@ -164,8 +168,9 @@ int rove_replica_meta_fix(const char *dir);
  * would crash on it or overwrite pages in use) is made anew by a
  * compacting copy of the records, swapped in for the file (*fixed), said
  * on stderr. ROVE_EBUSY, said, while another process has the replica
- * open. Damage in the records' trees is left to the repair. */
-int rove_replica_pages_fix(const char *dir, bool *fixed);
+ * open. A damaged tree is read by a salvage; *lost: the pending changes
+ * it said lost (0 if none or not said by a count). */
+int rove_replica_pages_fix(const char *dir, bool *fixed, uint64_t *lost);
 /* Whether the pages of the small tables a sync writes (meta, the
  * pending changes and their index, the local copies, refusals) read
  * whole (rove_db_pages_check_tables), and once every

@@ -12,6 +12,8 @@
 #include "hash.h"
 #include "log.h"
 #include "rove_assert.h"
+#include "schema.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -810,6 +812,14 @@ typedef struct sweep_ctx {
 	bool sound_unsorted;   /* sound holds a number out of the outbox's order (one put back) */
 	size_t moved_lost;     /* put back where another change is: dropped */
 	size_t gone; /* index entries whose change the outbox lacks: changes lost */
+	size_t index_odd; /* index entries naming a change the outbox holds on another record */
+	/* The records of the changes lost (dropped or gone), as the index
+	 * names them, each once: what the rep may make again. */
+	struct sweep_named {
+		uint8_t rec[ROVE_RECORD_KEY];
+		char title[ROVE_TEXT_QUOTE_BUF]; /* its name as this replica showed it, or "" */
+	} named[ROVE_LOST_CHANGES_NAMED];
+	size_t nnamed, unnamed;
 } sweep_ctx;
 
 /* Whether entry e's op reads, its record's key into rec. With a sum
@@ -979,6 +989,66 @@ static bool is_dropped(const sweep_ctx *x, uint64_t lseq)
 	return lo < x->n && x->bad[lo] == lseq;
 }
 
+/* Adds record key rec to x's records of changes lost, once, with its
+ * name as the view shows it (in txn, before the view is made anew
+ * without the change): what the rep knows it by. */
+static void sweep_name(rove_replica *r, MDB_txn *txn, sweep_ctx *x, const uint8_t rec[ROVE_RECORD_KEY])
+{
+	struct sweep_named *n;
+	const rove_field *f;
+	rove_uuid id;
+
+	for (size_t i = 0; i < x->nnamed; i++)
+		if (memcmp(x->named[i].rec, rec, ROVE_RECORD_KEY) == 0)
+			return;
+	if (x->nnamed == ROVE_LOST_CHANGES_NAMED) {
+		x->unnamed++;
+		return;
+	}
+	n = &x->named[x->nnamed++];
+	memcpy(n->rec, rec, ROVE_RECORD_KEY);
+	n->title[0] = '\0';
+	memcpy(id.b, rec + 1, sizeof(id.b));
+	/* (a view's record that does not read names nothing: the id does) */
+	if (rpl_rec_get(txn, r->view, rec[0], &id, &x->w->a) == ROVE_OK &&
+	    (f = rove_fields_get(&x->w->a.fs, "name")) != NULL && f->v.type == ROVE_V_STR && f->v.len > 0)
+		rove_text_quote(f->v.s, f->v.len, n->title);
+}
+
+/* Says which records x's lost changes were to (rpl_say_lost). */
+static void sweep_say_named(const sweep_ctx *x)
+{
+	char line[ROVE_LOST_CHANGES_NAMED * (ROVE_UUID_STRLEN + ROVE_TEXT_QUOTE_BUF + 32) + 64];
+	size_t at = 0;
+
+	if (x->nnamed == 0)
+		return;
+	for (size_t i = 0; i < x->nnamed; i++) {
+		const struct sweep_named *e = &x->named[i];
+		const rove_coll_def *c = rove_schema_coll(e->rec[0]);
+		char id[ROVE_UUID_STRLEN + 1];
+		rove_uuid u;
+		int n;
+		memcpy(u.b, e->rec + 1, sizeof(u.b));
+		rove_uuid_format(&u, id);
+		if (e->title[0] != '\0')
+			n = snprintf(line + at, sizeof(line) - at, "%s%s \"%s\" (%s)", i == 0 ? "" : ", ",
+				     c != NULL ? c->name : "record", e->title, id);
+		else
+			n = snprintf(line + at, sizeof(line) - at, "%s%s %s", i == 0 ? "" : ", ",
+				     c != NULL ? c->name : "record", id);
+		ROVE_ASSERT(n > 0 && (size_t)n < sizeof(line) - at);
+		at += (size_t)n;
+	}
+	if (x->unnamed > 0)
+		snprintf(line + at, sizeof(line) - at, " and %zu more", x->unnamed);
+	rove_warn("the change%s lost %s to %s: see what this replica holds of %s now, and make %s again if %s "
+		  "still wanted",
+		  x->nnamed + x->unnamed == 1 ? "" : "s", x->nnamed + x->unnamed == 1 ? "was" : "were", line,
+		  x->nnamed + x->unnamed == 1 ? "it" : "them", x->nnamed + x->unnamed == 1 ? "the change" : "them",
+		  x->nnamed + x->unnamed == 1 ? "it is" : "they are");
+}
+
 /* Drops the entries of x from the outbox in txn, with their pending
  * index entries; the view copies of their records are made anew. */
 static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
@@ -1030,8 +1100,14 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 		 * dropped above: a change lost from the outbox (its entry or
 		 * page damaged), to be said (attack eighty-four: lost without a
 		 * word but "index ... made anew"). */
-		if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !is_dropped(x, rove_be64_get(ok)))
+		if (is_dropped(x, rove_be64_get(ok))) {
+			sweep_name(r, txn, x, at);
+		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND) {
 			x->gone++;
+			sweep_name(r, txn, x, at);
+		} else {
+			x->index_odd++;
+		}
 		memcpy(id.b, at + 1, 16);
 		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
 		if (rc == ROVE_OK)
@@ -1119,8 +1195,6 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	}
 	free(x.sound);
 	x.sound = NULL;
-	if (rc == ROVE_OK && stray)
-		rove_warn("the replica's index of pending changes named changes it does not hold (damaged): made anew");
 	if (rc == ROVE_OK && x.nfar > 0)
 		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
 			  "(damaged): sent again",
@@ -1162,14 +1236,25 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		if (rc == ROVE_OK)
 			*dropped = x.n + (x.odd_keys ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
+		if (rc == ROVE_OK && x.index_odd > 0)
+			rove_warn("the replica's index of pending changes named changes it does not hold (damaged): "
+				  "made anew");
+		if (rc == ROVE_OK && *dropped > 0)
+			rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never "
+				  "to be sent (lost); the others are sent",
+				  *dropped, *dropped == 1 ? "" : "s");
 		if (rc == ROVE_OK && x.moved_lost > 0)
 			rove_warn("%zu pending change%s of this replica had a bit of %s number flipped onto another's: "
 				  "lost, never to be sent",
 				  x.moved_lost, x.moved_lost == 1 ? "" : "s", x.moved_lost == 1 ? "its" : "their");
-		if (rc == ROVE_OK && x.gone > 0)
+		/* (one a repair's salvage said lost already is named, not
+		 * counted again: attack eighty-nine) */
+		if (rc == ROVE_OK && x.gone > r->lost_said)
 			rove_warn("%zu pending change%s of this replica %s gone from its file (damaged): lost, never to "
 				  "be sent; the others are sent",
 				  x.gone, x.gone == 1 ? "" : "s", x.gone == 1 ? "is" : "are");
+		if (rc == ROVE_OK)
+			sweep_say_named(&x);
 		/* (attack eighty-six: one sent before the damage, said "never
 		 * to be sent (lost)", was on the server; made again, twice) */
 		if (rc == ROVE_OK && x.bad_sent > 0)

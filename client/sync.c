@@ -1320,11 +1320,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (rc != ROVE_OK)
 			rove_error("cannot read this replica's pending changes: %s", rove_strerror(rc));
 	}
-	st->dropped = dropped;
-	if (rc == ROVE_OK && dropped > 0)
-		rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never to be "
-			  "sent (lost); the others are sent",
-			  dropped, dropped == 1 ? "" : "s");
+	st->dropped = dropped; /* (said by the sweep) */
 	if (rc == ROVE_OK)
 		rc = rove_replica_resending(r, &again);
 	if (rc != ROVE_OK)

@@ -308,6 +308,9 @@
  * page damaged after that walk, written through by a pull, overflowed
  * the heap under ASan). */
 #define ROVE_PAGES_CHECK_WHOLE_BYTES (32ull * 1024 * 1024)
+/* How many pending changes lost to a damaged replica file a sync names
+ * by their record (the rest counted): what the rep makes again. */
+#define ROVE_LOST_CHANGES_NAMED 10u
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new

@@ -57,7 +57,7 @@ eq "$(r admin customer show "$id" --json | jq -r .name)" "Never Sent Ltd" "the s
 # A byte of a pending change's value damaged on the disk ("Ltd" made
 # "Lte"): before, it went to the server altered, without a word; its sum
 # tells, and the change is dropped, said, never sent as it reads.
-r li customer add --name "Altered Ltd" --phone 13900005555 >/dev/null
+altered=$(r li customer add --name "Altered Ltd" --phone 13900005555)
 val=$(mdb_dump -s outbox "$T/li" | sed -n '/^HEADER=END/,/^DATA=END/p' | sed -n 3p | tr -d ' ')
 case "$val" in *4c7464*) ;; *) fail "no 'Ltd' in the outbox entry: $val" ;; esac
 "$ROVE_CORRUPT" "$T/li" outbox set 0 "$(printf '%s' "$val" | sed 's/4c7464/4c7465/')" >/dev/null
@@ -67,6 +67,7 @@ grep_q "1 pending change of this replica does not read whole (damaged on the dis
 	fail "rove status did not say it: $(cat "$T/err")"
 r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
 grep_q "1 pending change of this replica did not decode (damaged): dropped" "$T/err" || fail "not said: $(cat "$T/err")"
+grep_q "the change lost was to customer \"Altered Ltd\" ($altered)" "$T/err" || fail "not named: $(cat "$T/err")"
 eq "$(jq .accepted "$T/out")" 0 "nothing was sent"
 eq "$(jq .confirmed "$T/out")" null "the change dropped is not counted confirmed (attack 86: it was)"
 r admin sync >/dev/null
@@ -89,7 +90,7 @@ grep_q "1 of the pending changes dropped as damaged had been sent before: the se
 # A pending change's outbox entry gone (its page damaged), its index
 # entry left: the sync made the index anew and the change was lost
 # without a word of it (attack eighty-four). It is said lost.
-r li customer add --name "Gone Ltd" --phone 13900004444 >/dev/null
+gone=$(r li customer add --name "Gone Ltd" --phone 13900004444)
 "$ROVE_CORRUPT" "$T/li" outbox del 0 >/dev/null
 for cmd in status pending; do
 	r li $cmd >/dev/null 2>"$T/err"
@@ -99,6 +100,8 @@ done
 r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
 grep_q "1 pending change of this replica is gone from its file (damaged): lost" "$T/err" ||
 	fail "the lost change not said: $(cat "$T/err")"
+grep_q "the change lost was to customer \"Gone Ltd\" ($gone): see what this replica holds of it now" "$T/err" ||
+	fail "the lost change not named: $(cat "$T/err")"
 eq "$(r li status --json | jq .pending)" 0 "nothing left pending"
 
 # The replica's format number damaged, one bit of 5 (attack eighty-six):

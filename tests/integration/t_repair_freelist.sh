@@ -136,7 +136,9 @@ if grep -q "free list\|out of order" "$T/err"; then fail "still damaged: $(cat "
 # read where a table's record lies, one bit from it. A bit of a pending
 # change's own number (its key): its sum, which covers the key, failed,
 # and the change was dropped, said lost twice and unnamed (attack
-# eighty-nine); put back under the number it was queued with.
+# eighty-nine); put back under the number it was queued with. A change
+# lost to a damaged page is said once, with its record's name and id
+# (attack eighty-nine: three times, unnamed).
 for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta lowerbit namesize:view namesize:outbox \
 	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit rootbit:meta placebit:outbox placebit:meta keybit:outbox; do
 	rm -rf "$T/wang"
@@ -183,6 +185,12 @@ for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta low
 	if [ "$table" = outbox ]; then
 		grep -q "pending change.* of this replica could not be read (damaged): lost" "$T/err" ||
 			fail "the lost changes not said: $(cat "$T/err")"
+		# Said once, and named by what the rep knows it by (attack
+		# eighty-nine: said lost three times, the record never named).
+		grep -q "the change lost was to customer \"Pending 2\" (${mine[1]}): see what this replica holds" \
+			"$T/err" || fail "the lost change not named: $(cat "$T/err")"
+		eq "$(grep -c "lost, never\|gone from\|does not hold\|did not decode" "$T/err")" "1" \
+			"the lost change said once: $(cat "$T/err")"
 	fi
 	eq "$(r wang status --json | jq .pending)" "0" "$table: nothing pending after the repair"
 	if [ "$table" = dirty ] || [ "$table" = lowerbit ] || [ "$table" = kindbit ] || [ "${table%%:*}" != "$table" ]; then
