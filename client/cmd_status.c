@@ -42,6 +42,7 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	rove_replica r;
 	rove_replica_status s;
 	char id[ROVE_UUID_STRLEN + 1], when[40] = "never";
+	const char *drops;
 	bool json = false;
 	int rc, code;
 
@@ -94,23 +95,27 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			print_ahead(s.clock_ahead_ms);
 	}
 	/* (before a sync, which drops them and says so: attack eighty-four
-	 * found changes lost with no word of it until then) */
+	 * found changes lost with no word of it until then; or the repair,
+	 * where the pages that hold them are damaged too) */
+	drops = s.pages_damaged ? "'rove sync --repair'" : "the next sync";
 	if (s.damaged > s.damaged_sent)
-		rove_warn("%" PRIu64 " pending change%s of this replica do%s not read whole (damaged on the disk): the "
-			  "next sync drops %s, never sent; make %s again after it",
+		rove_warn("%" PRIu64 " pending change%s of this replica do%s not read whole (damaged on the disk): %s "
+			  "drops %s, never sent; make %s again after it",
 			  s.damaged - s.damaged_sent, s.damaged - s.damaged_sent == 1 ? "" : "s",
-			  s.damaged - s.damaged_sent == 1 ? "es" : "", s.damaged - s.damaged_sent == 1 ? "it" : "them",
-			  s.damaged - s.damaged_sent == 1 ? "it" : "them");
+			  s.damaged - s.damaged_sent == 1 ? "es" : "", drops,
+			  s.damaged - s.damaged_sent == 1 ? "it" : "them", s.damaged - s.damaged_sent == 1 ? "it" : "them");
 	/* (one marked sent may be on the server: made again, it was twice,
 	 * attack eighty-six) */
 	if (s.damaged_sent > 0)
 		rove_warn("%" PRIu64 " pending change%s of this replica that %s sent do%s not read whole (damaged on "
-			  "the disk): the next sync drops %s; the server may hold %s: look after the sync before making "
-			  "%s again",
+			  "the disk): %s drops %s; the server may hold %s: look after the sync before making %s again",
 			  s.damaged_sent, s.damaged_sent == 1 ? "" : "s", s.damaged_sent == 1 ? "was" : "were",
-			  s.damaged_sent == 1 ? "es" : "", s.damaged_sent == 1 ? "it" : "them",
+			  s.damaged_sent == 1 ? "es" : "", drops, s.damaged_sent == 1 ? "it" : "them",
 			  s.damaged_sent == 1 ? "it" : "them", s.damaged_sent == 1 ? "it" : "them");
 	rove_replica_say_gone(s.gone);
+	if (s.pages_damaged)
+		rove_warn("the replica's file is damaged beside %s: a sync refuses until 'rove sync --repair' makes it "
+			  "anew from what of it reads whole", s.damaged + s.gone == 1 ? "it" : "them");
 	if (!json) {
 		bool repairing = false;
 		/* (a repair cut short: attack sixty-four found no sign of it) */

@@ -125,7 +125,7 @@ typedef struct rove_replica {
 
 typedef struct rove_replica_status {
 	uint64_t cursor;
-	uint64_t pending;
+	uint64_t pending; /* pending changes that read whole (damaged: those that do not) */
 	uint64_t sent; /* of pending: accepted by the server, to be confirmed by a pull */
 	uint64_t rejected;
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
@@ -139,6 +139,9 @@ typedef struct rove_replica_status {
 	 * not in the outbox: at least this many). */
 	uint64_t damaged, gone;
 	uint64_t damaged_sent; /* of damaged: marked sent (the server may hold them) */
+	/* With damaged or gone: a page of the tables a sync writes is
+	 * damaged too, so a sync refuses until 'rove sync --repair'. */
+	bool pages_damaged;
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be
