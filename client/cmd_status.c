@@ -82,7 +82,9 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		printf("\nreplica:   %s\n", id);
 		printf("pending:   %" PRIu64 " op(s)", s.pending);
 		if (s.sent > 0)
-			printf(", %" PRIu64 " of them sent: the next sync confirms them", s.sent);
+			printf(", %" PRIu64 " of them sent: %s", s.sent,
+			       s.pages_damaged ? "a sync confirms them once 'rove sync --repair' has made the file anew"
+					       : "the next sync confirms them");
 		putchar('\n');
 		printf("rejected:  %" PRIu64 "\n", s.rejected);
 		printf("cursor:    %" PRIu64 "\n", s.cursor);
@@ -114,8 +116,8 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			  s.damaged_sent == 1 ? "it" : "them", s.damaged_sent == 1 ? "it" : "them");
 	rove_replica_say_gone(s.gone);
 	if (s.pages_damaged)
-		rove_warn("the replica's file is damaged beside %s: a sync refuses until 'rove sync --repair' makes it "
-			  "anew from what of it reads whole", s.damaged + s.gone == 1 ? "it" : "them");
+		rove_warn("the replica's file is damaged: a sync refuses until 'rove sync --repair' makes it anew from "
+			  "what of it reads whole");
 	if (!json) {
 		bool repairing = false;
 		/* (a repair cut short: attack sixty-four found no sign of it) */

@@ -283,7 +283,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		if (st.resent > 0)
 			printf("%" PRIu64 " change(s) sent again to a server restored from a backup\n", st.resent);
 		if (confirmed > 0)
-			printf("%" PRIu64 " change(s) an earlier sync sent (cut short before it heard back) confirmed\n",
+			printf("%" PRIu64 " change(s) sent by an earlier sync confirmed now\n",
 			       confirmed);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);

@@ -2403,6 +2403,21 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, sync_written, pages_fault_quiet, &f);
 		s->pages_damaged = f.trees + f.free_list > 0;
 	}
+	/* (changes sent, to be confirmed by the next pull, which walks a
+	 * small file whole first and refuses a damaged one: attack
+	 * eighty-eight was told "the next sync confirms them" of changes
+	 * every sync then left unconfirmed) */
+	if (rc == ROVE_OK && s->sent > 0 && !s->pages_damaged) {
+		MDB_envinfo info;
+		MDB_stat st;
+		if (mdb_env_info(r->env, &info) == 0 && mdb_env_stat(r->env, &st) == 0 &&
+		    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize <= ROVE_PAGES_CHECK_WHOLE_BYTES) {
+			pages_faults f = {0, 0};
+			uint64_t npages = 0;
+			rc = rove_db_pages_check(r->env, txn, 0 /* plain */, pages_fault_quiet, &f, &npages);
+			s->pages_damaged = f.trees + f.free_list > 0;
+		}
+	}
 	if (rc == ROVE_OK)
 		rc = table_entries(txn, r->rejected, "rejected", &s->rejected);
 	if (rc == ROVE_OK) {

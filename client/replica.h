@@ -140,7 +140,8 @@ typedef struct rove_replica_status {
 	uint64_t damaged, gone;
 	uint64_t damaged_sent; /* of damaged: marked sent (the server may hold them) */
 	/* With damaged or gone: a page of the tables a sync writes is
-	 * damaged too, so a sync refuses until 'rove sync --repair'. */
+	 * damaged too; with sent (and a file a pull walks whole): a page of
+	 * the file. A sync then refuses until 'rove sync --repair'. */
 	bool pages_damaged;
 } rove_replica_status;
 

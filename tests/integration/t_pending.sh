@@ -74,7 +74,7 @@ grep_q "does not read whole (damaged)" <"$T/check.err" || fail "what the check s
 # (attack sixty-eight: "pushed 0, accepted 0" for thousands confirmed).
 cp -r "$T/wang" "$T/wang-text"
 eq "$(r wang sync --json | jq -c '[.pushed, .accepted, .confirmed]')" "[2,2,3]" "the sent ones confirmed, said"
-rove -R "$T/wang-text" sync >"$T/text"; grep_q -x "5 change(s) an earlier sync sent (cut short before it heard back) confirmed" <"$T/text" ||
+rove -R "$T/wang-text" sync >"$T/text"; grep_q -x "5 change(s) sent by an earlier sync confirmed now" <"$T/text" ||
 	fail "the text: $(cat "$T/text")"
 eq "$(r wang sync --json | jq .confirmed)" "null" "none the next time"
 eq "$(r wang pending --json)" "[]" "nothing pending after a sync"

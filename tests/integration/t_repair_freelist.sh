@@ -370,9 +370,16 @@ r wang sync >/dev/null
 r admin customer add --name "From the office" --territory east.sh --owner wang >/dev/null
 r admin sync >/dev/null
 damage badnode base1
+r wang customer add --name "Sent before the damage was seen" >/dev/null
 exits_as wang 1 sync
 grep -q "the replica's file is damaged ([0-9]* fault(s) in its pages): the server's changes were not written" \
 	"$T/err" || fail "the pull's walk did not say the damage: $(cat "$T/err")"
+# (its change sent, unconfirmed: status said "the next sync confirms
+# them" of a change every sync then refused to settle; attack 88)
+r wang status >"$T/out" 2>"$T/err"
+grep -q "^pending:   1 op(s), 1 of them sent: a sync confirms them once 'rove sync --repair' has made the file anew" \
+	"$T/out" || fail "status after a refused pull: $(cat "$T/out" "$T/err")"
+grep -q "a sync refuses until 'rove sync --repair'" "$T/err" || fail "status after a refused pull: $(cat "$T/err")"
 r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair after the pull's walk: $(cat "$T/err")"
 eq "$(r wang customer list --json --limit 100000 | jq '[.[] | select(.name == "From the office")] | length')" "1" \
 	"the server's change after the repair"
