@@ -423,10 +423,11 @@ static const char *const salvage_needed[] = {"meta", "outbox", "base0", "base1"}
 static const char *const salvage_self[] = {"format", "id", "user"};
 
 /* The tables whose entries a salvage counts against their headers', to
- * say what it lost: meta, the pending changes, the refused ones. */
-#define SALVAGE_COUNTED 3
-enum { COUNT_META, COUNT_OUTBOX, COUNT_REJECTED };
-static const char *const salvage_counted[SALVAGE_COUNTED] = {"meta", "outbox", "rejected"};
+ * say what it lost: meta, the pending changes, the refused ones; and the
+ * index of the pending changes, to know whether it lost any. */
+#define SALVAGE_COUNTED 4
+enum { COUNT_META, COUNT_OUTBOX, COUNT_REJECTED, COUNT_PENDING };
+static const char *const salvage_counted[SALVAGE_COUNTED] = {"meta", "outbox", "rejected", "pending"};
 
 static int counted_index(const char *table)
 {
@@ -484,6 +485,8 @@ typedef struct salvage_ctx {
 	rove_buf strays, page, meta_page;
 	unsigned page_self;
 	unsigned meta_pages;
+	uint64_t lost_leaves; /* pages of no tree read as leaves */
+	unsigned counted_met; /* of salvage_counted[], the tables met (a bit each) */
 } salvage_ctx;
 
 /* The page of no tree being given ends: kept when it holds what makes
@@ -525,8 +528,10 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	    rpl_outbox_summed(&k, &v) && (mrc = salvage_kv_put(&x->strays, key, klen, val, vlen)) != ROVE_OK)
 		return mrc; /* (no room: the repair fails, the file stays as it is) */
 	/* (none of them is copied as it is: meta's own page, below) */
-	if (strcmp(table, ROVE_DB_LOST_PAGES) == 0)
+	if (strcmp(table, ROVE_DB_LOST_PAGES) == 0) {
+		x->lost_leaves += key == NULL;
 		return key == NULL ? lost_page_end(x) : lost_page_entry(x, key, klen, val, vlen);
+	}
 	/* A name the walk had to escape is a damaged one's: no table of a
 	 * replica's. */
 	if (table[0] == '\0' || strchr(table, '\\') != NULL || strlen(table) >= sizeof(x->table)) {
@@ -552,8 +557,10 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 		for (unsigned i = 0; i < sizeof(salvage_needed) / sizeof(salvage_needed[0]); i++)
 			if (strcmp(table, salvage_needed[i]) == 0)
 				x->tables |= 1u << i;
-		if ((c = counted_index(table)) >= 0 && vlen == sizeof(x->said[c]))
+		if ((c = counted_index(table)) >= 0 && vlen == sizeof(x->said[c])) {
 			memcpy(&x->said[c], val, sizeof(x->said[c]));
+			x->counted_met |= 1u << c;
+		}
 		return ROVE_OK;
 	}
 	/* (a key met twice, one damaged into the other's: the first kept,
@@ -577,12 +584,13 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 	return rove_db_err(mrc, table);
 }
 
-/* A stray pending change the salvaged index names: its number, its op's
- * stamp, and its key and value in salvage_ctx's strays. */
+/* A stray pending change: its number, its op's stamp, its key and value
+ * in salvage_ctx's strays, and whether the salvaged index names it. */
 typedef struct stray {
 	uint64_t lseq;
 	rove_stamp st;
 	MDB_val k, v;
+	bool named;
 } stray;
 
 /* By number, then the latest stamp first. */
@@ -595,6 +603,21 @@ static int stray_cmp(const void *a, const void *b)
 	return -rove_stamp_cmp(&x->st, &y->st);
 }
 
+/* Whether strays need no index to vouch for them: the outbox's tree and
+ * its index's both lost entries (their roots' numbers damaged), and the
+ * free list read whole (its one fault, when pages are in no tree, is
+ * their count), so that every page in no tree is one a tree lost, none
+ * an old copy freed (attack eighty-nine: both roots lost, every pending
+ * change said lost while their pages read whole). */
+static bool strays_sure(const salvage_ctx *x, const pages_faults *f)
+{
+	bool index_lost = !(x->counted_met & (1u << COUNT_PENDING)) ||
+			  x->said[COUNT_PENDING] > x->put[COUNT_PENDING];
+
+	return f->free_list == (x->lost_leaves > 0 ? 1u : 0u) && f->trees > 0 && index_lost &&
+	       x->said[COUNT_OUTBOX] > x->put[COUNT_OUTBOX];
+}
+
 /* The pending changes salvage_one met outside the outbox, put in it
  * (made when its name was lost) when the salvaged index of pending
  * changes names them and the outbox lacks them: a page of no tree may
@@ -602,22 +625,27 @@ static int stray_cmp(const void *a, const void *b)
  * no longer names. A number met twice is one a refused change had and
  * a later change took again (attack eighty-eight: the refused claim sent
  * again, the pending one lost): the latest stamp is the later change.
- * *adopted: how many. */
-static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
+ * When sure (strays_sure), those the index does not name too, as many as
+ * the outbox's header says it lost at most; the index is then dropped,
+ * for the open to make anew from the outbox. *adopted: how many. */
+static int salvage_strays(salvage_ctx *x, bool sure, uint64_t *adopted)
 {
 	const uint8_t *p = (const uint8_t *)x->strays.data, *end = p + x->strays.len;
 	MDB_dbi pending, outbox;
-	bool have_outbox = (x->tables & 2u) != 0;
-	stray *named = NULL;
-	size_t n = 0, cap = 0;
+	bool have_outbox = (x->tables & 2u) != 0, have_pending, unnamed = false;
+	stray *list = NULL;
+	size_t n = 0, cap = 0, numbers = 0;
 	int rc;
 
 	*adopted = 0;
 	if (x->strays.len == 0)
 		return ROVE_OK;
 	rc = mdb_dbi_open(x->wt, "pending", 0, &pending);
-	if (rc == MDB_NOTFOUND)
+	have_pending = rc == 0;
+	if (rc == MDB_NOTFOUND && !sure)
 		return ROVE_OK; /* (nothing names them: none is sure) */
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
 	if (rc == 0 && have_outbox)
 		rc = mdb_dbi_open(x->wt, "outbox", 0, &outbox);
 	if (rc != 0)
@@ -626,48 +654,61 @@ static int salvage_strays(salvage_ctx *x, uint64_t *adopted)
 		uint8_t pkey[RPL_PENDING_KEY];
 		MDB_val k, v, pk = {sizeof(pkey), pkey}, pv;
 		rove_stamp st;
+		bool named = false;
 		stray *more;
 		salvage_kv_next(&p, end, &k, &v);
-		if (rpl_outbox_pending_key(&k, &v, pkey, &st) != ROVE_OK ||
-		    (rc = mdb_get(x->wt, pending, &pk, &pv)) == MDB_NOTFOUND) {
-			rc = 0;
+		if (rpl_outbox_pending_key(&k, &v, pkey, &st) != ROVE_OK)
 			continue;
-		}
-		if (rc == 0 && (more = rove_array_room(named, n, &cap, sizeof(*named))) == NULL) {
-			free(named);
+		if (have_pending && (rc = mdb_get(x->wt, pending, &pk, &pv)) == 0)
+			named = true;
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc != 0 || (!named && !sure))
+			continue;
+		if ((more = rove_array_room(list, n, &cap, sizeof(*list))) == NULL) {
+			free(list);
 			return ROVE_ENOMEM;
 		}
-		if (rc == 0) {
-			named = more;
-			named[n++] = (stray){rove_be64_get(k.mv_data), st, k, v};
-		}
+		list = more;
+		list[n++] = (stray){rove_be64_get(k.mv_data), st, k, v, named};
 	}
 	if (rc != 0) {
-		free(named);
+		free(list);
 		return rove_db_err(rc, "pending");
 	}
 	if (n > 0)
-		qsort(named, n, sizeof(*named), stray_cmp);
-	rc = 0;
+		qsort(list, n, sizeof(*list), stray_cmp);
+	for (size_t i = 0; i < n; i++)
+		numbers += i == 0 || list[i].lseq != list[i - 1].lseq;
+	/* (more than the outbox lost: not all of them its own) */
+	if (sure && numbers > x->said[COUNT_OUTBOX] - x->put[COUNT_OUTBOX])
+		sure = false;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (i > 0 && named[i].lseq == named[i - 1].lseq)
+		if (i > 0 && list[i].lseq == list[i - 1].lseq)
 			continue; /* (an older change that had its number) */
+		if (!list[i].named && !sure)
+			continue;
 		if (!have_outbox) {
 			rc = mdb_dbi_open(x->wt, "outbox", MDB_CREATE, &outbox);
 			have_outbox = rc == 0;
 		}
 		if (rc == 0)
-			rc = mdb_put(x->wt, outbox, &named[i].k, &named[i].v, MDB_NOOVERWRITE);
-		if (rc == 0)
+			rc = mdb_put(x->wt, outbox, &list[i].k, &list[i].v, MDB_NOOVERWRITE);
+		if (rc == 0) {
 			(*adopted)++;
+			unnamed = unnamed || !list[i].named;
+		}
 		if (rc == MDB_KEYEXIST)
 			rc = 0;
 	}
-	free(named);
+	free(list);
 	if (rc != 0)
 		return rove_db_err(rc, "outbox");
 	if (have_outbox)
 		x->tables |= 2u;
+	/* (an index that does not name them all: made anew by the open) */
+	if (unnamed && have_pending)
+		return rove_db_err(mdb_drop(x->wt, pending, 1), "pending");
 	return ROVE_OK;
 }
 
@@ -742,7 +783,7 @@ static int salvage_tables(MDB_env *src, MDB_env *dst, uint64_t *said)
 	if (rc == ROVE_OK)
 		rc = lost_page_end(&x);
 	if (rc == ROVE_OK)
-		rc = salvage_strays(&x, &adopted);
+		rc = salvage_strays(&x, strays_sure(&x, &f), &adopted);
 	if (rc == ROVE_OK)
 		rc = salvage_meta_page(&x, &meta_kept);
 	rove_buf_free(&x.strays);

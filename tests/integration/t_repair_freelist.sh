@@ -223,6 +223,32 @@ eq "$(jq .accepted "$T/out")" "1" "only the change pending was sent"
 after=$((after + 1))
 eq "$(r wang status --json | jq .pending)" "0" "nothing pending after the repair"
 
+# Both the outbox's and its index's roots' numbers damaged: the changes
+# lay whole on pages no tree held, and nothing named them; all three
+# were said lost (attack eighty-nine). With the free list whole, a page
+# of no tree is one a tree lost, no old copy: they are taken (as many as
+# the outbox's header says it held), the index made anew from them.
+# With the free list's root damaged too, nothing vouches for them: said
+# lost, as before.
+for also in "" freeroot; do
+	rm -rf "$T/wang"
+	cp -a "$T/pristine" "$T/wang"
+	damage rootbit outbox
+	damage rootbit pending
+	[ -z "$also" ] || damage "$also"
+	repair_json "the repair of both roots${also:+ and $also}"
+	if [ -z "$also" ]; then
+		grep -q "3 pending changes found whole on pages their table had lost" "$T/err" ||
+			fail "the changes not taken: $(cat "$T/err")"
+		eq "$(jq .accepted "$T/out")" "3" "both roots: the pending changes reached the server"
+		"$ROVE_INDEX_CHECK" "$T/wang" || fail "the index made anew"
+	else
+		grep -q "about 3 pending changes of this replica could not be read (damaged): lost" "$T/err" ||
+			fail "$also: the lost changes not said: $(cat "$T/err")"
+	fi
+	eq "$(r wang status --json | jq .pending)" "0" "nothing pending after the repair of both roots"
+done
+
 # A change the server refused leaves its number free: the next change
 # takes it again. Both then lay whole on pages no tree holds (the
 # outbox's root's number and the free list's root damaged), both named
