@@ -1015,7 +1015,7 @@ static void sweep_name(rove_replica *r, MDB_txn *txn, sweep_ctx *x, const uint8_
 		rove_text_quote(f->v.s, f->v.len, n->title);
 }
 
-/* Says which records x's lost changes were to (rpl_say_lost). */
+/* Says which records x's lost changes were to, and what the rep may do. */
 static void sweep_say_named(const sweep_ctx *x)
 {
 	char line[ROVE_LOST_CHANGES_NAMED * (ROVE_UUID_STRLEN + ROVE_TEXT_QUOTE_BUF + 32) + 64];
