@@ -29,7 +29,9 @@ damage:
       customer of the rep's that the rep never made (a change altered
       on the disk arrived under another id). Before the outbox's sums,
       a change whose stored bytes a flip altered could arrive altered,
-      or be taken for answered and settled unsent, without a word;
+      or be taken for answered and settled unsent, without a word; a
+      record named as one whose change was lost is one the server lacks
+      (unless the change was said sent before, maybe held there);
   (4) the replica then holds what the server holds for the rep: its
       customers are the server's customers owned by the rep.
 
@@ -80,6 +82,11 @@ LOST_SAID = [re.compile(r"about (\d+) pending change\S* of this replica could no
              re.compile(r"(\d+) pending change\S* of this replica did not decode"),
              re.compile(r"(\d+) pending change\S* of this replica (?:is|are) gone from its file")]
 LOST_UNCOUNTED = "some pending changes of this replica may not have been read"
+# The records of lost changes, named (each must be one the server lacks,
+# unless one sent before the damage was said to be maybe there).
+LOST_NAMED = re.compile(r"the changes? lost (?:was|were) to (.*?): see what this replica holds")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MAYBE_SENT = "had been sent before: the server may hold"
 COMMANDS = [["status"], ["customer", "list", "--search", "x"], ["pending"], ["report", "pipeline"],
             ["sync"], ["sync", "--repair"], ["sync", "--repair"], ["status", "--json"]]
 
@@ -300,6 +307,10 @@ class Hunt:
             raise Finding("%d pending change(s) reached the server altered (made, held): %s" % (
                 len(altered), altered[:3]))
         missing = self.pending_ids - held
+        named = {i for m in LOST_NAMED.finditer(said) for i in UUID.findall(m.group(1))}
+        if named - missing and MAYBE_SENT not in said:
+            raise Finding("%d change(s) named lost reached the server, or were never pending: %s\n%s" % (
+                len(named - missing), sorted(named - missing)[:3], said[-3000:]))
         # (one bit of the list of tables leaves every pending change's
         # page whole: none may be lost, said or not)
         if missing and self.main_tree:
