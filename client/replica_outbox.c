@@ -796,6 +796,13 @@ typedef struct sweep_ctx {
 	bool odd_keys;
 	sweep_sound *sound;
 	size_t nsound, capsound;
+	bool collect;          /* the walk lists sound entries in sound (the read's walk) */
+	/* Of sound, those whose index entry was missing and put back (the
+	 * index damaged: its entry under another key is one of its strays,
+	 * not a change lost), each taken once by such a stray (its record's
+	 * key here, the lseq unused). */
+	sweep_sound *back;
+	size_t nback, capback;
 	/* The highest number the server can have given an op of this
 	 * replica (its pull position, or the highest it acknowledged past
 	 * it), and the entries to write anew: those that say the server
@@ -870,7 +877,7 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 	if (whole || mended != RPL_MEND_NONE) {
 		sweep_sound *s;
 		acked = e.acked;
-		if (x->sound == NULL)
+		if (!x->collect)
 			return ROVE_OK;
 		if (acked > x->bound || mended != RPL_MEND_NONE) {
 			size_t nfix = x->nfar + x->nmended + x->nolder;
@@ -1049,9 +1056,66 @@ static void sweep_say_named(const sweep_ctx *x)
 		  x->nnamed + x->unnamed == 1 ? "it is" : "they are");
 }
 
-/* Drops the entries of x from the outbox in txn, with their pending
- * index entries; the view copies of their records are made anew. */
-static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
+/* The index entries of x's sound changes that the index lacks, put
+ * back in txn, each listed in x->back (its record's view copy is made
+ * anew by sweep_drop): a bit of such an entry's key flipped left it
+ * under another, a stray of the index that is no change lost
+ * (damage_hunt seed 36: such a change was sent, and said lost). */
+static int sweep_put_back(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
+{
+	int rc = ROVE_OK;
+
+	for (size_t i = 0; rc == ROVE_OK && i < x->nsound; i++) {
+		uint8_t pkey[RPL_PENDING_KEY];
+		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv = {0, ""};
+		sweep_sound *b;
+		int mrc;
+		memcpy(pkey, x->sound[i].rec, ROVE_RECORD_KEY);
+		rove_be64_put(pkey + ROVE_RECORD_KEY, x->sound[i].lseq);
+		mrc = mdb_get(txn, r->pending, &pk, &pv);
+		if (mrc != MDB_NOTFOUND) {
+			rc = rove_db_err(mrc, "pending");
+			continue;
+		}
+		pv = (MDB_val){0, ""};
+		if ((b = rove_array_room(x->back, x->nback, &x->capback, sizeof(*x->back))) == NULL)
+			return ROVE_ENOMEM;
+		x->back = b;
+		x->back[x->nback++] = x->sound[i];
+		rc = rove_db_err(mdb_put(txn, r->pending, &pk, &pv, 0), "pending");
+	}
+	return rc;
+}
+
+/* Whether one of x's entries put back (sweep_put_back) is on record rec,
+ * not yet taken: taken now. */
+static bool put_back_take(sweep_ctx *x, const uint8_t rec[ROVE_RECORD_KEY])
+{
+	for (size_t i = 0; i < x->nback; i++)
+		if (x->back[i].lseq != 0 && memcmp(x->back[i].rec, rec, ROVE_RECORD_KEY) == 0) {
+			x->back[i].lseq = 0;
+			return true;
+		}
+	return false;
+}
+
+/* Record key rec added to the list of records whose view copies sweep_drop
+ * makes anew (*n of them in *list, room for *cap). */
+static int redo_add(uint8_t (**list)[ROVE_RECORD_KEY], size_t *n, size_t *cap, const uint8_t *rec)
+{
+	uint8_t (*more)[ROVE_RECORD_KEY] = rove_array_room(*list, *n, cap, sizeof(**list));
+
+	if (more == NULL)
+		return ROVE_ENOMEM;
+	*list = more;
+	memcpy((*list)[(*n)++], rec, ROVE_RECORD_KEY);
+	return ROVE_OK;
+}
+
+/* sweep_drop's work before the view copies: the records to make anew
+ * listed in *redo. */
+static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool stray,
+			      uint8_t (**redo)[ROVE_RECORD_KEY], size_t *nredo, size_t *capredo)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -1074,6 +1138,10 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 				rc = rove_db_err(mdb_cursor_del(c, 0), "outbox");
 		mdb_cursor_close(c);
 	}
+	if (rc == ROVE_OK && stray)
+		rc = sweep_put_back(r, txn, x);
+	for (size_t i = 0; rc == ROVE_OK && i < x->nback; i++)
+		rc = redo_add(redo, nredo, capredo, x->back[i].rec);
 	/* the pending index's entries of those: found by their lseq (the
 	 * op that named the record is gone) */
 	if (rc == ROVE_OK)
@@ -1085,7 +1153,6 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;) {
 		uint8_t ok[8], at[RPL_PENDING_KEY];
 		MDB_val lk = {8, ok}, ov, pk = {RPL_PENDING_KEY, at};
-		rove_uuid id;
 		if (k.mv_size != RPL_PENDING_KEY) {
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
@@ -1102,16 +1169,15 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 		 * word but "index ... made anew"). */
 		if (is_dropped(x, rove_be64_get(ok))) {
 			sweep_name(r, txn, x, at);
-		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND) {
+		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at)) {
 			x->gone++;
 			sweep_name(r, txn, x, at);
 		} else {
 			x->index_odd++;
 		}
-		memcpy(id.b, at + 1, 16);
 		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
 		if (rc == ROVE_OK)
-			rc = rpl_view_rebuild(r, txn, at[0], &id, x->w);
+			rc = redo_add(redo, nredo, capredo, at);
 		k = pk;
 		if (rc == ROVE_OK)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -1119,6 +1185,26 @@ static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
 	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Drops the entries of x from the outbox in txn, with their pending
+ * index entries, puts back those the index lacks (when stray), and
+ * makes the view copies of their records anew once the index is whole
+ * again (one made before then met an entry of the index on its record
+ * naming a change the outbox lacks). */
+static int sweep_drop(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool stray)
+{
+	uint8_t (*redo)[ROVE_RECORD_KEY] = NULL;
+	size_t nredo = 0, capredo = 0;
+	int rc = sweep_drop_entries(r, txn, x, stray, &redo, &nredo, &capredo);
+
+	for (size_t i = 0; rc == ROVE_OK && i < nredo; i++) {
+		rove_uuid id;
+		memcpy(id.b, redo[i] + 1, sizeof(id.b));
+		rc = rpl_view_rebuild(r, txn, redo[i][0], &id, x->w);
+	}
+	free(redo);
 	return rc;
 }
 
@@ -1179,6 +1265,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	if (rc == ROVE_OK) {
 		x.sound = malloc(sizeof(*x.sound));
 		x.capsound = 1;
+		x.collect = true;
 		rc = x.sound != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
 	}
 	if (rc == ROVE_OK) {
@@ -1190,11 +1277,16 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
 			rc = pending_stray(r, txn, &x, &stray);
+		/* (fewer index entries than sound changes: some lack theirs) */
+		if (rc == ROVE_OK && !stray) {
+			MDB_stat sp;
+			rc = rove_db_err(mdb_stat(txn, r->pending, &sp), "pending");
+			stray = rc == ROVE_OK && sp.ms_entries < x.nsound;
+		}
 		mdb_txn_abort(txn);
 		txn = NULL;
 	}
-	free(x.sound);
-	x.sound = NULL;
+	x.collect = false;
 	if (rc == ROVE_OK && x.nfar > 0)
 		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
 			  "(damaged): sent again",
@@ -1232,13 +1324,15 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 		if (rc == ROVE_OK)
 			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
-			rc = sweep_drop(r, txn, &x);
+			rc = sweep_drop(r, txn, &x, stray);
 		if (rc == ROVE_OK)
-			*dropped = x.n + (x.odd_keys ? 1 : 0);
+			/* (an entry of a key of another size is one whose index
+			 * entry is then counted gone: attack ninety, said twice) */
+			*dropped = x.n + (x.odd_keys && x.gone == 0 ? 1 : 0);
 		rc = rpl_commit_or_abort(txn, rc);
-		if (rc == ROVE_OK && x.index_odd > 0)
-			rove_warn("the replica's index of pending changes named changes it does not hold (damaged): "
-				  "made anew");
+		if (rc == ROVE_OK && x.index_odd + x.nback > 0)
+			rove_warn("the replica's index of pending changes named changes it does not hold, or lacked "
+				  "some (damaged): made anew");
 		if (rc == ROVE_OK && *dropped > 0)
 			rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never "
 				  "to be sent (lost); the others are sent",
@@ -1269,6 +1363,8 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	}
 	free(x.fix);
 	free(x.bad);
+	free(x.sound);
+	free(x.back);
 	rpl_work_free(x.w);
 	return rc;
 }
