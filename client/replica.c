@@ -486,6 +486,7 @@ typedef struct salvage_ctx {
 	unsigned page_self;
 	unsigned meta_pages;
 	uint64_t lost_leaves; /* pages of no tree read as leaves */
+	uint64_t homed;       /* pending changes put back under their number (a bit of theirs flipped) */
 	unsigned counted_met; /* of salvage_counted[], the tables met (a bit each) */
 } salvage_ctx;
 
@@ -562,6 +563,26 @@ static int salvage_one(void *arg, const char *table, const void *key, size_t kle
 			x->counted_met |= 1u << c;
 		}
 		return ROVE_OK;
+	}
+	/* (a pending change whose number had a bit flipped goes back under
+	 * the number it was queued with: one flipped onto another's number
+	 * was kept there, the other, whole, left out and lost; attack
+	 * ninety) */
+	if (strcmp(table, "outbox") == 0 && !rpl_outbox_summed(&k, &v)) {
+		uint64_t home;
+		uint8_t hk[8];
+		MDB_val h = {sizeof(hk), hk};
+		if (rpl_outbox_home(&k, &v, &home)) {
+			rove_be64_put(hk, home);
+			if ((mrc = mdb_put(x->wt, x->dbi, &h, &v, MDB_NOOVERWRITE)) == 0) {
+				x->copied++;
+				x->put[COUNT_OUTBOX]++;
+				x->homed++;
+				return ROVE_OK;
+			}
+			if (mrc != MDB_KEYEXIST)
+				return rove_db_err(mrc, table);
+		}
 	}
 	/* (a key met twice, one damaged into the other's: the first kept,
 	 * the other left out, not written over it unsaid) */
@@ -819,6 +840,11 @@ static int salvage_tables(MDB_env *src, MDB_env *dst, uint64_t *said)
 	if (rc == ROVE_OK && meta_kept > 0)
 		rove_warn("the replica's own settings found whole on a page their table had lost (its record damaged): "
 			  "kept");
+	if (rc == ROVE_OK && x.homed > 0)
+		rove_warn("%" PRIu64 " pending change%s had a bit of %s number flipped: put back under the number %s "
+			  "had, the change%s whole",
+			  x.homed, x.homed == 1 ? "" : "s", x.homed == 1 ? "its" : "their", x.homed == 1 ? "it" : "they",
+			  x.homed == 1 ? "" : "s");
 	if (rc == ROVE_OK && adopted > 0)
 		rove_warn("%" PRIu64 " pending change%s found whole on pages their table had lost (its record damaged): "
 			  "kept, to be sent",

@@ -198,6 +198,9 @@ bool rpl_outbox_summed(const MDB_val *k, const MDB_val *v);
  * raised its format; RPL_MEND_NONE: damaged. */
 enum { RPL_MEND_NONE, RPL_MEND_BIT, RPL_MEND_OLDER, RPL_MEND_KEY };
 int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch);
+/* Whether outbox entry k/v of format 5 holds its sum under a key one bit
+ * from k's (its number damaged): that key's number in *home. */
+bool rpl_outbox_home(const MDB_val *k, const MDB_val *v, uint64_t *home);
 /* rpl_outbox_entry, or else rpl_outbox_mend: what lists show, and what
  * the sweep before each push keeps (and writes anew). */
 int rpl_outbox_read(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch);

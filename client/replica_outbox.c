@@ -759,17 +759,28 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 	/* One bit of its key, its number (the sum covers it: the entry was
 	 * dropped whole, said lost twice and unnamed; attack eighty-nine):
 	 * it belongs under the number it was queued with. */
-	memcpy(head, p, OUTBOX_HEAD);
+	return rpl_outbox_home(k, v, &e->home) ? RPL_MEND_KEY : RPL_MEND_NONE;
+}
+
+bool rpl_outbox_home(const MDB_val *k, const MDB_val *v, uint64_t *home)
+{
+	const uint8_t *p = v->mv_data;
+	uint64_t got;
+
+	if (k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
+		return false;
+	got = rove_be64_get(p + OUTBOX_HEAD);
 	for (unsigned bit = 0; bit < 64; bit++) {
 		uint8_t key[8];
 		memcpy(key, k->mv_data, 8);
 		key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		if (rove_be64_get(key) != 0 && outbox_sum(key, head, e->op, e->len) == got) {
-			e->home = rove_be64_get(key);
-			return RPL_MEND_KEY;
+		if (rove_be64_get(key) != 0 && outbox_sum(key, p, p + OUTBOX_HEAD + OUTBOX_SUM,
+							  v->mv_size - OUTBOX_HEAD - OUTBOX_SUM) == got) {
+			*home = rove_be64_get(key);
+			return true;
 		}
 	}
-	return RPL_MEND_NONE;
+	return false;
 }
 
 int rpl_outbox_read(const rove_replica *r, const MDB_val *k, const MDB_val *v, rpl_entry *e, rove_op *scratch)

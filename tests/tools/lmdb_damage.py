@@ -50,6 +50,10 @@ it while nothing writes to the file).
                                 last key's byte 6 with its bit 0 flipped
                                 (a number 256 higher: the keys still in
                                 order)
+  lmdb_damage.py FILE keyclash TABLE  named table TABLE's first leaf: the
+                                first key of 8 bytes one bit from the
+                                next one's becomes that one (two entries
+                                under one key)
   lmdb_damage.py FILE placebit TABLE  the place of TABLE's node on the
                                 main tree's page with its bit 4 flipped
   lmdb_damage.py FILE rootbit TABLE  the root page's number in the main
@@ -70,8 +74,10 @@ import sys
 
 BRANCH = 0x01
 MODES = ("inuse", "twice", "unsorted", "dirty", "dupsort", "swapkeys", "rootpast", "count", "swaptable", "badnode",
-         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit", "placebit", "upperlower", "keybit")
-TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag", "placebit", "keybit")
+         "keybyte", "dupflag", "namesize", "lowerbit", "rootbit", "freeroot", "subflag", "kindbit", "placebit", "upperlower", "keybit",
+         "keyclash")
+TABLE_MODES = ("badnode", "keybyte", "dupflag", "namesize", "rootbit", "subflag", "placebit", "keybit",
+               "keyclash")
 SUBDATA = 0x02
 
 
@@ -155,6 +161,23 @@ def damage(data, mode, arg=None):
         off = main_root * psize
         struct.pack_into("<H", data, off + 10, struct.unpack_from("<H", data, off + 10)[0] | 0x10)
         return main_root
+    if mode == "keyclash":
+        # named table arg's first leaf: the first key of 8 bytes one bit
+        # from the next one's, made that one's (two entries under one
+        # number: a pending change's number flipped onto another's)
+        root = table_root(data, psize, main_root, arg)
+        if root is None:
+            return None
+        pg, off, nkeys = first_leaf(data, psize, root)
+        for i in range(nkeys - 1):
+            a, b = node_at(data, off, i), node_at(data, off, i + 1)
+            if struct.unpack_from("<H", data, a + 6)[0] != 8 or struct.unpack_from("<H", data, b + 6)[0] != 8:
+                continue
+            x = int.from_bytes(data[a + 8:a + 16], "big") ^ int.from_bytes(data[b + 8:b + 16], "big")
+            if x != 0 and x & (x - 1) == 0:
+                data[a + 8:a + 16] = data[b + 8:b + 16]
+                return pg
+        return None
     if mode in ("badnode", "keybyte", "keybit"):
         # named table arg's first leaf: its middle node, or its last key
         root = table_root(data, psize, main_root, arg)
