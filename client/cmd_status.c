@@ -102,10 +102,12 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 	drops = s.pages_damaged ? "'rove sync --repair'" : "the next sync";
 	if (s.damaged > s.damaged_sent)
 		rove_warn("%" PRIu64 " pending change%s of this replica do%s not read whole (damaged on the disk): %s "
-			  "drops %s, never sent; make %s again after it",
+			  "drops %s and names %s: look for %s after that, and make %s again only if %s missing",
 			  s.damaged - s.damaged_sent, s.damaged - s.damaged_sent == 1 ? "" : "s",
-			  s.damaged - s.damaged_sent == 1 ? "es" : "", drops,
-			  s.damaged - s.damaged_sent == 1 ? "it" : "them", s.damaged - s.damaged_sent == 1 ? "it" : "them");
+			  s.damaged - s.damaged_sent == 1 ? "es" : "", drops, s.damaged - s.damaged_sent == 1 ? "it" : "them",
+			  s.damaged - s.damaged_sent == 1 ? "its record" : "their records",
+			  s.damaged - s.damaged_sent == 1 ? "it" : "them", s.damaged - s.damaged_sent == 1 ? "it" : "them",
+			  s.damaged - s.damaged_sent == 1 ? "it is" : "they are");
 	/* (one marked sent may be on the server: made again, it was twice,
 	 * attack eighty-six) */
 	if (s.damaged_sent > 0)

@@ -160,6 +160,8 @@ static const struct meta_key {
 	{"orphans_at", 8, 8, META_REPAIR, FIX_NOW, NULL},
 	/* the whole file's pages: walked again at the next sync */
 	{"pages_checked", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	/* the words a sync owes of changes it lost (replica_outbox.c) */
+	{"lost_unsaid", 1, ROVE_MAX_LOST_NOTE, META_REPAIR, FIX_DROP, NULL},
 };
 
 static const struct meta_key *meta_key_of(const char *key)
@@ -1297,15 +1299,11 @@ static int main_tree_ok(rove_replica *r)
 	return rc;
 }
 
-/* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
- * the base in it: every transaction on the replica begins here. */
-int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
+int rove_replica_writes_ok(rove_replica *r)
 {
-	int rc = (flags & MDB_RDONLY) != 0 ? ROVE_OK : rove_replica_writable(r);
+	int rc = rove_replica_writable(r);
 
-	if (rc != ROVE_OK)
-		return rc;
-	if ((flags & MDB_RDONLY) == 0 && !r->free_list_ok) {
+	if (rc == ROVE_OK && !r->free_list_ok) {
 		/* A free list damaged on the disk: said, not a crash of this
 		 * write (attack sixty-nine: every write died of SIGSEGV until
 		 * the repair). Once a process: a few reads. */
@@ -1327,6 +1325,17 @@ int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
 		if (rc != ROVE_OK)
 			return rc == ROVE_EPROTO ? ROVE_EREADONLY : rc; /* reported, as a replica not to write */
 	}
+	return rc;
+}
+
+/* Begins a transaction (flags: 0 or MDB_RDONLY) and learns which base is
+ * the base in it: every transaction on the replica begins here. */
+int rpl_txn_begin(rove_replica *r, unsigned flags, MDB_txn **txn)
+{
+	int rc = (flags & MDB_RDONLY) != 0 ? ROVE_OK : rove_replica_writes_ok(r);
+
+	if (rc != ROVE_OK)
+		return rc;
 	rc = rove_db_err(mdb_txn_begin(r->env, NULL, flags, txn), "begin");
 	r->txn_gen++; /* (what a transaction before read is not this one's) */
 	if (rc == ROVE_OK) {

@@ -175,6 +175,12 @@ int rove_replica_meta_fix(const char *dir);
  * open. A damaged tree is read by a salvage; *lost: the pending changes
  * it said lost (0 if none or not said by a count). */
 int rove_replica_pages_fix(const char *dir, bool *fixed, uint64_t *lost);
+/* Whether the replica may be written: rove_replica_writable, and its free
+ * list and main tree read whole (checked once a process, said when not:
+ * ROVE_EREADONLY). Every write transaction asks; a sync asks before it
+ * sends, so that what the server takes is recorded (attack ninety: the
+ * push went, its answers could not be written). */
+int rove_replica_writes_ok(rove_replica *r);
 /* Whether the pages of the small tables a sync writes (meta, the
  * pending changes and their index, the local copies, refusals) read
  * whole (rove_db_pages_check_tables), and once every

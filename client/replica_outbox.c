@@ -16,11 +16,15 @@
 #include "text.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- outbox ---- */
+
+/* meta's key of the words a sweep owes of changes it lost (note_line) */
+#define LOST_NOTE_KEY "lost_unsaid"
 
 #define OUTBOX_HEAD 8 /* acked seq */
 #define OUTBOX_SUM 8
@@ -1033,14 +1037,55 @@ static void sweep_name(rove_replica *r, MDB_txn *txn, sweep_ctx *x, const uint8_
 		rove_text_quote(f->v.s, f->v.len, n->title);
 }
 
-/* Says which records x's lost changes were to, and what the rep may do. */
-static void sweep_say_named(const sweep_ctx *x)
+/* A line of what a sweep says of changes lost, added to note (printf's
+ * fmt): kept in meta "lost_unsaid" in the transaction that loses them,
+ * said after, then dropped (attack ninety: a sync killed between its
+ * commit and its words lost a change without a word, for good). */
+__attribute__((format(printf, 2, 3))) static int note_line(rove_buf *note, const char *fmt, ...)
+{
+	char line[ROVE_MAX_LOST_NOTE];
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ROVE_EINVAL;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (note->len + (size_t)n + 1 > ROVE_MAX_LOST_NOTE)
+		return ROVE_OK; /* (the first lines, the counts, are kept) */
+	rc = rove_buf_append(note, line, (size_t)n);
+	return rc == ROVE_OK ? rove_buf_append(note, "\n", 1) : rc;
+}
+
+/* Says each line of a note (len bytes), escaped (read from the file: its
+ * bytes are not trusted), after head when not NULL. */
+static void note_say(const char *head, const char *s, size_t len)
+{
+	if (len > 0 && head != NULL)
+		rove_warn("%s", head);
+	while (len > 0) {
+		const char *nl = memchr(s, '\n', len);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len;
+		char shown[ROVE_MAX_LOST_NOTE];
+		rove_text_show(s, n, 0, shown, sizeof(shown));
+		rove_warn("%s", shown);
+		s += n + (nl != NULL);
+		len -= n + (nl != NULL);
+	}
+}
+
+/* Which records x's lost changes were to, and what the rep may do: a
+ * line of note. */
+static int sweep_named_line(const sweep_ctx *x, rove_buf *note)
 {
 	char line[ROVE_LOST_CHANGES_NAMED * (ROVE_UUID_STRLEN + ROVE_TEXT_QUOTE_BUF + 32) + 64];
 	size_t at = 0;
 
 	if (x->nnamed == 0)
-		return;
+		return ROVE_OK;
 	for (size_t i = 0; i < x->nnamed; i++) {
 		const struct sweep_named *e = &x->named[i];
 		const rove_coll_def *c = rove_schema_coll(e->rec[0]);
@@ -1060,11 +1105,16 @@ static void sweep_say_named(const sweep_ctx *x)
 	}
 	if (x->unnamed > 0)
 		snprintf(line + at, sizeof(line) - at, " and %zu more", x->unnamed);
-	rove_warn("the change%s lost %s to %s: see what this replica holds of %s now, and make %s again if %s "
-		  "still wanted",
-		  x->nnamed + x->unnamed == 1 ? "" : "s", x->nnamed + x->unnamed == 1 ? "was" : "were", line,
-		  x->nnamed + x->unnamed == 1 ? "it" : "them", x->nnamed + x->unnamed == 1 ? "the change" : "them",
-		  x->nnamed + x->unnamed == 1 ? "it is" : "they are");
+	/* (attack ninety: a change whose sync was cut short before the
+	 * server's answer came was on the server, told "make it again") */
+	return note_line(note,
+			 "the change%s lost %s to %s: see what this replica holds of %s after this sync (the server "
+			 "has %s if an earlier sync sent %s), and make %s again only if %s missing",
+			 x->nnamed + x->unnamed == 1 ? "" : "s", x->nnamed + x->unnamed == 1 ? "was" : "were", line,
+			 x->nnamed + x->unnamed == 1 ? "it" : "them", x->nnamed + x->unnamed == 1 ? "it" : "them",
+			 x->nnamed + x->unnamed == 1 ? "it" : "them",
+			 x->nnamed + x->unnamed == 1 ? "the change" : "them",
+			 x->nnamed + x->unnamed == 1 ? "it is" : "they are");
 }
 
 /* The index entries of x's sound changes that the index lacks, put
@@ -1263,15 +1313,54 @@ static int sweep_rewrite(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 	return rc;
 }
 
+/* The lines a sweep says of the changes it lost (dropped: how many it
+ * dropped), in note. */
+static int sweep_note(const rove_replica *r, const sweep_ctx *x, uint64_t dropped, rove_buf *note)
+{
+	int rc = ROVE_OK;
+
+	if (dropped > 0)
+		rc = note_line(note,
+			       "%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never to "
+			       "be sent (lost); the others are sent",
+			       dropped, dropped == 1 ? "" : "s");
+	if (rc == ROVE_OK && x->moved_lost > 0)
+		rc = note_line(note,
+			       "%zu pending change%s of this replica had a bit of %s number flipped onto another's: "
+			       "lost, never to be sent",
+			       x->moved_lost, x->moved_lost == 1 ? "" : "s", x->moved_lost == 1 ? "its" : "their");
+	/* (one a repair's salvage said lost already is named, not counted
+	 * again: attack eighty-nine) */
+	if (rc == ROVE_OK && x->gone > r->lost_said)
+		rc = note_line(note,
+			       "%zu pending change%s of this replica %s gone from its file (damaged): lost, never to be "
+			       "sent; the others are sent",
+			       x->gone, x->gone == 1 ? "" : "s", x->gone == 1 ? "is" : "are");
+	if (rc == ROVE_OK)
+		rc = sweep_named_line(x, note);
+	/* (attack eighty-six: one sent before the damage, said "never to be
+	 * sent (lost)", was on the server; made again, twice) */
+	if (rc == ROVE_OK && x->bad_sent > 0)
+		rc = note_line(note,
+			       "%zu of the pending changes dropped as damaged had been sent before: the server may hold "
+			       "%s; look for %s before making %s again",
+			       x->bad_sent, x->bad_sent == 1 ? "it" : "them", x->bad_sent == 1 ? "it" : "them",
+			       x->bad_sent == 1 ? "it" : "them");
+	return rc;
+}
+
 static int sweep_once(rove_replica *r, uint64_t *dropped)
 {
 	sweep_ctx x = {.r = r, .w = rpl_work_new()};
+	rove_buf note, earlier; /* what this sweep says of changes lost; what one cut short did not */
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
 	bool stray = false, repairing = false, write;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	*dropped = 0;
+	rove_buf_init(&note);
+	rove_buf_init(&earlier);
 	/* Read first: most syncs find nothing, and write nothing. */
 	if (rc == ROVE_OK) {
 		x.sound = malloc(sizeof(*x.sound));
@@ -1288,6 +1377,15 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
 		if (rc == ROVE_OK)
 			rc = pending_stray(r, txn, &x, &stray);
+		if (rc == ROVE_OK) {
+			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY}, nv;
+			int mrc = mdb_get(txn, r->meta, &nk, &nv);
+			if (mrc == 0)
+				rc = rove_buf_append(&earlier, nv.mv_data,
+						     nv.mv_size < ROVE_MAX_LOST_NOTE ? nv.mv_size : ROVE_MAX_LOST_NOTE);
+			else if (mrc != MDB_NOTFOUND)
+				rc = rove_db_err(mrc, "meta");
+		}
 		/* (fewer index entries than sound changes: some lack theirs) */
 		if (rc == ROVE_OK && !stray) {
 			MDB_stat sp;
@@ -1318,7 +1416,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0;
+	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0 || earlier.len > 0;
 	if (rc == ROVE_OK && write)
 		rc = rove_replica_repairing(r, &repairing);
 	if (rc == ROVE_OK && write) {
@@ -1340,33 +1438,32 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			/* (an entry of a key of another size is one whose index
 			 * entry is then counted gone: attack ninety, said twice) */
 			*dropped = x.n + (x.odd_keys && x.gone == 0 ? 1 : 0);
+		if (rc == ROVE_OK)
+			rc = sweep_note(r, &x, *dropped, &note);
+		if (rc == ROVE_OK && note.len > 0) {
+			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY}, nv = {note.len, note.data};
+			rc = rove_db_err(mdb_put(txn, r->meta, &nk, &nv, 0), "meta");
+		}
 		rc = rpl_commit_or_abort(txn, rc);
 		if (rc == ROVE_OK && x.index_odd + x.nback > 0)
 			rove_warn("the replica's index of pending changes named changes it does not hold, or lacked "
 				  "some (damaged): made anew");
-		if (rc == ROVE_OK && *dropped > 0)
-			rove_warn("%" PRIu64 " pending change%s of this replica did not decode (damaged): dropped, never "
-				  "to be sent (lost); the others are sent",
-				  *dropped, *dropped == 1 ? "" : "s");
-		if (rc == ROVE_OK && x.moved_lost > 0)
-			rove_warn("%zu pending change%s of this replica had a bit of %s number flipped onto another's: "
-				  "lost, never to be sent",
-				  x.moved_lost, x.moved_lost == 1 ? "" : "s", x.moved_lost == 1 ? "its" : "their");
-		/* (one a repair's salvage said lost already is named, not
-		 * counted again: attack eighty-nine) */
-		if (rc == ROVE_OK && x.gone > r->lost_said)
-			rove_warn("%zu pending change%s of this replica %s gone from its file (damaged): lost, never to "
-				  "be sent; the others are sent",
-				  x.gone, x.gone == 1 ? "" : "s", x.gone == 1 ? "is" : "are");
-		if (rc == ROVE_OK)
-			sweep_say_named(&x);
-		/* (attack eighty-six: one sent before the damage, said "never
-		 * to be sent (lost)", was on the server; made again, twice) */
-		if (rc == ROVE_OK && x.bad_sent > 0)
-			rove_warn("%zu of the pending changes dropped as damaged had been sent before: the server may "
-				  "hold %s; look for %s before making %s again",
-				  x.bad_sent, x.bad_sent == 1 ? "it" : "them", x.bad_sent == 1 ? "it" : "them",
-				  x.bad_sent == 1 ? "it" : "them");
+		if (rc == ROVE_OK) {
+			note_say("a sync cut short before it said so dropped pending changes of this replica as damaged:",
+				 (const char *)earlier.data, earlier.len);
+			note_say(NULL, (const char *)note.data, note.len);
+		}
+		/* (said: the note goes; a kill before leaves it to be said
+		 * again by the next sync) */
+		if (rc == ROVE_OK && note.len + earlier.len > 0) {
+			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY};
+			rc = rpl_txn_begin(r, 0, &txn);
+			if (rc == ROVE_OK) {
+				int mrc = mdb_del(txn, r->meta, &nk, NULL);
+				rc = mrc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(mrc, "meta");
+			}
+			rc = rpl_commit_or_abort(txn, rc);
+		}
 		r->damage_as_absent = false;
 		if (rc == ROVE_OK)
 			rpl_say_passed_over(r);
@@ -1376,6 +1473,8 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	free(x.bad);
 	free(x.sound);
 	free(x.back);
+	rove_buf_free(&note);
+	rove_buf_free(&earlier);
 	rpl_work_free(x.w);
 	return rc;
 }

@@ -1315,6 +1315,8 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	/* Before anything is written: a damaged page of a table the sync
 	 * writes, written through LMDB, corrupted the heap (damage_hunt). */
 	rc = rove_replica_pages_sound(r);
+	if (rc == ROVE_OK)
+		rc = rove_replica_writes_ok(r);
 	if (rc == ROVE_OK) {
 		rc = rove_replica_outbox_sweep(r, &dropped);
 		if (rc != ROVE_OK)
@@ -1323,7 +1325,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	st->dropped = dropped; /* (said by the sweep) */
 	if (rc == ROVE_OK)
 		rc = rove_replica_resending(r, &again);
-	if (rc != ROVE_OK)
+	if (rc != ROVE_OK && rc != ROVE_EREADONLY) /* (that one said why) */
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK)
 		rc = conn_open(&c, r, timeout_ms, true);

@@ -311,6 +311,9 @@
 /* How many pending changes lost to a damaged replica file a sync names
  * by their record (the rest counted): what the rep makes again. */
 #define ROVE_LOST_CHANGES_NAMED 10u
+/* The most bytes of the words a sync owes of changes it lost, kept in the
+ * replica until said (a sync killed before it said them). */
+#define ROVE_MAX_LOST_NOTE 4096u
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new

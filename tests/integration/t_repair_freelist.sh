@@ -74,6 +74,24 @@ for mode in count inuse; do
 	"$ROVED_BIN" check "$T/srv" >/dev/null || fail "$mode: the server's check"
 done
 
+# A sync sends nothing it could not record the answers of (attack
+# ninety: on a damaged free list the push went, then "nothing was
+# changed" and "read-only" were said; the server held every change, the
+# replica counted them unsent).
+rm -rf "$T/wang"
+cp -a "$T/pristine" "$T/wang"
+unsent=$(r wang customer add --name "Unsent on a damaged list")
+damage inuse
+exits_as wang 1 sync
+grep -q "the replica's free list is damaged .*: nothing was changed" "$T/err" ||
+	fail "the sync on a damaged free list: $(cat "$T/err")"
+r admin sync >/dev/null
+eq "$(r admin customer show "$unsent" --json 2>/dev/null | jq -r .name)" "" "nothing sent"
+r wang sync --repair >/dev/null 2>"$T/err" || fail "the repair: $(cat "$T/err")"
+after=$((after + 1))
+r admin sync >/dev/null
+eq "$(r admin customer show "$unsent" --json | jq -r .name)" "Unsent on a damaged list" "sent after the repair"
+
 # A damaged free list and a table whose keys are out of order: the copy
 # that makes the file anew took each key in order, and failed on those
 # ("already exists"), and with it every repair (attack eighty-two: the
@@ -301,17 +319,18 @@ grep -q "1 refused change of this replica's list could not be read" "$T/err" ||
 	fail "the lost refusal not said: $(cat "$T/err")"
 
 # Another process has the replica open (a sync waiting on a server that
-# does not answer): said, nothing changed.
+# does not answer, the free list damaged under it: a sync on a damaged
+# one stops before it sends): said, nothing changed.
 rm -rf "$T/wang"
 cp -a "$T/pristine" "$T/wang"
-python3 "$edit" "$T/wang/data.mdb" count >/dev/null
-before=$(md5sum <"$T/wang/data.mdb")
 kill -STOP "$ROVED_PID"
 "$ROVE_BIN" -R "$T/wang" sync --timeout 30000 >/dev/null 2>&1 &
 waiting=$!
 BG_PIDS+=("$waiting")
 sleep 1
 kill -0 "$waiting" || fail "the waiting sync ended"
+python3 "$edit" "$T/wang/data.mdb" count >/dev/null
+before=$(md5sum <"$T/wang/data.mdb")
 exits_as wang 1 sync --repair
 grep -q "another rove process (a sync, a feed?) has the replica in .* open" "$T/err" ||
 	fail "the open replica: $(cat "$T/err")"
