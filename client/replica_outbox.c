@@ -154,9 +154,17 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 {
 	MDB_cursor *c;
 	MDB_val k, v;
+	rove_pull_state ps = {0};
+	uint64_t bound;
 	int mrc, rc = outbox_gone(txn, r, gone);
 
 	*damaged = *sent = 0;
+	if (rc == ROVE_OK)
+		rc = rpl_pull_state_get(r, txn, &ps);
+	/* (the highest number the server can have given: the sweep's) */
+	bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
+	if (ps.snap_seq > bound)
+		bound = ps.snap_seq;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
@@ -169,7 +177,7 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 		if (rpl_outbox_read(r, &k, &v, &e, op) == ROVE_OK && rove_dec_op_head(e.op, e.len, &h) == ROVE_OK)
 			continue;
 		(*damaged)++;
-		if (v.mv_size >= 8 && rove_be64_get(v.mv_data) != 0)
+		if (v.mv_size >= 8 && rove_be64_get(v.mv_data) != 0 && rove_be64_get(v.mv_data) <= bound)
 			(*sent)++;
 	}
 	if (mrc != MDB_NOTFOUND)
@@ -839,7 +847,7 @@ typedef struct sweep_ctx {
 	 * names them, each once: what the rep may make again. */
 	struct sweep_named {
 		uint8_t rec[ROVE_RECORD_KEY];
-		char title[ROVE_TEXT_QUOTE_BUF]; /* its name as this replica showed it, or "" */
+		char title[2 * ROVE_TEXT_QUOTE_BUF]; /* its name as this replica showed it, quoted, or "" */
 	} named[ROVE_LOST_CHANGES_NAMED];
 	size_t nnamed, unnamed;
 } sweep_ctx;
@@ -929,7 +937,9 @@ static int sweep_one(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_ENOMEM;
 	x->bad = more;
 	x->bad[x->n++] = rove_be64_get(k->mv_data);
-	if (v->mv_size >= 8 && rove_be64_get(v->mv_data) != 0)
+	/* (a number the server cannot have given is the damage's, not an
+	 * answer: attack ninety was told "sent" of one never sent) */
+	if (v->mv_size >= 8 && rove_be64_get(v->mv_data) != 0 && rove_be64_get(v->mv_data) <= x->bound)
 		x->bad_sent++;
 	return ROVE_OK;
 }
@@ -1016,6 +1026,7 @@ static bool is_dropped(const sweep_ctx *x, uint64_t lseq)
  * without the change): what the rep knows it by. */
 static void sweep_name(rove_replica *r, MDB_txn *txn, sweep_ctx *x, const uint8_t rec[ROVE_RECORD_KEY])
 {
+	static const char *const titles[] = {"name", "title", "number"};
 	struct sweep_named *n;
 	const rove_field *f;
 	rove_uuid id;
@@ -1031,10 +1042,26 @@ static void sweep_name(rove_replica *r, MDB_txn *txn, sweep_ctx *x, const uint8_
 	memcpy(n->rec, rec, ROVE_RECORD_KEY);
 	n->title[0] = '\0';
 	memcpy(id.b, rec + 1, sizeof(id.b));
-	/* (a view's record that does not read names nothing: the id does) */
-	if (rpl_rec_get(txn, r->view, rec[0], &id, &x->w->a) == ROVE_OK &&
-	    (f = rove_fields_get(&x->w->a.fs, "name")) != NULL && f->v.type == ROVE_V_STR && f->v.len > 0)
-		rove_text_quote(f->v.s, f->v.len, n->title);
+	/* (a view's record that does not read names nothing: the id does;
+	 * a deal is known by its title, a contract by its number) */
+	if (rpl_rec_get(txn, r->view, rec[0], &id, &x->w->a) != ROVE_OK)
+		return;
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+		char q[ROVE_TEXT_QUOTE_BUF];
+		size_t at = 0;
+		f = rove_fields_get(&x->w->a.fs, titles[i]);
+		if (f == NULL || f->v.type != ROVE_V_STR || f->v.len == 0)
+			continue;
+		rove_text_quote(f->v.s, f->v.len, q);
+		/* (in quotes: its own quotes and backslashes escaped) */
+		for (const char *c = q; *c != '\0' && at + 2 < sizeof(n->title); c++) {
+			if (*c == '"' || *c == '\\')
+				n->title[at++] = '\\';
+			n->title[at++] = *c;
+		}
+		n->title[at] = '\0';
+		return;
+	}
 }
 
 /* A line of what a sweep says of changes lost, added to note (printf's
@@ -1081,7 +1108,7 @@ static void note_say(const char *head, const char *s, size_t len)
  * line of note. */
 static int sweep_named_line(const sweep_ctx *x, rove_buf *note)
 {
-	char line[ROVE_LOST_CHANGES_NAMED * (ROVE_UUID_STRLEN + ROVE_TEXT_QUOTE_BUF + 32) + 64];
+	char line[ROVE_LOST_CHANGES_NAMED * (ROVE_UUID_STRLEN + 2 * ROVE_TEXT_QUOTE_BUF + 32) + 64];
 	size_t at = 0;
 
 	if (x->nnamed == 0)
