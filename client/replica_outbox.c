@@ -826,6 +826,12 @@ typedef struct sweep_ctx {
 	 * key here, the lseq unused). */
 	sweep_sound *back;
 	size_t nback, capback;
+	/* The view holds a record with no change pending on it: a change
+	 * lost with its index entry (attack ninety: lost without a word, the
+	 * list still marking the record pending). */
+	bool viewless;
+	size_t index_recs;                 /* the records the index names (its walk's count) */
+	uint8_t last_rec[ROVE_RECORD_KEY]; /* the last of them */
 	/* The highest number the server can have given an op of this
 	 * replica (its pull position, or the highest it acknowledged past
 	 * it), and the entries to write anew: those that say the server
@@ -960,14 +966,22 @@ static bool pending_sound(MDB_txn *txn, rove_replica *r, const uint8_t *at, MDB_
  * the outbox (x's list, by lseq) on its record; ROVE_EEXIST if not. */
 static int stray_one(const MDB_val *k, const MDB_val *v, void *arg)
 {
-	const sweep_ctx *x = arg;
+	sweep_ctx *x = arg;
 	const uint8_t *key = k->mv_data;
 	uint64_t lseq;
 	size_t lo = 0, hi = x->nsound;
 
 	(void)v;
+	/* (a key of another size is the index's damage: damage_hunt seed
+	 * 75, a node read one byte off, hid the entry it had been, and a
+	 * change whole was said lost) */
 	if (k->mv_size != RPL_PENDING_KEY)
-		return ROVE_OK;
+		return ROVE_EEXIST;
+	/* (the index is in its records' order: each new one counted) */
+	if (x->index_recs == 0 || memcmp(x->last_rec, key, ROVE_RECORD_KEY) != 0) {
+		x->index_recs++;
+		memcpy(x->last_rec, key, ROVE_RECORD_KEY);
+	}
 	lseq = rove_be64_get(key + ROVE_RECORD_KEY);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -1000,7 +1014,7 @@ static int pending_stray(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool *any)
 	/* (one put back under its number is listed where its key was) */
 	if (x->sound_unsorted)
 		qsort(x->sound, x->nsound, sizeof(*x->sound), sound_cmp);
-	rc = rove_db_each(txn, r->pending, "pending", stray_one, (void *)x);
+	rc = rove_db_each(txn, r->pending, "pending", stray_one, x);
 
 	*any = rc == ROVE_EEXIST;
 	return *any ? ROVE_OK : rc;
@@ -1187,6 +1201,18 @@ static bool put_back_take(sweep_ctx *x, const uint8_t rec[ROVE_RECORD_KEY])
 	return false;
 }
 
+/* Whether the view (in txn) holds more records than the index names
+ * (x->index_recs, after a whole walk of it): one with no change pending
+ * on it, whose change and index entry were both lost. */
+static int view_has_more(rove_replica *r, MDB_txn *txn, const sweep_ctx *x, bool *more)
+{
+	MDB_stat sv;
+	int rc = rove_db_err(mdb_stat(txn, r->view, &sv), "view");
+
+	*more = rc == ROVE_OK && sv.ms_entries > x->index_recs;
+	return rc;
+}
+
 /* Record key rec added to the list of records whose view copies sweep_drop
  * makes anew (*n of them in *list, room for *cap). */
 static int redo_add(uint8_t (**list)[ROVE_RECORD_KEY], size_t *n, size_t *cap, const uint8_t *rec)
@@ -1198,6 +1224,85 @@ static int redo_add(uint8_t (**list)[ROVE_RECORD_KEY], size_t *n, size_t *cap, c
 	*list = more;
 	memcpy((*list)[(*n)++], rec, ROVE_RECORD_KEY);
 	return ROVE_OK;
+}
+
+/* Whether one of x's sound changes is on record rec (its index entry lost
+ * and not put back: no change lost). */
+static bool has_sound(const sweep_ctx *x, const uint8_t *rec)
+{
+	for (size_t i = 0; i < x->nsound; i++)
+		if (memcmp(x->sound[i].rec, rec, ROVE_RECORD_KEY) == 0)
+			return true;
+	return false;
+}
+
+static bool in_redo(uint8_t (*redo)[ROVE_RECORD_KEY], size_t n, const uint8_t *rec)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(redo[i], rec, ROVE_RECORD_KEY) == 0)
+			return true;
+	return false;
+}
+
+/* The view's records with no change pending on them (x->viewless): each
+ * a change lost, said and named, its view copy made anew (*redo). */
+static int sweep_viewless(rove_replica *r, MDB_txn *txn, sweep_ctx *x, uint8_t (**redo)[ROVE_RECORD_KEY],
+			  size_t *nredo, size_t *capredo)
+{
+	MDB_cursor *vc, *pc;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_cursor_open(txn, r->view, &vc), "cursor");
+
+	if (rc != ROVE_OK)
+		return rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &pc), "cursor");
+	if (rc != ROVE_OK) {
+		mdb_cursor_close(vc);
+		return rc;
+	}
+	for (mrc = mdb_cursor_get(vc, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(vc, &k, &v, MDB_NEXT)) {
+		uint8_t rec[ROVE_RECORD_KEY], pkey[RPL_PENDING_KEY];
+		MDB_val pk = {RPL_PENDING_KEY, pkey}, pv;
+		int prc;
+		if (k.mv_size != ROVE_RECORD_KEY)
+			continue;
+		memcpy(rec, k.mv_data, ROVE_RECORD_KEY);
+		memcpy(pkey, rec, ROVE_RECORD_KEY);
+		memset(pkey + ROVE_RECORD_KEY, 0, 8);
+		prc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE);
+		if (prc == 0 && pk.mv_size == RPL_PENDING_KEY && memcmp(pk.mv_data, rec, ROVE_RECORD_KEY) == 0)
+			continue;
+		if (prc != 0 && prc != MDB_NOTFOUND) {
+			rc = rove_db_err(prc, "pending");
+			break;
+		}
+		/* (one whose change this sweep dropped, or whose index entry it
+		 * found gone: said already; one that does not decode is a
+		 * damaged copy, no sign of a change, which a recovery passes
+		 * over: t_repair) */
+		if (in_redo(*redo, *nredo, rec) || has_sound(x, rec))
+			continue;
+		{
+			rove_uuid id;
+			memcpy(id.b, rec + 1, sizeof(id.b));
+			prc = rpl_rec_get(txn, r->view, rec[0], &id, &x->w->a);
+			if (prc == ROVE_EPROTO || prc == ROVE_ENOTFOUND)
+				continue;
+			if (prc != ROVE_OK) {
+				rc = prc;
+				break;
+			}
+		}
+		x->gone++;
+		sweep_name(r, txn, x, rec);
+		rc = redo_add(redo, nredo, capredo, rec);
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "view");
+	mdb_cursor_close(pc);
+	mdb_cursor_close(vc);
+	return rc;
 }
 
 /* sweep_drop's work before the view copies: the records to make anew
@@ -1242,7 +1347,12 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		uint8_t ok[8], at[RPL_PENDING_KEY];
 		MDB_val lk = {8, ok}, ov, pk = {RPL_PENDING_KEY, at};
 		if (k.mv_size != RPL_PENDING_KEY) {
-			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			/* (no entry the index ever held: dropped, said with the
+			 * index's damage) */
+			x->index_odd++;
+			rc = rove_db_err(mdb_cursor_del(c, 0), "pending");
+			if (rc == ROVE_OK) /* (after a delete, the next entry) */
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
 		}
 		memcpy(at, k.mv_data, RPL_PENDING_KEY);
@@ -1273,6 +1383,8 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
 	mdb_cursor_close(c);
+	if (rc == ROVE_OK && x->viewless)
+		rc = sweep_viewless(r, txn, x, redo, nredo, capredo);
 	return rc;
 }
 
@@ -1413,6 +1525,11 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			else if (mrc != MDB_NOTFOUND)
 				rc = rove_db_err(mrc, "meta");
 		}
+		/* (a stray stops the index's walk short of its count: the view
+		 * is walked in the writing then) */
+		if (rc == ROVE_OK && !stray)
+			rc = view_has_more(r, txn, &x, &x.viewless);
+		x.viewless = x.viewless || stray;
 		/* (fewer index entries than sound changes: some lack theirs) */
 		if (rc == ROVE_OK && !stray) {
 			MDB_stat sp;
@@ -1443,7 +1560,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0 || earlier.len > 0;
+	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0 || earlier.len > 0 || x.viewless;
 	if (rc == ROVE_OK && write)
 		rc = rove_replica_repairing(r, &repairing);
 	if (rc == ROVE_OK && write) {

@@ -134,6 +134,19 @@ grep_q "the change lost was to customer \"Gone Ltd\" ($gone): see what this repl
 	fail "the lost change not named: $(cat "$T/err")"
 eq "$(r li status --json | jq .pending)" 0 "nothing left pending"
 
+# A pending change's outbox entry and its index entry both gone: lost
+# without a word, the list still marking its record pending (attack
+# ninety). The view's record with no change pending on it says it.
+both=$(r li customer add --name "Both Gone Ltd" --phone 13900007272)
+"$ROVE_CORRUPT" "$T/li" outbox del 0 >/dev/null
+"$ROVE_CORRUPT" "$T/li" pending del 0 >/dev/null
+r li sync >/dev/null 2>"$T/err" || fail "the sync: $(cat "$T/err")"
+grep_q "1 pending change of this replica is gone from its file (damaged): lost" "$T/err" ||
+	fail "the lost change not said: $(cat "$T/err")"
+grep_q "the change lost was to customer \"Both Gone Ltd\" ($both)" "$T/err" || fail "not named: $(cat "$T/err")"
+eq "$(r li customer show "$both" --json 2>/dev/null | jq -r .name)" "" "no longer shown"
+"$ROVE_INDEX_CHECK" "$T/li" || fail "the replica's check after the loss"
+
 # A bit of a pending change's entry in the index flipped (its number one
 # bit off): the change was whole, and sent, yet said lost ("gone from
 # its file") and named to be made again (damage_hunt seed 36). The
