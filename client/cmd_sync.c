@@ -271,6 +271,10 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 			out_json_field_uint(&j, "resent", st.resent);
 		if (confirmed > 0)
 			out_json_field_uint(&j, "confirmed", confirmed);
+		/* pending changes lost to a damaged file, said on stderr (attack
+		 * ninety: no JSON carried them) */
+		if (st.changes_lost > 0)
+			out_json_field_uint(&j, "lost", st.changes_lost);
 		/* held by the server's rate: the changes still waiting, in all */
 		if (rc == ROVE_ERATE && got_after)
 			out_json_field_uint(&j, "held", after.pending);

@@ -347,8 +347,9 @@ void rove_replica_say_gone(uint64_t gone);
 /* Drops the pending changes that do not decode (damage: they can never
  * be sent, and a sync that met one failed for good), with their index
  * entries; their records' local copies are made anew from the rest.
- * *dropped: how many. Most calls only read. */
-int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped);
+ * *dropped: how many; *lost: those and the changes found gone from the
+ * file (each said, with the records they were to). Most calls only read. */
+int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped, uint64_t *lost);
 
 /* ---- for a reader that keeps another store in step (rove feed;
  * replica_read.c) ---- */

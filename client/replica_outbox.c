@@ -1488,7 +1488,7 @@ static int sweep_note(const rove_replica *r, const sweep_ctx *x, uint64_t droppe
 	return rc;
 }
 
-static int sweep_once(rove_replica *r, uint64_t *dropped)
+static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 {
 	sweep_ctx x = {.r = r, .w = rpl_work_new()};
 	rove_buf note, earlier; /* what this sweep says of changes lost; what one cut short did not */
@@ -1497,7 +1497,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	bool stray = false, repairing = false, write;
 	int rc = x.w != NULL ? ROVE_OK : ROVE_ENOMEM;
 
-	*dropped = 0;
+	*dropped = *lost = 0;
 	rove_buf_init(&note);
 	rove_buf_init(&earlier);
 	/* Read first: most syncs find nothing, and write nothing. */
@@ -1584,6 +1584,8 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 			*dropped = x.n + (x.odd_keys && x.gone == 0 ? 1 : 0);
 		if (rc == ROVE_OK)
 			rc = sweep_note(r, &x, *dropped, &note);
+		if (rc == ROVE_OK)
+			*lost = *dropped + x.gone + x.moved_lost;
 		if (rc == ROVE_OK && note.len > 0) {
 			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY}, nv = {note.len, note.data};
 			rc = rove_db_err(mdb_put(txn, r->meta, &nk, &nv, 0), "meta");
@@ -1623,11 +1625,11 @@ static int sweep_once(rove_replica *r, uint64_t *dropped)
 	return rc;
 }
 
-int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped)
+int rove_replica_outbox_sweep(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 {
 	int rc;
 
-	RPL_WITH_GROWTH(r, sweep_once(r, dropped));
+	RPL_WITH_GROWTH(r, sweep_once(r, dropped, lost));
 	return rc;
 }
 

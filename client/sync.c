@@ -1318,7 +1318,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	if (rc == ROVE_OK)
 		rc = rove_replica_writes_ok(r);
 	if (rc == ROVE_OK) {
-		rc = rove_replica_outbox_sweep(r, &dropped);
+		rc = rove_replica_outbox_sweep(r, &dropped, &st->changes_lost);
 		if (rc != ROVE_OK)
 			rove_error("cannot read this replica's pending changes: %s", rove_strerror(rc));
 	}

@@ -34,6 +34,7 @@ typedef struct rove_sync_stats {
 	uint64_t taken;  /* of accepted: the server had them already (an
 			  * earlier sync sent them and was cut short) */
 	uint64_t dropped; /* pending changes dropped as damaged (said) */
+	uint64_t changes_lost; /* of those and others gone from the file: changes lost (said) */
 	/* How the connection was lost, when the sync ended so (ROVE_ELOST),
 	 * to follow "the connection ... was lost": ", and it cannot be
 	 * reached again", " 4 times while waiting for one answer"; "" if not

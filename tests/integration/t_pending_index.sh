@@ -70,6 +70,7 @@ grep_q "1 pending change of this replica did not decode (damaged): dropped" "$T/
 # (named as shown, its own quotes escaped: attack ninety)
 grep_q -F "the change lost was to customer \"Altered \\\"Q\\\" Ltd\" ($altered)" "$T/err" || fail "not named: $(cat "$T/err")"
 eq "$(jq .accepted "$T/out")" 0 "nothing was sent"
+eq "$(jq .lost "$T/out")" 1 "the change lost counted in JSON (attack ninety: no JSON said it)"
 eq "$(jq .confirmed "$T/out")" null "the change dropped is not counted confirmed (attack 86: it was)"
 r admin sync >/dev/null
 eq "$(r admin customer list --json | jq '[.[] | select(.name | startswith("Altered"))] | length')" 0 \

@@ -724,7 +724,7 @@ int main(void)
 	{
 		rove_op *op = malloc(sizeof(*op));
 		rove_uuid cid;
-		uint64_t lseq[3], n = 0, damaged = 0, dropped = 0;
+		uint64_t lseq[3], n = 0, damaged = 0, dropped = 0, lost = 0;
 		size_t len[3];
 		MDB_txn *txn = NULL;
 		MDB_cursor *c = NULL;
@@ -761,9 +761,10 @@ int main(void)
 		CHECK_EQ_INT(n1, n0 - 1);
 		warned = 0;
 		rove_log_set_sink(warn_sink, NULL);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		rove_log_set_sink(NULL, NULL);
 		CHECK_EQ_INT(dropped, 1);
+		CHECK_EQ_INT(lost, 1);
 		CHECK_EQ_INT(count_pending(&n1, &damaged), ROVE_OK);
 		CHECK_EQ_INT(damaged, 0);
 		CHECK_EQ_INT(n1, n0 - 1);
@@ -782,7 +783,7 @@ int main(void)
 		warned = 0;
 		last_warning[0] = '\0';
 		rove_log_set_sink(warn_sink, NULL);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		rove_log_set_sink(NULL, NULL);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK(strstr(last_warning, "2 pending changes") != NULL && strstr(last_warning, "mended") != NULL);
@@ -796,7 +797,7 @@ int main(void)
 		CHECK_LISTED_WHOLE(n1);
 		last_warning[0] = '\0';
 		rove_log_set_sink(warn_sink, NULL);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		rove_log_set_sink(NULL, NULL);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK(strstr(last_warning, "written by an older rove") != NULL);
@@ -807,7 +808,7 @@ int main(void)
 		 * eighty-seven: confirmed, never on the server) */
 		CHECK_EQ_INT(outbox_unsum(lseq[0]), 0);
 		CHECK_EQ_INT(outbox_flip(lseq[0], 7, 0x01), 0);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK_EQ_INT(outbox_acked(lseq[0], &n), 0);
 		CHECK_EQ_INT(n, 0);
@@ -817,7 +818,7 @@ int main(void)
 		 * still reads by its sum (attack eighty-six: all dropped) */
 		CHECK_EQ_INT(reopen_as_format(dir, 4), ROVE_OK);
 		CHECK_LISTED_WHOLE(n1);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK_EQ_INT(rove_replica_clock_learned(&rep, 140000), ROVE_OK);
 		CHECK_EQ_INT(outbox_size(lseq[0], &n), 0);
@@ -829,7 +830,7 @@ int main(void)
 		CHECK_EQ_INT(outbox_flip(lseq[1], 6, 0x04), 0);
 		CHECK_EQ_INT(reopen_as_format(dir, 4), ROVE_OK);
 		CHECK_LISTED_WHOLE(n1);
-		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped), ROVE_OK);
+		CHECK_EQ_INT(rove_replica_outbox_sweep(&rep, &dropped, &lost), ROVE_OK);
 		CHECK_EQ_INT(dropped, 0);
 		CHECK_EQ_INT(outbox_acked(lseq[1], &n), 0);
 		CHECK_EQ_INT(n, 0);
