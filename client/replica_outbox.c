@@ -144,9 +144,9 @@ static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 void rove_replica_say_gone(uint64_t gone)
 {
 	if (gone > 0)
-		rove_warn("%" PRIu64 " or more pending change%s of this replica %s gone from its file (damaged): lost, "
-			  "never to be sent; the next sync says so",
-			  gone, gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
+		rove_warn("%" PRIu64 " or more pending changes of this replica are gone from its file (damaged): lost, "
+			  "never to be sent; the next sync says so, naming their records",
+			  gone);
 }
 
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
@@ -1544,14 +1544,18 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		rove_warn("%zu pending change%s of this replica record%s an answer the server cannot have given "
 			  "(damaged): sent again",
 			  x.nfar, x.nfar == 1 ? "" : "s", x.nfar == 1 ? "s" : "");
-	if (rc == ROVE_OK && x.nmended > 0)
+	/* (one line each: attack ninety read "in its record of the server's
+	 * answer, or its sum" then "1 of them in its number") */
+	if (rc == ROVE_OK && x.nmended > x.nmoved)
 		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk beside %s (in %s record "
 			  "of the server's answer, or %s sum): mended, the change itself read whole",
-			  x.nmended, x.nmended == 1 ? "" : "s", x.nmended == 1 ? "it" : "them",
-			  x.nmended == 1 ? "its" : "their", x.nmended == 1 ? "its" : "their");
+			  x.nmended - x.nmoved, x.nmended - x.nmoved == 1 ? "" : "s",
+			  x.nmended - x.nmoved == 1 ? "it" : "them", x.nmended - x.nmoved == 1 ? "its" : "their",
+			  x.nmended - x.nmoved == 1 ? "its" : "their");
 	if (rc == ROVE_OK && x.nmoved > 0)
-		rove_warn("(%zu of them in %s number: put back under the number %s had)", x.nmoved,
-			  x.nmoved == 1 ? "its" : "their", x.nmoved == 1 ? "it" : "they");
+		rove_warn("%zu pending change%s of this replica had a bit of %s number flipped on the disk: put back "
+			  "under the number %s had, the change itself read whole",
+			  x.nmoved, x.nmoved == 1 ? "" : "s", x.nmoved == 1 ? "its" : "their", x.nmoved == 1 ? "it" : "they");
 	if (rc == ROVE_OK && x.nolder > 0)
 		rove_warn("%zu pending change%s of this replica %s written by an older rove (its format before this "
 			  "rove's) after this one had upgraded it: kept, and sent; use one rove on a replica",

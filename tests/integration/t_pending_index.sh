@@ -125,7 +125,7 @@ gone=$(r li customer add --name "Gone Ltd" --phone 13900004444)
 "$ROVE_CORRUPT" "$T/li" outbox del 0 >/dev/null
 for cmd in status pending; do
 	r li $cmd >/dev/null 2>"$T/err"
-	grep_q "1 or more pending change of this replica is gone from its file (damaged)" "$T/err" ||
+	grep_q "1 or more pending changes of this replica are gone from its file (damaged)" "$T/err" ||
 		fail "rove $cmd did not say the change lost: $(cat "$T/err")"
 done
 r li sync --json >"$T/out" 2>"$T/err" || fail "the sync failed: $(cat "$T/err")"
