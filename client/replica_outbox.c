@@ -159,12 +159,14 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 	int mrc, rc = outbox_gone(txn, r, gone);
 
 	*damaged = *sent = 0;
-	if (rc == ROVE_OK)
-		rc = rpl_pull_state_get(r, txn, &ps);
-	/* (the highest number the server can have given: the sweep's) */
-	bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
-	if (ps.snap_seq > bound)
-		bound = ps.snap_seq;
+	/* (the highest number the server can have given: the sweep's; any,
+	 * when the sync's state does not read, which the sync says) */
+	bound = UINT64_MAX;
+	if (rc == ROVE_OK && rpl_pull_state_get(r, txn, &ps) == ROVE_OK) {
+		bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
+		if (ps.snap_seq > bound)
+			bound = ps.snap_seq;
+	}
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
