@@ -26,6 +26,7 @@
 /* meta's key of the words a sweep owes of changes it lost (note_line) */
 #define LOST_NOTE_KEY "lost_unsaid"
 
+#define OUTBOX_SUM_BASIS (ROVE_FNV_BASIS ^ 0x6f7574626f78ull) /* "outbox" */
 #define OUTBOX_HEAD 8 /* acked seq */
 #define OUTBOX_SUM 8
 
@@ -36,7 +37,7 @@
  * defence against someone who writes the file: they can write the sum. */
 static uint64_t outbox_sum(const uint8_t key[8], const uint8_t head[OUTBOX_HEAD], const uint8_t *op, size_t len)
 {
-	uint64_t h = rove_fnv1a(ROVE_FNV_BASIS ^ 0x6f7574626f78ull /* "outbox" */, key, 8);
+	uint64_t h = rove_fnv1a(OUTBOX_SUM_BASIS, key, 8);
 
 	h = rove_fnv1a(h, head, OUTBOX_HEAD);
 	return rove_fnv1a(h, op, len);
@@ -727,6 +728,46 @@ typedef struct sweep_sound {
 	uint8_t rec[ROVE_RECORD_KEY];
 } sweep_sound;
 
+/* The op of a pending change mended by op_bit: e->op points here until the
+ * next mend in this thread (each caller uses the entry before that). */
+static _Thread_local uint8_t mend_op[ROVE_MEND_OP_BYTES];
+
+/* Whether entry k/v of format 5 holds its sum with one bit of its op
+ * flipped back: *e then the entry with that op (in mend_op). Each byte's
+ * hash state before it is kept, so a try hashes only the rest. */
+static bool op_bit(const MDB_val *k, const MDB_val *v, rpl_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+	size_t len;
+	uint64_t got, before;
+
+	if (k->mv_size != 8 || v->mv_size <= OUTBOX_HEAD + OUTBOX_SUM)
+		return false;
+	len = v->mv_size - OUTBOX_HEAD - OUTBOX_SUM;
+	if (len > sizeof(mend_op))
+		return false;
+	got = rove_be64_get(p + OUTBOX_HEAD);
+	memcpy(mend_op, p + OUTBOX_HEAD + OUTBOX_SUM, len);
+	before = rove_fnv1a(OUTBOX_SUM_BASIS, k->mv_data, 8);
+	before = rove_fnv1a(before, p, OUTBOX_HEAD);
+	for (size_t i = 0; i < len; i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			uint8_t b = (uint8_t)(mend_op[i] ^ (1u << bit));
+			uint64_t h = rove_fnv1a(rove_fnv1a(before, &b, 1), mend_op + i + 1, len - i - 1);
+			if (h == got) {
+				mend_op[i] = b;
+				e->acked = rove_be64_get(p);
+				e->op = mend_op;
+				e->len = len;
+				e->home = 0;
+				return true;
+			}
+		}
+		before = rove_fnv1a(before, mend_op + i, 1);
+	}
+	return false;
+}
+
 /* (rpl_outbox_mend: a number of the server's damaged settled a pending
  * change unsent, or kept one from ever going (attack eighty-three, flip
  * 8), and that damage alone need not cost the change.) */
@@ -773,7 +814,11 @@ int rpl_outbox_mend(const rove_replica *r, const MDB_val *k, const MDB_val *v, r
 	/* One bit of its key, its number (the sum covers it: the entry was
 	 * dropped whole, said lost twice and unnamed; attack eighty-nine):
 	 * it belongs under the number it was queued with. */
-	return rpl_outbox_home(k, v, &e->home) ? RPL_MEND_KEY : RPL_MEND_NONE;
+	if (rpl_outbox_home(k, v, &e->home))
+		return RPL_MEND_KEY;
+	/* One bit of its op (four flips in five of an outbox page's fall
+	 * there: a change lost, attack ninety). */
+	return op_bit(k, v, e) ? RPL_MEND_BIT : RPL_MEND_NONE;
 }
 
 bool rpl_outbox_home(const MDB_val *k, const MDB_val *v, uint64_t *home)
@@ -1549,11 +1594,11 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 	/* (one line each: attack ninety read "in its record of the server's
 	 * answer, or its sum" then "1 of them in its number") */
 	if (rc == ROVE_OK && x.nmended > x.nmoved)
-		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk beside %s (in %s record "
-			  "of the server's answer, or %s sum): mended, the change itself read whole",
+		rove_warn("%zu pending change%s of this replica had a bit flipped on the disk (in %s record of the "
+			  "server's answer, %s sum or %s op): mended by %s sum, the change as it was made",
 			  x.nmended - x.nmoved, x.nmended - x.nmoved == 1 ? "" : "s",
-			  x.nmended - x.nmoved == 1 ? "it" : "them", x.nmended - x.nmoved == 1 ? "its" : "their",
-			  x.nmended - x.nmoved == 1 ? "its" : "their");
+			  x.nmended - x.nmoved == 1 ? "its" : "their", x.nmended - x.nmoved == 1 ? "its" : "their",
+			  x.nmended - x.nmoved == 1 ? "its" : "their", x.nmended - x.nmoved == 1 ? "its" : "their");
 	if (rc == ROVE_OK && x.nmoved > 0)
 		rove_warn("%zu pending change%s of this replica had a bit of %s number flipped on the disk: put back "
 			  "under the number %s had, the change itself read whole",

@@ -314,6 +314,11 @@
 /* The most bytes of the words a sync owes of changes it lost, kept in the
  * replica until said (a sync killed before it said them). */
 #define ROVE_MAX_LOST_NOTE 4096u
+/* A damaged pending change's op of at most this many bytes is tried one
+ * bit at a time against its sum (8 tries a byte, each a hash of the rest:
+ * about 8 M hash steps at this size, ~10 ms, for damaged entries only);
+ * a longer one is dropped as damaged, said. */
+#define ROVE_MEND_OP_BYTES 1024u
 /* How many times `rove admin import` asks for its last step (commit)
  * while no answer comes, each within --timeout: the same request each
  * time, done once, so a server that stalled a while still gives the new
