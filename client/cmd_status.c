@@ -117,6 +117,9 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			  s.damaged_sent == 1 ? "es" : "", drops, s.damaged_sent == 1 ? "it" : "them",
 			  s.damaged_sent == 1 ? "it" : "them", s.damaged_sent == 1 ? "it" : "them");
 	rove_replica_say_gone(s.gone);
+	if (s.lost_unsaid)
+		rove_warn("a sync cut short before it said so dropped pending changes of this replica as damaged: the "
+			  "next sync says which");
 	if (s.pages_damaged)
 		rove_warn("the replica's file is damaged: a sync refuses until 'rove sync --repair' makes it anew from "
 			  "what of it reads whole");

@@ -161,7 +161,7 @@ static const struct meta_key {
 	/* the whole file's pages: walked again at the next sync */
 	{"pages_checked", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* the words a sync owes of changes it lost (replica_outbox.c) */
-	{"lost_unsaid", 1, ROVE_MAX_LOST_NOTE, META_REPAIR, FIX_DROP, NULL},
+	{RPL_LOST_NOTE_KEY, 1, ROVE_MAX_LOST_NOTE, META_REPAIR, FIX_DROP, NULL},
 };
 
 static const struct meta_key *meta_key_of(const char *key)
@@ -2478,6 +2478,13 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		pages_faults f = {0, 0};
 		rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, sync_written, pages_fault_quiet, &f);
 		s->pages_damaged = f.trees + f.free_list > 0;
+	}
+	if (rc == ROVE_OK) {
+		MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv;
+		int mrc = mdb_get(txn, r->meta, &nk, &nv);
+		s->lost_unsaid = mrc == 0;
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "meta");
 	}
 	/* (changes sent, to be confirmed by the next pull, which walks a
 	 * small file whole first and refuses a damaged one: attack

@@ -143,6 +143,9 @@ typedef struct rove_replica_status {
 	 * damaged too; with sent (and a file a pull walks whole): a page of
 	 * the file. A sync then refuses until 'rove sync --repair'. */
 	bool pages_damaged;
+	/* A sync cut short owes the words of changes it lost (said by the
+	 * next sync: rove_replica_outbox_sweep). */
+	bool lost_unsaid;
 } rove_replica_status;
 
 /* Creates a replica in dir; ROVE_EEXIST if one is there. tls_ca may be

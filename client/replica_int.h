@@ -20,6 +20,9 @@
 
 /* pending: coll(1) id(16) lseq(8) */
 #define RPL_PENDING_KEY (ROVE_RECORD_KEY + 8)
+/* meta's key of the words a sync owes of pending changes it lost, kept
+ * until said (replica_outbox.c) */
+#define RPL_LOST_NOTE_KEY "lost_unsaid"
 
 /* A scratch area for one transaction's work: records are large, so they
  * live on the heap (rpl_work_new, rpl_work_free). */

@@ -23,9 +23,6 @@
 
 /* ---- outbox ---- */
 
-/* meta's key of the words a sweep owes of changes it lost (note_line) */
-#define LOST_NOTE_KEY "lost_unsaid"
-
 #define OUTBOX_SUM_BASIS (ROVE_FNV_BASIS ^ 0x6f7574626f78ull) /* "outbox" */
 #define OUTBOX_HEAD 8 /* acked seq */
 #define OUTBOX_SUM 8
@@ -1564,7 +1561,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		if (rc == ROVE_OK)
 			rc = pending_stray(r, txn, &x, &stray);
 		if (rc == ROVE_OK) {
-			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY}, nv;
+			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv;
 			int mrc = mdb_get(txn, r->meta, &nk, &nv);
 			if (mrc == 0)
 				rc = rove_buf_append(&earlier, nv.mv_data,
@@ -1638,7 +1635,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		if (rc == ROVE_OK)
 			*lost = *dropped + x.gone + x.moved_lost;
 		if (rc == ROVE_OK && note.len > 0) {
-			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY}, nv = {note.len, note.data};
+			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv = {note.len, note.data};
 			rc = rove_db_err(mdb_put(txn, r->meta, &nk, &nv, 0), "meta");
 		}
 		rc = rpl_commit_or_abort(txn, rc);
@@ -1653,7 +1650,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		/* (said: the note goes; a kill before leaves it to be said
 		 * again by the next sync) */
 		if (rc == ROVE_OK && note.len + earlier.len > 0) {
-			MDB_val nk = {strlen(LOST_NOTE_KEY), LOST_NOTE_KEY};
+			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY};
 			rc = rpl_txn_begin(r, 0, &txn);
 			if (rc == ROVE_OK) {
 				int mrc = mdb_del(txn, r->meta, &nk, NULL);

@@ -102,6 +102,9 @@ rc=0
 die_after_meta 1 "$ROVE_BIN" -R "$T/li" sync >/dev/null 2>"$T/err" || rc=$?
 eq "$rc" 137 "the sync killed after its first commit"
 if grep_q "Killed Ltd" "$T/err"; then fail "said before the kill: the test proves nothing: $(cat "$T/err")"; fi
+r li status >/dev/null 2>"$T/err"
+grep_q "a sync cut short before it said so dropped pending changes of this replica as damaged: the next sync says which" \
+	"$T/err" || fail "status after the kill: $(cat "$T/err")"
 r li sync >/dev/null 2>"$T/err" || fail "the sync after the kill: $(cat "$T/err")"
 grep_q "a sync cut short before it said so dropped pending changes of this replica as damaged:" "$T/err" ||
 	fail "the kill's loss unsaid: $(cat "$T/err")"
