@@ -161,7 +161,7 @@ static const struct meta_key {
 	/* the whole file's pages: walked again at the next sync */
 	{"pages_checked", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* the words a sync owes of changes it lost (replica_outbox.c) */
-	{RPL_LOST_NOTE_KEY, 1, ROVE_MAX_LOST_NOTE, META_REPAIR, FIX_DROP, NULL},
+	{RPL_LOST_NOTE_KEY, 9, 8 + 2 * ROVE_MAX_LOST_NOTE, META_REPAIR, FIX_DROP, NULL},
 };
 
 static const struct meta_key *meta_key_of(const char *key)
@@ -2476,8 +2476,15 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	 * attack eighty-nine was told "the next sync drops it") */
 	if (rc == ROVE_OK && s->damaged + s->gone > 0) {
 		pages_faults f = {0, 0};
+		char why[128];
 		rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, sync_written, pages_fault_quiet, &f);
 		s->pages_damaged = f.trees + f.free_list > 0;
+		/* (a damaged free list too: every sync refuses; attack
+		 * ninety-one was told "the next sync drops it") */
+		if (rc == ROVE_OK && !s->pages_damaged) {
+			int frc = rove_db_free_list_ok(r->env, why, sizeof(why));
+			s->pages_damaged = frc != ROVE_OK && frc != ROVE_ENOMEM;
+		}
 	}
 	if (rc == ROVE_OK) {
 		MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv;

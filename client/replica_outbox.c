@@ -124,18 +124,46 @@ static int outbox_step(const rove_replica *r, MDB_cursor *c, MDB_cursor_op how, 
 	return ROVE_OK;
 }
 
-/* The changes the pending index names past the outbox's count, in *gone
- * (each change has one index entry): two counts, no walk. */
+/* Whether number lseq is a change the server took and this replica
+ * settled (its journal holds it): an index entry naming it is stale, no
+ * change lost (attack ninety-one: five such, an old page of the index,
+ * called lost). */
+static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
+{
+	MDB_val k = {8, (void *)lseq}, v;
+
+	return mdb_get(txn, r->journal, &k, &v) == 0;
+}
+
+/* The changes the pending index names that the outbox lacks and the
+ * journal does not hold settled, in *gone: two counts when they agree
+ * (each change has one index entry), a walk of the index when not. */
 static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 {
 	MDB_stat so, sp;
-	int rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = rove_db_err(mdb_stat(txn, r->outbox, &so), "outbox");
 
 	*gone = 0;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_stat(txn, r->pending, &sp), "pending");
-	if (rc == ROVE_OK && sp.ms_entries > so.ms_entries)
-		*gone = sp.ms_entries - so.ms_entries;
+	if (rc != ROVE_OK || sp.ms_entries <= so.ms_entries)
+		return rc;
+	/* (an entry of another size, or a stale one, is the index's damage:
+	 * attack ninety-one was told of losses no sync then made) */
+	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		MDB_val ok = {8, (uint8_t *)k.mv_data + ROVE_RECORD_KEY}, ov;
+		if (k.mv_size == RPL_PENDING_KEY && mdb_get(txn, r->outbox, &ok, &ov) == MDB_NOTFOUND &&
+		    !settled(txn, r, ok.mv_data))
+			(*gone)++;
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	mdb_cursor_close(c);
 	return rc;
 }
 
@@ -1411,7 +1439,8 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		 * word but "index ... made anew"). */
 		if (is_dropped(x, rove_be64_get(ok))) {
 			sweep_name(r, txn, x, at);
-		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at)) {
+		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at) &&
+			   !settled(txn, r, ok)) {
 			x->gone++;
 			sweep_name(r, txn, x, at);
 		} else {
@@ -1536,6 +1565,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 {
 	sweep_ctx x = {.r = r, .w = rpl_work_new()};
 	rove_buf note, earlier; /* what this sweep says of changes lost; what one cut short did not */
+	uint64_t earlier_lost = 0; /* how many changes that one lost */
 	MDB_txn *txn = NULL;
 	rove_pull_state ps;
 	bool stray = false, repairing = false, write;
@@ -1563,11 +1593,17 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		if (rc == ROVE_OK) {
 			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv;
 			int mrc = mdb_get(txn, r->meta, &nk, &nv);
-			if (mrc == 0)
-				rc = rove_buf_append(&earlier, nv.mv_data,
-						     nv.mv_size < ROVE_MAX_LOST_NOTE ? nv.mv_size : ROVE_MAX_LOST_NOTE);
-			else if (mrc != MDB_NOTFOUND)
+			/* (its count of changes lost, then its words) */
+			if (mrc == 0 && nv.mv_size > 8) {
+				earlier_lost = rove_be64_get(nv.mv_data);
+				if (earlier_lost > 2 * ROVE_MAX_LOST_NOTE) /* (damaged: no count) */
+					earlier_lost = 0;
+				rc = rove_buf_append(&earlier, (const uint8_t *)nv.mv_data + 8,
+						     nv.mv_size - 8 < 2 * ROVE_MAX_LOST_NOTE ? nv.mv_size - 8
+											     : 2 * ROVE_MAX_LOST_NOTE);
+			} else if (mrc != 0 && mrc != MDB_NOTFOUND) {
 				rc = rove_db_err(mrc, "meta");
+			}
 		}
 		/* (a stray stops the index's walk short of its count: the view
 		 * is walked in the writing then) */
@@ -1632,12 +1668,33 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 			*dropped = x.n + (x.odd_keys && x.gone == 0 ? 1 : 0);
 		if (rc == ROVE_OK)
 			rc = sweep_note(r, &x, *dropped, &note);
+		/* (one that had its answer is on the server: not lost; attack
+		 * ninety-one counted it) */
 		if (rc == ROVE_OK)
-			*lost = *dropped + x.gone + x.moved_lost;
+			*lost = *dropped - (x.bad_sent < *dropped ? x.bad_sent : *dropped) + x.gone + x.moved_lost;
+		/* (a note owed already kept with this one's, until both are
+		 * said) */
 		if (rc == ROVE_OK && note.len > 0) {
-			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv = {note.len, note.data};
-			rc = rove_db_err(mdb_put(txn, r->meta, &nk, &nv, 0), "meta");
+			MDB_val nk = {strlen(RPL_LOST_NOTE_KEY), RPL_LOST_NOTE_KEY}, nv;
+			/* (too long together: this one's alone; the other is said
+			 * below all the same, and a kill before loses its words) */
+			size_t e = earlier.len + note.len <= 2 * ROVE_MAX_LOST_NOTE ? earlier.len : 0;
+			uint8_t *v = malloc(8 + e + note.len);
+			rc = v != NULL ? ROVE_OK : ROVE_ENOMEM;
+			if (rc == ROVE_OK) {
+				rove_be64_put(v, *lost + (e > 0 ? earlier_lost : 0));
+				if (e > 0)
+					memcpy(v + 8, earlier.data, e);
+				memcpy(v + 8 + e, note.data, note.len);
+				nv = (MDB_val){8 + e + note.len, v};
+				rc = rove_db_err(mdb_put(txn, r->meta, &nk, &nv, 0), "meta");
+			}
+			free(v);
 		}
+		/* (and what a sync cut short lost: attack ninety-one saw it said
+		 * and not counted) */
+		if (rc == ROVE_OK)
+			*lost += earlier_lost;
 		rc = rpl_commit_or_abort(txn, rc);
 		if (rc == ROVE_OK && x.index_odd + x.nback > 0)
 			rove_warn("the replica's index of pending changes named changes it does not hold, or lacked "

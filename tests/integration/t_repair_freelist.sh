@@ -74,6 +74,17 @@ for mode in count inuse; do
 	"$ROVED_BIN" check "$T/srv" >/dev/null || fail "$mode: the server's check"
 done
 
+# A damaged pending change on a file whose free list is damaged too:
+# status said "the next sync drops it", and every sync refused (attack
+# ninety-one). The repair is named.
+rm -rf "$T/wang"
+cp -a "$T/pristine" "$T/wang"
+"$ROVE_CORRUPT" "$T/wang" outbox garble 0 >/dev/null
+damage freeroot
+r wang status >/dev/null 2>"$T/err" || true
+grep -q "does not read whole (damaged on the disk): 'rove sync --repair' drops it" "$T/err" ||
+	fail "status on a damaged free list: $(cat "$T/err")"
+
 # A sync sends nothing it could not record the answers of (attack
 # ninety: on a damaged free list the push went, then "nothing was
 # changed" and "read-only" were said; the server held every change, the
