@@ -107,7 +107,6 @@ typedef struct pages {
 	const char *const *only; /* the named tables walked (NULL-ended); NULL: all, and the free list */
 	uint64_t *tiles;         /* nodes_tile's room: a map of a page, a bit per 2 bytes */
 	uint16_t *places;        /* a salvage's room for the main tree's nodes' places (main_places) */
-	uint64_t tables; /* named tables whose walk began */
 	int err; /* an I/O or memory error: the walk cannot go on */
 } pages;
 
@@ -855,7 +854,6 @@ static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uin
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	t.kind = kind;
 	t.depth = le16(hdr + TREE_DEPTH_AT);
-	w->tables += kind == KIND_TABLE;
 	/* the free list's flags hold the environment's too: only its
 	 * integer keys matter here */
 	if (kind == KIND_FREE)
@@ -913,56 +911,6 @@ static void walk_tree(pages *w, const char *name, enum tree_kind kind, const uin
 		      (unsigned long long)t.entries, (unsigned long long)le64(hdr + TREE_BRANCH_AT),
 		      (unsigned long long)le64(hdr + TREE_LEAF_AT), (unsigned long long)le64(hdr + TREE_OVERFLOW_AT),
 		      (unsigned long long)le64(hdr + TREE_ENTRIES_AT));
-}
-
-/* A salvage whose main tree gave no table (its root's number damaged in
- * both meta pages: every table, and every pending change, lost while
- * their pages read whole; attack ninety, lmdb_damage.py rootpast): the
- * one page in no tree and not free that reads as the main tree's leaf
- * (each node a table's record: flags "table", a value of a tree's
- * header, the nodes tiling the page) is walked as its root. None, or
- * more than one (an old one, not freed: not sure which), changes
- * nothing. */
-static void main_from_lost(pages *w)
-{
-	uint64_t found = 0, nfound = 0, nkeys_found = 0;
-	uint8_t hdr[TREE_SIZE];
-
-	for (uint64_t pg = 2; pg <= w->last && pg < w->filepages && w->err == ROVE_OK && nfound < 2; pg++) {
-		const uint8_t *p;
-		unsigned lower, upper, nkeys, i;
-		if (bit(w->used, pg) || bit(w->freed, pg) || (p = read_page(w, 0, pg, "main")) == NULL)
-			continue;
-		if (le64(p) != pg || le16(p + PG_FLAGS_AT) != PG_LEAF)
-			continue;
-		lower = le16(p + PG_LOWER_AT);
-		upper = le16(p + PG_UPPER_AT);
-		if (lower <= PG_HDR || lower > upper || upper > w->psize || (lower - PG_HDR) % 2 != 0)
-			continue;
-		nkeys = (lower - PG_HDR) / 2;
-		if (!nodes_tile(w, p, upper, nkeys, true))
-			continue;
-		for (i = 0; i < nkeys; i++) {
-			const uint8_t *n = p + le16(p + PG_HDR + 2 * i);
-			if (le16(n + 4) != NODE_SUB || le32(n) != TREE_SIZE || le16(n + 6) == 0)
-				break;
-		}
-		if (i < nkeys)
-			continue;
-		found = pg;
-		nkeys_found = nkeys;
-		nfound++;
-	}
-	if (w->err != ROVE_OK || nfound != 1)
-		return;
-	memset(hdr, 0, sizeof(hdr));
-	hdr[TREE_DEPTH_AT] = 1;
-	hdr[TREE_LEAF_AT] = 1;
-	for (int b = 0; b < 8; b++) {
-		hdr[TREE_ENTRIES_AT + b] = (uint8_t)(nkeys_found >> (8 * b));
-		hdr[TREE_ROOT_AT + b] = (uint8_t)(found >> (8 * b));
-	}
-	walk_tree(w, "main", KIND_MAIN, hdr, 0);
 }
 
 /* Reads meta page i (its first META_SIZE bytes) into out. */
@@ -1071,8 +1019,6 @@ static int pages_walk(MDB_env *env, MDB_txn *txn, int table_flags, const char *c
 		walk_tree(&w, "free list", KIND_FREE, m + META_FREE_AT, 0);
 		w.in_free = false;
 	}
-	if (w.err == ROVE_OK && entry != NULL && w.tables == 0)
-		main_from_lost(&w);
 	rc = w.err;
 	if (rc != ROVE_OK)
 		goto out;
