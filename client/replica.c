@@ -973,16 +973,21 @@ int rove_replica_pages_sound(rove_replica *r)
 	return pages_sound(r, false);
 }
 
-int rove_replica_pages_sound_pull(rove_replica *r)
+/* Whether r's file is one a pull walks whole before it writes (at most
+ * ROVE_PAGES_CHECK_WHOLE_BYTES; a bigger one is left to the day's walk). */
+static bool walked_by_pull(rove_replica *r)
 {
 	MDB_envinfo info;
 	MDB_stat st;
 
+	return mdb_env_info(r->env, &info) == 0 && mdb_env_stat(r->env, &st) == 0 &&
+	       ((uint64_t)info.me_last_pgno + 1) * st.ms_psize <= ROVE_PAGES_CHECK_WHOLE_BYTES;
+}
+
+int rove_replica_pages_sound_pull(rove_replica *r)
+{
 	/* (walked whole already in this sync, or too big: the day's walk) */
-	if (r->pages_walked_ms != 0)
-		return ROVE_OK;
-	if (mdb_env_info(r->env, &info) != 0 || mdb_env_stat(r->env, &st) != 0 ||
-	    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize > ROVE_PAGES_CHECK_WHOLE_BYTES)
+	if (r->pages_walked_ms != 0 || !walked_by_pull(r))
 		return ROVE_OK;
 	return pages_sound(r, true);
 }
@@ -2497,16 +2502,11 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 	 * small file whole first and refuses a damaged one: attack
 	 * eighty-eight was told "the next sync confirms them" of changes
 	 * every sync then left unconfirmed) */
-	if (rc == ROVE_OK && s->sent > 0 && !s->pages_damaged) {
-		MDB_envinfo info;
-		MDB_stat st;
-		if (mdb_env_info(r->env, &info) == 0 && mdb_env_stat(r->env, &st) == 0 &&
-		    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize <= ROVE_PAGES_CHECK_WHOLE_BYTES) {
-			pages_faults f = {0, 0};
-			uint64_t npages = 0;
-			rc = rove_db_pages_check(r->env, txn, 0 /* plain */, pages_fault_quiet, &f, &npages);
-			s->pages_damaged = f.trees + f.free_list > 0;
-		}
+	if (rc == ROVE_OK && s->sent > 0 && !s->pages_damaged && walked_by_pull(r)) {
+		pages_faults f = {0, 0};
+		uint64_t npages = 0;
+		rc = rove_db_pages_check(r->env, txn, 0 /* plain */, pages_fault_quiet, &f, &npages);
+		s->pages_damaged = f.trees + f.free_list > 0;
 	}
 	if (rc == ROVE_OK)
 		rc = table_entries(txn, r->rejected, "rejected", &s->rejected);

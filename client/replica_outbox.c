@@ -167,6 +167,16 @@ static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 	return rc;
 }
 
+/* The highest number the server can have given an op of this replica:
+ * its pull position, or the highest it acknowledged or snapshot past it.
+ * A pending change's answer above it is its damage's, not an answer. */
+static uint64_t answer_bound(const rove_pull_state *ps)
+{
+	uint64_t b = ps->cursor > ps->ack_seq ? ps->cursor : ps->ack_seq;
+
+	return ps->snap_seq > b ? ps->snap_seq : b;
+}
+
 void rove_replica_say_gone(uint64_t gone)
 {
 	if (gone > 0)
@@ -188,11 +198,8 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 	/* (the highest number the server can have given: the sweep's; any,
 	 * when the sync's state does not read, which the sync says) */
 	bound = UINT64_MAX;
-	if (rc == ROVE_OK && rpl_pull_state_get(r, txn, &ps) == ROVE_OK) {
-		bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
-		if (ps.snap_seq > bound)
-			bound = ps.snap_seq;
-	}
+	if (rc == ROVE_OK && rpl_pull_state_get(r, txn, &ps) == ROVE_OK)
+		bound = answer_bound(&ps);
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
 	if (rc != ROVE_OK)
@@ -1583,11 +1590,10 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 	}
 	if (rc == ROVE_OK) {
 		rc = rpl_pull_state_get(r, txn, &ps);
-		x.bound = ps.cursor > ps.ack_seq ? ps.cursor : ps.ack_seq;
-		if (ps.snap_seq > x.bound)
-			x.bound = ps.snap_seq;
-		if (rc == ROVE_OK)
+		if (rc == ROVE_OK) {
+			x.bound = answer_bound(&ps);
 			rc = rove_db_each(txn, r->outbox, "outbox", sweep_one, &x);
+		}
 		if (rc == ROVE_OK)
 			rc = pending_stray(r, txn, &x, &stray);
 		if (rc == ROVE_OK) {
