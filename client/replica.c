@@ -2455,6 +2455,7 @@ int rove_replica_pending_count(rove_replica *r, uint64_t *pending)
 
 int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 {
+	bool disorder = false; /* the outbox's keys out of their order */
 	MDB_txn *txn;
 	int rc = rpl_txn_begin(r, MDB_RDONLY, &txn);
 
@@ -2468,7 +2469,8 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		rc = rpl_outbox_sent(txn, r, s->pending, &s->sent);
 	if (rc == ROVE_OK) {
 		rove_op *op = malloc(sizeof(*op));
-		rc = op != NULL ? rpl_outbox_damage(txn, r, op, &s->damaged, &s->damaged_sent, &s->gone) : ROVE_ENOMEM;
+		rc = op != NULL ? rpl_outbox_damage(txn, r, op, &s->damaged, &s->damaged_sent, &s->gone, &disorder)
+				: ROVE_ENOMEM;
 		free(op);
 	}
 	/* (those that do not read are not counted pending: the next sync
@@ -2479,7 +2481,7 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		s->sent = s->pending;
 	/* (whether the next sync drops them, or refuses until a repair:
 	 * attack eighty-nine was told "the next sync drops it") */
-	if (rc == ROVE_OK && s->damaged + s->gone > 0) {
+	if (rc == ROVE_OK && (s->damaged + s->gone > 0 || disorder)) {
 		pages_faults f = {0, 0};
 		char why[128];
 		rc = rove_db_pages_check_tables(r->env, txn, 0 /* plain */, sync_written, pages_fault_quiet, &f);

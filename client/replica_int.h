@@ -226,9 +226,11 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
 /* The outbox's damage in txn: *damaged entries that do not read whole
  * (nor would be mended), *sent of them marked sent (their first 8 bytes
  * not 0: the server may hold them), *gone changes the pending index names past the
- * outbox's count; op: room for a decode. */
+ * outbox's count, *disorder whether its keys are not the ascending
+ * numbers of 8 bytes they are (a damaged page: a sync refuses); op: room
+ * for a decode. */
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
-		      uint64_t *gone);
+		      uint64_t *gone, bool *disorder);
 /* The pending index's key (rpl_pending_key) of entry k/v, which holds
  * its sum (rpl_outbox_summed), and its op's stamp: ROVE_EPROTO when it
  * does not, or when its op's head does not decode. */

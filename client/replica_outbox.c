@@ -135,11 +135,67 @@ static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
 	return mdb_get(txn, r->journal, &k, &v) == 0;
 }
 
-/* The changes the pending index names that the outbox lacks and the
- * journal does not hold settled, in *gone: two counts when they agree
+/* Whether the view's copy of record rec holds a change the outbox no
+ * longer has, in *lost: fields its base merged with the changes the
+ * outbox holds whole on it (as the index names them) do not make. With
+ * no copy, or one that does not read, one may have been (a create's
+ * copy is its only one).
+ * Attack ninety-one: index entries under numbers no change had, on a
+ * record whose change was whole, were each called a change lost; one
+ * whose record part was flipped named a record that never was. w:
+ * scratch (its records and op). */
+static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], rpl_work *w,
+			    bool *lost)
+{
+	uint8_t key[RPL_PENDING_KEY];
+	MDB_cursor *c;
+	MDB_val k = {RPL_PENDING_KEY, key}, v;
+	rove_uuid id;
+	bool changed = true;
+	int mrc, rc;
+
+	*lost = true;
+	memcpy(id.b, rec + 1, sizeof(id.b));
+	rc = rpl_rec_get(txn, r->view, rec[0], &id, &w->a);
+	if (rc == ROVE_OK)
+		rc = rpl_rec_get_or_empty(txn, r->base, rec[0], &id, &w->b);
+	if (rc != ROVE_OK)
+		return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
+	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	if (rc != ROVE_OK)
+		return rc;
+	memcpy(key, rec, ROVE_RECORD_KEY);
+	memset(key + ROVE_RECORD_KEY, 0, 8);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == ROVE_OK && mrc == 0 && k.mv_size == RPL_PENDING_KEY && memcmp(k.mv_data, rec, ROVE_RECORD_KEY) == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		MDB_val ok = {8, (uint8_t *)k.mv_data + ROVE_RECORD_KEY}, ov;
+		uint64_t acked;
+		int grc = mdb_get(txn, r->outbox, &ok, &ov);
+		/* (one gone or damaged adds nothing: it is what is asked) */
+		if (grc == 0 && rpl_outbox_decode(r, &ok, &ov, &acked, &w->op) == ROVE_OK && w->op.coll == rec[0] &&
+		    memcmp(w->op.rid.b, rec + 1, sizeof(id.b)) == 0)
+			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
+		else if (grc != 0 && grc != MDB_NOTFOUND)
+			rc = rove_db_err(grc, "outbox");
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "pending");
+	mdb_cursor_close(c);
+	if (rc == ROVE_OK)
+		rc = rove_merge(&w->b.fs, &w->a.fs, &changed);
+	if (rc == ROVE_OK)
+		*lost = changed;
+	return rc;
+}
+
+/* The changes the pending index names that the outbox lacks, the
+ * journal does not hold settled and their record's view copy says are
+ * missing (view_lost_change), in *gone: two counts when they agree
  * (each change has one index entry), a walk of the index when not. */
 static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 {
+	rpl_work *w = NULL;
 	MDB_stat so, sp;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -155,15 +211,23 @@ static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
 	if (rc != ROVE_OK)
 		return rc;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == ROVE_OK && mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		MDB_val ok = {8, (uint8_t *)k.mv_data + ROVE_RECORD_KEY}, ov;
+		bool lost = false;
 		if (k.mv_size == RPL_PENDING_KEY && mdb_get(txn, r->outbox, &ok, &ov) == MDB_NOTFOUND &&
-		    !settled(txn, r, ok.mv_data))
+		    !settled(txn, r, ok.mv_data)) {
+			if (w == NULL)
+				w = rpl_work_new();
+			rc = w != NULL ? view_lost_change(r, txn, k.mv_data, w, &lost) : ROVE_ENOMEM;
+		}
+		if (lost)
 			(*gone)++;
 	}
-	if (mrc != MDB_NOTFOUND)
+	if (rc == ROVE_OK && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
 	mdb_cursor_close(c);
+	rpl_work_free(w);
 	return rc;
 }
 
@@ -186,15 +250,16 @@ void rove_replica_say_gone(uint64_t gone)
 }
 
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
-		      uint64_t *gone)
+		      uint64_t *gone, bool *disorder)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	rove_pull_state ps = {0};
-	uint64_t bound;
+	uint64_t bound, last = 0;
 	int mrc, rc = outbox_gone(txn, r, gone);
 
 	*damaged = *sent = 0;
+	*disorder = false;
 	/* (the highest number the server can have given: the sweep's; any,
 	 * when the sync's state does not read, which the sync says) */
 	bound = UINT64_MAX;
@@ -209,6 +274,12 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rpl_entry e;
 		rove_op_head h;
+		/* (attack ninety-one: keys out of order, status was silent
+		 * about a sync that then refused) */
+		if (k.mv_size != 8 || (last > 0 && rove_be64_get(k.mv_data) <= last))
+			*disorder = true;
+		else
+			last = rove_be64_get(k.mv_data);
 		if (rpl_outbox_read(r, &k, &v, &e, op) == ROVE_OK && rove_dec_op_head(e.op, e.len, &h) == ROVE_OK)
 			continue;
 		(*damaged)++;
@@ -928,6 +999,10 @@ typedef struct sweep_ctx {
 	size_t moved_lost;     /* put back where another change is: dropped */
 	size_t gone; /* index entries whose change the outbox lacks: changes lost */
 	size_t index_odd; /* index entries naming a change the outbox holds on another record */
+	/* Of bad, those named by an index entry on a record the view holds
+	 * (the rest, each one of the view's records with no change left on
+	 * it: not counted again there) */
+	size_t bad_named;
 	/* The records of the changes lost (dropped or gone), as the index
 	 * names them, each once: what the rep may make again. */
 	struct sweep_named {
@@ -1373,8 +1448,21 @@ static int sweep_viewless(rove_replica *r, MDB_txn *txn, sweep_ctx *x, uint8_t (
 				break;
 			}
 		}
-		x->gone++;
-		sweep_name(r, txn, x, rec);
+		/* (a copy its base makes is no change lost: made anew; one of
+		 * a change dropped above whose index entry named no record the
+		 * view holds is that change, counted already) */
+		{
+			bool lost;
+			rc = view_lost_change(r, txn, rec, x->w, &lost);
+			if (rc != ROVE_OK)
+				break;
+			if (lost && x->bad_named < x->n)
+				x->bad_named++;
+			else if (lost)
+				x->gone++;
+			if (lost)
+				sweep_name(r, txn, x, rec);
+		}
 		rc = redo_add(redo, nredo, capredo, rec);
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
@@ -1444,15 +1532,36 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		 * dropped above: a change lost from the outbox (its entry or
 		 * page damaged), to be said (attack eighty-four: lost without a
 		 * word but "index ... made anew"). */
+		/* (an entry on a record the view lacks, or whose copy its base
+		 * and whole changes make, is the index's damage: attack
+		 * ninety-one, a record that never was named, a change whole
+		 * said lost) */
 		if (is_dropped(x, rove_be64_get(ok))) {
-			sweep_name(r, txn, x, at);
+			MDB_val vk = {ROVE_RECORD_KEY, at}, vv;
+			int vrc = mdb_get(txn, r->view, &vk, &vv);
+			if (vrc == 0) {
+				sweep_name(r, txn, x, at);
+				x->bad_named++;
+			} else if (vrc == MDB_NOTFOUND) {
+				x->index_odd++;
+			} else {
+				rc = rove_db_err(vrc, "view");
+			}
 		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at) &&
 			   !settled(txn, r, ok)) {
-			x->gone++;
-			sweep_name(r, txn, x, at);
+			bool lost;
+			rc = view_lost_change(r, txn, at, x->w, &lost);
+			if (rc == ROVE_OK && lost) {
+				x->gone++;
+				sweep_name(r, txn, x, at);
+			} else {
+				x->index_odd++;
+			}
 		} else {
 			x->index_odd++;
 		}
+		if (rc != ROVE_OK)
+			break;
 		rc = rove_db_err(mdb_del(txn, r->pending, &pk, NULL), "pending");
 		if (rc == ROVE_OK)
 			rc = redo_add(redo, nredo, capredo, at);
@@ -1655,6 +1764,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		rc = rove_replica_repairing(r, &repairing);
 	if (rc == ROVE_OK && write) {
 		x.n = 0;
+		x.bad_named = 0;
 		x.bad_sent = 0;
 		x.odd_keys = false;
 		r->damage_as_absent = repairing;

@@ -203,6 +203,13 @@ for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta low
 		eq "$st" "1" "pending on a lost outbox"
 		! jq -e . "$T/out" >/dev/null 2>&1 || fail "a whole JSON list of a cut list: $(cat "$T/out")"
 	fi
+	# (status before: attack ninety-one found it silent about a sync
+	# that then refused)
+	if [ "$table" = keyclash:outbox ]; then
+		r wang status >/dev/null 2>"$T/err" || fail "status on keys out of order: $(cat "$T/err")"
+		grep -q "the replica's file is damaged: a sync refuses until 'rove sync --repair'" "$T/err" ||
+			fail "status silent on keys out of order: $(cat "$T/err")"
+	fi
 	# A command that faults on it says what mends it (it died of
 	# SIGSEGV, saying nothing); the sanitizers' runtime reports it
 	# itself.
