@@ -216,6 +216,20 @@ static int cmd_territory_add(admin_ctx *a)
 			      taken);
 	if (parent != NULL && code_get(a, parent, &id) != ROVE_OK)
 		return refuse(a, ROVE_ENOTFOUND, "no parent territory '%s'", parent);
+	/* (attack ninety-three: one deeper fell out of its managers' reach,
+	 * their scopes, their reports) */
+	if (parent != NULL) {
+		rove_policy_ctx pc = rove_engine_policy(a->e, a->txn);
+		unsigned levels;
+		rc = rove_policy_territory_levels(&pc, parent, &levels);
+		if (rc != ROVE_OK)
+			return rc;
+		if (levels >= ROVE_MAX_TREE_DEPTH)
+			return refuse(a, ROVE_EINVAL,
+				      "territory '%s' would be more than %d levels deep (under '%s'): the tree holds "
+				      "at most %d",
+				      code, ROVE_MAX_TREE_DEPTH, parent, ROVE_MAX_TREE_DEPTH);
+	}
 	op = malloc(sizeof(*op));
 	if (op == NULL)
 		return ROVE_ENOMEM;

@@ -361,6 +361,7 @@ static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const
 	rove_op *op = malloc(sizeof(*op));
 	rove_stamp st = {{0}, e->st.node};
 	char why[ROVE_MAX_ERRMSG];
+	unsigned *levels = NULL;
 	rove_uuid id;
 	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
 
@@ -386,16 +387,39 @@ static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const
 	}
 	if (rc == ROVE_OK)
 		names_clashes(&ns, a, fs, "territory");
-	/* Parents: there already, or made by an earlier row. */
+	/* Parents: there already, or made by an earlier row; each row's
+	 * level, at most ROVE_MAX_TREE_DEPTH (0: not known, its parent's row
+	 * bad). */
+	levels = calloc(s->nrows > 0 ? s->nrows : 1, sizeof(*levels));
+	if (rc == ROVE_OK && levels == NULL)
+		rc = ROVE_ENOMEM;
 	for (uint32_t i = 0; rc == ROVE_OK && i < s->nrows; i++) {
 		const char *parent = a[i * 3 + 2];
-		bool found = parent[0] == '\0' || rove_pstore_code_get(&e->ps, txn, parent, &id) == ROVE_OK;
-		for (uint32_t k = 0; k < i && !found; k++)
+		bool found = parent[0] == '\0';
+		if (found)
+			levels[i] = 1;
+		if (!found && rove_pstore_code_get(&e->ps, txn, parent, &id) == ROVE_OK) {
+			rove_policy_ctx pc = rove_engine_policy(e, txn);
+			found = true;
+			rc = rove_policy_territory_levels(&pc, parent, &levels[i]);
+			levels[i]++;
+		}
+		for (uint32_t k = i; k-- > 0 && !found;) {
 			found = strcmp(a[k * 3], parent) == 0;
-		if (!found)
+			if (found)
+				levels[i] = levels[k] > 0 ? levels[k] + 1 : 0;
+		}
+		if (rc == ROVE_OK && !found)
 			fault_add(fs, ROVE_ENOTFOUND, i + 1,
 				  "no parent territory '%s' (neither on an earlier row nor on the server)", parent);
+		else if (rc == ROVE_OK && levels[i] > ROVE_MAX_TREE_DEPTH)
+			fault_add(fs, ROVE_EINVAL, i + 1,
+				  "territory '%s' would be more than %d levels deep (under '%s'): the tree holds at most %d",
+				  a[i * 3], ROVE_MAX_TREE_DEPTH, parent, ROVE_MAX_TREE_DEPTH);
+		if (levels[i] > ROVE_MAX_TREE_DEPTH)
+			levels[i] = 0; /* (its children are said as it is) */
 	}
+	free(levels);
 	free(ns.f);
 	free(op);
 	return rc;

@@ -170,6 +170,13 @@ bool rove_policy_sees(const rove_user_scopes *us, const rove_scopes *rs);
  * of u's). */
 int rove_policy_reads(const rove_policy_ctx *pc, const rove_user *u, const rove_scopes *rs, bool *out);
 
+/* *levels: how many territories the tree holds from code up to its top,
+ * code's own included (0: no such territory); counted up to
+ * ROVE_MAX_TREE_DEPTH + 1, past which a walk up stops. A territory is
+ * made only where it is at most ROVE_MAX_TREE_DEPTH levels deep: past
+ * that its managers above would not reach it. */
+int rove_policy_territory_levels(const rove_policy_ctx *pc, const char *code, unsigned *levels);
+
 /* *out: whether territory code lies in the subtree of one of u's
  * territories. A code that is not a territory is in nobody's. */
 int rove_policy_in_reach(const rove_policy_ctx *pc, const rove_user *u, const char *code, bool *out);

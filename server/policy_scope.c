@@ -84,6 +84,26 @@ int policy_walk_up(const pctx *pc, const char *code, walk_fn at, void *arg)
 	return rc;
 }
 
+int rove_policy_territory_levels(const pctx *pc, const char *code, unsigned *levels)
+{
+	char cur[ROVE_MAX_NAME + 1];
+	rove_record *rec = malloc(sizeof(*rec));
+	bool found;
+	int rc = rec != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	*levels = 0;
+	snprintf(cur, sizeof(cur), "%s", code != NULL ? code : "");
+	while (rc == ROVE_OK && cur[0] != '\0' && *levels <= ROVE_MAX_TREE_DEPTH) {
+		rc = policy_territory_get(pc, cur, rec, &found);
+		if (rc != ROVE_OK || !found)
+			break;
+		(*levels)++;
+		snprintf(cur, sizeof(cur), "%s", str_or(rove_fields_str(&rec->fs, "parent"), ""));
+	}
+	free(rec);
+	return rc;
+}
+
 typedef struct has_ctx {
 	const rove_user *u;
 	const char *code; /* or a code to find */
