@@ -80,6 +80,19 @@ eq "$(r mike status --json | jq .pending)" "1" "the manager's delete is queued"
 eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "the server takes a manager's delete"
 r alice sync >/dev/null
 eq "$(r alice activity list --customer "$c" --json | jq -r '[.[].id] | join(",")')" "$a" "gone for the owner too"
+# The activity that made its customer's last_activity_at deleted: the
+# time goes back to the latest left (attack ninety-three: a fake visit
+# deleted kept the customer from the pool's recycling, rule 11).
+left=$(r alice activity show "$a" --json | jq -r .at)
+fake=$(r alice activity add --customer "$c" --kind visit --note "A visit never made" --at "$(date -u -d '+1 min' +%Y-%m-%dT%H:%M:%SZ)")
+r alice sync >/dev/null
+r mike sync >/dev/null
+eq "$(r mike customer show "$c" --json | jq -r .last_activity_at)" "$(r mike activity show "$fake" --json | jq -r .at)" \
+	"the visit moved the customer's last activity"
+r mike activity delete "$fake"
+r mike sync >/dev/null
+r alice sync >/dev/null
+eq "$(r alice customer show "$c" --json | jq -r .last_activity_at)" "$left" "back to the latest activity left"
 eq "$(probe mike push update 5 "$a" note=x | jq -r .reason)" "forbidden" "a manager's change of an activity"
 
 # Dealers: kept by managers, seen by the territory's reps.
