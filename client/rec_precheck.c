@@ -364,6 +364,59 @@ static int dealer_name_warning(rove_replica *r, const rove_op *op, const rove_re
 	return ROVE_OK;
 }
 
+/* A rep's customers in one territory, as this replica holds them. */
+typedef struct held_count {
+	const char *me, *terr;
+	size_t n;
+} held_count;
+
+static int held_one(const rove_record *rec, void *arg)
+{
+	held_count *h = arg;
+	const char *owner = rove_fields_str(&rec->fs, "owner"), *terr = rove_fields_str(&rec->fs, "territory");
+
+	if (owner != NULL && terr != NULL && !rove_record_deleted(rec) && strcmp(owner, h->me) == 0 &&
+	    strcmp(terr, h->terr) == 0)
+		h->n++;
+	return ROVE_OK;
+}
+
+/* A rep's create or claim past the pool limit of its territory (rule 11),
+ * as this replica knows it: said, as the import says it, and queued all
+ * the same (the server decides: the limit may have been raised since the
+ * last sync, and the refusal is kept). Attack ninety-three: the import
+ * refused it, `customer add` queued it without a word. */
+static int pool_limit_warning(rove_replica *r, int role, const rove_op *op, const rove_record *cur,
+			      rove_record *scratch)
+{
+	const char *terr = rove_fields_str(&op->fs, "territory");
+	held_count h = {r->auth.user, NULL, 0};
+	int64_t limit = 0;
+	int rc;
+
+	if (role != ROVE_ROLE_REP || op->coll != ROVE_COLL_CUSTOMER ||
+	    (op->kind != ROVE_OP_CREATE && op->kind != ROVE_OP_CLAIM))
+		return ROVE_OK;
+	if (terr == NULL && cur != NULL)
+		terr = rove_fields_str(&cur->fs, "territory");
+	if (terr == NULL)
+		return ROVE_OK;
+	rc = rec_territory_by_code(r, terr, scratch);
+	if (rc == ROVE_ENOTFOUND)
+		return ROVE_OK;
+	if (rc != ROVE_OK)
+		return rc;
+	if (!rove_fields_int(&scratch->fs, "pool_limit", &limit) || limit <= 0)
+		return ROVE_OK;
+	h.terr = terr;
+	rc = rove_replica_each(r, ROVE_COLL_CUSTOMER, held_one, &h);
+	if (rc == ROVE_OK && h.n + 1 > (size_t)limit)
+		rove_warn("limit: this would be your customer number %zu in %s, which allows %lld: the server will "
+			  "refuse it (kept in 'rove rejected') unless the limit was raised",
+			  h.n + 1, terr, (long long)limit);
+	return rc;
+}
+
 /* A dealer some customer of this replica names is not deleted, nor moved
  * to a territory that leaves one of them outside its line (rule 13): the
  * server's words, naming the first such customer. A replica that may
@@ -579,6 +632,8 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 		reason = duplicate_rule(r, op, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE) {
 		int rc = dealer_name_warning(r, op, cur);
+		if (rc == ROVE_OK)
+			rc = pool_limit_warning(r, role, op, cur, rec);
 		if (rc != ROVE_OK)
 			reason = -rc;
 	}
