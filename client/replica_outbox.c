@@ -289,6 +289,24 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 	if (mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "outbox");
 	mdb_cursor_close(c);
+	/* (its index's too: attack ninety-four, a key's byte damaged) */
+	if (rc == ROVE_OK && !*disorder)
+		rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+	if (rc == ROVE_OK && !*disorder) {
+		uint8_t prev[RPL_PENDING_KEY];
+		bool any = false;
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !*disorder;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size != RPL_PENDING_KEY || (any && memcmp(prev, k.mv_data, RPL_PENDING_KEY) >= 0))
+				*disorder = true;
+			else
+				memcpy(prev, k.mv_data, RPL_PENDING_KEY);
+			any = true;
+		}
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "pending");
+		mdb_cursor_close(c);
+	}
 	return rc;
 }
 

@@ -173,7 +173,7 @@ if grep -q "free list\|out of order" "$T/err"; then fail "still damaged: $(cat "
 # goes back under its own number.
 for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta lowerbit namesize:view namesize:outbox \
 	rootbit:outbox subflag:outbox subflag:meta namesize:meta kindbit rootbit:meta placebit:outbox placebit:meta keybit:outbox \
-	keyclash:outbox; do
+	keyclash:outbox keybyte:pending; do
 	rm -rf "$T/wang"
 	cp -a "$T/pristine" "$T/wang"
 	if [ "$table" = dirty ] || [ "$table" = lowerbit ] || [ "$table" = kindbit ]; then
@@ -205,7 +205,7 @@ for table in outbox base0 base1 dirty meta+base1 dupflag:outbox dupflag:meta low
 	fi
 	# (status before: attack ninety-one found it silent about a sync
 	# that then refused)
-	if [ "$table" = keyclash:outbox ]; then
+	if [ "$table" = keyclash:outbox ] || [ "$table" = keybyte:pending ]; then
 		r wang status >/dev/null 2>"$T/err" || fail "status on keys out of order: $(cat "$T/err")"
 		grep -q "the replica's file is damaged: a sync refuses until 'rove sync --repair'" "$T/err" ||
 			fail "status silent on keys out of order: $(cat "$T/err")"
