@@ -2473,6 +2473,13 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 				: ROVE_ENOMEM;
 		free(op);
 	}
+	/* (a change lost with its index entry on a record with another:
+	 * attack ninety-four, status and the sync silent) */
+	if (rc == ROVE_OK && s->gone == 0) {
+		uint64_t n = 0;
+		rc = rpl_outbox_unexplained(txn, r, s->pending, &n);
+		s->gone += n;
+	}
 	/* (those that do not read are not counted pending: the next sync
 	 * drops them, and 'rove pending' does not list them; attack
 	 * eighty-nine: status counted 30 where pending listed 29) */

@@ -231,6 +231,11 @@ int rpl_outbox_add_sums(rove_replica *r, MDB_txn *txn, rpl_work *w);
  * for a decode. */
 int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *damaged, uint64_t *sent,
 		      uint64_t *gone, bool *disorder);
+/* *n: of the records of the (at most ROVE_SWEEP_VIEW_CHANGES) pending
+ * changes, those whose view copy holds a change the outbox lacks (lost
+ * with its index entry, on a record with another change: what the next
+ * sync says lost). */
+int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *n);
 /* The pending index's key (rpl_pending_key) of entry k/v, which holds
  * its sum (rpl_outbox_summed), and its op's stamp: ROVE_EPROTO when it
  * does not, or when its op's head does not decode. */

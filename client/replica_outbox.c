@@ -310,6 +310,50 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 	return rc;
 }
 
+int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *n)
+{
+	uint8_t(*seen)[ROVE_RECORD_KEY] = NULL;
+	size_t nseen = 0;
+	rpl_work *w = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int mrc = 0, rc = ROVE_OK;
+
+	*n = 0;
+	if (pending == 0 || pending > ROVE_SWEEP_VIEW_CHANGES)
+		return ROVE_OK;
+	seen = malloc(pending * sizeof(*seen));
+	w = rpl_work_new();
+	rc = seen != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+	if (rc == ROVE_OK)
+		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	for (mrc = rc == ROVE_OK ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+	     rc == ROVE_OK && mrc == 0 && nseen < pending; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t rec[ROVE_RECORD_KEY];
+		rove_op_head h;
+		rpl_entry e;
+		bool dup = false, lost;
+		if (rpl_outbox_read(r, &k, &v, &e, &w->op) != ROVE_OK || rove_dec_op_head(e.op, e.len, &h) != ROVE_OK)
+			continue; /* (counted damaged) */
+		rove_record_key(rec, h.coll, &h.rid);
+		for (size_t i = 0; i < nseen && !dup; i++)
+			dup = memcmp(seen[i], rec, ROVE_RECORD_KEY) == 0;
+		if (dup)
+			continue;
+		memcpy(seen[nseen++], rec, ROVE_RECORD_KEY);
+		rc = view_lost_change(r, txn, rec, w, &lost);
+		if (rc == ROVE_OK && lost)
+			(*n)++;
+	}
+	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = rove_db_err(mrc, "outbox");
+	if (c != NULL)
+		mdb_cursor_close(c);
+	rpl_work_free(w);
+	free(seen);
+	return rc;
+}
+
 int rpl_outbox_sent(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *sent)
 {
 	MDB_cursor *front = NULL, *back = NULL;
@@ -1021,6 +1065,11 @@ typedef struct sweep_ctx {
 	 * (the rest, each one of the view's records with no change left on
 	 * it: not counted again there) */
 	size_t bad_named;
+	/* Records with sound changes whose view copies those changes and
+	 * their base do not make (a change lost with its index entry), as
+	 * the read found them (at most ROVE_SWEEP_VIEW_CHANGES) */
+	uint8_t (*unexplained)[ROVE_RECORD_KEY];
+	size_t nunexplained;
 	/* The records of the changes lost (dropped or gone), as the index
 	 * names them, each once: what the rep may make again. */
 	struct sweep_named {
@@ -1557,13 +1606,19 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		if (is_dropped(x, rove_be64_get(ok))) {
 			MDB_val vk = {ROVE_RECORD_KEY, at}, vv;
 			int vrc = mdb_get(txn, r->view, &vk, &vv);
-			if (vrc == 0) {
+			bool lost = false;
+			/* (a copy its base and whole changes make: the entry's
+			 * record part damaged onto another record; attack
+			 * ninety-four, a whole change named lost) */
+			if (vrc == 0)
+				rc = view_lost_change(r, txn, at, x->w, &lost);
+			else if (vrc != MDB_NOTFOUND)
+				rc = rove_db_err(vrc, "view");
+			if (rc == ROVE_OK && lost) {
 				sweep_name(r, txn, x, at);
 				x->bad_named++;
-			} else if (vrc == MDB_NOTFOUND) {
+			} else if (rc == ROVE_OK) {
 				x->index_odd++;
-			} else {
-				rc = rove_db_err(vrc, "view");
 			}
 		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at) &&
 			   !settled(txn, r, ok)) {
@@ -1592,6 +1647,23 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK && x->viewless)
 		rc = sweep_viewless(r, txn, x, redo, nredo, capredo);
+	/* records with changes whose view copy holds one lost (once the
+	 * index is whole again), each said and named once */
+	for (size_t i = 0; rc == ROVE_OK && i < x->nunexplained; i++) {
+		const uint8_t *rec = x->unexplained[i];
+		bool lost;
+		if (in_redo(*redo, *nredo, rec))
+			continue;
+		rc = view_lost_change(r, txn, rec, x->w, &lost);
+		if (rc != ROVE_OK || !lost)
+			continue;
+		if (x->bad_named < x->n)
+			x->bad_named++;
+		else
+			x->gone++;
+		sweep_name(r, txn, x, rec);
+		rc = redo_add(redo, nredo, capredo, rec);
+	}
 	/* An entry gone from under the number its index entry names while a
 	 * change dropped as damaged was named by no index entry: the same
 	 * change, its key damaged (attack ninety-four: one byte of a key,
@@ -1705,6 +1777,29 @@ static int sweep_note(const rove_replica *r, const sweep_ctx *x, uint64_t droppe
 	return rc;
 }
 
+/* The records of x's sound changes whose view copy their base and
+ * whole changes do not make, into x->unexplained (read's txn). */
+static int sweep_views(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
+{
+	int rc = ROVE_OK;
+
+	x->unexplained = malloc(x->nsound * sizeof(*x->unexplained));
+	if (x->unexplained == NULL)
+		return ROVE_ENOMEM;
+	for (size_t i = 0; rc == ROVE_OK && i < x->nsound; i++) {
+		const uint8_t *rec = x->sound[i].rec;
+		bool seen = false, lost;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = memcmp(x->sound[j].rec, rec, ROVE_RECORD_KEY) == 0;
+		if (seen)
+			continue;
+		rc = view_lost_change(r, txn, rec, x->w, &lost);
+		if (rc == ROVE_OK && lost)
+			memcpy(x->unexplained[x->nunexplained++], rec, ROVE_RECORD_KEY);
+	}
+	return rc;
+}
+
 static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 {
 	sweep_ctx x = {.r = r, .w = rpl_work_new()};
@@ -1753,6 +1848,8 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 		if (rc == ROVE_OK && !stray)
 			rc = view_has_more(r, txn, &x, &x.viewless);
 		x.viewless = x.viewless || stray;
+		if (rc == ROVE_OK && x.nsound > 0 && x.nsound <= ROVE_SWEEP_VIEW_CHANGES)
+			rc = sweep_views(r, txn, &x);
 		/* (fewer index entries than sound changes: some lack theirs) */
 		if (rc == ROVE_OK && !stray) {
 			MDB_stat sp;
@@ -1787,7 +1884,8 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 	 * decode either (the repair's snapshot brings the server's); read as
 	 * absent, counted and said, rather than failing every repair
 	 * (damage_hunt seed 7099). */
-	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0 || earlier.len > 0 || x.viewless;
+	write = x.n > 0 || x.odd_keys || stray || x.nfar + x.nmended + x.nolder > 0 || earlier.len > 0 || x.viewless ||
+		x.nunexplained > 0;
 	if (rc == ROVE_OK && write)
 		rc = rove_replica_repairing(r, &repairing);
 	if (rc == ROVE_OK && write) {
@@ -1867,6 +1965,7 @@ static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)
 	free(x.fix);
 	free(x.bad);
 	free(x.sound);
+	free(x.unexplained);
 	free(x.back);
 	rove_buf_free(&note);
 	rove_buf_free(&earlier);

@@ -311,6 +311,13 @@
 /* How many pending changes lost to a damaged replica file a sync names
  * by their record (the rest counted): what the rep makes again. */
 #define ROVE_LOST_CHANGES_NAMED 10u
+/* A sync with at most this many pending changes checks each of their
+ * records' view copies against what its base and its changes held whole
+ * make (a few reads and merges a record, under a millisecond in all): a
+ * change lost with its index entry on a record with another change was
+ * lost without a word (attack ninety-four). More (a day's import) are
+ * left to the checks that a damaged page trips. */
+#define ROVE_SWEEP_VIEW_CHANGES 64u
 /* The most bytes of the words a sync owes of changes it lost, kept in the
  * replica until said (a sync killed before it said them). */
 #define ROVE_MAX_LOST_NOTE 4096u

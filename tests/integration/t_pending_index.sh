@@ -243,6 +243,58 @@ if grep_q "gone from its file" "$T/err"; then fail "said lost twice: $(cat "$T/e
 eq "$(r li status --json | jq .pending)" 0 "nothing left pending"
 "$ROVE_INDEX_CHECK" "$T/li" || fail "the replica's check after the garbled change"
 
+# A change lost with its outbox entry and its index entry, on a record
+# with another change pending: status and the sync said nothing, the
+# edit was gone (attack ninety-four). The record's view copy holds what
+# its base and whole changes do not make: said lost, named.
+edited=$(r li customer add --name "Edited Ltd" --phone 13900006363)
+r li sync >/dev/null
+r li customer set "$edited" tier=loyal
+r li customer set "$edited" address="Lost Street 1"
+eq "$(r li status --json | jq .pending)" 2 "two changes pending on one record"
+"$ROVE_CORRUPT" "$T/li" outbox del 1 >/dev/null
+"$ROVE_CORRUPT" "$T/li" pending del 1 >/dev/null
+r li status >/dev/null 2>"$T/err"
+grep_q "1 or more pending changes of this replica are gone from its file" "$T/err" ||
+	fail "status silent on the change lost: $(cat "$T/err")"
+r li sync --json >"$T/out" 2>"$T/err" || fail "the sync: $(cat "$T/err")"
+eq "$(jq .lost "$T/out")" 1 "the lost edit counted"
+grep_q "the change lost was to customer \"Edited Ltd\" ($edited)" "$T/err" || fail "not named: $(cat "$T/err")"
+eq "$(r li customer show "$edited" --json | jq -r '.tier + "/" + (.address // "none")')" "loyal/none" \
+	"the replica shows what the server holds"
+r li sync >/dev/null 2>"$T/err"
+if grep_q "lost" "$T/err"; then fail "said again: $(cat "$T/err")"; fi
+
+# A garbled create whose index entry's record part names another record
+# with a change pending: that record, whole, was named lost, the real one
+# not ("lost": 2 without the real one's edit; attack ninety-four).
+alpha=$(r li customer add --name "Alpha Ltd" --phone 13900006464)
+beta=$(r li customer add --name "Beta Ltd" --phone 13900006565)
+r li customer set "$alpha" tier=loyal
+val=$(mdb_dump -s outbox "$T/li" | sed -n '/^HEADER=END/,/^DATA=END/p' | sed -n 5p | tr -d ' ')
+case "$val" in *4c7464*) ;; *) fail "no 'Ltd' in beta's outbox entry: $val" ;; esac
+"$ROVE_CORRUPT" "$T/li" outbox set 1 "$(printf '%s' "$val" | sed 's/4c7464/4c7478/')" >/dev/null
+bkey=$(mdb_dump -s pending "$T/li" | sed -n '/^HEADER=END/,/^DATA=END/p' | tr -d ' ' | grep "^01$(tr -d - <<<"$beta")")
+eq "${#bkey}" 50 "beta's index entry"
+"$ROVE_CORRUPT" "$T/li" pending put "01$(tr -d - <<<"$alpha")${bkey:34}" "" >/dev/null
+"$ROVE_CORRUPT" "$T/li" pending put "$bkey" "" >/dev/null
+mdb_dump -s pending "$T/li" | sed -n '/^HEADER=END/,/^DATA=END/p' | tr -d ' ' | grep -q "^$bkey\$" || fail "setup"
+python3 - "$T/li" "$bkey" <<'PY' || fail "cannot remove beta's own index entry"
+import subprocess, sys
+d, key = sys.argv[1], sys.argv[2]
+out = subprocess.run(["mdb_dump", "-s", "pending", d], capture_output=True, text=True, check=True).stdout
+rows = [l.strip() for l in out.split("HEADER=END\n", 1)[1].split("DATA=END", 1)[0].split("\n") if l != ""]
+keys = rows[0::2]
+sys.exit(subprocess.run([__import__("os").environ["ROVE_CORRUPT"], d, "pending", "del", str(keys.index(key))],
+                        capture_output=True).returncode)
+PY
+r li sync --json >"$T/out" 2>"$T/err" || fail "the sync: $(cat "$T/err")"
+eq "$(jq .lost "$T/out")" 1 "one change lost, counted once"
+grep_q "the change lost was to customer \"Beta Ltd\" ($beta)" "$T/err" || fail "beta not named: $(cat "$T/err")"
+if grep_q "Alpha Ltd" "$T/err"; then fail "alpha, whole, named: $(cat "$T/err")"; fi
+r admin sync >/dev/null
+eq "$(r admin customer show "$alpha" --json | jq -r .tier)" "loyal" "alpha's changes reached the server"
+
 # The replica's format number damaged, one bit of 5 (attack eighty-six):
 # into 4, every pending change was dropped as damaged; into 7, every
 # command said "made by another version", the repair too. Each change

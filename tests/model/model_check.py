@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from model import (CHILD_FIELDS, CLOSED_STAGES, CUSTOMER_FIELDS, Model, Refused, Uncertain, User,  # noqa: E402
                    phone_key)
-from system import HarnessError, LossyLink, Procs, Replica, Server  # noqa: E402
+from system import HarnessError, LossyLink, Procs, Replica, Server, damage_said  # noqa: E402
 
 FAULTS = {
     "bigfamily": "a customer with 4,100 contacts, then reassigned, released, claimed",
@@ -777,6 +777,8 @@ class Harness:
         p = r.spawn_sync(env or {})
         out, err = p.communicate(timeout=300)
         self.procs.reap(p)
+        if damage_said(err):
+            raise Violation("(1) nothing lost is said lost", login, [damage_said(err)])
         return p.returncode, out, err
 
     def disabled_sync(self, login):
@@ -929,6 +931,8 @@ class Harness:
                 p = rep.spawn_sync({"ROVE_PULL_BATCH": "3", "ROVE_PUSH_BATCH": "2"}, timeout_ms)
                 out, err = p.communicate(timeout=300)
                 self.procs.reap(p)
+                if damage_said(err):
+                    raise Violation("(1) nothing lost is said lost", login, [damage_said(err)])
                 codes.append(p.returncode)
                 if "no sound server holds" in err:
                     raise Violation("(1) a replica keeps all a sound server sends", login, [err.strip()])

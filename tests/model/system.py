@@ -366,6 +366,22 @@ class LossyLink:
             os.unlink(self.path)
 
 
+# What rove says of a replica file whose pending changes it finds damaged
+# or lost. Where nothing damages a file (the model's and the orphan hunt's
+# runs), any of it is a false alarm: a change called lost that was not
+# (attack ninety-one) or a check of the view copies that misreads a sound
+# replica.
+DAMAGE_WORDS = ("(damaged)", "the change lost was to", "the changes lost were to")
+
+
+def damage_said(err):
+    """The first line of err saying a pending change was damaged or lost."""
+    for line in err.splitlines():
+        if any(w in line for w in DAMAGE_WORDS):
+            return line
+    return None
+
+
 class Replica:
     """One user's laptop: a rove replica directory and its clock."""
 
@@ -400,6 +416,9 @@ class Replica:
         if "rove: stopped on a fault" in r.stderr:
             raise HarnessError("rove %s (as %s) stopped on a fault: %s" % (
                 " ".join(args), self.login, r.stderr.strip()[-1500:]))
+        if damage_said(r.stderr):
+            raise HarnessError("rove %s (as %s) said a sound replica damaged: %s" % (
+                " ".join(args), self.login, damage_said(r.stderr)))
         return Result(list(args), r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
 
     def ok(self, *args, **kw):
