@@ -138,12 +138,29 @@ static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
 /* Whether the view's copy of record rec holds a change the outbox no
  * longer has, in *lost: fields its base merged with the changes the
  * outbox holds whole on it (as the index names them) do not make. With
- * no copy, or one that does not read, one may have been (a create's
- * copy is its only one).
+ * no copy of a record the base holds, none was made here (every change
+ * makes one: an index entry's damage named it, attack ninety-four); with
+ * no copy at all, or one that does not read, one may have been (a
+ * create's copy is its only one).
  * Attack ninety-one: index entries under numbers no change had, on a
  * record whose change was whole, were each called a change lost; one
  * whose record part was flipped named a record that never was. w:
  * scratch (its records and op). */
+/* Whether view holds a value made, with its stamp, holds otherwise or not
+ * at all: a later value, not a later stamp alone (a value the server
+ * re-stamped, its laptop's clock ahead, is the same change). */
+static bool view_holds_more(const rove_fields *view, const rove_fields *made)
+{
+	for (uint32_t i = 0; i < view->n; i++) {
+		const rove_field *vf = &view->f[i];
+		const rove_field *mf = rove_fields_get(made, vf->name);
+		if (mf == NULL ? vf->v.type != ROVE_V_NULL
+			       : rove_stamp_cmp(&vf->st, &mf->st) > 0 && !rove_value_eq(&vf->v, &mf->v))
+			return true;
+	}
+	return false;
+}
+
 static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], rpl_work *w,
 			    bool *lost)
 {
@@ -151,12 +168,16 @@ static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t r
 	MDB_cursor *c;
 	MDB_val k = {RPL_PENDING_KEY, key}, v;
 	rove_uuid id;
-	bool changed = true;
 	int mrc, rc;
 
 	*lost = true;
 	memcpy(id.b, rec + 1, sizeof(id.b));
 	rc = rpl_rec_get(txn, r->view, rec[0], &id, &w->a);
+	if (rc == ROVE_ENOTFOUND) {
+		rc = rpl_rec_get(txn, r->base, rec[0], &id, &w->b);
+		*lost = rc != ROVE_OK;
+		return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
+	}
 	if (rc == ROVE_OK)
 		rc = rpl_rec_get_or_empty(txn, r->base, rec[0], &id, &w->b);
 	if (rc != ROVE_OK)
@@ -183,9 +204,7 @@ static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t r
 		rc = rove_db_err(mrc, "pending");
 	mdb_cursor_close(c);
 	if (rc == ROVE_OK)
-		rc = rove_merge(&w->b.fs, &w->a.fs, &changed);
-	if (rc == ROVE_OK)
-		*lost = changed;
+		*lost = view_holds_more(&w->a.fs, &w->b.fs);
 	return rc;
 }
 

@@ -220,6 +220,18 @@ grep_q "index of pending changes named changes it does not hold, or lacked some 
 r admin sync >/dev/null
 eq "$(r admin customer show "$extra" --json | jq -r .name)" "Extra Entry Ltd" "the server has it"
 
+# The same under a record with no change pending (its base's copy only):
+# every change makes a view copy, so none was made here (attack
+# ninety-four: said lost, "lost": 1, its activity sent whole).
+key=$(mdb_dump -s pending "$T/li" | sed -n '/^HEADER=END/{n;p}' | tr -d ' ')
+eq "$key" "DATA=END" "nothing pending"
+act=$(r li activity add --customer "$extra" --kind call --note "called")
+"$ROVE_CORRUPT" "$T/li" pending put "01$(tr -d - <<<"$extra")0000000000000063" "" >/dev/null
+r li sync --json >"$T/out" 2>"$T/err" || fail "the sync: $(cat "$T/err")"
+if grep_q "lost" "$T/err"; then fail "a record with no change said lost: $(cat "$T/err")"; fi
+eq "$(jq .lost "$T/out")" null "nothing counted lost"
+eq "$(jq .accepted "$T/out")" 1 "the activity sent"
+
 # A garbled change whose index entry's record part is flipped too: said
 # lost twice ("did not decode" and "gone"), a record that never was
 # named beside the real one, "lost": 2 (attack ninety-one). Once, by the
