@@ -141,7 +141,11 @@ static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
  * no copy of a record the base holds, none was made here (every change
  * makes one: an index entry's damage named it, attack ninety-four); with
  * no copy at all, or one that does not read, one may have been (a
- * create's copy is its only one).
+ * create's copy is its only one). read: only a copy that reads says a
+ * change lost (a record whose changes the outbox holds whole: its copy
+ * missing or damaged is the view's damage, which the sync makes anew;
+ * damage_hunt seeds 12 and 68 under the check of every pending record's
+ * copy called the changes of a lost view lost).
  * Attack ninety-one: index entries under numbers no change had, on a
  * record whose change was whole, were each called a change lost; one
  * whose record part was flipped named a record that never was. w:
@@ -161,25 +165,34 @@ static bool view_holds_more(const rove_fields *view, const rove_fields *made)
 	return false;
 }
 
-static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], rpl_work *w,
-			    bool *lost)
+static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], bool read,
+			    rpl_work *w, bool *lost)
 {
 	uint8_t key[RPL_PENDING_KEY];
 	MDB_cursor *c;
 	MDB_val k = {RPL_PENDING_KEY, key}, v;
 	rove_uuid id;
+	bool nobase = false, created = false;
 	int mrc, rc;
 
-	*lost = true;
+	*lost = !read;
 	memcpy(id.b, rec + 1, sizeof(id.b));
 	rc = rpl_rec_get(txn, r->view, rec[0], &id, &w->a);
 	if (rc == ROVE_ENOTFOUND) {
 		rc = rpl_rec_get(txn, r->base, rec[0], &id, &w->b);
-		*lost = rc != ROVE_OK;
+		*lost = !read && rc != ROVE_OK;
 		return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
 	}
-	if (rc == ROVE_OK)
-		rc = rpl_rec_get_or_empty(txn, r->base, rec[0], &id, &w->b);
+	if (rc == ROVE_OK) {
+		rc = rpl_rec_get(txn, r->base, rec[0], &id, &w->b);
+		nobase = rc == ROVE_ENOTFOUND;
+		if (nobase) {
+			w->b.coll = rec[0];
+			w->b.id = id;
+			rove_fields_init(&w->b.fs);
+			rc = ROVE_OK;
+		}
+	}
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
 	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
@@ -195,16 +208,20 @@ static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t r
 		int grc = mdb_get(txn, r->outbox, &ok, &ov);
 		/* (one gone or damaged adds nothing: it is what is asked) */
 		if (grc == 0 && rpl_outbox_decode(r, &ok, &ov, &acked, &w->op) == ROVE_OK && w->op.coll == rec[0] &&
-		    memcmp(w->op.rid.b, rec + 1, sizeof(id.b)) == 0)
+		    memcmp(w->op.rid.b, rec + 1, sizeof(id.b)) == 0) {
+			created = created || w->op.kind == ROVE_OP_CREATE;
 			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
-		else if (grc != 0 && grc != MDB_NOTFOUND)
+		} else if (grc != 0 && grc != MDB_NOTFOUND)
 			rc = rove_db_err(grc, "outbox");
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "pending");
 	mdb_cursor_close(c);
+	/* (no base copy, and no create among its changes: the base's copy
+	 * lost, as a repair loses records that the server sends again, not
+	 * a change) */
 	if (rc == ROVE_OK)
-		*lost = view_holds_more(&w->a.fs, &w->b.fs);
+		*lost = view_holds_more(&w->a.fs, &w->b.fs) && !(read && nobase && !created);
 	return rc;
 }
 
@@ -238,7 +255,7 @@ static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 		    !settled(txn, r, ok.mv_data)) {
 			if (w == NULL)
 				w = rpl_work_new();
-			rc = w != NULL ? view_lost_change(r, txn, k.mv_data, w, &lost) : ROVE_ENOMEM;
+			rc = w != NULL ? view_lost_change(r, txn, k.mv_data, false, w, &lost) : ROVE_ENOMEM;
 		}
 		if (lost)
 			(*gone)++;
@@ -360,7 +377,7 @@ int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint
 		if (dup)
 			continue;
 		memcpy(seen[nseen++], rec, ROVE_RECORD_KEY);
-		rc = view_lost_change(r, txn, rec, w, &lost);
+		rc = view_lost_change(r, txn, rec, true, w, &lost);
 		if (rc == ROVE_OK && lost)
 			(*n)++;
 	}
@@ -1539,7 +1556,7 @@ static int sweep_viewless(rove_replica *r, MDB_txn *txn, sweep_ctx *x, uint8_t (
 		 * view holds is that change, counted already) */
 		{
 			bool lost;
-			rc = view_lost_change(r, txn, rec, x->w, &lost);
+			rc = view_lost_change(r, txn, rec, false, x->w, &lost);
 			if (rc != ROVE_OK)
 				break;
 			if (lost && x->bad_named < x->n)
@@ -1630,7 +1647,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 			 * record part damaged onto another record; attack
 			 * ninety-four, a whole change named lost) */
 			if (vrc == 0)
-				rc = view_lost_change(r, txn, at, x->w, &lost);
+				rc = view_lost_change(r, txn, at, false, x->w, &lost);
 			else if (vrc != MDB_NOTFOUND)
 				rc = rove_db_err(vrc, "view");
 			if (rc == ROVE_OK && lost) {
@@ -1642,7 +1659,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at) &&
 			   !settled(txn, r, ok)) {
 			bool lost;
-			rc = view_lost_change(r, txn, at, x->w, &lost);
+			rc = view_lost_change(r, txn, at, false, x->w, &lost);
 			if (rc == ROVE_OK && lost) {
 				x->gone++;
 				sweep_name(r, txn, x, at);
@@ -1673,7 +1690,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		bool lost;
 		if (in_redo(*redo, *nredo, rec))
 			continue;
-		rc = view_lost_change(r, txn, rec, x->w, &lost);
+		rc = view_lost_change(r, txn, rec, true, x->w, &lost);
 		if (rc != ROVE_OK || !lost)
 			continue;
 		if (x->bad_named < x->n)
@@ -1812,7 +1829,7 @@ static int sweep_views(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 			seen = memcmp(x->sound[j].rec, rec, ROVE_RECORD_KEY) == 0;
 		if (seen)
 			continue;
-		rc = view_lost_change(r, txn, rec, x->w, &lost);
+		rc = view_lost_change(r, txn, rec, true, x->w, &lost);
 		if (rc == ROVE_OK && lost)
 			memcpy(x->unexplained[x->nunexplained++], rec, ROVE_RECORD_KEY);
 	}
