@@ -29,6 +29,8 @@
 #include "text.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,15 @@ typedef struct aimport {
 	size_t nlogins, logins_cap;
 	bool nomem;
 	bool dry_run; /* territories the replica lacks are bad (else the server decides) */
+	/* The rows' errors, said in the file's line order once all are known
+	 * (attack ninety-four read them grouped by kind): each "FILE:LINE:
+	 * why", and its line (ULONG_MAX: after every row's). */
+	struct row_msg {
+		unsigned long line;
+		size_t seq;
+		char *text;
+	} *msgs;
+	size_t nmsgs, capmsgs;
 } aimport;
 
 static const char *const columns[3][ROVE_ADMIN_IMPORT_ARITY] = {
@@ -66,15 +77,52 @@ static const char *const columns[3][ROVE_ADMIN_IMPORT_ARITY] = {
 	{"login", "role", "territories"},
 };
 
+/* Keeps text (said at line) for msgs_say; said at once when there is no
+ * room for it. */
+static void msg_keep(aimport *im, unsigned long line, const char *text)
+{
+	struct row_msg *m = rove_array_room(im->msgs, im->nmsgs, &im->capmsgs, sizeof(*m));
+	char *copy = m != NULL ? strdup(text) : NULL;
+
+	if (copy == NULL) {
+		rove_error("%s", text);
+		return;
+	}
+	im->msgs = m;
+	im->msgs[im->nmsgs] = (struct row_msg){line, im->nmsgs, copy};
+	im->nmsgs++;
+}
+
+static int by_line(const void *a, const void *b)
+{
+	const struct row_msg *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Says the errors kept, in the file's line order, and forgets them. */
+static void msgs_say(aimport *im)
+{
+	qsort(im->msgs, im->nmsgs, sizeof(*im->msgs), by_line);
+	for (size_t i = 0; i < im->nmsgs; i++) {
+		rove_error("%s", im->msgs[i].text);
+		free(im->msgs[i].text);
+	}
+	im->nmsgs = 0;
+}
+
 __attribute__((format(printf, 3, 4))) static void row_error(aimport *im, unsigned long line, const char *fmt, ...)
 {
-	char msg[ROVE_MAX_ERRMSG * 2];
+	char msg[ROVE_MAX_ERRMSG * 2], text[ROVE_MAX_ERRMSG * 3];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rove_error("%s:%lu: %s", im->file, line, msg);
+	snprintf(text, sizeof(text), "%s:%lu: %s", im->file, line, msg);
+	msg_keep(im, line, text);
 	im->row_bad = true;
 }
 
@@ -559,23 +607,27 @@ static void take_line(const char *s, uint32_t len, void *arg)
 
 /* A refusal of the server naming a row ("row N: why"), as the file's
  * line; others as they are. */
-static void say_refusal(const aimport *im, const size_t *order, const char *err)
+static bool say_refusal(aimport *im, const size_t *order, const char *err)
 {
 	unsigned long row = 0;
 	int used = 0;
+	char text[ROVE_MAX_ERRMSG * 3];
 
-	if (sscanf(err, "row %lu: %n", &row, &used) == 1 && used > 0 && row >= 1 && row <= im->n)
-		rove_error("%s:%lu: %s", im->file, im->rows[order[row - 1]].line, err + used);
-	else
-		rove_error("%s", err);
+	if (sscanf(err, "row %lu: %n", &row, &used) == 1 && used > 0 && row >= 1 && row <= im->n) {
+		snprintf(text, sizeof(text), "%s:%lu: %s", im->file, im->rows[order[row - 1]].line, err + used);
+		msg_keep(im, im->rows[order[row - 1]].line, text);
+		return true;
+	}
+	msg_keep(im, ULONG_MAX, err);
+	return false;
 }
 
 /* import.check's answer: each line a bad row's refusal ("row N: why"),
  * said as the file's line; the last may say how many more. */
 typedef struct checked {
-	const aimport *im;
+	aimport *im;
 	const size_t *order;
-	uint32_t lines;
+	uint32_t lines, rows; /* said; of them, rows named */
 } checked;
 
 static void take_check(const char *s, uint32_t len, void *arg)
@@ -584,7 +636,8 @@ static void take_check(const char *s, uint32_t len, void *arg)
 	char line[ROVE_MAX_ERRMSG + 1];
 
 	snprintf(line, sizeof(line), "%.*s", (int)(len < ROVE_MAX_ERRMSG ? len : ROVE_MAX_ERRMSG), s);
-	say_refusal(c->im, c->order, line);
+	if (say_refusal(c->im, c->order, line))
+		c->rows++;
 	c->lines++;
 }
 
@@ -676,16 +729,27 @@ static int send_rows(aimport *im, const rove_cli *cli, const size_t *order)
 	} else if (strncmp(err, "row ", 4) == 0) {
 		/* commit names the first bad row; import.check names them all
 		 * (a server without it: the first alone) */
-		checked c = {im, order, 0};
+		checked c = {im, order, 0, 0};
 		char cerr[ROVE_MAX_ERRMSG + 1];
 		args[0] = a.id;
 		if (rove_admin_call(im->r, cli->timeout_ms, "import.check", args, 1, take_check, &c, cerr,
 				    sizeof(cerr)) != ROVE_OK ||
-		    c.lines == 0)
-			say_refusal(im, order, err);
+		    c.lines == 0) {
+			msgs_say(im);
+			c.rows = say_refusal(im, order, err) ? 1 : 0;
+		}
+		msgs_say(im);
+		/* (counted as the file's own checks count them: attack
+		 * ninety-four read "nothing imported" alone) */
+		if (c.rows > 0 && c.lines == c.rows) {
+			rove_error("%s: %" PRIu32 " bad row%s; nothing imported", im->file, c.rows,
+				   c.rows == 1 ? "" : "s");
+			return rc;
+		}
 	} else {
 		say_refusal(im, order, err[0] ? err : rove_strerror(rc));
 	}
+	msgs_say(im);
 	rove_error("%s: nothing imported", im->file);
 	return rc;
 }
@@ -728,6 +792,9 @@ static void aimport_free(aimport *im)
 		free(im->codes[i]);
 	for (size_t i = 0; i < im->nlogins; i++)
 		free(im->logins[i]);
+	for (size_t i = 0; i < im->nmsgs; i++)
+		free(im->msgs[i].text);
+	free(im->msgs);
 	free(im->rows);
 	free(im->codes);
 	free(im->logins);
@@ -837,6 +904,7 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		check_user_codes(&im);
 	if (rc == ROVE_OK && im.bad > 0)
 		rc = ROVE_EINVAL;
+	msgs_say(&im);
 	if (rc == ROVE_EINVAL && im.file_bad)
 		rove_error("%s: nothing imported", im.file);
 	else if (rc == ROVE_EINVAL)

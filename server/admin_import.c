@@ -389,7 +389,7 @@ static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const
 		names_clashes(&ns, a, fs, "territory");
 	/* Parents: there already, or made by an earlier row; each row's
 	 * level, at most ROVE_MAX_TREE_DEPTH (0: not known, its parent's row
-	 * bad). */
+	 * bad; past it, its rows below are too). */
 	levels = calloc(s->nrows > 0 ? s->nrows : 1, sizeof(*levels));
 	if (rc == ROVE_OK && levels == NULL)
 		rc = ROVE_ENOMEM;
@@ -416,8 +416,6 @@ static int check_territories(rove_engine *e, MDB_txn *txn, const stage *s, const
 			fault_add(fs, ROVE_EINVAL, i + 1,
 				  "territory '%s' would be more than %d levels deep (under '%s'): the tree holds at most %d",
 				  a[i * 3], ROVE_MAX_TREE_DEPTH, parent, ROVE_MAX_TREE_DEPTH);
-		if (levels[i] > ROVE_MAX_TREE_DEPTH)
-			levels[i] = 0; /* (its children are said as it is) */
 	}
 	free(levels);
 	free(ns.f);

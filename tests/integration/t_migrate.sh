@@ -123,6 +123,7 @@ for line in 2 3 4 5; do
 	grep -q "terr_all.csv:$line: " "$T/err" || fail "line $line not reported: $(cat "$T/err")"
 done
 grep -q "terr_all.csv: 4 bad rows; nothing imported" "$T/err" || fail "the count: $(cat "$T/err")"
+eq "$(grep -o "terr_all.csv:[0-9][0-9]*" "$T/err" | cut -d: -f2 | tr '\n' ' ')" "2 3 4 5 " "said in the file's order"
 printf 'login,role,territories\nu5,rep,nope\nu6,god,\n' >"$D/users_all.csv"
 eq "$(exit_status rove -R "$T/admin" admin import users "$D/users_all.csv")" 1 "two bad user rows"
 grep -q "users_all.csv:2: no territory 'nope' in this replica" "$T/err" || fail "line 2: $(cat "$T/err")"
@@ -150,6 +151,11 @@ grep -q "territories.csv:2: territory 'east.sh' already exists" "$T/err" || fail
 eq "$(exit_status rove -R "$T/admin" admin import territories "$D/terr_deep.csv")" 1 "18 levels"
 grep -q "terr_deep.csv:18: territory 'deep17' would be more than 16 levels deep" "$T/err" ||
 	fail "the depth by line: $(cat "$T/err")"
+# (every such row, in the file's order, counted: attack ninety-four read
+# "nothing imported" alone, the lines in the order the rows were sent)
+eq "$(grep -o "terr_deep.csv:[0-9][0-9]*" "$T/err" | sed -n '1,2p' | tr '\n' ' ')" "terr_deep.csv:18 terr_deep.csv:19 " \
+	"the rows too deep, in order: $(cat "$T/err")"
+grep -q "terr_deep.csv: 2 bad rows; nothing imported" "$T/err" || fail "the count: $(cat "$T/err")"
 head -n 17 "$D/terr_deep.csv" >"$D/terr_16.csv"
 eq "$(rove -R "$T/admin" admin import territories "$D/terr_16.csv")" "imported 16 territories" "16 levels"
 eq "$(exit_status rove -R "$T/admin" admin territory add deep17 --name D17 --parent deep16)" 1 "a 17th level"
