@@ -150,14 +150,25 @@ static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
  * record whose change was whole, were each called a change lost; one
  * whose record part was flipped named a record that never was. w:
  * scratch (its records and op). */
-/* Whether view holds a value made, with its stamp, holds otherwise or not
- * at all: a later value, not a later stamp alone (a value the server
- * re-stamped, its laptop's clock ahead, is the same change). */
-static bool view_holds_more(const rove_fields *view, const rove_fields *made)
+/* An outbox entry that decodes: its key (lseq) and its record's key
+ * (what the pending index names it by). */
+typedef struct sweep_sound {
+	uint64_t lseq;
+	uint8_t rec[ROVE_RECORD_KEY];
+} sweep_sound;
+
+/* Whether view (a copy of a record of c) holds a value made, with its
+ * stamp, holds otherwise or not at all: a later value, not a later stamp
+ * alone (a value the server re-stamped, its laptop's clock ahead, is the
+ * same change), of a field c has (a name no change can set is the copy's
+ * own damage: damage_hunt seed 94, "owner" read "owndr"). */
+static bool view_holds_more(const rove_coll_def *c, const rove_fields *view, const rove_fields *made)
 {
 	for (uint32_t i = 0; i < view->n; i++) {
 		const rove_field *vf = &view->f[i];
 		const rove_field *mf = rove_fields_get(made, vf->name);
+		if (c == NULL || rove_schema_field(c, vf->name) == NULL)
+			continue;
 		if (mf == NULL ? vf->v.type != ROVE_V_NULL
 			       : rove_stamp_cmp(&vf->st, &mf->st) > 0 && !rove_value_eq(&vf->v, &mf->v))
 			return true;
@@ -165,8 +176,27 @@ static bool view_holds_more(const rove_fields *view, const rove_fields *made)
 	return false;
 }
 
+static int view_change_merge(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], uint64_t lseq,
+			     rpl_work *w, bool *created)
+{
+	uint8_t okey[8];
+	MDB_val ok = {8, okey}, ov;
+	uint64_t acked;
+	int grc;
+
+	rove_be64_put(okey, lseq);
+	grc = mdb_get(txn, r->outbox, &ok, &ov);
+	/* (one gone or damaged adds nothing: it is what is asked) */
+	if (grc == 0 && rpl_outbox_decode(r, &ok, &ov, &acked, &w->op) == ROVE_OK && w->op.coll == rec[0] &&
+	    memcmp(w->op.rid.b, rec + 1, sizeof(w->op.rid.b)) == 0) {
+		*created = *created || w->op.kind == ROVE_OP_CREATE;
+		return rove_merge(&w->b.fs, &w->op.fs, NULL);
+	}
+	return grc == 0 || grc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(grc, "outbox");
+}
+
 static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], bool read,
-			    rpl_work *w, bool *lost)
+			    const sweep_sound *sound, size_t nsound, rpl_work *w, bool *lost)
 {
 	uint8_t key[RPL_PENDING_KEY];
 	MDB_cursor *c;
@@ -195,33 +225,34 @@ static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t r
 	}
 	if (rc != ROVE_OK)
 		return rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO ? ROVE_OK : rc;
-	rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
-	if (rc != ROVE_OK)
-		return rc;
-	memcpy(key, rec, ROVE_RECORD_KEY);
-	memset(key + ROVE_RECORD_KEY, 0, 8);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     rc == ROVE_OK && mrc == 0 && k.mv_size == RPL_PENDING_KEY && memcmp(k.mv_data, rec, ROVE_RECORD_KEY) == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		MDB_val ok = {8, (uint8_t *)k.mv_data + ROVE_RECORD_KEY}, ov;
-		uint64_t acked;
-		int grc = mdb_get(txn, r->outbox, &ok, &ov);
-		/* (one gone or damaged adds nothing: it is what is asked) */
-		if (grc == 0 && rpl_outbox_decode(r, &ok, &ov, &acked, &w->op) == ROVE_OK && w->op.coll == rec[0] &&
-		    memcmp(w->op.rid.b, rec + 1, sizeof(id.b)) == 0) {
-			created = created || w->op.kind == ROVE_OP_CREATE;
-			rc = rove_merge(&w->b.fs, &w->op.fs, NULL);
-		} else if (grc != 0 && grc != MDB_NOTFOUND)
-			rc = rove_db_err(grc, "outbox");
+	/* The record's changes: as the outbox's walk found them whole (sound),
+	 * or as the index names them (its damage may hide one: damage_hunt
+	 * seed 94, a whole create called lost) */
+	if (sound != NULL) {
+		for (size_t i = 0; rc == ROVE_OK && i < nsound; i++)
+			if (memcmp(sound[i].rec, rec, ROVE_RECORD_KEY) == 0)
+				rc = view_change_merge(r, txn, rec, sound[i].lseq, w, &created);
+	} else {
+		rc = rove_db_err(mdb_cursor_open(txn, r->pending, &c), "cursor");
+		if (rc != ROVE_OK)
+			return rc;
+		memcpy(key, rec, ROVE_RECORD_KEY);
+		memset(key + ROVE_RECORD_KEY, 0, 8);
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == ROVE_OK && mrc == 0 &&
+									k.mv_size == RPL_PENDING_KEY &&
+									memcmp(k.mv_data, rec, ROVE_RECORD_KEY) == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			rc = view_change_merge(r, txn, rec, rove_be64_get((uint8_t *)k.mv_data + ROVE_RECORD_KEY), w,
+					       &created);
+		if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+			rc = rove_db_err(mrc, "pending");
+		mdb_cursor_close(c);
 	}
-	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = rove_db_err(mrc, "pending");
-	mdb_cursor_close(c);
 	/* (no base copy, and no create among its changes: the base's copy
 	 * lost, as a repair loses records that the server sends again, not
 	 * a change) */
 	if (rc == ROVE_OK)
-		*lost = view_holds_more(&w->a.fs, &w->b.fs) && !(read && nobase && !created);
+		*lost = view_holds_more(rove_schema_coll(rec[0]), &w->a.fs, &w->b.fs) && !(read && nobase && !created);
 	return rc;
 }
 
@@ -255,7 +286,7 @@ static int outbox_gone(MDB_txn *txn, rove_replica *r, uint64_t *gone)
 		    !settled(txn, r, ok.mv_data)) {
 			if (w == NULL)
 				w = rpl_work_new();
-			rc = w != NULL ? view_lost_change(r, txn, k.mv_data, false, w, &lost) : ROVE_ENOMEM;
+			rc = w != NULL ? view_lost_change(r, txn, k.mv_data, false, NULL, 0, w, &lost) : ROVE_ENOMEM;
 		}
 		if (lost)
 			(*gone)++;
@@ -348,8 +379,8 @@ int rpl_outbox_damage(MDB_txn *txn, rove_replica *r, rove_op *op, uint64_t *dama
 
 int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint64_t *n)
 {
-	uint8_t(*seen)[ROVE_RECORD_KEY] = NULL;
-	size_t nseen = 0;
+	sweep_sound *sound = NULL;
+	size_t nsound = 0;
 	rpl_work *w = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
@@ -358,35 +389,39 @@ int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint
 	*n = 0;
 	if (pending == 0 || pending > ROVE_SWEEP_VIEW_CHANGES)
 		return ROVE_OK;
-	seen = malloc(pending * sizeof(*seen));
+	sound = malloc(pending * sizeof(*sound));
 	w = rpl_work_new();
-	rc = seen != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
+	rc = sound != NULL && w != NULL ? ROVE_OK : ROVE_ENOMEM;
 	if (rc == ROVE_OK)
 		rc = rove_db_err(mdb_cursor_open(txn, r->outbox, &c), "cursor");
+	/* (the changes that read whole, as the sweep's walk finds them) */
 	for (mrc = rc == ROVE_OK ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
-	     rc == ROVE_OK && mrc == 0 && nseen < pending; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t rec[ROVE_RECORD_KEY];
+	     rc == ROVE_OK && mrc == 0 && nsound < pending; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rove_op_head h;
 		rpl_entry e;
-		bool dup = false, lost;
-		if (rpl_outbox_read(r, &k, &v, &e, &w->op) != ROVE_OK || rove_dec_op_head(e.op, e.len, &h) != ROVE_OK)
+		if (k.mv_size != 8 || rpl_outbox_read(r, &k, &v, &e, &w->op) != ROVE_OK ||
+		    rove_dec_op_head(e.op, e.len, &h) != ROVE_OK)
 			continue; /* (counted damaged) */
-		rove_record_key(rec, h.coll, &h.rid);
-		for (size_t i = 0; i < nseen && !dup; i++)
-			dup = memcmp(seen[i], rec, ROVE_RECORD_KEY) == 0;
-		if (dup)
-			continue;
-		memcpy(seen[nseen++], rec, ROVE_RECORD_KEY);
-		rc = view_lost_change(r, txn, rec, true, w, &lost);
-		if (rc == ROVE_OK && lost)
-			(*n)++;
+		sound[nsound].lseq = rove_be64_get(k.mv_data);
+		rove_record_key(sound[nsound].rec, h.coll, &h.rid);
+		nsound++;
 	}
 	if (rc == ROVE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = rove_db_err(mrc, "outbox");
 	if (c != NULL)
 		mdb_cursor_close(c);
+	for (size_t i = 0; rc == ROVE_OK && i < nsound; i++) {
+		bool seen = false, lost;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = memcmp(sound[j].rec, sound[i].rec, ROVE_RECORD_KEY) == 0;
+		if (seen)
+			continue;
+		rc = view_lost_change(r, txn, sound[i].rec, true, sound, nsound, w, &lost);
+		if (rc == ROVE_OK && lost)
+			(*n)++;
+	}
 	rpl_work_free(w);
-	free(seen);
+	free(sound);
 	return rc;
 }
 
@@ -921,13 +956,6 @@ static int pending_one(const MDB_val *k, const MDB_val *v, void *arg)
 }
 
 /* ---- pending changes that do not decode ---- */
-
-/* An outbox entry that decodes: its key (lseq) and its record's key
- * (what the pending index names it by). */
-typedef struct sweep_sound {
-	uint64_t lseq;
-	uint8_t rec[ROVE_RECORD_KEY];
-} sweep_sound;
 
 /* The op of a pending change mended by op_bit: e->op points here until the
  * next mend in this thread (each caller uses the entry before that). */
@@ -1556,7 +1584,7 @@ static int sweep_viewless(rove_replica *r, MDB_txn *txn, sweep_ctx *x, uint8_t (
 		 * view holds is that change, counted already) */
 		{
 			bool lost;
-			rc = view_lost_change(r, txn, rec, false, x->w, &lost);
+			rc = view_lost_change(r, txn, rec, false, x->sound, x->nsound, x->w, &lost);
 			if (rc != ROVE_OK)
 				break;
 			if (lost && x->bad_named < x->n)
@@ -1647,7 +1675,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 			 * record part damaged onto another record; attack
 			 * ninety-four, a whole change named lost) */
 			if (vrc == 0)
-				rc = view_lost_change(r, txn, at, false, x->w, &lost);
+				rc = view_lost_change(r, txn, at, false, x->sound, x->nsound, x->w, &lost);
 			else if (vrc != MDB_NOTFOUND)
 				rc = rove_db_err(vrc, "view");
 			if (rc == ROVE_OK && lost) {
@@ -1659,7 +1687,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		} else if (mdb_get(txn, r->outbox, &lk, &ov) == MDB_NOTFOUND && !put_back_take(x, at) &&
 			   !settled(txn, r, ok)) {
 			bool lost;
-			rc = view_lost_change(r, txn, at, false, x->w, &lost);
+			rc = view_lost_change(r, txn, at, false, x->sound, x->nsound, x->w, &lost);
 			if (rc == ROVE_OK && lost) {
 				x->gone++;
 				sweep_name(r, txn, x, at);
@@ -1690,7 +1718,7 @@ static int sweep_drop_entries(rove_replica *r, MDB_txn *txn, sweep_ctx *x, bool 
 		bool lost;
 		if (in_redo(*redo, *nredo, rec))
 			continue;
-		rc = view_lost_change(r, txn, rec, true, x->w, &lost);
+		rc = view_lost_change(r, txn, rec, true, x->sound, x->nsound, x->w, &lost);
 		if (rc != ROVE_OK || !lost)
 			continue;
 		if (x->bad_named < x->n)
@@ -1829,7 +1857,7 @@ static int sweep_views(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 			seen = memcmp(x->sound[j].rec, rec, ROVE_RECORD_KEY) == 0;
 		if (seen)
 			continue;
-		rc = view_lost_change(r, txn, rec, true, x->w, &lost);
+		rc = view_lost_change(r, txn, rec, true, x->sound, x->nsound, x->w, &lost);
 		if (rc == ROVE_OK && lost)
 			memcpy(x->unexplained[x->nunexplained++], rec, ROVE_RECORD_KEY);
 	}
