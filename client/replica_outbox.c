@@ -135,21 +135,6 @@ static bool settled(MDB_txn *txn, const rove_replica *r, const uint8_t lseq[8])
 	return mdb_get(txn, r->journal, &k, &v) == 0;
 }
 
-/* Whether the view's copy of record rec holds a change the outbox no
- * longer has, in *lost: fields its base merged with the changes the
- * outbox holds whole on it (as the index names them) do not make. With
- * no copy of a record the base holds, none was made here (every change
- * makes one: an index entry's damage named it, attack ninety-four); with
- * no copy at all, or one that does not read, one may have been (a
- * create's copy is its only one). read: only a copy that reads says a
- * change lost (a record whose changes the outbox holds whole: its copy
- * missing or damaged is the view's damage, which the sync makes anew;
- * damage_hunt seeds 12 and 68 under the check of every pending record's
- * copy called the changes of a lost view lost).
- * Attack ninety-one: index entries under numbers no change had, on a
- * record whose change was whole, were each called a change lost; one
- * whose record part was flipped named a record that never was. w:
- * scratch (its records and op). */
 /* An outbox entry that decodes: its key (lseq) and its record's key
  * (what the pending index names it by). */
 typedef struct sweep_sound {
@@ -176,6 +161,8 @@ static bool view_holds_more(const rove_coll_def *c, const rove_fields *view, con
 	return false;
 }
 
+/* w->b.fs merged with the op of outbox entry lseq, when it reads whole
+ * and is on record rec (*created: it is a create). */
 static int view_change_merge(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], uint64_t lseq,
 			     rpl_work *w, bool *created)
 {
@@ -195,6 +182,22 @@ static int view_change_merge(const rove_replica *r, MDB_txn *txn, const uint8_t 
 	return grc == 0 || grc == MDB_NOTFOUND ? ROVE_OK : rove_db_err(grc, "outbox");
 }
 
+/* Whether the view's copy of record rec holds a change the outbox no
+ * longer has, in *lost: fields its base merged with the changes the
+ * outbox holds whole on it (sound's nsound entries, as the outbox's walk
+ * found them; NULL: as the index names them) do not make. With
+ * no copy of a record the base holds, none was made here (every change
+ * makes one: an index entry's damage named it, attack ninety-four); with
+ * no copy at all, or one that does not read, one may have been (a
+ * create's copy is its only one). read: only a copy that reads says a
+ * change lost (a record whose changes the outbox holds whole: its copy
+ * missing or damaged is the view's damage, which the sync makes anew;
+ * damage_hunt seeds 12 and 68 under the check of every pending record's
+ * copy called the changes of a lost view lost).
+ * Attack ninety-one: index entries under numbers no change had, on a
+ * record whose change was whole, were each called a change lost; one
+ * whose record part was flipped named a record that never was. w:
+ * scratch (its records and op). */
 static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t rec[ROVE_RECORD_KEY], bool read,
 			    const sweep_sound *sound, size_t nsound, rpl_work *w, bool *lost)
 {
