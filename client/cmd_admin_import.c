@@ -105,6 +105,8 @@ static int by_line(const void *a, const void *b)
 /* Says the errors kept, in the file's line order, and forgets them. */
 static void msgs_say(aimport *im)
 {
+	if (im->nmsgs == 0)
+		return;
 	qsort(im->msgs, im->nmsgs, sizeof(*im->msgs), by_line);
 	for (size_t i = 0; i < im->nmsgs; i++) {
 		rove_error("%s", im->msgs[i].text);
