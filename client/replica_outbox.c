@@ -259,6 +259,31 @@ static int view_lost_change(const rove_replica *r, MDB_txn *txn, const uint8_t r
 	return rc;
 }
 
+/* Of the records of sound's nsound changes (each once), those whose
+ * view copy holds a change the outbox lacks (view_lost_change, a copy
+ * that reads): *n of them, their keys into out (room for nsound; NULL:
+ * counted only). */
+static int views_unexplained(const rove_replica *r, MDB_txn *txn, const sweep_sound *sound, size_t nsound,
+			     rpl_work *w, uint8_t (*out)[ROVE_RECORD_KEY], size_t *n)
+{
+	int rc = ROVE_OK;
+
+	*n = 0;
+	for (size_t i = 0; rc == ROVE_OK && i < nsound; i++) {
+		bool seen = false, lost;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = memcmp(sound[j].rec, sound[i].rec, ROVE_RECORD_KEY) == 0;
+		if (seen)
+			continue;
+		rc = view_lost_change(r, txn, sound[i].rec, true, sound, nsound, w, &lost);
+		if (rc == ROVE_OK && lost && out != NULL)
+			memcpy(out[*n], sound[i].rec, ROVE_RECORD_KEY);
+		if (rc == ROVE_OK && lost)
+			(*n)++;
+	}
+	return rc;
+}
+
 /* The changes the pending index names that the outbox lacks, the
  * journal does not hold settled and their record's view copy says are
  * missing (view_lost_change), in *gone: two counts when they agree
@@ -413,15 +438,10 @@ int rpl_outbox_unexplained(MDB_txn *txn, rove_replica *r, uint64_t pending, uint
 		rc = rove_db_err(mrc, "outbox");
 	if (c != NULL)
 		mdb_cursor_close(c);
-	for (size_t i = 0; rc == ROVE_OK && i < nsound; i++) {
-		bool seen = false, lost;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = memcmp(sound[j].rec, sound[i].rec, ROVE_RECORD_KEY) == 0;
-		if (seen)
-			continue;
-		rc = view_lost_change(r, txn, sound[i].rec, true, sound, nsound, w, &lost);
-		if (rc == ROVE_OK && lost)
-			(*n)++;
+	if (rc == ROVE_OK) {
+		size_t lost = 0;
+		rc = views_unexplained(r, txn, sound, nsound, w, NULL, &lost);
+		*n = lost;
 	}
 	rpl_work_free(w);
 	free(sound);
@@ -1848,23 +1868,10 @@ static int sweep_note(const rove_replica *r, const sweep_ctx *x, uint64_t droppe
  * whole changes do not make, into x->unexplained (read's txn). */
 static int sweep_views(rove_replica *r, MDB_txn *txn, sweep_ctx *x)
 {
-	int rc = ROVE_OK;
-
 	x->unexplained = malloc(x->nsound * sizeof(*x->unexplained));
 	if (x->unexplained == NULL)
 		return ROVE_ENOMEM;
-	for (size_t i = 0; rc == ROVE_OK && i < x->nsound; i++) {
-		const uint8_t *rec = x->sound[i].rec;
-		bool seen = false, lost;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = memcmp(x->sound[j].rec, rec, ROVE_RECORD_KEY) == 0;
-		if (seen)
-			continue;
-		rc = view_lost_change(r, txn, rec, true, x->sound, x->nsound, x->w, &lost);
-		if (rc == ROVE_OK && lost)
-			memcpy(x->unexplained[x->nunexplained++], rec, ROVE_RECORD_KEY);
-	}
-	return rc;
+	return views_unexplained(r, txn, x->sound, x->nsound, x->w, x->unexplained, &x->nunexplained);
 }
 
 static int sweep_once(rove_replica *r, uint64_t *dropped, uint64_t *lost)

@@ -48,12 +48,39 @@ static const char *owner_event(const rove_user *u, const rove_op *op, const rove
 	}
 }
 
-/* An activity moves its customer's last_activity_at forward. */
-static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, rove_follow_fn apply, void *arg)
+/* The latest time of a customer's live activities but one (gone). */
+typedef struct latest_ctx {
+	const rove_uuid *gone;
+	char at[ROVE_TIME_SIZE];
+} latest_ctx;
+
+static int latest_each(const rove_record *a, void *arg)
 {
-	const char *cid = rove_fields_str(&op->fs, "customer");
-	const char *at = rove_fields_str(&op->fs, "at");
-	const char *last;
+	latest_ctx *l = arg;
+	const char *at = rove_fields_str(&a->fs, "at");
+
+	if (rove_record_deleted(a) || memcmp(a->id.b, l->gone->b, sizeof(a->id.b)) == 0 || at == NULL ||
+	    strlen(at) >= sizeof(l->at))
+		return ROVE_OK;
+	if (strcmp(at, l->at) > 0)
+		snprintf(l->at, sizeof(l->at), "%s", at);
+	return ROVE_OK;
+}
+
+/* An activity (fs: its fields) moves its customer's last_activity_at
+ * forward; one deleted (gone: its id; by a manager or an admin, logged
+ * by mistake or a visit never made) that set it takes it back to the
+ * latest activity left, or to none: attack ninety-three found a deleted
+ * visit still keeping its customer from the pool's recycling (rule 11).
+ * A later time, or one the customer came with, stays. */
+static int after_activity(const pctx *pc, const rove_op *op, const rove_fields *fs, const rove_uuid *gone,
+			  rove_op *follow, rove_follow_fn apply, void *arg)
+{
+	const char *cid = rove_fields_str(fs, "customer");
+	const char *at = rove_fields_str(fs, "at");
+	const char *last, *now = NULL;
+	latest_ctx l = {gone, ""};
+	bool set = false;
 	rove_record *c;
 	rove_uuid id;
 	int rc;
@@ -65,12 +92,20 @@ static int after_activity(const pctx *pc, const rove_op *op, rove_op *follow, ro
 		return ROVE_ENOMEM;
 	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
 	last = rc == ROVE_OK ? rove_fields_str(&c->fs, "last_activity_at") : NULL;
-	if (rc == ROVE_OK && (last == NULL || strcmp(last, at) < 0)) {
+	if (rc == ROVE_OK && gone == NULL) {
+		now = at;
+		set = last == NULL || strcmp(last, at) < 0;
+	} else if (rc == ROVE_OK && !rove_record_deleted(c) && last != NULL && strcmp(last, at) == 0) {
+		rc = policy_each_child(pc, &id, ROVE_COLL_ACTIVITY, latest_each, &l);
+		now = l.at[0] != '\0' ? l.at : NULL;
+		set = strcmp(l.at, last) != 0;
+	}
+	if (rc == ROVE_OK && set) {
 		rove_uuid fid;
 		rove_uuid_derive(&fid, &op->op_id, "last-activity-op");
 		/* stamped by the engine with the server's clock */
 		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
-		rc = rove_op_set(follow, "last_activity_at", rove_vcstr(at));
+		rc = rove_op_set(follow, "last_activity_at", now != NULL ? rove_vcstr(now) : rove_vnull());
 		if (rc == ROVE_OK)
 			rc = apply(arg, follow);
 	} else if (rc == ROVE_ENOTFOUND) {
@@ -332,68 +367,6 @@ static int after_customer(const pctx *pc, const rove_user *u, const rove_op *op,
 	return rc;
 }
 
-/* The latest time of a customer's live activities but one (gone). */
-typedef struct latest_ctx {
-	const rove_uuid *gone;
-	char at[ROVE_TIME_SIZE];
-} latest_ctx;
-
-static int latest_each(const rove_record *a, void *arg)
-{
-	latest_ctx *l = arg;
-	const char *at = rove_fields_str(&a->fs, "at");
-
-	if (rove_record_deleted(a) || memcmp(a->id.b, l->gone->b, sizeof(a->id.b)) == 0 || at == NULL || strlen(at) >= sizeof(l->at))
-		return ROVE_OK;
-	if (strcmp(at, l->at) > 0)
-		snprintf(l->at, sizeof(l->at), "%s", at);
-	return ROVE_OK;
-}
-
-/* An activity deleted (by a manager or an admin: an activity logged by
- * mistake, or a visit never made) that gave its customer its
- * last_activity_at takes it back to the latest activity left, or to none:
- * attack ninety-three found a deleted visit still keeping its customer
- * from the pool's recycling (rule 11). */
-static int after_activity_gone(const pctx *pc, const rove_op *op, const rove_record *before, rove_op *follow,
-			       rove_follow_fn apply, void *arg)
-{
-	const char *cid = rove_fields_str(&before->fs, "customer");
-	const char *at = rove_fields_str(&before->fs, "at");
-	const char *last;
-	latest_ctx l = {&before->id, ""};
-	rove_record *c;
-	rove_uuid id;
-	int rc;
-
-	if (cid == NULL || at == NULL || rove_uuid_parse(cid, &id) != ROVE_OK)
-		return ROVE_OK;
-	c = malloc(sizeof(*c));
-	if (c == NULL)
-		return ROVE_ENOMEM;
-	rc = rove_store_record_get(pc->st, pc->txn, ROVE_COLL_CUSTOMER, &id, c);
-	last = rc == ROVE_OK ? rove_fields_str(&c->fs, "last_activity_at") : NULL;
-	/* (only the one that set it: a later one, or a time the customer
-	 * came with, stays) */
-	if (rc == ROVE_OK && !rove_record_deleted(c) && last != NULL && strcmp(last, at) == 0)
-		rc = policy_each_child(pc, &id, ROVE_COLL_ACTIVITY, latest_each, &l);
-	else
-		last = NULL;
-	if (rc == ROVE_OK && last != NULL && strcmp(l.at, last) != 0) {
-		rove_uuid fid;
-		rove_uuid_derive(&fid, &op->op_id, "last-activity-op");
-		/* stamped by the engine with the server's clock */
-		rove_op_init_id(follow, &fid, ROVE_OP_UPDATE, ROVE_COLL_CUSTOMER, &id, op->st);
-		rc = rove_op_set(follow, "last_activity_at", l.at[0] != '\0' ? rove_vcstr(l.at) : rove_vnull());
-		if (rc == ROVE_OK)
-			rc = apply(arg, follow);
-	} else if (rc == ROVE_ENOTFOUND) {
-		rc = ROVE_OK;
-	}
-	free(c);
-	return rc;
-}
-
 int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, const rove_record *before,
 		      const rove_record *after, rove_follow_fn apply, void *arg)
 {
@@ -412,10 +385,9 @@ int rove_policy_after(const pctx *pc, const rove_user *u, const rove_op *op, con
 	follow = malloc(sizeof(*follow)); /* large: one for every follow-up */
 	if (follow == NULL)
 		return ROVE_ENOMEM;
-	if (after->coll == ROVE_COLL_ACTIVITY && before != NULL)
-		rc = after_activity_gone(pc, op, before, follow, apply, arg);
-	else if (after->coll == ROVE_COLL_ACTIVITY)
-		rc = after_activity(pc, op, follow, apply, arg);
+	if (after->coll == ROVE_COLL_ACTIVITY)
+		rc = before != NULL ? after_activity(pc, op, &before->fs, &before->id, follow, apply, arg)
+				    : after_activity(pc, op, &op->fs, NULL, follow, apply, arg);
 	else if (after->coll == ROVE_COLL_OPPORTUNITY)
 		rc = after_deal(pc, u, op, before, after, follow, apply, arg);
 	else
