@@ -650,7 +650,14 @@ static int push_resend(void *arg, bool *smaller)
 	return rove_enc_push_count(a->req, a->count_at, *a->n);
 }
 
-static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
+/* Pushes the outbox's unacknowledged ops, at most bound of them (those
+ * pending when the sync began; PUSH_NOW: those pending now): changes made
+ * while a sync runs wait for the next one, so that its pull comes (attack
+ * ninety-five: an edit every 75 ms over a slow link kept a sync pushing
+ * for 14 minutes). The outbox's entries, acknowledged ones with them, are
+ * at least its unacknowledged ones, which come first. */
+#define PUSH_NOW UINT64_MAX
+static int push_all(rove_replica *r, conn *c, bool resend, uint64_t bound, rove_sync_stats *st)
 {
 	uint32_t batch = env_limit("ROVE_PUSH_BATCH", ROVE_CLIENT_PUSH_BATCH, ROVE_CLIENT_PUSH_BATCH);
 	uint32_t max_bytes = env_limit("ROVE_PUSH_BYTES", ROVE_CLIENT_PUSH_BYTES, ROVE_CLIENT_PUSH_BYTES);
@@ -663,6 +670,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 	rove_seen seen_by;
 	uint32_t n = 0, hint = 0;
 	push_ask ask = {r, &req, at, 0, &n, 0, 0};
+	uint64_t sent = 0;
 	/* The proof of the server's clock goes with each push, unless the
 	 * server refused a push as malformed with one: a roved from before
 	 * proofs (put back after an upgrade) takes the push without it. */
@@ -674,6 +682,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		rc = ROVE_ENOMEM;
 	if (rc == ROVE_OK) {
 		rc = rove_replica_pace(r, false, &hint);
+		if (rc == ROVE_OK && bound == PUSH_NOW)
+			rc = rove_replica_pending_count(r, &bound);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the replica: %s", rove_strerror(rc));
 	}
@@ -693,7 +703,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 		if (rc == ROVE_OK)
 			rc = rove_enc_push_open(&req, &r->auth, &r->id, &seen_by, &ask.count_at);
 		if (rc == ROVE_OK)
-			rc = rove_replica_unacked_raw(r, ops, &req, at, batch, &got);
+			rc = rove_replica_unacked_raw(r, ops, &req, at, bound - sent < batch ? (uint32_t)(bound - sent) : batch,
+						      &got);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		/* After a restore the proof held goes to the server even with
@@ -767,8 +778,9 @@ static int push_all(rove_replica *r, conn *c, bool resend, rove_sync_stats *st)
 			st->accepted += acc - seen[0];
 			st->rejected += rej - seen[1];
 		}
-		if (got < batch && n == got)
-			break; /* the outbox had no more */
+		sent += n;
+		if ((got < batch && n == got) || sent >= bound)
+			break; /* the outbox had no more, or what was pending went */
 	}
 	/* A hint from a timed-out push is refined for the next sync (none:
 	 * it goes). Without one, a bound found is this sync's only: a slow
@@ -1259,7 +1271,8 @@ static int waiting_settle(rove_replica *r, uint64_t *sent)
  * (rove_replica_recovering), pull first: what is pushed then follows the
  * older changes the snapshot shows the server lacks. Then what a restore
  * left waiting is settled, and pushed when any is due. */
-static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_sync_stats *st, clock_probe *cp)
+static int exchange(rove_replica *r, conn *c, bool resend, bool progress, uint64_t bound, rove_sync_stats *st,
+		    clock_probe *cp)
 {
 	bool waiting = false, repairing = false;
 	uint64_t sent = 0;
@@ -1276,7 +1289,7 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 	if (rc == ROVE_OK && (waiting || repairing))
 		rc = pull_all(r, c, progress, st, cp);
 	if (rc == ROVE_OK)
-		rc = push_all(r, c, resend || waiting, st);
+		rc = push_all(r, c, resend || waiting, bound, st);
 	/* Over the server's rate for this user (rate.h): the rest stays
 	 * pending, for a later sync; what others changed is pulled all the
 	 * same, and the sync then fails with it. */
@@ -1295,7 +1308,7 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, rove_s
 			rc = waiting_settle(r, &sent);
 		if (rc != ROVE_OK || sent == 0)
 			break;
-		rc = push_all(r, c, false, st);
+		rc = push_all(r, c, false, PUSH_NOW, st);
 		if (rc == ROVE_OK)
 			rc = pull_all(r, c, progress, st, cp);
 	}
@@ -1306,7 +1319,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 {
 	conn c;
 	clock_probe cp = {true, false, 0, 0};
-	uint64_t pushed, dropped = 0;
+	uint64_t pushed, dropped = 0, bound = 0;
 	bool again = false, synced;
 	int rc;
 
@@ -1325,13 +1338,15 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 	st->dropped = dropped; /* (said by the sweep) */
 	if (rc == ROVE_OK)
 		rc = rove_replica_resending(r, &again);
+	if (rc == ROVE_OK)
+		rc = rove_replica_pending_count(r, &bound);
 	if (rc != ROVE_OK && rc != ROVE_EREADONLY) /* (that one said why) */
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
 	if (rc == ROVE_OK)
 		rc = conn_open(&c, r, timeout_ms, true);
 	st->reached = rc == ROVE_OK;
 	if (rc == ROVE_OK)
-		rc = exchange(r, &c, false, progress, st, &cp);
+		rc = exchange(r, &c, false, progress, bound, st, &cp);
 	/* A recovery a killed sync began: this one's pushes are its sends. */
 	if (again)
 		st->resent = st->pushed;
@@ -1346,7 +1361,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		if (rc != ROVE_OK)
 			rove_error("cannot prepare this replica's changes to be sent again: %s", rove_strerror(rc));
 		if (rc == ROVE_OK)
-			rc = exchange(r, &c, true, progress, st, &cp);
+			rc = exchange(r, &c, true, progress, PUSH_NOW, st, &cp);
 		if (rc == ROVE_EHISTORY)
 			rove_error("pull: the server refused a fresh start: %s", c.errmsg);
 		st->resent = (again ? st->resent : 0) + st->pushed - pushed;

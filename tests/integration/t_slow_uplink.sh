@@ -127,4 +127,31 @@ awk '/was lost/ { lost = 1 }
 	fail "after a lost connection no request carried more than 100 ops: $(grep -o "push: [0-9]* ops\\|was lost" "$T/lossy.err" | tr "\\n" " ")"
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" 2>/dev/null || true
+
+# A sync pushes what was pending when it began, then pulls: changes made
+# while it runs wait for the next one (attack ninety-five: with an edit
+# every 75 ms over a slow link, pushing one op a request, a sync pushed
+# for 14 minutes and never reached its pull). Ten pending, one op a
+# request through a 100 ms link, edits made all the while: ten pushed.
+a=$(r alice customer list --json | jq -r '.[0].id')
+for i in 1 2 3 4 5 6 7 8 9 10; do r alice customer set "$a" "address=before $i" >/dev/null; done
+proxy_start bound.log --delay-ms 100
+rove -R "$T/alice" config server "tcp://127.0.0.1:$PPORT" >/dev/null
+ROVE_PUSH_BATCH=1 ROVE_LOG=debug "$ROVE_BIN" -R "$T/alice" sync --json >"$T/bound.out" 2>"$T/bound.err" &
+spid=$!
+wait_for 30 "the sync's first push" grep -q "push: 1 ops in a request" "$T/bound.err"
+i=0
+while kill -0 "$spid" 2>/dev/null && [ "$i" -lt 400 ]; do
+	i=$((i + 1))
+	r alice customer set "$a" "address=during $i" >/dev/null
+done
+wait "$spid" || fail "the sync with edits made during it: $(cat "$T/bound.err")"
+echo "edits made during the sync: $i"
+[ "$i" -gt 20 ] || fail "too few edits during the sync to prove anything: $i"
+eq "$(jq .pushed "$T/bound.out")" "10" "the sync pushed what was pending when it began"
+r alice customer show "$a" --json | jq -e '.address | startswith("during")' >/dev/null ||
+	fail "the edits made during the sync are kept: $(r alice customer show "$a" --json | jq -c .address)"
+eq "$(r alice sync --json | jq .pushed)" "$i" "the next sync pushes the rest"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
 echo "ok"
