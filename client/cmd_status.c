@@ -15,13 +15,13 @@ static const char help[] =
 	"sync confirms them ('rove pending' marks them). When the last sync\n"
 	"found this computer's clock ahead of the server's, it says by how\n"
 	"much: times made here (a visit's, a deal's closing day) follow the\n"
-	"server's clock. After a restore of the server, a manager's or admin's\n"
+	"server's clock (after a restart, only once a sync measures it again). After a restore of the server, a manager's or admin's\n"
 	"replica says how many records others wrote that the server lacks it\n"
 	"holds (orphans; \"orphans\" in JSON, only then).\n";
 
 /* How far ahead, rounded, in the largest unit of which that makes two or
- * more (minutes up to two hours, hours up to two days). */
-static void print_ahead(uint64_t ms)
+ * more (minutes up to two hours, hours up to two days), then what follows. */
+static void print_ahead(uint64_t ms, const char *then)
 {
 	static const struct {
 		uint64_t ms;
@@ -33,8 +33,7 @@ static void print_ahead(uint64_t ms)
 	while (i + 1 < sizeof(units) / sizeof(units[0]) && (ms + units[i].ms / 2) / units[i].ms < 2)
 		i++;
 	n = (ms + units[i].ms / 2) / units[i].ms;
-	printf("clock:     %" PRIu64 " %s%s ahead of the server's (times made here follow the server's)\n", n,
-	       units[i].name, n == 1 ? "" : "s");
+	printf("clock:     %" PRIu64 " %s%s ahead of the server's %s\n", n, units[i].name, n == 1 ? "" : "s", then);
 }
 
 int cmd_status(rove_cli *cli, int argc, char **argv)
@@ -94,7 +93,10 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			       "yours a day after the recovery unless their authors send them first\n",
 			       s.orphans);
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
-			print_ahead(s.clock_ahead_ms);
+			print_ahead(s.clock_ahead_ms, "(times made here follow the server's)");
+		else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
+			print_ahead(s.clock_held_ms, "at the last sync, before this computer restarted: times made here "
+						     "follow this computer's clock until a sync measures it again");
 	}
 	/* (before a sync, which drops them and says so: attack eighty-four
 	 * found changes lost with no word of it until then; or the repair,

@@ -331,8 +331,16 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	if (rc == ROVE_OK) {
 		if (c->id == ROVE_COLL_ACTIVITY && rove_fields_get(&op->fs, "at") == NULL) {
 			char now[32];
+			uint64_t held = rove_replica_clock_held(&r);
 			out_time(rove_replica_now_ms(&r), now, sizeof(now));
 			rc = rove_op_set(op, "at", rove_vcstr(now));
+			/* (attack ninety-five: a laptop's fast clock, after a
+			 * restart, had every visit refused with no word here) */
+			if (held > ROVE_MAX_CLOCK_SKEW_MS)
+				rove_warn("the last sync found this computer's clock %llu minute(s) ahead of the "
+					  "server's, before it restarted: if it still is, the server refuses this "
+					  "visit's time (%s) as in the future; 'rove sync' measures it again, or give --at",
+					  (unsigned long long)(held / 60000u), now);
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
 			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */

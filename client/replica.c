@@ -2312,28 +2312,65 @@ static int anchor_get(MDB_txn *txn, MDB_dbi meta, clock_anchor *a)
 	return ROVE_OK;
 }
 
-/* The server's time now by this laptop's clocks (wall: the wall clock
- * read once), from the lead the last sync learned: the lead is taken off
- * the wall clock, or, within the boot that learned it, the time since
- * then added to the server's time then. A lead learned in another boot
- * is not applied (the clock may have been put right since: a visit then
- * refused as in the future is seen and retried, one dated back is not).
- * Unreadable meta: the wall clock. */
-static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
+/* How the lead the last sync learned (*ahead) applies now: */
+enum {
+	LEAD_NONE,   /* none learned, or unreadable meta: the wall clock */
+	LEAD_WALL,   /* taken off the wall clock (no anchor, or no boot clock) */
+	LEAD_ANCHOR, /* the server's time then (*at) plus the boot's time since (*now) */
+	LEAD_HELD,   /* learned in another boot: not applied */
+};
+
+/* The lead is taken off the wall clock, or, within the boot that learned
+ * it, the time since then added to the server's time then. A lead learned
+ * in another boot is not applied (the clock may have been put right since:
+ * a visit then refused as in the future is seen and retried, one dated
+ * back is not). */
+static int lead_state(MDB_txn *txn, MDB_dbi meta, uint64_t *ahead, clock_anchor *at, clock_anchor *now)
 {
-	uint64_t ahead = 0;
-	clock_anchor at, now;
 	int rc;
 
-	if (rove_db_get_u64(txn, meta, CLOCK_AHEAD_KEY, &ahead) != ROVE_OK || ahead == 0)
-		return wall;
-	rc = anchor_get(txn, meta, &at);
-	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !boot_clock(&now)))
+	*ahead = 0;
+	if (rove_db_get_u64(txn, meta, CLOCK_AHEAD_KEY, ahead) != ROVE_OK || *ahead == 0)
+		return LEAD_NONE;
+	rc = anchor_get(txn, meta, at);
+	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !boot_clock(now)))
+		return LEAD_WALL;
+	if (rc != ROVE_OK || at->wall_ms < *ahead)
+		return LEAD_NONE;
+	if (rove_uuid_cmp(&at->boot, &now->boot) != 0 || now->boot_ms < at->boot_ms)
+		return LEAD_HELD;
+	return LEAD_ANCHOR;
+}
+
+/* The server's time now by this laptop's clocks (wall: the wall clock
+ * read once), from the lead the last sync learned (lead_state). */
+static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
+{
+	uint64_t ahead;
+	clock_anchor at, now;
+
+	switch (lead_state(txn, meta, &ahead, &at, &now)) {
+	case LEAD_WALL:
 		return ahead < wall ? wall - ahead : wall;
-	if (rc != ROVE_OK || rove_uuid_cmp(&at.boot, &now.boot) != 0 || now.boot_ms < at.boot_ms ||
-	    at.wall_ms < ahead)
+	case LEAD_ANCHOR:
+		return at.wall_ms - ahead + (now.boot_ms - at.boot_ms);
+	default:
 		return wall;
-	return at.wall_ms - ahead + (now.boot_ms - at.boot_ms);
+	}
+}
+
+uint64_t rove_replica_clock_held(rove_replica *r)
+{
+	uint64_t ahead;
+	clock_anchor at, now;
+	MDB_txn *txn;
+	bool held;
+
+	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
+		return 0;
+	held = lead_state(txn, r->meta, &ahead, &at, &now) == LEAD_HELD;
+	mdb_txn_abort(txn);
+	return held ? ahead : 0;
 }
 
 /* The time of the latest stamp pulled, Unix ms (0: none). */
@@ -2530,7 +2567,10 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		/* The lead as it stands now (the wall clock may have been put
 		 * right since it was learned). */
 		uint64_t wall = rove_wall_ms(), server = server_now(txn, r->meta, wall);
+		clock_anchor at, now;
 		s->clock_ahead_ms = wall > server ? wall - server : 0;
+		if (lead_state(txn, r->meta, &s->clock_held_ms, &at, &now) != LEAD_HELD)
+			s->clock_held_ms = 0;
 	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK)

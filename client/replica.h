@@ -131,6 +131,8 @@ typedef struct rove_replica_status {
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
 	uint64_t clock_ahead_ms; /* this laptop's clock ahead of the server's, as
 				  * the last sync found it (rove_replica_clock_learned) */
+	uint64_t clock_held_ms; /* the same, learned before a restart: not applied
+				 * (rove_replica_clock_held) */
 	uint64_t orphans; /* others' records a restored server lacks, waiting
 			   * (rove_replica_orphans_settle) */
 	/* Damage the next sync says and drops (rove_replica_outbox_sweep):
@@ -307,6 +309,11 @@ int rove_replica_pending_count(rove_replica *r, uint64_t *pending);
  * it keeps by its own clock, a laptop's earlier fast clock included). A
  * replica that cannot be read: the wall clock. */
 uint64_t rove_replica_now_ms(rove_replica *r);
+/* How far the last sync found this laptop's clock ahead of the server's,
+ * in ms, when rove_replica_now_ms does not take it off (it was learned
+ * before the laptop restarted: the clock may have been put right since);
+ * 0 otherwise. */
+uint64_t rove_replica_clock_held(rove_replica *r);
 /* The time of the latest stamp pulled from the server, Unix ms (0: none,
  * or the replica cannot be read). */
 uint64_t rove_replica_pulled_ms(rove_replica *r);

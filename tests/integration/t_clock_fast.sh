@@ -62,6 +62,27 @@ for u in alice:+10m:"10 minutes" bob:+2d:"2 days"; do
 		"status --json keeps its fields"
 done
 
+# The laptop restarts with its clock still 2 days fast (a copy of bob's
+# replica whose clock anchor names another boot): the lead learned before
+# is not applied (the clock may have been put right meanwhile), so a visit
+# made now takes the laptop's time, which the server refuses. rove says so
+# when the visit is made, and status says the lead it holds (attack
+# ninety-five: not a word until the sync's refusal).
+cp -r "$T/bob" "$T/bobr"
+python3 -c 'import os, time
+print("636c6f636b5f616e63686f72", (os.urandom(16) + (1000).to_bytes(8, "big") +
+      int((time.time() + 2 * 86400) * 1000).to_bytes(8, "big")).hex())' >"$T/anchor"
+read -r key val <"$T/anchor"
+"$ROVE_CORRUPT" "$T/bobr" meta put "$key" "$val" >/dev/null
+at +2d bobr status | grep_q -F "clock:     2 days ahead of the server's at the last sync, before this computer restarted" ||
+	fail "status after a restart does not say the lead held: $(at +2d bobr status)"
+at +2d bobr activity add --customer "$(r bobr customer list --json | jq -r '.[0].id')" --kind visit >/dev/null 2>"$T/err"
+grep_q "clock 2880 minute(s) ahead of the server's, before it restarted: if it still is, the server refuses" "$T/err" ||
+	fail "a visit after a restart with a fast clock: $(cat "$T/err")"
+eq "$(at +2d bobr sync --json | jq .rejected)" "1" "the visit is refused (the warning was true)"
+r bob activity add --customer "$(r bob customer list --json | jq -r '.[0].id')" --kind call >/dev/null 2>"$T/err"
+[ -s "$T/err" ] && fail "a visit within the boot that learned the lead warns: $(cat "$T/err")"
+
 # A time given that the server would refuse (the laptop's own now, 10
 # minutes past the server's) is refused at once, as the server would.
 c=$(r alice customer list --json | jq -r '.[0].id')
