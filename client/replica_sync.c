@@ -14,6 +14,7 @@
 #include "err.h"
 #include "log.h"
 #include "report.h"
+#include "rules.h"
 #include "schema.h"
 #include "text.h"
 
@@ -475,7 +476,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 				ack_seq = res[i].seq;
 			if (ps.snap_seq == 0 && res[i].seq <= ps.cursor)
 				passed = true;
-			if (res[i].st.hlc.v > given.v)
+			/* (not the stamp of an arrival: rules.h) */
+			if (res[i].st.hlc.v > given.v && !rove_rules_stamped_on_arrival(ops[i].kind))
 				given = res[i].st.hlc;
 			(*accepted)++;
 		} else {

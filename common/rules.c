@@ -174,6 +174,11 @@ int rove_rules_check_at(const char *at, uint64_t now_ms, char *detail, size_t le
 	return ROVE_R_NONE;
 }
 
+bool rove_rules_stamped_on_arrival(uint8_t kind)
+{
+	return kind == ROVE_OP_CLAIM || kind == ROVE_OP_RELEASE;
+}
+
 bool rove_rules_deal_closed(const char *stage)
 {
 	return stage != NULL && (strcmp(stage, "won") == 0 || strcmp(stage, "lost") == 0);

@@ -66,6 +66,16 @@ bool rove_rules_role_writes(int role);
  * edit form offers. Returns ROVE_R_NONE or the reason, with a detail. */
 int rove_rules_may_set(int role, uint8_t coll, const char *field, char *detail, size_t len);
 
+/* Whether the server stamps an accepted op of this kind when it arrives
+ * (a claim, a release: the first to reach the server decides the owner,
+ * rule 5) instead of keeping its replica's stamp. Such a stamp says when
+ * it arrived, not when it was made: it orders none of its replica's later
+ * changes, which keep their own stamps (rule 8; attack ninety-six: a
+ * rep's offline edit made after a claim, stamped anew past the claim's
+ * arrival, overwrote a manager's later edit). No later op of a replica
+ * writes what one of these writes but another of them. */
+bool rove_rules_stamped_on_arrival(uint8_t kind);
+
 /* Whether the deletion marker is set by op (a delete, or a marker in any
  * other op). */
 bool rove_rules_deletes(const rove_op *op);

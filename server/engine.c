@@ -1078,7 +1078,8 @@ static int kept_note(push_kept *k, uint32_t i, const rove_fields *kept, rove_pus
  * (roved killed after the commit), comes again in the same push as the
  * changes made after it. *floor: the newest stamp an earlier op of the
  * push has; a later one at or below it is stamped anew past it
- * (stamp_op's after). */
+ * (stamp_op's after). Not an op the policy stamps on arrival: that stamp
+ * says when it came (rove_policy_stamped_on_arrival). */
 static void push_floor(rove_hlc *floor, rove_hlc st)
 {
 	if (st.v > floor->v)
@@ -1128,7 +1129,8 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 			rc = rove_store_oplog_get(&e->st, txn, r->seq, op, &raw);
 		/* The replica's ops after it in this push were made after it
 		 * (push_floor). */
-		if ((rc == ROVE_OK && strcmp(op->author, u->name) == 0) || rc == ROVE_ENOTFOUND)
+		if ((rc == ROVE_OK && strcmp(op->author, u->name) == 0 && !rove_policy_stamped_on_arrival(op)) ||
+		    rc == ROVE_ENOTFOUND)
 			push_floor(floor, kept);
 		if (rc == ROVE_ENOTFOUND)
 			return ROVE_OK;
@@ -1155,7 +1157,7 @@ static int push_one(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *o
 		rc = rove_apply_op(e, txn, u, op, false, w, r);
 	w->newer_than.v = 0;
 	w->pushed = NULL;
-	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED)
+	if (rc == ROVE_OK && r->status == ROVE_PUSH_ACCEPTED && !rove_policy_stamped_on_arrival(op))
 		push_floor(floor, r->st.hlc);
 	if (rc == ROVE_OK)
 		rc = rove_store_opid_put(&e->st, txn, r);

@@ -1018,7 +1018,12 @@ int rove_policy_check(const pctx *pc, const rove_user *u, rove_op *op, const rov
 	/* Who owns a customer is decided here, in the order ops arrive: a
 	 * claim's or release's owner must not lose to an older value by the
 	 * client's clock (rule 5: first to reach the server wins). */
-	if (rc == ROVE_OK && !REFUSED(v) && (op->kind == ROVE_OP_CLAIM || op->kind == ROVE_OP_RELEASE))
+	if (rc == ROVE_OK && !REFUSED(v) && rove_rules_stamped_on_arrival(op->kind))
 		v->server_stamp = true;
 	return rc;
+}
+
+bool rove_policy_stamped_on_arrival(const rove_op *op)
+{
+	return rove_rules_stamped_on_arrival(op->kind);
 }

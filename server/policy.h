@@ -109,6 +109,10 @@ void rove_policy_system_user(rove_user *out);
 
 /* ---- ops ---- */
 
+/* Whether op, accepted, took the server's stamp on arrival (its verdict's
+ * server_stamp): its stamp orders none of its replica's later ops. */
+bool rove_policy_stamped_on_arrival(const rove_op *op);
+
 /* Decides an op written by u. cur is the record as the server holds it,
  * or NULL if it does not exist. v->reason is ROVE_R_NONE to accept (op
  * possibly adjusted) or the reason to refuse. About a record outside u's

@@ -94,4 +94,31 @@ for u in erin mike admin; do
 	eq "$(r "$u" customer show "$e" --json | jq -r .address)" "mike, later" \
 		"$u: the manager's later edit wins over erin's earlier one after her clock was a day fast"
 done
+
+# A claim or release takes the server's stamp when it arrives (rule 5:
+# the first to reach the server wins), later than the changes its author
+# made offline after it. Those keep their own stamps: a manager's change
+# made after them wins (rule 8). Attack ninety-six: the push stamped
+# every later op of its replica anew past the claim's stamp, and a rep's
+# offline edit, made before the manager's, overwrote it everywhere. The
+# same when the claim went in an earlier request of the sync (one op a
+# request: the replica then sends the rest as seen after the claim).
+p=$(r admin customer add --name "Pool customer" --territory east)
+sync_all admin alice mike
+for how in claim release claim1; do
+	case $how in
+	claim*) r alice customer claim "$p" ;;
+	release) r alice customer release "$p" --reason "back to the pool" ;;
+	esac
+	r alice customer set "$c" address="alice offline, $how"
+	sleep 0.05
+	r mike customer set "$c" address="mike later, $how"
+	r mike sync >/dev/null
+	if [ "$how" = claim1 ]; then ROVE_PUSH_BATCH=1 r alice sync >/dev/null; else r alice sync >/dev/null; fi
+	sync_all mike admin alice
+	for u in alice mike admin; do
+		eq "$(r "$u" customer show "$c" --json | jq -r .address)" "mike later, $how" \
+			"$u: the manager's later edit wins over an edit made offline after a $how"
+	done
+done
 echo "ok"
