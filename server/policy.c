@@ -454,9 +454,12 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 			return rc;
 		return op_put(op, "owner", rove_vcstr(u->name), v);
 	}
-	if (owner == NULL)
-		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
+	/* One who may not write it (a rep whose customer went to another,
+	 * who released it: attack ninety-six) is told so, `reassigned` if he
+	 * held it; to the others it is in the pool. */
 	rc = check_writer(pc, u, cur, v);
+	if (rc == ROVE_OK && !REFUSED(v) && owner == NULL)
+		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
 	if (rc == ROVE_OK && !REFUSED(v))
 		rc = policy_pool_rules_get(pc, terr, &rules);
 	if (rc != ROVE_OK || REFUSED(v))

@@ -74,6 +74,27 @@ set -e
 sync_all alice bob
 eq "$(r bob customer show "$a2" --json | jq -r .owner)" "bob" "the manager's reassignment"
 
+# alice releases a customer offline; meanwhile it is reassigned to bob,
+# who releases it: her release comes back `reassigned` (she is a previous
+# owner of it), not `invalid` "already in the pool" (attack ninety-six: a
+# well-formed op called bad data). A manager's release of a pool customer
+# is still `invalid`.
+d=$(r alice customer add --name "Delta")
+r alice sync >/dev/null
+r alice customer release "$d"
+r admin admin reassign --customer "$d" --to bob
+r bob sync >/dev/null
+r bob customer release "$d"
+r bob sync >/dev/null
+out=$(r alice sync --json)
+eq "$(jq .rejected <<<"$out")" "1" "alice's release of a customer bob released meanwhile is refused"
+eq "$(r alice rejected --json | jq -r --arg id "$d" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
+	"a previous owner's release of a customer in the pool now"
+out=$(probe mike push release 1 "$d")
+eq "$(jq -r .reason <<<"$out")" "invalid" "a manager's release of a pool customer of his ($out)"
+out=$(probe walt push release 1 "$d")
+eq "$(jq -r .reason <<<"$out")" "not_owner" "a release by a rep who never held it ($out)"
+
 # A whole territory's assignment: alice's remaining customers and east.sh
 # itself go to walt.
 r alice customer set "$a3" tier=customer # pending during the move
@@ -292,4 +313,5 @@ exits_as mike 1 admin reassign --territory east.sh --from mgr7 --to bob
 grep -q "a manager's territories are an admin's to change (mgr7 is one)" "$T/err" ||
 	fail "another manager's: $(cat "$T/err")"
 eq "$(r admin admin user show mgr7 --json | jq -r '.territories | join(",")')" "east.sh" "mgr7 keeps east.sh"
+
 echo "ok"

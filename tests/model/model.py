@@ -647,10 +647,10 @@ class Model:
 
     def op_release(self, u, op):
         c = self._customer(op["id"])
+        if not self.may_write(u, c):
+            self.refuse_write(u, c)  # a previous owner: reassigned (attack ninety-six)
         if c.owner is None:
             raise Refused({"invalid"})  # already in the pool
-        if not self.may_write(u, c):
-            self.refuse_write(u, c)
         c.history.append(("release", c.owner, None, u.name))
         self.note(c.id, "released by %s (was %s's)" % (u.name, c.owner))
         c.owner = None
