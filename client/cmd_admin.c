@@ -158,7 +158,8 @@ static const char reassign_help[] =
 	"(admins anywhere, managers inside their territories) Move one customer,\n"
 	"or all of a user's customers in a territory together with the territory,\n"
 	"to another user, with their contacts, contracts, open deals and\n"
-	"activities.\n";
+	"activities. With --territory it prints how many customers moved, alone\n"
+	"on stdout (0: the territory alone).\n";
 
 enum { OPT_CUSTOMER = CLI_OPT_LONG, OPT_FROM_TERRITORY, OPT_FROM, OPT_TO };
 
