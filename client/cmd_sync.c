@@ -32,7 +32,7 @@ static const char help[] =
 	"go and how many wait; they stay pending until then.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
 	"\"resent\":N after them when changes were sent again (below), and\n"
-	"\"confirmed\":N when changes an earlier sync (or connection) sent, cut\n"
+	"\"confirmed\":N when changes an earlier sync sent, cut\n"
 	"short before it heard back, were found taken (not after a restore); it\n"
 	"is not a further count: those this sync sent again are in pushed and\n"
 	"accepted too, those its pull found taken in neither; and \"held\":N,\n"

@@ -66,6 +66,7 @@ typedef struct conn {
 	int (*resend_fn)(void *arg, bool *smaller);
 	void *resend_arg;
 	bool refused; /* the last reply was an ERROR, with errmsg its text */
+	bool again;   /* the last request was sent again on a new connection */
 	char errmsg[ROVE_MAX_ERRMSG + 1];
 } conn;
 
@@ -400,6 +401,7 @@ static int conn_send(conn *c, const rove_buf *req)
 {
 	c->errmsg[0] = '\0';
 	c->sent = NULL;
+	c->again = false;
 	/* The connection ended between two requests (the server stopped, or
 	 * cut it): nothing was sent yet; the dialer's new connection is
 	 * waited for a short while, then one dial says why not (conn_redial),
@@ -453,6 +455,7 @@ static int conn_wait(conn *c, nng_msg **msg)
 		 * one sent again as big as before counts. */
 		if (!smaller)
 			resends++;
+		c->again = true;
 		if (rc == ROVE_OK)
 			rc = conn_put(c, c->sent);
 		if (rc != ROVE_OK)
@@ -748,8 +751,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, uint64_t bound, rove_
 			rc = rove_msg_next_result(&m, &res[i]);
 			if (rc == ROVE_OK && resend && res[i].seen)
 				seen[res[i].status == ROVE_PUSH_ACCEPTED ? 0 : 1]++;
-			else if (rc == ROVE_OK && res[i].seen && res[i].status == ROVE_PUSH_ACCEPTED)
-				st->taken++; /* sent by an earlier sync cut short */
+			else if (rc == ROVE_OK && res[i].seen && res[i].status == ROVE_PUSH_ACCEPTED && !c->again)
+				st->taken++; /* sent by an earlier sync cut short (not this one's, sent again) */
 		}
 		/* The results point into the reply (their kept lists): freed
 		 * once they are recorded. */
