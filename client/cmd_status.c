@@ -15,9 +15,10 @@ static const char help[] =
 	"sync confirms them ('rove pending' marks them). When the last sync\n"
 	"found this computer's clock ahead of the server's, it says by how\n"
 	"much: times made here (a visit's, a deal's closing day) follow the\n"
-	"server's clock (after a restart, only once a sync measures it again). After a restore of the server, a manager's or admin's\n"
-	"replica says how many records others wrote that the server lacks it\n"
-	"holds (orphans; \"orphans\" in JSON, only then).\n";
+	"server's clock (after a restart, only once a sync measures it again).\n"
+	"After a restore of the server, a manager's or admin's replica says\n"
+	"how many records others wrote that the server lacks it holds\n"
+	"(orphans; \"orphans\" in JSON, only then).\n";
 
 /* How far ahead, rounded, in the largest unit of which that makes two or
  * more (minutes up to two hours, hours up to two days), then what follows. */

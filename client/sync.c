@@ -697,6 +697,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, uint64_t bound, rove_
 		nng_msg *reply = NULL;
 		rove_msg m;
 		uint32_t got = 0, acc = 0, rej = 0, seen[2] = {0, 0};
+		uint64_t left = bound - sent;
 		uint64_t sent_ms;
 
 		rove_buf_reset(&req);
@@ -706,8 +707,7 @@ static int push_all(rove_replica *r, conn *c, bool resend, uint64_t bound, rove_
 		if (rc == ROVE_OK)
 			rc = rove_enc_push_open(&req, &r->auth, &r->id, &seen_by, &ask.count_at);
 		if (rc == ROVE_OK)
-			rc = rove_replica_unacked_raw(r, ops, &req, at, bound - sent < batch ? (uint32_t)(bound - sent) : batch,
-						      &got);
+			rc = rove_replica_unacked_raw(r, ops, &req, at, left < batch ? (uint32_t)left : batch, &got);
 		if (rc != ROVE_OK)
 			rove_error("push: cannot read the outbox: %s", rove_strerror(rc));
 		/* After a restore the proof held goes to the server even with
@@ -1291,8 +1291,9 @@ static int exchange(rove_replica *r, conn *c, bool resend, bool progress, uint64
 	 * pending claim on a damaged copy failed every sync). */
 	if (rc == ROVE_OK && (waiting || repairing))
 		rc = pull_all(r, c, progress, st, cp);
+	/* (that pull may have put changes back in the outbox: all go) */
 	if (rc == ROVE_OK)
-		rc = push_all(r, c, resend || waiting, bound, st);
+		rc = push_all(r, c, resend || waiting, waiting || repairing ? PUSH_NOW : bound, st);
 	/* Over the server's rate for this user (rate.h): the rest stays
 	 * pending, for a later sync; what others changed is pulled all the
 	 * same, and the sync then fails with it. */
