@@ -75,6 +75,49 @@ static int owned_before(const pctx *pc, const rove_user *u, const rove_uuid *id,
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
+/* The latest change of a customer's owner: its history's entry with the
+ * newest stamp (a deal's entries aside), who made it. */
+typedef struct latest_ctx {
+	rove_hlc st;
+	char by[ROVE_MAX_NAME + 1];
+} latest_ctx;
+
+static int history_latest(const rove_record *h, void *arg)
+{
+	latest_ctx *l = arg;
+	const rove_field *by = rove_fields_get(&h->fs, "by");
+	const char *name = rove_fields_str(&h->fs, "by");
+
+	if (by != NULL && name != NULL && rove_fields_get(&h->fs, "opportunity") == NULL && by->st.hlc.v > l->st.v) {
+		l->st = by->st.hlc;
+		snprintf(l->by, sizeof(l->by), "%s", name);
+	}
+	return ROVE_OK;
+}
+
+/* *stale: whether a release by u stamped st was made before customer c
+ * last changed hands, by someone else's doing (rule 7: a change made
+ * before a reassignment that reaches the server after it is refused
+ * `reassigned`; attack ninety-seven: a manager's release made offline
+ * gave away the customer a rep had claimed since, and a rep's undid a
+ * reassignment back to him). The owner's stamp says when it last
+ * changed; the history, by whom (one's own claim, stamped on arrival,
+ * comes after the changes its author made offline after it). */
+static int changed_hands_after(const pctx *pc, const rove_user *u, const rove_record *c, rove_hlc st, bool *stale)
+{
+	const rove_field *owner = rove_fields_get(&c->fs, "owner");
+	latest_ctx l = {{0}, ""};
+	int rc;
+
+	*stale = false;
+	if (owner == NULL || owner->st.hlc.v <= st.v)
+		return ROVE_OK;
+	rc = policy_each_child(pc, &c->id, ROVE_COLL_OWNERSHIP, history_latest, &l);
+	if (rc == ROVE_OK)
+		*stale = l.st.v > st.v && strcmp(l.by, u->name) != 0;
+	return rc;
+}
+
 /* ---- who writes a customer ---- */
 
 /* *out: whether u may write customer c: its owner, a manager above its
@@ -460,6 +503,12 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 	rc = check_writer(pc, u, cur, v);
 	if (rc == ROVE_OK && !REFUSED(v) && owner == NULL)
 		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
+	if (rc == ROVE_OK && !REFUSED(v)) {
+		bool stale;
+		rc = changed_hands_after(pc, u, cur, op->st.hlc, &stale);
+		if (rc == ROVE_OK && stale)
+			return refuse(v, ROVE_R_REASSIGNED, "the customer changed hands after this release was made");
+	}
 	if (rc == ROVE_OK && !REFUSED(v))
 		rc = policy_pool_rules_get(pc, terr, &rules);
 	if (rc != ROVE_OK || REFUSED(v))

@@ -95,6 +95,39 @@ eq "$(jq -r .reason <<<"$out")" "invalid" "a manager's release of a pool custome
 out=$(probe walt push release 1 "$d")
 eq "$(jq -r .reason <<<"$out")" "not_owner" "a release by a rep who never held it ($out)"
 
+# A release made before the customer last changed hands, reaching the
+# server after (rule 7), is refused `reassigned` whoever made it (attack
+# ninety-seven: a manager's offline release gave away the customer a rep
+# had claimed since; a rep's undid a reassignment back to him). One's own
+# claim and release in one push go as made.
+e=$(r alice customer add --name "Epsilon")
+f=$(r alice customer add --name "Zeta")
+g=$(r admin customer add --name "Eta" --territory east.sh)
+sync_all admin alice bob mike
+r mike customer release "$e"
+r alice customer release "$e"
+r alice sync >/dev/null
+r bob sync >/dev/null
+r bob customer claim "$e"
+r bob sync >/dev/null
+out=$(r mike sync --json)
+eq "$(jq -c '[.accepted, .rejected]' <<<"$out")" "[0,1]" "the manager's release made before bob's claim"
+eq "$(r mike rejected --json | jq -r --arg id "$e" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
+	"the manager's stale release"
+eq "$(r bob customer show "$e" --json | jq -r .owner)" "bob" "bob keeps the customer he claimed"
+r alice customer release "$f"
+r admin admin reassign --customer "$f" --to bob
+r admin admin reassign --customer "$f" --to alice
+out=$(r alice sync --json)
+eq "$(r alice rejected --json | jq -r --arg id "$f" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
+	"alice's release made before the reassignments"
+eq "$(r alice customer show "$f" --json | jq -r .owner)" "alice" "the customer handed back stays hers"
+r alice customer claim "$g"
+r alice customer release "$g"
+eq "$(r alice sync --json | jq -c '[.accepted, .rejected]')" "[2,0]" "one's own claim, then release, in one push"
+eq "$(r admin customer show "$g" --json | jq -r .owner)" "null" "back in the pool"
+r admin admin reassign --customer "$f" --to bob # (out of the territory's hand-over below)
+
 # A whole territory's assignment: alice's remaining customers and east.sh
 # itself go to walt.
 r alice customer set "$a3" tier=customer # pending during the move

@@ -174,6 +174,7 @@ class Customer:
         self.owner = owner
         self.deleted = False
         self.history = []  # (event, from, to, by): rule 12
+        self.changed = (0, created_by)  # the step and author of its owner's latest change
         self.children = set()
         self.created_by = created_by
         self.created_offset = created_offset  # the server's clock offset, days
@@ -538,6 +539,7 @@ class Model:
         owner = u.name if u.role in ("rep", "manager") else None
         c = Customer(op["id"], op["fields"], terr, owner, u.name, op.get("server_offset", 0))
         c.history.append(("create", None, owner, u.name))  # rule 12
+        c.changed = (self.step, u.name)
         self.s.customers[c.id] = c
         self.note(c.id, "created by %s in %s, owner %s, %s" % (u.name, terr, owner, op["fields"]))
 
@@ -627,6 +629,7 @@ class Model:
             raise Refused({"not_in_territory"})
         c.owner = u.name
         c.history.append(("claim", None, u.name, u.name))
+        c.changed = (self.step, u.name)
         self.note(c.id, "claimed by %s" % u.name)
         self.move_open_deals(c, u.name)
 
@@ -651,7 +654,19 @@ class Model:
             self.refuse_write(u, c)  # a previous owner: reassigned (attack ninety-six)
         if c.owner is None:
             raise Refused({"invalid"})  # already in the pool
+        # Rule 7: one made before the customer last changed hands, by
+        # someone else, is refused reassigned; the server tells by stamps,
+        # the model only when its author had synced since the change.
+        step, by = c.changed
+        if by != u.name and step >= op.get("synced", -1):
+            raise Uncertain("customer %s: a release made before it last changed hands (step %d, by %s)?" %
+                            (c.id, step, by), {"reassigned"})
+        self.apply_release(u, op)
+
+    def apply_release(self, u, op):
+        c = self.s.customers[op["id"]]
         c.history.append(("release", c.owner, None, u.name))
+        c.changed = (self.step, u.name)
         self.note(c.id, "released by %s (was %s's)" % (u.name, c.owner))
         c.owner = None
 
@@ -746,6 +761,8 @@ class Model:
             return self.apply_delete_dealer(u, op)
         if op["kind"] == "move_dealer":
             return self.apply_move_dealer(u, op)
+        if op["kind"] == "release":
+            return self.apply_release(u, op)
         ch = self.s.children[op["id"]]
         for f, v in op["fields"].items():
             ch.regs[f].add(Write(op["wid"] + ":" + f, v, u.name, op["past"].get(f, set()), op.get("step")))
@@ -878,6 +895,7 @@ class Model:
         if c.owner == to:
             return
         c.history.append(("reassign", c.owner, to, actor))
+        c.changed = (self.step, actor)
         self.note(cid, "reassigned by %s from %s to %s" % (actor, c.owner, to))
         c.owner = to
         self.move_open_deals(c, to)

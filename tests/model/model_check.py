@@ -147,6 +147,7 @@ class Harness:
         self.reps = {}
         self.tokens = {}
         self.pending = {}  # login -> ops made offline, in order
+        self.synced_step = {}  # login -> the step of its last whole sync (all it could pull, pulled)
         # Dealers' moves as sent, and each user's last pull, on one count
         # (act_dealer: no move of a dealer over one its mover has not seen).
         self.ticks = 0
@@ -237,6 +238,7 @@ class Harness:
         r.ok("init", "--server", self.server.url, "--user", login, "--token", token)
         self.reps[login] = r
         self.pending[login] = []
+        self.synced_step[login] = -1
         self.journal[login] = []
         self.replay[login] = []
         self.waiting[login] = []
@@ -260,6 +262,7 @@ class Harness:
                             ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
         op["login"] = login
         op["step"] = self.m.step
+        op["synced"] = self.synced_step.get(login, -1)  # what it was made after (model.py, op_release)
         op["desc"] = r.cmd()
         self.pending[login].append(op)
         self.stats["ops"] += 1
@@ -916,6 +919,7 @@ class Harness:
         if res is None:
             raise Violation("(4) rove sync never gets stuck", login, errors +
                             ["the server is up; %d op(s) were pending" % n_pending])
+        self.synced_step[login] = self.m.step
         self.stats["syncs"] += 1
         self.after_pull(login)
         n_more_refused, n_retried = self.check_rejections(login, refused, uncertain)
