@@ -20,21 +20,13 @@ static const char help[] =
 	"how many records others wrote that the server lacks it holds\n"
 	"(orphans; \"orphans\" in JSON, only then).\n";
 
-/* How far ahead, rounded, in the largest unit of which that makes two or
- * more (minutes up to two hours, hours up to two days), then what follows. */
+/* How far ahead (out_span), then what follows. */
 static void print_ahead(uint64_t ms, const char *then)
 {
-	static const struct {
-		uint64_t ms;
-		const char *name;
-	} units[] = {{24u * 3600u * 1000u, "day"}, {3600u * 1000u, "hour"}, {60u * 1000u, "minute"}};
-	size_t i = 0;
-	uint64_t n;
+	char span[48];
 
-	while (i + 1 < sizeof(units) / sizeof(units[0]) && (ms + units[i].ms / 2) / units[i].ms < 2)
-		i++;
-	n = (ms + units[i].ms / 2) / units[i].ms;
-	printf("clock:     %" PRIu64 " %s%s ahead of the server's %s\n", n, units[i].name, n == 1 ? "" : "s", then);
+	out_span(ms, span, sizeof(span));
+	printf("clock:     %s ahead of the server's %s\n", span, then);
 }
 
 int cmd_status(rove_cli *cli, int argc, char **argv)

@@ -250,6 +250,21 @@ void out_op_fields_json(out_json *j, const rove_op *op)
 
 /* ---- text ---- */
 
+void out_span(uint64_t ms, char *out, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		const char *name;
+	} units[] = {{24u * 3600u * 1000u, "day"}, {3600u * 1000u, "hour"}, {60u * 1000u, "minute"}};
+	size_t i = 0;
+	uint64_t n;
+
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && (ms + units[i].ms / 2) / units[i].ms < 2)
+		i++;
+	n = (ms + units[i].ms / 2) / units[i].ms;
+	snprintf(out, len, "%" PRIu64 " %s%s", n, units[i].name, n == 1 ? "" : "s");
+}
+
 void out_time(uint64_t ms, char *out, size_t len)
 {
 	char t[ROVE_TIME_SIZE];

@@ -101,6 +101,11 @@ void out_op_fields_json(out_json *j, const rove_op *op);
 /* ISO 8601 UTC time of Unix milliseconds into out (at least 32 bytes). */
 void out_time(uint64_t ms, char *out, size_t len);
 
+/* A span of milliseconds as people say it, rounded, in the largest unit
+ * of which that makes two or more (minutes up to two hours, hours up to
+ * two days): "10 minutes", "2 days", "1 minute". */
+void out_span(uint64_t ms, char *out, size_t len);
+
 /* Room for out_money's text: "-92233720368547758.08" and its NUL. */
 #define OUT_MONEY_TEXT 32
 

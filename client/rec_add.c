@@ -336,11 +336,14 @@ int rec_add(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			rc = rove_op_set(op, "at", rove_vcstr(now));
 			/* (attack ninety-five: a laptop's fast clock, after a
 			 * restart, had every visit refused with no word here) */
-			if (held > ROVE_MAX_CLOCK_SKEW_MS)
-				rove_warn("the last sync found this computer's clock %llu minute(s) ahead of the "
-					  "server's, before it restarted: if it still is, the server refuses this "
-					  "visit's time (%s) as in the future; 'rove sync' measures it again, or give --at",
-					  (unsigned long long)(held / 60000u), now);
+			if (held > ROVE_MAX_CLOCK_SKEW_MS) {
+				char span[48];
+				out_span(held, span, sizeof(span));
+				rove_warn("the last sync found this computer's clock %s ahead of the server's, before "
+					  "it restarted: if it still is, the server refuses this visit's time (%s) as in "
+					  "the future; 'rove sync' measures it again, or give --at",
+					  span, now);
+			}
 		}
 		if (rc == ROVE_OK && c->id == ROVE_COLL_ACTIVITY)
 			rc = rove_op_set(op, "author", rove_vcstr(r.auth.user)); /* the server decides */
