@@ -101,6 +101,7 @@ bool cli_parse_flags(int argc, char **argv, const char *help, const char *const 
 			return false;
 		}
 		if (k < CLI_OPT_LONG || k >= CLI_OPT_LONG + (int)n) {
+			cli_opt_unexpected(&o, k);
 			*status = cli_usage(help, false);
 			return false;
 		}

@@ -257,6 +257,16 @@ int cli_opt_next(cli_opt *o)
 	return k;
 }
 
+void cli_opt_unexpected(const cli_opt *o, int k)
+{
+	if (k == CLI_OPT_UNKNOWN)
+		rove_error("unknown option '%s'", o->arg);
+	else if (k == CLI_OPT_NOVALUE)
+		rove_error("option '%s' needs a value", o->arg);
+	else if (k == CLI_OPT_WORD || k >= CLI_OPT_LONG)
+		rove_error("unexpected argument '%s'", o->argv[o->at]);
+}
+
 void cli_opt_missing_error(const cli_opt *o)
 {
 	char cmd[128];

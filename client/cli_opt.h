@@ -111,6 +111,11 @@ int cli_opt_next(cli_opt *o);
  * then prints the command's usage and exits 2. */
 void cli_opt_missing_error(const cli_opt *o);
 
+/* Says what word k (cli_opt_next's) was not expected, before a usage
+ * error's usage text: "unknown option '--x'", "unexpected argument 'x'",
+ * "option '--x' needs a value" (CLI_OPT_TWICE was said already). */
+void cli_opt_unexpected(const cli_opt *o, int k);
+
 /* rove's own options after a command's name ('rove status -R DIR'):
  * once set, cli_opt_next gives fn each of -R, --replica and --timeout
  * (with its value: the next word, or after '=') that a command's table

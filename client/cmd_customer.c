@@ -48,8 +48,10 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 			reason = o.arg;
 		else if (id == NULL && (k == CLI_OPT_WORD || k == CLI_OPT_UNKNOWN))
 			id = o.arg; /* any word but an option: an id that is not one is said so */
-		else
+		else {
+			cli_opt_unexpected(&o, k);
 			return cli_usage(help, false);
+		}
 	}
 	if (id == NULL)
 		return cli_usage(help, false);

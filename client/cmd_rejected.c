@@ -365,8 +365,10 @@ static int rejected_dismiss(rove_cli *cli, int argc, char **argv)
 			arg = o.arg;
 		else if (k == CLI_OPT_UNKNOWN)
 			return unknown_option(o.arg, dismiss_help);
-		else
+		else {
+			cli_opt_unexpected(&o, k);
 			return cli_usage(dismiss_help, false);
+		}
 	}
 	if ((arg == NULL) == !all) {
 		rove_error(all ? "give OP or --all, not both" : "which refused change? give OP or --all");

@@ -86,8 +86,10 @@ int target_set(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			user = o.arg;
 		else if (k == CLI_OPT_MISSING)
 			break;
-		else
+		else {
+			cli_opt_unexpected(&o, k);
 			return cli_usage(help, false);
+		}
 	}
 	if (k == CLI_OPT_MISSING) {
 		cli_opt_missing_error(&o);

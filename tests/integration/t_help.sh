@@ -39,6 +39,20 @@ for c in "${commands[@]}"; do
 		[ -s "$T/err" ] || fail "rove $c $bad said nothing on stderr"
 	done
 done
+# A usage error names what was not expected (attack ninety-seven: "rove
+# customer claim ID --reason x" and "rove sync --json extra" printed the
+# usage alone).
+for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpected argument 'extra'" \
+	"status --bogus:unknown option '--bogus'" \
+	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$ROVE_BIN" -R "$T/none" ${args%%:*} >/dev/null 2>"$T/err"
+	status=$?
+	set -e
+	eq "$status" "2" "rove ${args%%:*}"
+	grep_q -F "rove: error: ${args#*:}" <"$T/err" || fail "rove ${args%%:*} does not say what: $(cat "$T/err")"
+done
 # set --help lists what may be changed and the values each takes.
 "$ROVE_BIN" customer set --help | grep_q "tier: one of prospect customer loyal" ||
 	fail "customer set --help does not list the tiers"
