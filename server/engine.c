@@ -814,14 +814,14 @@ static void copy_cut(char *dst, size_t size, const char *src)
 
 rove_policy_ctx rove_engine_policy(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e), txn == e->st.batch ? &e->memo : NULL};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e), txn == e->st.batch ? &e->memo : NULL, false};
 
 	return pc;
 }
 
 rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms(), NULL};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms(), NULL, false};
 
 	return pc;
 }
@@ -1000,6 +1000,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 	else
 		stamp_op(e, op, given, seen, w->newer_than);
 	pc = rove_engine_policy(e, txn);
+	pc.resent = given;
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;

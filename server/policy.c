@@ -503,7 +503,10 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 	rc = check_writer(pc, u, cur, v);
 	if (rc == ROVE_OK && !REFUSED(v) && owner == NULL)
 		return refuse(v, ROVE_R_INVALID, "the customer is already in the pool");
-	if (rc == ROVE_OK && !REFUSED(v)) {
+	/* (one sent again after a restore did what it did: a claim it was
+	 * made after, sent again too, has a new stamp, of its arrival;
+	 * attack ninety-eight) */
+	if (rc == ROVE_OK && !REFUSED(v) && !pc->resent) {
 		bool stale;
 		rc = changed_hands_after(pc, u, cur, op->st.hlc, &stale);
 		if (rc == ROVE_OK && stale)

@@ -80,6 +80,9 @@ typedef struct rove_policy_ctx {
 	MDB_txn *txn;
 	uint64_t now_ms;
 	rove_policy_memo *memo;
+	/* The op checked was accepted before, and is sent again after a
+	 * restore: its stamp is one this server gave (rove_apply_op). */
+	bool resent;
 } rove_policy_ctx;
 
 /* An answer: ROVE_R_NONE (allowed), or a rove_reason and a short detail

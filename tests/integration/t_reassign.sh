@@ -347,4 +347,30 @@ grep -q "a manager's territories are an admin's to change (mgr7 is one)" "$T/err
 	fail "another manager's: $(cat "$T/err")"
 eq "$(r admin admin user show mgr7 --json | jq -r '.territories | join(",")')" "east.sh" "mgr7 keeps east.sh"
 
+# After a restore, a release sent again does what it did (attack
+# ninety-eight): mike released a customer after seeing bob's claim of it;
+# both were taken, then the server was put back from a copy from before
+# the claim. bob's claim, sent again first, took the time of its arrival;
+# mike's release, sent again with the stamp it had been given, was
+# refused `reassigned` as made before it, and lost.
+h=$(r admin customer add --name "Theta" --territory east.sh)
+sync_all admin bob mike
+server_stop
+cp -a "$T/srv" "$T/hcopy"
+server_start
+r bob customer claim "$h"
+r bob sync >/dev/null
+r mike sync >/dev/null
+r mike customer release "$h"
+eq "$(r mike sync --json | jq -c '[.accepted, .rejected]')" "[1,0]" "mike's release after bob's claim"
+server_stop
+rm -rf "$T/srv"
+cp -a "$T/hcopy" "$T/srv"
+server_start
+r bob sync >/dev/null 2>&1
+r mike sync >/dev/null 2>&1
+sync_all admin bob mike
+eq "$(r mike rejected --json | jq --arg id "$h" '[.[] | select(.id == $id)] | length')" "0" \
+	"mike's release sent again is not refused"
+eq "$(r admin customer show "$h" --json | jq -r .owner)" "null" "the customer is in the pool again"
 echo "ok"
