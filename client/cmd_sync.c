@@ -18,6 +18,7 @@ static const char help[] =
 	"usage: rove sync [--json] [--repair]\n"
 	"\n"
 	"Push this replica's pending changes, then pull the server's changes.\n"
+	"Changes made while a sync runs wait for the next one.\n"
 	"Exit status 3 if the server cannot be reached, or the connection to it is\n"
 	"lost and it does not answer again (a server stopped or killed during the\n"
 	"sync), or lost again and again while waiting for one answer (a lossy\n"
