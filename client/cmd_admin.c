@@ -376,8 +376,10 @@ static bool parse(int argc, char **argv, int from, const struct option *table, c
 	cli_opt_init(&o, argc, argv, from, table);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		if (k == CLI_OPT_WORD || (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) != 0)) {
-			if (*npos >= maxpos)
+			if (*npos >= maxpos) {
+				cli_opt_unexpected(&o, CLI_OPT_WORD);
 				return false;
+			}
 			pos[(*npos)++] = o.arg;
 		} else if (k >= CLI_OPT_LONG && dest[k - CLI_OPT_LONG].value != NULL) {
 			*dest[k - CLI_OPT_LONG].value = o.arg;
@@ -389,6 +391,8 @@ static bool parse(int argc, char **argv, int from, const struct option *table, c
 		} else {
 			if (k == CLI_OPT_MISSING)
 				cli_opt_missing_error(&o);
+			else
+				cli_opt_unexpected(&o, k);
 			return false;
 		}
 	}

@@ -43,7 +43,7 @@ done
 # customer claim ID --reason x" and "rove sync --json extra" printed the
 # usage alone).
 for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpected argument 'extra'" \
-	"status --bogus:unknown option '--bogus'" \
+	"status --bogus:unknown option '--bogus'" "admin user add bob --role rep extra:unexpected argument 'extra'" \
 	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'"; do
 	set +e
 	# shellcheck disable=SC2086
