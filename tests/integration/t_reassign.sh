@@ -79,6 +79,8 @@ eq "$(r bob customer show "$a2" --json | jq -r .owner)" "bob" "the manager's rea
 # owner of it), not `invalid` "already in the pool" (attack ninety-six: a
 # well-formed op called bad data). A manager's release of a pool customer
 # is still `invalid`.
+# reason_of USER ID: why USER's last refused change of record ID was refused.
+reason_of() { r "$1" rejected --json | jq -r --arg id "$2" '[.[] | select(.id == $id)][-1].reason'; }
 d=$(r alice customer add --name "Delta")
 r alice sync >/dev/null
 r alice customer release "$d"
@@ -88,8 +90,7 @@ r bob customer release "$d"
 r bob sync >/dev/null
 out=$(r alice sync --json)
 eq "$(jq .rejected <<<"$out")" "1" "alice's release of a customer bob released meanwhile is refused"
-eq "$(r alice rejected --json | jq -r --arg id "$d" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
-	"a previous owner's release of a customer in the pool now"
+eq "$(reason_of alice "$d")" "reassigned" "a previous owner's release of a customer in the pool now"
 out=$(probe mike push release 1 "$d")
 eq "$(jq -r .reason <<<"$out")" "invalid" "a manager's release of a pool customer of his ($out)"
 out=$(probe walt push release 1 "$d")
@@ -112,15 +113,13 @@ r bob customer claim "$e"
 r bob sync >/dev/null
 out=$(r mike sync --json)
 eq "$(jq -c '[.accepted, .rejected]' <<<"$out")" "[0,1]" "the manager's release made before bob's claim"
-eq "$(r mike rejected --json | jq -r --arg id "$e" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
-	"the manager's stale release"
+eq "$(reason_of mike "$e")" "reassigned" "the manager's stale release"
 eq "$(r bob customer show "$e" --json | jq -r .owner)" "bob" "bob keeps the customer he claimed"
 r alice customer release "$f"
 r admin admin reassign --customer "$f" --to bob
 r admin admin reassign --customer "$f" --to alice
 out=$(r alice sync --json)
-eq "$(r alice rejected --json | jq -r --arg id "$f" '[.[] | select(.id == $id)][-1].reason')" "reassigned" \
-	"alice's release made before the reassignments"
+eq "$(reason_of alice "$f")" "reassigned" "alice's release made before the reassignments"
 eq "$(r alice customer show "$f" --json | jq -r .owner)" "alice" "the customer handed back stays hers"
 r alice customer claim "$g"
 r alice customer release "$g"
