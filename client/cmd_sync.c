@@ -33,7 +33,7 @@ static const char help[] =
 	"go and how many wait; they stay pending until then.\n"
 	"JSON: {\"pushed\":N,\"accepted\":N,\"rejected\":N,\"pulled\":N,\"cursor\":N}, and\n"
 	"\"resent\":N after them when changes were sent again (below), and\n"
-	"\"confirmed\":N when changes an earlier sync sent, cut\n"
+	"\"confirmed\":N when changes an earlier sync (or connection) sent, cut\n"
 	"short before it heard back, were found taken (not after a restore); it\n"
 	"is not a further count: those this sync sent again are in pushed and\n"
 	"accepted too, those its pull found taken in neither; and \"held\":N,\n"
@@ -194,7 +194,7 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 	/* (held by the rate, what still waits is said from it below) */
 	got_after = (rc == ROVE_OK || rc == ROVE_ERATE) && rove_replica_pending_count(&r, &after.pending) == ROVE_OK;
 	if (got_after && st.resent == 0) {
-		confirmed = st.taken;
+		confirmed = st.taken + st.taken_again;
 		/* (those dropped as damaged are not: attack eighty-six saw
 		 * 100,003 "confirmed" that were lost) */
 		if (before.pending > after.pending + st.accepted + st.rejected + st.dropped)
@@ -287,9 +287,15 @@ int cmd_sync(rove_cli *cli, int argc, char **argv)
 		       st.pushed, st.accepted, st.rejected, st.pulled, st.cursor);
 		if (st.resent > 0)
 			printf("%" PRIu64 " change(s) sent again to a server restored from a backup\n", st.resent);
-		if (confirmed > 0)
+		/* (attack ninety-six: this sync's own, sent again on a new
+		 * connection, were said to be an earlier sync's) */
+		if (st.taken_again > 0)
+			printf("%" PRIu64 " change(s) this sync sent on a connection lost before the answer were "
+			       "found taken when sent again\n",
+			       st.taken_again);
+		if (confirmed > st.taken_again)
 			printf("%" PRIu64 " change(s) sent by an earlier sync confirmed now\n",
-			       confirmed);
+			       confirmed - st.taken_again);
 		if (st.rejected > 0)
 			printf("%" PRIu64 " change(s) refused: see 'rove rejected'\n", st.rejected);
 		if (rc == ROVE_ERATE && got_after)

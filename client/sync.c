@@ -751,8 +751,8 @@ static int push_all(rove_replica *r, conn *c, bool resend, uint64_t bound, rove_
 			rc = rove_msg_next_result(&m, &res[i]);
 			if (rc == ROVE_OK && resend && res[i].seen)
 				seen[res[i].status == ROVE_PUSH_ACCEPTED ? 0 : 1]++;
-			else if (rc == ROVE_OK && res[i].seen && res[i].status == ROVE_PUSH_ACCEPTED && !c->again)
-				st->taken++; /* sent by an earlier sync cut short (not this one's, sent again) */
+			else if (rc == ROVE_OK && res[i].seen && res[i].status == ROVE_PUSH_ACCEPTED)
+				(*(c->again ? &st->taken_again : &st->taken))++; /* sent before, cut short */
 		}
 		/* The results point into the reply (their kept lists): freed
 		 * once they are recorded. */

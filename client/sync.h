@@ -33,6 +33,8 @@ typedef struct rove_sync_stats {
 	uint64_t resent; /* sent again: the server's history had changed */
 	uint64_t taken;  /* of accepted: the server had them already (an
 			  * earlier sync sent them and was cut short) */
+	uint64_t taken_again; /* the same, sent by this sync on a connection
+			       * lost before the answer (sent again on a new one) */
 	uint64_t dropped; /* pending changes dropped as damaged (said) */
 	uint64_t changes_lost; /* of those and others gone from the file: changes lost (said) */
 	/* How the connection was lost, when the sync ended so (ROVE_ELOST),
