@@ -68,7 +68,7 @@ static bool has_scope(const rove_scopes *s, const char *scope)
 
 static rove_policy_ctx policy(check *c)
 {
-	rove_policy_ctx pc = {&c->st, &c->ps, c->txn, rove_wall_ms(), NULL, false};
+	rove_policy_ctx pc = {&c->st, &c->ps, c->txn, rove_wall_ms(), NULL, false, {0}};
 
 	return pc;
 }

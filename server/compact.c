@@ -30,7 +30,7 @@ typedef struct drop_ctx {
 
 static rove_policy_ctx policy(const drop_ctx *d)
 {
-	rove_policy_ctx pc = {d->st, d->ps, d->txn, rove_wall_ms(), NULL, false};
+	rove_policy_ctx pc = {d->st, d->ps, d->txn, rove_wall_ms(), NULL, false, {0}};
 
 	return pc;
 }

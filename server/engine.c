@@ -814,14 +814,14 @@ static void copy_cut(char *dst, size_t size, const char *src)
 
 rove_policy_ctx rove_engine_policy(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e), txn == e->st.batch ? &e->memo : NULL, false};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_engine_now_ms(e), txn == e->st.batch ? &e->memo : NULL, false, {0}};
 
 	return pc;
 }
 
 rove_policy_ctx rove_engine_policy_read(rove_engine *e, MDB_txn *txn)
 {
-	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms(), NULL, false};
+	rove_policy_ctx pc = {&e->st, &e->ps, txn, rove_wall_ms(), NULL, false, {0}};
 
 	return pc;
 }
@@ -1001,6 +1001,7 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 		stamp_op(e, op, given, seen, w->newer_than);
 	pc = rove_engine_policy(e, txn);
 	pc.resent = given;
+	pc.seen = seen;
 	rc = rove_store_record_get(&e->st, txn, op->coll, &op->rid, &w->cur);
 	if (rc != ROVE_OK && rc != ROVE_ENOTFOUND)
 		return rc;

@@ -75,46 +75,58 @@ static int owned_before(const pctx *pc, const rove_user *u, const rove_uuid *id,
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
-/* The latest change of a customer's owner: its history's entry with the
- * newest stamp (a deal's entries aside), who made it. */
-typedef struct latest_ctx {
-	rove_hlc st;
-	char by[ROVE_MAX_NAME + 1];
-} latest_ctx;
+/* A customer's owner as a replica knew it: the owner its history's
+ * entries up to the replica's seen stamp made, then its user's own
+ * changes since (a deal's entries aside). */
+typedef struct seen_ctx {
+	rove_hlc seen, at, mine;
+	const char *me;
+	char owner[ROVE_MAX_NAME + 1], own[ROVE_MAX_NAME + 1]; /* "": none */
+	bool had;
+} seen_ctx;
 
-static int history_latest(const rove_record *h, void *arg)
+static int history_seen(const rove_record *h, void *arg)
 {
-	latest_ctx *l = arg;
+	seen_ctx *k = arg;
 	const rove_field *by = rove_fields_get(&h->fs, "by");
-	const char *name = rove_fields_str(&h->fs, "by");
+	const char *name = rove_fields_str(&h->fs, "by"), *to = rove_fields_str(&h->fs, "to");
+	rove_hlc st;
 
-	if (by != NULL && name != NULL && rove_fields_get(&h->fs, "opportunity") == NULL && by->st.hlc.v > l->st.v) {
-		l->st = by->st.hlc;
-		snprintf(l->by, sizeof(l->by), "%s", name);
+	if (by == NULL || name == NULL || rove_fields_get(&h->fs, "opportunity") != NULL)
+		return ROVE_OK;
+	st = by->st.hlc;
+	if (st.v <= k->seen.v && st.v >= k->at.v) {
+		k->at = st;
+		k->had = true;
+		snprintf(k->owner, sizeof(k->owner), "%s", to != NULL ? to : "");
+	} else if (st.v > k->seen.v && st.v > k->mine.v && strcmp(name, k->me) == 0) {
+		k->mine = st;
+		snprintf(k->own, sizeof(k->own), "%s", to != NULL ? to : "");
 	}
 	return ROVE_OK;
 }
 
-/* *stale: whether a release by u stamped st was made before customer c
- * last changed hands, by someone else's doing (rule 7: a change made
- * before a reassignment that reaches the server after it is refused
- * `reassigned`; attack ninety-seven: a manager's release made offline
- * gave away the customer a rep had claimed since, and a rep's undid a
- * reassignment back to him). The owner's stamp says when it last
- * changed; the history, by whom (one's own claim, stamped on arrival,
- * comes after the changes its author made offline after it). */
-static int changed_hands_after(const pctx *pc, const rove_user *u, const rove_record *c, rove_hlc st, bool *stale)
+/* *stale: whether a release by u of customer c (its replica's seen stamp
+ * in pc) was made for another owner than the one c has now: the owner
+ * u's replica knew when it made it (its history up to the seen stamp,
+ * then u's own changes since) is not c's owner now (attack ninety-seven:
+ * a manager's offline release gave away the customer a rep had claimed
+ * since). Not a stale release whose owner came back meanwhile: an
+ * owner's release is decided as it arrives (t_skew). Unknown seen, or no
+ * change of owner since: not stale. */
+static int released_unseen(const pctx *pc, const rove_user *u, const rove_record *c, bool *stale)
 {
 	const rove_field *owner = rove_fields_get(&c->fs, "owner");
-	latest_ctx l = {{0}, ""};
+	const char *now = rove_fields_str(&c->fs, "owner");
+	seen_ctx k = {pc->seen, {0}, {0}, u->name, "", "", false};
 	int rc;
 
 	*stale = false;
-	if (owner == NULL || owner->st.hlc.v <= st.v)
+	if (pc->seen.v == 0 || owner == NULL || owner->st.hlc.v <= pc->seen.v)
 		return ROVE_OK;
-	rc = policy_each_child(pc, &c->id, ROVE_COLL_OWNERSHIP, history_latest, &l);
-	if (rc == ROVE_OK)
-		*stale = l.st.v > st.v && strcmp(l.by, u->name) != 0;
+	rc = policy_each_child(pc, &c->id, ROVE_COLL_OWNERSHIP, history_seen, &k);
+	if (rc == ROVE_OK && k.had)
+		*stale = strcmp(k.mine.v > k.at.v ? k.own : k.owner, now != NULL ? now : "") != 0;
 	return rc;
 }
 
@@ -508,7 +520,7 @@ static int check_claim_release(const pctx *pc, const rove_user *u, rove_op *op, 
 	 * attack ninety-eight) */
 	if (rc == ROVE_OK && !REFUSED(v) && !pc->resent) {
 		bool stale;
-		rc = changed_hands_after(pc, u, cur, op->st.hlc, &stale);
+		rc = released_unseen(pc, u, cur, &stale);
 		if (rc == ROVE_OK && stale)
 			return refuse(v, ROVE_R_REASSIGNED, "the customer changed hands after this release was made");
 	}

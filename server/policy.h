@@ -83,6 +83,9 @@ typedef struct rove_policy_ctx {
 	/* The op checked was accepted before, and is sent again after a
 	 * restore: its stamp is one this server gave (rove_apply_op). */
 	bool resent;
+	/* The newest of this server's stamps its replica had seen when it
+	 * made the op checked (its seen stamp; 0: not known). */
+	rove_hlc seen;
 } rove_policy_ctx;
 
 /* An answer: ROVE_R_NONE (allowed), or a rove_reason and a short detail

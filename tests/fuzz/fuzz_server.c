@@ -403,7 +403,7 @@ static void check_store(void)
 	int mrc;
 
 	CHECK(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) == 0);
-	pc = (rove_policy_ctx){st, &eng.ps, txn, 0, NULL, false};
+	pc = (rove_policy_ctx){st, &eng.ps, txn, 0, NULL, false, {0}};
 	CHECK(mdb_cursor_open(txn, st->oplog, &c) == 0);
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		size_t i;

@@ -174,7 +174,7 @@ class Customer:
         self.owner = owner
         self.deleted = False
         self.history = []  # (event, from, to, by): rule 12
-        self.changed = (0, created_by)  # the step and author of its owner's latest change
+        self.changes = [(0, owner, created_by)]  # (step, owner after, by) of each change of owner
         self.children = set()
         self.created_by = created_by
         self.created_offset = created_offset  # the server's clock offset, days
@@ -539,7 +539,7 @@ class Model:
         owner = u.name if u.role in ("rep", "manager") else None
         c = Customer(op["id"], op["fields"], terr, owner, u.name, op.get("server_offset", 0))
         c.history.append(("create", None, owner, u.name))  # rule 12
-        c.changed = (self.step, u.name)
+        c.changes = [(self.step, owner, u.name)]
         self.s.customers[c.id] = c
         self.note(c.id, "created by %s in %s, owner %s, %s" % (u.name, terr, owner, op["fields"]))
 
@@ -629,7 +629,7 @@ class Model:
             raise Refused({"not_in_territory"})
         c.owner = u.name
         c.history.append(("claim", None, u.name, u.name))
-        c.changed = (self.step, u.name)
+        c.changes.append((self.step, u.name, u.name))
         self.note(c.id, "claimed by %s" % u.name)
         self.move_open_deals(c, u.name)
 
@@ -654,19 +654,35 @@ class Model:
             self.refuse_write(u, c)  # a previous owner: reassigned (attack ninety-six)
         if c.owner is None:
             raise Refused({"invalid"})  # already in the pool
-        # Rule 7: one made before the customer last changed hands, by
-        # someone else, is refused reassigned; the server tells by stamps,
-        # the model only when its author had synced since the change.
-        step, by = c.changed
-        if by != u.name and step >= op.get("synced", -1):
-            raise Uncertain("customer %s: a release made before it last changed hands (step %d, by %s)?" %
-                            (c.id, step, by), {"reassigned"})
+        # Rule 7: one made for another owner than the customer's now (the
+        # owner its author's replica knew: what it had pulled, then its
+        # own changes) is refused reassigned. It knew at least what its
+        # last whole sync pulled, at most what was done before it was
+        # made; the server tells when the two disagree. One sent again
+        # after a restore did what it did.
+        if not op.get("resent"):
+            stale = {self.known_owner(c, u.name, k) != c.owner for k in (op.get("synced", -1), op.get("step", 0))}
+            if stale == {True}:
+                raise Refused({"reassigned"})
+            if len(stale) > 1:
+                raise Uncertain("customer %s: whether %s's release knew its owner %s" % (c.id, u.name, c.owner),
+                                {"reassigned"})
         self.apply_release(u, op)
+
+    @staticmethod
+    def known_owner(c, login, step):
+        """c's owner as login's replica knew it having seen the changes
+        made up to step, then its own since."""
+        seen = [ch for ch in c.changes if ch[0] <= step]
+        own = [ch for ch in c.changes if ch[0] > step and ch[2] == login]
+        if own:
+            return own[-1][1]
+        return seen[-1][1] if seen else c.owner
 
     def apply_release(self, u, op):
         c = self.s.customers[op["id"]]
         c.history.append(("release", c.owner, None, u.name))
-        c.changed = (self.step, u.name)
+        c.changes.append((self.step, None, u.name))
         self.note(c.id, "released by %s (was %s's)" % (u.name, c.owner))
         c.owner = None
 
@@ -895,7 +911,7 @@ class Model:
         if c.owner == to:
             return
         c.history.append(("reassign", c.owner, to, actor))
-        c.changed = (self.step, actor)
+        c.changes.append((self.step, to, actor))
         self.note(cid, "reassigned by %s from %s to %s" % (actor, c.owner, to))
         c.owner = to
         self.move_open_deals(c, to)

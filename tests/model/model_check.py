@@ -671,6 +671,8 @@ class Harness:
             any_ok = False
             for kid, fields in items:
                 sub = op if not op.get("bulk") else dict(op, id=kid, fields=fields)
+                if resent and op["kind"] == "release":
+                    sub = dict(sub, resent=True)  # (accepted before: not checked as stale)
                 if op["kind"] == "create_customer":
                     sub = dict(sub, server_offset=self.server.offset_days)
                 r = self.decide(login, sub)

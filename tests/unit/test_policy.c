@@ -663,7 +663,7 @@ static void test_reads_is_sees(void)
 	CHECK_EQ_INT(srv_reason(s, "alice", CREATE, CONTACT, &ct, cust, "name=X", NULL), ROVE_R_NONE);
 	CHECK_EQ_INT(srv_reason(s, "mike", CREATE, DEALER, &d, "name=D", "territory=east.hz", NULL), ROVE_R_NONE);
 	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
-	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0, NULL, false};
+	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0, NULL, false, {0}};
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		rove_user u;
 		CHECK_EQ_INT(rove_store_user_get(&s->e.st, txn, users[i], &u, NULL), ROVE_OK);
@@ -703,7 +703,7 @@ static void test_in_reach(void)
 	CHECK_EQ_INT(srv_user_get(s, "mike", &mike), ROVE_OK);
 	CHECK_EQ_INT(srv_user_get(s, "alice", &alice), ROVE_OK);
 	CHECK(mdb_txn_begin(s->e.st.env, NULL, MDB_RDONLY, &txn) == 0);
-	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0, NULL, false};
+	pc = (rove_policy_ctx){&s->e.st, &s->e.ps, txn, 0, NULL, false, {0}};
 	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "east.sh", &in), ROVE_OK);
 	CHECK(in);
 	CHECK_EQ_INT(rove_policy_in_reach(&pc, &mike, "east", &in), ROVE_OK);
