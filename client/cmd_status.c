@@ -18,7 +18,9 @@ static const char help[] =
 	"server's clock (after a restart, only once a sync measures it again).\n"
 	"After a restore of the server, a manager's or admin's replica says\n"
 	"how many records others wrote that the server lacks it holds\n"
-	"(orphans; \"orphans\" in JSON, only then).\n";
+	"(orphans; \"orphans\" in JSON, only then). JSON has the clock's lead\n"
+	"only when the text shows it: \"clock_ahead_ms\", and \"clock_held\":true\n"
+	"when it is held since a restart.\n";
 
 /* How far ahead (out_span), then what follows. */
 static void print_ahead(uint64_t ms, const char *then)
@@ -62,6 +64,13 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		out_json_field_str(&j, "last_sync", s.last_sync_ms != 0 ? when : NULL);
 		if (s.orphans > 0) /* only after a restore */
 			out_json_field_uint(&j, "orphans", s.orphans);
+		/* only when the text says it: the lead applied, or held */
+		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
+			out_json_field_uint(&j, "clock_ahead_ms", s.clock_ahead_ms);
+		} else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
+			out_json_field_uint(&j, "clock_ahead_ms", s.clock_held_ms);
+			out_json_field_bool(&j, "clock_held", true);
+		}
 		out_json_end_object(&j);
 		out_json_finish(&j);
 	} else {

@@ -55,11 +55,18 @@ for u in alice:+10m:"10 minutes" bob:+2d:"2 days"; do
 	eq "$(r "$name" activity list --customer "$c" --json | jq '[.[] | select(.note == "imported")] | length')" "1" \
 		"$name's imported visit"
 	near_now "$name's last sync ($off)" "$(r "$name" status --json | jq -r .last_sync)"
-	# rove status says how far ahead the clock is, in its text alone.
+	# rove status says how far ahead the clock is; JSON too, in a field
+	# of its own that only a lead shown adds (attack ninety-seven: the
+	# text alone said it).
 	at "$off" "$name" status | grep_q -F "clock:     $says ahead of the server's" ||
 		fail "$name: status does not say the clock is $says ahead: $(at "$off" "$name" status)"
-	eq "$(r "$name" status --json | jq -c keys)" '["cursor","last_sync","pending","rejected","replica","role","server","user"]' \
-		"status --json keeps its fields"
+	st=$(at "$off" "$name" status --json)
+	eq "$(jq -c keys <<<"$st")" '["clock_ahead_ms","cursor","last_sync","pending","rejected","replica","role","server","user"]' \
+		"status --json: its fields and the lead"
+	lead=$(jq .clock_ahead_ms <<<"$st")
+	case $off in +10m) want=600000 ;; +2d) want=172800000 ;; esac
+	[ $((lead - want)) -lt 60000 ] && [ $((want - lead)) -lt 60000 ] ||
+		fail "$name: status --json says a lead of $lead ms for a clock $off"
 done
 
 # The laptop restarts with its clock still 2 days fast (a copy of bob's
@@ -76,6 +83,8 @@ read -r key val <"$T/anchor"
 "$ROVE_CORRUPT" "$T/bobr" meta put "$key" "$val" >/dev/null
 at +2d bobr status | grep_q -F "clock:     2 days ahead of the server's at the last sync, before this computer restarted" ||
 	fail "status after a restart does not say the lead held: $(at +2d bobr status)"
+eq "$(at +2d bobr status --json | jq -c '[.clock_held, (.clock_ahead_ms / 3600000 | round)]')" '[true,48]' \
+	"status --json after a restart: the lead held"
 at +2d bobr activity add --customer "$(r bobr customer list --json | jq -r '.[0].id')" --kind visit >/dev/null 2>"$T/err"
 grep_q "clock 2 days ahead of the server's, before it restarted: if it still is, the server refuses" "$T/err" ||
 	fail "a visit after a restart with a fast clock: $(cat "$T/err")"
@@ -103,6 +112,7 @@ v=$(r bob activity add --customer "$(r bob customer list --json | jq -r '.[0].id
 d=$(secs_from_now "$(r bob activity show "$v" --json | jq -r .at)")
 [ "$d" -ge -2 ] || fail "a visit after the clock was put right, offline: dated ${d} s from now (back to the sync)"
 r bob status | grep_q "ahead of the server" && fail "status still says the clock is ahead: $(r bob status)"
+eq "$(r bob status --json | jq 'has("clock_ahead_ms")')" "false" "status --json still has a lead: $(r bob status --json)"
 
 # The clock is put right: the next sync learns it; status says nothing
 # of it and a visit is dated now.
@@ -110,6 +120,7 @@ r alice sync >/dev/null
 if r alice status | grep -q "ahead of the server"; then
 	fail "status still says the clock is ahead: $(r alice status)"
 fi
+eq "$(r alice status --json | jq 'has("clock_ahead_ms")')" "false" "status --json still has a lead: $(r alice status --json)"
 v=$(r alice activity add --customer "$c" --kind visit)
 near_now "a visit after the clock was put right" "$(r alice activity show "$v" --json | jq -r .at)"
 r alice sync >/dev/null
