@@ -53,8 +53,10 @@ static int customer_pool(rove_cli *cli, const rove_coll_def *c, int argc, char *
 			return cli_usage(help, false);
 		}
 	}
-	if (id == NULL)
+	if (id == NULL) {
+		rove_error("missing the customer's ID");
 		return cli_usage(help, false);
+	}
 	if (reason != NULL && reason[0] == '\0') {
 		rove_error("--reason needs a text (leave it out for no reason)");
 		return ROVE_EXIT_USAGE;

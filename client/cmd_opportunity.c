@@ -30,8 +30,13 @@ static int stage_words(rove_cli *cli, int argc, char **argv, void *coll)
 	bool same = false;
 	int n = 0, rc;
 
-	if (argc != 4)
+	if (argc != 4) {
+		if (argc > 4)
+			rove_error("unexpected argument '%s'", argv[4]);
+		else
+			rove_error(argc < 3 ? "missing the deal's ID and its STAGE" : "missing the STAGE");
 		return cli_usage(stage_help, false);
+	}
 	/* A deal at that stage already: nothing queued (attack seventy-two:
 	 * a change was, which could undo a colleague's move made meanwhile,
 	 * and a won deal's closed_on moved to today). */

@@ -159,8 +159,10 @@ int cmd_record(rove_cli *cli, int argc, char **argv)
 		return ROVE_EXIT_FAIL;
 	}
 	c = rove_schema_coll(rc->coll);
-	if (sub == NULL)
+	if (sub == NULL) {
+		rove_error("missing a %s command", c->name);
 		return cli_usage(rc->help, false);
+	}
 	if (cli_is_help(sub))
 		return cli_usage(rc->help, true);
 	for (const rec_verb *v = rc->verbs; v->name != NULL; v++) {

@@ -123,8 +123,15 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 	}
 	if (cli_opt_help(argc, argv, 2))
 		return cli_usage(del_help, true);
-	if (argc < 3 || (del && argc != 3) || (!del && argc < 4))
+	if (argc < 3 || (del && argc != 3) || (!del && argc < 4)) {
+		if (argc < 3)
+			rove_error("missing the %s's ID", c->name);
+		else if (del)
+			rove_error("unexpected argument '%s'", argv[3]);
+		else
+			rove_error("missing FIELD=VALUE: what to change");
 		return cli_usage(del ? del_help : set_help, false);
+	}
 	/* The command line's form first (exit 2), then the record and the
 	 * values (exit 1). */
 	for (int i = 3; !del && i < argc; i++) {

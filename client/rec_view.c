@@ -832,15 +832,22 @@ int rec_history_args(rec_list_ctx *lc, int argc, char **argv, char sortf[ROVE_MA
 				return REC_ARGS_USAGE;
 			break;
 		case CLI_OPT_WORD:
-			if (lc->parent != NULL)
+			if (lc->parent != NULL) {
+				cli_opt_unexpected(&o, k);
 				return REC_ARGS_USAGE;
+			}
 			lc->parent = o.arg;
 			break;
 		default:
-			return REC_ARGS_USAGE; /* an unknown option, one without its value */
+			cli_opt_unexpected(&o, k); /* an unknown option, one without its value */
+			return REC_ARGS_USAGE;
 		}
 	}
-	return lc->parent != NULL ? REC_ARGS_OK : REC_ARGS_USAGE;
+	if (lc->parent == NULL) {
+		rove_error("missing ID");
+		return REC_ARGS_USAGE;
+	}
+	return REC_ARGS_OK;
 }
 
 int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
@@ -983,10 +990,16 @@ int rec_id_args(int argc, char **argv, const char **id, bool *json)
 			*json = true;
 		else if (*id == NULL && k == CLI_OPT_WORD)
 			*id = o.arg; /* any word but an option: an id that is not one is said so */
-		else
-			return REC_ARGS_USAGE; /* an unknown option too */
+		else {
+			cli_opt_unexpected(&o, k); /* an unknown option too */
+			return REC_ARGS_USAGE;
+		}
 	}
-	return *id != NULL ? REC_ARGS_OK : REC_ARGS_USAGE;
+	if (*id == NULL) {
+		rove_error("missing ID");
+		return REC_ARGS_USAGE;
+	}
+	return REC_ARGS_OK;
 }
 
 int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)

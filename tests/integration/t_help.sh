@@ -39,12 +39,17 @@ for c in "${commands[@]}"; do
 		[ -s "$T/err" ] || fail "rove $c $bad said nothing on stderr"
 	done
 done
-# A usage error names what was not expected (attack ninety-seven: "rove
-# customer claim ID --reason x" and "rove sync --json extra" printed the
-# usage alone).
+# A usage error names what was not expected, or what is missing (attack
+# ninety-seven: "rove customer claim ID --reason x" and "rove sync --json
+# extra" printed the usage alone; so did "customer show --x" and every
+# command that takes an ID given none).
 for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpected argument 'extra'" \
 	"status --bogus:unknown option '--bogus'" "admin user add bob --role rep extra:unexpected argument 'extra'" \
-	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'"; do
+	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'" \
+	"customer show --x:unknown option '--x'" "contact show:missing ID" \
+	"customer history 01a22c6e a:unexpected argument 'a'" "customer delete:missing the customer's ID" \
+	"opportunity stage 01a22c6e:missing the STAGE" "customer set 01a22c6e:missing FIELD=VALUE" \
+	"customer:missing a customer command"; do
 	set +e
 	# shellcheck disable=SC2086
 	"$ROVE_BIN" -R "$T/none" ${args%%:*} >/dev/null 2>"$T/err"
