@@ -92,8 +92,9 @@ static int gather(const uint8_t key[ROVE_RECORD_KEY], void *arg)
 }
 
 /* Drops the records listed under key (its children, theirs...), live or
- * not: a deleted record's family goes with it. */
-static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned depth)
+ * not: a deleted record's family goes with it; but the records of
+ * collection keep (0: none; collections start at 1) among key's own children. */
+static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned depth, int keep)
 {
 	members m = {NULL, 0, 0};
 	int rc;
@@ -106,7 +107,9 @@ static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned
 	rc = rove_store_each_child(d->st, d->txn, key, 0, gather, &m);
 	for (size_t i = 0; rc == ROVE_OK && i < m.n; i++) {
 		rove_uuid id;
-		rc = drop_family(d, m.k[i], depth + 1);
+		if (m.k[i][0] == keep)
+			continue;
+		rc = drop_family(d, m.k[i], depth + 1, 0);
 		memcpy(id.b, m.k[i] + 1, 16);
 		if (rc == ROVE_OK)
 			rc = rove_store_record_get(d->st, d->txn, m.k[i][0], &id, d->rec);
@@ -135,7 +138,9 @@ static int drop_family(drop_ctx *d, const uint8_t key[ROVE_RECORD_KEY], unsigned
  * it - but a target, whose id its user and month make: set again, it is
  * made anew here and carries the marker at 0 (the policy's
  * check_target), which makes it live again on a replica that still
- * holds the tombstone. */
+ * holds the tombstone. A deleted customer stays, with its ownership
+ * history: what a late change of it is told (`deleted`, to those who
+ * held it: SPEC rule 6) reads them; its other records go. */
 static int drop_tombstone(drop_ctx *d, const rove_op *op)
 {
 	uint8_t key[ROVE_RECORD_KEY];
@@ -153,7 +158,13 @@ static int drop_tombstone(drop_ctx *d, const rove_op *op)
 	if (!rove_record_deleted(d->rec) || f == NULL || rove_stamp_cmp(&f->st, &op->st) != 0)
 		return ROVE_OK;
 	rove_record_key(key, op->coll, &op->rid);
-	rc = drop_family(d, key, 1);
+	if (op->coll == ROVE_COLL_CUSTOMER) {
+		rc = drop_family(d, key, 1, ROVE_COLL_OWNERSHIP);
+		if (rc == ROVE_OK)
+			d->s->kept++;
+		return rc;
+	}
+	rc = drop_family(d, key, 1, 0);
 	if (rc == ROVE_OK)
 		rc = rove_store_record_get(d->st, d->txn, op->coll, &op->rid, d->rec); /* the scratch was reused */
 	if (rc == ROVE_OK)

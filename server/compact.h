@@ -15,11 +15,14 @@
  *
  * A delete dropped from the oplog takes its tombstone with it, in the
  * same transaction: the deleted record, its whole family (its children,
- * live or not: a deleted customer's deals and history) and their index
- * entries. No replica needs them: one past the floor has had the delete,
- * one behind it takes a snapshot, which holds no tombstone. A late op
- * about such a record finds no record, as for an id never used, and is
- * refused as such; it brings nothing back. Users who read everything
+ * live or not: a deleted customer's contacts, deals and visits) and their
+ * index entries. No replica needs them: one past the floor has had the
+ * delete, one behind it takes a snapshot, which holds no tombstone. A
+ * late op about such a record finds no record, as for an id never used,
+ * and is refused as such; it brings nothing back. A deleted customer
+ * itself stays, with its ownership history (its territory and who held
+ * it): a late change of it, or a child added to it, is refused `deleted`
+ * to those who held it, as before (SPEC rule 6). Users who read everything
  * hold records in no scope (a deleted customer's children), which no op
  * takes off their replicas: when such records go, their scope epochs
  * move, so they take a new snapshot too. The answers kept for op ids
@@ -43,6 +46,7 @@ typedef struct rove_compact_stats {
 	uint64_t head;     /* the head when it ended */
 	uint64_t tombstones; /* deleted records dropped with their deletes */
 	uint64_t family;   /* their families' records dropped with them */
+	uint64_t kept;     /* deleted customers kept, their families dropped */
 	uint64_t resets;   /* epochs moved of users who read everything */
 	uint64_t filled;   /* scope entries given their record's bytes (put
 			    * before format 5: not covering their record) */

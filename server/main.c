@@ -575,6 +575,11 @@ static int cmd_compact(int argc, char **argv)
 		(unsigned long long)cs.ops, (unsigned long long)days, (unsigned long long)cs.entries, held,
 		(unsigned long long)cs.tombstones, (unsigned long long)cs.family,
 		cs.resets > 0 ? "; the replicas of the users who read everything take a new copy at their next sync" : "");
+	if (cs.kept > 0)
+		fprintf(stderr,
+			"roved: kept %llu deleted customer(s) with their ownership history (their other records went): "
+			"a late change of one is refused 'deleted'\n",
+			(unsigned long long)cs.kept);
 	if (cs.filled > 0)
 		fprintf(stderr, "roved: gave %llu scope entr(ies) a copy of their record (written before format 5)\n",
 			(unsigned long long)cs.filled);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # roved compact drops deleted records (tombstones) whose delete it drops
 # from the oplog: a deleted contact of a live customer, and a deleted
-# customer with its whole family (a contact, a deal, two ownership
-# records), with every index entry for them (roved check stays clean).
-# What reads
-# tombstones keeps working: a rep offline past the horizon who still
-# holds the deleted customer and edits it is refused (the record does not
-# come back), loses it with the reset and keeps the rest of its pending
-# work; the deleted customer's tax id is free; the analyst who held the
-# family before converges on what a fresh analyst replica gets.
+# customer's family (a contact, a deal), with every index entry for them
+# (roved check stays clean); the deleted customer itself stays, with its
+# two ownership records. What reads tombstones keeps working: a rep
+# offline past the horizon who still holds the deleted customer and edits
+# it, and adds a visit to it, is refused `deleted` as before compaction
+# (SPEC rule 6; attack ninety-six: `not_owner` once the customer was
+# dropped), the record does not come back, she loses it with the reset
+# and keeps the rest of her pending work; the deleted customer's tax id
+# is free; the analyst who held the family before converges on what a
+# fresh analyst replica gets.
 . "$(dirname "$0")/lib.sh"
 
 command -v mdb_dump >/dev/null || fail "mdb_dump (lmdb-utils) is needed: run scripts/deps"
@@ -50,29 +52,35 @@ eq "$(held records "$c_dead")" "1" "the deleted contact's tombstone before compa
 
 "$ROVED_BIN" compact "$T/srv" --keep-days 0 2>"$T/err" || fail "compact: $(cat "$T/err")"
 "$ROVED_BIN" check "$T/srv" >"$T/out" 2>&1 || fail "check after compaction: $(cat "$T/out")"
-for id in "$gone" "$c_dead" "$c_gone" "$d_gone"; do
+for id in "$c_dead" "$c_gone" "$d_gone"; do
 	eq "$(held records "$id")" "0" "record $id dropped"
 	eq "$(held children "$id")" "0" "children entries naming $id dropped"
 	eq "$(held scoperec "$id")" "0" "scope entries naming $id dropped"
 done
+eq "$(held records "$gone")" "1" "the deleted customer is kept"
+eq "$(held children "$gone")" "2" "its two ownership records are kept, the rest of its family dropped"
+eq "$(held scoperec "$gone")" "0" "the deleted customer is in no scope"
 eq "$(held records "$keep")" "1" "the live customer is kept"
 eq "$(held records "$c_keep")" "1" "its live contact is kept"
-grep -q "dropped 2 deleted record(s) and 4 of their families' record(s)" "$T/err" ||
+grep -q "dropped 1 deleted record(s) and 2 of their families' record(s)" "$T/err" ||
 	fail "compaction's account of deleted records: $(cat "$T/err" | tr "\n" "|")"
+grep -q "kept 1 deleted customer(s) with their ownership history" "$T/err" ||
+	fail "compaction's account of deleted customers kept: $(cat "$T/err" | tr "\n" "|")"
 
-# alice comes back: her edit and her visit of the dropped customer are
-# refused (nothing brings it back), her own customer goes in, and the
-# reset takes the deleted customer off her replica.
+# alice comes back: her edit and her visit of the deleted customer are
+# refused `deleted` (nothing brings it back), her own customer goes in,
+# and the reset takes the deleted customer off her replica.
 out=$(r alice sync --json) || fail "alice's sync after compaction"
 eq "$(jq .accepted <<<"$out")" "1" "alice's own customer was accepted"
-eq "$(r alice rejected --json | jq -r '[.[].reason] | join(",")')" "not_owner,not_owner" \
-	"the edit and the visit of the dropped customer are refused as for an id the server does not hold"
+eq "$(r alice rejected --json | jq -r '[.[].reason] | join(",")')" "deleted,deleted" \
+	"the edit and the visit of the deleted customer are refused as deleted"
 exits_as alice 1 customer show "$gone"
 r alice customer show "$mine" >/dev/null || fail "alice's own customer is gone"
 eq "$(r alice status --json | jq .pending)" "0" "nothing left pending"
 eq "$(r mike conflicts --json | jq -r '[.[] | select(.author == "alice") | .reason] | join(",")')" \
-	"not_owner,not_owner" "the manager lists alice's refused changes"
-eq "$(held records "$gone")" "0" "the dropped customer did not come back"
+	"deleted,deleted" "the manager lists alice's refused changes"
+eq "$(held records "$gone")" "1" "the deleted customer is kept"
+eq "$(held children "$gone")" "2" "no visit came back to the deleted customer"
 r admin sync >/dev/null
 exits_as admin 1 customer show "$gone"
 want=$(r admin customer list --json | jq -c '[.[] | select(.territory == "east") | .id] | sort')

@@ -286,9 +286,11 @@ class Model:
 
     def forget_dropped(self, held):
         """roved compact dropped deleted records with their deletes: a
-        deleted customer with its whole family, a deleted child of a live
-        customer, and one of a deleted customer the server still keeps
-        (compaction drops each tombstone with the delete that made it).
+        deleted customer's family (the customer stays, with its
+        ownership history, so that a late change of it is refused
+        `deleted`), a deleted child of a live customer, and one of a
+        deleted customer the server still keeps (compaction drops each
+        tombstone with the delete that made it).
         held: the record ids the server's database still holds. The model
         forgets what is gone (a late change of it is then refused as of an
         id the server never held); returns (the ids forgotten,
@@ -300,15 +302,20 @@ class Model:
                 if cid not in held:
                     missing.append(cid)
                 continue
-            if cid in held:
-                kept.append(cid)
+            if cid not in held:
+                # compact.c keeps a deleted customer with its ownership
+                # history: a late change of it is refused `deleted`.
+                missing.append(cid)
                 continue
-            for chid in c.children:
+            # Its family goes when its delete does (the customer stays,
+            # so it is not counted among the tombstones kept).
+            dropped = [chid for chid in c.children if chid not in held]
+            for chid in dropped:
+                c.children.discard(chid)
                 if self.s.children.pop(chid, None) is not None:
                     gone.append(chid)
-            del self.s.customers[cid]
-            gone.append(cid)
-            self.note(cid, "dropped by roved compact with its family")
+            if dropped:
+                self.note(cid, "its family dropped by roved compact (%d records); kept deleted" % len(dropped))
         for did, d in list(self.s.dealers.items()):
             if d.deleted and did not in held:
                 del self.s.dealers[did]

@@ -1485,7 +1485,7 @@ class Harness:
         self.stats["compactions"] += 1
         gone, kept, missing = self.m.forget_dropped(self.server.held_records())
         if missing:
-            raise Violation("compaction drops no live record", "-",
+            raise Violation("compaction drops no live record, nor a deleted customer", "-",
                             ["roved compact --keep-days %d dropped live record(s): %s" % (days, ", ".join(missing))],
                             missing)
         # --keep-days 0 then drops every op but the latest, so every
