@@ -1141,7 +1141,7 @@ int rove_admin(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_msg *m, ro
 		 * customers it moves, each pulled by every replica in scope:
 		 * held to his rate as his pushes are (attack seventy-eight:
 		 * 156,000 ops in 5 s, moving 2,000 customers back and forth). */
-		if (c->remember && !rove_engine_rate_take(e, u, 1, reply))
+		if (c->remember && !rove_engine_rate_take(e, u, 1, 1, reply))
 			return ROVE_OK;
 		head = e->head;
 		rc = c->remember ? run_whole(&a, c->fn) : c->fn(&a);

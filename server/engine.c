@@ -1187,24 +1187,35 @@ static uint64_t user_key(const rove_user *u)
 	return rove_fnv1a(ROVE_FNV_BASIS, u->name, strlen(u->name)) | 1;
 }
 
-bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, rove_buf *reply)
+/* What a cost takes from a bucket: no more than a whole one (a push of
+ * big ops may cost more than a test's small bucket: it passes once the
+ * bucket is full, or never would). */
+static uint32_t cost_taken(const rove_engine *e, uint32_t cost)
+{
+	return cost < e->rate_burst ? cost : e->rate_burst;
+}
+
+bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, uint32_t ops, rove_buf *reply)
 {
 	/* (at most ROVE_MAX_ERRMSG bytes go out: a login of 64 fits) */
 	char text[2 * ROVE_MAX_ERRMSG + 1];
 	uint64_t wait_ms;
 
+	n = cost_taken(e, n);
 	if (u->role == ROVE_ROLE_ADMIN || n == 0 || rove_rate_take(e->rate, user_key(u), n, mono_ms(), &wait_ms))
 		return true;
-	if (n == 1)
+	if (ops == 1)
 		snprintf(text, sizeof(text),
 			 "too many changes from %s in a short time (%u at once, then %u a second; a reassignment "
 			 "counts each change it makes): refused; try again in about %llu s",
 			 u->name, e->rate_burst, e->rate_per_s, (unsigned long long)(wait_ms + 999) / 1000);
 	else
 		snprintf(text, sizeof(text),
-			 "too many changes from %s in a short time (%u at once, then %u a second): none of these "
-			 "%u was taken; they stay pending, and a sync in about %llu s sends them",
-			 u->name, e->rate_burst, e->rate_per_s, n, (unsigned long long)(wait_ms + 999) / 1000);
+			 "too many changes from %s in a short time (%u at once, then %u a second; one per %u KiB of a "
+			 "big one): none of these %u was taken; they stay pending, and a sync in about %llu s sends "
+			 "them",
+			 u->name, e->rate_burst, e->rate_per_s, ROVE_USER_RATE_OP_BYTES / 1024u, ops,
+			 (unsigned long long)(wait_ms + 999) / 1000);
 	rove_engine_error(reply, ROVE_ERATE, text);
 	return false;
 }
@@ -1252,27 +1263,50 @@ static uint32_t push_fresh(rove_engine *e, MDB_txn *txn, const rove_msg *m)
 	return rc == ROVE_OK ? fresh : m->u.push.n;
 }
 
+/* The bytes of a push's ops, before any is read. */
+static uint64_t push_bytes(const rove_msg *m)
+{
+	ROVE_ASSERT(m->left == m->u.push.n); /* no op read yet */
+	return (uint64_t)(m->end - m->items);
+}
+
+/* What k of a push's n ops, of bytes in all, cost their user's bucket
+ * (rove_limits.h, ROVE_USER_RATE_OP_BYTES): k, or their share of the
+ * bytes in units when more. */
+static uint32_t push_cost(uint64_t bytes, uint32_t n, uint32_t k)
+{
+	uint64_t units;
+
+	ROVE_ASSERT(k <= n);
+	if (k == 0)
+		return 0;
+	units = (bytes * k / n + ROVE_USER_RATE_OP_BYTES - 1) / ROVE_USER_RATE_OP_BYTES;
+	return units > k ? (uint32_t)units : k; /* a message holds at most 8 MiB: fits */
+}
+
+
 /* A push's ops taken from its user's rate (rate.h): true, with *charged
- * how many, or false with the refusal in reply. A push the bucket cannot
- * hold whole is looked at again for the ops this server answered before
- * (sent again because their answer was lost: attack seventy-eight found
- * them charged again): those cost nothing. */
+ * what they cost (push_cost), or false with the refusal in reply. A push
+ * the bucket cannot hold whole is looked at again for the ops this
+ * server answered before (sent again because their answer was lost:
+ * attack seventy-eight found them charged again): those cost nothing. */
 static bool push_rate_take(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_msg *m, rove_buf *reply,
 			   uint32_t *charged)
 {
 	uint32_t n = m->u.push.n, fresh;
+	uint64_t bytes = push_bytes(m);
 
 	*charged = 0;
 	if (u->role == ROVE_ROLE_ADMIN || n == 0)
 		return true;
-	if (rove_engine_rate_take(e, u, n, reply)) {
-		*charged = n;
+	if (rove_engine_rate_take(e, u, push_cost(bytes, n, n), n, reply)) {
+		*charged = cost_taken(e, push_cost(bytes, n, n));
 		return true;
 	}
 	fresh = push_fresh(e, txn, m);
-	if (fresh < n && (fresh == 0 || rove_engine_rate_take(e, u, fresh, reply))) {
+	if (fresh < n && (fresh == 0 || rove_engine_rate_take(e, u, push_cost(bytes, n, fresh), n, reply))) {
 		rove_buf_reset(reply); /* the refusal written above */
-		*charged = fresh;
+		*charged = cost_taken(e, push_cost(bytes, n, fresh));
 		return true;
 	}
 	return false;
@@ -1289,6 +1323,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	rove_proof clock = {{0}, {0}};
 	uint32_t n = m->u.push.n, charged = 0, again = 0; /* again: ops answered before */
+	uint64_t bytes = n > 0 ? push_bytes(m) : 0;
 	int rc = ROVE_OK;
 
 	/* The decoder let through only a push within its limits. */
@@ -1352,8 +1387,8 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	/* Ops answered before (sent again after a lost answer) wrote
 	 * nothing: what was taken for them goes back. */
-	if (rc == ROVE_OK && charged > n - again)
-		rate_refund(e, u, charged - (n - again));
+	if (rc == ROVE_OK && charged > cost_taken(e, push_cost(bytes, n, n - again)))
+		rate_refund(e, u, charged - cost_taken(e, push_cost(bytes, n, n - again)));
 	free(res);
 	free(op);
 	free(k.pushed);

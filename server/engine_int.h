@@ -62,10 +62,12 @@ int rove_apply_op(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_op *op,
 bool rove_engine_history_has(const rove_engine *e, const rove_uuid *run, uint64_t seq, uint64_t head);
 
 /* Each user's changes in a while (rate.h; admins are not held): whether
- * u may write n ops now, taken if so; else reply holds the ROVE_ERATE
- * error saying when. And n ops u wrote, charged once known (a manager's
- * reassignment), below empty if need be. */
-bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, rove_buf *reply);
+ * u may write n ops now (what a request of ops changes costs: a push of
+ * big ones more, rove_limits.h's ROVE_USER_RATE_OP_BYTES), taken if so;
+ * else reply holds the ROVE_ERATE error saying when. And n ops u wrote,
+ * charged once known (a manager's reassignment), below empty if need
+ * be. */
+bool rove_engine_rate_take(rove_engine *e, const rove_user *u, uint32_t n, uint32_t ops, rove_buf *reply);
 void rove_engine_rate_charge(rove_engine *e, const rove_user *u, uint64_t n);
 
 /* Read path (pull.c). lean: the reply holds at most ROVE_LEAN_CHUNK_BYTES

@@ -45,6 +45,27 @@ now=$(r wang status --json | jq -r .last_sync)
 customers_csv "$T/li.csv" 10 Li 1370
 r li import customers "$T/li.csv" >/dev/null
 eq "$(r li sync --json | jq .accepted)" 10 "li's changes pass"
+# Big changes count by their bytes too (attack one hundred: visits with
+# notes of 1,000 characters, 3-4 KB each, filled a server's disk at 1.4
+# MB/s from one rep's token, every op within the op rate): zhao's 1,500
+# visits of 3 KB each are 4.5 MB, which the bucket of 3,000 (a change
+# per KiB of a big one) cannot hold: the first push passes (as many as
+# a request holds), the rest wait.
+c=$(r zhao customer add --name "Zhao's customer" --territory east)
+r zhao sync >/dev/null
+note=$(printf '访%.0s' $(seq 1 990))
+awk -v c="$c" -v n="$note" 'BEGIN { print "customer,kind,note"; for (i = 1; i <= 1500; i++) printf "%s,visit,%d %s\n", c, i, n }' \
+	>"$T/visits.csv"
+r zhao import activities "$T/visits.csv" >/dev/null
+code=0
+r zhao sync --json >"$T/out" 2>"$T/err" || code=$?
+eq "$code" 1 "a sync of big changes over the rate fails (stdout: $(cat "$T/out"); stderr: $(cat "$T/err"))"
+read -r pushed accepted held < <(jq -r '"\(.pushed) \(.accepted) \(.held)"' "$T/out")
+[ "$accepted" = "$pushed" ] && [ "$held" -gt 0 ] && [ $((accepted + held)) -eq 1500 ] ||
+	fail "the big changes' held sync: $(cat "$T/out")"
+eq "$(r zhao status --json | jq .pending)" "$held" "the big changes held are pending"
+grep -q "too many changes from zhao in a short time (3000 at once, then 50 a second; one per 1 KiB of a big one)" \
+	"$T/err" || fail "why the big changes were held: $(cat "$T/err")"
 awk 'BEGIN { print "name,phone,territory"; for (i = 1; i <= 4000; i++) printf "Admin %d,1360%07d,east\n", i, i }' \
 	>"$T/admin.csv"
 r admin import customers "$T/admin.csv" >/dev/null
