@@ -1238,31 +1238,6 @@ void rove_engine_rate_charge(rove_engine *e, const rove_user *u, uint64_t n)
 		rove_rate_charge(e->rate, user_key(u), n, mono_ms());
 }
 
-/* How many of a push's ops (m's, not yet read) this server has not
- * answered before; all of them when one does not decode (the push then
- * fails as it would have). */
-static uint32_t push_fresh(rove_engine *e, MDB_txn *txn, const rove_msg *m)
-{
-	rove_msg probe = *m; /* read from a copy: m's ops are read again */
-	rove_op *op = malloc(sizeof(*op));
-	rove_push_result r;
-	uint32_t fresh = 0;
-	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
-
-	for (uint32_t i = 0; rc == ROVE_OK && i < m->u.push.n; i++) {
-		rc = rove_msg_next_op(&probe, op);
-		if (rc == ROVE_OK) {
-			int got = rove_store_opid_get(&e->st, txn, &op->op_id, &r);
-			if (got == ROVE_ENOTFOUND)
-				fresh++;
-			else if (got != ROVE_OK)
-				rc = got;
-		}
-	}
-	free(op);
-	return rc == ROVE_OK ? fresh : m->u.push.n;
-}
-
 /* The bytes of a push's ops, before any is read. */
 static uint64_t push_bytes(const rove_msg *m)
 {
@@ -1270,18 +1245,48 @@ static uint64_t push_bytes(const rove_msg *m)
 	return (uint64_t)(m->end - m->items);
 }
 
-/* What k of a push's n ops, of bytes in all, cost their user's bucket
- * (rove_limits.h, ROVE_USER_RATE_OP_BYTES): k, or their share of the
- * bytes in units when more. */
-static uint32_t push_cost(uint64_t bytes, uint32_t n, uint32_t k)
+/* What k ops of bytes in all cost their user's bucket (rove_limits.h,
+ * ROVE_USER_RATE_OP_BYTES): k, or their bytes in units when more. Each
+ * op's own bytes count: a share by the push's average let ops answered
+ * before (refunded) carry big new ones (attack one hundred and one). */
+static uint32_t push_cost(uint32_t k, uint64_t bytes)
 {
-	uint64_t units;
+	uint64_t units = (bytes + ROVE_USER_RATE_OP_BYTES - 1) / ROVE_USER_RATE_OP_BYTES;
 
-	ROVE_ASSERT(k <= n);
 	if (k == 0)
 		return 0;
-	units = (bytes * k / n + ROVE_USER_RATE_OP_BYTES - 1) / ROVE_USER_RATE_OP_BYTES;
 	return units > k ? (uint32_t)units : k; /* a message holds at most 8 MiB: fits */
+}
+
+/* How many of a push's ops (m's, not yet read) this server has not
+ * answered before, and their bytes; all of them when one does not decode
+ * (the push then fails as it would have). */
+static uint32_t push_fresh(rove_engine *e, MDB_txn *txn, const rove_msg *m, uint64_t *bytes)
+{
+	rove_msg probe = *m; /* read from a copy: m's ops are read again */
+	rove_op *op = malloc(sizeof(*op));
+	rove_push_result r;
+	uint32_t fresh = 0;
+	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
+
+	*bytes = 0;
+	for (uint32_t i = 0; rc == ROVE_OK && i < m->u.push.n; i++) {
+		const uint8_t *at = probe.items;
+		rc = rove_msg_next_op(&probe, op);
+		if (rc == ROVE_OK) {
+			int got = rove_store_opid_get(&e->st, txn, &op->op_id, &r);
+			if (got == ROVE_ENOTFOUND) {
+				fresh++;
+				*bytes += (uint64_t)(probe.items - at);
+			} else if (got != ROVE_OK) {
+				rc = got;
+			}
+		}
+	}
+	free(op);
+	if (rc != ROVE_OK)
+		*bytes = push_bytes(m);
+	return rc == ROVE_OK ? fresh : m->u.push.n;
 }
 
 
@@ -1299,14 +1304,14 @@ static bool push_rate_take(rove_engine *e, MDB_txn *txn, const rove_user *u, con
 	*charged = 0;
 	if (u->role == ROVE_ROLE_ADMIN || n == 0)
 		return true;
-	if (rove_engine_rate_take(e, u, push_cost(bytes, n, n), n, reply)) {
-		*charged = cost_taken(e, push_cost(bytes, n, n));
+	if (rove_engine_rate_take(e, u, push_cost(n, bytes), n, reply)) {
+		*charged = cost_taken(e, push_cost(n, bytes));
 		return true;
 	}
-	fresh = push_fresh(e, txn, m);
-	if (fresh < n && (fresh == 0 || rove_engine_rate_take(e, u, push_cost(bytes, n, fresh), n, reply))) {
+	fresh = push_fresh(e, txn, m, &bytes);
+	if (fresh < n && (fresh == 0 || rove_engine_rate_take(e, u, push_cost(fresh, bytes), n, reply))) {
 		rove_buf_reset(reply); /* the refusal written above */
-		*charged = cost_taken(e, push_cost(bytes, n, fresh));
+		*charged = cost_taken(e, push_cost(fresh, bytes));
 		return true;
 	}
 	return false;
@@ -1323,7 +1328,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	rove_proof clock = {{0}, {0}};
 	uint32_t n = m->u.push.n, charged = 0, again = 0; /* again: ops answered before */
-	uint64_t bytes = n > 0 ? push_bytes(m) : 0;
+	uint64_t bytes = push_bytes(m), again_bytes = 0, *op_bytes = NULL;
 	int rc = ROVE_OK;
 
 	/* The decoder let through only a push within its limits. */
@@ -1357,11 +1362,14 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	if (rc == ROVE_OK && n > 0) {
 		res = calloc(n, sizeof(*res));
 		k.at = calloc(n, sizeof(*k.at));
-		if (res == NULL || k.at == NULL)
+		op_bytes = calloc(n, sizeof(*op_bytes));
+		if (res == NULL || k.at == NULL || op_bytes == NULL)
 			rc = ROVE_ENOMEM;
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
+		const uint8_t *at = m->items;
 		rc = rove_msg_next_op(m, op);
+		op_bytes[i] = (uint64_t)(m->items - at);
 		if (rc == ROVE_OK)
 			rc = push_one(e, txn, u, op, w, &k, &floor, i, &res[i]);
 	}
@@ -1380,15 +1388,19 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		rc = rove_enc_push_reply_proof(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, &clock, res, n);
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-		if (!res[i].seen)
+		if (!res[i].seen) {
 			job->ops[res[i].reason]++;
-		else
+		} else {
 			again++;
+			again_bytes += op_bytes[i];
+		}
 	}
 	/* Ops answered before (sent again after a lost answer) wrote
-	 * nothing: what was taken for them goes back. */
-	if (rc == ROVE_OK && charged > cost_taken(e, push_cost(bytes, n, n - again)))
-		rate_refund(e, u, charged - cost_taken(e, push_cost(bytes, n, n - again)));
+	 * nothing: what was taken for them goes back; the new ones cost
+	 * what they would alone. */
+	if (rc == ROVE_OK && charged > cost_taken(e, push_cost(n - again, bytes - again_bytes)))
+		rate_refund(e, u, charged - cost_taken(e, push_cost(n - again, bytes - again_bytes)));
+	free(op_bytes);
 	free(res);
 	free(op);
 	free(k.pushed);

@@ -968,6 +968,74 @@ static void test_lean_conflicts(void)
 	srv_free(s);
 }
 
+/* ---- the write rate counts bytes (rove_limits.h, ROVE_USER_RATE_OP_BYTES) ---- */
+
+/* How many pushes of 20 new visits of 3 KB (a note of 1,000 Chinese
+ * characters), each with `again` ops answered before, alice's bucket of
+ * 1,000 lets through before it refuses one. */
+static unsigned big_pushes_passed(srv *s, const rove_uuid *cust, const rove_op *answered, uint32_t again)
+{
+	enum { NEW = 20, MAXP = 200 };
+	rove_op *ops = calloc(NEW + again, sizeof(*ops));
+	rove_push_result *res = calloc(NEW + again, sizeof(*res));
+	char *note = malloc(3 * ROVE_LEN_NOTE + 8), cf[64], ids[ROVE_UUID_STRLEN + 1];
+	unsigned passed = 0;
+	static unsigned next = 0x7000;
+
+	CHECK(ops != NULL && res != NULL && note != NULL);
+	strcpy(note, "note=");
+	for (unsigned i = 0; i < ROVE_LEN_NOTE; i++)
+		strcat(note + 5 + 3 * i, "\xe8\xae\xbf"); /* 访 */
+	snprintf(cf, sizeof(cf), "customer=%s", srv_ids(cust, ids));
+	CHECK_EQ_INT(rove_engine_set_rate(&s->e, 1000, 1), ROVE_OK);
+	for (unsigned p = 0; p < MAXP; p++) {
+		for (uint32_t i = 0; i < NEW; i++) {
+			rove_uuid a = srv_id(next++);
+			CHECK_EQ_INT(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_ACTIVITY, &a, cf, "kind=visit", note, NULL),
+				     ROVE_OK);
+		}
+		for (uint32_t i = 0; i < again; i++)
+			ops[NEW + i] = *answered;
+		if (srv_pushv(s, "alice", ops, NEW + again, res) != ROVE_OK)
+			break;
+		for (uint32_t i = 0; i < NEW + again; i++)
+			CHECK_EQ_INT(res[i].status, ROVE_PUSH_ACCEPTED);
+		passed++;
+	}
+	CHECK(strstr(s->err, "too many changes from alice") != NULL);
+	free(note);
+	free(res);
+	free(ops);
+	return passed;
+}
+
+/* 20 visits of 3 KB cost about 60 of the 1,000: some 16 such pushes
+ * pass. Sent with 100 ops answered before, which are given back, they
+ * cost the same: the refund went by the push's average op, and the
+ * answered ops carried the big ones at one each, four times the bytes
+ * (attack one hundred and one: 50 pushes passed). */
+static void test_rate_counts_bytes(void)
+{
+	srv *s = srv_world_or_exit();
+	rove_op *op = malloc(sizeof(*op));
+	rove_uuid c = srv_id(0x6f00);
+	rove_push_result r;
+	unsigned alone, with_again;
+
+	CHECK(op != NULL);
+	CHECK_EQ_INT(srv_op(op, ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Visited Co", NULL), ROVE_OK);
+	CHECK_EQ_INT(srv_push(s, "alice", op, &r), ROVE_OK);
+	CHECK_EQ_INT(r.status, ROVE_PUSH_ACCEPTED);
+	alone = big_pushes_passed(s, &c, op, 0);
+	with_again = big_pushes_passed(s, &c, op, 100);
+	CHECK(alone >= 14 && alone <= 17);
+	CHECK(with_again >= 14 && with_again <= 17);
+	if (with_again > 17)
+		fprintf(stderr, "test_rate_counts_bytes: %u pushes alone, %u with answered ops\n", alone, with_again);
+	free(op);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_lean_conflicts();
@@ -990,5 +1058,6 @@ int main(void)
 	test_batch_memo_follows_territory();
 	test_retry_one_history();
 	test_history_ids_in_order();
+	test_rate_counts_bytes();
 	return check_done("test_engine");
 }
