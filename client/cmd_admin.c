@@ -1002,8 +1002,15 @@ static int assign_words(rove_cli *cli, int argc, char **argv, void *unused)
 	const char *args[2];
 
 	(void)unused;
-	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
+	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+		if (argc > 4)
+			rove_error("unexpected argument '%s'", argv[4]);
+		else if (argc < 4)
+			rove_error(argc < 3 ? "missing the user and the territory" : "missing the territory");
+		else
+			rove_error("unknown option '%s'", argv[2][0] == '-' ? argv[2] : argv[3]);
 		return cli_usage(un ? unassign_help : assign_help, false);
+	}
 	if (!cli_login_ok(argv[2]) || !cli_code_ok(argv[3]))
 		return ROVE_EXIT_FAIL;
 	args[0] = argv[2];
@@ -1138,11 +1145,15 @@ int cmd_admin(rove_cli *cli, int argc, char **argv)
 	if (!group) {
 		if (argc > 1)
 			rove_error("unknown admin command '%s'", argv[1]);
+		else
+			rove_error("missing an admin command");
 		return cli_usage(help, false);
 	}
 	/* `rove admin territory`: the usage lines of its commands. */
 	if (argc > 2)
 		rove_error("unknown admin %s command '%s'", argv[1], argv[2]);
+	else
+		rove_error("missing an admin %s command", argv[1]);
 	usage[0] = '\0';
 	for (size_t k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++) {
 		const struct admin_cmd *a = &admin_cmds[k];

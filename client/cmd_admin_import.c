@@ -845,6 +845,10 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 	if (im.kind == 0 || path == NULL) {
 		if (im.kind == 0 && what != NULL)
 			rove_error("cannot import '%s' (import territories or users)", what);
+		else if (what == NULL)
+			rove_error("missing what to import (territories or users), and the file");
+		else
+			rove_error("missing the file to import (FILE.csv, or - for standard input)");
 		return cli_usage(usage, false);
 	}
 	im.file = strcmp(path, "-") == 0 ? "stdin" : path;

@@ -127,8 +127,10 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			return cli_usage(usage, false);
 		}
 	}
-	if (ex.c == NULL)
+	if (ex.c == NULL) {
+		rove_error("missing what to export");
 		return cli_usage(usage, false);
+	}
 	if (csv && ex.json) {
 		rove_error("--json and --csv cannot be used together");
 		return cli_usage(usage, false);

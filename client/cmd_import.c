@@ -1433,6 +1433,10 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 			rove_error("cannot import '%s' (import customers, contacts, opportunities, contracts, "
 				   "activities or dealers)",
 				   what);
+		else if (what == NULL)
+			rove_error("missing what to import, and the file");
+		else
+			rove_error("missing the file to import (FILE.csv, or - for standard input)");
 		return cli_usage(import_usage, false);
 	}
 	im = calloc(1, sizeof(*im));

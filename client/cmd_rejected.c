@@ -473,6 +473,7 @@ static int retry_words(rove_cli *cli, int argc, char **argv, void *unused)
 		goto out;
 	} else if (argc < 3) {
 		rc = CLI_EUSAGE;
+		rove_error("missing which refused change (OP, as 'rove rejected' shows it)");
 		cli_usage(retry_help, false);
 	} else if (argv[2][0] == '-') {
 		rc = CLI_EUSAGE;

@@ -587,8 +587,10 @@ int cmd_report_to(rove_cli *cli, int argc, char **argv, FILE *out)
 	rove_replica r;
 	int rc, status;
 
-	if (argc < 2)
+	if (argc < 2) {
+		rove_error("missing which report (pipeline, targets or daily)");
 		return cli_usage(report_help, false);
+	}
 	if (cli_is_help(argv[1]))
 		return cli_usage(report_help, true);
 	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)

@@ -187,10 +187,9 @@ static int run(int argc, char **argv)
 				return ROVE_EXIT_USAGE;
 			g.timeout = true;
 			break;
-		case CLI_OPT_NOVALUE: /* -R without its value; --timeout's is unknown */
-			if (o.opt == 'R')
-				return cli_usage(usage_text, false);
-			/* fall through */
+		case CLI_OPT_NOVALUE: /* -R or --timeout without its value */
+			rove_error("option '%s' needs a value", o.arg);
+			return cli_usage(usage_text, false);
 		default:
 			if (!cli_opt_said(k))
 				rove_error("unknown option '%s'", o.arg);

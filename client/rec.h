@@ -222,11 +222,12 @@ int rec_customer_named(rove_replica *r, const rove_coll_def *c, bool history, co
  * lc->c in the open replica r, which it closes. The exit status. */
 int rec_list_print(rove_replica *r, rec_list_ctx *lc);
 
-/* The words after the verb of one that takes ID [--json] (show, history),
- * in order: help asked for, or an ID (and *json), or a usage error (no ID,
- * or another word). Any word that is no option is the ID. */
+/* The words after the verb of one that takes ID [--json] (show) of a
+ * record of c, in order: help asked for, or an ID (and *json), or a usage
+ * error, said (no ID, or another word). Any word that is no option is the
+ * ID. */
 enum rec_args { REC_ARGS_OK, REC_ARGS_HELP, REC_ARGS_USAGE };
-int rec_id_args(int argc, char **argv, const char **id, bool *json);
+int rec_id_args(const rove_coll_def *c, int argc, char **argv, const char **id, bool *json);
 /* The same for `customer history ID`, which also takes --search, --sort
  * and --limit (SPEC: every record list does) into lc (a sort's field
  * copied into sortf); ID into lc->parent. */

@@ -976,7 +976,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 /* Columns of the labels of `show`; a value's further lines start after. */
 #define SHOW_LABEL 18
 
-int rec_id_args(int argc, char **argv, const char **id, bool *json)
+int rec_id_args(const rove_coll_def *c, int argc, char **argv, const char **id, bool *json)
 {
 	cli_opt o;
 	int k;
@@ -996,7 +996,7 @@ int rec_id_args(int argc, char **argv, const char **id, bool *json)
 		}
 	}
 	if (*id == NULL) {
-		rove_error("missing ID");
+		rove_error("missing the %s's %s", c->name, c->id == ROVE_COLL_TERRITORY ? "CODE or ID" : "ID");
 		return REC_ARGS_USAGE;
 	}
 	return REC_ARGS_OK;
@@ -1013,7 +1013,7 @@ int rec_show(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 
 	snprintf(usage, sizeof(usage), "usage: rove %s show %s [--json]\n", c->name,
 		 c->id == ROVE_COLL_TERRITORY ? "CODE|ID" : "ID");
-	switch (rec_id_args(argc, argv, &ids, &json)) {
+	switch (rec_id_args(c, argc, argv, &ids, &json)) {
 	case REC_ARGS_HELP:
 		printf("%s\nShow one %s.\n", usage, c->name);
 		return ROVE_EXIT_OK;

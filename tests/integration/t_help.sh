@@ -46,7 +46,11 @@ done
 for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpected argument 'extra'" \
 	"status --bogus:unknown option '--bogus'" "admin user add bob --role rep extra:unexpected argument 'extra'" \
 	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'" \
-	"customer show --x:unknown option '--x'" "contact show:missing ID" \
+	"customer show --x:unknown option '--x'" "contact show:missing the contact's ID" \
+	"territory show:missing the territory's CODE or ID" "import customers:missing the file to import" \
+	"export:missing what to export" "report:missing which report" "admin territory:missing an admin territory command" \
+	"admin assign bob:missing the territory" "rejected retry:missing which refused change" \
+	"--timeout:option '--timeout' needs a value" \
 	"customer history 01a22c6e a:unexpected argument 'a'" "customer delete:missing the customer's ID" \
 	"opportunity stage 01a22c6e:missing the STAGE" "customer set 01a22c6e:missing FIELD=VALUE" \
 	"customer:missing a customer command"; do

@@ -19,7 +19,7 @@ curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" | grep_q '^roved_' || fai
 silent_sockets "$port" 200 8 &
 flood=$!
 BG_PIDS+=($flood)
-wait_for 5 "the descriptors used up" grep -q "out of file descriptors" "$T/roved.log"
+wait_for 8 "the descriptors used up" grep -q "out of file descriptors" "$T/roved.log"
 ok=0 tried=0
 # Scrapes while the flood lasts (a slow machine fits fewer in).
 while [ "$tried" -lt 12 ] && kill -0 "$flood" 2>/dev/null; do
