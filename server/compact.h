@@ -22,7 +22,9 @@
  * and is refused as such; it brings nothing back. A deleted customer
  * itself stays, with its ownership history (its territory and who held
  * it): a late change of it, or a child added to it, is refused `deleted`
- * to those who held it, as before (SPEC rule 6). Users who read everything
+ * to those who held it, as before (SPEC rule 6). The history stays live
+ * records in no scope, which users who read everything hold, as they
+ * hold a deleted customer's family before compaction. Users who read everything
  * hold records in no scope (a deleted customer's children), which no op
  * takes off their replicas: when such records go, their scope epochs
  * move, so they take a new snapshot too. The answers kept for op ids
