@@ -1289,7 +1289,6 @@ static uint32_t push_fresh(rove_engine *e, MDB_txn *txn, const rove_msg *m, uint
 	return rc == ROVE_OK ? fresh : m->u.push.n;
 }
 
-
 /* A push's ops taken from its user's rate (rate.h): true, with *charged
  * what they cost (push_cost), or false with the refusal in reply. A push
  * the bucket cannot hold whole is looked at again for the ops this
