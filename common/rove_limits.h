@@ -47,6 +47,14 @@
  * 1.3 GB); a customer, a contact or a visit of an honest rep is under
  * 1 KiB and counts one. */
 #define ROVE_USER_RATE_OP_BYTES 1024u
+/* What one op pushed writes into the oplog for its cost: itself and its
+ * customer's ownership entry (a create, a claim, a release). What it
+ * writes beyond (a claim's moves of the customer's open deals, with
+ * their entries) is charged to its user once done, as a manager's
+ * reassignment is (attack one hundred and two: a customer with 1,000
+ * open deals claimed back and forth by two reps wrote 3,000 ops a
+ * second, each claim charged as one op). */
+#define ROVE_OP_WRITES_OWN 2u
 #define ROVE_RATE_USERS 8192u
 
 /* Items (ops or snapshot records) the server puts in one pull reply, and the

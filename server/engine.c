@@ -1327,7 +1327,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	rove_proof clock = {{0}, {0}};
 	uint32_t n = m->u.push.n, charged = 0, again = 0; /* again: ops answered before */
-	uint64_t bytes = push_bytes(m), again_bytes = 0, *op_bytes = NULL;
+	uint64_t bytes = push_bytes(m), again_bytes = 0, *op_bytes = NULL, beside = 0;
 	int rc = ROVE_OK;
 
 	/* The decoder let through only a push within its limits. */
@@ -1367,10 +1367,15 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		const uint8_t *at = m->items;
+		uint64_t head = e->head;
 		rc = rove_msg_next_op(m, op);
 		op_bytes[i] = (uint64_t)(m->items - at);
 		if (rc == ROVE_OK)
 			rc = push_one(e, txn, u, op, w, &k, &floor, i, &res[i]);
+		/* an op writes itself and its ownership entry (a create, a
+		 * claim, a release); more is written beside it */
+		if (rc == ROVE_OK && e->head - head > ROVE_OP_WRITES_OWN)
+			beside += e->head - head - ROVE_OP_WRITES_OWN;
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++)
 		res[i].kept = res[i].kept_known ? (const uint8_t *)k.buf.data + k.at[i] : NULL;
@@ -1394,6 +1399,14 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 			again_bytes += op_bytes[i];
 		}
 	}
+	/* What the ops wrote beside themselves (a claim moves the
+	 * customer's open deals, and each move is pulled by every replica
+	 * in scope) is charged once done, as a reassignment's is: attack
+	 * one hundred and two passed a customer with 1,000 open deals back
+	 * and forth by claims and releases, 3,000 ops a second for a claim
+	 * charged as one. */
+	if (rc == ROVE_OK && beside > 0)
+		rove_engine_rate_charge(e, u, beside);
 	/* Ops answered before (sent again after a lost answer) wrote
 	 * nothing: what was taken for them goes back; the new ones cost
 	 * what they would alone. */

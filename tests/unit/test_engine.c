@@ -1036,6 +1036,46 @@ static void test_rate_counts_bytes(void)
 	srv_free(s);
 }
 
+/* A claim moves the customer's open deals (RULES), each move pulled by
+ * every replica in scope: charged once done, as a reassignment's moves
+ * are (attack one hundred and two: 1,000 deals claimed back and forth,
+ * 3,000 ops a second for claims charged as one). bob claims a customer
+ * with 300 open deals; his bucket of 1,000 then holds too little for
+ * 800 more ops (it held them before: the claim cost one). */
+static void test_rate_charges_claim_moves(void)
+{
+	enum { DEALS = 300, MORE = 800 };
+	srv *s = srv_world_or_exit();
+	rove_op *ops = calloc(MORE, sizeof(*ops));
+	rove_push_result *res = calloc(MORE, sizeof(*res));
+	rove_uuid c = srv_id(0x6e00);
+	char cf[64], ids[ROVE_UUID_STRLEN + 1];
+
+	CHECK(ops != NULL && res != NULL);
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &c, "name=Many Deals Co", NULL),
+		     ROVE_R_NONE);
+	snprintf(cf, sizeof(cf), "customer=%s", srv_ids(&c, ids));
+	for (unsigned i = 0; i < DEALS; i++) {
+		rove_uuid o = srv_id(0x6e01 + i);
+		CHECK_EQ_INT(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_OPPORTUNITY, &o, cf, "title=Deal", NULL), ROVE_OK);
+	}
+	CHECK_EQ_INT(srv_pushv(s, "alice", ops, DEALS, res), ROVE_OK);
+	for (unsigned i = 0; i < DEALS; i++)
+		CHECK_EQ_INT(res[i].status, ROVE_PUSH_ACCEPTED);
+	CHECK_EQ_INT(srv_reason(s, "alice", ROVE_OP_RELEASE, ROVE_COLL_CUSTOMER, &c, "owner=null", NULL), ROVE_R_NONE);
+	CHECK_EQ_INT(rove_engine_set_rate(&s->e, 1000, 1), ROVE_OK);
+	CHECK_EQ_INT(srv_reason(s, "bob", ROVE_OP_CLAIM, ROVE_COLL_CUSTOMER, &c, "owner=bob", NULL), ROVE_R_NONE);
+	for (unsigned i = 0; i < MORE; i++) {
+		rove_uuid x = srv_id(0x6f800 + i);
+		CHECK_EQ_INT(srv_op(&ops[i], ROVE_OP_CREATE, ROVE_COLL_CUSTOMER, &x, "name=More Co", NULL), ROVE_OK);
+	}
+	CHECK_EQ_INT(srv_pushv(s, "bob", ops, MORE, res), ROVE_ERATE);
+	CHECK(strstr(s->err, "too many changes from bob") != NULL);
+	free(res);
+	free(ops);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_lean_conflicts();
@@ -1059,5 +1099,6 @@ int main(void)
 	test_retry_one_history();
 	test_history_ids_in_order();
 	test_rate_counts_bytes();
+	test_rate_charges_claim_moves();
 	return check_done("test_engine");
 }
