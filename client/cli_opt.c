@@ -264,7 +264,12 @@ void cli_opt_unexpected(const cli_opt *o, int k)
 	else if (k == CLI_OPT_NOVALUE)
 		rove_error("option '%s' needs a value", o->arg);
 	else if (k == CLI_OPT_WORD || k >= CLI_OPT_LONG)
-		rove_error("unexpected argument '%s'", o->argv[o->at]);
+		cli_word_unexpected(o->argv[o->at]);
+}
+
+void cli_word_unexpected(const char *word)
+{
+	rove_error("unexpected argument '%s'", word);
 }
 
 void cli_opt_missing_error(const cli_opt *o)

@@ -115,6 +115,9 @@ void cli_opt_missing_error(const cli_opt *o);
  * error's usage text: "unknown option '--x'", "unexpected argument 'x'",
  * "option '--x' needs a value" (CLI_OPT_TWICE was said already). */
 void cli_opt_unexpected(const cli_opt *o, int k);
+/* The same for a word a command read without cli_opt: "unexpected
+ * argument 'x'". */
+void cli_word_unexpected(const char *word);
 
 /* rove's own options after a command's name ('rove status -R DIR'):
  * once set, cli_opt_next gives fn each of -R, --replica and --timeout

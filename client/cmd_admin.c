@@ -790,7 +790,7 @@ static bool parse_user_args(int argc, char **argv, const char *usage, bool want_
 			if (k == CLI_OPT_UNKNOWN)
 				rove_error("unknown option '%s'", o.arg);
 			else if (k == CLI_OPT_WORD)
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 			*status = cli_usage(usage, false);
 			return false;
 		}
@@ -1004,7 +1004,7 @@ static int assign_words(rove_cli *cli, int argc, char **argv, void *unused)
 	(void)unused;
 	if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-') {
 		if (argc > 4)
-			rove_error("unexpected argument '%s'", argv[4]);
+			cli_word_unexpected(argv[4]);
 		else if (argc < 4)
 			rove_error(argc < 3 ? "missing the user and the territory" : "missing the territory");
 		else

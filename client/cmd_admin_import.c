@@ -833,7 +833,7 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		} else if (path == NULL) {
 			path = o.arg;
 		} else {
-			rove_error("unexpected argument '%s'", o.arg);
+			cli_word_unexpected(o.arg);
 			return cli_usage(usage, false);
 		}
 	}

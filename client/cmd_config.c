@@ -129,7 +129,7 @@ int cmd_config(rove_cli *cli, int argc, char **argv)
 			args[nargs++] = o.arg;
 		} else {
 			if (!cli_opt_said(got))
-				rove_error("unexpected argument '%s'", argv[o.at]);
+				cli_word_unexpected(argv[o.at]);
 			return cli_usage(help, false);
 		}
 	}

@@ -123,7 +123,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-')
 				rove_error("no kind of record '%s' to export", o.arg);
 			else if (!cli_opt_said(k))
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 			return cli_usage(usage, false);
 		}
 	}

@@ -328,7 +328,7 @@ int cmd_feed(rove_cli *cli, int argc, char **argv)
 			} else if (conninfo == NULL) {
 				conninfo = o.arg;
 			} else {
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 				return cli_usage(help, false);
 			}
 			break;

@@ -1424,7 +1424,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 		} else if (path == NULL) {
 			path = o.arg; /* "-": standard input */
 		} else {
-			rove_error("unexpected argument '%s'", o.arg);
+			cli_word_unexpected(o.arg);
 			return cli_usage(import_usage, false);
 		}
 	}

@@ -32,7 +32,7 @@ static int stage_words(rove_cli *cli, int argc, char **argv, void *coll)
 
 	if (argc != 4) {
 		if (argc > 4)
-			rove_error("unexpected argument '%s'", argv[4]);
+			cli_word_unexpected(argv[4]);
 		else
 			rove_error(argc < 3 ? "missing the deal's ID and its STAGE" : "missing the STAGE");
 		return cli_usage(stage_help, false);

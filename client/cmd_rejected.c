@@ -232,7 +232,7 @@ static int refusal_options(int argc, char **argv, const char *help_text, const s
 			return cli_usage(help_text, false);
 		default:
 			if (!cli_opt_said(k))
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 			return cli_usage(help_text, false);
 		}
 	}

@@ -127,7 +127,7 @@ int rec_change(rove_cli *cli, const rove_coll_def *c, int argc, char **argv, boo
 		if (argc < 3)
 			rove_error("missing the %s's ID", c->name);
 		else if (del)
-			rove_error("unexpected argument '%s'", argv[3]);
+			cli_word_unexpected(argv[3]);
 		else
 			rove_error("missing FIELD=VALUE: what to change");
 		return cli_usage(del ? del_help : set_help, false);

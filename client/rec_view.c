@@ -917,7 +917,7 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			return ROVE_EXIT_USAGE;
 		default:
 			if (!cli_opt_said(k))
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 			return ROVE_EXIT_USAGE;
 		}
 		if (!ok)

@@ -733,7 +733,7 @@ int cmd_ui(rove_cli *cli, int argc, char **argv)
 			return cli_usage(help, false);
 		default:
 			if (!cli_opt_said(k))
-				rove_error("unexpected argument '%s'", o.arg);
+				cli_word_unexpected(o.arg);
 			return cli_usage(help, false);
 		}
 	}

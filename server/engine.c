@@ -1327,7 +1327,7 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	rove_hlc floor = {0}; /* the newest stamp of an earlier op of this push */
 	rove_proof clock = {{0}, {0}};
 	uint32_t n = m->u.push.n, charged = 0, again = 0; /* again: ops answered before */
-	uint64_t bytes = push_bytes(m), again_bytes = 0, *op_bytes = NULL, beside = 0;
+	uint64_t bytes = push_bytes(m), again_bytes = 0, beside = 0;
 	int rc = ROVE_OK;
 
 	/* The decoder let through only a push within its limits. */
@@ -1361,17 +1361,17 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	if (rc == ROVE_OK && n > 0) {
 		res = calloc(n, sizeof(*res));
 		k.at = calloc(n, sizeof(*k.at));
-		op_bytes = calloc(n, sizeof(*op_bytes));
-		if (res == NULL || k.at == NULL || op_bytes == NULL)
+		if (res == NULL || k.at == NULL)
 			rc = ROVE_ENOMEM;
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
 		const uint8_t *at = m->items;
 		uint64_t head = e->head;
 		rc = rove_msg_next_op(m, op);
-		op_bytes[i] = (uint64_t)(m->items - at);
 		if (rc == ROVE_OK)
 			rc = push_one(e, txn, u, op, w, &k, &floor, i, &res[i]);
+		if (rc == ROVE_OK && res[i].seen) /* answered before: its bytes go back below */
+			again_bytes += (uint64_t)(m->items - at);
 		/* an op writes itself and its ownership entry (a create, a
 		 * claim, a release); more is written beside it */
 		if (rc == ROVE_OK && e->head - head > ROVE_OP_WRITES_OWN)
@@ -1392,12 +1392,10 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 		rc = rove_enc_push_reply_proof(&job->reply, e->st.node, &e->runs[e->nruns - 1].id, &clock, res, n);
 	}
 	for (uint32_t i = 0; rc == ROVE_OK && i < n; i++) {
-		if (!res[i].seen) {
+		if (!res[i].seen)
 			job->ops[res[i].reason]++;
-		} else {
+		else
 			again++;
-			again_bytes += op_bytes[i];
-		}
 	}
 	/* What the ops wrote beside themselves (a claim moves the
 	 * customer's open deals, and each move is pulled by every replica
@@ -1410,9 +1408,11 @@ static int handle_push(rove_engine *e, MDB_txn *txn, const rove_user *u, rove_jo
 	/* Ops answered before (sent again after a lost answer) wrote
 	 * nothing: what was taken for them goes back; the new ones cost
 	 * what they would alone. */
-	if (rc == ROVE_OK && charged > cost_taken(e, push_cost(n - again, bytes - again_bytes)))
-		rate_refund(e, u, charged - cost_taken(e, push_cost(n - again, bytes - again_bytes)));
-	free(op_bytes);
+	if (rc == ROVE_OK) {
+		uint32_t cost = cost_taken(e, push_cost(n - again, bytes - again_bytes));
+		if (charged > cost)
+			rate_refund(e, u, charged - cost);
+	}
 	free(res);
 	free(op);
 	free(k.pushed);
