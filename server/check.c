@@ -226,7 +226,7 @@ static int op_held(check *c, uint64_t seq, bool *held)
 	return rc == ROVE_ENOTFOUND ? ROVE_OK : rc;
 }
 
-/* scopelog: scope NUL seq(8) -> moved(1). */
+/* scopelog: scope NUL seq(8) -> kind(1). */
 static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	check *c = arg;
@@ -242,6 +242,9 @@ static int check_scopelog(const MDB_val *k, const MDB_val *v, void *arg)
 		return ROVE_OK;
 	}
 	seq = rove_be64_get(nul + 1);
+	if (*(const uint8_t *)v->mv_data > ROVE_SCOPELOG_LEFT)
+		check_problem(c, "scopelog %s %llu: %u is no kind of entry", check_show(p, (size_t)(nul - p), b, sizeof(b)),
+			      (unsigned long long)seq, *(const uint8_t *)v->mv_data);
 	if ((size_t)(nul - p) > ROVE_MAX_SCOPE_LEN || (size_t)(nul - p) < 3 || p[1] != ':') {
 		check_problem(c, "scopelog %s %llu: not a scope", check_show(p, (size_t)(nul - p), b, sizeof(b)),
 			(unsigned long long)seq);

@@ -705,10 +705,12 @@ static int index_op(rove_engine *e, MDB_txn *txn, uint64_t seq, const rove_scope
 	int rc = ROVE_OK;
 
 	for (uint32_t i = 0; rc == ROVE_OK && i < after->n; i++)
-		rc = rove_store_scopelog_put(&e->st, txn, after->s[i], seq, moved);
+		rc = rove_store_scopelog_put(&e->st, txn, after->s[i], seq,
+					     moved && !scopes_have(before, after->s[i]) ? ROVE_SCOPELOG_ENTERED
+											: ROVE_SCOPELOG_IN);
 	for (uint32_t i = 0; rc == ROVE_OK && i < before->n; i++)
 		if (!scopes_have(after, before->s[i]))
-			rc = rove_store_scopelog_put(&e->st, txn, before->s[i], seq, moved);
+			rc = rove_store_scopelog_put(&e->st, txn, before->s[i], seq, ROVE_SCOPELOG_LEFT);
 	return rc;
 }
 

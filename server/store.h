@@ -351,12 +351,20 @@ int rove_store_each_scoped(rove_store *st, MDB_txn *txn, const char *scope, cons
 int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, const uint8_t *after,
 			       rove_raw_fn fn, void *arg);
 
-/* scopelog: the op at seq touched scope; moved: its record entered or
- * left the scope with it. */
-int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool moved);
+/* scopelog: the op at seq touched scope, its record being of one of
+ * these kinds towards it. */
+enum {
+	ROVE_SCOPELOG_IN = 0, /* in the scope before the op and after */
+	ROVE_SCOPELOG_MOVED = 1, /* entered or left it (written before 2026-12: which is not known) */
+	ROVE_SCOPELOG_ENTERED = 2, /* not in it before, in it after */
+	ROVE_SCOPELOG_LEFT = 3, /* in it before, not after */
+};
+int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, uint8_t kind);
 /* Calls fn once for each op after `after` that touched one of the n
- * scopes, in sequence order, with whether it moved its record in any of
- * them: a merge of the scopes' ranges, which costs what it returns. */
+ * scopes, in sequence order, with whether it moved its record for a
+ * reader of them: in none of them before and in one after, or the other
+ * way round. A record moving between two of them did not move for that
+ * reader. A merge of the scopes' ranges, which costs what it returns. */
 typedef int (*rove_scopelog_fn)(uint64_t seq, bool moved, void *arg);
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			     uint64_t after, rove_scopelog_fn fn, void *arg);

@@ -105,10 +105,10 @@ typedef struct range {
 	uint8_t key[STORE_KEY_MAX];
 	size_t plen;
 	uint64_t n; /* the number at the cursor; UINT64_MAX once past the range */
-	bool flag;
+	uint8_t value; /* its byte (byte_value) */
 } range;
 
-static int range_read(range *r, int mrc, const MDB_val *k, const MDB_val *v, bool flag_value, const char *what)
+static int range_read(range *r, int mrc, const MDB_val *k, const MDB_val *v, bool byte_value, const char *what)
 {
 	r->n = UINT64_MAX;
 	if (mrc == MDB_NOTFOUND)
@@ -117,15 +117,17 @@ static int range_read(range *r, int mrc, const MDB_val *k, const MDB_val *v, boo
 		return rove_db_err(mrc, what);
 	if (k->mv_size != r->plen + 8 || memcmp(k->mv_data, r->key, r->plen) != 0)
 		return ROVE_OK;
-	if (flag_value && v->mv_size != 1)
+	if (byte_value && (v->mv_size != 1 || *(const uint8_t *)v->mv_data >= 8)) {
+		rove_error("%s: an entry's value is not one of its kinds", what);
 		return ROVE_EPROTO;
+	}
 	r->n = rove_be64_get((const uint8_t *)k->mv_data + r->plen);
-	r->flag = flag_value && *(const uint8_t *)v->mv_data != 0;
+	r->value = byte_value ? *(const uint8_t *)v->mv_data : 0;
 	return ROVE_OK;
 }
 
 int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
-		uint64_t after, bool flag_value, store_merge_fn fn, void *arg)
+		uint64_t after, bool byte_value, store_merge_fn fn, void *arg)
 {
 	range *r;
 	uint32_t open = 0;
@@ -146,11 +148,11 @@ int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes
 		rove_be64_put(nb, after + 1);
 		k.mv_size = store_scope_key(r[open].key, scopes[open], nb, 8);
 		k.mv_data = r[open].key;
-		rc = range_read(&r[open], mdb_cursor_get(r[open].c, &k, &v, MDB_SET_RANGE), &k, &v, flag_value, what);
+		rc = range_read(&r[open], mdb_cursor_get(r[open].c, &k, &v, MDB_SET_RANGE), &k, &v, byte_value, what);
 	}
 	while (rc == ROVE_OK) {
 		uint64_t min = UINT64_MAX;
-		bool flag = false;
+		unsigned kinds = 0;
 		for (uint32_t i = 0; i < n; i++)
 			if (r[i].n < min)
 				min = r[i].n;
@@ -161,11 +163,12 @@ int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes
 			MDB_val k, v;
 			if (r[i].n != min)
 				continue;
-			flag = flag || r[i].flag;
-			rc = range_read(&r[i], mdb_cursor_get(r[i].c, &k, &v, MDB_NEXT), &k, &v, flag_value, what);
+			if (byte_value)
+				kinds |= 1u << r[i].value;
+			rc = range_read(&r[i], mdb_cursor_get(r[i].c, &k, &v, MDB_NEXT), &k, &v, byte_value, what);
 		}
 		if (rc == ROVE_OK)
-			rc = fn(min, flag, arg);
+			rc = fn(min, kinds, arg);
 	}
 	for (uint32_t i = 0; i < open; i++)
 		if (r[i].c != NULL)
@@ -255,22 +258,47 @@ void store_del_first(rove_store *st, MDB_txn *txn, MDB_dbi dbi)
 		cursors_close(st, dbi, false);
 }
 
-/* ---- scopelog: scope NUL seq(8) -> moved(1) ---- */
+/* ---- scopelog: scope NUL seq(8) -> kind(1) ---- */
 
-int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, bool moved)
+int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, uint8_t kind)
 {
-	uint8_t key[STORE_KEY_MAX], seqb[8], flag = moved ? 1 : 0;
-	MDB_val k = {0, key}, v = {1, &flag};
+	uint8_t key[STORE_KEY_MAX], seqb[8];
+	MDB_val k = {0, key}, v = {1, &kind};
 
+	ROVE_ASSERT(kind <= ROVE_SCOPELOG_LEFT);
 	rove_be64_put(seqb, seq);
 	k.mv_size = store_scope_key(key, scope, seqb, 8);
 	return store_put(st, txn, st->scopelog, "scopelog", &k, k.mv_size - 8, &v, 0);
 }
 
+typedef struct scopelog_ctx {
+	rove_scopelog_fn fn;
+	void *arg;
+} scopelog_ctx;
+
+/* An op moved its record for a reader of these scopes when it was in one
+ * of them before and in none after, or the other way round (or when an
+ * entry cannot tell: ROVE_SCOPELOG_MOVED). */
+static int scopelog_one(uint64_t seq, unsigned kinds, void *arg)
+{
+	const scopelog_ctx *x = arg;
+	bool before = kinds & (1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_LEFT);
+	bool after = kinds & (1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_ENTERED);
+
+	if (kinds & ~(1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_MOVED | 1u << ROVE_SCOPELOG_ENTERED |
+		      1u << ROVE_SCOPELOG_LEFT)) {
+		rove_error("scopelog: op %llu is listed with an unknown kind", (unsigned long long)seq);
+		return ROVE_EPROTO;
+	}
+	return x->fn(seq, (kinds & 1u << ROVE_SCOPELOG_MOVED) != 0 || before != after, x->arg);
+}
+
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			     uint64_t after, rove_scopelog_fn fn, void *arg)
 {
-	return store_merge(txn, st->scopelog, "scopelog", scopes, n, after, true, fn, arg);
+	scopelog_ctx x = {fn, arg};
+
+	return store_merge(txn, st->scopelog, "scopelog", scopes, n, after, true, scopelog_one, &x);
 }
 
 /* ---- scoperec: scope NUL coll id -> the record's bytes (or empty) ---- */

@@ -22,16 +22,16 @@ size_t store_scope_key(uint8_t out[STORE_KEY_MAX], const char *scope, const void
 typedef int (*store_num_fn)(uint64_t n, const MDB_val *v, void *arg);
 int store_each_num(MDB_txn *txn, MDB_dbi dbi, const char *what, uint64_t after, store_num_fn fn, void *arg);
 
-/* Calls fn(n, flag, arg) once for each number after `after` that one of
+/* Calls fn(n, kinds, arg) once for each number after `after` that one of
  * the n scopes lists in dbi (keys "scope NUL number(8)"), in number
  * order: a merge of the scopes' ranges, which costs what it returns.
- * With flag_value, every entry's value is one byte and flag says whether
- * one of the entries for n holds a byte that is not 0 (scopelog's moved);
- * without, values are not read and flag is false. fn returns ROVE_OK to
- * go on; any other code ends the walk and is returned. */
-typedef int (*store_merge_fn)(uint64_t n, bool flag, void *arg);
+ * With byte_value, every entry's value is one byte below 8 and kinds has
+ * bit b set when one of the entries for n holds the byte b (scopelog's
+ * ROVE_SCOPELOG_*); without, values are not read and kinds is 0. fn
+ * returns ROVE_OK to go on; any other code ends the walk and is returned. */
+typedef int (*store_merge_fn)(uint64_t n, unsigned kinds, void *arg);
 int store_merge(MDB_txn *txn, MDB_dbi dbi, const char *what, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
-		uint64_t after, bool flag_value, store_merge_fn fn, void *arg);
+		uint64_t after, bool byte_value, store_merge_fn fn, void *arg);
 
 /* mdb_put(txn, dbi, k, v, flags), errors naming the table what; in the
  * transaction of rove_store_batch_begin, through the batch's cursor for

@@ -268,14 +268,14 @@ typedef struct each_ctx {
 } each_ctx;
 
 /* A number the index lists: its refusal. */
-static int listed(uint64_t n, bool flag, void *arg)
+static int listed(uint64_t n, unsigned kinds, void *arg)
 {
 	const each_ctx *e = arg;
 	uint8_t nb[8];
 	MDB_val k = {8, nb}, v;
 	int rc;
 
-	(void)flag;
+	(void)kinds;
 	rove_be64_put(nb, n);
 	rc = mdb_get(e->txn, e->st->rejects, &k, &v);
 	if (rc == MDB_NOTFOUND) {

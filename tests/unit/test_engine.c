@@ -1076,6 +1076,70 @@ static void test_rate_charges_claim_moves(void)
 	srv_free(s);
 }
 
+/* What the scopelog's kinds mean to a reader of two scopes: a record
+ * moving between them did not move for him; one entering or leaving
+ * both did; an entry written before the kinds (1: moved, not saying
+ * which way) still moves it; a byte that is no kind fails the pull. */
+typedef struct seen_ops {
+	uint64_t seq[8];
+	bool moved[8];
+	unsigned n;
+} seen_ops;
+
+static int note_op(uint64_t seq, bool moved, void *arg)
+{
+	seen_ops *o = arg;
+
+	if (o->n == 8)
+		return ROVE_EPROTO;
+	o->seq[o->n] = seq;
+	o->moved[o->n++] = moved;
+	return ROVE_OK;
+}
+
+static void test_scopelog_kinds(void)
+{
+	static const char scopes[2][ROVE_MAX_SCOPE_LEN + 1] = {"o:alice", "r:east"};
+	static const struct {
+		const char *scope;
+		uint64_t seq;
+		uint8_t kind;
+	} log[] = {
+		{"o:alice", 1, ROVE_SCOPELOG_ENTERED}, {"r:east", 1, ROVE_SCOPELOG_LEFT}, /* a claim: stays */
+		{"o:alice", 2, ROVE_SCOPELOG_LEFT}, /* out of view */
+		{"r:east", 3, ROVE_SCOPELOG_MOVED}, /* before the kinds */
+		{"o:alice", 4, ROVE_SCOPELOG_IN},   {"t:east", 5, ROVE_SCOPELOG_ENTERED}, /* not hers */
+		{"r:east", 6, ROVE_SCOPELOG_ENTERED}, {"t:east", 6, ROVE_SCOPELOG_LEFT}, /* into view */
+	};
+	static const bool moved[] = {false, true, true, false, true};
+	static const uint64_t seqs[] = {1, 2, 3, 4, 6};
+	srv *s = srv_new();
+	seen_ops o = {0};
+	MDB_txn *txn;
+	uint8_t key[64] = "r:east", bad = 7;
+	MDB_val k = {0, key}, v = {1, &bad};
+
+	CHECK(s != NULL);
+	CHECK_EQ_INT(rove_store_begin(&s->e.st, NULL, true, &txn), ROVE_OK);
+	for (size_t i = 0; i < sizeof(log) / sizeof(log[0]); i++)
+		CHECK_EQ_INT(rove_store_scopelog_put(&s->e.st, txn, log[i].scope, log[i].seq, log[i].kind), ROVE_OK);
+	CHECK_EQ_INT(rove_store_scopelog_each(&s->e.st, txn, scopes, 2, 0, note_op, &o), ROVE_OK);
+	CHECK_EQ_INT(o.n, 5);
+	for (unsigned i = 0; i < o.n && i < 5; i++) {
+		CHECK_EQ_INT(o.seq[i], seqs[i]);
+		CHECK_EQ_INT(o.moved[i], moved[i]);
+	}
+	/* a byte that is no kind, under r:east at 7 */
+	rove_be64_put(key + 7, 7);
+	k.mv_size = 15;
+	CHECK_EQ_INT(mdb_put(txn, s->e.st.scopelog, &k, &v, 0), 0);
+	o.n = 0;
+	CHECK_EQ_INT(rove_store_scopelog_each(&s->e.st, txn, scopes, 2, 6, note_op, &o), ROVE_EPROTO);
+	CHECK_EQ_INT(o.n, 0);
+	mdb_txn_abort(txn);
+	srv_free(s);
+}
+
 int main(void)
 {
 	test_lean_conflicts();
@@ -1100,5 +1164,6 @@ int main(void)
 	test_history_ids_in_order();
 	test_rate_counts_bytes();
 	test_rate_charges_claim_moves();
+	test_scopelog_kinds();
 	return check_done("test_engine");
 }
