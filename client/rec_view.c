@@ -914,10 +914,17 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			break;
 		case CLI_OPT_NOVALUE:
 			rove_error("option '%s' needs a value", o.arg);
+			list_usage(c, stderr);
 			return ROVE_EXIT_USAGE;
 		default:
-			if (!cli_opt_said(k))
-				cli_word_unexpected(o.arg);
+			/* what is wrong, then the usage (attack 101: the first alone) */
+			if (cli_opt_said(k))
+				;
+			else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
+				rove_error("unknown option '%s' for %s list", o.arg, c->name);
+			else
+				rove_error("unexpected argument '%s' for %s list", o.arg, c->name);
+			list_usage(c, stderr);
 			return ROVE_EXIT_USAGE;
 		}
 		if (!ok)

@@ -42,7 +42,7 @@ done
 # A usage error names what was not expected, or what is missing (attack
 # ninety-seven: "rove customer claim ID --reason x" and "rove sync --json
 # extra" printed the usage alone; so did "customer show --x" and every
-# command that takes an ID given none).
+# command that takes an ID given none), then prints the usage.
 for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpected argument 'extra'" \
 	"status --bogus:unknown option '--bogus'" "admin user add bob --role rep extra:unexpected argument 'extra'" \
 	"customer claim 01a22c6e-96e5-747a-b509-23ce598eebfe --reason x:unknown option '--reason'" \
@@ -53,7 +53,8 @@ for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpe
 	"--timeout:option '--timeout' needs a value" \
 	"customer history 01a22c6e a:unexpected argument 'a'" "customer delete:missing the customer's ID" \
 	"opportunity stage 01a22c6e:missing the STAGE" "customer set 01a22c6e:missing FIELD=VALUE" \
-	"customer:missing a customer command"; do
+	"customer:missing a customer command" "customer list extra:unexpected argument 'extra' for customer list" \
+	"contact list --bogus:unknown option '--bogus' for contact list" "activity list --limit:option '--limit' needs a value"; do
 	set +e
 	# shellcheck disable=SC2086
 	"$ROVE_BIN" -R "$T/none" ${args%%:*} >/dev/null 2>"$T/err"
@@ -61,6 +62,8 @@ for args in "status extra:unexpected argument 'extra'" "sync --json extra:unexpe
 	set -e
 	eq "$status" "2" "rove ${args%%:*}"
 	grep_q -F "rove: error: ${args#*:}" <"$T/err" || fail "rove ${args%%:*} does not say what: $(cat "$T/err")"
+	# then the usage (attack 101: "customer list extra" said what alone)
+	grep_q "^usage: " <"$T/err" || fail "rove ${args%%:*} prints no usage: $(cat "$T/err")"
 done
 # set --help lists what may be changed and the values each takes.
 "$ROVE_BIN" customer set --help | grep_q "tier: one of prospect customer loyal" ||
