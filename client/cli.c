@@ -276,7 +276,7 @@ int cli_id_find(rove_replica *r, uint8_t coll, const char *arg, const char *what
 			   arg, m->inside == 1 ? "a" : "more than one", what, CLI_SHORT_ID_LEN);
 		rc = CLI_EUSAGE;
 	} else if (m->n == 0) {
-		rove_error("no %s '%s' in this replica", what, arg);
+		rove_error("no %s '%s' in this replica" CLI_NOT_HERE, what, arg);
 		rc = ROVE_ENOTFOUND;
 	} else if (m->n > 1) {
 		rove_error("'%s' is the start or end of %zu %s ids; give more of it:", arg, m->n, what);

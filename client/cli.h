@@ -71,6 +71,10 @@ int cli_exit(int rove_err);
 #define CLI_SLOW_LINK(cmd)                                                                                    \
 	" (over a slow link an answer may still have been on its way: a longer --timeout gives it time, "     \
 	"e.g. rove --timeout 120000 " cmd ")"
+/* What "no customer 'X' in this replica" adds: the replica holds what
+ * its last sync brought (a territory an admin just added on the server
+ * is not in his replica until his next sync). */
+#define CLI_NOT_HERE " (as of its last sync: 'rove sync' brings what was made elsewhere since)"
 /* Parses an id given on the command line; a usage error (CLI_EUSAGE,
  * reported as "invalid WHAT id 'ARG'", what being "customer", say) if it
  * is not one. */

@@ -180,7 +180,7 @@ static int check_parent(rove_replica *r, const rove_coll_def *c, const rove_op *
 	rc = rove_replica_get(r, ROVE_COLL_CUSTOMER, &id, rec);
 	free(rec);
 	if (rc == ROVE_ENOTFOUND)
-		rove_error("no customer '%s' in this replica", pid);
+		rove_error("no customer '%s' in this replica" CLI_NOT_HERE, pid);
 	return rc;
 }
 

@@ -39,7 +39,7 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 	if (rc == ROVE_OK) {
 		rc = by_code ? rec_territory_by_code_nocase(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
 		if (rc == ROVE_ENOTFOUND)
-			rove_error("no %s '%s' in this replica", c->name, ids);
+			rove_error("no %s '%s' in this replica" CLI_NOT_HERE, c->name, ids);
 		else if (rc != ROVE_OK)
 			rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
 	}

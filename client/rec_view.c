@@ -736,7 +736,7 @@ int rec_customer_named(rove_replica *r, const rove_coll_def *c, bool history, co
 			.c = c, .parent = idtext, .history = history, .emit = count_one, .arg = &n, .limit = 1};
 		rc = rec_list_walk(r, &probe);
 		if (rc == ROVE_OK && n == 0) {
-			rove_error("no customer '%s' in this replica", idtext);
+			rove_error("no customer '%s' in this replica" CLI_NOT_HERE, idtext);
 			return ROVE_ENOTFOUND;
 		}
 	}

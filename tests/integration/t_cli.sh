@@ -333,6 +333,17 @@ tid=$(r alice territory list --json | jq -r '.[0].id')
 eq "$(r alice territory show "$tid" --json | jq -r .code)" "east.sh" "territory show ID"
 exits 1 territory show west.cd
 grep -q "no territory 'west.cd' in this replica" "$T/err" || fail "unknown code: $(cat "$T/err")"
+# One the admin just added is not in his replica before his next sync:
+# said, and a sync brings it (a new admin's "no territory" alone).
+r admin admin territory add east.nb --name Ningbo >/dev/null
+set +e
+r admin territory show east.nb >/dev/null 2>"$T/err"
+eq "$?" "1" "a territory added since the last sync"
+set -e
+grep_q -F "no territory 'east.nb' in this replica (as of its last sync: 'rove sync' brings what was made" "$T/err" ||
+	fail "not said why: $(cat "$T/err")"
+r admin sync >/dev/null
+eq "$(r admin territory show east.nb --json | jq -r .name)" "Ningbo" "the sync brought it"
 exits 2 territory show "Not a code!"
 
 # Clearing a field with an empty value, and JSON escaping.
