@@ -426,6 +426,14 @@ typedef struct rove_pull_state {
 	rove_uuid ack_run; /* the run of the latest acknowledged push, and */
 	uint64_t ack_seq;  /* the highest acknowledged sequence number (0:
 			    * none the cursor has not passed) */
+	uint64_t snap_end; /* the server's head when the last snapshot's
+			    * last chunk was read: ops up to it that moved a
+			    * record within this user's scopes come whole,
+			    * since the snapshot may lack it (0: none the
+			    * cursor has not passed) */
+	bool snap_end_kept; /* the replica keeps snap_end (one from before
+			     * it does not: its highest acknowledged number
+			     * stands for it until it is written) */
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);

@@ -601,6 +601,18 @@ int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ps->ack_seq);
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "server_id", &ps->server);
+	if (rc == ROVE_OK) {
+		/* (none in a replica from before it: the end of its last
+		 * snapshot is at most its highest acknowledged number) */
+		rc = rove_db_get_u64(txn, r->meta, "snap_end", &ps->snap_end);
+		ps->snap_end_kept = rc == ROVE_OK;
+		if (rc == ROVE_ENOTFOUND) {
+			ps->snap_end = ps->ack_seq;
+			rc = ROVE_OK;
+		} else if (rc == ROVE_EPROTO) {
+			rc = rpl_meta_damaged("snap_end");
+		}
+	}
 	return rc;
 }
 
@@ -624,6 +636,8 @@ int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *pre
 		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", next->ack_run.b, sizeof(next->ack_run.b));
 	if (rc == ROVE_OK && next->ack_seq != prev->ack_seq)
 		rc = rove_db_put_u64(txn, r->meta, "ack_seq", next->ack_seq);
+	if (rc == ROVE_OK && (next->snap_end != prev->snap_end || !prev->snap_end_kept))
+		rc = rove_db_put_u64(txn, r->meta, "snap_end", next->snap_end);
 	return rc;
 }
 
@@ -1389,6 +1403,8 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 	n.run = h->run;
 	n.ack_run = prev->ack_run;
 	n.ack_seq = prev->ack_seq;
+	n.snap_end = prev->snap_end;
+	n.snap_end_kept = true; /* by rpl_pull_state_put, with n */
 	if (h->mode == ROVE_PULL_SNAPSHOT) {
 		if (h->reset)
 			n.cursor = 0;
@@ -1398,7 +1414,13 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 			n.snap_keylen = h->snap_keylen;
 			memcpy(n.snap_key, h->snap_key, h->snap_keylen);
 		} else {
+			/* Its chunks were read at heads up to this one: a
+			 * record that moved meanwhile from a scope its walk
+			 * had not reached into one it had passed is in none
+			 * of them, and comes whole with the op that moved
+			 * it (the server's pull, snap_end). */
 			n.cursor = h->snap_seq;
+			n.snap_end = h->head;
 		}
 	} else {
 		n.cursor = h->cursor;
@@ -1422,6 +1444,8 @@ void rove_pull_state_next(const rove_pull_state *prev, const rove_pull_reply *h,
 	/* Acknowledged ops the cursor has passed are vouched for by it. */
 	if (n.snap_seq == 0 && n.cursor >= n.ack_seq)
 		n.ack_seq = 0;
+	if (n.snap_seq == 0 && n.cursor >= n.snap_end)
+		n.snap_end = 0;
 	*next = n;
 }
 
@@ -1532,6 +1556,9 @@ void rove_pull_state_request(const rove_pull_state *ps, const rove_uuid *replica
 		q->ack_run = ps->ack_run;
 		q->ack_seq = ps->ack_seq;
 	}
+	/* (sent with proofs, which it follows: rove sends both, or neither
+	 * to an older server) */
+	q->snap_end = ps->snap_end > ps->cursor ? ps->snap_end : 0;
 }
 
 /* Drops this process's mapping of the replica's pages once a chunk is

@@ -973,6 +973,7 @@ static int pull_encode(pull_ask *a, uint32_t max, bool clock)
 	q.clock = clock;
 	q.records = a->records ? ROVE_RECORD_FORMAT : 1;
 	q.proofs = a->records; /* with records (the element after it) */
+	q.has_snap_end = a->records; /* and the one after proofs */
 	rove_buf_reset(a->req);
 	return rove_enc_pull(a->req, &a->r->auth, &q);
 }

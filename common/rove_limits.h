@@ -27,9 +27,9 @@
 #define ROVE_MAX_REQUEST_BYTES 1048576
 
 /* Elements of a message's outer array: the longest message (PULL with
- * its optional clock, records and proofs, 18); a longer array is refused before
- * anything in it is read. */
-#define ROVE_MAX_MSG_ARITY 18u
+ * its optional clock, records, proofs and snap_end, 19); a longer array
+ * is refused before anything in it is read. */
+#define ROVE_MAX_MSG_ARITY 19u
 
 /* Ops in one push; a client with more pending ops sends several batches. */
 #define ROVE_MAX_PUSH_OPS 1000u

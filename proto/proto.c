@@ -219,21 +219,25 @@ static int head_push_reply(rove_mp_reader *r, rove_msg *m)
 }
 
 /* PULL [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *       server, run, ack_run, ack_seq, own(, clock(, records(, proofs)))]:
+ *       server, run, ack_run, ack_seq, own(, clock(, records(, proofs(,
+ *       snap_end))))]:
  * clock only when true or records follows, records only when 2 or more
  * or proofs follows, proofs only when true, so that a PULL without them
- * is one an older server takes. */
+ * is one an older server takes; snap_end after proofs, when given. */
 
 int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 {
-	/* The optional elements sent: clock, then records, then proofs. */
-	uint32_t opt = q->proofs ? 3 : q->records >= 2 ? 2 : q->clock ? 1 : 0;
+	/* The optional elements sent: clock, then records, then proofs,
+	 * then snap_end. */
+	uint32_t opt = q->has_snap_end ? 4 : q->proofs ? 3 : q->records >= 2 ? 2 : q->clock ? 1 : 0;
 	rove_mp_writer w;
 
 	if (q->snap_keylen > ROVE_MAX_SNAP_KEY)
 		return ROVE_ETOOBIG;
 	if (q->proofs && q->records < 2)
 		return ROVE_EINVAL; /* proofs come after records, sent only when 2 or more */
+	if (q->has_snap_end && !q->proofs)
+		return ROVE_EINVAL; /* snap_end comes after proofs, sent only when true */
 	rove_mp_writer_init(&w, out);
 	put_start_opt(&w, ROVE_MSG_PULL, a, opt);
 	rove_mp_put_bin(&w, q->replica.b, 16);
@@ -253,6 +257,8 @@ int rove_enc_pull(rove_buf *out, const rove_auth *a, const rove_pull_req *q)
 		rove_mp_put_u64(&w, q->records);
 	if (opt >= 3)
 		rove_mp_put_bool(&w, q->proofs);
+	if (opt >= 4)
+		rove_mp_put_u64(&w, q->snap_end);
 	return rove_mp_writer_done(&w);
 }
 
@@ -296,6 +302,8 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 	q->clock = false;
 	q->records = 1;
 	q->proofs = false;
+	q->has_snap_end = false;
+	q->snap_end = 0;
 	if (rc == ROVE_OK && optional_present(m) >= 1)
 		rc = rove_mp_get_bool(r, &q->clock);
 	if (rc == ROVE_OK && optional_present(m) >= 2) {
@@ -311,6 +319,10 @@ static int head_pull(rove_mp_reader *r, rove_msg *m)
 		rc = rove_mp_get_bool(r, &q->proofs);
 		if (rc == ROVE_OK && !q->proofs)
 			rc = ROVE_EPROTO; /* sent only when true */
+	}
+	if (rc == ROVE_OK && optional_present(m) >= 4) {
+		rc = rove_mp_get_u64(r, &q->snap_end);
+		q->has_snap_end = rc == ROVE_OK;
 	}
 	return rc;
 }
@@ -527,7 +539,7 @@ static const msg_def msgs[ROVE_MSG_TYPE_MAX + 1] = {
 			   head_push},
 	[ROVE_MSG_PUSH_REPLY] = {"PUSH_REPLY", 0, 6, 1, ROVE_ITEM_RESULT, ROVE_MAX_PUSH_OPS, COUNT(push_reply),
 				 head_push_reply},
-	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 18, 3, ROVE_ITEM_NONE, 0, 0, head_pull},
+	[ROVE_MSG_PULL] = {"PULL", ROVE_MSG_PULL_REPLY, 19, 4, ROVE_ITEM_NONE, 0, 0, head_pull},
 	[ROVE_MSG_PULL_REPLY] = {"PULL_REPLY", 0, 16, 2, ROVE_ITEM_ENTRY, ROVE_MAX_SNAPSHOT_ITEMS,
 				 COUNT(pull_reply), head_pull_reply},
 	[ROVE_MSG_ADMIN] = {"ADMIN", ROVE_MSG_ADMIN_REPLY, 7, 1, ROVE_ITEM_ARG, ROVE_MAX_ADMIN_ARGS, COUNT(admin),

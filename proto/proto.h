@@ -22,7 +22,7 @@
  *                       [op...]]
  *   3 PUSH_REPLY       [3, 3, server, run(, proof), [result...]]
  *   4 PULL             [3, 4, user, token, replica, cursor, snap_seq, snap_key, epoch, max,
- *                       server, run, ack_run, ack_seq, own(, clock(, records(, proofs)))]
+ *                       server, run, ack_run, ack_seq, own(, clock(, records(, proofs(, snap_end))))]
  *   5 PULL_REPLY       [3, 5, role, mode, head, cursor, snap_seq, snap_key, epoch, reset,
  *                       more, server, run(, time(, proof)), [entry...]]
  *   6 ADMIN            [3, 6, user, token, command(, request), [arg...]]
@@ -191,6 +191,15 @@ typedef struct rove_pull_req {
 	bool proofs;         /* the reply is to carry a proof of the server's
 			      * clock; sent only when true (optional, after
 			      * records, which it needs) */
+	bool has_snap_end;   /* snap_end is sent (optional, after proofs,
+			      * which it needs) */
+	uint64_t snap_end;   /* ops up to this sequence number that move a
+			      * record between two of the user's scopes
+			      * come as its whole family: the replica's
+			      * last snapshot was read while they were made,
+			      * and may lack the record (0: none). A PULL
+			      * without it (an older rove) gets every move
+			      * whole. */
 } rove_pull_req;
 
 enum rove_pull_mode { ROVE_PULL_OPS = 1, ROVE_PULL_SNAPSHOT = 2 };

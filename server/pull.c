@@ -71,6 +71,10 @@ typedef struct pull_ctx {
 	 * the history travels. */
 	bool own;
 	uint64_t node;
+	/* Ops up to this one that move a record between two of the user's
+	 * scopes send it whole (the request's snap_end; all of them for a
+	 * request without it). */
+	uint64_t snap_end;
 } pull_ctx;
 
 /* Sends op (at seq, stored as raw) as it is, or by reference when it is
@@ -427,10 +431,16 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 	return emit_op(p, seq, &p->oh, p->author, &raw);
 }
 
-/* One op in the user's scopes (the merge of their scopelog ranges). */
-static int op_scoped(uint64_t seq, bool moved, void *arg)
+/* One op in the user's scopes (the merge of their scopelog ranges). A
+ * record that moved between two of them stayed in view: its op is
+ * enough, unless the replica's last snapshot was read while it moved,
+ * and may lack it (a snapshot walks the scopes one after another: one
+ * moving from a scope not yet walked into one walked already is in none
+ * of its replies; attack 103). */
+static int op_scoped(uint64_t seq, enum rove_scope_move move, void *arg)
 {
 	pull_ctx *p = arg;
+	bool moved = move == ROVE_MOVE_ACROSS || (move == ROVE_MOVE_WITHIN && seq <= p->snap_end);
 	int rc;
 
 	if (chunk_full(p)) {
@@ -526,6 +536,7 @@ int rove_pull(rove_engine *e, MDB_txn *txn, const rove_user *u, const rove_pull_
 	p.h = &h;
 	p.own = q->own;
 	p.node = rove_uuid_node(&q->replica);
+	p.snap_end = q->has_snap_end ? q->snap_end : UINT64_MAX;
 	p.max = q->max_items == 0 || q->max_items > ROVE_MAX_PULL_ITEMS ? ROVE_MAX_PULL_ITEMS : q->max_items;
 	p.budget = lean ? ROVE_LEAN_CHUNK_BYTES : ROVE_PULL_CHUNK_BYTES;
 	p.us = malloc(sizeof(*p.us));

@@ -360,12 +360,17 @@ enum {
 	ROVE_SCOPELOG_LEFT = 3, /* in it before, not after */
 };
 int rove_store_scopelog_put(rove_store *st, MDB_txn *txn, const char *scope, uint64_t seq, uint8_t kind);
+/* How an op moved its record for a reader of some scopes. */
+enum rove_scope_move {
+	ROVE_MOVE_NONE = 0,   /* in the same ones of them before and after */
+	ROVE_MOVE_WITHIN = 1, /* from one of them to another: in view before and after */
+	ROVE_MOVE_ACROSS = 2, /* into them or out of them (or not known which:
+			       * an entry of ROVE_SCOPELOG_MOVED) */
+};
 /* Calls fn once for each op after `after` that touched one of the n
- * scopes, in sequence order, with whether it moved its record for a
- * reader of them: in none of them before and in one after, or the other
- * way round. A record moving between two of them did not move for that
- * reader. A merge of the scopes' ranges, which costs what it returns. */
-typedef int (*rove_scopelog_fn)(uint64_t seq, bool moved, void *arg);
+ * scopes, in sequence order, with how it moved its record for a reader
+ * of them. A merge of the scopes' ranges, which costs what it returns. */
+typedef int (*rove_scopelog_fn)(uint64_t seq, enum rove_scope_move move, void *arg);
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,
 			     uint64_t after, rove_scopelog_fn fn, void *arg);
 

@@ -276,21 +276,27 @@ typedef struct scopelog_ctx {
 	void *arg;
 } scopelog_ctx;
 
-/* An op moved its record for a reader of these scopes when it was in one
- * of them before and in none after, or the other way round (or when an
- * entry cannot tell: ROVE_SCOPELOG_MOVED). */
+/* An op moved its record across these scopes (for their reader) when it
+ * was in one of them before and in none after, or the other way round,
+ * or when an entry cannot tell (ROVE_SCOPELOG_MOVED); within them when it
+ * entered one and left another. */
 static int scopelog_one(uint64_t seq, unsigned kinds, void *arg)
 {
 	const scopelog_ctx *x = arg;
-	bool before = kinds & (1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_LEFT);
-	bool after = kinds & (1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_ENTERED);
+	const unsigned entered = 1u << ROVE_SCOPELOG_ENTERED, left = 1u << ROVE_SCOPELOG_LEFT;
+	bool before = kinds & (1u << ROVE_SCOPELOG_IN | left);
+	bool after = kinds & (1u << ROVE_SCOPELOG_IN | entered);
+	enum rove_scope_move move = ROVE_MOVE_NONE;
 
-	if (kinds & ~(1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_MOVED | 1u << ROVE_SCOPELOG_ENTERED |
-		      1u << ROVE_SCOPELOG_LEFT)) {
+	if (kinds & ~(1u << ROVE_SCOPELOG_IN | 1u << ROVE_SCOPELOG_MOVED | entered | left)) {
 		rove_error("scopelog: op %llu is listed with an unknown kind", (unsigned long long)seq);
 		return ROVE_EPROTO;
 	}
-	return x->fn(seq, (kinds & 1u << ROVE_SCOPELOG_MOVED) != 0 || before != after, x->arg);
+	if ((kinds & 1u << ROVE_SCOPELOG_MOVED) != 0 || before != after)
+		move = ROVE_MOVE_ACROSS;
+	else if ((kinds & (entered | left)) != 0)
+		move = ROVE_MOVE_WITHIN;
+	return x->fn(seq, move, x->arg);
 }
 
 int rove_store_scopelog_each(rove_store *st, MDB_txn *txn, const char (*scopes)[ROVE_MAX_SCOPE_LEN + 1], uint32_t n,

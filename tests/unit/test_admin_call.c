@@ -391,15 +391,15 @@ int main(void)
 		CHECK(ms < 3000);
 	}
 
-	/* A sync asks for records in format 2 (with clock before it) and
-	 * for proofs of the clock after it. */
+	/* A sync asks for records in format 2 (with clock before it), for
+	 * proofs of the clock after it, and says its snapshot's end. */
 	CHECK_EQ_INT(fake_start(&f, dir, FAKE_NEW, 0), 0);
 	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
 	fake_stop(&f);
 	CHECK_EQ_INT(f.npulls, 2); /* the snapshot, then the ops after it */
-	CHECK_EQ_INT(f.pull_elems[0], 18);
+	CHECK_EQ_INT(f.pull_elems[0], 19);
 	CHECK_EQ_INT(f.pull_records[0], ROVE_RECORD_FORMAT);
-	CHECK_EQ_INT(f.pull_elems[1], 18);
+	CHECK_EQ_INT(f.pull_elems[1], 19);
 	CHECK_EQ_INT(f.pull_records[1], ROVE_RECORD_FORMAT);
 
 	/* A server older than the element refuses the PULL as malformed:
@@ -408,7 +408,7 @@ int main(void)
 	CHECK_EQ_INT(sync_fake(dir, &f), ROVE_OK);
 	fake_stop(&f);
 	CHECK_EQ_INT(f.npulls, 3);
-	CHECK_EQ_INT(f.pull_elems[0], 18);
+	CHECK_EQ_INT(f.pull_elems[0], 19);
 	CHECK_EQ_INT(f.pull_elems[1], 15);
 	CHECK_EQ_INT(f.pull_records[1], 1);
 	CHECK_EQ_INT(f.pull_elems[2], 15);

@@ -1077,23 +1077,24 @@ static void test_rate_charges_claim_moves(void)
 }
 
 /* What the scopelog's kinds mean to a reader of two scopes: a record
- * moving between them did not move for him; one entering or leaving
- * both did; an entry written before the kinds (1: moved, not saying
- * which way) still moves it; a byte that is no kind fails the pull. */
+ * moving between them moved within his view; one entering or leaving
+ * both moved across it; an entry written before the kinds (1: moved, not
+ * saying which way) moved it across; a byte that is no kind fails the
+ * pull. */
 typedef struct seen_ops {
 	uint64_t seq[8];
-	bool moved[8];
+	enum rove_scope_move move[8];
 	unsigned n;
 } seen_ops;
 
-static int note_op(uint64_t seq, bool moved, void *arg)
+static int note_op(uint64_t seq, enum rove_scope_move move, void *arg)
 {
 	seen_ops *o = arg;
 
 	if (o->n == 8)
 		return ROVE_EPROTO;
 	o->seq[o->n] = seq;
-	o->moved[o->n++] = moved;
+	o->move[o->n++] = move;
 	return ROVE_OK;
 }
 
@@ -1111,7 +1112,8 @@ static void test_scopelog_kinds(void)
 		{"o:alice", 4, ROVE_SCOPELOG_IN},   {"t:east", 5, ROVE_SCOPELOG_ENTERED}, /* not hers */
 		{"r:east", 6, ROVE_SCOPELOG_ENTERED}, {"t:east", 6, ROVE_SCOPELOG_LEFT}, /* into view */
 	};
-	static const bool moved[] = {false, true, true, false, true};
+	static const enum rove_scope_move moved[] = {ROVE_MOVE_WITHIN, ROVE_MOVE_ACROSS, ROVE_MOVE_ACROSS,
+						     ROVE_MOVE_NONE, ROVE_MOVE_ACROSS};
 	static const uint64_t seqs[] = {1, 2, 3, 4, 6};
 	srv *s = srv_new();
 	seen_ops o = {0};
@@ -1127,7 +1129,7 @@ static void test_scopelog_kinds(void)
 	CHECK_EQ_INT(o.n, 5);
 	for (unsigned i = 0; i < o.n && i < 5; i++) {
 		CHECK_EQ_INT(o.seq[i], seqs[i]);
-		CHECK_EQ_INT(o.moved[i], moved[i]);
+		CHECK_EQ_INT(o.move[i], moved[i]);
 	}
 	/* a byte that is no kind, under r:east at 7 */
 	rove_be64_put(key + 7, 7);

@@ -510,6 +510,22 @@ static void test_proofs_roundtrip(void)
 	CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
 	CHECK_EQ_INT(m.elems, 18);
 	CHECK(m.u.pull.proofs && !m.u.pull.clock && m.u.pull.records == ROVE_RECORD_FORMAT);
+	CHECK(!m.u.pull.has_snap_end && m.u.pull.snap_end == 0);
+	/* snap_end after proofs: 0 is sent too (a PULL without it is an
+	 * older rove's) */
+	for (uint64_t end = 0; end <= 7000000000ull; end += 7000000000ull) {
+		q.has_snap_end = true;
+		q.snap_end = end;
+		rove_buf_reset(&b);
+		CHECK_EQ_INT(rove_enc_pull(&b, &a, &q), ROVE_OK);
+		CHECK_EQ_INT(rove_msg_decode(b.data, b.len, &m), ROVE_OK);
+		CHECK_EQ_INT(m.elems, 19);
+		CHECK(m.u.pull.proofs && m.u.pull.has_snap_end && m.u.pull.snap_end == end);
+	}
+	q.proofs = false; /* snap_end comes after proofs, sent only when true */
+	CHECK_EQ_INT(rove_enc_pull(&b, &a, &q), ROVE_EINVAL);
+	q.has_snap_end = false;
+	q.proofs = true;
 	q.records = 1; /* proofs come after records, sent only when 2 or more */
 	CHECK_EQ_INT(rove_enc_pull(&b, &a, &q), ROVE_EINVAL);
 
