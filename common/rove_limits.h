@@ -61,6 +61,10 @@
  * byte budget it fills before closing the chunk. */
 #define ROVE_MAX_PULL_ITEMS 4000u
 #define ROVE_PULL_CHUNK_BYTES (4u * 1024u * 1024u)
+/* Families an ops reply remembers having sent whole or evicted: a later
+ * op in the same reply on one of them sends the op alone, or nothing
+ * (the family went as it is now). Past this many, families go again. */
+#define ROVE_PULL_FAMILIES_MEMO 64u
 
 /* Records in one snapshot chunk, and its byte budget: a replica applies
  * each chunk in its own durable transaction (so that a cut bootstrap

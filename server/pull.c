@@ -75,6 +75,11 @@ typedef struct pull_ctx {
 	 * scopes send it whole (the request's snap_end; all of them for a
 	 * request without it). */
 	uint64_t snap_end;
+	/* Ops: the families this reply sent whole or evicted, as they are
+	 * in its transaction (attack 103: a customer moved out of a
+	 * reader's view and back 15 times came whole 15 times). */
+	uint8_t sent[ROVE_PULL_FAMILIES_MEMO][ROVE_RECORD_KEY];
+	uint32_t nsent;
 } pull_ctx;
 
 /* Sends op (at seq, stored as raw) as it is, or by reference when it is
@@ -390,6 +395,15 @@ static int ops_all(pull_ctx *p, uint64_t cursor)
 	return rc == ROVE_EEXIST ? ROVE_OK : rc;
 }
 
+/* Whether this reply sent the family of reckey whole, or its evicts. */
+static bool family_sent(const pull_ctx *p, const uint8_t reckey[ROVE_RECORD_KEY])
+{
+	for (uint32_t i = 0; i < p->nsent; i++)
+		if (memcmp(p->sent[i], reckey, ROVE_RECORD_KEY) == 0)
+			return true;
+	return false;
+}
+
 /* Sends what the op at seq means for this user now; a family resumes
  * after `after` (NULL: from its start). */
 static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *after)
@@ -397,6 +411,7 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 	MDB_val raw;
 	uint8_t reckey[ROVE_RECORD_KEY];
 	rove_record *rec;
+	bool sees;
 	int rc = rove_store_oplog_head(&p->e->st, p->txn, &p->rd, seq, &p->oh, p->author, &raw);
 
 	if (rc == ROVE_ENOTFOUND) {
@@ -422,10 +437,17 @@ static int emit_for_op(pull_ctx *p, uint64_t seq, bool moved, const uint8_t *aft
 		return rc;
 	p->last = !p->last;
 	p->has_last = true;
-	if (!rove_policy_sees(p->us, &p->rs))
-		return emit_family(p, reckey, true, after);
-	if (moved)
-		return emit_family(p, reckey, false, after);
+	sees = rove_policy_sees(p->us, &p->rs);
+	if (!sees || moved) {
+		/* Sent whole or evicted earlier in this reply, as it is now:
+		 * the op alone says the rest, or nothing when out of view. */
+		if (family_sent(p, reckey))
+			return sees && after == NULL ? emit_op(p, seq, &p->oh, p->author, &raw) : ROVE_OK;
+		rc = emit_family(p, reckey, !sees, after);
+		if (rc == ROVE_OK && !p->cut && p->nsent < ROVE_PULL_FAMILIES_MEMO)
+			memcpy(p->sent[p->nsent++], reckey, ROVE_RECORD_KEY);
+		return rc;
+	}
 	if (after != NULL)
 		return ROVE_OK; /* the op was a family's; a later op decides it */
 	return emit_op(p, seq, &p->oh, p->author, &raw);
