@@ -1375,7 +1375,15 @@ class Harness:
         t = self.rng.choice(terrs)
         op = {"kind": "set_customer", "id": cid, "fields": {"territory": t}, "wid": "w%d" % self.next_id(),
               "past": {}}
-        self.queue(mgr, op, ["customer", "set", cid, "territory=%s" % t])
+        # Rule 13 by the CLI at once: its dealer must be of t or above
+        # (seed 2601: a customer with a dealer of s.a moved to s).
+        if self.queue(mgr, op, ["customer", "set", cid, "territory=%s" % t], may_refuse_locally=True) is None:
+            r = self.last_refusal
+            c = self.m.s.customers.get(cid)
+            if "is not a dealer of" not in r.err or c is None or \
+                    any(self.m.dealer_fits(v, t) for v in c.regs["dealer"].values()):
+                raise Violation("(5) a legitimate offline change was refused by the CLI", mgr,
+                                ["%s exited %d: %s" % (r.cmd(), r.rc, r.err.strip())])
         self.sync_step(mgr)
 
     # ---- faults outside syncs ----
