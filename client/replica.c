@@ -139,7 +139,7 @@ static const struct meta_key {
 	{"run", 16, 16, META_REPAIR, FIX_DROP, NULL},
 	{"ack_run", 16, 16, META_REPAIR, FIX_DROP, NULL},
 	{"ack_seq", 8, 8, META_REPAIR, FIX_DROP, NULL},
-	{"snap_end", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"snap_end", 32, 32, META_REPAIR, FIX_DROP, NULL},
 	{"ack_floor", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	{"server_id", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	{"pulled_hlc", 8, 8, META_REPAIR, FIX_DROP, NULL},

@@ -431,9 +431,11 @@ typedef struct rove_pull_state {
 			    * record within this user's scopes come whole,
 			    * since the snapshot may lack it (0: none the
 			    * cursor has not passed) */
-	bool snap_end_kept; /* the replica keeps snap_end (one from before
-			     * it does not: its highest acknowledged number
-			     * stands for it until it is written) */
+	bool snap_end_kept; /* the replica keeps snap_end for this position
+			     * (one from before it does not, nor one an
+			     * older rove synced since: its highest
+			     * acknowledged number stands for it until it
+			     * is written) */
 } rove_pull_state;
 
 int rove_replica_pull_state(rove_replica *r, rove_pull_state *ps);

@@ -296,6 +296,11 @@ int rpl_view_merge_pending(rove_replica *r, MDB_txn *txn, uint8_t coll, const ro
 /* The pull position as stored; and stored anew (prev: what was read). */
 int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps);
 int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *prev, const rove_pull_state *next);
+/* Keeps snap_end with the position it holds for (rove_pull_state): what
+ * writes the cursor, the highest acknowledged number or the epoch
+ * without it (an older rove) makes it read as not kept. */
+int rpl_snap_end_put(rove_replica *r, MDB_txn *txn, uint64_t snap_end, uint64_t cursor, uint64_t ack_seq,
+		     uint64_t epoch);
 
 /* Keeps the journal to its latest ops (ROVE_REPLICA_JOURNAL_OPS, or
  * $ROVE_JOURNAL_OPS), noting meta journal_floor when it forgets some. */

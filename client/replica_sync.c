@@ -528,6 +528,8 @@ static int push_results_once(rove_replica *r, uint64_t server, const rove_uuid *
 		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", run->b, sizeof(run->b));
 	if (rc == ROVE_OK && *accepted > 0)
 		rc = rove_db_put_u64(txn, r->meta, "ack_seq", ack_seq);
+	if (rc == ROVE_OK && *accepted > 0)
+		rc = rpl_snap_end_put(r, txn, ps.snap_end, ps.cursor, ack_seq, ps.epoch);
 	/* The newest stamp the server gave an acknowledged op: the ops still
 	 * to send go after it (unacked_copy). */
 	if (rc == ROVE_OK && given.v > 0) {
@@ -580,6 +582,8 @@ int rove_replica_repair(rove_replica *r)
 	return rc;
 }
 
+static int snap_end_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps);
+
 /* The pull position as stored in meta, read in txn. */
 int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 {
@@ -601,19 +605,50 @@ int rpl_pull_state_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
 		rc = rpl_meta_u64(txn, r->meta, "ack_seq", &ps->ack_seq);
 	if (rc == ROVE_OK)
 		rc = rpl_meta_u64(txn, r->meta, "server_id", &ps->server);
-	if (rc == ROVE_OK) {
-		/* (none in a replica from before it: the end of its last
-		 * snapshot is at most its highest acknowledged number) */
-		rc = rove_db_get_u64(txn, r->meta, "snap_end", &ps->snap_end);
-		ps->snap_end_kept = rc == ROVE_OK;
-		if (rc == ROVE_ENOTFOUND) {
-			ps->snap_end = ps->ack_seq;
-			rc = ROVE_OK;
-		} else if (rc == ROVE_EPROTO) {
-			rc = rpl_meta_damaged("snap_end");
-		}
-	}
+	if (rc == ROVE_OK)
+		rc = snap_end_get(r, txn, ps);
 	return rc;
+}
+
+/* meta snap_end: the end of the last snapshot, then the cursor, the
+ * highest acknowledged number and the epoch it was written with. */
+#define SNAP_END_BYTES 32
+
+/* ps->snap_end as kept, if it was written with the position ps holds;
+ * else (a replica from before it, or one an older rove synced since,
+ * which keeps the rest and not it: attack 104) the highest acknowledged
+ * number, which a snapshot's end raises it to until the cursor passes
+ * it (rove_pull_state_next). */
+static int snap_end_get(rove_replica *r, MDB_txn *txn, rove_pull_state *ps)
+{
+	uint8_t v[SNAP_END_BYTES];
+	uint32_t len = 0;
+	int rc = rpl_meta_bytes(txn, r->meta, "snap_end", v, sizeof(v), &len);
+
+	ps->snap_end = ps->ack_seq;
+	ps->snap_end_kept = false;
+	if (rc != ROVE_OK || len == 0)
+		return rc;
+	if (len != SNAP_END_BYTES)
+		return rpl_meta_damaged("snap_end");
+	if (rove_be64_get(v + 8) == ps->cursor && rove_be64_get(v + 16) == ps->ack_seq &&
+	    rove_be64_get(v + 24) == ps->epoch) {
+		ps->snap_end = rove_be64_get(v);
+		ps->snap_end_kept = true;
+	}
+	return ROVE_OK;
+}
+
+int rpl_snap_end_put(rove_replica *r, MDB_txn *txn, uint64_t snap_end, uint64_t cursor, uint64_t ack_seq,
+		     uint64_t epoch)
+{
+	uint8_t v[SNAP_END_BYTES];
+
+	rove_be64_put(v, snap_end);
+	rove_be64_put(v + 8, cursor);
+	rove_be64_put(v + 16, ack_seq);
+	rove_be64_put(v + 24, epoch);
+	return rpl_meta_bytes_put(txn, r->meta, "snap_end", v, sizeof(v));
 }
 
 /* Stores the fields of next that differ from prev, in txn. */
@@ -636,8 +671,9 @@ int rpl_pull_state_put(rove_replica *r, MDB_txn *txn, const rove_pull_state *pre
 		rc = rpl_meta_bytes_put(txn, r->meta, "ack_run", next->ack_run.b, sizeof(next->ack_run.b));
 	if (rc == ROVE_OK && next->ack_seq != prev->ack_seq)
 		rc = rove_db_put_u64(txn, r->meta, "ack_seq", next->ack_seq);
-	if (rc == ROVE_OK && (next->snap_end != prev->snap_end || !prev->snap_end_kept))
-		rc = rove_db_put_u64(txn, r->meta, "snap_end", next->snap_end);
+	if (rc == ROVE_OK && (next->snap_end != prev->snap_end || !prev->snap_end_kept || next->cursor != prev->cursor ||
+			      next->ack_seq != prev->ack_seq || next->epoch != prev->epoch))
+		rc = rpl_snap_end_put(r, txn, next->snap_end, next->cursor, next->ack_seq, next->epoch);
 	return rc;
 }
 
