@@ -272,6 +272,20 @@ void cli_word_unexpected(const char *word)
 	rove_error("unexpected argument '%s'", word);
 }
 
+void cli_opt_unexpected_in(const cli_opt *o, int k, const char *cmd)
+{
+	if (cli_opt_said(k))
+		return;
+	if (k == CLI_OPT_NOVALUE)
+		rove_error("option '%s' needs a value", o->arg);
+	else if (k == CLI_OPT_MISSING)
+		cli_opt_missing_error(o);
+	else if (k == CLI_OPT_UNKNOWN && strncmp(o->arg, "--", 2) == 0)
+		rove_error("unknown option '%s' for %s", o->arg, cmd);
+	else
+		rove_error("unexpected argument '%s' for %s", o->arg, cmd);
+}
+
 void cli_opt_missing_error(const cli_opt *o)
 {
 	char cmd[128];

@@ -118,6 +118,11 @@ void cli_opt_unexpected(const cli_opt *o, int k);
 /* The same for a word a command read without cli_opt: "unexpected
  * argument 'x'". */
 void cli_word_unexpected(const char *word);
+/* The same naming the command (cmd: "customer add"): "unknown option
+ * '--x' for customer add", "unexpected argument 'x' for customer add",
+ * "option '--x' needs a value", and CLI_OPT_MISSING as
+ * cli_opt_missing_error says it (CLI_OPT_TWICE was said already). */
+void cli_opt_unexpected_in(const cli_opt *o, int k, const char *cmd);
 
 /* rove's own options after a command's name ('rove status -R DIR'):
  * once set, cli_opt_next gives fn each of -R, --replica and --timeout

@@ -215,6 +215,7 @@ static int deal_owner(rove_replica *r, rove_op *op)
 static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *op)
 {
 	const rove_field_def **fds = calloc((size_t)argc, sizeof(*fds));
+	char cmd[ROVE_MAX_NAME + 8];
 	const char **vals = calloc((size_t)argc, sizeof(*vals));
 	int n = 0, rc = ROVE_OK, status = ROVE_EXIT_OK, k;
 	add_opts *opts = malloc(sizeof(*opts));
@@ -227,6 +228,7 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 		rove_error("out of memory");
 		return ROVE_EXIT_FAIL;
 	}
+	snprintf(cmd, sizeof(cmd), "%s add", c->name);
 	add_opts_init(opts, c);
 	cli_opt_init(&o, argc, argv, 2, opts->table);
 	while (status == ROVE_EXIT_OK && (k = cli_opt_next(&o)) != CLI_OPT_END) {
@@ -235,16 +237,9 @@ static int add_options(const rove_coll_def *c, int argc, char **argv, rove_op *o
 			vals[n++] = o.arg;
 			continue;
 		}
-		if (cli_opt_said(k))
-			; /* a field given twice */
-		else if (k == CLI_OPT_NOVALUE)
-			rove_error("option '%s' needs a value", o.arg);
-		else if (k == CLI_OPT_MISSING)
-			cli_opt_missing_error(&o); /* a required option left out */
-		else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
-			rove_error("unknown option '%s' for %s add", o.arg, c->name);
-		else
-			rove_error("unexpected argument '%s' for %s add", o.arg, c->name);
+		/* (a field given twice was said; a required option left out
+		 * is said as every command says it) */
+		cli_opt_unexpected_in(&o, k, cmd);
 		status = ROVE_EXIT_USAGE;
 	}
 	free(opts);

@@ -858,10 +858,11 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 	bool mine = false;
 	rove_replica r;
 	rove_uuid pid;
-	char pids[ROVE_UUID_STRLEN + 1], sortf[ROVE_MAX_FIELD_NAME + 1];
+	char pids[ROVE_UUID_STRLEN + 1], sortf[ROVE_MAX_FIELD_NAME + 1], cmd[ROVE_MAX_NAME + 8];
 	cli_opt o;
 	int k, rc;
 
+	snprintf(cmd, sizeof(cmd), "%s list", c->name);
 	cli_opt_init(&o, argc, argv, 2, pf != NULL ? list_opts : list_opts + 1);
 	while ((k = cli_opt_next(&o)) != CLI_OPT_END) {
 		bool ok = true;
@@ -912,18 +913,9 @@ int rec_list(rove_cli *cli, const rove_coll_def *c, int argc, char **argv)
 			ok = has_field(c, "stage", "--stage") && enum_value(c, "stage", "--stage", o.arg);
 			lc.stage = o.arg;
 			break;
-		case CLI_OPT_NOVALUE:
-			rove_error("option '%s' needs a value", o.arg);
-			list_usage(c, stderr);
-			return ROVE_EXIT_USAGE;
 		default:
 			/* what is wrong, then the usage (attack 101: the first alone) */
-			if (cli_opt_said(k))
-				;
-			else if (k == CLI_OPT_UNKNOWN && strncmp(o.arg, "--", 2) == 0)
-				rove_error("unknown option '%s' for %s list", o.arg, c->name);
-			else
-				rove_error("unexpected argument '%s' for %s list", o.arg, c->name);
+			cli_opt_unexpected_in(&o, k, cmd);
 			list_usage(c, stderr);
 			return ROVE_EXIT_USAGE;
 		}

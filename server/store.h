@@ -354,7 +354,8 @@ int rove_store_each_scoped_raw(rove_store *st, MDB_txn *txn, const char *scope, 
 /* scopelog: the op at seq touched scope, its record being of one of
  * these kinds towards it. */
 enum {
-	ROVE_SCOPELOG_IN = 0, /* in the scope before the op and after */
+	ROVE_SCOPELOG_IN = 0, /* in the scope before the op and after, or made
+			       * by it (a create: the op itself brings it) */
 	ROVE_SCOPELOG_MOVED = 1, /* entered or left it (written before 2026-12: which is not known) */
 	ROVE_SCOPELOG_ENTERED = 2, /* not in it before, in it after */
 	ROVE_SCOPELOG_LEFT = 3, /* in it before, not after */

@@ -52,37 +52,36 @@ holds_whole() {
 		'["Buyer 1","Buyer 2","Buyer 3"]' "$1's contacts ($2)"
 }
 
+# moved_during NAME WHAT CMD...: NAME's first sync is cut, the admin runs
+# CMD (a move of the customer) and syncs, NAME syncs to the end (in
+# replies of one item, then once more): NAME holds it whole.
+moved_during() {
+	local name=$1 what=$2
+	shift 2
+	cut_first_sync "$name"
+	r admin "$@" >/dev/null
+	r admin sync >/dev/null
+	ROVE_PULL_BATCH=1 r "$name" sync >/dev/null
+	r "$name" sync >/dev/null
+	holds_whole "$name" "$what"
+}
+
 # 1. A rep's first sync: the pool customer is reassigned to him (from
 # his territory's pool, walked after his own customers).
-cut_first_sync li
-r admin admin reassign --customer "$x" --to li >/dev/null
-r admin sync >/dev/null
-ROVE_PULL_BATCH=1 r li sync >/dev/null
-r li sync >/dev/null
-holds_whole li "reassigned to him during his first sync"
+moved_during li "reassigned to him during his first sync" admin reassign --customer "$x" --to li
 
 # 2. A rep of two territories: the customer, back in east.sh's pool, is
 # moved to east.hz's (walked before east.sh's) during his first sync.
 r li customer release "$x" >/dev/null
 r li sync >/dev/null
 eq "$(r admin sync >/dev/null && r admin customer show "$x" --json | jq -r '.owner // "pool"')" "pool" "back in the pool"
-cut_first_sync wang
-r admin customer set "$x" territory=east.hz >/dev/null
-r admin sync >/dev/null
-ROVE_PULL_BATCH=1 r wang sync >/dev/null
-r wang sync >/dev/null
-holds_whole wang "moved between his territories during his first sync"
+moved_during wang "moved between his territories during his first sync" customer set "$x" territory=east.hz
 
 # 3. A manager of both: moved back to east.sh before his first sync,
 # and to east.hz during it.
 r admin customer set "$x" territory=east.sh >/dev/null
 r admin sync >/dev/null
-cut_first_sync mge
-r admin customer set "$x" territory=east.hz >/dev/null
-r admin sync >/dev/null
-ROVE_PULL_BATCH=1 r mge sync >/dev/null
-r mge sync >/dev/null
-holds_whole mge "moved between his territories during his first sync"
+moved_during mge "moved between his territories during his first sync" customer set "$x" territory=east.hz
 
 # Every replica in step with the server's state of its scope.
 sync_all admin li wang mge

@@ -147,14 +147,16 @@ static bool same_state(const rove_pull_state *a, const rove_pull_state *b)
 		CHECK(same_state(&before_, &after_));                            \
 	} while (0)
 
-/* The replica's meta format read into *out, then set to `set` if not 0,
- * through LMDB alone (for a replica rove_replica_open refuses). */
-static int raw_format(const char *dir, uint64_t set, uint64_t *out)
+/* The replica's meta key (8 bytes) read into *out, then set to `set` if
+ * not 0, through LMDB alone: for a replica rove_replica_open refuses,
+ * or to write what a rove that knows the key but not meta snap_end (an
+ * older one) writes. */
+static int raw_meta_u64(const char *dir, const char *key, uint64_t set, uint64_t *out)
 {
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_dbi meta;
-	MDB_val k = {6, "format"}, v;
+	MDB_val k = {strlen(key), (void *)key}, v;
 	int rc = mdb_env_create(&env);
 
 	if (rc == 0)
@@ -186,34 +188,10 @@ static int raw_format(const char *dir, uint64_t set, uint64_t *out)
 	return rc;
 }
 
-/* Sets meta key to the 8-byte value v through LMDB alone: what a rove
- * writes that knows the key but not meta snap_end (an older one). */
-static int raw_meta_put(const char *dir, const char *key, uint64_t v)
+/* The replica's meta format, the same way. */
+static int raw_format(const char *dir, uint64_t set, uint64_t *out)
 {
-	MDB_env *env = NULL;
-	MDB_txn *txn = NULL;
-	MDB_dbi meta;
-	uint8_t be[8];
-	MDB_val k = {strlen(key), (void *)key}, val = {8, be};
-	int rc = mdb_env_create(&env);
-
-	rove_be64_put(be, v);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(env, 16);
-	if (rc == 0)
-		rc = mdb_env_open(env, dir, 0, 0600);
-	if (rc == 0)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, "meta", 0, &meta);
-	if (rc == 0)
-		rc = mdb_put(txn, meta, &k, &val, 0);
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else if (txn != NULL)
-		mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return rc;
+	return raw_meta_u64(dir, "format", set, out);
 }
 
 /* snap_end: the head a snapshot's last chunk was read at (the replies
@@ -228,6 +206,7 @@ static void test_snap_end(void)
 	const uint8_t S = ROVE_PULL_SNAPSHOT, O = ROVE_PULL_OPS;
 	rove_pull_state ps;
 	rove_pull_req q;
+	uint64_t was = 0;
 
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK(rove_replica_create(dir, "tcp://127.0.0.1:1", "wang",
@@ -257,8 +236,9 @@ static void test_snap_end(void)
 	CHECK_EQ_INT(q.snap_end, 0);
 	/* An older rove takes a snapshot: cursor 120, read up to 130. */
 	rove_replica_close(&rep);
-	CHECK_EQ_INT(raw_meta_put(dir, "cursor", 120), 0);
-	CHECK_EQ_INT(raw_meta_put(dir, "ack_seq", 130), 0);
+	CHECK_EQ_INT(raw_meta_u64(dir, "cursor", 120, &was), 0);
+	CHECK_EQ_INT(was, 100);
+	CHECK_EQ_INT(raw_meta_u64(dir, "ack_seq", 130, &was), 0);
 	CHECK(rove_replica_open(dir, &rep) == ROVE_OK);
 	CHECK(rove_replica_pull_state(&rep, &ps) == ROVE_OK);
 	CHECK_EQ_INT(ps.snap_end, 130);
