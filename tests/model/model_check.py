@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from model import (CHILD_FIELDS, CLOSED_STAGES, CUSTOMER_FIELDS, Model, Refused, Uncertain, User,  # noqa: E402
                    phone_key)
-from system import HarnessError, LossyLink, Procs, Replica, Server, damage_said  # noqa: E402
+from system import HarnessError, LossyLink, PgServer, Procs, Replica, Server, damage_said, pg_bindir  # noqa: E402
 
 # The server's rate held a push (rove sync exits 1, saying when the rest
 # can go): after roved started anew in place ("relisten"), each user's
@@ -77,6 +77,8 @@ FAULTS = {
     "disable": "the admin disables a rep or manager for a while, then enables them (their work waits)",
     "relisten": "bare connections stop roved's listener (nng bug 1518): it listens anew, restarts in place",
     "laptop": "a laptop lost after offline work: its replica gone with what it had not sent, a new one set up",
+    "feed": "the analyst's replica fed to a real PostgreSQL at each checkpoint (rove feed postgres --once), "
+            "the feed SIGKILLed midway at times (skipped without PostgreSQL's binaries)",
     "link": "a sync through a link that loses connections mid-request and mid-answer, or holds them past "
             "rove's --timeout (a push applied after rove gave up on it), run again until through",
 }
@@ -134,6 +136,9 @@ class Harness:
         # The link fault: which syncs go first through a lossy link, and
         # where it cuts; its own generator too.
         self.link_rng = random.Random(seed ^ 0x11C)
+        # The feed fault: when a feed is killed midway; its own generator.
+        self.feed_rng = random.Random(seed ^ 0xFEED)
+        self.pg = None
         self.rove = os.environ.get("ROVE_BIN")
         self.roved = os.environ.get("ROVED_BIN")
         self.probe = os.environ.get("ROVE_PROBE")
@@ -176,7 +181,8 @@ class Harness:
         self.step_desc = ""
         self.stats = {"syncs": 0, "kills_rove": 0, "kills_roved": 0, "restarts": 0, "restores": 0, "compactions": 0,
                       "relistens": 0, "inplace": 0, "laptops": 0, "link_cuts": 0, "link_stalls": 0,
-                      "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0}
+                      "ops": 0, "rejected": 0, "clock_jumps": 0, "admin": 0, "waited": 0,
+                      "reports": 0, "feeds": 0, "feed_kills": 0}
         self.today = datetime.datetime.now(datetime.timezone.utc).date()
 
     # ---- helpers ----
@@ -213,6 +219,14 @@ class Harness:
             self.server.extra_env["ROVE_RELISTENS"] = "2"
         self.server.start()
         self.tokens["admin"] = admin_token
+        if self.on("feed"):
+            bindir = pg_bindir()
+            if bindir is None:
+                print("model_check: no PostgreSQL server binaries: the feed class is left out", file=sys.stderr)
+                self.faults.discard("feed")
+            else:
+                self.pg = PgServer(bindir, self.tmp, self.procs)
+                self.pg.start()
         self.add_replica("admin", admin_token)
         self.m.s.users["admin"] = User("admin", "admin", [])
         for code, parent in TERRITORIES:
@@ -232,6 +246,11 @@ class Harness:
             self.m.s.users[login] = User(login, role, terrs)
         for login in self.reps:
             self.sync_step(login)
+        # The first report builds a replica's sums; from then on every
+        # write keeps them (client/report_agg.c), which each checkpoint
+        # compares with a scan of the records.
+        for login in self.reps:
+            self.replica(login).ok("report", "pipeline", "--json")
 
     def add_replica(self, login, token):
         r = Replica(self.rove, self.tmp, login, self.procs)
@@ -1223,6 +1242,85 @@ class Harness:
                 self.sync_step(login)
         self.check_histories()
         self.check_conflicts()
+        self.check_reports()
+        if self.pg is not None:
+            self.check_feed()
+
+    FEED_KINDS = ("customer", "contact", "contract", "opportunity", "activity", "dealer", "target", "territory")
+
+    def check_feed(self):
+        """The analyst's replica fed to PostgreSQL (rove feed postgres
+        --once), at times after a feed SIGKILLed midway: every table holds
+        what `rove KIND list --json` prints, value for value, and the
+        ownership table a sample of customers' histories."""
+        ana = self.replica("ana")
+        if self.feed_rng.random() < 0.4:
+            p = self.procs.spawn([self.rove, "-R", ana.dir, "feed", "postgres", self.pg.conninfo, "--once"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ana.env())
+            time.sleep(self.feed_rng.uniform(0, 0.4))
+            p.kill()
+            p.wait()
+            self.procs.reap(p)
+            self.event("feed SIGKILLed midway")
+            self.stats["feed_kills"] += 1
+        r = ana.run("feed", "postgres", self.pg.conninfo, "--once")
+        if r.rc != 0:
+            raise Violation("(1) the PostgreSQL feed holds what the replica holds", "ana",
+                            ["rove feed postgres --once exited %d: %s" % (r.rc, r.err.strip()[-1500:])])
+        for kind in self.FEED_KINDS:
+            want = sorted((strip_pending(r) for r in ana.ok(kind, "list", "--json").json()), key=lambda r: r["id"])
+            got = sorted(self.feed_rows(kind), key=lambda r: r["id"])
+            if got != want:
+                raise Violation("(1) the PostgreSQL feed holds what the replica holds", "ana",
+                                ["table %s, where it and `rove %s list --json` differ:" % (kind, kind)] +
+                                feed_diff(got, want), [])
+        live = [c["id"] for c in ana.ok("customer", "list", "--json").json()]
+        for cid in self.feed_rng.sample(live, min(10, len(live))):
+            want = sorted((strip_pending(h) for h in ana.ok("customer", "history", cid, "--json").json()),
+                          key=lambda r: r["id"])
+            got = sorted(self.feed_rows("ownership", "WHERE t.customer = '%s' AND t.opportunity IS NULL" % cid),
+                         key=lambda r: r["id"])
+            if got != want:
+                raise Violation("(1) the PostgreSQL feed holds what the replica holds", "ana",
+                                ["table ownership, customer %s, where it and `rove customer history` differ:" % cid] +
+                                feed_diff(got, want), [cid])
+        self.stats["feeds"] += 1
+
+    def feed_rows(self, kind, where=""):
+        """KIND's table as rove prints its records: times in UTC with a Z,
+        booleans as 0/1, without the feed's digest column."""
+        out = self.pg.psql("hq", "SELECT coalesce(json_agg(t), '[]') FROM \"%s\" t %s" % (kind, where))
+        rows = []
+        for r in json.loads(out):
+            r.pop("rove_digest", None)
+            for k, v in list(r.items()):
+                if isinstance(v, bool):
+                    r[k] = int(v)
+                elif isinstance(v, str) and FEED_TIME.match(v):
+                    r[k] = v[:-len("+00:00")] + "Z"
+            rows.append(r)
+        return rows
+
+    REPORTS = (("pipeline",), ("targets",), ("daily",))
+
+    def check_reports(self):
+        """The report sums each replica keeps as it writes equal a scan of
+        its records (ROVE_REPORT_SCAN=1), after whatever the schedule did
+        to it: kills, resets, reassignments, restores, compactions."""
+        for login in sorted(self.reps):
+            rep = self.replica(login)
+            for args in self.REPORTS:
+                for attempt in (1, 2):
+                    got = rep.ok("report", *args, "--json").out
+                    scan = rep.ok("report", *args, "--json", extra_env={"ROVE_REPORT_SCAN": "1"}).out
+                    if got == scan:
+                        self.stats["reports"] += 1
+                        break
+                    # (a day or month may have turned between the two)
+                if got != scan:
+                    raise Violation("(3) a replica's report sums equal a scan of its records", login,
+                                    ["rove report %s --json, where the sums and the scan differ:" % " ".join(args)] +
+                                    json_diff(json.loads(got), json.loads(scan)))
 
     def check_histories(self):
         """Rule 12 and (2): every change of owner is in the history once."""
@@ -1815,9 +1913,49 @@ class Harness:
             print("  files kept in %s" % self.tmp, file=out)
 
     def close(self):
+        if self.pg is not None:
+            self.pg.stop()
         self.procs.stop_all()
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+FEED_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\+00:00$")
+
+
+def strip_pending(r):
+    """A record as the feed has it: a list's pending mark is the replica's."""
+    r = dict(r)
+    r.pop("pending", None)
+    return r
+
+
+def feed_diff(got, want):
+    """Records of a table and of the replica that differ, by id."""
+    g, w = {r["id"]: r for r in got}, {r["id"]: r for r in want}
+    out = []
+    for rid in sorted(set(g) | set(w)):
+        if rid not in g:
+            out.append("%s: in the replica, not in the table: %s" % (rid, json.dumps(w[rid], sort_keys=True)))
+        elif rid not in w:
+            out.append("%s: in the table, not in the replica: %s" % (rid, json.dumps(g[rid], sort_keys=True)))
+        elif g[rid] != w[rid]:
+            out += [rid + line for line in json_diff(g[rid], w[rid], ("table", "replica"))]
+    return out[:20]
+
+
+def json_diff(a, b, names=("sums", "scan"), path="", out=None):
+    """Where two JSON values differ: lines "PATH: sums X, scan Y" (names)."""
+    out = [] if out is None else out
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            json_diff(a.get(k), b.get(k), names, "%s.%s" % (path, k), out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            json_diff(x, y, names, "%s[%d]" % (path, i), out)
+    elif a != b:
+        out.append("%s: %s %s, %s %s" % (path or ".", names[0], json.dumps(a), names[1], json.dumps(b)))
+    return out[:20]
 
 
 def refusal_size(entry):
@@ -1892,11 +2030,12 @@ def main():
     print("model_check: ok, seed %d, %d steps in %.1f s: %d syncs, %d ops, %d refused as the rules say, "
           "%d admin actions, %d rove and %d roved kills, %d restarts, %d restores, %d compactions, "
           "%d clock jumps, %d listens anew, %d restarts in place, %d sent again when their record came back, "
-          "%d laptops lost, %d connections cut by a lossy link and %d held past rove's timeout" %
+          "%d laptops lost, %d connections cut by a lossy link and %d held past rove's timeout, "
+          "%d report checks, %d feed rounds checked (%d after a feed killed)" %
           (a.seed, a.steps, time.monotonic() - t0, s["syncs"], s["ops"], s["rejected"], s["admin"],
            s["kills_rove"], s["kills_roved"], s["restarts"], s["restores"], s["compactions"],
            s["clock_jumps"], s["relistens"], s["inplace"], s["waited"], s["laptops"], s["link_cuts"],
-           s["link_stalls"]))
+           s["link_stalls"], s["reports"], s["feeds"], s["feed_kills"]))
     return 0
 
 

@@ -249,6 +249,91 @@ class Server:
             return ""
 
 
+def pg_bindir():
+    """The newest PostgreSQL server's binaries (Debian's layout), or None."""
+    try:
+        vers = sorted(os.listdir("/usr/lib/postgresql"), key=lambda v: [int(x) for x in v.split(".") if x.isdigit()])
+    except OSError:
+        return None
+    for v in reversed(vers):
+        d = os.path.join("/usr/lib/postgresql", v, "bin")
+        if os.access(os.path.join(d, "initdb"), os.X_OK):
+            return d
+    return None
+
+
+class PgServer:
+    """A real PostgreSQL for rove feed: its own cluster under tmp, on a
+    unix socket only (no port), owned by nobody when the harness runs
+    as root (PostgreSQL refuses root), fsync off."""
+
+    def __init__(self, bindir, tmp, procs):
+        self.bin = bindir
+        self.dir = os.path.join(tmp, "pg")
+        self.procs = procs
+        self.p = None
+        self.conninfo = "host=%s port=5432 user=rove dbname=hq" % self.dir
+
+    def _as_pg(self, args):
+        if os.geteuid() == 0:
+            return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] + args
+        return args
+
+    def start(self):
+        os.makedirs(self.dir)
+        if os.geteuid() == 0:
+            os.chmod(os.path.dirname(self.dir), 0o711)  # nobody walks through to its own directory
+            shutil.chown(self.dir, "nobody", "nogroup")
+        r = subprocess.run(self._as_pg([os.path.join(self.bin, "initdb"), "-D", os.path.join(self.dir, "data"),
+                                        "-U", "rove", "--auth=trust", "-E", "UTF8", "--no-locale"]),
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise HarnessError("initdb failed: %s" % (r.stdout + r.stderr).strip()[-1500:])
+        log = open(os.path.join(self.dir, "pg.log"), "ab")
+        self.p = self.procs.spawn(self._as_pg([
+            os.path.join(self.bin, "postgres"), "-D", os.path.join(self.dir, "data"), "-p", "5432",
+            "-k", self.dir, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
+            "-c", "shared_buffers=32MB"]), stdout=log, stderr=log)
+        log.close()
+        for _ in range(400):
+            if subprocess.run([os.path.join(self.bin, "pg_isready"), "-q", "-h", self.dir, "-p", "5432"]).returncode == 0:
+                break
+            if self.p.poll() is not None:
+                raise HarnessError("postgres exited at start: %s" % self.log_tail())
+            time.sleep(0.05)
+        else:
+            raise HarnessError("postgres did not start: %s" % self.log_tail())
+        self.psql("postgres", "CREATE DATABASE hq")
+
+    def log_tail(self):
+        try:
+            with open(os.path.join(self.dir, "pg.log"), errors="replace") as f:
+                return "".join(f.readlines()[-15:])
+        except OSError:
+            return ""
+
+    def psql(self, db, sql):
+        """One statement's result, unaligned, tuples only."""
+        r = subprocess.run([os.path.join(self.bin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t",
+                            "-h", self.dir, "-p", "5432", "-U", "rove", "-d", db, "-c", sql],
+                           capture_output=True, text=True, timeout=120, env=dict(os.environ, PGTZ="UTC"))
+        if r.returncode != 0:
+            raise HarnessError("psql %s: %s" % (sql[:80], r.stderr.strip()))
+        return r.stdout
+
+    def stop(self):
+        if self.p is not None and self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)  # a fast shutdown
+            try:
+                self.p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        if self.p is not None:
+            self.procs.reap(self.p)
+        self.p = None
+
+
 class Result:
     def __init__(self, args, rc, out, err, secs):
         self.args, self.rc, self.out, self.err, self.secs = args, rc, out, err, secs
