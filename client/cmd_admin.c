@@ -409,8 +409,12 @@ static int user_add(rove_cli *cli, int argc, char **argv)
 		[OPT_TERRITORY - CLI_OPT_LONG] = {NULL, terr, &nterr, ROVE_MAX_USER_TERRITORIES + 1},
 	};
 
-	if (!parse(argc, argv, 3, user_add_opts, dest, pos, &npos, 1) || npos != 1 || role == NULL)
+	if (!parse(argc, argv, 3, user_add_opts, dest, pos, &npos, 1) || role == NULL)
 		return cli_usage(user_add_help, false);
+	if (npos != 1) {
+		rove_error("admin user add needs NAME, the new user's login");
+		return cli_usage(user_add_help, false);
+	}
 	/* A territory named twice is held once (the server does the same). */
 	for (uint32_t i = 0; i < nterr; i++) {
 		bool again = false;

@@ -853,6 +853,13 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 	}
 	im.file = strcmp(path, "-") == 0 ? "stdin" : path;
 	im.dry_run = dry_run;
+	/* (a file that cannot be opened is said before the server is
+	 * asked anything) */
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		rove_error("cannot open %s: %s", path, strerror(errno));
+		return ROVE_EXIT_FAIL;
+	}
 	if (im.kind == KIND_USERS) {
 		/* The server's users, to name every login that clashes (the
 		 * replica does not hold them); a dry run goes on without. */
@@ -863,15 +870,12 @@ int cmd_admin_import(rove_cli *cli, int argc, char **argv)
 		}
 		if (status != ROVE_EXIT_OK && !dry_run) {
 			aimport_free(&im);
+			if (f != stdin)
+				fclose(f);
 			return status;
 		}
 		if (status != ROVE_EXIT_OK)
 			rove_warn("logins not checked against the server's users (the server could not be asked)");
-	}
-	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (f == NULL) {
-		rove_error("cannot open %s: %s", path, strerror(errno));
-		return ROVE_EXIT_FAIL;
 	}
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK) {

@@ -1100,6 +1100,21 @@ static int import_read(importer *im, FILE *f)
 
 	if (op == NULL)
 		return ROVE_ENOMEM;
+	/* 'rove export --json' fed back: said as such, not as a bad CSV
+	 * cell (attack one hundred and six) */
+	int first = getc(f);
+	if (first == '[' || first == '{') {
+		rove_error("%s: this looks like JSON; rove import reads CSV ('rove export KIND --csv' writes it)",
+			   im->file);
+		im->file_bad = true;
+		free(op);
+		return ROVE_EINVAL;
+	}
+	if (first != EOF && ungetc(first, f) == EOF) {
+		rove_error("cannot read %s: %s", im->file, strerror(errno));
+		free(op);
+		return ROVE_EIO;
+	}
 	rc = rove_csv_open(f, &lim, &csv);
 	if (rc != ROVE_OK) {
 		free(op);

@@ -295,7 +295,7 @@ static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *d
 	}
 	f->op = op;
 	f->is_whole = rove_uuid_parse(arg, &f->whole) == ROVE_OK;
-	if (!f->is_whole && !cli_id_abbrev(arg, f->want)) {
+	if (!f->is_whole && !cli_id_abbrev(arg, f->want) && !cli_id_short(arg)) {
 		rove_error("invalid op '%s' (an op id, or at least %d characters of its start or its end, as "
 			   "'rove rejected' shows them)",
 			   arg, ROVE_MIN_ID_ABBREV);
@@ -305,6 +305,15 @@ static int find_rejection(rove_replica *r, const char *arg, rove_op *op, bool *d
 	rc = rove_replica_each_rejection(r, find_one, f, NULL);
 	if (rc != ROVE_OK) {
 		rove_error("cannot read the replica: %s", rove_strerror(rc));
+	} else if (!f->is_whole && strlen(f->want) < ROVE_MIN_ID_ABBREV) {
+		/* SPEC: a shorter one is a usage error listing the candidates
+		 * (as for records: cli_id_find; attack one hundred and six) */
+		rove_error("'%s' is shorter than %d characters: give at least %d of an op id's start or its end%s", arg,
+			   ROVE_MIN_ID_ABBREV, ROVE_MIN_ID_ABBREV,
+			   f->n == 0 ? " (no refused change's op id starts or ends so)" : "; the op ids it fits:");
+		for (size_t i = 0; i < f->n && i < ROVE_MAX_ID_CANDIDATES; i++)
+			fprintf(stderr, "  %s\n", f->shown[i]);
+		rc = CLI_EUSAGE;
 	} else if (f->n == 0) {
 		rove_error("no refused change '%s' in this replica (see 'rove rejected --all')", arg);
 		rc = ROVE_ENOTFOUND;
@@ -336,7 +345,7 @@ static bool op_form_ok(const char *arg)
 	rove_uuid id;
 	char want[33];
 
-	if (rove_uuid_parse(arg, &id) == ROVE_OK || cli_id_abbrev(arg, want))
+	if (rove_uuid_parse(arg, &id) == ROVE_OK || cli_id_abbrev(arg, want) || cli_id_short(arg))
 		return true;
 	rove_error("invalid op '%s' (an op id, or at least %d characters of its start or its end, as "
 		   "'rove rejected' shows them)",

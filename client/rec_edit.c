@@ -19,30 +19,41 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 	rove_uuid id;
 	int rc;
 
+	/* A territory by its code, or else by its id or an abbreviation of
+	 * one (a code that could be both is the code's first) */
 	if (c->id == ROVE_COLL_TERRITORY && rove_uuid_parse(ids, &id) != ROVE_OK) {
 		const rove_field_def *fd = rove_schema_field(c, "code");
 		rove_value v = rove_vcstr(ids);
 		char why[ROVE_MAX_ERRMSG];
-		if (ids[0] == '\0' || rove_schema_check_value(fd, &v, why, sizeof(why)) != ROVE_OK) {
+		by_code = ids[0] != '\0' && rove_schema_check_value(fd, &v, why, sizeof(why)) == ROVE_OK;
+		if (!by_code && !cli_id_maybe(ids)) {
 			rove_error("invalid territory '%s' (a code like east.sh, or an id)", ids);
 			return CLI_EUSAGE;
 		}
-		by_code = true;
 	} else if (!cli_id_maybe(ids) && !cli_id_short(ids)) {
 		return cli_id_arg(ids, c->name, &id); /* says why it is none */
 	}
 	rc = cli_open(cli, r);
 	if (rc != ROVE_OK)
 		return rc;
-	/* An id, or the start or end of one (reported if none or several) */
-	rc = by_code ? ROVE_OK : cli_id_find(r, c->id, ids, c->name, &id);
-	if (rc == ROVE_OK) {
-		rc = by_code ? rec_territory_by_code_nocase(r, ids, rec) : rove_replica_get(r, c->id, &id, rec);
-		if (rc == ROVE_ENOTFOUND)
-			rove_error("no %s '%s' in this replica" CLI_NOT_HERE, c->name, ids);
-		else if (rc != ROVE_OK)
-			rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
+	if (by_code) {
+		rc = rec_territory_by_code_nocase(r, ids, rec);
+		by_code = rc != ROVE_ENOTFOUND || !cli_id_maybe(ids);
 	}
+	if (!by_code) {
+		/* An id, or the start or end of one (reported if none or
+		 * several) */
+		rc = cli_id_find(r, c->id, ids, c->name, &id);
+		if (rc != ROVE_OK) {
+			rove_replica_close(r);
+			return rc;
+		}
+		rc = rove_replica_get(r, c->id, &id, rec);
+	}
+	if (rc == ROVE_ENOTFOUND)
+		rove_error("no %s '%s' in this replica" CLI_NOT_HERE, c->name, ids);
+	else if (rc != ROVE_OK)
+		rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
 	if (rc != ROVE_OK)
 		rove_replica_close(r);
 	return rc;

@@ -333,6 +333,19 @@ tid=$(r alice territory list --json | jq -r '.[0].id')
 eq "$(r alice territory show "$tid" --json | jq -r .code)" "east.sh" "territory show ID"
 exits 1 territory show west.cd
 grep -q "no territory 'west.cd' in this replica" "$T/err" || fail "unknown code: $(cat "$T/err")"
+# ... and by an abbreviation of its id, as anywhere an id is taken (attack
+# one hundred and six: "no territory"): its end as lists show it, its
+# start; a start that several share is a usage error naming them.
+eq "$(r alice territory show "${tid: -12}" --json | jq -r .code)" "east.sh" "territory show END-OF-ID"
+eq "$(r alice territory show "${tid:0:13}" --json | jq -r .code)" "east.sh" "territory show START-OF-ID"
+shared=$(r alice territory list --json | jq -r '.[].id' | python3 -c '
+import os, sys
+ids = sys.stdin.read().split()
+print(os.path.commonprefix(ids).replace("-", "")[:12] if len(ids) > 1 else "")')
+if [ ${#shared} -ge 6 ]; then
+	exits 2 territory show "${shared:0:6}"
+	grep_q "east.sh" "$T/err" || fail "the candidates are not listed: $(cat "$T/err")"
+fi
 # One the admin just added is not in his replica before his next sync:
 # said, and a sync brings it (a new admin's "no territory" alone).
 r admin admin territory add east.nb --name Ningbo >/dev/null
@@ -345,6 +358,9 @@ grep_q -F "no territory 'east.nb' in this replica (as of its last sync: 'rove sy
 r admin sync >/dev/null
 eq "$(r admin territory show east.nb --json | jq -r .name)" "Ningbo" "the sync brought it"
 exits 2 territory show "Not a code!"
+# A missing login is said as such (attack one hundred and six: usage alone).
+exits 2 admin user add --role rep
+grep_q "needs NAME" "$T/err" || fail "a missing login is not said: $(cat "$T/err")"
 
 # Clearing a field with an empty value, and JSON escaping.
 r alice customer set "$id" phone= "address=Room 5, \"East\" Tower"

@@ -207,6 +207,16 @@ eq "$(r alice export customers --json | jq -c .)" "$(r alice customer list --jso
 eq "$(r alice export contacts --json | jq -c .)" "$(r alice contact list --json | jq -c 'map(del(.pending))')" \
 	"export contacts --json"
 r alice export customers --bom | head -c 3 | od -An -tx1 | grep_q "ef bb bf" || fail "no BOM with --bom"
+# A JSON export fed back is said to be JSON, not a bad CSV cell (attack
+# one hundred and six: "a quote inside unquoted cell 1").
+r alice export customers --json >"$T/export.json"
+set +e
+r alice import customers "$T/export.json" >"$T/out" 2>"$T/err"
+st=$?
+set -e
+eq "$st" "1" "import of a JSON file"
+grep_q "looks like JSON; rove import reads CSV" "$T/err" || fail "a JSON file is not said to be JSON: $(cat "$T/err")"
+grep_q "nothing imported" "$T/err" || fail "nothing imported is not said: $(cat "$T/err")"
 
 # ---- round trip into bob's replica (same territory): the same names and
 # phones. Bob does not see alice's customers, so his replica accepts the

@@ -87,6 +87,13 @@ out=$(r li rejected --json)
 eq "$(jq length <<<"$out")" "2" "two more"
 exits_as li 2 rejected dismiss "$(jq -r '.[0].op' <<<"$out" | cut -c1-8)"
 grep -q "give more of it" "$T/err" || fail "an ambiguous op lists the candidates: $(cat "$T/err")"
+# Shorter than 6 characters: a usage error listing the ones it fits, as
+# for a record's id (attack one hundred and six: "invalid op" alone).
+op0=$(jq -r '.[0].op' <<<"$out")
+exits_as li 2 rejected dismiss "${op0:0:5}"
+grep -q "shorter than 6" "$T/err" && grep -q "$op0" "$T/err" || fail "a short op does not list its candidates: $(cat "$T/err")"
+exits_as li 2 rejected retry "${op0:0:5}"
+grep -q "$op0" "$T/err" || fail "retry: a short op does not list its candidates: $(cat "$T/err")"
 r li rejected dismiss "$(jq -r '.[0].op' <<<"$out")"
 eq "$(r li rejected --json | jq length)" "1" "one dismissed"
 r li rejected dismiss --all

@@ -197,6 +197,12 @@ eq "$(r admin admin user show fourteen --json | jq '.territories | length')" "14
 } >"$T/crowded.csv"
 status 1 "an import row with 80 territories" r admin admin import users "$T/crowded.csv"
 eq "$(grep -c "at most 64 territories" "$T/err")" "1" "said once ($(head -c 300 "$T/err"))"
+# A file that cannot be opened is said as such, the server not asked
+# first (attack one hundred and six: exit 3 with the server down).
+cp -a "$T/admin" "$T/admin-away"
+"$ROVE_BIN" -R "$T/admin-away" config server tcp://127.0.0.1:1 >/dev/null
+status 1 "an import of a missing file, the server away" "$ROVE_BIN" -R "$T/admin-away" admin import users "$T/nope.csv"
+grep -q "cannot open $T/nope.csv" "$T/err" || fail "a missing file is not said: $(cat "$T/err")"
 
 # A territory named 70 times in a row is held once, not "too many".
 {
