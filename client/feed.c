@@ -27,7 +27,7 @@ static const uint8_t kinds[] = {
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 /* The schema's version this rove makes: the steps below, 1..this. */
-#define FEED_SCHEMA_VERSION 1
+#define FEED_SCHEMA_VERSION 2
 
 /* pg_advisory_lock's key for "a feed writes this database": any fixed
  * number no other program picks; this one spells "rovefeed". */
@@ -338,7 +338,11 @@ static const struct {
 			 " FROM deal WHERE stage = 'won' AND closed_on IS NOT NULL GROUP BY 1, 2"},
 	{"targets_vs_won",
 	 "SELECT t.\"user\", t.period, t.amount AS target, coalesce(w.amount, 0)::bigint AS won,"
-	 "  CASE WHEN t.amount > 0 THEN floor(coalesce(w.amount, 0)::numeric * 100 / t.amount)::bigint"
+	 /* (held at the largest bigint, as rove report targets holds it: a
+	  * deal's won amount and a target of a cent passed it, and the view
+	  * failed for every reader; attack one hundred and five) */
+	 "  CASE WHEN t.amount > 0 THEN"
+	 "   least(floor(coalesce(w.amount, 0)::numeric * 100 / t.amount), 9223372036854775807)::bigint"
 	 "   ELSE 0 END AS percent,"
 	 "  coalesce(w.amount, 0) < t.amount AS behind"
 	 " FROM target t LEFT JOIN won_by_month w"
@@ -509,12 +513,15 @@ static int make_tables(rove_feed *f, bool *rebuilt)
 }
 
 /* The steps of the schema, step i making version i + 1 from version i.
- * The views are not among them: make_views makes whichever is missing. */
+ * The views are not among them: make_views makes whichever is missing;
+ * a step drops one whose definition changed. */
 static const char *const steps[] = {
 	/* 1 */
 	"CREATE TABLE rove_feed_position ("
 	" replica uuid NOT NULL, replica_user text NOT NULL, server_cursor bigint NOT NULL,"
 	" replica_version bigint NOT NULL, records bigint NOT NULL, fed_at timestamptz NOT NULL)",
+	/* 2: targets_vs_won's percent held at the largest bigint */
+	"DROP VIEW IF EXISTS targets_vs_won",
 };
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == FEED_SCHEMA_VERSION, "a step per version");
 
