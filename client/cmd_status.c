@@ -5,6 +5,7 @@
 #include "out.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static const char help[] =
 	"usage: rove status [--json]\n"
@@ -13,22 +14,24 @@ static const char help[] =
 	"cursor and last sync. Pending ops the server has already accepted (a\n"
 	"sync ended before it pulled them back) are counted as sent; the next\n"
 	"sync confirms them ('rove pending' marks them). When the last sync\n"
-	"found this computer's clock ahead of the server's, it says by how\n"
-	"much: times made here (a visit's, a deal's closing day) follow the\n"
-	"server's clock (after a restart, only once a sync measures it again).\n"
+	"found this computer's clock ahead of the server's or behind it, it\n"
+	"says by how much: times made here (a visit's, a deal's closing day,\n"
+	"the order of your changes against others') follow the server's clock\n"
+	"(after a restart, only once a sync measures it again).\n"
 	"After a restore of the server, a manager's or admin's replica says\n"
 	"how many records others wrote that the server lacks it holds\n"
 	"(orphans; \"orphans\" in JSON, only then). JSON has the clock's lead\n"
-	"only when the text shows it: \"clock_ahead_ms\", and \"clock_held\":true\n"
-	"when it is held since a restart.\n";
+	"or lag only when the text shows it: \"clock_ahead_ms\" or\n"
+	"\"clock_behind_ms\", and \"clock_held\":true when it is held since a\n"
+	"restart.\n";
 
-/* How far ahead (out_span), then what follows. */
-static void print_ahead(uint64_t ms, const char *then)
+/* How far ahead or behind (out_span; way: which), then what follows. */
+static void print_ahead(uint64_t ms, const char *way, const char *then)
 {
 	char span[48];
 
 	out_span(ms, span, sizeof(span));
-	printf("clock:     %s ahead of the server's %s\n", span, then);
+	printf("clock:     %s %s the server's %s\n", span, strcmp(way, "ahead") == 0 ? "ahead of" : "behind", then);
 }
 
 int cmd_status(rove_cli *cli, int argc, char **argv)
@@ -67,8 +70,13 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 		/* only when the text says it: the lead applied, or held */
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
 			out_json_field_uint(&j, "clock_ahead_ms", s.clock_ahead_ms);
+		} else if (s.clock_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
+			out_json_field_uint(&j, "clock_behind_ms", s.clock_behind_ms);
 		} else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
 			out_json_field_uint(&j, "clock_ahead_ms", s.clock_held_ms);
+			out_json_field_bool(&j, "clock_held", true);
+		} else if (s.clock_held_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS) {
+			out_json_field_uint(&j, "clock_behind_ms", s.clock_held_behind_ms);
 			out_json_field_bool(&j, "clock_held", true);
 		}
 		out_json_end_object(&j);
@@ -95,10 +103,14 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			       "yours a day after the recovery unless their authors send them first\n",
 			       s.orphans);
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
-			print_ahead(s.clock_ahead_ms, "(times made here follow the server's)");
-		else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
-			print_ahead(s.clock_held_ms, "at the last sync, before this computer restarted: times made here "
-						     "follow this computer's clock until a sync measures it again");
+			print_ahead(s.clock_ahead_ms, "ahead", "(times made here follow the server's)");
+		else if (s.clock_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
+			print_ahead(s.clock_behind_ms, "behind", "(times made here follow the server's)");
+		else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS || s.clock_held_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
+			print_ahead(s.clock_held_ms ? s.clock_held_ms : s.clock_held_behind_ms,
+				    s.clock_held_ms ? "ahead" : "behind",
+				    "at the last sync, before this computer restarted: times made here "
+				    "follow this computer's clock until a sync measures it again");
 	}
 	/* (before a sync, which drops them and says so: attack eighty-four
 	 * found changes lost with no word of it until then; or the repair,

@@ -155,8 +155,9 @@ static const struct meta_key {
 	{"report_sums", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	{"report_sums/0", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	{"report_sums/1", 8, 8, META_REPAIR, FIX_DROP, NULL},
-	/* the laptop's clock's lead: learned anew at the next sync */
+	/* the laptop's clock's lead or lag: learned anew at the next sync */
 	{"clock_ahead", 8, 8, META_REPAIR, FIX_DROP, NULL},
+	{"clock_behind", 8, 8, META_REPAIR, FIX_DROP, NULL},
 	/* orphans wait from now */
 	{"orphans_at", 8, 8, META_REPAIR, FIX_NOW, NULL},
 	/* the whole file's pages: walked again at the next sync */
@@ -2257,9 +2258,12 @@ static uint64_t last_sync_read(rove_replica *r)
 	return v;
 }
 
-/* The meta key of rove_replica_clock_learned's value (absent: 0, as on a
- * replica that never synced, or synced before it was kept). */
+/* The meta keys of rove_replica_clock_learned's value: how far the
+ * laptop's clock was ahead of the server's, or behind it (absent: 0, as
+ * on a replica that never synced, or synced before they were kept; one
+ * of them is 0). */
 #define CLOCK_AHEAD_KEY "clock_ahead"
+#define CLOCK_BEHIND_KEY "clock_behind"
 /* Where the laptop's clocks stood when a lead was learned: this boot's
  * id (16), the time since boot (8, CLOCK_BOOTTIME, which goes on while
  * the laptop sleeps and is never set) and the wall clock (8), in ms.
@@ -2313,30 +2317,39 @@ static int anchor_get(MDB_txn *txn, MDB_dbi meta, clock_anchor *a)
 	return ROVE_OK;
 }
 
-/* How the lead the last sync learned (*ahead) applies now: */
+/* How the lead or lag the last sync learned (*ahead, *behind) applies
+ * now: */
 enum {
 	LEAD_NONE,   /* none learned, or unreadable meta: the wall clock */
-	LEAD_WALL,   /* taken off the wall clock (no anchor, or no boot clock) */
+	LEAD_WALL,   /* a lead taken off the wall clock (no anchor, or no boot
+		      * clock); a lag is not added to it */
 	LEAD_ANCHOR, /* the server's time then (*at) plus the boot's time since (*now) */
 	LEAD_HELD,   /* learned in another boot: not applied */
 };
 
-/* The lead is taken off the wall clock, or, within the boot that learned
- * it, the time since then added to the server's time then. A lead learned
- * in another boot is not applied (the clock may have been put right since:
- * a visit then refused as in the future is seen and retried, one dated
- * back is not). */
-static int lead_state(MDB_txn *txn, MDB_dbi meta, uint64_t *ahead, clock_anchor *at, clock_anchor *now)
+/* A lead is taken off the wall clock, or, within the boot that learned
+ * it, the time since then added to the server's time then; a lag (a slow
+ * clock) only so, within its boot: added to a wall clock put right since
+ * it would date things in the server's future, which it refuses. Either
+ * learned in another boot is not applied (the clock may have been put
+ * right since: a visit then refused as in the future is seen and
+ * retried, one dated back is not). */
+static int lead_state(MDB_txn *txn, MDB_dbi meta, uint64_t *ahead, uint64_t *behind, clock_anchor *at,
+		      clock_anchor *now)
 {
 	int rc;
 
-	*ahead = 0;
-	if (rove_db_get_u64(txn, meta, CLOCK_AHEAD_KEY, ahead) != ROVE_OK || *ahead == 0)
+	*ahead = *behind = 0;
+	if (rove_db_get_u64(txn, meta, CLOCK_AHEAD_KEY, ahead) != ROVE_OK)
+		*ahead = 0;
+	if (*ahead != 0 || rove_db_get_u64(txn, meta, CLOCK_BEHIND_KEY, behind) != ROVE_OK)
+		*behind = 0;
+	if (*ahead == 0 && *behind == 0)
 		return LEAD_NONE;
 	rc = anchor_get(txn, meta, at);
 	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !boot_clock(now)))
 		return LEAD_WALL;
-	if (rc != ROVE_OK || at->wall_ms < *ahead)
+	if (rc != ROVE_OK || at->wall_ms < *ahead || at->wall_ms > UINT64_MAX / 2 - *behind)
 		return LEAD_NONE;
 	if (rove_uuid_cmp(&at->boot, &now->boot) != 0 || now->boot_ms < at->boot_ms)
 		return LEAD_HELD;
@@ -2344,17 +2357,17 @@ static int lead_state(MDB_txn *txn, MDB_dbi meta, uint64_t *ahead, clock_anchor 
 }
 
 /* The server's time now by this laptop's clocks (wall: the wall clock
- * read once), from the lead the last sync learned (lead_state). */
+ * read once), from the lead or lag the last sync learned (lead_state). */
 static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
 {
-	uint64_t ahead;
+	uint64_t ahead, behind;
 	clock_anchor at, now;
 
-	switch (lead_state(txn, meta, &ahead, &at, &now)) {
+	switch (lead_state(txn, meta, &ahead, &behind, &at, &now)) {
 	case LEAD_WALL:
 		return ahead < wall ? wall - ahead : wall;
 	case LEAD_ANCHOR:
-		return at.wall_ms - ahead + (now.boot_ms - at.boot_ms);
+		return at.wall_ms - ahead + behind + (now.boot_ms - at.boot_ms);
 	default:
 		return wall;
 	}
@@ -2362,14 +2375,14 @@ static uint64_t server_now(MDB_txn *txn, MDB_dbi meta, uint64_t wall)
 
 uint64_t rove_replica_clock_held(rove_replica *r)
 {
-	uint64_t ahead;
+	uint64_t ahead, behind;
 	clock_anchor at, now;
 	MDB_txn *txn;
 	bool held;
 
 	if (rpl_txn_begin(r, MDB_RDONLY, &txn) != ROVE_OK)
 		return 0;
-	held = lead_state(txn, r->meta, &ahead, &at, &now) == LEAD_HELD;
+	held = lead_state(txn, r->meta, &ahead, &behind, &at, &now) == LEAD_HELD;
 	mdb_txn_abort(txn);
 	return held ? ahead : 0;
 }
@@ -2416,9 +2429,16 @@ uint64_t rove_replica_pulled_ms(rove_replica *r)
 	return ms;
 }
 
-static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
+/* Whether a and b differ by more than ROVE_CLOCK_AHEAD_SLACK_MS. */
+static bool clock_moved(uint64_t a, uint64_t b)
 {
-	uint64_t was = 0;
+	return (a > b ? a - b : b - a) > ROVE_CLOCK_AHEAD_SLACK_MS;
+}
+
+static int clock_learned_once(rove_replica *r, int64_t lead_ms)
+{
+	uint64_t ahead = lead_ms > 0 ? (uint64_t)lead_ms : 0, behind = lead_ms < 0 ? (uint64_t)-(lead_ms + 1) + 1 : 0;
+	uint64_t was = 0, was_behind = 0;
 	clock_anchor stored, now;
 	bool anchored, have_boot = boot_clock(&now);
 	MDB_txn *txn;
@@ -2426,26 +2446,36 @@ static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 
 	if (rc != ROVE_OK)
 		return rc;
+	/* (a lag within the slack is half a round trip's noise, not a lag) */
+	if (behind <= ROVE_CLOCK_AHEAD_SLACK_MS)
+		behind = 0;
 	rc = rove_db_get_u64(txn, r->meta, CLOCK_AHEAD_KEY, &was);
 	if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO) /* (damaged: learned anew) */
 		rc = ROVE_OK;
+	if (rc == ROVE_OK) {
+		rc = rove_db_get_u64(txn, r->meta, CLOCK_BEHIND_KEY, &was_behind);
+		if (rc == ROVE_ENOTFOUND || rc == ROVE_EPROTO)
+			rc = ROVE_OK;
+	}
 	anchored = rc == ROVE_OK && anchor_get(txn, r->meta, &stored) == ROVE_OK && have_boot &&
 		   rove_uuid_cmp(&stored.boot, &now.boot) == 0;
 	mdb_txn_abort(txn);
 	if (rc != ROVE_OK)
 		return rc;
 	/* As good as known: no write (a sync with nothing new writes
-	 * nothing). A lead kept is anchored in the boot it is used in; none
-	 * kept needs no anchor, and a lead within the slack of none is half
-	 * a round trip's noise, not a lead. */
-	if ((ahead_ms > was ? ahead_ms - was : was - ahead_ms) <= ROVE_CLOCK_AHEAD_SLACK_MS &&
-	    (ahead_ms == 0 || was == 0 || anchored || !have_boot))
+	 * nothing). A lead or lag kept is anchored in the boot it is used
+	 * in; none kept needs no anchor, and a lead within the slack of none
+	 * is half a round trip's noise, not a lead. */
+	if (!clock_moved(ahead, was) && !clock_moved(behind, was_behind) &&
+	    ((ahead == 0 && behind == 0) || (was == 0 && was_behind == 0) || anchored || !have_boot))
 		return ROVE_OK;
 	rc = rpl_txn_begin(r, 0, &txn);
 	if (rc != ROVE_OK)
 		return rc;
-	rc = rove_db_put_u64(txn, r->meta, CLOCK_AHEAD_KEY, ahead_ms);
-	if (rc == ROVE_OK && have_boot && ahead_ms > 0) {
+	rc = rove_db_put_u64(txn, r->meta, CLOCK_AHEAD_KEY, ahead);
+	if (rc == ROVE_OK)
+		rc = rove_db_put_u64(txn, r->meta, CLOCK_BEHIND_KEY, behind);
+	if (rc == ROVE_OK && have_boot && (ahead > 0 || behind > 0)) {
 		uint8_t buf[CLOCK_ANCHOR_LEN];
 		MDB_val k = {sizeof(CLOCK_ANCHOR_KEY) - 1, (void *)CLOCK_ANCHOR_KEY}, v = {sizeof(buf), buf};
 		memcpy(buf, now.boot.b, 16);
@@ -2460,11 +2490,11 @@ static int clock_learned_once(rove_replica *r, uint64_t ahead_ms)
 	return rpl_commit_or_abort(txn, rc);
 }
 
-int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms)
+int rove_replica_clock_learned(rove_replica *r, int64_t lead_ms)
 {
 	int rc;
 
-	RPL_WITH_GROWTH(r, clock_learned_once(r, ahead_ms));
+	RPL_WITH_GROWTH(r, clock_learned_once(r, lead_ms));
 	return rc;
 }
 
@@ -2570,8 +2600,9 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s)
 		uint64_t wall = rove_wall_ms(), server = server_now(txn, r->meta, wall);
 		clock_anchor at, now;
 		s->clock_ahead_ms = wall > server ? wall - server : 0;
-		if (lead_state(txn, r->meta, &s->clock_held_ms, &at, &now) != LEAD_HELD)
-			s->clock_held_ms = 0;
+		s->clock_behind_ms = server > wall ? server - wall : 0;
+		if (lead_state(txn, r->meta, &s->clock_held_ms, &s->clock_held_behind_ms, &at, &now) != LEAD_HELD)
+			s->clock_held_ms = s->clock_held_behind_ms = 0;
 	}
 	mdb_txn_abort(txn);
 	if (rc == ROVE_OK)

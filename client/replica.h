@@ -131,8 +131,10 @@ typedef struct rove_replica_status {
 	uint64_t last_sync_ms; /* 0: never (or the last_sync file is unreadable) */
 	uint64_t clock_ahead_ms; /* this laptop's clock ahead of the server's, as
 				  * the last sync found it (rove_replica_clock_learned) */
-	uint64_t clock_held_ms; /* the same, learned before a restart: not applied
+	uint64_t clock_behind_ms; /* behind it, the same way (one of the two is 0) */
+	uint64_t clock_held_ms; /* the lead learned before a restart: not applied
 				 * (rove_replica_clock_held) */
+	uint64_t clock_held_behind_ms; /* the lag, the same way */
 	uint64_t orphans; /* others' records a restored server lacks, waiting
 			   * (rove_replica_orphans_settle) */
 	/* Damage the next sync says and drops (rove_replica_outbox_sweep):
@@ -301,13 +303,14 @@ int rove_replica_status_get(rove_replica *r, rove_replica_status *s);
 int rove_replica_pending_count(rove_replica *r, uint64_t *pending);
 
 /* The time of what the user does now, in Unix ms - what a visit's `at`,
- * a won deal's day, an import's "today" are made of, which the server
- * checks against its own clock: the wall clock, less how far it was ahead
- * of the server's when the last sync measured it (a laptop whose clock is
- * fast), or the latest stamp pulled from the server when that is later (a
- * laptop whose clock is slow, or says 1970; the server bounds every stamp
- * it keeps by its own clock, a laptop's earlier fast clock included). A
- * replica that cannot be read: the wall clock. */
+ * a won deal's day, an import's "today", a change's stamp are made of,
+ * which the server checks against its own clock: the wall clock, less how
+ * far it was ahead of the server's when the last sync measured it (a
+ * laptop whose clock is fast), plus how far it was behind (slow) within
+ * the boot that measured it, or the latest stamp pulled from the server
+ * when that is later (a laptop whose clock is slow, or says 1970; the
+ * server bounds every stamp it keeps by its own clock, a laptop's earlier
+ * fast clock included). A replica that cannot be read: the wall clock. */
 uint64_t rove_replica_now_ms(rove_replica *r);
 /* How far the last sync found this laptop's clock ahead of the server's,
  * in ms, when rove_replica_now_ms does not take it off (it was learned
@@ -317,12 +320,13 @@ uint64_t rove_replica_clock_held(rove_replica *r);
 /* The time of the latest stamp pulled from the server, Unix ms (0: none,
  * or the replica cannot be read). */
 uint64_t rove_replica_pulled_ms(rove_replica *r);
-/* Notes how far this laptop's clock is ahead of the server's (0: not
- * ahead), as a sync measured it; rove_replica_now_ms takes it off the
- * wall clock from then on. Written only when it moved by more than
- * ROVE_CLOCK_AHEAD_SLACK_MS, so that a sync with nothing new still writes
- * nothing to LMDB. */
-int rove_replica_clock_learned(rove_replica *r, uint64_t ahead_ms);
+/* Notes how far this laptop's clock is ahead of the server's (lead_ms >
+ * 0) or behind it (< 0), as a sync measured it; rove_replica_now_ms, and
+ * the stamps of changes made here, follow the server's time from then on
+ * (a lag only within the boot it was learned in: replica.c, lead_state).
+ * Written only when it moved by more than ROVE_CLOCK_AHEAD_SLACK_MS, so
+ * that a sync with nothing new still writes nothing to LMDB. */
+int rove_replica_clock_learned(rove_replica *r, int64_t lead_ms);
 
 /* The changes the server refused, oldest first (rove_rejection is in
  * proto.h; rj and what it points to are valid during the call only);

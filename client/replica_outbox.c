@@ -803,17 +803,18 @@ int rpl_outbox_queue(rove_replica *r, MDB_txn *txn, uint64_t lseq, const rove_op
 	return rc;
 }
 
-/* Queues one local op in txn, stamped by the replica's clock, with the
- * newest stamp pulled or proof of the server's clock (seen, 0: none) as
- * its seq: what it was made after, which a stamp the server gives it goes
- * past (ROVE_SEQ_SEEN_MIN). */
-static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t seen, uint64_t *lseq, rove_op *op,
-		    rpl_work *w)
+/* Queues one local op in txn, stamped by the replica's clock (moved to
+ * now, the server's time as this laptop's clocks tell it: rpl_now_ms),
+ * with the newest stamp pulled or proof of the server's clock (seen, 0:
+ * none) as its seq: what it was made after, which a stamp the server
+ * gives it goes past (ROVE_SEQ_SEEN_MIN). */
+static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t now, uint64_t seen, uint64_t *lseq,
+		    rove_op *op, rpl_work *w)
 {
 	rove_stamp st;
 	int rc;
 
-	st.hlc = rove_hlc_tick(clock, rove_wall_ms());
+	st.hlc = rove_hlc_tick(clock, now);
 	st.node = r->node;
 	rove_op_restamp(op, st);
 	op->seq = seen >= ROVE_SEQ_SEEN_MIN ? seen : 0;
@@ -822,7 +823,8 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t see
 }
 
 /* The replica's clock for a new local change, from the stored one in
- * *clock: brought back to the later of the laptop's clock and seen (the
+ * *clock: brought back to the later of wall (the laptop's clock, as the
+ * server's time: rpl_now_ms) and seen (the
  * newest stamp pulled from the server, or proof of its clock, which
  * bound every stamp the replica holds) when it is more than
  * ROVE_MAX_CLOCK_SKEW_MS ahead of both and nothing is pending. Such a
@@ -830,9 +832,9 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t see
  * change stamped by it would be re-stamped on arrival with the server's
  * time and win over others' later changes (SPEC rule 8). With changes
  * pending it stays, so that they and the new one keep their order. */
-static int clock_settle(rove_replica *r, MDB_txn *txn, uint64_t seen, rove_hlc *clock)
+static int clock_settle(rove_replica *r, MDB_txn *txn, uint64_t seen, uint64_t wall, rove_hlc *clock)
 {
-	uint64_t ref = rove_hlc_ms((rove_hlc){seen}), wall = rove_wall_ms();
+	uint64_t ref = rove_hlc_ms((rove_hlc){seen});
 	MDB_stat st;
 	int rc;
 
@@ -888,14 +890,18 @@ static int write_each_once(rove_replica *r, uint64_t version, size_t n, rove_op_
 	if (rc == ROVE_OK && proof.hlc.v > seen)
 		seen = proof.hlc.v;
 	clock.v = last_hlc;
+	/* (a laptop's clock, fast or slow, as the server's: a change made
+	 * after another in the server's time orders after it, seen or not;
+	 * SPEC rule 8, attack one hundred and one) */
+	uint64_t now = rc == ROVE_OK ? rpl_now_ms(r, txn) : 0;
 	if (rc == ROVE_OK)
-		rc = clock_settle(r, txn, seen, &clock);
+		rc = clock_settle(r, txn, seen, now, &clock);
 	if (rc == ROVE_OK)
 		rc = rpl_last_lseq(r, txn, &lseq);
 	for (size_t i = 0; rc == ROVE_OK && i < n; i++) {
 		rc = fill(&w->op, i, arg);
 		if (rc == ROVE_OK)
-			rc = write_op(r, txn, &clock, seen, &lseq, &w->op, w);
+			rc = write_op(r, txn, &clock, now, seen, &lseq, &w->op, w);
 	}
 	if (rc == ROVE_OK)
 		rc = rove_db_put_u64(txn, r->meta, "hlc", clock.v);

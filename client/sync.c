@@ -1402,7 +1402,7 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 		/* From now on "now" on this replica is the server's (a laptop
 		 * whose clock is fast dates nothing in the server's future);
 		 * failing to note it leaves the last one measured. */
-		int trc = rove_replica_clock_learned(r, cp.ahead_ms > 0 ? (uint64_t)cp.ahead_ms : 0);
+		int trc = rove_replica_clock_learned(r, cp.ahead_ms);
 		if (trc != ROVE_OK)
 			rove_warn("synced, but how far this laptop's clock is from the server's could not be noted: %s",
 				  rove_strerror(trc));
