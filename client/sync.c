@@ -1396,6 +1396,14 @@ int rove_sync(rove_replica *r, int timeout_ms, bool progress, rove_sync_stats *s
 				  "record of that change's time is damaged: 'rove sync --repair' takes it anew)",
 				  (unsigned long long)((newest - cp.server_ms) / 60000u));
 			cp.known = false;
+			/* ... and no longer projects the one it measured then:
+			 * a server put right after running days ahead left its
+			 * replicas dating visits days ahead, refused (attack one
+			 * hundred and seven) */
+			int trc = rove_replica_clock_learned(r, 0);
+			if (trc != ROVE_OK)
+				rove_warn("the clock this laptop measured before could not be forgotten: %s",
+					  rove_strerror(trc));
 		}
 	}
 	if (synced && cp.known) {

@@ -6,7 +6,11 @@ uint64_t rove_wall_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* (a clock before 1970 reads as 1970: a laptop's reset clock in a
+	 * zone west of UTC wrapped to the end of time, and every time made
+	 * on it was refused; attack one hundred and seven) */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 

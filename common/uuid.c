@@ -49,8 +49,12 @@ void rove_uuid_new(rove_uuid *out)
 	uint64_t ms;
 
 	uuid_generate_random(out->b);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	/* (a clock before 1970: 0, not the end of time, where every later
+	 * id would sort before it) */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		ms = 0;
+	else
+		ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	out->b[6] = (uint8_t)(0x70 | (out->b[6] & 0x0f));
 	out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
 	/* So that the ids a loop makes (an import's, a push's) arrive in

@@ -50,4 +50,37 @@ done
 at -3h alice status | grep_q "behind" || fail "the status does not say the clock is behind: $(at -3h alice status)"
 behind=$(at -3h alice status --json | jq '.clock_behind_ms / 60000 | floor')
 [ "$behind" -ge 178 ] && [ "$behind" -le 181 ] || fail "clock_behind_ms says $behind minutes, not 180"
+
+# A laptop whose clock reads before 1970 (a reset clock in a zone west of
+# UTC) reads as 1970, not as the end of time (attack one hundred and
+# seven: every visit, won deal and the last sync refused as invalid).
+users carl:rep:east
+old="@1969-12-31 23:59:00"
+at "$old" carl sync >/dev/null
+cc=$(at "$old" carl customer add --name "Before 1970")
+at "$old" carl activity add --customer "$cc" --kind visit --note "at 1969" >/dev/null ||
+	fail "a visit made on a clock before 1970"
+at "$old" carl sync >/dev/null 2>"$T/err"
+[ ! -s "$T/err" ] || fail "a sync on a clock before 1970 warned: $(cat "$T/err")"
+last=$(at "$old" carl status --json | jq -r .last_sync)
+[ "$last" != null ] || fail "the last sync on a clock before 1970 is not noted"
+case $cc in ffffffff*) fail "an id made on a clock before 1970 sorts as the newest: $cc" ;; esac
+
+# A server that ran ahead and was put right: the sync that finds its clock
+# behind the newest change it sent makes the replica forget the lag it
+# measured then (attack one hundred and seven: visits dated days ahead,
+# refused, until real time caught up).
+server_stop
+server_start_at +3d
+r mike sync >/dev/null
+r mike customer set "$c" address="while the server ran ahead"
+r mike sync >/dev/null
+at "-1m" alice sync >/dev/null
+[ "$(at "-1m" alice status --json | jq '.clock_behind_ms // 0 | . / 86400000 | floor')" = 3 ] ||
+	fail "the lag behind a server 3 days ahead is not measured: $(at "-1m" alice status --json)"
+server_stop
+server_start
+at "-1m" alice sync >/dev/null 2>"$T/err"
+grep_q "behind the newest change it sent" "$T/err" || fail "the server's clock put right is not said: $(cat "$T/err")"
+eq "$(at "-1m" alice status --json | jq '.clock_behind_ms // 0')" "0" "the lag measured before is forgotten"
 echo ok
