@@ -50,9 +50,25 @@ int rec_load(rove_cli *cli, const rove_coll_def *c, const char *ids, rove_replic
 		}
 		rc = rove_replica_get(r, c->id, &id, rec);
 	}
-	if (rc == ROVE_ENOTFOUND)
+	if (rc == ROVE_ENOTFOUND && !by_code) {
+		/* (not "as of its last sync" for a record this replica deleted
+		 * itself: attack one hundred and five) */
+		enum rove_gone why = ROVE_GONE_ABSENT;
+		if (rove_replica_why_gone(r, c->id, &id, &why) != ROVE_OK)
+			why = ROVE_GONE_ABSENT;
+		if (why == ROVE_GONE_DELETED_HERE)
+			rove_error("%s '%s' is deleted in this replica, by a change not synced yet ('rove pending' "
+				   "lists it)", c->name, ids);
+		else if (why == ROVE_GONE_CUSTOMER_DELETED_HERE)
+			rove_error("%s '%s' is gone with its customer, deleted in this replica by a change not "
+				   "synced yet ('rove pending' lists it)", c->name, ids);
+		else if (why == ROVE_GONE_DELETED)
+			rove_error("%s '%s' is deleted", c->name, ids);
+		else
+			rove_error("no %s '%s' in this replica" CLI_NOT_HERE, c->name, ids);
+	} else if (rc == ROVE_ENOTFOUND) {
 		rove_error("no %s '%s' in this replica" CLI_NOT_HERE, c->name, ids);
-	else if (rc != ROVE_OK)
+	} else if (rc != ROVE_OK)
 		rove_error("cannot read %s '%s': %s", c->name, ids, rove_strerror(rc));
 	if (rc != ROVE_OK)
 		rove_replica_close(r);

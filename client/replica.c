@@ -2081,6 +2081,34 @@ int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_re
 	return rc;
 }
 
+int rove_replica_why_gone(rove_replica *r, uint8_t coll, const rove_uuid *id, enum rove_gone *why)
+{
+	rove_record *rec = malloc(sizeof(*rec));
+	MDB_txn *txn = NULL;
+	bool pending = false, hidden = false;
+	int rc = rec != NULL ? rpl_txn_begin(r, MDB_RDONLY, &txn) : ROVE_ENOMEM;
+
+	*why = ROVE_GONE_ABSENT;
+	if (rc == ROVE_OK)
+		rc = rpl_visible_get(r, txn, coll, id, rec, &pending);
+	if (rc == ROVE_OK && rove_record_deleted(rec)) {
+		*why = pending ? ROVE_GONE_DELETED_HERE : ROVE_GONE_DELETED;
+	} else if (rc == ROVE_OK) {
+		rpl_hidden h;
+		rc = rpl_hidden_begin(r, txn, coll, &h);
+		if (rc == ROVE_OK)
+			rc = rpl_hidden_test(&h, rec, &hidden);
+		if (rc == ROVE_OK && hidden)
+			*why = ROVE_GONE_CUSTOMER_DELETED_HERE;
+	} else if (rc == ROVE_ENOTFOUND) {
+		rc = ROVE_OK;
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(rec);
+	return rc;
+}
+
 /* One side of the merged walk over base and view. */
 typedef struct side {
 	MDB_cursor *c;

@@ -242,6 +242,14 @@ int rove_replica_write_at(rove_replica *r, uint64_t version, rove_op *op);
 
 /* The visible record; ROVE_ENOTFOUND if absent or deleted. */
 int rove_replica_get(rove_replica *r, uint8_t coll, const rove_uuid *id, rove_record *rec);
+/* Why rove_replica_get found no record id of coll: */
+enum rove_gone {
+	ROVE_GONE_ABSENT,                /* this replica holds none */
+	ROVE_GONE_DELETED,               /* it holds it deleted (synced) */
+	ROVE_GONE_DELETED_HERE,          /* deleted by a change not synced yet */
+	ROVE_GONE_CUSTOMER_DELETED_HERE, /* its customer is, so: hidden */
+};
+int rove_replica_why_gone(rove_replica *r, uint8_t coll, const rove_uuid *id, enum rove_gone *why);
 
 /* Calls fn for each visible, non-deleted record of coll in id order;
  * stops early and returns fn's value if it is non-zero. */

@@ -606,4 +606,23 @@ grep -q "in use by another roved" "$T/err" || fail "roved serve with good number
 	>/dev/null 2>"$T/err"
 eq "$?" "1" "roved serve --recycle-interval at its maximum, with zeros past milliseconds"
 set -e
+
+# A record this replica deleted itself, not synced yet, is said so - not
+# "as of its last sync: 'rove sync' brings..." (attack one hundred and
+# five): the record, and a deal of a customer deleted so.
+gc=$(r admin customer add --name "Gone Co" --territory east.sh)
+gd=$(r admin opportunity add --customer "$gc" --title "Gone deal")
+r admin customer delete "$gc" >/dev/null
+set +e
+r admin opportunity stage "$gd" won >/dev/null 2>"$T/err"
+eq "$?" "1" "stage of a deal whose customer was deleted here"
+set -e
+grep_q "gone with its customer, deleted in this replica by a change not synced yet" "$T/err" ||
+	fail "a deal gone with its customer is not said so: $(cat "$T/err")"
+set +e
+r admin customer show "$gc" >/dev/null 2>"$T/err"
+eq "$?" "1" "show of a customer deleted here"
+set -e
+grep_q "is deleted in this replica, by a change not synced yet" "$T/err" ||
+	fail "a customer deleted here is not said so: $(cat "$T/err")"
 echo "ok"
