@@ -2377,7 +2377,9 @@ static int lead_state(MDB_txn *txn, MDB_dbi meta, uint64_t *ahead, uint64_t *beh
 	rc = anchor_get(txn, meta, at);
 	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && !boot_clock(now)))
 		return LEAD_WALL;
-	if (rc != ROVE_OK || at->wall_ms < *ahead || at->wall_ms > UINT64_MAX / 2 - *behind)
+	/* (a lag or an anchor past any clock is a damaged value's: the sum
+	 * server_now makes of them could wrap) */
+	if (rc != ROVE_OK || at->wall_ms < *ahead || *behind >= UINT64_MAX / 4 || at->wall_ms >= UINT64_MAX / 4)
 		return LEAD_NONE;
 	if (rove_uuid_cmp(&at->boot, &now->boot) != 0 || now->boot_ms < at->boot_ms)
 		return LEAD_HELD;
