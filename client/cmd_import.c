@@ -1110,8 +1110,8 @@ static int import_read(importer *im, FILE *f)
 		free(op);
 		return ROVE_EINVAL;
 	}
-	if (first != EOF && ungetc(first, f) == EOF) {
-		rove_error("cannot read %s: %s", im->file, strerror(errno));
+	if (first != EOF && ungetc(first, f) == EOF) { /* (one is always taken back) */
+		rove_error("cannot read %s", im->file);
 		free(op);
 		return ROVE_EIO;
 	}

@@ -5,7 +5,6 @@
 #include "out.h"
 
 #include <inttypes.h>
-#include <string.h>
 
 static const char help[] =
 	"usage: rove status [--json]\n"
@@ -25,13 +24,14 @@ static const char help[] =
 	"\"clock_behind_ms\", and \"clock_held\":true when it is held since a\n"
 	"restart.\n";
 
-/* How far ahead or behind (out_span; way: which), then what follows. */
+/* How far (out_span), which way ("ahead of", "behind"), then what
+ * follows. */
 static void print_ahead(uint64_t ms, const char *way, const char *then)
 {
 	char span[48];
 
 	out_span(ms, span, sizeof(span));
-	printf("clock:     %s %s the server's %s\n", span, strcmp(way, "ahead") == 0 ? "ahead of" : "behind", then);
+	printf("clock:     %s %s the server's %s\n", span, way, then);
 }
 
 int cmd_status(rove_cli *cli, int argc, char **argv)
@@ -103,12 +103,12 @@ int cmd_status(rove_cli *cli, int argc, char **argv)
 			       "yours a day after the recovery unless their authors send them first\n",
 			       s.orphans);
 		if (s.clock_ahead_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
-			print_ahead(s.clock_ahead_ms, "ahead", "(times made here follow the server's)");
+			print_ahead(s.clock_ahead_ms, "ahead of", "(times made here follow the server's)");
 		else if (s.clock_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
 			print_ahead(s.clock_behind_ms, "behind", "(times made here follow the server's)");
 		else if (s.clock_held_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS || s.clock_held_behind_ms >= ROVE_CLOCK_AHEAD_SHOWN_MS)
 			print_ahead(s.clock_held_ms ? s.clock_held_ms : s.clock_held_behind_ms,
-				    s.clock_held_ms ? "ahead" : "behind",
+				    s.clock_held_ms ? "ahead of" : "behind",
 				    "at the last sync, before this computer restarted: times made here "
 				    "follow this computer's clock until a sync measures it again");
 	}

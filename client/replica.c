@@ -2467,6 +2467,7 @@ static bool clock_moved(uint64_t a, uint64_t b)
 
 static int clock_learned_once(rove_replica *r, int64_t lead_ms)
 {
+	/* (-(lead_ms + 1) + 1: INT64_MIN's magnitude too) */
 	uint64_t ahead = lead_ms > 0 ? (uint64_t)lead_ms : 0, behind = lead_ms < 0 ? (uint64_t)-(lead_ms + 1) + 1 : 0;
 	uint64_t was = 0, was_behind = 0;
 	clock_anchor stored, now;

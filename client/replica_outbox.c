@@ -823,7 +823,7 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t now
 }
 
 /* The replica's clock for a new local change, from the stored one in
- * *clock: brought back to the later of wall (the laptop's clock, as the
+ * *clock: brought back to the later of now (the laptop's clock, as the
  * server's time: rpl_now_ms) and seen (the
  * newest stamp pulled from the server, or proof of its clock, which
  * bound every stamp the replica holds) when it is more than
@@ -832,14 +832,14 @@ static int write_op(rove_replica *r, MDB_txn *txn, rove_hlc *clock, uint64_t now
  * change stamped by it would be re-stamped on arrival with the server's
  * time and win over others' later changes (SPEC rule 8). With changes
  * pending it stays, so that they and the new one keep their order. */
-static int clock_settle(rove_replica *r, MDB_txn *txn, uint64_t seen, uint64_t wall, rove_hlc *clock)
+static int clock_settle(rove_replica *r, MDB_txn *txn, uint64_t seen, uint64_t now, rove_hlc *clock)
 {
 	uint64_t ref = rove_hlc_ms((rove_hlc){seen});
 	MDB_stat st;
 	int rc;
 
-	if (wall > ref)
-		ref = wall;
+	if (now > ref)
+		ref = now;
 	if (rove_hlc_ms(*clock) <= ref + ROVE_MAX_CLOCK_SKEW_MS)
 		return ROVE_OK;
 	rc = rove_db_err(mdb_stat(txn, r->pending, &st), "pending");

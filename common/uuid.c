@@ -1,12 +1,12 @@
 #include "uuid.h"
 
 #include "err.h"
+#include "hlc.h"
 #include "rove_assert.h"
 
 #include <mbedtls/sha1.h>
 
 #include <string.h>
-#include <time.h>
 #include <uuid/uuid.h>
 
 /* Ids in order within a thread (RFC 9562, 6.2, method 1): the 12 bits
@@ -45,16 +45,12 @@ static _Thread_local id_order made;
 
 void rove_uuid_new(rove_uuid *out)
 {
-	struct timespec ts;
 	uint64_t ms;
 
 	uuid_generate_random(out->b);
-	/* (a clock before 1970: 0, not the end of time, where every later
-	 * id would sort before it) */
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
-		ms = 0;
-	else
-		ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	/* (a clock before 1970 reads as 1970, not as the end of time,
+	 * where every later id would sort before it) */
+	ms = rove_wall_ms();
 	out->b[6] = (uint8_t)(0x70 | (out->b[6] & 0x0f));
 	out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
 	/* So that the ids a loop makes (an import's, a push's) arrive in

@@ -95,25 +95,17 @@ class Hunt:
     def rdir(self, login):
         return os.path.join(self.tmp, "r-" + login)
 
-    def run(self, login, args, stdin=None, timeout=120):
+    def run(self, login, args, stdin=None, timeout=120, extra_env=None):
         argv = [os.fsencode(self.rove), b"-R", os.fsencode(self.rdir(login))]
         argv += [a if isinstance(a, bytes) else os.fsencode(a) for a in args]
+        env = self.env()
+        env.update(extra_env or {})
         t0 = time.monotonic()
         try:
-            r = subprocess.run(argv, capture_output=True, input=stdin, timeout=timeout, env=self.env())
+            r = subprocess.run(argv, capture_output=True, input=stdin, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             raise Finding("rove %s (as %s) ran past %d s" % (show_args(args), login, timeout))
         return r.returncode, r.stdout, r.stderr, time.monotonic() - t0
-
-    def run_env(self, login, args, extra):
-        argv = [os.fsencode(self.rove), b"-R", os.fsencode(self.rdir(login))] + [os.fsencode(a) for a in args]
-        e = self.env()
-        e.update(extra)
-        try:
-            r = subprocess.run(argv, capture_output=True, timeout=120, env=e)
-        except subprocess.TimeoutExpired:
-            raise Finding("rove %s (as %s) ran past 120 s" % (show_args(args), login))
-        return r.returncode, r.stdout, r.stderr, None
 
     def ok(self, login, args, stdin=None):
         rc, out, err, _ = self.run(login, args, stdin)
@@ -699,7 +691,7 @@ class Hunt:
                          ["report", "daily", "--json"]):
                 for attempt in (1, 2):
                     sums = self.ok(login, args)
-                    rc, scan, err, _ = self.run_env(login, args, {"ROVE_REPORT_SCAN": "1"})
+                    rc, scan, err, _ = self.run(login, args, extra_env={"ROVE_REPORT_SCAN": "1"})
                     if rc != 0:
                         raise Finding("rove %s (as %s, scanning) exited %d: %s" % (
                             show_args(args), login, rc, err.decode("utf-8", "replace").strip()))
