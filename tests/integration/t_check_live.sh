@@ -15,7 +15,7 @@
 server_setup
 territory east
 users alice:rep:east
-many_customers alice 20000 40
+many_customers alice 10000 40
 
 # The reader: nobody, who may read the directory and data.mdb, not the
 # lock file (roved's, 0600).
