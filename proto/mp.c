@@ -295,7 +295,7 @@ static int after_tag(rove_mp_reader *r, int n, uint64_t *out)
 /* A length of n bytes after the tag byte (n at most 4). */
 static int get_len(rove_mp_reader *r, int n, uint32_t *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = after_tag(r, n, &v);
 
 	*out = (uint32_t)v;
