@@ -20,7 +20,53 @@ typedef struct exporter {
 	bool json;
 	out_json j; /* the array, with json */
 	size_t n;
+	/* --portable: a child's customer named by its tax id, read through
+	 * r into scratch (owned; NULL otherwise) */
+	rove_replica *r;
+	rove_record *scratch;
 } exporter;
+
+#define TAX_REF "tax_id:"
+
+/* A child's customer cell with --portable: "tax_id:XXXX" when this
+ * replica holds its customer and the customer has a tax id (the form
+ * 'rove import' reads on any server), else the id as it is. */
+static int put_customer_ref(exporter *ex, const rove_field *f)
+{
+	char cell[sizeof(TAX_REF) + ROVE_TAXID_LEN + 1], text[ROVE_UUID_STRLEN + 1];
+	const rove_field *tax;
+	rove_uuid id;
+	int rc;
+
+	if (f->v.type != ROVE_V_STR)
+		return ROVE_OK;
+	if (f->v.len != ROVE_UUID_STRLEN) {
+		rove_csv_put(stdout, f->v.s, f->v.len);
+		return ROVE_OK;
+	}
+	memcpy(text, f->v.s, ROVE_UUID_STRLEN);
+	text[ROVE_UUID_STRLEN] = '\0';
+	if (rove_uuid_parse(text, &id) != ROVE_OK) {
+		rove_csv_put(stdout, f->v.s, f->v.len);
+		return ROVE_OK;
+	}
+	rc = rove_replica_get(ex->r, ex->c->parent, &id, ex->scratch);
+	if (rc == ROVE_ENOTFOUND) {
+		rove_csv_put(stdout, f->v.s, f->v.len);
+		return ROVE_OK;
+	}
+	if (rc != ROVE_OK)
+		return rc;
+	tax = rove_fields_get(&ex->scratch->fs, "tax_id");
+	if (tax == NULL || tax->v.type != ROVE_V_STR || tax->v.len == 0 || tax->v.len > ROVE_TAXID_LEN) {
+		rove_csv_put(stdout, f->v.s, f->v.len);
+		return ROVE_OK;
+	}
+	memcpy(cell, TAX_REF, sizeof(TAX_REF) - 1);
+	memcpy(cell + sizeof(TAX_REF) - 1, tax->v.s, tax->v.len);
+	rove_csv_put(stdout, cell, sizeof(TAX_REF) - 1 + tax->v.len);
+	return ROVE_OK;
+}
 
 static int export_one(const rove_record *rec, void *arg)
 {
@@ -42,7 +88,11 @@ static int export_one(const rove_record *rec, void *arg)
 			f = rove_fields_get(&rec->fs, fd->name);
 			if (f == NULL)
 				continue;
-			if (f->v.type == ROVE_V_INT && fd->type == ROVE_FT_MONEY) {
+			if (ex->scratch != NULL && fd->type == ROVE_FT_REF && (fd->flags & ROVE_FF_PARENT)) {
+				int rc = put_customer_ref(ex, f);
+				if (rc != ROVE_OK)
+					return rc;
+			} else if (f->v.type == ROVE_V_INT && fd->type == ROVE_FT_MONEY) {
 				/* in units, as import (and the command line) reads it */
 				char units[OUT_MONEY_TEXT];
 				out_money(f->v.i, units, sizeof(units));
@@ -60,7 +110,7 @@ static int export_one(const rove_record *rec, void *arg)
 }
 
 static const char help[] =
-	"usage: rove export KIND [--csv|--json] [--bom]\n"
+	"usage: rove export KIND [--csv|--json] [--bom] [--portable]\n"
 	"\n"
 	"Write every record of one kind this replica holds to standard output.\n"
 	"KIND is one of those 'rove import' takes: customers, contacts,\n"
@@ -78,31 +128,38 @@ static const char help[] =
 	"          is refused as a second copy), and owner but for managers and\n"
 	"          admins, whose import gives each customer or deal to the rep\n"
 	"          it names (checked against the server's users). A child's\n"
-	"          customer column holds its customer's id. A cell starting\n"
+	"          customer column holds its customer's id (see --portable).\n"
+	"          A cell starting\n"
 	"          with = + - @ or a tab gets a single quote in front, so that a\n"
 	"          spreadsheet shows it as text instead of running it as a\n"
 	"          formula; import takes it off.\n"
 	"  --json  the array the kind's 'list --json' prints, without its\n"
 	"          \"pending\" mark (what this replica has not sent yet)\n"
 	"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
-	"          shows Chinese text correctly\n";
+	"          shows Chinese text correctly\n"
+	"  --portable\n"
+	"          for 'rove import' on another server, where the customers\n"
+	"          have new ids: a child's customer cell holds tax_id:XXXX, its\n"
+	"          customer's tax id, where the customer has one (its id\n"
+	"          where it has none). Import the customers first. CSV only.\n";
 
 static const char usage[] =
-	"usage: rove export customers|contacts|opportunities|contracts|activities|dealers [--csv|--json] [--bom]\n";
+	"usage: rove export customers|contacts|opportunities|contracts|activities|dealers [--csv|--json] [--bom] [--portable]\n";
 
-enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_BOM };
+enum { OPT_JSON = CLI_OPT_LONG, OPT_CSV, OPT_BOM, OPT_PORTABLE };
 
 static const struct option opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"csv", no_argument, NULL, OPT_CSV},
 	{"bom", no_argument, NULL, OPT_BOM},
+	{"portable", no_argument, NULL, OPT_PORTABLE},
 	{NULL, 0, NULL, 0},
 };
 
 int cmd_export(rove_cli *cli, int argc, char **argv)
 {
 	exporter ex = {.c = NULL};
-	bool bom = false, csv = false;
+	bool bom = false, csv = false, portable = false;
 	rove_replica r;
 	cli_opt o;
 	int k, rc;
@@ -117,6 +174,8 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			csv = true;
 		} else if (k == OPT_BOM) {
 			bom = true;
+		} else if (k == OPT_PORTABLE) {
+			portable = true;
 		} else if (k == CLI_OPT_WORD && ex.c == NULL && o.arg[0] != '-' && cli_io_coll(o.arg) != NULL) {
 			ex.c = cli_io_coll(o.arg);
 		} else {
@@ -139,9 +198,22 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		rove_error("--bom is for CSV");
 		return cli_usage(usage, false);
 	}
+	if (portable && ex.json) {
+		rove_error("--portable is for CSV");
+		return cli_usage(usage, false);
+	}
 	rc = cli_open(cli, &r);
 	if (rc != ROVE_OK)
 		return cli_exit(rc);
+	if (portable && ex.c->parent != 0) {
+		ex.r = &r;
+		ex.scratch = malloc(sizeof(*ex.scratch));
+		if (ex.scratch == NULL) {
+			rove_replica_close(&r);
+			rove_error("out of memory");
+			return cli_exit(ROVE_ENOMEM);
+		}
+	}
 	if (!ex.json) {
 		if (bom)
 			fputs("\xef\xbb\xbf", stdout);
@@ -156,6 +228,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	}
 	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
+	free(ex.scratch);
 	/* (a failed walk: left unclosed, as rec_list_print's) */
 	if (ex.json && rc == ROVE_OK) {
 		out_json_end_list(&ex.j);
