@@ -24,6 +24,8 @@ typedef struct exporter {
 	 * r into scratch (owned; NULL otherwise) */
 	rove_replica *r;
 	rove_record *scratch;
+	size_t pending; /* records with changes the server has not confirmed */
+	size_t by_id;   /* --portable: children named by id all the same */
 } exporter;
 
 #define TAX_REF "tax_id:"
@@ -52,6 +54,7 @@ static int put_customer_ref(exporter *ex, const rove_field *f)
 	}
 	rc = rove_replica_get(ex->r, ex->c->parent, &id, ex->scratch);
 	if (rc == ROVE_ENOTFOUND) {
+		ex->by_id++;
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;
 	}
@@ -59,6 +62,7 @@ static int put_customer_ref(exporter *ex, const rove_field *f)
 		return rc;
 	tax = rove_fields_get(&ex->scratch->fs, "tax_id");
 	if (tax == NULL || tax->v.type != ROVE_V_STR || tax->v.len == 0 || tax->v.len > ROVE_TAXID_LEN) {
+		ex->by_id++;
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;
 	}
@@ -68,11 +72,13 @@ static int put_customer_ref(exporter *ex, const rove_field *f)
 	return ROVE_OK;
 }
 
-static int export_one(const rove_record *rec, void *arg)
+static int export_one(const rove_record *rec, bool pending, void *arg)
 {
 	exporter *ex = arg;
 	char id[ROVE_UUID_STRLEN + 1];
 
+	if (pending)
+		ex->pending++;
 	if (ex->json) {
 		out_record_json(&ex->j, ex->c, rec);
 	} else {
@@ -226,7 +232,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	if (ex.json) {
 		out_json_begin_list(&ex.j, stdout);
 	}
-	rc = rove_replica_each(&r, ex.c->id, export_one, &ex);
+	rc = rove_replica_each_marked(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
 	free(ex.scratch);
 	/* (a failed walk: left unclosed, as rec_list_print's) */
@@ -235,6 +241,17 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = ROVE_EIO;
+	/* What a file for another replica or server should say it holds
+	 * (attack 108: a rep's customer the server was to refuse as a
+	 * duplicate went out unmarked, its children with it). */
+	if (rc == ROVE_OK && ex.pending > 0)
+		rove_warn("%zu of these %zu records %s changes the server has not confirmed yet ('rove sync' first; "
+			  "'rove pending' lists them)",
+			  ex.pending, ex.n, ex.pending == 1 ? "has" : "have");
+	if (rc == ROVE_OK && ex.by_id > 0)
+		rove_warn("%zu of these %zu records name their customer by its id here (it has no tax id): another "
+			  "server holds no such id; give the customer a tax id, or the rows their customer's new id",
+			  ex.by_id, ex.n);
 	if (rc == ROVE_EIO)
 		rove_error("cannot write the export: %s", strerror(errno));
 	else if (rc != ROVE_OK)

@@ -980,7 +980,10 @@ static int keep_row(importer *im, const char *const *cells, unsigned long line)
 /* A customer row's dealer is a dealer of its territory or above (rule
  * 13): checked where the replica holds the dealer and the tree between,
  * as 'customer add' does (attack seventy: a dry run said "would import",
- * the server then refused it). */
+ * the server then refused it); on an admin's replica, which holds every
+ * dealer as of its last sync, a dealer it does not hold is none (attack
+ * 108: another server's dealer ids in an export imported, and the server
+ * refused those rows, the rest of the file accepted). */
 static int row_dealer_reach(importer *im, const rove_op *op, unsigned long line)
 {
 	const char *dealer = rove_fields_str(&op->fs, "dealer"), *terr = rove_fields_str(&op->fs, "territory");
@@ -994,6 +997,11 @@ static int row_dealer_reach(importer *im, const rove_op *op, unsigned long line)
 	if (im->customer == NULL && (im->customer = malloc(sizeof(*im->customer))) == NULL)
 		return ROVE_ENOMEM;
 	rc = rove_replica_get(im->r, ROVE_COLL_DEALER, &id, im->customer);
+	if (rc == ROVE_ENOTFOUND && im->role == ROVE_ROLE_ADMIN) {
+		row_error(im, line, "invalid: no dealer %s in this replica (as of its last sync: 'rove sync' if it is new)",
+			  dealer);
+		return ROVE_OK;
+	}
 	if (rc == ROVE_ENOTFOUND || (rc == ROVE_OK && rove_fields_str(&im->customer->fs, "territory") == NULL))
 		return ROVE_OK; /* the server's to say */
 	if (rc != ROVE_OK)

@@ -493,10 +493,13 @@ static int territory_under(rove_replica *r, const char *code, const char *above,
  * holds the dealer and the tree between (attack sixty-eight: a manager's
  * 'customer set ID dealer=...' of another territory's dealer went, to
  * come back refused). An op that sets the dealer or the territory; what
- * the replica does not hold is the server's to judge. Returns a reason,
- * or minus a storage error. */
-static int dealer_reach_rule(rove_replica *r, const rove_op *op, const rove_record *cur, rove_record *scratch,
-			     char *detail, size_t len)
+ * the replica does not hold is the server's to judge, but for an admin's,
+ * which holds every dealer as of its last sync (attack 108: an import of
+ * another server's customers with their dealers' ids there went, and
+ * the server refused every such row). Returns a reason, or minus a
+ * storage error. */
+static int dealer_reach_rule(rove_replica *r, int role, const rove_op *op, const rove_record *cur,
+			     rove_record *scratch, char *detail, size_t len)
 {
 	const char *dealer = rove_fields_str(&op->fs, "dealer"), *terr = rove_fields_str(&op->fs, "territory");
 	char dterr[ROVE_MAX_NAME + 1], cterr[ROVE_MAX_NAME + 1];
@@ -514,6 +517,11 @@ static int dealer_reach_rule(rove_replica *r, const rove_op *op, const rove_reco
 		return ROVE_R_NONE;
 	snprintf(cterr, sizeof(cterr), "%s", terr);
 	rc = rove_replica_get(r, ROVE_COLL_DEALER, &id, scratch);
+	if (rc == ROVE_ENOTFOUND && role == ROVE_ROLE_ADMIN) {
+		snprintf(detail, len, "no dealer %s in this replica (as of its last sync: 'rove sync' if it is new)",
+			 dealer);
+		return ROVE_R_INVALID;
+	}
 	if (rc == ROVE_ENOTFOUND)
 		return ROVE_R_NONE;
 	if (rc != ROVE_OK)
@@ -625,7 +633,7 @@ int rec_precheck(rove_replica *r, const rove_op *op, const rove_record *cur)
 		}
 	}
 	if (reason == ROVE_R_NONE)
-		reason = dealer_reach_rule(r, op, cur, rec, detail, sizeof(detail));
+		reason = dealer_reach_rule(r, role, op, cur, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)
 		reason = dealer_delete_rule(r, op, rec, detail, sizeof(detail));
 	if (reason == ROVE_R_NONE)

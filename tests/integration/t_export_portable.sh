@@ -19,6 +19,8 @@ r admin contact add --customer "$hua" --name "Wang Li" --phone 13800000001 >/dev
 r admin contact add --customer "$ming" --name "Zhao Min" >/dev/null
 r admin contact add --customer "$ming" --name "Qian, \"Old\" Hand" >/dev/null
 r admin opportunity add --customer "$hua" --title "Pumps" --amount 12000.50 >/dev/null
+dealer=$(r admin dealer add --name "East Parts" --territory east)
+r admin customer add --name "Dealt Co" --tax-id 91310000MA1FL00030 --territory east --dealer "$dealer" >/dev/null
 r admin sync >/dev/null
 
 # The second server, empty but for its territory.
@@ -30,10 +32,22 @@ BG_PIDS+=($pid2)
 wait_listening "$URL2" "$pid2" "the second roved"
 rove -R "$T/admin2" init --server "$URL2" --user admin --token "$ADMIN2" 2>/dev/null
 r admin2 admin territory add east --name "Territory east" >/dev/null
+r admin2 sync >/dev/null
 
-# The customers with a tax id go over (the one without stays: the
-# children of it would need its new id).
-r admin export customers --csv | grep -v "No Tax Co" >"$T/customers.csv"
+# A customer naming a dealer of the first server: the admin's replica
+# holds every dealer, so the import says so and imports nothing (it went,
+# and the server refused that row alone: attack 108).
+r admin export customers --csv | grep -v "No Tax Co" >"$T/all.csv"
+exits_as admin2 1 import customers "$T/all.csv"
+grep -q "no dealer $dealer in this replica" "$T/err" || fail "the dealer not said: $(cat "$T/err")"
+exits_as admin2 1 customer add --name "Dealt Again" --territory east --dealer "$dealer"
+grep -q "no dealer $dealer in this replica" "$T/err" || fail "customer add: the dealer not said: $(cat "$T/err")"
+eq "$(r admin2 customer list --json | jq length)" "0" "nothing imported with another server's dealer"
+eq "$(r admin2 status --json | jq .pending)" "0" "nothing pending"
+
+# The customers with a tax id and no dealer go over (the one without a
+# tax id stays: the children of it would need its new id).
+grep -v "Dealt Co" "$T/all.csv" >"$T/customers.csv"
 r admin2 import customers "$T/customers.csv" >/dev/null 2>"$T/err" || fail "customers: $(cat "$T/err")"
 r admin2 sync >/dev/null
 
@@ -63,10 +77,19 @@ eq "$(r admin2 contact list --customer "$hua2" --json | jq -r '.[0].phone')" \
 eq "$(r admin2 opportunity list --customer "$hua2" --json | jq -r '.[0].amount')" "1200050" "the deal's amount"
 
 # A customer with no tax id keeps its id in the cell (nothing else names
-# it), and --portable is for CSV.
+# it), said; a record not synced yet is said too (attack 108). --portable
+# is for CSV.
 r admin contact add --customer "$plain" --name "Plain Person" >/dev/null
-r admin export contacts --csv --portable | grep "Plain Person" | grep -q "^[0-9a-f-]\{36\},$plain," ||
-	fail "a customer without a tax id: $(r admin export contacts --csv --portable)"
+r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
+grep "Plain Person" "$T/out" | grep -q "^[0-9a-f-]\{36\},$plain," ||
+	fail "a customer without a tax id: $(cat "$T/out")"
+grep -q "1 of these 4 records name their customer by its id here (it has no tax id)" "$T/err" ||
+	fail "the id not said: $(cat "$T/err")"
+grep -q "1 of these 4 records has changes the server has not confirmed yet" "$T/err" ||
+	fail "the pending record not said: $(cat "$T/err")"
+r admin sync >/dev/null
+r admin export contacts --csv >/dev/null 2>"$T/err"
+[ ! -s "$T/err" ] || fail "a plain export of synced records said: $(cat "$T/err")"
 exits_as admin 2 export contacts --json --portable
 grep -q "\-\-portable is for CSV" "$T/err" || fail "--portable with --json: $(cat "$T/err")"
 # Top-level kinds have nothing to name: the same file either way.
