@@ -260,7 +260,9 @@ void rove_mp_put_raw(rove_mp_writer *w, const void *p, size_t len)
 void rove_mp_reader_init(rove_mp_reader *r, const void *data, size_t len)
 {
 	r->p = data;
-	r->end = r->p + len;
+	/* (an empty message may have no body at all: NULL + 0 is undefined
+	 * in C, which clang's UBSan says) */
+	r->end = len == 0 ? r->p : r->p + len;
 }
 
 bool rove_mp_reader_at_end(const rove_mp_reader *r)
