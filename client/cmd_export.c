@@ -134,11 +134,10 @@ static const char help[] =
 	"          is refused as a second copy), and owner but for managers and\n"
 	"          admins, whose import gives each customer or deal to the rep\n"
 	"          it names (checked against the server's users). A child's\n"
-	"          customer column holds its customer's id (see --portable).\n"
-	"          A cell starting\n"
-	"          with = + - @ or a tab gets a single quote in front, so that a\n"
-	"          spreadsheet shows it as text instead of running it as a\n"
-	"          formula; import takes it off.\n"
+	"          customer column holds its customer's id (see --portable). A\n"
+	"          cell starting with = + - @ or a tab gets a single quote in\n"
+	"          front, so that a spreadsheet shows it as text instead of\n"
+	"          running it as a formula; import takes it off.\n"
 	"  --json  the array the kind's 'list --json' prints, without its\n"
 	"          \"pending\" mark (what this replica has not sent yet)\n"
 	"  --bom   start the CSV with a UTF-8 byte order mark, so that Excel\n"
@@ -147,7 +146,10 @@ static const char help[] =
 	"          for 'rove import' on another server, where the customers\n"
 	"          have new ids: a child's customer cell holds tax_id:XXXX, its\n"
 	"          customer's tax id, where the customer has one (its id\n"
-	"          where it has none). Import the customers first. CSV only.\n";
+	"          where it has none: their count is said on stderr). Import\n"
+	"          the customers first. CSV only.\n"
+	"A CSV export says on stderr how many of its records have changes not\n"
+	"synced yet (the server may still refuse them).\n";
 
 static const char usage[] =
 	"usage: rove export customers|contacts|opportunities|contracts|activities|dealers [--csv|--json] [--bom] [--portable]\n";
@@ -244,7 +246,7 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	/* What a file for another replica or server should say it holds
 	 * (attack 108: a rep's customer the server was to refuse as a
 	 * duplicate went out unmarked, its children with it). */
-	if (rc == ROVE_OK && ex.pending > 0)
+	if (rc == ROVE_OK && ex.pending > 0 && !ex.json) /* (JSON: the scripts' form; lists mark them) */
 		rove_warn("%zu of these %zu records %s changes the server has not confirmed yet ('rove sync' first; "
 			  "'rove pending' lists them)",
 			  ex.pending, ex.n, ex.pending == 1 ? "has" : "have");
