@@ -7,6 +7,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
+#include "import_ref.h"
 #include "log.h"
 #include "out.h"
 
@@ -28,47 +29,45 @@ typedef struct exporter {
 	size_t by_id;   /* --portable: children named by id all the same */
 } exporter;
 
-#define TAX_REF "tax_id:"
-
-/* A child's customer cell with --portable: "tax_id:XXXX" when this
- * replica holds its customer and the customer has a tax id (the form
- * 'rove import' reads on any server), else the id as it is. */
-static int put_customer_ref(exporter *ex, const rove_field *f)
+/* The tax id of a child's customer (rec's parent field), or NULL when
+ * this replica does not hold the customer or it has none; *rc a
+ * storage error. */
+static const char *parent_tax_id(exporter *ex, const rove_record *rec, int *rc)
 {
-	char cell[sizeof(TAX_REF) + ROVE_TAXID_LEN + 1], text[ROVE_UUID_STRLEN + 1];
-	const rove_field *tax;
+	const char *ref = rove_fields_str(&rec->fs, rove_schema_parent_field(ex->c)->name), *tax;
 	rove_uuid id;
-	int rc;
 
-	if (f->v.type != ROVE_V_STR)
-		return ROVE_OK;
-	if (f->v.len != ROVE_UUID_STRLEN) {
-		rove_csv_put(stdout, f->v.s, f->v.len);
-		return ROVE_OK;
-	}
-	memcpy(text, f->v.s, ROVE_UUID_STRLEN);
-	text[ROVE_UUID_STRLEN] = '\0';
-	if (rove_uuid_parse(text, &id) != ROVE_OK) {
-		rove_csv_put(stdout, f->v.s, f->v.len);
-		return ROVE_OK;
-	}
-	rc = rove_replica_get(ex->r, ex->c->parent, &id, ex->scratch);
-	if (rc == ROVE_ENOTFOUND) {
-		ex->by_id++;
-		rove_csv_put(stdout, f->v.s, f->v.len);
-		return ROVE_OK;
-	}
+	*rc = ROVE_OK;
+	if (ref == NULL || rove_uuid_parse(ref, &id) != ROVE_OK)
+		return NULL;
+	*rc = rove_replica_get(ex->r, ex->c->parent, &id, ex->scratch);
+	if (*rc == ROVE_ENOTFOUND)
+		*rc = ROVE_OK;
+	if (*rc != ROVE_OK)
+		return NULL;
+	tax = rove_fields_str(&ex->scratch->fs, "tax_id");
+	return tax != NULL && tax[0] != '\0' ? tax : NULL;
+}
+
+/* A child's customer cell with --portable: REF_TAX_PREFIX and its
+ * customer's tax id (the form 'rove import' reads on any server), or
+ * the id as it is (counted in by_id). */
+static int put_customer_ref(exporter *ex, const rove_record *rec, const rove_field *f)
+{
+	char cell[sizeof(REF_TAX_PREFIX) + ROVE_TAXID_LEN];
+	int rc;
+	const char *tax = parent_tax_id(ex, rec, &rc);
+
 	if (rc != ROVE_OK)
 		return rc;
-	tax = rove_fields_get(&ex->scratch->fs, "tax_id");
-	if (tax == NULL || tax->v.type != ROVE_V_STR || tax->v.len == 0 || tax->v.len > ROVE_TAXID_LEN) {
+	/* (a tax id longer than any valid one is a damaged value: the id) */
+	if (tax == NULL || strlen(tax) > ROVE_TAXID_LEN) {
 		ex->by_id++;
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;
 	}
-	memcpy(cell, TAX_REF, sizeof(TAX_REF) - 1);
-	memcpy(cell + sizeof(TAX_REF) - 1, tax->v.s, tax->v.len);
-	rove_csv_put(stdout, cell, sizeof(TAX_REF) - 1 + tax->v.len);
+	snprintf(cell, sizeof(cell), "%s%s", REF_TAX_PREFIX, tax);
+	rove_csv_put(stdout, cell, strlen(cell));
 	return ROVE_OK;
 }
 
@@ -94,8 +93,8 @@ static int export_one(const rove_record *rec, bool pending, void *arg)
 			f = rove_fields_get(&rec->fs, fd->name);
 			if (f == NULL)
 				continue;
-			if (ex->scratch != NULL && fd->type == ROVE_FT_REF && (fd->flags & ROVE_FF_PARENT)) {
-				int rc = put_customer_ref(ex, f);
+			if (ex->scratch != NULL && (fd->flags & ROVE_FF_PARENT) && f->v.type == ROVE_V_STR) {
+				int rc = put_customer_ref(ex, rec, f);
 				if (rc != ROVE_OK)
 					return rc;
 			} else if (f->v.type == ROVE_V_INT && fd->type == ROVE_FT_MONEY) {

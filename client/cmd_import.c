@@ -571,17 +571,13 @@ static int row_territory(importer *im, unsigned long line, rove_op *op)
 	return ROVE_OK;
 }
 
-/* The prefix of a child row's customer cell that names the customer by
- * its tax id (SPEC: "takes an id or tax_id:XXXX"). */
-#define TAX_REF "tax_id:"
-
 /* A customer cell "tax_id:XXXX": the id of the customer this replica
  * holds with that tax id (compared normalised) into canon; false, with
  * the row's error reported, if there is none or XXXX is no tax id. */
 static bool customer_by_tax_id(importer *im, unsigned long line, const char *fname, const char *text,
 			       char canon[ROVE_UUID_STRLEN + 1])
 {
-	const char *tax = text + strlen(TAX_REF);
+	const char *tax = text + strlen(REF_TAX_PREFIX);
 	char norm[ROVE_MAX_STR + 1], why[ROVE_MAX_ERRMSG];
 	size_t n = rove_taxid_normalise(tax, strlen(tax), norm, sizeof(norm));
 	const key_slot *s = NULL;
@@ -617,7 +613,7 @@ static bool row_customer(importer *im, unsigned long line, const char *fname, co
 	size_t n;
 	int rc;
 
-	if (strncmp(text, TAX_REF, strlen(TAX_REF)) == 0) {
+	if (strncmp(text, REF_TAX_PREFIX, strlen(REF_TAX_PREFIX)) == 0) {
 		if (!customer_by_tax_id(im, line, fname, text, canon))
 			return false;
 		rc = ref_index_find(&im->refs, canon, &e, &n);

@@ -22,6 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A customer cell that names its customer by tax id instead of id
+ * ("tax_id:91310000MA1FL0001R"): what `rove import` reads on any server
+ * and `rove export --portable` writes (SPEC). */
+#define REF_TAX_PREFIX "tax_id:"
+
 /* Whether the importing user may add records under a customer. */
 enum ref_reach {
 	REF_WRITABLE = 0, /* theirs, or in their reach (managers, admins) */
