@@ -47,6 +47,13 @@
 #define SP_HEADER 8
 /* --rate, --up-rate: the receive buffer of the socket read slowly. */
 #define RATE_RCVBUF 4096
+/* --rate, --up-rate: a side is read once it may take this many
+ * seconds' worth of bytes (or one byte, if that is less): a read of
+ * each byte as its credit came made the proxy spin, and its few bytes
+ * at a time kept the receiving end's threads as busy (t_slow_link cost
+ * a minute of CPU under the sanitizers, most of it the proxy and nng
+ * waking for each few bytes). */
+#define RATE_QUANTUM_S 0.01
 
 static volatile sig_atomic_t stop;
 static unsigned long forwarded, cuts, accepted;
@@ -89,6 +96,19 @@ static int tcp_socket(int port, int listening)
 static int stalled(long stall_after, size_t from_server)
 {
 	return stall_after >= 0 && from_server >= (size_t)stall_after;
+}
+
+/* Whether a side limited to lim bytes a second (0: not limited) with
+ * credit bytes to spend is read now. */
+static int may_read(long lim, double credit)
+{
+	double quantum = (double)lim * RATE_QUANTUM_S;
+
+	if (lim <= 0)
+		return 1;
+	if (quantum > CHUNK)
+		quantum = CHUNK;
+	return credit >= (quantum < 1 ? 1 : quantum);
 }
 
 int main(int argc, char **argv)
@@ -173,9 +193,9 @@ int main(int argc, char **argv)
 			short ev = stalled(stall_after, from_server[i]) ? 0 : POLLIN;
 			p[np].fd = pairs[i][0];
 			/* --up-rate, --rate: a side waits for its credit */
-			p[np++].events = up_rate > 0 && credit[i][0] < 1 ? 0 : ev;
+			p[np++].events = may_read(up_rate, credit[i][0]) ? ev : 0;
 			p[np].fd = pairs[i][1];
-			p[np++].events = rate > 0 && credit[i][1] < 1 ? 0 : ev;
+			p[np++].events = may_read(rate, credit[i][1]) ? ev : 0;
 		}
 		if (poll(p, (nfds_t)np, rate > 0 || up_rate > 0 ? 10 : 200) < 0)
 			continue;

@@ -95,9 +95,13 @@ static int kind_of(const char *s)
 	return 0;
 }
 
-/* Ops in one push of --repeat: well under the server's batch limit and
- * message size (an op of the probe is small). */
+/* Ops in one push of --repeat: well under the server's batch limit; and
+ * its bytes, under the server's request size (ROVE_MAX_REQUEST_BYTES, 1
+ * MiB) and small enough that a flood of refused ops commits often (a
+ * transaction cannot reuse the pages it frees: t_refusals): big ops go
+ * fewer at a time. */
 #define ROVE_PROBE_BATCH 500u
+#define ROVE_PROBE_BYTES (128u * 1024u)
 
 /* Pushes n copies of op, each with a new op id; prints what came back. */
 static int push_repeat(const rove_auth *a, const rove_uuid *replica, rove_op *op, uint32_t n)
@@ -114,15 +118,20 @@ static int push_repeat(const rove_auth *a, const rove_uuid *replica, rove_op *op
 	rove_buf_init(&req);
 	while (n > 0) {
 		uint32_t k = n < ROVE_PROBE_BATCH ? n : ROVE_PROBE_BATCH;
-		for (uint32_t i = 0; i < k; i++) {
-			rove_op_init(&ops[i], op->kind, op->coll, &op->rid, op->st);
-			snprintf(ops[i].author, sizeof(ops[i].author), "%s", op->author);
-			if (rove_fields_copy(&ops[i].fs, &op->fs) != ROVE_OK)
-				return 1;
+		for (;;) {
+			for (uint32_t i = 0; i < k; i++) {
+				rove_op_init(&ops[i], op->kind, op->coll, &op->rid, op->st);
+				snprintf(ops[i].author, sizeof(ops[i].author), "%s", op->author);
+				if (rove_fields_copy(&ops[i].fs, &op->fs) != ROVE_OK)
+					return 1;
+			}
+			rove_buf_reset(&req);
+			if (rove_enc_push(&req, a, replica, NULL, ops, k) != ROVE_OK)
+				return 2;
+			if (req.len <= ROVE_PROBE_BYTES || k == 1)
+				break;
+			k = k / 2;
 		}
-		rove_buf_reset(&req);
-		if (rove_enc_push(&req, a, replica, NULL, ops, k) != ROVE_OK)
-			return 2;
 		call(&req, &reply);
 		decode(reply, &m);
 		if (m.type != ROVE_MSG_PUSH_REPLY) {
