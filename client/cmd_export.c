@@ -8,6 +8,7 @@
 #include "csv.h"
 #include "err.h"
 #include "import_ref.h"
+#include "keyset.h"
 #include "log.h"
 #include "out.h"
 
@@ -27,7 +28,33 @@ typedef struct exporter {
 	rove_record *scratch;
 	size_t pending; /* records with changes the server has not confirmed */
 	size_t by_id;   /* --portable: children named by id all the same */
+	/* --portable: the tax ids held by two customers or more of this
+	 * replica (its own create, which the server is to refuse as a
+	 * duplicate, and another's pulled since: attack 108), whose
+	 * children are named by their customer's id (counted in twins);
+	 * taxes, every customer's, to find them */
+	key_set taxes, twin_taxes;
+	size_t twins;
 } exporter;
+
+/* rove_replica_each_marked's fn over the customers, before a --portable
+ * export of children: fills ex->taxes and ex->twin_taxes. */
+static int note_tax(const rove_record *rec, bool pending, void *arg)
+{
+	exporter *ex = arg;
+	const char *tax = rove_fields_str(&rec->fs, "tax_id");
+	const key_slot *dup = NULL;
+	size_t len = tax != NULL ? strlen(tax) : 0;
+	int rc;
+
+	(void)pending;
+	if (len == 0)
+		return ROVE_OK;
+	rc = key_put(&ex->taxes, tax, len, 0, &rec->id, &dup);
+	if (rc == ROVE_OK && dup != NULL)
+		rc = key_put(&ex->twin_taxes, tax, len, 0, &rec->id, &dup);
+	return rc;
+}
 
 /* The tax id of a child's customer (rec's parent field), or NULL when
  * this replica does not hold the customer or it has none; *rc a
@@ -63,6 +90,11 @@ static int put_customer_ref(exporter *ex, const rove_record *rec, const rove_fie
 	/* (a tax id longer than any valid one is a damaged value: the id) */
 	if (tax == NULL || strlen(tax) > ROVE_TAXID_LEN) {
 		ex->by_id++;
+		rove_csv_put(stdout, f->v.s, f->v.len);
+		return ROVE_OK;
+	}
+	if (key_find(&ex->twin_taxes, tax, strlen(tax), key_hash(tax, strlen(tax))) != NULL) {
+		ex->twins++;
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;
 	}
@@ -145,8 +177,10 @@ static const char help[] =
 	"          for 'rove import' on another server, where the customers\n"
 	"          have new ids: a child's customer cell holds tax_id:XXXX, its\n"
 	"          customer's tax id, where the customer has one (its id\n"
-	"          where it has none: their count is said on stderr). Import\n"
-	"          the customers first. CSV only.\n"
+	"          where it has none, or shares it with another customer of\n"
+	"          this replica that the server has not confirmed: their\n"
+	"          count is said on stderr). Import the customers first. CSV\n"
+	"          only.\n"
 	"A CSV export says on stderr how many of its records have changes not\n"
 	"synced yet (the server may still refuse them).\n";
 
@@ -215,10 +249,17 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	if (portable && ex.c->parent != 0) {
 		ex.r = &r;
 		ex.scratch = malloc(sizeof(*ex.scratch));
-		if (ex.scratch == NULL) {
+		rc = ex.scratch == NULL ? ROVE_ENOMEM : rove_replica_each_marked(&r, ex.c->parent, note_tax, &ex);
+		if (rc != ROVE_OK) {
 			rove_replica_close(&r);
-			rove_error("out of memory");
-			return cli_exit(ROVE_ENOMEM);
+			free(ex.scratch);
+			key_set_free(&ex.taxes);
+			key_set_free(&ex.twin_taxes);
+			if (rc == ROVE_ENOMEM)
+				rove_error("out of memory");
+			else
+				rove_error("cannot read the replica: %s", rove_strerror(rc));
+			return cli_exit(rc);
 		}
 	}
 	if (!ex.json) {
@@ -236,6 +277,8 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 	rc = rove_replica_each_marked(&r, ex.c->id, export_one, &ex);
 	rove_replica_close(&r);
 	free(ex.scratch);
+	key_set_free(&ex.taxes);
+	key_set_free(&ex.twin_taxes);
 	/* (a failed walk: left unclosed, as rec_list_print's) */
 	if (ex.json && rc == ROVE_OK) {
 		out_json_end_list(&ex.j);
@@ -253,6 +296,11 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 		rove_warn("%zu of these %zu records name their customer by its id here (it has no tax id): another "
 			  "server holds no such id; give the customer a tax id, or the rows their customer's new id",
 			  ex.by_id, ex.n);
+	if (rc == ROVE_OK && ex.twins > 0)
+		rove_warn("%zu of these %zu records name their customer by its id here: its tax id is another "
+			  "customer's too in this replica, one the server has not confirmed ('rove sync' first: the "
+			  "server refuses one of the two as a duplicate)",
+			  ex.twins, ex.n);
 	if (rc == ROVE_EIO)
 		rove_error("cannot write the export: %s", strerror(errno));
 	else if (rc != ROVE_OK)

@@ -92,6 +92,23 @@ r admin export contacts --csv >/dev/null 2>"$T/err"
 [ ! -s "$T/err" ] || fail "a plain export of synced records said: $(cat "$T/err")"
 exits_as admin 2 export contacts --json --portable
 grep -q "\-\-portable is for CSV" "$T/err" || fail "--portable with --json: $(cat "$T/err")"
+# Two customers of one tax id in a replica: its own create, which the
+# server is to refuse as a duplicate (written here as a sync running
+# meanwhile could leave it, past the command line's check), and the
+# other. --portable names the children of either by id, and says so
+# (attack 108: both went as the same tax_id:, an import then put them
+# under one customer); once the server has refused the twin, by tax id.
+"$ROVE_FORGE" "$T/admin" create 1 "$(cat /proc/sys/kernel/random/uuid)" name="Hua Twin" \
+	tax_id=91310000MA1FL0001R territory=east >/dev/null || fail "cannot write the twin"
+r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
+grep "Wang Li" "$T/out" | grep -q "^[0-9a-f-]\{36\},$hua," || fail "the twin's tax id named: $(cat "$T/out")"
+grep -q "1 of these 4 records name their customer by its id here: its tax id is another customer's too" "$T/err" ||
+	fail "the twins not said: $(cat "$T/err")"
+grep "Zhao Min" "$T/out" | grep -q ",tax_id:91310000MA1FL0002W," || fail "Ming's contact: $(cat "$T/out")"
+eq "$(r admin sync --json | jq .rejected)" "1" "the server refused the twin"
+r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
+grep "Wang Li" "$T/out" | grep -q ",tax_id:91310000MA1FL0001R," || fail "after the refusal: $(cat "$T/out")"
+grep -q "tax id is another" "$T/err" && fail "twins said after the refusal: $(cat "$T/err")"
 # Top-level kinds have nothing to name: the same file either way.
 eq "$(r admin export customers --csv --portable | md5sum)" "$(r admin export customers --csv | md5sum)" \
 	"customers with --portable"
