@@ -29,9 +29,9 @@ r admin sync >/dev/null
 # An unchanged roved got through all of 10 rounds once in three runs
 # (before the guard dialled its listener); with it, 15 rounds of 16
 # stalled in one run. 10 rounds in the release build (each one waits
-# about 7 s for the guard: CI time), 6 under the sanitizers
+# about 7 s for the guard: CI time), 4 under the sanitizers
 # (ROVE_SANITIZED=1), where the race is rarer.
-[ "${ROVE_SANITIZED:-0}" = 1 ] && rounds=6 || rounds=10
+[ "${ROVE_SANITIZED:-0}" = 1 ] && rounds=4 || rounds=10
 pid=$ROVED_PID
 # utime + stime of a process (its threads', the gone ones' too, and
 # across its exec when it starts anew in place: the same pid), in ticks.
