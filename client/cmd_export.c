@@ -68,8 +68,10 @@ static const char *parent_tax_id(exporter *ex, const rove_record *rec, int *rc)
 	if (ref == NULL || rove_uuid_parse(ref, &id) != ROVE_OK)
 		return NULL;
 	*rc = rove_replica_get(ex->r, ex->c->parent, &id, ex->scratch);
-	if (*rc == ROVE_ENOTFOUND)
-		*rc = ROVE_OK;
+	if (*rc == ROVE_ENOTFOUND) {
+		*rc = ROVE_OK; /* (scratch still holds the last customer read: attack 109) */
+		return NULL;
+	}
 	if (*rc != ROVE_OK)
 		return NULL;
 	tax = rove_fields_str(&ex->scratch->fs, "tax_id");
@@ -293,8 +295,9 @@ int cmd_export(rove_cli *cli, int argc, char **argv)
 			  "'rove pending' lists them)",
 			  ex.pending, ex.n, ex.pending == 1 ? "has" : "have");
 	if (rc == ROVE_OK && ex.by_id > 0)
-		rove_warn("%zu of these %zu records name their customer by its id here (it has no tax id): another "
-			  "server holds no such id; give the customer a tax id, or the rows their customer's new id",
+		rove_warn("%zu of these %zu records name their customer by its id here (it has no tax id, or this "
+			  "replica no longer holds it): another server holds no such id; give the customer a tax id, "
+			  "or the rows their customer's new id",
 			  ex.by_id, ex.n);
 	if (rc == ROVE_OK && ex.twins > 0)
 		rove_warn("%zu of these %zu records name their customer by its id here: its tax id is another "

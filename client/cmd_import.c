@@ -167,6 +167,7 @@ typedef struct importer {
 	size_t id_col; /* an export's id column, or ncols: none */
 	const rove_field_def *col[ROVE_MAX_IMPORT_COLUMNS]; /* NULL: an ignored column */
 	key_set keys;                                  /* see make_key; customers' rove_uniq_keys */
+	key_set twin_taxes; /* a child import's: tax ids two customers of the replica hold (keys' form) */
 	rove_uniq_key uniq[ROVE_UNIQ_KEYS];            /* scratch */
 	size_t nterr;                                  /* territories the replica holds */
 	char one_terr[ROVE_MAX_NAME + 1];              /* the first of them */
@@ -297,8 +298,14 @@ static int load_record(const rove_record *rec, void *arg)
 		if (im->role == ROVE_ROLE_REP)
 			reach = owner == NULL ? REF_POOL : strcmp(owner, im->r->auth.user) == 0 ? REF_WRITABLE : REF_OTHERS;
 		rc = ref_index_add(&im->refs, &rec->id, reach);
-		if (rc == ROVE_OK && rove_uniq_key_make("tax_id", rove_fields_str(&rec->fs, "tax_id"), &im->uniq[0]))
+		if (rc == ROVE_OK && rove_uniq_key_make("tax_id", rove_fields_str(&rec->fs, "tax_id"), &im->uniq[0])) {
+			dup = NULL;
 			rc = key_put(&im->keys, im->uniq[0].key, im->uniq[0].len, 0, &rec->id, &dup);
+			/* its own create the server is to refuse, and another's
+			 * (attack 109: a row went under the first of the two) */
+			if (rc == ROVE_OK && dup != NULL && dup->line == 0)
+				rc = key_put(&im->twin_taxes, im->uniq[0].key, im->uniq[0].len, 0, &rec->id, &dup);
+		}
 	}
 	return rc;
 }
@@ -595,6 +602,13 @@ static bool customer_by_tax_id(importer *im, unsigned long line, const char *fna
 		s = key_find(&im->keys, im->uniq[0].key, im->uniq[0].len, key_hash(im->uniq[0].key, im->uniq[0].len));
 	if (s == NULL || s->line != 0) {
 		row_error(im, line, "no customer with tax_id '%s' in this replica", norm);
+		return false;
+	}
+	if (key_find(&im->twin_taxes, im->uniq[0].key, im->uniq[0].len, key_hash(im->uniq[0].key, im->uniq[0].len)) != NULL) {
+		row_error(im, line,
+			  "two customers in this replica hold tax_id '%s', one the server has not confirmed ('rove "
+			  "sync' first: the server refuses one of the two as a duplicate)",
+			  norm);
 		return false;
 	}
 	rove_uuid_format(&s->id, canon);
@@ -1187,6 +1201,7 @@ static int import_recheck(importer *im)
 	int rc = op != NULL ? ROVE_OK : ROVE_ENOMEM;
 
 	key_set_free(&im->keys);
+	key_set_free(&im->twin_taxes);
 	ref_index_free(&im->refs);
 	im->nterrs = im->nterr = im->ntree = 0;
 	im->shown = im->bad_rows = im->repeats = im->ncusts = 0;
@@ -1524,6 +1539,7 @@ int cmd_import(rove_cli *cli, int argc, char **argv)
 	if (f != stdin)
 		fclose(f);
 	key_set_free(&im->keys);
+	key_set_free(&im->twin_taxes);
 	ref_index_free(&im->refs);
 	users_free(im);
 	free(im->customer);

@@ -83,7 +83,7 @@ r admin contact add --customer "$plain" --name "Plain Person" >/dev/null
 r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
 grep "Plain Person" "$T/out" | grep -q "^[0-9a-f-]\{36\},$plain," ||
 	fail "a customer without a tax id: $(cat "$T/out")"
-grep -q "1 of these 4 records name their customer by its id here (it has no tax id)" "$T/err" ||
+grep -q "1 of these 4 records name their customer by its id here (it has no tax id, or this replica no longer holds it)" "$T/err" ||
 	fail "the id not said: $(cat "$T/err")"
 grep -q "1 of these 4 records has changes the server has not confirmed yet" "$T/err" ||
 	fail "the pending record not said: $(cat "$T/err")"
@@ -105,10 +105,32 @@ grep "Wang Li" "$T/out" | grep -q "^[0-9a-f-]\{36\},$hua," || fail "the twin's t
 grep -q "1 of these 4 records name their customer by its id here: its tax id is another customer's too" "$T/err" ||
 	fail "the twins not said: $(cat "$T/err")"
 grep "Zhao Min" "$T/out" | grep -q ",tax_id:91310000MA1FL0002W," || fail "Ming's contact: $(cat "$T/out")"
+# ... and an import naming that tax id is refused, not put under one of
+# the two (attack 109: under the twin, which the server then refused,
+# and its children with it).
+printf 'customer,name\ntax_id:91310000MA1FL0001R,Twin Child\n' >"$T/twin.csv"
+exits_as admin 1 import contacts "$T/twin.csv"
+grep -q "two customers in this replica hold tax_id '91310000MA1FL0001R'" "$T/err" ||
+	fail "the import's twin not said: $(cat "$T/err")"
 eq "$(r admin sync --json | jq .rejected)" "1" "the server refused the twin"
 r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
 grep "Wang Li" "$T/out" | grep -q ",tax_id:91310000MA1FL0001R," || fail "after the refusal: $(cat "$T/out")"
 grep -q "tax id is another" "$T/err" && fail "twins said after the refusal: $(cat "$T/err")"
+# A child whose customer this replica does not hold (it went to another
+# rep while the child waited to be sent): named by the id it holds, not
+# by the tax id of the customer read before it (attack 109: the export
+# wrote the row above's tax id, and the import put it there). Ids that
+# sort last: Hua's contact right before the lost one.
+gone=$(cat /proc/sys/kernel/random/uuid)
+"$ROVE_FORGE" "$T/admin" create 2 fffffffe-ffff-7fff-bfff-ffffffffffff customer="$hua" name="Next To Last" \
+	>/dev/null || fail "cannot write the contact before"
+"$ROVE_FORGE" "$T/admin" create 2 ffffffff-ffff-7fff-bfff-ffffffffffff customer="$gone" name="Lost Child" \
+	>/dev/null || fail "cannot write the lost child"
+r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
+grep "Next To Last" "$T/out" | grep -q ",tax_id:91310000MA1FL0001R," || fail "the contact before: $(cat "$T/out")"
+grep "Lost Child" "$T/out" | grep -q "^ffffffff-ffff-7fff-bfff-ffffffffffff,$gone," ||
+	fail "a child of a customer not held: $(cat "$T/out")"
+grep -q "or this replica no longer holds it" "$T/err" || fail "the lost child not said: $(cat "$T/err")"
 # Top-level kinds have nothing to name: the same file either way.
 eq "$(r admin export customers --csv --portable | md5sum)" "$(r admin export customers --csv | md5sum)" \
 	"customers with --portable"
