@@ -7,6 +7,7 @@
 #include "cli_opt.h"
 #include "csv.h"
 #include "err.h"
+#include "ident.h"
 #include "import_ref.h"
 #include "keyset.h"
 #include "log.h"
@@ -32,7 +33,8 @@ typedef struct exporter {
 	 * replica (its own create, which the server is to refuse as a
 	 * duplicate, and another's pulled since: attack 108), whose
 	 * children are named by their customer's id (counted in twins);
-	 * taxes, every customer's, to find them */
+	 * taxes, every customer's, to find them; both as rove_uniq_key_make
+	 * keys, compared normalised as the import and the server compare */
 	key_set taxes, twin_taxes;
 	size_t twins;
 } exporter;
@@ -42,17 +44,16 @@ typedef struct exporter {
 static int note_tax(const rove_record *rec, bool pending, void *arg)
 {
 	exporter *ex = arg;
-	const char *tax = rove_fields_str(&rec->fs, "tax_id");
 	const key_slot *dup = NULL;
-	size_t len = tax != NULL ? strlen(tax) : 0;
+	rove_uniq_key k;
 	int rc;
 
 	(void)pending;
-	if (len == 0)
+	if (!rove_uniq_key_make("tax_id", rove_fields_str(&rec->fs, "tax_id"), &k))
 		return ROVE_OK;
-	rc = key_put(&ex->taxes, tax, len, 0, &rec->id, &dup);
+	rc = key_put(&ex->taxes, k.key, k.len, 0, &rec->id, &dup);
 	if (rc == ROVE_OK && dup != NULL)
-		rc = key_put(&ex->twin_taxes, tax, len, 0, &rec->id, &dup);
+		rc = key_put(&ex->twin_taxes, k.key, k.len, 0, &rec->id, &dup);
 	return rc;
 }
 
@@ -84,6 +85,7 @@ static const char *parent_tax_id(exporter *ex, const rove_record *rec, int *rc)
 static int put_customer_ref(exporter *ex, const rove_record *rec, const rove_field *f)
 {
 	char cell[sizeof(REF_TAX_PREFIX) + ROVE_TAXID_LEN];
+	rove_uniq_key k;
 	int rc;
 	const char *tax = parent_tax_id(ex, rec, &rc);
 
@@ -95,7 +97,7 @@ static int put_customer_ref(exporter *ex, const rove_record *rec, const rove_fie
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;
 	}
-	if (key_find(&ex->twin_taxes, tax, strlen(tax), key_hash(tax, strlen(tax))) != NULL) {
+	if (rove_uniq_key_make("tax_id", tax, &k) && key_find(&ex->twin_taxes, k.key, k.len, key_hash(k.key, k.len)) != NULL) {
 		ex->twins++;
 		rove_csv_put(stdout, f->v.s, f->v.len);
 		return ROVE_OK;

@@ -98,8 +98,10 @@ grep -q "\-\-portable is for CSV" "$T/err" || fail "--portable with --json: $(ca
 # other. --portable names the children of either by id, and says so
 # (attack 108: both went as the same tax_id:, an import then put them
 # under one customer); once the server has refused the twin, by tax id.
+# The twin's tax id as an older rove could have kept it, not normalised:
+# compared normalised, as the server compares.
 "$ROVE_FORGE" "$T/admin" create 1 "$(cat /proc/sys/kernel/random/uuid)" name="Hua Twin" \
-	tax_id=91310000MA1FL0001R territory=east >/dev/null || fail "cannot write the twin"
+	tax_id=91310000-ma1fl0001r territory=east >/dev/null || fail "cannot write the twin"
 r admin export contacts --csv --portable >"$T/out" 2>"$T/err"
 grep "Wang Li" "$T/out" | grep -q "^[0-9a-f-]\{36\},$hua," || fail "the twin's tax id named: $(cat "$T/out")"
 grep -q "1 of these 4 records name their customer by its id here: its tax id is another customer's too" "$T/err" ||
